@@ -1,0 +1,49 @@
+# The README's two commands: `make demo` and `make check`. Everything else is a helper.
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps build check check-fast check-asan check-fuzz demo format bench clean
+
+all: build
+
+deps:
+	scripts/deps.sh
+
+build:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Every test: the normal build, the ASan+UBSan build of the same tests, and the fuzzers.
+check: deps
+	$(MAKE) check-fast
+	$(MAKE) check-asan
+	$(MAKE) check-fuzz
+	@echo "make check: all suites passed"
+
+check-fast: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+check-asan:
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON >/dev/null
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS) -LE lint
+
+check-fuzz:
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON >/dev/null
+	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	ctest --test-dir $(BUILD_FUZZ) --output-on-failure -j $(JOBS)
+
+demo: deps build
+	scripts/demo.sh
+
+format:
+	find src tests/unit tests/fuzz bench -name '*.[ch]' | xargs clang-format -i
+
+bench: build
+	bench/run
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# deps.sh: install every Debian package that building, running and testing Fathom needs.
+# Idempotent: installs only what is missing, and runs apt-get update first when it must.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
+  libmicrohttpd-dev libwslay-dev libcurl4-gnutls-dev libjansson-dev libsqlite3-dev
+  libpq-dev libsodium-dev libgnutls28-dev libzstd-dev libinih-dev libcmocka-dev
+  sqlite3 bats curl jq procps util-linux openssl
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "deps: all packages present" >&2
+fi

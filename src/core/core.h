@@ -1,0 +1,183 @@
+/* core.h: Fathom's shared utilities, the bottom layer every module may use.
+ *
+ * Errors (an int code from errors.def plus a request-owned detail object), logging,
+ * capped growable buffers, arenas, UUIDs, ISO 8601 UTC time, string helpers and the
+ * node configuration file. Nothing here depends on any other Fathom module.
+ *
+ * Threads: everything is thread-safe except where an object says it belongs to one
+ * thread (struct buf, struct arena, struct err are owned by the caller and not shared). */
+#ifndef FATHOM_CORE_H
+#define FATHOM_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NODISCARD __attribute__((warn_unused_result))
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---------------------------------------------------------------- errors */
+
+enum err_code {
+	ERR_OK = 0,
+#define X(name, http, rpc, msg) name,
+	ERR_FIRST_ = -1000,
+#include "errors.def"
+#undef X
+};
+
+/* The default message of `code` ("internal error" for unknown codes). Never NULL. */
+const char *err_str(int code);
+/* The symbolic name of `code`, e.g. "ERR_STALE". Never NULL. */
+const char *err_name(int code);
+/* The HTTP status QRS answers for `code` (500 for unknown codes). */
+int err_http_status(int code);
+/* The JSON-RPC error code for `code`. */
+int err_rpc_code(int code);
+
+/* Detail of a failure, owned by whoever runs the operation (a request, a CLI command).
+ * The first error set wins; later err_set calls on a set object are ignored. */
+struct err {
+	int code;           /* 0 while no error is set */
+	char message[512];  /* what failed, lowercase, quoting the subject */
+	char detail[512];   /* optional: more about why */
+	char hint[256];     /* optional: what to do about it */
+	int position;       /* optional: 1-based position in parsed input; 0 when unset */
+};
+
+void err_init(struct err *e);
+/* Sets code and message (printf format) unless an error is already set.
+ * Returns `code`, so `return err_set(e, ERR_X, "...")` reads naturally. */
+int err_set(struct err *e, int code, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* Adds a detail or hint to the error already set (no-op when none is set or one exists). */
+void err_detail(struct err *e, const char *fmt, ...) PRINTF_LIKE(2, 3);
+void err_hint(struct err *e, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/* ---------------------------------------------------------------- logging */
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* Starts logging to stderr and, when `path` is not NULL, appending to that file.
+ * Returns 0 or ERR_IO (message in `e`). Call once per process before other threads start. */
+NODISCARD int log_open(const char *path, enum log_level min, struct err *e);
+void log_close(void);
+void log_msg(enum log_level lvl, const char *fmt, ...) PRINTF_LIKE(2, 3);
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+
+/* ---------------------------------------------------------------- buffers */
+
+/* A growable byte buffer with a hard cap. Always NUL-terminated after the data.
+ * Embedded in its owner: buf_init / buf_release. */
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t max; /* the most bytes it may ever hold */
+};
+
+void buf_init(struct buf *b, size_t max);
+void buf_release(struct buf *b);
+/* Appends `len` bytes. Returns 0, ERR_TOO_LARGE past `max`, or ERR_NOMEM; on failure the
+ * buffer is unchanged. */
+NODISCARD int buf_append(struct buf *b, const void *data, size_t len);
+NODISCARD int buf_puts(struct buf *b, const char *s);
+NODISCARD int buf_printf(struct buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Takes the data out of the buffer (caller owns it; free with free()); the buffer is empty. */
+char *buf_steal(struct buf *b);
+
+/* ---------------------------------------------------------------- arenas */
+
+/* A region allocator for one scope (a request, a query). Everything allocated from it is
+ * freed at once by arena_free, which also runs the registered cleanups in reverse order.
+ * Owned by one thread. Allocation failure aborts the process (see arena.c for why). */
+struct arena;
+typedef void (*arena_cleanup_fn)(void *p);
+
+/* Caller owns the result; free with arena_free. */
+struct arena *arena_new(void);
+void arena_free(struct arena *a);
+void *arena_alloc(struct arena *a, size_t n);        /* zeroed, 16-aligned */
+char *arena_strdup(struct arena *a, const char *s);  /* NULL in, NULL out */
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_printf(struct arena *a, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Runs fn(p) when the arena is freed. */
+void arena_on_free(struct arena *a, arena_cleanup_fn fn, void *p);
+
+/* ---------------------------------------------------------------- ids and time */
+
+#define UUID_STR_LEN 36
+/* Writes a random (version 4) lowercase UUID and a NUL into out[37]. */
+void uuid_new(char out[UUID_STR_LEN + 1]);
+/* True when `s` is a UUID in 8-4-4-4-12 hex form (any case). */
+bool uuid_valid(const char *s);
+/* Lowercases a valid UUID in place. */
+void uuid_lower(char *s);
+#define UUID_EMPTY "00000000-0000-0000-0000-000000000000"
+
+#define ISO_TIME_LEN 24 /* 2018-12-17T15:58:21.204Z */
+/* Milliseconds since the epoch, from the real-time clock. */
+int64_t time_now_ms(void);
+/* Formats `ms` as ISO 8601 UTC with milliseconds into out[25]. */
+void time_format_iso(int64_t ms, char out[ISO_TIME_LEN + 1]);
+/* Parses "YYYY-MM-DD", "YYYY-MM-DD hh:mm:ss", "YYYY-MM-DDThh:mm:ss[.fff][Z]" (UTC).
+ * Returns 0 and sets *out_ms, or ERR_INVALID. */
+NODISCARD int time_parse_iso(const char *s, int64_t *out_ms);
+#define TIME_NEVER "1753-01-01T00:00:00.000Z"
+
+/* ---------------------------------------------------------------- strings */
+
+/* Copies at most size-1 bytes and NUL-terminates. Returns strlen(src) (truncated when >= size). */
+size_t str_copy(char *dst, const char *src, size_t size);
+bool str_ieq(const char *a, const char *b);
+bool str_ieqn(const char *a, const char *b, size_t n);
+bool str_has_prefix(const char *s, const char *prefix);
+/* Parses a whole decimal integer in [min, max]. Returns 0 or ERR_INVALID. */
+NODISCARD int str_to_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+/* True when `s` holds a control character (< 0x20 or 0x7f); tabs and newlines count only
+ * when `allow_space_ctl` is false. */
+bool str_has_ctl(const char *s, bool allow_space_ctl);
+/* Percent-encodes `s` for a URL path segment into the arena. */
+char *str_url_encode(struct arena *a, const char *s);
+
+/* ---------------------------------------------------------------- files */
+
+/* Writes `len` bytes to `path` atomically: a temporary file in the same folder, fsync,
+ * rename, fsync of the folder. `mode` applies to the new file. Returns 0 or ERR_IO. */
+NODISCARD int file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
+				struct err *e);
+/* Reads a whole file of at most `max` bytes. Caller owns *out (free()). Returns 0, ERR_IO
+ * or ERR_TOO_LARGE. */
+NODISCARD int file_read_all(const char *path, size_t max, char **out, size_t *out_len,
+			    struct err *e);
+/* fsyncs a folder. Returns 0 or ERR_IO. */
+NODISCARD int dir_sync(const char *path, struct err *e);
+/* mkdir -p with `mode` for created folders. Returns 0 or ERR_IO. */
+NODISCARD int dir_make_all(const char *path, unsigned mode, struct err *e);
+bool path_exists(const char *path);
+bool dir_is_writable(const char *path);
+
+/* ---------------------------------------------------------------- node configuration */
+
+/* node.conf: an INI file. Keys are "section.key". Values are strings; a missing key reads
+ * as the default given to conf_get. */
+struct conf;
+
+/* Caller owns *out; free with conf_free. Returns 0, ERR_IO (cannot read) or ERR_CONFIG
+ * (syntax error, with the line in `e`). */
+NODISCARD int conf_load(const char *path, struct conf **out, struct err *e);
+struct conf *conf_new(void);
+void conf_free(struct conf *c);
+/* Borrowed; valid until the key is set again or the conf is freed. */
+const char *conf_get(const struct conf *c, const char *key, const char *dflt);
+NODISCARD int conf_get_int(const struct conf *c, const char *key, int64_t dflt, int64_t min,
+			   int64_t max, int64_t *out, struct err *e);
+void conf_set(struct conf *c, const char *key, const char *value);
+/* Writes the file atomically with mode 0640. */
+NODISCARD int conf_save(const struct conf *c, const char *path, struct err *e);
+
+#endif

@@ -1,0 +1,374 @@
+/* util.c: UUIDs, ISO 8601 time, string and file helpers. */
+#include "core.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------- uuid */
+
+void uuid_new(char out[UUID_STR_LEN + 1])
+{
+	unsigned char b[16];
+	size_t got = 0;
+	while (got < sizeof(b)) {
+		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			abort(); /* the kernel's generator does not fail after boot */
+		}
+		got += (size_t)n;
+	}
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[b[i] >> 4];
+		out[o++] = hex[b[i] & 15];
+	}
+	out[o] = '\0';
+}
+
+bool uuid_valid(const char *s)
+{
+	if (!s)
+		return false;
+	for (int i = 0; i < UUID_STR_LEN; i++) {
+		char c = s[i];
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (c != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)c)) {
+			return false;
+		}
+	}
+	return s[UUID_STR_LEN] == '\0';
+}
+
+void uuid_lower(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+/* ---------------------------------------------------------------- time */
+
+int64_t time_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void time_format_iso(int64_t ms, char out[ISO_TIME_LEN + 1])
+{
+	time_t secs = (time_t)(ms / 1000);
+	int frac = (int)(ms % 1000);
+	if (frac < 0) {
+		frac += 1000;
+		secs -= 1;
+	}
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	/* Each part is bounded to its width, so the text is always exactly ISO_TIME_LEN. */
+	snprintf(out, ISO_TIME_LEN + 1, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
+		 (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
+		 (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+		 (unsigned)tm.tm_sec % 100u, (unsigned)frac % 1000u);
+}
+
+static int digits(const char *s, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int time_parse_iso(const char *s, int64_t *out_ms)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
+	size_t n = strlen(s);
+	if (n < 10 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
+	    digits(s + 8, 2, &d))
+		return ERR_INVALID;
+	const char *p = s + 10;
+	if (*p == 'T' || *p == ' ') {
+		if (strlen(p) < 9 || digits(p + 1, 2, &h) || p[3] != ':' || digits(p + 4, 2, &mi) ||
+		    p[6] != ':' || digits(p + 7, 2, &sec))
+			return ERR_INVALID;
+		p += 9;
+		if (*p == '.') {
+			p++;
+			int nd = 0, v = 0;
+			while (isdigit((unsigned char)*p)) {
+				if (nd < 3)
+					v = v * 10 + (*p - '0');
+				nd++;
+				p++;
+			}
+			if (nd == 0)
+				return ERR_INVALID;
+			while (nd < 3) {
+				v *= 10;
+				nd++;
+			}
+			ms = v;
+		}
+	}
+	if (*p == 'Z')
+		p++;
+	if (*p != '\0')
+		return ERR_INVALID;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return ERR_INVALID;
+	struct tm tm = {0};
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	time_t t = timegm(&tm);
+	*out_ms = (int64_t)t * 1000 + ms;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- strings */
+
+size_t str_copy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+	if (size) {
+		size_t c = n < size - 1 ? n : size - 1;
+		memcpy(dst, src, c);
+		dst[c] = '\0';
+	}
+	return n;
+}
+
+bool str_ieq(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		int ca = tolower((unsigned char)*a), cb = tolower((unsigned char)*b);
+		if (ca != cb)
+			return false;
+		if (!ca)
+			return true;
+	}
+}
+
+bool str_ieqn(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int ca = tolower((unsigned char)a[i]), cb = tolower((unsigned char)b[i]);
+		if (ca != cb)
+			return false;
+		if (!ca)
+			return true;
+	}
+	return true;
+}
+
+bool str_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int str_to_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	if (!s || !*s)
+		return ERR_INVALID;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return ERR_INVALID;
+	*out = v;
+	return 0;
+}
+
+bool str_has_ctl(const char *s, bool allow_space_ctl)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == 0x7f)
+			return true;
+		if (c < 0x20) {
+			if (allow_space_ctl && (c == '\t' || c == '\n' || c == '\r'))
+				continue;
+			return true;
+		}
+	}
+	return false;
+}
+
+char *str_url_encode(struct arena *a, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(s);
+	char *out = arena_alloc(a, n * 3 + 1), *o = out;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+			*o++ = (char)c;
+		} else {
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* ---------------------------------------------------------------- files */
+
+int dir_sync(const char *path, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, ERR_IO, "cannot open folder \"%s\": %s", path, strerror(errno));
+	int rc = 0;
+	if (fsync(fd) != 0 && errno != EINVAL)
+		rc = err_set(e, ERR_IO, "cannot flush folder \"%s\": %s", path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
+		      struct err *e)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid()) >= sizeof(tmp))
+		return err_set(e, ERR_IO, "path too long: \"%s\"", path);
+	str_copy(dir, path, sizeof(dir));
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		dir[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		str_copy(dir, ".", sizeof(dir));
+
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return err_set(e, ERR_IO, "cannot create \"%s\": %s", tmp, strerror(errno));
+	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		err_set(e, ERR_IO, "cannot write \"%s\": %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return ERR_IO;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		err_set(e, ERR_IO, "cannot rename \"%s\" to \"%s\": %s", tmp, path, strerror(errno));
+		unlink(tmp);
+		return ERR_IO;
+	}
+	return dir_sync(dir, e);
+}
+
+int file_read_all(const char *path, size_t max, char **out, size_t *out_len, struct err *e)
+{
+	*out = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, ERR_IO, "cannot read \"%s\": %s", path, strerror(errno));
+	struct buf b;
+	buf_init(&b, max);
+	char chunk[65536];
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = err_set(e, ERR_IO, "cannot read \"%s\": %s", path, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		rc = buf_append(&b, chunk, (size_t)n);
+		if (rc) {
+			err_set(e, rc, "file \"%s\" is larger than %zu bytes", path, max);
+			break;
+		}
+	}
+	close(fd);
+	if (rc) {
+		buf_release(&b);
+		return rc;
+	}
+	if (out_len)
+		*out_len = b.len;
+	*out = buf_steal(&b);
+	return 0;
+}
+
+int dir_make_all(const char *path, unsigned mode, struct err *e)
+{
+	char p[PATH_MAX];
+	if (str_copy(p, path, sizeof(p)) >= sizeof(p))
+		return err_set(e, ERR_IO, "path too long: \"%s\"", path);
+	for (char *s = p + 1;; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, mode) != 0 && errno != EEXIST)
+				return err_set(e, ERR_IO, "cannot create folder \"%s\": %s", p,
+					       strerror(errno));
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return err_set(e, ERR_IO, "\"%s\" is not a folder", path);
+	return 0;
+}
+
+bool path_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+bool dir_is_writable(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) && access(path, W_OK | X_OK) == 0;
+}

@@ -1,0 +1,297 @@
+/* crypto.c: the site CA and node certificates with GnuTLS; SHA-256 with gnutls_hash. */
+#include "crypto/crypto.h"
+
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TEN_YEARS (10L * 365 * 24 * 3600)
+
+void crypto_pem_pair_release(struct crypto_pem_pair *p)
+{
+	free(p->cert);
+	free(p->key);
+	p->cert = p->key = NULL;
+}
+
+static int gerr(struct err *e, int rc, const char *what)
+{
+	return err_set(e, ERR_CRYPTO, "cannot %s: %s", what, gnutls_strerror(rc));
+}
+
+static char *datum_str(gnutls_datum_t *d)
+{
+	char *s = malloc(d->size + 1);
+	if (s) {
+		memcpy(s, d->data, d->size);
+		s[d->size] = '\0';
+	}
+	gnutls_free(d->data);
+	d->data = NULL;
+	return s;
+}
+
+static int export_pair(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key,
+		       struct crypto_pem_pair *out, struct err *e)
+{
+	gnutls_datum_t d = {0};
+	int rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d);
+	if (rc < 0)
+		return gerr(e, rc, "export a certificate");
+	out->cert = datum_str(&d);
+	rc = gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &d);
+	if (rc < 0) {
+		crypto_pem_pair_release(out);
+		return gerr(e, rc, "export a private key");
+	}
+	out->key = datum_str(&d);
+	if (!out->cert || !out->key) {
+		crypto_pem_pair_release(out);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Fills the fields every certificate shares. */
+static int base_cert(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, const char *cn,
+		     struct err *e)
+{
+	unsigned char serial[16];
+	int rc = gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial));
+	serial[0] &= 0x7f;
+	if (rc == 0)
+		rc = gnutls_x509_crt_set_serial(crt, serial, sizeof(serial));
+	if (rc == 0)
+		rc = gnutls_x509_crt_set_version(crt, 3);
+	time_t now = time(NULL);
+	if (rc == 0)
+		rc = gnutls_x509_crt_set_activation_time(crt, now - 3600);
+	if (rc == 0)
+		rc = gnutls_x509_crt_set_expiration_time(crt, now + TEN_YEARS);
+	if (rc == 0)
+		rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn,
+						   (unsigned)strlen(cn));
+	if (rc == 0)
+		rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0,
+						   "Fathom", 6);
+	if (rc == 0)
+		rc = gnutls_x509_crt_set_key(crt, key);
+	if (rc == 0) {
+		unsigned char kid[64];
+		size_t kid_len = sizeof(kid);
+		rc = gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA1, kid, &kid_len);
+		if (rc == 0)
+			rc = gnutls_x509_crt_set_subject_key_id(crt, kid, kid_len);
+	}
+	return rc < 0 ? gerr(e, rc, "fill a certificate") : 0;
+}
+
+int crypto_ca_create(const char *cn, struct crypto_pem_pair *out, struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_x509_privkey_t key = NULL;
+	int rc = gnutls_x509_privkey_init(&key);
+	if (rc == 0)
+		rc = gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+						  GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+	if (rc == 0)
+		rc = gnutls_x509_crt_init(&crt);
+	if (rc < 0) {
+		rc = gerr(e, rc, "generate the CA key");
+		goto out;
+	}
+	rc = base_cert(crt, key, cn, e);
+	if (rc)
+		goto out;
+	rc = gnutls_x509_crt_set_basic_constraints(crt, 1, -1);
+	if (rc == 0)
+		rc = gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN |
+								GNUTLS_KEY_DIGITAL_SIGNATURE);
+	if (rc == 0)
+		rc = gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0);
+	if (rc < 0) {
+		rc = gerr(e, rc, "sign the CA certificate");
+		goto out;
+	}
+	rc = export_pair(crt, key, out, e);
+out:
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	if (key)
+		gnutls_x509_privkey_deinit(key);
+	return rc;
+}
+
+static int import_ca(const struct crypto_pem_pair *ca, gnutls_x509_crt_t *crt,
+		     gnutls_x509_privkey_t *key, struct err *e)
+{
+	gnutls_datum_t c = {(unsigned char *)ca->cert, (unsigned)strlen(ca->cert)};
+	gnutls_datum_t k = {(unsigned char *)ca->key, (unsigned)strlen(ca->key)};
+	int rc = gnutls_x509_crt_init(crt);
+	if (rc == 0)
+		rc = gnutls_x509_crt_import(*crt, &c, GNUTLS_X509_FMT_PEM);
+	if (rc == 0)
+		rc = gnutls_x509_privkey_init(key);
+	if (rc == 0)
+		rc = gnutls_x509_privkey_import(*key, &k, GNUTLS_X509_FMT_PEM);
+	return rc < 0 ? gerr(e, rc, "read the site's CA") : 0;
+}
+
+int crypto_cert_issue(const struct crypto_pem_pair *ca, enum crypto_cert_kind kind, const char *cn,
+		      const char *const *dns_names, int n_dns, struct crypto_pem_pair *out,
+		      struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	gnutls_x509_crt_t ca_crt = NULL, crt = NULL;
+	gnutls_x509_privkey_t ca_key = NULL, key = NULL;
+	int rc = import_ca(ca, &ca_crt, &ca_key, e);
+	if (rc)
+		goto out;
+	rc = gnutls_x509_privkey_init(&key);
+	if (rc == 0)
+		rc = gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+						  GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+	if (rc == 0)
+		rc = gnutls_x509_crt_init(&crt);
+	if (rc < 0) {
+		rc = gerr(e, rc, "generate a key");
+		goto out;
+	}
+	rc = base_cert(crt, key, cn, e);
+	if (rc)
+		goto out;
+	rc = gnutls_x509_crt_set_basic_constraints(crt, 0, -1);
+	if (rc == 0)
+		rc = gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE |
+								GNUTLS_KEY_KEY_ENCIPHERMENT);
+	if (rc == 0)
+		rc = gnutls_x509_crt_set_key_purpose_oid(
+			crt, kind == CRYPTO_CERT_SERVER ? GNUTLS_KP_TLS_WWW_SERVER : GNUTLS_KP_TLS_WWW_CLIENT,
+			0);
+	if (rc == 0 && kind == CRYPTO_CERT_SERVER) {
+		rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, cn,
+							  (unsigned)strlen(cn), GNUTLS_FSAN_APPEND);
+		for (int i = 0; rc == 0 && i < n_dns; i++)
+			rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, dns_names[i],
+								  (unsigned)strlen(dns_names[i]),
+								  GNUTLS_FSAN_APPEND);
+		static const unsigned char v4[4] = {127, 0, 0, 1};
+		static const unsigned char v6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+		if (rc == 0)
+			rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, v4, 4,
+								  GNUTLS_FSAN_APPEND);
+		if (rc == 0)
+			rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, v6, 16,
+								  GNUTLS_FSAN_APPEND);
+	}
+	if (rc == 0) {
+		unsigned char kid[64];
+		size_t kid_len = sizeof(kid);
+		rc = gnutls_x509_crt_get_subject_key_id(ca_crt, kid, &kid_len, NULL);
+		if (rc == 0)
+			rc = gnutls_x509_crt_set_authority_key_id(crt, kid, kid_len);
+	}
+	if (rc == 0)
+		rc = gnutls_x509_crt_sign2(crt, ca_crt, ca_key, GNUTLS_DIG_SHA256, 0);
+	if (rc < 0) {
+		rc = gerr(e, rc, "issue a certificate");
+		goto out;
+	}
+	rc = export_pair(crt, key, out, e);
+out:
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	if (key)
+		gnutls_x509_privkey_deinit(key);
+	if (ca_crt)
+		gnutls_x509_crt_deinit(ca_crt);
+	if (ca_key)
+		gnutls_x509_privkey_deinit(ca_key);
+	return rc;
+}
+
+int crypto_cert_verify(const char *ca_pem, const char *cert_pem, struct err *e)
+{
+	gnutls_x509_crt_t ca = NULL, crt = NULL;
+	gnutls_datum_t c = {(unsigned char *)ca_pem, (unsigned)strlen(ca_pem)};
+	gnutls_datum_t d = {(unsigned char *)cert_pem, (unsigned)strlen(cert_pem)};
+	int rc = gnutls_x509_crt_init(&ca);
+	if (rc == 0)
+		rc = gnutls_x509_crt_import(ca, &c, GNUTLS_X509_FMT_PEM);
+	if (rc < 0) {
+		rc = err_set(e, ERR_CRYPTO, "the CA certificate does not parse: %s",
+			     gnutls_strerror(rc));
+		goto out;
+	}
+	rc = gnutls_x509_crt_init(&crt);
+	if (rc == 0)
+		rc = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM);
+	if (rc < 0) {
+		rc = err_set(e, ERR_CRYPTO, "the certificate does not parse: %s", gnutls_strerror(rc));
+		goto out;
+	}
+	unsigned int status = 0;
+	rc = gnutls_x509_crt_verify(crt, &ca, 1, 0, &status);
+	if (rc < 0 || status != 0) {
+		rc = err_set(e, ERR_CRYPTO, "the certificate is not valid for this site's CA%s",
+			     (status & GNUTLS_CERT_EXPIRED) ? " (expired)" : "");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (ca)
+		gnutls_x509_crt_deinit(ca);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+struct crypto_sha256 {
+	gnutls_hash_hd_t h;
+};
+
+int crypto_sha256_new(struct crypto_sha256 **out, struct err *e)
+{
+	*out = NULL;
+	struct crypto_sha256 *s = malloc(sizeof(*s));
+	if (!s)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	int rc = gnutls_hash_init(&s->h, GNUTLS_DIG_SHA256);
+	if (rc < 0) {
+		free(s);
+		return gerr(e, rc, "start SHA-256");
+	}
+	*out = s;
+	return 0;
+}
+
+void crypto_sha256_update(struct crypto_sha256 *h, const void *data, size_t len)
+{
+	gnutls_hash(h->h, data, len);
+}
+
+void crypto_sha256_finish(struct crypto_sha256 *h, char out_hex[65])
+{
+	unsigned char d[32];
+	gnutls_hash_deinit(h->h, d);
+	free(h);
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < 32; i++) {
+		out_hex[2 * i] = hex[d[i] >> 4];
+		out_hex[2 * i + 1] = hex[d[i] & 15];
+	}
+	out_hex[64] = '\0';
+}
+
+void crypto_sha256_free(struct crypto_sha256 *h)
+{
+	if (!h)
+		return;
+	gnutls_hash_deinit(h->h, NULL);
+	free(h);
+}

@@ -1,0 +1,40 @@
+/* crypto.h: certificates for the site's certificate authority and its nodes (GnuTLS), and
+ * streaming SHA-256. Secret boxes for connection strings at rest come with the PostgreSQL
+ * site (libsodium).
+ *
+ * Threads: all functions are thread-safe; a struct crypto_sha256 belongs to one thread. */
+#ifndef FATHOM_CRYPTO_H
+#define FATHOM_CRYPTO_H
+
+#include "core/core.h"
+
+/* A PEM certificate and its PEM private key. Caller owns both strings (free()). */
+struct crypto_pem_pair {
+	char *cert;
+	char *key;
+};
+void crypto_pem_pair_release(struct crypto_pem_pair *p);
+
+/* Makes a self-signed CA (ECDSA P-256, 10 years) named `cn`. On failure `out` is zeroed. */
+NODISCARD int crypto_ca_create(const char *cn, struct crypto_pem_pair *out, struct err *e);
+
+enum crypto_cert_kind { CRYPTO_CERT_SERVER, CRYPTO_CERT_CLIENT };
+
+/* Issues a certificate signed by `ca`: a server certificate names `cn` and every entry of
+ * `dns_names` (DNS) plus 127.0.0.1 and ::1; a client certificate names `cn` only. */
+NODISCARD int crypto_cert_issue(const struct crypto_pem_pair *ca, enum crypto_cert_kind kind,
+				const char *cn, const char *const *dns_names, int n_dns,
+				struct crypto_pem_pair *out, struct err *e);
+
+/* Checks that `cert_pem` parses, is in its validity period and chains to `ca_pem`. */
+NODISCARD int crypto_cert_verify(const char *ca_pem, const char *cert_pem, struct err *e);
+
+/* Streaming SHA-256. */
+struct crypto_sha256;
+NODISCARD int crypto_sha256_new(struct crypto_sha256 **out, struct err *e);
+void crypto_sha256_update(struct crypto_sha256 *h, const void *data, size_t len);
+/* Writes 64 lowercase hex digits and a NUL, and frees `h`. */
+void crypto_sha256_finish(struct crypto_sha256 *h, char out_hex[65]);
+void crypto_sha256_free(struct crypto_sha256 *h);
+
+#endif

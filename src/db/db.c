@@ -1,0 +1,294 @@
+/* db.c: the driver-independent part of the repository database: the connection pool,
+ * parameters, call wrappers and schema migrations. */
+#include "db/db_int.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct db {
+	const struct db_driver *drv;
+	enum db_driver_kind kind;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct db_conn **free_conns;
+	int n_free;
+	int n_total;
+};
+
+/* Every driver's connection starts with this, so the pool can find its driver. */
+struct db_conn_head {
+	const struct db_driver *drv;
+};
+
+void db_params_init(struct db_params *p)
+{
+	p->n = 0;
+	p->overflow = false;
+}
+
+static struct db_value *p_next(struct db_params *p)
+{
+	if (p->n >= DB_MAX_PARAMS) {
+		p->overflow = true;
+		return NULL;
+	}
+	struct db_value *v = &p->v[p->n++];
+	memset(v, 0, sizeof(*v));
+	return v;
+}
+
+int db_p_text(struct db_params *p, const char *s)
+{
+	struct db_value *v = p_next(p);
+	if (!v)
+		return 0;
+	if (s) {
+		v->type = DBV_TEXT;
+		v->s = s;
+		v->len = strlen(s);
+	}
+	return p->n;
+}
+
+int db_p_int(struct db_params *p, int64_t i)
+{
+	struct db_value *v = p_next(p);
+	if (!v)
+		return 0;
+	v->type = DBV_INT;
+	v->i = i;
+	return p->n;
+}
+
+int db_p_real(struct db_params *p, double d)
+{
+	struct db_value *v = p_next(p);
+	if (!v)
+		return 0;
+	v->type = DBV_REAL;
+	v->d = d;
+	return p->n;
+}
+
+int db_p_null(struct db_params *p)
+{
+	return p_next(p) ? p->n : 0;
+}
+
+int db_schema_version_known(void)
+{
+	return db_n_migrations;
+}
+
+static int version_row(void *ctx, int n, const struct db_value *cols)
+{
+	if (n > 0 && cols[0].type == DBV_INT)
+		*(int *)ctx = (int)cols[0].i;
+	return 0;
+}
+
+/* Reads the version inside an open transaction; 0 when the schema table is missing. */
+static int read_version(struct db_conn *c, int *out, struct err *e)
+{
+	*out = 0;
+	bool exists = false;
+	struct err ignore;
+	err_init(&ignore);
+	int rc = db_exec(c, "SELECT version FROM schema_version", NULL, version_row, out, NULL,
+			 &ignore);
+	if (rc == 0)
+		exists = true;
+	else if (rc == ERR_BUSY)
+		return err_set(e, ERR_BUSY, "%s", ignore.message);
+	if (!exists)
+		*out = 0;
+	return 0;
+}
+
+static int migrate(struct db *db, struct err *e)
+{
+	struct db_conn *c;
+	int rc = db_acquire(db, &c, e);
+	if (rc)
+		return rc;
+	rc = db_begin(c, true, e);
+	if (rc)
+		goto out;
+	int v = 0;
+	rc = read_version(c, &v, e);
+	if (rc)
+		goto fail;
+	if (v > db_n_migrations) {
+		rc = err_set(e, ERR_SCHEMA,
+			     "the repository database has schema version %d, newer than this "
+			     "fathom (%d)",
+			     v, db_n_migrations);
+		err_hint(e, "run a fathom release that knows schema version %d", v);
+		goto fail;
+	}
+	for (int i = v; i < db_n_migrations; i++) {
+		char *sql = db->drv->dialect(db_migrations[i]);
+		if (!sql) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+		/* Statements are separated by ";\n" in the migration text. */
+		char *s = sql;
+		while (rc == 0 && s && *s) {
+			char *end = strstr(s, ";\n");
+			if (end)
+				*end = '\0';
+			const char *p = s;
+			while (*p == ' ' || *p == '\n' || *p == '\t')
+				p++;
+			if (*p)
+				rc = db_exec(c, p, NULL, NULL, NULL, NULL, e);
+			s = end ? end + 2 : NULL;
+		}
+		free(sql);
+		if (rc)
+			goto fail;
+		struct db_params prm;
+		db_params_init(&prm);
+		db_p_int(&prm, i + 1);
+		rc = db_exec(c, "UPDATE schema_version SET version = $1", &prm, NULL, NULL, NULL, e);
+		if (rc)
+			goto fail;
+		log_info("repository schema migrated to version %d", i + 1);
+	}
+	rc = db_commit(c, e);
+	goto out;
+fail:
+	db_rollback(c);
+out:
+	db_release(db, c);
+	return rc;
+}
+
+int db_open(const struct db_config *cfg, struct db **out, struct err *e)
+{
+	*out = NULL;
+	const struct db_driver *drv;
+	if (cfg->kind == DB_SQLITE)
+		drv = &db_sqlite_driver;
+	else
+		return err_set(e, ERR_CONFIG, "the PostgreSQL driver is not built into this fathom");
+	int n = cfg->pool_size > 0 ? cfg->pool_size : 8;
+	struct db *db = calloc(1, sizeof(*db));
+	if (!db)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	db->drv = drv;
+	db->kind = cfg->kind;
+	pthread_mutex_init(&db->lock, NULL);
+	pthread_cond_init(&db->cond, NULL);
+	db->free_conns = calloc((size_t)n, sizeof(*db->free_conns));
+	if (!db->free_conns) {
+		free(db);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		struct db_conn *c;
+		rc = drv->connect(cfg, &c, e);
+		if (rc)
+			break;
+		db->free_conns[db->n_free++] = c;
+		db->n_total++;
+	}
+	if (rc == 0)
+		rc = migrate(db, e);
+	if (rc) {
+		db_close(db);
+		return rc;
+	}
+	*out = db;
+	return 0;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	pthread_mutex_lock(&db->lock);
+	while (db->n_free < db->n_total)
+		pthread_cond_wait(&db->cond, &db->lock);
+	pthread_mutex_unlock(&db->lock);
+	for (int i = 0; i < db->n_free; i++)
+		db->drv->disconnect(db->free_conns[i]);
+	free(db->free_conns);
+	pthread_mutex_destroy(&db->lock);
+	pthread_cond_destroy(&db->cond);
+	free(db);
+}
+
+int db_schema_version(struct db *db, int *out, struct err *e)
+{
+	struct db_conn *c;
+	int rc = db_acquire(db, &c, e);
+	if (rc)
+		return rc;
+	*out = 0;
+	rc = db_exec(c, "SELECT version FROM schema_version", NULL, version_row, out, NULL, e);
+	db_release(db, c);
+	return rc;
+}
+
+int db_acquire(struct db *db, struct db_conn **out, struct err *e)
+{
+	(void)e;
+	pthread_mutex_lock(&db->lock);
+	while (db->n_free == 0)
+		pthread_cond_wait(&db->cond, &db->lock);
+	*out = db->free_conns[--db->n_free];
+	pthread_mutex_unlock(&db->lock);
+	return 0;
+}
+
+void db_release(struct db *db, struct db_conn *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&db->lock);
+	db->free_conns[db->n_free++] = c;
+	pthread_cond_signal(&db->cond);
+	pthread_mutex_unlock(&db->lock);
+}
+
+static const struct db_driver *drv_of(struct db_conn *c)
+{
+	return ((struct db_conn_head *)c)->drv;
+}
+
+int db_begin(struct db_conn *c, bool write, struct err *e)
+{
+	return drv_of(c)->begin(c, write, e);
+}
+
+int db_commit(struct db_conn *c, struct err *e)
+{
+	return drv_of(c)->commit(c, e);
+}
+
+void db_rollback(struct db_conn *c)
+{
+	drv_of(c)->rollback(c);
+}
+
+int db_exec(struct db_conn *c, const char *sql, const struct db_params *p, db_row_cb cb, void *ctx,
+	    int64_t *out_changes, struct err *e)
+{
+	if (p && p->overflow)
+		return err_set(e, ERR_INVALID, "query needs more than %d parameters", DB_MAX_PARAMS);
+	return drv_of(c)->exec(c, sql, p, cb, ctx, out_changes, e);
+}
+
+enum db_driver_kind db_kind(const struct db *db)
+{
+	return db->kind;
+}
+
+const char *db_provider_name(const struct db *db)
+{
+	return db->drv->name;
+}

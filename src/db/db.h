@@ -1,0 +1,89 @@
+/* db.h: the repository database, one SQL interface over two drivers (sqlite now, postgres
+ * next). SQL is written once, portable, with $1-style parameters; values reach SQL only
+ * as bound parameters.
+ *
+ * Threads: a struct db is thread-safe: it holds a pool of connections, and db_acquire hands
+ * one connection to one thread until db_release. A struct db_conn is used by one thread at
+ * a time. Calls block on the database (disk, network): never make them on a thread that
+ * multiplexes many sockets. */
+#ifndef FATHOM_DB_H
+#define FATHOM_DB_H
+
+#include "core/core.h"
+
+enum db_vtype { DBV_NULL, DBV_INT, DBV_REAL, DBV_TEXT };
+
+/* One parameter or one column value. Text is borrowed: for parameters until the call
+ * returns, for columns until the row callback returns. */
+struct db_value {
+	enum db_vtype type;
+	int64_t i;
+	double d;
+	const char *s;
+	size_t len;
+};
+
+#define DB_MAX_PARAMS 400
+
+/* An ordered parameter list; $1 is p->v[0]. Embedded in its owner, filled by db_p_*. */
+struct db_params {
+	struct db_value v[DB_MAX_PARAMS];
+	int n;
+	bool overflow; /* set when more than DB_MAX_PARAMS were added; db_exec then fails */
+};
+
+void db_params_init(struct db_params *p);
+/* Each returns the 1-based index of the parameter it added ($n), or 0 on overflow. */
+int db_p_text(struct db_params *p, const char *s); /* NULL adds a NULL */
+int db_p_int(struct db_params *p, int64_t v);
+int db_p_real(struct db_params *p, double v);
+int db_p_null(struct db_params *p);
+
+/* Called once per result row with `n_cols` values. Return 0 to go on, non-zero to stop
+ * (db_exec then returns that value). */
+typedef int (*db_row_cb)(void *ctx, int n_cols, const struct db_value *cols);
+
+enum db_driver_kind { DB_SQLITE, DB_POSTGRES };
+
+struct db_config {
+	enum db_driver_kind kind;
+	const char *path;       /* sqlite: the database file */
+	const char *conninfo;   /* postgres: a libpq connection string */
+	int pool_size;          /* connections in the pool; default 8 */
+	int busy_timeout_ms;    /* sqlite: how long a writer waits for a lock; default 5000 */
+	bool create;            /* sqlite: create the file when missing */
+};
+
+struct db;
+struct db_conn;
+
+/* Opens the pool and checks the schema: applies missing migrations in one transaction, and
+ * refuses (ERR_SCHEMA) a database whose schema is newer than this binary knows.
+ * Caller owns *out; free with db_close. On failure *out is NULL and nothing was changed. */
+NODISCARD int db_open(const struct db_config *cfg, struct db **out, struct err *e);
+void db_close(struct db *db);
+/* The schema version this binary writes, and the one the database holds. */
+int db_schema_version_known(void);
+NODISCARD int db_schema_version(struct db *db, int *out, struct err *e);
+
+/* Takes a connection from the pool, waiting while all are in use. */
+NODISCARD int db_acquire(struct db *db, struct db_conn **out, struct err *e);
+void db_release(struct db *db, struct db_conn *c);
+
+/* Transactions. `write` takes the write lock at the start (sqlite BEGIN IMMEDIATE) so that
+ * read-then-write transactions never deadlock. db_rollback never fails visibly. */
+NODISCARD int db_begin(struct db_conn *c, bool write, struct err *e);
+NODISCARD int db_commit(struct db_conn *c, struct err *e);
+void db_rollback(struct db_conn *c);
+
+/* Runs one statement. Rows go to `cb` (may be NULL). *out_changes (may be NULL) gets the
+ * number of rows an INSERT/UPDATE/DELETE changed. Returns 0, the callback's non-zero value,
+ * ERR_BUSY (lock timeout), ERR_CONFLICT (unique constraint) or ERR_DB. */
+NODISCARD int db_exec(struct db_conn *c, const char *sql, const struct db_params *p, db_row_cb cb,
+		      void *ctx, int64_t *out_changes, struct err *e);
+
+/* The driver in use, for the few places that must know (error texts, about). */
+enum db_driver_kind db_kind(const struct db *db);
+const char *db_provider_name(const struct db *db);
+
+#endif

@@ -1,0 +1,27 @@
+/* db_int.h: the driver interface inside the db module. Not for other modules. */
+#ifndef FATHOM_DB_INT_H
+#define FATHOM_DB_INT_H
+
+#include "db/db.h"
+
+struct db_driver {
+	const char *name;
+	/* Opens one connection. */
+	int (*connect)(const struct db_config *cfg, struct db_conn **out, struct err *e);
+	void (*disconnect)(struct db_conn *c);
+	int (*begin)(struct db_conn *c, bool write, struct err *e);
+	int (*commit)(struct db_conn *c, struct err *e);
+	void (*rollback)(struct db_conn *c);
+	int (*exec)(struct db_conn *c, const char *sql, const struct db_params *p, db_row_cb cb,
+		    void *ctx, int64_t *out_changes, struct err *e);
+	/* Rewrites portable schema SQL into the driver's dialect (caller frees). */
+	char *(*dialect)(const char *sql);
+};
+
+extern const struct db_driver db_sqlite_driver;
+
+/* Migrations: migrations[i] brings the schema from version i to i+1. */
+extern const char *const db_migrations[];
+extern const int db_n_migrations;
+
+#endif

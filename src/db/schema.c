@@ -1,0 +1,60 @@
+/* schema.c: the repository schema as numbered migrations, in portable SQL.
+ *
+ * Each string moves the schema one version up; statements end with ";\n". Tokens in
+ * braces ({SERIAL_PK}, {BIGINT}) are replaced by the driver. Dates are ISO 8601 UTC text
+ * with milliseconds, which compare correctly as text on both drivers. Entity tables carry
+ * the common columns id, created_date, modified_date, modified_by; their other columns are
+ * named by the entity descriptors in repo/entities.c (a unit test checks they agree). */
+#include "db/db_int.h"
+
+#define COMMON                                                                                 \
+	"id TEXT PRIMARY KEY, created_date TEXT NOT NULL, modified_date TEXT NOT NULL, "      \
+	"modified_by TEXT NOT NULL"
+
+static const char m1[] =
+	"CREATE TABLE schema_version (version INTEGER NOT NULL);\n"
+	"INSERT INTO schema_version (version) VALUES (0);\n"
+	"CREATE TABLE change_log (seq {SERIAL_PK}, object_type TEXT NOT NULL, object_id TEXT NOT "
+	"NULL, op TEXT NOT NULL, at TEXT NOT NULL);\n"
+	"CREATE TABLE users (" COMMON ", user_id TEXT NOT NULL, user_directory TEXT NOT NULL, "
+	"user_directory_connector_name TEXT, name TEXT, roles TEXT, inactive INTEGER NOT NULL, "
+	"removed_externally INTEGER NOT NULL, blacklisted INTEGER NOT NULL, delete_prohibited "
+	"INTEGER NOT NULL);\n"
+	"CREATE UNIQUE INDEX users_dir_id ON users (user_directory, user_id);\n"
+	"CREATE TABLE tag (" COMMON ", name TEXT NOT NULL);\n"
+	"CREATE TABLE stream (" COMMON ", name TEXT NOT NULL, owner_id TEXT REFERENCES users (id));\n"
+	"CREATE TABLE app (" COMMON ", name TEXT NOT NULL, app_id TEXT, description TEXT, owner_id "
+	"TEXT REFERENCES users (id), stream_id TEXT REFERENCES stream (id), published INTEGER NOT "
+	"NULL, publish_time TEXT NOT NULL, file_size {BIGINT} NOT NULL, last_reload_time TEXT NOT "
+	"NULL, thumbnail TEXT, source_app_id TEXT, target_app_id TEXT, saved_in_product_version "
+	"TEXT, migration_hash TEXT, dynamic_color TEXT, availability_status INTEGER NOT NULL, "
+	"generation TEXT, file_sha256 TEXT);\n"
+	"CREATE INDEX app_stream ON app (stream_id);\n"
+	"CREATE TABLE dataconnection (" COMMON ", name TEXT NOT NULL, connectionstring TEXT NOT "
+	"NULL, type TEXT, engine_object_id TEXT, username TEXT, password TEXT, log_on INTEGER NOT "
+	"NULL, architecture INTEGER NOT NULL, owner_id TEXT REFERENCES users (id));\n"
+	"CREATE UNIQUE INDEX dataconnection_name ON dataconnection (name);\n"
+	"CREATE TABLE servicecluster (" COMMON ", name TEXT NOT NULL, settings TEXT);\n"
+	"CREATE TABLE servernodeconfiguration (" COMMON ", name TEXT NOT NULL, host_name TEXT NOT "
+	"NULL, is_central INTEGER NOT NULL, node_purpose INTEGER NOT NULL, engine_enabled INTEGER "
+	"NOT NULL, proxy_enabled INTEGER NOT NULL, scheduler_enabled INTEGER NOT NULL, "
+	"printing_enabled INTEGER NOT NULL, failover_candidate INTEGER NOT NULL, "
+	"service_cluster_id TEXT REFERENCES servicecluster (id), temporary_file_path TEXT);\n"
+	"CREATE UNIQUE INDEX servernodeconfiguration_name ON servernodeconfiguration (name);\n"
+	"CREATE TABLE custompropertydefinition (" COMMON ", name TEXT NOT NULL, value_type TEXT "
+	"NOT NULL, choice_values TEXT, object_types TEXT, description TEXT);\n"
+	"CREATE UNIQUE INDEX custompropertydefinition_name ON custompropertydefinition (name);\n"
+	"CREATE TABLE custom_property_value (" COMMON ", object_type TEXT NOT NULL, object_id TEXT "
+	"NOT NULL, definition_id TEXT NOT NULL REFERENCES custompropertydefinition (id) ON DELETE "
+	"CASCADE, value TEXT NOT NULL);\n"
+	"CREATE INDEX custom_property_value_object ON custom_property_value (object_type, "
+	"object_id);\n"
+	"CREATE TABLE entity_tag (object_type TEXT NOT NULL, object_id TEXT NOT NULL, tag_id TEXT "
+	"NOT NULL REFERENCES tag (id) ON DELETE CASCADE, PRIMARY KEY (object_type, object_id, "
+	"tag_id));\n"
+	"CREATE INDEX entity_tag_tag ON entity_tag (tag_id);\n"
+	"CREATE TABLE app_export (token TEXT PRIMARY KEY, app_id TEXT NOT NULL, generation TEXT "
+	"NOT NULL, file_name TEXT NOT NULL, created_at TEXT NOT NULL, user_name TEXT NOT NULL);\n";
+
+const char *const db_migrations[] = {m1};
+const int db_n_migrations = 1;

@@ -1,0 +1,108 @@
+/* http.h: the HTTP/1.1 server (libmicrohttpd over GnuTLS) and the request object that
+ * handlers see. The only module that touches the HTTP library.
+ *
+ * Threads: one thread per connection (MHD_USE_THREAD_PER_CONNECTION). Handler callbacks run
+ * on that connection's thread and may block on the database or the disk: they hold up only
+ * their own connection. A struct http_req belongs to its connection's thread.
+ *
+ * A request sees: on_headers (headers and query known; the handler may respond at once, or
+ * ask for the body streamed to a sink instead of buffered), then on_complete (the body is
+ * in; the handler must respond unless it already did), then always on_done, once, which
+ * says whether the response was fully sent. */
+#ifndef FATHOM_HTTP_H
+#define FATHOM_HTTP_H
+
+#include "core/core.h"
+
+struct http_req;
+struct http_server;
+
+struct http_handler {
+	void *ctx;
+	void (*on_headers)(void *ctx, struct http_req *r);
+	void (*on_complete)(void *ctx, struct http_req *r);
+	/* `completed` is false when the client went away or the request was cut off. */
+	void (*on_done)(void *ctx, struct http_req *r, bool completed);
+};
+
+struct http_server_config {
+	int listen_fd;           /* from http_listen; the server takes ownership */
+	const char *cert_pem;    /* server certificate chain (PEM text) */
+	const char *key_pem;     /* server private key (PEM text) */
+	const char *trust_pem;   /* CA that client certificates must chain to; NULL: none asked */
+	size_t max_body;         /* largest buffered body; larger gets ERR_TOO_LARGE */
+	unsigned conn_timeout_s; /* idle connection timeout; default 300 */
+	unsigned max_conns;      /* default 512 */
+};
+
+/* Binds and listens on addr:port (addr NULL = all interfaces). Returns 0 with *out_fd, or
+ * ERR_IO with a message naming the port ("port 4242 is already in use"). */
+NODISCARD int http_listen(const char *addr, int port, int *out_fd, struct err *e);
+/* Starts serving. Caller owns *out; stop with http_server_stop. The handler's ctx must
+ * outlive the server. */
+NODISCARD int http_server_start(const struct http_server_config *cfg, const struct http_handler *h,
+				struct http_server **out, struct err *e);
+/* Stops accepting, waits for connection threads to finish, frees the server. */
+void http_server_stop(struct http_server *s);
+
+/* ---- the request; every string is borrowed and valid until on_done returns ---- */
+
+const char *http_req_method(const struct http_req *r);
+const char *http_req_path(const struct http_req *r); /* percent-decoded, without query */
+const char *http_req_header(const struct http_req *r, const char *name); /* any case */
+/* A query parameter by name, compared case-insensitively; NULL when absent, "" when bare. */
+const char *http_req_query(const struct http_req *r, const char *name);
+int http_req_query_count(const struct http_req *r);
+/* The i-th query parameter (0-based); NULL past the end. */
+const char *http_req_query_at(const struct http_req *r, int i, const char **out_value);
+/* Declared body length from Content-Length, or -1 when not given (chunked). */
+int64_t http_req_content_length(const struct http_req *r);
+/* The buffered body (NUL-terminated) once on_complete runs; "" for none. */
+const char *http_req_body(const struct http_req *r, size_t *out_len);
+/* Set when the body could not be buffered or streamed: ERR_TOO_LARGE or the sink's code. */
+int http_req_body_error(const struct http_req *r);
+/* An arena that lives as long as the request. */
+struct arena *http_req_arena(struct http_req *r);
+/* A slot for the handler's per-request state. */
+void http_req_set_data(struct http_req *r, void *data);
+void *http_req_data(const struct http_req *r);
+
+enum http_cert {
+	HTTP_CERT_NONE,    /* the client sent no certificate */
+	HTTP_CERT_FOREIGN, /* it does not chain to the trusted CA, or is expired */
+	HTTP_CERT_OK,
+};
+/* Checks the client's certificate against the server's trusted CA. In-process requests
+ * report what http_req_new_local was given. */
+enum http_cert http_req_client_cert(struct http_req *r);
+
+/* Receives the body in pieces instead of buffering it. Call from on_headers. The sink
+ * returns 0 to go on or an error code, after which the rest of the body is discarded and
+ * http_req_body_error returns that code. */
+typedef int (*http_body_sink)(void *sink_ctx, const char *data, size_t len);
+void http_req_stream_body(struct http_req *r, http_body_sink sink, void *sink_ctx);
+
+/* ---- responses: exactly one per request; later calls are ignored ---- */
+
+void http_add_header(struct http_req *r, const char *name, const char *value);
+/* Copies `body`. */
+void http_respond(struct http_req *r, int status, const char *content_type, const char *body,
+		  size_t len);
+/* Takes ownership of `fd`, even on failure; sends `size` bytes from offset 0. */
+void http_respond_fd(struct http_req *r, int status, const char *content_type, int fd,
+		     uint64_t size);
+bool http_responded(const struct http_req *r);
+
+/* ---- in-process requests (unit tests, fuzzing, the CLI's local calls) ---- */
+
+/* Builds a request without a network. `query` is the raw query string (may be NULL);
+ * `headers` is "Name: value\n" lines (may be NULL). The body is handed to the handler as if
+ * it came in `chunk` bytes at a time (0 = all at once). Runs the handler's three callbacks,
+ * then returns. Caller owns *out_body (free()). Returns the response status (0 when the
+ * handler never responded). */
+int http_run_local(const struct http_handler *h, const char *method, const char *path,
+		   const char *query, const char *headers, const char *body, size_t body_len,
+		   size_t chunk, enum http_cert cert, size_t max_body, char **out_body,
+		   size_t *out_len);
+
+#endif

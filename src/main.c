@@ -1,0 +1,42 @@
+/* main.c: command-line dispatch. Every command lives in ops/. */
+#include "ops/ops.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+	"usage: fathom <command> [options]\n"
+	"\n"
+	"Fathom is an associative analytics server. Commands:\n"
+	"\n"
+	"  site create   create a new site with one node (fathom site create --help)\n"
+	"  run           run a node (fathom run --help)\n"
+	"  version       print the version\n"
+	"  help          show this help\n"
+	"\n"
+	"Run `fathom <command> --help` for a command's options.\n";
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("fathom %s\n", FATHOM_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "run") == 0)
+		return ops_node_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "site") == 0) {
+		if (argc >= 3 && strcmp(argv[2], "create") == 0)
+			return ops_site_create(argc - 2, argv + 2);
+		fprintf(stderr, "fathom: site takes a subcommand: create\n"
+				"usage: fathom site create --dir DIR --share SHARE [options]\n");
+		return 2;
+	}
+	fprintf(stderr, "fathom: unknown command \"%s\"\n%s", cmd, usage);
+	return 2;
+}

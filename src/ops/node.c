@@ -1,0 +1,290 @@
+/* node.c: `fathom run`: one node serving the repository API until SIGTERM.
+ *
+ * Startup checks everything a node needs before it opens a port, and says exactly what is
+ * wrong when one is missing: the site folder, the lock that keeps a second process off the
+ * same node, the certificates, the share, the database, the port. */
+#include "ops/ops.h"
+#include "crypto/crypto.h"
+#include "db/db.h"
+#include "http/http.h"
+#include "repo/repo.h"
+#include "share/share.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage: fathom run --dir DIR [--allow-root] [--log-level LEVEL]\n"
+	"\n"
+	"Runs the node whose folder is DIR (made by fathom site create) until it receives\n"
+	"SIGTERM or SIGINT. Logs go to stderr and to DIR/logs/fathom.log.\n"
+	"\n"
+	"  --dir DIR          the node's folder\n"
+	"  --allow-root       run even as root (a node should run as its own service user)\n"
+	"  --log-level LEVEL  debug, info, warn or error (default: node.conf [log] level)\n"
+	"  --gc-interval S    seconds between share garbage-collection passes (default 60)\n"
+	"  -h, --help         show this help\n";
+
+/* Holds an exclusive lock on DIR/node.lock for the life of the process. */
+static int lock_node(const char *dir, int *out_fd, struct err *e)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/node.lock", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return err_set(e, ERR_IO, "cannot open lock file \"%s\": %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		char pid[32] = "";
+		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		close(fd);
+		err_set(e, ERR_BUSY, "another fathom process%s%s%s is already running the node in \"%s\"",
+			pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "", dir);
+		err_hint(e, "stop it first, or run a different --dir");
+		return ERR_BUSY;
+	}
+	char pid[32];
+	int len = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len)
+		log_warn("cannot write pid to \"%s\"", path);
+	*out_fd = fd;
+	return 0;
+}
+
+static int read_pem(const char *dir, const char *name, char **out, struct err *e)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/certs/%s", dir, name);
+	int rc = file_read_all(path, 1 << 20, out, NULL, e);
+	if (rc) {
+		e->code = 0;
+		err_set(e, ERR_CONFIG, "cannot read certificate file \"%s\": %s", path,
+			errno ? strerror(errno) : "too large");
+	}
+	return rc ? ERR_CONFIG : 0;
+}
+
+struct node {
+	struct conf *conf;
+	int lock_fd;
+	char *root_pem, *cert_pem, *key_pem;
+	struct share *share;
+	struct db *db;
+	struct repo *repo;
+	struct http_server *http;
+};
+
+static void node_release(struct node *n)
+{
+	http_server_stop(n->http);
+	repo_close(n->repo);
+	db_close(n->db);
+	share_close(n->share);
+	free(n->root_pem);
+	free(n->cert_pem);
+	free(n->key_pem);
+	conf_free(n->conf);
+	if (n->lock_fd >= 0)
+		close(n->lock_fd);
+}
+
+static int node_start(struct node *n, const char *dir, struct err *e)
+{
+	struct conf *cf = n->conf;
+	int rc = lock_node(dir, &n->lock_fd, e);
+	if (rc)
+		return rc;
+	if ((rc = read_pem(dir, "root.pem", &n->root_pem, e)) ||
+	    (rc = read_pem(dir, "server.pem", &n->cert_pem, e)) ||
+	    (rc = read_pem(dir, "server_key.pem", &n->key_pem, e)))
+		return rc;
+	if ((rc = crypto_cert_verify(n->root_pem, n->cert_pem, e))) {
+		err_detail(e, "checking certs/server.pem against certs/root.pem");
+		return rc;
+	}
+	const char *node_id = conf_get(cf, "node.id", NULL);
+	if (!node_id || !uuid_valid(node_id))
+		return err_set(e, ERR_CONFIG, "node.conf has no valid [node] id");
+	struct share_paths sp = {
+		conf_get(cf, "share.root", NULL),          conf_get(cf, "share.apps", NULL),
+		conf_get(cf, "share.static_content", NULL), conf_get(cf, "share.archived_logs", NULL),
+		conf_get(cf, "share.custom_data", NULL),
+	};
+	if (!sp.root)
+		return err_set(e, ERR_CONFIG, "node.conf has no [share] root");
+	char journal[PATH_MAX];
+	snprintf(journal, sizeof(journal), "%s/pending", dir);
+	if ((rc = share_open(&sp, node_id, journal, &n->share, e)))
+		return rc;
+
+	const char *driver = conf_get(cf, "database.driver", "sqlite");
+	if (strcmp(driver, "sqlite") != 0)
+		return err_set(e, ERR_CONFIG, "node.conf [database] driver \"%s\" is not supported by "
+					      "this build (sqlite only)",
+			       driver);
+	const char *db_path = conf_get(cf, "database.path", NULL);
+	char db_default[PATH_MAX];
+	if (!db_path) {
+		snprintf(db_default, sizeof(db_default), "%s/repository.db", dir);
+		db_path = db_default;
+	}
+	if (!path_exists(db_path))
+		return err_set(e, ERR_CONFIG, "repository database \"%s\" does not exist", db_path);
+	struct db_config dc = {.kind = DB_SQLITE, .path = db_path, .pool_size = 8,
+			       .busy_timeout_ms = 5000};
+	if ((rc = db_open(&dc, &n->db, e)))
+		return rc;
+
+	int64_t port, max_upload, max_body;
+	if ((rc = conf_get_int(cf, "repository.port", 4242, 1, 65535, &port, e)) ||
+	    (rc = conf_get_int(cf, "repository.max_upload_bytes", 32LL << 30, 1, INT64_MAX,
+			       &max_upload, e)) ||
+	    (rc = conf_get_int(cf, "repository.max_body_bytes", 16 << 20, 1024, 1LL << 30, &max_body,
+			       e)))
+		return rc;
+	struct repo_config rcfg = {.db = n->db,
+				   .share = n->share,
+				   .node_id = node_id,
+				   .version = FATHOM_VERSION,
+				   .max_upload = (uint64_t)max_upload,
+				   .max_body = (size_t)max_body};
+	int fd;
+	if ((rc = http_listen(conf_get(cf, "repository.listen", NULL), (int)port, &fd, e)))
+		return rc;
+	if ((rc = repo_open(&rcfg, &n->repo, e))) {
+		close(fd);
+		return rc;
+	}
+	struct http_server_config hc = {.listen_fd = fd,
+					.cert_pem = n->cert_pem,
+					.key_pem = n->key_pem,
+					.trust_pem = n->root_pem,
+					.max_body = (size_t)max_body};
+	struct http_handler h = repo_http_handler(n->repo);
+	if ((rc = http_server_start(&hc, &h, &n->http, e)))
+		return rc;
+	log_info("node \"%s\" (%s) serves the repository API on https://%s:%lld/qrs",
+		 conf_get(cf, "node.name", "?"), node_id, conf_get(cf, "node.hostname", "localhost"),
+		 (long long)port);
+	return 0;
+}
+
+static enum log_level parse_level(const char *s)
+{
+	if (s && str_ieq(s, "debug"))
+		return LOG_DEBUG;
+	if (s && str_ieq(s, "warn"))
+		return LOG_WARN;
+	if (s && str_ieq(s, "error"))
+		return LOG_ERROR;
+	return LOG_INFO;
+}
+
+int ops_node_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"dir", required_argument, NULL, 'd'},
+		{"allow-root", no_argument, NULL, 'r'},
+		{"log-level", required_argument, NULL, 'l'},
+		{"gc-interval", required_argument, NULL, 'g'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = NULL, *level = NULL, *gc_s = "60";
+	bool allow_root = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'r': allow_root = true; break;
+		case 'l': level = optarg; break;
+		case 'g': gc_s = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	int64_t gc_interval;
+	if (!dir || optind < argc || str_to_i64(gc_s, 1, 86400, &gc_interval) != 0) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (geteuid() == 0 && !allow_root) {
+		fprintf(stderr, "fathom: refusing to run as root\n"
+				"  hint: run as the site's service user, or pass --allow-root if you "
+				"really mean it\n");
+		return 1;
+	}
+	struct err e;
+	err_init(&e);
+	char conf_path[PATH_MAX];
+	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", dir);
+	struct node n = {.lock_fd = -1};
+	if (!path_exists(conf_path)) {
+		fprintf(stderr,
+			"fathom: folder \"%s\" holds no site (no node.conf)\n"
+			"  hint: create one with fathom site create --dir %s --share SHARE\n",
+			dir, dir);
+		return 1;
+	}
+	if (conf_load(conf_path, &n.conf, &e) != 0) {
+		ops_print_err(&e);
+		return 1;
+	}
+	char logs[PATH_MAX], log_path[PATH_MAX + 16];
+	snprintf(logs, sizeof(logs), "%s/logs", dir);
+	snprintf(log_path, sizeof(log_path), "%s/fathom.log", logs);
+	if (dir_make_all(logs, 0750, &e) != 0 ||
+	    log_open(log_path, parse_level(level ? level : conf_get(n.conf, "log.level", "info")),
+		     &e) != 0) {
+		ops_print_err(&e);
+		conf_free(n.conf);
+		return 1;
+	}
+	/* Signals are taken by this thread only: block them before any thread starts. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	int rc = node_start(&n, dir, &e);
+	if (rc) {
+		log_error("cannot start: %s", e.message);
+		if (e.hint[0])
+			log_error("hint: %s", e.hint);
+		node_release(&n);
+		log_close();
+		return 1;
+	}
+	for (;;) {
+		struct timespec ts = {.tv_sec = gc_interval, .tv_nsec = 0};
+		int sig = sigtimedwait(&set, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			break;
+		}
+		if (sig < 0 && errno == EAGAIN) {
+			struct err ge;
+			err_init(&ge);
+			if (repo_gc(n.repo, &ge) < 0)
+				log_warn("share garbage collection: %s", ge.message);
+		}
+	}
+	node_release(&n);
+	log_info("stopped");
+	log_close();
+	return 0;
+}

@@ -1,0 +1,17 @@
+/* ops.h: the administrator's commands, wiring the modules together: creating a site and
+ * running a node. Each takes the arguments after its command words and returns the
+ * process exit status (0 ok, 1 failure, 2 usage error), printing errors to stderr. */
+#ifndef FATHOM_OPS_H
+#define FATHOM_OPS_H
+
+#include "core/core.h"
+
+int ops_site_create(int argc, char **argv);
+int ops_node_run(int argc, char **argv);
+
+/* Prints an error (message, detail, hint) to stderr as "fathom: ...". */
+void ops_print_err(const struct err *e);
+
+#define FATHOM_VERSION "0.1.0"
+
+#endif

@@ -1,0 +1,331 @@
+/* site.c: `fathom site create`: a new single-node site on the embedded SQLite repository.
+ *
+ * Creates, in order: the node folder, the certificates (site CA and the node's server and
+ * client certificates), the share folders, the repository database with its first rows, and
+ * last node.conf, whose presence marks a complete site. On any failure everything this run
+ * created is removed again, so a failed create changes nothing. */
+#include "ops/ops.h"
+#include "crypto/crypto.h"
+#include "db/db.h"
+#include "repo/repo.h"
+#include "share/share.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void ops_print_err(const struct err *e)
+{
+	fprintf(stderr, "fathom: %s\n", e->message[0] ? e->message : err_str(e->code));
+	if (e->detail[0])
+		fprintf(stderr, "  detail: %s\n", e->detail);
+	if (e->hint[0])
+		fprintf(stderr, "  hint: %s\n", e->hint);
+}
+
+static const char usage[] =
+	"usage: fathom site create --dir DIR --share SHARE [options]\n"
+	"\n"
+	"Creates a new site with one node, on the embedded SQLite repository.\n"
+	"\n"
+	"  --dir DIR               the node's folder: node.conf, repository.db, certs/, logs/\n"
+	"  --share SHARE           the share's root folder (created when missing)\n"
+	"  --apps PATH             app files (default SHARE/Apps)\n"
+	"  --static-content PATH   static content (default SHARE/StaticContent)\n"
+	"  --archived-logs PATH    archived logs (default SHARE/ArchivedLogs)\n"
+	"  --custom-data PATH      custom data (default SHARE/CustomData)\n"
+	"  --repository-port N     HTTPS port of the repository API (default 4242)\n"
+	"  --listen ADDR           IPv4 address to listen on (default 0.0.0.0)\n"
+	"  --hostname NAME         the name clients use to reach this node (default: this host)\n"
+	"  --name NAME             the node's name (default: the host name)\n"
+	"  --max-upload-bytes N    largest app file accepted (default 34359738368)\n"
+	"  -h, --help              show this help\n";
+
+/* Paths this run created, removed in reverse order on failure. */
+struct undo {
+	char paths[128][PATH_MAX];
+	bool is_dir[128];
+	int n;
+};
+
+static void undo_add(struct undo *u, const char *path, bool dir)
+{
+	if (u->n < (int)ARRAY_LEN(u->paths)) {
+		str_copy(u->paths[u->n], path, PATH_MAX);
+		u->is_dir[u->n] = dir;
+		u->n++;
+	}
+}
+
+static void undo_run(struct undo *u)
+{
+	for (int i = u->n - 1; i >= 0; i--) {
+		if (u->is_dir[i])
+			rmdir(u->paths[i]);
+		else
+			unlink(u->paths[i]);
+	}
+}
+
+/* Creates each missing folder of `path`, recording the ones it made. */
+static int mkdirs(struct undo *u, const char *path, unsigned mode, struct err *e)
+{
+	char p[PATH_MAX];
+	if (str_copy(p, path, sizeof(p)) >= sizeof(p))
+		return err_set(e, ERR_INVALID, "path too long: \"%s\"", path);
+	for (char *s = p + 1;; s++) {
+		if (*s == '/' || *s == '\0') {
+			char ch = *s;
+			*s = '\0';
+			if (mkdir(p, mode) == 0)
+				undo_add(u, p, true);
+			else if (errno != EEXIST)
+				return err_set(e, ERR_IO, "cannot create folder \"%s\": %s", p,
+					       strerror(errno));
+			*s = ch;
+			if (!ch)
+				break;
+		}
+	}
+	if (!dir_is_writable(path))
+		return err_set(e, ERR_IO, "\"%s\" is not a writable folder", path);
+	return 0;
+}
+
+static int write_file(struct undo *u, const char *dir, const char *name, const char *data,
+		      unsigned mode, struct err *e)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int rc = file_write_atomic(path, data, strlen(data), mode, e);
+	if (rc == 0)
+		undo_add(u, path, false);
+	return rc;
+}
+
+static char *absolute(const char *p)
+{
+	if (p[0] == '/')
+		return strdup(p);
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return strdup(p);
+	char *out = NULL;
+	if (asprintf(&out, "%s/%s", cwd, p) < 0)
+		return NULL;
+	return out;
+}
+
+static int make_certs(struct undo *u, const char *certs, const char *host, const char *name,
+		      struct err *e)
+{
+	struct crypto_pem_pair ca = {0}, server = {0}, client = {0};
+	int rc = crypto_ca_create("Fathom site CA", &ca, e);
+	const char *dns[] = {"localhost", name};
+	if (rc == 0)
+		rc = crypto_cert_issue(&ca, CRYPTO_CERT_SERVER, host, dns, 2, &server, e);
+	if (rc == 0)
+		rc = crypto_cert_issue(&ca, CRYPTO_CERT_CLIENT, "QlikClient", NULL, 0, &client, e);
+	if (rc == 0)
+		rc = write_file(u, certs, "root.pem", ca.cert, 0644, e);
+	if (rc == 0)
+		rc = write_file(u, certs, "root_key.pem", ca.key, 0600, e);
+	if (rc == 0)
+		rc = write_file(u, certs, "server.pem", server.cert, 0644, e);
+	if (rc == 0)
+		rc = write_file(u, certs, "server_key.pem", server.key, 0600, e);
+	if (rc == 0)
+		rc = write_file(u, certs, "client.pem", client.cert, 0644, e);
+	if (rc == 0)
+		rc = write_file(u, certs, "client_key.pem", client.key, 0600, e);
+	crypto_pem_pair_release(&ca);
+	crypto_pem_pair_release(&server);
+	crypto_pem_pair_release(&client);
+	return rc;
+}
+
+int ops_site_create(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"dir", required_argument, NULL, 'd'},
+		{"share", required_argument, NULL, 's'},
+		{"apps", required_argument, NULL, 'A'},
+		{"static-content", required_argument, NULL, 'S'},
+		{"archived-logs", required_argument, NULL, 'L'},
+		{"custom-data", required_argument, NULL, 'C'},
+		{"repository-port", required_argument, NULL, 'p'},
+		{"listen", required_argument, NULL, 'l'},
+		{"hostname", required_argument, NULL, 'H'},
+		{"name", required_argument, NULL, 'n'},
+		{"max-upload-bytes", required_argument, NULL, 'm'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = NULL, *share = NULL, *apps = NULL, *stat_c = NULL, *logs = NULL,
+		   *custom = NULL, *port_s = "4242", *listen = "0.0.0.0", *host = NULL,
+		   *name = NULL, *max_up = "34359738368";
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 's': share = optarg; break;
+		case 'A': apps = optarg; break;
+		case 'S': stat_c = optarg; break;
+		case 'L': logs = optarg; break;
+		case 'C': custom = optarg; break;
+		case 'p': port_s = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'H': host = optarg; break;
+		case 'n': name = optarg; break;
+		case 'm': max_up = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "fathom: unexpected argument \"%s\"\n%s", argv[optind], usage);
+		return 2;
+	}
+	if (!dir || !share) {
+		fprintf(stderr, "fathom: site create needs --dir and --share\n%s", usage);
+		return 2;
+	}
+	int64_t port, max_upload;
+	if (str_to_i64(port_s, 1, 65535, &port) != 0) {
+		fprintf(stderr, "fathom: --repository-port must be a port number (1-65535), not \"%s\"\n",
+			port_s);
+		return 2;
+	}
+	if (str_to_i64(max_up, 1, INT64_MAX, &max_upload) != 0) {
+		fprintf(stderr, "fathom: --max-upload-bytes must be a positive number\n");
+		return 2;
+	}
+	char hostbuf[256];
+	if (!host) {
+		if (gethostname(hostbuf, sizeof(hostbuf)) != 0)
+			str_copy(hostbuf, "localhost", sizeof(hostbuf));
+		hostbuf[sizeof(hostbuf) - 1] = '\0';
+		host = hostbuf;
+	}
+	if (!name)
+		name = host;
+	if (str_has_ctl(name, false) || strlen(name) > 255 || str_has_ctl(host, false)) {
+		fprintf(stderr, "fathom: --name and --hostname must be printable and short\n");
+		return 2;
+	}
+
+	struct err e;
+	err_init(&e);
+	char *adir = absolute(dir), *ashare = absolute(share);
+	char *aapps = apps ? absolute(apps) : NULL, *astat = stat_c ? absolute(stat_c) : NULL;
+	char *alogs = logs ? absolute(logs) : NULL, *acust = custom ? absolute(custom) : NULL;
+	char conf_path[PATH_MAX], db_path[PATH_MAX], certs[PATH_MAX];
+	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", adir);
+	snprintf(db_path, sizeof(db_path), "%s/repository.db", adir);
+	snprintf(certs, sizeof(certs), "%s/certs", adir);
+	struct undo *u = calloc(1, sizeof(*u));
+	struct db *db = NULL;
+	int rc = 0;
+	if (path_exists(conf_path) || path_exists(db_path)) {
+		rc = err_set(&e, ERR_EXISTS, "folder \"%s\" already holds a site", adir);
+		err_hint(&e, "nothing was changed; choose another --dir, or run the site with "
+			     "fathom run --dir %s",
+			 dir);
+		goto out;
+	}
+	if ((rc = mkdirs(u, adir, 0750, &e)) || (rc = mkdirs(u, certs, 0750, &e)))
+		goto out;
+	if ((rc = make_certs(u, certs, host, name, &e)))
+		goto out;
+
+	char d_apps[PATH_MAX], d_stat[PATH_MAX], d_logs[PATH_MAX], d_cust[PATH_MAX];
+	snprintf(d_apps, sizeof(d_apps), "%s/Apps", ashare);
+	snprintf(d_stat, sizeof(d_stat), "%s/StaticContent", ashare);
+	snprintf(d_logs, sizeof(d_logs), "%s/ArchivedLogs", ashare);
+	snprintf(d_cust, sizeof(d_cust), "%s/CustomData", ashare);
+	struct share_paths sp = {ashare, aapps ? aapps : d_apps, astat ? astat : d_stat,
+				 alogs ? alogs : d_logs, acust ? acust : d_cust};
+	const char *share_dirs[] = {sp.root, sp.apps, sp.static_content, sp.archived_logs,
+				    sp.custom_data};
+	for (size_t i = 0; i < ARRAY_LEN(share_dirs) && rc == 0; i++)
+		rc = mkdirs(u, share_dirs[i], 0750, &e);
+	static const char *const sub[] = {"AppContent", "Content", "Extensions", "DefaultApps"};
+	for (size_t i = 0; i < ARRAY_LEN(sub) && rc == 0; i++) {
+		char p[PATH_MAX + 32];
+		snprintf(p, sizeof(p), "%s/%s", sp.static_content, sub[i]);
+		rc = mkdirs(u, p, 0750, &e);
+	}
+	if (rc)
+		goto out;
+
+	undo_add(u, db_path, false);
+	char side[PATH_MAX + 8];
+	snprintf(side, sizeof(side), "%s-wal", db_path);
+	undo_add(u, side, false);
+	snprintf(side, sizeof(side), "%s-shm", db_path);
+	undo_add(u, side, false);
+	struct db_config dc = {.kind = DB_SQLITE, .path = db_path, .pool_size = 1, .create = true};
+	if ((rc = db_open(&dc, &db, &e)))
+		goto out;
+	chmod(db_path, 0640);
+	char node_id[UUID_STR_LEN + 1];
+	struct repo_site_init init = {name, host, &sp};
+	if ((rc = repo_site_init(db, &init, node_id, &e)))
+		goto out;
+	db_close(db);
+	db = NULL;
+
+	struct conf *cf = conf_new();
+	char port_str[16];
+	snprintf(port_str, sizeof(port_str), "%lld", (long long)port);
+	conf_set(cf, "node.id", node_id);
+	conf_set(cf, "node.name", name);
+	conf_set(cf, "node.hostname", host);
+	conf_set(cf, "repository.port", port_str);
+	conf_set(cf, "repository.listen", listen);
+	conf_set(cf, "repository.max_upload_bytes", max_up);
+	conf_set(cf, "repository.max_body_bytes", "16777216");
+	conf_set(cf, "database.driver", "sqlite");
+	conf_set(cf, "database.path", db_path);
+	conf_set(cf, "share.root", sp.root);
+	conf_set(cf, "share.apps", sp.apps);
+	conf_set(cf, "share.static_content", sp.static_content);
+	conf_set(cf, "share.archived_logs", sp.archived_logs);
+	conf_set(cf, "share.custom_data", sp.custom_data);
+	conf_set(cf, "log.level", "info");
+	rc = conf_save(cf, conf_path, &e);
+	conf_free(cf);
+	if (rc)
+		goto out;
+	printf("created site in %s\n"
+	       "  node:        %s (%s)\n"
+	       "  share:       %s\n"
+	       "  repository:  https://%s:%lld/qrs (mutual TLS; client certificate in %s)\n"
+	       "start it with:\n"
+	       "  fathom run --dir %s\n",
+	       adir, name, node_id, sp.root, host, (long long)port, certs, dir);
+out:
+	if (db)
+		db_close(db);
+	if (rc) {
+		ops_print_err(&e);
+		if (e.code != ERR_EXISTS) {
+			undo_run(u);
+			fprintf(stderr, "fathom: nothing was created\n");
+		}
+	}
+	free(u);
+	free(adir);
+	free(ashare);
+	free(aapps);
+	free(astat);
+	free(alogs);
+	free(acust);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,616 @@
+/* apps.c: app files: upload, copy, export and download, publish, replace, delete.
+ *
+ * Every new file is a new generation on the share (share.h); the repository row moves to
+ * it in one transaction, and only after the commit is the write considered done. Until the
+ * engine defines the app file format, files are stored byte for byte with their size and
+ * SHA-256 recorded. */
+#include "repo/repo_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The state of a file operation, freed by the request's cleanup. */
+struct fileop {
+	struct share_writer *w; /* NULL once committed or aborted */
+	struct err err;
+};
+
+/* The columns of an app that file operations need. */
+struct app_file {
+	bool found;
+	char gen[SHARE_GEN_LEN + 8];
+	char sha[80];
+	int64_t size;
+	char modified[ISO_TIME_LEN + 8];
+	char name[512];
+	int published;
+};
+
+static int app_file_row(void *ctx, int n, const struct db_value *c)
+{
+	struct app_file *f = ctx;
+	if (n < 6)
+		return 0;
+	f->found = true;
+	str_copy(f->gen, c[0].type == DBV_TEXT ? c[0].s : "", sizeof(f->gen));
+	str_copy(f->sha, c[1].type == DBV_TEXT ? c[1].s : "", sizeof(f->sha));
+	f->size = c[2].type == DBV_INT ? c[2].i : 0;
+	str_copy(f->modified, c[3].type == DBV_TEXT ? c[3].s : "", sizeof(f->modified));
+	str_copy(f->name, c[4].type == DBV_TEXT ? c[4].s : "", sizeof(f->name));
+	f->published = c[5].type == DBV_INT ? (int)c[5].i : 0;
+	return 0;
+}
+
+static int read_app_file(struct qrs *q, struct db_conn *c, const char *id, struct app_file *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, id);
+	int rc = db_exec(c,
+			 "SELECT generation, file_sha256, file_size, modified_date, name, published "
+			 "FROM app WHERE id = $1",
+			 &p, app_file_row, out, NULL, &q->err);
+	if (rc == 0 && !out->found)
+		rc = err_set(&q->err, ERR_NOT_FOUND, "App \"%s\" does not exist", id);
+	return rc;
+}
+
+static int read_app_file_tx(struct qrs *q, const char *id, struct app_file *out)
+{
+	struct db_conn *c;
+	int rc = qrs_begin(q, &c, false);
+	if (rc)
+		return rc;
+	rc = read_app_file(q, c, id, out);
+	if (rc == 0 && !out->gen[0])
+		rc = err_set(&q->err, ERR_CONFLICT, "App \"%s\" has no file", id);
+	return qrs_end(q, c, rc);
+}
+
+static int check_app_name(struct qrs *q, const char *name, bool required)
+{
+	if (!name && !required)
+		return 0;
+	if (!name || !*name)
+		return err_set(&q->err, ERR_PARAM, "query parameter \"name\" is required");
+	if (strlen(name) > 255)
+		return err_set(&q->err, ERR_FIELD, "app name is longer than 255 bytes");
+	if (str_has_ctl(name, false))
+		return err_set(&q->err, ERR_FIELD, "app name must not contain control characters");
+	if (strchr(name, '/') || strchr(name, '\\'))
+		return err_set(&q->err, ERR_FIELD,
+			       "app name must not contain path separators ('/' or '\\')");
+	return 0;
+}
+
+static struct colval *colv(struct colval *v, const char *json, const char *s, int64_t i)
+{
+	v->f = entity_field(entity_find("app"), json);
+	v->s = s;
+	v->i = i;
+	v->is_null = (s == NULL && (v->f->type != FT_INT && v->f->type != FT_BOOL &&
+				     v->f->type != FT_ENUM));
+	return v;
+}
+
+static void send_app(struct qrs *q, int status, const char *id)
+{
+	struct db_conn *c;
+	json_t *o = NULL;
+	int rc = qrs_begin(q, &c, false);
+	if (rc == 0) {
+		rc = crud_get(q, c, entity_find("app"), id, &o);
+		rc = qrs_end(q, c, rc);
+	}
+	if (rc == 0)
+		qrs_send_json(q, status, o);
+	else
+		qrs_send_error(q, rc);
+}
+
+static struct fileop *fileop_new(struct qrs *q)
+{
+	struct fileop *op = arena_alloc(q->a, sizeof(*op));
+	err_init(&op->err);
+	q->state = op;
+	return op;
+}
+
+/* Makes a new generation of `app_id` holding a copy of generation `src_gen` of `src_id`. */
+static int copy_generation(struct qrs *q, struct fileop *op, const char *src_id,
+			   const struct app_file *src, const char *app_id, uint64_t *out_size,
+			   char out_sha[65])
+{
+	char src_path[PATH_MAX], gen[SHARE_GEN_LEN + 1];
+	if (share_app_path(q->repo->share, src_id, src->gen, src_path, sizeof(src_path)))
+		return err_set(&q->err, ERR_INTERNAL, "bad app file name");
+	share_gen_new(gen);
+	int rc = share_writer_begin(q->repo->share, app_id, gen, UINT64_MAX, &op->w, &q->err);
+	if (rc == 0)
+		rc = share_writer_copy_from(op->w, src_path, &q->err);
+	if (rc == 0)
+		rc = share_writer_finish(op->w, src->sha, out_size, out_sha, &q->err);
+	if (rc == ERR_IO && !path_exists(src_path)) {
+		q->err.code = 0;
+		rc = err_set(&q->err, ERR_NOT_FOUND, "App \"%s\" was deleted or replaced meanwhile",
+			     src_id);
+	}
+	return rc;
+}
+
+/* After the transaction: the new generation is live, or undone. */
+static int settle(struct fileop *op, int rc)
+{
+	if (rc == 0)
+		share_writer_commit_done(op->w);
+	else
+		share_writer_abort(op->w);
+	op->w = NULL;
+	return rc;
+}
+
+/* ---------------------------------------------------------------- upload */
+
+static int upload_sink(void *ctx, const char *data, size_t len)
+{
+	struct qrs *q = ctx;
+	struct fileop *op = q->state;
+	return share_writer_write(op->w, data, len, &op->err);
+}
+
+int h_app_upload_begin(struct qrs *q)
+{
+	q->desc = entity_find("app");
+	const char *name = http_req_query(q->req, "name");
+	int rc = check_app_name(q, name, true);
+	if (rc)
+		return rc;
+	int64_t cl = http_req_content_length(q->req);
+	if (cl >= 0 && (uint64_t)cl > q->repo->max_upload) {
+		err_set(&q->err, ERR_TOO_LARGE,
+			"the app file (%lld bytes) is larger than this node accepts (%llu bytes)",
+			(long long)cl, (unsigned long long)q->repo->max_upload);
+		err_hint(&q->err, "raise [repository] max_upload_bytes in node.conf");
+		return ERR_TOO_LARGE;
+	}
+	struct fileop *op = fileop_new(q);
+	char id[UUID_STR_LEN + 1], gen[SHARE_GEN_LEN + 1];
+	uuid_new(id);
+	share_gen_new(gen);
+	rc = share_writer_begin(q->repo->share, id, gen, q->repo->max_upload, &op->w, &q->err);
+	if (rc)
+		return rc;
+	q->id = arena_strdup(q->a, id);
+	http_req_stream_body(q->req, upload_sink, q);
+	return 0;
+}
+
+int h_app_upload(struct qrs *q)
+{
+	struct fileop *op = q->state;
+	int rc = http_req_body_error(q->req);
+	if (rc) {
+		q->err = op->err;
+		if (!q->err.code)
+			err_set(&q->err, rc, "the upload could not be stored");
+		if (rc == ERR_TOO_LARGE)
+			err_hint(&q->err, "raise [repository] max_upload_bytes in node.conf");
+		return settle(op, rc);
+	}
+	uint64_t size;
+	char sha[65];
+	rc = share_writer_finish(op->w, NULL, &size, sha, &q->err);
+	if (rc == 0 && size == 0)
+		rc = err_set(&q->err, ERR_INVALID, "the request body is empty: send the app file");
+	if (rc)
+		return settle(op, rc);
+	struct colval vals[1], extra[3];
+	struct decoded in = {.id = q->id, .vals = vals, .n_vals = 1};
+	colv(&vals[0], "name", http_req_query(q->req, "name"), 0);
+	colv(&extra[0], "generation", share_writer_gen(op->w), 0);
+	colv(&extra[1], "fileSha256", sha, 0);
+	colv(&extra[2], "fileSize", "", (int64_t)size);
+	struct db_conn *c;
+	char id[UUID_STR_LEN + 1];
+	rc = qrs_begin(q, &c, true);
+	if (rc == 0) {
+		rc = crud_insert(q, c, q->desc, &in, extra, 3, id);
+		rc = qrs_end(q, c, rc);
+	}
+	rc = settle(op, rc);
+	if (rc == 0) {
+		log_info("app \"%s\" uploaded as %s (%llu bytes)", in.vals[0].s, id,
+			 (unsigned long long)size);
+		send_app(q, 201, id);
+	}
+	return rc;
+}
+
+void h_app_file_cleanup(struct qrs *q, bool completed)
+{
+	(void)completed;
+	struct fileop *op = q->state;
+	if (op && op->w) {
+		share_writer_abort(op->w);
+		op->w = NULL;
+	}
+}
+
+/* ---------------------------------------------------------------- copy */
+
+int h_app_copy(struct qrs *q)
+{
+	const char *name = http_req_query(q->req, "name");
+	int rc = check_app_name(q, name, false);
+	if (rc)
+		return rc;
+	struct app_file src;
+	rc = read_app_file_tx(q, q->id, &src);
+	if (rc)
+		return rc;
+	struct fileop *op = fileop_new(q);
+	char id[UUID_STR_LEN + 1], sha[65];
+	uint64_t size;
+	uuid_new(id);
+	rc = copy_generation(q, op, q->id, &src, id, &size, sha);
+	if (rc)
+		return settle(op, rc);
+
+	/* The copy keeps the source's descriptive fields; it is not published. */
+	struct db_conn *c;
+	json_t *s = NULL;
+	rc = qrs_begin(q, &c, true);
+	if (rc)
+		return settle(op, rc);
+	rc = crud_get(q, c, q->desc, q->id, &s);
+	struct colval vals[4], extra[4];
+	struct decoded in = {.id = id, .vals = vals};
+	if (rc == 0) {
+		colv(&vals[in.n_vals++], "name", name ? name : src.name, 0);
+		const char *keep[] = {"description", "thumbnail", "dynamicColor"};
+		for (size_t i = 0; i < ARRAY_LEN(keep); i++) {
+			json_t *v = json_object_get(s, keep[i]);
+			if (json_is_string(v))
+				colv(&vals[in.n_vals++], keep[i], arena_strdup(q->a, json_string_value(v)), 0);
+		}
+		if (qrs_query_true(q, "includecustomproperties")) {
+			json_t *cps = json_object_get(s, "customProperties");
+			in.has_cps = true;
+			in.cps = arena_alloc(q->a, (json_array_size(cps) + 1) * sizeof(*in.cps));
+			size_t i;
+			json_t *it;
+			json_array_foreach(cps, i, it)
+			{
+				json_t *def = json_object_get(json_object_get(it, "definition"), "id");
+				in.cps[in.n_cps].definition_id = arena_strdup(q->a, json_string_value(def));
+				in.cps[in.n_cps].value =
+					arena_strdup(q->a, json_string_value(json_object_get(it, "value")));
+				in.n_cps++;
+			}
+		}
+		colv(&extra[0], "generation", share_writer_gen(op->w), 0);
+		colv(&extra[1], "fileSha256", sha, 0);
+		colv(&extra[2], "fileSize", "", (int64_t)size);
+		colv(&extra[3], "sourceAppId", q->id, 0);
+		char out_id[UUID_STR_LEN + 1];
+		rc = crud_insert(q, c, q->desc, &in, extra, 4, out_id);
+	}
+	json_decref(s);
+	rc = settle(op, qrs_end(q, c, rc));
+	if (rc == 0)
+		send_app(q, 201, id);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- replace */
+
+int h_app_replace(struct qrs *q)
+{
+	const char *target = http_req_query(q->req, "app");
+	if (!target || !uuid_valid(target))
+		return err_set(&q->err, ERR_PARAM,
+			       "query parameter \"app\" must be the GUID of the app to overwrite");
+	char *tid = arena_strdup(q->a, target);
+	uuid_lower(tid);
+	if (strcmp(tid, q->id) == 0)
+		return err_set(&q->err, ERR_INVALID, "an app cannot replace itself");
+	struct app_file src, dst;
+	int rc = read_app_file_tx(q, q->id, &src);
+	if (rc == 0) {
+		struct db_conn *c;
+		rc = qrs_begin(q, &c, false);
+		if (rc == 0)
+			rc = qrs_end(q, c, read_app_file(q, c, tid, &dst));
+	}
+	if (rc)
+		return rc;
+	struct fileop *op = fileop_new(q);
+	char sha[65];
+	uint64_t size;
+	rc = copy_generation(q, op, q->id, &src, tid, &size, sha);
+	if (rc)
+		return settle(op, rc);
+	struct colval extra[3];
+	colv(&extra[0], "generation", share_writer_gen(op->w), 0);
+	colv(&extra[1], "fileSha256", sha, 0);
+	colv(&extra[2], "fileSize", "", (int64_t)size);
+	struct decoded in = {0};
+	struct db_conn *c;
+	rc = qrs_begin(q, &c, true);
+	if (rc == 0) {
+		/* Guarded by the modifiedDate read above: a change to the target meanwhile wins. */
+		rc = crud_update(q, c, q->desc, tid, dst.modified, &in, extra, 3);
+		rc = qrs_end(q, c, rc);
+	}
+	rc = settle(op, rc);
+	if (rc == 0) {
+		log_info("app %s replaced with the content of app %s", tid, q->id);
+		send_app(q, 200, tid);
+	}
+	return rc;
+}
+
+/* ---------------------------------------------------------------- publish */
+
+int h_app_publish(struct qrs *q)
+{
+	const char *stream = http_req_query(q->req, "stream");
+	const char *name = http_req_query(q->req, "name");
+	if (!stream || !uuid_valid(stream))
+		return err_set(&q->err, ERR_PARAM,
+			       "query parameter \"stream\" must be the GUID of a stream");
+	int rc = check_app_name(q, name && *name ? name : NULL, false);
+	if (rc)
+		return rc;
+	char *sid = arena_strdup(q->a, stream);
+	uuid_lower(sid);
+	struct db_conn *c;
+	rc = qrs_begin(q, &c, true);
+	if (rc)
+		return rc;
+	struct app_file f;
+	rc = read_app_file(q, c, q->id, &f);
+	if (rc == 0 && f.published)
+		rc = err_set(&q->err, ERR_INVALID, "App \"%s\" is already published", q->id);
+	char now[ISO_TIME_LEN + 1];
+	time_format_iso(time_now_ms(), now);
+	struct colval extra[4];
+	int n = 0;
+	colv(&extra[n++], "stream", sid, 0);
+	colv(&extra[n++], "published", "", 1);
+	colv(&extra[n++], "publishTime", now, 0);
+	if (name && *name)
+		colv(&extra[n++], "name", name, 0);
+	struct decoded in = {.vals = extra, .n_vals = 1}; /* checks that the stream exists */
+	if (rc == 0)
+		rc = crud_update(q, c, q->desc, q->id, f.modified, &in, extra + 1, n - 1);
+	rc = qrs_end(q, c, rc);
+	if (rc == 0)
+		send_app(q, 200, q->id);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- export and download */
+
+int h_app_export_token(struct qrs *q)
+{
+	struct app_file f;
+	int rc = read_app_file_tx(q, q->id, &f);
+	if (rc)
+		return rc;
+	char token[UUID_STR_LEN + 1];
+	uuid_new(token);
+	qrs_send_json(q, 200, json_string(token));
+	return 0;
+}
+
+static json_t *export_json(struct qrs *q, const char *token, const char *app_id,
+			   const char *file_name, bool cancelled)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "schemaPath", json_string("AppExportResponse"));
+	json_object_set_new(o, "exportToken", json_string(token));
+	json_object_set_new(o, "appId", json_string(app_id));
+	char *path = arena_printf(q->a, "/tempcontent/%s/%s?serverNodeId=%s", token,
+				  str_url_encode(q->a, file_name), q->repo->node_id);
+	json_object_set_new(o, "downloadPath", json_string(path));
+	json_object_set_new(o, "cancelled", json_boolean(cancelled));
+	return o;
+}
+
+struct export_row {
+	bool found;
+	char app_id[64], gen[32], file_name[600];
+};
+
+static int export_row(void *ctx, int n, const struct db_value *c)
+{
+	struct export_row *x = ctx;
+	if (n < 3)
+		return 0;
+	x->found = true;
+	str_copy(x->app_id, c[0].s ? c[0].s : "", sizeof(x->app_id));
+	str_copy(x->gen, c[1].s ? c[1].s : "", sizeof(x->gen));
+	str_copy(x->file_name, c[2].s ? c[2].s : "", sizeof(x->file_name));
+	return 0;
+}
+
+static int read_export(struct qrs *q, struct db_conn *c, const char *token, struct export_row *x)
+{
+	memset(x, 0, sizeof(*x));
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, token);
+	return db_exec(c, "SELECT app_id, generation, file_name FROM app_export WHERE token = $1", &p,
+		       export_row, x, NULL, &q->err);
+}
+
+int h_app_export(struct qrs *q)
+{
+	struct db_conn *c;
+	int rc = qrs_begin(q, &c, true);
+	if (rc)
+		return rc;
+	struct app_file f;
+	struct export_row x;
+	rc = read_app_file(q, c, q->id, &f);
+	if (rc == 0 && !f.gen[0])
+		rc = err_set(&q->err, ERR_CONFLICT, "App \"%s\" has no file to export", q->id);
+	if (rc == 0)
+		rc = read_export(q, c, q->token, &x);
+	char *file_name = arena_printf(q->a, "%s.qvf", f.name);
+	if (rc == 0 && x.found && strcmp(x.app_id, q->id) != 0)
+		rc = err_set(&q->err, ERR_CONFLICT, "export token \"%s\" is in use for another app",
+			     q->token);
+	if (rc == 0 && !x.found) {
+		char now[ISO_TIME_LEN + 1];
+		time_format_iso(time_now_ms(), now);
+		struct db_params p;
+		db_params_init(&p);
+		db_p_text(&p, q->token);
+		db_p_text(&p, q->id);
+		db_p_text(&p, f.gen);
+		db_p_text(&p, file_name);
+		db_p_text(&p, now);
+		db_p_text(&p, q->user);
+		rc = db_exec(c,
+			     "INSERT INTO app_export (token, app_id, generation, file_name, created_at, "
+			     "user_name) VALUES ($1, $2, $3, $4, $5, $6)",
+			     &p, NULL, NULL, NULL, &q->err);
+	}
+	if (rc == 0 && x.found)
+		file_name = arena_strdup(q->a, x.file_name);
+	rc = qrs_end(q, c, rc);
+	if (rc == 0)
+		qrs_send_json(q, 201, export_json(q, q->token, q->id, file_name, false));
+	return rc;
+}
+
+int h_app_export_cancel(struct qrs *q)
+{
+	struct db_conn *c;
+	int rc = qrs_begin(q, &c, true);
+	if (rc)
+		return rc;
+	struct export_row x;
+	rc = read_export(q, c, q->token, &x);
+	if (rc == 0 && (!x.found || strcmp(x.app_id, q->id) != 0))
+		rc = err_set(&q->err, ERR_NOT_FOUND, "no export \"%s\" of App \"%s\"", q->token, q->id);
+	if (rc == 0) {
+		struct db_params p;
+		db_params_init(&p);
+		db_p_text(&p, q->token);
+		rc = db_exec(c, "DELETE FROM app_export WHERE token = $1", &p, NULL, NULL, NULL, &q->err);
+	}
+	rc = qrs_end(q, c, rc);
+	if (rc == 0)
+		qrs_send_json(q, 200, export_json(q, q->token, q->id, x.file_name, true));
+	return rc;
+}
+
+int h_app_download(struct qrs *q)
+{
+	struct db_conn *c;
+	int rc = qrs_begin(q, &c, true);
+	if (rc)
+		return rc;
+	struct export_row x;
+	rc = read_export(q, c, q->token, &x);
+	if (rc == 0 && !x.found)
+		rc = err_set(&q->err, ERR_NOT_FOUND,
+			     "no export with token \"%s\" (it was downloaded, cancelled or never made)",
+			     q->token);
+	int fd = -1;
+	struct stat st;
+	char path[PATH_MAX];
+	if (rc == 0) {
+		if (share_app_path(q->repo->share, x.app_id, x.gen, path, sizeof(path)) != 0 ||
+		    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0)
+			rc = err_set(&q->err, ERR_NOT_FOUND, "the exported app file is gone");
+	}
+	if (rc == 0) {
+		/* One download per export: the token is spent once the file is open. */
+		struct db_params p;
+		db_params_init(&p);
+		db_p_text(&p, q->token);
+		rc = db_exec(c, "DELETE FROM app_export WHERE token = $1", &p, NULL, NULL, NULL, &q->err);
+	}
+	rc = qrs_end(q, c, rc);
+	if (rc) {
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	char *disp = arena_printf(q->a, "attachment; filename=\"%s\"", x.file_name);
+	for (char *p = disp + 22; *p; p++)
+		if (*p == '"' && p[1] != '\0')
+			*p = '_';
+	http_add_header(q->req, "Content-Disposition", disp);
+	http_respond_fd(q->req, 200, "application/vnd.qlik.sense.app", fd, (uint64_t)st.st_size);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- delete */
+
+int h_app_delete(struct qrs *q)
+{
+	struct db_conn *c;
+	int rc = qrs_begin(q, &c, true);
+	if (rc)
+		return rc;
+	rc = crud_delete(q, c, q->desc, q->id);
+	if (rc == 0) {
+		struct db_params p;
+		db_params_init(&p);
+		db_p_text(&p, q->id);
+		rc = db_exec(c, "DELETE FROM app_export WHERE app_id = $1", &p, NULL, NULL, NULL, &q->err);
+	}
+	rc = qrs_end(q, c, rc);
+	if (rc == 0) {
+		int n = share_remove_app(q->repo->share, q->id);
+		log_info("app %s deleted with %d file(s)", q->id, n);
+		http_respond(q->req, 204, NULL, "", 0);
+	}
+	return rc;
+}
+
+/* ---------------------------------------------------------------- garbage collection */
+
+struct live_ctx {
+	struct repo *r;
+	int answer;
+};
+
+static int live_row(void *ctx, int n, const struct db_value *c)
+{
+	(void)n;
+	(void)c;
+	((struct live_ctx *)ctx)->answer = 1;
+	return 0;
+}
+
+int apps_is_live(void *ctx, const char *app_id, const char *gen)
+{
+	struct repo *r = ctx;
+	struct db_conn *c;
+	struct err e;
+	err_init(&e);
+	if (db_acquire(r->db, &c, &e))
+		return -1;
+	struct live_ctx lc = {.r = r, .answer = 0};
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, app_id);
+	db_p_text(&p, gen);
+	int rc = db_exec(c,
+			 "SELECT 1 FROM app WHERE id = $1 AND generation = $2 UNION ALL SELECT 1 FROM "
+			 "app_export WHERE app_id = $1 AND generation = $2",
+			 &p, live_row, &lc, NULL, &e);
+	db_release(r->db, c);
+	return rc ? -1 : lc.answer;
+}

@@ -1,0 +1,65 @@
+/* repo.h: the repository service: the site's metadata as a QRS-compatible REST API.
+ *
+ * Entity types are described by tables of field descriptors (entities.c); one generic
+ * implementation serves list, full, count, get, create, create-many, update, delete and the
+ * filter language for all of them (crud.c, filter.c). App files live on the share as
+ * immutable generations (apps.c). The route table (routes.c) is data, and /qrs/about/api/
+ * description is generated from it.
+ *
+ * Threads: a struct repo is shared by all connection threads; every request takes its own
+ * database connection from the pool for the length of its work. */
+#ifndef FATHOM_REPO_H
+#define FATHOM_REPO_H
+
+#include "core/core.h"
+#include "db/db.h"
+#include "http/http.h"
+#include "share/share.h"
+
+struct repo_config {
+	struct db *db;           /* borrowed; outlives the repo */
+	struct share *share;     /* borrowed; outlives the repo */
+	const char *node_id;     /* this node's servernodeconfiguration id */
+	const char *version;     /* build version for /qrs/about */
+	uint64_t max_upload;     /* largest app file accepted, in bytes */
+	size_t max_body;         /* largest JSON body, in bytes */
+	int64_t gc_grace_ms;     /* how long superseded app generations are kept */
+};
+
+struct repo;
+
+/* Caller owns *out; free with repo_close. Runs share recovery for this node first. */
+NODISCARD int repo_open(const struct repo_config *cfg, struct repo **out, struct err *e);
+void repo_close(struct repo *r);
+
+/* The HTTP handler that serves /qrs/... and /tempcontent/... (ctx is the repo). */
+struct http_handler repo_http_handler(struct repo *r);
+
+/* What a new site's repository starts with. */
+struct repo_site_init {
+	const char *node_name;
+	const char *host_name;
+	const struct share_paths *share; /* resolved paths */
+};
+
+/* Fills a new repository (inside one transaction): the service cluster with the share
+ * settings, the first node (central, failover candidate), the INTERNAL service users and
+ * the folder data connections ArchivedLogsFolder and CustomData. *out_node_id gets the
+ * node's id. On failure nothing was written. */
+NODISCARD int repo_site_init(struct db *db, const struct repo_site_init *init,
+			     char out_node_id[UUID_STR_LEN + 1], struct err *e);
+
+/* One garbage-collection pass over the share. Returns files removed or a negative error. */
+int repo_gc(struct repo *r, struct err *e);
+
+/* Checks a filter against an entity type without running it: compiles it to SQL.
+ * Returns 0, ERR_NOT_FOUND (unknown type) or ERR_FILTER (with e->position). For tests,
+ * the fuzzer and tools. *out_sql (may be NULL) gets the WHERE clause; caller frees. */
+NODISCARD int repo_filter_check(const char *type, const char *filter, char **out_sql,
+				struct err *e);
+
+/* Validates a JSON entity body for `type` as POST would (no database access for
+ * references). For tests and the fuzzer. */
+NODISCARD int repo_decode_check(const char *type, const char *json, size_t len, struct err *e);
+
+#endif

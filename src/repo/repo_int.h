@@ -1,0 +1,254 @@
+/* repo_int.h: descriptors and shared internals of the repo module. Not for other modules. */
+#ifndef FATHOM_REPO_INT_H
+#define FATHOM_REPO_INT_H
+
+#include "repo/repo.h"
+
+#include <jansson.h>
+
+/* ---------------------------------------------------------------- descriptors */
+
+enum ftype {
+	FT_GUID,    /* text UUID */
+	FT_STRING,  /* text */
+	FT_INT,     /* 64-bit integer */
+	FT_BOOL,    /* 0/1 */
+	FT_ENUM,    /* integer with names */
+	FT_DATE,    /* ISO 8601 text */
+	FT_REF,     /* GUID of another entity, shown as its condensed form */
+	FT_STRLIST, /* list of strings, stored as \x1f-joined text with \x1f at both ends */
+	FT_OBJECT,  /* a JSON object stored as text, not filterable */
+};
+
+enum fflag {
+	F_RO = 1 << 0,        /* clients may not change it (may echo it unchanged) */
+	F_CONDENSED = 1 << 1, /* part of the condensed form */
+	F_REQUIRED = 1 << 2,  /* must be given on create */
+	F_HIDDEN = 1 << 3,    /* never shown (internal column) */
+	F_WRITEONLY = 1 << 4, /* accepted, never shown (passwords) */
+	F_FILENAME = 1 << 5,  /* no path separators (used to name files) */
+	F_MULTILINE = 1 << 6, /* tabs and newlines allowed */
+	F_COMMON = 1 << 7,    /* id and the bookkeeping dates: handled by the generic code */
+};
+
+struct field_desc {
+	const char *json;   /* JSON property name */
+	const char *col;    /* column */
+	enum ftype type;
+	unsigned flags;
+	const char *ref;    /* FT_REF: the target type's path */
+	int max_len;        /* strings: longest accepted, in bytes; 0 = 4096 */
+	const char *dflt;   /* default on create, as text ("0", "false", a date); NULL = null */
+	const char *const *enum_names; /* FT_ENUM: names by value, NULL-terminated */
+};
+
+enum eflag {
+	E_TAGS = 1 << 0,         /* has tags */
+	E_CUSTOM_PROPS = 1 << 1, /* has customProperties */
+	E_NO_CREATE = 1 << 2,    /* no POST (apps come from upload/copy) */
+	E_NO_UPDATE = 1 << 3,
+	E_NO_DELETE = 1 << 4,
+	E_INTERNAL = 1 << 5,     /* not reachable through /qrs/{type} */
+	E_OWNER = 1 << 6,        /* has an owner that defaults to the caller */
+};
+
+struct entity_desc {
+	const char *path;   /* lowercase URL name: "app" */
+	const char *schema; /* schemaPath: "App" */
+	const char *table;
+	const struct field_desc *fields;
+	int n_fields;
+	unsigned flags;
+};
+
+/* Every entity type, and lookup by URL name (case-insensitive). */
+extern const struct entity_desc *const repo_entities[];
+extern const int repo_n_entities;
+const struct entity_desc *entity_find(const char *path);
+const struct field_desc *entity_field(const struct entity_desc *d, const char *json);
+const struct field_desc *entity_field_by_col(const struct entity_desc *d, const char *col);
+/* The pseudo-type for custom property values (filters over customProperties). */
+extern const struct entity_desc repo_cpv_desc;
+
+/* ---------------------------------------------------------------- the repo */
+
+struct repo {
+	struct db *db;
+	struct share *share;
+	char node_id[64];
+	char version[64];
+	uint64_t max_upload;
+	size_t max_body;
+	int64_t gc_grace_ms;
+	char **select_sql; /* per entity: the column list of SELECT (see crud.c) */
+};
+
+/* One request's state. */
+struct qrs {
+	struct repo *repo;
+	struct http_req *req;
+	struct arena *a;
+	struct err err;
+	const char *user;     /* DIRECTORY\userid of the caller */
+	const char *user_dir; /* its two parts */
+	const char *user_id;
+	const struct entity_desc *desc; /* from {type} */
+	const char *id;                 /* from {id} */
+	const char *token;              /* from {token} */
+	const char *tail;               /* from {name} */
+	void *state;                    /* a streaming handler's own state */
+	const struct route *route;
+};
+
+struct route {
+	const char *method;
+	const char *pattern; /* literal segments, {type} {id} {token} {name} */
+	int (*fn)(struct qrs *q);
+	unsigned flags;
+	const char *doc; /* shown by /qrs/about/api/description after the path */
+	/* streaming routes: called from on_headers to set up the body sink */
+	int (*begin)(struct qrs *q);
+	/* streaming routes: called from on_done to undo what did not finish */
+	void (*cleanup)(struct qrs *q, bool completed);
+};
+
+enum route_flag {
+	R_NO_XRF = 1 << 0, /* the xrfkey check does not apply (downloads) */
+	R_STREAM = 1 << 1, /* the body streams to the handler's sink */
+	R_GENERIC = 1 << 2 /* {type}: expands per entity type in the description */
+};
+
+extern const struct route repo_routes[];
+extern const int repo_n_routes;
+
+/* ---------------------------------------------------------------- filter (filter.c) */
+
+struct sqlb {
+	struct buf sql;
+	struct db_params p;
+	int alias; /* next free table alias number */
+	struct arena *a;
+};
+
+void sqlb_init(struct sqlb *b, struct arena *a);
+void sqlb_release(struct sqlb *b);
+
+/* Compiles `filter` for type `d` (row alias t0) into b->sql, adding parameters. */
+NODISCARD int filter_compile(const struct entity_desc *d, const char *filter, struct sqlb *b,
+			     struct err *e);
+/* Compiles `orderby` into b->sql as "expr ASC, ..." (nothing when orderby is empty). */
+NODISCARD int orderby_compile(const struct entity_desc *d, const char *orderby, struct sqlb *b,
+			      struct err *e);
+
+/* ---------------------------------------------------------------- entity JSON (entity_io.c) */
+
+/* One decoded column value. */
+struct colval {
+	const struct field_desc *f;
+	bool is_null;
+	int64_t i;
+	const char *s;
+};
+
+struct cpv_in {
+	const char *definition_id;
+	const char *value;
+};
+
+struct decoded {
+	const char *id;            /* given id (create) or NULL */
+	const char *modified_date; /* given modifiedDate, canonical, or NULL */
+	struct colval *vals;
+	int n_vals;
+	bool has_tags;
+	const char **tag_ids;
+	int n_tags;
+	bool has_cps;
+	struct cpv_in *cps;
+	int n_cps;
+};
+
+/* Decodes a JSON object for `d`. `stored` is the current full JSON of the entity on update
+ * (read-only fields must equal it), NULL on create (read-only fields must equal their
+ * defaults). Everything is allocated in `a`. */
+NODISCARD int entity_decode(const struct entity_desc *d, json_t *body, json_t *stored,
+			    struct arena *a, struct decoded *out, struct err *e);
+/* The JSON of a field's default, or NULL for null. Caller owns (json_decref). */
+json_t *field_default_json(const struct field_desc *f);
+
+/* ---------------------------------------------------------------- CRUD (crud.c) */
+
+enum view { VIEW_CONDENSED, VIEW_FULL };
+
+/* Builds the SELECT column lists for all types (at repo_open). */
+NODISCARD int crud_prepare(struct repo *r, struct err *e);
+void crud_release(struct repo *r);
+
+/* Lists entities of `d` matching `filter` (may be NULL) in `orderby` order. */
+NODISCARD int crud_list(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+			const char *filter, const char *orderby, enum view v, json_t **out);
+/* Reads one entity (full); ERR_NOT_FOUND when there is none. */
+NODISCARD int crud_get(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+		       const char *id, json_t **out);
+/* Inserts one decoded entity inside the caller's write transaction. `extra` sets hidden or
+ * read-only columns (may be NULL). Writes the change log. */
+NODISCARD int crud_insert(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+			  const struct decoded *in, const struct colval *extra, int n_extra,
+			  char out_id[UUID_STR_LEN + 1]);
+/* Updates columns of `id` if its modifiedDate is still `read_date` (else ERR_STALE or
+ * ERR_NOT_FOUND), inside the caller's write transaction. Stamps a new modifiedDate. */
+NODISCARD int crud_update(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+			  const char *id, const char *read_date, const struct decoded *in,
+			  const struct colval *extra, int n_extra);
+/* Deletes `id` with its tags and custom property values, inside the caller's transaction. */
+NODISCARD int crud_delete(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+			  const char *id);
+/* Appends to the change log. */
+NODISCARD int crud_log_change(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+			      const char *id, const char *op);
+/* The id of the caller's user row, creating it when missing (inside a write transaction). */
+NODISCARD int crud_caller_user(struct qrs *q, struct db_conn *c, char out_id[UUID_STR_LEN + 1]);
+
+/* Generic route handlers. */
+int h_list(struct qrs *q);
+int h_full(struct qrs *q);
+int h_count(struct qrs *q);
+int h_get(struct qrs *q);
+int h_create(struct qrs *q);
+int h_create_many(struct qrs *q);
+int h_update(struct qrs *q);
+int h_delete(struct qrs *q);
+
+/* ---------------------------------------------------------------- apps (apps.c) */
+
+int h_app_upload_begin(struct qrs *q);
+int h_app_upload(struct qrs *q);
+void h_app_file_cleanup(struct qrs *q, bool completed);
+int h_app_copy(struct qrs *q);
+int h_app_export_token(struct qrs *q);
+int h_app_export(struct qrs *q);
+int h_app_export_cancel(struct qrs *q);
+int h_app_download(struct qrs *q);
+int h_app_publish(struct qrs *q);
+int h_app_replace(struct qrs *q);
+int h_app_delete(struct qrs *q);
+/* share_is_live_fn over the repository (ctx is the repo). */
+int apps_is_live(void *ctx, const char *app_id, const char *gen);
+
+/* ---------------------------------------------------------------- responses (routes.c) */
+
+/* Sends `j` (consumed) with `status`. */
+void qrs_send_json(struct qrs *q, int status, json_t *j);
+/* Sends the error in q->err (or `code` with its default message). */
+void qrs_send_error(struct qrs *q, int code);
+/* The parsed JSON body; ERR_JSON with the position when it does not parse. */
+NODISCARD int qrs_body_json(struct qrs *q, json_t **out);
+/* Begins a write transaction on a pooled connection; on failure nothing is held. */
+NODISCARD int qrs_begin(struct qrs *q, struct db_conn **out, bool write);
+/* Commits (or on rc != 0 rolls back) and releases the connection. Returns rc or the
+ * commit's error. */
+int qrs_end(struct qrs *q, struct db_conn *c, int rc);
+/* True when a query parameter is "true" (any case). */
+bool qrs_query_true(struct qrs *q, const char *name);
+
+#endif

@@ -1,0 +1,91 @@
+/* share.h: the file share every node mounts: its layout, and app files as immutable
+ * generations.
+ *
+ * An app file is <Apps>/<app-id>.<generation>. It is written as a hidden temporary file
+ * named after the writing node, flushed, recorded in the node's pending journal, renamed
+ * into place, and only then named by the repository row (the caller's transaction). After
+ * the commit the journal entry goes away. A node that dies anywhere in between finds its
+ * temporary files and journal entries at the next start (share_recover) and removes every
+ * file the repository does not name, so a crash leaves neither a partial file nor an orphan.
+ *
+ * Threads: a struct share is immutable after share_open and may be used from any thread;
+ * a struct share_writer belongs to one thread. */
+#ifndef FATHOM_SHARE_H
+#define FATHOM_SHARE_H
+
+#include "core/core.h"
+
+struct share_paths {
+	const char *root;
+	const char *apps;           /* default <root>/Apps */
+	const char *static_content; /* default <root>/StaticContent */
+	const char *archived_logs;  /* default <root>/ArchivedLogs */
+	const char *custom_data;    /* default <root>/CustomData */
+};
+
+struct share;
+
+/* Creates the share's folders (for a new site). Existing folders are kept. */
+NODISCARD int share_layout_create(const struct share_paths *p, struct err *e);
+
+/* Opens the share for node `node_id`, whose pending journal lives in `journal_dir`. Checks
+ * that every folder exists and is writable, naming the first that is not.
+ * Caller owns *out; free with share_close. */
+NODISCARD int share_open(const struct share_paths *p, const char *node_id,
+			 const char *journal_dir, struct share **out, struct err *e);
+void share_close(struct share *s);
+const char *share_apps_dir(const struct share *s);
+const char *share_root(const struct share *s);
+
+#define SHARE_GEN_LEN 16
+/* A new generation name: 16 lowercase hex digits, unique with overwhelming probability. */
+void share_gen_new(char out[SHARE_GEN_LEN + 1]);
+/* Writes the path of an app generation into `out`. Returns 0 or ERR_INVALID (too long, or an
+ * id or generation that is not a plain name). */
+NODISCARD int share_app_path(const struct share *s, const char *app_id, const char *gen, char *out,
+			     size_t n);
+
+/* Writing one app generation. */
+struct share_writer;
+
+/* Starts a new generation `gen` of `app_id`, refusing more than `max_bytes` in all.
+ * Caller owns *out: finish it with share_writer_commit_done after the repository names the
+ * file, or share_writer_abort on any failure. */
+NODISCARD int share_writer_begin(struct share *s, const char *app_id, const char *gen,
+				 uint64_t max_bytes, struct share_writer **out, struct err *e);
+/* Appends bytes (hashing them). ERR_TOO_LARGE past max_bytes; ERR_IO on a write error. */
+NODISCARD int share_writer_write(struct share_writer *w, const void *data, size_t len,
+				 struct err *e);
+/* Copies the whole of the file at `src_path` into the writer (no hashing: the caller passes
+ * the source's known hash to share_writer_finish). */
+NODISCARD int share_writer_copy_from(struct share_writer *w, const char *src_path, struct err *e);
+/* Flushes the data, records the generation in the journal and renames it into place.
+ * *out_size gets the byte count; out_sha (65 bytes) the SHA-256 in hex, unless `known_sha`
+ * is given, which is copied instead. After this the file is visible but not yet live. */
+NODISCARD int share_writer_finish(struct share_writer *w, const char *known_sha, uint64_t *out_size,
+				  char out_sha[65], struct err *e);
+/* The generation being written. Borrowed; valid while `w` lives. */
+const char *share_writer_gen(const struct share_writer *w);
+/* The repository now names the generation: drops the journal entry and frees `w`. */
+void share_writer_commit_done(struct share_writer *w);
+/* Undoes everything the writer did (temporary file, renamed file, journal entry); frees `w`.
+ * NULL is a no-op. */
+void share_writer_abort(struct share_writer *w);
+
+/* Answers whether the repository names generation `gen` of `app_id` as live (or otherwise
+ * still needs it). Returns 1 for yes, 0 for no, negative for "cannot tell" (keep the file). */
+typedef int (*share_is_live_fn)(void *ctx, const char *app_id, const char *gen);
+
+/* Crash recovery for this node: removes its temporary files and, for each journal entry,
+ * the file unless `is_live` says the repository names it. Returns the number of files
+ * removed, or a negative error. */
+int share_recover(struct share *s, share_is_live_fn is_live, void *ctx, struct err *e);
+/* Removes app files older than `grace_ms` that `is_live` disowns (superseded generations
+ * and files of deleted apps), and temporary files of any node older than a day. Returns the
+ * number removed, or a negative error. */
+int share_gc(struct share *s, int64_t grace_ms, share_is_live_fn is_live, void *ctx,
+	     struct err *e);
+/* Removes every generation of `app_id` (after its row is gone). Returns files removed. */
+int share_remove_app(struct share *s, const char *app_id);
+
+#endif
