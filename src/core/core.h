@@ -161,6 +161,13 @@ NODISCARD int dir_make_all(const char *path, unsigned mode, struct err *e);
 bool path_exists(const char *path);
 bool dir_is_writable(const char *path);
 
+/* ---------------------------------------------------------------- crash points */
+
+/* For crash tests: kills the process with SIGKILL when the environment variable
+ * FATHOM_CRASH_POINT equals `name`. Costs one cached comparison otherwise. Each point is
+ * named where it is called (see docs/testing.md for the list). */
+void crash_point(const char *name);
+
 /* ---------------------------------------------------------------- node configuration */
 
 /* node.conf: an INI file. Keys are "section.key". Values are strings; a missing key reads

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +237,23 @@ char *str_url_encode(struct arena *a, const char *s)
 	}
 	*o = '\0';
 	return out;
+}
+
+/* ---------------------------------------------------------------- crash points */
+
+void crash_point(const char *name)
+{
+	static const char *armed;
+	static bool read;
+	if (!read) {
+		/* Racy first read is harmless: every thread computes the same value. */
+		armed = getenv("FATHOM_CRASH_POINT");
+		read = true;
+	}
+	if (armed && strcmp(armed, name) == 0) {
+		log_warn("crash point \"%s\" reached: killing this process", name);
+		kill(getpid(), SIGKILL);
+	}
 }
 
 /* ---------------------------------------------------------------- files */

@@ -147,6 +147,8 @@ static int copy_generation(struct qrs *q, struct fileop *op, const char *src_id,
 static int settle(struct fileop *op, int rc)
 {
 	if (rc == 0)
+		crash_point("app-committed");
+	if (rc == 0)
 		share_writer_commit_done(op->w);
 	else
 		share_writer_abort(op->w);

@@ -230,6 +230,7 @@ int share_writer_write(struct share_writer *w, const void *data, size_t len, str
 	}
 	crypto_sha256_update(w->sha, data, len);
 	w->size += len;
+	crash_point("share-writing");
 	return 0;
 }
 
@@ -278,6 +279,7 @@ int share_writer_copy_from(struct share_writer *w, const char *src_path, struct 
 			break;
 		}
 		left -= n;
+		crash_point("share-writing");
 	}
 	close(src);
 	if (rc == 0)
@@ -311,6 +313,7 @@ int share_writer_finish(struct share_writer *w, const char *known_sha, uint64_t 
 	int rc = journal_add(w, e);
 	if (rc)
 		return rc;
+	crash_point("share-journaled");
 	if (rename(w->tmp_path, w->final_path) != 0)
 		return err_set(e, ERR_IO, "cannot move app file into place \"%s\": %s",
 			       w->final_path, strerror(errno));
@@ -318,6 +321,7 @@ int share_writer_finish(struct share_writer *w, const char *known_sha, uint64_t 
 	rc = dir_sync(w->s->apps, e);
 	if (rc)
 		return rc;
+	crash_point("share-renamed");
 	if (known_sha) {
 		str_copy(out_sha, known_sha, 65);
 	} else {

@@ -1,0 +1,149 @@
+#!/usr/bin/env bats
+# App files: upload, copy, export and download, publish, replace, delete, and the bad
+# inputs around them, checked against the share and the repository database.
+
+load helpers
+
+setup_file() { site_up --max-upload-bytes 20000000; }
+teardown_file() { site_down; }
+
+setup() {
+	APPFILE=$BATS_TEST_TMPDIR/app.qvf
+	head -c 1500000 /dev/urandom >"$APPFILE"
+}
+
+@test "upload stores the file as a generation with its size and SHA-256" {
+	s=$(upload Sales "$APPFILE"); expect 201 "$s"
+	id=$(jqb .id)
+	[ "$(jqb .name)" = Sales ]; [ "$(jqb .fileSize)" = 1500000 ]; [ "$(jqb .published)" = false ]
+	[ "$(jqb .publishTime)" = 1753-01-01T00:00:00.000Z ]; [ "$(jqb .stream)" = null ]
+	gen=$(sqlite3 "$SITE/repository.db" "SELECT generation FROM app WHERE id = '$id'")
+	cmp "$SHARE/Apps/$id.$gen" "$APPFILE"
+	[ "$(sqlite3 "$SITE/repository.db" "SELECT file_sha256 FROM app WHERE id = '$id'")" = \
+	  "$(sha256sum "$APPFILE" | cut -d' ' -f1)" ]
+	check_consistency
+}
+
+@test "upload of a chunked body works" {
+	s=$(api POST "/qrs/app/upload?name=Chunked" -H 'Transfer-Encoding: chunked' \
+		-H 'Content-Type: application/vnd.qlik.sense.app' --data-binary @"$APPFILE"); expect 201 "$s"
+	[ "$(jqb .fileSize)" = 1500000 ]
+	check_consistency
+}
+
+@test "upload refusals leave nothing behind" {
+	before=$(rows app); files=$(app_files | wc -l)
+	s=$(upload "" "$APPFILE"); expect 400 "$s"
+	s=$(api POST "/qrs/app/upload" --data-binary @"$APPFILE"); expect 400 "$s"
+	s=$(upload "a%2Fb" "$APPFILE"); expect 400 "$s"; [[ "$(jqb .message)" == *separators* ]]
+	s=$(upload "a%5Cb" "$APPFILE"); expect 400 "$s"
+	s=$(upload "a%01b" "$APPFILE"); expect 400 "$s"; [[ "$(jqb .message)" == *control* ]]
+	: >"$BATS_TEST_TMPDIR/empty"
+	s=$(upload Empty "$BATS_TEST_TMPDIR/empty"); expect 400 "$s"
+	head -c 20000001 /dev/zero >"$BATS_TEST_TMPDIR/big"
+	s=$(upload Big "$BATS_TEST_TMPDIR/big"); expect 413 "$s"
+	s=$(api POST "/qrs/app/upload?name=BigChunked" -H 'Transfer-Encoding: chunked' \
+		--data-binary @"$BATS_TEST_TMPDIR/big"); expect 413 "$s"
+	[ "$(rows app)" = "$before" ]
+	[ "$(app_files | wc -l)" = "$files" ]
+	check_consistency
+}
+
+@test "an upload cut off mid-body leaves no row and no file" {
+	before=$(rows app); files=$(app_files | wc -l)
+	head -c 15000000 /dev/urandom >"$BATS_TEST_TMPDIR/slow"
+	curl -s -o /dev/null --limit-rate 2M -X POST --cacert "$SITE/certs/root.pem" \
+		--cert "$SITE/certs/client.pem" --key "$SITE/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF" \
+		--data-binary @"$BATS_TEST_TMPDIR/slow" "$BASE/qrs/app/upload?name=Cut&xrfkey=$XRF" &
+	cpid=$!
+	for _ in $(seq 1 50); do ls -A "$SHARE/Apps" | grep -q '^\.' && break; sleep 0.1; done
+	ls -A "$SHARE/Apps" | grep -q '^\.'   # the upload was under way
+	kill "$cpid"; wait "$cpid" || true
+	for _ in $(seq 1 50); do ls -A "$SHARE/Apps" | grep -q '^\.' || break; sleep 0.1; done
+	[ "$(rows app)" = "$before" ]
+	[ "$(app_files | wc -l)" = "$files" ]
+	check_consistency
+}
+
+@test "copy makes a new app with its own file and the same content" {
+	s=$(upload Source "$APPFILE"); src=$(jqb .id)
+	s=$(api POST "/qrs/app/$src/copy?name=Copied"); expect 201 "$s"
+	cid=$(jqb .id)
+	[ "$cid" != "$src" ]; [ "$(jqb .name)" = Copied ]; [ "$(jqb .sourceAppId)" = "$src" ]
+	[ "$(jqb .fileSize)" = 1500000 ]
+	s=$(api POST "/qrs/app/$src/copy"); expect 201 "$s"; [ "$(jqb .name)" = Source ]
+	s=$(api POST "/qrs/app/6baa5c73-af76-48c8-a5e8-c185c86a885c/copy"); expect 404 "$s"
+	check_consistency
+}
+
+@test "export answers a downloadPath that streams the file once" {
+	s=$(upload "Export%20Me" "$APPFILE"); id=$(jqb .id)
+	s=$(api GET "/qrs/app/$id/export"); expect 200 "$s"
+	token=$(jqb .)
+	s=$(api POST "/qrs/app/$id/export/$token"); expect 201 "$s"
+	[ "$(jqb .schemaPath)" = AppExportResponse ]; [ "$(jqb .exportToken)" = "$token" ]
+	path=$(jqb .downloadPath)
+	[[ "$path" == "/tempcontent/$token/Export%20Me.qvf?serverNodeId="* ]]
+	curl -s -o "$BATS_TEST_TMPDIR/dl" --cacert "$SITE/certs/root.pem" --cert "$SITE/certs/client.pem" \
+		--key "$SITE/certs/client_key.pem" "$BASE$path"
+	cmp "$BATS_TEST_TMPDIR/dl" "$APPFILE"
+	s=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$SITE/certs/root.pem" --cert "$SITE/certs/client.pem" \
+		--key "$SITE/certs/client_key.pem" "$BASE$path")
+	[ "$s" = 404 ]
+	s=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$SITE/certs/root.pem" "$BASE$path")
+	[ "$s" = 403 ]
+	t2=$(cat /proc/sys/kernel/random/uuid)
+	s=$(api POST "/qrs/app/$id/export/$t2"); expect 201 "$s"
+	s=$(api DELETE "/qrs/app/$id/export/$t2"); expect 200 "$s"; [ "$(jqb .cancelled)" = true ]
+	s=$(api POST "/qrs/app/$id/export/not-a-guid"); expect 404 "$s"
+}
+
+@test "publish puts an app in a stream once" {
+	s=$(upload Pub "$APPFILE"); id=$(jqb .id)
+	s=$(json POST /qrs/stream '{"name":"PubStream"}'); sid=$(jqb .id)
+	s=$(api PUT "/qrs/app/$id/publish?stream=$sid&name=Published%20Name"); expect 200 "$s"
+	[ "$(jqb .published)" = true ]; [ "$(jqb .stream.name)" = PubStream ]
+	[ "$(jqb .name)" = "Published Name" ]; [ "$(jqb .publishTime)" != 1753-01-01T00:00:00.000Z ]
+	s=$(api PUT "/qrs/app/$id/publish?stream=$sid"); expect 400 "$s"
+	s=$(api GET "/qrs/app?filter=stream.name%20eq%20'PubStream'"); [ "$(jqb '.[0].id')" = "$id" ]
+	s=$(api DELETE "/qrs/stream/$sid"); expect 409 "$s"
+	s=$(upload Pub2 "$APPFILE"); id2=$(jqb .id)
+	s=$(api PUT "/qrs/app/$id2/publish?stream=6baa5c73-af76-48c8-a5e8-c185c86a885c"); expect 400 "$s"
+	s=$(api PUT "/qrs/app/$id2/publish"); expect 400 "$s"
+	s=$(api GET "/qrs/app/$id2"); [ "$(jqb .published)" = false ]
+}
+
+@test "replace overwrites the target's content and keeps the source" {
+	head -c 2000 /dev/urandom >"$BATS_TEST_TMPDIR/other"
+	s=$(upload Target "$APPFILE"); tid=$(jqb .id)
+	s=$(upload Newer "$BATS_TEST_TMPDIR/other"); sid=$(jqb .id)
+	s=$(api PUT "/qrs/app/$sid/replace?app=$tid"); expect 200 "$s"
+	[ "$(jqb .id)" = "$tid" ]; [ "$(jqb .name)" = Target ]; [ "$(jqb .fileSize)" = 2000 ]
+	gen=$(sqlite3 "$SITE/repository.db" "SELECT generation FROM app WHERE id = '$tid'")
+	cmp "$SHARE/Apps/$tid.$gen" "$BATS_TEST_TMPDIR/other"
+	s=$(api GET "/qrs/app/$sid"); expect 200 "$s"
+	s=$(api PUT "/qrs/app/$sid/replace?app=$sid"); expect 400 "$s"
+	s=$(api PUT "/qrs/app/$sid/replace"); expect 400 "$s"
+	check_consistency
+}
+
+@test "delete removes the row and every file of the app" {
+	s=$(upload Gone "$APPFILE"); id=$(jqb .id)
+	s=$(upload Donor "$APPFILE"); donor=$(jqb .id)
+	s=$(api PUT "/qrs/app/$donor/replace?app=$id"); expect 200 "$s"
+	[ "$(app_files | grep -c "^$id\.")" = 2 ]
+	s=$(api DELETE "/qrs/app/$id"); expect 204 "$s"
+	[ "$(rows app "WHERE id = '$id'")" = 0 ]
+	[ "$(app_files | grep -c "^$id\." || true)" = 0 ]
+	s=$(api DELETE "/qrs/app/$id"); expect 404 "$s"
+	check_consistency
+}
+
+@test "app fields can be edited; read-only ones cannot" {
+	s=$(upload Editable "$APPFILE"); id=$(jqb .id); md=$(jqb .modifiedDate)
+	s=$(json PUT "/qrs/app/$id" "{\"description\":\"multi\\nline\",\"modifiedDate\":\"$md\"}"); expect 200 "$s"
+	[ "$(jqb .description)" = "$(printf 'multi\nline')" ]
+	md=$(jqb .modifiedDate)
+	s=$(json PUT "/qrs/app/$id" "{\"fileSize\":1,\"modifiedDate\":\"$md\"}"); expect 400 "$s"
+	s=$(json PUT "/qrs/app/$id" "{\"name\":\"x/y\",\"modifiedDate\":\"$md\"}"); expect 400 "$s"
+}

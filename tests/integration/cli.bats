@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# The command line: help, site create (and its refusals), and `fathom run` saying exactly
+# what is wrong when it cannot start.
+
+load helpers
+
+setup() {
+	D=$BATS_TEST_TMPDIR/site
+	S=$BATS_TEST_TMPDIR/share
+	P=$(free_port)
+}
+
+teardown() {
+	[ -f "$D/pid" ] && kill -9 "$(cat "$D/pid")" 2>/dev/null || true
+	[ -n "${HOLDER:-}" ] && kill "$HOLDER" 2>/dev/null || true
+}
+
+@test "help: fathom, site create and run explain themselves" {
+	run "$FATHOM" --help; [ "$status" -eq 0 ]; [[ "$output" == *"site create"* ]]
+	run "$FATHOM" site create --help; [ "$status" -eq 0 ]; [[ "$output" == *"--repository-port"* ]]
+	run "$FATHOM" run --help; [ "$status" -eq 0 ]; [[ "$output" == *"--allow-root"* ]]
+	run "$FATHOM"; [ "$status" -eq 2 ]
+	run "$FATHOM" frobnicate; [ "$status" -eq 2 ]; [[ "$output" == *"unknown command"* ]]
+	run "$FATHOM" site create --dir "$D"; [ "$status" -eq 2 ]; [[ "$output" == *"--share"* ]]
+	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port 99999; [ "$status" -eq 2 ]
+	[ ! -e "$D" ]
+}
+
+@test "site create lays out the node folder, certificates and share" {
+	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --hostname localhost
+	[ "$status" -eq 0 ]
+	[ -f "$D/node.conf" ]; [ -f "$D/repository.db" ]
+	for f in root.pem server.pem client.pem; do [ -f "$D/certs/$f" ]; done
+	for f in server_key.pem client_key.pem root_key.pem; do
+		[ "$(stat -c %a "$D/certs/$f")" = 600 ]
+	done
+	for d in Apps StaticContent ArchivedLogs CustomData StaticContent/Extensions; do [ -d "$S/$d" ]; done
+	grep -q "^port = $P$" "$D/node.conf"
+	grep -q "^driver = sqlite$" "$D/node.conf"
+	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 1 ]
+}
+
+@test "site create with separate share paths" {
+	run "$FATHOM" site create --dir "$D" --share "$S" --apps "$BATS_TEST_TMPDIR/apps" \
+		--custom-data "$BATS_TEST_TMPDIR/cd" --repository-port "$P"
+	[ "$status" -eq 0 ]
+	[ -d "$BATS_TEST_TMPDIR/apps" ]; [ -d "$BATS_TEST_TMPDIR/cd" ]; [ ! -d "$S/Apps" ]
+	grep -q "^apps = $BATS_TEST_TMPDIR/apps$" "$D/node.conf"
+	[ "$(sqlite3 "$D/repository.db" "SELECT connectionstring FROM dataconnection WHERE name = 'CustomData'")" = "$BATS_TEST_TMPDIR/cd" ]
+}
+
+@test "site create refuses a folder that holds a site and changes nothing" {
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" >/dev/null
+	before=$(find "$D" "$S" -printf '%p %s %T@\n' | sort | sha256sum)
+	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P"
+	[ "$status" -eq 1 ]; [[ "$output" == *"already holds a site"* ]]
+	[ "$(find "$D" "$S" -printf '%p %s %T@\n' | sort | sha256sum)" = "$before" ]
+}
+
+@test "a failed site create leaves nothing behind" {
+	: >"$BATS_TEST_TMPDIR/notadir"
+	run "$FATHOM" site create --dir "$D" --share "$BATS_TEST_TMPDIR/notadir/share" --repository-port "$P"
+	[ "$status" -eq 1 ]; [[ "$output" == *"nothing was created"* ]]
+	[ ! -e "$D" ]
+}
+
+@test "run starts, logs to the folder and stops cleanly on SIGTERM" {
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --hostname localhost >/dev/null
+	SITE=$D start_node "$D"
+	pid=$(cat "$D/pid")
+	kill -TERM "$pid"; rc=0; wait "$pid" || rc=$?
+	rm -f "$D/pid"
+	[ "$rc" -eq 0 ]
+	grep -q "serves the repository API" "$D/logs/fathom.log"
+	grep -q "stopped" "$D/logs/fathom.log"
+}
+
+@test "run refuses root without --allow-root" {
+	[ "$(id -u)" -eq 0 ] || skip "not running as root"
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" >/dev/null
+	run "$FATHOM" run --dir "$D"
+	[ "$status" -eq 1 ]; [[ "$output" == *"refusing to run as root"* ]]
+}
+
+@test "run explains a folder without a site" {
+	mkdir -p "$D"
+	run "$FATHOM" run --dir "$D" $(root_flag)
+	[ "$status" -eq 1 ]; [[ "$output" == *"holds no site"* ]]
+}
+
+@test "run explains a missing share" {
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" >/dev/null
+	mv "$S" "$S.moved"
+	run "$FATHOM" run --dir "$D" $(root_flag)
+	[ "$status" -eq 1 ]; [[ "$output" == *"share folder share root \"$S\" does not exist"* ]]
+	[[ "$output" == *"mounted"* ]]
+}
+
+@test "run explains a port in use" {
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" >/dev/null
+	"$FATHOM" site create --dir "$D.2" --share "$S.2" --repository-port "$P" >/dev/null
+	SITE=$D start_node "$D"
+	run "$FATHOM" run --dir "$D.2" $(root_flag)
+	[ "$status" -eq 1 ]; [[ "$output" == *"port $P is already in use"* ]]
+	stop_node "$D"
+}
+
+@test "run explains a node already running in the folder" {
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" >/dev/null
+	SITE=$D start_node "$D"
+	run "$FATHOM" run --dir "$D" $(root_flag)
+	[ "$status" -eq 1 ]; [[ "$output" == *"already running the node"* ]]
+	[[ "$output" == *"pid $(cat "$D/pid")"* ]]
+	stop_node "$D"
+}
+
+@test "run explains a database locked by another process" {
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" >/dev/null
+	(echo "BEGIN EXCLUSIVE; SELECT 1;"; sleep 20) | sqlite3 "$D/repository.db" >/dev/null &
+	HOLDER=$!
+	sleep 0.5
+	run "$FATHOM" run --dir "$D" $(root_flag)
+	[ "$status" -eq 1 ]; [[ "$output" == *"is locked by another process"* ]]
+}
+
+@test "run explains a missing or damaged certificate" {
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" >/dev/null
+	mv "$D/certs/server_key.pem" "$D/certs/server_key.pem.bak"
+	run "$FATHOM" run --dir "$D" $(root_flag)
+	[ "$status" -eq 1 ]; [[ "$output" == *"cannot read certificate file \"$D/certs/server_key.pem\""* ]]
+	mv "$D/certs/server_key.pem.bak" "$D/certs/server_key.pem"
+	echo garbage >"$D/certs/server.pem"
+	run "$FATHOM" run --dir "$D" $(root_flag)
+	[ "$status" -eq 1 ]; [[ "$output" == *"does not parse"* ]]
+}
+
+@test "run refuses a database whose schema is newer than it knows" {
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" >/dev/null
+	sqlite3 "$D/repository.db" "UPDATE schema_version SET version = 999"
+	run "$FATHOM" run --dir "$D" $(root_flag)
+	[ "$status" -eq 1 ]; [[ "$output" == *"schema version 999, newer than this fathom"* ]]
+	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 999 ]
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bats
+# A node killed with SIGKILL at any moment of an upload, a copy or a replace restarts with
+# no orphan row, no partial file, and the previous content intact. Named crash points
+# (FATHOM_CRASH_POINT) kill the node at each step of writing a file; a second test kills
+# it at random moments.
+
+load helpers
+
+setup() {
+	export SITE=$BATS_TEST_TMPDIR/site SHARE=$BATS_TEST_TMPDIR/share PORT
+	PORT=$(free_port)
+	export BASE=https://localhost:$PORT
+	make_site "$SITE" "$SHARE" "$PORT"
+	start_node "$SITE"
+	head -c 3000000 /dev/urandom >"$BATS_TEST_TMPDIR/a.qvf"
+	head -c 5000 /dev/urandom >"$BATS_TEST_TMPDIR/b.qvf"
+}
+
+teardown() { stop_node "$SITE" || true; }
+
+POINTS="share-writing share-journaled share-renamed app-committed"
+
+# crash_during POINT CMD...: restarts the node armed at POINT, runs CMD (which the crash
+# cuts off), waits for the node to die, and restarts it unarmed.
+crash_during() {
+	local point=$1
+	shift
+	stop_node "$SITE"
+	FATHOM_CRASH_POINT=$point start_node "$SITE"
+	"$@" >/dev/null || true
+	local pid
+	pid=$(cat "$SITE/pid")
+	for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "the node did not reach crash point $point" >&2
+		return 1
+	fi
+	wait "$pid" 2>/dev/null || true
+	rm -f "$SITE/pid"
+	start_node "$SITE"
+}
+
+@test "upload: a crash at any step leaves either nothing or the whole app" {
+	for p in $POINTS; do
+		before=$(rows app)
+		crash_during "$p" upload "Crash-$p" "$BATS_TEST_TMPDIR/a.qvf"
+		check_consistency
+		if [ "$p" = app-committed ]; then
+			[ "$(rows app)" = $((before + 1)) ]
+		else
+			[ "$(rows app)" = "$before" ]
+		fi
+	done
+}
+
+@test "copy: a crash at any step leaves either nothing or the whole copy" {
+	s=$(upload Source "$BATS_TEST_TMPDIR/a.qvf"); expect 201 "$s"; src=$(jqb .id)
+	for p in $POINTS; do
+		before=$(rows app)
+		crash_during "$p" api POST "/qrs/app/$src/copy?name=Copy-$p"
+		check_consistency
+		if [ "$p" = app-committed ]; then
+			[ "$(rows app)" = $((before + 1)) ]
+		else
+			[ "$(rows app)" = "$before" ]
+		fi
+	done
+}
+
+@test "replace: a crash at any step keeps the old content or installs the new, whole" {
+	s=$(upload Target "$BATS_TEST_TMPDIR/a.qvf"); expect 201 "$s"; tid=$(jqb .id)
+	s=$(upload Donor "$BATS_TEST_TMPDIR/b.qvf"); expect 201 "$s"; did=$(jqb .id)
+	old_sha=$(sha256sum "$BATS_TEST_TMPDIR/a.qvf" | cut -d' ' -f1)
+	new_sha=$(sha256sum "$BATS_TEST_TMPDIR/b.qvf" | cut -d' ' -f1)
+	for p in $POINTS; do
+		crash_during "$p" api PUT "/qrs/app/$did/replace?app=$tid"
+		check_consistency
+		sha=$(sqlite3 "$SITE/repository.db" "SELECT file_sha256 FROM app WHERE id = '$tid'")
+		if [ "$p" = app-committed ]; then [ "$sha" = "$new_sha" ]; else [ "$sha" = "$old_sha" ]; fi
+	done
+}
+
+@test "kill -9 at random moments of uploads, copies and replaces" {
+	head -c 30000000 /dev/urandom >"$BATS_TEST_TMPDIR/big.qvf"
+	s=$(upload Seed "$BATS_TEST_TMPDIR/big.qvf"); expect 201 "$s"; seed=$(jqb .id)
+	for i in $(seq 1 6); do
+		( upload "R$i" "$BATS_TEST_TMPDIR/big.qvf" >/dev/null || true ) &
+		( api POST "/qrs/app/$seed/copy?name=C$i" >/dev/null || true ) &
+		( api PUT "/qrs/app/$seed/replace?app=$(sqlite3 "$SITE/repository.db" "SELECT id FROM app LIMIT 1")" >/dev/null || true ) &
+		sleep "0.0$((RANDOM % 10))"
+		kill9_node "$SITE"
+		wait || true
+		start_node "$SITE"
+		check_consistency
+	done
+}

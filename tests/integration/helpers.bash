@@ -1,0 +1,177 @@
+# helpers.bash: shared setup for the integration tests. Each test file gets its own site
+# (a node folder and a share in a temporary folder) and a real `fathom run` process on a
+# free port; requests go over HTTPS with the site's client certificate, as a client would.
+
+: "${FATHOM:?set FATHOM to the fathom binary}"
+XRF=abcdefghijklmnop
+
+free_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+root_flag() {
+	if [ "$(id -u)" -eq 0 ]; then echo --allow-root; fi
+}
+
+# make_site DIR SHARE PORT [extra site create args]
+make_site() {
+	local dir=$1 share=$2 port=$3
+	shift 3
+	"$FATHOM" site create --dir "$dir" --share "$share" --repository-port "$port" \
+		--hostname localhost --name node1 "$@" >/dev/null
+}
+
+# start_node DIR: starts the node in the background and waits for /qrs/about.
+start_node() {
+	local dir=$1
+	"$FATHOM" run --dir "$dir" $(root_flag) --gc-interval 1 >>"$dir/stderr.log" 2>&1 &
+	echo $! >"$dir/pid"
+	local port
+	port=$(sed -n 's/^port = //p' "$dir/node.conf")
+	for _ in $(seq 1 100); do
+		if curl -s -o /dev/null --cacert "$dir/certs/root.pem" --cert "$dir/certs/client.pem" \
+			--key "$dir/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF" \
+			"https://localhost:$port/qrs/about?xrfkey=$XRF"; then
+			return 0
+		fi
+		if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+			echo "node exited during start:" >&2
+			cat "$dir/stderr.log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	echo "node did not answer within 10 s" >&2
+	return 1
+}
+
+# stop_node DIR: SIGTERM, then checks a clean exit and a log free of sanitizer reports.
+stop_node() {
+	local dir=$1 pid
+	pid=$(cat "$dir/pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	local rc=0
+	wait "$pid" || rc=$?
+	rm -f "$dir/pid"
+	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$dir/stderr.log"; then
+		echo "sanitizer report in $dir/stderr.log:" >&2
+		cat "$dir/stderr.log" >&2
+		return 1
+	fi
+	if [ "$rc" -ne 0 ]; then
+		echo "node exited with $rc on SIGTERM" >&2
+		tail -20 "$dir/stderr.log" >&2
+		return 1
+	fi
+}
+
+kill9_node() {
+	local dir=$1
+	kill -9 "$(cat "$dir/pid")" 2>/dev/null || true
+	wait "$(cat "$dir/pid")" 2>/dev/null || true
+	rm -f "$dir/pid"
+}
+
+# Sets up one site for the whole file (call from setup_file).
+site_up() {
+	export SITE=$BATS_FILE_TMPDIR/site SHARE=$BATS_FILE_TMPDIR/share
+	export PORT
+	PORT=$(free_port)
+	export BASE=https://localhost:$PORT
+	make_site "$SITE" "$SHARE" "$PORT" "$@"
+	start_node "$SITE"
+}
+
+site_down() {
+	stop_node "$SITE"
+}
+
+# api METHOD PATH [curl args...]: sends a request with the client certificate and the
+# xrfkey (appended to the query). Prints the status; the body is in the file $BODY
+# (a fixed path per test, so it works from inside $(...)).
+BODY_FILE() { echo "$BATS_TEST_TMPDIR/body"; }
+api() {
+	local method=$1 path=$2
+	shift 2
+	local sep='?'
+	case "$path" in *\?*) sep='&' ;; esac
+	BODY=$(BODY_FILE)
+	curl -s -o "$BODY" -w '%{http_code}' -X "$method" --cacert "$SITE/certs/root.pem" \
+		--cert "$SITE/certs/client.pem" --key "$SITE/certs/client_key.pem" \
+		-H "X-Qlik-Xrfkey: $XRF" "$@" "$BASE$path${sep}xrfkey=$XRF"
+}
+
+# json METHOD PATH BODY: api with a JSON body.
+json() {
+	local method=$1 path=$2 body=$3
+	shift 3
+	api "$method" "$path" -H 'Content-Type: application/json' --data-binary "$body" "$@"
+}
+
+# jqb FILTER: runs jq on the last body.
+jqb() {
+	jq -r "$@" "$(BODY_FILE)"
+}
+
+# expect STATUS ACTUAL: fails with the body shown when they differ.
+expect() {
+	if [ "$1" != "$2" ]; then
+		echo "expected HTTP $1, got $2; body:" >&2
+		cat "$(BODY_FILE)" >&2
+		echo >&2
+		return 1
+	fi
+}
+
+# The number of rows of a table in the site's database.
+rows() {
+	sqlite3 "$SITE/repository.db" "SELECT count(*) FROM $1 ${2:-}"
+}
+
+# App files on the share (not counting hidden temporary files).
+app_files() {
+	find "$SHARE/Apps" -maxdepth 1 -type f -printf '%f\n' | sort
+}
+
+# check_consistency: the share and the repository agree. Every app row names a file that
+# exists with the recorded size and SHA-256; no temporary file is left; no file belongs to
+# an app that has no row; the node's pending journal is empty.
+check_consistency() {
+	local bad=0 id gen size sha f
+	while IFS='|' read -r id gen size sha; do
+		f="$SHARE/Apps/$id.$gen"
+		if [ ! -f "$f" ]; then echo "app $id: file $f missing" >&2; bad=1; continue; fi
+		[ "$(stat -c %s "$f")" = "$size" ] || { echo "app $id: size differs" >&2; bad=1; }
+		[ "$(sha256sum "$f" | cut -d' ' -f1)" = "$sha" ] || { echo "app $id: sha differs" >&2; bad=1; }
+	done < <(sqlite3 "$SITE/repository.db" "SELECT id, generation, file_size, file_sha256 FROM app")
+	if ls -A "$SHARE/Apps" | grep -q '^\.'; then
+		echo "temporary files left: $(ls -A "$SHARE/Apps" | grep '^\.')" >&2
+		bad=1
+	fi
+	for f in $(app_files); do
+		id=${f%%.*}
+		if [ "$(rows app "WHERE id = '$id'")" = 0 ]; then
+			echo "orphan file $f (no app row)" >&2
+			bad=1
+		fi
+	done
+	if [ -n "$(ls -A "$SITE/pending" 2>/dev/null)" ]; then
+		echo "pending journal not empty: $(ls -A "$SITE/pending")" >&2
+		bad=1
+	fi
+	return $bad
+}
+
+# upload NAME FILE: uploads an app; prints the status, body in $(BODY_FILE).
+upload() {
+	api POST "/qrs/app/upload?name=$1" -H 'Content-Type: application/vnd.qlik.sense.app' \
+		--data-binary @"$2"
+}
