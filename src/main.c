@@ -5,16 +5,16 @@
 #include <string.h>
 
 static const char usage[] =
-	"usage: fathom <command> [options]\n"
-	"\n"
-	"Fathom is an associative analytics server. Commands:\n"
-	"\n"
-	"  site create   create a new site with one node (fathom site create --help)\n"
-	"  run           run a node (fathom run --help)\n"
-	"  version       print the version\n"
-	"  help          show this help\n"
-	"\n"
-	"Run `fathom <command> --help` for a command's options.\n";
+    "usage: fathom <command> [options]\n"
+    "\n"
+    "Fathom is an associative analytics server. Commands:\n"
+    "\n"
+    "  site create   create a new site with one node (fathom site create --help)\n"
+    "  run           run a node (fathom run --help)\n"
+    "  version       print the version\n"
+    "  help          show this help\n"
+    "\n"
+    "Run `fathom <command> --help` for a command's options.\n";
 
 int main(int argc, char **argv)
 {

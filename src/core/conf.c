@@ -83,9 +83,10 @@ int conf_get_int(const struct conf *c, const char *key, int64_t dflt, int64_t mi
 		return 0;
 	}
 	if (str_to_i64(s, min, max, out) != 0)
-		return err_set(e, ERR_CONFIG,
-			       "node.conf: \"%s\" must be a whole number from %lld to %lld, not \"%s\"",
-			       key, (long long)min, (long long)max, s);
+		return err_set(
+		    e, ERR_CONFIG,
+		    "node.conf: \"%s\" must be a whole number from %lld to %lld, not \"%s\"", key,
+		    (long long)min, (long long)max, s);
 	return 0;
 }
 
@@ -108,8 +109,9 @@ int conf_load(const char *path, struct conf **out, struct err *e)
 	fclose(f);
 	if (line != 0) {
 		conf_free(c);
-		return err_set(e, ERR_CONFIG, "node configuration \"%s\" has a syntax error on line %d",
-			       path, line);
+		return err_set(e, ERR_CONFIG,
+			       "node configuration \"%s\" has a syntax error on line %d", path,
+			       line);
 	}
 	*out = c;
 	return 0;

@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NODISCARD __attribute__((warn_unused_result))
+#define NODISCARD	  __attribute__((warn_unused_result))
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define ARRAY_LEN(a)	  (sizeof(a) / sizeof((a)[0]))
 
 /* ---------------------------------------------------------------- errors */
 
@@ -40,11 +40,11 @@ int err_rpc_code(int code);
 /* Detail of a failure, owned by whoever runs the operation (a request, a CLI command).
  * The first error set wins; later err_set calls on a set object are ignored. */
 struct err {
-	int code;           /* 0 while no error is set */
-	char message[512];  /* what failed, lowercase, quoting the subject */
-	char detail[512];   /* optional: more about why */
-	char hint[256];     /* optional: what to do about it */
-	int position;       /* optional: 1-based position in parsed input; 0 when unset */
+	int code;	   /* 0 while no error is set */
+	char message[512]; /* what failed, lowercase, quoting the subject */
+	char detail[512];  /* optional: more about why */
+	char hint[256];	   /* optional: what to do about it */
+	int position;	   /* optional: 1-based position in parsed input; 0 when unset */
 };
 
 void err_init(struct err *e);
@@ -65,8 +65,8 @@ NODISCARD int log_open(const char *path, enum log_level min, struct err *e);
 void log_close(void);
 void log_msg(enum log_level lvl, const char *fmt, ...) PRINTF_LIKE(2, 3);
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 
 /* ---------------------------------------------------------------- buffers */
@@ -101,8 +101,8 @@ typedef void (*arena_cleanup_fn)(void *p);
 /* Caller owns the result; free with arena_free. */
 struct arena *arena_new(void);
 void arena_free(struct arena *a);
-void *arena_alloc(struct arena *a, size_t n);        /* zeroed, 16-aligned */
-char *arena_strdup(struct arena *a, const char *s);  /* NULL in, NULL out */
+void *arena_alloc(struct arena *a, size_t n);	    /* zeroed, 16-aligned */
+char *arena_strdup(struct arena *a, const char *s); /* NULL in, NULL out */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* Runs fn(p) when the arena is freed. */

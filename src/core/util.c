@@ -86,8 +86,8 @@ void time_format_iso(int64_t ms, char out[ISO_TIME_LEN + 1])
 	/* Each part is bounded to its width, so the text is always exactly ISO_TIME_LEN. */
 	snprintf(out, ISO_TIME_LEN + 1, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
 		 (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
-		 (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
-		 (unsigned)tm.tm_sec % 100u, (unsigned)frac % 1000u);
+		 (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
+		 (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u, (unsigned)frac % 1000u);
 }
 
 static int digits(const char *s, int n, int *out)
@@ -286,8 +286,7 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
-		      struct err *e)
+int file_write_atomic(const char *path, const void *data, size_t len, unsigned mode, struct err *e)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid()) >= sizeof(tmp))
@@ -312,7 +311,8 @@ int file_write_atomic(const char *path, const void *data, size_t len, unsigned m
 	}
 	close(fd);
 	if (rename(tmp, path) != 0) {
-		err_set(e, ERR_IO, "cannot rename \"%s\" to \"%s\": %s", tmp, path, strerror(errno));
+		err_set(e, ERR_IO, "cannot rename \"%s\" to \"%s\": %s", tmp, path,
+			strerror(errno));
 		unlink(tmp);
 		return ERR_IO;
 	}

@@ -97,8 +97,8 @@ int crypto_ca_create(const char *cn, struct crypto_pem_pair *out, struct err *e)
 	gnutls_x509_privkey_t key = NULL;
 	int rc = gnutls_x509_privkey_init(&key);
 	if (rc == 0)
-		rc = gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
-						  GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+		rc = gnutls_x509_privkey_generate(
+		    key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
 	if (rc == 0)
 		rc = gnutls_x509_crt_init(&crt);
 	if (rc < 0) {
@@ -110,8 +110,9 @@ int crypto_ca_create(const char *cn, struct crypto_pem_pair *out, struct err *e)
 		goto out;
 	rc = gnutls_x509_crt_set_basic_constraints(crt, 1, -1);
 	if (rc == 0)
-		rc = gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN |
-								GNUTLS_KEY_DIGITAL_SIGNATURE);
+		rc = gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_KEY_CERT_SIGN |
+							    GNUTLS_KEY_CRL_SIGN |
+							    GNUTLS_KEY_DIGITAL_SIGNATURE);
 	if (rc == 0)
 		rc = gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0);
 	if (rc < 0) {
@@ -154,8 +155,8 @@ int crypto_cert_issue(const struct crypto_pem_pair *ca, enum crypto_cert_kind ki
 		goto out;
 	rc = gnutls_x509_privkey_init(&key);
 	if (rc == 0)
-		rc = gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
-						  GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+		rc = gnutls_x509_privkey_generate(
+		    key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
 	if (rc == 0)
 		rc = gnutls_x509_crt_init(&crt);
 	if (rc < 0) {
@@ -168,20 +169,23 @@ int crypto_cert_issue(const struct crypto_pem_pair *ca, enum crypto_cert_kind ki
 	rc = gnutls_x509_crt_set_basic_constraints(crt, 0, -1);
 	if (rc == 0)
 		rc = gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE |
-								GNUTLS_KEY_KEY_ENCIPHERMENT);
+							    GNUTLS_KEY_KEY_ENCIPHERMENT);
 	if (rc == 0)
-		rc = gnutls_x509_crt_set_key_purpose_oid(
-			crt, kind == CRYPTO_CERT_SERVER ? GNUTLS_KP_TLS_WWW_SERVER : GNUTLS_KP_TLS_WWW_CLIENT,
-			0);
+		rc = gnutls_x509_crt_set_key_purpose_oid(crt,
+							 kind == CRYPTO_CERT_SERVER
+							     ? GNUTLS_KP_TLS_WWW_SERVER
+							     : GNUTLS_KP_TLS_WWW_CLIENT,
+							 0);
 	if (rc == 0 && kind == CRYPTO_CERT_SERVER) {
 		rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, cn,
 							  (unsigned)strlen(cn), GNUTLS_FSAN_APPEND);
 		for (int i = 0; rc == 0 && i < n_dns; i++)
-			rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, dns_names[i],
-								  (unsigned)strlen(dns_names[i]),
-								  GNUTLS_FSAN_APPEND);
+			rc = gnutls_x509_crt_set_subject_alt_name(
+			    crt, GNUTLS_SAN_DNSNAME, dns_names[i], (unsigned)strlen(dns_names[i]),
+			    GNUTLS_FSAN_APPEND);
 		static const unsigned char v4[4] = {127, 0, 0, 1};
-		static const unsigned char v6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+		static const unsigned char v6[16] = {0, 0, 0, 0, 0, 0, 0, 0,
+						     0, 0, 0, 0, 0, 0, 0, 1};
 		if (rc == 0)
 			rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, v4, 4,
 								  GNUTLS_FSAN_APPEND);
@@ -232,7 +236,8 @@ int crypto_cert_verify(const char *ca_pem, const char *cert_pem, struct err *e)
 	if (rc == 0)
 		rc = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM);
 	if (rc < 0) {
-		rc = err_set(e, ERR_CRYPTO, "the certificate does not parse: %s", gnutls_strerror(rc));
+		rc = err_set(e, ERR_CRYPTO, "the certificate does not parse: %s",
+			     gnutls_strerror(rc));
 		goto out;
 	}
 	unsigned int status = 0;

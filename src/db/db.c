@@ -95,8 +95,8 @@ static int read_version(struct db_conn *c, int *out, struct err *e)
 	bool exists = false;
 	struct err ignore;
 	err_init(&ignore);
-	int rc = db_exec(c, "SELECT version FROM schema_version", NULL, version_row, out, NULL,
-			 &ignore);
+	int rc =
+	    db_exec(c, "SELECT version FROM schema_version", NULL, version_row, out, NULL, &ignore);
 	if (rc == 0)
 		exists = true;
 	else if (rc == ERR_BUSY)
@@ -152,7 +152,8 @@ static int migrate(struct db *db, struct err *e)
 		struct db_params prm;
 		db_params_init(&prm);
 		db_p_int(&prm, i + 1);
-		rc = db_exec(c, "UPDATE schema_version SET version = $1", &prm, NULL, NULL, NULL, e);
+		rc =
+		    db_exec(c, "UPDATE schema_version SET version = $1", &prm, NULL, NULL, NULL, e);
 		if (rc)
 			goto fail;
 		log_info("repository schema migrated to version %d", i + 1);
@@ -173,7 +174,8 @@ int db_open(const struct db_config *cfg, struct db **out, struct err *e)
 	if (cfg->kind == DB_SQLITE)
 		drv = &db_sqlite_driver;
 	else
-		return err_set(e, ERR_CONFIG, "the PostgreSQL driver is not built into this fathom");
+		return err_set(e, ERR_CONFIG,
+			       "the PostgreSQL driver is not built into this fathom");
 	int n = cfg->pool_size > 0 ? cfg->pool_size : 8;
 	struct db *db = calloc(1, sizeof(*db));
 	if (!db)
@@ -279,7 +281,8 @@ int db_exec(struct db_conn *c, const char *sql, const struct db_params *p, db_ro
 	    int64_t *out_changes, struct err *e)
 {
 	if (p && p->overflow)
-		return err_set(e, ERR_INVALID, "query needs more than %d parameters", DB_MAX_PARAMS);
+		return err_set(e, ERR_INVALID, "query needs more than %d parameters",
+			       DB_MAX_PARAMS);
 	return drv_of(c)->exec(c, sql, p, cb, ctx, out_changes, e);
 }
 

@@ -47,11 +47,11 @@ enum db_driver_kind { DB_SQLITE, DB_POSTGRES };
 
 struct db_config {
 	enum db_driver_kind kind;
-	const char *path;       /* sqlite: the database file */
-	const char *conninfo;   /* postgres: a libpq connection string */
-	int pool_size;          /* connections in the pool; default 8 */
-	int busy_timeout_ms;    /* sqlite: how long a writer waits for a lock; default 5000 */
-	bool create;            /* sqlite: create the file when missing */
+	const char *path;     /* sqlite: the database file */
+	const char *conninfo; /* postgres: a libpq connection string */
+	int pool_size;	      /* connections in the pool; default 8 */
+	int busy_timeout_ms;  /* sqlite: how long a writer waits for a lock; default 5000 */
+	bool create;	      /* sqlite: create the file when missing */
 };
 
 struct db;

@@ -168,18 +168,12 @@ static int bind(struct db_conn *c, sqlite3_stmt *st, const struct db_params *p, 
 		const struct db_value *v = &p->v[idx - 1];
 		int rc;
 		switch (v->type) {
-		case DBV_INT:
-			rc = sqlite3_bind_int64(st, i, v->i);
-			break;
-		case DBV_REAL:
-			rc = sqlite3_bind_double(st, i, v->d);
-			break;
+		case DBV_INT: rc = sqlite3_bind_int64(st, i, v->i); break;
+		case DBV_REAL: rc = sqlite3_bind_double(st, i, v->d); break;
 		case DBV_TEXT:
 			rc = sqlite3_bind_text(st, i, v->s, (int)v->len, SQLITE_STATIC);
 			break;
-		default:
-			rc = sqlite3_bind_null(st, i);
-			break;
+		default: rc = sqlite3_bind_null(st, i); break;
 		}
 		if (rc != SQLITE_OK)
 			return map_err(c, rc, "bind", e);
@@ -219,9 +213,7 @@ static int s_exec(struct db_conn *c, const char *sql, const struct db_params *p,
 				v->type = DBV_REAL;
 				v->d = sqlite3_column_double(st, i);
 				break;
-			case SQLITE_NULL:
-				v->type = DBV_NULL;
-				break;
+			case SQLITE_NULL: v->type = DBV_NULL; break;
 			default:
 				v->type = DBV_TEXT;
 				v->s = (const char *)sqlite3_column_text(st, i);
@@ -249,8 +241,8 @@ static char *s_dialect(const char *sql)
 	static const struct {
 		const char *from, *to;
 	} subst[] = {
-		{"{SERIAL_PK}", "INTEGER PRIMARY KEY AUTOINCREMENT"},
-		{"{BIGINT}", "INTEGER"},
+	    {"{SERIAL_PK}", "INTEGER PRIMARY KEY AUTOINCREMENT"},
+	    {"{BIGINT}", "INTEGER"},
 	};
 	struct buf b;
 	buf_init(&b, 1 << 24);
@@ -280,12 +272,12 @@ static char *s_dialect(const char *sql)
 }
 
 const struct db_driver db_sqlite_driver = {
-	.name = "SQLite",
-	.connect = s_connect,
-	.disconnect = s_disconnect,
-	.begin = s_begin,
-	.commit = s_commit,
-	.rollback = s_rollback,
-	.exec = s_exec,
-	.dialect = s_dialect,
+    .name = "SQLite",
+    .connect = s_connect,
+    .disconnect = s_disconnect,
+    .begin = s_begin,
+    .commit = s_commit,
+    .rollback = s_rollback,
+    .exec = s_exec,
+    .dialect = s_dialect,
 };

@@ -26,13 +26,13 @@ struct http_handler {
 };
 
 struct http_server_config {
-	int listen_fd;           /* from http_listen; the server takes ownership */
-	const char *cert_pem;    /* server certificate chain (PEM text) */
-	const char *key_pem;     /* server private key (PEM text) */
-	const char *trust_pem;   /* CA that client certificates must chain to; NULL: none asked */
-	size_t max_body;         /* largest buffered body; larger gets ERR_TOO_LARGE */
+	int listen_fd;		 /* from http_listen; the server takes ownership */
+	const char *cert_pem;	 /* server certificate chain (PEM text) */
+	const char *key_pem;	 /* server private key (PEM text) */
+	const char *trust_pem;	 /* CA that client certificates must chain to; NULL: none asked */
+	size_t max_body;	 /* largest buffered body; larger gets ERR_TOO_LARGE */
 	unsigned conn_timeout_s; /* idle connection timeout; default 300 */
-	unsigned max_conns;      /* default 512 */
+	unsigned max_conns;	 /* default 512 */
 };
 
 /* Binds and listens on addr:port (addr NULL = all interfaces). Returns 0 with *out_fd, or
@@ -68,7 +68,7 @@ void http_req_set_data(struct http_req *r, void *data);
 void *http_req_data(const struct http_req *r);
 
 enum http_cert {
-	HTTP_CERT_NONE,    /* the client sent no certificate */
+	HTTP_CERT_NONE,	   /* the client sent no certificate */
 	HTTP_CERT_FOREIGN, /* it does not chain to the trusted CA, or is expired */
 	HTTP_CERT_OK,
 };

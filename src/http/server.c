@@ -34,7 +34,7 @@ struct http_req {
 	void *sink_ctx;
 	void *data;
 	int cert_state; /* -1 unknown, else enum http_cert */
-	bool started;   /* on_headers has run */
+	bool started;	/* on_headers has run */
 	/* the response */
 	bool responded;
 	int status;
@@ -74,7 +74,8 @@ int http_listen(const char *addr, int port, int *out_fd, struct err *e)
 		int err = errno;
 		close(fd);
 		if (err == EADDRINUSE)
-			return err_set(e, ERR_IO, "port %d is already in use by another program", port);
+			return err_set(e, ERR_IO, "port %d is already in use by another program",
+				       port);
 		return err_set(e, ERR_IO, "cannot listen on port %d: %s", port, strerror(err));
 	}
 	if (listen(fd, 128) != 0) {
@@ -190,7 +191,7 @@ enum http_cert http_req_client_cert(struct http_req *r)
 		return (enum http_cert)r->cert_state;
 	r->cert_state = HTTP_CERT_NONE;
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (!ci || !ci->tls_session)
 		return HTTP_CERT_NONE;
 	gnutls_session_t s = (gnutls_session_t)ci->tls_session;
@@ -423,10 +424,8 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ha
 					    cfg->max_conns ? cfg->max_conns : 512, NULL};
 	/* A larger per-connection pool lets MHD read uploads in bigger pieces. */
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 1 << 20, NULL};
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
-					    (intptr_t)on_completed, s};
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log,
-					    NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	if (!s->cert || !s->key || (cfg->trust_pem && !s->trust)) {
 		close(cfg->listen_fd);
@@ -438,8 +437,9 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ha
 	if (!s->d) {
 		close(cfg->listen_fd);
 		http_server_stop(s);
-		return err_set(e, ERR_IO,
-			       "cannot start the HTTPS server (is the certificate or key invalid?)");
+		return err_set(
+		    e, ERR_IO,
+		    "cannot start the HTTPS server (is the certificate or key invalid?)");
 	}
 	*out = s;
 	return 0;
@@ -506,7 +506,7 @@ int http_run_local(const struct http_handler *h, const char *method, const char 
 			size_t klen = eq ? (size_t)(eq - q) : len;
 			r->query[r->n_query].k = url_decode(r->a, q, klen);
 			r->query[r->n_query].v =
-				eq ? url_decode(r->a, eq + 1, len - klen - 1) : arena_strdup(r->a, "");
+			    eq ? url_decode(r->a, eq + 1, len - klen - 1) : arena_strdup(r->a, "");
 			r->n_query++;
 		}
 		q = amp ? amp + 1 : q + len;

@@ -23,16 +23,16 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: fathom run --dir DIR [--allow-root] [--log-level LEVEL]\n"
-	"\n"
-	"Runs the node whose folder is DIR (made by fathom site create) until it receives\n"
-	"SIGTERM or SIGINT. Logs go to stderr and to DIR/logs/fathom.log.\n"
-	"\n"
-	"  --dir DIR          the node's folder\n"
-	"  --allow-root       run even as root (a node should run as its own service user)\n"
-	"  --log-level LEVEL  debug, info, warn or error (default: node.conf [log] level)\n"
-	"  --gc-interval S    seconds between share garbage-collection passes (default 60)\n"
-	"  -h, --help         show this help\n";
+    "usage: fathom run --dir DIR [--allow-root] [--log-level LEVEL]\n"
+    "\n"
+    "Runs the node whose folder is DIR (made by fathom site create) until it receives\n"
+    "SIGTERM or SIGINT. Logs go to stderr and to DIR/logs/fathom.log.\n"
+    "\n"
+    "  --dir DIR          the node's folder\n"
+    "  --allow-root       run even as root (a node should run as its own service user)\n"
+    "  --log-level LEVEL  debug, info, warn or error (default: node.conf [log] level)\n"
+    "  --gc-interval S    seconds between share garbage-collection passes (default 60)\n"
+    "  -h, --help         show this help\n";
 
 /* Holds an exclusive lock on DIR/node.lock for the life of the process. */
 static int lock_node(const char *dir, int *out_fd, struct err *e)
@@ -41,14 +41,16 @@ static int lock_node(const char *dir, int *out_fd, struct err *e)
 	snprintf(path, sizeof(path), "%s/node.lock", dir);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0)
-		return err_set(e, ERR_IO, "cannot open lock file \"%s\": %s", path, strerror(errno));
+		return err_set(e, ERR_IO, "cannot open lock file \"%s\": %s", path,
+			       strerror(errno));
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		char pid[32] = "";
 		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
 		pid[n > 0 ? n : 0] = '\0';
 		pid[strcspn(pid, "\n")] = '\0';
 		close(fd);
-		err_set(e, ERR_BUSY, "another fathom process%s%s%s is already running the node in \"%s\"",
+		err_set(e, ERR_BUSY,
+			"another fathom process%s%s%s is already running the node in \"%s\"",
 			pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "", dir);
 		err_hint(e, "stop it first, or run a different --dir");
 		return ERR_BUSY;
@@ -116,9 +118,9 @@ static int node_start(struct node *n, const char *dir, struct err *e)
 	if (!node_id || !uuid_valid(node_id))
 		return err_set(e, ERR_CONFIG, "node.conf has no valid [node] id");
 	struct share_paths sp = {
-		conf_get(cf, "share.root", NULL),          conf_get(cf, "share.apps", NULL),
-		conf_get(cf, "share.static_content", NULL), conf_get(cf, "share.archived_logs", NULL),
-		conf_get(cf, "share.custom_data", NULL),
+	    conf_get(cf, "share.root", NULL),		conf_get(cf, "share.apps", NULL),
+	    conf_get(cf, "share.static_content", NULL), conf_get(cf, "share.archived_logs", NULL),
+	    conf_get(cf, "share.custom_data", NULL),
 	};
 	if (!sp.root)
 		return err_set(e, ERR_CONFIG, "node.conf has no [share] root");
@@ -129,8 +131,9 @@ static int node_start(struct node *n, const char *dir, struct err *e)
 
 	const char *driver = conf_get(cf, "database.driver", "sqlite");
 	if (strcmp(driver, "sqlite") != 0)
-		return err_set(e, ERR_CONFIG, "node.conf [database] driver \"%s\" is not supported by "
-					      "this build (sqlite only)",
+		return err_set(e, ERR_CONFIG,
+			       "node.conf [database] driver \"%s\" is not supported by "
+			       "this build (sqlite only)",
 			       driver);
 	const char *db_path = conf_get(cf, "database.path", NULL);
 	char db_default[PATH_MAX];
@@ -140,8 +143,8 @@ static int node_start(struct node *n, const char *dir, struct err *e)
 	}
 	if (!path_exists(db_path))
 		return err_set(e, ERR_CONFIG, "repository database \"%s\" does not exist", db_path);
-	struct db_config dc = {.kind = DB_SQLITE, .path = db_path, .pool_size = 8,
-			       .busy_timeout_ms = 5000};
+	struct db_config dc = {
+	    .kind = DB_SQLITE, .path = db_path, .pool_size = 8, .busy_timeout_ms = 5000};
 	if ((rc = db_open(&dc, &n->db, e)))
 		return rc;
 
@@ -149,8 +152,8 @@ static int node_start(struct node *n, const char *dir, struct err *e)
 	if ((rc = conf_get_int(cf, "repository.port", 4242, 1, 65535, &port, e)) ||
 	    (rc = conf_get_int(cf, "repository.max_upload_bytes", 32LL << 30, 1, INT64_MAX,
 			       &max_upload, e)) ||
-	    (rc = conf_get_int(cf, "repository.max_body_bytes", 16 << 20, 1024, 1LL << 30, &max_body,
-			       e)))
+	    (rc = conf_get_int(cf, "repository.max_body_bytes", 16 << 20, 1024, 1LL << 30,
+			       &max_body, e)))
 		return rc;
 	struct repo_config rcfg = {.db = n->db,
 				   .share = n->share,
@@ -174,8 +177,8 @@ static int node_start(struct node *n, const char *dir, struct err *e)
 	if ((rc = http_server_start(&hc, &h, &n->http, e)))
 		return rc;
 	log_info("node \"%s\" (%s) serves the repository API on https://%s:%lld/qrs",
-		 conf_get(cf, "node.name", "?"), node_id, conf_get(cf, "node.hostname", "localhost"),
-		 (long long)port);
+		 conf_get(cf, "node.name", "?"), node_id,
+		 conf_get(cf, "node.hostname", "localhost"), (long long)port);
 	return 0;
 }
 
@@ -193,12 +196,12 @@ static enum log_level parse_level(const char *s)
 int ops_node_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"dir", required_argument, NULL, 'd'},
-		{"allow-root", no_argument, NULL, 'r'},
-		{"log-level", required_argument, NULL, 'l'},
-		{"gc-interval", required_argument, NULL, 'g'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"allow-root", no_argument, NULL, 'r'},
+	    {"log-level", required_argument, NULL, 'l'},
+	    {"gc-interval", required_argument, NULL, 'g'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *level = NULL, *gc_s = "60";
 	bool allow_root = false;
@@ -220,9 +223,10 @@ int ops_node_run(int argc, char **argv)
 		return 2;
 	}
 	if (geteuid() == 0 && !allow_root) {
-		fprintf(stderr, "fathom: refusing to run as root\n"
-				"  hint: run as the site's service user, or pass --allow-root if you "
-				"really mean it\n");
+		fprintf(stderr,
+			"fathom: refusing to run as root\n"
+			"  hint: run as the site's service user, or pass --allow-root if you "
+			"really mean it\n");
 		return 1;
 	}
 	struct err e;

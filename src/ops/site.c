@@ -29,22 +29,22 @@ void ops_print_err(const struct err *e)
 }
 
 static const char usage[] =
-	"usage: fathom site create --dir DIR --share SHARE [options]\n"
-	"\n"
-	"Creates a new site with one node, on the embedded SQLite repository.\n"
-	"\n"
-	"  --dir DIR               the node's folder: node.conf, repository.db, certs/, logs/\n"
-	"  --share SHARE           the share's root folder (created when missing)\n"
-	"  --apps PATH             app files (default SHARE/Apps)\n"
-	"  --static-content PATH   static content (default SHARE/StaticContent)\n"
-	"  --archived-logs PATH    archived logs (default SHARE/ArchivedLogs)\n"
-	"  --custom-data PATH      custom data (default SHARE/CustomData)\n"
-	"  --repository-port N     HTTPS port of the repository API (default 4242)\n"
-	"  --listen ADDR           IPv4 address to listen on (default 0.0.0.0)\n"
-	"  --hostname NAME         the name clients use to reach this node (default: this host)\n"
-	"  --name NAME             the node's name (default: the host name)\n"
-	"  --max-upload-bytes N    largest app file accepted (default 34359738368)\n"
-	"  -h, --help              show this help\n";
+    "usage: fathom site create --dir DIR --share SHARE [options]\n"
+    "\n"
+    "Creates a new site with one node, on the embedded SQLite repository.\n"
+    "\n"
+    "  --dir DIR               the node's folder: node.conf, repository.db, certs/, logs/\n"
+    "  --share SHARE           the share's root folder (created when missing)\n"
+    "  --apps PATH             app files (default SHARE/Apps)\n"
+    "  --static-content PATH   static content (default SHARE/StaticContent)\n"
+    "  --archived-logs PATH    archived logs (default SHARE/ArchivedLogs)\n"
+    "  --custom-data PATH      custom data (default SHARE/CustomData)\n"
+    "  --repository-port N     HTTPS port of the repository API (default 4242)\n"
+    "  --listen ADDR           IPv4 address to listen on (default 0.0.0.0)\n"
+    "  --hostname NAME         the name clients use to reach this node (default: this host)\n"
+    "  --name NAME             the node's name (default: the host name)\n"
+    "  --max-upload-bytes N    largest app file accepted (default 34359738368)\n"
+    "  -h, --help              show this help\n";
 
 /* Paths this run created, removed in reverse order on failure. */
 struct undo {
@@ -152,19 +152,19 @@ static int make_certs(struct undo *u, const char *certs, const char *host, const
 int ops_site_create(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"dir", required_argument, NULL, 'd'},
-		{"share", required_argument, NULL, 's'},
-		{"apps", required_argument, NULL, 'A'},
-		{"static-content", required_argument, NULL, 'S'},
-		{"archived-logs", required_argument, NULL, 'L'},
-		{"custom-data", required_argument, NULL, 'C'},
-		{"repository-port", required_argument, NULL, 'p'},
-		{"listen", required_argument, NULL, 'l'},
-		{"hostname", required_argument, NULL, 'H'},
-		{"name", required_argument, NULL, 'n'},
-		{"max-upload-bytes", required_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"share", required_argument, NULL, 's'},
+	    {"apps", required_argument, NULL, 'A'},
+	    {"static-content", required_argument, NULL, 'S'},
+	    {"archived-logs", required_argument, NULL, 'L'},
+	    {"custom-data", required_argument, NULL, 'C'},
+	    {"repository-port", required_argument, NULL, 'p'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"hostname", required_argument, NULL, 'H'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"max-upload-bytes", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *share = NULL, *apps = NULL, *stat_c = NULL, *logs = NULL,
 		   *custom = NULL, *port_s = "4242", *listen = "0.0.0.0", *host = NULL,
@@ -198,7 +198,8 @@ int ops_site_create(int argc, char **argv)
 	}
 	int64_t port, max_upload;
 	if (str_to_i64(port_s, 1, 65535, &port) != 0) {
-		fprintf(stderr, "fathom: --repository-port must be a port number (1-65535), not \"%s\"\n",
+		fprintf(stderr,
+			"fathom: --repository-port must be a port number (1-65535), not \"%s\"\n",
 			port_s);
 		return 2;
 	}
@@ -234,8 +235,9 @@ int ops_site_create(int argc, char **argv)
 	int rc = 0;
 	if (path_exists(conf_path) || path_exists(db_path)) {
 		rc = err_set(&e, ERR_EXISTS, "folder \"%s\" already holds a site", adir);
-		err_hint(&e, "nothing was changed; choose another --dir, or run the site with "
-			     "fathom run --dir %s",
+		err_hint(&e,
+			 "nothing was changed; choose another --dir, or run the site with "
+			 "fathom run --dir %s",
 			 dir);
 		goto out;
 	}

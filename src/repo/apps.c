@@ -51,10 +51,11 @@ static int read_app_file(struct qrs *q, struct db_conn *c, const char *id, struc
 	struct db_params p;
 	db_params_init(&p);
 	db_p_text(&p, id);
-	int rc = db_exec(c,
-			 "SELECT generation, file_sha256, file_size, modified_date, name, published "
-			 "FROM app WHERE id = $1",
-			 &p, app_file_row, out, NULL, &q->err);
+	int rc =
+	    db_exec(c,
+		    "SELECT generation, file_sha256, file_size, modified_date, name, published "
+		    "FROM app WHERE id = $1",
+		    &p, app_file_row, out, NULL, &q->err);
 	if (rc == 0 && !out->found)
 		rc = err_set(&q->err, ERR_NOT_FOUND, "App \"%s\" does not exist", id);
 	return rc;
@@ -93,8 +94,8 @@ static struct colval *colv(struct colval *v, const char *json, const char *s, in
 	v->f = entity_field(entity_find("app"), json);
 	v->s = s;
 	v->i = i;
-	v->is_null = (s == NULL && (v->f->type != FT_INT && v->f->type != FT_BOOL &&
-				     v->f->type != FT_ENUM));
+	v->is_null =
+	    (s == NULL && (v->f->type != FT_INT && v->f->type != FT_BOOL && v->f->type != FT_ENUM));
 	return v;
 }
 
@@ -278,7 +279,8 @@ int h_app_copy(struct qrs *q)
 		for (size_t i = 0; i < ARRAY_LEN(keep); i++) {
 			json_t *v = json_object_get(s, keep[i]);
 			if (json_is_string(v))
-				colv(&vals[in.n_vals++], keep[i], arena_strdup(q->a, json_string_value(v)), 0);
+				colv(&vals[in.n_vals++], keep[i],
+				     arena_strdup(q->a, json_string_value(v)), 0);
 		}
 		if (qrs_query_true(q, "includecustomproperties")) {
 			json_t *cps = json_object_get(s, "customProperties");
@@ -286,12 +288,13 @@ int h_app_copy(struct qrs *q)
 			in.cps = arena_alloc(q->a, (json_array_size(cps) + 1) * sizeof(*in.cps));
 			size_t i;
 			json_t *it;
-			json_array_foreach(cps, i, it)
-			{
-				json_t *def = json_object_get(json_object_get(it, "definition"), "id");
-				in.cps[in.n_cps].definition_id = arena_strdup(q->a, json_string_value(def));
-				in.cps[in.n_cps].value =
-					arena_strdup(q->a, json_string_value(json_object_get(it, "value")));
+			json_array_foreach (cps, i, it) {
+				json_t *def =
+				    json_object_get(json_object_get(it, "definition"), "id");
+				in.cps[in.n_cps].definition_id =
+				    arena_strdup(q->a, json_string_value(def));
+				in.cps[in.n_cps].value = arena_strdup(
+				    q->a, json_string_value(json_object_get(it, "value")));
 				in.n_cps++;
 			}
 		}
@@ -448,8 +451,8 @@ static int read_export(struct qrs *q, struct db_conn *c, const char *token, stru
 	struct db_params p;
 	db_params_init(&p);
 	db_p_text(&p, token);
-	return db_exec(c, "SELECT app_id, generation, file_name FROM app_export WHERE token = $1", &p,
-		       export_row, x, NULL, &q->err);
+	return db_exec(c, "SELECT app_id, generation, file_name FROM app_export WHERE token = $1",
+		       &p, export_row, x, NULL, &q->err);
 }
 
 int h_app_export(struct qrs *q)
@@ -480,10 +483,11 @@ int h_app_export(struct qrs *q)
 		db_p_text(&p, file_name);
 		db_p_text(&p, now);
 		db_p_text(&p, q->user);
-		rc = db_exec(c,
-			     "INSERT INTO app_export (token, app_id, generation, file_name, created_at, "
-			     "user_name) VALUES ($1, $2, $3, $4, $5, $6)",
-			     &p, NULL, NULL, NULL, &q->err);
+		rc = db_exec(
+		    c,
+		    "INSERT INTO app_export (token, app_id, generation, file_name, created_at, "
+		    "user_name) VALUES ($1, $2, $3, $4, $5, $6)",
+		    &p, NULL, NULL, NULL, &q->err);
 	}
 	if (rc == 0 && x.found)
 		file_name = arena_strdup(q->a, x.file_name);
@@ -502,12 +506,14 @@ int h_app_export_cancel(struct qrs *q)
 	struct export_row x;
 	rc = read_export(q, c, q->token, &x);
 	if (rc == 0 && (!x.found || strcmp(x.app_id, q->id) != 0))
-		rc = err_set(&q->err, ERR_NOT_FOUND, "no export \"%s\" of App \"%s\"", q->token, q->id);
+		rc = err_set(&q->err, ERR_NOT_FOUND, "no export \"%s\" of App \"%s\"", q->token,
+			     q->id);
 	if (rc == 0) {
 		struct db_params p;
 		db_params_init(&p);
 		db_p_text(&p, q->token);
-		rc = db_exec(c, "DELETE FROM app_export WHERE token = $1", &p, NULL, NULL, NULL, &q->err);
+		rc = db_exec(c, "DELETE FROM app_export WHERE token = $1", &p, NULL, NULL, NULL,
+			     &q->err);
 	}
 	rc = qrs_end(q, c, rc);
 	if (rc == 0)
@@ -524,9 +530,10 @@ int h_app_download(struct qrs *q)
 	struct export_row x;
 	rc = read_export(q, c, q->token, &x);
 	if (rc == 0 && !x.found)
-		rc = err_set(&q->err, ERR_NOT_FOUND,
-			     "no export with token \"%s\" (it was downloaded, cancelled or never made)",
-			     q->token);
+		rc = err_set(
+		    &q->err, ERR_NOT_FOUND,
+		    "no export with token \"%s\" (it was downloaded, cancelled or never made)",
+		    q->token);
 	int fd = -1;
 	struct stat st;
 	char path[PATH_MAX];
@@ -540,7 +547,8 @@ int h_app_download(struct qrs *q)
 		struct db_params p;
 		db_params_init(&p);
 		db_p_text(&p, q->token);
-		rc = db_exec(c, "DELETE FROM app_export WHERE token = $1", &p, NULL, NULL, NULL, &q->err);
+		rc = db_exec(c, "DELETE FROM app_export WHERE token = $1", &p, NULL, NULL, NULL,
+			     &q->err);
 	}
 	rc = qrs_end(q, c, rc);
 	if (rc) {
@@ -570,7 +578,8 @@ int h_app_delete(struct qrs *q)
 		struct db_params p;
 		db_params_init(&p);
 		db_p_text(&p, q->id);
-		rc = db_exec(c, "DELETE FROM app_export WHERE app_id = $1", &p, NULL, NULL, NULL, &q->err);
+		rc = db_exec(c, "DELETE FROM app_export WHERE app_id = $1", &p, NULL, NULL, NULL,
+			     &q->err);
 	}
 	rc = qrs_end(q, c, rc);
 	if (rc == 0) {
@@ -609,10 +618,11 @@ int apps_is_live(void *ctx, const char *app_id, const char *gen)
 	db_params_init(&p);
 	db_p_text(&p, app_id);
 	db_p_text(&p, gen);
-	int rc = db_exec(c,
-			 "SELECT 1 FROM app WHERE id = $1 AND generation = $2 UNION ALL SELECT 1 FROM "
-			 "app_export WHERE app_id = $1 AND generation = $2",
-			 &p, live_row, &lc, NULL, &e);
+	int rc =
+	    db_exec(c,
+		    "SELECT 1 FROM app WHERE id = $1 AND generation = $2 UNION ALL SELECT 1 FROM "
+		    "app_export WHERE app_id = $1 AND generation = $2",
+		    &p, live_row, &lc, NULL, &e);
 	db_release(r->db, c);
 	return rc ? -1 : lc.answer;
 }

@@ -37,8 +37,9 @@ int crud_prepare(struct repo *r, struct err *e)
 			const struct entity_desc *t = entity_find(f->ref);
 			for (int j = 0; t && j < t->n_fields && rc == 0; j++)
 				if (shown_in_ref(&t->fields[j]))
-					rc = buf_printf(&b, ", (SELECT r.%s FROM %s r WHERE r.id = t0.%s)",
-							t->fields[j].col, t->table, f->col);
+					rc = buf_printf(
+					    &b, ", (SELECT r.%s FROM %s r WHERE r.id = t0.%s)",
+					    t->fields[j].col, t->table, f->col);
 		}
 		if (rc) {
 			buf_release(&b);
@@ -78,9 +79,9 @@ static json_t *value_json(const struct field_desc *f, const struct db_value *v)
 	switch (f->type) {
 	case FT_INT:
 	case FT_ENUM:
-		return json_integer(v->type == DBV_INT ? v->i : strtoll(v->s ? v->s : "0", NULL, 10));
-	case FT_BOOL:
-		return json_boolean(v->type == DBV_INT ? v->i != 0 : false);
+		return json_integer(v->type == DBV_INT ? v->i
+						       : strtoll(v->s ? v->s : "0", NULL, 10));
+	case FT_BOOL: return json_boolean(v->type == DBV_INT ? v->i != 0 : false);
 	case FT_STRLIST: {
 		json_t *arr = json_array();
 		const char *s = v->s, *end = v->s + v->len;
@@ -100,8 +101,7 @@ static json_t *value_json(const struct field_desc *f, const struct db_value *v)
 		json_t *o = json_loadb(v->s, v->len, 0, NULL);
 		return o ? o : json_null();
 	}
-	default:
-		return v->type == DBV_TEXT ? json_stringn(v->s, v->len) : json_null();
+	default: return v->type == DBV_TEXT ? json_stringn(v->s, v->len) : json_null();
 	}
 }
 
@@ -190,7 +190,8 @@ static int cp_row(void *ctx, int n, const struct db_value *c)
 	json_t *o = json_object_get(lc->by_id, c[0].s);
 	if (!o)
 		return 0;
-	static const struct field_desc list = {"choiceValues", "", FT_STRLIST, 0, NULL, 0, NULL, NULL};
+	static const struct field_desc list = {"choiceValues", "", FT_STRLIST, 0,
+					       NULL,	       0,  NULL,       NULL};
 	json_t *def = json_object();
 	json_object_set_new(def, "id", json_stringn(c[6].s, c[6].len));
 	json_object_set_new(def, "name", json_stringn(c[7].s, c[7].len));
@@ -232,8 +233,8 @@ static int query(struct qrs *q, struct db_conn *c, const struct entity_desc *d, 
 	sqlb_init(&b, q->a);
 	struct list_ctx lc = {.d = d, .view = v, .arr = json_array(), .by_id = json_object()};
 	int rc = buf_printf(&b.sql, "SELECT %s FROM %s t0", select_list(q->repo, d), d->table)
-			 ? ERR_NOMEM
-			 : where(q, d, filter, id, &b, " WHERE ");
+		     ? ERR_NOMEM
+		     : where(q, d, filter, id, &b, " WHERE ");
 	if (rc == 0)
 		rc = buf_puts(&b.sql, " ORDER BY ") ? ERR_NOMEM : 0;
 	if (rc == 0 && orderby && *orderby) {
@@ -255,34 +256,37 @@ static int query(struct qrs *q, struct db_conn *c, const struct entity_desc *d, 
 		sqlb_init(&b, q->a);
 		int pt = db_p_text(&b.p, d->schema);
 		if (tags)
-			rc = buf_printf(&b.sql,
-					"SELECT j.object_id, t.id, t.name FROM entity_tag j JOIN tag t "
-					"ON t.id = j.tag_id WHERE j.object_type = $%d",
-					pt);
+			rc = buf_printf(
+			    &b.sql,
+			    "SELECT j.object_id, t.id, t.name FROM entity_tag j JOIN tag t "
+			    "ON t.id = j.tag_id WHERE j.object_type = $%d",
+			    pt);
 		else
-			rc = buf_printf(&b.sql,
-					"SELECT v.object_id, v.id, v.value, v.created_date, "
-					"v.modified_date, v.modified_by, d.id, d.name, d.value_type, "
-					"d.choice_values FROM custom_property_value v JOIN "
-					"custompropertydefinition d ON d.id = v.definition_id WHERE "
-					"v.object_type = $%d",
-					pt);
+			rc = buf_printf(
+			    &b.sql,
+			    "SELECT v.object_id, v.id, v.value, v.created_date, "
+			    "v.modified_date, v.modified_by, d.id, d.name, d.value_type, "
+			    "d.choice_values FROM custom_property_value v JOIN "
+			    "custompropertydefinition d ON d.id = v.definition_id WHERE "
+			    "v.object_type = $%d",
+			    pt);
 		rc = rc ? ERR_NOMEM : 0;
 		if (rc == 0 && (id || (filter && *filter))) {
 			rc = buf_printf(&b.sql, " AND %s.object_id IN (SELECT t0.id FROM %s t0",
 					tags ? "j" : "v", d->table)
-				     ? ERR_NOMEM
-				     : where(q, d, filter, id, &b, " WHERE ");
+				 ? ERR_NOMEM
+				 : where(q, d, filter, id, &b, " WHERE ");
 			if (rc == 0)
 				rc = buf_puts(&b.sql, ")") ? ERR_NOMEM : 0;
 		}
 		if (rc == 0)
 			rc = buf_puts(&b.sql, tags ? " ORDER BY lower(t.name), t.id"
 						   : " ORDER BY lower(d.name), v.value, v.id")
-				     ? ERR_NOMEM
-				     : 0;
+				 ? ERR_NOMEM
+				 : 0;
 		if (rc == 0)
-			rc = db_exec(c, b.sql.data, &b.p, tags ? tag_row : cp_row, &lc, NULL, &q->err);
+			rc = db_exec(c, b.sql.data, &b.p, tags ? tag_row : cp_row, &lc, NULL,
+				     &q->err);
 		sqlb_release(&b);
 	}
 	json_decref(lc.by_id);
@@ -344,8 +348,9 @@ static int check_exists(struct qrs *q, struct db_conn *c, const struct entity_de
 	if (rc)
 		return rc;
 	if (!found[0])
-		return err_set(&q->err, ERR_FIELD, "field \"%s\" of %s refers to %s \"%s\", which "
-						   "does not exist",
+		return err_set(&q->err, ERR_FIELD,
+			       "field \"%s\" of %s refers to %s \"%s\", which "
+			       "does not exist",
 			       field, d->schema, t->schema, id);
 	return 0;
 }
@@ -404,8 +409,9 @@ int crud_log_change(struct qrs *q, struct db_conn *c, const struct entity_desc *
 	db_p_text(&p, id);
 	db_p_text(&p, op);
 	db_p_text(&p, now);
-	return db_exec(c, "INSERT INTO change_log (object_type, object_id, op, at) VALUES ($1, $2, $3, $4)",
-		       &p, NULL, NULL, NULL, &q->err);
+	return db_exec(
+	    c, "INSERT INTO change_log (object_type, object_id, op, at) VALUES ($1, $2, $3, $4)",
+	    &p, NULL, NULL, NULL, &q->err);
 }
 
 static int write_tags(struct qrs *q, struct db_conn *c, const struct entity_desc *d, const char *id,
@@ -417,8 +423,8 @@ static int write_tags(struct qrs *q, struct db_conn *c, const struct entity_desc
 		db_params_init(&p);
 		db_p_text(&p, d->schema);
 		db_p_text(&p, id);
-		rc = db_exec(c, "DELETE FROM entity_tag WHERE object_type = $1 AND object_id = $2", &p,
-			     NULL, NULL, NULL, &q->err);
+		rc = db_exec(c, "DELETE FROM entity_tag WHERE object_type = $1 AND object_id = $2",
+			     &p, NULL, NULL, NULL, &q->err);
 	}
 	for (int i = 0; rc == 0 && i < in->n_tags; i++) {
 		rc = check_exists(q, c, entity_find("tag"), in->tag_ids[i], d, "tags");
@@ -428,8 +434,10 @@ static int write_tags(struct qrs *q, struct db_conn *c, const struct entity_desc
 		db_p_text(&p, d->schema);
 		db_p_text(&p, id);
 		db_p_text(&p, in->tag_ids[i]);
-		rc = db_exec(c, "INSERT INTO entity_tag (object_type, object_id, tag_id) VALUES ($1, $2, $3)",
-			     &p, NULL, NULL, NULL, &q->err);
+		rc = db_exec(
+		    c,
+		    "INSERT INTO entity_tag (object_type, object_id, tag_id) VALUES ($1, $2, $3)",
+		    &p, NULL, NULL, NULL, &q->err);
 	}
 	return rc;
 }
@@ -480,8 +488,10 @@ static int write_cps(struct qrs *q, struct db_conn *c, const struct entity_desc 
 		db_params_init(&p);
 		db_p_text(&p, d->schema);
 		db_p_text(&p, id);
-		rc = db_exec(c, "DELETE FROM custom_property_value WHERE object_type = $1 AND object_id = $2",
-			     &p, NULL, NULL, NULL, &q->err);
+		rc = db_exec(
+		    c,
+		    "DELETE FROM custom_property_value WHERE object_type = $1 AND object_id = $2",
+		    &p, NULL, NULL, NULL, &q->err);
 	}
 	char now[ISO_TIME_LEN + 1];
 	time_format_iso(time_now_ms(), now);
@@ -490,20 +500,25 @@ static int write_cps(struct qrs *q, struct db_conn *c, const struct entity_desc 
 		struct cpdef cd = {0};
 		db_params_init(&p);
 		db_p_text(&p, cv->definition_id);
-		rc = db_exec(c, "SELECT name, choice_values, object_types FROM custompropertydefinition WHERE id = $1",
+		rc = db_exec(c,
+			     "SELECT name, choice_values, object_types FROM "
+			     "custompropertydefinition WHERE id = $1",
 			     &p, cpdef_row, &cd, NULL, &q->err);
 		if (rc == 0 && !cd.found)
 			rc = err_set(&q->err, ERR_FIELD,
-				     "custom property definition \"%s\" does not exist", cv->definition_id);
+				     "custom property definition \"%s\" does not exist",
+				     cv->definition_id);
 		if (rc == 0 && cd.types && !list_has(cd.types, d->schema, true))
-			rc = err_set(&q->err, ERR_FIELD,
-				     "custom property \"%s\" does not apply to %s (its objectTypes do "
-				     "not list it)",
-				     cd.name, d->schema);
+			rc = err_set(
+			    &q->err, ERR_FIELD,
+			    "custom property \"%s\" does not apply to %s (its objectTypes do "
+			    "not list it)",
+			    cd.name, d->schema);
 		if (rc == 0 && cd.choices && !list_has(cd.choices, cv->value, false))
-			rc = err_set(&q->err, ERR_FIELD,
-				     "\"%s\" is not one of the choice values of custom property \"%s\"",
-				     cv->value, cd.name);
+			rc = err_set(
+			    &q->err, ERR_FIELD,
+			    "\"%s\" is not one of the choice values of custom property \"%s\"",
+			    cv->value, cd.name);
 		free(cd.choices);
 		free(cd.types);
 		if (rc)
@@ -518,11 +533,12 @@ static int write_cps(struct qrs *q, struct db_conn *c, const struct entity_desc 
 		db_p_text(&p, id);
 		db_p_text(&p, cv->definition_id);
 		db_p_text(&p, cv->value);
-		rc = db_exec(c,
-			     "INSERT INTO custom_property_value (id, created_date, modified_date, "
-			     "modified_by, object_type, object_id, definition_id, value) VALUES ($1, "
-			     "$2, $2, $3, $4, $5, $6, $7)",
-			     &p, NULL, NULL, NULL, &q->err);
+		rc = db_exec(
+		    c,
+		    "INSERT INTO custom_property_value (id, created_date, modified_date, "
+		    "modified_by, object_type, object_id, definition_id, value) VALUES ($1, "
+		    "$2, $2, $3, $4, $5, $6, $7)",
+		    &p, NULL, NULL, NULL, &q->err);
 	}
 	return rc;
 }
@@ -553,12 +569,13 @@ int crud_caller_user(struct qrs *q, struct db_conn *c, char out_id[UUID_STR_LEN 
 	db_p_text(&p, q->user);
 	db_p_text(&p, q->user_id);
 	db_p_text(&p, q->user_dir);
-	rc = db_exec(c,
-		     "INSERT INTO users (id, created_date, modified_date, modified_by, user_id, "
-		     "user_directory, user_directory_connector_name, name, roles, inactive, "
-		     "removed_externally, blacklisted, delete_prohibited) VALUES ($1, $2, $2, $3, $4, "
-		     "$5, $5, $4, NULL, 0, 0, 0, 0)",
-		     &p, NULL, NULL, NULL, &q->err);
+	rc = db_exec(
+	    c,
+	    "INSERT INTO users (id, created_date, modified_date, modified_by, user_id, "
+	    "user_directory, user_directory_connector_name, name, roles, inactive, "
+	    "removed_externally, blacklisted, delete_prohibited) VALUES ($1, $2, $2, $3, $4, "
+	    "$5, $5, $4, NULL, 0, 0, 0, 0)",
+	    &p, NULL, NULL, NULL, &q->err);
 	if (rc == 0)
 		rc = crud_log_change(q, c, entity_find("user"), out_id, "add");
 	return rc;
@@ -613,7 +630,8 @@ int crud_insert(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
 	}
 	if (rc == 0) {
 		char *sql = NULL;
-		if (asprintf(&sql, "INSERT INTO %s (%s) VALUES (%s)", d->table, cols.data, vals.data) < 0)
+		if (asprintf(&sql, "INSERT INTO %s (%s) VALUES (%s)", d->table, cols.data,
+			     vals.data) < 0)
 			rc = err_set(&q->err, ERR_NOMEM, "out of memory");
 		else {
 			rc = db_exec(c, sql, &p, NULL, NULL, NULL, &q->err);
@@ -693,11 +711,13 @@ int crud_update(struct qrs *q, struct db_conn *c, const struct entity_desc *d, c
 		if (rc)
 			return rc;
 		if (!cur[0])
-			return err_set(&q->err, ERR_NOT_FOUND, "%s \"%s\" does not exist", d->schema, id);
-		err_set(&q->err, ERR_STALE,
-			"%s \"%s\" was changed after it was read (you read modifiedDate %s; it is now "
-			"%s)",
-			d->schema, id, read_date, cur);
+			return err_set(&q->err, ERR_NOT_FOUND, "%s \"%s\" does not exist",
+				       d->schema, id);
+		err_set(
+		    &q->err, ERR_STALE,
+		    "%s \"%s\" was changed after it was read (you read modifiedDate %s; it is now "
+		    "%s)",
+		    d->schema, id, read_date, cur);
 		err_hint(&q->err, "read the entity again and reapply your change");
 		return ERR_STALE;
 	}
@@ -719,9 +739,10 @@ int crud_delete(struct qrs *q, struct db_conn *c, const struct entity_desc *d, c
 	int rc = db_exec(c, "DELETE FROM entity_tag WHERE object_type = $1 AND object_id = $2", &p,
 			 NULL, NULL, NULL, &q->err);
 	if (rc == 0)
-		rc = db_exec(c,
-			     "DELETE FROM custom_property_value WHERE object_type = $1 AND object_id = $2",
-			     &p, NULL, NULL, NULL, &q->err);
+		rc = db_exec(
+		    c,
+		    "DELETE FROM custom_property_value WHERE object_type = $1 AND object_id = $2",
+		    &p, NULL, NULL, NULL, &q->err);
 	if (rc)
 		return rc;
 	char sql[160];
@@ -733,7 +754,8 @@ int crud_delete(struct qrs *q, struct db_conn *c, const struct entity_desc *d, c
 	if (rc == ERR_CONFLICT) {
 		q->err.code = 0;
 		return err_set(&q->err, ERR_CONFLICT,
-			       "%s \"%s\" cannot be deleted: other entities refer to it", d->schema, id);
+			       "%s \"%s\" cannot be deleted: other entities refer to it", d->schema,
+			       id);
 	}
 	if (rc)
 		return rc;
@@ -910,10 +932,11 @@ int h_update(struct qrs *q)
 		if (rc == 0)
 			rc = entity_decode(q->desc, body, stored, q->a, &in, &q->err);
 		if (rc == 0 && !in.modified_date) {
-			rc = err_set(&q->err, ERR_FIELD,
-				     "field \"modifiedDate\" is required: send the modifiedDate you read");
-			err_hint(&q->err, "GET /qrs/%s/%s, change it, and PUT it back", q->desc->path,
-				 q->id);
+			rc = err_set(
+			    &q->err, ERR_FIELD,
+			    "field \"modifiedDate\" is required: send the modifiedDate you read");
+			err_hint(&q->err, "GET /qrs/%s/%s, change it, and PUT it back",
+				 q->desc->path, q->id);
 		}
 		if (rc == 0)
 			rc = crud_update(q, c, q->desc, q->id, in.modified_date, &in, NULL, 0);

@@ -6,149 +6,150 @@
 
 #include <string.h>
 
-#define COMMON_FIELDS                                                                          \
-	{"id", "id", FT_GUID, F_RO | F_CONDENSED | F_COMMON, NULL, 0, NULL, NULL},            \
-	{"createdDate", "created_date", FT_DATE, F_RO | F_COMMON, NULL, 0, NULL, NULL},       \
-	{"modifiedDate", "modified_date", FT_DATE, F_RO | F_COMMON, NULL, 0, NULL, NULL},     \
-	{"modifiedByUserName", "modified_by", FT_STRING, F_RO | F_COMMON, NULL, 0, NULL, NULL}
+#define COMMON_FIELDS                                                                              \
+	{"id", "id", FT_GUID, F_RO | F_CONDENSED | F_COMMON, NULL, 0, NULL, NULL},                 \
+	    {"createdDate", "created_date", FT_DATE, F_RO | F_COMMON, NULL, 0, NULL, NULL},        \
+	    {"modifiedDate", "modified_date", FT_DATE, F_RO | F_COMMON, NULL, 0, NULL, NULL},      \
+	{                                                                                          \
+		"modifiedByUserName", "modified_by", FT_STRING, F_RO | F_COMMON, NULL, 0, NULL,    \
+		    NULL                                                                           \
+	}
 
 static const char *const availability_names[] = {
-	"NotApplicable", "Available", "NoActiveRoute", "NoConfiguredRoute", "NotSynced",
-	"NotMigrated",   NULL};
+    "NotApplicable", "Available", "NoActiveRoute", "NoConfiguredRoute", "NotSynced",
+    "NotMigrated",   NULL};
 static const char *const node_purpose_names[] = {"Production", "Development", "Both", NULL};
 static const char *const log_on_names[] = {"LogOnServiceUser", "LogOnCurrentUser", NULL};
 static const char *const architecture_names[] = {"Undefined", "x86", "x64", NULL};
 
 static const struct field_desc app_fields[] = {
-	COMMON_FIELDS,
-	{"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED | F_FILENAME, NULL, 255, NULL, NULL},
-	{"appId", "app_id", FT_STRING, F_CONDENSED, NULL, 255, NULL, NULL},
-	{"description", "description", FT_STRING, F_MULTILINE, NULL, 512, NULL, NULL},
-	{"owner", "owner_id", FT_REF, 0, "user", 0, NULL, NULL},
-	{"stream", "stream_id", FT_REF, F_RO | F_CONDENSED, "stream", 0, NULL, NULL},
-	{"published", "published", FT_BOOL, F_RO | F_CONDENSED, NULL, 0, "false", NULL},
-	{"publishTime", "publish_time", FT_DATE, F_RO | F_CONDENSED, NULL, 0, TIME_NEVER, NULL},
-	{"fileSize", "file_size", FT_INT, F_RO, NULL, 0, "0", NULL},
-	{"lastReloadTime", "last_reload_time", FT_DATE, F_RO, NULL, 0, TIME_NEVER, NULL},
-	{"thumbnail", "thumbnail", FT_STRING, 0, NULL, 1024, NULL, NULL},
-	{"sourceAppId", "source_app_id", FT_GUID, F_RO, NULL, 0, UUID_EMPTY, NULL},
-	{"targetAppId", "target_app_id", FT_GUID, F_RO, NULL, 0, UUID_EMPTY, NULL},
-	{"savedInProductVersion", "saved_in_product_version", FT_STRING, F_CONDENSED, NULL, 64,
-	 NULL, NULL},
-	{"migrationHash", "migration_hash", FT_STRING, F_CONDENSED, NULL, 255, NULL, NULL},
-	{"dynamicColor", "dynamic_color", FT_STRING, 0, NULL, 64, NULL, NULL},
-	{"availabilityStatus", "availability_status", FT_ENUM, F_RO | F_CONDENSED, NULL, 0, "0",
-	 availability_names},
-	{"generation", "generation", FT_STRING, F_HIDDEN, NULL, 0, NULL, NULL},
-	{"fileSha256", "file_sha256", FT_STRING, F_HIDDEN, NULL, 0, NULL, NULL},
+    COMMON_FIELDS,
+    {"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED | F_FILENAME, NULL, 255, NULL, NULL},
+    {"appId", "app_id", FT_STRING, F_CONDENSED, NULL, 255, NULL, NULL},
+    {"description", "description", FT_STRING, F_MULTILINE, NULL, 512, NULL, NULL},
+    {"owner", "owner_id", FT_REF, 0, "user", 0, NULL, NULL},
+    {"stream", "stream_id", FT_REF, F_RO | F_CONDENSED, "stream", 0, NULL, NULL},
+    {"published", "published", FT_BOOL, F_RO | F_CONDENSED, NULL, 0, "false", NULL},
+    {"publishTime", "publish_time", FT_DATE, F_RO | F_CONDENSED, NULL, 0, TIME_NEVER, NULL},
+    {"fileSize", "file_size", FT_INT, F_RO, NULL, 0, "0", NULL},
+    {"lastReloadTime", "last_reload_time", FT_DATE, F_RO, NULL, 0, TIME_NEVER, NULL},
+    {"thumbnail", "thumbnail", FT_STRING, 0, NULL, 1024, NULL, NULL},
+    {"sourceAppId", "source_app_id", FT_GUID, F_RO, NULL, 0, UUID_EMPTY, NULL},
+    {"targetAppId", "target_app_id", FT_GUID, F_RO, NULL, 0, UUID_EMPTY, NULL},
+    {"savedInProductVersion", "saved_in_product_version", FT_STRING, F_CONDENSED, NULL, 64, NULL,
+     NULL},
+    {"migrationHash", "migration_hash", FT_STRING, F_CONDENSED, NULL, 255, NULL, NULL},
+    {"dynamicColor", "dynamic_color", FT_STRING, 0, NULL, 64, NULL, NULL},
+    {"availabilityStatus", "availability_status", FT_ENUM, F_RO | F_CONDENSED, NULL, 0, "0",
+     availability_names},
+    {"generation", "generation", FT_STRING, F_HIDDEN, NULL, 0, NULL, NULL},
+    {"fileSha256", "file_sha256", FT_STRING, F_HIDDEN, NULL, 0, NULL, NULL},
 };
 
 static const struct field_desc stream_fields[] = {
-	COMMON_FIELDS,
-	{"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
-	{"owner", "owner_id", FT_REF, 0, "user", 0, NULL, NULL},
+    COMMON_FIELDS,
+    {"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
+    {"owner", "owner_id", FT_REF, 0, "user", 0, NULL, NULL},
 };
 
 static const struct field_desc user_fields[] = {
-	COMMON_FIELDS,
-	{"userId", "user_id", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
-	{"userDirectory", "user_directory", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL,
-	 NULL},
-	{"userDirectoryConnectorName", "user_directory_connector_name", FT_STRING, F_CONDENSED,
-	 NULL, 255, NULL, NULL},
-	{"name", "name", FT_STRING, F_CONDENSED, NULL, 255, NULL, NULL},
-	{"roles", "roles", FT_STRLIST, 0, NULL, 4096, NULL, NULL},
-	{"inactive", "inactive", FT_BOOL, 0, NULL, 0, "false", NULL},
-	{"removedExternally", "removed_externally", FT_BOOL, 0, NULL, 0, "false", NULL},
-	{"blacklisted", "blacklisted", FT_BOOL, 0, NULL, 0, "false", NULL},
-	{"deleteProhibited", "delete_prohibited", FT_BOOL, 0, NULL, 0, "false", NULL},
+    COMMON_FIELDS,
+    {"userId", "user_id", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
+    {"userDirectory", "user_directory", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
+    {"userDirectoryConnectorName", "user_directory_connector_name", FT_STRING, F_CONDENSED, NULL,
+     255, NULL, NULL},
+    {"name", "name", FT_STRING, F_CONDENSED, NULL, 255, NULL, NULL},
+    {"roles", "roles", FT_STRLIST, 0, NULL, 4096, NULL, NULL},
+    {"inactive", "inactive", FT_BOOL, 0, NULL, 0, "false", NULL},
+    {"removedExternally", "removed_externally", FT_BOOL, 0, NULL, 0, "false", NULL},
+    {"blacklisted", "blacklisted", FT_BOOL, 0, NULL, 0, "false", NULL},
+    {"deleteProhibited", "delete_prohibited", FT_BOOL, 0, NULL, 0, "false", NULL},
 };
 
 static const struct field_desc tag_fields[] = {
-	COMMON_FIELDS,
-	{"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
+    COMMON_FIELDS,
+    {"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
 };
 
 static const struct field_desc dataconnection_fields[] = {
-	COMMON_FIELDS,
-	{"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
-	{"connectionstring", "connectionstring", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 4096,
-	 NULL, NULL},
-	{"type", "type", FT_STRING, F_CONDENSED, NULL, 255, "folder", NULL},
-	{"engineObjectId", "engine_object_id", FT_GUID, F_CONDENSED, NULL, 0, NULL, NULL},
-	{"username", "username", FT_STRING, F_CONDENSED, NULL, 255, NULL, NULL},
-	{"password", "password", FT_STRING, F_WRITEONLY, NULL, 1024, NULL, NULL},
-	{"logOn", "log_on", FT_ENUM, 0, NULL, 0, "0", log_on_names},
-	{"architecture", "architecture", FT_ENUM, 0, NULL, 0, "0", architecture_names},
-	{"owner", "owner_id", FT_REF, 0, "user", 0, NULL, NULL},
+    COMMON_FIELDS,
+    {"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
+    {"connectionstring", "connectionstring", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 4096, NULL,
+     NULL},
+    {"type", "type", FT_STRING, F_CONDENSED, NULL, 255, "folder", NULL},
+    {"engineObjectId", "engine_object_id", FT_GUID, F_CONDENSED, NULL, 0, NULL, NULL},
+    {"username", "username", FT_STRING, F_CONDENSED, NULL, 255, NULL, NULL},
+    {"password", "password", FT_STRING, F_WRITEONLY, NULL, 1024, NULL, NULL},
+    {"logOn", "log_on", FT_ENUM, 0, NULL, 0, "0", log_on_names},
+    {"architecture", "architecture", FT_ENUM, 0, NULL, 0, "0", architecture_names},
+    {"owner", "owner_id", FT_REF, 0, "user", 0, NULL, NULL},
 };
 
 static const struct field_desc servicecluster_fields[] = {
-	COMMON_FIELDS,
-	{"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
-	{"settings", "settings", FT_OBJECT, 0, NULL, 65536, NULL, NULL},
+    COMMON_FIELDS,
+    {"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
+    {"settings", "settings", FT_OBJECT, 0, NULL, 65536, NULL, NULL},
 };
 
 static const struct field_desc node_fields[] = {
-	COMMON_FIELDS,
-	{"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
-	{"hostName", "host_name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
-	{"isCentral", "is_central", FT_BOOL, F_RO, NULL, 0, "false", NULL},
-	{"nodePurpose", "node_purpose", FT_ENUM, 0, NULL, 0, "0", node_purpose_names},
-	{"engineEnabled", "engine_enabled", FT_BOOL, 0, NULL, 0, "true", NULL},
-	{"proxyEnabled", "proxy_enabled", FT_BOOL, 0, NULL, 0, "true", NULL},
-	{"schedulerEnabled", "scheduler_enabled", FT_BOOL, 0, NULL, 0, "true", NULL},
-	{"printingEnabled", "printing_enabled", FT_BOOL, 0, NULL, 0, "false", NULL},
-	{"failoverCandidate", "failover_candidate", FT_BOOL, 0, NULL, 0, "false", NULL},
-	{"serviceCluster", "service_cluster_id", FT_REF, F_CONDENSED, "servicecluster", 0, NULL,
-	 NULL},
-	{"temporaryfilepath", "temporary_file_path", FT_STRING, F_CONDENSED, NULL, 1024, NULL,
-	 NULL},
+    COMMON_FIELDS,
+    {"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
+    {"hostName", "host_name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
+    {"isCentral", "is_central", FT_BOOL, F_RO, NULL, 0, "false", NULL},
+    {"nodePurpose", "node_purpose", FT_ENUM, 0, NULL, 0, "0", node_purpose_names},
+    {"engineEnabled", "engine_enabled", FT_BOOL, 0, NULL, 0, "true", NULL},
+    {"proxyEnabled", "proxy_enabled", FT_BOOL, 0, NULL, 0, "true", NULL},
+    {"schedulerEnabled", "scheduler_enabled", FT_BOOL, 0, NULL, 0, "true", NULL},
+    {"printingEnabled", "printing_enabled", FT_BOOL, 0, NULL, 0, "false", NULL},
+    {"failoverCandidate", "failover_candidate", FT_BOOL, 0, NULL, 0, "false", NULL},
+    {"serviceCluster", "service_cluster_id", FT_REF, F_CONDENSED, "servicecluster", 0, NULL, NULL},
+    {"temporaryfilepath", "temporary_file_path", FT_STRING, F_CONDENSED, NULL, 1024, NULL, NULL},
 };
 
 static const struct field_desc cpdef_fields[] = {
-	COMMON_FIELDS,
-	{"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
-	{"valueType", "value_type", FT_STRING, F_CONDENSED, NULL, 64, "Text", NULL},
-	{"choiceValues", "choice_values", FT_STRLIST, F_CONDENSED, NULL, 16384, NULL, NULL},
-	{"objectTypes", "object_types", FT_STRLIST, 0, NULL, 4096, NULL, NULL},
-	{"description", "description", FT_STRING, F_MULTILINE, NULL, 1024, NULL, NULL},
+    COMMON_FIELDS,
+    {"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
+    {"valueType", "value_type", FT_STRING, F_CONDENSED, NULL, 64, "Text", NULL},
+    {"choiceValues", "choice_values", FT_STRLIST, F_CONDENSED, NULL, 16384, NULL, NULL},
+    {"objectTypes", "object_types", FT_STRLIST, 0, NULL, 4096, NULL, NULL},
+    {"description", "description", FT_STRING, F_MULTILINE, NULL, 1024, NULL, NULL},
 };
 
 static const struct field_desc cpv_fields[] = {
-	COMMON_FIELDS,
-	{"value", "value", FT_STRING, F_CONDENSED, NULL, 1024, NULL, NULL},
-	{"definition", "definition_id", FT_REF, F_CONDENSED, "custompropertydefinition", 0, NULL,
-	 NULL},
+    COMMON_FIELDS,
+    {"value", "value", FT_STRING, F_CONDENSED, NULL, 1024, NULL, NULL},
+    {"definition", "definition_id", FT_REF, F_CONDENSED, "custompropertydefinition", 0, NULL, NULL},
 };
 
-#define DESC(path, schema, table, fields, flags)                                               \
-	{path, schema, table, fields, (int)ARRAY_LEN(fields), flags}
+#define DESC(path, schema, table, fields, flags)                                                   \
+	{                                                                                          \
+		path, schema, table, fields, (int)ARRAY_LEN(fields), flags                         \
+	}
 
 static const struct entity_desc app_desc =
-	DESC("app", "App", "app", app_fields, E_TAGS | E_CUSTOM_PROPS | E_NO_CREATE | E_OWNER);
+    DESC("app", "App", "app", app_fields, E_TAGS | E_CUSTOM_PROPS | E_NO_CREATE | E_OWNER);
 static const struct entity_desc stream_desc =
-	DESC("stream", "Stream", "stream", stream_fields, E_TAGS | E_CUSTOM_PROPS | E_OWNER);
+    DESC("stream", "Stream", "stream", stream_fields, E_TAGS | E_CUSTOM_PROPS | E_OWNER);
 static const struct entity_desc user_desc =
-	DESC("user", "User", "users", user_fields, E_TAGS | E_CUSTOM_PROPS);
+    DESC("user", "User", "users", user_fields, E_TAGS | E_CUSTOM_PROPS);
 static const struct entity_desc tag_desc = DESC("tag", "Tag", "tag", tag_fields, 0);
 static const struct entity_desc dataconnection_desc =
-	DESC("dataconnection", "DataConnection", "dataconnection", dataconnection_fields,
-	     E_TAGS | E_CUSTOM_PROPS | E_OWNER);
+    DESC("dataconnection", "DataConnection", "dataconnection", dataconnection_fields,
+	 E_TAGS | E_CUSTOM_PROPS | E_OWNER);
 static const struct entity_desc node_desc =
-	DESC("servernodeconfiguration", "ServerNodeConfiguration", "servernodeconfiguration",
-	     node_fields, E_TAGS | E_CUSTOM_PROPS);
+    DESC("servernodeconfiguration", "ServerNodeConfiguration", "servernodeconfiguration",
+	 node_fields, E_TAGS | E_CUSTOM_PROPS);
 static const struct entity_desc cluster_desc =
-	DESC("servicecluster", "ServiceCluster", "servicecluster", servicecluster_fields, 0);
+    DESC("servicecluster", "ServiceCluster", "servicecluster", servicecluster_fields, 0);
 static const struct entity_desc cpdef_desc =
-	DESC("custompropertydefinition", "CustomPropertyDefinition", "custompropertydefinition",
-	     cpdef_fields, 0);
+    DESC("custompropertydefinition", "CustomPropertyDefinition", "custompropertydefinition",
+	 cpdef_fields, 0);
 const struct entity_desc repo_cpv_desc = DESC("custompropertyvalue", "CustomPropertyValue",
 					      "custom_property_value", cpv_fields, E_INTERNAL);
 
 const struct entity_desc *const repo_entities[] = {
-	&app_desc,  &stream_desc,  &user_desc,  &tag_desc,      &dataconnection_desc,
-	&node_desc, &cluster_desc, &cpdef_desc, &repo_cpv_desc,
+    &app_desc,	&stream_desc,  &user_desc,  &tag_desc,	    &dataconnection_desc,
+    &node_desc, &cluster_desc, &cpdef_desc, &repo_cpv_desc,
 };
 const int repo_n_entities = (int)ARRAY_LEN(repo_entities);
 

@@ -13,15 +13,11 @@ json_t *field_default_json(const struct field_desc *f)
 	if (!f->dflt)
 		return NULL;
 	switch (f->type) {
-	case FT_BOOL:
-		return json_boolean(strcmp(f->dflt, "true") == 0);
+	case FT_BOOL: return json_boolean(strcmp(f->dflt, "true") == 0);
 	case FT_INT:
-	case FT_ENUM:
-		return json_integer(strtoll(f->dflt, NULL, 10));
-	case FT_STRLIST:
-		return json_array();
-	default:
-		return json_string(f->dflt);
+	case FT_ENUM: return json_integer(strtoll(f->dflt, NULL, 10));
+	case FT_STRLIST: return json_array();
+	default: return json_string(f->dflt);
 	}
 }
 
@@ -94,8 +90,7 @@ static int decode_value(const struct entity_desc *d, const struct field_desc *f,
 		return 0;
 	}
 	switch (f->type) {
-	case FT_STRING:
-		return decode_string(d, f, v, a, cv, e);
+	case FT_STRING: return decode_string(d, f, v, a, cv, e);
 	case FT_GUID:
 		if (!json_is_string(v) || !uuid_valid(json_string_value(v)))
 			return bad(e, d, f->json, "must be a GUID");
@@ -134,7 +129,8 @@ static int decode_value(const struct entity_desc *d, const struct field_desc *f,
 	case FT_DATE: {
 		int64_t ms;
 		if (!json_is_string(v) || time_parse_iso(json_string_value(v), &ms) != 0)
-			return bad(e, d, f->json, "must be a date like \"2024-01-31T12:00:00.000Z\"");
+			return bad(e, d, f->json,
+				   "must be a date like \"2024-01-31T12:00:00.000Z\"");
 		char *iso = arena_alloc(a, ISO_TIME_LEN + 1);
 		time_format_iso(ms, iso);
 		cv->s = iso;
@@ -156,15 +152,16 @@ static int decode_value(const struct entity_desc *d, const struct field_desc *f,
 		size_t i;
 		json_t *it;
 		int rc = 0;
-		json_array_foreach(v, i, it)
-		{
-			if (!json_is_string(it) || strlen(json_string_value(it)) != json_string_length(it) ||
+		json_array_foreach (v, i, it) {
+			if (!json_is_string(it) ||
+			    strlen(json_string_value(it)) != json_string_length(it) ||
 			    str_has_ctl(json_string_value(it), false)) {
-				rc = bad(e, d, f->json, "must be a list of strings without control characters");
+				rc = bad(e, d, f->json,
+					 "must be a list of strings without control characters");
 				break;
 			}
-			if ((i == 0 && buf_puts(&b, "\x1f")) || buf_puts(&b, json_string_value(it)) ||
-			    buf_puts(&b, "\x1f")) {
+			if ((i == 0 && buf_puts(&b, "\x1f")) ||
+			    buf_puts(&b, json_string_value(it)) || buf_puts(&b, "\x1f")) {
 				rc = bad(e, d, f->json, "is too long");
 				break;
 			}
@@ -206,8 +203,7 @@ static int decode_tags(const struct entity_desc *d, json_t *v, struct arena *a, 
 	out->tag_ids = arena_alloc(a, (json_array_size(v) + 1) * sizeof(char *));
 	size_t i;
 	json_t *it;
-	json_array_foreach(v, i, it)
-	{
+	json_array_foreach (v, i, it) {
 		const char *id = ref_id(it);
 		if (!json_is_object(it) || !id || !uuid_valid(id))
 			return bad(e, d, "tags", "must be a list of {\"id\": GUID}");
@@ -233,17 +229,19 @@ static int decode_cps(const struct entity_desc *d, json_t *v, struct arena *a, s
 	out->cps = arena_alloc(a, (json_array_size(v) + 1) * sizeof(*out->cps));
 	size_t i;
 	json_t *it;
-	json_array_foreach(v, i, it)
-	{
+	json_array_foreach (v, i, it) {
 		json_t *val = json_object_get(it, "value");
 		const char *def = ref_id(json_object_get(it, "definition"));
 		if (!json_is_object(it) || !json_is_string(val) || !def || !uuid_valid(def))
-			return bad(e, d, "customProperties",
-				   "must be a list of {\"value\": text, \"definition\": {\"id\": GUID}}");
+			return bad(
+			    e, d, "customProperties",
+			    "must be a list of {\"value\": text, \"definition\": {\"id\": GUID}}");
 		const char *s = json_string_value(val);
-		if (strlen(s) != json_string_length(val) || str_has_ctl(s, false) || strlen(s) > 1024)
-			return bad(e, d, "customProperties",
-				   "values must be text of at most 1024 bytes without control characters");
+		if (strlen(s) != json_string_length(val) || str_has_ctl(s, false) ||
+		    strlen(s) > 1024)
+			return bad(
+			    e, d, "customProperties",
+			    "values must be text of at most 1024 bytes without control characters");
 		struct cpv_in *c = &out->cps[out->n_cps++];
 		c->definition_id = arena_strdup(a, def);
 		uuid_lower((char *)c->definition_id);
@@ -257,13 +255,13 @@ int entity_decode(const struct entity_desc *d, json_t *body, json_t *stored, str
 {
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(body))
-		return err_set(e, ERR_JSON, "the body must be a JSON object describing a %s", d->schema);
+		return err_set(e, ERR_JSON, "the body must be a JSON object describing a %s",
+			       d->schema);
 	out->vals = arena_alloc(a, (size_t)d->n_fields * sizeof(*out->vals));
 	const char *key;
 	json_t *v;
 	int rc = 0;
-	json_object_foreach(body, key, v)
-	{
+	json_object_foreach (body, key, v) {
 		if (str_ieq(key, "privileges") || str_ieq(key, "schemaPath"))
 			continue;
 		if (str_ieq(key, "tags") && (d->flags & E_TAGS)) {
@@ -293,8 +291,10 @@ int entity_decode(const struct entity_desc *d, json_t *body, json_t *stored, str
 				out->id = id;
 			} else if (strcmp(f->col, "modified_date") == 0 && stored) {
 				int64_t ms;
-				if (!json_is_string(v) || time_parse_iso(json_string_value(v), &ms) != 0)
-					return bad(e, d, "modifiedDate", "must be the date read from the server");
+				if (!json_is_string(v) ||
+				    time_parse_iso(json_string_value(v), &ms) != 0)
+					return bad(e, d, "modifiedDate",
+						   "must be the date read from the server");
 				char *iso = arena_alloc(a, ISO_TIME_LEN + 1);
 				time_format_iso(ms, iso);
 				out->modified_date = iso;
@@ -331,8 +331,9 @@ int entity_decode(const struct entity_desc *d, json_t *body, json_t *stored, str
 			for (int k = 0; k < out->n_vals; k++)
 				given |= out->vals[k].f == f;
 			if (!given)
-				return err_set(e, ERR_FIELD, "field \"%s\" is required for a new %s",
-					       f->json, d->schema);
+				return err_set(e, ERR_FIELD,
+					       "field \"%s\" is required for a new %s", f->json,
+					       d->schema);
 		}
 	}
 	return 0;

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #define MAX_DEPTH 64
-#define MAX_SEGS 8
+#define MAX_SEGS  8
 
 enum op { OP_EQ, OP_NE, OP_GT, OP_GE, OP_LT, OP_LE, OP_SW, OP_EW, OP_SO, OP_NOTNULL };
 static const char *const op_names[] = {"eq", "ne", "gt", "ge", "lt", "le", "sw", "ew", "so"};
@@ -332,7 +332,8 @@ static void scalar_cmp(struct cctx *c, const char *x, const struct field_desc *f
 	}
 	if (n->vk == V_NULL) {
 		if (op != OP_EQ)
-			c->rc = fail(c->lx, n->op_pos, "%s", "null can only be compared with eq or ne");
+			c->rc =
+			    fail(c->lx, n->op_pos, "%s", "null can only be compared with eq or ne");
 		emit(c, "%s IS NULL", x);
 		return;
 	}
@@ -346,13 +347,15 @@ static void scalar_cmp(struct cctx *c, const char *x, const struct field_desc *f
 			return;
 		}
 		if (op == OP_EQ && f->type == FT_STRING) {
-			emit(c, "(%s IS NOT NULL AND lower(%s) = $%d)", x, x, param(c, lower_dup(a, v)));
+			emit(c, "(%s IS NOT NULL AND lower(%s) = $%d)", x, x,
+			     param(c, lower_dup(a, v)));
 		} else if (op == OP_EQ || op == OP_SW || op == OP_EW || op == OP_SO) {
 			const char *pre = "%", *post = "%";
 			if (f->type == FT_STRLIST) {
 				if (op == OP_SW || op == OP_EW) {
 					c->rc = fail(c->lx, n->op_pos,
-						     "operator sw/ew does not apply to list '%s'", f->json);
+						     "operator sw/ew does not apply to list '%s'",
+						     f->json);
 					return;
 				}
 				if (op == OP_EQ)
@@ -378,7 +381,8 @@ static void scalar_cmp(struct cctx *c, const char *x, const struct field_desc *f
 			return;
 		}
 		if (n->vk == V_BOOL || !uuid_valid(v)) {
-			c->rc = fail(c->lx, n->val_pos, "property '%s' needs a GUID value", f->json);
+			c->rc =
+			    fail(c->lx, n->val_pos, "property '%s' needs a GUID value", f->json);
 			return;
 		}
 		emit(c, "(%s IS NOT NULL AND %s = $%d)", x, x, param(c, lower_dup(a, v)));
@@ -417,8 +421,9 @@ static void scalar_cmp(struct cctx *c, const char *x, const struct field_desc *f
 			return;
 		}
 		if (n->vk == V_BOOL || time_parse_iso(v, &ms) != 0) {
-			c->rc = fail(c->lx, n->val_pos, "property '%s' needs a date like '2024-01-31 "
-							"12:00:00'",
+			c->rc = fail(c->lx, n->val_pos,
+				     "property '%s' needs a date like '2024-01-31 "
+				     "12:00:00'",
 				     f->json);
 			return;
 		}
@@ -458,12 +463,12 @@ static const struct entity_desc *tag_desc(void)
 	return entity_find("tag");
 }
 
-static void pred(struct cctx *c, const struct entity_desc *d, const char *alias, char **segs,
-		 int i, int n, const struct node *nd, enum op op);
+static void pred(struct cctx *c, const struct entity_desc *d, const char *alias, char **segs, int i,
+		 int n, const struct node *nd, enum op op);
 
 /* EXISTS over a collection (tags or customProperties) of the row `alias` of `d`. */
-static void collection(struct cctx *c, const struct entity_desc *d, const char *alias,
-		       bool tags, char **segs, int i, int n, const struct node *nd, enum op op)
+static void collection(struct cctx *c, const struct entity_desc *d, const char *alias, bool tags,
+		       char **segs, int i, int n, const struct node *nd, enum op op)
 {
 	int k = c->b->alias++;
 	char inner[16];
@@ -475,14 +480,15 @@ static void collection(struct cctx *c, const struct entity_desc *d, const char *
 		     "j%d.object_type = $%d AND j%d.object_id = %s.id AND (",
 		     k, inner, inner, k, k, pt, k, alias);
 	else
-		emit(c,
-		     "EXISTS (SELECT 1 FROM custom_property_value %s WHERE %s.object_type = $%d AND "
-		     "%s.object_id = %s.id AND (",
-		     inner, inner, pt, inner, alias);
+		emit(
+		    c,
+		    "EXISTS (SELECT 1 FROM custom_property_value %s WHERE %s.object_type = $%d AND "
+		    "%s.object_id = %s.id AND (",
+		    inner, inner, pt, inner, alias);
 	if (i + 1 == n) {
 		if (op != OP_NOTNULL) {
-			c->rc = fail(c->lx, nd->path_pos, "compare an element property such as '%s.name'",
-				     segs[i]);
+			c->rc = fail(c->lx, nd->path_pos,
+				     "compare an element property such as '%s.name'", segs[i]);
 			return;
 		}
 		emit(c, "1 = 1");
@@ -492,26 +498,29 @@ static void collection(struct cctx *c, const struct entity_desc *d, const char *
 	emit(c, "))");
 }
 
-static void pred(struct cctx *c, const struct entity_desc *d, const char *alias, char **segs,
-		 int i, int n, const struct node *nd, enum op op)
+static void pred(struct cctx *c, const struct entity_desc *d, const char *alias, char **segs, int i,
+		 int n, const struct node *nd, enum op op)
 {
 	if (c->rc)
 		return;
 	const char *seg = segs[i];
 	if (seg[0] == '@') {
 		if (!(d->flags & E_CUSTOM_PROPS) || i + 1 != n || !seg[1]) {
-			c->rc = fail(c->lx, nd->path_pos, "custom property '%s' does not apply here", seg);
+			c->rc = fail(c->lx, nd->path_pos,
+				     "custom property '%s' does not apply here", seg);
 			return;
 		}
 		int k = c->b->alias++;
 		int pt = param(c, d->schema), pn = param(c, lower_dup(c->b->a, seg + 1));
-		emit(c,
-		     "EXISTS (SELECT 1 FROM custom_property_value c%d JOIN custompropertydefinition "
-		     "d%d ON d%d.id = c%d.definition_id WHERE c%d.object_type = $%d AND c%d.object_id "
-		     "= %s.id AND lower(d%d.name) = $%d AND (",
-		     k, k, k, k, k, pt, k, alias, k, pn);
-		static const struct field_desc value_field = {"value", "value", FT_STRING, 0, NULL,
-							      0,       NULL,    NULL};
+		emit(
+		    c,
+		    "EXISTS (SELECT 1 FROM custom_property_value c%d JOIN custompropertydefinition "
+		    "d%d ON d%d.id = c%d.definition_id WHERE c%d.object_type = $%d AND "
+		    "c%d.object_id "
+		    "= %s.id AND lower(d%d.name) = $%d AND (",
+		    k, k, k, k, k, pt, k, alias, k, pn);
+		static const struct field_desc value_field = {"value", "value", FT_STRING, 0,
+							      NULL,    0,	NULL,	   NULL};
 		char x[32];
 		snprintf(x, sizeof(x), "c%d.value", k);
 		scalar_cmp(c, x, &value_field, nd, op);
@@ -536,8 +545,8 @@ static void pred(struct cctx *c, const struct entity_desc *d, const char *alias,
 		int k = c->b->alias++;
 		char inner[16];
 		snprintf(inner, sizeof(inner), "t%d", k);
-		emit(c, "EXISTS (SELECT 1 FROM %s %s WHERE %s.id = %s AND (", t->table, inner, inner,
-		     x);
+		emit(c, "EXISTS (SELECT 1 FROM %s %s WHERE %s.id = %s AND (", t->table, inner,
+		     inner, x);
 		pred(c, t, inner, segs, i + 1, n, nd, op);
 		emit(c, "))");
 		return;
@@ -620,8 +629,8 @@ int filter_compile(const struct entity_desc *d, const char *filter, struct sqlb 
 }
 
 /* A scalar SQL expression for `segs` from row `alias` of `d` (orderby). */
-static void scalar_expr(struct cctx *c, const struct entity_desc *d, const char *alias,
-			char **segs, int i, int n, int pos, struct buf *out)
+static void scalar_expr(struct cctx *c, const struct entity_desc *d, const char *alias, char **segs,
+			int i, int n, int pos, struct buf *out)
 {
 	const struct field_desc *f = entity_field(d, segs[i]);
 	if (f && (f->flags & (F_HIDDEN | F_WRITEONLY)))

@@ -77,8 +77,11 @@ int repo_site_init(struct db *db, const struct repo_site_init *init,
 {
 	struct repo r = {.db = db};
 	struct arena *a = arena_new();
-	struct qrs q = {.repo = &r, .a = a, .user = "INTERNAL\\sa_repository",
-			.user_dir = "INTERNAL", .user_id = "sa_repository"};
+	struct qrs q = {.repo = &r,
+			.a = a,
+			.user = "INTERNAL\\sa_repository",
+			.user_dir = "INTERNAL",
+			.user_id = "sa_repository"};
 	err_init(&q.err);
 	struct db_conn *c;
 	int rc = db_acquire(db, &c, e);
@@ -101,10 +104,10 @@ int repo_site_init(struct db *db, const struct repo_site_init *init,
 	/* The service cluster with the share settings. */
 	const struct share_paths *sp = init->share;
 	json_t *settings = json_pack(
-		"{s:i, s:i, s:{s:s, s:s, s:s, s:s, s:s}}", "persistenceType", 2, "persistenceMode", 1,
-		"sharedPersistenceProperties", "rootFolder", sp->root, "appFolder", sp->apps,
-		"staticContentRootFolder", sp->static_content, "archivedLogsRootFolder",
-		sp->archived_logs, "customDataRootFolder", sp->custom_data);
+	    "{s:i, s:i, s:{s:s, s:s, s:s, s:s, s:s}}", "persistenceType", 2, "persistenceMode", 1,
+	    "sharedPersistenceProperties", "rootFolder", sp->root, "appFolder", sp->apps,
+	    "staticContentRootFolder", sp->static_content, "archivedLogsRootFolder",
+	    sp->archived_logs, "customDataRootFolder", sp->custom_data);
 	char *settings_s = json_dumps(settings, JSON_COMPACT);
 	json_decref(settings);
 	const struct entity_desc *cd = entity_find("servicecluster");

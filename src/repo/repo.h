@@ -17,13 +17,13 @@
 #include "share/share.h"
 
 struct repo_config {
-	struct db *db;           /* borrowed; outlives the repo */
-	struct share *share;     /* borrowed; outlives the repo */
-	const char *node_id;     /* this node's servernodeconfiguration id */
-	const char *version;     /* build version for /qrs/about */
-	uint64_t max_upload;     /* largest app file accepted, in bytes */
-	size_t max_body;         /* largest JSON body, in bytes */
-	int64_t gc_grace_ms;     /* how long superseded app generations are kept */
+	struct db *db;	     /* borrowed; outlives the repo */
+	struct share *share; /* borrowed; outlives the repo */
+	const char *node_id; /* this node's servernodeconfiguration id */
+	const char *version; /* build version for /qrs/about */
+	uint64_t max_upload; /* largest app file accepted, in bytes */
+	size_t max_body;     /* largest JSON body, in bytes */
+	int64_t gc_grace_ms; /* how long superseded app generations are kept */
 };
 
 struct repo;

@@ -11,17 +11,17 @@
 enum ftype {
 	FT_GUID,    /* text UUID */
 	FT_STRING,  /* text */
-	FT_INT,     /* 64-bit integer */
+	FT_INT,	    /* 64-bit integer */
 	FT_BOOL,    /* 0/1 */
 	FT_ENUM,    /* integer with names */
 	FT_DATE,    /* ISO 8601 text */
-	FT_REF,     /* GUID of another entity, shown as its condensed form */
+	FT_REF,	    /* GUID of another entity, shown as its condensed form */
 	FT_STRLIST, /* list of strings, stored as \x1f-joined text with \x1f at both ends */
 	FT_OBJECT,  /* a JSON object stored as text, not filterable */
 };
 
 enum fflag {
-	F_RO = 1 << 0,        /* clients may not change it (may echo it unchanged) */
+	F_RO = 1 << 0,	      /* clients may not change it (may echo it unchanged) */
 	F_CONDENSED = 1 << 1, /* part of the condensed form */
 	F_REQUIRED = 1 << 2,  /* must be given on create */
 	F_HIDDEN = 1 << 3,    /* never shown (internal column) */
@@ -32,24 +32,24 @@ enum fflag {
 };
 
 struct field_desc {
-	const char *json;   /* JSON property name */
-	const char *col;    /* column */
+	const char *json; /* JSON property name */
+	const char *col;  /* column */
 	enum ftype type;
 	unsigned flags;
-	const char *ref;    /* FT_REF: the target type's path */
-	int max_len;        /* strings: longest accepted, in bytes; 0 = 4096 */
-	const char *dflt;   /* default on create, as text ("0", "false", a date); NULL = null */
+	const char *ref;  /* FT_REF: the target type's path */
+	int max_len;	  /* strings: longest accepted, in bytes; 0 = 4096 */
+	const char *dflt; /* default on create, as text ("0", "false", a date); NULL = null */
 	const char *const *enum_names; /* FT_ENUM: names by value, NULL-terminated */
 };
 
 enum eflag {
-	E_TAGS = 1 << 0,         /* has tags */
+	E_TAGS = 1 << 0,	 /* has tags */
 	E_CUSTOM_PROPS = 1 << 1, /* has customProperties */
-	E_NO_CREATE = 1 << 2,    /* no POST (apps come from upload/copy) */
+	E_NO_CREATE = 1 << 2,	 /* no POST (apps come from upload/copy) */
 	E_NO_UPDATE = 1 << 3,
 	E_NO_DELETE = 1 << 4,
-	E_INTERNAL = 1 << 5,     /* not reachable through /qrs/{type} */
-	E_OWNER = 1 << 6,        /* has an owner that defaults to the caller */
+	E_INTERNAL = 1 << 5, /* not reachable through /qrs/{type} */
+	E_OWNER = 1 << 6,    /* has an owner that defaults to the caller */
 };
 
 struct entity_desc {
@@ -93,10 +93,10 @@ struct qrs {
 	const char *user_dir; /* its two parts */
 	const char *user_id;
 	const struct entity_desc *desc; /* from {type} */
-	const char *id;                 /* from {id} */
-	const char *token;              /* from {token} */
-	const char *tail;               /* from {name} */
-	void *state;                    /* a streaming handler's own state */
+	const char *id;			/* from {id} */
+	const char *token;		/* from {token} */
+	const char *tail;		/* from {name} */
+	void *state;			/* a streaming handler's own state */
 	const struct route *route;
 };
 
@@ -156,7 +156,7 @@ struct cpv_in {
 };
 
 struct decoded {
-	const char *id;            /* given id (create) or NULL */
+	const char *id;		   /* given id (create) or NULL */
 	const char *modified_date; /* given modifiedDate, canonical, or NULL */
 	struct colval *vals;
 	int n_vals;

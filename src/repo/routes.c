@@ -11,31 +11,29 @@ static int h_about(struct qrs *q);
 static int h_description(struct qrs *q);
 
 const struct route repo_routes[] = {
-	{"GET", "/qrs/about", h_about, 0, "", NULL, NULL},
-	{"GET", "/qrs/about/api/description", h_description, 0,
-	 "?extended={extended}&method={method}&format={format}", NULL, NULL},
-	{"POST", "/qrs/app/upload", h_app_upload, R_STREAM, "?name={name}", h_app_upload_begin,
-	 h_app_file_cleanup},
-	{"POST", "/qrs/app/{id}/copy", h_app_copy, 0,
-	 "?name={name}&includecustomproperties={includecustomproperties}", NULL, h_app_file_cleanup},
-	{"GET", "/qrs/app/{id}/export", h_app_export_token, 0, "", NULL, NULL},
-	{"POST", "/qrs/app/{id}/export/{token}", h_app_export, 0, "?skipdata={skipdata}", NULL,
-	 NULL},
-	{"DELETE", "/qrs/app/{id}/export/{token}", h_app_export_cancel, 0, "", NULL, NULL},
-	{"PUT", "/qrs/app/{id}/publish", h_app_publish, 0, "?stream={stream}&name={name}", NULL,
-	 NULL},
-	{"PUT", "/qrs/app/{id}/replace", h_app_replace, 0, "?app={app}", NULL, h_app_file_cleanup},
-	{"GET", "/tempcontent/{token}/{name}", h_app_download, R_NO_XRF, "?serverNodeId={serverNodeId}",
-	 NULL, NULL},
-	{"GET", "/qrs/{type}", h_list, R_GENERIC, "?filter={filter}&orderby={orderby}", NULL, NULL},
-	{"GET", "/qrs/{type}/full", h_full, R_GENERIC, "?filter={filter}&orderby={orderby}", NULL,
-	 NULL},
-	{"GET", "/qrs/{type}/count", h_count, R_GENERIC, "?filter={filter}", NULL, NULL},
-	{"POST", "/qrs/{type}/many", h_create_many, R_GENERIC, "", NULL, NULL},
-	{"GET", "/qrs/{type}/{id}", h_get, R_GENERIC, "", NULL, NULL},
-	{"POST", "/qrs/{type}", h_create, R_GENERIC, "", NULL, NULL},
-	{"PUT", "/qrs/{type}/{id}", h_update, R_GENERIC, "", NULL, NULL},
-	{"DELETE", "/qrs/{type}/{id}", h_delete, R_GENERIC, "", NULL, NULL},
+    {"GET", "/qrs/about", h_about, 0, "", NULL, NULL},
+    {"GET", "/qrs/about/api/description", h_description, 0,
+     "?extended={extended}&method={method}&format={format}", NULL, NULL},
+    {"POST", "/qrs/app/upload", h_app_upload, R_STREAM, "?name={name}", h_app_upload_begin,
+     h_app_file_cleanup},
+    {"POST", "/qrs/app/{id}/copy", h_app_copy, 0,
+     "?name={name}&includecustomproperties={includecustomproperties}", NULL, h_app_file_cleanup},
+    {"GET", "/qrs/app/{id}/export", h_app_export_token, 0, "", NULL, NULL},
+    {"POST", "/qrs/app/{id}/export/{token}", h_app_export, 0, "?skipdata={skipdata}", NULL, NULL},
+    {"DELETE", "/qrs/app/{id}/export/{token}", h_app_export_cancel, 0, "", NULL, NULL},
+    {"PUT", "/qrs/app/{id}/publish", h_app_publish, 0, "?stream={stream}&name={name}", NULL, NULL},
+    {"PUT", "/qrs/app/{id}/replace", h_app_replace, 0, "?app={app}", NULL, h_app_file_cleanup},
+    {"GET", "/tempcontent/{token}/{name}", h_app_download, R_NO_XRF, "?serverNodeId={serverNodeId}",
+     NULL, NULL},
+    {"GET", "/qrs/{type}", h_list, R_GENERIC, "?filter={filter}&orderby={orderby}", NULL, NULL},
+    {"GET", "/qrs/{type}/full", h_full, R_GENERIC, "?filter={filter}&orderby={orderby}", NULL,
+     NULL},
+    {"GET", "/qrs/{type}/count", h_count, R_GENERIC, "?filter={filter}", NULL, NULL},
+    {"POST", "/qrs/{type}/many", h_create_many, R_GENERIC, "", NULL, NULL},
+    {"GET", "/qrs/{type}/{id}", h_get, R_GENERIC, "", NULL, NULL},
+    {"POST", "/qrs/{type}", h_create, R_GENERIC, "", NULL, NULL},
+    {"PUT", "/qrs/{type}/{id}", h_update, R_GENERIC, "", NULL, NULL},
+    {"DELETE", "/qrs/{type}/{id}", h_delete, R_GENERIC, "", NULL, NULL},
 };
 const int repo_n_routes = (int)ARRAY_LEN(repo_routes);
 
@@ -59,7 +57,8 @@ void qrs_send_error(struct qrs *q, int code)
 	if (http_responded(q->req))
 		return;
 	if (!q->err.code)
-		err_set(&q->err, code ? code : ERR_INTERNAL, "%s", err_str(code ? code : ERR_INTERNAL));
+		err_set(&q->err, code ? code : ERR_INTERNAL, "%s",
+			err_str(code ? code : ERR_INTERNAL));
 	int status = err_http_status(q->err.code);
 	json_t *o = json_object();
 	json_object_set_new(o, "status", json_integer(status));
@@ -110,7 +109,8 @@ int qrs_begin(struct qrs *q, struct db_conn **out, bool write)
 		db_release(q->repo->db, c);
 		if (rc == ERR_BUSY) {
 			q->err.code = 0;
-			err_set(&q->err, ERR_UNAVAILABLE, "the repository database is busy; try again");
+			err_set(&q->err, ERR_UNAVAILABLE,
+				"the repository database is busy; try again");
 			return ERR_UNAVAILABLE;
 		}
 		return rc;
@@ -297,14 +297,15 @@ static int admit(struct qrs *q)
 	switch (http_req_client_cert(q->req)) {
 	case HTTP_CERT_NONE:
 		err_set(&q->err, ERR_CERT, "a client certificate is required");
-		err_hint(&q->err, "present client.pem and client_key.pem from the site's certs folder");
+		err_hint(&q->err,
+			 "present client.pem and client_key.pem from the site's certs folder");
 		return ERR_CERT;
 	case HTTP_CERT_FOREIGN:
-		err_set(&q->err, ERR_CERT,
-			"the client certificate is not signed by this site's certificate authority");
+		err_set(
+		    &q->err, ERR_CERT,
+		    "the client certificate is not signed by this site's certificate authority");
 		return ERR_CERT;
-	case HTTP_CERT_OK:
-		break;
+	case HTTP_CERT_OK: break;
 	}
 	if (!(q->route->flags & R_NO_XRF) &&
 	    !xrf_ok(http_req_query(q->req, "xrfkey"), http_req_header(q->req, "X-Qlik-Xrfkey")))
@@ -342,7 +343,8 @@ static void on_complete(void *ctx, struct http_req *r)
 		return;
 	int rc = http_req_body_error(r);
 	if (rc && !(q->route->flags & R_STREAM)) {
-		err_set(&q->err, rc, "the request body is larger than %zu bytes", q->repo->max_body);
+		err_set(&q->err, rc, "the request body is larger than %zu bytes",
+			q->repo->max_body);
 		err_hint(&q->err, "raise [repository] max_body_bytes in node.conf");
 		qrs_send_error(q, rc);
 		return;
@@ -414,7 +416,8 @@ static void describe(json_t *out, const struct route *rt, const char *path, bool
 		if (extended) {
 			json_object_set_new(o, "generated", json_boolean(rt->flags & R_GENERIC));
 			json_object_set_new(o, "streamsBody", json_boolean(rt->flags & R_STREAM));
-			json_object_set_new(o, "needsXrfkey", json_boolean(!(rt->flags & R_NO_XRF)));
+			json_object_set_new(o, "needsXrfkey",
+					    json_boolean(!(rt->flags & R_NO_XRF)));
 		}
 		json_array_append_new(out, o);
 		return;

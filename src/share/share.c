@@ -56,7 +56,8 @@ static void resolve(const struct share_paths *p, struct share *s)
 	str_copy(s->archived_logs,
 		 or_default(tmp, sizeof(tmp), p->archived_logs, p->root, "ArchivedLogs"),
 		 sizeof(s->archived_logs));
-	str_copy(s->custom_data, or_default(tmp, sizeof(tmp), p->custom_data, p->root, "CustomData"),
+	str_copy(s->custom_data,
+		 or_default(tmp, sizeof(tmp), p->custom_data, p->root, "CustomData"),
 		 sizeof(s->custom_data));
 }
 
@@ -100,8 +101,8 @@ int share_open(const struct share_paths *p, const char *node_id, const char *jou
 		    {"CustomData", s->custom_data}};
 	for (size_t i = 0; i < ARRAY_LEN(dirs); i++) {
 		if (!path_exists(dirs[i].path)) {
-			err_set(e, ERR_CONFIG, "share folder %s \"%s\" does not exist", dirs[i].what,
-				dirs[i].path);
+			err_set(e, ERR_CONFIG, "share folder %s \"%s\" does not exist",
+				dirs[i].what, dirs[i].path);
 			err_hint(e, "is the share mounted? the paths are in node.conf [share]");
 			free(s);
 			return ERR_CONFIG;
@@ -156,8 +157,8 @@ static bool plain_name(const char *s)
 	if (!s || !*s || strlen(s) > 64)
 		return false;
 	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      *s == '-' || *s == '_'))
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= 'A' && *s <= 'Z') || *s == '-' || *s == '_'))
 			return false;
 	return true;
 }
@@ -201,7 +202,8 @@ int share_writer_begin(struct share *s, const char *app_id, const char *gen, uin
 	}
 	w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (w->fd < 0) {
-		err_set(e, ERR_IO, "cannot create app file \"%s\": %s", w->tmp_path, strerror(errno));
+		err_set(e, ERR_IO, "cannot create app file \"%s\": %s", w->tmp_path,
+			strerror(errno));
 		crypto_sha256_free(w->sha);
 		free(w);
 		return ERR_IO;
@@ -238,11 +240,13 @@ int share_writer_copy_from(struct share_writer *w, const char *src_path, struct 
 {
 	int src = open(src_path, O_RDONLY | O_CLOEXEC);
 	if (src < 0)
-		return err_set(e, ERR_IO, "cannot open app file \"%s\": %s", src_path, strerror(errno));
+		return err_set(e, ERR_IO, "cannot open app file \"%s\": %s", src_path,
+			       strerror(errno));
 	struct stat st;
 	if (fstat(src, &st) != 0) {
 		close(src);
-		return err_set(e, ERR_IO, "cannot read app file \"%s\": %s", src_path, strerror(errno));
+		return err_set(e, ERR_IO, "cannot read app file \"%s\": %s", src_path,
+			       strerror(errno));
 	}
 	if ((uint64_t)st.st_size > w->max) {
 		close(src);
@@ -350,7 +354,8 @@ void share_writer_commit_done(struct share_writer *w)
 	if (!w)
 		return;
 	if (w->journaled && unlink(w->journal_path) != 0)
-		log_warn("cannot remove journal entry \"%s\": %s", w->journal_path, strerror(errno));
+		log_warn("cannot remove journal entry \"%s\": %s", w->journal_path,
+			 strerror(errno));
 	writer_free(w);
 }
 
@@ -417,8 +422,8 @@ int share_recover(struct share *s, share_is_live_fn is_live, void *ctx, struct e
 		if (live < 0) {
 			closedir(d);
 			return err_set(e, ERR_UNAVAILABLE,
-				       "recovery: cannot ask the repository about app file %s.%s", id,
-				       gen);
+				       "recovery: cannot ask the repository about app file %s.%s",
+				       id, gen);
 		}
 		char path[PATH_MAX + 256], jpath[PATH_MAX + 256];
 		snprintf(path, sizeof(path), "%s/%s.%s", s->apps, id, gen);
@@ -450,8 +455,8 @@ int share_gc(struct share *s, int64_t grace_ms, share_is_live_fn is_live, void *
 		struct stat st;
 		if (de->d_name[0] == '.' && strlen(de->d_name) > 4 &&
 		    strcmp(de->d_name + strlen(de->d_name) - 4, ".tmp") == 0) {
-			if (stat(path, &st) == 0 && now - (int64_t)st.st_mtime * 1000 > 86400000LL &&
-			    unlink(path) == 0)
+			if (stat(path, &st) == 0 &&
+			    now - (int64_t)st.st_mtime * 1000 > 86400000LL && unlink(path) == 0)
 				removed++;
 			continue;
 		}

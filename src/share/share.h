@@ -17,7 +17,7 @@
 
 struct share_paths {
 	const char *root;
-	const char *apps;           /* default <root>/Apps */
+	const char *apps;	    /* default <root>/Apps */
 	const char *static_content; /* default <root>/StaticContent */
 	const char *archived_logs;  /* default <root>/ArchivedLogs */
 	const char *custom_data;    /* default <root>/CustomData */
@@ -31,8 +31,8 @@ NODISCARD int share_layout_create(const struct share_paths *p, struct err *e);
 /* Opens the share for node `node_id`, whose pending journal lives in `journal_dir`. Checks
  * that every folder exists and is writable, naming the first that is not.
  * Caller owns *out; free with share_close. */
-NODISCARD int share_open(const struct share_paths *p, const char *node_id,
-			 const char *journal_dir, struct share **out, struct err *e);
+NODISCARD int share_open(const struct share_paths *p, const char *node_id, const char *journal_dir,
+			 struct share **out, struct err *e);
 void share_close(struct share *s);
 const char *share_apps_dir(const struct share *s);
 const char *share_root(const struct share *s);
@@ -83,8 +83,7 @@ int share_recover(struct share *s, share_is_live_fn is_live, void *ctx, struct e
 /* Removes app files older than `grace_ms` that `is_live` disowns (superseded generations
  * and files of deleted apps), and temporary files of any node older than a day. Returns the
  * number removed, or a negative error. */
-int share_gc(struct share *s, int64_t grace_ms, share_is_live_fn is_live, void *ctx,
-	     struct err *e);
+int share_gc(struct share *s, int64_t grace_ms, share_is_live_fn is_live, void *ctx, struct err *e);
 /* Removes every generation of `app_id` (after its row is gone). Returns files removed. */
 int share_remove_app(struct share *s, const char *app_id);
 

@@ -1,0 +1,158 @@
+/* test_db.c: the db interface over the SQLite driver: parameters, transactions, errors,
+ * and schema versions. */
+#include "unit.h"
+
+#include "db/db.h"
+
+struct ctx {
+	int rows;
+	int64_t sum;
+	char text[64];
+};
+
+static int row(void *p, int n, const struct db_value *c)
+{
+	struct ctx *x = p;
+	x->rows++;
+	if (n > 0 && c[0].type == DBV_INT)
+		x->sum += c[0].i;
+	if (n > 1 && c[1].type == DBV_TEXT)
+		snprintf(x->text, sizeof(x->text), "%s", c[1].s);
+	return 0;
+}
+
+static struct db *open_db(const char *dir, struct err *e)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/r.db", dir);
+	struct db_config cfg = {.kind = DB_SQLITE, .path = path, .pool_size = 2, .create = true};
+	struct db *db = NULL;
+	assert_int_equal(db_open(&cfg, &db, e), 0);
+	return db;
+}
+
+static void params_and_rows(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir();
+	struct err e;
+	err_init(&e);
+	struct db *db = open_db(dir, &e);
+	assert_int_equal(db_schema_version_known(), 1);
+	struct db_conn *c;
+	assert_int_equal(db_acquire(db, &c, &e), 0);
+	struct db_params p;
+	db_params_init(&p);
+	db_p_int(&p, 7);
+	db_p_text(&p, "it's");
+	db_p_null(&p);
+	struct ctx x = {0};
+	/* $2 used twice binds the same value; quotes in values are data, never SQL. */
+	assert_int_equal(db_exec(c, "SELECT $1 + 1, $2 || $2, $3 IS NULL", &p, row, &x, NULL, &e),
+			 0);
+	assert_int_equal(x.rows, 1);
+	assert_int_equal(x.sum, 8);
+	assert_string_equal(x.text, "it'sit's");
+	db_params_init(&p);
+	assert_int_equal(db_exec(c, "SELECT $1", &p, NULL, NULL, NULL, &e), ERR_INTERNAL);
+	err_init(&e);
+	assert_int_equal(db_exec(c, "SELEKT", NULL, NULL, NULL, NULL, &e), ERR_DB);
+	db_params_init(&p);
+	for (int i = 0; i <= DB_MAX_PARAMS; i++)
+		db_p_int(&p, i);
+	assert_true(p.overflow);
+	err_init(&e);
+	assert_int_equal(db_exec(c, "SELECT 1", &p, NULL, NULL, NULL, &e), ERR_INVALID);
+	db_release(db, c);
+	db_close(db);
+	rm_tree(dir);
+}
+
+static void transactions(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir();
+	struct err e;
+	err_init(&e);
+	struct db *db = open_db(dir, &e);
+	struct db_conn *c;
+	assert_int_equal(db_acquire(db, &c, &e), 0);
+	assert_int_equal(db_begin(c, true, &e), 0);
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, "t1");
+	int64_t changed = 0;
+	assert_int_equal(
+	    db_exec(c,
+		    "INSERT INTO tag (id, created_date, modified_date, modified_by, name) "
+		    "VALUES ($1, 'd', 'd', 'u', 'n')",
+		    &p, NULL, NULL, &changed, &e),
+	    0);
+	assert_int_equal(changed, 1);
+	db_rollback(c);
+	struct ctx x = {0};
+	assert_int_equal(db_exec(c, "SELECT count(*) FROM tag", NULL, row, &x, NULL, &e), 0);
+	assert_int_equal(x.sum, 0);
+	/* A unique violation maps to ERR_CONFLICT. */
+	assert_int_equal(db_begin(c, true, &e), 0);
+	const char *ins = "INSERT INTO tag (id, created_date, modified_date, modified_by, name) "
+			  "VALUES ($1, 'd', 'd', 'u', 'n')";
+	assert_int_equal(db_exec(c, ins, &p, NULL, NULL, NULL, &e), 0);
+	assert_int_equal(db_exec(c, ins, &p, NULL, NULL, NULL, &e), ERR_CONFLICT);
+	assert_int_equal(db_commit(c, &e), 0);
+	x = (struct ctx){0};
+	assert_int_equal(db_exec(c, "SELECT count(*) FROM tag", NULL, row, &x, NULL, &e), 0);
+	assert_int_equal(x.sum, 1);
+	db_release(db, c);
+	db_close(db);
+	rm_tree(dir);
+}
+
+static void newer_schema_refused(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir();
+	struct err e;
+	err_init(&e);
+	struct db *db = open_db(dir, &e);
+	struct db_conn *c;
+	assert_int_equal(db_acquire(db, &c, &e), 0);
+	assert_int_equal(
+	    db_exec(c, "UPDATE schema_version SET version = 50", NULL, NULL, NULL, NULL, &e), 0);
+	db_release(db, c);
+	db_close(db);
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/r.db", dir);
+	struct db_config cfg = {.kind = DB_SQLITE, .path = path};
+	db = NULL;
+	assert_int_equal(db_open(&cfg, &db, &e), ERR_SCHEMA);
+	assert_null(db);
+	assert_non_null(strstr(e.message, "newer than this fathom"));
+	/* A missing file is not created unless asked. */
+	snprintf(path, sizeof(path), "%s/none.db", dir);
+	err_init(&e);
+	assert_int_equal(db_open(&cfg, &db, &e), ERR_DB);
+	rm_tree(dir);
+}
+
+static void postgres_not_built(void **state)
+{
+	(void)state;
+	struct db_config cfg = {.kind = DB_POSTGRES, .conninfo = "host=nowhere"};
+	struct db *db = NULL;
+	struct err e;
+	err_init(&e);
+	assert_int_equal(db_open(&cfg, &db, &e), ERR_CONFIG);
+	assert_null(db);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(params_and_rows),
+	    cmocka_unit_test(transactions),
+	    cmocka_unit_test(newer_schema_refused),
+	    cmocka_unit_test(postgres_not_built),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
