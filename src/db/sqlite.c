@@ -5,6 +5,7 @@
  * are prepared per call and cached by SQL text in a small per-connection cache. */
 #include "db/db_int.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,21 @@ struct db_conn {
 		unsigned long used;
 	} cache[STMT_CACHE];
 	unsigned long clock;
+	bool holds_write; /* this connection holds write_lock */
 };
+
+/* SQLite admits one writer at a time. Writers of this process queue on this mutex instead
+ * of SQLite's busy handler, which sleeps in steps of milliseconds and so turns a few
+ * concurrent writers into idle time. Other processes still meet the busy timeout. */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void drop_write(struct db_conn *c)
+{
+	if (c->holds_write) {
+		c->holds_write = false;
+		pthread_mutex_unlock(&write_lock);
+	}
+}
 
 static int map_err(struct db_conn *c, int src, const char *what, struct err *e)
 {
@@ -101,7 +116,14 @@ static int simple(struct db_conn *c, const char *sql, struct err *e)
 
 static int s_begin(struct db_conn *c, bool write, struct err *e)
 {
-	return simple(c, write ? "BEGIN IMMEDIATE" : "BEGIN", e);
+	if (write) {
+		pthread_mutex_lock(&write_lock);
+		c->holds_write = true;
+	}
+	int rc = simple(c, write ? "BEGIN IMMEDIATE" : "BEGIN", e);
+	if (rc)
+		drop_write(c);
+	return rc;
 }
 
 static int s_commit(struct db_conn *c, struct err *e)
@@ -109,6 +131,7 @@ static int s_commit(struct db_conn *c, struct err *e)
 	int rc = simple(c, "COMMIT", e);
 	if (rc)
 		sqlite3_exec(c->h, "ROLLBACK", NULL, NULL, NULL);
+	drop_write(c);
 	return rc;
 }
 
@@ -116,6 +139,7 @@ static void s_rollback(struct db_conn *c)
 {
 	if (!sqlite3_get_autocommit(c->h))
 		sqlite3_exec(c->h, "ROLLBACK", NULL, NULL, NULL);
+	drop_write(c);
 }
 
 static sqlite3_stmt *cached(struct db_conn *c, const char *sql, int *out_rc)

@@ -185,10 +185,37 @@ void *http_req_data(const struct http_req *r)
 	return r->data;
 }
 
+/* Per-connection state: the client certificate is checked once per TLS connection, not
+ * once per request (verifying an ECDSA chain costs far more than serving a request). */
+struct conn_state {
+	int cert_state; /* -1 unknown, else enum http_cert */
+};
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		struct conn_state *cs = malloc(sizeof(*cs));
+		if (cs)
+			cs->cert_state = -1;
+		*socket_context = cs;
+	} else {
+		free(*socket_context);
+		*socket_context = NULL;
+	}
+}
+
 enum http_cert http_req_client_cert(struct http_req *r)
 {
 	if (r->cert_state >= 0)
 		return (enum http_cert)r->cert_state;
+	const union MHD_ConnectionInfo *sc =
+	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_state *cs = sc ? sc->socket_context : NULL;
+	if (cs && cs->cert_state >= 0)
+		return (enum http_cert)(r->cert_state = cs->cert_state);
 	r->cert_state = HTTP_CERT_NONE;
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
@@ -204,6 +231,8 @@ enum http_cert http_req_client_cert(struct http_req *r)
 		r->cert_state = HTTP_CERT_FOREIGN;
 	else
 		r->cert_state = HTTP_CERT_OK;
+	if (cs)
+		cs->cert_state = r->cert_state;
 	return (enum http_cert)r->cert_state;
 }
 
@@ -411,7 +440,7 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ha
 	s->trust = cfg->trust_pem ? strdup(cfg->trust_pem) : NULL;
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 			 MHD_USE_TLS | MHD_USE_ERROR_LOG;
-	struct MHD_OptionItem opts[12];
+	struct MHD_OptionItem opts[14];
 	int n = 0;
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert};
@@ -423,8 +452,10 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ha
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
 					    cfg->max_conns ? cfg->max_conns : 512, NULL};
 	/* A larger per-connection pool lets MHD read uploads in bigger pieces. */
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 1 << 20, NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 256 << 10, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
+	opts[n++] =
+	    (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	if (!s->cert || !s->key || (cfg->trust_pem && !s->trust)) {

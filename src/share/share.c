@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,31 @@ struct share_writer {
 	struct crypto_sha256 *sha;
 	uint64_t size, max;
 	bool renamed, journaled;
+	/* Writes are gathered into `pending` and flushed a megabyte at a time; written data
+	 * is handed to the kernel's writeback every WRITEBACK_STEP bytes so that the final
+	 * fsync does not have the whole file left to write. */
+	char *pending;
+	size_t n_pending;
+	uint64_t flushed, written_back;
+	/* Streamed data goes straight to the disk (O_DIRECT) in whole aligned blocks when the
+	 * file system allows it: it skips the copy into the page cache, which bounds uploads
+	 * otherwise. The unaligned tail is written through the cache. */
+	int direct; /* 0 not tried, 1 on, -1 refused */
+	/* Large uploads write on a helper thread from the buffer just filled while the
+	 * caller fills the other one, so receiving and writing overlap. Started on the first
+	 * full buffer; small files never start it. */
+	char *spare;
+	bool thr_on, job, stop;
+	const char *job_buf;
+	size_t job_len;
+	pthread_t thr;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct err thr_err;
 };
+
+#define PENDING_SIZE   (1u << 20)
+#define WRITEBACK_STEP (8u << 20)
 
 static const char *or_default(char *buf, size_t n, const char *given, const char *root,
 			      const char *leaf)
@@ -195,8 +220,15 @@ int share_writer_begin(struct share *s, const char *app_id, const char *gen, uin
 		free(w);
 		return err_set(e, ERR_IO, "app file path too long under \"%s\"", s->apps);
 	}
+	if (posix_memalign((void **)&w->pending, 4096, PENDING_SIZE) != 0)
+		w->pending = NULL;
+	if (!w->pending) {
+		free(w);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
 	int rc = crypto_sha256_new(&w->sha, e);
 	if (rc) {
+		free(w->pending);
 		free(w);
 		return rc;
 	}
@@ -205,6 +237,7 @@ int share_writer_begin(struct share *s, const char *app_id, const char *gen, uin
 		err_set(e, ERR_IO, "cannot create app file \"%s\": %s", w->tmp_path,
 			strerror(errno));
 		crypto_sha256_free(w->sha);
+		free(w->pending);
 		free(w);
 		return ERR_IO;
 	}
@@ -212,26 +245,172 @@ int share_writer_begin(struct share *s, const char *app_id, const char *gen, uin
 	return 0;
 }
 
-int share_writer_write(struct share_writer *w, const void *data, size_t len, struct err *e)
+static void set_direct(struct share_writer *w, bool on)
 {
-	if (len > w->max || w->size > w->max - len)
-		return err_set(e, ERR_TOO_LARGE, "app file is larger than the limit of %llu bytes",
-			       (unsigned long long)w->max);
-	const char *p = data;
-	size_t left = len;
-	while (left) {
-		ssize_t n = write(w->fd, p, left);
+	int fl = fcntl(w->fd, F_GETFL);
+	if (fl < 0 || fcntl(w->fd, F_SETFL, on ? (fl | O_DIRECT) : (fl & ~O_DIRECT)) != 0) {
+		w->direct = -1;
+		return;
+	}
+	w->direct = on ? 1 : -1;
+}
+
+static int write_out(struct share_writer *w, const char *p, size_t len, struct err *e)
+{
+	bool aligned = len % 4096 == 0 && w->flushed % 4096 == 0;
+	if (w->direct == 0 && aligned)
+		set_direct(w, true);
+	else if (w->direct == 1 && !aligned)
+		set_direct(w, false);
+	while (len) {
+		ssize_t n = write(w->fd, p, len);
 		if (n < 0) {
+			if (errno == EINVAL && w->direct == 1) {
+				set_direct(w, false); /* the file system refuses direct I/O */
+				continue;
+			}
 			if (errno == EINTR)
 				continue;
 			return err_set(e, ERR_IO, "cannot write app file \"%s\": %s", w->tmp_path,
 				       strerror(errno));
 		}
 		p += n;
-		left -= (size_t)n;
+		len -= (size_t)n;
+		w->flushed += (uint64_t)n;
 	}
+	if (w->direct != 1 && w->flushed - w->written_back >= WRITEBACK_STEP) {
+		/* Start writeback now; errors surface at the final fsync. */
+		(void)sync_file_range(w->fd, (off_t)w->written_back,
+				      (off_t)(w->flushed - w->written_back), SYNC_FILE_RANGE_WRITE);
+		w->written_back = w->flushed;
+	}
+	return 0;
+}
+
+static void *writer_thread(void *arg)
+{
+	struct share_writer *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->job && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->job)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		int rc = w->thr_err.code ? 0 : write_out(w, w->job_buf, w->job_len, &w->thr_err);
+		(void)rc;
+		pthread_mutex_lock(&w->mu);
+		w->job = false;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Waits until the helper thread is idle; returns its error, if any, copied into `e`. */
+static int thread_idle(struct share_writer *w, struct err *e)
+{
+	if (!w->thr_on)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	while (w->job)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	if (w->thr_err.code) {
+		if (e && !e->code)
+			*e = w->thr_err;
+		return w->thr_err.code;
+	}
+	return 0;
+}
+
+static void thread_stop(struct share_writer *w)
+{
+	if (!w->thr_on)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thr, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	w->thr_on = false;
+}
+
+/* Hands the full buffer to the helper thread (starting it the first time) and swaps in
+ * the spare one. Falls back to writing here when a thread cannot be had. */
+static int submit_full(struct share_writer *w, struct err *e)
+{
+	if (!w->thr_on && !w->spare) {
+		if (posix_memalign((void **)&w->spare, 4096, PENDING_SIZE) != 0)
+			w->spare = NULL;
+		if (w->spare) {
+			err_init(&w->thr_err);
+			pthread_mutex_init(&w->mu, NULL);
+			pthread_cond_init(&w->cv, NULL);
+			if (pthread_create(&w->thr, NULL, writer_thread, w) == 0) {
+				w->thr_on = true;
+			} else {
+				pthread_mutex_destroy(&w->mu);
+				pthread_cond_destroy(&w->cv);
+			}
+		}
+	}
+	if (!w->thr_on) {
+		int rc = write_out(w, w->pending, w->n_pending, e);
+		w->n_pending = 0;
+		return rc;
+	}
+	int rc = thread_idle(w, e);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&w->mu);
+	w->job_buf = w->pending;
+	w->job_len = w->n_pending;
+	w->job = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	char *t = w->pending;
+	w->pending = w->spare;
+	w->spare = t;
+	w->n_pending = 0;
+	return 0;
+}
+
+/* Writes out everything still buffered, here, after the helper thread is done. */
+static int flush_pending(struct share_writer *w, struct err *e)
+{
+	int rc = thread_idle(w, e);
+	thread_stop(w);
+	if (rc)
+		return rc;
+	rc = write_out(w, w->pending, w->n_pending, e);
+	w->n_pending = 0;
+	return rc;
+}
+
+int share_writer_write(struct share_writer *w, const void *data, size_t len, struct err *e)
+{
+	if (len > w->max || w->size > w->max - len)
+		return err_set(e, ERR_TOO_LARGE, "app file is larger than the limit of %llu bytes",
+			       (unsigned long long)w->max);
 	crypto_sha256_update(w->sha, data, len);
 	w->size += len;
+	const char *p = data;
+	while (len) {
+		size_t room = PENDING_SIZE - w->n_pending;
+		size_t n = len < room ? len : room;
+		memcpy(w->pending + w->n_pending, p, n);
+		w->n_pending += n;
+		p += n;
+		len -= n;
+		if (w->n_pending == PENDING_SIZE) {
+			int rc = submit_full(w, e);
+			if (rc)
+				return rc;
+		}
+	}
 	crash_point("share-writing");
 	return 0;
 }
@@ -309,6 +488,9 @@ static int journal_add(struct share_writer *w, struct err *e)
 int share_writer_finish(struct share_writer *w, const char *known_sha, uint64_t *out_size,
 			char out_sha[65], struct err *e)
 {
+	int frc = flush_pending(w, e);
+	if (frc)
+		return frc;
 	if (fsync(w->fd) != 0)
 		return err_set(e, ERR_IO, "cannot flush app file \"%s\": %s", w->tmp_path,
 			       strerror(errno));
@@ -343,9 +525,12 @@ const char *share_writer_gen(const struct share_writer *w)
 
 static void writer_free(struct share_writer *w)
 {
+	thread_stop(w);
+	free(w->spare);
 	if (w->fd >= 0)
 		close(w->fd);
 	crypto_sha256_free(w->sha);
+	free(w->pending);
 	free(w);
 }
 

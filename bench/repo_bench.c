@@ -1,0 +1,300 @@
+/* repo_bench.c: the repository API against direct SQLite access, in one run.
+ *
+ *   repo_bench SITE_DIR BASE_URL
+ *
+ * SITE_DIR's node must be running at BASE_URL and its database must hold the apps to read
+ * (bench/run inserts 10,000). Measures:
+ *   1. GET /qrs/app/full: requests per second (one client, keep-alive, mutual TLS), against
+ *      a C loop that reads the same rows and builds the same JSON straight from the file;
+ *   2. PUT /qrs/app/{id} by 4 concurrent clients, each on its own apps: updates per second,
+ *      against 4 threads doing the same conditional UPDATE on the file.
+ * Prints one line per measure: name, fathom figure, baseline figure, ratio. */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define XRF	"abcdefghijklmnop"
+#define CLIENTS 4
+#define SECONDS 5.0
+
+static const char *site, *base;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct sink {
+	char *data;
+	size_t len;
+};
+
+static size_t on_data(char *p, size_t size, size_t n, void *ctx)
+{
+	struct sink *s = ctx;
+	size_t add = size * n;
+	char *d = realloc(s->data, s->len + add + 1);
+	if (!d)
+		return 0;
+	memcpy(d + s->len, p, add);
+	s->data = d;
+	s->len += add;
+	s->data[s->len] = '\0';
+	return add;
+}
+
+static CURL *client(struct curl_slist **hdrs)
+{
+	CURL *c = curl_easy_init();
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/certs/root.pem", site);
+	curl_easy_setopt(c, CURLOPT_CAINFO, path);
+	snprintf(path, sizeof(path), "%s/certs/client.pem", site);
+	curl_easy_setopt(c, CURLOPT_SSLCERT, path);
+	snprintf(path, sizeof(path), "%s/certs/client_key.pem", site);
+	curl_easy_setopt(c, CURLOPT_SSLKEY, path);
+	*hdrs = curl_slist_append(NULL, "X-Qlik-Xrfkey: " XRF);
+	*hdrs = curl_slist_append(*hdrs, "Content-Type: application/json");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	return c;
+}
+
+static long request(CURL *c, const char *method, const char *url, const char *body,
+		    struct sink *out)
+{
+	out->len = 0;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	if (curl_easy_perform(c) != CURLE_OK)
+		return -1;
+	long code = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	return code;
+}
+
+/* ---- 1. reads ---- */
+
+static double http_full(void)
+{
+	struct curl_slist *h;
+	CURL *c = client(&h);
+	char url[512];
+	snprintf(url, sizeof(url), "%s/qrs/app/full?xrfkey=" XRF, base);
+	struct sink s = {0};
+	int n = 0;
+	double t0 = now_s();
+	while (now_s() - t0 < SECONDS) {
+		if (request(c, "GET", url, NULL, &s) != 200) {
+			fprintf(stderr, "GET full failed\n");
+			exit(1);
+		}
+		n++;
+	}
+	double rate = n / (now_s() - t0);
+	free(s.data);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return rate;
+}
+
+static sqlite3 *open_db(void)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/repository.db", site);
+	sqlite3 *db;
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		exit(1);
+	sqlite3_busy_timeout(db, 5000);
+	sqlite3_exec(db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+	return db;
+}
+
+/* The baseline reads the same columns (with owner and stream names) and builds the same
+ * kind of JSON array with jansson, then serialises it. */
+static double direct_full(void)
+{
+	sqlite3 *db = open_db();
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(
+	    db,
+	    "SELECT a.id, a.created_date, a.modified_date, a.modified_by, a.name, "
+	    "a.app_id, a.description, a.owner_id, u.user_id, u.user_directory, u.name, "
+	    "a.stream_id, s.name, a.published, a.publish_time, a.file_size, "
+	    "a.last_reload_time, a.thumbnail, a.availability_status FROM app a LEFT JOIN "
+	    "users u ON u.id = a.owner_id LEFT JOIN stream s ON s.id = a.stream_id "
+	    "ORDER BY a.created_date, a.id",
+	    -1, &st, NULL);
+	int n = 0;
+	double t0 = now_s();
+	while (now_s() - t0 < SECONDS) {
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		json_t *arr = json_array();
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			json_t *o = json_object();
+			for (int i = 0; i < sqlite3_column_count(st); i++) {
+				const char *name = sqlite3_column_name(st, i);
+				if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
+					json_object_set_new(
+					    o, name, json_integer(sqlite3_column_int64(st, i)));
+				else if (sqlite3_column_type(st, i) == SQLITE_NULL)
+					json_object_set_new(o, name, json_null());
+				else
+					json_object_set_new(
+					    o, name,
+					    json_string((const char *)sqlite3_column_text(st, i)));
+			}
+			json_array_append_new(arr, o);
+		}
+		sqlite3_reset(st);
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		char *s = json_dumps(arr, JSON_COMPACT);
+		free(s);
+		json_decref(arr);
+		n++;
+	}
+	double rate = n / (now_s() - t0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rate;
+}
+
+/* ---- 2. updates ---- */
+
+struct worker {
+	int index;
+	long done;
+	char (*ids)[40];
+	char (*dates)[32];
+	int n_ids;
+};
+
+static char ids[20000][40], dates[20000][32];
+static int n_ids;
+
+static void load_ids(void)
+{
+	sqlite3 *db = open_db();
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(db, "SELECT id, modified_date FROM app ORDER BY id", -1, &st, NULL);
+	while (sqlite3_step(st) == SQLITE_ROW && n_ids < 20000) {
+		snprintf(ids[n_ids], 40, "%s", sqlite3_column_text(st, 0));
+		snprintf(dates[n_ids], 32, "%s", sqlite3_column_text(st, 1));
+		n_ids++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static void *http_put_worker(void *p)
+{
+	struct worker *w = p;
+	struct curl_slist *h;
+	CURL *c = client(&h);
+	struct sink s = {0};
+	double t0 = now_s();
+	for (int k = w->index; now_s() - t0 < SECONDS; k += CLIENTS) {
+		int i = k % n_ids;
+		if (i % CLIENTS != w->index)
+			i = (i / CLIENTS) * CLIENTS + w->index;
+		if (i >= n_ids)
+			continue;
+		char url[512], body[256];
+		snprintf(url, sizeof(url), "%s/qrs/app/%s?xrfkey=" XRF, base, ids[i]);
+		snprintf(body, sizeof(body),
+			 "{\"description\":\"bench %ld\",\"modifiedDate\":\"%s\"}", w->done,
+			 dates[i]);
+		long code = request(c, "PUT", url, body, &s);
+		if (code != 200) {
+			fprintf(stderr, "PUT failed: %ld %s\n", code, s.data ? s.data : "");
+			exit(1);
+		}
+		json_t *j = json_loads(s.data, 0, NULL);
+		snprintf(dates[i], 32, "%s", json_string_value(json_object_get(j, "modifiedDate")));
+		json_decref(j);
+		w->done++;
+	}
+	free(s.data);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+static void *direct_put_worker(void *p)
+{
+	struct worker *w = p;
+	sqlite3 *db = open_db();
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(db,
+			   "UPDATE app SET description = ?1, modified_date = ?2, modified_by = ?3 "
+			   "WHERE id = ?4 AND modified_date = ?5",
+			   -1, &st, NULL);
+	double t0 = now_s();
+	for (int i = w->index; now_s() - t0 < SECONDS; i = (i + CLIENTS) % n_ids) {
+		char desc[64], date[32];
+		snprintf(desc, sizeof(desc), "direct %ld", w->done);
+		snprintf(date, sizeof(date), "2030-01-01T00:00:%02ld.%03ldZ", (w->done / 1000) % 60,
+			 w->done % 1000);
+		sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		sqlite3_bind_text(st, 1, desc, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, date, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 3, "INTERNAL\\sa_repository", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, ids[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, dates[i], -1, SQLITE_STATIC);
+		sqlite3_step(st);
+		sqlite3_reset(st);
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		snprintf(dates[i], 32, "%s", date);
+		w->done++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return NULL;
+}
+
+static double run_workers(void *(*fn)(void *))
+{
+	pthread_t t[CLIENTS];
+	struct worker w[CLIENTS];
+	double t0 = now_s();
+	for (int i = 0; i < CLIENTS; i++) {
+		w[i] = (struct worker){.index = i};
+		pthread_create(&t[i], NULL, fn, &w[i]);
+	}
+	long total = 0;
+	for (int i = 0; i < CLIENTS; i++) {
+		pthread_join(t[i], NULL);
+		total += w[i].done;
+	}
+	return total / (now_s() - t0);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: repo_bench SITE_DIR BASE_URL\n");
+		return 2;
+	}
+	site = argv[1];
+	base = argv[2];
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	load_ids();
+	double a = http_full(), b = direct_full();
+	printf("get_app_full\t%.1f\t%.1f\t%.2f\n", a, b, a / b);
+	fflush(stdout);
+	double c = run_workers(http_put_worker);
+	load_ids(); /* the HTTP run moved every modifiedDate */
+	double d = run_workers(direct_put_worker);
+	printf("put_4_clients\t%.1f\t%.1f\t%.2f\n", c, d, c / d);
+	curl_global_cleanup();
+	return 0;
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# demo.sh: runs a whole single-node site from this checkout (make demo).
+# Creates ./demo-site and ./demo-share on first use, starts the node, checks that it
+# answers, prints how to call it, and keeps running until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FATHOM=${FATHOM:-build/fathom}
+DIR=${DEMO_DIR:-demo-site}
+SHARE=${DEMO_SHARE:-demo-share}
+PORT=${DEMO_PORT:-4242}
+
+if [ ! -f "$DIR/node.conf" ]; then
+	"$FATHOM" site create --dir "$DIR" --share "$SHARE" --repository-port "$PORT" \
+		--hostname localhost --name demo
+fi
+PORT=$(sed -n 's/^port = //p' "$DIR/node.conf")
+
+flags=()
+if [ "$(id -u)" -eq 0 ]; then
+	echo "demo: running as root, so passing --allow-root. A real node runs as its own" \
+		"service user; the demo does not create one." >&2
+	flags+=(--allow-root)
+fi
+
+"$FATHOM" run --dir "$DIR" "${flags[@]}" &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null; wait $pid' INT TERM
+
+CURL=(curl -s --cacert "$DIR/certs/root.pem" --cert "$DIR/certs/client.pem"
+	--key "$DIR/certs/client_key.pem" -H "X-Qlik-Xrfkey: 0123456789abcdef")
+for _ in $(seq 1 50); do
+	if "${CURL[@]}" -o /dev/null "https://localhost:$PORT/qrs/about?xrfkey=0123456789abcdef"; then
+		break
+	fi
+	if ! kill -0 $pid 2>/dev/null; then
+		wait $pid || exit $?
+	fi
+	sleep 0.2
+done
+
+cat <<MSG
+
+Fathom is running: https://localhost:$PORT/qrs (node folder $DIR, share $SHARE).
+Every call needs the site's client certificate and a 16-character xrfkey. Try:
+
+  C="curl -s --cacert $DIR/certs/root.pem --cert $DIR/certs/client.pem --key $DIR/certs/client_key.pem -H X-Qlik-Xrfkey:0123456789abcdef"
+  \$C "https://localhost:$PORT/qrs/about?xrfkey=0123456789abcdef"
+  \$C "https://localhost:$PORT/qrs/servernodeconfiguration/full?xrfkey=0123456789abcdef"
+  \$C -X POST --data-binary @README.md "https://localhost:$PORT/qrs/app/upload?name=Readme&xrfkey=0123456789abcdef"
+  \$C "https://localhost:$PORT/qrs/app?xrfkey=0123456789abcdef&filter=name%20sw%20'read'"
+
+The README has the five-minute tour. Press Ctrl-C to stop the node.
+MSG
+wait $pid
