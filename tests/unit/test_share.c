@@ -202,6 +202,7 @@ int main(void)
 	    cmocka_unit_test(open_checks),
 	    cmocka_unit_test(write_commit_and_abort),
 	    cmocka_unit_test(recovery),
+	    cmocka_unit_test(large_file_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
