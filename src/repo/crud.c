@@ -238,8 +238,10 @@ static int query(struct qrs *q, struct db_conn *c, const struct entity_desc *d, 
 	if (rc == 0)
 		rc = buf_puts(&b.sql, " ORDER BY ") ? ERR_NOMEM : 0;
 	if (rc == 0 && orderby && *orderby) {
+		size_t before = b.sql.len;
 		rc = orderby_compile(d, orderby, &b, &q->err);
-		if (rc == 0)
+		/* A blank orderby adds nothing, and then needs no separator. */
+		if (rc == 0 && b.sql.len > before)
 			rc = buf_puts(&b.sql, ", ") ? ERR_NOMEM : 0;
 	}
 	if (rc == 0)
