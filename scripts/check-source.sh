@@ -63,5 +63,12 @@ if command -v clang-format >/dev/null; then
 	rm -f /tmp/fmt.$$
 fi
 
+scripts/gen-errors-doc.sh /tmp/errors.$$
+if ! cmp -s /tmp/errors.$$ docs/errors.md; then
+	echo "docs/errors.md is out of date: run scripts/gen-errors-doc.sh"
+	fail=1
+fi
+rm -f /tmp/errors.$$
+
 if [ "$fail" -eq 0 ]; then echo "source checks: 1 passed, 0 failed"; fi
 exit $fail
