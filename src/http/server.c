@@ -507,7 +507,7 @@ static char *url_decode(struct arena *a, const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '+') {
 			*o++ = ' ';
-		} else if (s[i] == '%' && i + 2 < n + 0 && hexval(s[i + 1]) >= 0 &&
+		} else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
 			   hexval(s[i + 2]) >= 0) {
 			*o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
 			i += 2;

@@ -144,7 +144,7 @@ bool qrs_query_true(struct qrs *q, const char *name)
 
 /* Matches `path` against `pattern`, filling q's {type} {id} {token} {name}. Returns 1 on a
  * match, 0 on none, -1 when the pattern matched but {type} named no entity type. */
-static int match(struct qrs *q, const char *pattern, const char *path)
+static int match(struct qrs *q, const char *pattern, const char *path, const char **bad_name)
 {
 	const char *p = pattern, *s = path;
 	const struct entity_desc *desc = NULL;
@@ -163,8 +163,10 @@ static int match(struct qrs *q, const char *pattern, const char *path)
 		char *seg = arena_strndup(q->a, s, sl);
 		if (pl == 6 && strncmp(p, "{type}", 6) == 0) {
 			desc = entity_find(seg);
-			if (!desc || (desc->flags & E_INTERNAL))
+			if (!desc || (desc->flags & E_INTERNAL)) {
 				bad_type = true;
+				*bad_name = seg;
+			}
 		} else if (pl == 4 && strncmp(p, "{id}", 4) == 0) {
 			if (!uuid_valid(seg))
 				return 0;
@@ -210,9 +212,10 @@ static int match(struct qrs *q, const char *pattern, const char *path)
 static const struct route *route_find(struct qrs *q, const char *method, const char *path)
 {
 	bool path_known = false, bad_type = false;
+	const char *bad_name = "";
 	for (int i = 0; i < repo_n_routes; i++) {
 		const struct route *rt = &repo_routes[i];
-		int m = match(q, rt->pattern, path);
+		int m = match(q, rt->pattern, path, &bad_name);
 		if (m < 0)
 			bad_type = true;
 		if (m <= 0)
@@ -224,7 +227,7 @@ static const struct route *route_find(struct qrs *q, const char *method, const c
 	if (path_known)
 		err_set(&q->err, ERR_METHOD, "%s is not allowed on %s", method, path);
 	else if (bad_type)
-		err_set(&q->err, ERR_NO_ROUTE, "no entity type is named in %s", path);
+		err_set(&q->err, ERR_NO_ROUTE, "unknown entity type \"%s\" in %s", bad_name, path);
 	else
 		err_set(&q->err, ERR_NO_ROUTE, "no endpoint %s %s", method, path);
 	return NULL;
