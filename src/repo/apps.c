@@ -354,6 +354,8 @@ int h_app_replace(struct qrs *q)
 	}
 	rc = settle(op, rc);
 	if (rc == 0) {
+		if (dst.gen[0])
+			share_app_superseded(q->repo->share, tid, dst.gen);
 		log_info("app %s replaced with the content of app %s", tid, q->id);
 		send_app(q, 200, tid);
 	}

@@ -923,8 +923,7 @@ static bool needs_stored(const struct entity_desc *d, json_t *body)
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach(body, key, v)
-	{
+	json_object_foreach (body, key, v) {
 		const struct field_desc *f = entity_field(d, key);
 		if (f && (f->flags & F_RO) && !(f->flags & F_COMMON))
 			return true;
@@ -944,7 +943,8 @@ int h_update(struct qrs *q)
 	json_t *stored = NULL, *out = NULL;
 	if ((rc = qrs_begin(q, &c, true)) == 0) {
 		/* The stored entity is read only when the body echoes read-only fields; otherwise
-		 * the conditional UPDATE alone tells a missing entity (404) from a stale one (409). */
+		 * the conditional UPDATE alone tells a missing entity (404) from a stale one (409).
+		 */
 		if (json_is_object(body) && needs_stored(q->desc, body))
 			rc = crud_get(q, c, q->desc, q->id, &stored);
 		else
@@ -953,10 +953,11 @@ int h_update(struct qrs *q)
 		if (rc == 0)
 			rc = entity_decode(q->desc, body, stored, q->a, &in, &q->err);
 		if (rc == 0 && !in.modified_date) {
-			rc = err_set(&q->err, ERR_FIELD,
-				     "field \"modifiedDate\" is required: send the modifiedDate you read");
-			err_hint(&q->err, "GET /qrs/%s/%s, change it, and PUT it back", q->desc->path,
-				 q->id);
+			rc = err_set(
+			    &q->err, ERR_FIELD,
+			    "field \"modifiedDate\" is required: send the modifiedDate you read");
+			err_hint(&q->err, "GET /qrs/%s/%s, change it, and PUT it back",
+				 q->desc->path, q->id);
 		}
 		if (rc == 0)
 			rc = crud_update(q, c, q->desc, q->id, in.modified_date, &in, NULL, 0);

@@ -659,6 +659,15 @@ int share_gc(struct share *s, int64_t grace_ms, share_is_live_fn is_live, void *
 	return removed;
 }
 
+void share_app_superseded(struct share *s, const char *app_id, const char *gen)
+{
+	char path[PATH_MAX];
+	if (share_app_path(s, app_id, gen, path, sizeof(path)) != 0)
+		return;
+	if (utimensat(AT_FDCWD, path, NULL, 0) != 0 && errno != ENOENT)
+		log_warn("cannot mark \"%s\" as superseded: %s", path, strerror(errno));
+}
+
 int share_remove_app(struct share *s, const char *app_id)
 {
 	if (!plain_name(app_id))

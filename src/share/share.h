@@ -84,6 +84,9 @@ int share_recover(struct share *s, share_is_live_fn is_live, void *ctx, struct e
  * and files of deleted apps), and temporary files of any node older than a day. Returns the
  * number removed, or a negative error. */
 int share_gc(struct share *s, int64_t grace_ms, share_is_live_fn is_live, void *ctx, struct err *e);
+/* Marks generation `gen` of `app_id` as superseded now: garbage collection counts its grace
+ * period from this moment, not from when the file was written. */
+void share_app_superseded(struct share *s, const char *app_id, const char *gen);
 /* Removes every generation of `app_id` (after its row is gone). Returns files removed. */
 int share_remove_app(struct share *s, const char *app_id);
 

@@ -4,6 +4,7 @@
 #include "crypto/crypto.h"
 #include "share/share.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -138,6 +139,11 @@ static void recovery(void **state)
 	/* GC removes disowned files past the grace period only. */
 	assert_int_equal(share_gc(s, 3600000, is_live, NULL, &e), 0);
 	live_gen = NULL;
+	assert_int_equal(share_gc(s, 3600000, is_live, NULL, &e), 0);
+	/* An old file that was just superseded keeps its grace period. */
+	struct timespec old[2] = {{.tv_sec = 1000000000}, {.tv_sec = 1000000000}};
+	assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+	share_app_superseded(s, "a2", "g1");
 	assert_int_equal(share_gc(s, 3600000, is_live, NULL, &e), 0);
 	assert_int_equal(share_gc(s, 0, is_live, NULL, &e), 1);
 	assert_int_equal(count_files(apps), 0);
