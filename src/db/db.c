@@ -76,6 +76,24 @@ int db_p_null(struct db_params *p)
 	return p_next(p) ? p->n : 0;
 }
 
+char *db_substitute(const char *sql, const struct db_token *t, size_t n)
+{
+	struct buf b;
+	buf_init(&b, 1 << 24);
+	for (const char *s = sql; *s;) {
+		size_t i = 0;
+		while (i < n && strncmp(s, t[i].from, strlen(t[i].from)) != 0)
+			i++;
+		int rc = i < n ? buf_puts(&b, t[i].to) : buf_append(&b, s, 1);
+		if (rc) {
+			buf_release(&b);
+			return NULL;
+		}
+		s += i < n ? strlen(t[i].from) : 1;
+	}
+	return buf_steal(&b);
+}
+
 int db_schema_version_known(void)
 {
 	return db_n_migrations;
@@ -89,21 +107,14 @@ static int version_row(void *ctx, int n, const struct db_value *cols)
 }
 
 /* Reads the version inside an open transaction; 0 when the schema table is missing. */
-static int read_version(struct db_conn *c, int *out, struct err *e)
+static int read_version(struct db *db, struct db_conn *c, int *out, struct err *e)
 {
 	*out = 0;
 	bool exists = false;
-	struct err ignore;
-	err_init(&ignore);
-	int rc =
-	    db_exec(c, "SELECT version FROM schema_version", NULL, version_row, out, NULL, &ignore);
-	if (rc == 0)
-		exists = true;
-	else if (rc == ERR_BUSY)
-		return err_set(e, ERR_BUSY, "%s", ignore.message);
-	if (!exists)
-		*out = 0;
-	return 0;
+	int rc = db->drv->table_exists(c, "schema_version", &exists, e);
+	if (rc || !exists)
+		return rc;
+	return db_exec(c, "SELECT version FROM schema_version", NULL, version_row, out, NULL, e);
 }
 
 static int migrate(struct db *db, struct err *e)
@@ -116,7 +127,9 @@ static int migrate(struct db *db, struct err *e)
 	if (rc)
 		goto out;
 	int v = 0;
-	rc = read_version(c, &v, e);
+	rc = db->drv->lock_schema(c, e);
+	if (rc == 0)
+		rc = read_version(db, c, &v, e);
 	if (rc)
 		goto fail;
 	if (v > db_n_migrations) {
@@ -170,12 +183,8 @@ out:
 int db_open(const struct db_config *cfg, struct db **out, struct err *e)
 {
 	*out = NULL;
-	const struct db_driver *drv;
-	if (cfg->kind == DB_SQLITE)
-		drv = &db_sqlite_driver;
-	else
-		return err_set(e, ERR_CONFIG,
-			       "the PostgreSQL driver is not built into this fathom");
+	const struct db_driver *drv =
+	    cfg->kind == DB_SQLITE ? &db_sqlite_driver : &db_postgres_driver;
 	int n = cfg->pool_size > 0 ? cfg->pool_size : 8;
 	struct db *db = calloc(1, sizeof(*db));
 	if (!db)
@@ -206,6 +215,26 @@ int db_open(const struct db_config *cfg, struct db **out, struct err *e)
 	}
 	*out = db;
 	return 0;
+}
+
+static int version_row(void *ctx, int n, const struct db_value *cols);
+
+int db_check(const struct db_config *cfg, int *out_version, struct err *e)
+{
+	*out_version = 0;
+	const struct db_driver *drv =
+	    cfg->kind == DB_SQLITE ? &db_sqlite_driver : &db_postgres_driver;
+	struct db_conn *c;
+	int rc = drv->connect(cfg, &c, e);
+	if (rc)
+		return rc;
+	bool exists = false;
+	rc = drv->table_exists(c, "schema_version", &exists, e);
+	if (rc == 0 && exists)
+		rc = drv->exec(c, "SELECT version FROM schema_version", NULL, version_row,
+			       out_version, NULL, e);
+	drv->disconnect(c);
+	return rc;
 }
 
 void db_close(struct db *db)

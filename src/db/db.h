@@ -62,6 +62,10 @@ struct db_conn;
  * Caller owns *out; free with db_close. On failure *out is NULL and nothing was changed. */
 NODISCARD int db_open(const struct db_config *cfg, struct db **out, struct err *e);
 void db_close(struct db *db);
+/* Connects once and reads the schema version (0 for a database without Fathom's schema),
+ * changing nothing. Reports why a connection fails (unreachable host, wrong password,
+ * missing role or database) as ERR_UNAVAILABLE. */
+NODISCARD int db_check(const struct db_config *cfg, int *out_version, struct err *e);
 /* The schema version this binary writes, and the one the database holds. */
 int db_schema_version_known(void);
 NODISCARD int db_schema_version(struct db *db, int *out, struct err *e);

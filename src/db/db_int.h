@@ -16,9 +16,21 @@ struct db_driver {
 		    void *ctx, int64_t *out_changes, struct err *e);
 	/* Rewrites portable schema SQL into the driver's dialect (caller frees). */
 	char *(*dialect)(const char *sql);
+	/* Whether `table` exists, without disturbing an open transaction. */
+	int (*table_exists)(struct db_conn *c, const char *table, bool *out, struct err *e);
+	/* Inside the migration transaction: keeps other nodes from migrating at the same time. */
+	int (*lock_schema)(struct db_conn *c, struct err *e);
 };
 
 extern const struct db_driver db_sqlite_driver;
+extern const struct db_driver db_postgres_driver;
+
+/* A dialect token and what a driver writes for it. */
+struct db_token {
+	const char *from, *to;
+};
+/* Replaces every token of `t` in `sql`. Caller frees the result; NULL when out of memory. */
+char *db_substitute(const char *sql, const struct db_token *t, size_t n);
 
 /* Migrations: migrations[i] brings the schema from version i to i+1. */
 extern const char *const db_migrations[];

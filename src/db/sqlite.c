@@ -262,37 +262,36 @@ static int s_exec(struct db_conn *c, const char *sql, const struct db_params *p,
 /* The portable schema uses a few tokens the drivers replace. */
 static char *s_dialect(const char *sql)
 {
-	static const struct {
-		const char *from, *to;
-	} subst[] = {
+	static const struct db_token tokens[] = {
 	    {"{SERIAL_PK}", "INTEGER PRIMARY KEY AUTOINCREMENT"},
 	    {"{BIGINT}", "INTEGER"},
 	};
-	struct buf b;
-	buf_init(&b, 1 << 24);
-	const char *s = sql;
-	while (*s) {
-		bool done = false;
-		for (size_t i = 0; i < ARRAY_LEN(subst) && !done; i++) {
-			size_t n = strlen(subst[i].from);
-			if (strncmp(s, subst[i].from, n) == 0) {
-				if (buf_puts(&b, subst[i].to)) {
-					buf_release(&b);
-					return NULL;
-				}
-				s += n;
-				done = true;
-			}
-		}
-		if (!done) {
-			if (buf_append(&b, s, 1)) {
-				buf_release(&b);
-				return NULL;
-			}
-			s++;
-		}
-	}
-	return buf_steal(&b);
+	return db_substitute(sql, tokens, ARRAY_LEN(tokens));
+}
+
+static int exists_row(void *ctx, int n, const struct db_value *c)
+{
+	(void)n;
+	(void)c;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+static int s_table_exists(struct db_conn *c, const char *table, bool *out, struct err *e)
+{
+	*out = false;
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, table);
+	return s_exec(c, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1", &p,
+		      exists_row, out, NULL, e);
+}
+
+static int s_lock_schema(struct db_conn *c, struct err *e)
+{
+	(void)c;
+	(void)e;
+	return 0; /* BEGIN IMMEDIATE already holds the only write lock */
 }
 
 const struct db_driver db_sqlite_driver = {
@@ -304,4 +303,6 @@ const struct db_driver db_sqlite_driver = {
     .rollback = s_rollback,
     .exec = s_exec,
     .dialect = s_dialect,
+    .table_exists = s_table_exists,
+    .lock_schema = s_lock_schema,
 };

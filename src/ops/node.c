@@ -130,21 +130,28 @@ static int node_start(struct node *n, const char *dir, struct err *e)
 		return rc;
 
 	const char *driver = conf_get(cf, "database.driver", "sqlite");
-	if (strcmp(driver, "sqlite") != 0)
-		return err_set(e, ERR_CONFIG,
-			       "node.conf [database] driver \"%s\" is not supported by "
-			       "this build (sqlite only)",
-			       driver);
-	const char *db_path = conf_get(cf, "database.path", NULL);
+	struct db_config dc = {.pool_size = 8, .busy_timeout_ms = 5000};
 	char db_default[PATH_MAX];
-	if (!db_path) {
-		snprintf(db_default, sizeof(db_default), "%s/repository.db", dir);
-		db_path = db_default;
+	if (strcmp(driver, "postgres") == 0) {
+		dc.kind = DB_POSTGRES;
+		dc.conninfo = conf_get(cf, "database.conninfo", NULL);
+		if (!dc.conninfo)
+			return err_set(e, ERR_CONFIG, "node.conf [database] has no conninfo");
+	} else if (strcmp(driver, "sqlite") == 0) {
+		dc.kind = DB_SQLITE;
+		dc.path = conf_get(cf, "database.path", NULL);
+		if (!dc.path) {
+			snprintf(db_default, sizeof(db_default), "%s/repository.db", dir);
+			dc.path = db_default;
+		}
+		if (!path_exists(dc.path))
+			return err_set(e, ERR_CONFIG, "repository database \"%s\" does not exist",
+				       dc.path);
+	} else {
+		return err_set(e, ERR_CONFIG,
+			       "node.conf [database] driver \"%s\" is unknown (sqlite or postgres)",
+			       driver);
 	}
-	if (!path_exists(db_path))
-		return err_set(e, ERR_CONFIG, "repository database \"%s\" does not exist", db_path);
-	struct db_config dc = {
-	    .kind = DB_SQLITE, .path = db_path, .pool_size = 8, .busy_timeout_ms = 5000};
 	if ((rc = db_open(&dc, &n->db, e)))
 		return rc;
 

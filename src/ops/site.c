@@ -31,7 +31,7 @@ void ops_print_err(const struct err *e)
 static const char usage[] =
     "usage: fathom site create --dir DIR --share SHARE [options]\n"
     "\n"
-    "Creates a new site with one node, on the embedded SQLite repository.\n"
+    "Creates a new site with one node, on the embedded SQLite repository or on PostgreSQL.\n"
     "\n"
     "  --dir DIR               the node's folder: node.conf, repository.db, certs/, logs/\n"
     "  --share SHARE           the share's root folder (created when missing)\n"
@@ -44,6 +44,8 @@ static const char usage[] =
     "  --hostname NAME         the name clients use to reach this node (default: this host)\n"
     "  --name NAME             the node's name (default: the host name)\n"
     "  --max-upload-bytes N    largest app file accepted (default 34359738368)\n"
+    "  --db URL                a PostgreSQL database instead of the embedded SQLite repository\n"
+    "                          (postgresql://user:password@host:port/database)\n"
     "  -h, --help              show this help\n";
 
 /* Paths this run created, removed in reverse order on failure. */
@@ -163,12 +165,13 @@ int ops_site_create(int argc, char **argv)
 	    {"hostname", required_argument, NULL, 'H'},
 	    {"name", required_argument, NULL, 'n'},
 	    {"max-upload-bytes", required_argument, NULL, 'm'},
+	    {"db", required_argument, NULL, 'D'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *share = NULL, *apps = NULL, *stat_c = NULL, *logs = NULL,
 		   *custom = NULL, *port_s = "4242", *listen = "0.0.0.0", *host = NULL,
-		   *name = NULL, *max_up = "34359738368";
+		   *name = NULL, *max_up = "34359738368", *db_url = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -184,6 +187,7 @@ int ops_site_create(int argc, char **argv)
 		case 'H': host = optarg; break;
 		case 'n': name = optarg; break;
 		case 'm': max_up = optarg; break;
+		case 'D': db_url = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -241,6 +245,31 @@ int ops_site_create(int argc, char **argv)
 			 dir);
 		goto out;
 	}
+	/* A shared database is checked before anything is created: it must answer, and it
+	 * must not already hold a site. */
+	struct db_config pg = {.kind = DB_POSTGRES, .conninfo = db_url, .pool_size = 1};
+	if (db_url) {
+		int version = 0;
+		if ((rc = db_check(&pg, &version, &e)))
+			goto out;
+		if (version > 0) {
+			struct db *probe = NULL;
+			bool exists = false;
+			if ((rc = db_open(&pg, &probe, &e)) == 0)
+				rc = repo_site_exists(probe, &exists, &e);
+			db_close(probe);
+			if (rc)
+				goto out;
+			if (exists) {
+				rc = err_set(&e, ERR_EXISTS,
+					     "the database already holds a Fathom site");
+				err_hint(&e,
+					 "nothing was changed; to add this machine to that site, "
+					 "join it as a node (fathom node join)");
+				goto out;
+			}
+		}
+	}
 	if ((rc = mkdirs(u, adir, 0750, &e)) || (rc = mkdirs(u, certs, 0750, &e)))
 		goto out;
 	if ((rc = make_certs(u, certs, host, name, &e)))
@@ -266,16 +295,19 @@ int ops_site_create(int argc, char **argv)
 	if (rc)
 		goto out;
 
-	undo_add(u, db_path, false);
-	char side[PATH_MAX + 8];
-	snprintf(side, sizeof(side), "%s-wal", db_path);
-	undo_add(u, side, false);
-	snprintf(side, sizeof(side), "%s-shm", db_path);
-	undo_add(u, side, false);
 	struct db_config dc = {.kind = DB_SQLITE, .path = db_path, .pool_size = 1, .create = true};
-	if ((rc = db_open(&dc, &db, &e)))
+	if (!db_url) {
+		undo_add(u, db_path, false);
+		char side[PATH_MAX + 8];
+		snprintf(side, sizeof(side), "%s-wal", db_path);
+		undo_add(u, side, false);
+		snprintf(side, sizeof(side), "%s-shm", db_path);
+		undo_add(u, side, false);
+	}
+	if ((rc = db_open(db_url ? &pg : &dc, &db, &e)))
 		goto out;
-	chmod(db_path, 0640);
+	if (!db_url)
+		chmod(db_path, 0640);
 	char node_id[UUID_STR_LEN + 1];
 	struct repo_site_init init = {name, host, &sp};
 	if ((rc = repo_site_init(db, &init, node_id, &e)))
@@ -293,8 +325,14 @@ int ops_site_create(int argc, char **argv)
 	conf_set(cf, "repository.listen", listen);
 	conf_set(cf, "repository.max_upload_bytes", max_up);
 	conf_set(cf, "repository.max_body_bytes", "16777216");
-	conf_set(cf, "database.driver", "sqlite");
-	conf_set(cf, "database.path", db_path);
+	if (db_url) {
+		/* Issue 3 moves the password into a secret box; until then node.conf is 0640. */
+		conf_set(cf, "database.driver", "postgres");
+		conf_set(cf, "database.conninfo", db_url);
+	} else {
+		conf_set(cf, "database.driver", "sqlite");
+		conf_set(cf, "database.path", db_path);
+	}
 	conf_set(cf, "share.root", sp.root);
 	conf_set(cf, "share.apps", sp.apps);
 	conf_set(cf, "share.static_content", sp.static_content);

@@ -156,6 +156,26 @@ int repo_site_init(struct db *db, const struct repo_site_init *init,
 	return rc;
 }
 
+static int any_row(void *ctx, int n, const struct db_value *c)
+{
+	(void)n;
+	(void)c;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+int repo_site_exists(struct db *db, bool *out, struct err *e)
+{
+	*out = false;
+	struct db_conn *c;
+	int rc = db_acquire(db, &c, e);
+	if (rc)
+		return rc;
+	rc = db_exec(c, "SELECT 1 FROM servicecluster", NULL, any_row, out, NULL, e);
+	db_release(db, c);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- checks without a server */
 
 int repo_filter_check(const char *type, const char *filter, char **out_sql, struct err *e)

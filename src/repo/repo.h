@@ -49,6 +49,9 @@ struct repo_site_init {
 NODISCARD int repo_site_init(struct db *db, const struct repo_site_init *init,
 			     char out_node_id[UUID_STR_LEN + 1], struct err *e);
 
+/* Whether the repository already holds a site (a service cluster). */
+NODISCARD int repo_site_exists(struct db *db, bool *out, struct err *e);
+
 /* One garbage-collection pass over the share. Returns files removed or a negative error. */
 int repo_gc(struct repo *r, struct err *e);
 

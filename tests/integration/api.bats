@@ -10,7 +10,11 @@ teardown_file() { site_down; }
 @test "about answers with the database provider and this node" {
 	s=$(api GET /qrs/about); expect 200 "$s"
 	[ "$(jqb .schemaPath)" = About ]
-	[ "$(jqb .databaseProvider)" = SQLite ]
+	if on_postgres; then
+		[ "$(jqb .databaseProvider)" = PostgreSQL ]; [ "$(jqb .singleNodeOnly)" = false ]
+	else
+		[ "$(jqb .databaseProvider)" = SQLite ]; [ "$(jqb .singleNodeOnly)" = true ]
+	fi
 	[ "$(jqb .serverNodeId)" = "$(sed -n 's/^id = //p' "$SITE/node.conf")" ]
 }
 

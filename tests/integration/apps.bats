@@ -17,9 +17,9 @@ setup() {
 	id=$(jqb .id)
 	[ "$(jqb .name)" = Sales ]; [ "$(jqb .fileSize)" = 1500000 ]; [ "$(jqb .published)" = false ]
 	[ "$(jqb .publishTime)" = 1753-01-01T00:00:00.000Z ]; [ "$(jqb .stream)" = null ]
-	gen=$(sqlite3 "$SITE/repository.db" "SELECT generation FROM app WHERE id = '$id'")
+	gen=$(sql "SELECT generation FROM app WHERE id = '$id'")
 	cmp "$SHARE/Apps/$id.$gen" "$APPFILE"
-	[ "$(sqlite3 "$SITE/repository.db" "SELECT file_sha256 FROM app WHERE id = '$id'")" = \
+	[ "$(sql "SELECT file_sha256 FROM app WHERE id = '$id'")" = \
 	  "$(sha256sum "$APPFILE" | cut -d' ' -f1)" ]
 	check_consistency
 }
@@ -119,7 +119,7 @@ setup() {
 	s=$(upload Newer "$BATS_TEST_TMPDIR/other"); sid=$(jqb .id)
 	s=$(api PUT "/qrs/app/$sid/replace?app=$tid"); expect 200 "$s"
 	[ "$(jqb .id)" = "$tid" ]; [ "$(jqb .name)" = Target ]; [ "$(jqb .fileSize)" = 2000 ]
-	gen=$(sqlite3 "$SITE/repository.db" "SELECT generation FROM app WHERE id = '$tid'")
+	gen=$(sql "SELECT generation FROM app WHERE id = '$tid'")
 	cmp "$SHARE/Apps/$tid.$gen" "$BATS_TEST_TMPDIR/other"
 	s=$(api GET "/qrs/app/$sid"); expect 200 "$s"
 	s=$(api PUT "/qrs/app/$sid/replace?app=$sid"); expect 400 "$s"

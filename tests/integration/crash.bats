@@ -6,11 +6,19 @@
 
 load helpers
 
+setup_file() { if on_postgres; then pg_up; fi; }
+teardown_file() { if on_postgres; then pg_down; fi; }
+
 setup() {
 	export SITE=$BATS_TEST_TMPDIR/site SHARE=$BATS_TEST_TMPDIR/share PORT
 	PORT=$(free_port)
 	export BASE=https://localhost:$PORT
-	make_site "$SITE" "$SHARE" "$PORT"
+	if on_postgres; then
+		pg_new_db "crash$BATS_TEST_NUMBER"
+		make_site "$SITE" "$SHARE" "$PORT" --db "$DB_URL"
+	else
+		make_site "$SITE" "$SHARE" "$PORT"
+	fi
 	start_node "$SITE"
 	head -c 3000000 /dev/urandom >"$BATS_TEST_TMPDIR/a.qvf"
 	head -c 5000 /dev/urandom >"$BATS_TEST_TMPDIR/b.qvf"
@@ -75,7 +83,7 @@ crash_during() {
 	for p in $POINTS; do
 		crash_during "$p" api PUT "/qrs/app/$did/replace?app=$tid"
 		check_consistency
-		sha=$(sqlite3 "$SITE/repository.db" "SELECT file_sha256 FROM app WHERE id = '$tid'")
+		sha=$(sql "SELECT file_sha256 FROM app WHERE id = '$tid'")
 		if [ "$p" = app-committed ]; then [ "$sha" = "$new_sha" ]; else [ "$sha" = "$old_sha" ]; fi
 	done
 }
@@ -86,7 +94,7 @@ crash_during() {
 	for i in $(seq 1 6); do
 		( upload "R$i" "$BATS_TEST_TMPDIR/big.qvf" >/dev/null || true ) &
 		( api POST "/qrs/app/$seed/copy?name=C$i" >/dev/null || true ) &
-		( api PUT "/qrs/app/$seed/replace?app=$(sqlite3 "$SITE/repository.db" "SELECT id FROM app LIMIT 1")" >/dev/null || true ) &
+		( api PUT "/qrs/app/$seed/replace?app=$(sql "SELECT id FROM app LIMIT 1")" >/dev/null || true ) &
 		sleep "0.0$((RANDOM % 10))"
 		kill9_node "$SITE"
 		wait || true

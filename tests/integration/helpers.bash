@@ -80,18 +80,40 @@ kill9_node() {
 	rm -f "$dir/pid"
 }
 
+# The repository the tests run against: FATHOM_TEST_DB=postgres runs the same files on a
+# throwaway PostgreSQL (pg.bash) instead of the embedded SQLite default.
+source "$(dirname "${BASH_SOURCE[0]}")/pg.bash"
+on_postgres() { [ "${FATHOM_TEST_DB:-sqlite}" = postgres ]; }
+
 # Sets up one site for the whole file (call from setup_file).
 site_up() {
 	export SITE=$BATS_FILE_TMPDIR/site SHARE=$BATS_FILE_TMPDIR/share
 	export PORT
 	PORT=$(free_port)
 	export BASE=https://localhost:$PORT
-	make_site "$SITE" "$SHARE" "$PORT" "$@"
+	if on_postgres; then
+		pg_up
+		make_site "$SITE" "$SHARE" "$PORT" --db "$DB_URL" "$@"
+	else
+		make_site "$SITE" "$SHARE" "$PORT" "$@"
+	fi
 	start_node "$SITE"
 }
 
 site_down() {
-	stop_node "$SITE"
+	local rc=0
+	stop_node "$SITE" || rc=$?
+	on_postgres && pg_down
+	return $rc
+}
+
+# sql QUERY: runs a query on the site's repository; rows as a|b|c lines.
+sql() {
+	if on_postgres; then
+		pg_sql "${PGDB:-fathom}" "$1"
+	else
+		sqlite3 "$SITE/repository.db" "$1"
+	fi
 }
 
 # api METHOD PATH [curl args...]: sends a request with the client certificate and the
@@ -133,7 +155,7 @@ expect() {
 
 # The number of rows of a table in the site's database.
 rows() {
-	sqlite3 "$SITE/repository.db" "SELECT count(*) FROM $1 ${2:-}"
+	sql "SELECT count(*) FROM $1 ${2:-}"
 }
 
 # App files on the share (not counting hidden temporary files).
@@ -151,7 +173,7 @@ check_consistency() {
 		if [ ! -f "$f" ]; then echo "app $id: file $f missing" >&2; bad=1; continue; fi
 		[ "$(stat -c %s "$f")" = "$size" ] || { echo "app $id: size differs" >&2; bad=1; }
 		[ "$(sha256sum "$f" | cut -d' ' -f1)" = "$sha" ] || { echo "app $id: sha differs" >&2; bad=1; }
-	done < <(sqlite3 "$SITE/repository.db" "SELECT id, generation, file_size, file_sha256 FROM app")
+	done < <(sql "SELECT id, generation, file_size, file_sha256 FROM app")
 	if ls -A "$SHARE/Apps" | grep -q '^\.'; then
 		echo "temporary files left: $(ls -A "$SHARE/Apps" | grep '^\.')" >&2
 		bad=1

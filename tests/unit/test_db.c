@@ -135,15 +135,21 @@ static void newer_schema_refused(void **state)
 	rm_tree(dir);
 }
 
-static void postgres_not_built(void **state)
+static void postgres_unreachable(void **state)
 {
 	(void)state;
-	struct db_config cfg = {.kind = DB_POSTGRES, .conninfo = "host=nowhere"};
+	struct db_config cfg = {.kind = DB_POSTGRES,
+				.conninfo = "host=127.0.0.1 port=1 connect_timeout=2 dbname=x"};
 	struct db *db = NULL;
 	struct err e;
 	err_init(&e);
-	assert_int_equal(db_open(&cfg, &db, &e), ERR_CONFIG);
+	assert_int_equal(db_open(&cfg, &db, &e), ERR_UNAVAILABLE);
 	assert_null(db);
+	assert_non_null(strstr(e.message, "cannot connect to the repository database"));
+	int version = -1;
+	err_init(&e);
+	assert_int_equal(db_check(&cfg, &version, &e), ERR_UNAVAILABLE);
+	assert_int_equal(version, 0);
 }
 
 int main(void)
@@ -152,7 +158,7 @@ int main(void)
 	    cmocka_unit_test(params_and_rows),
 	    cmocka_unit_test(transactions),
 	    cmocka_unit_test(newer_schema_refused),
-	    cmocka_unit_test(postgres_not_built),
+	    cmocka_unit_test(postgres_unreachable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

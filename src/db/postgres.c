@@ -1,0 +1,273 @@
+/* postgres.c: the PostgreSQL driver (libpq), for sites whose nodes share one database.
+ *
+ * Parameters travel as text with their types inferred by the server; results come back
+ * as text and are typed by column OID (integers and booleans as DBV_INT). SQLSTATEs map to
+ * Fathom's codes: unique and foreign-key violations are conflicts, serialisation failures
+ * and deadlocks are ERR_BUSY, and a lost connection is ERR_UNAVAILABLE, after which the
+ * next call on the connection tries to reconnect. */
+#include "db/db_int.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct db_conn {
+	const struct db_driver *drv; /* must be first: see db.c */
+	PGconn *pg;
+};
+
+/* The first line of libpq's message, without the "FATAL:  " decoration. */
+static void first_line(const char *msg, char *out, size_t n)
+{
+	if (!msg)
+		msg = "";
+	if (strncmp(msg, "FATAL:  ", 8) == 0)
+		msg += 8;
+	else if (strncmp(msg, "ERROR:  ", 8) == 0)
+		msg += 8;
+	size_t len = strcspn(msg, "\n");
+	if (len >= n)
+		len = n - 1;
+	memcpy(out, msg, len);
+	out[len] = '\0';
+}
+
+static int p_connect(const struct db_config *cfg, struct db_conn **out, struct err *e)
+{
+	*out = NULL;
+	struct db_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	c->drv = &db_postgres_driver;
+	c->pg = PQconnectdb(cfg->conninfo);
+	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
+		char line[400];
+		first_line(c->pg ? PQerrorMessage(c->pg) : "out of memory", line, sizeof(line));
+		err_set(e, ERR_UNAVAILABLE, "cannot connect to the repository database: %s", line);
+		PQfinish(c->pg);
+		free(c);
+		return ERR_UNAVAILABLE;
+	}
+	/* Every session works in UTC and answers errors in English. */
+	PGresult *r = PQexec(c->pg, "SET TIME ZONE 'UTC'; SET lc_messages TO 'C'");
+	PQclear(r);
+	*out = c;
+	return 0;
+}
+
+static void p_disconnect(struct db_conn *c)
+{
+	PQfinish(c->pg);
+	free(c);
+}
+
+/* Reconnects a connection that the server or the network dropped. */
+static int ensure_open(struct db_conn *c, struct err *e)
+{
+	if (PQstatus(c->pg) == CONNECTION_OK)
+		return 0;
+	PQreset(c->pg);
+	if (PQstatus(c->pg) == CONNECTION_OK) {
+		PGresult *r = PQexec(c->pg, "SET TIME ZONE 'UTC'; SET lc_messages TO 'C'");
+		PQclear(r);
+		return 0;
+	}
+	char line[400];
+	first_line(PQerrorMessage(c->pg), line, sizeof(line));
+	return err_set(e, ERR_UNAVAILABLE, "the repository database is unreachable: %s", line);
+}
+
+static int map_result(struct db_conn *c, PGresult *r, struct err *e)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	char line[400];
+	first_line(r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg), line, sizeof(line));
+	if (!line[0])
+		first_line(PQerrorMessage(c->pg), line, sizeof(line));
+	if (PQstatus(c->pg) != CONNECTION_OK || (state && strncmp(state, "08", 2) == 0) ||
+	    (state && strncmp(state, "57P", 3) == 0))
+		return err_set(e, ERR_UNAVAILABLE, "the repository database is unreachable: %s",
+			       line);
+	if (state && (strcmp(state, "23505") == 0 || strcmp(state, "23503") == 0))
+		return err_set(e, ERR_CONFLICT, "repository database constraint: %s", line);
+	if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+		      strcmp(state, "55P03") == 0))
+		return err_set(e, ERR_BUSY, "repository database busy: %s", line);
+	return err_set(e, ERR_DB, "repository database error: %s", line);
+}
+
+static int simple(struct db_conn *c, const char *sql, struct err *e)
+{
+	int rc = ensure_open(c, e);
+	if (rc)
+		return rc;
+	PGresult *r = PQexec(c->pg, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = map_result(c, r, e);
+	PQclear(r);
+	return rc;
+}
+
+static int p_begin(struct db_conn *c, bool write, struct err *e)
+{
+	(void)write; /* writers are ordered by row locks and the conditional updates */
+	return simple(c, "BEGIN", e);
+}
+
+static int p_commit(struct db_conn *c, struct err *e)
+{
+	int rc = simple(c, "COMMIT", e);
+	if (rc && PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+		PGresult *r = PQexec(c->pg, "ROLLBACK");
+		PQclear(r);
+	}
+	return rc;
+}
+
+static void p_rollback(struct db_conn *c)
+{
+	if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+		PGresult *r = PQexec(c->pg, "ROLLBACK");
+		PQclear(r);
+	}
+}
+
+static enum db_vtype type_of(Oid oid)
+{
+	switch (oid) {
+	case 16: /* bool */
+	case 20: /* int8 */
+	case 21: /* int2 */
+	case 23: /* int4 */
+	case 26: /* oid */ return DBV_INT;
+	case 700: /* float4 */
+	case 701: /* float8 */
+	case 1700: /* numeric */ return DBV_REAL;
+	default: return DBV_TEXT;
+	}
+}
+
+static int p_exec(struct db_conn *c, const char *sql, const struct db_params *p, db_row_cb cb,
+		  void *ctx, int64_t *out_changes, struct err *e)
+{
+	int rc = ensure_open(c, e);
+	if (rc)
+		return rc;
+	int n = p ? p->n : 0;
+	const char *values[DB_MAX_PARAMS];
+	char nums[DB_MAX_PARAMS][32];
+	for (int i = 0; i < n; i++) {
+		const struct db_value *v = &p->v[i];
+		switch (v->type) {
+		case DBV_INT:
+			snprintf(nums[i], sizeof(nums[i]), "%lld", (long long)v->i);
+			values[i] = nums[i];
+			break;
+		case DBV_REAL:
+			snprintf(nums[i], sizeof(nums[i]), "%.17g", v->d);
+			values[i] = nums[i];
+			break;
+		case DBV_TEXT: values[i] = v->s; break;
+		default: values[i] = NULL; break;
+		}
+	}
+	PGresult *r = PQexecParams(c->pg, sql, n, NULL, values, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(r);
+	if (st == PGRES_COMMAND_OK) {
+		if (out_changes) {
+			int64_t ch = 0;
+			const char *t = PQcmdTuples(r);
+			if (t && *t && str_to_i64(t, 0, INT64_MAX, &ch) != 0)
+				ch = 0;
+			*out_changes = ch;
+		}
+	} else if (st == PGRES_TUPLES_OK) {
+		int rows = PQntuples(r), cols = PQnfields(r);
+		if (cols > 64)
+			cols = 64;
+		enum db_vtype types[64];
+		for (int j = 0; j < cols; j++)
+			types[j] = type_of(PQftype(r, j));
+		struct db_value vals[64];
+		for (int i = 0; i < rows && rc == 0; i++) {
+			for (int j = 0; j < cols; j++) {
+				struct db_value *v = &vals[j];
+				memset(v, 0, sizeof(*v));
+				if (PQgetisnull(r, i, j)) {
+					v->type = DBV_NULL;
+					continue;
+				}
+				const char *s = PQgetvalue(r, i, j);
+				v->type = types[j];
+				if (v->type == DBV_INT) {
+					if (PQftype(r, j) == 16)
+						v->i = s[0] == 't';
+					else if (str_to_i64(s, INT64_MIN, INT64_MAX, &v->i) != 0)
+						v->i = 0;
+				} else if (v->type == DBV_REAL) {
+					v->d = strtod(s, NULL);
+				} else {
+					v->s = s;
+					v->len = (size_t)PQgetlength(r, i, j);
+				}
+			}
+			if (cb)
+				rc = cb(ctx, cols, vals);
+		}
+		if (out_changes)
+			*out_changes = rows;
+	} else {
+		rc = map_result(c, r, e);
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int p_table_exists(struct db_conn *c, const char *table, bool *out, struct err *e)
+{
+	*out = false;
+	int rc = ensure_open(c, e);
+	if (rc)
+		return rc;
+	const char *values[1] = {table};
+	PGresult *r = PQexecParams(c->pg, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, values,
+				   NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		*out = PQgetvalue(r, 0, 0)[0] == 't';
+	else
+		rc = map_result(c, r, e);
+	PQclear(r);
+	return rc;
+}
+
+static int p_lock_schema(struct db_conn *c, struct err *e)
+{
+	/* Nodes starting together migrate one at a time. */
+	PGresult *r = PQexec(c->pg, "SELECT pg_advisory_xact_lock(4242)");
+	int rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : map_result(c, r, e);
+	PQclear(r);
+	return rc;
+}
+
+static char *p_dialect(const char *sql)
+{
+	static const struct db_token tokens[] = {
+	    {"{SERIAL_PK}", "BIGSERIAL PRIMARY KEY"},
+	    {"{BIGINT}", "BIGINT"},
+	};
+	return db_substitute(sql, tokens, ARRAY_LEN(tokens));
+}
+
+const struct db_driver db_postgres_driver = {
+    .name = "PostgreSQL",
+    .connect = p_connect,
+    .disconnect = p_disconnect,
+    .begin = p_begin,
+    .commit = p_commit,
+    .rollback = p_rollback,
+    .exec = p_exec,
+    .dialect = p_dialect,
+    .table_exists = p_table_exists,
+    .lock_schema = p_lock_schema,
+};
