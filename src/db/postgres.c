@@ -40,7 +40,11 @@ static int p_connect(const struct db_config *cfg, struct db_conn **out, struct e
 	if (!c)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	c->drv = &db_postgres_driver;
-	c->pg = PQconnectdb(cfg->conninfo);
+	/* A default connect timeout (the connection string may set its own: the expanded
+	 * dbname comes later and wins), so an unreachable host cannot hang a request. */
+	const char *const keys[] = {"connect_timeout", "dbname", NULL};
+	const char *const vals[] = {"5", cfg->conninfo, NULL};
+	c->pg = PQconnectdbParams(keys, vals, 1);
 	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
 		char line[400];
 		first_line(c->pg ? PQerrorMessage(c->pg) : "out of memory", line, sizeof(line));
@@ -112,7 +116,18 @@ static int simple(struct db_conn *c, const char *sql, struct err *e)
 static int p_begin(struct db_conn *c, bool write, struct err *e)
 {
 	(void)write; /* writers are ordered by row locks and the conditional updates */
-	return simple(c, "BEGIN", e);
+	struct err first;
+	err_init(&first);
+	int rc = simple(c, "BEGIN", &first);
+	if (rc == ERR_UNAVAILABLE) {
+		/* A pooled connection may have died while the database was away; BEGIN is the
+		 * first statement of a transaction, so one retry on a fresh connection is safe. */
+		PQreset(c->pg);
+		rc = simple(c, "BEGIN", e);
+	} else if (rc) {
+		*e = first;
+	}
+	return rc;
 }
 
 static int p_commit(struct db_conn *c, struct err *e)

@@ -77,3 +77,33 @@ create_fails_plainly() {
 	run "$FATHOM" run --dir "$D" $(root_flag)
 	[ "$status" -eq 1 ]; [[ "$output" == *'password authentication failed for user "fathom"'* ]]
 }
+
+@test "the database goes away: the node stays up, answers 503 with Retry-After, and recovers" {
+	pg_new_db outage
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --hostname localhost \
+		--db "$DB_URL" >/dev/null
+	SITE=$D start_node "$D"
+	export SITE=$D BASE=https://localhost:$P
+	s=$(json POST /qrs/tag '{"name":"before"}'); expect 201 "$s"
+	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null
+	s=$(api GET /qrs/tag -D "$BATS_TEST_TMPDIR/headers"); expect 503 "$s"
+	grep -qi '^Retry-After: ' "$BATS_TEST_TMPDIR/headers"
+	[[ "$(jqb .message)" == *unreachable* ]]
+	s=$(json POST /qrs/tag '{"name":"during"}'); expect 503 "$s"
+	kill -0 "$(cat "$D/pid")"
+	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w \
+		-o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+	# Concurrent requests reach every pooled connection, each of which died meanwhile.
+	pids=()
+	for i in $(seq 1 12); do
+		( curl -s -o /dev/null -w '%{http_code}\n' --cacert "$D/certs/root.pem" \
+			--cert "$D/certs/client.pem" --key "$D/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF" \
+			"$BASE/qrs/tag/count?xrfkey=$XRF" >"$BATS_TEST_TMPDIR/after.$i" ) &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	[ "$(cat "$BATS_TEST_TMPDIR"/after.* | grep -c '^200$')" = 12 ]
+	s=$(json POST /qrs/tag '{"name":"after"}'); expect 201 "$s"
+	[ "$(pg_sql outage "SELECT count(*) FROM tag WHERE name = 'during'")" = 0 ]
+	stop_node "$D"
+}
