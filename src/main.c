@@ -11,6 +11,7 @@ static const char usage[] =
     "\n"
     "  site create   create a new site with one node (fathom site create --help)\n"
     "  run           run a node (fathom run --help)\n"
+    "  secret        show or replace the sealed database password (fathom secret --help)\n"
     "  version       print the version\n"
     "  help          show this help\n"
     "\n"
@@ -28,6 +29,8 @@ int main(int argc, char **argv)
 		printf("fathom %s\n", FATHOM_VERSION);
 		return 0;
 	}
+	if (strcmp(cmd, "secret") == 0)
+		return ops_secret(argc - 1, argv + 1);
 	if (strcmp(cmd, "run") == 0)
 		return ops_node_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "site") == 0) {

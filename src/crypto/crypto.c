@@ -5,6 +5,10 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <sodium.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -299,4 +303,128 @@ void crypto_sha256_free(struct crypto_sha256 *h)
 		return;
 	gnutls_hash_deinit(h->h, NULL);
 	free(h);
+}
+
+/* ---------------------------------------------------------------- secret boxes */
+
+#define SEAL_PREFIX "sbox:"
+
+int crypto_key_create(const char *path, struct err *e)
+{
+	if (sodium_init() < 0)
+		return err_set(e, ERR_CRYPTO, "cannot start libsodium");
+	unsigned char key[CRYPTO_KEY_LEN];
+	crypto_secretbox_keygen(key);
+	char hex[2 * CRYPTO_KEY_LEN + 2];
+	sodium_bin2hex(hex, sizeof(hex) - 1, key, sizeof(key));
+	sodium_memzero(key, sizeof(key));
+	size_t n = strlen(hex);
+	hex[n] = '\n';
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		sodium_memzero(hex, sizeof(hex));
+		return err_set(e, ERR_CRYPTO, "cannot create key file \"%s\": %s", path,
+			       strerror(errno));
+	}
+	bool ok = write(fd, hex, n + 1) == (ssize_t)(n + 1) && fsync(fd) == 0;
+	close(fd);
+	sodium_memzero(hex, sizeof(hex));
+	if (!ok) {
+		unlink(path);
+		return err_set(e, ERR_CRYPTO, "cannot write key file \"%s\"", path);
+	}
+	return 0;
+}
+
+int crypto_key_load(const char *path, unsigned char key[CRYPTO_KEY_LEN], struct err *e)
+{
+	if (sodium_init() < 0)
+		return err_set(e, ERR_CRYPTO, "cannot start libsodium");
+	char buf[256];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err_set(e, ERR_CRYPTO, "cannot read key file \"%s\": %s", path, strerror(errno));
+		err_hint(e, "run as the node's service user, which alone can read the key");
+		return ERR_CRYPTO;
+	}
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	size_t bin_len = 0;
+	if (n <= 0 ||
+	    (buf[n] = '\0',
+	     sodium_hex2bin(key, CRYPTO_KEY_LEN, buf, (size_t)n, "\n", &bin_len, NULL) != 0) ||
+	    bin_len != CRYPTO_KEY_LEN) {
+		sodium_memzero(buf, sizeof(buf));
+		return err_set(e, ERR_CRYPTO, "key file \"%s\" does not hold a key", path);
+	}
+	sodium_memzero(buf, sizeof(buf));
+	return 0;
+}
+
+int crypto_seal(const unsigned char key[CRYPTO_KEY_LEN], const char *plain, char **out,
+		struct err *e)
+{
+	*out = NULL;
+	if (sodium_init() < 0)
+		return err_set(e, ERR_CRYPTO, "cannot start libsodium");
+	size_t len = strlen(plain);
+	if (len > 4096)
+		return err_set(e, ERR_CRYPTO, "secret too long");
+	size_t box_len = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
+	unsigned char *box = malloc(box_len);
+	size_t b64_len = sodium_base64_ENCODED_LEN(box_len, sodium_base64_VARIANT_ORIGINAL);
+	char *text = malloc(strlen(SEAL_PREFIX) + b64_len);
+	if (!box || !text) {
+		free(box);
+		free(text);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, (const unsigned char *)plain, len,
+			      box, key);
+	memcpy(text, SEAL_PREFIX, strlen(SEAL_PREFIX));
+	sodium_bin2base64(text + strlen(SEAL_PREFIX), b64_len, box, box_len,
+			  sodium_base64_VARIANT_ORIGINAL);
+	free(box);
+	*out = text;
+	return 0;
+}
+
+int crypto_unseal(const unsigned char key[CRYPTO_KEY_LEN], const char *sealed, char **out,
+		  struct err *e)
+{
+	*out = NULL;
+	if (sodium_init() < 0)
+		return err_set(e, ERR_CRYPTO, "cannot start libsodium");
+	if (strncmp(sealed, SEAL_PREFIX, strlen(SEAL_PREFIX)) != 0)
+		return err_set(e, ERR_CRYPTO, "the secret is not sealed (it should start with %s)",
+			       SEAL_PREFIX);
+	const char *b64 = sealed + strlen(SEAL_PREFIX);
+	size_t max = strlen(b64);
+	unsigned char *box = malloc(max + 1);
+	size_t box_len = 0;
+	if (!box)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (sodium_base642bin(box, max, b64, strlen(b64), NULL, &box_len, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    box_len < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
+		free(box);
+		return err_set(e, ERR_CRYPTO, "the sealed secret is damaged");
+	}
+	size_t len = box_len - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+	char *plain = malloc(len + 1);
+	if (!plain) {
+		free(box);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	if (crypto_secretbox_open_easy((unsigned char *)plain, box + crypto_secretbox_NONCEBYTES,
+				       box_len - crypto_secretbox_NONCEBYTES, box, key) != 0) {
+		free(box);
+		free(plain);
+		return err_set(e, ERR_CRYPTO, "the secret was sealed with another key");
+	}
+	free(box);
+	plain[len] = '\0';
+	*out = plain;
+	return 0;
 }

@@ -29,6 +29,21 @@ NODISCARD int crypto_cert_issue(const struct crypto_pem_pair *ca, enum crypto_ce
 /* Checks that `cert_pem` parses, is in its validity period and chains to `ca_pem`. */
 NODISCARD int crypto_cert_verify(const char *ca_pem, const char *cert_pem, struct err *e);
 
+/* Secret boxes (libsodium crypto_secretbox) for secrets at rest, such as the database
+ * password in node.conf. The key is 32 random bytes in a file only its owner can read. */
+#define CRYPTO_KEY_LEN 32
+/* Writes a new random key to `path` (mode 0600), refusing a file that exists. */
+NODISCARD int crypto_key_create(const char *path, struct err *e);
+/* Reads a key; a missing, unreadable or malformed file is ERR_CRYPTO naming the file. */
+NODISCARD int crypto_key_load(const char *path, unsigned char key[CRYPTO_KEY_LEN], struct err *e);
+/* Seals `plain` as "sbox:<base64 of nonce and box>". Caller owns *out (free()). */
+NODISCARD int crypto_seal(const unsigned char key[CRYPTO_KEY_LEN], const char *plain, char **out,
+			  struct err *e);
+/* Opens a sealed text; ERR_CRYPTO when it is malformed or was sealed with another key.
+ * Caller owns *out (free()). */
+NODISCARD int crypto_unseal(const unsigned char key[CRYPTO_KEY_LEN], const char *sealed, char **out,
+			    struct err *e);
+
 /* Streaming SHA-256. */
 struct crypto_sha256;
 NODISCARD int crypto_sha256_new(struct crypto_sha256 **out, struct err *e);

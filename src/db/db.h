@@ -48,7 +48,8 @@ enum db_driver_kind { DB_SQLITE, DB_POSTGRES };
 struct db_config {
 	enum db_driver_kind kind;
 	const char *path;     /* sqlite: the database file */
-	const char *conninfo; /* postgres: a libpq connection string */
+	const char *conninfo; /* postgres: a libpq connection string or URL */
+	const char *password; /* postgres: overrides any password in conninfo; may be NULL */
 	int pool_size;	      /* connections in the pool; default 8 */
 	int busy_timeout_ms;  /* sqlite: how long a writer waits for a lock; default 5000 */
 	bool create;	      /* sqlite: create the file when missing */
@@ -85,6 +86,12 @@ void db_rollback(struct db_conn *c);
  * ERR_BUSY (lock timeout), ERR_CONFLICT (unique constraint) or ERR_DB. */
 NODISCARD int db_exec(struct db_conn *c, const char *sql, const struct db_params *p, db_row_cb cb,
 		      void *ctx, int64_t *out_changes, struct err *e);
+
+/* Splits a PostgreSQL connection string or URL into one without the password (as
+ * key='value' pairs) and the password (NULL when there is none). Caller frees both.
+ * ERR_CONFIG when it does not parse. */
+NODISCARD int db_pg_split_password(const char *conninfo, char **out_conninfo, char **out_password,
+				   struct err *e);
 
 /* The driver in use, for the few places that must know (error texts, about). */
 enum db_driver_kind db_kind(const struct db *db);

@@ -42,8 +42,9 @@ static int p_connect(const struct db_config *cfg, struct db_conn **out, struct e
 	c->drv = &db_postgres_driver;
 	/* A default connect timeout (the connection string may set its own: the expanded
 	 * dbname comes later and wins), so an unreachable host cannot hang a request. */
-	const char *const keys[] = {"connect_timeout", "dbname", NULL};
-	const char *const vals[] = {"5", cfg->conninfo, NULL};
+	const char *const keys[] = {"connect_timeout", "dbname", cfg->password ? "password" : NULL,
+				    NULL};
+	const char *const vals[] = {"5", cfg->conninfo, cfg->password, NULL};
 	c->pg = PQconnectdbParams(keys, vals, 1);
 	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
 		char line[400];
@@ -286,3 +287,44 @@ const struct db_driver db_postgres_driver = {
     .table_exists = p_table_exists,
     .lock_schema = p_lock_schema,
 };
+
+int db_pg_split_password(const char *conninfo, char **out_conninfo, char **out_password,
+			 struct err *e)
+{
+	*out_conninfo = NULL;
+	*out_password = NULL;
+	char *msg = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
+	if (!opts) {
+		char line[300];
+		first_line(msg ? msg : "out of memory", line, sizeof(line));
+		PQfreemem(msg);
+		return err_set(e, ERR_CONFIG, "the database connection string does not parse: %s",
+			       line);
+	}
+	struct buf b;
+	buf_init(&b, 1 << 16);
+	int rc = 0;
+	for (PQconninfoOption *o = opts; o->keyword && rc == 0; o++) {
+		if (!o->val)
+			continue;
+		if (strcmp(o->keyword, "password") == 0) {
+			*out_password = strdup(o->val);
+			continue;
+		}
+		rc = buf_printf(&b, "%s%s='", b.len ? " " : "", o->keyword);
+		for (const char *v = o->val; *v && rc == 0; v++)
+			rc = buf_printf(&b, "%s%c", (*v == '\'' || *v == '\\') ? "\\" : "", *v);
+		if (rc == 0)
+			rc = buf_puts(&b, "'");
+	}
+	PQconninfoFree(opts);
+	if (rc) {
+		buf_release(&b);
+		free(*out_password);
+		*out_password = NULL;
+		return err_set(e, ERR_CONFIG, "the database connection string is too long");
+	}
+	*out_conninfo = buf_steal(&b);
+	return 0;
+}

@@ -80,6 +80,7 @@ struct node {
 	struct conf *conf;
 	int lock_fd;
 	char *root_pem, *cert_pem, *key_pem;
+	char *db_password;
 	struct share *share;
 	struct db *db;
 	struct repo *repo;
@@ -95,6 +96,7 @@ static void node_release(struct node *n)
 	free(n->root_pem);
 	free(n->cert_pem);
 	free(n->key_pem);
+	free(n->db_password);
 	conf_free(n->conf);
 	if (n->lock_fd >= 0)
 		close(n->lock_fd);
@@ -137,6 +139,21 @@ static int node_start(struct node *n, const char *dir, struct err *e)
 		dc.conninfo = conf_get(cf, "database.conninfo", NULL);
 		if (!dc.conninfo)
 			return err_set(e, ERR_CONFIG, "node.conf [database] has no conninfo");
+		const char *sealed = conf_get(cf, "database.password", NULL);
+		if (sealed) {
+			char key_path[PATH_MAX];
+			unsigned char key[CRYPTO_KEY_LEN];
+			snprintf(key_path, sizeof(key_path), "%s/secret.key", dir);
+			if ((rc = crypto_key_load(key_path, key, e)))
+				return rc;
+			if ((rc = crypto_unseal(key, sealed, &n->db_password, e))) {
+				err_detail(e,
+					   "node.conf [database] password cannot be opened with %s",
+					   key_path);
+				return rc;
+			}
+			dc.password = n->db_password;
+		}
 	} else if (strcmp(driver, "sqlite") == 0) {
 		dc.kind = DB_SQLITE;
 		dc.path = conf_get(cf, "database.path", NULL);

@@ -326,9 +326,30 @@ int ops_site_create(int argc, char **argv)
 	conf_set(cf, "repository.max_upload_bytes", max_up);
 	conf_set(cf, "repository.max_body_bytes", "16777216");
 	if (db_url) {
-		/* Issue 3 moves the password into a secret box; until then node.conf is 0640. */
-		conf_set(cf, "database.driver", "postgres");
-		conf_set(cf, "database.conninfo", db_url);
+		/* node.conf never holds the password in clear: it is sealed with secret.key. */
+		char *bare = NULL, *password = NULL, *sealed = NULL, key_path[PATH_MAX];
+		unsigned char key[CRYPTO_KEY_LEN];
+		snprintf(key_path, sizeof(key_path), "%s/secret.key", adir);
+		rc = db_pg_split_password(db_url, &bare, &password, &e);
+		if (rc == 0 && (rc = crypto_key_create(key_path, &e)) == 0)
+			undo_add(u, key_path, false);
+		if (rc == 0)
+			rc = crypto_key_load(key_path, key, &e);
+		if (rc == 0 && password)
+			rc = crypto_seal(key, password, &sealed, &e);
+		if (rc == 0) {
+			conf_set(cf, "database.driver", "postgres");
+			conf_set(cf, "database.conninfo", bare);
+			if (sealed)
+				conf_set(cf, "database.password", sealed);
+		}
+		free(bare);
+		free(password);
+		free(sealed);
+		if (rc) {
+			conf_free(cf);
+			goto out;
+		}
 	} else {
 		conf_set(cf, "database.driver", "sqlite");
 		conf_set(cf, "database.path", db_path);

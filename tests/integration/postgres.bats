@@ -73,7 +73,7 @@ create_fails_plainly() {
 @test "run explains a database it cannot reach" {
 	pg_new_db site3
 	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --db "$DB_URL" >/dev/null
-	sed -i "s|^conninfo = .*|conninfo = postgresql://fathom:wrong@127.0.0.1:$PGPORT/site3|" "$D/node.conf"
+		echo wrong | "$FATHOM" secret set --dir "$D"
 	run "$FATHOM" run --dir "$D" $(root_flag)
 	[ "$status" -eq 1 ]; [[ "$output" == *'password authentication failed for user "fathom"'* ]]
 }
@@ -106,4 +106,51 @@ create_fails_plainly() {
 	s=$(json POST /qrs/tag '{"name":"after"}'); expect 201 "$s"
 	[ "$(pg_sql outage "SELECT count(*) FROM tag WHERE name = 'during'")" = 0 ]
 	stop_node "$D"
+}
+
+@test "the database password is sealed in node.conf and managed with fathom secret" {
+	pg_new_db sealed
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --hostname localhost \
+		--db "$DB_URL" >/dev/null
+	[ "$(grep -c secret "$D/node.conf")" = 0 ]
+	grep -q '^password = sbox:' "$D/node.conf"
+	grep -q "^conninfo = .*dbname='sealed'" "$D/node.conf"
+	[ "$(stat -c %a "$D/secret.key")" = 600 ]
+	run "$FATHOM" secret show --dir "$D"
+	[ "$status" -eq 0 ]; [ "$output" = secret ]
+	# A wrong password set through the CLI stops the node from starting; the right one fixes it.
+	echo wrong | "$FATHOM" secret set --dir "$D"
+	run "$FATHOM" run --dir "$D" $(root_flag)
+	[ "$status" -eq 1 ]; [[ "$output" == *"password authentication failed"* ]]
+	echo secret | "$FATHOM" secret set --dir "$D"
+	SITE=$D start_node "$D"
+	stop_node "$D"
+	# A key that did not seal the password is refused, saying so.
+	cp "$D/secret.key" "$BATS_TEST_TMPDIR/key.bak"
+	rm "$D/secret.key"
+	
+	head -c 64 /dev/urandom | od -An -tx1 | tr -d ' \n' | head -c 64 >"$D/secret.key"
+	chmod 600 "$D/secret.key"
+	run "$FATHOM" run --dir "$D" $(root_flag)
+	[ "$status" -eq 1 ]; [[ "$output" == *"sealed with another key"* ]]
+	run "$FATHOM" secret show --dir "$D"
+	[ "$status" -eq 1 ]; [ "$(grep -cx secret <<<"$output")" = 0 ]
+	cp "$BATS_TEST_TMPDIR/key.bak" "$D/secret.key"
+}
+
+@test "without access to the key, fathom secret refuses and shows nothing" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to switch to another user"
+		pg_new_db nokey
+	# A folder another user can reach: only the key (0600) stays out of reach.
+	local top
+	top=$(mktemp -d /tmp/fathom-nokey-XXXXXX)
+	chmod 755 "$top"
+	"$FATHOM" site create --dir "$top/site" --share "$top/share" --repository-port "$P" \
+		--db "$DB_URL" >/dev/null
+	chmod 755 "$top/site"
+	chmod 644 "$top/site/node.conf"
+	run runuser -u nobody -- "$FATHOM" secret show --dir "$top/site"
+	rm -rf "$top"
+	[ "$status" -eq 1 ]; [[ "$output" == *"cannot read key file"* ]]
+	[ "$(grep -cx secret <<<"$output")" = 0 ]
 }

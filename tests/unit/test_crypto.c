@@ -51,11 +51,55 @@ static void sha256(void **state)
 	crypto_sha256_free(h);
 }
 
+static void secret_boxes(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir();
+	char path[4200], other[4200];
+	snprintf(path, sizeof(path), "%s/secret.key", dir);
+	snprintf(other, sizeof(other), "%s/other.key", dir);
+	struct err e;
+	err_init(&e);
+	assert_int_equal(crypto_key_create(path, &e), 0);
+	assert_int_equal(crypto_key_create(path, &e), ERR_CRYPTO); /* never overwrites a key */
+	err_init(&e);
+	assert_int_equal(crypto_key_create(other, &e), 0);
+	unsigned char k1[CRYPTO_KEY_LEN], k2[CRYPTO_KEY_LEN];
+	assert_int_equal(crypto_key_load(path, k1, &e), 0);
+	assert_int_equal(crypto_key_load(other, k2, &e), 0);
+	char *sealed, *again, *plain;
+	assert_int_equal(crypto_seal(k1, "pa ss'word", &sealed, &e), 0);
+	assert_int_equal(strncmp(sealed, "sbox:", 5), 0);
+	assert_null(strstr(sealed, "pa ss"));
+	assert_int_equal(crypto_seal(k1, "pa ss'word", &again, &e), 0);
+	assert_string_not_equal(sealed, again); /* a fresh nonce each time */
+	assert_int_equal(crypto_unseal(k1, sealed, &plain, &e), 0);
+	assert_string_equal(plain, "pa ss'word");
+	free(plain);
+	assert_int_equal(crypto_unseal(k2, sealed, &plain, &e), ERR_CRYPTO);
+	assert_non_null(strstr(e.message, "another key"));
+	assert_null(plain);
+	err_init(&e);
+	assert_int_equal(crypto_unseal(k1, "plain text", &plain, &e), ERR_CRYPTO);
+	err_init(&e);
+	assert_int_equal(crypto_unseal(k1, "sbox:!!!", &plain, &e), ERR_CRYPTO);
+	err_init(&e);
+	assert_int_equal(crypto_unseal(k1, "sbox:AAAA", &plain, &e), ERR_CRYPTO);
+	snprintf(path, sizeof(path), "%s/missing.key", dir);
+	err_init(&e);
+	assert_int_equal(crypto_key_load(path, k1, &e), ERR_CRYPTO);
+	assert_non_null(strstr(e.message, "cannot read key file"));
+	free(sealed);
+	free(again);
+	rm_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(ca_and_certs),
 	    cmocka_unit_test(sha256),
+	    cmocka_unit_test(secret_boxes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,13 +152,35 @@ static void postgres_unreachable(void **state)
 	assert_int_equal(version, 0);
 }
 
+static void conninfo_split(void **state)
+{
+	(void)state;
+	struct err e;
+	err_init(&e);
+	char *bare, *pw;
+	assert_int_equal(
+	    db_pg_split_password("postgresql://u:p%40ss@h:5432/d?sslmode=require", &bare, &pw, &e),
+	    0);
+	assert_string_equal(pw, "p@ss");
+	assert_null(strstr(bare, "p@ss"));
+	assert_non_null(strstr(bare, "dbname='d'"));
+	assert_non_null(strstr(bare, "sslmode='require'"));
+	free(bare);
+	free(pw);
+	assert_int_equal(db_pg_split_password("host=h dbname='it\\'s'", &bare, &pw, &e), 0);
+	assert_null(pw);
+	assert_non_null(strstr(bare, "dbname='it\\'s'"));
+	free(bare);
+	assert_int_equal(db_pg_split_password("host=h nonsense", &bare, &pw, &e), ERR_CONFIG);
+	assert_null(bare);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(params_and_rows),
-	    cmocka_unit_test(transactions),
-	    cmocka_unit_test(newer_schema_refused),
-	    cmocka_unit_test(postgres_unreachable),
+	    cmocka_unit_test(params_and_rows),	    cmocka_unit_test(transactions),
+	    cmocka_unit_test(newer_schema_refused), cmocka_unit_test(postgres_unreachable),
+	    cmocka_unit_test(conninfo_split),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
