@@ -94,22 +94,27 @@ static int base_cert(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, const cha
 	return rc < 0 ? gerr(e, rc, "fill a certificate") : 0;
 }
 
+/* A fresh ECDSA P-256 key and a certificate for it, named `cn`, not yet signed. */
+static int new_cert(const char *cn, gnutls_x509_crt_t *crt, gnutls_x509_privkey_t *key,
+		    struct err *e)
+{
+	int rc = gnutls_x509_privkey_init(key);
+	if (rc == 0)
+		rc = gnutls_x509_privkey_generate(
+		    *key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+	if (rc == 0)
+		rc = gnutls_x509_crt_init(crt);
+	if (rc < 0)
+		return gerr(e, rc, "generate a key");
+	return base_cert(*crt, *key, cn, e);
+}
+
 int crypto_ca_create(const char *cn, struct crypto_pem_pair *out, struct err *e)
 {
 	memset(out, 0, sizeof(*out));
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_x509_privkey_t key = NULL;
-	int rc = gnutls_x509_privkey_init(&key);
-	if (rc == 0)
-		rc = gnutls_x509_privkey_generate(
-		    key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
-	if (rc == 0)
-		rc = gnutls_x509_crt_init(&crt);
-	if (rc < 0) {
-		rc = gerr(e, rc, "generate the CA key");
-		goto out;
-	}
-	rc = base_cert(crt, key, cn, e);
+	int rc = new_cert(cn, &crt, &key, e);
 	if (rc)
 		goto out;
 	rc = gnutls_x509_crt_set_basic_constraints(crt, 1, -1);
@@ -157,17 +162,7 @@ int crypto_cert_issue(const struct crypto_pem_pair *ca, enum crypto_cert_kind ki
 	int rc = import_ca(ca, &ca_crt, &ca_key, e);
 	if (rc)
 		goto out;
-	rc = gnutls_x509_privkey_init(&key);
-	if (rc == 0)
-		rc = gnutls_x509_privkey_generate(
-		    key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
-	if (rc == 0)
-		rc = gnutls_x509_crt_init(&crt);
-	if (rc < 0) {
-		rc = gerr(e, rc, "generate a key");
-		goto out;
-	}
-	rc = base_cert(crt, key, cn, e);
+	rc = new_cert(cn, &crt, &key, e);
 	if (rc)
 		goto out;
 	rc = gnutls_x509_crt_set_basic_constraints(crt, 0, -1);

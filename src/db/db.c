@@ -21,6 +21,14 @@ struct db_conn_head {
 	const struct db_driver *drv;
 };
 
+int db_row_seen(void *ctx, int n_cols, const struct db_value *cols)
+{
+	(void)n_cols;
+	(void)cols;
+	*(bool *)ctx = true;
+	return 0;
+}
+
 void db_params_init(struct db_params *p)
 {
 	p->n = 0;

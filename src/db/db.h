@@ -39,6 +39,9 @@ int db_p_int(struct db_params *p, int64_t v);
 int db_p_real(struct db_params *p, double v);
 int db_p_null(struct db_params *p);
 
+/* A row callback that sets the bool at ctx to true: "did any row come back?" */
+int db_row_seen(void *ctx, int n_cols, const struct db_value *cols);
+
 /* Called once per result row with `n_cols` values. Return 0 to go on, non-zero to stop
  * (db_exec then returns that value). */
 typedef int (*db_row_cb)(void *ctx, int n_cols, const struct db_value *cols);

@@ -269,14 +269,6 @@ static char *s_dialect(const char *sql)
 	return db_substitute(sql, tokens, ARRAY_LEN(tokens));
 }
 
-static int exists_row(void *ctx, int n, const struct db_value *c)
-{
-	(void)n;
-	(void)c;
-	*(bool *)ctx = true;
-	return 0;
-}
-
 static int s_table_exists(struct db_conn *c, const char *table, bool *out, struct err *e)
 {
 	*out = false;
@@ -284,7 +276,7 @@ static int s_table_exists(struct db_conn *c, const char *table, bool *out, struc
 	db_params_init(&p);
 	db_p_text(&p, table);
 	return s_exec(c, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1", &p,
-		      exists_row, out, NULL, e);
+		      db_row_seen, out, NULL, e);
 }
 
 static int s_lock_schema(struct db_conn *c, struct err *e)

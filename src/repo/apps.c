@@ -457,6 +457,14 @@ static int read_export(struct qrs *q, struct db_conn *c, const char *token, stru
 		       &p, export_row, x, NULL, &q->err);
 }
 
+static int delete_export(struct qrs *q, struct db_conn *c, const char *token)
+{
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, token);
+	return db_exec(c, "DELETE FROM app_export WHERE token = $1", &p, NULL, NULL, NULL, &q->err);
+}
+
 int h_app_export(struct qrs *q)
 {
 	struct db_conn *c;
@@ -510,13 +518,8 @@ int h_app_export_cancel(struct qrs *q)
 	if (rc == 0 && (!x.found || strcmp(x.app_id, q->id) != 0))
 		rc = err_set(&q->err, ERR_NOT_FOUND, "no export \"%s\" of App \"%s\"", q->token,
 			     q->id);
-	if (rc == 0) {
-		struct db_params p;
-		db_params_init(&p);
-		db_p_text(&p, q->token);
-		rc = db_exec(c, "DELETE FROM app_export WHERE token = $1", &p, NULL, NULL, NULL,
-			     &q->err);
-	}
+	if (rc == 0)
+		rc = delete_export(q, c, q->token);
 	rc = qrs_end(q, c, rc);
 	if (rc == 0)
 		qrs_send_json(q, 200, export_json(q, q->token, q->id, x.file_name, true));
@@ -544,14 +547,9 @@ int h_app_download(struct qrs *q)
 		    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0)
 			rc = err_set(&q->err, ERR_NOT_FOUND, "the exported app file is gone");
 	}
-	if (rc == 0) {
-		/* One download per export: the token is spent once the file is open. */
-		struct db_params p;
-		db_params_init(&p);
-		db_p_text(&p, q->token);
-		rc = db_exec(c, "DELETE FROM app_export WHERE token = $1", &p, NULL, NULL, NULL,
-			     &q->err);
-	}
+	/* One download per export: the token is spent once the file is open. */
+	if (rc == 0)
+		rc = delete_export(q, c, q->token);
 	rc = qrs_end(q, c, rc);
 	if (rc) {
 		if (fd >= 0)
@@ -594,19 +592,6 @@ int h_app_delete(struct qrs *q)
 
 /* ---------------------------------------------------------------- garbage collection */
 
-struct live_ctx {
-	struct repo *r;
-	int answer;
-};
-
-static int live_row(void *ctx, int n, const struct db_value *c)
-{
-	(void)n;
-	(void)c;
-	((struct live_ctx *)ctx)->answer = 1;
-	return 0;
-}
-
 int apps_is_live(void *ctx, const char *app_id, const char *gen)
 {
 	struct repo *r = ctx;
@@ -615,7 +600,7 @@ int apps_is_live(void *ctx, const char *app_id, const char *gen)
 	err_init(&e);
 	if (db_acquire(r->db, &c, &e))
 		return -1;
-	struct live_ctx lc = {.r = r, .answer = 0};
+	bool live = false;
 	struct db_params p;
 	db_params_init(&p);
 	db_p_text(&p, app_id);
@@ -624,7 +609,7 @@ int apps_is_live(void *ctx, const char *app_id, const char *gen)
 	    db_exec(c,
 		    "SELECT 1 FROM app WHERE id = $1 AND generation = $2 UNION ALL SELECT 1 FROM "
 		    "app_export WHERE app_id = $1 AND generation = $2",
-		    &p, live_row, &lc, NULL, &e);
+		    &p, db_row_seen, &live, NULL, &e);
 	db_release(r->db, c);
-	return rc ? -1 : lc.answer;
+	return rc ? -1 : live;
 }

@@ -836,6 +836,17 @@ int h_get(struct qrs *q)
 	return rc;
 }
 
+/* The end of a handler that answers one JSON document: sends `out` with `status` when
+ * rc is 0, frees it otherwise. Returns rc. */
+static int reply(struct qrs *q, int rc, int status, json_t *out)
+{
+	if (rc == 0)
+		qrs_send_json(q, status, out);
+	else
+		json_decref(out);
+	return rc;
+}
+
 static int refuse(struct qrs *q, const char *what)
 {
 	return err_set(&q->err, ERR_METHOD, "%s entities cannot be %s through this endpoint",
@@ -866,11 +877,7 @@ int h_create(struct qrs *q)
 		rc = qrs_end(q, c, rc);
 	}
 	json_decref(body);
-	if (rc == 0)
-		qrs_send_json(q, 201, out);
-	else
-		json_decref(out);
-	return rc;
+	return reply(q, rc, 201, out);
 }
 
 int h_create_many(struct qrs *q)
@@ -911,11 +918,7 @@ int h_create_many(struct qrs *q)
 		rc = qrs_end(q, c, rc);
 	}
 	json_decref(body);
-	if (rc == 0)
-		qrs_send_json(q, 201, out);
-	else
-		json_decref(out);
-	return rc;
+	return reply(q, rc, 201, out);
 }
 
 /* True when `body` holds a read-only field that must be compared with the stored entity. */
@@ -967,11 +970,7 @@ int h_update(struct qrs *q)
 	}
 	json_decref(body);
 	json_decref(stored);
-	if (rc == 0)
-		qrs_send_json(q, 200, out);
-	else
-		json_decref(out);
-	return rc;
+	return reply(q, rc, 200, out);
 }
 
 int h_delete(struct qrs *q)

@@ -156,14 +156,6 @@ int repo_site_init(struct db *db, const struct repo_site_init *init,
 	return rc;
 }
 
-static int any_row(void *ctx, int n, const struct db_value *c)
-{
-	(void)n;
-	(void)c;
-	*(bool *)ctx = true;
-	return 0;
-}
-
 int repo_site_exists(struct db *db, bool *out, struct err *e)
 {
 	*out = false;
@@ -171,7 +163,7 @@ int repo_site_exists(struct db *db, bool *out, struct err *e)
 	int rc = db_acquire(db, &c, e);
 	if (rc)
 		return rc;
-	rc = db_exec(c, "SELECT 1 FROM servicecluster", NULL, any_row, out, NULL, e);
+	rc = db_exec(c, "SELECT 1 FROM servicecluster", NULL, db_row_seen, out, NULL, e);
 	db_release(db, c);
 	return rc;
 }
