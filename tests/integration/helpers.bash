@@ -5,11 +5,15 @@
 : "${FATHOM:?set FATHOM to the fathom binary}"
 XRF=abcdefghijklmnop
 
+# free_port: a loopback port nothing listens on and that this test run has not handed out
+# before (a port chosen for a server that has not started yet is not listening either).
 free_port() {
-	local p
+	local p taken=${BATS_RUN_TMPDIR:-/tmp}/fathom-ports
 	for _ in $(seq 1 200); do
 		p=$((20000 + RANDOM % 40000))
+		grep -qx "$p" "$taken" 2>/dev/null && continue
 		if ! (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+			echo "$p" >>"$taken"
 			echo "$p"
 			return 0
 		fi

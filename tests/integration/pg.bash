@@ -14,12 +14,19 @@ pg_up() {
 	PGDIR=$(mktemp -d /tmp/fathom-pg-XXXXXX)
 	chmod 755 "$PGDIR"
 	[ "$(id -u)" -eq 0 ] && chown postgres "$PGDIR"
-	PGPORT=$(free_port)
-	as_pg "$PGBIN/initdb" -D "$PGDIR/data" -U postgres --auth-local=trust \
+		as_pg "$PGBIN/initdb" -D "$PGDIR/data" -U postgres --auth-local=trust \
 		--auth-host=scram-sha-256 >"$PGDIR/initdb.log" 2>&1 || { cat "$PGDIR/initdb.log" >&2; return 1; }
-	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w \
-		-o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null ||
-		{ cat "$PGDIR/server.log" >&2; return 1; }
+	# Another program may take the chosen port first: try a few.
+	local started=
+	for _ in 1 2 3; do
+		PGPORT=$(free_port)
+		if as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w \
+			-o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null; then
+			started=1
+			break
+		fi
+	done
+	[ -n "$started" ] || { cat "$PGDIR/server.log" >&2; return 1; }
 	pg_sql postgres "CREATE ROLE fathom LOGIN PASSWORD 'secret'" >/dev/null
 	pg_sql postgres "CREATE DATABASE fathom OWNER fathom" >/dev/null
 	export PGDB=fathom
