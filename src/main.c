@@ -12,6 +12,7 @@ static const char usage[] =
     "  site create   create a new site with one node (fathom site create --help)\n"
     "  run           run a node (fathom run --help)\n"
     "  secret        show or replace the sealed database password (fathom secret --help)\n"
+    "  pg-config     print the PostgreSQL settings a site needs (fathom pg-config --help)\n"
     "  version       print the version\n"
     "  help          show this help\n"
     "\n"
@@ -29,6 +30,8 @@ int main(int argc, char **argv)
 		printf("fathom %s\n", FATHOM_VERSION);
 		return 0;
 	}
+	if (strcmp(cmd, "pg-config") == 0)
+		return ops_pg_config(argc - 1, argv + 1);
 	if (strcmp(cmd, "secret") == 0)
 		return ops_secret(argc - 1, argv + 1);
 	if (strcmp(cmd, "run") == 0)

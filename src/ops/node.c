@@ -132,7 +132,11 @@ static int node_start(struct node *n, const char *dir, struct err *e)
 		return rc;
 
 	const char *driver = conf_get(cf, "database.driver", "sqlite");
-	struct db_config dc = {.pool_size = 8, .busy_timeout_ms = 5000};
+	struct db_config dc = {.busy_timeout_ms = 5000};
+	int64_t pool;
+	if ((rc = conf_get_int(cf, "database.pool_size", 8, 1, 256, &pool, e)))
+		return rc;
+	dc.pool_size = (int)pool;
 	char db_default[PATH_MAX];
 	if (strcmp(driver, "postgres") == 0) {
 		dc.kind = DB_POSTGRES;

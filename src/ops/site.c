@@ -11,6 +11,8 @@
 #include "share/share.h"
 
 #include <errno.h>
+#include <ftw.h>
+#include <pwd.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -44,7 +46,9 @@ static const char usage[] =
     "  --hostname NAME         the name clients use to reach this node (default: this host)\n"
     "  --name NAME             the node's name (default: the host name)\n"
     "  --max-upload-bytes N    largest app file accepted (default 34359738368)\n"
-    "  --db URL                a PostgreSQL database instead of the embedded SQLite repository\n"
+    "  --owner USER            make USER (the service user) own the node folder and the share;\n"
+    "                          needs root\n"
+    "  --db URL                 a PostgreSQL database instead of the embedded SQLite repository\n"
     "                          (postgresql://user:password@host:port/database)\n"
     "  -h, --help              show this help\n";
 
@@ -110,6 +114,29 @@ static int write_file(struct undo *u, const char *dir, const char *name, const c
 	return rc;
 }
 
+static uid_t tree_uid;
+static gid_t tree_gid;
+
+static int chown_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return lchown(path, tree_uid, tree_gid) == 0 ? 0 : -1;
+}
+
+/* Hands a folder and everything in it to the service user; modes stay as created (keys
+ * 0600, so only that user reads them). */
+static int chown_tree(const char *path, uid_t uid, gid_t gid, struct err *e)
+{
+	tree_uid = uid;
+	tree_gid = gid;
+	if (nftw(path, chown_one, 16, FTW_PHYS) != 0)
+		return err_set(e, ERR_IO, "cannot give \"%s\" to the service user: %s", path,
+			       strerror(errno));
+	return 0;
+}
+
 static char *absolute(const char *p)
 {
 	if (p[0] == '/')
@@ -166,12 +193,13 @@ int ops_site_create(int argc, char **argv)
 	    {"name", required_argument, NULL, 'n'},
 	    {"max-upload-bytes", required_argument, NULL, 'm'},
 	    {"db", required_argument, NULL, 'D'},
+	    {"owner", required_argument, NULL, 'O'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *share = NULL, *apps = NULL, *stat_c = NULL, *logs = NULL,
 		   *custom = NULL, *port_s = "4242", *listen = "0.0.0.0", *host = NULL,
-		   *name = NULL, *max_up = "34359738368", *db_url = NULL;
+		   *name = NULL, *max_up = "34359738368", *db_url = NULL, *owner = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -188,6 +216,7 @@ int ops_site_create(int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'm': max_up = optarg; break;
 		case 'D': db_url = optarg; break;
+		case 'O': owner = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -220,6 +249,23 @@ int ops_site_create(int argc, char **argv)
 	}
 	if (!name)
 		name = host;
+	uid_t owner_uid = 0;
+	gid_t owner_gid = 0;
+	if (owner) {
+		struct passwd *pw = getpwnam(owner);
+		if (!pw) {
+			fprintf(stderr, "fathom: --owner: there is no user \"%s\"\n", owner);
+			return 2;
+		}
+		if (geteuid() != 0) {
+			fprintf(stderr,
+				"fathom: --owner needs root (to hand the files to \"%s\")\n",
+				owner);
+			return 2;
+		}
+		owner_uid = pw->pw_uid;
+		owner_gid = pw->pw_gid;
+	}
 	if (str_has_ctl(name, false) || strlen(name) > 255 || str_has_ctl(host, false)) {
 		fprintf(stderr, "fathom: --name and --hostname must be printable and short\n");
 		return 2;
@@ -360,10 +406,20 @@ int ops_site_create(int argc, char **argv)
 	conf_set(cf, "share.archived_logs", sp.archived_logs);
 	conf_set(cf, "share.custom_data", sp.custom_data);
 	conf_set(cf, "log.level", "info");
+	undo_add(u, conf_path,
+		 false); /* the last file written; also undone if a later step fails */
 	rc = conf_save(cf, conf_path, &e);
 	conf_free(cf);
 	if (rc)
 		goto out;
+	if (owner) {
+		const char *roots[] = {
+		    adir, sp.root, sp.apps, sp.static_content, sp.archived_logs, sp.custom_data};
+		for (size_t i = 0; i < ARRAY_LEN(roots) && rc == 0; i++)
+			rc = chown_tree(roots[i], owner_uid, owner_gid, &e);
+		if (rc)
+			goto out;
+	}
 	printf("created site in %s\n"
 	       "  node:        %s (%s)\n"
 	       "  share:       %s\n"

@@ -141,3 +141,38 @@ teardown() {
 	[ "$status" -eq 1 ]; [[ "$output" == *"schema version 999, newer than this fathom"* ]]
 	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 999 ]
 }
+
+@test "site create --owner hands the site to the service user, who can run it" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to hand files to another user"
+	top=$(mktemp -d /tmp/fathom-owner-XXXXXX)
+	chmod 755 "$top"
+	run "$FATHOM" site create --dir "$top/site" --share "$top/share" --repository-port "$P" \
+		--hostname localhost --owner nobody
+	[ "$status" -eq 0 ]
+	[ -z "$(find "$top/site" "$top/share" ! -user nobody)" ]
+	[ "$(stat -c %a "$top/site/certs/server_key.pem")" = 600 ]
+	[ "$(stat -c %a "$top/site/certs/root_key.pem")" = 600 ]
+	setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups \
+		"$FATHOM" run --dir "$top/site" >"$top/out.log" 2>&1 &
+	pid=$!
+	ok=
+	for _ in $(seq 1 50); do
+		if curl -s -o /dev/null --cacert "$top/site/certs/root.pem" --cert "$top/site/certs/client.pem" \
+			--key "$top/site/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF" \
+			"https://localhost:$P/qrs/about?xrfkey=$XRF"; then ok=1; break; fi
+		sleep 0.1
+	done
+	s=$(curl -s -o /dev/null -w '%{http_code}' -X POST --cacert "$top/site/certs/root.pem" \
+		--cert "$top/site/certs/client.pem" --key "$top/site/certs/client_key.pem" \
+		-H "X-Qlik-Xrfkey: $XRF" --data-binary @"$FATHOM" "https://localhost:$P/qrs/app/upload?name=x&xrfkey=$XRF")
+	kill -TERM "$pid"; rc=0; wait "$pid" || rc=$?
+	cat "$top/out.log" >&2
+	rm -rf "$top"
+	[ -n "$ok" ]; [ "$s" = 201 ]; [ "$rc" -eq 0 ]
+}
+
+@test "site create --owner refuses an unknown user" {
+	run "$FATHOM" site create --dir "$D" --share "$S" --owner no-such-user-here
+	[ "$status" -eq 2 ]; [[ "$output" == *'there is no user "no-such-user-here"'* ]]
+	[ ! -e "$D" ]
+}
