@@ -323,6 +323,11 @@ int db_exec(struct db_conn *c, const char *sql, const struct db_params *p, db_ro
 	return drv_of(c)->exec(c, sql, p, cb, ctx, out_changes, e);
 }
 
+const char *db_now_sql(const struct db *db)
+{
+	return db->drv->now_sql;
+}
+
 enum db_driver_kind db_kind(const struct db *db)
 {
 	return db->kind;

@@ -98,6 +98,9 @@ NODISCARD int db_pg_split_password(const char *conninfo, char **out_conninfo, ch
 
 /* The driver in use, for the few places that must know (error texts, about). */
 enum db_driver_kind db_kind(const struct db *db);
+/* An SQL expression for the database's own clock, as ISO 8601 UTC text with milliseconds
+ * (what every node compares heartbeats with, so node clocks do not matter). */
+const char *db_now_sql(const struct db *db);
 const char *db_provider_name(const struct db *db);
 
 #endif

@@ -18,6 +18,8 @@ struct db_driver {
 	char *(*dialect)(const char *sql);
 	/* Whether `table` exists, without disturbing an open transaction. */
 	int (*table_exists)(struct db_conn *c, const char *table, bool *out, struct err *e);
+	/* An SQL expression for the database's current time as ISO 8601 UTC with milliseconds. */
+	const char *now_sql;
 	/* Inside the migration transaction: keeps other nodes from migrating at the same time. */
 	int (*lock_schema)(struct db_conn *c, struct err *e);
 };

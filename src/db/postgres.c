@@ -285,6 +285,7 @@ const struct db_driver db_postgres_driver = {
     .exec = p_exec,
     .dialect = p_dialect,
     .table_exists = p_table_exists,
+    .now_sql = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
     .lock_schema = p_lock_schema,
 };
 

@@ -56,5 +56,11 @@ static const char m1[] =
     "CREATE TABLE app_export (token TEXT PRIMARY KEY, app_id TEXT NOT NULL, generation TEXT "
     "NOT NULL, file_name TEXT NOT NULL, created_at TEXT NOT NULL, user_name TEXT NOT NULL);\n";
 
-const char *const db_migrations[] = {m1};
-const int db_n_migrations = 1;
+/* 2: heartbeats, one row per node, written with the database's clock. Kept apart from
+ * servernodeconfiguration so that a heartbeat changes no entity and logs no change. */
+static const char m2[] =
+    "CREATE TABLE node_heartbeat (node_id TEXT PRIMARY KEY, at TEXT NOT NULL, "
+    "started_at TEXT NOT NULL, version TEXT NOT NULL, pid INTEGER NOT NULL);\n";
+
+const char *const db_migrations[] = {m1, m2};
+const int db_n_migrations = 2;

@@ -296,5 +296,6 @@ const struct db_driver db_sqlite_driver = {
     .exec = s_exec,
     .dialect = s_dialect,
     .table_exists = s_table_exists,
+    .now_sql = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
     .lock_schema = s_lock_schema,
 };

@@ -32,6 +32,8 @@ static const char usage[] =
     "  --allow-root       run even as root (a node should run as its own service user)\n"
     "  --log-level LEVEL  debug, info, warn or error (default: node.conf [log] level)\n"
     "  --gc-interval S    seconds between share garbage-collection passes (default 60)\n"
+    "  --heartbeat-interval S  seconds between heartbeats (default 5); a node that misses\n"
+    "                     three is shown as NoCommunication in /qrs/servicestatus\n"
     "  -h, --help         show this help\n";
 
 /* Holds an exclusive lock on DIR/node.lock for the life of the process. */
@@ -102,7 +104,7 @@ static void node_release(struct node *n)
 		close(n->lock_fd);
 }
 
-static int node_start(struct node *n, const char *dir, struct err *e)
+static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, struct err *e)
 {
 	struct conf *cf = n->conf;
 	int rc = lock_node(dir, &n->lock_fd, e);
@@ -188,7 +190,8 @@ static int node_start(struct node *n, const char *dir, struct err *e)
 				   .node_id = node_id,
 				   .version = FATHOM_VERSION,
 				   .max_upload = (uint64_t)max_upload,
-				   .max_body = (size_t)max_body};
+				   .max_body = (size_t)max_body,
+				   .heartbeat_ms = heartbeat_ms};
 	int fd;
 	if ((rc = http_listen(conf_get(cf, "repository.listen", NULL), (int)port, &fd, e)))
 		return rc;
@@ -228,10 +231,11 @@ int ops_node_run(int argc, char **argv)
 	    {"allow-root", no_argument, NULL, 'r'},
 	    {"log-level", required_argument, NULL, 'l'},
 	    {"gc-interval", required_argument, NULL, 'g'},
+	    {"heartbeat-interval", required_argument, NULL, 'b'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *dir = NULL, *level = NULL, *gc_s = "60";
+	const char *dir = NULL, *level = NULL, *gc_s = "60", *beat_s = "5";
 	bool allow_root = false;
 	int c;
 	optind = 1;
@@ -241,12 +245,15 @@ int ops_node_run(int argc, char **argv)
 		case 'r': allow_root = true; break;
 		case 'l': level = optarg; break;
 		case 'g': gc_s = optarg; break;
+		case 'b': beat_s = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
 	}
 	int64_t gc_interval;
-	if (!dir || optind < argc || str_to_i64(gc_s, 1, 86400, &gc_interval) != 0) {
+	int64_t heartbeat;
+	if (!dir || optind < argc || str_to_i64(gc_s, 1, 86400, &gc_interval) != 0 ||
+	    str_to_i64(beat_s, 1, 3600, &heartbeat) != 0) {
 		fputs(usage, stderr);
 		return 2;
 	}
@@ -292,7 +299,7 @@ int ops_node_run(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	int rc = node_start(&n, dir, &e);
+	int rc = node_start(&n, dir, heartbeat * 1000, &e);
 	if (rc) {
 		log_error("cannot start: %s", e.message);
 		if (e.hint[0])
@@ -301,20 +308,40 @@ int ops_node_run(int argc, char **argv)
 		log_close();
 		return 1;
 	}
+	/* The main thread heartbeats every interval and collects garbage every gc interval,
+	 * waiting for signals in between. A heartbeat that fails (the database is away) is
+	 * logged once and retried at the next beat; the node keeps serving. */
+	int64_t started = time_now_ms(), last_gc = started;
+	bool beat_ok = true;
 	for (;;) {
-		struct timespec ts = {.tv_sec = gc_interval, .tv_nsec = 0};
+		struct err he;
+		err_init(&he);
+		if (repo_heartbeat(n.repo, started, false, &he) != 0) {
+			if (beat_ok)
+				log_warn("heartbeat: %s", he.message);
+			beat_ok = false;
+		} else if (!beat_ok) {
+			log_info("heartbeat: the repository database answers again");
+			beat_ok = true;
+		}
+		struct timespec ts = {.tv_sec = heartbeat, .tv_nsec = 0};
 		int sig = sigtimedwait(&set, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			break;
 		}
-		if (sig < 0 && errno == EAGAIN) {
+		if (time_now_ms() - last_gc >= gc_interval * 1000) {
+			last_gc = time_now_ms();
 			struct err ge;
 			err_init(&ge);
 			if (repo_gc(n.repo, &ge) < 0)
 				log_warn("share garbage collection: %s", ge.message);
 		}
 	}
+	struct err se;
+	err_init(&se);
+	if (repo_heartbeat(n.repo, started, true, &se) != 0)
+		log_warn("cannot clear this node's heartbeat: %s", se.message);
 	node_release(&n);
 	log_info("stopped");
 	log_close();

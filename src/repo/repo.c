@@ -2,7 +2,9 @@
  * rows, and entry points that check filters and bodies without a server (tests, fuzzers). */
 #include "repo/repo_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 int repo_open(const struct repo_config *cfg, struct repo **out, struct err *e)
@@ -18,6 +20,7 @@ int repo_open(const struct repo_config *cfg, struct repo **out, struct err *e)
 	r->max_upload = cfg->max_upload ? cfg->max_upload : (32ULL << 30);
 	r->max_body = cfg->max_body ? cfg->max_body : (16u << 20);
 	r->gc_grace_ms = cfg->gc_grace_ms > 0 ? cfg->gc_grace_ms : 600000;
+	r->heartbeat_ms = cfg->heartbeat_ms > 0 ? cfg->heartbeat_ms : 5000;
 	int rc = crud_prepare(r, e);
 	if (rc == 0) {
 		int n = share_recover(r->share, apps_is_live, r, e);
@@ -153,6 +156,37 @@ int repo_site_init(struct db *db, const struct repo_site_init *init,
 	if (rc && e && !e->code)
 		*e = q.err;
 	arena_free(a);
+	return rc;
+}
+
+int repo_heartbeat(struct repo *r, int64_t started_ms, bool stop, struct err *e)
+{
+	struct db_conn *c;
+	int rc = db_acquire(r->db, &c, e);
+	if (rc)
+		return rc;
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, r->node_id);
+	if (stop) {
+		rc = db_exec(c, "DELETE FROM node_heartbeat WHERE node_id = $1", &p, NULL, NULL,
+			     NULL, e);
+	} else {
+		char started[ISO_TIME_LEN + 1], sql[512];
+		time_format_iso(started_ms, started);
+		db_p_text(&p, started);
+		db_p_text(&p, r->version);
+		db_p_int(&p, (int64_t)getpid());
+		snprintf(
+		    sql, sizeof(sql),
+		    "INSERT INTO node_heartbeat (node_id, at, started_at, version, pid) VALUES "
+		    "($1, %s, $2, $3, $4) ON CONFLICT (node_id) DO UPDATE SET at = excluded.at, "
+		    "started_at = excluded.started_at, version = excluded.version, pid = "
+		    "excluded.pid",
+		    db_now_sql(r->db));
+		rc = db_exec(c, sql, &p, NULL, NULL, NULL, e);
+	}
+	db_release(r->db, c);
 	return rc;
 }
 

@@ -17,13 +17,14 @@
 #include "share/share.h"
 
 struct repo_config {
-	struct db *db;	     /* borrowed; outlives the repo */
-	struct share *share; /* borrowed; outlives the repo */
-	const char *node_id; /* this node's servernodeconfiguration id */
-	const char *version; /* build version for /qrs/about */
-	uint64_t max_upload; /* largest app file accepted, in bytes */
-	size_t max_body;     /* largest JSON body, in bytes */
-	int64_t gc_grace_ms; /* how long superseded app generations are kept */
+	struct db *db;	      /* borrowed; outlives the repo */
+	struct share *share;  /* borrowed; outlives the repo */
+	const char *node_id;  /* this node's servernodeconfiguration id */
+	const char *version;  /* build version for /qrs/about */
+	uint64_t max_upload;  /* largest app file accepted, in bytes */
+	size_t max_body;      /* largest JSON body, in bytes */
+	int64_t gc_grace_ms;  /* how long superseded app generations are kept */
+	int64_t heartbeat_ms; /* how often nodes heartbeat; 3 missed beats mean not alive */
 };
 
 struct repo;
@@ -48,6 +49,10 @@ struct repo_site_init {
  * node's id. On failure nothing was written. */
 NODISCARD int repo_site_init(struct db *db, const struct repo_site_init *init,
 			     char out_node_id[UUID_STR_LEN + 1], struct err *e);
+
+/* Records that this node is alive, stamped with the database's clock. `stop` removes the
+ * record instead (a clean shutdown). */
+NODISCARD int repo_heartbeat(struct repo *r, int64_t started_ms, bool stop, struct err *e);
 
 /* Whether the repository already holds a site (a service cluster). */
 NODISCARD int repo_site_exists(struct db *db, bool *out, struct err *e);

@@ -80,6 +80,7 @@ struct repo {
 	uint64_t max_upload;
 	size_t max_body;
 	int64_t gc_grace_ms;
+	int64_t heartbeat_ms;
 	char **select_sql; /* per entity: the column list of SELECT (see crud.c) */
 };
 
@@ -232,6 +233,9 @@ int h_app_download(struct qrs *q);
 int h_app_publish(struct qrs *q);
 int h_app_replace(struct qrs *q);
 int h_app_delete(struct qrs *q);
+int h_status_list(struct qrs *q);
+int h_status_full(struct qrs *q);
+int h_status_count(struct qrs *q);
 /* share_is_live_fn over the repository (ctx is the repo). */
 int apps_is_live(void *ctx, const char *app_id, const char *gen);
 

@@ -222,3 +222,31 @@ teardown_file() { site_down; }
 	s=$(api GET "/qrs/about/api/description?method=DELETE&format=JSON"); expect 200 "$s"
 	[ "$(jqb '[.[].method]|unique|join(",")')" = DELETE ]
 }
+
+@test "servicestatus: a beating node is Running; one that never beat or stopped beating is not" {
+	s=$(api GET /qrs/servicestatus/full); expect 200 "$s"
+	[ "$(jqb length)" = 1 ]
+	[ "$(jqb '.[0].serviceState')" = 2 ]
+	[ "$(jqb '.[0].serviceType')" = 0 ]
+	[ "$(jqb '.[0].serverNodeConfiguration.name')" = node1 ]
+	[ "$(jqb '.[0].schemaPath')" = ServiceStatus ]
+	t1=$(jqb '.[0].timestamp')
+	sleep 2.2
+	s=$(api GET /qrs/servicestatus); t2=$(jqb '.[0].timestamp')
+	[[ "$t2" > "$t1" ]]                      # the node heartbeats every second here
+	s=$(json POST /qrs/servernodeconfiguration '{"name":"node2","hostName":"h2"}'); expect 201 "$s"
+	id2=$(jqb .id)
+	s=$(api GET /qrs/servicestatus); expect 200 "$s"
+	[ "$(jqb length)" = 2 ]
+	[ "$(jqb ".[] | select(.id == \"$id2\") | .serviceState")" = 3 ]
+	[ "$(jqb ".[] | select(.id == \"$id2\") | .timestamp")" = 1753-01-01T00:00:00.000Z ]
+	sql "INSERT INTO node_heartbeat (node_id, at, started_at, version, pid) VALUES ('$id2',
+		'2000-01-01T00:00:00.000Z', '2000-01-01T00:00:00.000Z', 'x', 1)"
+	s=$(api GET /qrs/servicestatus)
+	[ "$(jqb ".[] | select(.id == \"$id2\") | .serviceState")" = 3 ]
+	[ "$(jqb ".[] | select(.id == \"$id2\") | .timestamp")" = 2000-01-01T00:00:00.000Z ]
+	s=$(api GET /qrs/servicestatus/count); [ "$(jqb .value)" = 2 ]
+	s=$(api GET "/qrs/servicestatus?filter=serviceState%20eq%202"); expect 400 "$s"
+	sql "DELETE FROM node_heartbeat WHERE node_id = '$id2'"
+	s=$(api DELETE "/qrs/servernodeconfiguration/$id2"); expect 204 "$s"
+}

@@ -37,7 +37,7 @@ teardown() {
 	for d in Apps StaticContent ArchivedLogs CustomData StaticContent/Extensions; do [ -d "$S/$d" ]; done
 	grep -q "^port = $P$" "$D/node.conf"
 	grep -q "^driver = sqlite$" "$D/node.conf"
-	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 1 ]
+	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 2 ]
 }
 
 @test "site create with separate share paths" {
@@ -71,8 +71,9 @@ teardown() {
 	kill -TERM "$pid"; rc=0; wait "$pid" || rc=$?
 	rm -f "$D/pid"
 	[ "$rc" -eq 0 ]
-	grep -q "serves the repository API" "$D/logs/fathom.log"
+		grep -q "serves the repository API" "$D/logs/fathom.log"
 	grep -q "stopped" "$D/logs/fathom.log"
+	[ "$(sqlite3 "$D/repository.db" 'SELECT count(*) FROM node_heartbeat')" = 0 ]
 }
 
 @test "run refuses root without --allow-root" {

@@ -36,7 +36,8 @@ make_site() {
 # start_node DIR: starts the node in the background and waits for /qrs/about.
 start_node() {
 	local dir=$1
-	"$FATHOM" run --dir "$dir" $(root_flag) --gc-interval 1 >>"$dir/stderr.log" 2>&1 &
+	"$FATHOM" run --dir "$dir" $(root_flag) --gc-interval 1 --heartbeat-interval 1 \
+		>>"$dir/stderr.log" 2>&1 &
 	echo $! >"$dir/pid"
 	local port
 	port=$(sed -n 's/^port = //p' "$dir/node.conf")

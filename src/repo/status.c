@@ -1,0 +1,86 @@
+/* status.c: GET /qrs/servicestatus: every node's repository service and whether it is
+ * alive, judged from heartbeats against the database's clock (three missed beats and a
+ * node is NoCommunication). */
+#include "repo/repo_int.h"
+
+#include <string.h>
+
+enum { SERVICE_REPOSITORY = 0 };
+enum { STATE_RUNNING = 2, STATE_NO_COMMUNICATION = 3 };
+
+struct status_ctx {
+	struct repo *r;
+	bool full;
+	json_t *arr;
+};
+
+static int status_row(void *ctx, int n, const struct db_value *c)
+{
+	struct status_ctx *sc = ctx;
+	if (n < 5)
+		return 0;
+	bool alive = false;
+	int64_t at_ms, now_ms;
+	if (c[3].type == DBV_TEXT && c[4].type == DBV_TEXT && time_parse_iso(c[3].s, &at_ms) == 0 &&
+	    time_parse_iso(c[4].s, &now_ms) == 0)
+		alive = now_ms - at_ms <= 3 * sc->r->heartbeat_ms;
+	json_t *node = json_pack("{s:s%, s:s%, s:s%, s:n}", "id", c[0].s, c[0].len, "name", c[1].s,
+				 c[1].len, "hostName", c[2].s, c[2].len, "privileges");
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_stringn(c[0].s, c[0].len));
+	json_object_set_new(o, "serviceType", json_integer(SERVICE_REPOSITORY));
+	json_object_set_new(o, "serviceState",
+			    json_integer(alive ? STATE_RUNNING : STATE_NO_COMMUNICATION));
+	json_object_set_new(o, "timestamp",
+			    c[3].type == DBV_TEXT ? json_stringn(c[3].s, c[3].len)
+						  : json_string(TIME_NEVER));
+	json_object_set_new(o, "serverNodeConfiguration", node);
+	json_object_set_new(o, "privileges", json_null());
+	if (sc->full)
+		json_object_set_new(o, "schemaPath", json_string("ServiceStatus"));
+	json_array_append_new(sc->arr, o);
+	return 0;
+}
+
+static int status(struct qrs *q, bool full, bool count)
+{
+	if (http_req_query(q->req, "filter"))
+		return err_set(&q->err, ERR_PARAM, "servicestatus does not take a filter yet");
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "SELECT n.id, n.name, n.host_name, h.at, %s FROM servernodeconfiguration n LEFT "
+		 "JOIN node_heartbeat h ON h.node_id = n.id ORDER BY n.name, n.id",
+		 db_now_sql(q->repo->db));
+	struct status_ctx sc = {q->repo, full, json_array()};
+	struct db_conn *c;
+	int rc = qrs_begin(q, &c, false);
+	if (rc == 0)
+		rc = qrs_end(q, c, db_exec(c, sql, NULL, status_row, &sc, NULL, &q->err));
+	if (rc) {
+		json_decref(sc.arr);
+		return rc;
+	}
+	if (count) {
+		json_t *o = json_pack("{s:I}", "value", (json_int_t)json_array_size(sc.arr));
+		json_decref(sc.arr);
+		qrs_send_json(q, 200, o);
+	} else {
+		qrs_send_json(q, 200, sc.arr);
+	}
+	return 0;
+}
+
+int h_status_list(struct qrs *q)
+{
+	return status(q, false, false);
+}
+
+int h_status_full(struct qrs *q)
+{
+	return status(q, true, false);
+}
+
+int h_status_count(struct qrs *q)
+{
+	return status(q, false, true);
+}
