@@ -10,6 +10,8 @@ static const char usage[] =
     "Fathom is an associative analytics server. Commands:\n"
     "\n"
     "  site create   create a new site with one node (fathom site create --help)\n"
+    "  node join     add this machine to a site on PostgreSQL (fathom node join --help)\n"
+    "  node approve  approve a joining node (fathom node approve --help)\n"
     "  run           run a node (fathom run --help)\n"
     "  secret        show or replace the sealed database password (fathom secret --help)\n"
     "  pg-config     print the PostgreSQL settings a site needs (fathom pg-config --help)\n"
@@ -29,6 +31,14 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("fathom %s\n", FATHOM_VERSION);
 		return 0;
+	}
+	if (strcmp(cmd, "node") == 0) {
+		if (argc >= 3 && strcmp(argv[2], "join") == 0)
+			return ops_node_join(argc - 2, argv + 2);
+		if (argc >= 3 && strcmp(argv[2], "approve") == 0)
+			return ops_node_approve(argc - 2, argv + 2);
+		fprintf(stderr, "fathom: node takes a subcommand: join or approve\n");
+		return 2;
 	}
 	if (strcmp(cmd, "pg-config") == 0)
 		return ops_pg_config(argc - 1, argv + 1);

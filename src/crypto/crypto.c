@@ -423,3 +423,81 @@ int crypto_unseal(const unsigned char key[CRYPTO_KEY_LEN], const char *sealed, c
 	*out = plain;
 	return 0;
 }
+
+/* ---------------------------------------------------------------- password boxes */
+
+#define PW_PREFIX "pwbox:"
+
+static int derive(const char *password, const unsigned char *salt,
+		  unsigned char key[CRYPTO_KEY_LEN], struct err *e)
+{
+	if (sodium_init() < 0)
+		return err_set(e, ERR_CRYPTO, "cannot start libsodium");
+	if (crypto_pwhash(key, CRYPTO_KEY_LEN, password, strlen(password), salt,
+			  crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+			  crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return err_set(e, ERR_NOMEM, "out of memory deriving a key from the password");
+	return 0;
+}
+
+int crypto_seal_pw(const char *password, const char *plain, char **out, struct err *e)
+{
+	*out = NULL;
+	unsigned char salt[crypto_pwhash_SALTBYTES], key[CRYPTO_KEY_LEN];
+	if (sodium_init() < 0)
+		return err_set(e, ERR_CRYPTO, "cannot start libsodium");
+	randombytes_buf(salt, sizeof(salt));
+	int rc = derive(password, salt, key, e);
+	char *inner = NULL;
+	if (rc == 0)
+		rc = crypto_seal(key, plain, &inner, e);
+	sodium_memzero(key, sizeof(key));
+	if (rc)
+		return rc;
+	char hex[2 * crypto_pwhash_SALTBYTES + 1];
+	sodium_bin2hex(hex, sizeof(hex), salt, sizeof(salt));
+	size_t n = strlen(PW_PREFIX) + strlen(hex) + 1 + strlen(inner) + 1;
+	char *text = malloc(n);
+	if (!text) {
+		free(inner);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	snprintf(text, n, "%s%s:%s", PW_PREFIX, hex, inner);
+	free(inner);
+	*out = text;
+	return 0;
+}
+
+int crypto_unseal_pw(const char *password, const char *sealed, char **out, struct err *e)
+{
+	*out = NULL;
+	if (sodium_init() < 0)
+		return err_set(e, ERR_CRYPTO, "cannot start libsodium");
+	size_t pl = strlen(PW_PREFIX), hl = 2 * crypto_pwhash_SALTBYTES;
+	unsigned char salt[crypto_pwhash_SALTBYTES], key[CRYPTO_KEY_LEN];
+	size_t got = 0;
+	if (strncmp(sealed, PW_PREFIX, pl) != 0 || strlen(sealed) < pl + hl + 1 ||
+	    sealed[pl + hl] != ':' ||
+	    sodium_hex2bin(salt, sizeof(salt), sealed + pl, hl, NULL, &got, NULL) != 0 ||
+	    got != sizeof(salt))
+		return err_set(e, ERR_CRYPTO, "the password-sealed text is damaged");
+	int rc = derive(password, salt, key, e);
+	if (rc == 0)
+		rc = crypto_unseal(key, sealed + pl + hl + 1, out, e);
+	sodium_memzero(key, sizeof(key));
+	if (rc == ERR_CRYPTO && e && strstr(e->message, "another key")) {
+		e->code = 0;
+		rc = err_set(e, ERR_CRYPTO, "the password is wrong");
+	}
+	return rc;
+}
+
+void crypto_random_password(char *out, size_t n)
+{
+	static const char alphabet[] = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
+	if (sodium_init() < 0)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		out[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+	out[n] = '\0';
+}

@@ -44,6 +44,15 @@ NODISCARD int crypto_seal(const unsigned char key[CRYPTO_KEY_LEN], const char *p
 NODISCARD int crypto_unseal(const unsigned char key[CRYPTO_KEY_LEN], const char *sealed, char **out,
 			    struct err *e);
 
+/* Seals `plain` under a key derived from `password` (Argon2id, interactive limits) as
+ * "pwbox:<salt hex>:<sealed>". For secrets handed over with a one-time password. */
+NODISCARD int crypto_seal_pw(const char *password, const char *plain, char **out, struct err *e);
+/* Opens a password-sealed text; ERR_CRYPTO for a wrong password or a damaged text. */
+NODISCARD int crypto_unseal_pw(const char *password, const char *sealed, char **out, struct err *e);
+/* Writes a random one-time password of `n` characters (letters and digits, no look-alikes)
+ * and a NUL into out[n + 1]. */
+void crypto_random_password(char *out, size_t n);
+
 /* Streaming SHA-256. */
 struct crypto_sha256;
 NODISCARD int crypto_sha256_new(struct crypto_sha256 **out, struct err *e);

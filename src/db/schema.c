@@ -62,5 +62,13 @@ static const char m2[] =
     "CREATE TABLE node_heartbeat (node_id TEXT PRIMARY KEY, at TEXT NOT NULL, "
     "started_at TEXT NOT NULL, version TEXT NOT NULL, pid INTEGER NOT NULL);\n";
 
-const char *const db_migrations[] = {m1, m2};
-const int db_n_migrations = 2;
+/* 3: node registrations: a node joining the site waits as "pending" until a running node
+ * approves it; approval leaves the new node's certificates sealed under a one-time
+ * password, which the joining node uses once. */
+static const char m3[] =
+    "CREATE TABLE node_registration (node_id TEXT PRIMARY KEY REFERENCES "
+    "servernodeconfiguration (id) ON DELETE CASCADE, state TEXT NOT NULL, sealed_certs TEXT, "
+    "expires_at TEXT, created_at TEXT NOT NULL);\n";
+
+const char *const db_migrations[] = {m1, m2, m3};
+const int db_n_migrations = 3;

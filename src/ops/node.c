@@ -3,7 +3,7 @@
  * Startup checks everything a node needs before it opens a port, and says exactly what is
  * wrong when one is missing: the site folder, the lock that keeps a second process off the
  * same node, the certificates, the share, the database, the port. */
-#include "ops/ops.h"
+#include "ops/ops_int.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
 #include "http/http.h"
@@ -82,7 +82,6 @@ struct node {
 	struct conf *conf;
 	int lock_fd;
 	char *root_pem, *cert_pem, *key_pem;
-	char *db_password;
 	struct share *share;
 	struct db *db;
 	struct repo *repo;
@@ -98,7 +97,6 @@ static void node_release(struct node *n)
 	free(n->root_pem);
 	free(n->cert_pem);
 	free(n->key_pem);
-	free(n->db_password);
 	conf_free(n->conf);
 	if (n->lock_fd >= 0)
 		close(n->lock_fd);
@@ -110,6 +108,18 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 	int rc = lock_node(dir, &n->lock_fd, e);
 	if (rc)
 		return rc;
+	char probe[PATH_MAX];
+	snprintf(probe, sizeof(probe), "%s/certs/server.pem", dir);
+	if (!path_exists(probe) && conf_get(cf, "node.id", NULL) &&
+	    strcmp(conf_get(cf, "database.driver", ""), "postgres") == 0) {
+		err_set(e, ERR_CONFIG,
+			"this node has not finished joining the site (no certificates)");
+		err_hint(e,
+			 "approve it on a running node (fathom node approve %s --dir NODE_DIR), "
+			 "then run fathom node join --dir %s --password PASSWORD",
+			 conf_get(cf, "node.name", "NAME"), dir);
+		return ERR_CONFIG;
+	}
 	if ((rc = read_pem(dir, "root.pem", &n->root_pem, e)) ||
 	    (rc = read_pem(dir, "server.pem", &n->cert_pem, e)) ||
 	    (rc = read_pem(dir, "server_key.pem", &n->key_pem, e)))
@@ -133,49 +143,12 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 	if ((rc = share_open(&sp, node_id, journal, &n->share, e)))
 		return rc;
 
-	const char *driver = conf_get(cf, "database.driver", "sqlite");
-	struct db_config dc = {.busy_timeout_ms = 5000};
-	int64_t pool;
-	if ((rc = conf_get_int(cf, "database.pool_size", 8, 1, 256, &pool, e)))
+	struct ops_db db_cfg;
+	if ((rc = ops_db_from_conf(cf, dir, &db_cfg, e)))
 		return rc;
-	dc.pool_size = (int)pool;
-	char db_default[PATH_MAX];
-	if (strcmp(driver, "postgres") == 0) {
-		dc.kind = DB_POSTGRES;
-		dc.conninfo = conf_get(cf, "database.conninfo", NULL);
-		if (!dc.conninfo)
-			return err_set(e, ERR_CONFIG, "node.conf [database] has no conninfo");
-		const char *sealed = conf_get(cf, "database.password", NULL);
-		if (sealed) {
-			char key_path[PATH_MAX];
-			unsigned char key[CRYPTO_KEY_LEN];
-			snprintf(key_path, sizeof(key_path), "%s/secret.key", dir);
-			if ((rc = crypto_key_load(key_path, key, e)))
-				return rc;
-			if ((rc = crypto_unseal(key, sealed, &n->db_password, e))) {
-				err_detail(e,
-					   "node.conf [database] password cannot be opened with %s",
-					   key_path);
-				return rc;
-			}
-			dc.password = n->db_password;
-		}
-	} else if (strcmp(driver, "sqlite") == 0) {
-		dc.kind = DB_SQLITE;
-		dc.path = conf_get(cf, "database.path", NULL);
-		if (!dc.path) {
-			snprintf(db_default, sizeof(db_default), "%s/repository.db", dir);
-			dc.path = db_default;
-		}
-		if (!path_exists(dc.path))
-			return err_set(e, ERR_CONFIG, "repository database \"%s\" does not exist",
-				       dc.path);
-	} else {
-		return err_set(e, ERR_CONFIG,
-			       "node.conf [database] driver \"%s\" is unknown (sqlite or postgres)",
-			       driver);
-	}
-	if ((rc = db_open(&dc, &n->db, e)))
+	rc = db_open(&db_cfg.cfg, &n->db, e);
+	ops_db_release(&db_cfg);
+	if (rc)
 		return rc;
 
 	int64_t port, max_upload, max_body;

@@ -4,7 +4,7 @@
  * client certificates), the share folders, the repository database with its first rows, and
  * last node.conf, whose presence marks a complete site. On any failure everything this run
  * created is removed again, so a failed create changes nothing. */
-#include "ops/ops.h"
+#include "ops/ops_int.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
 #include "repo/repo.h"
@@ -52,105 +52,7 @@ static const char usage[] =
     "                          (postgresql://user:password@host:port/database)\n"
     "  -h, --help              show this help\n";
 
-/* Paths this run created, removed in reverse order on failure. */
-struct undo {
-	char paths[128][PATH_MAX];
-	bool is_dir[128];
-	int n;
-};
-
-static void undo_add(struct undo *u, const char *path, bool dir)
-{
-	if (u->n < (int)ARRAY_LEN(u->paths)) {
-		str_copy(u->paths[u->n], path, PATH_MAX);
-		u->is_dir[u->n] = dir;
-		u->n++;
-	}
-}
-
-static void undo_run(struct undo *u)
-{
-	for (int i = u->n - 1; i >= 0; i--) {
-		if (u->is_dir[i])
-			rmdir(u->paths[i]);
-		else
-			unlink(u->paths[i]);
-	}
-}
-
-/* Creates each missing folder of `path`, recording the ones it made. */
-static int mkdirs(struct undo *u, const char *path, unsigned mode, struct err *e)
-{
-	char p[PATH_MAX];
-	if (str_copy(p, path, sizeof(p)) >= sizeof(p))
-		return err_set(e, ERR_INVALID, "path too long: \"%s\"", path);
-	for (char *s = p + 1;; s++) {
-		if (*s == '/' || *s == '\0') {
-			char ch = *s;
-			*s = '\0';
-			if (mkdir(p, mode) == 0)
-				undo_add(u, p, true);
-			else if (errno != EEXIST)
-				return err_set(e, ERR_IO, "cannot create folder \"%s\": %s", p,
-					       strerror(errno));
-			*s = ch;
-			if (!ch)
-				break;
-		}
-	}
-	if (!dir_is_writable(path))
-		return err_set(e, ERR_IO, "\"%s\" is not a writable folder", path);
-	return 0;
-}
-
-static int write_file(struct undo *u, const char *dir, const char *name, const char *data,
-		      unsigned mode, struct err *e)
-{
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	int rc = file_write_atomic(path, data, strlen(data), mode, e);
-	if (rc == 0)
-		undo_add(u, path, false);
-	return rc;
-}
-
-static uid_t tree_uid;
-static gid_t tree_gid;
-
-static int chown_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return lchown(path, tree_uid, tree_gid) == 0 ? 0 : -1;
-}
-
-/* Hands a folder and everything in it to the service user; modes stay as created (keys
- * 0600, so only that user reads them). */
-static int chown_tree(const char *path, uid_t uid, gid_t gid, struct err *e)
-{
-	tree_uid = uid;
-	tree_gid = gid;
-	if (nftw(path, chown_one, 16, FTW_PHYS) != 0)
-		return err_set(e, ERR_IO, "cannot give \"%s\" to the service user: %s", path,
-			       strerror(errno));
-	return 0;
-}
-
-static char *absolute(const char *p)
-{
-	if (p[0] == '/')
-		return strdup(p);
-	char cwd[PATH_MAX];
-	if (!getcwd(cwd, sizeof(cwd)))
-		return strdup(p);
-	char *out = NULL;
-	if (asprintf(&out, "%s/%s", cwd, p) < 0)
-		return NULL;
-	return out;
-}
-
-static int make_certs(struct undo *u, const char *certs, const char *host, const char *name,
+static int make_certs(struct ops_undo *u, const char *certs, const char *host, const char *name,
 		      struct err *e)
 {
 	struct crypto_pem_pair ca = {0}, server = {0}, client = {0};
@@ -161,17 +63,17 @@ static int make_certs(struct undo *u, const char *certs, const char *host, const
 	if (rc == 0)
 		rc = crypto_cert_issue(&ca, CRYPTO_CERT_CLIENT, "QlikClient", NULL, 0, &client, e);
 	if (rc == 0)
-		rc = write_file(u, certs, "root.pem", ca.cert, 0644, e);
+		rc = ops_write_file(u, certs, "root.pem", ca.cert, 0644, e);
 	if (rc == 0)
-		rc = write_file(u, certs, "root_key.pem", ca.key, 0600, e);
+		rc = ops_write_file(u, certs, "root_key.pem", ca.key, 0600, e);
 	if (rc == 0)
-		rc = write_file(u, certs, "server.pem", server.cert, 0644, e);
+		rc = ops_write_file(u, certs, "server.pem", server.cert, 0644, e);
 	if (rc == 0)
-		rc = write_file(u, certs, "server_key.pem", server.key, 0600, e);
+		rc = ops_write_file(u, certs, "server_key.pem", server.key, 0600, e);
 	if (rc == 0)
-		rc = write_file(u, certs, "client.pem", client.cert, 0644, e);
+		rc = ops_write_file(u, certs, "client.pem", client.cert, 0644, e);
 	if (rc == 0)
-		rc = write_file(u, certs, "client_key.pem", client.key, 0600, e);
+		rc = ops_write_file(u, certs, "client_key.pem", client.key, 0600, e);
 	crypto_pem_pair_release(&ca);
 	crypto_pem_pair_release(&server);
 	crypto_pem_pair_release(&client);
@@ -273,14 +175,16 @@ int ops_site_create(int argc, char **argv)
 
 	struct err e;
 	err_init(&e);
-	char *adir = absolute(dir), *ashare = absolute(share);
-	char *aapps = apps ? absolute(apps) : NULL, *astat = stat_c ? absolute(stat_c) : NULL;
-	char *alogs = logs ? absolute(logs) : NULL, *acust = custom ? absolute(custom) : NULL;
+	char *adir = ops_absolute(dir), *ashare = ops_absolute(share);
+	char *aapps = apps ? ops_absolute(apps) : NULL,
+	     *astat = stat_c ? ops_absolute(stat_c) : NULL;
+	char *alogs = logs ? ops_absolute(logs) : NULL,
+	     *acust = custom ? ops_absolute(custom) : NULL;
 	char conf_path[PATH_MAX], db_path[PATH_MAX], certs[PATH_MAX];
 	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", adir);
 	snprintf(db_path, sizeof(db_path), "%s/repository.db", adir);
 	snprintf(certs, sizeof(certs), "%s/certs", adir);
-	struct undo *u = calloc(1, sizeof(*u));
+	struct ops_undo *u = calloc(1, sizeof(*u));
 	struct db *db = NULL;
 	int rc = 0;
 	if (path_exists(conf_path) || path_exists(db_path)) {
@@ -316,7 +220,7 @@ int ops_site_create(int argc, char **argv)
 			}
 		}
 	}
-	if ((rc = mkdirs(u, adir, 0750, &e)) || (rc = mkdirs(u, certs, 0750, &e)))
+	if ((rc = ops_mkdirs(u, adir, 0750, &e)) || (rc = ops_mkdirs(u, certs, 0750, &e)))
 		goto out;
 	if ((rc = make_certs(u, certs, host, name, &e)))
 		goto out;
@@ -331,24 +235,24 @@ int ops_site_create(int argc, char **argv)
 	const char *share_dirs[] = {sp.root, sp.apps, sp.static_content, sp.archived_logs,
 				    sp.custom_data};
 	for (size_t i = 0; i < ARRAY_LEN(share_dirs) && rc == 0; i++)
-		rc = mkdirs(u, share_dirs[i], 0750, &e);
+		rc = ops_mkdirs(u, share_dirs[i], 0750, &e);
 	static const char *const sub[] = {"AppContent", "Content", "Extensions", "DefaultApps"};
 	for (size_t i = 0; i < ARRAY_LEN(sub) && rc == 0; i++) {
 		char p[PATH_MAX + 32];
 		snprintf(p, sizeof(p), "%s/%s", sp.static_content, sub[i]);
-		rc = mkdirs(u, p, 0750, &e);
+		rc = ops_mkdirs(u, p, 0750, &e);
 	}
 	if (rc)
 		goto out;
 
 	struct db_config dc = {.kind = DB_SQLITE, .path = db_path, .pool_size = 1, .create = true};
 	if (!db_url) {
-		undo_add(u, db_path, false);
+		ops_undo_add(u, db_path, false);
 		char side[PATH_MAX + 8];
 		snprintf(side, sizeof(side), "%s-wal", db_path);
-		undo_add(u, side, false);
+		ops_undo_add(u, side, false);
 		snprintf(side, sizeof(side), "%s-shm", db_path);
-		undo_add(u, side, false);
+		ops_undo_add(u, side, false);
 	}
 	if ((rc = db_open(db_url ? &pg : &dc, &db, &e)))
 		goto out;
@@ -378,7 +282,7 @@ int ops_site_create(int argc, char **argv)
 		snprintf(key_path, sizeof(key_path), "%s/secret.key", adir);
 		rc = db_pg_split_password(db_url, &bare, &password, &e);
 		if (rc == 0 && (rc = crypto_key_create(key_path, &e)) == 0)
-			undo_add(u, key_path, false);
+			ops_undo_add(u, key_path, false);
 		if (rc == 0)
 			rc = crypto_key_load(key_path, key, &e);
 		if (rc == 0 && password)
@@ -406,8 +310,8 @@ int ops_site_create(int argc, char **argv)
 	conf_set(cf, "share.archived_logs", sp.archived_logs);
 	conf_set(cf, "share.custom_data", sp.custom_data);
 	conf_set(cf, "log.level", "info");
-	undo_add(u, conf_path,
-		 false); /* the last file written; also undone if a later step fails */
+	ops_undo_add(u, conf_path,
+		     false); /* the last file written; also undone if a later step fails */
 	rc = conf_save(cf, conf_path, &e);
 	conf_free(cf);
 	if (rc)
@@ -416,7 +320,7 @@ int ops_site_create(int argc, char **argv)
 		const char *roots[] = {
 		    adir, sp.root, sp.apps, sp.static_content, sp.archived_logs, sp.custom_data};
 		for (size_t i = 0; i < ARRAY_LEN(roots) && rc == 0; i++)
-			rc = chown_tree(roots[i], owner_uid, owner_gid, &e);
+			rc = ops_chown_tree(roots[i], owner_uid, owner_gid, &e);
 		if (rc)
 			goto out;
 	}
@@ -433,7 +337,7 @@ out:
 	if (rc) {
 		ops_print_err(&e);
 		if (e.code != ERR_EXISTS) {
-			undo_run(u);
+			ops_undo_run(u);
 			fprintf(stderr, "fathom: nothing was created\n");
 		}
 	}

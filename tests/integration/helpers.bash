@@ -5,20 +5,33 @@
 : "${FATHOM:?set FATHOM to the fathom binary}"
 XRF=abcdefghijklmnop
 
-# free_port: a loopback port nothing listens on and that this test run has not handed out
-# before (a port chosen for a server that has not started yet is not listening either).
+# free_port: a loopback port that nothing listens on and that no test on this machine was
+# handed in the last ten minutes (a port chosen for a server that has not started yet is
+# not listening either, and ctest runs several test files at once). Ports come from below
+# the kernel's ephemeral range (32768 and up), which clients use for their own ends.
 free_port() {
-	local p taken=${BATS_RUN_TMPDIR:-/tmp}/fathom-ports
-	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 40000))
-		grep -qx "$p" "$taken" 2>/dev/null && continue
-		if ! (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
-			echo "$p" >>"$taken"
-			echo "$p"
-			return 0
+	local list=/tmp/fathom-test-ports
+	(
+		flock 9
+		local now p
+		now=$(date +%s)
+		if [ "$(wc -l <"$list" 2>/dev/null || echo 0)" -gt 2000 ]; then
+			awk -v now="$now" 'now - $2 < 600' "$list" >"$list.new" && mv "$list.new" "$list"
 		fi
-	done
-	return 1
+		for _ in $(seq 1 500); do
+			p=$((10000 + RANDOM % 22000))
+			if awk -v p="$p" -v now="$now" '$1 == p && now - $2 < 600 { f = 1 } END { exit !f }' \
+				"$list" 2>/dev/null; then
+				continue
+			fi
+			if ! (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+				echo "$p $now" >>"$list"
+				echo "$p"
+				exit 0
+			fi
+		done
+		exit 1
+	) 9>>"$list.lock"
 }
 
 root_flag() {

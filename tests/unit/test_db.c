@@ -38,7 +38,7 @@ static void params_and_rows(void **state)
 	struct err e;
 	err_init(&e);
 	struct db *db = open_db(dir, &e);
-	assert_int_equal(db_schema_version_known(), 2);
+	assert_int_equal(db_schema_version_known(), 3);
 	struct db_conn *c;
 	assert_int_equal(db_acquire(db, &c, &e), 0);
 	struct db_params p;

@@ -1,0 +1,347 @@
+/* join.c: `fathom node join` and `fathom node approve`: adding a node to a site on
+ * PostgreSQL.
+ *
+ *   1. node join --dir D2 --share S --db URL --name N   registers N as pending;
+ *   2. node approve N --dir D1 (on a node with the site CA) prints a one-time password;
+ *   3. node join --dir D2 --password P                  takes N's certificates and finishes.
+ *
+ * Step 1 checks the database and the share before it creates anything, and undoes what it
+ * created if a later step fails. */
+#include "cluster/cluster.h"
+#include "crypto/crypto.h"
+#include "db/db.h"
+#include "ops/ops_int.h"
+#include "repo/repo.h"
+
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char join_usage[] =
+    "usage: fathom node join --dir DIR --share SHARE --db URL --name NAME [options]\n"
+    "       fathom node join --dir DIR --password PASSWORD\n"
+    "\n"
+    "Adds this machine to a site on PostgreSQL. The first form registers the node as\n"
+    "pending; approve it on a running node with `fathom node approve NAME --dir DIR`, which\n"
+    "prints a one-time password; the second form takes the node's certificates with it.\n"
+    "\n"
+    "  --dir DIR               this node's folder (node.conf, certs/, logs/)\n"
+    "  --share SHARE           the site's share, mounted here (it must exist)\n"
+    "  --db URL                the site's database\n"
+    "  --name NAME             this node's name in the site (unique)\n"
+    "  --hostname NAME         the name clients use to reach it (default: this host)\n"
+    "  --repository-port N     HTTPS port of the repository API (default 4242)\n"
+    "  --listen ADDR           IPv4 address to listen on (default 0.0.0.0)\n"
+    "  --owner USER            hand the node folder to the service user (needs root)\n"
+    "  --password PASSWORD     the one-time password from fathom node approve\n";
+
+static const char approve_usage[] =
+    "usage: fathom node approve NAME --dir DIR [--valid-for SECONDS]\n"
+    "\n"
+    "Approves the pending node NAME from a node of the site that holds the site CA (its\n"
+    "DIR/certs/root_key.pem), and prints the node's one-time registration password,\n"
+    "valid for SECONDS (default 3600).\n";
+
+static int finish_join(const char *dir, const char *password)
+{
+	struct err e;
+	err_init(&e);
+	char conf_path[PATH_MAX], certs[PATH_MAX], probe[PATH_MAX + 16];
+	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", dir);
+	snprintf(certs, sizeof(certs), "%s/certs", dir);
+	snprintf(probe, sizeof(probe), "%s/server.pem", certs);
+	struct conf *cf = NULL;
+	struct ops_db odb;
+	struct db *db = NULL;
+	struct cluster_certs cc = {0};
+	struct ops_undo *u = calloc(1, sizeof(*u));
+	memset(&odb, 0, sizeof(odb));
+	int rc = conf_load(conf_path, &cf, &e);
+	const char *node_id = rc == 0 ? conf_get(cf, "node.id", "") : "";
+	if (rc == 0 && path_exists(probe))
+		rc = err_set(&e, ERR_EXISTS, "the node in \"%s\" has already joined", dir);
+	if (rc == 0)
+		rc = ops_db_from_conf(cf, dir, &odb, &e);
+	if (rc == 0) {
+		odb.cfg.pool_size = 1;
+		rc = db_open(&odb.cfg, &db, &e);
+	}
+	if (rc == 0)
+		rc = cluster_take_certs(db, node_id, password, &cc, &e);
+	if (rc == 0 &&
+	    ((rc = ops_write_file(u, certs, "root.pem", cc.root, 0644, &e)) ||
+	     (rc = ops_write_file(u, certs, "server.pem", cc.server, 0644, &e)) ||
+	     (rc = ops_write_file(u, certs, "server_key.pem", cc.server_key, 0600, &e)) ||
+	     (rc = ops_write_file(u, certs, "client.pem", cc.client, 0644, &e)) ||
+	     (rc = ops_write_file(u, certs, "client_key.pem", cc.client_key, 0600, &e))))
+		ops_undo_run(u);
+	if (rc == 0) {
+		const char *owner = conf_get(cf, "node.owner", NULL);
+		struct passwd *pw = owner ? getpwnam(owner) : NULL;
+		if (pw && geteuid() == 0)
+			rc = ops_chown_tree(certs, pw->pw_uid, pw->pw_gid, &e);
+	}
+	if (rc == 0)
+		printf("node \"%s\" joined the site; start it with:\n  fathom run --dir %s\n",
+		       conf_get(cf, "node.name", "?"), dir);
+	cluster_certs_release(&cc);
+	db_close(db);
+	ops_db_release(&odb);
+	conf_free(cf);
+	free(u);
+	if (rc)
+		ops_print_err(&e);
+	return rc ? 1 : 0;
+}
+
+/* Checks that the share is there (mounted) and writable, before anything is created. */
+static int check_share(const char *root, struct err *e)
+{
+	static const char *const sub[] = {"", "/Apps", "/StaticContent", "/ArchivedLogs",
+					  "/CustomData"};
+	for (size_t i = 0; i < ARRAY_LEN(sub); i++) {
+		char p[PATH_MAX + 32];
+		snprintf(p, sizeof(p), "%s%s", root, sub[i]);
+		if (!dir_is_writable(p)) {
+			err_set(e, ERR_CONFIG, "share folder \"%s\" is missing or not writable", p);
+			err_hint(e, "a joining node uses the site's share: mount it first");
+			return ERR_CONFIG;
+		}
+	}
+	return 0;
+}
+
+int ops_node_join(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'},
+	    {"share", required_argument, NULL, 's'},
+	    {"db", required_argument, NULL, 'D'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"hostname", required_argument, NULL, 'H'},
+	    {"repository-port", required_argument, NULL, 'p'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"owner", required_argument, NULL, 'O'},
+	    {"password", required_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *dir = NULL, *share = NULL, *url = NULL, *name = NULL, *host = NULL,
+		   *port_s = "4242", *listen = "0.0.0.0", *owner = NULL, *password = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 's': share = optarg; break;
+		case 'D': url = optarg; break;
+		case 'n': name = optarg; break;
+		case 'H': host = optarg; break;
+		case 'p': port_s = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'O': owner = optarg; break;
+		case 'P': password = optarg; break;
+		case 'h': fputs(join_usage, stdout); return 0;
+		default: fputs(join_usage, stderr); return 2;
+		}
+	}
+	if (!dir || optind < argc) {
+		fputs(join_usage, stderr);
+		return 2;
+	}
+	if (password)
+		return finish_join(dir, password);
+	int64_t port;
+	if (!share || !url || !name || str_to_i64(port_s, 1, 65535, &port) != 0 ||
+	    str_has_ctl(name, false) || strlen(name) > 255) {
+		fputs(join_usage, stderr);
+		return 2;
+	}
+	char hostbuf[256];
+	if (!host) {
+		if (gethostname(hostbuf, sizeof(hostbuf)) != 0)
+			str_copy(hostbuf, "localhost", sizeof(hostbuf));
+		hostbuf[sizeof(hostbuf) - 1] = '\0';
+		host = hostbuf;
+	}
+	struct passwd *pw = NULL;
+	if (owner && (!(pw = getpwnam(owner)) || geteuid() != 0)) {
+		fprintf(stderr, "fathom: --owner needs root and an existing user (\"%s\")\n",
+			owner);
+		return 2;
+	}
+	struct err e;
+	err_init(&e);
+	char *adir = ops_absolute(dir), *ashare = ops_absolute(share);
+	char conf_path[PATH_MAX], certs[PATH_MAX], key_path[PATH_MAX];
+	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", adir);
+	snprintf(certs, sizeof(certs), "%s/certs", adir);
+	snprintf(key_path, sizeof(key_path), "%s/secret.key", adir);
+	struct ops_undo *u = calloc(1, sizeof(*u));
+	struct db *db = NULL;
+	char *bare = NULL, *dbpw = NULL, *sealed = NULL;
+	struct db_config dc = {.kind = DB_POSTGRES, .conninfo = url, .pool_size = 1};
+	int version = 0, rc = 0;
+	bool site = false;
+	char node_id[UUID_STR_LEN + 1];
+	if (path_exists(conf_path)) {
+		rc = err_set(&e, ERR_EXISTS, "folder \"%s\" already holds a node", adir);
+		goto out;
+	}
+	/* Everything that can be checked is checked before anything is created. */
+	if ((rc = db_check(&dc, &version, &e)))
+		goto out;
+	if (version > 0 && (rc = db_open(&dc, &db, &e)) == 0)
+		rc = repo_site_exists(db, &site, &e);
+	if (rc)
+		goto out;
+	if (!site) {
+		rc = err_set(&e, ERR_CONFIG, "the database holds no Fathom site to join");
+		err_hint(&e, "create one with fathom site create --db");
+		goto out;
+	}
+	if ((rc = check_share(ashare, &e)) || (rc = db_pg_split_password(url, &bare, &dbpw, &e)))
+		goto out;
+	if ((rc = ops_mkdirs(u, adir, 0750, &e)) || (rc = ops_mkdirs(u, certs, 0750, &e)))
+		goto out;
+	if ((rc = crypto_key_create(key_path, &e)))
+		goto out;
+	ops_undo_add(u, key_path, false);
+	unsigned char key[CRYPTO_KEY_LEN];
+	if ((rc = crypto_key_load(key_path, key, &e)) ||
+	    (dbpw && (rc = crypto_seal(key, dbpw, &sealed, &e))))
+		goto out;
+	if ((rc = cluster_register(db, name, host, node_id, &e)))
+		goto out;
+	struct conf *cf = conf_new();
+	char sub[PATH_MAX + 32];
+	conf_set(cf, "node.id", node_id);
+	conf_set(cf, "node.name", name);
+	conf_set(cf, "node.hostname", host);
+	if (owner)
+		conf_set(cf, "node.owner", owner);
+	conf_set(cf, "repository.port", port_s);
+	conf_set(cf, "repository.listen", listen);
+	conf_set(cf, "repository.max_upload_bytes", "34359738368");
+	conf_set(cf, "repository.max_body_bytes", "16777216");
+	conf_set(cf, "database.driver", "postgres");
+	conf_set(cf, "database.conninfo", bare);
+	if (sealed)
+		conf_set(cf, "database.password", sealed);
+	conf_set(cf, "share.root", ashare);
+	static const char *const keys[][2] = {{"share.apps", "Apps"},
+					      {"share.static_content", "StaticContent"},
+					      {"share.archived_logs", "ArchivedLogs"},
+					      {"share.custom_data", "CustomData"}};
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+		snprintf(sub, sizeof(sub), "%s/%s", ashare, keys[i][1]);
+		conf_set(cf, keys[i][0], sub);
+	}
+	conf_set(cf, "log.level", "info");
+	ops_undo_add(u, conf_path, false);
+	rc = conf_save(cf, conf_path, &e);
+	conf_free(cf);
+	if (rc == 0 && pw)
+		rc = ops_chown_tree(adir, pw->pw_uid, pw->pw_gid, &e);
+	if (rc)
+		goto out;
+	printf("node \"%s\" (%s) is registered and waits for approval. Next:\n"
+	       "  1. on a running node of the site:  fathom node approve %s --dir NODE_DIR\n"
+	       "  2. here, with the password it prints:  fathom node join --dir %s --password "
+	       "PASSWORD\n",
+	       name, node_id, name, dir);
+out:
+	db_close(db);
+	if (rc) {
+		ops_print_err(&e);
+		if (e.code != ERR_EXISTS || u->n) {
+			ops_undo_run(u);
+			fprintf(stderr, "fathom: nothing was created\n");
+		}
+	}
+	if (dbpw) {
+		memset(dbpw, 0, strlen(dbpw));
+		free(dbpw);
+	}
+	free(bare);
+	free(sealed);
+	free(u);
+	free(adir);
+	free(ashare);
+	return rc ? 1 : 0;
+}
+
+int ops_node_approve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'},
+	    {"valid-for", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *dir = NULL, *ttl_s = "3600";
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 't': ttl_s = optarg; break;
+		case 'h': fputs(approve_usage, stdout); return 0;
+		default: fputs(approve_usage, stderr); return 2;
+		}
+	}
+	int64_t ttl;
+	if (!dir || optind != argc - 1 || str_to_i64(ttl_s, 1, 7 * 86400, &ttl) != 0) {
+		fputs(approve_usage, stderr);
+		return 2;
+	}
+	const char *name = argv[optind];
+	struct err e;
+	err_init(&e);
+	char conf_path[PATH_MAX], path[PATH_MAX + 32];
+	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", dir);
+	struct conf *cf = NULL;
+	struct ops_db odb;
+	memset(&odb, 0, sizeof(odb));
+	struct db *db = NULL;
+	struct crypto_pem_pair ca = {0};
+	char *password = NULL;
+	int rc = conf_load(conf_path, &cf, &e);
+	if (rc == 0) {
+		snprintf(path, sizeof(path), "%s/certs/root.pem", dir);
+		rc = file_read_all(path, 1 << 20, &ca.cert, NULL, &e);
+	}
+	if (rc == 0) {
+		snprintf(path, sizeof(path), "%s/certs/root_key.pem", dir);
+		rc = file_read_all(path, 1 << 20, &ca.key, NULL, &e);
+		if (rc)
+			err_hint(&e,
+				 "approve on the node that created the site (it holds the CA key)");
+	}
+	if (rc == 0)
+		rc = ops_db_from_conf(cf, dir, &odb, &e);
+	if (rc == 0) {
+		odb.cfg.pool_size = 1;
+		rc = db_open(&odb.cfg, &db, &e);
+	}
+	if (rc == 0)
+		rc = cluster_approve(db, &ca, name, (int)ttl, &password, &e);
+	if (rc == 0) {
+		fprintf(stderr,
+			"node \"%s\" approved; its one-time registration password, valid for "
+			"%lld s:\n",
+			name, (long long)ttl);
+		printf("%s\n", password);
+	}
+	free(password);
+	crypto_pem_pair_release(&ca);
+	db_close(db);
+	ops_db_release(&odb);
+	conf_free(cf);
+	if (rc)
+		ops_print_err(&e);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,43 @@
+/* ops_int.h: helpers shared by the commands in ops/. Not for other modules. */
+#ifndef FATHOM_OPS_INT_H
+#define FATHOM_OPS_INT_H
+
+#include "db/db.h"
+#include "ops/ops.h"
+
+#include <limits.h>
+#include <sys/types.h>
+
+/* Paths a command created, removed in reverse order when it fails. */
+struct ops_undo {
+	char paths[128][PATH_MAX];
+	bool is_dir[128];
+	int n;
+};
+
+void ops_undo_add(struct ops_undo *u, const char *path, bool dir);
+/* Removes every recorded path, newest first (folders only when empty). */
+void ops_undo_run(struct ops_undo *u);
+/* Creates each missing folder of `path` with `mode`, recording the ones it made; fails
+ * unless the result is a writable folder. */
+NODISCARD int ops_mkdirs(struct ops_undo *u, const char *path, unsigned mode, struct err *e);
+/* Writes `data` to dir/name atomically with `mode`, recording it. */
+NODISCARD int ops_write_file(struct ops_undo *u, const char *dir, const char *name,
+			     const char *data, unsigned mode, struct err *e);
+/* Hands a folder and everything in it to uid:gid. */
+NODISCARD int ops_chown_tree(const char *path, uid_t uid, gid_t gid, struct err *e);
+/* `p` made absolute against the working folder. Caller frees. */
+char *ops_absolute(const char *p);
+
+/* The database settings of a node's node.conf, with its password unsealed. */
+struct ops_db {
+	struct db_config cfg; /* borrows from the conf and from this struct */
+	char *password;
+	char path[PATH_MAX];
+};
+/* Reads [database] of `cf` for the node in `dir`; release with ops_db_release. */
+NODISCARD int ops_db_from_conf(const struct conf *cf, const char *dir, struct ops_db *out,
+			       struct err *e);
+void ops_db_release(struct ops_db *d);
+
+#endif

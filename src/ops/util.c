@@ -1,0 +1,166 @@
+/* util.c: helpers the commands share: creating files and folders with an undo list, so a
+ * command that fails part-way removes what it made; absolute paths; handing a tree to the
+ * service user. */
+#include "ops/ops_int.h"
+#include "crypto/crypto.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Paths this run created, removed in reverse order on failure. */
+
+void ops_undo_add(struct ops_undo *u, const char *path, bool dir)
+{
+	if (u->n < (int)ARRAY_LEN(u->paths)) {
+		str_copy(u->paths[u->n], path, PATH_MAX);
+		u->is_dir[u->n] = dir;
+		u->n++;
+	}
+}
+
+void ops_undo_run(struct ops_undo *u)
+{
+	for (int i = u->n - 1; i >= 0; i--) {
+		if (u->is_dir[i])
+			rmdir(u->paths[i]);
+		else
+			unlink(u->paths[i]);
+	}
+}
+
+/* Creates each missing folder of `path`, recording the ones it made. */
+int ops_mkdirs(struct ops_undo *u, const char *path, unsigned mode, struct err *e)
+{
+	char p[PATH_MAX];
+	if (str_copy(p, path, sizeof(p)) >= sizeof(p))
+		return err_set(e, ERR_INVALID, "path too long: \"%s\"", path);
+	for (char *s = p + 1;; s++) {
+		if (*s == '/' || *s == '\0') {
+			char ch = *s;
+			*s = '\0';
+			if (mkdir(p, mode) == 0)
+				ops_undo_add(u, p, true);
+			else if (errno != EEXIST)
+				return err_set(e, ERR_IO, "cannot create folder \"%s\": %s", p,
+					       strerror(errno));
+			*s = ch;
+			if (!ch)
+				break;
+		}
+	}
+	if (!dir_is_writable(path))
+		return err_set(e, ERR_IO, "\"%s\" is not a writable folder", path);
+	return 0;
+}
+
+int ops_write_file(struct ops_undo *u, const char *dir, const char *name, const char *data,
+		   unsigned mode, struct err *e)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int rc = file_write_atomic(path, data, strlen(data), mode, e);
+	if (rc == 0)
+		ops_undo_add(u, path, false);
+	return rc;
+}
+
+static uid_t tree_uid;
+static gid_t tree_gid;
+
+static int chown_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return lchown(path, tree_uid, tree_gid) == 0 ? 0 : -1;
+}
+
+/* Hands a folder and everything in it to the service user; modes stay as created (keys
+ * 0600, so only that user reads them). */
+int ops_chown_tree(const char *path, uid_t uid, gid_t gid, struct err *e)
+{
+	tree_uid = uid;
+	tree_gid = gid;
+	if (nftw(path, chown_one, 16, FTW_PHYS) != 0)
+		return err_set(e, ERR_IO, "cannot give \"%s\" to the service user: %s", path,
+			       strerror(errno));
+	return 0;
+}
+
+char *ops_absolute(const char *p)
+{
+	if (p[0] == '/')
+		return strdup(p);
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return strdup(p);
+	char *out = NULL;
+	if (asprintf(&out, "%s/%s", cwd, p) < 0)
+		return NULL;
+	return out;
+}
+
+int ops_db_from_conf(const struct conf *cf, const char *dir, struct ops_db *out, struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	struct db_config *dc = &out->cfg;
+	dc->busy_timeout_ms = 5000;
+	const char *driver = conf_get(cf, "database.driver", "sqlite");
+	int64_t pool;
+	int rc = conf_get_int(cf, "database.pool_size", 8, 1, 256, &pool, e);
+	if (rc)
+		return rc;
+	dc->pool_size = (int)pool;
+	if (strcmp(driver, "postgres") == 0) {
+		dc->kind = DB_POSTGRES;
+		dc->conninfo = conf_get(cf, "database.conninfo", NULL);
+		if (!dc->conninfo)
+			return err_set(e, ERR_CONFIG, "node.conf [database] has no conninfo");
+		const char *sealed = conf_get(cf, "database.password", NULL);
+		if (sealed) {
+			char key_path[PATH_MAX];
+			unsigned char key[CRYPTO_KEY_LEN];
+			snprintf(key_path, sizeof(key_path), "%s/secret.key", dir);
+			if ((rc = crypto_key_load(key_path, key, e)))
+				return rc;
+			if ((rc = crypto_unseal(key, sealed, &out->password, e))) {
+				err_detail(e,
+					   "node.conf [database] password cannot be opened with %s",
+					   key_path);
+				return rc;
+			}
+			dc->password = out->password;
+		}
+		return 0;
+	}
+	if (strcmp(driver, "sqlite") == 0) {
+		dc->kind = DB_SQLITE;
+		dc->path = conf_get(cf, "database.path", NULL);
+		if (!dc->path) {
+			snprintf(out->path, sizeof(out->path), "%s/repository.db", dir);
+			dc->path = out->path;
+		}
+		if (!path_exists(dc->path))
+			return err_set(e, ERR_CONFIG, "repository database \"%s\" does not exist",
+				       dc->path);
+		return 0;
+	}
+	return err_set(e, ERR_CONFIG,
+		       "node.conf [database] driver \"%s\" is unknown (sqlite or postgres)",
+		       driver);
+}
+
+void ops_db_release(struct ops_db *d)
+{
+	if (d->password) {
+		memset(d->password, 0, strlen(d->password));
+		free(d->password);
+		d->password = NULL;
+	}
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env bats
+# Shared persistence: two real nodes on one PostgreSQL database and one share. A node joins
+# with a one-time password; a change made through one node is visible through the other at
+# once; concurrent updates through both never lose one; each sees the other's heartbeat.
+
+load helpers
+
+node_api() { # node_api DIR PORT METHOD PATH [curl args]: api against one node
+	local d=$1 p=$2
+	shift 2
+	SITE=$d BASE=https://localhost:$p api "$@"
+}
+
+setup_file() {
+	pg_up
+	export D1=$BATS_FILE_TMPDIR/node1 D2=$BATS_FILE_TMPDIR/node2 SH=$BATS_FILE_TMPDIR/share
+	export P1 P2
+	P1=$(free_port)
+	P2=$(free_port)
+	"$FATHOM" site create --dir "$D1" --share "$SH" --repository-port "$P1" --hostname localhost \
+		--name node1 --db "$DB_URL" >/dev/null
+	start_node "$D1"
+	"$FATHOM" node join --dir "$D2" --share "$SH" --db "$DB_URL" --name node2 \
+		--repository-port "$P2" --hostname localhost >/dev/null
+	pw=$("$FATHOM" node approve node2 --dir "$D1" 2>/dev/null)
+	"$FATHOM" node join --dir "$D2" --password "$pw" >/dev/null
+	start_node "$D2"
+}
+
+teardown_file() {
+	stop_node "$D2" || true
+	[ -f "$D1/pid" ] && stop_node "$D1" || true
+	pg_down
+}
+
+@test "both nodes serve the whole API and list each other" {
+	s=$(node_api "$D2" "$P2" GET /qrs/servernodeconfiguration/full); expect 200 "$s"
+	[ "$(jqb '[.[].name] | sort | join(",")')" = "node1,node2" ]
+	[ "$(jqb '.[] | select(.name == "node2") | .isCentral')" = false ]
+	[ "$(jqb '.[] | select(.name == "node1") | .isCentral')" = true ]
+	s=$(node_api "$D1" "$P1" GET /qrs/servicestatus); expect 200 "$s"
+	[ "$(jqb '[.[].serviceState] | join(",")')" = "2,2" ]
+}
+
+@test "the joined node's certificates come from the site CA: one client certificate works on both" {
+	cmp "$D1/certs/root.pem" "$D2/certs/root.pem"
+	[ "$(stat -c %a "$D2/certs/server_key.pem")" = 600 ]
+	s=$(SITE=$D1 BASE=https://localhost:$P2 api GET /qrs/about); expect 200 "$s"
+	[ "$(jqb .serverNodeId)" = "$(sed -n 's/^id = //p' "$D2/node.conf")" ]
+}
+
+@test "a change through one node is visible through the other at once" {
+	for i in $(seq 1 20); do
+		s=$(SITE=$D1 BASE=https://localhost:$P1 json POST /qrs/tag "{\"name\":\"vis$i\"}"); expect 201 "$s"
+		id=$(jqb .id); md=$(jqb .modifiedDate)
+		s=$(node_api "$D2" "$P2" GET "/qrs/tag/$id"); expect 200 "$s"
+		s=$(SITE=$D2 BASE=https://localhost:$P2 json PUT "/qrs/tag/$id" \
+			"{\"name\":\"vis$i-b\",\"modifiedDate\":\"$md\"}"); expect 200 "$s"
+		s=$(node_api "$D1" "$P1" GET "/qrs/tag/$id"); [ "$(jqb .name)" = "vis$i-b" ]
+	done
+}
+
+@test "concurrent PUTs of one entity through both nodes: exactly one wins" {
+	s=$(SITE=$D1 BASE=https://localhost:$P1 json POST /qrs/tag '{"name":"contended"}'); id=$(jqb .id)
+	md=$(jqb .modifiedDate)
+	pids=()
+	for i in $(seq 1 10); do
+		if [ $((i % 2)) -eq 0 ]; then d=$D1 p=$P1; else d=$D2 p=$P2; fi
+		( curl -s -o /dev/null -w '%{http_code}\n' -X PUT --cacert "$d/certs/root.pem" \
+			--cert "$d/certs/client.pem" --key "$d/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF" \
+			-H 'Content-Type: application/json' --data "{\"name\":\"w$i\",\"modifiedDate\":\"$md\"}" \
+			"https://localhost:$p/qrs/tag/$id?xrfkey=$XRF" >"$BATS_TEST_TMPDIR/put.$i" ) &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	[ "$(cat "$BATS_TEST_TMPDIR"/put.* | grep -c '^200$')" = 1 ]
+	[ "$(cat "$BATS_TEST_TMPDIR"/put.* | grep -c '^409$')" = 9 ]
+}
+
+@test "an app uploaded through one node is exported and copied through the other" {
+	head -c 2000000 /dev/urandom >"$BATS_TEST_TMPDIR/app.qvf"
+	s=$(SITE=$D1 BASE=https://localhost:$P1 api POST "/qrs/app/upload?name=Shared" \
+		--data-binary @"$BATS_TEST_TMPDIR/app.qvf"); expect 201 "$s"
+	id=$(jqb .id)
+	token=$(cat /proc/sys/kernel/random/uuid)
+	s=$(node_api "$D2" "$P2" POST "/qrs/app/$id/export/$token"); expect 201 "$s"
+	curl -s -o "$BATS_TEST_TMPDIR/dl" --cacert "$D2/certs/root.pem" --cert "$D2/certs/client.pem" \
+		--key "$D2/certs/client_key.pem" "https://localhost:$P2$(jqb .downloadPath)"
+	cmp "$BATS_TEST_TMPDIR/dl" "$BATS_TEST_TMPDIR/app.qvf"
+	s=$(node_api "$D2" "$P2" POST "/qrs/app/$id/copy?name=Copied"); expect 201 "$s"
+	[ "$(jqb .fileSize)" = 2000000 ]
+}
+
+@test "registration: wrong, reused and expired passwords and a taken name are refused" {
+	D3=$BATS_TEST_TMPDIR/node3
+	run "$FATHOM" node join --dir "$D3" --share "$SH" --db "$DB_URL" --name node1 --repository-port 1
+	[ "$status" -eq 1 ]; [[ "$output" == *'already has a node named "node1"'* ]]
+	[ ! -e "$D3" ]
+	run "$FATHOM" node join --dir "$D3" --share "$BATS_TEST_TMPDIR/nowhere" --db "$DB_URL" --name node3
+	[ "$status" -eq 1 ]; [[ "$output" == *"mount it first"* ]]; [ ! -e "$D3" ]
+	"$FATHOM" node join --dir "$D3" --share "$SH" --db "$DB_URL" --name node3 --repository-port 1 >/dev/null
+	run "$FATHOM" run --dir "$D3" $(root_flag)
+	[ "$status" -eq 1 ]; [[ "$output" == *"has not finished joining"* ]]
+	run "$FATHOM" node join --dir "$D3" --password not-approved-yet
+	[ "$status" -eq 1 ]; [[ "$output" == *"not approved yet"* ]]
+	pw=$("$FATHOM" node approve node3 --dir "$D1" 2>/dev/null)
+	run "$FATHOM" node join --dir "$D3" --password "wrong$pw"
+	[ "$status" -eq 1 ]; [[ "$output" == *"the password is wrong"* ]]
+	[ ! -e "$D3/certs/server.pem" ]
+	run "$FATHOM" node join --dir "$D3" --password "$pw"
+	[ "$status" -eq 0 ]; [ -f "$D3/certs/server.pem" ]
+	rm "$D3/certs/"*.pem
+	run "$FATHOM" node join --dir "$D3" --password "$pw"
+	[ "$status" -eq 1 ]; [[ "$output" == *"already used"* ]]
+	D4=$BATS_TEST_TMPDIR/node4
+	"$FATHOM" node join --dir "$D4" --share "$SH" --db "$DB_URL" --name node4 --repository-port 1 >/dev/null
+	pw=$("$FATHOM" node approve node4 --dir "$D1" --valid-for 1 2>/dev/null)
+	sleep 2
+	run "$FATHOM" node join --dir "$D4" --password "$pw"
+	[ "$status" -eq 1 ]; [[ "$output" == *"expired"* ]]
+	run "$FATHOM" node approve nosuchnode --dir "$D1"
+	[ "$status" -eq 1 ]; [[ "$output" == *'no node named "nosuchnode" is waiting'* ]]
+	for n in node3 node4; do
+		id=$(pg_sql fathom "SELECT id FROM servernodeconfiguration WHERE name = '$n'")
+		s=$(node_api "$D1" "$P1" DELETE "/qrs/servernodeconfiguration/$id"); expect 204 "$s"
+	done
+}
+
+@test "a node killed with SIGKILL shows as NoCommunication on the other within three beats" {
+	kill9_node "$D1"
+	sleep 4
+	s=$(node_api "$D2" "$P2" GET /qrs/servicestatus); expect 200 "$s"
+	[ "$(jqb '.[] | select(.serverNodeConfiguration.name == "node1") | .serviceState')" = 3 ]
+	[ "$(jqb '.[] | select(.serverNodeConfiguration.name == "node2") | .serviceState')" = 2 ]
+	s=$(node_api "$D2" "$P2" GET /qrs/tag/count); expect 200 "$s"
+	start_node "$D1"
+	s=$(node_api "$D2" "$P2" GET /qrs/servicestatus)
+	[ "$(jqb '[.[].serviceState] | join(",")')" = "2,2" ]
+}
