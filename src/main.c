@@ -13,6 +13,7 @@ static const char usage[] =
     "  node join     add this machine to a site on PostgreSQL (fathom node join --help)\n"
     "  node approve  approve a joining node (fathom node approve --help)\n"
     "  run           run a node (fathom run --help)\n"
+    "  config        show or change the database settings and share paths (fathom config --help)\n"
     "  secret        show or replace the sealed database password (fathom secret --help)\n"
     "  pg-config     print the PostgreSQL settings a site needs (fathom pg-config --help)\n"
     "  version       print the version\n"
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fathom: node takes a subcommand: join or approve\n");
 		return 2;
 	}
+	if (strcmp(cmd, "config") == 0)
+		return ops_config(argc - 1, argv + 1);
 	if (strcmp(cmd, "pg-config") == 0)
 		return ops_pg_config(argc - 1, argv + 1);
 	if (strcmp(cmd, "secret") == 0)

@@ -96,6 +96,12 @@ NODISCARD int db_exec(struct db_conn *c, const char *sql, const struct db_params
 NODISCARD int db_pg_split_password(const char *conninfo, char **out_conninfo, char **out_password,
 				   struct err *e);
 
+/* Sets one keyword (host, port, user, dbname, sslmode, ...) of a PostgreSQL connection
+ * string, returning it as key='value' pairs. Caller frees. ERR_CONFIG for an unknown
+ * keyword or a string that does not parse. */
+NODISCARD int db_pg_conninfo_set(const char *conninfo, const char *key, const char *value,
+				 char **out, struct err *e);
+
 /* The driver in use, for the few places that must know (error texts, about). */
 enum db_driver_kind db_kind(const struct db *db);
 /* An SQL expression for the database's own clock, as ISO 8601 UTC text with milliseconds

@@ -289,43 +289,87 @@ const struct db_driver db_postgres_driver = {
     .lock_schema = p_lock_schema,
 };
 
-int db_pg_split_password(const char *conninfo, char **out_conninfo, char **out_password,
-			 struct err *e)
+/* Rebuilds a connection string from parsed options, leaving out `skip` and writing
+ * `key` as `value` (when key is not NULL). */
+static char *rebuild(PQconninfoOption *opts, const char *skip, const char *key, const char *value,
+		     bool *out_key_known)
 {
-	*out_conninfo = NULL;
-	*out_password = NULL;
+	struct buf b;
+	buf_init(&b, 1 << 16);
+	int rc = 0;
+	for (PQconninfoOption *o = opts; o->keyword && rc == 0; o++) {
+		const char *v = o->val;
+		if (key && strcmp(o->keyword, key) == 0) {
+			v = value && *value ? value : NULL;
+			*out_key_known = true;
+		}
+		if (!v || (skip && strcmp(o->keyword, skip) == 0))
+			continue;
+		rc = buf_printf(&b, "%s%s='", b.len ? " " : "", o->keyword);
+		for (; *v && rc == 0; v++)
+			rc = buf_printf(&b, "%s%c", (*v == '\'' || *v == '\\') ? "\\" : "", *v);
+		if (rc == 0)
+			rc = buf_puts(&b, "'");
+	}
+	if (rc) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+static PQconninfoOption *parse(const char *conninfo, struct err *e)
+{
 	char *msg = NULL;
 	PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
 	if (!opts) {
 		char line[300];
 		first_line(msg ? msg : "out of memory", line, sizeof(line));
 		PQfreemem(msg);
-		return err_set(e, ERR_CONFIG, "the database connection string does not parse: %s",
-			       line);
+		err_set(e, ERR_CONFIG, "the database connection string does not parse: %s", line);
 	}
-	struct buf b;
-	buf_init(&b, 1 << 16);
-	int rc = 0;
-	for (PQconninfoOption *o = opts; o->keyword && rc == 0; o++) {
-		if (!o->val)
-			continue;
-		if (strcmp(o->keyword, "password") == 0) {
-			*out_password = strdup(o->val);
-			continue;
-		}
-		rc = buf_printf(&b, "%s%s='", b.len ? " " : "", o->keyword);
-		for (const char *v = o->val; *v && rc == 0; v++)
-			rc = buf_printf(&b, "%s%c", (*v == '\'' || *v == '\\') ? "\\" : "", *v);
-		if (rc == 0)
-			rc = buf_puts(&b, "'");
-	}
+	return opts;
+}
+
+int db_pg_conninfo_set(const char *conninfo, const char *key, const char *value, char **out,
+		       struct err *e)
+{
+	*out = NULL;
+	PQconninfoOption *opts = parse(conninfo, e);
+	if (!opts)
+		return ERR_CONFIG;
+	bool known = false;
+	char *s = rebuild(opts, "password", key, value, &known);
 	PQconninfoFree(opts);
-	if (rc) {
-		buf_release(&b);
+	if (!known) {
+		free(s);
+		return err_set(e, ERR_CONFIG, "\"%s\" is not a PostgreSQL connection setting", key);
+	}
+	if (!s)
+		return err_set(e, ERR_CONFIG, "the database connection string is too long");
+	*out = s;
+	return 0;
+}
+
+int db_pg_split_password(const char *conninfo, char **out_conninfo, char **out_password,
+			 struct err *e)
+{
+	*out_conninfo = NULL;
+	*out_password = NULL;
+	PQconninfoOption *opts = parse(conninfo, e);
+	if (!opts)
+		return ERR_CONFIG;
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val)
+			*out_password = strdup(o->val);
+	bool unused = false;
+	char *s = rebuild(opts, "password", NULL, NULL, &unused);
+	PQconninfoFree(opts);
+	if (!s) {
 		free(*out_password);
 		*out_password = NULL;
 		return err_set(e, ERR_CONFIG, "the database connection string is too long");
 	}
-	*out_conninfo = buf_steal(&b);
+	*out_conninfo = s;
 	return 0;
 }

@@ -11,6 +11,7 @@ int ops_node_run(int argc, char **argv);
 int ops_secret(int argc, char **argv);
 int ops_pg_config(int argc, char **argv);
 int ops_node_join(int argc, char **argv);
+int ops_config(int argc, char **argv);
 int ops_node_approve(int argc, char **argv);
 
 /* Prints an error (message, detail, hint) to stderr as "fathom: ...". */

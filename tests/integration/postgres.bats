@@ -154,3 +154,43 @@ create_fails_plainly() {
 	[ "$status" -eq 1 ]; [[ "$output" == *"cannot read key file"* ]]
 	[ "$(grep -cx secret <<<"$output")" = 0 ]
 }
+
+@test "config show and set: new settings are checked before they are saved" {
+	pg_new_db conf1
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --hostname localhost \
+		--db "$DB_URL" >/dev/null
+	run "$FATHOM" config show --dir "$D"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"dbname='conf1'"* ]]; [[ "$output" == *"(sealed"* ]]
+	[[ "$output" != *"'secret'"* ]]; [[ "$output" != *"= secret"* ]]
+	[[ "$output" == *"share.apps = $S/Apps"* ]]
+	before=$(sha256sum "$D/node.conf")
+	run "$FATHOM" config set --dir "$D" database.dbname=nosuchdb
+	[ "$status" -eq 1 ]; [[ "$output" == *'database "nosuchdb" does not exist'* ]]
+	[[ "$output" == *"node.conf was not changed"* ]]
+	run "$FATHOM" config set --dir "$D" database.port=1
+	[ "$status" -eq 1 ]; [[ "$output" == *"Connection refused"* ]]
+	run "$FATHOM" config set --dir "$D" database.sslmode=require
+	[ "$status" -eq 1 ]; [[ "$output" == *"SSL"* ]]
+	pg_sql postgres "CREATE DATABASE emptydb OWNER fathom" >/dev/null
+	run "$FATHOM" config set --dir "$D" database.dbname=emptydb
+	[ "$status" -eq 1 ]; [[ "$output" == *"holds no Fathom site"* ]]
+	run "$FATHOM" config set --dir "$D" share.apps=/nonexistent/apps
+	[ "$status" -eq 1 ]; [[ "$output" == *'"/nonexistent/apps" is not a writable folder'* ]]
+	run "$FATHOM" config set --dir "$D" database.password=x
+	[ "$status" -eq 1 ]; [[ "$output" == *"fathom secret set"* ]]
+	run "$FATHOM" config set --dir "$D" database.frobnicate=1
+	[ "$status" -eq 1 ]
+	[ "$(sha256sum "$D/node.conf")" = "$before" ]
+	# A good change is saved and the node runs with it.
+	mkdir -p "$BATS_TEST_TMPDIR/apps2"
+	run "$FATHOM" config set --dir "$D" share.apps="$BATS_TEST_TMPDIR/apps2" database.host=localhost
+	[ "$status" -eq 0 ]
+	grep -q "^apps = $BATS_TEST_TMPDIR/apps2$" "$D/node.conf"
+	grep -q "host='localhost'" "$D/node.conf"
+	SITE=$D start_node "$D"
+	s=$(SITE=$D BASE=https://localhost:$P api POST "/qrs/app/upload?name=moved" --data-binary @"$D/node.conf")
+	expect 201 "$s"
+	[ "$(ls "$BATS_TEST_TMPDIR/apps2" | wc -l)" = 1 ]
+	stop_node "$D"
+}
