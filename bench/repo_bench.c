@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,10 +279,138 @@ static double run_workers(void *(*fn)(void *))
 	return total / (now_s() - t0);
 }
 
+/* ---- 3. cluster measures ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Write through node A, read through node B until the new value shows; time from A's
+ * acknowledgement to B's answer with it. Prints p50 and p99 in milliseconds. */
+static void visibility(const char *base_a, const char *base_b, int n)
+{
+	struct curl_slist *h;
+	CURL *a = client(&h), *b = client(&h);
+	struct sink s = {0};
+	char url[512];
+	snprintf(url, sizeof(url), "%s/qrs/tag?xrfkey=" XRF, base_a);
+	if (request(a, "POST", url, "{\"name\":\"v0\"}", &s) != 201)
+		exit(1);
+	json_t *j = json_loads(s.data, 0, NULL);
+	char id[64], md[64];
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(j, "id")));
+	snprintf(md, sizeof(md), "%s", json_string_value(json_object_get(j, "modifiedDate")));
+	json_decref(j);
+	double *lat = calloc((size_t)n, sizeof(double));
+	for (int i = 0; i < n; i++) {
+		char body[256], want[32], put[512], get[512];
+		snprintf(want, sizeof(want), "v%d", i + 1);
+		snprintf(body, sizeof(body), "{\"name\":\"%s\",\"modifiedDate\":\"%s\"}", want, md);
+		snprintf(put, sizeof(put), "%s/qrs/tag/%s?xrfkey=" XRF, base_a, id);
+		snprintf(get, sizeof(get), "%s/qrs/tag/%s?xrfkey=" XRF, base_b, id);
+		if (request(a, "PUT", put, body, &s) != 200)
+			exit(1);
+		double t0 = now_s();
+		j = json_loads(s.data, 0, NULL);
+		snprintf(md, sizeof(md), "%s", json_string_value(json_object_get(j, "modifiedDate")));
+		json_decref(j);
+		for (;;) {
+			if (request(b, "GET", get, NULL, &s) != 200)
+				exit(1);
+			j = json_loads(s.data, 0, NULL);
+			bool seen = strcmp(json_string_value(json_object_get(j, "name")), want) == 0;
+			json_decref(j);
+			if (seen)
+				break;
+		}
+		lat[i] = (now_s() - t0) * 1000.0;
+	}
+	qsort(lat, (size_t)n, sizeof(double), cmp_double);
+	printf("visibility_ms\t%.2f\t%.2f\n", lat[n / 2], lat[(n * 99) / 100]);
+	free(lat);
+	free(s.data);
+	curl_easy_cleanup(a);
+	curl_easy_cleanup(b);
+}
+
+/* `clients` threads each updating their own tag through node (i mod n_bases). */
+static const char **bases;
+static int n_bases;
+
+static void *cluster_put_worker(void *p)
+{
+	struct worker *w = p;
+	struct curl_slist *h;
+	CURL *c = client(&h);
+	struct sink s = {0};
+	const char *b = bases[w->index % n_bases];
+	char url[512], body[256], md[64], id[64];
+	snprintf(url, sizeof(url), "%s/qrs/tag?xrfkey=" XRF, b);
+	snprintf(body, sizeof(body), "{\"name\":\"load%d\"}", w->index);
+	if (request(c, "POST", url, body, &s) != 201)
+		exit(1);
+	json_t *j = json_loads(s.data, 0, NULL);
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(j, "id")));
+	snprintf(md, sizeof(md), "%s", json_string_value(json_object_get(j, "modifiedDate")));
+	json_decref(j);
+	snprintf(url, sizeof(url), "%s/qrs/tag/%s?xrfkey=" XRF, b, id);
+	double t0 = now_s();
+	while (now_s() - t0 < SECONDS) {
+		snprintf(body, sizeof(body), "{\"name\":\"load%d-%ld\",\"modifiedDate\":\"%s\"}",
+			 w->index, w->done, md);
+		if (request(c, "PUT", url, body, &s) != 200)
+			exit(1);
+		j = json_loads(s.data, 0, NULL);
+		snprintf(md, sizeof(md), "%s", json_string_value(json_object_get(j, "modifiedDate")));
+		json_decref(j);
+		w->done++;
+	}
+	free(s.data);
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+static void cluster_throughput(int clients)
+{
+	pthread_t t[64];
+	struct worker w[64];
+	double t0 = now_s();
+	long total = 0;
+	for (int i = 0; i < clients; i++) {
+		w[i] = (struct worker){.index = i};
+		pthread_create(&t[i], NULL, cluster_put_worker, &w[i]);
+	}
+	for (int i = 0; i < clients; i++) {
+		pthread_join(t[i], NULL);
+		total += w[i].done;
+	}
+	printf("cluster_put_per_s\t%.1f\n", total / (now_s() - t0));
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 5 && strcmp(argv[1], "visibility") == 0) {
+		/* repo_bench visibility SITE_DIR BASE_A BASE_B [N] */
+		site = argv[2];
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		visibility(argv[3], argv[4], argc > 5 ? atoi(argv[5]) : 1000);
+		return 0;
+	}
+	if (argc >= 5 && strcmp(argv[1], "throughput") == 0) {
+		/* repo_bench throughput SITE_DIR CLIENTS BASE... */
+		site = argv[2];
+		bases = (const char **)argv + 4;
+		n_bases = argc - 4;
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		cluster_throughput(atoi(argv[3]));
+		return 0;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: repo_bench SITE_DIR BASE_URL\n");
+		fprintf(stderr, "usage: repo_bench SITE_DIR BASE_URL\n"
+				"       repo_bench visibility SITE_DIR BASE_A BASE_B [N]\n"
+				"       repo_bench throughput SITE_DIR CLIENTS BASE...\n");
 		return 2;
 	}
 	site = argv[1];
