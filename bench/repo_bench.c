@@ -314,13 +314,15 @@ static void visibility(const char *base_a, const char *base_b, int n)
 			exit(1);
 		double t0 = now_s();
 		j = json_loads(s.data, 0, NULL);
-		snprintf(md, sizeof(md), "%s", json_string_value(json_object_get(j, "modifiedDate")));
+		snprintf(md, sizeof(md), "%s",
+			 json_string_value(json_object_get(j, "modifiedDate")));
 		json_decref(j);
 		for (;;) {
 			if (request(b, "GET", get, NULL, &s) != 200)
 				exit(1);
 			j = json_loads(s.data, 0, NULL);
-			bool seen = strcmp(json_string_value(json_object_get(j, "name")), want) == 0;
+			bool seen =
+			    strcmp(json_string_value(json_object_get(j, "name")), want) == 0;
 			json_decref(j);
 			if (seen)
 				break;
@@ -363,7 +365,8 @@ static void *cluster_put_worker(void *p)
 		if (request(c, "PUT", url, body, &s) != 200)
 			exit(1);
 		j = json_loads(s.data, 0, NULL);
-		snprintf(md, sizeof(md), "%s", json_string_value(json_object_get(j, "modifiedDate")));
+		snprintf(md, sizeof(md), "%s",
+			 json_string_value(json_object_get(j, "modifiedDate")));
 		json_decref(j);
 		w->done++;
 	}
