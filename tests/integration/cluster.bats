@@ -126,6 +126,44 @@ teardown_file() {
 	done
 }
 
+@test "the database stops while clients write through both nodes: no node exits, every acknowledged write is kept" {
+	writer() { # writer DIR PORT TAG: writes until told to stop; logs "status name" lines
+		local d=$1 p=$2 t=$3 i=0
+		while [ ! -f "$BATS_TEST_TMPDIR/stop" ]; do
+			i=$((i + 1))
+			s=$(curl -s -o /dev/null -w '%{http_code}' -m 10 -X POST --cacert "$d/certs/root.pem" \
+				--cert "$d/certs/client.pem" --key "$d/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF" \
+				-H 'Content-Type: application/json' --data "{\"name\":\"$t-$i\"}" \
+				"https://localhost:$p/qrs/tag?xrfkey=$XRF")
+			echo "$s $t-$i" >>"$BATS_TEST_TMPDIR/writes.$t"
+			sleep 0.05
+		done
+	}
+	writer "$D1" "$P1" a & w1=$!
+	writer "$D2" "$P2" b & w2=$!
+	sleep 1.5
+	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null
+	sleep 6
+	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w \
+		-o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+	sleep 3
+	touch "$BATS_TEST_TMPDIR/stop"
+	wait "$w1" "$w2"
+	kill -0 "$(cat "$D1/pid")"
+	kill -0 "$(cat "$D2/pid")"
+	cat "$BATS_TEST_TMPDIR"/writes.* >"$BATS_TEST_TMPDIR/all"
+	# Writes were acknowledged before, refused with 503 during, and acknowledged after.
+	[ "$(grep -c '^201 ' "$BATS_TEST_TMPDIR/all")" -gt 10 ]
+	[ "$(grep -c '^503 ' "$BATS_TEST_TMPDIR/all")" -gt 0 ]
+	[ "$(tail -n 3 "$BATS_TEST_TMPDIR/writes.a" | grep -c '^201 ')" = 3 ]
+	[ "$(tail -n 3 "$BATS_TEST_TMPDIR/writes.b" | grep -c '^201 ')" = 3 ]
+	# Only 201 and 503 were answered, and every acknowledged write is in the database.
+	[ "$(grep -vc '^201 \|^503 ' "$BATS_TEST_TMPDIR/all")" = 0 ]
+	grep '^201 ' "$BATS_TEST_TMPDIR/all" | cut -d' ' -f2 | sort >"$BATS_TEST_TMPDIR/acked"
+	pg_sql fathom "SELECT name FROM tag WHERE name LIKE 'a-%' OR name LIKE 'b-%'" | sort >"$BATS_TEST_TMPDIR/stored"
+	[ -z "$(comm -23 "$BATS_TEST_TMPDIR/acked" "$BATS_TEST_TMPDIR/stored")" ]
+}
+
 @test "a node killed with SIGKILL shows as NoCommunication on the other within three beats" {
 	kill9_node "$D1"
 	sleep 4
