@@ -161,12 +161,8 @@ int ops_node_join(int argc, char **argv)
 		return 2;
 	}
 	char hostbuf[256];
-	if (!host) {
-		if (gethostname(hostbuf, sizeof(hostbuf)) != 0)
-			str_copy(hostbuf, "localhost", sizeof(hostbuf));
-		hostbuf[sizeof(hostbuf) - 1] = '\0';
-		host = hostbuf;
-	}
+	if (!host)
+		host = ops_host_name(hostbuf, sizeof(hostbuf));
 	struct passwd *pw = NULL;
 	if (owner && (!(pw = getpwnam(owner)) || geteuid() != 0)) {
 		fprintf(stderr, "fathom: --owner needs root and an existing user (\"%s\")\n",

@@ -26,6 +26,8 @@ NODISCARD int ops_write_file(struct ops_undo *u, const char *dir, const char *na
 			     const char *data, unsigned mode, struct err *e);
 /* Hands a folder and everything in it to uid:gid. */
 NODISCARD int ops_chown_tree(const char *path, uid_t uid, gid_t gid, struct err *e);
+/* This machine's host name in buf (or "localhost" when it has none); returns buf. */
+const char *ops_host_name(char *buf, size_t n);
 /* `p` made absolute against the working folder. Caller frees. */
 char *ops_absolute(const char *p);
 

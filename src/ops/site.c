@@ -143,12 +143,8 @@ int ops_site_create(int argc, char **argv)
 		return 2;
 	}
 	char hostbuf[256];
-	if (!host) {
-		if (gethostname(hostbuf, sizeof(hostbuf)) != 0)
-			str_copy(hostbuf, "localhost", sizeof(hostbuf));
-		hostbuf[sizeof(hostbuf) - 1] = '\0';
-		host = hostbuf;
-	}
+	if (!host)
+		host = ops_host_name(hostbuf, sizeof(hostbuf));
 	if (!name)
 		name = host;
 	uid_t owner_uid = 0;

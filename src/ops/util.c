@@ -93,6 +93,14 @@ int ops_chown_tree(const char *path, uid_t uid, gid_t gid, struct err *e)
 	return 0;
 }
 
+const char *ops_host_name(char *buf, size_t n)
+{
+	if (gethostname(buf, n) != 0)
+		str_copy(buf, "localhost", n);
+	buf[n - 1] = '\0';
+	return buf;
+}
+
 char *ops_absolute(const char *p)
 {
 	if (p[0] == '/')
