@@ -158,6 +158,10 @@ NODISCARD int file_read_all(const char *path, size_t max, char **out, size_t *ou
 NODISCARD int dir_sync(const char *path, struct err *e);
 /* mkdir -p with `mode` for created folders. Returns 0 or ERR_IO. */
 NODISCARD int dir_make_all(const char *path, unsigned mode, struct err *e);
+/* The same, calling created(ctx, folder) for each folder it made (may be NULL). */
+typedef void (*dir_created_fn)(void *ctx, const char *path);
+NODISCARD int dir_make_all_cb(const char *path, unsigned mode, dir_created_fn created, void *ctx,
+			      struct err *e);
 bool path_exists(const char *path);
 bool dir_is_writable(const char *path);
 

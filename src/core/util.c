@@ -358,6 +358,12 @@ int file_read_all(const char *path, size_t max, char **out, size_t *out_len, str
 
 int dir_make_all(const char *path, unsigned mode, struct err *e)
 {
+	return dir_make_all_cb(path, mode, NULL, NULL, e);
+}
+
+int dir_make_all_cb(const char *path, unsigned mode, dir_created_fn created, void *ctx,
+		    struct err *e)
+{
 	char p[PATH_MAX];
 	if (str_copy(p, path, sizeof(p)) >= sizeof(p))
 		return err_set(e, ERR_IO, "path too long: \"%s\"", path);
@@ -365,9 +371,13 @@ int dir_make_all(const char *path, unsigned mode, struct err *e)
 		if (*s == '/' || *s == '\0') {
 			char c = *s;
 			*s = '\0';
-			if (mkdir(p, mode) != 0 && errno != EEXIST)
+			if (mkdir(p, mode) == 0) {
+				if (created)
+					created(ctx, p);
+			} else if (errno != EEXIST) {
 				return err_set(e, ERR_IO, "cannot create folder \"%s\": %s", p,
 					       strerror(errno));
+			}
 			*s = c;
 			if (!c)
 				break;

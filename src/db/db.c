@@ -263,12 +263,18 @@ void db_close(struct db *db)
 
 int db_schema_version(struct db *db, int *out, struct err *e)
 {
+	*out = 0;
+	return db_exec_once(db, "SELECT version FROM schema_version", NULL, version_row, out, e);
+}
+
+int db_exec_once(struct db *db, const char *sql, const struct db_params *p, db_row_cb cb, void *ctx,
+		 struct err *e)
+{
 	struct db_conn *c;
 	int rc = db_acquire(db, &c, e);
 	if (rc)
 		return rc;
-	*out = 0;
-	rc = db_exec(c, "SELECT version FROM schema_version", NULL, version_row, out, NULL, e);
+	rc = db_exec(c, sql, p, cb, ctx, NULL, e);
 	db_release(db, c);
 	return rc;
 }

@@ -102,6 +102,11 @@ NODISCARD int db_pg_split_password(const char *conninfo, char **out_conninfo, ch
 NODISCARD int db_pg_conninfo_set(const char *conninfo, const char *key, const char *value,
 				 char **out, struct err *e);
 
+/* db_exec on a connection taken from the pool for this one statement (autocommit), then
+ * given back. For single statements outside a transaction. */
+NODISCARD int db_exec_once(struct db *db, const char *sql, const struct db_params *p, db_row_cb cb,
+			   void *ctx, struct err *e);
+
 /* The driver in use, for the few places that must know (error texts, about). */
 enum db_driver_kind db_kind(const struct db *db);
 /* An SQL expression for the database's own clock, as ISO 8601 UTC text with milliseconds

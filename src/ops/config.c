@@ -6,7 +6,6 @@
 #include "ops/ops_int.h"
 #include "repo/repo.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,29 +118,13 @@ static int check(const struct conf *cf, const char *dir, struct err *e)
 
 int ops_config(int argc, char **argv)
 {
-	bool help = argc >= 2 && strcmp(argv[1], "--help") == 0;
-	if (argc < 2 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "set") != 0)) {
-		fputs(usage, help ? stdout : stderr);
-		return help ? 0 : 2;
-	}
-	bool set = strcmp(argv[1], "set") == 0;
-	static const struct option opts[] = {
-	    {"dir", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *dir = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
-		}
-	}
-	int first = optind + 1; /* optind counts within argv + 1 */
-	if (!dir || (set && first >= argc) || (!set && first < argc)) {
+	bool set;
+	const char *dir;
+	int first;
+	int st = ops_parse_show_set(argc, argv, usage, &set, &dir, &first);
+	if (st >= 0)
+		return st;
+	if ((set && first >= argc) || (!set && first < argc)) {
 		fputs(usage, stderr);
 		return 2;
 	}

@@ -54,21 +54,15 @@ static int finish_join(const char *dir, const char *password)
 	snprintf(certs, sizeof(certs), "%s/certs", dir);
 	snprintf(probe, sizeof(probe), "%s/server.pem", certs);
 	struct conf *cf = NULL;
-	struct ops_db odb;
 	struct db *db = NULL;
 	struct cluster_certs cc = {0};
 	struct ops_undo *u = calloc(1, sizeof(*u));
-	memset(&odb, 0, sizeof(odb));
 	int rc = conf_load(conf_path, &cf, &e);
 	const char *node_id = rc == 0 ? conf_get(cf, "node.id", "") : "";
 	if (rc == 0 && path_exists(probe))
 		rc = err_set(&e, ERR_EXISTS, "the node in \"%s\" has already joined", dir);
 	if (rc == 0)
-		rc = ops_db_from_conf(cf, dir, &odb, &e);
-	if (rc == 0) {
-		odb.cfg.pool_size = 1;
-		rc = db_open(&odb.cfg, &db, &e);
-	}
+		rc = ops_open_node_db(cf, dir, &db, &e);
 	if (rc == 0)
 		rc = cluster_take_certs(db, node_id, password, &cc, &e);
 	if (rc == 0 &&
@@ -89,7 +83,6 @@ static int finish_join(const char *dir, const char *password)
 		       conf_get(cf, "node.name", "?"), dir);
 	cluster_certs_release(&cc);
 	db_close(db);
-	ops_db_release(&odb);
 	conf_free(cf);
 	free(u);
 	if (rc)
@@ -300,8 +293,6 @@ int ops_node_approve(int argc, char **argv)
 	char conf_path[PATH_MAX], path[PATH_MAX + 32];
 	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", dir);
 	struct conf *cf = NULL;
-	struct ops_db odb;
-	memset(&odb, 0, sizeof(odb));
 	struct db *db = NULL;
 	struct crypto_pem_pair ca = {0};
 	char *password = NULL;
@@ -318,11 +309,7 @@ int ops_node_approve(int argc, char **argv)
 				 "approve on the node that created the site (it holds the CA key)");
 	}
 	if (rc == 0)
-		rc = ops_db_from_conf(cf, dir, &odb, &e);
-	if (rc == 0) {
-		odb.cfg.pool_size = 1;
-		rc = db_open(&odb.cfg, &db, &e);
-	}
+		rc = ops_open_node_db(cf, dir, &db, &e);
 	if (rc == 0)
 		rc = cluster_approve(db, &ca, name, (int)ttl, &password, &e);
 	if (rc == 0) {
@@ -335,7 +322,6 @@ int ops_node_approve(int argc, char **argv)
 	free(password);
 	crypto_pem_pair_release(&ca);
 	db_close(db);
-	ops_db_release(&odb);
 	conf_free(cf);
 	if (rc)
 		ops_print_err(&e);

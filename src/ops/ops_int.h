@@ -42,4 +42,15 @@ NODISCARD int ops_db_from_conf(const struct conf *cf, const char *dir, struct op
 			       struct err *e);
 void ops_db_release(struct ops_db *d);
 
+/* Parses "show|set --dir DIR [ARGS...]" (argv[1] is show or set). Returns -1 when the
+ * command goes on, with the first positional argument's index in *out_first; otherwise the
+ * exit status to return (after printing help or usage). */
+int ops_parse_show_set(int argc, char **argv, const char *usage, bool *out_set,
+		       const char **out_dir, int *out_first);
+
+/* Opens the database of the node in `dir` (one connection) as its node.conf says.
+ * Caller owns *out (db_close). */
+NODISCARD int ops_open_node_db(const struct conf *cf, const char *dir, struct db **out,
+			       struct err *e);
+
 #endif

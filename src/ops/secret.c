@@ -1,9 +1,8 @@
 /* secret.c: `fathom secret show|set`: the database password that node.conf keeps sealed
  * with the node's key file (secret.key, readable by the service user only). */
 #include "crypto/crypto.h"
-#include "ops/ops.h"
+#include "ops/ops_int.h"
 
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,27 +46,13 @@ static char *read_secret(void)
 
 int ops_secret(int argc, char **argv)
 {
-	if (argc < 2 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "set") != 0)) {
-		fputs(usage, argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
-		return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
-	}
-	bool set = strcmp(argv[1], "set") == 0;
-	static const struct option opts[] = {
-	    {"dir", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *dir = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
-		}
-	}
-	if (!dir) {
+	bool set;
+	const char *dir;
+	int first;
+	int st = ops_parse_show_set(argc, argv, usage, &set, &dir, &first);
+	if (st >= 0)
+		return st;
+	if (first < argc) {
 		fputs(usage, stderr);
 		return 2;
 	}

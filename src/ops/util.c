@@ -5,6 +5,7 @@
 #include "crypto/crypto.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
@@ -35,25 +36,16 @@ void ops_undo_run(struct ops_undo *u)
 }
 
 /* Creates each missing folder of `path`, recording the ones it made. */
+static void undo_folder(void *ctx, const char *path)
+{
+	ops_undo_add(ctx, path, true);
+}
+
 int ops_mkdirs(struct ops_undo *u, const char *path, unsigned mode, struct err *e)
 {
-	char p[PATH_MAX];
-	if (str_copy(p, path, sizeof(p)) >= sizeof(p))
-		return err_set(e, ERR_INVALID, "path too long: \"%s\"", path);
-	for (char *s = p + 1;; s++) {
-		if (*s == '/' || *s == '\0') {
-			char ch = *s;
-			*s = '\0';
-			if (mkdir(p, mode) == 0)
-				ops_undo_add(u, p, true);
-			else if (errno != EEXIST)
-				return err_set(e, ERR_IO, "cannot create folder \"%s\": %s", p,
-					       strerror(errno));
-			*s = ch;
-			if (!ch)
-				break;
-		}
-	}
+	int rc = dir_make_all_cb(path, mode, undo_folder, u, e);
+	if (rc)
+		return rc;
 	if (!dir_is_writable(path))
 		return err_set(e, ERR_IO, "\"%s\" is not a writable folder", path);
 	return 0;
@@ -171,4 +163,49 @@ void ops_db_release(struct ops_db *d)
 		free(d->password);
 		d->password = NULL;
 	}
+}
+
+int ops_parse_show_set(int argc, char **argv, const char *usage, bool *out_set,
+		       const char **out_dir, int *out_first)
+{
+	bool help = argc >= 2 && strcmp(argv[1], "--help") == 0;
+	if (argc < 2 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "set") != 0)) {
+		fputs(usage, help ? stdout : stderr);
+		return help ? 0 : 2;
+	}
+	*out_set = strcmp(argv[1], "set") == 0;
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	*out_dir = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': *out_dir = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (!*out_dir) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	*out_first = optind + 1; /* optind counts within argv + 1 */
+	return -1;
+}
+
+int ops_open_node_db(const struct conf *cf, const char *dir, struct db **out, struct err *e)
+{
+	*out = NULL;
+	struct ops_db odb;
+	int rc = ops_db_from_conf(cf, dir, &odb, e);
+	if (rc == 0) {
+		odb.cfg.pool_size = 1;
+		rc = db_open(&odb.cfg, out, e);
+	}
+	ops_db_release(&odb);
+	return rc;
 }

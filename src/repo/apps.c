@@ -595,21 +595,17 @@ int h_app_delete(struct qrs *q)
 int apps_is_live(void *ctx, const char *app_id, const char *gen)
 {
 	struct repo *r = ctx;
-	struct db_conn *c;
 	struct err e;
 	err_init(&e);
-	if (db_acquire(r->db, &c, &e))
-		return -1;
 	bool live = false;
 	struct db_params p;
 	db_params_init(&p);
 	db_p_text(&p, app_id);
 	db_p_text(&p, gen);
 	int rc =
-	    db_exec(c,
-		    "SELECT 1 FROM app WHERE id = $1 AND generation = $2 UNION ALL SELECT 1 FROM "
-		    "app_export WHERE app_id = $1 AND generation = $2",
-		    &p, db_row_seen, &live, NULL, &e);
-	db_release(r->db, c);
+	    db_exec_once(r->db,
+			 "SELECT 1 FROM app WHERE id = $1 AND generation = $2 UNION ALL SELECT 1 "
+			 "FROM app_export WHERE app_id = $1 AND generation = $2",
+			 &p, db_row_seen, &live, &e);
 	return rc ? -1 : live;
 }

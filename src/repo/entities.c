@@ -153,6 +153,22 @@ const struct entity_desc *const repo_entities[] = {
 };
 const int repo_n_entities = (int)ARRAY_LEN(repo_entities);
 
+int repo_type_count(void)
+{
+	int n = 0;
+	for (int i = 0; i < repo_n_entities; i++)
+		n += !(repo_entities[i]->flags & E_INTERNAL);
+	return n;
+}
+
+const char *repo_type_name(int i)
+{
+	for (int k = 0; k < repo_n_entities; k++)
+		if (!(repo_entities[k]->flags & E_INTERNAL) && i-- == 0)
+			return repo_entities[k]->path;
+	return NULL;
+}
+
 const struct entity_desc *entity_find(const char *path)
 {
 	for (int i = 0; i < repo_n_entities; i++)

@@ -48,17 +48,13 @@ void repo_close(struct repo *r)
 int repo_gc(struct repo *r, struct err *e)
 {
 	/* Exports never downloaded expire after a day, releasing their generations. */
-	struct db_conn *c;
-	int rc = db_acquire(r->db, &c, e);
-	if (rc)
-		return rc;
 	char cutoff[ISO_TIME_LEN + 1];
 	time_format_iso(time_now_ms() - 86400000LL, cutoff);
 	struct db_params p;
 	db_params_init(&p);
 	db_p_text(&p, cutoff);
-	rc = db_exec(c, "DELETE FROM app_export WHERE created_at < $1", &p, NULL, NULL, NULL, e);
-	db_release(r->db, c);
+	int rc =
+	    db_exec_once(r->db, "DELETE FROM app_export WHERE created_at < $1", &p, NULL, NULL, e);
 	if (rc)
 		return rc;
 	return share_gc(r->share, r->gc_grace_ms, apps_is_live, r, e);
@@ -161,16 +157,13 @@ int repo_site_init(struct db *db, const struct repo_site_init *init,
 
 int repo_heartbeat(struct repo *r, int64_t started_ms, bool stop, struct err *e)
 {
-	struct db_conn *c;
-	int rc = db_acquire(r->db, &c, e);
-	if (rc)
-		return rc;
+	int rc;
 	struct db_params p;
 	db_params_init(&p);
 	db_p_text(&p, r->node_id);
 	if (stop) {
-		rc = db_exec(c, "DELETE FROM node_heartbeat WHERE node_id = $1", &p, NULL, NULL,
-			     NULL, e);
+		rc = db_exec_once(r->db, "DELETE FROM node_heartbeat WHERE node_id = $1", &p, NULL,
+				  NULL, e);
 	} else {
 		char started[ISO_TIME_LEN + 1], sql[512];
 		time_format_iso(started_ms, started);
@@ -184,22 +177,15 @@ int repo_heartbeat(struct repo *r, int64_t started_ms, bool stop, struct err *e)
 		    "started_at = excluded.started_at, version = excluded.version, pid = "
 		    "excluded.pid",
 		    db_now_sql(r->db));
-		rc = db_exec(c, sql, &p, NULL, NULL, NULL, e);
+		rc = db_exec_once(r->db, sql, &p, NULL, NULL, e);
 	}
-	db_release(r->db, c);
 	return rc;
 }
 
 int repo_site_exists(struct db *db, bool *out, struct err *e)
 {
 	*out = false;
-	struct db_conn *c;
-	int rc = db_acquire(db, &c, e);
-	if (rc)
-		return rc;
-	rc = db_exec(c, "SELECT 1 FROM servicecluster", NULL, db_row_seen, out, NULL, e);
-	db_release(db, c);
-	return rc;
+	return db_exec_once(db, "SELECT 1 FROM servicecluster", NULL, db_row_seen, out, e);
 }
 
 /* ---------------------------------------------------------------- checks without a server */

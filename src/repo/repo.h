@@ -60,6 +60,11 @@ NODISCARD int repo_site_exists(struct db *db, bool *out, struct err *e);
 /* One garbage-collection pass over the share. Returns files removed or a negative error. */
 int repo_gc(struct repo *r, struct err *e);
 
+/* The entity types reachable under /qrs/{type}: their count, and the URL name of the i-th
+ * (NULL past the end). For tests, fuzzers and tools that go over every type. */
+int repo_type_count(void);
+const char *repo_type_name(int i);
+
 /* Checks a filter against an entity type without running it: compiles it to SQL.
  * Returns 0, ERR_NOT_FOUND (unknown type) or ERR_FILTER (with e->position). For tests,
  * the fuzzer and tools. *out_sql (may be NULL) gets the WHERE clause; caller frees. */

@@ -6,23 +6,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const types[] = {"app",
-				    "stream",
-				    "user",
-				    "tag",
-				    "dataconnection",
-				    "servernodeconfiguration",
-				    "servicecluster",
-				    "custompropertydefinition"};
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
 	struct err e;
 	err_init(&e);
-	int rc = repo_decode_check(types[data[0] % ARRAY_LEN(types)], (const char *)data + 1,
-				   size - 1, &e);
+	int rc = repo_decode_check(repo_type_name(data[0] % repo_type_count()),
+				   (const char *)data + 1, size - 1, &e);
 	if (rc != 0 && err_http_status(rc) != 400)
 		abort();
 	return 0;

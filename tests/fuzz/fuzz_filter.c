@@ -7,20 +7,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const types[] = {"app",
-				    "stream",
-				    "user",
-				    "tag",
-				    "dataconnection",
-				    "servernodeconfiguration",
-				    "servicecluster",
-				    "custompropertydefinition"};
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	const char *type = types[data[0] % ARRAY_LEN(types)];
+	const char *type = repo_type_name(data[0] % repo_type_count());
 	char *s = malloc(size);
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = '\0';

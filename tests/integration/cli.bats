@@ -4,11 +4,7 @@
 
 load helpers
 
-setup() {
-	D=$BATS_TEST_TMPDIR/site
-	S=$BATS_TEST_TMPDIR/share
-	P=$(free_port)
-}
+setup() { node_vars; }
 
 teardown() {
 	[ -f "$D/pid" ] && kill -9 "$(cat "$D/pid")" 2>/dev/null || true

@@ -48,10 +48,13 @@ crash_during() {
 	start_node "$SITE"
 }
 
-@test "upload: a crash at any step leaves either nothing or the whole app" {
+# adds_one_app_or_nothing OP: crashes OP (a function given the point's name) at every
+# point; after the commit the app is there, before it there is no trace of it.
+adds_one_app_or_nothing() {
+	local op=$1 p before
 	for p in $POINTS; do
 		before=$(rows app)
-		crash_during "$p" upload "Crash-$p" "$BATS_TEST_TMPDIR/a.qvf"
+		crash_during "$p" "$op" "$p"
 		check_consistency
 		if [ "$p" = app-committed ]; then
 			[ "$(rows app)" = $((before + 1)) ]
@@ -61,18 +64,15 @@ crash_during() {
 	done
 }
 
+@test "upload: a crash at any step leaves either nothing or the whole app" {
+	op() { upload "Crash-$1" "$BATS_TEST_TMPDIR/a.qvf"; }
+	adds_one_app_or_nothing op
+}
+
 @test "copy: a crash at any step leaves either nothing or the whole copy" {
-	s=$(upload Source "$BATS_TEST_TMPDIR/a.qvf"); expect 201 "$s"; src=$(jqb .id)
-	for p in $POINTS; do
-		before=$(rows app)
-		crash_during "$p" api POST "/qrs/app/$src/copy?name=Copy-$p"
-		check_consistency
-		if [ "$p" = app-committed ]; then
-			[ "$(rows app)" = $((before + 1)) ]
-		else
-			[ "$(rows app)" = "$before" ]
-		fi
-	done
+		s=$(upload Source "$BATS_TEST_TMPDIR/a.qvf"); expect 201 "$s"; src=$(jqb .id)
+	op() { api POST "/qrs/app/$src/copy?name=Copy-$1"; }
+	adds_one_app_or_nothing op
 }
 
 @test "replace: a crash at any step keeps the old content or installs the new, whole" {

@@ -91,6 +91,18 @@ stop_node() {
 	fi
 }
 
+# node_vars: per-test names for one node's folder ($D), its share ($S) and its port ($P).
+node_vars() {
+	D=$BATS_TEST_TMPDIR/site
+	S=$BATS_TEST_TMPDIR/share
+	P=$(free_port)
+}
+
+# stop_node_if_running: for teardown, after a test that may have started the node in $D.
+stop_node_if_running() {
+	[ -f "$D/pid" ] && stop_node "$D" || true
+}
+
 kill9_node() {
 	local dir=$1
 	kill -9 "$(cat "$dir/pid")" 2>/dev/null || true

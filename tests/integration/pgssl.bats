@@ -34,15 +34,8 @@ setup_file() {
 
 teardown_file() { pg_down; }
 
-setup() {
-	D=$BATS_TEST_TMPDIR/site
-	S=$BATS_TEST_TMPDIR/share
-	P=$(free_port)
-}
-
-teardown() {
-	[ -f "$D/pid" ] && stop_node "$D" || true
-}
+setup() { node_vars; }
+teardown() { stop_node_if_running; }
 
 @test "pg-config sizes max_connections from the pools and writes hostssl lines" {
 	grep -qx 'max_connections = 30' "$PGDIR/site.conf"        # 2 x (8 + 2) + 10

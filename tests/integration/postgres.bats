@@ -7,15 +7,8 @@ load helpers
 setup_file() { pg_up; }
 teardown_file() { pg_down; }
 
-setup() {
-	D=$BATS_TEST_TMPDIR/site
-	S=$BATS_TEST_TMPDIR/share
-	P=$(free_port)
-}
-
-teardown() {
-	[ -f "$D/pid" ] && stop_node "$D" || true
-}
+setup() { node_vars; }
+teardown() { stop_node_if_running; }
 
 create_fails_plainly() {
 	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --db "$1"

@@ -21,26 +21,46 @@ static int row(void *p, int n, const struct db_value *c)
 	return 0;
 }
 
-static struct db *open_db(const char *dir, struct err *e)
+/* The fixture: a new SQLite repository in a temporary folder and one connection. */
+struct fix {
+	char *dir;
+	struct db *db;
+	struct db_conn *c;
+};
+
+static int fix_setup(void **state)
 {
+	struct fix *f = calloc(1, sizeof(*f));
+	f->dir = make_tmpdir();
 	char path[4200];
-	snprintf(path, sizeof(path), "%s/r.db", dir);
+	snprintf(path, sizeof(path), "%s/r.db", f->dir);
 	struct db_config cfg = {.kind = DB_SQLITE, .path = path, .pool_size = 2, .create = true};
-	struct db *db = NULL;
-	assert_int_equal(db_open(&cfg, &db, e), 0);
-	return db;
+	struct err e;
+	err_init(&e);
+	if (db_open(&cfg, &f->db, &e) || db_acquire(f->db, &f->c, &e))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int fix_teardown(void **state)
+{
+	struct fix *f = *state;
+	if (f->c)
+		db_release(f->db, f->c);
+	db_close(f->db);
+	rm_tree(f->dir);
+	free(f);
+	return 0;
 }
 
 static void params_and_rows(void **state)
 {
-	(void)state;
-	char *dir = make_tmpdir();
+	struct fix *f = *state;
 	struct err e;
 	err_init(&e);
-	struct db *db = open_db(dir, &e);
 	assert_int_equal(db_schema_version_known(), 3);
-	struct db_conn *c;
-	assert_int_equal(db_acquire(db, &c, &e), 0);
+	struct db_conn *c = f->c;
 	struct db_params p;
 	db_params_init(&p);
 	db_p_int(&p, 7);
@@ -63,20 +83,14 @@ static void params_and_rows(void **state)
 	assert_true(p.overflow);
 	err_init(&e);
 	assert_int_equal(db_exec(c, "SELECT 1", &p, NULL, NULL, NULL, &e), ERR_INVALID);
-	db_release(db, c);
-	db_close(db);
-	rm_tree(dir);
 }
 
 static void transactions(void **state)
 {
-	(void)state;
-	char *dir = make_tmpdir();
+	struct fix *f = *state;
 	struct err e;
 	err_init(&e);
-	struct db *db = open_db(dir, &e);
-	struct db_conn *c;
-	assert_int_equal(db_acquire(db, &c, &e), 0);
+	struct db_conn *c = f->c;
 	assert_int_equal(db_begin(c, true, &e), 0);
 	struct db_params p;
 	db_params_init(&p);
@@ -103,36 +117,32 @@ static void transactions(void **state)
 	x = (struct ctx){0};
 	assert_int_equal(db_exec(c, "SELECT count(*) FROM tag", NULL, row, &x, NULL, &e), 0);
 	assert_int_equal(x.sum, 1);
-	db_release(db, c);
-	db_close(db);
-	rm_tree(dir);
 }
 
 static void newer_schema_refused(void **state)
 {
-	(void)state;
-	char *dir = make_tmpdir();
+	struct fix *f = *state;
 	struct err e;
 	err_init(&e);
-	struct db *db = open_db(dir, &e);
-	struct db_conn *c;
-	assert_int_equal(db_acquire(db, &c, &e), 0);
 	assert_int_equal(
-	    db_exec(c, "UPDATE schema_version SET version = 50", NULL, NULL, NULL, NULL, &e), 0);
-	db_release(db, c);
-	db_close(db);
+	    db_exec(f->c, "UPDATE schema_version SET version = 50", NULL, NULL, NULL, NULL, &e), 0);
+	/* Close the fixture's repository so that it opens again from scratch. */
+	db_release(f->db, f->c);
+	f->c = NULL;
+	db_close(f->db);
+	f->db = NULL;
 	char path[4200];
-	snprintf(path, sizeof(path), "%s/r.db", dir);
+	snprintf(path, sizeof(path), "%s/r.db", f->dir);
 	struct db_config cfg = {.kind = DB_SQLITE, .path = path};
-	db = NULL;
+	struct db *db = NULL;
 	assert_int_equal(db_open(&cfg, &db, &e), ERR_SCHEMA);
 	assert_null(db);
 	assert_non_null(strstr(e.message, "newer than this fathom"));
 	/* A missing file is not created unless asked. */
-	snprintf(path, sizeof(path), "%s/none.db", dir);
+	snprintf(path, sizeof(path), "%s/none.db", f->dir);
 	err_init(&e);
 	assert_int_equal(db_open(&cfg, &db, &e), ERR_DB);
-	rm_tree(dir);
+	assert_null(db);
 }
 
 static void postgres_unreachable(void **state)
@@ -178,8 +188,10 @@ static void conninfo_split(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(params_and_rows),	    cmocka_unit_test(transactions),
-	    cmocka_unit_test(newer_schema_refused), cmocka_unit_test(postgres_unreachable),
+	    cmocka_unit_test_setup_teardown(params_and_rows, fix_setup, fix_teardown),
+	    cmocka_unit_test_setup_teardown(transactions, fix_setup, fix_teardown),
+	    cmocka_unit_test_setup_teardown(newer_schema_refused, fix_setup, fix_teardown),
+	    cmocka_unit_test(postgres_unreachable),
 	    cmocka_unit_test(conninfo_split),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
