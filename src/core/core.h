@@ -122,6 +122,8 @@ void uuid_lower(char *s);
 #define ISO_TIME_LEN 24 /* 2018-12-17T15:58:21.204Z */
 /* Milliseconds since the epoch, from the real-time clock. */
 int64_t time_now_ms(void);
+/* Sleeps for ms milliseconds (resuming after signals). */
+void sleep_ms(int64_t ms);
 /* Formats `ms` as ISO 8601 UTC with milliseconds into out[25]. */
 void time_format_iso(int64_t ms, char out[ISO_TIME_LEN + 1]);
 /* Parses "YYYY-MM-DD", "YYYY-MM-DD hh:mm:ss", "YYYY-MM-DDThh:mm:ss[.fff][Z]" (UTC).

@@ -14,9 +14,12 @@ struct db {
 	struct db_conn **free_conns;
 	int n_free;
 	int n_total;
+	struct db_config cfg; /* kept for connections outside the pool (listeners) */
+	char *conninfo, *password, *app_name;
 };
 
-/* Every driver's connection starts with this, so the pool can find its driver. */
+/* Every driver's connection and listener starts with this, so the pool can find its
+ * driver. */
 struct db_conn_head {
 	const struct db_driver *drv;
 };
@@ -199,6 +202,14 @@ int db_open(const struct db_config *cfg, struct db **out, struct err *e)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	db->drv = drv;
 	db->kind = cfg->kind;
+	db->cfg = *cfg;
+	db->conninfo = cfg->conninfo ? strdup(cfg->conninfo) : NULL;
+	db->password = cfg->password ? strdup(cfg->password) : NULL;
+	db->cfg.conninfo = db->conninfo;
+	db->cfg.password = db->password;
+	db->cfg.path = NULL; /* listeners are PostgreSQL only */
+	db->app_name = cfg->app_name ? strdup(cfg->app_name) : NULL;
+	db->cfg.app_name = db->app_name;
 	pthread_mutex_init(&db->lock, NULL);
 	pthread_cond_init(&db->cond, NULL);
 	db->free_conns = calloc((size_t)n, sizeof(*db->free_conns));
@@ -256,6 +267,12 @@ void db_close(struct db *db)
 	for (int i = 0; i < db->n_free; i++)
 		db->drv->disconnect(db->free_conns[i]);
 	free(db->free_conns);
+	free(db->conninfo);
+	free(db->app_name);
+	if (db->password) {
+		explicit_bzero(db->password, strlen(db->password));
+		free(db->password);
+	}
 	pthread_mutex_destroy(&db->lock);
 	pthread_cond_destroy(&db->cond);
 	free(db);
@@ -342,4 +359,28 @@ enum db_driver_kind db_kind(const struct db *db)
 const char *db_provider_name(const struct db *db)
 {
 	return db->drv->name;
+}
+
+bool db_can_listen(const struct db *db)
+{
+	return db->drv->listen_open != NULL;
+}
+
+int db_listen(struct db *db, const char *channel, struct db_listener **out, struct err *e)
+{
+	*out = NULL;
+	if (!db->drv->listen_open)
+		return err_set(e, ERR_INVALID, "%s has no change notifications", db->drv->name);
+	return db->drv->listen_open(&db->cfg, channel, out, e);
+}
+
+int db_listen_wait(struct db_listener *l, int timeout_ms, db_notify_cb cb, void *ctx, struct err *e)
+{
+	return ((struct db_conn_head *)l)->drv->listen_wait(l, timeout_ms, cb, ctx, e);
+}
+
+void db_listen_close(struct db_listener *l)
+{
+	if (l)
+		((struct db_conn_head *)l)->drv->listen_close(l);
 }

@@ -56,6 +56,10 @@ struct db_config {
 	int pool_size;	      /* connections in the pool; default 8 */
 	int busy_timeout_ms;  /* sqlite: how long a writer waits for a lock; default 5000 */
 	bool create;	      /* sqlite: create the file when missing */
+	/* postgres: application_name of the pool's connections (a listener adds
+	 * " listener"), so pg_stat_activity shows which node holds which connection; the
+	 * connection string's own setting wins. NULL: "fathom". */
+	const char *app_name;
 };
 
 struct db;
@@ -109,6 +113,23 @@ NODISCARD int db_exec_once(struct db *db, const char *sql, const struct db_param
 
 /* The driver in use, for the few places that must know (error texts, about). */
 enum db_driver_kind db_kind(const struct db *db);
+
+/* Change notifications (PostgreSQL LISTEN/NOTIFY). Every insert into the change log sends
+ * "<seq> <ObjectType> <id>" on DB_CHANGE_CHANNEL when its transaction commits (a trigger,
+ * so no writer can forget). A listener is one connection outside the pool, for one thread.
+ * db_listen gives ERR_INVALID on a driver without notifications (SQLite). */
+#define DB_CHANGE_CHANNEL "fathom_change"
+struct db_listener;
+typedef void (*db_notify_cb)(void *ctx, const char *payload);
+bool db_can_listen(const struct db *db);
+NODISCARD int db_listen(struct db *db, const char *channel, struct db_listener **out,
+			struct err *e);
+/* Waits up to timeout_ms and calls cb once per notification that arrived, in commit order.
+ * Returns 0, or ERR_UNAVAILABLE when the connection dropped: close it and listen again
+ * (notifications sent meanwhile are lost; read the change log to catch up). */
+NODISCARD int db_listen_wait(struct db_listener *l, int timeout_ms, db_notify_cb cb, void *ctx,
+			     struct err *e);
+void db_listen_close(struct db_listener *l);
 /* An SQL expression for the database's own clock, as ISO 8601 UTC text with milliseconds
  * (what every node compares heartbeats with, so node clocks do not matter). */
 const char *db_now_sql(const struct db *db);

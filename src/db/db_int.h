@@ -22,6 +22,13 @@ struct db_driver {
 	const char *now_sql;
 	/* Inside the migration transaction: keeps other nodes from migrating at the same time. */
 	int (*lock_schema)(struct db_conn *c, struct err *e);
+	/* Change notifications; NULL where the driver has none (SQLite: one node, one
+	 * process). listen_open connects outside the pool and listens on `channel`. */
+	int (*listen_open)(const struct db_config *cfg, const char *channel,
+			   struct db_listener **out, struct err *e);
+	int (*listen_wait)(struct db_listener *l, int timeout_ms, db_notify_cb cb, void *ctx,
+			   struct err *e);
+	void (*listen_close)(struct db_listener *l);
 };
 
 extern const struct db_driver db_sqlite_driver;

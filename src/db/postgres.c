@@ -7,7 +7,9 @@
  * next call on the connection tries to reconnect. */
 #include "db/db_int.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,16 @@ static void first_line(const char *msg, char *out, size_t n)
 	out[len] = '\0';
 }
 
+/* libpq prints server notices (and the text of a connection the server ended) to stderr;
+ * they go to the log instead. */
+static void on_notice(void *arg, const char *message)
+{
+	(void)arg;
+	char line[400];
+	first_line(message, line, sizeof(line));
+	log_debug("repository database: %s", line);
+}
+
 static int p_connect(const struct db_config *cfg, struct db_conn **out, struct err *e)
 {
 	*out = NULL;
@@ -42,9 +54,20 @@ static int p_connect(const struct db_config *cfg, struct db_conn **out, struct e
 	c->drv = &db_postgres_driver;
 	/* A default connect timeout (the connection string may set its own: the expanded
 	 * dbname comes later and wins), so an unreachable host cannot hang a request. */
-	const char *const keys[] = {"connect_timeout", "dbname", cfg->password ? "password" : NULL,
+	/* Keepalives notice a database host that vanished without closing connections (a
+	 * failed-over primary, a cut network) in about 10 s rather than the kernel's hours. */
+	const char *const keys[] = {"connect_timeout",
+				    "application_name",
+				    "keepalives_idle",
+				    "keepalives_interval",
+				    "keepalives_count",
+				    "dbname",
+				    cfg->password ? "password" : NULL,
 				    NULL};
-	const char *const vals[] = {"5", cfg->conninfo, cfg->password, NULL};
+	const char *const vals[] = {"5",	   cfg->app_name ? cfg->app_name : "fathom",
+				    "4",	   "2",
+				    "3",	   cfg->conninfo,
+				    cfg->password, NULL};
 	c->pg = PQconnectdbParams(keys, vals, 1);
 	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
 		char line[400];
@@ -54,6 +77,7 @@ static int p_connect(const struct db_config *cfg, struct db_conn **out, struct e
 		free(c);
 		return ERR_UNAVAILABLE;
 	}
+	PQsetNoticeProcessor(c->pg, on_notice, NULL);
 	/* Every session works in UTC and answers errors in English. */
 	PGresult *r = PQexec(c->pg, "SET TIME ZONE 'UTC'; SET lc_messages TO 'C'");
 	PQclear(r);
@@ -266,11 +290,92 @@ static int p_lock_schema(struct db_conn *c, struct err *e)
 	return rc;
 }
 
+/* ---------------------------------------------------------------- notifications */
+
+/* A listener is a connection of its own; its head is the same as a pooled one's. */
+struct db_listener {
+	const struct db_driver *drv;
+	PGconn *pg;
+};
+
+static int p_listen_open(const struct db_config *cfg, const char *channel, struct db_listener **out,
+			 struct err *e)
+{
+	*out = NULL;
+	struct db_config lc = *cfg;
+	char app[128];
+	snprintf(app, sizeof(app), "%s listener", cfg->app_name ? cfg->app_name : "fathom");
+	lc.app_name = app;
+	struct db_conn *c;
+	int rc = p_connect(&lc, &c, e);
+	if (rc)
+		return rc;
+	char *ident = PQescapeIdentifier(c->pg, channel, strlen(channel));
+	char sql[200];
+	snprintf(sql, sizeof(sql), "LISTEN %s", ident ? ident : "\"\"");
+	PQfreemem(ident);
+	rc = simple(c, sql, e);
+	if (rc) {
+		p_disconnect(c);
+		return rc;
+	}
+	struct db_listener *l = calloc(1, sizeof(*l));
+	if (!l) {
+		p_disconnect(c);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	l->drv = &db_postgres_driver;
+	l->pg = c->pg;
+	free(c);
+	*out = l;
+	return 0;
+}
+
+static int p_listen_wait(struct db_listener *l, int timeout_ms, db_notify_cb cb, void *ctx,
+			 struct err *e)
+{
+	int fd = PQsocket(l->pg);
+	if (fd < 0 || PQstatus(l->pg) != CONNECTION_OK)
+		return err_set(e, ERR_UNAVAILABLE, "the listening connection is closed");
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int n = poll(&p, 1, timeout_ms);
+	if (n < 0 && errno != EINTR)
+		return err_set(e, ERR_UNAVAILABLE, "poll: %s", strerror(errno));
+	bool lost = n > 0 && !PQconsumeInput(l->pg);
+	/* What arrived before a drop still counts. */
+	PGnotify *nt;
+	while ((nt = PQnotifies(l->pg)) != NULL) {
+		cb(ctx, nt->extra ? nt->extra : "");
+		PQfreemem(nt);
+	}
+	if (lost) {
+		char line[400];
+		first_line(PQerrorMessage(l->pg), line, sizeof(line));
+		return err_set(e, ERR_UNAVAILABLE, "the listening connection dropped: %s", line);
+	}
+	if (PQstatus(l->pg) != CONNECTION_OK)
+		return err_set(e, ERR_UNAVAILABLE, "the listening connection dropped");
+	return 0;
+}
+
+static void p_listen_close(struct db_listener *l)
+{
+	PQfinish(l->pg);
+	free(l);
+}
+
 static char *p_dialect(const char *sql)
 {
 	static const struct db_token tokens[] = {
 	    {"{SERIAL_PK}", "BIGSERIAL PRIMARY KEY"},
 	    {"{BIGINT}", "BIGINT"},
+	    /* Every change-log row announces itself when its transaction commits. */
+	    {"{CHANGE_NOTIFY}",
+	     "CREATE FUNCTION fathom_change_notify() RETURNS trigger LANGUAGE plpgsql AS $$ "
+	     "BEGIN PERFORM pg_notify('" DB_CHANGE_CHANNEL "', NEW.seq::text || ' ' || "
+	     "NEW.object_type || ' ' || NEW.object_id); RETURN NEW; END $$;\n"
+	     "CREATE TRIGGER change_log_notify AFTER INSERT ON change_log FOR EACH ROW EXECUTE "
+	     "FUNCTION fathom_change_notify()"},
 	};
 	return db_substitute(sql, tokens, ARRAY_LEN(tokens));
 }
@@ -287,6 +392,9 @@ const struct db_driver db_postgres_driver = {
     .table_exists = p_table_exists,
     .now_sql = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
     .lock_schema = p_lock_schema,
+    .listen_open = p_listen_open,
+    .listen_wait = p_listen_wait,
+    .listen_close = p_listen_close,
 };
 
 /* Rebuilds a connection string from parsed options, leaving out `skip` and writing

@@ -70,5 +70,9 @@ static const char m3[] =
     "servernodeconfiguration (id) ON DELETE CASCADE, state TEXT NOT NULL, sealed_certs TEXT, "
     "expires_at TEXT, created_at TEXT NOT NULL);\n";
 
-const char *const db_migrations[] = {m1, m2, m3};
-const int db_n_migrations = 3;
+/* 4: change notifications (PostgreSQL): a trigger on the change log, so that every node's
+ * caches hear of every committed change however it was written. */
+static const char m4[] = "{CHANGE_NOTIFY};\n";
+
+const char *const db_migrations[] = {m1, m2, m3, m4};
+const int db_n_migrations = 4;

@@ -151,12 +151,13 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 	if (rc)
 		return rc;
 
-	int64_t port, max_upload, max_body;
+	int64_t port, max_upload, max_body, cache_mb;
 	if ((rc = conf_get_int(cf, "repository.port", 4242, 1, 65535, &port, e)) ||
 	    (rc = conf_get_int(cf, "repository.max_upload_bytes", 32LL << 30, 1, INT64_MAX,
 			       &max_upload, e)) ||
 	    (rc = conf_get_int(cf, "repository.max_body_bytes", 16 << 20, 1024, 1LL << 30,
-			       &max_body, e)))
+			       &max_body, e)) ||
+	    (rc = conf_get_int(cf, "repository.cache_mb", 64, 0, 1 << 20, &cache_mb, e)))
 		return rc;
 	struct repo_config rcfg = {.db = n->db,
 				   .share = n->share,
@@ -164,7 +165,8 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 				   .version = FATHOM_VERSION,
 				   .max_upload = (uint64_t)max_upload,
 				   .max_body = (size_t)max_body,
-				   .heartbeat_ms = heartbeat_ms};
+				   .heartbeat_ms = heartbeat_ms,
+				   .cache_bytes = cache_mb << 20};
 	int fd;
 	if ((rc = http_listen(conf_get(cf, "repository.listen", NULL), (int)port, &fd, e)))
 		return rc;

@@ -36,6 +36,7 @@ struct ops_db {
 	struct db_config cfg; /* borrows from the conf and from this struct */
 	char *password;
 	char path[PATH_MAX];
+	char app_name[96]; /* "fathom NODE-NAME" */
 };
 /* Reads [database] of `cf` for the node in `dir`; release with ops_db_release. */
 NODISCARD int ops_db_from_conf(const struct conf *cf, const char *dir, struct ops_db *out,

@@ -117,6 +117,9 @@ int ops_db_from_conf(const struct conf *cf, const char *dir, struct ops_db *out,
 	if (rc)
 		return rc;
 	dc->pool_size = (int)pool;
+	snprintf(out->app_name, sizeof(out->app_name), "fathom %s",
+		 conf_get(cf, "node.name", "node"));
+	dc->app_name = out->app_name;
 	if (strcmp(driver, "postgres") == 0) {
 		dc->kind = DB_POSTGRES;
 		dc->conninfo = conf_get(cf, "database.conninfo", NULL);

@@ -793,7 +793,7 @@ int h_full(struct qrs *q)
 	return list_common(q, VIEW_FULL);
 }
 
-static int count_row(void *ctx, int n, const struct db_value *c)
+int repo_int_row(void *ctx, int n, const struct db_value *c)
 {
 	if (n > 0 && c[0].type == DBV_INT)
 		*(int64_t *)ctx = c[0].i;
@@ -810,7 +810,7 @@ int h_count(struct qrs *q)
 	int64_t n = 0;
 	struct db_conn *c = NULL;
 	if (rc == 0 && (rc = qrs_begin(q, &c, false)) == 0) {
-		rc = db_exec(c, b.sql.data, &b.p, count_row, &n, NULL, &q->err);
+		rc = db_exec(c, b.sql.data, &b.p, repo_int_row, &n, NULL, &q->err);
 		rc = qrs_end(q, c, rc);
 	}
 	sqlb_release(&b);

@@ -22,6 +22,11 @@ int repo_open(const struct repo_config *cfg, struct repo **out, struct err *e)
 	r->gc_grace_ms = cfg->gc_grace_ms > 0 ? cfg->gc_grace_ms : 600000;
 	r->heartbeat_ms = cfg->heartbeat_ms > 0 ? cfg->heartbeat_ms : 5000;
 	int rc = crud_prepare(r, e);
+	if (rc == 0 && cfg->cache_bytes > 0 && db_can_listen(r->db)) {
+		r->cache = cache_new((size_t)cfg->cache_bytes);
+		rc = r->cache ? cache_follow(r->cache, r->db, e)
+			      : err_set(e, ERR_NOMEM, "out of memory");
+	}
 	if (rc == 0) {
 		int n = share_recover(r->share, apps_is_live, r, e);
 		if (n < 0)
@@ -41,6 +46,7 @@ void repo_close(struct repo *r)
 {
 	if (!r)
 		return;
+	cache_free(r->cache);
 	crud_release(r);
 	free(r);
 }

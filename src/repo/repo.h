@@ -25,6 +25,9 @@ struct repo_config {
 	size_t max_body;      /* largest JSON body, in bytes */
 	int64_t gc_grace_ms;  /* how long superseded app generations are kept */
 	int64_t heartbeat_ms; /* how often nodes heartbeat; 3 missed beats mean not alive */
+	/* Memory for answers kept to serve reads while the database is unreachable
+	 * (PostgreSQL sites; see cache.c); 0 turns the cache off. */
+	int64_t cache_bytes;
 };
 
 struct repo;

@@ -81,7 +81,8 @@ struct repo {
 	size_t max_body;
 	int64_t gc_grace_ms;
 	int64_t heartbeat_ms;
-	char **select_sql; /* per entity: the column list of SELECT (see crud.c) */
+	char **select_sql;   /* per entity: the column list of SELECT (see crud.c) */
+	struct cache *cache; /* NULL when off (SQLite, or cache_bytes 0) */
 };
 
 /* One request's state. */
@@ -99,6 +100,8 @@ struct qrs {
 	const char *tail;		/* from {name} */
 	void *state;			/* a streaming handler's own state */
 	const struct route *route;
+	const char *cache_key; /* a cacheable GET: its key; the 200 answer is stored */
+	uint64_t cache_epoch;  /* the cache's epoch when the request began */
 };
 
 struct route {
@@ -214,6 +217,35 @@ NODISCARD int crud_caller_user(struct qrs *q, struct db_conn *c, char out_id[UUI
 int h_list(struct qrs *q);
 int h_full(struct qrs *q);
 int h_count(struct qrs *q);
+/* A row callback that reads column 0 as an integer into the int64_t at ctx. */
+int repo_int_row(void *ctx, int n, const struct db_value *c);
+
+/* ---------------------------------------------------------------- cache (cache.c) */
+
+struct cache;
+struct cache_stats {
+	size_t bytes;
+	uint64_t hits, stores, invalidations;
+	bool listening;
+	int64_t hwm;
+};
+struct cache *cache_new(size_t max_bytes);
+/* Starts the thread that follows the change log (PostgreSQL only). */
+NODISCARD int cache_follow(struct cache *c, struct db *db, struct err *e);
+void cache_free(struct cache *c);
+/* The epoch of entity type index `type`: cache_put takes it from before the read. */
+uint64_t cache_epoch(struct cache *c, int type);
+/* Stores an answer of entity type index `type`, unless a change that could touch it
+ * arrived since `epoch`. */
+void cache_put(struct cache *c, int type, const char *key, const char *body, size_t len,
+	       uint64_t epoch);
+/* A copy of the answer stored under key (caller frees) and its age; ERR_NOT_FOUND. */
+NODISCARD int cache_get(struct cache *c, const char *key, char **out_body, size_t *out_len,
+			int64_t *out_age_ms);
+/* Drops what a change of object_type (a schema name, "App") could have changed; NULL drops
+ * everything. */
+void cache_invalidate(struct cache *c, const char *object_type);
+void cache_stats(struct cache *c, struct cache_stats *out);
 int h_get(struct qrs *q);
 int h_create(struct qrs *q);
 int h_create_many(struct qrs *q);

@@ -42,6 +42,52 @@ const int repo_n_routes = (int)ARRAY_LEN(repo_routes);
 
 /* ---------------------------------------------------------------- responses */
 
+static int type_of(const struct entity_desc *d)
+{
+	for (int i = 0; i < repo_n_entities; i++)
+		if (repo_entities[i] == d)
+			return i;
+	return -1;
+}
+
+/* The cache key of a GET: its path and its query without the xrfkey. */
+static const char *cache_key(struct qrs *q)
+{
+	struct buf b;
+	buf_init(&b, 1 << 16);
+	int rc = buf_puts(&b, http_req_path(q->req));
+	char sep = '?';
+	for (int i = 0; rc == 0 && i < http_req_query_count(q->req); i++) {
+		const char *v;
+		const char *k = http_req_query_at(q->req, i, &v);
+		if (!k || str_ieq(k, "xrfkey"))
+			continue;
+		rc = buf_printf(&b, "%c%s=%s", sep, k, v ? v : "");
+		sep = '&';
+	}
+	const char *key = rc == 0 && b.data ? arena_strdup(q->a, b.data) : NULL;
+	buf_release(&b);
+	return key;
+}
+
+/* While the database is unreachable: the answer this node gave last, marked stale. */
+static bool answer_from_cache(struct qrs *q)
+{
+	char *body;
+	size_t len;
+	int64_t age_ms;
+	if (cache_get(q->repo->cache, q->cache_key, &body, &len, &age_ms) != 0)
+		return false;
+	char age[32];
+	snprintf(age, sizeof(age), "%lld", (long long)(age_ms / 1000));
+	http_add_header(q->req, "Age", age);
+	http_add_header(q->req, "Warning", "110 fathom \"Response is Stale\"");
+	http_add_header(q->req, "X-Fathom-Cache", "stale; the repository database is unreachable");
+	http_respond(q->req, 200, "application/json; charset=utf-8", body, len);
+	free(body);
+	return true;
+}
+
 void qrs_send_json(struct qrs *q, int status, json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -51,7 +97,10 @@ void qrs_send_json(struct qrs *q, int status, json_t *j)
 			     "{\"message\":\"out of memory\"}", 27);
 		return;
 	}
-	http_respond(q->req, status, "application/json; charset=utf-8", s, strlen(s));
+	size_t len = strlen(s);
+	if (status == 200 && q->cache_key)
+		cache_put(q->repo->cache, type_of(q->desc), q->cache_key, s, len, q->cache_epoch);
+	http_respond(q->req, status, "application/json; charset=utf-8", s, len);
 	free(s);
 }
 
@@ -355,7 +404,14 @@ static void on_complete(void *ctx, struct http_req *r)
 		qrs_send_error(q, rc);
 		return;
 	}
+	if (q->repo->cache && (q->route->flags & R_GENERIC) &&
+	    strcmp(http_req_method(r), "GET") == 0) {
+		q->cache_key = cache_key(q);
+		q->cache_epoch = cache_epoch(q->repo->cache, type_of(q->desc));
+	}
 	rc = q->route->fn(q);
+	if (rc == ERR_UNAVAILABLE && q->cache_key && !http_responded(r) && answer_from_cache(q))
+		rc = 0;
 	if (rc)
 		qrs_send_error(q, rc);
 	else if (!http_responded(r))

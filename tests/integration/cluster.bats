@@ -20,10 +20,7 @@ setup_file() {
 	"$FATHOM" site create --dir "$D1" --share "$SH" --repository-port "$P1" --hostname localhost \
 		--name node1 --db "$DB_URL" >/dev/null
 	start_node "$D1"
-	"$FATHOM" node join --dir "$D2" --share "$SH" --db "$DB_URL" --name node2 \
-		--repository-port "$P2" --hostname localhost >/dev/null
-	pw=$("$FATHOM" node approve node2 --dir "$D1" 2>/dev/null)
-	"$FATHOM" node join --dir "$D2" --password "$pw" >/dev/null
+	join_node "$D2" "$P2" node2 "$D1"
 	start_node "$D2"
 }
 
@@ -142,10 +139,9 @@ teardown_file() {
 	writer "$D1" "$P1" a & w1=$!
 	writer "$D2" "$P2" b & w2=$!
 	sleep 1.5
-	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null
+	pg_stop
 	sleep 6
-	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w \
-		-o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+	pg_start
 	sleep 3
 	touch "$BATS_TEST_TMPDIR/stop"
 	wait "$w1" "$w2"

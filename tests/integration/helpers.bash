@@ -110,6 +110,16 @@ kill9_node() {
 	rm -f "$dir/pid"
 }
 
+# join_node DIR PORT NAME FIRST_DIR: joins a node to the PostgreSQL site ($DB_URL, share
+# $SH) of the node in FIRST_DIR: register, approve there, finish with the password.
+join_node() {
+	local dir=$1 port=$2 name=$3 first=$4 pw
+	"$FATHOM" node join --dir "$dir" --share "$SH" --db "$DB_URL" --name "$name" \
+		--repository-port "$port" --hostname localhost >/dev/null
+	pw=$("$FATHOM" node approve "$name" --dir "$first" 2>/dev/null)
+	"$FATHOM" node join --dir "$dir" --password "$pw" >/dev/null
+}
+
 # The repository the tests run against: FATHOM_TEST_DB=postgres runs the same files on a
 # throwaway PostgreSQL (pg.bash) instead of the embedded SQLite default.
 source "$(dirname "${BASH_SOURCE[0]}")/pg.bash"

@@ -50,3 +50,13 @@ pg_down() {
 pg_sql() {
 	as_pg psql -h "$PGDIR" -p "$PGPORT" -U postgres -d "$1" -tA -F '|' -v ON_ERROR_STOP=1 -c "$2"
 }
+
+# pg_stop / pg_start: stops the server (fast: clients are disconnected) and starts it again
+# on the same port.
+pg_stop() {
+	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null
+}
+pg_start() {
+	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w \
+		-o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+}
