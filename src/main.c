@@ -16,6 +16,7 @@ static const char usage[] =
     "  config        show or change the database settings and share paths (fathom config --help)\n"
     "  secret        show or replace the sealed database password (fathom secret --help)\n"
     "  pg-config     print the PostgreSQL settings a site needs (fathom pg-config --help)\n"
+    "  db            start, stop or check a site's own PostgreSQL (fathom db --help)\n"
     "  version       print the version\n"
     "  help          show this help\n"
     "\n"
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fathom: node takes a subcommand: join or approve\n");
 		return 2;
 	}
+	if (strcmp(cmd, "db") == 0)
+		return ops_db(argc - 1, argv + 1);
 	if (strcmp(cmd, "config") == 0)
 		return ops_config(argc - 1, argv + 1);
 	if (strcmp(cmd, "pg-config") == 0)

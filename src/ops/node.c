@@ -144,7 +144,8 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 		return rc;
 
 	struct ops_db db_cfg;
-	if ((rc = ops_db_from_conf(cf, dir, &db_cfg, e)))
+	if ((rc = ops_db_from_conf(cf, dir, &db_cfg, e)) ||
+	    (rc = ops_localdb_ensure_running(dir, e)))
 		return rc;
 	rc = db_open(&db_cfg.cfg, &n->db, e);
 	ops_db_release(&db_cfg);

@@ -13,6 +13,7 @@ int ops_pg_config(int argc, char **argv);
 int ops_node_join(int argc, char **argv);
 int ops_config(int argc, char **argv);
 int ops_node_approve(int argc, char **argv);
+int ops_db(int argc, char **argv);
 
 /* Prints an error (message, detail, hint) to stderr as "fathom: ...". */
 void ops_print_err(const struct err *e);

@@ -31,6 +31,22 @@ const char *ops_host_name(char *buf, size_t n);
 /* `p` made absolute against the working folder. Caller frees. */
 char *ops_absolute(const char *p);
 
+/* The site's own PostgreSQL instance (localdb.c). */
+struct ops_localdb {
+	const char *dir; /* the node folder; the instance goes in dir/pgdata */
+	int port;
+	const char *listen; /* an IPv4 address; 0.0.0.0 means every interface */
+	const char *owner;  /* the service user when run as root; NULL: postgres */
+};
+/* Initialises, configures and starts the instance, creates role and database "fathom",
+ * and gives the URL to reach it (password included; caller frees). On failure nothing is
+ * left behind. */
+NODISCARD int ops_localdb_create(const struct ops_localdb *ld, char **out_url, struct err *e);
+/* Stops and removes the instance of a node folder (undoing a failed site create). */
+void ops_localdb_destroy(const char *dir);
+/* Starts the node folder's instance when it has one and it is down (fathom run). */
+NODISCARD int ops_localdb_ensure_running(const char *dir, struct err *e);
+
 /* The database settings of a node's node.conf, with its password unsealed. */
 struct ops_db {
 	struct db_config cfg; /* borrows from the conf and from this struct */

@@ -48,8 +48,12 @@ static const char usage[] =
     "  --max-upload-bytes N    largest app file accepted (default 34359738368)\n"
     "  --owner USER            make USER (the service user) own the node folder and the share;\n"
     "                          needs root\n"
-    "  --db URL                 a PostgreSQL database instead of the embedded SQLite repository\n"
+    "  --db URL                a PostgreSQL database instead of the embedded SQLite repository\n"
     "                          (postgresql://user:password@host:port/database)\n"
+    "  --local-db              initialise a PostgreSQL 15 instance that the site owns, in\n"
+    "                          DIR/pgdata, and use it (other nodes can join it); manage it\n"
+    "                          with fathom db start|stop|status\n"
+    "  --local-db-port N       its port (default 4432)\n"
     "  -h, --help              show this help\n";
 
 static int make_certs(struct ops_undo *u, const char *certs, const char *host, const char *name,
@@ -96,12 +100,16 @@ int ops_site_create(int argc, char **argv)
 	    {"max-upload-bytes", required_argument, NULL, 'm'},
 	    {"db", required_argument, NULL, 'D'},
 	    {"owner", required_argument, NULL, 'O'},
+	    {"local-db", no_argument, NULL, 'B'},
+	    {"local-db-port", required_argument, NULL, 'P'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *share = NULL, *apps = NULL, *stat_c = NULL, *logs = NULL,
 		   *custom = NULL, *port_s = "4242", *listen = "0.0.0.0", *host = NULL,
-		   *name = NULL, *max_up = "34359738368", *db_url = NULL, *owner = NULL;
+		   *name = NULL, *max_up = "34359738368", *db_url = NULL, *owner = NULL,
+		   *local_port_s = "4432";
+	bool local_db = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -119,6 +127,8 @@ int ops_site_create(int argc, char **argv)
 		case 'm': max_up = optarg; break;
 		case 'D': db_url = optarg; break;
 		case 'O': owner = optarg; break;
+		case 'B': local_db = true; break;
+		case 'P': local_port_s = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -131,7 +141,17 @@ int ops_site_create(int argc, char **argv)
 		fprintf(stderr, "fathom: site create needs --dir and --share\n%s", usage);
 		return 2;
 	}
-	int64_t port, max_upload;
+	if (local_db && db_url) {
+		fprintf(stderr, "fathom: give --db or --local-db, not both\n");
+		return 2;
+	}
+	int64_t port, max_upload, local_port;
+	if (str_to_i64(local_port_s, 1, 65535, &local_port) != 0) {
+		fprintf(stderr,
+			"fathom: --local-db-port must be a port number (1-65535), not \"%s\"\n",
+			local_port_s);
+		return 2;
+	}
 	if (str_to_i64(port_s, 1, 65535, &port) != 0) {
 		fprintf(stderr,
 			"fathom: --repository-port must be a port number (1-65535), not \"%s\"\n",
@@ -182,14 +202,27 @@ int ops_site_create(int argc, char **argv)
 	snprintf(certs, sizeof(certs), "%s/certs", adir);
 	struct ops_undo *u = calloc(1, sizeof(*u));
 	struct db *db = NULL;
+	char *local_url = NULL;
+	bool made_local_db = false;
 	int rc = 0;
-	if (path_exists(conf_path) || path_exists(db_path)) {
+	char pgdata[PATH_MAX + 8];
+	snprintf(pgdata, sizeof(pgdata), "%s/pgdata", adir);
+	if (path_exists(conf_path) || path_exists(db_path) || (local_db && path_exists(pgdata))) {
 		rc = err_set(&e, ERR_EXISTS, "folder \"%s\" already holds a site", adir);
 		err_hint(&e,
 			 "nothing was changed; choose another --dir, or run the site with "
 			 "fathom run --dir %s",
 			 dir);
 		goto out;
+	}
+	if (local_db) {
+		/* The site's own instance comes first: everything after uses it like --db. */
+		struct ops_localdb ld = {adir, (int)local_port, listen, owner};
+		if ((rc = ops_mkdirs(u, adir, 0750, &e)) ||
+		    (rc = ops_localdb_create(&ld, &local_url, &e)))
+			goto out;
+		made_local_db = true;
+		db_url = local_url;
 	}
 	/* A shared database is checked before anything is created: it must answer, and it
 	 * must not already hold a site. */
@@ -327,17 +360,28 @@ int ops_site_create(int argc, char **argv)
 	       "start it with:\n"
 	       "  fathom run --dir %s\n",
 	       adir, name, node_id, sp.root, host, (long long)port, certs, dir);
+	if (local_db)
+		printf("other nodes join with:\n"
+		       "  fathom node join --db 'postgresql://fathom:PASSWORD@%s:%lld/fathom' ...\n"
+		       "  (PASSWORD: fathom secret show --dir %s)\n",
+		       host, (long long)local_port, dir);
 out:
 	if (db)
 		db_close(db);
 	if (rc) {
 		ops_print_err(&e);
 		if (e.code != ERR_EXISTS) {
+			if (made_local_db)
+				ops_localdb_destroy(adir);
 			ops_undo_run(u);
 			fprintf(stderr, "fathom: nothing was created\n");
 		}
 	}
 	free(u);
+	if (local_url) {
+		explicit_bzero(local_url, strlen(local_url));
+		free(local_url);
+	}
 	free(adir);
 	free(ashare);
 	free(aapps);

@@ -1,0 +1,448 @@
+/* localdb.c: a PostgreSQL 15 instance that the site owns ("the database on one of the
+ * nodes"): `site create --local-db` makes it, `fathom db start|stop|status` manage it, and
+ * `fathom run` starts it when it is down.
+ *
+ * The instance lives in DIR/pgdata and runs as the node folder's service user (the --owner
+ * of site create, or the user who ran it); PostgreSQL refuses to run as root, so root
+ * without --owner runs it as the "postgres" user. Its one role, "fathom", owns the
+ * database "fathom" and has a random password that node.conf keeps sealed like any other.
+ * Local socket connections (in DIR/pgdata, reachable by that user only) are trusted; TCP
+ * needs the password: from this host, and from the hosts of this host's own subnets
+ * (pg_hba "samenet"), so nodes on the same network can join. */
+#include "ops/ops_int.h"
+#include "crypto/crypto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PG_DEFAULT_BIN "/usr/lib/postgresql/15/bin"
+
+/* Where PostgreSQL's programs are: FATHOM_PG_BIN, else the Debian PostgreSQL 15 path. */
+static const char *pg_bin(void)
+{
+	const char *b = getenv("FATHOM_PG_BIN");
+	return b && *b ? b : PG_DEFAULT_BIN;
+}
+
+static int check_bin(const char *prog, char *out, size_t n, struct err *e)
+{
+	snprintf(out, n, "%s/%s", pg_bin(), prog);
+	if (access(out, X_OK) != 0) {
+		err_set(e, ERR_CONFIG, "PostgreSQL 15's %s is not at %s", prog, out);
+		err_hint(e, "install postgresql-15 (scripts/deps.sh does), or set FATHOM_PG_BIN to "
+			    "the folder that holds initdb and pg_ctl");
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+/* Runs argv as uid:gid (switching only when it differs from ours), output to `log` (or
+ * discarded). Returns the exit status, or -1 when it could not run. */
+static int run_as(const char *const argv[], uid_t uid, gid_t gid, const char *log)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd =
+		    open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			if (fchown(fd, uid, gid) != 0 && geteuid() == 0)
+				_exit(126);
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0)
+			dup2(devnull, STDIN_FILENO);
+		if (geteuid() != uid) {
+			if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+				_exit(126);
+		}
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The last line of a log file (where programs say what failed), for an error's detail. */
+static void log_tail(const char *path, char *out, size_t n)
+{
+	out[0] = '\0';
+	char *text = NULL;
+	size_t len = 0;
+	struct err e;
+	err_init(&e);
+	if (file_read_all(path, 1 << 20, &text, &len, &e) != 0)
+		return;
+	size_t start = len > n - 1 ? len - (n - 1) : 0;
+	const char *nl = start ? memchr(text + start, '\n', len - start) : NULL;
+	str_copy(out, nl ? nl + 1 : text + start, n);
+	size_t l = strlen(out);
+	while (l && (out[l - 1] == '\n' || out[l - 1] == ' '))
+		out[--l] = '\0';
+	const char *last = strrchr(out, '\n');
+	if (last)
+		memmove(out, last + 1, strlen(last + 1) + 1);
+	free(text);
+}
+
+/* Whether uid:gid can open the folder `path` (every parent folder lets it through). */
+static bool can_reach_as(const char *path, uid_t uid, gid_t gid)
+{
+	if (uid == geteuid())
+		return true;
+	pid_t pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+			_exit(1);
+		_exit(access(path, X_OK) == 0 ? 0 : 1);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return false;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* The user PostgreSQL runs as for a new instance. */
+static int pick_user(const char *owner, uid_t *uid, gid_t *gid, char *name, size_t n, struct err *e)
+{
+	if (geteuid() != 0) {
+		*uid = geteuid();
+		*gid = getegid();
+		struct passwd *pw = getpwuid(*uid);
+		str_copy(name, pw ? pw->pw_name : "?", n);
+		return 0;
+	}
+	const char *who = owner ? owner : "postgres";
+	struct passwd *pw = getpwnam(who);
+	if (!pw || pw->pw_uid == 0) {
+		err_set(e, ERR_CONFIG, "PostgreSQL cannot run as root, and there is no user \"%s\"",
+			who);
+		err_hint(e, "give the service user with --owner USER");
+		return ERR_CONFIG;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	str_copy(name, who, n);
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (type == FTW_DP ? rmdir(path) : unlink(path)) == 0 ? 0 : -1;
+}
+
+static int pg_ctl(const char *data, const char *action, uid_t uid, gid_t gid, struct err *e)
+{
+	char prog[PATH_MAX], log[PATH_MAX + 16];
+	int rc = check_bin("pg_ctl", prog, sizeof(prog), e);
+	if (rc)
+		return rc;
+	snprintf(log, sizeof(log), "%s/server.log", data);
+	const char *start[] = {prog, "-D", data, "-l", log, "-w", "-t", "60", "start", NULL};
+	const char *stop[] = {prog, "-D", data, "-m", "fast", "-w", "-t", "60", "stop", NULL};
+	bool is_start = strcmp(action, "start") == 0;
+	int st = run_as(is_start ? start : stop, uid, gid, NULL);
+	if (st != 0) {
+		char tail[600];
+		log_tail(log, tail, sizeof(tail));
+		err_set(e, ERR_UNAVAILABLE, "pg_ctl %s failed for %s", action, data);
+		if (tail[0])
+			err_detail(e, "%s", tail);
+		return ERR_UNAVAILABLE;
+	}
+	return 0;
+}
+
+int ops_localdb_create(const struct ops_localdb *ld, char **out_url, struct err *e)
+{
+	*out_url = NULL;
+	char initdb[PATH_MAX], createdb[PATH_MAX];
+	int rc;
+	if ((rc = check_bin("initdb", initdb, sizeof(initdb), e)) ||
+	    (rc = check_bin("createdb", createdb, sizeof(createdb), e)))
+		return rc;
+	uid_t uid;
+	gid_t gid;
+	char user[64];
+	if ((rc = pick_user(ld->owner, &uid, &gid, user, sizeof(user), e)))
+		return rc;
+	char data[PATH_MAX], sock_probe[PATH_MAX + 32];
+	snprintf(data, sizeof(data), "%s/pgdata", ld->dir);
+	snprintf(sock_probe, sizeof(sock_probe), "%s/.s.PGSQL.%d", data, ld->port);
+	if (strlen(sock_probe) >= 108) {
+		err_set(e, ERR_CONFIG,
+			"the node folder's path is too long for PostgreSQL's socket");
+		err_detail(e, "%s is over 107 bytes", sock_probe);
+		return ERR_CONFIG;
+	}
+	/* The service user must reach DIR/pgdata through the node folder. */
+	if (uid != geteuid() && chmod(ld->dir, 0751) != 0)
+		return err_set(e, ERR_IO, "cannot open %s to %s: %s", ld->dir, user,
+			       strerror(errno));
+	if (!can_reach_as(ld->dir, uid, gid)) {
+		err_set(e, ERR_IO, "PostgreSQL runs as %s, who cannot reach %s", user, ld->dir);
+		err_hint(e,
+			 "every folder above the node folder must let %s through (o+x), or give "
+			 "--owner for a service user who can",
+			 user);
+		return ERR_IO;
+	}
+
+	/* initdb fills an empty folder; made here so that it may sit in a folder the service
+	 * user cannot write. */
+	if (mkdir(data, 0700) != 0)
+		return err_set(e, ERR_IO, "cannot create %s: %s", data, strerror(errno));
+	if (chown(data, uid, gid) != 0 && geteuid() == 0) {
+		rmdir(data);
+		return err_set(e, ERR_IO, "cannot hand %s to %s: %s", data, user, strerror(errno));
+	}
+	char password[33];
+	crypto_random_password(password, sizeof(password));
+	char pwfile[PATH_MAX];
+	snprintf(pwfile, sizeof(pwfile), "%s/.pgpass.tmp", ld->dir);
+	if ((rc = file_write_atomic(pwfile, password, strlen(password), 0600, e))) {
+		rmdir(data);
+		return rc;
+	}
+	if (chown(pwfile, uid, gid) != 0 && geteuid() == 0) {
+		unlink(pwfile);
+		rmdir(data);
+		return err_set(e, ERR_IO, "cannot hand %s to %s: %s", pwfile, user,
+			       strerror(errno));
+	}
+	char pwarg[PATH_MAX + 16], log[PATH_MAX + 16];
+	snprintf(pwarg, sizeof(pwarg), "--pwfile=%s", pwfile);
+	snprintf(log, sizeof(log), "%s/initdb.log", ld->dir);
+	printf("initialising PostgreSQL in %s (as %s) ...\n", data, user);
+	fflush(stdout);
+	const char *args[] = {
+	    initdb, "-D",	data,	   "-U",	   "fathom", pwarg,	    "-E",
+	    "UTF8", "--locale", "C.UTF-8", "--auth-local", "trust",  "--auth-host", "scram-sha-256",
+	    NULL};
+	int st = run_as(args, uid, gid, log);
+	unlink(pwfile);
+	if (st != 0) {
+		char tail[600];
+		log_tail(log, tail, sizeof(tail));
+		err_set(e, ERR_IO, "initdb failed (exit %d)", st);
+		if (tail[0])
+			err_detail(e, "%s", tail);
+		unlink(log);
+		nftw(data, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		return ERR_IO;
+	}
+	unlink(log);
+	/* From here on, a failure removes the instance again. */
+	char conf[PATH_MAX + 32], hba[PATH_MAX + 32], text[PATH_MAX * 2];
+	snprintf(conf, sizeof(conf), "%s/postgresql.auto.conf", data);
+	snprintf(text, sizeof(text),
+		 "# Written by fathom site create --local-db.\n"
+		 "port = %d\n"
+		 "listen_addresses = '%s'\n"
+		 "unix_socket_directories = '%s'\n"
+		 "password_encryption = scram-sha-256\n",
+		 ld->port, strcmp(ld->listen, "0.0.0.0") == 0 ? "*" : ld->listen, data);
+	snprintf(hba, sizeof(hba), "%s/pg_hba.conf", data);
+	char *old = NULL;
+	size_t old_len = 0;
+	rc = file_write_atomic(conf, text, strlen(text), 0600, e);
+	if (rc == 0)
+		rc = file_read_all(hba, 1 << 20, &old, &old_len, e);
+	if (rc == 0) {
+		struct buf b;
+		buf_init(&b, 2 << 20);
+		rc = buf_append(&b, old, old_len);
+		if (rc == 0)
+			rc = buf_puts(&b, "\n# fathom: the site's nodes on this host's networks\n"
+					  "host fathom fathom samenet scram-sha-256\n");
+		if (rc == 0)
+			rc = file_write_atomic(hba, b.data, b.len, 0600, e);
+		buf_release(&b);
+		free(old);
+	}
+	if (rc == 0 && geteuid() == 0 && (chown(conf, uid, gid) != 0 || chown(hba, uid, gid) != 0))
+		rc = err_set(e, ERR_IO, "cannot hand the configuration to %s", user);
+	if (rc == 0)
+		rc = pg_ctl(data, "start", uid, gid, e);
+	if (rc == 0) {
+		char port[16];
+		snprintf(port, sizeof(port), "%d", ld->port);
+		snprintf(log, sizeof(log), "%s/createdb.log", data);
+		const char *cargs[] = {createdb, "-h",	   data,     "-p", port,
+				       "-U",	 "fathom", "fathom", NULL};
+		if (run_as(cargs, uid, gid, log) != 0) {
+			char tail[600];
+			log_tail(log, tail, sizeof(tail));
+			rc = err_set(e, ERR_DB, "createdb failed");
+			if (tail[0])
+				err_detail(e, "%s", tail);
+		}
+		unlink(log);
+		if (rc) {
+			struct err ignore;
+			err_init(&ignore);
+			(void)pg_ctl(data, "stop", uid, gid, &ignore);
+		}
+	}
+	if (rc) {
+		nftw(data, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		return rc;
+	}
+	char *url = malloc(256);
+	if (!url)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	snprintf(url, 256, "postgresql://fathom:%s@127.0.0.1:%d/fathom", password, ld->port);
+	explicit_bzero(password, sizeof(password));
+	*out_url = url;
+	printf("PostgreSQL 15 runs on port %d (data in %s, log in %s/server.log)\n", ld->port, data,
+	       data);
+	return 0;
+}
+
+void ops_localdb_destroy(const char *dir)
+{
+	char data[PATH_MAX];
+	snprintf(data, sizeof(data), "%s/pgdata", dir);
+	struct stat st;
+	if (stat(data, &st) != 0)
+		return;
+	struct err e;
+	err_init(&e);
+	(void)pg_ctl(data, "stop", st.st_uid, st.st_gid, &e);
+	nftw(data, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Whether the instance in `data` runs: pg_ctl status exits 0 when it does, 3 when not. */
+static int status_of(const char *data, uid_t uid, gid_t gid, bool *out, struct err *e)
+{
+	char prog[PATH_MAX];
+	int rc = check_bin("pg_ctl", prog, sizeof(prog), e);
+	if (rc)
+		return rc;
+	const char *args[] = {prog, "-D", data, "status", NULL};
+	int st = run_as(args, uid, gid, NULL);
+	if (st != 0 && st != 3)
+		return err_set(e, ERR_IO, "pg_ctl status failed for %s (exit %d)", data, st);
+	*out = st == 0;
+	return 0;
+}
+
+int ops_localdb_ensure_running(const char *dir, struct err *e)
+{
+	char data[PATH_MAX];
+	snprintf(data, sizeof(data), "%s/pgdata", dir);
+	struct stat st;
+	if (stat(data, &st) != 0)
+		return 0; /* no local database */
+	bool up = false;
+	int rc = status_of(data, st.st_uid, st.st_gid, &up, e);
+	if (rc || up)
+		return rc;
+	log_info("starting the site's PostgreSQL in %s", data);
+	return pg_ctl(data, "start", st.st_uid, st.st_gid, e);
+}
+
+static const char db_usage[] =
+    "usage: fathom db start|stop|status --dir DIR\n"
+    "\n"
+    "Manages the PostgreSQL instance a site made with `site create --local-db` owns\n"
+    "(in DIR/pgdata). `fathom run` starts it when it is down; stop it only when no node\n"
+    "of the site runs, or they answer 503 until it is back.\n"
+    "\n"
+    "  start     start it (waits until it accepts connections)\n"
+    "  stop      stop it (fast shutdown: clients are disconnected)\n"
+    "  status    say whether it runs; exit 0 when it does, 3 when it does not\n"
+    "  --dir DIR the node folder\n"
+    "  -h, --help\n";
+
+int ops_db(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *dir = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'h': fputs(db_usage, stdout); return 0;
+		default: fputs(db_usage, stderr); return 2;
+		}
+	}
+	if (optind != argc - 1 || !dir) {
+		fputs(db_usage, stderr);
+		return 2;
+	}
+	const char *action = argv[optind];
+	if (strcmp(action, "start") != 0 && strcmp(action, "stop") != 0 &&
+	    strcmp(action, "status") != 0) {
+		fprintf(stderr, "fathom: db takes start, stop or status, not \"%s\"\n%s", action,
+			db_usage);
+		return 2;
+	}
+	char data[PATH_MAX];
+	snprintf(data, sizeof(data), "%s/pgdata", dir);
+	struct stat st;
+	if (stat(data, &st) != 0) {
+		fprintf(stderr,
+			"fathom: %s has no site database of its own (no %s)\n"
+			"  hint: only a site made with `fathom site create --local-db` has one\n",
+			dir, data);
+		return 1;
+	}
+	if (geteuid() != 0 && geteuid() != st.st_uid) {
+		struct passwd *pw = getpwuid(st.st_uid);
+		fprintf(stderr, "fathom: the database in %s belongs to %s; run this as that user\n",
+			data, pw ? pw->pw_name : "another user");
+		return 1;
+	}
+	struct err e;
+	err_init(&e);
+	bool up = false;
+	int rc = status_of(data, st.st_uid, st.st_gid, &up, &e);
+	if (rc == 0 && strcmp(action, "status") == 0) {
+		printf("%s: %s\n", data, up ? "running" : "stopped");
+		return up ? 0 : 3;
+	}
+	if (rc == 0 && strcmp(action, "start") == 0) {
+		if (up)
+			printf("already running: %s\n", data);
+		else if ((rc = pg_ctl(data, "start", st.st_uid, st.st_gid, &e)) == 0)
+			printf("started: %s\n", data);
+	}
+	if (rc == 0 && strcmp(action, "stop") == 0) {
+		if (!up)
+			printf("already stopped: %s\n", data);
+		else if ((rc = pg_ctl(data, "stop", st.st_uid, st.st_gid, &e)) == 0)
+			printf("stopped: %s\n", data);
+	}
+	if (rc) {
+		ops_print_err(&e);
+		return 1;
+	}
+	return 0;
+}
