@@ -17,6 +17,7 @@ static const char usage[] =
     "Shows or changes this node's database settings and share paths. Keys:\n"
     "  database.host database.port database.user database.dbname database.sslmode\n"
     "  database.sslrootcert          (PostgreSQL sites; the password: fathom secret set)\n"
+    "  database.KEYWORD              any other libpq keyword (target_session_attrs, ...)\n"
     "  share.root share.apps share.static_content share.archived_logs share.custom_data\n"
     "`set` connects with the new settings and checks the share folders first; nothing is\n"
     "saved unless all of it works. Restart the node to use them.\n";
