@@ -25,6 +25,20 @@ NODISCARD int cluster_register(struct db *db, const char *name, const char *host
 NODISCARD int cluster_approve(struct db *db, const struct crypto_pem_pair *ca, const char *name,
 			      int ttl_s, char **out_password, struct err *e);
 
+/* The same for the node with id `node_id` (the registration endpoint of the API). */
+NODISCARD int cluster_approve_node(struct db *db, const struct crypto_pem_pair *ca,
+				   const char *node_id, int ttl_s, char **out_password,
+				   struct err *e);
+
+/* Marks node `node_id`, just inserted by the caller's transaction on `c`, as pending (the
+ * API's POST /qrs/servernodeconfiguration/container). */
+NODISCARD int cluster_registration_add(struct db_conn *c, const char *node_id, struct err *e);
+
+/* The id of the node named `name` that has a registration (pending or approved);
+ * ERR_NOT_FOUND when there is none. */
+NODISCARD int cluster_pending_id(struct db *db, const char *name,
+				 char out_node_id[UUID_STR_LEN + 1], struct err *e);
+
 /* The certificates a node takes when it joins. */
 struct cluster_certs {
 	char *root, *server, *server_key, *client, *client_key;

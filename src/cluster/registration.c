@@ -74,17 +74,8 @@ int cluster_register(struct db *db, const char *name, const char *host_name,
 			err_hint(e, "choose another --name");
 		}
 	}
-	if (rc == 0) {
-		struct db_params p;
-		db_params_init(&p);
-		db_p_text(&p, out_node_id);
-		db_p_text(&p, now);
-		rc = db_exec(
-		    c,
-		    "INSERT INTO node_registration (node_id, state, created_at) VALUES ($1, "
-		    "'pending', $2)",
-		    &p, NULL, NULL, NULL, e);
-	}
+	if (rc == 0)
+		rc = cluster_registration_add(c, out_node_id, e);
 	if (rc == 0)
 		rc = log_change(c, out_node_id, "add", now, e);
 	if (rc == 0)
@@ -105,8 +96,58 @@ static char *certs_json(const struct crypto_pem_pair *ca, const struct crypto_pe
 	return s;
 }
 
+int cluster_registration_add(struct db_conn *c, const char *node_id, struct err *e)
+{
+	char now[ISO_TIME_LEN + 1];
+	time_format_iso(time_now_ms(), now);
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, node_id);
+	db_p_text(&p, now);
+	return db_exec(c,
+		       "INSERT INTO node_registration (node_id, state, created_at) VALUES ($1, "
+		       "'pending', $2)",
+		       &p, NULL, NULL, NULL, e);
+}
+
+int cluster_pending_id(struct db *db, const char *name, char out_node_id[UUID_STR_LEN + 1],
+		       struct err *e)
+{
+	char row[4][512] = {{0}};
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, name);
+	int rc = db_exec_once(db,
+			      "SELECT n.id FROM servernodeconfiguration n JOIN node_registration r "
+			      "ON r.node_id = n.id WHERE n.name = $1",
+			      &p, text_row, row, e);
+	if (rc == 0 && !row[0][0]) {
+		rc = err_set(e, ERR_NOT_FOUND, "no node named \"%s\" is waiting to join", name);
+		err_hint(e, "register it first (fathom node join without --password, or POST "
+			    "/qrs/servernodeconfiguration/container)");
+	}
+	if (rc == 0)
+		str_copy(out_node_id, row[0], UUID_STR_LEN + 1);
+	return rc;
+}
+
+static int approve(struct db *db, const struct crypto_pem_pair *ca, bool by_id, const char *key,
+		   int ttl_s, char **out_password, struct err *e);
+
 int cluster_approve(struct db *db, const struct crypto_pem_pair *ca, const char *name, int ttl_s,
 		    char **out_password, struct err *e)
+{
+	return approve(db, ca, false, name, ttl_s, out_password, e);
+}
+
+int cluster_approve_node(struct db *db, const struct crypto_pem_pair *ca, const char *node_id,
+			 int ttl_s, char **out_password, struct err *e)
+{
+	return approve(db, ca, true, node_id, ttl_s, out_password, e);
+}
+
+static int approve(struct db *db, const struct crypto_pem_pair *ca, bool by_id, const char *key,
+		   int ttl_s, char **out_password, struct err *e)
 {
 	*out_password = NULL;
 	struct db_conn *c;
@@ -118,14 +159,17 @@ int cluster_approve(struct db *db, const struct crypto_pem_pair *ca, const char 
 	if (rc == 0) {
 		struct db_params p;
 		db_params_init(&p);
-		db_p_text(&p, name);
-		rc = db_exec(c,
-			     "SELECT n.id, n.host_name, n.name FROM servernodeconfiguration n JOIN "
-			     "node_registration r ON r.node_id = n.id WHERE n.name = $1",
-			     &p, text_row, row, NULL, e);
+		db_p_text(&p, key);
+		rc = db_exec(
+		    c,
+		    by_id ? "SELECT n.id, n.host_name, n.name FROM servernodeconfiguration n "
+			    "JOIN node_registration r ON r.node_id = n.id WHERE n.id = $1"
+			  : "SELECT n.id, n.host_name, n.name FROM servernodeconfiguration n "
+			    "JOIN node_registration r ON r.node_id = n.id WHERE n.name = $1",
+		    &p, text_row, row, NULL, e);
 		if (rc == 0 && !row[0][0])
-			rc = err_set(e, ERR_NOT_FOUND, "no node named \"%s\" is waiting to join",
-				     name);
+			rc = err_set(e, ERR_NOT_FOUND, "no node %s \"%s\" is waiting to join",
+				     by_id ? "with id" : "named", key);
 	}
 	struct crypto_pem_pair srv = {0}, cli = {0};
 	char password[PASSWORD_LEN + 1];

@@ -23,10 +23,13 @@
 static const char join_usage[] =
     "usage: fathom node join --dir DIR --share SHARE --db URL --name NAME [options]\n"
     "       fathom node join --dir DIR --password PASSWORD\n"
+    "       fathom node join --dir DIR --share SHARE --db URL --name NAME --password PASSWORD\n"
     "\n"
     "Adds this machine to a site on PostgreSQL. The first form registers the node as\n"
     "pending; approve it on a running node with `fathom node approve NAME --dir DIR`, which\n"
     "prints a one-time password; the second form takes the node's certificates with it.\n"
+    "The third joins a node registered and approved through the API (POST\n"
+    "/qrs/servernodeconfiguration/container, GET /qrs/servernoderegistration/start/{id}).\n"
     "\n"
     "  --dir DIR               this node's folder (node.conf, certs/, logs/)\n"
     "  --share SHARE           the site's share, mounted here (it must exist)\n"
@@ -145,7 +148,7 @@ int ops_node_join(int argc, char **argv)
 		fputs(join_usage, stderr);
 		return 2;
 	}
-	if (password)
+	if (password && !url)
 		return finish_join(dir, password);
 	int64_t port;
 	if (!share || !url || !name || str_to_i64(port_s, 1, 65535, &port) != 0 ||
@@ -203,7 +206,9 @@ int ops_node_join(int argc, char **argv)
 	if ((rc = crypto_key_load(key_path, key, &e)) ||
 	    (dbpw && (rc = crypto_seal(key, dbpw, &sealed, &e))))
 		goto out;
-	if ((rc = cluster_register(db, name, host, node_id, &e)))
+	/* With --password the node was registered through the API: find it. */
+	if ((rc = password ? cluster_pending_id(db, name, node_id, &e)
+			   : cluster_register(db, name, host, node_id, &e)))
 		goto out;
 	struct conf *cf = conf_new();
 	char sub[PATH_MAX + 32];
@@ -237,6 +242,16 @@ int ops_node_join(int argc, char **argv)
 		rc = ops_chown_tree(adir, pw->pw_uid, pw->pw_gid, &e);
 	if (rc)
 		goto out;
+	if (password) {
+		db_close(db);
+		db = NULL;
+		if (finish_join(adir, password) != 0) {
+			ops_undo_run(u);
+			fprintf(stderr, "fathom: nothing was created\n");
+			rc = ERR_CRYPTO; /* finish_join said why */
+		}
+		goto done;
+	}
 	printf("node \"%s\" (%s) is registered and waits for approval. Next:\n"
 	       "  1. on a running node of the site:  fathom node approve %s --dir NODE_DIR\n"
 	       "  2. here, with the password it prints:  fathom node join --dir %s --password "
@@ -251,6 +266,7 @@ out:
 			fprintf(stderr, "fathom: nothing was created\n");
 		}
 	}
+done:
 	if (dbpw) {
 		memset(dbpw, 0, strlen(dbpw));
 		free(dbpw);

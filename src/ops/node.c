@@ -168,10 +168,25 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 				   .max_body = (size_t)max_body,
 				   .heartbeat_ms = heartbeat_ms,
 				   .cache_bytes = cache_mb << 20};
+	/* The node that holds the site CA key approves joining nodes through the API too. */
+	struct crypto_pem_pair ca = {0};
+	char ca_key_path[PATH_MAX];
+	snprintf(ca_key_path, sizeof(ca_key_path), "%s/certs/root_key.pem", dir);
+	struct err ce;
+	err_init(&ce);
+	if (path_exists(ca_key_path) && read_pem(dir, "root_key.pem", &ca.key, &ce) == 0) {
+		ca.cert = n->root_pem;
+		rcfg.ca = &ca;
+	}
 	int fd;
 	if ((rc = http_listen(conf_get(cf, "repository.listen", NULL), (int)port, &fd, e)))
 		return rc;
-	if ((rc = repo_open(&rcfg, &n->repo, e))) {
+	rc = repo_open(&rcfg, &n->repo, e);
+	if (ca.key) {
+		explicit_bzero(ca.key, strlen(ca.key));
+		free(ca.key);
+	}
+	if (rc) {
 		close(fd);
 		return rc;
 	}

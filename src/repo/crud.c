@@ -838,7 +838,7 @@ int h_get(struct qrs *q)
 
 /* The end of a handler that answers one JSON document: sends `out` with `status` when
  * rc is 0, frees it otherwise. Returns rc. */
-static int reply(struct qrs *q, int rc, int status, json_t *out)
+int qrs_reply(struct qrs *q, int rc, int status, json_t *out)
 {
 	if (rc == 0)
 		qrs_send_json(q, status, out);
@@ -877,7 +877,7 @@ int h_create(struct qrs *q)
 		rc = qrs_end(q, c, rc);
 	}
 	json_decref(body);
-	return reply(q, rc, 201, out);
+	return qrs_reply(q, rc, 201, out);
 }
 
 int h_create_many(struct qrs *q)
@@ -918,7 +918,7 @@ int h_create_many(struct qrs *q)
 		rc = qrs_end(q, c, rc);
 	}
 	json_decref(body);
-	return reply(q, rc, 201, out);
+	return qrs_reply(q, rc, 201, out);
 }
 
 /* True when `body` holds a read-only field that must be compared with the stored entity. */
@@ -970,7 +970,7 @@ int h_update(struct qrs *q)
 	}
 	json_decref(body);
 	json_decref(stored);
-	return reply(q, rc, 200, out);
+	return qrs_reply(q, rc, 200, out);
 }
 
 int h_delete(struct qrs *q)

@@ -21,6 +21,10 @@ int repo_open(const struct repo_config *cfg, struct repo **out, struct err *e)
 	r->max_body = cfg->max_body ? cfg->max_body : (16u << 20);
 	r->gc_grace_ms = cfg->gc_grace_ms > 0 ? cfg->gc_grace_ms : 600000;
 	r->heartbeat_ms = cfg->heartbeat_ms > 0 ? cfg->heartbeat_ms : 5000;
+	if (cfg->ca && cfg->ca->cert && cfg->ca->key) {
+		r->ca.cert = strdup(cfg->ca->cert);
+		r->ca.key = strdup(cfg->ca->key);
+	}
 	int rc = crud_prepare(r, e);
 	if (rc == 0 && cfg->cache_bytes > 0 && db_can_listen(r->db)) {
 		r->cache = cache_new((size_t)cfg->cache_bytes);
@@ -47,6 +51,7 @@ void repo_close(struct repo *r)
 	if (!r)
 		return;
 	cache_free(r->cache);
+	crypto_pem_pair_release(&r->ca);
 	crud_release(r);
 	free(r);
 }

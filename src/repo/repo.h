@@ -13,6 +13,7 @@
 
 #include "core/core.h"
 #include "db/db.h"
+#include "crypto/crypto.h"
 #include "http/http.h"
 #include "share/share.h"
 
@@ -28,6 +29,9 @@ struct repo_config {
 	/* Memory for answers kept to serve reads while the database is unreachable
 	 * (PostgreSQL sites; see cache.c); 0 turns the cache off. */
 	int64_t cache_bytes;
+	/* The site CA (certificate and key PEM), on the node that holds the key: it lets the
+	 * API approve joining nodes. NULL elsewhere. Copied. */
+	const struct crypto_pem_pair *ca;
 };
 
 struct repo;

@@ -81,8 +81,9 @@ struct repo {
 	size_t max_body;
 	int64_t gc_grace_ms;
 	int64_t heartbeat_ms;
-	char **select_sql;   /* per entity: the column list of SELECT (see crud.c) */
-	struct cache *cache; /* NULL when off (SQLite, or cache_bytes 0) */
+	char **select_sql;	   /* per entity: the column list of SELECT (see crud.c) */
+	struct crypto_pem_pair ca; /* the site CA, on the node that holds its key; else empty */
+	struct cache *cache;	   /* NULL when off (SQLite, or cache_bytes 0) */
 };
 
 /* One request's state. */
@@ -286,5 +287,15 @@ NODISCARD int qrs_begin(struct qrs *q, struct db_conn **out, bool write);
 int qrs_end(struct qrs *q, struct db_conn *c, int rc);
 /* True when a query parameter is "true" (any case). */
 bool qrs_query_true(struct qrs *q, const char *name);
+/* The end of a handler that answers one JSON document: sends `out` with `status` when rc
+ * is 0, frees it otherwise. Returns rc. */
+int qrs_reply(struct qrs *q, int rc, int status, json_t *out);
+
+/* ---------------------------------------------------------------- nodes (nodes.c) */
+
+int h_node_local(struct qrs *q);
+int h_node_container_template(struct qrs *q);
+int h_node_container(struct qrs *q);
+int h_registration_start(struct qrs *q);
 
 #endif

@@ -123,6 +123,52 @@ teardown_file() {
 	done
 }
 
+@test "a node registered and approved through the API joins with its one-time password" {
+	s=$(node_api "$D1" "$P1" GET /qrs/servernodeconfiguration/local); expect 200 "$s"
+	[ "$(jqb .name)" = node1 ]
+	s=$(node_api "$D1" "$P1" GET /qrs/servernodeconfiguration/container); expect 200 "$s"
+	[ "$(jqb .schemaPath)" = ServerNodeResultContainer ]
+	[ "$(jqb .configuration.engineEnabled)" = true ]
+	s=$(SITE=$D1 BASE=https://localhost:$P1 json POST /qrs/servernodeconfiguration/container '{}'); expect 400 "$s"
+	s=$(SITE=$D1 BASE=https://localhost:$P1 json POST /qrs/servernodeconfiguration/container \
+		'{"configuration":{"hostName":"localhost"}}'); expect 400 "$s"
+	s=$(SITE=$D1 BASE=https://localhost:$P1 json POST /qrs/servernodeconfiguration/container \
+		'{"configuration":{"name":"node3","hostName":"localhost","nodePurpose":2,"printingEnabled":true}}')
+	expect 201 "$s"
+	[ "$(jqb .schemaPath)" = ServerNodeResultContainer ]
+	id=$(jqb .configuration.id)
+	[ "$(jqb .configuration.nodePurpose)" = 2 ]
+	[ "$(jqb .configuration.isCentral)" = false ]
+	[ "$(jqb .configuration.serviceCluster.id)" != null ]
+	[ "$(pg_sql fathom "SELECT state FROM node_registration WHERE node_id = '$id'")" = pending ]
+	s=$(SITE=$D1 BASE=https://localhost:$P1 json POST /qrs/servernodeconfiguration/container \
+		'{"configuration":{"name":"node3","hostName":"elsewhere"}}'); expect 409 "$s"
+	# Only the node that holds the CA key can approve; it answers a bare JSON string.
+	s=$(node_api "$D2" "$P2" GET "/qrs/servernoderegistration/start/$id"); expect 409 "$s"
+	[[ "$(jqb .hint)" == *"created the site"* ]]
+	s=$(node_api "$D1" "$P1" GET "/qrs/servernoderegistration/start/00000000-0000-0000-0000-000000000001"); expect 404 "$s"
+	s=$(node_api "$D1" "$P1" GET "/qrs/servernoderegistration/start/$id"); expect 200 "$s"
+	[ "$(jqb type)" = string ]
+	pw=$(jqb .)
+	[ ${#pw} -ge 16 ]
+	D3=$BATS_TEST_TMPDIR/node3
+	P3=$(free_port)
+	run "$FATHOM" node join --dir "$D3" --share "$SH" --db "$DB_URL" --name node3 \
+		--repository-port "$P3" --hostname localhost --password wrong-password
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"nothing was created"* ]]
+	[ ! -e "$D3" ]
+	run "$FATHOM" node join --dir "$D3" --share "$SH" --db "$DB_URL" --name node3 \
+		--repository-port "$P3" --hostname localhost --password "$pw"
+	[ "$status" -eq 0 ]
+	start_node "$D3"
+	s=$(node_api "$D3" "$P3" GET /qrs/servernodeconfiguration/local); expect 200 "$s"
+	[ "$(jqb .id)" = "$id" ]
+	[ "$(jqb .printingEnabled)" = true ]
+	stop_node "$D3"
+	s=$(node_api "$D1" "$P1" DELETE "/qrs/servernodeconfiguration/$id"); expect 204 "$s"
+}
+
 @test "the database stops while clients write through both nodes: no node exits, every acknowledged write is kept" {
 	writer() { # writer DIR PORT TAG: writes until told to stop; logs "status name" lines
 		local d=$1 p=$2 t=$3 i=0
