@@ -147,10 +147,34 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 	if ((rc = ops_db_from_conf(cf, dir, &db_cfg, e)) ||
 	    (rc = ops_localdb_ensure_running(dir, e)))
 		return rc;
-	rc = db_open(&db_cfg.cfg, &n->db, e);
+	/* A database without Fathom's schema is a wrong setting, not a site to create. */
+	int version = 0;
+	rc = db_check(&db_cfg.cfg, &version, e);
+	if (rc == 0 && version == 0) {
+		rc = err_set(e, ERR_SCHEMA, "the repository database holds no Fathom site");
+		err_hint(e,
+			 "check [database] in node.conf (fathom config show --dir %s); a new "
+			 "site is made with fathom site create",
+			 dir);
+	}
+	if (rc == 0)
+		rc = db_open(&db_cfg.cfg, &n->db, e);
 	ops_db_release(&db_cfg);
 	if (rc)
 		return rc;
+	bool known = false;
+	struct db_params prm;
+	db_params_init(&prm);
+	db_p_text(&prm, node_id);
+	if ((rc = db_exec_once(n->db, "SELECT 1 FROM servernodeconfiguration WHERE id = $1", &prm,
+			       db_row_seen, &known, e)))
+		return rc;
+	if (!known) {
+		err_set(e, ERR_CONFIG, "this node (%s) is not in the site's repository", node_id);
+		err_hint(e, "it was removed, or node.conf points at another site's database; "
+			    "join it again with fathom node join");
+		return ERR_CONFIG;
+	}
 
 	int64_t port, max_upload, max_body, cache_mb;
 	if ((rc = conf_get_int(cf, "repository.port", 4242, 1, 65535, &port, e)) ||

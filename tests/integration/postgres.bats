@@ -188,3 +188,22 @@ create_fails_plainly() {
 	[ "$(ls "$BATS_TEST_TMPDIR/apps2" | wc -l)" = 1 ]
 	stop_node "$D"
 }
+
+@test "run refuses a database without Fathom's schema, and a node the repository does not know, changing nothing" {
+	pg_new_db site9
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --db "$DB_URL" >/dev/null
+	cp "$D/node.conf" "$BATS_TEST_TMPDIR/node.conf.bak"
+	pg_sql postgres "CREATE DATABASE empty9 OWNER fathom" >/dev/null
+	sed -i "s/dbname='site9'/dbname='empty9'/" "$D/node.conf"
+	grep -q "dbname='empty9'" "$D/node.conf"
+	run "$FATHOM" run --dir "$D" $(root_flag)
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"holds no Fathom site"* ]]
+	[ "$(pg_sql empty9 "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = 0 ]
+	cp "$BATS_TEST_TMPDIR/node.conf.bak" "$D/node.conf"
+	sed -i 's/^id = .*/id = 6baa5c73-af76-48c8-a5e8-c185c86a885c/' "$D/node.conf"
+	run "$FATHOM" run --dir "$D" $(root_flag)
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"is not in the site's repository"* ]]
+	[ "$(pg_sql site9 "SELECT count(*) FROM node_heartbeat")" = 0 ]
+}
