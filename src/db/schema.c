@@ -74,5 +74,11 @@ static const char m3[] =
  * caches hear of every committed change however it was written. */
 static const char m4[] = "{CHANGE_NOTIFY};\n";
 
-const char *const db_migrations[] = {m1, m2, m3, m4};
-const int db_n_migrations = 4;
+/* 5: what other nodes need to call a node: its API port, and whether it holds the site CA
+ * key (the node that approves joining nodes). */
+static const char m5[] =
+    "ALTER TABLE node_heartbeat ADD COLUMN api_port INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE node_heartbeat ADD COLUMN holds_ca INTEGER NOT NULL DEFAULT 0;\n";
+
+const char *const db_migrations[] = {m1, m2, m3, m4, m5};
+const int db_n_migrations = 5;

@@ -93,6 +93,31 @@ void http_respond_fd(struct http_req *r, int status, const char *content_type, i
 		     uint64_t size);
 bool http_responded(const struct http_req *r);
 
+/* ---- the client (node to node): HTTPS with the site's certificates ---- */
+
+/* PEM files: the CA that the server's certificate must chain to, and this side's client
+ * certificate and key. The server's name is checked against its certificate. */
+struct http_client_tls {
+	const char *ca_file;
+	const char *cert_file;
+	const char *key_file;
+};
+
+struct http_response {
+	int status;
+	char *body; /* NUL-terminated; caller frees with http_response_release */
+	size_t len;
+	char content_type[128];
+};
+
+/* One request. `headers` is a NULL-terminated list of "Name: value" (may be NULL). The
+ * answer is read up to `max_body` bytes. Returns 0 with *out filled whatever the HTTP
+ * status, or ERR_UNAVAILABLE (cannot connect, TLS refused, timeout) with the reason. */
+NODISCARD int http_call(const struct http_client_tls *tls, const char *method, const char *url,
+			const char *const *headers, const char *body, size_t body_len,
+			int timeout_ms, size_t max_body, struct http_response *out, struct err *e);
+void http_response_release(struct http_response *r);
+
 /* ---- in-process requests (unit tests, fuzzing, the CLI's local calls) ---- */
 
 /* Builds a request without a network. `query` is the raw query string (may be NULL);

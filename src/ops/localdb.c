@@ -218,7 +218,7 @@ int ops_localdb_create(const struct ops_localdb *ld, char **out_url, struct err 
 		return err_set(e, ERR_IO, "cannot hand %s to %s: %s", data, user, strerror(errno));
 	}
 	char password[33];
-	crypto_random_password(password, sizeof(password));
+	crypto_random_password(password, sizeof(password) - 1);
 	char pwfile[PATH_MAX];
 	snprintf(pwfile, sizeof(pwfile), "%s/.pgpass.tmp", ld->dir);
 	if ((rc = file_write_atomic(pwfile, password, strlen(password), 0600, e))) {

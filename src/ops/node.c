@@ -191,7 +191,11 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 				   .max_upload = (uint64_t)max_upload,
 				   .max_body = (size_t)max_body,
 				   .heartbeat_ms = heartbeat_ms,
-				   .cache_bytes = cache_mb << 20};
+				   .cache_bytes = cache_mb << 20,
+				   .api_port = (int)port};
+	char certs_dir[PATH_MAX];
+	snprintf(certs_dir, sizeof(certs_dir), "%s/certs", dir);
+	rcfg.certs_dir = certs_dir;
 	/* The node that holds the site CA key approves joining nodes through the API too. */
 	struct crypto_pem_pair ca = {0};
 	char ca_key_path[PATH_MAX];

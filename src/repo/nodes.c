@@ -114,14 +114,102 @@ int h_node_container(struct qrs *q)
 	return qrs_reply(q, rc, 201, rc == 0 ? container(out) : out);
 }
 
-int h_registration_start(struct qrs *q)
+/* The node that holds the site CA key, as its heartbeat says. */
+struct ca_node {
+	bool found;
+	char host[256], name[256], at[64], now[64];
+	int64_t port;
+};
+
+static int ca_node_row(void *ctx, int n, const struct db_value *c)
 {
-	if (!q->repo->ca.key) {
+	struct ca_node *x = ctx;
+	if (n < 5)
+		return 0;
+	x->found = true;
+	str_copy(x->host, c[0].type == DBV_TEXT ? c[0].s : "", sizeof(x->host));
+	x->port = c[1].type == DBV_INT ? c[1].i : 0;
+	str_copy(x->at, c[2].type == DBV_TEXT ? c[2].s : "", sizeof(x->at));
+	str_copy(x->now, c[3].type == DBV_TEXT ? c[3].s : "", sizeof(x->now));
+	str_copy(x->name, c[4].type == DBV_TEXT ? c[4].s : "", sizeof(x->name));
+	return 0;
+}
+
+#define FORWARDED_BY "X-Fathom-Forwarded-By"
+
+/* A node without the CA key passes the approval on to the node that has it: a call from
+ * node to node, mutual TLS with the site's certificates, on behalf of the same user. */
+static int forward_to_ca(struct qrs *q)
+{
+	if (http_req_header(q->req, FORWARDED_BY)) {
 		err_set(&q->err, ERR_CONFLICT,
 			"this node cannot approve nodes: it does not hold the site CA key");
-		err_hint(&q->err, "send this request to the node that created the site");
 		return ERR_CONFLICT;
 	}
+	struct ca_node x = {0};
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "SELECT n.host_name, h.api_port, h.at, %s, n.name FROM node_heartbeat h JOIN "
+		 "servernodeconfiguration n ON n.id = h.node_id WHERE h.holds_ca = 1 AND "
+		 "h.node_id <> $1 AND h.api_port > 0 ORDER BY h.at DESC LIMIT 1",
+		 db_now_sql(q->repo->db));
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, q->repo->node_id);
+	int rc = db_exec_once(q->repo->db, sql, &p, ca_node_row, &x, &q->err);
+	if (rc)
+		return rc;
+	if (!x.found) {
+		err_set(&q->err, ERR_UNAVAILABLE,
+			"no running node holds the site CA key, which approving a node needs");
+		err_hint(&q->err, "start the node that created the site");
+		return ERR_UNAVAILABLE;
+	}
+	int64_t at_ms = 0, now_ms = 0;
+	if (time_parse_iso(x.at, &at_ms) != 0 || time_parse_iso(x.now, &now_ms) != 0 ||
+	    now_ms - at_ms > 3 * q->repo->heartbeat_ms) {
+		err_set(
+		    &q->err, ERR_UNAVAILABLE,
+		    "node \"%s\", which holds the site CA key, is not running (last heartbeat %s)",
+		    x.name, x.at);
+		err_hint(&q->err, "start it, then try again");
+		return ERR_UNAVAILABLE;
+	}
+	char xrf[17], url[512], h_xrf[64], h_user[300], h_by[128], ca[PATH_MAX + 16],
+	    cert[PATH_MAX + 16], key[PATH_MAX + 16];
+	crypto_random_password(xrf, 16);
+	snprintf(url, sizeof(url), "https://%s:%lld/qrs/servernoderegistration/start/%s?xrfkey=%s",
+		 x.host, (long long)x.port, q->id, xrf);
+	snprintf(h_xrf, sizeof(h_xrf), "X-Qlik-Xrfkey: %s", xrf);
+	snprintf(h_user, sizeof(h_user), "X-Qlik-User: UserDirectory=%s; UserId=%s", q->user_dir,
+		 q->user_id);
+	snprintf(h_by, sizeof(h_by), "%s: %s", FORWARDED_BY, q->repo->node_id);
+	const char *headers[] = {h_xrf, h_user, h_by, NULL};
+	snprintf(ca, sizeof(ca), "%s/root.pem", q->repo->certs_dir);
+	snprintf(cert, sizeof(cert), "%s/client.pem", q->repo->certs_dir);
+	snprintf(key, sizeof(key), "%s/client_key.pem", q->repo->certs_dir);
+	struct http_client_tls tls = {ca, cert, key};
+	struct http_response resp;
+	struct err ce;
+	err_init(&ce);
+	if (http_call(&tls, "GET", url, headers, NULL, 0, 15000, 1 << 20, &resp, &ce) != 0) {
+		err_set(&q->err, ERR_UNAVAILABLE,
+			"cannot reach node \"%s\", which holds the site CA key: %s", x.name,
+			ce.message);
+		return ERR_UNAVAILABLE;
+	}
+	log_info("node approval for %s passed to node \"%s\": %d", q->id, x.name, resp.status);
+	http_add_header(q->req, "X-Fathom-Answered-By", x.name);
+	http_respond(q->req, resp.status, resp.content_type, resp.body, resp.len);
+	explicit_bzero(resp.body, resp.len);
+	http_response_release(&resp);
+	return 0;
+}
+
+int h_registration_start(struct qrs *q)
+{
+	if (!q->repo->ca.key)
+		return forward_to_ca(q);
 	char *password = NULL;
 	int rc = cluster_approve_node(q->repo->db, &q->repo->ca, q->id, REGISTRATION_TTL_S,
 				      &password, &q->err);

@@ -21,6 +21,9 @@ int repo_open(const struct repo_config *cfg, struct repo **out, struct err *e)
 	r->max_body = cfg->max_body ? cfg->max_body : (16u << 20);
 	r->gc_grace_ms = cfg->gc_grace_ms > 0 ? cfg->gc_grace_ms : 600000;
 	r->heartbeat_ms = cfg->heartbeat_ms > 0 ? cfg->heartbeat_ms : 5000;
+	r->api_port = cfg->api_port;
+	if (cfg->certs_dir)
+		str_copy(r->certs_dir, cfg->certs_dir, sizeof(r->certs_dir));
 	if (cfg->ca && cfg->ca->cert && cfg->ca->key) {
 		r->ca.cert = strdup(cfg->ca->cert);
 		r->ca.key = strdup(cfg->ca->key);
@@ -181,13 +184,15 @@ int repo_heartbeat(struct repo *r, int64_t started_ms, bool stop, struct err *e)
 		db_p_text(&p, started);
 		db_p_text(&p, r->version);
 		db_p_int(&p, (int64_t)getpid());
-		snprintf(
-		    sql, sizeof(sql),
-		    "INSERT INTO node_heartbeat (node_id, at, started_at, version, pid) VALUES "
-		    "($1, %s, $2, $3, $4) ON CONFLICT (node_id) DO UPDATE SET at = excluded.at, "
-		    "started_at = excluded.started_at, version = excluded.version, pid = "
-		    "excluded.pid",
-		    db_now_sql(r->db));
+		db_p_int(&p, r->api_port);
+		db_p_int(&p, r->ca.key ? 1 : 0);
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO node_heartbeat (node_id, at, started_at, version, pid, "
+			 "api_port, holds_ca) VALUES ($1, %s, $2, $3, $4, $5, $6) ON CONFLICT "
+			 "(node_id) DO UPDATE SET at = excluded.at, started_at = "
+			 "excluded.started_at, version = excluded.version, pid = excluded.pid, "
+			 "api_port = excluded.api_port, holds_ca = excluded.holds_ca",
+			 db_now_sql(r->db));
 		rc = db_exec_once(r->db, sql, &p, NULL, NULL, e);
 	}
 	return rc;

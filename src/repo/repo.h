@@ -32,6 +32,8 @@ struct repo_config {
 	/* The site CA (certificate and key PEM), on the node that holds the key: it lets the
 	 * API approve joining nodes. NULL elsewhere. Copied. */
 	const struct crypto_pem_pair *ca;
+	int api_port;	       /* this node's repository port, for other nodes' calls */
+	const char *certs_dir; /* root.pem, client.pem, client_key.pem for calls to nodes */
 };
 
 struct repo;

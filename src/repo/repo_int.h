@@ -5,6 +5,7 @@
 #include "repo/repo.h"
 
 #include <jansson.h>
+#include <limits.h>
 
 /* ---------------------------------------------------------------- descriptors */
 
@@ -83,7 +84,9 @@ struct repo {
 	int64_t heartbeat_ms;
 	char **select_sql;	   /* per entity: the column list of SELECT (see crud.c) */
 	struct crypto_pem_pair ca; /* the site CA, on the node that holds its key; else empty */
-	struct cache *cache;	   /* NULL when off (SQLite, or cache_bytes 0) */
+	int api_port;
+	char certs_dir[PATH_MAX];
+	struct cache *cache; /* NULL when off (SQLite, or cache_bytes 0) */
 };
 
 /* One request's state. */

@@ -143,11 +143,13 @@ teardown_file() {
 	[ "$(pg_sql fathom "SELECT state FROM node_registration WHERE node_id = '$id'")" = pending ]
 	s=$(SITE=$D1 BASE=https://localhost:$P1 json POST /qrs/servernodeconfiguration/container \
 		'{"configuration":{"name":"node3","hostName":"elsewhere"}}'); expect 409 "$s"
-	# Only the node that holds the CA key can approve; it answers a bare JSON string.
-	s=$(node_api "$D2" "$P2" GET "/qrs/servernoderegistration/start/$id"); expect 409 "$s"
-	[[ "$(jqb .hint)" == *"created the site"* ]]
+	# Only the node that holds the CA key approves: node2 passes the request on to node1
+	# (a node-to-node call with the site's certificates). The answer is a bare JSON string.
 	s=$(node_api "$D1" "$P1" GET "/qrs/servernoderegistration/start/00000000-0000-0000-0000-000000000001"); expect 404 "$s"
-	s=$(node_api "$D1" "$P1" GET "/qrs/servernoderegistration/start/$id"); expect 200 "$s"
+	s=$(node_api "$D2" "$P2" GET "/qrs/servernoderegistration/start/00000000-0000-0000-0000-000000000001"); expect 404 "$s"
+	s=$(node_api "$D2" "$P2" GET "/qrs/servernoderegistration/start/$id" -D "$BATS_TEST_TMPDIR/h"); expect 200 "$s"
+	grep -qi '^X-Fathom-Answered-By: node1' "$BATS_TEST_TMPDIR/h"
+	grep -q "approval for $id passed to node \"node1\"" "$D2/stderr.log"
 	[ "$(jqb type)" = string ]
 	pw=$(jqb .)
 	[ ${#pw} -ge 16 ]
@@ -213,6 +215,13 @@ teardown_file() {
 	[ "$(jqb '.[] | select(.serverNodeConfiguration.name == "node1") | .serviceState')" = 3 ]
 	[ "$(jqb '.[] | select(.serverNodeConfiguration.name == "node2") | .serviceState')" = 2 ]
 	s=$(node_api "$D2" "$P2" GET /qrs/tag/count); expect 200 "$s"
+	# Approving a node needs the CA holder: node2 says it is down.
+	s=$(SITE=$D2 BASE=https://localhost:$P2 json POST /qrs/servernodeconfiguration/container \
+		'{"configuration":{"name":"node4","hostName":"localhost"}}'); expect 201 "$s"
+	id=$(jqb .configuration.id)
+	s=$(node_api "$D2" "$P2" GET "/qrs/servernoderegistration/start/$id"); expect 503 "$s"
+	[[ "$(jqb .message)" == *'"node1", which holds the site CA key, is not running'* ]]
+	s=$(node_api "$D2" "$P2" DELETE "/qrs/servernodeconfiguration/$id"); expect 204 "$s"
 	start_node "$D1"
 	s=$(node_api "$D2" "$P2" GET /qrs/servicestatus)
 	[ "$(jqb '[.[].serviceState] | join(",")')" = "2,2" ]
