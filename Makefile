@@ -44,6 +44,8 @@ format:
 
 bench: build
 	bench/run
+	bench/cluster_run
+	bench/scale_run
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -114,10 +114,10 @@ NODISCARD int db_exec_once(struct db *db, const char *sql, const struct db_param
 /* The driver in use, for the few places that must know (error texts, about). */
 enum db_driver_kind db_kind(const struct db *db);
 
-/* Change notifications (PostgreSQL LISTEN/NOTIFY). Every insert into the change log sends
- * "<seq> <ObjectType> <id>" on DB_CHANGE_CHANNEL when its transaction commits (a trigger,
- * so no writer can forget). A listener is one connection outside the pool, for one thread.
- * db_listen gives ERR_INVALID on a driver without notifications (SQLite). */
+/* Change notifications (PostgreSQL LISTEN/NOTIFY) on DB_CHANGE_CHANNEL: nodes announce the
+ * change-log rows they committed (repo/cache.c says how and why not from a trigger). A
+ * listener is one connection outside the pool, for one thread. db_listen gives ERR_INVALID
+ * on a driver without notifications (SQLite). */
 #define DB_CHANGE_CHANNEL "fathom_change"
 struct db_listener;
 typedef void (*db_notify_cb)(void *ctx, const char *payload);

@@ -369,13 +369,6 @@ static char *p_dialect(const char *sql)
 	static const struct db_token tokens[] = {
 	    {"{SERIAL_PK}", "BIGSERIAL PRIMARY KEY"},
 	    {"{BIGINT}", "BIGINT"},
-	    /* Every change-log row announces itself when its transaction commits. */
-	    {"{CHANGE_NOTIFY}",
-	     "CREATE FUNCTION fathom_change_notify() RETURNS trigger LANGUAGE plpgsql AS $$ "
-	     "BEGIN PERFORM pg_notify('" DB_CHANGE_CHANNEL "', NEW.seq::text || ' ' || "
-	     "NEW.object_type || ' ' || NEW.object_id); RETURN NEW; END $$;\n"
-	     "CREATE TRIGGER change_log_notify AFTER INSERT ON change_log FOR EACH ROW EXECUTE "
-	     "FUNCTION fathom_change_notify()"},
 	};
 	return db_substitute(sql, tokens, ARRAY_LEN(tokens));
 }

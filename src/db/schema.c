@@ -70,15 +70,11 @@ static const char m3[] =
     "servernodeconfiguration (id) ON DELETE CASCADE, state TEXT NOT NULL, sealed_certs TEXT, "
     "expires_at TEXT, created_at TEXT NOT NULL);\n";
 
-/* 4: change notifications (PostgreSQL): a trigger on the change log, so that every node's
- * caches hear of every committed change however it was written. */
-static const char m4[] = "{CHANGE_NOTIFY};\n";
-
-/* 5: what other nodes need to call a node: its API port, and whether it holds the site CA
+/* 4: what other nodes need to call a node: its API port, and whether it holds the site CA
  * key (the node that approves joining nodes). */
-static const char m5[] =
+static const char m4[] =
     "ALTER TABLE node_heartbeat ADD COLUMN api_port INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE node_heartbeat ADD COLUMN holds_ca INTEGER NOT NULL DEFAULT 0;\n";
 
-const char *const db_migrations[] = {m1, m2, m3, m4, m5};
-const int db_n_migrations = 5;
+const char *const db_migrations[] = {m1, m2, m3, m4};
+const int db_n_migrations = 4;

@@ -265,7 +265,6 @@ static char *s_dialect(const char *sql)
 	static const struct db_token tokens[] = {
 	    {"{SERIAL_PK}", "INTEGER PRIMARY KEY AUTOINCREMENT"},
 	    {"{BIGINT}", "INTEGER"},
-	    {"{CHANGE_NOTIFY}", ""}, /* one node: nobody to tell */
 	};
 	return db_substitute(sql, tokens, ARRAY_LEN(tokens));
 }

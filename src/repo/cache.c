@@ -1,19 +1,25 @@
-/* cache.c: the node's cache of repository read responses, and the thread that keeps it in
- * step with the change log.
+/* cache.c: the node's cache of repository read responses, and the threads that keep every
+ * node's cache in step with the change log.
  *
  * What it is for: while the repository database is unreachable, a GET that this node
  * answered before is answered again from here (marked stale), instead of 503. While the
  * database answers, every read goes to it, so no node ever serves a value older than an
  * acknowledged write; the cache only records the answers.
  *
- * How it stays true: every committed change-log row is announced by NOTIFY (a trigger, see
- * db/schema.c m4). The follower thread listens on its own connection and drops every entry
- * of the changed type and of the types that show it (an app shows its stream, owner, tags
- * and custom properties). When the listening connection drops, the follower reads the
- * change log instead (a short poll) until it can listen again, then reads the log once more
- * from a little before its high-water mark to cover transactions that committed out of
- * sequence order. An answer read before an invalidation of its type is never stored after
- * it (the epoch check), so a slow reader cannot put back a value a change replaced. */
+ * How it stays true: a node that commits a change drops its own entries at once and queues
+ * the change-log rows for its announcer thread, which tells the other nodes with one NOTIFY
+ * per batch ("seq Type;seq Type;..."). Each node's follower thread listens on its own
+ * connection and drops every entry of a changed type and of the types that show it (an app
+ * shows its stream, owner, tags and custom properties). Notifications are not sent from a
+ * trigger in the writing transaction: PostgreSQL serialises the commits of notifying
+ * transactions, which cost a third of the write throughput (docs/benchmarks.md). So that
+ * nothing is missed (a node that died between its commit and its announcement, a dropped
+ * listening connection), the follower also reads the change log: every few seconds while it
+ * listens, every second while it cannot, and once whenever it starts listening again; it
+ * reads from a little before its high-water mark, to cover transactions that committed out
+ * of sequence order, and applies each row once. An answer read before an invalidation of
+ * its type is never stored after it (the epoch check), so a slow reader cannot put back a
+ * value a change replaced. */
 #include "repo/repo_int.h"
 
 #include <pthread.h>
@@ -21,12 +27,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define N_BUCKETS      4096
-#define MAX_TYPES      32
-#define SEEN_RING      4096  /* change-log rows remembered, to apply each once */
-#define POLL_MS	       1000  /* poll interval while the listening connection is down */
-#define POLL_LIMIT     10000 /* rows read per poll; more means "drop everything" */
-#define LISTEN_WAIT_MS 250   /* how often the follower looks at its stop flag */
+#define N_BUCKETS	   4096
+#define MAX_TYPES	   32
+#define SEEN_RING	   4096	 /* change-log rows remembered, to apply each once */
+#define POLL_MS		   1000	 /* poll interval while the listening connection is down */
+#define POLL_LIMIT	   10000 /* rows read per poll; more means "drop everything" */
+#define LISTEN_WAIT_MS	   250	 /* how often the follower looks at its stop flag */
+#define SAFETY_POLL_MS	   5000	 /* poll interval while listening: what notifications missed */
+#define ANNOUNCE_MAX	   7000	 /* bytes of one notification payload (PostgreSQL: under 8000) */
+#define CATCH_UP_BACK	   256	 /* rows read again below the high-water mark (late commits) */
+#define ANNOUNCE_GATHER_MS 50	 /* how long the announcer lets a batch gather */
 
 struct entry {
 	struct entry *hnext;	     /* hash chain */
@@ -58,6 +68,13 @@ struct cache {
 	int64_t hwm;		 /* highest change-log seq applied */
 	int64_t seen[SEEN_RING]; /* seen[s % SEEN_RING] == s: row s was applied */
 	bool listening;
+
+	/* the announcer: rows this node committed, sent as one notification per batch */
+	pthread_t announcer;
+	bool announcing;
+	pthread_cond_t wake;
+	struct buf pending; /* "seq Type;" entries, under lock */
+	bool overflow;	    /* more than one payload's worth: send "*" (drop everything) */
 };
 
 static uint64_t hash_str(const char *s)
@@ -83,6 +100,8 @@ struct cache *cache_new(size_t max_bytes)
 	if (!c)
 		return NULL;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->wake, NULL);
+	buf_init(&c->pending, ANNOUNCE_MAX);
 	c->max_bytes = max_bytes;
 	for (int t = 0; t < repo_n_entities && t < MAX_TYPES; t++) {
 		const struct entity_desc *d = repo_entities[t];
@@ -271,30 +290,95 @@ static bool apply(struct cache *c, int64_t seq, const char *type)
 	return true;
 }
 
+/* Applies one notification: "seq Type;seq Type;..." entries, or "*" (anything may have
+ * changed). An entry that does not parse counts as "*". */
 static void on_notify(void *ctx, const char *payload)
 {
 	struct cache *c = ctx;
-	/* "<seq> <ObjectType> <id>" */
-	char type[64] = "";
-	int64_t seq = 0;
-	const char *sp = strchr(payload, ' ');
-	if (sp) {
-		char num[32];
-		size_t n = (size_t)(sp - payload);
-		if (n < sizeof(num)) {
-			memcpy(num, payload, n);
-			num[n] = '\0';
-			if (str_to_i64(num, 1, INT64_MAX, &seq) != 0)
-				seq = 0;
+	const char *p = payload;
+	while (*p) {
+		const char *end = strchr(p, ';');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char entry[96], *sp;
+		int64_t seq = 0;
+		if (n == 0 || n >= sizeof(entry)) {
+			(void)apply(c, 0, NULL);
+		} else {
+			memcpy(entry, p, n);
+			entry[n] = '\0';
+			sp = strchr(entry, ' ');
+			if (sp)
+				*sp = '\0';
+			if (!sp || str_to_i64(entry, 1, INT64_MAX, &seq) != 0 || !sp[1])
+				(void)apply(c, 0, NULL);
+			else
+				(void)apply(c, seq, sp + 1);
 		}
-		const char *t = sp + 1, *end = strchr(t, ' ');
-		n = end ? (size_t)(end - t) : strlen(t);
-		if (n < sizeof(type)) {
-			memcpy(type, t, n);
-			type[n] = '\0';
-		}
+		p = end ? end + 1 : p + n;
 	}
-	(void)apply(c, seq, type[0] ? type : NULL);
+}
+
+void cache_announce(struct cache *c, int64_t seq, const char *type)
+{
+	pthread_mutex_lock(&c->lock);
+	/* This node's own rows count as applied (qrs_end dropped their entries already). */
+	if (seq > c->hwm - SEEN_RING)
+		c->seen[seq % SEEN_RING] = seq;
+	if (seq > c->hwm)
+		c->hwm = seq;
+	if (c->announcing && !c->overflow &&
+	    buf_printf(&c->pending, "%lld %s;", (long long)seq, type) != 0)
+		c->overflow = true;
+	pthread_cond_signal(&c->wake);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Sends what was queued, one notification per batch, from a pooled connection. The commit
+ * does not wait for the disk: a lost notification costs only a later poll. */
+static void *announce(void *arg)
+{
+	struct cache *c = arg;
+	int64_t last_sent = 0;
+	pthread_mutex_lock(&c->lock);
+	while (!atomic_load(&c->stop)) {
+		if (c->pending.len == 0 && !c->overflow) {
+			pthread_cond_wait(&c->wake, &c->lock);
+			continue;
+		}
+		/* At most one notification per ANNOUNCE_GATHER_MS: the first change after a quiet
+		 * spell goes at once, changes during a busy spell gather into batches. */
+		int64_t wait = last_sent + ANNOUNCE_GATHER_MS - time_now_ms();
+		if (wait > 0) {
+			pthread_mutex_unlock(&c->lock);
+			sleep_ms(wait);
+			pthread_mutex_lock(&c->lock);
+		}
+		last_sent = time_now_ms();
+		char *payload = c->overflow ? strdup("*") : buf_steal(&c->pending);
+		c->overflow = false;
+		buf_init(&c->pending, ANNOUNCE_MAX);
+		pthread_mutex_unlock(&c->lock);
+		if (payload) {
+			size_t n = strlen(payload);
+			if (n && payload[n - 1] == ';')
+				payload[n - 1] = '\0';
+			struct db_params p;
+			db_params_init(&p);
+			db_p_text(&p, DB_CHANGE_CHANNEL);
+			db_p_text(&p, payload);
+			struct err e;
+			err_init(&e);
+			if (db_exec_once(c->db,
+					 "SELECT set_config('synchronous_commit', 'off', true), "
+					 "pg_notify($1, $2)",
+					 &p, NULL, NULL, &e) != 0)
+				log_debug("cache: cannot announce changes: %s", e.message);
+			free(payload);
+		}
+		pthread_mutex_lock(&c->lock);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
 }
 
 struct poll_ctx {
@@ -320,7 +404,7 @@ static int poll_row(void *ctx, int n, const struct db_value *cols)
 static int catch_up(struct cache *c, bool report, struct err *e)
 {
 	pthread_mutex_lock(&c->lock);
-	int64_t from = c->hwm > SEEN_RING ? c->hwm - SEEN_RING : 0;
+	int64_t from = c->hwm > CATCH_UP_BACK ? c->hwm - CATCH_UP_BACK : 0;
 	pthread_mutex_unlock(&c->lock);
 	struct db_params p;
 	db_params_init(&p);
@@ -360,6 +444,7 @@ static void *follow(void *arg)
 	struct cache *c = arg;
 	struct db_listener *l = NULL;
 	bool warned = false;
+	int64_t last_poll = time_now_ms();
 	while (!atomic_load(&c->stop)) {
 		struct err e;
 		err_init(&e);
@@ -377,6 +462,7 @@ static void *follow(void *arg)
 				e = pe;
 			}
 			if (rc == 0) {
+				last_poll = time_now_ms();
 				set_listening(c, true);
 				if (warned)
 					log_info("cache: listening to the change log again");
@@ -392,6 +478,12 @@ static void *follow(void *arg)
 			for (int i = 0; i < POLL_MS / 50 && !atomic_load(&c->stop); i++)
 				sleep_ms(50);
 			continue;
+		}
+		if (time_now_ms() - last_poll >= SAFETY_POLL_MS) {
+			struct err pe;
+			err_init(&pe);
+			if (catch_up(c, true, &pe) == 0)
+				last_poll = time_now_ms();
 		}
 		if (db_listen_wait(l, LISTEN_WAIT_MS, on_notify, c, &e) != 0) {
 			log_warn("cache: %s; polling the change log every %d ms", e.message,
@@ -420,6 +512,11 @@ int cache_follow(struct cache *c, struct db *db, struct err *e)
 	if (pthread_create(&c->thread, NULL, follow, c) != 0)
 		return err_set(e, ERR_INTERNAL, "cannot start the cache follower thread");
 	c->running = true;
+	if (pthread_create(&c->announcer, NULL, announce, c) != 0)
+		return err_set(e, ERR_INTERNAL, "cannot start the change announcer thread");
+	pthread_mutex_lock(&c->lock);
+	c->announcing = true;
+	pthread_mutex_unlock(&c->lock);
 	return 0;
 }
 
@@ -427,10 +524,17 @@ void cache_free(struct cache *c)
 {
 	if (!c)
 		return;
-	if (c->running) {
-		atomic_store(&c->stop, true);
+	atomic_store(&c->stop, true);
+	if (c->running)
 		pthread_join(c->thread, NULL);
+	if (c->announcing) {
+		pthread_mutex_lock(&c->lock);
+		pthread_cond_signal(&c->wake);
+		pthread_mutex_unlock(&c->lock);
+		pthread_join(c->announcer, NULL);
 	}
+	buf_release(&c->pending);
+	pthread_cond_destroy(&c->wake);
 	while (c->lru_head)
 		unlink_entry(c, c->lru_head);
 	pthread_mutex_destroy(&c->lock);

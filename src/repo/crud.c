@@ -411,9 +411,21 @@ int crud_log_change(struct qrs *q, struct db_conn *c, const struct entity_desc *
 	db_p_text(&p, id);
 	db_p_text(&p, op);
 	db_p_text(&p, now);
-	return db_exec(
-	    c, "INSERT INTO change_log (object_type, object_id, op, at) VALUES ($1, $2, $3, $4)",
-	    &p, NULL, NULL, NULL, &q->err);
+	int64_t seq = 0;
+	int rc =
+	    db_exec(c,
+		    "INSERT INTO change_log (object_type, object_id, op, at) VALUES ($1, $2, $3, "
+		    "$4) RETURNING seq",
+		    &p, repo_int_row, &seq, NULL, &q->err);
+	if (rc == 0) {
+		/* Announced to the other nodes once the transaction commits (qrs_end). */
+		struct qrs_change *ch = arena_alloc(q->a, sizeof(*ch));
+		ch->seq = seq;
+		ch->type = d->schema;
+		ch->next = q->changes;
+		q->changes = ch;
+	}
+	return rc;
 }
 
 static int write_tags(struct qrs *q, struct db_conn *c, const struct entity_desc *d, const char *id,

@@ -89,6 +89,13 @@ struct repo {
 	struct cache *cache; /* NULL when off (SQLite, or cache_bytes 0) */
 };
 
+/* A change-log row the request's transaction wrote. */
+struct qrs_change {
+	int64_t seq;
+	const char *type; /* schema name, "App" */
+	struct qrs_change *next;
+};
+
 /* One request's state. */
 struct qrs {
 	struct repo *repo;
@@ -104,8 +111,9 @@ struct qrs {
 	const char *tail;		/* from {name} */
 	void *state;			/* a streaming handler's own state */
 	const struct route *route;
-	const char *cache_key; /* a cacheable GET: its key; the 200 answer is stored */
-	uint64_t cache_epoch;  /* the cache's epoch when the request began */
+	struct qrs_change *changes; /* written by the open transaction (crud_log_change) */
+	const char *cache_key;	    /* a cacheable GET: its key; the 200 answer is stored */
+	uint64_t cache_epoch;	    /* the cache's epoch when the request began */
 };
 
 struct route {
@@ -250,6 +258,9 @@ NODISCARD int cache_get(struct cache *c, const char *key, char **out_body, size_
  * everything. */
 void cache_invalidate(struct cache *c, const char *object_type);
 void cache_stats(struct cache *c, struct cache_stats *out);
+/* Queues change-log row `seq` of `type`, committed by this node, for the notification that
+ * tells the other nodes (sent by the follower's announcer thread, batched). */
+void cache_announce(struct cache *c, int64_t seq, const char *type);
 int h_get(struct qrs *q);
 int h_create(struct qrs *q);
 int h_create_many(struct qrs *q);

@@ -182,6 +182,12 @@ int qrs_end(struct qrs *q, struct db_conn *c, int rc)
 	else
 		db_rollback(c);
 	db_release(q->repo->db, c);
+	/* Committed changes drop this node's cached answers now, and the other nodes' soon. */
+	for (struct qrs_change *ch = q->changes; rc == 0 && ch && q->repo->cache; ch = ch->next) {
+		cache_invalidate(q->repo->cache, ch->type);
+		cache_announce(q->repo->cache, ch->seq, ch->type);
+	}
+	q->changes = NULL;
 	if (rc == ERR_BUSY) {
 		q->err.code = 0;
 		err_set(&q->err, ERR_UNAVAILABLE, "the repository database is busy; try again");

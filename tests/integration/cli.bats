@@ -33,7 +33,7 @@ teardown() {
 	for d in Apps StaticContent ArchivedLogs CustomData StaticContent/Extensions; do [ -d "$S/$d" ]; done
 	grep -q "^port = $P$" "$D/node.conf"
 	grep -q "^driver = sqlite$" "$D/node.conf"
-	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 5 ]
+	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 4 ]
 }
 
 @test "site create with separate share paths" {

@@ -97,6 +97,13 @@ teardown_file() {
 	s=$(node_api 3 GET /qrs/servicecluster/full); expect 200 "$s"
 	cp "$(BODY_FILE)" "$BATS_TEST_TMPDIR/cluster.json"
 	s=$(node_json 1 PUT "/qrs/tag/$id" "{\"name\":\"n-1\",\"modifiedDate\":\"$md\"}"); expect 200 "$s"
+	# Node1 announces after its commit (asynchronously, by design: docs/admin.md); wait
+	# until it has, and give the listeners a moment to read it, before the outage.
+	for _ in $(seq 1 100); do
+		[ "$(pg_sql fathom "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fathom node1' AND query LIKE '%pg_notify%'")" -ge 1 ] && break
+		sleep 0.05
+	done
+	sleep 0.2
 	pg_stop
 	# The changed tag was dropped everywhere: no node answers its old name.
 	for n in 2 3; do
