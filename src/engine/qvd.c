@@ -1,0 +1,880 @@
+/* qvd.c: the QVD reader and writer.
+ *
+ * Reading: the XML header (a small parser of our own: elements and text only; a DOCTYPE or
+ * entity declaration is refused), then each field's symbol table, then the records, whose
+ * fields are bit ranges of one little-endian integer per row. Every number from the header
+ * is checked against the file before it is used, so a damaged or hostile file is an error,
+ * never a read out of bounds. */
+#include "engine/qvd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_HEADER (16u << 20) /* bytes of XML header we accept */
+#define MAX_FIELDS 100000
+#define MAX_DEPTH  16
+
+/* ---------------------------------------------------------------- the XML header */
+
+struct hfield {
+	char *name;
+	int64_t bit_offset, bit_width, bias, n_symbols, offset, length;
+	bool has_name, has_offset, has_width, has_bias, has_nsym, has_off, has_len;
+	char number_type[16];
+	char **tags;
+	int n_tags;
+};
+
+struct header {
+	char *table_name;
+	int64_t record_size, n_records, offset, length;
+	bool has_rs, has_nr, has_off, has_len;
+	char compression[32];
+	struct hfield *fields;
+	int n_fields, cap_fields;
+};
+
+static void header_release(struct header *h)
+{
+	for (int i = 0; i < h->n_fields; i++) {
+		free(h->fields[i].name);
+		for (int k = 0; k < h->fields[i].n_tags; k++)
+			free(h->fields[i].tags[k]);
+		free(h->fields[i].tags);
+	}
+	free(h->fields);
+	free(h->table_name);
+}
+
+/* Appends the decoded text of x[0..n) (entities and character references) to b. */
+static int decode_text(const char *x, size_t n, struct buf *b, struct err *e)
+{
+	for (size_t i = 0; i < n;) {
+		if (x[i] != '&') {
+			size_t j = i;
+			while (j < n && x[j] != '&')
+				j++;
+			if (buf_append(b, x + i, j - i))
+				return err_set(e, ERR_INVALID, "QVD header: a value is too long");
+			i = j;
+			continue;
+		}
+		const char *semi = memchr(x + i, ';', n - i);
+		if (!semi || semi - (x + i) > 12)
+			return err_set(e, ERR_INVALID, "QVD header: a bare '&' in a value");
+		size_t len = (size_t)(semi - (x + i)) + 1;
+		char ch[8];
+		size_t chn = 0;
+		if (len == 5 && !memcmp(x + i, "&amp;", 5))
+			ch[chn++] = '&';
+		else if (len == 4 && !memcmp(x + i, "&lt;", 4))
+			ch[chn++] = '<';
+		else if (len == 4 && !memcmp(x + i, "&gt;", 4))
+			ch[chn++] = '>';
+		else if (len == 6 && !memcmp(x + i, "&quot;", 6))
+			ch[chn++] = '"';
+		else if (len == 6 && !memcmp(x + i, "&apos;", 6))
+			ch[chn++] = '\'';
+		else if (len > 3 && x[i + 1] == '#') {
+			unsigned long cp = 0;
+			bool hex = x[i + 2] == 'x' || x[i + 2] == 'X';
+			size_t k = hex ? i + 3 : i + 2;
+			if (k >= (size_t)(semi - x))
+				return err_set(e, ERR_INVALID,
+					       "QVD header: a malformed character reference");
+			for (; k < (size_t)(semi - x); k++) {
+				char c = x[k];
+				int d = c >= '0' && c <= '9'	      ? c - '0'
+					: hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
+					: hex && c >= 'A' && c <= 'F' ? c - 'A' + 10
+								      : -1;
+				if (d < 0 || cp > 0x10FFFF)
+					return err_set(
+					    e, ERR_INVALID,
+					    "QVD header: a malformed character reference");
+				cp = cp * (hex ? 16 : 10) + (unsigned long)d;
+			}
+			if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+				return err_set(e, ERR_INVALID,
+					       "QVD header: character reference %lu is not allowed",
+					       cp);
+			if (cp < 0x80) {
+				ch[chn++] = (char)cp;
+			} else if (cp < 0x800) {
+				ch[chn++] = (char)(0xC0 | (cp >> 6));
+				ch[chn++] = (char)(0x80 | (cp & 0x3F));
+			} else if (cp < 0x10000) {
+				ch[chn++] = (char)(0xE0 | (cp >> 12));
+				ch[chn++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+				ch[chn++] = (char)(0x80 | (cp & 0x3F));
+			} else {
+				ch[chn++] = (char)(0xF0 | (cp >> 18));
+				ch[chn++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+				ch[chn++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+				ch[chn++] = (char)(0x80 | (cp & 0x3F));
+			}
+		} else {
+			return err_set(e, ERR_INVALID, "QVD header: unknown entity %.*s", (int)len,
+				       x + i);
+		}
+		if (buf_append(b, ch, chn))
+			return err_set(e, ERR_INVALID, "QVD header: a value is too long");
+		i += len;
+	}
+	return 0;
+}
+
+static int num(const char *text, int64_t lo, int64_t hi, const char *what, int64_t *out,
+	       struct err *e)
+{
+	char t[64];
+	size_t n = strlen(text);
+	while (n && (text[n - 1] == ' ' || text[n - 1] == '\t' || text[n - 1] == '\r' ||
+		     text[n - 1] == '\n'))
+		n--;
+	while (n && (*text == ' ' || *text == '\t' || *text == '\r' || *text == '\n')) {
+		text++;
+		n--;
+	}
+	if (n == 0 || n >= sizeof(t))
+		return err_set(e, ERR_INVALID, "QVD header: %s is not a number", what);
+	memcpy(t, text, n);
+	t[n] = '\0';
+	if (str_to_i64(t, lo, hi, out) != 0)
+		return err_set(e, ERR_INVALID,
+			       "QVD header: %s is \"%s\", not a number in %lld..%lld", what, t,
+			       (long long)lo, (long long)hi);
+	return 0;
+}
+
+/* One leaf element's text, by its path below QvdTableHeader. */
+static int on_leaf(struct header *h, const char *path, const char *text, struct err *e)
+{
+	struct hfield *f = h->n_fields ? &h->fields[h->n_fields - 1] : NULL;
+	const char *fp = "Fields/QvdFieldHeader/";
+	if (strncmp(path, fp, strlen(fp)) == 0) {
+		if (!f)
+			return err_set(e, ERR_INVALID,
+				       "QVD header: a field element outside a field");
+		const char *k = path + strlen(fp);
+		if (!strcmp(k, "FieldName")) {
+			free(f->name);
+			f->name = strdup(text);
+			f->has_name = f->name != NULL;
+			return f->name ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+		}
+		if (!strcmp(k, "BitOffset"))
+			return f->has_offset = true,
+			       num(text, 0, INT32_MAX, "BitOffset", &f->bit_offset, e);
+		if (!strcmp(k, "BitWidth"))
+			return f->has_width = true, num(text, 0, 32, "BitWidth", &f->bit_width, e);
+		if (!strcmp(k, "Bias"))
+			return f->has_bias = true, num(text, -2, 0, "Bias", &f->bias, e);
+		if (!strcmp(k, "NoOfSymbols"))
+			return f->has_nsym = true,
+			       num(text, 0, INT32_MAX, "NoOfSymbols", &f->n_symbols, e);
+		if (!strcmp(k, "Offset"))
+			return f->has_off = true,
+			       num(text, 0, INT64_MAX / 2, "a field Offset", &f->offset, e);
+		if (!strcmp(k, "Length"))
+			return f->has_len = true,
+			       num(text, 0, INT64_MAX / 2, "a field Length", &f->length, e);
+		if (!strcmp(k, "NumberFormat/Type")) {
+			str_copy(f->number_type, text, sizeof(f->number_type));
+			return 0;
+		}
+		if (!strcmp(k, "Tags/String")) {
+			if (f->n_tags >= 64)
+				return 0;
+			char **t = realloc(f->tags, sizeof(char *) * (size_t)(f->n_tags + 1));
+			if (!t)
+				return err_set(e, ERR_NOMEM, "out of memory");
+			f->tags = t;
+			if (!(t[f->n_tags] = strdup(text)))
+				return err_set(e, ERR_NOMEM, "out of memory");
+			f->n_tags++;
+		}
+		return 0;
+	}
+	if (!strcmp(path, "TableName")) {
+		free(h->table_name);
+		h->table_name = strdup(text);
+		return h->table_name ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+	}
+	if (!strcmp(path, "RecordByteSize"))
+		return h->has_rs = true,
+		       num(text, 0, 1 << 20, "RecordByteSize", &h->record_size, e);
+	if (!strcmp(path, "NoOfRecords"))
+		return h->has_nr = true, num(text, 0, INT32_MAX, "NoOfRecords", &h->n_records, e);
+	if (!strcmp(path, "Offset"))
+		return h->has_off = true, num(text, 0, INT64_MAX / 2, "Offset", &h->offset, e);
+	if (!strcmp(path, "Length"))
+		return h->has_len = true, num(text, 0, INT64_MAX / 2, "Length", &h->length, e);
+	if (!strcmp(path, "Compression"))
+		str_copy(h->compression, text, sizeof(h->compression));
+	return 0;
+}
+
+static int on_start(struct header *h, const char *path, struct err *e)
+{
+	if (strcmp(path, "Fields/QvdFieldHeader") != 0)
+		return 0;
+	if (h->n_fields >= MAX_FIELDS)
+		return err_set(e, ERR_INVALID, "QVD header: more than %d fields", MAX_FIELDS);
+	if (h->n_fields == h->cap_fields) {
+		int cap = h->cap_fields ? h->cap_fields * 2 : 16;
+		struct hfield *nf = realloc(h->fields, sizeof(*nf) * (size_t)cap);
+		if (!nf)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		h->fields = nf;
+		h->cap_fields = cap;
+	}
+	memset(&h->fields[h->n_fields++], 0, sizeof(struct hfield));
+	str_copy(h->fields[h->n_fields - 1].number_type, "UNKNOWN",
+		 sizeof(h->fields[0].number_type));
+	return 0;
+}
+
+/* Parses x[0..n), the header up to and including </QvdTableHeader>. */
+static int parse_header(const char *x, size_t n, struct header *h, struct err *e)
+{
+	char stack[MAX_DEPTH][64];
+	int depth = 0;
+	bool leaf = false; /* no child element since the current one opened */
+	size_t text_start = 0;
+	struct buf text;
+	buf_init(&text, 1 << 20);
+	int rc = 0;
+	bool root_seen = false, root_closed = false;
+	for (size_t i = 0; i < n && rc == 0 && !root_closed;) {
+		if (x[i] != '<') {
+			i++;
+			continue;
+		}
+		if (i + 1 < n && (x[i + 1] == '?' || (x[i + 1] == '!' && i + 3 < n &&
+						      x[i + 2] == '-' && x[i + 3] == '-'))) {
+			const char *end = x[i + 1] == '?' ? "?>" : "-->";
+			const char *p = NULL;
+			for (size_t k = i + 2; k + strlen(end) <= n; k++)
+				if (!memcmp(x + k, end, strlen(end))) {
+					p = x + k;
+					break;
+				}
+			if (!p) {
+				rc =
+				    err_set(e, ERR_INVALID, "QVD header: an unterminated %s",
+					    x[i + 1] == '?' ? "processing instruction" : "comment");
+				break;
+			}
+			i = (size_t)(p - x) + strlen(end);
+			continue;
+		}
+		if (i + 1 < n && x[i + 1] == '!') {
+			rc = err_set(
+			    e, ERR_INVALID,
+			    "QVD header: declarations (DOCTYPE, ENTITY, CDATA) are refused");
+			break;
+		}
+		const char *gt = memchr(x + i, '>', n - i);
+		if (!gt) {
+			rc = err_set(e, ERR_INVALID, "QVD header: an unterminated tag at byte %zu",
+				     i);
+			break;
+		}
+		bool closing = x[i + 1] == '/';
+		bool empty = gt[-1] == '/' && !closing;
+		const char *nm = x + i + (closing ? 2 : 1);
+		size_t nl = 0;
+		while (nm + nl < gt && nm[nl] != ' ' && nm[nl] != '/' && nm[nl] != '\t' &&
+		       nm[nl] != '\r' && nm[nl] != '\n')
+			nl++;
+		if (nl == 0 || nl >= sizeof(stack[0])) {
+			rc = err_set(e, ERR_INVALID, "QVD header: a malformed tag at byte %zu", i);
+			break;
+		}
+		if (closing) {
+			if (depth == 0 || strlen(stack[depth - 1]) != nl ||
+			    memcmp(stack[depth - 1], nm, nl) != 0) {
+				rc = err_set(e, ERR_INVALID,
+					     "QVD header: </%.*s> at byte %zu does not close <%s>",
+					     (int)nl, nm, i, depth ? stack[depth - 1] : "");
+				break;
+			}
+			if (leaf && depth > 1) {
+				text.len = 0;
+				if (text.data)
+					text.data[0] = '\0';
+				rc = decode_text(x + text_start, i - text_start, &text, e);
+				char path[MAX_DEPTH * 64] = "";
+				for (int k = 1; k < depth && rc == 0; k++) {
+					if (k > 1)
+						strncat(path, "/", sizeof(path) - strlen(path) - 1);
+					strncat(path, stack[k], sizeof(path) - strlen(path) - 1);
+				}
+				if (rc == 0 && buf_append(&text, "", 1) == 0)
+					rc = on_leaf(h, path, text.data, e);
+			}
+			depth--;
+			leaf = false;
+			if (depth == 0)
+				root_closed = true;
+		} else {
+			if (depth == MAX_DEPTH) {
+				rc = err_set(e, ERR_INVALID, "QVD header: elements nest too deep");
+				break;
+			}
+			if (depth == 0) {
+				if (root_seen || nl != 14 ||
+				    memcmp(nm, "QvdTableHeader", 14) != 0) {
+					rc = err_set(e, ERR_INVALID,
+						     "QVD header: the root element is not "
+						     "<QvdTableHeader>");
+					break;
+				}
+				root_seen = true;
+			}
+			memcpy(stack[depth], nm, nl);
+			stack[depth][nl] = '\0';
+			depth++;
+			char path[MAX_DEPTH * 64] = "";
+			for (int k = 1; k < depth; k++) {
+				if (k > 1)
+					strncat(path, "/", sizeof(path) - strlen(path) - 1);
+				strncat(path, stack[k], sizeof(path) - strlen(path) - 1);
+			}
+			if (depth > 1)
+				rc = on_start(h, path, e);
+			if (empty) {
+				/* <Foo/>: an empty value */
+				if (rc == 0 && depth > 1)
+					rc = on_leaf(h, path, "", e);
+				depth--;
+				leaf = false;
+			} else {
+				leaf = true;
+				text_start = (size_t)(gt - x) + 1;
+			}
+		}
+		i = (size_t)(gt - x) + 1;
+	}
+	buf_release(&text);
+	if (rc == 0 && !root_closed)
+		rc = err_set(e, ERR_INVALID, "QVD header: <QvdTableHeader> is not closed");
+	return rc;
+}
+
+/* ---------------------------------------------------------------- the body */
+
+static uint32_t get_bits(const uint8_t *rec, size_t rec_size, unsigned off, unsigned width)
+{
+	if (width == 0)
+		return 0;
+	size_t byte = off >> 3;
+	unsigned shift = off & 7;
+	if (byte + 8 <= rec_size) {
+		uint64_t v = 0;
+		for (int k = 7; k >= 0; k--)
+			v = (v << 8) | rec[byte + (size_t)k];
+		return (uint32_t)((v >> shift) & ((1ULL << width) - 1));
+	}
+	uint64_t v = 0;
+	for (unsigned i = 0; i < width; i++) {
+		unsigned b = off + i;
+		v |= (uint64_t)((rec[b >> 3] >> (b & 7)) & 1u) << i;
+	}
+	return (uint32_t)v;
+}
+
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		size_t k = c < 0x80	    ? 1
+			   : (c >> 5) == 6  ? 2
+			   : (c >> 4) == 14 ? 3
+			   : (c >> 3) == 30 ? 4
+					    : 0;
+		if (k == 0 || i + k > n)
+			return false;
+		for (size_t j = 1; j < k; j++)
+			if ((s[i + j] & 0xC0) != 0x80)
+				return false;
+		i += k;
+	}
+	return true;
+}
+
+static double le_double(const uint8_t *p)
+{
+	uint64_t u = 0;
+	for (int k = 7; k >= 0; k--)
+		u = (u << 8) | p[k];
+	double d;
+	memcpy(&d, &u, sizeof(d));
+	return d;
+}
+
+static int32_t le_int32(const uint8_t *p)
+{
+	uint32_t u =
+	    (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	int32_t v;
+	memcpy(&v, &u, sizeof(v));
+	return v;
+}
+
+/* Parses field f's symbols from sym[0..len), whose texts are copied to store. */
+static int read_symbols(struct qvd_field *f, const struct hfield *hf, const uint8_t *sym,
+			char *store, struct err *e)
+{
+	size_t len = (size_t)hf->length;
+	f->symbols = calloc((size_t)(hf->n_symbols ? hf->n_symbols : 1), sizeof(*f->symbols));
+	if (!f->symbols)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	memcpy(store, sym, len);
+	size_t p = 0;
+	for (int64_t s = 0; s < hf->n_symbols; s++) {
+		if (p >= len)
+			return err_set(e, ERR_INVALID,
+				       "QVD field \"%s\": its symbol table ends after %lld of %lld "
+				       "symbols",
+				       f->name, (long long)s, (long long)hf->n_symbols);
+		struct qvd_value *v = &f->symbols[s];
+		uint8_t t = sym[p++];
+		size_t nbytes = t == QVD_INT || t == QVD_DUAL_INT	  ? 4
+				: t == QVD_DOUBLE || t == QVD_DUAL_DOUBLE ? 8
+				: t == QVD_STRING			  ? 0
+									  : SIZE_MAX;
+		if (nbytes == SIZE_MAX)
+			return err_set(e, ERR_INVALID,
+				       "QVD field \"%s\", symbol %lld: unknown type byte 0x%02x",
+				       f->name, (long long)s, t);
+		if (p + nbytes > len)
+			return err_set(e, ERR_INVALID, "QVD field \"%s\", symbol %lld is cut off",
+				       f->name, (long long)s);
+		v->type = (enum qvd_type)t;
+		if (nbytes == 4)
+			v->num = le_int32(sym + p);
+		else if (nbytes == 8)
+			v->num = le_double(sym + p);
+		p += nbytes;
+		if (t == QVD_INT || t == QVD_DOUBLE)
+			continue;
+		const uint8_t *nul = memchr(sym + p, 0, len - p);
+		if (!nul)
+			return err_set(e, ERR_INVALID,
+				       "QVD field \"%s\", symbol %lld: its text has no end",
+				       f->name, (long long)s);
+		size_t tl = (size_t)(nul - (sym + p));
+		if (!utf8_valid(sym + p, tl))
+			return err_set(e, ERR_INVALID,
+				       "QVD field \"%s\", symbol %lld: its text is not UTF-8",
+				       f->name, (long long)s);
+		v->text = store + p;
+		p += tl + 1;
+	}
+	if (p != len)
+		return err_set(e, ERR_INVALID,
+			       "QVD field \"%s\": its %lld symbols take %zu bytes, not the %zu the "
+			       "header says",
+			       f->name, (long long)hf->n_symbols, p, len);
+	return 0;
+}
+
+int qvd_read(const void *data, size_t len, struct qvd_table **out, struct err *e)
+{
+	*out = NULL;
+	const char *x = data;
+	static const char close_tag[] = "</QvdTableHeader>";
+	size_t scan = len < MAX_HEADER ? len : MAX_HEADER, hend = 0;
+	bool found = false;
+	for (size_t i = 0; i + sizeof(close_tag) - 1 <= scan; i++) {
+		if (x[i] == '<' && !memcmp(x + i, close_tag, sizeof(close_tag) - 1)) {
+			hend = i + sizeof(close_tag) - 1;
+			found = true;
+			break;
+		}
+	}
+	if (!found)
+		return err_set(e, ERR_INVALID,
+			       "not a QVD file: no </QvdTableHeader> in its first %zu bytes", scan);
+	/* The body starts after CR/LF and one NUL. */
+	size_t b = hend;
+	while (b < len && (x[b] == '\r' || x[b] == '\n'))
+		b++;
+	if (b >= len || x[b] != '\0')
+		return err_set(e, ERR_INVALID, "QVD file: no NUL byte after the XML header");
+	b++;
+	const uint8_t *body = (const uint8_t *)x + b;
+	uint64_t body_len = len - b;
+
+	struct header h = {0};
+	int rc = parse_header(x, hend, &h, e);
+	if (rc == 0 && (!h.has_rs || !h.has_nr || !h.has_off || !h.has_len))
+		rc =
+		    err_set(e, ERR_INVALID,
+			    "QVD header: RecordByteSize, NoOfRecords, Offset or Length is missing");
+	if (rc == 0 && h.compression[0])
+		rc = err_set(e, ERR_INVALID, "QVD header: compression \"%s\" is not supported",
+			     h.compression);
+	if (rc == 0 && (uint64_t)h.n_records * (uint64_t)h.record_size != (uint64_t)h.length)
+		rc = err_set(e, ERR_INVALID,
+			     "QVD header: %lld records of %lld bytes do not make Length %lld",
+			     (long long)h.n_records, (long long)h.record_size, (long long)h.length);
+	if (rc == 0 && (uint64_t)h.offset + (uint64_t)h.length > body_len)
+		rc =
+		    err_set(e, ERR_INVALID,
+			    "QVD file is cut off: the records end at byte %lld of a %llu-byte body",
+			    (long long)(h.offset + h.length), (unsigned long long)body_len);
+	if (rc == 0 && h.n_records > 0 && h.record_size == 0)
+		rc = err_set(e, ERR_INVALID, "QVD header: RecordByteSize is 0");
+	uint64_t sym_total = 0;
+	for (int i = 0; rc == 0 && i < h.n_fields; i++) {
+		struct hfield *f = &h.fields[i];
+		if (!f->has_name || !f->has_offset || !f->has_width || !f->has_nsym ||
+		    !f->has_off || !f->has_len)
+			rc = err_set(e, ERR_INVALID,
+				     "QVD header: field %d lacks a required element", i + 1);
+		else if ((uint64_t)f->offset + (uint64_t)f->length > (uint64_t)h.offset)
+			rc = err_set(e, ERR_INVALID,
+				     "QVD field \"%s\": its symbols run past the records' start",
+				     f->name);
+		else if (f->bit_offset + f->bit_width > 8 * h.record_size && h.n_records > 0)
+			rc = err_set(
+			    e, ERR_INVALID,
+			    "QVD field \"%s\": bits %lld..%lld lie outside a %lld-byte record",
+			    f->name, (long long)f->bit_offset,
+			    (long long)(f->bit_offset + f->bit_width), (long long)h.record_size);
+		else if (f->n_symbols > f->length)
+			rc = err_set(e, ERR_INVALID,
+				     "QVD field \"%s\": %lld symbols cannot fit in %lld bytes",
+				     f->name, (long long)f->n_symbols, (long long)f->length);
+		sym_total += (uint64_t)f->length;
+	}
+	struct qvd_table *t = NULL;
+	if (rc == 0) {
+		t = calloc(1, sizeof(*t));
+		if (t)
+			t->fields =
+			    calloc((size_t)(h.n_fields ? h.n_fields : 1), sizeof(*t->fields));
+		if (t && t->fields)
+			t->text_store = malloc(sym_total ? sym_total : 1);
+		if (!t || !t->fields || !t->text_store)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+		if (t) {
+			t->n_fields = t->fields ? h.n_fields : 0;
+			t->n_rows = h.n_records;
+			t->name = strdup(h.table_name ? h.table_name : "");
+		}
+	}
+	uint64_t store_at = 0;
+	for (int i = 0; rc == 0 && i < h.n_fields; i++) {
+		struct hfield *hf = &h.fields[i];
+		struct qvd_field *f = &t->fields[i];
+		f->name = hf->name;
+		hf->name = NULL;
+		f->tags = hf->tags;
+		f->n_tags = hf->n_tags;
+		hf->tags = NULL;
+		hf->n_tags = 0;
+		str_copy(f->number_type, hf->number_type, sizeof(f->number_type));
+		f->bit_offset = (int)hf->bit_offset;
+		f->bit_width = (int)hf->bit_width;
+		f->bias = (int)hf->bias;
+		f->n_symbols = hf->n_symbols;
+		rc = read_symbols(f, hf, body + hf->offset, t->text_store + store_at, e);
+		store_at += (uint64_t)hf->length;
+		if (rc == 0) {
+			f->index =
+			    malloc(sizeof(int32_t) * (size_t)(h.n_records ? h.n_records : 1));
+			if (!f->index)
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+		}
+	}
+	const uint8_t *recs = body + h.offset;
+	for (int64_t r = 0; rc == 0 && r < h.n_records; r++) {
+		const uint8_t *rec = recs + (size_t)r * (size_t)h.record_size;
+		for (int i = 0; i < h.n_fields; i++) {
+			struct qvd_field *f = &t->fields[i];
+			int64_t idx =
+			    (int64_t)get_bits(rec, (size_t)h.record_size, (unsigned)f->bit_offset,
+					      (unsigned)f->bit_width) +
+			    f->bias;
+			if (idx >= f->n_symbols) {
+				rc = err_set(e, ERR_INVALID,
+					     "QVD field \"%s\", row %lld: symbol %lld of %lld",
+					     f->name, (long long)r + 1, (long long)idx,
+					     (long long)f->n_symbols);
+				break;
+			}
+			f->index[r] = idx < 0 ? -1 : (int32_t)idx;
+		}
+	}
+	header_release(&h);
+	if (rc) {
+		qvd_free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+int qvd_read_file(const char *path, struct qvd_table **out, struct err *e)
+{
+	*out = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, ERR_IO, "cannot open %s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(e, ERR_IO, "%s is not a regular file", path);
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		return err_set(e, ERR_INVALID, "%s is empty, not a QVD file", path);
+	}
+	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return err_set(e, ERR_IO, "cannot map %s: %s", path, strerror(errno));
+	int rc = qvd_read(m, (size_t)st.st_size, out, e);
+	munmap(m, (size_t)st.st_size);
+	if (rc)
+		err_detail(e, "reading %s", path);
+	return rc;
+}
+
+void qvd_free(struct qvd_table *t)
+{
+	if (!t)
+		return;
+	for (int i = 0; i < t->n_fields; i++) {
+		struct qvd_field *f = &t->fields[i];
+		free(f->name);
+		free(f->symbols);
+		free(f->index);
+		for (int k = 0; k < f->n_tags; k++)
+			free(f->tags[k]);
+		free(f->tags);
+	}
+	free(t->fields);
+	free(t->text_store);
+	free(t->name);
+	free(t);
+}
+
+const char *qvd_value_text(const struct qvd_value *v, char *out, size_t n)
+{
+	if (v->text) {
+		str_copy(out, v->text, n);
+		return out;
+	}
+	if (v->type == QVD_INT || (v->num == floor(v->num) && fabs(v->num) < 1e15))
+		snprintf(out, n, "%.0f", v->num);
+	else
+		snprintf(out, n, "%.15g", v->num);
+	return out;
+}
+
+/* ---------------------------------------------------------------- the writer */
+
+static int put_escaped(struct buf *b, const char *s)
+{
+	int rc = 0;
+	for (; *s && rc == 0; s++) {
+		switch (*s) {
+		case '&': rc = buf_puts(b, "&amp;"); break;
+		case '<': rc = buf_puts(b, "&lt;"); break;
+		case '>': rc = buf_puts(b, "&gt;"); break;
+		case '"': rc = buf_puts(b, "&quot;"); break;
+		case '\'': rc = buf_puts(b, "&apos;"); break;
+		default:
+			if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n' && *s != '\r')
+				rc = buf_printf(b, "&#%d;", *s);
+			else
+				rc = buf_append(b, s, 1);
+		}
+	}
+	return rc;
+}
+
+static unsigned bits_for(uint64_t max_value)
+{
+	unsigned w = 0;
+	while (max_value) {
+		w++;
+		max_value >>= 1;
+	}
+	return w;
+}
+
+int qvd_write(const struct qvd_table *t, struct buf *out, struct err *e)
+{
+	int n = t->n_fields;
+	unsigned *width = calloc((size_t)(n ? n : 1), sizeof(*width));
+	unsigned *offset = calloc((size_t)(n ? n : 1), sizeof(*offset));
+	int *bias = calloc((size_t)(n ? n : 1), sizeof(*bias));
+	uint64_t *sym_len = calloc((size_t)(n ? n : 1), sizeof(*sym_len));
+	if (!width || !offset || !bias || !sym_len) {
+		free(width);
+		free(offset);
+		free(bias);
+		free(sym_len);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	int rc = 0;
+	unsigned total_bits = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		const struct qvd_field *f = &t->fields[i];
+		bool has_null = false;
+		for (int64_t r = 0; r < t->n_rows; r++) {
+			if (f->index[r] < 0)
+				has_null = true;
+			else if (f->index[r] >= f->n_symbols)
+				rc = err_set(e, ERR_INVALID, "field \"%s\", row %lld: no symbol %d",
+					     f->name, (long long)r + 1, f->index[r]);
+		}
+		bias[i] = has_null ? -2 : 0;
+		uint64_t max_stored = f->n_symbols == 0 ? 0 : (uint64_t)(f->n_symbols - 1);
+		if (has_null)
+			max_stored = (uint64_t)f->n_symbols + 1;
+		width[i] = bits_for(max_stored);
+		if (width[i] > 32)
+			rc = err_set(e, ERR_INVALID, "field \"%s\" has too many symbols", f->name);
+		offset[i] = width[i] ? total_bits : 0;
+		total_bits += width[i];
+		for (int64_t s = 0; s < f->n_symbols && rc == 0; s++) {
+			const struct qvd_value *v = &f->symbols[s];
+			uint64_t l = 1;
+			if (v->type == QVD_INT || v->type == QVD_DUAL_INT)
+				l += 4;
+			else if (v->type == QVD_DOUBLE || v->type == QVD_DUAL_DOUBLE)
+				l += 8;
+			else if (v->type != QVD_STRING)
+				rc = err_set(e, ERR_INVALID, "field \"%s\": symbol type %d",
+					     f->name, v->type);
+			if (v->type != QVD_INT && v->type != QVD_DOUBLE)
+				l += strlen(v->text ? v->text : "") + 1;
+			sym_len[i] += l;
+		}
+	}
+	uint64_t rec_size = (total_bits + 7) / 8;
+	if (rec_size == 0)
+		rec_size = 1;
+	uint64_t sym_total = 0;
+	for (int i = 0; i < n; i++)
+		sym_total += sym_len[i];
+	if (rc == 0)
+		rc = buf_puts(out,
+			      "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\r\n"
+			      "<QvdTableHeader>\r\n"
+			      "  <QvBuildNo>50699</QvBuildNo>\r\n"
+			      "  <CreatorDoc>fathom</CreatorDoc>\r\n"
+			      "  <CreateUtcTime></CreateUtcTime>\r\n"
+			      "  <SourceCreateUtcTime></SourceCreateUtcTime>\r\n"
+			      "  <SourceFileUtcTime></SourceFileUtcTime>\r\n"
+			      "  <SourceFileSize>-1</SourceFileSize>\r\n"
+			      "  <StaleUtcTime></StaleUtcTime>\r\n"
+			      "  <TableName>");
+	if (rc == 0)
+		rc = put_escaped(out, t->name ? t->name : "") || buf_puts(out, "</TableName>\r\n");
+	if (rc == 0)
+		rc = buf_puts(out, "  <Fields>\r\n");
+	uint64_t at = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		const struct qvd_field *f = &t->fields[i];
+		rc = buf_puts(out, "    <QvdFieldHeader>\r\n      <FieldName>") ||
+		     put_escaped(out, f->name) ||
+		     buf_printf(out,
+				"</FieldName>\r\n      <BitOffset>%u</BitOffset>\r\n"
+				"      <BitWidth>%u</BitWidth>\r\n      <Bias>%d</Bias>\r\n"
+				"      <NumberFormat>\r\n        <Type>",
+				offset[i], width[i], bias[i]) ||
+		     put_escaped(out, f->number_type[0] ? f->number_type : "UNKNOWN") ||
+		     buf_printf(
+			 out,
+			 "</Type>\r\n        <nDec>0</nDec>\r\n        <UseThou>0</UseThou>\r\n"
+			 "        <Fmt></Fmt>\r\n        <Dec></Dec>\r\n        <Thou></Thou>\r\n"
+			 "      </NumberFormat>\r\n      <NoOfSymbols>%lld</NoOfSymbols>\r\n"
+			 "      <Offset>%llu</Offset>\r\n      <Length>%llu</Length>\r\n"
+			 "      <Comment></Comment>\r\n      <Tags>\r\n",
+			 (long long)f->n_symbols, (unsigned long long)at,
+			 (unsigned long long)sym_len[i]);
+		for (int k = 0; k < f->n_tags && rc == 0; k++)
+			rc = buf_puts(out, "        <String>") || put_escaped(out, f->tags[k]) ||
+			     buf_puts(out, "</String>\r\n");
+		if (rc == 0)
+			rc = buf_puts(out, "      </Tags>\r\n    </QvdFieldHeader>\r\n");
+		at += sym_len[i];
+	}
+	if (rc == 0)
+		rc = buf_printf(out,
+				"  </Fields>\r\n  <Compression></Compression>\r\n"
+				"  <RecordByteSize>%llu</RecordByteSize>\r\n"
+				"  <NoOfRecords>%lld</NoOfRecords>\r\n  <Offset>%llu</Offset>\r\n"
+				"  <Length>%llu</Length>\r\n  <Lineage></Lineage>\r\n"
+				"  <Comment></Comment>\r\n</QvdTableHeader>\r\n",
+				(unsigned long long)rec_size, (long long)t->n_rows,
+				(unsigned long long)sym_total,
+				(unsigned long long)(rec_size * (uint64_t)t->n_rows));
+	if (rc == 0)
+		rc = buf_append(out, "", 1);
+	for (int i = 0; i < n && rc == 0; i++) {
+		const struct qvd_field *f = &t->fields[i];
+		for (int64_t s = 0; s < f->n_symbols && rc == 0; s++) {
+			const struct qvd_value *v = &f->symbols[s];
+			uint8_t tb = (uint8_t)v->type, num[8];
+			rc = buf_append(out, &tb, 1);
+			if (v->type == QVD_INT || v->type == QVD_DUAL_INT) {
+				int32_t iv = (int32_t)v->num;
+				uint32_t u;
+				memcpy(&u, &iv, 4);
+				for (int k = 0; k < 4; k++)
+					num[k] = (uint8_t)(u >> (8 * k));
+				rc = rc || buf_append(out, num, 4);
+			} else if (v->type == QVD_DOUBLE || v->type == QVD_DUAL_DOUBLE) {
+				uint64_t u;
+				memcpy(&u, &v->num, 8);
+				for (int k = 0; k < 8; k++)
+					num[k] = (uint8_t)(u >> (8 * k));
+				rc = rc || buf_append(out, num, 8);
+			}
+			if (rc == 0 && v->type != QVD_INT && v->type != QVD_DOUBLE) {
+				const char *s2 = v->text ? v->text : "";
+				rc = buf_append(out, s2, strlen(s2) + 1);
+			}
+		}
+	}
+	uint8_t *rec = rc == 0 ? calloc(1, rec_size) : NULL;
+	if (rc == 0 && !rec)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	for (int64_t r = 0; r < t->n_rows && rc == 0; r++) {
+		memset(rec, 0, rec_size);
+		for (int i = 0; i < n; i++) {
+			int32_t idx = t->fields[i].index[r];
+			uint64_t stored = idx < 0 ? 0 : (uint64_t)(idx - bias[i]);
+			for (unsigned k = 0; k < width[i]; k++)
+				if (stored >> k & 1)
+					rec[(offset[i] + k) >> 3] |=
+					    (uint8_t)(1u << ((offset[i] + k) & 7));
+		}
+		rc = buf_append(out, rec, rec_size);
+	}
+	if (rc && !e->code)
+		err_set(e, rc == ERR_TOO_LARGE ? ERR_TOO_LARGE : ERR_NOMEM,
+			"the QVD does not fit in memory");
+	free(rec);
+	free(width);
+	free(offset);
+	free(bias);
+	free(sym_len);
+	return rc ? (e->code ? e->code : rc) : 0;
+}
