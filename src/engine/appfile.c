@@ -1,0 +1,234 @@
+/* appfile.c: the app file container (see appfile.h for the layout). */
+#include "engine/appfile.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#define MAGIC	     "FATHOMAPP"
+#define FILE_HEADER  16
+#define BLOCK_HEADER 28
+#define MAX_BLOCKS   65536
+#define MAX_RAW	     (16ULL << 30) /* one block's decompressed size */
+
+static void put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint16_t get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint32_t fnv1a(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+int appfile_write(const struct appfile_block *blocks, int n, int level, struct buf *out,
+		  struct err *e)
+{
+	if (n < 0 || n > MAX_BLOCKS)
+		return err_set(e, ERR_INVALID, "an app file holds at most %d blocks", MAX_BLOCKS);
+	uint8_t fh[FILE_HEADER] = {0};
+	memcpy(fh, MAGIC, sizeof(MAGIC)); /* with its NUL: 10 bytes */
+	put_u16(fh + 10, APPFILE_VERSION);
+	put_u32(fh + 12, (uint32_t)n);
+	if (buf_append(out, fh, sizeof(fh)))
+		return err_set(e, ERR_TOO_LARGE, "the app file is too large");
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	if (!cc)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level ? level : 3);
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+	int rc = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		size_t bound = ZSTD_compressBound(blocks[i].len);
+		uint8_t *tmp = malloc(bound ? bound : 1);
+		if (!tmp) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			break;
+		}
+		size_t z = ZSTD_compress2(cc, tmp, bound, blocks[i].data, blocks[i].len);
+		if (ZSTD_isError(z)) {
+			free(tmp);
+			rc = err_set(e, ERR_INTERNAL, "zstd: %s", ZSTD_getErrorName(z));
+			break;
+		}
+		uint8_t bh[BLOCK_HEADER];
+		put_u32(bh, (uint32_t)blocks[i].kind);
+		put_u32(bh + 4, 0);
+		put_u64(bh + 8, blocks[i].len);
+		put_u64(bh + 16, z);
+		put_u32(bh + 24, fnv1a(bh, 24));
+		if (buf_append(out, bh, sizeof(bh)) || buf_append(out, tmp, z))
+			rc = err_set(e, ERR_TOO_LARGE, "the app file is too large");
+		free(tmp);
+	}
+	ZSTD_freeCCtx(cc);
+	return rc;
+}
+
+bool appfile_looks_valid(const void *data, size_t len, struct err *e)
+{
+	const uint8_t *p = data;
+	size_t n = len < sizeof(MAGIC) ? len : sizeof(MAGIC);
+	if (memcmp(p, MAGIC, n) != 0) {
+		err_set(e, ERR_INVALID, "not a Fathom app file (it does not start with \"%s\")",
+			MAGIC);
+		return false;
+	}
+	if (len >= 12 && get_u16(p + 10) > APPFILE_VERSION) {
+		err_set(e, ERR_INVALID,
+			"the app file has format version %u; this fathom reads up to version %d",
+			get_u16(p + 10), APPFILE_VERSION);
+		return false;
+	}
+	if (len >= 12 && get_u16(p + 10) == 0) {
+		err_set(e, ERR_INVALID, "the app file has format version 0, which does not exist");
+		return false;
+	}
+	return true;
+}
+
+int appfile_read(const void *data, size_t len, struct appfile **out, struct err *e)
+{
+	*out = NULL;
+	const uint8_t *p = data;
+	if (len < FILE_HEADER) {
+		if (!appfile_looks_valid(data, len, e))
+			return ERR_INVALID;
+		return err_set(e, ERR_INVALID, "the app file is cut off (%zu bytes)", len);
+	}
+	if (!appfile_looks_valid(data, len, e))
+		return ERR_INVALID;
+	uint32_t n = get_u32(p + 12);
+	if (n > MAX_BLOCKS)
+		return err_set(e, ERR_INVALID, "the app file claims %u blocks", n);
+	struct appfile *a = calloc(1, sizeof(*a));
+	if (a)
+		a->blocks = calloc(n ? n : 1, sizeof(*a->blocks));
+	if (!a || !a->blocks) {
+		free(a);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	ZSTD_DCtx *dc = ZSTD_createDCtx();
+	int rc = dc ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+	size_t at = FILE_HEADER;
+	for (uint32_t i = 0; i < n && rc == 0; i++) {
+		if (len - at < BLOCK_HEADER) {
+			rc = err_set(e, ERR_INVALID, "the app file is cut off in block %u of %u",
+				     i + 1, n);
+			break;
+		}
+		const uint8_t *bh = p + at;
+		if (fnv1a(bh, 24) != get_u32(bh + 24)) {
+			rc = err_set(e, ERR_INVALID,
+				     "block %u of the app file has a damaged header", i + 1);
+			break;
+		}
+		uint32_t kind = get_u32(bh);
+		uint64_t raw = get_u64(bh + 8), stored = get_u64(bh + 16);
+		at += BLOCK_HEADER;
+		if (stored > len - at) {
+			rc = err_set(
+			    e, ERR_INVALID,
+			    "the app file is cut off: block %u needs %llu bytes, %zu remain", i + 1,
+			    (unsigned long long)stored, len - at);
+			break;
+		}
+		if (raw > MAX_RAW) {
+			rc = err_set(e, ERR_INVALID, "block %u of the app file claims %llu bytes",
+				     i + 1, (unsigned long long)raw);
+			break;
+		}
+		if (kind != APPFILE_PROPS && kind != APPFILE_SCRIPT && kind != APPFILE_TABLE) {
+			at += stored; /* a later version's kind: pass over it */
+			continue;
+		}
+		unsigned long long frame = ZSTD_getFrameContentSize(p + at, stored);
+		if (frame != raw) {
+			rc = err_set(
+			    e, ERR_INVALID,
+			    "block %u of the app file is damaged (its size does not match)", i + 1);
+			break;
+		}
+		char *buf = malloc(raw + 1);
+		if (!buf) {
+			rc = err_set(e, ERR_NOMEM, "out of memory for a %llu-byte block",
+				     (unsigned long long)raw);
+			break;
+		}
+		size_t got = ZSTD_decompressDCtx(dc, buf, raw, p + at, stored);
+		if (ZSTD_isError(got) || got != raw) {
+			free(buf);
+			rc = err_set(e, ERR_INVALID, "block %u of the app file is damaged (%s)",
+				     i + 1, ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short");
+			break;
+		}
+		buf[raw] = '\0';
+		struct appfile_block *b = &a->blocks[a->n_blocks++];
+		b->kind = (enum appfile_kind)kind;
+		b->data = buf;
+		b->len = raw;
+		at += stored;
+	}
+	if (rc == 0 && at != len)
+		rc = err_set(e, ERR_INVALID, "the app file has %zu bytes after its last block",
+			     len - at);
+	ZSTD_freeDCtx(dc);
+	if (rc) {
+		appfile_free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+void appfile_free(struct appfile *a)
+{
+	if (!a)
+		return;
+	for (int i = 0; i < a->n_blocks; i++)
+		free(a->blocks[i].data);
+	free(a->blocks);
+	free(a);
+}
+
+const struct appfile_block *appfile_find(const struct appfile *a, enum appfile_kind kind)
+{
+	for (int i = 0; i < a->n_blocks; i++)
+		if (a->blocks[i].kind == kind)
+			return &a->blocks[i];
+	return NULL;
+}

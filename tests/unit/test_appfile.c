@@ -1,0 +1,164 @@
+/* test_appfile.c: the app file container (engine/appfile.c): what is written reads back;
+ * every damaged byte, a cut-off file, a newer version and a file that is no app file are
+ * refused with a message; blocks of kinds a later version adds are passed over. */
+#include "unit.h"
+
+#include "engine/appfile.h"
+#include "engine/qvd.h"
+
+static const char script[] = "Sales:\nLOAD * INLINE [\nRegion, Amount\nNorth, 10\n];\n";
+static const char props[] = "{\"qTitle\":\"Sales\",\"objects\":[]}";
+
+static void table_qvd(struct buf *b)
+{
+	struct qvd_value sym[] = {{QVD_STRING, 0, "North"}, {QVD_STRING, 0, "South"}};
+	int32_t idx[] = {0, 1, 0, -1};
+	char name[] = "Region", tn[] = "Sales";
+	struct qvd_field f = {.name = name, .n_symbols = 2, .symbols = sym, .index = idx};
+	struct qvd_table t = {.name = tn, .n_fields = 1, .fields = &f, .n_rows = 4};
+	struct err e;
+	err_init(&e);
+	assert_int_equal(qvd_write(&t, b, &e), 0);
+}
+
+static void build(struct buf *out)
+{
+	struct buf q;
+	buf_init(&q, 1 << 20);
+	table_qvd(&q);
+	struct appfile_block blocks[] = {
+	    {APPFILE_PROPS, (char *)props, strlen(props)},
+	    {APPFILE_SCRIPT, (char *)script, strlen(script)},
+	    {APPFILE_TABLE, q.data, q.len},
+	};
+	struct err e;
+	err_init(&e);
+	assert_int_equal(appfile_write(blocks, 3, 0, out, &e), 0);
+	buf_release(&q);
+}
+
+static void writes_and_reads_back(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	build(&b);
+	struct appfile *a = NULL;
+	struct err e;
+	err_init(&e);
+	assert_int_equal(appfile_read(b.data, b.len, &a, &e), 0);
+	assert_int_equal(a->n_blocks, 3);
+	assert_string_equal(appfile_find(a, APPFILE_SCRIPT)->data, script);
+	assert_string_equal(appfile_find(a, APPFILE_PROPS)->data, props);
+	const struct appfile_block *tb = appfile_find(a, APPFILE_TABLE);
+	struct qvd_table *t = NULL;
+	assert_int_equal(qvd_read(tb->data, tb->len, &t, &e), 0);
+	assert_int_equal(t->n_rows, 4);
+	assert_int_equal(t->fields[0].index[3], -1);
+	qvd_free(t);
+	appfile_free(a);
+	buf_release(&b);
+}
+
+static void every_damage_is_refused(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	build(&b);
+	struct err e;
+	struct appfile *a = NULL;
+	/* Any one byte changed anywhere either is refused (headers are checksummed, zstd
+	 * frames carry their content's checksum) or changes nothing that is read (a bit of
+	 * zstd's encoding that does not affect the output, the reserved header bytes). */
+	struct appfile *good = NULL;
+	err_init(&e);
+	assert_int_equal(appfile_read(b.data, b.len, &good, &e), 0);
+	int accepted = 0;
+	for (size_t i = 0; i < b.len; i++) {
+		b.data[i] ^= 0x5a;
+		err_init(&e);
+		int rc = appfile_read(b.data, b.len, &a, &e);
+		b.data[i] ^= 0x5a;
+		if (rc == 0) {
+			assert_int_equal(a->n_blocks, good->n_blocks);
+			for (int k = 0; k < a->n_blocks; k++) {
+				assert_int_equal(a->blocks[k].kind, good->blocks[k].kind);
+				assert_int_equal(a->blocks[k].len, good->blocks[k].len);
+				assert_memory_equal(a->blocks[k].data, good->blocks[k].data,
+						    a->blocks[k].len);
+			}
+			appfile_free(a);
+			accepted++;
+			continue;
+		}
+		assert_int_equal(rc, ERR_INVALID);
+		assert_null(a);
+		assert_true(e.message[0] != '\0');
+	}
+	assert_true(accepted < 8);
+	appfile_free(good);
+	/* Any cut: refused. */
+	for (size_t n = 0; n < b.len; n++) {
+		err_init(&e);
+		assert_int_equal(appfile_read(b.data, n, &a, &e), ERR_INVALID);
+	}
+	/* Trailing bytes: refused. */
+	assert_int_equal(buf_append(&b, "x", 1), 0);
+	err_init(&e);
+	assert_int_equal(appfile_read(b.data, b.len, &a, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "after its last block"));
+	buf_release(&b);
+}
+
+static void versions_and_signatures(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	build(&b);
+	struct err e;
+	err_init(&e);
+	assert_true(appfile_looks_valid(b.data, 5, &e));
+	assert_true(appfile_looks_valid(b.data, b.len, &e));
+	assert_false(appfile_looks_valid("PK\x03\x04", 4, &e)); /* a zip (a Qlik QVF) */
+	assert_non_null(strstr(e.message, "not a Fathom app file"));
+	b.data[10] = 2; /* version 2 */
+	err_init(&e);
+	struct appfile *a = NULL;
+	assert_int_equal(appfile_read(b.data, b.len, &a, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "format version 2"));
+	buf_release(&b);
+}
+
+static void unknown_kinds_are_passed_over(void **state)
+{
+	(void)state;
+	struct appfile_block blocks[] = {
+	    {(enum appfile_kind)99, (char *)"future", 6},
+	    {APPFILE_SCRIPT, (char *)script, strlen(script)},
+	};
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	struct err e;
+	err_init(&e);
+	assert_int_equal(appfile_write(blocks, 2, 1, &b, &e), 0);
+	struct appfile *a = NULL;
+	assert_int_equal(appfile_read(b.data, b.len, &a, &e), 0);
+	assert_int_equal(a->n_blocks, 1);
+	assert_string_equal(appfile_find(a, APPFILE_SCRIPT)->data, script);
+	assert_null(appfile_find(a, APPFILE_TABLE));
+	appfile_free(a);
+	buf_release(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(writes_and_reads_back),
+	    cmocka_unit_test(every_damage_is_refused),
+	    cmocka_unit_test(versions_and_signatures),
+	    cmocka_unit_test(unknown_kinds_are_passed_over),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
