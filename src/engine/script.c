@@ -1,0 +1,1323 @@
+/* script.c: splitting a load script into statements and parsing one statement.
+ *
+ * The splitter knows only what it must to find statement ends: quotes ('...', "...",
+ * [...], `...`), comments, and which statements are control statements (they end at the
+ * end of their line). The parser is recursive descent over tokens; paths and inline data
+ * are read as raw text, since they are not tokens. Positions are counted as the script
+ * has them, so every error says where. */
+#include "engine/script.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_NESTING 200
+
+/* ---------------------------------------------------------------- positions */
+
+/* Line and column of offset `off` in `text`, which starts at line:col. */
+static void locate(const char *text, size_t off, int line, int col, int *out_line, int *out_col)
+{
+	for (size_t i = 0; i < off && text[i]; i++) {
+		if (text[i] == '\n') {
+			line++;
+			col = 1;
+		} else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+			col++;
+		}
+	}
+	*out_line = line;
+	*out_col = col;
+}
+
+static int fail_at(struct err *e, const char *text, size_t off, int line, int col, const char *fmt,
+		   ...) PRINTF_LIKE(6, 7);
+
+static int fail_at(struct err *e, const char *text, size_t off, int line, int col, const char *fmt,
+		   ...)
+{
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	int l, c;
+	locate(text, off, line, col, &l, &c);
+	err_set(e, ERR_INVALID, "line %d, column %d: %s", l, c, msg);
+	e->position = (int)off + 1;
+	return ERR_INVALID;
+}
+
+/* ---------------------------------------------------------------- splitting */
+
+static bool word_at(const char *s, const char *w)
+{
+	size_t n = strlen(w);
+	return strncasecmp(s, w, n) == 0 && !isalnum((unsigned char)s[n]) && s[n] != '_';
+}
+
+static bool is_control(const char *s)
+{
+	static const char *const words[] = {"IF",   "ELSEIF", "ELSE", "END", "ENDIF", "FOR",
+					    "NEXT", "DO",     "LOOP", "SUB", "CALL",  "EXIT"};
+	for (size_t i = 0; i < ARRAY_LEN(words); i++)
+		if (word_at(s, words[i])) {
+			/* "IF(" or "Sub:" would be something else */
+			const char *p = s + strlen(words[i]);
+			while (*p == ' ' || *p == '\t')
+				p++;
+			return *p != ':';
+		}
+	return false;
+}
+
+/* Skips a quoted run starting at s[i] (the opening quote); returns the index after the
+ * closing quote, or 0 when it is not closed. */
+static size_t skip_quoted(const char *s, size_t i)
+{
+	char close = s[i] == '[' ? ']' : s[i];
+	for (size_t k = i + 1; s[k]; k++) {
+		if (s[k] == close) {
+			if (close == '\'' && s[k + 1] == '\'') {
+				k++;
+				continue;
+			}
+			return k + 1;
+		}
+	}
+	return 0;
+}
+
+int script_split(const char *src, struct arena *a, struct script_piece **out, int *n_out,
+		 struct err *e)
+{
+	*out = NULL;
+	*n_out = 0;
+	size_t len = strlen(src);
+	char *work = arena_strndup(a, src, len); /* comments become blanks here */
+	int cap = 64, n = 0;
+	struct script_piece *pieces = arena_alloc(a, sizeof(*pieces) * (size_t)cap);
+	size_t i = 0;
+	while (i < len) {
+		/* between statements: blanks, comments and stray ';' */
+		char c = work[i];
+		if (isspace((unsigned char)c) || c == ';') {
+			i++;
+			continue;
+		}
+		if (c == '/' && work[i + 1] == '/') {
+			while (i < len && work[i] != '\n')
+				i++;
+			continue;
+		}
+		if (c == '/' && work[i + 1] == '*') {
+			const char *end = strstr(work + i + 2, "*/");
+			if (!end)
+				return fail_at(e, src, i, 1, 1, "a /* comment is not closed");
+			i = (size_t)(end - work) + 2;
+			continue;
+		}
+		if (word_at(work + i, "REM")) {
+			const char *semi = strchr(work + i, ';');
+			i = semi ? (size_t)(semi - work) + 1 : len;
+			continue;
+		}
+		size_t start = i;
+		bool control = is_control(work + i);
+		while (i < len) {
+			c = work[i];
+			if (c == ';' || (control && c == '\n'))
+				break;
+			if (c == '\'' || c == '"' || c == '[' || c == '`') {
+				size_t k = skip_quoted(work, i);
+				if (!k)
+					return fail_at(e, src, i, 1, 1, "%s is not closed",
+						       c == '['	   ? "a [ name"
+						       : c == '\'' ? "a string"
+								   : "a quoted name");
+				if (control && memchr(work + i, '\n', k - i))
+					return fail_at(
+					    e, src, i, 1, 1,
+					    "a quoted text runs past the end of its line");
+				i = k;
+				continue;
+			}
+			if (c == '/' && work[i + 1] == '/' && !(i > 0 && work[i - 1] == ':')) {
+				while (i < len && work[i] != '\n')
+					work[i++] = ' ';
+				continue;
+			}
+			if (c == '/' && work[i + 1] == '*') {
+				const char *end = strstr(work + i + 2, "*/");
+				if (!end)
+					return fail_at(e, src, i, 1, 1,
+						       "a /* comment is not closed");
+				size_t stop = (size_t)(end - work) + 2;
+				for (; i < stop; i++)
+					if (work[i] != '\n')
+						work[i] = ' ';
+				continue;
+			}
+			i++;
+		}
+		if (n == cap) {
+			struct script_piece *more = arena_alloc(a, sizeof(*more) * (size_t)cap * 2);
+			memcpy(more, pieces, sizeof(*more) * (size_t)n);
+			pieces = more;
+			cap *= 2;
+		}
+		struct script_piece *p = &pieces[n++];
+		p->text = arena_strndup(a, work + start, i - start);
+		p->control = control;
+		locate(src, start, 1, 1, &p->line, &p->col);
+		if (i < len && work[i] == ';')
+			i++;
+	}
+	*out = pieces;
+	*n_out = n;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- tokens */
+
+enum tok_kind { T_END, T_IDENT, T_NAME, T_STR, T_NUM, T_OP };
+
+struct tok {
+	enum tok_kind kind;
+	size_t off, len;   /* in the text */
+	const char *value; /* T_IDENT/T_NAME/T_STR: decoded; T_NUM: as written */
+	int op;		   /* T_OP: the character or an enum expr_op */
+};
+
+struct parser {
+	const char *text;
+	size_t pos; /* next unread byte */
+	int line, col;
+	struct arena *a;
+	struct err *e;
+	struct tok t; /* the current token */
+	int depth;
+	bool failed;
+};
+
+static bool ident_start(unsigned char c)
+{
+	return isalpha(c) || c == '_' || c == '@' || c == '$' || c == '#' || c >= 0x80;
+}
+
+static bool ident_char(unsigned char c)
+{
+	return isalnum(c) || c == '_' || c == '.' || c == '#' || c == '$' || c == '@' || c >= 0x80;
+}
+
+static int perr(struct parser *p, size_t off, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+static int perr(struct parser *p, size_t off, const char *fmt, ...)
+{
+	if (p->failed)
+		return ERR_INVALID;
+	char msg[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p->failed = true;
+	return fail_at(p->e, p->text, off, p->line, p->col, "%s", msg);
+}
+
+static void skip_blanks(struct parser *p)
+{
+	while (p->text[p->pos] && isspace((unsigned char)p->text[p->pos]))
+		p->pos++;
+}
+
+/* Reads the next token into p->t. */
+static void next(struct parser *p)
+{
+	skip_blanks(p);
+	const char *s = p->text;
+	size_t i = p->pos;
+	struct tok t = {.kind = T_END, .off = i};
+	unsigned char c = (unsigned char)s[i];
+	if (!c) {
+		p->t = t;
+		return;
+	}
+	if (c == '\'' || c == '"' || c == '[' || c == '`') {
+		size_t k = skip_quoted(s, i);
+		if (!k) {
+			perr(p, i, "%s is not closed", c == '\'' ? "a string" : "a quoted name");
+			k = strlen(s);
+		}
+		size_t inner = k > i + 1 ? k - i - 2 : 0;
+		char *v = arena_strndup(p->a, s + i + 1, inner);
+		if (c == '\'') { /* '' is a quote */
+			char *w = v;
+			for (char *r = v; *r; r++) {
+				*w++ = *r;
+				if (*r == '\'' && r[1] == '\'')
+					r++;
+			}
+			*w = '\0';
+		}
+		t.kind = c == '\'' ? T_STR : T_NAME;
+		t.value = v;
+		t.len = k - i;
+	} else if (isdigit(c) || (c == '.' && isdigit((unsigned char)s[i + 1]))) {
+		size_t k = i;
+		while (isdigit((unsigned char)s[k]))
+			k++;
+		if (s[k] == '.' && isdigit((unsigned char)s[k + 1])) {
+			k++;
+			while (isdigit((unsigned char)s[k]))
+				k++;
+		}
+		if ((s[k] == 'e' || s[k] == 'E') &&
+		    (isdigit((unsigned char)s[k + 1]) ||
+		     ((s[k + 1] == '+' || s[k + 1] == '-') && isdigit((unsigned char)s[k + 2])))) {
+			k += 2;
+			while (isdigit((unsigned char)s[k]))
+				k++;
+		}
+		t.kind = T_NUM;
+		t.value = arena_strndup(p->a, s + i, k - i);
+		t.len = k - i;
+	} else if (ident_start(c)) {
+		size_t k = i + 1;
+		while (ident_char((unsigned char)s[k]))
+			k++;
+		t.kind = T_IDENT;
+		t.value = arena_strndup(p->a, s + i, k - i);
+		t.len = k - i;
+	} else {
+		t.kind = T_OP;
+		t.op = c;
+		t.len = 1;
+		if (c == '<' && s[i + 1] == '=')
+			t.op = OP_LE, t.len = 2;
+		else if (c == '>' && s[i + 1] == '=')
+			t.op = OP_GE, t.len = 2;
+		else if (c == '<' && s[i + 1] == '>')
+			t.op = OP_NE, t.len = 2;
+		else if (!strchr("(),;:=<>+-*/&{}!", c))
+			perr(p, i, "unexpected character '%c'", c);
+	}
+	p->pos = i + t.len;
+	p->t = t;
+}
+
+static bool is_word(const struct parser *p, const char *w)
+{
+	return p->t.kind == T_IDENT && strcasecmp(p->t.value, w) == 0;
+}
+
+static bool is_op(const struct parser *p, int op)
+{
+	return p->t.kind == T_OP && p->t.op == op;
+}
+
+static const char *describe(const struct parser *p)
+{
+	switch (p->t.kind) {
+	case T_END: return "the end of the statement";
+	case T_OP: return arena_printf(p->a, "'%.*s'", (int)p->t.len, p->text + p->t.off);
+	default:
+		return arena_printf(p->a, "\"%.*s\"", (int)(p->t.len > 40 ? 40 : p->t.len),
+				    p->text + p->t.off);
+	}
+}
+
+static bool expect_word(struct parser *p, const char *w)
+{
+	if (is_word(p, w)) {
+		next(p);
+		return true;
+	}
+	perr(p, p->t.off, "expected %s, found %s", w, describe(p));
+	return false;
+}
+
+static bool expect_op(struct parser *p, int op)
+{
+	if (is_op(p, op)) {
+		next(p);
+		return true;
+	}
+	perr(p, p->t.off, "expected '%c', found %s", op, describe(p));
+	return false;
+}
+
+/* A field or table name: an identifier or a quoted name. */
+static const char *name(struct parser *p, const char *what)
+{
+	if (p->t.kind == T_IDENT || p->t.kind == T_NAME) {
+		const char *v = p->t.value;
+		next(p);
+		return v;
+	}
+	perr(p, p->t.off, "expected %s, found %s", what, describe(p));
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- expressions */
+
+static struct expr *expr_or(struct parser *p);
+
+static struct expr *node(struct parser *p, enum expr_kind k, size_t off)
+{
+	struct expr *x = arena_alloc(p->a, sizeof(*x));
+	x->kind = k;
+	locate(p->text, off, p->line, p->col, &x->line, &x->col);
+	return x;
+}
+
+static struct expr *binary(struct parser *p, int op, struct expr *l, struct expr *r, size_t off)
+{
+	struct expr *x = node(p, EX_BINARY, off);
+	x->op = op;
+	x->args = arena_alloc(p->a, sizeof(struct expr *) * 2);
+	x->args[0] = l;
+	x->args[1] = r;
+	x->n_args = 2;
+	return x;
+}
+
+static struct expr *primary(struct parser *p)
+{
+	if (p->failed)
+		return NULL;
+	if (++p->depth > MAX_NESTING) {
+		perr(p, p->t.off, "the expression nests too deep");
+		return NULL;
+	}
+	struct expr *x = NULL;
+	size_t off = p->t.off;
+	if (p->t.kind == T_NUM) {
+		x = node(p, EX_NUM, off);
+		x->text = p->t.value;
+		x->num = strtod(p->t.value, NULL);
+		next(p);
+	} else if (p->t.kind == T_STR) {
+		x = node(p, EX_STR, off);
+		x->text = p->t.value;
+		next(p);
+	} else if (p->t.kind == T_NAME) {
+		x = node(p, EX_FIELD, off);
+		x->text = p->t.value;
+		next(p);
+	} else if (p->t.kind == T_IDENT) {
+		const char *id = p->t.value;
+		next(p);
+		if (!is_op(p, '(')) {
+			x = node(p, EX_FIELD, off);
+			x->text = id;
+		} else {
+			next(p);
+			x = node(p, EX_CALL, off);
+			x->text = id;
+			if (is_word(p, "DISTINCT")) {
+				x->distinct = true;
+				next(p);
+			}
+			int cap = 4;
+			x->args = arena_alloc(p->a, sizeof(struct expr *) * (size_t)cap);
+			while (!is_op(p, ')') && !p->failed) {
+				if (x->n_args == cap) {
+					struct expr **more = arena_alloc(
+					    p->a, sizeof(struct expr *) * (size_t)cap * 2);
+					memcpy(more, x->args, sizeof(struct expr *) * (size_t)cap);
+					x->args = more;
+					cap *= 2;
+				}
+				struct expr *arg;
+				if (is_op(p, '*')) {
+					arg = node(p, EX_STAR, p->t.off);
+					next(p);
+				} else {
+					arg = expr_or(p);
+				}
+				x->args[x->n_args++] = arg;
+				if (is_op(p, ','))
+					next(p);
+				else if (!is_op(p, ')'))
+					perr(p, p->t.off,
+					     "expected ',' or ')' in the arguments of %s, found %s",
+					     id, describe(p));
+			}
+			next(p);
+		}
+	} else if (is_op(p, '(')) {
+		next(p);
+		x = expr_or(p);
+		expect_op(p, ')');
+	} else {
+		perr(p, off, "expected a value, found %s", describe(p));
+	}
+	p->depth--;
+	return p->failed ? NULL : x;
+}
+
+static struct expr *unary(struct parser *p)
+{
+	if (is_op(p, '-') || is_op(p, '+')) {
+		size_t off = p->t.off;
+		int op = p->t.op;
+		next(p);
+		if (++p->depth > MAX_NESTING) {
+			perr(p, off, "the expression nests too deep");
+			return NULL;
+		}
+		struct expr *v = unary(p);
+		p->depth--;
+		if (op == '+' || !v)
+			return v;
+		struct expr *x = node(p, EX_UNARY, off);
+		x->op = '-';
+		x->args = arena_alloc(p->a, sizeof(struct expr *));
+		x->args[0] = v;
+		x->n_args = 1;
+		return x;
+	}
+	return primary(p);
+}
+
+static struct expr *mul(struct parser *p)
+{
+	struct expr *l = unary(p);
+	while (l && (is_op(p, '*') || is_op(p, '/'))) {
+		size_t off = p->t.off;
+		int op = p->t.op;
+		next(p);
+		struct expr *r = unary(p);
+		l = r ? binary(p, op, l, r, off) : NULL;
+	}
+	return l;
+}
+
+static struct expr *add(struct parser *p)
+{
+	struct expr *l = mul(p);
+	while (l && (is_op(p, '+') || is_op(p, '-'))) {
+		size_t off = p->t.off;
+		int op = p->t.op;
+		next(p);
+		struct expr *r = mul(p);
+		l = r ? binary(p, op, l, r, off) : NULL;
+	}
+	return l;
+}
+
+static struct expr *concat(struct parser *p)
+{
+	struct expr *l = add(p);
+	while (l && is_op(p, '&')) {
+		size_t off = p->t.off;
+		next(p);
+		struct expr *r = add(p);
+		l = r ? binary(p, '&', l, r, off) : NULL;
+	}
+	return l;
+}
+
+static struct expr *compare(struct parser *p)
+{
+	struct expr *l = concat(p);
+	while (l && (is_op(p, '=') || is_op(p, '<') || is_op(p, '>') || is_op(p, OP_LE) ||
+		     is_op(p, OP_GE) || is_op(p, OP_NE) || is_word(p, "LIKE"))) {
+		size_t off = p->t.off;
+		int op = p->t.kind == T_IDENT ? OP_LIKE : p->t.op;
+		next(p);
+		struct expr *r = concat(p);
+		l = r ? binary(p, op, l, r, off) : NULL;
+	}
+	return l;
+}
+
+static struct expr *not_(struct parser *p)
+{
+	if (is_word(p, "NOT")) {
+		size_t off = p->t.off;
+		next(p);
+		if (++p->depth > MAX_NESTING) {
+			perr(p, off, "the expression nests too deep");
+			return NULL;
+		}
+		struct expr *v = not_(p);
+		p->depth--;
+		if (!v)
+			return NULL;
+		struct expr *x = node(p, EX_UNARY, off);
+		x->op = 'n';
+		x->args = arena_alloc(p->a, sizeof(struct expr *));
+		x->args[0] = v;
+		x->n_args = 1;
+		return x;
+	}
+	return compare(p);
+}
+
+static struct expr *and_(struct parser *p)
+{
+	struct expr *l = not_(p);
+	while (l && is_word(p, "AND")) {
+		size_t off = p->t.off;
+		next(p);
+		struct expr *r = not_(p);
+		l = r ? binary(p, OP_AND, l, r, off) : NULL;
+	}
+	return l;
+}
+
+static struct expr *expr_or(struct parser *p)
+{
+	if (++p->depth > MAX_NESTING) {
+		perr(p, p->t.off, "the expression nests too deep");
+		return NULL;
+	}
+	struct expr *l = and_(p);
+	while (l && (is_word(p, "OR") || is_word(p, "XOR"))) {
+		size_t off = p->t.off;
+		int op = is_word(p, "OR") ? OP_OR : OP_XOR;
+		next(p);
+		struct expr *r = and_(p);
+		l = r ? binary(p, op, l, r, off) : NULL;
+	}
+	p->depth--;
+	return p->failed ? NULL : l;
+}
+
+/* ---------------------------------------------------------------- raw text */
+
+/* The rest of the statement from the current token on, trimmed. */
+static const char *rest(struct parser *p)
+{
+	size_t from = p->t.off, n = strlen(p->text);
+	while (n > from && isspace((unsigned char)p->text[n - 1]))
+		n--;
+	p->pos = strlen(p->text);
+	p->t.kind = T_END;
+	p->t.off = p->pos;
+	return arena_strndup(p->a, p->text + from, n - from);
+}
+
+/* A path after FROM or INTO: [..], '..', "..", `..`, or a run without blanks. */
+static const char *path(struct parser *p)
+{
+	if (p->t.kind == T_NAME || p->t.kind == T_STR) {
+		const char *v = p->t.value;
+		next(p);
+		return v;
+	}
+	size_t from = p->t.off, k = from;
+	while (p->text[k] && !isspace((unsigned char)p->text[k]) && p->text[k] != '(')
+		k++;
+	if (k == from) {
+		perr(p, from, "expected a file name, found %s", describe(p));
+		return NULL;
+	}
+	p->pos = k;
+	const char *v = arena_strndup(p->a, p->text + from, k - from);
+	next(p);
+	return v;
+}
+
+/* ---------------------------------------------------------------- format specs */
+
+static void format_default(struct format *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->labels = LABELS_EMBEDDED;
+	f->delimiter = ',';
+	f->codepage = 65001;
+}
+
+static void format_spec(struct parser *p, struct format *f)
+{
+	if (!is_op(p, '('))
+		return;
+	next(p);
+	while (!p->failed && !is_op(p, ')')) {
+		size_t off = p->t.off;
+		if (is_word(p, "txt")) {
+			f->qvd = false;
+			next(p);
+		} else if (is_word(p, "qvd")) {
+			f->qvd = true;
+			next(p);
+		} else if (is_word(p, "utf8")) {
+			f->codepage = 65001;
+			next(p);
+		} else if (is_word(p, "ansi")) {
+			f->codepage = 1252;
+			next(p);
+		} else if (is_word(p, "oem")) {
+			f->codepage = 850;
+			next(p);
+		} else if (is_word(p, "mac")) {
+			f->codepage = 10000;
+			next(p);
+		} else if (is_word(p, "unicode")) {
+			f->codepage = 1200;
+			next(p);
+		} else if (is_word(p, "msq")) {
+			f->msq = true;
+			next(p);
+		} else if (is_word(p, "embedded") || is_word(p, "explicit")) {
+			f->labels = is_word(p, "embedded") ? LABELS_EMBEDDED : LABELS_EXPLICIT;
+			next(p);
+			expect_word(p, "labels");
+		} else if (is_word(p, "no")) {
+			next(p);
+			if (is_word(p, "labels"))
+				f->labels = LABELS_NONE;
+			else if (is_word(p, "quotes"))
+				f->no_quotes = true;
+			else if (!is_word(p, "eof"))
+				perr(p, p->t.off,
+				     "expected labels, quotes or eof after no, found %s",
+				     describe(p));
+			next(p);
+		} else if (is_word(p, "codepage")) {
+			next(p);
+			expect_word(p, "is");
+			if (p->t.kind != T_NUM) {
+				perr(p, p->t.off, "expected a code page number, found %s",
+				     describe(p));
+				break;
+			}
+			int64_t cp;
+			if (str_to_i64(p->t.value, 1, 65535, &cp) != 0)
+				perr(p, p->t.off, "code page %s does not exist", p->t.value);
+			f->codepage = (int)cp;
+			next(p);
+		} else if (is_word(p, "delimiter")) {
+			next(p);
+			expect_word(p, "is");
+			if (p->t.kind != T_STR) {
+				perr(p, p->t.off, "expected the delimiter in quotes, found %s",
+				     describe(p));
+				break;
+			}
+			const char *d = p->t.value;
+			if (!strcmp(d, "\\t") || !strcasecmp(d, "tab"))
+				f->delimiter = '\t';
+			else if (!strcasecmp(d, "spaces"))
+				f->delimiter = ' ';
+			else if (!strcmp(d, "\\\\"))
+				f->delimiter = '\\';
+			else if (strlen(d) == 1 && d[0] != '\n' && d[0] != '"')
+				f->delimiter = d[0];
+			else
+				perr(p, p->t.off, "the delimiter must be one character, not '%s'",
+				     d);
+			next(p);
+		} else if (is_word(p, "header")) {
+			next(p);
+			expect_word(p, "is");
+			int64_t h = 0;
+			if (p->t.kind != T_NUM || str_to_i64(p->t.value, 0, 1000000, &h) != 0)
+				perr(p, p->t.off, "expected a number of header lines, found %s",
+				     describe(p));
+			f->header_lines = (int)h;
+			next(p);
+			if (is_word(p, "lines") || is_word(p, "line"))
+				next(p);
+		} else if (p->t.kind == T_IDENT) {
+			static const char *const later[] = {"fix",  "dif", "biff", "ooxml",
+							    "html", "xml", "qvx",  "parquet",
+							    "kml",  "json"};
+			bool known = false;
+			for (size_t i = 0; i < ARRAY_LEN(later); i++)
+				known |= is_word(p, later[i]);
+			perr(p, off,
+			     known ? "the %s format is not supported yet"
+				   : "unknown format specifier %s",
+			     p->t.value);
+		} else {
+			perr(p, off, "expected a format specifier, found %s", describe(p));
+		}
+		if (is_op(p, ','))
+			next(p);
+		else if (!is_op(p, ')'))
+			perr(p, p->t.off, "expected ',' or ')' in the format, found %s",
+			     describe(p));
+	}
+	next(p);
+}
+
+/* ---------------------------------------------------------------- LOAD */
+
+static void items(struct parser *p, struct load_item **out, int *n_out, bool allow_star)
+{
+	int cap = 8, n = 0;
+	struct load_item *it = arena_alloc(p->a, sizeof(*it) * (size_t)cap);
+	for (;;) {
+		if (n == cap) {
+			struct load_item *more = arena_alloc(p->a, sizeof(*more) * (size_t)cap * 2);
+			memcpy(more, it, sizeof(*more) * (size_t)n);
+			it = more;
+			cap *= 2;
+		}
+		if (allow_star && is_op(p, '*')) {
+			next(p);
+			it[n].expr = NULL;
+		} else {
+			it[n].expr = expr_or(p);
+		}
+		if (p->failed)
+			break;
+		if (is_word(p, "AS")) {
+			next(p);
+			it[n].as = p->t.kind == T_STR ? p->t.value : NULL;
+			if (it[n].as)
+				next(p);
+			else
+				it[n].as = name(p, "a field name after AS");
+		}
+		n++;
+		if (!is_op(p, ','))
+			break;
+		next(p);
+	}
+	*out = it;
+	*n_out = n;
+}
+
+static const char **name_list(struct parser *p, int *n_out, const char *what)
+{
+	int cap = 8, n = 0;
+	const char **v = arena_alloc(p->a, sizeof(char *) * (size_t)cap);
+	for (;;) {
+		if (n == cap) {
+			const char **more = arena_alloc(p->a, sizeof(char *) * (size_t)cap * 2);
+			memcpy(more, v, sizeof(char *) * (size_t)n);
+			v = more;
+			cap *= 2;
+		}
+		v[n] = name(p, what);
+		if (p->failed)
+			break;
+		n++;
+		if (!is_op(p, ','))
+			break;
+		next(p);
+	}
+	*n_out = n;
+	return v;
+}
+
+/* The optional "(Table)" after CONCATENATE, JOIN or KEEP. */
+static const char *target(struct parser *p)
+{
+	if (!is_op(p, '('))
+		return NULL;
+	next(p);
+	const char *t = name(p, "a table name");
+	expect_op(p, ')');
+	return t;
+}
+
+static void inline_data(struct parser *p, struct load *l)
+{
+	size_t i = p->t.off;
+	char c = p->text[i];
+	if (c != '[' && c != '"' && c != '\'' && c != '`') {
+		perr(p, i, "expected the inline data in [ ], found %s", describe(p));
+		return;
+	}
+	size_t k = skip_quoted(p->text, i);
+	if (!k) {
+		perr(p, i, "the inline data is not closed");
+		return;
+	}
+	l->inline_data = arena_strndup(p->a, p->text + i + 1, k - i - 2);
+	p->pos = k;
+	next(p);
+}
+
+static void load(struct parser *p, struct load *l)
+{
+	format_default(&l->format);
+	/* prefixes */
+	for (;;) {
+		if (is_word(p, "MAPPING")) {
+			l->mapping = true;
+			next(p);
+		} else if (is_word(p, "CONCATENATE")) {
+			l->concatenate = true;
+			next(p);
+			l->target = target(p);
+		} else if (is_word(p, "NOCONCATENATE")) {
+			l->noconcatenate = true;
+			next(p);
+		} else if (is_word(p, "JOIN")) {
+			l->join = JOIN_OUTER;
+			next(p);
+			l->target = target(p);
+		} else if (is_word(p, "INNER") || is_word(p, "OUTER") || is_word(p, "LEFT") ||
+			   is_word(p, "RIGHT")) {
+			size_t off = p->t.off;
+			enum load_join j = is_word(p, "INNER")	 ? JOIN_INNER
+					   : is_word(p, "OUTER") ? JOIN_OUTER
+					   : is_word(p, "LEFT")	 ? JOIN_LEFT
+								 : JOIN_RIGHT;
+			next(p);
+			if (is_word(p, "KEEP")) {
+				if (j == JOIN_OUTER) {
+					perr(p, off,
+					     "OUTER KEEP does not exist: use INNER, LEFT or RIGHT");
+					return;
+				}
+				l->keep = true;
+			} else if (!is_word(p, "JOIN")) {
+				perr(p, p->t.off, "expected JOIN or KEEP, found %s", describe(p));
+				return;
+			}
+			l->join = j;
+			next(p);
+			l->target = target(p);
+		} else if (is_word(p, "KEEP")) {
+			perr(p, p->t.off, "KEEP needs INNER, LEFT or RIGHT before it");
+			return;
+		} else {
+			break;
+		}
+		if (p->failed)
+			return;
+	}
+	if (is_word(p, "SQL") || is_word(p, "SELECT")) {
+		perr(p, p->t.off,
+		     "SQL SELECT is not supported: load from files, INLINE or RESIDENT");
+		return;
+	}
+	if (!expect_word(p, "LOAD"))
+		return;
+	if (is_word(p, "DISTINCT")) {
+		l->distinct = true;
+		next(p);
+	}
+	items(p, &l->items, &l->n_items, true);
+	if (p->failed)
+		return;
+	if (is_word(p, "FROM")) {
+		next(p);
+		l->source = SRC_FILE;
+		l->path = path(p);
+		if (l->path) {
+			size_t n = strlen(l->path);
+			l->format.qvd = n > 4 && strcasecmp(l->path + n - 4, ".qvd") == 0;
+		}
+		format_spec(p, &l->format);
+	} else if (is_word(p, "INLINE")) {
+		next(p);
+		l->source = SRC_INLINE;
+		inline_data(p, l);
+		format_spec(p, &l->format);
+		if (l->format.qvd)
+			perr(p, p->t.off, "inline data is text, not qvd");
+	} else if (is_word(p, "RESIDENT")) {
+		next(p);
+		l->source = SRC_RESIDENT;
+		l->path = name(p, "a table name after RESIDENT");
+	} else if (is_word(p, "AUTOGENERATE")) {
+		next(p);
+		l->source = SRC_AUTOGENERATE;
+		l->count = expr_or(p);
+	} else {
+		l->source = SRC_PRECEDING;
+	}
+	while (!p->failed && p->t.kind != T_END) {
+		if (is_word(p, "WHERE") && !l->where) {
+			next(p);
+			l->where = expr_or(p);
+		} else if (is_word(p, "WHILE") && !l->while_) {
+			next(p);
+			l->while_ = expr_or(p);
+		} else if (is_word(p, "GROUP") && !l->group_by) {
+			next(p);
+			expect_word(p, "BY");
+			l->group_by = name_list(p, &l->n_group_by, "a field after GROUP BY");
+		} else if (is_word(p, "ORDER") && !l->order_by) {
+			next(p);
+			expect_word(p, "BY");
+			int cap = 8;
+			l->order_by = arena_alloc(p->a, sizeof(char *) * (size_t)cap);
+			l->order_desc = arena_alloc(p->a, sizeof(bool) * (size_t)cap);
+			for (;;) {
+				if (l->n_order_by == cap) {
+					const char **m =
+					    arena_alloc(p->a, sizeof(char *) * (size_t)cap * 2);
+					bool *d = arena_alloc(p->a, sizeof(bool) * (size_t)cap * 2);
+					memcpy(m, l->order_by, sizeof(char *) * (size_t)cap);
+					memcpy(d, l->order_desc, sizeof(bool) * (size_t)cap);
+					l->order_by = m;
+					l->order_desc = d;
+					cap *= 2;
+				}
+				const char *f = name(p, "a field after ORDER BY");
+				if (!f)
+					break;
+				bool desc = false;
+				if (is_word(p, "DESC") || is_word(p, "ASC")) {
+					desc = is_word(p, "DESC");
+					next(p);
+				}
+				l->order_by[l->n_order_by] = f;
+				l->order_desc[l->n_order_by++] = desc;
+				if (!is_op(p, ','))
+					break;
+				next(p);
+			}
+			if (l->source != SRC_RESIDENT && !p->failed)
+				perr(p, p->t.off, "ORDER BY works only with RESIDENT loads");
+		} else {
+			perr(p, p->t.off, "unexpected %s in LOAD", describe(p));
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- other statements */
+
+static void store(struct parser *p, struct stmt *s)
+{
+	format_default(&s->store.format);
+	s->store.format.qvd = true;
+	struct load_item *it = NULL;
+	int n = 0;
+	items(p, &it, &n, true);
+	if (p->failed)
+		return;
+	if (is_word(p, "FROM")) {
+		next(p);
+		s->store.items = it;
+		s->store.n_items = n;
+		s->store.table = name(p, "a table name after FROM");
+		if (n == 1 && !it[0].expr) { /* STORE * FROM T: the whole table */
+			s->store.items = NULL;
+			s->store.n_items = 0;
+		}
+	} else if (n == 1 && it[0].expr && it[0].expr->kind == EX_FIELD && !it[0].as) {
+		s->store.table = it[0].expr->text;
+	} else {
+		perr(p, p->t.off,
+		     "expected STORE table INTO file, or STORE fields FROM table INTO file");
+		return;
+	}
+	if (!expect_word(p, "INTO"))
+		return;
+	s->store.path = path(p);
+	if (is_op(p, '(')) {
+		s->store.format.qvd = false;
+		format_spec(p, &s->store.format);
+	}
+}
+
+static void drop(struct parser *p, struct stmt *s)
+{
+	if (is_word(p, "MAPPING")) {
+		next(p);
+		if (!is_word(p, "TABLE") && !is_word(p, "TABLES")) {
+			perr(p, p->t.off, "expected TABLE after DROP MAPPING, found %s",
+			     describe(p));
+			return;
+		}
+	}
+	if (is_word(p, "TABLE") || is_word(p, "TABLES")) {
+		next(p);
+		s->kind = ST_DROP_TABLES;
+		s->names = name_list(p, &s->n_names, "a table name");
+	} else if (is_word(p, "FIELD") || is_word(p, "FIELDS")) {
+		next(p);
+		s->kind = ST_DROP_FIELDS;
+		s->names = name_list(p, &s->n_names, "a field name");
+		if (is_word(p, "FROM")) {
+			next(p);
+			s->from = name_list(p, &s->n_from, "a table name");
+		}
+	} else {
+		perr(p, p->t.off, "expected TABLE or FIELD after DROP, found %s", describe(p));
+	}
+}
+
+static void rename_(struct parser *p, struct stmt *s)
+{
+	if (is_word(p, "TABLE") || is_word(p, "TABLES"))
+		s->kind = ST_RENAME_TABLE;
+	else if (is_word(p, "FIELD") || is_word(p, "FIELDS"))
+		s->kind = ST_RENAME_FIELD;
+	else {
+		perr(p, p->t.off, "expected TABLE or FIELD after RENAME, found %s", describe(p));
+		return;
+	}
+	next(p);
+	if (is_word(p, "USING")) {
+		perr(p, p->t.off, "RENAME ... USING a mapping table is not supported yet");
+		return;
+	}
+	s->names = arena_alloc(p->a, sizeof(char *) * 2);
+	s->names[0] = name(p, "a name");
+	expect_word(p, "TO");
+	s->names[1] = name(p, "the new name");
+	s->n_names = 2;
+}
+
+/* QUALIFY/UNQUALIFY: names with wildcards, taken as written. */
+static void patterns(struct parser *p, struct stmt *s)
+{
+	const char *r = rest(p);
+	int cap = 8;
+	s->names = arena_alloc(p->a, sizeof(char *) * (size_t)cap);
+	while (*r) {
+		const char *comma = r;
+		while (*comma && *comma != ',') {
+			if (*comma == '[' || *comma == '"' || *comma == '`' || *comma == '\'') {
+				size_t k = skip_quoted(comma, 0);
+				comma = k ? comma + k : comma + strlen(comma);
+			} else {
+				comma++;
+			}
+		}
+		const char *b = r, *e2 = comma;
+		while (b < e2 && isspace((unsigned char)*b))
+			b++;
+		while (e2 > b && isspace((unsigned char)e2[-1]))
+			e2--;
+		if (e2 - b >= 2 &&
+		    ((*b == '[' && e2[-1] == ']') || (*b == '"' && e2[-1] == '"') ||
+		     (*b == '\'' && e2[-1] == '\'') || (*b == '`' && e2[-1] == '`'))) {
+			b++;
+			e2--;
+		}
+		if (e2 > b) {
+			if (s->n_names == cap) {
+				const char **more =
+				    arena_alloc(p->a, sizeof(char *) * (size_t)cap * 2);
+				memcpy(more, s->names, sizeof(char *) * (size_t)cap);
+				s->names = more;
+				cap *= 2;
+			}
+			s->names[s->n_names++] = arena_strndup(p->a, b, (size_t)(e2 - b));
+		}
+		r = *comma ? comma + 1 : comma;
+	}
+	if (s->n_names == 0)
+		perr(p, p->t.off, "expected field names");
+}
+
+static void call_args(struct parser *p, struct stmt *s, bool params)
+{
+	if (!is_op(p, '('))
+		return;
+	next(p);
+	int cap = 8;
+	if (params)
+		s->names = arena_alloc(p->a, sizeof(char *) * (size_t)cap);
+	else
+		s->args = arena_alloc(p->a, sizeof(struct expr *) * (size_t)cap);
+	while (!p->failed && !is_op(p, ')')) {
+		int *n = params ? &s->n_names : &s->n_args;
+		if (*n == cap) {
+			perr(p, p->t.off, "more than %d %s", cap,
+			     params ? "parameters" : "arguments");
+			return;
+		}
+		if (params)
+			s->names[(*n)++] = name(p, "a parameter name");
+		else
+			s->args[(*n)++] = expr_or(p);
+		if (is_op(p, ','))
+			next(p);
+		else if (!is_op(p, ')'))
+			perr(p, p->t.off, "expected ',' or ')', found %s", describe(p));
+	}
+	next(p);
+}
+
+static void control(struct parser *p, struct stmt *s)
+{
+	size_t off = p->t.off;
+	if (is_word(p, "IF") || is_word(p, "ELSEIF")) {
+		s->kind = is_word(p, "IF") ? ST_IF : ST_ELSEIF;
+		next(p);
+		s->expr = expr_or(p);
+		expect_word(p, "THEN");
+	} else if (is_word(p, "ELSE")) {
+		s->kind = ST_ELSE;
+		next(p);
+	} else if (is_word(p, "ENDIF")) {
+		s->kind = ST_END_IF;
+		next(p);
+	} else if (is_word(p, "END")) {
+		next(p);
+		if (is_word(p, "IF"))
+			s->kind = ST_END_IF;
+		else if (is_word(p, "SUB"))
+			s->kind = ST_END_SUB;
+		else
+			perr(p, p->t.off, "expected IF or SUB after END, found %s", describe(p));
+		next(p);
+	} else if (is_word(p, "FOR")) {
+		next(p);
+		if (is_word(p, "EACH")) {
+			next(p);
+			s->kind = ST_FOR_EACH;
+			s->name = name(p, "a variable name");
+			expect_word(p, "IN");
+			int cap = 16;
+			s->args = arena_alloc(p->a, sizeof(struct expr *) * (size_t)cap);
+			while (!p->failed) {
+				if (s->n_args == cap) {
+					struct expr **more = arena_alloc(
+					    p->a, sizeof(struct expr *) * (size_t)cap * 2);
+					memcpy(more, s->args, sizeof(struct expr *) * (size_t)cap);
+					s->args = more;
+					cap *= 2;
+				}
+				s->args[s->n_args++] = expr_or(p);
+				if (!is_op(p, ','))
+					break;
+				next(p);
+			}
+		} else {
+			s->kind = ST_FOR;
+			s->name = name(p, "a variable name");
+			expect_op(p, '=');
+			s->expr = expr_or(p);
+			expect_word(p, "TO");
+			s->to = expr_or(p);
+			if (is_word(p, "STEP")) {
+				next(p);
+				s->step = expr_or(p);
+			}
+		}
+	} else if (is_word(p, "NEXT")) {
+		s->kind = ST_NEXT;
+		next(p);
+		if (p->t.kind == T_IDENT || p->t.kind == T_NAME)
+			s->name = name(p, "a variable name");
+	} else if (is_word(p, "SUB")) {
+		s->kind = ST_SUB;
+		next(p);
+		s->name = name(p, "a sub name");
+		call_args(p, s, true);
+	} else if (is_word(p, "CALL")) {
+		s->kind = ST_CALL;
+		next(p);
+		s->name = name(p, "a sub name");
+		call_args(p, s, false);
+	} else if (is_word(p, "EXIT")) {
+		s->kind = ST_EXIT;
+		next(p);
+		if (is_word(p, "SCRIPT") || is_word(p, "FOR") || is_word(p, "SUB") ||
+		    is_word(p, "DO"))
+			s->name = p->t.value;
+		else
+			perr(p, p->t.off, "expected SCRIPT, FOR, SUB or DO after EXIT, found %s",
+			     describe(p));
+		next(p);
+		if (is_word(p, "WHEN") || is_word(p, "UNLESS")) {
+			s->until = is_word(p, "UNLESS");
+			next(p);
+			s->expr = expr_or(p);
+		}
+	} else if (is_word(p, "DO") || is_word(p, "LOOP")) {
+		s->kind = is_word(p, "DO") ? ST_DO : ST_LOOP;
+		next(p);
+		if (is_word(p, "WHILE") || is_word(p, "UNTIL")) {
+			s->until = is_word(p, "UNTIL");
+			next(p);
+			s->expr = expr_or(p);
+		}
+	} else {
+		perr(p, off, "unknown control statement %s", describe(p));
+	}
+}
+
+int script_parse(const char *text, int line, int col, bool is_control_stmt, struct arena *a,
+		 struct stmt **out, struct err *e)
+{
+	*out = NULL;
+	struct parser p = {.text = text, .line = line, .col = col, .a = a, .e = e};
+	struct stmt *s = arena_alloc(a, sizeof(*s));
+	s->line = line;
+	s->col = col;
+	next(&p);
+	if (p.t.kind == T_END) {
+		s->kind = ST_EMPTY;
+	} else if (is_control_stmt) {
+		control(&p, s);
+	} else {
+		/* a label: Name: or [Long name]: */
+		if (p.t.kind == T_IDENT || p.t.kind == T_NAME) {
+			size_t save = p.pos;
+			struct tok t = p.t;
+			next(&p);
+			if (is_op(&p, ':')) {
+				s->label = t.value;
+				next(&p);
+			} else {
+				p.pos = save;
+				p.t = t;
+			}
+		}
+		if (is_word(&p, "SET") || is_word(&p, "LET")) {
+			bool set = is_word(&p, "SET");
+			s->kind = set ? ST_SET : ST_LET;
+			next(&p);
+			s->name = name(&p, "a variable name");
+			expect_op(&p, '=');
+			if (p.failed) {
+			} else if (set) {
+				s->raw = p.t.kind == T_END ? "" : rest(&p);
+			} else if (p.t.kind != T_END) {
+				s->expr = expr_or(&p);
+			}
+		} else if (is_word(&p, "DROP")) {
+			next(&p);
+			drop(&p, s);
+		} else if (is_word(&p, "RENAME")) {
+			next(&p);
+			rename_(&p, s);
+		} else if (is_word(&p, "STORE")) {
+			s->kind = ST_STORE;
+			next(&p);
+			store(&p, s);
+		} else if (is_word(&p, "QUALIFY") || is_word(&p, "UNQUALIFY")) {
+			s->kind = is_word(&p, "QUALIFY") ? ST_QUALIFY : ST_UNQUALIFY;
+			next(&p);
+			patterns(&p, s);
+		} else if (is_word(&p, "TRACE")) {
+			s->kind = ST_TRACE;
+			next(&p);
+			s->raw = p.t.kind == T_END ? "" : rest(&p);
+		} else if (p.t.kind == T_IDENT && !s->label) {
+			/* "x = 1" is LET without its keyword */
+			size_t save = p.pos;
+			struct tok t = p.t;
+			next(&p);
+			if (is_op(&p, '=')) {
+				s->kind = ST_LET;
+				s->name = t.value;
+				next(&p);
+				if (p.t.kind != T_END)
+					s->expr = expr_or(&p);
+			} else {
+				p.pos = save;
+				p.t = t;
+				s->kind = ST_LOAD;
+				load(&p, &s->load);
+			}
+		} else {
+			s->kind = ST_LOAD;
+			load(&p, &s->load);
+		}
+	}
+	if (!p.failed && p.t.kind != T_END)
+		perr(&p, p.t.off, "unexpected %s at the end of the statement", describe(&p));
+	if (p.failed)
+		return ERR_INVALID;
+	*out = s;
+	return 0;
+}
