@@ -1,0 +1,553 @@
+/* txt.c: delimited text into a table (see txt.h for the rules and where they come from). */
+#include "engine/txt.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- interpretation */
+
+static bool all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return n > 0;
+}
+
+/* Days from 1899-12-30 to y-m-d (proleptic Gregorian). */
+static int64_t day_serial(int64_t y, int64_t m, int64_t d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	int64_t days_since_1970 = era * 146097 + doe - 719468;
+	return days_since_1970 + 25569; /* 1970-01-01 is serial 25569 */
+}
+
+static bool leap(int64_t y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* A date in `fmt` (the letters Y, M, D and separators; only numeric fields). */
+static bool parse_date(const char *s, const char *fmt, double *out)
+{
+	int64_t y = -1, m = -1, d = -1;
+	size_t i = 0, k = 0;
+	while (fmt[k]) {
+		char f = (char)toupper((unsigned char)fmt[k]);
+		if (f == 'Y' || f == 'M' || f == 'D') {
+			size_t run = 0;
+			while (toupper((unsigned char)fmt[k + run]) == f)
+				run++;
+			if (!all_digits(s + i, run))
+				return false;
+			int64_t v = 0;
+			for (size_t j = 0; j < run; j++)
+				v = v * 10 + (s[i + j] - '0');
+			if (f == 'Y')
+				y = run == 2 ? 1900 + v + (v < 30 ? 100 : 0) : v;
+			else if (f == 'M')
+				m = v;
+			else
+				d = v;
+			i += run;
+			k += run;
+		} else {
+			if (s[i] != fmt[k])
+				return false;
+			i++;
+			k++;
+		}
+	}
+	if (s[i] || y < 0 || m < 1 || m > 12 || d < 1)
+		return false;
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (d > mdays[m - 1] + (m == 2 && leap(y)))
+		return false;
+	*out = (double)day_serial(y, m, d);
+	return true;
+}
+
+/* A plain decimal number: [+-] digits [. digits], at most 15 significant digits. */
+static bool parse_number(const char *s, double *out)
+{
+	const char *p = s;
+	if (*p == '+' || *p == '-')
+		p++;
+	size_t int_digits = 0, frac_digits = 0, sig = 0;
+	bool leading = true;
+	const char *q = p;
+	while (isdigit((unsigned char)*q)) {
+		if (*q != '0')
+			leading = false;
+		if (!leading)
+			sig++;
+		int_digits++;
+		q++;
+	}
+	if (*q == '.') {
+		q++;
+		while (isdigit((unsigned char)*q)) {
+			if (*q != '0')
+				leading = false;
+			if (!leading)
+				sig++;
+			frac_digits++;
+			q++;
+		}
+	}
+	if (int_digits + frac_digits > 0 && (*q == 'e' || *q == 'E')) {
+		/* Qlik reads exponents: "845E84" in lego's colors.csv is 8.45e86 */
+		const char *x = q + 1;
+		if (*x == '+' || *x == '-')
+			x++;
+		if (isdigit((unsigned char)*x)) {
+			while (isdigit((unsigned char)*x))
+				x++;
+			q = x;
+		}
+	}
+	if (*q || int_digits + frac_digits == 0 || sig > 15)
+		return false;
+	*out = strtod(s, NULL);
+	return isfinite(*out);
+}
+
+void txt_interpret(const char *text, const char *date_format, struct qvd_value *out)
+{
+	out->text = text;
+	out->num = 0;
+	out->type = QVD_STRING;
+	double v;
+	if (parse_number(text, &v) ||
+	    parse_date(text, date_format ? date_format : "YYYY-MM-DD", &v)) {
+		out->num = v;
+		out->type = v == floor(v) && v >= INT32_MIN && v <= INT32_MAX ? QVD_DUAL_INT
+									      : QVD_DUAL_DOUBLE;
+	}
+}
+
+/* ---------------------------------------------------------------- cells */
+
+struct reader {
+	const char *s;
+	size_t len, pos;
+	int line;
+	const struct format *f;
+};
+
+/* Reads one cell into b (raw, untrimmed unless quoted). Returns 1 when the row goes on,
+ * 0 at the end of the row, -1 on error. */
+static int cell(struct reader *r, struct buf *b, struct err *e)
+{
+	b->len = 0;
+	const char *s = r->s;
+	size_t i = r->pos;
+	char delim = r->f->delimiter;
+	/* msq: a cell that starts with " (after blanks) is quoted and may hold anything */
+	size_t lead = i;
+	while (lead < r->len && (s[lead] == ' ' || s[lead] == '\t') && s[lead] != delim)
+		lead++;
+	if (r->f->msq && !r->f->no_quotes && lead < r->len && s[lead] == '"') {
+		int start_line = r->line;
+		i = lead + 1;
+		for (;;) {
+			if (i >= r->len) {
+				err_set(e, ERR_INVALID, "line %d: a quoted value is not closed",
+					start_line);
+				return -1;
+			}
+			if (s[i] == '"') {
+				if (i + 1 < r->len && s[i + 1] == '"') {
+					if (buf_append(b, "\"", 1))
+						goto big;
+					i += 2;
+					continue;
+				}
+				i++;
+				break;
+			}
+			if (s[i] == '\n')
+				r->line++;
+			if (buf_append(b, s + i, 1))
+				goto big;
+			i++;
+		}
+		/* what follows the closing quote up to the delimiter is kept */
+		while (i < r->len && s[i] != delim && s[i] != '\n' && s[i] != '\r') {
+			if (buf_append(b, s + i, 1))
+				goto big;
+			i++;
+		}
+	} else {
+		size_t k = i;
+		while (k < r->len && s[k] != delim && s[k] != '\n' && s[k] != '\r')
+			k++;
+		if (delim == ' ') /* 'spaces': a run of blanks */
+			while (k < r->len && (s[k] == '\t') && s[k] != '\n')
+				k++;
+		if (buf_append(b, s + i, k - i))
+			goto big;
+		i = k;
+	}
+	int more;
+	if (i < r->len && s[i] == delim) {
+		i++;
+		if (delim == ' ')
+			while (i < r->len && s[i] == ' ')
+				i++;
+		more = 1;
+	} else {
+		if (i < r->len && s[i] == '\r')
+			i++;
+		if (i < r->len && s[i] == '\n')
+			i++;
+		r->line++;
+		more = 0;
+	}
+	r->pos = i;
+	return more;
+big:
+	err_set(e, ERR_INVALID, "line %d: a value is too long", r->line);
+	return -1;
+}
+
+/* Trims blanks, and under standard quoting drops one pair of enclosing quotes. */
+static char *clean(struct buf *b, const struct format *f)
+{
+	char *s = b->data ? b->data : (char *)"";
+	size_t n = b->len;
+	if (b->data)
+		b->data[n] = '\0';
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	while (*s == ' ' || *s == '\t') {
+		s++;
+		n--;
+	}
+	if (!f->msq && !f->no_quotes && n >= 2 && (s[0] == '"' || s[0] == '\'') &&
+	    s[n - 1] == s[0]) {
+		s[n - 1] = '\0';
+		s++;
+	}
+	return s;
+}
+
+/* ---------------------------------------------------------------- symbols */
+
+struct field_build {
+	char *name;
+	int64_t n_sym, cap_sym;
+	struct qvd_value *sym;
+	size_t *text_at; /* offset of each symbol's text in the table's text buffer */
+	int32_t *index;
+	int64_t cap_rows;
+	/* open addressing: slot -> symbol + 1 */
+	int64_t *slots;
+	size_t n_slots;
+};
+
+static uint64_t hash_value(const struct qvd_value *v)
+{
+	uint64_t h = 1469598103934665603ULL;
+	if (v->type == QVD_STRING) {
+		for (const char *p = v->text; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		return h ^ 1;
+	}
+	uint64_t bits;
+	double d = v->num == 0 ? 0 : v->num; /* -0 and 0 are one number */
+	memcpy(&bits, &d, sizeof(bits));
+	return (h ^ bits) * 1099511628211ULL;
+}
+
+static bool same_value(const struct qvd_value *a, const struct qvd_value *b, const char *texts)
+{
+	(void)texts;
+	if ((a->type == QVD_STRING) != (b->type == QVD_STRING))
+		return false;
+	if (a->type == QVD_STRING)
+		return strcmp(a->text, b->text) == 0;
+	return a->num == b->num;
+}
+
+static int grow_slots(struct field_build *fb, struct buf *texts)
+{
+	size_t n = fb->n_slots ? fb->n_slots * 2 : 64;
+	int64_t *s = calloc(n, sizeof(*s));
+	if (!s)
+		return ERR_NOMEM;
+	for (int64_t i = 0; i < fb->n_sym; i++) {
+		struct qvd_value v = fb->sym[i];
+		if (v.type != QVD_INT && v.type != QVD_DOUBLE)
+			v.text = texts->data + fb->text_at[i];
+		size_t k = hash_value(&v) & (n - 1);
+		while (s[k])
+			k = (k + 1) & (n - 1);
+		s[k] = i + 1;
+	}
+	free(fb->slots);
+	fb->slots = s;
+	fb->n_slots = n;
+	return 0;
+}
+
+/* The symbol of `v` in fb, adding it when new. */
+static int symbol_of(struct field_build *fb, const struct qvd_value *v, struct buf *texts,
+		     int32_t *out)
+{
+	if ((size_t)(fb->n_sym + 1) * 2 > fb->n_slots && grow_slots(fb, texts))
+		return ERR_NOMEM;
+	size_t mask = fb->n_slots - 1, k = hash_value(v) & mask;
+	while (fb->slots[k]) {
+		int64_t i = fb->slots[k] - 1;
+		struct qvd_value have = fb->sym[i];
+		have.text = texts->data + fb->text_at[i];
+		if (same_value(&have, v, texts->data)) {
+			*out = (int32_t)i;
+			return 0;
+		}
+		k = (k + 1) & mask;
+	}
+	if (fb->n_sym >= INT32_MAX)
+		return ERR_INVALID;
+	if (fb->n_sym == fb->cap_sym) {
+		int64_t cap = fb->cap_sym ? fb->cap_sym * 2 : 16;
+		struct qvd_value *ns = realloc(fb->sym, sizeof(*ns) * (size_t)cap);
+		size_t *nt = ns ? realloc(fb->text_at, sizeof(*nt) * (size_t)cap) : NULL;
+		if (!ns || !nt) {
+			if (ns)
+				fb->sym = ns;
+			return ERR_NOMEM;
+		}
+		fb->sym = ns;
+		fb->text_at = nt;
+		fb->cap_sym = cap;
+	}
+	fb->text_at[fb->n_sym] = texts->len;
+	if (buf_append(texts, v->text, strlen(v->text) + 1))
+		return ERR_TOO_LARGE;
+	fb->sym[fb->n_sym] = *v;
+	fb->slots[k] = fb->n_sym + 1;
+	*out = (int32_t)fb->n_sym++;
+	return 0;
+}
+
+static int add_row_index(struct field_build *fb, int64_t row, int32_t idx)
+{
+	if (row >= fb->cap_rows) {
+		int64_t cap = fb->cap_rows ? fb->cap_rows * 2 : 1024;
+		int32_t *ni = realloc(fb->index, sizeof(*ni) * (size_t)cap);
+		if (!ni)
+			return ERR_NOMEM;
+		fb->index = ni;
+		fb->cap_rows = cap;
+	}
+	fb->index[row] = idx;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- code pages */
+
+/* Converts 8-bit text (ISO-8859-1, or Windows-1252 where it differs) to UTF-8. */
+static char *to_utf8(const char *s, size_t n, int codepage, size_t *out_len)
+{
+	static const uint16_t cp1252[32] = {
+	    0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+	    0x2039, 0x0152, 0x8D,   0x017D, 0x8F,   0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+	    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178};
+	char *o = malloc(n * 3 + 1);
+	if (!o)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned c = (unsigned char)s[i];
+		if (codepage == 1252 && c >= 0x80 && c < 0xA0)
+			c = cp1252[c - 0x80];
+		if (c < 0x80) {
+			o[k++] = (char)c;
+		} else if (c < 0x800) {
+			o[k++] = (char)(0xC0 | (c >> 6));
+			o[k++] = (char)(0x80 | (c & 0x3F));
+		} else {
+			o[k++] = (char)(0xE0 | (c >> 12));
+			o[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
+			o[k++] = (char)(0x80 | (c & 0x3F));
+		}
+	}
+	o[k] = '\0';
+	*out_len = k;
+	return o;
+}
+
+/* ---------------------------------------------------------------- the table */
+
+int txt_read(const char *data, size_t len, const struct format *f, const struct txt_options *o,
+	     struct qvd_table **out, struct err *e)
+{
+	*out = NULL;
+	char *converted = NULL;
+	if (f->codepage == 28591 || f->codepage == 1252) {
+		converted = to_utf8(data, len, f->codepage, &len);
+		if (!converted)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		data = converted;
+	} else if (f->codepage != 65001) {
+		return err_set(e, ERR_INVALID,
+			       "code page %d is not supported (utf8, ansi and codepage is 28591 "
+			       "are)",
+			       f->codepage);
+	}
+	if (f->labels == LABELS_EXPLICIT) {
+		free(converted);
+		return err_set(e, ERR_INVALID, "explicit labels are not supported yet");
+	}
+	if (len >= 3 && (unsigned char)data[0] == 0xEF && (unsigned char)data[1] == 0xBB &&
+	    (unsigned char)data[2] == 0xBF) {
+		data += 3;
+		len -= 3;
+	}
+	struct reader r = {data, len, 0, 1, f};
+	for (int h = 0; h < f->header_lines && r.pos < len; h++) {
+		while (r.pos < len && data[r.pos] != '\n')
+			r.pos++;
+		r.pos++;
+		r.line++;
+	}
+	struct buf cellb, texts;
+	buf_init(&cellb, 64u << 20);
+	buf_init(&texts, 1ULL << 36);
+	int nf = 0, cap_f = 16, rc = 0;
+	struct field_build *fb = calloc((size_t)cap_f, sizeof(*fb));
+	if (!fb)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	int64_t rows = 0;
+	bool header_done = f->labels == LABELS_NONE;
+	while (rc == 0 && r.pos < len) {
+		/* a blank line is no row */
+		size_t k = r.pos;
+		while (k < len && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r'))
+			k++;
+		if (k < len && data[k] == '\n') {
+			r.pos = k + 1;
+			r.line++;
+			continue;
+		}
+		if (k >= len)
+			break;
+		int col = 0, more;
+		do {
+			more = cell(&r, &cellb, e);
+			if (more < 0) {
+				rc = ERR_INVALID;
+				break;
+			}
+			char *v = clean(&cellb, f);
+			if (!header_done || (f->labels == LABELS_NONE && rows == 0)) {
+				if (nf == cap_f) {
+					struct field_build *m =
+					    realloc(fb, sizeof(*fb) * (size_t)cap_f * 2);
+					if (!m) {
+						rc = err_set(e, ERR_NOMEM, "out of memory");
+						break;
+					}
+					memset(m + cap_f, 0, sizeof(*fb) * (size_t)cap_f);
+					fb = m;
+					cap_f *= 2;
+				}
+				if (f->labels == LABELS_NONE) {
+					char nm[16];
+					snprintf(nm, sizeof(nm), "@%d", nf + 1);
+					fb[nf++].name = strdup(nm);
+				} else {
+					fb[nf++].name = strdup(v);
+				}
+				if (!fb[nf - 1].name) {
+					rc = err_set(e, ERR_NOMEM, "out of memory");
+					break;
+				}
+				if (!header_done)
+					continue;
+			}
+			if (col >= nf) { /* more cells than fields: ignored */
+				col++;
+				continue;
+			}
+			struct qvd_value val;
+			txt_interpret(v, o ? o->date_format : NULL, &val);
+			int32_t idx = 0;
+			int src = symbol_of(&fb[col], &val, &texts, &idx);
+			if (src == 0)
+				src = add_row_index(&fb[col], rows, idx);
+			if (src)
+				rc = err_set(e, src == ERR_TOO_LARGE ? ERR_TOO_LARGE : ERR_NOMEM,
+					     "the table does not fit in memory");
+			col++;
+		} while (more > 0 && rc == 0);
+		if (rc)
+			break;
+		if (!header_done) {
+			header_done = true;
+			continue;
+		}
+		/* fewer cells than fields: the rest are empty */
+		for (; col < nf && rc == 0; col++) {
+			struct qvd_value val = {QVD_STRING, 0, ""};
+			int32_t idx = 0;
+			if (symbol_of(&fb[col], &val, &texts, &idx) ||
+			    add_row_index(&fb[col], rows, idx))
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+		}
+		rows++;
+	}
+	struct qvd_table *t = NULL;
+	if (rc == 0) {
+		t = calloc(1, sizeof(*t));
+		if (t)
+			t->fields = calloc((size_t)(nf ? nf : 1), sizeof(*t->fields));
+		if (!t || !t->fields)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+	}
+	if (rc == 0) {
+		t->name = strdup(o && o->table_name ? o->table_name : "");
+		t->n_rows = rows;
+		t->n_fields = nf;
+		t->text_store = buf_steal(&texts);
+		for (int i = 0; i < nf; i++) {
+			struct qvd_field *qf = &t->fields[i];
+			qf->name = fb[i].name;
+			fb[i].name = NULL;
+			qf->n_symbols = fb[i].n_sym;
+			qf->symbols = fb[i].sym;
+			fb[i].sym = NULL;
+			for (int64_t s = 0; s < qf->n_symbols; s++)
+				qf->symbols[s].text = t->text_store + fb[i].text_at[s];
+			qf->index = fb[i].index ? fb[i].index : calloc(1, sizeof(int32_t));
+			fb[i].index = NULL;
+			str_copy(qf->number_type, "UNKNOWN", sizeof(qf->number_type));
+		}
+	}
+	for (int i = 0; fb && i < nf; i++) {
+		free(fb[i].name);
+		free(fb[i].sym);
+		free(fb[i].text_at);
+		free(fb[i].index);
+		free(fb[i].slots);
+	}
+	free(fb);
+	buf_release(&cellb);
+	buf_release(&texts);
+	free(converted);
+	if (rc) {
+		qvd_free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}

@@ -1,0 +1,190 @@
+/* test_txt.c: reading delimited text (engine/txt.c) the way Qlik does. The strongest check:
+ * the lego and Stockholm CSVs in ../shared/data/qvd/, read here, give exactly the symbol
+ * tables (type, number, text, order) and rows of the QVDs Qlik made from them. */
+#include "unit.h"
+
+#include "engine/txt.h"
+
+static char shared[4096];
+
+static bool have_shared(void)
+{
+	const char *s = getenv("FATHOM_SHARED");
+	snprintf(shared, sizeof(shared), "%s/data/qvd", s ? s : "../shared");
+	FILE *f = fopen(shared, "r");
+	if (!f) {
+		printf("skipped: %s is absent (the shared QVD samples)\n", shared);
+		return false;
+	}
+	fclose(f);
+	return true;
+}
+
+static struct format csv_format(void)
+{
+	struct format f = {
+	    .labels = LABELS_EMBEDDED, .delimiter = ',', .codepage = 65001, .msq = true};
+	return f;
+}
+
+static struct qvd_table *read_text(const char *text, size_t len, const struct format *f)
+{
+	struct qvd_table *t = NULL;
+	struct err e;
+	err_init(&e);
+	if (txt_read(text, len, f, NULL, &t, &e) != 0)
+		fail_msg("%s", e.message);
+	return t;
+}
+
+static void same_as_qlik(const char *base)
+{
+	char path[8192];
+	snprintf(path, sizeof(path), "%s/%s.qvd", shared, base);
+	struct qvd_table *q = NULL;
+	struct err e;
+	err_init(&e);
+	assert_int_equal(qvd_read_file(path, &q, &e), 0);
+	snprintf(path, sizeof(path), "%s/%s.csv", shared, base);
+	char *csv = NULL;
+	size_t len = 0;
+	assert_int_equal(file_read_all(path, 1u << 30, &csv, &len, &e), 0);
+	struct format f = csv_format();
+	struct qvd_table *t = read_text(csv, len, &f);
+	assert_int_equal(t->n_rows, q->n_rows);
+	assert_int_equal(t->n_fields, q->n_fields);
+	for (int i = 0; i < q->n_fields; i++) {
+		const struct qvd_field *a = &q->fields[i], *b = &t->fields[i];
+		assert_string_equal(a->name, b->name);
+		for (int64_t s = 0; s < a->n_symbols && s < b->n_symbols; s++) {
+			const struct qvd_value *x = &a->symbols[s], *y = &b->symbols[s];
+			if (x->type != y->type || x->num != y->num ||
+			    strcmp(x->text ? x->text : "", y->text ? y->text : "") != 0)
+				fail_msg(
+				    "%s, field %s, symbol %lld: Qlik has type %d %.17g \"%s\", "
+				    "we have type %d %.17g \"%s\"",
+				    base, a->name, (long long)s, x->type, x->num,
+				    x->text ? x->text : "", y->type, y->num,
+				    y->text ? y->text : "");
+		}
+		assert_int_equal(a->n_symbols, b->n_symbols);
+		assert_memory_equal(a->index, b->index, sizeof(int32_t) * (size_t)q->n_rows);
+	}
+	qvd_free(t);
+	qvd_free(q);
+	free(csv);
+}
+
+static void csvs_read_as_qlik_read_them(void **state)
+{
+	(void)state;
+	if (!have_shared())
+		skip();
+	static const char *const names[] = {
+	    "ctrl-q/lego/colors",	   "ctrl-q/lego/themes",
+	    "ctrl-q/lego/part_categories", "ctrl-q/lego/inventory_sets",
+	    "ctrl-q/lego/inventories",	   "ctrl-q/lego/sets",
+	    "ctrl-q/lego/parts",	   "ctrl-q/stockholm_temp/stockholm_temp"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		same_as_qlik(names[i]);
+}
+
+static void interpretation(void **state)
+{
+	(void)state;
+	struct {
+		const char *text;
+		enum qvd_type type;
+		double num;
+	} cases[] = {
+	    {"0901", QVD_DUAL_INT, 901},
+	    {"0.0", QVD_DUAL_INT, 0},
+	    {"10.0", QVD_DUAL_INT, 10},
+	    {"-8.7", QVD_DUAL_DOUBLE, -8.7},
+	    {"2234567890", QVD_DUAL_DOUBLE, 2234567890.0},
+	    {"1756-01-01", QVD_DUAL_INT, -52593},
+	    {"2010-01-04", QVD_DUAL_INT, 40182},
+	    {"2010-02-30", QVD_STRING, 0},
+	    {"3213821398129038", QVD_STRING, 0},
+	    {"1234567890123", QVD_DUAL_DOUBLE, 1234567890123.0},
+	    {"abc", QVD_STRING, 0},
+	    {"", QVD_STRING, 0},
+	    {"-", QVD_STRING, 0},
+	    {"1.2.3", QVD_STRING, 0},
+	    {"845E84", QVD_DUAL_DOUBLE, 845e84},
+	    {"1e", QVD_STRING, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct qvd_value v;
+		txt_interpret(cases[i].text, NULL, &v);
+		if (v.type != cases[i].type || v.num != cases[i].num)
+			fail_msg("%s: type %d %.17g", cases[i].text, v.type, v.num);
+		assert_string_equal(v.text, cases[i].text);
+	}
+	struct qvd_value v;
+	txt_interpret("31.12.2021", "DD.MM.YYYY", &v);
+	assert_int_equal(v.type, QVD_DUAL_INT);
+	assert_true(v.num == 44561);
+}
+
+static void quoting_labels_and_code_pages(void **state)
+{
+	(void)state;
+	/* msq: quotes hold delimiters, line breaks and doubled quotes; blanks are trimmed;
+	 * one number is one symbol with the first text; an empty cell is the empty string */
+	static const char text[] = "\xEF\xBB\xBF A , B ,C\r\n"
+				   " 01 ,\"x, \"\"y\"\"\nz\",\n"
+				   "1, plain ,\n"
+				   "\n"
+				   "1.0,plain";
+	struct format f = csv_format();
+	struct qvd_table *t = read_text(text, sizeof(text) - 1, &f);
+	assert_int_equal(t->n_rows, 3);
+	assert_string_equal(t->fields[0].name, "A");
+	assert_string_equal(t->fields[1].name, "B");
+	assert_int_equal(t->fields[0].n_symbols, 1);
+	assert_string_equal(t->fields[0].symbols[0].text, "01");
+	assert_string_equal(t->fields[1].symbols[0].text, "x, \"y\"\nz");
+	assert_string_equal(t->fields[1].symbols[1].text, "plain");
+	assert_int_equal(t->fields[2].symbols[0].type, QVD_STRING);
+	assert_string_equal(t->fields[2].symbols[0].text, "");
+	assert_int_equal(t->fields[2].index[2], 0); /* a missing last cell is empty too */
+	qvd_free(t);
+	/* no labels, another delimiter, standard quoting */
+	static const char t2[] = "a|'b c'|3\nd|e|4\n";
+	struct format f2 = {.labels = LABELS_NONE, .delimiter = '|', .codepage = 65001};
+	t = read_text(t2, sizeof(t2) - 1, &f2);
+	assert_int_equal(t->n_rows, 2);
+	assert_string_equal(t->fields[0].name, "@1");
+	assert_string_equal(t->fields[1].symbols[0].text, "b c");
+	assert_true(t->fields[2].symbols[1].num == 4);
+	qvd_free(t);
+	/* ISO-8859-1 and Windows-1252 become UTF-8 */
+	static const char t3[] = "N\nPr\xE9nom\n\x80\n";
+	struct format f3 = {.labels = LABELS_EMBEDDED, .delimiter = ',', .codepage = 1252};
+	t = read_text(t3, sizeof(t3) - 1, &f3);
+	assert_string_equal(t->fields[0].symbols[0].text, "Pr\xC3\xA9nom");
+	assert_string_equal(t->fields[0].symbols[1].text, "\xE2\x82\xAC");
+	qvd_free(t);
+	/* errors */
+	struct err e;
+	err_init(&e);
+	struct format f4 = csv_format();
+	static const char t4[] = "A\n\"open\n";
+	assert_int_equal(txt_read(t4, sizeof(t4) - 1, &f4, NULL, &t, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "line 2: a quoted value is not closed"));
+	f4.codepage = 932;
+	err_init(&e);
+	assert_int_equal(txt_read(t4, sizeof(t4) - 1, &f4, NULL, &t, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "code page 932"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(csvs_read_as_qlik_read_them),
+	    cmocka_unit_test(interpretation),
+	    cmocka_unit_test(quoting_labels_and_code_pages),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
