@@ -760,11 +760,18 @@ static void items(struct parser *p, struct load_item **out, int *n_out, bool all
 			it = more;
 			cap *= 2;
 		}
+		size_t from = p->t.off;
 		if (allow_star && is_op(p, '*')) {
 			next(p);
 			it[n].expr = NULL;
 		} else {
 			it[n].expr = expr_or(p);
+		}
+		if (!p->failed) {
+			size_t to = p->t.off;
+			while (to > from && isspace((unsigned char)p->text[to - 1]))
+				to--;
+			it[n].text = arena_strndup(p->a, p->text + from, to - from);
 		}
 		if (p->failed)
 			break;

@@ -60,6 +60,7 @@ struct expr {
 	int n_args;
 	bool distinct;
 	int line, col;
+	int slot; /* EX_FIELD: where the reload found the field last (1-based; 0 = not yet) */
 };
 
 /* ---------------------------------------------------------------- statements */
@@ -110,6 +111,7 @@ struct format {
 struct load_item {
 	struct expr *expr; /* NULL for * */
 	const char *as;	   /* alias, or NULL */
+	const char *text;  /* the expression as written (an unaliased item's field name) */
 };
 
 struct load {

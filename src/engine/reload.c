@@ -1,0 +1,1197 @@
+/* reload.c: running a load script (see reload.h). */
+#include "engine/reload.h"
+#include "engine/eval.h"
+#include "engine/txt.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_EXPANSION_DEPTH 16
+#define MAX_LOOP_STEPS	    1000000
+#define MAX_FILE	    (4ULL << 30)
+
+struct var {
+	char *name, *value;
+};
+
+struct mapping {
+	char *name;
+	struct tbl *t;
+	int64_t *first_row; /* per symbol of field 0: its first row */
+};
+
+struct run {
+	const struct reload_env *env;
+	struct err *e;
+	struct model *m;
+	struct var *vars;
+	int n_vars, cap_vars;
+	struct mapping *maps;
+	int n_maps;
+	struct tbl *last; /* the table the last LOAD created or extended */
+	int unnamed;	  /* counter for generated table names */
+	/* the current LOAD */
+	struct tbl *src;
+	int64_t row;
+	int64_t *group;
+	struct arena *row_arena;
+};
+
+static void logf_(struct run *r, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static void logf_(struct run *r, const char *fmt, ...)
+{
+	if (!r->env->log)
+		return;
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	r->env->log(r->env->ctx, line);
+}
+
+static int at(struct run *r, const struct stmt *s, int code, const char *fmt, ...)
+    PRINTF_LIKE(4, 5);
+
+static int at(struct run *r, const struct stmt *s, int code, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return err_set(r->e, code, "line %d, column %d: %s", s->line, s->col, msg);
+}
+
+/* ---------------------------------------------------------------- variables */
+
+static const char *var_get(const struct run *r, const char *name)
+{
+	for (int i = 0; i < r->n_vars; i++)
+		if (strcasecmp(r->vars[i].name, name) == 0)
+			return r->vars[i].value;
+	return NULL;
+}
+
+static int var_set(struct run *r, const char *name, const char *value)
+{
+	for (int i = 0; i < r->n_vars; i++)
+		if (strcasecmp(r->vars[i].name, name) == 0) {
+			char *v = strdup(value);
+			if (!v)
+				return ERR_NOMEM;
+			free(r->vars[i].value);
+			r->vars[i].value = v;
+			return 0;
+		}
+	if (r->n_vars == r->cap_vars) {
+		int cap = r->cap_vars ? r->cap_vars * 2 : 16;
+		struct var *nv = realloc(r->vars, sizeof(*nv) * (size_t)cap);
+		if (!nv)
+			return ERR_NOMEM;
+		r->vars = nv;
+		r->cap_vars = cap;
+	}
+	r->vars[r->n_vars].name = strdup(name);
+	r->vars[r->n_vars].value = strdup(value);
+	if (!r->vars[r->n_vars].name || !r->vars[r->n_vars].value)
+		return ERR_NOMEM;
+	r->n_vars++;
+	return 0;
+}
+
+static const char *variable_cb(void *ctx, const char *name)
+{
+	return var_get(ctx, name);
+}
+
+/* The value of a variable as an expression evaluates it (LET, IF): a number when its
+ * text reads as one. */
+static int field_as_variable(void *ctx, struct expr *x, struct val *out)
+{
+	const char *v = var_get(ctx, x->text);
+	if (!v)
+		return ERR_NOT_FOUND;
+	struct qvd_value q;
+	txt_interpret(v, NULL, &q);
+	out->null = false;
+	out->has_num = q.type != QVD_STRING;
+	out->num = q.num;
+	out->text = v;
+	return 0;
+}
+
+static int mapping_cb(void *ctx, const char *map, const struct val *key, struct val *out,
+		      bool *found);
+
+/* Evaluates an expression outside any table (LET, IF, FOR bounds, $(=...)). */
+static int eval_free(struct run *r, struct expr *x, struct arena *a, struct val *out)
+{
+	struct eval ev = {.a = a,
+			  .e = r->e,
+			  .ctx = r,
+			  .field = field_as_variable,
+			  .mapping = mapping_cb,
+			  .variable = variable_cb};
+	return eval(&ev, x, out);
+}
+
+/* Replaces $(name) and $(=expr) in text. */
+static int expand(struct run *r, const char *text, int line, int col, struct arena *a, int depth,
+		  char **out)
+{
+	*out = NULL;
+	if (depth > MAX_EXPANSION_DEPTH)
+		return err_set(r->e, ERR_INVALID,
+			       "line %d, column %d: $( ) expansions nest more than %d deep", line,
+			       col, MAX_EXPANSION_DEPTH);
+	struct buf b;
+	buf_init(&b, 64u << 20);
+	int rc = 0;
+	for (const char *p = text; *p && rc == 0;) {
+		if (p[0] != '$' || p[1] != '(') {
+			rc = buf_append(&b, p++, 1);
+			continue;
+		}
+		/* the matching ) */
+		const char *q = p + 2;
+		int level = 1;
+		while (*q && level) {
+			level += *q == '(' ? 1 : *q == ')' ? -1 : 0;
+			if (level)
+				q++;
+		}
+		if (!*q) {
+			rc = err_set(r->e, ERR_INVALID, "line %d, column %d: a $( is not closed",
+				     line, col);
+			break;
+		}
+		char *inner_raw = arena_strndup(a, p + 2, (size_t)(q - p - 2)), *inner;
+		rc = expand(r, inner_raw, line, col, a, depth + 1, &inner);
+		if (rc)
+			break;
+		const char *value = "";
+		if (inner[0] == '=') {
+			struct arena *ea = arena_new();
+			struct stmt *s = NULL;
+			char *let = arena_printf(ea, "LET __x = %s", inner + 1);
+			rc = script_parse(let, line, col, false, ea, &s, r->e);
+			struct val v;
+			if (rc == 0 && s->expr)
+				rc = eval_free(r, s->expr, ea, &v);
+			if (rc == 0 && s->expr) {
+				char buf[64];
+				const char *t = v.null ? "" : val_text(&v, buf, sizeof(buf));
+				value = arena_strndup(a, t, strlen(t));
+			}
+			arena_free(ea);
+		} else {
+			while (*inner == ' ')
+				inner++;
+			size_t n = strlen(inner);
+			while (n && inner[n - 1] == ' ')
+				inner[--n] = '\0';
+			const char *v = var_get(r, inner);
+			value = v ? v : "";
+		}
+		if (rc == 0)
+			rc = buf_puts(&b, value);
+		p = q + 1;
+	}
+	if (rc == 0 && !r->e->code)
+		*out = arena_strndup(a, b.data ? b.data : "", b.len);
+	else if (rc && !r->e->code)
+		err_set(r->e, ERR_TOO_LARGE, "line %d: a statement grew over 64 MiB when expanded",
+			line);
+	buf_release(&b);
+	return r->e->code ? r->e->code : 0;
+}
+
+/* ---------------------------------------------------------------- tables */
+
+struct tbl *model_table(const struct model *m, const char *name)
+{
+	for (int i = 0; i < m->n_tables; i++)
+		if (strcmp(m->tables[i]->name, name) == 0)
+			return m->tables[i];
+	return NULL;
+}
+
+static int add_table(struct run *r, struct tbl *t)
+{
+	struct tbl **nt = realloc(r->m->tables, sizeof(*nt) * (size_t)(r->m->n_tables + 1));
+	if (!nt)
+		return ERR_NOMEM;
+	r->m->tables = nt;
+	nt[r->m->n_tables++] = t;
+	return 0;
+}
+
+static void remove_table(struct run *r, struct tbl *t)
+{
+	for (int i = 0; i < r->m->n_tables; i++)
+		if (r->m->tables[i] == t) {
+			memmove(&r->m->tables[i], &r->m->tables[i + 1],
+				sizeof(*r->m->tables) * (size_t)(r->m->n_tables - i - 1));
+			r->m->n_tables--;
+			break;
+		}
+	if (r->last == t)
+		r->last = NULL;
+	tbl_free(t);
+}
+
+static struct mapping *find_map(struct run *r, const char *name)
+{
+	for (int i = 0; i < r->n_maps; i++)
+		if (strcmp(r->maps[i].name, name) == 0)
+			return &r->maps[i];
+	return NULL;
+}
+
+static int mapping_cb(void *ctx, const char *map, const struct val *key, struct val *out,
+		      bool *found)
+{
+	struct run *r = ctx;
+	struct mapping *mp = find_map(r, map);
+	if (!mp)
+		return ERR_NOT_FOUND;
+	*found = false;
+	int64_t s = tbl_lookup(mp->t, 0, key);
+	if (s < 0)
+		return 0;
+	tbl_get(mp->t, 1, mp->first_row[s], out);
+	*found = true;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- LOAD */
+
+static int src_field(void *ctx, struct expr *x, struct val *out)
+{
+	struct run *r = ctx;
+	if (!r->src)
+		return ERR_NOT_FOUND;
+	int f = x->slot - 1;
+	if (f < 0 || f >= r->src->n_fields || strcmp(r->src->fields[f].name, x->text) != 0) {
+		f = tbl_field(r->src, x->text, false);
+		if (f < 0)
+			return ERR_NOT_FOUND;
+		x->slot = f + 1;
+	}
+	tbl_get(r->src, f, r->row, out);
+	return 0;
+}
+
+static void set_group_row(void *ctx, int64_t i)
+{
+	struct run *r = ctx;
+	r->row = r->group[i];
+}
+
+/* Reads a whole file the script names. */
+static int read_source(struct run *r, const struct stmt *s, const char *path, char **out,
+		       size_t *len)
+{
+	char file[4096];
+	int rc = r->env->resolve
+		     ? r->env->resolve(r->env->ctx, path, false, file, sizeof(file), r->e)
+		     : err_set(r->e, ERR_FORBIDDEN, "no files can be read here");
+	if (rc) {
+		char msg[sizeof(r->e->message)];
+		str_copy(msg, r->e->message, sizeof(msg));
+		r->e->code = 0;
+		return at(r, s, rc, "%s", msg);
+	}
+	rc = file_read_all(file, MAX_FILE, out, len, r->e);
+	if (rc) {
+		char msg[sizeof(r->e->message)];
+		str_copy(msg, r->e->message, sizeof(msg));
+		r->e->code = 0;
+		return at(r, s, rc, "cannot read %s: %s", path, msg);
+	}
+	return 0;
+}
+
+static int load_source(struct run *r, const struct stmt *s, struct tbl **out, bool *owned,
+		       int64_t *rows)
+{
+	const struct load *l = &s->load;
+	*out = NULL;
+	*owned = true;
+	struct qvd_table *q = NULL;
+	int rc = 0;
+	char *data = NULL;
+	size_t len = 0;
+	struct txt_options o = {.date_format = var_get(r, "DateFormat")};
+	switch (l->source) {
+	case SRC_INLINE:
+		rc = txt_read(l->inline_data, strlen(l->inline_data), &l->format, &o, &q, r->e);
+		break;
+	case SRC_FILE:
+		rc = read_source(r, s, l->path, &data, &len);
+		if (rc == 0 && l->format.qvd)
+			rc = qvd_read(data, len, &q, r->e);
+		else if (rc == 0)
+			rc = txt_read(data, len, &l->format, &o, &q, r->e);
+		free(data);
+		break;
+	case SRC_RESIDENT:
+		*out = model_table(r->m, l->path);
+		*owned = false;
+		if (!*out)
+			return at(r, s, ERR_INVALID, "there is no table named %s to load RESIDENT",
+				  l->path);
+		*rows = (*out)->n_rows;
+		return 0;
+	case SRC_AUTOGENERATE: {
+		struct arena *a = arena_new();
+		struct val v;
+		double n = 0;
+		rc = eval_free(r, l->count, a, &v);
+		arena_free(a);
+		if (rc)
+			return rc;
+		if (!val_number(&v, &n) || n < 0 || n > 1e9 || n != floor(n))
+			return at(r, s, ERR_INVALID, "AUTOGENERATE needs a whole number of rows");
+		*out = NULL;
+		*rows = (int64_t)n;
+		return 0;
+	}
+	case SRC_PRECEDING:
+		return at(r, s, ERR_INVALID,
+			  "a preceding LOAD (without FROM, INLINE or RESIDENT) "
+			  "is not supported yet");
+	}
+	if (rc) {
+		if (!strstr(r->e->message, "line ")) {
+			char msg[sizeof(r->e->message)];
+			str_copy(msg, r->e->message, sizeof(msg));
+			r->e->code = 0;
+			return at(r, s, ERR_INVALID, "%s", msg);
+		}
+		return rc;
+	}
+	rc = tbl_from_qvd(q, "", out, r->e);
+	if (rc == 0)
+		*rows = (*out)->n_rows;
+	return rc;
+}
+
+/* The names of the output fields. */
+static int out_names(struct run *r, const struct stmt *s, struct tbl *src, const char ***names,
+		     struct expr ***exprs, int *n)
+{
+	const struct load *l = &s->load;
+	int cap = l->n_items + (src ? src->n_fields : 0) + 1;
+	*names = calloc((size_t)cap, sizeof(char *));
+	*exprs = calloc((size_t)cap, sizeof(struct expr *));
+	if (!*names || !*exprs)
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	int k = 0;
+	for (int i = 0; i < l->n_items; i++) {
+		const struct load_item *it = &l->items[i];
+		if (!it->expr) {
+			if (!src)
+				return at(r, s, ERR_INVALID, "LOAD * needs a source with fields");
+			for (int f = 0; f < src->n_fields; f++) {
+				(*names)[k] = src->fields[f].name;
+				(*exprs)[k++] = NULL; /* field f as it is */
+			}
+			continue;
+		}
+		(*names)[k] = it->as			   ? it->as
+			      : it->expr->kind == EX_FIELD ? it->expr->text
+							   : it->text;
+		(*exprs)[k++] = it->expr;
+	}
+	for (int i = 0; i < k; i++)
+		for (int j = 0; j < i; j++)
+			if (strcmp((*names)[i], (*names)[j]) == 0)
+				return at(r, s, ERR_INVALID, "the field %s is loaded twice",
+					  (*names)[i]);
+	*n = k;
+	return 0;
+}
+
+/* Keeps the texts of vals alive until the row is appended. */
+static void own_texts(struct arena *a, struct val *v)
+{
+	if (!v->null && v->text)
+		v->text = arena_strndup(a, v->text, strlen(v->text));
+}
+
+/* Where the rows go: an existing table to extend, or a new one. */
+static int destination(struct run *r, const struct stmt *s, const char **names, int n,
+		       struct tbl **out, bool *created)
+{
+	const struct load *l = &s->load;
+	*created = false;
+	if (l->join != JOIN_NONE)
+		return at(r, s, ERR_INVALID, "%s is not supported yet", l->keep ? "KEEP" : "JOIN");
+	if (l->concatenate) {
+		struct tbl *t = l->target ? model_table(r->m, l->target) : r->last;
+		if (!t)
+			return at(r, s, ERR_INVALID, "there is no table %s%s to concatenate to",
+				  l->target ? "named " : "", l->target ? l->target : "yet");
+		*out = t;
+		return 0;
+	}
+	if (!l->noconcatenate) {
+		/* the same set of fields: automatic concatenation */
+		for (int i = 0; i < r->m->n_tables; i++) {
+			struct tbl *t = r->m->tables[i];
+			if (t->n_fields != n)
+				continue;
+			bool all = true;
+			for (int k = 0; k < n && all; k++)
+				all = tbl_field(t, names[k], false) >= 0;
+			if (all) {
+				*out = t;
+				return 0;
+			}
+		}
+	}
+	char name[512];
+	if (s->label)
+		str_copy(name, s->label, sizeof(name));
+	else if (l->source == SRC_FILE) {
+		const char *b = strrchr(l->path, '/');
+		b = b ? b + 1 : l->path;
+		str_copy(name, b, sizeof(name));
+		char *dot = strrchr(name, '.');
+		if (dot && dot != name)
+			*dot = '\0';
+	} else
+		snprintf(name, sizeof(name), "Table%d", ++r->unnamed);
+	char unique[600];
+	str_copy(unique, name, sizeof(unique));
+	for (int k = 1; model_table(r->m, unique); k++)
+		snprintf(unique, sizeof(unique), "%s-%d", name, k);
+	struct tbl *t = tbl_new(unique);
+	if (!t)
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	*out = t;
+	*created = true;
+	return 0;
+}
+
+static int exec_load(struct run *r, const struct stmt *s)
+{
+	const struct load *l = &s->load;
+	if (l->order_by)
+		return at(r, s, ERR_INVALID, "ORDER BY is not supported yet");
+	if (l->while_)
+		return at(r, s, ERR_INVALID, "WHILE is not supported yet");
+	struct tbl *src = NULL, *dst = NULL, *seen = NULL;
+	bool owned = false, created = false;
+	int64_t rows = 0;
+	int rc = load_source(r, s, &src, &owned, &rows);
+	if (rc)
+		return rc;
+	const char **names = NULL;
+	struct expr **exprs = NULL;
+	int n = 0;
+	int *cols = NULL, *star_cols = NULL;
+	struct val *vals = NULL;
+	int64_t *group_rows = NULL, *group_of = NULL;
+	rc = out_names(r, s, src, &names, &exprs, &n);
+	struct tbl *mapping = NULL;
+	if (rc == 0 && l->mapping) {
+		if (n != 2)
+			rc = at(r, s, ERR_INVALID, "a MAPPING LOAD needs two fields, not %d", n);
+		else if (!(mapping = tbl_new(s->label ? s->label : "map")))
+			rc = err_set(r->e, ERR_NOMEM, "out of memory");
+		dst = mapping;
+		created = true;
+	} else if (rc == 0) {
+		rc = destination(r, s, names, n, &dst, &created);
+	}
+	/* the destination's column of each output field */
+	cols = rc == 0 ? calloc((size_t)(n + 1), sizeof(int)) : NULL;
+	star_cols = rc == 0 ? calloc((size_t)(n + 1), sizeof(int)) : NULL;
+	if (rc == 0 && (!cols || !star_cols))
+		rc = err_set(r->e, ERR_NOMEM, "out of memory");
+	for (int i = 0; rc == 0 && i < n; i++) {
+		cols[i] = tbl_field(dst, names[i], true);
+		star_cols[i] = exprs[i] ? -1 : tbl_field(src, names[i], false);
+		if (cols[i] < 0)
+			rc = err_set(r->e, ERR_NOMEM, "out of memory");
+	}
+	if (rc == 0 && !(vals = calloc((size_t)(dst->n_fields + 1), sizeof(*vals))))
+		rc = err_set(r->e, ERR_NOMEM, "out of memory");
+	if (rc == 0 && l->distinct) {
+		seen = tbl_new("distinct");
+		if (!seen || tbl_field(seen, "k", true) < 0)
+			rc = err_set(r->e, ERR_NOMEM, "out of memory");
+	}
+	struct eval ev = {.e = r->e,
+			  .ctx = r,
+			  .field = src_field,
+			  .mapping = mapping_cb,
+			  .variable = variable_cb,
+			  .date_format = var_get(r, "DateFormat")};
+	r->src = src;
+	/* groups: the rows of each distinct combination of the GROUP BY fields, in order of
+	 * first occurrence */
+	int64_t n_groups = rows, *group_start = NULL;
+	if (rc == 0 && l->group_by) {
+		struct tbl *keys = tbl_new("groups");
+		int *gf = calloc((size_t)l->n_group_by, sizeof(int));
+		group_of = calloc((size_t)(rows ? rows : 1), sizeof(int64_t));
+		if (!keys || !gf || !group_of || tbl_field(keys, "k", true) < 0)
+			rc = err_set(r->e, ERR_NOMEM, "out of memory");
+		for (int g = 0; rc == 0 && g < l->n_group_by; g++)
+			if (!src || (gf[g] = tbl_field(src, l->group_by[g], false)) < 0)
+				rc = at(r, s, ERR_INVALID,
+					"GROUP BY names a field not in the source: %s",
+					l->group_by[g]);
+		struct buf kb;
+		buf_init(&kb, 1 << 24);
+		for (int64_t i = 0; rc == 0 && i < rows; i++) {
+			kb.len = 0;
+			for (int g = 0; g < l->n_group_by; g++)
+				if (buf_printf(&kb, "%d\x1f", src->fields[gf[g]].index[i]))
+					rc = err_set(r->e, ERR_NOMEM, "out of memory");
+			struct val kv = {.text = kb.data};
+			if (rc == 0 && tbl_append(keys, &kv, 1))
+				rc = err_set(r->e, ERR_NOMEM, "out of memory");
+			if (rc == 0)
+				group_of[i] = keys->fields[0].index[i];
+		}
+		buf_release(&kb);
+		n_groups = keys ? keys->fields[0].n_sym : 0;
+		/* rows by group: counting sort */
+		group_start = calloc((size_t)(n_groups + 1), sizeof(int64_t));
+		group_rows = calloc((size_t)(rows ? rows : 1), sizeof(int64_t));
+		if (rc == 0 && (!group_start || !group_rows))
+			rc = err_set(r->e, ERR_NOMEM, "out of memory");
+		for (int64_t i = 0; rc == 0 && i < rows; i++)
+			group_start[group_of[i] + 1]++;
+		for (int64_t g = 0; rc == 0 && g < n_groups; g++)
+			group_start[g + 1] += group_start[g];
+		int64_t *fill = rc == 0 ? calloc((size_t)(n_groups + 1), sizeof(int64_t)) : NULL;
+		for (int64_t i = 0; fill && i < rows; i++)
+			group_rows[group_start[group_of[i]] + fill[group_of[i]]++] = i;
+		free(fill);
+		tbl_free(keys);
+		free(gf);
+		ev.set_row = set_group_row;
+	}
+	int64_t src_rows = rows, written = 0;
+	for (int64_t i = 0; rc == 0 && i < n_groups; i++) {
+		struct arena *a = arena_new();
+		ev.a = a;
+		if (l->group_by) {
+			r->group = group_rows + group_start[i];
+			ev.n_group = group_start[i + 1] - group_start[i];
+			r->row = r->group[0];
+		} else {
+			r->row = i;
+		}
+		ev.recno = r->row + 1;
+		ev.rowno = dst->n_rows + 1;
+		if (l->where && !l->group_by) {
+			struct val w;
+			if ((rc = eval(&ev, l->where, &w)) || !val_true(&w)) {
+				arena_free(a);
+				continue;
+			}
+		}
+		for (int f = 0; f < dst->n_fields; f++)
+			vals[f] = (struct val){.null = true};
+		for (int k = 0; rc == 0 && k < n; k++) {
+			struct val v;
+			if (exprs[k]) {
+				rc = eval(&ev, exprs[k], &v);
+			} else {
+				tbl_get(src, star_cols[k], r->row, &v);
+			}
+			if (rc == 0) {
+				own_texts(a, &v);
+				vals[cols[k]] = v;
+			}
+		}
+		if (rc == 0 && seen) {
+			struct buf kb;
+			buf_init(&kb, 64u << 20);
+			for (int k = 0; k < n; k++) {
+				char nb[64];
+				const struct val *v = &vals[cols[k]];
+				if (buf_printf(&kb, "%c%s\x1f",
+					       v->null	    ? 'n'
+					       : v->has_num ? '#'
+							    : 's',
+					       v->null ? ""
+					       : v->has_num
+						   ? (snprintf(nb, sizeof(nb), "%.17g", v->num), nb)
+						   : v->text))
+					rc = err_set(r->e, ERR_NOMEM, "out of memory");
+			}
+			int64_t before = seen->fields[0].n_sym;
+			struct val kv = {.text = kb.data ? kb.data : ""};
+			if (rc == 0 && tbl_append(seen, &kv, 1))
+				rc = err_set(r->e, ERR_NOMEM, "out of memory");
+			buf_release(&kb);
+			if (rc == 0 && seen->fields[0].n_sym == before) {
+				arena_free(a);
+				continue;
+			}
+		}
+		if (rc == 0 && r->env->max_rows && dst->n_rows >= r->env->max_rows)
+			rc = at(r, s, ERR_TOO_LARGE, "table %s would pass %lld rows", dst->name,
+				(long long)r->env->max_rows);
+		if (rc == 0 && tbl_append(dst, vals, dst->n_fields))
+			rc = err_set(r->e, ERR_NOMEM, "out of memory");
+		written++;
+		arena_free(a);
+	}
+	(void)src_rows;
+	r->src = NULL;
+	if (rc == 0 && mapping) {
+		struct mapping *nm = realloc(r->maps, sizeof(*nm) * (size_t)(r->n_maps + 1));
+		if (!nm) {
+			rc = err_set(r->e, ERR_NOMEM, "out of memory");
+		} else {
+			r->maps = nm;
+			struct mapping *mp = &r->maps[r->n_maps];
+			mp->name = strdup(mapping->name);
+			mp->t = mapping;
+			mp->first_row =
+			    calloc((size_t)(mapping->fields[0].n_sym + 1), sizeof(int64_t));
+			if (!mp->name || !mp->first_row) {
+				free(mp->name);
+				free(mp->first_row);
+				rc = err_set(r->e, ERR_NOMEM, "out of memory");
+			} else {
+				for (int64_t s2 = 0; s2 < mapping->fields[0].n_sym; s2++)
+					mp->first_row[s2] = -1;
+				for (int64_t row = 0; row < mapping->n_rows; row++) {
+					int32_t sy = mapping->fields[0].index[row];
+					if (sy >= 0 && mp->first_row[sy] < 0)
+						mp->first_row[sy] = row;
+				}
+				r->n_maps++;
+				mapping = NULL;
+				created = false; /* dst is the mapping, kept now */
+				logf_(r, "mapping table %s: %lld rows", r->maps[r->n_maps - 1].name,
+				      (long long)written);
+			}
+		}
+	} else if (rc == 0) {
+		if (created && (rc = add_table(r, dst)) != 0)
+			rc = err_set(r->e, ERR_NOMEM, "out of memory");
+		if (rc == 0) {
+			created = false;
+			r->last = dst;
+			logf_(r, "%s << %lld rows, %d fields (%lld rows now)", dst->name,
+			      (long long)written, n, (long long)dst->n_rows);
+		}
+	}
+	if (created && dst && dst != mapping)
+		tbl_free(dst);
+	tbl_free(mapping);
+	tbl_free(seen);
+	if (owned)
+		tbl_free(src);
+	free(names);
+	free(exprs);
+	free(cols);
+	free(star_cols);
+	free(vals);
+	free(group_rows);
+	free(group_of);
+	free(group_start);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- other statements */
+
+static int csv_quote(struct buf *b, const char *s)
+{
+	bool q = !*s || strpbrk(s, ",\"\r\n ") != NULL;
+	int rc = q ? buf_puts(b, "\"") : 0;
+	for (; *s && rc == 0; s++)
+		rc = *s == '"' ? buf_puts(b, "\"\"") : buf_append(b, s, 1);
+	return rc || (q ? buf_puts(b, "\"") : 0);
+}
+
+static int exec_store(struct run *r, const struct stmt *s)
+{
+	struct tbl *t = model_table(r->m, s->store.table);
+	if (!t)
+		return at(r, s, ERR_INVALID, "there is no table named %s to store", s->store.table);
+	if (s->store.items)
+		return at(r, s, ERR_INVALID, "STORE of chosen fields is not supported yet");
+	char file[4096];
+	int rc = r->env->resolve
+		     ? r->env->resolve(r->env->ctx, s->store.path, true, file, sizeof(file), r->e)
+		     : err_set(r->e, ERR_FORBIDDEN, "no files can be written here");
+	if (rc) {
+		char msg[sizeof(r->e->message)];
+		str_copy(msg, r->e->message, sizeof(msg));
+		r->e->code = 0;
+		return at(r, s, rc, "%s", msg);
+	}
+	struct buf b;
+	buf_init(&b, MAX_FILE);
+	if (s->store.format.qvd) {
+		struct qvd_table v;
+		rc = tbl_view(t, &v, r->e);
+		if (rc == 0)
+			rc = qvd_write(&v, &b, r->e);
+		tbl_view_free(&v);
+	} else {
+		char d = s->store.format.delimiter ? s->store.format.delimiter : ',';
+		rc = buf_puts(&b, "\xEF\xBB\xBF");
+		for (int f = 0; f < t->n_fields && rc == 0; f++)
+			rc = (f && buf_append(&b, &d, 1)) || csv_quote(&b, t->fields[f].name);
+		rc = rc || buf_puts(&b, "\r\n");
+		for (int64_t row = 0; row < t->n_rows && rc == 0; row++) {
+			for (int f = 0; f < t->n_fields && rc == 0; f++) {
+				struct val v;
+				char nb[64];
+				tbl_get(t, f, row, &v);
+				rc = (f && buf_append(&b, &d, 1)) ||
+				     (!v.null && csv_quote(&b, val_text(&v, nb, sizeof(nb))));
+			}
+			rc = rc || buf_puts(&b, "\r\n");
+		}
+		if (rc)
+			rc =
+			    err_set(r->e, ERR_TOO_LARGE, "table %s is too large to store", t->name);
+	}
+	if (rc == 0)
+		rc = file_write_atomic(file, b.data ? b.data : "", b.len, 0644, r->e);
+	buf_release(&b);
+	if (rc == 0)
+		logf_(r, "stored %s (%lld rows) into %s", t->name, (long long)t->n_rows,
+		      s->store.path);
+	return rc;
+}
+
+static int exec_drop(struct run *r, const struct stmt *s)
+{
+	if (s->kind == ST_DROP_TABLES) {
+		for (int i = 0; i < s->n_names; i++) {
+			struct tbl *t = model_table(r->m, s->names[i]);
+			struct mapping *mp = find_map(r, s->names[i]);
+			if (mp) {
+				tbl_free(mp->t);
+				free(mp->name);
+				free(mp->first_row);
+				*mp = r->maps[--r->n_maps];
+				continue;
+			}
+			if (!t)
+				return at(r, s, ERR_INVALID, "there is no table named %s to drop",
+					  s->names[i]);
+			remove_table(r, t);
+		}
+		return 0;
+	}
+	for (int i = 0; i < s->n_names; i++) {
+		bool found = false;
+		for (int k = 0; k < r->m->n_tables; k++) {
+			struct tbl *t = r->m->tables[k];
+			bool listed = s->n_from == 0;
+			for (int j = 0; j < s->n_from; j++)
+				listed |= strcmp(s->from[j], t->name) == 0;
+			int f = listed ? tbl_field(t, s->names[i], false) : -1;
+			if (f < 0)
+				continue;
+			found = true;
+			tbl_drop_field(t, f);
+			if (t->n_fields == 0) {
+				remove_table(r, t);
+				k--;
+			}
+		}
+		if (!found)
+			return at(r, s, ERR_INVALID, "there is no field named %s to drop",
+				  s->names[i]);
+	}
+	return 0;
+}
+
+static int exec_rename(struct run *r, const struct stmt *s)
+{
+	const char *from = s->names[0], *to = s->names[1];
+	if (s->kind == ST_RENAME_TABLE) {
+		struct tbl *t = model_table(r->m, from);
+		if (!t)
+			return at(r, s, ERR_INVALID, "there is no table named %s to rename", from);
+		if (model_table(r->m, to))
+			return at(r, s, ERR_INVALID, "a table named %s exists already", to);
+		char *n = strdup(to);
+		if (!n)
+			return err_set(r->e, ERR_NOMEM, "out of memory");
+		free(t->name);
+		t->name = n;
+		return 0;
+	}
+	bool found = false;
+	for (int k = 0; k < r->m->n_tables; k++) {
+		struct tbl *t = r->m->tables[k];
+		int f = tbl_field(t, from, false);
+		if (f < 0)
+			continue;
+		if (tbl_field(t, to, false) >= 0)
+			return at(r, s, ERR_INVALID, "table %s has a field named %s already",
+				  t->name, to);
+		char *n = strdup(to);
+		if (!n)
+			return err_set(r->e, ERR_NOMEM, "out of memory");
+		free(t->fields[f].name);
+		t->fields[f].name = n;
+		found = true;
+	}
+	return found ? 0 : at(r, s, ERR_INVALID, "there is no field named %s to rename", from);
+}
+
+/* ---------------------------------------------------------------- the program */
+
+struct loop {
+	int start; /* the piece after FOR */
+	const char *var;
+	double value, to, step;
+	struct val *items; /* FOR EACH */
+	char **texts;
+	int n_items, at;
+};
+
+/* Skips from piece i (an IF or ELSEIF whose condition failed, or an ELSE branch taken)
+ * to the matching ELSEIF/ELSE/END IF at depth 0. `to_end`: only END IF stops it. */
+static int skip_if(struct stmt **st, int n, int i, bool to_end)
+{
+	int depth = 0;
+	for (int k = i + 1; k < n; k++) {
+		enum stmt_kind kd = st[k]->kind;
+		if (kd == ST_IF)
+			depth++;
+		else if (kd == ST_END_IF && depth-- == 0)
+			return k;
+		else if (!to_end && depth == 0 && (kd == ST_ELSEIF || kd == ST_ELSE))
+			return k;
+	}
+	return -1;
+}
+
+static int skip_for(struct stmt **st, int n, int i)
+{
+	int depth = 0;
+	for (int k = i + 1; k < n; k++) {
+		if (st[k]->kind == ST_FOR || st[k]->kind == ST_FOR_EACH)
+			depth++;
+		else if (st[k]->kind == ST_NEXT && depth-- == 0)
+			return k;
+	}
+	return -1;
+}
+
+static int set_loop_var(struct run *r, struct loop *lp)
+{
+	char v[64];
+	if (lp->texts)
+		return var_set(r, lp->var, lp->texts[lp->at]);
+	struct val nv = {.has_num = true, .num = lp->value};
+	return var_set(r, lp->var, val_text(&nv, v, sizeof(v)));
+}
+
+int reload_run(const char *script, const struct reload_env *env, struct model **out, struct err *e)
+{
+	*out = NULL;
+	struct arena *a = arena_new();
+	struct run r = {.env = env, .e = e};
+	r.m = calloc(1, sizeof(*r.m));
+	struct script_piece *pc = NULL;
+	int n = 0;
+	int rc = r.m ? script_split(script, a, &pc, &n, e) : err_set(e, ERR_NOMEM, "out of memory");
+	struct stmt **st = rc == 0 ? arena_alloc(a, sizeof(*st) * (size_t)(n + 1)) : NULL;
+	struct loop loops[32];
+	int n_loops = 0;
+	long steps = 0;
+	/* Control statements are parsed up front (they hold no $( ) in practice that changes
+	 * their shape; their expressions are evaluated when reached). */
+	for (int i = 0; rc == 0 && i < n; i++) {
+		st[i] = NULL;
+		if (pc[i].control)
+			rc = script_parse(pc[i].text, pc[i].line, pc[i].col, true, a, &st[i], e);
+		else {
+			/* a placeholder with the kind of a regular statement */
+			st[i] = arena_alloc(a, sizeof(struct stmt));
+			st[i]->kind = ST_EMPTY;
+			st[i]->line = pc[i].line;
+			st[i]->col = pc[i].col;
+		}
+	}
+	/* IF ... END IF and FOR ... NEXT must pair up before anything runs */
+	int stack[64], depth = 0;
+	for (int i = 0; rc == 0 && i < n; i++) {
+		enum stmt_kind k = st[i]->kind;
+		if (k == ST_IF || k == ST_FOR || k == ST_FOR_EACH) {
+			if (depth == 64)
+				rc =
+				    at(&r, st[i], ERR_INVALID, "IF and FOR nest more than 64 deep");
+			else
+				stack[depth++] = i;
+		} else if (k == ST_ELSEIF || k == ST_ELSE || k == ST_END_IF) {
+			if (depth == 0 || st[stack[depth - 1]]->kind != ST_IF)
+				rc = at(&r, st[i], ERR_INVALID, "%s without IF",
+					k == ST_END_IF ? "END IF"
+					: k == ST_ELSE ? "ELSE"
+						       : "ELSEIF");
+			else if (k == ST_END_IF)
+				depth--;
+		} else if (k == ST_NEXT) {
+			if (depth == 0 || st[stack[depth - 1]]->kind == ST_IF)
+				rc = at(&r, st[i], ERR_INVALID, "NEXT without FOR");
+			else
+				depth--;
+		}
+	}
+	if (rc == 0 && depth)
+		rc = at(&r, st[stack[depth - 1]], ERR_INVALID, "%s",
+			st[stack[depth - 1]]->kind == ST_IF ? "IF without END IF"
+							    : "FOR without NEXT (NEXT is missing)");
+	for (int i = 0; rc == 0 && i < n; i++) {
+		if (++steps > MAX_LOOP_STEPS) {
+			rc = at(&r, st[i], ERR_INVALID,
+				"the script ran %d statements: a loop that "
+				"does not end?",
+				MAX_LOOP_STEPS);
+			break;
+		}
+		struct stmt *s = st[i];
+		if (pc[i].control) {
+			if (strstr(pc[i].text, "$(")) {
+				/* its expressions may use $( ): read it again, expanded */
+				char *text = NULL;
+				rc = expand(&r, pc[i].text, pc[i].line, pc[i].col, a, 0, &text);
+				if (rc == 0)
+					rc = script_parse(text, pc[i].line, pc[i].col, true, a, &s,
+							  e);
+				if (rc)
+					break;
+				if (s->kind != st[i]->kind) {
+					rc = at(&r, s, ERR_INVALID,
+						"a $( ) expansion changed what this statement is");
+					break;
+				}
+			}
+			struct arena *ea = arena_new();
+			struct val v;
+			switch (s->kind) {
+			case ST_IF:
+			case ST_ELSEIF:
+				if (s->kind == ST_ELSEIF) { /* a branch was taken: go to END IF */
+					int k = skip_if(st, n, i, true);
+					if (k < 0)
+						rc =
+						    at(&r, s, ERR_INVALID, "ELSEIF without END IF");
+					i = k;
+					break;
+				}
+				rc = eval_free(&r, s->expr, ea, &v);
+				while (rc == 0 && !val_true(&v)) {
+					int k = skip_if(st, n, i, false);
+					if (k < 0) {
+						rc = at(&r, s, ERR_INVALID, "IF without END IF");
+						break;
+					}
+					i = k;
+					if (st[k]->kind != ST_ELSEIF)
+						break;
+					rc = eval_free(&r, st[k]->expr, ea, &v);
+				}
+				break;
+			case ST_ELSE: {
+				int k = skip_if(st, n, i, true);
+				if (k < 0)
+					rc = at(&r, s, ERR_INVALID, "ELSE without END IF");
+				i = k;
+				break;
+			}
+			case ST_END_IF: break;
+			case ST_FOR:
+			case ST_FOR_EACH: {
+				if (n_loops == 32) {
+					rc = at(&r, s, ERR_INVALID,
+						"FOR loops nest more than 32 deep");
+					break;
+				}
+				struct loop *lp = &loops[n_loops];
+				memset(lp, 0, sizeof(*lp));
+				lp->start = i + 1;
+				lp->var = s->name;
+				bool empty = false;
+				if (s->kind == ST_FOR) {
+					struct val f, t, stp = {.has_num = true, .num = 1};
+					rc = eval_free(&r, s->expr, ea, &f);
+					if (rc == 0)
+						rc = eval_free(&r, s->to, ea, &t);
+					if (rc == 0 && s->step)
+						rc = eval_free(&r, s->step, ea, &stp);
+					if (rc == 0 &&
+					    (!val_number(&f, &lp->value) ||
+					     !val_number(&t, &lp->to) ||
+					     !val_number(&stp, &lp->step) || lp->step == 0))
+						rc =
+						    at(&r, s, ERR_INVALID,
+						       "FOR needs numbers and a step other than 0");
+					empty = rc == 0 && (lp->step > 0 ? lp->value > lp->to
+									 : lp->value < lp->to);
+				} else {
+					lp->n_items = s->n_args;
+					lp->texts = calloc((size_t)s->n_args + 1, sizeof(char *));
+					for (int k = 0; rc == 0 && k < s->n_args; k++) {
+						char nb[64];
+						rc = eval_free(&r, s->args[k], ea, &v);
+						if (rc == 0)
+							lp->texts[k] =
+							    strdup(val_text(&v, nb, sizeof(nb)));
+					}
+					empty = s->n_args == 0;
+				}
+				if (rc == 0 && empty) {
+					for (int k = 0; lp->texts && k < lp->n_items; k++)
+						free(lp->texts[k]);
+					free(lp->texts);
+					int k = skip_for(st, n, i);
+					if (k < 0)
+						rc = at(&r, s, ERR_INVALID, "FOR without NEXT");
+					i = k;
+				} else if (rc == 0) {
+					n_loops++;
+					rc = set_loop_var(&r, lp);
+				}
+				break;
+			}
+			case ST_NEXT: {
+				if (n_loops == 0) {
+					rc = at(&r, s, ERR_INVALID, "NEXT without FOR");
+					break;
+				}
+				struct loop *lp = &loops[n_loops - 1];
+				bool again;
+				if (lp->texts) {
+					again = ++lp->at < lp->n_items;
+				} else {
+					lp->value += lp->step;
+					again = lp->step > 0 ? lp->value <= lp->to
+							     : lp->value >= lp->to;
+				}
+				if (again) {
+					rc = set_loop_var(&r, lp);
+					i = lp->start - 1;
+				} else {
+					for (int k = 0; lp->texts && k < lp->n_items; k++)
+						free(lp->texts[k]);
+					free(lp->texts);
+					n_loops--;
+				}
+				break;
+			}
+			case ST_EXIT:
+				if (strcasecmp(s->name, "SCRIPT") != 0) {
+					rc = at(&r, s, ERR_INVALID, "EXIT %s is not supported yet",
+						s->name);
+					break;
+				}
+				if (s->expr) {
+					rc = eval_free(&r, s->expr, ea, &v);
+					if (rc || val_true(&v) == s->until)
+						break;
+				}
+				i = n; /* the end */
+				break;
+			default:
+				rc = at(&r, s, ERR_INVALID,
+					"this control statement is not supported yet");
+			}
+			arena_free(ea);
+			continue;
+		}
+		char *text = NULL;
+		rc = expand(&r, pc[i].text, pc[i].line, pc[i].col, a, 0, &text);
+		if (rc == 0)
+			rc = script_parse(text, pc[i].line, pc[i].col, false, a, &s, e);
+		if (rc)
+			break;
+		struct arena *ea = arena_new();
+		struct val v;
+		switch (s->kind) {
+		case ST_EMPTY: break;
+		case ST_SET: rc = var_set(&r, s->name, s->raw); break;
+		case ST_LET: {
+			char nb[64];
+			if (!s->expr) {
+				rc = var_set(&r, s->name, "");
+				break;
+			}
+			rc = eval_free(&r, s->expr, ea, &v);
+			if (rc == 0)
+				rc = var_set(&r, s->name,
+					     v.null ? "" : val_text(&v, nb, sizeof(nb)));
+			break;
+		}
+		case ST_TRACE: logf_(&r, "%s", s->raw); break;
+		case ST_LOAD: rc = exec_load(&r, s); break;
+		case ST_STORE: rc = exec_store(&r, s); break;
+		case ST_DROP_TABLES:
+		case ST_DROP_FIELDS: rc = exec_drop(&r, s); break;
+		case ST_RENAME_TABLE:
+		case ST_RENAME_FIELD: rc = exec_rename(&r, s); break;
+		default:
+			rc = at(&r, s, ERR_INVALID, "%s is not supported yet",
+				s->kind == ST_QUALIFY	  ? "QUALIFY"
+				: s->kind == ST_UNQUALIFY ? "UNQUALIFY"
+							  : "this statement");
+		}
+		arena_free(ea);
+		if (rc == ERR_NOMEM && !e->code)
+			err_set(e, ERR_NOMEM, "out of memory");
+	}
+	for (int k = 0; k < n_loops; k++) {
+		for (int j = 0; loops[k].texts && j < loops[k].n_items; j++)
+			free(loops[k].texts[j]);
+		free(loops[k].texts);
+	}
+	if (rc == 0 && n_loops)
+		rc = err_set(e, ERR_INVALID, "the script ends inside a FOR loop (NEXT is missing)");
+	for (int i = 0; i < r.n_vars; i++) {
+		free(r.vars[i].name);
+		free(r.vars[i].value);
+	}
+	free(r.vars);
+	for (int i = 0; i < r.n_maps; i++) {
+		tbl_free(r.maps[i].t);
+		free(r.maps[i].name);
+		free(r.maps[i].first_row);
+	}
+	free(r.maps);
+	arena_free(a);
+	if (rc) {
+		if (!e->code)
+			err_set(e, rc, "%s", err_str(rc));
+		model_free(r.m);
+		return e->code;
+	}
+	*out = r.m;
+	return 0;
+}
+
+void model_free(struct model *m)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < m->n_tables; i++)
+		tbl_free(m->tables[i]);
+	free(m->tables);
+	free(m);
+}

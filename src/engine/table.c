@@ -1,0 +1,321 @@
+/* table.c: growing tables of symbol tables and symbol indexes (see table.h). */
+#include "engine/table.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NO_TEXT ((size_t)-1)
+
+struct tbl *tbl_new(const char *name)
+{
+	struct tbl *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->name = strdup(name ? name : "");
+	buf_init(&t->texts, 1ULL << 38);
+	if (!t->name) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void field_release(struct tbl_field *f)
+{
+	free(f->name);
+	free(f->sym);
+	free(f->text_at);
+	free(f->index);
+	free(f->slots);
+}
+
+void tbl_free(struct tbl *t)
+{
+	if (!t)
+		return;
+	for (int i = 0; i < t->n_fields; i++)
+		field_release(&t->fields[i]);
+	free(t->fields);
+	buf_release(&t->texts);
+	free(t->name);
+	free(t);
+}
+
+int tbl_field(struct tbl *t, const char *name, bool add)
+{
+	for (int i = 0; i < t->n_fields; i++)
+		if (strcmp(t->fields[i].name, name) == 0)
+			return i;
+	if (!add)
+		return -1;
+	if (t->n_fields == t->cap_fields) {
+		int cap = t->cap_fields ? t->cap_fields * 2 : 8;
+		struct tbl_field *nf = realloc(t->fields, sizeof(*nf) * (size_t)cap);
+		if (!nf)
+			return -1;
+		t->fields = nf;
+		t->cap_fields = cap;
+	}
+	struct tbl_field *f = &t->fields[t->n_fields];
+	memset(f, 0, sizeof(*f));
+	f->name = strdup(name);
+	f->index = malloc(sizeof(int32_t) * (size_t)(t->cap_rows ? t->cap_rows : 1));
+	if (!f->name || !f->index) {
+		free(f->name);
+		free(f->index);
+		return -1;
+	}
+	for (int64_t r = 0; r < t->n_rows; r++)
+		f->index[r] = -1;
+	return t->n_fields++;
+}
+
+static const char *sym_text(const struct tbl *t, const struct tbl_field *f, int64_t s)
+{
+	return f->text_at[s] == NO_TEXT ? NULL : t->texts.data + f->text_at[s];
+}
+
+static uint64_t hash_val(const struct val *v)
+{
+	uint64_t h = 1469598103934665603ULL;
+	if (!v->has_num) {
+		for (const char *p = v->text ? v->text : ""; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		return h ^ 1;
+	}
+	double d = v->num == 0 ? 0 : v->num;
+	uint64_t bits;
+	memcpy(&bits, &d, sizeof(bits));
+	return (h ^ bits) * 1099511628211ULL;
+}
+
+static bool same(const struct tbl *t, const struct tbl_field *f, int64_t s, const struct val *v)
+{
+	const struct qvd_value *q = &f->sym[s];
+	bool q_num = q->type != QVD_STRING;
+	if (q_num != v->has_num)
+		return false;
+	if (q_num)
+		return q->num == v->num || (q->num != q->num && v->num != v->num);
+	return strcmp(sym_text(t, f, s), v->text ? v->text : "") == 0;
+}
+
+static int rehash(struct tbl *t, struct tbl_field *f)
+{
+	size_t n = f->n_slots ? f->n_slots * 2 : 64;
+	int64_t *s = calloc(n, sizeof(*s));
+	if (!s)
+		return ERR_NOMEM;
+	for (int64_t i = 0; i < f->n_sym; i++) {
+		struct val v = {false, f->sym[i].type != QVD_STRING, f->sym[i].num,
+				sym_text(t, f, i)};
+		size_t k = hash_val(&v) & (n - 1);
+		while (s[k])
+			k = (k + 1) & (n - 1);
+		s[k] = i + 1;
+	}
+	free(f->slots);
+	f->slots = s;
+	f->n_slots = n;
+	return 0;
+}
+
+static int intern(struct tbl *t, struct tbl_field *f, const struct val *v, int32_t *out)
+{
+	if (v->null) {
+		*out = -1;
+		return 0;
+	}
+	if ((size_t)(f->n_sym + 1) * 2 > f->n_slots && rehash(t, f))
+		return ERR_NOMEM;
+	size_t mask = f->n_slots - 1, k = hash_val(v) & mask;
+	while (f->slots[k]) {
+		int64_t i = f->slots[k] - 1;
+		if (same(t, f, i, v)) {
+			*out = (int32_t)i;
+			return 0;
+		}
+		k = (k + 1) & mask;
+	}
+	if (f->n_sym >= INT32_MAX)
+		return ERR_TOO_LARGE;
+	if (f->n_sym == f->cap_sym) {
+		int64_t cap = f->cap_sym ? f->cap_sym * 2 : 16;
+		struct qvd_value *ns = realloc(f->sym, sizeof(*ns) * (size_t)cap);
+		if (!ns)
+			return ERR_NOMEM;
+		f->sym = ns;
+		size_t *nt = realloc(f->text_at, sizeof(*nt) * (size_t)cap);
+		if (!nt)
+			return ERR_NOMEM;
+		f->text_at = nt;
+		f->cap_sym = cap;
+	}
+	struct qvd_value *q = &f->sym[f->n_sym];
+	q->num = v->has_num ? v->num : 0;
+	q->text = NULL;
+	if (v->text) {
+		f->text_at[f->n_sym] = t->texts.len;
+		if (buf_append(&t->texts, v->text, strlen(v->text) + 1))
+			return ERR_TOO_LARGE;
+	} else {
+		f->text_at[f->n_sym] = NO_TEXT;
+	}
+	bool integral =
+	    v->has_num && v->num == floor(v->num) && v->num >= INT32_MIN && v->num <= INT32_MAX;
+	q->type = !v->has_num ? QVD_STRING
+		  : v->text   ? (integral ? QVD_DUAL_INT : QVD_DUAL_DOUBLE)
+		  : integral  ? QVD_INT
+			      : QVD_DOUBLE;
+	f->slots[k] = f->n_sym + 1;
+	*out = (int32_t)f->n_sym++;
+	return 0;
+}
+
+int tbl_append(struct tbl *t, const struct val *vals, int n)
+{
+	if (n != t->n_fields)
+		return ERR_INVALID;
+	if (t->n_rows == t->cap_rows) {
+		int64_t cap = t->cap_rows ? t->cap_rows * 2 : 1024;
+		for (int i = 0; i < t->n_fields; i++) {
+			int32_t *ni = realloc(t->fields[i].index, sizeof(int32_t) * (size_t)cap);
+			if (!ni)
+				return ERR_NOMEM;
+			t->fields[i].index = ni;
+		}
+		t->cap_rows = cap;
+	}
+	for (int i = 0; i < n; i++) {
+		int32_t idx;
+		int rc = intern(t, &t->fields[i], &vals[i], &idx);
+		if (rc)
+			return rc;
+		t->fields[i].index[t->n_rows] = idx;
+	}
+	t->n_rows++;
+	return 0;
+}
+
+void tbl_get(const struct tbl *t, int f, int64_t r, struct val *out)
+{
+	const struct tbl_field *fl = &t->fields[f];
+	int32_t s = fl->index[r];
+	if (s < 0) {
+		*out = (struct val){.null = true};
+		return;
+	}
+	out->null = false;
+	out->has_num = fl->sym[s].type != QVD_STRING;
+	out->num = fl->sym[s].num;
+	out->text = sym_text(t, fl, s);
+}
+
+int64_t tbl_lookup(struct tbl *t, int f, const struct val *v)
+{
+	struct tbl_field *fl = &t->fields[f];
+	if (v->null || fl->n_slots == 0)
+		return -1;
+	size_t mask = fl->n_slots - 1, k = hash_val(v) & mask;
+	while (fl->slots[k]) {
+		int64_t i = fl->slots[k] - 1;
+		if (same(t, fl, i, v))
+			return i;
+		k = (k + 1) & mask;
+	}
+	return -1;
+}
+
+void tbl_drop_field(struct tbl *t, int f)
+{
+	field_release(&t->fields[f]);
+	memmove(&t->fields[f], &t->fields[f + 1],
+		sizeof(*t->fields) * (size_t)(t->n_fields - f - 1));
+	t->n_fields--;
+}
+
+int tbl_view(struct tbl *t, struct qvd_table *out, struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	out->name = t->name;
+	out->n_rows = t->n_rows;
+	out->n_fields = t->n_fields;
+	out->fields = calloc((size_t)(t->n_fields ? t->n_fields : 1), sizeof(*out->fields));
+	if (!out->fields)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (int i = 0; i < t->n_fields; i++) {
+		struct tbl_field *f = &t->fields[i];
+		struct qvd_field *q = &out->fields[i];
+		q->name = f->name;
+		q->n_symbols = f->n_sym;
+		q->index = f->index;
+		str_copy(q->number_type, "UNKNOWN", sizeof(q->number_type));
+		for (int64_t s = 0; s < f->n_sym; s++)
+			f->sym[s].text = sym_text(t, f, s);
+		q->symbols = f->sym;
+	}
+	return 0;
+}
+
+void tbl_view_free(struct qvd_table *v)
+{
+	free(v->fields);
+	v->fields = NULL;
+}
+
+int tbl_from_qvd(struct qvd_table *q, const char *name, struct tbl **out, struct err *e)
+{
+	*out = NULL;
+	struct tbl *t = tbl_new(name ? name : q->name);
+	int rc = t ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+	for (int i = 0; rc == 0 && i < q->n_fields; i++)
+		if (tbl_field(t, q->fields[i].name, true) < 0)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+	struct val *row =
+	    rc == 0 ? calloc((size_t)(q->n_fields ? q->n_fields : 1), sizeof(*row)) : NULL;
+	if (rc == 0 && !row)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	for (int64_t r = 0; rc == 0 && r < q->n_rows; r++) {
+		for (int i = 0; i < q->n_fields; i++) {
+			int32_t s = q->fields[i].index[r];
+			if (s < 0)
+				row[i] = (struct val){.null = true};
+			else
+				val_of_symbol(&q->fields[i].symbols[s], &row[i]);
+		}
+		if (tbl_append(t, row, q->n_fields))
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+	}
+	free(row);
+	qvd_free(q);
+	if (rc) {
+		tbl_free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+void val_of_symbol(const struct qvd_value *s, struct val *out)
+{
+	out->null = false;
+	out->has_num = s->type != QVD_STRING;
+	out->num = s->num;
+	out->text = s->text;
+}
+
+const char *val_text(const struct val *v, char *buf, size_t n)
+{
+	if (v->null) {
+		str_copy(buf, "", n);
+		return buf;
+	}
+	if (v->text)
+		return v->text;
+	struct qvd_value q = {v->num == floor(v->num) && fabs(v->num) < 2147483648.0 ? QVD_INT
+										     : QVD_DOUBLE,
+			      v->num, NULL};
+	return qvd_value_text(&q, buf, n);
+}

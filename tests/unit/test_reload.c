@@ -1,0 +1,268 @@
+/* test_reload.c: running load scripts (engine/reload.c): variables and expansion, every
+ * source, expressions, WHERE, DISTINCT, GROUP BY, concatenation, mapping, DROP, RENAME,
+ * STORE, IF and FOR; a CSV loaded and stored as QVD equals the QVD Qlik made from it;
+ * errors name line and column and keep nothing. */
+#include "unit.h"
+
+#include "engine/reload.h"
+
+#include <sys/stat.h>
+
+static char *out_dir;
+static char shared[4096];
+static char log_text[8192];
+
+static int resolve(void *ctx, const char *path, bool for_write, char *out, size_t n, struct err *e)
+{
+	(void)ctx;
+	(void)for_write;
+	if (strstr(path, ".."))
+		return err_set(e, ERR_FORBIDDEN, "%s leaves its folder", path);
+	if (strncmp(path, "lib://Out/", 10) == 0) {
+		snprintf(out, n, "%s/%s", out_dir, path + 10);
+		return 0;
+	}
+	if (strncmp(path, "lib://Data/", 11) == 0) {
+		snprintf(out, n, "%s/%s", shared, path + 11);
+		return 0;
+	}
+	return err_set(e, ERR_NOT_FOUND, "there is no data connection for %s", path);
+}
+
+static void log_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	size_t l = strlen(log_text);
+	snprintf(log_text + l, sizeof(log_text) - l, "%s\n", line);
+}
+
+static const struct reload_env env = {.resolve = resolve, .log = log_line};
+
+static struct model *run_ok(const char *script)
+{
+	struct model *m = NULL;
+	struct err e;
+	err_init(&e);
+	log_text[0] = '\0';
+	if (reload_run(script, &env, &m, &e) != 0)
+		fail_msg("reload failed: %s", e.message);
+	return m;
+}
+
+static void run_fails(const char *script, const char *want)
+{
+	struct model *m = NULL;
+	struct err e;
+	err_init(&e);
+	int rc = reload_run(script, &env, &m, &e);
+	if (rc == 0 || !strstr(e.message, want))
+		fail_msg("wanted \"%s\", got %d \"%s\"", want, rc, e.message);
+	assert_null(m);
+}
+
+static const char *cellt(struct tbl *t, const char *field, int64_t row, char *buf, size_t n)
+{
+	int f = tbl_field(t, field, false);
+	if (f < 0)
+		fail_msg("table %s has no field %s", t->name, field);
+	struct val v;
+	tbl_get(t, f, row, &v);
+	return v.null ? "(null)" : val_text(&v, buf, n);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	out_dir = make_tmpdir();
+	const char *s = getenv("FATHOM_SHARED");
+	snprintf(shared, sizeof(shared), "%s/data/qvd", s ? s : "../shared");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	rm_tree(out_dir);
+	return 0;
+}
+
+static const char script[] =
+    "SET DateFormat='YYYY-MM-DD';\n"
+    "LET vYear = 2014 + 1;\n"
+    "Map: MAPPING LOAD * INLINE [\n"
+    "Code, Name\n"
+    "A, Alpha\n"
+    "B, Beta\n"
+    "];\n"
+    "Sales: LOAD Region, Code, ApplyMap('Map', Code, 'Other') AS CodeName, Year, Amount,\n"
+    "  Amount * 2 AS Double\n"
+    "INLINE [\n"
+    "Region, Code, Year, Amount\n"
+    "North, A, 2014, 10\n"
+    "South, B, 2015, 20\n"
+    "North, C, 2015, 5\n"
+    "];\n"
+    "CONCATENATE (Sales) LOAD 'East' AS Region, 'A' AS Code, $(vYear) AS Year, 7 AS Amount\n"
+    "  AUTOGENERATE 2;\n"
+    "Regions: NOCONCATENATE LOAD DISTINCT Region RESIDENT Sales;\n"
+    "Totals: LOAD Region, Sum(Amount) AS Total, Count(Amount) AS N, Max(Year) AS Last\n"
+    "  RESIDENT Sales GROUP BY Region;\n"
+    "Big: LOAD Region AS R2, Amount AS A2 RESIDENT Sales WHERE Amount > 6 and Region <> 'South';\n"
+    "FOR i = 1 TO 3\n"
+    "  Loop: LOAD $(i) AS I, $(i) * 10 AS Ten AUTOGENERATE 1;\n"
+    "NEXT i\n"
+    "IF $(vYear) = 2015 THEN\n"
+    "  LET vBranch = 'then';\n"
+    "ELSEIF 1 = 1 THEN\n"
+    "  LET vBranch = 'elseif';\n"
+    "ELSE\n"
+    "  LET vBranch = 'else';\n"
+    "END IF\n"
+    "FOR EACH w IN 'x', 'y'\n"
+    "  Words: LOAD '$(w)' AS Word, Upper('$(w)') & '!' AS Loud, $(=1+1) AS Two AUTOGENERATE 1;\n"
+    "NEXT w\n"
+    "Branch: LOAD '$(vBranch)' AS B AUTOGENERATE 1;\n"
+    "RENAME FIELD Total TO RegionTotal;\n"
+    "DROP FIELD Double;\n"
+    "STORE Sales INTO [lib://Out/sales.qvd] (qvd);\n"
+    "STORE Totals INTO [lib://Out/totals.csv] (txt);\n"
+    "TRACE Done $(vYear);\n";
+
+static void runs_the_script(void **state)
+{
+	(void)state;
+	struct model *m = run_ok(script);
+	char b[64];
+	struct tbl *s = model_table(m, "Sales");
+	assert_non_null(s);
+	assert_int_equal(s->n_rows, 5);
+	assert_int_equal(s->n_fields, 5); /* Double was dropped */
+	assert_string_equal(cellt(s, "CodeName", 0, b, sizeof(b)), "Alpha");
+	assert_string_equal(cellt(s, "CodeName", 1, b, sizeof(b)), "Beta");
+	assert_string_equal(cellt(s, "CodeName", 2, b, sizeof(b)), "Other");
+	assert_string_equal(cellt(s, "CodeName", 3, b, sizeof(b)), "(null)"); /* not loaded */
+	assert_string_equal(cellt(s, "Year", 4, b, sizeof(b)), "2015");
+	struct tbl *r = model_table(m, "Regions");
+	assert_int_equal(r->n_rows, 3);
+	struct tbl *t = model_table(m, "Totals");
+	assert_int_equal(t->n_rows, 3);
+	assert_string_equal(cellt(t, "Region", 0, b, sizeof(b)), "North");
+	assert_string_equal(cellt(t, "RegionTotal", 0, b, sizeof(b)), "15");
+	assert_string_equal(cellt(t, "N", 0, b, sizeof(b)), "2");
+	assert_string_equal(cellt(t, "Last", 0, b, sizeof(b)), "2015");
+	assert_string_equal(cellt(t, "RegionTotal", 2, b, sizeof(b)), "14"); /* East */
+	struct tbl *big = model_table(m, "Big");
+	assert_int_equal(big->n_rows, 3);
+	struct tbl *loop = model_table(m, "Loop");
+	assert_int_equal(loop->n_rows, 3); /* one table: the same fields concatenate */
+	assert_string_equal(cellt(loop, "Ten", 2, b, sizeof(b)), "30");
+	struct tbl *w = model_table(m, "Words");
+	assert_int_equal(w->n_rows, 2);
+	assert_string_equal(cellt(w, "Loud", 1, b, sizeof(b)), "Y!");
+	assert_string_equal(cellt(w, "Two", 0, b, sizeof(b)), "2");
+	assert_string_equal(cellt(model_table(m, "Branch"), "B", 0, b, sizeof(b)), "then");
+	assert_non_null(strstr(log_text, "Done 2015"));
+	assert_non_null(strstr(log_text, "Sales << 3 rows"));
+	model_free(m);
+	/* what was stored reads back */
+	char path[512];
+	snprintf(path, sizeof(path), "%s/sales.qvd", out_dir);
+	struct qvd_table *q = NULL;
+	struct err e;
+	err_init(&e);
+	assert_int_equal(qvd_read_file(path, &q, &e), 0);
+	assert_int_equal(q->n_rows, 5);
+	assert_string_equal(q->name, "Sales");
+	qvd_free(q);
+	snprintf(path, sizeof(path), "%s/totals.csv", out_dir);
+	char *csv = NULL;
+	size_t len;
+	assert_int_equal(file_read_all(path, 1 << 20, &csv, &len, &e), 0);
+	assert_non_null(
+	    strstr(csv, "\xEF\xBB\xBFRegion,RegionTotal,N,Last\r\nNorth,15,2,2015\r\n"));
+	free(csv);
+}
+
+static void a_csv_stored_as_qvd_equals_qliks(void **state)
+{
+	(void)state;
+	char probe[4200];
+	snprintf(probe, sizeof(probe), "%s/ctrl-q/lego/colors.qvd", shared);
+	struct stat st;
+	if (stat(probe, &st) != 0)
+		skip();
+	static const char *const names[] = {"colors", "themes", "sets"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char sc[512];
+		snprintf(sc, sizeof(sc),
+			 "%s: LOAD * FROM [lib://Data/ctrl-q/lego/%s.csv]\n"
+			 "  (txt, utf8, embedded labels, delimiter is ',', msq);\n"
+			 "STORE %s INTO [lib://Out/%s.qvd] (qvd);\n",
+			 names[i], names[i], names[i], names[i]);
+		struct model *m = run_ok(sc);
+		model_free(m);
+		char a[600], b[4300];
+		snprintf(a, sizeof(a), "%s/%s.qvd", out_dir, names[i]);
+		snprintf(b, sizeof(b), "%s/ctrl-q/lego/%s.qvd", shared, names[i]);
+		struct qvd_table *x = NULL, *y = NULL;
+		struct err e;
+		err_init(&e);
+		assert_int_equal(qvd_read_file(a, &x, &e), 0);
+		assert_int_equal(qvd_read_file(b, &y, &e), 0);
+		assert_int_equal(x->n_rows, y->n_rows);
+		assert_int_equal(x->n_fields, y->n_fields);
+		for (int f = 0; f < x->n_fields; f++) {
+			assert_string_equal(x->fields[f].name, y->fields[f].name);
+			assert_int_equal(x->fields[f].n_symbols, y->fields[f].n_symbols);
+			for (int64_t s = 0; s < x->fields[f].n_symbols; s++) {
+				const struct qvd_value *p = &x->fields[f].symbols[s],
+						       *q = &y->fields[f].symbols[s];
+				assert_int_equal(p->type, q->type);
+				assert_true(p->num == q->num);
+				if (q->text)
+					assert_string_equal(p->text, q->text);
+			}
+			assert_memory_equal(x->fields[f].index, y->fields[f].index,
+					    sizeof(int32_t) * (size_t)x->n_rows);
+		}
+		qvd_free(x);
+		qvd_free(y);
+	}
+}
+
+static void errors_name_the_place_and_keep_nothing(void **state)
+{
+	(void)state;
+	run_fails("T: LOAD * INLINE [\nA\n1\n];\nU: LOAD B RESIDENT T;",
+		  "line 5, column 9: field not found: B");
+	run_fails("LOAD Nope(A) AS X INLINE [\nA\n1\n];", "unknown function Nope");
+	run_fails("LOAD Sum(A) AS X INLINE [\nA\n1\n];",
+		  "Sum is an aggregation: it needs GROUP BY");
+	run_fails("LOAD * RESIDENT Missing;", "there is no table named Missing");
+	run_fails("LOAD * FROM [lib://Data/../../etc/passwd] (txt);", "leaves its folder");
+	run_fails("LOAD * FROM [lib://Nowhere/x.csv] (txt);", "no data connection");
+	run_fails("LOAD * FROM [lib://Out/absent.csv] (txt);", "cannot read");
+	run_fails("SET a = 1;\nLOAD A, A INLINE [\nA\n1\n];",
+		  "line 2, column 1: the field A is loaded twice");
+	run_fails("FOR i = 1 TO 3\nTRACE x;", "NEXT is missing");
+	run_fails("NEXT", "NEXT without FOR");
+	run_fails("IF 1 = 1 THEN\nTRACE x;", "IF without END IF");
+	run_fails("LET x = $(=1 +);", "expected a value");
+	run_fails("T: LOAD * INLINE [A\n1];\nLEFT JOIN (T) LOAD * INLINE [A\n1];",
+		  "JOIN is not supported yet");
+	run_fails("QUALIFY *;", "QUALIFY is not supported yet");
+	run_fails("MAPPING LOAD * INLINE [A,B,C\n1,2,3];", "two fields");
+	run_fails("LOAD 'x' AS A AUTOGENERATE -1;", "whole number");
+	run_fails("DROP TABLE Nope;", "no table named Nope");
+	run_fails("LET i = 0;\nFOR k = 1 TO 2000000\nNEXT k", "a loop that does not end?");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(runs_the_script),
+	    cmocka_unit_test(a_csv_stored_as_qvd_equals_qliks),
+	    cmocka_unit_test(errors_name_the_place_and_keep_nothing),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
