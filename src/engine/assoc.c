@@ -1,0 +1,522 @@
+/* assoc.c: the associative model and selection states (see assoc.h). */
+#include "engine/assoc.h"
+#include "engine/txt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct assoc_link {
+	int t[2]; /* the two tables */
+	int n_keys;
+	int *col[2]; /* per key: its column in t[0] and in t[1] */
+};
+
+/* ---------------------------------------------------------------- building */
+
+static int find_root(int *parent, int x)
+{
+	while (parent[x] != x) {
+		parent[x] = parent[parent[x]];
+		x = parent[x];
+	}
+	return x;
+}
+
+int assoc_field(const struct assoc *a, const char *name)
+{
+	for (int i = 0; i < a->n_fields; i++)
+		if (strcmp(a->fields[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static int table_col(const struct assoc_table *t, int field)
+{
+	for (int c = 0; c < t->n_fields; c++)
+		if (t->field[c] == field)
+			return c;
+	return -1;
+}
+
+int assoc_build(const struct model *m, struct assoc **out, struct err *e)
+{
+	*out = NULL;
+	struct assoc *a = calloc(1, sizeof(*a));
+	if (!a)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	a->a = arena_new();
+	int rc = 0;
+	/* fields: every distinct name, in order of first appearance */
+	int cap = 16;
+	a->fields = arena_alloc(a->a, sizeof(*a->fields) * (size_t)cap);
+	struct tbl **dict = NULL;
+	for (int t = 0; t < m->n_tables; t++)
+		for (int f = 0; f < m->tables[t]->n_fields; f++) {
+			const char *n = m->tables[t]->fields[f].name;
+			if (assoc_field(a, n) >= 0)
+				continue;
+			if (a->n_fields == cap) {
+				struct assoc_field *more =
+				    arena_alloc(a->a, sizeof(*more) * (size_t)cap * 2);
+				memcpy(more, a->fields, sizeof(*more) * (size_t)cap);
+				a->fields = more;
+				cap *= 2;
+			}
+			a->fields[a->n_fields++].name = arena_strdup(a->a, n);
+		}
+	dict = calloc((size_t)(a->n_fields + 1), sizeof(*dict));
+	if (!dict)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	for (int f = 0; rc == 0 && f < a->n_fields; f++)
+		if (!(dict[f] = tbl_new(a->fields[f].name)) || tbl_field(dict[f], "v", true) < 0)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+	/* tables: columns of global symbols */
+	a->n_tables = m->n_tables;
+	a->tables = arena_alloc(a->a, sizeof(*a->tables) * (size_t)(m->n_tables + 1));
+	for (int t = 0; rc == 0 && t < m->n_tables; t++) {
+		const struct tbl *src = m->tables[t];
+		struct assoc_table *at = &a->tables[t];
+		at->name = arena_strdup(a->a, src->name);
+		at->n_rows = src->n_rows;
+		at->n_fields = src->n_fields;
+		at->field = arena_alloc(a->a, sizeof(int) * (size_t)(src->n_fields + 1));
+		at->col = arena_alloc(a->a, sizeof(int32_t *) * (size_t)(src->n_fields + 1));
+		for (int c = 0; rc == 0 && c < src->n_fields; c++) {
+			int f = assoc_field(a, src->fields[c].name);
+			at->field[c] = f;
+			a->fields[f].n_tables++;
+			/* local symbol -> global symbol, once per symbol */
+			const struct tbl_field *sf = &src->fields[c];
+			int32_t *map = malloc(sizeof(int32_t) * (size_t)(sf->n_sym + 1));
+			at->col[c] = arena_alloc(a->a, sizeof(int32_t) * (size_t)(src->n_rows + 1));
+			if (!map) {
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+				break;
+			}
+			for (int64_t s = 0; s < sf->n_sym && rc == 0; s++) {
+				struct val v;
+				val_of_symbol(&sf->sym[s], &v);
+				v.text = sf->text_at[s] == (size_t)-1
+					     ? NULL
+					     : src->texts.data + sf->text_at[s];
+				int64_t g = tbl_lookup(dict[f], 0, &v);
+				if (g < 0) {
+					if (tbl_append(dict[f], &v, 1))
+						rc = err_set(e, ERR_NOMEM, "out of memory");
+					g = dict[f]->fields[0].n_sym - 1;
+				}
+				map[s] = (int32_t)g;
+			}
+			for (int64_t r = 0; rc == 0 && r < src->n_rows; r++) {
+				int32_t s = sf->index[r];
+				at->col[c][r] = s < 0 ? -1 : map[s];
+			}
+			free(map);
+		}
+	}
+	for (int f = 0; rc == 0 && f < a->n_fields; f++) {
+		struct tbl_field *df = &dict[f]->fields[0];
+		a->fields[f].n_sym = df->n_sym;
+		a->fields[f].sym = arena_alloc(a->a, sizeof(struct val) * (size_t)(df->n_sym + 1));
+		for (int64_t s = 0; s < df->n_sym; s++) {
+			struct val *v = &a->fields[f].sym[s];
+			val_of_symbol(&df->sym[s], v);
+			v->text = df->text_at[s] == (size_t)-1
+				      ? NULL
+				      : arena_strdup(a->a, dict[f]->texts.data + df->text_at[s]);
+		}
+	}
+	for (int f = 0; dict && f < a->n_fields; f++)
+		tbl_free(dict[f]);
+	free(dict);
+	/* links: tables that share fields, in table order, without closing loops */
+	int *parent = rc == 0 ? calloc((size_t)(a->n_tables + 1), sizeof(int)) : NULL;
+	if (rc == 0 && !parent)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	for (int t = 0; parent && t < a->n_tables; t++)
+		parent[t] = t;
+	int lcap = a->n_tables + 1;
+	a->links = rc == 0 ? arena_alloc(a->a, sizeof(*a->links) * (size_t)lcap) : NULL;
+	for (int i = 0; rc == 0 && i < a->n_tables; i++)
+		for (int j = i + 1; j < a->n_tables; j++) {
+			struct assoc_table *ti = &a->tables[i], *tj = &a->tables[j];
+			int shared = 0;
+			for (int c = 0; c < ti->n_fields; c++)
+				shared += table_col(tj, ti->field[c]) >= 0;
+			if (!shared)
+				continue;
+			int ri = find_root(parent, i), rj = find_root(parent, j);
+			if (ri == rj) {
+				a->n_cut++;
+				continue;
+			}
+			parent[ri] = rj;
+			struct assoc_link *l = &a->links[a->n_links++];
+			l->t[0] = i;
+			l->t[1] = j;
+			l->col[0] = arena_alloc(a->a, sizeof(int) * (size_t)shared);
+			l->col[1] = arena_alloc(a->a, sizeof(int) * (size_t)shared);
+			for (int c = 0; c < ti->n_fields; c++) {
+				int cj = table_col(tj, ti->field[c]);
+				if (cj < 0)
+					continue;
+				l->col[0][l->n_keys] = c;
+				l->col[1][l->n_keys++] = cj;
+			}
+		}
+	free(parent);
+	if (rc) {
+		assoc_free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+void assoc_free(struct assoc *a)
+{
+	if (!a)
+		return;
+	arena_free(a->a);
+	free(a);
+}
+
+int64_t assoc_find(const struct assoc *a, int field, const char *text)
+{
+	const struct assoc_field *f = &a->fields[field];
+	struct qvd_value q;
+	txt_interpret(text, NULL, &q);
+	for (int64_t s = 0; s < f->n_sym; s++) {
+		const struct val *v = &f->sym[s];
+		if (v->text && strcmp(v->text, text) == 0)
+			return s;
+		if (!v->text && q.type != QVD_STRING && v->has_num && v->num == q.num)
+			return s;
+	}
+	return -1;
+}
+
+/* ---------------------------------------------------------------- selections */
+
+int assoc_sel_init(const struct assoc *a, struct assoc_sel *s)
+{
+	s->n_fields = a->n_fields;
+	s->selected = calloc((size_t)(a->n_fields + 1), sizeof(bool *));
+	return s->selected ? 0 : ERR_NOMEM;
+}
+
+void assoc_sel_release(struct assoc_sel *s)
+{
+	for (int f = 0; s->selected && f < s->n_fields; f++)
+		free(s->selected[f]);
+	free(s->selected);
+	s->selected = NULL;
+}
+
+int assoc_select(const struct assoc *a, struct assoc_sel *s, int f, const int64_t *sym, int n)
+{
+	free(s->selected[f]);
+	s->selected[f] = NULL;
+	if (n == 0)
+		return 0;
+	s->selected[f] = calloc((size_t)(a->fields[f].n_sym + 1), sizeof(bool));
+	if (!s->selected[f])
+		return ERR_NOMEM;
+	for (int i = 0; i < n; i++)
+		if (sym[i] >= 0 && sym[i] < a->fields[f].n_sym)
+			s->selected[f][sym[i]] = true;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- states */
+
+/* A message over a link from table X to table Y: ALL, or which key values of a Y row
+ * find a compatible combination on X's side. The association is a full outer join: a
+ * key value that X does not hold at all joins X's side as NULLs, which passes when X's
+ * side has no selection except on the link's own key fields (those are checked in Y).
+ * Key values: single key, a flag per symbol; several keys, a set of tuple texts. */
+struct msg {
+	int done; /* 0 not yet, 1 being computed, 2 done */
+	bool all;
+	bool absent_ok;
+	uint8_t *single, *present;
+	struct tbl *tuples, *present_tuples;
+};
+
+struct calc {
+	const struct assoc *a;
+	const struct assoc_sel *s;
+	int skip; /* a field whose selection is ignored, or -1 */
+	uint8_t **own;
+	bool *has_sel;
+	struct msg *msg; /* 2 per link: [2l] t0->t1, [2l+1] t1->t0 */
+	struct err *e;
+};
+
+static bool row_key_in(const struct calc *c, const struct assoc_link *l, int side,
+		       const struct msg *m, int64_t r)
+{
+	const struct assoc_table *t = &c->a->tables[l->t[side]];
+	if (m->all)
+		return true;
+	if (l->n_keys == 1) {
+		int32_t v = t->col[l->col[side][0]][r];
+		if (v < 0 || !m->present[v])
+			return m->absent_ok;
+		return m->single[v];
+	}
+	char key[256];
+	size_t at = 0;
+	for (int k = 0; k < l->n_keys; k++) {
+		int32_t v = t->col[l->col[side][k]][r];
+		if (v < 0)
+			return m->absent_ok;
+		at += (size_t)snprintf(key + at, sizeof(key) - at, "%d,", v);
+		if (at >= sizeof(key))
+			return false;
+	}
+	struct val kv = {.text = key};
+	if (tbl_lookup(m->present_tuples, 0, &kv) < 0)
+		return m->absent_ok;
+	return tbl_lookup(m->tuples, 0, &kv) >= 0;
+}
+
+static int message(struct calc *c, int d);
+
+/* Rows of table t that satisfy its own selections and every message into it except the
+ * one over link `except` (-1: all). */
+static int row_ok(struct calc *c, int t, int except, int64_t r, bool *ok)
+{
+	*ok = c->own[t][r];
+	for (int l = 0; *ok && l < c->a->n_links; l++) {
+		const struct assoc_link *ln = &c->a->links[l];
+		if (l == except || (ln->t[0] != t && ln->t[1] != t))
+			continue;
+		int side = ln->t[0] == t ? 0 : 1;
+		int d = 2 * l + (side == 0 ? 1 : 0); /* the message into t */
+		int rc = message(c, d);
+		if (rc)
+			return rc;
+		*ok = row_key_in(c, ln, side, &c->msg[d], r);
+	}
+	return 0;
+}
+
+static int message(struct calc *c, int d)
+{
+	struct msg *m = &c->msg[d];
+	if (m->done == 2)
+		return 0;
+	if (m->done == 1)
+		return err_set(c->e, ERR_INTERNAL, "the links of the model form a loop");
+	m->done = 1;
+	const struct assoc_link *l = &c->a->links[d / 2];
+	int from_side = d % 2 == 0 ? 0 : 1, x = l->t[from_side];
+	/* ALL when nothing on x's side restricts; absent_ok when only selections on the
+	 * link's own key fields do */
+	const struct assoc_table *t = &c->a->tables[x];
+	bool restricted = c->has_sel[x], other = false;
+	for (int col = 0; col < t->n_fields; col++) {
+		int f = t->field[col];
+		if (f == c->skip || !c->s->selected[f])
+			continue;
+		bool key = false;
+		for (int k = 0; k < l->n_keys; k++)
+			key |= l->col[from_side][k] == col;
+		other |= !key;
+	}
+	for (int k = 0; k < c->a->n_links; k++) {
+		const struct assoc_link *o = &c->a->links[k];
+		if (k == d / 2 || (o->t[0] != x && o->t[1] != x))
+			continue;
+		int into = 2 * k + (o->t[0] == x ? 1 : 0);
+		int rc = message(c, into);
+		if (rc)
+			return rc;
+		restricted |= !c->msg[into].all;
+		other |= !c->msg[into].all;
+	}
+	m->all = !restricted;
+	m->absent_ok = !other;
+	if (restricted) {
+		if (l->n_keys == 1) {
+			int f = t->field[l->col[from_side][0]];
+			m->single = calloc((size_t)(c->a->fields[f].n_sym + 1), 1);
+			m->present = calloc((size_t)(c->a->fields[f].n_sym + 1), 1);
+			if (!m->single || !m->present)
+				return err_set(c->e, ERR_NOMEM, "out of memory");
+		} else if (!(m->tuples = tbl_new("keys")) || tbl_field(m->tuples, "k", true) < 0 ||
+			   !(m->present_tuples = tbl_new("present")) ||
+			   tbl_field(m->present_tuples, "k", true) < 0) {
+			return err_set(c->e, ERR_NOMEM, "out of memory");
+		}
+		for (int64_t r = 0; r < t->n_rows; r++) {
+			bool ok;
+			int rc = row_ok(c, x, d / 2, r, &ok);
+			if (rc)
+				return rc;
+			if (l->n_keys == 1) {
+				int32_t v = t->col[l->col[from_side][0]][r];
+				if (v >= 0) {
+					m->present[v] = 1;
+					if (ok)
+						m->single[v] = 1;
+				}
+				continue;
+			}
+			char key[256];
+			size_t at = 0;
+			bool null = false;
+			for (int k = 0; k < l->n_keys && !null; k++) {
+				int32_t v = t->col[l->col[from_side][k]][r];
+				null = v < 0;
+				at += (size_t)snprintf(key + at, sizeof(key) - at, "%d,", v);
+			}
+			struct val kv = {.text = key};
+			if (!null && at < sizeof(key) &&
+			    (tbl_append(m->present_tuples, &kv, 1) ||
+			     (ok && tbl_append(m->tuples, &kv, 1))))
+				return err_set(c->e, ERR_NOMEM, "out of memory");
+		}
+	}
+	m->done = 2;
+	return 0;
+}
+
+/* Possible rows of every table, and per field which symbols appear in them. */
+static int possible(const struct assoc *a, const struct assoc_sel *s, int skip, uint8_t **rows_out,
+		    uint8_t **appears, struct err *e)
+{
+	struct calc c = {.a = a, .s = s, .skip = skip, .e = e};
+	c.own = calloc((size_t)(a->n_tables + 1), sizeof(uint8_t *));
+	c.has_sel = calloc((size_t)(a->n_tables + 1), sizeof(bool));
+	c.msg = calloc((size_t)(2 * a->n_links + 1), sizeof(struct msg));
+	int rc = c.own && c.has_sel && c.msg ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+	for (int t = 0; rc == 0 && t < a->n_tables; t++) {
+		const struct assoc_table *tb = &a->tables[t];
+		c.own[t] = malloc((size_t)(tb->n_rows + 1));
+		if (!c.own[t]) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			break;
+		}
+		memset(c.own[t], 1, (size_t)(tb->n_rows + 1));
+		for (int col = 0; col < tb->n_fields; col++) {
+			int f = tb->field[col];
+			const bool *sel = f == skip ? NULL : s->selected[f];
+			if (!sel)
+				continue;
+			c.has_sel[t] = true;
+			for (int64_t r = 0; r < tb->n_rows; r++) {
+				int32_t v = tb->col[col][r];
+				if (v < 0 || !sel[v])
+					c.own[t][r] = 0;
+			}
+		}
+	}
+	for (int t = 0; rc == 0 && t < a->n_tables; t++) {
+		const struct assoc_table *tb = &a->tables[t];
+		for (int64_t r = 0; rc == 0 && r < tb->n_rows; r++) {
+			bool ok;
+			rc = row_ok(&c, t, -1, r, &ok);
+			if (rows_out)
+				rows_out[t][r] = ok;
+			if (!ok)
+				continue;
+			for (int col = 0; col < tb->n_fields; col++) {
+				int32_t v = tb->col[col][r];
+				if (v >= 0)
+					appears[tb->field[col]][v] = 1;
+			}
+		}
+	}
+	for (int t = 0; c.own && t < a->n_tables; t++)
+		free(c.own[t]);
+	for (int d = 0; c.msg && d < 2 * a->n_links; d++) {
+		free(c.msg[d].single);
+		free(c.msg[d].present);
+		tbl_free(c.msg[d].tuples);
+		tbl_free(c.msg[d].present_tuples);
+	}
+	free(c.own);
+	free(c.has_sel);
+	free(c.msg);
+	return rc;
+}
+
+static uint8_t **field_flags(const struct assoc *a)
+{
+	uint8_t **f = calloc((size_t)(a->n_fields + 1), sizeof(uint8_t *));
+	for (int i = 0; f && i < a->n_fields; i++) {
+		f[i] = calloc((size_t)(a->fields[i].n_sym + 1), 1);
+		if (!f[i]) {
+			for (int k = 0; k < i; k++)
+				free(f[k]);
+			free(f);
+			return NULL;
+		}
+	}
+	return f;
+}
+
+static void flags_free(const struct assoc *a, uint8_t **f)
+{
+	for (int i = 0; f && i < a->n_fields; i++)
+		free(f[i]);
+	free(f);
+}
+
+int assoc_compute(const struct assoc *a, const struct assoc_sel *s, struct assoc_states *out,
+		  struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	out->state = field_flags(a);
+	out->possible = calloc((size_t)(a->n_tables + 1), sizeof(uint8_t *));
+	uint8_t **appears = field_flags(a);
+	int rc =
+	    out->state && out->possible && appears ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+	for (int t = 0; rc == 0 && t < a->n_tables; t++)
+		if (!(out->possible[t] = calloc((size_t)(a->tables[t].n_rows + 1), 1)))
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (rc == 0)
+		rc = possible(a, s, -1, out->possible, appears, e);
+	for (int f = 0; rc == 0 && f < a->n_fields; f++) {
+		const bool *sel = s->selected[f];
+		uint8_t *without = NULL;
+		uint8_t **alt = NULL;
+		if (sel) {
+			/* what would appear without this field's own selection */
+			alt = field_flags(a);
+			if (!alt)
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+			else
+				rc = possible(a, s, f, NULL, alt, e);
+			without = alt ? alt[f] : NULL;
+		}
+		for (int64_t v = 0; rc == 0 && v < a->fields[f].n_sym; v++) {
+			uint8_t st;
+			if (sel && sel[v])
+				st = appears[f][v] ? STATE_S : STATE_XS;
+			else if (appears[f][v])
+				st = STATE_O;
+			else
+				st = sel && without[v] ? STATE_A : STATE_X;
+			out->state[f][v] = st;
+		}
+		flags_free(a, alt);
+	}
+	flags_free(a, appears);
+	if (rc)
+		assoc_states_release(a, out);
+	return rc;
+}
+
+void assoc_states_release(const struct assoc *a, struct assoc_states *st)
+{
+	flags_free(a, st->state);
+	for (int t = 0; st->possible && t < a->n_tables; t++)
+		free(st->possible[t]);
+	free(st->possible);
+	st->state = NULL;
+	st->possible = NULL;
+}

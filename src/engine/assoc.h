@@ -1,0 +1,80 @@
+/* assoc.h: the associative data model: the tables of a reload linked by same-named fields,
+ * every field's values as one symbol table across tables, and the states that selections
+ * give every value of every field (engine.md section 5).
+ *
+ * Linking: two tables that share fields are linked by all of them together (what Qlik
+ * shows as a synthetic key when there are several). Links are taken in table order; a link
+ * that would close a loop is left out, and the model notes it (Qlik likewise cuts loops).
+ *
+ * States, recomputed from scratch for a selection:
+ *   - a table's possible rows: those that satisfy the selections on its own fields and
+ *     whose key values are possible on every side of every link (messages over the tree of
+ *     links, a side without selections restricts nothing);
+ *   - a field value: S (selected) or XS (selected, but in no possible row), O (in a
+ *     possible row of a table that holds the field), A (in a field with a selection: not
+ *     selected, but it would be in a possible row without this field's own selection), X
+ *     otherwise. NULL is no value: it is never selected and never links.
+ *
+ * Threads: a struct assoc is read-only after assoc_build; states are computed into the
+ * caller's struct assoc_states, so sessions share one model. */
+#ifndef FATHOM_ASSOC_H
+#define FATHOM_ASSOC_H
+
+#include "engine/reload.h"
+
+enum assoc_state { STATE_O = 0, STATE_S, STATE_A, STATE_X, STATE_XS };
+
+struct assoc_field {
+	char *name;
+	int64_t n_sym;
+	struct val *sym; /* texts owned by the model */
+	int n_tables;
+};
+
+struct assoc_table {
+	char *name;
+	int64_t n_rows;
+	int n_fields;
+	int *field;    /* the model field of each column */
+	int32_t **col; /* per column: per row the field's symbol, or -1 */
+};
+
+struct assoc {
+	int n_fields, n_tables;
+	struct assoc_field *fields;
+	struct assoc_table *tables;
+	int n_links, n_cut; /* links kept; links left out because they closed a loop */
+	struct assoc_link *links;
+	struct arena *a;
+};
+
+/* A selection: per field, the selected symbols (NULL: no selection). */
+struct assoc_sel {
+	bool **selected;
+	int n_fields;
+};
+
+struct assoc_states {
+	uint8_t **state;    /* per field, per symbol: enum assoc_state */
+	uint8_t **possible; /* per table, per row: 1 when possible */
+};
+
+/* Builds the model from a reload's tables (copied). */
+NODISCARD int assoc_build(const struct model *m, struct assoc **out, struct err *e);
+void assoc_free(struct assoc *a);
+int assoc_field(const struct assoc *a, const char *name);
+/* The symbol of a value in a field, by its text (or number when text reads as one), or
+ * -1. */
+int64_t assoc_find(const struct assoc *a, int field, const char *text);
+
+NODISCARD int assoc_sel_init(const struct assoc *a, struct assoc_sel *s);
+void assoc_sel_release(struct assoc_sel *s);
+/* Selects `n` symbols of field f (replacing its selection; n 0 clears it). */
+NODISCARD int assoc_select(const struct assoc *a, struct assoc_sel *s, int f, const int64_t *sym,
+			   int n);
+
+NODISCARD int assoc_compute(const struct assoc *a, const struct assoc_sel *s,
+			    struct assoc_states *out, struct err *e);
+void assoc_states_release(const struct assoc *a, struct assoc_states *st);
+
+#endif

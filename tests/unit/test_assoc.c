@@ -1,0 +1,183 @@
+/* test_assoc.c: the associative model (engine/assoc.c): golden selection states on small
+ * models loaded by real scripts: two linked tables, a chain of three, two tables sharing two
+ * fields (a synthetic key), NULLs from concatenation, contradicting selections, and a loop
+ * that is cut. */
+#include "unit.h"
+
+#include "engine/assoc.h"
+
+static struct assoc *model(const char *script)
+{
+	struct reload_env env = {0};
+	struct model *m = NULL;
+	struct err e;
+	err_init(&e);
+	if (reload_run(script, &env, &m, &e) != 0)
+		fail_msg("%s", e.message);
+	struct assoc *a = NULL;
+	assert_int_equal(assoc_build(m, &a, &e), 0);
+	model_free(m);
+	return a;
+}
+
+/* Selects values (by text) in fields: "Field=v1|v2" pairs, NULL-terminated. */
+static void select_(struct assoc *a, struct assoc_sel *s, const char *const *pairs)
+{
+	assert_int_equal(assoc_sel_init(a, s), 0);
+	for (int i = 0; pairs && pairs[i]; i++) {
+		char buf[256];
+		snprintf(buf, sizeof(buf), "%s", pairs[i]);
+		char *eq = strchr(buf, '=');
+		*eq = '\0';
+		int f = assoc_field(a, buf);
+		assert_true(f >= 0);
+		int64_t sym[16];
+		int n = 0;
+		for (char *v = strtok(eq + 1, "|"); v; v = strtok(NULL, "|")) {
+			sym[n] = assoc_find(a, f, v);
+			if (sym[n] < 0)
+				fail_msg("no value %s in %s", v, buf);
+			n++;
+		}
+		assert_int_equal(assoc_select(a, s, f, sym, n), 0);
+	}
+}
+
+/* The states of a field as "v:S v:O ..." in symbol order. */
+static void states(struct assoc *a, const struct assoc_states *st, const char *field,
+		   const char *want)
+{
+	static const char *const names[] = {"O", "S", "A", "X", "XS"};
+	int f = assoc_field(a, field);
+	assert_true(f >= 0);
+	char got[1024] = "";
+	for (int64_t v = 0; v < a->fields[f].n_sym; v++) {
+		char b[64];
+		size_t l = strlen(got);
+		snprintf(got + l, sizeof(got) - l, "%s%s:%s", v ? " " : "",
+			 val_text(&a->fields[f].sym[v], b, sizeof(b)), names[st->state[f][v]]);
+	}
+	if (strcmp(got, want) != 0)
+		fail_msg("%s: got \"%s\", want \"%s\"", field, got, want);
+}
+
+static void check(struct assoc *a, const char *const *sel, const char *const *want)
+{
+	struct assoc_sel s;
+	select_(a, &s, sel);
+	struct assoc_states st;
+	struct err e;
+	err_init(&e);
+	assert_int_equal(assoc_compute(a, &s, &st, &e), 0);
+	for (int i = 0; want[i]; i += 2)
+		states(a, &st, want[i], want[i + 1]);
+	assoc_states_release(a, &st);
+	assoc_sel_release(&s);
+}
+
+static const char two[] = "Customers: LOAD * INLINE [\n"
+			  "Customer, Country\n"
+			  "A, SE\n"
+			  "B, DK\n"
+			  "C, SE\n"
+			  "D, NO\n"
+			  "];\n"
+			  "Orders: LOAD * INLINE [\n"
+			  "Order, Customer, Amount\n"
+			  "1, A, 10\n"
+			  "2, A, 20\n"
+			  "3, B, 5\n"
+			  "4, E, 7\n"
+			  "];\n";
+
+static void two_linked_tables(void **state)
+{
+	(void)state;
+	struct assoc *a = model(two);
+	assert_int_equal(a->n_links, 1);
+	check(a, NULL,
+	      (const char *const[]){"Country", "SE:O DK:O NO:O", "Customer", "A:O B:O C:O D:O E:O",
+				    NULL});
+	check(a, (const char *const[]){"Country=SE", NULL},
+	      (const char *const[]){"Country", "SE:S DK:A NO:A", "Customer", "A:O B:X C:O D:X E:X",
+				    "Order", "1:O 2:O 3:X 4:X", "Amount", "10:O 20:O 5:X 7:X",
+				    NULL});
+	/* a value with no partner rows stays selected; the other table is all excluded */
+	check(a, (const char *const[]){"Customer=E", NULL},
+	      (const char *const[]){"Customer", "A:A B:A C:A D:A E:S", "Country", "SE:X DK:X NO:X",
+				    "Order", "1:X 2:X 3:X 4:O", NULL});
+	/* selections that contradict each other: both become selected-excluded; SE would go
+	 * with Order 1, so it is the alternative */
+	check(a, (const char *const[]){"Country=NO", "Order=1", NULL},
+	      (const char *const[]){"Country", "SE:A DK:X NO:XS", "Order", "1:XS 2:X 3:X 4:X",
+				    "Customer", "A:X B:X C:X D:X E:X", NULL});
+	/* two values in one field, and a selection in each table that agree */
+	check(a, (const char *const[]){"Country=SE|DK", "Amount=5|10", NULL},
+	      (const char *const[]){"Customer", "A:O B:O C:X D:X E:X", "Country", "SE:S DK:S NO:X",
+				    "Amount", "10:S 20:A 5:S 7:X", NULL});
+	assoc_free(a);
+}
+
+static void a_chain_of_three(void **state)
+{
+	(void)state;
+	struct assoc *a = model("T1: LOAD * INLINE [K1, A\n1, x\n2, y];\n"
+				"T2: LOAD * INLINE [K1, K2\n1, 10\n2, 20];\n"
+				"T3: LOAD * INLINE [K2, B\n10, p\n30, q];\n");
+	assert_int_equal(a->n_links, 2);
+	check(a, (const char *const[]){"B=p", NULL},
+	      (const char *const[]){"A", "x:O y:X", "K1", "1:O 2:X", "B", "p:S q:A", NULL});
+	check(a, (const char *const[]){"A=y", NULL},
+	      (const char *const[]){"B", "p:X q:X", "K2", "10:X 20:O 30:X", "A", "x:A y:S", NULL});
+	assoc_free(a);
+}
+
+static void two_tables_sharing_two_fields(void **state)
+{
+	(void)state;
+	struct assoc *a = model("S1: LOAD * INLINE [Y, M, V\n2020, 1, a\n2020, 2, b\n2021, 1, c];\n"
+				"S2: LOAD * INLINE [Y, M, W\n2020, 1, p\n2021, 2, q];\n");
+	assert_int_equal(a->n_links, 1);
+	/* linked by (Y, M) together: 2021/2 has no partner in S1 */
+	check(a, (const char *const[]){"W=q", NULL},
+	      (const char *const[]){"V", "a:X b:X c:X", "W", "p:A q:S", NULL});
+	check(a, (const char *const[]){"V=a", NULL},
+	      (const char *const[]){"W", "p:O q:X", "Y", "2020:O 2021:X", NULL});
+	assoc_free(a);
+}
+
+static void nulls_never_link(void **state)
+{
+	(void)state;
+	struct assoc *a = model("N: LOAD * INLINE [K, C\n1, a];\n"
+				"CONCATENATE (N) LOAD * INLINE [K\n2];\n"
+				"M: LOAD * INLINE [K, D\n1, u\n2, v];\n");
+	check(a, (const char *const[]){"C=a", NULL}, (const char *const[]){"D", "u:O v:X", NULL});
+	check(a, (const char *const[]){"D=v", NULL},
+	      (const char *const[]){"C", "a:X", "K", "1:X 2:O", NULL});
+	assoc_free(a);
+}
+
+static void a_loop_is_cut(void **state)
+{
+	(void)state;
+	struct assoc *a = model("A: LOAD * INLINE [X, Y\n1, 2];\n"
+				"B: LOAD * INLINE [Y, Z\n2, 3];\n"
+				"C: LOAD * INLINE [Z, X\n3, 1];\n");
+	assert_int_equal(a->n_links, 2);
+	assert_int_equal(a->n_cut, 1);
+	check(a, (const char *const[]){"X=1", NULL}, (const char *const[]){"Y", "2:O", NULL});
+	assoc_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(two_linked_tables),
+	    cmocka_unit_test(a_chain_of_three),
+	    cmocka_unit_test(two_tables_sharing_two_fields),
+	    cmocka_unit_test(nulls_never_link),
+	    cmocka_unit_test(a_loop_is_cut),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
