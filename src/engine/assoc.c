@@ -6,12 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct assoc_link {
-	int t[2]; /* the two tables */
-	int n_keys;
-	int *col[2]; /* per key: its column in t[0] and in t[1] */
-};
-
 /* ---------------------------------------------------------------- building */
 
 static int find_root(int *parent, int x)

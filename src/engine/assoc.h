@@ -39,6 +39,13 @@ struct assoc_table {
 	int32_t **col; /* per column: per row the field's symbol, or -1 */
 };
 
+/* A link between two tables over their shared fields. */
+struct assoc_link {
+	int t[2]; /* the two tables */
+	int n_keys;
+	int *col[2]; /* per key: its column in t[0] and in t[1] */
+};
+
 struct assoc {
 	int n_fields, n_tables;
 	struct assoc_field *fields;

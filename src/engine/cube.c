@@ -1,0 +1,458 @@
+/* cube.c: hypercubes over the associative model (see cube.h). */
+#include "engine/cube.h"
+#include "engine/eval.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PATH 32
+
+static const char *const state_names[] = {"O", "S", "A", "X", "XS"};
+
+/* How to reach a field from the measures' table: the links on the way, then a column. */
+struct route {
+	int table, col;
+	int n_steps;
+	int link[MAX_PATH], from_side[MAX_PATH];
+};
+
+struct cubecalc {
+	const struct assoc *a;
+	const struct assoc_states *st;
+	int fact;
+	struct tbl **keys; /* per link direction: key tuple -> symbol */
+	int64_t **partner; /* per link direction: key symbol -> partner row */
+	int64_t row;	   /* the current fact row */
+	const int64_t *group;
+	struct route *field_route; /* per model field, filled on first use */
+	bool *route_known;
+	struct err *e;
+};
+
+static int table_col(const struct assoc_table *t, int field)
+{
+	for (int c = 0; c < t->n_fields; c++)
+		if (t->field[c] == field)
+			return c;
+	return -1;
+}
+
+/* The links from table `from` to the nearest table holding `field` (breadth first). */
+static bool find_route(const struct assoc *a, int from, int field, struct route *r)
+{
+	r->n_steps = 0;
+	if ((r->col = table_col(&a->tables[from], field)) >= 0) {
+		r->table = from;
+		return true;
+	}
+	int n = a->n_tables;
+	int *via = malloc(sizeof(int) * (size_t)(n + 1)),
+	    *queue = malloc(sizeof(int) * (size_t)(n + 1));
+	bool found = false;
+	for (int i = 0; via && queue && i < n; i++)
+		via[i] = -2;
+	if (!via || !queue)
+		goto out;
+	via[from] = -1;
+	int head = 0, tail = 0;
+	queue[tail++] = from;
+	while (head < tail && !found) {
+		int x = queue[head++];
+		for (int l = 0; l < a->n_links && !found; l++) {
+			const struct assoc_link *ln = &a->links[l];
+			int y = ln->t[0] == x ? ln->t[1] : ln->t[1] == x ? ln->t[0] : -1;
+			if (y < 0 || via[y] != -2)
+				continue;
+			via[y] = l;
+			queue[tail++] = y;
+			if (table_col(&a->tables[y], field) < 0)
+				continue;
+			int k = 0, cur = y, steps[MAX_PATH], sides[MAX_PATH];
+			while (cur != from && k < MAX_PATH) {
+				const struct assoc_link *pl = &a->links[via[cur]];
+				int back = pl->t[0] == cur ? pl->t[1] : pl->t[0];
+				steps[k] = via[cur];
+				sides[k++] = pl->t[0] == back ? 0 : 1;
+				cur = back;
+			}
+			if (cur != from)
+				break;
+			for (int i = 0; i < k; i++) {
+				r->link[i] = steps[k - 1 - i];
+				r->from_side[i] = sides[k - 1 - i];
+			}
+			r->n_steps = k;
+			r->table = y;
+			r->col = table_col(&a->tables[y], field);
+			found = true;
+		}
+	}
+out:
+	free(via);
+	free(queue);
+	return found;
+}
+
+static bool key_text(const struct assoc_table *t, const int *cols, int n, int64_t row, char *buf,
+		     size_t size)
+{
+	size_t at = 0;
+	for (int k = 0; k < n; k++) {
+		int32_t v = t->col[cols[k]][row];
+		if (v < 0)
+			return false;
+		at += (size_t)snprintf(buf + at, size - at, "%d,", v);
+		if (at >= size)
+			return false;
+	}
+	return true;
+}
+
+/* The partner of `row` of the link's from-side table: a row of the other table with the
+ * same key, a possible one when there is one; -1 when there is none. */
+static int64_t partner(struct cubecalc *c, int link, int from_side, int64_t row)
+{
+	const struct assoc_link *l = &c->a->links[link];
+	int d = 2 * link + from_side, to = 1 - from_side;
+	const struct assoc_table *ft = &c->a->tables[l->t[from_side]],
+				 *tt = &c->a->tables[l->t[to]];
+	char key[256];
+	if (!c->keys[d]) {
+		/* index the other table's rows by key, possible rows first */
+		c->keys[d] = tbl_new("k");
+		if (!c->keys[d] || tbl_field(c->keys[d], "k", true) < 0)
+			return -1;
+		int64_t cap = 64, n = 0;
+		c->partner[d] = malloc(sizeof(int64_t) * (size_t)cap);
+		for (int pass = 0; pass < 2 && c->partner[d]; pass++)
+			for (int64_t r = 0; r < tt->n_rows; r++) {
+				bool poss = c->st->possible[l->t[to]][r];
+				if ((pass == 0) != poss ||
+				    !key_text(tt, l->col[to], l->n_keys, r, key, sizeof(key)))
+					continue;
+				struct val kv = {.text = key};
+				if (tbl_lookup(c->keys[d], 0, &kv) >= 0)
+					continue;
+				if (tbl_append(c->keys[d], &kv, 1))
+					return -1;
+				if (n == cap) {
+					int64_t *m = realloc(c->partner[d],
+							     sizeof(int64_t) * (size_t)cap * 2);
+					if (!m)
+						return -1;
+					c->partner[d] = m;
+					cap *= 2;
+				}
+				c->partner[d][n++] = r;
+			}
+		if (!c->partner[d])
+			return -1;
+	}
+	if (!key_text(ft, l->col[from_side], l->n_keys, row, key, sizeof(key)))
+		return -1;
+	struct val kv = {.text = key};
+	int64_t s = tbl_lookup(c->keys[d], 0, &kv);
+	return s < 0 ? -1 : c->partner[d][s];
+}
+
+/* The symbol of model field f for the current fact row (-1: NULL or no partner). */
+static int32_t field_symbol(struct cubecalc *c, int f, int64_t row)
+{
+	if (!c->route_known[f]) {
+		if (!find_route(c->a, c->fact, f, &c->field_route[f]))
+			c->field_route[f].col = -1;
+		c->route_known[f] = true;
+	}
+	const struct route *r = &c->field_route[f];
+	if (r->col < 0)
+		return -1;
+	int64_t cur = row;
+	for (int i = 0; i < r->n_steps && cur >= 0; i++)
+		cur = partner(c, r->link[i], r->from_side[i], cur);
+	return cur < 0 ? -1 : c->a->tables[r->table].col[r->col][cur];
+}
+
+static int cube_field(void *ctx, struct expr *x, struct val *out)
+{
+	struct cubecalc *c = ctx;
+	int f = x->slot - 1;
+	if (f < 0 || f >= c->a->n_fields || strcmp(c->a->fields[f].name, x->text) != 0) {
+		f = assoc_field(c->a, x->text);
+		if (f < 0)
+			return ERR_NOT_FOUND;
+		x->slot = f + 1;
+	}
+	int32_t s = field_symbol(c, f, c->row);
+	if (s < 0)
+		*out = (struct val){.null = true};
+	else
+		*out = c->a->fields[f].sym[s];
+	return 0;
+}
+
+static void cube_set_row(void *ctx, int64_t i)
+{
+	struct cubecalc *c = ctx;
+	c->row = c->group[i];
+}
+
+/* The first field an expression names. */
+static const char *first_field(const struct expr *x)
+{
+	if (x->kind == EX_FIELD)
+		return x->text;
+	for (int i = 0; i < x->n_args; i++) {
+		const char *f = first_field(x->args[i]);
+		if (f)
+			return f;
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- sorting */
+
+struct sorter {
+	const struct cube *cube;
+	const struct cube_def *def;
+	const int *order;
+};
+
+static int cmp_rows(const void *pa, const void *pb, void *arg)
+{
+	const struct sorter sort_ctx = *(const struct sorter *)arg;
+	int64_t ra = *(const int64_t *)pa, rb = *(const int64_t *)pb;
+	const struct cube *c = sort_ctx.cube;
+	for (int k = 0; k < c->n_cols; k++) {
+		int col = sort_ctx.order ? sort_ctx.order[k] : k;
+		if (col < 0 || col >= c->n_cols)
+			continue;
+		struct cube_col_sort s = sort_ctx.def->sort ? sort_ctx.def->sort[col]
+							    : (struct cube_col_sort){SORT_LOAD, 1};
+		if (col >= sort_ctx.def->n_dims && !sort_ctx.def->sort)
+			s = (struct cube_col_sort){SORT_NONE, 1};
+		const struct cube_cell *x = &c->cells[ra * c->n_cols + col],
+				       *y = &c->cells[rb * c->n_cols + col];
+		int r = 0;
+		switch (s.by) {
+		case SORT_NONE: break;
+		case SORT_LOAD: r = (x->elem > y->elem) - (x->elem < y->elem); break;
+		case SORT_NUM:
+			if (x->v.has_num != y->v.has_num)
+				r = x->v.has_num ? -1
+						 : 1; /* numbers before text, whatever the order */
+			else if (x->v.has_num)
+				r = (x->v.num > y->v.num) - (x->v.num < y->v.num);
+			if (x->v.has_num != y->v.has_num)
+				return r;
+			break;
+		case SORT_TEXT: {
+			char b1[64], b2[64];
+			r = strcmp(val_text(&x->v, b1, sizeof(b1)),
+				   val_text(&y->v, b2, sizeof(b2)));
+			r = (r > 0) - (r < 0);
+			break;
+		}
+		}
+		if (r)
+			return r * (s.dir < 0 ? -1 : 1);
+	}
+	return (ra > rb) - (ra < rb);
+}
+
+/* ---------------------------------------------------------------- the cube */
+
+int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struct cube_def *def,
+		 struct cube **out, struct err *e)
+{
+	*out = NULL;
+	if (a->n_tables == 0)
+		return err_set(e, ERR_INVALID, "the app has no data");
+	struct cube *cb = calloc(1, sizeof(*cb));
+	if (!cb)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	cb->a = arena_new();
+	cb->n_cols = def->n_dims + def->n_measures;
+	struct assoc_states st = {0};
+	struct cubecalc c = {.a = a, .st = &st, .e = e};
+	int rc = assoc_compute(a, sel, &st, e);
+	int *dim_field = arena_alloc(cb->a, sizeof(int) * (size_t)(def->n_dims + 1));
+	struct expr **mx =
+	    arena_alloc(cb->a, sizeof(struct expr *) * (size_t)(def->n_measures + 1));
+	for (int d = 0; rc == 0 && d < def->n_dims; d++)
+		if ((dim_field[d] = assoc_field(a, def->dims[d])) < 0)
+			rc = err_set(e, ERR_INVALID, "dimension %d: there is no field %s", d + 1,
+				     def->dims[d]);
+	for (int m = 0; rc == 0 && m < def->n_measures; m++) {
+		struct stmt *s = NULL;
+		char *text = arena_printf(cb->a, "LET m = %s", def->measures[m]);
+		struct err pe;
+		err_init(&pe);
+		if (script_parse(text, 1, 1, false, cb->a, &s, &pe) != 0 || !s->expr) {
+			rc = err_set(e, ERR_INVALID, "measure %d: %s", m + 1, pe.message);
+			break;
+		}
+		mx[m] = s->expr;
+	}
+	/* the measures' table */
+	c.fact = 0;
+	const char *ff = NULL;
+	for (int m = 0; rc == 0 && m < def->n_measures && !ff; m++)
+		ff = first_field(mx[m]);
+	int anchor = ff ? assoc_field(a, ff) : def->n_dims ? dim_field[0] : -1;
+	for (int t = 0; anchor >= 0 && t < a->n_tables; t++)
+		if (table_col(&a->tables[t], anchor) >= 0) {
+			c.fact = t;
+			break;
+		}
+	c.keys = calloc((size_t)(2 * a->n_links + 1), sizeof(struct tbl *));
+	c.partner = calloc((size_t)(2 * a->n_links + 1), sizeof(int64_t *));
+	c.field_route = calloc((size_t)(a->n_fields + 1), sizeof(struct route));
+	c.route_known = calloc((size_t)(a->n_fields + 1), sizeof(bool));
+	if (rc == 0 && (!c.keys || !c.partner || !c.field_route || !c.route_known))
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	/* group the possible fact rows by their dimension symbols */
+	const struct assoc_table *ft = &a->tables[c.fact];
+	struct tbl *groups = rc == 0 ? tbl_new("groups") : NULL;
+	int64_t *group_of = rc == 0 ? calloc((size_t)(ft->n_rows + 1), sizeof(int64_t)) : NULL;
+	int32_t *dsym = rc == 0 ? calloc((size_t)(def->n_dims + 1), sizeof(int32_t)) : NULL;
+	if (rc == 0 && (!groups || tbl_field(groups, "k", true) < 0 || !group_of || !dsym))
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	struct buf kb;
+	buf_init(&kb, 1 << 20);
+	for (int64_t r = 0; rc == 0 && r < ft->n_rows; r++) {
+		group_of[r] = -1;
+		if (!st.possible[c.fact][r])
+			continue;
+		kb.len = 0;
+		bool null = false;
+		for (int d = 0; d < def->n_dims && !null; d++) {
+			dsym[d] = field_symbol(&c, dim_field[d], r);
+			null = dsym[d] < 0;
+			if (buf_printf(&kb, "%d,", dsym[d]))
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+		}
+		if (null || rc)
+			continue;
+		struct val kv = {.text = kb.data ? kb.data : ""};
+		if (tbl_append(groups, &kv, 1)) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			break;
+		}
+		group_of[r] = groups->fields[0].index[groups->n_rows - 1];
+	}
+	buf_release(&kb);
+	int64_t n_groups = groups ? groups->fields[0].n_sym : 0;
+	int64_t *start = rc == 0 ? calloc((size_t)(n_groups + 2), sizeof(int64_t)) : NULL;
+	int64_t *rows = rc == 0 ? calloc((size_t)(ft->n_rows + 1), sizeof(int64_t)) : NULL;
+	int64_t *first = rc == 0 ? calloc((size_t)(n_groups + 1), sizeof(int64_t)) : NULL;
+	if (rc == 0 && (!start || !rows || !first))
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	for (int64_t r = 0; rc == 0 && r < ft->n_rows; r++)
+		if (group_of[r] >= 0)
+			start[group_of[r] + 1]++;
+	for (int64_t g = 0; rc == 0 && g < n_groups; g++)
+		start[g + 1] += start[g];
+	int64_t *fill = rc == 0 ? calloc((size_t)(n_groups + 1), sizeof(int64_t)) : NULL;
+	for (int64_t r = 0; fill && r < ft->n_rows; r++)
+		if (group_of[r] >= 0)
+			rows[start[group_of[r]] + fill[group_of[r]]++] = r;
+	free(fill);
+	/* the cells */
+	cb->cells =
+	    rc == 0 ? calloc((size_t)(n_groups * cb->n_cols + 1), sizeof(struct cube_cell)) : NULL;
+	if (rc == 0 && !cb->cells)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	int64_t kept = 0;
+	for (int64_t g = 0; rc == 0 && g < n_groups; g++) {
+		struct cube_cell *row = &cb->cells[kept * cb->n_cols];
+		int64_t fr = rows[start[g]];
+		for (int d = 0; d < def->n_dims; d++) {
+			int32_t s = field_symbol(&c, dim_field[d], fr);
+			struct cube_cell *cell = &row[d];
+			cell->v = a->fields[dim_field[d]].sym[s];
+			cell->elem = s;
+			str_copy(cell->state, state_names[st.state[dim_field[d]][s]],
+				 sizeof(cell->state));
+		}
+		bool all_zero = true;
+		for (int m = 0; rc == 0 && m < def->n_measures; m++) {
+			struct arena *ea = arena_new();
+			c.group = rows + start[g];
+			c.row = fr;
+			struct eval ev = {.a = ea,
+					  .e = e,
+					  .ctx = &c,
+					  .field = cube_field,
+					  .n_group = start[g + 1] - start[g],
+					  .set_row = cube_set_row};
+			struct val v;
+			rc = eval(&ev, mx[m], &v);
+			if (rc == 0) {
+				if (v.text)
+					v.text = arena_strdup(cb->a, v.text);
+				row[def->n_dims + m].v = v;
+				str_copy(row[def->n_dims + m].state, "L", 3);
+				if (!v.null && !(v.has_num && v.num == 0))
+					all_zero = false;
+			}
+			arena_free(ea);
+		}
+		if (rc == 0 && (!def->suppress_zero || !all_zero || def->n_measures == 0))
+			kept++;
+	}
+	cb->n_rows = kept;
+	/* sort */
+	if (rc == 0 && kept > 1) {
+		int64_t *idx = malloc(sizeof(int64_t) * (size_t)kept);
+		struct cube_cell *sorted =
+		    malloc(sizeof(struct cube_cell) * (size_t)(kept * cb->n_cols));
+		if (!idx || !sorted) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+		} else {
+			for (int64_t i = 0; i < kept; i++)
+				idx[i] = i;
+			struct sorter sc = {cb, def, def->order};
+			qsort_r(idx, (size_t)kept, sizeof(int64_t), cmp_rows, &sc);
+			for (int64_t i = 0; i < kept; i++)
+				memcpy(&sorted[i * cb->n_cols], &cb->cells[idx[i] * cb->n_cols],
+				       sizeof(struct cube_cell) * (size_t)cb->n_cols);
+			free(cb->cells);
+			cb->cells = sorted;
+			sorted = NULL;
+		}
+		free(idx);
+		free(sorted);
+	}
+	for (int d = 0; c.keys && d < 2 * a->n_links; d++) {
+		tbl_free(c.keys[d]);
+		free(c.partner[d]);
+	}
+	free(c.keys);
+	free(c.partner);
+	free(c.field_route);
+	free(c.route_known);
+	tbl_free(groups);
+	free(group_of);
+	free(dsym);
+	free(start);
+	free(rows);
+	free(first);
+	assoc_states_release(a, &st);
+	if (rc) {
+		cube_free(cb);
+		return rc;
+	}
+	*out = cb;
+	return 0;
+}
+
+void cube_free(struct cube *c)
+{
+	if (!c)
+		return;
+	free(c->cells);
+	arena_free(c->a);
+	free(c);
+}

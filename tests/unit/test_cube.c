@@ -1,0 +1,157 @@
+/* test_cube.c: hypercubes (engine/cube.c) on a star schema loaded by a real script:
+ * aggregations, measures over fields of linked tables, selections, sorting by load order,
+ * text and measure value, suppressed zero rows, and errors. */
+#include "unit.h"
+
+#include "engine/cube.h"
+
+static const char script[] = "Customers: LOAD * INLINE [Customer, Country\n"
+			     "A, SE\nB, DK\nC, SE];\n"
+			     "Orders: LOAD * INLINE [Order, Customer, Product, Amount, Qty\n"
+			     "1, A, P1, 10, 1\n2, A, P2, 20, 2\n3, B, P1, 5, 1\n4, C, P1, 0, 3\n"
+			     "5, C, P2, 7, 1];\n"
+			     "Products: LOAD * INLINE [Product, Price\nP1, 100\nP2, 200];\n";
+
+static struct assoc *a;
+
+static int setup(void **state)
+{
+	(void)state;
+	struct reload_env env = {0};
+	struct model *m = NULL;
+	struct err e;
+	err_init(&e);
+	if (reload_run(script, &env, &m, &e) != 0 || assoc_build(m, &a, &e) != 0)
+		return -1;
+	model_free(m);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	assoc_free(a);
+	return 0;
+}
+
+/* The cube as text: rows joined by "; ", cells by " ". */
+static void expect(const struct cube_def *d, const char *sel_field, const char *sel_value,
+		   const char *want)
+{
+	struct assoc_sel s;
+	assert_int_equal(assoc_sel_init(a, &s), 0);
+	if (sel_field) {
+		int f = assoc_field(a, sel_field);
+		int64_t sym = assoc_find(a, f, sel_value);
+		assert_int_equal(assoc_select(a, &s, f, &sym, 1), 0);
+	}
+	struct cube *c = NULL;
+	struct err e;
+	err_init(&e);
+	if (cube_compute(a, &s, d, &c, &e) != 0)
+		fail_msg("%s", e.message);
+	char got[2048] = "";
+	for (int64_t r = 0; r < c->n_rows; r++)
+		for (int k = 0; k < c->n_cols; k++) {
+			const struct cube_cell *cell = &c->cells[r * c->n_cols + k];
+			char b[64];
+			size_t l = strlen(got);
+			snprintf(got + l, sizeof(got) - l, "%s%s%s",
+				 k   ? " "
+				 : r ? "; "
+				     : "",
+				 cell->v.null ? "-" : val_text(&cell->v, b, sizeof(b)),
+				 k < d->n_dims && strcmp(cell->state, "O") ? cell->state : "");
+		}
+	if (strcmp(got, want) != 0)
+		fail_msg("got \"%s\", want \"%s\"", got, want);
+	cube_free(c);
+	assoc_sel_release(&s);
+}
+
+static void aggregations_by_a_dimension_of_another_table(void **state)
+{
+	(void)state;
+	const char *dims[] = {"Country"};
+	const char *ms[] = {"Sum(Amount)", "Count(Order)", "Count(DISTINCT Customer)",
+			    "Avg(Amount)", "Max(Qty)",	   "Sum(If(Amount > 6, 1, 0))"};
+	struct cube_def d = {.dims = dims, .n_dims = 1, .measures = ms, .n_measures = 6};
+	expect(&d, NULL, NULL, "SE 37 4 2 9.25 3 3; DK 5 1 1 5 1 0");
+	/* a selection: only DK, selected */
+	expect(&d, "Country", "DK", "DKS 5 1 1 5 1 0");
+	/* a selection in another table reaches the dimension */
+	expect(&d, "Product", "P2", "SE 27 2 2 13.5 2 2");
+}
+
+static void measures_over_linked_tables_and_two_dimensions(void **state)
+{
+	(void)state;
+	const char *dims[] = {"Country", "Product"};
+	const char *ms[] = {"Sum(Amount * Price)"};
+	struct cube_def d = {.dims = dims, .n_dims = 2, .measures = ms, .n_measures = 1};
+	expect(&d, NULL, NULL, "SE P1 1000; SE P2 5400; DK P1 500");
+}
+
+static void sorting_and_suppressing_zero(void **state)
+{
+	(void)state;
+	const char *dims[] = {"Customer"};
+	const char *ms[] = {"Sum(Amount)"};
+	struct cube_col_sort by_value[] = {{SORT_LOAD, 1}, {SORT_NUM, 1}};
+	int measure_first[] = {1, 0};
+	struct cube_def d = {.dims = dims,
+			     .n_dims = 1,
+			     .measures = ms,
+			     .n_measures = 1,
+			     .sort = by_value,
+			     .order = measure_first};
+	expect(&d, NULL, NULL, "B 5; C 7; A 30");
+	by_value[1].dir = -1;
+	expect(&d, NULL, NULL, "A 30; C 7; B 5");
+	struct cube_col_sort by_text_desc[] = {{SORT_TEXT, -1}, {SORT_NONE, 1}};
+	struct cube_def t = {
+	    .dims = dims, .n_dims = 1, .measures = ms, .n_measures = 1, .sort = by_text_desc};
+	expect(&t, NULL, NULL, "C 7; B 5; A 30");
+	struct cube_def z = {.dims = dims, .n_dims = 1, .measures = ms, .n_measures = 1};
+	expect(&z, "Product", "P1", "A 10; B 5; C 0");
+	z.suppress_zero = true;
+	expect(&z, "Product", "P1", "A 10; B 5");
+}
+
+static void errors(void **state)
+{
+	(void)state;
+	struct assoc_sel s;
+	assert_int_equal(assoc_sel_init(a, &s), 0);
+	struct cube *c = NULL;
+	struct err e;
+	const char *bad_dim[] = {"Nope"};
+	struct cube_def d = {.dims = bad_dim, .n_dims = 1};
+	err_init(&e);
+	assert_int_equal(cube_compute(a, &s, &d, &c, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "no field Nope"));
+	const char *dims[] = {"Country"};
+	const char *ms[] = {"Sum(Amount"};
+	struct cube_def m = {.dims = dims, .n_dims = 1, .measures = ms, .n_measures = 1};
+	err_init(&e);
+	assert_int_equal(cube_compute(a, &s, &m, &c, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "measure 1"));
+	const char *ms2[] = {"Sum(Sum(Amount))"};
+	m.measures = ms2;
+	err_init(&e);
+	assert_int_equal(cube_compute(a, &s, &m, &c, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "inside another aggregation"));
+	assert_null(c);
+	assoc_sel_release(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(aggregations_by_a_dimension_of_another_table),
+	    cmocka_unit_test(measures_over_linked_tables_and_two_dimensions),
+	    cmocka_unit_test(sorting_and_suppressing_zero),
+	    cmocka_unit_test(errors),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
