@@ -18,8 +18,22 @@ struct route {
 	int link[MAX_PATH], from_side[MAX_PATH];
 };
 
+/* The rows of every group under one set expression. */
+struct set_rows {
+	const struct set_expr *set;
+	int64_t *start, *rows;
+};
+
 struct cubecalc {
 	const struct assoc *a;
+	const struct assoc_sel *sel;
+	const struct cube_def *def;
+	const int *dim_field;
+	struct tbl *groups;
+	int64_t g; /* the current group */
+	const int64_t *saved_group;
+	struct set_rows *sets;
+	int n_sets;
 	const struct assoc_states *st;
 	int fact;
 	struct tbl **keys; /* per link direction: key tuple -> symbol */
@@ -198,6 +212,158 @@ static void cube_set_row(void *ctx, int64_t i)
 	c->row = c->group[i];
 }
 
+/* The key text of a fact row's dimension symbols; false when one is NULL. */
+static bool group_key(struct cubecalc *c, int64_t r, struct buf *kb)
+{
+	kb->len = 0;
+	for (int d = 0; d < c->def->n_dims; d++) {
+		int32_t s = field_symbol(c, c->dim_field[d], r);
+		if (s < 0 || buf_printf(kb, "%d,", s))
+			return false;
+	}
+	if (!kb->data && buf_append(kb, "", 1) == 0)
+		kb->len = 0;
+	return true;
+}
+
+/* The selection a set expression stands for. */
+static int set_selection(struct cubecalc *c, const struct set_expr *s, struct assoc_sel *out)
+{
+	const struct assoc *a = c->a;
+	if (assoc_sel_init(a, out))
+		return err_set(c->e, ERR_NOMEM, "out of memory");
+	for (int f = 0; s->ident == '$' && f < a->n_fields; f++) {
+		if (!c->sel->selected[f])
+			continue;
+		out->selected[f] = malloc((size_t)(a->fields[f].n_sym + 1) * sizeof(bool));
+		if (!out->selected[f])
+			return err_set(c->e, ERR_NOMEM, "out of memory");
+		memcpy(out->selected[f], c->sel->selected[f],
+		       (size_t)a->fields[f].n_sym * sizeof(bool));
+	}
+	for (int m = 0; m < s->n_mods; m++) {
+		const struct set_mod *md = &s->mods[m];
+		int f = assoc_field(a, md->field);
+		if (f < 0)
+			return err_set(c->e, ERR_INVALID,
+				       "the set names a field that does not exist: %s", md->field);
+		int64_t *syms = calloc((size_t)(a->fields[f].n_sym + 1), sizeof(int64_t));
+		if (!syms)
+			return err_set(c->e, ERR_NOMEM, "out of memory");
+		int n = 0;
+		for (int v = 0; v < md->n_values; v++) {
+			const char *pat = md->values[v];
+			if (!md->search[v]) {
+				int64_t sy = assoc_find(a, f, pat);
+				if (sy >= 0)
+					syms[n++] = sy;
+				continue;
+			}
+			/* "search": wildcards, or a comparison such as ">2015" */
+			int cmp = 0;
+			double bound = 0;
+			const char *rest = pat;
+			if (pat[0] == '>' || pat[0] == '<') {
+				cmp = pat[0] == '>' ? (pat[1] == '=' ? 2 : 1)
+						    : (pat[1] == '=' ? -2 : -1);
+				rest = pat + (pat[1] == '=' ? 2 : 1);
+				bound = strtod(rest, NULL);
+			}
+			for (int64_t sy = 0; sy < a->fields[f].n_sym && n < INT32_MAX; sy++) {
+				const struct val *sv = &a->fields[f].sym[sy];
+				char b[64];
+				bool hit = cmp == 0 ? eval_like(val_text(sv, b, sizeof(b)), pat)
+					   : !sv->has_num ? false
+					   : cmp == 1	  ? sv->num > bound
+					   : cmp == 2	  ? sv->num >= bound
+					   : cmp == -1	  ? sv->num < bound
+							  : sv->num <= bound;
+				if (hit)
+					syms[n++] = sy;
+			}
+		}
+		int rc = 0;
+		if (md->clear) {
+			rc = assoc_select(a, out, f, NULL, 0);
+		} else if (n == 0) {
+			/* nothing matches: a selection nothing satisfies */
+			free(out->selected[f]);
+			out->selected[f] = calloc((size_t)(a->fields[f].n_sym + 1), sizeof(bool));
+			rc = out->selected[f] ? 0 : ERR_NOMEM;
+		} else {
+			rc = assoc_select(a, out, f, syms, n);
+		}
+		free(syms);
+		if (rc)
+			return err_set(c->e, ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static int cube_set_group(void *ctx, const struct set_expr *set, int64_t *n)
+{
+	struct cubecalc *c = ctx;
+	struct set_rows *sr = NULL;
+	for (int i = 0; i < c->n_sets; i++)
+		if (c->sets[i].set == set)
+			sr = &c->sets[i];
+	if (!sr) {
+		struct set_rows *more = realloc(c->sets, sizeof(*more) * (size_t)(c->n_sets + 1));
+		if (!more)
+			return err_set(c->e, ERR_NOMEM, "out of memory");
+		c->sets = more;
+		sr = &c->sets[c->n_sets++];
+		memset(sr, 0, sizeof(*sr));
+		sr->set = set;
+		struct assoc_sel s2;
+		struct assoc_states st2 = {0};
+		int rc = set_selection(c, set, &s2);
+		if (rc == 0)
+			rc = assoc_compute(c->a, &s2, &st2, c->e);
+		assoc_sel_release(&s2);
+		const struct assoc_table *ft = &c->a->tables[c->fact];
+		int64_t ng = c->groups->fields[0].n_sym;
+		int64_t *gof = rc == 0 ? malloc(sizeof(int64_t) * (size_t)(ft->n_rows + 1)) : NULL;
+		sr->start = rc == 0 ? calloc((size_t)(ng + 2), sizeof(int64_t)) : NULL;
+		sr->rows = rc == 0 ? calloc((size_t)(ft->n_rows + 1), sizeof(int64_t)) : NULL;
+		if (rc == 0 && (!gof || !sr->start || !sr->rows))
+			rc = err_set(c->e, ERR_NOMEM, "out of memory");
+		struct buf kb;
+		buf_init(&kb, 1 << 20);
+		for (int64_t r = 0; rc == 0 && r < ft->n_rows; r++) {
+			gof[r] = -1;
+			if (!st2.possible[c->fact][r] || !group_key(c, r, &kb))
+				continue;
+			struct val kv = {.text = kb.data ? kb.data : ""};
+			gof[r] = tbl_lookup(c->groups, 0, &kv);
+			if (gof[r] >= 0)
+				sr->start[gof[r] + 1]++;
+		}
+		buf_release(&kb);
+		for (int64_t g = 0; rc == 0 && g < ng; g++)
+			sr->start[g + 1] += sr->start[g];
+		int64_t *fill = rc == 0 ? calloc((size_t)(ng + 1), sizeof(int64_t)) : NULL;
+		for (int64_t r = 0; fill && r < ft->n_rows; r++)
+			if (gof[r] >= 0)
+				sr->rows[sr->start[gof[r]] + fill[gof[r]]++] = r;
+		free(fill);
+		free(gof);
+		assoc_states_release(c->a, &st2);
+		if (rc)
+			return rc;
+	}
+	c->saved_group = c->group;
+	c->group = sr->rows + sr->start[c->g];
+	*n = sr->start[c->g + 1] - sr->start[c->g];
+	return 0;
+}
+
+static void cube_restore_group(void *ctx)
+{
+	struct cubecalc *c = ctx;
+	c->group = c->saved_group;
+}
+
 /* The first field an expression names. */
 static const char *first_field(const struct expr *x)
 {
@@ -275,9 +441,10 @@ int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struc
 	cb->a = arena_new();
 	cb->n_cols = def->n_dims + def->n_measures;
 	struct assoc_states st = {0};
-	struct cubecalc c = {.a = a, .st = &st, .e = e};
+	struct cubecalc c = {.a = a, .st = &st, .e = e, .sel = sel, .def = def};
 	int rc = assoc_compute(a, sel, &st, e);
 	int *dim_field = arena_alloc(cb->a, sizeof(int) * (size_t)(def->n_dims + 1));
+	c.dim_field = dim_field;
 	struct expr **mx =
 	    arena_alloc(cb->a, sizeof(struct expr *) * (size_t)(def->n_measures + 1));
 	for (int d = 0; rc == 0 && d < def->n_dims; d++)
@@ -319,6 +486,7 @@ int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struc
 	int32_t *dsym = rc == 0 ? calloc((size_t)(def->n_dims + 1), sizeof(int32_t)) : NULL;
 	if (rc == 0 && (!groups || tbl_field(groups, "k", true) < 0 || !group_of || !dsym))
 		rc = err_set(e, ERR_NOMEM, "out of memory");
+	c.groups = groups;
 	struct buf kb;
 	buf_init(&kb, 1 << 20);
 	for (int64_t r = 0; rc == 0 && r < ft->n_rows; r++) {
@@ -381,12 +549,15 @@ int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struc
 			struct arena *ea = arena_new();
 			c.group = rows + start[g];
 			c.row = fr;
+			c.g = g;
 			struct eval ev = {.a = ea,
 					  .e = e,
 					  .ctx = &c,
 					  .field = cube_field,
 					  .n_group = start[g + 1] - start[g],
-					  .set_row = cube_set_row};
+					  .set_row = cube_set_row,
+					  .set_group = cube_set_group,
+					  .restore_group = cube_restore_group};
 			struct val v;
 			rc = eval(&ev, mx[m], &v);
 			if (rc == 0) {
@@ -431,6 +602,11 @@ int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struc
 	}
 	free(c.keys);
 	free(c.partner);
+	for (int i = 0; i < c.n_sets; i++) {
+		free(c.sets[i].start);
+		free(c.sets[i].rows);
+	}
+	free(c.sets);
 	free(c.field_route);
 	free(c.route_known);
 	tbl_free(groups);

@@ -49,6 +49,8 @@ bool val_true(const struct val *v)
 	return val_number(v, &d) && d != 0;
 }
 
+static bool like(const char *s, const char *p);
+
 static int fail(struct eval *ev, const struct expr *x, const char *fmt, const char *what)
 {
 	char msg[300];
@@ -61,6 +63,11 @@ static const char *tx(struct eval *ev, const struct val *v)
 	char buf[64];
 	const char *s = val_text(v, buf, sizeof(buf));
 	return s == buf ? arena_strndup(ev->a, buf, strlen(buf)) : s;
+}
+
+bool eval_like(const char *s, const char *p)
+{
+	return like(s, p);
 }
 
 /* Case-insensitive wildcard match: * any run, ? one character. */
@@ -575,6 +582,14 @@ static int aggregate(struct eval *ev, struct expr *x, struct val *out)
 	bool star = x->args[0]->kind == EX_STAR;
 	if (star && !count)
 		return fail(ev, x, "%s(*) does not exist: only Count(*)", x->text);
+	int64_t saved_n = ev->n_group;
+	if (x->set) {
+		if (!ev->set_group)
+			return fail(ev, x, "%s: set analysis works in charts, not in scripts",
+				    x->text);
+		if ((rc = ev->set_group(ev->ctx, x->set, &ev->n_group)))
+			return rc;
+	}
 	ev->in_aggr = true;
 	double sum = 0, best = 0;
 	int64_t n = 0;
@@ -647,6 +662,10 @@ static int aggregate(struct eval *ev, struct expr *x, struct val *out)
 		}
 	}
 	ev->in_aggr = false;
+	if (x->set) {
+		ev->restore_group(ev->ctx);
+		ev->n_group = saved_n;
+	}
 	if (rc == 0) {
 		if (count)
 			*out = num((double)n);

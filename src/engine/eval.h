@@ -22,6 +22,10 @@ struct eval {
 	/* Aggregation: the rows of the current group; set_row makes row i current. */
 	int64_t n_group;
 	void (*set_row)(void *ctx, int64_t i);
+	/* Set analysis: makes the group's rows under `set` the current group (*n of them);
+	 * restore_group goes back. NULL where set analysis has no meaning (scripts). */
+	int (*set_group)(void *ctx, const struct set_expr *set, int64_t *n);
+	void (*restore_group)(void *ctx);
 	int64_t recno, rowno;
 	const char *date_format;
 	bool in_aggr; /* inside an aggregation's argument */
@@ -32,6 +36,8 @@ struct eval {
  * GROUP BY. */
 NODISCARD int eval(struct eval *ev, struct expr *x, struct val *out);
 
+/* Case-insensitive wildcard match: * any run, ? one character. */
+bool eval_like(const char *s, const char *pattern);
 /* True for a value that counts as true: a number other than 0 (NULL is false). */
 bool val_true(const struct val *v);
 /* A value's number, reading its text as a number when it has none. */

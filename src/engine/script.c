@@ -384,6 +384,88 @@ static struct expr *binary(struct parser *p, int op, struct expr *l, struct expr
 	return x;
 }
 
+/* {1}, {$}, {<F={a, 'b', "c*"}, G=>}, {1<...>} after an aggregation's "(" */
+static struct set_expr *set_expression(struct parser *p)
+{
+	struct set_expr *s = arena_alloc(p->a, sizeof(*s));
+	s->ident = '$';
+	next(p); /* { */
+	if (p->t.kind == T_NUM && strcmp(p->t.value, "1") == 0) {
+		s->ident = '1';
+		next(p);
+	} else if (p->t.kind == T_IDENT && strcmp(p->t.value, "$") == 0) {
+		next(p);
+	}
+	if (is_op(p, '<')) {
+		next(p);
+		int cap = 4;
+		s->mods = arena_alloc(p->a, sizeof(*s->mods) * (size_t)cap);
+		while (!p->failed && !is_op(p, '>')) {
+			if (s->n_mods == cap) {
+				struct set_mod *more =
+				    arena_alloc(p->a, sizeof(*more) * (size_t)cap * 2);
+				memcpy(more, s->mods, sizeof(*more) * (size_t)cap);
+				s->mods = more;
+				cap *= 2;
+			}
+			struct set_mod *m = &s->mods[s->n_mods++];
+			m->field = name(p, "a field in the set modifier");
+			if (!expect_op(p, '='))
+				break;
+			if (is_op(p, ',') || is_op(p, '>')) {
+				m->clear = true;
+			} else {
+				if (!expect_op(p, '{'))
+					break;
+				int vcap = 8;
+				m->values = arena_alloc(p->a, sizeof(char *) * (size_t)vcap);
+				m->search = arena_alloc(p->a, sizeof(bool) * (size_t)vcap);
+				while (!p->failed && !is_op(p, '}')) {
+					if (m->n_values == vcap) {
+						perr(p, p->t.off,
+						     "more than %d values in one set modifier",
+						     vcap);
+						break;
+					}
+					size_t voff = p->t.off;
+					bool neg = is_op(p, '-');
+					if (neg)
+						next(p);
+					if (p->t.kind == T_STR || p->t.kind == T_NUM ||
+					    (p->t.kind == T_NAME && p->text[p->t.off] == '"')) {
+						m->search[m->n_values] = p->t.kind == T_NAME;
+						m->values[m->n_values++] =
+						    neg ? arena_printf(p->a, "-%s", p->t.value)
+							: p->t.value;
+						next(p);
+					} else {
+						perr(p, voff,
+						     "expected a value in the set, found %s",
+						     describe(p));
+						break;
+					}
+					if (is_op(p, ','))
+						next(p);
+					else if (!is_op(p, '}'))
+						perr(p, p->t.off,
+						     "expected ',' or '}' in the set, found %s",
+						     describe(p));
+				}
+				next(p); /* } */
+			}
+			if (is_op(p, ','))
+				next(p);
+			else if (!is_op(p, '>'))
+				perr(p, p->t.off, "expected ',' or '>' in the set, found %s",
+				     describe(p));
+		}
+		next(p); /* > */
+	}
+	if (!p->failed && !expect_op(p, '}'))
+		return NULL;
+	return s;
+}
+
 static struct expr *primary(struct parser *p)
 {
 	if (p->failed)
@@ -417,6 +499,8 @@ static struct expr *primary(struct parser *p)
 			next(p);
 			x = node(p, EX_CALL, off);
 			x->text = id;
+			if (is_op(p, '{'))
+				x->set = set_expression(p);
 			if (is_word(p, "DISTINCT")) {
 				x->distinct = true;
 				next(p);

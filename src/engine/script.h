@@ -51,6 +51,21 @@ enum expr_op {
 	OP_LIKE,
 };
 
+/* Set analysis on an aggregation: {1}, {$}, {<F={...}, G=>}, {1<...>}. */
+struct set_mod {
+	const char *field;
+	const char **values; /* as written: 'exact', "search*" or a bare number */
+	bool *search;	     /* per value: it was in double quotes (wildcards, any case) */
+	int n_values;	     /* 0 with clear: F= (no selection in F) */
+	bool clear;
+};
+
+struct set_expr {
+	char ident; /* '1' all data, '$' the current selection */
+	struct set_mod *mods;
+	int n_mods;
+};
+
 struct expr {
 	enum expr_kind kind;
 	int op;
@@ -61,6 +76,7 @@ struct expr {
 	bool distinct;
 	int line, col;
 	int slot; /* EX_FIELD: where the reload found the field last (1-based; 0 = not yet) */
+	struct set_expr *set; /* EX_CALL: an aggregation's set expression, or NULL */
 };
 
 /* ---------------------------------------------------------------- statements */

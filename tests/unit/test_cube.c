@@ -118,6 +118,27 @@ static void sorting_and_suppressing_zero(void **state)
 	expect(&z, "Product", "P1", "A 10; B 5");
 }
 
+static void set_analysis(void **state)
+{
+	(void)state;
+	const char *dims[] = {"Country"};
+	const char *ms[] = {"Sum(Amount)",
+			    "Sum({1} Amount)",
+			    "Sum({<Product={'P2'}>} Amount)",
+			    "Count({<Amount={\">6\"}>} Order)",
+			    "Sum({$<Customer={\"a*\"}>} Amount)",
+			    "Sum(Amount) / Sum({1} Amount)"};
+	struct cube_def d = {.dims = dims, .n_dims = 1, .measures = ms, .n_measures = 6};
+	expect(&d, NULL, NULL, "SE 37 37 27 3 30 1; DK 5 5 0 0 0 1");
+	/* {1} ignores the selection; $ modifiers add to it */
+	expect(&d, "Product", "P1", "SE 10 37 27 1 10 0.27027027027027; DK 5 5 0 0 0 1");
+	/* F= clears a field's selection for one measure */
+	const char *clear[] = {"Sum({<Country=>} Amount)", "Sum(Amount)"};
+	const char *by_product[] = {"Product"};
+	struct cube_def c = {.dims = by_product, .n_dims = 1, .measures = clear, .n_measures = 2};
+	expect(&c, "Country", "DK", "P1 15 5");
+}
+
 static void errors(void **state)
 {
 	(void)state;
@@ -142,6 +163,16 @@ static void errors(void **state)
 	assert_int_equal(cube_compute(a, &s, &m, &c, &e), ERR_INVALID);
 	assert_non_null(strstr(e.message, "inside another aggregation"));
 	assert_null(c);
+	const char *ms3[] = {"Sum({<Product={P2}>} Amount)"};
+	m.measures = ms3;
+	err_init(&e);
+	assert_int_equal(cube_compute(a, &s, &m, &c, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "expected a value in the set"));
+	const char *ms4[] = {"Sum({<Nope={1}>} Amount)"};
+	m.measures = ms4;
+	err_init(&e);
+	assert_int_equal(cube_compute(a, &s, &m, &c, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "does not exist: Nope"));
 	assoc_sel_release(&s);
 }
 
@@ -151,6 +182,7 @@ int main(void)
 	    cmocka_unit_test(aggregations_by_a_dimension_of_another_table),
 	    cmocka_unit_test(measures_over_linked_tables_and_two_dimensions),
 	    cmocka_unit_test(sorting_and_suppressing_zero),
+	    cmocka_unit_test(set_analysis),
 	    cmocka_unit_test(errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
