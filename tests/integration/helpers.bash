@@ -120,6 +120,22 @@ join_node() {
 	"$FATHOM" node join --dir "$dir" --password "$pw" >/dev/null
 }
 
+# writer DIR PORT TYPE PREFIX [PAUSE]: creates TYPE entities ({"name": "PREFIX-i"}) through
+# the node in DIR on PORT until $BATS_TEST_TMPDIR/stop exists, logging "status name" lines
+# to $BATS_TEST_TMPDIR/writes.PREFIX. For tests that write while something breaks.
+writer() {
+	local d=$1 p=$2 type=$3 t=$4 pause=${5:-0.05} i=0 s
+	while [ ! -f "$BATS_TEST_TMPDIR/stop" ]; do
+		i=$((i + 1))
+		s=$(curl -s -o /dev/null -w '%{http_code}' -m 20 -X POST --cacert "$d/certs/root.pem" \
+			--cert "$d/certs/client.pem" --key "$d/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF" \
+			-H 'Content-Type: application/json' --data "{\"name\":\"$t-$i\"}" \
+			"https://localhost:$p/qrs/$type?xrfkey=$XRF")
+		echo "$s $t-$i" >>"$BATS_TEST_TMPDIR/writes.$t"
+		sleep "$pause"
+	done
+}
+
 # The repository the tests run against: FATHOM_TEST_DB=postgres runs the same files on a
 # throwaway PostgreSQL (pg.bash) instead of the embedded SQLite default.
 source "$(dirname "${BASH_SOURCE[0]}")/pg.bash"

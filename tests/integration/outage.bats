@@ -7,22 +7,15 @@
 
 load helpers
 
-node_api() { # node_api N METHOD PATH [curl args]: api against node N (1..3)
-	local n=$1
+on_node() { # on_node N api|json ARGS...: a request to node N (1..3)
+	local n=$1 d p
 	shift
-	local d p
 	d=$(eval echo "\$D$n")
 	p=$(eval echo "\$P$n")
-	SITE=$d BASE=https://localhost:$p api "$@"
+	SITE=$d BASE=https://localhost:$p "$@"
 }
-node_json() { # node_json N METHOD PATH BODY
-	local n=$1
-	shift
-	local d p
-	d=$(eval echo "\$D$n")
-	p=$(eval echo "\$P$n")
-	SITE=$d BASE=https://localhost:$p json "$@"
-}
+node_api() { on_node "$1" api "${@:2}"; }
+node_json() { on_node "$1" json "${@:2}"; }
 
 # log_lines N: how many lines node N's log has.
 log_lines() {
@@ -156,20 +149,6 @@ teardown_file() {
 
 	s=$(node_json 1 POST /qrs/tag '{"name":"steady"}'); expect 201 "$s"
 	tag=$(jqb .id)
-	writer() { # writer N: creates streams through node N until told to stop
-		local n=$1 i=0 d p
-		d=$(eval echo "\$D$n")
-		p=$(eval echo "\$P$n")
-		while [ ! -f "$BATS_TEST_TMPDIR/stop" ]; do
-			i=$((i + 1))
-			s=$(curl -s -o /dev/null -w '%{http_code}' -m 10 -X POST --cacert "$d/certs/root.pem" \
-				--cert "$d/certs/client.pem" --key "$d/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF" \
-				-H 'Content-Type: application/json' --data "{\"name\":\"w$n-$i\"}" \
-				"https://localhost:$p/qrs/stream?xrfkey=$XRF")
-			echo "$s w$n-$i" >>"$BATS_TEST_TMPDIR/writes.$n"
-			sleep 0.1
-		done
-	}
 	reader() { # reader N: reads one tag through node N; logs "status stale|fresh"
 		local n=$1 d p
 		d=$(eval echo "\$D$n")
@@ -186,7 +165,7 @@ teardown_file() {
 	}
 	pids=()
 	for n in 1 2 3; do
-		writer $n & pids+=($!)
+		writer "$(eval echo "\$D$n")" "$(eval echo "\$P$n")" stream "w$n" 0.1 & pids+=($!)
 		reader $n & pids+=($!)
 	done
 	sleep 2
@@ -204,7 +183,7 @@ teardown_file() {
 		kill -0 "$(eval cat "\$D$n/pid")"
 	done
 	for n in 1 2 3; do
-		w=$BATS_TEST_TMPDIR/writes.$n r=$BATS_TEST_TMPDIR/reads.$n
+		w=$BATS_TEST_TMPDIR/writes.w$n r=$BATS_TEST_TMPDIR/reads.$n
 		# Writes: acknowledged before and after, 503 during, nothing else.
 		[ "$(grep -c '^201 ' "$w")" -gt 5 ]
 		[ "$(grep -c '^503 ' "$w")" -gt 5 ]
