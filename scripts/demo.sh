@@ -46,8 +46,9 @@ Every call needs the site's client certificate and a 16-character xrfkey. Try:
   C="curl -s --cacert $DIR/certs/root.pem --cert $DIR/certs/client.pem --key $DIR/certs/client_key.pem -H X-Qlik-Xrfkey:0123456789abcdef"
   \$C "https://localhost:$PORT/qrs/about?xrfkey=0123456789abcdef"
   \$C "https://localhost:$PORT/qrs/servernodeconfiguration/full?xrfkey=0123456789abcdef"
-  \$C -X POST --data-binary @README.md "https://localhost:$PORT/qrs/app/upload?name=Readme&xrfkey=0123456789abcdef"
-  \$C "https://localhost:$PORT/qrs/app?xrfkey=0123456789abcdef&filter=name%20sw%20'read'"
+  build/fathom app file --out demo.fapp --title Demo
+  \$C -X POST --data-binary @demo.fapp "https://localhost:$PORT/qrs/app/upload?name=Demo&xrfkey=0123456789abcdef"
+  \$C "https://localhost:$PORT/qrs/app?xrfkey=0123456789abcdef&filter=name%20sw%20'dem'"
 
 The README has the five-minute tour. Press Ctrl-C to stop the node.
 MSG

@@ -17,6 +17,7 @@ static const char usage[] =
     "  secret        show or replace the sealed database password (fathom secret --help)\n"
     "  pg-config     print the PostgreSQL settings a site needs (fathom pg-config --help)\n"
     "  db            start, stop or check a site's own PostgreSQL (fathom db --help)\n"
+    "  app           write an app file, or add an app to a site (fathom app --help)\n"
     "  version       print the version\n"
     "  help          show this help\n"
     "\n"
@@ -42,6 +43,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fathom: node takes a subcommand: join or approve\n");
 		return 2;
 	}
+	if (strcmp(cmd, "app") == 0)
+		return ops_app(argc - 1, argv + 1);
 	if (strcmp(cmd, "db") == 0)
 		return ops_db(argc - 1, argv + 1);
 	if (strcmp(cmd, "config") == 0)

@@ -10,7 +10,7 @@
  * Numbers are little endian. Block kinds: APPFILE_PROPS (the app's properties as JSON:
  * title, variables, objects), APPFILE_SCRIPT (the load script, UTF-8) and APPFILE_TABLE
  * (one table of the data model in QVD layout, engine/qvd.h). Blocks of unknown kind are
- * skipped, so later versions can add kinds that older readers pass over.
+ * checked like the others and then passed over, so later versions can add kinds.
  *
  * Threads: plain values; no shared state. */
 #ifndef FATHOM_APPFILE_H
@@ -49,6 +49,16 @@ void appfile_free(struct appfile *a);
 
 /* The first block of `kind`, or NULL. */
 const struct appfile_block *appfile_find(const struct appfile *a, enum appfile_kind kind);
+
+/* Checks a file as it streams by (an upload), without keeping it: every header and
+ * every block's zstd frame and content checksum. feed gives ERR_INVALID at the first
+ * damage, naming it; end gives ERR_INVALID when the file stopped short. */
+struct appfile_check;
+struct appfile_check *appfile_check_new(void);
+NODISCARD int appfile_check_feed(struct appfile_check *c, const void *data, size_t len,
+				 struct err *e);
+NODISCARD int appfile_check_end(struct appfile_check *c, struct err *e);
+void appfile_check_free(struct appfile_check *c);
 
 /* Checks the first bytes of a file for the app file signature and a version this build
  * reads, without the rest (an upload's first chunk). `len` may be short: true means

@@ -5,6 +5,7 @@
  * same node, the certificates, the share, the database, the port. */
 #include "ops/ops_int.h"
 #include "crypto/crypto.h"
+
 #include "db/db.h"
 #include "http/http.h"
 #include "repo/repo.h"
@@ -192,7 +193,8 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 				   .max_body = (size_t)max_body,
 				   .heartbeat_ms = heartbeat_ms,
 				   .cache_bytes = cache_mb << 20,
-				   .api_port = (int)port};
+				   .api_port = (int)port,
+				   .file_check = ops_file_check};
 	char certs_dir[PATH_MAX];
 	snprintf(certs_dir, sizeof(certs_dir), "%s/certs", dir);
 	rcfg.certs_dir = certs_dir;

@@ -4,6 +4,7 @@
 
 #include "db/db.h"
 #include "ops/ops.h"
+#include "repo/repo.h"
 
 #include <limits.h>
 #include <sys/types.h>
@@ -30,6 +31,9 @@ NODISCARD int ops_chown_tree(const char *path, uid_t uid, gid_t gid, struct err 
 const char *ops_host_name(char *buf, size_t n);
 /* `p` made absolute against the working folder. Caller frees. */
 char *ops_absolute(const char *p);
+
+/* How uploads are checked: as app files, while they stream in (app.c). */
+extern const struct repo_file_check ops_file_check;
 
 /* The site's own PostgreSQL instance (localdb.c). */
 struct ops_localdb {

@@ -17,6 +17,7 @@
 struct fileop {
 	struct share_writer *w; /* NULL once committed or aborted */
 	struct err err;
+	void *check; /* the upload's file check, or NULL */
 };
 
 /* The columns of an app that file operations need. */
@@ -163,6 +164,11 @@ static int upload_sink(void *ctx, const char *data, size_t len)
 {
 	struct qrs *q = ctx;
 	struct fileop *op = q->state;
+	if (op->check) {
+		int rc = q->repo->file_check.feed(op->check, data, len, &op->err);
+		if (rc)
+			return rc;
+	}
 	return share_writer_write(op->w, data, len, &op->err);
 }
 
@@ -189,6 +195,8 @@ int h_app_upload_begin(struct qrs *q)
 	if (rc)
 		return rc;
 	q->id = arena_strdup(q->a, id);
+	if (q->repo->file_check.begin && !(op->check = q->repo->file_check.begin()))
+		return err_set(&q->err, ERR_NOMEM, "out of memory");
 	http_req_stream_body(q->req, upload_sink, q);
 	return 0;
 }
@@ -207,6 +215,10 @@ int h_app_upload(struct qrs *q)
 	}
 	uint64_t size;
 	char sha[65];
+	if (op->check)
+		rc = q->repo->file_check.end(op->check, &q->err);
+	if (rc)
+		return settle(op, rc);
 	rc = share_writer_finish(op->w, NULL, &size, sha, &q->err);
 	if (rc == 0 && size == 0)
 		rc = err_set(&q->err, ERR_INVALID, "the request body is empty: send the app file");
@@ -241,6 +253,10 @@ void h_app_file_cleanup(struct qrs *q, bool completed)
 	if (op && op->w) {
 		share_writer_abort(op->w);
 		op->w = NULL;
+	}
+	if (op && op->check) {
+		q->repo->file_check.free(op->check);
+		op->check = NULL;
 	}
 }
 

@@ -22,6 +22,7 @@ int repo_open(const struct repo_config *cfg, struct repo **out, struct err *e)
 	r->gc_grace_ms = cfg->gc_grace_ms > 0 ? cfg->gc_grace_ms : 600000;
 	r->heartbeat_ms = cfg->heartbeat_ms > 0 ? cfg->heartbeat_ms : 5000;
 	r->api_port = cfg->api_port;
+	r->file_check = cfg->file_check;
 	if (cfg->certs_dir)
 		str_copy(r->certs_dir, cfg->certs_dir, sizeof(r->certs_dir));
 	if (cfg->ca && cfg->ca->cert && cfg->ca->key) {

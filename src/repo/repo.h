@@ -17,6 +17,16 @@
 #include "http/http.h"
 #include "share/share.h"
 
+/* How uploaded app files are checked as they stream in (the engine's app file format; the
+ * repository does not know it). NULL members: uploads are stored unchecked. */
+struct repo_file_check {
+	void *(*begin)(void);
+	/* ERR_INVALID with the reason when the bytes so far are not a valid file */
+	int (*feed)(void *state, const void *data, size_t len, struct err *e);
+	int (*end)(void *state, struct err *e);
+	void (*free)(void *state);
+};
+
 struct repo_config {
 	struct db *db;	      /* borrowed; outlives the repo */
 	struct share *share;  /* borrowed; outlives the repo */
@@ -32,6 +42,7 @@ struct repo_config {
 	/* The site CA (certificate and key PEM), on the node that holds the key: it lets the
 	 * API approve joining nodes. NULL elsewhere. Copied. */
 	const struct crypto_pem_pair *ca;
+	struct repo_file_check file_check;
 	int api_port;	       /* this node's repository port, for other nodes' calls */
 	const char *certs_dir; /* root.pem, client.pem, client_key.pem for calls to nodes */
 };

@@ -86,6 +86,7 @@ struct repo {
 	struct crypto_pem_pair ca; /* the site CA, on the node that holds its key; else empty */
 	int api_port;
 	char certs_dir[PATH_MAX];
+	struct repo_file_check file_check;
 	struct cache *cache; /* NULL when off (SQLite, or cache_bytes 0) */
 };
 

@@ -9,13 +9,13 @@ teardown_file() { site_down; }
 
 setup() {
 	APPFILE=$BATS_TEST_TMPDIR/app.qvf
-	head -c 1500000 /dev/urandom >"$APPFILE"
+	app_file "$APPFILE" 1500000
 }
 
 @test "upload stores the file as a generation with its size and SHA-256" {
 	s=$(upload Sales "$APPFILE"); expect 201 "$s"
 	id=$(jqb .id)
-	[ "$(jqb .name)" = Sales ]; [ "$(jqb .fileSize)" = 1500000 ]; [ "$(jqb .published)" = false ]
+	[ "$(jqb .name)" = Sales ]; [ "$(jqb .fileSize)" = "$(stat -c %s "$APPFILE")" ]; [ "$(jqb .published)" = false ]
 	[ "$(jqb .publishTime)" = 1753-01-01T00:00:00.000Z ]; [ "$(jqb .stream)" = null ]
 	gen=$(sql "SELECT generation FROM app WHERE id = '$id'")
 	cmp "$SHARE/Apps/$id.$gen" "$APPFILE"
@@ -27,7 +27,7 @@ setup() {
 @test "upload of a chunked body works" {
 	s=$(api POST "/qrs/app/upload?name=Chunked" -H 'Transfer-Encoding: chunked' \
 		-H 'Content-Type: application/vnd.qlik.sense.app' --data-binary @"$APPFILE"); expect 201 "$s"
-	[ "$(jqb .fileSize)" = 1500000 ]
+	[ "$(jqb .fileSize)" = "$(stat -c %s "$APPFILE")" ]
 	check_consistency
 }
 
@@ -40,7 +40,7 @@ setup() {
 	s=$(upload "a%01b" "$APPFILE"); expect 400 "$s"; [[ "$(jqb .message)" == *control* ]]
 	: >"$BATS_TEST_TMPDIR/empty"
 	s=$(upload Empty "$BATS_TEST_TMPDIR/empty"); expect 400 "$s"
-	head -c 20000001 /dev/zero >"$BATS_TEST_TMPDIR/big"
+	app_file "$BATS_TEST_TMPDIR/big" 20000001
 	s=$(upload Big "$BATS_TEST_TMPDIR/big"); expect 413 "$s"
 	s=$(api POST "/qrs/app/upload?name=BigChunked" -H 'Transfer-Encoding: chunked' \
 		--data-binary @"$BATS_TEST_TMPDIR/big"); expect 413 "$s"
@@ -49,9 +49,46 @@ setup() {
 	check_consistency
 }
 
+@test "an upload that is not a valid app file gets 400 naming the problem, and leaves nothing" {
+	before=$(rows app); files=$(app_files | wc -l)
+	head -c 100000 /dev/urandom >"$BATS_TEST_TMPDIR/random"
+	s=$(upload Random "$BATS_TEST_TMPDIR/random"); expect 400 "$s"
+	[[ "$(jqb .message)" == *"not a Fathom app file"* ]]
+	# one byte changed in the middle of a block: its checksum fails
+	cp "$APPFILE" "$BATS_TEST_TMPDIR/damaged"
+	printf 'X' | dd of="$BATS_TEST_TMPDIR/damaged" bs=1 seek=700000 conv=notrunc 2>/dev/null
+	s=$(upload Damaged "$BATS_TEST_TMPDIR/damaged"); expect 400 "$s"
+	[[ "$(jqb .message)" == *"damaged"* ]]
+	# cut short
+	head -c 1000000 "$APPFILE" >"$BATS_TEST_TMPDIR/short"
+	s=$(upload Short "$BATS_TEST_TMPDIR/short"); expect 400 "$s"
+	[[ "$(jqb .message)" == *"cut off"* ]]
+	# a newer format version
+	cp "$APPFILE" "$BATS_TEST_TMPDIR/newer"
+	printf '\x09' | dd of="$BATS_TEST_TMPDIR/newer" bs=1 seek=10 conv=notrunc 2>/dev/null
+	s=$(upload Newer "$BATS_TEST_TMPDIR/newer"); expect 400 "$s"
+	[[ "$(jqb .message)" == *"format version 9"* ]]
+	[ "$(rows app)" = "$before" ]
+	[ "$(app_files | wc -l)" = "$files" ]
+	check_consistency
+}
+
+@test "fathom app create adds an app with its script" {
+	printf 'T: LOAD * INLINE [A\n1];\n' >"$BATS_TEST_TMPDIR/s.qvs"
+	before=$(rows app)
+	run "$FATHOM" app create "From CLI" --dir "$SITE" --script "$BATS_TEST_TMPDIR/s.qvs"
+	[ "$status" -eq 0 ]; [[ "$output" == *'created app "From CLI"'* ]]
+	[ "$(rows app)" = $((before + 1)) ]
+	s=$(api GET "/qrs/app?filter=name%20eq%20'From%20CLI'"); expect 200 "$s"
+	[ "$(jqb length)" = 1 ]
+	run "$FATHOM" app create "" --dir "$SITE"
+	[ "$status" -eq 1 ]
+	check_consistency
+}
+
 @test "an upload cut off mid-body leaves no row and no file" {
 	before=$(rows app); files=$(app_files | wc -l)
-	head -c 15000000 /dev/urandom >"$BATS_TEST_TMPDIR/slow"
+	app_file "$BATS_TEST_TMPDIR/slow" 15000000
 	curl -s -o /dev/null --limit-rate 2M -X POST --cacert "$SITE/certs/root.pem" \
 		--cert "$SITE/certs/client.pem" --key "$SITE/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF" \
 		--data-binary @"$BATS_TEST_TMPDIR/slow" "$BASE/qrs/app/upload?name=Cut&xrfkey=$XRF" &
@@ -70,7 +107,7 @@ setup() {
 	s=$(api POST "/qrs/app/$src/copy?name=Copied"); expect 201 "$s"
 	cid=$(jqb .id)
 	[ "$cid" != "$src" ]; [ "$(jqb .name)" = Copied ]; [ "$(jqb .sourceAppId)" = "$src" ]
-	[ "$(jqb .fileSize)" = 1500000 ]
+	[ "$(jqb .fileSize)" = "$(stat -c %s "$APPFILE")" ]
 	s=$(api POST "/qrs/app/$src/copy"); expect 201 "$s"; [ "$(jqb .name)" = Source ]
 	s=$(api POST "/qrs/app/6baa5c73-af76-48c8-a5e8-c185c86a885c/copy"); expect 404 "$s"
 	check_consistency
@@ -114,11 +151,11 @@ setup() {
 }
 
 @test "replace overwrites the target's content and keeps the source" {
-	head -c 2000 /dev/urandom >"$BATS_TEST_TMPDIR/other"
+	app_file "$BATS_TEST_TMPDIR/other" 2000
 	s=$(upload Target "$APPFILE"); tid=$(jqb .id)
 	s=$(upload Newer "$BATS_TEST_TMPDIR/other"); sid=$(jqb .id)
 	s=$(api PUT "/qrs/app/$sid/replace?app=$tid"); expect 200 "$s"
-	[ "$(jqb .id)" = "$tid" ]; [ "$(jqb .name)" = Target ]; [ "$(jqb .fileSize)" = 2000 ]
+	[ "$(jqb .id)" = "$tid" ]; [ "$(jqb .name)" = Target ]; [ "$(jqb .fileSize)" = "$(stat -c %s "$BATS_TEST_TMPDIR/other")" ]
 	gen=$(sql "SELECT generation FROM app WHERE id = '$tid'")
 	cmp "$SHARE/Apps/$tid.$gen" "$BATS_TEST_TMPDIR/other"
 	s=$(api GET "/qrs/app/$sid"); expect 200 "$s"

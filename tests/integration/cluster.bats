@@ -75,7 +75,7 @@ teardown_file() {
 }
 
 @test "an app uploaded through one node is exported and copied through the other" {
-	head -c 2000000 /dev/urandom >"$BATS_TEST_TMPDIR/app.qvf"
+	app_file "$BATS_TEST_TMPDIR/app.qvf" 2000000
 	s=$(SITE=$D1 BASE=https://localhost:$P1 api POST "/qrs/app/upload?name=Shared" \
 		--data-binary @"$BATS_TEST_TMPDIR/app.qvf"); expect 201 "$s"
 	id=$(jqb .id)

@@ -20,8 +20,8 @@ setup() {
 		make_site "$SITE" "$SHARE" "$PORT"
 	fi
 	start_node "$SITE"
-	head -c 3000000 /dev/urandom >"$BATS_TEST_TMPDIR/a.qvf"
-	head -c 5000 /dev/urandom >"$BATS_TEST_TMPDIR/b.qvf"
+	app_file "$BATS_TEST_TMPDIR/a.qvf" 3000000
+	app_file "$BATS_TEST_TMPDIR/b.qvf" 5000
 }
 
 teardown() { stop_node "$SITE" || true; }
@@ -89,7 +89,7 @@ adds_one_app_or_nothing() {
 }
 
 @test "kill -9 at random moments of uploads, copies and replaces" {
-	head -c 30000000 /dev/urandom >"$BATS_TEST_TMPDIR/big.qvf"
+	app_file "$BATS_TEST_TMPDIR/big.qvf" 30000000
 	s=$(upload Seed "$BATS_TEST_TMPDIR/big.qvf"); expect 201 "$s"; seed=$(jqb .id)
 	for i in $(seq 1 6); do
 		( upload "R$i" "$BATS_TEST_TMPDIR/big.qvf" >/dev/null || true ) &

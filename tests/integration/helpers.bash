@@ -136,6 +136,12 @@ writer() {
 	done
 }
 
+# app_file PATH BYTES: writes a valid app file of about BYTES bytes (an empty script and
+# a block of random padding) for uploads.
+app_file() {
+	"$FATHOM" app file --out "$1" --padding-bytes "$2" >/dev/null
+}
+
 # The repository the tests run against: FATHOM_TEST_DB=postgres runs the same files on a
 # throwaway PostgreSQL (pg.bash) instead of the embedded SQLite default.
 source "$(dirname "${BASH_SOURCE[0]}")/pg.bash"

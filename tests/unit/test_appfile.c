@@ -152,6 +152,60 @@ static void unknown_kinds_are_passed_over(void **state)
 	buf_release(&b);
 }
 
+/* Feeds a file to the streaming check in pieces of `chunk` bytes. */
+static int stream_check(const char *data, size_t len, size_t chunk, struct err *e)
+{
+	struct appfile_check *c = appfile_check_new();
+	assert_non_null(c);
+	int rc = 0;
+	for (size_t at = 0; rc == 0 && at < len; at += chunk)
+		rc = appfile_check_feed(c, data + at, len - at < chunk ? len - at : chunk, e);
+	if (rc == 0)
+		rc = appfile_check_end(c, e);
+	appfile_check_free(c);
+	return rc;
+}
+
+static void the_streaming_check_agrees_with_the_reader(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	build(&b);
+	struct err e;
+	static const size_t chunks[] = {1, 7, 28, 4096};
+	for (size_t k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
+		err_init(&e);
+		assert_int_equal(stream_check(b.data, b.len, chunks[k], &e), 0);
+	}
+	/* every one-byte change: the check and the reader say the same */
+	for (size_t i = 0; i < b.len; i++) {
+		b.data[i] ^= 0x21;
+		struct appfile *a = NULL;
+		err_init(&e);
+		int read = appfile_read(b.data, b.len, &a, &e);
+		err_init(&e);
+		int check = stream_check(b.data, b.len, 13, &e);
+		b.data[i] ^= 0x21;
+		appfile_free(a);
+		if ((read == 0) != (check == 0))
+			fail_msg("byte %zu: reader %d, streaming check %d (%s)", i, read, check,
+				 e.message);
+	}
+	for (size_t n = 0; n < b.len; n++) {
+		err_init(&e);
+		assert_int_equal(stream_check(b.data, n, 5, &e), ERR_INVALID);
+	}
+	err_init(&e);
+	assert_int_equal(stream_check("PK\x03\x04 a zip", 14, 4, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "not a Fathom app file"));
+	assert_int_equal(buf_append(&b, "x", 1), 0);
+	err_init(&e);
+	assert_int_equal(stream_check(b.data, b.len, 64, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "after its last block"));
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +213,7 @@ int main(void)
 	    cmocka_unit_test(every_damage_is_refused),
 	    cmocka_unit_test(versions_and_signatures),
 	    cmocka_unit_test(unknown_kinds_are_passed_over),
+	    cmocka_unit_test(the_streaming_check_agrees_with_the_reader),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

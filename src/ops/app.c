@@ -1,0 +1,225 @@
+/* app.c: `fathom app file` writes an app file (engine/appfile.h) from a load script, for
+ * uploading with POST /qrs/app/upload; `fathom app create` puts such an app straight into
+ * a node's repository and share, through the same upload path the API uses. */
+#include "ops/ops_int.h"
+#include "engine/appfile.h"
+#include "repo/repo.h"
+#include "share/share.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: fathom app file --out FILE [--script SCRIPT] [--title TITLE] [--padding-bytes N]\n"
+    "       fathom app create NAME --dir DIR [--script SCRIPT]\n"
+    "\n"
+    "file    writes an app file holding the load script in SCRIPT (none: an empty script)\n"
+    "        and no data yet, ready for POST /qrs/app/upload. --padding-bytes adds a block\n"
+    "        of N random bytes that readers pass over (to make large files for tests).\n"
+    "create  adds the app NAME to the site of the node in DIR, as an upload would.\n";
+
+/* Builds the app file for `script_path` (NULL: empty) into out. */
+static int build(const char *script_path, const char *title, uint64_t padding, struct buf *out,
+		 struct err *e)
+{
+	char *script = NULL;
+	size_t script_len = 0;
+	int rc = 0;
+	if (script_path && (rc = file_read_all(script_path, 64u << 20, &script, &script_len, e)))
+		return rc;
+	json_t *props = json_pack("{s:s}", "qTitle", title ? title : "");
+	char *props_text = props ? json_dumps(props, JSON_COMPACT) : NULL;
+	json_decref(props);
+	char *pad = NULL;
+	if (padding) {
+		pad = malloc(padding);
+		if (!pad || sodium_init() < 0)
+			rc = err_set(e, ERR_NOMEM, "out of memory for %llu padding bytes",
+				     (unsigned long long)padding);
+		else
+			randombytes_buf(pad, padding);
+	}
+	struct appfile_block blocks[3] = {
+	    {APPFILE_PROPS, props_text, props_text ? strlen(props_text) : 0},
+	    {APPFILE_SCRIPT, script ? script : (char *)"", script_len},
+	    {(enum appfile_kind)99, pad, padding},
+	};
+	if (rc == 0 && !props_text)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (rc == 0)
+		rc = appfile_write(blocks, padding ? 3 : 2, padding ? 1 : 0, out, e);
+	free(pad);
+	free(props_text);
+	free(script);
+	return rc;
+}
+
+static int app_file(const char *out_path, const char *script, const char *title, uint64_t pad)
+{
+	struct err e;
+	err_init(&e);
+	struct buf b;
+	buf_init(&b, 1ULL << 40);
+	int rc = build(script, title, pad, &b, &e);
+	if (rc == 0)
+		rc = file_write_atomic(out_path, b.data, b.len, 0644, &e);
+	buf_release(&b);
+	if (rc) {
+		ops_print_err(&e);
+		return 1;
+	}
+	printf("wrote %s\n", out_path);
+	return 0;
+}
+
+/* Uploads are checked as app files while they stream in (node.c and app create). */
+static void *check_begin(void)
+{
+	return appfile_check_new();
+}
+
+static int check_feed(void *state, const void *data, size_t len, struct err *e)
+{
+	return appfile_check_feed(state, data, len, e);
+}
+
+static int check_end(void *state, struct err *e)
+{
+	return appfile_check_end(state, e);
+}
+
+static void check_free(void *state)
+{
+	appfile_check_free(state);
+}
+
+const struct repo_file_check ops_file_check = {check_begin, check_feed, check_end, check_free};
+
+static int app_create(const char *name, const char *dir, const char *script)
+{
+	struct err e;
+	err_init(&e);
+	struct conf *cf = NULL;
+	struct db *db = NULL;
+	struct share *sh = NULL;
+	struct repo *r = NULL;
+	struct buf b;
+	buf_init(&b, 1ULL << 34);
+	char conf_path[PATH_MAX], journal[PATH_MAX];
+	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", dir);
+	snprintf(journal, sizeof(journal), "%s/pending", dir);
+	int rc = conf_load(conf_path, &cf, &e);
+	if (rc == 0)
+		rc = build(script, name, 0, &b, &e);
+	if (rc == 0)
+		rc = ops_open_node_db(cf, dir, &db, &e);
+	struct share_paths sp = {0};
+	if (rc == 0) {
+		sp = (struct share_paths){
+		    conf_get(cf, "share.root", NULL),
+		    conf_get(cf, "share.apps", NULL),
+		    conf_get(cf, "share.static_content", NULL),
+		    conf_get(cf, "share.archived_logs", NULL),
+		    conf_get(cf, "share.custom_data", NULL),
+		};
+		rc = share_open(&sp, conf_get(cf, "node.id", ""), journal, &sh, &e);
+	}
+	if (rc == 0) {
+		struct repo_config rcfg = {.db = db,
+					   .share = sh,
+					   .node_id = conf_get(cf, "node.id", ""),
+					   .version = FATHOM_VERSION,
+					   .file_check = ops_file_check};
+		rc = repo_open(&rcfg, &r, &e);
+	}
+	if (rc == 0) {
+		struct http_handler h = repo_http_handler(r);
+		char *query = NULL, *body = NULL;
+		size_t body_len = 0;
+		/* the name goes in the query: percent-encode every byte that is not plain */
+		struct buf q;
+		buf_init(&q, 1 << 16);
+		int brc = buf_puts(&q, "xrfkey=abcdefghijklmnop&name=");
+		for (const unsigned char *p = (const unsigned char *)name; *p && brc == 0; p++)
+			brc = (p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z') ||
+				      (p[0] >= '0' && p[0] <= '9') || p[0] == '-' || p[0] == '_' ||
+				      p[0] == '.'
+				  ? buf_append(&q, p, 1)
+				  : buf_printf(&q, "%%%02X", p[0]);
+		query = q.data;
+		int status = http_run_local(&h, "POST", "/qrs/app/upload", query,
+					    "X-Qlik-Xrfkey: abcdefghijklmnop\n", b.data, b.len,
+					    1 << 20, HTTP_CERT_OK, 16 << 20, &body, &body_len);
+		if (status == 201) {
+			json_t *j = json_loadb(body, body_len, 0, NULL);
+			printf("created app \"%s\" (%s)\n", name,
+			       json_string_value(json_object_get(j, "id")));
+			json_decref(j);
+		} else {
+			json_t *j = json_loadb(body ? body : "", body_len, 0, NULL);
+			const char *msg = json_string_value(json_object_get(j, "message"));
+			rc = err_set(&e, ERR_INVALID, "the app could not be created (%d): %s",
+				     status, msg ? msg : "no answer");
+			json_decref(j);
+		}
+		free(body);
+		buf_release(&q);
+	}
+	repo_close(r);
+	share_close(sh);
+	db_close(db);
+	conf_free(cf);
+	buf_release(&b);
+	if (rc) {
+		ops_print_err(&e);
+		return 1;
+	}
+	return 0;
+}
+
+int ops_app(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"out", required_argument, NULL, 'o'},
+	    {"script", required_argument, NULL, 's'},
+	    {"title", required_argument, NULL, 't'},
+	    {"padding-bytes", required_argument, NULL, 'p'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *sub = argv[1], *out = NULL, *script = NULL, *title = NULL, *pad_s = "0",
+		   *dir = NULL;
+	int c;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 's': script = optarg; break;
+		case 't': title = optarg; break;
+		case 'p': pad_s = optarg; break;
+		case 'd': dir = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	int64_t pad;
+	if (str_to_i64(pad_s, 0, 1LL << 36, &pad) != 0) {
+		fprintf(stderr, "fathom: --padding-bytes must be a number of bytes\n");
+		return 2;
+	}
+	if (strcmp(sub, "file") == 0 && out && optind == argc)
+		return app_file(out, script, title, (uint64_t)pad);
+	if (strcmp(sub, "create") == 0 && dir && optind == argc - 1)
+		return app_create(argv[optind], dir, script);
+	fputs(usage, stderr);
+	return 2;
+}
