@@ -2,7 +2,7 @@
  * uploading with POST /qrs/app/upload; `fathom app create` puts such an app straight into
  * a node's repository and share, through the same upload path the API uses. */
 #include "ops/ops_int.h"
-#include "engine/appfile.h"
+#include "engine/engine.h"
 #include "repo/repo.h"
 #include "share/share.h"
 

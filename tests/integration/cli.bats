@@ -159,9 +159,10 @@ teardown() {
 			"https://localhost:$P/qrs/about?xrfkey=$XRF"; then ok=1; break; fi
 		sleep 0.1
 	done
+	app_file "$top/app.fapp" 3000000
 	s=$(curl -s -o /dev/null -w '%{http_code}' -X POST --cacert "$top/site/certs/root.pem" \
 		--cert "$top/site/certs/client.pem" --key "$top/site/certs/client_key.pem" \
-		-H "X-Qlik-Xrfkey: $XRF" --data-binary @"$FATHOM" "https://localhost:$P/qrs/app/upload?name=x&xrfkey=$XRF")
+		-H "X-Qlik-Xrfkey: $XRF" --data-binary @"$top/app.fapp" "https://localhost:$P/qrs/app/upload?name=x&xrfkey=$XRF")
 	kill -TERM "$pid"; rc=0; wait "$pid" || rc=$?
 	cat "$top/out.log" >&2
 	rm -rf "$top"

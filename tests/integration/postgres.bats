@@ -182,7 +182,8 @@ create_fails_plainly() {
 	grep -q "^apps = $BATS_TEST_TMPDIR/apps2$" "$D/node.conf"
 	grep -q "host='localhost'" "$D/node.conf"
 	SITE=$D start_node "$D"
-	s=$(SITE=$D BASE=https://localhost:$P api POST "/qrs/app/upload?name=moved" --data-binary @"$D/node.conf")
+	app_file "$BATS_TEST_TMPDIR/moved.fapp" 1000
+	s=$(SITE=$D BASE=https://localhost:$P api POST "/qrs/app/upload?name=moved" --data-binary @"$BATS_TEST_TMPDIR/moved.fapp")
 	expect 201 "$s"
 	[ "$(ls "$BATS_TEST_TMPDIR/apps2" | wc -l)" = 1 ]
 	stop_node "$D"
