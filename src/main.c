@@ -43,6 +43,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fathom: node takes a subcommand: join or approve\n");
 		return 2;
 	}
+	if (strcmp(cmd, "reload-worker") == 0)
+		return ops_reload_worker(argc - 1, argv + 1);
 	if (strcmp(cmd, "app") == 0)
 		return ops_app(argc - 1, argv + 1);
 	if (strcmp(cmd, "db") == 0)

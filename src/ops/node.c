@@ -198,6 +198,19 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 	char certs_dir[PATH_MAX];
 	snprintf(certs_dir, sizeof(certs_dir), "%s/certs", dir);
 	rcfg.certs_dir = certs_dir;
+	/* reloads run in a child: this binary's reload-worker, limited in time and memory */
+	static char exe[PATH_MAX], logs[PATH_MAX + 16];
+	int64_t reload_s, reload_mb;
+	if ((rc = conf_get_int(cf, "engine.reload_timeout_s", 3600, 1, 7 * 86400, &reload_s, e)) ||
+	    (rc = conf_get_int(cf, "engine.reload_memory_mb", 4096, 16, 1 << 24, &reload_mb, e)))
+		return rc;
+	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (el > 0) {
+		exe[el] = '\0';
+		snprintf(logs, sizeof(logs), "%s/Reload",
+			 sp.archived_logs ? sp.archived_logs : dir);
+		rcfg.reload = (struct repo_reload){exe, dir, logs, (int)reload_s, reload_mb << 20};
+	}
 	/* The node that holds the site CA key approves joining nodes through the API too. */
 	struct crypto_pem_pair ca = {0};
 	char ca_key_path[PATH_MAX];

@@ -10,7 +10,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* The state of a file operation, freed by the request's cleanup. */
@@ -624,4 +627,222 @@ int apps_is_live(void *ctx, const char *app_id, const char *gen)
 			 "FROM app_export WHERE app_id = $1 AND generation = $2",
 			 &p, db_row_seen, &live, &e);
 	return rc ? -1 : live;
+}
+
+/* ---------------------------------------------------------------- reload */
+
+struct conn_list {
+	struct qrs *q;
+	const char **args; /* "--connection", "Name=folder" pairs */
+	int n, cap;
+};
+
+static int conn_row(void *ctx, int n, const struct db_value *c)
+{
+	struct conn_list *l = ctx;
+	if (n < 2 || c[0].type != DBV_TEXT || c[1].type != DBV_TEXT || l->n + 2 > l->cap)
+		return 0;
+	l->args[l->n++] = "--connection";
+	l->args[l->n++] = arena_printf(l->q->a, "%s=%s", c[0].s, c[1].s);
+	return 0;
+}
+
+/* The last line of the reload log: the error of a failed run. */
+static void last_log_line(const char *path, char *out, size_t n)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct err e;
+	err_init(&e);
+	out[0] = '\0';
+	if (file_read_all(path, 16u << 20, &text, &len, &e) != 0)
+		return;
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		text[--len] = '\0';
+	const char *nl = strrchr(text, '\n');
+	const char *line = nl ? nl + 1 : text;
+	const char *msg = strstr(line, "error: ");
+	str_copy(out, msg ? msg + 7 : line, n);
+	free(text);
+}
+
+/* Runs the worker with its limits; returns its exit status, -1 for "killed at the time
+ * limit", -2 for "ended by a signal" (*sig gets it). */
+static int run_worker(struct repo *r, const char *const *argv, int *sig)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -3;
+	if (pid == 0) {
+#ifndef __SANITIZE_ADDRESS__ /* ASan reserves terabytes of address space for its shadow */
+		if (r->reload.memory_bytes > 0) {
+			struct rlimit lim = {(rlim_t)r->reload.memory_bytes,
+					     (rlim_t)r->reload.memory_bytes};
+			setrlimit(RLIMIT_AS, &lim);
+		}
+#endif
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
+			dup2(devnull, STDOUT_FILENO);
+		}
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	int64_t deadline =
+	    time_now_ms() + (int64_t)(r->reload.timeout_s > 0 ? r->reload.timeout_s : 3600) * 1000;
+	int st = 0;
+	for (;;) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			return -3;
+		if (time_now_ms() > deadline) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
+			return -1;
+		}
+		sleep_ms(20);
+	}
+	if (WIFSIGNALED(st)) {
+		*sig = WTERMSIG(st);
+		return -2;
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -3;
+}
+
+int h_app_reload(struct qrs *q)
+{
+	struct repo *r = q->repo;
+	if (!r->reload_exe[0]) {
+		err_set(&q->err, ERR_UNAVAILABLE, "this node does not run reloads");
+		return ERR_UNAVAILABLE;
+	}
+	struct app_file cur;
+	int rc = read_app_file_tx(q, q->id, &cur);
+	if (rc)
+		return rc;
+	char src[PATH_MAX];
+	if (share_app_path(r->share, q->id, cur.gen, src, sizeof(src)))
+		return err_set(&q->err, ERR_INTERNAL, "bad app file name");
+	struct conn_list conns = {.q = q, .cap = 128};
+	conns.args = arena_alloc(q->a, sizeof(char *) * (size_t)conns.cap);
+	rc = db_exec_once(r->db,
+			  "SELECT name, connectionstring FROM dataconnection WHERE lower(type) = "
+			  "'folder' ORDER BY name",
+			  NULL, conn_row, &conns, &q->err);
+	if (rc)
+		return rc;
+	char tok[UUID_STR_LEN + 1], out[PATH_MAX + 64], logp[PATH_MAX + 64];
+	uuid_new(tok);
+	snprintf(out, sizeof(out), "%s/reload-%s.fapp", r->reload_work, tok);
+	if (dir_make_all_cb(r->reload_logs, 0750, NULL, NULL, &q->err))
+		return q->err.code;
+	snprintf(logp, sizeof(logp), "%s/%s.log", r->reload_logs, q->id);
+	const char **argv = arena_alloc(q->a, sizeof(char *) * (size_t)(conns.n + 12));
+	int k = 0;
+	argv[k++] = r->reload_exe;
+	argv[k++] = "reload-worker";
+	argv[k++] = "--in";
+	argv[k++] = src;
+	argv[k++] = "--out";
+	argv[k++] = out;
+	argv[k++] = "--log";
+	argv[k++] = logp;
+	for (int i = 0; i < conns.n; i++)
+		argv[k++] = conns.args[i];
+	argv[k] = NULL;
+	int64_t t0 = time_now_ms();
+	int sig = 0, st = run_worker(r, argv, &sig);
+	if (st != 0) {
+		unlink(out);
+		char why[600];
+		if (st == -1)
+			snprintf(why, sizeof(why),
+				 "the reload ran longer than %d s and was stopped",
+				 r->reload.timeout_s);
+		else if (st == -2)
+			snprintf(why, sizeof(why), "the reload worker ended with signal %d%s", sig,
+				 sig == SIGKILL || sig == SIGSEGV || sig == SIGABRT
+				     ? " (out of memory?)"
+				     : "");
+		else if (st == -3 || st == 127)
+			snprintf(why, sizeof(why), "the reload worker could not run");
+		else
+			last_log_line(logp, why, sizeof(why));
+		log_warn("reload of app %s failed: %s", q->id, why);
+		err_set(&q->err, st == 1 ? ERR_INVALID : ERR_ABORTED, "the reload failed: %s", why);
+		err_hint(&q->err,
+			 "the app keeps its previous data; the log is at GET "
+			 "/qrs/app/%s/reload/log",
+			 q->id);
+		return q->err.code;
+	}
+	/* the new generation, in one transaction with the app's row */
+	struct fileop *op = fileop_new(q);
+	char gen[SHARE_GEN_LEN + 1], sha[65], now[ISO_TIME_LEN + 1];
+	uint64_t size = 0;
+	share_gen_new(gen);
+	rc = share_writer_begin(r->share, q->id, gen, UINT64_MAX, &op->w, &q->err);
+	/* written through the writer, which hashes what passes */
+	int fd = rc == 0 ? open(out, O_RDONLY | O_CLOEXEC) : -1;
+	if (rc == 0 && fd < 0)
+		rc = err_set(&q->err, ERR_IO, "cannot read the reload's result: %s",
+			     strerror(errno));
+	char *chunk = rc == 0 ? malloc(1 << 20) : NULL;
+	if (rc == 0 && !chunk)
+		rc = err_set(&q->err, ERR_NOMEM, "out of memory");
+	for (ssize_t n; rc == 0 && (n = read(fd, chunk, 1 << 20)) != 0;) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		rc = n < 0 ? err_set(&q->err, ERR_IO, "cannot read the reload's result: %s",
+				     strerror(errno))
+			   : share_writer_write(op->w, chunk, (size_t)n, &q->err);
+	}
+	free(chunk);
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0)
+		rc = share_writer_finish(op->w, NULL, &size, sha, &q->err);
+	unlink(out);
+	if (rc)
+		return settle(op, rc);
+	time_format_iso(time_now_ms(), now);
+	struct colval extra[4];
+	colv(&extra[0], "generation", share_writer_gen(op->w), 0);
+	colv(&extra[1], "fileSha256", sha, 0);
+	colv(&extra[2], "fileSize", "", (int64_t)size);
+	colv(&extra[3], "lastReloadTime", now, 0);
+	struct decoded in = {0};
+	struct db_conn *c;
+	rc = qrs_begin(q, &c, true);
+	if (rc == 0) {
+		rc = crud_update(q, c, q->desc, q->id, cur.modified, &in, extra, 4);
+		rc = qrs_end(q, c, rc);
+	}
+	rc = settle(op, rc);
+	if (rc)
+		return rc;
+	share_app_superseded(r->share, q->id, cur.gen);
+	log_info("app %s reloaded in %lld ms (%llu bytes)", q->id, (long long)(time_now_ms() - t0),
+		 (unsigned long long)size);
+	http_respond(q->req, 204, NULL, "", 0);
+	return 0;
+}
+
+int h_app_reload_log(struct qrs *q)
+{
+	char logp[PATH_MAX + 64];
+	snprintf(logp, sizeof(logp), "%s/%s.log", q->repo->reload_logs, q->id);
+	char *text = NULL;
+	size_t len = 0;
+	if (!q->repo->reload_logs[0] || file_read_all(logp, 64u << 20, &text, &len, &q->err) != 0) {
+		q->err.code = 0;
+		return err_set(&q->err, ERR_NOT_FOUND, "app %s has no reload log", q->id);
+	}
+	http_respond(q->req, 200, "text/plain; charset=utf-8", text, len);
+	free(text);
+	return 0;
 }

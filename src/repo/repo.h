@@ -27,6 +27,16 @@ struct repo_file_check {
 	void (*free)(void *state);
 };
 
+/* Where and how reloads run: `exe reload-worker ...` as a child process. exe NULL: this
+ * node does not reload (503). */
+struct repo_reload {
+	const char *exe;      /* the fathom binary */
+	const char *work_dir; /* scratch space for the new app file (the node folder) */
+	const char *log_dir; /* reload logs, one per app (on the share, so every node reads them) */
+	int timeout_s;	     /* wall-clock limit; the worker is killed after it */
+	int64_t memory_bytes; /* address-space limit of the worker */
+};
+
 struct repo_config {
 	struct db *db;	      /* borrowed; outlives the repo */
 	struct share *share;  /* borrowed; outlives the repo */
@@ -43,6 +53,7 @@ struct repo_config {
 	 * API approve joining nodes. NULL elsewhere. Copied. */
 	const struct crypto_pem_pair *ca;
 	struct repo_file_check file_check;
+	struct repo_reload reload;
 	int api_port;	       /* this node's repository port, for other nodes' calls */
 	const char *certs_dir; /* root.pem, client.pem, client_key.pem for calls to nodes */
 };

@@ -87,6 +87,8 @@ struct repo {
 	int api_port;
 	char certs_dir[PATH_MAX];
 	struct repo_file_check file_check;
+	struct repo_reload reload;
+	char reload_exe[PATH_MAX], reload_work[PATH_MAX], reload_logs[PATH_MAX];
 	struct cache *cache; /* NULL when off (SQLite, or cache_bytes 0) */
 };
 
@@ -280,6 +282,8 @@ int h_app_export_cancel(struct qrs *q);
 int h_app_download(struct qrs *q);
 int h_app_publish(struct qrs *q);
 int h_app_replace(struct qrs *q);
+int h_app_reload(struct qrs *q);
+int h_app_reload_log(struct qrs *q);
 int h_app_delete(struct qrs *q);
 int h_status_list(struct qrs *q);
 int h_status_full(struct qrs *q);

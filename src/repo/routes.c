@@ -23,6 +23,8 @@ const struct route repo_routes[] = {
     {"DELETE", "/qrs/app/{id}/export/{token}", h_app_export_cancel, 0, "", NULL, NULL},
     {"PUT", "/qrs/app/{id}/publish", h_app_publish, 0, "?stream={stream}&name={name}", NULL, NULL},
     {"PUT", "/qrs/app/{id}/replace", h_app_replace, 0, "?app={app}", NULL, h_app_file_cleanup},
+    {"POST", "/qrs/app/{id}/reload", h_app_reload, 0, "", NULL, h_app_file_cleanup},
+    {"GET", "/qrs/app/{id}/reload/log", h_app_reload_log, 0, "", NULL, NULL},
     {"GET", "/tempcontent/{token}/{name}", h_app_download, R_NO_XRF, "?serverNodeId={serverNodeId}",
      NULL, NULL},
     {"GET", "/qrs/servicestatus", h_status_list, 0, "", NULL, NULL},

@@ -1,0 +1,84 @@
+#!/usr/bin/env bats
+# Reloads through the API: POST /qrs/app/{id}/reload runs the app's load script in a
+# `fathom reload-worker` child process, reading and writing files only through folder data
+# connections; success installs a new app generation, failure (a script error, a path out
+# of its connection, the time limit) keeps the previous one; the log is readable.
+
+load helpers
+
+setup_file() {
+	site_up
+	stop_node "$SITE"
+	printf '\n[engine]\nreload_timeout_s = 3\n' >>"$SITE/node.conf"
+	start_node "$SITE"
+	printf 'Region,Amount\nNorth,10\nSouth,20\nNorth,5\n' >"$SHARE/CustomData/sales.csv"
+}
+
+teardown_file() { site_down; }
+
+# new_app NAME SCRIPT: creates an app with that script; prints its id
+new_app() {
+	printf '%b' "$2" >"$BATS_TEST_TMPDIR/$1.qvs"
+	"$FATHOM" app create "$1" --dir "$SITE" --script "$BATS_TEST_TMPDIR/$1.qvs" >/dev/null
+	api GET "/qrs/app?filter=name%20eq%20'$1'" >/dev/null
+	jqb '.[0].id'
+}
+
+@test "a reload runs the script, installs a new generation and keeps a log" {
+	id=$(new_app Sales 'Sales: LOAD Region, Amount FROM [lib://CustomData/sales.csv]\n  (txt, utf8, embedded labels, delimiter is \x27,\x27);\nTotals: LOAD Region, Sum(Amount) AS Total RESIDENT Sales GROUP BY Region;\nSTORE Totals INTO [lib://CustomData/totals.qvd] (qvd);\nTRACE all done;\n')
+	s=$(api GET "/qrs/app/$id"); expect 200 "$s"
+	size0=$(jqb .fileSize); [ "$(jqb .lastReloadTime)" = 1753-01-01T00:00:00.000Z ]
+	gen0=$(sql "SELECT generation FROM app WHERE id = '$id'")
+	s=$(api POST "/qrs/app/$id/reload"); expect 204 "$s"
+	s=$(api GET "/qrs/app/$id"); expect 200 "$s"
+	[ "$(jqb .lastReloadTime)" != 1753-01-01T00:00:00.000Z ]
+	[ "$(jqb .fileSize)" -gt "$size0" ]
+	gen1=$(sql "SELECT generation FROM app WHERE id = '$id'")
+	[ "$gen1" != "$gen0" ]
+	[ -f "$SHARE/CustomData/totals.qvd" ]
+	s=$(api GET "/qrs/app/$id/reload/log"); expect 200 "$s"
+	grep -q 'Totals << 2 rows' "$(BODY_FILE)"
+	grep -q 'all done' "$(BODY_FILE)"
+	grep -q 'reload finished' "$(BODY_FILE)"
+	check_consistency
+}
+
+@test "a script error fails the reload by line and column and keeps the previous data" {
+	id=$(new_app Broken 'T: LOAD * INLINE [A\n1];\nU: LOAD Nope RESIDENT T;\n')
+	gen0=$(sql "SELECT generation FROM app WHERE id = '$id'")
+	s=$(api POST "/qrs/app/$id/reload"); expect 400 "$s"
+	[[ "$(jqb .message)" == *"line 3, column 9: field not found: Nope"* ]]
+	[[ "$(jqb .hint)" == *"reload/log"* ]]
+	[ "$(sql "SELECT generation FROM app WHERE id = '$id'")" = "$gen0" ]
+	s=$(api GET "/qrs/app/$id"); [ "$(jqb .lastReloadTime)" = 1753-01-01T00:00:00.000Z ]
+	s=$(api GET "/qrs/app/$id/reload/log"); expect 200 "$s"
+	grep -q 'error: line 3' "$(BODY_FILE)"
+	check_consistency
+}
+
+@test "files outside the data connections are out of reach" {
+	id=$(new_app Escape 'T: LOAD * FROM [lib://CustomData/../../../etc/passwd] (txt);\n')
+	s=$(api POST "/qrs/app/$id/reload"); expect 400 "$s"
+	[[ "$(jqb .message)" == *"leads out of its data connection"* ]]
+	id=$(new_app Raw 'T: LOAD * FROM [/etc/passwd] (txt);\n')
+	s=$(api POST "/qrs/app/$id/reload"); expect 400 "$s"
+	[[ "$(jqb .message)" == *"data connections (lib://Name/path)"* ]]
+	id=$(new_app NoConn 'T: LOAD * FROM [lib://Nowhere/x.csv] (txt);\n')
+	s=$(api POST "/qrs/app/$id/reload"); expect 400 "$s"
+	[[ "$(jqb .message)" == *"no folder data connection named Nowhere"* ]]
+}
+
+@test "a reload past the time limit is stopped and changes nothing" {
+	id=$(new_app Slow 'T: LOAD RecNo() AS N, RecNo() * 2 AS M AUTOGENERATE 500000000;\n')
+	gen0=$(sql "SELECT generation FROM app WHERE id = '$id'")
+	s=$(api POST "/qrs/app/$id/reload"); expect 400 "$s"
+	[[ "$(jqb .message)" == *"ran longer than 3 s and was stopped"* ]]
+	[ "$(sql "SELECT generation FROM app WHERE id = '$id'")" = "$gen0" ]
+	[ -z "$(ls "$SITE" | grep '^reload-')" ]
+	check_consistency
+}
+
+@test "reload and its log answer 404 for an app that does not exist" {
+	s=$(api POST "/qrs/app/6baa5c73-af76-48c8-a5e8-c185c86a885c/reload"); expect 404 "$s"
+	s=$(api GET "/qrs/app/6baa5c73-af76-48c8-a5e8-c185c86a885c/reload/log"); expect 404 "$s"
+}
