@@ -97,7 +97,13 @@ static void check_free(void *state)
 	appfile_check_free(state);
 }
 
-const struct repo_file_check ops_file_check = {check_begin, check_feed, check_end, check_free};
+static int empty_app(const char *title, struct buf *out, struct err *e)
+{
+	return build(NULL, title, 0, out, e);
+}
+
+const struct repo_file_check ops_file_check = {check_begin, check_feed, check_end, check_free,
+					       empty_app};
 
 static int app_create(const char *name, const char *dir, const char *script)
 {

@@ -846,3 +846,62 @@ int h_app_reload_log(struct qrs *q)
 	free(text);
 	return 0;
 }
+
+/* ---------------------------------------------------------------- create */
+
+/* POST /qrs/app: a new app with no script and no data, from an App body. */
+int h_app_create(struct qrs *q)
+{
+	json_t *body;
+	int rc = qrs_body_json(q, &body);
+	if (rc)
+		return rc;
+	struct decoded in;
+	rc = entity_decode(q->desc, body, NULL, q->a, &in, &q->err);
+	const char *name = json_string_value(json_object_get(body, "name"));
+	if (rc == 0)
+		rc = check_app_name(q, name, true);
+	struct buf file;
+	buf_init(&file, 1 << 20);
+	if (rc == 0)
+		rc = q->repo->file_check.empty(name, &file, &q->err);
+	struct fileop *op = fileop_new(q);
+	char id[UUID_STR_LEN + 1], gen[SHARE_GEN_LEN + 1], sha[65];
+	uint64_t size = 0;
+	if (in.id)
+		str_copy(id, in.id, sizeof(id));
+	else
+		uuid_new(id);
+	share_gen_new(gen);
+	if (rc == 0)
+		rc = share_writer_begin(q->repo->share, id, gen, q->repo->max_upload, &op->w,
+					&q->err);
+	if (rc == 0)
+		rc = share_writer_write(op->w, file.data, file.len, &q->err);
+	if (rc == 0)
+		rc = share_writer_finish(op->w, NULL, &size, sha, &q->err);
+	buf_release(&file);
+	if (rc) {
+		json_decref(body);
+		return op->w ? settle(op, rc) : rc;
+	}
+	struct colval extra[3];
+	colv(&extra[0], "generation", share_writer_gen(op->w), 0);
+	colv(&extra[1], "fileSha256", sha, 0);
+	colv(&extra[2], "fileSize", "", (int64_t)size);
+	in.id = id;
+	struct db_conn *c;
+	char out_id[UUID_STR_LEN + 1];
+	rc = qrs_begin(q, &c, true);
+	if (rc == 0) {
+		rc = crud_insert(q, c, q->desc, &in, extra, 3, out_id);
+		rc = qrs_end(q, c, rc);
+	}
+	json_decref(body);
+	rc = settle(op, rc);
+	if (rc == 0) {
+		log_info("app \"%s\" created as %s", name, id);
+		send_app(q, 201, id);
+	}
+	return rc;
+}

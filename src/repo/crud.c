@@ -867,6 +867,8 @@ static int refuse(struct qrs *q, const char *what)
 
 int h_create(struct qrs *q)
 {
+	if (q->desc == entity_find("app") && q->repo->file_check.empty)
+		return h_app_create(q);
 	if (q->desc->flags & E_NO_CREATE) {
 		refuse(q, "created");
 		if (q->desc == entity_find("app"))

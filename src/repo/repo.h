@@ -25,6 +25,9 @@ struct repo_file_check {
 	int (*feed)(void *state, const void *data, size_t len, struct err *e);
 	int (*end)(void *state, struct err *e);
 	void (*free)(void *state);
+	/* Writes a new app file with no script and no data (POST /qrs/app). NULL: apps can
+	 * only be uploaded. */
+	int (*empty)(const char *title, struct buf *out, struct err *e);
 };
 
 /* Where and how reloads run: `exe reload-worker ...` as a child process. exe NULL: this

@@ -283,6 +283,7 @@ int h_app_download(struct qrs *q);
 int h_app_publish(struct qrs *q);
 int h_app_replace(struct qrs *q);
 int h_app_reload(struct qrs *q);
+int h_app_create(struct qrs *q);
 int h_app_reload_log(struct qrs *q);
 int h_app_delete(struct qrs *q);
 int h_status_list(struct qrs *q);

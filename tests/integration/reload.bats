@@ -82,3 +82,15 @@ new_app() {
 	s=$(api POST "/qrs/app/6baa5c73-af76-48c8-a5e8-c185c86a885c/reload"); expect 404 "$s"
 	s=$(api GET "/qrs/app/6baa5c73-af76-48c8-a5e8-c185c86a885c/reload/log"); expect 404 "$s"
 }
+
+@test "POST /qrs/app makes an app with no script and no data, which reloads to nothing" {
+	s=$(json POST /qrs/app '{"name":"Empty one","description":"made by the API"}'); expect 201 "$s"
+	id=$(jqb .id)
+	[ "$(jqb .description)" = "made by the API" ]; [ "$(jqb .fileSize)" -gt 0 ]
+	s=$(api POST "/qrs/app/$id/reload"); expect 204 "$s"
+	s=$(api GET "/qrs/app/$id/reload/log"); expect 200 "$s"
+	grep -q 'reload finished.*0 tables' "$(BODY_FILE)"
+	s=$(json POST /qrs/app '{"description":"no name"}'); expect 400 "$s"
+	s=$(json POST /qrs/app '{"name":"a/b"}'); expect 400 "$s"
+	check_consistency
+}
