@@ -156,7 +156,7 @@ teardown_file() { site_down; }
 	s=$(json POST /qrs/stream '{"name":"s","owner":{"id":"6baa5c73-af76-48c8-a5e8-c185c86a885c"}}'); expect 400 "$s"
 	[[ "$(jqb .message)" == *"does not exist"* ]]
 	s=$(json POST /qrs/tag '{"name":"x","name":"y"}'); expect 400 "$s"
-	s=$(json POST /qrs/app '{"name":"x"}'); expect 405 "$s"
+	s=$(json POST /qrs/app '{"name":"x","fileSize":5}'); expect 400 "$s"   # an app's file is the node's to set
 	s=$(api GET /qrs/nosuchtype); expect 404 "$s"
 	s=$(api GET /qrs/tag/6baa5c73-af76-48c8-a5e8-c185c86a885c); expect 404 "$s"
 	s=$(api PATCH /qrs/tag); expect 405 "$s"
