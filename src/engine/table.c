@@ -88,7 +88,12 @@ static uint64_t hash_val(const struct val *v)
 	double d = v->num == 0 ? 0 : v->num;
 	uint64_t bits;
 	memcpy(&bits, &d, sizeof(bits));
-	return (h ^ bits) * 1099511628211ULL;
+	/* splitmix64's finaliser: whole numbers differ only in their high bits, and the
+	 * slot is taken from the low ones */
+	bits ^= h;
+	bits = (bits ^ (bits >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	bits = (bits ^ (bits >> 27)) * 0x94d049bb133111ebULL;
+	return bits ^ (bits >> 31);
 }
 
 static bool same(const struct tbl *t, const struct tbl_field *f, int64_t s, const struct val *v)

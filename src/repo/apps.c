@@ -858,7 +858,7 @@ int h_app_create(struct qrs *q)
 		return rc;
 	struct decoded in;
 	rc = entity_decode(q->desc, body, NULL, q->a, &in, &q->err);
-	const char *name = json_string_value(json_object_get(body, "name"));
+	const char *name = arena_strdup(q->a, json_string_value(json_object_get(body, "name")));
 	if (rc == 0)
 		rc = check_app_name(q, name, true);
 	struct buf file;
