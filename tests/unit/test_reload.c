@@ -230,6 +230,65 @@ static void a_csv_stored_as_qvd_equals_qliks(void **state)
 	}
 }
 
+/* The values of one field, row by row, as "a,b,c" ("-" for NULL). */
+static void column(struct model *m, const char *table, const char *field, const char *want)
+{
+	struct tbl *t = model_table(m, table);
+	if (!t)
+		fail_msg("no table %s", table);
+	char got[512] = "", b[64];
+	for (int64_t r = 0; r < t->n_rows; r++) {
+		size_t l = strlen(got);
+		const char *c = cellt(t, field, r, b, sizeof(b));
+		snprintf(got + l, sizeof(got) - l, "%s%s", r ? "," : "",
+			 strcmp(c, "(null)") ? c : "-");
+	}
+	if (strcmp(got, want) != 0)
+		fail_msg("%s.%s: got \"%s\", want \"%s\"", table, field, got, want);
+}
+
+static void joins_keeps_and_order_by(void **state)
+{
+	(void)state;
+	struct model *m =
+	    run_ok("O: LOAD * INLINE [Id, Customer\n1, A\n2, B\n3, C];\n"
+		   "LEFT JOIN (O) LOAD * INLINE [Customer, Country\nA, SE\nB, DK\nD, NO];\n"
+		   "P: LOAD * INLINE [K, X\n1, a\n2, b];\n"
+		   "INNER JOIN (P) LOAD * INLINE [K, Y\n2, y2\n2, y2b\n3, y3];\n"
+		   "Q: LOAD * INLINE [K2, X2\n1, a\n2, b];\n"
+		   "OUTER JOIN (Q) LOAD * INLINE [K2, Y2\n2, q\n9, z];\n"
+		   "RJ: LOAD * INLINE [K5, A5\n1, a];\n"
+		   "RIGHT JOIN (RJ) LOAD * INLINE [K5, B5\n1, b\n7, c];\n"
+		   "R: LOAD * INLINE [K3, V\n1, x\n2, y\n3, z];\n"
+		   "S: LEFT KEEP (R) LOAD * INLINE [K3, W\n2, w2\n4, w4];\n"
+		   "T2: LOAD * INLINE [K4\n1\n2\n3];\n"
+		   "U2: INNER KEEP (T2) LOAD * INLINE [K4, Z\n2, z\n5, q];\n"
+		   "Sorted: NOCONCATENATE LOAD * RESIDENT R ORDER BY V DESC;\n"
+		   "Mixed: LOAD * INLINE [M\nb\n10\na\n2];\n"
+		   "SortedM: LOAD M AS M2 RESIDENT Mixed ORDER BY M;\n");
+	column(m, "O", "Country", "SE,DK,-");
+	column(m, "P", "Y", "y2,y2b");
+	column(m, "P", "X", "b,b");
+	column(m, "Q", "K2", "1,2,9");
+	column(m, "Q", "X2", "a,b,-");
+	column(m, "Q", "Y2", "-,q,z");
+	column(m, "RJ", "K5", "1,7");
+	column(m, "RJ", "A5", "a,-");
+	column(m, "R", "V", "x,y,z"); /* LEFT KEEP leaves the old table */
+	column(m, "S", "W", "w2");
+	column(m, "T2", "K4", "2"); /* INNER KEEP reduces both */
+	column(m, "U2", "Z", "z");
+	column(m, "Sorted", "V", "z,y,x");
+	column(m, "SortedM", "M2", "2,10,a,b"); /* numbers first, then text */
+	model_free(m);
+	run_fails("A: LOAD * INLINE [X\n1];\nJOIN (A) LOAD * INLINE [Y\n2];",
+		  "JOIN needs a field in common with table A");
+	run_fails("A: LOAD * INLINE [X\n1];\nB: LEFT KEEP (A) LOAD * INLINE [Y\n2];",
+		  "KEEP needs a field in common");
+	run_fails("A: LOAD * INLINE [X\n1];\nB: LOAD * RESIDENT A ORDER BY Nope;",
+		  "ORDER BY names a field not in A: Nope");
+}
+
 static void errors_name_the_place_and_keep_nothing(void **state)
 {
 	(void)state;
@@ -248,8 +307,9 @@ static void errors_name_the_place_and_keep_nothing(void **state)
 	run_fails("NEXT", "NEXT without FOR");
 	run_fails("IF 1 = 1 THEN\nTRACE x;", "IF without END IF");
 	run_fails("LET x = $(=1 +);", "expected a value");
-	run_fails("T: LOAD * INLINE [A\n1];\nLEFT JOIN (T) LOAD * INLINE [A\n1];",
-		  "JOIN is not supported yet");
+	run_fails("LEFT JOIN (Nope) LOAD * INLINE [A\n1];",
+		  "there is no table named Nope to join to");
+
 	run_fails("QUALIFY *;", "QUALIFY is not supported yet");
 	run_fails("MAPPING LOAD * INLINE [A,B,C\n1,2,3];", "two fields");
 	run_fails("LOAD 'x' AS A AUTOGENERATE -1;", "whole number");
@@ -262,6 +322,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(runs_the_script),
 	    cmocka_unit_test(a_csv_stored_as_qvd_equals_qliks),
+	    cmocka_unit_test(joins_keeps_and_order_by),
 	    cmocka_unit_test(errors_name_the_place_and_keep_nothing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
