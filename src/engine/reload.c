@@ -13,6 +13,7 @@
 #define MAX_EXPANSION_DEPTH 16
 #define MAX_LOOP_STEPS	    1000000
 #define MAX_FILE	    (4ULL << 30)
+#define MAX_PRECEDING	    16
 
 struct var {
 	char *name, *value;
@@ -363,10 +364,8 @@ static int load_source(struct run *r, const struct stmt *s, struct tbl **out, bo
 		*rows = (int64_t)n;
 		return 0;
 	}
-	case SRC_PRECEDING:
-		return at(r, s, ERR_INVALID,
-			  "a preceding LOAD (without FROM, INLINE or RESIDENT) "
-			  "is not supported yet");
+	case SRC_PRECEDING: /* exec_load gives such a load its source */
+		return at(r, s, ERR_INTERNAL, "a preceding LOAD ran without its input");
 	}
 	if (rc) {
 		if (!strstr(r->e->message, "line ")) {
@@ -825,7 +824,10 @@ static int destination(struct run *r, const struct stmt *s, const char **names, 
 	return 0;
 }
 
-static int exec_load(struct run *r, const struct stmt *s)
+/* Runs a LOAD. `given`: its source is this table (a preceding load's input) instead of
+ * what the statement names. `temp_out`: the rows go to a new table handed back there,
+ * outside the model (the input of a preceding load), instead of their destination. */
+static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, struct tbl **temp_out)
 {
 	const struct load *l = &s->load;
 	if (l->while_)
@@ -833,7 +835,13 @@ static int exec_load(struct run *r, const struct stmt *s)
 	struct tbl *src = NULL, *dst = NULL, *seen = NULL;
 	bool owned = false, created = false;
 	int64_t rows = 0;
-	int rc = load_source(r, s, &src, &owned, &rows);
+	int rc = 0;
+	if (given) {
+		src = given;
+		rows = given->n_rows;
+	} else {
+		rc = load_source(r, s, &src, &owned, &rows);
+	}
 	if (rc)
 		return rc;
 	const char **names = NULL;
@@ -844,7 +852,12 @@ static int exec_load(struct run *r, const struct stmt *s)
 	int64_t *group_rows = NULL, *group_of = NULL;
 	rc = out_names(r, s, src, &names, &exprs, &n);
 	struct tbl *mapping = NULL;
-	if (rc == 0 && l->mapping) {
+	if (rc == 0 && temp_out) {
+		dst = tbl_new("preceding");
+		created = true;
+		if (!dst)
+			rc = err_set(r->e, ERR_NOMEM, "out of memory");
+	} else if (rc == 0 && l->mapping) {
 		if (n != 2)
 			rc = at(r, s, ERR_INVALID, "a MAPPING LOAD needs two fields, not %d", n);
 		else if (!(mapping = tbl_new(s->label ? s->label : "map")))
@@ -1027,6 +1040,9 @@ static int exec_load(struct run *r, const struct stmt *s)
 				      (long long)written);
 			}
 		}
+	} else if (rc == 0 && temp_out) {
+		*temp_out = dst;
+		created = false;
 	} else if (rc == 0 && l->join != JOIN_NONE) {
 		created = false; /* combine takes dst */
 		rc = combine(r, s, dst);
@@ -1263,6 +1279,8 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 	struct stmt **st = rc == 0 ? arena_alloc(a, sizeof(*st) * (size_t)(n + 1)) : NULL;
 	struct loop loops[32];
 	int n_loops = 0;
+	struct stmt *pending[MAX_PRECEDING]; /* preceding loads waiting for their source */
+	int n_pending = 0;
 	long steps = 0;
 	/* Control statements are parsed up front (they hold no $( ) in practice that changes
 	 * their shape; their expressions are evaluated when reached). */
@@ -1489,7 +1507,35 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 			break;
 		}
 		case ST_TRACE: logf_(&r, "%s", s->raw); break;
-		case ST_LOAD: rc = exec_load(&r, s); break;
+		case ST_LOAD:
+			if (s->load.source == SRC_PRECEDING) {
+				/* runs with the next LOAD that has a source, on its output */
+				if (n_pending == MAX_PRECEDING)
+					rc = at(&r, s, ERR_INVALID, "more than %d preceding loads",
+						MAX_PRECEDING);
+				else
+					pending[n_pending++] = s;
+				break;
+			}
+			if (n_pending == 0) {
+				rc = exec_load(&r, s, NULL, NULL);
+				break;
+			}
+			/* the source load, then each preceding load on the one below it; the
+			 * outermost goes where its own label and prefixes say */
+			struct tbl *tmp = NULL;
+			rc = exec_load(&r, s, NULL, &tmp);
+			for (int k = n_pending - 1; rc == 0 && k > 0; k--) {
+				struct tbl *next = NULL;
+				rc = exec_load(&r, pending[k], tmp, &next);
+				tbl_free(tmp);
+				tmp = next;
+			}
+			if (rc == 0)
+				rc = exec_load(&r, pending[0], tmp, NULL);
+			tbl_free(tmp);
+			n_pending = 0;
+			break;
 		case ST_STORE: rc = exec_store(&r, s); break;
 		case ST_DROP_TABLES:
 		case ST_DROP_FIELDS: rc = exec_drop(&r, s); break;
@@ -1512,6 +1558,10 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 	}
 	if (rc == 0 && n_loops)
 		rc = err_set(e, ERR_INVALID, "the script ends inside a FOR loop (NEXT is missing)");
+	if (rc == 0 && n_pending)
+		rc = at(&r, pending[n_pending - 1], ERR_INVALID,
+			"a preceding LOAD needs a LOAD with FROM, INLINE, RESIDENT or AUTOGENERATE "
+			"after it");
 	for (int i = 0; i < r.n_vars; i++) {
 		free(r.vars[i].name);
 		free(r.vars[i].value);

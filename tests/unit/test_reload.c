@@ -281,6 +281,19 @@ static void joins_keeps_and_order_by(void **state)
 	column(m, "Sorted", "V", "z,y,x");
 	column(m, "SortedM", "M2", "2,10,a,b"); /* numbers first, then text */
 	model_free(m);
+	/* preceding loads: each reads the output of the load below it */
+	m = run_ok("T: LOAD Amount * 2 AS Double, Region;\n"
+		   "LOAD Region, Amount INLINE [Region, Amount\nN, 1\nS, 2];\n"
+		   "U: LOAD Twice + 1 AS Plus1;\n"
+		   "LOAD A * 2 AS Twice;\n"
+		   "LOAD * INLINE [A\n1\n5];\n");
+	column(m, "T", "Double", "2,4");
+	column(m, "T", "Region", "N,S");
+	column(m, "U", "Plus1", "3,11");
+	assert_int_equal(m->n_tables, 2);
+	model_free(m);
+	run_fails("LOAD 1 AS X INLINE [A\n1];\nLOAD A * 2 AS B;",
+		  "line 3, column 1: a preceding LOAD needs a LOAD with FROM");
 	run_fails("A: LOAD * INLINE [X\n1];\nJOIN (A) LOAD * INLINE [Y\n2];",
 		  "JOIN needs a field in common with table A");
 	run_fails("A: LOAD * INLINE [X\n1];\nB: LEFT KEEP (A) LOAD * INLINE [Y\n2];",
