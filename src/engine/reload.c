@@ -1,5 +1,5 @@
 /* reload.c: running a load script (see reload.h). */
-#include "engine/reload.h"
+#include "engine/reload_int.h"
 #include "engine/eval.h"
 #include "engine/txt.h"
 
@@ -12,39 +12,9 @@
 
 #define MAX_EXPANSION_DEPTH 16
 #define MAX_LOOP_STEPS	    1000000
-#define MAX_FILE	    (4ULL << 30)
 #define MAX_PRECEDING	    16
 
-struct var {
-	char *name, *value;
-};
-
-struct mapping {
-	char *name;
-	struct tbl *t;
-	int64_t *first_row; /* per symbol of field 0: its first row */
-};
-
-struct run {
-	const struct reload_env *env;
-	struct err *e;
-	struct model *m;
-	struct var *vars;
-	int n_vars, cap_vars;
-	struct mapping *maps;
-	int n_maps;
-	struct tbl *last; /* the table the last LOAD created or extended */
-	int unnamed;	  /* counter for generated table names */
-	/* the current LOAD */
-	struct tbl *src;
-	int64_t row;
-	int64_t *group;
-	struct arena *row_arena;
-};
-
-static void logf_(struct run *r, const char *fmt, ...) PRINTF_LIKE(2, 3);
-
-static void logf_(struct run *r, const char *fmt, ...)
+void reload_log(struct run *r, const char *fmt, ...)
 {
 	if (!r->env->log)
 		return;
@@ -56,10 +26,7 @@ static void logf_(struct run *r, const char *fmt, ...)
 	r->env->log(r->env->ctx, line);
 }
 
-static int at(struct run *r, const struct stmt *s, int code, const char *fmt, ...)
-    PRINTF_LIKE(4, 5);
-
-static int at(struct run *r, const struct stmt *s, int code, const char *fmt, ...)
+int reload_err(struct run *r, const struct stmt *s, int code, const char *fmt, ...)
 {
 	char msg[600];
 	va_list ap;
@@ -223,7 +190,7 @@ struct tbl *model_table(const struct model *m, const char *name)
 	return NULL;
 }
 
-static int add_table(struct run *r, struct tbl *t)
+int reload_add_table(struct run *r, struct tbl *t)
 {
 	struct tbl **nt = realloc(r->m->tables, sizeof(*nt) * (size_t)(r->m->n_tables + 1));
 	if (!nt)
@@ -233,7 +200,7 @@ static int add_table(struct run *r, struct tbl *t)
 	return 0;
 }
 
-static void remove_table(struct run *r, struct tbl *t)
+void reload_remove_table(struct run *r, struct tbl *t)
 {
 	for (int i = 0; i < r->m->n_tables; i++)
 		if (r->m->tables[i] == t) {
@@ -247,7 +214,7 @@ static void remove_table(struct run *r, struct tbl *t)
 	tbl_free(t);
 }
 
-static struct mapping *find_map(struct run *r, const char *name)
+struct mapping *reload_find_map(struct run *r, const char *name)
 {
 	for (int i = 0; i < r->n_maps; i++)
 		if (strcmp(r->maps[i].name, name) == 0)
@@ -259,7 +226,7 @@ static int mapping_cb(void *ctx, const char *map, const struct val *key, struct 
 		      bool *found)
 {
 	struct run *r = ctx;
-	struct mapping *mp = find_map(r, map);
+	struct mapping *mp = reload_find_map(r, map);
 	if (!mp)
 		return ERR_NOT_FOUND;
 	*found = false;
@@ -307,14 +274,14 @@ static int read_source(struct run *r, const struct stmt *s, const char *path, ch
 		char msg[sizeof(r->e->message)];
 		str_copy(msg, r->e->message, sizeof(msg));
 		r->e->code = 0;
-		return at(r, s, rc, "%s", msg);
+		return reload_err(r, s, rc, "%s", msg);
 	}
 	rc = file_read_all(file, MAX_FILE, out, len, r->e);
 	if (rc) {
 		char msg[sizeof(r->e->message)];
 		str_copy(msg, r->e->message, sizeof(msg));
 		r->e->code = 0;
-		return at(r, s, rc, "cannot read %s: %s", path, msg);
+		return reload_err(r, s, rc, "cannot read %s: %s", path, msg);
 	}
 	return 0;
 }
@@ -346,8 +313,8 @@ static int load_source(struct run *r, const struct stmt *s, struct tbl **out, bo
 		*out = model_table(r->m, l->path);
 		*owned = false;
 		if (!*out)
-			return at(r, s, ERR_INVALID, "there is no table named %s to load RESIDENT",
-				  l->path);
+			return reload_err(r, s, ERR_INVALID,
+					  "there is no table named %s to load RESIDENT", l->path);
 		*rows = (*out)->n_rows;
 		return 0;
 	case SRC_AUTOGENERATE: {
@@ -359,20 +326,21 @@ static int load_source(struct run *r, const struct stmt *s, struct tbl **out, bo
 		if (rc)
 			return rc;
 		if (!val_number(&v, &n) || n < 0 || n > 1e9 || n != floor(n))
-			return at(r, s, ERR_INVALID, "AUTOGENERATE needs a whole number of rows");
+			return reload_err(r, s, ERR_INVALID,
+					  "AUTOGENERATE needs a whole number of rows");
 		*out = NULL;
 		*rows = (int64_t)n;
 		return 0;
 	}
 	case SRC_PRECEDING: /* exec_load gives such a load its source */
-		return at(r, s, ERR_INTERNAL, "a preceding LOAD ran without its input");
+		return reload_err(r, s, ERR_INTERNAL, "a preceding LOAD ran without its input");
 	}
 	if (rc) {
 		if (!strstr(r->e->message, "line ")) {
 			char msg[sizeof(r->e->message)];
 			str_copy(msg, r->e->message, sizeof(msg));
 			r->e->code = 0;
-			return at(r, s, ERR_INVALID, "%s", msg);
+			return reload_err(r, s, ERR_INVALID, "%s", msg);
 		}
 		return rc;
 	}
@@ -397,7 +365,8 @@ static int out_names(struct run *r, const struct stmt *s, struct tbl *src, const
 		const struct load_item *it = &l->items[i];
 		if (!it->expr) {
 			if (!src)
-				return at(r, s, ERR_INVALID, "LOAD * needs a source with fields");
+				return reload_err(r, s, ERR_INVALID,
+						  "LOAD * needs a source with fields");
 			for (int f = 0; f < src->n_fields; f++) {
 				(*names)[k] = src->fields[f].name;
 				(*exprs)[k++] = NULL; /* field f as it is */
@@ -412,8 +381,8 @@ static int out_names(struct run *r, const struct stmt *s, struct tbl *src, const
 	for (int i = 0; i < k; i++)
 		for (int j = 0; j < i; j++)
 			if (strcmp((*names)[i], (*names)[j]) == 0)
-				return at(r, s, ERR_INVALID, "the field %s is loaded twice",
-					  (*names)[i]);
+				return reload_err(r, s, ERR_INVALID, "the field %s is loaded twice",
+						  (*names)[i]);
 	*n = k;
 	return 0;
 }
@@ -425,352 +394,6 @@ static void own_texts(struct arena *a, struct val *v)
 		v->text = arena_strndup(a, v->text, strlen(v->text));
 }
 
-/* ---------------------------------------------------------------- JOIN and KEEP */
-
-/* The key text of a row over columns; false when one of them is NULL (NULL never links). */
-static bool row_key(const struct tbl *t, const int *cols, int n, int64_t row, struct buf *kb)
-{
-	kb->len = 0;
-	for (int k = 0; k < n; k++) {
-		struct val v;
-		char nb[40];
-		tbl_get(t, cols[k], row, &v);
-		if (v.null)
-			return false;
-		if (v.has_num)
-			snprintf(nb, sizeof(nb), "%.17g", v.num);
-		if (buf_printf(kb, "%c%s\x1f", v.has_num ? '#' : 's', v.has_num ? nb : v.text))
-			return false;
-	}
-	return buf_append(kb, "", 1) == 0;
-}
-
-/* The rows of t by key: keys->fields[0] symbol -> first row, next row. */
-struct key_index {
-	struct tbl *keys;
-	int64_t *first, *next;
-};
-
-static int index_rows(const struct tbl *t, const int *cols, int n, struct key_index *ix)
-{
-	memset(ix, 0, sizeof(*ix));
-	ix->keys = tbl_new("keys");
-	ix->next = malloc(sizeof(int64_t) * (size_t)(t->n_rows + 1));
-	ix->first = malloc(sizeof(int64_t) * (size_t)(t->n_rows + 1));
-	if (!ix->keys || !ix->next || !ix->first || tbl_field(ix->keys, "k", true) < 0)
-		return ERR_NOMEM;
-	struct buf kb;
-	buf_init(&kb, 1 << 20);
-	int64_t *last = malloc(sizeof(int64_t) * (size_t)(t->n_rows + 1));
-	int rc = last ? 0 : ERR_NOMEM;
-	for (int64_t r = 0; rc == 0 && r < t->n_rows; r++) {
-		ix->next[r] = -1;
-		if (!row_key(t, cols, n, r, &kb))
-			continue;
-		struct val kv = {.text = kb.data};
-		int64_t before = ix->keys->fields[0].n_sym;
-		if (tbl_append(ix->keys, &kv, 1)) {
-			rc = ERR_NOMEM;
-			break;
-		}
-		int64_t s = ix->keys->fields[0].index[ix->keys->n_rows - 1];
-		if (s == before) { /* a new key */
-			ix->first[s] = r;
-			last[s] = r;
-		} else {
-			ix->next[last[s]] = r;
-			last[s] = r;
-		}
-	}
-	free(last);
-	buf_release(&kb);
-	return rc;
-}
-
-static void index_free(struct key_index *ix)
-{
-	tbl_free(ix->keys);
-	free(ix->first);
-	free(ix->next);
-}
-
-/* The first row of ix with the key of row r of t over cols, or -1. */
-static int64_t index_find(struct key_index *ix, const struct tbl *t, const int *cols, int n,
-			  int64_t r, struct buf *kb)
-{
-	if (!row_key(t, cols, n, r, kb))
-		return -1;
-	struct val kv = {.text = kb->data};
-	int64_t s = tbl_lookup(ix->keys, 0, &kv);
-	return s < 0 ? -1 : ix->first[s];
-}
-
-/* Common fields of a and b: their columns in each. */
-static int common_fields(const struct tbl *a, const struct tbl *b, int *ca, int *cb)
-{
-	int n = 0;
-	for (int f = 0; f < a->n_fields; f++) {
-		int g = tbl_field((struct tbl *)b, a->fields[f].name, false);
-		if (g >= 0) {
-			ca[n] = f;
-			cb[n++] = g;
-		}
-	}
-	return n;
-}
-
-/* Puts `nt` in old's place in the model. */
-static void replace_table(struct run *r, struct tbl *old, struct tbl *nt)
-{
-	for (int i = 0; i < r->m->n_tables; i++)
-		if (r->m->tables[i] == old)
-			r->m->tables[i] = nt;
-	if (r->last == old)
-		r->last = nt;
-	tbl_free(old);
-}
-
-/* old JOIN nw, natural over their common fields, into a new table named like old. */
-static int join_into(struct run *r, const struct stmt *s, struct tbl *old, struct tbl *nw,
-		     struct tbl **out)
-{
-	enum load_join j = s->load.join;
-	int *ca = calloc((size_t)(old->n_fields + 1), sizeof(int));
-	int *cb = calloc((size_t)(old->n_fields + 1), sizeof(int));
-	if (!ca || !cb) {
-		free(ca);
-		free(cb);
-		return err_set(r->e, ERR_NOMEM, "out of memory");
-	}
-	int nk = common_fields(old, nw, ca, cb);
-	if (nk == 0) {
-		free(ca);
-		free(cb);
-		return at(
-		    r, s, ERR_INVALID,
-		    "JOIN needs a field in common with table %s (a cross join is not supported)",
-		    old->name);
-	}
-	struct tbl *res = tbl_new(old->name);
-	int *from_nw = calloc((size_t)(nw->n_fields + 1), sizeof(int)); /* column in res */
-	struct val *vals = NULL;
-	struct key_index ix;
-	int rc = res && from_nw ? index_rows(nw, cb, nk, &ix) : ERR_NOMEM;
-	for (int f = 0; rc == 0 && f < old->n_fields; f++)
-		if (tbl_field(res, old->fields[f].name, true) < 0)
-			rc = ERR_NOMEM;
-	for (int f = 0; rc == 0 && f < nw->n_fields; f++)
-		if ((from_nw[f] = tbl_field(res, nw->fields[f].name, true)) < 0)
-			rc = ERR_NOMEM;
-	uint8_t *matched = rc == 0 ? calloc((size_t)(nw->n_rows + 1), 1) : NULL;
-	vals = rc == 0 ? calloc((size_t)(res->n_fields + 1), sizeof(*vals)) : NULL;
-	if (rc == 0 && (!matched || !vals))
-		rc = ERR_NOMEM;
-	struct buf kb;
-	buf_init(&kb, 1 << 20);
-	for (int64_t row = 0; rc == 0 && row < old->n_rows; row++) {
-		for (int f = 0; f < res->n_fields; f++)
-			vals[f] = (struct val){.null = true};
-		for (int f = 0; f < old->n_fields; f++)
-			tbl_get(old, f, row, &vals[f]);
-		int64_t m = index_find(&ix, old, ca, nk, row, &kb);
-		if (m < 0 && (j == JOIN_OUTER || j == JOIN_LEFT) &&
-		    tbl_append(res, vals, res->n_fields))
-			rc = ERR_NOMEM;
-		for (; rc == 0 && m >= 0; m = ix.next[m]) {
-			matched[m] = 1;
-			for (int f = 0; f < nw->n_fields; f++)
-				tbl_get(nw, f, m, &vals[from_nw[f]]);
-			if (tbl_append(res, vals, res->n_fields))
-				rc = ERR_NOMEM;
-		}
-	}
-	for (int64_t m = 0; rc == 0 && (j == JOIN_OUTER || j == JOIN_RIGHT) && m < nw->n_rows;
-	     m++) {
-		if (matched[m])
-			continue;
-		for (int f = 0; f < res->n_fields; f++)
-			vals[f] = (struct val){.null = true};
-		for (int f = 0; f < nw->n_fields; f++)
-			tbl_get(nw, f, m, &vals[from_nw[f]]);
-		if (tbl_append(res, vals, res->n_fields))
-			rc = ERR_NOMEM;
-	}
-	buf_release(&kb);
-	if (res && from_nw)
-		index_free(&ix);
-	free(matched);
-	free(vals);
-	free(from_nw);
-	free(ca);
-	free(cb);
-	if (rc) {
-		tbl_free(res);
-		return r->e->code ? rc : err_set(r->e, ERR_NOMEM, "out of memory");
-	}
-	*out = res;
-	return 0;
-}
-
-/* The rows of t whose key (over cols) `other` holds too, as a new table. */
-static int keep_rows(struct tbl *t, const int *ct, struct tbl *other, const int *co, int nk,
-		     struct tbl **out)
-{
-	struct key_index ix;
-	struct tbl *res = tbl_new(t->name);
-	int rc = res ? index_rows(other, co, nk, &ix) : ERR_NOMEM;
-	for (int f = 0; rc == 0 && f < t->n_fields; f++)
-		if (tbl_field(res, t->fields[f].name, true) < 0)
-			rc = ERR_NOMEM;
-	struct val *vals = rc == 0 ? calloc((size_t)(t->n_fields + 1), sizeof(*vals)) : NULL;
-	if (rc == 0 && !vals)
-		rc = ERR_NOMEM;
-	struct buf kb;
-	buf_init(&kb, 1 << 20);
-	for (int64_t row = 0; rc == 0 && row < t->n_rows; row++) {
-		if (index_find(&ix, t, ct, nk, row, &kb) < 0)
-			continue;
-		for (int f = 0; f < t->n_fields; f++)
-			tbl_get(t, f, row, &vals[f]);
-		if (tbl_append(res, vals, t->n_fields))
-			rc = ERR_NOMEM;
-	}
-	buf_release(&kb);
-	if (res)
-		index_free(&ix);
-	free(vals);
-	if (rc) {
-		tbl_free(res);
-		return rc;
-	}
-	*out = res;
-	return 0;
-}
-
-/* After a JOIN or KEEP load into `nw`: combines it with its target table. */
-static int combine(struct run *r, const struct stmt *s, struct tbl *nw)
-{
-	const struct load *l = &s->load;
-	struct tbl *old = l->target ? model_table(r->m, l->target) : r->last;
-	if (!old) {
-		tbl_free(nw);
-		return at(r, s, ERR_INVALID, "there is no table %s%s to %s",
-			  l->target ? "named " : "", l->target ? l->target : "yet",
-			  l->keep ? "keep against" : "join to");
-	}
-	if (!l->keep) {
-		struct tbl *res = NULL;
-		int rc = join_into(r, s, old, nw, &res);
-		tbl_free(nw);
-		if (rc)
-			return rc;
-		logf_(r, "%s: joined, %lld rows now", res->name, (long long)res->n_rows);
-		replace_table(r, old, res);
-		return 0;
-	}
-	int *co = calloc((size_t)(old->n_fields + 1), sizeof(int));
-	int *cn = calloc((size_t)(old->n_fields + 1), sizeof(int));
-	int nk = co && cn ? common_fields(old, nw, co, cn) : -1;
-	int rc = nk < 0	   ? err_set(r->e, ERR_NOMEM, "out of memory")
-		 : nk == 0 ? at(r, s, ERR_INVALID, "KEEP needs a field in common with table %s",
-				old->name)
-			   : 0;
-	struct tbl *new_kept = nw, *old_kept = old;
-	if (rc == 0 && (l->join == JOIN_LEFT || l->join == JOIN_INNER) &&
-	    keep_rows(nw, cn, old, co, nk, &new_kept))
-		rc = err_set(r->e, ERR_NOMEM, "out of memory");
-	if (rc == 0 && (l->join == JOIN_RIGHT || l->join == JOIN_INNER) &&
-	    keep_rows(old, co, nw, cn, nk, &old_kept))
-		rc = err_set(r->e, ERR_NOMEM, "out of memory");
-	free(co);
-	free(cn);
-	if (new_kept != nw) {
-		tbl_free(nw);
-		nw = new_kept;
-	}
-	if (rc) {
-		tbl_free(nw);
-		if (old_kept != old)
-			tbl_free(old_kept);
-		return rc;
-	}
-	if (old_kept != old)
-		replace_table(r, old, old_kept);
-	if (add_table(r, nw)) {
-		tbl_free(nw);
-		return err_set(r->e, ERR_NOMEM, "out of memory");
-	}
-	r->last = nw;
-	logf_(r, "%s: kept %lld rows; %s: %lld rows", nw->name, (long long)nw->n_rows,
-	      old_kept->name, (long long)old_kept->n_rows);
-	return 0;
-}
-
-/* ---------------------------------------------------------------- ORDER BY */
-
-struct sort_ctx {
-	const struct tbl *t;
-	const int *cols;
-	const bool *desc;
-	int n;
-};
-
-/* Numbers before texts; numbers by value, texts by their bytes; NULL last. */
-static int cmp_val(const struct val *a, const struct val *b)
-{
-	if (a->null || b->null)
-		return a->null - b->null;
-	if (a->has_num != b->has_num)
-		return a->has_num ? -1 : 1;
-	if (a->has_num)
-		return (a->num > b->num) - (a->num < b->num);
-	int c = strcmp(a->text ? a->text : "", b->text ? b->text : "");
-	return (c > 0) - (c < 0);
-}
-
-static int cmp_rows(const void *pa, const void *pb, void *arg)
-{
-	const struct sort_ctx *c = arg;
-	int64_t ra = *(const int64_t *)pa, rb = *(const int64_t *)pb;
-	for (int k = 0; k < c->n; k++) {
-		struct val a, b;
-		tbl_get(c->t, c->cols[k], ra, &a);
-		tbl_get(c->t, c->cols[k], rb, &b);
-		int d = cmp_val(&a, &b);
-		if (d)
-			return c->desc[k] ? -d : d;
-	}
-	return (ra > rb) - (ra < rb); /* stable: load order breaks ties */
-}
-
-/* The source rows in ORDER BY order (RESIDENT loads only, which the parser checked). */
-static int sort_rows(struct run *r, const struct stmt *s, const struct tbl *src, int64_t rows,
-		     int64_t **out)
-{
-	const struct load *l = &s->load;
-	int *cols = calloc((size_t)(l->n_order_by + 1), sizeof(int));
-	int64_t *order = malloc(sizeof(int64_t) * (size_t)(rows + 1));
-	if (!cols || !order) {
-		free(cols);
-		free(order);
-		return err_set(r->e, ERR_NOMEM, "out of memory");
-	}
-	for (int k = 0; k < l->n_order_by; k++)
-		if ((cols[k] = tbl_field((struct tbl *)src, l->order_by[k], false)) < 0) {
-			free(cols);
-			free(order);
-			return at(r, s, ERR_INVALID, "ORDER BY names a field not in %s: %s",
-				  src->name, l->order_by[k]);
-		}
-	for (int64_t i = 0; i < rows; i++)
-		order[i] = i;
-	struct sort_ctx c = {src, cols, l->order_desc, l->n_order_by};
-	qsort_r(order, (size_t)rows, sizeof(int64_t), cmp_rows, &c);
-	free(cols);
-	*out = order;
-	return 0;
-}
-
 /* Where the rows go: an existing table to extend, or a new one. */
 static int destination(struct run *r, const struct stmt *s, const char **names, int n,
 		       struct tbl **out, bool *created)
@@ -780,8 +403,9 @@ static int destination(struct run *r, const struct stmt *s, const char **names, 
 	if (l->concatenate) {
 		struct tbl *t = l->target ? model_table(r->m, l->target) : r->last;
 		if (!t)
-			return at(r, s, ERR_INVALID, "there is no table %s%s to concatenate to",
-				  l->target ? "named " : "", l->target ? l->target : "yet");
+			return reload_err(r, s, ERR_INVALID,
+					  "there is no table %s%s to concatenate to",
+					  l->target ? "named " : "", l->target ? l->target : "yet");
 		*out = t;
 		return 0;
 	}
@@ -831,7 +455,7 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 {
 	const struct load *l = &s->load;
 	if (l->while_)
-		return at(r, s, ERR_INVALID, "WHILE is not supported yet");
+		return reload_err(r, s, ERR_INVALID, "WHILE is not supported yet");
 	struct tbl *src = NULL, *dst = NULL, *seen = NULL;
 	bool owned = false, created = false;
 	int64_t rows = 0;
@@ -859,7 +483,8 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 			rc = err_set(r->e, ERR_NOMEM, "out of memory");
 	} else if (rc == 0 && l->mapping) {
 		if (n != 2)
-			rc = at(r, s, ERR_INVALID, "a MAPPING LOAD needs two fields, not %d", n);
+			rc = reload_err(r, s, ERR_INVALID,
+					"a MAPPING LOAD needs two fields, not %d", n);
 		else if (!(mapping = tbl_new(s->label ? s->label : "map")))
 			rc = err_set(r->e, ERR_NOMEM, "out of memory");
 		dst = mapping;
@@ -903,9 +528,9 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 			rc = err_set(r->e, ERR_NOMEM, "out of memory");
 		for (int g = 0; rc == 0 && g < l->n_group_by; g++)
 			if (!src || (gf[g] = tbl_field(src, l->group_by[g], false)) < 0)
-				rc = at(r, s, ERR_INVALID,
-					"GROUP BY names a field not in the source: %s",
-					l->group_by[g]);
+				rc = reload_err(r, s, ERR_INVALID,
+						"GROUP BY names a field not in the source: %s",
+						l->group_by[g]);
 		struct buf kb;
 		buf_init(&kb, 1 << 24);
 		for (int64_t i = 0; rc == 0 && i < rows; i++) {
@@ -940,7 +565,7 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 	}
 	int64_t src_rows = rows, written = 0, *order = NULL;
 	if (rc == 0 && l->order_by && !l->group_by)
-		rc = sort_rows(r, s, src, rows, &order);
+		rc = reload_sort_rows(r, s, src, rows, &order);
 	for (int64_t i = 0; rc == 0 && i < n_groups; i++) {
 		struct arena *a = arena_new();
 		ev.a = a;
@@ -1001,8 +626,8 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 			}
 		}
 		if (rc == 0 && r->env->max_rows && dst->n_rows >= r->env->max_rows)
-			rc = at(r, s, ERR_TOO_LARGE, "table %s would pass %lld rows", dst->name,
-				(long long)r->env->max_rows);
+			rc = reload_err(r, s, ERR_TOO_LARGE, "table %s would pass %lld rows",
+					dst->name, (long long)r->env->max_rows);
 		if (rc == 0 && tbl_append(dst, vals, dst->n_fields))
 			rc = err_set(r->e, ERR_NOMEM, "out of memory");
 		written++;
@@ -1036,8 +661,8 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 				r->n_maps++;
 				mapping = NULL;
 				created = false; /* dst is the mapping, kept now */
-				logf_(r, "mapping table %s: %lld rows", r->maps[r->n_maps - 1].name,
-				      (long long)written);
+				reload_log(r, "mapping table %s: %lld rows",
+					   r->maps[r->n_maps - 1].name, (long long)written);
 			}
 		}
 	} else if (rc == 0 && temp_out) {
@@ -1045,15 +670,15 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 		created = false;
 	} else if (rc == 0 && l->join != JOIN_NONE) {
 		created = false; /* combine takes dst */
-		rc = combine(r, s, dst);
+		rc = reload_combine(r, s, dst);
 	} else if (rc == 0) {
-		if (created && (rc = add_table(r, dst)) != 0)
+		if (created && (rc = reload_add_table(r, dst)) != 0)
 			rc = err_set(r->e, ERR_NOMEM, "out of memory");
 		if (rc == 0) {
 			created = false;
 			r->last = dst;
-			logf_(r, "%s << %lld rows, %d fields (%lld rows now)", dst->name,
-			      (long long)written, n, (long long)dst->n_rows);
+			reload_log(r, "%s << %lld rows, %d fields (%lld rows now)", dst->name,
+				   (long long)written, n, (long long)dst->n_rows);
 		}
 	}
 	if (created && dst && dst != mapping)
@@ -1072,150 +697,6 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 	free(group_start);
 	free(order);
 	return rc;
-}
-
-/* ---------------------------------------------------------------- other statements */
-
-static int csv_quote(struct buf *b, const char *s)
-{
-	bool q = !*s || strpbrk(s, ",\"\r\n ") != NULL;
-	int rc = q ? buf_puts(b, "\"") : 0;
-	for (; *s && rc == 0; s++)
-		rc = *s == '"' ? buf_puts(b, "\"\"") : buf_append(b, s, 1);
-	return rc || (q ? buf_puts(b, "\"") : 0);
-}
-
-static int exec_store(struct run *r, const struct stmt *s)
-{
-	struct tbl *t = model_table(r->m, s->store.table);
-	if (!t)
-		return at(r, s, ERR_INVALID, "there is no table named %s to store", s->store.table);
-	if (s->store.items)
-		return at(r, s, ERR_INVALID, "STORE of chosen fields is not supported yet");
-	char file[4096];
-	int rc = r->env->resolve
-		     ? r->env->resolve(r->env->ctx, s->store.path, true, file, sizeof(file), r->e)
-		     : err_set(r->e, ERR_FORBIDDEN, "no files can be written here");
-	if (rc) {
-		char msg[sizeof(r->e->message)];
-		str_copy(msg, r->e->message, sizeof(msg));
-		r->e->code = 0;
-		return at(r, s, rc, "%s", msg);
-	}
-	struct buf b;
-	buf_init(&b, MAX_FILE);
-	if (s->store.format.qvd) {
-		struct qvd_table v;
-		rc = tbl_view(t, &v, r->e);
-		if (rc == 0)
-			rc = qvd_write(&v, &b, r->e);
-		tbl_view_free(&v);
-	} else {
-		char d = s->store.format.delimiter ? s->store.format.delimiter : ',';
-		rc = buf_puts(&b, "\xEF\xBB\xBF");
-		for (int f = 0; f < t->n_fields && rc == 0; f++)
-			rc = (f && buf_append(&b, &d, 1)) || csv_quote(&b, t->fields[f].name);
-		rc = rc || buf_puts(&b, "\r\n");
-		for (int64_t row = 0; row < t->n_rows && rc == 0; row++) {
-			for (int f = 0; f < t->n_fields && rc == 0; f++) {
-				struct val v;
-				char nb[64];
-				tbl_get(t, f, row, &v);
-				rc = (f && buf_append(&b, &d, 1)) ||
-				     (!v.null && csv_quote(&b, val_text(&v, nb, sizeof(nb))));
-			}
-			rc = rc || buf_puts(&b, "\r\n");
-		}
-		if (rc)
-			rc =
-			    err_set(r->e, ERR_TOO_LARGE, "table %s is too large to store", t->name);
-	}
-	if (rc == 0)
-		rc = file_write_atomic(file, b.data ? b.data : "", b.len, 0644, r->e);
-	buf_release(&b);
-	if (rc == 0)
-		logf_(r, "stored %s (%lld rows) into %s", t->name, (long long)t->n_rows,
-		      s->store.path);
-	return rc;
-}
-
-static int exec_drop(struct run *r, const struct stmt *s)
-{
-	if (s->kind == ST_DROP_TABLES) {
-		for (int i = 0; i < s->n_names; i++) {
-			struct tbl *t = model_table(r->m, s->names[i]);
-			struct mapping *mp = find_map(r, s->names[i]);
-			if (mp) {
-				tbl_free(mp->t);
-				free(mp->name);
-				free(mp->first_row);
-				*mp = r->maps[--r->n_maps];
-				continue;
-			}
-			if (!t)
-				return at(r, s, ERR_INVALID, "there is no table named %s to drop",
-					  s->names[i]);
-			remove_table(r, t);
-		}
-		return 0;
-	}
-	for (int i = 0; i < s->n_names; i++) {
-		bool found = false;
-		for (int k = 0; k < r->m->n_tables; k++) {
-			struct tbl *t = r->m->tables[k];
-			bool listed = s->n_from == 0;
-			for (int j = 0; j < s->n_from; j++)
-				listed |= strcmp(s->from[j], t->name) == 0;
-			int f = listed ? tbl_field(t, s->names[i], false) : -1;
-			if (f < 0)
-				continue;
-			found = true;
-			tbl_drop_field(t, f);
-			if (t->n_fields == 0) {
-				remove_table(r, t);
-				k--;
-			}
-		}
-		if (!found)
-			return at(r, s, ERR_INVALID, "there is no field named %s to drop",
-				  s->names[i]);
-	}
-	return 0;
-}
-
-static int exec_rename(struct run *r, const struct stmt *s)
-{
-	const char *from = s->names[0], *to = s->names[1];
-	if (s->kind == ST_RENAME_TABLE) {
-		struct tbl *t = model_table(r->m, from);
-		if (!t)
-			return at(r, s, ERR_INVALID, "there is no table named %s to rename", from);
-		if (model_table(r->m, to))
-			return at(r, s, ERR_INVALID, "a table named %s exists already", to);
-		char *n = strdup(to);
-		if (!n)
-			return err_set(r->e, ERR_NOMEM, "out of memory");
-		free(t->name);
-		t->name = n;
-		return 0;
-	}
-	bool found = false;
-	for (int k = 0; k < r->m->n_tables; k++) {
-		struct tbl *t = r->m->tables[k];
-		int f = tbl_field(t, from, false);
-		if (f < 0)
-			continue;
-		if (tbl_field(t, to, false) >= 0)
-			return at(r, s, ERR_INVALID, "table %s has a field named %s already",
-				  t->name, to);
-		char *n = strdup(to);
-		if (!n)
-			return err_set(r->e, ERR_NOMEM, "out of memory");
-		free(t->fields[f].name);
-		t->fields[f].name = n;
-		found = true;
-	}
-	return found ? 0 : at(r, s, ERR_INVALID, "there is no field named %s to rename", from);
 }
 
 /* ---------------------------------------------------------------- the program */
@@ -1302,35 +783,36 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 		enum stmt_kind k = st[i]->kind;
 		if (k == ST_IF || k == ST_FOR || k == ST_FOR_EACH) {
 			if (depth == 64)
-				rc =
-				    at(&r, st[i], ERR_INVALID, "IF and FOR nest more than 64 deep");
+				rc = reload_err(&r, st[i], ERR_INVALID,
+						"IF and FOR nest more than 64 deep");
 			else
 				stack[depth++] = i;
 		} else if (k == ST_ELSEIF || k == ST_ELSE || k == ST_END_IF) {
 			if (depth == 0 || st[stack[depth - 1]]->kind != ST_IF)
-				rc = at(&r, st[i], ERR_INVALID, "%s without IF",
-					k == ST_END_IF ? "END IF"
-					: k == ST_ELSE ? "ELSE"
-						       : "ELSEIF");
+				rc = reload_err(&r, st[i], ERR_INVALID, "%s without IF",
+						k == ST_END_IF ? "END IF"
+						: k == ST_ELSE ? "ELSE"
+							       : "ELSEIF");
 			else if (k == ST_END_IF)
 				depth--;
 		} else if (k == ST_NEXT) {
 			if (depth == 0 || st[stack[depth - 1]]->kind == ST_IF)
-				rc = at(&r, st[i], ERR_INVALID, "NEXT without FOR");
+				rc = reload_err(&r, st[i], ERR_INVALID, "NEXT without FOR");
 			else
 				depth--;
 		}
 	}
 	if (rc == 0 && depth)
-		rc = at(&r, st[stack[depth - 1]], ERR_INVALID, "%s",
-			st[stack[depth - 1]]->kind == ST_IF ? "IF without END IF"
-							    : "FOR without NEXT (NEXT is missing)");
+		rc = reload_err(&r, st[stack[depth - 1]], ERR_INVALID, "%s",
+				st[stack[depth - 1]]->kind == ST_IF
+				    ? "IF without END IF"
+				    : "FOR without NEXT (NEXT is missing)");
 	for (int i = 0; rc == 0 && i < n; i++) {
 		if (++steps > MAX_LOOP_STEPS) {
-			rc = at(&r, st[i], ERR_INVALID,
-				"the script ran %d statements: a loop that "
-				"does not end?",
-				MAX_LOOP_STEPS);
+			rc = reload_err(&r, st[i], ERR_INVALID,
+					"the script ran %d statements: a loop that "
+					"does not end?",
+					MAX_LOOP_STEPS);
 			break;
 		}
 		struct stmt *s = st[i];
@@ -1345,8 +827,9 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 				if (rc)
 					break;
 				if (s->kind != st[i]->kind) {
-					rc = at(&r, s, ERR_INVALID,
-						"a $( ) expansion changed what this statement is");
+					rc = reload_err(
+					    &r, s, ERR_INVALID,
+					    "a $( ) expansion changed what this statement is");
 					break;
 				}
 			}
@@ -1358,8 +841,8 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 				if (s->kind == ST_ELSEIF) { /* a branch was taken: go to END IF */
 					int k = skip_if(st, n, i, true);
 					if (k < 0)
-						rc =
-						    at(&r, s, ERR_INVALID, "ELSEIF without END IF");
+						rc = reload_err(&r, s, ERR_INVALID,
+								"ELSEIF without END IF");
 					i = k;
 					break;
 				}
@@ -1367,7 +850,8 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 				while (rc == 0 && !val_true(&v)) {
 					int k = skip_if(st, n, i, false);
 					if (k < 0) {
-						rc = at(&r, s, ERR_INVALID, "IF without END IF");
+						rc = reload_err(&r, s, ERR_INVALID,
+								"IF without END IF");
 						break;
 					}
 					i = k;
@@ -1379,7 +863,7 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 			case ST_ELSE: {
 				int k = skip_if(st, n, i, true);
 				if (k < 0)
-					rc = at(&r, s, ERR_INVALID, "ELSE without END IF");
+					rc = reload_err(&r, s, ERR_INVALID, "ELSE without END IF");
 				i = k;
 				break;
 			}
@@ -1387,8 +871,8 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 			case ST_FOR:
 			case ST_FOR_EACH: {
 				if (n_loops == 32) {
-					rc = at(&r, s, ERR_INVALID,
-						"FOR loops nest more than 32 deep");
+					rc = reload_err(&r, s, ERR_INVALID,
+							"FOR loops nest more than 32 deep");
 					break;
 				}
 				struct loop *lp = &loops[n_loops];
@@ -1407,9 +891,9 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 					    (!val_number(&f, &lp->value) ||
 					     !val_number(&t, &lp->to) ||
 					     !val_number(&stp, &lp->step) || lp->step == 0))
-						rc =
-						    at(&r, s, ERR_INVALID,
-						       "FOR needs numbers and a step other than 0");
+						rc = reload_err(
+						    &r, s, ERR_INVALID,
+						    "FOR needs numbers and a step other than 0");
 					empty = rc == 0 && (lp->step > 0 ? lp->value > lp->to
 									 : lp->value < lp->to);
 				} else {
@@ -1430,7 +914,8 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 					free(lp->texts);
 					int k = skip_for(st, n, i);
 					if (k < 0)
-						rc = at(&r, s, ERR_INVALID, "FOR without NEXT");
+						rc = reload_err(&r, s, ERR_INVALID,
+								"FOR without NEXT");
 					i = k;
 				} else if (rc == 0) {
 					n_loops++;
@@ -1440,7 +925,7 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 			}
 			case ST_NEXT: {
 				if (n_loops == 0) {
-					rc = at(&r, s, ERR_INVALID, "NEXT without FOR");
+					rc = reload_err(&r, s, ERR_INVALID, "NEXT without FOR");
 					break;
 				}
 				struct loop *lp = &loops[n_loops - 1];
@@ -1465,8 +950,8 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 			}
 			case ST_EXIT:
 				if (strcasecmp(s->name, "SCRIPT") != 0) {
-					rc = at(&r, s, ERR_INVALID, "EXIT %s is not supported yet",
-						s->name);
+					rc = reload_err(&r, s, ERR_INVALID,
+							"EXIT %s is not supported yet", s->name);
 					break;
 				}
 				if (s->expr) {
@@ -1477,8 +962,8 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 				i = n; /* the end */
 				break;
 			default:
-				rc = at(&r, s, ERR_INVALID,
-					"this control statement is not supported yet");
+				rc = reload_err(&r, s, ERR_INVALID,
+						"this control statement is not supported yet");
 			}
 			arena_free(ea);
 			continue;
@@ -1506,13 +991,14 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 					     v.null ? "" : val_text(&v, nb, sizeof(nb)));
 			break;
 		}
-		case ST_TRACE: logf_(&r, "%s", s->raw); break;
+		case ST_TRACE: reload_log(&r, "%s", s->raw); break;
 		case ST_LOAD:
 			if (s->load.source == SRC_PRECEDING) {
 				/* runs with the next LOAD that has a source, on its output */
 				if (n_pending == MAX_PRECEDING)
-					rc = at(&r, s, ERR_INVALID, "more than %d preceding loads",
-						MAX_PRECEDING);
+					rc = reload_err(&r, s, ERR_INVALID,
+							"more than %d preceding loads",
+							MAX_PRECEDING);
 				else
 					pending[n_pending++] = s;
 				break;
@@ -1536,16 +1022,16 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 			tbl_free(tmp);
 			n_pending = 0;
 			break;
-		case ST_STORE: rc = exec_store(&r, s); break;
+		case ST_STORE: rc = reload_store(&r, s); break;
 		case ST_DROP_TABLES:
-		case ST_DROP_FIELDS: rc = exec_drop(&r, s); break;
+		case ST_DROP_FIELDS: rc = reload_drop(&r, s); break;
 		case ST_RENAME_TABLE:
-		case ST_RENAME_FIELD: rc = exec_rename(&r, s); break;
+		case ST_RENAME_FIELD: rc = reload_rename(&r, s); break;
 		default:
-			rc = at(&r, s, ERR_INVALID, "%s is not supported yet",
-				s->kind == ST_QUALIFY	  ? "QUALIFY"
-				: s->kind == ST_UNQUALIFY ? "UNQUALIFY"
-							  : "this statement");
+			rc = reload_err(&r, s, ERR_INVALID, "%s is not supported yet",
+					s->kind == ST_QUALIFY	  ? "QUALIFY"
+					: s->kind == ST_UNQUALIFY ? "UNQUALIFY"
+								  : "this statement");
 		}
 		arena_free(ea);
 		if (rc == ERR_NOMEM && !e->code)
@@ -1559,9 +1045,10 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 	if (rc == 0 && n_loops)
 		rc = err_set(e, ERR_INVALID, "the script ends inside a FOR loop (NEXT is missing)");
 	if (rc == 0 && n_pending)
-		rc = at(&r, pending[n_pending - 1], ERR_INVALID,
-			"a preceding LOAD needs a LOAD with FROM, INLINE, RESIDENT or AUTOGENERATE "
-			"after it");
+		rc = reload_err(
+		    &r, pending[n_pending - 1], ERR_INVALID,
+		    "a preceding LOAD needs a LOAD with FROM, INLINE, RESIDENT or AUTOGENERATE "
+		    "after it");
 	for (int i = 0; i < r.n_vars; i++) {
 		free(r.vars[i].name);
 		free(r.vars[i].value);
