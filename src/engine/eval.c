@@ -232,6 +232,33 @@ static void civil(int64_t serial, int64_t *y, int64_t *m, int64_t *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
+/* The number of arguments each scalar function takes, checked before it runs. */
+static const struct {
+	const char *name;
+	int min, max;
+} arity[] = {
+    {"RecNo", 0, 0},	  {"RowNo", 0, 0},    {"IsNull", 1, 1},	   {"IsNum", 1, 1},
+    {"IsText", 1, 1},	  {"Text", 1, 1},     {"Num", 1, 4},	   {"Num#", 1, 4},
+    {"Dual", 2, 2},	  {"Len", 1, 1},      {"Upper", 1, 1},	   {"Lower", 1, 1},
+    {"Capitalize", 1, 1}, {"Trim", 1, 1},     {"LTrim", 1, 1},	   {"RTrim", 1, 1},
+    {"Left", 2, 2},	  {"Right", 2, 2},    {"Mid", 2, 3},	   {"Index", 2, 2},
+    {"Replace", 3, 3},	  {"SubField", 3, 3}, {"Round", 1, 2},	   {"Floor", 1, 2},
+    {"Ceil", 1, 2},	  {"Fabs", 1, 1},     {"Sqrt", 1, 1},	   {"Exp", 1, 1},
+    {"Log", 1, 1},	  {"Log10", 1, 1},    {"Sign", 1, 1},	   {"Mod", 2, 2},
+    {"Div", 2, 2},	  {"Pow", 2, 2},      {"Year", 1, 1},	   {"Month", 1, 1},
+    {"Day", 1, 1},	  {"Date", 1, 2},     {"Date#", 1, 2},	   {"Chr", 1, 1},
+    {"Repeat", 2, 2},	  {"Match", 2, 16},   {"MixMatch", 2, 16}, {"WildMatch", 2, 16},
+    {"Pick", 2, 16},	  {"ApplyMap", 2, 3},
+};
+
+static int check_arity(struct eval *ev, const struct expr *x)
+{
+	for (size_t i = 0; i < ARRAY_LEN(arity); i++)
+		if (named(x, arity[i].name))
+			return args_between(ev, x, arity[i].min, arity[i].max);
+	return 0;
+}
+
 static int aggregate(struct eval *ev, struct expr *x, struct val *out);
 
 static int call(struct eval *ev, struct expr *x, struct val *out)
@@ -255,12 +282,10 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 		*out = NUL;
 		return 0;
 	}
-	if ((rc = eval_args(ev, x, v)))
+	if ((rc = check_arity(ev, x)) || (rc = eval_args(ev, x, v)))
 		return rc;
 	double a, b;
 	if (named(x, "RecNo") || named(x, "RowNo")) {
-		if ((rc = args_between(ev, x, 0, 0)))
-			return rc;
 		*out = num((double)(named(x, "RecNo") ? ev->recno : ev->rowno));
 	} else if (named(x, "Null")) {
 		*out = NUL;
@@ -276,40 +301,24 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 		if (out->null && x->n_args)
 			*out = v[x->n_args - 1];
 	} else if (named(x, "IsNull")) {
-		if ((rc = args_between(ev, x, 1, 1)))
-			return rc;
 		*out = boolean(v[0].null);
 	} else if (named(x, "IsNum")) {
-		if ((rc = args_between(ev, x, 1, 1)))
-			return rc;
 		*out = boolean(val_number(&v[0], &a));
 	} else if (named(x, "IsText")) {
-		if ((rc = args_between(ev, x, 1, 1)))
-			return rc;
 		*out = boolean(!v[0].null && !v[0].has_num);
 	} else if (named(x, "Text")) {
-		if ((rc = args_between(ev, x, 1, 1)))
-			return rc;
 		*out = v[0].null ? NUL : text(tx(ev, &v[0]));
 	} else if (named(x, "Num") || named(x, "Num#")) {
-		if ((rc = args_between(ev, x, 1, 4)))
-			return rc;
 		*out = val_number(&v[0], &a) ? num(a) : NUL;
 		if (named(x, "Num#") && !out->null && v[0].text)
 			out->text = v[0].text;
 	} else if (named(x, "Dual")) {
-		if ((rc = args_between(ev, x, 2, 2)))
-			return rc;
 		*out = val_number(&v[1], &a) ? num(a) : NUL;
 		if (!out->null)
 			out->text = v[0].null ? "" : tx(ev, &v[0]);
 	} else if (named(x, "Len")) {
-		if ((rc = args_between(ev, x, 1, 1)))
-			return rc;
 		*out = v[0].null ? NUL : num((double)utf8_len(tx(ev, &v[0])));
 	} else if (named(x, "Upper") || named(x, "Lower") || named(x, "Capitalize")) {
-		if ((rc = args_between(ev, x, 1, 1)))
-			return rc;
 		if (v[0].null) {
 			*out = NUL;
 			return 0;
@@ -328,8 +337,6 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 		}
 		*out = text(s);
 	} else if (named(x, "Trim") || named(x, "LTrim") || named(x, "RTrim")) {
-		if ((rc = args_between(ev, x, 1, 1)))
-			return rc;
 		if (v[0].null) {
 			*out = NUL;
 			return 0;
@@ -344,8 +351,6 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 				n--;
 		*out = text(arena_strndup(ev->a, s, n));
 	} else if (named(x, "Left") || named(x, "Right")) {
-		if ((rc = args_between(ev, x, 2, 2)))
-			return rc;
 		if (v[0].null || !val_number(&v[1], &a)) {
 			*out = NUL;
 			return 0;
@@ -356,8 +361,6 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 			k = n;
 		*out = text(named(x, "Left") ? slice(ev, s, 0, k) : slice(ev, s, n - k, k));
 	} else if (named(x, "Mid")) {
-		if ((rc = args_between(ev, x, 2, 3)))
-			return rc;
 		if (v[0].null || !val_number(&v[1], &a)) {
 			*out = NUL;
 			return 0;
@@ -367,8 +370,6 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 			n = val_number(&v[2], &b) && b > 0 ? (int64_t)b : 0;
 		*out = text(slice(ev, tx(ev, &v[0]), start, n));
 	} else if (named(x, "Index")) {
-		if ((rc = args_between(ev, x, 2, 2)))
-			return rc;
 		if (v[0].null || v[1].null) {
 			*out = NUL;
 			return 0;
@@ -377,8 +378,6 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 		*out =
 		    num(f ? (double)(utf8_len(arena_strndup(ev->a, s, (size_t)(f - s))) + 1) : 0);
 	} else if (named(x, "Replace")) {
-		if ((rc = args_between(ev, x, 3, 3)))
-			return rc;
 		if (v[0].null) {
 			*out = NUL;
 			return 0;
@@ -399,8 +398,6 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 		*out = text(arena_strndup(ev->a, o.data ? o.data : "", o.len));
 		buf_release(&o);
 	} else if (named(x, "SubField")) {
-		if ((rc = args_between(ev, x, 3, 3)))
-			return rc;
 		if (v[0].null || v[1].null || !val_number(&v[2], &a)) {
 			*out = NUL;
 			return 0;
@@ -421,8 +418,6 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 			*out = text(arena_strndup(ev->a, s, end ? (size_t)(end - s) : strlen(s)));
 		}
 	} else if (named(x, "Round") || named(x, "Floor") || named(x, "Ceil")) {
-		if ((rc = args_between(ev, x, 1, 2)))
-			return rc;
 		double step = 1;
 		if (!val_number(&v[0], &a) || (x->n_args == 2 && !val_number(&v[1], &step)) ||
 		    step == 0) {
@@ -434,8 +429,6 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 		*out = num(q * step);
 	} else if (named(x, "Fabs") || named(x, "Sqrt") || named(x, "Exp") || named(x, "Log") ||
 		   named(x, "Log10") || named(x, "Sign")) {
-		if ((rc = args_between(ev, x, 1, 1)))
-			return rc;
 		if (!val_number(&v[0], &a)) {
 			*out = NUL;
 			return 0;
@@ -448,8 +441,6 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 					       : (a > 0) - (a < 0);
 		*out = isfinite(r) ? num(r) : NUL;
 	} else if (named(x, "Mod") || named(x, "Div") || named(x, "Pow")) {
-		if ((rc = args_between(ev, x, 2, 2)))
-			return rc;
 		if (!val_number(&v[0], &a) || !val_number(&v[1], &b)) {
 			*out = NUL;
 			return 0;
@@ -459,8 +450,6 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 					     : (b == 0 ? NAN : a - b * floor(a / b));
 		*out = isfinite(r) ? num(r) : NUL;
 	} else if (named(x, "Year") || named(x, "Month") || named(x, "Day")) {
-		if ((rc = args_between(ev, x, 1, 1)))
-			return rc;
 		if (!val_number(&v[0], &a)) {
 			struct qvd_value q;
 			if (v[0].null)
@@ -474,8 +463,6 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 		civil((int64_t)floor(a), &y, &m, &d);
 		*out = num((double)(named(x, "Year") ? y : named(x, "Month") ? m : d));
 	} else if (named(x, "Date") || named(x, "Date#")) {
-		if ((rc = args_between(ev, x, 1, 2)))
-			return rc;
 		struct qvd_value q;
 		if (v[0].null)
 			return *out = NUL, 0;
@@ -493,8 +480,6 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 				: arena_printf(ev->a, "%04lld-%02lld-%02lld", (long long)y,
 					       (long long)m, (long long)d);
 	} else if (named(x, "Chr")) {
-		if ((rc = args_between(ev, x, 1, 1)))
-			return rc;
 		if (!val_number(&v[0], &a) || a < 1 || a > 0x10FFFF)
 			return *out = NUL, 0;
 		unsigned c = (unsigned)a;
@@ -511,8 +496,6 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 			s[2] = (char)(0x80 | ((c >> 6) & 0x3F)), s[3] = (char)(0x80 | (c & 0x3F));
 		*out = text(arena_strndup(ev->a, s, strlen(s)));
 	} else if (named(x, "Repeat")) {
-		if ((rc = args_between(ev, x, 2, 2)))
-			return rc;
 		if (v[0].null || !val_number(&v[1], &a) || a < 0 || a > 100000)
 			return *out = NUL, 0;
 		const char *s = tx(ev, &v[0]);
@@ -524,8 +507,6 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 			memcpy(r2 + (size_t)i * sl, s, sl);
 		*out = text(r2);
 	} else if (named(x, "Match") || named(x, "MixMatch") || named(x, "WildMatch")) {
-		if ((rc = args_between(ev, x, 2, 16)))
-			return rc;
 		*out = num(0);
 		if (v[0].null)
 			return 0;
@@ -543,14 +524,10 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 			}
 		}
 	} else if (named(x, "Pick")) {
-		if ((rc = args_between(ev, x, 2, 16)))
-			return rc;
 		*out = NUL;
 		if (val_number(&v[0], &a) && a >= 1 && a < x->n_args)
 			*out = v[(int)a];
 	} else if (named(x, "ApplyMap")) {
-		if ((rc = args_between(ev, x, 2, 3)))
-			return rc;
 		if (!ev->mapping)
 			return fail(ev, x, "%s is not available here", "ApplyMap");
 		bool found = false;

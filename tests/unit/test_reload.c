@@ -308,6 +308,8 @@ static void errors_name_the_place_and_keep_nothing(void **state)
 	run_fails("T: LOAD * INLINE [\nA\n1\n];\nU: LOAD B RESIDENT T;",
 		  "line 5, column 9: field not found: B");
 	run_fails("LOAD Nope(A) AS X INLINE [\nA\n1\n];", "unknown function Nope");
+	run_fails("LOAD Left('abc') AS X AUTOGENERATE 1;", "Left takes 2 to 2 arguments, not 1");
+	run_fails("LOAD RecNo(1) AS X AUTOGENERATE 1;", "RecNo takes 0 to 0 arguments, not 1");
 	run_fails("LOAD Sum(A) AS X INLINE [\nA\n1\n];",
 		  "Sum is an aggregation: it needs GROUP BY");
 	run_fails("LOAD * RESIDENT Missing;", "there is no table named Missing");
