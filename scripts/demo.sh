@@ -13,7 +13,7 @@ if [ ! -f "$DIR/node.conf" ]; then
 	"$FATHOM" site create --dir "$DIR" --share "$SHARE" --repository-port "$PORT" \
 		--hostname localhost --name demo
 fi
-PORT=$(sed -n 's/^port = //p' "$DIR/node.conf")
+PORT=$(awk '/^\[/ { sec = $0 } sec == "[repository]" && $1 == "port" { print $3 }' "$DIR/node.conf")
 
 flags=()
 if [ "$(id -u)" -eq 0 ]; then

@@ -26,3 +26,18 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   echo "deps: all packages present" >&2
 fi
+
+# Node.js and npm run the QIX client suite (tests/qix: enigma.js from npm, as pinned in its
+# package-lock.json). The machine's own Node.js is used when there is one.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "deps: installing nodejs npm" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+fi
+cd "$(dirname "$0")/../tests/qix"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+  touch node_modules
+fi

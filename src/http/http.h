@@ -93,6 +93,37 @@ void http_respond_fd(struct http_req *r, int status, const char *content_type, i
 		     uint64_t size);
 bool http_responded(const struct http_req *r);
 
+/* ---- WebSocket (RFC 6455; frames by wslay) ----
+ *
+ * A handler that wants a WebSocket calls http_req_upgrade_websocket from on_headers. Once
+ * the 101 answer went out, the socket is served on a thread of its own: on_open, then
+ * on_message for each message in order, then on_close once (the socket is gone after it
+ * returns). Messages of one socket never overlap. http_ws_send may be called from any
+ * thread until on_close returns. Stopping the server closes every socket first. */
+
+struct http_ws;
+
+struct http_ws_handler {
+	void (*on_open)(void *state, struct http_ws *ws);
+	void (*on_message)(void *state, struct http_ws *ws, const char *data, size_t len);
+	/* Always called once, also when the upgrade never happened (without on_open). */
+	void (*on_close)(void *state);
+	size_t max_message; /* larger incoming messages close the socket (1009); 0: 16 MiB */
+};
+
+/* Whether the request is a WebSocket handshake: GET with Upgrade: websocket, a key and
+ * version 13. */
+bool http_req_is_websocket(const struct http_req *r);
+/* Answers the handshake with 101 and hands the socket to `h` with `state`. The request
+ * must satisfy http_req_is_websocket. `h` must outlive the socket. */
+void http_req_upgrade_websocket(struct http_req *r, const struct http_ws_handler *h, void *state);
+/* Queues a text message (copied); any thread. ERR_UNAVAILABLE once the socket closes,
+ * ERR_TOO_LARGE when the peer has not read 64 MiB of earlier messages (the socket is then
+ * closed). */
+NODISCARD int http_ws_send(struct http_ws *ws, const char *text, size_t len);
+/* Starts a close with `code` (1000 normal, 1008 policy, 1011 server error); any thread. */
+void http_ws_close(struct http_ws *ws, int code, const char *reason);
+
 /* ---- the client (node to node): HTTPS with the site's certificates ---- */
 
 /* PEM files: the CA that the server's certificate must chain to, and this side's client

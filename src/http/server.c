@@ -1,5 +1,6 @@
 /* server.c: the request object and the libmicrohttpd server behind http.h. */
 #include "http/http.h"
+#include "http/http_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,45 +14,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#define MAX_KV 128
-
-struct kv {
-	const char *k, *v;
-};
-
-struct http_req {
-	struct arena *a;
-	struct MHD_Connection *conn; /* NULL for in-process requests */
-	const char *method, *path;
-	struct kv query[MAX_KV];
-	int n_query;
-	struct kv hdr[MAX_KV]; /* in-process requests only */
-	int n_hdr;
-	struct buf body;
-	int body_error;
-	http_body_sink sink;
-	void *sink_ctx;
-	void *data;
-	int cert_state; /* -1 unknown, else enum http_cert */
-	bool started;	/* on_headers has run */
-	/* the response */
-	bool responded;
-	int status;
-	struct MHD_Response *resp;
-	struct kv out_hdr[16];
-	int n_out_hdr;
-	/* in-process capture */
-	char *local_body;
-	size_t local_len;
-};
-
-struct http_server {
-	struct MHD_Daemon *d;
-	struct http_handler h;
-	size_t max_body;
-	char *cert, *key, *trust;
-};
 
 /* ---------------------------------------------------------------- listening */
 
@@ -375,6 +337,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (!r) {
 		r = req_new();
 		r->conn = conn;
+		r->server = s;
 		r->method = arena_strdup(r->a, method);
 		r->path = arena_strdup(r->a, url);
 		r->body.max = s->max_body;
@@ -408,6 +371,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct http_req *r = *con_cls;
 	if (!r)
 		return;
+	if (r->upgrade) { /* the 101 never went out */
+		ws_abandon(r->upgrade);
+		r->upgrade = NULL;
+	}
 	s->h.on_done(s->h.ctx, r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	req_free(r);
 	*con_cls = NULL;
@@ -434,12 +401,13 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ha
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
 	s->h = *h;
+	pthread_mutex_init(&s->ws_mu, NULL);
 	s->max_body = cfg->max_body;
 	s->cert = strdup(cfg->cert_pem);
 	s->key = strdup(cfg->key_pem);
 	s->trust = cfg->trust_pem ? strdup(cfg->trust_pem) : NULL;
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_TLS | MHD_USE_ERROR_LOG;
+			 MHD_USE_TLS | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
 	struct MHD_OptionItem opts[14];
 	int n = 0;
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd, NULL};
@@ -480,8 +448,11 @@ void http_server_stop(struct http_server *s)
 {
 	if (!s)
 		return;
-	if (s->d)
+	if (s->d) {
+		ws_close_all(s);
 		MHD_stop_daemon(s->d);
+	}
+	pthread_mutex_destroy(&s->ws_mu);
 	free(s->cert);
 	free(s->key);
 	free(s->trust);

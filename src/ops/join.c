@@ -37,6 +37,8 @@ static const char join_usage[] =
     "  --name NAME             this node's name in the site (unique)\n"
     "  --hostname NAME         the name clients use to reach it (default: this host)\n"
     "  --repository-port N     HTTPS port of the repository API (default 4242)\n"
+    "  --engine-port N         port of the engine, QIX over secure WebSocket (default 4747;\n"
+    "                          0: no QIX sessions on this node)\n"
     "  --listen ADDR           IPv4 address to listen on (default 0.0.0.0)\n"
     "  --owner USER            hand the node folder to the service user (needs root)\n"
     "  --password PASSWORD     the one-time password from fathom node approve\n";
@@ -119,6 +121,7 @@ int ops_node_join(int argc, char **argv)
 	    {"name", required_argument, NULL, 'n'},
 	    {"hostname", required_argument, NULL, 'H'},
 	    {"repository-port", required_argument, NULL, 'p'},
+	    {"engine-port", required_argument, NULL, 'E'},
 	    {"listen", required_argument, NULL, 'l'},
 	    {"owner", required_argument, NULL, 'O'},
 	    {"password", required_argument, NULL, 'P'},
@@ -126,7 +129,8 @@ int ops_node_join(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *share = NULL, *url = NULL, *name = NULL, *host = NULL,
-		   *port_s = "4242", *listen = "0.0.0.0", *owner = NULL, *password = NULL;
+		   *port_s = "4242", *listen = "0.0.0.0", *owner = NULL, *password = NULL,
+		   *engine_port_s = "4747";
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -137,6 +141,7 @@ int ops_node_join(int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'H': host = optarg; break;
 		case 'p': port_s = optarg; break;
+		case 'E': engine_port_s = optarg; break;
 		case 'l': listen = optarg; break;
 		case 'O': owner = optarg; break;
 		case 'P': password = optarg; break;
@@ -150,9 +155,10 @@ int ops_node_join(int argc, char **argv)
 	}
 	if (password && !url)
 		return finish_join(dir, password);
-	int64_t port;
+	int64_t port, engine_port;
 	if (!share || !url || !name || str_to_i64(port_s, 1, 65535, &port) != 0 ||
-	    str_has_ctl(name, false) || strlen(name) > 255) {
+	    str_to_i64(engine_port_s, 0, 65535, &engine_port) != 0 || str_has_ctl(name, false) ||
+	    strlen(name) > 255) {
 		fputs(join_usage, stderr);
 		return 2;
 	}
@@ -219,6 +225,7 @@ int ops_node_join(int argc, char **argv)
 		conf_set(cf, "node.owner", owner);
 	conf_set(cf, "repository.port", port_s);
 	conf_set(cf, "repository.listen", listen);
+	conf_set(cf, "engine.port", engine_port_s);
 	conf_set(cf, "repository.max_upload_bytes", "34359738368");
 	conf_set(cf, "repository.max_body_bytes", "16777216");
 	conf_set(cf, "database.driver", "postgres");

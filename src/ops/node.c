@@ -87,10 +87,12 @@ struct node {
 	struct db *db;
 	struct repo *repo;
 	struct http_server *http;
+	struct ops_engine *engine;
 };
 
 static void node_release(struct node *n)
 {
+	ops_engine_stop(n->engine);
 	http_server_stop(n->http);
 	repo_close(n->repo);
 	db_close(n->db);
@@ -244,6 +246,28 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 	log_info("node \"%s\" (%s) serves the repository API on https://%s:%lld/qrs",
 		 conf_get(cf, "node.name", "?"), node_id,
 		 conf_get(cf, "node.hostname", "localhost"), (long long)port);
+	/* the engine: QIX sessions on their own port (0: none on this node) */
+	int64_t engine_port, engine_mb;
+	if ((rc = conf_get_int(cf, "engine.port", 4747, 0, 65535, &engine_port, e)) ||
+	    (rc = conf_get_int(cf, "engine.memory_mb", 1024, 16, 1 << 24, &engine_mb, e)))
+		return rc;
+	if (engine_port == 0)
+		return 0;
+	struct ops_engine_config ec = {
+	    .db = n->db,
+	    .share = n->share,
+	    .repo = h,
+	    .listen = conf_get(cf, "engine.listen", conf_get(cf, "repository.listen", NULL)),
+	    .port = (int)engine_port,
+	    .cert_pem = n->cert_pem,
+	    .key_pem = n->key_pem,
+	    .trust_pem = n->root_pem,
+	    .memory_bytes = engine_mb << 20};
+	if ((rc = ops_engine_start(&ec, &n->engine, e)))
+		return rc;
+	log_info("node \"%s\" serves QIX sessions on wss://%s:%lld/app/<app id>",
+		 conf_get(cf, "node.name", "?"), conf_get(cf, "node.hostname", "localhost"),
+		 (long long)engine_port);
 	return 0;
 }
 

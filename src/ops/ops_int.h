@@ -74,4 +74,20 @@ int ops_parse_show_set(int argc, char **argv, const char *usage, bool *out_set,
 NODISCARD int ops_open_node_db(const struct conf *cf, const char *dir, struct db **out,
 			       struct err *e);
 
+/* The node's engine service (engine.c): QIX sessions on the engine port. */
+struct ops_engine_config {
+	struct db *db;		  /* borrowed */
+	struct share *share;	  /* borrowed */
+	struct http_handler repo; /* this node's repository API, for saves and reloads */
+	const char *listen;	  /* NULL: every interface */
+	int port;
+	const char *cert_pem, *key_pem, *trust_pem;
+	int64_t memory_bytes; /* open apps past this are evicted when unused */
+	int64_t poll_ms;      /* how often to look for new app generations; 0: 2 s */
+};
+struct ops_engine;
+NODISCARD int ops_engine_start(const struct ops_engine_config *cfg, struct ops_engine **out,
+			       struct err *e);
+void ops_engine_stop(struct ops_engine *en);
+
 #endif

@@ -42,6 +42,8 @@ static const char usage[] =
     "  --archived-logs PATH    archived logs (default SHARE/ArchivedLogs)\n"
     "  --custom-data PATH      custom data (default SHARE/CustomData)\n"
     "  --repository-port N     HTTPS port of the repository API (default 4242)\n"
+    "  --engine-port N         port of the engine: QIX over secure WebSocket (default 4747;\n"
+    "                          0: this node serves no QIX sessions)\n"
     "  --listen ADDR           IPv4 address to listen on (default 0.0.0.0)\n"
     "  --hostname NAME         the name clients use to reach this node (default: this host)\n"
     "  --name NAME             the node's name (default: the host name)\n"
@@ -94,6 +96,7 @@ int ops_site_create(int argc, char **argv)
 	    {"archived-logs", required_argument, NULL, 'L'},
 	    {"custom-data", required_argument, NULL, 'C'},
 	    {"repository-port", required_argument, NULL, 'p'},
+	    {"engine-port", required_argument, NULL, 'E'},
 	    {"listen", required_argument, NULL, 'l'},
 	    {"hostname", required_argument, NULL, 'H'},
 	    {"name", required_argument, NULL, 'n'},
@@ -108,7 +111,7 @@ int ops_site_create(int argc, char **argv)
 	const char *dir = NULL, *share = NULL, *apps = NULL, *stat_c = NULL, *logs = NULL,
 		   *custom = NULL, *port_s = "4242", *listen = "0.0.0.0", *host = NULL,
 		   *name = NULL, *max_up = "34359738368", *db_url = NULL, *owner = NULL,
-		   *local_port_s = "4432";
+		   *local_port_s = "4432", *engine_port_s = "4747";
 	bool local_db = false;
 	int c;
 	optind = 1;
@@ -121,6 +124,7 @@ int ops_site_create(int argc, char **argv)
 		case 'L': logs = optarg; break;
 		case 'C': custom = optarg; break;
 		case 'p': port_s = optarg; break;
+		case 'E': engine_port_s = optarg; break;
 		case 'l': listen = optarg; break;
 		case 'H': host = optarg; break;
 		case 'n': name = optarg; break;
@@ -156,6 +160,13 @@ int ops_site_create(int argc, char **argv)
 		fprintf(stderr,
 			"fathom: --repository-port must be a port number (1-65535), not \"%s\"\n",
 			port_s);
+		return 2;
+	}
+	int64_t engine_port;
+	if (str_to_i64(engine_port_s, 0, 65535, &engine_port) != 0) {
+		fprintf(stderr,
+			"fathom: --engine-port must be a port number (0-65535), not \"%s\"\n",
+			engine_port_s);
 		return 2;
 	}
 	if (str_to_i64(max_up, 1, INT64_MAX, &max_upload) != 0) {
@@ -302,6 +313,7 @@ int ops_site_create(int argc, char **argv)
 	conf_set(cf, "node.hostname", host);
 	conf_set(cf, "repository.port", port_str);
 	conf_set(cf, "repository.listen", listen);
+	conf_set(cf, "engine.port", engine_port_s);
 	conf_set(cf, "repository.max_upload_bytes", max_up);
 	conf_set(cf, "repository.max_body_bytes", "16777216");
 	if (db_url) {

@@ -17,10 +17,13 @@
 #include <unistd.h>
 
 /* The state of a file operation, freed by the request's cleanup. */
+struct app_file;
+
 struct fileop {
 	struct share_writer *w; /* NULL once committed or aborted */
 	struct err err;
-	void *check; /* the upload's file check, or NULL */
+	void *check;		 /* the upload's file check, or NULL */
+	struct app_file *target; /* upload/replace: the app replaced, as it was read */
 };
 
 /* The columns of an app that file operations need. */
@@ -175,11 +178,35 @@ static int upload_sink(void *ctx, const char *data, size_t len)
 	return share_writer_write(op->w, data, len, &op->err);
 }
 
+/* POST /qrs/app/upload makes a new app; POST /qrs/app/upload/replace?targetappid= gives an
+ * existing app the uploaded file as its new generation. */
+static bool is_replace(struct qrs *q)
+{
+	const char *p = http_req_path(q->req);
+	size_t n = strlen(p);
+	return n >= 8 && strcmp(p + n - 8, "/replace") == 0;
+}
+
 int h_app_upload_begin(struct qrs *q)
 {
 	q->desc = entity_find("app");
+	bool replace = is_replace(q);
 	const char *name = http_req_query(q->req, "name");
-	int rc = check_app_name(q, name, true);
+	const char *target = http_req_query(q->req, "targetappid");
+	struct app_file *cur = NULL;
+	int rc = 0;
+	if (replace && (!target || !*target))
+		rc = err_set(&q->err, ERR_PARAM, "targetappid names the app to replace");
+	else if (replace) {
+		cur = arena_alloc(q->a, sizeof(*cur));
+		rc = read_app_file_tx(q, target, cur);
+		if (rc == ERR_CONFLICT) { /* an app without a file may get one */
+			q->err.code = 0;
+			rc = 0;
+		}
+	} else {
+		rc = check_app_name(q, name, true);
+	}
 	if (rc)
 		return rc;
 	int64_t cl = http_req_content_length(q->req);
@@ -191,8 +218,12 @@ int h_app_upload_begin(struct qrs *q)
 		return ERR_TOO_LARGE;
 	}
 	struct fileop *op = fileop_new(q);
+	op->target = cur;
 	char id[UUID_STR_LEN + 1], gen[SHARE_GEN_LEN + 1];
-	uuid_new(id);
+	if (replace)
+		str_copy(id, target, sizeof(id));
+	else
+		uuid_new(id);
 	share_gen_new(gen);
 	rc = share_writer_begin(q->repo->share, id, gen, q->repo->max_upload, &op->w, &q->err);
 	if (rc)
@@ -201,6 +232,29 @@ int h_app_upload_begin(struct qrs *q)
 	if (q->repo->file_check.begin && !(op->check = q->repo->file_check.begin()))
 		return err_set(&q->err, ERR_NOMEM, "out of memory");
 	http_req_stream_body(q->req, upload_sink, q);
+	return 0;
+}
+
+static int finish_replace(struct qrs *q, struct fileop *op, uint64_t size, const char *sha)
+{
+	struct colval extra[3];
+	colv(&extra[0], "generation", share_writer_gen(op->w), 0);
+	colv(&extra[1], "fileSha256", sha, 0);
+	colv(&extra[2], "fileSize", "", (int64_t)size);
+	struct decoded in = {0};
+	struct db_conn *c;
+	int rc = qrs_begin(q, &c, true);
+	if (rc == 0) {
+		rc = crud_update(q, c, q->desc, q->id, op->target->modified, &in, extra, 3);
+		rc = qrs_end(q, c, rc);
+	}
+	rc = settle(op, rc);
+	if (rc)
+		return rc;
+	if (op->target->gen[0])
+		share_app_superseded(q->repo->share, q->id, op->target->gen);
+	log_info("app %s replaced by an upload (%llu bytes)", q->id, (unsigned long long)size);
+	send_app(q, 201, q->id);
 	return 0;
 }
 
@@ -227,6 +281,8 @@ int h_app_upload(struct qrs *q)
 		rc = err_set(&q->err, ERR_INVALID, "the request body is empty: send the app file");
 	if (rc)
 		return settle(op, rc);
+	if (op->target)
+		return finish_replace(q, op, size, sha);
 	struct colval vals[1], extra[3];
 	struct decoded in = {.id = q->id, .vals = vals, .n_vals = 1};
 	colv(&vals[0], "name", http_req_query(q->req, "name"), 0);

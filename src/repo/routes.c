@@ -16,6 +16,8 @@ const struct route repo_routes[] = {
      "?extended={extended}&method={method}&format={format}", NULL, NULL},
     {"POST", "/qrs/app/upload", h_app_upload, R_STREAM, "?name={name}", h_app_upload_begin,
      h_app_file_cleanup},
+    {"POST", "/qrs/app/upload/replace", h_app_upload, R_STREAM, "?targetappid={targetappid}",
+     h_app_upload_begin, h_app_file_cleanup},
     {"POST", "/qrs/app/{id}/copy", h_app_copy, 0,
      "?name={name}&includecustomproperties={includecustomproperties}", NULL, h_app_file_cleanup},
     {"GET", "/qrs/app/{id}/export", h_app_export_token, 0, "", NULL, NULL},

@@ -164,6 +164,28 @@ setup() {
 	check_consistency
 }
 
+@test "upload/replace gives an app a new file and refuses what is not one" {
+	app_file "$BATS_TEST_TMPDIR/next" 3000
+	s=$(upload Replaced "$APPFILE"); id=$(jqb .id)
+	old=$(sql "SELECT generation FROM app WHERE id = '$id'")
+	s=$(api POST "/qrs/app/upload/replace?targetappid=$id" --data-binary @"$BATS_TEST_TMPDIR/next")
+	expect 201 "$s"
+	[ "$(jqb .id)" = "$id" ]; [ "$(jqb .name)" = Replaced ]
+	[ "$(jqb .fileSize)" = "$(stat -c %s "$BATS_TEST_TMPDIR/next")" ]
+	gen=$(sql "SELECT generation FROM app WHERE id = '$id'")
+	[ "$gen" != "$old" ]
+	cmp "$SHARE/Apps/$id.$gen" "$BATS_TEST_TMPDIR/next"
+	# refusals change nothing
+	head -c 5000 /dev/urandom >"$BATS_TEST_TMPDIR/noise"
+	s=$(api POST "/qrs/app/upload/replace?targetappid=$id" --data-binary @"$BATS_TEST_TMPDIR/noise")
+	expect 400 "$s"
+	s=$(api POST "/qrs/app/upload/replace?targetappid=no-such-app" --data-binary @"$APPFILE")
+	expect 404 "$s"
+	s=$(api POST "/qrs/app/upload/replace" --data-binary @"$APPFILE"); expect 400 "$s"
+	[ "$(sql "SELECT generation FROM app WHERE id = '$id'")" = "$gen" ]
+	check_consistency
+}
+
 @test "delete removes the row and every file of the app" {
 	s=$(upload Gone "$APPFILE"); id=$(jqb .id)
 	s=$(upload Donor "$APPFILE"); donor=$(jqb .id)

@@ -34,6 +34,12 @@ free_port() {
 	) 9>>"$list.lock"
 }
 
+# conf_port DIR [SECTION]: the port of a section of DIR/node.conf (default repository).
+conf_port() {
+	awk -v want="[${2:-repository}]" '/^\[/ { sec = $0 } sec == want && $1 == "port" { print $3 }' \
+		"$1/node.conf"
+}
+
 root_flag() {
 	if [ "$(id -u)" -eq 0 ]; then echo --allow-root; fi
 }
@@ -42,7 +48,7 @@ root_flag() {
 make_site() {
 	local dir=$1 share=$2 port=$3
 	shift 3
-	"$FATHOM" site create --dir "$dir" --share "$share" --repository-port "$port" \
+	"$FATHOM" site create --dir "$dir" --share "$share" --repository-port "$port" --engine-port "$(free_port)" \
 		--hostname localhost --name node1 "$@" >/dev/null
 }
 
@@ -53,7 +59,7 @@ start_node() {
 		>>"$dir/stderr.log" 2>&1 &
 	echo $! >"$dir/pid"
 	local port
-	port=$(sed -n 's/^port = //p' "$dir/node.conf")
+	port=$(conf_port "$dir")
 	for _ in $(seq 1 100); do
 		if curl -s -o /dev/null --cacert "$dir/certs/root.pem" --cert "$dir/certs/client.pem" \
 			--key "$dir/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF" \
@@ -115,7 +121,7 @@ kill9_node() {
 join_node() {
 	local dir=$1 port=$2 name=$3 first=$4 pw
 	"$FATHOM" node join --dir "$dir" --share "$SH" --db "$DB_URL" --name "$name" \
-		--repository-port "$port" --hostname localhost >/dev/null
+		--repository-port "$port" --engine-port "$(free_port)" --hostname localhost >/dev/null
 	pw=$("$FATHOM" node approve "$name" --dir "$first" 2>/dev/null)
 	"$FATHOM" node join --dir "$dir" --password "$pw" >/dev/null
 }

@@ -1,0 +1,458 @@
+/* qix_doc.c: the open apps: loading a generation from its app file, sharing it between
+ * sessions, moving to a new generation, saving, and evicting what no session uses. */
+#include "engine/appfile.h"
+#include "engine/qix_int.h"
+#include "engine/table.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- loading */
+
+struct loaded {
+	char *script;
+	json_t *props, *objects;
+	struct qix_data *data;
+};
+
+static void loaded_release(struct loaded *l)
+{
+	free(l->script);
+	json_decref(l->props);
+	json_decref(l->objects);
+	if (l->data) {
+		assoc_free(l->data->a);
+		free(l->data);
+	}
+	memset(l, 0, sizeof(*l));
+}
+
+/* A rough size of the model in memory: row columns, symbols and their texts. */
+static int64_t model_bytes(const struct assoc *a)
+{
+	int64_t b = 0;
+	for (int t = 0; t < a->n_tables; t++)
+		b += a->tables[t].n_rows * a->tables[t].n_fields * (int64_t)sizeof(int32_t);
+	for (int f = 0; f < a->n_fields; f++)
+		for (int64_t i = 0; i < a->fields[f].n_sym; i++)
+			b += (int64_t)sizeof(struct val) +
+			     (a->fields[f].sym[i].text ? (int64_t)strlen(a->fields[f].sym[i].text)
+						       : 0);
+	return b;
+}
+
+static int load_tables(const struct appfile *f, struct qix_data *data, struct err *e)
+{
+	struct model m = {0};
+	int n = 0, rc = 0;
+	for (int i = 0; i < f->n_blocks; i++)
+		n += f->blocks[i].kind == APPFILE_TABLE;
+	if (n == 0)
+		return 0;
+	m.tables = calloc((size_t)n, sizeof(*m.tables));
+	if (!m.tables)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (int i = 0; rc == 0 && i < f->n_blocks; i++) {
+		if (f->blocks[i].kind != APPFILE_TABLE)
+			continue;
+		struct qvd_table *qt = NULL;
+		rc = qvd_read(f->blocks[i].data, f->blocks[i].len, &qt, e);
+		if (rc == 0)
+			rc = tbl_from_qvd(qt, NULL, &m.tables[m.n_tables], e);
+		if (rc == 0) {
+			data->rows += m.tables[m.n_tables]->n_rows;
+			m.n_tables++;
+		}
+	}
+	if (rc == 0)
+		rc = assoc_build(&m, &data->a, e);
+	for (int i = 0; i < m.n_tables; i++)
+		tbl_free(m.tables[i]);
+	free(m.tables);
+	if (rc == 0)
+		data->bytes += model_bytes(data->a);
+	return rc;
+}
+
+static int load(const struct qix_app_info *info, struct loaded *out, struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	char *bytes = NULL;
+	size_t len = 0;
+	struct appfile *f = NULL;
+	int rc = file_read_all(info->path, 1ULL << 40, &bytes, &len, e);
+	if (rc == 0)
+		rc = appfile_read(bytes, len, &f, e);
+	free(bytes);
+	if (rc)
+		return rc;
+	const struct appfile_block *sb = appfile_find(f, APPFILE_SCRIPT);
+	const struct appfile_block *pb = appfile_find(f, APPFILE_PROPS);
+	out->script = strdup(sb ? sb->data : "");
+	json_error_t je;
+	out->props = pb ? json_loadb(pb->data, pb->len, 0, &je) : json_object();
+	if (!json_is_object(out->props)) {
+		json_decref(out->props);
+		out->props = json_object();
+	}
+	out->objects = json_incref(json_object_get(out->props, "objects"));
+	json_object_del(out->props, "objects");
+	if (!json_is_object(out->objects)) {
+		json_decref(out->objects);
+		out->objects = json_object();
+	}
+	out->data = calloc(1, sizeof(*out->data));
+	if (!out->script || !out->props || !out->objects || !out->data)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (rc == 0) {
+		str_copy(out->data->gen, info->gen, sizeof(out->data->gen));
+		out->data->refs = 1; /* the doc's own */
+		out->data->bytes = (int64_t)strlen(out->script);
+		rc = load_tables(f, out->data, e);
+	}
+	appfile_free(f);
+	if (rc)
+		loaded_release(out);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- the app list */
+
+static void doc_free(struct qix_doc *d)
+{
+	if (d->data) {
+		assoc_free(d->data->a);
+		free(d->data);
+	}
+	free(d->script);
+	json_decref(d->props);
+	json_decref(d->objects);
+	pthread_mutex_destroy(&d->mu);
+	free(d->id);
+	free(d);
+}
+
+/* Frees apps no session uses, least recently used first, while the open apps take more
+ * than the limit. Under q->mu. */
+static void evict(struct qix *q)
+{
+	int64_t limit = q->cfg.memory_bytes > 0 ? q->cfg.memory_bytes : 1LL << 30;
+	for (;;) {
+		int64_t total = 0;
+		struct qix_doc **victim = NULL;
+		for (struct qix_doc **pp = &q->docs; *pp; pp = &(*pp)->next) {
+			struct qix_doc *d = *pp;
+			total += d->data ? d->data->bytes : 0;
+			if (d->n_sessions == 0 && (!d->data || d->data->refs == 1) &&
+			    (!victim || d->last_used < (*victim)->last_used))
+				victim = pp;
+		}
+		if (total <= limit || !victim)
+			return;
+		struct qix_doc *d = *victim;
+		*victim = d->next;
+		log_info("engine: app %s closed to free memory (%lld bytes)", d->id,
+			 (long long)(d->data ? d->data->bytes : 0));
+		doc_free(d);
+	}
+}
+
+static struct qix_doc *find(struct qix *q, const char *id)
+{
+	for (struct qix_doc *d = q->docs; d; d = d->next)
+		if (strcmp(d->id, id) == 0)
+			return d;
+	return NULL;
+}
+
+int doc_open(struct qix *q, const char *id, struct qix_doc **out, struct err *e)
+{
+	*out = NULL;
+	pthread_mutex_lock(&q->mu);
+	struct qix_doc *d = find(q, id);
+	if (d) {
+		d->n_sessions++;
+		d->last_used = time_now_ms();
+		pthread_mutex_unlock(&q->mu);
+		/* it may have been reloaded since it was opened */
+		struct err re;
+		err_init(&re);
+		if (doc_refresh(q, d, &re) != 0)
+			log_warn("engine: app %s: %s", id, re.message);
+		*out = d;
+		return 0;
+	}
+	pthread_mutex_unlock(&q->mu);
+	struct qix_app_info info;
+	memset(&info, 0, sizeof(info));
+	int rc = q->cfg.env.locate(q->cfg.env.ctx, id, &info, e);
+	struct loaded l;
+	if (rc == 0)
+		rc = load(&info, &l, e);
+	if (rc)
+		return rc;
+	d = calloc(1, sizeof(*d));
+	if (!d || !(d->id = strdup(id))) {
+		free(d);
+		loaded_release(&l);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	pthread_mutex_init(&d->mu, NULL);
+	d->info = info;
+	d->script = l.script;
+	d->props = l.props;
+	d->objects = l.objects;
+	d->data = l.data;
+	pthread_mutex_lock(&q->mu);
+	struct qix_doc *other = find(q, id);
+	if (other) { /* another session opened it meanwhile */
+		doc_free(d);
+		d = other;
+	} else {
+		d->next = q->docs;
+		q->docs = d;
+		log_info("engine: app %s opened (%lld rows, about %lld bytes)", id,
+			 (long long)(d->data ? d->data->rows : 0),
+			 (long long)(d->data ? d->data->bytes : 0));
+	}
+	d->n_sessions++;
+	d->last_used = time_now_ms();
+	evict(q);
+	pthread_mutex_unlock(&q->mu);
+	*out = d;
+	return 0;
+}
+
+void doc_release(struct qix *q, struct qix_doc *d)
+{
+	pthread_mutex_lock(&q->mu);
+	d->n_sessions--;
+	d->last_used = time_now_ms();
+	evict(q);
+	pthread_mutex_unlock(&q->mu);
+}
+
+struct qix_data *doc_data(struct qix *q, struct qix_doc *d)
+{
+	pthread_mutex_lock(&q->mu);
+	struct qix_data *data = d->data;
+	if (data)
+		data->refs++;
+	pthread_mutex_unlock(&q->mu);
+	return data;
+}
+
+void data_release(struct qix *q, struct qix_data *data)
+{
+	if (!data)
+		return;
+	pthread_mutex_lock(&q->mu);
+	bool last = --data->refs == 0;
+	pthread_mutex_unlock(&q->mu);
+	if (last) {
+		assoc_free(data->a);
+		free(data);
+	}
+}
+
+/* ---------------------------------------------------------------- generations */
+
+void doc_notify(struct qix *q, struct qix_doc *d, const struct qix_session *except, const char *id)
+{
+	pthread_mutex_lock(&q->mu);
+	for (struct qix_session *s = d->sessions; s; s = s->next_in_doc) {
+		if (s == except)
+			continue;
+		pthread_mutex_lock(&s->mu);
+		json_t *change = json_array();
+		for (int i = 0; i < s->n_h; i++) {
+			struct qix_handle *h = &s->h[i];
+			if (id ? (h->kind == H_OBJ && strcmp(h->id, id) == 0) : h->kind != H_FIELD)
+				json_array_append_new(change, json_integer(h->num));
+		}
+		if (!id)
+			s->data_moved = true;
+		pthread_mutex_unlock(&s->mu);
+		if (json_array_size(change)) {
+			json_t *msg = json_pack("{s:s,s:o}", "jsonrpc", "2.0", "change", change);
+			char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+			if (text)
+				s->send(s->send_ctx, text, strlen(text));
+			free(text);
+			json_decref(msg);
+		} else {
+			json_decref(change);
+		}
+	}
+	pthread_mutex_unlock(&q->mu);
+}
+
+int doc_refresh(struct qix *q, struct qix_doc *d, struct err *e)
+{
+	struct qix_app_info info;
+	memset(&info, 0, sizeof(info));
+	int rc = q->cfg.env.locate(q->cfg.env.ctx, d->id, &info, e);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&d->mu);
+	bool same = strcmp(info.gen, d->info.gen) == 0;
+	pthread_mutex_unlock(&d->mu);
+	if (same)
+		return 0;
+	struct loaded l;
+	if ((rc = load(&info, &l, e)))
+		return rc;
+	pthread_mutex_lock(&d->mu);
+	d->info = info;
+	if (!d->dirty) { /* unsaved edits here win over the new file's */
+		free(d->script);
+		d->script = l.script;
+		l.script = NULL;
+		json_decref(d->objects);
+		d->objects = l.objects;
+		l.objects = NULL;
+	}
+	json_decref(d->props);
+	d->props = l.props;
+	l.props = NULL;
+	pthread_mutex_unlock(&d->mu);
+	pthread_mutex_lock(&q->mu);
+	struct qix_data *old = d->data;
+	d->data = l.data;
+	l.data = NULL;
+	bool last = old && --old->refs == 0;
+	pthread_mutex_unlock(&q->mu);
+	if (last) {
+		assoc_free(old->a);
+		free(old);
+	}
+	loaded_release(&l);
+	log_info("engine: app %s moved to generation %s", d->id, info.gen);
+	doc_notify(q, d, NULL, NULL);
+	return 0;
+}
+
+void qix_poll_generations(struct qix *q)
+{
+	/* pin the apps that sessions use, then look at each outside the lock */
+	pthread_mutex_lock(&q->mu);
+	int n = 0;
+	for (struct qix_doc *d = q->docs; d; d = d->next)
+		n += d->n_sessions > 0;
+	struct qix_doc **pinned = calloc((size_t)n + 1, sizeof(*pinned));
+	n = 0;
+	for (struct qix_doc *d = q->docs; pinned && d; d = d->next)
+		if (d->n_sessions > 0) {
+			d->n_sessions++;
+			pinned[n++] = d;
+		}
+	pthread_mutex_unlock(&q->mu);
+	for (int i = 0; i < n; i++) {
+		struct err e;
+		err_init(&e);
+		if (doc_refresh(q, pinned[i], &e) != 0 && e.code != ERR_NOT_FOUND)
+			log_warn("engine: app %s: %s", pinned[i]->id, e.message);
+		doc_release(q, pinned[i]);
+	}
+	free(pinned);
+}
+
+/* ---------------------------------------------------------------- saving */
+
+int doc_save(struct qix *q, struct qix_doc *d, struct err *e)
+{
+	pthread_mutex_lock(&d->mu);
+	char path[sizeof(d->info.path)];
+	str_copy(path, d->info.path, sizeof(path));
+	json_t *props = json_deep_copy(d->props);
+	if (props)
+		json_object_set(props, "objects", d->objects);
+	char *script = strdup(d->script ? d->script : "");
+	pthread_mutex_unlock(&d->mu);
+	char *props_text = props ? json_dumps(props, JSON_COMPACT) : NULL;
+	json_decref(props);
+	char *bytes = NULL;
+	size_t len = 0;
+	struct appfile *f = NULL;
+	struct appfile_block *blocks = NULL;
+	struct buf out;
+	buf_init(&out, 1ULL << 40);
+	int rc = props_text && script ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+	/* the data blocks come over from the live generation as they are */
+	if (rc == 0)
+		rc = file_read_all(path, 1ULL << 40, &bytes, &len, e);
+	if (rc == 0)
+		rc = appfile_read(bytes, len, &f, e);
+	if (rc == 0 && !(blocks = calloc((size_t)f->n_blocks + 2, sizeof(*blocks))))
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	int n = 0;
+	if (rc == 0) {
+		blocks[n++] = (struct appfile_block){APPFILE_PROPS, props_text, strlen(props_text)};
+		blocks[n++] = (struct appfile_block){APPFILE_SCRIPT, script, strlen(script)};
+		for (int i = 0; i < f->n_blocks; i++)
+			if (f->blocks[i].kind != APPFILE_PROPS &&
+			    f->blocks[i].kind != APPFILE_SCRIPT)
+				blocks[n++] = f->blocks[i];
+		rc = appfile_write(blocks, n, 0, &out, e);
+	}
+	free(bytes);
+	appfile_free(f);
+	free(blocks);
+	free(props_text);
+	free(script);
+	if (rc == 0)
+		rc = q->cfg.env.save(q->cfg.env.ctx, d->id, out.data, out.len, e);
+	buf_release(&out);
+	if (rc)
+		return rc;
+	/* the saved file holds this data: take its generation without loading it again */
+	struct qix_app_info info;
+	memset(&info, 0, sizeof(info));
+	if (q->cfg.env.locate(q->cfg.env.ctx, d->id, &info, e) == 0) {
+		pthread_mutex_lock(&d->mu);
+		d->info = info;
+		d->dirty = false;
+		pthread_mutex_unlock(&d->mu);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the engine */
+
+int qix_new(const struct qix_config *cfg, struct qix **out, struct err *e)
+{
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	(*out)->cfg = *cfg;
+	pthread_mutex_init(&(*out)->mu, NULL);
+	return 0;
+}
+
+void qix_free(struct qix *q)
+{
+	if (!q)
+		return;
+	for (struct qix_doc *d = q->docs, *next; d; d = next) {
+		next = d->next;
+		doc_free(d);
+	}
+	pthread_mutex_destroy(&q->mu);
+	free(q);
+}
+
+void qix_stats(struct qix *q, int *out_apps, int64_t *out_bytes, int *out_sessions)
+{
+	pthread_mutex_lock(&q->mu);
+	int n = 0;
+	int64_t b = 0;
+	for (struct qix_doc *d = q->docs; d; d = d->next) {
+		n++;
+		b += d->data ? d->data->bytes : 0;
+	}
+	*out_apps = n;
+	*out_bytes = b;
+	*out_sessions = q->n_sessions;
+	pthread_mutex_unlock(&q->mu);
+}

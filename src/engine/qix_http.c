@@ -1,0 +1,108 @@
+/* qix_http.c: the engine port: a WebSocket per session on /app/<id>, for clients that show
+ * a certificate of the site (as the proxy and other services do). */
+#include "engine/qix_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct conn {
+	struct qix *q;
+	struct qix_session *s;
+	struct http_ws *ws;
+	char app[256];
+	char user[256];
+};
+
+static void send_ws(void *ctx, const char *json, size_t len)
+{
+	struct conn *c = ctx;
+	if (http_ws_send(c->ws, json, len) == ERR_TOO_LARGE)
+		log_warn("engine: a session does not read its messages; it is closed");
+}
+
+static void on_open(void *state, struct http_ws *ws)
+{
+	struct conn *c = state;
+	c->ws = ws;
+	c->s = qix_session_new(c->q, c->app, c->user, send_ws, c);
+	if (!c->s)
+		http_ws_close(ws, 1011, "out of memory");
+}
+
+static void on_message(void *state, struct http_ws *ws, const char *data, size_t len)
+{
+	(void)ws;
+	struct conn *c = state;
+	if (c->s)
+		qix_session_message(c->s, data, len);
+}
+
+static void on_close(void *state)
+{
+	struct conn *c = state;
+	qix_session_free(c->s);
+	free(c);
+}
+
+static const struct http_ws_handler ws_handler = {
+    .on_open = on_open, .on_message = on_message, .on_close = on_close, .max_message = 64u << 20};
+
+static void refuse(struct http_req *r, int status, const char *msg)
+{
+	char body[512];
+	int n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", msg);
+	http_respond(r, status, "application/json", body, (size_t)n);
+}
+
+static void on_headers(void *ctx, struct http_req *r)
+{
+	const char *path = http_req_path(r);
+	if (strncmp(path, "/app", 4) != 0 || (path[4] != '/' && path[4] != '\0')) {
+		refuse(r, 404, "the engine answers QIX on /app/<app id>");
+		return;
+	}
+	if (http_req_client_cert(r) != HTTP_CERT_OK) {
+		refuse(r, 403, "the engine port needs a client certificate of the site");
+		return;
+	}
+	if (!http_req_is_websocket(r)) {
+		refuse(r, 400, "the engine speaks QIX JSON-RPC over WebSocket only");
+		return;
+	}
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		refuse(r, 500, "out of memory");
+		return;
+	}
+	c->q = ctx;
+	/* /app/<id>[/identity/<x>][/ttl/<n>]: the id is the first segment */
+	const char *id = path[4] ? path + 5 : "";
+	const char *slash = strchr(id, '/');
+	size_t n = slash ? (size_t)(slash - id) : strlen(id);
+	if (n >= sizeof(c->app))
+		n = sizeof(c->app) - 1;
+	memcpy(c->app, id, n);
+	c->app[n] = '\0';
+	const char *user = http_req_header(r, "X-Qlik-User");
+	str_copy(c->user, user ? user : "", sizeof(c->user));
+	http_req_upgrade_websocket(r, &ws_handler, c);
+}
+
+static void on_complete(void *ctx, struct http_req *r)
+{
+	(void)ctx;
+	if (!http_responded(r))
+		refuse(r, 400, "the engine speaks QIX JSON-RPC over WebSocket only");
+}
+
+static void on_done(void *ctx, struct http_req *r, bool completed)
+{
+	(void)ctx;
+	(void)r;
+	(void)completed;
+}
+
+struct http_handler qix_http_handler(struct qix *q)
+{
+	return (struct http_handler){q, on_headers, on_complete, on_done};
+}

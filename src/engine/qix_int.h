@@ -1,0 +1,160 @@
+/* qix_int.h: what the parts of the QIX engine share: apps (docs), their data, sessions and
+ * handles.
+ *
+ * Locks: q->mu guards the app list, each app's session list, its data pointer and the
+ * counts; doc->mu guards an app's script and saved objects; s->mu guards a session's handle
+ * table for the threads that send it change notifications. Never two at once, except
+ * q->mu then s->mu when notifying.
+ *
+ * Saved and session object properties are never changed in place: a change builds a new
+ * tree and swaps it in, so a reader holding a reference reads a consistent tree. */
+#ifndef FATHOM_QIX_INT_H
+#define FATHOM_QIX_INT_H
+
+#include "engine/assoc.h"
+#include "engine/cube.h"
+#include "engine/qix.h"
+
+#include <jansson.h>
+#include <pthread.h>
+
+/* One generation's data model, shared by the sessions that use it. */
+struct qix_data {
+	int refs; /* under q->mu */
+	char gen[64];
+	struct assoc *a; /* NULL: the app has no data yet */
+	int64_t bytes;	 /* an estimate of the memory it takes */
+	int64_t rows;
+};
+
+struct qix_doc {
+	struct qix_doc *next;
+	char *id;
+	/* under q->mu */
+	int n_sessions;
+	int64_t last_used;
+	struct qix_data *data;
+	struct qix_session *sessions;
+	/* under doc->mu */
+	pthread_mutex_t mu;
+	struct qix_app_info info;
+	char *script;
+	json_t *props;	 /* the app's properties (qTitle, ...), without the objects */
+	json_t *objects; /* saved objects: qId -> properties */
+	bool dirty;	 /* script or objects changed since the last save */
+};
+
+struct qix {
+	struct qix_config cfg;
+	pthread_mutex_t mu;
+	struct qix_doc *docs;
+	int n_sessions;
+};
+
+enum qix_kind { H_DOC = 1, H_OBJ, H_FIELD };
+
+struct qix_handle {
+	int num;
+	enum qix_kind kind;
+	char *id;	    /* object id or field name */
+	bool session_obj;   /* a session object (else saved in the app) */
+	json_t *soft;	    /* soft patches applied over the properties, or NULL */
+	bool in_selections; /* BeginSelections ... EndSelections */
+	bool made_selections;
+};
+
+struct qix_session {
+	struct qix *q;
+	char app_hint[256];
+	char user[256];
+	qix_send_fn send;
+	void *send_ctx;
+	struct qix_session *next_in_doc; /* under q->mu */
+	struct qix_doc *doc;		 /* after OpenDoc */
+	struct qix_data *data;		 /* the data the selection is on */
+	struct assoc_sel sel;
+	struct assoc_sel modal_saved; /* the selection at BeginSelections */
+	bool has_modal_saved;
+	struct assoc_states st; /* states of `sel`, when st_ok */
+	bool st_ok;
+	json_t *session_objects; /* qId -> properties */
+	pthread_mutex_t mu;	 /* guards the handles for notifiers */
+	struct qix_handle *h;
+	int n_h, cap_h, next_num;
+	bool data_moved; /* under mu: the app has new data (set by another thread) */
+	/* what the current request changed: handles to list in "change" */
+	int *changed;
+	int n_changed, cap_changed;
+	bool all_changed;
+};
+
+/* ---- qix_doc.c ---- */
+
+/* Opens (or finds) the app `id` and counts a session on it. ERR_NOT_FOUND for no app. */
+NODISCARD int doc_open(struct qix *q, const char *id, struct qix_doc **out, struct err *e);
+void doc_release(struct qix *q, struct qix_doc *d);
+/* The app's current data, with a reference the caller drops with data_release. */
+struct qix_data *doc_data(struct qix *q, struct qix_doc *d);
+void data_release(struct qix *q, struct qix_data *data);
+/* Reads the live generation again; when it changed, loads it and tells every session. */
+NODISCARD int doc_refresh(struct qix *q, struct qix_doc *d, struct err *e);
+/* Writes the app with its current script and objects as a new generation (DoSave). */
+NODISCARD int doc_save(struct qix *q, struct qix_doc *d, struct err *e);
+/* Sends every session on the app, but `except`, a change for its handles on object `id`
+ * (NULL: every handle). */
+void doc_notify(struct qix *q, struct qix_doc *d, const struct qix_session *except, const char *id);
+
+/* ---- qix.c ---- */
+
+struct qix_handle *sess_handle(struct qix_session *s, int num);
+/* A new handle (or the open one for the same object or field). */
+struct qix_handle *sess_add_handle(struct qix_session *s, enum qix_kind kind, const char *id,
+				   bool session_obj);
+void sess_mark_changed(struct qix_session *s, int num);
+/* Marks the doc and every object handle changed (after a selection). */
+void sess_mark_all(struct qix_session *s);
+/* The states of the session's selection (computed when needed). */
+NODISCARD int sess_states(struct qix_session *s, const struct assoc_states **out, struct err *e);
+/* The selection changed: states are stale. */
+void sess_selection_changed(struct qix_session *s);
+/* An object's stored properties (a new reference), or NULL when there is no such object. */
+json_t *sess_object_props(struct qix_session *s, const char *id, bool *out_session_obj);
+/* Replaces an object's properties (takes the reference). */
+void sess_object_store(struct qix_session *s, const char *id, bool session_obj, json_t *props);
+
+/* ---- qix_object.c: GenericObject and Field methods, layouts ---- */
+
+/* Answers one method on an object or field handle: 0 with *out the result object, or an
+ * error code (QIX's numbers) with *msg. */
+int obj_call(struct qix_session *s, struct qix_handle *h, const char *method, json_t *params,
+	     json_t **out, const char **msg);
+/* The properties with the handle's soft patches applied (a new reference). */
+json_t *obj_effective(struct qix_session *s, struct qix_handle *h);
+/* Applies QIX patches ({qOp, qPath, qValue as JSON text}) to `props` in place. */
+NODISCARD int obj_apply_patches(json_t *props, json_t *patches, const char **msg);
+/* Evaluates a chart expression over the session's selection ("=Sum(X)" or "Sum(X)"). */
+NODISCARD int obj_evaluate(struct qix_session *s, const char *expr, struct val *out,
+			   struct arena *a, struct err *e);
+/* A value as QIX cell fields: qText, qNum ("NaN" for text). */
+void obj_set_value(json_t *cell, const struct val *v);
+
+/* JSON-RPC parameter by position or by name: params may be an array or an object. */
+json_t *param(json_t *params, int pos, const char *name);
+
+/* QIX error codes */
+enum {
+	QIX_PARSE = -32700,
+	QIX_INVALID_REQUEST = -32600,
+	QIX_NO_METHOD = -32601,
+	QIX_INVALID_PARAMS = -32602,
+	QIX_INTERNAL = -32603,
+	QIX_NOT_FOUND = 2,
+	QIX_INVALID_PARAMETER = 8,
+	QIX_ABORTED = 15,
+	QIX_APP_ALREADY_OPEN = 1002,
+	QIX_APP_NOT_FOUND = 1003,
+	QIX_APP_INVALID = 1007,
+	QIX_MODAL = 6003,
+};
+
+#endif

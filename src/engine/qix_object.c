@@ -1,0 +1,1236 @@
+/* qix_object.c: GenericObject and Field methods: properties, patches, layouts (hypercube,
+ * list object, selection object, field list), data pages and selections (qix.md sections
+ * 3 and 3.12). */
+#include "engine/qix_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CELLS 10000 /* per Get*Data call, as the engine (CALC_PAGES_TOO_LARGE) */
+
+static const char *const state_letter[] = {"O", "S", "A", "X", "XS"};
+
+/* ---------------------------------------------------------------- JSON pointers */
+
+/* The member at a JSON pointer ("/qHyperCubeDef/qDimensions/0"), or NULL. With `parent`,
+ * the container of the last step and its key are returned instead, for changes. */
+static json_t *pointer(json_t *root, const char *path, json_t **parent, char *last, size_t n)
+{
+	json_t *cur = root, *par = NULL;
+	char key[256] = "";
+	if (!path || path[0] != '/')
+		return NULL;
+	for (const char *p = path + 1;;) {
+		const char *slash = strchr(p, '/');
+		size_t kl = slash ? (size_t)(slash - p) : strlen(p);
+		if (kl >= sizeof(key))
+			return NULL;
+		/* ~1 is '/', ~0 is '~' */
+		size_t k = 0;
+		for (size_t i = 0; i < kl; i++) {
+			if (p[i] == '~' && i + 1 < kl && (p[i + 1] == '0' || p[i + 1] == '1')) {
+				key[k++] = p[i + 1] == '0' ? '~' : '/';
+				i++;
+			} else {
+				key[k++] = p[i];
+			}
+		}
+		key[k] = '\0';
+		par = cur;
+		if (json_is_object(cur)) {
+			cur = json_object_get(cur, key);
+		} else if (json_is_array(cur)) {
+			char *end;
+			long idx = strtol(key, &end, 10);
+			cur = *key && !*end && idx >= 0 ? json_array_get(cur, (size_t)idx) : NULL;
+		} else {
+			return NULL;
+		}
+		if (!slash)
+			break;
+		if (!cur)
+			return NULL;
+		p = slash + 1;
+	}
+	if (parent) {
+		*parent = par;
+		str_copy(last, key, n);
+	}
+	return cur;
+}
+
+int obj_apply_patches(json_t *props, json_t *patches, const char **msg)
+{
+	if (!json_is_array(patches)) {
+		*msg = "qPatches must be an array";
+		return QIX_INVALID_PARAMS;
+	}
+	size_t i;
+	json_t *pt;
+	json_array_foreach (patches, i, pt) {
+		const char *op = json_string_value(json_object_get(pt, "qOp"));
+		const char *path = json_string_value(json_object_get(pt, "qPath"));
+		const char *text = json_string_value(json_object_get(pt, "qValue"));
+		json_t *parent = NULL;
+		char key[256];
+		if (!op || !path) {
+			*msg = "a patch needs qOp and qPath";
+			return QIX_INVALID_PARAMS;
+		}
+		(void)pointer(props, path, &parent, key, sizeof(key));
+		if (!parent || !(json_is_object(parent) || json_is_array(parent))) {
+			*msg = "qPath does not lead into the properties";
+			return QIX_INVALID_PARAMETER;
+		}
+		if (str_ieq(op, "remove")) {
+			if (json_is_object(parent))
+				json_object_del(parent, key);
+			else
+				json_array_remove(parent, (size_t)strtol(key, NULL, 10));
+			continue;
+		}
+		if (!str_ieq(op, "add") && !str_ieq(op, "replace")) {
+			*msg = "qOp must be add, replace or remove";
+			return QIX_INVALID_PARAMS;
+		}
+		json_error_t je;
+		json_t *v = text ? json_loads(text, JSON_DECODE_ANY, &je) : NULL;
+		if (!v) {
+			*msg = "qValue must be JSON text";
+			return QIX_INVALID_PARAMS;
+		}
+		if (json_is_object(parent)) {
+			json_object_set_new(parent, key, v);
+		} else {
+			char *end;
+			long idx = strtol(key, &end, 10);
+			size_t size = json_array_size(parent);
+			if (strcmp(key, "-") == 0 || (!*end && idx >= 0 && (size_t)idx == size))
+				json_array_append_new(parent, v);
+			else if (!*end && idx >= 0 && (size_t)idx < size)
+				str_ieq(op, "add") ? json_array_insert_new(parent, (size_t)idx, v)
+						   : json_array_set_new(parent, (size_t)idx, v);
+			else {
+				json_decref(v);
+				*msg = "qPath names no element of the array";
+				return QIX_INVALID_PARAMETER;
+			}
+		}
+	}
+	return 0;
+}
+
+json_t *obj_effective(struct qix_session *s, struct qix_handle *h)
+{
+	bool so;
+	json_t *props = sess_object_props(s, h->id, &so);
+	if (!props || !h->soft)
+		return props;
+	json_t *eff = json_deep_copy(props);
+	json_decref(props);
+	const char *msg;
+	if (obj_apply_patches(eff, h->soft, &msg) != 0)
+		log_debug("engine: a soft patch no longer applies: %s", msg);
+	return eff;
+}
+
+/* ---------------------------------------------------------------- values */
+
+void obj_set_value(json_t *cell, const struct val *v)
+{
+	char buf[64];
+	if (v->null) {
+		json_object_set_new(cell, "qText", json_string("-"));
+		json_object_set_new(cell, "qNum", json_string("NaN"));
+		json_object_set_new(cell, "qIsNull", json_true());
+		return;
+	}
+	json_object_set_new(cell, "qText", json_string(val_text(v, buf, sizeof(buf))));
+	json_object_set_new(
+	    cell, "qNum", v->has_num && isfinite(v->num) ? json_real(v->num) : json_string("NaN"));
+}
+
+static const char *strip_eq(const char *expr)
+{
+	while (*expr == ' ' || *expr == '\t' || *expr == '\n' || *expr == '\r')
+		expr++;
+	return *expr == '=' ? expr + 1 : expr;
+}
+
+int obj_evaluate(struct qix_session *s, const char *expr, struct val *out, struct arena *a,
+		 struct err *e)
+{
+	*out = (struct val){.null = true};
+	if (!s->data || !s->data->a)
+		return err_set(e, ERR_INVALID, "the app has no data");
+	const char *m = strip_eq(expr);
+	struct cube_def def = {.measures = &m, .n_measures = 1};
+	struct cube *c = NULL;
+	int rc = cube_compute(s->data->a, &s->sel, &def, &c, e);
+	if (rc)
+		return rc;
+	if (c->n_rows > 0) {
+		*out = c->cells[0].v;
+		if (out->text)
+			out->text = arena_strdup(a, out->text);
+	}
+	cube_free(c);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- selections */
+
+static bool *sel_copy_field(const struct assoc *a, const struct assoc_sel *sel, int f)
+{
+	if (!sel->selected[f])
+		return NULL;
+	bool *c = malloc((size_t)(a->fields[f].n_sym + 1));
+	if (c)
+		memcpy(c, sel->selected[f], (size_t)(a->fields[f].n_sym + 1));
+	return c;
+}
+
+static int sel_copy(const struct assoc *a, const struct assoc_sel *from, struct assoc_sel *to)
+{
+	if (assoc_sel_init(a, to) != 0)
+		return ERR_NOMEM;
+	for (int f = 0; f < from->n_fields; f++)
+		to->selected[f] = sel_copy_field(a, from, f);
+	return 0;
+}
+
+/* Selects (or toggles) symbols of field f; a selection that leaves nothing clears it. */
+static int select_syms(struct qix_session *s, int f, const int64_t *syms, int n, bool toggle)
+{
+	const struct assoc *a = s->data->a;
+	int64_t ns = a->fields[f].n_sym;
+	bool *want = calloc((size_t)ns + 1, 1);
+	int64_t *list = calloc((size_t)ns + 1, sizeof(int64_t));
+	if (!want || !list) {
+		free(want);
+		free(list);
+		return ERR_NOMEM;
+	}
+	if (toggle && s->sel.selected[f])
+		memcpy(want, s->sel.selected[f], (size_t)ns);
+	for (int i = 0; i < n; i++)
+		if (syms[i] >= 0 && syms[i] < ns)
+			want[syms[i]] = toggle ? !want[syms[i]] : true;
+	int k = 0;
+	for (int64_t i = 0; i < ns; i++)
+		if (want[i])
+			list[k++] = i;
+	int rc = assoc_select(a, &s->sel, f, list, k);
+	free(want);
+	free(list);
+	sess_selection_changed(s);
+	for (int i = 0; i < s->n_h; i++)
+		if (s->h[i].in_selections)
+			s->h[i].made_selections = true;
+	return rc;
+}
+
+/* Selects the values of field f whose state passes `keep`. */
+static int select_by_state(struct qix_session *s, int f, const char *which)
+{
+	const struct assoc_states *st;
+	struct err e;
+	err_init(&e);
+	if (sess_states(s, &st, &e) != 0)
+		return e.code;
+	int64_t ns = s->data->a->fields[f].n_sym;
+	int64_t *list = calloc((size_t)ns + 1, sizeof(int64_t));
+	if (!list)
+		return ERR_NOMEM;
+	int k = 0;
+	for (int64_t i = 0; i < ns; i++) {
+		int x = st->state[f][i];
+		bool take = strcmp(which, "All") == 0 ||
+			    (strcmp(which, "Possible") == 0 && (x == STATE_O || x == STATE_S)) ||
+			    (strcmp(which, "Excluded") == 0 && (x == STATE_X || x == STATE_A)) ||
+			    (strcmp(which, "Alternative") == 0 && x == STATE_A);
+		if (take)
+			list[k++] = i;
+	}
+	int rc = k ? select_syms(s, f, list, k, false) : 0;
+	free(list);
+	return rc;
+}
+
+static int64_t *elem_list(json_t *arr, int *n)
+{
+	*n = 0;
+	int64_t *l = calloc(json_array_size(arr) + 1, sizeof(int64_t));
+	size_t i;
+	json_t *v;
+	json_array_foreach (arr, i, v)
+		if (l && json_is_integer(v))
+			l[(*n)++] = json_integer_value(v);
+	return l;
+}
+
+/* ---------------------------------------------------------------- cubes */
+
+struct cube_spec {
+	struct cube_def def;
+	const char *dims[64], *measures[64], *dim_label[64], *mes_label[64];
+	json_t *dim_def[64], *mes_def[64]; /* qDef objects: their custom keys go to the layout */
+	struct cube_col_sort sort[128];
+	int order[128];
+	int dim_field[64];
+};
+
+static int sort_dir(json_t *o, const char *k)
+{
+	json_int_t v = json_integer_value(json_object_get(o, k));
+	return v > 0 ? 1 : v < 0 ? -1 : 0;
+}
+
+/* Reads a qHyperCubeDef. 0, or an error for the layout's qError with *why. */
+static int spec_read(const struct assoc *a, json_t *hc, struct cube_spec *sp, const char **why)
+{
+	memset(sp, 0, sizeof(*sp));
+	json_t *dims = json_object_get(hc, "qDimensions"), *mes = json_object_get(hc, "qMeasures");
+	if (json_array_size(dims) > 64 || json_array_size(mes) > 64) {
+		*why = "a hypercube takes at most 64 dimensions and 64 measures";
+		return QIX_INVALID_PARAMETER;
+	}
+	size_t i;
+	json_t *d;
+	json_array_foreach (dims, i, d) {
+		json_t *qd = json_object_get(d, "qDef");
+		const char *f =
+		    json_string_value(json_array_get(json_object_get(qd, "qFieldDefs"), 0));
+		const char *name = f ? strip_eq(f) : NULL;
+		if (!name || !*name || (sp->dim_field[i] = assoc_field(a, name)) < 0) {
+			*why = f && *f == '=' ? "calculated dimensions are not supported yet"
+					      : "a dimension names no field of the app";
+			return QIX_INVALID_PARAMETER;
+		}
+		sp->dims[i] = name;
+		const char *label =
+		    json_string_value(json_array_get(json_object_get(qd, "qFieldLabels"), 0));
+		sp->dim_label[i] = label && *label ? label : name;
+		sp->dim_def[i] = qd;
+		json_t *crit = json_array_get(json_object_get(qd, "qSortCriterias"), 0);
+		int num = sort_dir(crit, "qSortByNumeric"), txt = sort_dir(crit, "qSortByAscii"),
+		    load = sort_dir(crit, "qSortByLoadOrder");
+		bool numeric_field = a->fields[sp->dim_field[i]].n_sym > 0 &&
+				     a->fields[sp->dim_field[i]].sym[0].has_num;
+		struct cube_col_sort cs = {SORT_LOAD, 1};
+		if (num && (numeric_field || !txt))
+			cs = (struct cube_col_sort){SORT_NUM, num};
+		else if (txt)
+			cs = (struct cube_col_sort){SORT_TEXT, txt};
+		else if (load)
+			cs = (struct cube_col_sort){SORT_LOAD, load};
+		if (json_is_true(json_object_get(qd, "qReverseSort")))
+			cs.dir = -cs.dir;
+		sp->sort[i] = cs;
+	}
+	sp->def.n_dims = (int)json_array_size(dims);
+	json_array_foreach (mes, i, d) {
+		json_t *qd = json_object_get(d, "qDef");
+		const char *ex = json_string_value(json_object_get(qd, "qDef"));
+		if (!ex || !*strip_eq(ex)) {
+			*why = "a measure has no expression";
+			return QIX_INVALID_PARAMETER;
+		}
+		sp->measures[i] = strip_eq(ex);
+		const char *label = json_string_value(json_object_get(qd, "qLabel"));
+		sp->mes_label[i] = label && *label ? label : ex;
+		sp->mes_def[i] = qd;
+		int dir = sort_dir(json_object_get(d, "qSortBy"), "qSortByNumeric");
+		if (json_is_true(json_object_get(qd, "qReverseSort")))
+			dir = -dir;
+		sp->sort[sp->def.n_dims + i] =
+		    (struct cube_col_sort){dir ? SORT_NUM : SORT_NONE, dir ? dir : 1};
+	}
+	sp->def.n_measures = (int)json_array_size(mes);
+	int n = sp->def.n_dims + sp->def.n_measures;
+	json_t *ico = json_object_get(hc, "qInterColumnSortOrder");
+	bool ok = (int)json_array_size(ico) == n;
+	for (int k = 0; k < n; k++) {
+		json_t *v = json_array_get(ico, (size_t)k);
+		sp->order[k] = ok && json_is_integer(v) ? (int)json_integer_value(v) : k;
+		if (sp->order[k] < 0 || sp->order[k] >= n)
+			ok = false, k = -1; /* start over with the default order */
+	}
+	sp->def.dims = sp->dims;
+	sp->def.measures = sp->measures;
+	sp->def.sort = sp->sort;
+	sp->def.order = sp->order;
+	sp->def.suppress_zero = json_is_true(json_object_get(hc, "qSuppressZero"));
+	return 0;
+}
+
+static json_t *state_counts(const struct assoc_states *st, int f, int64_t n)
+{
+	json_int_t c[5] = {0};
+	for (int64_t i = 0; i < n; i++)
+		c[st->state[f][i]]++;
+	return json_pack("{s:i,s:I,s:I,s:i,s:I,s:I,s:I,s:i}", "qLocked", 0, "qSelected", c[STATE_S],
+			 "qOption", c[STATE_O], "qDeselected", 0, "qAlternative", c[STATE_A],
+			 "qExcluded", c[STATE_X], "qSelectedExcluded", c[STATE_XS],
+			 "qLockedExcluded", 0);
+}
+
+/* Copies the keys that are not QIX's own (no q prefix) from `from` into `to`. */
+static void copy_custom(json_t *to, json_t *from)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach (from, k, v)
+		if (k[0] != 'q')
+			json_object_set(to, k, v);
+}
+
+static json_t *dim_info(const struct assoc *a, const struct assoc_states *st, int f,
+			const char *label, json_t *qdef, const char *sort_ind)
+{
+	const struct assoc_field *fd = &a->fields[f];
+	bool numeric = fd->n_sym > 0, integer = fd->n_sym > 0;
+	double mn = INFINITY, mx = -INFINITY;
+	size_t glyphs = 1;
+	for (int64_t i = 0; i < fd->n_sym; i++) {
+		const struct val *v = &fd->sym[i];
+		numeric = numeric && v->has_num;
+		integer = integer && v->has_num && v->num == floor(v->num);
+		if (v->has_num) {
+			mn = fmin(mn, v->num);
+			mx = fmax(mx, v->num);
+		}
+		char b[64];
+		size_t gl = strlen(val_text(v, b, sizeof(b)));
+		glyphs = gl > glyphs ? gl : glyphs;
+	}
+	json_t *tags = json_array();
+	json_array_append_new(tags, json_string(numeric ? "$numeric" : "$text"));
+	if (numeric && integer)
+		json_array_append_new(tags, json_string("$integer"));
+	if (!numeric)
+		json_array_append_new(tags, json_string("$ascii"));
+	if (fd->n_tables > 1)
+		json_array_append_new(tags, json_string("$key"));
+	json_t *di = json_pack(
+	    "{s:s,s:I,s:I,s:s,s:[s],s:i,s:o,s:o,s:s,s:s,s:{s:s,s:i,s:i},s:b,s:[s],s:[],s:[],"
+	    "s:{s:I,s:I,s:i}}",
+	    "qFallbackTitle", label, "qApprMaxGlyphCount", (json_int_t)glyphs, "qCardinal",
+	    (json_int_t)fd->n_sym, "qSortIndicator", sort_ind, "qGroupFallbackTitles", label,
+	    "qGroupPos", 0, "qStateCounts", state_counts(st, f, fd->n_sym), "qTags", tags,
+	    "qDimensionType", numeric ? "N" : "D", "qGrouping", "N", "qNumFormat", "qType", "U",
+	    "qnDec", 0, "qUseThou", 0, "qIsAutoFormat", 1, "qGroupFieldDefs", fd->name,
+	    "qAttrExprInfo", "qAttrDimInfo", "qCardinalities", "qCardinal", (json_int_t)fd->n_sym,
+	    "qHypercubeCardinal", (json_int_t)fd->n_sym, "qAllValuesCardinal", -1);
+	json_object_set_new(di, "qMin", numeric && fd->n_sym ? json_real(mn) : json_string("NaN"));
+	json_object_set_new(di, "qMax", numeric && fd->n_sym ? json_real(mx) : json_string("NaN"));
+	copy_custom(di, qdef);
+	return di;
+}
+
+static json_t *cube_page(const struct cube *c, int n_dims, json_t *pg)
+{
+	json_int_t left = json_integer_value(json_object_get(pg, "qLeft")),
+		   top = json_integer_value(json_object_get(pg, "qTop")),
+		   w = json_integer_value(json_object_get(pg, "qWidth")),
+		   h = json_integer_value(json_object_get(pg, "qHeight"));
+	if (left < 0 || top < 0 || w < 0 || h < 0)
+		left = top = w = h = 0;
+	if (left > c->n_cols)
+		left = c->n_cols;
+	if (top > c->n_rows)
+		top = c->n_rows;
+	if (w > c->n_cols - left)
+		w = c->n_cols - left;
+	if (h > c->n_rows - top)
+		h = c->n_rows - top;
+	json_t *matrix = json_array(), *tails = json_array();
+	for (json_int_t r = top; r < top + h; r++) {
+		json_t *row = json_array();
+		for (json_int_t col = left; col < left + w; col++) {
+			const struct cube_cell *cell = &c->cells[r * c->n_cols + col];
+			json_t *jc = json_object();
+			obj_set_value(jc, &cell->v);
+			json_object_set_new(jc, "qElemNumber", json_integer(cell->elem));
+			json_object_set_new(jc, "qState", json_string(cell->state));
+			json_array_append_new(row, jc);
+		}
+		json_array_append_new(matrix, row);
+	}
+	for (int d = 0; d < n_dims; d++)
+		json_array_append_new(tails, json_pack("{s:i,s:i}", "qUp", 0, "qDown", 0));
+	return json_pack("{s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "qMatrix", matrix, "qTails", tails,
+			 "qArea", "qLeft", left, "qTop", top, "qWidth", w, "qHeight", h);
+}
+
+/* Pages asked for, clipped, with at most MAX_CELLS cells in all. */
+static int pages(json_t *req, const struct cube *c, int n_dims, json_t **out, const char **msg)
+{
+	json_int_t cells = 0;
+	size_t i;
+	json_t *pg;
+	json_array_foreach (req, i, pg)
+		cells += json_integer_value(json_object_get(pg, "qWidth")) *
+			 json_integer_value(json_object_get(pg, "qHeight"));
+	if (cells > MAX_CELLS && out) {
+		*msg = "more than 10000 cells asked for in one call";
+		return 7009;
+	}
+	*out = json_array();
+	json_array_foreach (req, i, pg)
+		json_array_append_new(*out, cube_page(c, n_dims, pg));
+	return 0;
+}
+
+static int compute_cube(struct qix_session *s, json_t *hc, struct cube_spec *sp, struct cube **out,
+			const char **why)
+{
+	*out = NULL;
+	if (!s->data || !s->data->a) {
+		*why = "the app has no data";
+		return QIX_APP_INVALID;
+	}
+	int rc = spec_read(s->data->a, hc, sp, why);
+	if (rc)
+		return rc;
+	struct err e;
+	err_init(&e);
+	if (cube_compute(s->data->a, &s->sel, &sp->def, out, &e) != 0) {
+		log_debug("engine: hypercube: %s", e.message);
+		*why = "the hypercube could not be computed (see the engine log)";
+		return QIX_INVALID_PARAMETER;
+	}
+	return 0;
+}
+
+static json_t *hypercube_layout(struct qix_session *s, json_t *hc)
+{
+	struct cube_spec *sp = calloc(1, sizeof(*sp));
+	struct cube *c = NULL;
+	const char *why = "out of memory";
+	const struct assoc_states *st = NULL;
+	struct err e;
+	err_init(&e);
+	int rc = sp ? compute_cube(s, hc, sp, &c, &why) : QIX_INTERNAL;
+	if (rc == 0 && sess_states(s, &st, &e) != 0)
+		rc = QIX_INTERNAL, why = "the selection states could not be computed";
+	json_t *l = json_object();
+	copy_custom(l, hc);
+	if (rc) {
+		json_object_set_new(l, "qError",
+				    json_pack("{s:i,s:s}", "qErrorCode", rc, "qContext", why));
+		json_object_set_new(l, "qSize", json_pack("{s:i,s:i}", "qcx", 0, "qcy", 0));
+		json_object_set_new(l, "qDimensionInfo", json_array());
+		json_object_set_new(l, "qMeasureInfo", json_array());
+		json_object_set_new(l, "qDataPages", json_array());
+		free(sp);
+		return l;
+	}
+	int n = sp->def.n_dims + sp->def.n_measures;
+	json_object_set_new(l, "qSize", json_pack("{s:i,s:I}", "qcx", n, "qcy", c->n_rows));
+	json_t *dinfo = json_array(), *minfo = json_array(), *eff = json_array();
+	for (int d = 0; d < sp->def.n_dims; d++)
+		json_array_append_new(dinfo, dim_info(s->data->a, st, sp->dim_field[d],
+						      sp->dim_label[d], sp->dim_def[d],
+						      sp->sort[d].by == SORT_NONE ? "N"
+						      : sp->sort[d].dir > 0	  ? "A"
+										  : "D"));
+	for (int m = 0; m < sp->def.n_measures; m++) {
+		double mn = INFINITY, mx = -INFINITY;
+		for (int64_t r = 0; r < c->n_rows; r++) {
+			const struct val *v = &c->cells[r * c->n_cols + sp->def.n_dims + m].v;
+			if (!v->null && v->has_num) {
+				mn = fmin(mn, v->num);
+				mx = fmax(mx, v->num);
+			}
+		}
+		json_t *mi = json_pack("{s:s,s:i,s:i,s:s,s:{s:s,s:i,s:i},s:b,s:[],s:[]}",
+				       "qFallbackTitle", sp->mes_label[m], "qApprMaxGlyphCount", 10,
+				       "qCardinal", 0, "qSortIndicator",
+				       sp->sort[sp->def.n_dims + m].by == SORT_NONE ? "N"
+				       : sp->sort[sp->def.n_dims + m].dir > 0	    ? "A"
+										    : "D",
+				       "qNumFormat", "qType", "U", "qnDec", 0, "qUseThou", 0,
+				       "qIsAutoFormat", 1, "qAttrExprInfo", "qAttrDimInfo");
+		json_object_set_new(mi, "qMin", isfinite(mn) ? json_real(mn) : json_string("NaN"));
+		json_object_set_new(mi, "qMax", isfinite(mx) ? json_real(mx) : json_string("NaN"));
+		copy_custom(mi, sp->mes_def[m]);
+		json_array_append_new(minfo, mi);
+	}
+	for (int k = 0; k < n; k++)
+		json_array_append_new(eff, json_integer(sp->order[k]));
+	json_object_set_new(l, "qDimensionInfo", dinfo);
+	json_object_set_new(l, "qMeasureInfo", minfo);
+	json_object_set_new(l, "qEffectiveInterColumnSortOrder", eff);
+	/* the grand total: the measures over every possible row */
+	json_t *total = json_array();
+	if (sp->def.n_measures) {
+		struct cube_def td = {.measures = sp->def.measures,
+				      .n_measures = sp->def.n_measures};
+		struct cube *tc = NULL;
+		if (cube_compute(s->data->a, &s->sel, &td, &tc, &e) == 0 && tc->n_rows == 1)
+			for (int m = 0; m < sp->def.n_measures; m++) {
+				json_t *cell = json_pack("{s:i,s:s,s:b}", "qElemNumber", -1,
+							 "qState", "X", "qIsTotalCell", 1);
+				obj_set_value(cell, &tc->cells[m].v);
+				json_array_append_new(total, cell);
+			}
+		cube_free(tc);
+	}
+	json_object_set_new(l, "qGrandTotalRow", total);
+	json_t *dp = NULL;
+	const char *msg;
+	if (pages(json_object_get(hc, "qInitialDataFetch"), c, sp->def.n_dims, &dp, &msg) != 0) {
+		dp = json_array();
+	}
+	json_object_set_new(l, "qDataPages", dp);
+	json_object_set_new(l, "qPivotDataPages", json_array());
+	json_object_set_new(l, "qStackedDataPages", json_array());
+	json_object_set_new(l, "qMode", json_string("S"));
+	json_object_set_new(l, "qNoOfLeftDims", json_integer(-1));
+	json_object_set_new(l, "qTreeNodesOnDim", json_array());
+	json_object_set_new(l, "qColumnOrder", json_array());
+	cube_free(c);
+	free(sp);
+	return l;
+}
+
+/* ---------------------------------------------------------------- list objects */
+
+struct lsort {
+	const struct assoc_field *f;
+	const uint8_t *state;
+	int by_state, by_num, by_text, by_load;
+};
+
+static int state_rank(int x)
+{
+	return x == STATE_S ? 0 : x == STATE_O ? 1 : x == STATE_A ? 2 : x == STATE_XS ? 3 : 4;
+}
+
+static int cmp_syms(const void *pa, const void *pb, void *arg)
+{
+	const struct lsort *ls = arg;
+	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+	int r;
+	if (ls->by_state && (r = state_rank(ls->state[a]) - state_rank(ls->state[b])))
+		return r * ls->by_state;
+	const struct val *x = &ls->f->sym[a], *y = &ls->f->sym[b];
+	if (ls->by_num && x->has_num != y->has_num)
+		return x->has_num ? -1 : 1;
+	if (ls->by_num && x->has_num && x->num != y->num)
+		return (x->num < y->num ? -1 : 1) * ls->by_num;
+	if (ls->by_text) {
+		char b1[64], b2[64];
+		r = strcmp(val_text(x, b1, sizeof(b1)), val_text(y, b2, sizeof(b2)));
+		if (r)
+			return (r < 0 ? -1 : 1) * ls->by_text;
+	}
+	return (a < b ? -1 : 1) * (ls->by_load < 0 ? -1 : 1);
+}
+
+/* The field of a qListObjectDef, its symbols in display order (caller frees), or -1. */
+static int list_rows(struct qix_session *s, json_t *lo, const struct assoc_states *st,
+		     int64_t **out)
+{
+	json_t *qd = json_object_get(lo, "qDef");
+	const char *f = json_string_value(json_array_get(json_object_get(qd, "qFieldDefs"), 0));
+	int fi = f ? assoc_field(s->data->a, strip_eq(f)) : -1;
+	*out = NULL;
+	if (fi < 0)
+		return -1;
+	const struct assoc_field *fd = &s->data->a->fields[fi];
+	int64_t *rows = calloc((size_t)fd->n_sym + 1, sizeof(int64_t));
+	if (!rows)
+		return -1;
+	for (int64_t i = 0; i < fd->n_sym; i++)
+		rows[i] = i;
+	json_t *crit = json_array_get(json_object_get(qd, "qSortCriterias"), 0);
+	struct lsort ls = {fd,
+			   st->state[fi],
+			   sort_dir(crit, "qSortByState"),
+			   sort_dir(crit, "qSortByNumeric"),
+			   sort_dir(crit, "qSortByAscii"),
+			   sort_dir(crit, "qSortByLoadOrder")};
+	qsort_r(rows, (size_t)fd->n_sym, sizeof(int64_t), cmp_syms, &ls);
+	*out = rows;
+	return fi;
+}
+
+static json_t *list_page(struct qix_session *s, json_t *lo, int f, const int64_t *rows,
+			 const struct assoc_states *st, json_t *pg)
+{
+	const struct assoc_field *fd = &s->data->a->fields[f];
+	bool alternatives = !json_is_false(json_object_get(lo, "qShowAlternatives"));
+	json_int_t top = json_integer_value(json_object_get(pg, "qTop")),
+		   h = json_integer_value(json_object_get(pg, "qHeight")),
+		   w = json_integer_value(json_object_get(pg, "qWidth"));
+	if (top < 0 || h < 0)
+		top = h = 0;
+	if (top > fd->n_sym)
+		top = fd->n_sym;
+	if (h > fd->n_sym - top)
+		h = fd->n_sym - top;
+	if (w <= 0)
+		h = 0;
+	json_t *matrix = json_array();
+	for (json_int_t r = top; r < top + h; r++) {
+		int64_t sym = rows[r];
+		int x = st->state[f][sym];
+		if (!alternatives && x == STATE_A)
+			x = STATE_X;
+		json_t *cell = json_object();
+		obj_set_value(cell, &fd->sym[sym]);
+		json_object_set_new(cell, "qElemNumber", json_integer(sym));
+		json_object_set_new(cell, "qState", json_string(state_letter[x]));
+		json_array_append_new(matrix, json_pack("[o]", cell));
+	}
+	return json_pack("{s:o,s:[],s:{s:i,s:I,s:i,s:I}}", "qMatrix", matrix, "qTails", "qArea",
+			 "qLeft", 0, "qTop", top, "qWidth", h ? 1 : 0, "qHeight", h);
+}
+
+static json_t *list_layout(struct qix_session *s, json_t *lo)
+{
+	json_t *l = json_object();
+	copy_custom(l, lo);
+	const struct assoc_states *st = NULL;
+	struct err e;
+	err_init(&e);
+	int64_t *rows = NULL;
+	int f = s->data && s->data->a && sess_states(s, &st, &e) == 0 ? list_rows(s, lo, st, &rows)
+								      : -1;
+	if (f < 0) {
+		json_object_set_new(l, "qError", json_pack("{s:i}", "qErrorCode", 8));
+		json_object_set_new(l, "qSize", json_pack("{s:i,s:i}", "qcx", 0, "qcy", 0));
+		json_object_set_new(l, "qDataPages", json_array());
+		json_object_set_new(l, "qDimensionInfo", json_object());
+		return l;
+	}
+	const struct assoc_field *fd = &s->data->a->fields[f];
+	json_t *qd = json_object_get(lo, "qDef");
+	const char *label =
+	    json_string_value(json_array_get(json_object_get(qd, "qFieldLabels"), 0));
+	json_t *di = dim_info(s->data->a, st, f, label && *label ? label : fd->name, qd, "A");
+	json_object_set_new(di, "qIsOneAndOnlyOne", json_false());
+	json_object_set_new(di, "qLocked", json_false());
+	json_object_set_new(l, "qSize", json_pack("{s:i,s:I}", "qcx", 1, "qcy", fd->n_sym));
+	json_object_set_new(l, "qDimensionInfo", di);
+	json_object_set_new(l, "qExpressions", json_array());
+	json_t *dp = json_array();
+	size_t i;
+	json_t *pg;
+	json_array_foreach (json_object_get(lo, "qInitialDataFetch"), i, pg)
+		json_array_append_new(dp, list_page(s, lo, f, rows, st, pg));
+	json_object_set_new(l, "qDataPages", dp);
+	free(rows);
+	return l;
+}
+
+/* ---------------------------------------------------------------- other layouts */
+
+static json_t *selection_layout(struct qix_session *s)
+{
+	json_t *list = json_array();
+	const struct assoc_states *st = NULL;
+	struct err e;
+	err_init(&e);
+	const struct assoc *a = s->data ? s->data->a : NULL;
+	if (a && sess_states(s, &st, &e) == 0)
+		for (int f = 0; f < s->sel.n_fields; f++) {
+			if (!s->sel.selected[f])
+				continue;
+			json_t *names = json_array();
+			struct buf text;
+			buf_init(&text, 1 << 16);
+			int n = 0;
+			for (int64_t i = 0; i < a->fields[f].n_sym; i++) {
+				if (!s->sel.selected[f][i])
+					continue;
+				char b[64];
+				const char *t = val_text(&a->fields[f].sym[i], b, sizeof(b));
+				json_array_append_new(names,
+						      json_pack("{s:s,s:s}", "qName", t,
+								"qFieldSelectionMode", "NORMAL"));
+				if (n < 6 && buf_printf(&text, "%s%s", n ? ", " : "", t) != 0)
+					break;
+				n++;
+			}
+			char summary[64];
+			snprintf(summary, sizeof(summary), "%d of %lld", n,
+				 (long long)a->fields[f].n_sym);
+			json_array_append_new(
+			    list,
+			    json_pack("{s:s,s:I,s:i,s:s,s:o,s:[],s:[],s:i,s:o,s:i,s:b}", "qField",
+				      a->fields[f].name, "qTotal", (json_int_t)a->fields[f].n_sym,
+				      "qSelectedCount", n, "qSelected",
+				      n > 6 ? summary : (text.data ? text.data : ""),
+				      "qSelectedFieldSelectionInfo", names,
+				      "qNotSelectedFieldSelectionInfo", "qRangeInfo", "qSortIndex",
+				      0, "qStateCounts", state_counts(st, f, a->fields[f].n_sym),
+				      "qSelectionThreshold", 6, "qLocked", 0));
+			buf_release(&text);
+		}
+	return json_pack("{s:i,s:i,s:o}", "qBackCount", 0, "qForwardCount", 0, "qSelections", list);
+}
+
+static json_t *field_list(struct qix_session *s)
+{
+	json_t *items = json_array();
+	const struct assoc *a = s->data ? s->data->a : NULL;
+	for (int f = 0; a && f < a->n_fields; f++) {
+		json_t *tables = json_array();
+		for (int t = 0; t < a->n_tables; t++)
+			for (int c = 0; c < a->tables[t].n_fields; c++)
+				if (a->tables[t].field[c] == f)
+					json_array_append_new(tables,
+							      json_string(a->tables[t].name));
+		json_array_append_new(items,
+				      json_pack("{s:s,s:I,s:[],s:o}", "qName", a->fields[f].name,
+						"qCardinal", (json_int_t)a->fields[f].n_sym,
+						"qTags", "qSrcTables", tables));
+	}
+	return json_pack("{s:o}", "qItems", items);
+}
+
+/* The layout of a property tree: every *Def replaced by what it computes (qix.md 3.2). */
+static json_t *layout_of(struct qix_session *s, json_t *props)
+{
+	if (json_is_array(props)) {
+		json_t *arr = json_array();
+		size_t i;
+		json_t *v;
+		json_array_foreach (props, i, v)
+			json_array_append_new(arr, layout_of(s, v));
+		return arr;
+	}
+	if (!json_is_object(props))
+		return json_incref(props);
+	json_t *se = json_object_get(props, "qStringExpression");
+	json_t *ve = json_object_get(props, "qValueExpression");
+	if ((se || ve) && json_object_size(props) == 1) {
+		json_t *x = se ? se : ve;
+		const char *expr = json_is_string(x)
+				       ? json_string_value(x)
+				       : json_string_value(json_object_get(x, "qExpr"));
+		struct arena *a = arena_new();
+		struct val v;
+		struct err e;
+		err_init(&e);
+		json_t *r;
+		char b[64];
+		if (!expr || obj_evaluate(s, expr, &v, a, &e) != 0 || v.null)
+			r = se ? json_string("") : json_string("NaN");
+		else
+			r = se ? json_string(val_text(&v, b, sizeof(b)))
+			       : (v.has_num ? json_real(v.num) : json_string("NaN"));
+		arena_free(a);
+		return r;
+	}
+	json_t *l = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach (props, k, v) {
+		if (strcmp(k, "qHyperCubeDef") == 0)
+			json_object_set_new(l, "qHyperCube", hypercube_layout(s, v));
+		else if (strcmp(k, "qListObjectDef") == 0)
+			json_object_set_new(l, "qListObject", list_layout(s, v));
+		else if (strcmp(k, "qSelectionObjectDef") == 0)
+			json_object_set_new(l, "qSelectionObject", selection_layout(s));
+		else if (strcmp(k, "qFieldListDef") == 0)
+			json_object_set_new(l, "qFieldList", field_list(s));
+		else if (strcmp(k, "qChildListDef") == 0)
+			json_object_set_new(l, "qChildList", json_pack("{s:[]}", "qItems"));
+		else if (strcmp(k, "qDimensionListDef") == 0 || strcmp(k, "qMeasureListDef") == 0)
+			json_object_set_new(l, k[1] == 'D' ? "qDimensionList" : "qMeasureList",
+					    json_pack("{s:[]}", "qItems"));
+		else if (strcmp(k, "qMetaDef") == 0) {
+			json_t *meta = json_deep_copy(v);
+			json_object_set_new(
+			    meta, "privileges",
+			    json_pack("[ssss]", "read", "update", "delete", "exportdata"));
+			json_object_set_new(l, "qMeta", meta);
+		} else if (strcmp(k, "qLayoutExclude") != 0)
+			json_object_set_new(l, k, layout_of(s, v));
+	}
+	return l;
+}
+
+static json_t *object_layout(struct qix_session *s, struct qix_handle *h, json_t *props)
+{
+	json_t *l = layout_of(s, props);
+	if (!json_object_get(l, "qMeta"))
+		json_object_set_new(l, "qMeta",
+				    json_pack("{s:[ssss]}", "privileges", "read", "update",
+					      "delete", "exportdata"));
+	json_object_set_new(l, "qSelectionInfo",
+			    h->in_selections ? json_pack("{s:b,s:b}", "qInSelections", 1,
+							 "qMadeSelections", h->made_selections)
+					     : json_object());
+	json_object_set_new(l, "qHasSoftPatches", json_boolean(h->soft != NULL));
+	return l;
+}
+
+/* ---------------------------------------------------------------- Field */
+
+static int field_call(struct qix_session *s, struct qix_handle *h, const char *m, json_t *p,
+		      json_t **out, const char **msg)
+{
+	const struct assoc *a = s->data ? s->data->a : NULL;
+	int f = a ? assoc_field(a, h->id) : -1;
+	if (f < 0) {
+		*msg = "the field is no longer in the app";
+		return QIX_NOT_FOUND;
+	}
+	bool toggle = json_is_true(param(p, 1, "qToggleMode"));
+	int rc = 0;
+	bool done = true;
+	if (strcmp(m, "GetCardinal") == 0) {
+		*out = json_pack("{s:I}", "qReturn", (json_int_t)a->fields[f].n_sym);
+		return 0;
+	} else if (strcmp(m, "Clear") == 0) {
+		rc = select_syms(s, f, NULL, 0, false);
+	} else if (strcmp(m, "SelectValues") == 0) {
+		json_t *vals = param(p, 0, "qFieldValues");
+		int64_t *syms = calloc(json_array_size(vals) + 1, sizeof(int64_t));
+		int n = 0;
+		size_t i;
+		json_t *v;
+		json_array_foreach (vals, i, v) {
+			int64_t sym = -1;
+			if (json_is_true(json_object_get(v, "qIsNumeric"))) {
+				double num = json_number_value(json_object_get(v, "qNumber"));
+				for (int64_t k = 0; k < a->fields[f].n_sym && sym < 0; k++)
+					if (a->fields[f].sym[k].has_num &&
+					    a->fields[f].sym[k].num == num)
+						sym = k;
+			} else if (json_is_string(json_object_get(v, "qText"))) {
+				sym = assoc_find(a, f,
+						 json_string_value(json_object_get(v, "qText")));
+			}
+			if (syms && sym >= 0)
+				syms[n++] = sym;
+		}
+		rc = syms ? select_syms(s, f, syms, n, toggle) : ERR_NOMEM;
+		done = n > 0 || json_array_size(vals) == 0;
+		free(syms);
+	} else if (strcmp(m, "LowLevelSelect") == 0) {
+		int n;
+		int64_t *syms = elem_list(param(p, 0, "qValues"), &n);
+		rc = syms ? select_syms(s, f, syms, n, toggle) : ERR_NOMEM;
+		free(syms);
+	} else if (strcmp(m, "Select") == 0 || strcmp(m, "ToggleSelect") == 0) {
+		const char *match = json_string_value(param(p, 0, "qMatch"));
+		int64_t sym = match ? assoc_find(a, f, match) : -1;
+		done = sym >= 0;
+		if (done)
+			rc = select_syms(s, f, &sym, 1, strcmp(m, "ToggleSelect") == 0);
+	} else if (strncmp(m, "Select", 6) == 0 &&
+		   (strcmp(m + 6, "All") == 0 || strcmp(m + 6, "Possible") == 0 ||
+		    strcmp(m + 6, "Excluded") == 0 || strcmp(m + 6, "Alternative") == 0)) {
+		rc = select_by_state(s, f, m + 6);
+	} else if (strcmp(m, "Lock") == 0 || strcmp(m, "Unlock") == 0) {
+		done = false; /* locks are not supported yet */
+	} else {
+		*msg = m;
+		return QIX_NO_METHOD;
+	}
+	if (rc) {
+		*msg = "the selection could not be made";
+		return QIX_INTERNAL;
+	}
+	*out = json_pack("{s:b}", "qReturn", done);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- GenericObject */
+
+static int object_data(struct qix_session *s, json_t *props, const char *m, json_t *p, json_t **out,
+		       const char **msg)
+{
+	const char *path = json_string_value(param(p, 0, "qPath"));
+	json_t *def = path ? pointer(props, path, NULL, NULL, 0) : NULL;
+	json_t *req = param(p, 1, "qPages");
+	if (!json_is_object(def) || !json_is_array(req)) {
+		*msg = "qPath names no definition of the object";
+		return QIX_INVALID_PARAMETER;
+	}
+	if (strcmp(m, "GetListObjectData") == 0) {
+		const struct assoc_states *st;
+		struct err e;
+		err_init(&e);
+		int64_t *rows = NULL;
+		int f = s->data && s->data->a && sess_states(s, &st, &e) == 0
+			    ? list_rows(s, def, st, &rows)
+			    : -1;
+		if (f < 0) {
+			*msg = "the list object names no field of the app";
+			return QIX_INVALID_PARAMETER;
+		}
+		json_t *dp = json_array();
+		size_t i;
+		json_t *pg;
+		json_array_foreach (req, i, pg)
+			json_array_append_new(dp, list_page(s, def, f, rows, st, pg));
+		free(rows);
+		*out = json_pack("{s:o}", "qDataPages", dp);
+		return 0;
+	}
+	struct cube_spec *sp = calloc(1, sizeof(*sp));
+	struct cube *c = NULL;
+	int rc = sp ? compute_cube(s, def, sp, &c, msg) : QIX_INTERNAL;
+	json_t *dp = NULL;
+	if (rc == 0)
+		rc = pages(req, c, sp->def.n_dims, &dp, msg);
+	if (rc == 0)
+		*out = json_pack("{s:o}", "qDataPages", dp);
+	cube_free(c);
+	free(sp);
+	return rc;
+}
+
+static int object_select(struct qix_session *s, struct qix_handle *h, json_t *props, const char *m,
+			 json_t *p, json_t **out, const char **msg)
+{
+	const char *path = json_string_value(param(p, 0, "qPath"));
+	json_t *def = path ? pointer(props, path, NULL, NULL, 0) : NULL;
+	const struct assoc *a = s->data ? s->data->a : NULL;
+	if (!json_is_object(def) || !a) {
+		*msg = "qPath names no definition of the object";
+		return QIX_INVALID_PARAMETER;
+	}
+	(void)h;
+	int rc = 0;
+	bool list = strncmp(m, "SelectListObject", 16) == 0;
+	if (list || strcmp(m, "ClearSelections") == 0) {
+		json_t *qd = json_object_get(def, "qDef");
+		const char *fname =
+		    json_string_value(json_array_get(json_object_get(qd, "qFieldDefs"), 0));
+		int f = fname ? assoc_field(a, strip_eq(fname)) : -1;
+		if (strcmp(m, "ClearSelections") == 0 && f < 0) { /* a hypercube: its dimensions */
+			json_t *dims = json_object_get(def, "qDimensions"),
+			       *cols = param(p, 1, "qColIndices");
+			size_t i;
+			json_t *d;
+			json_array_foreach (dims, i, d) {
+				bool listed = json_array_size(cols) == 0;
+				size_t k;
+				json_t *c;
+				json_array_foreach (cols, k, c)
+					listed |= json_integer_value(c) == (json_int_t)i;
+				const char *fd = json_string_value(json_array_get(
+				    json_object_get(json_object_get(d, "qDef"), "qFieldDefs"), 0));
+				int df = fd ? assoc_field(a, strip_eq(fd)) : -1;
+				if (listed && df >= 0 && rc == 0)
+					rc = select_syms(s, df, NULL, 0, false);
+			}
+			*out = json_object();
+			return rc ? QIX_INTERNAL : 0;
+		}
+		if (f < 0) {
+			*msg = "the list object names no field of the app";
+			return QIX_INVALID_PARAMETER;
+		}
+		if (strcmp(m, "ClearSelections") == 0) {
+			rc = select_syms(s, f, NULL, 0, false);
+			*out = json_object();
+			return rc ? QIX_INTERNAL : 0;
+		}
+		if (strcmp(m, "SelectListObjectValues") == 0) {
+			int n;
+			int64_t *syms = elem_list(param(p, 1, "qValues"), &n);
+			rc = syms ? select_syms(s, f, syms, n,
+						json_is_true(param(p, 2, "qToggleMode")))
+				  : ERR_NOMEM;
+			free(syms);
+		} else {
+			rc = select_by_state(s, f, m + 16);
+		}
+		*out = json_pack("{s:b}", "qSuccess", rc == 0);
+		return 0;
+	}
+	/* hypercube selections */
+	struct cube_spec *sp = calloc(1, sizeof(*sp));
+	if (!sp || spec_read(a, def, sp, msg) != 0) {
+		free(sp);
+		*msg = *msg ? *msg : "out of memory";
+		return QIX_INVALID_PARAMETER;
+	}
+	if (strcmp(m, "SelectHyperCubeValues") == 0) {
+		json_int_t dim = json_integer_value(param(p, 1, "qDimNo"));
+		int n;
+		int64_t *syms = elem_list(param(p, 2, "qValues"), &n);
+		if (dim < 0 || dim >= sp->def.n_dims || !syms)
+			rc = QIX_INVALID_PARAMETER, *msg = "qDimNo names no dimension";
+		else
+			rc = select_syms(s, sp->dim_field[dim], syms, n,
+					 json_is_true(param(p, 3, "qToggleMode")));
+		free(syms);
+	} else { /* SelectHyperCubeCells: rows of the cube as it is now */
+		struct cube *c = NULL;
+		rc = compute_cube(s, def, sp, &c, msg);
+		json_t *rows = param(p, 1, "qRowIndices"), *cols = param(p, 2, "qColIndices");
+		size_t k;
+		json_t *col;
+		json_array_foreach (cols, k, col) {
+			json_int_t d = json_integer_value(col);
+			if (rc || d < 0 || d >= sp->def.n_dims)
+				continue;
+			int64_t *syms = calloc(json_array_size(rows) + 1, sizeof(int64_t));
+			int n = 0;
+			size_t i;
+			json_t *r;
+			json_array_foreach (rows, i, r) {
+				json_int_t ri = json_integer_value(r);
+				if (syms && ri >= 0 && ri < c->n_rows)
+					syms[n++] = c->cells[ri * c->n_cols + d].elem;
+			}
+			rc = syms ? select_syms(s, sp->dim_field[d], syms, n, false) : ERR_NOMEM;
+			free(syms);
+		}
+		cube_free(c);
+	}
+	free(sp);
+	if (rc == QIX_INVALID_PARAMETER)
+		return rc;
+	*out = json_pack("{s:b}", "qSuccess", rc == 0);
+	return 0;
+}
+
+static int modal(struct qix_session *s, struct qix_handle *h, const char *m, json_t *p,
+		 json_t **out, const char **msg)
+{
+	const struct assoc *a = s->data ? s->data->a : NULL;
+	if (strcmp(m, "BeginSelections") == 0) {
+		for (int i = 0; i < s->n_h; i++)
+			if (s->h[i].in_selections && &s->h[i] != h) {
+				*msg = "another object is in selection mode";
+				return QIX_MODAL;
+			}
+		if (!h->in_selections && a) {
+			if (s->has_modal_saved)
+				assoc_sel_release(&s->modal_saved);
+			s->has_modal_saved = sel_copy(a, &s->sel, &s->modal_saved) == 0;
+		}
+		h->in_selections = true;
+		h->made_selections = false;
+	} else if (strcmp(m, "EndSelections") == 0 || strcmp(m, "ResetMadeSelections") == 0) {
+		bool end = strcmp(m, "EndSelections") == 0;
+		bool accept = end && json_is_true(param(p, 0, "qAccept"));
+		if (h->in_selections && !accept && s->has_modal_saved && a) {
+			struct assoc_sel back;
+			if (sel_copy(a, &s->modal_saved, &back) == 0) {
+				assoc_sel_release(&s->sel);
+				s->sel = back;
+			}
+		}
+		if (end) {
+			h->in_selections = false;
+			if (s->has_modal_saved)
+				assoc_sel_release(&s->modal_saved);
+			s->has_modal_saved = false;
+		}
+		h->made_selections = false;
+		sess_selection_changed(s);
+	}
+	sess_mark_changed(s, h->num);
+	*out = json_object();
+	return 0;
+}
+
+int obj_call(struct qix_session *s, struct qix_handle *h, const char *m, json_t *p, json_t **out,
+	     const char **msg)
+{
+	if (h->kind == H_FIELD)
+		return field_call(s, h, m, p, out, msg);
+	bool so;
+	json_t *stored = sess_object_props(s, h->id, &so);
+	if (!stored) {
+		*msg = "Object not found";
+		return QIX_NOT_FOUND;
+	}
+	json_t *eff = obj_effective(s, h);
+	int rc = 0;
+	if (strcmp(m, "GetLayout") == 0) {
+		*out = json_pack("{s:o}", "qLayout", object_layout(s, h, eff));
+	} else if (strcmp(m, "GetProperties") == 0) {
+		*out = json_pack("{s:O}", "qProp", stored);
+	} else if (strcmp(m, "GetEffectiveProperties") == 0) {
+		*out = json_pack("{s:O}", "qProp", eff);
+	} else if (strcmp(m, "GetInfo") == 0) {
+		*out = json_pack("{s:O}", "qInfo", json_object_get(stored, "qInfo"));
+	} else if (strcmp(m, "GetFullPropertyTree") == 0) {
+		*out = json_pack("{s:{s:O,s:[],s:n}}", "qPropEntry", "qProperty", stored,
+				 "qChildren", "qEmbeddedSnapshotRef");
+	} else if (strcmp(m, "SetProperties") == 0 || strcmp(m, "SetFullPropertyTree") == 0) {
+		json_t *np = strcmp(m, "SetProperties") == 0
+				 ? param(p, 0, "qProp")
+				 : json_object_get(param(p, 0, "qPropEntry"), "qProperty");
+		if (!json_is_object(np)) {
+			*msg = "the properties must be an object";
+			rc = QIX_INVALID_PARAMS;
+		} else {
+			json_t *copy = json_deep_copy(np);
+			json_t *info = json_object_get(copy, "qInfo");
+			if (!json_is_object(info))
+				json_object_set_new(copy, "qInfo", info = json_object());
+			json_object_set(info, "qId",
+					json_object_get(json_object_get(stored, "qInfo"), "qId"));
+			if (!json_is_string(json_object_get(info, "qType")))
+				json_object_set(
+				    info, "qType",
+				    json_object_get(json_object_get(stored, "qInfo"), "qType"));
+			sess_object_store(s, h->id, so, copy);
+			sess_mark_changed(s, h->num);
+			*out = json_object();
+		}
+	} else if (strcmp(m, "ApplyPatches") == 0) {
+		json_t *patches = param(p, 0, "qPatches");
+		if (json_is_true(param(p, 1, "qSoftPatch"))) {
+			json_t *trial = json_deep_copy(eff);
+			rc = obj_apply_patches(trial, patches, msg);
+			json_decref(trial);
+			if (rc == 0) {
+				if (!h->soft)
+					h->soft = json_array();
+				json_array_extend(h->soft, patches);
+			}
+		} else {
+			json_t *copy = json_deep_copy(stored);
+			rc = obj_apply_patches(copy, patches, msg);
+			if (rc == 0)
+				sess_object_store(s, h->id, so, copy);
+			else
+				json_decref(copy);
+		}
+		if (rc == 0) {
+			sess_mark_changed(s, h->num);
+			*out = json_object();
+		}
+	} else if (strcmp(m, "ClearSoftPatches") == 0) {
+		json_decref(h->soft);
+		h->soft = NULL;
+		sess_mark_changed(s, h->num);
+		*out = json_object();
+	} else if (strcmp(m, "GetHyperCubeData") == 0 || strcmp(m, "GetListObjectData") == 0 ||
+		   strcmp(m, "GetHyperCubeReducedData") == 0) {
+		rc = object_data(s, eff,
+				 strcmp(m, "GetHyperCubeReducedData") == 0 ? "GetHyperCubeData" : m,
+				 p, out, msg);
+	} else if (strncmp(m, "SelectHyperCube", 15) == 0 ||
+		   strncmp(m, "SelectListObject", 16) == 0 || strcmp(m, "ClearSelections") == 0) {
+		rc = object_select(s, h, eff, m, p, out, msg);
+	} else if (strcmp(m, "BeginSelections") == 0 || strcmp(m, "EndSelections") == 0 ||
+		   strcmp(m, "ResetMadeSelections") == 0) {
+		rc = modal(s, h, m, p, out, msg);
+	} else if (strcmp(m, "Lock") == 0 || strcmp(m, "Unlock") == 0) {
+		*out = json_object(); /* locks are not supported yet: nothing is locked */
+	} else {
+		*msg = m;
+		rc = QIX_NO_METHOD;
+	}
+	json_decref(stored);
+	json_decref(eff);
+	return rc;
+}

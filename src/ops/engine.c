@@ -1,0 +1,223 @@
+/* engine.c: the node's engine service: the QIX engine (engine/qix.h) on the engine port,
+ * given what it needs of the site. Apps are found through the repository database and the
+ * share; saves and reloads go through the node's own repository handler in-process, so
+ * they follow exactly the path of POST /qrs/app/upload/replace and POST
+ * /qrs/app/{id}/reload. A thread looks for new app generations every few seconds. */
+#include "ops/ops_int.h"
+#include "engine/engine.h"
+#include "http/http.h"
+#include "share/share.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct ops_engine {
+	struct db *db;
+	struct share *share;
+	struct http_handler repo;
+	struct qix *qix;
+	struct http_server *http;
+	pthread_t poller;
+	bool poller_started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	int64_t poll_ms;
+};
+
+/* ---------------------------------------------------------------- what the engine asks */
+
+struct app_row {
+	bool found;
+	struct qix_app_info *info;
+};
+
+static int app_row(void *ctx, int n, const struct db_value *c)
+{
+	struct app_row *r = ctx;
+	if (n < 5)
+		return 0;
+	r->found = true;
+	str_copy(r->info->gen, c[0].type == DBV_TEXT ? c[0].s : "", sizeof(r->info->gen));
+	str_copy(r->info->title, c[1].type == DBV_TEXT ? c[1].s : "", sizeof(r->info->title));
+	str_copy(r->info->last_reload, c[2].type == DBV_TEXT ? c[2].s : "",
+		 sizeof(r->info->last_reload));
+	str_copy(r->info->file_time, c[3].type == DBV_TEXT ? c[3].s : "",
+		 sizeof(r->info->file_time));
+	r->info->file_size = c[4].type == DBV_INT ? c[4].i : 0;
+	return 0;
+}
+
+static int locate(void *ctx, const char *id, struct qix_app_info *out, struct err *e)
+{
+	struct ops_engine *en = ctx;
+	struct app_row r = {false, out};
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, id);
+	int rc = db_exec_once(en->db,
+			      "SELECT generation, name, last_reload_time, modified_date, file_size "
+			      "FROM app WHERE id = $1",
+			      &p, app_row, &r, e);
+	if (rc)
+		return rc;
+	if (!r.found || !out->gen[0])
+		return err_set(e, ERR_NOT_FOUND, "there is no app %s%s", id,
+			       r.found ? " with a file" : "");
+	/* the year 1753 is QRS's "never" */
+	if (strncmp(out->last_reload, "1753", 4) == 0)
+		out->last_reload[0] = '\0';
+	if (share_app_path(en->share, id, out->gen, out->path, sizeof(out->path)))
+		return err_set(e, ERR_INTERNAL, "bad app file name");
+	return 0;
+}
+
+/* A call to this node's repository API, in-process, as a trusted service. */
+static int repo_call(struct ops_engine *en, const char *path, const char *query, const void *body,
+		     size_t len, struct err *e)
+{
+	char *out = NULL;
+	size_t out_len = 0;
+	char q[512];
+	snprintf(q, sizeof(q), "xrfkey=fathomengine0000%s%s", query ? "&" : "", query ? query : "");
+	int status = http_run_local(&en->repo, "POST", path, q,
+				    "X-Qlik-Xrfkey: fathomengine0000\n"
+				    "X-Qlik-User: UserDirectory=INTERNAL; UserId=sa_engine\n",
+				    body, len, 1 << 20, HTTP_CERT_OK, 64u << 20, &out, &out_len);
+	int rc = 0;
+	if (status < 200 || status > 299) {
+		json_error_t je;
+		json_t *j = out ? json_loadb(out, out_len, 0, &je) : NULL;
+		const char *msg = json_string_value(json_object_get(j, "message"));
+		rc = err_set(e, status == 404 ? ERR_NOT_FOUND : ERR_INVALID, "%s",
+			     msg ? msg : "the repository refused the request");
+		json_decref(j);
+	}
+	free(out);
+	return rc;
+}
+
+static int save(void *ctx, const char *id, const void *data, size_t len, struct err *e)
+{
+	char q[256];
+	snprintf(q, sizeof(q), "targetappid=%s", id);
+	return repo_call(ctx, "/qrs/app/upload/replace", q, data, len, e);
+}
+
+static int reload(void *ctx, const char *id, struct err *e)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "/qrs/app/%s/reload", id);
+	return repo_call(ctx, path, NULL, "", 0, e);
+}
+
+struct list_ctx {
+	void (*each)(void *arg, const char *id);
+	void *arg;
+};
+
+static int list_row(void *ctx, int n, const struct db_value *c)
+{
+	struct list_ctx *l = ctx;
+	if (n >= 1 && c[0].type == DBV_TEXT)
+		l->each(l->arg, c[0].s);
+	return 0;
+}
+
+static int list(void *ctx, void (*each)(void *arg, const char *id), void *arg, struct err *e)
+{
+	struct ops_engine *en = ctx;
+	struct list_ctx l = {each, arg};
+	return db_exec_once(en->db, "SELECT id FROM app WHERE generation IS NOT NULL ORDER BY name",
+			    NULL, list_row, &l, e);
+}
+
+/* ---------------------------------------------------------------- the service */
+
+static void *poll_main(void *arg)
+{
+	struct ops_engine *en = arg;
+	pthread_mutex_lock(&en->mu);
+	while (!en->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += en->poll_ms / 1000;
+		ts.tv_nsec += (en->poll_ms % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&en->cv, &en->mu, &ts);
+		if (en->stop)
+			break;
+		pthread_mutex_unlock(&en->mu);
+		qix_poll_generations(en->qix);
+		pthread_mutex_lock(&en->mu);
+	}
+	pthread_mutex_unlock(&en->mu);
+	return NULL;
+}
+
+int ops_engine_start(const struct ops_engine_config *cfg, struct ops_engine **out, struct err *e)
+{
+	*out = NULL;
+	struct ops_engine *en = calloc(1, sizeof(*en));
+	if (!en)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	en->db = cfg->db;
+	en->share = cfg->share;
+	en->repo = cfg->repo;
+	en->poll_ms = cfg->poll_ms > 0 ? cfg->poll_ms : 2000;
+	pthread_mutex_init(&en->mu, NULL);
+	pthread_cond_init(&en->cv, NULL);
+	struct qix_config qc = {
+	    .env = {.ctx = en, .locate = locate, .save = save, .reload = reload, .list = list},
+	    .memory_bytes = cfg->memory_bytes};
+	int fd = -1;
+	int rc = qix_new(&qc, &en->qix, e);
+	if (rc == 0)
+		rc = http_listen(cfg->listen, cfg->port, &fd, e);
+	if (rc == 0) {
+		struct http_server_config hc = {.listen_fd = fd,
+						.cert_pem = cfg->cert_pem,
+						.key_pem = cfg->key_pem,
+						.trust_pem = cfg->trust_pem,
+						.max_body = 1 << 20,
+						.conn_timeout_s = 60};
+		struct http_handler h = qix_http_handler(en->qix);
+		rc = http_server_start(&hc, &h, &en->http, e);
+	}
+	if (rc == 0) {
+		if (pthread_create(&en->poller, NULL, poll_main, en) == 0)
+			en->poller_started = true;
+		else
+			rc = err_set(e, ERR_INTERNAL, "cannot start the engine's poller thread");
+	}
+	if (rc) {
+		ops_engine_stop(en);
+		return rc;
+	}
+	*out = en;
+	return 0;
+}
+
+void ops_engine_stop(struct ops_engine *en)
+{
+	if (!en)
+		return;
+	pthread_mutex_lock(&en->mu);
+	en->stop = true;
+	pthread_cond_broadcast(&en->cv);
+	pthread_mutex_unlock(&en->mu);
+	if (en->poller_started)
+		pthread_join(en->poller, NULL);
+	http_server_stop(en->http); /* closes every session first */
+	qix_free(en->qix);
+	pthread_cond_destroy(&en->cv);
+	pthread_mutex_destroy(&en->mu);
+	free(en);
+}

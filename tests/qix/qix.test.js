@@ -1,0 +1,364 @@
+// qix.test.js: enigma.js 2.15 from npm, unchanged, against a real Fathom node: opening
+// apps, scripts and reloads, hypercubes, list objects, selections and their states,
+// sessions that keep their own selections, saved objects, change notifications, and the
+// errors a client sees. Run by `make check` (ctest) with FATHOM set to the binary.
+'use strict';
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { makeSite, destroySite, texts, sleep, WebSocket } = require('./site');
+
+const CSV = (name) => `LOAD * FROM [lib://CustomData/${name}.csv] (txt, utf8, embedded labels, delimiter is ',');`;
+const SCRIPT = [`Customers: ${CSV('customers')}`, `Products: ${CSV('products')}`, `Sales: ${CSV('sales')}`].join('\n');
+
+const CUBE = {
+  qInfo: { qType: 'my-cube' },
+  qHyperCubeDef: {
+    qDimensions: [{ qDef: { qFieldDefs: ['Region'], qSortCriterias: [{ qSortByAscii: 1 }], cId: 'r1' } }],
+    qMeasures: [{ qDef: { qDef: '=Sum(Amount)', qLabel: 'Total' } }],
+    qInitialDataFetch: [{ qTop: 0, qLeft: 0, qWidth: 2, qHeight: 50 }],
+    customProperty: 'kept',
+  },
+  visualization: 'table',
+};
+
+const LIST = (field) => ({
+  qInfo: { qType: 'listbox' },
+  qListObjectDef: {
+    qDef: { qFieldDefs: [field], qSortCriterias: [{ qSortByAscii: 1 }] },
+    qShowAlternatives: true,
+    qInitialDataFetch: [{ qTop: 0, qLeft: 0, qWidth: 1, qHeight: 20 }],
+  },
+});
+
+const states = (layout) => Object.fromEntries(
+  layout.qListObject.qDataPages[0].qMatrix.map(([c]) => [c.qText, c.qState]),
+);
+
+let site;
+let appId;
+
+before(async () => {
+  site = await makeSite();
+  fs.writeFileSync(path.join(site.data, 'customers.csv'),
+    'CustomerId,Customer,Region\n1,Alice,East\n2,Bob,West\n3,Carol,East\n4,Dave,North\n');
+  fs.writeFileSync(path.join(site.data, 'products.csv'),
+    'ProductId,Product,Category\n10,Apple,Fruit\n11,Pear,Fruit\n12,Kale,Veg\n');
+  fs.writeFileSync(path.join(site.data, 'sales.csv'),
+    'OrderId,CustomerId,ProductId,Amount\n100,1,10,5\n101,1,11,3\n102,2,10,7\n103,3,12,2\n104,2,12,4\n');
+  appId = await site.app('Sales', SCRIPT);
+  const s = await site.session(appId);
+  const doc = await s.global.openDoc(appId);
+  assert.equal(await doc.doReload(), true);
+  await s.session.close();
+});
+
+after(async () => {
+  await destroySite(site);
+});
+
+test('the engine greets, names its version, and needs an open app for GetActiveDoc', async () => {
+  const s = await site.session(appId);
+  try {
+    await sleep(50);
+    assert.deepEqual(s.traffic[0], { jsonrpc: '2.0', method: 'OnConnected', params: { qSessionState: 'SESSION_CREATED' } });
+    const v = await s.global.engineVersion();
+    assert.equal(v.qComponentVersion, '12.2027.0');
+    await assert.rejects(s.global.getActiveDoc(), (e) => e.code === 1007);
+    await assert.rejects(s.global.openDoc('no-such-app'), (e) => e.code === 1003);
+    const doc = await s.global.openDoc(appId);
+    assert.equal(doc.id, appId);
+    const again = await s.global.getActiveDoc();
+    assert.equal(again.id, appId);
+    await assert.rejects(s.global.openDoc(appId), (e) => e.code === 1002);
+    const list = await s.global.getDocList();
+    assert.ok(list.some((d) => d.qDocId === appId && d.qDocName === 'Sales'));
+  } finally {
+    await s.session.close();
+  }
+});
+
+test('the saved script comes back, and the app layout describes the app', async () => {
+  const s = await site.session(appId);
+  try {
+    const doc = await s.global.openDoc(appId);
+    assert.equal(await doc.getScript(), SCRIPT);
+    const layout = await doc.getAppLayout();
+    assert.equal(layout.qTitle, 'Sales');
+    assert.equal(layout.qHasData, true);
+    assert.equal(layout.qHasScript, true);
+    assert.deepEqual(layout.qStateNames, []);
+    assert.equal(layout.qLocaleInfo.qDecimalSep, '.');
+    assert.match(layout.qLastReloadTime, /^\d{4}-\d\d-\d\dT/);
+    const tk = await doc.getTablesAndKeys({ qcx: 1000, qcy: 1000 }, { qcx: 0, qcy: 0 }, 30, true, false);
+    assert.deepEqual(tk.qtr.map((t) => [t.qName, t.qNoOfRows]).sort(),
+      [['Customers', 4], ['Products', 3], ['Sales', 5]]);
+    // the repository has the reload too
+    const r = await site.api('GET', `/qrs/app/${appId}`);
+    assert.equal(r.status, 200);
+    assert.match(r.json.lastReloadTime, /^2\d{3}-/);
+  } finally {
+    await s.session.close();
+  }
+});
+
+test('a hypercube aggregates over the linked tables, sorts, and pages', async () => {
+  const s = await site.session(appId);
+  try {
+    const doc = await s.global.openDoc(appId);
+    const obj = await doc.createSessionObject(CUBE);
+    const layout = await obj.getLayout();
+    const hc = layout.qHyperCube;
+    assert.deepEqual(hc.qSize, { qcx: 2, qcy: 2 });
+    assert.deepEqual(texts(hc.qDataPages[0]), [['East', '10'], ['West', '11']]);
+    assert.equal(hc.qDimensionInfo[0].qFallbackTitle, 'Region');
+    assert.equal(hc.qDimensionInfo[0].qCardinal, 3);
+    assert.equal(hc.qDimensionInfo[0].cId, 'r1', 'custom keys of qDef reach qDimensionInfo');
+    assert.equal(hc.customProperty, 'kept', 'custom keys of qHyperCubeDef reach qHyperCube');
+    assert.equal(layout.visualization, 'table');
+    assert.equal(hc.qMeasureInfo[0].qFallbackTitle, 'Total');
+    assert.equal(hc.qMeasureInfo[0].qMin, 10);
+    assert.equal(hc.qMeasureInfo[0].qMax, 11);
+    assert.equal(hc.qGrandTotalRow[0].qNum, 21);
+    assert.deepEqual(layout.qSelectionInfo, {});
+    assert.equal(hc.qDataPages[0].qMatrix[0][0].qState, 'O');
+    assert.equal(hc.qDataPages[0].qMatrix[0][1].qState, 'L');
+
+    // by the measure, descending, first
+    await obj.applyPatches([
+      { qOp: 'replace', qPath: '/qHyperCubeDef/qInterColumnSortOrder', qValue: '[1,0]' },
+      { qOp: 'add', qPath: '/qHyperCubeDef/qMeasures/0/qSortBy', qValue: '{"qSortByNumeric":-1}' },
+    ], false);
+    const sorted = (await obj.getLayout()).qHyperCube;
+    assert.deepEqual(texts(sorted.qDataPages[0]), [['West', '11'], ['East', '10']]);
+    assert.deepEqual(sorted.qEffectiveInterColumnSortOrder, [1, 0]);
+
+    // paging: one row from the second, one column
+    const pages = await obj.getHyperCubeData('/qHyperCubeDef', [{ qTop: 1, qLeft: 1, qWidth: 1, qHeight: 5 }]);
+    assert.deepEqual(texts(pages[0]), [['10']]);
+    assert.deepEqual(pages[0].qArea, { qLeft: 1, qTop: 1, qWidth: 1, qHeight: 1 });
+    await assert.rejects(obj.getHyperCubeData('/qHyperCubeDef', [{ qTop: 0, qLeft: 0, qWidth: 2, qHeight: 6000 }]),
+      (e) => e.code === 7009);
+    await assert.rejects(obj.getHyperCubeData('/qNoSuchDef', [{ qTop: 0, qLeft: 0, qWidth: 1, qHeight: 1 }]));
+  } finally {
+    await s.session.close();
+  }
+});
+
+test('selections give every value its state, through every linked table', async () => {
+  const s = await site.session(appId);
+  try {
+    const doc = await s.global.openDoc(appId);
+    const products = await doc.createSessionObject(LIST('Product'));
+    const customers = await doc.createSessionObject(LIST('Customer'));
+    const regions = await doc.createSessionObject(LIST('Region'));
+    const cube = await doc.createSessionObject(CUBE);
+    let changed = 0;
+    cube.on('changed', () => { changed++; });
+
+    assert.deepEqual(states(await customers.getLayout()), { Alice: 'O', Bob: 'O', Carol: 'O', Dave: 'O' });
+    const apple = (await products.getLayout()).qListObject.qDataPages[0].qMatrix.find(([c]) => c.qText === 'Apple')[0];
+    assert.equal(await products.selectListObjectValues('/qListObjectDef', [apple.qElemNumber], false), true);
+    await sleep(20);
+    assert.ok(changed > 0, 'the cube heard that its data changed');
+
+    assert.deepEqual(states(await products.getLayout()), { Apple: 'S', Kale: 'A', Pear: 'A' });
+    assert.deepEqual(states(await customers.getLayout()), { Alice: 'O', Bob: 'O', Carol: 'X', Dave: 'X' });
+    assert.deepEqual(states(await regions.getLayout()), { East: 'O', North: 'X', West: 'O' });
+    const counts = (await products.getLayout()).qListObject.qDimensionInfo.qStateCounts;
+    assert.equal(counts.qSelected, 1);
+    assert.equal(counts.qAlternative, 2);
+    assert.deepEqual(texts((await cube.getLayout()).qHyperCube.qDataPages[0]), [['East', '5'], ['West', '7']]);
+
+    // a second value by toggling, through the field API
+    const field = await doc.getField('Product');
+    assert.equal(await field.selectValues([{ qText: 'Kale' }], true), true);
+    assert.deepEqual(states(await products.getLayout()), { Apple: 'S', Kale: 'S', Pear: 'A' });
+    assert.equal(await field.getCardinal(), 3);
+
+    // selecting in the cube narrows the products
+    const east = (await cube.getLayout()).qHyperCube.qDataPages[0].qMatrix[0][0];
+    assert.equal(east.qText, 'East');
+    assert.equal(await cube.selectHyperCubeValues('/qHyperCubeDef', 0, [east.qElemNumber], false), true);
+    // North has no sales of Apple or Kale, so even without the Region selection it is out
+    assert.deepEqual(states(await regions.getLayout()), { East: 'S', North: 'X', West: 'A' });
+    assert.deepEqual(texts((await cube.getLayout()).qHyperCube.qDataPages[0]), [['East', '7']]);
+
+    const sel = await doc.createSessionObject({ qInfo: { qType: 'current-selections' }, qSelectionObjectDef: {} });
+    const fields = (await sel.getLayout()).qSelectionObject.qSelections.map((x) => [x.qField, x.qSelectedCount]).sort();
+    assert.deepEqual(fields, [['Product', 2], ['Region', 1]]);
+
+    await doc.clearAll();
+    assert.deepEqual(states(await products.getLayout()), { Apple: 'O', Kale: 'O', Pear: 'O' });
+    assert.deepEqual(texts((await cube.getLayout()).qHyperCube.qDataPages[0]), [['East', '10'], ['West', '11']]);
+
+    // cells by row, then clearing one object's field
+    assert.equal(await cube.selectHyperCubeCells('/qHyperCubeDef', [1], [0]), true);
+    assert.deepEqual(states(await regions.getLayout()), { East: 'A', North: 'A', West: 'S' });
+    await regions.clearSelections('/qListObjectDef');
+    assert.deepEqual(states(await regions.getLayout()), { East: 'O', North: 'O', West: 'O' });
+  } finally {
+    await s.session.close();
+  }
+});
+
+test('selection mode: EndSelections(false) takes back what was selected in it', async () => {
+  const s = await site.session(appId);
+  try {
+    const doc = await s.global.openDoc(appId);
+    const lb = await doc.createSessionObject(LIST('Region'));
+    const other = await doc.createSessionObject(LIST('Product'));
+    await lb.beginSelections(['/qListObjectDef']);
+    await assert.rejects(other.beginSelections(['/qListObjectDef']), (e) => e.code === 6003);
+    assert.deepEqual((await lb.getLayout()).qSelectionInfo, { qInSelections: true, qMadeSelections: false });
+    const north = (await lb.getLayout()).qListObject.qDataPages[0].qMatrix.find(([c]) => c.qText === 'North')[0];
+    await lb.selectListObjectValues('/qListObjectDef', [north.qElemNumber], false);
+    assert.equal((await lb.getLayout()).qSelectionInfo.qMadeSelections, true);
+    assert.equal(states(await lb.getLayout()).North, 'S');
+    await lb.endSelections(false);
+    assert.deepEqual(states(await lb.getLayout()), { East: 'O', North: 'O', West: 'O' });
+    assert.deepEqual((await lb.getLayout()).qSelectionInfo, {});
+    // accepted this time
+    await lb.beginSelections(['/qListObjectDef']);
+    await lb.selectListObjectValues('/qListObjectDef', [north.qElemNumber], false);
+    await lb.endSelections(true);
+    assert.equal(states(await lb.getLayout()).North, 'S');
+  } finally {
+    await s.session.close();
+  }
+});
+
+test('two sessions on one app keep their own selections', async () => {
+  const a = await site.session(appId);
+  const b = await site.session(appId);
+  try {
+    const da = await a.global.openDoc(appId);
+    const db = await b.global.openDoc(appId);
+    const la = await da.createSessionObject(LIST('Customer'));
+    const lb = await db.createSessionObject(LIST('Customer'));
+    const fa = await da.getField('Region');
+    await fa.selectValues([{ qText: 'West' }]);
+    assert.deepEqual(states(await la.getLayout()), { Alice: 'X', Bob: 'O', Carol: 'X', Dave: 'X' });
+    assert.deepEqual(states(await lb.getLayout()), { Alice: 'O', Bob: 'O', Carol: 'O', Dave: 'O' });
+    // session objects belong to their session
+    await assert.rejects(db.getObject(la.id), (e) => e.code === -2);
+  } finally {
+    await a.session.close();
+    await b.session.close();
+  }
+});
+
+test('objects made with CreateObject are saved in the app and seen by later sessions', async () => {
+  const a = await site.session(appId);
+  let id;
+  try {
+    const da = await a.global.openDoc(appId);
+    const obj = await da.createObject({ qInfo: { qId: 'kpi-1', qType: 'kpi' }, qMetaDef: { title: 'Total' },
+      label: { qStringExpression: { qExpr: "='Sum: ' & Sum(Amount)" } }, total: { qValueExpression: { qExpr: '=Sum(Amount)' } } });
+    id = obj.id;
+    assert.equal(id, 'kpi-1');
+    const layout = await obj.getLayout();
+    assert.equal(layout.label, 'Sum: 21');
+    assert.equal(layout.total, 21);
+    assert.equal(layout.qMeta.title, 'Total');
+    await da.doSave();
+  } finally {
+    await a.session.close();
+  }
+  const b = await site.session(appId);
+  try {
+    const db = await b.global.openDoc(appId);
+    const infos = await db.getAllInfos();
+    assert.ok(infos.some((i) => i.qId === 'kpi-1' && i.qType === 'kpi'));
+    const obj = await db.getObject('kpi-1');
+    const props = await obj.getProperties();
+    assert.equal(props.qMetaDef.title, 'Total');
+    await obj.setProperties({ ...props, qMetaDef: { title: 'Renamed' } });
+    assert.equal((await obj.getLayout()).qMeta.title, 'Renamed');
+    // soft patches change the layout and the effective properties, not the properties
+    await obj.applyPatches([{ qOp: 'replace', qPath: '/qMetaDef/title', qValue: '"Soft"' }], true);
+    assert.equal((await obj.getLayout()).qMeta.title, 'Soft');
+    assert.equal((await obj.getEffectiveProperties()).qMetaDef.title, 'Soft');
+    assert.equal((await obj.getProperties()).qMetaDef.title, 'Renamed');
+    await assert.rejects(db.getObject('no-such-object'), (e) => e.code === -2);
+    assert.equal(await db.destroyObject('kpi-1'), true);
+    await assert.rejects(db.getObject('kpi-1'), (e) => e.code === -2);
+  } finally {
+    await b.session.close();
+  }
+});
+
+test('a reload in one session reaches the other sessions on the app', async () => {
+  const a = await site.session(appId);
+  const b = await site.session(appId);
+  try {
+    const da = await a.global.openDoc(appId);
+    const db = await b.global.openDoc(appId);
+    const cube = await db.createSessionObject(CUBE);
+    const fb = await db.getField('Region');
+    await fb.selectValues([{ qText: 'West' }]);
+    assert.deepEqual(texts((await cube.getLayout()).qHyperCube.qDataPages[0]), [['West', '11']]);
+    let changed = false;
+    cube.on('changed', () => { changed = true; });
+    fs.appendFileSync(path.join(site.data, 'sales.csv'), '105,4,11,100\n106,2,11,1\n');
+    assert.equal(await da.doReload(), true);
+    for (let i = 0; i < 50 && !changed; i++) await sleep(20);
+    assert.ok(changed, 'the other session heard of the new data');
+    // new data, and B's selection carried over by value
+    assert.deepEqual(texts((await cube.getLayout()).qHyperCube.qDataPages[0]), [['West', '12']]);
+    await fb.clear();
+    assert.deepEqual(texts((await cube.getLayout()).qHyperCube.qDataPages[0]),
+      [['East', '10'], ['North', '100'], ['West', '12']]);
+  } finally {
+    await a.session.close();
+    await b.session.close();
+  }
+});
+
+test('a failed reload answers false and leaves the data as it was', async () => {
+  const other = await site.app('Broken', 'LOAD * FROM [lib://CustomData/sales.csv] (txt, utf8, embedded labels, delimiter is \',\');');
+  const s = await site.session(other);
+  try {
+    const doc = await s.global.openDoc(other);
+    assert.equal(await doc.doReload(), true);
+    const cube = await doc.createSessionObject({ qInfo: { qType: 'c' }, qHyperCubeDef: {
+      qMeasures: [{ qDef: { qDef: 'Count(OrderId)' } }], qInitialDataFetch: [{ qWidth: 1, qHeight: 1 }] } });
+    const before = texts((await cube.getLayout()).qHyperCube.qDataPages[0]);
+    await doc.setScript('LOAD * FROM [lib://CustomData/no-such-file.csv] (txt);');
+    assert.equal(await doc.doReload(), false);
+    assert.deepEqual(texts((await cube.getLayout()).qHyperCube.qDataPages[0]), before);
+    const log = await site.api('GET', `/qrs/app/${other}/reload/log`);
+    assert.match(log.text, /no-such-file\.csv/);
+  } finally {
+    await s.session.close();
+  }
+});
+
+test('bad requests get JSON-RPC errors, and the port wants a site certificate', async () => {
+  // raw WebSocket: malformed JSON, an unknown method, a bad handle
+  const ws = new WebSocket(site.url(appId), { ...site.tls });
+  const msgs = [];
+  await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+  ws.on('message', (m) => msgs.push(JSON.parse(m.toString())));
+  ws.send('{"jsonrpc":"2.0","id":1,');
+  ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, handle: -1, method: 'NoSuchMethod', params: [] }));
+  ws.send(JSON.stringify({ jsonrpc: '2.0', id: 3, handle: 99, method: 'GetLayout', params: [] }));
+  ws.send(JSON.stringify({ jsonrpc: '2.0', id: 4, handle: -1, method: 'OpenDoc', params: { qDocName: appId } }));
+  for (let i = 0; i < 100 && msgs.length < 5; i++) await sleep(20);
+  ws.close();
+  const byId = Object.fromEntries(msgs.filter((m) => 'id' in m).map((m) => [m.id, m]));
+  assert.equal(byId.null.error.code, -32700);
+  assert.equal(byId[2].error.code, -32601);
+  assert.equal(byId[3].error.code, -32602);
+  assert.equal(byId[4].result.qReturn.qHandle, 1, 'params by name work too');
+
+  // no client certificate: refused before any upgrade
+  const bare = new WebSocket(site.url(appId), { ca: site.tls.ca });
+  const status = await new Promise((resolve) => {
+    bare.on('unexpected-response', (req, res) => resolve(res.statusCode));
+    bare.on('error', () => resolve('error'));
+  });
+  assert.equal(status, 403);
+});

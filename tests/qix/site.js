@@ -1,0 +1,165 @@
+// site.js: a real single-node Fathom site for the QIX suite: `fathom site create` in a
+// temporary folder, `fathom run` as a child process, the repository API over HTTPS and QIX
+// sessions through enigma.js over secure WebSocket, with the site's client certificate.
+'use strict';
+
+const { execFileSync, spawn } = require('node:child_process');
+const fs = require('node:fs');
+const https = require('node:https');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const enigma = require('enigma.js');
+const schema = require('enigma.js/schemas/12.2027.0.json');
+const WebSocket = require('ws');
+
+const FATHOM = process.env.FATHOM;
+if (!FATHOM) throw new Error('set FATHOM to the fathom binary');
+const XRF = 'abcdefghijklmnop';
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+class Site {
+  constructor(top) {
+    this.top = top;
+    this.dir = path.join(top, 'site');
+    this.share = path.join(top, 'share');
+    this.data = path.join(this.share, 'CustomData');
+  }
+
+  certs() {
+    const c = path.join(this.dir, 'certs');
+    return {
+      ca: fs.readFileSync(path.join(c, 'root.pem')),
+      cert: fs.readFileSync(path.join(c, 'client.pem')),
+      key: fs.readFileSync(path.join(c, 'client_key.pem')),
+    };
+  }
+
+  async create() {
+    this.apiPort = await freePort();
+    this.enginePort = await freePort();
+    execFileSync(FATHOM, ['site', 'create', '--dir', this.dir, '--share', this.share,
+      '--repository-port', String(this.apiPort), '--engine-port', String(this.enginePort),
+      '--hostname', 'localhost', '--name', 'node1'], { stdio: 'ignore' });
+    this.tls = this.certs();
+  }
+
+  async start() {
+    const args = ['run', '--dir', this.dir];
+    if (process.getuid && process.getuid() === 0) args.push('--allow-root');
+    this.logPath = path.join(this.dir, 'stderr.log');
+    const log = fs.openSync(this.logPath, 'a');
+    this.proc = spawn(FATHOM, args, { stdio: ['ignore', log, log] });
+    this.exited = new Promise((resolve) => this.proc.on('exit', (code, sig) => resolve({ code, sig })));
+    for (let i = 0; i < 100; i++) {
+      try {
+        const r = await this.api('GET', '/qrs/about');
+        if (r.status === 200) return;
+      } catch (e) { /* not up yet */ }
+      await sleep(100);
+    }
+    throw new Error(`the node did not start:\n${fs.readFileSync(this.logPath, 'utf8')}`);
+  }
+
+  // SIGTERM; the node must exit 0 with no sanitizer report in its log.
+  async stop() {
+    if (!this.proc) return;
+    this.proc.kill('SIGTERM');
+    const { code, sig } = await this.exited;
+    this.proc = null;
+    const log = fs.readFileSync(this.logPath, 'utf8');
+    if (/ERROR: (Address|Leak)Sanitizer|runtime error:/.test(log)) {
+      throw new Error(`sanitizer report in the node's log:\n${log}`);
+    }
+    if (code !== 0) throw new Error(`the node exited with ${code} (${sig}):\n${log.slice(-3000)}`);
+  }
+
+  api(method, p, body, raw) {
+    return new Promise((resolve, reject) => {
+      const sep = p.includes('?') ? '&' : '?';
+      const data = raw !== undefined ? raw : body !== undefined ? JSON.stringify(body) : null;
+      const req = https.request({
+        host: 'localhost', port: this.apiPort, method, path: `${p}${sep}xrfkey=${XRF}`,
+        headers: { 'X-Qlik-Xrfkey': XRF, 'Content-Type': 'application/json' }, ...this.tls,
+      }, (res) => {
+        let text = '';
+        res.on('data', (c) => { text += c; });
+        res.on('end', () => {
+          let json = null;
+          try { json = text ? JSON.parse(text) : null; } catch (e) { /* text */ }
+          resolve({ status: res.statusCode, json, text });
+        });
+      });
+      req.on('error', reject);
+      if (data !== null) req.write(data);
+      req.end();
+    });
+  }
+
+  // A new app with `script` saved in it (no data yet).
+  async app(name, script) {
+    const r = await this.api('POST', '/qrs/app', { name });
+    if (r.status !== 201) throw new Error(`POST /qrs/app: ${r.status} ${r.text}`);
+    if (script !== undefined) {
+      const s = await this.session(r.json.id);
+      const doc = await s.global.openDoc(r.json.id);
+      await doc.setScript(script);
+      await doc.doSave();
+      await s.session.close();
+    }
+    return r.json.id;
+  }
+
+  url(appId) {
+    return `wss://localhost:${this.enginePort}/app/${encodeURIComponent(appId)}`;
+  }
+
+  // An enigma.js session, opened: { session, global, traffic }.
+  async session(appId, opts = {}) {
+    const traffic = [];
+    const session = enigma.create({
+      schema,
+      url: this.url(appId),
+      createSocket: (url) => new WebSocket(url, { ...this.tls, ...(opts.ws || {}) }),
+    });
+    session.on('traffic:received', (msg) => traffic.push(msg));
+    const global = await session.open();
+    return { session, global, traffic };
+  }
+}
+
+async function makeSite() {
+  const top = fs.mkdtempSync(path.join(os.tmpdir(), 'fathom-qix-'));
+  const site = new Site(top);
+  await site.create();
+  await site.start();
+  return site;
+}
+
+async function destroySite(site) {
+  if (!site) return;
+  try {
+    await site.stop();
+  } finally {
+    fs.rmSync(site.top, { recursive: true, force: true });
+  }
+}
+
+// The single row-major matrix of a layout's first data page, as texts.
+function texts(page) {
+  return page.qMatrix.map((row) => row.map((c) => c.qText));
+}
+
+module.exports = { makeSite, destroySite, texts, sleep, WebSocket };
