@@ -38,6 +38,11 @@ struct model {
 NODISCARD int reload_run(const char *script, const struct reload_env *env, struct model **out,
 			 struct err *e);
 void model_free(struct model *m);
+/* Appends an app file (engine/appfile.h) to `out`: the properties and script given, and
+ * one QVD-layout block per table of `m`. */
+NODISCARD int model_write_app(const struct model *m, const char *props, size_t props_len,
+			      const char *script, size_t script_len, struct buf *out,
+			      struct err *e);
 /* The table named `name`, or NULL. */
 struct tbl *model_table(const struct model *m, const char *name);
 

@@ -1,4 +1,5 @@
 /* statements.c: STORE, DROP and RENAME in a running reload (reload_int.h). */
+#include "engine/appfile.h"
 #include "engine/reload_int.h"
 
 #include <stdlib.h>
@@ -148,4 +149,38 @@ int reload_rename(struct run *r, const struct stmt *s)
 	}
 	return found ? 0
 		     : reload_err(r, s, ERR_INVALID, "there is no field named %s to rename", from);
+}
+
+int model_write_app(const struct model *m, const char *props, size_t props_len, const char *script,
+		    size_t script_len, struct buf *out, struct err *e)
+{
+	int n_tables = m ? m->n_tables : 0, n_blocks = 2 + n_tables;
+	struct appfile_block *blocks = calloc((size_t)n_blocks, sizeof(*blocks));
+	size_t *offsets = calloc((size_t)n_blocks + 1, sizeof(size_t));
+	struct buf q;
+	buf_init(&q, 1ULL << 38);
+	int rc = blocks && offsets ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+	if (rc == 0) {
+		blocks[0] = (struct appfile_block){APPFILE_PROPS, (char *)props, props_len};
+		blocks[1] = (struct appfile_block){APPFILE_SCRIPT, (char *)script, script_len};
+	}
+	/* the tables in QVD layout, one after the other in q */
+	for (int t = 0; rc == 0 && t < n_tables; t++) {
+		struct qvd_table v;
+		offsets[t] = q.len;
+		rc = tbl_view(m->tables[t], &v, e);
+		if (rc == 0)
+			rc = qvd_write(&v, &q, e);
+		tbl_view_free(&v);
+	}
+	offsets[n_tables] = q.len;
+	for (int t = 0; rc == 0 && t < n_tables; t++)
+		blocks[2 + t] = (struct appfile_block){APPFILE_TABLE, q.data + offsets[t],
+						       offsets[t + 1] - offsets[t]};
+	if (rc == 0)
+		rc = appfile_write(blocks, n_blocks, 0, out, e);
+	free(blocks);
+	free(offsets);
+	buf_release(&q);
+	return rc;
 }

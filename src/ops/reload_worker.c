@@ -142,9 +142,8 @@ int ops_reload_worker(int argc, char **argv)
 	size_t len = 0;
 	struct appfile *app = NULL;
 	struct model *m = NULL;
-	struct buf out, q;
+	struct buf out;
 	buf_init(&out, 1ULL << 40);
-	buf_init(&q, 1ULL << 38);
 	int64_t t0 = time_now_ms();
 	logf_(&w, "reload started (fathom %s)", FATHOM_VERSION);
 	int rc = file_read_all(in, 1ULL << 40, &data, &len, &e);
@@ -156,36 +155,16 @@ int ops_reload_worker(int argc, char **argv)
 	if (rc == 0)
 		rc = reload_run(script ? script->data : "", &env, &m, &e);
 	/* the new app file: the same properties and script, and the tables */
-	int n_blocks = 2 + (m ? m->n_tables : 0);
-	struct appfile_block *blocks = calloc((size_t)n_blocks, sizeof(*blocks));
-	size_t *offsets = calloc((size_t)n_blocks, sizeof(size_t));
-	if (rc == 0 && (!blocks || !offsets))
-		rc = err_set(&e, ERR_NOMEM, "out of memory");
 	int64_t rows = 0;
-	if (rc == 0) {
-		blocks[0] = (struct appfile_block){
-		    APPFILE_PROPS, props ? props->data : (char *)"{}", props ? props->len : 2};
-		blocks[1] = (struct appfile_block){
-		    APPFILE_SCRIPT, script ? script->data : (char *)"", script ? script->len : 0};
-		for (int t = 0; rc == 0 && t < m->n_tables; t++) {
-			struct qvd_table v;
-			offsets[2 + t] = q.len;
-			rc = tbl_view(m->tables[t], &v, &e);
-			if (rc == 0)
-				rc = qvd_write(&v, &q, &e);
-			tbl_view_free(&v);
-			rows += m->tables[t]->n_rows;
-			logf_(&w, "table %s: %lld rows, %d fields", m->tables[t]->name,
-			      (long long)m->tables[t]->n_rows, m->tables[t]->n_fields);
-		}
-		for (int t = 0; rc == 0 && t < m->n_tables; t++) {
-			size_t end = t + 1 < m->n_tables ? offsets[3 + t] : q.len;
-			blocks[2 + t] = (struct appfile_block){
-			    APPFILE_TABLE, q.data + offsets[2 + t], end - offsets[2 + t]};
-		}
+	for (int t = 0; m && t < m->n_tables; t++) {
+		rows += m->tables[t]->n_rows;
+		logf_(&w, "table %s: %lld rows, %d fields", m->tables[t]->name,
+		      (long long)m->tables[t]->n_rows, m->tables[t]->n_fields);
 	}
 	if (rc == 0)
-		rc = appfile_write(blocks, n_blocks, 0, &out, &e);
+		rc =
+		    model_write_app(m, props ? props->data : "{}", props ? props->len : 2,
+				    script ? script->data : "", script ? script->len : 0, &out, &e);
 	if (rc == 0)
 		rc = file_write_atomic(outp, out.data, out.len, 0644, &e);
 	if (rc == 0)
@@ -193,10 +172,7 @@ int ops_reload_worker(int argc, char **argv)
 		      (long long)(time_now_ms() - t0), m->n_tables, (long long)rows);
 	else
 		logf_(&w, "error: %s", e.message);
-	free(blocks);
-	free(offsets);
 	buf_release(&out);
-	buf_release(&q);
 	model_free(m);
 	appfile_free(app);
 	free(data);
