@@ -13,6 +13,7 @@
 #define MAX_EXPANSION_DEPTH 16
 #define MAX_LOOP_STEPS	    1000000
 #define MAX_PRECEDING	    16
+#define MAX_CALL_DEPTH	    64
 
 void reload_log(struct run *r, const char *fmt, ...)
 {
@@ -448,6 +449,39 @@ static int destination(struct run *r, const struct stmt *s, const char **names, 
 	return 0;
 }
 
+/* Whether QUALIFY (and no later UNQUALIFY) names the field. */
+static bool qualified(const struct run *r, const char *field)
+{
+	bool on = false;
+	for (int i = 0; i < r->n_quals; i++)
+		if (eval_like(field, r->quals[i].pattern))
+			on = r->quals[i].on;
+	return on;
+}
+
+static void join_name(char *out, const char *table, const char *field)
+{
+	size_t tl = strlen(table), fl = strlen(field);
+	memcpy(out, table, tl);
+	out[tl] = '.';
+	memcpy(out + tl + 1, field, fl + 1);
+}
+
+static int add_quals(struct run *r, const struct stmt *s)
+{
+	struct qual *q = realloc(r->quals, sizeof(*q) * (size_t)(r->n_quals + s->n_names + 1));
+	if (!q)
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	r->quals = q;
+	for (int i = 0; i < s->n_names; i++) {
+		char *p = strdup(s->names[i]);
+		if (!p)
+			return err_set(r->e, ERR_NOMEM, "out of memory");
+		q[r->n_quals++] = (struct qual){p, s->kind == ST_QUALIFY};
+	}
+	return 0;
+}
+
 /* Runs a LOAD. `given`: its source is this table (a preceding load's input) instead of
  * what the statement names. `temp_out`: the rows go to a new table handed back there,
  * outside the model (the input of a preceding load), instead of their destination. */
@@ -497,8 +531,19 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 	star_cols = rc == 0 ? calloc((size_t)(n + 1), sizeof(int)) : NULL;
 	if (rc == 0 && (!cols || !star_cols))
 		rc = err_set(r->e, ERR_NOMEM, "out of memory");
+	/* a new table's fields that QUALIFY names are called Table.Field */
+	bool qualify = created && !temp_out && !l->mapping && l->join == JOIN_NONE;
 	for (int i = 0; rc == 0 && i < n; i++) {
-		cols[i] = tbl_field(dst, names[i], true);
+		const char *name = names[i];
+		if (qualify && qualified(r, name)) {
+			char *qn = malloc(strlen(dst->name) + strlen(name) + 2);
+			if (qn)
+				join_name(qn, dst->name, name);
+			cols[i] = qn ? tbl_field(dst, qn, true) : -1;
+			free(qn);
+		} else {
+			cols[i] = tbl_field(dst, name, true);
+		}
 		star_cols[i] = exprs[i] ? -1 : tbl_field(src, names[i], false);
 		if (cols[i] < 0)
 			rc = err_set(r->e, ERR_NOMEM, "out of memory");
@@ -702,7 +747,9 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 /* ---------------------------------------------------------------- the program */
 
 struct loop {
-	int start; /* the piece after FOR */
+	bool is_do; /* DO ... LOOP; else FOR ... NEXT */
+	int opener; /* the DO or FOR */
+	int start;  /* the piece after it */
 	const char *var;
 	double value, to, step;
 	struct val *items; /* FOR EACH */
@@ -727,16 +774,139 @@ static int skip_if(struct stmt **st, int n, int i, bool to_end)
 	return -1;
 }
 
-static int skip_for(struct stmt **st, int n, int i)
+/* A CALL in progress: where to go back to, the loops open when it was made, and the
+ * variables its parameters hid. */
+struct call {
+	int ret;
+	int n_loops;
+	int n_params;
+	char *param[16], *saved[16]; /* saved NULL: the variable did not exist */
+};
+
+static const char *block_name(enum stmt_kind k)
 {
-	int depth = 0;
-	for (int k = i + 1; k < n; k++) {
-		if (st[k]->kind == ST_FOR || st[k]->kind == ST_FOR_EACH)
-			depth++;
-		else if (st[k]->kind == ST_NEXT && depth-- == 0)
-			return k;
+	switch (k) {
+	case ST_IF: return "IF";
+	case ST_FOR:
+	case ST_FOR_EACH: return "FOR";
+	case ST_DO: return "DO";
+	case ST_SUB: return "SUB";
+	case ST_END_IF: return "END IF";
+	case ST_NEXT: return "NEXT";
+	case ST_LOOP: return "LOOP";
+	case ST_END_SUB: return "END SUB";
+	case ST_ELSE: return "ELSE";
+	default: return "ELSEIF";
 	}
-	return -1;
+}
+
+static int pair_blocks(struct run *r, struct stmt **st, int n, int *pair)
+{
+	int stack[64], depth = 0;
+	for (int i = 0; i < n; i++) {
+		enum stmt_kind k = st[i]->kind, want;
+		pair[i] = -1;
+		if (k == ST_IF || k == ST_FOR || k == ST_FOR_EACH || k == ST_DO || k == ST_SUB) {
+			if (depth == 64)
+				return reload_err(
+				    r, st[i], ERR_INVALID,
+				    "blocks (IF, FOR, DO, SUB) nest more than 64 deep");
+			stack[depth++] = i;
+			continue;
+		}
+		if (k == ST_ELSEIF || k == ST_ELSE || k == ST_END_IF)
+			want = ST_IF;
+		else if (k == ST_NEXT)
+			want = ST_FOR;
+		else if (k == ST_LOOP)
+			want = ST_DO;
+		else if (k == ST_END_SUB)
+			want = ST_SUB;
+		else
+			continue;
+		enum stmt_kind top = depth ? st[stack[depth - 1]]->kind : ST_EMPTY;
+		if (top == ST_FOR_EACH)
+			top = ST_FOR;
+		if (top != want)
+			return reload_err(r, st[i], ERR_INVALID, "%s without %s%s%s", block_name(k),
+					  block_name(want), depth ? " (open here: " : "",
+					  depth ? block_name(st[stack[depth - 1]]->kind) : "");
+		if (k == ST_ELSEIF || k == ST_ELSE)
+			continue;
+		pair[i] = stack[--depth];
+		pair[stack[depth]] = i;
+	}
+	if (depth) {
+		enum stmt_kind k = st[stack[depth - 1]]->kind;
+		return reload_err(r, st[stack[depth - 1]], ERR_INVALID, "%s without %s",
+				  block_name(k),
+				  k == ST_IF	? "END IF"
+				  : k == ST_DO	? "LOOP"
+				  : k == ST_SUB ? "END SUB"
+						: "NEXT (NEXT is missing)");
+	}
+	return 0;
+}
+
+static void loop_free(struct loop *lp)
+{
+	for (int k = 0; lp->texts && k < lp->n_items; k++)
+		free(lp->texts[k]);
+	free(lp->texts);
+	lp->texts = NULL;
+}
+
+/* Leaves a CALL: the parameters' variables get their values from before it back. */
+static int call_return(struct run *r, struct call *c)
+{
+	int rc = 0;
+	for (int k = 0; k < c->n_params; k++) {
+		if (rc == 0)
+			rc = var_set(r, c->param[k], c->saved[k] ? c->saved[k] : "");
+		free(c->param[k]);
+		free(c->saved[k]);
+	}
+	c->n_params = 0;
+	return rc;
+}
+
+/* Enters the SUB that the CALL `s` at piece i names; *out gets the SUB's piece. */
+static int do_call(struct run *r, struct stmt **st, int n, int i, const struct stmt *s,
+		   struct call *c, struct arena *ea, int *out)
+{
+	int sub = -1;
+	for (int k = 0; k < n && sub < 0; k++)
+		if (st[k]->kind == ST_SUB && strcasecmp(st[k]->name, s->name) == 0)
+			sub = k;
+	if (sub < 0)
+		return reload_err(r, s, ERR_INVALID, "there is no SUB named %s", s->name);
+	const struct stmt *d = st[sub];
+	if (s->n_args > d->n_names || d->n_names > 16)
+		return reload_err(r, s, ERR_INVALID, "%s takes %d arguments, not %d", d->name,
+				  d->n_names, s->n_args);
+	/* the arguments first, then the parameters take them */
+	char *vals[16] = {0};
+	int rc = 0;
+	for (int k = 0; rc == 0 && k < s->n_args; k++) {
+		struct val v;
+		char nb[64];
+		rc = eval_free(r, s->args[k], ea, &v);
+		if (rc == 0 && !(vals[k] = strdup(v.null ? "" : val_text(&v, nb, sizeof(nb)))))
+			rc = err_set(r->e, ERR_NOMEM, "out of memory");
+	}
+	c->ret = i;
+	c->n_params = 0;
+	for (int k = 0; rc == 0 && k < d->n_names; k++) {
+		const char *old = var_get(r, d->names[k]);
+		c->param[k] = strdup(d->names[k]);
+		c->saved[k] = old ? strdup(old) : NULL;
+		c->n_params++;
+		rc = var_set(r, d->names[k], vals[k] ? vals[k] : "");
+	}
+	for (int k = 0; k < 16; k++)
+		free(vals[k]);
+	*out = sub;
+	return rc;
 }
 
 static int set_loop_var(struct run *r, struct loop *lp)
@@ -777,36 +947,13 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 			st[i]->col = pc[i].col;
 		}
 	}
-	/* IF ... END IF and FOR ... NEXT must pair up before anything runs */
-	int stack[64], depth = 0;
-	for (int i = 0; rc == 0 && i < n; i++) {
-		enum stmt_kind k = st[i]->kind;
-		if (k == ST_IF || k == ST_FOR || k == ST_FOR_EACH) {
-			if (depth == 64)
-				rc = reload_err(&r, st[i], ERR_INVALID,
-						"IF and FOR nest more than 64 deep");
-			else
-				stack[depth++] = i;
-		} else if (k == ST_ELSEIF || k == ST_ELSE || k == ST_END_IF) {
-			if (depth == 0 || st[stack[depth - 1]]->kind != ST_IF)
-				rc = reload_err(&r, st[i], ERR_INVALID, "%s without IF",
-						k == ST_END_IF ? "END IF"
-						: k == ST_ELSE ? "ELSE"
-							       : "ELSEIF");
-			else if (k == ST_END_IF)
-				depth--;
-		} else if (k == ST_NEXT) {
-			if (depth == 0 || st[stack[depth - 1]]->kind == ST_IF)
-				rc = reload_err(&r, st[i], ERR_INVALID, "NEXT without FOR");
-			else
-				depth--;
-		}
-	}
-	if (rc == 0 && depth)
-		rc = reload_err(&r, st[stack[depth - 1]], ERR_INVALID, "%s",
-				st[stack[depth - 1]]->kind == ST_IF
-				    ? "IF without END IF"
-				    : "FOR without NEXT (NEXT is missing)");
+	/* blocks must pair up before anything runs: IF ... END IF, FOR ... NEXT, DO ... LOOP,
+	 * SUB ... END SUB; pair[] links each opener and closer to the other */
+	int *pair = rc == 0 ? arena_alloc(a, sizeof(int) * (size_t)(n + 1)) : NULL;
+	if (rc == 0)
+		rc = pair_blocks(&r, st, n, pair);
+	struct call calls[MAX_CALL_DEPTH];
+	int n_calls = 0;
 	for (int i = 0; rc == 0 && i < n; i++) {
 		if (++steps > MAX_LOOP_STEPS) {
 			rc = reload_err(&r, st[i], ERR_INVALID,
@@ -877,6 +1024,7 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 				}
 				struct loop *lp = &loops[n_loops];
 				memset(lp, 0, sizeof(*lp));
+				lp->opener = i;
 				lp->start = i + 1;
 				lp->var = s->name;
 				bool empty = false;
@@ -909,14 +1057,8 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 					empty = s->n_args == 0;
 				}
 				if (rc == 0 && empty) {
-					for (int k = 0; lp->texts && k < lp->n_items; k++)
-						free(lp->texts[k]);
-					free(lp->texts);
-					int k = skip_for(st, n, i);
-					if (k < 0)
-						rc = reload_err(&r, s, ERR_INVALID,
-								"FOR without NEXT");
-					i = k;
+					loop_free(lp);
+					i = pair[i];
 				} else if (rc == 0) {
 					n_loops++;
 					rc = set_loop_var(&r, lp);
@@ -924,7 +1066,7 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 				break;
 			}
 			case ST_NEXT: {
-				if (n_loops == 0) {
+				if (n_loops == 0 || loops[n_loops - 1].opener != pair[i]) {
 					rc = reload_err(&r, s, ERR_INVALID, "NEXT without FOR");
 					break;
 				}
@@ -941,26 +1083,113 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 					rc = set_loop_var(&r, lp);
 					i = lp->start - 1;
 				} else {
-					for (int k = 0; lp->texts && k < lp->n_items; k++)
-						free(lp->texts[k]);
-					free(lp->texts);
+					loop_free(lp);
 					n_loops--;
 				}
 				break;
 			}
-			case ST_EXIT:
-				if (strcasecmp(s->name, "SCRIPT") != 0) {
-					rc = reload_err(&r, s, ERR_INVALID,
-							"EXIT %s is not supported yet", s->name);
+			case ST_DO: {
+				bool enter = true;
+				if (s->expr && (rc = eval_free(&r, s->expr, ea, &v)) == 0)
+					enter = val_true(&v) != s->until;
+				if (rc || !enter) {
+					i = rc ? i : pair[i];
 					break;
 				}
+				if (n_loops == 32) {
+					rc = reload_err(&r, s, ERR_INVALID,
+							"loops nest more than 32 deep");
+					break;
+				}
+				loops[n_loops++] =
+				    (struct loop){.is_do = true, .opener = i, .start = i + 1};
+				break;
+			}
+			case ST_LOOP: {
+				if (n_loops == 0 || loops[n_loops - 1].opener != pair[i]) {
+					rc = reload_err(&r, s, ERR_INVALID, "LOOP without DO");
+					break;
+				}
+				struct loop *lp = &loops[n_loops - 1];
+				bool again = true;
+				if (s->expr && (rc = eval_free(&r, s->expr, ea, &v)) == 0)
+					again = val_true(&v) != s->until;
+				const struct stmt *d = st[lp->opener];
+				if (rc == 0 && again && d->expr &&
+				    (rc = eval_free(&r, d->expr, ea, &v)) == 0)
+					again = val_true(&v) != d->until;
+				if (rc == 0 && again)
+					i = lp->start - 1;
+				else if (rc == 0)
+					n_loops--;
+				break;
+			}
+			case ST_SUB: i = pair[i]; break; /* a definition: runs when called */
+			case ST_CALL: {
+				if (n_calls == MAX_CALL_DEPTH) {
+					rc = reload_err(&r, s, ERR_INVALID,
+							"CALLs nest more than %d deep",
+							MAX_CALL_DEPTH);
+					break;
+				}
+				struct call *c = &calls[n_calls];
+				c->n_loops = n_loops;
+				c->n_params = 0;
+				int sub = -1;
+				rc = do_call(&r, st, n, i, s, c, ea, &sub);
+				n_calls++;
+				if (rc == 0)
+					i = sub;
+				break;
+			}
+			case ST_END_SUB:
+				if (n_calls == 0) {
+					rc = reload_err(&r, s, ERR_INVALID,
+							"END SUB outside a CALL");
+					break;
+				}
+				n_calls--;
+				rc = call_return(&r, &calls[n_calls]);
+				i = calls[n_calls].ret;
+				break;
+			case ST_EXIT: {
 				if (s->expr) {
 					rc = eval_free(&r, s->expr, ea, &v);
 					if (rc || val_true(&v) == s->until)
 						break;
 				}
-				i = n; /* the end */
+				bool is_do = strcasecmp(s->name, "DO") == 0;
+				if (strcasecmp(s->name, "SCRIPT") == 0) {
+					i = n; /* the end */
+				} else if (strcasecmp(s->name, "SUB") == 0) {
+					if (n_calls == 0) {
+						rc = reload_err(&r, s, ERR_INVALID,
+								"EXIT SUB outside a SUB");
+						break;
+					}
+					n_calls--;
+					while (n_loops > calls[n_calls].n_loops)
+						loop_free(&loops[--n_loops]);
+					rc = call_return(&r, &calls[n_calls]);
+					i = calls[n_calls].ret;
+				} else {
+					int floor_ = n_calls ? calls[n_calls - 1].n_loops : 0, k;
+					for (k = n_loops - 1;
+					     k >= floor_ && loops[k].is_do != is_do; k--)
+						;
+					if (k < floor_) {
+						rc = reload_err(&r, s, ERR_INVALID,
+								"EXIT %s outside a %s", s->name,
+								is_do ? "DO loop" : "FOR loop");
+						break;
+					}
+					i = pair[loops[k].opener]; /* the LOOP or NEXT: go on after
+								      it */
+					while (n_loops > k)
+						loop_free(&loops[--n_loops]);
+				}
 				break;
+			}
 			default:
 				rc = reload_err(&r, s, ERR_INVALID,
 						"this control statement is not supported yet");
@@ -1027,23 +1256,20 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 		case ST_DROP_FIELDS: rc = reload_drop(&r, s); break;
 		case ST_RENAME_TABLE:
 		case ST_RENAME_FIELD: rc = reload_rename(&r, s); break;
-		default:
-			rc = reload_err(&r, s, ERR_INVALID, "%s is not supported yet",
-					s->kind == ST_QUALIFY	  ? "QUALIFY"
-					: s->kind == ST_UNQUALIFY ? "UNQUALIFY"
-								  : "this statement");
+		case ST_QUALIFY:
+		case ST_UNQUALIFY: rc = add_quals(&r, s); break;
+		default: rc = reload_err(&r, s, ERR_INVALID, "this statement is not supported yet");
 		}
 		arena_free(ea);
 		if (rc == ERR_NOMEM && !e->code)
 			err_set(e, ERR_NOMEM, "out of memory");
 	}
-	for (int k = 0; k < n_loops; k++) {
-		for (int j = 0; loops[k].texts && j < loops[k].n_items; j++)
-			free(loops[k].texts[j]);
-		free(loops[k].texts);
-	}
+	for (int k = 0; k < n_loops; k++)
+		loop_free(&loops[k]);
+	while (n_calls > 0)
+		(void)call_return(&r, &calls[--n_calls]);
 	if (rc == 0 && n_loops)
-		rc = err_set(e, ERR_INVALID, "the script ends inside a FOR loop (NEXT is missing)");
+		rc = err_set(e, ERR_INVALID, "the script ends inside a loop");
 	if (rc == 0 && n_pending)
 		rc = reload_err(
 		    &r, pending[n_pending - 1], ERR_INVALID,
@@ -1060,6 +1286,9 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 		free(r.maps[i].first_row);
 	}
 	free(r.maps);
+	for (int i = 0; i < r.n_quals; i++)
+		free(r.quals[i].pattern);
+	free(r.quals);
 	arena_free(a);
 	if (rc) {
 		if (!e->code)

@@ -6,7 +6,9 @@
  * from INLINE, delimited text and QVD files, RESIDENT and AUTOGENERATE, with expressions,
  * WHERE, DISTINCT, GROUP BY and its aggregations; automatic concatenation, CONCATENATE and
  * NOCONCATENATE; MAPPING LOAD and ApplyMap; DROP TABLE/FIELD; RENAME TABLE/FIELD; STORE to
- * QVD and text; TRACE; IF/ELSEIF/ELSE/END IF; FOR ... NEXT; FOR EACH ... NEXT; EXIT SCRIPT.
+ * QVD and text; QUALIFY/UNQUALIFY (with wildcards); TRACE; IF/ELSEIF/ELSE/END IF; FOR ... NEXT;
+ * FOR EACH ... NEXT; DO [WHILE|UNTIL] ... LOOP [WHILE|UNTIL]; SUB ... END SUB with parameters
+ * (local to the call) and CALL; EXIT SCRIPT, FOR, DO and SUB, with WHEN or UNLESS.
  * Anything else is refused with its line and column ("not supported yet"), never ignored.
  *
  * Files are reached only through env->resolve, which maps lib://Connection/path to a file

@@ -28,7 +28,13 @@ struct run {
 	struct mapping *maps;
 	int n_maps;
 	struct tbl *last; /* the table the last LOAD created or extended */
-	int unnamed;	  /* counter for generated table names */
+	/* QUALIFY and UNQUALIFY patterns in the order given: the last that matches wins */
+	struct qual {
+		char *pattern;
+		bool on;
+	} * quals;
+	int n_quals;
+	int unnamed; /* counter for generated table names */
 	/* the current LOAD */
 	struct tbl *src;
 	int64_t row;

@@ -302,6 +302,48 @@ static void joins_keeps_and_order_by(void **state)
 		  "ORDER BY names a field not in A: Nope");
 }
 
+static void loops_subs_and_qualify(void **state)
+{
+	(void)state;
+	/* DO WHILE, LOOP UNTIL, EXIT DO WHEN, EXIT FOR */
+	struct model *m =
+	    run_ok("LET i = 0;\nDO WHILE i < 3\nT: LOAD $(i) AS N AUTOGENERATE 1;\n"
+		   "LET i = i + 1;\nLOOP\n"
+		   "LET j = 10;\nDO\nU: LOAD $(j) AS M AUTOGENERATE 1;\nLET j = j + 10;\n"
+		   "EXIT DO WHEN j > 30\nLOOP UNTIL j > 100\n"
+		   "FOR k = 1 TO 5\nIF k = 3 THEN\nEXIT FOR\nEND IF\n"
+		   "V: LOAD $(k) AS K AUTOGENERATE 1;\nNEXT k\n"
+		   "LET z = 5;\nDO UNTIL z > 1\nW: LOAD 1 AS Never AUTOGENERATE 1;\nLOOP");
+	column(m, "T", "N", "0,1,2");
+	column(m, "U", "M", "10,20,30");
+	column(m, "V", "K", "1,2");
+	assert_null(model_table(m, "W"));
+	model_free(m);
+	/* SUB with parameters, called twice and from inside a loop; parameters are local */
+	m = run_ok("LET p = 'outer';\n"
+		   "SUB add(p, times)\nFOR n = 1 TO times\nS: LOAD '$(p)' AS Name AUTOGENERATE 1;\n"
+		   "NEXT n\nEXIT SUB WHEN p = 'b'\nS: LOAD '$(p)!' AS Name AUTOGENERATE 1;\n"
+		   "END SUB\n"
+		   "CALL add('a', 2);\nFOR EACH x IN 'b', 'c'\nCALL add('$(x)', 1);\nNEXT x\n"
+		   "S: LOAD '$(p)' AS Name AUTOGENERATE 1;");
+	column(m, "S", "Name", "a,a,a!,b,c,c!,outer");
+	model_free(m);
+	/* QUALIFY: fields of new tables become Table.Field, except what UNQUALIFY names */
+	m = run_ok("QUALIFY *;\nUNQUALIFY Id;\n"
+		   "Orders: LOAD * INLINE [\nId, Amount, Note\n1, 5, x\n];\n"
+		   "Items: LOAD * INLINE [\nId, Amount\n1, 7\n];\n"
+		   "UNQUALIFY *;\nPlain: LOAD * INLINE [\nAmount\n9\n];\n"
+		   "QUALIFY N*;\nMixed: LOAD * INLINE [\nNote, Other\na, b\n];");
+	column(m, "Orders", "Id", "1");
+	column(m, "Orders", "Orders.Amount", "5");
+	column(m, "Orders", "Orders.Note", "x");
+	column(m, "Items", "Items.Amount", "7");
+	column(m, "Plain", "Amount", "9");
+	column(m, "Mixed", "Mixed.Note", "a");
+	column(m, "Mixed", "Other", "b");
+	model_free(m);
+}
+
 static void errors_name_the_place_and_keep_nothing(void **state)
 {
 	(void)state;
@@ -325,7 +367,16 @@ static void errors_name_the_place_and_keep_nothing(void **state)
 	run_fails("LEFT JOIN (Nope) LOAD * INLINE [A\n1];",
 		  "there is no table named Nope to join to");
 
-	run_fails("QUALIFY *;", "QUALIFY is not supported yet");
+	run_fails("DO WHILE 1 = 1\nTRACE x;", "DO without LOOP");
+	run_fails("LOOP", "LOOP without DO");
+	run_fails("SUB s\nTRACE x;", "SUB without END SUB");
+	run_fails("FOR i = 1 TO 2\nLOOP", "LOOP without DO");
+	run_fails("CALL nope;", "there is no SUB named nope");
+	run_fails("SUB s(a)\nEND SUB\nCALL s(1, 2);", "s takes 1 arguments, not 2");
+	run_fails("SUB s\nCALL s;\nEND SUB\nCALL s;", "CALLs nest more than 64 deep");
+	run_fails("EXIT DO;", "EXIT DO outside a DO loop");
+	run_fails("EXIT SUB;", "EXIT SUB outside a SUB");
+	run_fails("DO\nLOOP", "a loop that does not end?");
 	run_fails("MAPPING LOAD * INLINE [A,B,C\n1,2,3];", "two fields");
 	run_fails("LOAD 'x' AS A AUTOGENERATE -1;", "whole number");
 	run_fails("DROP TABLE Nope;", "no table named Nope");
@@ -338,6 +389,7 @@ int main(void)
 	    cmocka_unit_test(runs_the_script),
 	    cmocka_unit_test(a_csv_stored_as_qvd_equals_qliks),
 	    cmocka_unit_test(joins_keeps_and_order_by),
+	    cmocka_unit_test(loops_subs_and_qualify),
 	    cmocka_unit_test(errors_name_the_place_and_keep_nothing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
