@@ -124,6 +124,16 @@ int assoc_build(const struct model *m, struct assoc **out, struct err *e)
 	for (int f = 0; dict && f < a->n_fields; f++)
 		tbl_free(dict[f]);
 	free(dict);
+	for (int f = 0; rc == 0 && f < a->n_fields; f++)
+		a->fields[f].present = arena_alloc(a->a, (size_t)a->fields[f].n_sym + 1);
+	for (int t = 0; rc == 0 && t < a->n_tables; t++)
+		for (int c = 0; c < a->tables[t].n_fields; c++) {
+			uint8_t *pr = a->fields[a->tables[t].field[c]].present;
+			const int32_t *col = a->tables[t].col[c];
+			for (int64_t r = 0; r < a->tables[t].n_rows; r++)
+				if (col[r] >= 0)
+					pr[col[r]] = 1;
+		}
 	/* links: tables that share fields, in table order, without closing loops */
 	int *parent = rc == 0 ? calloc((size_t)(a->n_tables + 1), sizeof(int)) : NULL;
 	if (rc == 0 && !parent)
@@ -379,6 +389,9 @@ static int message(struct calc *c, int d)
 }
 
 /* Possible rows of every table, and per field which symbols appear in them. */
+/* The possible rows of every table (into rows_out, when given) and the values that appear
+ * in them (into appears: every field's, or only field `skip`'s when skip >= 0), with the
+ * selection of field `skip` left out. */
 static int possible(const struct assoc *a, const struct assoc_sel *s, int skip, uint8_t **rows_out,
 		    uint8_t **appears, struct err *e)
 {
@@ -410,19 +423,35 @@ static int possible(const struct assoc *a, const struct assoc_sel *s, int skip, 
 	}
 	for (int t = 0; rc == 0 && t < a->n_tables; t++) {
 		const struct assoc_table *tb = &a->tables[t];
+		/* the columns whose values to mark */
+		int *cols = malloc(sizeof(int) * (size_t)(tb->n_fields + 1)), n_cols = 0;
+		if (!cols) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			break;
+		}
+		for (int col = 0; col < tb->n_fields; col++)
+			if (skip < 0 || tb->field[col] == skip)
+				cols[n_cols++] = col;
+		if (!rows_out && n_cols == 0) {
+			free(cols);
+			continue;
+		}
+		const uint8_t *own = c.own[t];
 		for (int64_t r = 0; rc == 0 && r < tb->n_rows; r++) {
-			bool ok;
-			rc = row_ok(&c, t, -1, r, &ok);
+			bool ok = own[r];
+			if (ok)
+				rc = row_ok(&c, t, -1, r, &ok);
 			if (rows_out)
 				rows_out[t][r] = ok;
 			if (!ok)
 				continue;
-			for (int col = 0; col < tb->n_fields; col++) {
-				int32_t v = tb->col[col][r];
+			for (int k = 0; k < n_cols; k++) {
+				int32_t v = tb->col[cols[k]][r];
 				if (v >= 0)
-					appears[tb->field[col]][v] = 1;
+					appears[tb->field[cols[k]]][v] = 1;
 			}
 		}
+		free(cols);
 	}
 	for (int t = 0; c.own && t < a->n_tables; t++)
 		free(c.own[t]);
@@ -472,6 +501,19 @@ int assoc_compute(const struct assoc *a, const struct assoc_sel *s, struct assoc
 	for (int t = 0; rc == 0 && t < a->n_tables; t++)
 		if (!(out->possible[t] = calloc((size_t)(a->tables[t].n_rows + 1), 1)))
 			rc = err_set(e, ERR_NOMEM, "out of memory");
+	bool any = false;
+	for (int f = 0; f < a->n_fields && !any; f++)
+		any = s->selected[f] != NULL;
+	if (rc == 0 && !any) {
+		/* no selection: every row is possible, every value that some row holds is O */
+		for (int t = 0; t < a->n_tables; t++)
+			memset(out->possible[t], 1, (size_t)a->tables[t].n_rows);
+		for (int f = 0; f < a->n_fields; f++)
+			for (int64_t v = 0; v < a->fields[f].n_sym; v++)
+				out->state[f][v] = a->fields[f].present[v] ? STATE_O : STATE_X;
+		flags_free(a, appears);
+		return 0;
+	}
 	if (rc == 0)
 		rc = possible(a, s, -1, out->possible, appears, e);
 	for (int f = 0; rc == 0 && f < a->n_fields; f++) {

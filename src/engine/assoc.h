@@ -29,6 +29,7 @@ struct assoc_field {
 	int64_t n_sym;
 	struct val *sym; /* texts owned by the model */
 	int n_tables;
+	uint8_t *present; /* per symbol: 1 when some row holds it (the states of no selection) */
 };
 
 struct assoc_table {

@@ -18,6 +18,89 @@ struct route {
 	int link[MAX_PATH], from_side[MAX_PATH];
 };
 
+/* Groups by their dimension symbols: tuples of n int32 mapped to group numbers in order of
+ * first appearance (open addressing over the tuples). */
+struct tuples {
+	int n;
+	int32_t *keys; /* n per group */
+	int64_t n_groups, cap_groups;
+	int64_t *slots; /* group + 1 */
+	size_t n_slots;
+};
+
+static uint64_t tuple_hash(const int32_t *k, int n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL;
+	for (int i = 0; i < n; i++) {
+		h ^= (uint32_t)k[i];
+		h *= 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+static int64_t tuples_find(const struct tuples *t, const int32_t *k)
+{
+	if (!t->n_slots)
+		return -1;
+	size_t mask = t->n_slots - 1;
+	for (size_t i = tuple_hash(k, t->n) & mask; t->slots[i]; i = (i + 1) & mask) {
+		int64_t g = t->slots[i] - 1;
+		if (memcmp(&t->keys[g * t->n], k, sizeof(int32_t) * (size_t)t->n) == 0)
+			return g;
+	}
+	return -1;
+}
+
+static int tuples_grow(struct tuples *t)
+{
+	size_t n = t->n_slots ? t->n_slots * 2 : 1024;
+	int64_t *sl = calloc(n, sizeof(int64_t));
+	if (!sl)
+		return ERR_NOMEM;
+	for (int64_t g = 0; g < t->n_groups; g++) {
+		size_t i = tuple_hash(&t->keys[g * t->n], t->n) & (n - 1);
+		while (sl[i])
+			i = (i + 1) & (n - 1);
+		sl[i] = g + 1;
+	}
+	free(t->slots);
+	t->slots = sl;
+	t->n_slots = n;
+	return 0;
+}
+
+/* The group of tuple k, added when new; -1 when out of memory. */
+static int64_t tuples_add(struct tuples *t, const int32_t *k)
+{
+	if ((size_t)(t->n_groups + 1) * 2 > t->n_slots && tuples_grow(t))
+		return -1;
+	size_t mask = t->n_slots - 1, i = tuple_hash(k, t->n) & mask;
+	for (; t->slots[i]; i = (i + 1) & mask) {
+		int64_t g = t->slots[i] - 1;
+		if (memcmp(&t->keys[g * t->n], k, sizeof(int32_t) * (size_t)t->n) == 0)
+			return g;
+	}
+	if (t->n_groups == t->cap_groups) {
+		int64_t cap = t->cap_groups ? t->cap_groups * 2 : 256;
+		int32_t *nk = realloc(t->keys, sizeof(int32_t) * (size_t)(cap * (t->n ? t->n : 1)));
+		if (!nk)
+			return -1;
+		t->keys = nk;
+		t->cap_groups = cap;
+	}
+	if (t->n)
+		memcpy(&t->keys[t->n_groups * t->n], k, sizeof(int32_t) * (size_t)t->n);
+	t->slots[i] = t->n_groups + 1;
+	return t->n_groups++;
+}
+
+static void tuples_free(struct tuples *t)
+{
+	free(t->keys);
+	free(t->slots);
+}
+
 /* The rows of every group under one set expression. */
 struct set_rows {
 	const struct set_expr *set;
@@ -29,7 +112,7 @@ struct cubecalc {
 	const struct assoc_sel *sel;
 	const struct cube_def *def;
 	const int *dim_field;
-	struct tbl *groups;
+	struct tuples *groups;
 	int64_t g; /* the current group */
 	const int64_t *saved_group;
 	struct set_rows *sets;
@@ -191,8 +274,9 @@ static int32_t field_symbol(struct cubecalc *c, int f, int64_t row)
 static int cube_field(void *ctx, struct expr *x, struct val *out)
 {
 	struct cubecalc *c = ctx;
+	/* the expressions are parsed for this cube, so a slot set is this model's field */
 	int f = x->slot - 1;
-	if (f < 0 || f >= c->a->n_fields || strcmp(c->a->fields[f].name, x->text) != 0) {
+	if (f < 0 || f >= c->a->n_fields) {
 		f = assoc_field(c->a, x->text);
 		if (f < 0)
 			return ERR_NOT_FOUND;
@@ -212,17 +296,12 @@ static void cube_set_row(void *ctx, int64_t i)
 	c->row = c->group[i];
 }
 
-/* The key text of a fact row's dimension symbols; false when one is NULL. */
-static bool group_key(struct cubecalc *c, int64_t r, struct buf *kb)
+/* A fact row's dimension symbols; false when one is NULL. */
+static bool group_key(struct cubecalc *c, int64_t r, int32_t *key)
 {
-	kb->len = 0;
-	for (int d = 0; d < c->def->n_dims; d++) {
-		int32_t s = field_symbol(c, c->dim_field[d], r);
-		if (s < 0 || buf_printf(kb, "%d,", s))
+	for (int d = 0; d < c->def->n_dims; d++)
+		if ((key[d] = field_symbol(c, c->dim_field[d], r)) < 0)
 			return false;
-	}
-	if (!kb->data && buf_append(kb, "", 1) == 0)
-		kb->len = 0;
 	return true;
 }
 
@@ -322,24 +401,24 @@ static int cube_set_group(void *ctx, const struct set_expr *set, int64_t *n)
 			rc = assoc_compute(c->a, &s2, &st2, c->e);
 		assoc_sel_release(&s2);
 		const struct assoc_table *ft = &c->a->tables[c->fact];
-		int64_t ng = c->groups->fields[0].n_sym;
+		int64_t ng = c->groups->n_groups;
 		int64_t *gof = rc == 0 ? malloc(sizeof(int64_t) * (size_t)(ft->n_rows + 1)) : NULL;
 		sr->start = rc == 0 ? calloc((size_t)(ng + 2), sizeof(int64_t)) : NULL;
 		sr->rows = rc == 0 ? calloc((size_t)(ft->n_rows + 1), sizeof(int64_t)) : NULL;
 		if (rc == 0 && (!gof || !sr->start || !sr->rows))
 			rc = err_set(c->e, ERR_NOMEM, "out of memory");
-		struct buf kb;
-		buf_init(&kb, 1 << 20);
+		int32_t *key = rc == 0 ? calloc((size_t)c->def->n_dims + 1, sizeof(int32_t)) : NULL;
+		if (rc == 0 && !key)
+			rc = err_set(c->e, ERR_NOMEM, "out of memory");
 		for (int64_t r = 0; rc == 0 && r < ft->n_rows; r++) {
 			gof[r] = -1;
-			if (!st2.possible[c->fact][r] || !group_key(c, r, &kb))
+			if (!st2.possible[c->fact][r] || !group_key(c, r, key))
 				continue;
-			struct val kv = {.text = kb.data ? kb.data : ""};
-			gof[r] = tbl_lookup(c->groups, 0, &kv);
+			gof[r] = tuples_find(c->groups, key);
 			if (gof[r] >= 0)
 				sr->start[gof[r] + 1]++;
 		}
-		buf_release(&kb);
+		free(key);
 		for (int64_t g = 0; rc == 0 && g < ng; g++)
 			sr->start[g + 1] += sr->start[g];
 		int64_t *fill = rc == 0 ? calloc((size_t)(ng + 1), sizeof(int64_t)) : NULL;
@@ -362,6 +441,105 @@ static void cube_restore_group(void *ctx)
 {
 	struct cubecalc *c = ctx;
 	c->group = c->saved_group;
+}
+
+/* ---------------------------------------------------------------- one-pass measures */
+
+enum fast_kind { F_SUM, F_COUNT, F_COUNT_DISTINCT, F_COUNT_STAR, F_AVG, F_MIN, F_MAX };
+
+/* A measure that is one plain aggregation of one field (Sum(F), Count(F), Count(DISTINCT F),
+ * Count(*), Avg, Min, Max; no set) is computed for every group in one pass over the fact
+ * rows, in row order, instead of group by group. The results equal eval()'s. Returns false
+ * (nothing computed) for any other measure; *out gets one value per group. */
+static bool fast_measure(struct cubecalc *c, const struct expr *x, const int64_t *group_of,
+			 int64_t n_rows, int64_t n_groups, struct val **out)
+{
+	*out = NULL;
+	if (x->kind != EX_CALL || x->set || x->n_args != 1)
+		return false;
+	const struct expr *arg = x->args[0];
+	enum fast_kind k;
+	if (strcasecmp(x->text, "Count") == 0)
+		k = arg->kind == EX_STAR ? F_COUNT_STAR : x->distinct ? F_COUNT_DISTINCT : F_COUNT;
+	else if (x->distinct)
+		return false;
+	else if (strcasecmp(x->text, "Sum") == 0)
+		k = F_SUM;
+	else if (strcasecmp(x->text, "Avg") == 0)
+		k = F_AVG;
+	else if (strcasecmp(x->text, "Min") == 0)
+		k = F_MIN;
+	else if (strcasecmp(x->text, "Max") == 0)
+		k = F_MAX;
+	else
+		return false;
+	int f = k == F_COUNT_STAR ? -1 : arg->kind == EX_FIELD ? assoc_field(c->a, arg->text) : -2;
+	if (f == -2 || (k != F_COUNT_STAR && f < 0))
+		return false;
+	int64_t ns = f >= 0 ? c->a->fields[f].n_sym : 0;
+	/* Count(DISTINCT): a bit per group and symbol, when that stays small */
+	if (k == F_COUNT_DISTINCT && (double)n_groups * (double)ns > 8.0 * (64 << 20))
+		return false;
+	double *acc = calloc((size_t)n_groups + 1, sizeof(double));
+	int64_t *cnt = calloc((size_t)n_groups + 1, sizeof(int64_t));
+	double *num = f >= 0 ? malloc(sizeof(double) * (size_t)(ns + 1)) : NULL;
+	uint8_t *isnum = f >= 0 ? malloc((size_t)ns + 1) : NULL;
+	uint8_t *bits = k == F_COUNT_DISTINCT ? calloc((size_t)(n_groups * ns / 8 + 1), 1) : NULL;
+	struct val *v = calloc((size_t)n_groups + 1, sizeof(struct val));
+	bool ok = acc && cnt && v && (f < 0 || (num && isnum)) && (k != F_COUNT_DISTINCT || bits);
+	for (int64_t i = 0; ok && i < ns; i++) {
+		isnum[i] = val_number(&c->a->fields[f].sym[i], &num[i]);
+	}
+	for (int64_t r = 0; ok && r < n_rows; r++) {
+		int64_t g = group_of[r];
+		if (g < 0)
+			continue;
+		if (k == F_COUNT_STAR) {
+			cnt[g]++;
+			continue;
+		}
+		int32_t sy = field_symbol(c, f, r);
+		if (sy < 0)
+			continue;
+		switch (k) {
+		case F_COUNT: cnt[g]++; break;
+		case F_COUNT_DISTINCT: {
+			uint64_t bit = (uint64_t)g * (uint64_t)ns + (uint64_t)sy;
+			if (!(bits[bit >> 3] & (1u << (bit & 7)))) {
+				bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+				cnt[g]++;
+			}
+			break;
+		}
+		default:
+			if (!isnum[sy])
+				break;
+			if (k == F_SUM || k == F_AVG)
+				acc[g] += num[sy];
+			else if (!cnt[g] || (k == F_MIN ? num[sy] < acc[g] : num[sy] > acc[g]))
+				acc[g] = num[sy];
+			cnt[g]++;
+		}
+	}
+	for (int64_t g = 0; ok && g < n_groups; g++) {
+		bool counted = k == F_COUNT || k == F_COUNT_DISTINCT || k == F_COUNT_STAR;
+		double d = counted		  ? (double)cnt[g]
+			   : k == F_AVG && cnt[g] ? acc[g] / (double)cnt[g]
+						  : acc[g];
+		bool null = (k == F_AVG || k == F_MIN || k == F_MAX) && cnt[g] == 0;
+		v[g] = null ? (struct val){.null = true} : (struct val){.has_num = true, .num = d};
+	}
+	free(acc);
+	free(cnt);
+	free(num);
+	free(isnum);
+	free(bits);
+	if (!ok) {
+		free(v);
+		return false;
+	}
+	*out = v;
+	return true;
 }
 
 /* The first field an expression names. */
@@ -481,37 +659,20 @@ int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struc
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	/* group the possible fact rows by their dimension symbols */
 	const struct assoc_table *ft = &a->tables[c.fact];
-	struct tbl *groups = rc == 0 ? tbl_new("groups") : NULL;
+	struct tuples groups_ = {.n = def->n_dims}, *groups = &groups_;
 	int64_t *group_of = rc == 0 ? calloc((size_t)(ft->n_rows + 1), sizeof(int64_t)) : NULL;
 	int32_t *dsym = rc == 0 ? calloc((size_t)(def->n_dims + 1), sizeof(int32_t)) : NULL;
-	if (rc == 0 && (!groups || tbl_field(groups, "k", true) < 0 || !group_of || !dsym))
+	if (rc == 0 && (!group_of || !dsym))
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	c.groups = groups;
-	struct buf kb;
-	buf_init(&kb, 1 << 20);
 	for (int64_t r = 0; rc == 0 && r < ft->n_rows; r++) {
 		group_of[r] = -1;
-		if (!st.possible[c.fact][r])
+		if (!st.possible[c.fact][r] || !group_key(&c, r, dsym))
 			continue;
-		kb.len = 0;
-		bool null = false;
-		for (int d = 0; d < def->n_dims && !null; d++) {
-			dsym[d] = field_symbol(&c, dim_field[d], r);
-			null = dsym[d] < 0;
-			if (buf_printf(&kb, "%d,", dsym[d]))
-				rc = err_set(e, ERR_NOMEM, "out of memory");
-		}
-		if (null || rc)
-			continue;
-		struct val kv = {.text = kb.data ? kb.data : ""};
-		if (tbl_append(groups, &kv, 1)) {
+		if ((group_of[r] = tuples_add(groups, dsym)) < 0)
 			rc = err_set(e, ERR_NOMEM, "out of memory");
-			break;
-		}
-		group_of[r] = groups->fields[0].index[groups->n_rows - 1];
 	}
-	buf_release(&kb);
-	int64_t n_groups = groups ? groups->fields[0].n_sym : 0;
+	int64_t n_groups = groups->n_groups;
 	int64_t *start = rc == 0 ? calloc((size_t)(n_groups + 2), sizeof(int64_t)) : NULL;
 	int64_t *rows = rc == 0 ? calloc((size_t)(ft->n_rows + 1), sizeof(int64_t)) : NULL;
 	int64_t *first = rc == 0 ? calloc((size_t)(n_groups + 1), sizeof(int64_t)) : NULL;
@@ -532,6 +693,9 @@ int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struc
 	    rc == 0 ? calloc((size_t)(n_groups * cb->n_cols + 1), sizeof(struct cube_cell)) : NULL;
 	if (rc == 0 && !cb->cells)
 		rc = err_set(e, ERR_NOMEM, "out of memory");
+	struct val **fast = rc == 0 ? calloc((size_t)def->n_measures + 1, sizeof(*fast)) : NULL;
+	for (int m = 0; fast && m < def->n_measures; m++)
+		fast_measure(&c, mx[m], group_of, ft->n_rows, n_groups, &fast[m]);
 	int64_t kept = 0;
 	for (int64_t g = 0; rc == 0 && g < n_groups; g++) {
 		struct cube_cell *row = &cb->cells[kept * cb->n_cols];
@@ -546,6 +710,14 @@ int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struc
 		}
 		bool all_zero = true;
 		for (int m = 0; rc == 0 && m < def->n_measures; m++) {
+			if (fast && fast[m]) {
+				struct val v = fast[m][g];
+				row[def->n_dims + m].v = v;
+				str_copy(row[def->n_dims + m].state, "L", 3);
+				if (!v.null && !(v.has_num && v.num == 0))
+					all_zero = false;
+				continue;
+			}
 			struct arena *ea = arena_new();
 			c.group = rows + start[g];
 			c.row = fr;
@@ -609,7 +781,10 @@ int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struc
 	free(c.sets);
 	free(c.field_route);
 	free(c.route_known);
-	tbl_free(groups);
+	tuples_free(groups);
+	for (int m = 0; fast && m < def->n_measures; m++)
+		free(fast[m]);
+	free(fast);
 	free(group_of);
 	free(dsym);
 	free(start);

@@ -608,7 +608,37 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 		free(gf);
 		ev.set_row = set_group_row;
 	}
-	int64_t src_rows = rows, written = 0, *order = NULL;
+	/* A LOAD of every field of a file, as it is, into a new table: the file's table becomes
+	 * the new one, with no copy row by row. */
+	bool adopt = rc == 0 && owned && created && !temp_out && !mapping && l->join == JOIN_NONE &&
+		     !l->where && !l->distinct && !l->group_by && !l->order_by && src &&
+		     n == src->n_fields && dst->n_fields == n &&
+		     !(r->env->max_rows && src->n_rows > r->env->max_rows);
+	for (int k = 0; adopt && k < n; k++)
+		adopt = !exprs[k] && star_cols[k] == k && cols[k] == k;
+	for (int k = 0; adopt && k < n; k++) {
+		char *nm = strdup(dst->fields[k].name); /* it may be qualified */
+		if (!nm) {
+			rc = err_set(r->e, ERR_NOMEM, "out of memory");
+			break;
+		}
+		free(src->fields[k].name);
+		src->fields[k].name = nm;
+	}
+	if (rc == 0 && adopt) {
+		char *nm = strdup(dst->name);
+		if (!nm) {
+			rc = err_set(r->e, ERR_NOMEM, "out of memory");
+		} else {
+			free(src->name);
+			src->name = nm;
+			tbl_free(dst);
+			dst = src;
+			owned = false;
+			n_groups = 0; /* nothing to copy */
+		}
+	}
+	int64_t src_rows = rows, written = adopt ? dst->n_rows : 0, *order = NULL;
 	if (rc == 0 && l->order_by && !l->group_by)
 		rc = reload_sort_rows(r, s, src, rows, &order);
 	for (int64_t i = 0; rc == 0 && i < n_groups; i++) {

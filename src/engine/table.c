@@ -270,6 +270,9 @@ void tbl_view_free(struct qvd_table *v)
 	v->fields = NULL;
 }
 
+/* Each field's symbols are interned once, not once per row; when they keep their numbers
+ * (the usual case: a QVD's symbols are distinct already) the row column is taken over as it
+ * is, so a loaded file is not copied row by row. */
 int tbl_from_qvd(struct qvd_table *q, const char *name, struct tbl **out, struct err *e)
 {
 	*out = NULL;
@@ -278,22 +281,46 @@ int tbl_from_qvd(struct qvd_table *q, const char *name, struct tbl **out, struct
 	for (int i = 0; rc == 0 && i < q->n_fields; i++)
 		if (tbl_field(t, q->fields[i].name, true) < 0)
 			rc = err_set(e, ERR_NOMEM, "out of memory");
-	struct val *row =
-	    rc == 0 ? calloc((size_t)(q->n_fields ? q->n_fields : 1), sizeof(*row)) : NULL;
-	if (rc == 0 && !row)
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-	for (int64_t r = 0; rc == 0 && r < q->n_rows; r++) {
-		for (int i = 0; i < q->n_fields; i++) {
-			int32_t s = q->fields[i].index[r];
-			if (s < 0)
-				row[i] = (struct val){.null = true};
-			else
-				val_of_symbol(&q->fields[i].symbols[s], &row[i]);
-		}
-		if (tbl_append(t, row, q->n_fields))
+	int64_t nr = q->n_rows;
+	for (int i = 0; rc == 0 && i < q->n_fields; i++) {
+		struct qvd_field *qf = &q->fields[i];
+		struct tbl_field *f = &t->fields[i];
+		int64_t ns = qf->n_symbols;
+		int32_t *map = malloc(sizeof(int32_t) * (size_t)(ns + 1));
+		bool same_numbers = map != NULL;
+		if (!map)
 			rc = err_set(e, ERR_NOMEM, "out of memory");
+		for (int64_t k = 0; rc == 0 && k < ns; k++) {
+			struct val v;
+			val_of_symbol(&qf->symbols[k], &v);
+			if (intern(t, f, &v, &map[k]))
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+			same_numbers = same_numbers && map[k] == k;
+		}
+		int32_t *col = NULL;
+		if (rc == 0 && same_numbers && qf->index) {
+			col = qf->index; /* taken over */
+			qf->index = NULL;
+		} else if (rc == 0 && !(col = malloc(sizeof(int32_t) * (size_t)(nr ? nr : 1)))) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+		}
+		for (int64_t r = 0; rc == 0 && r < nr; r++) {
+			int32_t k = qf->index ? qf->index[r] : col[r];
+			col[r] = k < 0 || k >= ns ? -1 : map[k];
+		}
+		free(map);
+		if (col) {
+			free(f->index);
+			f->index = col;
+		}
+		/* the source column is not needed any more */
+		free(qf->index);
+		qf->index = NULL;
 	}
-	free(row);
+	if (rc == 0) {
+		t->n_rows = nr;
+		t->cap_rows = nr;
+	}
 	qvd_free(q);
 	if (rc) {
 		tbl_free(t);

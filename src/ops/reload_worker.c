@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 struct conn {
 	const char *name;
@@ -167,9 +168,12 @@ int ops_reload_worker(int argc, char **argv)
 				    script ? script->data : "", script ? script->len : 0, &out, &e);
 	if (rc == 0)
 		rc = file_write_atomic(outp, out.data, out.len, 0644, &e);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
 	if (rc == 0)
-		logf_(&w, "reload finished in %lld ms: %d tables, %lld rows",
-		      (long long)(time_now_ms() - t0), m->n_tables, (long long)rows);
+		logf_(&w, "reload finished in %lld ms: %d tables, %lld rows, peak memory %ld MiB",
+		      (long long)(time_now_ms() - t0), m->n_tables, (long long)rows,
+		      ru.ru_maxrss / 1024);
 	else
 		logf_(&w, "error: %s", e.message);
 	buf_release(&out);

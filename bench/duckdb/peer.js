@@ -1,0 +1,43 @@
+// peer.js: DuckDB's side of the engine benchmark, on the same CSV in the same run.
+//
+//   node peer.js SALES_CSV THREADS
+//
+// Loads the CSV into an in-memory table (CREATE TABLE AS SELECT * FROM read_csv), then
+// runs the hypercube's GROUP BY (region x channel, Sum(amount), Count(DISTINCT customer))
+// without a selection and with three products (median of 10 each). Prints "name value"
+// lines: load seconds, peak memory of the process in MiB, and milliseconds per query.
+'use strict';
+
+const { DuckDBInstance } = require('@duckdb/node-api');
+
+async function main() {
+  const [csv, threads] = process.argv.slice(2);
+  const db = await DuckDBInstance.create(':memory:', { threads: String(threads || 2) });
+  const conn = await db.connect();
+  const t0 = process.hrtime.bigint();
+  await conn.run(`CREATE TABLE sales AS SELECT * FROM read_csv('${csv.replace(/'/g, "''")}')`);
+  const load = Number(process.hrtime.bigint() - t0) / 1e9;
+  const count = await conn.runAndReadAll('SELECT count(*) FROM sales');
+  console.log(`load_s ${load.toFixed(2)}`);
+  console.log(`rows ${count.getRows()[0][0]}`);
+  console.log(`peak_mib ${Math.round(process.resourceUsage().maxRSS / 1024)}`);
+  const q = (where) => `SELECT region, channel, sum(amount), count(DISTINCT customer) FROM sales ${where} GROUP BY region, channel`;
+  for (const [name, where] of [['cube_all', ''], ['cube_three', "WHERE product IN ('P0001', 'P0002', 'P0003')"]]) {
+    const times = [];
+    let rows = 0;
+    for (let i = 0; i < 10; i++) {
+      const s = process.hrtime.bigint();
+      const r = await conn.runAndReadAll(q(where));
+      times.push(Number(process.hrtime.bigint() - s) / 1e6);
+      rows = r.getRows().length;
+    }
+    times.sort((a, b) => a - b);
+    console.log(`${name}_ms ${times[5].toFixed(2)}`);
+    console.log(`${name}_rows ${rows}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

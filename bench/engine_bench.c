@@ -1,0 +1,157 @@
+/* engine_bench.c: the engine's in-memory work on a reloaded app, timed in-process.
+ *
+ *   engine_bench cube APPFILE     region x channel with Sum(amount) and
+ *                                 Count(DISTINCT customer): without a selection, and with
+ *                                 three products selected (median of 10 each)
+ *   engine_bench select APPFILE   selection propagation: 100 selections of one product
+ *                                 each, states of every value of every field computed
+ *                                 (median and 90th percentile)
+ *
+ * The app opens as the engine opens it (app file -> tables -> associative model); the time
+ * that takes is printed too. Output: "name milliseconds" lines. */
+#include "engine/engine.h"
+#include "engine/table.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(double), cmp_d);
+	return v[n / 2];
+}
+
+static struct assoc *open_app(const char *path)
+{
+	struct err e;
+	err_init(&e);
+	char *data = NULL;
+	size_t len = 0;
+	struct appfile *f = NULL;
+	if (file_read_all(path, 1ULL << 40, &data, &len, &e) || appfile_read(data, len, &f, &e)) {
+		fprintf(stderr, "engine_bench: %s: %s\n", path, e.message);
+		exit(1);
+	}
+	free(data);
+	struct model m = {0};
+	m.tables = calloc((size_t)f->n_blocks, sizeof(*m.tables));
+	for (int i = 0; i < f->n_blocks; i++) {
+		if (f->blocks[i].kind != APPFILE_TABLE)
+			continue;
+		struct qvd_table *q = NULL;
+		if (qvd_read(f->blocks[i].data, f->blocks[i].len, &q, &e) ||
+		    tbl_from_qvd(q, NULL, &m.tables[m.n_tables], &e)) {
+			fprintf(stderr, "engine_bench: %s\n", e.message);
+			exit(1);
+		}
+		m.n_tables++;
+	}
+	appfile_free(f);
+	struct assoc *a = NULL;
+	if (assoc_build(&m, &a, &e)) {
+		fprintf(stderr, "engine_bench: %s\n", e.message);
+		exit(1);
+	}
+	for (int i = 0; i < m.n_tables; i++)
+		tbl_free(m.tables[i]);
+	free(m.tables);
+	return a;
+}
+
+static void select_products(const struct assoc *a, struct assoc_sel *sel, const char *const *names,
+			    int n)
+{
+	int f = assoc_field(a, "product");
+	int64_t syms[8];
+	for (int i = 0; i < n; i++)
+		syms[i] = assoc_find(a, f, names[i]);
+	if (assoc_select(a, sel, f, syms, n) != 0)
+		exit(1);
+}
+
+static double time_cube(const struct assoc *a, const struct assoc_sel *sel, int64_t *rows)
+{
+	const char *dims[] = {"region", "channel"};
+	const char *measures[] = {"Sum(amount)", "Count(DISTINCT customer)"};
+	struct cube_def def = {.dims = dims, .n_dims = 2, .measures = measures, .n_measures = 2};
+	struct err e;
+	err_init(&e);
+	struct cube *c = NULL;
+	double t0 = now_ms();
+	if (cube_compute(a, sel, &def, &c, &e) != 0) {
+		fprintf(stderr, "engine_bench: cube: %s\n", e.message);
+		exit(1);
+	}
+	double t = now_ms() - t0;
+	*rows = c->n_rows;
+	cube_free(c);
+	return t;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: engine_bench cube|select APPFILE\n");
+		return 2;
+	}
+	double t0 = now_ms();
+	struct assoc *a = open_app(argv[2]);
+	printf("open_ms %.1f\n", now_ms() - t0);
+	struct assoc_sel sel;
+	if (assoc_sel_init(a, &sel) != 0)
+		return 1;
+	if (strcmp(argv[1], "cube") == 0) {
+		double t[10];
+		int64_t rows = 0;
+		for (int i = 0; i < 10; i++)
+			t[i] = time_cube(a, &sel, &rows);
+		printf("cube_all_ms %.2f\ncube_all_rows %lld\n", median(t, 10), (long long)rows);
+		static const char *const three[] = {"P0001", "P0002", "P0003"};
+		select_products(a, &sel, three, 3);
+		for (int i = 0; i < 10; i++)
+			t[i] = time_cube(a, &sel, &rows);
+		printf("cube_three_ms %.2f\ncube_three_rows %lld\n", median(t, 10),
+		       (long long)rows);
+	} else if (strcmp(argv[1], "select") == 0) {
+		double t[100];
+		struct err e;
+		err_init(&e);
+		for (int i = 0; i < 100; i++) {
+			char name[16];
+			snprintf(name, sizeof(name), "P%04d", i * 17 % 2000 + 1);
+			const char *one[] = {name};
+			select_products(a, &sel, one, 1);
+			struct assoc_states st;
+			double s0 = now_ms();
+			if (assoc_compute(a, &sel, &st, &e) != 0) {
+				fprintf(stderr, "engine_bench: %s\n", e.message);
+				return 1;
+			}
+			t[i] = now_ms() - s0;
+			assoc_states_release(a, &st);
+		}
+		qsort(t, 100, sizeof(double), cmp_d);
+		printf("select_median_ms %.2f\nselect_p90_ms %.2f\n", t[50], t[90]);
+	} else {
+		fprintf(stderr, "usage: engine_bench cube|select APPFILE\n");
+		return 2;
+	}
+	assoc_sel_release(&sel);
+	assoc_free(a);
+	return 0;
+}
