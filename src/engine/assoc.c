@@ -288,23 +288,40 @@ static bool row_key_in(const struct calc *c, const struct assoc_link *l, int sid
 
 static int message(struct calc *c, int d);
 
-/* Rows of table t that satisfy its own selections and every message into it except the
- * one over link `except` (-1: all). */
-static int row_ok(struct calc *c, int t, int except, int64_t r, bool *ok)
+/* The messages into table t (but over link `except`) that restrict it, computed; a row
+ * passes when it satisfies all of them (rows_pass). Caller frees *out. */
+struct inmsg {
+	const struct assoc_link *l;
+	int side;
+	const struct msg *m;
+};
+
+static int incoming(struct calc *c, int t, int except, struct inmsg **out, int *n)
 {
-	*ok = c->own[t][r];
-	for (int l = 0; *ok && l < c->a->n_links; l++) {
+	*n = 0;
+	*out = malloc(sizeof(**out) * (size_t)(c->a->n_links + 1));
+	if (!*out)
+		return err_set(c->e, ERR_NOMEM, "out of memory");
+	for (int l = 0; l < c->a->n_links; l++) {
 		const struct assoc_link *ln = &c->a->links[l];
 		if (l == except || (ln->t[0] != t && ln->t[1] != t))
 			continue;
-		int side = ln->t[0] == t ? 0 : 1;
-		int d = 2 * l + (side == 0 ? 1 : 0); /* the message into t */
+		int side = ln->t[0] == t ? 0 : 1, d = 2 * l + (side == 0 ? 1 : 0);
 		int rc = message(c, d);
 		if (rc)
 			return rc;
-		*ok = row_key_in(c, ln, side, &c->msg[d], r);
+		if (!c->msg[d].all)
+			(*out)[(*n)++] = (struct inmsg){ln, side, &c->msg[d]};
 	}
 	return 0;
+}
+
+static bool row_passes(const struct calc *c, const struct inmsg *in, int n, int64_t r)
+{
+	for (int k = 0; k < n; k++)
+		if (!row_key_in(c, in[k].l, in[k].side, in[k].m, r))
+			return false;
+	return true;
 }
 
 static int message(struct calc *c, int d)
@@ -355,11 +372,15 @@ static int message(struct calc *c, int d)
 			   tbl_field(m->present_tuples, "k", true) < 0) {
 			return err_set(c->e, ERR_NOMEM, "out of memory");
 		}
+		struct inmsg *in = NULL;
+		int n_in = 0, rc = incoming(c, x, d / 2, &in, &n_in);
+		if (rc) {
+			free(in);
+			return rc;
+		}
+		const uint8_t *own = c->own[x];
 		for (int64_t r = 0; r < t->n_rows; r++) {
-			bool ok;
-			int rc = row_ok(c, x, d / 2, r, &ok);
-			if (rc)
-				return rc;
+			bool ok = own[r] && row_passes(c, in, n_in, r);
 			if (l->n_keys == 1) {
 				int32_t v = t->col[l->col[from_side][0]][r];
 				if (v >= 0) {
@@ -380,15 +401,17 @@ static int message(struct calc *c, int d)
 			struct val kv = {.text = key};
 			if (!null && at < sizeof(key) &&
 			    (tbl_append(m->present_tuples, &kv, 1) ||
-			     (ok && tbl_append(m->tuples, &kv, 1))))
+			     (ok && tbl_append(m->tuples, &kv, 1)))) {
+				free(in);
 				return err_set(c->e, ERR_NOMEM, "out of memory");
+			}
 		}
+		free(in);
 	}
 	m->done = 2;
 	return 0;
 }
 
-/* Possible rows of every table, and per field which symbols appear in them. */
 /* The possible rows of every table (into rows_out, when given) and the values that appear
  * in them (into appears: every field's, or only field `skip`'s when skip >= 0), with the
  * selection of field `skip` left out. */
@@ -437,10 +460,11 @@ static int possible(const struct assoc *a, const struct assoc_sel *s, int skip, 
 			continue;
 		}
 		const uint8_t *own = c.own[t];
+		struct inmsg *in = NULL;
+		int n_in = 0;
+		rc = incoming(&c, t, -1, &in, &n_in);
 		for (int64_t r = 0; rc == 0 && r < tb->n_rows; r++) {
-			bool ok = own[r];
-			if (ok)
-				rc = row_ok(&c, t, -1, r, &ok);
+			bool ok = own[r] && row_passes(&c, in, n_in, r);
 			if (rows_out)
 				rows_out[t][r] = ok;
 			if (!ok)
@@ -452,6 +476,7 @@ static int possible(const struct assoc *a, const struct assoc_sel *s, int skip, 
 			}
 		}
 		free(cols);
+		free(in);
 	}
 	for (int t = 0; c.own && t < a->n_tables; t++)
 		free(c.own[t]);
