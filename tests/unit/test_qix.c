@@ -1,0 +1,312 @@
+/* test_qix.c: the QIX engine in-process (engine/qix.h), for what the enigma.js suite cannot
+ * see from outside: apps shared between sessions and evicted under the memory limit, a new
+ * generation reaching open sessions with their selections carried over, and the JSON-RPC
+ * envelope on malformed input. */
+#include "unit.h"
+
+#include "engine/engine.h"
+
+#include <jansson.h>
+
+static char *dir;
+static char gen[3][32];	       /* the live generation of apps a, b and c */
+
+static const char *const scripts[] = {
+    "T: LOAD * INLINE [\nRegion, Amount\nEast, 1\nWest, 2\nNorth, 3\n];\n",
+    "T: LOAD * INLINE [\nRegion, Amount\nEast, 10\nWest, 20\nSouth, 30\nNorth, 40\n];\n",
+};
+
+static void write_app(const char *name, const char *g, const char *script)
+{
+	struct err e;
+	err_init(&e);
+	struct model *m = NULL;
+	struct reload_env env = {0};
+	struct buf out;
+	buf_init(&out, 1 << 24);
+	char p[4200];
+	snprintf(p, sizeof(p), "%s/%s.%s", dir, name, g);
+	if (reload_run(script, &env, &m, &e) != 0 ||
+	    model_write_app(m, "{\"qTitle\":\"T\"}", 14, script, strlen(script), &out, &e) != 0 ||
+	    file_write_atomic(p, out.data, out.len, 0600, &e) != 0)
+		fail_msg("%s", e.message);
+	model_free(m);
+	buf_release(&out);
+}
+
+static int app_index(const char *id)
+{
+	return strcmp(id, "a") == 0 ? 0 : strcmp(id, "b") == 0 ? 1 : strcmp(id, "c") == 0 ? 2 : -1;
+}
+
+static int locate(void *ctx, const char *id, struct qix_app_info *out, struct err *e)
+{
+	(void)ctx;
+	int i = app_index(id);
+	if (i < 0)
+		return err_set(e, ERR_NOT_FOUND, "no app %s", id);
+	str_copy(out->gen, gen[i], sizeof(out->gen));
+	snprintf(out->path, sizeof(out->path), "%s/%s.%s", dir, id, gen[i]);
+	str_copy(out->title, id, sizeof(out->title));
+	return 0;
+}
+
+static int save(void *ctx, const char *id, const void *d, size_t len, struct err *e)
+{
+	(void)ctx, (void)id, (void)d, (void)len;
+	return err_set(e, ERR_UNAVAILABLE, "no saves here");
+}
+
+static int reload(void *ctx, const char *id, struct err *e)
+{
+	(void)ctx, (void)id;
+	return err_set(e, ERR_UNAVAILABLE, "no reloads here");
+}
+
+/* What a session received: every message, as JSON. */
+struct inbox {
+	json_t *msgs;
+};
+
+static void collect(void *ctx, const char *json, size_t len)
+{
+	struct inbox *in = ctx;
+	json_error_t je;
+	json_t *j = json_loadb(json, len, 0, &je);
+	if (!j)
+		fail_msg("not JSON: %.*s", (int)len, json);
+	json_array_append_new(in->msgs, j);
+}
+
+/* Sends one request and returns its answer (the last message with that id). */
+static json_t *call(struct qix_session *s, struct inbox *in, const char *fmt, ...)
+{
+	static int id = 100;
+	char body[2048], req[2300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	int my = ++id;
+	snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":%d,%s}", my, body);
+	qix_session_message(s, req, strlen(req));
+	for (size_t i = json_array_size(in->msgs); i-- > 0;) {
+		json_t *m = json_array_get(in->msgs, i);
+		if (json_integer_value(json_object_get(m, "id")) == my)
+			return m;
+	}
+	fail_msg("no answer to %s", req);
+	return NULL;
+}
+
+static const char list_props[] =
+    "{\"qInfo\":{\"qType\":\"l\"},\"qListObjectDef\":{\"qDef\":{\"qFieldDefs\":[\"Region\"],"
+    "\"qSortCriterias\":[{\"qSortByAscii\":1}]},\"qInitialDataFetch\":[{\"qWidth\":1,"
+    "\"qHeight\":10}]}}";
+
+/* The list object's rows as "text:state,...". */
+static void list_states(struct qix_session *s, struct inbox *in, int handle, char *out, size_t n)
+{
+	json_t *r = call(s, in, "\"handle\":%d,\"method\":\"GetLayout\",\"params\":[]", handle);
+	json_t *matrix = json_object_get(
+	    json_array_get(json_object_get(
+			       json_object_get(json_object_get(json_object_get(r, "result"),
+								   "qLayout"),
+					       "qListObject"),
+			       "qDataPages"),
+			   0),
+	    "qMatrix");
+	out[0] = '\0';
+	size_t i;
+	json_t *row;
+	json_array_foreach(matrix, i, row)
+	{
+		json_t *c = json_array_get(row, 0);
+		size_t l = strlen(out);
+		snprintf(out + l, n - l, "%s%s:%s", i ? "," : "",
+			 json_string_value(json_object_get(c, "qText")),
+			 json_string_value(json_object_get(c, "qState")));
+	}
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	dir = make_tmpdir();
+	str_copy(gen[0], "g1", sizeof(gen[0]));
+	str_copy(gen[1], "g1", sizeof(gen[1]));
+	str_copy(gen[2], "g1", sizeof(gen[2]));
+	write_app("a", "g1", scripts[0]);
+	write_app("b", "g1", scripts[0]);
+	write_app("c", "g1", scripts[0]);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	rm_tree(dir);
+	return 0;
+}
+
+static void sessions_share_apps_and_keep_their_selections(void **state)
+{
+	(void)state;
+	struct qix_config cfg = {.env = {.locate = locate, .save = save, .reload = reload}};
+	struct qix *q;
+	struct err e;
+	err_init(&e);
+	assert_int_equal(qix_new(&cfg, &q, &e), 0);
+	struct inbox ia = {json_array()}, ib = {json_array()};
+	struct qix_session *sa = qix_session_new(q, "a", "", collect, &ia);
+	struct qix_session *sb = qix_session_new(q, "a", "", collect, &ib);
+	/* the greeting comes first */
+	assert_string_equal(json_string_value(json_object_get(json_array_get(ia.msgs, 0), "method")),
+			    "OnConnected");
+	call(sa, &ia, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"a\"]");
+	call(sb, &ib, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":{\"qDocName\":\"a\"}");
+	int apps;
+	int64_t bytes;
+	int sessions;
+	qix_stats(q, &apps, &bytes, &sessions);
+	assert_int_equal(apps, 1); /* one copy of the app for both sessions */
+	assert_int_equal(sessions, 2);
+	call(sa, &ia, "\"handle\":1,\"method\":\"CreateSessionObject\",\"params\":[%s]", list_props);
+	call(sb, &ib, "\"handle\":1,\"method\":\"CreateSessionObject\",\"params\":[%s]", list_props);
+	json_t *f = call(sa, &ia, "\"handle\":1,\"method\":\"GetField\",\"params\":[\"Region\"]");
+	int fh = (int)json_integer_value(
+	    json_object_get(json_object_get(json_object_get(f, "result"), "qReturn"), "qHandle"));
+	json_t *r = call(sa, &ia,
+			 "\"handle\":%d,\"method\":\"SelectValues\",\"params\":[[{\"qText\":"
+			 "\"West\"}]]",
+			 fh);
+	assert_true(json_is_true(json_object_get(json_object_get(r, "result"), "qReturn")));
+	char got[256];
+	list_states(sa, &ia, 2, got, sizeof(got));
+	assert_string_equal(got, "East:A,North:A,West:S");
+	list_states(sb, &ib, 2, got, sizeof(got));
+	assert_string_equal(got, "East:O,North:O,West:O");
+
+	/* a new generation: both sessions hear of it; A keeps West selected by value */
+	write_app("a", "g2", scripts[1]);
+	str_copy(gen[0], "g2", sizeof(gen[0]));
+	size_t before = json_array_size(ib.msgs);
+	qix_poll_generations(q);
+	bool told = false;
+	for (size_t i = before; i < json_array_size(ib.msgs); i++) {
+		json_t *m = json_array_get(ib.msgs, i);
+		told |= !json_object_get(m, "id") && json_array_size(json_object_get(m, "change")) >= 2;
+	}
+	assert_true(told);
+	list_states(sa, &ia, 2, got, sizeof(got));
+	assert_string_equal(got, "East:A,North:A,South:A,West:S");
+	list_states(sb, &ib, 2, got, sizeof(got));
+	assert_string_equal(got, "East:O,North:O,South:O,West:O");
+	qix_session_free(sa);
+	qix_session_free(sb);
+	json_decref(ia.msgs);
+	json_decref(ib.msgs);
+	qix_free(q);
+	str_copy(gen[0], "g1", sizeof(gen[0]));
+}
+
+static void unused_apps_are_evicted_past_the_limit(void **state)
+{
+	(void)state;
+	/* a limit below one app: only apps in use stay */
+	struct qix_config cfg = {.env = {.locate = locate, .save = save, .reload = reload},
+				 .memory_bytes = 1};
+	struct qix *q;
+	struct err e;
+	err_init(&e);
+	assert_int_equal(qix_new(&cfg, &q, &e), 0);
+	struct inbox in = {json_array()};
+	const char *ids[] = {"a", "b", "c"};
+	struct qix_session *s[3];
+	int apps, sessions;
+	int64_t bytes;
+	for (int i = 0; i < 3; i++) {
+		s[i] = qix_session_new(q, ids[i], "", collect, &in);
+		call(s[i], &in, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"%s\"]", ids[i]);
+	}
+	qix_stats(q, &apps, &bytes, &sessions);
+	assert_int_equal(apps, 3); /* all in use: none can go */
+	assert_true(bytes > 1);
+	qix_session_free(s[0]);
+	qix_stats(q, &apps, &bytes, &sessions);
+	assert_int_equal(apps, 2);
+	qix_session_free(s[1]);
+	qix_session_free(s[2]);
+	qix_stats(q, &apps, &bytes, &sessions);
+	assert_int_equal(apps, 0);
+	assert_int_equal(sessions, 0);
+	/* with room for all, they stay open for the next session */
+	qix_free(q);
+	cfg.memory_bytes = 1 << 30;
+	assert_int_equal(qix_new(&cfg, &q, &e), 0);
+	for (int i = 0; i < 3; i++) {
+		s[i] = qix_session_new(q, ids[i], "", collect, &in);
+		call(s[i], &in, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"%s\"]", ids[i]);
+		qix_session_free(s[i]);
+	}
+	qix_stats(q, &apps, &bytes, &sessions);
+	assert_int_equal(apps, 3);
+	qix_free(q);
+	json_decref(in.msgs);
+}
+
+static void malformed_requests_get_errors(void **state)
+{
+	(void)state;
+	struct qix_config cfg = {.env = {.locate = locate, .save = save, .reload = reload}};
+	struct qix *q;
+	struct err e;
+	err_init(&e);
+	assert_int_equal(qix_new(&cfg, &q, &e), 0);
+	struct inbox in = {json_array()};
+	struct qix_session *s = qix_session_new(q, "a", "", collect, &in);
+	static const struct {
+		const char *req;
+		int code;
+	} cases[] = {
+	    {"{\"jsonrpc\":\"2.0\",\"id\":1,", -32700},
+	    {"[1,2]", -32600},
+	    {"{\"jsonrpc\":\"2.0\",\"id\":2,\"handle\":-1,\"method\":7,\"params\":[]}", -32600},
+	    {"{\"jsonrpc\":\"2.0\",\"id\":3,\"handle\":-1,\"method\":\"Nope\",\"params\":[]}",
+	     -32601},
+	    {"{\"jsonrpc\":\"2.0\",\"id\":4,\"handle\":5,\"method\":\"GetLayout\",\"params\":[]}",
+	     -32602},
+	    {"{\"jsonrpc\":\"2.0\",\"id\":5,\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"zz\"]}",
+	     1003},
+	    {"{\"jsonrpc\":\"2.0\",\"id\":6,\"handle\":-1,\"method\":\"GetActiveDoc\"}", 1007},
+	    {"{\"jsonrpc\":\"2.0\",\"id\":7,\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[]}",
+	     -32602},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t before = json_array_size(in.msgs);
+		qix_session_message(s, cases[i].req, strlen(cases[i].req));
+		assert_int_equal(json_array_size(in.msgs), before + 1);
+		json_t *err = json_object_get(json_array_get(in.msgs, before), "error");
+		if (json_integer_value(json_object_get(err, "code")) != cases[i].code)
+			fail_msg("%s: wanted %d, got %s", cases[i].req, cases[i].code,
+				 json_dumps(json_array_get(in.msgs, before), 0));
+	}
+	/* a notification (no id) gets no answer */
+	size_t before = json_array_size(in.msgs);
+	const char *note = "{\"jsonrpc\":\"2.0\",\"handle\":-1,\"method\":\"EngineVersion\"}";
+	qix_session_message(s, note, strlen(note));
+	assert_int_equal(json_array_size(in.msgs), before);
+	qix_session_free(s);
+	json_decref(in.msgs);
+	qix_free(q);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(sessions_share_apps_and_keep_their_selections),
+	    cmocka_unit_test(unused_apps_are_evicted_past_the_limit),
+	    cmocka_unit_test(malformed_requests_get_errors),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
