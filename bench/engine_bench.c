@@ -55,7 +55,7 @@ static struct assoc *open_app(const char *path)
 			continue;
 		struct qvd_table *q = NULL;
 		if (qvd_read(f->blocks[i].data, f->blocks[i].len, &q, &e) ||
-		    tbl_from_qvd(q, NULL, &m.tables[m.n_tables], &e)) {
+		    tbl_adopt_qvd(q, &m.tables[m.n_tables], &e)) {
 			fprintf(stderr, "engine_bench: %s\n", e.message);
 			exit(1);
 		}

@@ -87,6 +87,9 @@ void buf_release(struct buf *b);
 NODISCARD int buf_append(struct buf *b, const void *data, size_t len);
 NODISCARD int buf_puts(struct buf *b, const char *s);
 NODISCARD int buf_printf(struct buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Makes room for `extra` more bytes without adding any (to write into data + len directly;
+ * pages never written take no memory). ERR_TOO_LARGE or ERR_NOMEM. */
+NODISCARD int buf_reserve(struct buf *b, size_t extra);
 /* Takes the data out of the buffer (caller owns it; free with free()); the buffer is empty. */
 char *buf_steal(struct buf *b);
 

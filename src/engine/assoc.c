@@ -59,11 +59,20 @@ int assoc_build(const struct model *m, struct assoc **out, struct err *e)
 			}
 			a->fields[a->n_fields++].name = arena_strdup(a->a, n);
 		}
+	/* a field of one table keeps that table's symbols as they are; the fields that link
+	 * tables get one symbol table for all of them (dict) */
+	int *home = calloc((size_t)(a->n_fields + 1), sizeof(int)); /* table + 1, or -1: several */
 	dict = calloc((size_t)(a->n_fields + 1), sizeof(*dict));
-	if (!dict)
+	if (!dict || !home)
 		rc = err_set(e, ERR_NOMEM, "out of memory");
+	for (int t = 0; rc == 0 && t < m->n_tables; t++)
+		for (int c = 0; c < m->tables[t]->n_fields; c++) {
+			int f = assoc_field(a, m->tables[t]->fields[c].name);
+			home[f] = home[f] == 0 ? t + 1 : -1;
+		}
 	for (int f = 0; rc == 0 && f < a->n_fields; f++)
-		if (!(dict[f] = tbl_new(a->fields[f].name)) || tbl_field(dict[f], "v", true) < 0)
+		if (home[f] < 0 &&
+		    (!(dict[f] = tbl_new(a->fields[f].name)) || tbl_field(dict[f], "v", true) < 0))
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 	/* tables: columns of global symbols */
 	a->n_tables = m->n_tables;
@@ -82,8 +91,13 @@ int assoc_build(const struct model *m, struct assoc **out, struct err *e)
 			a->fields[f].n_tables++;
 			/* local symbol -> global symbol, once per symbol */
 			const struct tbl_field *sf = &src->fields[c];
-			int32_t *map = malloc(sizeof(int32_t) * (size_t)(sf->n_sym + 1));
 			at->col[c] = arena_alloc(a->a, sizeof(int32_t) * (size_t)(src->n_rows + 1));
+			if (home[f] > 0) { /* this table's symbols are the field's */
+				for (int64_t r = 0; r < src->n_rows; r++)
+					at->col[c][r] = sf->index[r] < 0 ? -1 : sf->index[r];
+				continue;
+			}
+			int32_t *map = malloc(sizeof(int32_t) * (size_t)(sf->n_sym + 1));
 			if (!map) {
 				rc = err_set(e, ERR_NOMEM, "out of memory");
 				break;
@@ -110,7 +124,10 @@ int assoc_build(const struct model *m, struct assoc **out, struct err *e)
 		}
 	}
 	for (int f = 0; rc == 0 && f < a->n_fields; f++) {
-		struct tbl_field *df = &dict[f]->fields[0];
+		const struct tbl *st = home[f] > 0 ? m->tables[home[f] - 1] : dict[f];
+		const struct tbl_field *df =
+		    home[f] > 0 ? &st->fields[tbl_field((struct tbl *)st, a->fields[f].name, false)]
+				: &st->fields[0];
 		a->fields[f].n_sym = df->n_sym;
 		a->fields[f].sym = arena_alloc(a->a, sizeof(struct val) * (size_t)(df->n_sym + 1));
 		for (int64_t s = 0; s < df->n_sym; s++) {
@@ -118,9 +135,10 @@ int assoc_build(const struct model *m, struct assoc **out, struct err *e)
 			val_of_symbol(&df->sym[s], v);
 			v->text = df->text_at[s] == (size_t)-1
 				      ? NULL
-				      : arena_strdup(a->a, dict[f]->texts.data + df->text_at[s]);
+				      : arena_strdup(a->a, st->texts.data + df->text_at[s]);
 		}
 	}
+	free(home);
 	for (int f = 0; dict && f < a->n_fields; f++)
 		tbl_free(dict[f]);
 	free(dict);
@@ -453,7 +471,7 @@ static int possible(const struct assoc *a, const struct assoc_sel *s, int skip, 
 			break;
 		}
 		for (int col = 0; col < tb->n_fields; col++)
-			if (skip < 0 || tb->field[col] == skip)
+			if (appears && (skip < 0 || tb->field[col] == skip))
 				cols[n_cols++] = col;
 		if (!rows_out && n_cols == 0) {
 			free(cols);
@@ -567,6 +585,27 @@ int assoc_compute(const struct assoc *a, const struct assoc_sel *s, struct assoc
 		flags_free(a, alt);
 	}
 	flags_free(a, appears);
+	if (rc)
+		assoc_states_release(a, out);
+	return rc;
+}
+
+int assoc_possible_rows(const struct assoc *a, const struct assoc_sel *s, struct assoc_states *out,
+			struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	out->possible = calloc((size_t)(a->n_tables + 1), sizeof(uint8_t *));
+	int rc = out->possible ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+	for (int t = 0; rc == 0 && t < a->n_tables; t++)
+		if (!(out->possible[t] = malloc((size_t)(a->tables[t].n_rows + 1))))
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+	bool any = false;
+	for (int f = 0; f < a->n_fields && !any; f++)
+		any = s->selected[f] != NULL;
+	for (int t = 0; rc == 0 && !any && t < a->n_tables; t++)
+		memset(out->possible[t], 1, (size_t)a->tables[t].n_rows);
+	if (rc == 0 && any)
+		rc = possible(a, s, -1, out->possible, NULL, e);
 	if (rc)
 		assoc_states_release(a, out);
 	return rc;

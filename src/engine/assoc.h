@@ -83,6 +83,9 @@ NODISCARD int assoc_select(const struct assoc *a, struct assoc_sel *s, int f, co
 
 NODISCARD int assoc_compute(const struct assoc *a, const struct assoc_sel *s,
 			    struct assoc_states *out, struct err *e);
+/* Only the possible rows of every table (out->state stays NULL): what a hypercube needs. */
+NODISCARD int assoc_possible_rows(const struct assoc *a, const struct assoc_sel *s,
+				  struct assoc_states *out, struct err *e);
 void assoc_states_release(const struct assoc *a, struct assoc_states *st);
 
 #endif

@@ -398,7 +398,7 @@ static int cube_set_group(void *ctx, const struct set_expr *set, int64_t *n)
 		struct assoc_states st2 = {0};
 		int rc = set_selection(c, set, &s2);
 		if (rc == 0)
-			rc = assoc_compute(c->a, &s2, &st2, c->e);
+			rc = assoc_possible_rows(c->a, &s2, &st2, c->e);
 		assoc_sel_release(&s2);
 		const struct assoc_table *ft = &c->a->tables[c->fact];
 		int64_t ng = c->groups->n_groups;
@@ -452,7 +452,7 @@ enum fast_kind { F_SUM, F_COUNT, F_COUNT_DISTINCT, F_COUNT_STAR, F_AVG, F_MIN, F
  * rows, in row order, instead of group by group. The results equal eval()'s. Returns false
  * (nothing computed) for any other measure; *out gets one value per group. */
 static bool fast_measure(struct cubecalc *c, const struct expr *x, const int64_t *group_of,
-			 int64_t n_rows, int64_t n_groups, struct val **out)
+			 const int64_t *live, int64_t n_live, int64_t n_groups, struct val **out)
 {
 	*out = NULL;
 	if (x->kind != EX_CALL || x->set || x->n_args != 1)
@@ -490,10 +490,8 @@ static bool fast_measure(struct cubecalc *c, const struct expr *x, const int64_t
 	for (int64_t i = 0; ok && i < ns; i++) {
 		isnum[i] = val_number(&c->a->fields[f].sym[i], &num[i]);
 	}
-	for (int64_t r = 0; ok && r < n_rows; r++) {
-		int64_t g = group_of[r];
-		if (g < 0)
-			continue;
+	for (int64_t i = 0; ok && i < n_live; i++) {
+		int64_t r = live[i], g = group_of[r];
 		if (k == F_COUNT_STAR) {
 			cnt[g]++;
 			continue;
@@ -620,7 +618,8 @@ int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struc
 	cb->n_cols = def->n_dims + def->n_measures;
 	struct assoc_states st = {0};
 	struct cubecalc c = {.a = a, .st = &st, .e = e, .sel = sel, .def = def};
-	int rc = assoc_compute(a, sel, &st, e);
+	/* the rows; a dimension value in a possible row is S when selected, else O */
+	int rc = assoc_possible_rows(a, sel, &st, e);
 	int *dim_field = arena_alloc(cb->a, sizeof(int) * (size_t)(def->n_dims + 1));
 	c.dim_field = dim_field;
 	struct expr **mx =
@@ -694,8 +693,15 @@ int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struc
 	if (rc == 0 && !cb->cells)
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	struct val **fast = rc == 0 ? calloc((size_t)def->n_measures + 1, sizeof(*fast)) : NULL;
-	for (int m = 0; fast && m < def->n_measures; m++)
-		fast_measure(&c, mx[m], group_of, ft->n_rows, n_groups, &fast[m]);
+	/* the rows in a group, in row order, for the one-pass measures */
+	int64_t n_live = rc == 0 ? start[n_groups] : 0;
+	int64_t *live = fast ? malloc(sizeof(int64_t) * (size_t)(n_live + 1)) : NULL;
+	for (int64_t r = 0, k = 0; live && r < ft->n_rows; r++)
+		if (group_of[r] >= 0)
+			live[k++] = r;
+	for (int m = 0; live && m < def->n_measures; m++)
+		fast_measure(&c, mx[m], group_of, live, n_live, n_groups, &fast[m]);
+	free(live);
 	int64_t kept = 0;
 	for (int64_t g = 0; rc == 0 && g < n_groups; g++) {
 		struct cube_cell *row = &cb->cells[kept * cb->n_cols];
@@ -705,7 +711,8 @@ int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struc
 			struct cube_cell *cell = &row[d];
 			cell->v = a->fields[dim_field[d]].sym[s];
 			cell->elem = s;
-			str_copy(cell->state, state_names[st.state[dim_field[d]][s]],
+			const bool *fsel = sel->selected[dim_field[d]];
+			str_copy(cell->state, state_names[fsel && fsel[s] ? STATE_S : STATE_O],
 				 sizeof(cell->state));
 		}
 		bool all_zero = true;

@@ -59,7 +59,7 @@ static int load_tables(const struct appfile *f, struct qix_data *data, struct er
 		struct qvd_table *qt = NULL;
 		rc = qvd_read(f->blocks[i].data, f->blocks[i].len, &qt, e);
 		if (rc == 0)
-			rc = tbl_from_qvd(qt, NULL, &m.tables[m.n_tables], e);
+			rc = tbl_adopt_qvd(qt, &m.tables[m.n_tables], e);
 		if (rc == 0) {
 			data->rows += m.tables[m.n_tables]->n_rows;
 			m.n_tables++;

@@ -772,6 +772,10 @@ int qvd_write(const struct qvd_table *t, struct buf *out, struct err *e)
 	uint64_t sym_total = 0;
 	for (int i = 0; i < n; i++)
 		sym_total += sym_len[i];
+	/* room for all of it at once: no copying as the buffer grows */
+	if (rc == 0 &&
+	    buf_reserve(out, 4096 + (size_t)n * 1024 + sym_total + rec_size * (uint64_t)t->n_rows))
+		rc = err_set(e, ERR_TOO_LARGE, "the QVD does not fit in memory");
 	if (rc == 0)
 		rc = buf_puts(out,
 			      "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\r\n"
@@ -861,10 +865,15 @@ int qvd_write(const struct qvd_table *t, struct buf *out, struct err *e)
 		for (int i = 0; i < n; i++) {
 			int32_t idx = t->fields[i].index[r];
 			uint64_t stored = idx < 0 ? 0 : (uint64_t)(idx - bias[i]);
-			for (unsigned k = 0; k < width[i]; k++)
-				if (stored >> k & 1)
-					rec[(offset[i] + k) >> 3] |=
-					    (uint8_t)(1u << ((offset[i] + k) & 7));
+			/* a byte's worth of bits at a time, least significant first */
+			for (unsigned bit = offset[i], left = width[i]; left > 0;) {
+				unsigned shift = bit & 7,
+					 take = 8 - shift < left ? 8 - shift : left;
+				rec[bit >> 3] |= (uint8_t)((stored & ((1u << take) - 1)) << shift);
+				stored >>= take;
+				bit += take;
+				left -= take;
+			}
 		}
 		rc = buf_append(out, rec, rec_size);
 	}

@@ -4,11 +4,16 @@
 #include "engine/txt.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_EXPANSION_DEPTH 16
 #define MAX_LOOP_STEPS	    1000000
@@ -263,10 +268,26 @@ static void set_group_row(void *ctx, int64_t i)
 	r->row = r->group[i];
 }
 
-/* Reads a whole file the script names. */
-static int read_source(struct run *r, const struct stmt *s, const char *path, char **out,
-		       size_t *len)
+/* A file the script reads: mapped (private, read-only), or "" for an empty one. */
+struct source {
+	char *data;
+	size_t len;
+	bool mapped;
+};
+
+static void source_release(struct source *src)
 {
+	if (src->mapped)
+		munmap(src->data, src->len);
+	else
+		free(src->data);
+	memset(src, 0, sizeof(*src));
+}
+
+/* Opens a whole file the script names. */
+static int read_source(struct run *r, const struct stmt *s, const char *path, struct source *out)
+{
+	memset(out, 0, sizeof(*out));
 	char file[4096];
 	int rc = r->env->resolve
 		     ? r->env->resolve(r->env->ctx, path, false, file, sizeof(file), r->e)
@@ -277,13 +298,34 @@ static int read_source(struct run *r, const struct stmt *s, const char *path, ch
 		r->e->code = 0;
 		return reload_err(r, s, rc, "%s", msg);
 	}
-	rc = file_read_all(file, MAX_FILE, out, len, r->e);
-	if (rc) {
-		char msg[sizeof(r->e->message)];
-		str_copy(msg, r->e->message, sizeof(msg));
-		r->e->code = 0;
-		return reload_err(r, s, rc, "cannot read %s: %s", path, msg);
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		return reload_err(r, s, err == ENOENT ? ERR_NOT_FOUND : ERR_IO,
+				  "cannot read %s: %s", path, strerror(err));
 	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_FILE) {
+		close(fd);
+		return reload_err(r, s, ERR_INVALID, "cannot read %s: %s", path,
+				  S_ISREG(st.st_mode) ? "the file is too large" : "not a file");
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		out->data = calloc(1, 1);
+		return out->data ? 0 : err_set(r->e, ERR_NOMEM, "out of memory");
+	}
+	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	int err = errno;
+	close(fd);
+	if (m == MAP_FAILED)
+		return reload_err(r, s, ERR_IO, "cannot read %s: %s", path, strerror(err));
+	madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+	out->data = m;
+	out->len = (size_t)st.st_size;
+	out->mapped = true;
 	return 0;
 }
 
@@ -295,20 +337,21 @@ static int load_source(struct run *r, const struct stmt *s, struct tbl **out, bo
 	*owned = true;
 	struct qvd_table *q = NULL;
 	int rc = 0;
-	char *data = NULL;
-	size_t len = 0;
+	struct source src = {0};
 	struct txt_options o = {.date_format = var_get(r, "DateFormat")};
 	switch (l->source) {
 	case SRC_INLINE:
 		rc = txt_read(l->inline_data, strlen(l->inline_data), &l->format, &o, &q, r->e);
 		break;
 	case SRC_FILE:
-		rc = read_source(r, s, l->path, &data, &len);
-		if (rc == 0 && l->format.qvd)
-			rc = qvd_read(data, len, &q, r->e);
-		else if (rc == 0)
-			rc = txt_read(data, len, &l->format, &o, &q, r->e);
-		free(data);
+		rc = read_source(r, s, l->path, &src);
+		if (rc == 0 && l->format.qvd) {
+			rc = qvd_read(src.data, src.len, &q, r->e);
+		} else if (rc == 0) {
+			o.release_base = src.mapped ? src.data : NULL;
+			rc = txt_read(src.data, src.len, &l->format, &o, &q, r->e);
+		}
+		source_release(&src);
 		break;
 	case SRC_RESIDENT:
 		*out = model_table(r->m, l->path);
@@ -345,7 +388,10 @@ static int load_source(struct run *r, const struct stmt *s, struct tbl **out, bo
 		}
 		return rc;
 	}
-	rc = tbl_from_qvd(q, "", out, r->e);
+	/* text was interned as it was read; a QVD's symbols are interned again, since another
+	 * program wrote them */
+	bool from_text = l->source == SRC_INLINE || !l->format.qvd;
+	rc = from_text ? tbl_adopt_qvd(q, out, r->e) : tbl_from_qvd(q, "", out, r->e);
 	if (rc == 0)
 		*rows = (*out)->n_rows;
 	return rc;

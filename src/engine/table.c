@@ -221,7 +221,9 @@ void tbl_get(const struct tbl *t, int f, int64_t r, struct val *out)
 int64_t tbl_lookup(struct tbl *t, int f, const struct val *v)
 {
 	struct tbl_field *fl = &t->fields[f];
-	if (v->null || fl->n_slots == 0)
+	if (v->null || fl->n_sym == 0)
+		return -1;
+	if (fl->n_slots == 0 && rehash(t, fl)) /* a table made by tbl_adopt_qvd */
 		return -1;
 	size_t mask = fl->n_slots - 1, k = hash_val(v) & mask;
 	while (fl->slots[k]) {
@@ -321,6 +323,81 @@ int tbl_from_qvd(struct qvd_table *q, const char *name, struct tbl **out, struct
 		t->n_rows = nr;
 		t->cap_rows = nr;
 	}
+	qvd_free(q);
+	if (rc) {
+		tbl_free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+int tbl_adopt_qvd(struct qvd_table *q, struct tbl **out, struct err *e)
+{
+	*out = NULL;
+	struct tbl *t = tbl_new(q->name);
+	int rc = t ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+	for (int i = 0; rc == 0 && i < q->n_fields; i++)
+		if (tbl_field(t, q->fields[i].name, true) < 0)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+	/* the texts stay where they are: the table takes the text store over, when every
+	 * symbol's text lies in it */
+	const char *store = q->text_store;
+	size_t store_len = 0;
+	bool inside = store != NULL;
+	for (int i = 0; rc == 0 && inside && i < q->n_fields; i++)
+		for (int64_t k = 0; inside && k < q->fields[i].n_symbols; k++) {
+			const char *tx = q->fields[i].symbols[k].text;
+			if (!tx)
+				continue;
+			inside = tx >= store;
+			size_t end = (size_t)(tx - store) + strlen(tx) + 1;
+			store_len = end > store_len ? end : store_len;
+		}
+	if (rc == 0 && inside) {
+		buf_release(&t->texts);
+		t->texts.data = q->text_store;
+		t->texts.len = t->texts.cap = store_len;
+		q->text_store = NULL;
+	}
+	for (int i = 0; rc == 0 && i < q->n_fields; i++) {
+		struct qvd_field *qf = &q->fields[i];
+		struct tbl_field *f = &t->fields[i];
+		int64_t ns = qf->n_symbols;
+		f->text_at = malloc(sizeof(*f->text_at) * (size_t)(ns + 1));
+		if (!f->text_at) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			break;
+		}
+		for (int64_t k = 0; rc == 0 && k < ns; k++) {
+			struct qvd_value *v = &qf->symbols[k];
+			if (v->type == QVD_INT || v->type == QVD_DOUBLE) {
+				f->text_at[k] = NO_TEXT;
+			} else if (inside && v->text) {
+				f->text_at[k] = (size_t)(v->text - t->texts.data);
+			} else {
+				const char *tx = v->text ? v->text : "";
+				f->text_at[k] = t->texts.len;
+				if (buf_append(&t->texts, tx, strlen(tx) + 1))
+					rc = err_set(e, ERR_TOO_LARGE,
+						     "the table's texts are too large");
+			}
+			v->text = NULL; /* the table reads texts through text_at */
+		}
+		/* the symbols themselves are taken over too */
+		free(f->sym);
+		f->sym = qf->symbols;
+		qf->symbols = NULL;
+		f->n_sym = f->cap_sym = ns;
+		for (int64_t r = 0; rc == 0 && r < q->n_rows; r++)
+			if (qf->index[r] < -1 || qf->index[r] >= ns)
+				qf->index[r] = -1;
+		free(f->index);
+		f->index = qf->index;
+		qf->index = NULL;
+	}
+	if (rc == 0)
+		t->n_rows = t->cap_rows = q->n_rows;
 	qvd_free(q);
 	if (rc) {
 		tbl_free(t);

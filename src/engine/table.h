@@ -56,6 +56,10 @@ void tbl_view_free(struct qvd_table *v);
 /* A table that takes over a QVD's contents (q is freed). */
 NODISCARD int tbl_from_qvd(struct qvd_table *q, const char *name, struct tbl **out, struct err *e);
 
+/* The same for a QVD whose symbols are known to be distinct (an app file this engine wrote):
+ * they are taken as they are, without interning; the hash index is built on first use. */
+NODISCARD int tbl_adopt_qvd(struct qvd_table *q, struct tbl **out, struct err *e);
+
 /* Reads a symbol as a value. */
 void val_of_symbol(const struct qvd_value *s, struct val *out);
 /* The value as text (a number formatted when it has no text). Returns buf or the text. */

@@ -6,6 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------------- interpretation */
 
@@ -248,8 +253,9 @@ struct field_build {
 	size_t *text_at; /* offset of each symbol's text in the table's text buffer */
 	int32_t *index;
 	int64_t cap_rows;
-	/* open addressing: slot -> symbol + 1 */
-	int64_t *slots;
+	/* open addressing: the hash's top 31 bits above symbol + 1 (0: empty), so a probe
+	 * that meets another value rarely has to look at the symbol itself */
+	uint64_t *slots;
 	size_t n_slots;
 };
 
@@ -261,8 +267,18 @@ static uint64_t hash_value(const struct qvd_value *v)
 			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
 		return h ^ 1;
 	}
-	uint64_t bits;
 	double d = v->num == 0 ? 0 : v->num; /* -0 and 0 are one number */
+	if (d == floor(d) && fabs(d) < 9e15) {
+		/* whole numbers: runs of 8 consecutive values get 8 neighbouring slots (one
+		 * cache line), so a column of ids is not a cache miss per row; the runs are
+		 * spread by the mixer */
+		uint64_t n = (uint64_t)(int64_t)d, hi = n >> 3;
+		hi = (hi ^ (hi >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		hi = (hi ^ (hi >> 27)) * 0x94d049bb133111ebULL;
+		hi ^= hi >> 31;
+		return (hi << 3) | (n & 7);
+	}
+	uint64_t bits;
 	memcpy(&bits, &d, sizeof(bits));
 	/* splitmix64's finaliser: whole numbers differ only in their high bits, and the
 	 * slot is taken from the low ones */
@@ -282,20 +298,26 @@ static bool same_value(const struct qvd_value *a, const struct qvd_value *b, con
 	return a->num == b->num;
 }
 
+static uint64_t slot_of(uint64_t h, int64_t sym)
+{
+	return (h >> 33) << 32 | (uint64_t)(sym + 1);
+}
+
 static int grow_slots(struct field_build *fb, struct buf *texts)
 {
 	size_t n = fb->n_slots ? fb->n_slots * 2 : 64;
-	int64_t *s = calloc(n, sizeof(*s));
+	uint64_t *s = calloc(n, sizeof(*s));
 	if (!s)
 		return ERR_NOMEM;
 	for (int64_t i = 0; i < fb->n_sym; i++) {
 		struct qvd_value v = fb->sym[i];
 		if (v.type != QVD_INT && v.type != QVD_DOUBLE)
 			v.text = texts->data + fb->text_at[i];
-		size_t k = hash_value(&v) & (n - 1);
+		uint64_t h = hash_value(&v);
+		size_t k = h & (n - 1);
 		while (s[k])
 			k = (k + 1) & (n - 1);
-		s[k] = i + 1;
+		s[k] = slot_of(h, i);
 	}
 	free(fb->slots);
 	fb->slots = s;
@@ -307,11 +329,17 @@ static int grow_slots(struct field_build *fb, struct buf *texts)
 static int symbol_of(struct field_build *fb, const struct qvd_value *v, struct buf *texts,
 		     int32_t *out)
 {
-	if ((size_t)(fb->n_sym + 1) * 2 > fb->n_slots && grow_slots(fb, texts))
+	/* up to three quarters full: the tags keep probes short */
+	if ((size_t)(fb->n_sym + 1) * 4 > fb->n_slots * 3 && grow_slots(fb, texts))
 		return ERR_NOMEM;
-	size_t mask = fb->n_slots - 1, k = hash_value(v) & mask;
+	uint64_t h = hash_value(v), tag = h >> 33;
+	size_t mask = fb->n_slots - 1, k = h & mask;
 	while (fb->slots[k]) {
-		int64_t i = fb->slots[k] - 1;
+		if (fb->slots[k] >> 32 != tag) {
+			k = (k + 1) & mask;
+			continue;
+		}
+		int64_t i = (int64_t)(fb->slots[k] & 0xffffffffu) - 1;
 		struct qvd_value have = fb->sym[i];
 		have.text = texts->data + fb->text_at[i];
 		if (same_value(&have, v, texts->data)) {
@@ -323,7 +351,7 @@ static int symbol_of(struct field_build *fb, const struct qvd_value *v, struct b
 	if (fb->n_sym >= INT32_MAX)
 		return ERR_INVALID;
 	if (fb->n_sym == fb->cap_sym) {
-		int64_t cap = fb->cap_sym ? fb->cap_sym * 2 : 16;
+		int64_t cap = fb->cap_sym ? fb->cap_sym + fb->cap_sym / 2 : 16;
 		struct qvd_value *ns = realloc(fb->sym, sizeof(*ns) * (size_t)cap);
 		size_t *nt = ns ? realloc(fb->text_at, sizeof(*nt) * (size_t)cap) : NULL;
 		if (!ns || !nt) {
@@ -339,15 +367,21 @@ static int symbol_of(struct field_build *fb, const struct qvd_value *v, struct b
 	if (buf_append(texts, v->text, strlen(v->text) + 1))
 		return ERR_TOO_LARGE;
 	fb->sym[fb->n_sym] = *v;
-	fb->slots[k] = fb->n_sym + 1;
+	fb->slots[k] = slot_of(h, fb->n_sym);
 	*out = (int32_t)fb->n_sym++;
 	return 0;
 }
 
+/* Rows a part expects in all, from how far it has read (0: no idea yet), so row columns
+ * grow to about their final size instead of doubling past it. */
+static _Thread_local int64_t rows_expected;
+
 static int add_row_index(struct field_build *fb, int64_t row, int32_t idx)
 {
 	if (row >= fb->cap_rows) {
-		int64_t cap = fb->cap_rows ? fb->cap_rows * 2 : 1024;
+		int64_t cap = fb->cap_rows ? fb->cap_rows + fb->cap_rows / 2 : 1024;
+		if (rows_expected > row && rows_expected + rows_expected / 32 < cap)
+			cap = rows_expected + rows_expected / 32 + 1024;
 		int32_t *ni = realloc(fb->index, sizeof(*ni) * (size_t)cap);
 		if (!ni)
 			return ERR_NOMEM;
@@ -356,6 +390,215 @@ static int add_row_index(struct field_build *fb, int64_t row, int32_t idx)
 	}
 	fb->index[row] = idx;
 	return 0;
+}
+
+/* ---------------------------------------------------------------- data rows */
+
+/* The data rows are read by up to MAX_PARTS threads at once, each reading every row but
+ * interpreting and interning only its own fields (field i belongs to thread i % n), so the
+ * symbols come out exactly as one thread would make them and need no merging. Each
+ * thread keeps the texts of its fields in a buffer of its own; they are put end to end
+ * afterwards. */
+#define MAX_PARTS    4
+#define PARALLEL_MIN (16u << 20) /* smaller texts are read by one thread */
+
+struct part {
+	struct reader r;
+	struct field_build *fb;
+	int nf, id, n_parts;
+	struct buf texts, cellb;
+	const struct txt_options *o;
+	int64_t rows;
+	int rc;
+	struct err e;
+	_Atomic size_t *progress; /* per part: how far it has read (for releasing input) */
+};
+
+/* Gives back the pages of a mapped input that every part has read past. */
+static void release_read(struct part *p, uintptr_t *done)
+{
+	size_t low = SIZE_MAX;
+	for (int k = 0; k < p->n_parts; k++) {
+		size_t at = atomic_load(&p->progress[k]);
+		low = at < low ? at : low;
+	}
+	uintptr_t base = (uintptr_t)p->o->release_base, upto = (uintptr_t)(p->r.s + low);
+	upto &= ~(uintptr_t)4095;
+	if (upto > base + *done) {
+		madvise((void *)(base + *done), upto - base - *done, MADV_DONTNEED);
+		*done = upto - base;
+	}
+}
+
+/* Reads the data rows of p->r up to its end (fields are known), interning p's fields. */
+static void read_rows(struct part *p)
+{
+	struct reader *r = &p->r;
+	const char *data = r->s;
+	size_t len = r->len, last = r->pos;
+	const struct format *f = r->f;
+	int rc = 0;
+	uintptr_t released = 0;
+	size_t first = r->pos;
+	rows_expected = 0;
+	while (rc == 0 && r->pos < len) {
+		if (r->pos - last > (32u << 20)) {
+			/* rows so far, scaled to the whole text */
+			rows_expected = (int64_t)((double)p->rows * (double)(len - first) /
+						  (double)(r->pos - first));
+			atomic_store(&p->progress[p->id], r->pos);
+			if (p->id == 0 && p->o && p->o->release_base)
+				release_read(p, &released);
+			last = r->pos;
+		}
+		/* a blank line is no row */
+		size_t k = r->pos;
+		while (k < len && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r'))
+			k++;
+		if (k < len && data[k] == '\n') {
+			r->pos = k + 1;
+			r->line++;
+			continue;
+		}
+		if (k >= len)
+			break;
+		int col = 0, more;
+		do {
+			more = cell(r, &p->cellb, &p->e);
+			if (more < 0) {
+				rc = ERR_INVALID;
+				break;
+			}
+			/* more cells than fields are ignored; other threads' fields too */
+			if (col >= p->nf || col % p->n_parts != p->id) {
+				col++;
+				continue;
+			}
+			char *v = clean(&p->cellb, f);
+			struct qvd_value val;
+			txt_interpret(v, p->o ? p->o->date_format : NULL, &val);
+			int32_t idx = 0;
+			int src = symbol_of(&p->fb[col], &val, &p->texts, &idx);
+			if (src == 0)
+				src = add_row_index(&p->fb[col], p->rows, idx);
+			if (src)
+				rc =
+				    err_set(&p->e, src == ERR_TOO_LARGE ? ERR_TOO_LARGE : ERR_NOMEM,
+					    "the table does not fit in memory");
+			col++;
+		} while (more > 0 && rc == 0);
+		/* fewer cells than fields: the rest are empty */
+		for (; col < p->nf && rc == 0; col++) {
+			if (col % p->n_parts != p->id)
+				continue;
+			struct qvd_value val = {QVD_STRING, 0, ""};
+			int32_t idx = 0;
+			if (symbol_of(&p->fb[col], &val, &p->texts, &idx) ||
+			    add_row_index(&p->fb[col], p->rows, idx))
+				rc = err_set(&p->e, ERR_NOMEM, "out of memory");
+		}
+		if (rc == 0)
+			p->rows++;
+	}
+	atomic_store(&p->progress[p->id], SIZE_MAX); /* done: it holds back nothing */
+	p->rc = rc;
+}
+
+static void *read_rows_thread(void *arg)
+{
+	read_rows(arg);
+	return NULL;
+}
+
+static void fields_free(struct field_build *fb, int nf)
+{
+	for (int i = 0; fb && i < nf; i++) {
+		free(fb[i].name);
+		free(fb[i].sym);
+		free(fb[i].text_at);
+		free(fb[i].index);
+		free(fb[i].slots);
+	}
+	free(fb);
+}
+
+/* Reads the rows from main_part->r.pos on into main_part's fields, on several threads
+ * when the text is large and there are several fields. */
+static int read_all_rows(struct part *main_part, struct err *e)
+{
+	struct reader *r = &main_part->r;
+	long cpus = main_part->o && main_part->o->threads > 0 ? main_part->o->threads
+							      : sysconf(_SC_NPROCESSORS_ONLN);
+	int n = cpus > MAX_PARTS ? MAX_PARTS : cpus < 1 ? 1 : (int)cpus;
+	if (n > main_part->nf)
+		n = main_part->nf;
+	if (r->len - r->pos < PARALLEL_MIN || n < 1)
+		n = 1;
+	_Atomic size_t progress[MAX_PARTS];
+	for (int k = 0; k < MAX_PARTS; k++)
+		atomic_init(&progress[k], r->pos);
+	struct part parts[MAX_PARTS];
+	pthread_t th[MAX_PARTS];
+	bool started[MAX_PARTS] = {false};
+	struct field_build *shared = main_part->fb, *priv[MAX_PARTS] = {NULL};
+	main_part->id = 0;
+	main_part->n_parts = n;
+	main_part->progress = progress;
+	/* every thread works on its own copy of the field array (the fields it interns are
+	 * copied back), so no two threads write next to each other */
+	for (int k = 0; k < n && n > 1; k++) {
+		priv[k] = malloc(sizeof(*shared) * (size_t)main_part->nf);
+		if (!priv[k]) {
+			for (int j = 0; j < k; j++)
+				free(priv[j]);
+			return err_set(e, ERR_NOMEM, "out of memory");
+		}
+		memcpy(priv[k], shared, sizeof(*shared) * (size_t)main_part->nf);
+	}
+	if (n > 1)
+		main_part->fb = priv[0];
+	for (int k = 1; k < n; k++) {
+		/* the same fields (symbols of its own ones only), its own texts */
+		parts[k] = *main_part;
+		parts[k].fb = priv[k];
+		parts[k].id = k;
+		err_init(&parts[k].e);
+		buf_init(&parts[k].texts, 1ULL << 36);
+		buf_init(&parts[k].cellb, 64u << 20);
+		started[k] = pthread_create(&th[k], NULL, read_rows_thread, &parts[k]) == 0;
+	}
+	read_rows(main_part);
+	for (int k = 1; k < n; k++)
+		if (started[k])
+			pthread_join(th[k], NULL);
+		else
+			read_rows(&parts[k]); /* no thread: here */
+	if (n > 1) {
+		for (int c = 0; c < main_part->nf; c++)
+			shared[c] = priv[c % n][c];
+		for (int k = 0; k < n; k++)
+			free(priv[k]);
+		main_part->fb = shared;
+	}
+	int rc = main_part->rc;
+	if (rc)
+		*e = main_part->e;
+	for (int k = 1; k < n; k++) {
+		if (rc == 0 && parts[k].rc)
+			rc = parts[k].rc, *e = parts[k].e;
+		/* its texts after the main ones */
+		size_t base = main_part->texts.len;
+		if (rc == 0 &&
+		    buf_append(&main_part->texts, parts[k].texts.data ? parts[k].texts.data : "",
+			       parts[k].texts.len))
+			rc = err_set(e, ERR_TOO_LARGE, "the table does not fit in memory");
+		for (int c = k; rc == 0 && c < main_part->nf; c += n)
+			for (int64_t sy = 0; sy < main_part->fb[c].n_sym; sy++)
+				main_part->fb[c].text_at[sy] += base;
+		buf_release(&parts[k].texts);
+		buf_release(&parts[k].cellb);
+	}
+	return rc;
 }
 
 /* ---------------------------------------------------------------- code pages */
@@ -434,7 +677,9 @@ int txt_read(const char *data, size_t len, const struct format *f, const struct 
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	int64_t rows = 0;
 	bool header_done = f->labels == LABELS_NONE;
-	while (rc == 0 && r.pos < len) {
+	/* the header (and without labels the first row, which names the fields) here; the
+	 * other rows in read_all_rows */
+	while (rc == 0 && r.pos < len && !(header_done && (f->labels != LABELS_NONE || rows > 0))) {
 		/* a blank line is no row */
 		size_t k = r.pos;
 		while (k < len && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r'))
@@ -511,6 +756,27 @@ int txt_read(const char *data, size_t len, const struct format *f, const struct 
 		}
 		rows++;
 	}
+	if (rc == 0 && r.pos < len) {
+		struct part mp = {.r = r,
+				  .fb = fb,
+				  .nf = nf,
+				  .texts = texts,
+				  .cellb = cellb,
+				  .o = converted ? NULL : o,
+				  .rows = rows};
+		struct txt_options plain = {0};
+		if (converted && o) { /* the converted copy is not the mapping */
+			plain = *o;
+			plain.release_base = NULL;
+			mp.o = &plain;
+		}
+		err_init(&mp.e);
+		rc = read_all_rows(&mp, e);
+		texts = mp.texts;
+		cellb = mp.cellb;
+		rows = mp.rows;
+		r = mp.r;
+	}
 	struct qvd_table *t = NULL;
 	if (rc == 0) {
 		t = calloc(1, sizeof(*t));
@@ -526,6 +792,18 @@ int txt_read(const char *data, size_t len, const struct format *f, const struct 
 		t->text_store = buf_steal(&texts);
 		for (int i = 0; i < nf; i++) {
 			struct qvd_field *qf = &t->fields[i];
+			/* the hash index is done with; spare capacity goes back */
+			free(fb[i].slots);
+			fb[i].slots = NULL;
+			struct qvd_value *fit =
+			    realloc(fb[i].sym, sizeof(*fit) * (size_t)(fb[i].n_sym + 1));
+			if (fit)
+				fb[i].sym = fit;
+			int32_t *ifit =
+			    fb[i].index ? realloc(fb[i].index, sizeof(*ifit) * (size_t)(rows + 1))
+					: NULL;
+			if (ifit)
+				fb[i].index = ifit;
 			qf->name = fb[i].name;
 			fb[i].name = NULL;
 			qf->n_symbols = fb[i].n_sym;
@@ -538,14 +816,7 @@ int txt_read(const char *data, size_t len, const struct format *f, const struct 
 			str_copy(qf->number_type, "UNKNOWN", sizeof(qf->number_type));
 		}
 	}
-	for (int i = 0; fb && i < nf; i++) {
-		free(fb[i].name);
-		free(fb[i].sym);
-		free(fb[i].text_at);
-		free(fb[i].index);
-		free(fb[i].slots);
-	}
-	free(fb);
+	fields_free(fb, nf);
 	buf_release(&cellb);
 	buf_release(&texts);
 	free(converted);

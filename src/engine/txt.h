@@ -21,6 +21,12 @@
 struct txt_options {
 	const char *table_name;
 	const char *date_format; /* NULL: YYYY-MM-DD */
+	/* The page-aligned start of a private file mapping that holds the text: what has been
+	 * read is given back to the system as reading goes on (it must not be read again). */
+	const void *release_base;
+	/* Threads that read a large text, each interning its share of the fields (0: one per
+	 * processor, up to 4). The result is the same for any number. */
+	int threads;
 };
 
 /* Reads `len` bytes of delimited text as `f` says (delimiter, labels, quoting, code page,

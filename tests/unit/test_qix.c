@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 static char *dir;
-static char gen[3][32];	       /* the live generation of apps a, b and c */
+static char gen[3][32]; /* the live generation of apps a, b and c */
 
 static const char *const scripts[] = {
     "T: LOAD * INLINE [\nRegion, Amount\nEast, 1\nWest, 2\nNorth, 3\n];\n",
@@ -109,18 +109,17 @@ static void list_states(struct qix_session *s, struct inbox *in, int handle, cha
 {
 	json_t *r = call(s, in, "\"handle\":%d,\"method\":\"GetLayout\",\"params\":[]", handle);
 	json_t *matrix = json_object_get(
-	    json_array_get(json_object_get(
-			       json_object_get(json_object_get(json_object_get(r, "result"),
-								   "qLayout"),
-					       "qListObject"),
-			       "qDataPages"),
-			   0),
+	    json_array_get(
+		json_object_get(
+		    json_object_get(json_object_get(json_object_get(r, "result"), "qLayout"),
+				    "qListObject"),
+		    "qDataPages"),
+		0),
 	    "qMatrix");
 	out[0] = '\0';
 	size_t i;
 	json_t *row;
-	json_array_foreach(matrix, i, row)
-	{
+	json_array_foreach (matrix, i, row) {
 		json_t *c = json_array_get(row, 0);
 		size_t l = strlen(out);
 		snprintf(out + l, n - l, "%s%s:%s", i ? "," : "",
@@ -161,8 +160,9 @@ static void sessions_share_apps_and_keep_their_selections(void **state)
 	struct qix_session *sa = qix_session_new(q, "a", "", collect, &ia);
 	struct qix_session *sb = qix_session_new(q, "a", "", collect, &ib);
 	/* the greeting comes first */
-	assert_string_equal(json_string_value(json_object_get(json_array_get(ia.msgs, 0), "method")),
-			    "OnConnected");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(ia.msgs, 0), "method")),
+	    "OnConnected");
 	call(sa, &ia, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"a\"]");
 	call(sb, &ib, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":{\"qDocName\":\"a\"}");
 	int apps;
@@ -171,8 +171,10 @@ static void sessions_share_apps_and_keep_their_selections(void **state)
 	qix_stats(q, &apps, &bytes, &sessions);
 	assert_int_equal(apps, 1); /* one copy of the app for both sessions */
 	assert_int_equal(sessions, 2);
-	call(sa, &ia, "\"handle\":1,\"method\":\"CreateSessionObject\",\"params\":[%s]", list_props);
-	call(sb, &ib, "\"handle\":1,\"method\":\"CreateSessionObject\",\"params\":[%s]", list_props);
+	call(sa, &ia, "\"handle\":1,\"method\":\"CreateSessionObject\",\"params\":[%s]",
+	     list_props);
+	call(sb, &ib, "\"handle\":1,\"method\":\"CreateSessionObject\",\"params\":[%s]",
+	     list_props);
 	json_t *f = call(sa, &ia, "\"handle\":1,\"method\":\"GetField\",\"params\":[\"Region\"]");
 	int fh = (int)json_integer_value(
 	    json_object_get(json_object_get(json_object_get(f, "result"), "qReturn"), "qHandle"));
@@ -195,7 +197,8 @@ static void sessions_share_apps_and_keep_their_selections(void **state)
 	bool told = false;
 	for (size_t i = before; i < json_array_size(ib.msgs); i++) {
 		json_t *m = json_array_get(ib.msgs, i);
-		told |= !json_object_get(m, "id") && json_array_size(json_object_get(m, "change")) >= 2;
+		told |=
+		    !json_object_get(m, "id") && json_array_size(json_object_get(m, "change")) >= 2;
 	}
 	assert_true(told);
 	list_states(sa, &ia, 2, got, sizeof(got));
@@ -276,7 +279,8 @@ static void malformed_requests_get_errors(void **state)
 	     -32601},
 	    {"{\"jsonrpc\":\"2.0\",\"id\":4,\"handle\":5,\"method\":\"GetLayout\",\"params\":[]}",
 	     -32602},
-	    {"{\"jsonrpc\":\"2.0\",\"id\":5,\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"zz\"]}",
+	    {"{\"jsonrpc\":\"2.0\",\"id\":5,\"handle\":-1,\"method\":\"OpenDoc\",\"params\":["
+	     "\"zz\"]}",
 	     1003},
 	    {"{\"jsonrpc\":\"2.0\",\"id\":6,\"handle\":-1,\"method\":\"GetActiveDoc\"}", 1007},
 	    {"{\"jsonrpc\":\"2.0\",\"id\":7,\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[]}",

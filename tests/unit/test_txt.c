@@ -179,10 +179,63 @@ static void quoting_labels_and_code_pages(void **state)
 	assert_non_null(strstr(e.message, "code page 932"));
 }
 
+/* A text of more than 16 MiB is read by several threads, each interning its share of the
+ * fields: the symbols (in order) and rows must be those one thread makes. */
+static void large_text_read_on_threads_equals_one_thread(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 1u << 30);
+	assert_int_equal(buf_puts(&b, "Id,Name,Amount,Day,Note\n"), 0);
+	static const char *const names[] = {"Alice", "\"Bob\"", "Carol", "Dave", "0901", "1e3", ""};
+	uint64_t x = 12345;
+	for (int i = 1; i <= 800000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		int rc;
+		if (i % 50000 == 0)
+			rc = buf_puts(&b, "\n"); /* a blank line */
+		else if (i % 7777 == 0)
+			rc = buf_printf(&b, "%d,%s\n", i, names[x % 7]); /* fewer cells */
+		else
+			rc = buf_printf(&b, "%d,%s,%d.%02d,2024-%02d-%02d,n%d%s\n", i, names[x % 7],
+					(int)(x % 5000), (int)(x % 100), (int)(x % 12) + 1,
+					(int)(x % 28) + 1, (int)(x % 3000),
+					i % 10007 == 0 ? ",extra" : "");
+		assert_int_equal(rc, 0);
+	}
+	assert_true(b.len > (16u << 20));
+	struct format f = csv_format();
+	struct qvd_table *parts = NULL, *one = NULL;
+	struct err e;
+	err_init(&e);
+	struct txt_options four = {.threads = 4}, single = {.threads = 1};
+	if (txt_read(b.data, b.len, &f, &four, &parts, &e) ||
+	    txt_read(b.data, b.len, &f, &single, &one, &e))
+		fail_msg("%s", e.message);
+	assert_int_equal(one->n_rows, 800000 - 800000 / 50000);
+	assert_int_equal(one->n_rows, parts->n_rows);
+	assert_int_equal(one->n_fields, parts->n_fields);
+	for (int i = 0; i < one->n_fields; i++) {
+		const struct qvd_field *p = &parts->fields[i], *o = &one->fields[i];
+		assert_string_equal(p->name, o->name);
+		assert_int_equal(p->n_symbols, o->n_symbols);
+		for (int64_t k = 0; k < p->n_symbols; k++) {
+			assert_int_equal(p->symbols[k].type, o->symbols[k].type);
+			assert_true(p->symbols[k].num == o->symbols[k].num);
+			assert_string_equal(p->symbols[k].text, o->symbols[k].text);
+		}
+		assert_memory_equal(p->index, o->index, sizeof(int32_t) * (size_t)parts->n_rows);
+	}
+	qvd_free(parts);
+	qvd_free(one);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(csvs_read_as_qlik_read_them),
+	    cmocka_unit_test(large_text_read_on_threads_equals_one_thread),
 	    cmocka_unit_test(interpretation),
 	    cmocka_unit_test(quoting_labels_and_code_pages),
 	};
