@@ -563,7 +563,13 @@ int assoc_compute(const struct assoc *a, const struct assoc_sel *s, struct assoc
 		const bool *sel = s->selected[f];
 		uint8_t *without = NULL;
 		uint8_t **alt = NULL;
-		if (sel) {
+		bool only = sel != NULL; /* the only field with a selection? */
+		for (int g = 0; only && g < a->n_fields; g++)
+			only = g == f || !s->selected[g];
+		if (sel && only) {
+			/* without its own selection nothing is selected: every value is possible */
+			without = a->fields[f].present;
+		} else if (sel) {
 			/* what would appear without this field's own selection */
 			alt = field_flags(a);
 			if (!alt)

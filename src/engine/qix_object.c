@@ -280,6 +280,10 @@ struct cube_spec {
 	struct cube_col_sort sort[128];
 	int order[128];
 	int dim_field[64];
+	/* measures the client asked for; after them, one hidden measure per dimension sorted
+	 * by expression, which the layout does not show */
+	int n_user, width;   /* width: dimensions and user measures */
+	int user_order[128]; /* qInterColumnSortOrder as given (or the default) */
 };
 
 static int sort_dir(json_t *o, const char *k)
@@ -348,15 +352,39 @@ static int spec_read(const struct assoc *a, json_t *hc, struct cube_spec *sp, co
 		sp->sort[sp->def.n_dims + i] =
 		    (struct cube_col_sort){dir ? SORT_NUM : SORT_NONE, dir ? dir : 1};
 	}
-	sp->def.n_measures = (int)json_array_size(mes);
-	int n = sp->def.n_dims + sp->def.n_measures;
+	sp->n_user = (int)json_array_size(mes);
+	int n = sp->width = sp->def.n_dims + sp->n_user;
+	/* a dimension sorted by expression (qSortByExpression with qExpression.qv) sorts by
+	 * a hidden measure, before its own criteria */
+	int hidden = 0, expr_col[64];
+	json_array_foreach (dims, i, d) {
+		json_t *crit = json_array_get(
+		    json_object_get(json_object_get(d, "qDef"), "qSortCriterias"), 0);
+		int dir = sort_dir(crit, "qSortByExpression");
+		const char *x =
+		    json_string_value(json_object_get(json_object_get(crit, "qExpression"), "qv"));
+		expr_col[i] = -1;
+		if (dir && x && *strip_eq(x) && sp->n_user + hidden < 64) {
+			sp->measures[sp->n_user + hidden] = strip_eq(x);
+			expr_col[i] = n + hidden;
+			sp->sort[n + hidden] = (struct cube_col_sort){SORT_NUM, dir};
+			hidden++;
+		}
+	}
+	sp->def.n_measures = sp->n_user + hidden;
 	json_t *ico = json_object_get(hc, "qInterColumnSortOrder");
 	bool ok = (int)json_array_size(ico) == n;
 	for (int k = 0; k < n; k++) {
 		json_t *v = json_array_get(ico, (size_t)k);
-		sp->order[k] = ok && json_is_integer(v) ? (int)json_integer_value(v) : k;
-		if (sp->order[k] < 0 || sp->order[k] >= n)
+		sp->user_order[k] = ok && json_is_integer(v) ? (int)json_integer_value(v) : k;
+		if (sp->user_order[k] < 0 || sp->user_order[k] >= n)
 			ok = false, k = -1; /* start over with the default order */
+	}
+	for (int k = 0, m = 0; k < n; k++) {
+		int c = sp->user_order[k];
+		if (c < sp->def.n_dims && expr_col[c] >= 0)
+			sp->order[m++] = expr_col[c];
+		sp->order[m++] = c;
 	}
 	sp->def.dims = sp->dims;
 	sp->def.measures = sp->measures;
@@ -430,7 +458,7 @@ static json_t *dim_info(const struct assoc *a, const struct assoc_states *st, in
 	return di;
 }
 
-static json_t *cube_page(const struct cube *c, int n_dims, json_t *pg)
+static json_t *cube_page(const struct cube *c, int n_dims, int width, json_t *pg)
 {
 	json_int_t left = json_integer_value(json_object_get(pg, "qLeft")),
 		   top = json_integer_value(json_object_get(pg, "qTop")),
@@ -438,12 +466,12 @@ static json_t *cube_page(const struct cube *c, int n_dims, json_t *pg)
 		   h = json_integer_value(json_object_get(pg, "qHeight"));
 	if (left < 0 || top < 0 || w < 0 || h < 0)
 		left = top = w = h = 0;
-	if (left > c->n_cols)
-		left = c->n_cols;
+	if (left > width)
+		left = width;
 	if (top > c->n_rows)
 		top = c->n_rows;
-	if (w > c->n_cols - left)
-		w = c->n_cols - left;
+	if (w > width - left)
+		w = width - left;
 	if (h > c->n_rows - top)
 		h = c->n_rows - top;
 	json_t *matrix = json_array(), *tails = json_array();
@@ -466,7 +494,8 @@ static json_t *cube_page(const struct cube *c, int n_dims, json_t *pg)
 }
 
 /* Pages asked for, clipped, with at most MAX_CELLS cells in all. */
-static int pages(json_t *req, const struct cube *c, int n_dims, json_t **out, const char **msg)
+static int pages(json_t *req, const struct cube *c, int n_dims, int width, json_t **out,
+		 const char **msg)
 {
 	json_int_t cells = 0;
 	size_t i;
@@ -480,7 +509,7 @@ static int pages(json_t *req, const struct cube *c, int n_dims, json_t **out, co
 	}
 	*out = json_array();
 	json_array_foreach (req, i, pg)
-		json_array_append_new(*out, cube_page(c, n_dims, pg));
+		json_array_append_new(*out, cube_page(c, n_dims, width, pg));
 	return 0;
 }
 
@@ -528,7 +557,7 @@ static json_t *hypercube_layout(struct qix_session *s, json_t *hc)
 		free(sp);
 		return l;
 	}
-	int n = sp->def.n_dims + sp->def.n_measures;
+	int n = sp->width;
 	json_object_set_new(l, "qSize", json_pack("{s:i,s:I}", "qcx", n, "qcy", c->n_rows));
 	json_t *dinfo = json_array(), *minfo = json_array(), *eff = json_array();
 	for (int d = 0; d < sp->def.n_dims; d++)
@@ -537,7 +566,7 @@ static json_t *hypercube_layout(struct qix_session *s, json_t *hc)
 						      sp->sort[d].by == SORT_NONE ? "N"
 						      : sp->sort[d].dir > 0	  ? "A"
 										  : "D"));
-	for (int m = 0; m < sp->def.n_measures; m++) {
+	for (int m = 0; m < sp->n_user; m++) {
 		double mn = INFINITY, mx = -INFINITY;
 		for (int64_t r = 0; r < c->n_rows; r++) {
 			const struct val *v = &c->cells[r * c->n_cols + sp->def.n_dims + m].v;
@@ -560,18 +589,17 @@ static json_t *hypercube_layout(struct qix_session *s, json_t *hc)
 		json_array_append_new(minfo, mi);
 	}
 	for (int k = 0; k < n; k++)
-		json_array_append_new(eff, json_integer(sp->order[k]));
+		json_array_append_new(eff, json_integer(sp->user_order[k]));
 	json_object_set_new(l, "qDimensionInfo", dinfo);
 	json_object_set_new(l, "qMeasureInfo", minfo);
 	json_object_set_new(l, "qEffectiveInterColumnSortOrder", eff);
 	/* the grand total: the measures over every possible row */
 	json_t *total = json_array();
-	if (sp->def.n_measures) {
-		struct cube_def td = {.measures = sp->def.measures,
-				      .n_measures = sp->def.n_measures};
+	if (sp->n_user) {
+		struct cube_def td = {.measures = sp->def.measures, .n_measures = sp->n_user};
 		struct cube *tc = NULL;
 		if (cube_compute(s->data->a, &s->sel, &td, &tc, &e) == 0 && tc->n_rows == 1)
-			for (int m = 0; m < sp->def.n_measures; m++) {
+			for (int m = 0; m < sp->n_user; m++) {
 				json_t *cell = json_pack("{s:i,s:s,s:b}", "qElemNumber", -1,
 							 "qState", "X", "qIsTotalCell", 1);
 				obj_set_value(cell, &tc->cells[m].v);
@@ -582,7 +610,8 @@ static json_t *hypercube_layout(struct qix_session *s, json_t *hc)
 	json_object_set_new(l, "qGrandTotalRow", total);
 	json_t *dp = NULL;
 	const char *msg;
-	if (pages(json_object_get(hc, "qInitialDataFetch"), c, sp->def.n_dims, &dp, &msg) != 0) {
+	if (pages(json_object_get(hc, "qInitialDataFetch"), c, sp->def.n_dims, sp->width, &dp,
+		  &msg) != 0) {
 		dp = json_array();
 	}
 	json_object_set_new(l, "qDataPages", dp);
@@ -982,7 +1011,7 @@ static int object_data(struct qix_session *s, json_t *props, const char *m, json
 	int rc = sp ? compute_cube(s, def, sp, &c, msg) : QIX_INTERNAL;
 	json_t *dp = NULL;
 	if (rc == 0)
-		rc = pages(req, c, sp->def.n_dims, &dp, msg);
+		rc = pages(req, c, sp->def.n_dims, sp->width, &dp, msg);
 	if (rc == 0)
 		*out = json_pack("{s:o}", "qDataPages", dp);
 	cube_free(c);

@@ -135,6 +135,22 @@ test('a hypercube aggregates over the linked tables, sorts, and pages', async ()
     assert.deepEqual(texts(sorted.qDataPages[0]), [['West', '11'], ['East', '10']]);
     assert.deepEqual(sorted.qEffectiveInterColumnSortOrder, [1, 0]);
 
+    // a dimension sorted by an expression: Region by Sum(Amount), descending, and by
+    // Count(OrderId) ascending (no hidden column shows)
+    const byExpr = await doc.createSessionObject({
+      qInfo: { qType: 'sorted' },
+      qHyperCubeDef: {
+        qDimensions: [{ qDef: { qFieldDefs: ['Region'], qSortCriterias: [{ qSortByExpression: -1, qExpression: { qv: '=Sum(Amount)' } }] } }],
+        qMeasures: [{ qDef: { qDef: 'Count(OrderId)' } }],
+        qInitialDataFetch: [{ qTop: 0, qLeft: 0, qWidth: 5, qHeight: 10 }],
+      },
+    });
+    const bx = (await byExpr.getLayout()).qHyperCube;
+    assert.deepEqual(bx.qSize, { qcx: 2, qcy: 2 });
+    assert.deepEqual(texts(bx.qDataPages[0]), [['West', '2'], ['East', '3']]);
+    await byExpr.applyPatches([{ qOp: 'replace', qPath: '/qHyperCubeDef/qDimensions/0/qDef/qSortCriterias/0/qSortByExpression', qValue: '1' }], true);
+    assert.deepEqual(texts((await byExpr.getLayout()).qHyperCube.qDataPages[0]), [['East', '3'], ['West', '2']]);
+
     // paging: one row from the second, one column
     const pages = await obj.getHyperCubeData('/qHyperCubeDef', [{ qTop: 1, qLeft: 1, qWidth: 1, qHeight: 5 }]);
     assert.deepEqual(texts(pages[0]), [['10']]);
