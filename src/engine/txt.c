@@ -120,6 +120,20 @@ static bool parse_number(const char *s, double *out)
 	}
 	if (*q || int_digits + frac_digits == 0 || sig > 15)
 		return false;
+	if (int_digits + frac_digits <= 15 && !strpbrk(p, "eE")) {
+		/* at most 15 digits and no exponent: the digits as a whole number, divided by a
+		 * power of ten, are both exact in binary64, so the quotient is the correctly
+		 * rounded value strtod would give */
+		static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,	 1e6,  1e7,
+					       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+		int64_t m = 0;
+		for (const char *d = p; d < q; d++)
+			if (*d != '.')
+				m = m * 10 + (*d - '0');
+		double v = (double)m / pow10[frac_digits];
+		*out = *s == '-' ? -v : v;
+		return true;
+	}
 	*out = strtod(s, NULL);
 	return isfinite(*out);
 }
@@ -221,6 +235,44 @@ static int cell(struct reader *r, struct buf *b, struct err *e)
 big:
 	err_set(e, ERR_INVALID, "line %d: a value is too long", r->line);
 	return -1;
+}
+
+/* Passes over one cell without keeping it (another thread's field): as cell() but for
+ * copying. Returns what cell() returns. */
+static int skip_cell(struct reader *r, struct buf *b, struct err *e)
+{
+	const char *s = r->s;
+	size_t i = r->pos;
+	char delim = r->f->delimiter;
+	if (r->f->msq && !r->f->no_quotes) {
+		size_t lead = i;
+		while (lead < r->len && (s[lead] == ' ' || s[lead] == '\t') && s[lead] != delim)
+			lead++;
+		if (lead < r->len && s[lead] == '"')
+			return cell(r, b, e); /* quoted: the careful way */
+	}
+	while (i < r->len && s[i] != delim && s[i] != '\n' && s[i] != '\r')
+		i++;
+	if (delim == ' ')
+		while (i < r->len && s[i] == '\t' && s[i] != '\n')
+			i++;
+	int more;
+	if (i < r->len && s[i] == delim) {
+		i++;
+		if (delim == ' ')
+			while (i < r->len && s[i] == ' ')
+				i++;
+		more = 1;
+	} else {
+		if (i < r->len && s[i] == '\r')
+			i++;
+		if (i < r->len && s[i] == '\n')
+			i++;
+		r->line++;
+		more = 0;
+	}
+	r->pos = i;
+	return more;
 }
 
 /* Trims blanks, and under standard quoting drops one pair of enclosing quotes. */
@@ -464,13 +516,14 @@ static void read_rows(struct part *p)
 			break;
 		int col = 0, more;
 		do {
-			more = cell(r, &p->cellb, &p->e);
+			/* more cells than fields are ignored; other threads' fields too */
+			bool mine = col < p->nf && col % p->n_parts == p->id;
+			more = mine ? cell(r, &p->cellb, &p->e) : skip_cell(r, &p->cellb, &p->e);
 			if (more < 0) {
 				rc = ERR_INVALID;
 				break;
 			}
-			/* more cells than fields are ignored; other threads' fields too */
-			if (col >= p->nf || col % p->n_parts != p->id) {
+			if (!mine) {
 				col++;
 				continue;
 			}

@@ -127,6 +127,33 @@ static void interpretation(void **state)
 	assert_true(v.num == 44561);
 }
 
+/* Short numbers are read without strtod; they must read exactly as strtod reads them. */
+static void numbers_read_as_strtod_reads_them(void **state)
+{
+	(void)state;
+	uint64_t x = 88172645463325252ULL;
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		char text[64];
+		int digits = (int)(x % 15) + 1, frac = (int)((x >> 8) % (uint64_t)(digits + 1));
+		int at = 0;
+		if (x & 1ULL << 40)
+			text[at++] = '-';
+		for (int d = 0; d < digits; d++) {
+			if (d == digits - frac && frac)
+				text[at++] = '.';
+			text[at++] = (char)('0' + (x >> (12 + d * 3)) % 10);
+		}
+		text[at] = '\0';
+		struct qvd_value v;
+		txt_interpret(text, NULL, &v);
+		assert_int_not_equal(v.type, QVD_STRING);
+		double want = strtod(text, NULL);
+		if (v.num != want)
+			fail_msg("%s: read %.17g, strtod %.17g", text, v.num, want);
+	}
+}
+
 static void quoting_labels_and_code_pages(void **state)
 {
 	(void)state;
@@ -235,6 +262,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(csvs_read_as_qlik_read_them),
+	    cmocka_unit_test(numbers_read_as_strtod_reads_them),
 	    cmocka_unit_test(large_text_read_on_threads_equals_one_thread),
 	    cmocka_unit_test(interpretation),
 	    cmocka_unit_test(quoting_labels_and_code_pages),
