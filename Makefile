@@ -46,6 +46,7 @@ bench: build
 	bench/run
 	bench/cluster_run
 	bench/scale_run
+	bench/engine_run
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

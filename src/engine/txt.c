@@ -161,6 +161,43 @@ struct reader {
 	const struct format *f;
 };
 
+/* Where an unquoted cell that starts at i ends. */
+static size_t cell_stop(const struct reader *r, size_t i)
+{
+	const char *s = r->s;
+	char delim = r->f->delimiter;
+	while (i < r->len && s[i] != delim && s[i] != '\n' && s[i] != '\r')
+		i++;
+	if (delim == ' ') /* 'spaces': a run of blanks */
+		while (i < r->len && s[i] == '\t' && s[i] != '\n')
+			i++;
+	return i;
+}
+
+/* Steps past the delimiter or the line end at i: 1 when the row goes on, 0 at its end. */
+static int cell_end(struct reader *r, size_t i)
+{
+	const char *s = r->s;
+	char delim = r->f->delimiter;
+	int more;
+	if (i < r->len && s[i] == delim) {
+		i++;
+		if (delim == ' ')
+			while (i < r->len && s[i] == ' ')
+				i++;
+		more = 1;
+	} else {
+		if (i < r->len && s[i] == '\r')
+			i++;
+		if (i < r->len && s[i] == '\n')
+			i++;
+		r->line++;
+		more = 0;
+	}
+	r->pos = i;
+	return more;
+}
+
 /* Reads one cell into b (raw, untrimmed unless quoted). Returns 1 when the row goes on,
  * 0 at the end of the row, -1 on error. */
 static int cell(struct reader *r, struct buf *b, struct err *e)
@@ -205,33 +242,12 @@ static int cell(struct reader *r, struct buf *b, struct err *e)
 			i++;
 		}
 	} else {
-		size_t k = i;
-		while (k < r->len && s[k] != delim && s[k] != '\n' && s[k] != '\r')
-			k++;
-		if (delim == ' ') /* 'spaces': a run of blanks */
-			while (k < r->len && (s[k] == '\t') && s[k] != '\n')
-				k++;
+		size_t k = cell_stop(r, i);
 		if (buf_append(b, s + i, k - i))
 			goto big;
 		i = k;
 	}
-	int more;
-	if (i < r->len && s[i] == delim) {
-		i++;
-		if (delim == ' ')
-			while (i < r->len && s[i] == ' ')
-				i++;
-		more = 1;
-	} else {
-		if (i < r->len && s[i] == '\r')
-			i++;
-		if (i < r->len && s[i] == '\n')
-			i++;
-		r->line++;
-		more = 0;
-	}
-	r->pos = i;
-	return more;
+	return cell_end(r, i);
 big:
 	err_set(e, ERR_INVALID, "line %d: a value is too long", r->line);
 	return -1;
@@ -251,28 +267,7 @@ static int skip_cell(struct reader *r, struct buf *b, struct err *e)
 		if (lead < r->len && s[lead] == '"')
 			return cell(r, b, e); /* quoted: the careful way */
 	}
-	while (i < r->len && s[i] != delim && s[i] != '\n' && s[i] != '\r')
-		i++;
-	if (delim == ' ')
-		while (i < r->len && s[i] == '\t' && s[i] != '\n')
-			i++;
-	int more;
-	if (i < r->len && s[i] == delim) {
-		i++;
-		if (delim == ' ')
-			while (i < r->len && s[i] == ' ')
-				i++;
-		more = 1;
-	} else {
-		if (i < r->len && s[i] == '\r')
-			i++;
-		if (i < r->len && s[i] == '\n')
-			i++;
-		r->line++;
-		more = 0;
-	}
-	r->pos = i;
-	return more;
+	return cell_end(r, cell_stop(r, i));
 }
 
 /* Trims blanks, and under standard quoting drops one pair of enclosing quotes. */

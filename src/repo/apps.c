@@ -151,6 +151,15 @@ static int copy_generation(struct qrs *q, struct fileop *op, const char *src_id,
 	return rc;
 }
 
+/* The columns that name an app's new file: its generation, SHA-256 and size. */
+static void file_cols(struct colval extra[3], const struct fileop *op, const char *sha,
+		      uint64_t size)
+{
+	colv(&extra[0], "generation", share_writer_gen(op->w), 0);
+	colv(&extra[1], "fileSha256", sha, 0);
+	colv(&extra[2], "fileSize", "", (int64_t)size);
+}
+
 /* After the transaction: the new generation is live, or undone. */
 static int settle(struct fileop *op, int rc)
 {
@@ -238,9 +247,7 @@ int h_app_upload_begin(struct qrs *q)
 static int finish_replace(struct qrs *q, struct fileop *op, uint64_t size, const char *sha)
 {
 	struct colval extra[3];
-	colv(&extra[0], "generation", share_writer_gen(op->w), 0);
-	colv(&extra[1], "fileSha256", sha, 0);
-	colv(&extra[2], "fileSize", "", (int64_t)size);
+	file_cols(extra, op, sha, size);
 	struct decoded in = {0};
 	struct db_conn *c;
 	int rc = qrs_begin(q, &c, true);
@@ -286,9 +293,7 @@ int h_app_upload(struct qrs *q)
 	struct colval vals[1], extra[3];
 	struct decoded in = {.id = q->id, .vals = vals, .n_vals = 1};
 	colv(&vals[0], "name", http_req_query(q->req, "name"), 0);
-	colv(&extra[0], "generation", share_writer_gen(op->w), 0);
-	colv(&extra[1], "fileSha256", sha, 0);
-	colv(&extra[2], "fileSize", "", (int64_t)size);
+	file_cols(extra, op, sha, size);
 	struct db_conn *c;
 	char id[UUID_STR_LEN + 1];
 	rc = qrs_begin(q, &c, true);
@@ -373,9 +378,7 @@ int h_app_copy(struct qrs *q)
 				in.n_cps++;
 			}
 		}
-		colv(&extra[0], "generation", share_writer_gen(op->w), 0);
-		colv(&extra[1], "fileSha256", sha, 0);
-		colv(&extra[2], "fileSize", "", (int64_t)size);
+		file_cols(extra, op, sha, size);
 		colv(&extra[3], "sourceAppId", q->id, 0);
 		char out_id[UUID_STR_LEN + 1];
 		rc = crud_insert(q, c, q->desc, &in, extra, 4, out_id);
@@ -416,9 +419,7 @@ int h_app_replace(struct qrs *q)
 	if (rc)
 		return settle(op, rc);
 	struct colval extra[3];
-	colv(&extra[0], "generation", share_writer_gen(op->w), 0);
-	colv(&extra[1], "fileSha256", sha, 0);
-	colv(&extra[2], "fileSize", "", (int64_t)size);
+	file_cols(extra, op, sha, size);
 	struct decoded in = {0};
 	struct db_conn *c;
 	rc = qrs_begin(q, &c, true);
@@ -867,9 +868,7 @@ int h_app_reload(struct qrs *q)
 		return settle(op, rc);
 	time_format_iso(time_now_ms(), now);
 	struct colval extra[4];
-	colv(&extra[0], "generation", share_writer_gen(op->w), 0);
-	colv(&extra[1], "fileSha256", sha, 0);
-	colv(&extra[2], "fileSize", "", (int64_t)size);
+	file_cols(extra, op, sha, size);
 	colv(&extra[3], "lastReloadTime", now, 0);
 	struct decoded in = {0};
 	struct db_conn *c;
@@ -942,9 +941,7 @@ int h_app_create(struct qrs *q)
 		return op->w ? settle(op, rc) : rc;
 	}
 	struct colval extra[3];
-	colv(&extra[0], "generation", share_writer_gen(op->w), 0);
-	colv(&extra[1], "fileSha256", sha, 0);
-	colv(&extra[2], "fileSize", "", (int64_t)size);
+	file_cols(extra, op, sha, size);
 	in.id = id;
 	struct db_conn *c;
 	char out_id[UUID_STR_LEN + 1];
