@@ -76,5 +76,14 @@ static const char m4[] =
     "ALTER TABLE node_heartbeat ADD COLUMN api_port INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE node_heartbeat ADD COLUMN holds_ca INTEGER NOT NULL DEFAULT 0;\n";
 
-const char *const db_migrations[] = {m1, m2, m3, m4};
-const int db_n_migrations = 4;
+/* 5: system rules (security, license and load-balancing rules), their conditions in the
+ * rule language of rules/rules.h. */
+static const char m5[] =
+    "CREATE TABLE systemrule (" COMMON ", name TEXT NOT NULL, category TEXT NOT NULL, "
+    "subcategory TEXT, type TEXT NOT NULL, rule TEXT, resource_filter TEXT NOT NULL, actions "
+    "{BIGINT} NOT NULL, comment TEXT, disabled INTEGER NOT NULL, rule_context INTEGER NOT NULL, "
+    "seed_id TEXT);\n"
+    "CREATE INDEX systemrule_category ON systemrule (category);\n";
+
+const char *const db_migrations[] = {m1, m2, m3, m4, m5};
+const int db_n_migrations = 5;

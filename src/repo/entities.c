@@ -3,6 +3,7 @@
  * Adding a type is adding a table here, a migration in db/schema.c, and a line in
  * repo_entities. Field order is the order of the JSON output. */
 #include "repo/repo_int.h"
+#include "rules/rules.h"
 
 #include <string.h>
 
@@ -123,8 +124,67 @@ static const struct field_desc cpv_fields[] = {
 
 #define DESC(path, schema, table, fields, flags)                                                   \
 	{                                                                                          \
-		path, schema, table, fields, (int)ARRAY_LEN(fields), flags                         \
+		path, schema, table, fields, (int)ARRAY_LEN(fields), flags, NULL                   \
 	}
+
+static const char *const rule_context_names[] = {"BothQlikSenseAndQMC", "QlikSenseOnly", "QMCOnly",
+						 NULL};
+
+static const struct field_desc systemrule_fields[] = {
+    COMMON_FIELDS,
+    {"category", "category", FT_STRING, F_CONDENSED, NULL, 64, "Security", NULL},
+    {"subcategory", "subcategory", FT_STRING, F_CONDENSED, NULL, 255, NULL, NULL},
+    {"type", "type", FT_STRING, F_CONDENSED, NULL, 64, "Custom", NULL},
+    {"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
+    {"rule", "rule", FT_STRING, F_CONDENSED | F_MULTILINE, NULL, 2048, NULL, NULL},
+    {"resourceFilter", "resource_filter", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 1024, NULL,
+     NULL},
+    {"actions", "actions", FT_INT, F_CONDENSED | F_REQUIRED, NULL, 0, NULL, NULL},
+    {"comment", "comment", FT_STRING, F_CONDENSED | F_MULTILINE, NULL, 255, NULL, NULL},
+    {"disabled", "disabled", FT_BOOL, F_CONDENSED, NULL, 0, "false", NULL},
+    {"ruleContext", "rule_context", FT_ENUM, F_CONDENSED, NULL, 0, "0", rule_context_names},
+    {"seedId", "seed_id", FT_GUID, F_CONDENSED, NULL, 0, NULL, NULL},
+};
+
+/* A system rule's condition must parse, its resource filter too, and its category and
+ * type be known ones. */
+static int check_systemrule(const struct decoded *in, struct err *e)
+{
+	for (int i = 0; i < in->n_vals; i++) {
+		const struct colval *v = &in->vals[i];
+		const char *s = v->is_null ? NULL : v->s;
+		int rc = 0;
+		if (strcmp(v->f->json, "rule") == 0 && s) {
+			struct rule *r = NULL;
+			rc = rule_parse(s, &r, e);
+			rule_free(r);
+			if (rc) {
+				char msg[sizeof(e->message)];
+				str_copy(msg, e->message, sizeof(msg));
+				int pos = e->position;
+				err_set(e, ERR_FILTER, "rule: %s", msg);
+				e->position = pos;
+			}
+		} else if (strcmp(v->f->json, "resourceFilter") == 0) {
+			rc = rule_filter_check(s, e);
+		} else if (strcmp(v->f->json, "category") == 0 && s && !str_ieq(s, "Security") &&
+			   !str_ieq(s, "License") && !str_ieq(s, "Sync")) {
+			rc = err_set(e, ERR_FIELD,
+				     "category must be Security, License or Sync, not "
+				     "\"%s\"",
+				     s);
+		} else if (strcmp(v->f->json, "type") == 0 && s && !str_ieq(s, "Custom") &&
+			   !str_ieq(s, "Default") && !str_ieq(s, "ReadOnly")) {
+			rc = err_set(e, ERR_FIELD,
+				     "type must be Custom, Default or ReadOnly, not \"%s\"", s);
+		} else if (strcmp(v->f->json, "actions") == 0 && (v->is_null || v->i < 0)) {
+			rc = err_set(e, ERR_FIELD, "actions must be a bit mask (0 or more)");
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
 
 static const struct entity_desc app_desc =
     DESC("app", "App", "app", app_fields, E_TAGS | E_CUSTOM_PROPS | E_NO_CREATE | E_OWNER);
@@ -146,10 +206,17 @@ static const struct entity_desc cpdef_desc =
 	 cpdef_fields, 0);
 const struct entity_desc repo_cpv_desc = DESC("custompropertyvalue", "CustomPropertyValue",
 					      "custom_property_value", cpv_fields, E_INTERNAL);
+static const struct entity_desc systemrule_desc = {"systemrule",
+						   "SystemRule",
+						   "systemrule",
+						   systemrule_fields,
+						   (int)ARRAY_LEN(systemrule_fields),
+						   E_TAGS,
+						   check_systemrule};
 
 const struct entity_desc *const repo_entities[] = {
     &app_desc,	&stream_desc,  &user_desc,  &tag_desc,	    &dataconnection_desc,
-    &node_desc, &cluster_desc, &cpdef_desc, &repo_cpv_desc,
+    &node_desc, &cluster_desc, &cpdef_desc, &repo_cpv_desc, &systemrule_desc,
 };
 const int repo_n_entities = (int)ARRAY_LEN(repo_entities);
 

@@ -336,5 +336,5 @@ int entity_decode(const struct entity_desc *d, json_t *body, json_t *stored, str
 					       d->schema);
 		}
 	}
-	return 0;
+	return d->check ? d->check(out, e) : 0;
 }

@@ -53,6 +53,8 @@ enum eflag {
 	E_OWNER = 1 << 6,    /* has an owner that defaults to the caller */
 };
 
+struct decoded;
+
 struct entity_desc {
 	const char *path;   /* lowercase URL name: "app" */
 	const char *schema; /* schemaPath: "App" */
@@ -60,6 +62,8 @@ struct entity_desc {
 	const struct field_desc *fields;
 	int n_fields;
 	unsigned flags;
+	/* Checks a decoded body beyond field types (create and update); NULL: none. */
+	int (*check)(const struct decoded *in, struct err *e);
 };
 
 /* Every entity type, and lookup by URL name (case-insensitive). */
