@@ -40,14 +40,11 @@ static struct assoc *open_app(const char *path)
 {
 	struct err e;
 	err_init(&e);
-	char *data = NULL;
-	size_t len = 0;
 	struct appfile *f = NULL;
-	if (file_read_all(path, 1ULL << 40, &data, &len, &e) || appfile_read(data, len, &f, &e)) {
+	if (appfile_read_file(path, &f, &e)) {
 		fprintf(stderr, "engine_bench: %s: %s\n", path, e.message);
 		exit(1);
 	}
-	free(data);
 	struct model m = {0};
 	m.tables = calloc((size_t)f->n_blocks, sizeof(*m.tables));
 	for (int i = 0; i < f->n_blocks; i++) {

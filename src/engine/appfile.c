@@ -389,3 +389,15 @@ int appfile_check_end(struct appfile_check *c, struct err *e)
 	return err_set(e, ERR_INVALID, "the app file is cut off in block %u of %u", c->block + 1,
 		       c->blocks);
 }
+
+int appfile_read_file(const char *path, struct appfile **out, struct err *e)
+{
+	*out = NULL;
+	char *bytes = NULL;
+	size_t len = 0;
+	int rc = file_read_all(path, 1ULL << 40, &bytes, &len, e);
+	if (rc == 0)
+		rc = appfile_read(bytes, len, out, e);
+	free(bytes);
+	return rc;
+}

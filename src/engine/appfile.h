@@ -46,6 +46,8 @@ NODISCARD int appfile_write(const struct appfile_block *blocks, int n, int level
  * format version, a damaged block) for anything else. Caller frees with appfile_free. */
 NODISCARD int appfile_read(const void *data, size_t len, struct appfile **out, struct err *e);
 void appfile_free(struct appfile *a);
+/* appfile_read of the file at `path`. */
+NODISCARD int appfile_read_file(const char *path, struct appfile **out, struct err *e);
 
 /* The first block of `kind`, or NULL. */
 const struct appfile_block *appfile_find(const struct appfile *a, enum appfile_kind kind);

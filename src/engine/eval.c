@@ -261,6 +261,20 @@ static int check_arity(struct eval *ev, const struct expr *x)
 
 static int aggregate(struct eval *ev, struct expr *x, struct val *out);
 
+/* A value as a day serial: its number, or its text read as a date (or number); false for
+ * NULL and for text that is neither. */
+static bool day_serial(struct eval *ev, const struct val *v, double *out)
+{
+	if (v->null)
+		return false;
+	if (val_number(v, out))
+		return true;
+	struct qvd_value q;
+	txt_interpret(tx(ev, v), ev->date_format, &q);
+	*out = q.num;
+	return q.type != QVD_STRING;
+}
+
 static int call(struct eval *ev, struct expr *x, struct val *out)
 {
 	static const char *const aggr[] = {"Sum",  "Count",  "Min",	  "Max",      "Avg",
@@ -450,28 +464,14 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 					     : (b == 0 ? NAN : a - b * floor(a / b));
 		*out = isfinite(r) ? num(r) : NUL;
 	} else if (named(x, "Year") || named(x, "Month") || named(x, "Day")) {
-		if (!val_number(&v[0], &a)) {
-			struct qvd_value q;
-			if (v[0].null)
-				return *out = NUL, 0;
-			txt_interpret(tx(ev, &v[0]), ev->date_format, &q);
-			if (q.type == QVD_STRING)
-				return *out = NUL, 0;
-			a = q.num;
-		}
+		if (!day_serial(ev, &v[0], &a))
+			return *out = NUL, 0;
 		int64_t y, m, d;
 		civil((int64_t)floor(a), &y, &m, &d);
 		*out = num((double)(named(x, "Year") ? y : named(x, "Month") ? m : d));
 	} else if (named(x, "Date") || named(x, "Date#")) {
-		struct qvd_value q;
-		if (v[0].null)
+		if (!day_serial(ev, &v[0], &a))
 			return *out = NUL, 0;
-		if (!val_number(&v[0], &a)) {
-			txt_interpret(tx(ev, &v[0]), ev->date_format, &q);
-			if (q.type == QVD_STRING)
-				return *out = NUL, 0;
-			a = q.num;
-		}
 		int64_t y, m, d;
 		civil((int64_t)floor(a), &y, &m, &d);
 		*out = num(named(x, "Date") ? floor(a) : a);

@@ -78,13 +78,8 @@ static int load_tables(const struct appfile *f, struct qix_data *data, struct er
 static int load(const struct qix_app_info *info, struct loaded *out, struct err *e)
 {
 	memset(out, 0, sizeof(*out));
-	char *bytes = NULL;
-	size_t len = 0;
 	struct appfile *f = NULL;
-	int rc = file_read_all(info->path, 1ULL << 40, &bytes, &len, e);
-	if (rc == 0)
-		rc = appfile_read(bytes, len, &f, e);
-	free(bytes);
+	int rc = appfile_read_file(info->path, &f, e);
 	if (rc)
 		return rc;
 	const struct appfile_block *sb = appfile_find(f, APPFILE_SCRIPT);
@@ -372,8 +367,6 @@ int doc_save(struct qix *q, struct qix_doc *d, struct err *e)
 	pthread_mutex_unlock(&d->mu);
 	char *props_text = props ? json_dumps(props, JSON_COMPACT) : NULL;
 	json_decref(props);
-	char *bytes = NULL;
-	size_t len = 0;
 	struct appfile *f = NULL;
 	struct appfile_block *blocks = NULL;
 	struct buf out;
@@ -381,9 +374,7 @@ int doc_save(struct qix *q, struct qix_doc *d, struct err *e)
 	int rc = props_text && script ? 0 : err_set(e, ERR_NOMEM, "out of memory");
 	/* the data blocks come over from the live generation as they are */
 	if (rc == 0)
-		rc = file_read_all(path, 1ULL << 40, &bytes, &len, e);
-	if (rc == 0)
-		rc = appfile_read(bytes, len, &f, e);
+		rc = appfile_read_file(path, &f, e);
 	if (rc == 0 && !(blocks = calloc((size_t)f->n_blocks + 2, sizeof(*blocks))))
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	int n = 0;
@@ -396,7 +387,6 @@ int doc_save(struct qix *q, struct qix_doc *d, struct err *e)
 				blocks[n++] = f->blocks[i];
 		rc = appfile_write(blocks, n, 0, &out, e);
 	}
-	free(bytes);
 	appfile_free(f);
 	free(blocks);
 	free(props_text);

@@ -1,5 +1,6 @@
 /* table.c: growing tables of symbol tables and symbol indexes (see table.h). */
 #include "engine/table.h"
+#include "engine/txt.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -79,21 +80,7 @@ static const char *sym_text(const struct tbl *t, const struct tbl_field *f, int6
 
 static uint64_t hash_val(const struct val *v)
 {
-	uint64_t h = 1469598103934665603ULL;
-	if (!v->has_num) {
-		for (const char *p = v->text ? v->text : ""; *p; p++)
-			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-		return h ^ 1;
-	}
-	double d = v->num == 0 ? 0 : v->num;
-	uint64_t bits;
-	memcpy(&bits, &d, sizeof(bits));
-	/* splitmix64's finaliser: whole numbers differ only in their high bits, and the
-	 * slot is taken from the low ones */
-	bits ^= h;
-	bits = (bits ^ (bits >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	bits = (bits ^ (bits >> 27)) * 0x94d049bb133111ebULL;
-	return bits ^ (bits >> 31);
+	return v->has_num ? txt_hash_number(v->num) : txt_hash_text(v->text);
 }
 
 static bool same(const struct tbl *t, const struct tbl_field *f, int64_t s, const struct val *v)

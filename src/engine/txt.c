@@ -306,33 +306,42 @@ struct field_build {
 	size_t n_slots;
 };
 
-static uint64_t hash_value(const struct qvd_value *v)
+/* splitmix64's finaliser */
+static uint64_t mix64(uint64_t x)
+{
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+uint64_t txt_hash_text(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL;
-	if (v->type == QVD_STRING) {
-		for (const char *p = v->text; *p; p++)
-			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-		return h ^ 1;
-	}
-	double d = v->num == 0 ? 0 : v->num; /* -0 and 0 are one number */
+	for (const char *p = s ? s : ""; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h ^ 1;
+}
+
+uint64_t txt_hash_number(double d)
+{
+	if (d == 0)
+		d = 0; /* -0 and 0 are one number */
 	if (d == floor(d) && fabs(d) < 9e15) {
 		/* whole numbers: runs of 8 consecutive values get 8 neighbouring slots (one
 		 * cache line), so a column of ids is not a cache miss per row; the runs are
 		 * spread by the mixer */
-		uint64_t n = (uint64_t)(int64_t)d, hi = n >> 3;
-		hi = (hi ^ (hi >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		hi = (hi ^ (hi >> 27)) * 0x94d049bb133111ebULL;
-		hi ^= hi >> 31;
-		return (hi << 3) | (n & 7);
+		uint64_t n = (uint64_t)(int64_t)d;
+		return (mix64(n >> 3) << 3) | (n & 7);
 	}
+	/* other numbers differ mostly in their high bits; the slot is taken from the low */
 	uint64_t bits;
 	memcpy(&bits, &d, sizeof(bits));
-	/* splitmix64's finaliser: whole numbers differ only in their high bits, and the
-	 * slot is taken from the low ones */
-	bits ^= h;
-	bits = (bits ^ (bits >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	bits = (bits ^ (bits >> 27)) * 0x94d049bb133111ebULL;
-	return bits ^ (bits >> 31);
+	return mix64(bits ^ 1469598103934665603ULL);
+}
+
+static uint64_t hash_value(const struct qvd_value *v)
+{
+	return v->type == QVD_STRING ? txt_hash_text(v->text) : txt_hash_number(v->num);
 }
 
 static bool same_value(const struct qvd_value *a, const struct qvd_value *b, const char *texts)

@@ -35,6 +35,11 @@ struct txt_options {
 NODISCARD int txt_read(const char *data, size_t len, const struct format *f,
 		       const struct txt_options *o, struct qvd_table **out, struct err *e);
 
+/* The hashes that intern values (here and in table.c): text by FNV-1a, numbers so that
+ * runs of 8 consecutive whole numbers fall on neighbouring slots. */
+uint64_t txt_hash_text(const char *s);
+uint64_t txt_hash_number(double d);
+
 /* How one text value reads: *out gets its type (QVD_STRING, QVD_DUAL_INT or
  * QVD_DUAL_DOUBLE) and number. `text` is already trimmed. */
 void txt_interpret(const char *text, const char *date_format, struct qvd_value *out);

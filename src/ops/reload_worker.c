@@ -139,17 +139,13 @@ int ops_reload_worker(int argc, char **argv)
 	w.log = fopen(logp, "w");
 	struct err e;
 	err_init(&e);
-	char *data = NULL;
-	size_t len = 0;
 	struct appfile *app = NULL;
 	struct model *m = NULL;
 	struct buf out;
 	buf_init(&out, 1ULL << 40);
 	int64_t t0 = time_now_ms();
 	logf_(&w, "reload started (fathom %s)", FATHOM_VERSION);
-	int rc = file_read_all(in, 1ULL << 40, &data, &len, &e);
-	if (rc == 0)
-		rc = appfile_read(data, len, &app, &e);
+	int rc = appfile_read_file(in, &app, &e);
 	const struct appfile_block *script = app ? appfile_find(app, APPFILE_SCRIPT) : NULL;
 	const struct appfile_block *props = app ? appfile_find(app, APPFILE_PROPS) : NULL;
 	struct reload_env env = {.ctx = &w, .resolve = resolve, .log = log_line};
@@ -179,7 +175,6 @@ int ops_reload_worker(int argc, char **argv)
 	buf_release(&out);
 	model_free(m);
 	appfile_free(app);
-	free(data);
 	if (w.log)
 		fclose(w.log);
 	return rc ? 1 : 0;

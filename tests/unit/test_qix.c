@@ -128,6 +128,19 @@ static void list_states(struct qix_session *s, struct inbox *in, int handle, cha
 	}
 }
 
+/* An engine over apps a, b and c with a memory limit (0: the default). */
+static struct qix *new_engine(int64_t memory_bytes)
+{
+	struct qix_config cfg = {.env = {.locate = locate, .save = save, .reload = reload},
+				 .memory_bytes = memory_bytes};
+	struct qix *q = NULL;
+	struct err e;
+	err_init(&e);
+	if (qix_new(&cfg, &q, &e) != 0)
+		fail_msg("%s", e.message);
+	return q;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -151,11 +164,7 @@ static int teardown(void **state)
 static void sessions_share_apps_and_keep_their_selections(void **state)
 {
 	(void)state;
-	struct qix_config cfg = {.env = {.locate = locate, .save = save, .reload = reload}};
-	struct qix *q;
-	struct err e;
-	err_init(&e);
-	assert_int_equal(qix_new(&cfg, &q, &e), 0);
+	struct qix *q = new_engine(0);
 	struct inbox ia = {json_array()}, ib = {json_array()};
 	struct qix_session *sa = qix_session_new(q, "a", "", collect, &ia);
 	struct qix_session *sb = qix_session_new(q, "a", "", collect, &ib);
@@ -217,12 +226,7 @@ static void unused_apps_are_evicted_past_the_limit(void **state)
 {
 	(void)state;
 	/* a limit below one app: only apps in use stay */
-	struct qix_config cfg = {.env = {.locate = locate, .save = save, .reload = reload},
-				 .memory_bytes = 1};
-	struct qix *q;
-	struct err e;
-	err_init(&e);
-	assert_int_equal(qix_new(&cfg, &q, &e), 0);
+	struct qix *q = new_engine(1);
 	struct inbox in = {json_array()};
 	const char *ids[] = {"a", "b", "c"};
 	struct qix_session *s[3];
@@ -245,8 +249,7 @@ static void unused_apps_are_evicted_past_the_limit(void **state)
 	assert_int_equal(sessions, 0);
 	/* with room for all, they stay open for the next session */
 	qix_free(q);
-	cfg.memory_bytes = 1 << 30;
-	assert_int_equal(qix_new(&cfg, &q, &e), 0);
+	q = new_engine(1 << 30);
 	for (int i = 0; i < 3; i++) {
 		s[i] = qix_session_new(q, ids[i], "", collect, &in);
 		call(s[i], &in, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"%s\"]", ids[i]);
@@ -261,11 +264,7 @@ static void unused_apps_are_evicted_past_the_limit(void **state)
 static void malformed_requests_get_errors(void **state)
 {
 	(void)state;
-	struct qix_config cfg = {.env = {.locate = locate, .save = save, .reload = reload}};
-	struct qix *q;
-	struct err e;
-	err_init(&e);
-	assert_int_equal(qix_new(&cfg, &q, &e), 0);
+	struct qix *q = new_engine(0);
 	struct inbox in = {json_array()};
 	struct qix_session *s = qix_session_new(q, "a", "", collect, &in);
 	static const struct {

@@ -344,6 +344,19 @@ static void loops_subs_and_qualify(void **state)
 	model_free(m);
 }
 
+static void date_functions(void **state)
+{
+	(void)state;
+	struct model *m =
+	    run_ok("T: LOAD Year(D) AS Y, Month(D) AS M, Day(D) AS Dd, Date(D) AS Dt INLINE [\n"
+		   "D\n2024-03-05\n45000\nsoon\n];");
+	column(m, "T", "Y", "2024,2023,-");
+	column(m, "T", "M", "3,3,-");
+	column(m, "T", "Dd", "5,15,-");
+	column(m, "T", "Dt", "2024-03-05,2023-03-15,-");
+	model_free(m);
+}
+
 static void errors_name_the_place_and_keep_nothing(void **state)
 {
 	(void)state;
@@ -390,6 +403,7 @@ int main(void)
 	    cmocka_unit_test(a_csv_stored_as_qvd_equals_qliks),
 	    cmocka_unit_test(joins_keeps_and_order_by),
 	    cmocka_unit_test(loops_subs_and_qualify),
+	    cmocka_unit_test(date_functions),
 	    cmocka_unit_test(errors_name_the_place_and_keep_nothing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
