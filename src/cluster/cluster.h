@@ -51,4 +51,61 @@ void cluster_certs_release(struct cluster_certs *c);
 NODISCARD int cluster_take_certs(struct db *db, const char *node_id, const char *password,
 				 struct cluster_certs *out, struct err *e);
 
+/* ---------------------------------------------------------------- the central role */
+
+/* The central role is one row of the repository database: its holder, the instant it
+ * expires (by the database's clock) and a fencing token that grows with every change of
+ * holder. A failover candidate takes it once it has expired; the holder renews it every
+ * third of its TTL and, when it cannot, stops acting before any other node may take it. */
+struct cluster_lease {
+	bool held;
+	int64_t token;		 /* the token this node holds (valid while held) */
+	int64_t valid_until;	 /* monotonic ms: this node may act as central until then */
+	int64_t ttl_ms;		 /* the TTL of the last attempt */
+	char holder[UUID_STR_LEN + 1]; /* who holds it, as last seen ("" none) */
+};
+
+/* The role's TTL: servicecluster settings.centralRoleTtlSeconds (default 15, 3..3600). */
+NODISCARD int cluster_lease_ttl(struct db *db, int64_t *out_ms, struct err *e);
+/* Takes or renews the role for `node_id` and updates `l`. Taking it sets isCentral on the
+ * node rows. A failure leaves `l->held` true only while its validity lasts. */
+NODISCARD int cluster_lease_tick(struct db *db, const char *node_id, struct cluster_lease *l,
+				 struct err *e);
+/* True while this node may act as central (held and within its validity). */
+bool cluster_lease_valid(const struct cluster_lease *l);
+/* Inside a write transaction: ERR_STALE unless `node_id` still holds the role with `token`
+ * (a fenced write of the master scheduler). Holds the row until the transaction ends. */
+NODISCARD int cluster_lease_fence(struct db_conn *c, const char *node_id, int64_t token,
+				  struct err *e);
+/* Gives the role to `node_id` now (POST /qrs/failover/tonode), inside the caller's write
+ * transaction: a new token, so the old holder's writes are refused from now on. */
+NODISCARD int cluster_lease_move(struct db *db, struct db_conn *c, const char *node_id,
+				 int64_t ttl_ms, struct err *e);
+/* Releases the role if `node_id` holds it (a node stopping cleanly), so a candidate takes
+ * over at once. */
+void cluster_lease_release(struct db *db, const char *node_id, const struct cluster_lease *l);
+/* The database's clock now, in ms (what leases and queue times are compared with). */
+NODISCARD int cluster_db_clock(struct db_conn *c, const struct db *db, int64_t *out,
+			       struct err *e);
+/* Monotonic milliseconds. */
+int64_t cluster_mono_ms(void);
+
+/* ---------------------------------------------------------------- load balancing */
+
+/* Which nodes may reload or serve an app: the enabled Sync system rules whose resource
+ * filter matches the app, evaluated for each engine node with the app as the resource;
+ * when no rule applies, every engine node. */
+struct cluster_balance;
+NODISCARD int cluster_balance_load(struct db_conn *c, struct cluster_balance **out,
+				   struct err *e);
+void cluster_balance_free(struct cluster_balance *b);
+/* Whether node `node_id` may take app `app_id`. */
+NODISCARD int cluster_balance_allows(struct cluster_balance *b, struct db_conn *c,
+				     const char *app_id, const char *node_id, bool *out,
+				     struct err *e);
+/* The engine nodes allowed for `app_id`: `each` once per node id, in name order. */
+NODISCARD int cluster_balance_nodes(struct cluster_balance *b, struct db_conn *c,
+				    const char *app_id, void (*each)(void *ctx, const char *node_id),
+				    void *ctx, struct err *e);
+
 #endif

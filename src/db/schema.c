@@ -85,5 +85,57 @@ static const char m5[] =
     "seed_id TEXT);\n"
     "CREATE INDEX systemrule_category ON systemrule (category);\n";
 
-const char *const db_migrations[] = {m1, m2, m3, m4, m5};
-const int db_n_migrations = 5;
+/* 6: the central role, reload tasks and their triggers, and executions.
+ *
+ * central_lease is one row: the node holding the central role, until when, and the
+ * fencing token that grows with every change of holder. trigger_fire keeps every firing's
+ * (trigger, fire time) for good, so a trigger fires once even across a failover.
+ * executionsession is the queue and the running executions (deleted when one ends);
+ * executionresult is one row per attempt. Hidden scheduler state: schemaevent.next_fire
+ * (computed from the row as modified at sched_from), reloadtask.running_session (one
+ * execution of a task at a time) and executionresult.chain_seen (task chains evaluated). */
+static const char m6[] =
+    "CREATE TABLE central_lease (id INTEGER PRIMARY KEY, holder TEXT, token {BIGINT} NOT NULL, "
+    "expires_at TEXT NOT NULL, changed_at TEXT NOT NULL);\n"
+    "INSERT INTO central_lease (id, holder, token, expires_at, changed_at) VALUES (1, NULL, 0, "
+    "'1970-01-01T00:00:00.000Z', '1970-01-01T00:00:00.000Z');\n"
+    "CREATE TABLE reloadtask (" COMMON ", name TEXT NOT NULL, task_type INTEGER NOT NULL, "
+    "enabled INTEGER NOT NULL, task_session_timeout INTEGER NOT NULL, max_retries INTEGER NOT "
+    "NULL, app_id TEXT NOT NULL REFERENCES app (id) ON DELETE CASCADE, is_manually_triggered "
+    "INTEGER NOT NULL, is_partial_reload INTEGER NOT NULL, operational TEXT, running_session "
+    "TEXT);\n"
+    "CREATE INDEX reloadtask_app ON reloadtask (app_id);\n"
+    "CREATE TABLE schemaevent (" COMMON ", name TEXT NOT NULL, enabled INTEGER NOT NULL, "
+    "event_type INTEGER NOT NULL, reload_task_id TEXT NOT NULL REFERENCES reloadtask (id) ON "
+    "DELETE CASCADE, time_zone TEXT NOT NULL, daylight_saving_time INTEGER NOT NULL, "
+    "start_date TEXT NOT NULL, expiration_date TEXT NOT NULL, schema_filter_description TEXT, "
+    "increment_description TEXT NOT NULL, increment_option INTEGER NOT NULL, operational TEXT, "
+    "next_fire TEXT, sched_from TEXT);\n"
+    "CREATE INDEX schemaevent_task ON schemaevent (reload_task_id);\n"
+    "CREATE TABLE compositeevent (" COMMON ", name TEXT NOT NULL, enabled INTEGER NOT NULL, "
+    "event_type INTEGER NOT NULL, reload_task_id TEXT NOT NULL REFERENCES reloadtask (id) ON "
+    "DELETE CASCADE, time_constraint TEXT, composite_rules TEXT NOT NULL, operational TEXT);\n"
+    "CREATE INDEX compositeevent_task ON compositeevent (reload_task_id);\n"
+    "CREATE TABLE trigger_fire (trigger_id TEXT NOT NULL, fire_time TEXT NOT NULL, "
+    "session_id TEXT NOT NULL, token {BIGINT} NOT NULL, node_id TEXT NOT NULL, PRIMARY KEY "
+    "(trigger_id, fire_time));\n"
+    "CREATE TABLE executionsession (" COMMON ", reload_task_id TEXT NOT NULL REFERENCES "
+    "reloadtask (id) ON DELETE CASCADE, app_id TEXT NOT NULL, trigger_id TEXT NOT NULL, "
+    "fire_time TEXT NOT NULL, status INTEGER NOT NULL, executing_node_id TEXT, "
+    "execution_result_id TEXT, abort_at TEXT, retries INTEGER NOT NULL, abort_reason INTEGER "
+    "NOT NULL, queued_at TEXT NOT NULL, lease_until TEXT, stop_requested INTEGER NOT NULL, "
+    "avoid_node_id TEXT, avoid_until TEXT);\n"
+    "CREATE INDEX executionsession_status ON executionsession (status, queued_at);\n"
+    "CREATE TABLE executionresult (" COMMON ", task_id TEXT NOT NULL, execution_id TEXT NOT "
+    "NULL, app_id TEXT, executing_node_id TEXT, executing_node_name TEXT, status INTEGER NOT "
+    "NULL, start_time TEXT NOT NULL, stop_time TEXT NOT NULL, duration {BIGINT} NOT NULL, "
+    "file_reference_id TEXT, script_log_available INTEGER NOT NULL, script_log_location TEXT, "
+    "script_log_size {BIGINT} NOT NULL, details TEXT, trigger_id TEXT, chain_seen INTEGER NOT "
+    "NULL);\n"
+    "CREATE INDEX executionresult_task ON executionresult (task_id, stop_time);\n"
+    "CREATE INDEX executionresult_execution ON executionresult (execution_id);\n"
+    "CREATE INDEX executionresult_chain ON executionresult (chain_seen);\n"
+    "ALTER TABLE node_heartbeat ADD COLUMN engine_port INTEGER NOT NULL DEFAULT 0;\n";
+
+const char *const db_migrations[] = {m1, m2, m3, m4, m5, m6};
+const int db_n_migrations = 6;

@@ -76,29 +76,11 @@ static int locate(void *ctx, const char *id, struct qix_app_info *out, struct er
 	return 0;
 }
 
-/* A call to this node's repository API, in-process, as a trusted service. */
+/* A call to this node's repository API, in-process, as the engine's service user. */
 static int repo_call(struct ops_engine *en, const char *path, const char *query, const void *body,
 		     size_t len, struct err *e)
 {
-	char *out = NULL;
-	size_t out_len = 0;
-	char q[512];
-	snprintf(q, sizeof(q), "xrfkey=fathomengine0000%s%s", query ? "&" : "", query ? query : "");
-	int status = http_run_local(&en->repo, "POST", path, q,
-				    "X-Qlik-Xrfkey: fathomengine0000\n"
-				    "X-Qlik-User: UserDirectory=INTERNAL; UserId=sa_engine\n",
-				    body, len, 1 << 20, HTTP_CERT_OK, 64u << 20, &out, &out_len);
-	int rc = 0;
-	if (status < 200 || status > 299) {
-		json_error_t je;
-		json_t *j = out ? json_loadb(out, out_len, 0, &je) : NULL;
-		const char *msg = json_string_value(json_object_get(j, "message"));
-		rc = err_set(e, status == 404 ? ERR_NOT_FOUND : ERR_INVALID, "%s",
-			     msg ? msg : "the repository refused the request");
-		json_decref(j);
-	}
-	free(out);
-	return rc;
+	return ops_repo_post(&en->repo, "sa_engine", path, query, body, len, e);
 }
 
 static int save(void *ctx, const char *id, const void *data, size_t len, struct err *e)

@@ -9,6 +9,7 @@
 #include "db/db.h"
 #include "http/http.h"
 #include "repo/repo.h"
+#include "sched/sched.h"
 #include "share/share.h"
 
 #include <errno.h>
@@ -88,10 +89,12 @@ struct node {
 	struct repo *repo;
 	struct http_server *http;
 	struct ops_engine *engine;
+	struct sched *sched;
 };
 
 static void node_release(struct node *n)
 {
+	sched_stop(n->sched);
 	ops_engine_stop(n->engine);
 	http_server_stop(n->http);
 	repo_close(n->repo);
@@ -187,6 +190,10 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 			       &max_body, e)) ||
 	    (rc = conf_get_int(cf, "repository.cache_mb", 64, 0, 1 << 20, &cache_mb, e)))
 		return rc;
+	int64_t engine_port, engine_mb;
+	if ((rc = conf_get_int(cf, "engine.port", 4747, 0, 65535, &engine_port, e)) ||
+	    (rc = conf_get_int(cf, "engine.memory_mb", 1024, 16, 1 << 24, &engine_mb, e)))
+		return rc;
 	struct repo_config rcfg = {.db = n->db,
 				   .share = n->share,
 				   .node_id = node_id,
@@ -196,6 +203,7 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 				   .heartbeat_ms = heartbeat_ms,
 				   .cache_bytes = cache_mb << 20,
 				   .api_port = (int)port,
+				   .engine_port = (int)engine_port,
 				   .file_check = ops_file_check};
 	char certs_dir[PATH_MAX];
 	snprintf(certs_dir, sizeof(certs_dir), "%s/certs", dir);
@@ -246,11 +254,10 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 	log_info("node \"%s\" (%s) serves the repository API on https://%s:%lld/qrs",
 		 conf_get(cf, "node.name", "?"), node_id,
 		 conf_get(cf, "node.hostname", "localhost"), (long long)port);
-	/* the engine: QIX sessions on their own port (0: none on this node) */
-	int64_t engine_port, engine_mb;
-	if ((rc = conf_get_int(cf, "engine.port", 4747, 0, 65535, &engine_port, e)) ||
-	    (rc = conf_get_int(cf, "engine.memory_mb", 1024, 16, 1 << 24, &engine_mb, e)))
+	/* the scheduler: the central role, triggers, and this node's reload workers */
+	if ((rc = ops_sched_start(cf, n->db, n->repo, node_id, &n->sched, e)))
 		return rc;
+	/* the engine: QIX sessions on their own port (0: none on this node) */
 	if (engine_port == 0)
 		return 0;
 	struct ops_engine_config ec = {

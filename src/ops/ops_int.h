@@ -3,6 +3,7 @@
 #define FATHOM_OPS_INT_H
 
 #include "db/db.h"
+#include "http/http.h"
 #include "ops/ops.h"
 #include "repo/repo.h"
 
@@ -73,6 +74,17 @@ int ops_parse_show_set(int argc, char **argv, const char *usage, bool *out_set,
  * Caller owns *out (db_close). */
 NODISCARD int ops_open_node_db(const struct conf *cf, const char *dir, struct db **out,
 			       struct err *e);
+
+/* A POST to this node's repository API, in-process, as service user INTERNAL\user.
+ * A non-2xx answer is an error with the API's message. */
+NODISCARD int ops_repo_post(const struct http_handler *repo, const char *user, const char *path,
+			    const char *query, const void *body, size_t len, struct err *e);
+
+/* The node's scheduler (scheduler.c): the central role, triggers and reload workers, with
+ * node.conf's [scheduler] settings. */
+struct sched;
+NODISCARD int ops_sched_start(const struct conf *cf, struct db *db, struct repo *repo,
+			      const char *node_id, struct sched **out, struct err *e);
 
 /* The node's engine service (engine.c): QIX sessions on the engine port. */
 struct ops_engine_config {

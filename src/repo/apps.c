@@ -723,9 +723,73 @@ static void last_log_line(const char *path, char *out, size_t n)
 	free(text);
 }
 
+/* ---- the runs of scheduled reloads, so they can be cancelled */
+
+static struct reload_run *run_slot(struct repo *r, const char *session, bool make)
+{
+	struct reload_run *free_slot = NULL;
+	for (size_t i = 0; i < ARRAY_LEN(r->runs); i++) {
+		if (strcmp(r->runs[i].session, session) == 0)
+			return &r->runs[i];
+		if (!free_slot && !r->runs[i].session[0])
+			free_slot = &r->runs[i];
+	}
+	if (make && free_slot) {
+		str_copy(free_slot->session, session, sizeof(free_slot->session));
+		free_slot->pid = 0;
+		free_slot->cancelled = false;
+	}
+	return make ? free_slot : NULL;
+}
+
+void repo_reload_cancel(struct repo *r, const char *session)
+{
+	pthread_mutex_lock(&r->runs_mu);
+	struct reload_run *run = run_slot(r, session, true);
+	if (run) {
+		run->cancelled = true;
+		if (run->pid > 0)
+			kill(run->pid, SIGKILL);
+	}
+	pthread_mutex_unlock(&r->runs_mu);
+}
+
+void repo_reload_log_path(struct repo *r, const char *name, char *out, size_t n)
+{
+	snprintf(out, n, "%s/tasks/%s.log", r->reload_logs, name);
+}
+
+/* Records the worker of `session` (NULL: none); false when it was cancelled already. */
+static bool run_started(struct repo *r, const char *session, pid_t pid)
+{
+	if (!session)
+		return true;
+	pthread_mutex_lock(&r->runs_mu);
+	struct reload_run *run = run_slot(r, session, true);
+	bool go = !run || !run->cancelled;
+	if (run)
+		run->pid = pid;
+	pthread_mutex_unlock(&r->runs_mu);
+	return go;
+}
+
+static bool run_ended(struct repo *r, const char *session)
+{
+	if (!session)
+		return false;
+	pthread_mutex_lock(&r->runs_mu);
+	struct reload_run *run = run_slot(r, session, false);
+	bool cancelled = run && run->cancelled;
+	if (run)
+		memset(run, 0, sizeof(*run));
+	pthread_mutex_unlock(&r->runs_mu);
+	return cancelled;
+}
+
 /* Runs the worker with its limits; returns its exit status, -1 for "killed at the time
- * limit", -2 for "ended by a signal" (*sig gets it). */
-static int run_worker(struct repo *r, const char *const *argv, int *sig)
+ * limit", -2 for "ended by a signal" (*sig gets it). A run of a scheduled execution
+ * (`session`) can be cancelled. */
+static int run_worker(struct repo *r, const char *const *argv, const char *session, int *sig)
 {
 	pid_t pid = fork();
 	if (pid < 0)
@@ -746,6 +810,8 @@ static int run_worker(struct repo *r, const char *const *argv, int *sig)
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
+	if (!run_started(r, session, pid))
+		kill(pid, SIGKILL);
 	int64_t deadline =
 	    time_now_ms() + (int64_t)(r->reload.timeout_s > 0 ? r->reload.timeout_s : 3600) * 1000;
 	int st = 0;
@@ -797,7 +863,20 @@ int h_app_reload(struct qrs *q)
 	snprintf(out, sizeof(out), "%s/reload-%s.fapp", r->reload_work, tok);
 	if (dir_make_all_cb(r->reload_logs, 0750, NULL, NULL, &q->err))
 		return q->err.code;
-	snprintf(logp, sizeof(logp), "%s/%s.log", r->reload_logs, q->id);
+	/* a scheduled execution: its own log, and a run that can be cancelled */
+	const char *session = http_req_query(q->req, "session");
+	const char *log_name = http_req_query(q->req, "log");
+	if ((session && !uuid_valid(session)) || (log_name && !uuid_valid(log_name)))
+		return err_set(&q->err, ERR_PARAM, "session and log must be GUIDs");
+	if (log_name) {
+		char dir[PATH_MAX + 16];
+		snprintf(dir, sizeof(dir), "%s/tasks", r->reload_logs);
+		if (dir_make_all_cb(dir, 0750, NULL, NULL, &q->err))
+			return q->err.code;
+		repo_reload_log_path(r, log_name, logp, sizeof(logp));
+	} else {
+		snprintf(logp, sizeof(logp), "%s/%s.log", r->reload_logs, q->id);
+	}
 	const char **argv = arena_alloc(q->a, sizeof(char *) * (size_t)(conns.n + 12));
 	int k = 0;
 	argv[k++] = r->reload_exe;
@@ -812,7 +891,12 @@ int h_app_reload(struct qrs *q)
 		argv[k++] = conns.args[i];
 	argv[k] = NULL;
 	int64_t t0 = time_now_ms();
-	int sig = 0, st = run_worker(r, argv, &sig);
+	int sig = 0, st = run_worker(r, argv, session, &sig);
+	if (run_ended(r, session) && st != 0) {
+		unlink(out);
+		log_info("reload of app %s (execution %s) was stopped", q->id, session);
+		return err_set(&q->err, ERR_ABORTED, "the reload was stopped");
+	}
 	if (st != 0) {
 		unlink(out);
 		char why[600];

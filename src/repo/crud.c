@@ -942,7 +942,7 @@ static bool needs_stored(const struct entity_desc *d, json_t *body)
 	json_t *v;
 	json_object_foreach (body, key, v) {
 		const struct field_desc *f = entity_field(d, key);
-		if (f && (f->flags & F_RO) && !(f->flags & F_COMMON))
+		if (f && (f->flags & F_RO) && !(f->flags & (F_COMMON | F_SERVER)))
 			return true;
 	}
 	return false;

@@ -186,6 +186,142 @@ static int check_systemrule(const struct decoded *in, struct err *e)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- tasks and triggers */
+
+static const char *const task_type_names[] = {"Reload", "ExternalProgram", "UserSync",
+					      "Distribute", NULL};
+static const char *const exec_status_names[] = {
+    "NeverStarted", "Triggered", "Started", "Queued", "AbortInitiated", "Aborting", "Aborted",
+    "FinishedSuccess", "FinishedFail", "Skipped", "Retry", "Error", "Reset", NULL};
+static const char *const event_type_names[] = {"Schema", "Composite", NULL};
+static const char *const dst_names[] = {"ObserveDaylightSavingTime", "PermanentStandardTime",
+					"PermanentDaylightSavingTime", NULL};
+static const char *const increment_names[] = {"once",	 "hourly",  "daily",
+					      "weekly", "monthly", "custom", NULL};
+static const char *const abort_reason_names[] = {"Undefined", "Manual", "Timeout", "DeletedTask",
+						 NULL};
+
+static const struct field_desc reloadtask_fields[] = {
+    COMMON_FIELDS,
+    {"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 500, NULL, NULL},
+    {"taskType", "task_type", FT_ENUM, F_CONDENSED, NULL, 0, "0", task_type_names},
+    {"enabled", "enabled", FT_BOOL, F_CONDENSED, NULL, 0, "true", NULL},
+    {"taskSessionTimeout", "task_session_timeout", FT_INT, F_CONDENSED, NULL, 0, "1440", NULL},
+    {"maxRetries", "max_retries", FT_INT, F_CONDENSED, NULL, 0, "0", NULL},
+    {"app", "app_id", FT_REF, F_CONDENSED | F_REQUIRED, "app", 0, NULL, NULL},
+    {"isManuallyTriggered", "is_manually_triggered", FT_BOOL, 0, NULL, 0, "false", NULL},
+    {"isPartialReload", "is_partial_reload", FT_BOOL, 0, NULL, 0, "false", NULL},
+    {"operational", "operational", FT_OBJECT, F_RO | F_SERVER | F_CONDENSED, NULL, 0, NULL, NULL},
+    {"runningSession", "running_session", FT_GUID, F_HIDDEN, NULL, 0, NULL, NULL},
+};
+
+static const struct field_desc schemaevent_fields[] = {
+    COMMON_FIELDS,
+    {"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
+    {"enabled", "enabled", FT_BOOL, F_CONDENSED, NULL, 0, "true", NULL},
+    {"eventType", "event_type", FT_ENUM, F_CONDENSED, NULL, 0, "0", event_type_names},
+    {"reloadTask", "reload_task_id", FT_REF, F_CONDENSED | F_REQUIRED, "reloadtask", 0, NULL,
+     NULL},
+    {"timeZone", "time_zone", FT_STRING, F_CONDENSED, NULL, 64, "UTC", NULL},
+    {"daylightSavingTime", "daylight_saving_time", FT_ENUM, F_CONDENSED, NULL, 0, "0", dst_names},
+    {"startDate", "start_date", FT_DATE, F_CONDENSED | F_REQUIRED, NULL, 0, NULL, NULL},
+    {"expirationDate", "expiration_date", FT_DATE, F_CONDENSED, NULL, 0,
+     "9999-01-01T00:00:00.000Z", NULL},
+    {"schemaFilterDescription", "schema_filter_description", FT_STRLIST, F_CONDENSED, NULL, 1024,
+     NULL, NULL},
+    {"incrementDescription", "increment_description", FT_STRING, F_CONDENSED, NULL, 64, "0 0 1 0",
+     NULL},
+    {"incrementOption", "increment_option", FT_ENUM, F_CONDENSED, NULL, 0, "2", increment_names},
+    {"operational", "operational", FT_OBJECT, F_RO | F_SERVER | F_CONDENSED, NULL, 0, NULL, NULL},
+    {"nextFire", "next_fire", FT_DATE, F_HIDDEN, NULL, 0, NULL, NULL},
+    {"schedFrom", "sched_from", FT_STRING, F_HIDDEN, NULL, 0, NULL, NULL},
+};
+
+static const struct field_desc compositeevent_fields[] = {
+    COMMON_FIELDS,
+    {"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
+    {"enabled", "enabled", FT_BOOL, F_CONDENSED, NULL, 0, "true", NULL},
+    {"eventType", "event_type", FT_ENUM, F_CONDENSED, NULL, 0, "1", event_type_names},
+    {"reloadTask", "reload_task_id", FT_REF, F_CONDENSED | F_REQUIRED, "reloadtask", 0, NULL,
+     NULL},
+    {"timeConstraint", "time_constraint", FT_OBJECT, F_CONDENSED, NULL, 512, NULL, NULL},
+    {"compositeRules", "composite_rules", FT_OBJECT, F_ARRAY | F_CONDENSED | F_REQUIRED, NULL,
+     16384, NULL, NULL},
+    {"operational", "operational", FT_OBJECT, F_RO | F_SERVER | F_CONDENSED, NULL, 0, NULL, NULL},
+};
+
+static const struct field_desc executionsession_fields[] = {
+    COMMON_FIELDS,
+    {"reloadTask", "reload_task_id", FT_REF, F_RO | F_CONDENSED, "reloadtask", 0, NULL, NULL},
+    {"app", "app_id", FT_GUID, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
+    {"triggerId", "trigger_id", FT_STRING, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
+    {"fireTime", "fire_time", FT_DATE, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
+    {"status", "status", FT_ENUM, F_RO | F_CONDENSED, NULL, 0, "3", exec_status_names},
+    {"executingNodeId", "executing_node_id", FT_GUID, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
+    {"executionResult", "execution_result_id", FT_GUID, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
+    {"abortAt", "abort_at", FT_DATE, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
+    {"retries", "retries", FT_INT, F_RO | F_CONDENSED, NULL, 0, "0", NULL},
+    {"abortReason", "abort_reason", FT_ENUM, F_RO | F_CONDENSED, NULL, 0, "0",
+     abort_reason_names},
+    {"queuedAt", "queued_at", FT_DATE, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
+    {"leaseUntil", "lease_until", FT_DATE, F_HIDDEN, NULL, 0, NULL, NULL},
+    {"stopRequested", "stop_requested", FT_BOOL, F_HIDDEN, NULL, 0, "false", NULL},
+    {"avoidNodeId", "avoid_node_id", FT_GUID, F_HIDDEN, NULL, 0, NULL, NULL},
+    {"avoidUntil", "avoid_until", FT_DATE, F_HIDDEN, NULL, 0, NULL, NULL},
+};
+
+static const struct field_desc executionresult_fields[] = {
+    COMMON_FIELDS,
+    {"taskID", "task_id", FT_GUID, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
+    {"executionID", "execution_id", FT_GUID, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
+    {"appID", "app_id", FT_GUID, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
+    {"executingNodeID", "executing_node_id", FT_GUID, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
+    {"executingNodeName", "executing_node_name", FT_STRING, F_RO | F_CONDENSED, NULL, 0, NULL,
+     NULL},
+    {"status", "status", FT_ENUM, F_RO | F_CONDENSED, NULL, 0, "0", exec_status_names},
+    {"startTime", "start_time", FT_DATE, F_RO | F_CONDENSED, NULL, 0, TIME_NEVER, NULL},
+    {"stopTime", "stop_time", FT_DATE, F_RO | F_CONDENSED, NULL, 0, TIME_NEVER, NULL},
+    {"duration", "duration", FT_INT, F_RO | F_CONDENSED, NULL, 0, "0", NULL},
+    {"fileReferenceID", "file_reference_id", FT_GUID, F_RO | F_CONDENSED, NULL, 0, UUID_EMPTY,
+     NULL},
+    {"scriptLogAvailable", "script_log_available", FT_BOOL, F_RO | F_CONDENSED, NULL, 0, "false",
+     NULL},
+    {"scriptLogLocation", "script_log_location", FT_STRING, F_RO | F_CONDENSED, NULL, 0, NULL,
+     NULL},
+    {"scriptLogSize", "script_log_size", FT_INT, F_RO | F_CONDENSED, NULL, 0, "0", NULL},
+    {"details", "details", FT_OBJECT, F_ARRAY | F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
+    {"triggerId", "trigger_id", FT_STRING, F_HIDDEN, NULL, 0, NULL, NULL},
+    {"chainSeen", "chain_seen", FT_BOOL, F_HIDDEN, NULL, 0, "false", NULL},
+};
+
+static const struct entity_desc reloadtask_desc = {"reloadtask",
+						   "ReloadTask",
+						   "reloadtask",
+						   reloadtask_fields,
+						   (int)ARRAY_LEN(reloadtask_fields),
+						   E_TAGS | E_CUSTOM_PROPS | E_NO_CACHE,
+						   repo_check_reloadtask};
+static const struct entity_desc schemaevent_desc = {"schemaevent",
+						    "SchemaEvent",
+						    "schemaevent",
+						    schemaevent_fields,
+						    (int)ARRAY_LEN(schemaevent_fields),
+						    E_NO_CACHE,
+						    repo_check_schemaevent};
+static const struct entity_desc compositeevent_desc = {"compositeevent",
+						       "CompositeEvent",
+						       "compositeevent",
+						       compositeevent_fields,
+						       (int)ARRAY_LEN(compositeevent_fields),
+						       E_NO_CACHE,
+						       repo_check_compositeevent};
+static const struct entity_desc executionsession_desc =
+    DESC("executionsession", "ExecutionSession", "executionsession", executionsession_fields,
+	 E_NO_CREATE | E_NO_UPDATE | E_NO_DELETE | E_NO_CACHE);
+static const struct entity_desc executionresult_desc =
+    DESC("executionresult", "ExecutionResult", "executionresult", executionresult_fields,
+	 E_NO_CREATE | E_NO_UPDATE | E_NO_CACHE);
+
 static const struct entity_desc app_desc =
     DESC("app", "App", "app", app_fields, E_TAGS | E_CUSTOM_PROPS | E_NO_CREATE | E_OWNER);
 static const struct entity_desc stream_desc =
@@ -217,6 +353,8 @@ static const struct entity_desc systemrule_desc = {"systemrule",
 const struct entity_desc *const repo_entities[] = {
     &app_desc,	&stream_desc,  &user_desc,  &tag_desc,	    &dataconnection_desc,
     &node_desc, &cluster_desc, &cpdef_desc, &repo_cpv_desc, &systemrule_desc,
+    &reloadtask_desc, &schemaevent_desc, &compositeevent_desc, &executionsession_desc,
+    &executionresult_desc,
 };
 const int repo_n_entities = (int)ARRAY_LEN(repo_entities);
 

@@ -176,8 +176,9 @@ static int decode_value(const struct entity_desc *d, const struct field_desc *f,
 		return rc;
 	}
 	case FT_OBJECT: {
-		if (!json_is_object(v))
-			return bad(e, d, f->json, "must be an object");
+		if ((f->flags & F_ARRAY) ? !json_is_array(v) : !json_is_object(v))
+			return bad(e, d, f->json,
+				   (f->flags & F_ARRAY) ? "must be a list" : "must be an object");
 		char *s = json_dumps(v, JSON_COMPACT);
 		if (!s)
 			return err_set(e, ERR_NOMEM, "out of memory");
@@ -301,6 +302,8 @@ int entity_decode(const struct entity_desc *d, json_t *body, json_t *stored, str
 			}
 			continue;
 		}
+		if (f->flags & F_SERVER)
+			continue;
 		if (f->flags & F_RO) {
 			json_t *cur = stored ? json_incref(json_object_get(stored, f->json))
 					     : field_default_json(f);

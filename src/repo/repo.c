@@ -22,6 +22,8 @@ int repo_open(const struct repo_config *cfg, struct repo **out, struct err *e)
 	r->gc_grace_ms = cfg->gc_grace_ms > 0 ? cfg->gc_grace_ms : 600000;
 	r->heartbeat_ms = cfg->heartbeat_ms > 0 ? cfg->heartbeat_ms : 5000;
 	r->api_port = cfg->api_port;
+	r->engine_port = cfg->engine_port;
+	pthread_mutex_init(&r->runs_mu, NULL);
 	r->file_check = cfg->file_check;
 	r->reload = cfg->reload;
 	if (cfg->reload.exe) {
@@ -65,6 +67,7 @@ void repo_close(struct repo *r)
 	cache_free(r->cache);
 	crypto_pem_pair_release(&r->ca);
 	crud_release(r);
+	pthread_mutex_destroy(&r->runs_mu);
 	free(r);
 }
 
@@ -195,12 +198,14 @@ int repo_heartbeat(struct repo *r, int64_t started_ms, bool stop, struct err *e)
 		db_p_int(&p, (int64_t)getpid());
 		db_p_int(&p, r->api_port);
 		db_p_int(&p, r->ca.key ? 1 : 0);
+		db_p_int(&p, r->engine_port);
 		snprintf(sql, sizeof(sql),
 			 "INSERT INTO node_heartbeat (node_id, at, started_at, version, pid, "
-			 "api_port, holds_ca) VALUES ($1, %s, $2, $3, $4, $5, $6) ON CONFLICT "
-			 "(node_id) DO UPDATE SET at = excluded.at, started_at = "
+			 "api_port, holds_ca, engine_port) VALUES ($1, %s, $2, $3, $4, $5, $6, $7) "
+			 "ON CONFLICT (node_id) DO UPDATE SET at = excluded.at, started_at = "
 			 "excluded.started_at, version = excluded.version, pid = excluded.pid, "
-			 "api_port = excluded.api_port, holds_ca = excluded.holds_ca",
+			 "api_port = excluded.api_port, holds_ca = excluded.holds_ca, engine_port = "
+			 "excluded.engine_port",
 			 db_now_sql(r->db));
 		rc = db_exec_once(r->db, sql, &p, NULL, NULL, e);
 	}

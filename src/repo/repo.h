@@ -58,6 +58,7 @@ struct repo_config {
 	struct repo_file_check file_check;
 	struct repo_reload reload;
 	int api_port;	       /* this node's repository port, for other nodes' calls */
+	int engine_port;       /* this node's QIX port (0: none), for load balancing */
 	const char *certs_dir; /* root.pem, client.pem, client_key.pem for calls to nodes */
 };
 
@@ -87,6 +88,13 @@ NODISCARD int repo_site_init(struct db *db, const struct repo_site_init *init,
 /* Records that this node is alive, stamped with the database's clock. `stop` removes the
  * record instead (a clean shutdown). */
 NODISCARD int repo_heartbeat(struct repo *r, int64_t started_ms, bool stop, struct err *e);
+
+/* Scheduled reloads run through POST /qrs/app/{id}/reload?session=S&log=L: the script log
+ * of execution result L goes to the file repo_reload_log_path names, and
+ * repo_reload_cancel(S) kills the run of execution session S (from any thread; a cancel
+ * that comes before the run starts stops it as it starts). */
+void repo_reload_log_path(struct repo *r, const char *name, char *out, size_t n);
+void repo_reload_cancel(struct repo *r, const char *session);
 
 /* Whether the repository already holds a site (a service cluster). */
 NODISCARD int repo_site_exists(struct db *db, bool *out, struct err *e);

@@ -6,6 +6,8 @@
 
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sys/types.h>
 
 /* ---------------------------------------------------------------- descriptors */
 
@@ -30,6 +32,9 @@ enum fflag {
 	F_FILENAME = 1 << 5,  /* no path separators (used to name files) */
 	F_MULTILINE = 1 << 6, /* tabs and newlines allowed */
 	F_COMMON = 1 << 7,    /* id and the bookkeeping dates: handled by the generic code */
+	F_SERVER = 1 << 8,    /* kept by the server (run-time state): what a client sends is
+				 ignored, so an echo of an older read is no error */
+	F_ARRAY = 1 << 9,     /* FT_OBJECT: a JSON array instead of an object */
 };
 
 struct field_desc {
@@ -51,6 +56,7 @@ enum eflag {
 	E_NO_DELETE = 1 << 4,
 	E_INTERNAL = 1 << 5, /* not reachable through /qrs/{type} */
 	E_OWNER = 1 << 6,    /* has an owner that defaults to the caller */
+	E_NO_CACHE = 1 << 7, /* run-time state the scheduler writes without the change log */
 };
 
 struct decoded;
@@ -94,6 +100,14 @@ struct repo {
 	struct repo_reload reload;
 	char reload_exe[PATH_MAX], reload_work[PATH_MAX], reload_logs[PATH_MAX];
 	struct cache *cache; /* NULL when off (SQLite, or cache_bytes 0) */
+	int engine_port;
+	/* scheduled reloads running on this node, by execution session (apps.c) */
+	pthread_mutex_t runs_mu;
+	struct reload_run {
+		char session[UUID_STR_LEN + 1];
+		pid_t pid; /* 0: not started yet */
+		bool cancelled;
+	} runs[64];
 };
 
 /* A change-log row the request's transaction wrote. */
@@ -289,6 +303,23 @@ int h_app_replace(struct qrs *q);
 int h_app_reload(struct qrs *q);
 int h_app_create(struct qrs *q);
 int h_app_reload_log(struct qrs *q);
+
+/* ---------------------------------------------------------------- tasks (tasks.c) */
+
+int repo_check_reloadtask(const struct decoded *in, struct err *e);
+int repo_check_schemaevent(const struct decoded *in, struct err *e);
+int repo_check_compositeevent(const struct decoded *in, struct err *e);
+int h_task_create(struct qrs *q);
+int h_task_update(struct qrs *q);
+int h_task_start(struct qrs *q);
+int h_task_start_sync(struct qrs *q);
+int h_task_start_many(struct qrs *q);
+int h_task_stop(struct qrs *q);
+int h_task_stop_many(struct qrs *q);
+int h_task_list(struct qrs *q);
+int h_result_log(struct qrs *q);
+int h_failover(struct qrs *q);
+int h_validengines(struct qrs *q);
 int h_app_delete(struct qrs *q);
 int h_status_list(struct qrs *q);
 int h_status_full(struct qrs *q);

@@ -29,6 +29,21 @@ const struct route repo_routes[] = {
     {"GET", "/qrs/app/{id}/reload/log", h_app_reload_log, 0, "", NULL, NULL},
     {"GET", "/tempcontent/{token}/{name}", h_app_download, R_NO_XRF, "?serverNodeId={serverNodeId}",
      NULL, NULL},
+    {"POST", "/qrs/reloadtask/create", h_task_create, 0, "", NULL, NULL},
+    {"POST", "/qrs/reloadtask/update", h_task_update, 0, "", NULL, NULL},
+    {"GET", "/qrs/task", h_task_list, 0, "?filter={filter}&orderby={orderby}", NULL, NULL},
+    {"GET", "/qrs/task/full", h_task_list, 0, "?filter={filter}&orderby={orderby}", NULL, NULL},
+    {"POST", "/qrs/task/start/many", h_task_start_many, 0, "", NULL, NULL},
+    {"POST", "/qrs/task/start/synchronous", h_task_start_sync, 0, "?name={name}", NULL, NULL},
+    {"POST", "/qrs/task/start", h_task_start, 0, "?name={name}", NULL, NULL},
+    {"POST", "/qrs/task/stop/many", h_task_stop_many, 0, "", NULL, NULL},
+    {"POST", "/qrs/task/{id}/start", h_task_start, 0, "", NULL, NULL},
+    {"POST", "/qrs/task/{id}/start/synchronous", h_task_start_sync, 0, "", NULL, NULL},
+    {"POST", "/qrs/task/{id}/stop", h_task_stop, 0, "", NULL, NULL},
+    {"GET", "/qrs/executionresult/{id}/scriptlog", h_result_log, 0, "?offset={offset}", NULL,
+     NULL},
+    {"POST", "/qrs/failover/tonode/{id}", h_failover, 0, "", NULL, NULL},
+    {"POST", "/qrs/loadbalancing/validengines", h_validengines, 0, "", NULL, NULL},
     {"GET", "/qrs/servicestatus", h_status_list, 0, "", NULL, NULL},
     {"GET", "/qrs/servernodeconfiguration/local", h_node_local, 0, "", NULL, NULL},
     {"GET", "/qrs/servernodeconfiguration/container", h_node_container_template, 0, "", NULL, NULL},
@@ -418,8 +433,8 @@ static void on_complete(void *ctx, struct http_req *r)
 		qrs_send_error(q, rc);
 		return;
 	}
-	if (q->repo->cache && (q->route->flags & R_GENERIC) &&
-	    strcmp(http_req_method(r), "GET") == 0) {
+	if (q->repo->cache && (q->route->flags & R_GENERIC) && q->desc &&
+	    !(q->desc->flags & E_NO_CACHE) && strcmp(http_req_method(r), "GET") == 0) {
 		q->cache_key = cache_key(q);
 		q->cache_epoch = cache_epoch(q->repo->cache, type_of(q->desc));
 	}

@@ -37,7 +37,7 @@ teardown() {
 	[ "$(conf_port "$D")" = "$P" ]
 	[ "$(conf_port "$D" engine)" = "$E" ]
 	grep -q "^driver = sqlite$" "$D/node.conf"
-	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 5 ]
+	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 6 ]
 }
 
 @test "site create with separate share paths" {

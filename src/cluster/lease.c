@@ -1,0 +1,237 @@
+/* lease.c: the central role as a lease row (central_lease, id 1) with a fencing token.
+ *
+ * Every comparison uses the database's clock, read at the start of an attempt, so node
+ * clocks do not matter. The holder acts only until its monotonic clock says the lease it
+ * last renewed could have expired (less a margin); a candidate takes the role only after
+ * the database's clock passed expires_at, which is later. So two nodes never both act, and
+ * a node that comes back from a pause finds its token refused by cluster_lease_fence. */
+#include "cluster/cluster.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int64_t cluster_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int text_row(void *ctx, int n, const struct db_value *c)
+{
+	char *out = ctx;
+	if (n > 0 && c[0].type == DBV_TEXT)
+		str_copy(out, c[0].s, 256);
+	return 0;
+}
+
+/* The database's clock now, in ms. */
+int cluster_db_clock(struct db_conn *c, const struct db *db, int64_t *out, struct err *e)
+{
+	char sql[256], now[256] = "";
+	snprintf(sql, sizeof(sql), "SELECT %s", db_now_sql(db));
+	int rc = db_exec(c, sql, NULL, text_row, now, NULL, e);
+	if (rc == 0 && time_parse_iso(now, out) != 0)
+		rc = err_set(e, ERR_DB, "the database's clock reads \"%s\"", now);
+	return rc;
+}
+
+int cluster_lease_ttl(struct db *db, int64_t *out_ms, struct err *e)
+{
+	char settings[8192] = "";
+	*out_ms = 15000;
+	int rc = db_exec_once(db, "SELECT settings FROM servicecluster ORDER BY created_date LIMIT 1",
+			      NULL, text_row, settings, e);
+	if (rc)
+		return rc;
+	json_t *j = json_loads(settings, 0, NULL);
+	json_t *v = json_object_get(j, "centralRoleTtlSeconds");
+	if (json_is_integer(v) && json_integer_value(v) >= 3 && json_integer_value(v) <= 3600)
+		*out_ms = json_integer_value(v) * 1000;
+	json_decref(j);
+	return 0;
+}
+
+struct lease_row {
+	bool seen;
+	int64_t token;
+	char holder[UUID_STR_LEN + 1];
+};
+
+static int lease_row(void *ctx, int n, const struct db_value *c)
+{
+	struct lease_row *r = ctx;
+	r->seen = true;
+	if (n > 0 && c[0].type == DBV_INT)
+		r->token = c[0].i;
+	if (n > 1 && c[1].type == DBV_TEXT)
+		str_copy(r->holder, c[1].s, sizeof(r->holder));
+	return 0;
+}
+
+/* isCentral on every node row agrees with the holder; changed rows are logged so caches
+ * and other nodes see them. */
+static int mark_central(struct db_conn *c, const struct db *db, const char *node_id,
+			const char *now, struct err *e)
+{
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, node_id);
+	db_p_text(&p, now);
+	int64_t changed = 0;
+	int rc = db_exec(c,
+			 "INSERT INTO change_log (object_type, object_id, op, at) SELECT "
+			 "'ServerNodeConfiguration', id, 'update', $2 FROM servernodeconfiguration "
+			 "WHERE is_central <> (CASE WHEN id = $1 THEN 1 ELSE 0 END)",
+			 &p, NULL, NULL, &changed, e);
+	if (rc == 0 && changed > 0)
+		rc = db_exec(c,
+			     "UPDATE servernodeconfiguration SET is_central = (CASE WHEN id = $1 "
+			     "THEN 1 ELSE 0 END), modified_date = $2 WHERE is_central <> (CASE "
+			     "WHEN id = $1 THEN 1 ELSE 0 END)",
+			     &p, NULL, NULL, NULL, e);
+	if (rc == 0 && changed > 0 && db_kind(db) == DB_POSTGRES)
+		rc = db_exec(c, "SELECT pg_notify('" DB_CHANGE_CHANNEL "', '*')", NULL, NULL, NULL,
+			     NULL, e);
+	return rc;
+}
+
+int cluster_lease_tick(struct db *db, const char *node_id, struct cluster_lease *l,
+		       struct err *e)
+{
+	int64_t t0 = cluster_mono_ms();
+	int64_t ttl = 15000;
+	int rc = cluster_lease_ttl(db, &ttl, e);
+	struct db_conn *c = NULL;
+	if (rc == 0)
+		rc = db_acquire(db, &c, e);
+	int64_t now_ms = 0;
+	if (rc == 0)
+		rc = cluster_db_clock(c, db, &now_ms, e);
+	struct lease_row row = {0};
+	bool began = false;
+	if (rc == 0)
+		rc = db_begin(c, true, e);
+	began = rc == 0;
+	char now[ISO_TIME_LEN + 1], until[ISO_TIME_LEN + 1];
+	time_format_iso(now_ms, now);
+	time_format_iso(now_ms + ttl, until);
+	if (rc == 0) {
+		struct db_params p;
+		db_params_init(&p);
+		db_p_text(&p, node_id);
+		db_p_text(&p, now);
+		db_p_text(&p, until);
+		rc = db_exec(c,
+			     "UPDATE central_lease SET token = CASE WHEN holder = $1 THEN token "
+			     "ELSE token + 1 END, changed_at = CASE WHEN holder = $1 THEN changed_at "
+			     "ELSE $2 END, holder = $1, expires_at = $3 WHERE id = 1 AND (holder = $1 "
+			     "OR (expires_at < $2 AND EXISTS (SELECT 1 FROM servernodeconfiguration "
+			     "WHERE id = $1 AND failover_candidate = 1))) RETURNING token, holder",
+			     &p, lease_row, &row, NULL, e);
+	}
+	if (rc == 0 && row.seen && (!l->held || l->token != row.token))
+		rc = mark_central(c, db, node_id, now, e);
+	struct lease_row cur = {0};
+	if (rc == 0 && !row.seen)
+		rc = db_exec(c, "SELECT token, holder FROM central_lease WHERE id = 1", NULL,
+			     lease_row, &cur, NULL, e);
+	if (began)
+		rc = rc ? (db_rollback(c), rc) : db_commit(c, e);
+	if (c)
+		db_release(db, c);
+	l->ttl_ms = ttl;
+	if (rc) {
+		if (l->held && cluster_mono_ms() >= l->valid_until) {
+			l->held = false;
+			log_warn("central role: could not renew the lease in time (%s); this node "
+				 "steps down",
+				 e->message);
+		}
+		return rc;
+	}
+	if (row.seen) {
+		if (!l->held || l->token != row.token)
+			log_info("central role: this node holds it (token %lld)",
+				 (long long)row.token);
+		l->held = true;
+		l->token = row.token;
+		/* others may take it once the database's clock passes now + ttl: stop a second
+		 * before our own clock could get there */
+		l->valid_until = t0 + ttl - (ttl / 10 > 1000 ? ttl / 10 : 1000);
+		str_copy(l->holder, node_id, sizeof(l->holder));
+	} else {
+		if (l->held)
+			log_warn("central role: node %s holds it now (token %lld); this node "
+				 "steps down",
+				 cur.holder[0] ? cur.holder : "(none)", (long long)cur.token);
+		l->held = false;
+		str_copy(l->holder, cur.holder, sizeof(l->holder));
+	}
+	return 0;
+}
+
+bool cluster_lease_valid(const struct cluster_lease *l)
+{
+	return l->held && cluster_mono_ms() < l->valid_until;
+}
+
+int cluster_lease_fence(struct db_conn *c, const char *node_id, int64_t token, struct err *e)
+{
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, node_id);
+	db_p_int(&p, token);
+	int64_t n = 0;
+	int rc = db_exec(c,
+			 "UPDATE central_lease SET token = token WHERE id = 1 AND holder = $1 AND "
+			 "token = $2",
+			 &p, NULL, NULL, &n, e);
+	if (rc == 0 && n != 1)
+		rc = err_set(e, ERR_STALE,
+			     "the central role's token %lld is no longer this node's (fenced)",
+			     (long long)token);
+	return rc;
+}
+
+int cluster_lease_move(struct db *db, struct db_conn *c, const char *node_id, int64_t ttl_ms,
+		       struct err *e)
+{
+	int64_t now_ms = 0;
+	int rc = cluster_db_clock(c, db, &now_ms, e);
+	if (rc)
+		return rc;
+	char now[ISO_TIME_LEN + 1], until[ISO_TIME_LEN + 1];
+	time_format_iso(now_ms, now);
+	time_format_iso(now_ms + ttl_ms, until);
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, node_id);
+	db_p_text(&p, now);
+	db_p_text(&p, until);
+	return db_exec(c,
+		       "UPDATE central_lease SET holder = $1, token = token + 1, changed_at = $2, "
+		       "expires_at = $3 WHERE id = 1",
+		       &p, NULL, NULL, NULL, e);
+}
+
+void cluster_lease_release(struct db *db, const char *node_id, const struct cluster_lease *l)
+{
+	if (!l->held)
+		return;
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, node_id);
+	db_p_int(&p, l->token);
+	struct err e;
+	err_init(&e);
+	if (db_exec_once(db,
+			 "UPDATE central_lease SET expires_at = '1970-01-01T00:00:00.000Z' WHERE "
+			 "id = 1 AND holder = $1 AND token = $2",
+			 &p, NULL, NULL, &e) != 0)
+		log_warn("central role: could not release the lease: %s", e.message);
+	else
+		log_info("central role: released");
+}

@@ -1,0 +1,139 @@
+/* sched.h: reload tasks run on time and in chains. Time triggers and task chains are
+ * evaluated by the node holding the central role (the master scheduler); every node that
+ * runs reloads claims queued executions from the repository database.
+ *
+ *   schedule.c  when a time trigger fires (calendar, repeats, filters)
+ *   tz.c        IANA time zones from their TZif files
+ *   scheduler.c the master scheduler, the workers, and their leases
+ *
+ * Threads: the schedule functions are pure; a parsed spec is read-only once made. The
+ * scheduler runs its own threads and takes its own connections from the pool. */
+#ifndef FATHOM_SCHED_H
+#define FATHOM_SCHED_H
+
+#include "core/core.h"
+#include "db/db.h"
+
+/* ---------------------------------------------------------------- calendar and zones */
+
+int64_t sched_floor_div(int64_t a, int64_t b);
+int64_t sched_days_from_civil(int y, int m, int d);
+void sched_civil_from_days(int64_t days, int *y, int *m, int *d);
+int sched_weekday(int64_t days); /* 0 Sunday .. 6 Saturday */
+int sched_month_days(int y, int m);
+
+struct sched_tz;
+/* Reads zone `name` ("Europe/Paris") from $TZDIR or /usr/share/zoneinfo. ERR_INVALID names
+ * an unknown zone. */
+NODISCARD int sched_tz_load(const char *name, struct sched_tz **out, struct err *e);
+/* Reads a TZif file (version 2 or later) from memory. ERR_INVALID when it is damaged. */
+NODISCARD int sched_tz_parse(const char *name, const void *data, size_t len,
+			     struct sched_tz **out, struct err *e);
+void sched_tz_free(struct sched_tz *tz);
+const char *sched_tz_name(const struct sched_tz *tz);
+/* The offset from UTC (seconds east) at UTC second t, and whether it is daylight time. */
+void sched_tz_offset(const struct sched_tz *tz, int64_t t, int32_t *off, bool *dst);
+
+/* QRS daylightSavingTime: follow the zone, or keep its standard or its daylight offset. */
+enum { SCHED_DST_OBSERVE = 0, SCHED_DST_PERMANENT_STD = 1, SCHED_DST_PERMANENT_DST = 2 };
+int32_t sched_tz_offset_mode(const struct sched_tz *tz, int mode, int64_t t);
+/* The UTC second of wall-clock second `wall` (seconds since 1970 as if the zone were UTC).
+ * A skipped time moves forward by the gap; a repeated one is the earlier instant. */
+int64_t sched_tz_to_utc(const struct sched_tz *tz, int mode, int64_t wall);
+
+/* ---------------------------------------------------------------- time triggers */
+
+/* A schemaevent's schedule as the API gives it. */
+struct sched_spec_text {
+	const char *time_zone;	/* NULL: UTC */
+	int dst_mode;		/* daylightSavingTime */
+	const char *start;	/* ISO 8601; its wall-clock time in the zone */
+	const char *expiration; /* likewise */
+	const char *increment;	/* "<minutes> <hours> <days> <weeks>"; NULL: daily */
+	const char *filter;	/* the first schemaFilterDescription string, or NULL */
+	int option;		/* incrementOption: 0 once .. 5 custom */
+};
+
+struct sched_spec {
+	struct sched_tz *tz;
+	int dst_mode;
+	int64_t start, expiration; /* wall-clock seconds */
+	int64_t step_s;		   /* minutes and hours of the repeat */
+	int64_t step_days;	   /* days and weeks of the repeat */
+	uint8_t weekdays;	   /* bit d: weekday d (0 Sunday); 0: any */
+	uint32_t monthdays;	   /* bit d: day d of the month; 0: any */
+	int week_step;		   /* with weekdays: every N weeks */
+	bool once;
+};
+
+/* Parses and checks a schedule: ERR_FIELD (or ERR_INVALID for an unknown zone) says what is
+ * wrong, including a schedule that never fires. Release with sched_spec_release. */
+NODISCARD int sched_spec_parse(const struct sched_spec_text *t, struct sched_spec *out,
+			       struct err *e);
+void sched_spec_release(struct sched_spec *s);
+/* The first firing (UTC ms) strictly after `after_ms`; ERR_NOT_FOUND when there is none
+ * before the expiration. */
+NODISCARD int sched_next_fire(const struct sched_spec *s, int64_t after_ms, int64_t *out_ms);
+
+/* ---------------------------------------------------------------- executions */
+
+/* TaskExecutionStatus (qrs.md section 5). */
+enum {
+	EXEC_NEVER_STARTED = 0,
+	EXEC_TRIGGERED = 1,
+	EXEC_STARTED = 2,
+	EXEC_QUEUED = 3,
+	EXEC_ABORT_INITIATED = 4,
+	EXEC_ABORTING = 5,
+	EXEC_ABORTED = 6,
+	EXEC_SUCCESS = 7,
+	EXEC_FAIL = 8,
+	EXEC_SKIPPED = 9,
+	EXEC_RETRY = 10,
+	EXEC_ERROR = 11,
+};
+
+/* Queues an execution of reload task `task_id` inside the caller's write transaction on
+ * `c`, keyed by (trigger_id, fire_time) (a manual start passes its own unique key).
+ * ERR_NOT_FOUND: no such task; ERR_INVALID: the task is disabled. */
+NODISCARD int sched_enqueue(struct db_conn *c, const char *task_id, const char *trigger_id,
+			    const char *fire_time, char out_session[UUID_STR_LEN + 1],
+			    struct err *e);
+
+/* Runs a reload for the scheduler: the app's new generation replaces the old one only when
+ * the run succeeds; `log_path` gets the script log. Returns 0 or the error. `cancel` stops
+ * the reload of execution `session_id` (from another thread). */
+struct sched_runner {
+	void *ctx;
+	int (*reload)(void *ctx, const char *app_id, const char *session_id, const char *log_name,
+		      struct err *e);
+	void (*cancel)(void *ctx, const char *session_id);
+	/* the file a log name stands for, so results can show its size and place */
+	void (*log_path)(void *ctx, const char *log_name, char *out, size_t n);
+};
+
+struct sched_config {
+	struct db *db;
+	const char *node_id, *node_name;
+	int max_reloads;	  /* reloads this node runs at once; 0: it runs none */
+	int64_t queue_timeout_ms; /* a queued execution no node took by then ends in Error */
+	int64_t lease_ms;	  /* a running execution's lease; renewed every quarter */
+	int64_t tick_ms;	  /* how often the master looks at triggers; 0: 1 s */
+	struct sched_runner runner;
+};
+
+struct sched;
+NODISCARD int sched_start(const struct sched_config *cfg, struct sched **out, struct err *e);
+/* Stops the threads; running reloads are cancelled and their executions given back. */
+void sched_stop(struct sched *s);
+
+struct sched_stats {
+	bool central;	   /* this node holds the central role now */
+	int64_t token;	   /* its fencing token when it does */
+	uint64_t fired;	   /* triggers this node fired as master */
+	uint64_t claimed;  /* executions this node claimed */
+	uint64_t refused;  /* master writes refused for a stale token */
+};
+void sched_stats(struct sched *s, struct sched_stats *out);
+
+#endif

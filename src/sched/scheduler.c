@@ -1,0 +1,1121 @@
+/* scheduler.c: the master scheduler, the reload workers, and their leases.
+ *
+ * Threads of a node:
+ *   master  renews (or competes for) the central role every third of its TTL and, while it
+ *           holds the role, fires time triggers and task chains, gives back executions whose
+ *           worker stopped renewing them, and ends those past their timeouts. Every write
+ *           it makes is one transaction that first checks the role's fencing token.
+ *   runner  (max_reloads of them) claims one queued execution at a time with FOR UPDATE
+ *           SKIP LOCKED (PostgreSQL; SQLite serialises writers), runs the reload and
+ *           records the result.
+ *   keeper  renews the leases of this node's running executions and passes on stop
+ *           requests.
+ *
+ * Times compared across nodes (leases, queue times) come from the database's clock. */
+#include "sched/sched.h"
+#include "cluster/cluster.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define MAX_RUNNERS 64
+#define BATCH 64
+#define COLS 16
+#define NEVER_FIRES "9999-12-31T00:00:00.000Z"
+
+struct sched {
+	struct sched_config cfg;
+	char node_id[UUID_STR_LEN + 1], node_name[256];
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	pthread_t master, keeper, runners[MAX_RUNNERS];
+	int n_runners;
+	bool have_master, have_keeper;
+	struct cluster_lease lease; /* the master thread's own */
+	struct sched_stats st;	    /* under mu */
+	/* the execution each runner runs ("" idle), under mu */
+	char running[MAX_RUNNERS][UUID_STR_LEN + 1];
+};
+
+/* ---------------------------------------------------------------- small helpers */
+
+/* Waits up to ms or until stopped; true when stopping. */
+static bool wait_ms(struct sched *s, int64_t ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (!s->stop)
+		pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+	bool stop = s->stop;
+	pthread_mutex_unlock(&s->mu);
+	return stop;
+}
+
+static bool stopping(struct sched *s)
+{
+	pthread_mutex_lock(&s->mu);
+	bool stop = s->stop;
+	pthread_mutex_unlock(&s->mu);
+	return stop;
+}
+
+/* Up to BATCH rows of up to COLS columns, as text (NULL for NULL). */
+struct rowset {
+	int n;
+	char *cell[BATCH * COLS];
+};
+
+static int rowset_cb(void *ctx, int n, const struct db_value *v)
+{
+	struct rowset *rs = ctx;
+	if (rs->n >= BATCH)
+		return 0;
+	for (int i = 0; i < n && i < COLS; i++) {
+		char tmp[32];
+		const char *t = NULL;
+		if (v[i].type == DBV_TEXT)
+			t = v[i].s;
+		else if (v[i].type == DBV_INT)
+			snprintf(tmp, sizeof(tmp), "%lld", (long long)v[i].i), t = tmp;
+		else if (v[i].type == DBV_REAL)
+			snprintf(tmp, sizeof(tmp), "%.17g", v[i].d), t = tmp;
+		rs->cell[rs->n * COLS + i] = t ? strdup(t) : NULL;
+	}
+	rs->n++;
+	return 0;
+}
+
+static const char *cell(const struct rowset *rs, int r, int c)
+{
+	return rs->cell[r * COLS + c];
+}
+
+static const char *cell_s(const struct rowset *rs, int r, int c)
+{
+	const char *v = cell(rs, r, c);
+	return v ? v : "";
+}
+
+static int64_t cell_i(const struct rowset *rs, int r, int c)
+{
+	const char *v = cell(rs, r, c);
+	return v ? strtoll(v, NULL, 10) : 0;
+}
+
+static void rowset_free(struct rowset *rs)
+{
+	for (int i = 0; i < rs->n * COLS; i++)
+		free(rs->cell[i]);
+	rs->n = 0;
+}
+
+static void iso(int64_t ms, char out[ISO_TIME_LEN + 1])
+{
+	time_format_iso(ms, out);
+}
+
+static int64_t iso_ms(const char *s)
+{
+	int64_t ms = 0;
+	return s && time_parse_iso(s, &ms) == 0 ? ms : 0;
+}
+
+/* `existing` (a JSON list or NULL) with one more detail; caller frees. */
+static char *details_add(const char *existing, int type, const char *msg, int64_t at_ms)
+{
+	json_t *arr = existing ? json_loads(existing, 0, NULL) : NULL;
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		arr = json_array();
+	}
+	char at[ISO_TIME_LEN + 1];
+	iso(at_ms, at);
+	json_array_append_new(arr, json_pack("{s:i,s:s,s:s}", "detailsType", type, "message", msg,
+					     "detailCreatedDate", at));
+	char *out = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return out;
+}
+
+/* reloadtask.operational after a result, and the task free to run again. */
+static int task_done(struct db_conn *c, const char *task, const char *session, const char *rid,
+		     int status, const char *start, const char *stop, int64_t duration,
+		     const char *node_name, struct err *e)
+{
+	json_t *op = json_pack("{s:s,s:{s:s,s:i,s:s,s:s,s:I,s:s}}", "id", task,
+			       "lastExecutionResult", "id", rid, "status", status, "startTime",
+			       start, "stopTime", stop, "duration", (json_int_t)duration,
+			       "executingNodeName", node_name);
+	char *ops = json_dumps(op, JSON_COMPACT);
+	json_decref(op);
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, task);
+	db_p_text(&p, session);
+	db_p_text(&p, ops);
+	int rc = db_exec(c,
+			 "UPDATE reloadtask SET running_session = NULL, operational = $3 WHERE id = "
+			 "$1 AND running_session = $2",
+			 &p, NULL, NULL, NULL, e);
+	free(ops);
+	return rc;
+}
+
+/* Puts a claimed execution back in the queue (a retry counts one more), avoiding node
+ * `avoid` (may be NULL) until `avoid_ms`. */
+static int requeue(struct db_conn *c, const char *session, const char *now, const char *avoid,
+		   int64_t avoid_ms, bool count, struct err *e)
+{
+	char until[ISO_TIME_LEN + 1];
+	iso(avoid_ms, until);
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, session);
+	db_p_text(&p, now);
+	db_p_text(&p, avoid);
+	db_p_text(&p, avoid ? until : NULL);
+	db_p_int(&p, count ? 1 : 0);
+	return db_exec(c,
+		       "UPDATE executionsession SET status = 3, retries = retries + $5, "
+		       "executing_node_id = NULL, execution_result_id = NULL, lease_until = NULL, "
+		       "abort_at = NULL, stop_requested = 0, modified_date = $2, avoid_node_id = "
+		       "$3, avoid_until = $4 WHERE id = $1",
+		       &p, NULL, NULL, NULL, e);
+}
+
+static int drop_session(struct db_conn *c, const char *session, struct err *e)
+{
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, session);
+	return db_exec(c, "DELETE FROM executionsession WHERE id = $1", &p, NULL, NULL, NULL, e);
+}
+
+int sched_enqueue(struct db_conn *c, const char *task_id, const char *trigger_id,
+		  const char *fire_time, char out_session[UUID_STR_LEN + 1], struct err *e)
+{
+	struct rowset rs = {0};
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, task_id);
+	int rc = db_exec(c, "SELECT app_id, enabled, name FROM reloadtask WHERE id = $1", &p,
+			 rowset_cb, &rs, NULL, e);
+	if (rc == 0 && rs.n == 0)
+		rc = err_set(e, ERR_NOT_FOUND, "there is no reload task %s", task_id);
+	if (rc == 0 && cell_i(&rs, 0, 1) == 0)
+		rc = err_set(e, ERR_INVALID, "the task \"%s\" is disabled", cell_s(&rs, 0, 2));
+	if (rc == 0) {
+		char now[ISO_TIME_LEN + 1];
+		iso(time_now_ms(), now);
+		uuid_new(out_session);
+		db_params_init(&p);
+		db_p_text(&p, out_session);
+		db_p_text(&p, now);
+		db_p_text(&p, task_id);
+		db_p_text(&p, cell_s(&rs, 0, 0));
+		db_p_text(&p, trigger_id);
+		db_p_text(&p, fire_time);
+		rc = db_exec(c,
+			     "INSERT INTO executionsession (id, created_date, modified_date, "
+			     "modified_by, reload_task_id, app_id, trigger_id, fire_time, status, "
+			     "retries, abort_reason, queued_at, stop_requested) VALUES ($1, $2, $2, "
+			     "'INTERNAL\\sa_scheduler', $3, $4, $5, $6, 3, 0, 0, $2, 0)",
+			     &p, NULL, NULL, NULL, e);
+	}
+	rowset_free(&rs);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- the master */
+
+/* Begins a write transaction fenced by the central role's token. */
+static int fenced_begin(struct sched *s, struct db_conn *c, struct err *e)
+{
+	int rc = db_begin(c, true, e);
+	if (rc)
+		return rc;
+	rc = cluster_lease_fence(c, s->node_id, s->lease.token, e);
+	if (rc) {
+		db_rollback(c);
+		if (rc == ERR_STALE) {
+			s->lease.held = false;
+			pthread_mutex_lock(&s->mu);
+			s->st.refused++;
+			pthread_mutex_unlock(&s->mu);
+			log_warn("central role: a write was refused (%s); this node steps down",
+				 e->message);
+		}
+	}
+	return rc;
+}
+
+static int fenced_end(struct db_conn *c, int rc, struct err *e)
+{
+	if (rc) {
+		db_rollback(c);
+		return rc;
+	}
+	return db_commit(c, e);
+}
+
+/* Executions whose worker stopped renewing their lease: retried or ended. */
+static int recover(struct sched *s, struct db_conn *c, int64_t now_ms, struct err *e)
+{
+	char now[ISO_TIME_LEN + 1];
+	iso(now_ms, now);
+	struct rowset rs = {0};
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, now);
+	int rc = db_exec(c,
+			 "SELECT s.id, s.reload_task_id, s.executing_node_id, s.execution_result_id, "
+			 "s.retries, t.max_retries, COALESCE(n.name, s.executing_node_id), s.status, "
+			 "r.details, r.start_time FROM executionsession s JOIN reloadtask t ON t.id = "
+			 "s.reload_task_id LEFT JOIN servernodeconfiguration n ON n.id = "
+			 "s.executing_node_id LEFT JOIN executionresult r ON r.id = "
+			 "s.execution_result_id WHERE s.status IN (2, 4, 5) AND s.lease_until < $1 "
+			 "ORDER BY s.queued_at LIMIT 64",
+			 &p, rowset_cb, &rs, NULL, e);
+	for (int i = 0; rc == 0 && i < rs.n; i++) {
+		const char *sid = cell_s(&rs, i, 0), *task = cell_s(&rs, i, 1),
+			   *node = cell_s(&rs, i, 2), *rid = cell_s(&rs, i, 3),
+			   *node_name = cell_s(&rs, i, 6);
+		int64_t retries = cell_i(&rs, i, 4), max_retries = cell_i(&rs, i, 5);
+		bool retry = cell_i(&rs, i, 7) == EXEC_STARTED && retries < max_retries;
+		char msg[512];
+		snprintf(msg, sizeof(msg),
+			 "node %s stopped renewing its lease on this execution (it stopped, or lost "
+			 "the repository database)%s",
+			 node_name, retry ? "; it is retried on another node" : "");
+		char *details = details_add(cell(&rs, i, 8), 0, msg, now_ms);
+		int64_t dur = now_ms - iso_ms(cell(&rs, i, 9));
+		if ((rc = fenced_begin(s, c, e)))
+			break;
+		db_params_init(&p);
+		db_p_text(&p, rid);
+		db_p_text(&p, now);
+		db_p_int(&p, dur > 0 ? dur : 0);
+		db_p_text(&p, details);
+		db_p_int(&p, retry);
+		rc = db_exec(c,
+			     "UPDATE executionresult SET status = 11, stop_time = $2, modified_date = "
+			     "$2, duration = $3, details = $4, chain_seen = $5 WHERE id = $1",
+			     &p, NULL, NULL, NULL, e);
+		if (rc == 0)
+			rc = retry ? requeue(c, sid, now, node, now_ms + 10000, true, e)
+				   : drop_session(c, sid, e);
+		if (rc == 0)
+			rc = task_done(c, task, sid, rid, EXEC_ERROR, "", now, dur, node_name, e);
+		rc = fenced_end(c, rc, e);
+		free(details);
+		if (rc == 0)
+			log_warn("execution %s of task %s: %s", sid, task, msg);
+	}
+	rowset_free(&rs);
+	return rc;
+}
+
+/* Running executions past their task's session timeout are stopped; queued ones that no
+ * node took within the queue timeout end in Error. */
+static int timeouts(struct sched *s, struct db_conn *c, int64_t now_ms, struct err *e)
+{
+	char now[ISO_TIME_LEN + 1], cut[ISO_TIME_LEN + 1];
+	iso(now_ms, now);
+	iso(now_ms - s->cfg.queue_timeout_ms, cut);
+	struct rowset rs = {0};
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, now);
+	db_p_text(&p, cut);
+	int rc = db_exec(c,
+			 "SELECT id, reload_task_id, app_id, status, trigger_id FROM "
+			 "executionsession WHERE (status = 2 AND abort_at < $1 AND stop_requested = "
+			 "0) OR (status = 3 AND queued_at < $2) ORDER BY queued_at LIMIT 64",
+			 &p, rowset_cb, &rs, NULL, e);
+	if (rc == 0 && rs.n > 0 && (rc = fenced_begin(s, c, e)) == 0) {
+		for (int i = 0; rc == 0 && i < rs.n; i++) {
+			const char *sid = cell_s(&rs, i, 0);
+			db_params_init(&p);
+			db_p_text(&p, sid);
+			db_p_text(&p, now);
+			if (cell_i(&rs, i, 3) == EXEC_STARTED) {
+				rc = db_exec(c,
+					     "UPDATE executionsession SET status = 4, abort_reason = "
+					     "2, stop_requested = 1, modified_date = $2 WHERE id = $1",
+					     &p, NULL, NULL, NULL, e);
+				log_warn("execution %s ran past its task's session timeout; it is "
+					 "stopped",
+					 sid);
+				continue;
+			}
+			char msg[256], rid[UUID_STR_LEN + 1];
+			snprintf(msg, sizeof(msg),
+				 "no node took the execution within the queue timeout of %lld s "
+				 "(no free reload slot on a node the load-balancing rules allow)",
+				 (long long)(s->cfg.queue_timeout_ms / 1000));
+			char *details = details_add(NULL, 0, msg, now_ms);
+			uuid_new(rid);
+			db_p_text(&p, rid);
+			db_p_text(&p, cell_s(&rs, i, 1));
+			db_p_text(&p, cell_s(&rs, i, 2));
+			db_p_text(&p, details);
+			db_p_text(&p, cell_s(&rs, i, 4));
+			rc = db_exec(c,
+				     "INSERT INTO executionresult (id, created_date, modified_date, "
+				     "modified_by, task_id, execution_id, app_id, status, start_time, "
+				     "stop_time, duration, file_reference_id, script_log_available, "
+				     "script_log_size, details, trigger_id, chain_seen) VALUES ($3, $2, "
+				     "$2, 'INTERNAL\\sa_scheduler', $4, $1, $5, 11, $2, $2, 0, "
+				     "'" UUID_EMPTY "', 0, 0, $6, $7, 0)",
+				     &p, NULL, NULL, NULL, e);
+			free(details);
+			if (rc == 0) {
+				db_params_init(&p);
+				db_p_text(&p, sid);
+				rc = db_exec(c, "DELETE FROM executionsession WHERE id = $1", &p,
+					     NULL, NULL, NULL, e);
+			}
+			if (rc == 0)
+				log_warn("execution %s: %s", sid, msg);
+		}
+		rc = fenced_end(c, rc, e);
+	}
+	rowset_free(&rs);
+	return rc;
+}
+
+/* The first string of a stored string list ("\x1fA\x1fB\x1f"), in buf. */
+static const char *first_of_list(const char *stored, char *buf, size_t n)
+{
+	if (!stored || stored[0] != '\x1f' || !stored[1])
+		return NULL;
+	const char *end = strchr(stored + 1, '\x1f');
+	size_t len = end ? (size_t)(end - stored - 1) : strlen(stored + 1);
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, stored + 1, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* Records firing (trigger, fire time) and queues the task, unless it fired before. */
+static int fire(struct sched *s, struct db_conn *c, const char *trigger, const char *task,
+		const char *fire_time, bool *fired, struct err *e)
+{
+	*fired = false;
+	bool seen = false;
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, trigger);
+	db_p_text(&p, fire_time);
+	int rc = db_exec(c, "SELECT 1 FROM trigger_fire WHERE trigger_id = $1 AND fire_time = $2",
+			 &p, db_row_seen, &seen, NULL, e);
+	if (rc || seen)
+		return rc;
+	char sid[UUID_STR_LEN + 1] = "";
+	rc = sched_enqueue(c, task, trigger, fire_time, sid, e);
+	if (rc == ERR_INVALID || rc == ERR_NOT_FOUND) {
+		log_info("trigger %s: %s; nothing queued", trigger, e->message);
+		err_init(e);
+		sid[0] = '\0';
+		rc = 0;
+	}
+	if (rc == 0) {
+		db_p_text(&p, sid);
+		db_p_int(&p, s->lease.token);
+		db_p_text(&p, s->node_id);
+		rc = db_exec(c,
+			     "INSERT INTO trigger_fire (trigger_id, fire_time, session_id, token, "
+			     "node_id) VALUES ($1, $2, $3, $4, $5)",
+			     &p, NULL, NULL, NULL, e);
+	}
+	*fired = rc == 0 && sid[0];
+	return rc;
+}
+
+static int time_triggers(struct sched *s, struct db_conn *c, int64_t now_ms, struct err *e)
+{
+	char now[ISO_TIME_LEN + 1];
+	iso(now_ms, now);
+	struct rowset rs = {0};
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, now);
+	int rc = db_exec(c,
+			 "SELECT id, reload_task_id, time_zone, daylight_saving_time, start_date, "
+			 "expiration_date, schema_filter_description, increment_description, "
+			 "increment_option, next_fire, sched_from, modified_date, operational FROM "
+			 "schemaevent WHERE enabled = 1 AND (sched_from IS NULL OR sched_from <> "
+			 "modified_date OR next_fire <= $1) ORDER BY next_fire LIMIT 64",
+			 &p, rowset_cb, &rs, NULL, e);
+	for (int i = 0; rc == 0 && i < rs.n; i++) {
+		const char *id = cell_s(&rs, i, 0), *task = cell_s(&rs, i, 1),
+			   *md = cell_s(&rs, i, 11);
+		char fbuf[256];
+		struct sched_spec_text t = {cell(&rs, i, 2),
+					    (int)cell_i(&rs, i, 3),
+					    cell(&rs, i, 4),
+					    cell(&rs, i, 5),
+					    cell(&rs, i, 7),
+					    first_of_list(cell(&rs, i, 6), fbuf, sizeof(fbuf)),
+					    (int)cell_i(&rs, i, 8)};
+		struct sched_spec spec;
+		struct err pe;
+		err_init(&pe);
+		bool ok = sched_spec_parse(&t, &spec, &pe) == 0;
+		if (!ok)
+			log_warn("trigger %s does not fire: %s", id, pe.message);
+		bool changed = !cell(&rs, i, 10) || strcmp(cell_s(&rs, i, 10), md) != 0;
+		const char *due = changed ? NULL : cell(&rs, i, 9);
+		int64_t next_ms = 0;
+		char next[ISO_TIME_LEN + 1] = NEVER_FIRES;
+		/* the next firing after now (missed firings while no node was central fire
+		 * once, at the firing that is due) */
+		int64_t from = now_ms;
+		if (due && iso_ms(due) > from)
+			from = iso_ms(due);
+		if (ok && sched_next_fire(&spec, from, &next_ms) == 0)
+			iso(next_ms, next);
+		if (ok)
+			sched_spec_release(&spec);
+		json_t *op = cell(&rs, i, 12) ? json_loads(cell(&rs, i, 12), 0, NULL) : NULL;
+		json_int_t times = json_integer_value(json_object_get(op, "timesTriggered"));
+		json_decref(op);
+		bool fired = false;
+		if ((rc = fenced_begin(s, c, e)))
+			break;
+		if (due && ok)
+			rc = fire(s, c, id, task, due, &fired, e);
+		if (fired)
+			times++;
+		op = json_pack("{s:I,s:s}", "timesTriggered", times, "nextExecution", next);
+		if (due)
+			json_object_set_new(op, "lastEventDate", json_string(due));
+		char *ops = json_dumps(op, JSON_COMPACT);
+		json_decref(op);
+		db_params_init(&p);
+		db_p_text(&p, id);
+		db_p_text(&p, md);
+		db_p_text(&p, next);
+		db_p_text(&p, ops);
+		if (rc == 0)
+			rc = db_exec(c,
+				     "UPDATE schemaevent SET next_fire = $3, sched_from = $2, "
+				     "operational = $4 WHERE id = $1 AND modified_date = $2",
+				     &p, NULL, NULL, NULL, e);
+		free(ops);
+		rc = fenced_end(c, rc, e);
+		if (rc == 0 && fired) {
+			pthread_mutex_lock(&s->mu);
+			s->st.fired++;
+			pthread_mutex_unlock(&s->mu);
+			log_info("trigger %s fired for %s (task %s); next at %s", id, due, task,
+				 next);
+		}
+	}
+	rowset_free(&rs);
+	return rc;
+}
+
+/* Whether every rule of a task chain holds: each upstream task's latest result within
+ * the time constraint is the one the rule wants. */
+static int chain_holds(struct db_conn *c, json_t *rules, const char *since, bool *out,
+		       struct err *e)
+{
+	*out = json_array_size(rules) > 0;
+	size_t i;
+	json_t *r;
+	json_array_foreach (rules, i, r) {
+		const char *task = json_string_value(json_object_get(json_object_get(r, "reloadTask"), "id"));
+		json_int_t want = json_integer_value(json_object_get(r, "ruleState"));
+		if (!task) {
+			*out = false;
+			return 0;
+		}
+		struct rowset rs = {0};
+		struct db_params p;
+		db_params_init(&p);
+		db_p_text(&p, task);
+		db_p_text(&p, since);
+		int rc = db_exec(c,
+				 "SELECT status FROM executionresult WHERE task_id = $1 AND stop_time "
+				 ">= $2 AND status IN (6, 7, 8, 11) ORDER BY "
+				 "stop_time DESC LIMIT 1",
+				 &p, rowset_cb, &rs, NULL, e);
+		int64_t st = rs.n ? cell_i(&rs, 0, 0) : -1;
+		rowset_free(&rs);
+		if (rc)
+			return rc;
+		bool ok = want == 2 ? (st == EXEC_FAIL || st == EXEC_ERROR || st == EXEC_ABORTED)
+				    : st == EXEC_SUCCESS;
+		if (!ok) {
+			*out = false;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static int64_t constraint_ms(const char *text)
+{
+	json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+	int64_t ms = 360 * 60000; /* clients' default: 6 hours */
+	if (json_is_object(j))
+		ms = ((json_integer_value(json_object_get(j, "days")) * 24 +
+		       json_integer_value(json_object_get(j, "hours"))) *
+			  60 +
+		      json_integer_value(json_object_get(j, "minutes"))) *
+			 60000 +
+		     json_integer_value(json_object_get(j, "seconds")) * 1000;
+	json_decref(j);
+	return ms > 0 ? ms : 360 * 60000;
+}
+
+static int chains(struct sched *s, struct db_conn *c, int64_t now_ms, struct err *e)
+{
+	struct rowset rs = {0};
+	int rc = db_exec(c,
+			 "SELECT id, task_id, stop_time FROM executionresult WHERE chain_seen = 0 "
+			 "AND status IN (6, 7, 8, 11) ORDER BY stop_time LIMIT 64",
+			 NULL, rowset_cb, &rs, NULL, e);
+	if (rc || rs.n == 0) {
+		rowset_free(&rs);
+		return rc;
+	}
+	if ((rc = fenced_begin(s, c, e))) {
+		rowset_free(&rs);
+		return rc;
+	}
+	for (int i = 0; rc == 0 && i < rs.n; i++) {
+		const char *rid = cell_s(&rs, i, 0), *task = cell_s(&rs, i, 1),
+			   *stop = cell_s(&rs, i, 2);
+		struct rowset ce = {0};
+		struct db_params p;
+		db_params_init(&p);
+		db_p_text(&p, task);
+		rc = db_exec(c,
+			     "SELECT id, reload_task_id, time_constraint, composite_rules FROM "
+			     "compositeevent WHERE enabled = 1 AND composite_rules LIKE '%' || $1 || "
+			     "'%'",
+			     &p, rowset_cb, &ce, NULL, e);
+		for (int k = 0; rc == 0 && k < ce.n; k++) {
+			char since[ISO_TIME_LEN + 1];
+			iso(now_ms - constraint_ms(cell(&ce, k, 2)), since);
+			json_t *rules = json_loads(cell_s(&ce, k, 3), 0, NULL);
+			bool holds = false, fired = false;
+			rc = chain_holds(c, rules, since, &holds, e);
+			json_decref(rules);
+			if (rc == 0 && holds)
+				rc = fire(s, c, cell_s(&ce, k, 0), cell_s(&ce, k, 1), stop, &fired,
+					  e);
+			if (rc == 0 && fired) {
+				pthread_mutex_lock(&s->mu);
+				s->st.fired++;
+				pthread_mutex_unlock(&s->mu);
+				log_info("task chain %s fired: task %s ended at %s",
+					 cell_s(&ce, k, 0), task, stop);
+			}
+		}
+		rowset_free(&ce);
+		db_params_init(&p);
+		db_p_text(&p, rid);
+		if (rc == 0)
+			rc = db_exec(c, "UPDATE executionresult SET chain_seen = 1 WHERE id = $1",
+				     &p, NULL, NULL, NULL, e);
+	}
+	rowset_free(&rs);
+	return fenced_end(c, rc, e);
+}
+
+static void master_tick(struct sched *s)
+{
+	struct err e;
+	err_init(&e);
+	struct db_conn *c;
+	if (db_acquire(s->cfg.db, &c, &e) != 0)
+		return;
+	int64_t now = 0;
+	int rc = cluster_db_clock(c, s->cfg.db, &now, &e);
+	if (rc == 0)
+		rc = recover(s, c, now, &e);
+	if (rc == 0 && cluster_lease_valid(&s->lease))
+		rc = timeouts(s, c, now, &e);
+	if (rc == 0 && cluster_lease_valid(&s->lease))
+		rc = time_triggers(s, c, now, &e);
+	if (rc == 0 && cluster_lease_valid(&s->lease))
+		rc = chains(s, c, now, &e);
+	db_release(s->cfg.db, c);
+	if (rc && rc != ERR_STALE)
+		log_warn("master scheduler: %s", e.message);
+}
+
+static void *master_main(void *arg)
+{
+	struct sched *s = arg;
+	int64_t next_lease = 0;
+	bool failing = false;
+	for (;;) {
+		int64_t now = cluster_mono_ms();
+		if (now >= next_lease) {
+			struct err e;
+			err_init(&e);
+			int rc = cluster_lease_tick(s->cfg.db, s->node_id, &s->lease, &e);
+			if (rc && !failing)
+				log_warn("central role: cannot reach the lease: %s", e.message);
+			failing = rc != 0;
+			next_lease = now + s->lease.ttl_ms / 3;
+			pthread_mutex_lock(&s->mu);
+			s->st.central = s->lease.held;
+			s->st.token = s->lease.token;
+			pthread_mutex_unlock(&s->mu);
+		}
+		if (cluster_lease_valid(&s->lease))
+			master_tick(s);
+		int64_t wait = s->cfg.tick_ms;
+		if (next_lease - cluster_mono_ms() < wait)
+			wait = next_lease - cluster_mono_ms();
+		if (wait_ms(s, wait > 10 ? wait : 10))
+			break;
+	}
+	cluster_lease_release(s->cfg.db, s->node_id, &s->lease);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- the workers */
+
+struct job {
+	char session[UUID_STR_LEN + 1], result[UUID_STR_LEN + 1];
+	char task[UUID_STR_LEN + 1], app[UUID_STR_LEN + 1];
+	char start[ISO_TIME_LEN + 1];
+	int64_t start_ms;
+};
+
+/* Claims one queued execution this node may run; *got says whether it did. */
+static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
+{
+	*got = false;
+	struct db_conn *c;
+	int rc = db_acquire(s->cfg.db, &c, e);
+	if (rc)
+		return rc;
+	int64_t now_ms = 0;
+	rc = cluster_db_clock(c, s->cfg.db, &now_ms, e);
+	char now[ISO_TIME_LEN + 1];
+	iso(now_ms, now);
+	struct rowset rs = {0};
+	struct cluster_balance *bal = NULL;
+	bool began = false;
+	if (rc == 0)
+		began = (rc = db_begin(c, true, e)) == 0;
+	if (rc == 0) {
+		struct db_params p;
+		db_params_init(&p);
+		db_p_text(&p, s->node_id);
+		db_p_text(&p, now);
+		char sql[1024];
+		snprintf(sql, sizeof(sql),
+			 "SELECT s.id, s.app_id, s.reload_task_id FROM executionsession s WHERE "
+			 "s.status = 3 AND (s.avoid_node_id IS NULL OR s.avoid_node_id <> $1 OR "
+			 "s.avoid_until < $2) AND NOT EXISTS (SELECT 1 FROM reloadtask t WHERE t.id "
+			 "= s.reload_task_id AND t.running_session IS NOT NULL) ORDER BY "
+			 "s.queued_at, s.id LIMIT 16%s",
+			 db_kind(s->cfg.db) == DB_POSTGRES ? " FOR UPDATE OF s SKIP LOCKED" : "");
+		rc = db_exec(c, sql, &p, rowset_cb, &rs, NULL, e);
+	}
+	if (rc == 0 && rs.n > 0)
+		rc = cluster_balance_load(c, &bal, e);
+	for (int i = 0; rc == 0 && i < rs.n && !*got; i++) {
+		const char *sid = cell_s(&rs, i, 0), *app = cell_s(&rs, i, 1),
+			   *task = cell_s(&rs, i, 2);
+		bool ok = false;
+		if ((rc = cluster_balance_allows(bal, c, app, s->node_id, &ok, e)) || !ok)
+			continue;
+		struct db_params p;
+		db_params_init(&p);
+		db_p_text(&p, task);
+		db_p_text(&p, sid);
+		int64_t n = 0;
+		rc = db_exec(c,
+			     "UPDATE reloadtask SET running_session = $2 WHERE id = $1 AND "
+			     "running_session IS NULL",
+			     &p, NULL, NULL, &n, e);
+		if (rc || n != 1)
+			continue;
+		struct rowset tr = {0};
+		db_params_init(&p);
+		db_p_text(&p, task);
+		rc = db_exec(c, "SELECT task_session_timeout FROM reloadtask WHERE id = $1", &p,
+			     rowset_cb, &tr, NULL, e);
+		int64_t timeout_min = tr.n ? cell_i(&tr, 0, 0) : 1440;
+		rowset_free(&tr);
+		uuid_new(j->result);
+		char lease[ISO_TIME_LEN + 1], abort_at[ISO_TIME_LEN + 1];
+		iso(now_ms + s->cfg.lease_ms, lease);
+		iso(now_ms + (timeout_min > 0 ? timeout_min : 1440) * 60000, abort_at);
+		db_params_init(&p);
+		db_p_text(&p, sid);
+		db_p_text(&p, s->node_id);
+		db_p_text(&p, j->result);
+		db_p_text(&p, lease);
+		db_p_text(&p, abort_at);
+		db_p_text(&p, now);
+		if (rc == 0)
+			rc = db_exec(c,
+				     "UPDATE executionsession SET status = 2, executing_node_id = $2, "
+				     "execution_result_id = $3, lease_until = $4, abort_at = $5, "
+				     "modified_date = $6 WHERE id = $1",
+				     &p, NULL, NULL, NULL, e);
+		char msg[400];
+		snprintf(msg, sizeof(msg), "started on node %s", s->node_name);
+		char *details = details_add(NULL, 2, msg, now_ms);
+		db_params_init(&p);
+		db_p_text(&p, j->result);
+		db_p_text(&p, now);
+		db_p_text(&p, task);
+		db_p_text(&p, sid);
+		db_p_text(&p, app);
+		db_p_text(&p, s->node_id);
+		db_p_text(&p, s->node_name);
+		db_p_text(&p, details);
+		if (rc == 0)
+			rc = db_exec(c,
+				     "INSERT INTO executionresult (id, created_date, modified_date, "
+				     "modified_by, task_id, execution_id, app_id, executing_node_id, "
+				     "executing_node_name, status, start_time, stop_time, duration, "
+				     "file_reference_id, script_log_available, script_log_size, "
+				     "details, trigger_id, chain_seen) SELECT $1, $2, $2, "
+				     "'INTERNAL\\sa_scheduler', $3, $4, $5, $6, $7, 2, $2, "
+				     "'" TIME_NEVER "', 0, '" UUID_EMPTY "', 0, 0, $8, trigger_id, 0 "
+				     "FROM executionsession WHERE id = $4",
+				     &p, NULL, NULL, NULL, e);
+		free(details);
+		if (rc == 0) {
+			*got = true;
+			str_copy(j->session, sid, sizeof(j->session));
+			str_copy(j->task, task, sizeof(j->task));
+			str_copy(j->app, app, sizeof(j->app));
+			str_copy(j->start, now, sizeof(j->start));
+			j->start_ms = now_ms;
+		}
+	}
+	cluster_balance_free(bal);
+	rowset_free(&rs);
+	if (began)
+		rc = rc ? (db_rollback(c), rc) : db_commit(c, e);
+	if (rc)
+		*got = false;
+	db_release(s->cfg.db, c);
+	return rc;
+}
+
+/* Records how a run ended: the result, a retry or the end of the execution, the task's
+ * operational state. */
+static int finish(struct sched *s, const struct job *j, int run_rc, const char *run_msg,
+		  struct err *e)
+{
+	struct db_conn *c;
+	int rc = db_acquire(s->cfg.db, &c, e);
+	if (rc)
+		return rc;
+	int64_t now_ms = 0;
+	rc = cluster_db_clock(c, s->cfg.db, &now_ms, e);
+	char now[ISO_TIME_LEN + 1];
+	iso(now_ms, now);
+	struct rowset rs = {0};
+	bool began = false;
+	if (rc == 0)
+		began = (rc = db_begin(c, true, e)) == 0;
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, j->session);
+	db_p_text(&p, s->node_id);
+	db_p_text(&p, j->result);
+	if (rc == 0)
+		rc = db_exec(c,
+			     "SELECT s.stop_requested, s.abort_reason, s.retries, t.max_retries, "
+			     "t.task_session_timeout, r.details FROM executionsession s JOIN "
+			     "reloadtask t ON t.id = s.reload_task_id JOIN executionresult r ON r.id "
+			     "= s.execution_result_id WHERE s.id = $1 AND s.executing_node_id = $2 "
+			     "AND s.execution_result_id = $3",
+			     &p, rowset_cb, &rs, NULL, e);
+	if (rc == 0 && rs.n == 0) {
+		log_warn("execution %s was taken from this node while it ran (its lease "
+			 "expired); this run's result is not recorded",
+			 j->session);
+		rc = ERR_STALE;
+		err_set(e, ERR_STALE, "the execution is no longer this node's");
+	}
+	bool shutdown = run_rc != 0 && stopping(s);
+	bool aborted = rc == 0 && cell_i(&rs, 0, 0) != 0;
+	int status = run_rc == 0 ? EXEC_SUCCESS : aborted ? EXEC_ABORTED : EXEC_FAIL;
+	bool retry = rc == 0 && !shutdown && status == EXEC_FAIL &&
+		     cell_i(&rs, 0, 2) < cell_i(&rs, 0, 3);
+	char msg[1200];
+	if (run_rc == 0)
+		snprintf(msg, sizeof(msg), "the reload finished");
+	else if (shutdown)
+		snprintf(msg, sizeof(msg), "node %s stopped during the reload; it is queued again",
+			 s->node_name);
+	else if (aborted && cell_i(&rs, 0, 1) == 2)
+		snprintf(msg, sizeof(msg),
+			 "stopped: the task ran past its session timeout of %lld minutes",
+			 (long long)cell_i(&rs, 0, 4));
+	else if (aborted)
+		snprintf(msg, sizeof(msg), "stopped on request");
+	else
+		snprintf(msg, sizeof(msg), "%s%s", run_msg,
+			 retry ? "; it is retried" : "");
+	char *details = details_add(rc == 0 ? cell(&rs, 0, 5) : NULL,
+				    run_rc == 0 ? 2 : aborted ? 1 : 0, msg, now_ms);
+	char log_path[1024] = "";
+	s->cfg.runner.log_path(s->cfg.runner.ctx, j->result, log_path, sizeof(log_path));
+	struct stat lst;
+	bool have_log = stat(log_path, &lst) == 0;
+	int64_t dur = now_ms - j->start_ms;
+	db_params_init(&p);
+	db_p_text(&p, j->result);
+	db_p_int(&p, shutdown ? EXEC_ERROR : status);
+	db_p_text(&p, now);
+	db_p_int(&p, dur);
+	db_p_text(&p, details);
+	db_p_int(&p, have_log);
+	db_p_text(&p, have_log ? log_path : NULL);
+	db_p_int(&p, have_log ? (int64_t)lst.st_size : 0);
+	db_p_int(&p, retry || shutdown);
+	if (rc == 0)
+		rc = db_exec(c,
+			     "UPDATE executionresult SET status = $2, stop_time = $3, modified_date "
+			     "= $3, duration = $4, details = $5, script_log_available = $6, "
+			     "script_log_location = $7, script_log_size = $8, chain_seen = $9 WHERE "
+			     "id = $1",
+			     &p, NULL, NULL, NULL, e);
+	free(details);
+	if (rc == 0)
+		rc = retry || shutdown ? requeue(c, j->session, now, retry ? s->node_id : NULL,
+						 now_ms + 5000, retry, e)
+				       : drop_session(c, j->session, e);
+	if (rc == 0)
+		rc = task_done(c, j->task, j->session, j->result, shutdown ? EXEC_ERROR : status,
+			       j->start, now, dur, s->node_name, e);
+	rowset_free(&rs);
+	if (began)
+		rc = rc ? (db_rollback(c), rc) : db_commit(c, e);
+	db_release(s->cfg.db, c);
+	if (rc == 0)
+		log_info("execution %s of task %s on app %s: %s (%lld ms)", j->session, j->task,
+			 j->app, msg, (long long)dur);
+	return rc;
+}
+
+struct runner_arg {
+	struct sched *s;
+	int idx;
+};
+
+static void *runner_main(void *arg)
+{
+	struct runner_arg *ra = arg;
+	struct sched *s = ra->s;
+	int idx = ra->idx;
+	free(ra);
+	bool failing = false;
+	while (!stopping(s)) {
+		struct job j = {0};
+		struct err e;
+		err_init(&e);
+		bool got = false;
+		int rc = claim(s, &j, &got, &e);
+		if (rc && !failing)
+			log_warn("reload worker: cannot claim executions: %s", e.message);
+		failing = rc != 0;
+		if (!got) {
+			/* spread the idle polls so runners of many nodes do not beat together */
+			if (wait_ms(s, 300 + (idx * 37) % 200))
+				break;
+			continue;
+		}
+		pthread_mutex_lock(&s->mu);
+		str_copy(s->running[idx], j.session, sizeof(s->running[idx]));
+		s->st.claimed++;
+		pthread_mutex_unlock(&s->mu);
+		struct err re;
+		err_init(&re);
+		int run_rc = s->cfg.runner.reload(s->cfg.runner.ctx, j.app, j.session, j.result,
+						  &re);
+		pthread_mutex_lock(&s->mu);
+		s->running[idx][0] = '\0';
+		pthread_mutex_unlock(&s->mu);
+		/* the result must be recorded: retry while the database is away */
+		for (int attempt = 0;; attempt++) {
+			struct err fe;
+			err_init(&fe);
+			rc = finish(s, &j, run_rc, re.message, &fe);
+			if (rc == 0 || rc == ERR_STALE)
+				break;
+			if (attempt == 0)
+				log_warn("execution %s: cannot record its result yet: %s",
+					 j.session, fe.message);
+			if (wait_ms(s, 1000) && attempt > 5)
+				break;
+		}
+	}
+	return NULL;
+}
+
+/* Renews the leases of this node's running executions and passes on stop requests. */
+static void *keeper_main(void *arg)
+{
+	struct sched *s = arg;
+	while (!wait_ms(s, s->cfg.lease_ms / 4)) {
+		char ids[MAX_RUNNERS][UUID_STR_LEN + 1];
+		int n = 0;
+		pthread_mutex_lock(&s->mu);
+		for (int i = 0; i < s->n_runners; i++)
+			if (s->running[i][0])
+				str_copy(ids[n++], s->running[i], sizeof(ids[0]));
+		pthread_mutex_unlock(&s->mu);
+		if (n == 0)
+			continue;
+		struct err e;
+		err_init(&e);
+		struct db_conn *c;
+		if (db_acquire(s->cfg.db, &c, &e) != 0)
+			continue;
+		int64_t now_ms = 0;
+		int rc = cluster_db_clock(c, s->cfg.db, &now_ms, &e);
+		char until[ISO_TIME_LEN + 1];
+		iso(now_ms + s->cfg.lease_ms, until);
+		for (int i = 0; rc == 0 && i < n; i++) {
+			struct db_params p;
+			db_params_init(&p);
+			db_p_text(&p, ids[i]);
+			db_p_text(&p, s->node_id);
+			db_p_text(&p, until);
+			struct rowset rs = {0};
+			rc = db_exec(c,
+				     "UPDATE executionsession SET lease_until = $3 WHERE id = $1 AND "
+				     "executing_node_id = $2 RETURNING stop_requested, status",
+				     &p, rowset_cb, &rs, NULL, &e);
+			if (rc == 0 && rs.n && cell_i(&rs, 0, 0) && cell_i(&rs, 0, 1) != 5) {
+				log_info("execution %s: stop requested; stopping its reload", ids[i]);
+				s->cfg.runner.cancel(s->cfg.runner.ctx, ids[i]);
+				db_params_init(&p);
+				db_p_text(&p, ids[i]);
+				rc = db_exec(c,
+					     "UPDATE executionsession SET status = 5 WHERE id = $1",
+					     &p, NULL, NULL, NULL, &e);
+			}
+			rowset_free(&rs);
+		}
+		db_release(s->cfg.db, c);
+		if (rc)
+			log_warn("reload worker: cannot renew execution leases: %s", e.message);
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- start and stop */
+
+int sched_start(const struct sched_config *cfg, struct sched **out, struct err *e)
+{
+	*out = NULL;
+	if (cfg->max_reloads < 0 || cfg->max_reloads > MAX_RUNNERS)
+		return err_set(e, ERR_CONFIG, "max concurrent reloads must be 0 to %d",
+			       MAX_RUNNERS);
+	struct sched *s = calloc(1, sizeof(*s));
+	if (!s)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	s->cfg = *cfg;
+	if (s->cfg.tick_ms <= 0)
+		s->cfg.tick_ms = 1000;
+	if (s->cfg.lease_ms <= 0)
+		s->cfg.lease_ms = 20000;
+	if (s->cfg.queue_timeout_ms <= 0)
+		s->cfg.queue_timeout_ms = 3600 * 1000;
+	str_copy(s->node_id, cfg->node_id, sizeof(s->node_id));
+	str_copy(s->node_name, cfg->node_name ? cfg->node_name : cfg->node_id,
+		 sizeof(s->node_name));
+	s->cfg.node_id = s->node_id;
+	s->cfg.node_name = s->node_name;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	s->lease.ttl_ms = 15000;
+	int rc = 0;
+	if (pthread_create(&s->master, NULL, master_main, s) != 0)
+		rc = err_set(e, ERR_INTERNAL, "cannot start the master scheduler thread");
+	s->have_master = rc == 0;
+	if (rc == 0 && cfg->max_reloads > 0) {
+		if (pthread_create(&s->keeper, NULL, keeper_main, s) != 0)
+			rc = err_set(e, ERR_INTERNAL, "cannot start the lease keeper thread");
+		s->have_keeper = rc == 0;
+	}
+	for (int i = 0; rc == 0 && i < cfg->max_reloads; i++) {
+		struct runner_arg *ra = malloc(sizeof(*ra));
+		if (!ra) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			break;
+		}
+		*ra = (struct runner_arg){s, i};
+		if (pthread_create(&s->runners[i], NULL, runner_main, ra) != 0) {
+			free(ra);
+			rc = err_set(e, ERR_INTERNAL, "cannot start a reload worker thread");
+			break;
+		}
+		s->n_runners++;
+	}
+	if (rc) {
+		sched_stop(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void sched_stop(struct sched *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stop = true;
+	pthread_cond_broadcast(&s->cv);
+	char ids[MAX_RUNNERS][UUID_STR_LEN + 1];
+	int n = 0;
+	for (int i = 0; i < s->n_runners; i++)
+		if (s->running[i][0])
+			str_copy(ids[n++], s->running[i], sizeof(ids[0]));
+	pthread_mutex_unlock(&s->mu);
+	for (int i = 0; i < n; i++)
+		s->cfg.runner.cancel(s->cfg.runner.ctx, ids[i]);
+	for (int i = 0; i < s->n_runners; i++)
+		pthread_join(s->runners[i], NULL);
+	if (s->have_keeper)
+		pthread_join(s->keeper, NULL);
+	if (s->have_master)
+		pthread_join(s->master, NULL);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+void sched_stats(struct sched *s, struct sched_stats *out)
+{
+	pthread_mutex_lock(&s->mu);
+	*out = s->st;
+	pthread_mutex_unlock(&s->mu);
+}
