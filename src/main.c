@@ -18,6 +18,7 @@ static const char usage[] =
     "  pg-config     print the PostgreSQL settings a site needs (fathom pg-config --help)\n"
     "  db            start, stop or check a site's own PostgreSQL (fathom db --help)\n"
     "  app           write an app file, or add an app to a site (fathom app --help)\n"
+    "  task          list reload tasks, start one and follow its log (fathom task --help)\n"
     "  version       print the version\n"
     "  help          show this help\n"
     "\n"
@@ -47,6 +48,8 @@ int main(int argc, char **argv)
 		return ops_reload_worker(argc - 1, argv + 1);
 	if (strcmp(cmd, "app") == 0)
 		return ops_app(argc - 1, argv + 1);
+	if (strcmp(cmd, "task") == 0)
+		return ops_task(argc - 1, argv + 1);
 	if (strcmp(cmd, "db") == 0)
 		return ops_db(argc - 1, argv + 1);
 	if (strcmp(cmd, "config") == 0)

@@ -109,57 +109,27 @@ static int app_create(const char *name, const char *dir, const char *script)
 {
 	struct err e;
 	err_init(&e);
-	struct conf *cf = NULL;
-	struct db *db = NULL;
-	struct share *sh = NULL;
-	struct repo *r = NULL;
+	struct ops_local l;
 	struct buf b;
 	buf_init(&b, 1ULL << 34);
-	char conf_path[PATH_MAX], journal[PATH_MAX];
-	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", dir);
-	snprintf(journal, sizeof(journal), "%s/pending", dir);
-	int rc = conf_load(conf_path, &cf, &e);
+	int rc = build(script, name, 0, &b, &e);
 	if (rc == 0)
-		rc = build(script, name, 0, &b, &e);
-	if (rc == 0)
-		rc = ops_open_node_db(cf, dir, &db, &e);
-	struct share_paths sp = {0};
+		rc = ops_local_open(dir, &l, &e);
 	if (rc == 0) {
-		sp = (struct share_paths){
-		    conf_get(cf, "share.root", NULL),
-		    conf_get(cf, "share.apps", NULL),
-		    conf_get(cf, "share.static_content", NULL),
-		    conf_get(cf, "share.archived_logs", NULL),
-		    conf_get(cf, "share.custom_data", NULL),
-		};
-		rc = share_open(&sp, conf_get(cf, "node.id", ""), journal, &sh, &e);
-	}
-	if (rc == 0) {
-		struct repo_config rcfg = {.db = db,
-					   .share = sh,
-					   .node_id = conf_get(cf, "node.id", ""),
-					   .version = FATHOM_VERSION,
-					   .file_check = ops_file_check};
-		rc = repo_open(&rcfg, &r, &e);
-	}
-	if (rc == 0) {
-		struct http_handler h = repo_http_handler(r);
-		char *query = NULL, *body = NULL;
+		char *body = NULL;
 		size_t body_len = 0;
 		/* the name goes in the query: percent-encode every byte that is not plain */
 		struct buf q;
 		buf_init(&q, 1 << 16);
-		int brc = buf_puts(&q, "xrfkey=abcdefghijklmnop&name=");
+		int brc = buf_puts(&q, "name=");
 		for (const unsigned char *p = (const unsigned char *)name; *p && brc == 0; p++)
 			brc = (p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z') ||
 				      (p[0] >= '0' && p[0] <= '9') || p[0] == '-' || p[0] == '_' ||
 				      p[0] == '.'
 				  ? buf_append(&q, p, 1)
 				  : buf_printf(&q, "%%%02X", p[0]);
-		query = q.data;
-		int status = http_run_local(&h, "POST", "/qrs/app/upload", query,
-					    "X-Qlik-Xrfkey: abcdefghijklmnop\n", b.data, b.len,
-					    1 << 20, HTTP_CERT_OK, 16 << 20, &body, &body_len);
+		int status = ops_local_call(&l, "POST", "/qrs/app/upload", q.data, b.data, b.len,
+					    &body, &body_len);
 		if (status == 201) {
 			json_t *j = json_loadb(body, body_len, 0, NULL);
 			printf("created app \"%s\" (%s)\n", name,
@@ -174,11 +144,8 @@ static int app_create(const char *name, const char *dir, const char *script)
 		}
 		free(body);
 		buf_release(&q);
+		ops_local_close(&l);
 	}
-	repo_close(r);
-	share_close(sh);
-	db_close(db);
-	conf_free(cf);
 	buf_release(&b);
 	if (rc) {
 		ops_print_err(&e);

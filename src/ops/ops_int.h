@@ -80,6 +80,22 @@ NODISCARD int ops_open_node_db(const struct conf *cf, const char *dir, struct db
 NODISCARD int ops_repo_post(const struct http_handler *repo, const char *user, const char *path,
 			    const char *query, const void *body, size_t len, struct err *e);
 
+/* A node's repository opened in-process from its folder, for commands that act on the
+ * site without going through a running node (app create, task start). */
+struct ops_local {
+	struct conf *cf;
+	struct db *db;
+	struct share *share;
+	struct repo *repo;
+	struct http_handler h;
+};
+NODISCARD int ops_local_open(const char *dir, struct ops_local *out, struct err *e);
+void ops_local_close(struct ops_local *l);
+/* A request to it as the administrator; returns the HTTP status, the body in *out (caller
+ * frees). `query` may be NULL. */
+int ops_local_call(struct ops_local *l, const char *method, const char *path, const char *query,
+		   const void *body, size_t len, char **out, size_t *out_len);
+
 /* The node's scheduler (scheduler.c): the central role, triggers and reload workers, with
  * node.conf's [scheduler] settings. */
 struct sched;

@@ -3,6 +3,7 @@
  * service user. */
 #include "ops/ops_int.h"
 #include "crypto/crypto.h"
+#include "share/share.h"
 
 #include <jansson.h>
 
@@ -240,4 +241,64 @@ int ops_repo_post(const struct http_handler *repo, const char *user, const char 
 	}
 	free(out);
 	return rc;
+}
+
+int ops_local_open(const char *dir, struct ops_local *l, struct err *e)
+{
+	memset(l, 0, sizeof(*l));
+	char conf_path[PATH_MAX], journal[PATH_MAX];
+	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", dir);
+	snprintf(journal, sizeof(journal), "%s/pending", dir);
+	int rc = conf_load(conf_path, &l->cf, e);
+	if (rc == 0)
+		rc = ops_open_node_db(l->cf, dir, &l->db, e);
+	if (rc == 0) {
+		struct share_paths sp = {
+		    conf_get(l->cf, "share.root", NULL),
+		    conf_get(l->cf, "share.apps", NULL),
+		    conf_get(l->cf, "share.static_content", NULL),
+		    conf_get(l->cf, "share.archived_logs", NULL),
+		    conf_get(l->cf, "share.custom_data", NULL),
+		};
+		rc = share_open(&sp, conf_get(l->cf, "node.id", ""), journal, &l->share, e);
+	}
+	if (rc == 0) {
+		/* reload logs live on the share, where the running nodes write them */
+		static char logs[PATH_MAX + 16];
+		snprintf(logs, sizeof(logs), "%s/Reload",
+			 conf_get(l->cf, "share.archived_logs", dir));
+		struct repo_config rcfg = {.db = l->db,
+					   .share = l->share,
+					   .node_id = conf_get(l->cf, "node.id", ""),
+					   .version = FATHOM_VERSION,
+					   .file_check = ops_file_check,
+					   .reload = {.log_dir = logs}};
+		rc = repo_open(&rcfg, &l->repo, e);
+	}
+	if (rc) {
+		ops_local_close(l);
+		return rc;
+	}
+	l->h = repo_http_handler(l->repo);
+	return 0;
+}
+
+void ops_local_close(struct ops_local *l)
+{
+	repo_close(l->repo);
+	share_close(l->share);
+	db_close(l->db);
+	conf_free(l->cf);
+	memset(l, 0, sizeof(*l));
+}
+
+int ops_local_call(struct ops_local *l, const char *method, const char *path, const char *query,
+		   const void *body, size_t len, char **out, size_t *out_len)
+{
+	char q[1024];
+	snprintf(q, sizeof(q), "xrfkey=fathomcommand000%s%s", query ? "&" : "",
+		 query ? query : "");
+	return http_run_local(&l->h, method, path, q, "X-Qlik-Xrfkey: fathomcommand000\n",
+			      body ? body : "", len, 1 << 20, HTTP_CERT_OK, 64u << 20, out,
+			      out_len);
 }

@@ -4,6 +4,7 @@
  * repo_entities. Field order is the order of the JSON output. */
 #include "repo/repo_int.h"
 #include "rules/rules.h"
+#include "sched/sched.h"
 
 #include <string.h>
 
@@ -190,9 +191,6 @@ static int check_systemrule(const struct decoded *in, struct err *e)
 
 static const char *const task_type_names[] = {"Reload", "ExternalProgram", "UserSync",
 					      "Distribute", NULL};
-static const char *const exec_status_names[] = {
-    "NeverStarted", "Triggered", "Started", "Queued", "AbortInitiated", "Aborting", "Aborted",
-    "FinishedSuccess", "FinishedFail", "Skipped", "Retry", "Error", "Reset", NULL};
 static const char *const event_type_names[] = {"Schema", "Composite", NULL};
 static const char *const dst_names[] = {"ObserveDaylightSavingTime", "PermanentStandardTime",
 					"PermanentDaylightSavingTime", NULL};
@@ -256,7 +254,7 @@ static const struct field_desc executionsession_fields[] = {
     {"app", "app_id", FT_GUID, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
     {"triggerId", "trigger_id", FT_STRING, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
     {"fireTime", "fire_time", FT_DATE, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
-    {"status", "status", FT_ENUM, F_RO | F_CONDENSED, NULL, 0, "3", exec_status_names},
+    {"status", "status", FT_ENUM, F_RO | F_CONDENSED, NULL, 0, "3", sched_status_names},
     {"executingNodeId", "executing_node_id", FT_GUID, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
     {"executionResult", "execution_result_id", FT_GUID, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
     {"abortAt", "abort_at", FT_DATE, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
@@ -278,7 +276,7 @@ static const struct field_desc executionresult_fields[] = {
     {"executingNodeID", "executing_node_id", FT_GUID, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
     {"executingNodeName", "executing_node_name", FT_STRING, F_RO | F_CONDENSED, NULL, 0, NULL,
      NULL},
-    {"status", "status", FT_ENUM, F_RO | F_CONDENSED, NULL, 0, "0", exec_status_names},
+    {"status", "status", FT_ENUM, F_RO | F_CONDENSED, NULL, 0, "0", sched_status_names},
     {"startTime", "start_time", FT_DATE, F_RO | F_CONDENSED, NULL, 0, TIME_NEVER, NULL},
     {"stopTime", "stop_time", FT_DATE, F_RO | F_CONDENSED, NULL, 0, TIME_NEVER, NULL},
     {"duration", "duration", FT_INT, F_RO | F_CONDENSED, NULL, 0, "0", NULL},

@@ -30,9 +30,10 @@ int repo_open(const struct repo_config *cfg, struct repo **out, struct err *e)
 		str_copy(r->reload_exe, cfg->reload.exe, sizeof(r->reload_exe));
 		str_copy(r->reload_work, cfg->reload.work_dir ? cfg->reload.work_dir : "/tmp",
 			 sizeof(r->reload_work));
+	}
+	if (cfg->reload.exe || cfg->reload.log_dir)
 		str_copy(r->reload_logs, cfg->reload.log_dir ? cfg->reload.log_dir : r->reload_work,
 			 sizeof(r->reload_logs));
-	}
 	if (cfg->certs_dir)
 		str_copy(r->certs_dir, cfg->certs_dir, sizeof(r->certs_dir));
 	if (cfg->ca && cfg->ca->cert && cfg->ca->key) {

@@ -93,6 +93,9 @@ enum {
 	EXEC_ERROR = 11,
 };
 
+/* Their names by number, NULL-terminated. */
+extern const char *const sched_status_names[];
+
 /* Queues an execution of reload task `task_id` inside the caller's write transaction on
  * `c`, keyed by (trigger_id, fire_time) (a manual start passes its own unique key).
  * ERR_NOT_FOUND: no such task; ERR_INVALID: the task is disabled. */

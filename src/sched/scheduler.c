@@ -27,6 +27,10 @@
 #define COLS 16
 #define NEVER_FIRES "9999-12-31T00:00:00.000Z"
 
+const char *const sched_status_names[] = {
+    "NeverStarted", "Triggered", "Started", "Queued", "AbortInitiated", "Aborting", "Aborted",
+    "FinishedSuccess", "FinishedFail", "Skipped", "Retry", "Error", "Reset", NULL};
+
 struct sched {
 	struct sched_config cfg;
 	char node_id[UUID_STR_LEN + 1], node_name[256];

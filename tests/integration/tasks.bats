@@ -1,0 +1,249 @@
+#!/usr/bin/env bats
+# Reload tasks on one node (SQLite by default; FATHOM_TEST_DB=postgres runs the same on
+# PostgreSQL): tasks with their triggers, time triggers in a zone that is not the node's,
+# starting, stopping and retrying, task chains, load-balancing rules, the central role of
+# a lone node, the CLI, and bad input refused with nothing half-created.
+
+load helpers
+
+setup_file() {
+	site_up
+	printf 'Region,Amount\nNorth,10\nSouth,20\n' >"$SHARE/CustomData/sales.csv"
+}
+
+teardown_file() { site_down; }
+
+# new_app NAME SCRIPT: creates an app with that script; prints its id
+new_app() {
+	printf '%b' "$2" >"$BATS_TEST_TMPDIR/$1.qvs"
+	"$FATHOM" app create "$1" --dir "$SITE" --script "$BATS_TEST_TMPDIR/$1.qvs" >/dev/null
+	api GET "/qrs/app?filter=name%20eq%20'$1'" >/dev/null
+	jqb '.[0].id'
+}
+
+# new_task NAME APP_ID [EXTRA_TASK_JSON] [EVENTS_JSON]: prints the task id
+new_task() {
+	local s
+	s=$(json POST /qrs/reloadtask/create "{\"task\":{\"name\":\"$1\",\"app\":{\"id\":\"$2\"}${3:+,$3}}${4:+,$4}}")
+	expect 201 "$s" >&2
+	jqb .id
+}
+
+# results TASK_ID: "status status ..." of the task's results, oldest first
+results() {
+	api GET "/qrs/executionresult?filter=taskID%20eq%20$1&orderby=startTime" >/dev/null
+	jqb '[.[].status] | map(tostring) | join(" ")'
+}
+
+# wait_results TASK_ID WANT [SECONDS]: waits until results TASK_ID prints WANT
+wait_results() {
+	local got
+	for _ in $(seq 1 $((${3:-20} * 4))); do
+		got=$(results "$1")
+		[ "$got" = "$2" ] && return 0
+		sleep 0.25
+	done
+	echo "results of task $1: \"$got\", expected \"$2\"" >&2
+	tail -20 "$SITE/stderr.log" >&2
+	return 1
+}
+
+sales_script='T: LOAD Region, Amount FROM [lib://CustomData/sales.csv]\n  (txt, utf8, embedded labels, delimiter is \x27,\x27);\nTRACE task ran;\n'
+
+@test "a started task runs on the node, logs, and leaves its result and operational state" {
+	app=$(new_app TaskSales "$sales_script")
+	task=$(new_task "Reload TaskSales" "$app")
+	s=$(api POST "/qrs/task/$task/start/synchronous"); expect 201 "$s"
+	sid=$(jqb .value)
+	wait_results "$task" 7
+	s=$(api GET "/qrs/executionsession/$sid"); expect 404 "$s"
+	s=$(api GET "/qrs/executionresult?filter=executionID%20eq%20$sid"); expect 200 "$s"
+	[ "$(jqb '.[0].executingNodeName')" = node1 ]
+	[ "$(jqb '.[0].scriptLogAvailable')" = true ]
+	[ "$(jqb '.[0].duration')" -ge 0 ]
+	rid=$(jqb '.[0].id')
+	s=$(api GET "/qrs/executionresult/$rid/scriptlog"); expect 200 "$s"
+	grep -q 'task ran' "$(BODY_FILE)"
+	grep -q 'T << 2 rows' "$(BODY_FILE)"
+	s=$(api GET "/qrs/reloadtask/$task"); expect 200 "$s"
+	[ "$(jqb .operational.lastExecutionResult.id)" = "$rid" ]
+	[ "$(jqb .operational.lastExecutionResult.status)" = 7 ]
+	s=$(api GET "/qrs/app/$app"); [ "$(jqb .lastReloadTime)" != 1753-01-01T00:00:00.000Z ]
+	# the read-only operational state may be echoed back in a PUT, stale or not
+	md=$(api GET "/qrs/reloadtask/$task" >/dev/null; jqb .modifiedDate)
+	s=$(json PUT "/qrs/reloadtask/$task" "$(jq '.name = "Reload TaskSales 2" | .operational = {"x":1}' "$(BODY_FILE)")")
+	expect 200 "$s"
+	[ "$(jqb .operational.lastExecutionResult.id)" = "$rid" ]
+	# started by name, and several at once
+	s=$(api POST "/qrs/task/start?name=Reload%20TaskSales%202"); expect 204 "$s"
+	wait_results "$task" "7 7"
+	s=$(json POST /qrs/task/start/many "[\"$task\"]"); expect 204 "$s"
+	wait_results "$task" "7 7 7"
+}
+
+@test "a time trigger fires once, at its start in a time zone that is not the node's" {
+	app=$(new_app Zoned "$sales_script")
+	# the wall-clock time in New York 5 s from now, written as the API writes it
+	start=$(TZ=America/New_York date -d '+5 sec' +%Y-%m-%dT%H:%M:%S.000Z)
+	utc=$(date -u -d "TZ=\"America/New_York\" ${start%.000Z}" +%Y-%m-%dT%H:%M:%S.000Z)
+	task=$(new_task "Reload Zoned" "$app" "" "\"schemaEvents\":[{\"name\":\"once in NY\",\"timeZone\":\"America/New_York\",\"startDate\":\"$start\",\"incrementOption\":0,\"incrementDescription\":\"0 0 0 0\"}]")
+	s=$(api GET "/qrs/schemaevent?filter=reloadTask.id%20eq%20$task"); expect 200 "$s"
+	[ "$(jqb 'length')" = 1 ]
+	wait_results "$task" 7 30
+	[ "$(sql "SELECT fire_time FROM trigger_fire t JOIN schemaevent e ON e.id = t.trigger_id WHERE e.reload_task_id = '$task'")" = "$utc" ]
+	s=$(api GET "/qrs/schemaevent/full?filter=reloadTask.id%20eq%20$task"); expect 200 "$s"
+	[ "$(jqb '.[0].operational.timesTriggered')" = 1 ]
+	[ "$(jqb '.[0].operational.lastEventDate')" = "$utc" ]
+	sleep 3
+	[ "$(results "$task")" = 7 ]
+}
+
+@test "a task chain runs a task when another finishes with success" {
+	a=$(new_task "Chain A" "$(new_app ChainA "$sales_script")")
+	b=$(new_task "Chain B" "$(new_app ChainB "$sales_script")" "" "\"compositeEvents\":[{\"name\":\"after A\",\"timeConstraint\":{\"days\":0,\"hours\":0,\"minutes\":360,\"seconds\":0},\"compositeRules\":[{\"ruleState\":1,\"reloadTask\":{\"id\":\"$a\"}}]}]")
+	c=$(new_task "Chain C" "$(new_app ChainC "$sales_script")" "" "\"compositeEvents\":[{\"name\":\"after A fails\",\"compositeRules\":[{\"ruleState\":2,\"reloadTask\":{\"id\":\"$a\"}}]}]")
+	s=$(api POST "/qrs/task/$a/start"); expect 204 "$s"
+	wait_results "$a" 7
+	wait_results "$b" 7
+	sleep 2
+	[ "$(results "$c")" = "" ]
+	[ "$(sql "SELECT count(*) FROM trigger_fire WHERE trigger_id IN (SELECT id FROM compositeevent WHERE reload_task_id = '$b')")" = 1 ]
+}
+
+@test "a failing task is retried up to maxRetries, each attempt with its result" {
+	app=$(new_app Failing 'T: LOAD Nope FROM [lib://CustomData/missing.csv] (txt);\n')
+	task=$(new_task "Reload Failing" "$app" '"maxRetries":2')
+	s=$(api POST "/qrs/task/$task/start/synchronous"); expect 201 "$s"
+	sid=$(jqb .value)
+	wait_results "$task" "8 8 8" 40
+	sleep 1
+	s=$(api GET "/qrs/executionsession/$sid"); expect 404 "$s"
+	s=$(api GET "/qrs/executionresult?filter=executionID%20eq%20$sid&orderby=startTime"); expect 200 "$s"
+	[[ "$(jqb '.[0].details[-1].message')" == *"missing.csv"*"it is retried"* ]]
+	[[ "$(jqb '.[2].details[-1].message')" != *"retried"* ]]
+}
+
+@test "stopping a running task kills its reload; the app keeps its data" {
+	app=$(new_app Slow 'LET i = 0;\nDO WHILE i < 1000000000\n  LET i = i + 1;\nLOOP\n')
+	gen0=$(sql "SELECT generation FROM app WHERE id = '$app'")
+	task=$(new_task "Reload Slow" "$app")
+	s=$(api POST "/qrs/task/$task/start/synchronous"); expect 201 "$s"
+	sid=$(jqb .value)
+	wait_results "$task" 2
+	s=$(api POST "/qrs/task/$task/stop"); expect 204 "$s"
+	wait_results "$task" 6
+	s=$(api GET "/qrs/executionresult?filter=executionID%20eq%20$sid"); expect 200 "$s"
+	[ "$(jqb '.[0].details[-1].message')" = "stopped on request" ]
+	[ "$(sql "SELECT generation FROM app WHERE id = '$app'")" = "$gen0" ]
+	[ -z "$(pgrep -f "reload-worker.*$app" || true)" ]
+}
+
+@test "load-balancing rules decide which nodes reload an app" {
+	app=$(new_app Balanced "$sales_script")
+	task=$(new_task "Reload Balanced" "$app")
+	s=$(json POST /qrs/loadbalancing/validengines "{\"appID\":\"$app\",\"loadBalancingPurpose\":2}")
+	expect 201 "$s"
+	[ "$(jqb '.validEngines | length')" = 1 ]
+	[ "$(jqb .validEngines[0])" = "wss://localhost:$(conf_port "$SITE" engine)" ]
+	[ "$(jqb .loadBalancingResultCode)" = 0 ]
+	# keep reloads off the central node: this lone node may not take the app any more
+	s=$(json POST /qrs/systemrule "{\"name\":\"not on central\",\"category\":\"Sync\",\"resourceFilter\":\"App_*\",\"rule\":\"((node.isCentral = \\\"false\\\"))\",\"actions\":1}")
+	expect 201 "$s"
+	rule=$(jqb .id)
+	s=$(json POST /qrs/loadbalancing/validengines "{\"appID\":\"$app\"}"); expect 201 "$s"
+	[ "$(jqb '.validEngines | length')" = 0 ]
+	s=$(api POST "/qrs/task/$task/start/synchronous"); expect 201 "$s"
+	sid=$(jqb .value)
+	sleep 3
+	[ "$(results "$task")" = "" ]
+	s=$(api GET "/qrs/executionsession/$sid"); expect 200 "$s"
+	[ "$(jqb .status)" = 3 ]
+	# a rule for another app does not apply to this one; deleting ours lets it run
+	s=$(api DELETE "/qrs/systemrule/$rule"); expect 204 "$s"
+	wait_results "$task" 7
+	s=$(json POST /qrs/loadbalancing/validengines '{"appID":"6baa5c73-af76-48c8-a5e8-c185c86a885c"}')
+	expect 201 "$s"
+	[ "$(jqb .loadBalancingResultCode)" = 1 ]
+}
+
+@test "a lone node holds the central role and takes it back at once" {
+	node=$(sed -n 's/^id = //p' "$SITE/node.conf" | head -1)
+	s=$(api GET /qrs/servernodeconfiguration/full); expect 200 "$s"
+	[ "$(jqb '.[0].isCentral')" = true ]
+	[ "$(sql "SELECT holder FROM central_lease")" = "$node" ]
+	tok=$(sql "SELECT token FROM central_lease")
+	s=$(api POST "/qrs/failover/tonode/$node"); expect 204 "$s"
+	[ "$(sql "SELECT token FROM central_lease")" -gt "$tok" ]
+	s=$(api POST /qrs/failover/tonode/6baa5c73-af76-48c8-a5e8-c185c86a885c); expect 404 "$s"
+	# a node that is not a failover candidate cannot take the role
+	s=$(api GET "/qrs/servernodeconfiguration/$node"); md=$(jqb .modifiedDate)
+	s=$(json PUT "/qrs/servernodeconfiguration/$node" "{\"failoverCandidate\":false,\"modifiedDate\":\"$md\"}"); expect 200 "$s"
+	s=$(api POST "/qrs/failover/tonode/$node"); expect 400 "$s"
+	[[ "$(jqb .message)" == *"not a failover candidate"* ]]
+	md=$(jqb .modifiedDate 2>/dev/null || true)
+	s=$(api GET "/qrs/servernodeconfiguration/$node"); md=$(jqb .modifiedDate)
+	s=$(json PUT "/qrs/servernodeconfiguration/$node" "{\"failoverCandidate\":true,\"modifiedDate\":\"$md\"}"); expect 200 "$s"
+}
+
+@test "the CLI lists tasks, starts one by name and follows its log to the end" {
+	app=$(new_app CliApp "$sales_script")
+	new_task "Cli Task" "$app" >/dev/null
+	run "$FATHOM" task start "Cli Task" --dir "$SITE" --follow --timeout 60
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"queued execution"* ]]
+	[[ "$output" == *"task ran"* ]]
+	[[ "$output" == *"FinishedSuccess"* ]]
+	run "$FATHOM" task list --dir "$SITE"
+	[ "$status" -eq 0 ]
+	[[ "$(grep '^Cli Task' <<<"$output")" == *"CliApp"*"FinishedSuccess"* ]]
+	run "$FATHOM" task start "No Such Task" --dir "$SITE"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no task named"* ]]
+	run "$FATHOM" task --help
+	[ "$status" -eq 0 ]
+}
+
+@test "bad input is refused with its reason and nothing is half-created" {
+	app=$(new_app BadInput "$sales_script")
+	n0=$(rows reloadtask); e0=$(rows schemaevent)
+	# a schedule that never fires
+	s=$(json POST /qrs/reloadtask/create "{\"task\":{\"name\":\"Never\",\"app\":{\"id\":\"$app\"}},\"schemaEvents\":[{\"name\":\"feb 31\",\"startDate\":\"2027-02-01T09:00:00.000Z\",\"expirationDate\":\"2027-03-01T00:00:00.000Z\",\"incrementOption\":4,\"incrementDescription\":\"0 0 1 0\",\"schemaFilterDescription\":[\"* * - * * 31 * *\"]}]}")
+	expect 400 "$s"
+	[[ "$(jqb .message)" == *"never fires"* ]]
+	# an unknown time zone, and expiration before the start
+	s=$(json POST /qrs/reloadtask/create "{\"task\":{\"name\":\"Nowhere\",\"app\":{\"id\":\"$app\"}},\"schemaEvents\":[{\"name\":\"x\",\"timeZone\":\"Mars/Olympus\",\"startDate\":\"2027-02-01T09:00:00.000Z\"}]}")
+	expect 400 "$s"
+	[[ "$(jqb .message)" == *"unknown time zone"* ]]
+	s=$(json POST /qrs/reloadtask/create "{\"task\":{\"name\":\"Backwards\",\"app\":{\"id\":\"$app\"}},\"schemaEvents\":[{\"name\":\"x\",\"startDate\":\"2027-02-01T09:00:00.000Z\",\"expirationDate\":\"2026-01-01T00:00:00.000Z\"}]}")
+	expect 400 "$s"
+	[[ "$(jqb .message)" == *"before it starts"* ]]
+	# a chain on a task that does not exist, and one with no rules
+	s=$(json POST /qrs/reloadtask/create "{\"task\":{\"name\":\"Orphan\",\"app\":{\"id\":\"$app\"}},\"compositeEvents\":[{\"name\":\"x\",\"compositeRules\":[{\"ruleState\":1,\"reloadTask\":{\"id\":\"6baa5c73-af76-48c8-a5e8-c185c86a885c\"}}]}]}")
+	expect 400 "$s"
+	[[ "$(jqb .message)" == *"no reload task"* ]]
+	s=$(json POST /qrs/reloadtask/create "{\"task\":{\"name\":\"Empty\",\"app\":{\"id\":\"$app\"}},\"compositeEvents\":[{\"name\":\"x\",\"compositeRules\":[]}]}")
+	expect 400 "$s"
+	# a task for an app that does not exist (or was deleted)
+	gone=$(new_app Gone "$sales_script")
+	s=$(api DELETE "/qrs/app/$gone"); expect 204 "$s"
+	s=$(json POST /qrs/reloadtask/create "{\"task\":{\"name\":\"Ghost\",\"app\":{\"id\":\"$gone\"}}}")
+	[ "$s" = 400 ] || [ "$s" = 404 ]
+	[[ "$(jqb .message)" == *"$gone"* ]]
+	s=$(json POST /qrs/reloadtask/create "{\"task\":{\"name\":\"Bad\",\"app\":{\"id\":\"$app\"},\"maxRetries\":99}}")
+	expect 400 "$s"
+	# nothing of those was stored
+	[ "$(rows reloadtask)" = "$n0" ]
+	[ "$(rows schemaevent)" = "$e0" ]
+	# starting what does not exist
+	s=$(api POST /qrs/task/6baa5c73-af76-48c8-a5e8-c185c86a885c/start); expect 404 "$s"
+	s=$(api POST "/qrs/task/start?name=nothing"); expect 404 "$s"
+	# a load-balancing rule that does not parse: 400 with the position
+	s=$(json POST /qrs/systemrule '{"name":"bad","category":"Sync","resourceFilter":"App_*","rule":"node.name = ","actions":1}')
+	expect 400 "$s"
+	[ "$(jqb .position)" -gt 0 ]
+	# a task whose app is deleted goes with it, triggers and all
+	task=$(new_task "Doomed" "$app" "" "\"schemaEvents\":[{\"name\":\"daily\",\"startDate\":\"2030-01-01T06:00:00.000Z\"}]")
+	s=$(api DELETE "/qrs/app/$app"); expect 204 "$s"
+	s=$(api GET "/qrs/reloadtask/$task"); expect 404 "$s"
+	[ "$(rows schemaevent "WHERE reload_task_id = '$task'")" = 0 ]
+}
