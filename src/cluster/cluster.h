@@ -73,6 +73,10 @@ NODISCARD int cluster_lease_tick(struct db *db, const char *node_id, struct clus
 				 struct err *e);
 /* True while this node may act as central (held and within its validity). */
 bool cluster_lease_valid(const struct cluster_lease *l);
+/* Inside a transaction that touches the lease (PostgreSQL): a node paused or cut off in
+ * the middle of it loses the transaction after 3 s, and waits at most 3 s for a lock, so
+ * it cannot hold the lease row and block a takeover. */
+NODISCARD int cluster_lease_guard(struct db_conn *c, const struct db *db, struct err *e);
 /* Inside a write transaction: ERR_STALE unless `node_id` still holds the role with `token`
  * (a fenced write of the master scheduler). Holds the row until the transaction ends. */
 NODISCARD int cluster_lease_fence(struct db_conn *c, const char *node_id, int64_t token,

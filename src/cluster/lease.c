@@ -19,11 +19,16 @@ int64_t cluster_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+struct text {
+	char *out;
+	size_t n;
+};
+
 static int text_row(void *ctx, int n, const struct db_value *c)
 {
-	char *out = ctx;
+	struct text *t = ctx;
 	if (n > 0 && c[0].type == DBV_TEXT)
-		str_copy(out, c[0].s, 256);
+		str_copy(t->out, c[0].s, t->n);
 	return 0;
 }
 
@@ -32,7 +37,8 @@ int cluster_db_clock(struct db_conn *c, const struct db *db, int64_t *out, struc
 {
 	char sql[256], now[256] = "";
 	snprintf(sql, sizeof(sql), "SELECT %s", db_now_sql(db));
-	int rc = db_exec(c, sql, NULL, text_row, now, NULL, e);
+	struct text t = {now, sizeof(now)};
+	int rc = db_exec(c, sql, NULL, text_row, &t, NULL, e);
 	if (rc == 0 && time_parse_iso(now, out) != 0)
 		rc = err_set(e, ERR_DB, "the database's clock reads \"%s\"", now);
 	return rc;
@@ -40,10 +46,12 @@ int cluster_db_clock(struct db_conn *c, const struct db *db, int64_t *out, struc
 
 int cluster_lease_ttl(struct db *db, int64_t *out_ms, struct err *e)
 {
-	char settings[8192] = "";
+	static _Thread_local char settings[65536 + 1];
+	settings[0] = '\0';
 	*out_ms = 15000;
+	struct text t = {settings, sizeof(settings)};
 	int rc = db_exec_once(db, "SELECT settings FROM servicecluster ORDER BY created_date LIMIT 1",
-			      NULL, text_row, settings, e);
+			      NULL, text_row, &t, e);
 	if (rc)
 		return rc;
 	json_t *j = json_loads(settings, 0, NULL);
@@ -115,6 +123,8 @@ int cluster_lease_tick(struct db *db, const char *node_id, struct cluster_lease 
 	if (rc == 0)
 		rc = db_begin(c, true, e);
 	began = rc == 0;
+	if (rc == 0)
+		rc = cluster_lease_guard(c, db, e);
 	char now[ISO_TIME_LEN + 1], until[ISO_TIME_LEN + 1];
 	time_format_iso(now_ms, now);
 	time_format_iso(now_ms + ttl, until);
@@ -176,6 +186,16 @@ int cluster_lease_tick(struct db *db, const char *node_id, struct cluster_lease 
 bool cluster_lease_valid(const struct cluster_lease *l)
 {
 	return l->held && cluster_mono_ms() < l->valid_until;
+}
+
+int cluster_lease_guard(struct db_conn *c, const struct db *db, struct err *e)
+{
+	if (db_kind(db) != DB_POSTGRES)
+		return 0;
+	return db_exec(c,
+		       "SELECT set_config('idle_in_transaction_session_timeout', '3000', true), "
+		       "set_config('lock_timeout', '3000', true)",
+		       NULL, NULL, NULL, NULL, e);
 }
 
 int cluster_lease_fence(struct db_conn *c, const char *node_id, int64_t token, struct err *e)

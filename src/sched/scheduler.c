@@ -250,7 +250,9 @@ static int fenced_begin(struct sched *s, struct db_conn *c, struct err *e)
 	int rc = db_begin(c, true, e);
 	if (rc)
 		return rc;
-	rc = cluster_lease_fence(c, s->node_id, s->lease.token, e);
+	rc = cluster_lease_guard(c, s->cfg.db, e);
+	if (rc == 0)
+		rc = cluster_lease_fence(c, s->node_id, s->lease.token, e);
 	if (rc) {
 		db_rollback(c);
 		if (rc == ERR_STALE) {
@@ -485,9 +487,11 @@ static int time_triggers(struct sched *s, struct db_conn *c, int64_t now_ms, str
 		const char *due = changed ? NULL : cell(&rs, i, 9);
 		int64_t next_ms = 0;
 		char next[ISO_TIME_LEN + 1] = NEVER_FIRES;
-		/* the next firing after now (missed firings while no node was central fire
-		 * once, at the firing that is due) */
-		int64_t from = now_ms;
+		/* A new or changed trigger fires from the moment it was stored, even when no
+		 * node was central then: a firing missed meanwhile is due at once. Otherwise
+		 * the next firing after now (firings missed while no node was central fire
+		 * once, as the one that is due). */
+		int64_t from = changed ? iso_ms(md) - 1 : now_ms;
 		if (due && iso_ms(due) > from)
 			from = iso_ms(due);
 		if (ok && sched_next_fire(&spec, from, &next_ms) == 0)

@@ -124,7 +124,7 @@ sales_script='T: LOAD Region, Amount FROM [lib://CustomData/sales.csv]\n  (txt, 
 }
 
 @test "stopping a running task kills its reload; the app keeps its data" {
-	app=$(new_app Slow 'LET i = 0;\nDO WHILE i < 1000000000\n  LET i = i + 1;\nLOOP\n')
+	app=$(new_app Slow 'FOR i = 1 TO 1000\n  T: LOAD RecNo() AS X AUTOGENERATE 1000000;\n  DROP TABLE T;\nNEXT\n')
 	gen0=$(sql "SELECT generation FROM app WHERE id = '$app'")
 	task=$(new_task "Reload Slow" "$app")
 	s=$(api POST "/qrs/task/$task/start/synchronous"); expect 201 "$s"
