@@ -8,6 +8,7 @@ PKGS=(
   libmicrohttpd-dev libwslay-dev libcurl4-gnutls-dev libjansson-dev libsqlite3-dev
   libpq-dev libsodium-dev libgnutls28-dev libzstd-dev libinih-dev libcmocka-dev
   sqlite3 bats curl jq bc procps util-linux openssl postgresql-15 postgresql-client-15
+  tzdata
 )
 
 missing=()
