@@ -47,6 +47,7 @@ bench: build
 	bench/cluster_run
 	bench/scale_run
 	bench/engine_run
+	bench/sched_run
 	cmake --build $(BUILD) --target rules_bench && $(BUILD)/rules_bench
 
 clean:

@@ -141,7 +141,7 @@ static const char *rule_date(const char *s, struct rule_date *d)
 static void parse_rule(struct sched_tz *tz, const char *s)
 {
 	int32_t off;
-	if (!(s = rule_name(s)) || !(s = rule_hms(s, &off)))
+	if (!(s = rule_name(s)) || !(s = rule_hms(s, &off)) || off < -26 * 3600 || off > 26 * 3600)
 		return;
 	tz->std_off = -off;
 	if (!*s) {
@@ -152,12 +152,13 @@ static void parse_rule(struct sched_tz *tz, const char *s)
 		return;
 	tz->dst_off = tz->std_off + 3600;
 	if (*s && *s != ',') {
-		if (!(s = rule_hms(s, &off)))
+		if (!(s = rule_hms(s, &off)) || off < -26 * 3600 || off > 26 * 3600)
 			return;
 		tz->dst_off = -off;
 	}
 	if (*s != ',' || !(s = rule_date(s + 1, &tz->start)) || *s != ',' ||
-	    !(s = rule_date(s + 1, &tz->end)) || *s)
+	    !(s = rule_date(s + 1, &tz->end)) || *s || tz->dst_off < -26 * 3600 ||
+	    tz->dst_off > 26 * 3600)
 		return;
 	tz->has_rule = tz->rule_dst = true;
 }
