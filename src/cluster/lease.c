@@ -8,6 +8,7 @@
 #include "cluster/cluster.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -134,13 +135,24 @@ int cluster_lease_tick(struct db *db, const char *node_id, struct cluster_lease 
 		db_p_text(&p, node_id);
 		db_p_text(&p, now);
 		db_p_text(&p, until);
-		rc = db_exec(c,
-			     "UPDATE central_lease SET token = CASE WHEN holder = $1 THEN token "
-			     "ELSE token + 1 END, changed_at = CASE WHEN holder = $1 THEN changed_at "
-			     "ELSE $2 END, holder = $1, expires_at = $3 WHERE id = 1 AND (holder = $1 "
-			     "OR (expires_at < $2 AND EXISTS (SELECT 1 FROM servernodeconfiguration "
-			     "WHERE id = $1 AND failover_candidate = 1))) RETURNING token, holder",
-			     &p, lease_row, &row, NULL, e);
+		/* PostgreSQL: the role is also free when the server process of the holder's
+		 * connection is gone (the holder died: the kernel closed its sockets), so a
+		 * candidate need not wait for the expiry. A paused or cut-off holder keeps its
+		 * connections open and is waited out. Fencing keeps this safe either way. */
+		bool pg = db_kind(db) == DB_POSTGRES;
+		char sql[1024];
+		snprintf(sql, sizeof(sql),
+			 "UPDATE central_lease SET token = CASE WHEN holder = $1 THEN token ELSE "
+			 "token + 1 END, changed_at = CASE WHEN holder = $1 THEN changed_at ELSE $2 "
+			 "END, holder = $1, expires_at = $3, holder_pid = %s WHERE id = 1 AND "
+			 "(holder = $1 OR ((expires_at < $2 OR %s) AND EXISTS (SELECT 1 FROM "
+			 "servernodeconfiguration WHERE id = $1 AND failover_candidate = 1))) "
+			 "RETURNING token, holder",
+			 pg ? "pg_backend_pid()" : "NULL",
+			 pg ? "(holder_pid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+			      "pg_stat_activity a WHERE a.pid = central_lease.holder_pid))"
+			    : "0 = 1");
+		rc = db_exec(c, sql, &p, lease_row, &row, NULL, e);
 	}
 	if (rc == 0 && row.seen && (!l->held || l->token != row.token))
 		rc = mark_central(c, db, node_id, now, e);

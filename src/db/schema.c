@@ -87,8 +87,9 @@ static const char m5[] =
 
 /* 6: the central role, reload tasks and their triggers, and executions.
  *
- * central_lease is one row: the node holding the central role, until when, and the
- * fencing token that grows with every change of holder. trigger_fire keeps every firing's
+ * central_lease is one row: the node holding the central role, until when, the fencing
+ * token that grows with every change of holder, and (PostgreSQL) the server process of one
+ * of the holder's connections, gone as soon as the holder dies. trigger_fire keeps every firing's
  * (trigger, fire time) for good, so a trigger fires once even across a failover.
  * executionsession is the queue and the running executions (deleted when one ends);
  * executionresult is one row per attempt. Hidden scheduler state: schemaevent.next_fire
@@ -96,7 +97,7 @@ static const char m5[] =
  * execution of a task at a time) and executionresult.chain_seen (task chains evaluated). */
 static const char m6[] =
     "CREATE TABLE central_lease (id INTEGER PRIMARY KEY, holder TEXT, token {BIGINT} NOT NULL, "
-    "expires_at TEXT NOT NULL, changed_at TEXT NOT NULL);\n"
+    "expires_at TEXT NOT NULL, changed_at TEXT NOT NULL, holder_pid INTEGER);\n"
     "INSERT INTO central_lease (id, holder, token, expires_at, changed_at) VALUES (1, NULL, 0, "
     "'1970-01-01T00:00:00.000Z', '1970-01-01T00:00:00.000Z');\n"
     "CREATE TABLE reloadtask (" COMMON ", name TEXT NOT NULL, task_type INTEGER NOT NULL, "

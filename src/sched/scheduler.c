@@ -683,7 +683,9 @@ static void *master_main(void *arg)
 			if (rc && !failing)
 				log_warn("central role: cannot reach the lease: %s", e.message);
 			failing = rc != 0;
-			next_lease = now + s->lease.ttl_ms / 3;
+			/* the holder renews every third of the TTL; the others look every second,
+			 * so they take over soon after the holder dies or its lease expires */
+			next_lease = now + (s->lease.held ? s->lease.ttl_ms / 3 : 1000);
 			pthread_mutex_lock(&s->mu);
 			s->st.central = s->lease.held;
 			s->st.token = s->lease.token;
