@@ -97,11 +97,12 @@ int cluster_balance_load(struct db_conn *c, struct cluster_balance **out, struct
 	struct cluster_balance *b = calloc(1, sizeof(*b));
 	if (!b)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	int rc = db_exec(c,
-			 "SELECT id, name, host_name, is_central, node_purpose, engine_enabled FROM "
-			 "servernodeconfiguration WHERE id NOT IN (SELECT node_id FROM "
-			 "node_registration) ORDER BY name",
-			 NULL, node_row, b, NULL, e);
+	int rc =
+	    db_exec(c,
+		    "SELECT id, name, host_name, is_central, node_purpose, engine_enabled FROM "
+		    "servernodeconfiguration WHERE id NOT IN (SELECT node_id FROM "
+		    "node_registration) ORDER BY name",
+		    NULL, node_row, b, NULL, e);
 	struct rule_load rl = {b, e};
 	if (rc == 0)
 		rc = db_exec(c,

@@ -59,9 +59,9 @@ NODISCARD int cluster_take_certs(struct db *db, const char *node_id, const char 
  * third of its TTL and, when it cannot, stops acting before any other node may take it. */
 struct cluster_lease {
 	bool held;
-	int64_t token;		 /* the token this node holds (valid while held) */
-	int64_t valid_until;	 /* monotonic ms: this node may act as central until then */
-	int64_t ttl_ms;		 /* the TTL of the last attempt */
+	int64_t token;		       /* the token this node holds (valid while held) */
+	int64_t valid_until;	       /* monotonic ms: this node may act as central until then */
+	int64_t ttl_ms;		       /* the TTL of the last attempt */
 	char holder[UUID_STR_LEN + 1]; /* who holds it, as last seen ("" none) */
 };
 
@@ -89,8 +89,7 @@ NODISCARD int cluster_lease_move(struct db *db, struct db_conn *c, const char *n
  * over at once. */
 void cluster_lease_release(struct db *db, const char *node_id, const struct cluster_lease *l);
 /* The database's clock now, in ms (what leases and queue times are compared with). */
-NODISCARD int cluster_db_clock(struct db_conn *c, const struct db *db, int64_t *out,
-			       struct err *e);
+NODISCARD int cluster_db_clock(struct db_conn *c, const struct db *db, int64_t *out, struct err *e);
 /* Monotonic milliseconds. */
 int64_t cluster_mono_ms(void);
 
@@ -100,8 +99,7 @@ int64_t cluster_mono_ms(void);
  * filter matches the app, evaluated for each engine node with the app as the resource;
  * when no rule applies, every engine node. */
 struct cluster_balance;
-NODISCARD int cluster_balance_load(struct db_conn *c, struct cluster_balance **out,
-				   struct err *e);
+NODISCARD int cluster_balance_load(struct db_conn *c, struct cluster_balance **out, struct err *e);
 void cluster_balance_free(struct cluster_balance *b);
 /* Whether node `node_id` may take app `app_id`. */
 NODISCARD int cluster_balance_allows(struct cluster_balance *b, struct db_conn *c,
@@ -109,7 +107,8 @@ NODISCARD int cluster_balance_allows(struct cluster_balance *b, struct db_conn *
 				     struct err *e);
 /* The engine nodes allowed for `app_id`: `each` once per node id, in name order. */
 NODISCARD int cluster_balance_nodes(struct cluster_balance *b, struct db_conn *c,
-				    const char *app_id, void (*each)(void *ctx, const char *node_id),
-				    void *ctx, struct err *e);
+				    const char *app_id,
+				    void (*each)(void *ctx, const char *node_id), void *ctx,
+				    struct err *e);
 
 #endif

@@ -51,8 +51,9 @@ int cluster_lease_ttl(struct db *db, int64_t *out_ms, struct err *e)
 	settings[0] = '\0';
 	*out_ms = 15000;
 	struct text t = {settings, sizeof(settings)};
-	int rc = db_exec_once(db, "SELECT settings FROM servicecluster ORDER BY created_date LIMIT 1",
-			      NULL, text_row, &t, e);
+	int rc =
+	    db_exec_once(db, "SELECT settings FROM servicecluster ORDER BY created_date LIMIT 1",
+			 NULL, text_row, &t, e);
 	if (rc)
 		return rc;
 	json_t *j = json_loads(settings, 0, NULL);
@@ -107,8 +108,7 @@ static int mark_central(struct db_conn *c, const struct db *db, const char *node
 	return rc;
 }
 
-int cluster_lease_tick(struct db *db, const char *node_id, struct cluster_lease *l,
-		       struct err *e)
+int cluster_lease_tick(struct db *db, const char *node_id, struct cluster_lease *l, struct err *e)
 {
 	int64_t t0 = cluster_mono_ms();
 	int64_t ttl = 15000;
@@ -141,17 +141,18 @@ int cluster_lease_tick(struct db *db, const char *node_id, struct cluster_lease 
 		 * connections open and is waited out. Fencing keeps this safe either way. */
 		bool pg = db_kind(db) == DB_POSTGRES;
 		char sql[1024];
-		snprintf(sql, sizeof(sql),
-			 "UPDATE central_lease SET token = CASE WHEN holder = $1 THEN token ELSE "
-			 "token + 1 END, changed_at = CASE WHEN holder = $1 THEN changed_at ELSE $2 "
-			 "END, holder = $1, expires_at = $3, holder_pid = %s WHERE id = 1 AND "
-			 "(holder = $1 OR ((expires_at < $2 OR %s) AND EXISTS (SELECT 1 FROM "
-			 "servernodeconfiguration WHERE id = $1 AND failover_candidate = 1))) "
-			 "RETURNING token, holder",
-			 pg ? "pg_backend_pid()" : "NULL",
-			 pg ? "(holder_pid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
-			      "pg_stat_activity a WHERE a.pid = central_lease.holder_pid))"
-			    : "0 = 1");
+		snprintf(
+		    sql, sizeof(sql),
+		    "UPDATE central_lease SET token = CASE WHEN holder = $1 THEN token ELSE "
+		    "token + 1 END, changed_at = CASE WHEN holder = $1 THEN changed_at ELSE $2 "
+		    "END, holder = $1, expires_at = $3, holder_pid = %s WHERE id = 1 AND "
+		    "(holder = $1 OR ((expires_at < $2 OR %s) AND EXISTS (SELECT 1 FROM "
+		    "servernodeconfiguration WHERE id = $1 AND failover_candidate = 1))) "
+		    "RETURNING token, holder",
+		    pg ? "pg_backend_pid()" : "NULL",
+		    pg ? "(holder_pid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+			 "pg_stat_activity a WHERE a.pid = central_lease.holder_pid))"
+		       : "0 = 1");
 		rc = db_exec(c, sql, &p, lease_row, &row, NULL, e);
 	}
 	if (rc == 0 && row.seen && (!l->held || l->token != row.token))

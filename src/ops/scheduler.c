@@ -39,8 +39,8 @@ int ops_sched_start(const struct conf *cf, struct db *db, struct repo *repo, con
 	int64_t max_reloads, queue_s, lease_s;
 	int rc;
 	if ((rc = conf_get_int(cf, "scheduler.max_reloads", 4, 0, 64, &max_reloads, e)) ||
-	    (rc = conf_get_int(cf, "scheduler.queue_timeout_s", 3600, 1, 30 * 86400, &queue_s,
-			       e)) ||
+	    (rc =
+		 conf_get_int(cf, "scheduler.queue_timeout_s", 3600, 1, 30 * 86400, &queue_s, e)) ||
 	    (rc = conf_get_int(cf, "scheduler.execution_lease_s", 20, 4, 3600, &lease_s, e)))
 		return rc;
 	struct sched_config sc = {
@@ -52,5 +52,6 @@ int ops_sched_start(const struct conf *cf, struct db *db, struct repo *repo, con
 	    .lease_ms = lease_s * 1000,
 	    .runner = {repo, run_reload, cancel_reload, log_path},
 	};
+	repo_set_schedule_check(sched_check_schedule);
 	return sched_start(&sc, out, e);
 }

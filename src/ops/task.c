@@ -24,7 +24,7 @@ static const char usage[] =
 
 static const char *status_name(json_int_t st)
 {
-	return st >= 0 && st <= EXEC_ERROR + 1 ? sched_status_names[st] : "?";
+	return st >= 0 && st <= EXEC_ERROR + 1 ? repo_exec_status_names[st] : "?";
 }
 
 /* GET path?query; the parsed answer, or NULL with the message printed. */
@@ -49,8 +49,8 @@ static int list(struct ops_local *l)
 	size_t i;
 	json_t *t;
 	json_array_foreach (tasks, i, t) {
-		json_t *last = json_object_get(json_object_get(t, "operational"),
-					       "lastExecutionResult");
+		json_t *last =
+		    json_object_get(json_object_get(t, "operational"), "lastExecutionResult");
 		printf("%-32s %-24s %-9s %-16s %s\n", json_string_value(json_object_get(t, "name")),
 		       json_string_value(json_object_get(json_object_get(t, "app"), "name")),
 		       json_is_true(json_object_get(t, "enabled")) ? "yes" : "no",
@@ -64,8 +64,8 @@ static int list(struct ops_local *l)
 
 static bool terminal(json_int_t st)
 {
-	return st == EXEC_ABORTED || st == EXEC_SUCCESS || st == EXEC_FAIL ||
-	       st == EXEC_SKIPPED || st == EXEC_ERROR;
+	return st == EXEC_ABORTED || st == EXEC_SUCCESS || st == EXEC_FAIL || st == EXEC_SKIPPED ||
+	       st == EXEC_ERROR;
 }
 
 /* Prints the log and the results of execution `sid` until it ends. */
@@ -108,9 +108,9 @@ static int follow(struct ops_local *l, const char *sid, int64_t timeout_s)
 		json_int_t st = json_integer_value(json_object_get(cur, "status"));
 		snprintf(path, sizeof(path), "/qrs/executionsession/%s", sid);
 		char *out = NULL;
-		int sst = cur && terminal(st) ? ops_local_call(l, "GET", path, NULL, NULL, 0, &out,
-							       NULL)
-					      : 200;
+		int sst = cur && terminal(st)
+			      ? ops_local_call(l, "GET", path, NULL, NULL, 0, &out, NULL)
+			      : 200;
 		free(out);
 		if (sst == 404) {
 			json_t *details = json_object_get(cur, "details");
@@ -143,15 +143,15 @@ static int start(struct ops_local *l, const char *task, bool follow_it, int64_t 
 	} else {
 		snprintf(path, sizeof(path), "/qrs/task/start/synchronous");
 		size_t k = (size_t)snprintf(query, sizeof(query), "name=");
-		for (const unsigned char *p = (const unsigned char *)task; *p && k + 4 < sizeof(query);
-		     p++)
-			k += (size_t)snprintf(query + k, sizeof(query) - k,
-					      (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-						      (*p >= '0' && *p <= '9') || *p == '-' ||
-						      *p == '_' || *p == '.'
-						  ? "%c"
-						  : "%%%02X",
-					      *p);
+		for (const unsigned char *p = (const unsigned char *)task;
+		     *p && k + 4 < sizeof(query); p++)
+			k += (size_t)snprintf(
+			    query + k, sizeof(query) - k,
+			    (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+				    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'
+				? "%c"
+				: "%%%02X",
+			    *p);
 		q = query;
 	}
 	char *out = NULL;

@@ -222,8 +222,7 @@ int ops_repo_post(const struct http_handler *repo, const char *user, const char 
 	char *out = NULL;
 	size_t out_len = 0;
 	char q[512], headers[256];
-	snprintf(q, sizeof(q), "xrfkey=fathomservice000%s%s", query ? "&" : "",
-		 query ? query : "");
+	snprintf(q, sizeof(q), "xrfkey=fathomservice000%s%s", query ? "&" : "", query ? query : "");
 	snprintf(headers, sizeof(headers),
 		 "X-Qlik-Xrfkey: fathomservice000\n"
 		 "X-Qlik-User: UserDirectory=INTERNAL; UserId=%s\n",
@@ -296,8 +295,7 @@ int ops_local_call(struct ops_local *l, const char *method, const char *path, co
 		   const void *body, size_t len, char **out, size_t *out_len)
 {
 	char q[1024];
-	snprintf(q, sizeof(q), "xrfkey=fathomcommand000%s%s", query ? "&" : "",
-		 query ? query : "");
+	snprintf(q, sizeof(q), "xrfkey=fathomcommand000%s%s", query ? "&" : "", query ? query : "");
 	return http_run_local(&l->h, method, path, q, "X-Qlik-Xrfkey: fathomcommand000\n",
 			      body ? body : "", len, 1 << 20, HTTP_CERT_OK, 64u << 20, out,
 			      out_len);

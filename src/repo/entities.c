@@ -4,7 +4,6 @@
  * repo_entities. Field order is the order of the JSON output. */
 #include "repo/repo_int.h"
 #include "rules/rules.h"
-#include "sched/sched.h"
 
 #include <string.h>
 
@@ -189,13 +188,17 @@ static int check_systemrule(const struct decoded *in, struct err *e)
 
 /* ---------------------------------------------------------------- tasks and triggers */
 
-static const char *const task_type_names[] = {"Reload", "ExternalProgram", "UserSync",
-					      "Distribute", NULL};
+const char *const repo_exec_status_names[] = {
+    "NeverStarted",    "Triggered",    "Started", "Queued", "AbortInitiated", "Aborting", "Aborted",
+    "FinishedSuccess", "FinishedFail", "Skipped", "Retry",  "Error",	      "Reset",	  NULL};
+
+static const char *const task_type_names[] = {"Reload", "ExternalProgram", "UserSync", "Distribute",
+					      NULL};
 static const char *const event_type_names[] = {"Schema", "Composite", NULL};
 static const char *const dst_names[] = {"ObserveDaylightSavingTime", "PermanentStandardTime",
 					"PermanentDaylightSavingTime", NULL};
-static const char *const increment_names[] = {"once",	 "hourly",  "daily",
-					      "weekly", "monthly", "custom", NULL};
+static const char *const increment_names[] = {"once",	 "hourly", "daily", "weekly",
+					      "monthly", "custom", NULL};
 static const char *const abort_reason_names[] = {"Undefined", "Manual", "Timeout", "DeletedTask",
 						 NULL};
 
@@ -218,13 +221,12 @@ static const struct field_desc schemaevent_fields[] = {
     {"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
     {"enabled", "enabled", FT_BOOL, F_CONDENSED, NULL, 0, "true", NULL},
     {"eventType", "event_type", FT_ENUM, F_CONDENSED, NULL, 0, "0", event_type_names},
-    {"reloadTask", "reload_task_id", FT_REF, F_CONDENSED | F_REQUIRED, "reloadtask", 0, NULL,
-     NULL},
+    {"reloadTask", "reload_task_id", FT_REF, F_CONDENSED | F_REQUIRED, "reloadtask", 0, NULL, NULL},
     {"timeZone", "time_zone", FT_STRING, F_CONDENSED, NULL, 64, "UTC", NULL},
     {"daylightSavingTime", "daylight_saving_time", FT_ENUM, F_CONDENSED, NULL, 0, "0", dst_names},
     {"startDate", "start_date", FT_DATE, F_CONDENSED | F_REQUIRED, NULL, 0, NULL, NULL},
-    {"expirationDate", "expiration_date", FT_DATE, F_CONDENSED, NULL, 0,
-     "9999-01-01T00:00:00.000Z", NULL},
+    {"expirationDate", "expiration_date", FT_DATE, F_CONDENSED, NULL, 0, "9999-01-01T00:00:00.000Z",
+     NULL},
     {"schemaFilterDescription", "schema_filter_description", FT_STRLIST, F_CONDENSED, NULL, 1024,
      NULL, NULL},
     {"incrementDescription", "increment_description", FT_STRING, F_CONDENSED, NULL, 64, "0 0 1 0",
@@ -240,8 +242,7 @@ static const struct field_desc compositeevent_fields[] = {
     {"name", "name", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
     {"enabled", "enabled", FT_BOOL, F_CONDENSED, NULL, 0, "true", NULL},
     {"eventType", "event_type", FT_ENUM, F_CONDENSED, NULL, 0, "1", event_type_names},
-    {"reloadTask", "reload_task_id", FT_REF, F_CONDENSED | F_REQUIRED, "reloadtask", 0, NULL,
-     NULL},
+    {"reloadTask", "reload_task_id", FT_REF, F_CONDENSED | F_REQUIRED, "reloadtask", 0, NULL, NULL},
     {"timeConstraint", "time_constraint", FT_OBJECT, F_CONDENSED, NULL, 512, NULL, NULL},
     {"compositeRules", "composite_rules", FT_OBJECT, F_ARRAY | F_CONDENSED | F_REQUIRED, NULL,
      16384, NULL, NULL},
@@ -254,13 +255,12 @@ static const struct field_desc executionsession_fields[] = {
     {"app", "app_id", FT_GUID, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
     {"triggerId", "trigger_id", FT_STRING, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
     {"fireTime", "fire_time", FT_DATE, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
-    {"status", "status", FT_ENUM, F_RO | F_CONDENSED, NULL, 0, "3", sched_status_names},
+    {"status", "status", FT_ENUM, F_RO | F_CONDENSED, NULL, 0, "3", repo_exec_status_names},
     {"executingNodeId", "executing_node_id", FT_GUID, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
     {"executionResult", "execution_result_id", FT_GUID, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
     {"abortAt", "abort_at", FT_DATE, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
     {"retries", "retries", FT_INT, F_RO | F_CONDENSED, NULL, 0, "0", NULL},
-    {"abortReason", "abort_reason", FT_ENUM, F_RO | F_CONDENSED, NULL, 0, "0",
-     abort_reason_names},
+    {"abortReason", "abort_reason", FT_ENUM, F_RO | F_CONDENSED, NULL, 0, "0", abort_reason_names},
     {"queuedAt", "queued_at", FT_DATE, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
     {"leaseUntil", "lease_until", FT_DATE, F_HIDDEN, NULL, 0, NULL, NULL},
     {"stopRequested", "stop_requested", FT_BOOL, F_HIDDEN, NULL, 0, "false", NULL},
@@ -276,7 +276,7 @@ static const struct field_desc executionresult_fields[] = {
     {"executingNodeID", "executing_node_id", FT_GUID, F_RO | F_CONDENSED, NULL, 0, NULL, NULL},
     {"executingNodeName", "executing_node_name", FT_STRING, F_RO | F_CONDENSED, NULL, 0, NULL,
      NULL},
-    {"status", "status", FT_ENUM, F_RO | F_CONDENSED, NULL, 0, "0", sched_status_names},
+    {"status", "status", FT_ENUM, F_RO | F_CONDENSED, NULL, 0, "0", repo_exec_status_names},
     {"startTime", "start_time", FT_DATE, F_RO | F_CONDENSED, NULL, 0, TIME_NEVER, NULL},
     {"stopTime", "stop_time", FT_DATE, F_RO | F_CONDENSED, NULL, 0, TIME_NEVER, NULL},
     {"duration", "duration", FT_INT, F_RO | F_CONDENSED, NULL, 0, "0", NULL},
@@ -349,9 +349,20 @@ static const struct entity_desc systemrule_desc = {"systemrule",
 						   check_systemrule};
 
 const struct entity_desc *const repo_entities[] = {
-    &app_desc,	&stream_desc,  &user_desc,  &tag_desc,	    &dataconnection_desc,
-    &node_desc, &cluster_desc, &cpdef_desc, &repo_cpv_desc, &systemrule_desc,
-    &reloadtask_desc, &schemaevent_desc, &compositeevent_desc, &executionsession_desc,
+    &app_desc,
+    &stream_desc,
+    &user_desc,
+    &tag_desc,
+    &dataconnection_desc,
+    &node_desc,
+    &cluster_desc,
+    &cpdef_desc,
+    &repo_cpv_desc,
+    &systemrule_desc,
+    &reloadtask_desc,
+    &schemaevent_desc,
+    &compositeevent_desc,
+    &executionsession_desc,
     &executionresult_desc,
 };
 const int repo_n_entities = (int)ARRAY_LEN(repo_entities);

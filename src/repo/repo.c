@@ -200,14 +200,15 @@ int repo_heartbeat(struct repo *r, int64_t started_ms, bool stop, struct err *e)
 		db_p_int(&p, r->api_port);
 		db_p_int(&p, r->ca.key ? 1 : 0);
 		db_p_int(&p, r->engine_port);
-		snprintf(sql, sizeof(sql),
-			 "INSERT INTO node_heartbeat (node_id, at, started_at, version, pid, "
-			 "api_port, holds_ca, engine_port) VALUES ($1, %s, $2, $3, $4, $5, $6, $7) "
-			 "ON CONFLICT (node_id) DO UPDATE SET at = excluded.at, started_at = "
-			 "excluded.started_at, version = excluded.version, pid = excluded.pid, "
-			 "api_port = excluded.api_port, holds_ca = excluded.holds_ca, engine_port = "
-			 "excluded.engine_port",
-			 db_now_sql(r->db));
+		snprintf(
+		    sql, sizeof(sql),
+		    "INSERT INTO node_heartbeat (node_id, at, started_at, version, pid, "
+		    "api_port, holds_ca, engine_port) VALUES ($1, %s, $2, $3, $4, $5, $6, $7) "
+		    "ON CONFLICT (node_id) DO UPDATE SET at = excluded.at, started_at = "
+		    "excluded.started_at, version = excluded.version, pid = excluded.pid, "
+		    "api_port = excluded.api_port, holds_ca = excluded.holds_ca, engine_port = "
+		    "excluded.engine_port",
+		    db_now_sql(r->db));
 		rc = db_exec_once(r->db, sql, &p, NULL, NULL, e);
 	}
 	return rc;

@@ -96,6 +96,27 @@ NODISCARD int repo_heartbeat(struct repo *r, int64_t started_ms, bool stop, stru
 void repo_reload_log_path(struct repo *r, const char *name, char *out, size_t n);
 void repo_reload_cancel(struct repo *r, const char *session);
 
+/* Executions of reload tasks (executionsession, executionresult) carry QRS's
+ * TaskExecutionStatus numbers; their names by number, NULL-terminated. */
+extern const char *const repo_exec_status_names[];
+
+/* Queues an execution of reload task `task_id` inside the caller's write transaction on
+ * `c`, keyed by (trigger_id, fire_time) (a manual start passes its own unique key).
+ * ERR_NOT_FOUND: no such task; ERR_INVALID: the task is disabled. */
+NODISCARD int repo_task_enqueue(struct db_conn *c, const char *task_id, const char *trigger_id,
+				const char *fire_time, char out_session[UUID_STR_LEN + 1],
+				struct err *e);
+
+/* A time trigger's schedule as stored, for the check the scheduler provides (the
+ * repository sits below the scheduler, so it takes the check as a callback, set once at
+ * start; without one only the fields' own types are checked). The check returns
+ * ERR_FIELD or ERR_INVALID with the reason, including a schedule that never fires. */
+struct repo_schedule {
+	const char *time_zone, *start, *expiration, *increment, *filter;
+	int dst_mode, option;
+};
+void repo_set_schedule_check(int (*check)(const struct repo_schedule *s, struct err *e));
+
 /* Whether the repository already holds a site (a service cluster). */
 NODISCARD int repo_site_exists(struct db *db, bool *out, struct err *e);
 

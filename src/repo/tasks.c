@@ -15,7 +15,6 @@
 #include "repo/repo_int.h"
 
 #include "cluster/cluster.h"
-#include "sched/sched.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -44,13 +43,23 @@ int repo_check_reloadtask(const struct decoded *in, struct err *e)
 	return 0;
 }
 
+static int (*schedule_check)(const struct repo_schedule *s, struct err *e);
+
+void repo_set_schedule_check(int (*check)(const struct repo_schedule *s, struct err *e))
+{
+	schedule_check = check;
+}
+
 int repo_check_schemaevent(const struct decoded *in, struct err *e)
 {
 	const struct colval *v;
 	if ((v = val(in, "eventType")) && !v->is_null && v->i != 0)
 		return err_set(e, ERR_FIELD, "a schema event has eventType 0 (Schema)");
 	/* the schedule as a whole, with defaults for what the body leaves out */
-	struct sched_spec_text t = {"UTC", 0, NULL, "9999-01-01T00:00:00.000Z", "0 0 1 0", NULL, 2};
+	struct repo_schedule t = {.time_zone = "UTC",
+				  .expiration = "9999-01-01T00:00:00.000Z",
+				  .increment = "0 0 1 0",
+				  .option = 2};
 	char filter[1100];
 	const struct colval *start = val(in, "startDate");
 	if ((v = val(in, "timeZone")))
@@ -82,11 +91,10 @@ int repo_check_schemaevent(const struct decoded *in, struct err *e)
 		return 0; /* a change that leaves the schedule alone */
 	if (!t.start)
 		return err_set(e, ERR_FIELD, "startDate is required");
-	struct sched_spec spec;
-	int rc = sched_spec_parse(&t, &spec, e);
-	if (rc == 0)
-		sched_spec_release(&spec);
-	else
+	if (!schedule_check)
+		return 0;
+	int rc = schedule_check(&t, e);
+	if (rc)
 		e->code = ERR_FIELD;
 	return rc ? ERR_FIELD : 0;
 }
@@ -126,12 +134,14 @@ int repo_check_compositeevent(const struct decoded *in, struct err *e)
 		json_t *st = json_object_get(r, "ruleState");
 		const char *task =
 		    json_string_value(json_object_get(json_object_get(r, "reloadTask"), "id"));
-		if (!json_is_object(r) || (st && (!json_is_integer(st) || json_integer_value(st) < 1 ||
-						   json_integer_value(st) > 2)))
-			rc = err_set(e, ERR_FIELD,
-				     "compositeRules[%zu].ruleState must be 1 (TaskSuccessful) or 2 "
-				     "(TaskFail)",
-				     i);
+		if (!json_is_object(r) ||
+		    (st && (!json_is_integer(st) || json_integer_value(st) < 1 ||
+			    json_integer_value(st) > 2)))
+			rc =
+			    err_set(e, ERR_FIELD,
+				    "compositeRules[%zu].ruleState must be 1 (TaskSuccessful) or 2 "
+				    "(TaskFail)",
+				    i);
 		else if (!task || !uuid_valid(task))
 			rc = err_set(e, ERR_FIELD,
 				     "compositeRules[%zu] must name a reload task: "
@@ -190,8 +200,7 @@ static int insert_events(struct qrs *q, struct db_conn *c, const char *type, jso
 		const char *given = json_string_value(json_object_get(ref, "id"));
 		if (!task_id && !given) {
 			json_decref(copy);
-			return err_set(&q->err, ERR_FIELD, "%s[%zu] names no reload task", type,
-				       i);
+			return err_set(&q->err, ERR_FIELD, "%s[%zu] names no reload task", type, i);
 		}
 		if (task_id)
 			json_object_set_new(copy, "reloadTask", json_pack("{s:s}", "id", task_id));
@@ -234,8 +243,8 @@ int h_task_create(struct qrs *q)
 	if (rc == 0 && (rc = qrs_begin(q, &c, true)) == 0) {
 		rc = crud_insert(q, c, d, &in, NULL, 0, id);
 		if (rc == 0)
-			rc = insert_events(q, c, "schemaEvents", json_object_get(body, "schemaEvents"),
-					   id);
+			rc = insert_events(q, c, "schemaEvents",
+					   json_object_get(body, "schemaEvents"), id);
 		if (rc == 0)
 			rc = insert_events(q, c, "compositeEvents",
 					   json_object_get(body, "compositeEvents"), id);
@@ -256,10 +265,10 @@ static int delete_events(struct qrs *q, struct db_conn *c, const char *type, jso
 	json_t *v;
 	json_array_foreach (ids, i, v) {
 		const char *id = json_is_string(v) ? json_string_value(v)
-						    : json_string_value(json_object_get(v, "id"));
+						   : json_string_value(json_object_get(v, "id"));
 		if (!id || !uuid_valid(id))
-			return err_set(&q->err, ERR_FIELD, "%sToDelete[%zu] is not a GUID",
-				       d->path, i);
+			return err_set(&q->err, ERR_FIELD, "%sToDelete[%zu] is not a GUID", d->path,
+				       i);
 		char lid[UUID_STR_LEN + 1];
 		str_copy(lid, id, sizeof(lid));
 		uuid_lower(lid);
@@ -314,8 +323,8 @@ int h_task_update(struct qrs *q)
 			rc = delete_events(q, c, "compositeevent",
 					   json_object_get(body, "compositeEventsToDelete"));
 		if (rc == 0)
-			rc = insert_events(q, c, "schemaEvents", json_object_get(body, "schemaEvents"),
-					   task_id);
+			rc = insert_events(q, c, "schemaEvents",
+					   json_object_get(body, "schemaEvents"), task_id);
 		if (rc == 0)
 			rc = insert_events(q, c, "compositeEvents",
 					   json_object_get(body, "compositeEvents"), task_id);
@@ -324,7 +333,8 @@ int h_task_update(struct qrs *q)
 			json_t *ev = json_array_get(json_object_get(body, "schemaEvents"), 0);
 			if (!ev)
 				ev = json_array_get(json_object_get(body, "compositeEvents"), 0);
-			task_id = json_string_value(json_object_get(json_object_get(ev, "reloadTask"), "id"));
+			task_id = json_string_value(
+			    json_object_get(json_object_get(ev, "reloadTask"), "id"));
 		}
 		if (rc == 0 && task_id) {
 			char lid[UUID_STR_LEN + 1];
@@ -342,6 +352,59 @@ int h_task_update(struct qrs *q)
 
 /* ---------------------------------------------------------------- start and stop */
 
+struct task_row {
+	bool seen, enabled;
+	char app[UUID_STR_LEN + 1], name[512];
+};
+
+static int task_row(void *ctx, int n, const struct db_value *c)
+{
+	struct task_row *t = ctx;
+	if (n < 3)
+		return 0;
+	t->seen = true;
+	if (c[0].type == DBV_TEXT)
+		str_copy(t->app, c[0].s, sizeof(t->app));
+	t->enabled = c[1].i != 0;
+	if (c[2].type == DBV_TEXT)
+		str_copy(t->name, c[2].s, sizeof(t->name));
+	return 0;
+}
+
+int repo_task_enqueue(struct db_conn *c, const char *task_id, const char *trigger_id,
+		      const char *fire_time, char out_session[UUID_STR_LEN + 1], struct err *e)
+{
+	struct task_row t = {0};
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, task_id);
+	int rc = db_exec(c, "SELECT app_id, enabled, name FROM reloadtask WHERE id = $1", &p,
+			 task_row, &t, NULL, e);
+	if (rc == 0 && !t.seen)
+		rc = err_set(e, ERR_NOT_FOUND, "there is no reload task %s", task_id);
+	if (rc == 0 && !t.enabled)
+		rc = err_set(e, ERR_INVALID, "the task \"%s\" is disabled", t.name);
+	if (rc)
+		return rc;
+	char now[ISO_TIME_LEN + 1];
+	time_format_iso(time_now_ms(), now);
+	uuid_new(out_session);
+	db_params_init(&p);
+	db_p_text(&p, out_session);
+	db_p_text(&p, now);
+	db_p_text(&p, task_id);
+	db_p_text(&p, t.app);
+	db_p_text(&p, trigger_id);
+	db_p_text(&p, fire_time);
+	return db_exec(
+	    c,
+	    "INSERT INTO executionsession (id, created_date, modified_date, modified_by, "
+	    "reload_task_id, app_id, trigger_id, fire_time, status, retries, "
+	    "abort_reason, queued_at, stop_requested) VALUES ($1, $2, $2, "
+	    "'INTERNAL\\sa_scheduler', $3, $4, $5, $6, 3, 0, 0, $2, 0)",
+	    &p, NULL, NULL, NULL, e);
+}
+
 /* One text column of the first row, and whether a row came. */
 struct log_row {
 	char location[1024];
@@ -357,17 +420,15 @@ static int log_row(void *ctx, int n, const struct db_value *c)
 	return 0;
 }
 
-
 /* Queues one execution of task `id`; the session id goes to out. */
-static int start_one(struct qrs *q, struct db_conn *c, const char *id,
-		     char out[UUID_STR_LEN + 1])
+static int start_one(struct qrs *q, struct db_conn *c, const char *id, char out[UUID_STR_LEN + 1])
 {
 	char key[64], now[ISO_TIME_LEN + 1];
 	char tok[UUID_STR_LEN + 1];
 	uuid_new(tok);
 	snprintf(key, sizeof(key), "manual:%s", tok);
 	time_format_iso(time_now_ms(), now);
-	return sched_enqueue(c, id, key, now, out, &q->err);
+	return repo_task_enqueue(c, id, key, now, out, &q->err);
 }
 
 static int task_id_by_name(struct qrs *q, struct db_conn *c, const char *name, char *out)
@@ -464,17 +525,18 @@ static int stop_one(struct qrs *q, struct db_conn *c, const char *id)
 	struct db_params p;
 	db_params_init(&p);
 	db_p_text(&p, id);
-	int rc = db_exec(c, "SELECT 1 FROM reloadtask WHERE id = $1", &p, db_row_seen, &seen,
-			 NULL, &q->err);
+	int rc = db_exec(c, "SELECT 1 FROM reloadtask WHERE id = $1", &p, db_row_seen, &seen, NULL,
+			 &q->err);
 	if (rc == 0 && !seen)
 		return err_set(&q->err, ERR_NOT_FOUND, "there is no reload task %s", id);
 	db_p_text(&p, now);
 	if (rc == 0)
-		rc = db_exec(c,
-			     "UPDATE executionsession SET stop_requested = 1, abort_reason = 1, "
-			     "status = 4, modified_date = $2 WHERE reload_task_id = $1 AND status = "
-			     "2",
-			     &p, NULL, NULL, NULL, &q->err);
+		rc =
+		    db_exec(c,
+			    "UPDATE executionsession SET stop_requested = 1, abort_reason = 1, "
+			    "status = 4, modified_date = $2 WHERE reload_task_id = $1 AND status = "
+			    "2",
+			    &p, NULL, NULL, NULL, &q->err);
 	if (rc == 0)
 		rc = db_exec(c,
 			     "INSERT INTO executionresult (id, created_date, modified_date, "
@@ -489,8 +551,9 @@ static int stop_one(struct qrs *q, struct db_conn *c, const char *id)
 	db_params_init(&p);
 	db_p_text(&p, id);
 	if (rc == 0)
-		rc = db_exec(c, "DELETE FROM executionsession WHERE reload_task_id = $1 AND status = 3",
-			     &p, NULL, NULL, NULL, &q->err);
+		rc = db_exec(
+		    c, "DELETE FROM executionsession WHERE reload_task_id = $1 AND status = 3", &p,
+		    NULL, NULL, NULL, &q->err);
 	return rc;
 }
 
@@ -613,7 +676,8 @@ int h_failover(struct qrs *q)
 	time_format_iso(time_now_ms() - 3 * (r->heartbeat_ms > 0 ? r->heartbeat_ms : 5000), since);
 	db_p_text(&p, since);
 	if (rc == 0)
-		rc = db_exec(c, "SELECT count(*) FROM node_heartbeat WHERE node_id = $1 AND at >= $2",
+		rc = db_exec(c,
+			     "SELECT count(*) FROM node_heartbeat WHERE node_id = $1 AND at >= $2",
 			     &p, repo_int_row, &alive, NULL, &q->err);
 	if (rc == 0 && alive == 0)
 		rc = err_set(&q->err, ERR_UNAVAILABLE,
@@ -665,11 +729,12 @@ static void each_engine(void *ctx, const char *node_id)
 	db_params_init(&p);
 	db_p_text(&p, node_id);
 	db_p_text(&p, en->since);
-	en->rc = db_exec(en->c,
-			 "SELECT n.host_name, h.engine_port, n.node_purpose FROM "
-			 "servernodeconfiguration n JOIN node_heartbeat h ON h.node_id = n.id WHERE "
-			 "n.id = $1 AND h.at >= $2 AND h.engine_port > 0",
-			 &p, engine_row, en, NULL, &en->q->err);
+	en->rc =
+	    db_exec(en->c,
+		    "SELECT n.host_name, h.engine_port, n.node_purpose FROM "
+		    "servernodeconfiguration n JOIN node_heartbeat h ON h.node_id = n.id WHERE "
+		    "n.id = $1 AND h.at >= $2 AND h.engine_port > 0",
+		    &p, engine_row, en, NULL, &en->q->err);
 }
 
 int h_validengines(struct qrs *q)
@@ -702,9 +767,8 @@ int h_validengines(struct qrs *q)
 		rc = db_exec(c, "SELECT 1 FROM app WHERE id = $1", &p, db_row_seen, &exists, NULL,
 			     &q->err);
 		char since[ISO_TIME_LEN + 1];
-		time_format_iso(time_now_ms() - 3 * (q->repo->heartbeat_ms > 0
-							 ? q->repo->heartbeat_ms
-							 : 5000),
+		time_format_iso(time_now_ms() -
+				    3 * (q->repo->heartbeat_ms > 0 ? q->repo->heartbeat_ms : 5000),
 				since);
 		struct engines en = {q, c, json_array(), purpose, since, 0};
 		struct cluster_balance *b = NULL;

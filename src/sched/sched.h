@@ -27,8 +27,8 @@ struct sched_tz;
  * an unknown zone. */
 NODISCARD int sched_tz_load(const char *name, struct sched_tz **out, struct err *e);
 /* Reads a TZif file (version 2 or later) from memory. ERR_INVALID when it is damaged. */
-NODISCARD int sched_tz_parse(const char *name, const void *data, size_t len,
-			     struct sched_tz **out, struct err *e);
+NODISCARD int sched_tz_parse(const char *name, const void *data, size_t len, struct sched_tz **out,
+			     struct err *e);
 void sched_tz_free(struct sched_tz *tz);
 const char *sched_tz_name(const struct sched_tz *tz);
 /* The offset from UTC (seconds east) at UTC second t, and whether it is daylight time. */
@@ -93,15 +93,9 @@ enum {
 	EXEC_ERROR = 11,
 };
 
-/* Their names by number, NULL-terminated. */
-extern const char *const sched_status_names[];
-
-/* Queues an execution of reload task `task_id` inside the caller's write transaction on
- * `c`, keyed by (trigger_id, fire_time) (a manual start passes its own unique key).
- * ERR_NOT_FOUND: no such task; ERR_INVALID: the task is disabled. */
-NODISCARD int sched_enqueue(struct db_conn *c, const char *task_id, const char *trigger_id,
-			    const char *fire_time, char out_session[UUID_STR_LEN + 1],
-			    struct err *e);
+/* The schedule check the repository calls for time triggers (repo_set_schedule_check). */
+struct repo_schedule;
+int sched_check_schedule(const struct repo_schedule *s, struct err *e);
 
 /* Runs a reload for the scheduler: the app's new generation replaces the old one only when
  * the run succeeds; `log_path` gets the script log. Returns 0 or the error. `cancel` stops
@@ -131,11 +125,11 @@ NODISCARD int sched_start(const struct sched_config *cfg, struct sched **out, st
 void sched_stop(struct sched *s);
 
 struct sched_stats {
-	bool central;	   /* this node holds the central role now */
-	int64_t token;	   /* its fencing token when it does */
-	uint64_t fired;	   /* triggers this node fired as master */
-	uint64_t claimed;  /* executions this node claimed */
-	uint64_t refused;  /* master writes refused for a stale token */
+	bool central;	  /* this node holds the central role now */
+	int64_t token;	  /* its fencing token when it does */
+	uint64_t fired;	  /* triggers this node fired as master */
+	uint64_t claimed; /* executions this node claimed */
+	uint64_t refused; /* master writes refused for a stale token */
 };
 void sched_stats(struct sched *s, struct sched_stats *out);
 

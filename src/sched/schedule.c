@@ -149,15 +149,17 @@ int sched_spec_parse(const struct sched_spec_text *t, struct sched_spec *out, st
 				       t->filter);
 		uint64_t wd, md, step;
 		if (parse_set(toks[3], 0, 6, &wd) != 0)
-			return err_set(e, ERR_FIELD,
-				       "schemaFilterDescription: weekdays are numbers 0 (Sunday) to "
-				       "6, not \"%s\"",
-				       toks[3]);
+			return err_set(
+			    e, ERR_FIELD,
+			    "schemaFilterDescription: weekdays are numbers 0 (Sunday) to "
+			    "6, not \"%s\"",
+			    toks[3]);
 		if (parse_set(toks[5], 1, 31, &md) != 0)
-			return err_set(e, ERR_FIELD,
-				       "schemaFilterDescription: days of the month are numbers 1 to "
-				       "31, not \"%s\"",
-				       toks[5]);
+			return err_set(
+			    e, ERR_FIELD,
+			    "schemaFilterDescription: days of the month are numbers 1 to "
+			    "31, not \"%s\"",
+			    toks[5]);
 		if (strcmp(toks[4], "*") != 0) {
 			if (parse_set(toks[4], 1, 52, &step) != 0 || (step & (step - 1)) != 0)
 				return err_set(e, ERR_FIELD,
@@ -181,8 +183,9 @@ int sched_spec_parse(const struct sched_spec_text *t, struct sched_spec *out, st
 	int64_t first;
 	if (sched_next_fire(out, INT64_MIN / 2, &first) != 0) {
 		sched_spec_release(out);
-		return err_set(e, ERR_FIELD, "the trigger never fires: no time between %s and %s "
-					     "matches its schedule",
+		return err_set(e, ERR_FIELD,
+			       "the trigger never fires: no time between %s and %s "
+			       "matches its schedule",
 			       t->start, t->expiration);
 	}
 	return 0;
@@ -260,7 +263,8 @@ int sched_next_fire(const struct sched_spec *s, int64_t after_ms, int64_t *out_m
 	} else {
 		/* days and weeks: the same wall-clock time, step after step */
 		int64_t step = s->step_days * 86400 + s->step_s;
-		int64_t k = after < s->start - 86400 ? 0 : sched_floor_div(after - s->start, step) - 1;
+		int64_t k =
+		    after < s->start - 86400 ? 0 : sched_floor_div(after - s->start, step) - 1;
 		if (k < 0)
 			k = 0;
 		for (int i = 0; i < 4; i++, k++)

@@ -14,6 +14,7 @@
  * Times compared across nodes (leases, queue times) come from the database's clock. */
 #include "sched/sched.h"
 #include "cluster/cluster.h"
+#include "repo/repo.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -23,13 +24,9 @@
 #include <time.h>
 
 #define MAX_RUNNERS 64
-#define BATCH 64
-#define COLS 16
+#define BATCH	    64
+#define COLS	    16
 #define NEVER_FIRES "9999-12-31T00:00:00.000Z"
-
-const char *const sched_status_names[] = {
-    "NeverStarted", "Triggered", "Started", "Queued", "AbortInitiated", "Aborting", "Aborted",
-    "FinishedSuccess", "FinishedFail", "Skipped", "Retry", "Error", "Reset", NULL};
 
 struct sched {
 	struct sched_config cfg;
@@ -158,10 +155,10 @@ static int task_done(struct db_conn *c, const char *task, const char *session, c
 		     int status, const char *start, const char *stop, int64_t duration,
 		     const char *node_name, struct err *e)
 {
-	json_t *op = json_pack("{s:s,s:{s:s,s:i,s:s,s:s,s:I,s:s}}", "id", task,
-			       "lastExecutionResult", "id", rid, "status", status, "startTime",
-			       start, "stopTime", stop, "duration", (json_int_t)duration,
-			       "executingNodeName", node_name);
+	json_t *op =
+	    json_pack("{s:s,s:{s:s,s:i,s:s,s:s,s:I,s:s}}", "id", task, "lastExecutionResult", "id",
+		      rid, "status", status, "startTime", start, "stopTime", stop, "duration",
+		      (json_int_t)duration, "executingNodeName", node_name);
 	char *ops = json_dumps(op, JSON_COMPACT);
 	json_decref(op);
 	struct db_params p;
@@ -169,10 +166,11 @@ static int task_done(struct db_conn *c, const char *task, const char *session, c
 	db_p_text(&p, task);
 	db_p_text(&p, session);
 	db_p_text(&p, ops);
-	int rc = db_exec(c,
-			 "UPDATE reloadtask SET running_session = NULL, operational = $3 WHERE id = "
-			 "$1 AND running_session = $2",
-			 &p, NULL, NULL, NULL, e);
+	int rc =
+	    db_exec(c,
+		    "UPDATE reloadtask SET running_session = NULL, operational = $3 WHERE id = "
+		    "$1 AND running_session = $2",
+		    &p, NULL, NULL, NULL, e);
 	free(ops);
 	return rc;
 }
@@ -205,41 +203,6 @@ static int drop_session(struct db_conn *c, const char *session, struct err *e)
 	db_params_init(&p);
 	db_p_text(&p, session);
 	return db_exec(c, "DELETE FROM executionsession WHERE id = $1", &p, NULL, NULL, NULL, e);
-}
-
-int sched_enqueue(struct db_conn *c, const char *task_id, const char *trigger_id,
-		  const char *fire_time, char out_session[UUID_STR_LEN + 1], struct err *e)
-{
-	struct rowset rs = {0};
-	struct db_params p;
-	db_params_init(&p);
-	db_p_text(&p, task_id);
-	int rc = db_exec(c, "SELECT app_id, enabled, name FROM reloadtask WHERE id = $1", &p,
-			 rowset_cb, &rs, NULL, e);
-	if (rc == 0 && rs.n == 0)
-		rc = err_set(e, ERR_NOT_FOUND, "there is no reload task %s", task_id);
-	if (rc == 0 && cell_i(&rs, 0, 1) == 0)
-		rc = err_set(e, ERR_INVALID, "the task \"%s\" is disabled", cell_s(&rs, 0, 2));
-	if (rc == 0) {
-		char now[ISO_TIME_LEN + 1];
-		iso(time_now_ms(), now);
-		uuid_new(out_session);
-		db_params_init(&p);
-		db_p_text(&p, out_session);
-		db_p_text(&p, now);
-		db_p_text(&p, task_id);
-		db_p_text(&p, cell_s(&rs, 0, 0));
-		db_p_text(&p, trigger_id);
-		db_p_text(&p, fire_time);
-		rc = db_exec(c,
-			     "INSERT INTO executionsession (id, created_date, modified_date, "
-			     "modified_by, reload_task_id, app_id, trigger_id, fire_time, status, "
-			     "retries, abort_reason, queued_at, stop_requested) VALUES ($1, $2, $2, "
-			     "'INTERNAL\\sa_scheduler', $3, $4, $5, $6, 3, 0, 0, $2, 0)",
-			     &p, NULL, NULL, NULL, e);
-	}
-	rowset_free(&rs);
-	return rc;
 }
 
 /* ---------------------------------------------------------------- the master */
@@ -285,15 +248,16 @@ static int recover(struct sched *s, struct db_conn *c, int64_t now_ms, struct er
 	struct db_params p;
 	db_params_init(&p);
 	db_p_text(&p, now);
-	int rc = db_exec(c,
-			 "SELECT s.id, s.reload_task_id, s.executing_node_id, s.execution_result_id, "
-			 "s.retries, t.max_retries, COALESCE(n.name, s.executing_node_id), s.status, "
-			 "r.details, r.start_time FROM executionsession s JOIN reloadtask t ON t.id = "
-			 "s.reload_task_id LEFT JOIN servernodeconfiguration n ON n.id = "
-			 "s.executing_node_id LEFT JOIN executionresult r ON r.id = "
-			 "s.execution_result_id WHERE s.status IN (2, 4, 5) AND s.lease_until < $1 "
-			 "ORDER BY s.queued_at LIMIT 64",
-			 &p, rowset_cb, &rs, NULL, e);
+	int rc =
+	    db_exec(c,
+		    "SELECT s.id, s.reload_task_id, s.executing_node_id, s.execution_result_id, "
+		    "s.retries, t.max_retries, COALESCE(n.name, s.executing_node_id), s.status, "
+		    "r.details, r.start_time FROM executionsession s JOIN reloadtask t ON t.id = "
+		    "s.reload_task_id LEFT JOIN servernodeconfiguration n ON n.id = "
+		    "s.executing_node_id LEFT JOIN executionresult r ON r.id = "
+		    "s.execution_result_id WHERE s.status IN (2, 4, 5) AND s.lease_until < $1 "
+		    "ORDER BY s.queued_at LIMIT 64",
+		    &p, rowset_cb, &rs, NULL, e);
 	for (int i = 0; rc == 0 && i < rs.n; i++) {
 		const char *sid = cell_s(&rs, i, 0), *task = cell_s(&rs, i, 1),
 			   *node = cell_s(&rs, i, 2), *rid = cell_s(&rs, i, 3),
@@ -301,10 +265,11 @@ static int recover(struct sched *s, struct db_conn *c, int64_t now_ms, struct er
 		int64_t retries = cell_i(&rs, i, 4), max_retries = cell_i(&rs, i, 5);
 		bool retry = cell_i(&rs, i, 7) == EXEC_STARTED && retries < max_retries;
 		char msg[512];
-		snprintf(msg, sizeof(msg),
-			 "node %s stopped renewing its lease on this execution (it stopped, or lost "
-			 "the repository database)%s",
-			 node_name, retry ? "; it is retried on another node" : "");
+		snprintf(
+		    msg, sizeof(msg),
+		    "node %s stopped renewing its lease on this execution (it stopped, or lost "
+		    "the repository database)%s",
+		    node_name, retry ? "; it is retried on another node" : "");
 		char *details = details_add(cell(&rs, i, 8), 0, msg, now_ms);
 		int64_t dur = now_ms - iso_ms(cell(&rs, i, 9));
 		if ((rc = fenced_begin(s, c, e)))
@@ -315,10 +280,11 @@ static int recover(struct sched *s, struct db_conn *c, int64_t now_ms, struct er
 		db_p_int(&p, dur > 0 ? dur : 0);
 		db_p_text(&p, details);
 		db_p_int(&p, retry);
-		rc = db_exec(c,
-			     "UPDATE executionresult SET status = 11, stop_time = $2, modified_date = "
-			     "$2, duration = $3, details = $4, chain_seen = $5 WHERE id = $1",
-			     &p, NULL, NULL, NULL, e);
+		rc = db_exec(
+		    c,
+		    "UPDATE executionresult SET status = 11, stop_time = $2, modified_date = "
+		    "$2, duration = $3, details = $4, chain_seen = $5 WHERE id = $1",
+		    &p, NULL, NULL, NULL, e);
 		if (rc == 0)
 			rc = retry ? requeue(c, sid, now, node, now_ms + 10000, true, e)
 				   : drop_session(c, sid, e);
@@ -345,11 +311,12 @@ static int timeouts(struct sched *s, struct db_conn *c, int64_t now_ms, struct e
 	db_params_init(&p);
 	db_p_text(&p, now);
 	db_p_text(&p, cut);
-	int rc = db_exec(c,
-			 "SELECT id, reload_task_id, app_id, status, trigger_id FROM "
-			 "executionsession WHERE (status = 2 AND abort_at < $1 AND stop_requested = "
-			 "0) OR (status = 3 AND queued_at < $2) ORDER BY queued_at LIMIT 64",
-			 &p, rowset_cb, &rs, NULL, e);
+	int rc =
+	    db_exec(c,
+		    "SELECT id, reload_task_id, app_id, status, trigger_id FROM "
+		    "executionsession WHERE (status = 2 AND abort_at < $1 AND stop_requested = "
+		    "0) OR (status = 3 AND queued_at < $2) ORDER BY queued_at LIMIT 64",
+		    &p, rowset_cb, &rs, NULL, e);
 	if (rc == 0 && rs.n > 0 && (rc = fenced_begin(s, c, e)) == 0) {
 		for (int i = 0; rc == 0 && i < rs.n; i++) {
 			const char *sid = cell_s(&rs, i, 0);
@@ -357,10 +324,11 @@ static int timeouts(struct sched *s, struct db_conn *c, int64_t now_ms, struct e
 			db_p_text(&p, sid);
 			db_p_text(&p, now);
 			if (cell_i(&rs, i, 3) == EXEC_STARTED) {
-				rc = db_exec(c,
-					     "UPDATE executionsession SET status = 4, abort_reason = "
-					     "2, stop_requested = 1, modified_date = $2 WHERE id = $1",
-					     &p, NULL, NULL, NULL, e);
+				rc = db_exec(
+				    c,
+				    "UPDATE executionsession SET status = 4, abort_reason = "
+				    "2, stop_requested = 1, modified_date = $2 WHERE id = $1",
+				    &p, NULL, NULL, NULL, e);
 				log_warn("execution %s ran past its task's session timeout; it is "
 					 "stopped",
 					 sid);
@@ -378,14 +346,15 @@ static int timeouts(struct sched *s, struct db_conn *c, int64_t now_ms, struct e
 			db_p_text(&p, cell_s(&rs, i, 2));
 			db_p_text(&p, details);
 			db_p_text(&p, cell_s(&rs, i, 4));
-			rc = db_exec(c,
-				     "INSERT INTO executionresult (id, created_date, modified_date, "
-				     "modified_by, task_id, execution_id, app_id, status, start_time, "
-				     "stop_time, duration, file_reference_id, script_log_available, "
-				     "script_log_size, details, trigger_id, chain_seen) VALUES ($3, $2, "
-				     "$2, 'INTERNAL\\sa_scheduler', $4, $1, $5, 11, $2, $2, 0, "
-				     "'" UUID_EMPTY "', 0, 0, $6, $7, 0)",
-				     &p, NULL, NULL, NULL, e);
+			rc = db_exec(
+			    c,
+			    "INSERT INTO executionresult (id, created_date, modified_date, "
+			    "modified_by, task_id, execution_id, app_id, status, start_time, "
+			    "stop_time, duration, file_reference_id, script_log_available, "
+			    "script_log_size, details, trigger_id, chain_seen) VALUES ($3, $2, "
+			    "$2, 'INTERNAL\\sa_scheduler', $4, $1, $5, 11, $2, $2, 0, "
+			    "'" UUID_EMPTY "', 0, 0, $6, $7, 0)",
+			    &p, NULL, NULL, NULL, e);
 			free(details);
 			if (rc == 0) {
 				db_params_init(&p);
@@ -431,7 +400,7 @@ static int fire(struct sched *s, struct db_conn *c, const char *trigger, const c
 	if (rc || seen)
 		return rc;
 	char sid[UUID_STR_LEN + 1] = "";
-	rc = sched_enqueue(c, task, trigger, fire_time, sid, e);
+	rc = repo_task_enqueue(c, task, trigger, fire_time, sid, e);
 	if (rc == ERR_INVALID || rc == ERR_NOT_FOUND) {
 		log_info("trigger %s: %s; nothing queued", trigger, e->message);
 		err_init(e);
@@ -470,13 +439,11 @@ static int time_triggers(struct sched *s, struct db_conn *c, int64_t now_ms, str
 		const char *id = cell_s(&rs, i, 0), *task = cell_s(&rs, i, 1),
 			   *md = cell_s(&rs, i, 11);
 		char fbuf[256];
-		struct sched_spec_text t = {cell(&rs, i, 2),
-					    (int)cell_i(&rs, i, 3),
-					    cell(&rs, i, 4),
-					    cell(&rs, i, 5),
-					    cell(&rs, i, 7),
-					    first_of_list(cell(&rs, i, 6), fbuf, sizeof(fbuf)),
-					    (int)cell_i(&rs, i, 8)};
+		struct sched_spec_text t = {
+		    cell(&rs, i, 2),	   (int)cell_i(&rs, i, 3),
+		    cell(&rs, i, 4),	   cell(&rs, i, 5),
+		    cell(&rs, i, 7),	   first_of_list(cell(&rs, i, 6), fbuf, sizeof(fbuf)),
+		    (int)cell_i(&rs, i, 8)};
 		struct sched_spec spec;
 		struct err pe;
 		err_init(&pe);
@@ -546,7 +513,8 @@ static int chain_holds(struct db_conn *c, json_t *rules, const char *since, bool
 	size_t i;
 	json_t *r;
 	json_array_foreach (rules, i, r) {
-		const char *task = json_string_value(json_object_get(json_object_get(r, "reloadTask"), "id"));
+		const char *task =
+		    json_string_value(json_object_get(json_object_get(r, "reloadTask"), "id"));
 		json_int_t want = json_integer_value(json_object_get(r, "ruleState"));
 		if (!task) {
 			*out = false;
@@ -557,11 +525,12 @@ static int chain_holds(struct db_conn *c, json_t *rules, const char *since, bool
 		db_params_init(&p);
 		db_p_text(&p, task);
 		db_p_text(&p, since);
-		int rc = db_exec(c,
-				 "SELECT status FROM executionresult WHERE task_id = $1 AND stop_time "
-				 ">= $2 AND status IN (6, 7, 8, 11) ORDER BY "
-				 "stop_time DESC LIMIT 1",
-				 &p, rowset_cb, &rs, NULL, e);
+		int rc =
+		    db_exec(c,
+			    "SELECT status FROM executionresult WHERE task_id = $1 AND stop_time "
+			    ">= $2 AND status IN (6, 7, 8, 11) ORDER BY "
+			    "stop_time DESC LIMIT 1",
+			    &p, rowset_cb, &rs, NULL, e);
 		int64_t st = rs.n ? cell_i(&rs, 0, 0) : -1;
 		rowset_free(&rs);
 		if (rc)
@@ -613,11 +582,12 @@ static int chains(struct sched *s, struct db_conn *c, int64_t now_ms, struct err
 		struct db_params p;
 		db_params_init(&p);
 		db_p_text(&p, task);
-		rc = db_exec(c,
-			     "SELECT id, reload_task_id, time_constraint, composite_rules FROM "
-			     "compositeevent WHERE enabled = 1 AND composite_rules LIKE '%' || $1 || "
-			     "'%'",
-			     &p, rowset_cb, &ce, NULL, e);
+		rc = db_exec(
+		    c,
+		    "SELECT id, reload_task_id, time_constraint, composite_rules FROM "
+		    "compositeevent WHERE enabled = 1 AND composite_rules LIKE '%' || $1 || "
+		    "'%'",
+		    &p, rowset_cb, &ce, NULL, e);
 		for (int k = 0; rc == 0 && k < ce.n; k++) {
 			char since[ISO_TIME_LEN + 1];
 			iso(now_ms - constraint_ms(cell(&ce, k, 2)), since);
@@ -735,13 +705,14 @@ static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
 		db_p_text(&p, s->node_id);
 		db_p_text(&p, now);
 		char sql[1024];
-		snprintf(sql, sizeof(sql),
-			 "SELECT s.id, s.app_id, s.reload_task_id FROM executionsession s WHERE "
-			 "s.status = 3 AND (s.avoid_node_id IS NULL OR s.avoid_node_id <> $1 OR "
-			 "s.avoid_until < $2) AND NOT EXISTS (SELECT 1 FROM reloadtask t WHERE t.id "
-			 "= s.reload_task_id AND t.running_session IS NOT NULL) ORDER BY "
-			 "s.queued_at, s.id LIMIT 16%s",
-			 db_kind(s->cfg.db) == DB_POSTGRES ? " FOR UPDATE OF s SKIP LOCKED" : "");
+		snprintf(
+		    sql, sizeof(sql),
+		    "SELECT s.id, s.app_id, s.reload_task_id FROM executionsession s WHERE "
+		    "s.status = 3 AND (s.avoid_node_id IS NULL OR s.avoid_node_id <> $1 OR "
+		    "s.avoid_until < $2) AND NOT EXISTS (SELECT 1 FROM reloadtask t WHERE t.id "
+		    "= s.reload_task_id AND t.running_session IS NOT NULL) ORDER BY "
+		    "s.queued_at, s.id LIMIT 16%s",
+		    db_kind(s->cfg.db) == DB_POSTGRES ? " FOR UPDATE OF s SKIP LOCKED" : "");
 		rc = db_exec(c, sql, &p, rowset_cb, &rs, NULL, e);
 	}
 	if (rc == 0 && rs.n > 0)
@@ -782,11 +753,12 @@ static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
 		db_p_text(&p, abort_at);
 		db_p_text(&p, now);
 		if (rc == 0)
-			rc = db_exec(c,
-				     "UPDATE executionsession SET status = 2, executing_node_id = $2, "
-				     "execution_result_id = $3, lease_until = $4, abort_at = $5, "
-				     "modified_date = $6 WHERE id = $1",
-				     &p, NULL, NULL, NULL, e);
+			rc = db_exec(
+			    c,
+			    "UPDATE executionsession SET status = 2, executing_node_id = $2, "
+			    "execution_result_id = $3, lease_until = $4, abort_at = $5, "
+			    "modified_date = $6 WHERE id = $1",
+			    &p, NULL, NULL, NULL, e);
 		char msg[400];
 		snprintf(msg, sizeof(msg), "started on node %s", s->node_name);
 		char *details = details_add(NULL, 2, msg, now_ms);
@@ -800,16 +772,17 @@ static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
 		db_p_text(&p, s->node_name);
 		db_p_text(&p, details);
 		if (rc == 0)
-			rc = db_exec(c,
-				     "INSERT INTO executionresult (id, created_date, modified_date, "
-				     "modified_by, task_id, execution_id, app_id, executing_node_id, "
-				     "executing_node_name, status, start_time, stop_time, duration, "
-				     "file_reference_id, script_log_available, script_log_size, "
-				     "details, trigger_id, chain_seen) SELECT $1, $2, $2, "
-				     "'INTERNAL\\sa_scheduler', $3, $4, $5, $6, $7, 2, $2, "
-				     "'" TIME_NEVER "', 0, '" UUID_EMPTY "', 0, 0, $8, trigger_id, 0 "
-				     "FROM executionsession WHERE id = $4",
-				     &p, NULL, NULL, NULL, e);
+			rc = db_exec(
+			    c,
+			    "INSERT INTO executionresult (id, created_date, modified_date, "
+			    "modified_by, task_id, execution_id, app_id, executing_node_id, "
+			    "executing_node_name, status, start_time, stop_time, duration, "
+			    "file_reference_id, script_log_available, script_log_size, "
+			    "details, trigger_id, chain_seen) SELECT $1, $2, $2, "
+			    "'INTERNAL\\sa_scheduler', $3, $4, $5, $6, $7, 2, $2, "
+			    "'" TIME_NEVER "', 0, '" UUID_EMPTY "', 0, 0, $8, trigger_id, 0 "
+			    "FROM executionsession WHERE id = $4",
+			    &p, NULL, NULL, NULL, e);
 		free(details);
 		if (rc == 0) {
 			*got = true;
@@ -853,13 +826,14 @@ static int finish(struct sched *s, const struct job *j, int run_rc, const char *
 	db_p_text(&p, s->node_id);
 	db_p_text(&p, j->result);
 	if (rc == 0)
-		rc = db_exec(c,
-			     "SELECT s.stop_requested, s.abort_reason, s.retries, t.max_retries, "
-			     "t.task_session_timeout, r.details FROM executionsession s JOIN "
-			     "reloadtask t ON t.id = s.reload_task_id JOIN executionresult r ON r.id "
-			     "= s.execution_result_id WHERE s.id = $1 AND s.executing_node_id = $2 "
-			     "AND s.execution_result_id = $3",
-			     &p, rowset_cb, &rs, NULL, e);
+		rc = db_exec(
+		    c,
+		    "SELECT s.stop_requested, s.abort_reason, s.retries, t.max_retries, "
+		    "t.task_session_timeout, r.details FROM executionsession s JOIN "
+		    "reloadtask t ON t.id = s.reload_task_id JOIN executionresult r ON r.id "
+		    "= s.execution_result_id WHERE s.id = $1 AND s.executing_node_id = $2 "
+		    "AND s.execution_result_id = $3",
+		    &p, rowset_cb, &rs, NULL, e);
 	if (rc == 0 && rs.n == 0) {
 		log_warn("execution %s was taken from this node while it ran (its lease "
 			 "expired); this run's result is not recorded",
@@ -870,8 +844,8 @@ static int finish(struct sched *s, const struct job *j, int run_rc, const char *
 	bool shutdown = run_rc != 0 && stopping(s);
 	bool aborted = rc == 0 && cell_i(&rs, 0, 0) != 0;
 	int status = run_rc == 0 ? EXEC_SUCCESS : aborted ? EXEC_ABORTED : EXEC_FAIL;
-	bool retry = rc == 0 && !shutdown && status == EXEC_FAIL &&
-		     cell_i(&rs, 0, 2) < cell_i(&rs, 0, 3);
+	bool retry =
+	    rc == 0 && !shutdown && status == EXEC_FAIL && cell_i(&rs, 0, 2) < cell_i(&rs, 0, 3);
 	char msg[1200];
 	if (run_rc == 0)
 		snprintf(msg, sizeof(msg), "the reload finished");
@@ -885,10 +859,12 @@ static int finish(struct sched *s, const struct job *j, int run_rc, const char *
 	else if (aborted)
 		snprintf(msg, sizeof(msg), "stopped on request");
 	else
-		snprintf(msg, sizeof(msg), "%s%s", run_msg,
-			 retry ? "; it is retried" : "");
+		snprintf(msg, sizeof(msg), "%s%s", run_msg, retry ? "; it is retried" : "");
 	char *details = details_add(rc == 0 ? cell(&rs, 0, 5) : NULL,
-				    run_rc == 0 ? 2 : aborted ? 1 : 0, msg, now_ms);
+				    run_rc == 0 ? 2
+				    : aborted	? 1
+						: 0,
+				    msg, now_ms);
 	char log_path[1024] = "";
 	s->cfg.runner.log_path(s->cfg.runner.ctx, j->result, log_path, sizeof(log_path));
 	struct stat lst;
@@ -905,12 +881,13 @@ static int finish(struct sched *s, const struct job *j, int run_rc, const char *
 	db_p_int(&p, have_log ? (int64_t)lst.st_size : 0);
 	db_p_int(&p, retry || shutdown);
 	if (rc == 0)
-		rc = db_exec(c,
-			     "UPDATE executionresult SET status = $2, stop_time = $3, modified_date "
-			     "= $3, duration = $4, details = $5, script_log_available = $6, "
-			     "script_log_location = $7, script_log_size = $8, chain_seen = $9 WHERE "
-			     "id = $1",
-			     &p, NULL, NULL, NULL, e);
+		rc =
+		    db_exec(c,
+			    "UPDATE executionresult SET status = $2, stop_time = $3, modified_date "
+			    "= $3, duration = $4, details = $5, script_log_available = $6, "
+			    "script_log_location = $7, script_log_size = $8, chain_seen = $9 WHERE "
+			    "id = $1",
+			    &p, NULL, NULL, NULL, e);
 	free(details);
 	if (rc == 0)
 		rc = retry || shutdown ? requeue(c, j->session, now, retry ? s->node_id : NULL,
@@ -962,8 +939,8 @@ static void *runner_main(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		struct err re;
 		err_init(&re);
-		int run_rc = s->cfg.runner.reload(s->cfg.runner.ctx, j.app, j.session, j.result,
-						  &re);
+		int run_rc =
+		    s->cfg.runner.reload(s->cfg.runner.ctx, j.app, j.session, j.result, &re);
 		pthread_mutex_lock(&s->mu);
 		s->running[idx][0] = '\0';
 		pthread_mutex_unlock(&s->mu);
@@ -1014,12 +991,14 @@ static void *keeper_main(void *arg)
 			db_p_text(&p, s->node_id);
 			db_p_text(&p, until);
 			struct rowset rs = {0};
-			rc = db_exec(c,
-				     "UPDATE executionsession SET lease_until = $3 WHERE id = $1 AND "
-				     "executing_node_id = $2 RETURNING stop_requested, status",
-				     &p, rowset_cb, &rs, NULL, &e);
+			rc = db_exec(
+			    c,
+			    "UPDATE executionsession SET lease_until = $3 WHERE id = $1 AND "
+			    "executing_node_id = $2 RETURNING stop_requested, status",
+			    &p, rowset_cb, &rs, NULL, &e);
 			if (rc == 0 && rs.n && cell_i(&rs, 0, 0) && cell_i(&rs, 0, 1) != 5) {
-				log_info("execution %s: stop requested; stopping its reload", ids[i]);
+				log_info("execution %s: stop requested; stopping its reload",
+					 ids[i]);
 				s->cfg.runner.cancel(s->cfg.runner.ctx, ids[i]);
 				db_params_init(&p);
 				db_p_text(&p, ids[i]);
@@ -1128,4 +1107,15 @@ void sched_stats(struct sched *s, struct sched_stats *out)
 	pthread_mutex_lock(&s->mu);
 	*out = s->st;
 	pthread_mutex_unlock(&s->mu);
+}
+
+int sched_check_schedule(const struct repo_schedule *r, struct err *e)
+{
+	struct sched_spec_text t = {r->time_zone, r->dst_mode, r->start, r->expiration,
+				    r->increment, r->filter,   r->option};
+	struct sched_spec spec;
+	int rc = sched_spec_parse(&t, &spec, e);
+	if (rc == 0)
+		sched_spec_release(&spec);
+	return rc;
 }

@@ -60,8 +60,7 @@ static int read_hdr(const uint8_t *p, size_t left, struct hdr *h)
 	h->type = be32(p + 36);
 	h->chars = be32(p + 40);
 	if (h->time > 100000 || h->type == 0 || h->type > 256 || h->chars > 4096 ||
-	    h->leap > 10000 || (h->isut && h->isut != h->type) ||
-	    (h->isstd && h->isstd != h->type))
+	    h->leap > 10000 || (h->isut && h->isut != h->type) || (h->isstd && h->isstd != h->type))
 		return -1;
 	return 0;
 }
@@ -172,8 +171,8 @@ int sched_tz_parse(const char *name, const void *data, size_t len, struct sched_
 	const uint8_t *p = data;
 	struct hdr h1, h2;
 	if (read_hdr(p, len, &h1) != 0 || p[4] < '2')
-		return err_set(e, ERR_INVALID, "time zone %s: not a TZif file of version 2 or later",
-			       name);
+		return err_set(e, ERR_INVALID,
+			       "time zone %s: not a TZif file of version 2 or later", name);
 	size_t skip = 44 + data_len(&h1, 4);
 	if (skip > len || read_hdr(p + skip, len - skip, &h2) != 0 ||
 	    44 + data_len(&h2, 8) > len - skip)
@@ -341,8 +340,8 @@ static int32_t std_offset(const struct sched_tz *tz, int64_t t)
 	bool dst;
 	sched_tz_offset(tz, t, &off, &dst);
 	for (int k = 1; dst && k <= 12; k++) /* look a month at a time back, then forward */
-		sched_tz_offset(tz, t + (k % 2 ? -1 : 1) * (int64_t)((k + 1) / 2) * 30 * 86400, &off,
-				&dst);
+		sched_tz_offset(tz, t + (k % 2 ? -1 : 1) * (int64_t)((k + 1) / 2) * 30 * 86400,
+				&off, &dst);
 	return off;
 }
 

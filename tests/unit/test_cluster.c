@@ -143,12 +143,13 @@ static void ttl_setting(void **state)
 	struct fix *f = *state;
 	struct err e;
 	err_init(&e);
-	exec(f->db, "INSERT INTO servicecluster (id, created_date, modified_date, modified_by, name, "
-		    "settings) VALUES ('dddddddd-0000-4000-8000-000000000004', 'x', 'x', 'x', 'S', "
-		    "'{\"persistenceMode\":2,\"sharedPersistenceProperties\":{\"rootFolder\":"
-		    "\"/some/long/path/to/make/the/settings/longer/than/two/hundred/and/fifty/six/"
-		    "characters/which/they/are/in/practice/with/all/the/share/folders/listed\"},"
-		    "\"centralRoleTtlSeconds\":6}')");
+	exec(f->db,
+	     "INSERT INTO servicecluster (id, created_date, modified_date, modified_by, name, "
+	     "settings) VALUES ('dddddddd-0000-4000-8000-000000000004', 'x', 'x', 'x', 'S', "
+	     "'{\"persistenceMode\":2,\"sharedPersistenceProperties\":{\"rootFolder\":"
+	     "\"/some/long/path/to/make/the/settings/longer/than/two/hundred/and/fifty/six/"
+	     "characters/which/they/are/in/practice/with/all/the/share/folders/listed\"},"
+	     "\"centralRoleTtlSeconds\":6}')");
 	int64_t ttl = 0;
 	assert_int_equal(cluster_lease_ttl(f->db, &ttl, &e), 0);
 	assert_int_equal(ttl, 6000);

@@ -96,7 +96,7 @@ struct fires {
 
 static void check_fires(const struct fires *f)
 {
-	struct sched_spec_text t = {f->zone,	   f->dst,    f->start, "9999-01-01T00:00:00.000Z",
+	struct sched_spec_text t = {f->zone,	  f->dst,    f->start, "9999-01-01T00:00:00.000Z",
 				    f->increment, f->filter, f->option};
 	struct sched_spec s;
 	struct err e;
@@ -230,8 +230,8 @@ static void repeats(void **state)
 static void once_fires_once(void **state)
 {
 	(void)state;
-	struct sched_spec_text t = {"UTC", 0, "2026-12-01T09:00:00.000Z", "9999-01-01T00:00:00.000Z",
-				    "0 0 0 0", NULL, 0};
+	struct sched_spec_text t = {
+	    "UTC", 0, "2026-12-01T09:00:00.000Z", "9999-01-01T00:00:00.000Z", "0 0 0 0", NULL, 0};
 	struct sched_spec s;
 	struct err e;
 	err_init(&e);
@@ -256,8 +256,8 @@ static void refused(void **state)
 	      NULL, 2},
 	     ERR_INVALID,
 	     "unknown time zone"},
-	    {{"../etc/passwd", 0, "2026-12-01T09:00:00.000Z", "9999-01-01T00:00:00.000Z",
-	      "0 0 1 0", NULL, 2},
+	    {{"../etc/passwd", 0, "2026-12-01T09:00:00.000Z", "9999-01-01T00:00:00.000Z", "0 0 1 0",
+	      NULL, 2},
 	     ERR_INVALID,
 	     "not a time zone name"},
 	    {{"UTC", 0, "2026-12-01T09:00:00.000Z", "9999-01-01T00:00:00.000Z", "0 0 1", NULL, 2},
@@ -302,8 +302,8 @@ static void damaged_zone_files(void **state)
 	size_t len = 0;
 	struct err e;
 	err_init(&e);
-	assert_int_equal(file_read_all("/usr/share/zoneinfo/Europe/Paris", 1 << 20, &data, &len, &e),
-			 0);
+	assert_int_equal(
+	    file_read_all("/usr/share/zoneinfo/Europe/Paris", 1 << 20, &data, &len, &e), 0);
 	/* every cut-off prefix and a few flipped bytes give an error or a zone, never a
 	 * crash (the fuzzer goes further) */
 	for (size_t n = 0; n < len; n += 7) {
@@ -328,12 +328,9 @@ static void damaged_zone_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(offsets),
-	    cmocka_unit_test(skipped_and_repeated_times),
-	    cmocka_unit_test(repeats),
-	    cmocka_unit_test(once_fires_once),
-	    cmocka_unit_test(refused),
-	    cmocka_unit_test(damaged_zone_files),
+	    cmocka_unit_test(offsets), cmocka_unit_test(skipped_and_repeated_times),
+	    cmocka_unit_test(repeats), cmocka_unit_test(once_fires_once),
+	    cmocka_unit_test(refused), cmocka_unit_test(damaged_zone_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
