@@ -22,6 +22,13 @@
 
 /* ---------------------------------------------------------------- checks */
 
+/* A GUID as the repository stores it, in lower case. */
+static void guid_lower(char out[UUID_STR_LEN + 1], const char *id)
+{
+	str_copy(out, id, UUID_STR_LEN + 1);
+	uuid_lower(out);
+}
+
 static const struct colval *val(const struct decoded *in, const char *json)
 {
 	for (int i = 0; i < in->n_vals; i++)
@@ -270,8 +277,7 @@ static int delete_events(struct qrs *q, struct db_conn *c, const char *type, jso
 			return err_set(&q->err, ERR_FIELD, "%sToDelete[%zu] is not a GUID", d->path,
 				       i);
 		char lid[UUID_STR_LEN + 1];
-		str_copy(lid, id, sizeof(lid));
-		uuid_lower(lid);
+		guid_lower(lid, id);
 		int rc = crud_delete(q, c, d, lid);
 		if (rc)
 			return rc;
@@ -301,8 +307,7 @@ int h_task_update(struct qrs *q)
 				rc = err_set(&q->err, ERR_FIELD, "task.id must be the task's GUID");
 			char lid[UUID_STR_LEN + 1] = "";
 			if (rc == 0) {
-				str_copy(lid, task_id, sizeof(lid));
-				uuid_lower(lid);
+				guid_lower(lid, task_id);
 				rc = crud_get(q, c, d, lid, &stored);
 			}
 			if (rc == 0)
@@ -338,8 +343,7 @@ int h_task_update(struct qrs *q)
 		}
 		if (rc == 0 && task_id) {
 			char lid[UUID_STR_LEN + 1];
-			str_copy(lid, task_id, sizeof(lid));
-			uuid_lower(lid);
+			guid_lower(lid, task_id);
 			rc = crud_get(q, c, d, lid, &out);
 		} else if (rc == 0) {
 			rc = err_set(&q->err, ERR_FIELD, "the change names no task");
@@ -503,8 +507,7 @@ int h_task_start_many(struct qrs *q)
 				rc = err_set(&q->err, ERR_FIELD, "item %zu is not a task GUID", i);
 				break;
 			}
-			str_copy(lid, id, sizeof(lid));
-			uuid_lower(lid);
+			guid_lower(lid, id);
 			if ((rc = start_one(q, c, lid, sid)))
 				break;
 		}
@@ -575,8 +578,7 @@ static int stop(struct qrs *q, json_t *ids)
 				rc = err_set(&q->err, ERR_FIELD, "item %zu is not a task GUID", i);
 				break;
 			}
-			str_copy(lid, id, sizeof(lid));
-			uuid_lower(lid);
+			guid_lower(lid, id);
 			if ((rc = stop_one(q, c, lid)))
 				break;
 		}
@@ -754,8 +756,7 @@ int h_validengines(struct qrs *q)
 			     "(Any)");
 	char lid[UUID_STR_LEN + 1] = "";
 	if (rc == 0) {
-		str_copy(lid, app, sizeof(lid));
-		uuid_lower(lid);
+		guid_lower(lid, app);
 	}
 	struct db_conn *c = NULL;
 	json_t *out = NULL;
