@@ -8,6 +8,10 @@ load helpers
 
 setup_file() {
 	site_up
+	# a short queue timeout, for the test of executions no node may take
+	stop_node "$SITE"
+	printf '\n[scheduler]\nqueue_timeout_s = 10\n' >>"$SITE/node.conf"
+	start_node "$SITE"
 	printf 'Region,Amount\nNorth,10\nSouth,20\n' >"$SHARE/CustomData/sales.csv"
 }
 
@@ -164,6 +168,21 @@ sales_script='T: LOAD Region, Amount FROM [lib://CustomData/sales.csv]\n  (txt, 
 	s=$(json POST /qrs/loadbalancing/validengines '{"appID":"6baa5c73-af76-48c8-a5e8-c185c86a885c"}')
 	expect 201 "$s"
 	[ "$(jqb .loadBalancingResultCode)" = 1 ]
+}
+
+@test "an execution no node may take ends in Error at the queue timeout, saying why" {
+	app=$(new_app Nowhere "$sales_script")
+	task=$(new_task "Reload Nowhere" "$app")
+	s=$(json POST /qrs/systemrule "{\"name\":\"nowhere\",\"category\":\"Sync\",\"resourceFilter\":\"App_$app\",\"rule\":\"node.name = \\\"nobody\\\"\",\"actions\":1}")
+	expect 201 "$s"
+	rule=$(jqb .id)
+	s=$(api POST "/qrs/task/$task/start/synchronous"); expect 201 "$s"
+	sid=$(jqb .value)
+	wait_results "$task" 11 40
+	s=$(api GET "/qrs/executionsession/$sid"); expect 404 "$s"
+	s=$(api GET "/qrs/executionresult?filter=executionID%20eq%20$sid"); expect 200 "$s"
+	[[ "$(jqb '.[0].details[0].message')" == *"queue timeout of 10 s"* ]]
+	s=$(api DELETE "/qrs/systemrule/$rule"); expect 204 "$s"
 }
 
 @test "a lone node holds the central role and takes it back at once" {
