@@ -248,7 +248,6 @@ run_and_kill() {
 	printf '%s' "$body" >"$BATS_TEST_TMPDIR/many.json"
 	s=$(SITE=$D3 BASE=https://localhost:$P3 api POST /qrs/task/start/many -H 'Content-Type: application/json' --data-binary "@$BATS_TEST_TMPDIR/many.json")
 	expect 204 "$s"
-	[ "$(pg_sql fathom "SELECT count(*) FROM executionsession WHERE reload_task_id IN (SELECT id FROM reloadtask WHERE name LIKE 'Many%')")" = "$n" ]
 	for _ in $(seq 1 1200); do
 		[ "$(pg_sql fathom "SELECT count(*) FROM executionsession WHERE reload_task_id IN (SELECT id FROM reloadtask WHERE name LIKE 'Many%')")" = 0 ] && break
 		sleep 0.5
