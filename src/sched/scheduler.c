@@ -175,8 +175,8 @@ static int task_done(struct db_conn *c, const char *task, const char *session, c
 	return rc;
 }
 
-/* Puts a claimed execution back in the queue (a retry counts one more), avoiding node
- * `avoid` (may be NULL) until `avoid_ms`. */
+/* Puts a claimed execution back at the end of the queue (a retry counts one more; the
+ * queue timeout counts from now), avoiding node `avoid` (may be NULL) until `avoid_ms`. */
 static int requeue(struct db_conn *c, const char *session, const char *now, const char *avoid,
 		   int64_t avoid_ms, bool count, struct err *e)
 {
@@ -192,8 +192,8 @@ static int requeue(struct db_conn *c, const char *session, const char *now, cons
 	return db_exec(c,
 		       "UPDATE executionsession SET status = 3, retries = retries + $5, "
 		       "executing_node_id = NULL, execution_result_id = NULL, lease_until = NULL, "
-		       "abort_at = NULL, stop_requested = 0, modified_date = $2, avoid_node_id = "
-		       "$3, avoid_until = $4 WHERE id = $1",
+		       "abort_at = NULL, stop_requested = 0, modified_date = $2, queued_at = $2, "
+		       "avoid_node_id = $3, avoid_until = $4 WHERE id = $1",
 		       &p, NULL, NULL, NULL, e);
 }
 
