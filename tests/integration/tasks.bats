@@ -195,13 +195,18 @@ sales_script='T: LOAD Region, Amount FROM [lib://CustomData/sales.csv]\n  (txt, 
 	[ "$(sql "SELECT token FROM central_lease")" -gt "$tok" ]
 	s=$(api POST /qrs/failover/tonode/6baa5c73-af76-48c8-a5e8-c185c86a885c); expect 404 "$s"
 	# a node that is not a failover candidate cannot take the role
-	s=$(api GET "/qrs/servernodeconfiguration/$node"); md=$(jqb .modifiedDate)
-	s=$(json PUT "/qrs/servernodeconfiguration/$node" "{\"failoverCandidate\":false,\"modifiedDate\":\"$md\"}"); expect 200 "$s"
+	set_candidate "$node" false
 	s=$(api POST "/qrs/failover/tonode/$node"); expect 400 "$s"
 	[[ "$(jqb .message)" == *"not a failover candidate"* ]]
-	md=$(jqb .modifiedDate 2>/dev/null || true)
-	s=$(api GET "/qrs/servernodeconfiguration/$node"); md=$(jqb .modifiedDate)
-	s=$(json PUT "/qrs/servernodeconfiguration/$node" "{\"failoverCandidate\":true,\"modifiedDate\":\"$md\"}"); expect 200 "$s"
+	set_candidate "$node" true
+}
+
+# set_candidate NODE_ID true|false: sets the node's failoverCandidate flag
+set_candidate() {
+	local s md
+	s=$(api GET "/qrs/servernodeconfiguration/$1"); md=$(jqb .modifiedDate)
+	s=$(json PUT "/qrs/servernodeconfiguration/$1" "{\"failoverCandidate\":$2,\"modifiedDate\":\"$md\"}")
+	expect 200 "$s"
 }
 
 @test "the CLI lists tasks, starts one by name and follows its log to the end" {
