@@ -30,8 +30,9 @@ setup_file() {
 		--hostname localhost --name node1 --db "$DB_URL" >/dev/null
 	join_node "$D2" "$P2" node2 "$D1"
 	join_node "$D3" "$P3" node3 "$D1"
-	# short execution leases, so a dead worker's execution comes back quickly
-	for d in "$D1" "$D2" "$D3"; do printf '\n[scheduler]\nexecution_lease_s = 4\n' >>"$d/node.conf"; done
+	# short execution leases, so a dead worker's execution comes back quickly (long enough
+	# that a busy sanitized build still renews them in time)
+	for d in "$D1" "$D2" "$D3"; do printf '\n[scheduler]\nexecution_lease_s = 8\n' >>"$d/node.conf"; done
 	start_node "$D1"
 	# node2 is a failover candidate too; the role's TTL is short for the test
 	s=$(node_api "$D1" "$P1" GET "/qrs/servernodeconfiguration?filter=name%20eq%20'node2'")
@@ -214,6 +215,7 @@ run_and_kill() {
 		[ "$(pg_sql fathom "SELECT count(*) FROM executionresult WHERE execution_id = '$sid' AND status = 7")" = 1 ] && break
 		sleep 0.5
 	done
+	pg_sql fathom "SELECT status, executing_node_name, details FROM executionresult WHERE execution_id = '$sid' ORDER BY start_time" >&2
 	[ "$(pg_sql fathom "SELECT status FROM executionresult WHERE execution_id = '$sid' ORDER BY start_time")" = "$(printf '%s\n%s' "$2" 7)" ]
 	[ "$(pg_sql fathom "SELECT generation FROM app WHERE id = '$app'")" != "$gen0" ]
 	s=$(node_api "$D3" "$P3" GET "/qrs/executionresult?filter=executionID%20eq%20$sid&orderby=startTime"); expect 200 "$s"
