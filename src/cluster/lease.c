@@ -45,6 +45,19 @@ int cluster_db_clock(struct db_conn *c, const struct db *db, int64_t *out, struc
 	return rc;
 }
 
+/* The database's clock now, and a lease of `ttl_ms` from now, as ISO text. */
+static int lease_times(struct db_conn *c, const struct db *db, int64_t ttl_ms,
+		       char now[ISO_TIME_LEN + 1], char until[ISO_TIME_LEN + 1], struct err *e)
+{
+	int64_t now_ms = 0;
+	int rc = cluster_db_clock(c, db, &now_ms, e);
+	if (rc == 0) {
+		time_format_iso(now_ms, now);
+		time_format_iso(now_ms + ttl_ms, until);
+	}
+	return rc;
+}
+
 int cluster_lease_ttl(struct db *db, int64_t *out_ms, struct err *e)
 {
 	static _Thread_local char settings[65536 + 1];
@@ -116,9 +129,9 @@ int cluster_lease_tick(struct db *db, const char *node_id, struct cluster_lease 
 	struct db_conn *c = NULL;
 	if (rc == 0)
 		rc = db_acquire(db, &c, e);
-	int64_t now_ms = 0;
+	char now[ISO_TIME_LEN + 1] = "", until[ISO_TIME_LEN + 1] = "";
 	if (rc == 0)
-		rc = cluster_db_clock(c, db, &now_ms, e);
+		rc = lease_times(c, db, ttl, now, until, e);
 	struct lease_row row = {0};
 	bool began = false;
 	if (rc == 0)
@@ -126,9 +139,6 @@ int cluster_lease_tick(struct db *db, const char *node_id, struct cluster_lease 
 	began = rc == 0;
 	if (rc == 0)
 		rc = cluster_lease_guard(c, db, e);
-	char now[ISO_TIME_LEN + 1], until[ISO_TIME_LEN + 1];
-	time_format_iso(now_ms, now);
-	time_format_iso(now_ms + ttl, until);
 	if (rc == 0) {
 		struct db_params p;
 		db_params_init(&p);
@@ -232,13 +242,10 @@ int cluster_lease_fence(struct db_conn *c, const char *node_id, int64_t token, s
 int cluster_lease_move(struct db *db, struct db_conn *c, const char *node_id, int64_t ttl_ms,
 		       struct err *e)
 {
-	int64_t now_ms = 0;
-	int rc = cluster_db_clock(c, db, &now_ms, e);
+	char now[ISO_TIME_LEN + 1], until[ISO_TIME_LEN + 1];
+	int rc = lease_times(c, db, ttl_ms, now, until, e);
 	if (rc)
 		return rc;
-	char now[ISO_TIME_LEN + 1], until[ISO_TIME_LEN + 1];
-	time_format_iso(now_ms, now);
-	time_format_iso(now_ms + ttl_ms, until);
 	struct db_params p;
 	db_params_init(&p);
 	db_p_text(&p, node_id);

@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -122,6 +123,20 @@ static void rowset_free(struct rowset *rs)
 	rs->n = 0;
 }
 
+/* Runs `sql` on `c` with `n` text parameters (NULL for SQL NULL); rows go to `rs` (may be
+ * NULL). */
+static int run(struct db_conn *c, struct rowset *rs, struct err *e, const char *sql, int n, ...)
+{
+	struct db_params p;
+	db_params_init(&p);
+	va_list ap;
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		db_p_text(&p, va_arg(ap, const char *));
+	va_end(ap);
+	return db_exec(c, sql, &p, rs ? rowset_cb : NULL, rs, NULL, e);
+}
+
 static void iso(int64_t ms, char out[ISO_TIME_LEN + 1])
 {
 	time_format_iso(ms, out);
@@ -161,16 +176,10 @@ static int task_done(struct db_conn *c, const char *task, const char *session, c
 		      (json_int_t)duration, "executingNodeName", node_name);
 	char *ops = json_dumps(op, JSON_COMPACT);
 	json_decref(op);
-	struct db_params p;
-	db_params_init(&p);
-	db_p_text(&p, task);
-	db_p_text(&p, session);
-	db_p_text(&p, ops);
-	int rc =
-	    db_exec(c,
-		    "UPDATE reloadtask SET running_session = NULL, operational = $3 WHERE id = "
-		    "$1 AND running_session = $2",
-		    &p, NULL, NULL, NULL, e);
+	int rc = run(c, NULL, e,
+		     "UPDATE reloadtask SET running_session = NULL, operational = $3 WHERE id = $1 "
+		     "AND running_session = $2",
+		     3, task, session, ops);
 	free(ops);
 	return rc;
 }
@@ -199,10 +208,7 @@ static int requeue(struct db_conn *c, const char *session, const char *now, cons
 
 static int drop_session(struct db_conn *c, const char *session, struct err *e)
 {
-	struct db_params p;
-	db_params_init(&p);
-	db_p_text(&p, session);
-	return db_exec(c, "DELETE FROM executionsession WHERE id = $1", &p, NULL, NULL, NULL, e);
+	return run(c, NULL, e, "DELETE FROM executionsession WHERE id = $1", 1, session);
 }
 
 /* ---------------------------------------------------------------- the master */
@@ -246,18 +252,15 @@ static int recover(struct sched *s, struct db_conn *c, int64_t now_ms, struct er
 	iso(now_ms, now);
 	struct rowset rs = {0};
 	struct db_params p;
-	db_params_init(&p);
-	db_p_text(&p, now);
 	int rc =
-	    db_exec(c,
-		    "SELECT s.id, s.reload_task_id, s.executing_node_id, s.execution_result_id, "
-		    "s.retries, t.max_retries, COALESCE(n.name, s.executing_node_id), s.status, "
-		    "r.details, r.start_time FROM executionsession s JOIN reloadtask t ON t.id = "
-		    "s.reload_task_id LEFT JOIN servernodeconfiguration n ON n.id = "
-		    "s.executing_node_id LEFT JOIN executionresult r ON r.id = "
-		    "s.execution_result_id WHERE s.status IN (2, 4, 5) AND s.lease_until < $1 "
-		    "ORDER BY s.queued_at LIMIT 64",
-		    &p, rowset_cb, &rs, NULL, e);
+	    run(c, &rs, e,
+		"SELECT s.id, s.reload_task_id, s.executing_node_id, s.execution_result_id, "
+		"s.retries, t.max_retries, COALESCE(n.name, s.executing_node_id), s.status, "
+		"r.details, r.start_time FROM executionsession s JOIN reloadtask t ON t.id = "
+		"s.reload_task_id LEFT JOIN servernodeconfiguration n ON n.id = "
+		"s.executing_node_id LEFT JOIN executionresult r ON r.id = s.execution_result_id "
+		"WHERE s.status IN (2, 4, 5) AND s.lease_until < $1 ORDER BY s.queued_at LIMIT 64",
+		1, now);
 	for (int i = 0; rc == 0 && i < rs.n; i++) {
 		const char *sid = cell_s(&rs, i, 0), *task = cell_s(&rs, i, 1),
 			   *node = cell_s(&rs, i, 2), *rid = cell_s(&rs, i, 3),
@@ -308,15 +311,11 @@ static int timeouts(struct sched *s, struct db_conn *c, int64_t now_ms, struct e
 	iso(now_ms - s->cfg.queue_timeout_ms, cut);
 	struct rowset rs = {0};
 	struct db_params p;
-	db_params_init(&p);
-	db_p_text(&p, now);
-	db_p_text(&p, cut);
-	int rc =
-	    db_exec(c,
-		    "SELECT id, reload_task_id, app_id, status, trigger_id FROM "
-		    "executionsession WHERE (status = 2 AND abort_at < $1 AND stop_requested = "
-		    "0) OR (status = 3 AND queued_at < $2) ORDER BY queued_at LIMIT 64",
-		    &p, rowset_cb, &rs, NULL, e);
+	int rc = run(c, &rs, e,
+		     "SELECT id, reload_task_id, app_id, status, trigger_id FROM executionsession "
+		     "WHERE (status = 2 AND abort_at < $1 AND stop_requested = 0) OR (status = 3 "
+		     "AND queued_at < $2) ORDER BY queued_at LIMIT 64",
+		     2, now, cut);
 	if (rc == 0 && rs.n > 0 && (rc = fenced_begin(s, c, e)) == 0) {
 		for (int i = 0; rc == 0 && i < rs.n; i++) {
 			const char *sid = cell_s(&rs, i, 0);
@@ -357,10 +356,7 @@ static int timeouts(struct sched *s, struct db_conn *c, int64_t now_ms, struct e
 			    &p, NULL, NULL, NULL, e);
 			free(details);
 			if (rc == 0) {
-				db_params_init(&p);
-				db_p_text(&p, sid);
-				rc = db_exec(c, "DELETE FROM executionsession WHERE id = $1", &p,
-					     NULL, NULL, NULL, e);
+				rc = drop_session(c, sid, e);
 			}
 			if (rc == 0)
 				log_warn("execution %s: %s", sid, msg);
@@ -425,16 +421,13 @@ static int time_triggers(struct sched *s, struct db_conn *c, int64_t now_ms, str
 	char now[ISO_TIME_LEN + 1];
 	iso(now_ms, now);
 	struct rowset rs = {0};
-	struct db_params p;
-	db_params_init(&p);
-	db_p_text(&p, now);
-	int rc = db_exec(c,
-			 "SELECT id, reload_task_id, time_zone, daylight_saving_time, start_date, "
-			 "expiration_date, schema_filter_description, increment_description, "
-			 "increment_option, next_fire, sched_from, modified_date, operational FROM "
-			 "schemaevent WHERE enabled = 1 AND (sched_from IS NULL OR sched_from <> "
-			 "modified_date OR next_fire <= $1) ORDER BY next_fire LIMIT 64",
-			 &p, rowset_cb, &rs, NULL, e);
+	int rc = run(c, &rs, e,
+		     "SELECT id, reload_task_id, time_zone, daylight_saving_time, start_date, "
+		     "expiration_date, schema_filter_description, increment_description, "
+		     "increment_option, next_fire, sched_from, modified_date, operational FROM "
+		     "schemaevent WHERE enabled = 1 AND (sched_from IS NULL OR sched_from <> "
+		     "modified_date OR next_fire <= $1) ORDER BY next_fire LIMIT 64",
+		     1, now);
 	for (int i = 0; rc == 0 && i < rs.n; i++) {
 		const char *id = cell_s(&rs, i, 0), *task = cell_s(&rs, i, 1),
 			   *md = cell_s(&rs, i, 11);
@@ -480,16 +473,11 @@ static int time_triggers(struct sched *s, struct db_conn *c, int64_t now_ms, str
 			json_object_set_new(op, "lastEventDate", json_string(due));
 		char *ops = json_dumps(op, JSON_COMPACT);
 		json_decref(op);
-		db_params_init(&p);
-		db_p_text(&p, id);
-		db_p_text(&p, md);
-		db_p_text(&p, next);
-		db_p_text(&p, ops);
 		if (rc == 0)
-			rc = db_exec(c,
-				     "UPDATE schemaevent SET next_fire = $3, sched_from = $2, "
-				     "operational = $4 WHERE id = $1 AND modified_date = $2",
-				     &p, NULL, NULL, NULL, e);
+			rc = run(c, NULL, e,
+				 "UPDATE schemaevent SET next_fire = $3, sched_from = $2, "
+				 "operational = $4 WHERE id = $1 AND modified_date = $2",
+				 4, id, md, next, ops);
 		free(ops);
 		rc = fenced_end(c, rc, e);
 		if (rc == 0 && fired) {
@@ -521,16 +509,10 @@ static int chain_holds(struct db_conn *c, json_t *rules, const char *since, bool
 			return 0;
 		}
 		struct rowset rs = {0};
-		struct db_params p;
-		db_params_init(&p);
-		db_p_text(&p, task);
-		db_p_text(&p, since);
-		int rc =
-		    db_exec(c,
-			    "SELECT status FROM executionresult WHERE task_id = $1 AND stop_time "
-			    ">= $2 AND status IN (6, 7, 8, 11) ORDER BY "
-			    "stop_time DESC LIMIT 1",
-			    &p, rowset_cb, &rs, NULL, e);
+		int rc = run(c, &rs, e,
+			     "SELECT status FROM executionresult WHERE task_id = $1 AND stop_time "
+			     ">= $2 AND status IN (6, 7, 8, 11) ORDER BY stop_time DESC LIMIT 1",
+			     2, task, since);
 		int64_t st = rs.n ? cell_i(&rs, 0, 0) : -1;
 		rowset_free(&rs);
 		if (rc)
@@ -579,15 +561,11 @@ static int chains(struct sched *s, struct db_conn *c, int64_t now_ms, struct err
 		const char *rid = cell_s(&rs, i, 0), *task = cell_s(&rs, i, 1),
 			   *stop = cell_s(&rs, i, 2);
 		struct rowset ce = {0};
-		struct db_params p;
-		db_params_init(&p);
-		db_p_text(&p, task);
-		rc = db_exec(
-		    c,
+		rc = run(
+		    c, &ce, e,
 		    "SELECT id, reload_task_id, time_constraint, composite_rules FROM "
-		    "compositeevent WHERE enabled = 1 AND composite_rules LIKE '%' || $1 || "
-		    "'%'",
-		    &p, rowset_cb, &ce, NULL, e);
+		    "compositeevent WHERE enabled = 1 AND composite_rules LIKE '%' || $1 || '%'",
+		    1, task);
 		for (int k = 0; rc == 0 && k < ce.n; k++) {
 			char since[ISO_TIME_LEN + 1];
 			iso(now_ms - constraint_ms(cell(&ce, k, 2)), since);
@@ -607,11 +585,9 @@ static int chains(struct sched *s, struct db_conn *c, int64_t now_ms, struct err
 			}
 		}
 		rowset_free(&ce);
-		db_params_init(&p);
-		db_p_text(&p, rid);
 		if (rc == 0)
-			rc = db_exec(c, "UPDATE executionresult SET chain_seen = 1 WHERE id = $1",
-				     &p, NULL, NULL, NULL, e);
+			rc = run(c, NULL, e,
+				 "UPDATE executionresult SET chain_seen = 1 WHERE id = $1", 1, rid);
 	}
 	rowset_free(&rs);
 	return fenced_end(c, rc, e);
@@ -682,18 +658,33 @@ struct job {
 	int64_t start_ms;
 };
 
+/* A pooled connection and the database's clock now (ms and ISO text). On failure no
+ * connection is held. */
+static int acquire_at(struct sched *s, struct db_conn **c, int64_t *now_ms,
+		      char now[ISO_TIME_LEN + 1], struct err *e)
+{
+	int rc = db_acquire(s->cfg.db, c, e);
+	if (rc)
+		return rc;
+	rc = cluster_db_clock(*c, s->cfg.db, now_ms, e);
+	if (rc) {
+		db_release(s->cfg.db, *c);
+		return rc;
+	}
+	iso(*now_ms, now);
+	return 0;
+}
+
 /* Claims one queued execution this node may run; *got says whether it did. */
 static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
 {
 	*got = false;
 	struct db_conn *c;
-	int rc = db_acquire(s->cfg.db, &c, e);
+	int64_t now_ms = 0;
+	char now[ISO_TIME_LEN + 1];
+	int rc = acquire_at(s, &c, &now_ms, now, e);
 	if (rc)
 		return rc;
-	int64_t now_ms = 0;
-	rc = cluster_db_clock(c, s->cfg.db, &now_ms, e);
-	char now[ISO_TIME_LEN + 1];
-	iso(now_ms, now);
 	struct rowset rs = {0};
 	struct cluster_balance *bal = NULL;
 	bool began = false;
@@ -735,30 +726,20 @@ static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
 		if (rc || n != 1)
 			continue;
 		struct rowset tr = {0};
-		db_params_init(&p);
-		db_p_text(&p, task);
-		rc = db_exec(c, "SELECT task_session_timeout FROM reloadtask WHERE id = $1", &p,
-			     rowset_cb, &tr, NULL, e);
+		rc = run(c, &tr, e, "SELECT task_session_timeout FROM reloadtask WHERE id = $1", 1,
+			 task);
 		int64_t timeout_min = tr.n ? cell_i(&tr, 0, 0) : 1440;
 		rowset_free(&tr);
 		uuid_new(j->result);
 		char lease[ISO_TIME_LEN + 1], abort_at[ISO_TIME_LEN + 1];
 		iso(now_ms + s->cfg.lease_ms, lease);
 		iso(now_ms + (timeout_min > 0 ? timeout_min : 1440) * 60000, abort_at);
-		db_params_init(&p);
-		db_p_text(&p, sid);
-		db_p_text(&p, s->node_id);
-		db_p_text(&p, j->result);
-		db_p_text(&p, lease);
-		db_p_text(&p, abort_at);
-		db_p_text(&p, now);
 		if (rc == 0)
-			rc = db_exec(
-			    c,
-			    "UPDATE executionsession SET status = 2, executing_node_id = $2, "
-			    "execution_result_id = $3, lease_until = $4, abort_at = $5, "
-			    "modified_date = $6 WHERE id = $1",
-			    &p, NULL, NULL, NULL, e);
+			rc = run(c, NULL, e,
+				 "UPDATE executionsession SET status = 2, executing_node_id = $2, "
+				 "execution_result_id = $3, lease_until = $4, abort_at = $5, "
+				 "modified_date = $6 WHERE id = $1",
+				 6, sid, s->node_id, j->result, lease, abort_at, now);
 		char msg[400];
 		snprintf(msg, sizeof(msg), "started on node %s", s->node_name);
 		char *details = details_add(NULL, 2, msg, now_ms);
@@ -809,31 +790,24 @@ static int finish(struct sched *s, const struct job *j, int run_rc, const char *
 		  struct err *e)
 {
 	struct db_conn *c;
-	int rc = db_acquire(s->cfg.db, &c, e);
+	int64_t now_ms = 0;
+	char now[ISO_TIME_LEN + 1];
+	int rc = acquire_at(s, &c, &now_ms, now, e);
 	if (rc)
 		return rc;
-	int64_t now_ms = 0;
-	rc = cluster_db_clock(c, s->cfg.db, &now_ms, e);
-	char now[ISO_TIME_LEN + 1];
-	iso(now_ms, now);
 	struct rowset rs = {0};
 	bool began = false;
 	if (rc == 0)
 		began = (rc = db_begin(c, true, e)) == 0;
 	struct db_params p;
-	db_params_init(&p);
-	db_p_text(&p, j->session);
-	db_p_text(&p, s->node_id);
-	db_p_text(&p, j->result);
 	if (rc == 0)
-		rc = db_exec(
-		    c,
-		    "SELECT s.stop_requested, s.abort_reason, s.retries, t.max_retries, "
-		    "t.task_session_timeout, r.details FROM executionsession s JOIN "
-		    "reloadtask t ON t.id = s.reload_task_id JOIN executionresult r ON r.id "
-		    "= s.execution_result_id WHERE s.id = $1 AND s.executing_node_id = $2 "
-		    "AND s.execution_result_id = $3",
-		    &p, rowset_cb, &rs, NULL, e);
+		rc = run(c, &rs, e,
+			 "SELECT s.stop_requested, s.abort_reason, s.retries, t.max_retries, "
+			 "t.task_session_timeout, r.details FROM executionsession s JOIN "
+			 "reloadtask t ON t.id = s.reload_task_id JOIN executionresult r ON r.id = "
+			 "s.execution_result_id WHERE s.id = $1 AND s.executing_node_id = $2 AND "
+			 "s.execution_result_id = $3",
+			 3, j->session, s->node_id, j->result);
 	if (rc == 0 && rs.n == 0) {
 		log_warn("execution %s was taken from this node while it ran (its lease "
 			 "expired); this run's result is not recorded",
@@ -1000,11 +974,9 @@ static void *keeper_main(void *arg)
 				log_info("execution %s: stop requested; stopping its reload",
 					 ids[i]);
 				s->cfg.runner.cancel(s->cfg.runner.ctx, ids[i]);
-				db_params_init(&p);
-				db_p_text(&p, ids[i]);
-				rc = db_exec(c,
-					     "UPDATE executionsession SET status = 5 WHERE id = $1",
-					     &p, NULL, NULL, NULL, &e);
+				rc = run(c, NULL, &e,
+					 "UPDATE executionsession SET status = 5 WHERE id = $1", 1,
+					 ids[i]);
 			}
 			rowset_free(&rs);
 		}

@@ -82,6 +82,17 @@ new_task() {
 	jqb .id
 }
 
+# oneshots COUNT FIRST TENTHS: COUNT one-shot triggers, the first FIRST seconds from now,
+# then one every TENTHS tenths of a second, as a JSON list body
+oneshots() {
+	local events="" at
+	for i in $(seq 0 $(($1 - 1))); do
+		at=$(date -u -d "+$(($2 + i * $3 / 10)) sec" +%Y-%m-%dT%H:%M:%S.000Z)
+		events="$events${events:+,}{\"name\":\"once$i\",\"startDate\":\"$at\",\"incrementOption\":0,\"incrementDescription\":\"0 0 0 0\"}"
+	done
+	echo "$events"
+}
+
 # wait_holder NODE_ID SECONDS: waits until NODE_ID holds the role; prints the seconds it took
 wait_holder() {
 	local t0=$SECONDS
@@ -105,12 +116,7 @@ wait_holder() {
 @test "kill -9 of the central node: node2 takes the role within the TTL and one renewal, triggers keep firing, none twice" {
 	app=$(new_app Ticks 'T: LOAD 1 AS X AUTOGENERATE 1;\n')
 	# 24 one-shot triggers, one every 1.5 s from 3 s on: some fall while no node is central
-	events=""
-	for i in $(seq 0 23); do
-		at=$(date -u -d "+$((3 + i * 3 / 2)) sec" +%Y-%m-%dT%H:%M:%S.000Z)
-		events="$events${events:+,}{\"name\":\"tick$i\",\"startDate\":\"$at\",\"incrementOption\":0,\"incrementDescription\":\"0 0 0 0\"}"
-	done
-	task=$(new_task Ticks "$app" "" "\"schemaEvents\":[$events]")
+	task=$(new_task Ticks "$app" "" "\"schemaEvents\":[$(oneshots 24 3 15)]")
 	sleep 8
 	tok1=$(pg_sql fathom "SELECT token FROM central_lease")
 	fired_before=$(pg_sql fathom "SELECT count(*) FROM trigger_fire")
@@ -142,12 +148,7 @@ wait_holder() {
 	wait_holder "$id2" 10 >/dev/null
 	tok2=$(pg_sql fathom "SELECT token FROM central_lease")
 	app=$(new_app Paused 'T: LOAD 1 AS X AUTOGENERATE 1;\n')
-	events=""
-	for i in $(seq 0 11); do
-		at=$(date -u -d "+$((2 + i)) sec" +%Y-%m-%dT%H:%M:%S.000Z)
-		events="$events${events:+,}{\"name\":\"p$i\",\"startDate\":\"$at\",\"incrementOption\":0,\"incrementDescription\":\"0 0 0 0\"}"
-	done
-	task=$(new_task Paused "$app" "" "\"schemaEvents\":[$events]")
+	task=$(new_task Paused "$app" "" "\"schemaEvents\":[$(oneshots 12 2 10)]")
 	kill -STOP "$(cat "$D2/pid")"
 	wait_holder "$id1" $((TTL * 3)) >/dev/null
 	sleep 2

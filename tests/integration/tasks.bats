@@ -227,26 +227,25 @@ set_candidate() {
 	[ "$status" -eq 0 ]
 }
 
+# refused NAME APP EVENTS_JSON SAYS: creating task NAME with those triggers is refused with
+# 400 and a message that says SAYS
+refused() {
+	local s
+	s=$(json POST /qrs/reloadtask/create "{\"task\":{\"name\":\"$1\",\"app\":{\"id\":\"$2\"}},$3}")
+	expect 400 "$s"
+	[[ "$(jqb .message)" == *"$4"* ]] || { echo "message: $(jqb .message)" >&2; return 1; }
+}
+
 @test "bad input is refused with its reason and nothing is half-created" {
 	app=$(new_app BadInput "$sales_script")
 	n0=$(rows reloadtask); e0=$(rows schemaevent)
-	# a schedule that never fires
-	s=$(json POST /qrs/reloadtask/create "{\"task\":{\"name\":\"Never\",\"app\":{\"id\":\"$app\"}},\"schemaEvents\":[{\"name\":\"feb 31\",\"startDate\":\"2027-02-01T09:00:00.000Z\",\"expirationDate\":\"2027-03-01T00:00:00.000Z\",\"incrementOption\":4,\"incrementDescription\":\"0 0 1 0\",\"schemaFilterDescription\":[\"* * - * * 31 * *\"]}]}")
-	expect 400 "$s"
-	[[ "$(jqb .message)" == *"never fires"* ]]
-	# an unknown time zone, and expiration before the start
-	s=$(json POST /qrs/reloadtask/create "{\"task\":{\"name\":\"Nowhere\",\"app\":{\"id\":\"$app\"}},\"schemaEvents\":[{\"name\":\"x\",\"timeZone\":\"Mars/Olympus\",\"startDate\":\"2027-02-01T09:00:00.000Z\"}]}")
-	expect 400 "$s"
-	[[ "$(jqb .message)" == *"unknown time zone"* ]]
-	s=$(json POST /qrs/reloadtask/create "{\"task\":{\"name\":\"Backwards\",\"app\":{\"id\":\"$app\"}},\"schemaEvents\":[{\"name\":\"x\",\"startDate\":\"2027-02-01T09:00:00.000Z\",\"expirationDate\":\"2026-01-01T00:00:00.000Z\"}]}")
-	expect 400 "$s"
-	[[ "$(jqb .message)" == *"before it starts"* ]]
+	# a schedule that never fires, an unknown time zone, an expiration before the start
+	refused Never "$app" '"schemaEvents":[{"name":"feb 31","startDate":"2027-02-01T09:00:00.000Z","expirationDate":"2027-03-01T00:00:00.000Z","incrementOption":4,"incrementDescription":"0 0 1 0","schemaFilterDescription":["* * - * * 31 * *"]}]' "never fires"
+	refused Nowhere "$app" '"schemaEvents":[{"name":"x","timeZone":"Mars/Olympus","startDate":"2027-02-01T09:00:00.000Z"}]' "unknown time zone"
+	refused Backwards "$app" '"schemaEvents":[{"name":"x","startDate":"2027-02-01T09:00:00.000Z","expirationDate":"2026-01-01T00:00:00.000Z"}]' "before it starts"
 	# a chain on a task that does not exist, and one with no rules
-	s=$(json POST /qrs/reloadtask/create "{\"task\":{\"name\":\"Orphan\",\"app\":{\"id\":\"$app\"}},\"compositeEvents\":[{\"name\":\"x\",\"compositeRules\":[{\"ruleState\":1,\"reloadTask\":{\"id\":\"6baa5c73-af76-48c8-a5e8-c185c86a885c\"}}]}]}")
-	expect 400 "$s"
-	[[ "$(jqb .message)" == *"no reload task"* ]]
-	s=$(json POST /qrs/reloadtask/create "{\"task\":{\"name\":\"Empty\",\"app\":{\"id\":\"$app\"}},\"compositeEvents\":[{\"name\":\"x\",\"compositeRules\":[]}]}")
-	expect 400 "$s"
+	refused Orphan "$app" '"compositeEvents":[{"name":"x","compositeRules":[{"ruleState":1,"reloadTask":{"id":"6baa5c73-af76-48c8-a5e8-c185c86a885c"}}]}]' "no reload task"
+	refused Empty "$app" '"compositeEvents":[{"name":"x","compositeRules":[]}]' "at least one rule"
 	# a task for an app that does not exist (or was deleted)
 	gone=$(new_app Gone "$sales_script")
 	s=$(api DELETE "/qrs/app/$gone"); expect 204 "$s"
