@@ -219,7 +219,10 @@ run_and_kill() {
 	pg_sql fathom "SELECT status, executing_node_name, details FROM executionresult WHERE execution_id = '$sid' ORDER BY start_time" >&2
 	[ "$(pg_sql fathom "SELECT status FROM executionresult WHERE execution_id = '$sid' ORDER BY start_time")" = "$(printf '%s\n%s' "$2" 7)" ]
 	[ "$(pg_sql fathom "SELECT generation FROM app WHERE id = '$app'")" != "$gen0" ]
-	s=$(node_api "$D3" "$P3" GET "/qrs/executionresult?filter=executionID%20eq%20$sid&orderby=startTime"); expect 200 "$s"
+	# ask a node that is still running (the victim may be node3)
+	ad=$D3 ap=$P3
+	[ "$victim" = "$D3" ] && ad=$D1 ap=$P1
+	s=$(node_api "$ad" "$ap" GET "/qrs/executionresult?filter=executionID%20eq%20$sid&orderby=startTime"); expect 200 "$s"
 	[[ "$(jqb '.[0].details[-1].message')" == *"$3"* ]]
 	# the retry ran elsewhere when the node died
 	if [ "$1" = node ]; then
