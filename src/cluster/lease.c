@@ -213,12 +213,7 @@ bool cluster_lease_valid(const struct cluster_lease *l)
 
 int cluster_lease_guard(struct db_conn *c, const struct db *db, struct err *e)
 {
-	if (db_kind(db) != DB_POSTGRES)
-		return 0;
-	return db_exec(c,
-		       "SELECT set_config('idle_in_transaction_session_timeout', '3000', true), "
-		       "set_config('lock_timeout', '3000', true)",
-		       NULL, NULL, NULL, NULL, e);
+	return db_short_waits(c, db, 3000, e);
 }
 
 int cluster_lease_fence(struct db_conn *c, const char *node_id, int64_t token, struct err *e)

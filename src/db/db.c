@@ -3,6 +3,7 @@
 #include "db/db_int.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -344,6 +345,21 @@ int db_exec(struct db_conn *c, const char *sql, const struct db_params *p, db_ro
 		return err_set(e, ERR_INVALID, "query needs more than %d parameters",
 			       DB_MAX_PARAMS);
 	return drv_of(c)->exec(c, sql, p, cb, ctx, out_changes, e);
+}
+
+int db_short_waits(struct db_conn *c, const struct db *db, int ms, struct err *e)
+{
+	if (db->kind != DB_POSTGRES)
+		return 0;
+	char v[24];
+	snprintf(v, sizeof(v), "%d", ms);
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, v);
+	return db_exec(c,
+		       "SELECT set_config('idle_in_transaction_session_timeout', $1, true), "
+		       "set_config('lock_timeout', $1, true)",
+		       &p, NULL, NULL, NULL, e);
 }
 
 const char *db_now_sql(const struct db *db)

@@ -87,6 +87,11 @@ void db_release(struct db *db, struct db_conn *c);
 NODISCARD int db_begin(struct db_conn *c, bool write, struct err *e);
 NODISCARD int db_commit(struct db_conn *c, struct err *e);
 void db_rollback(struct db_conn *c);
+/* For the rest of the current transaction (PostgreSQL; nothing on SQLite, whose writers are
+ * serialized): the server ends the session after `ms` idle inside the transaction, and a
+ * statement gives up after `ms` waiting for a lock. A paused or cut-off client then cannot
+ * keep rows locked that others wait for. */
+NODISCARD int db_short_waits(struct db_conn *c, const struct db *db, int ms, struct err *e);
 
 /* Runs one statement. Rows go to `cb` (may be NULL). *out_changes (may be NULL) gets the
  * number of rows an INSERT/UPDATE/DELETE changed. Returns 0, the callback's non-zero value,

@@ -125,7 +125,7 @@ static const char m6[] =
     "fire_time TEXT NOT NULL, status INTEGER NOT NULL, executing_node_id TEXT, "
     "execution_result_id TEXT, abort_at TEXT, retries INTEGER NOT NULL, abort_reason INTEGER "
     "NOT NULL, queued_at TEXT NOT NULL, lease_until TEXT, stop_requested INTEGER NOT NULL, "
-    "avoid_node_id TEXT, avoid_until TEXT);\n"
+    "avoid_node_id TEXT, avoid_until TEXT, reload_stored INTEGER NOT NULL DEFAULT 0);\n"
     "CREATE INDEX executionsession_status ON executionsession (status, queued_at);\n"
     "CREATE TABLE executionresult (" COMMON ", task_id TEXT NOT NULL, execution_id TEXT NOT "
     "NULL, app_id TEXT, executing_node_id TEXT, executing_node_name TEXT, status INTEGER NOT "

@@ -23,9 +23,9 @@ static int run_reload(void *ctx, const char *app_id, const char *session, const 
 	return ops_repo_post(&h, "sa_scheduler", path, query, "", 0, e);
 }
 
-static void cancel_reload(void *ctx, const char *session)
+static void cancel_reload(void *ctx, const char *session, bool if_running)
 {
-	repo_reload_cancel(ctx, session);
+	repo_reload_cancel(ctx, session, if_running);
 }
 
 static void log_path(void *ctx, const char *name, char *out, size_t n)

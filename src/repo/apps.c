@@ -742,10 +742,10 @@ static struct reload_run *run_slot(struct repo *r, const char *session, bool mak
 	return make ? free_slot : NULL;
 }
 
-void repo_reload_cancel(struct repo *r, const char *session)
+void repo_reload_cancel(struct repo *r, const char *session, bool if_running)
 {
 	pthread_mutex_lock(&r->runs_mu);
-	struct reload_run *run = run_slot(r, session, true);
+	struct reload_run *run = run_slot(r, session, !if_running);
 	if (run) {
 		run->cancelled = true;
 		if (run->pid > 0)
@@ -836,6 +836,40 @@ static int run_worker(struct repo *r, const char *const *argv, const char *sessi
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -3;
 }
 
+/* A scheduled reload stores its generation only while its execution is still this run's:
+ * the same attempt (`result`), its lease not expired by the database's clock. The row
+ * stays locked until the commit, and reload_stored tells the master scheduler the reload
+ * landed, so an execution whose worker stops after this point is finished, not run again.
+ * A worker paused here cannot hold the lock for long (db_short_waits). */
+static int execution_fence(struct qrs *q, struct db_conn *c, const char *session,
+			   const char *result)
+{
+	int rc = db_short_waits(c, q->repo->db, 3000, &q->err);
+	if (rc)
+		return rc;
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "UPDATE executionsession SET reload_stored = 1 WHERE id = $1 AND "
+		 "execution_result_id = $2 AND status IN (2, 4, 5) AND lease_until >= %s",
+		 db_now_sql(q->repo->db));
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, session);
+	db_p_text(&p, result);
+	int64_t n = 0;
+	rc = db_exec(c, sql, &p, NULL, NULL, &n, &q->err);
+	if (rc == 0 && n != 1) {
+		log_warn("reload of app %s: execution %s is no longer this run's (its lease "
+			 "expired); the new data is not stored",
+			 q->id, session);
+		rc = err_set(&q->err, ERR_STALE,
+			     "execution %s was taken from this node (its lease expired); the "
+			     "reload is not stored",
+			     session);
+	}
+	return rc;
+}
+
 int h_app_reload(struct qrs *q)
 {
 	struct repo *r = q->repo;
@@ -868,6 +902,8 @@ int h_app_reload(struct qrs *q)
 	const char *log_name = http_req_query(q->req, "log");
 	if ((session && !uuid_valid(session)) || (log_name && !uuid_valid(log_name)))
 		return err_set(&q->err, ERR_PARAM, "session and log must be GUIDs");
+	if (session && !log_name)
+		return err_set(&q->err, ERR_PARAM, "session needs log (the execution's result)");
 	if (log_name) {
 		char dir[PATH_MAX + 16];
 		snprintf(dir, sizeof(dir), "%s/tasks", r->reload_logs);
@@ -958,7 +994,10 @@ int h_app_reload(struct qrs *q)
 	struct db_conn *c;
 	rc = qrs_begin(q, &c, true);
 	if (rc == 0) {
-		rc = crud_update(q, c, q->desc, q->id, cur.modified, &in, extra, 4);
+		if (session)
+			rc = execution_fence(q, c, session, log_name);
+		if (rc == 0)
+			rc = crud_update(q, c, q->desc, q->id, cur.modified, &in, extra, 4);
 		rc = qrs_end(q, c, rc);
 	}
 	rc = settle(op, rc);

@@ -266,6 +266,7 @@ static const struct field_desc executionsession_fields[] = {
     {"stopRequested", "stop_requested", FT_BOOL, F_HIDDEN, NULL, 0, "false", NULL},
     {"avoidNodeId", "avoid_node_id", FT_GUID, F_HIDDEN, NULL, 0, NULL, NULL},
     {"avoidUntil", "avoid_until", FT_DATE, F_HIDDEN, NULL, 0, NULL, NULL},
+    {"reloadStored", "reload_stored", FT_BOOL, F_HIDDEN, NULL, 0, "false", NULL},
 };
 
 static const struct field_desc executionresult_fields[] = {

@@ -91,10 +91,10 @@ NODISCARD int repo_heartbeat(struct repo *r, int64_t started_ms, bool stop, stru
 
 /* Scheduled reloads run through POST /qrs/app/{id}/reload?session=S&log=L: the script log
  * of execution result L goes to the file repo_reload_log_path names, and
- * repo_reload_cancel(S) kills the run of execution session S (from any thread; a cancel
- * that comes before the run starts stops it as it starts). */
+ * repo_reload_cancel(S) kills the run of execution session S (from any thread). Unless
+ * `if_running`, a cancel that comes before the run starts stops it as it starts. */
 void repo_reload_log_path(struct repo *r, const char *name, char *out, size_t n);
-void repo_reload_cancel(struct repo *r, const char *session);
+void repo_reload_cancel(struct repo *r, const char *session, bool if_running);
 
 /* Executions of reload tasks (executionsession, executionresult) carry QRS's
  * TaskExecutionStatus numbers; their names by number, NULL-terminated. */

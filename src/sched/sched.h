@@ -99,12 +99,13 @@ int sched_check_schedule(const struct repo_schedule *s, struct err *e);
 
 /* Runs a reload for the scheduler: the app's new generation replaces the old one only when
  * the run succeeds; `log_path` gets the script log. Returns 0 or the error. `cancel` stops
- * the reload of execution `session_id` (from another thread). */
+ * the reload of execution `session_id` (from another thread); unless `if_running`, a
+ * cancel that comes before the reload starts stops it as it starts. */
 struct sched_runner {
 	void *ctx;
 	int (*reload)(void *ctx, const char *app_id, const char *session_id, const char *log_name,
 		      struct err *e);
-	void (*cancel)(void *ctx, const char *session_id);
+	void (*cancel)(void *ctx, const char *session_id, bool if_running);
 	/* the file a log name stands for, so results can show its size and place */
 	void (*log_path)(void *ctx, const char *log_name, char *out, size_t n);
 };

@@ -201,6 +201,7 @@ static int requeue(struct db_conn *c, const char *session, const char *now, cons
 	return db_exec(c,
 		       "UPDATE executionsession SET status = 3, retries = retries + $5, "
 		       "executing_node_id = NULL, execution_result_id = NULL, lease_until = NULL, "
+		       "reload_stored = 0, "
 		       "abort_at = NULL, stop_requested = 0, modified_date = $2, queued_at = $2, "
 		       "avoid_node_id = $3, avoid_until = $4 WHERE id = $1",
 		       &p, NULL, NULL, NULL, e);
@@ -245,7 +246,28 @@ static int fenced_end(struct db_conn *c, int rc, struct err *e)
 	return db_commit(c, e);
 }
 
-/* Executions whose worker stopped renewing their lease: retried or ended. */
+/* In the master's transaction: whether execution `sid`'s attempt `rid` still has an expired
+ * lease (the row is then locked: its worker can no longer store its reload), and whether
+ * that worker stored its reload before it stopped. A row another transaction holds (a
+ * worker storing or recording its run) counts as not expired: the next tick looks again. */
+static int still_expired(struct sched *s, struct db_conn *c, const char *sid, const char *rid,
+			 const char *now, bool *expired, bool *stored, struct err *e)
+{
+	struct rowset rs = {0};
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "SELECT reload_stored FROM executionsession WHERE id = $1 AND "
+		 "execution_result_id = $2 AND status IN (2, 4, 5) AND lease_until < $3%s",
+		 db_kind(s->cfg.db) == DB_POSTGRES ? " FOR UPDATE SKIP LOCKED" : "");
+	int rc = run(c, &rs, e, sql, 3, sid, rid, now);
+	*expired = rc == 0 && rs.n == 1;
+	*stored = *expired && cell_i(&rs, 0, 0) != 0;
+	rowset_free(&rs);
+	return rc;
+}
+
+/* Executions whose worker stopped renewing their lease: retried or ended, or finished when
+ * the worker had stored the reload before it stopped. */
 static int recover(struct sched *s, struct db_conn *c, int64_t now_ms, struct err *e)
 {
 	char now[ISO_TIME_LEN + 1];
@@ -266,33 +288,45 @@ static int recover(struct sched *s, struct db_conn *c, int64_t now_ms, struct er
 			   *node = cell_s(&rs, i, 2), *rid = cell_s(&rs, i, 3),
 			   *node_name = cell_s(&rs, i, 6);
 		int64_t retries = cell_i(&rs, i, 4), max_retries = cell_i(&rs, i, 5);
-		bool retry = cell_i(&rs, i, 7) == EXEC_STARTED && retries < max_retries;
-		char msg[512];
-		snprintf(
-		    msg, sizeof(msg),
-		    "node %s stopped renewing its lease on this execution (it stopped, or lost "
-		    "the repository database)%s",
-		    node_name, retry ? "; it is retried on another node" : "");
-		char *details = details_add(cell(&rs, i, 8), 0, msg, now_ms);
-		int64_t dur = now_ms - iso_ms(cell(&rs, i, 9));
 		if ((rc = fenced_begin(s, c, e)))
 			break;
+		bool expired = false, stored = false;
+		rc = still_expired(s, c, sid, rid, now, &expired, &stored, e);
+		if (rc || !expired) { /* renewed, or finished, since the first look */
+			db_rollback(c);
+			if (rc)
+				break;
+			continue;
+		}
+		bool retry = !stored && cell_i(&rs, i, 7) == EXEC_STARTED && retries < max_retries;
+		char msg[512];
+		snprintf(msg, sizeof(msg),
+			 "node %s stopped renewing its lease on this execution (it stopped, or "
+			 "lost the repository database)%s",
+			 node_name,
+			 stored	 ? " after it stored the reload; the reload counts as finished"
+			 : retry ? "; it is retried on another node"
+				 : "");
+		int status = stored ? EXEC_SUCCESS : EXEC_ERROR;
+		char *details = details_add(cell(&rs, i, 8), stored ? 2 : 0, msg, now_ms);
+		int64_t dur = now_ms - iso_ms(cell(&rs, i, 9));
 		db_params_init(&p);
 		db_p_text(&p, rid);
 		db_p_text(&p, now);
 		db_p_int(&p, dur > 0 ? dur : 0);
 		db_p_text(&p, details);
 		db_p_int(&p, retry);
+		db_p_int(&p, status);
 		rc = db_exec(
 		    c,
-		    "UPDATE executionresult SET status = 11, stop_time = $2, modified_date = "
+		    "UPDATE executionresult SET status = $6, stop_time = $2, modified_date = "
 		    "$2, duration = $3, details = $4, chain_seen = $5 WHERE id = $1",
 		    &p, NULL, NULL, NULL, e);
 		if (rc == 0)
 			rc = retry ? requeue(c, sid, now, node, now_ms + 10000, true, e)
 				   : drop_session(c, sid, e);
 		if (rc == 0)
-			rc = task_done(c, task, sid, rid, EXEC_ERROR, "", now, dur, node_name, e);
+			rc = task_done(c, task, sid, rid, status, "", now, dur, node_name, e);
 		rc = fenced_end(c, rc, e);
 		free(details);
 		if (rc == 0)
@@ -675,6 +709,16 @@ static int acquire_at(struct sched *s, struct db_conn **c, int64_t *now_ms,
 	return 0;
 }
 
+/* Begins a worker's write transaction. It locks execution rows the master may wait for,
+ * so a worker paused or cut off inside it must not hold them for long. */
+static int begin_short(struct sched *s, struct db_conn *c, struct err *e)
+{
+	int rc = db_begin(c, true, e);
+	if (rc == 0 && (rc = db_short_waits(c, s->cfg.db, 3000, e)) != 0)
+		db_rollback(c);
+	return rc;
+}
+
 /* Claims one queued execution this node may run; *got says whether it did. */
 static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
 {
@@ -689,7 +733,7 @@ static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
 	struct cluster_balance *bal = NULL;
 	bool began = false;
 	if (rc == 0)
-		began = (rc = db_begin(c, true, e)) == 0;
+		began = (rc = begin_short(s, c, e)) == 0;
 	if (rc == 0) {
 		struct db_params p;
 		db_params_init(&p);
@@ -738,7 +782,7 @@ static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
 			rc = run(c, NULL, e,
 				 "UPDATE executionsession SET status = 2, executing_node_id = $2, "
 				 "execution_result_id = $3, lease_until = $4, abort_at = $5, "
-				 "modified_date = $6 WHERE id = $1",
+				 "modified_date = $6, reload_stored = 0 WHERE id = $1",
 				 6, sid, s->node_id, j->result, lease, abort_at, now);
 		char msg[400];
 		snprintf(msg, sizeof(msg), "started on node %s", s->node_name);
@@ -798,7 +842,7 @@ static int finish(struct sched *s, const struct job *j, int run_rc, const char *
 	struct rowset rs = {0};
 	bool began = false;
 	if (rc == 0)
-		began = (rc = db_begin(c, true, e)) == 0;
+		began = (rc = begin_short(s, c, e)) == 0;
 	struct db_params p;
 	if (rc == 0)
 		rc = run(c, &rs, e,
@@ -935,6 +979,17 @@ static void *runner_main(void *arg)
 	return NULL;
 }
 
+/* Whether a runner of this node still runs execution `session`. */
+static bool still_running(struct sched *s, const char *session)
+{
+	bool found = false;
+	pthread_mutex_lock(&s->mu);
+	for (int i = 0; i < s->n_runners && !found; i++)
+		found = strcmp(s->running[i], session) == 0;
+	pthread_mutex_unlock(&s->mu);
+	return found;
+}
+
 /* Renews the leases of this node's running executions and passes on stop requests. */
 static void *keeper_main(void *arg)
 {
@@ -970,10 +1025,18 @@ static void *keeper_main(void *arg)
 			    "UPDATE executionsession SET lease_until = $3 WHERE id = $1 AND "
 			    "executing_node_id = $2 RETURNING stop_requested, status",
 			    &p, rowset_cb, &rs, NULL, &e);
+			if (rc == 0 && rs.n == 0 && still_running(s, ids[i])) {
+				/* given to another node while this one could not renew (paused,
+				 * or cut off): its reload could no longer be stored anyway */
+				log_warn("execution %s was taken from this node (its lease "
+					 "expired); stopping its reload",
+					 ids[i]);
+				s->cfg.runner.cancel(s->cfg.runner.ctx, ids[i], true);
+			}
 			if (rc == 0 && rs.n && cell_i(&rs, 0, 0) && cell_i(&rs, 0, 1) != 5) {
 				log_info("execution %s: stop requested; stopping its reload",
 					 ids[i]);
-				s->cfg.runner.cancel(s->cfg.runner.ctx, ids[i]);
+				s->cfg.runner.cancel(s->cfg.runner.ctx, ids[i], false);
 				rc = run(c, NULL, &e,
 					 "UPDATE executionsession SET status = 5 WHERE id = $1", 1,
 					 ids[i]);
@@ -1062,7 +1125,7 @@ void sched_stop(struct sched *s)
 			str_copy(ids[n++], s->running[i], sizeof(ids[0]));
 	pthread_mutex_unlock(&s->mu);
 	for (int i = 0; i < n; i++)
-		s->cfg.runner.cancel(s->cfg.runner.ctx, ids[i]);
+		s->cfg.runner.cancel(s->cfg.runner.ctx, ids[i], false);
 	for (int i = 0; i < s->n_runners; i++)
 		pthread_join(s->runners[i], NULL);
 	if (s->have_keeper)

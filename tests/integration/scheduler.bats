@@ -187,9 +187,10 @@ wait_holder() {
 	s=$(node_api "$D3" "$P3" POST "/qrs/failover/tonode/$(node_id "$D3")"); expect 400 "$s"
 }
 
-# run_and_kill HOW: starts a slow task with one retry, kills the worker (HOW: node or child)
-# as soon as it runs, and checks the retry ends FinishedSuccess while the previous
-# generation stayed live.
+# run_and_kill HOW STATUS MESSAGE: starts a slow task with one retry, kills the worker (HOW:
+# node or child) or pauses its node until the retry has started elsewhere (HOW: pause) as
+# soon as it runs, and checks the retry ends FinishedSuccess while the previous generation
+# stayed live. The first attempt must end with STATUS and MESSAGE.
 run_and_kill() {
 	app=$(new_app "Slow$1" 'FOR i = 1 TO 12\n  T: LOAD RecNo() AS X AUTOGENERATE 1000000;\n  DROP TABLE T;\nNEXT\nU: LOAD 1 AS Done AUTOGENERATE 1;\n')
 	gen0=$(pg_sql fathom "SELECT generation FROM app WHERE id = '$app'")
@@ -207,11 +208,20 @@ run_and_kill() {
 	sleep 1
 	if [ "$1" = node ]; then
 		kill9_node "$victim"
+	elif [ "$1" = pause ]; then
+		kill -STOP "$(cat "$victim/pid")"
+		for _ in $(seq 1 240); do
+			[ "$(pg_sql fathom "SELECT count(*) FROM executionresult WHERE execution_id = '$sid'")" -ge 2 ] && break
+			sleep 0.5
+		done
+		[ "$(pg_sql fathom "SELECT generation FROM app WHERE id = '$app'")" = "$gen0" ]
+		kill -CONT "$(cat "$victim/pid")"
 	else
 		pkill -9 -f "reload-worker --in .*$app" || pkill -9 -f "reload-worker.*$app"
 	fi
-	# meanwhile the app keeps its previous generation, whole
-	[ "$(pg_sql fathom "SELECT generation FROM app WHERE id = '$app'")" = "$gen0" ]
+	# meanwhile the app keeps its previous generation, whole (checked above while paused:
+	# by now the retry may have finished)
+	[ "$1" = pause ] || [ "$(pg_sql fathom "SELECT generation FROM app WHERE id = '$app'")" = "$gen0" ]
 	for _ in $(seq 1 240); do
 		[ "$(pg_sql fathom "SELECT count(*) FROM executionresult WHERE execution_id = '$sid' AND status = 7")" = 1 ] && break
 		sleep 0.5
@@ -224,10 +234,20 @@ run_and_kill() {
 	[ "$victim" = "$D3" ] && ad=$D1 ap=$P1
 	s=$(node_api "$ad" "$ap" GET "/qrs/executionresult?filter=executionID%20eq%20$sid&orderby=startTime"); expect 200 "$s"
 	[[ "$(jqb '.[0].details[-1].message')" == *"$3"* ]]
-	# the retry ran elsewhere when the node died
+	# the retry ran elsewhere when the node died or stopped
 	if [ "$1" = node ]; then
 		[ "$(jqb '.[1].executingNodeID')" != "$node" ]
 		start_node "$victim"
+	elif [ "$1" = pause ]; then
+		[ "$(jqb '.[1].executingNodeID')" != "$node" ]
+		# the resumed node gives up its run: the app is reloaded once, by the retry
+		for _ in $(seq 1 240); do
+			grep -q "taken from this node\|no longer this run's" "$victim/stderr.log" && break
+			sleep 0.5
+		done
+		grep "$sid" "$victim/stderr.log" >&2 || true
+		grep -q "taken from this node\|no longer this run's" "$victim/stderr.log"
+		[ "$(cat "$D1/stderr.log" "$D2/stderr.log" "$D3/stderr.log" | grep -c "app $app reloaded in")" = 1 ]
 	fi
 }
 
@@ -237,6 +257,10 @@ run_and_kill() {
 
 @test "a reload worker process killed mid-reload: the execution is retried and succeeds" {
 	run_and_kill child 8 "signal 9"
+}
+
+@test "a worker paused past its execution lease: the retry runs elsewhere, the paused run is not stored" {
+	run_and_kill pause 11 "stopped renewing its lease"
 }
 
 @test "10,000 queued executions across three nodes each run exactly once" {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # Reload tasks on one node (SQLite by default; FATHOM_TEST_DB=postgres runs the same on
 # PostgreSQL): tasks with their triggers, time triggers in a zone that is not the node's,
-# starting, stopping and retrying, task chains, load-balancing rules, the central role of
-# a lone node, the CLI, and bad input refused with nothing half-created.
+# starting, stopping and retrying (also after a node vanished), task chains,
+# load-balancing rules, the central role of a lone node, the CLI, and bad input refused
+# with nothing half-created.
 
 load helpers
 
@@ -142,6 +143,46 @@ sales_script='T: LOAD Region, Amount FROM [lib://CustomData/sales.csv]\n  (txt, 
 	[ -z "$(pgrep -f "reload-worker.*$app" || true)" ]
 }
 
+# sql_write SQL: runs statements that write (on SQLite, waiting for the node's writes)
+sql_write() {
+	if on_postgres; then
+		pg_sql "${PGDB:-fathom}" "$1"
+	else
+		sqlite3 -cmd ".timeout 10000" "$SITE/repository.db" "$1"
+	fi
+}
+
+# orphan TASK APP STORED: makes an execution of TASK look like one a vanished node was
+# running (its lease long expired), which had stored its reload (STORED 1) or not (0);
+# prints the execution id
+orphan() {
+	local sid rid now node=6a0c1b52-1111-4b5e-9a53-0a1a7d2f58d1
+	sid=$(cat /proc/sys/kernel/random/uuid) rid=$(cat /proc/sys/kernel/random/uuid) now=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+	sql_write "UPDATE reloadtask SET running_session = '$sid' WHERE id = '$1';
+INSERT INTO executionsession (id, created_date, modified_date, modified_by, reload_task_id, app_id, trigger_id, fire_time, status, executing_node_id, execution_result_id, abort_at, retries, abort_reason, queued_at, lease_until, stop_requested, reload_stored) VALUES ('$sid', '$now', '$now', 'test', '$1', '$2', 'manual', '$now', 2, '$node', '$rid', '2099-01-01T00:00:00.000Z', 0, 0, '$now', '2000-01-01T00:00:00.000Z', 0, $3);
+INSERT INTO executionresult (id, created_date, modified_date, modified_by, task_id, execution_id, app_id, executing_node_id, executing_node_name, status, start_time, stop_time, duration, file_reference_id, script_log_available, script_log_size, details, trigger_id, chain_seen) VALUES ('$rid', '$now', '$now', 'test', '$1', '$sid', '$2', '$node', 'vanished', 2, '$now', '1753-01-01T00:00:00.000Z', 0, '00000000-0000-0000-0000-000000000000', 0, 0, '[]', 'manual', 0);" >/dev/null
+	echo "$sid"
+}
+
+@test "an execution whose node vanished is retried, unless that node had stored its reload" {
+	app=$(new_app Orphaned "$sales_script")
+	task=$(new_task "Reload Orphaned" "$app" '"maxRetries":1')
+	# stored before its node vanished: finished, not run again
+	sid=$(orphan "$task" "$app" 1)
+	wait_results "$task" "7" 30
+	api GET "/qrs/executionresult?filter=executionID%20eq%20$sid" >/dev/null
+	[[ "$(jqb '.[0].details[-1].message')" == *"after it stored the reload"* ]]
+	[ "$(rows executionsession "WHERE id = '$sid'")" = 0 ]
+	sleep 2
+	[ "$(results "$task")" = "7" ]
+	# nothing stored: retried here, where it succeeds
+	sid=$(orphan "$task" "$app" 0)
+	wait_results "$task" "7 11 7" 30
+	api GET "/qrs/executionresult?filter=executionID%20eq%20$sid&orderby=startTime" >/dev/null
+	[[ "$(jqb '.[0].details[-1].message')" == *"it is retried on another node"* ]]
+	[ "$(jqb '.[1].executingNodeName')" != vanished ]
+}
+
 @test "load-balancing rules decide which nodes reload an app" {
 	app=$(new_app Balanced "$sales_script")
 	task=$(new_task "Reload Balanced" "$app")
@@ -264,6 +305,16 @@ refused() {
 	s=$(json POST /qrs/systemrule '{"name":"bad","category":"Sync","resourceFilter":"App_*","rule":"node.name = ","actions":1}')
 	expect 400 "$s"
 	[ "$(jqb .position)" -gt 0 ]
+	# a scheduled reload whose execution is not running here stores nothing (409), and an
+	# execution needs its result
+	api GET "/qrs/app/$app" >/dev/null
+	before=$(jqb .lastReloadTime)
+	s=$(api POST "/qrs/app/$app/reload?session=6baa5c73-af76-48c8-a5e8-c185c86a885c&log=0c3d8f43-4d64-4b5e-9a53-0a1a7d2f58d1")
+	expect 409 "$s"
+	[[ "$(jqb .message)" == *"not stored"* ]]
+	s=$(api POST "/qrs/app/$app/reload?session=6baa5c73-af76-48c8-a5e8-c185c86a885c"); expect 400 "$s"
+	api GET "/qrs/app/$app" >/dev/null
+	[ "$(jqb .lastReloadTime)" = "$before" ]
 	# a task whose app is deleted goes with it, triggers and all
 	task=$(new_task "Doomed" "$app" "" "\"schemaEvents\":[{\"name\":\"daily\",\"startDate\":\"2030-01-01T06:00:00.000Z\"}]")
 	s=$(api DELETE "/qrs/app/$app"); expect 204 "$s"
