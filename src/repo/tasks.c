@@ -450,6 +450,36 @@ static int task_id_by_name(struct qrs *q, struct db_conn *c, const char *name, c
 	return rc;
 }
 
+/* How long start/synchronous waits for a node to take the execution. */
+#define SYNC_START_WAIT_MS 15000
+
+/* QRS answers start/synchronous once the execution has started: waits until it left the
+ * queue (started, or already over), or SYNC_START_WAIT_MS passed (it is still queued, and
+ * is answered all the same: the caller can follow it). */
+static void wait_started(struct qrs *q, const char *sid)
+{
+	int64_t until = time_now_ms() + SYNC_START_WAIT_MS;
+	for (;;) {
+		struct db_params p;
+		db_params_init(&p);
+		db_p_text(&p, sid);
+		bool queued = false;
+		struct err e;
+		err_init(&e);
+		if (db_exec_once(q->repo->db,
+				 "SELECT 1 FROM executionsession WHERE id = $1 AND status = 3", &p,
+				 db_row_seen, &queued, &e) != 0 ||
+		    !queued)
+			return;
+		if (time_now_ms() >= until) {
+			log_info("execution %s: no node took it within %d s; answered while queued",
+				 sid, SYNC_START_WAIT_MS / 1000);
+			return;
+		}
+		sleep_ms(100);
+	}
+}
+
 static int start(struct qrs *q, bool sync)
 {
 	const char *name = q->id ? NULL : http_req_query(q->req, "name");
@@ -464,16 +494,26 @@ static int start(struct qrs *q, bool sync)
 		str_copy(id, q->id, sizeof(id));
 	else
 		rc = task_id_by_name(q, c, name, id);
-	if (rc == 0)
-		rc = start_one(q, c, id, sid);
-	rc = qrs_end(q, c, rc);
+	bool disabled = false;
+	if (rc == 0 && (rc = start_one(q, c, id, sid)) == ERR_INVALID && sync) {
+		/* enqueue's one refusal: the task is disabled. QRS answers the synchronous
+		 * start with an empty GUID ("did not start") */
+		disabled = true;
+		str_copy(sid, UUID_EMPTY, sizeof(sid));
+		log_info("task %s not started for %s: %s", id, q->user, q->err.message);
+		err_init(&q->err);
+	}
+	rc = qrs_end(q, c, disabled ? 0 : rc);
 	if (rc)
 		return rc;
-	log_info("task %s queued by %s (execution %s)", id, q->user, sid);
+	if (!disabled)
+		log_info("task %s queued by %s (execution %s)", id, q->user, sid);
 	if (!sync) {
 		http_respond(q->req, 204, NULL, "", 0);
 		return 0;
 	}
+	if (!disabled)
+		wait_started(q, sid);
 	qrs_send_json(q, 201, json_pack("{s:s}", "value", sid));
 	return 0;
 }

@@ -60,6 +60,9 @@ sales_script='T: LOAD Region, Amount FROM [lib://CustomData/sales.csv]\n  (txt, 
 	task=$(new_task "Reload TaskSales" "$app")
 	s=$(api POST "/qrs/task/$task/start/synchronous"); expect 201 "$s"
 	sid=$(jqb .value)
+	# answered once a node took it: it is running, or over already
+	s=$(api GET "/qrs/executionsession/$sid")
+	[ "$s" = 404 ] || [ "$(jqb .status)" = 2 ]
 	wait_results "$task" 7
 	s=$(api GET "/qrs/executionsession/$sid"); expect 404 "$s"
 	s=$(api GET "/qrs/executionresult?filter=executionID%20eq%20$sid"); expect 200 "$s"
@@ -197,8 +200,8 @@ INSERT INTO executionresult (id, created_date, modified_date, modified_by, task_
 	rule=$(jqb .id)
 	s=$(json POST /qrs/loadbalancing/validengines "{\"appID\":\"$app\"}"); expect 201 "$s"
 	[ "$(jqb '.validEngines | length')" = 0 ]
-	s=$(api POST "/qrs/task/$task/start/synchronous"); expect 201 "$s"
-	sid=$(jqb .value)
+	s=$(api POST "/qrs/task/$task/start"); expect 204 "$s"
+	sid=$(sql "SELECT id FROM executionsession WHERE reload_task_id = '$task'")
 	sleep 3
 	[ "$(results "$task")" = "" ]
 	s=$(api GET "/qrs/executionsession/$sid"); expect 200 "$s"
@@ -301,6 +304,13 @@ refused() {
 	# starting what does not exist
 	s=$(api POST /qrs/task/6baa5c73-af76-48c8-a5e8-c185c86a885c/start); expect 404 "$s"
 	s=$(api POST "/qrs/task/start?name=nothing"); expect 404 "$s"
+	# a disabled task: refused, and its synchronous start answers QRS's "did not start"
+	off=$(new_task "Disabled" "$app" '"enabled":false')
+	s=$(api POST "/qrs/task/$off/start"); expect 400 "$s"
+	[[ "$(jqb .message)" == *disabled* ]]
+	s=$(api POST "/qrs/task/$off/start/synchronous"); expect 201 "$s"
+	[ "$(jqb .value)" = 00000000-0000-0000-0000-000000000000 ]
+	[ "$(rows executionsession "WHERE reload_task_id = '$off'")" = 0 ]
 	# a load-balancing rule that does not parse: 400 with the position
 	s=$(json POST /qrs/systemrule '{"name":"bad","category":"Sync","resourceFilter":"App_*","rule":"node.name = ","actions":1}')
 	expect 400 "$s"
