@@ -229,6 +229,17 @@ static int insert_events(struct qrs *q, struct db_conn *c, const char *type, jso
 	return 0;
 }
 
+/* A bundle's new triggers, schemaEvents then compositeEvents, for task `task_id`. */
+static int insert_bundle_events(struct qrs *q, struct db_conn *c, json_t *body, const char *task_id)
+{
+	int rc =
+	    insert_events(q, c, "schemaEvents", json_object_get(body, "schemaEvents"), task_id);
+	if (rc == 0)
+		rc = insert_events(q, c, "compositeEvents",
+				   json_object_get(body, "compositeEvents"), task_id);
+	return rc;
+}
+
 int h_task_create(struct qrs *q)
 {
 	json_t *body;
@@ -250,11 +261,7 @@ int h_task_create(struct qrs *q)
 	if (rc == 0 && (rc = qrs_begin(q, &c, true)) == 0) {
 		rc = crud_insert(q, c, d, &in, NULL, 0, id);
 		if (rc == 0)
-			rc = insert_events(q, c, "schemaEvents",
-					   json_object_get(body, "schemaEvents"), id);
-		if (rc == 0)
-			rc = insert_events(q, c, "compositeEvents",
-					   json_object_get(body, "compositeEvents"), id);
+			rc = insert_bundle_events(q, c, body, id);
 		if (rc == 0)
 			rc = crud_get(q, c, d, id, &out);
 		rc = qrs_end(q, c, rc);
@@ -328,11 +335,7 @@ int h_task_update(struct qrs *q)
 			rc = delete_events(q, c, "compositeevent",
 					   json_object_get(body, "compositeEventsToDelete"));
 		if (rc == 0)
-			rc = insert_events(q, c, "schemaEvents",
-					   json_object_get(body, "schemaEvents"), task_id);
-		if (rc == 0)
-			rc = insert_events(q, c, "compositeEvents",
-					   json_object_get(body, "compositeEvents"), task_id);
+			rc = insert_bundle_events(q, c, body, task_id);
 		/* the task the events belong to */
 		if (rc == 0 && !task_id) {
 			json_t *ev = json_array_get(json_object_get(body, "schemaEvents"), 0);
@@ -528,16 +531,27 @@ int h_task_start_sync(struct qrs *q)
 	return start(q, true);
 }
 
+/* The body of the .../many endpoints: a list (checked item by item by the caller). On
+ * success the caller owns *out. */
+static int task_list_body(struct qrs *q, json_t **out)
+{
+	int rc = qrs_body_json(q, out);
+	if (rc == 0 && !json_is_array(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		rc = err_set(&q->err, ERR_JSON, "the body must be a list of task GUIDs");
+	}
+	return rc;
+}
+
 int h_task_start_many(struct qrs *q)
 {
 	json_t *body;
-	int rc = qrs_body_json(q, &body);
+	int rc = task_list_body(q, &body);
 	if (rc)
 		return rc;
-	if (!json_is_array(body))
-		rc = err_set(&q->err, ERR_JSON, "the body must be a list of task GUIDs");
 	struct db_conn *c = NULL;
-	if (rc == 0 && (rc = qrs_begin(q, &c, true)) == 0) {
+	if ((rc = qrs_begin(q, &c, true)) == 0) {
 		size_t i;
 		json_t *v;
 		json_array_foreach (body, i, v) {
@@ -637,13 +651,10 @@ int h_task_stop(struct qrs *q)
 int h_task_stop_many(struct qrs *q)
 {
 	json_t *body;
-	int rc = qrs_body_json(q, &body);
+	int rc = task_list_body(q, &body);
 	if (rc)
 		return rc;
-	if (!json_is_array(body))
-		rc = err_set(&q->err, ERR_JSON, "the body must be a list of task GUIDs");
-	if (rc == 0)
-		rc = stop(q, body);
+	rc = stop(q, body);
 	json_decref(body);
 	return rc;
 }

@@ -627,17 +627,33 @@ static int chains(struct sched *s, struct db_conn *c, int64_t now_ms, struct err
 	return fenced_end(c, rc, e);
 }
 
+/* A pooled connection and the database's clock now (ms and ISO text). On failure no
+ * connection is held. */
+static int acquire_at(struct sched *s, struct db_conn **c, int64_t *now_ms,
+		      char now[ISO_TIME_LEN + 1], struct err *e)
+{
+	int rc = db_acquire(s->cfg.db, c, e);
+	if (rc)
+		return rc;
+	rc = cluster_db_clock(*c, s->cfg.db, now_ms, e);
+	if (rc) {
+		db_release(s->cfg.db, *c);
+		return rc;
+	}
+	iso(*now_ms, now);
+	return 0;
+}
+
 static void master_tick(struct sched *s)
 {
 	struct err e;
 	err_init(&e);
 	struct db_conn *c;
-	if (db_acquire(s->cfg.db, &c, &e) != 0)
-		return;
 	int64_t now = 0;
-	int rc = cluster_db_clock(c, s->cfg.db, &now, &e);
-	if (rc == 0)
-		rc = recover(s, c, now, &e);
+	char now_iso[ISO_TIME_LEN + 1];
+	if (acquire_at(s, &c, &now, now_iso, &e) != 0)
+		return; /* the lease tick says when the database is away */
+	int rc = recover(s, c, now, &e);
 	if (rc == 0 && cluster_lease_valid(&s->lease))
 		rc = timeouts(s, c, now, &e);
 	if (rc == 0 && cluster_lease_valid(&s->lease))
@@ -692,30 +708,28 @@ struct job {
 	int64_t start_ms;
 };
 
-/* A pooled connection and the database's clock now (ms and ISO text). On failure no
- * connection is held. */
-static int acquire_at(struct sched *s, struct db_conn **c, int64_t *now_ms,
+/* Takes a connection, reads the database's clock and begins a worker's write transaction
+ * on it; on failure no connection is held. The transaction locks execution rows the master
+ * may wait for, so a worker paused or cut off inside it must not hold them for long. */
+static int work_begin(struct sched *s, struct db_conn **c, int64_t *now_ms,
 		      char now[ISO_TIME_LEN + 1], struct err *e)
 {
-	int rc = db_acquire(s->cfg.db, c, e);
+	int rc = acquire_at(s, c, now_ms, now, e);
 	if (rc)
 		return rc;
-	rc = cluster_db_clock(*c, s->cfg.db, now_ms, e);
-	if (rc) {
+	if ((rc = db_begin(*c, true, e)) == 0 && (rc = db_short_waits(*c, s->cfg.db, 3000, e)) != 0)
+		db_rollback(*c);
+	if (rc)
 		db_release(s->cfg.db, *c);
-		return rc;
-	}
-	iso(*now_ms, now);
-	return 0;
+	return rc;
 }
 
-/* Begins a worker's write transaction. It locks execution rows the master may wait for,
- * so a worker paused or cut off inside it must not hold them for long. */
-static int begin_short(struct sched *s, struct db_conn *c, struct err *e)
+/* Commits (rc 0) or rolls back the transaction of work_begin, and gives the connection
+ * back. */
+static int work_end(struct sched *s, struct db_conn *c, int rc, struct err *e)
 {
-	int rc = db_begin(c, true, e);
-	if (rc == 0 && (rc = db_short_waits(c, s->cfg.db, 3000, e)) != 0)
-		db_rollback(c);
+	rc = rc ? (db_rollback(c), rc) : db_commit(c, e);
+	db_release(s->cfg.db, c);
 	return rc;
 }
 
@@ -726,15 +740,12 @@ static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
 	struct db_conn *c;
 	int64_t now_ms = 0;
 	char now[ISO_TIME_LEN + 1];
-	int rc = acquire_at(s, &c, &now_ms, now, e);
+	int rc = work_begin(s, &c, &now_ms, now, e);
 	if (rc)
 		return rc;
 	struct rowset rs = {0};
 	struct cluster_balance *bal = NULL;
-	bool began = false;
-	if (rc == 0)
-		began = (rc = begin_short(s, c, e)) == 0;
-	if (rc == 0) {
+	{
 		struct db_params p;
 		db_params_init(&p);
 		db_p_text(&p, s->node_id);
@@ -820,11 +831,9 @@ static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
 	}
 	cluster_balance_free(bal);
 	rowset_free(&rs);
-	if (began)
-		rc = rc ? (db_rollback(c), rc) : db_commit(c, e);
+	rc = work_end(s, c, rc, e);
 	if (rc)
 		*got = false;
-	db_release(s->cfg.db, c);
 	return rc;
 }
 
@@ -836,22 +845,18 @@ static int finish(struct sched *s, const struct job *j, int run_rc, const char *
 	struct db_conn *c;
 	int64_t now_ms = 0;
 	char now[ISO_TIME_LEN + 1];
-	int rc = acquire_at(s, &c, &now_ms, now, e);
+	int rc = work_begin(s, &c, &now_ms, now, e);
 	if (rc)
 		return rc;
 	struct rowset rs = {0};
-	bool began = false;
-	if (rc == 0)
-		began = (rc = begin_short(s, c, e)) == 0;
 	struct db_params p;
-	if (rc == 0)
-		rc = run(c, &rs, e,
-			 "SELECT s.stop_requested, s.abort_reason, s.retries, t.max_retries, "
-			 "t.task_session_timeout, r.details FROM executionsession s JOIN "
-			 "reloadtask t ON t.id = s.reload_task_id JOIN executionresult r ON r.id = "
-			 "s.execution_result_id WHERE s.id = $1 AND s.executing_node_id = $2 AND "
-			 "s.execution_result_id = $3",
-			 3, j->session, s->node_id, j->result);
+	rc = run(c, &rs, e,
+		 "SELECT s.stop_requested, s.abort_reason, s.retries, t.max_retries, "
+		 "t.task_session_timeout, r.details FROM executionsession s JOIN "
+		 "reloadtask t ON t.id = s.reload_task_id JOIN executionresult r ON r.id = "
+		 "s.execution_result_id WHERE s.id = $1 AND s.executing_node_id = $2 AND "
+		 "s.execution_result_id = $3",
+		 3, j->session, s->node_id, j->result);
 	if (rc == 0 && rs.n == 0) {
 		log_warn("execution %s was taken from this node while it ran (its lease "
 			 "expired); this run's result is not recorded",
@@ -915,9 +920,7 @@ static int finish(struct sched *s, const struct job *j, int run_rc, const char *
 		rc = task_done(c, j->task, j->session, j->result, shutdown ? EXEC_ERROR : status,
 			       j->start, now, dur, s->node_name, e);
 	rowset_free(&rs);
-	if (began)
-		rc = rc ? (db_rollback(c), rc) : db_commit(c, e);
-	db_release(s->cfg.db, c);
+	rc = work_end(s, c, rc, e);
 	if (rc == 0)
 		log_info("execution %s of task %s on app %s: %s (%lld ms)", j->session, j->task,
 			 j->app, msg, (long long)dur);
@@ -979,6 +982,16 @@ static void *runner_main(void *arg)
 	return NULL;
 }
 
+/* The executions this node's runners run now, into ids; how many. The caller holds s->mu. */
+static int running_ids(struct sched *s, char ids[MAX_RUNNERS][UUID_STR_LEN + 1])
+{
+	int n = 0;
+	for (int i = 0; i < s->n_runners; i++)
+		if (s->running[i][0])
+			str_copy(ids[n++], s->running[i], UUID_STR_LEN + 1);
+	return n;
+}
+
 /* Whether a runner of this node still runs execution `session`. */
 static bool still_running(struct sched *s, const char *session)
 {
@@ -996,22 +1009,21 @@ static void *keeper_main(void *arg)
 	struct sched *s = arg;
 	while (!wait_ms(s, s->cfg.lease_ms / 4)) {
 		char ids[MAX_RUNNERS][UUID_STR_LEN + 1];
-		int n = 0;
 		pthread_mutex_lock(&s->mu);
-		for (int i = 0; i < s->n_runners; i++)
-			if (s->running[i][0])
-				str_copy(ids[n++], s->running[i], sizeof(ids[0]));
+		int n = running_ids(s, ids);
 		pthread_mutex_unlock(&s->mu);
 		if (n == 0)
 			continue;
 		struct err e;
 		err_init(&e);
 		struct db_conn *c;
-		if (db_acquire(s->cfg.db, &c, &e) != 0)
-			continue;
 		int64_t now_ms = 0;
-		int rc = cluster_db_clock(c, s->cfg.db, &now_ms, &e);
-		char until[ISO_TIME_LEN + 1];
+		char now[ISO_TIME_LEN + 1], until[ISO_TIME_LEN + 1];
+		if (acquire_at(s, &c, &now_ms, now, &e) != 0) {
+			log_warn("reload worker: cannot renew execution leases: %s", e.message);
+			continue;
+		}
+		int rc = 0;
 		iso(now_ms + s->cfg.lease_ms, until);
 		for (int i = 0; rc == 0 && i < n; i++) {
 			struct db_params p;
@@ -1119,10 +1131,7 @@ void sched_stop(struct sched *s)
 	s->stop = true;
 	pthread_cond_broadcast(&s->cv);
 	char ids[MAX_RUNNERS][UUID_STR_LEN + 1];
-	int n = 0;
-	for (int i = 0; i < s->n_runners; i++)
-		if (s->running[i][0])
-			str_copy(ids[n++], s->running[i], sizeof(ids[0]));
+	int n = running_ids(s, ids);
 	pthread_mutex_unlock(&s->mu);
 	for (int i = 0; i < n; i++)
 		s->cfg.runner.cancel(s->cfg.runner.ctx, ids[i], false);

@@ -168,6 +168,22 @@ site_up() {
 	start_node "$SITE"
 }
 
+# node_conf_add TEXT: adds TEXT (printf %b escapes) to the site node's node.conf and restarts it
+node_conf_add() {
+	stop_node "$SITE"
+	printf "%b" "$1" >>"$SITE/node.conf"
+	start_node "$SITE"
+}
+
+# new_app NAME SCRIPT: creates an app with that script (printf %b escapes) on the site
+# node; prints its id
+new_app() {
+	printf '%b' "$2" >"$BATS_TEST_TMPDIR/$1.qvs"
+	"$FATHOM" app create "$1" --dir "$SITE" --script "$BATS_TEST_TMPDIR/$1.qvs" >/dev/null
+	api GET "/qrs/app?filter=name%20eq%20'$1'" >/dev/null
+	jqb '.[0].id'
+}
+
 site_down() {
 	local rc=0
 	stop_node "$SITE" || rc=$?

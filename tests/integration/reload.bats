@@ -8,21 +8,11 @@ load helpers
 
 setup_file() {
 	site_up
-	stop_node "$SITE"
-	printf '\n[engine]\nreload_timeout_s = 3\n' >>"$SITE/node.conf"
-	start_node "$SITE"
+	node_conf_add '\n[engine]\nreload_timeout_s = 3\n'
 	printf 'Region,Amount\nNorth,10\nSouth,20\nNorth,5\n' >"$SHARE/CustomData/sales.csv"
 }
 
 teardown_file() { site_down; }
-
-# new_app NAME SCRIPT: creates an app with that script; prints its id
-new_app() {
-	printf '%b' "$2" >"$BATS_TEST_TMPDIR/$1.qvs"
-	"$FATHOM" app create "$1" --dir "$SITE" --script "$BATS_TEST_TMPDIR/$1.qvs" >/dev/null
-	api GET "/qrs/app?filter=name%20eq%20'$1'" >/dev/null
-	jqb '.[0].id'
-}
 
 @test "a reload runs the script, installs a new generation and keeps a log" {
 	id=$(new_app Sales 'Sales: LOAD Region, Amount FROM [lib://CustomData/sales.csv]\n  (txt, utf8, embedded labels, delimiter is \x27,\x27);\nTotals: LOAD Region, Sum(Amount) AS Total RESIDENT Sales GROUP BY Region;\nSTORE Totals INTO [lib://CustomData/totals.qvd] (qvd);\nTRACE all done;\n')

@@ -10,21 +10,11 @@ load helpers
 setup_file() {
 	site_up
 	# a short queue timeout, for the test of executions no node may take
-	stop_node "$SITE"
-	printf '\n[scheduler]\nqueue_timeout_s = 10\n' >>"$SITE/node.conf"
-	start_node "$SITE"
+	node_conf_add '\n[scheduler]\nqueue_timeout_s = 10\n'
 	printf 'Region,Amount\nNorth,10\nSouth,20\n' >"$SHARE/CustomData/sales.csv"
 }
 
 teardown_file() { site_down; }
-
-# new_app NAME SCRIPT: creates an app with that script; prints its id
-new_app() {
-	printf '%b' "$2" >"$BATS_TEST_TMPDIR/$1.qvs"
-	"$FATHOM" app create "$1" --dir "$SITE" --script "$BATS_TEST_TMPDIR/$1.qvs" >/dev/null
-	api GET "/qrs/app?filter=name%20eq%20'$1'" >/dev/null
-	jqb '.[0].id'
-}
 
 # new_task NAME APP_ID [EXTRA_TASK_JSON] [EVENTS_JSON]: prints the task id
 new_task() {

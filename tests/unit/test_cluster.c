@@ -2,7 +2,7 @@
  * who may take it and when, the fencing token that grows with every change of holder and
  * refuses the old holder's writes, moving the role on purpose, and isCentral on the node
  * rows. */
-#include "unit.h"
+#include "unit_db.h"
 
 #include "cluster/cluster.h"
 
@@ -26,13 +26,7 @@ static void exec(struct db *db, const char *sql)
 static int setup(void **state)
 {
 	struct fix *f = calloc(1, sizeof(*f));
-	f->dir = make_tmpdir();
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/r.db", f->dir);
-	struct db_config cfg = {.kind = DB_SQLITE, .path = path, .pool_size = 2, .create = true};
-	struct err e;
-	err_init(&e);
-	if (db_open(&cfg, &f->db, &e))
+	if (open_tmp_sqlite(&f->dir, &f->db))
 		return -1;
 	/* A and B are failover candidates, C is not */
 	static const char *const nodes[][2] = {{A, "1"}, {B, "1"}, {C, "0"}};

@@ -1,6 +1,6 @@
 /* test_db.c: the db interface over the SQLite driver: parameters, transactions, errors,
  * and schema versions. */
-#include "unit.h"
+#include "unit_db.h"
 
 #include "db/db.h"
 
@@ -31,13 +31,9 @@ struct fix {
 static int fix_setup(void **state)
 {
 	struct fix *f = calloc(1, sizeof(*f));
-	f->dir = make_tmpdir();
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/r.db", f->dir);
-	struct db_config cfg = {.kind = DB_SQLITE, .path = path, .pool_size = 2, .create = true};
 	struct err e;
 	err_init(&e);
-	if (db_open(&cfg, &f->db, &e) || db_acquire(f->db, &f->c, &e))
+	if (open_tmp_sqlite(&f->dir, &f->db) || db_acquire(f->db, &f->c, &e))
 		return -1;
 	*state = f;
 	return 0;
