@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define NODISCARD	  __attribute__((warn_unused_result))
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
@@ -169,6 +170,44 @@ NODISCARD int dir_make_all_cb(const char *path, unsigned mode, dir_created_fn cr
 			      struct err *e);
 bool path_exists(const char *path);
 bool dir_is_writable(const char *path);
+
+/* ---------------------------------------------------------------- child processes */
+
+/* One program run as a child process, waited for (proc.c). The only fork and exec of the
+ * code base: reload workers and PostgreSQL's tools go through it. */
+struct proc_spec {
+	const char *const *argv; /* argv[0] is the program's path; NULL-terminated */
+	/* stdout and stderr are appended to this file (created 0600, owned by the child's
+	 * user); NULL: stdout goes to /dev/null, and stderr too when `quiet` (else it stays
+	 * the parent's) */
+	const char *output;
+	bool quiet;
+	bool as_user; /* run as uid:gid (switching only when it differs from ours) */
+	uid_t uid;
+	gid_t gid;
+	int64_t memory_bytes; /* address-space limit of the child; 0: none */
+	int64_t timeout_ms;   /* killed with SIGKILL after it; 0: no limit */
+	/* Called once with the child's pid before it is waited for; false kills it at once (a
+	 * cancel that came first). Another thread may kill(pid) while it runs. May be NULL. */
+	bool (*started)(void *ctx, pid_t pid);
+	void *ctx;
+};
+
+enum proc_end {
+	PROC_EXITED,	/* code: the exit status (127: the program could not run) */
+	PROC_SIGNALED,	/* code: the signal */
+	PROC_TIMED_OUT, /* killed at timeout_ms */
+};
+
+struct proc_status {
+	enum proc_end end;
+	int code;
+};
+
+/* Runs the child and waits for it. Returns 0 with *out filled, or ERR_INTERNAL when no
+ * child could be made (then `started` was not called). Threads: any; it blocks the caller
+ * for the child's life, polling every 20 ms while a timeout applies. */
+NODISCARD int proc_run(const struct proc_spec *spec, struct proc_status *out, struct err *e);
 
 /* ---------------------------------------------------------------- crash points */
 

@@ -1,8 +1,8 @@
 /* engine.c: the node's engine service: the QIX engine (engine/qix.h) on the engine port,
  * given what it needs of the site. Apps are found through the repository database and the
- * share; saves and reloads go through the node's own repository handler in-process, so
- * they follow exactly the path of POST /qrs/app/upload/replace and POST
- * /qrs/app/{id}/reload. A thread looks for new app generations every few seconds. */
+ * share; saves and reloads go through repo_app_save and repo_app_reload, the paths of POST
+ * /qrs/app/upload/replace and POST /qrs/app/{id}/reload. A thread looks for new app
+ * generations every few seconds. */
 #include "ops/ops_int.h"
 #include "engine/engine.h"
 #include "http/http.h"
@@ -18,7 +18,7 @@
 struct ops_engine {
 	struct db *db;
 	struct share *share;
-	struct http_handler repo;
+	struct repo *repo;
 	struct qix *qix;
 	struct http_server *http;
 	pthread_t poller;
@@ -76,25 +76,17 @@ static int locate(void *ctx, const char *id, struct qix_app_info *out, struct er
 	return 0;
 }
 
-/* A call to this node's repository API, in-process, as the engine's service user. */
-static int repo_call(struct ops_engine *en, const char *path, const char *query, const void *body,
-		     size_t len, struct err *e)
-{
-	return ops_repo_post(&en->repo, "sa_engine", path, query, body, len, e);
-}
-
 static int save(void *ctx, const char *id, const void *data, size_t len, struct err *e)
 {
-	char q[256];
-	snprintf(q, sizeof(q), "targetappid=%s", id);
-	return repo_call(ctx, "/qrs/app/upload/replace", q, data, len, e);
+	struct ops_engine *en = ctx;
+	return repo_app_save(en->repo, id, data, len, "sa_engine", e);
 }
 
 static int reload(void *ctx, const char *id, struct err *e)
 {
-	char path[256];
-	snprintf(path, sizeof(path), "/qrs/app/%s/reload", id);
-	return repo_call(ctx, path, NULL, "", 0, e);
+	struct ops_engine *en = ctx;
+	struct repo_reload_opts o = {.user = "sa_engine"};
+	return repo_app_reload(en->repo, id, &o, e);
 }
 
 struct list_ctx {

@@ -50,33 +50,14 @@ static int check_bin(const char *prog, char *out, size_t n, struct err *e)
  * discarded). Returns the exit status, or -1 when it could not run. */
 static int run_as(const char *const argv[], uid_t uid, gid_t gid, const char *log)
 {
-	pid_t pid = fork();
-	if (pid < 0)
+	struct proc_spec spec = {
+	    .argv = argv, .output = log, .quiet = !log, .as_user = true, .uid = uid, .gid = gid};
+	struct proc_status st;
+	struct err e;
+	err_init(&e);
+	if (proc_run(&spec, &st, &e) != 0 || st.end != PROC_EXITED)
 		return -1;
-	if (pid == 0) {
-		int fd =
-		    open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			if (fchown(fd, uid, gid) != 0 && geteuid() == 0)
-				_exit(126);
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-		}
-		int devnull = open("/dev/null", O_RDONLY);
-		if (devnull >= 0)
-			dup2(devnull, STDIN_FILENO);
-		if (geteuid() != uid) {
-			if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
-				_exit(126);
-		}
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return st.code;
 }
 
 /* The last line of a log file (where programs say what failed), for an error's detail. */

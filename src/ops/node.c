@@ -219,7 +219,8 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 		exe[el] = '\0';
 		snprintf(logs, sizeof(logs), "%s/Reload",
 			 sp.archived_logs ? sp.archived_logs : dir);
-		rcfg.reload = (struct repo_reload){exe, dir, logs, (int)reload_s, reload_mb << 20};
+		rcfg.reload = (struct repo_reload){
+		    exe, dir, logs, (int)reload_s, reload_mb << 20, ops_reload_worker_argv};
 	}
 	/* The node that holds the site CA key approves joining nodes through the API too. */
 	struct crypto_pem_pair ca = {0};
@@ -263,7 +264,7 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 	struct ops_engine_config ec = {
 	    .db = n->db,
 	    .share = n->share,
-	    .repo = h,
+	    .repo = n->repo,
 	    .listen = conf_get(cf, "engine.listen", conf_get(cf, "repository.listen", NULL)),
 	    .port = (int)engine_port,
 	    .cert_pem = n->cert_pem,

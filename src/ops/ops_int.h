@@ -75,11 +75,6 @@ int ops_parse_show_set(int argc, char **argv, const char *usage, bool *out_set,
 NODISCARD int ops_open_node_db(const struct conf *cf, const char *dir, struct db **out,
 			       struct err *e);
 
-/* A POST to this node's repository API, in-process, as service user INTERNAL\user.
- * A non-2xx answer is an error with the API's message. */
-NODISCARD int ops_repo_post(const struct http_handler *repo, const char *user, const char *path,
-			    const char *query, const void *body, size_t len, struct err *e);
-
 /* A node's repository opened in-process from its folder, for commands that act on the
  * site without going through a running node (app create, task start). */
 struct ops_local {
@@ -96,6 +91,11 @@ void ops_local_close(struct ops_local *l);
 int ops_local_call(struct ops_local *l, const char *method, const char *path, const char *query,
 		   const void *body, size_t len, char **out, size_t *out_len);
 
+/* The reload worker's command line for `job` (reload_worker.c, which declares its options
+ * once for both ends); a repo_worker_argv_fn. */
+const char *const *ops_reload_worker_argv(const char *exe, const struct repo_reload_job *job,
+					  struct arena *a);
+
 /* The node's scheduler (scheduler.c): the central role, triggers and reload workers, with
  * node.conf's [scheduler] settings. */
 struct sched;
@@ -104,10 +104,10 @@ NODISCARD int ops_sched_start(const struct conf *cf, struct db *db, struct repo 
 
 /* The node's engine service (engine.c): QIX sessions on the engine port. */
 struct ops_engine_config {
-	struct db *db;		  /* borrowed */
-	struct share *share;	  /* borrowed */
-	struct http_handler repo; /* this node's repository API, for saves and reloads */
-	const char *listen;	  /* NULL: every interface */
+	struct db *db;	     /* borrowed */
+	struct share *share; /* borrowed */
+	struct repo *repo;   /* this node's repository, for saves and reloads; borrowed */
+	const char *listen;  /* NULL: every interface */
 	int port;
 	const char *cert_pem, *key_pem, *trust_pem;
 	int64_t memory_bytes; /* open apps past this are evicted when unused */

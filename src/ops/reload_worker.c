@@ -18,16 +18,50 @@
 #include <string.h>
 #include <sys/resource.h>
 
-struct conn {
-	const char *name;
-	char path[PATH_MAX];
+/* The command line, declared once: ops_reload_worker parses it and
+ * ops_reload_worker_argv writes it. */
+enum { OPT_IN, OPT_OUT, OPT_LOG, OPT_CONNECTION, N_OPTS };
+static const struct option opts[N_OPTS + 1] = {
+    [OPT_IN] = {"in", required_argument, NULL, 'i'},
+    [OPT_OUT] = {"out", required_argument, NULL, 'o'},
+    [OPT_LOG] = {"log", required_argument, NULL, 'l'},
+    [OPT_CONNECTION] = {"connection", required_argument, NULL, 'c'},
+    [N_OPTS] = {NULL, 0, NULL, 0},
 };
+#define MAX_CONNS 64
 
 struct worker {
-	struct conn conns[64];
+	struct share_lib conns[MAX_CONNS];
 	int n_conns;
 	FILE *log;
 };
+
+static const char *flag(struct arena *a, int opt)
+{
+	return arena_printf(a, "--%s", opts[opt].name);
+}
+
+const char *const *ops_reload_worker_argv(const char *exe, const struct repo_reload_job *job,
+					  struct arena *a)
+{
+	if (job->n_conns < 0 || job->n_conns > MAX_CONNS)
+		return NULL;
+	const char **argv = arena_alloc(a, sizeof(char *) * (size_t)(2 * job->n_conns + 9));
+	int k = 0;
+	argv[k++] = exe;
+	argv[k++] = "reload-worker";
+	const char *fixed[] = {[OPT_IN] = job->in, [OPT_OUT] = job->out, [OPT_LOG] = job->log};
+	for (int o = OPT_IN; o <= OPT_LOG; o++) {
+		argv[k++] = flag(a, o);
+		argv[k++] = fixed[o];
+	}
+	for (int i = 0; i < job->n_conns; i++) {
+		argv[k++] = flag(a, OPT_CONNECTION);
+		argv[k++] = arena_printf(a, "%s=%s", job->conn_names[i], job->conn_folders[i]);
+	}
+	argv[k] = NULL;
+	return argv;
+}
 
 static void log_line(void *ctx, const char *line)
 {
@@ -56,57 +90,11 @@ static void logf_(struct worker *w, const char *fmt, ...)
 static int resolve(void *ctx, const char *path, bool for_write, char *out, size_t n, struct err *e)
 {
 	struct worker *w = ctx;
-	if (strncasecmp(path, "lib://", 6) != 0)
-		return err_set(e, ERR_FORBIDDEN,
-			       "%s: files are reached through data connections (lib://Name/path)",
-			       path);
-	const char *name = path + 6, *slash = strchr(name, '/');
-	size_t nl = slash ? (size_t)(slash - name) : strlen(name);
-	const char *rest = slash ? slash + 1 : "";
-	const struct conn *c = NULL;
-	for (int i = 0; i < w->n_conns; i++)
-		if (strlen(w->conns[i].name) == nl && strncasecmp(w->conns[i].name, name, nl) == 0)
-			c = &w->conns[i];
-	if (!c)
-		return err_set(e, ERR_NOT_FOUND, "there is no folder data connection named %.*s",
-			       (int)nl, name);
-	/* no absolute path and no ".." segment */
-	for (const char *seg = rest; *seg;) {
-		const char *end = strchr(seg, '/');
-		size_t sl = end ? (size_t)(end - seg) : strlen(seg);
-		if ((sl == 2 && seg[0] == '.' && seg[1] == '.') || strchr(rest, '\\'))
-			return err_set(e, ERR_FORBIDDEN, "%s leads out of its data connection",
-				       path);
-		seg = end ? end + 1 : seg + sl;
-	}
-	if (!*rest)
-		return err_set(e, ERR_INVALID, "%s names the folder, not a file", path);
-	snprintf(out, n, "%s/%s", c->path, rest);
-	/* and no symbolic link out of it either */
-	char real[PATH_MAX], dir[PATH_MAX];
-	str_copy(dir, out, sizeof(dir));
-	char *cut = strrchr(dir, '/');
-	if (cut)
-		*cut = '\0';
-	if (!realpath(for_write ? dir : out, real))
-		return for_write
-			   ? err_set(e, ERR_NOT_FOUND, "the folder of %s does not exist", path)
-			   : err_set(e, ERR_NOT_FOUND, "%s does not exist", path);
-	size_t cl = strlen(c->path);
-	if (strncmp(real, c->path, cl) != 0 || (real[cl] != '/' && real[cl] != '\0'))
-		return err_set(e, ERR_FORBIDDEN, "%s leads out of its data connection", path);
-	return 0;
+	return share_lib_resolve(w->conns, w->n_conns, path, for_write, out, n, e);
 }
 
 int ops_reload_worker(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"in", required_argument, NULL, 'i'},
-	    {"out", required_argument, NULL, 'o'},
-	    {"log", required_argument, NULL, 'l'},
-	    {"connection", required_argument, NULL, 'c'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct worker w = {0};
 	const char *in = NULL, *outp = NULL, *logp = NULL;
 	int c;
@@ -118,14 +106,18 @@ int ops_reload_worker(int argc, char **argv)
 		case 'l': logp = optarg; break;
 		case 'c': {
 			char *eq = strchr(optarg, '=');
-			if (!eq || w.n_conns == 64 || !realpath(eq + 1, w.conns[w.n_conns].path)) {
+			struct err ce;
+			err_init(&ce);
+			if (eq)
+				*eq = '\0';
+			/* a connection whose folder is missing is simply not there */
+			if (!eq || w.n_conns == MAX_CONNS ||
+			    share_lib_init(&w.conns[w.n_conns], optarg, eq + 1, &ce) != 0) {
 				fprintf(stderr, "fathom reload-worker: bad --connection %s\n",
 					optarg);
-				break; /* a connection whose folder is missing is simply not there
-					*/
+				break;
 			}
-			*eq = '\0';
-			w.conns[w.n_conns++].name = optarg;
+			w.n_conns++;
 			break;
 		}
 		default: return 2;

@@ -1,6 +1,6 @@
-/* scheduler.c: the node's scheduler, wired to its repository: reloads run through the
- * repository's reload endpoint in-process (a child process per reload, the app's new
- * generation stored as any reload stores it).
+/* scheduler.c: the node's scheduler, wired to its repository: reloads run through
+ * repo_app_reload (a child process per reload, the app's new generation stored as any
+ * reload stores it, fenced by the execution's lease).
  *
  * node.conf [scheduler]:
  *   max_reloads        reloads this node runs at once (default 4; 0: none here)
@@ -10,17 +10,12 @@
 #include "ops/ops_int.h"
 #include "sched/sched.h"
 
-#include <stdio.h>
-
 static int run_reload(void *ctx, const char *app_id, const char *session, const char *log_name,
 		      struct err *e)
 {
-	struct repo *r = ctx;
-	struct http_handler h = repo_http_handler(r);
-	char path[128], query[160];
-	snprintf(path, sizeof(path), "/qrs/app/%s/reload", app_id);
-	snprintf(query, sizeof(query), "session=%s&log=%s", session, log_name);
-	return ops_repo_post(&h, "sa_scheduler", path, query, "", 0, e);
+	struct repo_reload_opts o = {
+	    .user = "sa_scheduler", .session = session, .log_name = log_name};
+	return repo_app_reload(ctx, app_id, &o, e);
 }
 
 static void cancel_reload(void *ctx, const char *session, bool if_running)

@@ -216,32 +216,6 @@ int ops_open_node_db(const struct conf *cf, const char *dir, struct db **out, st
 	return rc;
 }
 
-int ops_repo_post(const struct http_handler *repo, const char *user, const char *path,
-		  const char *query, const void *body, size_t len, struct err *e)
-{
-	char *out = NULL;
-	size_t out_len = 0;
-	char q[512], headers[256];
-	snprintf(q, sizeof(q), "xrfkey=fathomservice000%s%s", query ? "&" : "", query ? query : "");
-	snprintf(headers, sizeof(headers),
-		 "X-Qlik-Xrfkey: fathomservice000\n"
-		 "X-Qlik-User: UserDirectory=INTERNAL; UserId=%s\n",
-		 user);
-	int status = http_run_local(repo, "POST", path, q, headers, body, len, 1 << 20,
-				    HTTP_CERT_OK, 64u << 20, &out, &out_len);
-	int rc = 0;
-	if (status < 200 || status > 299) {
-		json_error_t je;
-		json_t *j = out ? json_loadb(out, out_len, 0, &je) : NULL;
-		const char *msg = json_string_value(json_object_get(j, "message"));
-		rc = err_set(e, status == 404 ? ERR_NOT_FOUND : ERR_INVALID, "%s",
-			     msg ? msg : "the repository refused the request");
-		json_decref(j);
-	}
-	free(out);
-	return rc;
-}
-
 int ops_local_open(const char *dir, struct ops_local *l, struct err *e)
 {
 	memset(l, 0, sizeof(*l));

@@ -1,41 +1,18 @@
-/* apps.c: app files: upload, copy, export and download, publish, replace, delete.
+/* apps.c: app files: upload, save (repo_app_save), copy, export and download, publish,
+ * replace, delete. Reloads are in reload.c.
  *
  * Every new file is a new generation on the share (share.h); the repository row moves to
- * it in one transaction, and only after the commit is the write considered done. Until the
- * engine defines the app file format, files are stored byte for byte with their size and
- * SHA-256 recorded. */
+ * it in one transaction, and only after the commit is the write considered done. Uploads
+ * are checked as app files while they stream in (repo_file_check), and stored with their
+ * size and SHA-256. */
 #include "repo/repo_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-/* The state of a file operation, freed by the request's cleanup. */
-struct app_file;
-
-struct fileop {
-	struct share_writer *w; /* NULL once committed or aborted */
-	struct err err;
-	void *check;		 /* the upload's file check, or NULL */
-	struct app_file *target; /* upload/replace: the app replaced, as it was read */
-};
-
-/* The columns of an app that file operations need. */
-struct app_file {
-	bool found;
-	char gen[SHARE_GEN_LEN + 8];
-	char sha[80];
-	int64_t size;
-	char modified[ISO_TIME_LEN + 8];
-	char name[512];
-	int published;
-};
 
 static int app_file_row(void *ctx, int n, const struct db_value *c)
 {
@@ -68,7 +45,7 @@ static int read_app_file(struct qrs *q, struct db_conn *c, const char *id, struc
 	return rc;
 }
 
-static int read_app_file_tx(struct qrs *q, const char *id, struct app_file *out)
+int repo_app_file_read_tx(struct qrs *q, const char *id, struct app_file *out)
 {
 	struct db_conn *c;
 	int rc = qrs_begin(q, &c, false);
@@ -96,7 +73,7 @@ static int check_app_name(struct qrs *q, const char *name, bool required)
 	return 0;
 }
 
-static struct colval *colv(struct colval *v, const char *json, const char *s, int64_t i)
+struct colval *repo_app_colv(struct colval *v, const char *json, const char *s, int64_t i)
 {
 	v->f = entity_field(entity_find("app"), json);
 	v->s = s;
@@ -121,7 +98,7 @@ static void send_app(struct qrs *q, int status, const char *id)
 		qrs_send_error(q, rc);
 }
 
-static struct fileop *fileop_new(struct qrs *q)
+struct fileop *repo_fileop_new(struct qrs *q)
 {
 	struct fileop *op = arena_alloc(q->a, sizeof(*op));
 	err_init(&op->err);
@@ -152,16 +129,15 @@ static int copy_generation(struct qrs *q, struct fileop *op, const char *src_id,
 }
 
 /* The columns that name an app's new file: its generation, SHA-256 and size. */
-static void file_cols(struct colval extra[3], const struct fileop *op, const char *sha,
-		      uint64_t size)
+void repo_file_cols(struct colval extra[3], const struct fileop *op, const char *sha, uint64_t size)
 {
-	colv(&extra[0], "generation", share_writer_gen(op->w), 0);
-	colv(&extra[1], "fileSha256", sha, 0);
-	colv(&extra[2], "fileSize", "", (int64_t)size);
+	repo_app_colv(&extra[0], "generation", share_writer_gen(op->w), 0);
+	repo_app_colv(&extra[1], "fileSha256", sha, 0);
+	repo_app_colv(&extra[2], "fileSize", "", (int64_t)size);
 }
 
 /* After the transaction: the new generation is live, or undone. */
-static int settle(struct fileop *op, int rc)
+int repo_fileop_settle(struct fileop *op, int rc)
 {
 	if (rc == 0)
 		crash_point("app-committed");
@@ -187,6 +163,18 @@ static int upload_sink(void *ctx, const char *data, size_t len)
 	return share_writer_write(op->w, data, len, &op->err);
 }
 
+/* The replaced app as it is now; an app without a file may get one. */
+static int read_target(struct qrs *q, const char *target, struct app_file **out)
+{
+	*out = arena_alloc(q->a, sizeof(**out));
+	int rc = repo_app_file_read_tx(q, target, *out);
+	if (rc == ERR_CONFLICT) {
+		q->err.code = 0;
+		rc = 0;
+	}
+	return rc;
+}
+
 /* POST /qrs/app/upload makes a new app; POST /qrs/app/upload/replace?targetappid= gives an
  * existing app the uploaded file as its new generation. */
 static bool is_replace(struct qrs *q)
@@ -207,12 +195,7 @@ int h_app_upload_begin(struct qrs *q)
 	if (replace && (!target || !*target))
 		rc = err_set(&q->err, ERR_PARAM, "targetappid names the app to replace");
 	else if (replace) {
-		cur = arena_alloc(q->a, sizeof(*cur));
-		rc = read_app_file_tx(q, target, cur);
-		if (rc == ERR_CONFLICT) { /* an app without a file may get one */
-			q->err.code = 0;
-			rc = 0;
-		}
+		rc = read_target(q, target, &cur);
 	} else {
 		rc = check_app_name(q, name, true);
 	}
@@ -226,7 +209,7 @@ int h_app_upload_begin(struct qrs *q)
 		err_hint(&q->err, "raise [repository] max_upload_bytes in node.conf");
 		return ERR_TOO_LARGE;
 	}
-	struct fileop *op = fileop_new(q);
+	struct fileop *op = repo_fileop_new(q);
 	op->target = cur;
 	char id[UUID_STR_LEN + 1], gen[SHARE_GEN_LEN + 1];
 	if (replace)
@@ -244,10 +227,11 @@ int h_app_upload_begin(struct qrs *q)
 	return 0;
 }
 
-static int finish_replace(struct qrs *q, struct fileop *op, uint64_t size, const char *sha)
+/* Names the written generation as the replaced app's file. */
+static int store_replace(struct qrs *q, struct fileop *op, uint64_t size, const char *sha)
 {
 	struct colval extra[3];
-	file_cols(extra, op, sha, size);
+	repo_file_cols(extra, op, sha, size);
 	struct decoded in = {0};
 	struct db_conn *c;
 	int rc = qrs_begin(q, &c, true);
@@ -255,14 +239,69 @@ static int finish_replace(struct qrs *q, struct fileop *op, uint64_t size, const
 		rc = crud_update(q, c, q->desc, q->id, op->target->modified, &in, extra, 3);
 		rc = qrs_end(q, c, rc);
 	}
-	rc = settle(op, rc);
+	rc = repo_fileop_settle(op, rc);
 	if (rc)
 		return rc;
 	if (op->target->gen[0])
 		share_app_superseded(q->repo->share, q->id, op->target->gen);
-	log_info("app %s replaced by an upload (%llu bytes)", q->id, (unsigned long long)size);
-	send_app(q, 201, q->id);
+	log_info("app %s replaced (%llu bytes)", q->id, (unsigned long long)size);
 	return 0;
+}
+
+/* The end of a file that came in whole or streamed: checked, flushed, and not empty. */
+static int finish_file(struct qrs *q, struct fileop *op, uint64_t *size, char sha[65])
+{
+	int rc = 0;
+	if (op->check)
+		rc = q->repo->file_check.end(op->check, &q->err);
+	if (rc == 0)
+		rc = share_writer_finish(op->w, NULL, size, sha, &q->err);
+	if (rc == 0 && *size == 0)
+		rc = err_set(&q->err, ERR_INVALID, "the request body is empty: send the app file");
+	return rc;
+}
+
+static int save(struct qrs *q, const void *data, size_t len)
+{
+	q->desc = entity_find("app");
+	struct app_file *cur;
+	int rc = read_target(q, q->id, &cur);
+	if (rc)
+		return rc;
+	struct fileop *op = repo_fileop_new(q);
+	op->target = cur;
+	char gen[SHARE_GEN_LEN + 1], sha[65];
+	uint64_t size = 0;
+	share_gen_new(gen);
+	rc = share_writer_begin(q->repo->share, q->id, gen, q->repo->max_upload, &op->w, &q->err);
+	if (rc == 0 && q->repo->file_check.begin && !(op->check = q->repo->file_check.begin()))
+		rc = err_set(&q->err, ERR_NOMEM, "out of memory");
+	if (rc == 0 && op->check)
+		rc = q->repo->file_check.feed(op->check, data, len, &q->err);
+	if (rc == 0)
+		rc = share_writer_write(op->w, data, len, &q->err);
+	if (rc == 0)
+		rc = finish_file(q, op, &size, sha);
+	if (rc == 0)
+		rc = store_replace(q, op, size, sha);
+	h_app_file_cleanup(q, rc == 0);
+	return rc;
+}
+
+int repo_app_save(struct repo *r, const char *app_id, const void *data, size_t len,
+		  const char *user, struct err *e)
+{
+	struct arena *a = arena_new();
+	if (!a)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	struct qrs q;
+	qrs_local_init(&q, r, a, user);
+	q.id = arena_strdup(a, app_id);
+	int rc = save(&q, data, len);
+	if (rc)
+		*e = q.err;
+	arena_free(a);
+	return rc;
 }
 
 int h_app_upload(struct qrs *q)
@@ -275,25 +314,23 @@ int h_app_upload(struct qrs *q)
 			err_set(&q->err, rc, "the upload could not be stored");
 		if (rc == ERR_TOO_LARGE)
 			err_hint(&q->err, "raise [repository] max_upload_bytes in node.conf");
-		return settle(op, rc);
+		return repo_fileop_settle(op, rc);
 	}
-	uint64_t size;
+	uint64_t size = 0;
 	char sha[65];
-	if (op->check)
-		rc = q->repo->file_check.end(op->check, &q->err);
+	rc = finish_file(q, op, &size, sha);
 	if (rc)
-		return settle(op, rc);
-	rc = share_writer_finish(op->w, NULL, &size, sha, &q->err);
-	if (rc == 0 && size == 0)
-		rc = err_set(&q->err, ERR_INVALID, "the request body is empty: send the app file");
-	if (rc)
-		return settle(op, rc);
-	if (op->target)
-		return finish_replace(q, op, size, sha);
+		return repo_fileop_settle(op, rc);
+	if (op->target) {
+		rc = store_replace(q, op, size, sha);
+		if (rc == 0)
+			send_app(q, 201, q->id);
+		return rc;
+	}
 	struct colval vals[1], extra[3];
 	struct decoded in = {.id = q->id, .vals = vals, .n_vals = 1};
-	colv(&vals[0], "name", http_req_query(q->req, "name"), 0);
-	file_cols(extra, op, sha, size);
+	repo_app_colv(&vals[0], "name", http_req_query(q->req, "name"), 0);
+	repo_file_cols(extra, op, sha, size);
 	struct db_conn *c;
 	char id[UUID_STR_LEN + 1];
 	rc = qrs_begin(q, &c, true);
@@ -301,7 +338,7 @@ int h_app_upload(struct qrs *q)
 		rc = crud_insert(q, c, q->desc, &in, extra, 3, id);
 		rc = qrs_end(q, c, rc);
 	}
-	rc = settle(op, rc);
+	rc = repo_fileop_settle(op, rc);
 	if (rc == 0) {
 		log_info("app \"%s\" uploaded as %s (%llu bytes)", in.vals[0].s, id,
 			 (unsigned long long)size);
@@ -333,34 +370,34 @@ int h_app_copy(struct qrs *q)
 	if (rc)
 		return rc;
 	struct app_file src;
-	rc = read_app_file_tx(q, q->id, &src);
+	rc = repo_app_file_read_tx(q, q->id, &src);
 	if (rc)
 		return rc;
-	struct fileop *op = fileop_new(q);
+	struct fileop *op = repo_fileop_new(q);
 	char id[UUID_STR_LEN + 1], sha[65];
 	uint64_t size;
 	uuid_new(id);
 	rc = copy_generation(q, op, q->id, &src, id, &size, sha);
 	if (rc)
-		return settle(op, rc);
+		return repo_fileop_settle(op, rc);
 
 	/* The copy keeps the source's descriptive fields; it is not published. */
 	struct db_conn *c;
 	json_t *s = NULL;
 	rc = qrs_begin(q, &c, true);
 	if (rc)
-		return settle(op, rc);
+		return repo_fileop_settle(op, rc);
 	rc = crud_get(q, c, q->desc, q->id, &s);
 	struct colval vals[4], extra[4];
 	struct decoded in = {.id = id, .vals = vals};
 	if (rc == 0) {
-		colv(&vals[in.n_vals++], "name", name ? name : src.name, 0);
+		repo_app_colv(&vals[in.n_vals++], "name", name ? name : src.name, 0);
 		const char *keep[] = {"description", "thumbnail", "dynamicColor"};
 		for (size_t i = 0; i < ARRAY_LEN(keep); i++) {
 			json_t *v = json_object_get(s, keep[i]);
 			if (json_is_string(v))
-				colv(&vals[in.n_vals++], keep[i],
-				     arena_strdup(q->a, json_string_value(v)), 0);
+				repo_app_colv(&vals[in.n_vals++], keep[i],
+					      arena_strdup(q->a, json_string_value(v)), 0);
 		}
 		if (qrs_query_true(q, "includecustomproperties")) {
 			json_t *cps = json_object_get(s, "customProperties");
@@ -378,13 +415,13 @@ int h_app_copy(struct qrs *q)
 				in.n_cps++;
 			}
 		}
-		file_cols(extra, op, sha, size);
-		colv(&extra[3], "sourceAppId", q->id, 0);
+		repo_file_cols(extra, op, sha, size);
+		repo_app_colv(&extra[3], "sourceAppId", q->id, 0);
 		char out_id[UUID_STR_LEN + 1];
 		rc = crud_insert(q, c, q->desc, &in, extra, 4, out_id);
 	}
 	json_decref(s);
-	rc = settle(op, qrs_end(q, c, rc));
+	rc = repo_fileop_settle(op, qrs_end(q, c, rc));
 	if (rc == 0)
 		send_app(q, 201, id);
 	return rc;
@@ -403,7 +440,7 @@ int h_app_replace(struct qrs *q)
 	if (strcmp(tid, q->id) == 0)
 		return err_set(&q->err, ERR_INVALID, "an app cannot replace itself");
 	struct app_file src, dst;
-	int rc = read_app_file_tx(q, q->id, &src);
+	int rc = repo_app_file_read_tx(q, q->id, &src);
 	if (rc == 0) {
 		struct db_conn *c;
 		rc = qrs_begin(q, &c, false);
@@ -412,14 +449,14 @@ int h_app_replace(struct qrs *q)
 	}
 	if (rc)
 		return rc;
-	struct fileop *op = fileop_new(q);
+	struct fileop *op = repo_fileop_new(q);
 	char sha[65];
 	uint64_t size;
 	rc = copy_generation(q, op, q->id, &src, tid, &size, sha);
 	if (rc)
-		return settle(op, rc);
+		return repo_fileop_settle(op, rc);
 	struct colval extra[3];
-	file_cols(extra, op, sha, size);
+	repo_file_cols(extra, op, sha, size);
 	struct decoded in = {0};
 	struct db_conn *c;
 	rc = qrs_begin(q, &c, true);
@@ -428,7 +465,7 @@ int h_app_replace(struct qrs *q)
 		rc = crud_update(q, c, q->desc, tid, dst.modified, &in, extra, 3);
 		rc = qrs_end(q, c, rc);
 	}
-	rc = settle(op, rc);
+	rc = repo_fileop_settle(op, rc);
 	if (rc == 0) {
 		if (dst.gen[0])
 			share_app_superseded(q->repo->share, tid, dst.gen);
@@ -464,11 +501,11 @@ int h_app_publish(struct qrs *q)
 	time_format_iso(time_now_ms(), now);
 	struct colval extra[4];
 	int n = 0;
-	colv(&extra[n++], "stream", sid, 0);
-	colv(&extra[n++], "published", "", 1);
-	colv(&extra[n++], "publishTime", now, 0);
+	repo_app_colv(&extra[n++], "stream", sid, 0);
+	repo_app_colv(&extra[n++], "published", "", 1);
+	repo_app_colv(&extra[n++], "publishTime", now, 0);
 	if (name && *name)
-		colv(&extra[n++], "name", name, 0);
+		repo_app_colv(&extra[n++], "name", name, 0);
 	struct decoded in = {.vals = extra, .n_vals = 1}; /* checks that the stream exists */
 	if (rc == 0)
 		rc = crud_update(q, c, q->desc, q->id, f.modified, &in, extra + 1, n - 1);
@@ -483,7 +520,7 @@ int h_app_publish(struct qrs *q)
 int h_app_export_token(struct qrs *q)
 {
 	struct app_file f;
-	int rc = read_app_file_tx(q, q->id, &f);
+	int rc = repo_app_file_read_tx(q, q->id, &f);
 	if (rc)
 		return rc;
 	char token[UUID_STR_LEN + 1];
@@ -686,345 +723,6 @@ int apps_is_live(void *ctx, const char *app_id, const char *gen)
 	return rc ? -1 : live;
 }
 
-/* ---------------------------------------------------------------- reload */
-
-struct conn_list {
-	struct qrs *q;
-	const char **args; /* "--connection", "Name=folder" pairs */
-	int n, cap;
-};
-
-static int conn_row(void *ctx, int n, const struct db_value *c)
-{
-	struct conn_list *l = ctx;
-	if (n < 2 || c[0].type != DBV_TEXT || c[1].type != DBV_TEXT || l->n + 2 > l->cap)
-		return 0;
-	l->args[l->n++] = "--connection";
-	l->args[l->n++] = arena_printf(l->q->a, "%s=%s", c[0].s, c[1].s);
-	return 0;
-}
-
-/* The last line of the reload log: the error of a failed run. */
-static void last_log_line(const char *path, char *out, size_t n)
-{
-	char *text = NULL;
-	size_t len = 0;
-	struct err e;
-	err_init(&e);
-	out[0] = '\0';
-	if (file_read_all(path, 16u << 20, &text, &len, &e) != 0)
-		return;
-	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-		text[--len] = '\0';
-	const char *nl = strrchr(text, '\n');
-	const char *line = nl ? nl + 1 : text;
-	const char *msg = strstr(line, "error: ");
-	str_copy(out, msg ? msg + 7 : line, n);
-	free(text);
-}
-
-/* ---- the runs of scheduled reloads, so they can be cancelled */
-
-static struct reload_run *run_slot(struct repo *r, const char *session, bool make)
-{
-	struct reload_run *free_slot = NULL;
-	for (size_t i = 0; i < ARRAY_LEN(r->runs); i++) {
-		if (strcmp(r->runs[i].session, session) == 0)
-			return &r->runs[i];
-		if (!free_slot && !r->runs[i].session[0])
-			free_slot = &r->runs[i];
-	}
-	if (make && free_slot) {
-		str_copy(free_slot->session, session, sizeof(free_slot->session));
-		free_slot->pid = 0;
-		free_slot->cancelled = false;
-	}
-	return make ? free_slot : NULL;
-}
-
-void repo_reload_cancel(struct repo *r, const char *session, bool if_running)
-{
-	pthread_mutex_lock(&r->runs_mu);
-	struct reload_run *run = run_slot(r, session, !if_running);
-	if (run) {
-		run->cancelled = true;
-		if (run->pid > 0)
-			kill(run->pid, SIGKILL);
-	}
-	pthread_mutex_unlock(&r->runs_mu);
-}
-
-void repo_reload_log_path(struct repo *r, const char *name, char *out, size_t n)
-{
-	snprintf(out, n, "%s/tasks/%s.log", r->reload_logs, name);
-}
-
-/* Records the worker of `session` (NULL: none); false when it was cancelled already. */
-static bool run_started(struct repo *r, const char *session, pid_t pid)
-{
-	if (!session)
-		return true;
-	pthread_mutex_lock(&r->runs_mu);
-	struct reload_run *run = run_slot(r, session, true);
-	bool go = !run || !run->cancelled;
-	if (run)
-		run->pid = pid;
-	pthread_mutex_unlock(&r->runs_mu);
-	return go;
-}
-
-static bool run_ended(struct repo *r, const char *session)
-{
-	if (!session)
-		return false;
-	pthread_mutex_lock(&r->runs_mu);
-	struct reload_run *run = run_slot(r, session, false);
-	bool cancelled = run && run->cancelled;
-	if (run)
-		memset(run, 0, sizeof(*run));
-	pthread_mutex_unlock(&r->runs_mu);
-	return cancelled;
-}
-
-/* Runs the worker with its limits; returns its exit status, -1 for "killed at the time
- * limit", -2 for "ended by a signal" (*sig gets it). A run of a scheduled execution
- * (`session`) can be cancelled. */
-static int run_worker(struct repo *r, const char *const *argv, const char *session, int *sig)
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		return -3;
-	if (pid == 0) {
-#ifndef __SANITIZE_ADDRESS__ /* ASan reserves terabytes of address space for its shadow */
-		if (r->reload.memory_bytes > 0) {
-			struct rlimit lim = {(rlim_t)r->reload.memory_bytes,
-					     (rlim_t)r->reload.memory_bytes};
-			setrlimit(RLIMIT_AS, &lim);
-		}
-#endif
-		int devnull = open("/dev/null", O_RDWR);
-		if (devnull >= 0) {
-			dup2(devnull, STDIN_FILENO);
-			dup2(devnull, STDOUT_FILENO);
-		}
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	if (!run_started(r, session, pid))
-		kill(pid, SIGKILL);
-	int64_t deadline =
-	    time_now_ms() + (int64_t)(r->reload.timeout_s > 0 ? r->reload.timeout_s : 3600) * 1000;
-	int st = 0;
-	for (;;) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR)
-			return -3;
-		if (time_now_ms() > deadline) {
-			kill(pid, SIGKILL);
-			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-				;
-			return -1;
-		}
-		sleep_ms(20);
-	}
-	if (WIFSIGNALED(st)) {
-		*sig = WTERMSIG(st);
-		return -2;
-	}
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -3;
-}
-
-/* A scheduled reload stores its generation only while its execution is still this run's:
- * the same attempt (`result`), its lease not expired by the database's clock. The row
- * stays locked until the commit, and reload_stored tells the master scheduler the reload
- * landed, so an execution whose worker stops after this point is finished, not run again.
- * A worker paused here cannot hold the lock for long (db_short_waits). */
-static int execution_fence(struct qrs *q, struct db_conn *c, const char *session,
-			   const char *result)
-{
-	int rc = db_short_waits(c, q->repo->db, 3000, &q->err);
-	if (rc)
-		return rc;
-	char sql[512];
-	snprintf(sql, sizeof(sql),
-		 "UPDATE executionsession SET reload_stored = 1 WHERE id = $1 AND "
-		 "execution_result_id = $2 AND status IN (2, 4, 5) AND lease_until >= %s",
-		 db_now_sql(q->repo->db));
-	struct db_params p;
-	db_params_init(&p);
-	db_p_text(&p, session);
-	db_p_text(&p, result);
-	int64_t n = 0;
-	rc = db_exec(c, sql, &p, NULL, NULL, &n, &q->err);
-	if (rc == 0 && n != 1) {
-		log_warn("reload of app %s: execution %s is no longer this run's (its lease "
-			 "expired); the new data is not stored",
-			 q->id, session);
-		rc = err_set(&q->err, ERR_STALE,
-			     "execution %s was taken from this node (its lease expired); the "
-			     "reload is not stored",
-			     session);
-	}
-	return rc;
-}
-
-int h_app_reload(struct qrs *q)
-{
-	struct repo *r = q->repo;
-	if (!r->reload_exe[0]) {
-		err_set(&q->err, ERR_UNAVAILABLE, "this node does not run reloads");
-		return ERR_UNAVAILABLE;
-	}
-	struct app_file cur;
-	int rc = read_app_file_tx(q, q->id, &cur);
-	if (rc)
-		return rc;
-	char src[PATH_MAX];
-	if (share_app_path(r->share, q->id, cur.gen, src, sizeof(src)))
-		return err_set(&q->err, ERR_INTERNAL, "bad app file name");
-	struct conn_list conns = {.q = q, .cap = 128};
-	conns.args = arena_alloc(q->a, sizeof(char *) * (size_t)conns.cap);
-	rc = db_exec_once(r->db,
-			  "SELECT name, connectionstring FROM dataconnection WHERE lower(type) = "
-			  "'folder' ORDER BY name",
-			  NULL, conn_row, &conns, &q->err);
-	if (rc)
-		return rc;
-	char tok[UUID_STR_LEN + 1], out[PATH_MAX + 64], logp[PATH_MAX + 64];
-	uuid_new(tok);
-	snprintf(out, sizeof(out), "%s/reload-%s.fapp", r->reload_work, tok);
-	if (dir_make_all_cb(r->reload_logs, 0750, NULL, NULL, &q->err))
-		return q->err.code;
-	/* a scheduled execution: its own log, and a run that can be cancelled */
-	const char *session = http_req_query(q->req, "session");
-	const char *log_name = http_req_query(q->req, "log");
-	if ((session && !uuid_valid(session)) || (log_name && !uuid_valid(log_name)))
-		return err_set(&q->err, ERR_PARAM, "session and log must be GUIDs");
-	if (session && !log_name)
-		return err_set(&q->err, ERR_PARAM, "session needs log (the execution's result)");
-	if (log_name) {
-		char dir[PATH_MAX + 16];
-		snprintf(dir, sizeof(dir), "%s/tasks", r->reload_logs);
-		if (dir_make_all_cb(dir, 0750, NULL, NULL, &q->err))
-			return q->err.code;
-		repo_reload_log_path(r, log_name, logp, sizeof(logp));
-	} else {
-		snprintf(logp, sizeof(logp), "%s/%s.log", r->reload_logs, q->id);
-	}
-	const char **argv = arena_alloc(q->a, sizeof(char *) * (size_t)(conns.n + 12));
-	int k = 0;
-	argv[k++] = r->reload_exe;
-	argv[k++] = "reload-worker";
-	argv[k++] = "--in";
-	argv[k++] = src;
-	argv[k++] = "--out";
-	argv[k++] = out;
-	argv[k++] = "--log";
-	argv[k++] = logp;
-	for (int i = 0; i < conns.n; i++)
-		argv[k++] = conns.args[i];
-	argv[k] = NULL;
-	int64_t t0 = time_now_ms();
-	int sig = 0, st = run_worker(r, argv, session, &sig);
-	if (run_ended(r, session) && st != 0) {
-		unlink(out);
-		log_info("reload of app %s (execution %s) was stopped", q->id, session);
-		return err_set(&q->err, ERR_ABORTED, "the reload was stopped");
-	}
-	if (st != 0) {
-		unlink(out);
-		char why[600];
-		if (st == -1)
-			snprintf(why, sizeof(why),
-				 "the reload ran longer than %d s and was stopped",
-				 r->reload.timeout_s);
-		else if (st == -2)
-			snprintf(why, sizeof(why), "the reload worker ended with signal %d%s", sig,
-				 sig == SIGKILL || sig == SIGSEGV || sig == SIGABRT
-				     ? " (out of memory?)"
-				     : "");
-		else if (st == -3 || st == 127)
-			snprintf(why, sizeof(why), "the reload worker could not run");
-		else
-			last_log_line(logp, why, sizeof(why));
-		log_warn("reload of app %s failed: %s", q->id, why);
-		err_set(&q->err, st == 1 ? ERR_INVALID : ERR_ABORTED, "the reload failed: %s", why);
-		err_hint(&q->err,
-			 "the app keeps its previous data; the log is at GET "
-			 "/qrs/app/%s/reload/log",
-			 q->id);
-		return q->err.code;
-	}
-	/* the new generation, in one transaction with the app's row */
-	struct fileop *op = fileop_new(q);
-	char gen[SHARE_GEN_LEN + 1], sha[65], now[ISO_TIME_LEN + 1];
-	uint64_t size = 0;
-	share_gen_new(gen);
-	rc = share_writer_begin(r->share, q->id, gen, UINT64_MAX, &op->w, &q->err);
-	/* written through the writer, which hashes what passes */
-	int fd = rc == 0 ? open(out, O_RDONLY | O_CLOEXEC) : -1;
-	if (rc == 0 && fd < 0)
-		rc = err_set(&q->err, ERR_IO, "cannot read the reload's result: %s",
-			     strerror(errno));
-	char *chunk = rc == 0 ? malloc(1 << 20) : NULL;
-	if (rc == 0 && !chunk)
-		rc = err_set(&q->err, ERR_NOMEM, "out of memory");
-	for (ssize_t n; rc == 0 && (n = read(fd, chunk, 1 << 20)) != 0;) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		rc = n < 0 ? err_set(&q->err, ERR_IO, "cannot read the reload's result: %s",
-				     strerror(errno))
-			   : share_writer_write(op->w, chunk, (size_t)n, &q->err);
-	}
-	free(chunk);
-	if (fd >= 0)
-		close(fd);
-	if (rc == 0)
-		rc = share_writer_finish(op->w, NULL, &size, sha, &q->err);
-	unlink(out);
-	if (rc)
-		return settle(op, rc);
-	time_format_iso(time_now_ms(), now);
-	struct colval extra[4];
-	file_cols(extra, op, sha, size);
-	colv(&extra[3], "lastReloadTime", now, 0);
-	struct decoded in = {0};
-	struct db_conn *c;
-	rc = qrs_begin(q, &c, true);
-	if (rc == 0) {
-		if (session)
-			rc = execution_fence(q, c, session, log_name);
-		if (rc == 0)
-			rc = crud_update(q, c, q->desc, q->id, cur.modified, &in, extra, 4);
-		rc = qrs_end(q, c, rc);
-	}
-	rc = settle(op, rc);
-	if (rc)
-		return rc;
-	share_app_superseded(r->share, q->id, cur.gen);
-	log_info("app %s reloaded in %lld ms (%llu bytes)", q->id, (long long)(time_now_ms() - t0),
-		 (unsigned long long)size);
-	http_respond(q->req, 204, NULL, "", 0);
-	return 0;
-}
-
-int h_app_reload_log(struct qrs *q)
-{
-	char logp[PATH_MAX + 64];
-	snprintf(logp, sizeof(logp), "%s/%s.log", q->repo->reload_logs, q->id);
-	char *text = NULL;
-	size_t len = 0;
-	if (!q->repo->reload_logs[0] || file_read_all(logp, 64u << 20, &text, &len, &q->err) != 0) {
-		q->err.code = 0;
-		return err_set(&q->err, ERR_NOT_FOUND, "app %s has no reload log", q->id);
-	}
-	http_respond(q->req, 200, "text/plain; charset=utf-8", text, len);
-	free(text);
-	return 0;
-}
-
 /* ---------------------------------------------------------------- create */
 
 /* POST /qrs/app: a new app with no script and no data, from an App body. */
@@ -1043,7 +741,7 @@ int h_app_create(struct qrs *q)
 	buf_init(&file, 1 << 20);
 	if (rc == 0)
 		rc = q->repo->file_check.empty(name, &file, &q->err);
-	struct fileop *op = fileop_new(q);
+	struct fileop *op = repo_fileop_new(q);
 	char id[UUID_STR_LEN + 1], gen[SHARE_GEN_LEN + 1], sha[65];
 	uint64_t size = 0;
 	if (in.id)
@@ -1061,10 +759,10 @@ int h_app_create(struct qrs *q)
 	buf_release(&file);
 	if (rc) {
 		json_decref(body);
-		return op->w ? settle(op, rc) : rc;
+		return op->w ? repo_fileop_settle(op, rc) : rc;
 	}
 	struct colval extra[3];
-	file_cols(extra, op, sha, size);
+	repo_file_cols(extra, op, sha, size);
 	in.id = id;
 	struct db_conn *c;
 	char out_id[UUID_STR_LEN + 1];
@@ -1074,7 +772,7 @@ int h_app_create(struct qrs *q)
 		rc = qrs_end(q, c, rc);
 	}
 	json_decref(body);
-	rc = settle(op, rc);
+	rc = repo_fileop_settle(op, rc);
 	if (rc == 0) {
 		log_info("app \"%s\" created as %s", name, id);
 		send_app(q, 201, id);

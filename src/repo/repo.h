@@ -30,6 +30,22 @@ struct repo_file_check {
 	int (*empty)(const char *title, struct buf *out, struct err *e);
 };
 
+/* What one reload worker is given: the app file to read, the new app file to write, its
+ * log, and the folder data connections its script may reach. */
+struct repo_reload_job {
+	const char *in, *out, *log;
+	int n_conns;
+	const char *const *conn_names;	 /* by connection */
+	const char *const *conn_folders; /* by connection */
+};
+
+/* The command line of the reload worker for `job`: argv[0] is `exe`, NULL-terminated,
+ * allocated in `a`. The worker's own module declares its options, once; NULL when the job
+ * does not fit them. */
+typedef const char *const *(*repo_worker_argv_fn)(const char *exe,
+						  const struct repo_reload_job *job,
+						  struct arena *a);
+
 /* Where and how reloads run: `exe reload-worker ...` as a child process. exe NULL: this
  * node does not reload (503). */
 struct repo_reload {
@@ -37,7 +53,8 @@ struct repo_reload {
 	const char *work_dir; /* scratch space for the new app file (the node folder) */
 	const char *log_dir; /* reload logs, one per app (on the share, so every node reads them) */
 	int timeout_s;	     /* wall-clock limit; the worker is killed after it */
-	int64_t memory_bytes; /* address-space limit of the worker */
+	int64_t memory_bytes;		 /* address-space limit of the worker */
+	repo_worker_argv_fn worker_argv; /* required with exe */
 };
 
 struct repo_config {
@@ -89,11 +106,38 @@ NODISCARD int repo_site_init(struct db *db, const struct repo_site_init *init,
  * record instead (a clean shutdown). */
 NODISCARD int repo_heartbeat(struct repo *r, int64_t started_ms, bool stop, struct err *e);
 
-/* Scheduled reloads run through POST /qrs/app/{id}/reload?session=S&log=L: the script log
- * of execution result L goes to the file repo_reload_log_path names, and
- * repo_reload_cancel(S) kills the run of execution session S (from any thread). Unless
- * `if_running`, a cancel that comes before the run starts stops it as it starts. */
+/* ---------------------------------------------------------------- reloads and saves */
+
+/* How a reload runs: by whom, and for which scheduled execution. */
+struct repo_reload_opts {
+	const char *user; /* the INTERNAL service user it runs as ("sa_scheduler"); NULL:
+			     "sa_repository" */
+	/* A scheduled execution (both GUIDs, or both NULL): session S can be cancelled with
+	 * repo_reload_cancel, the script log goes to the file repo_reload_log_path names for
+	 * execution result L, and the new generation is stored only while S is still this
+	 * attempt's with a live lease (else ERR_STALE). */
+	const char *session, *log_name;
+};
+
+/* Reloads app `app_id`: runs its load script in a worker process with the node's limits
+ * and stores the result as the app's new generation, in one transaction with its row. The
+ * one way every reload runs: POST /qrs/app/{id}/reload, the scheduler's workers and QIX
+ * DoReload. Blocks until the worker ends. On failure the app keeps its generation and `e`
+ * says why (ERR_INVALID: the script failed, with its last log line; ERR_ABORTED: killed,
+ * timed out or cancelled; ERR_UNAVAILABLE: this node does not reload). Threads: any. */
+NODISCARD int repo_app_reload(struct repo *r, const char *app_id,
+			      const struct repo_reload_opts *opts, struct err *e);
+
+/* Stores `data` (a whole app file, borrowed) as the new generation of app `app_id`, checked
+ * as an upload is: the path of POST /qrs/app/upload/replace, and QIX DoSave. `user` is the
+ * INTERNAL service user it runs as. Threads: any. */
+NODISCARD int repo_app_save(struct repo *r, const char *app_id, const void *data, size_t len,
+			    const char *user, struct err *e);
+
+/* The log file of execution result `name`, in `out`. */
 void repo_reload_log_path(struct repo *r, const char *name, char *out, size_t n);
+/* Kills the run of execution session `session` (from any thread). Unless `if_running`, a
+ * cancel that comes before the run starts stops it as it starts. */
 void repo_reload_cancel(struct repo *r, const char *session, bool if_running);
 
 /* Executions of reload tasks (executionsession, executionresult) carry QRS's

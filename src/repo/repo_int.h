@@ -304,6 +304,40 @@ int h_app_reload(struct qrs *q);
 int h_app_create(struct qrs *q);
 int h_app_reload_log(struct qrs *q);
 
+/* The state of a file operation (a new generation being written), freed by the request's
+ * cleanup. */
+struct fileop {
+	struct share_writer *w; /* NULL once committed or aborted */
+	struct err err;
+	void *check;		 /* the upload's file check, or NULL */
+	struct app_file *target; /* upload/replace: the app replaced, as it was read */
+};
+
+/* The columns of an app that file operations need. */
+struct app_file {
+	bool found;
+	char gen[SHARE_GEN_LEN + 8];
+	char sha[80];
+	int64_t size;
+	char modified[ISO_TIME_LEN + 8];
+	char name[512];
+	int published;
+};
+
+/* The app's file columns, read in a transaction of their own; ERR_NOT_FOUND without the
+ * app, ERR_CONFLICT when it has no file. */
+NODISCARD int repo_app_file_read_tx(struct qrs *q, const char *id, struct app_file *out);
+/* A file operation owned by the request (q->state). */
+struct fileop *repo_fileop_new(struct qrs *q);
+/* Sets `v` to app field `json` with text `s` or number `i`; returns v. */
+struct colval *repo_app_colv(struct colval *v, const char *json, const char *s, int64_t i);
+/* The columns that name an app's new file: its generation, SHA-256 and size. */
+void repo_file_cols(struct colval extra[3], const struct fileop *op, const char *sha,
+		    uint64_t size);
+/* After the transaction that named the new generation: it is live (rc 0) or undone.
+ * Returns rc. */
+int repo_fileop_settle(struct fileop *op, int rc);
+
 /* ---------------------------------------------------------------- tasks (tasks.c) */
 
 int repo_check_reloadtask(const struct decoded *in, struct err *e);
@@ -335,6 +369,9 @@ void qrs_send_json(struct qrs *q, int status, json_t *j);
 void qrs_send_error(struct qrs *q, int code);
 /* The parsed JSON body; ERR_JSON with the position when it does not parse. */
 NODISCARD int qrs_body_json(struct qrs *q, json_t **out);
+/* A request made in-process, with no HTTP behind it (q->req NULL), by INTERNAL\`user`:
+ * for the C entry points that share the handlers' code (repo_app_reload). */
+void qrs_local_init(struct qrs *q, struct repo *r, struct arena *a, const char *user);
 /* Begins a write transaction on a pooled connection; on failure nothing is held. */
 NODISCARD int qrs_begin(struct qrs *q, struct db_conn **out, bool write);
 /* Commits (or on rc != 0 rolls back) and releases the connection. Returns rc or the

@@ -459,6 +459,17 @@ static void on_done(void *ctx, struct http_req *r, bool completed)
 			 http_req_method(r), http_req_path(r));
 }
 
+void qrs_local_init(struct qrs *q, struct repo *r, struct arena *a, const char *user)
+{
+	memset(q, 0, sizeof(*q));
+	q->repo = r;
+	q->a = a;
+	err_init(&q->err);
+	q->user_dir = "INTERNAL";
+	q->user_id = user ? user : "sa_repository";
+	q->user = arena_printf(a, "INTERNAL\\%s", q->user_id);
+}
+
 struct http_handler repo_http_handler(struct repo *r)
 {
 	struct http_handler h = {r, on_headers, on_complete, on_done};

@@ -15,6 +15,8 @@
 
 #include "core/core.h"
 
+#include <limits.h>
+
 struct share_paths {
 	const char *root;
 	const char *apps;	    /* default <root>/Apps */
@@ -89,5 +91,27 @@ int share_gc(struct share *s, int64_t grace_ms, share_is_live_fn is_live, void *
 void share_app_superseded(struct share *s, const char *app_id, const char *gen);
 /* Removes every generation of `app_id` (after its row is gone). Returns files removed. */
 int share_remove_app(struct share *s, const char *app_id);
+
+/* ---------------------------------------------------------------- data connections (lib.c) */
+
+/* A folder data connection as a load script reaches it: lib://Name/path is a file inside
+ * `folder`, and nothing a script writes may lead out of it (no "..", no backslash, no
+ * symbolic link that points outside). */
+struct share_lib {
+	const char *name;      /* borrowed */
+	char folder[PATH_MAX]; /* the folder's real path */
+};
+
+/* Fills *out for connection `name` (borrowed) at `folder`. ERR_NOT_FOUND when the folder
+ * does not exist; *out is then unusable. */
+NODISCARD int share_lib_init(struct share_lib *out, const char *name, const char *folder,
+			     struct err *e);
+
+/* Resolves `path` (lib://Name/rest, Name in any case) against `libs` into `out`. For a
+ * write, the folder of the file must exist; for a read, the file. ERR_FORBIDDEN: not a
+ * lib:// path, or it leads out of its folder; ERR_NOT_FOUND: no such connection, file or
+ * folder; ERR_INVALID: the path names the folder itself. */
+NODISCARD int share_lib_resolve(const struct share_lib *libs, int n_libs, const char *path,
+				bool for_write, char *out, size_t out_len, struct err *e);
 
 #endif
