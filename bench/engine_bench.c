@@ -9,8 +9,8 @@
  *
  * The app opens as the engine opens it (app file -> tables -> associative model); the time
  * that takes is printed too. Output: "name milliseconds" lines. */
-#include "engine/engine.h"
-#include "engine/table.h"
+#include "data/data.h"
+#include "model/model.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,31 +41,31 @@ static struct assoc *open_app(const char *path)
 	struct err e;
 	err_init(&e);
 	struct appfile *f = NULL;
-	if (appfile_read_file(path, &f, &e)) {
+	if (data_appfile_read_file(path, &f, &e)) {
 		fprintf(stderr, "engine_bench: %s: %s\n", path, e.message);
 		exit(1);
 	}
-	struct model m = {0};
+	struct data_set m = {0};
 	m.tables = calloc((size_t)f->n_blocks, sizeof(*m.tables));
 	for (int i = 0; i < f->n_blocks; i++) {
 		if (f->blocks[i].kind != APPFILE_TABLE)
 			continue;
 		struct qvd_table *q = NULL;
-		if (qvd_read(f->blocks[i].data, f->blocks[i].len, &q, &e) ||
-		    tbl_adopt_qvd(q, &m.tables[m.n_tables], &e)) {
+		if (data_qvd_read(f->blocks[i].data, f->blocks[i].len, &q, &e) ||
+		    data_tbl_adopt_qvd(q, &m.tables[m.n_tables], &e)) {
 			fprintf(stderr, "engine_bench: %s\n", e.message);
 			exit(1);
 		}
 		m.n_tables++;
 	}
-	appfile_free(f);
+	data_appfile_free(f);
 	struct assoc *a = NULL;
-	if (assoc_build(&m, &a, &e)) {
+	if (model_assoc_build(&m, &a, &e)) {
 		fprintf(stderr, "engine_bench: %s\n", e.message);
 		exit(1);
 	}
 	for (int i = 0; i < m.n_tables; i++)
-		tbl_free(m.tables[i]);
+		data_tbl_free(m.tables[i]);
 	free(m.tables);
 	return a;
 }
@@ -73,11 +73,11 @@ static struct assoc *open_app(const char *path)
 static void select_products(const struct assoc *a, struct assoc_sel *sel, const char *const *names,
 			    int n)
 {
-	int f = assoc_field(a, "product");
+	int f = model_assoc_field(a, "product");
 	int64_t syms[8];
 	for (int i = 0; i < n; i++)
-		syms[i] = assoc_find(a, f, names[i]);
-	if (assoc_select(a, sel, f, syms, n) != 0)
+		syms[i] = model_assoc_find(a, f, names[i]);
+	if (model_assoc_select(a, sel, f, syms, n) != 0)
 		exit(1);
 }
 
@@ -90,13 +90,13 @@ static double time_cube(const struct assoc *a, const struct assoc_sel *sel, int6
 	err_init(&e);
 	struct cube *c = NULL;
 	double t0 = now_ms();
-	if (cube_compute(a, sel, &def, &c, &e) != 0) {
+	if (model_cube_compute(a, sel, &def, &c, &e) != 0) {
 		fprintf(stderr, "engine_bench: cube: %s\n", e.message);
 		exit(1);
 	}
 	double t = now_ms() - t0;
 	*rows = c->n_rows;
-	cube_free(c);
+	model_cube_free(c);
 	return t;
 }
 
@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 	struct assoc *a = open_app(argv[2]);
 	printf("open_ms %.1f\n", now_ms() - t0);
 	struct assoc_sel sel;
-	if (assoc_sel_init(a, &sel) != 0)
+	if (model_assoc_sel_init(a, &sel) != 0)
 		return 1;
 	if (strcmp(argv[1], "cube") == 0) {
 		double t[10];
@@ -135,12 +135,12 @@ int main(int argc, char **argv)
 			select_products(a, &sel, one, 1);
 			struct assoc_states st;
 			double s0 = now_ms();
-			if (assoc_compute(a, &sel, &st, &e) != 0) {
+			if (model_assoc_compute(a, &sel, &st, &e) != 0) {
 				fprintf(stderr, "engine_bench: %s\n", e.message);
 				return 1;
 			}
 			t[i] = now_ms() - s0;
-			assoc_states_release(a, &st);
+			model_assoc_states_release(a, &st);
 		}
 		qsort(t, 100, sizeof(double), cmp_d);
 		printf("select_median_ms %.2f\nselect_p90_ms %.2f\n", t[50], t[90]);
@@ -148,7 +148,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: engine_bench cube|select APPFILE\n");
 		return 2;
 	}
-	assoc_sel_release(&sel);
-	assoc_free(a);
+	model_assoc_sel_release(&sel);
+	model_assoc_free(a);
 	return 0;
 }

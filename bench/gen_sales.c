@@ -6,6 +6,8 @@
  * a date, an amount, a quantity, a channel of 37), and the two dimension tables of the
  * three-table model: DIR/customers.csv (customer, segment, country) and DIR/products.csv
  * (product, category). */
+#include "core/core.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +30,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: gen_sales DIR ROWS\n");
 		return 2;
 	}
-	long rows = strtol(argv[2], NULL, 10);
+	int64_t rows;
+	if (str_to_i64(argv[2], 0, INT64_MAX, &rows) != 0) {
+		fprintf(stderr, "gen_sales: ROWS must be a whole number, not \"%s\"\n", argv[2]);
+		return 2;
+	}
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/sales.csv", argv[1]);
 	FILE *f = fopen(path, "w");
@@ -39,7 +45,7 @@ int main(int argc, char **argv)
 	static char buf[1 << 20];
 	setvbuf(f, buf, _IOFBF, sizeof(buf));
 	fputs("id,customer,product,region,date,amount,quantity,channel\n", f);
-	for (long i = 1; i <= rows; i++) {
+	for (int64_t i = 1; i <= rows; i++) {
 		uint64_t r = next();
 		int cust = (int)(r % 50000) + 1;
 		int prod = (int)((r >> 16) % 2000) + 1;

@@ -9,6 +9,8 @@
  *   2. PUT /qrs/app/{id} by 4 concurrent clients, each on its own apps: updates per second,
  *      against 4 threads doing the same conditional UPDATE on the file.
  * Prints one line per measure: name, fathom figure, baseline figure, ratio. */
+#include "core/core.h"
+
 #include <curl/curl.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -392,13 +394,24 @@ static void cluster_throughput(int clients)
 	printf("cluster_put_per_s\t%.1f\n", total / (now_s() - t0));
 }
 
+/* A count from the command line; exits with a message when it is not one. */
+static int count_arg(const char *s)
+{
+	int64_t v;
+	if (str_to_i64(s, 1, 1000000, &v) != 0) {
+		fprintf(stderr, "repo_bench: \"%s\" is not a count from 1 to 1000000\n", s);
+		exit(2);
+	}
+	return (int)v;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && strcmp(argv[1], "visibility") == 0) {
 		/* repo_bench visibility SITE_DIR BASE_A BASE_B [N] */
 		site = argv[2];
 		curl_global_init(CURL_GLOBAL_DEFAULT);
-		visibility(argv[3], argv[4], argc > 5 ? atoi(argv[5]) : 1000);
+		visibility(argv[3], argv[4], argc > 5 ? count_arg(argv[5]) : 1000);
 		return 0;
 	}
 	if (argc >= 5 && strcmp(argv[1], "throughput") == 0) {
@@ -407,7 +420,7 @@ int main(int argc, char **argv)
 		bases = (const char **)argv + 4;
 		n_bases = argc - 4;
 		curl_global_init(CURL_GLOBAL_DEFAULT);
-		cluster_throughput(atoi(argv[3]));
+		cluster_throughput(count_arg(argv[3]));
 		return 0;
 	}
 	if (argc != 3) {

@@ -111,7 +111,7 @@ int main(void)
 	struct err e;
 	err_init(&e);
 	for (int r = 0; r < 4; r++)
-		if (rule_parse(conditions[r], &rules[r], &e) != 0) {
+		if (rules_parse(conditions[r], &rules[r], &e) != 0) {
 			fprintf(stderr, "rules_bench: %s\n", e.message);
 			return 1;
 		}
@@ -123,7 +123,7 @@ int main(void)
 				struct pair p = {&apps[i], &nodes[k]};
 				struct rule_subject s = {.ctx = &p, .values = values};
 				bool out;
-				if (rule_eval(rules[r], &s, &out, &e) != 0 ||
+				if (rules_eval(rules[r], &s, &out, &e) != 0 ||
 				    out != direct(r, &apps[i], &nodes[k])) {
 					fprintf(stderr,
 						"rules_bench: rule %d, app %d, node %d differ\n", r,
@@ -142,7 +142,7 @@ int main(void)
 					struct pair p = {&apps[i], &nodes[k]};
 					struct rule_subject s = {.ctx = &p, .values = values};
 					bool out;
-					if (rule_eval(rules[r], &s, &out, &e) != 0)
+					if (rules_eval(rules[r], &s, &out, &e) != 0)
 						return 1;
 					allowed += out;
 				}
@@ -159,7 +159,7 @@ int main(void)
 	printf("rules_per_s %.0f\ndirect_per_s %.0f\nratio %.1f\n", (double)n / rules_s,
 	       (double)n / direct_s, rules_s / direct_s);
 	for (int r = 0; r < 4; r++)
-		rule_free(rules[r]);
+		rules_free(rules[r]);
 	(void)sink;
 	return 0;
 }

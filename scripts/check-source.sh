@@ -1,24 +1,48 @@
 #!/usr/bin/env bash
 # check-source.sh: the house rules a script can check (../shared/STYLE.md):
-#  1. no banned functions in src/;
+#  1. no banned functions in src/, tests/ or bench/;
 #  2. modules include only the public headers of their own layer or below;
-#  3. every header compiles on its own;
-#  4. code is formatted with .clang-format.
+#  3. every external symbol of a module starts with the module's name;
+#  4. no function is longer than 100 lines (but those listed in scripts/long-functions.txt,
+#     a list that only shrinks);
+#  5. every header compiles on its own;
+#  6. code is formatted with .clang-format;
+#  7. docs/errors.md is generated from core/errors.def.
+#
+# usage: scripts/check-source.sh [BUILD_DIR]
+# Check 3 reads the objects of BUILD_DIR (default: build), so it runs after a build; without
+# them it says so and fails.
 set -u
 cd "$(dirname "$0")/.."
+build=${1:-build}
 fail=0
+code_dirs="src tests bench"
 
-banned=$(grep -rnE '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok)\s*\(' src --include='*.c' --include='*.h')
-if [ -n "$banned" ]; then
-	echo "banned functions (use str_copy, buf_printf, snprintf, str_to_i64):"
-	echo "$banned"
+# 1. Banned functions. strtol and friends are unchecked (no range, no end, errno): use
+# str_to_i64 or str_to_i64_prefix, which core builds on them.
+banned='\b(strcpy|strcat|strncat|sprintf|vsprintf|gets|atoi|atol|atoll|strtok|system|popen)\s*\('
+unchecked='\b(strtol|strtoll|strtoul|strtoull)\s*\('
+found=$(grep -rnE "$banned" $code_dirs --include='*.c' --include='*.h')
+found+=$(grep -rnE "$unchecked" $code_dirs --include='*.c' --include='*.h' | grep -v '^src/core/')
+if [ -n "$found" ]; then
+	echo "banned functions (use str_copy, buf_printf, snprintf, str_to_i64, proc_run):"
+	echo "$found"
 	fail=1
 fi
 
+# 2. Layers, from the bottom. A module may include the public header of a module of its own
+# layer or below. The engine is four modules in a chain: data < script < model < qix.
 layer() {
 	case $1 in
-	core) echo 0 ;; db | share | crypto | http) echo 1 ;; repo | rules | cluster) echo 2 ;;
-	sched | engine | proxy) echo 3 ;; ops | main) echo 4 ;; *) echo 9 ;;
+	core) echo 0 ;;
+	db | share | crypto | http) echo 10 ;;
+	data) echo 11 ;;
+	script) echo 12 ;;
+	model) echo 13 ;;
+	repo | rules | cluster) echo 20 ;;
+	sched | qix | proxy) echo 30 ;;
+	ops | main) echo 40 ;;
+	*) echo 99 ;;
 	esac
 }
 for f in $(find src -name '*.[ch]'); do
@@ -26,6 +50,10 @@ for f in $(find src -name '*.[ch]'); do
 	mod=${rel%%/*}
 	[ "$mod" = "$rel" ] && mod=main
 	mine=$(layer "$mod")
+	if [ "$mine" = 99 ]; then
+		echo "$f: module $mod has no place in the layer order (scripts/check-source.sh)"
+		fail=1
+	fi
 	while read -r inc; do
 		imod=${inc%%/*}
 		[ "$imod" = "$mod" ] && continue
@@ -41,6 +69,61 @@ for f in $(find src -name '*.[ch]'); do
 	done < <(sed -n 's/^#include "\([a-z]*\/[a-z_]*\.h\)".*/\1/p' "$f")
 done
 
+# 3. Symbol prefixes: what a module's objects export starts with "<module>_". core is the
+# exception: its short nouns are the whole code base's vocabulary, listed here.
+core_words='arena buf conf crash dir err file log path proc sleep str time uuid'
+objs="$build/CMakeFiles/fathom_lib.dir/src"
+if [ ! -d "$objs" ]; then
+	echo "no objects in $objs: build first (make build), or name the build folder"
+	fail=1
+else
+	bad=$(for o in "$objs"/*/*.o; do
+		mod=$(basename "$(dirname "$o")")
+		[ -f "src/$mod/$(basename "$o" .o)" ] || continue # left from a moved file
+		nm --defined-only -g "$o" | awk -v mod="$mod" -v words="$core_words" \
+			-v src="src/$mod/$(basename "$o" .o)" '
+			BEGIN { n = split(words, w, " "); for (i = 1; i <= n; i++) ok[w[i] "_"] = 1 }
+			NF == 3 {
+				s = $3
+				if (index(s, mod "_") == 1) next
+				if (mod == "core") { p = s; sub(/_.*/, "_", p); if (p in ok) next }
+				print src ": " s " does not start with " mod "_"
+			}'
+	done)
+	if [ -n "$bad" ]; then
+		echo "external symbols without their module's prefix:"
+		echo "$bad"
+		fail=1
+	fi
+fi
+
+# 4. Function length: a function runs from its signature (a line that starts at column 0
+# and is not a declaration) to the "}" at column 0 that closes it; clang-format puts both
+# there. Over 100 lines is too long unless listed, and a listed function that got shorter
+# must leave the list.
+long=$(find src -name '*.c' | sort | xargs awk -v max=100 '
+	/^[A-Za-z_].*\(/ && !/;[ \t]*$/ { sig = FNR; name = $0; sub(/\(.*/, "", name)
+		n = split(name, w, /[ \t*]+/); name = w[n] }
+	/^\{$/ { start = sig ? sig : FNR }
+	/^\}/ { if (start && FNR - start + 1 > max) print FILENAME, name, FNR - start + 1
+		start = 0; sig = 0 }')
+listed=$(grep -v '^#' scripts/long-functions.txt 2>/dev/null | awk 'NF')
+while read -r file name len; do
+	[ -z "$file" ] && continue
+	if ! grep -qx "$file $name" <<<"$listed"; then
+		echo "$file: $name is $len lines long; split it below 100 (STYLE.md habit 4)"
+		fail=1
+	fi
+done <<<"$long"
+while read -r file name; do
+	[ -z "$file" ] && continue
+	if ! grep -q "^$file $name " <<<"$long"; then
+		echo "$file: $name is no longer over 100 lines: remove it from scripts/long-functions.txt"
+		fail=1
+	fi
+done <<<"$listed"
+
+# 5. Headers compile alone.
 cc=${CC:-cc}
 flags=$(pkg-config --cflags libmicrohttpd gnutls jansson sqlite3 inih 2>/dev/null)
 for h in $(find src -name '*.h'); do
@@ -53,16 +136,18 @@ for h in $(find src -name '*.h'); do
 done
 rm -f /tmp/hdr.$$
 
+# 6. Format.
 if command -v clang-format >/dev/null; then
 	files=$(find src tests/unit tests/fuzz bench -name '*.[ch]' 2>/dev/null)
 	if ! clang-format --dry-run -Werror $files 2>/tmp/fmt.$$; then
 		echo "files not formatted with .clang-format (run make format):"
-		grep -o '^[^:]*\.[ch]' /tmp/fmt.$$ | sort -u
+		grep -o '^[^:]*\.[ch]:' /tmp/fmt.$$ | tr -d : | sort -u
 		fail=1
 	fi
 	rm -f /tmp/fmt.$$
 fi
 
+# 7. The errors table's docs.
 scripts/gen-errors-doc.sh /tmp/errors.$$
 if ! cmp -s /tmp/errors.$$ docs/errors.md; then
 	echo "docs/errors.md is out of date: run scripts/gen-errors-doc.sh"

@@ -82,7 +82,7 @@ static int rule_row(void *ctx, int n, const struct db_value *c)
 	struct err pe;
 	err_init(&pe);
 	/* a stored rule that no longer parses (none should) applies to nothing */
-	if (rule_parse(c[0].type == DBV_TEXT ? c[0].s : "", &r->rule, &pe) != 0) {
+	if (rules_parse(c[0].type == DBV_TEXT ? c[0].s : "", &r->rule, &pe) != 0) {
 		log_warn("load balancing: a Sync rule does not parse (%s); it is ignored",
 			 pe.message);
 		return 0;
@@ -130,7 +130,7 @@ void cluster_balance_free(struct cluster_balance *b)
 	}
 	for (int i = 0; i < b->n_rules; i++) {
 		free(b->rules[i].filter);
-		rule_free(b->rules[i].rule);
+		rules_free(b->rules[i].rule);
 	}
 	free(b->nodes);
 	free(b->rules);
@@ -252,11 +252,11 @@ static int decide(struct cluster_balance *b, struct subj *s, const struct bnode 
 	struct rule_subject rs = {.ctx = s, .values = values, .anonymous = false};
 	bool any = false;
 	for (int i = 0; i < b->n_rules; i++) {
-		if (!rule_filter_matches(b->rules[i].filter, "App", s->app->id))
+		if (!rules_filter_matches(b->rules[i].filter, "App", s->app->id))
 			continue;
 		any = true;
 		bool ok = false;
-		int rc = rule_eval(b->rules[i].rule, &rs, &ok, s->e);
+		int rc = rules_eval(b->rules[i].rule, &rs, &ok, s->e);
 		if (rc == 0 && s->rc)
 			rc = s->rc;
 		if (rc)

@@ -144,6 +144,11 @@ bool str_ieqn(const char *a, const char *b, size_t n);
 bool str_has_prefix(const char *s, const char *prefix);
 /* Parses a whole decimal integer in [min, max]. Returns 0 or ERR_INVALID. */
 NODISCARD int str_to_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+/* The same for the decimal number at the start of `s` (an optional sign, then digits), for
+ * numbers inside a larger text: *out_end gets the first character after it. ERR_INVALID
+ * without a digit, or out of [min, max]; then *out and *out_end are unchanged. */
+NODISCARD int str_to_i64_prefix(const char *s, const char **out_end, int64_t min, int64_t max,
+				int64_t *out);
 /* True when `s` holds a control character (< 0x20 or 0x7f); tabs and newlines count only
  * when `allow_space_ctl` is false. */
 bool str_has_ctl(const char *s, bool allow_space_ctl);
@@ -168,6 +173,10 @@ NODISCARD int dir_make_all(const char *path, unsigned mode, struct err *e);
 typedef void (*dir_created_fn)(void *ctx, const char *path);
 NODISCARD int dir_make_all_cb(const char *path, unsigned mode, dir_created_fn created, void *ctx,
 			      struct err *e);
+/* rm -rf: removes `path` and everything below it, without following symbolic links. 0,
+ * or ERR_IO when something could not be removed (a missing path is no error); cleanups
+ * that cannot do better may ignore it. */
+int dir_remove_all(const char *path, struct err *e);
 bool path_exists(const char *path);
 bool dir_is_writable(const char *path);
 

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -212,6 +213,23 @@ int str_to_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 	return 0;
 }
 
+int str_to_i64_prefix(const char *s, const char **out_end, int64_t min, int64_t max, int64_t *out)
+{
+	if (!s)
+		return ERR_INVALID;
+	const char *d = s + (*s == '-' || *s == '+');
+	if (!isdigit((unsigned char)*d))
+		return ERR_INVALID;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || v < min || v > max)
+		return ERR_INVALID;
+	*out = v;
+	*out_end = end;
+	return 0;
+}
+
 bool str_has_ctl(const char *s, bool allow_space_ctl)
 {
 	for (; *s; s++) {
@@ -393,6 +411,20 @@ int dir_make_all_cb(const char *path, unsigned mode, dir_created_fn created, voi
 	struct stat st;
 	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
 		return err_set(e, ERR_IO, "\"%s\" is not a folder", path);
+	return 0;
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (type == FTW_DP ? rmdir(path) : unlink(path)) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int dir_remove_all(const char *path, struct err *e)
+{
+	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
+		return err_set(e, ERR_IO, "cannot remove \"%s\": %s", path, strerror(errno));
 	return 0;
 }
 

@@ -53,11 +53,11 @@ struct http_server {
 };
 
 /* ws.c: starts a WebSocket once the 101 went out (MHD's upgrade callback). */
-void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
-		 size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh);
+void http_ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
+		      size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh);
 /* ws.c: an upgrade that never happened (the client left first): releases it. */
-void ws_abandon(struct http_ws *ws);
+void http_ws_abandon(struct http_ws *ws);
 /* ws.c: closes every live WebSocket of the server and waits for their threads. */
-void ws_close_all(struct http_server *s);
+void http_ws_close_all(struct http_server *s);
 
 #endif

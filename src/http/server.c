@@ -372,7 +372,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!r)
 		return;
 	if (r->upgrade) { /* the 101 never went out */
-		ws_abandon(r->upgrade);
+		http_ws_abandon(r->upgrade);
 		r->upgrade = NULL;
 	}
 	s->h.on_done(s->h.ctx, r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
@@ -449,7 +449,7 @@ void http_server_stop(struct http_server *s)
 	if (!s)
 		return;
 	if (s->d) {
-		ws_close_all(s);
+		http_ws_close_all(s);
 		MHD_stop_daemon(s->d);
 	}
 	pthread_mutex_destroy(&s->ws_mu);

@@ -124,7 +124,7 @@ void http_req_upgrade_websocket(struct http_req *r, const struct http_ws_handler
 	}
 	const char *key = http_req_header(r, "Sec-WebSocket-Key");
 	if (!ws || ws->wake < 0 || !r->conn || !key || !accept_key(key, accept, sizeof(accept)) ||
-	    !(r->resp = MHD_create_response_for_upgrade(ws_upgraded, ws))) {
+	    !(r->resp = MHD_create_response_for_upgrade(http_ws_upgraded, ws))) {
 		if (ws)
 			ws_free(ws);
 		h->on_close(state);
@@ -140,7 +140,7 @@ void http_req_upgrade_websocket(struct http_req *r, const struct http_ws_handler
 	r->status = 101;
 }
 
-void ws_abandon(struct http_ws *ws)
+void http_ws_abandon(struct http_ws *ws)
 {
 	ws->h->on_close(ws->state);
 	ws_free(ws);
@@ -339,8 +339,8 @@ static void *ws_main(void *arg)
 	return NULL;
 }
 
-void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
-		 size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+void http_ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
+		      size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
 	(void)conn;
 	struct http_ws *ws = cls;
@@ -372,11 +372,11 @@ void ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, const ch
 		s->n_ws--;
 		pthread_mutex_unlock(&s->ws_mu);
 		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-		ws_abandon(ws);
+		http_ws_abandon(ws);
 	}
 }
 
-void ws_close_all(struct http_server *s)
+void http_ws_close_all(struct http_server *s)
 {
 	pthread_mutex_lock(&s->ws_mu);
 	for (struct http_ws *ws = s->ws_list; ws; ws = ws->next)

@@ -2,7 +2,8 @@
  * uploading with POST /qrs/app/upload; `fathom app create` puts such an app straight into
  * a node's repository and share, through the same upload path the API uses. */
 #include "ops/ops_int.h"
-#include "engine/engine.h"
+#include "data/data.h"
+#include "script/script.h"
 #include "repo/repo.h"
 #include "share/share.h"
 
@@ -51,7 +52,7 @@ static int build(const char *script_path, const char *title, uint64_t padding, s
 	if (rc == 0 && !props_text)
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	if (rc == 0)
-		rc = appfile_write(blocks, padding ? 3 : 2, padding ? 1 : 0, out, e);
+		rc = data_appfile_write(blocks, padding ? 3 : 2, padding ? 1 : 0, out, e);
 	free(pad);
 	free(props_text);
 	free(script);
@@ -79,22 +80,22 @@ static int app_file(const char *out_path, const char *script, const char *title,
 /* Uploads are checked as app files while they stream in (node.c and app create). */
 static void *check_begin(void)
 {
-	return appfile_check_new();
+	return data_appfile_check_new();
 }
 
 static int check_feed(void *state, const void *data, size_t len, struct err *e)
 {
-	return appfile_check_feed(state, data, len, e);
+	return data_appfile_check_feed(state, data, len, e);
 }
 
 static int check_end(void *state, struct err *e)
 {
-	return appfile_check_end(state, e);
+	return data_appfile_check_end(state, e);
 }
 
 static void check_free(void *state)
 {
-	appfile_check_free(state);
+	data_appfile_check_free(state);
 }
 
 static int empty_app(const char *title, struct buf *out, struct err *e)

@@ -4,7 +4,7 @@
  * /qrs/app/upload/replace and POST /qrs/app/{id}/reload. A thread looks for new app
  * generations every few seconds. */
 #include "ops/ops_int.h"
-#include "engine/engine.h"
+#include "qix/qix.h"
 #include "http/http.h"
 #include "share/share.h"
 

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
@@ -126,13 +125,6 @@ static int pick_user(const char *owner, uid_t *uid, gid_t *gid, char *name, size
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return (type == FTW_DP ? rmdir(path) : unlink(path)) == 0 ? 0 : -1;
-}
-
 static int pg_ctl(const char *data, const char *action, uid_t uid, gid_t gid, struct err *e)
 {
 	char prog[PATH_MAX], log[PATH_MAX + 16];
@@ -230,7 +222,7 @@ int ops_localdb_create(const struct ops_localdb *ld, char **out_url, struct err 
 		if (tail[0])
 			err_detail(e, "%s", tail);
 		unlink(log);
-		nftw(data, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		dir_remove_all(data, &(struct err){0});
 		return ERR_IO;
 	}
 	unlink(log);
@@ -287,7 +279,7 @@ int ops_localdb_create(const struct ops_localdb *ld, char **out_url, struct err 
 		}
 	}
 	if (rc) {
-		nftw(data, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		dir_remove_all(data, &(struct err){0});
 		return rc;
 	}
 	char *url = malloc(256);
@@ -311,7 +303,7 @@ void ops_localdb_destroy(const char *dir)
 	struct err e;
 	err_init(&e);
 	(void)pg_ctl(data, "stop", st.st_uid, st.st_gid, &e);
-	nftw(data, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	dir_remove_all(data, &(struct err){0});
 }
 
 /* Whether the instance in `data` runs: pg_ctl status exits 0 when it does, 3 when not. */

@@ -8,7 +8,8 @@
  * block per table) to NEWAPP. The log gets a line per step; the last line of a failed run
  * is the error. Exit 0 on success, 1 on a script or data error, 2 on bad arguments. */
 #include "ops/ops_int.h"
-#include "engine/engine.h"
+#include "data/data.h"
+#include "script/script.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -132,17 +133,17 @@ int ops_reload_worker(int argc, char **argv)
 	struct err e;
 	err_init(&e);
 	struct appfile *app = NULL;
-	struct model *m = NULL;
+	struct data_set *m = NULL;
 	struct buf out;
 	buf_init(&out, 1ULL << 40);
 	int64_t t0 = time_now_ms();
 	logf_(&w, "reload started (fathom %s)", FATHOM_VERSION);
-	int rc = appfile_read_file(in, &app, &e);
-	const struct appfile_block *script = app ? appfile_find(app, APPFILE_SCRIPT) : NULL;
-	const struct appfile_block *props = app ? appfile_find(app, APPFILE_PROPS) : NULL;
+	int rc = data_appfile_read_file(in, &app, &e);
+	const struct appfile_block *script = app ? data_appfile_find(app, APPFILE_SCRIPT) : NULL;
+	const struct appfile_block *props = app ? data_appfile_find(app, APPFILE_PROPS) : NULL;
 	struct reload_env env = {.ctx = &w, .resolve = resolve, .log = log_line};
 	if (rc == 0)
-		rc = reload_run(script ? script->data : "", &env, &m, &e);
+		rc = script_run(script ? script->data : "", &env, &m, &e);
 	/* the new app file: the same properties and script, and the tables */
 	int64_t rows = 0;
 	for (int t = 0; m && t < m->n_tables; t++) {
@@ -151,9 +152,9 @@ int ops_reload_worker(int argc, char **argv)
 		      (long long)m->tables[t]->n_rows, m->tables[t]->n_fields);
 	}
 	if (rc == 0)
-		rc =
-		    model_write_app(m, props ? props->data : "{}", props ? props->len : 2,
-				    script ? script->data : "", script ? script->len : 0, &out, &e);
+		rc = data_set_write_app(m, props ? props->data : "{}", props ? props->len : 2,
+					script ? script->data : "", script ? script->len : 0, &out,
+					&e);
 	if (rc == 0)
 		rc = file_write_atomic(outp, out.data, out.len, 0644, &e);
 	struct rusage ru;
@@ -165,8 +166,8 @@ int ops_reload_worker(int argc, char **argv)
 	else
 		logf_(&w, "error: %s", e.message);
 	buf_release(&out);
-	model_free(m);
-	appfile_free(app);
+	data_set_free(m);
+	data_appfile_free(app);
 	if (w.log)
 		fclose(w.log);
 	return rc ? 1 : 0;

@@ -48,13 +48,13 @@ static int read_app_file(struct qrs *q, struct db_conn *c, const char *id, struc
 int repo_app_file_read_tx(struct qrs *q, const char *id, struct app_file *out)
 {
 	struct db_conn *c;
-	int rc = qrs_begin(q, &c, false);
+	int rc = repo_qrs_begin(q, &c, false);
 	if (rc)
 		return rc;
 	rc = read_app_file(q, c, id, out);
 	if (rc == 0 && !out->gen[0])
 		rc = err_set(&q->err, ERR_CONFLICT, "App \"%s\" has no file", id);
-	return qrs_end(q, c, rc);
+	return repo_qrs_end(q, c, rc);
 }
 
 static int check_app_name(struct qrs *q, const char *name, bool required)
@@ -75,7 +75,7 @@ static int check_app_name(struct qrs *q, const char *name, bool required)
 
 struct colval *repo_app_colv(struct colval *v, const char *json, const char *s, int64_t i)
 {
-	v->f = entity_field(entity_find("app"), json);
+	v->f = repo_entity_field(repo_entity_find("app"), json);
 	v->s = s;
 	v->i = i;
 	v->is_null =
@@ -87,15 +87,15 @@ static void send_app(struct qrs *q, int status, const char *id)
 {
 	struct db_conn *c;
 	json_t *o = NULL;
-	int rc = qrs_begin(q, &c, false);
+	int rc = repo_qrs_begin(q, &c, false);
 	if (rc == 0) {
-		rc = crud_get(q, c, entity_find("app"), id, &o);
-		rc = qrs_end(q, c, rc);
+		rc = repo_crud_get(q, c, repo_entity_find("app"), id, &o);
+		rc = repo_qrs_end(q, c, rc);
 	}
 	if (rc == 0)
-		qrs_send_json(q, status, o);
+		repo_qrs_send_json(q, status, o);
 	else
-		qrs_send_error(q, rc);
+		repo_qrs_send_error(q, rc);
 }
 
 struct fileop *repo_fileop_new(struct qrs *q)
@@ -184,9 +184,9 @@ static bool is_replace(struct qrs *q)
 	return n >= 8 && strcmp(p + n - 8, "/replace") == 0;
 }
 
-int h_app_upload_begin(struct qrs *q)
+int repo_api_app_upload_begin(struct qrs *q)
 {
-	q->desc = entity_find("app");
+	q->desc = repo_entity_find("app");
 	bool replace = is_replace(q);
 	const char *name = http_req_query(q->req, "name");
 	const char *target = http_req_query(q->req, "targetappid");
@@ -234,10 +234,10 @@ static int store_replace(struct qrs *q, struct fileop *op, uint64_t size, const 
 	repo_file_cols(extra, op, sha, size);
 	struct decoded in = {0};
 	struct db_conn *c;
-	int rc = qrs_begin(q, &c, true);
+	int rc = repo_qrs_begin(q, &c, true);
 	if (rc == 0) {
-		rc = crud_update(q, c, q->desc, q->id, op->target->modified, &in, extra, 3);
-		rc = qrs_end(q, c, rc);
+		rc = repo_crud_update(q, c, q->desc, q->id, op->target->modified, &in, extra, 3);
+		rc = repo_qrs_end(q, c, rc);
 	}
 	rc = repo_fileop_settle(op, rc);
 	if (rc)
@@ -263,7 +263,7 @@ static int finish_file(struct qrs *q, struct fileop *op, uint64_t *size, char sh
 
 static int save(struct qrs *q, const void *data, size_t len)
 {
-	q->desc = entity_find("app");
+	q->desc = repo_entity_find("app");
 	struct app_file *cur;
 	int rc = read_target(q, q->id, &cur);
 	if (rc)
@@ -284,7 +284,7 @@ static int save(struct qrs *q, const void *data, size_t len)
 		rc = finish_file(q, op, &size, sha);
 	if (rc == 0)
 		rc = store_replace(q, op, size, sha);
-	h_app_file_cleanup(q, rc == 0);
+	repo_api_app_file_cleanup(q, rc == 0);
 	return rc;
 }
 
@@ -295,7 +295,7 @@ int repo_app_save(struct repo *r, const char *app_id, const void *data, size_t l
 	if (!a)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	struct qrs q;
-	qrs_local_init(&q, r, a, user);
+	repo_qrs_local_init(&q, r, a, user);
 	q.id = arena_strdup(a, app_id);
 	int rc = save(&q, data, len);
 	if (rc)
@@ -304,7 +304,7 @@ int repo_app_save(struct repo *r, const char *app_id, const void *data, size_t l
 	return rc;
 }
 
-int h_app_upload(struct qrs *q)
+int repo_api_app_upload(struct qrs *q)
 {
 	struct fileop *op = q->state;
 	int rc = http_req_body_error(q->req);
@@ -333,10 +333,10 @@ int h_app_upload(struct qrs *q)
 	repo_file_cols(extra, op, sha, size);
 	struct db_conn *c;
 	char id[UUID_STR_LEN + 1];
-	rc = qrs_begin(q, &c, true);
+	rc = repo_qrs_begin(q, &c, true);
 	if (rc == 0) {
-		rc = crud_insert(q, c, q->desc, &in, extra, 3, id);
-		rc = qrs_end(q, c, rc);
+		rc = repo_crud_insert(q, c, q->desc, &in, extra, 3, id);
+		rc = repo_qrs_end(q, c, rc);
 	}
 	rc = repo_fileop_settle(op, rc);
 	if (rc == 0) {
@@ -347,7 +347,7 @@ int h_app_upload(struct qrs *q)
 	return rc;
 }
 
-void h_app_file_cleanup(struct qrs *q, bool completed)
+void repo_api_app_file_cleanup(struct qrs *q, bool completed)
 {
 	(void)completed;
 	struct fileop *op = q->state;
@@ -363,7 +363,7 @@ void h_app_file_cleanup(struct qrs *q, bool completed)
 
 /* ---------------------------------------------------------------- copy */
 
-int h_app_copy(struct qrs *q)
+int repo_api_app_copy(struct qrs *q)
 {
 	const char *name = http_req_query(q->req, "name");
 	int rc = check_app_name(q, name, false);
@@ -384,10 +384,10 @@ int h_app_copy(struct qrs *q)
 	/* The copy keeps the source's descriptive fields; it is not published. */
 	struct db_conn *c;
 	json_t *s = NULL;
-	rc = qrs_begin(q, &c, true);
+	rc = repo_qrs_begin(q, &c, true);
 	if (rc)
 		return repo_fileop_settle(op, rc);
-	rc = crud_get(q, c, q->desc, q->id, &s);
+	rc = repo_crud_get(q, c, q->desc, q->id, &s);
 	struct colval vals[4], extra[4];
 	struct decoded in = {.id = id, .vals = vals};
 	if (rc == 0) {
@@ -399,7 +399,7 @@ int h_app_copy(struct qrs *q)
 				repo_app_colv(&vals[in.n_vals++], keep[i],
 					      arena_strdup(q->a, json_string_value(v)), 0);
 		}
-		if (qrs_query_true(q, "includecustomproperties")) {
+		if (repo_qrs_query_true(q, "includecustomproperties")) {
 			json_t *cps = json_object_get(s, "customProperties");
 			in.has_cps = true;
 			in.cps = arena_alloc(q->a, (json_array_size(cps) + 1) * sizeof(*in.cps));
@@ -418,10 +418,10 @@ int h_app_copy(struct qrs *q)
 		repo_file_cols(extra, op, sha, size);
 		repo_app_colv(&extra[3], "sourceAppId", q->id, 0);
 		char out_id[UUID_STR_LEN + 1];
-		rc = crud_insert(q, c, q->desc, &in, extra, 4, out_id);
+		rc = repo_crud_insert(q, c, q->desc, &in, extra, 4, out_id);
 	}
 	json_decref(s);
-	rc = repo_fileop_settle(op, qrs_end(q, c, rc));
+	rc = repo_fileop_settle(op, repo_qrs_end(q, c, rc));
 	if (rc == 0)
 		send_app(q, 201, id);
 	return rc;
@@ -429,7 +429,7 @@ int h_app_copy(struct qrs *q)
 
 /* ---------------------------------------------------------------- replace */
 
-int h_app_replace(struct qrs *q)
+int repo_api_app_replace(struct qrs *q)
 {
 	const char *target = http_req_query(q->req, "app");
 	if (!target || !uuid_valid(target))
@@ -443,9 +443,9 @@ int h_app_replace(struct qrs *q)
 	int rc = repo_app_file_read_tx(q, q->id, &src);
 	if (rc == 0) {
 		struct db_conn *c;
-		rc = qrs_begin(q, &c, false);
+		rc = repo_qrs_begin(q, &c, false);
 		if (rc == 0)
-			rc = qrs_end(q, c, read_app_file(q, c, tid, &dst));
+			rc = repo_qrs_end(q, c, read_app_file(q, c, tid, &dst));
 	}
 	if (rc)
 		return rc;
@@ -459,11 +459,11 @@ int h_app_replace(struct qrs *q)
 	repo_file_cols(extra, op, sha, size);
 	struct decoded in = {0};
 	struct db_conn *c;
-	rc = qrs_begin(q, &c, true);
+	rc = repo_qrs_begin(q, &c, true);
 	if (rc == 0) {
 		/* Guarded by the modifiedDate read above: a change to the target meanwhile wins. */
-		rc = crud_update(q, c, q->desc, tid, dst.modified, &in, extra, 3);
-		rc = qrs_end(q, c, rc);
+		rc = repo_crud_update(q, c, q->desc, tid, dst.modified, &in, extra, 3);
+		rc = repo_qrs_end(q, c, rc);
 	}
 	rc = repo_fileop_settle(op, rc);
 	if (rc == 0) {
@@ -477,7 +477,7 @@ int h_app_replace(struct qrs *q)
 
 /* ---------------------------------------------------------------- publish */
 
-int h_app_publish(struct qrs *q)
+int repo_api_app_publish(struct qrs *q)
 {
 	const char *stream = http_req_query(q->req, "stream");
 	const char *name = http_req_query(q->req, "name");
@@ -490,7 +490,7 @@ int h_app_publish(struct qrs *q)
 	char *sid = arena_strdup(q->a, stream);
 	uuid_lower(sid);
 	struct db_conn *c;
-	rc = qrs_begin(q, &c, true);
+	rc = repo_qrs_begin(q, &c, true);
 	if (rc)
 		return rc;
 	struct app_file f;
@@ -508,8 +508,8 @@ int h_app_publish(struct qrs *q)
 		repo_app_colv(&extra[n++], "name", name, 0);
 	struct decoded in = {.vals = extra, .n_vals = 1}; /* checks that the stream exists */
 	if (rc == 0)
-		rc = crud_update(q, c, q->desc, q->id, f.modified, &in, extra + 1, n - 1);
-	rc = qrs_end(q, c, rc);
+		rc = repo_crud_update(q, c, q->desc, q->id, f.modified, &in, extra + 1, n - 1);
+	rc = repo_qrs_end(q, c, rc);
 	if (rc == 0)
 		send_app(q, 200, q->id);
 	return rc;
@@ -517,7 +517,7 @@ int h_app_publish(struct qrs *q)
 
 /* ---------------------------------------------------------------- export and download */
 
-int h_app_export_token(struct qrs *q)
+int repo_api_app_export_token(struct qrs *q)
 {
 	struct app_file f;
 	int rc = repo_app_file_read_tx(q, q->id, &f);
@@ -525,7 +525,7 @@ int h_app_export_token(struct qrs *q)
 		return rc;
 	char token[UUID_STR_LEN + 1];
 	uuid_new(token);
-	qrs_send_json(q, 200, json_string(token));
+	repo_qrs_send_json(q, 200, json_string(token));
 	return 0;
 }
 
@@ -578,10 +578,10 @@ static int delete_export(struct qrs *q, struct db_conn *c, const char *token)
 	return db_exec(c, "DELETE FROM app_export WHERE token = $1", &p, NULL, NULL, NULL, &q->err);
 }
 
-int h_app_export(struct qrs *q)
+int repo_api_app_export(struct qrs *q)
 {
 	struct db_conn *c;
-	int rc = qrs_begin(q, &c, true);
+	int rc = repo_qrs_begin(q, &c, true);
 	if (rc)
 		return rc;
 	struct app_file f;
@@ -614,16 +614,16 @@ int h_app_export(struct qrs *q)
 	}
 	if (rc == 0 && x.found)
 		file_name = arena_strdup(q->a, x.file_name);
-	rc = qrs_end(q, c, rc);
+	rc = repo_qrs_end(q, c, rc);
 	if (rc == 0)
-		qrs_send_json(q, 201, export_json(q, q->token, q->id, file_name, false));
+		repo_qrs_send_json(q, 201, export_json(q, q->token, q->id, file_name, false));
 	return rc;
 }
 
-int h_app_export_cancel(struct qrs *q)
+int repo_api_app_export_cancel(struct qrs *q)
 {
 	struct db_conn *c;
-	int rc = qrs_begin(q, &c, true);
+	int rc = repo_qrs_begin(q, &c, true);
 	if (rc)
 		return rc;
 	struct export_row x;
@@ -633,16 +633,16 @@ int h_app_export_cancel(struct qrs *q)
 			     q->id);
 	if (rc == 0)
 		rc = delete_export(q, c, q->token);
-	rc = qrs_end(q, c, rc);
+	rc = repo_qrs_end(q, c, rc);
 	if (rc == 0)
-		qrs_send_json(q, 200, export_json(q, q->token, q->id, x.file_name, true));
+		repo_qrs_send_json(q, 200, export_json(q, q->token, q->id, x.file_name, true));
 	return rc;
 }
 
-int h_app_download(struct qrs *q)
+int repo_api_app_download(struct qrs *q)
 {
 	struct db_conn *c;
-	int rc = qrs_begin(q, &c, true);
+	int rc = repo_qrs_begin(q, &c, true);
 	if (rc)
 		return rc;
 	struct export_row x;
@@ -663,7 +663,7 @@ int h_app_download(struct qrs *q)
 	/* One download per export: the token is spent once the file is open. */
 	if (rc == 0)
 		rc = delete_export(q, c, q->token);
-	rc = qrs_end(q, c, rc);
+	rc = repo_qrs_end(q, c, rc);
 	if (rc) {
 		if (fd >= 0)
 			close(fd);
@@ -680,13 +680,13 @@ int h_app_download(struct qrs *q)
 
 /* ---------------------------------------------------------------- delete */
 
-int h_app_delete(struct qrs *q)
+int repo_api_app_delete(struct qrs *q)
 {
 	struct db_conn *c;
-	int rc = qrs_begin(q, &c, true);
+	int rc = repo_qrs_begin(q, &c, true);
 	if (rc)
 		return rc;
-	rc = crud_delete(q, c, q->desc, q->id);
+	rc = repo_crud_delete(q, c, q->desc, q->id);
 	if (rc == 0) {
 		struct db_params p;
 		db_params_init(&p);
@@ -694,7 +694,7 @@ int h_app_delete(struct qrs *q)
 		rc = db_exec(c, "DELETE FROM app_export WHERE app_id = $1", &p, NULL, NULL, NULL,
 			     &q->err);
 	}
-	rc = qrs_end(q, c, rc);
+	rc = repo_qrs_end(q, c, rc);
 	if (rc == 0) {
 		int n = share_remove_app(q->repo->share, q->id);
 		log_info("app %s deleted with %d file(s)", q->id, n);
@@ -705,7 +705,7 @@ int h_app_delete(struct qrs *q)
 
 /* ---------------------------------------------------------------- garbage collection */
 
-int apps_is_live(void *ctx, const char *app_id, const char *gen)
+int repo_apps_is_live(void *ctx, const char *app_id, const char *gen)
 {
 	struct repo *r = ctx;
 	struct err e;
@@ -726,14 +726,14 @@ int apps_is_live(void *ctx, const char *app_id, const char *gen)
 /* ---------------------------------------------------------------- create */
 
 /* POST /qrs/app: a new app with no script and no data, from an App body. */
-int h_app_create(struct qrs *q)
+int repo_api_app_create(struct qrs *q)
 {
 	json_t *body;
-	int rc = qrs_body_json(q, &body);
+	int rc = repo_qrs_body_json(q, &body);
 	if (rc)
 		return rc;
 	struct decoded in;
-	rc = entity_decode(q->desc, body, NULL, q->a, &in, &q->err);
+	rc = repo_entity_decode(q->desc, body, NULL, q->a, &in, &q->err);
 	const char *name = arena_strdup(q->a, json_string_value(json_object_get(body, "name")));
 	if (rc == 0)
 		rc = check_app_name(q, name, true);
@@ -766,10 +766,10 @@ int h_app_create(struct qrs *q)
 	in.id = id;
 	struct db_conn *c;
 	char out_id[UUID_STR_LEN + 1];
-	rc = qrs_begin(q, &c, true);
+	rc = repo_qrs_begin(q, &c, true);
 	if (rc == 0) {
-		rc = crud_insert(q, c, q->desc, &in, extra, 3, out_id);
-		rc = qrs_end(q, c, rc);
+		rc = repo_crud_insert(q, c, q->desc, &in, extra, 3, out_id);
+		rc = repo_qrs_end(q, c, rc);
 	}
 	json_decref(body);
 	rc = repo_fileop_settle(op, rc);

@@ -87,14 +87,14 @@ static uint64_t hash_str(const char *s)
 
 static int type_index(const char *name)
 {
-	const struct entity_desc *d = entity_find(name);
+	const struct entity_desc *d = repo_entity_find(name);
 	for (int i = 0; d && i < repo_n_entities && i < MAX_TYPES; i++)
 		if (repo_entities[i] == d)
 			return i;
 	return -1;
 }
 
-struct cache *cache_new(size_t max_bytes)
+struct cache *repo_cache_new(size_t max_bytes)
 {
 	struct cache *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -154,7 +154,7 @@ static struct entry *find(struct cache *c, const char *key, uint64_t h)
 	return NULL;
 }
 
-uint64_t cache_epoch(struct cache *c, int type)
+uint64_t repo_cache_epoch(struct cache *c, int type)
 {
 	if (type < 0 || type >= MAX_TYPES)
 		return 0;
@@ -164,8 +164,8 @@ uint64_t cache_epoch(struct cache *c, int type)
 	return e;
 }
 
-void cache_put(struct cache *c, int type, const char *key, const char *body, size_t len,
-	       uint64_t epoch)
+void repo_cache_put(struct cache *c, int type, const char *key, const char *body, size_t len,
+		    uint64_t epoch)
 {
 	if (type < 0 || type >= MAX_TYPES)
 		return;
@@ -218,8 +218,8 @@ void cache_put(struct cache *c, int type, const char *key, const char *body, siz
 	pthread_mutex_unlock(&c->lock);
 }
 
-int cache_get(struct cache *c, const char *key, char **out_body, size_t *out_len,
-	      int64_t *out_age_ms)
+int repo_cache_get(struct cache *c, const char *key, char **out_body, size_t *out_len,
+		   int64_t *out_age_ms)
 {
 	*out_body = NULL;
 	*out_len = 0;
@@ -250,7 +250,7 @@ static void invalidate_locked(struct cache *c, int changed)
 	}
 }
 
-void cache_invalidate(struct cache *c, const char *object_type)
+void repo_cache_invalidate(struct cache *c, const char *object_type)
 {
 	/* An object type this binary does not know could be shown anywhere: drop all. */
 	int t = object_type ? type_index(object_type) : -1;
@@ -259,7 +259,7 @@ void cache_invalidate(struct cache *c, const char *object_type)
 	pthread_mutex_unlock(&c->lock);
 }
 
-void cache_stats(struct cache *c, struct cache_stats *out)
+void repo_cache_stats(struct cache *c, struct cache_stats *out)
 {
 	pthread_mutex_lock(&c->lock);
 	out->bytes = c->bytes;
@@ -318,10 +318,10 @@ static void on_notify(void *ctx, const char *payload)
 	}
 }
 
-void cache_announce(struct cache *c, int64_t seq, const char *type)
+void repo_cache_announce(struct cache *c, int64_t seq, const char *type)
 {
 	pthread_mutex_lock(&c->lock);
-	/* This node's own rows count as applied (qrs_end dropped their entries already). */
+	/* This node's own rows count as applied (repo_qrs_end dropped their entries already). */
 	if (seq > c->hwm - SEEN_RING)
 		c->seen[seq % SEEN_RING] = seq;
 	if (seq > c->hwm)
@@ -417,7 +417,7 @@ static int catch_up(struct cache *c, bool report, struct err *e)
 			      &p, poll_row, &pc, e);
 	if (rc == 0 && pc.rows >= POLL_LIMIT) {
 		/* Too far behind to go row by row: forget everything and start from the end. */
-		cache_invalidate(c, NULL);
+		repo_cache_invalidate(c, NULL);
 		int64_t top = 0;
 		rc = db_exec_once(c->db, "SELECT max(seq) FROM change_log", NULL, repo_int_row,
 				  &top, e);
@@ -498,7 +498,7 @@ static void *follow(void *arg)
 	return NULL;
 }
 
-int cache_follow(struct cache *c, struct db *db, struct err *e)
+int repo_cache_follow(struct cache *c, struct db *db, struct err *e)
 {
 	c->db = db;
 	/* Start at the end of the log: the cache is empty, so nothing older matters. */
@@ -520,7 +520,7 @@ int cache_follow(struct cache *c, struct db *db, struct err *e)
 	return 0;
 }
 
-void cache_free(struct cache *c)
+void repo_cache_free(struct cache *c)
 {
 	if (!c)
 		return;

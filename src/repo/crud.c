@@ -13,13 +13,21 @@
 /* ---------------------------------------------------------------- select lists */
 
 /* The condensed fields of a reference target that a reference shows (besides id). */
+/* A stored integer's text (a default, or a number column read as text); 0 when it is not
+ * one. */
+static int64_t text_int(const char *s)
+{
+	int64_t v = 0;
+	return s && str_to_i64(s, INT64_MIN, INT64_MAX, &v) == 0 ? v : 0;
+}
+
 static bool shown_in_ref(const struct field_desc *tf)
 {
 	return (tf->flags & F_CONDENSED) && !(tf->flags & (F_COMMON | F_HIDDEN | F_WRITEONLY)) &&
 	       tf->type != FT_REF;
 }
 
-int crud_prepare(struct repo *r, struct err *e)
+int repo_crud_prepare(struct repo *r, struct err *e)
 {
 	r->select_sql = calloc((size_t)repo_n_entities, sizeof(char *));
 	if (!r->select_sql)
@@ -34,7 +42,7 @@ int crud_prepare(struct repo *r, struct err *e)
 			rc = buf_printf(&b, "%st0.%s", k ? ", " : "", f->col);
 			if (f->type != FT_REF)
 				continue;
-			const struct entity_desc *t = entity_find(f->ref);
+			const struct entity_desc *t = repo_entity_find(f->ref);
 			for (int j = 0; t && j < t->n_fields && rc == 0; j++)
 				if (shown_in_ref(&t->fields[j]))
 					rc = buf_printf(
@@ -50,7 +58,7 @@ int crud_prepare(struct repo *r, struct err *e)
 	return 0;
 }
 
-void crud_release(struct repo *r)
+void repo_crud_release(struct repo *r)
 {
 	if (!r->select_sql)
 		return;
@@ -78,9 +86,7 @@ static json_t *value_json(const struct field_desc *f, const struct db_value *v)
 	}
 	switch (f->type) {
 	case FT_INT:
-	case FT_ENUM:
-		return json_integer(v->type == DBV_INT ? v->i
-						       : strtoll(v->s ? v->s : "0", NULL, 10));
+	case FT_ENUM: return json_integer(v->type == DBV_INT ? v->i : text_int(v->s));
 	case FT_BOOL: return json_boolean(v->type == DBV_INT ? v->i != 0 : false);
 	case FT_STRLIST: {
 		json_t *arr = json_array();
@@ -124,7 +130,7 @@ static int row_to_json(void *ctx, int n_cols, const struct db_value *cols)
 		bool show = lc->view == VIEW_FULL ? !(f->flags & (F_HIDDEN | F_WRITEONLY))
 						  : (f->flags & F_CONDENSED) != 0;
 		if (f->type == FT_REF) {
-			const struct entity_desc *t = entity_find(f->ref);
+			const struct entity_desc *t = repo_entity_find(f->ref);
 			json_t *ref = NULL;
 			if (v->type == DBV_TEXT) {
 				ref = json_object();
@@ -222,7 +228,7 @@ static int where(struct qrs *q, const struct entity_desc *d, const char *filter,
 		return 0;
 	if (buf_puts(&b->sql, lead))
 		return ERR_NOMEM;
-	return filter_compile(d, filter, b, &q->err);
+	return repo_filter_compile(d, filter, b, &q->err);
 }
 
 static int query(struct qrs *q, struct db_conn *c, const struct entity_desc *d, const char *filter,
@@ -230,7 +236,7 @@ static int query(struct qrs *q, struct db_conn *c, const struct entity_desc *d, 
 {
 	*out = NULL;
 	struct sqlb b;
-	sqlb_init(&b, q->a);
+	repo_sqlb_init(&b, q->a);
 	struct list_ctx lc = {.d = d, .view = v, .arr = json_array(), .by_id = json_object()};
 	int rc = buf_printf(&b.sql, "SELECT %s FROM %s t0", select_list(q->repo, d), d->table)
 		     ? ERR_NOMEM
@@ -239,7 +245,7 @@ static int query(struct qrs *q, struct db_conn *c, const struct entity_desc *d, 
 		rc = buf_puts(&b.sql, " ORDER BY ") ? ERR_NOMEM : 0;
 	if (rc == 0 && orderby && *orderby) {
 		size_t before = b.sql.len;
-		rc = orderby_compile(d, orderby, &b, &q->err);
+		rc = repo_orderby_compile(d, orderby, &b, &q->err);
 		/* A blank orderby adds nothing, and then needs no separator. */
 		if (rc == 0 && b.sql.len > before)
 			rc = buf_puts(&b.sql, ", ") ? ERR_NOMEM : 0;
@@ -248,14 +254,14 @@ static int query(struct qrs *q, struct db_conn *c, const struct entity_desc *d, 
 		rc = buf_puts(&b.sql, "t0.created_date, t0.id") ? ERR_NOMEM : 0;
 	if (rc == 0)
 		rc = db_exec(c, b.sql.data, &b.p, row_to_json, &lc, NULL, &q->err);
-	sqlb_release(&b);
+	repo_sqlb_release(&b);
 
 	bool extras = v == VIEW_FULL && json_array_size(lc.arr) > 0;
 	for (int pass = 0; rc == 0 && extras && pass < 2; pass++) {
 		bool tags = pass == 0;
 		if (!(d->flags & (tags ? E_TAGS : E_CUSTOM_PROPS)))
 			continue;
-		sqlb_init(&b, q->a);
+		repo_sqlb_init(&b, q->a);
 		int pt = db_p_text(&b.p, d->schema);
 		if (tags)
 			rc = buf_printf(
@@ -289,7 +295,7 @@ static int query(struct qrs *q, struct db_conn *c, const struct entity_desc *d, 
 		if (rc == 0)
 			rc = db_exec(c, b.sql.data, &b.p, tags ? tag_row : cp_row, &lc, NULL,
 				     &q->err);
-		sqlb_release(&b);
+		repo_sqlb_release(&b);
 	}
 	json_decref(lc.by_id);
 	if (rc) {
@@ -302,14 +308,14 @@ static int query(struct qrs *q, struct db_conn *c, const struct entity_desc *d, 
 	return 0;
 }
 
-int crud_list(struct qrs *q, struct db_conn *c, const struct entity_desc *d, const char *filter,
-	      const char *orderby, enum view v, json_t **out)
+int repo_crud_list(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+		   const char *filter, const char *orderby, enum view v, json_t **out)
 {
 	return query(q, c, d, filter, NULL, orderby, v, out);
 }
 
-int crud_get(struct qrs *q, struct db_conn *c, const struct entity_desc *d, const char *id,
-	     json_t **out)
+int repo_crud_get(struct qrs *q, struct db_conn *c, const struct entity_desc *d, const char *id,
+		  json_t **out)
 {
 	json_t *arr;
 	*out = NULL;
@@ -374,7 +380,7 @@ static void bind_default(struct db_params *p, const struct field_desc *f)
 	else if (f->type == FT_BOOL)
 		db_p_int(p, strcmp(f->dflt, "true") == 0);
 	else if (f->type == FT_INT || f->type == FT_ENUM)
-		db_p_int(p, strtoll(f->dflt, NULL, 10));
+		db_p_int(p, text_int(f->dflt));
 	else
 		db_p_text(p, f->dflt);
 }
@@ -393,15 +399,15 @@ static int check_refs(struct qrs *q, struct db_conn *c, const struct entity_desc
 	for (int i = 0; i < n; i++) {
 		if (v[i].f->type != FT_REF || v[i].is_null)
 			continue;
-		int rc = check_exists(q, c, entity_find(v[i].f->ref), v[i].s, d, v[i].f->json);
+		int rc = check_exists(q, c, repo_entity_find(v[i].f->ref), v[i].s, d, v[i].f->json);
 		if (rc)
 			return rc;
 	}
 	return 0;
 }
 
-int crud_log_change(struct qrs *q, struct db_conn *c, const struct entity_desc *d, const char *id,
-		    const char *op)
+int repo_crud_log_change(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+			 const char *id, const char *op)
 {
 	char now[ISO_TIME_LEN + 1];
 	time_format_iso(time_now_ms(), now);
@@ -418,7 +424,7 @@ int crud_log_change(struct qrs *q, struct db_conn *c, const struct entity_desc *
 		    "$4) RETURNING seq",
 		    &p, repo_int_row, &seq, NULL, &q->err);
 	if (rc == 0) {
-		/* Announced to the other nodes once the transaction commits (qrs_end). */
+		/* Announced to the other nodes once the transaction commits (repo_qrs_end). */
 		struct qrs_change *ch = arena_alloc(q->a, sizeof(*ch));
 		ch->seq = seq;
 		ch->type = d->schema;
@@ -441,7 +447,7 @@ static int write_tags(struct qrs *q, struct db_conn *c, const struct entity_desc
 			     &p, NULL, NULL, NULL, &q->err);
 	}
 	for (int i = 0; rc == 0 && i < in->n_tags; i++) {
-		rc = check_exists(q, c, entity_find("tag"), in->tag_ids[i], d, "tags");
+		rc = check_exists(q, c, repo_entity_find("tag"), in->tag_ids[i], d, "tags");
 		if (rc)
 			break;
 		db_params_init(&p);
@@ -557,7 +563,7 @@ static int write_cps(struct qrs *q, struct db_conn *c, const struct entity_desc 
 	return rc;
 }
 
-int crud_caller_user(struct qrs *q, struct db_conn *c, char out_id[UUID_STR_LEN + 1])
+int repo_crud_caller_user(struct qrs *q, struct db_conn *c, char out_id[UUID_STR_LEN + 1])
 {
 	struct db_params p;
 	db_params_init(&p);
@@ -591,22 +597,22 @@ int crud_caller_user(struct qrs *q, struct db_conn *c, char out_id[UUID_STR_LEN 
 	    "$5, $5, $4, NULL, 0, 0, 0, 0)",
 	    &p, NULL, NULL, NULL, &q->err);
 	if (rc == 0)
-		rc = crud_log_change(q, c, entity_find("user"), out_id, "add");
+		rc = repo_crud_log_change(q, c, repo_entity_find("user"), out_id, "add");
 	return rc;
 }
 
-int crud_insert(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
-		const struct decoded *in, const struct colval *extra, int n_extra,
-		char out_id[UUID_STR_LEN + 1])
+int repo_crud_insert(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+		     const struct decoded *in, const struct colval *extra, int n_extra,
+		     char out_id[UUID_STR_LEN + 1])
 {
 	int rc = check_refs(q, c, d, in->vals, in->n_vals);
 	if (rc)
 		return rc;
 	char owner[UUID_STR_LEN + 1] = "";
-	const struct field_desc *owner_f = entity_field(d, "owner");
+	const struct field_desc *owner_f = repo_entity_field(d, "owner");
 	if ((d->flags & E_OWNER) && owner_f && !find_val(in->vals, in->n_vals, owner_f) &&
 	    !find_val(extra, n_extra, owner_f)) {
-		rc = crud_caller_user(q, c, owner);
+		rc = repo_crud_caller_user(q, c, owner);
 		if (rc)
 			return rc;
 	}
@@ -667,13 +673,13 @@ int crud_insert(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
 	if (rc == 0 && in->has_cps)
 		rc = write_cps(q, c, d, out_id, in, false);
 	if (rc == 0)
-		rc = crud_log_change(q, c, d, out_id, "add");
+		rc = repo_crud_log_change(q, c, d, out_id, "add");
 	return rc;
 }
 
-int crud_update(struct qrs *q, struct db_conn *c, const struct entity_desc *d, const char *id,
-		const char *read_date, const struct decoded *in, const struct colval *extra,
-		int n_extra)
+int repo_crud_update(struct qrs *q, struct db_conn *c, const struct entity_desc *d, const char *id,
+		     const char *read_date, const struct decoded *in, const struct colval *extra,
+		     int n_extra)
 {
 	int rc = check_refs(q, c, d, in->vals, in->n_vals);
 	if (rc)
@@ -740,11 +746,11 @@ int crud_update(struct qrs *q, struct db_conn *c, const struct entity_desc *d, c
 	if (rc == 0 && in->has_cps)
 		rc = write_cps(q, c, d, id, in, true);
 	if (rc == 0)
-		rc = crud_log_change(q, c, d, id, "update");
+		rc = repo_crud_log_change(q, c, d, id, "update");
 	return rc;
 }
 
-int crud_delete(struct qrs *q, struct db_conn *c, const struct entity_desc *d, const char *id)
+int repo_crud_delete(struct qrs *q, struct db_conn *c, const struct entity_desc *d, const char *id)
 {
 	struct db_params p;
 	db_params_init(&p);
@@ -775,7 +781,7 @@ int crud_delete(struct qrs *q, struct db_conn *c, const struct entity_desc *d, c
 		return rc;
 	if (changed == 0)
 		return err_set(&q->err, ERR_NOT_FOUND, "%s \"%s\" does not exist", d->schema, id);
-	return crud_log_change(q, c, d, id, "delete");
+	return repo_crud_log_change(q, c, d, id, "delete");
 }
 
 /* ---------------------------------------------------------------- generic handlers */
@@ -783,24 +789,24 @@ int crud_delete(struct qrs *q, struct db_conn *c, const struct entity_desc *d, c
 static int list_common(struct qrs *q, enum view v)
 {
 	struct db_conn *c;
-	int rc = qrs_begin(q, &c, false);
+	int rc = repo_qrs_begin(q, &c, false);
 	if (rc)
 		return rc;
 	json_t *arr = NULL;
-	rc = crud_list(q, c, q->desc, http_req_query(q->req, "filter"),
-		       http_req_query(q->req, "orderby"), v, &arr);
-	rc = qrs_end(q, c, rc);
+	rc = repo_crud_list(q, c, q->desc, http_req_query(q->req, "filter"),
+			    http_req_query(q->req, "orderby"), v, &arr);
+	rc = repo_qrs_end(q, c, rc);
 	if (rc == 0)
-		qrs_send_json(q, 200, arr);
+		repo_qrs_send_json(q, 200, arr);
 	return rc;
 }
 
-int h_list(struct qrs *q)
+int repo_api_list(struct qrs *q)
 {
 	return list_common(q, VIEW_CONDENSED);
 }
 
-int h_full(struct qrs *q)
+int repo_api_full(struct qrs *q)
 {
 	return list_common(q, VIEW_FULL);
 }
@@ -812,48 +818,48 @@ int repo_int_row(void *ctx, int n, const struct db_value *c)
 	return 0;
 }
 
-int h_count(struct qrs *q)
+int repo_api_count(struct qrs *q)
 {
 	struct sqlb b;
-	sqlb_init(&b, q->a);
+	repo_sqlb_init(&b, q->a);
 	int rc = buf_printf(&b.sql, "SELECT count(*) FROM %s t0", q->desc->table) ? ERR_NOMEM : 0;
 	if (rc == 0)
 		rc = where(q, q->desc, http_req_query(q->req, "filter"), NULL, &b, " WHERE ");
 	int64_t n = 0;
 	struct db_conn *c = NULL;
-	if (rc == 0 && (rc = qrs_begin(q, &c, false)) == 0) {
+	if (rc == 0 && (rc = repo_qrs_begin(q, &c, false)) == 0) {
 		rc = db_exec(c, b.sql.data, &b.p, repo_int_row, &n, NULL, &q->err);
-		rc = qrs_end(q, c, rc);
+		rc = repo_qrs_end(q, c, rc);
 	}
-	sqlb_release(&b);
+	repo_sqlb_release(&b);
 	if (rc == 0) {
 		json_t *o = json_object();
 		json_object_set_new(o, "value", json_integer(n));
-		qrs_send_json(q, 200, o);
+		repo_qrs_send_json(q, 200, o);
 	}
 	return rc;
 }
 
-int h_get(struct qrs *q)
+int repo_api_get(struct qrs *q)
 {
 	struct db_conn *c;
-	int rc = qrs_begin(q, &c, false);
+	int rc = repo_qrs_begin(q, &c, false);
 	if (rc)
 		return rc;
 	json_t *o = NULL;
-	rc = crud_get(q, c, q->desc, q->id, &o);
-	rc = qrs_end(q, c, rc);
+	rc = repo_crud_get(q, c, q->desc, q->id, &o);
+	rc = repo_qrs_end(q, c, rc);
 	if (rc == 0)
-		qrs_send_json(q, 200, o);
+		repo_qrs_send_json(q, 200, o);
 	return rc;
 }
 
 /* The end of a handler that answers one JSON document: sends `out` with `status` when
  * rc is 0, frees it otherwise. Returns rc. */
-int qrs_reply(struct qrs *q, int rc, int status, json_t *out)
+int repo_qrs_reply(struct qrs *q, int rc, int status, json_t *out)
 {
 	if (rc == 0)
-		qrs_send_json(q, status, out);
+		repo_qrs_send_json(q, status, out);
 	else
 		json_decref(out);
 	return rc;
@@ -865,41 +871,41 @@ static int refuse(struct qrs *q, const char *what)
 		       q->desc->schema, what);
 }
 
-int h_create(struct qrs *q)
+int repo_api_create(struct qrs *q)
 {
-	if (q->desc == entity_find("app") && q->repo->file_check.empty)
-		return h_app_create(q);
+	if (q->desc == repo_entity_find("app") && q->repo->file_check.empty)
+		return repo_api_app_create(q);
 	if (q->desc->flags & E_NO_CREATE) {
 		refuse(q, "created");
-		if (q->desc == entity_find("app"))
+		if (q->desc == repo_entity_find("app"))
 			err_hint(&q->err, "upload an app with POST /qrs/app/upload?name=...");
 		return ERR_METHOD;
 	}
 	json_t *body;
-	int rc = qrs_body_json(q, &body);
+	int rc = repo_qrs_body_json(q, &body);
 	if (rc)
 		return rc;
 	struct decoded in;
-	rc = entity_decode(q->desc, body, NULL, q->a, &in, &q->err);
+	rc = repo_entity_decode(q->desc, body, NULL, q->a, &in, &q->err);
 	struct db_conn *c = NULL;
 	json_t *out = NULL;
 	char id[UUID_STR_LEN + 1];
-	if (rc == 0 && (rc = qrs_begin(q, &c, true)) == 0) {
-		rc = crud_insert(q, c, q->desc, &in, NULL, 0, id);
+	if (rc == 0 && (rc = repo_qrs_begin(q, &c, true)) == 0) {
+		rc = repo_crud_insert(q, c, q->desc, &in, NULL, 0, id);
 		if (rc == 0)
-			rc = crud_get(q, c, q->desc, id, &out);
-		rc = qrs_end(q, c, rc);
+			rc = repo_crud_get(q, c, q->desc, id, &out);
+		rc = repo_qrs_end(q, c, rc);
 	}
 	json_decref(body);
-	return qrs_reply(q, rc, 201, out);
+	return repo_qrs_reply(q, rc, 201, out);
 }
 
-int h_create_many(struct qrs *q)
+int repo_api_create_many(struct qrs *q)
 {
 	if (q->desc->flags & E_NO_CREATE)
 		return refuse(q, "created");
 	json_t *body;
-	int rc = qrs_body_json(q, &body);
+	int rc = repo_qrs_body_json(q, &body);
 	if (rc)
 		return rc;
 	if (!json_is_array(body)) {
@@ -910,7 +916,8 @@ int h_create_many(struct qrs *q)
 	size_t n = json_array_size(body);
 	struct decoded *in = arena_alloc(q->a, (n ? n : 1) * sizeof(*in));
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		rc = entity_decode(q->desc, json_array_get(body, i), NULL, q->a, &in[i], &q->err);
+		rc = repo_entity_decode(q->desc, json_array_get(body, i), NULL, q->a, &in[i],
+					&q->err);
 		if (rc) {
 			char msg[sizeof(q->err.message) + 32];
 			snprintf(msg, sizeof(msg), "item %zu: %s", i, q->err.message);
@@ -919,20 +926,20 @@ int h_create_many(struct qrs *q)
 	}
 	json_t *out = json_array();
 	struct db_conn *c = NULL;
-	if (rc == 0 && (rc = qrs_begin(q, &c, true)) == 0) {
+	if (rc == 0 && (rc = repo_qrs_begin(q, &c, true)) == 0) {
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			char id[UUID_STR_LEN + 1];
 			json_t *o = NULL;
-			rc = crud_insert(q, c, q->desc, &in[i], NULL, 0, id);
+			rc = repo_crud_insert(q, c, q->desc, &in[i], NULL, 0, id);
 			if (rc == 0)
-				rc = crud_get(q, c, q->desc, id, &o);
+				rc = repo_crud_get(q, c, q->desc, id, &o);
 			if (rc == 0)
 				json_array_append_new(out, o);
 		}
-		rc = qrs_end(q, c, rc);
+		rc = repo_qrs_end(q, c, rc);
 	}
 	json_decref(body);
-	return qrs_reply(q, rc, 201, out);
+	return repo_qrs_reply(q, rc, 201, out);
 }
 
 /* True when `body` holds a read-only field that must be compared with the stored entity. */
@@ -941,34 +948,34 @@ static bool needs_stored(const struct entity_desc *d, json_t *body)
 	const char *key;
 	json_t *v;
 	json_object_foreach (body, key, v) {
-		const struct field_desc *f = entity_field(d, key);
+		const struct field_desc *f = repo_entity_field(d, key);
 		if (f && (f->flags & F_RO) && !(f->flags & (F_COMMON | F_SERVER)))
 			return true;
 	}
 	return false;
 }
 
-int h_update(struct qrs *q)
+int repo_api_update(struct qrs *q)
 {
 	if (q->desc->flags & E_NO_UPDATE)
 		return refuse(q, "changed");
 	json_t *body;
-	int rc = qrs_body_json(q, &body);
+	int rc = repo_qrs_body_json(q, &body);
 	if (rc)
 		return rc;
 	struct db_conn *c = NULL;
 	json_t *stored = NULL, *out = NULL;
-	if ((rc = qrs_begin(q, &c, true)) == 0) {
+	if ((rc = repo_qrs_begin(q, &c, true)) == 0) {
 		/* The stored entity is read only when the body echoes read-only fields; otherwise
 		 * the conditional UPDATE alone tells a missing entity (404) from a stale one (409).
 		 */
 		if (json_is_object(body) && needs_stored(q->desc, body))
-			rc = crud_get(q, c, q->desc, q->id, &stored);
+			rc = repo_crud_get(q, c, q->desc, q->id, &stored);
 		else
 			stored = json_pack("{s:s}", "id", q->id);
 		struct decoded in;
 		if (rc == 0)
-			rc = entity_decode(q->desc, body, stored, q->a, &in, &q->err);
+			rc = repo_entity_decode(q->desc, body, stored, q->a, &in, &q->err);
 		if (rc == 0 && !in.modified_date) {
 			rc = err_set(
 			    &q->err, ERR_FIELD,
@@ -977,28 +984,28 @@ int h_update(struct qrs *q)
 				 q->desc->path, q->id);
 		}
 		if (rc == 0)
-			rc = crud_update(q, c, q->desc, q->id, in.modified_date, &in, NULL, 0);
+			rc = repo_crud_update(q, c, q->desc, q->id, in.modified_date, &in, NULL, 0);
 		if (rc == 0)
-			rc = crud_get(q, c, q->desc, q->id, &out);
-		rc = qrs_end(q, c, rc);
+			rc = repo_crud_get(q, c, q->desc, q->id, &out);
+		rc = repo_qrs_end(q, c, rc);
 	}
 	json_decref(body);
 	json_decref(stored);
-	return qrs_reply(q, rc, 200, out);
+	return repo_qrs_reply(q, rc, 200, out);
 }
 
-int h_delete(struct qrs *q)
+int repo_api_delete(struct qrs *q)
 {
 	if (q->desc->flags & E_NO_DELETE)
 		return refuse(q, "deleted");
-	if (q->desc == entity_find("app"))
-		return h_app_delete(q);
+	if (q->desc == repo_entity_find("app"))
+		return repo_api_app_delete(q);
 	struct db_conn *c;
-	int rc = qrs_begin(q, &c, true);
+	int rc = repo_qrs_begin(q, &c, true);
 	if (rc)
 		return rc;
-	rc = crud_delete(q, c, q->desc, q->id);
-	rc = qrs_end(q, c, rc);
+	rc = repo_crud_delete(q, c, q->desc, q->id);
+	rc = repo_qrs_end(q, c, rc);
 	if (rc == 0)
 		http_respond(q->req, 204, NULL, "", 0);
 	return rc;

@@ -156,8 +156,8 @@ static int check_systemrule(const struct decoded *in, struct err *e)
 		int rc = 0;
 		if (strcmp(v->f->json, "rule") == 0 && s) {
 			struct rule *r = NULL;
-			rc = rule_parse(s, &r, e);
-			rule_free(r);
+			rc = rules_parse(s, &r, e);
+			rules_free(r);
 			if (rc) {
 				char msg[sizeof(e->message)];
 				str_copy(msg, e->message, sizeof(msg));
@@ -166,7 +166,7 @@ static int check_systemrule(const struct decoded *in, struct err *e)
 				e->position = pos;
 			}
 		} else if (strcmp(v->f->json, "resourceFilter") == 0) {
-			rc = rule_filter_check(s, e);
+			rc = rules_filter_check(s, e);
 		} else if (strcmp(v->f->json, "category") == 0 && s && !str_ieq(s, "Security") &&
 			   !str_ieq(s, "License") && !str_ieq(s, "Sync")) {
 			rc = err_set(e, ERR_FIELD,
@@ -384,7 +384,7 @@ const char *repo_type_name(int i)
 	return NULL;
 }
 
-const struct entity_desc *entity_find(const char *path)
+const struct entity_desc *repo_entity_find(const char *path)
 {
 	for (int i = 0; i < repo_n_entities; i++)
 		if (str_ieq(repo_entities[i]->path, path))
@@ -392,7 +392,7 @@ const struct entity_desc *entity_find(const char *path)
 	return NULL;
 }
 
-const struct field_desc *entity_field(const struct entity_desc *d, const char *json)
+const struct field_desc *repo_entity_field(const struct entity_desc *d, const char *json)
 {
 	for (int i = 0; i < d->n_fields; i++)
 		if (str_ieq(d->fields[i].json, json))
@@ -400,7 +400,7 @@ const struct field_desc *entity_field(const struct entity_desc *d, const char *j
 	return NULL;
 }
 
-const struct field_desc *entity_field_by_col(const struct entity_desc *d, const char *col)
+const struct field_desc *repo_entity_field_by_col(const struct entity_desc *d, const char *col)
 {
 	for (int i = 0; i < d->n_fields; i++)
 		if (strcmp(d->fields[i].col, col) == 0)

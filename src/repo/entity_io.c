@@ -8,14 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-json_t *field_default_json(const struct field_desc *f)
+json_t *repo_field_default_json(const struct field_desc *f)
 {
 	if (!f->dflt)
 		return NULL;
 	switch (f->type) {
 	case FT_BOOL: return json_boolean(strcmp(f->dflt, "true") == 0);
 	case FT_INT:
-	case FT_ENUM: return json_integer(strtoll(f->dflt, NULL, 10));
+	case FT_ENUM: {
+		int64_t v = 0;
+		return json_integer(str_to_i64(f->dflt, INT64_MIN, INT64_MAX, &v) == 0 ? v : 0);
+	}
 	case FT_STRLIST: return json_array();
 	default: return json_string(f->dflt);
 	}
@@ -251,8 +254,8 @@ static int decode_cps(const struct entity_desc *d, json_t *v, struct arena *a, s
 	return 0;
 }
 
-int entity_decode(const struct entity_desc *d, json_t *body, json_t *stored, struct arena *a,
-		  struct decoded *out, struct err *e)
+int repo_entity_decode(const struct entity_desc *d, json_t *body, json_t *stored, struct arena *a,
+		       struct decoded *out, struct err *e)
 {
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(body))
@@ -275,7 +278,7 @@ int entity_decode(const struct entity_desc *d, json_t *body, json_t *stored, str
 				return rc;
 			continue;
 		}
-		const struct field_desc *f = entity_field(d, key);
+		const struct field_desc *f = repo_entity_field(d, key);
 		if (!f || (f->flags & F_HIDDEN))
 			return err_set(e, ERR_FIELD, "unknown field \"%s\" for %s", key, d->schema);
 		if (f->flags & F_COMMON) {
@@ -306,7 +309,7 @@ int entity_decode(const struct entity_desc *d, json_t *body, json_t *stored, str
 			continue;
 		if (f->flags & F_RO) {
 			json_t *cur = stored ? json_incref(json_object_get(stored, f->json))
-					     : field_default_json(f);
+					     : repo_field_default_json(f);
 			bool same = same_value(f, v, cur);
 			json_decref(cur);
 			if (!same)

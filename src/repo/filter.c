@@ -234,7 +234,7 @@ static int parse_or(struct lexer *lx, struct node **out)
 
 /* ---------------------------------------------------------------- SQL building */
 
-void sqlb_init(struct sqlb *b, struct arena *a)
+void repo_sqlb_init(struct sqlb *b, struct arena *a)
 {
 	buf_init(&b->sql, 1 << 20);
 	db_params_init(&b->p);
@@ -242,7 +242,7 @@ void sqlb_init(struct sqlb *b, struct arena *a)
 	b->a = a;
 }
 
-void sqlb_release(struct sqlb *b)
+void repo_sqlb_release(struct sqlb *b)
 {
 	buf_release(&b->sql);
 }
@@ -460,7 +460,7 @@ extern const struct entity_desc *const repo_entities[];
 
 static const struct entity_desc *tag_desc(void)
 {
-	return entity_find("tag");
+	return repo_entity_find("tag");
 }
 
 static void pred(struct cctx *c, const struct entity_desc *d, const char *alias, char **segs, int i,
@@ -527,7 +527,7 @@ static void pred(struct cctx *c, const struct entity_desc *d, const char *alias,
 		emit(c, "))");
 		return;
 	}
-	const struct field_desc *f = entity_field(d, seg);
+	const struct field_desc *f = repo_entity_field(d, seg);
 	if (f && (f->flags & (F_HIDDEN | F_WRITEONLY)))
 		f = NULL;
 	if (!f) {
@@ -541,7 +541,7 @@ static void pred(struct cctx *c, const struct entity_desc *d, const char *alias,
 	char x[96];
 	snprintf(x, sizeof(x), "%s.%s", alias, f->col);
 	if (f->type == FT_REF && i + 1 < n && !(i + 2 == n && str_ieq(segs[i + 1], "id"))) {
-		const struct entity_desc *t = entity_find(f->ref);
+		const struct entity_desc *t = repo_entity_find(f->ref);
 		int k = c->b->alias++;
 		char inner[16];
 		snprintf(inner, sizeof(inner), "t%d", k);
@@ -562,7 +562,7 @@ static bool nested(const struct entity_desc *d, char **segs, int n)
 {
 	if (n > 1 || segs[0][0] == '@')
 		return true;
-	return entity_field(d, segs[0]) == NULL; /* a collection */
+	return repo_entity_field(d, segs[0]) == NULL; /* a collection */
 }
 
 static void compile_node(struct cctx *c, const struct entity_desc *d, const struct node *nd)
@@ -610,7 +610,8 @@ static void compile_node(struct cctx *c, const struct entity_desc *d, const stru
 	}
 }
 
-int filter_compile(const struct entity_desc *d, const char *filter, struct sqlb *b, struct err *e)
+int repo_filter_compile(const struct entity_desc *d, const char *filter, struct sqlb *b,
+			struct err *e)
 {
 	struct lexer lx = {.s = filter, .a = b->a, .e = e};
 	struct node *root = NULL;
@@ -632,7 +633,7 @@ int filter_compile(const struct entity_desc *d, const char *filter, struct sqlb 
 static void scalar_expr(struct cctx *c, const struct entity_desc *d, const char *alias, char **segs,
 			int i, int n, int pos, struct buf *out)
 {
-	const struct field_desc *f = entity_field(d, segs[i]);
+	const struct field_desc *f = repo_entity_field(d, segs[i]);
 	if (f && (f->flags & (F_HIDDEN | F_WRITEONLY)))
 		f = NULL;
 	if (!f || f->type == FT_STRLIST || f->type == FT_OBJECT) {
@@ -642,7 +643,7 @@ static void scalar_expr(struct cctx *c, const struct entity_desc *d, const char 
 	char x[96];
 	snprintf(x, sizeof(x), "%s.%s", alias, f->col);
 	if (f->type == FT_REF && i + 1 < n) {
-		const struct entity_desc *t = entity_find(f->ref);
+		const struct entity_desc *t = repo_entity_find(f->ref);
 		int k = c->b->alias++;
 		char inner[16];
 		snprintf(inner, sizeof(inner), "t%d", k);
@@ -663,7 +664,8 @@ static void scalar_expr(struct cctx *c, const struct entity_desc *d, const char 
 		c->rc = ERR_TOO_LARGE;
 }
 
-int orderby_compile(const struct entity_desc *d, const char *orderby, struct sqlb *b, struct err *e)
+int repo_orderby_compile(const struct entity_desc *d, const char *orderby, struct sqlb *b,
+			 struct err *e)
 {
 	struct lexer lx = {.s = orderby, .a = b->a, .e = e};
 	struct cctx c = {.b = b, .lx = &lx};

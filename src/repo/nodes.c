@@ -19,11 +19,11 @@
 #define REGISTRATION_TTL_S 3600
 #define EMPTY_GUID	   "00000000-0000-0000-0000-000000000000"
 
-int h_node_local(struct qrs *q)
+int repo_api_node_local(struct qrs *q)
 {
-	q->desc = entity_find("servernodeconfiguration");
+	q->desc = repo_entity_find("servernodeconfiguration");
 	q->id = q->repo->node_id;
-	return h_get(q);
+	return repo_api_get(q);
 }
 
 /* The container around a node: QRS also names the node's services; Fathom's services are
@@ -41,18 +41,18 @@ static json_t *container(json_t *configuration)
 	return o;
 }
 
-int h_node_container_template(struct qrs *q)
+int repo_api_node_container_template(struct qrs *q)
 {
-	const struct entity_desc *d = entity_find("servernodeconfiguration");
+	const struct entity_desc *d = repo_entity_find("servernodeconfiguration");
 	json_t *cfg = json_object();
 	for (int i = 0; i < d->n_fields; i++) {
 		const struct field_desc *f = &d->fields[i];
 		if (f->flags & (F_COMMON | F_HIDDEN | F_WRITEONLY))
 			continue;
-		json_object_set_new(cfg, f->json, field_default_json(f));
+		json_object_set_new(cfg, f->json, repo_field_default_json(f));
 	}
 	json_object_set_new(cfg, "schemaPath", json_string("ServerNodeConfiguration"));
-	qrs_send_json(q, 200, container(cfg));
+	repo_qrs_send_json(q, 200, container(cfg));
 	return 0;
 }
 
@@ -63,11 +63,11 @@ static int site_cluster_row(void *ctx, int n, const struct db_value *c)
 	return 0;
 }
 
-int h_node_container(struct qrs *q)
+int repo_api_node_container(struct qrs *q)
 {
-	const struct entity_desc *d = entity_find("servernodeconfiguration");
+	const struct entity_desc *d = repo_entity_find("servernodeconfiguration");
 	json_t *body;
-	int rc = qrs_body_json(q, &body);
+	int rc = repo_qrs_body_json(q, &body);
 	if (rc)
 		return rc;
 	json_t *cfg = json_object_get(body, "configuration");
@@ -78,13 +78,13 @@ int h_node_container(struct qrs *q)
 			       "ServerNodeConfiguration)");
 	}
 	struct decoded in;
-	rc = entity_decode(d, cfg, NULL, q->a, &in, &q->err);
+	rc = repo_entity_decode(d, cfg, NULL, q->a, &in, &q->err);
 	struct db_conn *c = NULL;
 	json_t *out = NULL;
 	char id[UUID_STR_LEN + 1], cluster[UUID_STR_LEN + 1] = "";
-	if (rc == 0 && (rc = qrs_begin(q, &c, true)) == 0) {
+	if (rc == 0 && (rc = repo_qrs_begin(q, &c, true)) == 0) {
 		/* A node belongs to the site's service cluster unless the body names one. */
-		struct colval extra = {.f = entity_field(d, "serviceCluster")};
+		struct colval extra = {.f = repo_entity_field(d, "serviceCluster")};
 		int n_extra = 0;
 		if (!json_object_get(cfg, "serviceCluster")) {
 			rc = db_exec(c,
@@ -94,7 +94,7 @@ int h_node_container(struct qrs *q)
 			n_extra = cluster[0] ? 1 : 0;
 		}
 		if (rc == 0)
-			rc = crud_insert(q, c, d, &in, &extra, n_extra, id);
+			rc = repo_crud_insert(q, c, d, &in, &extra, n_extra, id);
 		if (rc == ERR_EXISTS) {
 			q->err.code = 0;
 			rc =
@@ -104,14 +104,14 @@ int h_node_container(struct qrs *q)
 		if (rc == 0)
 			rc = cluster_registration_add(c, id, &q->err);
 		if (rc == 0)
-			rc = crud_get(q, c, d, id, &out);
-		rc = qrs_end(q, c, rc);
+			rc = repo_crud_get(q, c, d, id, &out);
+		rc = repo_qrs_end(q, c, rc);
 	}
 	json_decref(body);
 	if (rc == 0)
 		log_info("node \"%s\" (%s) registered through the API; it waits for approval",
 			 json_string_value(json_object_get(out, "name")), id);
-	return qrs_reply(q, rc, 201, rc == 0 ? container(out) : out);
+	return repo_qrs_reply(q, rc, 201, rc == 0 ? container(out) : out);
 }
 
 /* The node that holds the site CA key, as its heartbeat says. */
@@ -206,7 +206,7 @@ static int forward_to_ca(struct qrs *q)
 	return 0;
 }
 
-int h_registration_start(struct qrs *q)
+int repo_api_registration_start(struct qrs *q)
 {
 	if (!q->repo->ca.key)
 		return forward_to_ca(q);
@@ -225,6 +225,6 @@ int h_registration_start(struct qrs *q)
 	json_t *s = json_string(password);
 	explicit_bzero(password, strlen(password));
 	free(password);
-	qrs_send_json(q, 200, s);
+	repo_qrs_send_json(q, 200, s);
 	return 0;
 }

@@ -286,13 +286,13 @@ static int store(struct qrs *q, const struct app_file *cur, const char *out, con
 	repo_app_colv(&extra[3], "lastReloadTime", now, 0);
 	struct decoded in = {0};
 	struct db_conn *c;
-	rc = qrs_begin(q, &c, true);
+	rc = repo_qrs_begin(q, &c, true);
 	if (rc == 0) {
 		if (session)
 			rc = execution_fence(q, c, session, log_name);
 		if (rc == 0)
-			rc = crud_update(q, c, q->desc, q->id, cur->modified, &in, extra, 4);
-		rc = qrs_end(q, c, rc);
+			rc = repo_crud_update(q, c, q->desc, q->id, cur->modified, &in, extra, 4);
+		rc = repo_qrs_end(q, c, rc);
 	}
 	return repo_fileop_settle(op, rc);
 }
@@ -307,7 +307,7 @@ static int reload(struct qrs *q, const char *session, const char *log_name)
 		return err_set(&q->err, ERR_PARAM, "session and log must be GUIDs");
 	if (session && !log_name)
 		return err_set(&q->err, ERR_PARAM, "session needs log (the execution's result)");
-	q->desc = entity_find("app");
+	q->desc = repo_entity_find("app");
 	struct app_file cur;
 	int rc = repo_app_file_read_tx(q, q->id, &cur);
 	char tok[UUID_STR_LEN + 1], out[PATH_MAX + 64], logp[PATH_MAX + 64];
@@ -338,7 +338,7 @@ int repo_app_reload(struct repo *r, const char *app_id, const struct repo_reload
 	if (!a)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	struct qrs q;
-	qrs_local_init(&q, r, a, opts ? opts->user : NULL);
+	repo_qrs_local_init(&q, r, a, opts ? opts->user : NULL);
 	q.id = arena_strdup(a, app_id);
 	int rc = reload(&q, opts ? opts->session : NULL, opts ? opts->log_name : NULL);
 	if (rc)
@@ -350,7 +350,7 @@ int repo_app_reload(struct repo *r, const char *app_id, const struct repo_reload
 /* ---------------------------------------------------------------- routes */
 
 /* POST /qrs/app/{id}/reload[?session=S&log=L] */
-int h_app_reload(struct qrs *q)
+int repo_api_app_reload(struct qrs *q)
 {
 	int rc = reload(q, http_req_query(q->req, "session"), http_req_query(q->req, "log"));
 	if (rc == 0)
@@ -359,7 +359,7 @@ int h_app_reload(struct qrs *q)
 }
 
 /* GET /qrs/app/{id}/reload/log */
-int h_app_reload_log(struct qrs *q)
+int repo_api_app_reload_log(struct qrs *q)
 {
 	char logp[PATH_MAX + 64];
 	snprintf(logp, sizeof(logp), "%s/%s.log", q->repo->reload_logs, q->id);

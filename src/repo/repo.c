@@ -40,14 +40,14 @@ int repo_open(const struct repo_config *cfg, struct repo **out, struct err *e)
 		r->ca.cert = strdup(cfg->ca->cert);
 		r->ca.key = strdup(cfg->ca->key);
 	}
-	int rc = crud_prepare(r, e);
+	int rc = repo_crud_prepare(r, e);
 	if (rc == 0 && cfg->cache_bytes > 0 && db_can_listen(r->db)) {
-		r->cache = cache_new((size_t)cfg->cache_bytes);
-		rc = r->cache ? cache_follow(r->cache, r->db, e)
+		r->cache = repo_cache_new((size_t)cfg->cache_bytes);
+		rc = r->cache ? repo_cache_follow(r->cache, r->db, e)
 			      : err_set(e, ERR_NOMEM, "out of memory");
 	}
 	if (rc == 0) {
-		int n = share_recover(r->share, apps_is_live, r, e);
+		int n = share_recover(r->share, repo_apps_is_live, r, e);
 		if (n < 0)
 			rc = n;
 		else if (n > 0)
@@ -65,9 +65,9 @@ void repo_close(struct repo *r)
 {
 	if (!r)
 		return;
-	cache_free(r->cache);
+	repo_cache_free(r->cache);
 	crypto_pem_pair_release(&r->ca);
-	crud_release(r);
+	repo_crud_release(r);
 	pthread_mutex_destroy(&r->runs_mu);
 	free(r);
 }
@@ -84,7 +84,7 @@ int repo_gc(struct repo *r, struct err *e)
 	    db_exec_once(r->db, "DELETE FROM app_export WHERE created_at < $1", &p, NULL, NULL, e);
 	if (rc)
 		return rc;
-	return share_gc(r->share, r->gc_grace_ms, apps_is_live, r, e);
+	return share_gc(r->share, r->gc_grace_ms, repo_apps_is_live, r, e);
 }
 
 /* ---------------------------------------------------------------- new site */
@@ -92,7 +92,7 @@ int repo_gc(struct repo *r, struct err *e)
 static void cv(struct colval *v, const struct entity_desc *d, const char *json, const char *s,
 	       int64_t i)
 {
-	v->f = entity_field(d, json);
+	v->f = repo_entity_field(d, json);
 	v->s = s;
 	v->i = i;
 	v->is_null = false;
@@ -123,7 +123,7 @@ int repo_site_init(struct db *db, const struct repo_site_init *init,
 					    "sa_proxy"};
 	for (size_t i = 0; rc == 0 && i < ARRAY_LEN(users); i++) {
 		q.user_id = users[i];
-		rc = crud_caller_user(&q, c, id);
+		rc = repo_crud_caller_user(&q, c, id);
 	}
 	q.user_id = "sa_repository";
 
@@ -136,19 +136,19 @@ int repo_site_init(struct db *db, const struct repo_site_init *init,
 	    sp->archived_logs, "customDataRootFolder", sp->custom_data);
 	char *settings_s = json_dumps(settings, JSON_COMPACT);
 	json_decref(settings);
-	const struct entity_desc *cd = entity_find("servicecluster");
+	const struct entity_desc *cd = repo_entity_find("servicecluster");
 	struct colval v[8];
 	struct decoded in = {.vals = v};
 	if (rc == 0) {
 		cv(&v[0], cd, "name", "ServiceCluster", 0);
 		cv(&v[1], cd, "settings", settings_s, 0);
 		in.n_vals = 2;
-		rc = crud_insert(&q, c, cd, &in, NULL, 0, cluster_id);
+		rc = repo_crud_insert(&q, c, cd, &in, NULL, 0, cluster_id);
 	}
 	free(settings_s);
 
 	/* The first node: central and a failover candidate. */
-	const struct entity_desc *nd = entity_find("servernodeconfiguration");
+	const struct entity_desc *nd = repo_entity_find("servernodeconfiguration");
 	if (rc == 0) {
 		cv(&v[0], nd, "name", init->node_name, 0);
 		cv(&v[1], nd, "hostName", init->host_name, 0);
@@ -157,11 +157,11 @@ int repo_site_init(struct db *db, const struct repo_site_init *init,
 		struct colval extra[1];
 		cv(&extra[0], nd, "isCentral", NULL, 1);
 		in.n_vals = 4;
-		rc = crud_insert(&q, c, nd, &in, extra, 1, out_node_id);
+		rc = repo_crud_insert(&q, c, nd, &in, extra, 1, out_node_id);
 	}
 
 	/* Folder data connections. */
-	const struct entity_desc *dd = entity_find("dataconnection");
+	const struct entity_desc *dd = repo_entity_find("dataconnection");
 	const char *conns[][2] = {{"ArchivedLogsFolder", sp->archived_logs},
 				  {"CustomData", sp->custom_data}};
 	for (size_t i = 0; rc == 0 && i < ARRAY_LEN(conns); i++) {
@@ -169,7 +169,7 @@ int repo_site_init(struct db *db, const struct repo_site_init *init,
 		cv(&v[1], dd, "connectionstring", conns[i][1], 0);
 		cv(&v[2], dd, "type", "folder", 0);
 		in.n_vals = 3;
-		rc = crud_insert(&q, c, dd, &in, NULL, 0, id);
+		rc = repo_crud_insert(&q, c, dd, &in, NULL, 0, id);
 	}
 	if (rc == 0)
 		rc = db_commit(c, &q.err);
@@ -226,23 +226,23 @@ int repo_filter_check(const char *type, const char *filter, char **out_sql, stru
 {
 	if (out_sql)
 		*out_sql = NULL;
-	const struct entity_desc *d = entity_find(type);
+	const struct entity_desc *d = repo_entity_find(type);
 	if (!d)
 		return err_set(e, ERR_NOT_FOUND, "unknown entity type \"%s\"", type);
 	struct arena *a = arena_new();
 	struct sqlb b;
-	sqlb_init(&b, a);
-	int rc = filter_compile(d, filter, &b, e);
+	repo_sqlb_init(&b, a);
+	int rc = repo_filter_compile(d, filter, &b, e);
 	if (rc == 0 && out_sql)
 		*out_sql = strdup(b.sql.data ? b.sql.data : "");
-	sqlb_release(&b);
+	repo_sqlb_release(&b);
 	arena_free(a);
 	return rc;
 }
 
 int repo_decode_check(const char *type, const char *json, size_t len, struct err *e)
 {
-	const struct entity_desc *d = entity_find(type);
+	const struct entity_desc *d = repo_entity_find(type);
 	if (!d)
 		return err_set(e, ERR_NOT_FOUND, "unknown entity type \"%s\"", type);
 	json_error_t je;
@@ -251,7 +251,7 @@ int repo_decode_check(const char *type, const char *json, size_t len, struct err
 		return err_set(e, ERR_JSON, "malformed JSON: %s", je.text);
 	struct arena *a = arena_new();
 	struct decoded out;
-	int rc = entity_decode(d, j, NULL, a, &out, e);
+	int rc = repo_entity_decode(d, j, NULL, a, &out, e);
 	arena_free(a);
 	json_decref(j);
 	return rc;

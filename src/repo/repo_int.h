@@ -75,9 +75,9 @@ struct entity_desc {
 /* Every entity type, and lookup by URL name (case-insensitive). */
 extern const struct entity_desc *const repo_entities[];
 extern const int repo_n_entities;
-const struct entity_desc *entity_find(const char *path);
-const struct field_desc *entity_field(const struct entity_desc *d, const char *json);
-const struct field_desc *entity_field_by_col(const struct entity_desc *d, const char *col);
+const struct entity_desc *repo_entity_find(const char *path);
+const struct field_desc *repo_entity_field(const struct entity_desc *d, const char *json);
+const struct field_desc *repo_entity_field_by_col(const struct entity_desc *d, const char *col);
 /* The pseudo-type for custom property values (filters over customProperties). */
 extern const struct entity_desc repo_cpv_desc;
 
@@ -132,7 +132,7 @@ struct qrs {
 	const char *tail;		/* from {name} */
 	void *state;			/* a streaming handler's own state */
 	const struct route *route;
-	struct qrs_change *changes; /* written by the open transaction (crud_log_change) */
+	struct qrs_change *changes; /* written by the open transaction (repo_crud_log_change) */
 	const char *cache_key;	    /* a cacheable GET: its key; the 200 answer is stored */
 	uint64_t cache_epoch;	    /* the cache's epoch when the request began */
 };
@@ -167,15 +167,15 @@ struct sqlb {
 	struct arena *a;
 };
 
-void sqlb_init(struct sqlb *b, struct arena *a);
-void sqlb_release(struct sqlb *b);
+void repo_sqlb_init(struct sqlb *b, struct arena *a);
+void repo_sqlb_release(struct sqlb *b);
 
 /* Compiles `filter` for type `d` (row alias t0) into b->sql, adding parameters. */
-NODISCARD int filter_compile(const struct entity_desc *d, const char *filter, struct sqlb *b,
-			     struct err *e);
+NODISCARD int repo_filter_compile(const struct entity_desc *d, const char *filter, struct sqlb *b,
+				  struct err *e);
 /* Compiles `orderby` into b->sql as "expr ASC, ..." (nothing when orderby is empty). */
-NODISCARD int orderby_compile(const struct entity_desc *d, const char *orderby, struct sqlb *b,
-			      struct err *e);
+NODISCARD int repo_orderby_compile(const struct entity_desc *d, const char *orderby, struct sqlb *b,
+				   struct err *e);
 
 /* ---------------------------------------------------------------- entity JSON (entity_io.c) */
 
@@ -208,48 +208,49 @@ struct decoded {
 /* Decodes a JSON object for `d`. `stored` is the current full JSON of the entity on update
  * (read-only fields must equal it), NULL on create (read-only fields must equal their
  * defaults). Everything is allocated in `a`. */
-NODISCARD int entity_decode(const struct entity_desc *d, json_t *body, json_t *stored,
-			    struct arena *a, struct decoded *out, struct err *e);
+NODISCARD int repo_entity_decode(const struct entity_desc *d, json_t *body, json_t *stored,
+				 struct arena *a, struct decoded *out, struct err *e);
 /* The JSON of a field's default, or NULL for null. Caller owns (json_decref). */
-json_t *field_default_json(const struct field_desc *f);
+json_t *repo_field_default_json(const struct field_desc *f);
 
 /* ---------------------------------------------------------------- CRUD (crud.c) */
 
 enum view { VIEW_CONDENSED, VIEW_FULL };
 
 /* Builds the SELECT column lists for all types (at repo_open). */
-NODISCARD int crud_prepare(struct repo *r, struct err *e);
-void crud_release(struct repo *r);
+NODISCARD int repo_crud_prepare(struct repo *r, struct err *e);
+void repo_crud_release(struct repo *r);
 
 /* Lists entities of `d` matching `filter` (may be NULL) in `orderby` order. */
-NODISCARD int crud_list(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
-			const char *filter, const char *orderby, enum view v, json_t **out);
+NODISCARD int repo_crud_list(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+			     const char *filter, const char *orderby, enum view v, json_t **out);
 /* Reads one entity (full); ERR_NOT_FOUND when there is none. */
-NODISCARD int crud_get(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
-		       const char *id, json_t **out);
+NODISCARD int repo_crud_get(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+			    const char *id, json_t **out);
 /* Inserts one decoded entity inside the caller's write transaction. `extra` sets hidden or
  * read-only columns (may be NULL). Writes the change log. */
-NODISCARD int crud_insert(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
-			  const struct decoded *in, const struct colval *extra, int n_extra,
-			  char out_id[UUID_STR_LEN + 1]);
+NODISCARD int repo_crud_insert(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+			       const struct decoded *in, const struct colval *extra, int n_extra,
+			       char out_id[UUID_STR_LEN + 1]);
 /* Updates columns of `id` if its modifiedDate is still `read_date` (else ERR_STALE or
  * ERR_NOT_FOUND), inside the caller's write transaction. Stamps a new modifiedDate. */
-NODISCARD int crud_update(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
-			  const char *id, const char *read_date, const struct decoded *in,
-			  const struct colval *extra, int n_extra);
+NODISCARD int repo_crud_update(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+			       const char *id, const char *read_date, const struct decoded *in,
+			       const struct colval *extra, int n_extra);
 /* Deletes `id` with its tags and custom property values, inside the caller's transaction. */
-NODISCARD int crud_delete(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
-			  const char *id);
+NODISCARD int repo_crud_delete(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+			       const char *id);
 /* Appends to the change log. */
-NODISCARD int crud_log_change(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
-			      const char *id, const char *op);
+NODISCARD int repo_crud_log_change(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+				   const char *id, const char *op);
 /* The id of the caller's user row, creating it when missing (inside a write transaction). */
-NODISCARD int crud_caller_user(struct qrs *q, struct db_conn *c, char out_id[UUID_STR_LEN + 1]);
+NODISCARD int repo_crud_caller_user(struct qrs *q, struct db_conn *c,
+				    char out_id[UUID_STR_LEN + 1]);
 
 /* Generic route handlers. */
-int h_list(struct qrs *q);
-int h_full(struct qrs *q);
-int h_count(struct qrs *q);
+int repo_api_list(struct qrs *q);
+int repo_api_full(struct qrs *q);
+int repo_api_count(struct qrs *q);
 /* A row callback that reads column 0 as an integer into the int64_t at ctx. */
 int repo_int_row(void *ctx, int n, const struct db_value *c);
 
@@ -262,47 +263,47 @@ struct cache_stats {
 	bool listening;
 	int64_t hwm;
 };
-struct cache *cache_new(size_t max_bytes);
+struct cache *repo_cache_new(size_t max_bytes);
 /* Starts the thread that follows the change log (PostgreSQL only). */
-NODISCARD int cache_follow(struct cache *c, struct db *db, struct err *e);
-void cache_free(struct cache *c);
-/* The epoch of entity type index `type`: cache_put takes it from before the read. */
-uint64_t cache_epoch(struct cache *c, int type);
+NODISCARD int repo_cache_follow(struct cache *c, struct db *db, struct err *e);
+void repo_cache_free(struct cache *c);
+/* The epoch of entity type index `type`: repo_cache_put takes it from before the read. */
+uint64_t repo_cache_epoch(struct cache *c, int type);
 /* Stores an answer of entity type index `type`, unless a change that could touch it
  * arrived since `epoch`. */
-void cache_put(struct cache *c, int type, const char *key, const char *body, size_t len,
-	       uint64_t epoch);
+void repo_cache_put(struct cache *c, int type, const char *key, const char *body, size_t len,
+		    uint64_t epoch);
 /* A copy of the answer stored under key (caller frees) and its age; ERR_NOT_FOUND. */
-NODISCARD int cache_get(struct cache *c, const char *key, char **out_body, size_t *out_len,
-			int64_t *out_age_ms);
+NODISCARD int repo_cache_get(struct cache *c, const char *key, char **out_body, size_t *out_len,
+			     int64_t *out_age_ms);
 /* Drops what a change of object_type (a schema name, "App") could have changed; NULL drops
  * everything. */
-void cache_invalidate(struct cache *c, const char *object_type);
-void cache_stats(struct cache *c, struct cache_stats *out);
+void repo_cache_invalidate(struct cache *c, const char *object_type);
+void repo_cache_stats(struct cache *c, struct cache_stats *out);
 /* Queues change-log row `seq` of `type`, committed by this node, for the notification that
  * tells the other nodes (sent by the follower's announcer thread, batched). */
-void cache_announce(struct cache *c, int64_t seq, const char *type);
-int h_get(struct qrs *q);
-int h_create(struct qrs *q);
-int h_create_many(struct qrs *q);
-int h_update(struct qrs *q);
-int h_delete(struct qrs *q);
+void repo_cache_announce(struct cache *c, int64_t seq, const char *type);
+int repo_api_get(struct qrs *q);
+int repo_api_create(struct qrs *q);
+int repo_api_create_many(struct qrs *q);
+int repo_api_update(struct qrs *q);
+int repo_api_delete(struct qrs *q);
 
 /* ---------------------------------------------------------------- apps (apps.c) */
 
-int h_app_upload_begin(struct qrs *q);
-int h_app_upload(struct qrs *q);
-void h_app_file_cleanup(struct qrs *q, bool completed);
-int h_app_copy(struct qrs *q);
-int h_app_export_token(struct qrs *q);
-int h_app_export(struct qrs *q);
-int h_app_export_cancel(struct qrs *q);
-int h_app_download(struct qrs *q);
-int h_app_publish(struct qrs *q);
-int h_app_replace(struct qrs *q);
-int h_app_reload(struct qrs *q);
-int h_app_create(struct qrs *q);
-int h_app_reload_log(struct qrs *q);
+int repo_api_app_upload_begin(struct qrs *q);
+int repo_api_app_upload(struct qrs *q);
+void repo_api_app_file_cleanup(struct qrs *q, bool completed);
+int repo_api_app_copy(struct qrs *q);
+int repo_api_app_export_token(struct qrs *q);
+int repo_api_app_export(struct qrs *q);
+int repo_api_app_export_cancel(struct qrs *q);
+int repo_api_app_download(struct qrs *q);
+int repo_api_app_publish(struct qrs *q);
+int repo_api_app_replace(struct qrs *q);
+int repo_api_app_reload(struct qrs *q);
+int repo_api_app_create(struct qrs *q);
+int repo_api_app_reload_log(struct qrs *q);
 
 /* The state of a file operation (a new generation being written), freed by the request's
  * cleanup. */
@@ -343,51 +344,51 @@ int repo_fileop_settle(struct fileop *op, int rc);
 int repo_check_reloadtask(const struct decoded *in, struct err *e);
 int repo_check_schemaevent(const struct decoded *in, struct err *e);
 int repo_check_compositeevent(const struct decoded *in, struct err *e);
-int h_task_create(struct qrs *q);
-int h_task_update(struct qrs *q);
-int h_task_start(struct qrs *q);
-int h_task_start_sync(struct qrs *q);
-int h_task_start_many(struct qrs *q);
-int h_task_stop(struct qrs *q);
-int h_task_stop_many(struct qrs *q);
-int h_task_list(struct qrs *q);
-int h_result_log(struct qrs *q);
-int h_failover(struct qrs *q);
-int h_validengines(struct qrs *q);
-int h_app_delete(struct qrs *q);
-int h_status_list(struct qrs *q);
-int h_status_full(struct qrs *q);
-int h_status_count(struct qrs *q);
+int repo_api_task_create(struct qrs *q);
+int repo_api_task_update(struct qrs *q);
+int repo_api_task_start(struct qrs *q);
+int repo_api_task_start_sync(struct qrs *q);
+int repo_api_task_start_many(struct qrs *q);
+int repo_api_task_stop(struct qrs *q);
+int repo_api_task_stop_many(struct qrs *q);
+int repo_api_task_list(struct qrs *q);
+int repo_api_result_log(struct qrs *q);
+int repo_api_failover(struct qrs *q);
+int repo_api_validengines(struct qrs *q);
+int repo_api_app_delete(struct qrs *q);
+int repo_api_status_list(struct qrs *q);
+int repo_api_status_full(struct qrs *q);
+int repo_api_status_count(struct qrs *q);
 /* share_is_live_fn over the repository (ctx is the repo). */
-int apps_is_live(void *ctx, const char *app_id, const char *gen);
+int repo_apps_is_live(void *ctx, const char *app_id, const char *gen);
 
 /* ---------------------------------------------------------------- responses (routes.c) */
 
 /* Sends `j` (consumed) with `status`. */
-void qrs_send_json(struct qrs *q, int status, json_t *j);
+void repo_qrs_send_json(struct qrs *q, int status, json_t *j);
 /* Sends the error in q->err (or `code` with its default message). */
-void qrs_send_error(struct qrs *q, int code);
+void repo_qrs_send_error(struct qrs *q, int code);
 /* The parsed JSON body; ERR_JSON with the position when it does not parse. */
-NODISCARD int qrs_body_json(struct qrs *q, json_t **out);
+NODISCARD int repo_qrs_body_json(struct qrs *q, json_t **out);
 /* A request made in-process, with no HTTP behind it (q->req NULL), by INTERNAL\`user`:
  * for the C entry points that share the handlers' code (repo_app_reload). */
-void qrs_local_init(struct qrs *q, struct repo *r, struct arena *a, const char *user);
+void repo_qrs_local_init(struct qrs *q, struct repo *r, struct arena *a, const char *user);
 /* Begins a write transaction on a pooled connection; on failure nothing is held. */
-NODISCARD int qrs_begin(struct qrs *q, struct db_conn **out, bool write);
+NODISCARD int repo_qrs_begin(struct qrs *q, struct db_conn **out, bool write);
 /* Commits (or on rc != 0 rolls back) and releases the connection. Returns rc or the
  * commit's error. */
-int qrs_end(struct qrs *q, struct db_conn *c, int rc);
+int repo_qrs_end(struct qrs *q, struct db_conn *c, int rc);
 /* True when a query parameter is "true" (any case). */
-bool qrs_query_true(struct qrs *q, const char *name);
+bool repo_qrs_query_true(struct qrs *q, const char *name);
 /* The end of a handler that answers one JSON document: sends `out` with `status` when rc
  * is 0, frees it otherwise. Returns rc. */
-int qrs_reply(struct qrs *q, int rc, int status, json_t *out);
+int repo_qrs_reply(struct qrs *q, int rc, int status, json_t *out);
 
 /* ---------------------------------------------------------------- nodes (nodes.c) */
 
-int h_node_local(struct qrs *q);
-int h_node_container_template(struct qrs *q);
-int h_node_container(struct qrs *q);
-int h_registration_start(struct qrs *q);
+int repo_api_node_local(struct qrs *q);
+int repo_api_node_container_template(struct qrs *q);
+int repo_api_node_container(struct qrs *q);
+int repo_api_registration_start(struct qrs *q);
 
 #endif

@@ -14,51 +14,61 @@ const struct route repo_routes[] = {
     {"GET", "/qrs/about", h_about, 0, "", NULL, NULL},
     {"GET", "/qrs/about/api/description", h_description, 0,
      "?extended={extended}&method={method}&format={format}", NULL, NULL},
-    {"POST", "/qrs/app/upload", h_app_upload, R_STREAM, "?name={name}", h_app_upload_begin,
-     h_app_file_cleanup},
-    {"POST", "/qrs/app/upload/replace", h_app_upload, R_STREAM, "?targetappid={targetappid}",
-     h_app_upload_begin, h_app_file_cleanup},
-    {"POST", "/qrs/app/{id}/copy", h_app_copy, 0,
-     "?name={name}&includecustomproperties={includecustomproperties}", NULL, h_app_file_cleanup},
-    {"GET", "/qrs/app/{id}/export", h_app_export_token, 0, "", NULL, NULL},
-    {"POST", "/qrs/app/{id}/export/{token}", h_app_export, 0, "?skipdata={skipdata}", NULL, NULL},
-    {"DELETE", "/qrs/app/{id}/export/{token}", h_app_export_cancel, 0, "", NULL, NULL},
-    {"PUT", "/qrs/app/{id}/publish", h_app_publish, 0, "?stream={stream}&name={name}", NULL, NULL},
-    {"PUT", "/qrs/app/{id}/replace", h_app_replace, 0, "?app={app}", NULL, h_app_file_cleanup},
-    {"POST", "/qrs/app/{id}/reload", h_app_reload, 0, "", NULL, h_app_file_cleanup},
-    {"GET", "/qrs/app/{id}/reload/log", h_app_reload_log, 0, "", NULL, NULL},
-    {"GET", "/tempcontent/{token}/{name}", h_app_download, R_NO_XRF, "?serverNodeId={serverNodeId}",
-     NULL, NULL},
-    {"POST", "/qrs/reloadtask/create", h_task_create, 0, "", NULL, NULL},
-    {"POST", "/qrs/reloadtask/update", h_task_update, 0, "", NULL, NULL},
-    {"GET", "/qrs/task", h_task_list, 0, "?filter={filter}&orderby={orderby}", NULL, NULL},
-    {"GET", "/qrs/task/full", h_task_list, 0, "?filter={filter}&orderby={orderby}", NULL, NULL},
-    {"POST", "/qrs/task/start/many", h_task_start_many, 0, "", NULL, NULL},
-    {"POST", "/qrs/task/start/synchronous", h_task_start_sync, 0, "?name={name}", NULL, NULL},
-    {"POST", "/qrs/task/start", h_task_start, 0, "?name={name}", NULL, NULL},
-    {"POST", "/qrs/task/stop/many", h_task_stop_many, 0, "", NULL, NULL},
-    {"POST", "/qrs/task/{id}/start", h_task_start, 0, "", NULL, NULL},
-    {"POST", "/qrs/task/{id}/start/synchronous", h_task_start_sync, 0, "", NULL, NULL},
-    {"POST", "/qrs/task/{id}/stop", h_task_stop, 0, "", NULL, NULL},
-    {"GET", "/qrs/executionresult/{id}/scriptlog", h_result_log, 0, "?offset={offset}", NULL, NULL},
-    {"POST", "/qrs/failover/tonode/{id}", h_failover, 0, "", NULL, NULL},
-    {"POST", "/qrs/loadbalancing/validengines", h_validengines, 0, "", NULL, NULL},
-    {"GET", "/qrs/servicestatus", h_status_list, 0, "", NULL, NULL},
-    {"GET", "/qrs/servernodeconfiguration/local", h_node_local, 0, "", NULL, NULL},
-    {"GET", "/qrs/servernodeconfiguration/container", h_node_container_template, 0, "", NULL, NULL},
-    {"POST", "/qrs/servernodeconfiguration/container", h_node_container, 0, "", NULL, NULL},
-    {"GET", "/qrs/servernoderegistration/start/{id}", h_registration_start, 0, "", NULL, NULL},
-    {"GET", "/qrs/servicestatus/full", h_status_full, 0, "", NULL, NULL},
-    {"GET", "/qrs/servicestatus/count", h_status_count, 0, "", NULL, NULL},
-    {"GET", "/qrs/{type}", h_list, R_GENERIC, "?filter={filter}&orderby={orderby}", NULL, NULL},
-    {"GET", "/qrs/{type}/full", h_full, R_GENERIC, "?filter={filter}&orderby={orderby}", NULL,
+    {"POST", "/qrs/app/upload", repo_api_app_upload, R_STREAM, "?name={name}",
+     repo_api_app_upload_begin, repo_api_app_file_cleanup},
+    {"POST", "/qrs/app/upload/replace", repo_api_app_upload, R_STREAM, "?targetappid={targetappid}",
+     repo_api_app_upload_begin, repo_api_app_file_cleanup},
+    {"POST", "/qrs/app/{id}/copy", repo_api_app_copy, 0,
+     "?name={name}&includecustomproperties={includecustomproperties}", NULL,
+     repo_api_app_file_cleanup},
+    {"GET", "/qrs/app/{id}/export", repo_api_app_export_token, 0, "", NULL, NULL},
+    {"POST", "/qrs/app/{id}/export/{token}", repo_api_app_export, 0, "?skipdata={skipdata}", NULL,
      NULL},
-    {"GET", "/qrs/{type}/count", h_count, R_GENERIC, "?filter={filter}", NULL, NULL},
-    {"POST", "/qrs/{type}/many", h_create_many, R_GENERIC, "", NULL, NULL},
-    {"GET", "/qrs/{type}/{id}", h_get, R_GENERIC, "", NULL, NULL},
-    {"POST", "/qrs/{type}", h_create, R_GENERIC, "", NULL, NULL},
-    {"PUT", "/qrs/{type}/{id}", h_update, R_GENERIC, "", NULL, NULL},
-    {"DELETE", "/qrs/{type}/{id}", h_delete, R_GENERIC, "", NULL, NULL},
+    {"DELETE", "/qrs/app/{id}/export/{token}", repo_api_app_export_cancel, 0, "", NULL, NULL},
+    {"PUT", "/qrs/app/{id}/publish", repo_api_app_publish, 0, "?stream={stream}&name={name}", NULL,
+     NULL},
+    {"PUT", "/qrs/app/{id}/replace", repo_api_app_replace, 0, "?app={app}", NULL,
+     repo_api_app_file_cleanup},
+    {"POST", "/qrs/app/{id}/reload", repo_api_app_reload, 0, "", NULL, repo_api_app_file_cleanup},
+    {"GET", "/qrs/app/{id}/reload/log", repo_api_app_reload_log, 0, "", NULL, NULL},
+    {"GET", "/tempcontent/{token}/{name}", repo_api_app_download, R_NO_XRF,
+     "?serverNodeId={serverNodeId}", NULL, NULL},
+    {"POST", "/qrs/reloadtask/create", repo_api_task_create, 0, "", NULL, NULL},
+    {"POST", "/qrs/reloadtask/update", repo_api_task_update, 0, "", NULL, NULL},
+    {"GET", "/qrs/task", repo_api_task_list, 0, "?filter={filter}&orderby={orderby}", NULL, NULL},
+    {"GET", "/qrs/task/full", repo_api_task_list, 0, "?filter={filter}&orderby={orderby}", NULL,
+     NULL},
+    {"POST", "/qrs/task/start/many", repo_api_task_start_many, 0, "", NULL, NULL},
+    {"POST", "/qrs/task/start/synchronous", repo_api_task_start_sync, 0, "?name={name}", NULL,
+     NULL},
+    {"POST", "/qrs/task/start", repo_api_task_start, 0, "?name={name}", NULL, NULL},
+    {"POST", "/qrs/task/stop/many", repo_api_task_stop_many, 0, "", NULL, NULL},
+    {"POST", "/qrs/task/{id}/start", repo_api_task_start, 0, "", NULL, NULL},
+    {"POST", "/qrs/task/{id}/start/synchronous", repo_api_task_start_sync, 0, "", NULL, NULL},
+    {"POST", "/qrs/task/{id}/stop", repo_api_task_stop, 0, "", NULL, NULL},
+    {"GET", "/qrs/executionresult/{id}/scriptlog", repo_api_result_log, 0, "?offset={offset}", NULL,
+     NULL},
+    {"POST", "/qrs/failover/tonode/{id}", repo_api_failover, 0, "", NULL, NULL},
+    {"POST", "/qrs/loadbalancing/validengines", repo_api_validengines, 0, "", NULL, NULL},
+    {"GET", "/qrs/servicestatus", repo_api_status_list, 0, "", NULL, NULL},
+    {"GET", "/qrs/servernodeconfiguration/local", repo_api_node_local, 0, "", NULL, NULL},
+    {"GET", "/qrs/servernodeconfiguration/container", repo_api_node_container_template, 0, "", NULL,
+     NULL},
+    {"POST", "/qrs/servernodeconfiguration/container", repo_api_node_container, 0, "", NULL, NULL},
+    {"GET", "/qrs/servernoderegistration/start/{id}", repo_api_registration_start, 0, "", NULL,
+     NULL},
+    {"GET", "/qrs/servicestatus/full", repo_api_status_full, 0, "", NULL, NULL},
+    {"GET", "/qrs/servicestatus/count", repo_api_status_count, 0, "", NULL, NULL},
+    {"GET", "/qrs/{type}", repo_api_list, R_GENERIC, "?filter={filter}&orderby={orderby}", NULL,
+     NULL},
+    {"GET", "/qrs/{type}/full", repo_api_full, R_GENERIC, "?filter={filter}&orderby={orderby}",
+     NULL, NULL},
+    {"GET", "/qrs/{type}/count", repo_api_count, R_GENERIC, "?filter={filter}", NULL, NULL},
+    {"POST", "/qrs/{type}/many", repo_api_create_many, R_GENERIC, "", NULL, NULL},
+    {"GET", "/qrs/{type}/{id}", repo_api_get, R_GENERIC, "", NULL, NULL},
+    {"POST", "/qrs/{type}", repo_api_create, R_GENERIC, "", NULL, NULL},
+    {"PUT", "/qrs/{type}/{id}", repo_api_update, R_GENERIC, "", NULL, NULL},
+    {"DELETE", "/qrs/{type}/{id}", repo_api_delete, R_GENERIC, "", NULL, NULL},
 };
 const int repo_n_routes = (int)ARRAY_LEN(repo_routes);
 
@@ -98,7 +108,7 @@ static bool answer_from_cache(struct qrs *q)
 	char *body;
 	size_t len;
 	int64_t age_ms;
-	if (cache_get(q->repo->cache, q->cache_key, &body, &len, &age_ms) != 0)
+	if (repo_cache_get(q->repo->cache, q->cache_key, &body, &len, &age_ms) != 0)
 		return false;
 	char age[32];
 	snprintf(age, sizeof(age), "%lld", (long long)(age_ms / 1000));
@@ -110,7 +120,7 @@ static bool answer_from_cache(struct qrs *q)
 	return true;
 }
 
-void qrs_send_json(struct qrs *q, int status, json_t *j)
+void repo_qrs_send_json(struct qrs *q, int status, json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(j);
@@ -121,12 +131,13 @@ void qrs_send_json(struct qrs *q, int status, json_t *j)
 	}
 	size_t len = strlen(s);
 	if (status == 200 && q->cache_key)
-		cache_put(q->repo->cache, type_of(q->desc), q->cache_key, s, len, q->cache_epoch);
+		repo_cache_put(q->repo->cache, type_of(q->desc), q->cache_key, s, len,
+			       q->cache_epoch);
 	http_respond(q->req, status, "application/json; charset=utf-8", s, len);
 	free(s);
 }
 
-void qrs_send_error(struct qrs *q, int code)
+void repo_qrs_send_error(struct qrs *q, int code)
 {
 	if (http_responded(q->req))
 		return;
@@ -149,10 +160,10 @@ void qrs_send_error(struct qrs *q, int code)
 	if (status >= 500)
 		log_warn("%s %s: %d %s", http_req_method(q->req), http_req_path(q->req), status,
 			 q->err.message);
-	qrs_send_json(q, status, o);
+	repo_qrs_send_json(q, status, o);
 }
 
-int qrs_body_json(struct qrs *q, json_t **out)
+int repo_qrs_body_json(struct qrs *q, json_t **out)
 {
 	*out = NULL;
 	size_t len;
@@ -171,7 +182,7 @@ int qrs_body_json(struct qrs *q, json_t **out)
 	return 0;
 }
 
-int qrs_begin(struct qrs *q, struct db_conn **out, bool write)
+int repo_qrs_begin(struct qrs *q, struct db_conn **out, bool write)
 {
 	*out = NULL;
 	struct db_conn *c;
@@ -193,7 +204,7 @@ int qrs_begin(struct qrs *q, struct db_conn **out, bool write)
 	return 0;
 }
 
-int qrs_end(struct qrs *q, struct db_conn *c, int rc)
+int repo_qrs_end(struct qrs *q, struct db_conn *c, int rc)
 {
 	if (rc == 0)
 		rc = db_commit(c, &q->err);
@@ -202,8 +213,8 @@ int qrs_end(struct qrs *q, struct db_conn *c, int rc)
 	db_release(q->repo->db, c);
 	/* Committed changes drop this node's cached answers now, and the other nodes' soon. */
 	for (struct qrs_change *ch = q->changes; rc == 0 && ch && q->repo->cache; ch = ch->next) {
-		cache_invalidate(q->repo->cache, ch->type);
-		cache_announce(q->repo->cache, ch->seq, ch->type);
+		repo_cache_invalidate(q->repo->cache, ch->type);
+		repo_cache_announce(q->repo->cache, ch->seq, ch->type);
 	}
 	q->changes = NULL;
 	if (rc == ERR_BUSY) {
@@ -214,7 +225,7 @@ int qrs_end(struct qrs *q, struct db_conn *c, int rc)
 	return rc;
 }
 
-bool qrs_query_true(struct qrs *q, const char *name)
+bool repo_qrs_query_true(struct qrs *q, const char *name)
 {
 	const char *v = http_req_query(q->req, name);
 	return v && str_ieq(v, "true");
@@ -242,7 +253,7 @@ static int match(struct qrs *q, const char *pattern, const char *path, const cha
 			return 0;
 		char *seg = arena_strndup(q->a, s, sl);
 		if (pl == 6 && strncmp(p, "{type}", 6) == 0) {
-			desc = entity_find(seg);
+			desc = repo_entity_find(seg);
 			if (!desc || (desc->flags & E_INTERNAL)) {
 				bad_type = true;
 				*bad_name = seg;
@@ -277,11 +288,11 @@ static int match(struct qrs *q, const char *pattern, const char *path, const cha
 		if (tl < sizeof(name)) {
 			memcpy(name, t, tl);
 			name[tl] = '\0';
-			desc = entity_find(name);
+			desc = repo_entity_find(name);
 		}
 	}
 	if (!desc && str_has_prefix(pattern, "/tempcontent/"))
-		desc = entity_find("app");
+		desc = repo_entity_find("app");
 	q->desc = desc;
 	q->id = id;
 	q->token = token;
@@ -415,7 +426,7 @@ static void on_headers(void *ctx, struct http_req *r)
 	if (rc == 0 && (q->route->flags & R_STREAM))
 		rc = q->route->begin(q);
 	if (rc)
-		qrs_send_error(q, rc);
+		repo_qrs_send_error(q, rc);
 }
 
 static void on_complete(void *ctx, struct http_req *r)
@@ -429,21 +440,21 @@ static void on_complete(void *ctx, struct http_req *r)
 		err_set(&q->err, rc, "the request body is larger than %zu bytes",
 			q->repo->max_body);
 		err_hint(&q->err, "raise [repository] max_body_bytes in node.conf");
-		qrs_send_error(q, rc);
+		repo_qrs_send_error(q, rc);
 		return;
 	}
 	if (q->repo->cache && (q->route->flags & R_GENERIC) && q->desc &&
 	    !(q->desc->flags & E_NO_CACHE) && strcmp(http_req_method(r), "GET") == 0) {
 		q->cache_key = cache_key(q);
-		q->cache_epoch = cache_epoch(q->repo->cache, type_of(q->desc));
+		q->cache_epoch = repo_cache_epoch(q->repo->cache, type_of(q->desc));
 	}
 	rc = q->route->fn(q);
 	if (rc == ERR_UNAVAILABLE && q->cache_key && !http_responded(r) && answer_from_cache(q))
 		rc = 0;
 	if (rc)
-		qrs_send_error(q, rc);
+		repo_qrs_send_error(q, rc);
 	else if (!http_responded(r))
-		qrs_send_error(q, ERR_INTERNAL);
+		repo_qrs_send_error(q, ERR_INTERNAL);
 }
 
 static void on_done(void *ctx, struct http_req *r, bool completed)
@@ -459,7 +470,7 @@ static void on_done(void *ctx, struct http_req *r, bool completed)
 			 http_req_method(r), http_req_path(r));
 }
 
-void qrs_local_init(struct qrs *q, struct repo *r, struct arena *a, const char *user)
+void repo_qrs_local_init(struct qrs *q, struct repo *r, struct arena *a, const char *user)
 {
 	memset(q, 0, sizeof(*q));
 	q->repo = r;
@@ -491,17 +502,17 @@ static int h_about(struct qrs *q)
 	json_object_set_new(o, "singleNodeOnly", json_boolean(db_kind(q->repo->db) == DB_SQLITE));
 	json_object_set_new(o, "schemaVersion", json_integer(db_schema_version_known()));
 	json_object_set_new(o, "serverNodeId", json_string(q->repo->node_id));
-	qrs_send_json(q, 200, o);
+	repo_qrs_send_json(q, 200, o);
 	return 0;
 }
 
 static bool route_applies(const struct route *rt, const struct entity_desc *d)
 {
-	if (rt->fn == h_create || rt->fn == h_create_many)
+	if (rt->fn == repo_api_create || rt->fn == repo_api_create_many)
 		return !(d->flags & E_NO_CREATE);
-	if (rt->fn == h_update)
+	if (rt->fn == repo_api_update)
 		return !(d->flags & E_NO_UPDATE);
-	if (rt->fn == h_delete)
+	if (rt->fn == repo_api_delete)
 		return !(d->flags & E_NO_DELETE);
 	return true;
 }
@@ -533,7 +544,7 @@ static int h_description(struct qrs *q)
 	const char *method = http_req_query(q->req, "method");
 	const char *format = http_req_query(q->req, "format");
 	bool as_json = format && str_ieq(format, "json");
-	bool extended = qrs_query_true(q, "extended");
+	bool extended = repo_qrs_query_true(q, "extended");
 	json_t *out = json_array();
 	for (int i = 0; i < repo_n_routes; i++) {
 		const struct route *rt = &repo_routes[i];
@@ -553,6 +564,6 @@ static int h_description(struct qrs *q)
 			describe(out, rt, path, as_json, extended);
 		}
 	}
-	qrs_send_json(q, 200, out);
+	repo_qrs_send_json(q, 200, out);
 	return 0;
 }

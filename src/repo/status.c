@@ -53,9 +53,9 @@ static int status(struct qrs *q, bool full, bool count)
 		 db_now_sql(q->repo->db));
 	struct status_ctx sc = {q->repo, full, json_array()};
 	struct db_conn *c;
-	int rc = qrs_begin(q, &c, false);
+	int rc = repo_qrs_begin(q, &c, false);
 	if (rc == 0)
-		rc = qrs_end(q, c, db_exec(c, sql, NULL, status_row, &sc, NULL, &q->err));
+		rc = repo_qrs_end(q, c, db_exec(c, sql, NULL, status_row, &sc, NULL, &q->err));
 	if (rc) {
 		json_decref(sc.arr);
 		return rc;
@@ -63,24 +63,24 @@ static int status(struct qrs *q, bool full, bool count)
 	if (count) {
 		json_t *o = json_pack("{s:I}", "value", (json_int_t)json_array_size(sc.arr));
 		json_decref(sc.arr);
-		qrs_send_json(q, 200, o);
+		repo_qrs_send_json(q, 200, o);
 	} else {
-		qrs_send_json(q, 200, sc.arr);
+		repo_qrs_send_json(q, 200, sc.arr);
 	}
 	return 0;
 }
 
-int h_status_list(struct qrs *q)
+int repo_api_status_list(struct qrs *q)
 {
 	return status(q, false, false);
 }
 
-int h_status_full(struct qrs *q)
+int repo_api_status_full(struct qrs *q)
 {
 	return status(q, true, false);
 }
 
-int h_status_count(struct qrs *q)
+int repo_api_status_count(struct qrs *q)
 {
 	return status(q, false, true);
 }

@@ -196,7 +196,7 @@ static int insert_events(struct qrs *q, struct db_conn *c, const char *type, jso
 	if (!json_is_array(list))
 		return err_set(&q->err, ERR_JSON, "%s must be a list", type);
 	const struct entity_desc *d =
-	    entity_find(strcmp(type, "schemaEvents") == 0 ? "schemaevent" : "compositeevent");
+	    repo_entity_find(strcmp(type, "schemaEvents") == 0 ? "schemaevent" : "compositeevent");
 	size_t i;
 	json_t *ev;
 	json_array_foreach (list, i, ev) {
@@ -213,11 +213,11 @@ static int insert_events(struct qrs *q, struct db_conn *c, const char *type, jso
 			json_object_set_new(copy, "reloadTask", json_pack("{s:s}", "id", task_id));
 		struct decoded in;
 		char id[UUID_STR_LEN + 1];
-		int rc = entity_decode(d, copy, NULL, q->a, &in, &q->err);
-		if (rc == 0 && d == entity_find("compositeevent"))
+		int rc = repo_entity_decode(d, copy, NULL, q->a, &in, &q->err);
+		if (rc == 0 && d == repo_entity_find("compositeevent"))
 			rc = check_chain_tasks(q, c, copy);
 		if (rc == 0)
-			rc = crud_insert(q, c, d, &in, NULL, 0, id);
+			rc = repo_crud_insert(q, c, d, &in, NULL, 0, id);
 		json_decref(copy);
 		if (rc) {
 			char msg[sizeof(q->err.message) + 64];
@@ -240,13 +240,13 @@ static int insert_bundle_events(struct qrs *q, struct db_conn *c, json_t *body, 
 	return rc;
 }
 
-int h_task_create(struct qrs *q)
+int repo_api_task_create(struct qrs *q)
 {
 	json_t *body;
-	int rc = qrs_body_json(q, &body);
+	int rc = repo_qrs_body_json(q, &body);
 	if (rc)
 		return rc;
-	const struct entity_desc *d = entity_find("reloadtask");
+	const struct entity_desc *d = repo_entity_find("reloadtask");
 	json_t *task = json_object_get(body, "task");
 	struct decoded in;
 	if (!json_is_object(task))
@@ -254,27 +254,27 @@ int h_task_create(struct qrs *q)
 			     "the body must be a ReloadTaskBundle: {\"task\": {...}, "
 			     "\"schemaEvents\": [...], \"compositeEvents\": [...]}");
 	if (rc == 0)
-		rc = entity_decode(d, task, NULL, q->a, &in, &q->err);
+		rc = repo_entity_decode(d, task, NULL, q->a, &in, &q->err);
 	struct db_conn *c = NULL;
 	json_t *out = NULL;
 	char id[UUID_STR_LEN + 1];
-	if (rc == 0 && (rc = qrs_begin(q, &c, true)) == 0) {
-		rc = crud_insert(q, c, d, &in, NULL, 0, id);
+	if (rc == 0 && (rc = repo_qrs_begin(q, &c, true)) == 0) {
+		rc = repo_crud_insert(q, c, d, &in, NULL, 0, id);
 		if (rc == 0)
 			rc = insert_bundle_events(q, c, body, id);
 		if (rc == 0)
-			rc = crud_get(q, c, d, id, &out);
-		rc = qrs_end(q, c, rc);
+			rc = repo_crud_get(q, c, d, id, &out);
+		rc = repo_qrs_end(q, c, rc);
 	}
 	json_decref(body);
-	return qrs_reply(q, rc, 201, out);
+	return repo_qrs_reply(q, rc, 201, out);
 }
 
 static int delete_events(struct qrs *q, struct db_conn *c, const char *type, json_t *ids)
 {
 	if (!ids || json_is_null(ids))
 		return 0;
-	const struct entity_desc *d = entity_find(type);
+	const struct entity_desc *d = repo_entity_find(type);
 	size_t i;
 	json_t *v;
 	json_array_foreach (ids, i, v) {
@@ -285,27 +285,27 @@ static int delete_events(struct qrs *q, struct db_conn *c, const char *type, jso
 				       i);
 		char lid[UUID_STR_LEN + 1];
 		guid_lower(lid, id);
-		int rc = crud_delete(q, c, d, lid);
+		int rc = repo_crud_delete(q, c, d, lid);
 		if (rc)
 			return rc;
 	}
 	return 0;
 }
 
-int h_task_update(struct qrs *q)
+int repo_api_task_update(struct qrs *q)
 {
 	json_t *body;
-	int rc = qrs_body_json(q, &body);
+	int rc = repo_qrs_body_json(q, &body);
 	if (rc)
 		return rc;
-	const struct entity_desc *d = entity_find("reloadtask");
+	const struct entity_desc *d = repo_entity_find("reloadtask");
 	json_t *task = json_object_get(body, "task");
 	const char *task_id = NULL;
 	struct db_conn *c = NULL;
 	json_t *out = NULL;
 	if (!json_is_object(body))
 		rc = err_set(&q->err, ERR_JSON, "the body must be a ReloadTaskChange object");
-	if (rc == 0 && (rc = qrs_begin(q, &c, true)) == 0) {
+	if (rc == 0 && (rc = repo_qrs_begin(q, &c, true)) == 0) {
 		if (json_is_object(task)) {
 			task_id = json_string_value(json_object_get(task, "id"));
 			json_t *stored = NULL;
@@ -315,16 +315,16 @@ int h_task_update(struct qrs *q)
 			char lid[UUID_STR_LEN + 1] = "";
 			if (rc == 0) {
 				guid_lower(lid, task_id);
-				rc = crud_get(q, c, d, lid, &stored);
+				rc = repo_crud_get(q, c, d, lid, &stored);
 			}
 			if (rc == 0)
-				rc = entity_decode(d, task, stored, q->a, &in, &q->err);
+				rc = repo_entity_decode(d, task, stored, q->a, &in, &q->err);
 			if (rc == 0 && !in.modified_date)
 				rc = err_set(&q->err, ERR_FIELD,
 					     "task.modifiedDate must be the date read from the "
 					     "server");
 			if (rc == 0)
-				rc = crud_update(q, c, d, lid, in.modified_date, &in, NULL, 0);
+				rc = repo_crud_update(q, c, d, lid, in.modified_date, &in, NULL, 0);
 			json_decref(stored);
 			task_id = arena_strdup(q->a, lid);
 		}
@@ -347,14 +347,14 @@ int h_task_update(struct qrs *q)
 		if (rc == 0 && task_id) {
 			char lid[UUID_STR_LEN + 1];
 			guid_lower(lid, task_id);
-			rc = crud_get(q, c, d, lid, &out);
+			rc = repo_crud_get(q, c, d, lid, &out);
 		} else if (rc == 0) {
 			rc = err_set(&q->err, ERR_FIELD, "the change names no task");
 		}
-		rc = qrs_end(q, c, rc);
+		rc = repo_qrs_end(q, c, rc);
 	}
 	json_decref(body);
-	return qrs_reply(q, rc, 201, out);
+	return repo_qrs_reply(q, rc, 201, out);
 }
 
 /* ---------------------------------------------------------------- start and stop */
@@ -489,7 +489,7 @@ static int start(struct qrs *q, bool sync)
 	if (!q->id && !name)
 		return err_set(&q->err, ERR_PARAM, "name the task: /qrs/task/start?name=NAME");
 	struct db_conn *c;
-	int rc = qrs_begin(q, &c, true);
+	int rc = repo_qrs_begin(q, &c, true);
 	if (rc)
 		return rc;
 	char id[UUID_STR_LEN + 1], sid[UUID_STR_LEN + 1];
@@ -506,7 +506,7 @@ static int start(struct qrs *q, bool sync)
 		log_info("task %s not started for %s: %s", id, q->user, q->err.message);
 		err_init(&q->err);
 	}
-	rc = qrs_end(q, c, disabled ? 0 : rc);
+	rc = repo_qrs_end(q, c, disabled ? 0 : rc);
 	if (rc)
 		return rc;
 	if (!disabled)
@@ -517,16 +517,16 @@ static int start(struct qrs *q, bool sync)
 	}
 	if (!disabled)
 		wait_started(q, sid);
-	qrs_send_json(q, 201, json_pack("{s:s}", "value", sid));
+	repo_qrs_send_json(q, 201, json_pack("{s:s}", "value", sid));
 	return 0;
 }
 
-int h_task_start(struct qrs *q)
+int repo_api_task_start(struct qrs *q)
 {
 	return start(q, false);
 }
 
-int h_task_start_sync(struct qrs *q)
+int repo_api_task_start_sync(struct qrs *q)
 {
 	return start(q, true);
 }
@@ -535,7 +535,7 @@ int h_task_start_sync(struct qrs *q)
  * success the caller owns *out. */
 static int task_list_body(struct qrs *q, json_t **out)
 {
-	int rc = qrs_body_json(q, out);
+	int rc = repo_qrs_body_json(q, out);
 	if (rc == 0 && !json_is_array(*out)) {
 		json_decref(*out);
 		*out = NULL;
@@ -544,14 +544,14 @@ static int task_list_body(struct qrs *q, json_t **out)
 	return rc;
 }
 
-int h_task_start_many(struct qrs *q)
+int repo_api_task_start_many(struct qrs *q)
 {
 	json_t *body;
 	int rc = task_list_body(q, &body);
 	if (rc)
 		return rc;
 	struct db_conn *c = NULL;
-	if ((rc = qrs_begin(q, &c, true)) == 0) {
+	if ((rc = repo_qrs_begin(q, &c, true)) == 0) {
 		size_t i;
 		json_t *v;
 		json_array_foreach (body, i, v) {
@@ -565,7 +565,7 @@ int h_task_start_many(struct qrs *q)
 			if ((rc = start_one(q, c, lid, sid)))
 				break;
 		}
-		rc = qrs_end(q, c, rc);
+		rc = repo_qrs_end(q, c, rc);
 	}
 	json_decref(body);
 	if (rc == 0)
@@ -617,7 +617,7 @@ static int stop_one(struct qrs *q, struct db_conn *c, const char *id)
 static int stop(struct qrs *q, json_t *ids)
 {
 	struct db_conn *c;
-	int rc = qrs_begin(q, &c, true);
+	int rc = repo_qrs_begin(q, &c, true);
 	if (rc)
 		return rc;
 	if (!ids) {
@@ -637,18 +637,18 @@ static int stop(struct qrs *q, json_t *ids)
 				break;
 		}
 	}
-	rc = qrs_end(q, c, rc);
+	rc = repo_qrs_end(q, c, rc);
 	if (rc == 0)
 		http_respond(q->req, 204, NULL, "", 0);
 	return rc;
 }
 
-int h_task_stop(struct qrs *q)
+int repo_api_task_stop(struct qrs *q)
 {
 	return stop(q, NULL);
 }
 
-int h_task_stop_many(struct qrs *q)
+int repo_api_task_stop_many(struct qrs *q)
 {
 	json_t *body;
 	int rc = task_list_body(q, &body);
@@ -659,15 +659,15 @@ int h_task_stop_many(struct qrs *q)
 	return rc;
 }
 
-int h_task_list(struct qrs *q)
+int repo_api_task_list(struct qrs *q)
 {
-	q->desc = entity_find("reloadtask");
-	return strstr(http_req_path(q->req), "/full") ? h_full(q) : h_list(q);
+	q->desc = repo_entity_find("reloadtask");
+	return strstr(http_req_path(q->req), "/full") ? repo_api_full(q) : repo_api_list(q);
 }
 
 /* ---------------------------------------------------------------- script logs */
 
-int h_result_log(struct qrs *q)
+int repo_api_result_log(struct qrs *q)
 {
 	struct log_row l = {0};
 	struct db_params p;
@@ -704,11 +704,11 @@ int h_result_log(struct qrs *q)
 
 /* ---------------------------------------------------------------- failover */
 
-int h_failover(struct qrs *q)
+int repo_api_failover(struct qrs *q)
 {
 	struct repo *r = q->repo;
 	struct db_conn *c;
-	int rc = qrs_begin(q, &c, true);
+	int rc = repo_qrs_begin(q, &c, true);
 	if (rc)
 		return rc;
 	struct db_params p;
@@ -742,7 +742,7 @@ int h_failover(struct qrs *q)
 		rc = cluster_lease_ttl(r->db, &ttl, &q->err);
 	if (rc == 0)
 		rc = cluster_lease_move(r->db, c, q->id, ttl, &q->err);
-	rc = qrs_end(q, c, rc);
+	rc = repo_qrs_end(q, c, rc);
 	if (rc)
 		return rc;
 	log_info("central role moved to node %s by %s", q->id, q->user);
@@ -790,10 +790,10 @@ static void each_engine(void *ctx, const char *node_id)
 		    &p, engine_row, en, NULL, &en->q->err);
 }
 
-int h_validengines(struct qrs *q)
+int repo_api_validengines(struct qrs *q)
 {
 	json_t *body;
-	int rc = qrs_body_json(q, &body);
+	int rc = repo_qrs_body_json(q, &body);
 	if (rc)
 		return rc;
 	const char *app = json_string_value(json_object_get(body, "appID"));
@@ -811,7 +811,7 @@ int h_validengines(struct qrs *q)
 	}
 	struct db_conn *c = NULL;
 	json_t *out = NULL;
-	if (rc == 0 && (rc = qrs_begin(q, &c, false)) == 0) {
+	if (rc == 0 && (rc = repo_qrs_begin(q, &c, false)) == 0) {
 		bool exists = false;
 		struct db_params p;
 		db_params_init(&p);
@@ -832,8 +832,8 @@ int h_validengines(struct qrs *q)
 		out = json_pack("{s:s,s:s,s:o,s:i}", "schemaPath", "LoadBalancingResult", "appID",
 				lid, "validEngines", en.list, "loadBalancingResultCode",
 				exists ? 0 : 1);
-		rc = qrs_end(q, c, rc);
+		rc = repo_qrs_end(q, c, rc);
 	}
 	json_decref(body);
-	return qrs_reply(q, rc, 201, out);
+	return repo_qrs_reply(q, rc, 201, out);
 }

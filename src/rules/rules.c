@@ -33,7 +33,7 @@ struct node {
 	const char *arg;
 	/* N_CONST */
 	bool value;
-	struct node *next_re; /* nodes holding a regex, for rule_free */
+	struct node *next_re; /* nodes holding a regex, for rules_free */
 };
 
 struct rule {
@@ -366,7 +366,9 @@ static bool tame_regex(const char *re)
 			if (*c == '}') {
 				in_brace = false;
 				after = true;
-			} else if (isdigit((unsigned char)*c) && strtol(c, NULL, 10) > 100) {
+			} else if (isdigit((unsigned char)*c) &&
+				   str_to_i64_prefix(c, &(const char *){NULL}, 0, 100,
+						     &(int64_t){0}) != 0) {
 				return false;
 			}
 			continue;
@@ -534,7 +536,7 @@ static struct node *parse_or(struct parser *p)
 	return n;
 }
 
-void rule_free(struct rule *r)
+void rules_free(struct rule *r)
 {
 	if (!r)
 		return;
@@ -545,7 +547,7 @@ void rule_free(struct rule *r)
 	free(r);
 }
 
-int rule_parse(const char *text, struct rule **out, struct err *e)
+int rules_parse(const char *text, struct rule **out, struct err *e)
 {
 	*out = NULL;
 	struct rule *r = calloc(1, sizeof(*r));
@@ -563,7 +565,7 @@ int rule_parse(const char *text, struct rule **out, struct err *e)
 			fail(&p, p.start, "the condition does not parse");
 	}
 	if (p.failed) {
-		rule_free(r);
+		rules_free(r);
 		return ERR_FILTER;
 	}
 	*out = r;
@@ -714,7 +716,7 @@ static int eval_node(struct evalctx *c, const struct node *n, bool *out)
 	return 0;
 }
 
-int rule_eval(const struct rule *r, const struct rule_subject *s, bool *out, struct err *e)
+int rules_eval(const struct rule *r, const struct rule_subject *s, bool *out, struct err *e)
 {
 	*out = true;
 	if (!r->root)
@@ -731,7 +733,7 @@ int rule_eval(const struct rule *r, const struct rule_subject *s, bool *out, str
 
 /* ---------------------------------------------------------------- resource filters */
 
-int rule_filter_check(const char *filter, struct err *e)
+int rules_filter_check(const char *filter, struct err *e)
 {
 	const char *p = filter ? filter : "";
 	size_t at = 0;
@@ -782,7 +784,7 @@ int rule_filter_check(const char *filter, struct err *e)
 	return 0;
 }
 
-bool rule_filter_matches(const char *filter, const char *type, const char *id)
+bool rules_filter_matches(const char *filter, const char *type, const char *id)
 {
 	const char *p = filter ? filter : "";
 	size_t tl = strlen(type);

@@ -22,8 +22,8 @@
 struct rule;
 
 /* Parses a condition. ERR_FILTER with e->position (1-based) and what was expected. */
-NODISCARD int rule_parse(const char *text, struct rule **out, struct err *e);
-void rule_free(struct rule *r);
+NODISCARD int rules_parse(const char *text, struct rule **out, struct err *e);
+void rules_free(struct rule *r);
 
 struct rule_subject {
 	void *ctx;
@@ -37,12 +37,12 @@ struct rule_subject {
 	int (*has_privilege)(void *ctx, const char *path, const char *action, bool *out);
 };
 
-NODISCARD int rule_eval(const struct rule *r, const struct rule_subject *s, bool *out,
-			struct err *e);
+NODISCARD int rules_eval(const struct rule *r, const struct rule_subject *s, bool *out,
+			 struct err *e);
 
 /* Resource filters: "App_*" (every App), "Stream_<id>" (one), "App*" (every type whose name
  * starts with App), "*" (everything), comma-separated. */
-NODISCARD int rule_filter_check(const char *filter, struct err *e);
-bool rule_filter_matches(const char *filter, const char *type, const char *id);
+NODISCARD int rules_filter_check(const char *filter, struct err *e);
+bool rules_filter_matches(const char *filter, const char *type, const char *id);
 
 #endif

@@ -67,9 +67,9 @@ static int parse_set(const char *tok, int lo, int hi, uint64_t *out)
 	while (*s) {
 		if (!isdigit((unsigned char)*s))
 			return -1;
-		char *end;
-		long v = strtol(s, &end, 10);
-		if (v < lo || v > hi || end - s > 3)
+		const char *end;
+		int64_t v;
+		if (str_to_i64_prefix(s, &end, lo, hi, &v) || end - s > 3)
 			return -1;
 		*out |= 1ULL << v;
 		s = end;
@@ -99,13 +99,13 @@ int sched_spec_parse(const struct sched_spec_text *t, struct sched_spec *out, st
 			       t->expiration, t->start);
 	/* "<minutes> <hours> <days> <weeks>" */
 	const char *inc = t->increment ? t->increment : "0 0 1 0";
-	long v[4];
+	int64_t v[4];
 	const char *s = inc;
 	for (int i = 0; i < 4; i++) {
 		while (*s == ' ')
 			s++;
-		char *end;
-		if (!isdigit((unsigned char)*s) || (v[i] = strtol(s, &end, 10)) > 1000000 ||
+		const char *end;
+		if (!isdigit((unsigned char)*s) || str_to_i64_prefix(s, &end, 0, 1000000, &v[i]) ||
 		    end - s > 7)
 			return err_set(e, ERR_FIELD,
 				       "incrementDescription must be four numbers \"<minutes> "

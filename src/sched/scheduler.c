@@ -112,8 +112,8 @@ static const char *cell_s(const struct rowset *rs, int r, int c)
 
 static int64_t cell_i(const struct rowset *rs, int r, int c)
 {
-	const char *v = cell(rs, r, c);
-	return v ? strtoll(v, NULL, 10) : 0;
+	int64_t v = 0;
+	return str_to_i64(cell(rs, r, c), INT64_MIN, INT64_MAX, &v) == 0 ? v : 0;
 }
 
 static void rowset_free(struct rowset *rs)

@@ -115,17 +115,15 @@ static const char *rule_date(const char *s, struct rule_date *d)
 {
 	if (*s != 'M')
 		return NULL; /* Julian-day forms: not used by any current zone */
-	char *end;
-	long m = strtol(s + 1, &end, 10);
-	if (end == s + 1 || *end != '.' || m < 1 || m > 12)
+	const char *end;
+	int64_t m, w, wd;
+	if (str_to_i64_prefix(s + 1, &end, 1, 12, &m) || *end != '.')
 		return NULL;
 	s = end + 1;
-	long w = strtol(s, &end, 10);
-	if (end == s || *end != '.' || w < 1 || w > 5)
+	if (str_to_i64_prefix(s, &end, 1, 5, &w) || *end != '.')
 		return NULL;
 	s = end + 1;
-	long wd = strtol(s, &end, 10);
-	if (end == s || wd < 0 || wd > 6)
+	if (str_to_i64_prefix(s, &end, 0, 6, &wd))
 		return NULL;
 	s = end;
 	d->month = (int)m;

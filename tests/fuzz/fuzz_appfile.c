@@ -1,8 +1,7 @@
 /* fuzz_appfile.c: the app file container. Any input must give 0 or ERR_INVALID (ERR_NOMEM
  * for absurd sizes), never a crash; a file that reads writes back to one that reads the
  * same. Table blocks go on to the QVD reader, as opening an app does. */
-#include "engine/appfile.h"
-#include "engine/qvd.h"
+#include "data/data.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct appfile *a = NULL;
 	struct err e;
 	err_init(&e);
-	int rc = appfile_read(data, size, &a, &e);
+	int rc = data_appfile_read(data, size, &a, &e);
 	if (rc != 0 && rc != ERR_INVALID && rc != ERR_NOMEM)
 		abort();
 	if (rc != 0)
@@ -24,23 +23,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		struct qvd_table *t = NULL;
 		err_init(&e);
-		if (qvd_read(a->blocks[i].data, a->blocks[i].len, &t, &e) == 0)
-			qvd_free(t);
+		if (data_qvd_read(a->blocks[i].data, a->blocks[i].len, &t, &e) == 0)
+			data_qvd_free(t);
 	}
 	struct buf b;
 	buf_init(&b, 64u << 20);
 	err_init(&e);
-	if (appfile_write(a->blocks, a->n_blocks, 1, &b, &e) == 0) {
+	if (data_appfile_write(a->blocks, a->n_blocks, 1, &b, &e) == 0) {
 		struct appfile *c = NULL;
-		if (appfile_read(b.data, b.len, &c, &e) != 0 || c->n_blocks != a->n_blocks)
+		if (data_appfile_read(b.data, b.len, &c, &e) != 0 || c->n_blocks != a->n_blocks)
 			abort();
 		for (int i = 0; i < c->n_blocks; i++)
 			if (c->blocks[i].len != a->blocks[i].len ||
 			    memcmp(c->blocks[i].data, a->blocks[i].data, c->blocks[i].len) != 0)
 				abort();
-		appfile_free(c);
+		data_appfile_free(c);
 	}
 	buf_release(&b);
-	appfile_free(a);
+	data_appfile_free(a);
 	return 0;
 }

@@ -18,10 +18,7 @@ static char dir[] = "/tmp/fathom-fuzz-XXXXXX";
 static void cleanup(void)
 {
 	fixture_close(&fx);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		return;
+	dir_remove_all(dir, &(struct err){0});
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

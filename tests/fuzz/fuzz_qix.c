@@ -2,7 +2,9 @@
  * messages, one per line, sent in one session (so a run can open the app, make objects and
  * select in them). Whatever comes in, every answer must be one valid JSON object, and
  * nothing may crash or leak. */
-#include "engine/engine.h"
+#include "data/data.h"
+#include "script/script.h"
+#include "qix/qix.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -48,18 +50,18 @@ static void setup(void)
 {
 	struct err e;
 	err_init(&e);
-	struct model *m = NULL;
+	struct data_set *m = NULL;
 	struct reload_env env = {0};
 	struct buf out;
 	buf_init(&out, 1 << 24);
 	snprintf(app_path, sizeof(app_path), "/tmp/fathom-fuzz-qix-%d.fapp", (int)getpid());
-	if (reload_run(script, &env, &m, &e) != 0 ||
-	    model_write_app(m, "{}", 2, script, strlen(script), &out, &e) != 0 ||
+	if (script_run(script, &env, &m, &e) != 0 ||
+	    data_set_write_app(m, "{}", 2, script, strlen(script), &out, &e) != 0 ||
 	    file_write_atomic(app_path, out.data, out.len, 0600, &e) != 0) {
 		fprintf(stderr, "fuzz_qix: setup: %s\n", e.message);
 		abort();
 	}
-	model_free(m);
+	data_set_free(m);
 	buf_release(&out);
 	struct qix_config cfg = {.env = {.locate = locate, .save = save, .reload = reload}};
 	if (qix_new(&cfg, &engine, &e) != 0)

@@ -1,6 +1,6 @@
 /* fuzz_qvd.c: the QVD reader. Any input must give 0 or ERR_INVALID (ERR_NOMEM for absurd
  * sizes), never a crash; a file that reads must write and read back to the same shape. */
-#include "engine/qvd.h"
+#include "data/data.h"
 
 #include <stdlib.h>
 
@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct qvd_table *t = NULL;
 	struct err e;
 	err_init(&e);
-	int rc = qvd_read(data, size, &t, &e);
+	int rc = data_qvd_read(data, size, &t, &e);
 	if (rc != 0 && rc != ERR_INVALID && rc != ERR_NOMEM)
 		abort();
 	if (rc != 0) {
@@ -22,14 +22,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf b;
 	buf_init(&b, 64u << 20);
 	err_init(&e);
-	if (qvd_write(t, &b, &e) == 0) {
+	if (data_qvd_write(t, &b, &e) == 0) {
 		struct qvd_table *u = NULL;
-		if (qvd_read(b.data, b.len, &u, &e) != 0 || u->n_rows != t->n_rows ||
+		if (data_qvd_read(b.data, b.len, &u, &e) != 0 || u->n_rows != t->n_rows ||
 		    u->n_fields != t->n_fields)
 			abort();
-		qvd_free(u);
+		data_qvd_free(u);
 	}
 	buf_release(&b);
-	qvd_free(t);
+	data_qvd_free(t);
 	return 0;
 }

@@ -36,19 +36,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rule *r = NULL;
 	struct err e;
 	err_init(&e);
-	int rc = rule_parse(text, &r, &e);
+	int rc = rules_parse(text, &r, &e);
 	if (rc != 0 && (rc != ERR_FILTER || e.position <= 0 || r))
 		abort();
 	if (rc == 0) {
 		struct rule_subject s = {.values = values, .has_privilege = privilege};
 		bool out;
-		if (rule_eval(r, &s, &out, &e) != 0)
+		if (rules_eval(r, &s, &out, &e) != 0)
 			abort();
-		rule_free(r);
+		rules_free(r);
 	}
 	err_init(&e);
-	if (rule_filter_check(text, &e) == 0)
-		(void)rule_filter_matches(text, "App", "a1");
+	if (rules_filter_check(text, &e) == 0)
+		(void)rules_filter_matches(text, "App", "a1");
 	else if (e.position <= 0)
 		abort();
 	free(text);

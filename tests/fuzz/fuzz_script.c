@@ -1,6 +1,6 @@
 /* fuzz_script.c: the load script splitter and statement parser. Any input must split
  * and parse to 0 or ERR_INVALID with a position, never a crash. */
-#include "engine/script.h"
+#include "script/script.h"
 
 #include <stdlib.h>
 #include <string.h>

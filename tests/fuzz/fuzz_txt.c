@@ -1,7 +1,7 @@
 /* fuzz_txt.c: the delimited-text reader. The first byte picks the options (delimiter,
  * quoting, labels, code page); the rest is the text. Any input must give 0 or
  * ERR_INVALID, never a crash, and a table whose every index names a symbol. */
-#include "engine/txt.h"
+#include "data/data.h"
 
 #include <stdlib.h>
 
@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct qvd_table *t = NULL;
 	struct err e;
 	err_init(&e);
-	int rc = txt_read((const char *)data + 1, size - 1, &f, NULL, &t, &e);
+	int rc = data_txt_read((const char *)data + 1, size - 1, &f, NULL, &t, &e);
 	if (rc != 0 && rc != ERR_INVALID)
 		abort();
 	if (rc == 0) {
@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (t->fields[i].index[r] < 0 ||
 				    t->fields[i].index[r] >= t->fields[i].n_symbols)
 					abort();
-		qvd_free(t);
+		data_qvd_free(t);
 	}
 	return 0;
 }

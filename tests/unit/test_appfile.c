@@ -3,8 +3,7 @@
  * refused with a message; blocks of kinds a later version adds are passed over. */
 #include "unit.h"
 
-#include "engine/appfile.h"
-#include "engine/qvd.h"
+#include "data/data.h"
 
 static const char script[] = "Sales:\nLOAD * INLINE [\nRegion, Amount\nNorth, 10\n];\n";
 static const char props[] = "{\"qTitle\":\"Sales\",\"objects\":[]}";
@@ -18,7 +17,7 @@ static void table_qvd(struct buf *b)
 	struct qvd_table t = {.name = tn, .n_fields = 1, .fields = &f, .n_rows = 4};
 	struct err e;
 	err_init(&e);
-	assert_int_equal(qvd_write(&t, b, &e), 0);
+	assert_int_equal(data_qvd_write(&t, b, &e), 0);
 }
 
 static void build(struct buf *out)
@@ -33,7 +32,7 @@ static void build(struct buf *out)
 	};
 	struct err e;
 	err_init(&e);
-	assert_int_equal(appfile_write(blocks, 3, 0, out, &e), 0);
+	assert_int_equal(data_appfile_write(blocks, 3, 0, out, &e), 0);
 	buf_release(&q);
 }
 
@@ -46,17 +45,17 @@ static void writes_and_reads_back(void **state)
 	struct appfile *a = NULL;
 	struct err e;
 	err_init(&e);
-	assert_int_equal(appfile_read(b.data, b.len, &a, &e), 0);
+	assert_int_equal(data_appfile_read(b.data, b.len, &a, &e), 0);
 	assert_int_equal(a->n_blocks, 3);
-	assert_string_equal(appfile_find(a, APPFILE_SCRIPT)->data, script);
-	assert_string_equal(appfile_find(a, APPFILE_PROPS)->data, props);
-	const struct appfile_block *tb = appfile_find(a, APPFILE_TABLE);
+	assert_string_equal(data_appfile_find(a, APPFILE_SCRIPT)->data, script);
+	assert_string_equal(data_appfile_find(a, APPFILE_PROPS)->data, props);
+	const struct appfile_block *tb = data_appfile_find(a, APPFILE_TABLE);
 	struct qvd_table *t = NULL;
-	assert_int_equal(qvd_read(tb->data, tb->len, &t, &e), 0);
+	assert_int_equal(data_qvd_read(tb->data, tb->len, &t, &e), 0);
 	assert_int_equal(t->n_rows, 4);
 	assert_int_equal(t->fields[0].index[3], -1);
-	qvd_free(t);
-	appfile_free(a);
+	data_qvd_free(t);
+	data_appfile_free(a);
 	buf_release(&b);
 }
 
@@ -73,12 +72,12 @@ static void every_damage_is_refused(void **state)
 	 * zstd's encoding that does not affect the output, the reserved header bytes). */
 	struct appfile *good = NULL;
 	err_init(&e);
-	assert_int_equal(appfile_read(b.data, b.len, &good, &e), 0);
+	assert_int_equal(data_appfile_read(b.data, b.len, &good, &e), 0);
 	int accepted = 0;
 	for (size_t i = 0; i < b.len; i++) {
 		b.data[i] ^= 0x5a;
 		err_init(&e);
-		int rc = appfile_read(b.data, b.len, &a, &e);
+		int rc = data_appfile_read(b.data, b.len, &a, &e);
 		b.data[i] ^= 0x5a;
 		if (rc == 0) {
 			assert_int_equal(a->n_blocks, good->n_blocks);
@@ -88,7 +87,7 @@ static void every_damage_is_refused(void **state)
 				assert_memory_equal(a->blocks[k].data, good->blocks[k].data,
 						    a->blocks[k].len);
 			}
-			appfile_free(a);
+			data_appfile_free(a);
 			accepted++;
 			continue;
 		}
@@ -97,16 +96,16 @@ static void every_damage_is_refused(void **state)
 		assert_true(e.message[0] != '\0');
 	}
 	assert_true(accepted < 8);
-	appfile_free(good);
+	data_appfile_free(good);
 	/* Any cut: refused. */
 	for (size_t n = 0; n < b.len; n++) {
 		err_init(&e);
-		assert_int_equal(appfile_read(b.data, n, &a, &e), ERR_INVALID);
+		assert_int_equal(data_appfile_read(b.data, n, &a, &e), ERR_INVALID);
 	}
 	/* Trailing bytes: refused. */
 	assert_int_equal(buf_append(&b, "x", 1), 0);
 	err_init(&e);
-	assert_int_equal(appfile_read(b.data, b.len, &a, &e), ERR_INVALID);
+	assert_int_equal(data_appfile_read(b.data, b.len, &a, &e), ERR_INVALID);
 	assert_non_null(strstr(e.message, "after its last block"));
 	buf_release(&b);
 }
@@ -119,14 +118,14 @@ static void versions_and_signatures(void **state)
 	build(&b);
 	struct err e;
 	err_init(&e);
-	assert_true(appfile_looks_valid(b.data, 5, &e));
-	assert_true(appfile_looks_valid(b.data, b.len, &e));
-	assert_false(appfile_looks_valid("PK\x03\x04", 4, &e)); /* a zip (a Qlik QVF) */
+	assert_true(data_appfile_looks_valid(b.data, 5, &e));
+	assert_true(data_appfile_looks_valid(b.data, b.len, &e));
+	assert_false(data_appfile_looks_valid("PK\x03\x04", 4, &e)); /* a zip (a Qlik QVF) */
 	assert_non_null(strstr(e.message, "not a Fathom app file"));
 	b.data[10] = 2; /* version 2 */
 	err_init(&e);
 	struct appfile *a = NULL;
-	assert_int_equal(appfile_read(b.data, b.len, &a, &e), ERR_INVALID);
+	assert_int_equal(data_appfile_read(b.data, b.len, &a, &e), ERR_INVALID);
 	assert_non_null(strstr(e.message, "format version 2"));
 	buf_release(&b);
 }
@@ -142,27 +141,27 @@ static void unknown_kinds_are_passed_over(void **state)
 	buf_init(&b, 1 << 20);
 	struct err e;
 	err_init(&e);
-	assert_int_equal(appfile_write(blocks, 2, 1, &b, &e), 0);
+	assert_int_equal(data_appfile_write(blocks, 2, 1, &b, &e), 0);
 	struct appfile *a = NULL;
-	assert_int_equal(appfile_read(b.data, b.len, &a, &e), 0);
+	assert_int_equal(data_appfile_read(b.data, b.len, &a, &e), 0);
 	assert_int_equal(a->n_blocks, 1);
-	assert_string_equal(appfile_find(a, APPFILE_SCRIPT)->data, script);
-	assert_null(appfile_find(a, APPFILE_TABLE));
-	appfile_free(a);
+	assert_string_equal(data_appfile_find(a, APPFILE_SCRIPT)->data, script);
+	assert_null(data_appfile_find(a, APPFILE_TABLE));
+	data_appfile_free(a);
 	buf_release(&b);
 }
 
 /* Feeds a file to the streaming check in pieces of `chunk` bytes. */
 static int stream_check(const char *data, size_t len, size_t chunk, struct err *e)
 {
-	struct appfile_check *c = appfile_check_new();
+	struct appfile_check *c = data_appfile_check_new();
 	assert_non_null(c);
 	int rc = 0;
 	for (size_t at = 0; rc == 0 && at < len; at += chunk)
-		rc = appfile_check_feed(c, data + at, len - at < chunk ? len - at : chunk, e);
+		rc = data_appfile_check_feed(c, data + at, len - at < chunk ? len - at : chunk, e);
 	if (rc == 0)
-		rc = appfile_check_end(c, e);
-	appfile_check_free(c);
+		rc = data_appfile_check_end(c, e);
+	data_appfile_check_free(c);
 	return rc;
 }
 
@@ -183,11 +182,11 @@ static void the_streaming_check_agrees_with_the_reader(void **state)
 		b.data[i] ^= 0x21;
 		struct appfile *a = NULL;
 		err_init(&e);
-		int read = appfile_read(b.data, b.len, &a, &e);
+		int read = data_appfile_read(b.data, b.len, &a, &e);
 		err_init(&e);
 		int check = stream_check(b.data, b.len, 13, &e);
 		b.data[i] ^= 0x21;
-		appfile_free(a);
+		data_appfile_free(a);
 		if ((read == 0) != (check == 0))
 			fail_msg("byte %zu: reader %d, streaming check %d (%s)", i, read, check,
 				 e.message);

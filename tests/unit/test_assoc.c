@@ -4,42 +4,44 @@
  * that is cut. */
 #include "unit.h"
 
-#include "engine/assoc.h"
+#include "model/model.h"
 
 static struct assoc *model(const char *script)
 {
 	struct reload_env env = {0};
-	struct model *m = NULL;
+	struct data_set *m = NULL;
 	struct err e;
 	err_init(&e);
-	if (reload_run(script, &env, &m, &e) != 0)
+	if (script_run(script, &env, &m, &e) != 0)
 		fail_msg("%s", e.message);
 	struct assoc *a = NULL;
-	assert_int_equal(assoc_build(m, &a, &e), 0);
-	model_free(m);
+	assert_int_equal(model_assoc_build(m, &a, &e), 0);
+	data_set_free(m);
 	return a;
 }
 
 /* Selects values (by text) in fields: "Field=v1|v2" pairs, NULL-terminated. */
 static void select_(struct assoc *a, struct assoc_sel *s, const char *const *pairs)
 {
-	assert_int_equal(assoc_sel_init(a, s), 0);
+	assert_int_equal(model_assoc_sel_init(a, s), 0);
 	for (int i = 0; pairs && pairs[i]; i++) {
 		char buf[256];
 		snprintf(buf, sizeof(buf), "%s", pairs[i]);
 		char *eq = strchr(buf, '=');
 		*eq = '\0';
-		int f = assoc_field(a, buf);
+		int f = model_assoc_field(a, buf);
 		assert_true(f >= 0);
 		int64_t sym[16];
 		int n = 0;
-		for (char *v = strtok(eq + 1, "|"); v; v = strtok(NULL, "|")) {
-			sym[n] = assoc_find(a, f, v);
+		for (char *v = eq + 1, *bar; v; v = bar ? bar + 1 : NULL) {
+			if ((bar = strchr(v, '|')))
+				*bar = '\0';
+			sym[n] = model_assoc_find(a, f, v);
 			if (sym[n] < 0)
 				fail_msg("no value %s in %s", v, buf);
 			n++;
 		}
-		assert_int_equal(assoc_select(a, s, f, sym, n), 0);
+		assert_int_equal(model_assoc_select(a, s, f, sym, n), 0);
 	}
 }
 
@@ -48,14 +50,14 @@ static void states(struct assoc *a, const struct assoc_states *st, const char *f
 		   const char *want)
 {
 	static const char *const names[] = {"O", "S", "A", "X", "XS"};
-	int f = assoc_field(a, field);
+	int f = model_assoc_field(a, field);
 	assert_true(f >= 0);
 	char got[1024] = "";
 	for (int64_t v = 0; v < a->fields[f].n_sym; v++) {
 		char b[64];
 		size_t l = strlen(got);
 		snprintf(got + l, sizeof(got) - l, "%s%s:%s", v ? " " : "",
-			 val_text(&a->fields[f].sym[v], b, sizeof(b)), names[st->state[f][v]]);
+			 data_val_text(&a->fields[f].sym[v], b, sizeof(b)), names[st->state[f][v]]);
 	}
 	if (strcmp(got, want) != 0)
 		fail_msg("%s: got \"%s\", want \"%s\"", field, got, want);
@@ -68,11 +70,11 @@ static void check(struct assoc *a, const char *const *sel, const char *const *wa
 	struct assoc_states st;
 	struct err e;
 	err_init(&e);
-	assert_int_equal(assoc_compute(a, &s, &st, &e), 0);
+	assert_int_equal(model_assoc_compute(a, &s, &st, &e), 0);
 	for (int i = 0; want[i]; i += 2)
 		states(a, &st, want[i], want[i + 1]);
-	assoc_states_release(a, &st);
-	assoc_sel_release(&s);
+	model_assoc_states_release(a, &st);
+	model_assoc_sel_release(&s);
 }
 
 static const char two[] = "Customers: LOAD * INLINE [\n"
@@ -115,7 +117,7 @@ static void two_linked_tables(void **state)
 	check(a, (const char *const[]){"Country=SE|DK", "Amount=5|10", NULL},
 	      (const char *const[]){"Customer", "A:O B:O C:X D:X E:X", "Country", "SE:S DK:S NO:X",
 				    "Amount", "10:S 20:A 5:S 7:X", NULL});
-	assoc_free(a);
+	model_assoc_free(a);
 }
 
 static void a_chain_of_three(void **state)
@@ -129,7 +131,7 @@ static void a_chain_of_three(void **state)
 	      (const char *const[]){"A", "x:O y:X", "K1", "1:O 2:X", "B", "p:S q:A", NULL});
 	check(a, (const char *const[]){"A=y", NULL},
 	      (const char *const[]){"B", "p:X q:X", "K2", "10:X 20:O 30:X", "A", "x:A y:S", NULL});
-	assoc_free(a);
+	model_assoc_free(a);
 }
 
 static void two_tables_sharing_two_fields(void **state)
@@ -143,7 +145,7 @@ static void two_tables_sharing_two_fields(void **state)
 	      (const char *const[]){"V", "a:X b:X c:X", "W", "p:A q:S", NULL});
 	check(a, (const char *const[]){"V=a", NULL},
 	      (const char *const[]){"W", "p:O q:X", "Y", "2020:O 2021:X", NULL});
-	assoc_free(a);
+	model_assoc_free(a);
 }
 
 static void nulls_never_link(void **state)
@@ -155,7 +157,7 @@ static void nulls_never_link(void **state)
 	check(a, (const char *const[]){"C=a", NULL}, (const char *const[]){"D", "u:O v:X", NULL});
 	check(a, (const char *const[]){"D=v", NULL},
 	      (const char *const[]){"C", "a:X", "K", "1:X 2:O", NULL});
-	assoc_free(a);
+	model_assoc_free(a);
 }
 
 static void a_loop_is_cut(void **state)
@@ -167,7 +169,7 @@ static void a_loop_is_cut(void **state)
 	assert_int_equal(a->n_links, 2);
 	assert_int_equal(a->n_cut, 1);
 	check(a, (const char *const[]){"X=1", NULL}, (const char *const[]){"Y", "2:O", NULL});
-	assoc_free(a);
+	model_assoc_free(a);
 }
 
 int main(void)

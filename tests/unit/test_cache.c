@@ -8,7 +8,7 @@
 
 static int type(const char *name)
 {
-	const struct entity_desc *d = entity_find(name);
+	const struct entity_desc *d = repo_entity_find(name);
 	for (int i = 0; i < repo_n_entities; i++)
 		if (repo_entities[i] == d)
 			return i;
@@ -21,7 +21,7 @@ static bool has(struct cache *c, const char *key, const char *want)
 	char *body;
 	size_t len;
 	int64_t age;
-	if (cache_get(c, key, &body, &len, &age) != 0)
+	if (repo_cache_get(c, key, &body, &len, &age) != 0)
 		return false;
 	bool same = len == strlen(want) && memcmp(body, want, len) == 0;
 	free(body);
@@ -32,13 +32,13 @@ static bool has(struct cache *c, const char *key, const char *want)
 static void put(struct cache *c, const char *name, const char *key, const char *body)
 {
 	int t = type(name);
-	cache_put(c, t, key, body, strlen(body), cache_epoch(c, t));
+	repo_cache_put(c, t, key, body, strlen(body), repo_cache_epoch(c, t));
 }
 
 static void invalidation_follows_what_an_answer_shows(void **state)
 {
 	(void)state;
-	struct cache *c = cache_new(1 << 20);
+	struct cache *c = repo_cache_new(1 << 20);
 	put(c, "app", "/qrs/app/full", "[app]");
 	put(c, "tag", "/qrs/tag/full", "[tag]");
 	put(c, "stream", "/qrs/stream/full", "[stream]");
@@ -47,45 +47,45 @@ static void invalidation_follows_what_an_answer_shows(void **state)
 	assert_false(has(c, "/qrs/app/count", "x"));
 
 	/* A stream change drops streams and apps (an app shows its stream), not tags. */
-	cache_invalidate(c, "Stream");
+	repo_cache_invalidate(c, "Stream");
 	assert_false(has(c, "/qrs/stream/full", "[stream]"));
 	assert_false(has(c, "/qrs/app/full", "[app]"));
 	assert_true(has(c, "/qrs/tag/full", "[tag]"));
 
 	/* A tag change drops everything that shows tags; the cluster shows none. */
 	put(c, "app", "/qrs/app/full", "[app2]");
-	cache_invalidate(c, "Tag");
+	repo_cache_invalidate(c, "Tag");
 	assert_false(has(c, "/qrs/tag/full", "[tag]"));
 	assert_false(has(c, "/qrs/app/full", "[app2]"));
 	assert_true(has(c, "/qrs/servicecluster/full", "[cluster]"));
 
 	/* An unknown type could be shown anywhere: everything goes. */
-	cache_invalidate(c, "SomethingNew");
+	repo_cache_invalidate(c, "SomethingNew");
 	assert_false(has(c, "/qrs/servicecluster/full", "[cluster]"));
-	cache_free(c);
+	repo_cache_free(c);
 }
 
 static void a_read_older_than_a_change_is_not_stored(void **state)
 {
 	(void)state;
-	struct cache *c = cache_new(1 << 20);
+	struct cache *c = repo_cache_new(1 << 20);
 	int app = type("app"), tag = type("tag");
-	uint64_t app_before = cache_epoch(c, app), tag_before = cache_epoch(c, tag);
-	cache_invalidate(c, "User"); /* arrives while both reads are under way */
-	cache_put(c, app, "/qrs/app", "[old]", 5, app_before);
-	cache_put(c, tag, "/qrs/tag", "[tag]", 5, tag_before);
+	uint64_t app_before = repo_cache_epoch(c, app), tag_before = repo_cache_epoch(c, tag);
+	repo_cache_invalidate(c, "User"); /* arrives while both reads are under way */
+	repo_cache_put(c, app, "/qrs/app", "[old]", 5, app_before);
+	repo_cache_put(c, tag, "/qrs/tag", "[tag]", 5, tag_before);
 	assert_false(has(c, "/qrs/app", "[old]")); /* an app shows its owner */
 	assert_true(has(c, "/qrs/tag", "[tag]"));  /* a tag does not */
 	/* Storing again replaces. */
 	put(c, "tag", "/qrs/tag", "[tag2]");
 	assert_true(has(c, "/qrs/tag", "[tag2]"));
-	cache_free(c);
+	repo_cache_free(c);
 }
 
 static void eviction_keeps_within_the_limit(void **state)
 {
 	(void)state;
-	struct cache *c = cache_new(64 << 10);
+	struct cache *c = repo_cache_new(64 << 10);
 	char body[1000], key[32];
 	memset(body, 'x', sizeof(body) - 1);
 	body[sizeof(body) - 1] = '\0';
@@ -94,7 +94,7 @@ static void eviction_keeps_within_the_limit(void **state)
 		put(c, "tag", key, body);
 	}
 	struct cache_stats st;
-	cache_stats(c, &st);
+	repo_cache_stats(c, &st);
 	assert_true(st.bytes <= 64 << 10);
 	assert_true(st.bytes > 32 << 10);
 	assert_true(has(c, "/qrs/tag/499", body)); /* the newest stay */
@@ -106,7 +106,7 @@ static void eviction_keeps_within_the_limit(void **state)
 	put(c, "tag", "/qrs/tag/big", big);
 	assert_false(has(c, "/qrs/tag/big", big));
 	free(big);
-	cache_free(c);
+	repo_cache_free(c);
 }
 
 int main(void)

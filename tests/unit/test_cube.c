@@ -3,7 +3,7 @@
  * text and measure value, suppressed zero rows, and errors. */
 #include "unit.h"
 
-#include "engine/cube.h"
+#include "model/model.h"
 
 static const char script[] = "Customers: LOAD * INLINE [Customer, Country\n"
 			     "A, SE\nB, DK\nC, SE];\n"
@@ -18,19 +18,19 @@ static int setup(void **state)
 {
 	(void)state;
 	struct reload_env env = {0};
-	struct model *m = NULL;
+	struct data_set *m = NULL;
 	struct err e;
 	err_init(&e);
-	if (reload_run(script, &env, &m, &e) != 0 || assoc_build(m, &a, &e) != 0)
+	if (script_run(script, &env, &m, &e) != 0 || model_assoc_build(m, &a, &e) != 0)
 		return -1;
-	model_free(m);
+	data_set_free(m);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	assoc_free(a);
+	model_assoc_free(a);
 	return 0;
 }
 
@@ -39,16 +39,16 @@ static void expect(const struct cube_def *d, const char *sel_field, const char *
 		   const char *want)
 {
 	struct assoc_sel s;
-	assert_int_equal(assoc_sel_init(a, &s), 0);
+	assert_int_equal(model_assoc_sel_init(a, &s), 0);
 	if (sel_field) {
-		int f = assoc_field(a, sel_field);
-		int64_t sym = assoc_find(a, f, sel_value);
-		assert_int_equal(assoc_select(a, &s, f, &sym, 1), 0);
+		int f = model_assoc_field(a, sel_field);
+		int64_t sym = model_assoc_find(a, f, sel_value);
+		assert_int_equal(model_assoc_select(a, &s, f, &sym, 1), 0);
 	}
 	struct cube *c = NULL;
 	struct err e;
 	err_init(&e);
-	if (cube_compute(a, &s, d, &c, &e) != 0)
+	if (model_cube_compute(a, &s, d, &c, &e) != 0)
 		fail_msg("%s", e.message);
 	char got[2048] = "";
 	for (int64_t r = 0; r < c->n_rows; r++)
@@ -60,13 +60,13 @@ static void expect(const struct cube_def *d, const char *sel_field, const char *
 				 k   ? " "
 				 : r ? "; "
 				     : "",
-				 cell->v.null ? "-" : val_text(&cell->v, b, sizeof(b)),
+				 cell->v.null ? "-" : data_val_text(&cell->v, b, sizeof(b)),
 				 k < d->n_dims && strcmp(cell->state, "O") ? cell->state : "");
 		}
 	if (strcmp(got, want) != 0)
 		fail_msg("got \"%s\", want \"%s\"", got, want);
-	cube_free(c);
-	assoc_sel_release(&s);
+	model_cube_free(c);
+	model_assoc_sel_release(&s);
 }
 
 static void aggregations_by_a_dimension_of_another_table(void **state)
@@ -158,16 +158,16 @@ static void one_pass_measures_equal_the_evaluator(void **state)
 		struct cube_def d = {.dims = dims, .n_dims = 1, .measures = ms, .n_measures = 2};
 		for (int with_sel = 0; with_sel < 2; with_sel++) {
 			struct assoc_sel sel;
-			assert_int_equal(assoc_sel_init(a, &sel), 0);
+			assert_int_equal(model_assoc_sel_init(a, &sel), 0);
 			if (with_sel) {
-				int f = assoc_field(a, "Product");
-				int64_t sym = assoc_find(a, f, "P1");
-				assert_int_equal(assoc_select(a, &sel, f, &sym, 1), 0);
+				int f = model_assoc_field(a, "Product");
+				int64_t sym = model_assoc_find(a, f, "P1");
+				assert_int_equal(model_assoc_select(a, &sel, f, &sym, 1), 0);
 			}
 			struct cube *c = NULL;
 			struct err e;
 			err_init(&e);
-			if (cube_compute(a, &sel, &d, &c, &e) != 0)
+			if (model_cube_compute(a, &sel, &d, &c, &e) != 0)
 				fail_msg("%s: %s", plain[i], e.message);
 			assert_true(c->n_rows > 0);
 			for (int64_t r = 0; r < c->n_rows; r++) {
@@ -179,8 +179,8 @@ static void one_pass_measures_equal_the_evaluator(void **state)
 					fail_msg("%s, row %lld: one pass %g, evaluator %g",
 						 plain[i], (long long)r, dx, dy);
 			}
-			cube_free(c);
-			assoc_sel_release(&sel);
+			model_cube_free(c);
+			model_assoc_sel_release(&sel);
 		}
 	}
 }
@@ -189,37 +189,37 @@ static void errors(void **state)
 {
 	(void)state;
 	struct assoc_sel s;
-	assert_int_equal(assoc_sel_init(a, &s), 0);
+	assert_int_equal(model_assoc_sel_init(a, &s), 0);
 	struct cube *c = NULL;
 	struct err e;
 	const char *bad_dim[] = {"Nope"};
 	struct cube_def d = {.dims = bad_dim, .n_dims = 1};
 	err_init(&e);
-	assert_int_equal(cube_compute(a, &s, &d, &c, &e), ERR_INVALID);
+	assert_int_equal(model_cube_compute(a, &s, &d, &c, &e), ERR_INVALID);
 	assert_non_null(strstr(e.message, "no field Nope"));
 	const char *dims[] = {"Country"};
 	const char *ms[] = {"Sum(Amount"};
 	struct cube_def m = {.dims = dims, .n_dims = 1, .measures = ms, .n_measures = 1};
 	err_init(&e);
-	assert_int_equal(cube_compute(a, &s, &m, &c, &e), ERR_INVALID);
+	assert_int_equal(model_cube_compute(a, &s, &m, &c, &e), ERR_INVALID);
 	assert_non_null(strstr(e.message, "measure 1"));
 	const char *ms2[] = {"Sum(Sum(Amount))"};
 	m.measures = ms2;
 	err_init(&e);
-	assert_int_equal(cube_compute(a, &s, &m, &c, &e), ERR_INVALID);
+	assert_int_equal(model_cube_compute(a, &s, &m, &c, &e), ERR_INVALID);
 	assert_non_null(strstr(e.message, "inside another aggregation"));
 	assert_null(c);
 	const char *ms3[] = {"Sum({<Product={P2}>} Amount)"};
 	m.measures = ms3;
 	err_init(&e);
-	assert_int_equal(cube_compute(a, &s, &m, &c, &e), ERR_INVALID);
+	assert_int_equal(model_cube_compute(a, &s, &m, &c, &e), ERR_INVALID);
 	assert_non_null(strstr(e.message, "expected a value in the set"));
 	const char *ms4[] = {"Sum({<Nope={1}>} Amount)"};
 	m.measures = ms4;
 	err_init(&e);
-	assert_int_equal(cube_compute(a, &s, &m, &c, &e), ERR_INVALID);
+	assert_int_equal(model_cube_compute(a, &s, &m, &c, &e), ERR_INVALID);
 	assert_non_null(strstr(e.message, "does not exist: Nope"));
-	assoc_sel_release(&s);
+	model_assoc_sel_release(&s);
 }
 
 int main(void)

@@ -4,7 +4,9 @@
  * envelope on malformed input. */
 #include "unit.h"
 
-#include "engine/engine.h"
+#include "data/data.h"
+#include "script/script.h"
+#include "qix/qix.h"
 
 #include <jansson.h>
 
@@ -20,17 +22,18 @@ static void write_app(const char *name, const char *g, const char *script)
 {
 	struct err e;
 	err_init(&e);
-	struct model *m = NULL;
+	struct data_set *m = NULL;
 	struct reload_env env = {0};
 	struct buf out;
 	buf_init(&out, 1 << 24);
 	char p[4200];
 	snprintf(p, sizeof(p), "%s/%s.%s", dir, name, g);
-	if (reload_run(script, &env, &m, &e) != 0 ||
-	    model_write_app(m, "{\"qTitle\":\"T\"}", 14, script, strlen(script), &out, &e) != 0 ||
+	if (script_run(script, &env, &m, &e) != 0 ||
+	    data_set_write_app(m, "{\"qTitle\":\"T\"}", 14, script, strlen(script), &out, &e) !=
+		0 ||
 	    file_write_atomic(p, out.data, out.len, 0600, &e) != 0)
 		fail_msg("%s", e.message);
-	model_free(m);
+	data_set_free(m);
 	buf_release(&out);
 }
 

@@ -5,7 +5,7 @@
  * result again to the same values. */
 #include "unit.h"
 
-#include "engine/qvd.h"
+#include "data/data.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -31,7 +31,7 @@ static struct qvd_table *load(const char *rel)
 	struct qvd_table *t = NULL;
 	struct err e;
 	err_init(&e);
-	int rc = qvd_read_file(path, &t, &e);
+	int rc = data_qvd_read_file(path, &t, &e);
 	if (rc)
 		fail_msg("%s: %s (%s)", rel, e.message, e.detail);
 	return t;
@@ -52,7 +52,7 @@ static const char *cell(const struct qvd_table *t, int f, int64_t r, char *buf, 
 	int32_t i = t->fields[f].index[r];
 	if (i < 0)
 		return "\x01NULL";
-	return qvd_value_text(&t->fields[f].symbols[i], buf, n);
+	return data_qvd_value_text(&t->fields[f].symbols[i], buf, n);
 }
 
 /* Splits one CSV line (double-quoted fields, "" inside quotes) into cells. */
@@ -148,7 +148,7 @@ static void matches_csv(const char *qvd, const char *csv)
 	assert_int_equal(row, t->n_rows);
 	free(line);
 	fclose(f);
-	qvd_free(t);
+	data_qvd_free(t);
 }
 
 static void lego_and_stockholm_match_their_csvs(void **state)
@@ -179,7 +179,7 @@ static void shapes_of_qlik_files(void **state)
 	assert_int_equal(t->n_rows, 0);
 	assert_int_equal(t->n_fields, 3);
 	assert_string_equal(t->name, "TestTable");
-	qvd_free(t);
+	data_qvd_free(t);
 	/* Real NULLs (bias -2) in Title and Suffix. */
 	t = load("qvd4js/medium.qvd");
 	assert_int_equal(t->n_rows, 18484);
@@ -188,7 +188,7 @@ static void shapes_of_qlik_files(void **state)
 	for (int64_t r = 0; r < t->n_rows; r++)
 		nulls += t->fields[title].index[r] < 0;
 	assert_true(nulls > 0 && nulls < t->n_rows);
-	qvd_free(t);
+	data_qvd_free(t);
 	/* Zero-width fields: one symbol, every row. */
 	t = load("qvd4js/large.qvd");
 	assert_int_equal(t->n_rows, 60398);
@@ -202,7 +202,7 @@ static void shapes_of_qlik_files(void **state)
 			assert_int_equal(t->fields[i].index[r], 0);
 	}
 	assert_int_equal(zero, 2);
-	qvd_free(t);
+	data_qvd_free(t);
 	/* Fields listed out of bit order; "NULL" as text is a value, not NULL. */
 	t = load("qvd4js/small.qvd");
 	assert_int_equal(t->n_rows, 606);
@@ -210,14 +210,14 @@ static void shapes_of_qlik_files(void **state)
 	for (int i = 1; i < t->n_fields; i++)
 		descending |= t->fields[i].bit_offset < t->fields[i - 1].bit_offset;
 	assert_true(descending);
-	qvd_free(t);
+	data_qvd_free(t);
 	/* Dual dates: the number is the day serial, the text the date. */
 	t = load("ctrl-q/stockholm_temp/stockholm_temp.qvd");
 	int date = field_index(t, "date");
 	const struct qvd_value *v = &t->fields[date].symbols[t->fields[date].index[0]];
 	assert_string_equal(v->text, "1756-01-01");
 	assert_true(v->num == -52593);
-	qvd_free(t);
+	data_qvd_free(t);
 }
 
 static void damaged_and_hostile_files_are_refused(void **state)
@@ -229,7 +229,7 @@ static void damaged_and_hostile_files_are_refused(void **state)
 		char path[8192];
 		snprintf(path, sizeof(path), "%s/qvd4js/damaged.qvd", shared);
 		err_init(&e);
-		assert_int_equal(qvd_read_file(path, &t, &e), ERR_INVALID);
+		assert_int_equal(data_qvd_read_file(path, &t, &e), ERR_INVALID);
 		assert_null(t);
 		assert_true(strlen(e.message) > 10);
 	}
@@ -248,7 +248,7 @@ static void damaged_and_hostile_files_are_refused(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		size_t n = strlen(bad[i]) + (i >= 3 ? 1 : 0); /* with the NUL where there is one */
 		err_init(&e);
-		assert_int_equal(qvd_read(bad[i], n, &t, &e), ERR_INVALID);
+		assert_int_equal(data_qvd_read(bad[i], n, &t, &e), ERR_INVALID);
 		assert_null(t);
 	}
 	/* A record that points past the symbol table. */
@@ -263,14 +263,14 @@ static void damaged_and_hostile_files_are_refused(void **state)
 	const unsigned char body[] = {1, 7, 0, 0, 0, 3};
 	memcpy(file + sizeof(hdr), body, sizeof(body));
 	err_init(&e);
-	assert_int_equal(qvd_read(file, sizeof(hdr) + sizeof(body), &t, &e), ERR_INVALID);
+	assert_int_equal(data_qvd_read(file, sizeof(hdr) + sizeof(body), &t, &e), ERR_INVALID);
 	assert_non_null(strstr(e.message, "symbol 3 of 1"));
 	file[sizeof(hdr) + 5] = 0; /* now row 1 is symbol 0: 7 */
 	err_init(&e);
-	assert_int_equal(qvd_read(file, sizeof(hdr) + sizeof(body), &t, &e), 0);
+	assert_int_equal(data_qvd_read(file, sizeof(hdr) + sizeof(body), &t, &e), 0);
 	assert_int_equal(t->n_rows, 1);
 	assert_true(t->fields[0].symbols[0].num == 7);
-	qvd_free(t);
+	data_qvd_free(t);
 }
 
 /* Writes t and reads it back: the same values, row by row. */
@@ -280,9 +280,9 @@ static void round_trip(const struct qvd_table *t)
 	buf_init(&b, 1ULL << 32);
 	struct err e;
 	err_init(&e);
-	assert_int_equal(qvd_write(t, &b, &e), 0);
+	assert_int_equal(data_qvd_write(t, &b, &e), 0);
 	struct qvd_table *u = NULL;
-	if (qvd_read(b.data, b.len, &u, &e) != 0)
+	if (data_qvd_read(b.data, b.len, &u, &e) != 0)
 		fail_msg("reading back %s: %s", t->name, e.message);
 	assert_int_equal(u->n_rows, t->n_rows);
 	assert_int_equal(u->n_fields, t->n_fields);
@@ -303,12 +303,12 @@ static void round_trip(const struct qvd_table *t)
 	/* The writer is deterministic: the same table, the same bytes. */
 	struct buf b2;
 	buf_init(&b2, 1ULL << 32);
-	assert_int_equal(qvd_write(u, &b2, &e), 0);
+	assert_int_equal(data_qvd_write(u, &b2, &e), 0);
 	assert_int_equal(b.len, b2.len);
 	assert_memory_equal(b.data, b2.data, b.len);
 	buf_release(&b2);
 	buf_release(&b);
-	qvd_free(u);
+	data_qvd_free(u);
 }
 
 static void every_sample_round_trips(void **state)
@@ -335,7 +335,7 @@ static void every_sample_round_trips(void **state)
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		struct qvd_table *t = load(files[i]);
 		round_trip(t);
-		qvd_free(t);
+		data_qvd_free(t);
 	}
 }
 
@@ -365,9 +365,9 @@ static void writes_nulls_duals_and_escapes(void **state)
 	buf_init(&b, 1 << 20);
 	struct err e;
 	err_init(&e);
-	assert_int_equal(qvd_write(&t, &b, &e), 0);
+	assert_int_equal(data_qvd_write(&t, &b, &e), 0);
 	struct qvd_table *u = NULL;
-	assert_int_equal(qvd_read(b.data, b.len, &u, &e), 0);
+	assert_int_equal(data_qvd_read(b.data, b.len, &u, &e), 0);
 	assert_int_equal(u->fields[0].bias, -2);     /* it has a NULL */
 	assert_int_equal(u->fields[0].bit_width, 3); /* 6 symbols + 2 */
 	assert_int_equal(u->fields[1].bit_width, 0); /* one value, no NULL */
@@ -375,9 +375,10 @@ static void writes_nulls_duals_and_escapes(void **state)
 	assert_int_equal(u->fields[0].index[2], -1);
 	assert_string_equal(u->fields[1].name, "Prénom");
 	char buf[64];
-	assert_string_equal(qvd_value_text(&u->fields[0].symbols[2], buf, sizeof(buf)), "-8.7");
-	assert_string_equal(qvd_value_text(&u->fields[0].symbols[3], buf, sizeof(buf)), "-2");
-	qvd_free(u);
+	assert_string_equal(data_qvd_value_text(&u->fields[0].symbols[2], buf, sizeof(buf)),
+			    "-8.7");
+	assert_string_equal(data_qvd_value_text(&u->fields[0].symbols[3], buf, sizeof(buf)), "-2");
+	data_qvd_free(u);
 	buf_release(&b);
 }
 

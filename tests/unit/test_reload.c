@@ -4,7 +4,7 @@
  * errors name line and column and keep nothing. */
 #include "unit.h"
 
-#include "engine/reload.h"
+#include "script/script.h"
 
 #include <sys/stat.h>
 
@@ -38,23 +38,23 @@ static void log_line(void *ctx, const char *line)
 
 static const struct reload_env env = {.resolve = resolve, .log = log_line};
 
-static struct model *run_ok(const char *script)
+static struct data_set *run_ok(const char *script)
 {
-	struct model *m = NULL;
+	struct data_set *m = NULL;
 	struct err e;
 	err_init(&e);
 	log_text[0] = '\0';
-	if (reload_run(script, &env, &m, &e) != 0)
+	if (script_run(script, &env, &m, &e) != 0)
 		fail_msg("reload failed: %s", e.message);
 	return m;
 }
 
 static void run_fails(const char *script, const char *want)
 {
-	struct model *m = NULL;
+	struct data_set *m = NULL;
 	struct err e;
 	err_init(&e);
-	int rc = reload_run(script, &env, &m, &e);
+	int rc = script_run(script, &env, &m, &e);
 	if (rc == 0 || !strstr(e.message, want))
 		fail_msg("wanted \"%s\", got %d \"%s\"", want, rc, e.message);
 	assert_null(m);
@@ -62,12 +62,12 @@ static void run_fails(const char *script, const char *want)
 
 static const char *cellt(struct tbl *t, const char *field, int64_t row, char *buf, size_t n)
 {
-	int f = tbl_field(t, field, false);
+	int f = data_tbl_field(t, field, false);
 	if (f < 0)
 		fail_msg("table %s has no field %s", t->name, field);
 	struct val v;
-	tbl_get(t, f, row, &v);
-	return v.null ? "(null)" : val_text(&v, buf, n);
+	data_tbl_get(t, f, row, &v);
+	return v.null ? "(null)" : data_val_text(&v, buf, n);
 }
 
 static int setup(void **state)
@@ -131,9 +131,9 @@ static const char script[] =
 static void runs_the_script(void **state)
 {
 	(void)state;
-	struct model *m = run_ok(script);
+	struct data_set *m = run_ok(script);
 	char b[64];
-	struct tbl *s = model_table(m, "Sales");
+	struct tbl *s = data_set_table(m, "Sales");
 	assert_non_null(s);
 	assert_int_equal(s->n_rows, 5);
 	assert_int_equal(s->n_fields, 5); /* Double was dropped */
@@ -142,38 +142,38 @@ static void runs_the_script(void **state)
 	assert_string_equal(cellt(s, "CodeName", 2, b, sizeof(b)), "Other");
 	assert_string_equal(cellt(s, "CodeName", 3, b, sizeof(b)), "(null)"); /* not loaded */
 	assert_string_equal(cellt(s, "Year", 4, b, sizeof(b)), "2015");
-	struct tbl *r = model_table(m, "Regions");
+	struct tbl *r = data_set_table(m, "Regions");
 	assert_int_equal(r->n_rows, 3);
-	struct tbl *t = model_table(m, "Totals");
+	struct tbl *t = data_set_table(m, "Totals");
 	assert_int_equal(t->n_rows, 3);
 	assert_string_equal(cellt(t, "Region", 0, b, sizeof(b)), "North");
 	assert_string_equal(cellt(t, "RegionTotal", 0, b, sizeof(b)), "15");
 	assert_string_equal(cellt(t, "N", 0, b, sizeof(b)), "2");
 	assert_string_equal(cellt(t, "Last", 0, b, sizeof(b)), "2015");
 	assert_string_equal(cellt(t, "RegionTotal", 2, b, sizeof(b)), "14"); /* East */
-	struct tbl *big = model_table(m, "Big");
+	struct tbl *big = data_set_table(m, "Big");
 	assert_int_equal(big->n_rows, 3);
-	struct tbl *loop = model_table(m, "Loop");
+	struct tbl *loop = data_set_table(m, "Loop");
 	assert_int_equal(loop->n_rows, 3); /* one table: the same fields concatenate */
 	assert_string_equal(cellt(loop, "Ten", 2, b, sizeof(b)), "30");
-	struct tbl *w = model_table(m, "Words");
+	struct tbl *w = data_set_table(m, "Words");
 	assert_int_equal(w->n_rows, 2);
 	assert_string_equal(cellt(w, "Loud", 1, b, sizeof(b)), "Y!");
 	assert_string_equal(cellt(w, "Two", 0, b, sizeof(b)), "2");
-	assert_string_equal(cellt(model_table(m, "Branch"), "B", 0, b, sizeof(b)), "then");
+	assert_string_equal(cellt(data_set_table(m, "Branch"), "B", 0, b, sizeof(b)), "then");
 	assert_non_null(strstr(log_text, "Done 2015"));
 	assert_non_null(strstr(log_text, "Sales << 3 rows"));
-	model_free(m);
+	data_set_free(m);
 	/* what was stored reads back */
 	char path[512];
 	snprintf(path, sizeof(path), "%s/sales.qvd", out_dir);
 	struct qvd_table *q = NULL;
 	struct err e;
 	err_init(&e);
-	assert_int_equal(qvd_read_file(path, &q, &e), 0);
+	assert_int_equal(data_qvd_read_file(path, &q, &e), 0);
 	assert_int_equal(q->n_rows, 5);
 	assert_string_equal(q->name, "Sales");
-	qvd_free(q);
+	data_qvd_free(q);
 	snprintf(path, sizeof(path), "%s/totals.csv", out_dir);
 	char *csv = NULL;
 	size_t len;
@@ -199,16 +199,16 @@ static void a_csv_stored_as_qvd_equals_qliks(void **state)
 			 "  (txt, utf8, embedded labels, delimiter is ',', msq);\n"
 			 "STORE %s INTO [lib://Out/%s.qvd] (qvd);\n",
 			 names[i], names[i], names[i], names[i]);
-		struct model *m = run_ok(sc);
-		model_free(m);
+		struct data_set *m = run_ok(sc);
+		data_set_free(m);
 		char a[600], b[4300];
 		snprintf(a, sizeof(a), "%s/%s.qvd", out_dir, names[i]);
 		snprintf(b, sizeof(b), "%s/ctrl-q/lego/%s.qvd", shared, names[i]);
 		struct qvd_table *x = NULL, *y = NULL;
 		struct err e;
 		err_init(&e);
-		assert_int_equal(qvd_read_file(a, &x, &e), 0);
-		assert_int_equal(qvd_read_file(b, &y, &e), 0);
+		assert_int_equal(data_qvd_read_file(a, &x, &e), 0);
+		assert_int_equal(data_qvd_read_file(b, &y, &e), 0);
 		assert_int_equal(x->n_rows, y->n_rows);
 		assert_int_equal(x->n_fields, y->n_fields);
 		for (int f = 0; f < x->n_fields; f++) {
@@ -225,15 +225,15 @@ static void a_csv_stored_as_qvd_equals_qliks(void **state)
 			assert_memory_equal(x->fields[f].index, y->fields[f].index,
 					    sizeof(int32_t) * (size_t)x->n_rows);
 		}
-		qvd_free(x);
-		qvd_free(y);
+		data_qvd_free(x);
+		data_qvd_free(y);
 	}
 }
 
 /* The values of one field, row by row, as "a,b,c" ("-" for NULL). */
-static void column(struct model *m, const char *table, const char *field, const char *want)
+static void column(struct data_set *m, const char *table, const char *field, const char *want)
 {
-	struct tbl *t = model_table(m, table);
+	struct tbl *t = data_set_table(m, table);
 	if (!t)
 		fail_msg("no table %s", table);
 	char got[512] = "", b[64];
@@ -250,7 +250,7 @@ static void column(struct model *m, const char *table, const char *field, const 
 static void joins_keeps_and_order_by(void **state)
 {
 	(void)state;
-	struct model *m =
+	struct data_set *m =
 	    run_ok("O: LOAD * INLINE [Id, Customer\n1, A\n2, B\n3, C];\n"
 		   "LEFT JOIN (O) LOAD * INLINE [Customer, Country\nA, SE\nB, DK\nD, NO];\n"
 		   "P: LOAD * INLINE [K, X\n1, a\n2, b];\n"
@@ -280,7 +280,7 @@ static void joins_keeps_and_order_by(void **state)
 	column(m, "U2", "Z", "z");
 	column(m, "Sorted", "V", "z,y,x");
 	column(m, "SortedM", "M2", "2,10,a,b"); /* numbers first, then text */
-	model_free(m);
+	data_set_free(m);
 	/* preceding loads: each reads the output of the load below it */
 	m = run_ok("T: LOAD Amount * 2 AS Double, Region;\n"
 		   "LOAD Region, Amount INLINE [Region, Amount\nN, 1\nS, 2];\n"
@@ -291,7 +291,7 @@ static void joins_keeps_and_order_by(void **state)
 	column(m, "T", "Region", "N,S");
 	column(m, "U", "Plus1", "3,11");
 	assert_int_equal(m->n_tables, 2);
-	model_free(m);
+	data_set_free(m);
 	run_fails("LOAD 1 AS X INLINE [A\n1];\nLOAD A * 2 AS B;",
 		  "line 3, column 1: a preceding LOAD needs a LOAD with FROM");
 	run_fails("A: LOAD * INLINE [X\n1];\nJOIN (A) LOAD * INLINE [Y\n2];",
@@ -306,7 +306,7 @@ static void loops_subs_and_qualify(void **state)
 {
 	(void)state;
 	/* DO WHILE, LOOP UNTIL, EXIT DO WHEN, EXIT FOR */
-	struct model *m =
+	struct data_set *m =
 	    run_ok("LET i = 0;\nDO WHILE i < 3\nT: LOAD $(i) AS N AUTOGENERATE 1;\n"
 		   "LET i = i + 1;\nLOOP\n"
 		   "LET j = 10;\nDO\nU: LOAD $(j) AS M AUTOGENERATE 1;\nLET j = j + 10;\n"
@@ -317,8 +317,8 @@ static void loops_subs_and_qualify(void **state)
 	column(m, "T", "N", "0,1,2");
 	column(m, "U", "M", "10,20,30");
 	column(m, "V", "K", "1,2");
-	assert_null(model_table(m, "W"));
-	model_free(m);
+	assert_null(data_set_table(m, "W"));
+	data_set_free(m);
 	/* SUB with parameters, called twice and from inside a loop; parameters are local */
 	m = run_ok("LET p = 'outer';\n"
 		   "SUB add(p, times)\nFOR n = 1 TO times\nS: LOAD '$(p)' AS Name AUTOGENERATE 1;\n"
@@ -327,7 +327,7 @@ static void loops_subs_and_qualify(void **state)
 		   "CALL add('a', 2);\nFOR EACH x IN 'b', 'c'\nCALL add('$(x)', 1);\nNEXT x\n"
 		   "S: LOAD '$(p)' AS Name AUTOGENERATE 1;");
 	column(m, "S", "Name", "a,a,a!,b,c,c!,outer");
-	model_free(m);
+	data_set_free(m);
 	/* QUALIFY: fields of new tables become Table.Field, except what UNQUALIFY names */
 	m = run_ok("QUALIFY *;\nUNQUALIFY Id;\n"
 		   "Orders: LOAD * INLINE [\nId, Amount, Note\n1, 5, x\n];\n"
@@ -341,20 +341,20 @@ static void loops_subs_and_qualify(void **state)
 	column(m, "Plain", "Amount", "9");
 	column(m, "Mixed", "Mixed.Note", "a");
 	column(m, "Mixed", "Other", "b");
-	model_free(m);
+	data_set_free(m);
 }
 
 static void date_functions(void **state)
 {
 	(void)state;
-	struct model *m =
+	struct data_set *m =
 	    run_ok("T: LOAD Year(D) AS Y, Month(D) AS M, Day(D) AS Dd, Date(D) AS Dt INLINE [\n"
 		   "D\n2024-03-05\n45000\nsoon\n];");
 	column(m, "T", "Y", "2024,2023,-");
 	column(m, "T", "M", "3,3,-");
 	column(m, "T", "Dd", "5,15,-");
 	column(m, "T", "Dt", "2024-03-05,2023-03-15,-");
-	model_free(m);
+	data_set_free(m);
 }
 
 static void errors_name_the_place_and_keep_nothing(void **state)

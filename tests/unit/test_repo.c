@@ -120,7 +120,10 @@ static int run_case(struct fixture *f, const char *path)
 	size_t out_len = 0;
 	int status = http_run_local(&f->h, method, target, query, hdrs, body, body_len, 7,
 				    HTTP_CERT_OK, 1 << 16, &out, &out_len);
-	int want_status = atoi(expect);
+	int64_t status_want = 0;
+	const char *status_end;
+	assert_int_equal(str_to_i64_prefix(expect, &status_end, 100, 599, &status_want), 0);
+	int want_status = (int)status_want;
 	char *want_json = strchr(expect, '\n');
 	int rc = 0;
 	if (status != want_status) {

@@ -58,12 +58,12 @@ static bool holds(const char *cond, bool anonymous)
 	struct rule *r = NULL;
 	struct err e;
 	err_init(&e);
-	if (rule_parse(cond, &r, &e) != 0)
+	if (rules_parse(cond, &r, &e) != 0)
 		fail_msg("%s: %s", cond, e.message);
 	bool out = false;
-	if (rule_eval(r, &s, &out, &e) != 0)
+	if (rules_eval(r, &s, &out, &e) != 0)
 		fail_msg("%s: %s", cond, e.message);
-	rule_free(r);
+	rules_free(r);
 	return out;
 }
 
@@ -72,7 +72,7 @@ static void parse_fails(const char *cond, int position, const char *want)
 	struct rule *r = NULL;
 	struct err e;
 	err_init(&e);
-	int rc = rule_parse(cond, &r, &e);
+	int rc = rules_parse(cond, &r, &e);
 	if (rc != ERR_FILTER || e.position != position || !strstr(e.message, want))
 		fail_msg("%s: wanted \"%s\" at %d, got %d \"%s\" at %d", cond, want, position, rc,
 			 e.message, e.position);
@@ -162,20 +162,20 @@ static void resource_filters(void **state)
 	(void)state;
 	struct err e;
 	err_init(&e);
-	assert_true(rule_filter_matches("App_*", "App", "a1"));
-	assert_false(rule_filter_matches("App_*", "App.Object", "o1"));
-	assert_true(rule_filter_matches("App*", "App.Object", "o1"));
-	assert_true(rule_filter_matches("Stream_*, App_*", "App", "a1"));
-	assert_true(rule_filter_matches("Stream_s1", "stream", "S1"));
-	assert_false(rule_filter_matches("Stream_s1", "Stream", "s2"));
-	assert_true(rule_filter_matches("*", "ReloadTask", "t"));
-	assert_false(rule_filter_matches("ReloadTask_*", "App", "a"));
-	assert_int_equal(rule_filter_check("App_*, Stream_1f2e-33", &e), 0);
-	assert_int_equal(rule_filter_check("", &e), ERR_FILTER);
-	assert_int_equal(rule_filter_check("App_*,,Stream_*", &e), ERR_FILTER);
+	assert_true(rules_filter_matches("App_*", "App", "a1"));
+	assert_false(rules_filter_matches("App_*", "App.Object", "o1"));
+	assert_true(rules_filter_matches("App*", "App.Object", "o1"));
+	assert_true(rules_filter_matches("Stream_*, App_*", "App", "a1"));
+	assert_true(rules_filter_matches("Stream_s1", "stream", "S1"));
+	assert_false(rules_filter_matches("Stream_s1", "Stream", "s2"));
+	assert_true(rules_filter_matches("*", "ReloadTask", "t"));
+	assert_false(rules_filter_matches("ReloadTask_*", "App", "a"));
+	assert_int_equal(rules_filter_check("App_*, Stream_1f2e-33", &e), 0);
+	assert_int_equal(rules_filter_check("", &e), ERR_FILTER);
+	assert_int_equal(rules_filter_check("App_*,,Stream_*", &e), ERR_FILTER);
 	assert_int_equal(e.position, 7);
-	assert_int_equal(rule_filter_check("App_*x", &e), ERR_FILTER);
-	assert_int_equal(rule_filter_check("App;Stream", &e), ERR_FILTER);
+	assert_int_equal(rules_filter_check("App_*x", &e), ERR_FILTER);
+	assert_int_equal(rules_filter_check("App;Stream", &e), ERR_FILTER);
 	assert_int_equal(e.position, 4);
 }
 

@@ -3,7 +3,7 @@
  * errors that name the line and column. */
 #include "unit.h"
 
-#include "engine/script.h"
+#include "script/script.h"
 
 static const char compact[] =
     "SET ThousandSep=','; SET DecimalSep='.'; SET DateFormat='YYYY-MM-DD';\n"
@@ -314,7 +314,7 @@ static void deep_nesting_is_an_error(void **state)
 	struct arena *a = arena_new();
 	size_t n = 20000;
 	char *t = malloc(n * 2 + 16);
-	strcpy(t, "LET x = ");
+	memcpy(t, "LET x = ", 9);
 	size_t at = strlen(t);
 	for (size_t i = 0; i < n; i++)
 		t[at++] = '(';
@@ -328,7 +328,7 @@ static void deep_nesting_is_an_error(void **state)
 	assert_int_equal(script_parse(t, 1, 1, false, a, &s, &e), ERR_INVALID);
 	assert_non_null(strstr(e.message, "nests too deep"));
 	memset(t, '-', n);
-	strcpy(t + n, "1");
+	memcpy(t + n, "1", 2);
 	char *l = malloc(n + 16);
 	snprintf(l, n + 16, "LET y = %s", t);
 	err_init(&e);

@@ -3,7 +3,7 @@
  * tables (type, number, text, order) and rows of the QVDs Qlik made from them. */
 #include "unit.h"
 
-#include "engine/txt.h"
+#include "data/data.h"
 
 static char shared[4096];
 
@@ -32,7 +32,7 @@ static struct qvd_table *read_text(const char *text, size_t len, const struct fo
 	struct qvd_table *t = NULL;
 	struct err e;
 	err_init(&e);
-	if (txt_read(text, len, f, NULL, &t, &e) != 0)
+	if (data_txt_read(text, len, f, NULL, &t, &e) != 0)
 		fail_msg("%s", e.message);
 	return t;
 }
@@ -44,7 +44,7 @@ static void same_as_qlik(const char *base)
 	struct qvd_table *q = NULL;
 	struct err e;
 	err_init(&e);
-	assert_int_equal(qvd_read_file(path, &q, &e), 0);
+	assert_int_equal(data_qvd_read_file(path, &q, &e), 0);
 	snprintf(path, sizeof(path), "%s/%s.csv", shared, base);
 	char *csv = NULL;
 	size_t len = 0;
@@ -70,8 +70,8 @@ static void same_as_qlik(const char *base)
 		assert_int_equal(a->n_symbols, b->n_symbols);
 		assert_memory_equal(a->index, b->index, sizeof(int32_t) * (size_t)q->n_rows);
 	}
-	qvd_free(t);
-	qvd_free(q);
+	data_qvd_free(t);
+	data_qvd_free(q);
 	free(csv);
 }
 
@@ -116,13 +116,13 @@ static void interpretation(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct qvd_value v;
-		txt_interpret(cases[i].text, NULL, &v);
+		data_txt_interpret(cases[i].text, NULL, &v);
 		if (v.type != cases[i].type || v.num != cases[i].num)
 			fail_msg("%s: type %d %.17g", cases[i].text, v.type, v.num);
 		assert_string_equal(v.text, cases[i].text);
 	}
 	struct qvd_value v;
-	txt_interpret("31.12.2021", "DD.MM.YYYY", &v);
+	data_txt_interpret("31.12.2021", "DD.MM.YYYY", &v);
 	assert_int_equal(v.type, QVD_DUAL_INT);
 	assert_true(v.num == 44561);
 }
@@ -146,7 +146,7 @@ static void numbers_read_as_strtod_reads_them(void **state)
 		}
 		text[at] = '\0';
 		struct qvd_value v;
-		txt_interpret(text, NULL, &v);
+		data_txt_interpret(text, NULL, &v);
 		assert_int_not_equal(v.type, QVD_STRING);
 		double want = strtod(text, NULL);
 		if (v.num != want)
@@ -176,7 +176,7 @@ static void quoting_labels_and_code_pages(void **state)
 	assert_int_equal(t->fields[2].symbols[0].type, QVD_STRING);
 	assert_string_equal(t->fields[2].symbols[0].text, "");
 	assert_int_equal(t->fields[2].index[2], 0); /* a missing last cell is empty too */
-	qvd_free(t);
+	data_qvd_free(t);
 	/* no labels, another delimiter, standard quoting */
 	static const char t2[] = "a|'b c'|3\nd|e|4\n";
 	struct format f2 = {.labels = LABELS_NONE, .delimiter = '|', .codepage = 65001};
@@ -185,24 +185,24 @@ static void quoting_labels_and_code_pages(void **state)
 	assert_string_equal(t->fields[0].name, "@1");
 	assert_string_equal(t->fields[1].symbols[0].text, "b c");
 	assert_true(t->fields[2].symbols[1].num == 4);
-	qvd_free(t);
+	data_qvd_free(t);
 	/* ISO-8859-1 and Windows-1252 become UTF-8 */
 	static const char t3[] = "N\nPr\xE9nom\n\x80\n";
 	struct format f3 = {.labels = LABELS_EMBEDDED, .delimiter = ',', .codepage = 1252};
 	t = read_text(t3, sizeof(t3) - 1, &f3);
 	assert_string_equal(t->fields[0].symbols[0].text, "Pr\xC3\xA9nom");
 	assert_string_equal(t->fields[0].symbols[1].text, "\xE2\x82\xAC");
-	qvd_free(t);
+	data_qvd_free(t);
 	/* errors */
 	struct err e;
 	err_init(&e);
 	struct format f4 = csv_format();
 	static const char t4[] = "A\n\"open\n";
-	assert_int_equal(txt_read(t4, sizeof(t4) - 1, &f4, NULL, &t, &e), ERR_INVALID);
+	assert_int_equal(data_txt_read(t4, sizeof(t4) - 1, &f4, NULL, &t, &e), ERR_INVALID);
 	assert_non_null(strstr(e.message, "line 2: a quoted value is not closed"));
 	f4.codepage = 932;
 	err_init(&e);
-	assert_int_equal(txt_read(t4, sizeof(t4) - 1, &f4, NULL, &t, &e), ERR_INVALID);
+	assert_int_equal(data_txt_read(t4, sizeof(t4) - 1, &f4, NULL, &t, &e), ERR_INVALID);
 	assert_non_null(strstr(e.message, "code page 932"));
 }
 
@@ -236,8 +236,8 @@ static void large_text_read_on_threads_equals_one_thread(void **state)
 	struct err e;
 	err_init(&e);
 	struct txt_options four = {.threads = 4}, single = {.threads = 1};
-	if (txt_read(b.data, b.len, &f, &four, &parts, &e) ||
-	    txt_read(b.data, b.len, &f, &single, &one, &e))
+	if (data_txt_read(b.data, b.len, &f, &four, &parts, &e) ||
+	    data_txt_read(b.data, b.len, &f, &single, &one, &e))
 		fail_msg("%s", e.message);
 	assert_int_equal(one->n_rows, 800000 - 800000 / 50000);
 	assert_int_equal(one->n_rows, parts->n_rows);
@@ -253,8 +253,8 @@ static void large_text_read_on_threads_equals_one_thread(void **state)
 		}
 		assert_memory_equal(p->index, o->index, sizeof(int32_t) * (size_t)parts->n_rows);
 	}
-	qvd_free(parts);
-	qvd_free(one);
+	data_qvd_free(parts);
+	data_qvd_free(one);
 	buf_release(&b);
 }
 

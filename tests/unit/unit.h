@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "core/core.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +26,10 @@ static inline char *make_tmpdir(void)
 
 static inline void rm_tree(char *dir)
 {
-	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
+	struct err e;
+	err_init(&e);
+	if (dir_remove_all(dir, &e) != 0)
+		fprintf(stderr, "%s\n", e.message);
 	free(dir);
 }
 

@@ -11,9 +11,8 @@
 #ifndef FATHOM_QIX_INT_H
 #define FATHOM_QIX_INT_H
 
-#include "engine/assoc.h"
-#include "engine/cube.h"
-#include "engine/qix.h"
+#include "model/model.h"
+#include "qix/qix.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -91,55 +90,57 @@ struct qix_session {
 /* ---- qix_doc.c ---- */
 
 /* Opens (or finds) the app `id` and counts a session on it. ERR_NOT_FOUND for no app. */
-NODISCARD int doc_open(struct qix *q, const char *id, struct qix_doc **out, struct err *e);
-void doc_release(struct qix *q, struct qix_doc *d);
-/* The app's current data, with a reference the caller drops with data_release. */
-struct qix_data *doc_data(struct qix *q, struct qix_doc *d);
-void data_release(struct qix *q, struct qix_data *data);
+NODISCARD int qix_doc_open(struct qix *q, const char *id, struct qix_doc **out, struct err *e);
+void qix_doc_release(struct qix *q, struct qix_doc *d);
+/* The app's current data, with a reference the caller drops with qix_data_release. */
+struct qix_data *qix_doc_data(struct qix *q, struct qix_doc *d);
+void qix_data_release(struct qix *q, struct qix_data *data);
 /* Reads the live generation again; when it changed, loads it and tells every session. */
-NODISCARD int doc_refresh(struct qix *q, struct qix_doc *d, struct err *e);
+NODISCARD int qix_doc_refresh(struct qix *q, struct qix_doc *d, struct err *e);
 /* Writes the app with its current script and objects as a new generation (DoSave). */
-NODISCARD int doc_save(struct qix *q, struct qix_doc *d, struct err *e);
+NODISCARD int qix_doc_save(struct qix *q, struct qix_doc *d, struct err *e);
 /* Sends every session on the app, but `except`, a change for its handles on object `id`
  * (NULL: every handle). */
-void doc_notify(struct qix *q, struct qix_doc *d, const struct qix_session *except, const char *id);
+void qix_doc_notify(struct qix *q, struct qix_doc *d, const struct qix_session *except,
+		    const char *id);
 
 /* ---- qix.c ---- */
 
-struct qix_handle *sess_handle(struct qix_session *s, int num);
+struct qix_handle *qix_sess_handle(struct qix_session *s, int num);
 /* A new handle (or the open one for the same object or field). */
-struct qix_handle *sess_add_handle(struct qix_session *s, enum qix_kind kind, const char *id,
-				   bool session_obj);
-void sess_mark_changed(struct qix_session *s, int num);
+struct qix_handle *qix_sess_add_handle(struct qix_session *s, enum qix_kind kind, const char *id,
+				       bool session_obj);
+void qix_sess_mark_changed(struct qix_session *s, int num);
 /* Marks the doc and every object handle changed (after a selection). */
-void sess_mark_all(struct qix_session *s);
+void qix_sess_mark_all(struct qix_session *s);
 /* The states of the session's selection (computed when needed). */
-NODISCARD int sess_states(struct qix_session *s, const struct assoc_states **out, struct err *e);
+NODISCARD int qix_sess_states(struct qix_session *s, const struct assoc_states **out,
+			      struct err *e);
 /* The selection changed: states are stale. */
-void sess_selection_changed(struct qix_session *s);
+void qix_sess_selection_changed(struct qix_session *s);
 /* An object's stored properties (a new reference), or NULL when there is no such object. */
-json_t *sess_object_props(struct qix_session *s, const char *id, bool *out_session_obj);
+json_t *qix_sess_object_props(struct qix_session *s, const char *id, bool *out_session_obj);
 /* Replaces an object's properties (takes the reference). */
-void sess_object_store(struct qix_session *s, const char *id, bool session_obj, json_t *props);
+void qix_sess_object_store(struct qix_session *s, const char *id, bool session_obj, json_t *props);
 
 /* ---- qix_object.c: GenericObject and Field methods, layouts ---- */
 
 /* Answers one method on an object or field handle: 0 with *out the result object, or an
  * error code (QIX's numbers) with *msg. */
-int obj_call(struct qix_session *s, struct qix_handle *h, const char *method, json_t *params,
-	     json_t **out, const char **msg);
+int qix_obj_call(struct qix_session *s, struct qix_handle *h, const char *method, json_t *params,
+		 json_t **out, const char **msg);
 /* The properties with the handle's soft patches applied (a new reference). */
-json_t *obj_effective(struct qix_session *s, struct qix_handle *h);
+json_t *qix_obj_effective(struct qix_session *s, struct qix_handle *h);
 /* Applies QIX patches ({qOp, qPath, qValue as JSON text}) to `props` in place. */
-NODISCARD int obj_apply_patches(json_t *props, json_t *patches, const char **msg);
+NODISCARD int qix_obj_apply_patches(json_t *props, json_t *patches, const char **msg);
 /* Evaluates a chart expression over the session's selection ("=Sum(X)" or "Sum(X)"). */
-NODISCARD int obj_evaluate(struct qix_session *s, const char *expr, struct val *out,
-			   struct arena *a, struct err *e);
+NODISCARD int qix_obj_evaluate(struct qix_session *s, const char *expr, struct val *out,
+			       struct arena *a, struct err *e);
 /* A value as QIX cell fields: qText, qNum ("NaN" for text). */
-void obj_set_value(json_t *cell, const struct val *v);
+void qix_obj_set_value(json_t *cell, const struct val *v);
 
 /* JSON-RPC parameter by position or by name: params may be an array or an object. */
-json_t *param(json_t *params, int pos, const char *name);
+json_t *qix_param(json_t *params, int pos, const char *name);
 
 /* QIX error codes */
 enum {

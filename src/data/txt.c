@@ -1,5 +1,5 @@
 /* txt.c: delimited text into a table (see txt.h for the rules and where they come from). */
-#include "engine/txt.h"
+#include "data/data_int.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -138,7 +138,7 @@ static bool parse_number(const char *s, double *out)
 	return isfinite(*out);
 }
 
-void txt_interpret(const char *text, const char *date_format, struct qvd_value *out)
+void data_txt_interpret(const char *text, const char *date_format, struct qvd_value *out)
 {
 	out->text = text;
 	out->num = 0;
@@ -314,7 +314,7 @@ static uint64_t mix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-uint64_t txt_hash_text(const char *s)
+uint64_t data_txt_hash_text(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL;
 	for (const char *p = s ? s : ""; *p; p++)
@@ -322,7 +322,7 @@ uint64_t txt_hash_text(const char *s)
 	return h ^ 1;
 }
 
-uint64_t txt_hash_number(double d)
+uint64_t data_txt_hash_number(double d)
 {
 	if (d == 0)
 		d = 0; /* -0 and 0 are one number */
@@ -341,7 +341,7 @@ uint64_t txt_hash_number(double d)
 
 static uint64_t hash_value(const struct qvd_value *v)
 {
-	return v->type == QVD_STRING ? txt_hash_text(v->text) : txt_hash_number(v->num);
+	return v->type == QVD_STRING ? data_txt_hash_text(v->text) : data_txt_hash_number(v->num);
 }
 
 static bool same_value(const struct qvd_value *a, const struct qvd_value *b, const char *texts)
@@ -533,7 +533,7 @@ static void read_rows(struct part *p)
 			}
 			char *v = clean(&p->cellb, f);
 			struct qvd_value val;
-			txt_interpret(v, p->o ? p->o->date_format : NULL, &val);
+			data_txt_interpret(v, p->o ? p->o->date_format : NULL, &val);
 			int32_t idx = 0;
 			int src = symbol_of(&p->fb[col], &val, &p->texts, &idx);
 			if (src == 0)
@@ -693,8 +693,8 @@ static char *to_utf8(const char *s, size_t n, int codepage, size_t *out_len)
 
 /* ---------------------------------------------------------------- the table */
 
-int txt_read(const char *data, size_t len, const struct format *f, const struct txt_options *o,
-	     struct qvd_table **out, struct err *e)
+int data_txt_read(const char *data, size_t len, const struct format *f, const struct txt_options *o,
+		  struct qvd_table **out, struct err *e)
 {
 	*out = NULL;
 	char *converted = NULL;
@@ -787,7 +787,7 @@ int txt_read(const char *data, size_t len, const struct format *f, const struct 
 				continue;
 			}
 			struct qvd_value val;
-			txt_interpret(v, o ? o->date_format : NULL, &val);
+			data_txt_interpret(v, o ? o->date_format : NULL, &val);
 			int32_t idx = 0;
 			int src = symbol_of(&fb[col], &val, &texts, &idx);
 			if (src == 0)
@@ -878,7 +878,7 @@ int txt_read(const char *data, size_t len, const struct format *f, const struct 
 	buf_release(&texts);
 	free(converted);
 	if (rc) {
-		qvd_free(t);
+		data_qvd_free(t);
 		return rc;
 	}
 	*out = t;

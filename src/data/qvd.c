@@ -5,7 +5,7 @@
  * fields are bit ranges of one little-endian integer per row. Every number from the header
  * is checked against the file before it is used, so a damaged or hostile file is an error,
  * never a read out of bounds. */
-#include "engine/qvd.h"
+#include "data/data.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -243,6 +243,19 @@ static int on_start(struct header *h, const char *path, struct err *e)
 }
 
 /* Parses x[0..n), the header up to and including </QvdTableHeader>. */
+/* "A/B/C": the names of the open elements below the root, joined. */
+static void element_path(char stack[][64], int depth, char *out, size_t n)
+{
+	size_t at = 0;
+	out[0] = '\0';
+	for (int k = 1; k < depth && at < n; k++) {
+		int w = snprintf(out + at, n - at, "%s%s", k > 1 ? "/" : "", stack[k]);
+		if (w < 0)
+			break;
+		at += (size_t)w;
+	}
+}
+
 static int parse_header(const char *x, size_t n, struct header *h, struct err *e)
 {
 	char stack[MAX_DEPTH][64];
@@ -312,12 +325,8 @@ static int parse_header(const char *x, size_t n, struct header *h, struct err *e
 				if (text.data)
 					text.data[0] = '\0';
 				rc = decode_text(x + text_start, i - text_start, &text, e);
-				char path[MAX_DEPTH * 64] = "";
-				for (int k = 1; k < depth && rc == 0; k++) {
-					if (k > 1)
-						strncat(path, "/", sizeof(path) - strlen(path) - 1);
-					strncat(path, stack[k], sizeof(path) - strlen(path) - 1);
-				}
+				char path[MAX_DEPTH * 64];
+				element_path(stack, depth, path, sizeof(path));
 				if (rc == 0 && buf_append(&text, "", 1) == 0)
 					rc = on_leaf(h, path, text.data, e);
 			}
@@ -343,12 +352,8 @@ static int parse_header(const char *x, size_t n, struct header *h, struct err *e
 			memcpy(stack[depth], nm, nl);
 			stack[depth][nl] = '\0';
 			depth++;
-			char path[MAX_DEPTH * 64] = "";
-			for (int k = 1; k < depth; k++) {
-				if (k > 1)
-					strncat(path, "/", sizeof(path) - strlen(path) - 1);
-				strncat(path, stack[k], sizeof(path) - strlen(path) - 1);
-			}
+			char path[MAX_DEPTH * 64];
+			element_path(stack, depth, path, sizeof(path));
 			if (depth > 1)
 				rc = on_start(h, path, e);
 			if (empty) {
@@ -488,7 +493,7 @@ static int read_symbols(struct qvd_field *f, const struct hfield *hf, const uint
 	return 0;
 }
 
-int qvd_read(const void *data, size_t len, struct qvd_table **out, struct err *e)
+int data_qvd_read(const void *data, size_t len, struct qvd_table **out, struct err *e)
 {
 	*out = NULL;
 	const char *x = data;
@@ -619,14 +624,14 @@ int qvd_read(const void *data, size_t len, struct qvd_table **out, struct err *e
 	}
 	header_release(&h);
 	if (rc) {
-		qvd_free(t);
+		data_qvd_free(t);
 		return rc;
 	}
 	*out = t;
 	return 0;
 }
 
-int qvd_read_file(const char *path, struct qvd_table **out, struct err *e)
+int data_qvd_read_file(const char *path, struct qvd_table **out, struct err *e)
 {
 	*out = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -645,14 +650,14 @@ int qvd_read_file(const char *path, struct qvd_table **out, struct err *e)
 	close(fd);
 	if (m == MAP_FAILED)
 		return err_set(e, ERR_IO, "cannot map %s: %s", path, strerror(errno));
-	int rc = qvd_read(m, (size_t)st.st_size, out, e);
+	int rc = data_qvd_read(m, (size_t)st.st_size, out, e);
 	munmap(m, (size_t)st.st_size);
 	if (rc)
 		err_detail(e, "reading %s", path);
 	return rc;
 }
 
-void qvd_free(struct qvd_table *t)
+void data_qvd_free(struct qvd_table *t)
 {
 	if (!t)
 		return;
@@ -671,7 +676,7 @@ void qvd_free(struct qvd_table *t)
 	free(t);
 }
 
-const char *qvd_value_text(const struct qvd_value *v, char *out, size_t n)
+const char *data_qvd_value_text(const struct qvd_value *v, char *out, size_t n)
 {
 	if (v->text) {
 		str_copy(out, v->text, n);
@@ -716,7 +721,7 @@ static unsigned bits_for(uint64_t max_value)
 	return w;
 }
 
-int qvd_write(const struct qvd_table *t, struct buf *out, struct err *e)
+int data_qvd_write(const struct qvd_table *t, struct buf *out, struct err *e)
 {
 	int n = t->n_fields;
 	unsigned *width = calloc((size_t)(n ? n : 1), sizeof(*width));

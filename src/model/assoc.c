@@ -1,6 +1,6 @@
 /* assoc.c: the associative model and selection states (see assoc.h). */
-#include "engine/assoc.h"
-#include "engine/txt.h"
+#include "model/model.h"
+#include "data/data.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@ static int find_root(int *parent, int x)
 	return x;
 }
 
-int assoc_field(const struct assoc *a, const char *name)
+int model_assoc_field(const struct assoc *a, const char *name)
 {
 	for (int i = 0; i < a->n_fields; i++)
 		if (strcmp(a->fields[i].name, name) == 0)
@@ -33,7 +33,7 @@ static int table_col(const struct assoc_table *t, int field)
 	return -1;
 }
 
-int assoc_build(const struct model *m, struct assoc **out, struct err *e)
+int model_assoc_build(const struct data_set *m, struct assoc **out, struct err *e)
 {
 	*out = NULL;
 	struct assoc *a = calloc(1, sizeof(*a));
@@ -48,7 +48,7 @@ int assoc_build(const struct model *m, struct assoc **out, struct err *e)
 	for (int t = 0; t < m->n_tables; t++)
 		for (int f = 0; f < m->tables[t]->n_fields; f++) {
 			const char *n = m->tables[t]->fields[f].name;
-			if (assoc_field(a, n) >= 0)
+			if (model_assoc_field(a, n) >= 0)
 				continue;
 			if (a->n_fields == cap) {
 				struct assoc_field *more =
@@ -67,12 +67,12 @@ int assoc_build(const struct model *m, struct assoc **out, struct err *e)
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	for (int t = 0; rc == 0 && t < m->n_tables; t++)
 		for (int c = 0; c < m->tables[t]->n_fields; c++) {
-			int f = assoc_field(a, m->tables[t]->fields[c].name);
+			int f = model_assoc_field(a, m->tables[t]->fields[c].name);
 			home[f] = home[f] == 0 ? t + 1 : -1;
 		}
 	for (int f = 0; rc == 0 && f < a->n_fields; f++)
-		if (home[f] < 0 &&
-		    (!(dict[f] = tbl_new(a->fields[f].name)) || tbl_field(dict[f], "v", true) < 0))
+		if (home[f] < 0 && (!(dict[f] = data_tbl_new(a->fields[f].name)) ||
+				    data_tbl_field(dict[f], "v", true) < 0))
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 	/* tables: columns of global symbols */
 	a->n_tables = m->n_tables;
@@ -86,7 +86,7 @@ int assoc_build(const struct model *m, struct assoc **out, struct err *e)
 		at->field = arena_alloc(a->a, sizeof(int) * (size_t)(src->n_fields + 1));
 		at->col = arena_alloc(a->a, sizeof(int32_t *) * (size_t)(src->n_fields + 1));
 		for (int c = 0; rc == 0 && c < src->n_fields; c++) {
-			int f = assoc_field(a, src->fields[c].name);
+			int f = model_assoc_field(a, src->fields[c].name);
 			at->field[c] = f;
 			a->fields[f].n_tables++;
 			/* local symbol -> global symbol, once per symbol */
@@ -104,13 +104,13 @@ int assoc_build(const struct model *m, struct assoc **out, struct err *e)
 			}
 			for (int64_t s = 0; s < sf->n_sym && rc == 0; s++) {
 				struct val v;
-				val_of_symbol(&sf->sym[s], &v);
+				data_val_of_symbol(&sf->sym[s], &v);
 				v.text = sf->text_at[s] == (size_t)-1
 					     ? NULL
 					     : src->texts.data + sf->text_at[s];
-				int64_t g = tbl_lookup(dict[f], 0, &v);
+				int64_t g = data_tbl_lookup(dict[f], 0, &v);
 				if (g < 0) {
-					if (tbl_append(dict[f], &v, 1))
+					if (data_tbl_append(dict[f], &v, 1))
 						rc = err_set(e, ERR_NOMEM, "out of memory");
 					g = dict[f]->fields[0].n_sym - 1;
 				}
@@ -126,13 +126,14 @@ int assoc_build(const struct model *m, struct assoc **out, struct err *e)
 	for (int f = 0; rc == 0 && f < a->n_fields; f++) {
 		const struct tbl *st = home[f] > 0 ? m->tables[home[f] - 1] : dict[f];
 		const struct tbl_field *df =
-		    home[f] > 0 ? &st->fields[tbl_field((struct tbl *)st, a->fields[f].name, false)]
-				: &st->fields[0];
+		    home[f] > 0
+			? &st->fields[data_tbl_field((struct tbl *)st, a->fields[f].name, false)]
+			: &st->fields[0];
 		a->fields[f].n_sym = df->n_sym;
 		a->fields[f].sym = arena_alloc(a->a, sizeof(struct val) * (size_t)(df->n_sym + 1));
 		for (int64_t s = 0; s < df->n_sym; s++) {
 			struct val *v = &a->fields[f].sym[s];
-			val_of_symbol(&df->sym[s], v);
+			data_val_of_symbol(&df->sym[s], v);
 			v->text = df->text_at[s] == (size_t)-1
 				      ? NULL
 				      : arena_strdup(a->a, st->texts.data + df->text_at[s]);
@@ -140,7 +141,7 @@ int assoc_build(const struct model *m, struct assoc **out, struct err *e)
 	}
 	free(home);
 	for (int f = 0; dict && f < a->n_fields; f++)
-		tbl_free(dict[f]);
+		data_tbl_free(dict[f]);
 	free(dict);
 	for (int f = 0; rc == 0 && f < a->n_fields; f++)
 		a->fields[f].present = arena_alloc(a->a, (size_t)a->fields[f].n_sym + 1);
@@ -189,14 +190,14 @@ int assoc_build(const struct model *m, struct assoc **out, struct err *e)
 		}
 	free(parent);
 	if (rc) {
-		assoc_free(a);
+		model_assoc_free(a);
 		return rc;
 	}
 	*out = a;
 	return 0;
 }
 
-void assoc_free(struct assoc *a)
+void model_assoc_free(struct assoc *a)
 {
 	if (!a)
 		return;
@@ -204,11 +205,11 @@ void assoc_free(struct assoc *a)
 	free(a);
 }
 
-int64_t assoc_find(const struct assoc *a, int field, const char *text)
+int64_t model_assoc_find(const struct assoc *a, int field, const char *text)
 {
 	const struct assoc_field *f = &a->fields[field];
 	struct qvd_value q;
-	txt_interpret(text, NULL, &q);
+	data_txt_interpret(text, NULL, &q);
 	for (int64_t s = 0; s < f->n_sym; s++) {
 		const struct val *v = &f->sym[s];
 		if (v->text && strcmp(v->text, text) == 0)
@@ -221,14 +222,14 @@ int64_t assoc_find(const struct assoc *a, int field, const char *text)
 
 /* ---------------------------------------------------------------- selections */
 
-int assoc_sel_init(const struct assoc *a, struct assoc_sel *s)
+int model_assoc_sel_init(const struct assoc *a, struct assoc_sel *s)
 {
 	s->n_fields = a->n_fields;
 	s->selected = calloc((size_t)(a->n_fields + 1), sizeof(bool *));
 	return s->selected ? 0 : ERR_NOMEM;
 }
 
-void assoc_sel_release(struct assoc_sel *s)
+void model_assoc_sel_release(struct assoc_sel *s)
 {
 	for (int f = 0; s->selected && f < s->n_fields; f++)
 		free(s->selected[f]);
@@ -236,7 +237,7 @@ void assoc_sel_release(struct assoc_sel *s)
 	s->selected = NULL;
 }
 
-int assoc_select(const struct assoc *a, struct assoc_sel *s, int f, const int64_t *sym, int n)
+int model_assoc_select(const struct assoc *a, struct assoc_sel *s, int f, const int64_t *sym, int n)
 {
 	free(s->selected[f]);
 	s->selected[f] = NULL;
@@ -299,9 +300,9 @@ static bool row_key_in(const struct calc *c, const struct assoc_link *l, int sid
 			return false;
 	}
 	struct val kv = {.text = key};
-	if (tbl_lookup(m->present_tuples, 0, &kv) < 0)
+	if (data_tbl_lookup(m->present_tuples, 0, &kv) < 0)
 		return m->absent_ok;
-	return tbl_lookup(m->tuples, 0, &kv) >= 0;
+	return data_tbl_lookup(m->tuples, 0, &kv) >= 0;
 }
 
 static int message(struct calc *c, int d);
@@ -385,9 +386,10 @@ static int message(struct calc *c, int d)
 			m->present = calloc((size_t)(c->a->fields[f].n_sym + 1), 1);
 			if (!m->single || !m->present)
 				return err_set(c->e, ERR_NOMEM, "out of memory");
-		} else if (!(m->tuples = tbl_new("keys")) || tbl_field(m->tuples, "k", true) < 0 ||
-			   !(m->present_tuples = tbl_new("present")) ||
-			   tbl_field(m->present_tuples, "k", true) < 0) {
+		} else if (!(m->tuples = data_tbl_new("keys")) ||
+			   data_tbl_field(m->tuples, "k", true) < 0 ||
+			   !(m->present_tuples = data_tbl_new("present")) ||
+			   data_tbl_field(m->present_tuples, "k", true) < 0) {
 			return err_set(c->e, ERR_NOMEM, "out of memory");
 		}
 		struct inmsg *in = NULL;
@@ -418,8 +420,8 @@ static int message(struct calc *c, int d)
 			}
 			struct val kv = {.text = key};
 			if (!null && at < sizeof(key) &&
-			    (tbl_append(m->present_tuples, &kv, 1) ||
-			     (ok && tbl_append(m->tuples, &kv, 1)))) {
+			    (data_tbl_append(m->present_tuples, &kv, 1) ||
+			     (ok && data_tbl_append(m->tuples, &kv, 1)))) {
 				free(in);
 				return err_set(c->e, ERR_NOMEM, "out of memory");
 			}
@@ -501,8 +503,8 @@ static int possible(const struct assoc *a, const struct assoc_sel *s, int skip, 
 	for (int d = 0; c.msg && d < 2 * a->n_links; d++) {
 		free(c.msg[d].single);
 		free(c.msg[d].present);
-		tbl_free(c.msg[d].tuples);
-		tbl_free(c.msg[d].present_tuples);
+		data_tbl_free(c.msg[d].tuples);
+		data_tbl_free(c.msg[d].present_tuples);
 	}
 	free(c.own);
 	free(c.has_sel);
@@ -532,8 +534,8 @@ static void flags_free(const struct assoc *a, uint8_t **f)
 	free(f);
 }
 
-int assoc_compute(const struct assoc *a, const struct assoc_sel *s, struct assoc_states *out,
-		  struct err *e)
+int model_assoc_compute(const struct assoc *a, const struct assoc_sel *s, struct assoc_states *out,
+			struct err *e)
 {
 	memset(out, 0, sizeof(*out));
 	out->state = field_flags(a);
@@ -592,12 +594,12 @@ int assoc_compute(const struct assoc *a, const struct assoc_sel *s, struct assoc
 	}
 	flags_free(a, appears);
 	if (rc)
-		assoc_states_release(a, out);
+		model_assoc_states_release(a, out);
 	return rc;
 }
 
-int assoc_possible_rows(const struct assoc *a, const struct assoc_sel *s, struct assoc_states *out,
-			struct err *e)
+int model_assoc_possible_rows(const struct assoc *a, const struct assoc_sel *s,
+			      struct assoc_states *out, struct err *e)
 {
 	memset(out, 0, sizeof(*out));
 	out->possible = calloc((size_t)(a->n_tables + 1), sizeof(uint8_t *));
@@ -613,11 +615,11 @@ int assoc_possible_rows(const struct assoc *a, const struct assoc_sel *s, struct
 	if (rc == 0 && any)
 		rc = possible(a, s, -1, out->possible, NULL, e);
 	if (rc)
-		assoc_states_release(a, out);
+		model_assoc_states_release(a, out);
 	return rc;
 }
 
-void assoc_states_release(const struct assoc *a, struct assoc_states *st)
+void model_assoc_states_release(const struct assoc *a, struct assoc_states *st)
 {
 	flags_free(a, st->state);
 	for (int t = 0; st->possible && t < a->n_tables; t++)

@@ -1,5 +1,5 @@
 /* appfile.c: the app file container (see appfile.h for the layout). */
-#include "engine/appfile.h"
+#include "data/data.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +55,8 @@ static uint32_t fnv1a(const uint8_t *p, size_t n)
 	return h;
 }
 
-int appfile_write(const struct appfile_block *blocks, int n, int level, struct buf *out,
-		  struct err *e)
+int data_appfile_write(const struct appfile_block *blocks, int n, int level, struct buf *out,
+		       struct err *e)
 {
 	if (n < 0 || n > MAX_BLOCKS)
 		return err_set(e, ERR_INVALID, "an app file holds at most %d blocks", MAX_BLOCKS);
@@ -99,7 +99,7 @@ int appfile_write(const struct appfile_block *blocks, int n, int level, struct b
 	return rc;
 }
 
-bool appfile_looks_valid(const void *data, size_t len, struct err *e)
+bool data_appfile_looks_valid(const void *data, size_t len, struct err *e)
 {
 	const uint8_t *p = data;
 	size_t n = len < sizeof(MAGIC) ? len : sizeof(MAGIC);
@@ -121,16 +121,16 @@ bool appfile_looks_valid(const void *data, size_t len, struct err *e)
 	return true;
 }
 
-int appfile_read(const void *data, size_t len, struct appfile **out, struct err *e)
+int data_appfile_read(const void *data, size_t len, struct appfile **out, struct err *e)
 {
 	*out = NULL;
 	const uint8_t *p = data;
 	if (len < FILE_HEADER) {
-		if (!appfile_looks_valid(data, len, e))
+		if (!data_appfile_looks_valid(data, len, e))
 			return ERR_INVALID;
 		return err_set(e, ERR_INVALID, "the app file is cut off (%zu bytes)", len);
 	}
-	if (!appfile_looks_valid(data, len, e))
+	if (!data_appfile_looks_valid(data, len, e))
 		return ERR_INVALID;
 	uint32_t n = get_u32(p + 12);
 	if (n > MAX_BLOCKS)
@@ -211,14 +211,14 @@ int appfile_read(const void *data, size_t len, struct appfile **out, struct err 
 			     len - at);
 	ZSTD_freeDCtx(dc);
 	if (rc) {
-		appfile_free(a);
+		data_appfile_free(a);
 		return rc;
 	}
 	*out = a;
 	return 0;
 }
 
-void appfile_free(struct appfile *a)
+void data_appfile_free(struct appfile *a)
 {
 	if (!a)
 		return;
@@ -228,7 +228,7 @@ void appfile_free(struct appfile *a)
 	free(a);
 }
 
-const struct appfile_block *appfile_find(const struct appfile *a, enum appfile_kind kind)
+const struct appfile_block *data_appfile_find(const struct appfile *a, enum appfile_kind kind)
 {
 	for (int i = 0; i < a->n_blocks; i++)
 		if (a->blocks[i].kind == kind)
@@ -252,7 +252,7 @@ struct appfile_check {
 	uint8_t out[1 << 16];
 };
 
-struct appfile_check *appfile_check_new(void)
+struct appfile_check *data_appfile_check_new(void)
 {
 	struct appfile_check *c = calloc(1, sizeof(*c));
 	if (c && !(c->dc = ZSTD_createDCtx())) {
@@ -262,7 +262,7 @@ struct appfile_check *appfile_check_new(void)
 	return c;
 }
 
-void appfile_check_free(struct appfile_check *c)
+void data_appfile_check_free(struct appfile_check *c)
 {
 	if (!c)
 		return;
@@ -272,7 +272,7 @@ void appfile_check_free(struct appfile_check *c)
 
 static int check_file_header(struct appfile_check *c, struct err *e)
 {
-	if (!appfile_looks_valid(c->hdr, FILE_HEADER, e))
+	if (!data_appfile_looks_valid(c->hdr, FILE_HEADER, e))
 		return ERR_INVALID;
 	c->blocks = get_u32(c->hdr + 12);
 	if (c->blocks > MAX_BLOCKS)
@@ -327,7 +327,7 @@ static int check_payload(struct appfile_check *c, const uint8_t *p, size_t n, st
 	return 0;
 }
 
-int appfile_check_feed(struct appfile_check *c, const void *data, size_t len, struct err *e)
+int data_appfile_check_feed(struct appfile_check *c, const void *data, size_t len, struct err *e)
 {
 	const uint8_t *p = data;
 	while (len) {
@@ -342,7 +342,7 @@ int appfile_check_feed(struct appfile_check *c, const void *data, size_t len, st
 			memcpy(c->hdr + c->have, p, take);
 			c->have += take;
 			if (c->stage == CK_FILE_HEADER && c->have >= sizeof(MAGIC) - 1 &&
-			    !appfile_looks_valid(c->hdr, c->have, e))
+			    !data_appfile_looks_valid(c->hdr, c->have, e))
 				return ERR_INVALID;
 			if (take == need) {
 				c->have = 0;
@@ -378,7 +378,7 @@ int appfile_check_feed(struct appfile_check *c, const void *data, size_t len, st
 	return 0;
 }
 
-int appfile_check_end(struct appfile_check *c, struct err *e)
+int data_appfile_check_end(struct appfile_check *c, struct err *e)
 {
 	if (c->stage == CK_END)
 		return 0;
@@ -390,14 +390,14 @@ int appfile_check_end(struct appfile_check *c, struct err *e)
 		       c->blocks);
 }
 
-int appfile_read_file(const char *path, struct appfile **out, struct err *e)
+int data_appfile_read_file(const char *path, struct appfile **out, struct err *e)
 {
 	*out = NULL;
 	char *bytes = NULL;
 	size_t len = 0;
 	int rc = file_read_all(path, 1ULL << 40, &bytes, &len, e);
 	if (rc == 0)
-		rc = appfile_read(bytes, len, out, e);
+		rc = data_appfile_read(bytes, len, out, e);
 	free(bytes);
 	return rc;
 }

@@ -1,7 +1,7 @@
 /* reload.c: running a load script (see reload.h). */
-#include "engine/reload_int.h"
-#include "engine/eval.h"
-#include "engine/txt.h"
+#include "script/script_int.h"
+#include "script/script.h"
+#include "data/data.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -20,7 +20,7 @@
 #define MAX_PRECEDING	    16
 #define MAX_CALL_DEPTH	    64
 
-void reload_log(struct run *r, const char *fmt, ...)
+void script_log(struct run *r, const char *fmt, ...)
 {
 	if (!r->env->log)
 		return;
@@ -32,7 +32,7 @@ void reload_log(struct run *r, const char *fmt, ...)
 	r->env->log(r->env->ctx, line);
 }
 
-int reload_err(struct run *r, const struct stmt *s, int code, const char *fmt, ...)
+int script_err(struct run *r, const struct stmt *s, int code, const char *fmt, ...)
 {
 	char msg[600];
 	va_list ap;
@@ -92,7 +92,7 @@ static int field_as_variable(void *ctx, struct expr *x, struct val *out)
 	if (!v)
 		return ERR_NOT_FOUND;
 	struct qvd_value q;
-	txt_interpret(v, NULL, &q);
+	data_txt_interpret(v, NULL, &q);
 	out->null = false;
 	out->has_num = q.type != QVD_STRING;
 	out->num = q.num;
@@ -112,7 +112,7 @@ static int eval_free(struct run *r, struct expr *x, struct arena *a, struct val 
 			  .field = field_as_variable,
 			  .mapping = mapping_cb,
 			  .variable = variable_cb};
-	return eval(&ev, x, out);
+	return script_eval(&ev, x, out);
 }
 
 /* Replaces $(name) and $(=expr) in text. */
@@ -160,7 +160,7 @@ static int expand(struct run *r, const char *text, int line, int col, struct are
 				rc = eval_free(r, s->expr, ea, &v);
 			if (rc == 0 && s->expr) {
 				char buf[64];
-				const char *t = v.null ? "" : val_text(&v, buf, sizeof(buf));
+				const char *t = v.null ? "" : data_val_text(&v, buf, sizeof(buf));
 				value = arena_strndup(a, t, strlen(t));
 			}
 			arena_free(ea);
@@ -188,15 +188,7 @@ static int expand(struct run *r, const char *text, int line, int col, struct are
 
 /* ---------------------------------------------------------------- tables */
 
-struct tbl *model_table(const struct model *m, const char *name)
-{
-	for (int i = 0; i < m->n_tables; i++)
-		if (strcmp(m->tables[i]->name, name) == 0)
-			return m->tables[i];
-	return NULL;
-}
-
-int reload_add_table(struct run *r, struct tbl *t)
+int script_add_table(struct run *r, struct tbl *t)
 {
 	struct tbl **nt = realloc(r->m->tables, sizeof(*nt) * (size_t)(r->m->n_tables + 1));
 	if (!nt)
@@ -206,7 +198,7 @@ int reload_add_table(struct run *r, struct tbl *t)
 	return 0;
 }
 
-void reload_remove_table(struct run *r, struct tbl *t)
+void script_remove_table(struct run *r, struct tbl *t)
 {
 	for (int i = 0; i < r->m->n_tables; i++)
 		if (r->m->tables[i] == t) {
@@ -217,10 +209,10 @@ void reload_remove_table(struct run *r, struct tbl *t)
 		}
 	if (r->last == t)
 		r->last = NULL;
-	tbl_free(t);
+	data_tbl_free(t);
 }
 
-struct mapping *reload_find_map(struct run *r, const char *name)
+struct mapping *script_find_map(struct run *r, const char *name)
 {
 	for (int i = 0; i < r->n_maps; i++)
 		if (strcmp(r->maps[i].name, name) == 0)
@@ -232,14 +224,14 @@ static int mapping_cb(void *ctx, const char *map, const struct val *key, struct 
 		      bool *found)
 {
 	struct run *r = ctx;
-	struct mapping *mp = reload_find_map(r, map);
+	struct mapping *mp = script_find_map(r, map);
 	if (!mp)
 		return ERR_NOT_FOUND;
 	*found = false;
-	int64_t s = tbl_lookup(mp->t, 0, key);
+	int64_t s = data_tbl_lookup(mp->t, 0, key);
 	if (s < 0)
 		return 0;
-	tbl_get(mp->t, 1, mp->first_row[s], out);
+	data_tbl_get(mp->t, 1, mp->first_row[s], out);
 	*found = true;
 	return 0;
 }
@@ -253,12 +245,12 @@ static int src_field(void *ctx, struct expr *x, struct val *out)
 		return ERR_NOT_FOUND;
 	int f = x->slot - 1;
 	if (f < 0 || f >= r->src->n_fields || strcmp(r->src->fields[f].name, x->text) != 0) {
-		f = tbl_field(r->src, x->text, false);
+		f = data_tbl_field(r->src, x->text, false);
 		if (f < 0)
 			return ERR_NOT_FOUND;
 		x->slot = f + 1;
 	}
-	tbl_get(r->src, f, r->row, out);
+	data_tbl_get(r->src, f, r->row, out);
 	return 0;
 }
 
@@ -296,7 +288,7 @@ static int read_source(struct run *r, const struct stmt *s, const char *path, st
 		char msg[sizeof(r->e->message)];
 		str_copy(msg, r->e->message, sizeof(msg));
 		r->e->code = 0;
-		return reload_err(r, s, rc, "%s", msg);
+		return script_err(r, s, rc, "%s", msg);
 	}
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -304,12 +296,12 @@ static int read_source(struct run *r, const struct stmt *s, const char *path, st
 		int err = errno;
 		if (fd >= 0)
 			close(fd);
-		return reload_err(r, s, err == ENOENT ? ERR_NOT_FOUND : ERR_IO,
+		return script_err(r, s, err == ENOENT ? ERR_NOT_FOUND : ERR_IO,
 				  "cannot read %s: %s", path, strerror(err));
 	}
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_FILE) {
 		close(fd);
-		return reload_err(r, s, ERR_INVALID, "cannot read %s: %s", path,
+		return script_err(r, s, ERR_INVALID, "cannot read %s: %s", path,
 				  S_ISREG(st.st_mode) ? "the file is too large" : "not a file");
 	}
 	if (st.st_size == 0) {
@@ -321,7 +313,7 @@ static int read_source(struct run *r, const struct stmt *s, const char *path, st
 	int err = errno;
 	close(fd);
 	if (m == MAP_FAILED)
-		return reload_err(r, s, ERR_IO, "cannot read %s: %s", path, strerror(err));
+		return script_err(r, s, ERR_IO, "cannot read %s: %s", path, strerror(err));
 	madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
 	out->data = m;
 	out->len = (size_t)st.st_size;
@@ -341,23 +333,24 @@ static int load_source(struct run *r, const struct stmt *s, struct tbl **out, bo
 	struct txt_options o = {.date_format = var_get(r, "DateFormat")};
 	switch (l->source) {
 	case SRC_INLINE:
-		rc = txt_read(l->inline_data, strlen(l->inline_data), &l->format, &o, &q, r->e);
+		rc =
+		    data_txt_read(l->inline_data, strlen(l->inline_data), &l->format, &o, &q, r->e);
 		break;
 	case SRC_FILE:
 		rc = read_source(r, s, l->path, &src);
 		if (rc == 0 && l->format.qvd) {
-			rc = qvd_read(src.data, src.len, &q, r->e);
+			rc = data_qvd_read(src.data, src.len, &q, r->e);
 		} else if (rc == 0) {
 			o.release_base = src.mapped ? src.data : NULL;
-			rc = txt_read(src.data, src.len, &l->format, &o, &q, r->e);
+			rc = data_txt_read(src.data, src.len, &l->format, &o, &q, r->e);
 		}
 		source_release(&src);
 		break;
 	case SRC_RESIDENT:
-		*out = model_table(r->m, l->path);
+		*out = data_set_table(r->m, l->path);
 		*owned = false;
 		if (!*out)
-			return reload_err(r, s, ERR_INVALID,
+			return script_err(r, s, ERR_INVALID,
 					  "there is no table named %s to load RESIDENT", l->path);
 		*rows = (*out)->n_rows;
 		return 0;
@@ -369,29 +362,29 @@ static int load_source(struct run *r, const struct stmt *s, struct tbl **out, bo
 		arena_free(a);
 		if (rc)
 			return rc;
-		if (!val_number(&v, &n) || n < 0 || n > 1e9 || n != floor(n))
-			return reload_err(r, s, ERR_INVALID,
+		if (!script_val_number(&v, &n) || n < 0 || n > 1e9 || n != floor(n))
+			return script_err(r, s, ERR_INVALID,
 					  "AUTOGENERATE needs a whole number of rows");
 		*out = NULL;
 		*rows = (int64_t)n;
 		return 0;
 	}
 	case SRC_PRECEDING: /* exec_load gives such a load its source */
-		return reload_err(r, s, ERR_INTERNAL, "a preceding LOAD ran without its input");
+		return script_err(r, s, ERR_INTERNAL, "a preceding LOAD ran without its input");
 	}
 	if (rc) {
 		if (!strstr(r->e->message, "line ")) {
 			char msg[sizeof(r->e->message)];
 			str_copy(msg, r->e->message, sizeof(msg));
 			r->e->code = 0;
-			return reload_err(r, s, ERR_INVALID, "%s", msg);
+			return script_err(r, s, ERR_INVALID, "%s", msg);
 		}
 		return rc;
 	}
 	/* text was interned as it was read; a QVD's symbols are interned again, since another
 	 * program wrote them */
 	bool from_text = l->source == SRC_INLINE || !l->format.qvd;
-	rc = from_text ? tbl_adopt_qvd(q, out, r->e) : tbl_from_qvd(q, "", out, r->e);
+	rc = from_text ? data_tbl_adopt_qvd(q, out, r->e) : data_tbl_from_qvd(q, "", out, r->e);
 	if (rc == 0)
 		*rows = (*out)->n_rows;
 	return rc;
@@ -412,7 +405,7 @@ static int out_names(struct run *r, const struct stmt *s, struct tbl *src, const
 		const struct load_item *it = &l->items[i];
 		if (!it->expr) {
 			if (!src)
-				return reload_err(r, s, ERR_INVALID,
+				return script_err(r, s, ERR_INVALID,
 						  "LOAD * needs a source with fields");
 			for (int f = 0; f < src->n_fields; f++) {
 				(*names)[k] = src->fields[f].name;
@@ -428,7 +421,7 @@ static int out_names(struct run *r, const struct stmt *s, struct tbl *src, const
 	for (int i = 0; i < k; i++)
 		for (int j = 0; j < i; j++)
 			if (strcmp((*names)[i], (*names)[j]) == 0)
-				return reload_err(r, s, ERR_INVALID, "the field %s is loaded twice",
+				return script_err(r, s, ERR_INVALID, "the field %s is loaded twice",
 						  (*names)[i]);
 	*n = k;
 	return 0;
@@ -448,9 +441,9 @@ static int destination(struct run *r, const struct stmt *s, const char **names, 
 	const struct load *l = &s->load;
 	*created = false;
 	if (l->concatenate) {
-		struct tbl *t = l->target ? model_table(r->m, l->target) : r->last;
+		struct tbl *t = l->target ? data_set_table(r->m, l->target) : r->last;
 		if (!t)
-			return reload_err(r, s, ERR_INVALID,
+			return script_err(r, s, ERR_INVALID,
 					  "there is no table %s%s to concatenate to",
 					  l->target ? "named " : "", l->target ? l->target : "yet");
 		*out = t;
@@ -464,7 +457,7 @@ static int destination(struct run *r, const struct stmt *s, const char **names, 
 				continue;
 			bool all = true;
 			for (int k = 0; k < n && all; k++)
-				all = tbl_field(t, names[k], false) >= 0;
+				all = data_tbl_field(t, names[k], false) >= 0;
 			if (all) {
 				*out = t;
 				return 0;
@@ -485,9 +478,9 @@ static int destination(struct run *r, const struct stmt *s, const char **names, 
 		snprintf(name, sizeof(name), "Table%d", ++r->unnamed);
 	char unique[600];
 	str_copy(unique, name, sizeof(unique));
-	for (int k = 1; model_table(r->m, unique); k++)
+	for (int k = 1; data_set_table(r->m, unique); k++)
 		snprintf(unique, sizeof(unique), "%s-%d", name, k);
-	struct tbl *t = tbl_new(unique);
+	struct tbl *t = data_tbl_new(unique);
 	if (!t)
 		return err_set(r->e, ERR_NOMEM, "out of memory");
 	*out = t;
@@ -500,7 +493,7 @@ static bool qualified(const struct run *r, const char *field)
 {
 	bool on = false;
 	for (int i = 0; i < r->n_quals; i++)
-		if (eval_like(field, r->quals[i].pattern))
+		if (script_eval_like(field, r->quals[i].pattern))
 			on = r->quals[i].on;
 	return on;
 }
@@ -535,7 +528,7 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 {
 	const struct load *l = &s->load;
 	if (l->while_)
-		return reload_err(r, s, ERR_INVALID, "WHILE is not supported yet");
+		return script_err(r, s, ERR_INVALID, "WHILE is not supported yet");
 	struct tbl *src = NULL, *dst = NULL, *seen = NULL;
 	bool owned = false, created = false;
 	int64_t rows = 0;
@@ -557,15 +550,15 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 	rc = out_names(r, s, src, &names, &exprs, &n);
 	struct tbl *mapping = NULL;
 	if (rc == 0 && temp_out) {
-		dst = tbl_new("preceding");
+		dst = data_tbl_new("preceding");
 		created = true;
 		if (!dst)
 			rc = err_set(r->e, ERR_NOMEM, "out of memory");
 	} else if (rc == 0 && l->mapping) {
 		if (n != 2)
-			rc = reload_err(r, s, ERR_INVALID,
+			rc = script_err(r, s, ERR_INVALID,
 					"a MAPPING LOAD needs two fields, not %d", n);
-		else if (!(mapping = tbl_new(s->label ? s->label : "map")))
+		else if (!(mapping = data_tbl_new(s->label ? s->label : "map")))
 			rc = err_set(r->e, ERR_NOMEM, "out of memory");
 		dst = mapping;
 		created = true;
@@ -585,20 +578,20 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 			char *qn = malloc(strlen(dst->name) + strlen(name) + 2);
 			if (qn)
 				join_name(qn, dst->name, name);
-			cols[i] = qn ? tbl_field(dst, qn, true) : -1;
+			cols[i] = qn ? data_tbl_field(dst, qn, true) : -1;
 			free(qn);
 		} else {
-			cols[i] = tbl_field(dst, name, true);
+			cols[i] = data_tbl_field(dst, name, true);
 		}
-		star_cols[i] = exprs[i] ? -1 : tbl_field(src, names[i], false);
+		star_cols[i] = exprs[i] ? -1 : data_tbl_field(src, names[i], false);
 		if (cols[i] < 0)
 			rc = err_set(r->e, ERR_NOMEM, "out of memory");
 	}
 	if (rc == 0 && !(vals = calloc((size_t)(dst->n_fields + 1), sizeof(*vals))))
 		rc = err_set(r->e, ERR_NOMEM, "out of memory");
 	if (rc == 0 && l->distinct) {
-		seen = tbl_new("distinct");
-		if (!seen || tbl_field(seen, "k", true) < 0)
+		seen = data_tbl_new("distinct");
+		if (!seen || data_tbl_field(seen, "k", true) < 0)
 			rc = err_set(r->e, ERR_NOMEM, "out of memory");
 	}
 	struct eval ev = {.e = r->e,
@@ -612,14 +605,14 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 	 * first occurrence */
 	int64_t n_groups = rows, *group_start = NULL;
 	if (rc == 0 && l->group_by) {
-		struct tbl *keys = tbl_new("groups");
+		struct tbl *keys = data_tbl_new("groups");
 		int *gf = calloc((size_t)l->n_group_by, sizeof(int));
 		group_of = calloc((size_t)(rows ? rows : 1), sizeof(int64_t));
-		if (!keys || !gf || !group_of || tbl_field(keys, "k", true) < 0)
+		if (!keys || !gf || !group_of || data_tbl_field(keys, "k", true) < 0)
 			rc = err_set(r->e, ERR_NOMEM, "out of memory");
 		for (int g = 0; rc == 0 && g < l->n_group_by; g++)
-			if (!src || (gf[g] = tbl_field(src, l->group_by[g], false)) < 0)
-				rc = reload_err(r, s, ERR_INVALID,
+			if (!src || (gf[g] = data_tbl_field(src, l->group_by[g], false)) < 0)
+				rc = script_err(r, s, ERR_INVALID,
 						"GROUP BY names a field not in the source: %s",
 						l->group_by[g]);
 		struct buf kb;
@@ -630,7 +623,7 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 				if (buf_printf(&kb, "%d\x1f", src->fields[gf[g]].index[i]))
 					rc = err_set(r->e, ERR_NOMEM, "out of memory");
 			struct val kv = {.text = kb.data};
-			if (rc == 0 && tbl_append(keys, &kv, 1))
+			if (rc == 0 && data_tbl_append(keys, &kv, 1))
 				rc = err_set(r->e, ERR_NOMEM, "out of memory");
 			if (rc == 0)
 				group_of[i] = keys->fields[0].index[i];
@@ -650,7 +643,7 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 		for (int64_t i = 0; fill && i < rows; i++)
 			group_rows[group_start[group_of[i]] + fill[group_of[i]]++] = i;
 		free(fill);
-		tbl_free(keys);
+		data_tbl_free(keys);
 		free(gf);
 		ev.set_row = set_group_row;
 	}
@@ -678,7 +671,7 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 		} else {
 			free(src->name);
 			src->name = nm;
-			tbl_free(dst);
+			data_tbl_free(dst);
 			dst = src;
 			owned = false;
 			n_groups = 0; /* nothing to copy */
@@ -686,7 +679,7 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 	}
 	int64_t src_rows = rows, written = adopt ? dst->n_rows : 0, *order = NULL;
 	if (rc == 0 && l->order_by && !l->group_by)
-		rc = reload_sort_rows(r, s, src, rows, &order);
+		rc = script_sort_rows(r, s, src, rows, &order);
 	for (int64_t i = 0; rc == 0 && i < n_groups; i++) {
 		struct arena *a = arena_new();
 		ev.a = a;
@@ -701,7 +694,7 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 		ev.rowno = dst->n_rows + 1;
 		if (l->where && !l->group_by) {
 			struct val w;
-			if ((rc = eval(&ev, l->where, &w)) || !val_true(&w)) {
+			if ((rc = script_eval(&ev, l->where, &w)) || !script_val_true(&w)) {
 				arena_free(a);
 				continue;
 			}
@@ -711,9 +704,9 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 		for (int k = 0; rc == 0 && k < n; k++) {
 			struct val v;
 			if (exprs[k]) {
-				rc = eval(&ev, exprs[k], &v);
+				rc = script_eval(&ev, exprs[k], &v);
 			} else {
-				tbl_get(src, star_cols[k], r->row, &v);
+				data_tbl_get(src, star_cols[k], r->row, &v);
 			}
 			if (rc == 0) {
 				own_texts(a, &v);
@@ -738,7 +731,7 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 			}
 			int64_t before = seen->fields[0].n_sym;
 			struct val kv = {.text = kb.data ? kb.data : ""};
-			if (rc == 0 && tbl_append(seen, &kv, 1))
+			if (rc == 0 && data_tbl_append(seen, &kv, 1))
 				rc = err_set(r->e, ERR_NOMEM, "out of memory");
 			buf_release(&kb);
 			if (rc == 0 && seen->fields[0].n_sym == before) {
@@ -747,9 +740,9 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 			}
 		}
 		if (rc == 0 && r->env->max_rows && dst->n_rows >= r->env->max_rows)
-			rc = reload_err(r, s, ERR_TOO_LARGE, "table %s would pass %lld rows",
+			rc = script_err(r, s, ERR_TOO_LARGE, "table %s would pass %lld rows",
 					dst->name, (long long)r->env->max_rows);
-		if (rc == 0 && tbl_append(dst, vals, dst->n_fields))
+		if (rc == 0 && data_tbl_append(dst, vals, dst->n_fields))
 			rc = err_set(r->e, ERR_NOMEM, "out of memory");
 		written++;
 		arena_free(a);
@@ -782,7 +775,7 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 				r->n_maps++;
 				mapping = NULL;
 				created = false; /* dst is the mapping, kept now */
-				reload_log(r, "mapping table %s: %lld rows",
+				script_log(r, "mapping table %s: %lld rows",
 					   r->maps[r->n_maps - 1].name, (long long)written);
 			}
 		}
@@ -791,23 +784,23 @@ static int exec_load(struct run *r, const struct stmt *s, struct tbl *given, str
 		created = false;
 	} else if (rc == 0 && l->join != JOIN_NONE) {
 		created = false; /* combine takes dst */
-		rc = reload_combine(r, s, dst);
+		rc = script_combine(r, s, dst);
 	} else if (rc == 0) {
-		if (created && (rc = reload_add_table(r, dst)) != 0)
+		if (created && (rc = script_add_table(r, dst)) != 0)
 			rc = err_set(r->e, ERR_NOMEM, "out of memory");
 		if (rc == 0) {
 			created = false;
 			r->last = dst;
-			reload_log(r, "%s << %lld rows, %d fields (%lld rows now)", dst->name,
+			script_log(r, "%s << %lld rows, %d fields (%lld rows now)", dst->name,
 				   (long long)written, n, (long long)dst->n_rows);
 		}
 	}
 	if (created && dst && dst != mapping)
-		tbl_free(dst);
-	tbl_free(mapping);
-	tbl_free(seen);
+		data_tbl_free(dst);
+	data_tbl_free(mapping);
+	data_tbl_free(seen);
 	if (owned)
-		tbl_free(src);
+		data_tbl_free(src);
 	free(names);
 	free(exprs);
 	free(cols);
@@ -884,7 +877,7 @@ static int pair_blocks(struct run *r, struct stmt **st, int n, int *pair)
 		pair[i] = -1;
 		if (k == ST_IF || k == ST_FOR || k == ST_FOR_EACH || k == ST_DO || k == ST_SUB) {
 			if (depth == 64)
-				return reload_err(
+				return script_err(
 				    r, st[i], ERR_INVALID,
 				    "blocks (IF, FOR, DO, SUB) nest more than 64 deep");
 			stack[depth++] = i;
@@ -904,7 +897,7 @@ static int pair_blocks(struct run *r, struct stmt **st, int n, int *pair)
 		if (top == ST_FOR_EACH)
 			top = ST_FOR;
 		if (top != want)
-			return reload_err(r, st[i], ERR_INVALID, "%s without %s%s%s", block_name(k),
+			return script_err(r, st[i], ERR_INVALID, "%s without %s%s%s", block_name(k),
 					  block_name(want), depth ? " (open here: " : "",
 					  depth ? block_name(st[stack[depth - 1]]->kind) : "");
 		if (k == ST_ELSEIF || k == ST_ELSE)
@@ -914,7 +907,7 @@ static int pair_blocks(struct run *r, struct stmt **st, int n, int *pair)
 	}
 	if (depth) {
 		enum stmt_kind k = st[stack[depth - 1]]->kind;
-		return reload_err(r, st[stack[depth - 1]], ERR_INVALID, "%s without %s",
+		return script_err(r, st[stack[depth - 1]], ERR_INVALID, "%s without %s",
 				  block_name(k),
 				  k == ST_IF	? "END IF"
 				  : k == ST_DO	? "LOOP"
@@ -955,10 +948,10 @@ static int do_call(struct run *r, struct stmt **st, int n, int i, const struct s
 		if (st[k]->kind == ST_SUB && strcasecmp(st[k]->name, s->name) == 0)
 			sub = k;
 	if (sub < 0)
-		return reload_err(r, s, ERR_INVALID, "there is no SUB named %s", s->name);
+		return script_err(r, s, ERR_INVALID, "there is no SUB named %s", s->name);
 	const struct stmt *d = st[sub];
 	if (s->n_args > d->n_names || d->n_names > 16)
-		return reload_err(r, s, ERR_INVALID, "%s takes %d arguments, not %d", d->name,
+		return script_err(r, s, ERR_INVALID, "%s takes %d arguments, not %d", d->name,
 				  d->n_names, s->n_args);
 	/* the arguments first, then the parameters take them */
 	char *vals[16] = {0};
@@ -967,7 +960,7 @@ static int do_call(struct run *r, struct stmt **st, int n, int i, const struct s
 		struct val v;
 		char nb[64];
 		rc = eval_free(r, s->args[k], ea, &v);
-		if (rc == 0 && !(vals[k] = strdup(v.null ? "" : val_text(&v, nb, sizeof(nb)))))
+		if (rc == 0 && !(vals[k] = strdup(v.null ? "" : data_val_text(&v, nb, sizeof(nb)))))
 			rc = err_set(r->e, ERR_NOMEM, "out of memory");
 	}
 	c->ret = i;
@@ -991,10 +984,11 @@ static int set_loop_var(struct run *r, struct loop *lp)
 	if (lp->texts)
 		return var_set(r, lp->var, lp->texts[lp->at]);
 	struct val nv = {.has_num = true, .num = lp->value};
-	return var_set(r, lp->var, val_text(&nv, v, sizeof(v)));
+	return var_set(r, lp->var, data_val_text(&nv, v, sizeof(v)));
 }
 
-int reload_run(const char *script, const struct reload_env *env, struct model **out, struct err *e)
+int script_run(const char *script, const struct reload_env *env, struct data_set **out,
+	       struct err *e)
 {
 	*out = NULL;
 	struct arena *a = arena_new();
@@ -1032,7 +1026,7 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 	int n_calls = 0;
 	for (int i = 0; rc == 0 && i < n; i++) {
 		if (++steps > MAX_LOOP_STEPS) {
-			rc = reload_err(&r, st[i], ERR_INVALID,
+			rc = script_err(&r, st[i], ERR_INVALID,
 					"the script ran %d statements: a loop that "
 					"does not end?",
 					MAX_LOOP_STEPS);
@@ -1050,7 +1044,7 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 				if (rc)
 					break;
 				if (s->kind != st[i]->kind) {
-					rc = reload_err(
+					rc = script_err(
 					    &r, s, ERR_INVALID,
 					    "a $( ) expansion changed what this statement is");
 					break;
@@ -1064,16 +1058,16 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 				if (s->kind == ST_ELSEIF) { /* a branch was taken: go to END IF */
 					int k = skip_if(st, n, i, true);
 					if (k < 0)
-						rc = reload_err(&r, s, ERR_INVALID,
+						rc = script_err(&r, s, ERR_INVALID,
 								"ELSEIF without END IF");
 					i = k;
 					break;
 				}
 				rc = eval_free(&r, s->expr, ea, &v);
-				while (rc == 0 && !val_true(&v)) {
+				while (rc == 0 && !script_val_true(&v)) {
 					int k = skip_if(st, n, i, false);
 					if (k < 0) {
-						rc = reload_err(&r, s, ERR_INVALID,
+						rc = script_err(&r, s, ERR_INVALID,
 								"IF without END IF");
 						break;
 					}
@@ -1086,7 +1080,7 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 			case ST_ELSE: {
 				int k = skip_if(st, n, i, true);
 				if (k < 0)
-					rc = reload_err(&r, s, ERR_INVALID, "ELSE without END IF");
+					rc = script_err(&r, s, ERR_INVALID, "ELSE without END IF");
 				i = k;
 				break;
 			}
@@ -1094,7 +1088,7 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 			case ST_FOR:
 			case ST_FOR_EACH: {
 				if (n_loops == 32) {
-					rc = reload_err(&r, s, ERR_INVALID,
+					rc = script_err(&r, s, ERR_INVALID,
 							"FOR loops nest more than 32 deep");
 					break;
 				}
@@ -1112,10 +1106,10 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 					if (rc == 0 && s->step)
 						rc = eval_free(&r, s->step, ea, &stp);
 					if (rc == 0 &&
-					    (!val_number(&f, &lp->value) ||
-					     !val_number(&t, &lp->to) ||
-					     !val_number(&stp, &lp->step) || lp->step == 0))
-						rc = reload_err(
+					    (!script_val_number(&f, &lp->value) ||
+					     !script_val_number(&t, &lp->to) ||
+					     !script_val_number(&stp, &lp->step) || lp->step == 0))
+						rc = script_err(
 						    &r, s, ERR_INVALID,
 						    "FOR needs numbers and a step other than 0");
 					empty = rc == 0 && (lp->step > 0 ? lp->value > lp->to
@@ -1127,8 +1121,8 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 						char nb[64];
 						rc = eval_free(&r, s->args[k], ea, &v);
 						if (rc == 0)
-							lp->texts[k] =
-							    strdup(val_text(&v, nb, sizeof(nb)));
+							lp->texts[k] = strdup(
+							    data_val_text(&v, nb, sizeof(nb)));
 					}
 					empty = s->n_args == 0;
 				}
@@ -1143,7 +1137,7 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 			}
 			case ST_NEXT: {
 				if (n_loops == 0 || loops[n_loops - 1].opener != pair[i]) {
-					rc = reload_err(&r, s, ERR_INVALID, "NEXT without FOR");
+					rc = script_err(&r, s, ERR_INVALID, "NEXT without FOR");
 					break;
 				}
 				struct loop *lp = &loops[n_loops - 1];
@@ -1167,13 +1161,13 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 			case ST_DO: {
 				bool enter = true;
 				if (s->expr && (rc = eval_free(&r, s->expr, ea, &v)) == 0)
-					enter = val_true(&v) != s->until;
+					enter = script_val_true(&v) != s->until;
 				if (rc || !enter) {
 					i = rc ? i : pair[i];
 					break;
 				}
 				if (n_loops == 32) {
-					rc = reload_err(&r, s, ERR_INVALID,
+					rc = script_err(&r, s, ERR_INVALID,
 							"loops nest more than 32 deep");
 					break;
 				}
@@ -1183,17 +1177,17 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 			}
 			case ST_LOOP: {
 				if (n_loops == 0 || loops[n_loops - 1].opener != pair[i]) {
-					rc = reload_err(&r, s, ERR_INVALID, "LOOP without DO");
+					rc = script_err(&r, s, ERR_INVALID, "LOOP without DO");
 					break;
 				}
 				struct loop *lp = &loops[n_loops - 1];
 				bool again = true;
 				if (s->expr && (rc = eval_free(&r, s->expr, ea, &v)) == 0)
-					again = val_true(&v) != s->until;
+					again = script_val_true(&v) != s->until;
 				const struct stmt *d = st[lp->opener];
 				if (rc == 0 && again && d->expr &&
 				    (rc = eval_free(&r, d->expr, ea, &v)) == 0)
-					again = val_true(&v) != d->until;
+					again = script_val_true(&v) != d->until;
 				if (rc == 0 && again)
 					i = lp->start - 1;
 				else if (rc == 0)
@@ -1203,7 +1197,7 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 			case ST_SUB: i = pair[i]; break; /* a definition: runs when called */
 			case ST_CALL: {
 				if (n_calls == MAX_CALL_DEPTH) {
-					rc = reload_err(&r, s, ERR_INVALID,
+					rc = script_err(&r, s, ERR_INVALID,
 							"CALLs nest more than %d deep",
 							MAX_CALL_DEPTH);
 					break;
@@ -1220,7 +1214,7 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 			}
 			case ST_END_SUB:
 				if (n_calls == 0) {
-					rc = reload_err(&r, s, ERR_INVALID,
+					rc = script_err(&r, s, ERR_INVALID,
 							"END SUB outside a CALL");
 					break;
 				}
@@ -1231,7 +1225,7 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 			case ST_EXIT: {
 				if (s->expr) {
 					rc = eval_free(&r, s->expr, ea, &v);
-					if (rc || val_true(&v) == s->until)
+					if (rc || script_val_true(&v) == s->until)
 						break;
 				}
 				bool is_do = strcasecmp(s->name, "DO") == 0;
@@ -1239,7 +1233,7 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 					i = n; /* the end */
 				} else if (strcasecmp(s->name, "SUB") == 0) {
 					if (n_calls == 0) {
-						rc = reload_err(&r, s, ERR_INVALID,
+						rc = script_err(&r, s, ERR_INVALID,
 								"EXIT SUB outside a SUB");
 						break;
 					}
@@ -1254,7 +1248,7 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 					     k >= floor_ && loops[k].is_do != is_do; k--)
 						;
 					if (k < floor_) {
-						rc = reload_err(&r, s, ERR_INVALID,
+						rc = script_err(&r, s, ERR_INVALID,
 								"EXIT %s outside a %s", s->name,
 								is_do ? "DO loop" : "FOR loop");
 						break;
@@ -1267,7 +1261,7 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 				break;
 			}
 			default:
-				rc = reload_err(&r, s, ERR_INVALID,
+				rc = script_err(&r, s, ERR_INVALID,
 						"this control statement is not supported yet");
 			}
 			arena_free(ea);
@@ -1293,15 +1287,15 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 			rc = eval_free(&r, s->expr, ea, &v);
 			if (rc == 0)
 				rc = var_set(&r, s->name,
-					     v.null ? "" : val_text(&v, nb, sizeof(nb)));
+					     v.null ? "" : data_val_text(&v, nb, sizeof(nb)));
 			break;
 		}
-		case ST_TRACE: reload_log(&r, "%s", s->raw); break;
+		case ST_TRACE: script_log(&r, "%s", s->raw); break;
 		case ST_LOAD:
 			if (s->load.source == SRC_PRECEDING) {
 				/* runs with the next LOAD that has a source, on its output */
 				if (n_pending == MAX_PRECEDING)
-					rc = reload_err(&r, s, ERR_INVALID,
+					rc = script_err(&r, s, ERR_INVALID,
 							"more than %d preceding loads",
 							MAX_PRECEDING);
 				else
@@ -1319,22 +1313,22 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 			for (int k = n_pending - 1; rc == 0 && k > 0; k--) {
 				struct tbl *next = NULL;
 				rc = exec_load(&r, pending[k], tmp, &next);
-				tbl_free(tmp);
+				data_tbl_free(tmp);
 				tmp = next;
 			}
 			if (rc == 0)
 				rc = exec_load(&r, pending[0], tmp, NULL);
-			tbl_free(tmp);
+			data_tbl_free(tmp);
 			n_pending = 0;
 			break;
-		case ST_STORE: rc = reload_store(&r, s); break;
+		case ST_STORE: rc = script_store(&r, s); break;
 		case ST_DROP_TABLES:
-		case ST_DROP_FIELDS: rc = reload_drop(&r, s); break;
+		case ST_DROP_FIELDS: rc = script_drop(&r, s); break;
 		case ST_RENAME_TABLE:
-		case ST_RENAME_FIELD: rc = reload_rename(&r, s); break;
+		case ST_RENAME_FIELD: rc = script_rename(&r, s); break;
 		case ST_QUALIFY:
 		case ST_UNQUALIFY: rc = add_quals(&r, s); break;
-		default: rc = reload_err(&r, s, ERR_INVALID, "this statement is not supported yet");
+		default: rc = script_err(&r, s, ERR_INVALID, "this statement is not supported yet");
 		}
 		arena_free(ea);
 		if (rc == ERR_NOMEM && !e->code)
@@ -1347,7 +1341,7 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 	if (rc == 0 && n_loops)
 		rc = err_set(e, ERR_INVALID, "the script ends inside a loop");
 	if (rc == 0 && n_pending)
-		rc = reload_err(
+		rc = script_err(
 		    &r, pending[n_pending - 1], ERR_INVALID,
 		    "a preceding LOAD needs a LOAD with FROM, INLINE, RESIDENT or AUTOGENERATE "
 		    "after it");
@@ -1357,7 +1351,7 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 	}
 	free(r.vars);
 	for (int i = 0; i < r.n_maps; i++) {
-		tbl_free(r.maps[i].t);
+		data_tbl_free(r.maps[i].t);
 		free(r.maps[i].name);
 		free(r.maps[i].first_row);
 	}
@@ -1369,19 +1363,9 @@ int reload_run(const char *script, const struct reload_env *env, struct model **
 	if (rc) {
 		if (!e->code)
 			err_set(e, rc, "%s", err_str(rc));
-		model_free(r.m);
+		data_set_free(r.m);
 		return e->code;
 	}
 	*out = r.m;
 	return 0;
-}
-
-void model_free(struct model *m)
-{
-	if (!m)
-		return;
-	for (int i = 0; i < m->n_tables; i++)
-		tbl_free(m->tables[i]);
-	free(m->tables);
-	free(m);
 }

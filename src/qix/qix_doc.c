@@ -1,8 +1,7 @@
 /* qix_doc.c: the open apps: loading a generation from its app file, sharing it between
  * sessions, moving to a new generation, saving, and evicting what no session uses. */
-#include "engine/appfile.h"
-#include "engine/qix_int.h"
-#include "engine/table.h"
+#include "data/data.h"
+#include "qix/qix_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +21,7 @@ static void loaded_release(struct loaded *l)
 	json_decref(l->props);
 	json_decref(l->objects);
 	if (l->data) {
-		assoc_free(l->data->a);
+		model_assoc_free(l->data->a);
 		free(l->data);
 	}
 	memset(l, 0, sizeof(*l));
@@ -44,7 +43,7 @@ static int64_t model_bytes(const struct assoc *a)
 
 static int load_tables(const struct appfile *f, struct qix_data *data, struct err *e)
 {
-	struct model m = {0};
+	struct data_set m = {0};
 	int n = 0, rc = 0;
 	for (int i = 0; i < f->n_blocks; i++)
 		n += f->blocks[i].kind == APPFILE_TABLE;
@@ -57,18 +56,18 @@ static int load_tables(const struct appfile *f, struct qix_data *data, struct er
 		if (f->blocks[i].kind != APPFILE_TABLE)
 			continue;
 		struct qvd_table *qt = NULL;
-		rc = qvd_read(f->blocks[i].data, f->blocks[i].len, &qt, e);
+		rc = data_qvd_read(f->blocks[i].data, f->blocks[i].len, &qt, e);
 		if (rc == 0)
-			rc = tbl_adopt_qvd(qt, &m.tables[m.n_tables], e);
+			rc = data_tbl_adopt_qvd(qt, &m.tables[m.n_tables], e);
 		if (rc == 0) {
 			data->rows += m.tables[m.n_tables]->n_rows;
 			m.n_tables++;
 		}
 	}
 	if (rc == 0)
-		rc = assoc_build(&m, &data->a, e);
+		rc = model_assoc_build(&m, &data->a, e);
 	for (int i = 0; i < m.n_tables; i++)
-		tbl_free(m.tables[i]);
+		data_tbl_free(m.tables[i]);
 	free(m.tables);
 	if (rc == 0)
 		data->bytes += model_bytes(data->a);
@@ -79,11 +78,11 @@ static int load(const struct qix_app_info *info, struct loaded *out, struct err 
 {
 	memset(out, 0, sizeof(*out));
 	struct appfile *f = NULL;
-	int rc = appfile_read_file(info->path, &f, e);
+	int rc = data_appfile_read_file(info->path, &f, e);
 	if (rc)
 		return rc;
-	const struct appfile_block *sb = appfile_find(f, APPFILE_SCRIPT);
-	const struct appfile_block *pb = appfile_find(f, APPFILE_PROPS);
+	const struct appfile_block *sb = data_appfile_find(f, APPFILE_SCRIPT);
+	const struct appfile_block *pb = data_appfile_find(f, APPFILE_PROPS);
 	out->script = strdup(sb ? sb->data : "");
 	json_error_t je;
 	out->props = pb ? json_loadb(pb->data, pb->len, 0, &je) : json_object();
@@ -106,7 +105,7 @@ static int load(const struct qix_app_info *info, struct loaded *out, struct err 
 		out->data->bytes = (int64_t)strlen(out->script);
 		rc = load_tables(f, out->data, e);
 	}
-	appfile_free(f);
+	data_appfile_free(f);
 	if (rc)
 		loaded_release(out);
 	return rc;
@@ -117,7 +116,7 @@ static int load(const struct qix_app_info *info, struct loaded *out, struct err 
 static void doc_free(struct qix_doc *d)
 {
 	if (d->data) {
-		assoc_free(d->data->a);
+		model_assoc_free(d->data->a);
 		free(d->data);
 	}
 	free(d->script);
@@ -161,7 +160,7 @@ static struct qix_doc *find(struct qix *q, const char *id)
 	return NULL;
 }
 
-int doc_open(struct qix *q, const char *id, struct qix_doc **out, struct err *e)
+int qix_doc_open(struct qix *q, const char *id, struct qix_doc **out, struct err *e)
 {
 	*out = NULL;
 	pthread_mutex_lock(&q->mu);
@@ -173,7 +172,7 @@ int doc_open(struct qix *q, const char *id, struct qix_doc **out, struct err *e)
 		/* it may have been reloaded since it was opened */
 		struct err re;
 		err_init(&re);
-		if (doc_refresh(q, d, &re) != 0)
+		if (qix_doc_refresh(q, d, &re) != 0)
 			log_warn("engine: app %s: %s", id, re.message);
 		*out = d;
 		return 0;
@@ -219,7 +218,7 @@ int doc_open(struct qix *q, const char *id, struct qix_doc **out, struct err *e)
 	return 0;
 }
 
-void doc_release(struct qix *q, struct qix_doc *d)
+void qix_doc_release(struct qix *q, struct qix_doc *d)
 {
 	pthread_mutex_lock(&q->mu);
 	d->n_sessions--;
@@ -228,7 +227,7 @@ void doc_release(struct qix *q, struct qix_doc *d)
 	pthread_mutex_unlock(&q->mu);
 }
 
-struct qix_data *doc_data(struct qix *q, struct qix_doc *d)
+struct qix_data *qix_doc_data(struct qix *q, struct qix_doc *d)
 {
 	pthread_mutex_lock(&q->mu);
 	struct qix_data *data = d->data;
@@ -238,7 +237,7 @@ struct qix_data *doc_data(struct qix *q, struct qix_doc *d)
 	return data;
 }
 
-void data_release(struct qix *q, struct qix_data *data)
+void qix_data_release(struct qix *q, struct qix_data *data)
 {
 	if (!data)
 		return;
@@ -246,14 +245,15 @@ void data_release(struct qix *q, struct qix_data *data)
 	bool last = --data->refs == 0;
 	pthread_mutex_unlock(&q->mu);
 	if (last) {
-		assoc_free(data->a);
+		model_assoc_free(data->a);
 		free(data);
 	}
 }
 
 /* ---------------------------------------------------------------- generations */
 
-void doc_notify(struct qix *q, struct qix_doc *d, const struct qix_session *except, const char *id)
+void qix_doc_notify(struct qix *q, struct qix_doc *d, const struct qix_session *except,
+		    const char *id)
 {
 	pthread_mutex_lock(&q->mu);
 	for (struct qix_session *s = d->sessions; s; s = s->next_in_doc) {
@@ -283,7 +283,7 @@ void doc_notify(struct qix *q, struct qix_doc *d, const struct qix_session *exce
 	pthread_mutex_unlock(&q->mu);
 }
 
-int doc_refresh(struct qix *q, struct qix_doc *d, struct err *e)
+int qix_doc_refresh(struct qix *q, struct qix_doc *d, struct err *e)
 {
 	struct qix_app_info info;
 	memset(&info, 0, sizeof(info));
@@ -319,12 +319,12 @@ int doc_refresh(struct qix *q, struct qix_doc *d, struct err *e)
 	bool last = old && --old->refs == 0;
 	pthread_mutex_unlock(&q->mu);
 	if (last) {
-		assoc_free(old->a);
+		model_assoc_free(old->a);
 		free(old);
 	}
 	loaded_release(&l);
 	log_info("engine: app %s moved to generation %s", d->id, info.gen);
-	doc_notify(q, d, NULL, NULL);
+	qix_doc_notify(q, d, NULL, NULL);
 	return 0;
 }
 
@@ -346,16 +346,16 @@ void qix_poll_generations(struct qix *q)
 	for (int i = 0; i < n; i++) {
 		struct err e;
 		err_init(&e);
-		if (doc_refresh(q, pinned[i], &e) != 0 && e.code != ERR_NOT_FOUND)
+		if (qix_doc_refresh(q, pinned[i], &e) != 0 && e.code != ERR_NOT_FOUND)
 			log_warn("engine: app %s: %s", pinned[i]->id, e.message);
-		doc_release(q, pinned[i]);
+		qix_doc_release(q, pinned[i]);
 	}
 	free(pinned);
 }
 
 /* ---------------------------------------------------------------- saving */
 
-int doc_save(struct qix *q, struct qix_doc *d, struct err *e)
+int qix_doc_save(struct qix *q, struct qix_doc *d, struct err *e)
 {
 	pthread_mutex_lock(&d->mu);
 	char path[sizeof(d->info.path)];
@@ -374,7 +374,7 @@ int doc_save(struct qix *q, struct qix_doc *d, struct err *e)
 	int rc = props_text && script ? 0 : err_set(e, ERR_NOMEM, "out of memory");
 	/* the data blocks come over from the live generation as they are */
 	if (rc == 0)
-		rc = appfile_read_file(path, &f, e);
+		rc = data_appfile_read_file(path, &f, e);
 	if (rc == 0 && !(blocks = calloc((size_t)f->n_blocks + 2, sizeof(*blocks))))
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	int n = 0;
@@ -385,9 +385,9 @@ int doc_save(struct qix *q, struct qix_doc *d, struct err *e)
 			if (f->blocks[i].kind != APPFILE_PROPS &&
 			    f->blocks[i].kind != APPFILE_SCRIPT)
 				blocks[n++] = f->blocks[i];
-		rc = appfile_write(blocks, n, 0, &out, e);
+		rc = data_appfile_write(blocks, n, 0, &out, e);
 	}
-	appfile_free(f);
+	data_appfile_free(f);
 	free(blocks);
 	free(props_text);
 	free(script);

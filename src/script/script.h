@@ -1,4 +1,13 @@
-/* script.h: the load script language: splitting a script into statements, and parsing one
+/* script.h: the load script: its parser, the evaluator of its expressions, and the reload
+ * that runs it into a data set (data/data.h). Design notes: src/script/README.md. */
+#ifndef FATHOM_SCRIPT_H
+#define FATHOM_SCRIPT_H
+
+#include "data/data.h"
+
+/* ================================================================ the language (script.c) */
+
+/* the load script language: splitting a script into statements, and parsing one
  * statement (after its dollar-sign expansion) into a tree. Running statements is the
  * reload's work; this file only reads them. Syntax: ../shared/api/engine.md section 3.
  *
@@ -8,10 +17,6 @@
  * is reached (script_parse). Every error names the line and column in the script.
  *
  * Everything a parse returns lives in the arena it was given. */
-#ifndef FATHOM_SCRIPT_H
-#define FATHOM_SCRIPT_H
-
-#include "core/core.h"
 
 /* ---------------------------------------------------------------- splitting */
 
@@ -111,19 +116,6 @@ enum stmt_kind {
 
 enum load_source { SRC_FILE, SRC_INLINE, SRC_RESIDENT, SRC_AUTOGENERATE, SRC_PRECEDING };
 enum load_join { JOIN_NONE, JOIN_OUTER, JOIN_INNER, JOIN_LEFT, JOIN_RIGHT };
-enum labels { LABELS_EMBEDDED, LABELS_EXPLICIT, LABELS_NONE };
-
-/* A file's or inline data's format specification. */
-struct format {
-	bool qvd;	    /* (qvd); else delimited text */
-	enum labels labels; /* default embedded */
-	char delimiter;	    /* default ','; ' ' for 'spaces' */
-	int codepage;	    /* 65001 utf8 (default), 1252 ansi, 28591, ... */
-	bool msq;	    /* modern-style quoting */
-	bool no_quotes;
-	int header_lines;
-};
-
 struct load_item {
 	struct expr *expr; /* NULL for * */
 	const char *as;	   /* alias, or NULL */
@@ -181,5 +173,82 @@ struct stmt {
  * `text`) for a syntax error. */
 NODISCARD int script_parse(const char *text, int line, int col, bool control, struct arena *a,
 			   struct stmt **out, struct err *e);
+
+/* ================================================================ expressions (eval.c) */
+
+/* evaluating script expressions over one row, or over a group of rows for the
+ * aggregations of LOAD ... GROUP BY. NULL and dual rules: ../shared/api/engine.md 4.3.
+ *
+ * Threads: one evaluation per struct eval at a time. */
+
+struct eval {
+	struct arena *a; /* texts of results; the caller frees it when the row is done */
+	struct err *e;
+	void *ctx;
+	/* A field of the current row: 0, or ERR_NOT_FOUND. May cache a slot in x->slot. */
+	int (*field)(void *ctx, struct expr *x, struct val *out);
+	/* ApplyMap: *found false when the map has no such key; ERR_NOT_FOUND: no such map. */
+	int (*mapping)(void *ctx, const char *map, const struct val *key, struct val *out,
+		       bool *found);
+	/* A variable's text (LET's expressions may name variables); NULL when unset. */
+	const char *(*variable)(void *ctx, const char *name);
+	/* Aggregation: the rows of the current group; set_row makes row i current. */
+	int64_t n_group;
+	void (*set_row)(void *ctx, int64_t i);
+	/* Set analysis: makes the group's rows under `set` the current group (*n of them);
+	 * restore_group goes back. NULL where set analysis has no meaning (scripts). */
+	int (*set_group)(void *ctx, const struct set_expr *set, int64_t *n);
+	void (*restore_group)(void *ctx);
+	int64_t recno, rowno;
+	const char *date_format;
+	bool in_aggr; /* inside an aggregation's argument */
+};
+
+/* Evaluates x. Errors (ERR_INVALID) name the line and column of the offending part:
+ * an unknown field or function, a wrong number of arguments, an aggregation outside
+ * GROUP BY. */
+NODISCARD int script_eval(struct eval *ev, struct expr *x, struct val *out);
+
+/* Case-insensitive wildcard match: * any run, ? one character. */
+bool script_eval_like(const char *s, const char *pattern);
+/* True for a value that counts as true: a number other than 0 (NULL is false). */
+bool script_val_true(const struct val *v);
+/* A value's number, reading its text as a number when it has none. */
+bool script_val_number(const struct val *v, double *out);
+
+/* ================================================================ the reload (reload.c) */
+
+/* running a load script: statement by statement, each dollar-expanded with the
+ * variables of the moment and then parsed (engine/script.h), building the tables of the
+ * data model (engine/table.h).
+ *
+ * Runs today: SET, LET (also without the keyword), $(var) and $(=expr) expansion; LOAD
+ * from INLINE, delimited text and QVD files, RESIDENT and AUTOGENERATE, with expressions,
+ * WHERE, DISTINCT, GROUP BY and its aggregations; automatic concatenation, CONCATENATE and
+ * NOCONCATENATE; MAPPING LOAD and ApplyMap; DROP TABLE/FIELD; RENAME TABLE/FIELD; STORE to
+ * QVD and text; QUALIFY/UNQUALIFY (with wildcards); TRACE; IF/ELSEIF/ELSE/END IF; FOR ... NEXT;
+ * FOR EACH ... NEXT; DO [WHILE|UNTIL] ... LOOP [WHILE|UNTIL]; SUB ... END SUB with parameters
+ * (local to the call) and CALL; EXIT SCRIPT, FOR, DO and SUB, with WHEN or UNLESS.
+ * Anything else is refused with its line and column ("not supported yet"), never ignored.
+ *
+ * Files are reached only through env->resolve, which maps lib://Connection/path to a file
+ * inside that connection's folder (and refuses paths that escape it).
+ *
+ * Threads: one reload per thread; no shared state. */
+
+struct reload_env {
+	void *ctx;
+	/* The file a script path names. ERR_FORBIDDEN or ERR_NOT_FOUND with a message. */
+	int (*resolve)(void *ctx, const char *path, bool for_write, char *out, size_t n,
+		       struct err *e);
+	/* One line of the reload log (TRACE, and what each statement did). May be NULL. */
+	void (*log)(void *ctx, const char *line);
+	int64_t max_rows; /* per table; 0: no limit */
+};
+
+/* Runs `script`. On failure nothing is kept: *out is NULL and e says where (line and
+ * column) and what. Caller frees *out with data_set_free. */
+NODISCARD int script_run(const char *script, const struct reload_env *env, struct data_set **out,
+			 struct err *e);
 
 #endif

@@ -1,6 +1,6 @@
 /* cube.c: hypercubes over the associative model (see cube.h). */
-#include "engine/cube.h"
-#include "engine/eval.h"
+#include "model/model.h"
+#include "script/script.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -218,8 +218,8 @@ static int64_t partner(struct cubecalc *c, int link, int from_side, int64_t row)
 	char key[256];
 	if (!c->keys[d]) {
 		/* index the other table's rows by key, possible rows first */
-		c->keys[d] = tbl_new("k");
-		if (!c->keys[d] || tbl_field(c->keys[d], "k", true) < 0)
+		c->keys[d] = data_tbl_new("k");
+		if (!c->keys[d] || data_tbl_field(c->keys[d], "k", true) < 0)
 			return -1;
 		int64_t cap = 64, n = 0;
 		c->partner[d] = malloc(sizeof(int64_t) * (size_t)cap);
@@ -230,9 +230,9 @@ static int64_t partner(struct cubecalc *c, int link, int from_side, int64_t row)
 				    !key_text(tt, l->col[to], l->n_keys, r, key, sizeof(key)))
 					continue;
 				struct val kv = {.text = key};
-				if (tbl_lookup(c->keys[d], 0, &kv) >= 0)
+				if (data_tbl_lookup(c->keys[d], 0, &kv) >= 0)
 					continue;
-				if (tbl_append(c->keys[d], &kv, 1))
+				if (data_tbl_append(c->keys[d], &kv, 1))
 					return -1;
 				if (n == cap) {
 					int64_t *m = realloc(c->partner[d],
@@ -250,7 +250,7 @@ static int64_t partner(struct cubecalc *c, int link, int from_side, int64_t row)
 	if (!key_text(ft, l->col[from_side], l->n_keys, row, key, sizeof(key)))
 		return -1;
 	struct val kv = {.text = key};
-	int64_t s = tbl_lookup(c->keys[d], 0, &kv);
+	int64_t s = data_tbl_lookup(c->keys[d], 0, &kv);
 	return s < 0 ? -1 : c->partner[d][s];
 }
 
@@ -277,7 +277,7 @@ static int cube_field(void *ctx, struct expr *x, struct val *out)
 	/* the expressions are parsed for this cube, so a slot set is this model's field */
 	int f = x->slot - 1;
 	if (f < 0 || f >= c->a->n_fields) {
-		f = assoc_field(c->a, x->text);
+		f = model_assoc_field(c->a, x->text);
 		if (f < 0)
 			return ERR_NOT_FOUND;
 		x->slot = f + 1;
@@ -309,7 +309,7 @@ static bool group_key(struct cubecalc *c, int64_t r, int32_t *key)
 static int set_selection(struct cubecalc *c, const struct set_expr *s, struct assoc_sel *out)
 {
 	const struct assoc *a = c->a;
-	if (assoc_sel_init(a, out))
+	if (model_assoc_sel_init(a, out))
 		return err_set(c->e, ERR_NOMEM, "out of memory");
 	for (int f = 0; s->ident == '$' && f < a->n_fields; f++) {
 		if (!c->sel->selected[f])
@@ -322,7 +322,7 @@ static int set_selection(struct cubecalc *c, const struct set_expr *s, struct as
 	}
 	for (int m = 0; m < s->n_mods; m++) {
 		const struct set_mod *md = &s->mods[m];
-		int f = assoc_field(a, md->field);
+		int f = model_assoc_field(a, md->field);
 		if (f < 0)
 			return err_set(c->e, ERR_INVALID,
 				       "the set names a field that does not exist: %s", md->field);
@@ -333,7 +333,7 @@ static int set_selection(struct cubecalc *c, const struct set_expr *s, struct as
 		for (int v = 0; v < md->n_values; v++) {
 			const char *pat = md->values[v];
 			if (!md->search[v]) {
-				int64_t sy = assoc_find(a, f, pat);
+				int64_t sy = model_assoc_find(a, f, pat);
 				if (sy >= 0)
 					syms[n++] = sy;
 				continue;
@@ -351,26 +351,28 @@ static int set_selection(struct cubecalc *c, const struct set_expr *s, struct as
 			for (int64_t sy = 0; sy < a->fields[f].n_sym && n < INT32_MAX; sy++) {
 				const struct val *sv = &a->fields[f].sym[sy];
 				char b[64];
-				bool hit = cmp == 0 ? eval_like(val_text(sv, b, sizeof(b)), pat)
-					   : !sv->has_num ? false
-					   : cmp == 1	  ? sv->num > bound
-					   : cmp == 2	  ? sv->num >= bound
-					   : cmp == -1	  ? sv->num < bound
-							  : sv->num <= bound;
+				bool hit =
+				    cmp == 0
+					? script_eval_like(data_val_text(sv, b, sizeof(b)), pat)
+				    : !sv->has_num ? false
+				    : cmp == 1	   ? sv->num > bound
+				    : cmp == 2	   ? sv->num >= bound
+				    : cmp == -1	   ? sv->num < bound
+						   : sv->num <= bound;
 				if (hit)
 					syms[n++] = sy;
 			}
 		}
 		int rc = 0;
 		if (md->clear) {
-			rc = assoc_select(a, out, f, NULL, 0);
+			rc = model_assoc_select(a, out, f, NULL, 0);
 		} else if (n == 0) {
 			/* nothing matches: a selection nothing satisfies */
 			free(out->selected[f]);
 			out->selected[f] = calloc((size_t)(a->fields[f].n_sym + 1), sizeof(bool));
 			rc = out->selected[f] ? 0 : ERR_NOMEM;
 		} else {
-			rc = assoc_select(a, out, f, syms, n);
+			rc = model_assoc_select(a, out, f, syms, n);
 		}
 		free(syms);
 		if (rc)
@@ -398,8 +400,8 @@ static int cube_set_group(void *ctx, const struct set_expr *set, int64_t *n)
 		struct assoc_states st2 = {0};
 		int rc = set_selection(c, set, &s2);
 		if (rc == 0)
-			rc = assoc_possible_rows(c->a, &s2, &st2, c->e);
-		assoc_sel_release(&s2);
+			rc = model_assoc_possible_rows(c->a, &s2, &st2, c->e);
+		model_assoc_sel_release(&s2);
 		const struct assoc_table *ft = &c->a->tables[c->fact];
 		int64_t ng = c->groups->n_groups;
 		int64_t *gof = rc == 0 ? malloc(sizeof(int64_t) * (size_t)(ft->n_rows + 1)) : NULL;
@@ -427,7 +429,7 @@ static int cube_set_group(void *ctx, const struct set_expr *set, int64_t *n)
 				sr->rows[sr->start[gof[r]] + fill[gof[r]]++] = r;
 		free(fill);
 		free(gof);
-		assoc_states_release(c->a, &st2);
+		model_assoc_states_release(c->a, &st2);
 		if (rc)
 			return rc;
 	}
@@ -449,7 +451,7 @@ enum fast_kind { F_SUM, F_COUNT, F_COUNT_DISTINCT, F_COUNT_STAR, F_AVG, F_MIN, F
 
 /* A measure that is one plain aggregation of one field (Sum(F), Count(F), Count(DISTINCT F),
  * Count(*), Avg, Min, Max; no set) is computed for every group in one pass over the fact
- * rows, in row order, instead of group by group. The results equal eval()'s. Returns false
+ * rows, in row order, instead of group by group. The results equal script_eval()'s. Returns false
  * (nothing computed) for any other measure; *out gets one value per group. */
 static bool fast_measure(struct cubecalc *c, const struct expr *x, const int64_t *group_of,
 			 const int64_t *live, int64_t n_live, int64_t n_groups, struct val **out)
@@ -473,7 +475,9 @@ static bool fast_measure(struct cubecalc *c, const struct expr *x, const int64_t
 		k = F_MAX;
 	else
 		return false;
-	int f = k == F_COUNT_STAR ? -1 : arg->kind == EX_FIELD ? assoc_field(c->a, arg->text) : -2;
+	int f = k == F_COUNT_STAR	? -1
+		: arg->kind == EX_FIELD ? model_assoc_field(c->a, arg->text)
+					: -2;
 	if (f == -2 || (k != F_COUNT_STAR && f < 0))
 		return false;
 	int64_t ns = f >= 0 ? c->a->fields[f].n_sym : 0;
@@ -488,7 +492,7 @@ static bool fast_measure(struct cubecalc *c, const struct expr *x, const int64_t
 	struct val *v = calloc((size_t)n_groups + 1, sizeof(struct val));
 	bool ok = acc && cnt && v && (f < 0 || (num && isnum)) && (k != F_COUNT_DISTINCT || bits);
 	for (int64_t i = 0; ok && i < ns; i++) {
-		isnum[i] = val_number(&c->a->fields[f].sym[i], &num[i]);
+		isnum[i] = script_val_number(&c->a->fields[f].sym[i], &num[i]);
 	}
 	for (int64_t i = 0; ok && i < n_live; i++) {
 		int64_t r = live[i], g = group_of[r];
@@ -591,8 +595,8 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 			break;
 		case SORT_TEXT: {
 			char b1[64], b2[64];
-			r = strcmp(val_text(&x->v, b1, sizeof(b1)),
-				   val_text(&y->v, b2, sizeof(b2)));
+			r = strcmp(data_val_text(&x->v, b1, sizeof(b1)),
+				   data_val_text(&y->v, b2, sizeof(b2)));
 			r = (r > 0) - (r < 0);
 			break;
 		}
@@ -605,8 +609,8 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 
 /* ---------------------------------------------------------------- the cube */
 
-int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struct cube_def *def,
-		 struct cube **out, struct err *e)
+int model_cube_compute(const struct assoc *a, const struct assoc_sel *sel,
+		       const struct cube_def *def, struct cube **out, struct err *e)
 {
 	*out = NULL;
 	if (a->n_tables == 0)
@@ -619,13 +623,13 @@ int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struc
 	struct assoc_states st = {0};
 	struct cubecalc c = {.a = a, .st = &st, .e = e, .sel = sel, .def = def};
 	/* the rows; a dimension value in a possible row is S when selected, else O */
-	int rc = assoc_possible_rows(a, sel, &st, e);
+	int rc = model_assoc_possible_rows(a, sel, &st, e);
 	int *dim_field = arena_alloc(cb->a, sizeof(int) * (size_t)(def->n_dims + 1));
 	c.dim_field = dim_field;
 	struct expr **mx =
 	    arena_alloc(cb->a, sizeof(struct expr *) * (size_t)(def->n_measures + 1));
 	for (int d = 0; rc == 0 && d < def->n_dims; d++)
-		if ((dim_field[d] = assoc_field(a, def->dims[d])) < 0)
+		if ((dim_field[d] = model_assoc_field(a, def->dims[d])) < 0)
 			rc = err_set(e, ERR_INVALID, "dimension %d: there is no field %s", d + 1,
 				     def->dims[d]);
 	for (int m = 0; rc == 0 && m < def->n_measures; m++) {
@@ -644,7 +648,7 @@ int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struc
 	const char *ff = NULL;
 	for (int m = 0; rc == 0 && m < def->n_measures && !ff; m++)
 		ff = first_field(mx[m]);
-	int anchor = ff ? assoc_field(a, ff) : def->n_dims ? dim_field[0] : -1;
+	int anchor = ff ? model_assoc_field(a, ff) : def->n_dims ? dim_field[0] : -1;
 	for (int t = 0; anchor >= 0 && t < a->n_tables; t++)
 		if (table_col(&a->tables[t], anchor) >= 0) {
 			c.fact = t;
@@ -738,7 +742,7 @@ int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struc
 					  .set_group = cube_set_group,
 					  .restore_group = cube_restore_group};
 			struct val v;
-			rc = eval(&ev, mx[m], &v);
+			rc = script_eval(&ev, mx[m], &v);
 			if (rc == 0) {
 				if (v.text)
 					v.text = arena_strdup(cb->a, v.text);
@@ -776,7 +780,7 @@ int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struc
 		free(sorted);
 	}
 	for (int d = 0; c.keys && d < 2 * a->n_links; d++) {
-		tbl_free(c.keys[d]);
+		data_tbl_free(c.keys[d]);
 		free(c.partner[d]);
 	}
 	free(c.keys);
@@ -797,16 +801,16 @@ int cube_compute(const struct assoc *a, const struct assoc_sel *sel, const struc
 	free(start);
 	free(rows);
 	free(first);
-	assoc_states_release(a, &st);
+	model_assoc_states_release(a, &st);
 	if (rc) {
-		cube_free(cb);
+		model_cube_free(cb);
 		return rc;
 	}
 	*out = cb;
 	return 0;
 }
 
-void cube_free(struct cube *c)
+void model_cube_free(struct cube *c)
 {
 	if (!c)
 		return;

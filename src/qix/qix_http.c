@@ -1,6 +1,6 @@
 /* qix_http.c: the engine port: a WebSocket per session on /app/<id>, for clients that show
  * a certificate of the site (as the proxy and other services do). */
-#include "engine/qix_int.h"
+#include "qix/qix_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,5 @@
 /* table.c: growing tables of symbol tables and symbol indexes (see table.h). */
-#include "engine/table.h"
-#include "engine/txt.h"
+#include "data/data_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -9,7 +8,7 @@
 
 #define NO_TEXT ((size_t)-1)
 
-struct tbl *tbl_new(const char *name)
+struct tbl *data_tbl_new(const char *name)
 {
 	struct tbl *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -32,7 +31,7 @@ static void field_release(struct tbl_field *f)
 	free(f->slots);
 }
 
-void tbl_free(struct tbl *t)
+void data_tbl_free(struct tbl *t)
 {
 	if (!t)
 		return;
@@ -44,7 +43,7 @@ void tbl_free(struct tbl *t)
 	free(t);
 }
 
-int tbl_field(struct tbl *t, const char *name, bool add)
+int data_tbl_field(struct tbl *t, const char *name, bool add)
 {
 	for (int i = 0; i < t->n_fields; i++)
 		if (strcmp(t->fields[i].name, name) == 0)
@@ -80,7 +79,7 @@ static const char *sym_text(const struct tbl *t, const struct tbl_field *f, int6
 
 static uint64_t hash_val(const struct val *v)
 {
-	return v->has_num ? txt_hash_number(v->num) : txt_hash_text(v->text);
+	return v->has_num ? data_txt_hash_number(v->num) : data_txt_hash_text(v->text);
 }
 
 static bool same(const struct tbl *t, const struct tbl_field *f, int64_t s, const struct val *v)
@@ -166,7 +165,7 @@ static int intern(struct tbl *t, struct tbl_field *f, const struct val *v, int32
 	return 0;
 }
 
-int tbl_append(struct tbl *t, const struct val *vals, int n)
+int data_tbl_append(struct tbl *t, const struct val *vals, int n)
 {
 	if (n != t->n_fields)
 		return ERR_INVALID;
@@ -191,7 +190,7 @@ int tbl_append(struct tbl *t, const struct val *vals, int n)
 	return 0;
 }
 
-void tbl_get(const struct tbl *t, int f, int64_t r, struct val *out)
+void data_tbl_get(const struct tbl *t, int f, int64_t r, struct val *out)
 {
 	const struct tbl_field *fl = &t->fields[f];
 	int32_t s = fl->index[r];
@@ -205,12 +204,12 @@ void tbl_get(const struct tbl *t, int f, int64_t r, struct val *out)
 	out->text = sym_text(t, fl, s);
 }
 
-int64_t tbl_lookup(struct tbl *t, int f, const struct val *v)
+int64_t data_tbl_lookup(struct tbl *t, int f, const struct val *v)
 {
 	struct tbl_field *fl = &t->fields[f];
 	if (v->null || fl->n_sym == 0)
 		return -1;
-	if (fl->n_slots == 0 && rehash(t, fl)) /* a table made by tbl_adopt_qvd */
+	if (fl->n_slots == 0 && rehash(t, fl)) /* a table made by data_tbl_adopt_qvd */
 		return -1;
 	size_t mask = fl->n_slots - 1, k = hash_val(v) & mask;
 	while (fl->slots[k]) {
@@ -222,7 +221,7 @@ int64_t tbl_lookup(struct tbl *t, int f, const struct val *v)
 	return -1;
 }
 
-void tbl_drop_field(struct tbl *t, int f)
+void data_tbl_drop_field(struct tbl *t, int f)
 {
 	field_release(&t->fields[f]);
 	memmove(&t->fields[f], &t->fields[f + 1],
@@ -230,7 +229,7 @@ void tbl_drop_field(struct tbl *t, int f)
 	t->n_fields--;
 }
 
-int tbl_view(struct tbl *t, struct qvd_table *out, struct err *e)
+int data_tbl_view(struct tbl *t, struct qvd_table *out, struct err *e)
 {
 	memset(out, 0, sizeof(*out));
 	out->name = t->name;
@@ -253,7 +252,7 @@ int tbl_view(struct tbl *t, struct qvd_table *out, struct err *e)
 	return 0;
 }
 
-void tbl_view_free(struct qvd_table *v)
+void data_tbl_view_free(struct qvd_table *v)
 {
 	free(v->fields);
 	v->fields = NULL;
@@ -262,13 +261,13 @@ void tbl_view_free(struct qvd_table *v)
 /* Each field's symbols are interned once, not once per row; when they keep their numbers
  * (the usual case: a QVD's symbols are distinct already) the row column is taken over as it
  * is, so a loaded file is not copied row by row. */
-int tbl_from_qvd(struct qvd_table *q, const char *name, struct tbl **out, struct err *e)
+int data_tbl_from_qvd(struct qvd_table *q, const char *name, struct tbl **out, struct err *e)
 {
 	*out = NULL;
-	struct tbl *t = tbl_new(name ? name : q->name);
+	struct tbl *t = data_tbl_new(name ? name : q->name);
 	int rc = t ? 0 : err_set(e, ERR_NOMEM, "out of memory");
 	for (int i = 0; rc == 0 && i < q->n_fields; i++)
-		if (tbl_field(t, q->fields[i].name, true) < 0)
+		if (data_tbl_field(t, q->fields[i].name, true) < 0)
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 	int64_t nr = q->n_rows;
 	for (int i = 0; rc == 0 && i < q->n_fields; i++) {
@@ -281,7 +280,7 @@ int tbl_from_qvd(struct qvd_table *q, const char *name, struct tbl **out, struct
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 		for (int64_t k = 0; rc == 0 && k < ns; k++) {
 			struct val v;
-			val_of_symbol(&qf->symbols[k], &v);
+			data_val_of_symbol(&qf->symbols[k], &v);
 			if (intern(t, f, &v, &map[k]))
 				rc = err_set(e, ERR_NOMEM, "out of memory");
 			same_numbers = same_numbers && map[k] == k;
@@ -310,22 +309,22 @@ int tbl_from_qvd(struct qvd_table *q, const char *name, struct tbl **out, struct
 		t->n_rows = nr;
 		t->cap_rows = nr;
 	}
-	qvd_free(q);
+	data_qvd_free(q);
 	if (rc) {
-		tbl_free(t);
+		data_tbl_free(t);
 		return rc;
 	}
 	*out = t;
 	return 0;
 }
 
-int tbl_adopt_qvd(struct qvd_table *q, struct tbl **out, struct err *e)
+int data_tbl_adopt_qvd(struct qvd_table *q, struct tbl **out, struct err *e)
 {
 	*out = NULL;
-	struct tbl *t = tbl_new(q->name);
+	struct tbl *t = data_tbl_new(q->name);
 	int rc = t ? 0 : err_set(e, ERR_NOMEM, "out of memory");
 	for (int i = 0; rc == 0 && i < q->n_fields; i++)
-		if (tbl_field(t, q->fields[i].name, true) < 0)
+		if (data_tbl_field(t, q->fields[i].name, true) < 0)
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 	/* the texts stay where they are: the table takes the text store over, when every
 	 * symbol's text lies in it */
@@ -385,16 +384,16 @@ int tbl_adopt_qvd(struct qvd_table *q, struct tbl **out, struct err *e)
 	}
 	if (rc == 0)
 		t->n_rows = t->cap_rows = q->n_rows;
-	qvd_free(q);
+	data_qvd_free(q);
 	if (rc) {
-		tbl_free(t);
+		data_tbl_free(t);
 		return rc;
 	}
 	*out = t;
 	return 0;
 }
 
-void val_of_symbol(const struct qvd_value *s, struct val *out)
+void data_val_of_symbol(const struct qvd_value *s, struct val *out)
 {
 	out->null = false;
 	out->has_num = s->type != QVD_STRING;
@@ -402,7 +401,7 @@ void val_of_symbol(const struct qvd_value *s, struct val *out)
 	out->text = s->text;
 }
 
-const char *val_text(const struct val *v, char *buf, size_t n)
+const char *data_val_text(const struct val *v, char *buf, size_t n)
 {
 	if (v->null) {
 		str_copy(buf, "", n);
@@ -413,5 +412,5 @@ const char *val_text(const struct val *v, char *buf, size_t n)
 	struct qvd_value q = {v->num == floor(v->num) && fabs(v->num) < 2147483648.0 ? QVD_INT
 										     : QVD_DOUBLE,
 			      v->num, NULL};
-	return qvd_value_text(&q, buf, n);
+	return data_qvd_value_text(&q, buf, n);
 }

@@ -1,7 +1,7 @@
 /* qix_object.c: GenericObject and Field methods: properties, patches, layouts (hypercube,
  * list object, selection object, field list), data pages and selections (qix.md sections
  * 3 and 3.12). */
-#include "engine/qix_int.h"
+#include "qix/qix_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +16,13 @@ static const char *const state_letter[] = {"O", "S", "A", "X", "XS"};
 
 /* The member at a JSON pointer ("/qHyperCubeDef/qDimensions/0"), or NULL. With `parent`,
  * the container of the last step and its key are returned instead, for changes. */
+/* A JSON pointer segment as an array index; SIZE_MAX for one that is not. */
+static size_t array_index(const char *key)
+{
+	int64_t i;
+	return str_to_i64(key, 0, INT64_MAX, &i) == 0 ? (size_t)i : SIZE_MAX;
+}
+
 static json_t *pointer(json_t *root, const char *path, json_t **parent, char *last, size_t n)
 {
 	json_t *cur = root, *par = NULL;
@@ -42,9 +49,10 @@ static json_t *pointer(json_t *root, const char *path, json_t **parent, char *la
 		if (json_is_object(cur)) {
 			cur = json_object_get(cur, key);
 		} else if (json_is_array(cur)) {
-			char *end;
-			long idx = strtol(key, &end, 10);
-			cur = *key && !*end && idx >= 0 ? json_array_get(cur, (size_t)idx) : NULL;
+			int64_t idx;
+			cur = str_to_i64(key, 0, INT64_MAX, &idx) == 0
+				  ? json_array_get(cur, (size_t)idx)
+				  : NULL;
 		} else {
 			return NULL;
 		}
@@ -61,7 +69,7 @@ static json_t *pointer(json_t *root, const char *path, json_t **parent, char *la
 	return cur;
 }
 
-int obj_apply_patches(json_t *props, json_t *patches, const char **msg)
+int qix_obj_apply_patches(json_t *props, json_t *patches, const char **msg)
 {
 	if (!json_is_array(patches)) {
 		*msg = "qPatches must be an array";
@@ -88,7 +96,7 @@ int obj_apply_patches(json_t *props, json_t *patches, const char **msg)
 			if (json_is_object(parent))
 				json_object_del(parent, key);
 			else
-				json_array_remove(parent, (size_t)strtol(key, NULL, 10));
+				json_array_remove(parent, array_index(key));
 			continue;
 		}
 		if (!str_ieq(op, "add") && !str_ieq(op, "replace")) {
@@ -104,12 +112,11 @@ int obj_apply_patches(json_t *props, json_t *patches, const char **msg)
 		if (json_is_object(parent)) {
 			json_object_set_new(parent, key, v);
 		} else {
-			char *end;
-			long idx = strtol(key, &end, 10);
+			size_t idx = array_index(key);
 			size_t size = json_array_size(parent);
-			if (strcmp(key, "-") == 0 || (!*end && idx >= 0 && (size_t)idx == size))
+			if (strcmp(key, "-") == 0 || idx == size)
 				json_array_append_new(parent, v);
-			else if (!*end && idx >= 0 && (size_t)idx < size)
+			else if (idx < size)
 				str_ieq(op, "add") ? json_array_insert_new(parent, (size_t)idx, v)
 						   : json_array_set_new(parent, (size_t)idx, v);
 			else {
@@ -122,23 +129,23 @@ int obj_apply_patches(json_t *props, json_t *patches, const char **msg)
 	return 0;
 }
 
-json_t *obj_effective(struct qix_session *s, struct qix_handle *h)
+json_t *qix_obj_effective(struct qix_session *s, struct qix_handle *h)
 {
 	bool so;
-	json_t *props = sess_object_props(s, h->id, &so);
+	json_t *props = qix_sess_object_props(s, h->id, &so);
 	if (!props || !h->soft)
 		return props;
 	json_t *eff = json_deep_copy(props);
 	json_decref(props);
 	const char *msg;
-	if (obj_apply_patches(eff, h->soft, &msg) != 0)
+	if (qix_obj_apply_patches(eff, h->soft, &msg) != 0)
 		log_debug("engine: a soft patch no longer applies: %s", msg);
 	return eff;
 }
 
 /* ---------------------------------------------------------------- values */
 
-void obj_set_value(json_t *cell, const struct val *v)
+void qix_obj_set_value(json_t *cell, const struct val *v)
 {
 	char buf[64];
 	if (v->null) {
@@ -147,7 +154,7 @@ void obj_set_value(json_t *cell, const struct val *v)
 		json_object_set_new(cell, "qIsNull", json_true());
 		return;
 	}
-	json_object_set_new(cell, "qText", json_string(val_text(v, buf, sizeof(buf))));
+	json_object_set_new(cell, "qText", json_string(data_val_text(v, buf, sizeof(buf))));
 	json_object_set_new(
 	    cell, "qNum", v->has_num && isfinite(v->num) ? json_real(v->num) : json_string("NaN"));
 }
@@ -159,8 +166,8 @@ static const char *strip_eq(const char *expr)
 	return *expr == '=' ? expr + 1 : expr;
 }
 
-int obj_evaluate(struct qix_session *s, const char *expr, struct val *out, struct arena *a,
-		 struct err *e)
+int qix_obj_evaluate(struct qix_session *s, const char *expr, struct val *out, struct arena *a,
+		     struct err *e)
 {
 	*out = (struct val){.null = true};
 	if (!s->data || !s->data->a)
@@ -168,7 +175,7 @@ int obj_evaluate(struct qix_session *s, const char *expr, struct val *out, struc
 	const char *m = strip_eq(expr);
 	struct cube_def def = {.measures = &m, .n_measures = 1};
 	struct cube *c = NULL;
-	int rc = cube_compute(s->data->a, &s->sel, &def, &c, e);
+	int rc = model_cube_compute(s->data->a, &s->sel, &def, &c, e);
 	if (rc)
 		return rc;
 	if (c->n_rows > 0) {
@@ -176,7 +183,7 @@ int obj_evaluate(struct qix_session *s, const char *expr, struct val *out, struc
 		if (out->text)
 			out->text = arena_strdup(a, out->text);
 	}
-	cube_free(c);
+	model_cube_free(c);
 	return 0;
 }
 
@@ -194,7 +201,7 @@ static bool *sel_copy_field(const struct assoc *a, const struct assoc_sel *sel, 
 
 static int sel_copy(const struct assoc *a, const struct assoc_sel *from, struct assoc_sel *to)
 {
-	if (assoc_sel_init(a, to) != 0)
+	if (model_assoc_sel_init(a, to) != 0)
 		return ERR_NOMEM;
 	for (int f = 0; f < from->n_fields; f++)
 		to->selected[f] = sel_copy_field(a, from, f);
@@ -222,10 +229,10 @@ static int select_syms(struct qix_session *s, int f, const int64_t *syms, int n,
 	for (int64_t i = 0; i < ns; i++)
 		if (want[i])
 			list[k++] = i;
-	int rc = assoc_select(a, &s->sel, f, list, k);
+	int rc = model_assoc_select(a, &s->sel, f, list, k);
 	free(want);
 	free(list);
-	sess_selection_changed(s);
+	qix_sess_selection_changed(s);
 	for (int i = 0; i < s->n_h; i++)
 		if (s->h[i].in_selections)
 			s->h[i].made_selections = true;
@@ -238,7 +245,7 @@ static int select_by_state(struct qix_session *s, int f, const char *which)
 	const struct assoc_states *st;
 	struct err e;
 	err_init(&e);
-	if (sess_states(s, &st, &e) != 0)
+	if (qix_sess_states(s, &st, &e) != 0)
 		return e.code;
 	int64_t ns = s->data->a->fields[f].n_sym;
 	int64_t *list = calloc((size_t)ns + 1, sizeof(int64_t));
@@ -308,7 +315,7 @@ static int spec_read(const struct assoc *a, json_t *hc, struct cube_spec *sp, co
 		const char *f =
 		    json_string_value(json_array_get(json_object_get(qd, "qFieldDefs"), 0));
 		const char *name = f ? strip_eq(f) : NULL;
-		if (!name || !*name || (sp->dim_field[i] = assoc_field(a, name)) < 0) {
+		if (!name || !*name || (sp->dim_field[i] = model_assoc_field(a, name)) < 0) {
 			*why = f && *f == '=' ? "calculated dimensions are not supported yet"
 					      : "a dimension names no field of the app";
 			return QIX_INVALID_PARAMETER;
@@ -431,7 +438,7 @@ static json_t *dim_info(const struct assoc *a, const struct assoc_states *st, in
 			mx = fmax(mx, v->num);
 		}
 		char b[64];
-		size_t gl = strlen(val_text(v, b, sizeof(b)));
+		size_t gl = strlen(data_val_text(v, b, sizeof(b)));
 		glyphs = gl > glyphs ? gl : glyphs;
 	}
 	json_t *tags = json_array();
@@ -480,7 +487,7 @@ static json_t *cube_page(const struct cube *c, int n_dims, int width, json_t *pg
 		for (json_int_t col = left; col < left + w; col++) {
 			const struct cube_cell *cell = &c->cells[r * c->n_cols + col];
 			json_t *jc = json_object();
-			obj_set_value(jc, &cell->v);
+			qix_obj_set_value(jc, &cell->v);
 			json_object_set_new(jc, "qElemNumber", json_integer(cell->elem));
 			json_object_set_new(jc, "qState", json_string(cell->state));
 			json_array_append_new(row, jc);
@@ -526,7 +533,7 @@ static int compute_cube(struct qix_session *s, json_t *hc, struct cube_spec *sp,
 		return rc;
 	struct err e;
 	err_init(&e);
-	if (cube_compute(s->data->a, &s->sel, &sp->def, out, &e) != 0) {
+	if (model_cube_compute(s->data->a, &s->sel, &sp->def, out, &e) != 0) {
 		log_debug("engine: hypercube: %s", e.message);
 		*why = "the hypercube could not be computed (see the engine log)";
 		return QIX_INVALID_PARAMETER;
@@ -543,7 +550,7 @@ static json_t *hypercube_layout(struct qix_session *s, json_t *hc)
 	struct err e;
 	err_init(&e);
 	int rc = sp ? compute_cube(s, hc, sp, &c, &why) : QIX_INTERNAL;
-	if (rc == 0 && sess_states(s, &st, &e) != 0)
+	if (rc == 0 && qix_sess_states(s, &st, &e) != 0)
 		rc = QIX_INTERNAL, why = "the selection states could not be computed";
 	json_t *l = json_object();
 	copy_custom(l, hc);
@@ -598,14 +605,14 @@ static json_t *hypercube_layout(struct qix_session *s, json_t *hc)
 	if (sp->n_user) {
 		struct cube_def td = {.measures = sp->def.measures, .n_measures = sp->n_user};
 		struct cube *tc = NULL;
-		if (cube_compute(s->data->a, &s->sel, &td, &tc, &e) == 0 && tc->n_rows == 1)
+		if (model_cube_compute(s->data->a, &s->sel, &td, &tc, &e) == 0 && tc->n_rows == 1)
 			for (int m = 0; m < sp->n_user; m++) {
 				json_t *cell = json_pack("{s:i,s:s,s:b}", "qElemNumber", -1,
 							 "qState", "X", "qIsTotalCell", 1);
-				obj_set_value(cell, &tc->cells[m].v);
+				qix_obj_set_value(cell, &tc->cells[m].v);
 				json_array_append_new(total, cell);
 			}
-		cube_free(tc);
+		model_cube_free(tc);
 	}
 	json_object_set_new(l, "qGrandTotalRow", total);
 	json_t *dp = NULL;
@@ -621,7 +628,7 @@ static json_t *hypercube_layout(struct qix_session *s, json_t *hc)
 	json_object_set_new(l, "qNoOfLeftDims", json_integer(-1));
 	json_object_set_new(l, "qTreeNodesOnDim", json_array());
 	json_object_set_new(l, "qColumnOrder", json_array());
-	cube_free(c);
+	model_cube_free(c);
 	free(sp);
 	return l;
 }
@@ -653,7 +660,7 @@ static int cmp_syms(const void *pa, const void *pb, void *arg)
 		return (x->num < y->num ? -1 : 1) * ls->by_num;
 	if (ls->by_text) {
 		char b1[64], b2[64];
-		r = strcmp(val_text(x, b1, sizeof(b1)), val_text(y, b2, sizeof(b2)));
+		r = strcmp(data_val_text(x, b1, sizeof(b1)), data_val_text(y, b2, sizeof(b2)));
 		if (r)
 			return (r < 0 ? -1 : 1) * ls->by_text;
 	}
@@ -666,7 +673,7 @@ static int list_rows(struct qix_session *s, json_t *lo, const struct assoc_state
 {
 	json_t *qd = json_object_get(lo, "qDef");
 	const char *f = json_string_value(json_array_get(json_object_get(qd, "qFieldDefs"), 0));
-	int fi = f ? assoc_field(s->data->a, strip_eq(f)) : -1;
+	int fi = f ? model_assoc_field(s->data->a, strip_eq(f)) : -1;
 	*out = NULL;
 	if (fi < 0)
 		return -1;
@@ -711,7 +718,7 @@ static json_t *list_page(struct qix_session *s, json_t *lo, int f, const int64_t
 		if (!alternatives && x == STATE_A)
 			x = STATE_X;
 		json_t *cell = json_object();
-		obj_set_value(cell, &fd->sym[sym]);
+		qix_obj_set_value(cell, &fd->sym[sym]);
 		json_object_set_new(cell, "qElemNumber", json_integer(sym));
 		json_object_set_new(cell, "qState", json_string(state_letter[x]));
 		json_array_append_new(matrix, json_pack("[o]", cell));
@@ -728,8 +735,9 @@ static json_t *list_layout(struct qix_session *s, json_t *lo)
 	struct err e;
 	err_init(&e);
 	int64_t *rows = NULL;
-	int f = s->data && s->data->a && sess_states(s, &st, &e) == 0 ? list_rows(s, lo, st, &rows)
-								      : -1;
+	int f = s->data && s->data->a && qix_sess_states(s, &st, &e) == 0
+		    ? list_rows(s, lo, st, &rows)
+		    : -1;
 	if (f < 0) {
 		json_object_set_new(l, "qError", json_pack("{s:i}", "qErrorCode", 8));
 		json_object_set_new(l, "qSize", json_pack("{s:i,s:i}", "qcx", 0, "qcy", 0));
@@ -766,7 +774,7 @@ static json_t *selection_layout(struct qix_session *s)
 	struct err e;
 	err_init(&e);
 	const struct assoc *a = s->data ? s->data->a : NULL;
-	if (a && sess_states(s, &st, &e) == 0)
+	if (a && qix_sess_states(s, &st, &e) == 0)
 		for (int f = 0; f < s->sel.n_fields; f++) {
 			if (!s->sel.selected[f])
 				continue;
@@ -778,7 +786,7 @@ static json_t *selection_layout(struct qix_session *s)
 				if (!s->sel.selected[f][i])
 					continue;
 				char b[64];
-				const char *t = val_text(&a->fields[f].sym[i], b, sizeof(b));
+				const char *t = data_val_text(&a->fields[f].sym[i], b, sizeof(b));
 				json_array_append_new(names,
 						      json_pack("{s:s,s:s}", "qName", t,
 								"qFieldSelectionMode", "NORMAL"));
@@ -849,10 +857,10 @@ static json_t *layout_of(struct qix_session *s, json_t *props)
 		err_init(&e);
 		json_t *r;
 		char b[64];
-		if (!expr || obj_evaluate(s, expr, &v, a, &e) != 0 || v.null)
+		if (!expr || qix_obj_evaluate(s, expr, &v, a, &e) != 0 || v.null)
 			r = se ? json_string("") : json_string("NaN");
 		else
-			r = se ? json_string(val_text(&v, b, sizeof(b)))
+			r = se ? json_string(data_val_text(&v, b, sizeof(b)))
 			       : (v.has_num ? json_real(v.num) : json_string("NaN"));
 		arena_free(a);
 		return r;
@@ -907,12 +915,12 @@ static int field_call(struct qix_session *s, struct qix_handle *h, const char *m
 		      json_t **out, const char **msg)
 {
 	const struct assoc *a = s->data ? s->data->a : NULL;
-	int f = a ? assoc_field(a, h->id) : -1;
+	int f = a ? model_assoc_field(a, h->id) : -1;
 	if (f < 0) {
 		*msg = "the field is no longer in the app";
 		return QIX_NOT_FOUND;
 	}
-	bool toggle = json_is_true(param(p, 1, "qToggleMode"));
+	bool toggle = json_is_true(qix_param(p, 1, "qToggleMode"));
 	int rc = 0;
 	bool done = true;
 	if (strcmp(m, "GetCardinal") == 0) {
@@ -921,7 +929,7 @@ static int field_call(struct qix_session *s, struct qix_handle *h, const char *m
 	} else if (strcmp(m, "Clear") == 0) {
 		rc = select_syms(s, f, NULL, 0, false);
 	} else if (strcmp(m, "SelectValues") == 0) {
-		json_t *vals = param(p, 0, "qFieldValues");
+		json_t *vals = qix_param(p, 0, "qFieldValues");
 		int64_t *syms = calloc(json_array_size(vals) + 1, sizeof(int64_t));
 		int n = 0;
 		size_t i;
@@ -935,8 +943,8 @@ static int field_call(struct qix_session *s, struct qix_handle *h, const char *m
 					    a->fields[f].sym[k].num == num)
 						sym = k;
 			} else if (json_is_string(json_object_get(v, "qText"))) {
-				sym = assoc_find(a, f,
-						 json_string_value(json_object_get(v, "qText")));
+				sym = model_assoc_find(
+				    a, f, json_string_value(json_object_get(v, "qText")));
 			}
 			if (syms && sym >= 0)
 				syms[n++] = sym;
@@ -946,12 +954,12 @@ static int field_call(struct qix_session *s, struct qix_handle *h, const char *m
 		free(syms);
 	} else if (strcmp(m, "LowLevelSelect") == 0) {
 		int n;
-		int64_t *syms = elem_list(param(p, 0, "qValues"), &n);
+		int64_t *syms = elem_list(qix_param(p, 0, "qValues"), &n);
 		rc = syms ? select_syms(s, f, syms, n, toggle) : ERR_NOMEM;
 		free(syms);
 	} else if (strcmp(m, "Select") == 0 || strcmp(m, "ToggleSelect") == 0) {
-		const char *match = json_string_value(param(p, 0, "qMatch"));
-		int64_t sym = match ? assoc_find(a, f, match) : -1;
+		const char *match = json_string_value(qix_param(p, 0, "qMatch"));
+		int64_t sym = match ? model_assoc_find(a, f, match) : -1;
 		done = sym >= 0;
 		if (done)
 			rc = select_syms(s, f, &sym, 1, strcmp(m, "ToggleSelect") == 0);
@@ -978,9 +986,9 @@ static int field_call(struct qix_session *s, struct qix_handle *h, const char *m
 static int object_data(struct qix_session *s, json_t *props, const char *m, json_t *p, json_t **out,
 		       const char **msg)
 {
-	const char *path = json_string_value(param(p, 0, "qPath"));
+	const char *path = json_string_value(qix_param(p, 0, "qPath"));
 	json_t *def = path ? pointer(props, path, NULL, NULL, 0) : NULL;
-	json_t *req = param(p, 1, "qPages");
+	json_t *req = qix_param(p, 1, "qPages");
 	if (!json_is_object(def) || !json_is_array(req)) {
 		*msg = "qPath names no definition of the object";
 		return QIX_INVALID_PARAMETER;
@@ -990,7 +998,7 @@ static int object_data(struct qix_session *s, json_t *props, const char *m, json
 		struct err e;
 		err_init(&e);
 		int64_t *rows = NULL;
-		int f = s->data && s->data->a && sess_states(s, &st, &e) == 0
+		int f = s->data && s->data->a && qix_sess_states(s, &st, &e) == 0
 			    ? list_rows(s, def, st, &rows)
 			    : -1;
 		if (f < 0) {
@@ -1014,7 +1022,7 @@ static int object_data(struct qix_session *s, json_t *props, const char *m, json
 		rc = pages(req, c, sp->def.n_dims, sp->width, &dp, msg);
 	if (rc == 0)
 		*out = json_pack("{s:o}", "qDataPages", dp);
-	cube_free(c);
+	model_cube_free(c);
 	free(sp);
 	return rc;
 }
@@ -1022,7 +1030,7 @@ static int object_data(struct qix_session *s, json_t *props, const char *m, json
 static int object_select(struct qix_session *s, struct qix_handle *h, json_t *props, const char *m,
 			 json_t *p, json_t **out, const char **msg)
 {
-	const char *path = json_string_value(param(p, 0, "qPath"));
+	const char *path = json_string_value(qix_param(p, 0, "qPath"));
 	json_t *def = path ? pointer(props, path, NULL, NULL, 0) : NULL;
 	const struct assoc *a = s->data ? s->data->a : NULL;
 	if (!json_is_object(def) || !a) {
@@ -1036,10 +1044,10 @@ static int object_select(struct qix_session *s, struct qix_handle *h, json_t *pr
 		json_t *qd = json_object_get(def, "qDef");
 		const char *fname =
 		    json_string_value(json_array_get(json_object_get(qd, "qFieldDefs"), 0));
-		int f = fname ? assoc_field(a, strip_eq(fname)) : -1;
+		int f = fname ? model_assoc_field(a, strip_eq(fname)) : -1;
 		if (strcmp(m, "ClearSelections") == 0 && f < 0) { /* a hypercube: its dimensions */
 			json_t *dims = json_object_get(def, "qDimensions"),
-			       *cols = param(p, 1, "qColIndices");
+			       *cols = qix_param(p, 1, "qColIndices");
 			size_t i;
 			json_t *d;
 			json_array_foreach (dims, i, d) {
@@ -1050,7 +1058,7 @@ static int object_select(struct qix_session *s, struct qix_handle *h, json_t *pr
 					listed |= json_integer_value(c) == (json_int_t)i;
 				const char *fd = json_string_value(json_array_get(
 				    json_object_get(json_object_get(d, "qDef"), "qFieldDefs"), 0));
-				int df = fd ? assoc_field(a, strip_eq(fd)) : -1;
+				int df = fd ? model_assoc_field(a, strip_eq(fd)) : -1;
 				if (listed && df >= 0 && rc == 0)
 					rc = select_syms(s, df, NULL, 0, false);
 			}
@@ -1068,9 +1076,9 @@ static int object_select(struct qix_session *s, struct qix_handle *h, json_t *pr
 		}
 		if (strcmp(m, "SelectListObjectValues") == 0) {
 			int n;
-			int64_t *syms = elem_list(param(p, 1, "qValues"), &n);
+			int64_t *syms = elem_list(qix_param(p, 1, "qValues"), &n);
 			rc = syms ? select_syms(s, f, syms, n,
-						json_is_true(param(p, 2, "qToggleMode")))
+						json_is_true(qix_param(p, 2, "qToggleMode")))
 				  : ERR_NOMEM;
 			free(syms);
 		} else {
@@ -1087,19 +1095,20 @@ static int object_select(struct qix_session *s, struct qix_handle *h, json_t *pr
 		return QIX_INVALID_PARAMETER;
 	}
 	if (strcmp(m, "SelectHyperCubeValues") == 0) {
-		json_int_t dim = json_integer_value(param(p, 1, "qDimNo"));
+		json_int_t dim = json_integer_value(qix_param(p, 1, "qDimNo"));
 		int n;
-		int64_t *syms = elem_list(param(p, 2, "qValues"), &n);
+		int64_t *syms = elem_list(qix_param(p, 2, "qValues"), &n);
 		if (dim < 0 || dim >= sp->def.n_dims || !syms)
 			rc = QIX_INVALID_PARAMETER, *msg = "qDimNo names no dimension";
 		else
 			rc = select_syms(s, sp->dim_field[dim], syms, n,
-					 json_is_true(param(p, 3, "qToggleMode")));
+					 json_is_true(qix_param(p, 3, "qToggleMode")));
 		free(syms);
 	} else { /* SelectHyperCubeCells: rows of the cube as it is now */
 		struct cube *c = NULL;
 		rc = compute_cube(s, def, sp, &c, msg);
-		json_t *rows = param(p, 1, "qRowIndices"), *cols = param(p, 2, "qColIndices");
+		json_t *rows = qix_param(p, 1, "qRowIndices"),
+		       *cols = qix_param(p, 2, "qColIndices");
 		size_t k;
 		json_t *col;
 		json_array_foreach (cols, k, col) {
@@ -1118,7 +1127,7 @@ static int object_select(struct qix_session *s, struct qix_handle *h, json_t *pr
 			rc = syms ? select_syms(s, sp->dim_field[d], syms, n, false) : ERR_NOMEM;
 			free(syms);
 		}
-		cube_free(c);
+		model_cube_free(c);
 	}
 	free(sp);
 	if (rc == QIX_INVALID_PARAMETER)
@@ -1139,47 +1148,47 @@ static int modal(struct qix_session *s, struct qix_handle *h, const char *m, jso
 			}
 		if (!h->in_selections && a) {
 			if (s->has_modal_saved)
-				assoc_sel_release(&s->modal_saved);
+				model_assoc_sel_release(&s->modal_saved);
 			s->has_modal_saved = sel_copy(a, &s->sel, &s->modal_saved) == 0;
 		}
 		h->in_selections = true;
 		h->made_selections = false;
 	} else if (strcmp(m, "EndSelections") == 0 || strcmp(m, "ResetMadeSelections") == 0) {
 		bool end = strcmp(m, "EndSelections") == 0;
-		bool accept = end && json_is_true(param(p, 0, "qAccept"));
+		bool accept = end && json_is_true(qix_param(p, 0, "qAccept"));
 		if (h->in_selections && !accept && s->has_modal_saved && a) {
 			struct assoc_sel back;
 			if (sel_copy(a, &s->modal_saved, &back) == 0) {
-				assoc_sel_release(&s->sel);
+				model_assoc_sel_release(&s->sel);
 				s->sel = back;
 			}
 		}
 		if (end) {
 			h->in_selections = false;
 			if (s->has_modal_saved)
-				assoc_sel_release(&s->modal_saved);
+				model_assoc_sel_release(&s->modal_saved);
 			s->has_modal_saved = false;
 		}
 		h->made_selections = false;
-		sess_selection_changed(s);
+		qix_sess_selection_changed(s);
 	}
-	sess_mark_changed(s, h->num);
+	qix_sess_mark_changed(s, h->num);
 	*out = json_object();
 	return 0;
 }
 
-int obj_call(struct qix_session *s, struct qix_handle *h, const char *m, json_t *p, json_t **out,
-	     const char **msg)
+int qix_obj_call(struct qix_session *s, struct qix_handle *h, const char *m, json_t *p,
+		 json_t **out, const char **msg)
 {
 	if (h->kind == H_FIELD)
 		return field_call(s, h, m, p, out, msg);
 	bool so;
-	json_t *stored = sess_object_props(s, h->id, &so);
+	json_t *stored = qix_sess_object_props(s, h->id, &so);
 	if (!stored) {
 		*msg = "Object not found";
 		return QIX_NOT_FOUND;
 	}
-	json_t *eff = obj_effective(s, h);
+	json_t *eff = qix_obj_effective(s, h);
 	int rc = 0;
 	if (strcmp(m, "GetLayout") == 0) {
 		*out = json_pack("{s:o}", "qLayout", object_layout(s, h, eff));
@@ -1194,8 +1203,8 @@ int obj_call(struct qix_session *s, struct qix_handle *h, const char *m, json_t 
 				 "qChildren", "qEmbeddedSnapshotRef");
 	} else if (strcmp(m, "SetProperties") == 0 || strcmp(m, "SetFullPropertyTree") == 0) {
 		json_t *np = strcmp(m, "SetProperties") == 0
-				 ? param(p, 0, "qProp")
-				 : json_object_get(param(p, 0, "qPropEntry"), "qProperty");
+				 ? qix_param(p, 0, "qProp")
+				 : json_object_get(qix_param(p, 0, "qPropEntry"), "qProperty");
 		if (!json_is_object(np)) {
 			*msg = "the properties must be an object";
 			rc = QIX_INVALID_PARAMS;
@@ -1210,15 +1219,15 @@ int obj_call(struct qix_session *s, struct qix_handle *h, const char *m, json_t 
 				json_object_set(
 				    info, "qType",
 				    json_object_get(json_object_get(stored, "qInfo"), "qType"));
-			sess_object_store(s, h->id, so, copy);
-			sess_mark_changed(s, h->num);
+			qix_sess_object_store(s, h->id, so, copy);
+			qix_sess_mark_changed(s, h->num);
 			*out = json_object();
 		}
 	} else if (strcmp(m, "ApplyPatches") == 0) {
-		json_t *patches = param(p, 0, "qPatches");
-		if (json_is_true(param(p, 1, "qSoftPatch"))) {
+		json_t *patches = qix_param(p, 0, "qPatches");
+		if (json_is_true(qix_param(p, 1, "qSoftPatch"))) {
 			json_t *trial = json_deep_copy(eff);
-			rc = obj_apply_patches(trial, patches, msg);
+			rc = qix_obj_apply_patches(trial, patches, msg);
 			json_decref(trial);
 			if (rc == 0) {
 				if (!h->soft)
@@ -1227,20 +1236,20 @@ int obj_call(struct qix_session *s, struct qix_handle *h, const char *m, json_t 
 			}
 		} else {
 			json_t *copy = json_deep_copy(stored);
-			rc = obj_apply_patches(copy, patches, msg);
+			rc = qix_obj_apply_patches(copy, patches, msg);
 			if (rc == 0)
-				sess_object_store(s, h->id, so, copy);
+				qix_sess_object_store(s, h->id, so, copy);
 			else
 				json_decref(copy);
 		}
 		if (rc == 0) {
-			sess_mark_changed(s, h->num);
+			qix_sess_mark_changed(s, h->num);
 			*out = json_object();
 		}
 	} else if (strcmp(m, "ClearSoftPatches") == 0) {
 		json_decref(h->soft);
 		h->soft = NULL;
-		sess_mark_changed(s, h->num);
+		qix_sess_mark_changed(s, h->num);
 		*out = json_object();
 	} else if (strcmp(m, "GetHyperCubeData") == 0 || strcmp(m, "GetListObjectData") == 0 ||
 		   strcmp(m, "GetHyperCubeReducedData") == 0) {

@@ -1,6 +1,6 @@
 /* qix.c: QIX sessions: the JSON-RPC envelope (qix.md section 1), handles, and the methods
  * of Global and Doc. Object and field methods are in qix_object.c. */
-#include "engine/qix_int.h"
+#include "qix/qix_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-json_t *param(json_t *params, int pos, const char *name)
+json_t *qix_param(json_t *params, int pos, const char *name)
 {
 	if (json_is_array(params))
 		return json_array_get(params, (size_t)pos);
@@ -21,7 +21,7 @@ json_t *param(json_t *params, int pos, const char *name)
 
 static const char *param_str(json_t *params, int pos, const char *name, const char *dflt)
 {
-	json_t *v = param(params, pos, name);
+	json_t *v = qix_param(params, pos, name);
 	return json_is_string(v) ? json_string_value(v) : dflt;
 }
 
@@ -43,7 +43,7 @@ static json_t *null_ref(void)
 
 /* ---------------------------------------------------------------- handles */
 
-struct qix_handle *sess_handle(struct qix_session *s, int num)
+struct qix_handle *qix_sess_handle(struct qix_session *s, int num)
 {
 	for (int i = 0; i < s->n_h; i++)
 		if (s->h[i].num == num)
@@ -51,8 +51,8 @@ struct qix_handle *sess_handle(struct qix_session *s, int num)
 	return NULL;
 }
 
-struct qix_handle *sess_add_handle(struct qix_session *s, enum qix_kind kind, const char *id,
-				   bool session_obj)
+struct qix_handle *qix_sess_add_handle(struct qix_session *s, enum qix_kind kind, const char *id,
+				       bool session_obj)
 {
 	for (int i = 0; i < s->n_h; i++)
 		if (s->h[i].kind == kind && strcmp(s->h[i].id, id) == 0 &&
@@ -92,7 +92,7 @@ static void drop_handle(struct qix_session *s, int idx)
 	pthread_mutex_unlock(&s->mu);
 }
 
-void sess_mark_changed(struct qix_session *s, int num)
+void qix_sess_mark_changed(struct qix_session *s, int num)
 {
 	for (int i = 0; i < s->n_changed; i++)
 		if (s->changed[i] == num)
@@ -108,28 +108,28 @@ void sess_mark_changed(struct qix_session *s, int num)
 	s->changed[s->n_changed++] = num;
 }
 
-void sess_mark_all(struct qix_session *s)
+void qix_sess_mark_all(struct qix_session *s)
 {
 	s->all_changed = true;
 }
 
 /* ---------------------------------------------------------------- selections and data */
 
-void sess_selection_changed(struct qix_session *s)
+void qix_sess_selection_changed(struct qix_session *s)
 {
 	if (s->st_ok && s->data && s->data->a)
-		assoc_states_release(s->data->a, &s->st);
+		model_assoc_states_release(s->data->a, &s->st);
 	s->st_ok = false;
-	sess_mark_all(s);
+	qix_sess_mark_all(s);
 }
 
-int sess_states(struct qix_session *s, const struct assoc_states **out, struct err *e)
+int qix_sess_states(struct qix_session *s, const struct assoc_states **out, struct err *e)
 {
 	*out = NULL;
 	if (!s->data || !s->data->a)
 		return err_set(e, ERR_INVALID, "the app has no data");
 	if (!s->st_ok) {
-		int rc = assoc_compute(s->data->a, &s->sel, &s->st, e);
+		int rc = model_assoc_compute(s->data->a, &s->sel, &s->st, e);
 		if (rc)
 			return rc;
 		s->st_ok = true;
@@ -146,48 +146,48 @@ static void sync_data(struct qix_session *s)
 	pthread_mutex_lock(&s->mu);
 	s->data_moved = false;
 	pthread_mutex_unlock(&s->mu);
-	struct qix_data *cur = doc_data(s->q, s->doc);
+	struct qix_data *cur = qix_doc_data(s->q, s->doc);
 	if (cur == s->data) {
-		data_release(s->q, cur);
+		qix_data_release(s->q, cur);
 		return;
 	}
 	struct assoc_sel sel = {0};
 	const struct assoc *na = cur ? cur->a : NULL, *oa = s->data ? s->data->a : NULL;
-	if (na && assoc_sel_init(na, &sel) == 0 && oa) {
+	if (na && model_assoc_sel_init(na, &sel) == 0 && oa) {
 		for (int f = 0; f < s->sel.n_fields; f++) {
 			if (!s->sel.selected[f])
 				continue;
-			int nf = assoc_field(na, oa->fields[f].name);
+			int nf = model_assoc_field(na, oa->fields[f].name);
 			int64_t *syms = nf >= 0 ? calloc((size_t)oa->fields[f].n_sym + 1, 8) : NULL;
 			int n = 0;
 			for (int64_t i = 0; syms && i < oa->fields[f].n_sym; i++) {
 				if (!s->sel.selected[f][i])
 					continue;
 				char buf[64];
-				int64_t ns = assoc_find(
-				    na, nf, val_text(&oa->fields[f].sym[i], buf, sizeof(buf)));
+				int64_t ns = model_assoc_find(
+				    na, nf, data_val_text(&oa->fields[f].sym[i], buf, sizeof(buf)));
 				if (ns >= 0)
 					syms[n++] = ns;
 			}
-			if (n && assoc_select(na, &sel, nf, syms, n) != 0)
+			if (n && model_assoc_select(na, &sel, nf, syms, n) != 0)
 				log_warn("engine: a selection could not be carried over");
 			free(syms);
 		}
 	}
 	if (s->has_modal_saved) {
-		assoc_sel_release(&s->modal_saved);
+		model_assoc_sel_release(&s->modal_saved);
 		s->has_modal_saved = false;
 	}
-	sess_selection_changed(s);
-	assoc_sel_release(&s->sel);
+	qix_sess_selection_changed(s);
+	model_assoc_sel_release(&s->sel);
 	s->sel = sel;
-	data_release(s->q, s->data);
+	qix_data_release(s->q, s->data);
 	s->data = cur;
 }
 
 /* ---------------------------------------------------------------- objects */
 
-json_t *sess_object_props(struct qix_session *s, const char *id, bool *out_session_obj)
+json_t *qix_sess_object_props(struct qix_session *s, const char *id, bool *out_session_obj)
 {
 	json_t *p = json_object_get(s->session_objects, id);
 	if (p) {
@@ -203,7 +203,7 @@ json_t *sess_object_props(struct qix_session *s, const char *id, bool *out_sessi
 	return p;
 }
 
-void sess_object_store(struct qix_session *s, const char *id, bool session_obj, json_t *props)
+void qix_sess_object_store(struct qix_session *s, const char *id, bool session_obj, json_t *props)
 {
 	if (session_obj) {
 		json_object_set_new(s->session_objects, id, props);
@@ -216,13 +216,13 @@ void sess_object_store(struct qix_session *s, const char *id, bool session_obj, 
 	s->doc->objects = objs;
 	s->doc->dirty = true;
 	pthread_mutex_unlock(&s->doc->mu);
-	doc_notify(s->q, s->doc, s, id);
+	qix_doc_notify(s->q, s->doc, s, id);
 }
 
 static bool id_taken(struct qix_session *s, const char *id)
 {
 	bool so;
-	json_t *p = sess_object_props(s, id, &so);
+	json_t *p = qix_sess_object_props(s, id, &so);
 	json_decref(p);
 	return p != NULL;
 }
@@ -347,7 +347,7 @@ static int open_doc(struct qix_session *s, const char *name, json_t **out, const
 	struct err e;
 	err_init(&e);
 	struct qix_doc *d;
-	int rc = doc_open(s->q, name, &d, &e);
+	int rc = qix_doc_open(s->q, name, &d, &e);
 	if (rc) {
 		log_info("engine: OpenDoc %s: %s", name, e.message);
 		*msg = rc == ERR_NOT_FOUND ? "App not found" : "App could not be opened";
@@ -358,17 +358,17 @@ static int open_doc(struct qix_session *s, const char *name, json_t **out, const
 	s->next_in_doc = d->sessions;
 	d->sessions = s;
 	pthread_mutex_unlock(&s->q->mu);
-	s->data = doc_data(s->q, d);
-	if (s->data && s->data->a && assoc_sel_init(s->data->a, &s->sel) != 0) {
+	s->data = qix_doc_data(s->q, d);
+	if (s->data && s->data->a && model_assoc_sel_init(s->data->a, &s->sel) != 0) {
 		*msg = "out of memory";
 		return QIX_INTERNAL;
 	}
-	struct qix_handle *h = sess_add_handle(s, H_DOC, d->id, false);
+	struct qix_handle *h = qix_sess_add_handle(s, H_DOC, d->id, false);
 	if (!h) {
 		*msg = "out of memory";
 		return QIX_INTERNAL;
 	}
-	sess_mark_changed(s, h->num);
+	qix_sess_mark_changed(s, h->num);
 	*out = ref("Doc", h->num, NULL, d->id);
 	return 0;
 }
@@ -447,7 +447,7 @@ static int do_reload(struct qix_session *s, bool *ok)
 	bool dirty = s->doc->dirty;
 	pthread_mutex_unlock(&s->doc->mu);
 	/* the reload runs the saved script: save what was changed here first */
-	int rc = dirty ? doc_save(s->q, s->doc, &e) : 0;
+	int rc = dirty ? qix_doc_save(s->q, s->doc, &e) : 0;
 	if (rc == 0)
 		rc = s->q->cfg.env.reload(s->q->cfg.env.ctx, s->doc->id, &e);
 	if (rc) {
@@ -455,7 +455,7 @@ static int do_reload(struct qix_session *s, bool *ok)
 		return 0; /* a failed reload answers qReturn false, not an error */
 	}
 	*ok = true;
-	if (doc_refresh(s->q, s->doc, &e) != 0)
+	if (qix_doc_refresh(s->q, s->doc, &e) != 0)
 		log_warn("engine: app %s: %s", s->doc->id, e.message);
 	sync_data(s);
 	return 0;
@@ -464,19 +464,19 @@ static int do_reload(struct qix_session *s, bool *ok)
 static int create_object(struct qix_session *s, json_t *p, bool session_obj, json_t **out,
 			 const char **msg)
 {
-	json_t *props = new_object_props(s, param(p, 0, "qProp"), msg);
+	json_t *props = new_object_props(s, qix_param(p, 0, "qProp"), msg);
 	if (!props)
 		return QIX_INVALID_PARAMS;
 	const char *id = object_id(props);
 	char *idc = strdup(id), *type = strdup(object_type(props));
-	sess_object_store(s, idc, session_obj, props);
-	struct qix_handle *h = sess_add_handle(s, H_OBJ, idc, session_obj);
+	qix_sess_object_store(s, idc, session_obj, props);
+	struct qix_handle *h = qix_sess_add_handle(s, H_OBJ, idc, session_obj);
 	if (h) {
 		*out = ref("GenericObject", h->num, type, idc);
 		if (!session_obj)
 			json_object_set_new(*out, "qInfo",
 					    json_pack("{s:s,s:s}", "qId", idc, "qType", type));
-		sess_mark_changed(s, h->num);
+		qix_sess_mark_changed(s, h->num);
 	}
 	free(idc);
 	free(type);
@@ -494,9 +494,9 @@ static int evaluate(struct qix_session *s, const char *m, json_t *p, json_t **ou
 	struct val v = {.null = true};
 	struct err e;
 	err_init(&e);
-	int rc = obj_evaluate(s, expr, &v, a, &e);
+	int rc = qix_obj_evaluate(s, expr, &v, a, &e);
 	char buf[64];
-	const char *text = rc ? e.message : v.null ? "-" : val_text(&v, buf, sizeof(buf));
+	const char *text = rc ? e.message : v.null ? "-" : data_val_text(&v, buf, sizeof(buf));
 	if (strcmp(m, "Evaluate") == 0)
 		*out =
 		    json_pack("{s:s}", "qReturn", rc ? arena_printf(a, "Error: %s", text) : text);
@@ -558,7 +558,7 @@ static int doc_call(struct qix_session *s, const char *m, json_t *p, json_t **ou
 		return 0;
 	}
 	if (strcmp(m, "SetAppProperties") == 0) {
-		json_t *np = param(p, 0, "qProp");
+		json_t *np = qix_param(p, 0, "qProp");
 		if (!json_is_object(np)) {
 			*msg = "qProp must be an object";
 			return QIX_INVALID_PARAMS;
@@ -569,7 +569,7 @@ static int doc_call(struct qix_session *s, const char *m, json_t *p, json_t **ou
 		json_object_del(d->props, "objects");
 		d->dirty = true;
 		pthread_mutex_unlock(&d->mu);
-		sess_mark_changed(s, 1);
+		qix_sess_mark_changed(s, 1);
 		*out = json_object();
 		return 0;
 	}
@@ -597,19 +597,19 @@ static int doc_call(struct qix_session *s, const char *m, json_t *p, json_t **ou
 	if (strcmp(m, "DoSave") == 0) {
 		struct err e;
 		err_init(&e);
-		if (doc_save(s->q, d, &e) != 0) {
+		if (qix_doc_save(s->q, d, &e) != 0) {
 			log_warn("engine: DoSave of app %s: %s", d->id, e.message);
 			*msg = "the app could not be saved";
 			return QIX_INTERNAL;
 		}
-		sess_mark_changed(s, 1);
+		qix_sess_mark_changed(s, 1);
 		*out = json_object();
 		return 0;
 	}
 	if (strcmp(m, "DoReload") == 0 || strcmp(m, "DoReloadEx") == 0) {
 		bool ok;
 		do_reload(s, &ok);
-		sess_mark_all(s);
+		qix_sess_mark_all(s);
 		if (strcmp(m, "DoReload") == 0)
 			*out = json_pack("{s:b}", "qReturn", ok);
 		else
@@ -624,8 +624,8 @@ static int doc_call(struct qix_session *s, const char *m, json_t *p, json_t **ou
 	if (strcmp(m, "GetObject") == 0) {
 		const char *id = param_str(p, 0, "qId", "");
 		bool so;
-		json_t *props = sess_object_props(s, id, &so);
-		struct qix_handle *h = props ? sess_add_handle(s, H_OBJ, id, so) : NULL;
+		json_t *props = qix_sess_object_props(s, id, &so);
+		struct qix_handle *h = props ? qix_sess_add_handle(s, H_OBJ, id, so) : NULL;
 		*out = h ? ref("GenericObject", h->num, object_type(props), id) : null_ref();
 		json_decref(props);
 		return 0;
@@ -649,7 +649,7 @@ static int doc_call(struct qix_session *s, const char *m, json_t *p, json_t **ou
 			}
 			pthread_mutex_unlock(&d->mu);
 			if (ok)
-				doc_notify(s->q, d, s, id);
+				qix_doc_notify(s->q, d, s, id);
 		}
 		json_t *c = close_handles(s, id, session_obj);
 		json_array_extend(closed, c);
@@ -671,28 +671,28 @@ static int doc_call(struct qix_session *s, const char *m, json_t *p, json_t **ou
 	}
 	if (strcmp(m, "ClearAll") == 0) {
 		for (int f = 0; f < s->sel.n_fields; f++)
-			if (assoc_select(s->data->a, &s->sel, f, NULL, 0) != 0)
+			if (model_assoc_select(s->data->a, &s->sel, f, NULL, 0) != 0)
 				return QIX_INTERNAL;
-		sess_selection_changed(s);
+		qix_sess_selection_changed(s);
 		*out = json_object();
 		return 0;
 	}
 	if (strcmp(m, "GetField") == 0) {
 		const char *name = param_str(p, 0, "qFieldName", "");
 		const struct assoc *a = s->data ? s->data->a : NULL;
-		struct qix_handle *h = a && assoc_field(a, name) >= 0
-					   ? sess_add_handle(s, H_FIELD, name, false)
+		struct qix_handle *h = a && model_assoc_field(a, name) >= 0
+					   ? qix_sess_add_handle(s, H_FIELD, name, false)
 					   : NULL;
 		*out = h ? ref("Field", h->num, NULL, NULL) : null_ref();
 		return 0;
 	}
 	if (strcmp(m, "AbortModal") == 0) {
-		bool accept = json_is_true(param(p, 0, "qAccept"));
+		bool accept = json_is_true(qix_param(p, 0, "qAccept"));
 		for (int i = 0; i < s->n_h; i++)
 			if (s->h[i].in_selections) {
 				json_t *args = json_pack("[b]", accept), *r = NULL;
 				const char *m2 = NULL;
-				obj_call(s, &s->h[i], "EndSelections", args, &r, &m2);
+				qix_obj_call(s, &s->h[i], "EndSelections", args, &r, &m2);
 				json_decref(args);
 				json_decref(r);
 			}
@@ -805,7 +805,7 @@ void qix_session_message(struct qix_session *s, const char *text, size_t len)
 		const char *m = json_string_value(jm);
 		int hn = jh ? (int)json_integer_value(jh) : -1;
 		sync_data(s);
-		struct qix_handle *h = hn == -1 ? NULL : sess_handle(s, hn);
+		struct qix_handle *h = hn == -1 ? NULL : qix_sess_handle(s, hn);
 		if (hn == -1)
 			code = global_call(s, m, p, &out, &msg);
 		else if (!h) {
@@ -814,7 +814,7 @@ void qix_session_message(struct qix_session *s, const char *text, size_t len)
 		} else if (h->kind == H_DOC)
 			code = doc_call(s, m, p, &out, &msg, closed);
 		else
-			code = obj_call(s, h, m, p, &out, &msg);
+			code = qix_obj_call(s, h, m, p, &out, &msg);
 		if (code == 0 && !out)
 			code = QIX_INTERNAL, msg = "out of memory";
 	}
@@ -867,13 +867,13 @@ void qix_session_free(struct qix_session *s)
 			}
 	pthread_mutex_unlock(&q->mu);
 	if (s->st_ok && s->data && s->data->a)
-		assoc_states_release(s->data->a, &s->st);
-	assoc_sel_release(&s->sel);
+		model_assoc_states_release(s->data->a, &s->st);
+	model_assoc_sel_release(&s->sel);
 	if (s->has_modal_saved)
-		assoc_sel_release(&s->modal_saved);
-	data_release(q, s->data);
+		model_assoc_sel_release(&s->modal_saved);
+	qix_data_release(q, s->data);
 	if (s->doc)
-		doc_release(q, s->doc);
+		qix_doc_release(q, s->doc);
 	for (int i = 0; i < s->n_h; i++) {
 		free(s->h[i].id);
 		json_decref(s->h[i].soft);

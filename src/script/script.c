@@ -5,7 +5,7 @@
  * end of their line). The parser is recursive descent over tokens; paths and inline data
  * are read as raw text, since they are not tokens. Positions are counted as the script
  * has them, so every error says where. */
-#include "engine/script.h"
+#include "script/script.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* eval.c: expressions over rows and groups of rows (see eval.h). */
-#include "engine/eval.h"
-#include "engine/txt.h"
+#include "script/script.h"
+#include "data/data.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -27,7 +27,7 @@ static struct val boolean(bool b)
 	return num(b ? -1 : 0);
 }
 
-bool val_number(const struct val *v, double *out)
+bool script_val_number(const struct val *v, double *out)
 {
 	if (v->null)
 		return false;
@@ -36,17 +36,17 @@ bool val_number(const struct val *v, double *out)
 		return true;
 	}
 	struct qvd_value q;
-	txt_interpret(v->text ? v->text : "", NULL, &q);
+	data_txt_interpret(v->text ? v->text : "", NULL, &q);
 	if (q.type == QVD_STRING)
 		return false;
 	*out = q.num;
 	return true;
 }
 
-bool val_true(const struct val *v)
+bool script_val_true(const struct val *v)
 {
 	double d;
-	return val_number(v, &d) && d != 0;
+	return script_val_number(v, &d) && d != 0;
 }
 
 static bool like(const char *s, const char *p);
@@ -61,11 +61,11 @@ static int fail(struct eval *ev, const struct expr *x, const char *fmt, const ch
 static const char *tx(struct eval *ev, const struct val *v)
 {
 	char buf[64];
-	const char *s = val_text(v, buf, sizeof(buf));
+	const char *s = data_val_text(v, buf, sizeof(buf));
 	return s == buf ? arena_strndup(ev->a, buf, strlen(buf)) : s;
 }
 
-bool eval_like(const char *s, const char *p)
+bool script_eval_like(const char *s, const char *p)
 {
 	return like(s, p);
 }
@@ -97,10 +97,10 @@ static int compare(struct eval *ev, const struct val *a, const struct val *b, in
 	if (a->has_num && b->has_num) {
 		x = a->num;
 		y = b->num;
-	} else if (val_number(a, &x) && val_number(b, &y)) {
+	} else if (script_val_number(a, &x) && script_val_number(b, &y)) {
 	} else {
 		char b1[64], b2[64];
-		int c = strcmp(val_text(a, b1, sizeof(b1)), val_text(b, b2, sizeof(b2)));
+		int c = strcmp(data_val_text(a, b1, sizeof(b1)), data_val_text(b, b2, sizeof(b2)));
 		*out = c < 0 ? -1 : c > 0;
 		return 0;
 	}
@@ -111,15 +111,15 @@ static int compare(struct eval *ev, const struct val *a, const struct val *b, in
 static int binary(struct eval *ev, struct expr *x, struct val *out)
 {
 	struct val l, r;
-	int rc = eval(ev, x->args[0], &l);
+	int rc = script_eval(ev, x->args[0], &l);
 	if (rc == 0)
-		rc = eval(ev, x->args[1], &r);
+		rc = script_eval(ev, x->args[1], &r);
 	if (rc)
 		return rc;
 	switch (x->op) {
-	case OP_AND: *out = boolean(val_true(&l) && val_true(&r)); return 0;
-	case OP_OR: *out = boolean(val_true(&l) || val_true(&r)); return 0;
-	case OP_XOR: *out = boolean(val_true(&l) != val_true(&r)); return 0;
+	case OP_AND: *out = boolean(script_val_true(&l) && script_val_true(&r)); return 0;
+	case OP_OR: *out = boolean(script_val_true(&l) || script_val_true(&r)); return 0;
+	case OP_XOR: *out = boolean(script_val_true(&l) != script_val_true(&r)); return 0;
 	case '&': {
 		const char *a = l.null ? "" : tx(ev, &l), *b = r.null ? "" : tx(ev, &r);
 		*out = text(arena_printf(ev->a, "%s%s", a, b));
@@ -152,7 +152,7 @@ static int binary(struct eval *ev, struct expr *x, struct val *out)
 		return 0;
 	}
 	double a, b;
-	if (!val_number(&l, &a) || !val_number(&r, &b)) {
+	if (!script_val_number(&l, &a) || !script_val_number(&r, &b)) {
 		*out = NUL;
 		return 0;
 	}
@@ -184,7 +184,7 @@ static int eval_args(struct eval *ev, struct expr *x, struct val *v)
 	for (int i = 0; i < x->n_args; i++) {
 		if (x->args[i]->kind == EX_STAR)
 			return fail(ev, x->args[i], "%s", "* is only allowed in Count(*)");
-		int rc = eval(ev, x->args[i], &v[i]);
+		int rc = script_eval(ev, x->args[i], &v[i]);
 		if (rc)
 			return rc;
 	}
@@ -267,10 +267,10 @@ static bool day_serial(struct eval *ev, const struct val *v, double *out)
 {
 	if (v->null)
 		return false;
-	if (val_number(v, out))
+	if (script_val_number(v, out))
 		return true;
 	struct qvd_value q;
-	txt_interpret(tx(ev, v), ev->date_format, &q);
+	data_txt_interpret(tx(ev, v), ev->date_format, &q);
 	*out = q.num;
 	return q.type != QVD_STRING;
 }
@@ -287,12 +287,12 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 		return fail(ev, x, "%s has too many arguments", x->text);
 	int rc;
 	if (named(x, "If")) {
-		if ((rc = args_between(ev, x, 2, 3)) || (rc = eval(ev, x->args[0], &v[0])))
+		if ((rc = args_between(ev, x, 2, 3)) || (rc = script_eval(ev, x->args[0], &v[0])))
 			return rc;
-		if (val_true(&v[0]))
-			return eval(ev, x->args[1], out);
+		if (script_val_true(&v[0]))
+			return script_eval(ev, x->args[1], out);
 		if (x->n_args == 3)
-			return eval(ev, x->args[2], out);
+			return script_eval(ev, x->args[2], out);
 		*out = NUL;
 		return 0;
 	}
@@ -307,7 +307,7 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 		*out = NUL;
 		for (int i = 0; i < x->n_args; i++) {
 			double d;
-			if (val_number(&v[i], &d)) {
+			if (script_val_number(&v[i], &d)) {
 				*out = v[i];
 				break;
 			}
@@ -317,17 +317,17 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 	} else if (named(x, "IsNull")) {
 		*out = boolean(v[0].null);
 	} else if (named(x, "IsNum")) {
-		*out = boolean(val_number(&v[0], &a));
+		*out = boolean(script_val_number(&v[0], &a));
 	} else if (named(x, "IsText")) {
 		*out = boolean(!v[0].null && !v[0].has_num);
 	} else if (named(x, "Text")) {
 		*out = v[0].null ? NUL : text(tx(ev, &v[0]));
 	} else if (named(x, "Num") || named(x, "Num#")) {
-		*out = val_number(&v[0], &a) ? num(a) : NUL;
+		*out = script_val_number(&v[0], &a) ? num(a) : NUL;
 		if (named(x, "Num#") && !out->null && v[0].text)
 			out->text = v[0].text;
 	} else if (named(x, "Dual")) {
-		*out = val_number(&v[1], &a) ? num(a) : NUL;
+		*out = script_val_number(&v[1], &a) ? num(a) : NUL;
 		if (!out->null)
 			out->text = v[0].null ? "" : tx(ev, &v[0]);
 	} else if (named(x, "Len")) {
@@ -365,7 +365,7 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 				n--;
 		*out = text(arena_strndup(ev->a, s, n));
 	} else if (named(x, "Left") || named(x, "Right")) {
-		if (v[0].null || !val_number(&v[1], &a)) {
+		if (v[0].null || !script_val_number(&v[1], &a)) {
 			*out = NUL;
 			return 0;
 		}
@@ -375,13 +375,13 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 			k = n;
 		*out = text(named(x, "Left") ? slice(ev, s, 0, k) : slice(ev, s, n - k, k));
 	} else if (named(x, "Mid")) {
-		if (v[0].null || !val_number(&v[1], &a)) {
+		if (v[0].null || !script_val_number(&v[1], &a)) {
 			*out = NUL;
 			return 0;
 		}
 		int64_t start = a < 1 ? 0 : (int64_t)a - 1, n = INT64_MAX;
 		if (x->n_args == 3)
-			n = val_number(&v[2], &b) && b > 0 ? (int64_t)b : 0;
+			n = script_val_number(&v[2], &b) && b > 0 ? (int64_t)b : 0;
 		*out = text(slice(ev, tx(ev, &v[0]), start, n));
 	} else if (named(x, "Index")) {
 		if (v[0].null || v[1].null) {
@@ -412,7 +412,7 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 		*out = text(arena_strndup(ev->a, o.data ? o.data : "", o.len));
 		buf_release(&o);
 	} else if (named(x, "SubField")) {
-		if (v[0].null || v[1].null || !val_number(&v[2], &a)) {
+		if (v[0].null || v[1].null || !script_val_number(&v[2], &a)) {
 			*out = NUL;
 			return 0;
 		}
@@ -433,8 +433,8 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 		}
 	} else if (named(x, "Round") || named(x, "Floor") || named(x, "Ceil")) {
 		double step = 1;
-		if (!val_number(&v[0], &a) || (x->n_args == 2 && !val_number(&v[1], &step)) ||
-		    step == 0) {
+		if (!script_val_number(&v[0], &a) ||
+		    (x->n_args == 2 && !script_val_number(&v[1], &step)) || step == 0) {
 			*out = NUL;
 			return 0;
 		}
@@ -443,7 +443,7 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 		*out = num(q * step);
 	} else if (named(x, "Fabs") || named(x, "Sqrt") || named(x, "Exp") || named(x, "Log") ||
 		   named(x, "Log10") || named(x, "Sign")) {
-		if (!val_number(&v[0], &a)) {
+		if (!script_val_number(&v[0], &a)) {
 			*out = NUL;
 			return 0;
 		}
@@ -455,7 +455,7 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 					       : (a > 0) - (a < 0);
 		*out = isfinite(r) ? num(r) : NUL;
 	} else if (named(x, "Mod") || named(x, "Div") || named(x, "Pow")) {
-		if (!val_number(&v[0], &a) || !val_number(&v[1], &b)) {
+		if (!script_val_number(&v[0], &a) || !script_val_number(&v[1], &b)) {
 			*out = NUL;
 			return 0;
 		}
@@ -480,7 +480,7 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 				: arena_printf(ev->a, "%04lld-%02lld-%02lld", (long long)y,
 					       (long long)m, (long long)d);
 	} else if (named(x, "Chr")) {
-		if (!val_number(&v[0], &a) || a < 1 || a > 0x10FFFF)
+		if (!script_val_number(&v[0], &a) || a < 1 || a > 0x10FFFF)
 			return *out = NUL, 0;
 		unsigned c = (unsigned)a;
 		char s[5] = {0};
@@ -496,7 +496,7 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 			s[2] = (char)(0x80 | ((c >> 6) & 0x3F)), s[3] = (char)(0x80 | (c & 0x3F));
 		*out = text(arena_strndup(ev->a, s, strlen(s)));
 	} else if (named(x, "Repeat")) {
-		if (v[0].null || !val_number(&v[1], &a) || a < 0 || a > 100000)
+		if (v[0].null || !script_val_number(&v[1], &a) || a < 0 || a > 100000)
 			return *out = NUL, 0;
 		const char *s = tx(ev, &v[0]);
 		size_t sl = strlen(s);
@@ -525,7 +525,7 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 		}
 	} else if (named(x, "Pick")) {
 		*out = NUL;
-		if (val_number(&v[0], &a) && a >= 1 && a < x->n_args)
+		if (script_val_number(&v[0], &a) && a >= 1 && a < x->n_args)
 			*out = v[(int)a];
 	} else if (named(x, "ApplyMap")) {
 		if (!ev->mapping)
@@ -577,12 +577,12 @@ static int aggregate(struct eval *ev, struct expr *x, struct val *out)
 	const char *sep = "";
 	struct val sv;
 	if (concat && x->n_args == 2) {
-		if ((rc = eval(ev, x->args[1], &sv)) == 0)
+		if ((rc = script_eval(ev, x->args[1], &sv)) == 0)
 			sep = tx(ev, &sv);
 	}
 	/* DISTINCT: distinct texts seen, kept in a small table */
-	struct tbl *seen = x->distinct ? tbl_new("distinct") : NULL;
-	if (seen && tbl_field(seen, "v", true) < 0)
+	struct tbl *seen = x->distinct ? data_tbl_new("distinct") : NULL;
+	if (seen && data_tbl_field(seen, "v", true) < 0)
 		rc = err_set(ev->e, ERR_NOMEM, "out of memory");
 	for (int64_t i = 0; i < ev->n_group && rc == 0; i++) {
 		ev->set_row(ev->ctx, i);
@@ -591,13 +591,13 @@ static int aggregate(struct eval *ev, struct expr *x, struct val *out)
 			n++;
 			continue;
 		}
-		if ((rc = eval(ev, x->args[0], &v)))
+		if ((rc = script_eval(ev, x->args[0], &v)))
 			break;
 		if (v.null)
 			continue;
 		if (seen) {
 			int64_t before = seen->fields[0].n_sym;
-			if (tbl_append(seen, &v, 1)) {
+			if (data_tbl_append(seen, &v, 1)) {
 				rc = err_set(ev->e, ERR_NOMEM, "out of memory");
 				break;
 			}
@@ -605,7 +605,7 @@ static int aggregate(struct eval *ev, struct expr *x, struct val *out)
 				continue;
 		}
 		double d = 0;
-		bool isnum = val_number(&v, &d);
+		bool isnum = script_val_number(&v, &d);
 		if (count) {
 			n++;
 		} else if (concat) {
@@ -660,13 +660,13 @@ static int aggregate(struct eval *ev, struct expr *x, struct val *out)
 			*out = have ? num(best) : NUL;
 	}
 	buf_release(&cat);
-	tbl_free(seen);
+	data_tbl_free(seen);
 	return rc;
 }
 
 /* ---------------------------------------------------------------- expressions */
 
-int eval(struct eval *ev, struct expr *x, struct val *out)
+int script_eval(struct eval *ev, struct expr *x, struct val *out)
 {
 	switch (x->kind) {
 	case EX_NUM: *out = num(x->num); return 0;
@@ -681,15 +681,15 @@ int eval(struct eval *ev, struct expr *x, struct val *out)
 	case EX_CALL: return call(ev, x, out);
 	case EX_UNARY: {
 		struct val v;
-		int rc = eval(ev, x->args[0], &v);
+		int rc = script_eval(ev, x->args[0], &v);
 		if (rc)
 			return rc;
 		if (x->op == 'n') {
-			*out = boolean(!val_true(&v));
+			*out = boolean(!script_val_true(&v));
 			return 0;
 		}
 		double d = 0;
-		*out = val_number(&v, &d) ? num(-d) : NUL;
+		*out = script_val_number(&v, &d) ? num(-d) : NUL;
 		return 0;
 	}
 	case EX_BINARY: return binary(ev, x, out);

@@ -1,6 +1,6 @@
 /* join.c: JOIN and KEEP (a new table combined with an existing one over their common
  * fields), and ORDER BY for RESIDENT loads. Part of the reload (reload_int.h). */
-#include "engine/reload_int.h"
+#include "script/script_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@ static bool row_key(const struct tbl *t, const int *cols, int n, int64_t row, st
 	for (int k = 0; k < n; k++) {
 		struct val v;
 		char nb[40];
-		tbl_get(t, cols[k], row, &v);
+		data_tbl_get(t, cols[k], row, &v);
 		if (v.null)
 			return false;
 		if (v.has_num)
@@ -33,10 +33,10 @@ struct key_index {
 static int index_rows(const struct tbl *t, const int *cols, int n, struct key_index *ix)
 {
 	memset(ix, 0, sizeof(*ix));
-	ix->keys = tbl_new("keys");
+	ix->keys = data_tbl_new("keys");
 	ix->next = malloc(sizeof(int64_t) * (size_t)(t->n_rows + 1));
 	ix->first = malloc(sizeof(int64_t) * (size_t)(t->n_rows + 1));
-	if (!ix->keys || !ix->next || !ix->first || tbl_field(ix->keys, "k", true) < 0)
+	if (!ix->keys || !ix->next || !ix->first || data_tbl_field(ix->keys, "k", true) < 0)
 		return ERR_NOMEM;
 	struct buf kb;
 	buf_init(&kb, 1 << 20);
@@ -48,7 +48,7 @@ static int index_rows(const struct tbl *t, const int *cols, int n, struct key_in
 			continue;
 		struct val kv = {.text = kb.data};
 		int64_t before = ix->keys->fields[0].n_sym;
-		if (tbl_append(ix->keys, &kv, 1)) {
+		if (data_tbl_append(ix->keys, &kv, 1)) {
 			rc = ERR_NOMEM;
 			break;
 		}
@@ -68,7 +68,7 @@ static int index_rows(const struct tbl *t, const int *cols, int n, struct key_in
 
 static void index_free(struct key_index *ix)
 {
-	tbl_free(ix->keys);
+	data_tbl_free(ix->keys);
 	free(ix->first);
 	free(ix->next);
 }
@@ -80,7 +80,7 @@ static int64_t index_find(struct key_index *ix, const struct tbl *t, const int *
 	if (!row_key(t, cols, n, r, kb))
 		return -1;
 	struct val kv = {.text = kb->data};
-	int64_t s = tbl_lookup(ix->keys, 0, &kv);
+	int64_t s = data_tbl_lookup(ix->keys, 0, &kv);
 	return s < 0 ? -1 : ix->first[s];
 }
 
@@ -89,7 +89,7 @@ static int common_fields(const struct tbl *a, const struct tbl *b, int *ca, int 
 {
 	int n = 0;
 	for (int f = 0; f < a->n_fields; f++) {
-		int g = tbl_field((struct tbl *)b, a->fields[f].name, false);
+		int g = data_tbl_field((struct tbl *)b, a->fields[f].name, false);
 		if (g >= 0) {
 			ca[n] = f;
 			cb[n++] = g;
@@ -106,7 +106,7 @@ static void replace_table(struct run *r, struct tbl *old, struct tbl *nt)
 			r->m->tables[i] = nt;
 	if (r->last == old)
 		r->last = nt;
-	tbl_free(old);
+	data_tbl_free(old);
 }
 
 /* old JOIN nw, natural over their common fields, into a new table named like old. */
@@ -125,21 +125,21 @@ static int join_into(struct run *r, const struct stmt *s, struct tbl *old, struc
 	if (nk == 0) {
 		free(ca);
 		free(cb);
-		return reload_err(
+		return script_err(
 		    r, s, ERR_INVALID,
 		    "JOIN needs a field in common with table %s (a cross join is not supported)",
 		    old->name);
 	}
-	struct tbl *res = tbl_new(old->name);
+	struct tbl *res = data_tbl_new(old->name);
 	int *from_nw = calloc((size_t)(nw->n_fields + 1), sizeof(int)); /* column in res */
 	struct val *vals = NULL;
 	struct key_index ix;
 	int rc = res && from_nw ? index_rows(nw, cb, nk, &ix) : ERR_NOMEM;
 	for (int f = 0; rc == 0 && f < old->n_fields; f++)
-		if (tbl_field(res, old->fields[f].name, true) < 0)
+		if (data_tbl_field(res, old->fields[f].name, true) < 0)
 			rc = ERR_NOMEM;
 	for (int f = 0; rc == 0 && f < nw->n_fields; f++)
-		if ((from_nw[f] = tbl_field(res, nw->fields[f].name, true)) < 0)
+		if ((from_nw[f] = data_tbl_field(res, nw->fields[f].name, true)) < 0)
 			rc = ERR_NOMEM;
 	uint8_t *matched = rc == 0 ? calloc((size_t)(nw->n_rows + 1), 1) : NULL;
 	vals = rc == 0 ? calloc((size_t)(res->n_fields + 1), sizeof(*vals)) : NULL;
@@ -151,16 +151,16 @@ static int join_into(struct run *r, const struct stmt *s, struct tbl *old, struc
 		for (int f = 0; f < res->n_fields; f++)
 			vals[f] = (struct val){.null = true};
 		for (int f = 0; f < old->n_fields; f++)
-			tbl_get(old, f, row, &vals[f]);
+			data_tbl_get(old, f, row, &vals[f]);
 		int64_t m = index_find(&ix, old, ca, nk, row, &kb);
 		if (m < 0 && (j == JOIN_OUTER || j == JOIN_LEFT) &&
-		    tbl_append(res, vals, res->n_fields))
+		    data_tbl_append(res, vals, res->n_fields))
 			rc = ERR_NOMEM;
 		for (; rc == 0 && m >= 0; m = ix.next[m]) {
 			matched[m] = 1;
 			for (int f = 0; f < nw->n_fields; f++)
-				tbl_get(nw, f, m, &vals[from_nw[f]]);
-			if (tbl_append(res, vals, res->n_fields))
+				data_tbl_get(nw, f, m, &vals[from_nw[f]]);
+			if (data_tbl_append(res, vals, res->n_fields))
 				rc = ERR_NOMEM;
 		}
 	}
@@ -171,8 +171,8 @@ static int join_into(struct run *r, const struct stmt *s, struct tbl *old, struc
 		for (int f = 0; f < res->n_fields; f++)
 			vals[f] = (struct val){.null = true};
 		for (int f = 0; f < nw->n_fields; f++)
-			tbl_get(nw, f, m, &vals[from_nw[f]]);
-		if (tbl_append(res, vals, res->n_fields))
+			data_tbl_get(nw, f, m, &vals[from_nw[f]]);
+		if (data_tbl_append(res, vals, res->n_fields))
 			rc = ERR_NOMEM;
 	}
 	buf_release(&kb);
@@ -184,7 +184,7 @@ static int join_into(struct run *r, const struct stmt *s, struct tbl *old, struc
 	free(ca);
 	free(cb);
 	if (rc) {
-		tbl_free(res);
+		data_tbl_free(res);
 		return r->e->code ? rc : err_set(r->e, ERR_NOMEM, "out of memory");
 	}
 	*out = res;
@@ -196,10 +196,10 @@ static int keep_rows(struct tbl *t, const int *ct, struct tbl *other, const int 
 		     struct tbl **out)
 {
 	struct key_index ix;
-	struct tbl *res = tbl_new(t->name);
+	struct tbl *res = data_tbl_new(t->name);
 	int rc = res ? index_rows(other, co, nk, &ix) : ERR_NOMEM;
 	for (int f = 0; rc == 0 && f < t->n_fields; f++)
-		if (tbl_field(res, t->fields[f].name, true) < 0)
+		if (data_tbl_field(res, t->fields[f].name, true) < 0)
 			rc = ERR_NOMEM;
 	struct val *vals = rc == 0 ? calloc((size_t)(t->n_fields + 1), sizeof(*vals)) : NULL;
 	if (rc == 0 && !vals)
@@ -210,8 +210,8 @@ static int keep_rows(struct tbl *t, const int *ct, struct tbl *other, const int 
 		if (index_find(&ix, t, ct, nk, row, &kb) < 0)
 			continue;
 		for (int f = 0; f < t->n_fields; f++)
-			tbl_get(t, f, row, &vals[f]);
-		if (tbl_append(res, vals, t->n_fields))
+			data_tbl_get(t, f, row, &vals[f]);
+		if (data_tbl_append(res, vals, t->n_fields))
 			rc = ERR_NOMEM;
 	}
 	buf_release(&kb);
@@ -219,7 +219,7 @@ static int keep_rows(struct tbl *t, const int *ct, struct tbl *other, const int 
 		index_free(&ix);
 	free(vals);
 	if (rc) {
-		tbl_free(res);
+		data_tbl_free(res);
 		return rc;
 	}
 	*out = res;
@@ -227,23 +227,23 @@ static int keep_rows(struct tbl *t, const int *ct, struct tbl *other, const int 
 }
 
 /* After a JOIN or KEEP load into `nw`: combines it with its target table. */
-int reload_combine(struct run *r, const struct stmt *s, struct tbl *nw)
+int script_combine(struct run *r, const struct stmt *s, struct tbl *nw)
 {
 	const struct load *l = &s->load;
-	struct tbl *old = l->target ? model_table(r->m, l->target) : r->last;
+	struct tbl *old = l->target ? data_set_table(r->m, l->target) : r->last;
 	if (!old) {
-		tbl_free(nw);
-		return reload_err(r, s, ERR_INVALID, "there is no table %s%s to %s",
+		data_tbl_free(nw);
+		return script_err(r, s, ERR_INVALID, "there is no table %s%s to %s",
 				  l->target ? "named " : "", l->target ? l->target : "yet",
 				  l->keep ? "keep against" : "join to");
 	}
 	if (!l->keep) {
 		struct tbl *res = NULL;
 		int rc = join_into(r, s, old, nw, &res);
-		tbl_free(nw);
+		data_tbl_free(nw);
 		if (rc)
 			return rc;
-		reload_log(r, "%s: joined, %lld rows now", res->name, (long long)res->n_rows);
+		script_log(r, "%s: joined, %lld rows now", res->name, (long long)res->n_rows);
 		replace_table(r, old, res);
 		return 0;
 	}
@@ -251,7 +251,7 @@ int reload_combine(struct run *r, const struct stmt *s, struct tbl *nw)
 	int *cn = calloc((size_t)(old->n_fields + 1), sizeof(int));
 	int nk = co && cn ? common_fields(old, nw, co, cn) : -1;
 	int rc = nk < 0	   ? err_set(r->e, ERR_NOMEM, "out of memory")
-		 : nk == 0 ? reload_err(r, s, ERR_INVALID,
+		 : nk == 0 ? script_err(r, s, ERR_INVALID,
 					"KEEP needs a field in common with table %s", old->name)
 			   : 0;
 	struct tbl *new_kept = nw, *old_kept = old;
@@ -264,23 +264,23 @@ int reload_combine(struct run *r, const struct stmt *s, struct tbl *nw)
 	free(co);
 	free(cn);
 	if (new_kept != nw) {
-		tbl_free(nw);
+		data_tbl_free(nw);
 		nw = new_kept;
 	}
 	if (rc) {
-		tbl_free(nw);
+		data_tbl_free(nw);
 		if (old_kept != old)
-			tbl_free(old_kept);
+			data_tbl_free(old_kept);
 		return rc;
 	}
 	if (old_kept != old)
 		replace_table(r, old, old_kept);
-	if (reload_add_table(r, nw)) {
-		tbl_free(nw);
+	if (script_add_table(r, nw)) {
+		data_tbl_free(nw);
 		return err_set(r->e, ERR_NOMEM, "out of memory");
 	}
 	r->last = nw;
-	reload_log(r, "%s: kept %lld rows; %s: %lld rows", nw->name, (long long)nw->n_rows,
+	script_log(r, "%s: kept %lld rows; %s: %lld rows", nw->name, (long long)nw->n_rows,
 		   old_kept->name, (long long)old_kept->n_rows);
 	return 0;
 }
@@ -313,8 +313,8 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 	int64_t ra = *(const int64_t *)pa, rb = *(const int64_t *)pb;
 	for (int k = 0; k < c->n; k++) {
 		struct val a, b;
-		tbl_get(c->t, c->cols[k], ra, &a);
-		tbl_get(c->t, c->cols[k], rb, &b);
+		data_tbl_get(c->t, c->cols[k], ra, &a);
+		data_tbl_get(c->t, c->cols[k], rb, &b);
 		int d = cmp_val(&a, &b);
 		if (d)
 			return c->desc[k] ? -d : d;
@@ -323,7 +323,7 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 }
 
 /* The source rows in ORDER BY order (RESIDENT loads only, which the parser checked). */
-int reload_sort_rows(struct run *r, const struct stmt *s, const struct tbl *src, int64_t rows,
+int script_sort_rows(struct run *r, const struct stmt *s, const struct tbl *src, int64_t rows,
 		     int64_t **out)
 {
 	const struct load *l = &s->load;
@@ -335,10 +335,10 @@ int reload_sort_rows(struct run *r, const struct stmt *s, const struct tbl *src,
 		return err_set(r->e, ERR_NOMEM, "out of memory");
 	}
 	for (int k = 0; k < l->n_order_by; k++)
-		if ((cols[k] = tbl_field((struct tbl *)src, l->order_by[k], false)) < 0) {
+		if ((cols[k] = data_tbl_field((struct tbl *)src, l->order_by[k], false)) < 0) {
 			free(cols);
 			free(order);
-			return reload_err(r, s, ERR_INVALID, "ORDER BY names a field not in %s: %s",
+			return script_err(r, s, ERR_INVALID, "ORDER BY names a field not in %s: %s",
 					  src->name, l->order_by[k]);
 		}
 	for (int64_t i = 0; i < rows; i++)

@@ -1,0 +1,278 @@
+/* data.h: the engine's data: QVD files, delimited text, the tables a reload builds, the
+ * app file that holds them, and the set of tables of one data model. Depends on core only.
+ * Design notes: src/data/README.md. Each section below says its threads. */
+#ifndef FATHOM_DATA_H
+#define FATHOM_DATA_H
+
+#include "core/core.h"
+
+/* ================================================================ QVD files (qvd.c) */
+
+/* QVD files, Qlik's one-table data files: reading files Qlik wrote, and writing
+ * files other readers load. Format notes: ../shared/api/engine.md section 1 and
+ * src/engine/README.md.
+ *
+ * A table is columns of symbol indexes: per field, its distinct values (the symbol table,
+ * in first-occurrence order) and per row the index of the row's value, or -1 for NULL.
+ * That is how the engine stores a table, so loading a QVD copies no text per row.
+ *
+ * Threads: a struct qvd_table is a plain value; read it from any thread, write from one. */
+
+/* The type byte of a symbol. */
+enum qvd_type {
+	QVD_INT = 1,	     /* int32 */
+	QVD_DOUBLE = 2,	     /* binary64 */
+	QVD_STRING = 4,	     /* text */
+	QVD_DUAL_INT = 5,    /* int32 and its text */
+	QVD_DUAL_DOUBLE = 6, /* binary64 and its text */
+};
+
+struct qvd_value {
+	enum qvd_type type;
+	double num;	  /* the number (QVD_INT: exact), 0 for strings */
+	const char *text; /* NUL-terminated UTF-8; NULL for QVD_INT and QVD_DOUBLE */
+};
+
+struct qvd_field {
+	char *name;
+	int64_t n_symbols;
+	struct qvd_value *symbols;
+	int32_t *index;	      /* per row: a symbol, or -1 for NULL */
+	char number_type[16]; /* NumberFormat/Type: a display hint ("UNKNOWN", "DATE", ...) */
+	char **tags;	      /* "$numeric", "$text", ...; n_tags of them */
+	int n_tags;
+	/* as read from a file (the writer computes its own) */
+	int bit_offset, bit_width, bias;
+};
+
+struct qvd_table {
+	char *name;
+	int n_fields;
+	struct qvd_field *fields;
+	int64_t n_rows;
+	char *text_store; /* where symbol texts live (owned) */
+};
+
+/* Reads a QVD held in memory. Every size, offset and index is checked; a malformed file
+ * is ERR_INVALID with what is wrong and where. Caller frees *out with data_qvd_free. */
+NODISCARD int data_qvd_read(const void *data, size_t len, struct qvd_table **out, struct err *e);
+/* Reads a QVD file (mapped, not copied). */
+NODISCARD int data_qvd_read_file(const char *path, struct qvd_table **out, struct err *e);
+void data_qvd_free(struct qvd_table *t);
+
+/* A value as text: a dual's or string's text, or the number formatted as Qlik shows it
+ * for plain numbers (integers without a decimal point, others with up to 15 significant
+ * digits). Returns out. */
+const char *data_qvd_value_text(const struct qvd_value *v, char *out, size_t n);
+
+/* Writes `t` as a QVD: symbols in the table's order (callers keep first-occurrence order),
+ * Bias -2 only for columns with NULLs, minimal widths packed from bit 0, no timestamps
+ * (the output depends only on the table). Text may not contain NUL (ERR_INVALID). The file
+ * goes to `out`. */
+NODISCARD int data_qvd_write(const struct qvd_table *t, struct buf *out, struct err *e);
+
+/* ================================================================ tables (table.c) */
+
+/* tables the reload builds: per field a symbol table and per row a symbol index
+ * (-1 for NULL), growing row by row, with fields added as concatenation needs them.
+ * A value is a dual: a number, a text, or both; or NULL.
+ *
+ * Interning follows Qlik: per field, values with the same number are one symbol (which
+ * keeps the first text seen); values without a number are one symbol per text.
+ *
+ * Threads: one thread per table. */
+
+struct val {
+	bool null;
+	bool has_num;
+	double num;
+	const char *text; /* NULL: the number alone */
+};
+
+struct tbl_field {
+	char *name;
+	int64_t n_sym, cap_sym;
+	struct qvd_value *sym; /* texts are offsets into the table's text store until frozen */
+	size_t *text_at;       /* (size_t)-1 for number-only symbols */
+	int32_t *index;
+	int64_t *slots; /* open addressing: symbol + 1 */
+	size_t n_slots;
+};
+
+struct tbl {
+	char *name;
+	int n_fields, cap_fields;
+	struct tbl_field *fields;
+	int64_t n_rows, cap_rows;
+	struct buf texts;
+};
+
+struct tbl *data_tbl_new(const char *name);
+void data_tbl_free(struct tbl *t);
+/* The field's index, adding it (NULL in every row so far) when `add`; -1 if absent. */
+int data_tbl_field(struct tbl *t, const char *name, bool add);
+/* Appends a row: vals[i] for field i (n must equal n_fields). ERR_NOMEM/ERR_TOO_LARGE. */
+NODISCARD int data_tbl_append(struct tbl *t, const struct val *vals, int n);
+/* Row r of field f. Texts point into the table and live as long as it (or the next
+ * append). */
+void data_tbl_get(const struct tbl *t, int f, int64_t r, struct val *out);
+/* The symbol of `v` in field f, or -1 when the field has no such value. */
+int64_t data_tbl_lookup(struct tbl *t, int f, const struct val *v);
+/* Drops field f. */
+void data_tbl_drop_field(struct tbl *t, int f);
+/* A read-only QVD view of the table (for STORE): pointers into the table; free the view
+ * with data_tbl_view_free, not data_qvd_free. */
+NODISCARD int data_tbl_view(struct tbl *t, struct qvd_table *out, struct err *e);
+void data_tbl_view_free(struct qvd_table *v);
+/* A table that takes over a QVD's contents (q is freed). */
+NODISCARD int data_tbl_from_qvd(struct qvd_table *q, const char *name, struct tbl **out,
+				struct err *e);
+
+/* The same for a QVD whose symbols are known to be distinct (an app file this engine wrote):
+ * they are taken as they are, without interning; the hash index is built on first use. */
+NODISCARD int data_tbl_adopt_qvd(struct qvd_table *q, struct tbl **out, struct err *e);
+
+/* Reads a symbol as a value. */
+void data_val_of_symbol(const struct qvd_value *s, struct val *out);
+/* The value as text (a number formatted when it has no text). Returns buf or the text. */
+const char *data_val_text(const struct val *v, char *buf, size_t n);
+
+/* ================================================================ text formats */
+
+enum labels { LABELS_EMBEDDED, LABELS_EXPLICIT, LABELS_NONE };
+
+/* A file's or inline data's format specification. */
+struct format {
+	bool qvd;	    /* (qvd); else delimited text */
+	enum labels labels; /* default embedded */
+	char delimiter;	    /* default ','; ' ' for 'spaces' */
+	int codepage;	    /* 65001 utf8 (default), 1252 ansi, 28591, ... */
+	bool msq;	    /* modern-style quoting */
+	bool no_quotes;
+	int header_lines;
+};
+
+/* ================================================================ delimited text (txt.c) */
+
+/* delimited text (CSV and the like, and INLINE data) read the way Qlik reads it,
+ * into a table of symbol tables and symbol indexes (engine/qvd.h). What Qlik does, as the
+ * tests check it against QVDs Qlik made from the same files:
+ *
+ *   - leading and trailing blanks of every value are stripped (Verbatim = 0);
+ *   - a value that reads as a number keeps its text: a dual of an int32 and the text when
+ *     the number is integral and fits, else of a double and the text; more than 15
+ *     significant digits stay text; a date in the DateFormat (default YYYY-MM-DD) is a dual
+ *     of its day serial (day 0 = 1899-12-30) and its text;
+ *   - per field, values with the same number are one symbol, which keeps the first text
+ *     seen; everything else is text, and an empty cell is the empty string, never NULL;
+ *   - symbols are numbered in first-occurrence order.
+ *
+ * Threads: no shared state. */
+
+struct txt_options {
+	const char *table_name;
+	const char *date_format; /* NULL: YYYY-MM-DD */
+	/* The page-aligned start of a private file mapping that holds the text: what has been
+	 * read is given back to the system as reading goes on (it must not be read again). */
+	const void *release_base;
+	/* Threads that read a large text, each interning its share of the fields (0: one per
+	 * processor, up to 4). The result is the same for any number. */
+	int threads;
+};
+
+/* Reads `len` bytes of delimited text as `f` says (delimiter, labels, quoting, code page,
+ * header lines). ERR_INVALID for what cannot be read (an unsupported code page, a quote
+ * not closed under msq), naming the line. Caller frees *out with data_qvd_free. */
+NODISCARD int data_txt_read(const char *data, size_t len, const struct format *f,
+			    const struct txt_options *o, struct qvd_table **out, struct err *e);
+
+/* How one text value reads: *out gets its type (QVD_STRING, QVD_DUAL_INT or
+ * QVD_DUAL_DOUBLE) and number. `text` is already trimmed. */
+void data_txt_interpret(const char *text, const char *date_format, struct qvd_value *out);
+
+/* ================================================================ app files (appfile.c) */
+
+/* the app file, what an app is on the share: a versioned container of blocks,
+ * each compressed with zstd and checksummed, so an app opens without re-running its script
+ * and a damaged file is noticed before anything is used.
+ *
+ *   "FATHOMAPP" NUL, u16 format version, u16 reserved, u32 block count    (16 bytes)
+ *   per block: u32 kind, u32 flags (0), u64 raw length, u64 stored length,
+ *              u32 header checksum (FNV-1a of the 24 bytes before it)       (28 bytes)
+ *              stored bytes: one zstd frame with its content checksum
+ *
+ * Numbers are little endian. Block kinds: APPFILE_PROPS (the app's properties as JSON:
+ * title, variables, objects), APPFILE_SCRIPT (the load script, UTF-8) and APPFILE_TABLE
+ * (one table of the data model in QVD layout, engine/qvd.h). Blocks of unknown kind are
+ * checked like the others and then passed over, so later versions can add kinds.
+ *
+ * Threads: plain values; no shared state. */
+
+#define APPFILE_VERSION 1
+
+enum appfile_kind {
+	APPFILE_PROPS = 1,
+	APPFILE_SCRIPT = 2,
+	APPFILE_TABLE = 3,
+};
+
+struct appfile_block {
+	enum appfile_kind kind;
+	char *data; /* raw (decompressed) bytes, NUL-terminated for convenience */
+	size_t len;
+};
+
+struct appfile {
+	int n_blocks;
+	struct appfile_block *blocks;
+};
+
+/* Builds a file from blocks (their data is read, not kept); `level` is the zstd level
+ * (0: the default). The bytes are appended to `out`. */
+NODISCARD int data_appfile_write(const struct appfile_block *blocks, int n, int level,
+				 struct buf *out, struct err *e);
+
+/* Reads and checks a whole file: ERR_INVALID naming the problem (not an app file, a newer
+ * format version, a damaged block) for anything else. Caller frees with data_appfile_free. */
+NODISCARD int data_appfile_read(const void *data, size_t len, struct appfile **out, struct err *e);
+void data_appfile_free(struct appfile *a);
+/* data_appfile_read of the file at `path`. */
+NODISCARD int data_appfile_read_file(const char *path, struct appfile **out, struct err *e);
+
+/* The first block of `kind`, or NULL. */
+const struct appfile_block *data_appfile_find(const struct appfile *a, enum appfile_kind kind);
+
+/* Checks a file as it streams by (an upload), without keeping it: every header and
+ * every block's zstd frame and content checksum. feed gives ERR_INVALID at the first
+ * damage, naming it; end gives ERR_INVALID when the file stopped short. */
+struct appfile_check;
+struct appfile_check *data_appfile_check_new(void);
+NODISCARD int data_appfile_check_feed(struct appfile_check *c, const void *data, size_t len,
+				      struct err *e);
+NODISCARD int data_appfile_check_end(struct appfile_check *c, struct err *e);
+void data_appfile_check_free(struct appfile_check *c);
+
+/* Checks the first bytes of a file for the app file signature and a version this build
+ * reads, without the rest (an upload's first chunk). `len` may be short: true means
+ * "so far so good". */
+bool data_appfile_looks_valid(const void *data, size_t len, struct err *e);
+
+/* ================================================================ data sets (set.c) */
+
+/* The tables of a data model, as a reload builds them and an app file holds them.
+ * Threads: a plain value. */
+struct data_set {
+	struct tbl **tables;
+	int n_tables;
+};
+
+void data_set_free(struct data_set *m);
+/* Appends an app file to `out`: the properties and script given, and one QVD-layout block
+ * per table of `m`. */
+NODISCARD int data_set_write_app(const struct data_set *m, const char *props, size_t props_len,
+				 const char *script, size_t script_len, struct buf *out,
+				 struct err *e);
+/* The table named `name`, or NULL. */
+struct tbl *data_set_table(const struct data_set *m, const char *name);
+
+#endif

@@ -1,0 +1,58 @@
+/* set.c: a data set, the tables of one data model: finding a table, freeing them, and
+ * writing them with the app's properties and script as an app file. */
+#include "data/data.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct tbl *data_set_table(const struct data_set *m, const char *name)
+{
+	for (int i = 0; i < m->n_tables; i++)
+		if (strcmp(m->tables[i]->name, name) == 0)
+			return m->tables[i];
+	return NULL;
+}
+
+void data_set_free(struct data_set *m)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < m->n_tables; i++)
+		data_tbl_free(m->tables[i]);
+	free(m->tables);
+	free(m);
+}
+
+int data_set_write_app(const struct data_set *m, const char *props, size_t props_len,
+		       const char *script, size_t script_len, struct buf *out, struct err *e)
+{
+	int n_tables = m ? m->n_tables : 0, n_blocks = 2 + n_tables;
+	struct appfile_block *blocks = calloc((size_t)n_blocks, sizeof(*blocks));
+	size_t *offsets = calloc((size_t)n_blocks + 1, sizeof(size_t));
+	struct buf q;
+	buf_init(&q, 1ULL << 38);
+	int rc = blocks && offsets ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+	if (rc == 0) {
+		blocks[0] = (struct appfile_block){APPFILE_PROPS, (char *)props, props_len};
+		blocks[1] = (struct appfile_block){APPFILE_SCRIPT, (char *)script, script_len};
+	}
+	/* the tables in QVD layout, one after the other in q */
+	for (int t = 0; rc == 0 && t < n_tables; t++) {
+		struct qvd_table v;
+		offsets[t] = q.len;
+		rc = data_tbl_view(m->tables[t], &v, e);
+		if (rc == 0)
+			rc = data_qvd_write(&v, &q, e);
+		data_tbl_view_free(&v);
+	}
+	offsets[n_tables] = q.len;
+	for (int t = 0; rc == 0 && t < n_tables; t++)
+		blocks[2 + t] = (struct appfile_block){APPFILE_TABLE, q.data + offsets[t],
+						       offsets[t + 1] - offsets[t]};
+	if (rc == 0)
+		rc = data_appfile_write(blocks, n_blocks, 0, out, e);
+	free(blocks);
+	free(offsets);
+	buf_release(&q);
+	return rc;
+}

@@ -1,0 +1,144 @@
+/* model.h: the associative model over a data set: linked tables, selection states, and
+ * hypercubes. Design notes: src/model/README.md. */
+#ifndef FATHOM_MODEL_H
+#define FATHOM_MODEL_H
+
+#include "script/script.h"
+
+/* ================================================================ associations and states
+ * (assoc.c) */
+
+/* the associative data model: the tables of a reload linked by same-named fields,
+ * every field's values as one symbol table across tables, and the states that selections
+ * give every value of every field (engine.md section 5).
+ *
+ * Linking: two tables that share fields are linked by all of them together (what Qlik
+ * shows as a synthetic key when there are several). Links are taken in table order; a link
+ * that would close a loop is left out, and the model notes it (Qlik likewise cuts loops).
+ *
+ * States, recomputed from scratch for a selection:
+ *   - a table's possible rows: those that satisfy the selections on its own fields and
+ *     whose key values are possible on every side of every link (messages over the tree of
+ *     links, a side without selections restricts nothing);
+ *   - a field value: S (selected) or XS (selected, but in no possible row), O (in a
+ *     possible row of a table that holds the field), A (in a field with a selection: not
+ *     selected, but it would be in a possible row without this field's own selection), X
+ *     otherwise. NULL is no value: it is never selected and never links.
+ *
+ * Threads: a struct assoc is read-only after model_assoc_build; states are computed into the
+ * caller's struct assoc_states, so sessions share one model. */
+
+enum assoc_state { STATE_O = 0, STATE_S, STATE_A, STATE_X, STATE_XS };
+
+struct assoc_field {
+	char *name;
+	int64_t n_sym;
+	struct val *sym; /* texts owned by the model */
+	int n_tables;
+	uint8_t *present; /* per symbol: 1 when some row holds it (the states of no selection) */
+};
+
+struct assoc_table {
+	char *name;
+	int64_t n_rows;
+	int n_fields;
+	int *field;    /* the model field of each column */
+	int32_t **col; /* per column: per row the field's symbol, or -1 */
+};
+
+/* A link between two tables over their shared fields. */
+struct assoc_link {
+	int t[2]; /* the two tables */
+	int n_keys;
+	int *col[2]; /* per key: its column in t[0] and in t[1] */
+};
+
+struct assoc {
+	int n_fields, n_tables;
+	struct assoc_field *fields;
+	struct assoc_table *tables;
+	int n_links, n_cut; /* links kept; links left out because they closed a loop */
+	struct assoc_link *links;
+	struct arena *a;
+};
+
+/* A selection: per field, the selected symbols (NULL: no selection). */
+struct assoc_sel {
+	bool **selected;
+	int n_fields;
+};
+
+struct assoc_states {
+	uint8_t **state;    /* per field, per symbol: enum assoc_state */
+	uint8_t **possible; /* per table, per row: 1 when possible */
+};
+
+/* Builds the model from a reload's tables (copied). */
+NODISCARD int model_assoc_build(const struct data_set *m, struct assoc **out, struct err *e);
+void model_assoc_free(struct assoc *a);
+int model_assoc_field(const struct assoc *a, const char *name);
+/* The symbol of a value in a field, by its text (or number when text reads as one), or
+ * -1. */
+int64_t model_assoc_find(const struct assoc *a, int field, const char *text);
+
+NODISCARD int model_assoc_sel_init(const struct assoc *a, struct assoc_sel *s);
+void model_assoc_sel_release(struct assoc_sel *s);
+/* Selects `n` symbols of field f (replacing its selection; n 0 clears it). */
+NODISCARD int model_assoc_select(const struct assoc *a, struct assoc_sel *s, int f,
+				 const int64_t *sym, int n);
+
+NODISCARD int model_assoc_compute(const struct assoc *a, const struct assoc_sel *s,
+				  struct assoc_states *out, struct err *e);
+/* Only the possible rows of every table (out->state stays NULL): what a hypercube needs. */
+NODISCARD int model_assoc_possible_rows(const struct assoc *a, const struct assoc_sel *s,
+					struct assoc_states *out, struct err *e);
+void model_assoc_states_release(const struct assoc *a, struct assoc_states *st);
+
+/* ================================================================ hypercubes (cube.c) */
+
+/* hypercubes (qMode S): rows of dimension values with measures aggregated over the
+ * possible rows of a selection, sorted and with zero rows suppressed on request.
+ *
+ * Rows are the distinct combinations of dimension values among the possible rows of the
+ * measures' table (the table holding the first measure's fields, else the first
+ * dimension's); dimensions held by other tables are reached over the links, taking the
+ * partner row for each key (exact for star schemas, where those tables are on the "one"
+ * side). Combinations with a NULL dimension are left out.
+ *
+ * Threads: computes into its own struct; the model and selection are only read. */
+
+enum cube_sort { SORT_NONE = 0, SORT_NUM, SORT_TEXT, SORT_LOAD };
+
+struct cube_col_sort {
+	enum cube_sort by;
+	int dir; /* 1 ascending, -1 descending */
+};
+
+struct cube_def {
+	const char **dims; /* field names */
+	int n_dims;
+	const char **measures; /* expressions, as in a chart: Sum(Sales) */
+	int n_measures;
+	struct cube_col_sort *sort; /* per column (dims, then measures); NULL: dims by load order */
+	const int *order;   /* qInterColumnSortOrder: columns in sort priority; NULL: 0..n */
+	bool suppress_zero; /* leave out rows whose measures are all 0 or NULL */
+};
+
+struct cube_cell {
+	struct val v;  /* texts live as long as the cube and the model */
+	int64_t elem;  /* dimension: its symbol (qElemNumber); measure: 0 */
+	char state[3]; /* dimension: "S", "O", "A", "X", "XS"; measure: "L" */
+};
+
+struct cube {
+	int64_t n_rows;
+	int n_cols;
+	struct cube_cell *cells; /* row-major */
+	struct arena *a;
+};
+
+NODISCARD int model_cube_compute(const struct assoc *a, const struct assoc_sel *sel,
+				 const struct cube_def *def, struct cube **out, struct err *e);
+void model_cube_free(struct cube *c);
+
+#endif
