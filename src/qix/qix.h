@@ -75,6 +75,12 @@ void qix_poll_generations(struct qix *q);
 /* Open apps and the memory they take, for the node's status. */
 void qix_stats(struct qix *q, int *out_apps, int64_t *out_bytes, int *out_sessions);
 
+/* Every method the engine answers, by class ("Global", "Doc", "GenericObject", "Field"),
+ * with its number of positional parameters: for tests and documentation. Any other method
+ * is answered -32601 (method not found). */
+void qix_method_list(void (*each)(void *ctx, const char *cls, const char *name, int arity),
+		     void *ctx);
+
 /* The HTTP handler of the engine port: WebSocket upgrades on /app/<id>[/...], for clients
  * with a certificate of the site (the header X-Qlik-User names the user). ctx is the qix. */
 struct http_handler qix_http_handler(struct qix *q);

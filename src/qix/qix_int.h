@@ -104,12 +104,14 @@ NODISCARD int qix_doc_save(struct qix *q, struct qix_doc *d, struct err *e);
 void qix_doc_notify(struct qix *q, struct qix_doc *d, const struct qix_session *except,
 		    const char *id);
 
-/* ---- qix.c ---- */
+/* ---- qix_session.c: a session's handles, changes, selection, data and objects ---- */
 
 struct qix_handle *qix_sess_handle(struct qix_session *s, int num);
 /* A new handle (or the open one for the same object or field). */
 struct qix_handle *qix_sess_add_handle(struct qix_session *s, enum qix_kind kind, const char *id,
 				       bool session_obj);
+/* Closes the handles on object `id`; returns their numbers (a new array). */
+json_t *qix_sess_close_object(struct qix_session *s, const char *id, bool session_obj);
 void qix_sess_mark_changed(struct qix_session *s, int num);
 /* Marks the doc and every object handle changed (after a selection). */
 void qix_sess_mark_all(struct qix_session *s);
@@ -118,17 +120,63 @@ NODISCARD int qix_sess_states(struct qix_session *s, const struct assoc_states *
 			      struct err *e);
 /* The selection changed: states are stale. */
 void qix_sess_selection_changed(struct qix_session *s);
+/* Moves the session to the app's current data, keeping its selections by value. */
+void qix_sess_sync_data(struct qix_session *s);
 /* An object's stored properties (a new reference), or NULL when there is no such object. */
 json_t *qix_sess_object_props(struct qix_session *s, const char *id, bool *out_session_obj);
 /* Replaces an object's properties (takes the reference). */
 void qix_sess_object_store(struct qix_session *s, const char *id, bool session_obj, json_t *props);
+/* Sends one JSON message to the session's client (borrowed). */
+void qix_sess_send(struct qix_session *s, json_t *msg);
+
+/* JSON-RPC parameter by position or by name: params may be an array or an object. */
+json_t *qix_param(json_t *params, int pos, const char *name);
+/* The same as a string, or `dflt` when it is none. */
+const char *qix_param_str(json_t *params, int pos, const char *name, const char *dflt);
+/* {qReturn: {qType, qHandle, qGenericType?, qGenericId?}}: a new handle's answer. */
+json_t *qix_ref(const char *type, int num, const char *gtype, const char *gid);
+/* What enigma.js and nebula read as "Object not found". */
+json_t *qix_null_ref(void);
+
+/* ---- the methods (qix.c dispatches; qix_app.c and qix_object.c implement) ---- */
+
+enum qix_class { QIX_GLOBAL, QIX_DOC, QIX_OBJECT, QIX_FIELD };
+
+/* One call: what it is on, and what the handler answers. */
+struct qix_call {
+	struct qix_session *s;
+	struct qix_handle *h; /* NULL on Global */
+	const char *method;
+	json_t *params; /* an array or an object */
+	json_t *closed; /* handles the call closed (the "close" list) */
+	/* GenericObject: its stored properties, and those with the handle's soft patches */
+	json_t *stored, *eff;
+	bool session_obj;
+	int field;	 /* Field: the field's index in the session's data */
+	json_t *out;	 /* the result, on success (the handler's reference) */
+	const char *msg; /* the error's parameter text, on failure */
+};
+
+/* A method: 0 with c->out, or a QIX error code with c->msg. */
+struct qix_method {
+	enum qix_class cls;
+	const char *name;
+	int (*fn)(struct qix_call *c);
+	int arity; /* positional parameters in Qlik's schema; a call with more is refused */
+};
+
+/* The tables, each ended by an entry with a NULL name. */
+extern const struct qix_method qix_app_methods[];    /* Global and Doc (qix_app.c) */
+extern const struct qix_method qix_object_methods[]; /* GenericObject, Field (qix_object.c) */
+
+/* An object's qInfo.qType (borrowed from props). */
+const char *qix_object_type(json_t *props);
 
 /* ---- qix_object.c: GenericObject and Field methods, layouts ---- */
 
-/* Answers one method on an object or field handle: 0 with *out the result object, or an
- * error code (QIX's numbers) with *msg. */
-int qix_obj_call(struct qix_session *s, struct qix_handle *h, const char *method, json_t *params,
-		 json_t **out, const char **msg);
+/* Leaves selection mode on handle h, keeping the selection made in it when `accept`
+ * (EndSelections; AbortModal uses it for every handle in selection mode). */
+void qix_obj_end_selections(struct qix_session *s, struct qix_handle *h, bool accept);
 /* The properties with the handle's soft patches applied (a new reference). */
 json_t *qix_obj_effective(struct qix_session *s, struct qix_handle *h);
 /* Applies QIX patches ({qOp, qPath, qValue as JSON text}) to `props` in place. */
@@ -138,9 +186,6 @@ NODISCARD int qix_obj_evaluate(struct qix_session *s, const char *expr, struct v
 			       struct arena *a, struct err *e);
 /* A value as QIX cell fields: qText, qNum ("NaN" for text). */
 void qix_obj_set_value(json_t *cell, const struct val *v);
-
-/* JSON-RPC parameter by position or by name: params may be an array or an object. */
-json_t *qix_param(json_t *params, int pos, const char *name);
 
 /* QIX error codes */
 enum {

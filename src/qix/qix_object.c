@@ -911,74 +911,91 @@ static json_t *object_layout(struct qix_session *s, struct qix_handle *h, json_t
 
 /* ---------------------------------------------------------------- Field */
 
-static int field_call(struct qix_session *s, struct qix_handle *h, const char *m, json_t *p,
-		      json_t **out, const char **msg)
+static int field_answer(struct qix_call *c, int rc, bool done)
 {
-	const struct assoc *a = s->data ? s->data->a : NULL;
-	int f = a ? model_assoc_field(a, h->id) : -1;
-	if (f < 0) {
-		*msg = "the field is no longer in the app";
-		return QIX_NOT_FOUND;
-	}
-	bool toggle = json_is_true(qix_param(p, 1, "qToggleMode"));
-	int rc = 0;
-	bool done = true;
-	if (strcmp(m, "GetCardinal") == 0) {
-		*out = json_pack("{s:I}", "qReturn", (json_int_t)a->fields[f].n_sym);
-		return 0;
-	} else if (strcmp(m, "Clear") == 0) {
-		rc = select_syms(s, f, NULL, 0, false);
-	} else if (strcmp(m, "SelectValues") == 0) {
-		json_t *vals = qix_param(p, 0, "qFieldValues");
-		int64_t *syms = calloc(json_array_size(vals) + 1, sizeof(int64_t));
-		int n = 0;
-		size_t i;
-		json_t *v;
-		json_array_foreach (vals, i, v) {
-			int64_t sym = -1;
-			if (json_is_true(json_object_get(v, "qIsNumeric"))) {
-				double num = json_number_value(json_object_get(v, "qNumber"));
-				for (int64_t k = 0; k < a->fields[f].n_sym && sym < 0; k++)
-					if (a->fields[f].sym[k].has_num &&
-					    a->fields[f].sym[k].num == num)
-						sym = k;
-			} else if (json_is_string(json_object_get(v, "qText"))) {
-				sym = model_assoc_find(
-				    a, f, json_string_value(json_object_get(v, "qText")));
-			}
-			if (syms && sym >= 0)
-				syms[n++] = sym;
-		}
-		rc = syms ? select_syms(s, f, syms, n, toggle) : ERR_NOMEM;
-		done = n > 0 || json_array_size(vals) == 0;
-		free(syms);
-	} else if (strcmp(m, "LowLevelSelect") == 0) {
-		int n;
-		int64_t *syms = elem_list(qix_param(p, 0, "qValues"), &n);
-		rc = syms ? select_syms(s, f, syms, n, toggle) : ERR_NOMEM;
-		free(syms);
-	} else if (strcmp(m, "Select") == 0 || strcmp(m, "ToggleSelect") == 0) {
-		const char *match = json_string_value(qix_param(p, 0, "qMatch"));
-		int64_t sym = match ? model_assoc_find(a, f, match) : -1;
-		done = sym >= 0;
-		if (done)
-			rc = select_syms(s, f, &sym, 1, strcmp(m, "ToggleSelect") == 0);
-	} else if (strncmp(m, "Select", 6) == 0 &&
-		   (strcmp(m + 6, "All") == 0 || strcmp(m + 6, "Possible") == 0 ||
-		    strcmp(m + 6, "Excluded") == 0 || strcmp(m + 6, "Alternative") == 0)) {
-		rc = select_by_state(s, f, m + 6);
-	} else if (strcmp(m, "Lock") == 0 || strcmp(m, "Unlock") == 0) {
-		done = false; /* locks are not supported yet */
-	} else {
-		*msg = m;
-		return QIX_NO_METHOD;
-	}
 	if (rc) {
-		*msg = "the selection could not be made";
+		c->msg = "the selection could not be made";
 		return QIX_INTERNAL;
 	}
-	*out = json_pack("{s:b}", "qReturn", done);
+	c->out = json_pack("{s:b}", "qReturn", done);
 	return 0;
+}
+
+static bool toggle_mode(struct qix_call *c)
+{
+	return json_is_true(qix_param(c->params, 1, "qToggleMode"));
+}
+
+static int get_cardinal(struct qix_call *c)
+{
+	c->out = json_pack("{s:I}", "qReturn", (json_int_t)c->s->data->a->fields[c->field].n_sym);
+	return 0;
+}
+
+static int field_clear(struct qix_call *c)
+{
+	return field_answer(c, select_syms(c->s, c->field, NULL, 0, false), true);
+}
+
+/* The symbol of one qFieldValue ({qText} or {qIsNumeric, qNumber}), or -1. */
+static int64_t field_value_symbol(const struct assoc *a, int f, json_t *v)
+{
+	if (json_is_true(json_object_get(v, "qIsNumeric"))) {
+		double num = json_number_value(json_object_get(v, "qNumber"));
+		for (int64_t k = 0; k < a->fields[f].n_sym; k++)
+			if (a->fields[f].sym[k].has_num && a->fields[f].sym[k].num == num)
+				return k;
+		return -1;
+	}
+	json_t *t = json_object_get(v, "qText");
+	return json_is_string(t) ? model_assoc_find(a, f, json_string_value(t)) : -1;
+}
+
+static int select_values(struct qix_call *c)
+{
+	json_t *vals = qix_param(c->params, 0, "qFieldValues");
+	int64_t *syms = calloc(json_array_size(vals) + 1, sizeof(int64_t));
+	int n = 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach (vals, i, v) {
+		int64_t sym = field_value_symbol(c->s->data->a, c->field, v);
+		if (syms && sym >= 0)
+			syms[n++] = sym;
+	}
+	int rc = syms ? select_syms(c->s, c->field, syms, n, toggle_mode(c)) : ERR_NOMEM;
+	free(syms);
+	return field_answer(c, rc, n > 0 || json_array_size(vals) == 0);
+}
+
+static int low_level_select(struct qix_call *c)
+{
+	int n;
+	int64_t *syms = elem_list(qix_param(c->params, 0, "qValues"), &n);
+	int rc = syms ? select_syms(c->s, c->field, syms, n, toggle_mode(c)) : ERR_NOMEM;
+	free(syms);
+	return field_answer(c, rc, true);
+}
+
+static int field_select(struct qix_call *c)
+{
+	const char *match = json_string_value(qix_param(c->params, 0, "qMatch"));
+	int64_t sym = match ? model_assoc_find(c->s->data->a, c->field, match) : -1;
+	int rc = sym >= 0
+		     ? select_syms(c->s, c->field, &sym, 1, strcmp(c->method, "ToggleSelect") == 0)
+		     : 0;
+	return field_answer(c, rc, sym >= 0);
+}
+
+/* SelectAll, SelectPossible, SelectExcluded, SelectAlternative */
+static int field_select_state(struct qix_call *c)
+{
+	return field_answer(c, select_by_state(c->s, c->field, c->method + 6), true);
+}
+
+static int field_lock(struct qix_call *c)
+{
+	return field_answer(c, 0, false); /* locks are not supported yet */
 }
 
 /* ---------------------------------------------------------------- GenericObject */
@@ -1027,248 +1044,354 @@ static int object_data(struct qix_session *s, json_t *props, const char *m, json
 	return rc;
 }
 
-static int object_select(struct qix_session *s, struct qix_handle *h, json_t *props, const char *m,
-			 json_t *p, json_t **out, const char **msg)
+/* The object's definition at qPath (params[0]), or NULL. */
+static json_t *definition(struct qix_call *c)
 {
-	const char *path = json_string_value(qix_param(p, 0, "qPath"));
-	json_t *def = path ? pointer(props, path, NULL, NULL, 0) : NULL;
-	const struct assoc *a = s->data ? s->data->a : NULL;
-	if (!json_is_object(def) || !a) {
-		*msg = "qPath names no definition of the object";
+	const char *path = json_string_value(qix_param(c->params, 0, "qPath"));
+	json_t *def = path ? pointer(c->eff, path, NULL, NULL, 0) : NULL;
+	return json_is_object(def) ? def : NULL;
+}
+
+/* The field of a list object's (or dimension's) qDef, or -1. */
+static int def_field(const struct assoc *a, json_t *def)
+{
+	json_t *qd = json_object_get(def, "qDef");
+	const char *name = json_string_value(json_array_get(json_object_get(qd, "qFieldDefs"), 0));
+	return name ? model_assoc_field(a, strip_eq(name)) : -1;
+}
+
+static int get_data(struct qix_call *c)
+{
+	bool reduced = strcmp(c->method, "GetHyperCubeReducedData") == 0;
+	return object_data(c->s, c->eff, reduced ? "GetHyperCubeData" : c->method, c->params,
+			   &c->out, &c->msg);
+}
+
+/* ClearSelections: a list object's field, or the listed (qColIndices; none: every)
+ * dimensions of a hypercube. */
+static int clear_selections(struct qix_call *c)
+{
+	json_t *def = definition(c);
+	const struct assoc *a = c->s->data ? c->s->data->a : NULL;
+	if (!def || !a) {
+		c->msg = "qPath names no definition of the object";
 		return QIX_INVALID_PARAMETER;
 	}
-	(void)h;
-	int rc = 0;
-	bool list = strncmp(m, "SelectListObject", 16) == 0;
-	if (list || strcmp(m, "ClearSelections") == 0) {
-		json_t *qd = json_object_get(def, "qDef");
-		const char *fname =
-		    json_string_value(json_array_get(json_object_get(qd, "qFieldDefs"), 0));
-		int f = fname ? model_assoc_field(a, strip_eq(fname)) : -1;
-		if (strcmp(m, "ClearSelections") == 0 && f < 0) { /* a hypercube: its dimensions */
-			json_t *dims = json_object_get(def, "qDimensions"),
-			       *cols = qix_param(p, 1, "qColIndices");
-			size_t i;
-			json_t *d;
-			json_array_foreach (dims, i, d) {
-				bool listed = json_array_size(cols) == 0;
-				size_t k;
-				json_t *c;
-				json_array_foreach (cols, k, c)
-					listed |= json_integer_value(c) == (json_int_t)i;
-				const char *fd = json_string_value(json_array_get(
-				    json_object_get(json_object_get(d, "qDef"), "qFieldDefs"), 0));
-				int df = fd ? model_assoc_field(a, strip_eq(fd)) : -1;
-				if (listed && df >= 0 && rc == 0)
-					rc = select_syms(s, df, NULL, 0, false);
-			}
-			*out = json_object();
-			return rc ? QIX_INTERNAL : 0;
+	int f = def_field(a, def), rc = 0;
+	if (f >= 0) {
+		rc = select_syms(c->s, f, NULL, 0, false);
+	} else {
+		json_t *dims = json_object_get(def, "qDimensions"),
+		       *cols = qix_param(c->params, 1, "qColIndices");
+		size_t i;
+		json_t *d;
+		json_array_foreach (dims, i, d) {
+			bool listed = json_array_size(cols) == 0;
+			size_t k;
+			json_t *col;
+			json_array_foreach (cols, k, col)
+				listed |= json_integer_value(col) == (json_int_t)i;
+			int df = def_field(a, d);
+			if (listed && df >= 0 && rc == 0)
+				rc = select_syms(c->s, df, NULL, 0, false);
 		}
-		if (f < 0) {
-			*msg = "the list object names no field of the app";
-			return QIX_INVALID_PARAMETER;
-		}
-		if (strcmp(m, "ClearSelections") == 0) {
-			rc = select_syms(s, f, NULL, 0, false);
-			*out = json_object();
-			return rc ? QIX_INTERNAL : 0;
-		}
-		if (strcmp(m, "SelectListObjectValues") == 0) {
-			int n;
-			int64_t *syms = elem_list(qix_param(p, 1, "qValues"), &n);
-			rc = syms ? select_syms(s, f, syms, n,
-						json_is_true(qix_param(p, 2, "qToggleMode")))
-				  : ERR_NOMEM;
-			free(syms);
-		} else {
-			rc = select_by_state(s, f, m + 16);
-		}
-		*out = json_pack("{s:b}", "qSuccess", rc == 0);
-		return 0;
 	}
-	/* hypercube selections */
-	struct cube_spec *sp = calloc(1, sizeof(*sp));
-	if (!sp || spec_read(a, def, sp, msg) != 0) {
-		free(sp);
-		*msg = *msg ? *msg : "out of memory";
+	c->out = json_object();
+	return rc ? QIX_INTERNAL : 0;
+}
+
+/* SelectListObjectValues, -Possible, -Excluded, -All, -Alternative */
+static int select_list(struct qix_call *c)
+{
+	json_t *def = definition(c);
+	const struct assoc *a = c->s->data ? c->s->data->a : NULL;
+	if (!def || !a) {
+		c->msg = "qPath names no definition of the object";
 		return QIX_INVALID_PARAMETER;
 	}
-	if (strcmp(m, "SelectHyperCubeValues") == 0) {
-		json_int_t dim = json_integer_value(qix_param(p, 1, "qDimNo"));
+	int f = def_field(a, def), rc;
+	if (f < 0) {
+		c->msg = "the list object names no field of the app";
+		return QIX_INVALID_PARAMETER;
+	}
+	if (strcmp(c->method, "SelectListObjectValues") == 0) {
 		int n;
-		int64_t *syms = elem_list(qix_param(p, 2, "qValues"), &n);
-		if (dim < 0 || dim >= sp->def.n_dims || !syms)
-			rc = QIX_INVALID_PARAMETER, *msg = "qDimNo names no dimension";
-		else
-			rc = select_syms(s, sp->dim_field[dim], syms, n,
-					 json_is_true(qix_param(p, 3, "qToggleMode")));
+		int64_t *syms = elem_list(qix_param(c->params, 1, "qValues"), &n);
+		rc = syms ? select_syms(c->s, f, syms, n,
+					json_is_true(qix_param(c->params, 2, "qToggleMode")))
+			  : ERR_NOMEM;
 		free(syms);
-	} else { /* SelectHyperCubeCells: rows of the cube as it is now */
-		struct cube *c = NULL;
-		rc = compute_cube(s, def, sp, &c, msg);
-		json_t *rows = qix_param(p, 1, "qRowIndices"),
-		       *cols = qix_param(p, 2, "qColIndices");
-		size_t k;
-		json_t *col;
-		json_array_foreach (cols, k, col) {
-			json_int_t d = json_integer_value(col);
-			if (rc || d < 0 || d >= sp->def.n_dims)
-				continue;
-			int64_t *syms = calloc(json_array_size(rows) + 1, sizeof(int64_t));
-			int n = 0;
-			size_t i;
-			json_t *r;
-			json_array_foreach (rows, i, r) {
-				json_int_t ri = json_integer_value(r);
-				if (syms && ri >= 0 && ri < c->n_rows)
-					syms[n++] = c->cells[ri * c->n_cols + d].elem;
-			}
-			rc = syms ? select_syms(s, sp->dim_field[d], syms, n, false) : ERR_NOMEM;
-			free(syms);
+	} else {
+		rc = select_by_state(c->s, f, c->method + 16);
+	}
+	c->out = json_pack("{s:b}", "qSuccess", rc == 0);
+	return 0;
+}
+
+/* SelectHyperCubeCells: the values of the given columns in the given rows of the cube as
+ * it is now. */
+static int select_cells(struct qix_call *c, json_t *def, struct cube_spec *sp)
+{
+	struct cube *cube = NULL;
+	int rc = compute_cube(c->s, def, sp, &cube, &c->msg);
+	json_t *rows = qix_param(c->params, 1, "qRowIndices"),
+	       *cols = qix_param(c->params, 2, "qColIndices");
+	size_t k;
+	json_t *col;
+	json_array_foreach (cols, k, col) {
+		json_int_t d = json_integer_value(col);
+		if (rc || d < 0 || d >= sp->def.n_dims)
+			continue;
+		int64_t *syms = calloc(json_array_size(rows) + 1, sizeof(int64_t));
+		int n = 0;
+		size_t i;
+		json_t *r;
+		json_array_foreach (rows, i, r) {
+			json_int_t ri = json_integer_value(r);
+			if (syms && ri >= 0 && ri < cube->n_rows)
+				syms[n++] = cube->cells[ri * cube->n_cols + d].elem;
 		}
-		model_cube_free(c);
+		rc = syms ? select_syms(c->s, sp->dim_field[d], syms, n, false) : ERR_NOMEM;
+		free(syms);
+	}
+	model_cube_free(cube);
+	return rc;
+}
+
+/* SelectHyperCubeValues and SelectHyperCubeCells */
+static int select_cube(struct qix_call *c)
+{
+	json_t *def = definition(c);
+	const struct assoc *a = c->s->data ? c->s->data->a : NULL;
+	struct cube_spec *sp = def && a ? calloc(1, sizeof(*sp)) : NULL;
+	if (!sp || spec_read(a, def, sp, &c->msg) != 0) {
+		free(sp);
+		c->msg = c->msg ? c->msg : "qPath names no definition of the object";
+		return QIX_INVALID_PARAMETER;
+	}
+	int rc;
+	if (strcmp(c->method, "SelectHyperCubeValues") == 0) {
+		json_int_t dim = json_integer_value(qix_param(c->params, 1, "qDimNo"));
+		int n;
+		int64_t *syms = elem_list(qix_param(c->params, 2, "qValues"), &n);
+		if (dim < 0 || dim >= sp->def.n_dims || !syms)
+			rc = QIX_INVALID_PARAMETER, c->msg = "qDimNo names no dimension";
+		else
+			rc = select_syms(c->s, sp->dim_field[dim], syms, n,
+					 json_is_true(qix_param(c->params, 3, "qToggleMode")));
+		free(syms);
+	} else {
+		rc = select_cells(c, def, sp);
 	}
 	free(sp);
 	if (rc == QIX_INVALID_PARAMETER)
 		return rc;
-	*out = json_pack("{s:b}", "qSuccess", rc == 0);
+	c->out = json_pack("{s:b}", "qSuccess", rc == 0);
 	return 0;
 }
 
-static int modal(struct qix_session *s, struct qix_handle *h, const char *m, json_t *p,
-		 json_t **out, const char **msg)
+/* ---- selection mode */
+
+static int begin_selections(struct qix_call *c)
+{
+	struct qix_session *s = c->s;
+	struct qix_handle *h = c->h;
+	const struct assoc *a = s->data ? s->data->a : NULL;
+	for (int i = 0; i < s->n_h; i++)
+		if (s->h[i].in_selections && &s->h[i] != h) {
+			c->msg = "another object is in selection mode";
+			return QIX_MODAL;
+		}
+	if (!h->in_selections && a) {
+		if (s->has_modal_saved)
+			model_assoc_sel_release(&s->modal_saved);
+		s->has_modal_saved = sel_copy(a, &s->sel, &s->modal_saved) == 0;
+	}
+	h->in_selections = true;
+	h->made_selections = false;
+	qix_sess_mark_changed(s, h->num);
+	c->out = json_object();
+	return 0;
+}
+
+/* Goes back to the selection of BeginSelections unless `accept`; `end` leaves selection
+ * mode (EndSelections), else it stays (ResetMadeSelections). */
+static void leave_selections(struct qix_session *s, struct qix_handle *h, bool accept, bool end)
 {
 	const struct assoc *a = s->data ? s->data->a : NULL;
-	if (strcmp(m, "BeginSelections") == 0) {
-		for (int i = 0; i < s->n_h; i++)
-			if (s->h[i].in_selections && &s->h[i] != h) {
-				*msg = "another object is in selection mode";
-				return QIX_MODAL;
-			}
-		if (!h->in_selections && a) {
-			if (s->has_modal_saved)
-				model_assoc_sel_release(&s->modal_saved);
-			s->has_modal_saved = sel_copy(a, &s->sel, &s->modal_saved) == 0;
+	if (h->in_selections && !accept && s->has_modal_saved && a) {
+		struct assoc_sel back;
+		if (sel_copy(a, &s->modal_saved, &back) == 0) {
+			model_assoc_sel_release(&s->sel);
+			s->sel = back;
 		}
-		h->in_selections = true;
-		h->made_selections = false;
-	} else if (strcmp(m, "EndSelections") == 0 || strcmp(m, "ResetMadeSelections") == 0) {
-		bool end = strcmp(m, "EndSelections") == 0;
-		bool accept = end && json_is_true(qix_param(p, 0, "qAccept"));
-		if (h->in_selections && !accept && s->has_modal_saved && a) {
-			struct assoc_sel back;
-			if (sel_copy(a, &s->modal_saved, &back) == 0) {
-				model_assoc_sel_release(&s->sel);
-				s->sel = back;
-			}
-		}
-		if (end) {
-			h->in_selections = false;
-			if (s->has_modal_saved)
-				model_assoc_sel_release(&s->modal_saved);
-			s->has_modal_saved = false;
-		}
-		h->made_selections = false;
-		qix_sess_selection_changed(s);
 	}
+	if (end) {
+		h->in_selections = false;
+		if (s->has_modal_saved)
+			model_assoc_sel_release(&s->modal_saved);
+		s->has_modal_saved = false;
+	}
+	h->made_selections = false;
+	qix_sess_selection_changed(s);
 	qix_sess_mark_changed(s, h->num);
-	*out = json_object();
+}
+
+void qix_obj_end_selections(struct qix_session *s, struct qix_handle *h, bool accept)
+{
+	leave_selections(s, h, accept, true);
+}
+
+static int end_selections(struct qix_call *c)
+{
+	bool end = strcmp(c->method, "EndSelections") == 0;
+	leave_selections(c->s, c->h, end && json_is_true(qix_param(c->params, 0, "qAccept")), end);
+	c->out = json_object();
 	return 0;
 }
 
-int qix_obj_call(struct qix_session *s, struct qix_handle *h, const char *m, json_t *p,
-		 json_t **out, const char **msg)
+/* ---- properties */
+
+static int get_layout(struct qix_call *c)
 {
-	if (h->kind == H_FIELD)
-		return field_call(s, h, m, p, out, msg);
-	bool so;
-	json_t *stored = qix_sess_object_props(s, h->id, &so);
-	if (!stored) {
-		*msg = "Object not found";
-		return QIX_NOT_FOUND;
-	}
-	json_t *eff = qix_obj_effective(s, h);
-	int rc = 0;
-	if (strcmp(m, "GetLayout") == 0) {
-		*out = json_pack("{s:o}", "qLayout", object_layout(s, h, eff));
-	} else if (strcmp(m, "GetProperties") == 0) {
-		*out = json_pack("{s:O}", "qProp", stored);
-	} else if (strcmp(m, "GetEffectiveProperties") == 0) {
-		*out = json_pack("{s:O}", "qProp", eff);
-	} else if (strcmp(m, "GetInfo") == 0) {
-		*out = json_pack("{s:O}", "qInfo", json_object_get(stored, "qInfo"));
-	} else if (strcmp(m, "GetFullPropertyTree") == 0) {
-		*out = json_pack("{s:{s:O,s:[],s:n}}", "qPropEntry", "qProperty", stored,
-				 "qChildren", "qEmbeddedSnapshotRef");
-	} else if (strcmp(m, "SetProperties") == 0 || strcmp(m, "SetFullPropertyTree") == 0) {
-		json_t *np = strcmp(m, "SetProperties") == 0
-				 ? qix_param(p, 0, "qProp")
-				 : json_object_get(qix_param(p, 0, "qPropEntry"), "qProperty");
-		if (!json_is_object(np)) {
-			*msg = "the properties must be an object";
-			rc = QIX_INVALID_PARAMS;
-		} else {
-			json_t *copy = json_deep_copy(np);
-			json_t *info = json_object_get(copy, "qInfo");
-			if (!json_is_object(info))
-				json_object_set_new(copy, "qInfo", info = json_object());
-			json_object_set(info, "qId",
-					json_object_get(json_object_get(stored, "qInfo"), "qId"));
-			if (!json_is_string(json_object_get(info, "qType")))
-				json_object_set(
-				    info, "qType",
-				    json_object_get(json_object_get(stored, "qInfo"), "qType"));
-			qix_sess_object_store(s, h->id, so, copy);
-			qix_sess_mark_changed(s, h->num);
-			*out = json_object();
-		}
-	} else if (strcmp(m, "ApplyPatches") == 0) {
-		json_t *patches = qix_param(p, 0, "qPatches");
-		if (json_is_true(qix_param(p, 1, "qSoftPatch"))) {
-			json_t *trial = json_deep_copy(eff);
-			rc = qix_obj_apply_patches(trial, patches, msg);
-			json_decref(trial);
-			if (rc == 0) {
-				if (!h->soft)
-					h->soft = json_array();
-				json_array_extend(h->soft, patches);
-			}
-		} else {
-			json_t *copy = json_deep_copy(stored);
-			rc = qix_obj_apply_patches(copy, patches, msg);
-			if (rc == 0)
-				qix_sess_object_store(s, h->id, so, copy);
-			else
-				json_decref(copy);
-		}
-		if (rc == 0) {
-			qix_sess_mark_changed(s, h->num);
-			*out = json_object();
-		}
-	} else if (strcmp(m, "ClearSoftPatches") == 0) {
-		json_decref(h->soft);
-		h->soft = NULL;
-		qix_sess_mark_changed(s, h->num);
-		*out = json_object();
-	} else if (strcmp(m, "GetHyperCubeData") == 0 || strcmp(m, "GetListObjectData") == 0 ||
-		   strcmp(m, "GetHyperCubeReducedData") == 0) {
-		rc = object_data(s, eff,
-				 strcmp(m, "GetHyperCubeReducedData") == 0 ? "GetHyperCubeData" : m,
-				 p, out, msg);
-	} else if (strncmp(m, "SelectHyperCube", 15) == 0 ||
-		   strncmp(m, "SelectListObject", 16) == 0 || strcmp(m, "ClearSelections") == 0) {
-		rc = object_select(s, h, eff, m, p, out, msg);
-	} else if (strcmp(m, "BeginSelections") == 0 || strcmp(m, "EndSelections") == 0 ||
-		   strcmp(m, "ResetMadeSelections") == 0) {
-		rc = modal(s, h, m, p, out, msg);
-	} else if (strcmp(m, "Lock") == 0 || strcmp(m, "Unlock") == 0) {
-		*out = json_object(); /* locks are not supported yet: nothing is locked */
-	} else {
-		*msg = m;
-		rc = QIX_NO_METHOD;
-	}
-	json_decref(stored);
-	json_decref(eff);
-	return rc;
+	c->out = json_pack("{s:o}", "qLayout", object_layout(c->s, c->h, c->eff));
+	return 0;
 }
+
+static int get_properties(struct qix_call *c)
+{
+	c->out = json_pack("{s:O}", "qProp", c->stored);
+	return 0;
+}
+
+static int get_effective_properties(struct qix_call *c)
+{
+	c->out = json_pack("{s:O}", "qProp", c->eff);
+	return 0;
+}
+
+static int get_info(struct qix_call *c)
+{
+	c->out = json_pack("{s:O}", "qInfo", json_object_get(c->stored, "qInfo"));
+	return 0;
+}
+
+static int get_full_property_tree(struct qix_call *c)
+{
+	c->out = json_pack("{s:{s:O,s:[],s:n}}", "qPropEntry", "qProperty", c->stored, "qChildren",
+			   "qEmbeddedSnapshotRef");
+	return 0;
+}
+
+/* SetProperties and SetFullPropertyTree: the object keeps its qId, and its qType unless
+ * the new properties name one. */
+static int set_properties(struct qix_call *c)
+{
+	json_t *np = strcmp(c->method, "SetProperties") == 0
+			 ? qix_param(c->params, 0, "qProp")
+			 : json_object_get(qix_param(c->params, 0, "qPropEntry"), "qProperty");
+	if (!json_is_object(np)) {
+		c->msg = "the properties must be an object";
+		return QIX_INVALID_PARAMS;
+	}
+	json_t *copy = json_deep_copy(np);
+	json_t *info = json_object_get(copy, "qInfo");
+	if (!json_is_object(info))
+		json_object_set_new(copy, "qInfo", info = json_object());
+	json_t *old = json_object_get(c->stored, "qInfo");
+	json_object_set(info, "qId", json_object_get(old, "qId"));
+	if (!json_is_string(json_object_get(info, "qType")))
+		json_object_set(info, "qType", json_object_get(old, "qType"));
+	qix_sess_object_store(c->s, c->h->id, c->session_obj, copy);
+	qix_sess_mark_changed(c->s, c->h->num);
+	c->out = json_object();
+	return 0;
+}
+
+static int apply_patches(struct qix_call *c)
+{
+	json_t *patches = qix_param(c->params, 0, "qPatches");
+	int rc;
+	if (json_is_true(qix_param(c->params, 1, "qSoftPatch"))) {
+		json_t *trial = json_deep_copy(c->eff);
+		rc = qix_obj_apply_patches(trial, patches, &c->msg);
+		json_decref(trial);
+		if (rc == 0) {
+			if (!c->h->soft)
+				c->h->soft = json_array();
+			json_array_extend(c->h->soft, patches);
+		}
+	} else {
+		json_t *copy = json_deep_copy(c->stored);
+		rc = qix_obj_apply_patches(copy, patches, &c->msg);
+		if (rc == 0)
+			qix_sess_object_store(c->s, c->h->id, c->session_obj, copy);
+		else
+			json_decref(copy);
+	}
+	if (rc)
+		return rc;
+	qix_sess_mark_changed(c->s, c->h->num);
+	c->out = json_object();
+	return 0;
+}
+
+static int clear_soft_patches(struct qix_call *c)
+{
+	json_decref(c->h->soft);
+	c->h->soft = NULL;
+	qix_sess_mark_changed(c->s, c->h->num);
+	c->out = json_object();
+	return 0;
+}
+
+static int object_lock(struct qix_call *c)
+{
+	c->out = json_object(); /* locks are not supported yet: nothing is locked */
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the table */
+
+/* Arity: the positional parameters of the method in Qlik's schema (enigma.js's
+ * schemas/12.2027.0.json); a call with more is refused. */
+const struct qix_method qix_object_methods[] = {
+    {QIX_OBJECT, "GetLayout", get_layout, 0},
+    {QIX_OBJECT, "GetProperties", get_properties, 0},
+    {QIX_OBJECT, "GetEffectiveProperties", get_effective_properties, 0},
+    {QIX_OBJECT, "GetInfo", get_info, 0},
+    {QIX_OBJECT, "GetFullPropertyTree", get_full_property_tree, 0},
+    {QIX_OBJECT, "SetProperties", set_properties, 1},
+    {QIX_OBJECT, "SetFullPropertyTree", set_properties, 1},
+    {QIX_OBJECT, "ApplyPatches", apply_patches, 2},
+    {QIX_OBJECT, "ClearSoftPatches", clear_soft_patches, 0},
+    {QIX_OBJECT, "GetHyperCubeData", get_data, 2},
+    {QIX_OBJECT, "GetListObjectData", get_data, 2},
+    {QIX_OBJECT, "GetHyperCubeReducedData", get_data, 4},
+    {QIX_OBJECT, "SelectHyperCubeValues", select_cube, 4},
+    {QIX_OBJECT, "SelectHyperCubeCells", select_cube, 5},
+    {QIX_OBJECT, "SelectListObjectValues", select_list, 4},
+    {QIX_OBJECT, "SelectListObjectPossible", select_list, 2},
+    {QIX_OBJECT, "SelectListObjectExcluded", select_list, 2},
+    {QIX_OBJECT, "SelectListObjectAll", select_list, 2},
+    {QIX_OBJECT, "SelectListObjectAlternative", select_list, 2},
+    {QIX_OBJECT, "ClearSelections", clear_selections, 2},
+    {QIX_OBJECT, "BeginSelections", begin_selections, 1},
+    {QIX_OBJECT, "EndSelections", end_selections, 1},
+    {QIX_OBJECT, "ResetMadeSelections", end_selections, 0},
+    {QIX_OBJECT, "Lock", object_lock, 2},
+    {QIX_OBJECT, "Unlock", object_lock, 2},
+    {QIX_FIELD, "GetCardinal", get_cardinal, 0},
+    {QIX_FIELD, "Clear", field_clear, 0},
+    {QIX_FIELD, "SelectValues", select_values, 3},
+    {QIX_FIELD, "LowLevelSelect", low_level_select, 3},
+    {QIX_FIELD, "Select", field_select, 3},
+    {QIX_FIELD, "ToggleSelect", field_select, 3},
+    {QIX_FIELD, "SelectAll", field_select_state, 1},
+    {QIX_FIELD, "SelectPossible", field_select_state, 1},
+    {QIX_FIELD, "SelectExcluded", field_select_state, 1},
+    {QIX_FIELD, "SelectAlternative", field_select_state, 1},
+    {QIX_FIELD, "Lock", field_lock, 0},
+    {QIX_FIELD, "Unlock", field_lock, 0},
+    {0, NULL, NULL, 0},
+};

@@ -307,12 +307,78 @@ static void malformed_requests_get_errors(void **state)
 	qix_free(q);
 }
 
+struct listed {
+	int n, n_global, n_doc, n_object, n_field;
+	bool get_layout_0, select_values_3, dup;
+	char seen[128][64];
+};
+
+static void list_one(void *ctx, const char *cls, const char *name, int arity)
+{
+	struct listed *l = ctx;
+	char key[64];
+	snprintf(key, sizeof(key), "%s.%s", cls, name);
+	for (int i = 0; i < l->n && i < 128; i++)
+		l->dup |= strcmp(l->seen[i], key) == 0;
+	if (l->n < 128)
+		snprintf(l->seen[l->n], sizeof(l->seen[0]), "%s", key);
+	l->n++;
+	l->n_global += strcmp(cls, "Global") == 0;
+	l->n_doc += strcmp(cls, "Doc") == 0;
+	l->n_object += strcmp(cls, "GenericObject") == 0;
+	l->n_field += strcmp(cls, "Field") == 0;
+	l->get_layout_0 |= strcmp(key, "GenericObject.GetLayout") == 0 && arity == 0;
+	l->select_values_3 |= strcmp(key, "Field.SelectValues") == 0 && arity == 3;
+}
+
+/* The methods are a table: it lists what is implemented, once each, and a method of another
+ * class, an unlisted one or one called with more parameters than it takes is refused. */
+static void methods_are_a_table(void **state)
+{
+	(void)state;
+	struct listed l = {0};
+	qix_method_list(list_one, &l);
+	assert_false(l.dup);
+	assert_int_equal(l.n, l.n_global + l.n_doc + l.n_object + l.n_field);
+	assert_true(l.n_global >= 10 && l.n_doc >= 20 && l.n_object >= 20 && l.n_field >= 10);
+	assert_true(l.get_layout_0 && l.select_values_3);
+
+	struct qix *q = new_engine(0);
+	struct inbox in = {json_array()};
+	struct qix_session *s = qix_session_new(q, "a", "", collect, &in);
+	json_t *r = call(s, &in, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"a\"]");
+	assert_null(json_object_get(r, "error"));
+	static const struct {
+		const char *body;
+		int code;
+	} cases[] = {
+	    /* a Doc method on Global, a Global method on the Doc */
+	    {"\"handle\":-1,\"method\":\"GetAppLayout\",\"params\":[]", -32601},
+	    {"\"handle\":1,\"method\":\"EngineVersion\",\"params\":[]", -32601},
+	    {"\"handle\":1,\"method\":\"GetAppLayoutX\",\"params\":[]", -32601},
+	    {"\"handle\":1,\"method\":\"GetAppLayout\",\"params\":[1]", -32602},
+	    {"\"handle\":1,\"method\":\"GetAppLayout\",\"params\":[]", 0},
+	    {"\"handle\":1,\"method\":\"GetAppLayout\",\"params\":{\"x\":1}", 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *m = call(s, &in, "%s", cases[i].body);
+		json_t *err = json_object_get(m, "error");
+		int code = err ? (int)json_integer_value(json_object_get(err, "code")) : 0;
+		if (code != cases[i].code)
+			fail_msg("%s: wanted %d, got %d", cases[i].body, cases[i].code, code);
+	}
+	qix_session_free(s);
+	json_decref(in.msgs);
+	qix_free(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(sessions_share_apps_and_keep_their_selections),
 	    cmocka_unit_test(unused_apps_are_evicted_past_the_limit),
 	    cmocka_unit_test(malformed_requests_get_errors),
+	    cmocka_unit_test(methods_are_a_table),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,301 @@
+/* qix_session.c: a QIX session's state: its handles, the changes a request makes, its
+ * selection and the data it is on, its objects; and the JSON-RPC parameter helpers every
+ * method uses. Methods are in qix_app.c and qix_object.c, the envelope in qix.c. */
+#include "qix/qix_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- parameters and answers */
+
+json_t *qix_param(json_t *params, int pos, const char *name)
+{
+	if (json_is_array(params))
+		return json_array_get(params, (size_t)pos);
+	if (json_is_object(params))
+		return json_object_get(params, name);
+	return NULL;
+}
+
+const char *qix_param_str(json_t *params, int pos, const char *name, const char *dflt)
+{
+	json_t *v = qix_param(params, pos, name);
+	return json_is_string(v) ? json_string_value(v) : dflt;
+}
+
+json_t *qix_ref(const char *type, int num, const char *gtype, const char *gid)
+{
+	json_t *r = json_pack("{s:s,s:i}", "qType", type, "qHandle", num);
+	if (gtype)
+		json_object_set_new(r, "qGenericType", json_string(gtype));
+	if (gid)
+		json_object_set_new(r, "qGenericId", json_string(gid));
+	return json_pack("{s:o}", "qReturn", r);
+}
+
+/* What enigma.js and nebula read as "Object not found". */
+json_t *qix_null_ref(void)
+{
+	return json_pack("{s:{s:n,s:n}}", "qReturn", "qType", "qHandle");
+}
+
+/* ---------------------------------------------------------------- handles */
+
+struct qix_handle *qix_sess_handle(struct qix_session *s, int num)
+{
+	for (int i = 0; i < s->n_h; i++)
+		if (s->h[i].num == num)
+			return &s->h[i];
+	return NULL;
+}
+
+struct qix_handle *qix_sess_add_handle(struct qix_session *s, enum qix_kind kind, const char *id,
+				       bool session_obj)
+{
+	for (int i = 0; i < s->n_h; i++)
+		if (s->h[i].kind == kind && strcmp(s->h[i].id, id) == 0 &&
+		    s->h[i].session_obj == session_obj)
+			return &s->h[i];
+	pthread_mutex_lock(&s->mu);
+	struct qix_handle *h = NULL;
+	if (s->n_h == s->cap_h) {
+		int cap = s->cap_h ? s->cap_h * 2 : 16;
+		struct qix_handle *nh = realloc(s->h, sizeof(*nh) * (size_t)cap);
+		if (nh) {
+			s->h = nh;
+			s->cap_h = cap;
+		}
+	}
+	char *copy = strdup(id);
+	if (s->n_h < s->cap_h && copy) {
+		h = &s->h[s->n_h++];
+		memset(h, 0, sizeof(*h));
+		h->num = kind == H_DOC ? 1 : ++s->next_num;
+		h->kind = kind;
+		h->id = copy;
+		h->session_obj = session_obj;
+		copy = NULL;
+	}
+	pthread_mutex_unlock(&s->mu);
+	free(copy);
+	return h;
+}
+
+static void drop_handle(struct qix_session *s, int idx)
+{
+	pthread_mutex_lock(&s->mu);
+	free(s->h[idx].id);
+	json_decref(s->h[idx].soft);
+	s->h[idx] = s->h[--s->n_h];
+	pthread_mutex_unlock(&s->mu);
+}
+
+void qix_sess_mark_changed(struct qix_session *s, int num)
+{
+	for (int i = 0; i < s->n_changed; i++)
+		if (s->changed[i] == num)
+			return;
+	if (s->n_changed == s->cap_changed) {
+		int cap = s->cap_changed ? s->cap_changed * 2 : 16;
+		int *n = realloc(s->changed, sizeof(int) * (size_t)cap);
+		if (!n)
+			return;
+		s->changed = n;
+		s->cap_changed = cap;
+	}
+	s->changed[s->n_changed++] = num;
+}
+
+void qix_sess_mark_all(struct qix_session *s)
+{
+	s->all_changed = true;
+}
+
+json_t *qix_sess_close_object(struct qix_session *s, const char *id, bool session_obj)
+{
+	json_t *closed = json_array();
+	for (int i = 0; i < s->n_h;) {
+		if (s->h[i].kind == H_OBJ && s->h[i].session_obj == session_obj &&
+		    strcmp(s->h[i].id, id) == 0) {
+			json_array_append_new(closed, json_integer(s->h[i].num));
+			drop_handle(s, i);
+		} else {
+			i++;
+		}
+	}
+	return closed;
+}
+
+/* ---------------------------------------------------------------- selections and data */
+
+void qix_sess_selection_changed(struct qix_session *s)
+{
+	if (s->st_ok && s->data && s->data->a)
+		model_assoc_states_release(s->data->a, &s->st);
+	s->st_ok = false;
+	qix_sess_mark_all(s);
+}
+
+int qix_sess_states(struct qix_session *s, const struct assoc_states **out, struct err *e)
+{
+	*out = NULL;
+	if (!s->data || !s->data->a)
+		return err_set(e, ERR_INVALID, "the app has no data");
+	if (!s->st_ok) {
+		int rc = model_assoc_compute(s->data->a, &s->sel, &s->st, e);
+		if (rc)
+			return rc;
+		s->st_ok = true;
+	}
+	*out = &s->st;
+	return 0;
+}
+
+/* Moves the session to the app's current data, keeping its selections by value. */
+void qix_sess_sync_data(struct qix_session *s)
+{
+	if (!s->doc)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->data_moved = false;
+	pthread_mutex_unlock(&s->mu);
+	struct qix_data *cur = qix_doc_data(s->q, s->doc);
+	if (cur == s->data) {
+		qix_data_release(s->q, cur);
+		return;
+	}
+	struct assoc_sel sel = {0};
+	const struct assoc *na = cur ? cur->a : NULL, *oa = s->data ? s->data->a : NULL;
+	if (na && model_assoc_sel_init(na, &sel) == 0 && oa) {
+		for (int f = 0; f < s->sel.n_fields; f++) {
+			if (!s->sel.selected[f])
+				continue;
+			int nf = model_assoc_field(na, oa->fields[f].name);
+			int64_t *syms = nf >= 0 ? calloc((size_t)oa->fields[f].n_sym + 1, 8) : NULL;
+			int n = 0;
+			for (int64_t i = 0; syms && i < oa->fields[f].n_sym; i++) {
+				if (!s->sel.selected[f][i])
+					continue;
+				char buf[64];
+				int64_t ns = model_assoc_find(
+				    na, nf, data_val_text(&oa->fields[f].sym[i], buf, sizeof(buf)));
+				if (ns >= 0)
+					syms[n++] = ns;
+			}
+			if (n && model_assoc_select(na, &sel, nf, syms, n) != 0)
+				log_warn("engine: a selection could not be carried over");
+			free(syms);
+		}
+	}
+	if (s->has_modal_saved) {
+		model_assoc_sel_release(&s->modal_saved);
+		s->has_modal_saved = false;
+	}
+	qix_sess_selection_changed(s);
+	model_assoc_sel_release(&s->sel);
+	s->sel = sel;
+	qix_data_release(s->q, s->data);
+	s->data = cur;
+}
+
+/* ---------------------------------------------------------------- objects */
+
+json_t *qix_sess_object_props(struct qix_session *s, const char *id, bool *out_session_obj)
+{
+	json_t *p = json_object_get(s->session_objects, id);
+	if (p) {
+		*out_session_obj = true;
+		return json_incref(p);
+	}
+	*out_session_obj = false;
+	if (!s->doc)
+		return NULL;
+	pthread_mutex_lock(&s->doc->mu);
+	p = json_incref(json_object_get(s->doc->objects, id));
+	pthread_mutex_unlock(&s->doc->mu);
+	return p;
+}
+
+void qix_sess_object_store(struct qix_session *s, const char *id, bool session_obj, json_t *props)
+{
+	if (session_obj) {
+		json_object_set_new(s->session_objects, id, props);
+		return;
+	}
+	pthread_mutex_lock(&s->doc->mu);
+	json_t *objs = json_copy(s->doc->objects); /* readers may hold the old map */
+	json_object_set_new(objs, id, props);
+	json_decref(s->doc->objects);
+	s->doc->objects = objs;
+	s->doc->dirty = true;
+	pthread_mutex_unlock(&s->doc->mu);
+	qix_doc_notify(s->q, s->doc, s, id);
+}
+
+/* ---------------------------------------------------------------- sessions */
+
+void qix_sess_send(struct qix_session *s, json_t *msg)
+{
+	char *text = json_dumps(msg, JSON_COMPACT);
+	if (text)
+		s->send(s->send_ctx, text, strlen(text));
+	free(text);
+}
+
+struct qix_session *qix_session_new(struct qix *q, const char *app_id, const char *user,
+				    qix_send_fn send, void *send_ctx)
+{
+	struct qix_session *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->q = q;
+	str_copy(s->app_hint, app_id ? app_id : "", sizeof(s->app_hint));
+	str_copy(s->user, user ? user : "", sizeof(s->user));
+	s->send = send;
+	s->send_ctx = send_ctx;
+	s->session_objects = json_object();
+	s->next_num = 1; /* 1 is the doc */
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_lock(&q->mu);
+	q->n_sessions++;
+	pthread_mutex_unlock(&q->mu);
+	json_t *hello = json_pack("{s:s,s:s,s:{s:s}}", "jsonrpc", "2.0", "method", "OnConnected",
+				  "params", "qSessionState", "SESSION_CREATED");
+	qix_sess_send(s, hello);
+	json_decref(hello);
+	return s;
+}
+
+void qix_session_free(struct qix_session *s)
+{
+	if (!s)
+		return;
+	struct qix *q = s->q;
+	pthread_mutex_lock(&q->mu);
+	q->n_sessions--;
+	if (s->doc)
+		for (struct qix_session **pp = &s->doc->sessions; *pp; pp = &(*pp)->next_in_doc)
+			if (*pp == s) {
+				*pp = s->next_in_doc;
+				break;
+			}
+	pthread_mutex_unlock(&q->mu);
+	if (s->st_ok && s->data && s->data->a)
+		model_assoc_states_release(s->data->a, &s->st);
+	model_assoc_sel_release(&s->sel);
+	if (s->has_modal_saved)
+		model_assoc_sel_release(&s->modal_saved);
+	qix_data_release(q, s->data);
+	if (s->doc)
+		qix_doc_release(q, s->doc);
+	for (int i = 0; i < s->n_h; i++) {
+		free(s->h[i].id);
+		json_decref(s->h[i].soft);
+	}
+	free(s->h);
+	free(s->changed);
+	json_decref(s->session_objects);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
