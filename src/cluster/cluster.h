@@ -111,4 +111,7 @@ NODISCARD int cluster_balance_nodes(struct cluster_balance *b, struct db_conn *c
 				    void (*each)(void *ctx, const char *node_id), void *ctx,
 				    struct err *e);
 
+/* The cluster's tables (registrations, the central lease): its part of the schema. */
+extern const struct db_migration cluster_migrations[];
+
 #endif

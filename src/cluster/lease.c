@@ -94,6 +94,14 @@ static int lease_row(void *ctx, int n, const struct db_value *c)
 	return 0;
 }
 
+/* The ids of the node rows whose isCentral changes, NUL-separated. */
+static int collect_id(void *ctx, int n, const struct db_value *cols)
+{
+	if (n >= 1 && cols[0].type == DBV_TEXT)
+		return buf_append(ctx, cols[0].s, strlen(cols[0].s) + 1);
+	return 0;
+}
+
 /* isCentral on every node row agrees with the holder; changed rows are logged so caches
  * and other nodes see them. */
 static int mark_central(struct db_conn *c, const struct db *db, const char *node_id,
@@ -103,12 +111,16 @@ static int mark_central(struct db_conn *c, const struct db *db, const char *node
 	db_params_init(&p);
 	db_p_text(&p, node_id);
 	db_p_text(&p, now);
-	int64_t changed = 0;
+	struct buf ids;
+	buf_init(&ids, 1 << 20);
 	int rc = db_exec(c,
-			 "INSERT INTO change_log (object_type, object_id, op, at) SELECT "
-			 "'ServerNodeConfiguration', id, 'update', $2 FROM servernodeconfiguration "
-			 "WHERE is_central <> (CASE WHEN id = $1 THEN 1 ELSE 0 END)",
-			 &p, NULL, NULL, &changed, e);
+			 "SELECT id FROM servernodeconfiguration WHERE is_central <> (CASE WHEN "
+			 "id = $1 THEN 1 ELSE 0 END)",
+			 &p, collect_id, &ids, NULL, e);
+	int64_t changed = 0;
+	for (size_t at = 0; rc == 0 && at < ids.len; at += strlen(ids.data + at) + 1, changed++)
+		rc = db_change_log(c, "ServerNodeConfiguration", ids.data + at, "update", NULL, e);
+	buf_release(&ids);
 	if (rc == 0 && changed > 0)
 		rc = db_exec(c,
 			     "UPDATE servernodeconfiguration SET is_central = (CASE WHEN id = $1 "

@@ -26,20 +26,6 @@ static int db_now(struct db *db, struct db_conn *c, int64_t *out_ms, struct err 
 	return rc;
 }
 
-static int log_change(struct db_conn *c, const char *id, const char *op, const char *now,
-		      struct err *e)
-{
-	struct db_params p;
-	db_params_init(&p);
-	db_p_text(&p, id);
-	db_p_text(&p, op);
-	db_p_text(&p, now);
-	return db_exec(c,
-		       "INSERT INTO change_log (object_type, object_id, op, at) VALUES "
-		       "('ServerNodeConfiguration', $1, $2, $3)",
-		       &p, NULL, NULL, NULL, e);
-}
-
 int cluster_register(struct db *db, const char *name, const char *host_name,
 		     char out_node_id[UUID_STR_LEN + 1], struct err *e)
 {
@@ -77,7 +63,7 @@ int cluster_register(struct db *db, const char *name, const char *host_name,
 	if (rc == 0)
 		rc = cluster_registration_add(c, out_node_id, e);
 	if (rc == 0)
-		rc = log_change(c, out_node_id, "add", now, e);
+		rc = db_change_log(c, "ServerNodeConfiguration", out_node_id, "add", NULL, e);
 	if (rc == 0)
 		rc = db_commit(c, e);
 	else

@@ -106,9 +106,9 @@ char *db_substitute(const char *sql, const struct db_token *t, size_t n)
 	return buf_steal(&b);
 }
 
-int db_schema_version_known(void)
+int db_schema_version_known(const struct db *db)
 {
-	return db_n_migrations;
+	return db_schema_latest(db->cfg.schema);
 }
 
 static int version_row(void *ctx, int n, const struct db_value *cols)
@@ -129,6 +129,53 @@ static int read_version(struct db *db, struct db_conn *c, int *out, struct err *
 	return db_exec(c, "SELECT version FROM schema_version", NULL, version_row, out, NULL, e);
 }
 
+/* Runs one migration text: statements separated by ";\n". */
+static int apply_sql(struct db *db, struct db_conn *c, const char *text, struct err *e)
+{
+	char *sql = db->drv->dialect(text);
+	if (!sql)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	int rc = 0;
+	char *s = sql;
+	while (rc == 0 && s && *s) {
+		char *end = strstr(s, ";\n");
+		if (end)
+			*end = '\0';
+		const char *p = s;
+		while (*p == ' ' || *p == '\n' || *p == '\t')
+			p++;
+		if (*p)
+			rc = db_exec(c, p, NULL, NULL, NULL, NULL, e);
+		s = end ? end + 2 : NULL;
+	}
+	free(sql);
+	return rc;
+}
+
+/* Applies every module's part of version `v`, db's own first, and records the version. */
+static int apply_version(struct db *db, struct db_conn *c, int v, struct err *e)
+{
+	int rc = 0, parts = 0;
+	for (const struct db_migration *m = db_own_migrations; rc == 0 && m->sql; m++)
+		if (m->version == v && ++parts)
+			rc = apply_sql(db, c, m->sql, e);
+	for (int i = 0; rc == 0 && db->cfg.schema && db->cfg.schema[i]; i++)
+		for (const struct db_migration *m = db->cfg.schema[i]; rc == 0 && m->sql; m++)
+			if (m->version == v && ++parts)
+				rc = apply_sql(db, c, m->sql, e);
+	if (rc == 0 && parts == 0)
+		rc = err_set(e, ERR_INTERNAL, "no module has a migration for schema version %d", v);
+	struct db_params prm;
+	db_params_init(&prm);
+	db_p_int(&prm, v);
+	if (rc == 0)
+		rc =
+		    db_exec(c, "UPDATE schema_version SET version = $1", &prm, NULL, NULL, NULL, e);
+	if (rc == 0)
+		log_info("repository schema migrated to version %d", v);
+	return rc;
+}
+
 static int migrate(struct db *db, struct err *e)
 {
 	struct db_conn *c;
@@ -144,45 +191,19 @@ static int migrate(struct db *db, struct err *e)
 		rc = read_version(db, c, &v, e);
 	if (rc)
 		goto fail;
-	if (v > db_n_migrations) {
+	int latest = db_schema_latest(db->cfg.schema);
+	if (v > latest) {
 		rc = err_set(e, ERR_SCHEMA,
 			     "the repository database has schema version %d, newer than this "
 			     "fathom (%d)",
-			     v, db_n_migrations);
+			     v, latest);
 		err_hint(e, "run a fathom release that knows schema version %d", v);
 		goto fail;
 	}
-	for (int i = v; i < db_n_migrations; i++) {
-		char *sql = db->drv->dialect(db_migrations[i]);
-		if (!sql) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-			goto fail;
-		}
-		/* Statements are separated by ";\n" in the migration text. */
-		char *s = sql;
-		while (rc == 0 && s && *s) {
-			char *end = strstr(s, ";\n");
-			if (end)
-				*end = '\0';
-			const char *p = s;
-			while (*p == ' ' || *p == '\n' || *p == '\t')
-				p++;
-			if (*p)
-				rc = db_exec(c, p, NULL, NULL, NULL, NULL, e);
-			s = end ? end + 2 : NULL;
-		}
-		free(sql);
-		if (rc)
-			goto fail;
-		struct db_params prm;
-		db_params_init(&prm);
-		db_p_int(&prm, i + 1);
-		rc =
-		    db_exec(c, "UPDATE schema_version SET version = $1", &prm, NULL, NULL, NULL, e);
-		if (rc)
-			goto fail;
-		log_info("repository schema migrated to version %d", i + 1);
-	}
+	for (int next = v + 1; rc == 0 && next <= latest; next++)
+		rc = apply_version(db, c, next, e);
+	if (rc)
+		goto fail;
 	rc = db_commit(c, e);
 	goto out;
 fail:
@@ -399,4 +420,34 @@ void db_listen_close(struct db_listener *l)
 {
 	if (l)
 		((struct db_conn_head *)l)->drv->listen_close(l);
+}
+
+/* ---------------------------------------------------------------- the change log */
+
+static int seq_row(void *ctx, int n, const struct db_value *cols)
+{
+	if (n > 0 && cols[0].type == DBV_INT)
+		*(int64_t *)ctx = cols[0].i;
+	return 0;
+}
+
+int db_change_log(struct db_conn *c, const char *type, const char *id, const char *op,
+		  int64_t *out_seq, struct err *e)
+{
+	char now[ISO_TIME_LEN + 1];
+	time_format_iso(time_now_ms(), now);
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, type);
+	db_p_text(&p, id);
+	db_p_text(&p, op);
+	db_p_text(&p, now);
+	int64_t seq = 0;
+	int rc = db_exec(c,
+			 "INSERT INTO change_log (object_type, object_id, op, at) VALUES ($1, $2, "
+			 "$3, $4) RETURNING seq",
+			 &p, seq_row, &seq, NULL, e);
+	if (rc == 0 && out_seq)
+		*out_seq = seq;
+	return rc;
 }

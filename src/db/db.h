@@ -48,8 +48,19 @@ typedef int (*db_row_cb)(void *ctx, int n_cols, const struct db_value *cols);
 
 enum db_driver_kind { DB_SQLITE, DB_POSTGRES };
 
+/* One module's part of schema version `version`: statements that each end with ";\n", in
+ * portable SQL with the drivers' tokens ({SERIAL_PK}, {BIGINT}). A module lists its parts
+ * in version order, ended by {0, NULL}; the module that creates a table owns it. */
+struct db_migration {
+	int version;
+	const char *sql;
+};
+
 struct db_config {
 	enum db_driver_kind kind;
+	/* The modules' migration lists, NULL-terminated, lower layers first: each version's
+	 * parts are applied in this order, after db's own (schema_version, change_log). */
+	const struct db_migration *const *schema;
 	const char *path;     /* sqlite: the database file */
 	const char *conninfo; /* postgres: a libpq connection string or URL */
 	const char *password; /* postgres: overrides any password in conninfo; may be NULL */
@@ -74,9 +85,18 @@ void db_close(struct db *db);
  * changing nothing. Reports why a connection fails (unreachable host, wrong password,
  * missing role or database) as ERR_UNAVAILABLE. */
 NODISCARD int db_check(const struct db_config *cfg, int *out_version, struct err *e);
-/* The schema version this binary writes, and the one the database holds. */
-int db_schema_version_known(void);
+/* The schema version that `schema` (as in db_config) brings a database to. */
+int db_schema_latest(const struct db_migration *const *schema);
+/* The schema version `db` was opened with, and the one the database holds. */
+int db_schema_version_known(const struct db *db);
 NODISCARD int db_schema_version(struct db *db, int *out, struct err *e);
+
+/* Appends a change of object `id` of entity type `type` (a schema name, "App") with `op`
+ * ("add", "update", "delete") to the change log inside the caller's write transaction; the
+ * one way anything writes it. *out_seq (may be NULL) gets its sequence number, which the
+ * caller announces to the other nodes after the commit. */
+NODISCARD int db_change_log(struct db_conn *c, const char *type, const char *id, const char *op,
+			    int64_t *out_seq, struct err *e);
 
 /* Takes a connection from the pool, waiting while all are in use. */
 NODISCARD int db_acquire(struct db *db, struct db_conn **out, struct err *e);

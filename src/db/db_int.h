@@ -41,8 +41,7 @@ struct db_token {
 /* Replaces every token of `t` in `sql`. Caller frees the result; NULL when out of memory. */
 char *db_substitute(const char *sql, const struct db_token *t, size_t n);
 
-/* Migrations: migrations[i] brings the schema from version i to i+1. */
-extern const char *const db_migrations[];
-extern const int db_n_migrations;
+/* The migrations of db's own tables (schema.c). */
+extern const struct db_migration db_own_migrations[];
 
 #endif

@@ -106,7 +106,8 @@ static int check(const struct conf *cf, const char *dir, struct err *e)
 		struct db *db = NULL;
 		bool site = false;
 		odb.cfg.pool_size = 1;
-		if (version <= db_schema_version_known() && (rc = db_open(&odb.cfg, &db, e)) == 0)
+		if (version <= db_schema_latest(ops_schema) &&
+		    (rc = db_open(&odb.cfg, &db, e)) == 0)
 			rc = repo_site_exists(db, &site, e);
 		db_close(db);
 		if (rc == 0 && !site)

@@ -181,7 +181,8 @@ int ops_node_join(int argc, char **argv)
 	struct ops_undo *u = calloc(1, sizeof(*u));
 	struct db *db = NULL;
 	char *bare = NULL, *dbpw = NULL, *sealed = NULL;
-	struct db_config dc = {.kind = DB_POSTGRES, .conninfo = url, .pool_size = 1};
+	struct db_config dc = {
+	    .kind = DB_POSTGRES, .schema = ops_schema, .conninfo = url, .pool_size = 1};
 	int version = 0, rc = 0;
 	bool site = false;
 	char node_id[UUID_STR_LEN + 1];

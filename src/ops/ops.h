@@ -23,4 +23,7 @@ void ops_print_err(const struct err *e);
 
 #define FATHOM_VERSION "0.1.0"
 
+/* The site's schema: every module's migrations, lower layers first (db_config.schema). */
+extern const struct db_migration *const ops_schema[];
+
 #endif

@@ -237,7 +237,8 @@ int ops_site_create(int argc, char **argv)
 	}
 	/* A shared database is checked before anything is created: it must answer, and it
 	 * must not already hold a site. */
-	struct db_config pg = {.kind = DB_POSTGRES, .conninfo = db_url, .pool_size = 1};
+	struct db_config pg = {
+	    .kind = DB_POSTGRES, .schema = ops_schema, .conninfo = db_url, .pool_size = 1};
 	if (db_url) {
 		int version = 0;
 		if ((rc = db_check(&pg, &version, &e)))
@@ -285,7 +286,11 @@ int ops_site_create(int argc, char **argv)
 	if (rc)
 		goto out;
 
-	struct db_config dc = {.kind = DB_SQLITE, .path = db_path, .pool_size = 1, .create = true};
+	struct db_config dc = {.kind = DB_SQLITE,
+			       .schema = ops_schema,
+			       .path = db_path,
+			       .pool_size = 1,
+			       .create = true};
 	if (!db_url) {
 		ops_undo_add(u, db_path, false);
 		char side[PATH_MAX + 8];

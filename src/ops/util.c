@@ -2,7 +2,9 @@
  * command that fails part-way removes what it made; absolute paths; handing a tree to the
  * service user. */
 #include "ops/ops_int.h"
+#include "cluster/cluster.h"
 #include "crypto/crypto.h"
+#include "sched/sched.h"
 #include "share/share.h"
 
 #include <jansson.h>
@@ -109,10 +111,14 @@ char *ops_absolute(const char *p)
 	return out;
 }
 
+const struct db_migration *const ops_schema[] = {repo_migrations, cluster_migrations,
+						 sched_migrations, NULL};
+
 int ops_db_from_conf(const struct conf *cf, const char *dir, struct ops_db *out, struct err *e)
 {
 	memset(out, 0, sizeof(*out));
 	struct db_config *dc = &out->cfg;
+	dc->schema = ops_schema;
 	dc->busy_timeout_ms = 5000;
 	const char *driver = conf_get(cf, "database.driver", "sqlite");
 	int64_t pool;

@@ -728,6 +728,12 @@ int repo_apps_is_live(void *ctx, const char *app_id, const char *gen)
 /* POST /qrs/app: a new app with no script and no data, from an App body. */
 int repo_api_app_create(struct qrs *q)
 {
+	if (!q->repo->file_check.empty) {
+		err_set(&q->err, ERR_METHOD,
+			"App entities cannot be created through this endpoint");
+		err_hint(&q->err, "upload an app with POST /qrs/app/upload?name=...");
+		return ERR_METHOD;
+	}
 	json_t *body;
 	int rc = repo_qrs_body_json(q, &body);
 	if (rc)

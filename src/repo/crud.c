@@ -409,20 +409,8 @@ static int check_refs(struct qrs *q, struct db_conn *c, const struct entity_desc
 int repo_crud_log_change(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
 			 const char *id, const char *op)
 {
-	char now[ISO_TIME_LEN + 1];
-	time_format_iso(time_now_ms(), now);
-	struct db_params p;
-	db_params_init(&p);
-	db_p_text(&p, d->schema);
-	db_p_text(&p, id);
-	db_p_text(&p, op);
-	db_p_text(&p, now);
 	int64_t seq = 0;
-	int rc =
-	    db_exec(c,
-		    "INSERT INTO change_log (object_type, object_id, op, at) VALUES ($1, $2, $3, "
-		    "$4) RETURNING seq",
-		    &p, repo_int_row, &seq, NULL, &q->err);
+	int rc = db_change_log(c, d->schema, id, op, &seq, &q->err);
 	if (rc == 0) {
 		/* Announced to the other nodes once the transaction commits (repo_qrs_end). */
 		struct qrs_change *ch = arena_alloc(q->a, sizeof(*ch));
@@ -873,14 +861,10 @@ static int refuse(struct qrs *q, const char *what)
 
 int repo_api_create(struct qrs *q)
 {
-	if (q->desc == repo_entity_find("app") && q->repo->file_check.empty)
-		return repo_api_app_create(q);
-	if (q->desc->flags & E_NO_CREATE) {
-		refuse(q, "created");
-		if (q->desc == repo_entity_find("app"))
-			err_hint(&q->err, "upload an app with POST /qrs/app/upload?name=...");
-		return ERR_METHOD;
-	}
+	if (q->desc->create)
+		return q->desc->create(q);
+	if (q->desc->flags & E_NO_CREATE)
+		return refuse(q, "created");
 	json_t *body;
 	int rc = repo_qrs_body_json(q, &body);
 	if (rc)
@@ -998,8 +982,8 @@ int repo_api_delete(struct qrs *q)
 {
 	if (q->desc->flags & E_NO_DELETE)
 		return refuse(q, "deleted");
-	if (q->desc == repo_entity_find("app"))
-		return repo_api_app_delete(q);
+	if (q->desc->remove)
+		return q->desc->remove(q);
 	struct db_conn *c;
 	int rc = repo_qrs_begin(q, &c, true);
 	if (rc)

@@ -122,10 +122,13 @@ static const struct field_desc cpv_fields[] = {
     {"definition", "definition_id", FT_REF, F_CONDENSED, "custompropertydefinition", 0, NULL, NULL},
 };
 
-#define DESC(path, schema, table, fields, flags)                                                   \
+#define DESC_CHECK(path_, schema_, table_, fields_, flags_, check_)                                \
 	{                                                                                          \
-		path, schema, table, fields, (int)ARRAY_LEN(fields), flags, NULL                   \
+		.path = path_, .schema = schema_, .table = table_, .fields = fields_,              \
+		.n_fields = (int)ARRAY_LEN(fields_), .flags = flags_, .check = check_              \
 	}
+#define DESC(path, schema, table, fields, flags)                                                   \
+	DESC_CHECK(path, schema, table, fields, flags, NULL)
 
 static const char *const rule_context_names[] = {"BothQlikSenseAndQMC", "QlikSenseOnly", "QMCOnly",
 						 NULL};
@@ -293,27 +296,15 @@ static const struct field_desc executionresult_fields[] = {
     {"chainSeen", "chain_seen", FT_BOOL, F_HIDDEN, NULL, 0, "false", NULL},
 };
 
-static const struct entity_desc reloadtask_desc = {"reloadtask",
-						   "ReloadTask",
-						   "reloadtask",
-						   reloadtask_fields,
-						   (int)ARRAY_LEN(reloadtask_fields),
-						   E_TAGS | E_CUSTOM_PROPS | E_NO_CACHE,
-						   repo_check_reloadtask};
-static const struct entity_desc schemaevent_desc = {"schemaevent",
-						    "SchemaEvent",
-						    "schemaevent",
-						    schemaevent_fields,
-						    (int)ARRAY_LEN(schemaevent_fields),
-						    E_NO_CACHE,
-						    repo_check_schemaevent};
-static const struct entity_desc compositeevent_desc = {"compositeevent",
-						       "CompositeEvent",
-						       "compositeevent",
-						       compositeevent_fields,
-						       (int)ARRAY_LEN(compositeevent_fields),
-						       E_NO_CACHE,
-						       repo_check_compositeevent};
+static const struct entity_desc reloadtask_desc =
+    DESC_CHECK("reloadtask", "ReloadTask", "reloadtask", reloadtask_fields,
+	       E_TAGS | E_CUSTOM_PROPS | E_NO_CACHE, repo_check_reloadtask);
+static const struct entity_desc schemaevent_desc =
+    DESC_CHECK("schemaevent", "SchemaEvent", "schemaevent", schemaevent_fields, E_NO_CACHE,
+	       repo_check_schemaevent);
+static const struct entity_desc compositeevent_desc =
+    DESC_CHECK("compositeevent", "CompositeEvent", "compositeevent", compositeevent_fields,
+	       E_NO_CACHE, repo_check_compositeevent);
 static const struct entity_desc executionsession_desc =
     DESC("executionsession", "ExecutionSession", "executionsession", executionsession_fields,
 	 E_NO_CREATE | E_NO_UPDATE | E_NO_DELETE | E_NO_CACHE);
@@ -321,8 +312,18 @@ static const struct entity_desc executionresult_desc =
     DESC("executionresult", "ExecutionResult", "executionresult", executionresult_fields,
 	 E_NO_CREATE | E_NO_UPDATE | E_NO_CACHE);
 
-static const struct entity_desc app_desc =
-    DESC("app", "App", "app", app_fields, E_TAGS | E_CUSTOM_PROPS | E_NO_CREATE | E_OWNER);
+/* An app is a file as well as a row: POST makes an empty app file, DELETE removes its
+ * files. Generic creation stays off (E_NO_CREATE): apps come from uploads, copies and
+ * POST /qrs/app when the node can write an empty app file. */
+static const struct entity_desc app_desc = {.path = "app",
+					    .schema = "App",
+					    .table = "app",
+					    .fields = app_fields,
+					    .n_fields = (int)ARRAY_LEN(app_fields),
+					    .flags =
+						E_TAGS | E_CUSTOM_PROPS | E_NO_CREATE | E_OWNER,
+					    .create = repo_api_app_create,
+					    .remove = repo_api_app_delete};
 static const struct entity_desc stream_desc =
     DESC("stream", "Stream", "stream", stream_fields, E_TAGS | E_CUSTOM_PROPS | E_OWNER);
 static const struct entity_desc user_desc =
@@ -341,13 +342,8 @@ static const struct entity_desc cpdef_desc =
 	 cpdef_fields, 0);
 const struct entity_desc repo_cpv_desc = DESC("custompropertyvalue", "CustomPropertyValue",
 					      "custom_property_value", cpv_fields, E_INTERNAL);
-static const struct entity_desc systemrule_desc = {"systemrule",
-						   "SystemRule",
-						   "systemrule",
-						   systemrule_fields,
-						   (int)ARRAY_LEN(systemrule_fields),
-						   E_TAGS,
-						   check_systemrule};
+static const struct entity_desc systemrule_desc = DESC_CHECK(
+    "systemrule", "SystemRule", "systemrule", systemrule_fields, E_TAGS, check_systemrule);
 
 const struct entity_desc *const repo_entities[] = {
     &app_desc,

@@ -182,4 +182,7 @@ NODISCARD int repo_filter_check(const char *type, const char *filter, char **out
  * references). For tests and the fuzzer. */
 NODISCARD int repo_decode_check(const char *type, const char *json, size_t len, struct err *e);
 
+/* The repository's tables: its part of the schema (db_config.schema). */
+extern const struct db_migration repo_migrations[];
+
 #endif

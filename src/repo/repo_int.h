@@ -60,6 +60,7 @@ enum eflag {
 };
 
 struct decoded;
+struct qrs;
 
 struct entity_desc {
 	const char *path;   /* lowercase URL name: "app" */
@@ -70,6 +71,10 @@ struct entity_desc {
 	unsigned flags;
 	/* Checks a decoded body beyond field types (create and update); NULL: none. */
 	int (*check)(const struct decoded *in, struct err *e);
+	/* POST /qrs/{type} and DELETE /qrs/{type}/{id} of a type that does more than write
+	 * rows (an app has a file): they replace the generic handler. NULL: generic. */
+	int (*create)(struct qrs *q);
+	int (*remove)(struct qrs *q);
 };
 
 /* Every entity type, and lookup by URL name (case-insensitive). */

@@ -500,7 +500,7 @@ static int h_about(struct qrs *q)
 	json_object_set_new(o, "sharedPersistence", json_true());
 	json_object_set_new(o, "requiresBootstrap", json_false());
 	json_object_set_new(o, "singleNodeOnly", json_boolean(db_kind(q->repo->db) == DB_SQLITE));
-	json_object_set_new(o, "schemaVersion", json_integer(db_schema_version_known()));
+	json_object_set_new(o, "schemaVersion", json_integer(db_schema_version_known(q->repo->db)));
 	json_object_set_new(o, "serverNodeId", json_string(q->repo->node_id));
 	repo_qrs_send_json(q, 200, o);
 	return 0;

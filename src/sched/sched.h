@@ -134,4 +134,7 @@ struct sched_stats {
 };
 void sched_stats(struct sched *s, struct sched_stats *out);
 
+/* The scheduler's table (trigger firings): its part of the schema. */
+extern const struct db_migration sched_migrations[];
+
 #endif

@@ -27,7 +27,13 @@
 #define MAX_RUNNERS 64
 #define BATCH	    64
 #define COLS	    16
-#define NEVER_FIRES "9999-12-31T00:00:00.000Z"
+
+/* Queries that read several columns declare them once, as X(NAME, "sql expression"): the
+ * SELECT list is made from the same list as the names the rows are read by. */
+#define COL_NAME(name, sql) name,
+#define COL_SQL(name, sql)  sql ", "
+#define SELECT_LIST(cols)   "SELECT " cols(COL_SQL) "NULL"
+#define NEVER_FIRES	    "9999-12-31T00:00:00.000Z"
 
 struct sched {
 	struct sched_config cfg;
@@ -274,20 +280,32 @@ static int recover(struct sched *s, struct db_conn *c, int64_t now_ms, struct er
 	iso(now_ms, now);
 	struct rowset rs = {0};
 	struct db_params p;
+#define EXPIRED(X)                                                                                 \
+	X(EX_SESSION, "s.id")                                                                      \
+	X(EX_TASK, "s.reload_task_id")                                                             \
+	X(EX_NODE, "s.executing_node_id")                                                          \
+	X(EX_RESULT, "s.execution_result_id")                                                      \
+	X(EX_RETRIES, "s.retries")                                                                 \
+	X(EX_MAX_RETRIES, "t.max_retries")                                                         \
+	X(EX_NODE_NAME, "COALESCE(n.name, s.executing_node_id)")                                   \
+	X(EX_STATUS, "s.status")                                                                   \
+	X(EX_DETAILS, "r.details")                                                                 \
+	X(EX_START, "r.start_time")
+	enum { EXPIRED(COL_NAME) };
 	int rc =
 	    run(c, &rs, e,
-		"SELECT s.id, s.reload_task_id, s.executing_node_id, s.execution_result_id, "
-		"s.retries, t.max_retries, COALESCE(n.name, s.executing_node_id), s.status, "
-		"r.details, r.start_time FROM executionsession s JOIN reloadtask t ON t.id = "
-		"s.reload_task_id LEFT JOIN servernodeconfiguration n ON n.id = "
-		"s.executing_node_id LEFT JOIN executionresult r ON r.id = s.execution_result_id "
-		"WHERE s.status IN (2, 4, 5) AND s.lease_until < $1 ORDER BY s.queued_at LIMIT 64",
+		SELECT_LIST(EXPIRED) " FROM executionsession s JOIN reloadtask t ON t.id = "
+				     "s.reload_task_id LEFT JOIN servernodeconfiguration n ON "
+				     "n.id = s.executing_node_id LEFT JOIN executionresult r "
+				     "ON r.id = s.execution_result_id WHERE s.status IN (2, 4, "
+				     "5) AND s.lease_until < $1 ORDER BY s.queued_at LIMIT 64",
 		1, now);
 	for (int i = 0; rc == 0 && i < rs.n; i++) {
-		const char *sid = cell_s(&rs, i, 0), *task = cell_s(&rs, i, 1),
-			   *node = cell_s(&rs, i, 2), *rid = cell_s(&rs, i, 3),
-			   *node_name = cell_s(&rs, i, 6);
-		int64_t retries = cell_i(&rs, i, 4), max_retries = cell_i(&rs, i, 5);
+		const char *sid = cell_s(&rs, i, EX_SESSION), *task = cell_s(&rs, i, EX_TASK),
+			   *node = cell_s(&rs, i, EX_NODE), *rid = cell_s(&rs, i, EX_RESULT),
+			   *node_name = cell_s(&rs, i, EX_NODE_NAME);
+		int64_t retries = cell_i(&rs, i, EX_RETRIES),
+			max_retries = cell_i(&rs, i, EX_MAX_RETRIES);
 		if ((rc = fenced_begin(s, c, e)))
 			break;
 		bool expired = false, stored = false;
@@ -298,7 +316,8 @@ static int recover(struct sched *s, struct db_conn *c, int64_t now_ms, struct er
 				break;
 			continue;
 		}
-		bool retry = !stored && cell_i(&rs, i, 7) == EXEC_STARTED && retries < max_retries;
+		bool retry =
+		    !stored && cell_i(&rs, i, EX_STATUS) == EXEC_STARTED && retries < max_retries;
 		char msg[512];
 		snprintf(msg, sizeof(msg),
 			 "node %s stopped renewing its lease on this execution (it stopped, or "
@@ -308,8 +327,8 @@ static int recover(struct sched *s, struct db_conn *c, int64_t now_ms, struct er
 			 : retry ? "; it is retried on another node"
 				 : "");
 		int status = stored ? EXEC_SUCCESS : EXEC_ERROR;
-		char *details = details_add(cell(&rs, i, 8), stored ? 2 : 0, msg, now_ms);
-		int64_t dur = now_ms - iso_ms(cell(&rs, i, 9));
+		char *details = details_add(cell(&rs, i, EX_DETAILS), stored ? 2 : 0, msg, now_ms);
+		int64_t dur = now_ms - iso_ms(cell(&rs, i, EX_START));
 		db_params_init(&p);
 		db_p_text(&p, rid);
 		db_p_text(&p, now);
@@ -345,18 +364,25 @@ static int timeouts(struct sched *s, struct db_conn *c, int64_t now_ms, struct e
 	iso(now_ms - s->cfg.queue_timeout_ms, cut);
 	struct rowset rs = {0};
 	struct db_params p;
+#define LATE(X)                                                                                    \
+	X(LT_SESSION, "id")                                                                        \
+	X(LT_TASK, "reload_task_id")                                                               \
+	X(LT_APP, "app_id")                                                                        \
+	X(LT_STATUS, "status")                                                                     \
+	X(LT_TRIGGER, "trigger_id")
+	enum { LATE(COL_NAME) };
 	int rc = run(c, &rs, e,
-		     "SELECT id, reload_task_id, app_id, status, trigger_id FROM executionsession "
-		     "WHERE (status = 2 AND abort_at < $1 AND stop_requested = 0) OR (status = 3 "
-		     "AND queued_at < $2) ORDER BY queued_at LIMIT 64",
+		     SELECT_LIST(LATE) " FROM executionsession WHERE (status = 2 AND abort_at < $1 "
+				       "AND stop_requested = 0) OR (status = 3 AND queued_at < "
+				       "$2) ORDER BY queued_at LIMIT 64",
 		     2, now, cut);
 	if (rc == 0 && rs.n > 0 && (rc = fenced_begin(s, c, e)) == 0) {
 		for (int i = 0; rc == 0 && i < rs.n; i++) {
-			const char *sid = cell_s(&rs, i, 0);
+			const char *sid = cell_s(&rs, i, LT_SESSION);
 			db_params_init(&p);
 			db_p_text(&p, sid);
 			db_p_text(&p, now);
-			if (cell_i(&rs, i, 3) == EXEC_STARTED) {
+			if (cell_i(&rs, i, LT_STATUS) == EXEC_STARTED) {
 				rc = db_exec(
 				    c,
 				    "UPDATE executionsession SET status = 4, abort_reason = "
@@ -375,10 +401,10 @@ static int timeouts(struct sched *s, struct db_conn *c, int64_t now_ms, struct e
 			char *details = details_add(NULL, 0, msg, now_ms);
 			uuid_new(rid);
 			db_p_text(&p, rid);
-			db_p_text(&p, cell_s(&rs, i, 1));
-			db_p_text(&p, cell_s(&rs, i, 2));
+			db_p_text(&p, cell_s(&rs, i, LT_TASK));
+			db_p_text(&p, cell_s(&rs, i, LT_APP));
 			db_p_text(&p, details);
-			db_p_text(&p, cell_s(&rs, i, 4));
+			db_p_text(&p, cell_s(&rs, i, LT_TRIGGER));
 			rc = db_exec(
 			    c,
 			    "INSERT INTO executionresult (id, created_date, modified_date, "
@@ -455,30 +481,46 @@ static int time_triggers(struct sched *s, struct db_conn *c, int64_t now_ms, str
 	char now[ISO_TIME_LEN + 1];
 	iso(now_ms, now);
 	struct rowset rs = {0};
+#define TRIGGER(X)                                                                                 \
+	X(TR_ID, "id")                                                                             \
+	X(TR_TASK, "reload_task_id")                                                               \
+	X(TR_ZONE, "time_zone")                                                                    \
+	X(TR_DST, "daylight_saving_time")                                                          \
+	X(TR_START, "start_date")                                                                  \
+	X(TR_EXPIRES, "expiration_date")                                                           \
+	X(TR_FILTER, "schema_filter_description")                                                  \
+	X(TR_INCREMENT, "increment_description")                                                   \
+	X(TR_OPTION, "increment_option")                                                           \
+	X(TR_NEXT, "next_fire")                                                                    \
+	X(TR_FROM, "sched_from")                                                                   \
+	X(TR_MODIFIED, "modified_date")                                                            \
+	X(TR_OPERATIONAL, "operational")
+	enum { TRIGGER(COL_NAME) };
 	int rc = run(c, &rs, e,
-		     "SELECT id, reload_task_id, time_zone, daylight_saving_time, start_date, "
-		     "expiration_date, schema_filter_description, increment_description, "
-		     "increment_option, next_fire, sched_from, modified_date, operational FROM "
-		     "schemaevent WHERE enabled = 1 AND (sched_from IS NULL OR sched_from <> "
-		     "modified_date OR next_fire <= $1) ORDER BY next_fire LIMIT 64",
+		     SELECT_LIST(TRIGGER) " FROM schemaevent WHERE enabled = 1 AND (sched_from IS "
+					  "NULL OR sched_from <> modified_date OR next_fire <= $1) "
+					  "ORDER BY next_fire LIMIT 64",
 		     1, now);
 	for (int i = 0; rc == 0 && i < rs.n; i++) {
-		const char *id = cell_s(&rs, i, 0), *task = cell_s(&rs, i, 1),
-			   *md = cell_s(&rs, i, 11);
+		const char *id = cell_s(&rs, i, TR_ID), *task = cell_s(&rs, i, TR_TASK),
+			   *md = cell_s(&rs, i, TR_MODIFIED);
 		char fbuf[256];
 		struct sched_spec_text t = {
-		    cell(&rs, i, 2),	   (int)cell_i(&rs, i, 3),
-		    cell(&rs, i, 4),	   cell(&rs, i, 5),
-		    cell(&rs, i, 7),	   first_of_list(cell(&rs, i, 6), fbuf, sizeof(fbuf)),
-		    (int)cell_i(&rs, i, 8)};
+		    cell(&rs, i, TR_ZONE),
+		    (int)cell_i(&rs, i, TR_DST),
+		    cell(&rs, i, TR_START),
+		    cell(&rs, i, TR_EXPIRES),
+		    cell(&rs, i, TR_INCREMENT),
+		    first_of_list(cell(&rs, i, TR_FILTER), fbuf, sizeof(fbuf)),
+		    (int)cell_i(&rs, i, TR_OPTION)};
 		struct sched_spec spec;
 		struct err pe;
 		err_init(&pe);
 		bool ok = sched_spec_parse(&t, &spec, &pe) == 0;
 		if (!ok)
 			log_warn("trigger %s does not fire: %s", id, pe.message);
-		bool changed = !cell(&rs, i, 10) || strcmp(cell_s(&rs, i, 10), md) != 0;
-		const char *due = changed ? NULL : cell(&rs, i, 9);
+		bool changed = !cell(&rs, i, TR_FROM) || strcmp(cell_s(&rs, i, TR_FROM), md) != 0;
+		const char *due = changed ? NULL : cell(&rs, i, TR_NEXT);
 		int64_t next_ms = 0;
 		char next[ISO_TIME_LEN + 1] = NEVER_FIRES;
 		/* A new or changed trigger fires from the moment it was stored, even when no
@@ -492,7 +534,8 @@ static int time_triggers(struct sched *s, struct db_conn *c, int64_t now_ms, str
 			iso(next_ms, next);
 		if (ok)
 			sched_spec_release(&spec);
-		json_t *op = cell(&rs, i, 12) ? json_loads(cell(&rs, i, 12), 0, NULL) : NULL;
+		const char *op_text = cell(&rs, i, TR_OPERATIONAL);
+		json_t *op = op_text ? json_loads(op_text, 0, NULL) : NULL;
 		json_int_t times = json_integer_value(json_object_get(op, "timesTriggered"));
 		json_decref(op);
 		bool fired = false;
@@ -579,9 +622,14 @@ static int64_t constraint_ms(const char *text)
 static int chains(struct sched *s, struct db_conn *c, int64_t now_ms, struct err *e)
 {
 	struct rowset rs = {0};
+#define ENDED(X)                                                                                   \
+	X(END_RESULT, "id")                                                                        \
+	X(END_TASK, "task_id")                                                                     \
+	X(END_STOP, "stop_time")
+	enum { ENDED(COL_NAME) };
 	int rc = db_exec(c,
-			 "SELECT id, task_id, stop_time FROM executionresult WHERE chain_seen = 0 "
-			 "AND status IN (6, 7, 8, 11) ORDER BY stop_time LIMIT 64",
+			 SELECT_LIST(ENDED) " FROM executionresult WHERE chain_seen = 0 AND status "
+					    "IN (6, 7, 8, 11) ORDER BY stop_time LIMIT 64",
 			 NULL, rowset_cb, &rs, NULL, e);
 	if (rc || rs.n == 0) {
 		rowset_free(&rs);
@@ -592,30 +640,35 @@ static int chains(struct sched *s, struct db_conn *c, int64_t now_ms, struct err
 		return rc;
 	}
 	for (int i = 0; rc == 0 && i < rs.n; i++) {
-		const char *rid = cell_s(&rs, i, 0), *task = cell_s(&rs, i, 1),
-			   *stop = cell_s(&rs, i, 2);
+		const char *rid = cell_s(&rs, i, END_RESULT), *task = cell_s(&rs, i, END_TASK),
+			   *stop = cell_s(&rs, i, END_STOP);
 		struct rowset ce = {0};
-		rc = run(
-		    c, &ce, e,
-		    "SELECT id, reload_task_id, time_constraint, composite_rules FROM "
-		    "compositeevent WHERE enabled = 1 AND composite_rules LIKE '%' || $1 || '%'",
-		    1, task);
+#define CHAIN(X)                                                                                   \
+	X(CH_ID, "id")                                                                             \
+	X(CH_TASK, "reload_task_id")                                                               \
+	X(CH_CONSTRAINT, "time_constraint")                                                        \
+	X(CH_RULES, "composite_rules")
+		enum { CHAIN(COL_NAME) };
+		rc = run(c, &ce, e,
+			 SELECT_LIST(CHAIN) " FROM compositeevent WHERE enabled = 1 AND "
+					    "composite_rules LIKE '%' || $1 || '%'",
+			 1, task);
 		for (int k = 0; rc == 0 && k < ce.n; k++) {
 			char since[ISO_TIME_LEN + 1];
-			iso(now_ms - constraint_ms(cell(&ce, k, 2)), since);
-			json_t *rules = json_loads(cell_s(&ce, k, 3), 0, NULL);
+			iso(now_ms - constraint_ms(cell(&ce, k, CH_CONSTRAINT)), since);
+			json_t *rules = json_loads(cell_s(&ce, k, CH_RULES), 0, NULL);
 			bool holds = false, fired = false;
 			rc = chain_holds(c, rules, since, &holds, e);
 			json_decref(rules);
 			if (rc == 0 && holds)
-				rc = fire(s, c, cell_s(&ce, k, 0), cell_s(&ce, k, 1), stop, &fired,
-					  e);
+				rc = fire(s, c, cell_s(&ce, k, CH_ID), cell_s(&ce, k, CH_TASK),
+					  stop, &fired, e);
 			if (rc == 0 && fired) {
 				pthread_mutex_lock(&s->mu);
 				s->st.fired++;
 				pthread_mutex_unlock(&s->mu);
 				log_info("task chain %s fired: task %s ended at %s",
-					 cell_s(&ce, k, 0), task, stop);
+					 cell_s(&ce, k, CH_ID), task, stop);
 			}
 		}
 		rowset_free(&ce);
@@ -745,6 +798,8 @@ static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
 		return rc;
 	struct rowset rs = {0};
 	struct cluster_balance *bal = NULL;
+#define QUEUED(X) X(Q_SESSION, "s.id") X(Q_APP, "s.app_id") X(Q_TASK, "s.reload_task_id")
+	enum { QUEUED(COL_NAME) };
 	{
 		struct db_params p;
 		db_params_init(&p);
@@ -753,19 +808,21 @@ static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
 		char sql[1024];
 		snprintf(
 		    sql, sizeof(sql),
-		    "SELECT s.id, s.app_id, s.reload_task_id FROM executionsession s WHERE "
-		    "s.status = 3 AND (s.avoid_node_id IS NULL OR s.avoid_node_id <> $1 OR "
-		    "s.avoid_until < $2) AND NOT EXISTS (SELECT 1 FROM reloadtask t WHERE t.id "
-		    "= s.reload_task_id AND t.running_session IS NOT NULL) ORDER BY "
-		    "s.queued_at, s.id LIMIT 16%s",
+		    SELECT_LIST(
+			QUEUED) " FROM executionsession s WHERE s.status = 3 AND (s.avoid_node_id "
+				"IS NULL OR s.avoid_node_id <> $1 OR "
+				"s.avoid_until < $2) AND NOT EXISTS (SELECT 1 FROM reloadtask t "
+				"WHERE t.id "
+				"= s.reload_task_id AND t.running_session IS NOT NULL) ORDER BY "
+				"s.queued_at, s.id LIMIT 16%s",
 		    db_kind(s->cfg.db) == DB_POSTGRES ? " FOR UPDATE OF s SKIP LOCKED" : "");
 		rc = db_exec(c, sql, &p, rowset_cb, &rs, NULL, e);
 	}
 	if (rc == 0 && rs.n > 0)
 		rc = cluster_balance_load(c, &bal, e);
 	for (int i = 0; rc == 0 && i < rs.n && !*got; i++) {
-		const char *sid = cell_s(&rs, i, 0), *app = cell_s(&rs, i, 1),
-			   *task = cell_s(&rs, i, 2);
+		const char *sid = cell_s(&rs, i, Q_SESSION), *app = cell_s(&rs, i, Q_APP),
+			   *task = cell_s(&rs, i, Q_TASK);
 		bool ok = false;
 		if ((rc = cluster_balance_allows(bal, c, app, s->node_id, &ok, e)) || !ok)
 			continue;
@@ -850,13 +907,22 @@ static int finish(struct sched *s, const struct job *j, int run_rc, const char *
 		return rc;
 	struct rowset rs = {0};
 	struct db_params p;
-	rc = run(c, &rs, e,
-		 "SELECT s.stop_requested, s.abort_reason, s.retries, t.max_retries, "
-		 "t.task_session_timeout, r.details FROM executionsession s JOIN "
-		 "reloadtask t ON t.id = s.reload_task_id JOIN executionresult r ON r.id = "
-		 "s.execution_result_id WHERE s.id = $1 AND s.executing_node_id = $2 AND "
-		 "s.execution_result_id = $3",
-		 3, j->session, s->node_id, j->result);
+#define MINE(X)                                                                                    \
+	X(M_STOP, "s.stop_requested")                                                              \
+	X(M_ABORT_REASON, "s.abort_reason")                                                        \
+	X(M_RETRIES, "s.retries")                                                                  \
+	X(M_MAX_RETRIES, "t.max_retries")                                                          \
+	X(M_TIMEOUT, "t.task_session_timeout")                                                     \
+	X(M_DETAILS, "r.details")
+	enum { MINE(COL_NAME) };
+	rc = run(
+	    c, &rs, e,
+	    SELECT_LIST(
+		MINE) " FROM executionsession s JOIN "
+		      "reloadtask t ON t.id = s.reload_task_id JOIN executionresult r ON r.id = "
+		      "s.execution_result_id WHERE s.id = $1 AND s.executing_node_id = $2 AND "
+		      "s.execution_result_id = $3",
+	    3, j->session, s->node_id, j->result);
 	if (rc == 0 && rs.n == 0) {
 		log_warn("execution %s was taken from this node while it ran (its lease "
 			 "expired); this run's result is not recorded",
@@ -865,25 +931,25 @@ static int finish(struct sched *s, const struct job *j, int run_rc, const char *
 		err_set(e, ERR_STALE, "the execution is no longer this node's");
 	}
 	bool shutdown = run_rc != 0 && stopping(s);
-	bool aborted = rc == 0 && cell_i(&rs, 0, 0) != 0;
+	bool aborted = rc == 0 && cell_i(&rs, 0, M_STOP) != 0;
 	int status = run_rc == 0 ? EXEC_SUCCESS : aborted ? EXEC_ABORTED : EXEC_FAIL;
-	bool retry =
-	    rc == 0 && !shutdown && status == EXEC_FAIL && cell_i(&rs, 0, 2) < cell_i(&rs, 0, 3);
+	bool retry = rc == 0 && !shutdown && status == EXEC_FAIL &&
+		     cell_i(&rs, 0, M_RETRIES) < cell_i(&rs, 0, M_MAX_RETRIES);
 	char msg[1200];
 	if (run_rc == 0)
 		snprintf(msg, sizeof(msg), "the reload finished");
 	else if (shutdown)
 		snprintf(msg, sizeof(msg), "node %s stopped during the reload; it is queued again",
 			 s->node_name);
-	else if (aborted && cell_i(&rs, 0, 1) == 2)
+	else if (aborted && cell_i(&rs, 0, M_ABORT_REASON) == 2)
 		snprintf(msg, sizeof(msg),
 			 "stopped: the task ran past its session timeout of %lld minutes",
-			 (long long)cell_i(&rs, 0, 4));
+			 (long long)cell_i(&rs, 0, M_TIMEOUT));
 	else if (aborted)
 		snprintf(msg, sizeof(msg), "stopped on request");
 	else
 		snprintf(msg, sizeof(msg), "%s%s", run_msg, retry ? "; it is retried" : "");
-	char *details = details_add(rc == 0 ? cell(&rs, 0, 5) : NULL,
+	char *details = details_add(rc == 0 ? cell(&rs, 0, M_DETAILS) : NULL,
 				    run_rc == 0 ? 2
 				    : aborted	? 1
 						: 0,
@@ -1032,6 +1098,7 @@ static void *keeper_main(void *arg)
 			db_p_text(&p, s->node_id);
 			db_p_text(&p, until);
 			struct rowset rs = {0};
+			enum { RENEW_STOP, RENEW_STATUS }; /* what RETURNING gives */
 			rc = db_exec(
 			    c,
 			    "UPDATE executionsession SET lease_until = $3 WHERE id = $1 AND "
@@ -1045,7 +1112,8 @@ static void *keeper_main(void *arg)
 					 ids[i]);
 				s->cfg.runner.cancel(s->cfg.runner.ctx, ids[i], true);
 			}
-			if (rc == 0 && rs.n && cell_i(&rs, 0, 0) && cell_i(&rs, 0, 1) != 5) {
+			if (rc == 0 && rs.n && cell_i(&rs, 0, RENEW_STOP) &&
+			    cell_i(&rs, 0, RENEW_STATUS) != 5) {
 				log_info("execution %s: stop requested; stopping its reload",
 					 ids[i]);
 				s->cfg.runner.cancel(s->cfg.runner.ctx, ids[i], false);

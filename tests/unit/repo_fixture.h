@@ -4,6 +4,7 @@
 #ifndef FATHOM_REPO_FIXTURE_H
 #define FATHOM_REPO_FIXTURE_H
 
+#include "ops/ops.h"
 #include "repo/repo.h"
 
 #include <stdio.h>
@@ -33,7 +34,8 @@ static inline int fixture_open(struct fixture *f, const char *dir)
 	struct share_paths sp = {root, apps, st, logs, cd};
 	struct err e;
 	err_init(&e);
-	struct db_config dc = {.kind = DB_SQLITE, .path = dbp, .pool_size = 2, .create = true};
+	struct db_config dc = {
+	    .kind = DB_SQLITE, .schema = ops_schema, .path = dbp, .pool_size = 2, .create = true};
 	char node_id[UUID_STR_LEN + 1];
 	struct repo_site_init init = {"node1", "localhost", &sp};
 	if (share_layout_create(&sp, &e) || db_open(&dc, &f->db, &e) ||

@@ -55,7 +55,7 @@ static void params_and_rows(void **state)
 	struct fix *f = *state;
 	struct err e;
 	err_init(&e);
-	assert_int_equal(db_schema_version_known(), 6);
+	assert_int_equal(db_schema_latest(ops_schema), 6);
 	struct db_conn *c = f->c;
 	struct db_params p;
 	db_params_init(&p);
@@ -129,7 +129,7 @@ static void newer_schema_refused(void **state)
 	f->db = NULL;
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/r.db", f->dir);
-	struct db_config cfg = {.kind = DB_SQLITE, .path = path};
+	struct db_config cfg = {.kind = DB_SQLITE, .schema = ops_schema, .path = path};
 	struct db *db = NULL;
 	assert_int_equal(db_open(&cfg, &db, &e), ERR_SCHEMA);
 	assert_null(db);
@@ -145,6 +145,7 @@ static void postgres_unreachable(void **state)
 {
 	(void)state;
 	struct db_config cfg = {.kind = DB_POSTGRES,
+				.schema = ops_schema,
 				.conninfo = "host=127.0.0.1 port=1 connect_timeout=2 dbname=x"};
 	struct db *db = NULL;
 	struct err e;

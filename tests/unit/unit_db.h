@@ -5,6 +5,7 @@
 #include "unit.h"
 
 #include "db/db.h"
+#include "ops/ops.h"
 
 /* Creates the folder (*dir, for rm_tree) and opens r.db in it with the current schema and a
  * pool of two connections. Returns 0, or -1 when the database does not open. */
@@ -13,7 +14,8 @@ static inline int open_tmp_sqlite(char **dir, struct db **db)
 	*dir = make_tmpdir();
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/r.db", *dir);
-	struct db_config cfg = {.kind = DB_SQLITE, .path = path, .pool_size = 2, .create = true};
+	struct db_config cfg = {
+	    .kind = DB_SQLITE, .schema = ops_schema, .path = path, .pool_size = 2, .create = true};
 	struct err e;
 	err_init(&e);
 	return db_open(&cfg, db, &e) ? -1 : 0;

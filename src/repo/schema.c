@@ -1,0 +1,121 @@
+/* schema.c: the repository's tables, as its part of the numbered schema migrations (see
+ * db/db.h), in portable SQL.
+ *
+ * Statements end with ";\n". Tokens in braces ({SERIAL_PK}, {BIGINT}) are replaced by the
+ * driver. Dates are ISO 8601 UTC text with milliseconds, which compare correctly as text on
+ * both drivers. Entity tables carry the common columns id, created_date, modified_date,
+ * modified_by; their other columns are named by the entity descriptors in entities.c (a
+ * unit test checks they agree). */
+#include "repo/repo_int.h"
+
+#define COMMON                                                                                     \
+	"id TEXT PRIMARY KEY, created_date TEXT NOT NULL, modified_date TEXT NOT NULL, "           \
+	"modified_by TEXT NOT NULL"
+
+/* 1: the entity types of the first release. */
+static const char v1[] =
+    "CREATE TABLE users (" COMMON ", user_id TEXT NOT NULL, user_directory TEXT NOT NULL, "
+    "user_directory_connector_name TEXT, name TEXT, roles TEXT, inactive INTEGER NOT NULL, "
+    "removed_externally INTEGER NOT NULL, blacklisted INTEGER NOT NULL, delete_prohibited "
+    "INTEGER NOT NULL);\n"
+    "CREATE UNIQUE INDEX users_dir_id ON users (user_directory, user_id);\n"
+    "CREATE TABLE tag (" COMMON ", name TEXT NOT NULL);\n"
+    "CREATE TABLE stream (" COMMON ", name TEXT NOT NULL, owner_id TEXT REFERENCES users (id));\n"
+    "CREATE TABLE app (" COMMON ", name TEXT NOT NULL, app_id TEXT, description TEXT, owner_id "
+    "TEXT REFERENCES users (id), stream_id TEXT REFERENCES stream (id), published INTEGER NOT "
+    "NULL, publish_time TEXT NOT NULL, file_size {BIGINT} NOT NULL, last_reload_time TEXT NOT "
+    "NULL, thumbnail TEXT, source_app_id TEXT, target_app_id TEXT, saved_in_product_version "
+    "TEXT, migration_hash TEXT, dynamic_color TEXT, availability_status INTEGER NOT NULL, "
+    "generation TEXT, file_sha256 TEXT);\n"
+    "CREATE INDEX app_stream ON app (stream_id);\n"
+    "CREATE TABLE dataconnection (" COMMON ", name TEXT NOT NULL, connectionstring TEXT NOT "
+    "NULL, type TEXT, engine_object_id TEXT, username TEXT, password TEXT, log_on INTEGER NOT "
+    "NULL, architecture INTEGER NOT NULL, owner_id TEXT REFERENCES users (id));\n"
+    "CREATE UNIQUE INDEX dataconnection_name ON dataconnection (name);\n"
+    "CREATE TABLE servicecluster (" COMMON ", name TEXT NOT NULL, settings TEXT);\n"
+    "CREATE TABLE servernodeconfiguration (" COMMON ", name TEXT NOT NULL, host_name TEXT NOT "
+    "NULL, is_central INTEGER NOT NULL, node_purpose INTEGER NOT NULL, engine_enabled INTEGER "
+    "NOT NULL, proxy_enabled INTEGER NOT NULL, scheduler_enabled INTEGER NOT NULL, "
+    "printing_enabled INTEGER NOT NULL, failover_candidate INTEGER NOT NULL, "
+    "service_cluster_id TEXT REFERENCES servicecluster (id), temporary_file_path TEXT);\n"
+    "CREATE UNIQUE INDEX servernodeconfiguration_name ON servernodeconfiguration (name);\n"
+    "CREATE TABLE custompropertydefinition (" COMMON ", name TEXT NOT NULL, value_type TEXT "
+    "NOT NULL, choice_values TEXT, object_types TEXT, description TEXT);\n"
+    "CREATE UNIQUE INDEX custompropertydefinition_name ON custompropertydefinition (name);\n"
+    "CREATE TABLE custom_property_value (" COMMON ", object_type TEXT NOT NULL, object_id TEXT "
+    "NOT NULL, definition_id TEXT NOT NULL REFERENCES custompropertydefinition (id) ON DELETE "
+    "CASCADE, value TEXT NOT NULL);\n"
+    "CREATE INDEX custom_property_value_object ON custom_property_value (object_type, "
+    "object_id);\n"
+    "CREATE TABLE entity_tag (object_type TEXT NOT NULL, object_id TEXT NOT NULL, tag_id TEXT "
+    "NOT NULL REFERENCES tag (id) ON DELETE CASCADE, PRIMARY KEY (object_type, object_id, "
+    "tag_id));\n"
+    "CREATE INDEX entity_tag_tag ON entity_tag (tag_id);\n"
+    "CREATE TABLE app_export (token TEXT PRIMARY KEY, app_id TEXT NOT NULL, generation TEXT "
+    "NOT NULL, file_name TEXT NOT NULL, created_at TEXT NOT NULL, user_name TEXT NOT NULL);\n";
+
+/* 2: heartbeats, one row per node, written with the database's clock. Kept apart from
+ * servernodeconfiguration so that a heartbeat changes no entity and logs no change. */
+static const char v2[] =
+    "CREATE TABLE node_heartbeat (node_id TEXT PRIMARY KEY, at TEXT NOT NULL, "
+    "started_at TEXT NOT NULL, version TEXT NOT NULL, pid INTEGER NOT NULL);\n";
+
+/* 4: what other nodes need to call a node: its API port, and whether it holds the site CA
+ * key (the node that approves joining nodes). */
+static const char v4[] =
+    "ALTER TABLE node_heartbeat ADD COLUMN api_port INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE node_heartbeat ADD COLUMN holds_ca INTEGER NOT NULL DEFAULT 0;\n";
+
+/* 5: system rules (security, license and load-balancing rules), their conditions in the
+ * rule language of rules/rules.h. */
+static const char v5[] =
+    "CREATE TABLE systemrule (" COMMON ", name TEXT NOT NULL, category TEXT NOT NULL, "
+    "subcategory TEXT, type TEXT NOT NULL, rule TEXT, resource_filter TEXT NOT NULL, actions "
+    "{BIGINT} NOT NULL, comment TEXT, disabled INTEGER NOT NULL, rule_context INTEGER NOT NULL, "
+    "seed_id TEXT);\n"
+    "CREATE INDEX systemrule_category ON systemrule (category);\n";
+
+/* 6: reload tasks and their triggers, and executions. executionsession is the queue and
+ * the running executions (deleted when one ends); executionresult is one row per attempt.
+ * Hidden scheduler state: schemaevent.next_fire (computed from the row as modified at
+ * sched_from), reloadtask.running_session (one execution of a task at a time) and
+ * executionresult.chain_seen (task chains evaluated). */
+static const char v6[] =
+    "CREATE TABLE reloadtask (" COMMON ", name TEXT NOT NULL, task_type INTEGER NOT NULL, "
+    "enabled INTEGER NOT NULL, task_session_timeout INTEGER NOT NULL, max_retries INTEGER NOT "
+    "NULL, app_id TEXT NOT NULL REFERENCES app (id) ON DELETE CASCADE, is_manually_triggered "
+    "INTEGER NOT NULL, is_partial_reload INTEGER NOT NULL, operational TEXT, running_session "
+    "TEXT);\n"
+    "CREATE INDEX reloadtask_app ON reloadtask (app_id);\n"
+    "CREATE TABLE schemaevent (" COMMON ", name TEXT NOT NULL, enabled INTEGER NOT NULL, "
+    "event_type INTEGER NOT NULL, reload_task_id TEXT NOT NULL REFERENCES reloadtask (id) ON "
+    "DELETE CASCADE, time_zone TEXT NOT NULL, daylight_saving_time INTEGER NOT NULL, "
+    "start_date TEXT NOT NULL, expiration_date TEXT NOT NULL, schema_filter_description TEXT, "
+    "increment_description TEXT NOT NULL, increment_option INTEGER NOT NULL, operational TEXT, "
+    "next_fire TEXT, sched_from TEXT);\n"
+    "CREATE INDEX schemaevent_task ON schemaevent (reload_task_id);\n"
+    "CREATE TABLE compositeevent (" COMMON ", name TEXT NOT NULL, enabled INTEGER NOT NULL, "
+    "event_type INTEGER NOT NULL, reload_task_id TEXT NOT NULL REFERENCES reloadtask (id) ON "
+    "DELETE CASCADE, time_constraint TEXT, composite_rules TEXT NOT NULL, operational TEXT);\n"
+    "CREATE INDEX compositeevent_task ON compositeevent (reload_task_id);\n"
+    "CREATE TABLE executionsession (" COMMON ", reload_task_id TEXT NOT NULL REFERENCES "
+    "reloadtask (id) ON DELETE CASCADE, app_id TEXT NOT NULL, trigger_id TEXT NOT NULL, "
+    "fire_time TEXT NOT NULL, status INTEGER NOT NULL, executing_node_id TEXT, "
+    "execution_result_id TEXT, abort_at TEXT, retries INTEGER NOT NULL, abort_reason INTEGER "
+    "NOT NULL, queued_at TEXT NOT NULL, lease_until TEXT, stop_requested INTEGER NOT NULL, "
+    "avoid_node_id TEXT, avoid_until TEXT, reload_stored INTEGER NOT NULL DEFAULT 0);\n"
+    "CREATE INDEX executionsession_status ON executionsession (status, queued_at);\n"
+    "CREATE TABLE executionresult (" COMMON ", task_id TEXT NOT NULL, execution_id TEXT NOT "
+    "NULL, app_id TEXT, executing_node_id TEXT, executing_node_name TEXT, status INTEGER NOT "
+    "NULL, start_time TEXT NOT NULL, stop_time TEXT NOT NULL, duration {BIGINT} NOT NULL, "
+    "file_reference_id TEXT, script_log_available INTEGER NOT NULL, script_log_location TEXT, "
+    "script_log_size {BIGINT} NOT NULL, details TEXT, trigger_id TEXT, chain_seen INTEGER NOT "
+    "NULL);\n"
+    "CREATE INDEX executionresult_task ON executionresult (task_id, stop_time);\n"
+    "CREATE INDEX executionresult_execution ON executionresult (execution_id);\n"
+    "CREATE INDEX executionresult_chain ON executionresult (chain_seen);\n"
+    "ALTER TABLE node_heartbeat ADD COLUMN engine_port INTEGER NOT NULL DEFAULT 0;\n";
+
+const struct db_migration repo_migrations[] = {
+    {1, v1}, {2, v2}, {4, v4}, {5, v5}, {6, v6}, {0, NULL},
+};
