@@ -112,6 +112,7 @@ enum stmt_kind {
 	ST_DO,	 /* [WHILE|UNTIL cond] */
 	ST_LOOP, /* [WHILE|UNTIL cond] */
 	ST_EMPTY,
+	ST_N_KINDS /* how many kinds there are */
 };
 
 enum load_source { SRC_FILE, SRC_INLINE, SRC_RESIDENT, SRC_AUTOGENERATE, SRC_PRECEDING };

@@ -6,7 +6,10 @@
 
 #include "script/script.h"
 
-#define MAX_FILE (4ULL << 30) /* the largest file a script reads or writes */
+#define MAX_FILE       (4ULL << 30) /* the largest file a script reads or writes */
+#define MAX_LOOPS      32	    /* FOR and DO loops open at once */
+#define MAX_CALL_DEPTH 64
+#define MAX_PRECEDING  16 /* preceding loads waiting for their source */
 
 struct var {
 	char *name, *value;
@@ -62,5 +65,81 @@ NODISCARD int script_sort_rows(struct run *r, const struct stmt *s, const struct
 NODISCARD int script_store(struct run *r, const struct stmt *s);
 NODISCARD int script_drop(struct run *r, const struct stmt *s);
 NODISCARD int script_rename(struct run *r, const struct stmt *s);
+
+/* ---- run.c: variables, expressions outside tables, and the run's end */
+
+const char *script_var_get(const struct run *r, const char *name);
+NODISCARD int script_var_set(struct run *r, const char *name, const char *value);
+/* Evaluates an expression outside any table (LET, IF, FOR bounds, $(=...)). */
+NODISCARD int script_eval_free(struct run *r, struct expr *x, struct arena *a, struct val *out);
+/* Replaces $(name) and $(=expr) in `text` (at line:col of the script) into *out, in `a`. */
+NODISCARD int script_expand(struct run *r, const char *text, int line, int col, struct arena *a,
+			    int depth, char **out);
+/* A variable's text (a struct eval's `variable`; ctx is the run), or NULL. */
+const char *script_variable(void *ctx, const char *name);
+/* ApplyMap over the run's mapping tables (a struct eval's `mapping`; ctx is the run). */
+int script_apply_map(void *ctx, const char *map, const struct val *key, struct val *out,
+		     bool *found);
+/* Frees the variables, mapping tables and QUALIFY patterns (not the data set). */
+void script_run_release(struct run *r);
+
+/* ---- load.c */
+
+/* Runs a LOAD. `given`: its source is this table (a preceding load's input) instead of
+ * what the statement names. `temp_out`: the rows go to a new table handed back there,
+ * outside the data set (the input of a preceding load), instead of their destination. */
+NODISCARD int script_load(struct run *r, const struct stmt *s, struct tbl *given,
+			  struct tbl **temp_out);
+/* QUALIFY and UNQUALIFY. */
+NODISCARD int script_qualify(struct run *r, const struct stmt *s);
+
+/* ---- control.c and reload.c: the script as it runs, statement by statement */
+
+struct loop {
+	bool is_do; /* DO ... LOOP; else FOR ... NEXT */
+	int opener; /* the DO or FOR */
+	int start;  /* the piece after it */
+	const char *var;
+	double value, to, step;
+	char **texts; /* FOR EACH: the values */
+	int n_items, at;
+};
+
+/* A CALL in progress: where to go back to, the loops open when it was made, and the
+ * variables its parameters hid. */
+struct call {
+	int ret;
+	int n_loops;
+	int n_params;
+	char *param[16], *saved[16]; /* saved NULL: the variable did not exist */
+};
+
+struct prog {
+	struct run *r;
+	struct script_piece *pc;
+	struct stmt **st; /* control statements parsed; others are placeholders */
+	int n;
+	int *pair; /* each block opener's closer and back */
+	int i;	   /* the piece running: an executor that jumps sets it (it is advanced after) */
+	struct loop loops[MAX_LOOPS];
+	int n_loops;
+	struct call calls[MAX_CALL_DEPTH];
+	int n_calls;
+	struct stmt *pending[MAX_PRECEDING]; /* preceding loads waiting for their source */
+	int n_pending;
+	struct arena *ea; /* the running statement's, freed after it */
+};
+
+/* Runs statement s (the piece p->i). */
+typedef int (*script_exec_fn)(struct prog *p, struct stmt *s);
+
+/* The control statements' executors, by kind (NULL: not a control statement). */
+extern const script_exec_fn script_control_executors[ST_N_KINDS];
+/* Pairs the blocks of st[0..n) in pair[] (IF ... END IF, FOR ... NEXT, DO ... LOOP, SUB
+ * ... END SUB), or says which one is not closed. */
+NODISCARD int script_pair_blocks(struct run *r, struct stmt **st, int n, int *pair);
+void script_loop_free(struct loop *lp);
+/* Leaves a CALL: the parameters' variables get their values from before it back. */
+int script_call_return(struct run *r, struct call *c);
 
 #endif

@@ -1,0 +1,244 @@
+/* run.c: the state of a running reload that every statement shares: its variables and
+ * their $( ) expansion, expressions evaluated outside any table, the data set's tables
+ * and mapping tables, and the log and errors. Below load.c, join.c, statements.c and
+ * control.c, which use it; reload.c drives them all. */
+#include "script/script_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_EXPANSION_DEPTH 16
+
+void script_log(struct run *r, const char *fmt, ...)
+{
+	if (!r->env->log)
+		return;
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	r->env->log(r->env->ctx, line);
+}
+
+int script_err(struct run *r, const struct stmt *s, int code, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return err_set(r->e, code, "line %d, column %d: %s", s->line, s->col, msg);
+}
+
+/* ---------------------------------------------------------------- variables */
+
+const char *script_var_get(const struct run *r, const char *name)
+{
+	for (int i = 0; i < r->n_vars; i++)
+		if (strcasecmp(r->vars[i].name, name) == 0)
+			return r->vars[i].value;
+	return NULL;
+}
+
+int script_var_set(struct run *r, const char *name, const char *value)
+{
+	for (int i = 0; i < r->n_vars; i++)
+		if (strcasecmp(r->vars[i].name, name) == 0) {
+			char *v = strdup(value);
+			if (!v)
+				return ERR_NOMEM;
+			free(r->vars[i].value);
+			r->vars[i].value = v;
+			return 0;
+		}
+	if (r->n_vars == r->cap_vars) {
+		int cap = r->cap_vars ? r->cap_vars * 2 : 16;
+		struct var *nv = realloc(r->vars, sizeof(*nv) * (size_t)cap);
+		if (!nv)
+			return ERR_NOMEM;
+		r->vars = nv;
+		r->cap_vars = cap;
+	}
+	r->vars[r->n_vars].name = strdup(name);
+	r->vars[r->n_vars].value = strdup(value);
+	if (!r->vars[r->n_vars].name || !r->vars[r->n_vars].value)
+		return ERR_NOMEM;
+	r->n_vars++;
+	return 0;
+}
+
+const char *script_variable(void *ctx, const char *name)
+{
+	return script_var_get(ctx, name);
+}
+
+/* The value of a variable as an expression evaluates it (LET, IF): a number when its
+ * text reads as one. */
+static int field_as_variable(void *ctx, struct expr *x, struct val *out)
+{
+	const char *v = script_var_get(ctx, x->text);
+	if (!v)
+		return ERR_NOT_FOUND;
+	struct qvd_value q;
+	data_txt_interpret(v, NULL, &q);
+	out->null = false;
+	out->has_num = q.type != QVD_STRING;
+	out->num = q.num;
+	out->text = v;
+	return 0;
+}
+
+/* Evaluates an expression outside any table (LET, IF, FOR bounds, $(=...)). */
+int script_eval_free(struct run *r, struct expr *x, struct arena *a, struct val *out)
+{
+	struct eval ev = {.a = a,
+			  .e = r->e,
+			  .ctx = r,
+			  .field = field_as_variable,
+			  .mapping = script_apply_map,
+			  .variable = script_variable};
+	return script_eval(&ev, x, out);
+}
+
+/* Replaces $(name) and $(=expr) in text. */
+int script_expand(struct run *r, const char *text, int line, int col, struct arena *a, int depth,
+		  char **out)
+{
+	*out = NULL;
+	if (depth > MAX_EXPANSION_DEPTH)
+		return err_set(r->e, ERR_INVALID,
+			       "line %d, column %d: $( ) expansions nest more than %d deep", line,
+			       col, MAX_EXPANSION_DEPTH);
+	struct buf b;
+	buf_init(&b, 64u << 20);
+	int rc = 0;
+	for (const char *p = text; *p && rc == 0;) {
+		if (p[0] != '$' || p[1] != '(') {
+			rc = buf_append(&b, p++, 1);
+			continue;
+		}
+		/* the matching ) */
+		const char *q = p + 2;
+		int level = 1;
+		while (*q && level) {
+			level += *q == '(' ? 1 : *q == ')' ? -1 : 0;
+			if (level)
+				q++;
+		}
+		if (!*q) {
+			rc = err_set(r->e, ERR_INVALID, "line %d, column %d: a $( is not closed",
+				     line, col);
+			break;
+		}
+		char *inner_raw = arena_strndup(a, p + 2, (size_t)(q - p - 2)), *inner;
+		rc = script_expand(r, inner_raw, line, col, a, depth + 1, &inner);
+		if (rc)
+			break;
+		const char *value = "";
+		if (inner[0] == '=') {
+			struct arena *ea = arena_new();
+			struct stmt *s = NULL;
+			char *let = arena_printf(ea, "LET __x = %s", inner + 1);
+			rc = script_parse(let, line, col, false, ea, &s, r->e);
+			struct val v;
+			if (rc == 0 && s->expr)
+				rc = script_eval_free(r, s->expr, ea, &v);
+			if (rc == 0 && s->expr) {
+				char buf[64];
+				const char *t = v.null ? "" : data_val_text(&v, buf, sizeof(buf));
+				value = arena_strndup(a, t, strlen(t));
+			}
+			arena_free(ea);
+		} else {
+			while (*inner == ' ')
+				inner++;
+			size_t n = strlen(inner);
+			while (n && inner[n - 1] == ' ')
+				inner[--n] = '\0';
+			const char *v = script_var_get(r, inner);
+			value = v ? v : "";
+		}
+		if (rc == 0)
+			rc = buf_puts(&b, value);
+		p = q + 1;
+	}
+	if (rc == 0 && !r->e->code)
+		*out = arena_strndup(a, b.data ? b.data : "", b.len);
+	else if (rc && !r->e->code)
+		err_set(r->e, ERR_TOO_LARGE, "line %d: a statement grew over 64 MiB when expanded",
+			line);
+	buf_release(&b);
+	return r->e->code ? r->e->code : 0;
+}
+
+/* ---------------------------------------------------------------- tables */
+
+int script_add_table(struct run *r, struct tbl *t)
+{
+	struct tbl **nt = realloc(r->m->tables, sizeof(*nt) * (size_t)(r->m->n_tables + 1));
+	if (!nt)
+		return ERR_NOMEM;
+	r->m->tables = nt;
+	nt[r->m->n_tables++] = t;
+	return 0;
+}
+
+void script_remove_table(struct run *r, struct tbl *t)
+{
+	for (int i = 0; i < r->m->n_tables; i++)
+		if (r->m->tables[i] == t) {
+			memmove(&r->m->tables[i], &r->m->tables[i + 1],
+				sizeof(*r->m->tables) * (size_t)(r->m->n_tables - i - 1));
+			r->m->n_tables--;
+			break;
+		}
+	if (r->last == t)
+		r->last = NULL;
+	data_tbl_free(t);
+}
+
+struct mapping *script_find_map(struct run *r, const char *name)
+{
+	for (int i = 0; i < r->n_maps; i++)
+		if (strcmp(r->maps[i].name, name) == 0)
+			return &r->maps[i];
+	return NULL;
+}
+
+int script_apply_map(void *ctx, const char *map, const struct val *key, struct val *out,
+		     bool *found)
+{
+	struct run *r = ctx;
+	struct mapping *mp = script_find_map(r, map);
+	if (!mp)
+		return ERR_NOT_FOUND;
+	*found = false;
+	int64_t s = data_tbl_lookup(mp->t, 0, key);
+	if (s < 0)
+		return 0;
+	data_tbl_get(mp->t, 1, mp->first_row[s], out);
+	*found = true;
+	return 0;
+}
+
+void script_run_release(struct run *r)
+{
+	for (int i = 0; i < r->n_vars; i++) {
+		free(r->vars[i].name);
+		free(r->vars[i].value);
+	}
+	free(r->vars);
+	for (int i = 0; i < r->n_maps; i++) {
+		data_tbl_free(r->maps[i].t);
+		free(r->maps[i].name);
+		free(r->maps[i].first_row);
+	}
+	free(r->maps);
+	for (int i = 0; i < r->n_quals; i++)
+		free(r->quals[i].pattern);
+	free(r->quals);
+}
