@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const struct val NUL = {.null = true};
 
@@ -163,11 +164,6 @@ static int binary(struct eval *ev, struct expr *x, struct val *out)
 
 /* ---------------------------------------------------------------- functions */
 
-static bool named(const struct expr *x, const char *n)
-{
-	return strcasecmp(x->text, n) == 0;
-}
-
 static int args_between(struct eval *ev, const struct expr *x, int lo, int hi)
 {
 	if (x->n_args >= lo && x->n_args <= hi)
@@ -232,34 +228,22 @@ static void civil(int64_t serial, int64_t *y, int64_t *m, int64_t *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
-/* The number of arguments each scalar function takes, checked before it runs. */
-static const struct {
+/* ---- the functions, one handler each (or one for a family, told apart by fn->op) */
+
+/* A handler gets the call and its arguments evaluated into v[0..x->n_args) (a lazy one,
+ * If, gets them unevaluated). */
+typedef int (*fn_impl)(struct eval *ev, struct expr *x, const struct val *v, struct val *out);
+
+struct script_func {
 	const char *name;
-	int min, max;
-} arity[] = {
-    {"RecNo", 0, 0},	  {"RowNo", 0, 0},    {"IsNull", 1, 1},	   {"IsNum", 1, 1},
-    {"IsText", 1, 1},	  {"Text", 1, 1},     {"Num", 1, 4},	   {"Num#", 1, 4},
-    {"Dual", 2, 2},	  {"Len", 1, 1},      {"Upper", 1, 1},	   {"Lower", 1, 1},
-    {"Capitalize", 1, 1}, {"Trim", 1, 1},     {"LTrim", 1, 1},	   {"RTrim", 1, 1},
-    {"Left", 2, 2},	  {"Right", 2, 2},    {"Mid", 2, 3},	   {"Index", 2, 2},
-    {"Replace", 3, 3},	  {"SubField", 3, 3}, {"Round", 1, 2},	   {"Floor", 1, 2},
-    {"Ceil", 1, 2},	  {"Fabs", 1, 1},     {"Sqrt", 1, 1},	   {"Exp", 1, 1},
-    {"Log", 1, 1},	  {"Log10", 1, 1},    {"Sign", 1, 1},	   {"Mod", 2, 2},
-    {"Div", 2, 2},	  {"Pow", 2, 2},      {"Year", 1, 1},	   {"Month", 1, 1},
-    {"Day", 1, 1},	  {"Date", 1, 2},     {"Date#", 1, 2},	   {"Chr", 1, 1},
-    {"Repeat", 2, 2},	  {"Match", 2, 16},   {"MixMatch", 2, 16}, {"WildMatch", 2, 16},
-    {"Pick", 2, 16},	  {"ApplyMap", 2, 3},
+	int min_args, max_args;
+	enum script_fn_kind kind;
+	fn_impl impl;
+	int op;	   /* which member of a family */
+	bool lazy; /* evaluates its own arguments */
 };
 
-static int check_arity(struct eval *ev, const struct expr *x)
-{
-	for (size_t i = 0; i < ARRAY_LEN(arity); i++)
-		if (named(x, arity[i].name))
-			return args_between(ev, x, arity[i].min, arity[i].max);
-	return 0;
-}
-
-static int aggregate(struct eval *ev, struct expr *x, struct val *out);
+static int aggregate(struct eval *ev, struct expr *x, const struct val *v, struct val *out);
 
 /* A value as a day serial: its number, or its text read as a date (or number); false for
  * NULL and for text that is neither. */
@@ -275,287 +259,549 @@ static bool day_serial(struct eval *ev, const struct val *v, double *out)
 	return q.type != QVD_STRING;
 }
 
-static int call(struct eval *ev, struct expr *x, struct val *out)
+static int fn_if(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
-	static const char *const aggr[] = {"Sum",  "Count",  "Min",	  "Max",      "Avg",
-					   "Only", "Concat", "MinString", "MaxString"};
-	for (size_t i = 0; i < ARRAY_LEN(aggr); i++)
-		if (named(x, aggr[i]))
-			return aggregate(ev, x, out);
-	struct val v[16];
-	if (x->n_args > 16)
-		return fail(ev, x, "%s has too many arguments", x->text);
-	int rc;
-	if (named(x, "If")) {
-		if ((rc = args_between(ev, x, 2, 3)) || (rc = script_eval(ev, x->args[0], &v[0])))
-			return rc;
-		if (script_val_true(&v[0]))
-			return script_eval(ev, x->args[1], out);
-		if (x->n_args == 3)
-			return script_eval(ev, x->args[2], out);
+	(void)v;
+	struct val c;
+	int rc = script_eval(ev, x->args[0], &c);
+	if (rc)
+		return rc;
+	if (script_val_true(&c))
+		return script_eval(ev, x->args[1], out);
+	if (x->n_args == 3)
+		return script_eval(ev, x->args[2], out);
+	*out = NUL;
+	return 0;
+}
+
+enum { OP_RECNO, OP_ROWNO };
+
+static int fn_recno(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)v;
+	*out = num((double)(x->fn->op == OP_RECNO ? ev->recno : ev->rowno));
+	return 0;
+}
+
+static int fn_null(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev, (void)x, (void)v;
+	*out = NUL;
+	return 0;
+}
+
+/* Alt: the first argument that is a number, else the last. */
+static int fn_alt(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev;
+	*out = NUL;
+	double d;
+	for (int i = 0; i < x->n_args; i++)
+		if (script_val_number(&v[i], &d)) {
+			*out = v[i];
+			return 0;
+		}
+	if (x->n_args)
+		*out = v[x->n_args - 1];
+	return 0;
+}
+
+enum { OP_ISNULL, OP_ISNUM, OP_ISTEXT };
+
+static int fn_is(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev;
+	double a;
+	*out = boolean(x->fn->op == OP_ISNULL  ? v[0].null
+		       : x->fn->op == OP_ISNUM ? script_val_number(&v[0], &a)
+					       : !v[0].null && !v[0].has_num);
+	return 0;
+}
+
+static int fn_text(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)x;
+	*out = v[0].null ? NUL : text(tx(ev, &v[0]));
+	return 0;
+}
+
+enum { OP_NUM, OP_NUM_INTERPRET };
+
+/* Num and Num#: the number; Num# keeps the text it was read from. */
+static int fn_num(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev;
+	double a;
+	*out = script_val_number(&v[0], &a) ? num(a) : NUL;
+	if (x->fn->op == OP_NUM_INTERPRET && !out->null && v[0].text)
+		out->text = v[0].text;
+	return 0;
+}
+
+static int fn_dual(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)x;
+	double a;
+	*out = script_val_number(&v[1], &a) ? num(a) : NUL;
+	if (!out->null)
+		out->text = v[0].null ? "" : tx(ev, &v[0]);
+	return 0;
+}
+
+static int fn_len(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)x;
+	*out = v[0].null ? NUL : num((double)utf8_len(tx(ev, &v[0])));
+	return 0;
+}
+
+enum { OP_UPPER, OP_LOWER, OP_CAPITALIZE };
+
+static int fn_case(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	if (v[0].null) {
 		*out = NUL;
 		return 0;
 	}
-	if ((rc = check_arity(ev, x)) || (rc = eval_args(ev, x, v)))
-		return rc;
-	double a, b;
-	if (named(x, "RecNo") || named(x, "RowNo")) {
-		*out = num((double)(named(x, "RecNo") ? ev->recno : ev->rowno));
-	} else if (named(x, "Null")) {
-		*out = NUL;
-	} else if (named(x, "Alt")) {
-		*out = NUL;
-		for (int i = 0; i < x->n_args; i++) {
-			double d;
-			if (script_val_number(&v[i], &d)) {
-				*out = v[i];
-				break;
-			}
-		}
-		if (out->null && x->n_args)
-			*out = v[x->n_args - 1];
-	} else if (named(x, "IsNull")) {
-		*out = boolean(v[0].null);
-	} else if (named(x, "IsNum")) {
-		*out = boolean(script_val_number(&v[0], &a));
-	} else if (named(x, "IsText")) {
-		*out = boolean(!v[0].null && !v[0].has_num);
-	} else if (named(x, "Text")) {
-		*out = v[0].null ? NUL : text(tx(ev, &v[0]));
-	} else if (named(x, "Num") || named(x, "Num#")) {
-		*out = script_val_number(&v[0], &a) ? num(a) : NUL;
-		if (named(x, "Num#") && !out->null && v[0].text)
-			out->text = v[0].text;
-	} else if (named(x, "Dual")) {
-		*out = script_val_number(&v[1], &a) ? num(a) : NUL;
-		if (!out->null)
-			out->text = v[0].null ? "" : tx(ev, &v[0]);
-	} else if (named(x, "Len")) {
-		*out = v[0].null ? NUL : num((double)utf8_len(tx(ev, &v[0])));
-	} else if (named(x, "Upper") || named(x, "Lower") || named(x, "Capitalize")) {
-		if (v[0].null) {
-			*out = NUL;
-			return 0;
-		}
-		char *s = arena_strndup(ev->a, tx(ev, &v[0]), strlen(tx(ev, &v[0])));
-		bool word_start = true;
-		for (char *p = s; *p; p++) {
-			unsigned char c = (unsigned char)*p;
-			if (named(x, "Upper"))
-				*p = (char)toupper(c);
-			else if (named(x, "Lower"))
-				*p = (char)tolower(c);
-			else
-				*p = (char)(word_start ? toupper(c) : tolower(c));
-			word_start = !isalnum(c);
-		}
-		*out = text(s);
-	} else if (named(x, "Trim") || named(x, "LTrim") || named(x, "RTrim")) {
-		if (v[0].null) {
-			*out = NUL;
-			return 0;
-		}
-		const char *s = tx(ev, &v[0]);
-		size_t n = strlen(s);
-		if (!named(x, "RTrim"))
-			while (*s == ' ')
-				s++, n--;
-		if (!named(x, "LTrim"))
-			while (n && s[n - 1] == ' ')
-				n--;
-		*out = text(arena_strndup(ev->a, s, n));
-	} else if (named(x, "Left") || named(x, "Right")) {
-		if (v[0].null || !script_val_number(&v[1], &a)) {
-			*out = NUL;
-			return 0;
-		}
-		const char *s = tx(ev, &v[0]);
-		int64_t n = utf8_len(s), k = a < 0 ? 0 : (int64_t)a;
-		if (k > n)
-			k = n;
-		*out = text(named(x, "Left") ? slice(ev, s, 0, k) : slice(ev, s, n - k, k));
-	} else if (named(x, "Mid")) {
-		if (v[0].null || !script_val_number(&v[1], &a)) {
-			*out = NUL;
-			return 0;
-		}
-		int64_t start = a < 1 ? 0 : (int64_t)a - 1, n = INT64_MAX;
-		if (x->n_args == 3)
-			n = script_val_number(&v[2], &b) && b > 0 ? (int64_t)b : 0;
-		*out = text(slice(ev, tx(ev, &v[0]), start, n));
-	} else if (named(x, "Index")) {
-		if (v[0].null || v[1].null) {
-			*out = NUL;
-			return 0;
-		}
-		const char *s = tx(ev, &v[0]), *f = strstr(s, tx(ev, &v[1]));
-		*out =
-		    num(f ? (double)(utf8_len(arena_strndup(ev->a, s, (size_t)(f - s))) + 1) : 0);
-	} else if (named(x, "Replace")) {
-		if (v[0].null) {
-			*out = NUL;
-			return 0;
-		}
-		const char *s = tx(ev, &v[0]), *from = tx(ev, &v[1]), *to = tx(ev, &v[2]);
-		struct buf o;
-		buf_init(&o, 64u << 20);
-		size_t fl = strlen(from);
-		int brc = 0;
-		while (*s && brc == 0) {
-			if (fl && strncmp(s, from, fl) == 0) {
-				brc = buf_puts(&o, to);
-				s += fl;
-			} else {
-				brc = buf_append(&o, s++, 1);
-			}
-		}
-		*out = text(arena_strndup(ev->a, o.data ? o.data : "", o.len));
-		buf_release(&o);
-	} else if (named(x, "SubField")) {
-		if (v[0].null || v[1].null || !script_val_number(&v[2], &a)) {
-			*out = NUL;
-			return 0;
-		}
-		const char *s = tx(ev, &v[0]), *d = tx(ev, &v[1]);
-		size_t dl = strlen(d);
-		int64_t want = (int64_t)a, k = 1;
-		*out = NUL;
-		while (dl && k < want) {
-			const char *n2 = strstr(s, d);
-			if (!n2)
-				break;
-			s = n2 + dl;
-			k++;
-		}
-		if (k == want && want >= 1) {
-			const char *end = dl ? strstr(s, d) : NULL;
-			*out = text(arena_strndup(ev->a, s, end ? (size_t)(end - s) : strlen(s)));
-		}
-	} else if (named(x, "Round") || named(x, "Floor") || named(x, "Ceil")) {
-		double step = 1;
-		if (!script_val_number(&v[0], &a) ||
-		    (x->n_args == 2 && !script_val_number(&v[1], &step)) || step == 0) {
-			*out = NUL;
-			return 0;
-		}
-		double q = a / step;
-		q = named(x, "Floor") ? floor(q) : named(x, "Ceil") ? ceil(q) : floor(q + 0.5);
-		*out = num(q * step);
-	} else if (named(x, "Fabs") || named(x, "Sqrt") || named(x, "Exp") || named(x, "Log") ||
-		   named(x, "Log10") || named(x, "Sign")) {
-		if (!script_val_number(&v[0], &a)) {
-			*out = NUL;
-			return 0;
-		}
-		double r = named(x, "Fabs")    ? fabs(a)
-			   : named(x, "Sqrt")  ? sqrt(a)
-			   : named(x, "Exp")   ? exp(a)
-			   : named(x, "Log")   ? log(a)
-			   : named(x, "Log10") ? log10(a)
-					       : (a > 0) - (a < 0);
-		*out = isfinite(r) ? num(r) : NUL;
-	} else if (named(x, "Mod") || named(x, "Div") || named(x, "Pow")) {
-		if (!script_val_number(&v[0], &a) || !script_val_number(&v[1], &b)) {
-			*out = NUL;
-			return 0;
-		}
-		double r = named(x, "Pow")   ? pow(a, b)
-			   : named(x, "Div") ? (b == 0 ? NAN : trunc(a / b))
-					     : (b == 0 ? NAN : a - b * floor(a / b));
-		*out = isfinite(r) ? num(r) : NUL;
-	} else if (named(x, "Year") || named(x, "Month") || named(x, "Day")) {
-		if (!day_serial(ev, &v[0], &a))
-			return *out = NUL, 0;
-		int64_t y, m, d;
-		civil((int64_t)floor(a), &y, &m, &d);
-		*out = num((double)(named(x, "Year") ? y : named(x, "Month") ? m : d));
-	} else if (named(x, "Date") || named(x, "Date#")) {
-		if (!day_serial(ev, &v[0], &a))
-			return *out = NUL, 0;
-		int64_t y, m, d;
-		civil((int64_t)floor(a), &y, &m, &d);
-		*out = num(named(x, "Date") ? floor(a) : a);
-		out->text = named(x, "Date#") && v[0].text
-				? v[0].text
-				: arena_printf(ev->a, "%04lld-%02lld-%02lld", (long long)y,
-					       (long long)m, (long long)d);
-	} else if (named(x, "Chr")) {
-		if (!script_val_number(&v[0], &a) || a < 1 || a > 0x10FFFF)
-			return *out = NUL, 0;
-		unsigned c = (unsigned)a;
-		char s[5] = {0};
-		if (c < 0x80)
-			s[0] = (char)c;
-		else if (c < 0x800)
-			s[0] = (char)(0xC0 | (c >> 6)), s[1] = (char)(0x80 | (c & 0x3F));
-		else if (c < 0x10000)
-			s[0] = (char)(0xE0 | (c >> 12)), s[1] = (char)(0x80 | ((c >> 6) & 0x3F)),
-			s[2] = (char)(0x80 | (c & 0x3F));
+	const char *t = tx(ev, &v[0]);
+	char *s = arena_strndup(ev->a, t, strlen(t));
+	bool word_start = true;
+	for (char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (x->fn->op == OP_UPPER)
+			*p = (char)toupper(c);
+		else if (x->fn->op == OP_LOWER)
+			*p = (char)tolower(c);
 		else
-			s[0] = (char)(0xF0 | (c >> 18)), s[1] = (char)(0x80 | ((c >> 12) & 0x3F)),
-			s[2] = (char)(0x80 | ((c >> 6) & 0x3F)), s[3] = (char)(0x80 | (c & 0x3F));
-		*out = text(arena_strndup(ev->a, s, strlen(s)));
-	} else if (named(x, "Repeat")) {
-		if (v[0].null || !script_val_number(&v[1], &a) || a < 0 || a > 100000)
-			return *out = NUL, 0;
-		const char *s = tx(ev, &v[0]);
-		size_t sl = strlen(s);
-		if (sl * (size_t)a > (16u << 20))
-			return fail(ev, x, "%s would make a text over 16 MiB", "Repeat");
-		char *r2 = arena_alloc(ev->a, sl * (size_t)a + 1);
-		for (int64_t i = 0; i < (int64_t)a; i++)
-			memcpy(r2 + (size_t)i * sl, s, sl);
-		*out = text(r2);
-	} else if (named(x, "Match") || named(x, "MixMatch") || named(x, "WildMatch")) {
-		*out = num(0);
-		if (v[0].null)
-			return 0;
-		const char *s = tx(ev, &v[0]);
-		for (int i = 1; i < x->n_args; i++) {
-			if (v[i].null)
-				continue;
-			const char *c = tx(ev, &v[i]);
-			bool hit = named(x, "Match")	  ? strcmp(s, c) == 0
-				   : named(x, "MixMatch") ? strcasecmp(s, c) == 0
-							  : like(s, c);
-			if (hit) {
-				*out = num(i);
-				break;
-			}
-		}
-	} else if (named(x, "Pick")) {
+			*p = (char)(word_start ? toupper(c) : tolower(c));
+		word_start = !isalnum(c);
+	}
+	*out = text(s);
+	return 0;
+}
+
+enum { OP_TRIM, OP_LTRIM, OP_RTRIM };
+
+static int fn_trim(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	if (v[0].null) {
 		*out = NUL;
-		if (script_val_number(&v[0], &a) && a >= 1 && a < x->n_args)
-			*out = v[(int)a];
-	} else if (named(x, "ApplyMap")) {
-		if (!ev->mapping)
-			return fail(ev, x, "%s is not available here", "ApplyMap");
-		bool found = false;
-		rc = ev->mapping(ev->ctx, tx(ev, &v[0]), &v[1], out, &found);
-		if (rc == ERR_NOT_FOUND)
-			return fail(ev, x, "there is no mapping table named '%s'", tx(ev, &v[0]));
-		if (rc)
-			return rc;
-		if (!found)
-			*out = x->n_args == 3 ? v[2] : v[1];
-	} else {
-		return fail(ev, x, "unknown function %s", x->text);
+		return 0;
+	}
+	const char *s = tx(ev, &v[0]);
+	size_t n = strlen(s);
+	if (x->fn->op != OP_RTRIM)
+		while (*s == ' ')
+			s++, n--;
+	if (x->fn->op != OP_LTRIM)
+		while (n && s[n - 1] == ' ')
+			n--;
+	*out = text(arena_strndup(ev->a, s, n));
+	return 0;
+}
+
+enum { OP_LEFT, OP_RIGHT };
+
+static int fn_left_right(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double a;
+	if (v[0].null || !script_val_number(&v[1], &a)) {
+		*out = NUL;
+		return 0;
+	}
+	const char *s = tx(ev, &v[0]);
+	int64_t n = utf8_len(s), k = a < 0 ? 0 : (int64_t)a;
+	if (k > n)
+		k = n;
+	*out = text(x->fn->op == OP_LEFT ? slice(ev, s, 0, k) : slice(ev, s, n - k, k));
+	return 0;
+}
+
+static int fn_mid(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double a, b;
+	if (v[0].null || !script_val_number(&v[1], &a)) {
+		*out = NUL;
+		return 0;
+	}
+	int64_t start = a < 1 ? 0 : (int64_t)a - 1, n = INT64_MAX;
+	if (x->n_args == 3)
+		n = script_val_number(&v[2], &b) && b > 0 ? (int64_t)b : 0;
+	*out = text(slice(ev, tx(ev, &v[0]), start, n));
+	return 0;
+}
+
+static int fn_index(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)x;
+	if (v[0].null || v[1].null) {
+		*out = NUL;
+		return 0;
+	}
+	const char *s = tx(ev, &v[0]), *f = strstr(s, tx(ev, &v[1]));
+	*out = num(f ? (double)(utf8_len(arena_strndup(ev->a, s, (size_t)(f - s))) + 1) : 0);
+	return 0;
+}
+
+static int fn_replace(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)x;
+	if (v[0].null) {
+		*out = NUL;
+		return 0;
+	}
+	const char *s = tx(ev, &v[0]), *from = tx(ev, &v[1]), *to = tx(ev, &v[2]);
+	struct buf o;
+	buf_init(&o, 64u << 20);
+	size_t fl = strlen(from);
+	int brc = 0;
+	while (*s && brc == 0) {
+		if (fl && strncmp(s, from, fl) == 0) {
+			brc = buf_puts(&o, to);
+			s += fl;
+		} else {
+			brc = buf_append(&o, s++, 1);
+		}
+	}
+	*out = text(arena_strndup(ev->a, o.data ? o.data : "", o.len));
+	buf_release(&o);
+	return 0;
+}
+
+static int fn_subfield(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)x;
+	double a;
+	*out = NUL;
+	if (v[0].null || v[1].null || !script_val_number(&v[2], &a))
+		return 0;
+	const char *s = tx(ev, &v[0]), *d = tx(ev, &v[1]);
+	size_t dl = strlen(d);
+	int64_t want = (int64_t)a, k = 1;
+	while (dl && k < want) {
+		const char *n2 = strstr(s, d);
+		if (!n2)
+			break;
+		s = n2 + dl;
+		k++;
+	}
+	if (k == want && want >= 1) {
+		const char *end = dl ? strstr(s, d) : NULL;
+		*out = text(arena_strndup(ev->a, s, end ? (size_t)(end - s) : strlen(s)));
 	}
 	return 0;
 }
 
-/* Sum, Count, Min, Max, Avg, Only, Concat over the current group. */
-static int aggregate(struct eval *ev, struct expr *x, struct val *out)
+enum { OP_ROUND, OP_FLOOR, OP_CEIL };
+
+static int fn_round(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
+	(void)ev;
+	double a, step = 1;
+	if (!script_val_number(&v[0], &a) || (x->n_args == 2 && !script_val_number(&v[1], &step)) ||
+	    step == 0) {
+		*out = NUL;
+		return 0;
+	}
+	double q = a / step;
+	q = x->fn->op == OP_FLOOR ? floor(q) : x->fn->op == OP_CEIL ? ceil(q) : floor(q + 0.5);
+	*out = num(q * step);
+	return 0;
+}
+
+enum { OP_FABS, OP_SQRT, OP_EXP, OP_LOG, OP_LOG10, OP_SIGN };
+
+static int fn_math1(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev;
+	double a;
+	if (!script_val_number(&v[0], &a)) {
+		*out = NUL;
+		return 0;
+	}
+	double r;
+	switch (x->fn->op) {
+	case OP_FABS: r = fabs(a); break;
+	case OP_SQRT: r = sqrt(a); break;
+	case OP_EXP: r = exp(a); break;
+	case OP_LOG: r = log(a); break;
+	case OP_LOG10: r = log10(a); break;
+	default: r = (a > 0) - (a < 0);
+	}
+	*out = isfinite(r) ? num(r) : NUL;
+	return 0;
+}
+
+enum { OP_MOD, OP_DIV, OP_POW };
+
+static int fn_math2(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev;
+	double a, b;
+	if (!script_val_number(&v[0], &a) || !script_val_number(&v[1], &b)) {
+		*out = NUL;
+		return 0;
+	}
+	double r = x->fn->op == OP_POW	 ? pow(a, b)
+		   : x->fn->op == OP_DIV ? (b == 0 ? NAN : trunc(a / b))
+					 : (b == 0 ? NAN : a - b * floor(a / b));
+	*out = isfinite(r) ? num(r) : NUL;
+	return 0;
+}
+
+enum { OP_YEAR, OP_MONTH, OP_DAY };
+
+static int fn_date_part(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double a;
+	if (!day_serial(ev, &v[0], &a)) {
+		*out = NUL;
+		return 0;
+	}
+	int64_t y, m, d;
+	civil((int64_t)floor(a), &y, &m, &d);
+	*out = num((double)(x->fn->op == OP_YEAR ? y : x->fn->op == OP_MONTH ? m : d));
+	return 0;
+}
+
+enum { OP_DATE, OP_DATE_INTERPRET };
+
+/* Date: the day, shown as YYYY-MM-DD; Date#: the number read, keeping its text. */
+static int fn_date(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double a;
+	if (!day_serial(ev, &v[0], &a)) {
+		*out = NUL;
+		return 0;
+	}
+	int64_t y, m, d;
+	civil((int64_t)floor(a), &y, &m, &d);
+	bool interpret = x->fn->op == OP_DATE_INTERPRET;
+	*out = num(interpret ? a : floor(a));
+	out->text = interpret && v[0].text ? v[0].text
+					   : arena_printf(ev->a, "%04lld-%02lld-%02lld",
+							  (long long)y, (long long)m, (long long)d);
+	return 0;
+}
+
+static int fn_chr(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)x;
+	double a;
+	if (!script_val_number(&v[0], &a) || a < 1 || a > 0x10FFFF) {
+		*out = NUL;
+		return 0;
+	}
+	unsigned c = (unsigned)a;
+	char s[5] = {0};
+	if (c < 0x80) {
+		s[0] = (char)c;
+	} else if (c < 0x800) {
+		s[0] = (char)(0xC0 | (c >> 6));
+		s[1] = (char)(0x80 | (c & 0x3F));
+	} else if (c < 0x10000) {
+		s[0] = (char)(0xE0 | (c >> 12));
+		s[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+		s[2] = (char)(0x80 | (c & 0x3F));
+	} else {
+		s[0] = (char)(0xF0 | (c >> 18));
+		s[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+		s[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+		s[3] = (char)(0x80 | (c & 0x3F));
+	}
+	*out = text(arena_strndup(ev->a, s, strlen(s)));
+	return 0;
+}
+
+static int fn_repeat(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double a;
+	if (v[0].null || !script_val_number(&v[1], &a) || a < 0 || a > 100000) {
+		*out = NUL;
+		return 0;
+	}
+	const char *s = tx(ev, &v[0]);
+	size_t sl = strlen(s);
+	if (sl * (size_t)a > (16u << 20))
+		return fail(ev, x, "%s would make a text over 16 MiB", "Repeat");
+	char *r2 = arena_alloc(ev->a, sl * (size_t)a + 1);
+	for (int64_t i = 0; i < (int64_t)a; i++)
+		memcpy(r2 + (size_t)i * sl, s, sl);
+	*out = text(r2);
+	return 0;
+}
+
+enum { OP_MATCH, OP_MIXMATCH, OP_WILDMATCH };
+
+/* Match, MixMatch, WildMatch: the position of the first argument after the first that
+ * matches it, or 0. */
+static int fn_match(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	*out = num(0);
+	if (v[0].null)
+		return 0;
+	const char *s = tx(ev, &v[0]);
+	for (int i = 1; i < x->n_args; i++) {
+		if (v[i].null)
+			continue;
+		const char *c = tx(ev, &v[i]);
+		bool hit = x->fn->op == OP_MATCH      ? strcmp(s, c) == 0
+			   : x->fn->op == OP_MIXMATCH ? strcasecmp(s, c) == 0
+						      : like(s, c);
+		if (hit) {
+			*out = num(i);
+			break;
+		}
+	}
+	return 0;
+}
+
+static int fn_pick(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev;
+	double a;
+	*out = NUL;
+	if (script_val_number(&v[0], &a) && a >= 1 && a < x->n_args)
+		*out = v[(int)a];
+	return 0;
+}
+
+static int fn_applymap(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	if (!ev->mapping)
+		return fail(ev, x, "%s is not available here", "ApplyMap");
+	bool found = false;
+	int rc = ev->mapping(ev->ctx, tx(ev, &v[0]), &v[1], out, &found);
+	if (rc == ERR_NOT_FOUND)
+		return fail(ev, x, "there is no mapping table named '%s'", tx(ev, &v[0]));
+	if (rc)
+		return rc;
+	if (!found)
+		*out = x->n_args == 3 ? v[2] : v[1];
+	return 0;
+}
+
+enum { AG_SUM, AG_COUNT, AG_MIN, AG_MAX, AG_AVG, AG_ONLY, AG_CONCAT, AG_MINSTRING, AG_MAXSTRING };
+
+#define SCALAR(name, lo, hi, impl, op)                                                             \
+	{                                                                                          \
+		name, lo, hi, SCRIPT_FN_SCALAR, impl, op, false                                    \
+	}
+#define AGGR(name, hi, op)                                                                         \
+	{                                                                                          \
+		name, 1, hi, SCRIPT_FN_AGGR, aggregate, op, true                                   \
+	}
+
+/* The function library. A call is resolved against it when it is parsed (x->fn); an
+ * unknown name is an error when the call is evaluated. */
+static const struct script_func functions[] = {
+    AGGR("Sum", 1, AG_SUM),
+    AGGR("Count", 1, AG_COUNT),
+    AGGR("Min", 1, AG_MIN),
+    AGGR("Max", 1, AG_MAX),
+    AGGR("Avg", 1, AG_AVG),
+    AGGR("Only", 1, AG_ONLY),
+    AGGR("Concat", 2, AG_CONCAT),
+    AGGR("MinString", 1, AG_MINSTRING),
+    AGGR("MaxString", 1, AG_MAXSTRING),
+    {"If", 2, 3, SCRIPT_FN_SCALAR, fn_if, 0, true},
+    SCALAR("RecNo", 0, 0, fn_recno, OP_RECNO),
+    SCALAR("RowNo", 0, 0, fn_recno, OP_ROWNO),
+    SCALAR("Null", 0, 16, fn_null, 0),
+    SCALAR("Alt", 0, 16, fn_alt, 0),
+    SCALAR("IsNull", 1, 1, fn_is, OP_ISNULL),
+    SCALAR("IsNum", 1, 1, fn_is, OP_ISNUM),
+    SCALAR("IsText", 1, 1, fn_is, OP_ISTEXT),
+    SCALAR("Text", 1, 1, fn_text, 0),
+    SCALAR("Num", 1, 4, fn_num, OP_NUM),
+    SCALAR("Num#", 1, 4, fn_num, OP_NUM_INTERPRET),
+    SCALAR("Dual", 2, 2, fn_dual, 0),
+    SCALAR("Len", 1, 1, fn_len, 0),
+    SCALAR("Upper", 1, 1, fn_case, OP_UPPER),
+    SCALAR("Lower", 1, 1, fn_case, OP_LOWER),
+    SCALAR("Capitalize", 1, 1, fn_case, OP_CAPITALIZE),
+    SCALAR("Trim", 1, 1, fn_trim, OP_TRIM),
+    SCALAR("LTrim", 1, 1, fn_trim, OP_LTRIM),
+    SCALAR("RTrim", 1, 1, fn_trim, OP_RTRIM),
+    SCALAR("Left", 2, 2, fn_left_right, OP_LEFT),
+    SCALAR("Right", 2, 2, fn_left_right, OP_RIGHT),
+    SCALAR("Mid", 2, 3, fn_mid, 0),
+    SCALAR("Index", 2, 2, fn_index, 0),
+    SCALAR("Replace", 3, 3, fn_replace, 0),
+    SCALAR("SubField", 3, 3, fn_subfield, 0),
+    SCALAR("Round", 1, 2, fn_round, OP_ROUND),
+    SCALAR("Floor", 1, 2, fn_round, OP_FLOOR),
+    SCALAR("Ceil", 1, 2, fn_round, OP_CEIL),
+    SCALAR("Fabs", 1, 1, fn_math1, OP_FABS),
+    SCALAR("Sqrt", 1, 1, fn_math1, OP_SQRT),
+    SCALAR("Exp", 1, 1, fn_math1, OP_EXP),
+    SCALAR("Log", 1, 1, fn_math1, OP_LOG),
+    SCALAR("Log10", 1, 1, fn_math1, OP_LOG10),
+    SCALAR("Sign", 1, 1, fn_math1, OP_SIGN),
+    SCALAR("Mod", 2, 2, fn_math2, OP_MOD),
+    SCALAR("Div", 2, 2, fn_math2, OP_DIV),
+    SCALAR("Pow", 2, 2, fn_math2, OP_POW),
+    SCALAR("Year", 1, 1, fn_date_part, OP_YEAR),
+    SCALAR("Month", 1, 1, fn_date_part, OP_MONTH),
+    SCALAR("Day", 1, 1, fn_date_part, OP_DAY),
+    SCALAR("Date", 1, 2, fn_date, OP_DATE),
+    SCALAR("Date#", 1, 2, fn_date, OP_DATE_INTERPRET),
+    SCALAR("Chr", 1, 1, fn_chr, 0),
+    SCALAR("Repeat", 2, 2, fn_repeat, 0),
+    SCALAR("Match", 2, 16, fn_match, OP_MATCH),
+    SCALAR("MixMatch", 2, 16, fn_match, OP_MIXMATCH),
+    SCALAR("WildMatch", 2, 16, fn_match, OP_WILDMATCH),
+    SCALAR("Pick", 2, 16, fn_pick, 0),
+    SCALAR("ApplyMap", 2, 3, fn_applymap, 0),
+};
+
+const struct script_func *script_func_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(functions); i++)
+		if (strcasecmp(functions[i].name, name) == 0)
+			return &functions[i];
+	return NULL;
+}
+
+void script_func_list(void (*each)(void *ctx, const char *name, enum script_fn_kind kind,
+				   int min_args, int max_args),
+		      void *ctx)
+{
+	for (size_t i = 0; i < ARRAY_LEN(functions); i++)
+		each(ctx, functions[i].name, functions[i].kind, functions[i].min_args,
+		     functions[i].max_args);
+}
+
+static int call(struct eval *ev, struct expr *x, struct val *out)
+{
+	const struct script_func *f = x->fn;
+	if (!f)
+		return fail(ev, x, "unknown function %s", x->text);
+	int rc = args_between(ev, x, f->min_args, f->max_args);
+	if (rc)
+		return rc;
+	if (f->kind == SCRIPT_FN_CHART && !ev->set_group)
+		return fail(ev, x, "%s works in charts, not in scripts", f->name);
+	if (f->lazy)
+		return f->impl(ev, x, NULL, out);
+	struct val v[16];
+	if ((rc = eval_args(ev, x, v)))
+		return rc;
+	return f->impl(ev, x, v, out);
+}
+
+/* Sum, Count, Min, Max, Avg, Only, Concat over the current group. */
+static int aggregate(struct eval *ev, struct expr *x, const struct val *args, struct val *out)
+{
+	(void)args;
+	int op = x->fn->op;
 	if (!ev->set_row || ev->in_aggr)
 		return fail(ev, x,
 			    ev->in_aggr ? "%s inside another aggregation is not allowed"
 					: "%s is an aggregation: it needs GROUP BY",
 			    x->text);
-	bool count = named(x, "Count"), concat = named(x, "Concat");
-	int rc = args_between(ev, x, 1, concat ? 2 : 1);
-	if (rc)
-		return rc;
+	bool count = op == AG_COUNT, concat = op == AG_CONCAT;
+	int rc = 0;
 	bool star = x->args[0]->kind == EX_STAR;
 	if (star && !count)
 		return fail(ev, x, "%s(*) does not exist: only Count(*)", x->text);
@@ -612,7 +858,7 @@ static int aggregate(struct eval *ev, struct expr *x, struct val *out)
 			if ((n++ && buf_puts(&cat, sep)) || buf_puts(&cat, tx(ev, &v)))
 				rc =
 				    err_set(ev->e, ERR_TOO_LARGE, "Concat made a text over 64 MiB");
-		} else if (named(x, "Only")) {
+		} else if (op == AG_ONLY) {
 			if (have && (only.has_num != v.has_num ||
 				     (v.has_num ? only.num != v.num
 						: strcmp(tx(ev, &only), tx(ev, &v)) != 0)))
@@ -623,17 +869,17 @@ static int aggregate(struct eval *ev, struct expr *x, struct val *out)
 					only.text = tx(ev, &v);
 			}
 			have = true;
-		} else if (named(x, "MinString") || named(x, "MaxString")) {
+		} else if (op == AG_MINSTRING || op == AG_MAXSTRING) {
 			const char *s = tx(ev, &v);
 			int c = have ? strcmp(s, tx(ev, &sbest)) : 0;
-			if (!have || (named(x, "MinString") ? c < 0 : c > 0)) {
+			if (!have || (op == AG_MINSTRING ? c < 0 : c > 0)) {
 				sbest = text(s);
 				have = true;
 			}
 		} else if (isnum) {
 			sum += d;
 			n++;
-			if (!have || (named(x, "Min") ? d < best : d > best))
+			if (!have || (op == AG_MIN ? d < best : d > best))
 				best = d;
 			have = true;
 		}
@@ -648,13 +894,13 @@ static int aggregate(struct eval *ev, struct expr *x, struct val *out)
 			*out = num((double)n);
 		else if (concat)
 			*out = text(arena_strndup(ev->a, cat.data ? cat.data : "", cat.len));
-		else if (named(x, "Only"))
+		else if (op == AG_ONLY)
 			*out = have && only_ok ? only : NUL;
-		else if (named(x, "MinString") || named(x, "MaxString"))
+		else if (op == AG_MINSTRING || op == AG_MAXSTRING)
 			*out = sbest;
-		else if (named(x, "Sum"))
+		else if (op == AG_SUM)
 			*out = num(sum);
-		else if (named(x, "Avg"))
+		else if (op == AG_AVG)
 			*out = n ? num(sum / (double)n) : NUL;
 		else
 			*out = have ? num(best) : NUL;

@@ -499,6 +499,7 @@ static struct expr *primary(struct parser *p)
 			next(p);
 			x = node(p, EX_CALL, off);
 			x->text = id;
+			x->fn = script_func_find(id);
 			if (is_op(p, '{'))
 				x->set = set_expression(p);
 			if (is_word(p, "DISTINCT")) {

@@ -71,6 +71,8 @@ struct set_expr {
 	int n_mods;
 };
 
+struct script_func;
+
 struct expr {
 	enum expr_kind kind;
 	int op;
@@ -81,7 +83,9 @@ struct expr {
 	bool distinct;
 	int line, col;
 	int slot; /* EX_FIELD: where the reload found the field last (1-based; 0 = not yet) */
-	struct set_expr *set; /* EX_CALL: an aggregation's set expression, or NULL */
+	struct set_expr *set;	      /* EX_CALL: an aggregation's set expression, or NULL */
+	const struct script_func *fn; /* EX_CALL: the function, resolved when parsed; NULL:
+					 no such function (an error when evaluated) */
 };
 
 /* ---------------------------------------------------------------- statements */
@@ -209,6 +213,19 @@ struct eval {
  * an unknown field or function, a wrong number of arguments, an aggregation outside
  * GROUP BY. */
 NODISCARD int script_eval(struct eval *ev, struct expr *x, struct val *out);
+
+/* The function library (eval.c): one table of name, arity, kind and implementation. */
+enum script_fn_kind {
+	SCRIPT_FN_SCALAR, /* a value from its arguments */
+	SCRIPT_FN_AGGR,	  /* over the rows of a group (GROUP BY, or a chart's dimension) */
+	SCRIPT_FN_CHART,  /* only in chart expressions */
+};
+/* The function named `name` (any case), or NULL. The parser resolves calls with it. */
+const struct script_func *script_func_find(const char *name);
+/* Every function, for tests and documentation. */
+void script_func_list(void (*each)(void *ctx, const char *name, enum script_fn_kind kind,
+				   int min_args, int max_args),
+		      void *ctx);
 
 /* Case-insensitive wildcard match: * any run, ? one character. */
 bool script_eval_like(const char *s, const char *pattern);

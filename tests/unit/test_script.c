@@ -338,6 +338,50 @@ static void deep_nesting_is_an_error(void **state)
 	arena_free(a);
 }
 
+struct fn_seen {
+	int n, n_aggr;
+	bool sum_aggr, if_scalar, bad_range, unresolved;
+};
+
+static void fn_one(void *ctx, const char *name, enum script_fn_kind kind, int lo, int hi)
+{
+	struct fn_seen *f = ctx;
+	f->n++;
+	f->n_aggr += kind == SCRIPT_FN_AGGR;
+	f->sum_aggr |= strcmp(name, "Sum") == 0 && kind == SCRIPT_FN_AGGR && lo == 1 && hi == 1;
+	f->if_scalar |= strcmp(name, "If") == 0 && kind == SCRIPT_FN_SCALAR && lo == 2 && hi == 3;
+	f->bad_range |= lo < 0 || hi < lo || hi > 16;
+	f->unresolved |= script_func_find(name) == NULL;
+}
+
+/* Functions are one table, and a call is resolved against it when it is parsed. */
+static void functions_are_resolved_when_parsed(void **state)
+{
+	(void)state;
+	struct fn_seen f = {0};
+	script_func_list(fn_one, &f);
+	assert_true(f.n >= 50);
+	assert_int_equal(f.n_aggr, 9);
+	assert_true(f.sum_aggr && f.if_scalar);
+	assert_false(f.bad_range);
+	assert_false(f.unresolved);
+	assert_ptr_equal(script_func_find("wildmatch"), script_func_find("WildMatch"));
+	assert_null(script_func_find("NoSuchFunction"));
+
+	struct arena *a = arena_new();
+	struct stmt *st;
+	struct err e;
+	err_init(&e);
+	assert_int_equal(script_parse("LET x = upper(Trim(y)) & Nope(1)", 1, 1, false, a, &st, &e),
+			 0);
+	struct expr *cat = st->expr;
+	assert_int_equal(cat->kind, EX_BINARY);
+	assert_ptr_equal(cat->args[0]->fn, script_func_find("Upper"));
+	assert_ptr_equal(cat->args[0]->args[0]->fn, script_func_find("Trim"));
+	assert_null(cat->args[1]->fn);
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +391,7 @@ int main(void)
 	    cmocka_unit_test(expression_precedence),
 	    cmocka_unit_test(errors_name_line_and_column),
 	    cmocka_unit_test(deep_nesting_is_an_error),
+	    cmocka_unit_test(functions_are_resolved_when_parsed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
