@@ -33,6 +33,15 @@ static int text_row(void *ctx, int n, const struct db_value *c)
 	return 0;
 }
 
+/* A JSON text column, parsed into the json_t * at ctx (NULL when it is not JSON). */
+static int json_row(void *ctx, int n, const struct db_value *c)
+{
+	json_t **out = ctx;
+	if (n > 0 && c[0].type == DBV_TEXT && !*out)
+		*out = json_loads(c[0].s, 0, NULL);
+	return 0;
+}
+
 /* The database's clock now, in ms. */
 int cluster_db_clock(struct db_conn *c, const struct db *db, int64_t *out, struct err *e)
 {
@@ -60,16 +69,13 @@ static int lease_times(struct db_conn *c, const struct db *db, int64_t ttl_ms,
 
 int cluster_lease_ttl(struct db *db, int64_t *out_ms, struct err *e)
 {
-	static _Thread_local char settings[65536 + 1];
-	settings[0] = '\0';
 	*out_ms = 15000;
-	struct text t = {settings, sizeof(settings)};
+	json_t *j = NULL;
 	int rc =
 	    db_exec_once(db, "SELECT settings FROM servicecluster ORDER BY created_date LIMIT 1",
-			 NULL, text_row, &t, e);
+			 NULL, json_row, &j, e);
 	if (rc)
 		return rc;
-	json_t *j = json_loads(settings, 0, NULL);
 	json_t *v = json_object_get(j, "centralRoleTtlSeconds");
 	if (json_is_integer(v) && json_integer_value(v) >= 3 && json_integer_value(v) <= 3600)
 		*out_ms = json_integer_value(v) * 1000;

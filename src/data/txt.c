@@ -428,16 +428,15 @@ static int symbol_of(struct field_build *fb, const struct qvd_value *v, struct b
 	return 0;
 }
 
-/* Rows a part expects in all, from how far it has read (0: no idea yet), so row columns
- * grow to about their final size instead of doubling past it. */
-static _Thread_local int64_t rows_expected;
-
-static int add_row_index(struct field_build *fb, int64_t row, int32_t idx)
+/* Adds row `row`'s symbol. `expected`: the rows the reader expects in all, from how far
+ * it has read (0: no idea yet), so row columns grow to about their final size instead of
+ * doubling past it. */
+static int add_row_index(struct field_build *fb, int64_t row, int32_t idx, int64_t expected)
 {
 	if (row >= fb->cap_rows) {
 		int64_t cap = fb->cap_rows ? fb->cap_rows + fb->cap_rows / 2 : 1024;
-		if (rows_expected > row && rows_expected + rows_expected / 32 < cap)
-			cap = rows_expected + rows_expected / 32 + 1024;
+		if (expected > row && expected + expected / 32 < cap)
+			cap = expected + expected / 32 + 1024;
 		int32_t *ni = realloc(fb->index, sizeof(*ni) * (size_t)cap);
 		if (!ni)
 			return ERR_NOMEM;
@@ -496,12 +495,12 @@ static void read_rows(struct part *p)
 	int rc = 0;
 	uintptr_t released = 0;
 	size_t first = r->pos;
-	rows_expected = 0;
+	int64_t expected = 0;
 	while (rc == 0 && r->pos < len) {
 		if (r->pos - last > (32u << 20)) {
 			/* rows so far, scaled to the whole text */
-			rows_expected = (int64_t)((double)p->rows * (double)(len - first) /
-						  (double)(r->pos - first));
+			expected = (int64_t)((double)p->rows * (double)(len - first) /
+					     (double)(r->pos - first));
 			atomic_store(&p->progress[p->id], r->pos);
 			if (p->id == 0 && p->o && p->o->release_base)
 				release_read(p, &released);
@@ -537,7 +536,7 @@ static void read_rows(struct part *p)
 			int32_t idx = 0;
 			int src = symbol_of(&p->fb[col], &val, &p->texts, &idx);
 			if (src == 0)
-				src = add_row_index(&p->fb[col], p->rows, idx);
+				src = add_row_index(&p->fb[col], p->rows, idx, expected);
 			if (src)
 				rc =
 				    err_set(&p->e, src == ERR_TOO_LARGE ? ERR_TOO_LARGE : ERR_NOMEM,
@@ -551,7 +550,7 @@ static void read_rows(struct part *p)
 			struct qvd_value val = {QVD_STRING, 0, ""};
 			int32_t idx = 0;
 			if (symbol_of(&p->fb[col], &val, &p->texts, &idx) ||
-			    add_row_index(&p->fb[col], p->rows, idx))
+			    add_row_index(&p->fb[col], p->rows, idx, expected))
 				rc = err_set(&p->e, ERR_NOMEM, "out of memory");
 		}
 		if (rc == 0)
@@ -791,7 +790,7 @@ int data_txt_read(const char *data, size_t len, const struct format *f, const st
 			int32_t idx = 0;
 			int src = symbol_of(&fb[col], &val, &texts, &idx);
 			if (src == 0)
-				src = add_row_index(&fb[col], rows, idx);
+				src = add_row_index(&fb[col], rows, idx, 0);
 			if (src)
 				rc = err_set(e, src == ERR_TOO_LARGE ? ERR_TOO_LARGE : ERR_NOMEM,
 					     "the table does not fit in memory");
@@ -808,7 +807,7 @@ int data_txt_read(const char *data, size_t len, const struct format *f, const st
 			struct qvd_value val = {QVD_STRING, 0, ""};
 			int32_t idx = 0;
 			if (symbol_of(&fb[col], &val, &texts, &idx) ||
-			    add_row_index(&fb[col], rows, idx))
+			    add_row_index(&fb[col], rows, idx, 0))
 				rc = err_set(e, ERR_NOMEM, "out of memory");
 		}
 		rows++;

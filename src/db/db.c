@@ -17,6 +17,7 @@ struct db {
 	int n_total;
 	struct db_config cfg; /* kept for connections outside the pool (listeners) */
 	char *conninfo, *password, *app_name;
+	struct db_shared shared; /* what the pool's connections share */
 };
 
 /* Every driver's connection and listener starts with this, so the pool can find its
@@ -234,6 +235,7 @@ int db_open(const struct db_config *cfg, struct db **out, struct err *e)
 	db->cfg.app_name = db->app_name;
 	pthread_mutex_init(&db->lock, NULL);
 	pthread_cond_init(&db->cond, NULL);
+	pthread_mutex_init(&db->shared.writers, NULL);
 	db->free_conns = calloc((size_t)n, sizeof(*db->free_conns));
 	if (!db->free_conns) {
 		free(db);
@@ -242,7 +244,7 @@ int db_open(const struct db_config *cfg, struct db **out, struct err *e)
 	int rc = 0;
 	for (int i = 0; i < n; i++) {
 		struct db_conn *c;
-		rc = drv->connect(cfg, &c, e);
+		rc = drv->connect(cfg, &db->shared, &c, e);
 		if (rc)
 			break;
 		db->free_conns[db->n_free++] = c;
@@ -266,15 +268,20 @@ int db_check(const struct db_config *cfg, int *out_version, struct err *e)
 	const struct db_driver *drv =
 	    cfg->kind == DB_SQLITE ? &db_sqlite_driver : &db_postgres_driver;
 	struct db_conn *c;
-	int rc = drv->connect(cfg, &c, e);
-	if (rc)
+	struct db_shared shared;
+	pthread_mutex_init(&shared.writers, NULL);
+	int rc = drv->connect(cfg, &shared, &c, e);
+	if (rc) {
+		pthread_mutex_destroy(&shared.writers);
 		return rc;
+	}
 	bool exists = false;
 	rc = drv->table_exists(c, "schema_version", &exists, e);
 	if (rc == 0 && exists)
 		rc = drv->exec(c, "SELECT version FROM schema_version", NULL, version_row,
 			       out_version, NULL, e);
 	drv->disconnect(c);
+	pthread_mutex_destroy(&shared.writers);
 	return rc;
 }
 
@@ -297,6 +304,7 @@ void db_close(struct db *db)
 	}
 	pthread_mutex_destroy(&db->lock);
 	pthread_cond_destroy(&db->cond);
+	pthread_mutex_destroy(&db->shared.writers);
 	free(db);
 }
 

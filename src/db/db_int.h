@@ -4,10 +4,21 @@
 
 #include "db/db.h"
 
+#include <pthread.h>
+
+/* What the connections of one pool share; db.c owns it. SQLite admits one writer at a
+ * time: a pool's writers queue on `writers` instead of SQLite's busy handler, which sleeps
+ * in steps of milliseconds and so turns a few concurrent writers into idle time (other
+ * pools and processes still meet the busy timeout). */
+struct db_shared {
+	pthread_mutex_t writers;
+};
+
 struct db_driver {
 	const char *name;
-	/* Opens one connection. */
-	int (*connect)(const struct db_config *cfg, struct db_conn **out, struct err *e);
+	/* Opens one connection of the pool that shares `shared` (borrowed; outlives it). */
+	int (*connect)(const struct db_config *cfg, struct db_shared *shared, struct db_conn **out,
+		       struct err *e);
 	void (*disconnect)(struct db_conn *c);
 	int (*begin)(struct db_conn *c, bool write, struct err *e);
 	int (*commit)(struct db_conn *c, struct err *e);

@@ -45,8 +45,10 @@ static void on_notice(void *arg, const char *message)
 	log_debug("repository database: %s", line);
 }
 
-static int p_connect(const struct db_config *cfg, struct db_conn **out, struct err *e)
+static int p_connect(const struct db_config *cfg, struct db_shared *shared, struct db_conn **out,
+		     struct err *e)
 {
+	(void)shared; /* PostgreSQL queues its writers itself */
 	*out = NULL;
 	struct db_conn *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -307,7 +309,7 @@ static int p_listen_open(const struct db_config *cfg, const char *channel, struc
 	snprintf(app, sizeof(app), "%s listener", cfg->app_name ? cfg->app_name : "fathom");
 	lc.app_name = app;
 	struct db_conn *c;
-	int rc = p_connect(&lc, &c, e);
+	int rc = p_connect(&lc, NULL, &c, e);
 	if (rc)
 		return rc;
 	char *ident = PQescapeIdentifier(c->pg, channel, strlen(channel));

@@ -22,19 +22,15 @@ struct db_conn {
 		unsigned long used;
 	} cache[STMT_CACHE];
 	unsigned long clock;
-	bool holds_write; /* this connection holds write_lock */
+	struct db_shared *shared;
+	bool holds_write; /* this connection holds shared->writers */
 };
-
-/* SQLite admits one writer at a time. Writers of this process queue on this mutex instead
- * of SQLite's busy handler, which sleeps in steps of milliseconds and so turns a few
- * concurrent writers into idle time. Other processes still meet the busy timeout. */
-static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void drop_write(struct db_conn *c)
 {
 	if (c->holds_write) {
 		c->holds_write = false;
-		pthread_mutex_unlock(&write_lock);
+		pthread_mutex_unlock(&c->shared->writers);
 	}
 }
 
@@ -55,13 +51,15 @@ static int map_err(struct db_conn *c, int src, const char *what, struct err *e)
 		       sqlite3_errmsg(c->h));
 }
 
-static int s_connect(const struct db_config *cfg, struct db_conn **out, struct err *e)
+static int s_connect(const struct db_config *cfg, struct db_shared *shared, struct db_conn **out,
+		     struct err *e)
 {
 	*out = NULL;
 	struct db_conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	c->drv = &db_sqlite_driver;
+	c->shared = shared;
 	str_copy(c->path, cfg->path, sizeof(c->path));
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	if (cfg->create)
@@ -117,7 +115,7 @@ static int simple(struct db_conn *c, const char *sql, struct err *e)
 static int s_begin(struct db_conn *c, bool write, struct err *e)
 {
 	if (write) {
-		pthread_mutex_lock(&write_lock);
+		pthread_mutex_lock(&c->shared->writers);
 		c->holds_write = true;
 	}
 	int rc = simple(c, write ? "BEGIN IMMEDIATE" : "BEGIN", e);

@@ -204,7 +204,8 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 				   .cache_bytes = cache_mb << 20,
 				   .api_port = (int)port,
 				   .engine_port = (int)engine_port,
-				   .file_check = ops_file_check};
+				   .file_check = ops_file_check,
+				   .schedule_check = sched_check_schedule};
 	char certs_dir[PATH_MAX];
 	snprintf(certs_dir, sizeof(certs_dir), "%s/certs", dir);
 	rcfg.certs_dir = certs_dir;

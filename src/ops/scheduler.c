@@ -47,6 +47,5 @@ int ops_sched_start(const struct conf *cf, struct db *db, struct repo *repo, con
 	    .lease_ms = lease_s * 1000,
 	    .runner = {repo, run_reload, cancel_reload, log_path},
 	};
-	repo_set_schedule_check(sched_check_schedule);
 	return sched_start(&sc, out, e);
 }

@@ -251,6 +251,7 @@ int ops_local_open(const char *dir, struct ops_local *l, struct err *e)
 					   .node_id = conf_get(l->cf, "node.id", ""),
 					   .version = FATHOM_VERSION,
 					   .file_check = ops_file_check,
+					   .schedule_check = sched_check_schedule,
 					   .reload = {.log_dir = logs}};
 		rc = repo_open(&rcfg, &l->repo, e);
 	}

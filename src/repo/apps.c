@@ -739,7 +739,7 @@ int repo_api_app_create(struct qrs *q)
 	if (rc)
 		return rc;
 	struct decoded in;
-	rc = repo_entity_decode(q->desc, body, NULL, q->a, &in, &q->err);
+	rc = repo_entity_decode(q->repo, q->desc, body, NULL, q->a, &in, &q->err);
 	const char *name = arena_strdup(q->a, json_string_value(json_object_get(body, "name")));
 	if (rc == 0)
 		rc = check_app_name(q, name, true);

@@ -870,7 +870,7 @@ int repo_api_create(struct qrs *q)
 	if (rc)
 		return rc;
 	struct decoded in;
-	rc = repo_entity_decode(q->desc, body, NULL, q->a, &in, &q->err);
+	rc = repo_entity_decode(q->repo, q->desc, body, NULL, q->a, &in, &q->err);
 	struct db_conn *c = NULL;
 	json_t *out = NULL;
 	char id[UUID_STR_LEN + 1];
@@ -900,8 +900,8 @@ int repo_api_create_many(struct qrs *q)
 	size_t n = json_array_size(body);
 	struct decoded *in = arena_alloc(q->a, (n ? n : 1) * sizeof(*in));
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		rc = repo_entity_decode(q->desc, json_array_get(body, i), NULL, q->a, &in[i],
-					&q->err);
+		rc = repo_entity_decode(q->repo, q->desc, json_array_get(body, i), NULL, q->a,
+					&in[i], &q->err);
 		if (rc) {
 			char msg[sizeof(q->err.message) + 32];
 			snprintf(msg, sizeof(msg), "item %zu: %s", i, q->err.message);
@@ -959,7 +959,7 @@ int repo_api_update(struct qrs *q)
 			stored = json_pack("{s:s}", "id", q->id);
 		struct decoded in;
 		if (rc == 0)
-			rc = repo_entity_decode(q->desc, body, stored, q->a, &in, &q->err);
+			rc = repo_entity_decode(q->repo, q->desc, body, stored, q->a, &in, &q->err);
 		if (rc == 0 && !in.modified_date) {
 			rc = err_set(
 			    &q->err, ERR_FIELD,

@@ -151,8 +151,9 @@ static const struct field_desc systemrule_fields[] = {
 
 /* A system rule's condition must parse, its resource filter too, and its category and
  * type be known ones. */
-static int check_systemrule(const struct decoded *in, struct err *e)
+static int check_systemrule(const struct repo *repo, const struct decoded *in, struct err *e)
 {
+	(void)repo;
 	for (int i = 0; i < in->n_vals; i++) {
 		const struct colval *v = &in->vals[i];
 		const char *s = v->is_null ? NULL : v->s;

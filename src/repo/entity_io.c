@@ -254,8 +254,8 @@ static int decode_cps(const struct entity_desc *d, json_t *v, struct arena *a, s
 	return 0;
 }
 
-int repo_entity_decode(const struct entity_desc *d, json_t *body, json_t *stored, struct arena *a,
-		       struct decoded *out, struct err *e)
+int repo_entity_decode(const struct repo *r, const struct entity_desc *d, json_t *body,
+		       json_t *stored, struct arena *a, struct decoded *out, struct err *e)
 {
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(body))
@@ -342,5 +342,5 @@ int repo_entity_decode(const struct entity_desc *d, json_t *body, json_t *stored
 					       d->schema);
 		}
 	}
-	return d->check ? d->check(out, e) : 0;
+	return d->check ? d->check(r, out, e) : 0;
 }

@@ -78,7 +78,7 @@ int repo_api_node_container(struct qrs *q)
 			       "ServerNodeConfiguration)");
 	}
 	struct decoded in;
-	rc = repo_entity_decode(d, cfg, NULL, q->a, &in, &q->err);
+	rc = repo_entity_decode(q->repo, d, cfg, NULL, q->a, &in, &q->err);
 	struct db_conn *c = NULL;
 	json_t *out = NULL;
 	char id[UUID_STR_LEN + 1], cluster[UUID_STR_LEN + 1] = "";

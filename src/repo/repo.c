@@ -25,6 +25,7 @@ int repo_open(const struct repo_config *cfg, struct repo **out, struct err *e)
 	r->engine_port = cfg->engine_port;
 	pthread_mutex_init(&r->runs_mu, NULL);
 	r->file_check = cfg->file_check;
+	r->schedule_check = cfg->schedule_check;
 	r->reload = cfg->reload;
 	if (cfg->reload.exe) {
 		str_copy(r->reload_exe, cfg->reload.exe, sizeof(r->reload_exe));
@@ -251,7 +252,7 @@ int repo_decode_check(const char *type, const char *json, size_t len, struct err
 		return err_set(e, ERR_JSON, "malformed JSON: %s", je.text);
 	struct arena *a = arena_new();
 	struct decoded out;
-	int rc = repo_entity_decode(d, j, NULL, a, &out, e);
+	int rc = repo_entity_decode(NULL, d, j, NULL, a, &out, e);
 	arena_free(a);
 	json_decref(j);
 	return rc;

@@ -57,6 +57,16 @@ struct repo_reload {
 	repo_worker_argv_fn worker_argv; /* required with exe */
 };
 
+/* A time trigger's schedule as stored, for the check the scheduler provides (the
+ * repository sits below the scheduler, so it takes the check as a callback, given in
+ * repo_config; without one only the fields' own types are checked). The check returns
+ * ERR_FIELD or ERR_INVALID with the reason, including a schedule that never fires. */
+struct repo_schedule {
+	const char *time_zone, *start, *expiration, *increment, *filter;
+	int dst_mode, option;
+};
+typedef int (*repo_schedule_check_fn)(const struct repo_schedule *s, struct err *e);
+
 struct repo_config {
 	struct db *db;	      /* borrowed; outlives the repo */
 	struct share *share;  /* borrowed; outlives the repo */
@@ -73,6 +83,7 @@ struct repo_config {
 	 * API approve joining nodes. NULL elsewhere. Copied. */
 	const struct crypto_pem_pair *ca;
 	struct repo_file_check file_check;
+	repo_schedule_check_fn schedule_check; /* the scheduler's; NULL: fields only */
 	struct repo_reload reload;
 	int api_port;	       /* this node's repository port, for other nodes' calls */
 	int engine_port;       /* this node's QIX port (0: none), for load balancing */
@@ -150,16 +161,6 @@ extern const char *const repo_exec_status_names[];
 NODISCARD int repo_task_enqueue(struct db_conn *c, const char *task_id, const char *trigger_id,
 				const char *fire_time, char out_session[UUID_STR_LEN + 1],
 				struct err *e);
-
-/* A time trigger's schedule as stored, for the check the scheduler provides (the
- * repository sits below the scheduler, so it takes the check as a callback, set once at
- * start; without one only the fields' own types are checked). The check returns
- * ERR_FIELD or ERR_INVALID with the reason, including a schedule that never fires. */
-struct repo_schedule {
-	const char *time_zone, *start, *expiration, *increment, *filter;
-	int dst_mode, option;
-};
-void repo_set_schedule_check(int (*check)(const struct repo_schedule *s, struct err *e));
 
 /* Whether the repository already holds a site (a service cluster). */
 NODISCARD int repo_site_exists(struct db *db, bool *out, struct err *e);

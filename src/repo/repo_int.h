@@ -69,8 +69,9 @@ struct entity_desc {
 	const struct field_desc *fields;
 	int n_fields;
 	unsigned flags;
-	/* Checks a decoded body beyond field types (create and update); NULL: none. */
-	int (*check)(const struct decoded *in, struct err *e);
+	/* Checks a decoded body beyond field types (create and update); NULL: none. `r` may
+	 * be NULL (a check without a repository: tests, the fuzzer). */
+	int (*check)(const struct repo *r, const struct decoded *in, struct err *e);
 	/* POST /qrs/{type} and DELETE /qrs/{type}/{id} of a type that does more than write
 	 * rows (an app has a file): they replace the generic handler. NULL: generic. */
 	int (*create)(struct qrs *q);
@@ -102,6 +103,7 @@ struct repo {
 	int api_port;
 	char certs_dir[PATH_MAX];
 	struct repo_file_check file_check;
+	repo_schedule_check_fn schedule_check; /* NULL: schedules are checked field by field */
 	struct repo_reload reload;
 	char reload_exe[PATH_MAX], reload_work[PATH_MAX], reload_logs[PATH_MAX];
 	struct cache *cache; /* NULL when off (SQLite, or cache_bytes 0) */
@@ -213,8 +215,9 @@ struct decoded {
 /* Decodes a JSON object for `d`. `stored` is the current full JSON of the entity on update
  * (read-only fields must equal it), NULL on create (read-only fields must equal their
  * defaults). Everything is allocated in `a`. */
-NODISCARD int repo_entity_decode(const struct entity_desc *d, json_t *body, json_t *stored,
-				 struct arena *a, struct decoded *out, struct err *e);
+NODISCARD int repo_entity_decode(const struct repo *r, const struct entity_desc *d, json_t *body,
+				 json_t *stored, struct arena *a, struct decoded *out,
+				 struct err *e);
 /* The JSON of a field's default, or NULL for null. Caller owns (json_decref). */
 json_t *repo_field_default_json(const struct field_desc *f);
 
@@ -346,9 +349,9 @@ int repo_fileop_settle(struct fileop *op, int rc);
 
 /* ---------------------------------------------------------------- tasks (tasks.c) */
 
-int repo_check_reloadtask(const struct decoded *in, struct err *e);
-int repo_check_schemaevent(const struct decoded *in, struct err *e);
-int repo_check_compositeevent(const struct decoded *in, struct err *e);
+int repo_check_reloadtask(const struct repo *r, const struct decoded *in, struct err *e);
+int repo_check_schemaevent(const struct repo *r, const struct decoded *in, struct err *e);
+int repo_check_compositeevent(const struct repo *r, const struct decoded *in, struct err *e);
 int repo_api_task_create(struct qrs *q);
 int repo_api_task_update(struct qrs *q);
 int repo_api_task_start(struct qrs *q);

@@ -37,8 +37,9 @@ static const struct colval *val(const struct decoded *in, const char *json)
 	return NULL;
 }
 
-int repo_check_reloadtask(const struct decoded *in, struct err *e)
+int repo_check_reloadtask(const struct repo *r, const struct decoded *in, struct err *e)
 {
+	(void)r;
 	const struct colval *v;
 	if ((v = val(in, "taskType")) && !v->is_null && v->i != 0)
 		return err_set(e, ERR_FIELD, "taskType: only reload tasks (0) run on Fathom");
@@ -50,14 +51,7 @@ int repo_check_reloadtask(const struct decoded *in, struct err *e)
 	return 0;
 }
 
-static int (*schedule_check)(const struct repo_schedule *s, struct err *e);
-
-void repo_set_schedule_check(int (*check)(const struct repo_schedule *s, struct err *e))
-{
-	schedule_check = check;
-}
-
-int repo_check_schemaevent(const struct decoded *in, struct err *e)
+int repo_check_schemaevent(const struct repo *r, const struct decoded *in, struct err *e)
 {
 	const struct colval *v;
 	if ((v = val(in, "eventType")) && !v->is_null && v->i != 0)
@@ -98,16 +92,17 @@ int repo_check_schemaevent(const struct decoded *in, struct err *e)
 		return 0; /* a change that leaves the schedule alone */
 	if (!t.start)
 		return err_set(e, ERR_FIELD, "startDate is required");
-	if (!schedule_check)
+	if (!r || !r->schedule_check)
 		return 0;
-	int rc = schedule_check(&t, e);
+	int rc = r->schedule_check(&t, e);
 	if (rc)
 		e->code = ERR_FIELD;
 	return rc ? ERR_FIELD : 0;
 }
 
-int repo_check_compositeevent(const struct decoded *in, struct err *e)
+int repo_check_compositeevent(const struct repo *repo, const struct decoded *in, struct err *e)
 {
+	(void)repo;
 	const struct colval *v;
 	if ((v = val(in, "eventType")) && !v->is_null && v->i != 1)
 		return err_set(e, ERR_FIELD, "a composite event has eventType 1 (Composite)");
@@ -213,7 +208,7 @@ static int insert_events(struct qrs *q, struct db_conn *c, const char *type, jso
 			json_object_set_new(copy, "reloadTask", json_pack("{s:s}", "id", task_id));
 		struct decoded in;
 		char id[UUID_STR_LEN + 1];
-		int rc = repo_entity_decode(d, copy, NULL, q->a, &in, &q->err);
+		int rc = repo_entity_decode(q->repo, d, copy, NULL, q->a, &in, &q->err);
 		if (rc == 0 && d == repo_entity_find("compositeevent"))
 			rc = check_chain_tasks(q, c, copy);
 		if (rc == 0)
@@ -254,7 +249,7 @@ int repo_api_task_create(struct qrs *q)
 			     "the body must be a ReloadTaskBundle: {\"task\": {...}, "
 			     "\"schemaEvents\": [...], \"compositeEvents\": [...]}");
 	if (rc == 0)
-		rc = repo_entity_decode(d, task, NULL, q->a, &in, &q->err);
+		rc = repo_entity_decode(q->repo, d, task, NULL, q->a, &in, &q->err);
 	struct db_conn *c = NULL;
 	json_t *out = NULL;
 	char id[UUID_STR_LEN + 1];
@@ -318,7 +313,8 @@ int repo_api_task_update(struct qrs *q)
 				rc = repo_crud_get(q, c, d, lid, &stored);
 			}
 			if (rc == 0)
-				rc = repo_entity_decode(d, task, stored, q->a, &in, &q->err);
+				rc = repo_entity_decode(q->repo, d, task, stored, q->a, &in,
+							&q->err);
 			if (rc == 0 && !in.modified_date)
 				rc = err_set(&q->err, ERR_FIELD,
 					     "task.modifiedDate must be the date read from the "

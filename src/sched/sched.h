@@ -93,7 +93,7 @@ enum {
 	EXEC_ERROR = 11,
 };
 
-/* The schedule check the repository calls for time triggers (repo_set_schedule_check). */
+/* The schedule check the repository calls for time triggers (repo_config.schedule_check). */
 struct repo_schedule;
 int sched_check_schedule(const struct repo_schedule *s, struct err *e);
 
