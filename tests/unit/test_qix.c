@@ -8,6 +8,8 @@
 #include "script/script.h"
 #include "qix/qix.h"
 
+#include "golden.h"
+
 #include <jansson.h>
 
 static char *dir;
@@ -372,6 +374,78 @@ static void methods_are_a_table(void **state)
 	qix_free(q);
 }
 
+/* Runs one QIX case file: each ">>> request" line is sent to a new session on app a (the
+ * runner adds jsonrpc and id), and the answer must match the "<<< expected" line after it
+ * (golden_subset). Returns 0 when every answer matches. */
+static int run_qix_case(const char *path)
+{
+	char *text = NULL;
+	size_t len;
+	struct err e;
+	err_init(&e);
+	if (file_read_all(path, 1 << 20, &text, &len, &e)) {
+		fprintf(stderr, "%s: %s\n", path, e.message);
+		return 1;
+	}
+	struct qix *q = new_engine(0);
+	struct inbox in = {json_array()};
+	struct qix_session *s = qix_session_new(q, "a", "", collect, &in);
+	json_t *got = NULL;
+	int failed = 0, line = 0;
+	for (char *l = text, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		line++;
+		json_error_t je;
+		if (strncmp(l, ">>> ", 4) == 0) {
+			json_t *req = json_loads(l + 4, 0, &je);
+			if (!req)
+				fail_msg("%s:%d: %s", path, line, je.text);
+			char *body = json_dumps(req, JSON_COMPACT);
+			got = call(s, &in, "%.*s", (int)strlen(body) - 2, body + 1);
+			free(body);
+			json_decref(req);
+		} else if (strncmp(l, "<<< ", 4) == 0) {
+			json_t *want = json_loads(l + 4, 0, &je);
+			if (!want)
+				fail_msg("%s:%d: %s", path, line, je.text);
+			if (!got || !golden_subset(want, got)) {
+				char *g = got ? json_dumps(got, JSON_COMPACT) : NULL;
+				fprintf(stderr, "%s:%d: wanted %s\n  got %s\n", path, line, l + 4,
+					g ? g : "no answer");
+				free(g);
+				failed = 1;
+			}
+			json_decref(want);
+		}
+	}
+	free(text);
+	qix_session_free(s);
+	json_decref(in.msgs);
+	qix_free(q);
+	return failed;
+}
+
+static void qix_golden_cases(void **state)
+{
+	(void)state;
+	const char *dirname = getenv("FATHOM_GOLDEN") ? getenv("FATHOM_GOLDEN") : GOLDEN_DIR "/qix";
+	int n;
+	char **names = golden_cases(dirname, &n);
+	assert_non_null(names);
+	assert_true(n >= 5);
+	int failed = 0;
+	for (int i = 0; i < n; i++) {
+		char path[4200];
+		snprintf(path, sizeof(path), "%s/%s", dirname, names[i]);
+		failed += run_qix_case(path);
+		free(names[i]);
+	}
+	free(names);
+	assert_int_equal(failed, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +453,7 @@ int main(void)
 	    cmocka_unit_test(unused_apps_are_evicted_past_the_limit),
 	    cmocka_unit_test(malformed_requests_get_errors),
 	    cmocka_unit_test(methods_are_a_table),
+	    cmocka_unit_test(qix_golden_cases),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,8 +1,9 @@
 /* test_repo.c: the repository service through its real request handler, in process:
- * golden cases (the .case files in tests/unit/golden: request in, response out, run in name order
+ * golden cases (the .case files in tests/golden/repo: request in, response out, run in name order
  * on one repository) and checks that need more than one request. */
 #include "unit.h"
 
+#include "golden.h"
 #include "repo_fixture.h"
 
 #include <dirent.h>
@@ -11,47 +12,7 @@
 static const char *golden_dir(void)
 {
 	const char *d = getenv("FATHOM_GOLDEN");
-	return d ? d : GOLDEN_DIR;
-}
-
-/* `want` matches `got` when every key of a wanted object matches, arrays match element by
- * element with the same length, and scalars are equal; the string "*" matches anything
- * present, and a string starting with "~" matches a string containing the rest. */
-static bool subset(json_t *want, json_t *got)
-{
-	if (!got)
-		return false;
-	if (json_is_string(want)) {
-		const char *w = json_string_value(want);
-		if (strcmp(w, "*") == 0)
-			return true;
-		if (w[0] == '~')
-			return json_is_string(got) && strstr(json_string_value(got), w + 1);
-		return json_is_string(got) && strcmp(w, json_string_value(got)) == 0;
-	}
-	if (json_is_object(want)) {
-		const char *k;
-		json_t *v;
-		json_object_foreach (want, k, v) {
-			if (!subset(v, json_object_get(got, k)))
-				return false;
-		}
-		return json_is_object(got);
-	}
-	if (json_is_array(want)) {
-		if (!json_is_array(got) || json_array_size(want) != json_array_size(got))
-			return false;
-		for (size_t i = 0; i < json_array_size(want); i++)
-			if (!subset(json_array_get(want, i), json_array_get(got, i)))
-				return false;
-		return true;
-	}
-	return json_equal(want, got);
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return d ? d : GOLDEN_DIR "/repo";
 }
 
 /* Runs one case file; returns 0 when it passes. */
@@ -138,7 +99,7 @@ static int run_case(struct fixture *f, const char *path)
 		if (!w) {
 			fprintf(stderr, "%s: expected JSON does not parse: %s\n", path, je.text);
 			rc = 1;
-		} else if (!subset(w, g)) {
+		} else if (!golden_subset(w, g)) {
 			fprintf(stderr, "%s: body does not match\n  got:  %s\n  want: %s\n", path,
 				out ? out : "", want_json);
 			rc = 1;
@@ -151,24 +112,15 @@ static int run_case(struct fixture *f, const char *path)
 	return rc;
 }
 
-static void golden_cases(void **state)
+static void repo_golden_cases(void **state)
 {
 	(void)state;
 	char *dir = make_tmpdir();
 	struct fixture f;
 	assert_int_equal(fixture_open(&f, dir), 0);
-	DIR *d = opendir(golden_dir());
-	assert_non_null(d);
-	char *names[512];
-	int n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) && n < 512) {
-		size_t l = strlen(de->d_name);
-		if (l > 5 && strcmp(de->d_name + l - 5, ".case") == 0)
-			names[n++] = strdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, (size_t)n, sizeof(char *), cmp_names);
+	int n;
+	char **names = golden_cases(golden_dir(), &n);
+	assert_non_null(names);
 	assert_true(n >= 10);
 	int failed = 0;
 	for (int i = 0; i < n; i++) {
@@ -177,6 +129,7 @@ static void golden_cases(void **state)
 		failed += run_case(&f, path);
 		free(names[i]);
 	}
+	free(names);
 	fixture_close(&f);
 	rm_tree(dir);
 	assert_int_equal(failed, 0);
@@ -273,7 +226,7 @@ static void descriptors_match_schema(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(golden_cases),
+	    cmocka_unit_test(repo_golden_cases),
 	    cmocka_unit_test(certificate_states),
 	    cmocka_unit_test(upload_in_pieces),
 	    cmocka_unit_test(descriptors_match_schema),
