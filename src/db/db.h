@@ -1,6 +1,7 @@
-/* db.h: the repository database, one SQL interface over two drivers (sqlite now, postgres
- * next). SQL is written once, portable, with $1-style parameters; values reach SQL only
- * as bound parameters.
+/* db.h: the repository database, one SQL interface over two drivers (SQLite for a single
+ * node, PostgreSQL for a site of any size). SQL is written once, portable, with $1-style
+ * parameters; values reach SQL only as bound parameters. Each module registers its own
+ * tables' migrations (struct db_migration); db runs them and owns the change log.
  *
  * Threads: a struct db is thread-safe: it holds a pool of connections, and db_acquire hands
  * one connection to one thread until db_release. A struct db_conn is used by one thread at
