@@ -786,7 +786,53 @@ static int work_end(struct sched *s, struct db_conn *c, int rc, struct err *e)
 	return rc;
 }
 
-/* Claims one queued execution this node may run; *got says whether it did. */
+/* Marks execution `sid` of `task` started on this node with a new result row. */
+static int start_execution(struct sched *s, struct db_conn *c, const char *sid, const char *task,
+			   const char *app, int64_t now_ms, const char *now, struct job *j,
+			   struct err *e)
+{
+	struct rowset tr = {0};
+	int rc =
+	    run(c, &tr, e, "SELECT task_session_timeout FROM reloadtask WHERE id = $1", 1, task);
+	int64_t timeout_min = tr.n ? cell_i(&tr, 0, 0) : 1440;
+	rowset_free(&tr);
+	uuid_new(j->result);
+	char lease[ISO_TIME_LEN + 1], abort_at[ISO_TIME_LEN + 1];
+	iso(now_ms + s->cfg.lease_ms, lease);
+	iso(now_ms + (timeout_min > 0 ? timeout_min : 1440) * 60000, abort_at);
+	if (rc == 0)
+		rc = run(c, NULL, e,
+			 "UPDATE executionsession SET status = 2, executing_node_id = $2, "
+			 "execution_result_id = $3, lease_until = $4, abort_at = $5, "
+			 "modified_date = $6, reload_stored = 0 WHERE id = $1",
+			 6, sid, s->node_id, j->result, lease, abort_at, now);
+	char msg[400];
+	snprintf(msg, sizeof(msg), "started on node %s", s->node_name);
+	char *details = details_add(NULL, 2, msg, now_ms);
+	if (rc == 0)
+		rc = run(c, NULL, e,
+			 "INSERT INTO executionresult (id, created_date, modified_date, "
+			 "modified_by, task_id, execution_id, app_id, executing_node_id, "
+			 "executing_node_name, status, start_time, stop_time, duration, "
+			 "file_reference_id, script_log_available, script_log_size, "
+			 "details, trigger_id, chain_seen) SELECT $1, $2, $2, "
+			 "'INTERNAL\\sa_scheduler', $3, $4, $5, $6, $7, 2, $2, "
+			 "'" TIME_NEVER "', 0, '" UUID_EMPTY "', 0, 0, $8, trigger_id, 0 "
+			 "FROM executionsession WHERE id = $4",
+			 8, j->result, now, task, sid, app, s->node_id, s->node_name, details);
+	free(details);
+	if (rc == 0) {
+		str_copy(j->session, sid, sizeof(j->session));
+		str_copy(j->task, task, sizeof(j->task));
+		str_copy(j->app, app, sizeof(j->app));
+		str_copy(j->start, now, sizeof(j->start));
+		j->start_ms = now_ms;
+	}
+	return rc;
+}
+
+/* Claims one queued execution this node may run (load-balancing rules, one execution of a
+ * task at a time); *got says whether it did. */
 static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
 {
 	*got = false;
@@ -800,24 +846,15 @@ static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
 	struct cluster_balance *bal = NULL;
 #define QUEUED(X) X(Q_SESSION, "s.id") X(Q_APP, "s.app_id") X(Q_TASK, "s.reload_task_id")
 	enum { QUEUED(COL_NAME) };
-	{
-		struct db_params p;
-		db_params_init(&p);
-		db_p_text(&p, s->node_id);
-		db_p_text(&p, now);
-		char sql[1024];
-		snprintf(
-		    sql, sizeof(sql),
-		    SELECT_LIST(
-			QUEUED) " FROM executionsession s WHERE s.status = 3 AND (s.avoid_node_id "
-				"IS NULL OR s.avoid_node_id <> $1 OR "
-				"s.avoid_until < $2) AND NOT EXISTS (SELECT 1 FROM reloadtask t "
-				"WHERE t.id "
-				"= s.reload_task_id AND t.running_session IS NOT NULL) ORDER BY "
-				"s.queued_at, s.id LIMIT 16%s",
-		    db_kind(s->cfg.db) == DB_POSTGRES ? " FOR UPDATE OF s SKIP LOCKED" : "");
-		rc = db_exec(c, sql, &p, rowset_cb, &rs, NULL, e);
-	}
+	char sql[1024];
+	snprintf(sql, sizeof(sql),
+		 SELECT_LIST(QUEUED) " FROM executionsession s WHERE s.status = 3 AND "
+				     "(s.avoid_node_id IS NULL OR s.avoid_node_id <> $1 OR "
+				     "s.avoid_until < $2) AND NOT EXISTS (SELECT 1 FROM reloadtask "
+				     "t WHERE t.id = s.reload_task_id AND t.running_session IS NOT "
+				     "NULL) ORDER BY s.queued_at, s.id LIMIT 16%s",
+		 db_kind(s->cfg.db) == DB_POSTGRES ? " FOR UPDATE OF s SKIP LOCKED" : "");
+	rc = run(c, &rs, e, sql, 2, s->node_id, now);
 	if (rc == 0 && rs.n > 0)
 		rc = cluster_balance_load(c, &bal, e);
 	for (int i = 0; rc == 0 && i < rs.n && !*got; i++) {
@@ -826,65 +863,19 @@ static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
 		bool ok = false;
 		if ((rc = cluster_balance_allows(bal, c, app, s->node_id, &ok, e)) || !ok)
 			continue;
+		int64_t n = 0;
 		struct db_params p;
 		db_params_init(&p);
 		db_p_text(&p, task);
 		db_p_text(&p, sid);
-		int64_t n = 0;
 		rc = db_exec(c,
 			     "UPDATE reloadtask SET running_session = $2 WHERE id = $1 AND "
 			     "running_session IS NULL",
 			     &p, NULL, NULL, &n, e);
 		if (rc || n != 1)
 			continue;
-		struct rowset tr = {0};
-		rc = run(c, &tr, e, "SELECT task_session_timeout FROM reloadtask WHERE id = $1", 1,
-			 task);
-		int64_t timeout_min = tr.n ? cell_i(&tr, 0, 0) : 1440;
-		rowset_free(&tr);
-		uuid_new(j->result);
-		char lease[ISO_TIME_LEN + 1], abort_at[ISO_TIME_LEN + 1];
-		iso(now_ms + s->cfg.lease_ms, lease);
-		iso(now_ms + (timeout_min > 0 ? timeout_min : 1440) * 60000, abort_at);
-		if (rc == 0)
-			rc = run(c, NULL, e,
-				 "UPDATE executionsession SET status = 2, executing_node_id = $2, "
-				 "execution_result_id = $3, lease_until = $4, abort_at = $5, "
-				 "modified_date = $6, reload_stored = 0 WHERE id = $1",
-				 6, sid, s->node_id, j->result, lease, abort_at, now);
-		char msg[400];
-		snprintf(msg, sizeof(msg), "started on node %s", s->node_name);
-		char *details = details_add(NULL, 2, msg, now_ms);
-		db_params_init(&p);
-		db_p_text(&p, j->result);
-		db_p_text(&p, now);
-		db_p_text(&p, task);
-		db_p_text(&p, sid);
-		db_p_text(&p, app);
-		db_p_text(&p, s->node_id);
-		db_p_text(&p, s->node_name);
-		db_p_text(&p, details);
-		if (rc == 0)
-			rc = db_exec(
-			    c,
-			    "INSERT INTO executionresult (id, created_date, modified_date, "
-			    "modified_by, task_id, execution_id, app_id, executing_node_id, "
-			    "executing_node_name, status, start_time, stop_time, duration, "
-			    "file_reference_id, script_log_available, script_log_size, "
-			    "details, trigger_id, chain_seen) SELECT $1, $2, $2, "
-			    "'INTERNAL\\sa_scheduler', $3, $4, $5, $6, $7, 2, $2, "
-			    "'" TIME_NEVER "', 0, '" UUID_EMPTY "', 0, 0, $8, trigger_id, 0 "
-			    "FROM executionsession WHERE id = $4",
-			    &p, NULL, NULL, NULL, e);
-		free(details);
-		if (rc == 0) {
-			*got = true;
-			str_copy(j->session, sid, sizeof(j->session));
-			str_copy(j->task, task, sizeof(j->task));
-			str_copy(j->app, app, sizeof(j->app));
-			str_copy(j->start, now, sizeof(j->start));
-			j->start_ms = now_ms;
-		}
+		rc = start_execution(s, c, sid, task, app, now_ms, now, j, e);
+		*got = rc == 0;
 	}
 	cluster_balance_free(bal);
 	rowset_free(&rs);

@@ -790,56 +790,94 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 	return f->impl(ev, x, v, out);
 }
 
-/* Sum, Count, Min, Max, Avg, Only, Concat over the current group. */
-static int aggregate(struct eval *ev, struct expr *x, const struct val *args, struct val *out)
-{
-	(void)args;
-	int op = x->fn->op;
-	if (!ev->set_row || ev->in_aggr)
-		return fail(ev, x,
-			    ev->in_aggr ? "%s inside another aggregation is not allowed"
-					: "%s is an aggregation: it needs GROUP BY",
-			    x->text);
-	bool count = op == AG_COUNT, concat = op == AG_CONCAT;
-	int rc = 0;
-	bool star = x->args[0]->kind == EX_STAR;
-	if (star && !count)
-		return fail(ev, x, "%s(*) does not exist: only Count(*)", x->text);
-	int64_t saved_n = ev->n_group;
-	if (x->set) {
-		if (!ev->set_group)
-			return fail(ev, x, "%s: set analysis works in charts, not in scripts",
-				    x->text);
-		if ((rc = ev->set_group(ev->ctx, x->set, &ev->n_group)))
-			return rc;
-	}
-	ev->in_aggr = true;
-	double sum = 0, best = 0;
-	int64_t n = 0;
-	bool have = false, only_ok = true;
-	struct val only = NUL, sbest = NUL;
+/* What an aggregation has gathered over the rows so far. */
+struct acc {
+	int op;
+	double sum, best;
+	int64_t n;
+	bool have, only_ok;
+	struct val only, sbest;
 	struct buf cat;
-	buf_init(&cat, 64u << 20);
-	const char *sep = "";
-	struct val sv;
-	if (concat && x->n_args == 2) {
-		if ((rc = script_eval(ev, x->args[1], &sv)) == 0)
-			sep = tx(ev, &sv);
+	const char *sep;
+};
+
+/* Adds one value (not NULL) to the aggregation. */
+static int accumulate(struct eval *ev, struct acc *g, const struct val *v)
+{
+	double d = 0;
+	bool isnum = script_val_number(v, &d);
+	switch (g->op) {
+	case AG_COUNT: g->n++; return 0;
+	case AG_CONCAT:
+		if ((g->n++ && buf_puts(&g->cat, g->sep)) || buf_puts(&g->cat, tx(ev, v)))
+			return err_set(ev->e, ERR_TOO_LARGE, "Concat made a text over 64 MiB");
+		return 0;
+	case AG_ONLY:
+		if (g->have && (g->only.has_num != v->has_num ||
+				(v->has_num ? g->only.num != v->num
+					    : strcmp(tx(ev, &g->only), tx(ev, v)) != 0)))
+			g->only_ok = false;
+		if (!g->have) {
+			g->only = *v;
+			if (v->text)
+				g->only.text = tx(ev, v);
+		}
+		g->have = true;
+		return 0;
+	case AG_MINSTRING:
+	case AG_MAXSTRING: {
+		const char *s = tx(ev, v);
+		int c = g->have ? strcmp(s, tx(ev, &g->sbest)) : 0;
+		if (!g->have || (g->op == AG_MINSTRING ? c < 0 : c > 0)) {
+			g->sbest = text(s);
+			g->have = true;
+		}
+		return 0;
 	}
-	/* DISTINCT: distinct texts seen, kept in a small table */
+	default:
+		if (!isnum)
+			return 0;
+		g->sum += d;
+		g->n++;
+		if (!g->have || (g->op == AG_MIN ? d < g->best : d > g->best))
+			g->best = d;
+		g->have = true;
+		return 0;
+	}
+}
+
+static struct val acc_result(struct eval *ev, const struct acc *g)
+{
+	switch (g->op) {
+	case AG_COUNT: return num((double)g->n);
+	case AG_CONCAT:
+		return text(arena_strndup(ev->a, g->cat.data ? g->cat.data : "", g->cat.len));
+	case AG_ONLY: return g->have && g->only_ok ? g->only : NUL;
+	case AG_MINSTRING:
+	case AG_MAXSTRING: return g->sbest;
+	case AG_SUM: return num(g->sum);
+	case AG_AVG: return g->n ? num(g->sum / (double)g->n) : NUL;
+	default: return g->have ? num(g->best) : NUL;
+	}
+}
+
+/* The rows of the group: each value of the argument (DISTINCT: each distinct one) goes
+ * to the accumulator; Count(*) counts rows. */
+static int over_group(struct eval *ev, struct expr *x, struct acc *g)
+{
+	bool star = x->args[0]->kind == EX_STAR;
 	struct tbl *seen = x->distinct ? data_tbl_new("distinct") : NULL;
+	int rc = 0;
 	if (seen && data_tbl_field(seen, "v", true) < 0)
 		rc = err_set(ev->e, ERR_NOMEM, "out of memory");
 	for (int64_t i = 0; i < ev->n_group && rc == 0; i++) {
 		ev->set_row(ev->ctx, i);
 		struct val v;
 		if (star) {
-			n++;
+			g->n++;
 			continue;
 		}
-		if ((rc = script_eval(ev, x->args[0], &v)))
-			break;
-		if (v.null)
+		if ((rc = script_eval(ev, x->args[0], &v)) || v.null)
 			continue;
 		if (seen) {
 			int64_t before = seen->fields[0].n_sym;
@@ -850,63 +888,50 @@ static int aggregate(struct eval *ev, struct expr *x, const struct val *args, st
 			if (seen->fields[0].n_sym == before)
 				continue;
 		}
-		double d = 0;
-		bool isnum = script_val_number(&v, &d);
-		if (count) {
-			n++;
-		} else if (concat) {
-			if ((n++ && buf_puts(&cat, sep)) || buf_puts(&cat, tx(ev, &v)))
-				rc =
-				    err_set(ev->e, ERR_TOO_LARGE, "Concat made a text over 64 MiB");
-		} else if (op == AG_ONLY) {
-			if (have && (only.has_num != v.has_num ||
-				     (v.has_num ? only.num != v.num
-						: strcmp(tx(ev, &only), tx(ev, &v)) != 0)))
-				only_ok = false;
-			if (!have) {
-				only = v;
-				if (v.text)
-					only.text = tx(ev, &v);
-			}
-			have = true;
-		} else if (op == AG_MINSTRING || op == AG_MAXSTRING) {
-			const char *s = tx(ev, &v);
-			int c = have ? strcmp(s, tx(ev, &sbest)) : 0;
-			if (!have || (op == AG_MINSTRING ? c < 0 : c > 0)) {
-				sbest = text(s);
-				have = true;
-			}
-		} else if (isnum) {
-			sum += d;
-			n++;
-			if (!have || (op == AG_MIN ? d < best : d > best))
-				best = d;
-			have = true;
-		}
+		rc = accumulate(ev, g, &v);
 	}
+	data_tbl_free(seen);
+	return rc;
+}
+
+/* Sum, Count, Min, Max, Avg, Only, Concat, MinString, MaxString over the current group
+ * (or, with set analysis, over the set's rows). */
+static int aggregate(struct eval *ev, struct expr *x, const struct val *args, struct val *out)
+{
+	(void)args;
+	int op = x->fn->op;
+	if (!ev->set_row || ev->in_aggr)
+		return fail(ev, x,
+			    ev->in_aggr ? "%s inside another aggregation is not allowed"
+					: "%s is an aggregation: it needs GROUP BY",
+			    x->text);
+	if (x->args[0]->kind == EX_STAR && op != AG_COUNT)
+		return fail(ev, x, "%s(*) does not exist: only Count(*)", x->text);
+	int64_t saved_n = ev->n_group;
+	int rc = 0;
+	if (x->set) {
+		if (!ev->set_group)
+			return fail(ev, x, "%s: set analysis works in charts, not in scripts",
+				    x->text);
+		if ((rc = ev->set_group(ev->ctx, x->set, &ev->n_group)))
+			return rc;
+	}
+	ev->in_aggr = true;
+	struct acc g = {.op = op, .only_ok = true, .only = NUL, .sbest = NUL, .sep = ""};
+	buf_init(&g.cat, 64u << 20);
+	struct val sv;
+	if (op == AG_CONCAT && x->n_args == 2 && (rc = script_eval(ev, x->args[1], &sv)) == 0)
+		g.sep = tx(ev, &sv);
+	if (rc == 0)
+		rc = over_group(ev, x, &g);
 	ev->in_aggr = false;
 	if (x->set) {
 		ev->restore_group(ev->ctx);
 		ev->n_group = saved_n;
 	}
-	if (rc == 0) {
-		if (count)
-			*out = num((double)n);
-		else if (concat)
-			*out = text(arena_strndup(ev->a, cat.data ? cat.data : "", cat.len));
-		else if (op == AG_ONLY)
-			*out = have && only_ok ? only : NUL;
-		else if (op == AG_MINSTRING || op == AG_MAXSTRING)
-			*out = sbest;
-		else if (op == AG_SUM)
-			*out = num(sum);
-		else if (op == AG_AVG)
-			*out = n ? num(sum / (double)n) : NUL;
-		else
-			*out = have ? num(best) : NUL;
-	}
-	buf_release(&cat);
-	data_tbl_free(seen);
+	if (rc == 0)
+		*out = acc_result(ev, &g);
+	buf_release(&g.cat);
 	return rc;
 }
 
