@@ -108,12 +108,10 @@ static void node_release(struct node *n)
 		close(n->lock_fd);
 }
 
-static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, struct err *e)
+/* The node's certificates, checked against the site CA. */
+static int load_certs(struct node *n, const char *dir, struct err *e)
 {
 	struct conf *cf = n->conf;
-	int rc = lock_node(dir, &n->lock_fd, e);
-	if (rc)
-		return rc;
 	char probe[PATH_MAX];
 	snprintf(probe, sizeof(probe), "%s/certs/server.pem", dir);
 	if (!path_exists(probe) && conf_get(cf, "node.id", NULL) &&
@@ -126,31 +124,22 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 			 conf_get(cf, "node.name", "NAME"), dir);
 		return ERR_CONFIG;
 	}
+	int rc;
 	if ((rc = read_pem(dir, "root.pem", &n->root_pem, e)) ||
 	    (rc = read_pem(dir, "server.pem", &n->cert_pem, e)) ||
 	    (rc = read_pem(dir, "server_key.pem", &n->key_pem, e)))
 		return rc;
-	if ((rc = crypto_cert_verify(n->root_pem, n->cert_pem, e))) {
+	if ((rc = crypto_cert_verify(n->root_pem, n->cert_pem, e)))
 		err_detail(e, "checking certs/server.pem against certs/root.pem");
-		return rc;
-	}
-	const char *node_id = conf_get(cf, "node.id", NULL);
-	if (!node_id || !uuid_valid(node_id))
-		return err_set(e, ERR_CONFIG, "node.conf has no valid [node] id");
-	struct share_paths sp = {
-	    conf_get(cf, "share.root", NULL),		conf_get(cf, "share.apps", NULL),
-	    conf_get(cf, "share.static_content", NULL), conf_get(cf, "share.archived_logs", NULL),
-	    conf_get(cf, "share.custom_data", NULL),
-	};
-	if (!sp.root)
-		return err_set(e, ERR_CONFIG, "node.conf has no [share] root");
-	char journal[PATH_MAX];
-	snprintf(journal, sizeof(journal), "%s/pending", dir);
-	if ((rc = share_open(&sp, node_id, journal, &n->share, e)))
-		return rc;
+	return rc;
+}
 
+/* The repository database: it must hold a Fathom site that knows this node. */
+static int open_database(struct node *n, const char *dir, const char *node_id, struct err *e)
+{
 	struct ops_db db_cfg;
-	if ((rc = ops_db_from_conf(cf, dir, &db_cfg, e)) ||
+	int rc;
+	if ((rc = ops_db_from_conf(n->conf, dir, &db_cfg, e)) ||
 	    (rc = ops_localdb_ensure_running(dir, e)))
 		return rc;
 	/* A database without Fathom's schema is a wrong setting, not a site to create. */
@@ -181,49 +170,37 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 			    "join it again with fathom node join");
 		return ERR_CONFIG;
 	}
+	return 0;
+}
 
-	int64_t port, max_upload, max_body, cache_mb;
-	if ((rc = conf_get_int(cf, "repository.port", 4242, 1, 65535, &port, e)) ||
-	    (rc = conf_get_int(cf, "repository.max_upload_bytes", 32LL << 30, 1, INT64_MAX,
-			       &max_upload, e)) ||
-	    (rc = conf_get_int(cf, "repository.max_body_bytes", 16 << 20, 1024, 1LL << 30,
-			       &max_body, e)) ||
-	    (rc = conf_get_int(cf, "repository.cache_mb", 64, 0, 1 << 20, &cache_mb, e)))
-		return rc;
-	int64_t engine_port, engine_mb;
-	if ((rc = conf_get_int(cf, "engine.port", 4747, 0, 65535, &engine_port, e)) ||
-	    (rc = conf_get_int(cf, "engine.memory_mb", 1024, 16, 1 << 24, &engine_mb, e)))
-		return rc;
-	struct repo_config rcfg = {.db = n->db,
-				   .share = n->share,
-				   .node_id = node_id,
-				   .version = FATHOM_VERSION,
-				   .max_upload = (uint64_t)max_upload,
-				   .max_body = (size_t)max_body,
-				   .heartbeat_ms = heartbeat_ms,
-				   .cache_bytes = cache_mb << 20,
-				   .api_port = (int)port,
-				   .engine_port = (int)engine_port,
-				   .file_check = ops_file_check,
-				   .schedule_check = sched_check_schedule};
-	char certs_dir[PATH_MAX];
-	snprintf(certs_dir, sizeof(certs_dir), "%s/certs", dir);
-	rcfg.certs_dir = certs_dir;
-	/* reloads run in a child: this binary's reload-worker, limited in time and memory */
+/* Reloads run in a child: this binary's reload-worker, limited in time and memory; their
+ * logs go to the share's ArchivedLogs (or the node folder). */
+static int reload_config(struct node *n, const char *dir, const char *archived_logs,
+			 struct repo_reload *out, struct err *e)
+{
 	static char exe[PATH_MAX], logs[PATH_MAX + 16];
 	int64_t reload_s, reload_mb;
-	if ((rc = conf_get_int(cf, "engine.reload_timeout_s", 3600, 1, 7 * 86400, &reload_s, e)) ||
-	    (rc = conf_get_int(cf, "engine.reload_memory_mb", 4096, 16, 1 << 24, &reload_mb, e)))
+	int rc;
+	if ((rc = conf_get_int(n->conf, "engine.reload_timeout_s", 3600, 1, 7 * 86400, &reload_s,
+			       e)) ||
+	    (rc = conf_get_int(n->conf, "engine.reload_memory_mb", 4096, 16, 1 << 24, &reload_mb,
+			       e)))
 		return rc;
 	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (el > 0) {
 		exe[el] = '\0';
-		snprintf(logs, sizeof(logs), "%s/Reload",
-			 sp.archived_logs ? sp.archived_logs : dir);
-		rcfg.reload = (struct repo_reload){
+		snprintf(logs, sizeof(logs), "%s/Reload", archived_logs ? archived_logs : dir);
+		*out = (struct repo_reload){
 		    exe, dir, logs, (int)reload_s, reload_mb << 20, ops_reload_worker_argv};
 	}
-	/* The node that holds the site CA key approves joining nodes through the API too. */
+	return 0;
+}
+
+/* Opens the repository with `rcfg` and serves it on the repository port. The node that
+ * holds the site CA key approves joining nodes through the API too. */
+static int serve_repository(struct node *n, const char *dir, struct repo_config *rcfg,
+			    struct err *e)
+{
 	struct crypto_pem_pair ca = {0};
 	char ca_key_path[PATH_MAX];
 	snprintf(ca_key_path, sizeof(ca_key_path), "%s/certs/root_key.pem", dir);
@@ -231,35 +208,36 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 	err_init(&ce);
 	if (path_exists(ca_key_path) && read_pem(dir, "root_key.pem", &ca.key, &ce) == 0) {
 		ca.cert = n->root_pem;
-		rcfg.ca = &ca;
+		rcfg->ca = &ca;
 	}
-	int fd;
-	if ((rc = http_listen(conf_get(cf, "repository.listen", NULL), (int)port, &fd, e)))
-		return rc;
-	rc = repo_open(&rcfg, &n->repo, e);
+	int fd = -1;
+	int rc = http_listen(conf_get(n->conf, "repository.listen", NULL), rcfg->api_port, &fd, e);
+	if (rc == 0)
+		rc = repo_open(rcfg, &n->repo, e);
+	rcfg->ca = NULL;
 	if (ca.key) {
 		explicit_bzero(ca.key, strlen(ca.key));
 		free(ca.key);
 	}
 	if (rc) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return rc;
 	}
 	struct http_server_config hc = {.listen_fd = fd,
 					.cert_pem = n->cert_pem,
 					.key_pem = n->key_pem,
 					.trust_pem = n->root_pem,
-					.max_body = (size_t)max_body};
+					.max_body = rcfg->max_body};
 	struct http_handler h = repo_http_handler(n->repo);
-	if ((rc = http_server_start(&hc, &h, &n->http, e)))
-		return rc;
-	log_info("node \"%s\" (%s) serves the repository API on https://%s:%lld/qrs",
-		 conf_get(cf, "node.name", "?"), node_id,
-		 conf_get(cf, "node.hostname", "localhost"), (long long)port);
-	/* the scheduler: the central role, triggers, and this node's reload workers */
-	if ((rc = ops_sched_start(cf, n->db, n->repo, node_id, &n->sched, e)))
-		return rc;
-	/* the engine: QIX sessions on their own port (0: none on this node) */
+	return http_server_start(&hc, &h, &n->http, e);
+}
+
+/* The engine: QIX sessions on their own port (0: none on this node). */
+static int serve_engine(struct node *n, int64_t engine_port, int64_t engine_mb, struct err *e)
+{
+	struct conf *cf = n->conf;
+	int rc;
 	if (engine_port == 0)
 		return 0;
 	struct ops_engine_config ec = {
@@ -280,6 +258,66 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 	return 0;
 }
 
+static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, struct err *e)
+{
+	struct conf *cf = n->conf;
+	int rc = lock_node(dir, &n->lock_fd, e);
+	if (rc == 0)
+		rc = load_certs(n, dir, e);
+	if (rc)
+		return rc;
+	const char *node_id = conf_get(cf, "node.id", NULL);
+	if (!node_id || !uuid_valid(node_id))
+		return err_set(e, ERR_CONFIG, "node.conf has no valid [node] id");
+	struct share_paths sp = {
+	    conf_get(cf, "share.root", NULL),		conf_get(cf, "share.apps", NULL),
+	    conf_get(cf, "share.static_content", NULL), conf_get(cf, "share.archived_logs", NULL),
+	    conf_get(cf, "share.custom_data", NULL),
+	};
+	if (!sp.root)
+		return err_set(e, ERR_CONFIG, "node.conf has no [share] root");
+	char journal[PATH_MAX];
+	snprintf(journal, sizeof(journal), "%s/pending", dir);
+	if ((rc = share_open(&sp, node_id, journal, &n->share, e)) ||
+	    (rc = open_database(n, dir, node_id, e)))
+		return rc;
+	int64_t port, max_upload, max_body, cache_mb, engine_port, engine_mb;
+	if ((rc = conf_get_int(cf, "repository.port", 4242, 1, 65535, &port, e)) ||
+	    (rc = conf_get_int(cf, "repository.max_upload_bytes", 32LL << 30, 1, INT64_MAX,
+			       &max_upload, e)) ||
+	    (rc = conf_get_int(cf, "repository.max_body_bytes", 16 << 20, 1024, 1LL << 30,
+			       &max_body, e)) ||
+	    (rc = conf_get_int(cf, "repository.cache_mb", 64, 0, 1 << 20, &cache_mb, e)) ||
+	    (rc = conf_get_int(cf, "engine.port", 4747, 0, 65535, &engine_port, e)) ||
+	    (rc = conf_get_int(cf, "engine.memory_mb", 1024, 16, 1 << 24, &engine_mb, e)))
+		return rc;
+	char certs_dir[PATH_MAX];
+	snprintf(certs_dir, sizeof(certs_dir), "%s/certs", dir);
+	struct repo_config rcfg = {.db = n->db,
+				   .share = n->share,
+				   .node_id = node_id,
+				   .version = FATHOM_VERSION,
+				   .max_upload = (uint64_t)max_upload,
+				   .max_body = (size_t)max_body,
+				   .heartbeat_ms = heartbeat_ms,
+				   .cache_bytes = cache_mb << 20,
+				   .api_port = (int)port,
+				   .engine_port = (int)engine_port,
+				   .certs_dir = certs_dir,
+				   .file_check = ops_file_check,
+				   .schedule_check = sched_check_schedule};
+	if ((rc = reload_config(n, dir, sp.archived_logs, &rcfg.reload, e)) ||
+	    (rc = serve_repository(n, dir, &rcfg, e)))
+		return rc;
+	log_info("node \"%s\" (%s) serves the repository API on https://%s:%lld/qrs",
+		 conf_get(cf, "node.name", "?"), node_id,
+		 conf_get(cf, "node.hostname", "localhost"), (long long)port);
+	/* the scheduler: the central role, triggers, and this node's reload workers */
+	if ((rc = ops_sched_start(cf, n->db, n->repo, node_id, &n->sched, e)))
+		return rc;
+	return serve_engine(n, engine_port, engine_mb, e);
+}
+
 static enum log_level parse_level(const char *s)
 {
 	if (s && str_ieq(s, "debug"))
@@ -289,6 +327,74 @@ static enum log_level parse_level(const char *s)
 	if (s && str_ieq(s, "error"))
 		return LOG_ERROR;
 	return LOG_INFO;
+}
+
+/* The main thread heartbeats every interval and collects garbage every gc interval
+ * (seconds both), waiting for signals in between, until SIGTERM or SIGINT. A heartbeat
+ * that fails (the database is away) is logged once and retried at the next beat; the node
+ * keeps serving. */
+static void serve(struct node *n, const sigset_t *set, int64_t started, int64_t heartbeat,
+		  int64_t gc_interval)
+{
+	int64_t last_gc = started;
+	bool beat_ok = true;
+	for (;;) {
+		struct err he;
+		err_init(&he);
+		if (repo_heartbeat(n->repo, started, false, &he) != 0) {
+			if (beat_ok)
+				log_warn("heartbeat: %s", he.message);
+			beat_ok = false;
+		} else if (!beat_ok) {
+			log_info("heartbeat: the repository database answers again");
+			beat_ok = true;
+		}
+		struct timespec ts = {.tv_sec = heartbeat, .tv_nsec = 0};
+		int sig = sigtimedwait(set, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			return;
+		}
+		if (time_now_ms() - last_gc >= gc_interval * 1000) {
+			last_gc = time_now_ms();
+			struct err ge;
+			err_init(&ge);
+			if (repo_gc(n->repo, &ge) < 0)
+				log_warn("share garbage collection: %s", ge.message);
+		}
+	}
+}
+
+/* Loads node.conf of `dir` into n->conf and opens the log; prints why not and returns 1. */
+static int open_conf_and_log(struct node *n, const char *dir, const char *level)
+{
+	struct err e;
+	err_init(&e);
+	char conf_path[PATH_MAX];
+	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", dir);
+	if (!path_exists(conf_path)) {
+		fprintf(stderr,
+			"fathom: folder \"%s\" holds no site (no node.conf)\n"
+			"  hint: create one with fathom site create --dir %s --share SHARE\n",
+			dir, dir);
+		return 1;
+	}
+	if (conf_load(conf_path, &n->conf, &e) != 0) {
+		ops_print_err(&e);
+		return 1;
+	}
+	char logs[PATH_MAX], log_path[PATH_MAX + 16];
+	snprintf(logs, sizeof(logs), "%s/logs", dir);
+	snprintf(log_path, sizeof(log_path), "%s/fathom.log", logs);
+	if (dir_make_all(logs, 0750, &e) != 0 ||
+	    log_open(log_path, parse_level(level ? level : conf_get(n->conf, "log.level", "info")),
+		     &e) != 0) {
+		ops_print_err(&e);
+		conf_free(n->conf);
+		n->conf = NULL;
+		return 1;
+	}
+	return 0;
 }
 
 int ops_node_run(int argc, char **argv)
@@ -333,30 +439,9 @@ int ops_node_run(int argc, char **argv)
 	}
 	struct err e;
 	err_init(&e);
-	char conf_path[PATH_MAX];
-	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", dir);
 	struct node n = {.lock_fd = -1};
-	if (!path_exists(conf_path)) {
-		fprintf(stderr,
-			"fathom: folder \"%s\" holds no site (no node.conf)\n"
-			"  hint: create one with fathom site create --dir %s --share SHARE\n",
-			dir, dir);
+	if (open_conf_and_log(&n, dir, level))
 		return 1;
-	}
-	if (conf_load(conf_path, &n.conf, &e) != 0) {
-		ops_print_err(&e);
-		return 1;
-	}
-	char logs[PATH_MAX], log_path[PATH_MAX + 16];
-	snprintf(logs, sizeof(logs), "%s/logs", dir);
-	snprintf(log_path, sizeof(log_path), "%s/fathom.log", logs);
-	if (dir_make_all(logs, 0750, &e) != 0 ||
-	    log_open(log_path, parse_level(level ? level : conf_get(n.conf, "log.level", "info")),
-		     &e) != 0) {
-		ops_print_err(&e);
-		conf_free(n.conf);
-		return 1;
-	}
 	/* Signals are taken by this thread only: block them before any thread starts. */
 	sigset_t set;
 	sigemptyset(&set);
@@ -375,36 +460,8 @@ int ops_node_run(int argc, char **argv)
 		log_close();
 		return 1;
 	}
-	/* The main thread heartbeats every interval and collects garbage every gc interval,
-	 * waiting for signals in between. A heartbeat that fails (the database is away) is
-	 * logged once and retried at the next beat; the node keeps serving. */
-	int64_t started = time_now_ms(), last_gc = started;
-	bool beat_ok = true;
-	for (;;) {
-		struct err he;
-		err_init(&he);
-		if (repo_heartbeat(n.repo, started, false, &he) != 0) {
-			if (beat_ok)
-				log_warn("heartbeat: %s", he.message);
-			beat_ok = false;
-		} else if (!beat_ok) {
-			log_info("heartbeat: the repository database answers again");
-			beat_ok = true;
-		}
-		struct timespec ts = {.tv_sec = heartbeat, .tv_nsec = 0};
-		int sig = sigtimedwait(&set, NULL, &ts);
-		if (sig == SIGTERM || sig == SIGINT) {
-			log_info("received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-			break;
-		}
-		if (time_now_ms() - last_gc >= gc_interval * 1000) {
-			last_gc = time_now_ms();
-			struct err ge;
-			err_init(&ge);
-			if (repo_gc(n.repo, &ge) < 0)
-				log_warn("share garbage collection: %s", ge.message);
-		}
-	}
+	int64_t started = time_now_ms();
+	serve(&n, &set, started, heartbeat, gc_interval);
 	struct err se;
 	err_init(&se);
 	if (repo_heartbeat(n.repo, started, true, &se) != 0)

@@ -81,24 +81,9 @@ static int parse_set(const char *tok, int lo, int hi, uint64_t *out)
 	return 0;
 }
 
-int sched_spec_parse(const struct sched_spec_text *t, struct sched_spec *out, struct err *e)
+/* "<minutes> <hours> <days> <weeks>" into the step of the schedule. */
+static int parse_increment(const char *inc, struct sched_spec *out, struct err *e)
 {
-	memset(out, 0, sizeof(*out));
-	if (t->dst_mode < 0 || t->dst_mode > 2)
-		return err_set(e, ERR_FIELD, "daylightSavingTime must be 0, 1 or 2");
-	out->dst_mode = t->dst_mode;
-	int64_t start_ms, exp_ms;
-	if (!t->start || time_parse_iso(t->start, &start_ms) != 0)
-		return err_set(e, ERR_FIELD, "startDate must be a date");
-	if (!t->expiration || time_parse_iso(t->expiration, &exp_ms) != 0)
-		return err_set(e, ERR_FIELD, "expirationDate must be a date");
-	out->start = sched_floor_div(start_ms, 1000);
-	out->expiration = sched_floor_div(exp_ms, 1000);
-	if (out->expiration <= out->start)
-		return err_set(e, ERR_FIELD, "the trigger expires (%s) before it starts (%s)",
-			       t->expiration, t->start);
-	/* "<minutes> <hours> <days> <weeks>" */
-	const char *inc = t->increment ? t->increment : "0 0 1 0";
 	int64_t v[4];
 	const char *s = inc;
 	for (int i = 0; i < 4; i++) {
@@ -122,62 +107,96 @@ int sched_spec_parse(const struct sched_spec_text *t, struct sched_spec *out, st
 			       inc);
 	out->step_s = v[0] * 60 + v[1] * 3600;
 	out->step_days = v[2] + 7 * v[3];
-	/* "* * - <weekdays> <every N weeks> <days of month> * *" */
-	out->week_step = 1;
-	if (t->filter) {
-		char toks[8][64];
-		int n = 0;
-		for (const char *p = t->filter; *p && n <= 8;) {
-			while (*p == ' ')
-				p++;
-			if (!*p)
-				break;
-			const char *b = p;
-			while (*p && *p != ' ')
-				p++;
-			if (n == 8 || (size_t)(p - b) >= sizeof(toks[0]))
-				return err_set(e, ERR_FIELD,
-					       "schemaFilterDescription must have 8 fields, like "
-					       "\"* * - 1,3 1 * * *\"");
-			memcpy(toks[n], b, (size_t)(p - b));
-			toks[n++][p - b] = '\0';
-		}
-		if (n != 8)
+	return 0;
+}
+
+/* The filter's 8 space-separated fields into toks; ERR_FIELD when there are not 8. */
+static int filter_fields(const char *filter, char toks[8][64], struct err *e)
+{
+	int n = 0;
+	for (const char *p = filter; *p && n <= 8;) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		const char *b = p;
+		while (*p && *p != ' ')
+			p++;
+		if (n == 8 || (size_t)(p - b) >= sizeof(toks[0]))
 			return err_set(e, ERR_FIELD,
-				       "schemaFilterDescription must have 8 fields, like \"* * - "
-				       "1,3 1 * * *\", not \"%s\"",
-				       t->filter);
-		uint64_t wd, md, step;
-		if (parse_set(toks[3], 0, 6, &wd) != 0)
-			return err_set(
-			    e, ERR_FIELD,
-			    "schemaFilterDescription: weekdays are numbers 0 (Sunday) to "
-			    "6, not \"%s\"",
-			    toks[3]);
-		if (parse_set(toks[5], 1, 31, &md) != 0)
-			return err_set(
-			    e, ERR_FIELD,
-			    "schemaFilterDescription: days of the month are numbers 1 to "
-			    "31, not \"%s\"",
-			    toks[5]);
-		if (strcmp(toks[4], "*") != 0) {
-			if (parse_set(toks[4], 1, 52, &step) != 0 || (step & (step - 1)) != 0)
-				return err_set(e, ERR_FIELD,
-					       "schemaFilterDescription: the week step is one "
-					       "number 1 to 52, not \"%s\"",
-					       toks[4]);
-			for (int i = 1; i <= 52; i++)
-				if (step & (1ULL << i))
-					out->week_step = i;
-		}
-		out->weekdays = (uint8_t)wd;
-		out->monthdays = (uint32_t)md;
+				       "schemaFilterDescription must have 8 fields, like "
+				       "\"* * - 1,3 1 * * *\"");
+		memcpy(toks[n], b, (size_t)(p - b));
+		toks[n++][p - b] = '\0';
 	}
+	if (n != 8)
+		return err_set(e, ERR_FIELD,
+			       "schemaFilterDescription must have 8 fields, like \"* * - "
+			       "1,3 1 * * *\", not \"%s\"",
+			       filter);
+	return 0;
+}
+
+/* "* * - <weekdays> <every N weeks> <days of month> * *" */
+static int parse_filter(const char *filter, struct sched_spec *out, struct err *e)
+{
+	char toks[8][64];
+	int rc = filter_fields(filter, toks, e);
+	if (rc)
+		return rc;
+	uint64_t wd, md, step;
+	if (parse_set(toks[3], 0, 6, &wd) != 0)
+		return err_set(e, ERR_FIELD,
+			       "schemaFilterDescription: weekdays are numbers 0 (Sunday) to "
+			       "6, not \"%s\"",
+			       toks[3]);
+	if (parse_set(toks[5], 1, 31, &md) != 0)
+		return err_set(e, ERR_FIELD,
+			       "schemaFilterDescription: days of the month are numbers 1 to "
+			       "31, not \"%s\"",
+			       toks[5]);
+	if (strcmp(toks[4], "*") != 0) {
+		if (parse_set(toks[4], 1, 52, &step) != 0 || (step & (step - 1)) != 0)
+			return err_set(e, ERR_FIELD,
+				       "schemaFilterDescription: the week step is one "
+				       "number 1 to 52, not \"%s\"",
+				       toks[4]);
+		for (int i = 1; i <= 52; i++)
+			if (step & (1ULL << i))
+				out->week_step = i;
+	}
+	out->weekdays = (uint8_t)wd;
+	out->monthdays = (uint32_t)md;
+	return 0;
+}
+
+int sched_spec_parse(const struct sched_spec_text *t, struct sched_spec *out, struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	if (t->dst_mode < 0 || t->dst_mode > 2)
+		return err_set(e, ERR_FIELD, "daylightSavingTime must be 0, 1 or 2");
+	out->dst_mode = t->dst_mode;
+	int64_t start_ms, exp_ms;
+	if (!t->start || time_parse_iso(t->start, &start_ms) != 0)
+		return err_set(e, ERR_FIELD, "startDate must be a date");
+	if (!t->expiration || time_parse_iso(t->expiration, &exp_ms) != 0)
+		return err_set(e, ERR_FIELD, "expirationDate must be a date");
+	out->start = sched_floor_div(start_ms, 1000);
+	out->expiration = sched_floor_div(exp_ms, 1000);
+	if (out->expiration <= out->start)
+		return err_set(e, ERR_FIELD, "the trigger expires (%s) before it starts (%s)",
+			       t->expiration, t->start);
+	int rc = parse_increment(t->increment ? t->increment : "0 0 1 0", out, e);
+	out->week_step = 1;
+	if (rc == 0 && t->filter)
+		rc = parse_filter(t->filter, out, e);
+	if (rc)
+		return rc;
 	if (t->option < 0 || t->option > 5)
 		return err_set(e, ERR_FIELD, "incrementOption must be 0 to 5");
 	out->once = t->option == 0 ||
 		    (out->step_s == 0 && out->step_days == 0 && !out->weekdays && !out->monthdays);
-	int rc = sched_tz_load(t->time_zone ? t->time_zone : "UTC", &out->tz, e);
+	rc = sched_tz_load(t->time_zone ? t->time_zone : "UTC", &out->tz, e);
 	if (rc)
 		return rc;
 	int64_t first;
