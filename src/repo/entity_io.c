@@ -82,6 +82,82 @@ static int decode_string(const struct entity_desc *d, const struct field_desc *f
 	return 0;
 }
 
+/* An enumeration: its number, or one of its names (any case). */
+static int decode_enum(const struct entity_desc *d, const struct field_desc *f, json_t *v,
+		       struct colval *cv, struct err *e)
+{
+	int n = 0;
+	while (f->enum_names && f->enum_names[n])
+		n++;
+	int64_t iv = -1;
+	if (json_is_integer(v))
+		iv = json_integer_value(v);
+	else if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		if (str_to_i64(s, 0, n - 1, &iv) != 0)
+			for (int i = 0; i < n; i++)
+				if (str_ieq(f->enum_names[i], s))
+					iv = i;
+	}
+	if (iv < 0 || iv >= n)
+		return bad(e, d, f->json, "is not one of its allowed values");
+	cv->i = iv;
+	return 0;
+}
+
+/* A list of strings, stored \x1f-joined with \x1f at both ends. */
+static int decode_strlist(const struct entity_desc *d, const struct field_desc *f, json_t *v,
+			  struct arena *a, struct colval *cv, struct err *e)
+{
+	if (!json_is_array(v))
+		return bad(e, d, f->json, "must be a list of strings");
+	struct buf b;
+	buf_init(&b, f->max_len ? (size_t)f->max_len : 4096);
+	size_t i;
+	json_t *it;
+	int rc = 0;
+	json_array_foreach (v, i, it) {
+		if (!json_is_string(it) ||
+		    strlen(json_string_value(it)) != json_string_length(it) ||
+		    str_has_ctl(json_string_value(it), false)) {
+			rc = bad(e, d, f->json,
+				 "must be a list of strings without control characters");
+			break;
+		}
+		if ((i == 0 && buf_puts(&b, "\x1f")) || buf_puts(&b, json_string_value(it)) ||
+		    buf_puts(&b, "\x1f")) {
+			rc = bad(e, d, f->json, "is too long");
+			break;
+		}
+	}
+	if (rc == 0) {
+		if (b.len == 0)
+			cv->is_null = true;
+		else
+			cv->s = arena_strndup(a, b.data, b.len);
+	}
+	buf_release(&b);
+	return rc;
+}
+
+/* A JSON object (or list, F_ARRAY), stored as its compact text. */
+static int decode_object(const struct entity_desc *d, const struct field_desc *f, json_t *v,
+			 struct arena *a, struct colval *cv, struct err *e)
+{
+	if ((f->flags & F_ARRAY) ? !json_is_array(v) : !json_is_object(v))
+		return bad(e, d, f->json,
+			   (f->flags & F_ARRAY) ? "must be a list" : "must be an object");
+	char *s = json_dumps(v, JSON_COMPACT);
+	if (!s)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	size_t max = f->max_len ? (size_t)f->max_len : 4096;
+	int rc = strlen(s) > max ? bad(e, d, f->json, "is too large") : 0;
+	if (rc == 0)
+		cv->s = arena_strdup(a, s);
+	free(s);
+	return rc;
+}
+
 static int decode_value(const struct entity_desc *d, const struct field_desc *f, json_t *v,
 			struct arena *a, struct colval *cv, struct err *e)
 {
@@ -110,25 +186,9 @@ static int decode_value(const struct entity_desc *d, const struct field_desc *f,
 			return bad(e, d, f->json, "must be true or false");
 		cv->i = json_is_true(v);
 		return 0;
-	case FT_ENUM: {
-		int n = 0;
-		while (f->enum_names && f->enum_names[n])
-			n++;
-		int64_t iv = -1;
-		if (json_is_integer(v))
-			iv = json_integer_value(v);
-		else if (json_is_string(v)) {
-			const char *s = json_string_value(v);
-			if (str_to_i64(s, 0, n - 1, &iv) != 0)
-				for (int i = 0; i < n; i++)
-					if (str_ieq(f->enum_names[i], s))
-						iv = i;
-		}
-		if (iv < 0 || iv >= n)
-			return bad(e, d, f->json, "is not one of its allowed values");
-		cv->i = iv;
-		return 0;
-	}
+	case FT_ENUM: return decode_enum(d, f, v, cv, e);
+	case FT_STRLIST: return decode_strlist(d, f, v, a, cv, e);
+	case FT_OBJECT: return decode_object(d, f, v, a, cv, e);
 	case FT_DATE: {
 		int64_t ms;
 		if (!json_is_string(v) || time_parse_iso(json_string_value(v), &ms) != 0)
@@ -146,51 +206,6 @@ static int decode_value(const struct entity_desc *d, const struct field_desc *f,
 		cv->s = arena_strdup(a, id);
 		uuid_lower((char *)cv->s);
 		return 0;
-	}
-	case FT_STRLIST: {
-		if (!json_is_array(v))
-			return bad(e, d, f->json, "must be a list of strings");
-		struct buf b;
-		buf_init(&b, f->max_len ? (size_t)f->max_len : 4096);
-		size_t i;
-		json_t *it;
-		int rc = 0;
-		json_array_foreach (v, i, it) {
-			if (!json_is_string(it) ||
-			    strlen(json_string_value(it)) != json_string_length(it) ||
-			    str_has_ctl(json_string_value(it), false)) {
-				rc = bad(e, d, f->json,
-					 "must be a list of strings without control characters");
-				break;
-			}
-			if ((i == 0 && buf_puts(&b, "\x1f")) ||
-			    buf_puts(&b, json_string_value(it)) || buf_puts(&b, "\x1f")) {
-				rc = bad(e, d, f->json, "is too long");
-				break;
-			}
-		}
-		if (rc == 0) {
-			if (b.len == 0)
-				cv->is_null = true;
-			else
-				cv->s = arena_strndup(a, b.data, b.len);
-		}
-		buf_release(&b);
-		return rc;
-	}
-	case FT_OBJECT: {
-		if ((f->flags & F_ARRAY) ? !json_is_array(v) : !json_is_object(v))
-			return bad(e, d, f->json,
-				   (f->flags & F_ARRAY) ? "must be a list" : "must be an object");
-		char *s = json_dumps(v, JSON_COMPACT);
-		if (!s)
-			return err_set(e, ERR_NOMEM, "out of memory");
-		size_t max = f->max_len ? (size_t)f->max_len : 4096;
-		int rc = strlen(s) > max ? bad(e, d, f->json, "is too large") : 0;
-		if (rc == 0)
-			cv->s = arena_strdup(a, s);
-		free(s);
-		return rc;
 	}
 	}
 	return bad(e, d, f->json, "has an unsupported type");
