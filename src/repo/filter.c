@@ -322,6 +322,66 @@ static int enum_value(const struct field_desc *f, const char *s, int64_t *out)
 }
 
 /* Compares the scalar SQL expression `x` of field `f` with the node's value. */
+/* A comparison with a text property (or a list of texts: eq means "holds"). */
+static void text_cmp(struct cctx *c, const char *x, const struct field_desc *f,
+		     const struct node *n, enum op op)
+{
+	struct arena *a = c->b->a;
+	const char *v = n->val;
+	if (n->vk == V_BOOL) {
+		c->rc =
+		    fail(c->lx, n->val_pos, "property '%s' holds text: quote the value", f->json);
+		return;
+	}
+	if (op == OP_EQ && f->type == FT_STRING) {
+		emit(c, "(%s IS NOT NULL AND lower(%s) = $%d)", x, x, param(c, lower_dup(a, v)));
+	} else if (op == OP_EQ || op == OP_SW || op == OP_EW || op == OP_SO) {
+		const char *pre = "%", *post = "%";
+		if (f->type == FT_STRLIST) {
+			if (op == OP_SW || op == OP_EW) {
+				c->rc = fail(c->lx, n->op_pos,
+					     "operator sw/ew does not apply to list '%s'", f->json);
+				return;
+			}
+			if (op == OP_EQ)
+				pre = "%\x1f", post = "\x1f%";
+		} else {
+			if (op == OP_SW)
+				pre = "";
+			if (op == OP_EW)
+				post = "";
+		}
+		emit(c, "(%s IS NOT NULL AND lower(%s) LIKE $%d ESCAPE '!')", x, x,
+		     param(c, like_pattern(a, pre, v, post)));
+	} else {
+		c->rc = fail(c->lx, n->op_pos, "this operator does not apply to text property '%s'",
+			     f->json);
+	}
+}
+
+/* A comparison with a date property: the value is read as a date and compared in UTC. */
+static void date_cmp(struct cctx *c, const char *x, const struct field_desc *f,
+		     const struct node *n, enum op op)
+{
+	struct arena *a = c->b->a;
+	const char *v = n->val;
+	int64_t ms;
+	if (op >= OP_SW) {
+		c->rc = fail(c->lx, n->op_pos, "sw, ew and so apply to text, not to '%s'", f->json);
+		return;
+	}
+	if (n->vk == V_BOOL || time_parse_iso(v, &ms) != 0) {
+		c->rc = fail(c->lx, n->val_pos,
+			     "property '%s' needs a date like '2024-01-31 "
+			     "12:00:00'",
+			     f->json);
+		return;
+	}
+	char *iso = arena_alloc(a, ISO_TIME_LEN + 1);
+	time_format_iso(ms, iso);
+	emit(c, "(%s IS NOT NULL AND %s %s $%d)", x, x, op_sql[op], param(c, iso));
+}
+
 static void scalar_cmp(struct cctx *c, const char *x, const struct field_desc *f,
 		       const struct node *n, enum op op)
 {
@@ -340,39 +400,7 @@ static void scalar_cmp(struct cctx *c, const char *x, const struct field_desc *f
 	const char *v = n->val;
 	switch (f->type) {
 	case FT_STRING:
-	case FT_STRLIST:
-		if (n->vk == V_BOOL) {
-			c->rc = fail(c->lx, n->val_pos, "property '%s' holds text: quote the value",
-				     f->json);
-			return;
-		}
-		if (op == OP_EQ && f->type == FT_STRING) {
-			emit(c, "(%s IS NOT NULL AND lower(%s) = $%d)", x, x,
-			     param(c, lower_dup(a, v)));
-		} else if (op == OP_EQ || op == OP_SW || op == OP_EW || op == OP_SO) {
-			const char *pre = "%", *post = "%";
-			if (f->type == FT_STRLIST) {
-				if (op == OP_SW || op == OP_EW) {
-					c->rc = fail(c->lx, n->op_pos,
-						     "operator sw/ew does not apply to list '%s'",
-						     f->json);
-					return;
-				}
-				if (op == OP_EQ)
-					pre = "%\x1f", post = "\x1f%";
-			} else {
-				if (op == OP_SW)
-					pre = "";
-				if (op == OP_EW)
-					post = "";
-			}
-			emit(c, "(%s IS NOT NULL AND lower(%s) LIKE $%d ESCAPE '!')", x, x,
-			     param(c, like_pattern(a, pre, v, post)));
-		} else {
-			c->rc = fail(c->lx, n->op_pos,
-				     "this operator does not apply to text property '%s'", f->json);
-		}
-		return;
+	case FT_STRLIST: text_cmp(c, x, f, n, op); return;
 	case FT_GUID:
 	case FT_REF:
 		if (op != OP_EQ) {
@@ -413,25 +441,7 @@ static void scalar_cmp(struct cctx *c, const char *x, const struct field_desc *f
 		emit(c, "(%s IS NOT NULL AND %s = $%d)", x, x,
 		     param_int(c, strcmp(v, "true") == 0 ? 1 : 0));
 		return;
-	case FT_DATE: {
-		int64_t ms;
-		if (op >= OP_SW) {
-			c->rc = fail(c->lx, n->op_pos, "sw, ew and so apply to text, not to '%s'",
-				     f->json);
-			return;
-		}
-		if (n->vk == V_BOOL || time_parse_iso(v, &ms) != 0) {
-			c->rc = fail(c->lx, n->val_pos,
-				     "property '%s' needs a date like '2024-01-31 "
-				     "12:00:00'",
-				     f->json);
-			return;
-		}
-		char *iso = arena_alloc(a, ISO_TIME_LEN + 1);
-		time_format_iso(ms, iso);
-		emit(c, "(%s IS NOT NULL AND %s %s $%d)", x, x, op_sql[op], param(c, iso));
-		return;
-	}
+	case FT_DATE: date_cmp(c, x, f, n, op); return;
 	case FT_OBJECT:
 		c->rc = fail(c->lx, n->path_pos, "property '%s' cannot be filtered", f->json);
 		return;
