@@ -299,295 +299,392 @@ int script_qualify(struct run *r, const struct stmt *s)
 	return 0;
 }
 
+/* One LOAD as it runs: where its rows come from, what it makes of them, where they go. */
+struct load_job {
+	struct run *r;
+	const struct stmt *s;
+	const struct load *l;
+	struct tbl *src, *dst, *seen, *mapping;
+	bool owned;   /* src is this job's to free */
+	bool created; /* dst is new and not kept yet */
+	int64_t rows; /* rows of the source */
+	const char **names;
+	struct expr **exprs; /* per output field: its expression, NULL for a field as it is */
+	int n;
+	int *cols, *star_cols; /* per output field: its column in dst, and in src (star) */
+	struct val *vals;      /* a row of dst */
+	int64_t n_groups, *group_start, *group_rows, *group_of, *order;
+	int64_t written;
+	struct eval ev;
+};
+
+/* Where the rows go: a table handed back (the input of a preceding load), a new mapping
+ * table, or the destination the statement names. */
+static int open_destination(struct load_job *j, struct tbl **temp_out)
+{
+	struct run *r = j->r;
+	if (temp_out) {
+		j->dst = data_tbl_new("preceding");
+		j->created = true;
+		return j->dst ? 0 : err_set(r->e, ERR_NOMEM, "out of memory");
+	}
+	if (j->l->mapping) {
+		if (j->n != 2)
+			return script_err(r, j->s, ERR_INVALID,
+					  "a MAPPING LOAD needs two fields, not %d", j->n);
+		j->mapping = data_tbl_new(j->s->label ? j->s->label : "map");
+		j->dst = j->mapping;
+		j->created = true;
+		return j->mapping ? 0 : err_set(r->e, ERR_NOMEM, "out of memory");
+	}
+	return destination(r, j->s, j->names, j->n, &j->dst, &j->created);
+}
+
+/* The destination's column of each output field (a new table's fields that QUALIFY
+ * names are called Table.Field), and the source's for fields taken as they are. */
+static int map_columns(struct load_job *j, bool qualify)
+{
+	struct run *r = j->r;
+	j->cols = calloc((size_t)(j->n + 1), sizeof(int));
+	j->star_cols = calloc((size_t)(j->n + 1), sizeof(int));
+	if (!j->cols || !j->star_cols)
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	for (int i = 0; i < j->n; i++) {
+		const char *name = j->names[i];
+		if (qualify && qualified(r, name)) {
+			char *qn = malloc(strlen(j->dst->name) + strlen(name) + 2);
+			if (qn)
+				join_name(qn, j->dst->name, name);
+			j->cols[i] = qn ? data_tbl_field(j->dst, qn, true) : -1;
+			free(qn);
+		} else {
+			j->cols[i] = data_tbl_field(j->dst, name, true);
+		}
+		j->star_cols[i] = j->exprs[i] ? -1 : data_tbl_field(j->src, name, false);
+		if (j->cols[i] < 0)
+			return err_set(r->e, ERR_NOMEM, "out of memory");
+	}
+	if (!(j->vals = calloc((size_t)(j->dst->n_fields + 1), sizeof(*j->vals))))
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	if (j->l->distinct) {
+		j->seen = data_tbl_new("distinct");
+		if (!j->seen || data_tbl_field(j->seen, "k", true) < 0)
+			return err_set(r->e, ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Each row's group: its distinct combination of the GROUP BY fields, numbered in order of
+ * first occurrence (a table of keys does the numbering). */
+static int number_groups(struct load_job *j, struct tbl *keys)
+{
+	struct run *r = j->r;
+	const struct load *l = j->l;
+	int *gf = calloc((size_t)l->n_group_by, sizeof(int));
+	j->group_of = calloc((size_t)(j->rows ? j->rows : 1), sizeof(int64_t));
+	int rc = 0;
+	if (!gf || !j->group_of || data_tbl_field(keys, "k", true) < 0)
+		rc = err_set(r->e, ERR_NOMEM, "out of memory");
+	for (int g = 0; rc == 0 && g < l->n_group_by; g++)
+		if (!j->src || (gf[g] = data_tbl_field(j->src, l->group_by[g], false)) < 0)
+			rc = script_err(r, j->s, ERR_INVALID,
+					"GROUP BY names a field not in the source: %s",
+					l->group_by[g]);
+	struct buf kb;
+	buf_init(&kb, 1 << 24);
+	for (int64_t i = 0; rc == 0 && i < j->rows; i++) {
+		kb.len = 0;
+		for (int g = 0; g < l->n_group_by; g++)
+			if (buf_printf(&kb, "%d\x1f", j->src->fields[gf[g]].index[i]))
+				rc = err_set(r->e, ERR_NOMEM, "out of memory");
+		struct val kv = {.text = kb.data};
+		if (rc == 0 && data_tbl_append(keys, &kv, 1))
+			rc = err_set(r->e, ERR_NOMEM, "out of memory");
+		if (rc == 0)
+			j->group_of[i] = keys->fields[0].index[i];
+	}
+	buf_release(&kb);
+	free(gf);
+	return rc;
+}
+
+/* GROUP BY: the rows of each group, in order of first occurrence (a counting sort). */
+static int build_groups(struct load_job *j)
+{
+	struct tbl *keys = data_tbl_new("groups");
+	int rc = keys ? number_groups(j, keys) : err_set(j->r->e, ERR_NOMEM, "out of memory");
+	j->n_groups = keys ? keys->fields[0].n_sym : 0;
+	data_tbl_free(keys);
+	j->group_start = calloc((size_t)(j->n_groups + 1), sizeof(int64_t));
+	j->group_rows = calloc((size_t)(j->rows ? j->rows : 1), sizeof(int64_t));
+	if (rc == 0 && (!j->group_start || !j->group_rows))
+		rc = err_set(j->r->e, ERR_NOMEM, "out of memory");
+	for (int64_t i = 0; rc == 0 && i < j->rows; i++)
+		j->group_start[j->group_of[i] + 1]++;
+	for (int64_t g = 0; rc == 0 && g < j->n_groups; g++)
+		j->group_start[g + 1] += j->group_start[g];
+	int64_t *fill = rc == 0 ? calloc((size_t)(j->n_groups + 1), sizeof(int64_t)) : NULL;
+	for (int64_t i = 0; fill && i < j->rows; i++)
+		j->group_rows[j->group_start[j->group_of[i]] + fill[j->group_of[i]]++] = i;
+	free(fill);
+	j->ev.set_row = set_group_row;
+	return rc;
+}
+
+/* A LOAD of every field of a file, as it is, into a new table: the file's table becomes
+ * the new one, with no copy row by row. Returns whether it did. */
+static bool try_adopt(struct load_job *j, bool plain, int *rc)
+{
+	struct run *r = j->r;
+	const struct load *l = j->l;
+	bool adopt = plain && j->owned && j->created && !j->mapping && l->join == JOIN_NONE &&
+		     !l->where && !l->distinct && !l->group_by && !l->order_by && j->src &&
+		     j->n == j->src->n_fields && j->dst->n_fields == j->n &&
+		     !(r->env->max_rows && j->src->n_rows > r->env->max_rows);
+	for (int k = 0; adopt && k < j->n; k++)
+		adopt = !j->exprs[k] && j->star_cols[k] == k && j->cols[k] == k;
+	for (int k = 0; adopt && k < j->n; k++) {
+		char *nm = strdup(j->dst->fields[k].name); /* it may be qualified */
+		if (!nm) {
+			*rc = err_set(r->e, ERR_NOMEM, "out of memory");
+			return false;
+		}
+		free(j->src->fields[k].name);
+		j->src->fields[k].name = nm;
+	}
+	if (!adopt)
+		return false;
+	char *nm = strdup(j->dst->name);
+	if (!nm) {
+		*rc = err_set(r->e, ERR_NOMEM, "out of memory");
+		return false;
+	}
+	free(j->src->name);
+	j->src->name = nm;
+	data_tbl_free(j->dst);
+	j->dst = j->src;
+	j->owned = false;
+	j->n_groups = 0; /* nothing to copy */
+	j->written = j->dst->n_rows;
+	return true;
+}
+
+/* The output row of the current source row (or group) into j->vals. */
+static int row_values(struct load_job *j, struct arena *a)
+{
+	for (int f = 0; f < j->dst->n_fields; f++)
+		j->vals[f] = (struct val){.null = true};
+	for (int k = 0; k < j->n; k++) {
+		struct val v;
+		if (j->exprs[k]) {
+			int rc = script_eval(&j->ev, j->exprs[k], &v);
+			if (rc)
+				return rc;
+		} else {
+			data_tbl_get(j->src, j->star_cols[k], j->r->row, &v);
+		}
+		own_texts(a, &v);
+		j->vals[j->cols[k]] = v;
+	}
+	return 0;
+}
+
+/* DISTINCT: whether the row in j->vals was seen before (it is remembered now). */
+static int seen_before(struct load_job *j, bool *out)
+{
+	struct buf kb;
+	buf_init(&kb, 64u << 20);
+	int rc = 0;
+	for (int k = 0; k < j->n; k++) {
+		char nb[64];
+		const struct val *v = &j->vals[j->cols[k]];
+		if (buf_printf(&kb, "%c%s\x1f",
+			       v->null	    ? 'n'
+			       : v->has_num ? '#'
+					    : 's',
+			       v->null	    ? ""
+			       : v->has_num ? (snprintf(nb, sizeof(nb), "%.17g", v->num), nb)
+					    : v->text))
+			rc = err_set(j->r->e, ERR_NOMEM, "out of memory");
+	}
+	int64_t before = j->seen->fields[0].n_sym;
+	struct val kv = {.text = kb.data ? kb.data : ""};
+	if (rc == 0 && data_tbl_append(j->seen, &kv, 1))
+		rc = err_set(j->r->e, ERR_NOMEM, "out of memory");
+	buf_release(&kb);
+	*out = rc == 0 && j->seen->fields[0].n_sym == before;
+	return rc;
+}
+
+/* Makes source row (or group) i current; false when WHERE leaves it out. */
+static int select_row(struct load_job *j, int64_t i, bool *keep)
+{
+	struct run *r = j->r;
+	*keep = true;
+	if (j->l->group_by) {
+		r->group = j->group_rows + j->group_start[i];
+		j->ev.n_group = j->group_start[i + 1] - j->group_start[i];
+		r->row = r->group[0];
+	} else {
+		r->row = j->order ? j->order[i] : i;
+	}
+	j->ev.recno = r->row + 1;
+	j->ev.rowno = j->dst->n_rows + 1;
+	if (!j->l->where || j->l->group_by)
+		return 0;
+	struct val w;
+	int rc = script_eval(&j->ev, j->l->where, &w);
+	*keep = rc == 0 && script_val_true(&w);
+	return rc;
+}
+
+/* Every row (or group) of the source into the destination. */
+static int copy_rows(struct load_job *j)
+{
+	struct run *r = j->r;
+	int rc = 0;
+	if (j->l->order_by && !j->l->group_by)
+		rc = script_sort_rows(r, j->s, j->src, j->rows, &j->order);
+	for (int64_t i = 0; rc == 0 && i < j->n_groups; i++) {
+		struct arena *a = arena_new();
+		j->ev.a = a;
+		bool keep, dup = false;
+		rc = select_row(j, i, &keep);
+		if (rc == 0 && keep)
+			rc = row_values(j, a);
+		if (rc == 0 && keep && j->seen)
+			rc = seen_before(j, &dup);
+		if (rc || !keep || dup) {
+			arena_free(a);
+			continue;
+		}
+		if (r->env->max_rows && j->dst->n_rows >= r->env->max_rows)
+			rc = script_err(r, j->s, ERR_TOO_LARGE, "table %s would pass %lld rows",
+					j->dst->name, (long long)r->env->max_rows);
+		if (rc == 0 && data_tbl_append(j->dst, j->vals, j->dst->n_fields))
+			rc = err_set(r->e, ERR_NOMEM, "out of memory");
+		j->written++;
+		arena_free(a);
+	}
+	return rc;
+}
+
+/* A mapping table is kept by name, with the first row of each key. */
+static int keep_mapping(struct load_job *j)
+{
+	struct run *r = j->r;
+	struct mapping *nm = realloc(r->maps, sizeof(*nm) * (size_t)(r->n_maps + 1));
+	if (!nm)
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	r->maps = nm;
+	struct mapping *mp = &r->maps[r->n_maps];
+	struct tbl *m = j->mapping;
+	mp->name = strdup(m->name);
+	mp->t = m;
+	mp->first_row = calloc((size_t)(m->fields[0].n_sym + 1), sizeof(int64_t));
+	if (!mp->name || !mp->first_row) {
+		free(mp->name);
+		free(mp->first_row);
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	}
+	for (int64_t s2 = 0; s2 < m->fields[0].n_sym; s2++)
+		mp->first_row[s2] = -1;
+	for (int64_t row = 0; row < m->n_rows; row++) {
+		int32_t sy = m->fields[0].index[row];
+		if (sy >= 0 && mp->first_row[sy] < 0)
+			mp->first_row[sy] = row;
+	}
+	r->n_maps++;
+	j->mapping = NULL;
+	j->created = false; /* dst is the mapping, kept now */
+	script_log(r, "mapping table %s: %lld rows", mp->name, (long long)j->written);
+	return 0;
+}
+
+/* Where the rows went: a mapping table, the table handed back, a JOIN or KEEP with its
+ * target, or a table of the data set. */
+static int place(struct load_job *j, struct tbl **temp_out)
+{
+	struct run *r = j->r;
+	if (j->mapping)
+		return keep_mapping(j);
+	if (temp_out) {
+		*temp_out = j->dst;
+		j->created = false;
+		return 0;
+	}
+	if (j->l->join != JOIN_NONE) {
+		j->created = false; /* combine takes dst */
+		return script_combine(r, j->s, j->dst);
+	}
+	if (j->created && script_add_table(r, j->dst) != 0)
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	j->created = false;
+	r->last = j->dst;
+	script_log(r, "%s << %lld rows, %d fields (%lld rows now)", j->dst->name,
+		   (long long)j->written, j->n, (long long)j->dst->n_rows);
+	return 0;
+}
+
+static void load_job_release(struct load_job *j)
+{
+	if (j->created && j->dst && j->dst != j->mapping)
+		data_tbl_free(j->dst);
+	data_tbl_free(j->mapping);
+	data_tbl_free(j->seen);
+	if (j->owned)
+		data_tbl_free(j->src);
+	free(j->names);
+	free(j->exprs);
+	free(j->cols);
+	free(j->star_cols);
+	free(j->vals);
+	free(j->group_rows);
+	free(j->group_of);
+	free(j->group_start);
+	free(j->order);
+}
+
 /* Runs a LOAD. `given`: its source is this table (a preceding load's input) instead of
  * what the statement names. `temp_out`: the rows go to a new table handed back there,
- * outside the model (the input of a preceding load), instead of their destination. */
+ * outside the data set (the input of a preceding load), instead of their destination. */
 int script_load(struct run *r, const struct stmt *s, struct tbl *given, struct tbl **temp_out)
 {
 	const struct load *l = &s->load;
 	if (l->while_)
 		return script_err(r, s, ERR_INVALID, "WHILE is not supported yet");
-	struct tbl *src = NULL, *dst = NULL, *seen = NULL;
-	bool owned = false, created = false;
-	int64_t rows = 0;
+	struct load_job j = {.r = r, .s = s, .l = l};
 	int rc = 0;
 	if (given) {
-		src = given;
-		rows = given->n_rows;
+		j.src = given;
+		j.rows = given->n_rows;
 	} else {
-		rc = load_source(r, s, &src, &owned, &rows);
+		rc = load_source(r, s, &j.src, &j.owned, &j.rows);
 	}
 	if (rc)
 		return rc;
-	const char **names = NULL;
-	struct expr **exprs = NULL;
-	int n = 0;
-	int *cols = NULL, *star_cols = NULL;
-	struct val *vals = NULL;
-	int64_t *group_rows = NULL, *group_of = NULL;
-	rc = out_names(r, s, src, &names, &exprs, &n);
-	struct tbl *mapping = NULL;
-	if (rc == 0 && temp_out) {
-		dst = data_tbl_new("preceding");
-		created = true;
-		if (!dst)
-			rc = err_set(r->e, ERR_NOMEM, "out of memory");
-	} else if (rc == 0 && l->mapping) {
-		if (n != 2)
-			rc = script_err(r, s, ERR_INVALID,
-					"a MAPPING LOAD needs two fields, not %d", n);
-		else if (!(mapping = data_tbl_new(s->label ? s->label : "map")))
-			rc = err_set(r->e, ERR_NOMEM, "out of memory");
-		dst = mapping;
-		created = true;
-	} else if (rc == 0) {
-		rc = destination(r, s, names, n, &dst, &created);
-	}
-	/* the destination's column of each output field */
-	cols = rc == 0 ? calloc((size_t)(n + 1), sizeof(int)) : NULL;
-	star_cols = rc == 0 ? calloc((size_t)(n + 1), sizeof(int)) : NULL;
-	if (rc == 0 && (!cols || !star_cols))
-		rc = err_set(r->e, ERR_NOMEM, "out of memory");
-	/* a new table's fields that QUALIFY names are called Table.Field */
-	bool qualify = created && !temp_out && !l->mapping && l->join == JOIN_NONE;
-	for (int i = 0; rc == 0 && i < n; i++) {
-		const char *name = names[i];
-		if (qualify && qualified(r, name)) {
-			char *qn = malloc(strlen(dst->name) + strlen(name) + 2);
-			if (qn)
-				join_name(qn, dst->name, name);
-			cols[i] = qn ? data_tbl_field(dst, qn, true) : -1;
-			free(qn);
-		} else {
-			cols[i] = data_tbl_field(dst, name, true);
-		}
-		star_cols[i] = exprs[i] ? -1 : data_tbl_field(src, names[i], false);
-		if (cols[i] < 0)
-			rc = err_set(r->e, ERR_NOMEM, "out of memory");
-	}
-	if (rc == 0 && !(vals = calloc((size_t)(dst->n_fields + 1), sizeof(*vals))))
-		rc = err_set(r->e, ERR_NOMEM, "out of memory");
-	if (rc == 0 && l->distinct) {
-		seen = data_tbl_new("distinct");
-		if (!seen || data_tbl_field(seen, "k", true) < 0)
-			rc = err_set(r->e, ERR_NOMEM, "out of memory");
-	}
-	struct eval ev = {.e = r->e,
-			  .ctx = r,
-			  .field = src_field,
-			  .mapping = script_apply_map,
-			  .variable = script_variable,
-			  .date_format = script_var_get(r, "DateFormat")};
-	r->src = src;
-	/* groups: the rows of each distinct combination of the GROUP BY fields, in order of
-	 * first occurrence */
-	int64_t n_groups = rows, *group_start = NULL;
-	if (rc == 0 && l->group_by) {
-		struct tbl *keys = data_tbl_new("groups");
-		int *gf = calloc((size_t)l->n_group_by, sizeof(int));
-		group_of = calloc((size_t)(rows ? rows : 1), sizeof(int64_t));
-		if (!keys || !gf || !group_of || data_tbl_field(keys, "k", true) < 0)
-			rc = err_set(r->e, ERR_NOMEM, "out of memory");
-		for (int g = 0; rc == 0 && g < l->n_group_by; g++)
-			if (!src || (gf[g] = data_tbl_field(src, l->group_by[g], false)) < 0)
-				rc = script_err(r, s, ERR_INVALID,
-						"GROUP BY names a field not in the source: %s",
-						l->group_by[g]);
-		struct buf kb;
-		buf_init(&kb, 1 << 24);
-		for (int64_t i = 0; rc == 0 && i < rows; i++) {
-			kb.len = 0;
-			for (int g = 0; g < l->n_group_by; g++)
-				if (buf_printf(&kb, "%d\x1f", src->fields[gf[g]].index[i]))
-					rc = err_set(r->e, ERR_NOMEM, "out of memory");
-			struct val kv = {.text = kb.data};
-			if (rc == 0 && data_tbl_append(keys, &kv, 1))
-				rc = err_set(r->e, ERR_NOMEM, "out of memory");
-			if (rc == 0)
-				group_of[i] = keys->fields[0].index[i];
-		}
-		buf_release(&kb);
-		n_groups = keys ? keys->fields[0].n_sym : 0;
-		/* rows by group: counting sort */
-		group_start = calloc((size_t)(n_groups + 1), sizeof(int64_t));
-		group_rows = calloc((size_t)(rows ? rows : 1), sizeof(int64_t));
-		if (rc == 0 && (!group_start || !group_rows))
-			rc = err_set(r->e, ERR_NOMEM, "out of memory");
-		for (int64_t i = 0; rc == 0 && i < rows; i++)
-			group_start[group_of[i] + 1]++;
-		for (int64_t g = 0; rc == 0 && g < n_groups; g++)
-			group_start[g + 1] += group_start[g];
-		int64_t *fill = rc == 0 ? calloc((size_t)(n_groups + 1), sizeof(int64_t)) : NULL;
-		for (int64_t i = 0; fill && i < rows; i++)
-			group_rows[group_start[group_of[i]] + fill[group_of[i]]++] = i;
-		free(fill);
-		data_tbl_free(keys);
-		free(gf);
-		ev.set_row = set_group_row;
-	}
-	/* A LOAD of every field of a file, as it is, into a new table: the file's table becomes
-	 * the new one, with no copy row by row. */
-	bool adopt = rc == 0 && owned && created && !temp_out && !mapping && l->join == JOIN_NONE &&
-		     !l->where && !l->distinct && !l->group_by && !l->order_by && src &&
-		     n == src->n_fields && dst->n_fields == n &&
-		     !(r->env->max_rows && src->n_rows > r->env->max_rows);
-	for (int k = 0; adopt && k < n; k++)
-		adopt = !exprs[k] && star_cols[k] == k && cols[k] == k;
-	for (int k = 0; adopt && k < n; k++) {
-		char *nm = strdup(dst->fields[k].name); /* it may be qualified */
-		if (!nm) {
-			rc = err_set(r->e, ERR_NOMEM, "out of memory");
-			break;
-		}
-		free(src->fields[k].name);
-		src->fields[k].name = nm;
-	}
-	if (rc == 0 && adopt) {
-		char *nm = strdup(dst->name);
-		if (!nm) {
-			rc = err_set(r->e, ERR_NOMEM, "out of memory");
-		} else {
-			free(src->name);
-			src->name = nm;
-			data_tbl_free(dst);
-			dst = src;
-			owned = false;
-			n_groups = 0; /* nothing to copy */
-		}
-	}
-	int64_t src_rows = rows, written = adopt ? dst->n_rows : 0, *order = NULL;
-	if (rc == 0 && l->order_by && !l->group_by)
-		rc = script_sort_rows(r, s, src, rows, &order);
-	for (int64_t i = 0; rc == 0 && i < n_groups; i++) {
-		struct arena *a = arena_new();
-		ev.a = a;
-		if (l->group_by) {
-			r->group = group_rows + group_start[i];
-			ev.n_group = group_start[i + 1] - group_start[i];
-			r->row = r->group[0];
-		} else {
-			r->row = order ? order[i] : i;
-		}
-		ev.recno = r->row + 1;
-		ev.rowno = dst->n_rows + 1;
-		if (l->where && !l->group_by) {
-			struct val w;
-			if ((rc = script_eval(&ev, l->where, &w)) || !script_val_true(&w)) {
-				arena_free(a);
-				continue;
-			}
-		}
-		for (int f = 0; f < dst->n_fields; f++)
-			vals[f] = (struct val){.null = true};
-		for (int k = 0; rc == 0 && k < n; k++) {
-			struct val v;
-			if (exprs[k]) {
-				rc = script_eval(&ev, exprs[k], &v);
-			} else {
-				data_tbl_get(src, star_cols[k], r->row, &v);
-			}
-			if (rc == 0) {
-				own_texts(a, &v);
-				vals[cols[k]] = v;
-			}
-		}
-		if (rc == 0 && seen) {
-			struct buf kb;
-			buf_init(&kb, 64u << 20);
-			for (int k = 0; k < n; k++) {
-				char nb[64];
-				const struct val *v = &vals[cols[k]];
-				if (buf_printf(&kb, "%c%s\x1f",
-					       v->null	    ? 'n'
-					       : v->has_num ? '#'
-							    : 's',
-					       v->null ? ""
-					       : v->has_num
-						   ? (snprintf(nb, sizeof(nb), "%.17g", v->num), nb)
-						   : v->text))
-					rc = err_set(r->e, ERR_NOMEM, "out of memory");
-			}
-			int64_t before = seen->fields[0].n_sym;
-			struct val kv = {.text = kb.data ? kb.data : ""};
-			if (rc == 0 && data_tbl_append(seen, &kv, 1))
-				rc = err_set(r->e, ERR_NOMEM, "out of memory");
-			buf_release(&kb);
-			if (rc == 0 && seen->fields[0].n_sym == before) {
-				arena_free(a);
-				continue;
-			}
-		}
-		if (rc == 0 && r->env->max_rows && dst->n_rows >= r->env->max_rows)
-			rc = script_err(r, s, ERR_TOO_LARGE, "table %s would pass %lld rows",
-					dst->name, (long long)r->env->max_rows);
-		if (rc == 0 && data_tbl_append(dst, vals, dst->n_fields))
-			rc = err_set(r->e, ERR_NOMEM, "out of memory");
-		written++;
-		arena_free(a);
-	}
-	(void)src_rows;
+	rc = out_names(r, s, j.src, &j.names, &j.exprs, &j.n);
+	if (rc == 0)
+		rc = open_destination(&j, temp_out);
+	bool plain = !temp_out && !l->mapping && l->join == JOIN_NONE;
+	if (rc == 0)
+		rc = map_columns(&j, j.created && plain);
+	j.ev = (struct eval){.e = r->e,
+			     .ctx = r,
+			     .field = src_field,
+			     .mapping = script_apply_map,
+			     .variable = script_variable,
+			     .date_format = script_var_get(r, "DateFormat")};
+	r->src = j.src;
+	j.n_groups = j.rows;
+	if (rc == 0 && l->group_by)
+		rc = build_groups(&j);
+	if (rc == 0 && !try_adopt(&j, plain, &rc) && rc == 0)
+		rc = copy_rows(&j);
 	r->src = NULL;
-	if (rc == 0 && mapping) {
-		struct mapping *nm = realloc(r->maps, sizeof(*nm) * (size_t)(r->n_maps + 1));
-		if (!nm) {
-			rc = err_set(r->e, ERR_NOMEM, "out of memory");
-		} else {
-			r->maps = nm;
-			struct mapping *mp = &r->maps[r->n_maps];
-			mp->name = strdup(mapping->name);
-			mp->t = mapping;
-			mp->first_row =
-			    calloc((size_t)(mapping->fields[0].n_sym + 1), sizeof(int64_t));
-			if (!mp->name || !mp->first_row) {
-				free(mp->name);
-				free(mp->first_row);
-				rc = err_set(r->e, ERR_NOMEM, "out of memory");
-			} else {
-				for (int64_t s2 = 0; s2 < mapping->fields[0].n_sym; s2++)
-					mp->first_row[s2] = -1;
-				for (int64_t row = 0; row < mapping->n_rows; row++) {
-					int32_t sy = mapping->fields[0].index[row];
-					if (sy >= 0 && mp->first_row[sy] < 0)
-						mp->first_row[sy] = row;
-				}
-				r->n_maps++;
-				mapping = NULL;
-				created = false; /* dst is the mapping, kept now */
-				script_log(r, "mapping table %s: %lld rows",
-					   r->maps[r->n_maps - 1].name, (long long)written);
-			}
-		}
-	} else if (rc == 0 && temp_out) {
-		*temp_out = dst;
-		created = false;
-	} else if (rc == 0 && l->join != JOIN_NONE) {
-		created = false; /* combine takes dst */
-		rc = script_combine(r, s, dst);
-	} else if (rc == 0) {
-		if (created && (rc = script_add_table(r, dst)) != 0)
-			rc = err_set(r->e, ERR_NOMEM, "out of memory");
-		if (rc == 0) {
-			created = false;
-			r->last = dst;
-			script_log(r, "%s << %lld rows, %d fields (%lld rows now)", dst->name,
-				   (long long)written, n, (long long)dst->n_rows);
-		}
-	}
-	if (created && dst && dst != mapping)
-		data_tbl_free(dst);
-	data_tbl_free(mapping);
-	data_tbl_free(seen);
-	if (owned)
-		data_tbl_free(src);
-	free(names);
-	free(exprs);
-	free(cols);
-	free(star_cols);
-	free(vals);
-	free(group_rows);
-	free(group_of);
-	free(group_start);
-	free(order);
+	if (rc == 0)
+		rc = place(&j, temp_out);
+	load_job_release(&j);
 	return rc;
 }
 
