@@ -86,7 +86,20 @@ static int make_certs(struct ops_undo *u, const char *certs, const char *host, c
 	return rc;
 }
 
-int ops_site_create(int argc, char **argv)
+/* What `site create` was asked for. */
+struct site_args {
+	const char *dir, *share, *apps, *stat_c, *logs, *custom, *port_s, *listen, *host, *name,
+	    *max_up, *db_url, *owner, *local_port_s, *engine_port_s;
+	bool local_db;
+	int64_t port, max_upload, local_port, engine_port;
+	uid_t owner_uid;
+	gid_t owner_gid;
+	char hostbuf[256];
+};
+
+/* Reads the options into *a. Returns -1 when the command goes on, else the exit status
+ * (after printing help or what is wrong). */
+static int parse_site_args(int argc, char **argv, struct site_args *a)
 {
 	static const struct option opts[] = {
 	    {"dir", required_argument, NULL, 'd'},
@@ -108,31 +121,31 @@ int ops_site_create(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *dir = NULL, *share = NULL, *apps = NULL, *stat_c = NULL, *logs = NULL,
-		   *custom = NULL, *port_s = "4242", *listen = "0.0.0.0", *host = NULL,
-		   *name = NULL, *max_up = "34359738368", *db_url = NULL, *owner = NULL,
-		   *local_port_s = "4432", *engine_port_s = "4747";
-	bool local_db = false;
+	*a = (struct site_args){.port_s = "4242",
+				.listen = "0.0.0.0",
+				.max_up = "34359738368",
+				.local_port_s = "4432",
+				.engine_port_s = "4747"};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': dir = optarg; break;
-		case 's': share = optarg; break;
-		case 'A': apps = optarg; break;
-		case 'S': stat_c = optarg; break;
-		case 'L': logs = optarg; break;
-		case 'C': custom = optarg; break;
-		case 'p': port_s = optarg; break;
-		case 'E': engine_port_s = optarg; break;
-		case 'l': listen = optarg; break;
-		case 'H': host = optarg; break;
-		case 'n': name = optarg; break;
-		case 'm': max_up = optarg; break;
-		case 'D': db_url = optarg; break;
-		case 'O': owner = optarg; break;
-		case 'B': local_db = true; break;
-		case 'P': local_port_s = optarg; break;
+		case 'd': a->dir = optarg; break;
+		case 's': a->share = optarg; break;
+		case 'A': a->apps = optarg; break;
+		case 'S': a->stat_c = optarg; break;
+		case 'L': a->logs = optarg; break;
+		case 'C': a->custom = optarg; break;
+		case 'p': a->port_s = optarg; break;
+		case 'E': a->engine_port_s = optarg; break;
+		case 'l': a->listen = optarg; break;
+		case 'H': a->host = optarg; break;
+		case 'n': a->name = optarg; break;
+		case 'm': a->max_up = optarg; break;
+		case 'D': a->db_url = optarg; break;
+		case 'O': a->owner = optarg; break;
+		case 'B': a->local_db = true; break;
+		case 'P': a->local_port_s = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -141,157 +154,186 @@ int ops_site_create(int argc, char **argv)
 		fprintf(stderr, "fathom: unexpected argument \"%s\"\n%s", argv[optind], usage);
 		return 2;
 	}
-	if (!dir || !share) {
+	if (!a->dir || !a->share) {
 		fprintf(stderr, "fathom: site create needs --dir and --share\n%s", usage);
 		return 2;
 	}
-	if (local_db && db_url) {
+	if (a->local_db && a->db_url) {
 		fprintf(stderr, "fathom: give --db or --local-db, not both\n");
 		return 2;
 	}
-	int64_t port, max_upload, local_port;
-	if (str_to_i64(local_port_s, 1, 65535, &local_port) != 0) {
+	return -1;
+}
+
+/* Checks the numbers, the names and the owner of *a. Returns -1 or the exit status. */
+static int check_site_args(struct site_args *a)
+{
+	if (str_to_i64(a->local_port_s, 1, 65535, &a->local_port) != 0) {
 		fprintf(stderr,
 			"fathom: --local-db-port must be a port number (1-65535), not \"%s\"\n",
-			local_port_s);
+			a->local_port_s);
 		return 2;
 	}
-	if (str_to_i64(port_s, 1, 65535, &port) != 0) {
+	if (str_to_i64(a->port_s, 1, 65535, &a->port) != 0) {
 		fprintf(stderr,
 			"fathom: --repository-port must be a port number (1-65535), not \"%s\"\n",
-			port_s);
+			a->port_s);
 		return 2;
 	}
-	int64_t engine_port;
-	if (str_to_i64(engine_port_s, 0, 65535, &engine_port) != 0) {
+	if (str_to_i64(a->engine_port_s, 0, 65535, &a->engine_port) != 0) {
 		fprintf(stderr,
 			"fathom: --engine-port must be a port number (0-65535), not \"%s\"\n",
-			engine_port_s);
+			a->engine_port_s);
 		return 2;
 	}
-	if (str_to_i64(max_up, 1, INT64_MAX, &max_upload) != 0) {
+	if (str_to_i64(a->max_up, 1, INT64_MAX, &a->max_upload) != 0) {
 		fprintf(stderr, "fathom: --max-upload-bytes must be a positive number\n");
 		return 2;
 	}
-	char hostbuf[256];
-	if (!host)
-		host = ops_host_name(hostbuf, sizeof(hostbuf));
-	if (!name)
-		name = host;
-	uid_t owner_uid = 0;
-	gid_t owner_gid = 0;
-	if (owner) {
-		struct passwd *pw = getpwnam(owner);
+	if (!a->host)
+		a->host = ops_host_name(a->hostbuf, sizeof(a->hostbuf));
+	if (!a->name)
+		a->name = a->host;
+	if (a->owner) {
+		struct passwd *pw = getpwnam(a->owner);
 		if (!pw) {
-			fprintf(stderr, "fathom: --owner: there is no user \"%s\"\n", owner);
+			fprintf(stderr, "fathom: --owner: there is no user \"%s\"\n", a->owner);
 			return 2;
 		}
 		if (geteuid() != 0) {
 			fprintf(stderr,
 				"fathom: --owner needs root (to hand the files to \"%s\")\n",
-				owner);
+				a->owner);
 			return 2;
 		}
-		owner_uid = pw->pw_uid;
-		owner_gid = pw->pw_gid;
+		a->owner_uid = pw->pw_uid;
+		a->owner_gid = pw->pw_gid;
 	}
-	if (str_has_ctl(name, false) || strlen(name) > 255 || str_has_ctl(host, false)) {
+	if (str_has_ctl(a->name, false) || strlen(a->name) > 255 || str_has_ctl(a->host, false)) {
 		fprintf(stderr, "fathom: --name and --hostname must be printable and short\n");
 		return 2;
 	}
+	return -1;
+}
 
-	struct err e;
-	err_init(&e);
-	char *adir = ops_absolute(dir), *ashare = ops_absolute(share);
-	char *aapps = apps ? ops_absolute(apps) : NULL,
-	     *astat = stat_c ? ops_absolute(stat_c) : NULL;
-	char *alogs = logs ? ops_absolute(logs) : NULL,
-	     *acust = custom ? ops_absolute(custom) : NULL;
-	char conf_path[PATH_MAX], db_path[PATH_MAX], certs[PATH_MAX];
-	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", adir);
-	snprintf(db_path, sizeof(db_path), "%s/repository.db", adir);
-	snprintf(certs, sizeof(certs), "%s/certs", adir);
-	struct ops_undo *u = calloc(1, sizeof(*u));
-	struct db *db = NULL;
-	char *local_url = NULL;
-	bool made_local_db = false;
+/* A shared database is checked before anything is created: it must answer, and it must
+ * not already hold a site. */
+static int check_database_free(const struct db_config *pg, struct err *e)
+{
+	int version = 0;
+	int rc = db_check(pg, &version, e);
+	if (rc || version == 0)
+		return rc;
+	struct db *probe = NULL;
+	bool exists = false;
+	if ((rc = db_open(pg, &probe, e)) == 0)
+		rc = repo_site_exists(probe, &exists, e);
+	db_close(probe);
+	if (rc == 0 && exists) {
+		rc = err_set(e, ERR_EXISTS, "the database already holds a Fathom site");
+		err_hint(e, "nothing was changed; to add this machine to that site, join it as a "
+			    "node (fathom node join)");
+	}
+	return rc;
+}
+
+/* The share's folders: the ones named, or the default layout under its root. */
+static int make_share(struct ops_undo *u, const struct share_paths *sp, struct err *e)
+{
+	const char *share_dirs[] = {sp->root, sp->apps, sp->static_content, sp->archived_logs,
+				    sp->custom_data};
 	int rc = 0;
-	char pgdata[PATH_MAX + 8];
-	snprintf(pgdata, sizeof(pgdata), "%s/pgdata", adir);
-	if (path_exists(conf_path) || path_exists(db_path) || (local_db && path_exists(pgdata))) {
-		rc = err_set(&e, ERR_EXISTS, "folder \"%s\" already holds a site", adir);
-		err_hint(&e,
-			 "nothing was changed; choose another --dir, or run the site with "
-			 "fathom run --dir %s",
-			 dir);
-		goto out;
-	}
-	if (local_db) {
-		/* The site's own instance comes first: everything after uses it like --db. */
-		struct ops_localdb ld = {adir, (int)local_port, listen, owner};
-		if ((rc = ops_mkdirs(u, adir, 0750, &e)) ||
-		    (rc = ops_localdb_create(&ld, &local_url, &e)))
-			goto out;
-		made_local_db = true;
-		db_url = local_url;
-	}
-	/* A shared database is checked before anything is created: it must answer, and it
-	 * must not already hold a site. */
-	struct db_config pg = {
-	    .kind = DB_POSTGRES, .schema = ops_schema, .conninfo = db_url, .pool_size = 1};
-	if (db_url) {
-		int version = 0;
-		if ((rc = db_check(&pg, &version, &e)))
-			goto out;
-		if (version > 0) {
-			struct db *probe = NULL;
-			bool exists = false;
-			if ((rc = db_open(&pg, &probe, &e)) == 0)
-				rc = repo_site_exists(probe, &exists, &e);
-			db_close(probe);
-			if (rc)
-				goto out;
-			if (exists) {
-				rc = err_set(&e, ERR_EXISTS,
-					     "the database already holds a Fathom site");
-				err_hint(&e,
-					 "nothing was changed; to add this machine to that site, "
-					 "join it as a node (fathom node join)");
-				goto out;
-			}
-		}
-	}
-	if ((rc = ops_mkdirs(u, adir, 0750, &e)) || (rc = ops_mkdirs(u, certs, 0750, &e)))
-		goto out;
-	if ((rc = make_certs(u, certs, host, name, &e)))
-		goto out;
-
-	char d_apps[PATH_MAX], d_stat[PATH_MAX], d_logs[PATH_MAX], d_cust[PATH_MAX];
-	snprintf(d_apps, sizeof(d_apps), "%s/Apps", ashare);
-	snprintf(d_stat, sizeof(d_stat), "%s/StaticContent", ashare);
-	snprintf(d_logs, sizeof(d_logs), "%s/ArchivedLogs", ashare);
-	snprintf(d_cust, sizeof(d_cust), "%s/CustomData", ashare);
-	struct share_paths sp = {ashare, aapps ? aapps : d_apps, astat ? astat : d_stat,
-				 alogs ? alogs : d_logs, acust ? acust : d_cust};
-	const char *share_dirs[] = {sp.root, sp.apps, sp.static_content, sp.archived_logs,
-				    sp.custom_data};
 	for (size_t i = 0; i < ARRAY_LEN(share_dirs) && rc == 0; i++)
-		rc = ops_mkdirs(u, share_dirs[i], 0750, &e);
+		rc = ops_mkdirs(u, share_dirs[i], 0750, e);
 	static const char *const sub[] = {"AppContent", "Content", "Extensions", "DefaultApps"};
 	for (size_t i = 0; i < ARRAY_LEN(sub) && rc == 0; i++) {
 		char p[PATH_MAX + 32];
-		snprintf(p, sizeof(p), "%s/%s", sp.static_content, sub[i]);
-		rc = ops_mkdirs(u, p, 0750, &e);
+		snprintf(p, sizeof(p), "%s/%s", sp->static_content, sub[i]);
+		rc = ops_mkdirs(u, p, 0750, e);
 	}
-	if (rc)
-		goto out;
+	return rc;
+}
 
+/* The database settings of node.conf for PostgreSQL. node.conf never holds the password in
+ * clear: it is sealed with the node's new secret.key. */
+static int conf_postgres(struct conf *cf, struct ops_undo *u, const char *adir, const char *db_url,
+			 struct err *e)
+{
+	char *bare = NULL, *password = NULL, *sealed = NULL, key_path[PATH_MAX];
+	unsigned char key[CRYPTO_KEY_LEN];
+	snprintf(key_path, sizeof(key_path), "%s/secret.key", adir);
+	int rc = db_pg_split_password(db_url, &bare, &password, e);
+	if (rc == 0 && (rc = crypto_key_create(key_path, e)) == 0)
+		ops_undo_add(u, key_path, false);
+	if (rc == 0)
+		rc = crypto_key_load(key_path, key, e);
+	if (rc == 0 && password)
+		rc = crypto_seal(key, password, &sealed, e);
+	if (rc == 0) {
+		conf_set(cf, "database.driver", "postgres");
+		conf_set(cf, "database.conninfo", bare);
+		if (sealed)
+			conf_set(cf, "database.password", sealed);
+	}
+	explicit_bzero(key, sizeof(key));
+	free(bare);
+	free(password);
+	free(sealed);
+	return rc;
+}
+
+/* Writes node.conf, the last file of a new site (also undone if a later step fails). */
+static int write_node_conf(const struct site_args *a, struct ops_undo *u, const char *adir,
+			   const char *db_path, const char *node_id, const struct share_paths *sp,
+			   struct err *e)
+{
+	struct conf *cf = conf_new();
+	char port_str[16], conf_path[PATH_MAX];
+	snprintf(port_str, sizeof(port_str), "%lld", (long long)a->port);
+	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", adir);
+	conf_set(cf, "node.id", node_id);
+	conf_set(cf, "node.name", a->name);
+	conf_set(cf, "node.hostname", a->host);
+	conf_set(cf, "repository.port", port_str);
+	conf_set(cf, "repository.listen", a->listen);
+	conf_set(cf, "engine.port", a->engine_port_s);
+	conf_set(cf, "repository.max_upload_bytes", a->max_up);
+	conf_set(cf, "repository.max_body_bytes", "16777216");
+	int rc = 0;
+	if (a->db_url) {
+		rc = conf_postgres(cf, u, adir, a->db_url, e);
+	} else {
+		conf_set(cf, "database.driver", "sqlite");
+		conf_set(cf, "database.path", db_path);
+	}
+	conf_set(cf, "share.root", sp->root);
+	conf_set(cf, "share.apps", sp->apps);
+	conf_set(cf, "share.static_content", sp->static_content);
+	conf_set(cf, "share.archived_logs", sp->archived_logs);
+	conf_set(cf, "share.custom_data", sp->custom_data);
+	conf_set(cf, "log.level", "info");
+	if (rc == 0) {
+		ops_undo_add(u, conf_path, false);
+		rc = conf_save(cf, conf_path, e);
+	}
+	conf_free(cf);
+	return rc;
+}
+
+/* The repository: a new SQLite file in the node folder, or the shared database; filled
+ * with the site and its first node. */
+static int make_repository(const struct site_args *a, struct ops_undo *u, const char *db_path,
+			   const struct share_paths *sp, char node_id[UUID_STR_LEN + 1],
+			   struct err *e)
+{
+	struct db_config pg = {
+	    .kind = DB_POSTGRES, .schema = ops_schema, .conninfo = a->db_url, .pool_size = 1};
 	struct db_config dc = {.kind = DB_SQLITE,
 			       .schema = ops_schema,
 			       .path = db_path,
 			       .pool_size = 1,
 			       .create = true};
-	if (!db_url) {
+	if (!a->db_url) {
 		ops_undo_add(u, db_path, false);
 		char side[PATH_MAX + 8];
 		snprintf(side, sizeof(side), "%s-wal", db_path);
@@ -299,97 +341,145 @@ int ops_site_create(int argc, char **argv)
 		snprintf(side, sizeof(side), "%s-shm", db_path);
 		ops_undo_add(u, side, false);
 	}
-	if ((rc = db_open(db_url ? &pg : &dc, &db, &e)))
-		goto out;
-	if (!db_url)
-		chmod(db_path, 0640);
-	char node_id[UUID_STR_LEN + 1];
-	struct repo_site_init init = {name, host, &sp};
-	if ((rc = repo_site_init(db, &init, node_id, &e)))
-		goto out;
-	db_close(db);
-	db = NULL;
-
-	struct conf *cf = conf_new();
-	char port_str[16];
-	snprintf(port_str, sizeof(port_str), "%lld", (long long)port);
-	conf_set(cf, "node.id", node_id);
-	conf_set(cf, "node.name", name);
-	conf_set(cf, "node.hostname", host);
-	conf_set(cf, "repository.port", port_str);
-	conf_set(cf, "repository.listen", listen);
-	conf_set(cf, "engine.port", engine_port_s);
-	conf_set(cf, "repository.max_upload_bytes", max_up);
-	conf_set(cf, "repository.max_body_bytes", "16777216");
-	if (db_url) {
-		/* node.conf never holds the password in clear: it is sealed with secret.key. */
-		char *bare = NULL, *password = NULL, *sealed = NULL, key_path[PATH_MAX];
-		unsigned char key[CRYPTO_KEY_LEN];
-		snprintf(key_path, sizeof(key_path), "%s/secret.key", adir);
-		rc = db_pg_split_password(db_url, &bare, &password, &e);
-		if (rc == 0 && (rc = crypto_key_create(key_path, &e)) == 0)
-			ops_undo_add(u, key_path, false);
-		if (rc == 0)
-			rc = crypto_key_load(key_path, key, &e);
-		if (rc == 0 && password)
-			rc = crypto_seal(key, password, &sealed, &e);
-		if (rc == 0) {
-			conf_set(cf, "database.driver", "postgres");
-			conf_set(cf, "database.conninfo", bare);
-			if (sealed)
-				conf_set(cf, "database.password", sealed);
-		}
-		free(bare);
-		free(password);
-		free(sealed);
-		if (rc) {
-			conf_free(cf);
-			goto out;
-		}
-	} else {
-		conf_set(cf, "database.driver", "sqlite");
-		conf_set(cf, "database.path", db_path);
-	}
-	conf_set(cf, "share.root", sp.root);
-	conf_set(cf, "share.apps", sp.apps);
-	conf_set(cf, "share.static_content", sp.static_content);
-	conf_set(cf, "share.archived_logs", sp.archived_logs);
-	conf_set(cf, "share.custom_data", sp.custom_data);
-	conf_set(cf, "log.level", "info");
-	ops_undo_add(u, conf_path,
-		     false); /* the last file written; also undone if a later step fails */
-	rc = conf_save(cf, conf_path, &e);
-	conf_free(cf);
+	struct db *db = NULL;
+	int rc = db_open(a->db_url ? &pg : &dc, &db, e);
 	if (rc)
-		goto out;
-	if (owner) {
-		const char *roots[] = {
-		    adir, sp.root, sp.apps, sp.static_content, sp.archived_logs, sp.custom_data};
-		for (size_t i = 0; i < ARRAY_LEN(roots) && rc == 0; i++)
-			rc = ops_chown_tree(roots[i], owner_uid, owner_gid, &e);
-		if (rc)
-			goto out;
-	}
+		return rc;
+	if (!a->db_url)
+		chmod(db_path, 0640);
+	struct repo_site_init init = {a->name, a->host, sp};
+	rc = repo_site_init(db, &init, node_id, e);
+	db_close(db);
+	return rc;
+}
+
+/* Hands the node folder and the share to --owner. */
+static int give_to_owner(const struct site_args *a, const char *adir, const struct share_paths *sp,
+			 struct err *e)
+{
+	const char *roots[] = {
+	    adir, sp->root, sp->apps, sp->static_content, sp->archived_logs, sp->custom_data};
+	int rc = 0;
+	for (size_t i = 0; i < ARRAY_LEN(roots) && rc == 0; i++)
+		rc = ops_chown_tree(roots[i], a->owner_uid, a->owner_gid, e);
+	return rc;
+}
+
+static void print_created(const struct site_args *a, const char *adir, const char *node_id,
+			  const struct share_paths *sp, const char *certs)
+{
 	printf("created site in %s\n"
 	       "  node:        %s (%s)\n"
 	       "  share:       %s\n"
 	       "  repository:  https://%s:%lld/qrs (mutual TLS; client certificate in %s)\n"
 	       "start it with:\n"
 	       "  fathom run --dir %s\n",
-	       adir, name, node_id, sp.root, host, (long long)port, certs, dir);
-	if (local_db)
+	       adir, a->name, node_id, sp->root, a->host, (long long)a->port, certs, a->dir);
+	if (a->local_db)
 		printf("other nodes join with:\n"
 		       "  fathom node join --db 'postgresql://fathom:PASSWORD@%s:%lld/fathom' ...\n"
 		       "  (PASSWORD: fathom secret show --dir %s)\n",
-		       host, (long long)local_port, dir);
-out:
-	if (db)
-		db_close(db);
+		       a->host, (long long)a->local_port, a->dir);
+}
+
+/* The absolute paths of the node folder and the share's folders. */
+struct site_paths {
+	char *adir, *ashare, *aapps, *astat, *alogs, *acust;
+	char conf[PATH_MAX], db[PATH_MAX], certs[PATH_MAX], pgdata[PATH_MAX + 8];
+	char d_apps[PATH_MAX], d_stat[PATH_MAX], d_logs[PATH_MAX], d_cust[PATH_MAX];
+	struct share_paths sp;
+};
+
+static void site_paths_init(struct site_paths *p, const struct site_args *a)
+{
+	p->adir = ops_absolute(a->dir);
+	p->ashare = ops_absolute(a->share);
+	p->aapps = a->apps ? ops_absolute(a->apps) : NULL;
+	p->astat = a->stat_c ? ops_absolute(a->stat_c) : NULL;
+	p->alogs = a->logs ? ops_absolute(a->logs) : NULL;
+	p->acust = a->custom ? ops_absolute(a->custom) : NULL;
+	snprintf(p->conf, sizeof(p->conf), "%s/node.conf", p->adir);
+	snprintf(p->db, sizeof(p->db), "%s/repository.db", p->adir);
+	snprintf(p->certs, sizeof(p->certs), "%s/certs", p->adir);
+	snprintf(p->pgdata, sizeof(p->pgdata), "%s/pgdata", p->adir);
+	snprintf(p->d_apps, sizeof(p->d_apps), "%s/Apps", p->ashare);
+	snprintf(p->d_stat, sizeof(p->d_stat), "%s/StaticContent", p->ashare);
+	snprintf(p->d_logs, sizeof(p->d_logs), "%s/ArchivedLogs", p->ashare);
+	snprintf(p->d_cust, sizeof(p->d_cust), "%s/CustomData", p->ashare);
+	p->sp = (struct share_paths){
+	    p->ashare, p->aapps ? p->aapps : p->d_apps, p->astat ? p->astat : p->d_stat,
+	    p->alogs ? p->alogs : p->d_logs, p->acust ? p->acust : p->d_cust};
+}
+
+static void site_paths_release(struct site_paths *p)
+{
+	free(p->adir);
+	free(p->ashare);
+	free(p->aapps);
+	free(p->astat);
+	free(p->alogs);
+	free(p->acust);
+}
+
+/* Every step of a new site, each recorded in `u` so that a failure undoes them. */
+static int create_site(struct site_args *a, struct site_paths *p, struct ops_undo *u,
+		       bool *made_local_db, char **local_url, struct err *e)
+{
+	int rc;
+	if (path_exists(p->conf) || path_exists(p->db) || (a->local_db && path_exists(p->pgdata))) {
+		rc = err_set(e, ERR_EXISTS, "folder \"%s\" already holds a site", p->adir);
+		err_hint(e,
+			 "nothing was changed; choose another --dir, or run the site with "
+			 "fathom run --dir %s",
+			 a->dir);
+		return rc;
+	}
+	if (a->local_db) {
+		/* The site's own instance comes first: everything after uses it like --db. */
+		struct ops_localdb ld = {p->adir, (int)a->local_port, a->listen, a->owner};
+		if ((rc = ops_mkdirs(u, p->adir, 0750, e)) ||
+		    (rc = ops_localdb_create(&ld, local_url, e)))
+			return rc;
+		*made_local_db = true;
+		a->db_url = *local_url;
+	}
+	struct db_config pg = {
+	    .kind = DB_POSTGRES, .schema = ops_schema, .conninfo = a->db_url, .pool_size = 1};
+	char node_id[UUID_STR_LEN + 1];
+	if ((a->db_url && (rc = check_database_free(&pg, e))) ||
+	    (rc = ops_mkdirs(u, p->adir, 0750, e)) || (rc = ops_mkdirs(u, p->certs, 0750, e)) ||
+	    (rc = make_certs(u, p->certs, a->host, a->name, e)) ||
+	    (rc = make_share(u, &p->sp, e)) ||
+	    (rc = make_repository(a, u, p->db, &p->sp, node_id, e)) ||
+	    (rc = write_node_conf(a, u, p->adir, p->db, node_id, &p->sp, e)) ||
+	    (a->owner && (rc = give_to_owner(a, p->adir, &p->sp, e))))
+		return rc;
+	print_created(a, p->adir, node_id, &p->sp, p->certs);
+	return 0;
+}
+
+int ops_site_create(int argc, char **argv)
+{
+	struct site_args a;
+	int st = parse_site_args(argc, argv, &a);
+	if (st < 0)
+		st = check_site_args(&a);
+	if (st >= 0)
+		return st;
+	struct err e;
+	err_init(&e);
+	struct site_paths p;
+	site_paths_init(&p, &a);
+	struct ops_undo *u = calloc(1, sizeof(*u));
+	char *local_url = NULL;
+	bool made_local_db = false;
+	int rc = u ? create_site(&a, &p, u, &made_local_db, &local_url, &e)
+		   : err_set(&e, ERR_NOMEM, "out of memory");
 	if (rc) {
 		ops_print_err(&e);
-		if (e.code != ERR_EXISTS) {
+		if (e.code != ERR_EXISTS && u) {
 			if (made_local_db)
-				ops_localdb_destroy(adir);
+				ops_localdb_destroy(p.adir);
 			ops_undo_run(u);
 			fprintf(stderr, "fathom: nothing was created\n");
 		}
@@ -399,11 +489,6 @@ out:
 		explicit_bzero(local_url, strlen(local_url));
 		free(local_url);
 	}
-	free(adir);
-	free(ashare);
-	free(aapps);
-	free(astat);
-	free(alogs);
-	free(acust);
+	site_paths_release(&p);
 	return rc ? 1 : 0;
 }
