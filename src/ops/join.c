@@ -112,7 +112,17 @@ static int check_share(const char *root, struct err *e)
 	return 0;
 }
 
-int ops_node_join(int argc, char **argv)
+/* What `node join` was asked for. */
+struct join_args {
+	const char *dir, *share, *url, *name, *host, *port_s, *listen, *owner, *password,
+	    *engine_port_s;
+	struct passwd *pw; /* the --owner's */
+	char hostbuf[256];
+};
+
+/* Reads the options into *a. Returns -1 when the command goes on, else the exit status;
+ * *out_finish says the call only finishes a join (--password without --db). */
+static int parse_join_args(int argc, char **argv, struct join_args *a, bool *out_finish)
 {
 	static const struct option opts[] = {
 	    {"dir", required_argument, NULL, 'd'},
@@ -128,105 +138,83 @@ int ops_node_join(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *dir = NULL, *share = NULL, *url = NULL, *name = NULL, *host = NULL,
-		   *port_s = "4242", *listen = "0.0.0.0", *owner = NULL, *password = NULL,
-		   *engine_port_s = "4747";
+	*a = (struct join_args){.port_s = "4242", .listen = "0.0.0.0", .engine_port_s = "4747"};
+	*out_finish = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': dir = optarg; break;
-		case 's': share = optarg; break;
-		case 'D': url = optarg; break;
-		case 'n': name = optarg; break;
-		case 'H': host = optarg; break;
-		case 'p': port_s = optarg; break;
-		case 'E': engine_port_s = optarg; break;
-		case 'l': listen = optarg; break;
-		case 'O': owner = optarg; break;
-		case 'P': password = optarg; break;
+		case 'd': a->dir = optarg; break;
+		case 's': a->share = optarg; break;
+		case 'D': a->url = optarg; break;
+		case 'n': a->name = optarg; break;
+		case 'H': a->host = optarg; break;
+		case 'p': a->port_s = optarg; break;
+		case 'E': a->engine_port_s = optarg; break;
+		case 'l': a->listen = optarg; break;
+		case 'O': a->owner = optarg; break;
+		case 'P': a->password = optarg; break;
 		case 'h': fputs(join_usage, stdout); return 0;
 		default: fputs(join_usage, stderr); return 2;
 		}
 	}
-	if (!dir || optind < argc) {
+	if (!a->dir || optind < argc) {
 		fputs(join_usage, stderr);
 		return 2;
 	}
-	if (password && !url)
-		return finish_join(dir, password);
+	if (a->password && !a->url) {
+		*out_finish = true;
+		return -1;
+	}
 	int64_t port, engine_port;
-	if (!share || !url || !name || str_to_i64(port_s, 1, 65535, &port) != 0 ||
-	    str_to_i64(engine_port_s, 0, 65535, &engine_port) != 0 || str_has_ctl(name, false) ||
-	    strlen(name) > 255) {
+	if (!a->share || !a->url || !a->name || str_to_i64(a->port_s, 1, 65535, &port) != 0 ||
+	    str_to_i64(a->engine_port_s, 0, 65535, &engine_port) != 0 ||
+	    str_has_ctl(a->name, false) || strlen(a->name) > 255) {
 		fputs(join_usage, stderr);
 		return 2;
 	}
-	char hostbuf[256];
-	if (!host)
-		host = ops_host_name(hostbuf, sizeof(hostbuf));
-	struct passwd *pw = NULL;
-	if (owner && (!(pw = getpwnam(owner)) || geteuid() != 0)) {
+	if (!a->host)
+		a->host = ops_host_name(a->hostbuf, sizeof(a->hostbuf));
+	if (a->owner && (!(a->pw = getpwnam(a->owner)) || geteuid() != 0)) {
 		fprintf(stderr, "fathom: --owner needs root and an existing user (\"%s\")\n",
-			owner);
+			a->owner);
 		return 2;
 	}
-	struct err e;
-	err_init(&e);
-	char *adir = ops_absolute(dir), *ashare = ops_absolute(share);
-	char conf_path[PATH_MAX], certs[PATH_MAX], key_path[PATH_MAX];
-	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", adir);
-	snprintf(certs, sizeof(certs), "%s/certs", adir);
-	snprintf(key_path, sizeof(key_path), "%s/secret.key", adir);
-	struct ops_undo *u = calloc(1, sizeof(*u));
-	struct db *db = NULL;
-	char *bare = NULL, *dbpw = NULL, *sealed = NULL;
-	struct db_config dc = {
-	    .kind = DB_POSTGRES, .schema = ops_schema, .conninfo = url, .pool_size = 1};
-	int version = 0, rc = 0;
+	return -1;
+}
+
+/* The database must hold a Fathom site; *out gets it open. */
+static int open_site_to_join(const struct db_config *dc, struct db **out, struct err *e)
+{
+	int version = 0;
 	bool site = false;
-	char node_id[UUID_STR_LEN + 1];
-	if (path_exists(conf_path)) {
-		rc = err_set(&e, ERR_EXISTS, "folder \"%s\" already holds a node", adir);
-		goto out;
+	int rc = db_check(dc, &version, e);
+	if (rc == 0 && version > 0 && (rc = db_open(dc, out, e)) == 0)
+		rc = repo_site_exists(*out, &site, e);
+	if (rc == 0 && !site) {
+		rc = err_set(e, ERR_CONFIG, "the database holds no Fathom site to join");
+		err_hint(e, "create one with fathom site create --db");
 	}
-	/* Everything that can be checked is checked before anything is created. */
-	if ((rc = db_check(&dc, &version, &e)))
-		goto out;
-	if (version > 0 && (rc = db_open(&dc, &db, &e)) == 0)
-		rc = repo_site_exists(db, &site, &e);
-	if (rc)
-		goto out;
-	if (!site) {
-		rc = err_set(&e, ERR_CONFIG, "the database holds no Fathom site to join");
-		err_hint(&e, "create one with fathom site create --db");
-		goto out;
-	}
-	if ((rc = check_share(ashare, &e)) || (rc = db_pg_split_password(url, &bare, &dbpw, &e)))
-		goto out;
-	if ((rc = ops_mkdirs(u, adir, 0750, &e)) || (rc = ops_mkdirs(u, certs, 0750, &e)))
-		goto out;
-	if ((rc = crypto_key_create(key_path, &e)))
-		goto out;
-	ops_undo_add(u, key_path, false);
-	unsigned char key[CRYPTO_KEY_LEN];
-	if ((rc = crypto_key_load(key_path, key, &e)) ||
-	    (dbpw && (rc = crypto_seal(key, dbpw, &sealed, &e))))
-		goto out;
-	/* With --password the node was registered through the API: find it. */
-	if ((rc = password ? cluster_pending_id(db, name, node_id, &e)
-			   : cluster_register(db, name, host, node_id, &e)))
-		goto out;
+	return rc;
+}
+
+/* The joining node's node.conf: its database password sealed (`sealed`, may be NULL),
+ * the share in its default layout. */
+static int write_join_conf(const struct join_args *a, struct ops_undo *u, const char *adir,
+			   const char *ashare, const char *node_id, const char *bare,
+			   const char *sealed, struct err *e)
+{
 	struct conf *cf = conf_new();
-	char sub[PATH_MAX + 32];
+	char sub[PATH_MAX + 32], conf_path[PATH_MAX];
+	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", adir);
 	conf_set(cf, "node.id", node_id);
-	conf_set(cf, "node.name", name);
-	conf_set(cf, "node.hostname", host);
-	if (owner)
-		conf_set(cf, "node.owner", owner);
-	conf_set(cf, "repository.port", port_s);
-	conf_set(cf, "repository.listen", listen);
-	conf_set(cf, "engine.port", engine_port_s);
+	conf_set(cf, "node.name", a->name);
+	conf_set(cf, "node.hostname", a->host);
+	if (a->owner)
+		conf_set(cf, "node.owner", a->owner);
+	conf_set(cf, "repository.port", a->port_s);
+	conf_set(cf, "repository.listen", a->listen);
+	conf_set(cf, "engine.port", a->engine_port_s);
 	conf_set(cf, "repository.max_upload_bytes", "34359738368");
 	conf_set(cf, "repository.max_body_bytes", "16777216");
 	conf_set(cf, "database.driver", "postgres");
@@ -244,43 +232,92 @@ int ops_node_join(int argc, char **argv)
 	}
 	conf_set(cf, "log.level", "info");
 	ops_undo_add(u, conf_path, false);
-	rc = conf_save(cf, conf_path, &e);
+	int rc = conf_save(cf, conf_path, e);
 	conf_free(cf);
-	if (rc == 0 && pw)
-		rc = ops_chown_tree(adir, pw->pw_uid, pw->pw_gid, &e);
-	if (rc)
+	if (rc == 0 && a->pw)
+		rc = ops_chown_tree(adir, a->pw->pw_uid, a->pw->pw_gid, e);
+	return rc;
+}
+
+/* Makes the node folder with its secret key, registers the node (or, with --password,
+ * finds the registration the API made) and writes node.conf. */
+static int register_join(const struct join_args *a, struct ops_undo *u, struct db *db,
+			 const char *adir, const char *ashare, struct err *e)
+{
+	char certs[PATH_MAX], key_path[PATH_MAX], node_id[UUID_STR_LEN + 1];
+	snprintf(certs, sizeof(certs), "%s/certs", adir);
+	snprintf(key_path, sizeof(key_path), "%s/secret.key", adir);
+	char *bare = NULL, *dbpw = NULL, *sealed = NULL;
+	unsigned char key[CRYPTO_KEY_LEN];
+	int rc;
+	if ((rc = check_share(ashare, e)) || (rc = db_pg_split_password(a->url, &bare, &dbpw, e)) ||
+	    (rc = ops_mkdirs(u, adir, 0750, e)) || (rc = ops_mkdirs(u, certs, 0750, e)) ||
+	    (rc = crypto_key_create(key_path, e)))
 		goto out;
-	if (password) {
-		db_close(db);
-		db = NULL;
-		if (finish_join(adir, password) != 0) {
-			ops_undo_run(u);
-			fprintf(stderr, "fathom: nothing was created\n");
-			rc = ERR_CRYPTO; /* finish_join said why */
-		}
-		goto done;
-	}
-	printf("node \"%s\" (%s) is registered and waits for approval. Next:\n"
-	       "  1. on a running node of the site:  fathom node approve %s --dir NODE_DIR\n"
-	       "  2. here, with the password it prints:  fathom node join --dir %s --password "
-	       "PASSWORD\n",
-	       name, node_id, name, dir);
+	ops_undo_add(u, key_path, false);
+	if ((rc = crypto_key_load(key_path, key, e)) ||
+	    (dbpw && (rc = crypto_seal(key, dbpw, &sealed, e))))
+		goto out;
+	if ((rc = a->password ? cluster_pending_id(db, a->name, node_id, e)
+			      : cluster_register(db, a->name, a->host, node_id, e)))
+		goto out;
+	rc = write_join_conf(a, u, adir, ashare, node_id, bare, sealed, e);
+	if (rc == 0 && !a->password)
+		printf("node \"%s\" (%s) is registered and waits for approval. Next:\n"
+		       "  1. on a running node of the site:  fathom node approve %s --dir "
+		       "NODE_DIR\n"
+		       "  2. here, with the password it prints:  fathom node join --dir %s "
+		       "--password PASSWORD\n",
+		       a->name, node_id, a->name, a->dir);
 out:
-	db_close(db);
-	if (rc) {
-		ops_print_err(&e);
-		if (e.code != ERR_EXISTS || u->n) {
-			ops_undo_run(u);
-			fprintf(stderr, "fathom: nothing was created\n");
-		}
-	}
-done:
+	explicit_bzero(key, sizeof(key));
 	if (dbpw) {
-		memset(dbpw, 0, strlen(dbpw));
+		explicit_bzero(dbpw, strlen(dbpw));
 		free(dbpw);
 	}
 	free(bare);
 	free(sealed);
+	return rc;
+}
+
+int ops_node_join(int argc, char **argv)
+{
+	struct join_args a;
+	bool finish;
+	int st = parse_join_args(argc, argv, &a, &finish);
+	if (st >= 0)
+		return st;
+	if (finish)
+		return finish_join(a.dir, a.password);
+	struct err e;
+	err_init(&e);
+	char *adir = ops_absolute(a.dir), *ashare = ops_absolute(a.share);
+	char conf_path[PATH_MAX];
+	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", adir);
+	struct ops_undo *u = calloc(1, sizeof(*u));
+	struct db *db = NULL;
+	struct db_config dc = {
+	    .kind = DB_POSTGRES, .schema = ops_schema, .conninfo = a.url, .pool_size = 1};
+	int rc = 0;
+	if (!u)
+		rc = err_set(&e, ERR_NOMEM, "out of memory");
+	else if (path_exists(conf_path))
+		rc = err_set(&e, ERR_EXISTS, "folder \"%s\" already holds a node", adir);
+	/* Everything that can be checked is checked before anything is created. */
+	else if ((rc = open_site_to_join(&dc, &db, &e)) == 0)
+		rc = register_join(&a, u, db, adir, ashare, &e);
+	db_close(db);
+	if (rc) {
+		ops_print_err(&e);
+		if (u && (e.code != ERR_EXISTS || u->n)) {
+			ops_undo_run(u);
+			fprintf(stderr, "fathom: nothing was created\n");
+		}
+	} else if (a.password && finish_join(adir, a.password) != 0) {
+		ops_undo_run(u);
+		fprintf(stderr, "fathom: nothing was created\n");
+		rc = ERR_CRYPTO; /* finish_join said why */
+	}
 	free(u);
 	free(adir);
 	free(ashare);
