@@ -147,21 +147,19 @@ static int pg_ctl(const char *data, const char *action, uid_t uid, gid_t gid, st
 	return 0;
 }
 
-int ops_localdb_create(const struct ops_localdb *ld, char **out_url, struct err *e)
-{
-	*out_url = NULL;
-	char initdb[PATH_MAX], createdb[PATH_MAX];
-	int rc;
-	if ((rc = check_bin("initdb", initdb, sizeof(initdb), e)) ||
-	    (rc = check_bin("createdb", createdb, sizeof(createdb), e)))
-		return rc;
+/* Who runs the instance, and that they can reach it. */
+struct pg_owner {
 	uid_t uid;
 	gid_t gid;
 	char user[64];
-	if ((rc = pick_user(ld->owner, &uid, &gid, user, sizeof(user), e)))
-		return rc;
-	char data[PATH_MAX], sock_probe[PATH_MAX + 32];
-	snprintf(data, sizeof(data), "%s/pgdata", ld->dir);
+};
+
+/* The service user must reach DIR/pgdata through the node folder, and the socket's path
+ * must fit. */
+static int check_reach(const struct ops_localdb *ld, const struct pg_owner *o, const char *data,
+		       struct err *e)
+{
+	char sock_probe[PATH_MAX + 32];
 	snprintf(sock_probe, sizeof(sock_probe), "%s/.s.PGSQL.%d", data, ld->port);
 	if (strlen(sock_probe) >= 108) {
 		err_set(e, ERR_CONFIG,
@@ -169,64 +167,75 @@ int ops_localdb_create(const struct ops_localdb *ld, char **out_url, struct err 
 		err_detail(e, "%s is over 107 bytes", sock_probe);
 		return ERR_CONFIG;
 	}
-	/* The service user must reach DIR/pgdata through the node folder. */
-	if (uid != geteuid() && chmod(ld->dir, 0751) != 0)
-		return err_set(e, ERR_IO, "cannot open %s to %s: %s", ld->dir, user,
+	if (o->uid != geteuid() && chmod(ld->dir, 0751) != 0)
+		return err_set(e, ERR_IO, "cannot open %s to %s: %s", ld->dir, o->user,
 			       strerror(errno));
-	if (!can_reach_as(ld->dir, uid, gid)) {
-		err_set(e, ERR_IO, "PostgreSQL runs as %s, who cannot reach %s", user, ld->dir);
+	if (!can_reach_as(ld->dir, o->uid, o->gid)) {
+		err_set(e, ERR_IO, "PostgreSQL runs as %s, who cannot reach %s", o->user, ld->dir);
 		err_hint(e,
 			 "every folder above the node folder must let %s through (o+x), or give "
 			 "--owner for a service user who can",
-			 user);
+			 o->user);
 		return ERR_IO;
 	}
+	return 0;
+}
 
-	/* initdb fills an empty folder; made here so that it may sit in a folder the service
-	 * user cannot write. */
+/* initdb into `data` (made here, so that it may sit in a folder the service user cannot
+ * write) with role "fathom" and `password`. On failure nothing is left. */
+static int run_initdb(const struct ops_localdb *ld, const struct pg_owner *o, const char *initdb,
+		      const char *data, const char *password, struct err *e)
+{
 	if (mkdir(data, 0700) != 0)
 		return err_set(e, ERR_IO, "cannot create %s: %s", data, strerror(errno));
-	if (chown(data, uid, gid) != 0 && geteuid() == 0) {
+	if (chown(data, o->uid, o->gid) != 0 && geteuid() == 0) {
 		rmdir(data);
-		return err_set(e, ERR_IO, "cannot hand %s to %s: %s", data, user, strerror(errno));
+		return err_set(e, ERR_IO, "cannot hand %s to %s: %s", data, o->user,
+			       strerror(errno));
 	}
-	char password[33];
-	crypto_random_password(password, sizeof(password) - 1);
 	char pwfile[PATH_MAX];
 	snprintf(pwfile, sizeof(pwfile), "%s/.pgpass.tmp", ld->dir);
-	if ((rc = file_write_atomic(pwfile, password, strlen(password), 0600, e))) {
+	int rc = file_write_atomic(pwfile, password, strlen(password), 0600, e);
+	if (rc) {
 		rmdir(data);
 		return rc;
 	}
-	if (chown(pwfile, uid, gid) != 0 && geteuid() == 0) {
+	if (chown(pwfile, o->uid, o->gid) != 0 && geteuid() == 0) {
 		unlink(pwfile);
 		rmdir(data);
-		return err_set(e, ERR_IO, "cannot hand %s to %s: %s", pwfile, user,
+		return err_set(e, ERR_IO, "cannot hand %s to %s: %s", pwfile, o->user,
 			       strerror(errno));
 	}
 	char pwarg[PATH_MAX + 16], log[PATH_MAX + 16];
 	snprintf(pwarg, sizeof(pwarg), "--pwfile=%s", pwfile);
 	snprintf(log, sizeof(log), "%s/initdb.log", ld->dir);
-	printf("initialising PostgreSQL in %s (as %s) ...\n", data, user);
+	printf("initialising PostgreSQL in %s (as %s) ...\n", data, o->user);
 	fflush(stdout);
 	const char *args[] = {
 	    initdb, "-D",	data,	   "-U",	   "fathom", pwarg,	    "-E",
 	    "UTF8", "--locale", "C.UTF-8", "--auth-local", "trust",  "--auth-host", "scram-sha-256",
 	    NULL};
-	int st = run_as(args, uid, gid, log);
+	int st = run_as(args, o->uid, o->gid, log);
 	unlink(pwfile);
-	if (st != 0) {
-		char tail[600];
-		log_tail(log, tail, sizeof(tail));
-		err_set(e, ERR_IO, "initdb failed (exit %d)", st);
-		if (tail[0])
-			err_detail(e, "%s", tail);
+	if (st == 0) {
 		unlink(log);
-		dir_remove_all(data, &(struct err){0});
-		return ERR_IO;
+		return 0;
 	}
+	char tail[600];
+	log_tail(log, tail, sizeof(tail));
+	err_set(e, ERR_IO, "initdb failed (exit %d)", st);
+	if (tail[0])
+		err_detail(e, "%s", tail);
 	unlink(log);
-	/* From here on, a failure removes the instance again. */
+	dir_remove_all(data, &(struct err){0});
+	return ERR_IO;
+}
+
+/* The instance's port, addresses and socket, and pg_hba.conf's line for the site's nodes
+ * on this host's networks. */
+static int configure(const struct ops_localdb *ld, const struct pg_owner *o, const char *data,
+		     struct err *e)
+{
 	char conf[PATH_MAX + 32], hba[PATH_MAX + 32], text[PATH_MAX * 2];
 	snprintf(conf, sizeof(conf), "%s/postgresql.auto.conf", data);
 	snprintf(text, sizeof(text),
@@ -239,7 +248,7 @@ int ops_localdb_create(const struct ops_localdb *ld, char **out_url, struct err 
 	snprintf(hba, sizeof(hba), "%s/pg_hba.conf", data);
 	char *old = NULL;
 	size_t old_len = 0;
-	rc = file_write_atomic(conf, text, strlen(text), 0600, e);
+	int rc = file_write_atomic(conf, text, strlen(text), 0600, e);
 	if (rc == 0)
 		rc = file_read_all(hba, 1 << 20, &old, &old_len, e);
 	if (rc == 0) {
@@ -254,37 +263,68 @@ int ops_localdb_create(const struct ops_localdb *ld, char **out_url, struct err 
 		buf_release(&b);
 		free(old);
 	}
-	if (rc == 0 && geteuid() == 0 && (chown(conf, uid, gid) != 0 || chown(hba, uid, gid) != 0))
-		rc = err_set(e, ERR_IO, "cannot hand the configuration to %s", user);
-	if (rc == 0)
-		rc = pg_ctl(data, "start", uid, gid, e);
-	if (rc == 0) {
-		char port[16];
-		snprintf(port, sizeof(port), "%d", ld->port);
-		snprintf(log, sizeof(log), "%s/createdb.log", data);
-		const char *cargs[] = {createdb, "-h",	   data,     "-p", port,
-				       "-U",	 "fathom", "fathom", NULL};
-		if (run_as(cargs, uid, gid, log) != 0) {
-			char tail[600];
-			log_tail(log, tail, sizeof(tail));
-			rc = err_set(e, ERR_DB, "createdb failed");
-			if (tail[0])
-				err_detail(e, "%s", tail);
-		}
-		unlink(log);
-		if (rc) {
-			struct err ignore;
-			err_init(&ignore);
-			(void)pg_ctl(data, "stop", uid, gid, &ignore);
-		}
+	if (rc == 0 && geteuid() == 0 &&
+	    (chown(conf, o->uid, o->gid) != 0 || chown(hba, o->uid, o->gid) != 0))
+		rc = err_set(e, ERR_IO, "cannot hand the configuration to %s", o->user);
+	return rc;
+}
+
+/* Starts the instance and creates database "fathom"; stops it again when that fails. */
+static int start_and_create(const struct ops_localdb *ld, const struct pg_owner *o,
+			    const char *createdb, const char *data, struct err *e)
+{
+	int rc = pg_ctl(data, "start", o->uid, o->gid, e);
+	if (rc)
+		return rc;
+	char port[16], log[PATH_MAX + 16];
+	snprintf(port, sizeof(port), "%d", ld->port);
+	snprintf(log, sizeof(log), "%s/createdb.log", data);
+	const char *cargs[] = {createdb, "-h", data, "-p", port, "-U", "fathom", "fathom", NULL};
+	if (run_as(cargs, o->uid, o->gid, log) != 0) {
+		char tail[600];
+		log_tail(log, tail, sizeof(tail));
+		rc = err_set(e, ERR_DB, "createdb failed");
+		if (tail[0])
+			err_detail(e, "%s", tail);
+	}
+	unlink(log);
+	if (rc) {
+		struct err ignore;
+		err_init(&ignore);
+		(void)pg_ctl(data, "stop", o->uid, o->gid, &ignore);
+	}
+	return rc;
+}
+
+int ops_localdb_create(const struct ops_localdb *ld, char **out_url, struct err *e)
+{
+	*out_url = NULL;
+	char initdb[PATH_MAX], createdb[PATH_MAX], data[PATH_MAX];
+	struct pg_owner o;
+	int rc;
+	if ((rc = check_bin("initdb", initdb, sizeof(initdb), e)) ||
+	    (rc = check_bin("createdb", createdb, sizeof(createdb), e)) ||
+	    (rc = pick_user(ld->owner, &o.uid, &o.gid, o.user, sizeof(o.user), e)))
+		return rc;
+	snprintf(data, sizeof(data), "%s/pgdata", ld->dir);
+	char password[33];
+	crypto_random_password(password, sizeof(password) - 1);
+	if ((rc = check_reach(ld, &o, data, e)) ||
+	    (rc = run_initdb(ld, &o, initdb, data, password, e)))
+		return rc;
+	/* From here on, a failure removes the instance again. */
+	if ((rc = configure(ld, &o, data, e)) == 0)
+		rc = start_and_create(ld, &o, createdb, data, e);
+	char *url = rc == 0 ? malloc(256) : NULL;
+	if (rc == 0 && !url) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		(void)pg_ctl(data, "stop", o.uid, o.gid, &(struct err){0});
 	}
 	if (rc) {
+		explicit_bzero(password, sizeof(password));
 		dir_remove_all(data, &(struct err){0});
 		return rc;
 	}
-	char *url = malloc(256);
-	if (!url)
-		return err_set(e, ERR_NOMEM, "out of memory");
 	snprintf(url, 256, "postgresql://fathom:%s@127.0.0.1:%d/fathom", password, ld->port);
 	explicit_bzero(password, sizeof(password));
 	*out_url = url;
