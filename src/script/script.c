@@ -718,111 +718,150 @@ static void format_default(struct format *f)
 	f->codepage = 65001;
 }
 
+/* The format specifiers that are one word and set one thing. */
+static const struct {
+	const char *word;
+	int qvd;      /* -1: leaves it */
+	int codepage; /* 0: leaves it */
+	bool msq;
+} simple_specs[] = {
+    {"txt", 0, 0, false},	  {"qvd", 1, 0, false},	   {"utf8", -1, 65001, false},
+    {"ansi", -1, 1252, false},	  {"oem", -1, 850, false}, {"mac", -1, 10000, false},
+    {"unicode", -1, 1200, false}, {"msq", -1, 0, true},
+};
+
+static bool simple_spec(struct parser *p, struct format *f)
+{
+	for (size_t i = 0; i < ARRAY_LEN(simple_specs); i++) {
+		if (!is_word(p, simple_specs[i].word))
+			continue;
+		if (simple_specs[i].qvd >= 0)
+			f->qvd = simple_specs[i].qvd;
+		if (simple_specs[i].codepage)
+			f->codepage = simple_specs[i].codepage;
+		if (simple_specs[i].msq)
+			f->msq = true;
+		next(p);
+		return true;
+	}
+	return false;
+}
+
+/* codepage is N; false when the number is missing (the format ends there). */
+static bool spec_codepage(struct parser *p, struct format *f)
+{
+	next(p);
+	expect_word(p, "is");
+	if (p->t.kind != T_NUM) {
+		perr(p, p->t.off, "expected a code page number, found %s", describe(p));
+		return false;
+	}
+	int64_t cp;
+	if (str_to_i64(p->t.value, 1, 65535, &cp) != 0)
+		perr(p, p->t.off, "code page %s does not exist", p->t.value);
+	f->codepage = (int)cp;
+	next(p);
+	return true;
+}
+
+/* delimiter is 'c' (or '\t', tab, spaces); false when the text is missing. */
+static bool spec_delimiter(struct parser *p, struct format *f)
+{
+	next(p);
+	expect_word(p, "is");
+	if (p->t.kind != T_STR) {
+		perr(p, p->t.off, "expected the delimiter in quotes, found %s", describe(p));
+		return false;
+	}
+	const char *d = p->t.value;
+	if (!strcmp(d, "\\t") || !strcasecmp(d, "tab"))
+		f->delimiter = '\t';
+	else if (!strcasecmp(d, "spaces"))
+		f->delimiter = ' ';
+	else if (!strcmp(d, "\\\\"))
+		f->delimiter = '\\';
+	else if (strlen(d) == 1 && d[0] != '\n' && d[0] != '"')
+		f->delimiter = d[0];
+	else
+		perr(p, p->t.off, "the delimiter must be one character, not '%s'", d);
+	next(p);
+	return true;
+}
+
+/* header is N lines */
+static void spec_header(struct parser *p, struct format *f)
+{
+	next(p);
+	expect_word(p, "is");
+	int64_t h = 0;
+	if (p->t.kind != T_NUM || str_to_i64(p->t.value, 0, 1000000, &h) != 0)
+		perr(p, p->t.off, "expected a number of header lines, found %s", describe(p));
+	f->header_lines = (int)h;
+	next(p);
+	if (is_word(p, "lines") || is_word(p, "line"))
+		next(p);
+}
+
+/* no labels, no quotes, no eof */
+static void spec_no(struct parser *p, struct format *f)
+{
+	next(p);
+	if (is_word(p, "labels"))
+		f->labels = LABELS_NONE;
+	else if (is_word(p, "quotes"))
+		f->no_quotes = true;
+	else if (!is_word(p, "eof"))
+		perr(p, p->t.off, "expected labels, quotes or eof after no, found %s", describe(p));
+	next(p);
+}
+
+/* An identifier that is no specifier this reader knows. */
+static void spec_unknown(struct parser *p, size_t off)
+{
+	static const char *const later[] = {"fix", "dif", "biff",    "ooxml", "html",
+					    "xml", "qvx", "parquet", "kml",   "json"};
+	bool known = false;
+	for (size_t i = 0; i < ARRAY_LEN(later); i++)
+		known |= is_word(p, later[i]);
+	perr(p, off, known ? "the %s format is not supported yet" : "unknown format specifier %s",
+	     p->t.value);
+}
+
+/* One specifier; false when the format cannot be read on. */
+static bool one_spec(struct parser *p, struct format *f)
+{
+	size_t off = p->t.off;
+	if (simple_spec(p, f))
+		return true;
+	if (is_word(p, "embedded") || is_word(p, "explicit")) {
+		f->labels = is_word(p, "embedded") ? LABELS_EMBEDDED : LABELS_EXPLICIT;
+		next(p);
+		expect_word(p, "labels");
+	} else if (is_word(p, "no")) {
+		spec_no(p, f);
+	} else if (is_word(p, "codepage")) {
+		return spec_codepage(p, f);
+	} else if (is_word(p, "delimiter")) {
+		return spec_delimiter(p, f);
+	} else if (is_word(p, "header")) {
+		spec_header(p, f);
+	} else if (p->t.kind == T_IDENT) {
+		spec_unknown(p, off);
+	} else {
+		perr(p, off, "expected a format specifier, found %s", describe(p));
+	}
+	return true;
+}
+
+/* (txt, utf8, embedded labels, delimiter is ',', ...) */
 static void format_spec(struct parser *p, struct format *f)
 {
 	if (!is_op(p, '('))
 		return;
 	next(p);
 	while (!p->failed && !is_op(p, ')')) {
-		size_t off = p->t.off;
-		if (is_word(p, "txt")) {
-			f->qvd = false;
-			next(p);
-		} else if (is_word(p, "qvd")) {
-			f->qvd = true;
-			next(p);
-		} else if (is_word(p, "utf8")) {
-			f->codepage = 65001;
-			next(p);
-		} else if (is_word(p, "ansi")) {
-			f->codepage = 1252;
-			next(p);
-		} else if (is_word(p, "oem")) {
-			f->codepage = 850;
-			next(p);
-		} else if (is_word(p, "mac")) {
-			f->codepage = 10000;
-			next(p);
-		} else if (is_word(p, "unicode")) {
-			f->codepage = 1200;
-			next(p);
-		} else if (is_word(p, "msq")) {
-			f->msq = true;
-			next(p);
-		} else if (is_word(p, "embedded") || is_word(p, "explicit")) {
-			f->labels = is_word(p, "embedded") ? LABELS_EMBEDDED : LABELS_EXPLICIT;
-			next(p);
-			expect_word(p, "labels");
-		} else if (is_word(p, "no")) {
-			next(p);
-			if (is_word(p, "labels"))
-				f->labels = LABELS_NONE;
-			else if (is_word(p, "quotes"))
-				f->no_quotes = true;
-			else if (!is_word(p, "eof"))
-				perr(p, p->t.off,
-				     "expected labels, quotes or eof after no, found %s",
-				     describe(p));
-			next(p);
-		} else if (is_word(p, "codepage")) {
-			next(p);
-			expect_word(p, "is");
-			if (p->t.kind != T_NUM) {
-				perr(p, p->t.off, "expected a code page number, found %s",
-				     describe(p));
-				break;
-			}
-			int64_t cp;
-			if (str_to_i64(p->t.value, 1, 65535, &cp) != 0)
-				perr(p, p->t.off, "code page %s does not exist", p->t.value);
-			f->codepage = (int)cp;
-			next(p);
-		} else if (is_word(p, "delimiter")) {
-			next(p);
-			expect_word(p, "is");
-			if (p->t.kind != T_STR) {
-				perr(p, p->t.off, "expected the delimiter in quotes, found %s",
-				     describe(p));
-				break;
-			}
-			const char *d = p->t.value;
-			if (!strcmp(d, "\\t") || !strcasecmp(d, "tab"))
-				f->delimiter = '\t';
-			else if (!strcasecmp(d, "spaces"))
-				f->delimiter = ' ';
-			else if (!strcmp(d, "\\\\"))
-				f->delimiter = '\\';
-			else if (strlen(d) == 1 && d[0] != '\n' && d[0] != '"')
-				f->delimiter = d[0];
-			else
-				perr(p, p->t.off, "the delimiter must be one character, not '%s'",
-				     d);
-			next(p);
-		} else if (is_word(p, "header")) {
-			next(p);
-			expect_word(p, "is");
-			int64_t h = 0;
-			if (p->t.kind != T_NUM || str_to_i64(p->t.value, 0, 1000000, &h) != 0)
-				perr(p, p->t.off, "expected a number of header lines, found %s",
-				     describe(p));
-			f->header_lines = (int)h;
-			next(p);
-			if (is_word(p, "lines") || is_word(p, "line"))
-				next(p);
-		} else if (p->t.kind == T_IDENT) {
-			static const char *const later[] = {"fix",  "dif", "biff", "ooxml",
-							    "html", "xml", "qvx",  "parquet",
-							    "kml",  "json"};
-			bool known = false;
-			for (size_t i = 0; i < ARRAY_LEN(later); i++)
-				known |= is_word(p, later[i]);
-			perr(p, off,
-			     known ? "the %s format is not supported yet"
-				   : "unknown format specifier %s",
-			     p->t.value);
-		} else {
-			perr(p, off, "expected a format specifier, found %s", describe(p));
-		}
+		if (!one_spec(p, f))
+			break;
 		if (is_op(p, ','))
 			next(p);
 		else if (!is_op(p, ')'))
@@ -929,11 +968,34 @@ static void inline_data(struct parser *p, struct load *l)
 	next(p);
 }
 
-static void load(struct parser *p, struct load *l)
+/* INNER, OUTER, LEFT or RIGHT, then JOIN or KEEP, then the optional (Table). */
+static void join_prefix(struct parser *p, struct load *l)
 {
-	format_default(&l->format);
-	/* prefixes */
-	for (;;) {
+	size_t off = p->t.off;
+	enum load_join j = is_word(p, "INNER")	 ? JOIN_INNER
+			   : is_word(p, "OUTER") ? JOIN_OUTER
+			   : is_word(p, "LEFT")	 ? JOIN_LEFT
+						 : JOIN_RIGHT;
+	next(p);
+	if (is_word(p, "KEEP")) {
+		if (j == JOIN_OUTER) {
+			perr(p, off, "OUTER KEEP does not exist: use INNER, LEFT or RIGHT");
+			return;
+		}
+		l->keep = true;
+	} else if (!is_word(p, "JOIN")) {
+		perr(p, p->t.off, "expected JOIN or KEEP, found %s", describe(p));
+		return;
+	}
+	l->join = j;
+	next(p);
+	l->target = target(p);
+}
+
+/* MAPPING, CONCATENATE, NOCONCATENATE, JOIN and KEEP before LOAD. */
+static void load_prefixes(struct parser *p, struct load *l)
+{
+	while (!p->failed) {
 		if (is_word(p, "MAPPING")) {
 			l->mapping = true;
 			next(p);
@@ -950,49 +1012,18 @@ static void load(struct parser *p, struct load *l)
 			l->target = target(p);
 		} else if (is_word(p, "INNER") || is_word(p, "OUTER") || is_word(p, "LEFT") ||
 			   is_word(p, "RIGHT")) {
-			size_t off = p->t.off;
-			enum load_join j = is_word(p, "INNER")	 ? JOIN_INNER
-					   : is_word(p, "OUTER") ? JOIN_OUTER
-					   : is_word(p, "LEFT")	 ? JOIN_LEFT
-								 : JOIN_RIGHT;
-			next(p);
-			if (is_word(p, "KEEP")) {
-				if (j == JOIN_OUTER) {
-					perr(p, off,
-					     "OUTER KEEP does not exist: use INNER, LEFT or RIGHT");
-					return;
-				}
-				l->keep = true;
-			} else if (!is_word(p, "JOIN")) {
-				perr(p, p->t.off, "expected JOIN or KEEP, found %s", describe(p));
-				return;
-			}
-			l->join = j;
-			next(p);
-			l->target = target(p);
+			join_prefix(p, l);
 		} else if (is_word(p, "KEEP")) {
 			perr(p, p->t.off, "KEEP needs INNER, LEFT or RIGHT before it");
-			return;
 		} else {
-			break;
-		}
-		if (p->failed)
 			return;
+		}
 	}
-	if (is_word(p, "SQL") || is_word(p, "SELECT")) {
-		perr(p, p->t.off,
-		     "SQL SELECT is not supported: load from files, INLINE or RESIDENT");
-		return;
-	}
-	if (!expect_word(p, "LOAD"))
-		return;
-	if (is_word(p, "DISTINCT")) {
-		l->distinct = true;
-		next(p);
-	}
-	items(p, &l->items, &l->n_items, true);
-	if (p->failed)
-		return;
+}
+
+/* FROM file, INLINE [...], RESIDENT table, AUTOGENERATE n, or none (a preceding load). */
+static void load_source(struct parser *p, struct load *l)
+{
 	if (is_word(p, "FROM")) {
 		next(p);
 		l->source = SRC_FILE;
@@ -1020,6 +1051,47 @@ static void load(struct parser *p, struct load *l)
 	} else {
 		l->source = SRC_PRECEDING;
 	}
+}
+
+/* ORDER BY field [ASC|DESC], ... (RESIDENT loads only) */
+static void order_by(struct parser *p, struct load *l)
+{
+	next(p);
+	expect_word(p, "BY");
+	int cap = 8;
+	l->order_by = arena_alloc(p->a, sizeof(char *) * (size_t)cap);
+	l->order_desc = arena_alloc(p->a, sizeof(bool) * (size_t)cap);
+	for (;;) {
+		if (l->n_order_by == cap) {
+			const char **m = arena_alloc(p->a, sizeof(char *) * (size_t)cap * 2);
+			bool *d = arena_alloc(p->a, sizeof(bool) * (size_t)cap * 2);
+			memcpy(m, l->order_by, sizeof(char *) * (size_t)cap);
+			memcpy(d, l->order_desc, sizeof(bool) * (size_t)cap);
+			l->order_by = m;
+			l->order_desc = d;
+			cap *= 2;
+		}
+		const char *f = name(p, "a field after ORDER BY");
+		if (!f)
+			break;
+		bool desc = false;
+		if (is_word(p, "DESC") || is_word(p, "ASC")) {
+			desc = is_word(p, "DESC");
+			next(p);
+		}
+		l->order_by[l->n_order_by] = f;
+		l->order_desc[l->n_order_by++] = desc;
+		if (!is_op(p, ','))
+			break;
+		next(p);
+	}
+	if (l->source != SRC_RESIDENT && !p->failed)
+		perr(p, p->t.off, "ORDER BY works only with RESIDENT loads");
+}
+
+/* WHERE, WHILE, GROUP BY and ORDER BY after the source, each at most once. */
+static void load_clauses(struct parser *p, struct load *l)
+{
 	while (!p->failed && p->t.kind != T_END) {
 		if (is_word(p, "WHERE") && !l->where) {
 			next(p);
@@ -1032,42 +1104,35 @@ static void load(struct parser *p, struct load *l)
 			expect_word(p, "BY");
 			l->group_by = name_list(p, &l->n_group_by, "a field after GROUP BY");
 		} else if (is_word(p, "ORDER") && !l->order_by) {
-			next(p);
-			expect_word(p, "BY");
-			int cap = 8;
-			l->order_by = arena_alloc(p->a, sizeof(char *) * (size_t)cap);
-			l->order_desc = arena_alloc(p->a, sizeof(bool) * (size_t)cap);
-			for (;;) {
-				if (l->n_order_by == cap) {
-					const char **m =
-					    arena_alloc(p->a, sizeof(char *) * (size_t)cap * 2);
-					bool *d = arena_alloc(p->a, sizeof(bool) * (size_t)cap * 2);
-					memcpy(m, l->order_by, sizeof(char *) * (size_t)cap);
-					memcpy(d, l->order_desc, sizeof(bool) * (size_t)cap);
-					l->order_by = m;
-					l->order_desc = d;
-					cap *= 2;
-				}
-				const char *f = name(p, "a field after ORDER BY");
-				if (!f)
-					break;
-				bool desc = false;
-				if (is_word(p, "DESC") || is_word(p, "ASC")) {
-					desc = is_word(p, "DESC");
-					next(p);
-				}
-				l->order_by[l->n_order_by] = f;
-				l->order_desc[l->n_order_by++] = desc;
-				if (!is_op(p, ','))
-					break;
-				next(p);
-			}
-			if (l->source != SRC_RESIDENT && !p->failed)
-				perr(p, p->t.off, "ORDER BY works only with RESIDENT loads");
+			order_by(p, l);
 		} else {
 			perr(p, p->t.off, "unexpected %s in LOAD", describe(p));
 		}
 	}
+}
+
+static void load(struct parser *p, struct load *l)
+{
+	format_default(&l->format);
+	load_prefixes(p, l);
+	if (p->failed)
+		return;
+	if (is_word(p, "SQL") || is_word(p, "SELECT")) {
+		perr(p, p->t.off,
+		     "SQL SELECT is not supported: load from files, INLINE or RESIDENT");
+		return;
+	}
+	if (!expect_word(p, "LOAD"))
+		return;
+	if (is_word(p, "DISTINCT")) {
+		l->distinct = true;
+		next(p);
+	}
+	items(p, &l->items, &l->n_items, true);
+	if (p->failed)
+		return;
+	load_source(p, l);
+	load_clauses(p, l);
 }
 
 /* ---------------------------------------------------------------- other statements */
