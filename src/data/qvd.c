@@ -256,122 +256,139 @@ static void element_path(char stack[][64], int depth, char *out, size_t n)
 	}
 }
 
+/* The XML reader of a QVD header: the open elements, and the text of the innermost one. */
+struct xml {
+	const char *x;
+	size_t n;
+	struct header *h;
+	char stack[MAX_DEPTH][64];
+	int depth;
+	bool leaf; /* no child element since the current one opened */
+	size_t text_start;
+	struct buf text;
+	bool root_seen, root_closed;
+};
+
+/* A processing instruction or comment at byte i: *i moves past it. */
+static int skip_special(struct xml *r, size_t *i, struct err *e)
+{
+	const char *x = r->x;
+	const char *end = x[*i + 1] == '?' ? "?>" : "-->";
+	size_t el = strlen(end);
+	for (size_t k = *i + 2; k + el <= r->n; k++)
+		if (!memcmp(x + k, end, el)) {
+			*i = k + el;
+			return 0;
+		}
+	return err_set(e, ERR_INVALID, "QVD header: an unterminated %s",
+		       x[*i + 1] == '?' ? "processing instruction" : "comment");
+}
+
+/* </name> at byte i: a leaf's text goes to the header. */
+static int close_tag(struct xml *r, const char *nm, size_t nl, size_t i, struct err *e)
+{
+	if (r->depth == 0 || strlen(r->stack[r->depth - 1]) != nl ||
+	    memcmp(r->stack[r->depth - 1], nm, nl) != 0)
+		return err_set(e, ERR_INVALID,
+			       "QVD header: </%.*s> at byte %zu does not close <%s>", (int)nl, nm,
+			       i, r->depth ? r->stack[r->depth - 1] : "");
+	int rc = 0;
+	if (r->leaf && r->depth > 1) {
+		r->text.len = 0;
+		if (r->text.data)
+			r->text.data[0] = '\0';
+		rc = decode_text(r->x + r->text_start, i - r->text_start, &r->text, e);
+		char path[MAX_DEPTH * 64];
+		element_path(r->stack, r->depth, path, sizeof(path));
+		if (rc == 0 && buf_append(&r->text, "", 1) == 0)
+			rc = on_leaf(r->h, path, r->text.data, e);
+	}
+	r->depth--;
+	r->leaf = false;
+	if (r->depth == 0)
+		r->root_closed = true;
+	return rc;
+}
+
+/* <name> or <name/> ending at gt. */
+static int open_tag(struct xml *r, const char *nm, size_t nl, const char *gt, bool empty,
+		    struct err *e)
+{
+	if (r->depth == MAX_DEPTH)
+		return err_set(e, ERR_INVALID, "QVD header: elements nest too deep");
+	if (r->depth == 0) {
+		if (r->root_seen || nl != 14 || memcmp(nm, "QvdTableHeader", 14) != 0)
+			return err_set(e, ERR_INVALID,
+				       "QVD header: the root element is not <QvdTableHeader>");
+		r->root_seen = true;
+	}
+	memcpy(r->stack[r->depth], nm, nl);
+	r->stack[r->depth][nl] = '\0';
+	r->depth++;
+	char path[MAX_DEPTH * 64];
+	element_path(r->stack, r->depth, path, sizeof(path));
+	int rc = r->depth > 1 ? on_start(r->h, path, e) : 0;
+	if (empty) {
+		/* <Foo/>: an empty value */
+		if (rc == 0 && r->depth > 1)
+			rc = on_leaf(r->h, path, "", e);
+		r->depth--;
+		r->leaf = false;
+	} else {
+		r->leaf = true;
+		r->text_start = (size_t)(gt - r->x) + 1;
+	}
+	return rc;
+}
+
+/* The tag at byte i; *i moves past it. */
+static int tag(struct xml *r, size_t *i, struct err *e)
+{
+	const char *x = r->x;
+	size_t n = r->n;
+	if (*i + 1 < n && (x[*i + 1] == '?' || (x[*i + 1] == '!' && *i + 3 < n &&
+						x[*i + 2] == '-' && x[*i + 3] == '-')))
+		return skip_special(r, i, e);
+	if (*i + 1 < n && x[*i + 1] == '!')
+		return err_set(e, ERR_INVALID,
+			       "QVD header: declarations (DOCTYPE, ENTITY, CDATA) are refused");
+	const char *gt = memchr(x + *i, '>', n - *i);
+	if (!gt)
+		return err_set(e, ERR_INVALID, "QVD header: an unterminated tag at byte %zu", *i);
+	bool closing = x[*i + 1] == '/';
+	bool empty = gt[-1] == '/' && !closing;
+	const char *nm = x + *i + (closing ? 2 : 1);
+	size_t nl = 0;
+	while (nm + nl < gt && nm[nl] != ' ' && nm[nl] != '/' && nm[nl] != '\t' && nm[nl] != '\r' &&
+	       nm[nl] != '\n')
+		nl++;
+	if (nl == 0 || nl >= sizeof(r->stack[0]))
+		return err_set(e, ERR_INVALID, "QVD header: a malformed tag at byte %zu", *i);
+	int rc = closing ? close_tag(r, nm, nl, *i, e) : open_tag(r, nm, nl, gt, empty, e);
+	*i = (size_t)(gt - x) + 1;
+	return rc;
+}
+
 static int parse_header(const char *x, size_t n, struct header *h, struct err *e)
 {
-	char stack[MAX_DEPTH][64];
-	int depth = 0;
-	bool leaf = false; /* no child element since the current one opened */
-	size_t text_start = 0;
-	struct buf text;
-	buf_init(&text, 1 << 20);
+	struct xml *r = calloc(1, sizeof(*r));
+	if (!r)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	r->x = x;
+	r->n = n;
+	r->h = h;
+	buf_init(&r->text, 1 << 20);
 	int rc = 0;
-	bool root_seen = false, root_closed = false;
-	for (size_t i = 0; i < n && rc == 0 && !root_closed;) {
-		if (x[i] != '<') {
+	for (size_t i = 0; i < n && rc == 0 && !r->root_closed;) {
+		if (x[i] != '<')
 			i++;
-			continue;
-		}
-		if (i + 1 < n && (x[i + 1] == '?' || (x[i + 1] == '!' && i + 3 < n &&
-						      x[i + 2] == '-' && x[i + 3] == '-'))) {
-			const char *end = x[i + 1] == '?' ? "?>" : "-->";
-			const char *p = NULL;
-			for (size_t k = i + 2; k + strlen(end) <= n; k++)
-				if (!memcmp(x + k, end, strlen(end))) {
-					p = x + k;
-					break;
-				}
-			if (!p) {
-				rc =
-				    err_set(e, ERR_INVALID, "QVD header: an unterminated %s",
-					    x[i + 1] == '?' ? "processing instruction" : "comment");
-				break;
-			}
-			i = (size_t)(p - x) + strlen(end);
-			continue;
-		}
-		if (i + 1 < n && x[i + 1] == '!') {
-			rc = err_set(
-			    e, ERR_INVALID,
-			    "QVD header: declarations (DOCTYPE, ENTITY, CDATA) are refused");
-			break;
-		}
-		const char *gt = memchr(x + i, '>', n - i);
-		if (!gt) {
-			rc = err_set(e, ERR_INVALID, "QVD header: an unterminated tag at byte %zu",
-				     i);
-			break;
-		}
-		bool closing = x[i + 1] == '/';
-		bool empty = gt[-1] == '/' && !closing;
-		const char *nm = x + i + (closing ? 2 : 1);
-		size_t nl = 0;
-		while (nm + nl < gt && nm[nl] != ' ' && nm[nl] != '/' && nm[nl] != '\t' &&
-		       nm[nl] != '\r' && nm[nl] != '\n')
-			nl++;
-		if (nl == 0 || nl >= sizeof(stack[0])) {
-			rc = err_set(e, ERR_INVALID, "QVD header: a malformed tag at byte %zu", i);
-			break;
-		}
-		if (closing) {
-			if (depth == 0 || strlen(stack[depth - 1]) != nl ||
-			    memcmp(stack[depth - 1], nm, nl) != 0) {
-				rc = err_set(e, ERR_INVALID,
-					     "QVD header: </%.*s> at byte %zu does not close <%s>",
-					     (int)nl, nm, i, depth ? stack[depth - 1] : "");
-				break;
-			}
-			if (leaf && depth > 1) {
-				text.len = 0;
-				if (text.data)
-					text.data[0] = '\0';
-				rc = decode_text(x + text_start, i - text_start, &text, e);
-				char path[MAX_DEPTH * 64];
-				element_path(stack, depth, path, sizeof(path));
-				if (rc == 0 && buf_append(&text, "", 1) == 0)
-					rc = on_leaf(h, path, text.data, e);
-			}
-			depth--;
-			leaf = false;
-			if (depth == 0)
-				root_closed = true;
-		} else {
-			if (depth == MAX_DEPTH) {
-				rc = err_set(e, ERR_INVALID, "QVD header: elements nest too deep");
-				break;
-			}
-			if (depth == 0) {
-				if (root_seen || nl != 14 ||
-				    memcmp(nm, "QvdTableHeader", 14) != 0) {
-					rc = err_set(e, ERR_INVALID,
-						     "QVD header: the root element is not "
-						     "<QvdTableHeader>");
-					break;
-				}
-				root_seen = true;
-			}
-			memcpy(stack[depth], nm, nl);
-			stack[depth][nl] = '\0';
-			depth++;
-			char path[MAX_DEPTH * 64];
-			element_path(stack, depth, path, sizeof(path));
-			if (depth > 1)
-				rc = on_start(h, path, e);
-			if (empty) {
-				/* <Foo/>: an empty value */
-				if (rc == 0 && depth > 1)
-					rc = on_leaf(h, path, "", e);
-				depth--;
-				leaf = false;
-			} else {
-				leaf = true;
-				text_start = (size_t)(gt - x) + 1;
-			}
-		}
-		i = (size_t)(gt - x) + 1;
+		else
+			rc = tag(r, &i, e);
 	}
-	buf_release(&text);
-	if (rc == 0 && !root_closed)
+	if (rc == 0 && !r->root_closed)
 		rc = err_set(e, ERR_INVALID, "QVD header: <QvdTableHeader> is not closed");
+	buf_release(&r->text);
+	free(r);
 	return rc;
 }
 
