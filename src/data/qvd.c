@@ -510,10 +510,10 @@ static int read_symbols(struct qvd_field *f, const struct hfield *hf, const uint
 	return 0;
 }
 
-int data_qvd_read(const void *data, size_t len, struct qvd_table **out, struct err *e)
+/* Where the XML header ends (after </QvdTableHeader>) and the body begins (after CR/LF
+ * and one NUL). */
+static int find_body(const char *x, size_t len, size_t *out_hend, size_t *out_body, struct err *e)
 {
-	*out = NULL;
-	const char *x = data;
 	static const char close_tag[] = "</QvdTableHeader>";
 	size_t scan = len < MAX_HEADER ? len : MAX_HEADER, hend = 0;
 	bool found = false;
@@ -527,78 +527,93 @@ int data_qvd_read(const void *data, size_t len, struct qvd_table **out, struct e
 	if (!found)
 		return err_set(e, ERR_INVALID,
 			       "not a QVD file: no </QvdTableHeader> in its first %zu bytes", scan);
-	/* The body starts after CR/LF and one NUL. */
 	size_t b = hend;
 	while (b < len && (x[b] == '\r' || x[b] == '\n'))
 		b++;
 	if (b >= len || x[b] != '\0')
 		return err_set(e, ERR_INVALID, "QVD file: no NUL byte after the XML header");
-	b++;
-	const uint8_t *body = (const uint8_t *)x + b;
-	uint64_t body_len = len - b;
+	*out_hend = hend;
+	*out_body = b + 1;
+	return 0;
+}
 
-	struct header h = {0};
-	int rc = parse_header(x, hend, &h, e);
-	if (rc == 0 && (!h.has_rs || !h.has_nr || !h.has_off || !h.has_len))
-		rc =
-		    err_set(e, ERR_INVALID,
-			    "QVD header: RecordByteSize, NoOfRecords, Offset or Length is missing");
-	if (rc == 0 && h.compression[0])
-		rc = err_set(e, ERR_INVALID, "QVD header: compression \"%s\" is not supported",
-			     h.compression);
-	if (rc == 0 && (uint64_t)h.n_records * (uint64_t)h.record_size != (uint64_t)h.length)
-		rc = err_set(e, ERR_INVALID,
-			     "QVD header: %lld records of %lld bytes do not make Length %lld",
-			     (long long)h.n_records, (long long)h.record_size, (long long)h.length);
-	if (rc == 0 && (uint64_t)h.offset + (uint64_t)h.length > body_len)
-		rc =
-		    err_set(e, ERR_INVALID,
-			    "QVD file is cut off: the records end at byte %lld of a %llu-byte body",
-			    (long long)(h.offset + h.length), (unsigned long long)body_len);
-	if (rc == 0 && h.n_records > 0 && h.record_size == 0)
-		rc = err_set(e, ERR_INVALID, "QVD header: RecordByteSize is 0");
-	uint64_t sym_total = 0;
-	for (int i = 0; rc == 0 && i < h.n_fields; i++) {
-		struct hfield *f = &h.fields[i];
+/* The header's sizes and offsets against each other and the body; *sym_total gets the
+ * bytes of all symbol tables. */
+static int check_header(const struct header *h, uint64_t body_len, uint64_t *sym_total,
+			struct err *e)
+{
+	if (!h->has_rs || !h->has_nr || !h->has_off || !h->has_len)
+		return err_set(
+		    e, ERR_INVALID,
+		    "QVD header: RecordByteSize, NoOfRecords, Offset or Length is missing");
+	if (h->compression[0])
+		return err_set(e, ERR_INVALID, "QVD header: compression \"%s\" is not supported",
+			       h->compression);
+	if ((uint64_t)h->n_records * (uint64_t)h->record_size != (uint64_t)h->length)
+		return err_set(e, ERR_INVALID,
+			       "QVD header: %lld records of %lld bytes do not make Length %lld",
+			       (long long)h->n_records, (long long)h->record_size,
+			       (long long)h->length);
+	if ((uint64_t)h->offset + (uint64_t)h->length > body_len)
+		return err_set(
+		    e, ERR_INVALID,
+		    "QVD file is cut off: the records end at byte %lld of a %llu-byte body",
+		    (long long)(h->offset + h->length), (unsigned long long)body_len);
+	if (h->n_records > 0 && h->record_size == 0)
+		return err_set(e, ERR_INVALID, "QVD header: RecordByteSize is 0");
+	*sym_total = 0;
+	for (int i = 0; i < h->n_fields; i++) {
+		const struct hfield *f = &h->fields[i];
 		if (!f->has_name || !f->has_offset || !f->has_width || !f->has_nsym ||
 		    !f->has_off || !f->has_len)
-			rc = err_set(e, ERR_INVALID,
-				     "QVD header: field %d lacks a required element", i + 1);
-		else if ((uint64_t)f->offset + (uint64_t)f->length > (uint64_t)h.offset)
-			rc = err_set(e, ERR_INVALID,
-				     "QVD field \"%s\": its symbols run past the records' start",
-				     f->name);
-		else if (f->bit_offset + f->bit_width > 8 * h.record_size && h.n_records > 0)
-			rc = err_set(
+			return err_set(e, ERR_INVALID,
+				       "QVD header: field %d lacks a required element", i + 1);
+		if ((uint64_t)f->offset + (uint64_t)f->length > (uint64_t)h->offset)
+			return err_set(e, ERR_INVALID,
+				       "QVD field \"%s\": its symbols run past the records' start",
+				       f->name);
+		if (f->bit_offset + f->bit_width > 8 * h->record_size && h->n_records > 0)
+			return err_set(
 			    e, ERR_INVALID,
 			    "QVD field \"%s\": bits %lld..%lld lie outside a %lld-byte record",
 			    f->name, (long long)f->bit_offset,
-			    (long long)(f->bit_offset + f->bit_width), (long long)h.record_size);
-		else if (f->n_symbols > f->length)
-			rc = err_set(e, ERR_INVALID,
-				     "QVD field \"%s\": %lld symbols cannot fit in %lld bytes",
-				     f->name, (long long)f->n_symbols, (long long)f->length);
-		sym_total += (uint64_t)f->length;
+			    (long long)(f->bit_offset + f->bit_width), (long long)h->record_size);
+		if (f->n_symbols > f->length)
+			return err_set(e, ERR_INVALID,
+				       "QVD field \"%s\": %lld symbols cannot fit in %lld bytes",
+				       f->name, (long long)f->n_symbols, (long long)f->length);
+		*sym_total += (uint64_t)f->length;
 	}
-	struct qvd_table *t = NULL;
-	if (rc == 0) {
-		t = calloc(1, sizeof(*t));
-		if (t)
-			t->fields =
-			    calloc((size_t)(h.n_fields ? h.n_fields : 1), sizeof(*t->fields));
-		if (t && t->fields)
-			t->text_store = malloc(sym_total ? sym_total : 1);
-		if (!t || !t->fields || !t->text_store)
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-		if (t) {
-			t->n_fields = t->fields ? h.n_fields : 0;
-			t->n_rows = h.n_records;
-			t->name = strdup(h.table_name ? h.table_name : "");
-		}
+	return 0;
+}
+
+/* A new table for the header's fields, with room for every symbol's text. */
+static int new_table(const struct header *h, uint64_t sym_total, struct qvd_table **out,
+		     struct err *e)
+{
+	struct qvd_table *t = calloc(1, sizeof(*t));
+	*out = t;
+	if (t)
+		t->fields = calloc((size_t)(h->n_fields ? h->n_fields : 1), sizeof(*t->fields));
+	if (t && t->fields)
+		t->text_store = malloc(sym_total ? sym_total : 1);
+	if (t) {
+		t->n_fields = t->fields ? h->n_fields : 0;
+		t->n_rows = h->n_records;
+		t->name = strdup(h->table_name ? h->table_name : "");
 	}
+	if (!t || !t->fields || !t->text_store)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* Each field's description and symbol table, taken from the header. */
+static int read_fields(struct header *h, struct qvd_table *t, const uint8_t *body, struct err *e)
+{
 	uint64_t store_at = 0;
-	for (int i = 0; rc == 0 && i < h.n_fields; i++) {
-		struct hfield *hf = &h.fields[i];
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < h->n_fields; i++) {
+		struct hfield *hf = &h->fields[i];
 		struct qvd_field *f = &t->fields[i];
 		f->name = hf->name;
 		hf->name = NULL;
@@ -615,30 +630,58 @@ int data_qvd_read(const void *data, size_t len, struct qvd_table **out, struct e
 		store_at += (uint64_t)hf->length;
 		if (rc == 0) {
 			f->index =
-			    malloc(sizeof(int32_t) * (size_t)(h.n_records ? h.n_records : 1));
+			    malloc(sizeof(int32_t) * (size_t)(h->n_records ? h->n_records : 1));
 			if (!f->index)
 				rc = err_set(e, ERR_NOMEM, "out of memory");
 		}
 	}
-	const uint8_t *recs = body + h.offset;
-	for (int64_t r = 0; rc == 0 && r < h.n_records; r++) {
-		const uint8_t *rec = recs + (size_t)r * (size_t)h.record_size;
-		for (int i = 0; i < h.n_fields; i++) {
+	return rc;
+}
+
+/* Every record's symbol index of every field. */
+static int read_records(const struct header *h, struct qvd_table *t, const uint8_t *recs,
+			struct err *e)
+{
+	for (int64_t r = 0; r < h->n_records; r++) {
+		const uint8_t *rec = recs + (size_t)r * (size_t)h->record_size;
+		for (int i = 0; i < h->n_fields; i++) {
 			struct qvd_field *f = &t->fields[i];
 			int64_t idx =
-			    (int64_t)get_bits(rec, (size_t)h.record_size, (unsigned)f->bit_offset,
+			    (int64_t)get_bits(rec, (size_t)h->record_size, (unsigned)f->bit_offset,
 					      (unsigned)f->bit_width) +
 			    f->bias;
-			if (idx >= f->n_symbols) {
-				rc = err_set(e, ERR_INVALID,
-					     "QVD field \"%s\", row %lld: symbol %lld of %lld",
-					     f->name, (long long)r + 1, (long long)idx,
-					     (long long)f->n_symbols);
-				break;
-			}
+			if (idx >= f->n_symbols)
+				return err_set(e, ERR_INVALID,
+					       "QVD field \"%s\", row %lld: symbol %lld of %lld",
+					       f->name, (long long)r + 1, (long long)idx,
+					       (long long)f->n_symbols);
 			f->index[r] = idx < 0 ? -1 : (int32_t)idx;
 		}
 	}
+	return 0;
+}
+
+int data_qvd_read(const void *data, size_t len, struct qvd_table **out, struct err *e)
+{
+	*out = NULL;
+	const char *x = data;
+	size_t hend = 0, b = 0;
+	int rc = find_body(x, len, &hend, &b, e);
+	if (rc)
+		return rc;
+	const uint8_t *body = (const uint8_t *)x + b;
+	struct header h = {0};
+	uint64_t sym_total = 0;
+	struct qvd_table *t = NULL;
+	rc = parse_header(x, hend, &h, e);
+	if (rc == 0)
+		rc = check_header(&h, len - b, &sym_total, e);
+	if (rc == 0)
+		rc = new_table(&h, sym_total, &t, e);
+	if (rc == 0)
+		rc = read_fields(&h, t, body, e);
+	if (rc == 0)
+		rc = read_records(&h, t, body + h.offset, e);
 	header_release(&h);
 	if (rc) {
 		data_qvd_free(t);
