@@ -781,108 +781,136 @@ static unsigned bits_for(uint64_t max_value)
 	return w;
 }
 
-int data_qvd_write(const struct qvd_table *t, struct buf *out, struct err *e)
+/* Where each field goes in a record, and how long its symbol table is. */
+struct qvd_layout {
+	unsigned *width, *offset;
+	int *bias;
+	uint64_t *sym_len;
+	uint64_t rec_size, sym_total;
+};
+
+static void layout_free(struct qvd_layout *L)
+{
+	free(L->width);
+	free(L->offset);
+	free(L->bias);
+	free(L->sym_len);
+}
+
+/* The bytes of field f's symbol table. */
+static int symbols_length(const struct qvd_field *f, uint64_t *out, struct err *e)
+{
+	*out = 0;
+	for (int64_t s = 0; s < f->n_symbols; s++) {
+		const struct qvd_value *v = &f->symbols[s];
+		uint64_t l = 1;
+		if (v->type == QVD_INT || v->type == QVD_DUAL_INT)
+			l += 4;
+		else if (v->type == QVD_DOUBLE || v->type == QVD_DUAL_DOUBLE)
+			l += 8;
+		else if (v->type != QVD_STRING)
+			return err_set(e, ERR_INVALID, "field \"%s\": symbol type %d", f->name,
+				       v->type);
+		if (v->type != QVD_INT && v->type != QVD_DOUBLE)
+			l += strlen(v->text ? v->text : "") + 1;
+		*out += l;
+	}
+	return 0;
+}
+
+/* Minimal widths from bit 0, Bias -2 only where a column has NULLs. */
+static int plan_layout(const struct qvd_table *t, struct qvd_layout *L, struct err *e)
 {
 	int n = t->n_fields;
-	unsigned *width = calloc((size_t)(n ? n : 1), sizeof(*width));
-	unsigned *offset = calloc((size_t)(n ? n : 1), sizeof(*offset));
-	int *bias = calloc((size_t)(n ? n : 1), sizeof(*bias));
-	uint64_t *sym_len = calloc((size_t)(n ? n : 1), sizeof(*sym_len));
-	if (!width || !offset || !bias || !sym_len) {
-		free(width);
-		free(offset);
-		free(bias);
-		free(sym_len);
+	L->width = calloc((size_t)(n ? n : 1), sizeof(*L->width));
+	L->offset = calloc((size_t)(n ? n : 1), sizeof(*L->offset));
+	L->bias = calloc((size_t)(n ? n : 1), sizeof(*L->bias));
+	L->sym_len = calloc((size_t)(n ? n : 1), sizeof(*L->sym_len));
+	if (!L->width || !L->offset || !L->bias || !L->sym_len)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	}
-	int rc = 0;
 	unsigned total_bits = 0;
-	for (int i = 0; i < n && rc == 0; i++) {
+	for (int i = 0; i < n; i++) {
 		const struct qvd_field *f = &t->fields[i];
 		bool has_null = false;
 		for (int64_t r = 0; r < t->n_rows; r++) {
 			if (f->index[r] < 0)
 				has_null = true;
 			else if (f->index[r] >= f->n_symbols)
-				rc = err_set(e, ERR_INVALID, "field \"%s\", row %lld: no symbol %d",
-					     f->name, (long long)r + 1, f->index[r]);
+				return err_set(e, ERR_INVALID,
+					       "field \"%s\", row %lld: no symbol %d", f->name,
+					       (long long)r + 1, f->index[r]);
 		}
-		bias[i] = has_null ? -2 : 0;
+		L->bias[i] = has_null ? -2 : 0;
 		uint64_t max_stored = f->n_symbols == 0 ? 0 : (uint64_t)(f->n_symbols - 1);
 		if (has_null)
 			max_stored = (uint64_t)f->n_symbols + 1;
-		width[i] = bits_for(max_stored);
-		if (width[i] > 32)
-			rc = err_set(e, ERR_INVALID, "field \"%s\" has too many symbols", f->name);
-		offset[i] = width[i] ? total_bits : 0;
-		total_bits += width[i];
-		for (int64_t s = 0; s < f->n_symbols && rc == 0; s++) {
-			const struct qvd_value *v = &f->symbols[s];
-			uint64_t l = 1;
-			if (v->type == QVD_INT || v->type == QVD_DUAL_INT)
-				l += 4;
-			else if (v->type == QVD_DOUBLE || v->type == QVD_DUAL_DOUBLE)
-				l += 8;
-			else if (v->type != QVD_STRING)
-				rc = err_set(e, ERR_INVALID, "field \"%s\": symbol type %d",
-					     f->name, v->type);
-			if (v->type != QVD_INT && v->type != QVD_DOUBLE)
-				l += strlen(v->text ? v->text : "") + 1;
-			sym_len[i] += l;
-		}
+		L->width[i] = bits_for(max_stored);
+		if (L->width[i] > 32)
+			return err_set(e, ERR_INVALID, "field \"%s\" has too many symbols",
+				       f->name);
+		L->offset[i] = L->width[i] ? total_bits : 0;
+		total_bits += L->width[i];
+		int rc = symbols_length(f, &L->sym_len[i], e);
+		if (rc)
+			return rc;
+		L->sym_total += L->sym_len[i];
 	}
-	uint64_t rec_size = (total_bits + 7) / 8;
-	if (rec_size == 0)
-		rec_size = 1;
-	uint64_t sym_total = 0;
-	for (int i = 0; i < n; i++)
-		sym_total += sym_len[i];
-	/* room for all of it at once: no copying as the buffer grows */
-	if (rc == 0 &&
-	    buf_reserve(out, 4096 + (size_t)n * 1024 + sym_total + rec_size * (uint64_t)t->n_rows))
-		rc = err_set(e, ERR_TOO_LARGE, "the QVD does not fit in memory");
+	L->rec_size = (total_bits + 7) / 8;
+	if (L->rec_size == 0)
+		L->rec_size = 1;
+	return 0;
+}
+
+/* One field's <QvdFieldHeader>, its symbols at byte `at` of the symbol tables. */
+static int field_header(struct buf *out, const struct qvd_field *f, const struct qvd_layout *L,
+			int i, uint64_t at)
+{
+	int rc =
+	    buf_puts(out, "    <QvdFieldHeader>\r\n      <FieldName>") ||
+	    put_escaped(out, f->name) ||
+	    buf_printf(out,
+		       "</FieldName>\r\n      <BitOffset>%u</BitOffset>\r\n"
+		       "      <BitWidth>%u</BitWidth>\r\n      <Bias>%d</Bias>\r\n"
+		       "      <NumberFormat>\r\n        <Type>",
+		       L->offset[i], L->width[i], L->bias[i]) ||
+	    put_escaped(out, f->number_type[0] ? f->number_type : "UNKNOWN") ||
+	    buf_printf(out,
+		       "</Type>\r\n        <nDec>0</nDec>\r\n        <UseThou>0</UseThou>\r\n"
+		       "        <Fmt></Fmt>\r\n        <Dec></Dec>\r\n        <Thou></Thou>\r\n"
+		       "      </NumberFormat>\r\n      <NoOfSymbols>%lld</NoOfSymbols>\r\n"
+		       "      <Offset>%llu</Offset>\r\n      <Length>%llu</Length>\r\n"
+		       "      <Comment></Comment>\r\n      <Tags>\r\n",
+		       (long long)f->n_symbols, (unsigned long long)at,
+		       (unsigned long long)L->sym_len[i]);
+	for (int k = 0; k < f->n_tags && rc == 0; k++)
+		rc = buf_puts(out, "        <String>") || put_escaped(out, f->tags[k]) ||
+		     buf_puts(out, "</String>\r\n");
 	if (rc == 0)
-		rc = buf_puts(out,
-			      "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\r\n"
-			      "<QvdTableHeader>\r\n"
-			      "  <QvBuildNo>50699</QvBuildNo>\r\n"
-			      "  <CreatorDoc>fathom</CreatorDoc>\r\n"
-			      "  <CreateUtcTime></CreateUtcTime>\r\n"
-			      "  <SourceCreateUtcTime></SourceCreateUtcTime>\r\n"
-			      "  <SourceFileUtcTime></SourceFileUtcTime>\r\n"
-			      "  <SourceFileSize>-1</SourceFileSize>\r\n"
-			      "  <StaleUtcTime></StaleUtcTime>\r\n"
-			      "  <TableName>");
+		rc = buf_puts(out, "      </Tags>\r\n    </QvdFieldHeader>\r\n");
+	return rc;
+}
+
+/* The XML header and the NUL after it. No timestamps: the same table, the same bytes. */
+static int write_header(const struct qvd_table *t, const struct qvd_layout *L, struct buf *out)
+{
+	int rc = buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\r\n"
+			       "<QvdTableHeader>\r\n"
+			       "  <QvBuildNo>50699</QvBuildNo>\r\n"
+			       "  <CreatorDoc>fathom</CreatorDoc>\r\n"
+			       "  <CreateUtcTime></CreateUtcTime>\r\n"
+			       "  <SourceCreateUtcTime></SourceCreateUtcTime>\r\n"
+			       "  <SourceFileUtcTime></SourceFileUtcTime>\r\n"
+			       "  <SourceFileSize>-1</SourceFileSize>\r\n"
+			       "  <StaleUtcTime></StaleUtcTime>\r\n"
+			       "  <TableName>");
 	if (rc == 0)
 		rc = put_escaped(out, t->name ? t->name : "") || buf_puts(out, "</TableName>\r\n");
 	if (rc == 0)
 		rc = buf_puts(out, "  <Fields>\r\n");
 	uint64_t at = 0;
-	for (int i = 0; i < n && rc == 0; i++) {
-		const struct qvd_field *f = &t->fields[i];
-		rc = buf_puts(out, "    <QvdFieldHeader>\r\n      <FieldName>") ||
-		     put_escaped(out, f->name) ||
-		     buf_printf(out,
-				"</FieldName>\r\n      <BitOffset>%u</BitOffset>\r\n"
-				"      <BitWidth>%u</BitWidth>\r\n      <Bias>%d</Bias>\r\n"
-				"      <NumberFormat>\r\n        <Type>",
-				offset[i], width[i], bias[i]) ||
-		     put_escaped(out, f->number_type[0] ? f->number_type : "UNKNOWN") ||
-		     buf_printf(
-			 out,
-			 "</Type>\r\n        <nDec>0</nDec>\r\n        <UseThou>0</UseThou>\r\n"
-			 "        <Fmt></Fmt>\r\n        <Dec></Dec>\r\n        <Thou></Thou>\r\n"
-			 "      </NumberFormat>\r\n      <NoOfSymbols>%lld</NoOfSymbols>\r\n"
-			 "      <Offset>%llu</Offset>\r\n      <Length>%llu</Length>\r\n"
-			 "      <Comment></Comment>\r\n      <Tags>\r\n",
-			 (long long)f->n_symbols, (unsigned long long)at,
-			 (unsigned long long)sym_len[i]);
-		for (int k = 0; k < f->n_tags && rc == 0; k++)
-			rc = buf_puts(out, "        <String>") || put_escaped(out, f->tags[k]) ||
-			     buf_puts(out, "</String>\r\n");
-		if (rc == 0)
-			rc = buf_puts(out, "      </Tags>\r\n    </QvdFieldHeader>\r\n");
-		at += sym_len[i];
+	for (int i = 0; i < t->n_fields && rc == 0; i++) {
+		rc = field_header(out, &t->fields[i], L, i, at);
+		at += L->sym_len[i];
 	}
 	if (rc == 0)
 		rc = buf_printf(out,
@@ -891,12 +919,19 @@ int data_qvd_write(const struct qvd_table *t, struct buf *out, struct err *e)
 				"  <NoOfRecords>%lld</NoOfRecords>\r\n  <Offset>%llu</Offset>\r\n"
 				"  <Length>%llu</Length>\r\n  <Lineage></Lineage>\r\n"
 				"  <Comment></Comment>\r\n</QvdTableHeader>\r\n",
-				(unsigned long long)rec_size, (long long)t->n_rows,
-				(unsigned long long)sym_total,
-				(unsigned long long)(rec_size * (uint64_t)t->n_rows));
+				(unsigned long long)L->rec_size, (long long)t->n_rows,
+				(unsigned long long)L->sym_total,
+				(unsigned long long)(L->rec_size * (uint64_t)t->n_rows));
 	if (rc == 0)
 		rc = buf_append(out, "", 1);
-	for (int i = 0; i < n && rc == 0; i++) {
+	return rc;
+}
+
+/* Every field's symbols: a type byte, the number little-endian, the text with its NUL. */
+static int write_symbols(const struct qvd_table *t, struct buf *out)
+{
+	int rc = 0;
+	for (int i = 0; i < t->n_fields && rc == 0; i++) {
 		const struct qvd_field *f = &t->fields[i];
 		for (int64_t s = 0; s < f->n_symbols && rc == 0; s++) {
 			const struct qvd_value *v = &f->symbols[s];
@@ -922,16 +957,24 @@ int data_qvd_write(const struct qvd_table *t, struct buf *out, struct err *e)
 			}
 		}
 	}
-	uint8_t *rec = rc == 0 ? calloc(1, rec_size) : NULL;
-	if (rc == 0 && !rec)
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+	return rc;
+}
+
+/* The records: each field's symbol index (biased) packed at its bit offset. */
+static int write_records(const struct qvd_table *t, const struct qvd_layout *L, struct buf *out,
+			 struct err *e)
+{
+	uint8_t *rec = calloc(1, L->rec_size);
+	if (!rec)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	int rc = 0;
 	for (int64_t r = 0; r < t->n_rows && rc == 0; r++) {
-		memset(rec, 0, rec_size);
-		for (int i = 0; i < n; i++) {
+		memset(rec, 0, L->rec_size);
+		for (int i = 0; i < t->n_fields; i++) {
 			int32_t idx = t->fields[i].index[r];
-			uint64_t stored = idx < 0 ? 0 : (uint64_t)(idx - bias[i]);
+			uint64_t stored = idx < 0 ? 0 : (uint64_t)(idx - L->bias[i]);
 			/* a byte's worth of bits at a time, least significant first */
-			for (unsigned bit = offset[i], left = width[i]; left > 0;) {
+			for (unsigned bit = L->offset[i], left = L->width[i]; left > 0;) {
 				unsigned shift = bit & 7,
 					 take = 8 - shift < left ? 8 - shift : left;
 				rec[bit >> 3] |= (uint8_t)((stored & ((1u << take) - 1)) << shift);
@@ -940,15 +983,29 @@ int data_qvd_write(const struct qvd_table *t, struct buf *out, struct err *e)
 				left -= take;
 			}
 		}
-		rc = buf_append(out, rec, rec_size);
+		rc = buf_append(out, rec, L->rec_size);
 	}
+	free(rec);
+	return rc;
+}
+
+int data_qvd_write(const struct qvd_table *t, struct buf *out, struct err *e)
+{
+	struct qvd_layout L = {0};
+	int rc = plan_layout(t, &L, e);
+	/* room for all of it at once: no copying as the buffer grows */
+	if (rc == 0 && buf_reserve(out, 4096 + (size_t)t->n_fields * 1024 + L.sym_total +
+					    L.rec_size * (uint64_t)t->n_rows))
+		rc = err_set(e, ERR_TOO_LARGE, "the QVD does not fit in memory");
+	if (rc == 0)
+		rc = write_header(t, &L, out);
+	if (rc == 0)
+		rc = write_symbols(t, out);
+	if (rc == 0)
+		rc = write_records(t, &L, out, e);
 	if (rc && !e->code)
 		err_set(e, rc == ERR_TOO_LARGE ? ERR_TOO_LARGE : ERR_NOMEM,
 			"the QVD does not fit in memory");
-	free(rec);
-	free(width);
-	free(offset);
-	free(bias);
-	free(sym_len);
+	layout_free(&L);
 	return rc ? (e->code ? e->code : rc) : 0;
 }
