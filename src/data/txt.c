@@ -692,16 +692,17 @@ static char *to_utf8(const char *s, size_t n, int codepage, size_t *out_len)
 
 /* ---------------------------------------------------------------- the table */
 
-int data_txt_read(const char *data, size_t len, const struct format *f, const struct txt_options *o,
-		  struct qvd_table **out, struct err *e)
+/* The text as UTF-8 without a BOM: converted (a copy the caller frees in *converted) from
+ * Windows-1252 or ISO-8859-1, or as it is. */
+static int to_plain_utf8(const char **data, size_t *len, const struct format *f, char **converted,
+			 struct err *e)
 {
-	*out = NULL;
-	char *converted = NULL;
+	*converted = NULL;
 	if (f->codepage == 28591 || f->codepage == 1252) {
-		converted = to_utf8(data, len, f->codepage, &len);
-		if (!converted)
+		*converted = to_utf8(*data, *len, f->codepage, len);
+		if (!*converted)
 			return err_set(e, ERR_NOMEM, "out of memory");
-		data = converted;
+		*data = *converted;
 	} else if (f->codepage != 65001) {
 		return err_set(e, ERR_INVALID,
 			       "code page %d is not supported (utf8, ansi and codepage is 28591 "
@@ -709,172 +710,195 @@ int data_txt_read(const char *data, size_t len, const struct format *f, const st
 			       f->codepage);
 	}
 	if (f->labels == LABELS_EXPLICIT) {
-		free(converted);
+		free(*converted);
+		*converted = NULL;
 		return err_set(e, ERR_INVALID, "explicit labels are not supported yet");
 	}
-	if (len >= 3 && (unsigned char)data[0] == 0xEF && (unsigned char)data[1] == 0xBB &&
-	    (unsigned char)data[2] == 0xBF) {
-		data += 3;
-		len -= 3;
+	const unsigned char *u = (const unsigned char *)*data;
+	if (*len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
+		*data += 3;
+		*len -= 3;
 	}
-	struct reader r = {data, len, 0, 1, f};
-	for (int h = 0; h < f->header_lines && r.pos < len; h++) {
-		while (r.pos < len && data[r.pos] != '\n')
-			r.pos++;
-		r.pos++;
-		r.line++;
+	return 0;
+}
+
+/* A new field named `name` (a label, or @N without labels) at the end of p->fb. */
+static int add_field(struct part *p, int *cap_f, const char *name, bool numbered, struct err *e)
+{
+	if (p->nf == *cap_f) {
+		struct field_build *m = realloc(p->fb, sizeof(*p->fb) * (size_t)*cap_f * 2);
+		if (!m)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		memset(m + *cap_f, 0, sizeof(*p->fb) * (size_t)*cap_f);
+		p->fb = m;
+		*cap_f *= 2;
 	}
-	struct buf cellb, texts;
-	buf_init(&cellb, 64u << 20);
-	buf_init(&texts, 1ULL << 36);
-	int nf = 0, cap_f = 16, rc = 0;
-	struct field_build *fb = calloc((size_t)cap_f, sizeof(*fb));
-	if (!fb)
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-	int64_t rows = 0;
-	bool header_done = f->labels == LABELS_NONE;
-	/* the header (and without labels the first row, which names the fields) here; the
-	 * other rows in read_all_rows */
-	while (rc == 0 && r.pos < len && !(header_done && (f->labels != LABELS_NONE || rows > 0))) {
-		/* a blank line is no row */
-		size_t k = r.pos;
-		while (k < len && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r'))
-			k++;
-		if (k < len && data[k] == '\n') {
-			r.pos = k + 1;
-			r.line++;
-			continue;
-		}
-		if (k >= len)
-			break;
-		int col = 0, more;
-		do {
-			more = cell(&r, &cellb, e);
-			if (more < 0) {
-				rc = ERR_INVALID;
-				break;
-			}
-			char *v = clean(&cellb, f);
-			if (!header_done || (f->labels == LABELS_NONE && rows == 0)) {
-				if (nf == cap_f) {
-					struct field_build *m =
-					    realloc(fb, sizeof(*fb) * (size_t)cap_f * 2);
-					if (!m) {
-						rc = err_set(e, ERR_NOMEM, "out of memory");
-						break;
-					}
-					memset(m + cap_f, 0, sizeof(*fb) * (size_t)cap_f);
-					fb = m;
-					cap_f *= 2;
-				}
-				if (f->labels == LABELS_NONE) {
-					char nm[16];
-					snprintf(nm, sizeof(nm), "@%d", nf + 1);
-					fb[nf++].name = strdup(nm);
-				} else {
-					fb[nf++].name = strdup(v);
-				}
-				if (!fb[nf - 1].name) {
-					rc = err_set(e, ERR_NOMEM, "out of memory");
-					break;
-				}
-				if (!header_done)
-					continue;
-			}
-			if (col >= nf) { /* more cells than fields: ignored */
-				col++;
+	char nm[16];
+	if (numbered)
+		snprintf(nm, sizeof(nm), "@%d", p->nf + 1);
+	if (!(p->fb[p->nf++].name = strdup(numbered ? nm : name)))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* Cell `col` of the current row: its symbol in its field. */
+static int add_cell(struct part *p, int col, const struct qvd_value *val, struct err *e)
+{
+	int32_t idx = 0;
+	int src = symbol_of(&p->fb[col], val, &p->texts, &idx);
+	if (src == 0)
+		src = add_row_index(&p->fb[col], p->rows, idx, 0);
+	if (src)
+		return err_set(e, src == ERR_TOO_LARGE ? ERR_TOO_LARGE : ERR_NOMEM,
+			       "the table does not fit in memory");
+	return 0;
+}
+
+/* One line of the head: the labels (header_done false), or without labels the first row,
+ * which also names the fields. */
+static int head_line(struct part *p, int *cap_f, bool *header_done, const struct format *f,
+		     struct err *e)
+{
+	int col = 0, more, rc = 0;
+	do {
+		more = cell(&p->r, &p->cellb, e);
+		if (more < 0)
+			return ERR_INVALID;
+		char *v = clean(&p->cellb, f);
+		if (!*header_done || (f->labels == LABELS_NONE && p->rows == 0)) {
+			if ((rc = add_field(p, cap_f, v, f->labels == LABELS_NONE, e)))
+				return rc;
+			if (!*header_done)
 				continue;
-			}
-			struct qvd_value val;
-			data_txt_interpret(v, o ? o->date_format : NULL, &val);
-			int32_t idx = 0;
-			int src = symbol_of(&fb[col], &val, &texts, &idx);
-			if (src == 0)
-				src = add_row_index(&fb[col], rows, idx, 0);
-			if (src)
-				rc = err_set(e, src == ERR_TOO_LARGE ? ERR_TOO_LARGE : ERR_NOMEM,
-					     "the table does not fit in memory");
+		}
+		if (col >= p->nf) { /* more cells than fields: ignored */
 			col++;
-		} while (more > 0 && rc == 0);
-		if (rc)
-			break;
-		if (!header_done) {
-			header_done = true;
 			continue;
 		}
-		/* fewer cells than fields: the rest are empty */
-		for (; col < nf && rc == 0; col++) {
-			struct qvd_value val = {QVD_STRING, 0, ""};
-			int32_t idx = 0;
-			if (symbol_of(&fb[col], &val, &texts, &idx) ||
-			    add_row_index(&fb[col], rows, idx, 0))
-				rc = err_set(e, ERR_NOMEM, "out of memory");
-		}
-		rows++;
+		struct qvd_value val;
+		data_txt_interpret(v, p->o ? p->o->date_format : NULL, &val);
+		rc = add_cell(p, col, &val, e);
+		col++;
+	} while (more > 0 && rc == 0);
+	if (rc || !*header_done) {
+		*header_done = true;
+		return rc;
 	}
-	if (rc == 0 && r.pos < len) {
-		struct part mp = {.r = r,
-				  .fb = fb,
-				  .nf = nf,
-				  .texts = texts,
-				  .cellb = cellb,
-				  .o = converted ? NULL : o,
-				  .rows = rows};
+	/* fewer cells than fields: the rest are empty */
+	for (; col < p->nf && rc == 0; col++) {
+		struct qvd_value val = {QVD_STRING, 0, ""};
+		rc = add_cell(p, col, &val, e);
+	}
+	p->rows++;
+	return rc;
+}
+
+/* The header lines to skip, then the labels (and without labels the first row); the other
+ * rows are read_all_rows's. */
+static int read_head(struct part *p, int *cap_f, const struct format *f, struct err *e)
+{
+	struct reader *r = &p->r;
+	for (int h = 0; h < f->header_lines && r->pos < r->len; h++) {
+		while (r->pos < r->len && r->s[r->pos] != '\n')
+			r->pos++;
+		r->pos++;
+		r->line++;
+	}
+	bool header_done = f->labels == LABELS_NONE;
+	int rc = 0;
+	while (rc == 0 && r->pos < r->len &&
+	       !(header_done && (f->labels != LABELS_NONE || p->rows > 0))) {
+		/* a blank line is no row */
+		size_t k = r->pos;
+		while (k < r->len && (r->s[k] == ' ' || r->s[k] == '\t' || r->s[k] == '\r'))
+			k++;
+		if (k < r->len && r->s[k] == '\n') {
+			r->pos = k + 1;
+			r->line++;
+			continue;
+		}
+		if (k >= r->len)
+			break;
+		rc = head_line(p, cap_f, &header_done, f, e);
+	}
+	return rc;
+}
+
+/* The fields built into a QVD table: symbols and row indexes handed over, the texts in
+ * one store, spare capacity given back. */
+static int to_table(struct part *p, const struct txt_options *o, struct qvd_table **out,
+		    struct err *e)
+{
+	struct qvd_table *t = calloc(1, sizeof(*t));
+	*out = t;
+	if (t)
+		t->fields = calloc((size_t)(p->nf ? p->nf : 1), sizeof(*t->fields));
+	if (!t || !t->fields)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	t->name = strdup(o && o->table_name ? o->table_name : "");
+	t->n_rows = p->rows;
+	t->n_fields = p->nf;
+	t->text_store = buf_steal(&p->texts);
+	for (int i = 0; i < p->nf; i++) {
+		struct field_build *fb = &p->fb[i];
+		struct qvd_field *qf = &t->fields[i];
+		/* the hash index is done with; spare capacity goes back */
+		free(fb->slots);
+		fb->slots = NULL;
+		struct qvd_value *fit = realloc(fb->sym, sizeof(*fit) * (size_t)(fb->n_sym + 1));
+		if (fit)
+			fb->sym = fit;
+		int32_t *ifit =
+		    fb->index ? realloc(fb->index, sizeof(*ifit) * (size_t)(p->rows + 1)) : NULL;
+		if (ifit)
+			fb->index = ifit;
+		qf->name = fb->name;
+		fb->name = NULL;
+		qf->n_symbols = fb->n_sym;
+		qf->symbols = fb->sym;
+		fb->sym = NULL;
+		for (int64_t s = 0; s < qf->n_symbols; s++)
+			qf->symbols[s].text = t->text_store + fb->text_at[s];
+		qf->index = fb->index ? fb->index : calloc(1, sizeof(int32_t));
+		fb->index = NULL;
+		str_copy(qf->number_type, "UNKNOWN", sizeof(qf->number_type));
+	}
+	return 0;
+}
+
+int data_txt_read(const char *data, size_t len, const struct format *f, const struct txt_options *o,
+		  struct qvd_table **out, struct err *e)
+{
+	*out = NULL;
+	char *converted = NULL;
+	int rc = to_plain_utf8(&data, &len, f, &converted, e);
+	if (rc)
+		return rc;
+	struct part p = {.r = {data, len, 0, 1, f}, .o = o};
+	buf_init(&p.cellb, 64u << 20);
+	buf_init(&p.texts, 1ULL << 36);
+	int cap_f = 16;
+	if (!(p.fb = calloc((size_t)cap_f, sizeof(*p.fb))))
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (rc == 0)
+		rc = read_head(&p, &cap_f, f, e);
+	if (rc == 0 && p.r.pos < len) {
 		struct txt_options plain = {0};
+		p.o = converted ? NULL : o;
 		if (converted && o) { /* the converted copy is not the mapping */
 			plain = *o;
 			plain.release_base = NULL;
-			mp.o = &plain;
+			p.o = &plain;
 		}
-		err_init(&mp.e);
-		rc = read_all_rows(&mp, e);
-		texts = mp.texts;
-		cellb = mp.cellb;
-		rows = mp.rows;
-		r = mp.r;
+		err_init(&p.e);
+		rc = read_all_rows(&p, e);
 	}
 	struct qvd_table *t = NULL;
-	if (rc == 0) {
-		t = calloc(1, sizeof(*t));
-		if (t)
-			t->fields = calloc((size_t)(nf ? nf : 1), sizeof(*t->fields));
-		if (!t || !t->fields)
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-	}
-	if (rc == 0) {
-		t->name = strdup(o && o->table_name ? o->table_name : "");
-		t->n_rows = rows;
-		t->n_fields = nf;
-		t->text_store = buf_steal(&texts);
-		for (int i = 0; i < nf; i++) {
-			struct qvd_field *qf = &t->fields[i];
-			/* the hash index is done with; spare capacity goes back */
-			free(fb[i].slots);
-			fb[i].slots = NULL;
-			struct qvd_value *fit =
-			    realloc(fb[i].sym, sizeof(*fit) * (size_t)(fb[i].n_sym + 1));
-			if (fit)
-				fb[i].sym = fit;
-			int32_t *ifit =
-			    fb[i].index ? realloc(fb[i].index, sizeof(*ifit) * (size_t)(rows + 1))
-					: NULL;
-			if (ifit)
-				fb[i].index = ifit;
-			qf->name = fb[i].name;
-			fb[i].name = NULL;
-			qf->n_symbols = fb[i].n_sym;
-			qf->symbols = fb[i].sym;
-			fb[i].sym = NULL;
-			for (int64_t s = 0; s < qf->n_symbols; s++)
-				qf->symbols[s].text = t->text_store + fb[i].text_at[s];
-			qf->index = fb[i].index ? fb[i].index : calloc(1, sizeof(int32_t));
-			fb[i].index = NULL;
-			str_copy(qf->number_type, "UNKNOWN", sizeof(qf->number_type));
-		}
-	}
-	fields_free(fb, nf);
-	buf_release(&cellb);
-	buf_release(&texts);
+	if (rc == 0)
+		rc = to_table(&p, o, &t, e);
+	fields_free(p.fb, p.nf);
+	buf_release(&p.cellb);
+	buf_release(&p.texts);
 	free(converted);
 	if (rc) {
 		data_qvd_free(t);
