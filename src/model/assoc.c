@@ -33,18 +33,11 @@ static int table_col(const struct assoc_table *t, int field)
 	return -1;
 }
 
-int model_assoc_build(const struct data_set *m, struct assoc **out, struct err *e)
+/* Every distinct field name of the data set, in order of first appearance. */
+static void collect_fields(struct assoc *a, const struct data_set *m)
 {
-	*out = NULL;
-	struct assoc *a = calloc(1, sizeof(*a));
-	if (!a)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	a->a = arena_new();
-	int rc = 0;
-	/* fields: every distinct name, in order of first appearance */
 	int cap = 16;
 	a->fields = arena_alloc(a->a, sizeof(*a->fields) * (size_t)cap);
-	struct tbl **dict = NULL;
 	for (int t = 0; t < m->n_tables; t++)
 		for (int f = 0; f < m->tables[t]->n_fields; f++) {
 			const char *n = m->tables[t]->fields[f].name;
@@ -59,24 +52,76 @@ int model_assoc_build(const struct data_set *m, struct assoc **out, struct err *
 			}
 			a->fields[a->n_fields++].name = arena_strdup(a->a, n);
 		}
-	/* a field of one table keeps that table's symbols as they are; the fields that link
-	 * tables get one symbol table for all of them (dict) */
-	int *home = calloc((size_t)(a->n_fields + 1), sizeof(int)); /* table + 1, or -1: several */
-	dict = calloc((size_t)(a->n_fields + 1), sizeof(*dict));
-	if (!dict || !home)
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-	for (int t = 0; rc == 0 && t < m->n_tables; t++)
+}
+
+/* What building the symbol tables needs: per field, the one table that holds it (table + 1)
+ * or -1 when several do, and for those the shared symbol table (dict). */
+struct symbols {
+	int *home;
+	struct tbl **dict;
+};
+
+static int plan_symbols(struct assoc *a, const struct data_set *m, struct symbols *sy,
+			struct err *e)
+{
+	sy->home = calloc((size_t)(a->n_fields + 1), sizeof(int));
+	sy->dict = calloc((size_t)(a->n_fields + 1), sizeof(*sy->dict));
+	if (!sy->dict || !sy->home)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (int t = 0; t < m->n_tables; t++)
 		for (int c = 0; c < m->tables[t]->n_fields; c++) {
 			int f = model_assoc_field(a, m->tables[t]->fields[c].name);
-			home[f] = home[f] == 0 ? t + 1 : -1;
+			sy->home[f] = sy->home[f] == 0 ? t + 1 : -1;
 		}
-	for (int f = 0; rc == 0 && f < a->n_fields; f++)
-		if (home[f] < 0 && (!(dict[f] = data_tbl_new(a->fields[f].name)) ||
-				    data_tbl_field(dict[f], "v", true) < 0))
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-	/* tables: columns of global symbols */
+	for (int f = 0; f < a->n_fields; f++)
+		if (sy->home[f] < 0 && (!(sy->dict[f] = data_tbl_new(a->fields[f].name)) ||
+					data_tbl_field(sy->dict[f], "v", true) < 0))
+			return err_set(e, ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* Column c of table src in global symbols: its own symbols when the field is this table's
+ * alone, else each local symbol mapped once to the shared dictionary. */
+static int global_column(const struct tbl *src, int c, struct tbl *dict, bool own, int32_t *col,
+			 struct err *e)
+{
+	const struct tbl_field *sf = &src->fields[c];
+	if (own) {
+		for (int64_t r = 0; r < src->n_rows; r++)
+			col[r] = sf->index[r] < 0 ? -1 : sf->index[r];
+		return 0;
+	}
+	int32_t *map = malloc(sizeof(int32_t) * (size_t)(sf->n_sym + 1));
+	if (!map)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	int rc = 0;
+	for (int64_t s = 0; s < sf->n_sym && rc == 0; s++) {
+		struct val v;
+		data_val_of_symbol(&sf->sym[s], &v);
+		v.text = sf->text_at[s] == (size_t)-1 ? NULL : src->texts.data + sf->text_at[s];
+		int64_t g = data_tbl_lookup(dict, 0, &v);
+		if (g < 0) {
+			if (data_tbl_append(dict, &v, 1))
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+			g = dict->fields[0].n_sym - 1;
+		}
+		map[s] = (int32_t)g;
+	}
+	for (int64_t r = 0; rc == 0 && r < src->n_rows; r++) {
+		int32_t s = sf->index[r];
+		col[r] = s < 0 ? -1 : map[s];
+	}
+	free(map);
+	return rc;
+}
+
+/* The tables as columns of global symbols. */
+static int build_tables(struct assoc *a, const struct data_set *m, const struct symbols *sy,
+			struct err *e)
+{
 	a->n_tables = m->n_tables;
 	a->tables = arena_alloc(a->a, sizeof(*a->tables) * (size_t)(m->n_tables + 1));
+	int rc = 0;
 	for (int t = 0; rc == 0 && t < m->n_tables; t++) {
 		const struct tbl *src = m->tables[t];
 		struct assoc_table *at = &a->tables[t];
@@ -89,44 +134,21 @@ int model_assoc_build(const struct data_set *m, struct assoc **out, struct err *
 			int f = model_assoc_field(a, src->fields[c].name);
 			at->field[c] = f;
 			a->fields[f].n_tables++;
-			/* local symbol -> global symbol, once per symbol */
-			const struct tbl_field *sf = &src->fields[c];
 			at->col[c] = arena_alloc(a->a, sizeof(int32_t) * (size_t)(src->n_rows + 1));
-			if (home[f] > 0) { /* this table's symbols are the field's */
-				for (int64_t r = 0; r < src->n_rows; r++)
-					at->col[c][r] = sf->index[r] < 0 ? -1 : sf->index[r];
-				continue;
-			}
-			int32_t *map = malloc(sizeof(int32_t) * (size_t)(sf->n_sym + 1));
-			if (!map) {
-				rc = err_set(e, ERR_NOMEM, "out of memory");
-				break;
-			}
-			for (int64_t s = 0; s < sf->n_sym && rc == 0; s++) {
-				struct val v;
-				data_val_of_symbol(&sf->sym[s], &v);
-				v.text = sf->text_at[s] == (size_t)-1
-					     ? NULL
-					     : src->texts.data + sf->text_at[s];
-				int64_t g = data_tbl_lookup(dict[f], 0, &v);
-				if (g < 0) {
-					if (data_tbl_append(dict[f], &v, 1))
-						rc = err_set(e, ERR_NOMEM, "out of memory");
-					g = dict[f]->fields[0].n_sym - 1;
-				}
-				map[s] = (int32_t)g;
-			}
-			for (int64_t r = 0; rc == 0 && r < src->n_rows; r++) {
-				int32_t s = sf->index[r];
-				at->col[c][r] = s < 0 ? -1 : map[s];
-			}
-			free(map);
+			rc = global_column(src, c, sy->dict[f], sy->home[f] > 0, at->col[c], e);
 		}
 	}
-	for (int f = 0; rc == 0 && f < a->n_fields; f++) {
-		const struct tbl *st = home[f] > 0 ? m->tables[home[f] - 1] : dict[f];
+	return rc;
+}
+
+/* Each field's values (texts copied into the model), and which of them occur in a row. */
+static void field_values(struct assoc *a, const struct data_set *m, const struct symbols *sy)
+{
+	for (int f = 0; f < a->n_fields; f++) {
+		int home = sy->home[f];
+		const struct tbl *st = home > 0 ? m->tables[home - 1] : sy->dict[f];
 		const struct tbl_field *df =
-		    home[f] > 0
+		    home > 0
 			? &st->fields[data_tbl_field((struct tbl *)st, a->fields[f].name, false)]
 			: &st->fields[0];
 		a->fields[f].n_sym = df->n_sym;
@@ -138,14 +160,9 @@ int model_assoc_build(const struct data_set *m, struct assoc **out, struct err *
 				      ? NULL
 				      : arena_strdup(a->a, st->texts.data + df->text_at[s]);
 		}
-	}
-	free(home);
-	for (int f = 0; dict && f < a->n_fields; f++)
-		data_tbl_free(dict[f]);
-	free(dict);
-	for (int f = 0; rc == 0 && f < a->n_fields; f++)
 		a->fields[f].present = arena_alloc(a->a, (size_t)a->fields[f].n_sym + 1);
-	for (int t = 0; rc == 0 && t < a->n_tables; t++)
+	}
+	for (int t = 0; t < a->n_tables; t++)
 		for (int c = 0; c < a->tables[t].n_fields; c++) {
 			uint8_t *pr = a->fields[a->tables[t].field[c]].present;
 			const int32_t *col = a->tables[t].col[c];
@@ -153,15 +170,36 @@ int model_assoc_build(const struct data_set *m, struct assoc **out, struct err *
 				if (col[r] >= 0)
 					pr[col[r]] = 1;
 		}
-	/* links: tables that share fields, in table order, without closing loops */
-	int *parent = rc == 0 ? calloc((size_t)(a->n_tables + 1), sizeof(int)) : NULL;
-	if (rc == 0 && !parent)
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-	for (int t = 0; parent && t < a->n_tables; t++)
+}
+
+/* The link of tables i and j by their `shared` common fields. */
+static void add_link(struct assoc *a, int i, int j, int shared)
+{
+	struct assoc_table *ti = &a->tables[i], *tj = &a->tables[j];
+	struct assoc_link *l = &a->links[a->n_links++];
+	l->t[0] = i;
+	l->t[1] = j;
+	l->col[0] = arena_alloc(a->a, sizeof(int) * (size_t)shared);
+	l->col[1] = arena_alloc(a->a, sizeof(int) * (size_t)shared);
+	for (int c = 0; c < ti->n_fields; c++) {
+		int cj = table_col(tj, ti->field[c]);
+		if (cj < 0)
+			continue;
+		l->col[0][l->n_keys] = c;
+		l->col[1][l->n_keys++] = cj;
+	}
+}
+
+/* Links: tables that share fields, in table order, without closing loops. */
+static int build_links(struct assoc *a, struct err *e)
+{
+	int *parent = calloc((size_t)(a->n_tables + 1), sizeof(int));
+	if (!parent)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (int t = 0; t < a->n_tables; t++)
 		parent[t] = t;
-	int lcap = a->n_tables + 1;
-	a->links = rc == 0 ? arena_alloc(a->a, sizeof(*a->links) * (size_t)lcap) : NULL;
-	for (int i = 0; rc == 0 && i < a->n_tables; i++)
+	a->links = arena_alloc(a->a, sizeof(*a->links) * (size_t)(a->n_tables + 1));
+	for (int i = 0; i < a->n_tables; i++)
 		for (int j = i + 1; j < a->n_tables; j++) {
 			struct assoc_table *ti = &a->tables[i], *tj = &a->tables[j];
 			int shared = 0;
@@ -175,20 +213,32 @@ int model_assoc_build(const struct data_set *m, struct assoc **out, struct err *
 				continue;
 			}
 			parent[ri] = rj;
-			struct assoc_link *l = &a->links[a->n_links++];
-			l->t[0] = i;
-			l->t[1] = j;
-			l->col[0] = arena_alloc(a->a, sizeof(int) * (size_t)shared);
-			l->col[1] = arena_alloc(a->a, sizeof(int) * (size_t)shared);
-			for (int c = 0; c < ti->n_fields; c++) {
-				int cj = table_col(tj, ti->field[c]);
-				if (cj < 0)
-					continue;
-				l->col[0][l->n_keys] = c;
-				l->col[1][l->n_keys++] = cj;
-			}
+			add_link(a, i, j, shared);
 		}
 	free(parent);
+	return 0;
+}
+
+int model_assoc_build(const struct data_set *m, struct assoc **out, struct err *e)
+{
+	*out = NULL;
+	struct assoc *a = calloc(1, sizeof(*a));
+	if (!a)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	a->a = arena_new();
+	collect_fields(a, m);
+	struct symbols sy = {0};
+	int rc = plan_symbols(a, m, &sy, e);
+	if (rc == 0)
+		rc = build_tables(a, m, &sy, e);
+	if (rc == 0)
+		field_values(a, m, &sy);
+	free(sy.home);
+	for (int f = 0; sy.dict && f < a->n_fields; f++)
+		data_tbl_free(sy.dict[f]);
+	free(sy.dict);
+	if (rc == 0)
+		rc = build_links(a, e);
 	if (rc) {
 		model_assoc_free(a);
 		return rc;
