@@ -609,199 +609,273 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 
 /* ---------------------------------------------------------------- the cube */
 
+/* One hypercube as it is computed. */
+struct cube_job {
+	struct cube *cb;
+	struct cubecalc c;
+	struct assoc_states st;
+	struct tuples groups;
+	int *dim_field;
+	struct expr **mx;      /* the measures, parsed */
+	int64_t *group_of;     /* per fact row: its group, or -1 */
+	int64_t *start, *rows; /* the rows of group g: rows[start[g] .. start[g + 1]) */
+	int64_t n_groups;
+	struct val **fast; /* per measure: one value per group, or NULL (evaluated) */
+};
+
+/* The dimensions' fields, and the measures parsed as expressions. */
+static int resolve(struct cube_job *j, struct err *e)
+{
+	const struct cube_def *def = j->c.def;
+	struct arena *ar = j->cb->a;
+	j->dim_field = arena_alloc(ar, sizeof(int) * (size_t)(def->n_dims + 1));
+	j->c.dim_field = j->dim_field;
+	j->mx = arena_alloc(ar, sizeof(struct expr *) * (size_t)(def->n_measures + 1));
+	for (int d = 0; d < def->n_dims; d++)
+		if ((j->dim_field[d] = model_assoc_field(j->c.a, def->dims[d])) < 0)
+			return err_set(e, ERR_INVALID, "dimension %d: there is no field %s", d + 1,
+				       def->dims[d]);
+	for (int m = 0; m < def->n_measures; m++) {
+		struct stmt *s = NULL;
+		char *text = arena_printf(ar, "LET m = %s", def->measures[m]);
+		struct err pe;
+		err_init(&pe);
+		if (script_parse(text, 1, 1, false, ar, &s, &pe) != 0 || !s->expr)
+			return err_set(e, ERR_INVALID, "measure %d: %s", m + 1, pe.message);
+		j->mx[m] = s->expr;
+	}
+	return 0;
+}
+
+/* The measures' table: the one holding the first measure's fields, else the first
+ * dimension's. */
+static void pick_fact(struct cube_job *j)
+{
+	const struct assoc *a = j->c.a;
+	const struct cube_def *def = j->c.def;
+	const char *ff = NULL;
+	for (int m = 0; m < def->n_measures && !ff; m++)
+		ff = first_field(j->mx[m]);
+	int anchor = ff ? model_assoc_field(a, ff) : def->n_dims ? j->dim_field[0] : -1;
+	j->c.fact = 0;
+	for (int t = 0; anchor >= 0 && t < a->n_tables; t++)
+		if (table_col(&a->tables[t], anchor) >= 0) {
+			j->c.fact = t;
+			return;
+		}
+}
+
+/* The possible fact rows grouped by their dimension symbols, then listed by group (a
+ * counting sort). */
+static int group_fact_rows(struct cube_job *j, struct err *e)
+{
+	const struct assoc_table *ft = &j->c.a->tables[j->c.fact];
+	j->group_of = calloc((size_t)(ft->n_rows + 1), sizeof(int64_t));
+	int32_t *dsym = calloc((size_t)(j->c.def->n_dims + 1), sizeof(int32_t));
+	int rc = j->group_of && dsym ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+	for (int64_t r = 0; rc == 0 && r < ft->n_rows; r++) {
+		j->group_of[r] = -1;
+		if (!j->st.possible[j->c.fact][r] || !group_key(&j->c, r, dsym))
+			continue;
+		if ((j->group_of[r] = tuples_add(&j->groups, dsym)) < 0)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+	}
+	free(dsym);
+	if (rc)
+		return rc;
+	j->n_groups = j->groups.n_groups;
+	j->start = calloc((size_t)(j->n_groups + 2), sizeof(int64_t));
+	j->rows = calloc((size_t)(ft->n_rows + 1), sizeof(int64_t));
+	int64_t *fill = calloc((size_t)(j->n_groups + 1), sizeof(int64_t));
+	if (!j->start || !j->rows || !fill) {
+		free(fill);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	for (int64_t r = 0; r < ft->n_rows; r++)
+		if (j->group_of[r] >= 0)
+			j->start[j->group_of[r] + 1]++;
+	for (int64_t g = 0; g < j->n_groups; g++)
+		j->start[g + 1] += j->start[g];
+	for (int64_t r = 0; r < ft->n_rows; r++)
+		if (j->group_of[r] >= 0)
+			j->rows[j->start[j->group_of[r]] + fill[j->group_of[r]]++] = r;
+	free(fill);
+	return 0;
+}
+
+/* The measures that are one plain aggregation, for every group in one pass. */
+static void fast_measures(struct cube_job *j)
+{
+	const struct cube_def *def = j->c.def;
+	const struct assoc_table *ft = &j->c.a->tables[j->c.fact];
+	j->fast = calloc((size_t)def->n_measures + 1, sizeof(*j->fast));
+	/* the rows in a group, in row order */
+	int64_t n_live = j->start[j->n_groups];
+	int64_t *live = j->fast ? malloc(sizeof(int64_t) * (size_t)(n_live + 1)) : NULL;
+	for (int64_t r = 0, k = 0; live && r < ft->n_rows; r++)
+		if (j->group_of[r] >= 0)
+			live[k++] = r;
+	for (int m = 0; live && m < def->n_measures; m++)
+		fast_measure(&j->c, j->mx[m], j->group_of, live, n_live, j->n_groups, &j->fast[m]);
+	free(live);
+}
+
+/* Measure m of group g (first row fr) by the evaluator; *v's text is kept in the cube. */
+static int eval_measure(struct cube_job *j, int m, int64_t g, int64_t fr, struct val *v,
+			struct err *e)
+{
+	struct arena *ea = arena_new();
+	j->c.group = j->rows + j->start[g];
+	j->c.row = fr;
+	j->c.g = g;
+	struct eval ev = {.a = ea,
+			  .e = e,
+			  .ctx = &j->c,
+			  .field = cube_field,
+			  .n_group = j->start[g + 1] - j->start[g],
+			  .set_row = cube_set_row,
+			  .set_group = cube_set_group,
+			  .restore_group = cube_restore_group};
+	int rc = script_eval(&ev, j->mx[m], v);
+	if (rc == 0 && v->text)
+		v->text = arena_strdup(j->cb->a, v->text);
+	arena_free(ea);
+	return rc;
+}
+
+/* Group g's row of cells at `row`; *keep is false for a row of zeros to suppress. */
+static int fill_row(struct cube_job *j, int64_t g, struct cube_cell *row, bool *keep, struct err *e)
+{
+	const struct assoc *a = j->c.a;
+	const struct cube_def *def = j->c.def;
+	int64_t fr = j->rows[j->start[g]];
+	for (int d = 0; d < def->n_dims; d++) {
+		int32_t s = field_symbol(&j->c, j->dim_field[d], fr);
+		struct cube_cell *cell = &row[d];
+		cell->v = a->fields[j->dim_field[d]].sym[s];
+		cell->elem = s;
+		const bool *fsel = j->c.sel->selected[j->dim_field[d]];
+		str_copy(cell->state, state_names[fsel && fsel[s] ? STATE_S : STATE_O],
+			 sizeof(cell->state));
+	}
+	bool all_zero = true;
+	for (int m = 0; m < def->n_measures; m++) {
+		struct val v;
+		if (j->fast && j->fast[m]) {
+			v = j->fast[m][g];
+		} else {
+			int rc = eval_measure(j, m, g, fr, &v, e);
+			if (rc)
+				return rc;
+		}
+		row[def->n_dims + m].v = v;
+		str_copy(row[def->n_dims + m].state, "L", 3);
+		if (!v.null && !(v.has_num && v.num == 0))
+			all_zero = false;
+	}
+	*keep = !def->suppress_zero || !all_zero || def->n_measures == 0;
+	return 0;
+}
+
+/* The kept rows in the definition's order. */
+static int sort_cube(struct cube *cb, const struct cube_def *def, struct err *e)
+{
+	int64_t kept = cb->n_rows;
+	int64_t *idx = malloc(sizeof(int64_t) * (size_t)kept);
+	struct cube_cell *sorted = malloc(sizeof(struct cube_cell) * (size_t)(kept * cb->n_cols));
+	int rc = 0;
+	if (!idx || !sorted) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	} else {
+		for (int64_t i = 0; i < kept; i++)
+			idx[i] = i;
+		struct sorter sc = {cb, def, def->order};
+		qsort_r(idx, (size_t)kept, sizeof(int64_t), cmp_rows, &sc);
+		for (int64_t i = 0; i < kept; i++)
+			memcpy(&sorted[i * cb->n_cols], &cb->cells[idx[i] * cb->n_cols],
+			       sizeof(struct cube_cell) * (size_t)cb->n_cols);
+		free(cb->cells);
+		cb->cells = sorted;
+		sorted = NULL;
+	}
+	free(idx);
+	free(sorted);
+	return rc;
+}
+
+static void cube_job_release(struct cube_job *j)
+{
+	struct cubecalc *c = &j->c;
+	for (int d = 0; c->keys && d < 2 * c->a->n_links; d++) {
+		data_tbl_free(c->keys[d]);
+		free(c->partner[d]);
+	}
+	free(c->keys);
+	free(c->partner);
+	for (int i = 0; i < c->n_sets; i++) {
+		free(c->sets[i].start);
+		free(c->sets[i].rows);
+	}
+	free(c->sets);
+	free(c->field_route);
+	free(c->route_known);
+	tuples_free(&j->groups);
+	for (int m = 0; j->fast && m < c->def->n_measures; m++)
+		free(j->fast[m]);
+	free(j->fast);
+	free(j->group_of);
+	free(j->start);
+	free(j->rows);
+	model_assoc_states_release(c->a, &j->st);
+}
+
 int model_cube_compute(const struct assoc *a, const struct assoc_sel *sel,
 		       const struct cube_def *def, struct cube **out, struct err *e)
 {
 	*out = NULL;
 	if (a->n_tables == 0)
 		return err_set(e, ERR_INVALID, "the app has no data");
+	struct cube_job *j = calloc(1, sizeof(*j));
 	struct cube *cb = calloc(1, sizeof(*cb));
-	if (!cb)
+	if (!j || !cb) {
+		free(j);
+		free(cb);
 		return err_set(e, ERR_NOMEM, "out of memory");
+	}
 	cb->a = arena_new();
 	cb->n_cols = def->n_dims + def->n_measures;
-	struct assoc_states st = {0};
-	struct cubecalc c = {.a = a, .st = &st, .e = e, .sel = sel, .def = def};
+	j->cb = cb;
+	j->c = (struct cubecalc){.a = a, .st = &j->st, .e = e, .sel = sel, .def = def};
+	j->groups = (struct tuples){.n = def->n_dims};
+	j->c.groups = &j->groups;
 	/* the rows; a dimension value in a possible row is S when selected, else O */
-	int rc = model_assoc_possible_rows(a, sel, &st, e);
-	int *dim_field = arena_alloc(cb->a, sizeof(int) * (size_t)(def->n_dims + 1));
-	c.dim_field = dim_field;
-	struct expr **mx =
-	    arena_alloc(cb->a, sizeof(struct expr *) * (size_t)(def->n_measures + 1));
-	for (int d = 0; rc == 0 && d < def->n_dims; d++)
-		if ((dim_field[d] = model_assoc_field(a, def->dims[d])) < 0)
-			rc = err_set(e, ERR_INVALID, "dimension %d: there is no field %s", d + 1,
-				     def->dims[d]);
-	for (int m = 0; rc == 0 && m < def->n_measures; m++) {
-		struct stmt *s = NULL;
-		char *text = arena_printf(cb->a, "LET m = %s", def->measures[m]);
-		struct err pe;
-		err_init(&pe);
-		if (script_parse(text, 1, 1, false, cb->a, &s, &pe) != 0 || !s->expr) {
-			rc = err_set(e, ERR_INVALID, "measure %d: %s", m + 1, pe.message);
-			break;
-		}
-		mx[m] = s->expr;
-	}
-	/* the measures' table */
-	c.fact = 0;
-	const char *ff = NULL;
-	for (int m = 0; rc == 0 && m < def->n_measures && !ff; m++)
-		ff = first_field(mx[m]);
-	int anchor = ff ? model_assoc_field(a, ff) : def->n_dims ? dim_field[0] : -1;
-	for (int t = 0; anchor >= 0 && t < a->n_tables; t++)
-		if (table_col(&a->tables[t], anchor) >= 0) {
-			c.fact = t;
-			break;
-		}
-	c.keys = calloc((size_t)(2 * a->n_links + 1), sizeof(struct tbl *));
-	c.partner = calloc((size_t)(2 * a->n_links + 1), sizeof(int64_t *));
-	c.field_route = calloc((size_t)(a->n_fields + 1), sizeof(struct route));
-	c.route_known = calloc((size_t)(a->n_fields + 1), sizeof(bool));
-	if (rc == 0 && (!c.keys || !c.partner || !c.field_route || !c.route_known))
+	int rc = model_assoc_possible_rows(a, sel, &j->st, e);
+	if (rc == 0)
+		rc = resolve(j, e);
+	if (rc == 0)
+		pick_fact(j);
+	j->c.keys = calloc((size_t)(2 * a->n_links + 1), sizeof(struct tbl *));
+	j->c.partner = calloc((size_t)(2 * a->n_links + 1), sizeof(int64_t *));
+	j->c.field_route = calloc((size_t)(a->n_fields + 1), sizeof(struct route));
+	j->c.route_known = calloc((size_t)(a->n_fields + 1), sizeof(bool));
+	if (rc == 0 && (!j->c.keys || !j->c.partner || !j->c.field_route || !j->c.route_known))
 		rc = err_set(e, ERR_NOMEM, "out of memory");
-	/* group the possible fact rows by their dimension symbols */
-	const struct assoc_table *ft = &a->tables[c.fact];
-	struct tuples groups_ = {.n = def->n_dims}, *groups = &groups_;
-	int64_t *group_of = rc == 0 ? calloc((size_t)(ft->n_rows + 1), sizeof(int64_t)) : NULL;
-	int32_t *dsym = rc == 0 ? calloc((size_t)(def->n_dims + 1), sizeof(int32_t)) : NULL;
-	if (rc == 0 && (!group_of || !dsym))
+	if (rc == 0)
+		rc = group_fact_rows(j, e);
+	if (rc == 0 &&
+	    !(cb->cells = calloc((size_t)(j->n_groups * cb->n_cols + 1), sizeof(struct cube_cell))))
 		rc = err_set(e, ERR_NOMEM, "out of memory");
-	c.groups = groups;
-	for (int64_t r = 0; rc == 0 && r < ft->n_rows; r++) {
-		group_of[r] = -1;
-		if (!st.possible[c.fact][r] || !group_key(&c, r, dsym))
-			continue;
-		if ((group_of[r] = tuples_add(groups, dsym)) < 0)
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (rc == 0)
+		fast_measures(j);
+	for (int64_t g = 0; rc == 0 && g < j->n_groups; g++) {
+		bool keep = false;
+		rc = fill_row(j, g, &cb->cells[cb->n_rows * cb->n_cols], &keep, e);
+		cb->n_rows += rc == 0 && keep;
 	}
-	int64_t n_groups = groups->n_groups;
-	int64_t *start = rc == 0 ? calloc((size_t)(n_groups + 2), sizeof(int64_t)) : NULL;
-	int64_t *rows = rc == 0 ? calloc((size_t)(ft->n_rows + 1), sizeof(int64_t)) : NULL;
-	int64_t *first = rc == 0 ? calloc((size_t)(n_groups + 1), sizeof(int64_t)) : NULL;
-	if (rc == 0 && (!start || !rows || !first))
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-	for (int64_t r = 0; rc == 0 && r < ft->n_rows; r++)
-		if (group_of[r] >= 0)
-			start[group_of[r] + 1]++;
-	for (int64_t g = 0; rc == 0 && g < n_groups; g++)
-		start[g + 1] += start[g];
-	int64_t *fill = rc == 0 ? calloc((size_t)(n_groups + 1), sizeof(int64_t)) : NULL;
-	for (int64_t r = 0; fill && r < ft->n_rows; r++)
-		if (group_of[r] >= 0)
-			rows[start[group_of[r]] + fill[group_of[r]]++] = r;
-	free(fill);
-	/* the cells */
-	cb->cells =
-	    rc == 0 ? calloc((size_t)(n_groups * cb->n_cols + 1), sizeof(struct cube_cell)) : NULL;
-	if (rc == 0 && !cb->cells)
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-	struct val **fast = rc == 0 ? calloc((size_t)def->n_measures + 1, sizeof(*fast)) : NULL;
-	/* the rows in a group, in row order, for the one-pass measures */
-	int64_t n_live = rc == 0 ? start[n_groups] : 0;
-	int64_t *live = fast ? malloc(sizeof(int64_t) * (size_t)(n_live + 1)) : NULL;
-	for (int64_t r = 0, k = 0; live && r < ft->n_rows; r++)
-		if (group_of[r] >= 0)
-			live[k++] = r;
-	for (int m = 0; live && m < def->n_measures; m++)
-		fast_measure(&c, mx[m], group_of, live, n_live, n_groups, &fast[m]);
-	free(live);
-	int64_t kept = 0;
-	for (int64_t g = 0; rc == 0 && g < n_groups; g++) {
-		struct cube_cell *row = &cb->cells[kept * cb->n_cols];
-		int64_t fr = rows[start[g]];
-		for (int d = 0; d < def->n_dims; d++) {
-			int32_t s = field_symbol(&c, dim_field[d], fr);
-			struct cube_cell *cell = &row[d];
-			cell->v = a->fields[dim_field[d]].sym[s];
-			cell->elem = s;
-			const bool *fsel = sel->selected[dim_field[d]];
-			str_copy(cell->state, state_names[fsel && fsel[s] ? STATE_S : STATE_O],
-				 sizeof(cell->state));
-		}
-		bool all_zero = true;
-		for (int m = 0; rc == 0 && m < def->n_measures; m++) {
-			if (fast && fast[m]) {
-				struct val v = fast[m][g];
-				row[def->n_dims + m].v = v;
-				str_copy(row[def->n_dims + m].state, "L", 3);
-				if (!v.null && !(v.has_num && v.num == 0))
-					all_zero = false;
-				continue;
-			}
-			struct arena *ea = arena_new();
-			c.group = rows + start[g];
-			c.row = fr;
-			c.g = g;
-			struct eval ev = {.a = ea,
-					  .e = e,
-					  .ctx = &c,
-					  .field = cube_field,
-					  .n_group = start[g + 1] - start[g],
-					  .set_row = cube_set_row,
-					  .set_group = cube_set_group,
-					  .restore_group = cube_restore_group};
-			struct val v;
-			rc = script_eval(&ev, mx[m], &v);
-			if (rc == 0) {
-				if (v.text)
-					v.text = arena_strdup(cb->a, v.text);
-				row[def->n_dims + m].v = v;
-				str_copy(row[def->n_dims + m].state, "L", 3);
-				if (!v.null && !(v.has_num && v.num == 0))
-					all_zero = false;
-			}
-			arena_free(ea);
-		}
-		if (rc == 0 && (!def->suppress_zero || !all_zero || def->n_measures == 0))
-			kept++;
-	}
-	cb->n_rows = kept;
-	/* sort */
-	if (rc == 0 && kept > 1) {
-		int64_t *idx = malloc(sizeof(int64_t) * (size_t)kept);
-		struct cube_cell *sorted =
-		    malloc(sizeof(struct cube_cell) * (size_t)(kept * cb->n_cols));
-		if (!idx || !sorted) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-		} else {
-			for (int64_t i = 0; i < kept; i++)
-				idx[i] = i;
-			struct sorter sc = {cb, def, def->order};
-			qsort_r(idx, (size_t)kept, sizeof(int64_t), cmp_rows, &sc);
-			for (int64_t i = 0; i < kept; i++)
-				memcpy(&sorted[i * cb->n_cols], &cb->cells[idx[i] * cb->n_cols],
-				       sizeof(struct cube_cell) * (size_t)cb->n_cols);
-			free(cb->cells);
-			cb->cells = sorted;
-			sorted = NULL;
-		}
-		free(idx);
-		free(sorted);
-	}
-	for (int d = 0; c.keys && d < 2 * a->n_links; d++) {
-		data_tbl_free(c.keys[d]);
-		free(c.partner[d]);
-	}
-	free(c.keys);
-	free(c.partner);
-	for (int i = 0; i < c.n_sets; i++) {
-		free(c.sets[i].start);
-		free(c.sets[i].rows);
-	}
-	free(c.sets);
-	free(c.field_route);
-	free(c.route_known);
-	tuples_free(groups);
-	for (int m = 0; fast && m < def->n_measures; m++)
-		free(fast[m]);
-	free(fast);
-	free(group_of);
-	free(dsym);
-	free(start);
-	free(rows);
-	free(first);
-	model_assoc_states_release(a, &st);
+	if (rc == 0 && cb->n_rows > 1)
+		rc = sort_cube(cb, def, e);
+	cube_job_release(j);
+	free(j);
 	if (rc) {
 		model_cube_free(cb);
 		return rc;
