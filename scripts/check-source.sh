@@ -3,8 +3,7 @@
 #  1. no banned functions in src/, tests/ or bench/;
 #  2. modules include only the public headers of their own layer or below;
 #  3. every external symbol of a module starts with the module's name;
-#  4. no function is longer than 100 lines (but those listed in scripts/long-functions.txt,
-#     a list that only shrinks);
+#  4. no function is longer than 100 lines;
 #  5. every header compiles on its own;
 #  6. code is formatted with .clang-format;
 #  7. docs/errors.md is generated from core/errors.def.
@@ -99,29 +98,18 @@ fi
 
 # 4. Function length: a function runs from its signature (a line that starts at column 0
 # and is not a declaration) to the "}" at column 0 that closes it; clang-format puts both
-# there. Over 100 lines is too long unless listed, and a listed function that got shorter
-# must leave the list.
+# there. Over 100 lines is too long (STYLE.md habit 4).
 long=$(find src -name '*.c' | sort | xargs awk -v max=100 '
 	/^[A-Za-z_].*\(/ && !/;[ \t]*$/ { sig = FNR; name = $0; sub(/\(.*/, "", name)
 		n = split(name, w, /[ \t*]+/); name = w[n] }
 	/^\{$/ { start = sig ? sig : FNR }
-	/^\}/ { if (start && FNR - start + 1 > max) print FILENAME, name, FNR - start + 1
+	/^\}/ { if (start && FNR - start + 1 > max)
+			printf "%s: %s is %d lines long; split it below 100\n", FILENAME, name, FNR - start + 1
 		start = 0; sig = 0 }')
-listed=$(grep -v '^#' scripts/long-functions.txt 2>/dev/null | awk 'NF')
-while read -r file name len; do
-	[ -z "$file" ] && continue
-	if ! grep -qx "$file $name" <<<"$listed"; then
-		echo "$file: $name is $len lines long; split it below 100 (STYLE.md habit 4)"
-		fail=1
-	fi
-done <<<"$long"
-while read -r file name; do
-	[ -z "$file" ] && continue
-	if ! grep -q "^$file $name " <<<"$long"; then
-		echo "$file: $name is no longer over 100 lines: remove it from scripts/long-functions.txt"
-		fail=1
-	fi
-done <<<"$listed"
+if [ -n "$long" ]; then
+	echo "$long"
+	fail=1
+fi
 
 # 5. Headers compile alone.
 cc=${CC:-cc}
