@@ -968,13 +968,18 @@ static int write_records(const struct qvd_table *t, const struct qvd_layout *L, 
 	if (!rec)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	int rc = 0;
+	/* locals: stores through `rec` (a byte pointer) may alias anything reached through L */
+	const unsigned *width = L->width, *offset = L->offset;
+	const int *bias = L->bias;
+	const size_t rec_size = L->rec_size;
+	const int n = t->n_fields;
 	for (int64_t r = 0; r < t->n_rows && rc == 0; r++) {
-		memset(rec, 0, L->rec_size);
-		for (int i = 0; i < t->n_fields; i++) {
+		memset(rec, 0, rec_size);
+		for (int i = 0; i < n; i++) {
 			int32_t idx = t->fields[i].index[r];
-			uint64_t stored = idx < 0 ? 0 : (uint64_t)(idx - L->bias[i]);
+			uint64_t stored = idx < 0 ? 0 : (uint64_t)(idx - bias[i]);
 			/* a byte's worth of bits at a time, least significant first */
-			for (unsigned bit = L->offset[i], left = L->width[i]; left > 0;) {
+			for (unsigned bit = offset[i], left = width[i]; left > 0;) {
 				unsigned shift = bit & 7,
 					 take = 8 - shift < left ? 8 - shift : left;
 				rec[bit >> 3] |= (uint8_t)((stored & ((1u << take) - 1)) << shift);
@@ -983,7 +988,7 @@ static int write_records(const struct qvd_table *t, const struct qvd_layout *L, 
 				left -= take;
 			}
 		}
-		rc = buf_append(out, rec, L->rec_size);
+		rc = buf_append(out, rec, rec_size);
 	}
 	free(rec);
 	return rc;
