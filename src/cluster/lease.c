@@ -117,12 +117,15 @@ static int mark_central(struct db_conn *c, const struct db *db, const char *node
 	db_params_init(&p);
 	db_p_text(&p, node_id);
 	db_p_text(&p, now);
+	struct db_params q; /* the select takes the node alone (PostgreSQL counts them) */
+	db_params_init(&q);
+	db_p_text(&q, node_id);
 	struct buf ids;
 	buf_init(&ids, 1 << 20);
 	int rc = db_exec(c,
 			 "SELECT id FROM servernodeconfiguration WHERE is_central <> (CASE WHEN "
 			 "id = $1 THEN 1 ELSE 0 END)",
-			 &p, collect_id, &ids, NULL, e);
+			 &q, collect_id, &ids, NULL, e);
 	int64_t changed = 0;
 	for (size_t at = 0; rc == 0 && at < ids.len; at += strlen(ids.data + at) + 1, changed++)
 		rc = db_change_log(c, "ServerNodeConfiguration", ids.data + at, "update", NULL, e);
