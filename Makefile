@@ -4,7 +4,7 @@ BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build check check-fast check-asan check-fuzz demo format bench clean
+.PHONY: all deps build check check-fast check-asan check-fuzz soak demo format bench clean
 
 all: build
 
@@ -35,6 +35,10 @@ check-fuzz:
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON >/dev/null
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
 	ctest --test-dir $(BUILD_FUZZ) --output-on-failure -j $(JOBS)
+
+# Long soaks, outside make check: the scheduler's exactly-once run at 10,000 executions.
+soak: deps build
+	FATHOM=$(CURDIR)/$(BUILD)/fathom SCHED_EXECUTIONS=10000 bats --tap tests/integration/scheduler.bats
 
 demo: deps build
 	scripts/demo.sh

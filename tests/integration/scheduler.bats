@@ -263,11 +263,11 @@ run_and_kill() {
 	run_and_kill pause 11 "stopped renewing its lease"
 }
 
-@test "10,000 queued executions across three nodes each run exactly once" {
-	# the sanitized build starts every reload worker under ASan, several times slower:
-	# it checks the same at 2,000 (the normal build runs the full 10,000)
-	n=${SCHED_EXECUTIONS:-10000}
-	[ "${FATHOM_SANITIZED:-OFF}" = ON ] && n=${SCHED_EXECUTIONS:-2000}
+@test "queued executions across three nodes (2,000; 10,000 in make soak) each run exactly once" {
+	# make check runs 2,000 in both builds, so it stays within its time on a busy machine
+	# (the sanitized build starts every reload worker under ASan, several times slower);
+	# make soak runs the full 10,000 (SCHED_EXECUTIONS)
+	n=${SCHED_EXECUTIONS:-2000}
 	ids=()
 	for i in $(seq 1 40); do
 		ids+=("$(new_task "Many$i" "$(new_app "Many$i" 'T: LOAD 1 AS X AUTOGENERATE 1;\n')")")
