@@ -113,7 +113,7 @@ fi
 
 # 5. Headers compile alone.
 cc=${CC:-cc}
-flags=$(pkg-config --cflags libmicrohttpd gnutls jansson sqlite3 inih 2>/dev/null)
+flags=$(pkg-config --cflags gnutls jansson sqlite3 inih 2>/dev/null)
 for h in $(find src -name '*.h'); do
 	if ! echo "#include \"${h#src/}\"" | $cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 		-fsyntax-only -Isrc $flags -x c - 2>/tmp/hdr.$$; then

@@ -5,9 +5,9 @@ set -euo pipefail
 
 PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
-  libmicrohttpd-dev libwslay-dev libcurl4-gnutls-dev libjansson-dev libsqlite3-dev
+  libhttp-parser-dev libwslay-dev libcurl4-gnutls-dev libjansson-dev libsqlite3-dev
   libpq-dev libsodium-dev libgnutls28-dev libzstd-dev libinih-dev libcmocka-dev
-  sqlite3 bats curl jq bc procps util-linux openssl postgresql-15 postgresql-client-15
+  sqlite3 bats curl jq bc procps util-linux openssl gnutls-bin postgresql-15 postgresql-client-15
   tzdata
 )
 

@@ -1,9 +1,12 @@
-/* http.h: the HTTP/1.1 server (libmicrohttpd over GnuTLS) and the request object that
- * handlers see. The only module that touches the HTTP library.
+/* http.h: the HTTP/1.1 server (an event loop per core over GnuTLS, heads parsed by
+ * http-parser, WebSocket frames by wslay) and the request object that handlers see. The only
+ * module that touches the HTTP and TLS libraries.
  *
- * Threads: one thread per connection (MHD_USE_THREAD_PER_CONNECTION). Handler callbacks run
- * on that connection's thread and may block on the database or the disk: they hold up only
- * their own connection. A struct http_req belongs to its connection's thread.
+ * Threads: event loops (one per core) hold every connection while it waits: for a TLS
+ * handshake, a request head, or WebSocket traffic. A complete request head goes to a worker
+ * thread, which runs the handler's callbacks, reads the body and writes the response; handler
+ * callbacks may block on the database or the disk. A struct http_req belongs to that worker
+ * until on_done returns. Idle keep-alive connections and WebSockets hold no thread.
  *
  * A request sees: on_headers (headers and query known; the handler may respond at once, or
  * ask for the body streamed to a sink instead of buffered), then on_complete (the body is
@@ -26,14 +29,33 @@ struct http_handler {
 };
 
 struct http_server_config {
-	int listen_fd;		 /* from http_listen; the server takes ownership */
-	const char *cert_pem;	 /* server certificate chain (PEM text) */
-	const char *key_pem;	 /* server private key (PEM text) */
-	const char *trust_pem;	 /* CA that client certificates must chain to; NULL: none asked */
-	size_t max_body;	 /* largest buffered body; larger gets ERR_TOO_LARGE */
-	unsigned conn_timeout_s; /* idle connection timeout; default 300 */
-	unsigned max_conns;	 /* default 512 */
+	const char *name;      /* for the log: "repository", "engine" */
+	int listen_fd;	       /* from http_listen; the server takes ownership */
+	const char *cert_pem;  /* server certificate chain (PEM text) */
+	const char *key_pem;   /* server private key (PEM text) */
+	const char *trust_pem; /* CA that client certificates must chain to; NULL: none asked */
+	size_t max_body;       /* largest buffered body; a larger declared one gets 413 at once */
+	const char *tls_priority;     /* GnuTLS priority string; NULL: http_tls_default_priority */
+	unsigned max_conns;	      /* in total; 0: the descriptor limit less 256 */
+	unsigned max_conns_per_addr;  /* from one client address; 0: 1024 */
+	unsigned handshake_timeout_s; /* TLS handshake and first request head; 0: 10 */
+	unsigned idle_timeout_s;      /* idle keep-alive connection; 0: 60 */
+	unsigned io_timeout_s;	      /* a body or response that makes no progress; 0: 60 */
+	unsigned ws_ping_s;	      /* a quiet WebSocket is pinged, then dropped; 0: 30 */
+	unsigned loops;		      /* event loops; 0: one per core */
+	unsigned max_workers;	      /* threads serving requests at once; 0: 256 */
 };
+
+/* Fills the limits of `cfg` from node.conf: [http] max_connections,
+ * max_connections_per_address, handshake_timeout_s, idle_timeout_s, io_timeout_s,
+ * ws_ping_interval_s, and [tls] priority (checked). Returns 0 or ERR_CONFIG. */
+NODISCARD int http_config_read(const struct conf *c, struct http_server_config *cfg, struct err *e);
+/* TLS 1.2 and 1.3, AEAD suites only, ECDHE key exchange. */
+const char *http_tls_default_priority(void);
+/* ERR_CONFIG when GnuTLS does not accept `prio`, naming where. */
+NODISCARD int http_tls_check_priority(const char *prio, struct err *e);
+/* Raises this process's soft descriptor limit to the hard one; returns the new limit. */
+long http_raise_fd_limit(void);
 
 /* Binds and listens on addr:port (addr NULL = all interfaces). Returns 0 with *out_fd, or
  * ERR_IO with a message naming the port ("port 4242 is already in use"). */
@@ -68,10 +90,16 @@ void http_req_set_data(struct http_req *r, void *data);
 void *http_req_data(const struct http_req *r);
 
 enum http_cert {
-	HTTP_CERT_NONE,	   /* the client sent no certificate */
-	HTTP_CERT_FOREIGN, /* it does not chain to the trusted CA, or is expired */
+	HTTP_CERT_NONE,		 /* the client sent no certificate */
+	HTTP_CERT_FOREIGN,	 /* it does not chain to the trusted CA */
+	HTTP_CERT_EXPIRED,	 /* from the CA, but past its end date */
+	HTTP_CERT_NOT_YET_VALID, /* from the CA, but before its start date */
+	HTTP_CERT_REVOKED,	 /* from the CA, and revoked */
 	HTTP_CERT_OK,
 };
+/* What is wrong with a certificate, for an error message ("the client certificate has
+ * expired"). */
+const char *http_cert_problem(enum http_cert c);
 /* Checks the client's certificate against the server's trusted CA. In-process requests
  * report what http_req_new_local was given. */
 enum http_cert http_req_client_cert(struct http_req *r);
@@ -96,9 +124,11 @@ bool http_responded(const struct http_req *r);
 /* ---- WebSocket (RFC 6455; frames by wslay) ----
  *
  * A handler that wants a WebSocket calls http_req_upgrade_websocket from on_headers. Once
- * the 101 answer went out, the socket is served on a thread of its own: on_open, then
- * on_message for each message in order, then on_close once (the socket is gone after it
- * returns). Messages of one socket never overlap. http_ws_send may be called from any
+ * the 101 answer went out, the socket is served by an event loop; its callbacks run on
+ * workers: on_open, then on_message for each message in order, then on_close once (the
+ * socket is gone after it returns). Callbacks of one socket never overlap. A peer that
+ * goes away (EOF, reset) is noticed at once; a silent one is pinged after ws_ping_s and
+ * dropped if it does not answer within as long again. http_ws_send may be called from any
  * thread until on_close returns. Stopping the server closes every socket first. */
 
 struct http_ws;
@@ -132,6 +162,7 @@ struct http_client_tls {
 	const char *ca_file;
 	const char *cert_file;
 	const char *key_file;
+	const char *priority; /* GnuTLS priority string; NULL: http_tls_default_priority */
 };
 
 struct http_response {

@@ -1,26 +1,76 @@
-/* http_int.h: what server.c and ws.c share: the request and server structures. */
+/* http_int.h: what the server's files share: the request head parser, connections, event
+ * loops, the worker pool, TLS and WebSockets.
+ *
+ * Ownership of a connection moves, never shared: its event loop owns it while it waits for
+ * a TLS handshake, a request head or WebSocket traffic; a worker owns it from a complete
+ * request head until the response went out, then hands it back through the loop's inbox. */
 #ifndef FATHOM_HTTP_INT_H
 #define FATHOM_HTTP_INT_H
 
 #include "http/http.h"
 
-#include <microhttpd.h>
+#include <gnutls/gnutls.h>
+#include <http_parser.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <wslay/wslay.h>
 
-#define MAX_KV 128
+#define MAX_KV		  128
+#define HTTP_MAX_TARGET	  (16u << 10) /* request line past this: 414 */
+#define HTTP_MAX_HEAD	  (64u << 10) /* request head past this: 431 */
+#define HTTP_SCRATCH	  (64u << 10) /* one read from a socket */
+#define HTTP_OUT_CHUNK	  (256u << 10)
+#define HTTP_WS_MAX_QUEUE (64u << 20) /* queued in either direction before pushing back */
 
 struct kv {
 	const char *k, *v;
 };
 
+/* ---------------------------------------------------------------- parse.c */
+
+/* One request head (and then its body) read through http-parser. */
+struct http_head {
+	http_parser p;
+	struct arena *a;
+	struct buf target;	 /* raw request target */
+	struct buf field, value; /* the header being read */
+	bool in_value;
+	struct kv hdr[MAX_KV];
+	int n_hdr;
+	size_t head_bytes;
+	int n_length, n_encoding; /* Content-Length and Transfer-Encoding headers seen */
+	int status;		  /* 0, or the status of a malformed head (400, 414, 431) */
+	const char *why;	  /* what is wrong with it */
+	bool headers_done, message_done;
+	void (*on_body)(void *ctx, const char *data, size_t len);
+	void *body_ctx;
+};
+
+void http_head_begin(struct http_head *h, struct arena *a);
+/* Feeds bytes. Returns how many were used: it stops after the head (headers_done) and after
+ * the whole message (message_done); call http_head_resume to go on past the head. Sets
+ * `status` and `why` on a malformed request. */
+size_t http_head_feed(struct http_head *h, const char *data, size_t len);
+void http_head_resume(struct http_head *h);
+void http_head_release(struct http_head *h);
+/* Splits a request target into its percent-decoded path and query parameters. Returns 0, or
+ * 400 with `why` (NUL anywhere, a malformed escape, not an origin-form target). */
+int http_target_split(struct arena *a, const char *target, const char **path, struct kv *query,
+		      int *n_query, const char **why);
+
+/* ---------------------------------------------------------------- the request */
+
+struct http_conn;
+
 struct http_req {
 	struct arena *a;
-	struct MHD_Connection *conn; /* NULL for in-process requests */
-	struct http_server *server;  /* NULL for in-process requests */
+	struct http_conn *conn;	    /* NULL for in-process requests */
+	struct http_server *server; /* NULL for in-process requests */
 	const char *method, *path;
+	bool head_only; /* HEAD: the body is not sent */
 	struct kv query[MAX_KV];
 	int n_query;
-	struct kv hdr[MAX_KV]; /* in-process requests only */
+	struct kv hdr[MAX_KV];
 	int n_hdr;
 	struct buf body;
 	int body_error;
@@ -29,35 +79,145 @@ struct http_req {
 	void *data;
 	struct http_ws *upgrade; /* the WebSocket this request asked for, until it starts */
 	int cert_state;		 /* -1 unknown, else enum http_cert */
-	bool started;		 /* on_headers has run */
 	/* the response */
 	bool responded;
 	int status;
-	struct MHD_Response *resp;
+	const char *content_type;
+	char *out_body; /* malloc'd */
+	size_t out_len;
+	int out_fd; /* -1: none */
+	uint64_t out_fd_size;
 	struct kv out_hdr[16];
 	int n_out_hdr;
-	/* in-process capture */
-	char *local_body;
-	size_t local_len;
 };
+
+struct http_req *http_req_create(void);
+void http_req_destroy(struct http_req *r);
+void http_req_take_body(struct http_req *r, const char *data, size_t len);
+/* The API's JSON error body for a request refused by the transport. Caller frees. */
+char *http_error_json(int status, const char *message, size_t *out_len);
+
+/* ---------------------------------------------------------------- tls.c */
+
+struct http_tls {
+	gnutls_certificate_credentials_t cred;
+	gnutls_priority_t prio;
+	bool ask_cert;
+};
+
+NODISCARD int http_tls_new(const struct http_server_config *cfg, struct http_tls **out,
+			   struct err *e);
+void http_tls_free(struct http_tls *t);
+/* A server session on `fd`, non-blocking. NULL when out of memory. */
+gnutls_session_t http_tls_session(struct http_tls *t, int fd);
+enum http_cert http_tls_peer_cert(gnutls_session_t s);
+
+/* ---------------------------------------------------------------- connections (conn.c) */
+
+enum conn_state { C_HANDSHAKE, C_HEAD, C_BUSY, C_WS, C_LINGER, C_CLOSED };
+
+struct http_loop;
+
+struct http_conn {
+	struct http_loop *loop;
+	struct http_conn *prev, *next; /* in the loop's list */
+	struct http_conn *inbox_next;  /* in the loop's inbox */
+	bool in_inbox;		       /* guarded by the loop's mutex */
+	int fd;
+	gnutls_session_t tls; /* NULL on a plain port */
+	unsigned char addr[16];
+	char addr_str[48];
+	enum conn_state state;
+	int64_t deadline_ms; /* 0: none */
+	uint32_t events;     /* registered with epoll; 0: not registered */
+	int cert_state;	     /* -1 unknown, else enum http_cert */
+	/* bytes read and not used yet (a head, pipelined requests, a WebSocket's first bytes) */
+	struct buf in;
+	size_t in_off;
+	struct http_head head;
+	/* bytes to write (WebSocket frames) */
+	struct buf out;
+	size_t out_off;
+	size_t tls_retry; /* a TLS record that must be sent again with this length */
+	struct http_ws *ws;
+	/* for a WebSocket read: the bytes wslay is given */
+	const char *rd;
+	size_t rd_len;
+};
+
+/* Reads into `buf`: > 0 bytes, 0 at EOF, -1 would block, -2 on error. */
+ssize_t http_conn_recv(struct http_conn *c, void *buf, size_t len);
+/* Writes: > 0 bytes written, -1 would block, -2 on error. */
+ssize_t http_conn_send(struct http_conn *c, const void *buf, size_t len);
+/* Writes everything in the out buffer it can without blocking: 0 when empty, 1 when
+ * bytes remain, -1 on error. */
+int http_conn_flush(struct http_conn *c);
+/* Worker side: serves the request whose head is in c->head, then any pipelined ones, then
+ * hands the connection back to its loop. */
+void http_conn_serve(void *conn);
+/* Answers a refused request (JSON error, Connection: close) with what the socket takes now. */
+void http_conn_refuse(struct http_conn *c, int status, const char *why);
+
+/* ---------------------------------------------------------------- loops (server.c) */
+
+struct http_loop {
+	struct http_server *server;
+	pthread_t thread;
+	int epfd, wake;
+	struct http_conn *conns; /* every connection of this loop */
+	int n_conns;
+	pthread_mutex_t mu; /* guards the inbox */
+	struct http_conn *inbox;
+	char scratch[HTTP_SCRATCH];
+};
+
+struct addr_count;
 
 struct http_server {
-	struct MHD_Daemon *d;
-	/* live WebSockets: each runs on a detached thread of its own */
-	pthread_mutex_t ws_mu;
-	struct http_ws *ws_list;
-	int n_ws;
 	struct http_handler h;
-	size_t max_body;
-	char *cert, *key, *trust;
+	struct http_server_config cfg;
+	char name[32];
+	int listen_fd;
+	struct http_tls *tls;
+	struct http_loop *loops;
+	int n_loops;
+	struct http_pool *pool;
+	atomic_int n_conns;
+	atomic_int n_ws;     /* WebSockets whose on_close has not returned */
+	atomic_int stopping; /* 1: close WebSockets; 2: close everything */
+	pthread_mutex_t addr_mu;
+	struct addr_count *addrs[256];
+	int64_t full_logged_ms;
 };
 
-/* ws.c: starts a WebSocket once the 101 went out (MHD's upgrade callback). */
-void http_ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
-		      size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh);
-/* ws.c: an upgrade that never happened (the client left first): releases it. */
+/* Hands a connection (owned by a worker, or a WebSocket that has work) to its loop. */
+void http_loop_post(struct http_conn *c);
+/* Loop side: stops watching a connection, closes and frees it. */
+void http_conn_close(struct http_conn *c);
+/* Loop side: registers the events a connection waits for. */
+void http_conn_watch(struct http_conn *c, uint32_t events);
+
+/* ---------------------------------------------------------------- pool.c */
+
+struct http_pool;
+struct http_pool *http_pool_new(int max_threads);
+/* Runs fn(arg) on a worker; false when no worker could be had. */
+bool http_pool_run(struct http_pool *p, void (*fn)(void *), void *arg);
+/* Waits for every job to finish, then frees. */
+void http_pool_free(struct http_pool *p);
+
+/* ---------------------------------------------------------------- ws.c */
+
+/* Worker side, after the 101 went out: makes the connection a WebSocket. */
+void http_ws_start(struct http_conn *c, struct http_ws *ws);
+/* Loop side: the connection is readable, writable, or has been posted. Returns false when
+ * it must be closed. */
+bool http_ws_io(struct http_conn *c, bool readable, bool writable);
+/* Loop side, once a second: pings a quiet peer and gives up on one that does not answer. */
+bool http_ws_tick(struct http_conn *c, int64_t now_ms);
+/* Loop side: the connection is gone; the socket's on_close runs on a worker. */
+void http_ws_detach(struct http_conn *c);
+/* An upgrade that never happened (the client left first): releases it. */
 void http_ws_abandon(struct http_ws *ws);
-/* ws.c: closes every live WebSocket of the server and waits for their threads. */
-void http_ws_close_all(struct http_server *s);
 
 #endif

@@ -1,26 +1,34 @@
-/* server.c: the request object and the libmicrohttpd server behind http.h. */
-#include "http/http.h"
+/* server.c: listening, the event loops (one epoll per core), connection limits and
+ * time-outs, and stopping.
+ *
+ * Each loop accepts from the shared listening socket (EPOLLEXCLUSIVE spreads new
+ * connections), runs TLS handshakes and reads request heads without blocking, then hands a
+ * complete head to a worker. Once a second it closes connections past their deadline and
+ * pings quiet WebSockets. Workers and other threads give connections back through the
+ * loop's inbox and its eventfd. */
 #include "http/http_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#define TICK_MS 1000
 
 /* ---------------------------------------------------------------- listening */
 
 int http_listen(const char *addr, int port, int *out_fd, struct err *e)
 {
 	*out_fd = -1;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return err_set(e, ERR_IO, "cannot create a socket: %s", strerror(errno));
 	int one = 1;
@@ -40,7 +48,7 @@ int http_listen(const char *addr, int port, int *out_fd, struct err *e)
 				       port);
 		return err_set(e, ERR_IO, "cannot listen on port %d: %s", port, strerror(err));
 	}
-	if (listen(fd, 128) != 0) {
+	if (listen(fd, 4096) != 0) {
 		int err = errno;
 		close(fd);
 		return err_set(e, ERR_IO, "cannot listen on port %d: %s", port, strerror(err));
@@ -49,346 +57,549 @@ int http_listen(const char *addr, int port, int *out_fd, struct err *e)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- request accessors */
-
-static struct http_req *req_new(void)
+long http_raise_fd_limit(void)
 {
-	struct arena *a = arena_new();
-	struct http_req *r = arena_alloc(a, sizeof(*r));
-	r->a = a;
-	r->cert_state = -1;
-	buf_init(&r->body, 0);
-	return r;
-}
-
-static void req_free(struct http_req *r)
-{
-	if (r->resp)
-		MHD_destroy_response(r->resp);
-	buf_release(&r->body);
-	arena_free(r->a);
-}
-
-const char *http_req_method(const struct http_req *r)
-{
-	return r->method;
-}
-
-const char *http_req_path(const struct http_req *r)
-{
-	return r->path;
-}
-
-const char *http_req_header(const struct http_req *r, const char *name)
-{
-	if (r->conn)
-		return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-	for (int i = 0; i < r->n_hdr; i++)
-		if (str_ieq(r->hdr[i].k, name))
-			return r->hdr[i].v;
-	return NULL;
-}
-
-const char *http_req_query(const struct http_req *r, const char *name)
-{
-	for (int i = 0; i < r->n_query; i++)
-		if (str_ieq(r->query[i].k, name))
-			return r->query[i].v;
-	return NULL;
-}
-
-int http_req_query_count(const struct http_req *r)
-{
-	return r->n_query;
-}
-
-const char *http_req_query_at(const struct http_req *r, int i, const char **out_value)
-{
-	if (i < 0 || i >= r->n_query)
-		return NULL;
-	if (out_value)
-		*out_value = r->query[i].v;
-	return r->query[i].k;
-}
-
-int64_t http_req_content_length(const struct http_req *r)
-{
-	const char *s = http_req_header(r, "Content-Length");
-	int64_t v;
-	if (!s || str_to_i64(s, 0, INT64_MAX, &v) != 0)
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return -1;
-	return v;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
 }
 
-const char *http_req_body(const struct http_req *r, size_t *out_len)
+int http_config_read(const struct conf *c, struct http_server_config *cfg, struct err *e)
 {
-	if (out_len)
-		*out_len = r->body.len;
-	return r->body.data ? r->body.data : "";
+	int64_t v[6];
+	static const struct {
+		const char *key;
+		int64_t dflt, min, max;
+	} keys[] = {
+	    {"http.max_connections", 0, 0, 10000000},
+	    {"http.max_connections_per_address", 1024, 1, 10000000},
+	    {"http.handshake_timeout_s", 10, 1, 3600},
+	    {"http.idle_timeout_s", 60, 1, 86400},
+	    {"http.io_timeout_s", 60, 1, 86400},
+	    {"http.ws_ping_interval_s", 30, 1, 86400},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+		int rc =
+		    conf_get_int(c, keys[i].key, keys[i].dflt, keys[i].min, keys[i].max, &v[i], e);
+		if (rc)
+			return rc;
+	}
+	cfg->max_conns = (unsigned)v[0];
+	cfg->max_conns_per_addr = (unsigned)v[1];
+	cfg->handshake_timeout_s = (unsigned)v[2];
+	cfg->idle_timeout_s = (unsigned)v[3];
+	cfg->io_timeout_s = (unsigned)v[4];
+	cfg->ws_ping_s = (unsigned)v[5];
+	cfg->tls_priority = conf_get(c, "tls.priority", NULL);
+	if (cfg->tls_priority && *cfg->tls_priority) {
+		int rc = http_tls_check_priority(cfg->tls_priority, e);
+		if (rc) {
+			err_hint(e,
+				 "fix [tls] priority in node.conf, or remove it for the default");
+			return rc;
+		}
+	}
+	return 0;
 }
 
-int http_req_body_error(const struct http_req *r)
-{
-	return r->body_error;
-}
+/* ---------------------------------------------------------------- limits per address */
 
-struct arena *http_req_arena(struct http_req *r)
-{
-	return r->a;
-}
-
-void http_req_set_data(struct http_req *r, void *data)
-{
-	r->data = data;
-}
-
-void *http_req_data(const struct http_req *r)
-{
-	return r->data;
-}
-
-/* Per-connection state: the client certificate is checked once per TLS connection, not
- * once per request (verifying an ECDSA chain costs far more than serving a request). */
-struct conn_state {
-	int cert_state; /* -1 unknown, else enum http_cert */
+struct addr_count {
+	struct addr_count *next;
+	unsigned char addr[16];
+	unsigned n;
+	int64_t logged_ms;
 };
 
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-			  enum MHD_ConnectionNotificationCode toe)
+static unsigned addr_bucket(const unsigned char *a)
 {
-	(void)cls;
-	(void)conn;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		struct conn_state *cs = malloc(sizeof(*cs));
-		if (cs)
-			cs->cert_state = -1;
-		*socket_context = cs;
-	} else {
-		free(*socket_context);
-		*socket_context = NULL;
+	unsigned h = 2166136261u;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ a[i]) * 16777619u;
+	return h & 255;
+}
+
+/* Counts a connection from `c`'s address; false (and a log line at most once a minute per
+ * address) when the address is at its limit. */
+static bool addr_take(struct http_server *s, struct http_conn *c)
+{
+	unsigned b = addr_bucket(c->addr);
+	bool ok = true;
+	pthread_mutex_lock(&s->addr_mu);
+	struct addr_count *a = s->addrs[b];
+	while (a && memcmp(a->addr, c->addr, 16) != 0)
+		a = a->next;
+	if (!a && (a = calloc(1, sizeof(*a)))) {
+		memcpy(a->addr, c->addr, 16);
+		a->next = s->addrs[b];
+		s->addrs[b] = a;
 	}
-}
-
-enum http_cert http_req_client_cert(struct http_req *r)
-{
-	if (r->cert_state >= 0)
-		return (enum http_cert)r->cert_state;
-	const union MHD_ConnectionInfo *sc =
-	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct conn_state *cs = sc ? sc->socket_context : NULL;
-	if (cs && cs->cert_state >= 0)
-		return (enum http_cert)(r->cert_state = cs->cert_state);
-	r->cert_state = HTTP_CERT_NONE;
-	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (!ci || !ci->tls_session)
-		return HTTP_CERT_NONE;
-	gnutls_session_t s = (gnutls_session_t)ci->tls_session;
-	unsigned int n = 0;
-	const gnutls_datum_t *peers = gnutls_certificate_get_peers(s, &n);
-	if (!peers || n == 0)
-		return HTTP_CERT_NONE;
-	unsigned int status = 0;
-	if (gnutls_certificate_verify_peers2(s, &status) != GNUTLS_E_SUCCESS || status != 0)
-		r->cert_state = HTTP_CERT_FOREIGN;
-	else
-		r->cert_state = HTTP_CERT_OK;
-	if (cs)
-		cs->cert_state = r->cert_state;
-	return (enum http_cert)r->cert_state;
-}
-
-void http_req_stream_body(struct http_req *r, http_body_sink sink, void *sink_ctx)
-{
-	r->sink = sink;
-	r->sink_ctx = sink_ctx;
-}
-
-/* ---------------------------------------------------------------- responses */
-
-void http_add_header(struct http_req *r, const char *name, const char *value)
-{
-	if (r->n_out_hdr < (int)ARRAY_LEN(r->out_hdr)) {
-		r->out_hdr[r->n_out_hdr].k = arena_strdup(r->a, name);
-		r->out_hdr[r->n_out_hdr].v = arena_strdup(r->a, value);
-		r->n_out_hdr++;
-	}
-}
-
-static void finish_resp(struct http_req *r, int status, const char *content_type)
-{
-	r->responded = true;
-	r->status = status;
-	if (!r->resp)
-		return;
-	if (content_type)
-		MHD_add_response_header(r->resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	for (int i = 0; i < r->n_out_hdr; i++)
-		MHD_add_response_header(r->resp, r->out_hdr[i].k, r->out_hdr[i].v);
-}
-
-void http_respond(struct http_req *r, int status, const char *content_type, const char *body,
-		  size_t len)
-{
-	if (r->responded)
-		return;
-	if (!r->conn) {
-		r->local_body = malloc(len + 1);
-		if (r->local_body) {
-			memcpy(r->local_body, body, len);
-			r->local_body[len] = '\0';
-			r->local_len = len;
+	if (!a) {
+		ok = false;
+	} else if (a->n >= s->cfg.max_conns_per_addr) {
+		ok = false;
+		int64_t now = time_now_ms();
+		if (now - a->logged_ms >= 60000) {
+			a->logged_ms = now;
+			log_warn(
+			    "http: %s: %s has %u connections, the most one address may have "
+			    "([http] max_connections_per_address); new ones are refused for now",
+			    s->name, c->addr_str, a->n);
 		}
-		r->responded = true;
-		r->status = status;
-		return;
+	} else {
+		a->n++;
 	}
-	r->resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-	finish_resp(r, status, content_type);
-}
-
-void http_respond_fd(struct http_req *r, int status, const char *content_type, int fd,
-		     uint64_t size)
-{
-	if (r->responded) {
-		close(fd);
-		return;
-	}
-	if (!r->conn) {
-		struct buf b;
-		buf_init(&b, (size_t)size + 1);
-		char tmp[65536];
-		ssize_t n;
-		while ((n = read(fd, tmp, sizeof(tmp))) > 0)
-			if (buf_append(&b, tmp, (size_t)n))
-				break;
-		close(fd);
-		r->local_len = b.len;
-		r->local_body = buf_steal(&b);
-		r->responded = true;
-		r->status = status;
-		return;
-	}
-	r->resp = MHD_create_response_from_fd64(size, fd);
-	if (!r->resp)
-		close(fd);
-	finish_resp(r, status, content_type);
-}
-
-bool http_responded(const struct http_req *r)
-{
-	return r->responded;
-}
-
-/* ---------------------------------------------------------------- body intake */
-
-static void take_body(struct http_req *r, const char *data, size_t len)
-{
-	if (r->body_error || r->responded)
-		return;
-	if (r->sink) {
-		int rc = r->sink(r->sink_ctx, data, len);
-		if (rc)
-			r->body_error = rc;
-		return;
-	}
-	if (buf_append(&r->body, data, len) != 0)
-		r->body_error = ERR_TOO_LARGE;
-}
-
-/* ---------------------------------------------------------------- MHD glue */
-
-static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-				   const char *value)
-{
-	(void)kind;
-	struct http_req *r = cls;
-	if (r->n_query < MAX_KV) {
-		r->query[r->n_query].k = arena_strdup(r->a, key);
-		r->query[r->n_query].v = arena_strdup(r->a, value ? value : "");
-		r->n_query++;
-	}
-	return MHD_YES;
-}
-
-static enum MHD_Result queue(struct http_req *r)
-{
-	if (!r->resp) {
-		/* The handler responded without a body or failed to build one. */
-		r->resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-		if (!r->resp)
-			return MHD_NO;
-		if (!r->status)
-			r->status = 500;
-	}
-	enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)r->status, r->resp);
-	MHD_destroy_response(r->resp);
-	r->resp = NULL;
+	pthread_mutex_unlock(&s->addr_mu);
 	return ok;
 }
 
-static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-				 const char *method, const char *version, const char *upload_data,
-				 size_t *upload_data_size, void **con_cls)
+static void addr_give(struct http_server *s, const unsigned char *addr)
 {
-	(void)version;
-	struct http_server *s = cls;
-	struct http_req *r = *con_cls;
-	if (!r) {
-		r = req_new();
-		r->conn = conn;
-		r->server = s;
-		r->method = arena_strdup(r->a, method);
-		r->path = arena_strdup(r->a, url);
-		r->body.max = s->max_body;
-		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, r);
-		*con_cls = r;
-		s->h.on_headers(s->h.ctx, r);
-		r->started = true;
-		if (r->responded)
-			return queue(r);
-		return MHD_YES;
+	unsigned b = addr_bucket(addr);
+	pthread_mutex_lock(&s->addr_mu);
+	for (struct addr_count **pp = &s->addrs[b]; *pp; pp = &(*pp)->next) {
+		struct addr_count *a = *pp;
+		if (memcmp(a->addr, addr, 16) != 0)
+			continue;
+		if (a->n > 0)
+			a->n--;
+		if (a->n == 0 && time_now_ms() - a->logged_ms >= 60000) {
+			*pp = a->next;
+			free(a);
+		}
+		break;
 	}
-	if (*upload_data_size > 0) {
-		take_body(r, upload_data, *upload_data_size);
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
-	if (r->responded && !r->resp)
-		return MHD_YES; /* already queued in an earlier call */
-	if (!r->responded)
-		s->h.on_complete(s->h.ctx, r);
-	if (!r->responded)
-		http_respond(r, 500, "application/json", "{\"message\":\"no response\"}", 25);
-	return queue(r);
+	pthread_mutex_unlock(&s->addr_mu);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+/* ---------------------------------------------------------------- connections */
+
+void http_conn_watch(struct http_conn *c, uint32_t events)
 {
-	(void)conn;
-	struct http_server *s = cls;
-	struct http_req *r = *con_cls;
-	if (!r)
+	if (events == c->events)
 		return;
-	if (r->upgrade) { /* the 101 never went out */
-		http_ws_abandon(r->upgrade);
-		r->upgrade = NULL;
+	int epfd = c->loop->epfd;
+	if (!events) {
+		epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	} else {
+		struct epoll_event ev = {.events = events, .data.ptr = c};
+		if (epoll_ctl(epfd, c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) != 0)
+			log_warn("http: cannot watch a connection: %s", strerror(errno));
 	}
-	s->h.on_done(s->h.ctx, r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
-	req_free(r);
-	*con_cls = NULL;
+	c->events = events;
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+void http_conn_close(struct http_conn *c)
 {
-	(void)cls;
-	char line[512];
-	vsnprintf(line, sizeof(line), fmt, ap);
-	size_t n = strlen(line);
-	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	log_debug("http: %s", line);
+	struct http_loop *l = c->loop;
+	struct http_server *s = l->server;
+	if (c->ws)
+		http_ws_detach(c);
+	pthread_mutex_lock(&l->mu);
+	if (c->in_inbox)
+		for (struct http_conn **pp = &l->inbox; *pp; pp = &(*pp)->inbox_next)
+			if (*pp == c) {
+				*pp = c->inbox_next;
+				break;
+			}
+	pthread_mutex_unlock(&l->mu);
+	http_conn_watch(c, 0);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	l->n_conns--;
+	if (c->tls)
+		gnutls_deinit(c->tls);
+	close(c->fd);
+	addr_give(s, c->addr);
+	if (c->head.a) {
+		struct arena *a = c->head.a;
+		http_head_release(&c->head);
+		arena_free(a);
+	}
+	buf_release(&c->in);
+	buf_release(&c->out);
+	free(c);
+	atomic_fetch_sub(&s->n_conns, 1);
+}
+
+void http_loop_post(struct http_conn *c)
+{
+	struct http_loop *l = c->loop;
+	pthread_mutex_lock(&l->mu);
+	if (!c->in_inbox) {
+		c->in_inbox = true;
+		c->inbox_next = l->inbox;
+		l->inbox = c;
+	}
+	pthread_mutex_unlock(&l->mu);
+	uint64_t one = 1;
+	ssize_t n = write(l->wake, &one, sizeof(one));
+	(void)n; /* a full counter already rings */
+}
+
+static void to_worker(struct http_conn *c)
+{
+	c->state = C_BUSY;
+	c->deadline_ms = 0;
+	http_conn_watch(c, 0);
+	if (!http_pool_run(c->loop->server->pool, http_conn_serve, c)) {
+		http_conn_refuse(c, 503, "the server cannot start a thread for the request");
+		http_conn_close(c);
+	}
+}
+
+/* Reads a request head without blocking; hands it to a worker once complete. */
+static void read_head(struct http_conn *c)
+{
+	struct http_loop *l = c->loop;
+	for (;;) {
+		ssize_t n = http_conn_recv(c, l->scratch, sizeof(l->scratch));
+		if (n == -1)
+			return;
+		if (n <= 0) {
+			http_conn_close(c);
+			return;
+		}
+		if (!c->head.a)
+			http_head_begin(&c->head, arena_new());
+		size_t used = http_head_feed(&c->head, l->scratch, (size_t)n);
+		if (c->head.status) {
+			http_conn_refuse(c, c->head.status, c->head.why);
+			http_conn_close(c);
+			return;
+		}
+		if (c->head.headers_done) {
+			if (buf_append(&c->in, l->scratch + used, (size_t)n - used)) {
+				http_conn_close(c);
+				return;
+			}
+			to_worker(c);
+			return;
+		}
+	}
+}
+
+/* After an answer sent before the body was read: reads and drops what still comes, until
+ * the client stops sending or 5 s passed, then closes. */
+static void linger(struct http_conn *c)
+{
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = http_conn_recv(c, c->loop->scratch, sizeof(c->loop->scratch));
+		if (n == -1)
+			return;
+		if (n <= 0) {
+			http_conn_close(c);
+			return;
+		}
+	}
+}
+
+static void handshake(struct http_conn *c)
+{
+	int rc;
+	do
+		rc = gnutls_handshake(c->tls);
+	while (rc == GNUTLS_E_INTERRUPTED);
+	if (rc == GNUTLS_E_SUCCESS) {
+		c->state = C_HEAD;
+		http_conn_watch(c, EPOLLIN | EPOLLRDHUP);
+		read_head(c);
+	} else if (rc == GNUTLS_E_AGAIN || !gnutls_error_is_fatal(rc)) {
+		http_conn_watch(c, gnutls_record_get_direction(c->tls) ? EPOLLOUT : EPOLLIN);
+	} else {
+		log_debug("http: %s: TLS handshake with %s failed: %s", c->loop->server->name,
+			  c->addr_str, gnutls_strerror(rc));
+		(void)gnutls_alert_send_appropriate(c->tls, rc); /* say why, if it fits */
+		http_conn_close(c);
+	}
+}
+
+static void on_event(struct http_conn *c, uint32_t ev)
+{
+	switch (c->state) {
+	case C_HANDSHAKE: handshake(c); break;
+	case C_HEAD: read_head(c); break;
+	case C_WS:
+		if (!http_ws_io(c, (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0,
+				(ev & EPOLLOUT) != 0))
+			http_conn_close(c);
+		break;
+	case C_LINGER: linger(c); break;
+	case C_BUSY:
+	case C_CLOSED: break;
+	}
+}
+
+/* A connection a worker or another thread gave back. */
+static void on_posted(struct http_conn *c)
+{
+	struct http_server *s = c->loop->server;
+	switch (c->state) {
+	case C_CLOSED: http_conn_close(c); return;
+	case C_LINGER:
+		if (c->tls)
+			(void)gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+		shutdown(c->fd, SHUT_WR);
+		c->deadline_ms = time_now_ms() + 5000;
+		http_conn_watch(c, EPOLLIN | EPOLLRDHUP);
+		return;
+	case C_HEAD:
+		if (s->stopping >= 2) {
+			http_conn_close(c);
+			return;
+		}
+		c->deadline_ms = time_now_ms() + (int64_t)s->cfg.idle_timeout_s * 1000;
+		http_conn_watch(c, EPOLLIN | EPOLLRDHUP);
+		if (c->tls && gnutls_record_check_pending(c->tls) > 0)
+			read_head(c);
+		return;
+	case C_WS:
+		if (s->stopping)
+			http_ws_close(c->ws, 1001, "the server is stopping");
+		if (!http_ws_io(c, c->tls && gnutls_record_check_pending(c->tls) > 0, false))
+			http_conn_close(c);
+		return;
+	case C_HANDSHAKE:
+	case C_BUSY: return;
+	}
+}
+
+static void new_conn(struct http_loop *l, int fd, const struct sockaddr_in *sa)
+{
+	struct http_server *s = l->server;
+	struct http_conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->loop = l;
+	c->fd = fd;
+	c->cert_state = -1;
+	/* IPv4 addresses as IPv4-mapped IPv6 */
+	c->addr[10] = c->addr[11] = 0xff;
+	memcpy(c->addr + 12, &sa->sin_addr, 4);
+	inet_ntop(AF_INET, &sa->sin_addr, c->addr_str, sizeof(c->addr_str));
+	buf_init(&c->in, HTTP_MAX_HEAD + HTTP_SCRATCH);
+	buf_init(&c->out, SIZE_MAX);
+	if (!addr_take(s, c)) {
+		close(fd);
+		free(c);
+		return;
+	}
+	atomic_fetch_add(&s->n_conns, 1);
+	c->next = l->conns;
+	if (l->conns)
+		l->conns->prev = c;
+	l->conns = c;
+	l->n_conns++;
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->deadline_ms = time_now_ms() + (int64_t)s->cfg.handshake_timeout_s * 1000;
+	if (s->tls) {
+		if (!(c->tls = http_tls_session(s->tls, fd))) {
+			http_conn_close(c);
+			return;
+		}
+		c->state = C_HANDSHAKE;
+		handshake(c);
+	} else {
+		c->state = C_HEAD;
+		http_conn_watch(c, EPOLLIN | EPOLLRDHUP);
+		read_head(c);
+	}
+}
+
+static void accept_some(struct http_loop *l)
+{
+	struct http_server *s = l->server;
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_in sa;
+		socklen_t len = sizeof(sa);
+		int fd = accept4(s->listen_fd, (struct sockaddr *)&sa, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE) {
+				int64_t now = time_now_ms();
+				if (now - s->full_logged_ms >= 60000) {
+					s->full_logged_ms = now;
+					log_warn(
+					    "http: %s: out of file descriptors; new connections "
+					    "wait",
+					    s->name);
+				}
+			}
+			return;
+		}
+		if ((unsigned)atomic_load(&s->n_conns) >= s->cfg.max_conns || s->stopping) {
+			int64_t now = time_now_ms();
+			if (!s->stopping && now - s->full_logged_ms >= 60000) {
+				s->full_logged_ms = now;
+				log_warn("http: %s: %u connections, the most this port takes "
+					 "([http] max_connections); new ones are refused for now",
+					 s->name, s->cfg.max_conns);
+			}
+			close(fd);
+			continue;
+		}
+		new_conn(l, fd, &sa);
+	}
+}
+
+/* Once a second: deadlines, pings, and the steps of stopping. */
+static void tick(struct http_loop *l, int64_t now)
+{
+	struct http_server *s = l->server;
+	for (struct http_conn *c = l->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->state == C_WS) {
+			if (s->stopping >= 2 || !http_ws_tick(c, now))
+				http_conn_close(c);
+			continue;
+		}
+		if (c->state == C_BUSY) {
+			if (s->stopping >= 2)
+				shutdown(c->fd, SHUT_RDWR);
+			continue;
+		}
+		if (s->stopping >= 2 || (c->deadline_ms && now >= c->deadline_ms)) {
+			if (c->state == C_HEAD && c->head.a && c->head.head_bytes > 0)
+				http_conn_refuse(c, 408, "the request head did not arrive in time");
+			http_conn_close(c);
+		}
+	}
+}
+
+static void take_inbox(struct http_loop *l)
+{
+	uint64_t v;
+	ssize_t n = read(l->wake, &v, sizeof(v));
+	(void)n;
+	pthread_mutex_lock(&l->mu);
+	struct http_conn *list = l->inbox;
+	l->inbox = NULL;
+	for (struct http_conn *c = list; c; c = c->inbox_next)
+		c->in_inbox = false;
+	pthread_mutex_unlock(&l->mu);
+	/* The list stays valid: only this thread frees connections, and each is handled once;
+	 * one that is posted again meanwhile goes to the next round. */
+	while (list) {
+		struct http_conn *c = list;
+		list = c->inbox_next;
+		on_posted(c);
+	}
+}
+
+static void *loop_main(void *arg)
+{
+	struct http_loop *l = arg;
+	struct http_server *s = l->server;
+	struct epoll_event evs[128];
+	int64_t next_tick = time_now_ms() + TICK_MS;
+	bool listening = true;
+	for (;;) {
+		if (s->stopping && listening) {
+			epoll_ctl(l->epfd, EPOLL_CTL_DEL, s->listen_fd, NULL);
+			listening = false;
+			for (struct http_conn *c = l->conns, *next; c; c = next) {
+				next = c->next;
+				if (c->state == C_WS) {
+					http_ws_close(c->ws, 1001, "the server is stopping");
+					on_posted(c);
+				}
+			}
+		}
+		if (s->stopping >= 3 && l->n_conns == 0)
+			break;
+		int64_t now = time_now_ms();
+		int wait = next_tick > now ? (int)(next_tick - now) : 0;
+		int n = epoll_wait(l->epfd, evs, (int)ARRAY_LEN(evs), wait);
+		if (n < 0 && errno != EINTR) {
+			log_error("http: epoll_wait: %s", strerror(errno));
+			sleep_ms(10);
+		}
+		for (int i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+			if (p == &l->wake)
+				continue; /* the inbox is taken below */
+			if (p == &s->listen_fd)
+				accept_some(l);
+			else
+				on_event(p, evs[i].events);
+		}
+		take_inbox(l);
+		now = time_now_ms();
+		if (now >= next_tick || s->stopping >= 2) {
+			tick(l, now);
+			next_tick = now + TICK_MS;
+		}
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- start and stop */
+
+static int loops_start(struct http_server *s, struct err *e)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	s->n_loops =
+	    s->cfg.loops ? (int)s->cfg.loops : (cpus > 0 ? (int)(cpus > 16 ? 16 : cpus) : 1);
+	s->loops = calloc((size_t)s->n_loops, sizeof(*s->loops));
+	if (!s->loops)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (int i = 0; i < s->n_loops; i++) {
+		struct http_loop *l = &s->loops[i];
+		l->server = s;
+		l->epfd = epoll_create1(EPOLL_CLOEXEC);
+		l->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		pthread_mutex_init(&l->mu, NULL);
+		struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &l->wake};
+		struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
+					  .data.ptr = &s->listen_fd};
+		if (l->epfd < 0 || l->wake < 0 ||
+		    epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wake, &wev) != 0 ||
+		    epoll_ctl(l->epfd, EPOLL_CTL_ADD, s->listen_fd, &lev) != 0 ||
+		    pthread_create(&l->thread, NULL, loop_main, l) != 0) {
+			int err = errno;
+			if (l->epfd >= 0)
+				close(l->epfd);
+			if (l->wake >= 0)
+				close(l->wake);
+			pthread_mutex_destroy(&l->mu);
+			s->n_loops = i;
+			return err_set(e, ERR_IO, "cannot start an event loop: %s", strerror(err));
+		}
+	}
+	return 0;
+}
+
+static void set_defaults(struct http_server_config *c)
+{
+	if (!c->max_conns) {
+		long lim = http_raise_fd_limit();
+		c->max_conns = lim > 512 ? (unsigned)(lim - 256) : 256;
+	}
+	if (!c->max_conns_per_addr)
+		c->max_conns_per_addr = 1024;
+	if (!c->handshake_timeout_s)
+		c->handshake_timeout_s = 10;
+	if (!c->idle_timeout_s)
+		c->idle_timeout_s = 60;
+	if (!c->io_timeout_s)
+		c->io_timeout_s = 60;
+	if (!c->ws_ping_s)
+		c->ws_ping_s = 30;
+	if (!c->max_workers)
+		c->max_workers = 256;
 }
 
 int http_server_start(const struct http_server_config *cfg, const struct http_handler *h,
@@ -401,152 +612,76 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ha
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
 	s->h = *h;
-	pthread_mutex_init(&s->ws_mu, NULL);
-	s->max_body = cfg->max_body;
-	s->cert = strdup(cfg->cert_pem);
-	s->key = strdup(cfg->key_pem);
-	s->trust = cfg->trust_pem ? strdup(cfg->trust_pem) : NULL;
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_TLS | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
-	struct MHD_OptionItem opts[14];
-	int n = 0;
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd, NULL};
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert};
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->key};
-	if (s->trust)
-		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, s->trust};
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
-					    cfg->conn_timeout_s ? cfg->conn_timeout_s : 300, NULL};
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
-					    cfg->max_conns ? cfg->max_conns : 512, NULL};
-	/* A larger per-connection pool lets MHD read uploads in bigger pieces. */
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 << 10, NULL};
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
-	opts[n++] =
-	    (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, NULL};
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL};
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-	if (!s->cert || !s->key || (cfg->trust_pem && !s->trust)) {
-		close(cfg->listen_fd);
+	s->cfg = *cfg;
+	set_defaults(&s->cfg);
+	s->cfg.cert_pem = s->cfg.key_pem = s->cfg.trust_pem = s->cfg.tls_priority = NULL;
+	s->cfg.name = NULL;
+	str_copy(s->name, cfg->name ? cfg->name : "server", sizeof(s->name));
+	s->listen_fd = cfg->listen_fd;
+	pthread_mutex_init(&s->addr_mu, NULL);
+	int rc = 0;
+	if (cfg->cert_pem)
+		rc = http_tls_new(cfg, &s->tls, e);
+	if (!rc && !(s->pool = http_pool_new((int)s->cfg.max_workers)))
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (!rc)
+		rc = loops_start(s, e);
+	if (rc) {
 		http_server_stop(s);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return rc;
 	}
-	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s, MHD_OPTION_ARRAY, opts,
-				MHD_OPTION_END);
-	if (!s->d) {
-		close(cfg->listen_fd);
-		http_server_stop(s);
-		return err_set(
-		    e, ERR_IO,
-		    "cannot start the HTTPS server (is the certificate or key invalid?)");
-	}
+	log_debug("http: %s: %d event loops, at most %u connections (%u per address)", s->name,
+		  s->n_loops, s->cfg.max_conns, s->cfg.max_conns_per_addr);
 	*out = s;
 	return 0;
+}
+
+static void wake_all(struct http_server *s)
+{
+	uint64_t one = 1;
+	for (int i = 0; i < s->n_loops; i++) {
+		ssize_t n = write(s->loops[i].wake, &one, sizeof(one));
+		(void)n;
+	}
 }
 
 void http_server_stop(struct http_server *s)
 {
 	if (!s)
 		return;
-	if (s->d) {
-		http_ws_close_all(s);
-		MHD_stop_daemon(s->d);
+	if (s->n_loops) {
+		/* The loops leave the listening socket and ask each WebSocket to close. */
+		atomic_store(&s->stopping, 1);
+		wake_all(s);
+		/* A peer that does not answer the close within 2 s is cut off. */
+		int64_t deadline = time_now_ms() + 2000;
+		while (atomic_load(&s->n_ws) > 0 && time_now_ms() < deadline)
+			sleep_ms(10);
+		atomic_store(&s->stopping, 2);
+		wake_all(s);
+		while (atomic_load(&s->n_conns) > 0 || atomic_load(&s->n_ws) > 0) {
+			sleep_ms(10);
+			wake_all(s);
+		}
+		atomic_store(&s->stopping, 3);
+		wake_all(s);
+		for (int i = 0; i < s->n_loops; i++) {
+			pthread_join(s->loops[i].thread, NULL);
+			close(s->loops[i].epfd);
+			close(s->loops[i].wake);
+			pthread_mutex_destroy(&s->loops[i].mu);
+		}
 	}
-	pthread_mutex_destroy(&s->ws_mu);
-	free(s->cert);
-	free(s->key);
-	free(s->trust);
+	http_pool_free(s->pool);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	http_tls_free(s->tls);
+	for (size_t i = 0; i < ARRAY_LEN(s->addrs); i++)
+		for (struct addr_count *a = s->addrs[i], *next; a; a = next) {
+			next = a->next;
+			free(a);
+		}
+	pthread_mutex_destroy(&s->addr_mu);
+	free(s->loops);
 	free(s);
-}
-
-/* ---------------------------------------------------------------- in-process requests */
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static char *url_decode(struct arena *a, const char *s, size_t n)
-{
-	char *out = arena_alloc(a, n + 1), *o = out;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '+') {
-			*o++ = ' ';
-		} else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-			   hexval(s[i + 2]) >= 0) {
-			*o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-			i += 2;
-		} else {
-			*o++ = s[i];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
-int http_run_local(const struct http_handler *h, const char *method, const char *path,
-		   const char *query, const char *headers, const char *body, size_t body_len,
-		   size_t chunk, enum http_cert cert, size_t max_body, char **out_body,
-		   size_t *out_len)
-{
-	struct http_req *r = req_new();
-	r->method = arena_strdup(r->a, method);
-	r->path = arena_strdup(r->a, path);
-	r->cert_state = cert;
-	r->body.max = max_body;
-	for (const char *q = query; q && *q && r->n_query < MAX_KV;) {
-		const char *amp = strchr(q, '&');
-		size_t len = amp ? (size_t)(amp - q) : strlen(q);
-		const char *eq = memchr(q, '=', len);
-		if (len) {
-			size_t klen = eq ? (size_t)(eq - q) : len;
-			r->query[r->n_query].k = url_decode(r->a, q, klen);
-			r->query[r->n_query].v =
-			    eq ? url_decode(r->a, eq + 1, len - klen - 1) : arena_strdup(r->a, "");
-			r->n_query++;
-		}
-		q = amp ? amp + 1 : q + len;
-	}
-	for (const char *l = headers; l && *l && r->n_hdr < MAX_KV;) {
-		const char *nl = strchr(l, '\n');
-		size_t len = nl ? (size_t)(nl - l) : strlen(l);
-		const char *colon = memchr(l, ':', len);
-		if (colon) {
-			const char *v = colon + 1;
-			while (v < l + len && *v == ' ')
-				v++;
-			size_t vlen = (size_t)(l + len - v);
-			while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == ' '))
-				vlen--;
-			r->hdr[r->n_hdr].k = arena_strndup(r->a, l, (size_t)(colon - l));
-			r->hdr[r->n_hdr].v = arena_strndup(r->a, v, vlen);
-			r->n_hdr++;
-		}
-		l = nl ? nl + 1 : l + len;
-	}
-	h->on_headers(h->ctx, r);
-	bool completed = true;
-	if (!r->responded) {
-		size_t step = chunk ? chunk : (body_len ? body_len : 1);
-		for (size_t off = 0; off < body_len; off += step)
-			take_body(r, body + off, body_len - off < step ? body_len - off : step);
-		h->on_complete(h->ctx, r);
-	}
-	int status = r->responded ? r->status : 0;
-	h->on_done(h->ctx, r, completed);
-	if (out_body) {
-		*out_body = r->local_body;
-		r->local_body = NULL;
-	}
-	if (out_len)
-		*out_len = r->local_len;
-	free(r->local_body);
-	req_free(r);
-	return status;
 }

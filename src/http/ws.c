@@ -1,50 +1,47 @@
-/* ws.c: WebSockets over libmicrohttpd's connection upgrade, with wslay doing the framing.
+/* ws.c: WebSockets on the event loops, with wslay doing the frames.
  *
- * The handshake answer goes out as a 101 response; MHD then hands over a socket (for TLS,
- * one end of a socket pair that MHD's connection thread encrypts). Each socket gets a
- * detached thread running a poll loop: the socket, and an eventfd that other threads ring
- * after queueing a message or asking for a close. */
+ * The loop reads a socket into its scratch buffer and lets wslay parse it; each whole
+ * message is queued for the socket's pump, a job on the worker pool that runs on_open, the
+ * messages in order and finally on_close, one at a time. Messages to send are queued by any
+ * thread and moved into wslay by the loop, whose send callback gathers frames into the
+ * connection's out buffer so that TLS records go out full. A peer that reads nothing stops
+ * the queue at 64 MiB (the socket is closed); one that sends faster than its messages are
+ * handled is not read until the queue drains. */
 #include "http/http_int.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <unistd.h>
-#include <wslay/wslay.h>
+#include <sys/epoll.h>
 
-#define WS_GUID	      "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-#define WS_MAX_QUEUED (64u << 20)
+#define WS_GUID	   "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define OUT_GATHER (1u << 20) /* frames gathered before they are written */
 
-struct out_msg {
-	struct out_msg *next;
+struct msg {
+	struct msg *next;
 	size_t len;
 	char data[];
 };
 
 struct http_ws {
-	struct http_ws *next; /* in the server's list */
 	struct http_server *server;
 	const struct http_ws_handler *h;
 	void *state;
-	MHD_socket sock;
-	struct MHD_UpgradeResponseHandle *urh;
-	char *extra; /* bytes MHD read past the handshake */
-	size_t extra_len, extra_off;
-	int wake;		  /* eventfd */
-	pthread_mutex_t mu;	  /* guards what follows */
-	struct out_msg *out_head; /* queued by http_ws_send, not yet given to wslay */
-	struct out_msg *out_tail;
+	wslay_event_context_ptr ctx; /* the loop's */
+	int64_t last_rx_ms;	     /* the loop's */
+	bool ping_sent;		     /* the loop's */
+	pthread_mutex_t mu;	     /* guards what follows */
+	struct http_conn *conn;	     /* NULL once the loop let go */
+	struct msg *out_head, *out_tail;
 	size_t out_bytes;
-	bool closed;	 /* no more sends */
-	int close_code;	 /* a close was asked for (0: none) */
-	char reason[64]; /* its reason */
+	struct msg *in_head, *in_tail;
+	size_t in_bytes;
+	bool pumping;	/* a pump job is queued or running */
+	bool opened;	/* on_open ran */
+	bool gone;	/* the connection is closed: on_close once the queue is empty */
+	int close_code; /* asked for; -1 once given to wslay */
+	char reason[64];
 };
 
 /* ---------------------------------------------------------------- the handshake */
@@ -98,44 +95,41 @@ static bool accept_key(const char *key, char *out, size_t n)
 	return ok;
 }
 
-static void ws_free(struct http_ws *ws)
+static void free_list(struct msg *m)
 {
-	for (struct out_msg *m = ws->out_head, *next; m; m = next) {
+	for (struct msg *next; m; m = next) {
 		next = m->next;
 		free(m);
 	}
-	if (ws->wake >= 0)
-		close(ws->wake);
+}
+
+static void ws_free(struct http_ws *ws)
+{
+	free_list(ws->out_head);
+	free_list(ws->in_head);
 	pthread_mutex_destroy(&ws->mu);
-	free(ws->extra);
 	free(ws);
 }
 
 void http_req_upgrade_websocket(struct http_req *r, const struct http_ws_handler *h, void *state)
 {
 	char accept[64];
-	struct http_ws *ws = calloc(1, sizeof(*ws));
-	if (ws) {
-		ws->h = h;
-		ws->state = state;
-		ws->sock = MHD_INVALID_SOCKET;
-		ws->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		pthread_mutex_init(&ws->mu, NULL);
-	}
+	struct http_ws *ws = r->conn ? calloc(1, sizeof(*ws)) : NULL;
 	const char *key = http_req_header(r, "Sec-WebSocket-Key");
-	if (!ws || ws->wake < 0 || !r->conn || !key || !accept_key(key, accept, sizeof(accept)) ||
-	    !(r->resp = MHD_create_response_for_upgrade(http_ws_upgraded, ws))) {
-		if (ws)
-			ws_free(ws);
+	if (!ws || !key || !accept_key(key, accept, sizeof(accept))) {
+		free(ws);
 		h->on_close(state);
 		http_respond(r, r->conn ? 500 : 501, "application/json",
 			     "{\"message\":\"cannot start a WebSocket\"}", 38);
 		return;
 	}
+	ws->h = h;
+	ws->state = state;
 	ws->server = r->server;
+	pthread_mutex_init(&ws->mu, NULL);
 	r->upgrade = ws;
-	MHD_add_response_header(r->resp, "Upgrade", "websocket");
-	MHD_add_response_header(r->resp, "Sec-WebSocket-Accept", accept);
+	http_add_header(r, "Upgrade", "websocket");
+	http_add_header(r, "Sec-WebSocket-Accept", accept);
 	r->responded = true;
 	r->status = 101;
 }
@@ -146,18 +140,66 @@ void http_ws_abandon(struct http_ws *ws)
 	ws_free(ws);
 }
 
-/* ---------------------------------------------------------------- sending from any thread */
+/* ---------------------------------------------------------------- the pump (workers) */
 
-static void ring(struct http_ws *ws)
+static void pump(void *arg)
 {
-	uint64_t one = 1;
-	ssize_t n = write(ws->wake, &one, sizeof(one));
-	(void)n; /* a full counter already rings */
+	struct http_ws *ws = arg;
+	struct http_server *s = ws->server;
+	pthread_mutex_lock(&ws->mu);
+	for (;;) {
+		if (!ws->opened) {
+			ws->opened = true;
+			pthread_mutex_unlock(&ws->mu);
+			ws->h->on_open(ws->state, ws);
+			pthread_mutex_lock(&ws->mu);
+			continue;
+		}
+		struct msg *m = ws->in_head;
+		if (m) {
+			ws->in_head = m->next;
+			if (!ws->in_head)
+				ws->in_tail = NULL;
+			bool was_full = ws->in_bytes > HTTP_WS_MAX_QUEUE;
+			ws->in_bytes -= m->len;
+			if (was_full && ws->in_bytes <= HTTP_WS_MAX_QUEUE && ws->conn)
+				http_loop_post(ws->conn); /* read the socket again */
+			pthread_mutex_unlock(&ws->mu);
+			ws->h->on_message(ws->state, ws, m->data, m->len);
+			free(m);
+			pthread_mutex_lock(&ws->mu);
+			continue;
+		}
+		if (ws->gone) {
+			pthread_mutex_unlock(&ws->mu);
+			ws->h->on_close(ws->state);
+			ws_free(ws);
+			atomic_fetch_sub(&s->n_ws, 1);
+			return;
+		}
+		ws->pumping = false;
+		pthread_mutex_unlock(&ws->mu);
+		return;
+	}
 }
+
+/* With ws->mu held: makes sure a pump runs. */
+static void schedule(struct http_ws *ws)
+{
+	if (ws->pumping)
+		return;
+	ws->pumping = true;
+	if (!http_pool_run(ws->server->pool, pump, ws)) {
+		ws->pumping = false;
+		log_error("http: no worker could be had for a WebSocket");
+	}
+}
+
+/* ---------------------------------------------------------------- any thread */
 
 int http_ws_send(struct http_ws *ws, const char *text, size_t len)
 {
-	struct out_msg *m = malloc(sizeof(*m) + len);
+	struct msg *m = malloc(sizeof(*m) + len);
 	if (!m)
 		return ERR_NOMEM;
 	m->next = NULL;
@@ -165,9 +207,9 @@ int http_ws_send(struct http_ws *ws, const char *text, size_t len)
 	memcpy(m->data, text, len);
 	int rc = 0;
 	pthread_mutex_lock(&ws->mu);
-	if (ws->closed || ws->close_code) {
+	if (ws->gone || ws->close_code) {
 		rc = ERR_UNAVAILABLE;
-	} else if (ws->out_bytes + len > WS_MAX_QUEUED) {
+	} else if (ws->out_bytes + len > HTTP_WS_MAX_QUEUE) {
 		ws->close_code = 1008;
 		str_copy(ws->reason, "messages are not being read", sizeof(ws->reason));
 		rc = ERR_TOO_LARGE;
@@ -180,9 +222,10 @@ int http_ws_send(struct http_ws *ws, const char *text, size_t len)
 		ws->out_bytes += len;
 		m = NULL;
 	}
+	if (ws->conn && (rc == 0 || rc == ERR_TOO_LARGE))
+		http_loop_post(ws->conn);
 	pthread_mutex_unlock(&ws->mu);
 	free(m);
-	ring(ws);
 	return rc;
 }
 
@@ -192,207 +235,228 @@ void http_ws_close(struct http_ws *ws, int code, const char *reason)
 	if (!ws->close_code) {
 		ws->close_code = code;
 		str_copy(ws->reason, reason ? reason : "", sizeof(ws->reason));
+		if (ws->conn)
+			http_loop_post(ws->conn);
 	}
 	pthread_mutex_unlock(&ws->mu);
-	ring(ws);
 }
 
-/* ---------------------------------------------------------------- the socket's thread */
+/* ---------------------------------------------------------------- the loop */
 
 static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
 {
 	(void)flags;
-	struct http_ws *ws = user;
-	if (ws->extra_off < ws->extra_len) {
-		size_t n = ws->extra_len - ws->extra_off;
-		if (n > len)
-			n = len;
-		memcpy(buf, ws->extra + ws->extra_off, n);
-		ws->extra_off += n;
-		return (ssize_t)n;
-	}
-	ssize_t n;
-	while ((n = recv(ws->sock, buf, len, 0)) < 0 && errno == EINTR)
-		;
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+	struct http_conn *c = user;
+	if (!c->rd_len) {
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
-	if (n <= 0) {
-		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-		return -1;
-	}
-	return n;
+	size_t n = c->rd_len < len ? c->rd_len : len;
+	memcpy(buf, c->rd, n);
+	c->rd += n;
+	c->rd_len -= n;
+	return (ssize_t)n;
 }
 
+/* Gathers frames in the out buffer; they are written in large pieces by http_conn_flush. */
 static ssize_t on_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
 		       void *user)
 {
-	struct http_ws *ws = user;
-	ssize_t n;
-	int f = MSG_NOSIGNAL | ((flags & WSLAY_MSG_MORE) ? MSG_MORE : 0);
-	while ((n = send(ws->sock, data, len, f)) < 0 && errno == EINTR)
-		;
-	if (n < 0) {
-		wslay_event_set_error(ctx, errno == EAGAIN || errno == EWOULDBLOCK
-					       ? WSLAY_ERR_WOULDBLOCK
-					       : WSLAY_ERR_CALLBACK_FAILURE);
+	(void)flags;
+	struct http_conn *c = user;
+	size_t room = c->out.len < OUT_GATHER ? OUT_GATHER - c->out.len : 0;
+	if (!room) {
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
-	return n;
+	size_t n = len < room ? len : room;
+	if (buf_append(&c->out, data, n)) {
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
+	return (ssize_t)n;
 }
 
 static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
 		   void *user)
 {
 	(void)ctx;
-	struct http_ws *ws = user;
-	if (arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME)
-		ws->h->on_message(ws->state, ws, (const char *)arg->msg, arg->msg_length);
+	struct http_conn *c = user;
+	struct http_ws *ws = c->ws;
+	if (arg->opcode != WSLAY_TEXT_FRAME && arg->opcode != WSLAY_BINARY_FRAME)
+		return;
+	struct msg *m = malloc(sizeof(*m) + arg->msg_length);
+	if (!m) {
+		http_ws_close(ws, 1011, "out of memory");
+		return;
+	}
+	m->next = NULL;
+	m->len = arg->msg_length;
+	if (m->len) /* an empty message comes without a buffer */
+		memcpy(m->data, arg->msg, m->len);
+	pthread_mutex_lock(&ws->mu);
+	if (ws->in_tail)
+		ws->in_tail->next = m;
+	else
+		ws->in_head = m;
+	ws->in_tail = m;
+	ws->in_bytes += m->len;
+	schedule(ws);
+	pthread_mutex_unlock(&ws->mu);
+}
+
+void http_ws_start(struct http_conn *c, struct http_ws *ws)
+{
+	struct wslay_event_callbacks cb = {
+	    .recv_callback = on_recv, .send_callback = on_send, .on_msg_recv_callback = on_msg};
+	c->ws = ws;
+	c->state = C_WS;
+	c->deadline_ms = 0;
+	ws->last_rx_ms = time_now_ms();
+	atomic_fetch_add(&ws->server->n_ws, 1);
+	pthread_mutex_lock(&ws->mu);
+	ws->conn = c;
+	if (wslay_event_context_server_init(&ws->ctx, &cb, c) == 0)
+		wslay_event_config_set_max_recv_msg_length(
+		    ws->ctx, ws->h->max_message ? ws->h->max_message : 16u << 20);
+	else
+		c->state = C_CLOSED; /* the loop closes it, and the pump calls on_close */
+	schedule(ws);		     /* on_open */
+	pthread_mutex_unlock(&ws->mu);
+	http_loop_post(c);
 }
 
 /* Moves queued messages (and a close asked for) into wslay. */
-static void take_queue(struct http_ws *ws, wslay_event_context_ptr ctx)
+static void take_queue(struct http_ws *ws)
 {
 	pthread_mutex_lock(&ws->mu);
-	struct out_msg *list = ws->out_head;
+	struct msg *list = ws->out_head;
 	ws->out_head = ws->out_tail = NULL;
 	ws->out_bytes = 0;
-	int code = ws->close_code;
+	int code = ws->close_code > 0 ? ws->close_code : 0;
 	char reason[64];
 	str_copy(reason, ws->reason, sizeof(reason));
 	if (code)
-		ws->close_code = -1; /* queued once */
+		ws->close_code = -1; /* given to wslay once */
 	pthread_mutex_unlock(&ws->mu);
-	for (struct out_msg *m = list, *next; m; m = next) {
+	for (struct msg *m = list, *next; m; m = next) {
 		next = m->next;
 		struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)m->data, m->len};
-		if (wslay_event_queue_msg(ctx, &msg) != 0)
-			code = code ? code : 1011;
+		if (wslay_event_queue_msg(ws->ctx, &msg) != 0 && !code)
+			code = 1011;
 		free(m);
 	}
 	if (code > 0)
-		(void)wslay_event_queue_close(ctx, (uint16_t)code, (const uint8_t *)reason,
+		(void)wslay_event_queue_close(ws->ctx, (uint16_t)code, (const uint8_t *)reason,
 					      strlen(reason));
 }
 
-static void *ws_main(void *arg)
+/* Reads what the socket has and hands it to wslay. False when the connection is done. */
+static bool ws_read(struct http_conn *c)
 {
-	struct http_ws *ws = arg;
-	struct http_server *s = ws->server;
-	int fl = fcntl(ws->sock, F_GETFL);
-	if (fl >= 0)
-		fcntl(ws->sock, F_SETFL, fl | O_NONBLOCK);
-	struct wslay_event_callbacks cb = {
-	    .recv_callback = on_recv, .send_callback = on_send, .on_msg_recv_callback = on_msg};
-	wslay_event_context_ptr ctx = NULL;
-	if (wslay_event_context_server_init(&ctx, &cb, ws) == 0) {
-		wslay_event_config_set_max_recv_msg_length(
-		    ctx, ws->h->max_message ? ws->h->max_message : 16u << 20);
-		ws->h->on_open(ws->state, ws);
-		for (;;) {
-			take_queue(ws, ctx);
-			bool rd = wslay_event_want_read(ctx), wr = wslay_event_want_write(ctx);
-			if (!rd && !wr)
-				break;
-			/* bytes MHD already read count as readable */
-			if (rd && ws->extra_off < ws->extra_len) {
-				if (wslay_event_recv(ctx) != 0)
-					break;
-				continue;
-			}
-			struct pollfd p[2] = {
-			    {ws->sock, (short)((rd ? POLLIN : 0) | (wr ? POLLOUT : 0)), 0},
-			    {ws->wake, POLLIN, 0}};
-			if (poll(p, 2, -1) < 0) {
-				if (errno == EINTR)
-					continue;
-				break;
-			}
-			if (p[1].revents & POLLIN) {
-				uint64_t v;
-				ssize_t n = read(ws->wake, &v, sizeof(v));
-				(void)n;
-			}
-			if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) && wslay_event_recv(ctx))
-				break;
-			if ((p[0].revents & POLLOUT) && wslay_event_send(ctx) != 0)
-				break;
+	struct http_ws *ws = c->ws;
+	char *scratch = c->loop->scratch;
+	if (c->in_off < c->in.len) { /* bytes that came with the handshake */
+		c->rd = c->in.data + c->in_off;
+		c->rd_len = c->in.len - c->in_off;
+		int rc = wslay_event_recv(ws->ctx);
+		buf_release(&c->in);
+		c->in_off = 0;
+		c->rd_len = 0;
+		if (rc != 0)
+			return false;
+	}
+	for (int i = 0; i < 16; i++) {
+		pthread_mutex_lock(&ws->mu);
+		bool full = ws->in_bytes > HTTP_WS_MAX_QUEUE;
+		pthread_mutex_unlock(&ws->mu);
+		if (full || !wslay_event_want_read(ws->ctx))
+			return true;
+		ssize_t n = http_conn_recv(c, scratch, HTTP_SCRATCH);
+		if (n == -1)
+			return true;
+		if (n <= 0)
+			return false; /* the peer is gone */
+		ws->last_rx_ms = time_now_ms();
+		ws->ping_sent = false;
+		c->rd = scratch;
+		c->rd_len = (size_t)n;
+		int rc = wslay_event_recv(ws->ctx);
+		c->rd_len = 0;
+		if (rc != 0) {
+			log_debug("http: %s: WebSocket: wslay error %d", c->addr_str, rc);
+			return false;
 		}
 	}
-	pthread_mutex_lock(&ws->mu);
-	ws->closed = true;
-	pthread_mutex_unlock(&ws->mu);
-	ws->h->on_close(ws->state);
-	if (ctx)
-		wslay_event_context_free(ctx);
-	MHD_upgrade_action(ws->urh, MHD_UPGRADE_ACTION_CLOSE);
-	pthread_mutex_lock(&s->ws_mu);
-	for (struct http_ws **pp = &s->ws_list; *pp; pp = &(*pp)->next)
-		if (*pp == ws) {
-			*pp = ws->next;
+	if (c->tls && gnutls_record_check_pending(c->tls) > 0)
+		http_loop_post(c); /* more is buffered: come back after the others had a turn */
+	return true;
+}
+
+bool http_ws_io(struct http_conn *c, bool readable, bool writable)
+{
+	(void)writable;
+	struct http_ws *ws = c->ws;
+	if (c->state != C_WS || !ws->ctx)
+		return false;
+	take_queue(ws);
+	if ((readable || c->in_off < c->in.len) && !ws_read(c))
+		return false;
+	for (;;) {
+		if (wslay_event_want_write(ws->ctx) && wslay_event_send(ws->ctx) != 0)
+			return false;
+		int f = http_conn_flush(c);
+		if (f < 0)
+			return false;
+		if (f > 0 || !wslay_event_want_write(ws->ctx))
 			break;
-		}
-	s->n_ws--;
-	pthread_mutex_unlock(&s->ws_mu);
-	ws_free(ws);
-	return NULL;
+	}
+	bool rd = wslay_event_want_read(ws->ctx), wr = wslay_event_want_write(ws->ctx);
+	bool pending = c->out_off < c->out.len;
+	if (!rd && !wr && !pending)
+		return false; /* closed both ways */
+	pthread_mutex_lock(&ws->mu);
+	bool full = ws->in_bytes > HTTP_WS_MAX_QUEUE;
+	pthread_mutex_unlock(&ws->mu);
+	uint32_t ev = EPOLLRDHUP;
+	if (rd && !full)
+		ev |= EPOLLIN;
+	if (pending || wr)
+		ev |= EPOLLOUT;
+	http_conn_watch(c, ev);
+	return true;
 }
 
-void http_ws_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
-		      size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+bool http_ws_tick(struct http_conn *c, int64_t now_ms)
 {
-	(void)conn;
-	struct http_ws *ws = cls;
-	struct http_req *r = con_cls;
-	struct http_server *s = ws->server;
-	if (r)
-		r->upgrade = NULL; /* the socket's thread owns it from here */
-	ws->sock = sock;
-	ws->urh = urh;
-	if (extra_in_size && (ws->extra = malloc(extra_in_size))) {
-		memcpy(ws->extra, extra_in, extra_in_size);
-		ws->extra_len = extra_in_size;
+	struct http_ws *ws = c->ws;
+	int64_t quiet = now_ms - ws->last_rx_ms;
+	int64_t interval = (int64_t)c->loop->server->cfg.ws_ping_s * 1000;
+	if (ws->ping_sent && quiet >= 2 * interval) {
+		log_debug("http: %s: a WebSocket from %s did not answer a ping; closed",
+			  c->loop->server->name, c->addr_str);
+		return false;
 	}
-	pthread_mutex_lock(&s->ws_mu);
-	ws->next = s->ws_list;
-	s->ws_list = ws;
-	s->n_ws++;
-	pthread_mutex_unlock(&s->ws_mu);
-	pthread_t t;
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	int rc = pthread_create(&t, &attr, ws_main, ws);
-	pthread_attr_destroy(&attr);
-	if (rc != 0) {
-		log_warn("http: cannot start a WebSocket thread: %s", strerror(rc));
-		pthread_mutex_lock(&s->ws_mu);
-		s->ws_list = ws->next;
-		s->n_ws--;
-		pthread_mutex_unlock(&s->ws_mu);
-		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-		http_ws_abandon(ws);
+	if (!ws->ping_sent && quiet >= interval && ws->ctx) {
+		struct wslay_event_msg ping = {WSLAY_PING, (const uint8_t *)"", 0};
+		if (wslay_event_queue_msg(ws->ctx, &ping) != 0)
+			return false;
+		ws->ping_sent = true;
+		return http_ws_io(c, false, false);
 	}
+	return true;
 }
 
-void http_ws_close_all(struct http_server *s)
+void http_ws_detach(struct http_conn *c)
 {
-	pthread_mutex_lock(&s->ws_mu);
-	for (struct http_ws *ws = s->ws_list; ws; ws = ws->next)
-		http_ws_close(ws, 1001, "the server is stopping");
-	/* A peer that does not answer the close within 2 s is cut off. */
-	int64_t deadline = time_now_ms() + 2000;
-	bool cut = false;
-	while (s->n_ws > 0) {
-		if (!cut && time_now_ms() > deadline) {
-			for (struct http_ws *ws = s->ws_list; ws; ws = ws->next)
-				shutdown(ws->sock, SHUT_RDWR);
-			cut = true;
-		}
-		pthread_mutex_unlock(&s->ws_mu);
-		sleep_ms(10);
-		pthread_mutex_lock(&s->ws_mu);
-	}
-	pthread_mutex_unlock(&s->ws_mu);
+	struct http_ws *ws = c->ws;
+	c->ws = NULL;
+	if (ws->ctx)
+		wslay_event_context_free(ws->ctx);
+	ws->ctx = NULL;
+	pthread_mutex_lock(&ws->mu);
+	ws->conn = NULL;
+	ws->gone = true;
+	schedule(ws);
+	pthread_mutex_unlock(&ws->mu);
 }

@@ -156,12 +156,10 @@ int ops_engine_start(const struct ops_engine_config *cfg, struct ops_engine **ou
 	if (rc == 0)
 		rc = http_listen(cfg->listen, cfg->port, &fd, e);
 	if (rc == 0) {
-		struct http_server_config hc = {.listen_fd = fd,
-						.cert_pem = cfg->cert_pem,
-						.key_pem = cfg->key_pem,
-						.trust_pem = cfg->trust_pem,
-						.max_body = 1 << 20,
-						.conn_timeout_s = 60};
+		struct http_server_config hc = *cfg->http;
+		hc.name = "engine";
+		hc.listen_fd = fd;
+		hc.max_body = 1 << 20;
 		struct http_handler h = qix_http_handler(en->qix);
 		rc = http_server_start(&hc, &h, &en->http, e);
 	}

@@ -88,6 +88,7 @@ struct node {
 	struct db *db;
 	struct repo *repo;
 	struct http_server *http;
+	struct http_server_config http_cfg; /* limits and TLS for every port */
 	struct ops_engine *engine;
 	struct sched *sched;
 };
@@ -224,11 +225,10 @@ static int serve_repository(struct node *n, const char *dir, struct repo_config 
 			close(fd);
 		return rc;
 	}
-	struct http_server_config hc = {.listen_fd = fd,
-					.cert_pem = n->cert_pem,
-					.key_pem = n->key_pem,
-					.trust_pem = n->root_pem,
-					.max_body = rcfg->max_body};
+	struct http_server_config hc = n->http_cfg;
+	hc.name = "repository";
+	hc.listen_fd = fd;
+	hc.max_body = rcfg->max_body;
 	struct http_handler h = repo_http_handler(n->repo);
 	return http_server_start(&hc, &h, &n->http, e);
 }
@@ -246,9 +246,7 @@ static int serve_engine(struct node *n, int64_t engine_port, int64_t engine_mb, 
 	    .repo = n->repo,
 	    .listen = conf_get(cf, "engine.listen", conf_get(cf, "repository.listen", NULL)),
 	    .port = (int)engine_port,
-	    .cert_pem = n->cert_pem,
-	    .key_pem = n->key_pem,
-	    .trust_pem = n->root_pem,
+	    .http = &n->http_cfg,
 	    .memory_bytes = engine_mb << 20};
 	if ((rc = ops_engine_start(&ec, &n->engine, e)))
 		return rc;
@@ -269,6 +267,13 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 	const char *node_id = conf_get(cf, "node.id", NULL);
 	if (!node_id || !uuid_valid(node_id))
 		return err_set(e, ERR_CONFIG, "node.conf has no valid [node] id");
+	if ((rc = http_config_read(cf, &n->http_cfg, e)))
+		return rc;
+	n->http_cfg.cert_pem = n->cert_pem;
+	n->http_cfg.key_pem = n->key_pem;
+	n->http_cfg.trust_pem = n->root_pem;
+	long fds = http_raise_fd_limit();
+	log_info("node can hold %ld open descriptors (connections, files)", fds);
 	struct share_paths sp = {
 	    conf_get(cf, "share.root", NULL),		conf_get(cf, "share.apps", NULL),
 	    conf_get(cf, "share.static_content", NULL), conf_get(cf, "share.archived_logs", NULL),

@@ -109,9 +109,9 @@ struct ops_engine_config {
 	struct repo *repo;   /* this node's repository, for saves and reloads; borrowed */
 	const char *listen;  /* NULL: every interface */
 	int port;
-	const char *cert_pem, *key_pem, *trust_pem;
-	int64_t memory_bytes; /* open apps past this are evicted when unused */
-	int64_t poll_ms;      /* how often to look for new app generations; 0: 2 s */
+	const struct http_server_config *http; /* limits and TLS of the node's ports */
+	int64_t memory_bytes;		       /* open apps past this are evicted when unused */
+	int64_t poll_ms; /* how often to look for new app generations; 0: 2 s */
 };
 struct ops_engine;
 NODISCARD int ops_engine_start(const struct ops_engine_config *cfg, struct ops_engine **out,

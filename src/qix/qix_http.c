@@ -2,6 +2,7 @@
  * a certificate of the site (as the proxy and other services do). */
 #include "qix/qix_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,8 +62,13 @@ static void on_headers(void *ctx, struct http_req *r)
 		refuse(r, 404, "the engine answers QIX on /app/<app id>");
 		return;
 	}
-	if (http_req_client_cert(r) != HTTP_CERT_OK) {
-		refuse(r, 403, "the engine port needs a client certificate of the site");
+	enum http_cert cert = http_req_client_cert(r);
+	if (cert != HTTP_CERT_OK) {
+		char msg[160];
+		snprintf(msg, sizeof(msg),
+			 "the engine port needs a client certificate of the site: %s",
+			 http_cert_problem(cert));
+		refuse(r, 403, msg);
 		return;
 	}
 	if (!http_req_is_websocket(r)) {

@@ -388,19 +388,15 @@ static int parse_user(struct qrs *q, const char *h)
 
 static int admit(struct qrs *q)
 {
-	switch (http_req_client_cert(q->req)) {
-	case HTTP_CERT_NONE:
+	enum http_cert cert = http_req_client_cert(q->req);
+	if (cert == HTTP_CERT_NONE) {
 		err_set(&q->err, ERR_CERT, "a client certificate is required");
 		err_hint(&q->err,
 			 "present client.pem and client_key.pem from the site's certs folder");
 		return ERR_CERT;
-	case HTTP_CERT_FOREIGN:
-		err_set(
-		    &q->err, ERR_CERT,
-		    "the client certificate is not signed by this site's certificate authority");
-		return ERR_CERT;
-	case HTTP_CERT_OK: break;
 	}
+	if (cert != HTTP_CERT_OK)
+		return err_set(&q->err, ERR_CERT, "%s", http_cert_problem(cert));
 	if (!(q->route->flags & R_NO_XRF) &&
 	    !xrf_ok(http_req_query(q->req, "xrfkey"), http_req_header(q->req, "X-Qlik-Xrfkey")))
 		return err_set(&q->err, ERR_XRF, "%s", err_str(ERR_XRF));

@@ -1,0 +1,131 @@
+/* tls.c: the server's TLS policy (GnuTLS): TLS 1.2 and 1.3 with AEAD suites only unless
+ * node.conf says otherwise, client certificates asked for when a trust anchor is given and
+ * checked on demand, with the reason a certificate is refused. */
+#include "http/http_int.h"
+
+#include <gnutls/x509.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *http_tls_default_priority(void)
+{
+	return "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:"
+	       "+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:"
+	       "+ECDHE-RSA:%SERVER_PRECEDENCE";
+}
+
+int http_tls_check_priority(const char *prio, struct err *e)
+{
+	gnutls_priority_t p;
+	const char *pos = NULL;
+	int rc = gnutls_priority_init(&p, prio, &pos);
+	if (rc != GNUTLS_E_SUCCESS)
+		return err_set(e, ERR_CONFIG, "the TLS priority string is not valid near \"%.32s\"",
+			       pos ? pos : prio);
+	gnutls_priority_deinit(p);
+	return 0;
+}
+
+int http_tls_new(const struct http_server_config *cfg, struct http_tls **out, struct err *e)
+{
+	*out = NULL;
+	struct http_tls *t = calloc(1, sizeof(*t));
+	if (!t)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	const char *prio = cfg->tls_priority && *cfg->tls_priority ? cfg->tls_priority
+								   : http_tls_default_priority();
+	int rc = http_tls_check_priority(prio, e);
+	if (rc) {
+		free(t);
+		return rc;
+	}
+	const char *pos = NULL;
+	gnutls_datum_t cert = {(unsigned char *)cfg->cert_pem, (unsigned)strlen(cfg->cert_pem)};
+	gnutls_datum_t key = {(unsigned char *)cfg->key_pem, (unsigned)strlen(cfg->key_pem)};
+	if (gnutls_priority_init(&t->prio, prio, &pos) != GNUTLS_E_SUCCESS ||
+	    gnutls_certificate_allocate_credentials(&t->cred) != GNUTLS_E_SUCCESS) {
+		http_tls_free(t);
+		return err_set(e, ERR_CRYPTO, "cannot set up TLS");
+	}
+	rc = gnutls_certificate_set_x509_key_mem(t->cred, &cert, &key, GNUTLS_X509_FMT_PEM);
+	if (rc < 0) {
+		http_tls_free(t);
+		return err_set(e, ERR_CRYPTO, "the server certificate or key is not usable: %s",
+			       gnutls_strerror(rc));
+	}
+	if (cfg->trust_pem) {
+		gnutls_datum_t ca = {(unsigned char *)cfg->trust_pem,
+				     (unsigned)strlen(cfg->trust_pem)};
+		if (gnutls_certificate_set_x509_trust_mem(t->cred, &ca, GNUTLS_X509_FMT_PEM) <= 0) {
+			http_tls_free(t);
+			return err_set(e, ERR_CRYPTO, "the site's CA certificate is not usable");
+		}
+		t->ask_cert = true;
+	}
+	*out = t;
+	return 0;
+}
+
+void http_tls_free(struct http_tls *t)
+{
+	if (!t)
+		return;
+	if (t->cred)
+		gnutls_certificate_free_credentials(t->cred);
+	if (t->prio)
+		gnutls_priority_deinit(t->prio);
+	free(t);
+}
+
+gnutls_session_t http_tls_session(struct http_tls *t, int fd)
+{
+	gnutls_session_t s;
+	if (gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL) != GNUTLS_E_SUCCESS)
+		return NULL;
+	if (gnutls_priority_set(s, t->prio) != GNUTLS_E_SUCCESS ||
+	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, t->cred) != GNUTLS_E_SUCCESS) {
+		gnutls_deinit(s);
+		return NULL;
+	}
+	if (t->ask_cert)
+		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUEST);
+	gnutls_transport_set_int(s, fd);
+	return s;
+}
+
+enum http_cert http_tls_peer_cert(gnutls_session_t s)
+{
+	unsigned int n = 0;
+	const gnutls_datum_t *peers = gnutls_certificate_get_peers(s, &n);
+	if (!peers || n == 0)
+		return HTTP_CERT_NONE;
+	unsigned int status = 0;
+	if (gnutls_certificate_verify_peers2(s, &status) != GNUTLS_E_SUCCESS)
+		return HTTP_CERT_FOREIGN;
+	if (status == 0)
+		return HTTP_CERT_OK;
+	if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA |
+		      GNUTLS_CERT_SIGNATURE_FAILURE))
+		return HTTP_CERT_FOREIGN;
+	if (status & GNUTLS_CERT_REVOKED)
+		return HTTP_CERT_REVOKED;
+	if (status & GNUTLS_CERT_EXPIRED)
+		return HTTP_CERT_EXPIRED;
+	if (status & GNUTLS_CERT_NOT_ACTIVATED)
+		return HTTP_CERT_NOT_YET_VALID;
+	return HTTP_CERT_FOREIGN;
+}
+
+const char *http_cert_problem(enum http_cert c)
+{
+	switch (c) {
+	case HTTP_CERT_NONE: return "no client certificate was presented";
+	case HTTP_CERT_FOREIGN:
+		return "the client certificate is not signed by this site's certificate authority";
+	case HTTP_CERT_EXPIRED: return "the client certificate has expired";
+	case HTTP_CERT_NOT_YET_VALID: return "the client certificate is not valid yet";
+	case HTTP_CERT_REVOKED: return "the client certificate has been revoked";
+	case HTTP_CERT_OK: break;
+	}
+	return "the client certificate is valid";
+}

@@ -1,0 +1,142 @@
+/* fuzz_ws.c: WebSocket frames from a client, through a real server (plain TCP on loopback:
+ * event loop, wslay, the message pump) with an echo handler. Each input is sent after a
+ * valid handshake, then the client stops sending. Whatever the frames, the server must
+ * close the connection within 5 s, and every session it opened must be closed (on_close
+ * once per on_open) by then. */
+#include "http/http.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+static struct http_server *server;
+static int port;
+static atomic_int opened, closed;
+
+static void ws_open(void *state, struct http_ws *ws)
+{
+	(void)state;
+	(void)ws;
+	atomic_fetch_add(&opened, 1);
+}
+
+static void ws_message(void *state, struct http_ws *ws, const char *data, size_t len)
+{
+	(void)state;
+	(void)http_ws_send(ws, data, len);
+}
+
+static void ws_close(void *state)
+{
+	(void)state;
+	atomic_fetch_add(&closed, 1);
+}
+
+static const struct http_ws_handler echo = {
+    .on_open = ws_open, .on_message = ws_message, .on_close = ws_close, .max_message = 1 << 16};
+
+static void on_headers(void *ctx, struct http_req *r)
+{
+	(void)ctx;
+	if (http_req_is_websocket(r))
+		http_req_upgrade_websocket(r, &echo, NULL);
+	else
+		http_respond(r, 400, "text/plain", "no", 2);
+}
+
+static void on_complete(void *ctx, struct http_req *r)
+{
+	(void)ctx;
+	http_respond(r, 400, "text/plain", "no", 2);
+}
+
+static void on_done(void *ctx, struct http_req *r, bool completed)
+{
+	(void)ctx;
+	(void)r;
+	(void)completed;
+}
+
+static void stop(void)
+{
+	http_server_stop(server);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	struct err e;
+	err_init(&e);
+	int fd;
+	if (log_open(NULL, LOG_ERROR, &e) || http_listen("127.0.0.1", 0, &fd, &e))
+		abort();
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	getsockname(fd, (struct sockaddr *)&sa, &len);
+	port = ntohs(sa.sin_port);
+	struct http_server_config cfg = {.name = "fuzz", .listen_fd = fd, .max_body = 1 << 16};
+	struct http_handler h = {NULL, on_headers, on_complete, on_done};
+	if (http_server_start(&cfg, &h, &server, &e))
+		abort();
+	atexit(stop);
+	return 0;
+}
+
+/* Reads until EOF; false when the server keeps the connection open past `ms`. */
+static bool drain(int fd, int ms)
+{
+	char buf[65536];
+	int64_t end = time_now_ms() + ms;
+	for (;;) {
+		struct pollfd p = {fd, POLLIN, 0};
+		int left = (int)(end - time_now_ms());
+		if (left <= 0 || poll(&p, 1, left) <= 0)
+			return false;
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return true;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		abort();
+	const char *hs =
+	    "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: "
+	    "13\r\n\r\n";
+	if (write(fd, hs, strlen(hs)) != (ssize_t)strlen(hs) ||
+	    (size && write(fd, data, size) != (ssize_t)size))
+		abort();
+	shutdown(fd, SHUT_WR);
+	/* 5 s: an ASan build on a busy machine */
+	if (!drain(fd, 5000)) {
+		bool later = drain(fd, 20000);
+		fprintf(stderr, "the server kept a WebSocket open after its client stopped (%s)\n",
+			later ? "closed later" : "still open after 20 s");
+		abort();
+	}
+	close(fd);
+	int64_t end = time_now_ms() + 5000;
+	while (atomic_load(&closed) != atomic_load(&opened) && time_now_ms() < end)
+		sleep_ms(1);
+	if (atomic_load(&closed) != atomic_load(&opened)) {
+		fprintf(stderr, "%d sessions opened, %d closed\n", opened, closed);
+		abort();
+	}
+	return 0;
+}
