@@ -52,6 +52,7 @@ bench: build
 	bench/scale_run
 	bench/engine_run
 	bench/sched_run
+	bench/transport_run
 	cmake --build $(BUILD) --target rules_bench && $(BUILD)/rules_bench
 
 clean:

@@ -394,6 +394,55 @@ static void cluster_throughput(int clients)
 	printf("cluster_put_per_s\t%.1f\n", total / (now_s() - t0));
 }
 
+/* GET /qrs/about from `conns` keep-alive connections at once (a thread each) for SECONDS,
+ * after one second to open them: requests per second. */
+struct about_worker {
+	pthread_t t;
+	double t0;
+	long done, failed;
+};
+
+static void *about_main(void *arg)
+{
+	struct about_worker *w = arg;
+	struct curl_slist *h;
+	CURL *c = client(&h);
+	char url[512];
+	snprintf(url, sizeof(url), "%s/qrs/about?xrfkey=" XRF, base);
+	struct sink s = {0};
+	while (now_s() - w->t0 < SECONDS + 1) {
+		long code = request(c, "GET", url, NULL, &s);
+		if (now_s() - w->t0 < 1)
+			continue;
+		if (code == 200)
+			w->done++;
+		else
+			w->failed++;
+	}
+	free(s.data);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+static void about_rate(int conns)
+{
+	struct about_worker *w = calloc((size_t)conns, sizeof(*w));
+	double t0 = now_s();
+	for (int i = 0; i < conns; i++) {
+		w[i].t0 = t0;
+		pthread_create(&w[i].t, NULL, about_main, &w[i]);
+	}
+	long done = 0, failed = 0;
+	for (int i = 0; i < conns; i++) {
+		pthread_join(w[i].t, NULL);
+		done += w[i].done;
+		failed += w[i].failed;
+	}
+	printf("about_per_s\t%.1f\t%ld\n", done / SECONDS, failed);
+	free(w);
+}
+
 /* A count from the command line; exits with a message when it is not one. */
 static int count_arg(const char *s)
 {
@@ -423,8 +472,18 @@ int main(int argc, char **argv)
 		cluster_throughput(count_arg(argv[3]));
 		return 0;
 	}
+	if (argc == 5 && strcmp(argv[1], "about") == 0) {
+		/* repo_bench about SITE_DIR BASE CONNECTIONS */
+		site = argv[2];
+		base = argv[3];
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		int n = count_arg(argv[4]);
+		about_rate(n < 1024 ? n : 1024);
+		return 0;
+	}
 	if (argc != 3) {
 		fprintf(stderr, "usage: repo_bench SITE_DIR BASE_URL\n"
+				"       repo_bench about SITE_DIR BASE_URL CONNECTIONS\n"
 				"       repo_bench visibility SITE_DIR BASE_A BASE_B [N]\n"
 				"       repo_bench throughput SITE_DIR CLIENTS BASE...\n");
 		return 2;

@@ -209,7 +209,9 @@ int http_ws_send(struct http_ws *ws, const char *text, size_t len)
 	pthread_mutex_lock(&ws->mu);
 	if (ws->gone || ws->close_code) {
 		rc = ERR_UNAVAILABLE;
-	} else if (ws->out_bytes + len > HTTP_WS_MAX_QUEUE) {
+	} else if (ws->out_bytes && ws->out_bytes + len > HTTP_WS_MAX_QUEUE) {
+		/* one message of any size goes; a backlog past 64 MiB means the peer is not
+		 * reading */
 		ws->close_code = 1008;
 		str_copy(ws->reason, "messages are not being read", sizeof(ws->reason));
 		rc = ERR_TOO_LARGE;

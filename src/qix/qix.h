@@ -67,6 +67,14 @@ struct qix_session *qix_session_new(struct qix *q, const char *app_id, const cha
 void qix_session_message(struct qix_session *s, const char *json, size_t len);
 /* Ends the session; after it returns, `send` is not called again. */
 void qix_session_free(struct qix_session *s);
+/* Keeps a session whose socket closed for `ttl_s` seconds under `key` (user, app and
+ * identity), with nothing sent meanwhile; an older session parked under the same key ends.
+ * After the TTL it ends (qix_poll_generations looks). */
+void qix_session_park(struct qix_session *s, const char *key, int ttl_s);
+/* Takes back the session parked under `key`, if its TTL has not run out: answers go to
+ * `send` from now on, and it greets with OnConnected SESSION_ATTACHED. NULL when none. */
+struct qix_session *qix_session_resume(struct qix *q, const char *key, qix_send_fn send,
+				       void *send_ctx);
 
 /* Looks at the live generation of every open app and moves sessions to new data (the
  * node calls it every few seconds; reloads through QIX do it at once). */

@@ -330,6 +330,7 @@ int qix_doc_refresh(struct qix *q, struct qix_doc *d, struct err *e)
 
 void qix_poll_generations(struct qix *q)
 {
+	qix_sess_expire(q, false);
 	/* pin the apps that sessions use, then look at each outside the lock */
 	pthread_mutex_lock(&q->mu);
 	int n = 0;
@@ -424,6 +425,7 @@ void qix_free(struct qix *q)
 {
 	if (!q)
 		return;
+	qix_sess_expire(q, true);
 	for (struct qix_doc *d = q->docs, *next; d; d = next) {
 		next = d->next;
 		doc_free(d);

@@ -12,7 +12,15 @@ struct conn {
 	struct http_ws *ws;
 	char app[256];
 	char user[256];
+	char identity[128];
+	int ttl_s; /* the session outlives its socket this long (Qlik's /ttl/<n>) */
 };
+
+/* The key a session is parked under: one per user, app and identity. */
+static void session_key(const struct conn *c, char *out, size_t n)
+{
+	snprintf(out, n, "%s\n%s\n%s", c->user, c->app, c->identity);
+}
 
 static void send_ws(void *ctx, const char *json, size_t len)
 {
@@ -25,7 +33,11 @@ static void on_open(void *state, struct http_ws *ws)
 {
 	struct conn *c = state;
 	c->ws = ws;
-	c->s = qix_session_new(c->q, c->app, c->user, send_ws, c);
+	char key[800];
+	session_key(c, key, sizeof(key));
+	c->s = qix_session_resume(c->q, key, send_ws, c);
+	if (!c->s)
+		c->s = qix_session_new(c->q, c->app, c->user, send_ws, c);
 	if (!c->s)
 		http_ws_close(ws, 1011, "out of memory");
 }
@@ -41,8 +53,43 @@ static void on_message(void *state, struct http_ws *ws, const char *data, size_t
 static void on_close(void *state)
 {
 	struct conn *c = state;
-	qix_session_free(c->s);
+	char key[800];
+	session_key(c, key, sizeof(key));
+	if (c->s && c->ttl_s > 0)
+		qix_session_park(c->s, key, c->ttl_s);
+	else
+		qix_session_free(c->s);
 	free(c);
+}
+
+/* /app/<id>[/identity/<x>][/ttl/<seconds>]: the id is the first segment; the others may
+ * come in either order. Returns false on a malformed TTL. */
+static bool parse_app_path(struct conn *c, const char *path)
+{
+	const char *id = path[4] ? path + 5 : "";
+	size_t n = strcspn(id, "/");
+	if (n >= sizeof(c->app))
+		n = sizeof(c->app) - 1;
+	memcpy(c->app, id, n);
+	c->app[n] = '\0';
+	for (const char *p = id + strcspn(id, "/"); *p == '/';) {
+		const char *name = p + 1;
+		size_t nl = strcspn(name, "/");
+		const char *val = name[nl] == '/' ? name + nl + 1 : name + nl;
+		size_t vl = strcspn(val, "/");
+		if (nl == 8 && strncmp(name, "identity", 8) == 0) {
+			snprintf(c->identity, sizeof(c->identity), "%.*s", (int)vl, val);
+		} else if (nl == 3 && strncmp(name, "ttl", 3) == 0) {
+			char num[16];
+			int64_t v;
+			snprintf(num, sizeof(num), "%.*s", (int)vl, val);
+			if (str_to_i64(num, 0, 86400, &v) != 0)
+				return false;
+			c->ttl_s = (int)v;
+		}
+		p = val + vl;
+	}
+	return true;
 }
 
 static const struct http_ws_handler ws_handler = {
@@ -81,14 +128,11 @@ static void on_headers(void *ctx, struct http_req *r)
 		return;
 	}
 	c->q = ctx;
-	/* /app/<id>[/identity/<x>][/ttl/<n>]: the id is the first segment */
-	const char *id = path[4] ? path + 5 : "";
-	const char *slash = strchr(id, '/');
-	size_t n = slash ? (size_t)(slash - id) : strlen(id);
-	if (n >= sizeof(c->app))
-		n = sizeof(c->app) - 1;
-	memcpy(c->app, id, n);
-	c->app[n] = '\0';
+	if (!parse_app_path(c, path)) {
+		free(c);
+		refuse(r, 400, "the session TTL in /ttl/<seconds> is not a number from 0 to 86400");
+		return;
+	}
 	const char *user = http_req_header(r, "X-Qlik-User");
 	str_copy(c->user, user ? user : "", sizeof(c->user));
 	http_req_upgrade_websocket(r, &ws_handler, c);

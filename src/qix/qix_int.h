@@ -43,11 +43,14 @@ struct qix_doc {
 	bool dirty;	 /* script or objects changed since the last save */
 };
 
+struct qix_parked;
+
 struct qix {
 	struct qix_config cfg;
 	pthread_mutex_t mu;
 	struct qix_doc *docs;
 	int n_sessions;
+	struct qix_parked *parked; /* sessions without a socket, kept for their TTL */
 };
 
 enum qix_kind { H_DOC = 1, H_OBJ, H_FIELD };
@@ -202,5 +205,8 @@ enum {
 	QIX_APP_INVALID = 1007,
 	QIX_MODAL = 6003,
 };
+
+/* qix_session.c: ends parked sessions whose TTL ran out (all of them when `all`). */
+void qix_sess_expire(struct qix *q, bool all);
 
 #endif

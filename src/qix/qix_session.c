@@ -267,6 +267,102 @@ struct qix_session *qix_session_new(struct qix *q, const char *app_id, const cha
 	return s;
 }
 
+/* ---------------------------------------------------------------- parked sessions */
+
+struct qix_parked {
+	struct qix_parked *next;
+	struct qix_session *s;
+	int64_t expires_ms;
+	char key[];
+};
+
+static void send_nowhere(void *ctx, const char *json, size_t len)
+{
+	(void)ctx;
+	(void)json;
+	(void)len;
+}
+
+void qix_session_park(struct qix_session *s, const char *key, int ttl_s)
+{
+	struct qix *q = s->q;
+	struct qix_parked *p = malloc(sizeof(*p) + strlen(key) + 1);
+	if (!p) {
+		qix_session_free(s);
+		return;
+	}
+	p->s = s;
+	p->expires_ms = time_now_ms() + (int64_t)ttl_s * 1000;
+	memcpy(p->key, key, strlen(key) + 1);
+	struct qix_session *older = NULL;
+	pthread_mutex_lock(&q->mu);
+	s->send = send_nowhere; /* change notifications come under q->mu */
+	s->send_ctx = NULL;
+	for (struct qix_parked **pp = &q->parked; *pp; pp = &(*pp)->next)
+		if (strcmp((*pp)->key, key) == 0) {
+			struct qix_parked *old = *pp;
+			*pp = old->next;
+			older = old->s;
+			free(old);
+			break;
+		}
+	p->next = q->parked;
+	q->parked = p;
+	pthread_mutex_unlock(&q->mu);
+	qix_session_free(older);
+}
+
+struct qix_session *qix_session_resume(struct qix *q, const char *key, qix_send_fn send,
+				       void *send_ctx)
+{
+	struct qix_session *s = NULL;
+	int64_t now = time_now_ms();
+	pthread_mutex_lock(&q->mu);
+	for (struct qix_parked **pp = &q->parked; *pp; pp = &(*pp)->next) {
+		struct qix_parked *p = *pp;
+		if (strcmp(p->key, key) != 0 || p->expires_ms <= now)
+			continue;
+		*pp = p->next;
+		s = p->s;
+		s->send = send;
+		s->send_ctx = send_ctx;
+		free(p);
+		break;
+	}
+	pthread_mutex_unlock(&q->mu);
+	if (s) {
+		json_t *hello =
+		    json_pack("{s:s,s:s,s:{s:s}}", "jsonrpc", "2.0", "method", "OnConnected",
+			      "params", "qSessionState", "SESSION_ATTACHED");
+		qix_sess_send(s, hello);
+		json_decref(hello);
+	}
+	return s;
+}
+
+void qix_sess_expire(struct qix *q, bool all)
+{
+	struct qix_parked *gone = NULL;
+	int64_t now = time_now_ms();
+	pthread_mutex_lock(&q->mu);
+	for (struct qix_parked **pp = &q->parked; *pp;) {
+		struct qix_parked *p = *pp;
+		if (all || p->expires_ms <= now) {
+			*pp = p->next;
+			p->next = gone;
+			gone = p;
+		} else {
+			pp = &p->next;
+		}
+	}
+	pthread_mutex_unlock(&q->mu);
+	for (struct qix_parked *p = gone, *next; p; p = next) {
+		next = p->next;
+		qix_session_free(p->s);
+		free(p);
+	}
+}
+
 void qix_session_free(struct qix_session *s)
 {
 	if (!s)

@@ -378,3 +378,31 @@ test('bad requests get JSON-RPC errors, and the port wants a site certificate', 
   });
   assert.equal(status, 403);
 });
+
+test('a session with a TTL outlives its socket and is resumed with its selections; one without is not', async () => {
+  const suffix = '/identity/ttl-test/ttl/30';
+  const s = await site.session(appId, { suffix });
+  const doc = await s.global.openDoc(appId);
+  const field = await doc.getField('Region');
+  assert.equal(await field.select('East'), true);
+  await s.session.suspend();
+  await sleep(200); // the socket is gone; the engine keeps the session
+  await s.session.resume(true); // onlyIfAttached: rejects if the engine made a new session
+  assert.ok(s.traffic.some((m) => m.method === 'OnConnected' && m.params.qSessionState === 'SESSION_ATTACHED'));
+  const list = await doc.createSessionObject(LIST('Region'));
+  assert.equal(states(await list.getLayout()).East, 'S');
+  await s.session.close();
+
+  // no TTL: a new socket is a new session
+  const t = await site.session(appId, { suffix: '/identity/no-ttl' });
+  await t.global.openDoc(appId);
+  await t.session.suspend();
+  await assert.rejects(t.session.resume(true));
+  await t.session.close().catch(() => {});
+
+  // another identity does not get the parked one
+  const u = await site.session(appId, { suffix: '/identity/ttl-test-2/ttl/30' });
+  await sleep(50);
+  assert.equal(u.traffic[0].params.qSessionState, 'SESSION_CREATED');
+  await u.session.close();
+});

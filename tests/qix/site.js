@@ -126,13 +126,15 @@ class Site {
     return `wss://localhost:${this.enginePort}/app/${encodeURIComponent(appId)}`;
   }
 
-  // An enigma.js session, opened: { session, global, traffic }.
+  // An enigma.js session, opened: { session, global, traffic }. opts.suffix is added to the
+  // URL (/identity/<x>, /ttl/<seconds>), opts.enigma to enigma's config.
   async session(appId, opts = {}) {
     const traffic = [];
     const session = enigma.create({
       schema,
-      url: this.url(appId),
+      url: this.url(appId) + (opts.suffix || ''),
       createSocket: (url) => new WebSocket(url, { ...this.tls, ...(opts.ws || {}) }),
+      ...(opts.enigma || {}),
     });
     session.on('traffic:received', (msg) => traffic.push(msg));
     const global = await session.open();
