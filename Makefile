@@ -44,7 +44,8 @@ demo: deps build
 	scripts/demo.sh
 
 format:
-	find src tests/unit tests/fuzz bench -name '*.[ch]' | xargs clang-format -i
+	find src tests/unit tests/fuzz bench -path bench/out -prune -o -name '*.[ch]' -print | \
+	  xargs clang-format -i
 
 bench: build
 	bench/run

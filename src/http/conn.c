@@ -77,8 +77,6 @@ int http_conn_flush(struct http_conn *c)
 		c->out_off += (size_t)n;
 	}
 	c->out.len = c->out_off = 0;
-	if (c->out.cap > HTTP_OUT_CHUNK) /* a large message went out: give the memory back */
-		buf_release(&c->out);
 	return 0;
 }
 
@@ -128,6 +126,21 @@ static ssize_t read_some(struct http_conn *c, char *buf, size_t len)
 		if (!wait_fd(c, POLLIN, (int)io_timeout_ms(c)))
 			return 0;
 	}
+}
+
+/* Like read_some, then takes whatever else is already there without waiting, up to `len`:
+ * a TLS read returns one record (16 KiB), and a body's sink works better on large
+ * pieces. */
+static ssize_t read_more(struct http_conn *c, char *buf, size_t len)
+{
+	ssize_t n = read_some(c, buf, len);
+	while (n > 0 && (size_t)n + 16384 <= len) {
+		ssize_t m = http_conn_recv(c, buf + n, len - (size_t)n);
+		if (m <= 0)
+			break; /* nothing more now; an EOF or error shows on the next read */
+		n += m;
+	}
+	return n;
 }
 
 /* ---------------------------------------------------------------- responses */
@@ -306,9 +319,9 @@ static bool read_body(struct http_conn *c, struct http_req *r)
 				break;
 			continue;
 		}
-		if (!chunk && !(chunk = malloc(HTTP_SCRATCH)))
+		if (!chunk && !(chunk = malloc(HTTP_BODY_READ)))
 			break;
-		ssize_t n = read_some(c, chunk, HTTP_SCRATCH);
+		ssize_t n = read_more(c, chunk, HTTP_BODY_READ);
 		if (n <= 0) {
 			r->body_error = ERR_ABORTED;
 			break;
@@ -402,6 +415,25 @@ static enum after serve_one(struct http_conn *c)
 	return keep ? NEXT : body_read ? CLOSE : LINGER;
 }
 
+/* A client on a keep-alive connection often sends its next request as soon as it has the
+ * answer: waiting a moment for it here saves handing the connection to the loop and back.
+ * True when a complete head (or a refusal) is in. */
+static bool next_head_soon(struct http_conn *c)
+{
+	char buf[16384 + 64];
+	for (int i = 0; i < 4 && wait_fd(c, POLLIN, 1); i++) {
+		ssize_t n = http_conn_recv(c, buf, sizeof(buf));
+		if (n <= 0)
+			return false; /* the loop sees the EOF, an error, or the rest of a record */
+		size_t used = http_head_feed(&c->head, buf, (size_t)n);
+		if (used < (size_t)n && buf_append(&c->in, buf + used, (size_t)n - used))
+			return false;
+		if (c->head.headers_done || c->head.status)
+			return true;
+	}
+	return false;
+}
+
 void http_conn_serve(void *arg)
 {
 	struct http_conn *c = arg;
@@ -429,8 +461,13 @@ void http_conn_serve(void *arg)
 			c->state = C_CLOSED;
 			break;
 		}
-		if (!c->head.headers_done) {
+		if (!c->head.headers_done && !next_head_soon(c)) {
 			c->state = C_HEAD;
+			break;
+		}
+		if (c->head.status) {
+			http_conn_refuse(c, c->head.status, c->head.why);
+			c->state = C_CLOSED;
 			break;
 		}
 	}

@@ -20,7 +20,8 @@
 #define HTTP_MAX_HEAD	  (64u << 10) /* request head past this: 431 */
 #define HTTP_SCRATCH	  (64u << 10) /* one read from a socket */
 #define HTTP_OUT_CHUNK	  (256u << 10)
-#define HTTP_WS_MAX_QUEUE (64u << 20) /* queued in either direction before pushing back */
+#define HTTP_BODY_READ	  (256u << 10) /* a body is handed to its sink in pieces of this */
+#define HTTP_WS_MAX_QUEUE (64u << 20)  /* queued in either direction before pushing back */
 
 struct kv {
 	const char *k, *v;

@@ -21,14 +21,18 @@
 struct msg {
 	struct msg *next;
 	size_t len;
+	size_t off; /* a large outgoing message: how much wslay has read of it */
 	char data[];
 };
+
+#define WS_STREAM_OVER (64u << 10) /* larger messages go to wslay without a copy */
 
 struct http_ws {
 	struct http_server *server;
 	const struct http_ws_handler *h;
 	void *state;
 	wslay_event_context_ptr ctx; /* the loop's */
+	struct msg *streaming;	     /* the loop's: large messages wslay reads from */
 	int64_t last_rx_ms;	     /* the loop's */
 	bool ping_sent;		     /* the loop's */
 	pthread_mutex_t mu;	     /* guards what follows */
@@ -105,6 +109,7 @@ static void free_list(struct msg *m)
 
 static void ws_free(struct http_ws *ws)
 {
+	free_list(ws->streaming);
 	free_list(ws->out_head);
 	free_list(ws->in_head);
 	pthread_mutex_destroy(&ws->mu);
@@ -271,6 +276,10 @@ static ssize_t on_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
+	if (len >= 4096 && c->out.cap < OUT_GATHER + 1 && buf_reserve(&c->out, OUT_GATHER) != 0) {
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
 	size_t n = len < room ? len : room;
 	if (buf_append(&c->out, data, n)) {
 		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
@@ -328,6 +337,29 @@ void http_ws_start(struct http_conn *c, struct http_ws *ws)
 	http_loop_post(c);
 }
 
+/* wslay reads the next frame of a large message; the message is freed once read. */
+static ssize_t read_streaming(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
+			      const union wslay_event_msg_source *source, int *eof, void *user)
+{
+	(void)ctx;
+	struct http_conn *c = user;
+	struct http_ws *ws = c->ws;
+	struct msg *m = source->data;
+	size_t n = m->len - m->off < len ? m->len - m->off : len;
+	memcpy(buf, m->data + m->off, n);
+	m->off += n;
+	if (m->off == m->len) {
+		*eof = 1;
+		for (struct msg **pp = &ws->streaming; *pp; pp = &(*pp)->next)
+			if (*pp == m) {
+				*pp = m->next;
+				break;
+			}
+		free(m);
+	}
+	return (ssize_t)n;
+}
+
 /* Moves queued messages (and a close asked for) into wslay. */
 static void take_queue(struct http_ws *ws)
 {
@@ -343,10 +375,27 @@ static void take_queue(struct http_ws *ws)
 	pthread_mutex_unlock(&ws->mu);
 	for (struct msg *m = list, *next; m; m = next) {
 		next = m->next;
-		struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)m->data, m->len};
-		if (wslay_event_queue_msg(ws->ctx, &msg) != 0 && !code)
+		int rc;
+		if (m->len > WS_STREAM_OVER) {
+			/* wslay reads it in frames straight from here: no copy of the whole */
+			struct wslay_event_fragmented_msg fm = {
+			    WSLAY_TEXT_FRAME, {.data = m}, read_streaming};
+			m->off = 0;
+			m->next = ws->streaming;
+			ws->streaming = m;
+			rc = wslay_event_queue_fragmented_msg(ws->ctx, &fm);
+			if (rc != 0) {
+				ws->streaming = m->next;
+				free(m);
+			}
+		} else {
+			struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)m->data,
+						      m->len};
+			rc = wslay_event_queue_msg(ws->ctx, &msg);
+			free(m);
+		}
+		if (rc != 0 && !code)
 			code = 1011;
-		free(m);
 	}
 	if (code > 0)
 		(void)wslay_event_queue_close(ws->ctx, (uint16_t)code, (const uint8_t *)reason,
@@ -415,6 +464,8 @@ bool http_ws_io(struct http_conn *c, bool readable, bool writable)
 	}
 	bool rd = wslay_event_want_read(ws->ctx), wr = wslay_event_want_write(ws->ctx);
 	bool pending = c->out_off < c->out.len;
+	if (!pending && !wr && c->out.cap > 4096)
+		buf_release(&c->out); /* nothing more to send: an idle socket keeps no buffer */
 	if (!rd && !wr && !pending)
 		return false; /* closed both ways */
 	pthread_mutex_lock(&ws->mu);
