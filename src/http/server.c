@@ -1,9 +1,9 @@
 /* server.c: listening, the event loops (one epoll per core), connection limits and
  * time-outs, and stopping.
  *
- * Each loop accepts from the shared listening socket (EPOLLEXCLUSIVE spreads new
- * connections), runs TLS handshakes and reads request heads without blocking, then hands a
- * complete head to a worker. Once a second it closes connections past their deadline and
+ * Each loop accepts from the shared listening socket (every loop watches it; the one that
+ * loses the race gets EAGAIN), runs TLS handshakes and reads request heads without blocking, then
+ * hands a complete head to a worker. Once a second it closes connections past their deadline and
  * pings quiet WebSockets. Workers and other threads give connections back through the
  * loop's inbox and its eventfd. */
 #include "http/http_int.h"
@@ -563,8 +563,9 @@ static int loops_start(struct http_server *s, struct err *e)
 		l->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		pthread_mutex_init(&l->mu, NULL);
 		struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &l->wake};
-		struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
-					  .data.ptr = &s->listen_fd};
+		/* not EPOLLEXCLUSIVE: under load it left new connections unaccepted for
+		 * seconds (fuzz_ws found it) */
+		struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &s->listen_fd};
 		if (l->epfd < 0 || l->wake < 0 ||
 		    epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wake, &wev) != 0 ||
 		    epoll_ctl(l->epfd, EPOLL_CTL_ADD, s->listen_fd, &lev) != 0 ||

@@ -297,6 +297,8 @@ static void *writer_thread(void *arg)
 		if (!w->job)
 			break;
 		pthread_mutex_unlock(&w->mu);
+		/* hashed here, not as the bytes arrive: the receiving thread is busy decrypting */
+		crypto_sha256_update(w->sha, w->job_buf, w->job_len);
 		int rc = w->thr_err.code ? 0 : write_out(w, w->job_buf, w->job_len, &w->thr_err);
 		(void)rc;
 		pthread_mutex_lock(&w->mu);
@@ -358,6 +360,7 @@ static int submit_full(struct share_writer *w, struct err *e)
 		}
 	}
 	if (!w->thr_on) {
+		crypto_sha256_update(w->sha, w->pending, w->n_pending);
 		int rc = write_out(w, w->pending, w->n_pending, e);
 		w->n_pending = 0;
 		return rc;
@@ -385,6 +388,7 @@ static int flush_pending(struct share_writer *w, struct err *e)
 	thread_stop(w);
 	if (rc)
 		return rc;
+	crypto_sha256_update(w->sha, w->pending, w->n_pending);
 	rc = write_out(w, w->pending, w->n_pending, e);
 	w->n_pending = 0;
 	return rc;
@@ -395,8 +399,7 @@ int share_writer_write(struct share_writer *w, const void *data, size_t len, str
 	if (len > w->max || w->size > w->max - len)
 		return err_set(e, ERR_TOO_LARGE, "app file is larger than the limit of %llu bytes",
 			       (unsigned long long)w->max);
-	crypto_sha256_update(w->sha, data, len);
-	w->size += len;
+	w->size += len; /* hashed as each megabyte is written (writer_thread, submit_full) */
 	const char *p = data;
 	while (len) {
 		size_t room = PENDING_SIZE - w->n_pending;
