@@ -333,8 +333,10 @@ void http_ws_start(struct http_conn *c, struct http_ws *ws)
 	else
 		c->state = C_CLOSED; /* the loop closes it, and the pump calls on_close */
 	schedule(ws);		     /* on_open */
-	pthread_mutex_unlock(&ws->mu);
+	/* posted before the lock is let go: once the pump has sent something, the loop may
+	 * already watch the socket and close it, and closing takes this lock first */
 	http_loop_post(c);
+	pthread_mutex_unlock(&ws->mu);
 }
 
 /* wslay reads the next frame of a large message; the message is freed once read. */
