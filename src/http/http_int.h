@@ -188,7 +188,7 @@ struct http_server {
 	atomic_int stopping; /* 1: close WebSockets; 2: close everything */
 	pthread_mutex_t addr_mu;
 	struct addr_count *addrs[256];
-	int64_t full_logged_ms;
+	_Atomic int64_t full_logged_ms; /* the total limit's log line */
 };
 
 /* Hands a connection (owned by a worker, or a WebSocket that has work) to its loop. */

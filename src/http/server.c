@@ -114,8 +114,15 @@ struct addr_count {
 	struct addr_count *next;
 	unsigned char addr[16];
 	unsigned n;
-	int64_t logged_ms;
+	_Atomic int64_t logged_ms;
 };
+
+/* True at most once a minute for each `last` (a limit's log line; loops share them). */
+static bool once_a_minute(_Atomic int64_t *last)
+{
+	int64_t now = time_now_ms(), prev = atomic_load(last);
+	return now - prev >= 60000 && atomic_compare_exchange_strong(last, &prev, now);
+}
 
 static unsigned addr_bucket(const unsigned char *a)
 {
@@ -144,14 +151,11 @@ static bool addr_take(struct http_server *s, struct http_conn *c)
 		ok = false;
 	} else if (a->n >= s->cfg.max_conns_per_addr) {
 		ok = false;
-		int64_t now = time_now_ms();
-		if (now - a->logged_ms >= 60000) {
-			a->logged_ms = now;
+		if (once_a_minute(&a->logged_ms))
 			log_warn(
 			    "http: %s: %s has %u connections, the most one address may have "
 			    "([http] max_connections_per_address); new ones are refused for now",
 			    s->name, c->addr_str, a->n);
-		}
 	} else {
 		a->n++;
 	}
@@ -428,26 +432,17 @@ static void accept_some(struct http_loop *l)
 		int fd = accept4(s->listen_fd, (struct sockaddr *)&sa, &len,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE) {
-				int64_t now = time_now_ms();
-				if (now - s->full_logged_ms >= 60000) {
-					s->full_logged_ms = now;
-					log_warn(
-					    "http: %s: out of file descriptors; new connections "
-					    "wait",
-					    s->name);
-				}
-			}
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    once_a_minute(&s->full_logged_ms))
+				log_warn("http: %s: out of file descriptors; new connections wait",
+					 s->name);
 			return;
 		}
 		if ((unsigned)atomic_load(&s->n_conns) >= s->cfg.max_conns || s->stopping) {
-			int64_t now = time_now_ms();
-			if (!s->stopping && now - s->full_logged_ms >= 60000) {
-				s->full_logged_ms = now;
+			if (!s->stopping && once_a_minute(&s->full_logged_ms))
 				log_warn("http: %s: %u connections, the most this port takes "
 					 "([http] max_connections); new ones are refused for now",
 					 s->name, s->cfg.max_conns);
-			}
 			close(fd);
 			continue;
 		}
