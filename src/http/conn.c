@@ -305,6 +305,12 @@ static int build_req(struct http_conn *c, struct http_req *r, const char **why)
  * for another request (the body was not read to its end). */
 static bool read_body(struct http_conn *c, struct http_req *r)
 {
+	/* a small JSON body needs no 256 KiB buffer (that size is mapped and unmapped by
+	 * malloc on every request) */
+	int64_t declared = http_req_content_length(r);
+	size_t chunk_size = declared > 0 && declared < HTTP_BODY_READ - 16384
+				? (size_t)declared + 16384
+				: HTTP_BODY_READ;
 	struct http_head *h = &c->head;
 	h->on_body = body_to_req;
 	h->body_ctx = r;
@@ -319,9 +325,9 @@ static bool read_body(struct http_conn *c, struct http_req *r)
 				break;
 			continue;
 		}
-		if (!chunk && !(chunk = malloc(HTTP_BODY_READ)))
+		if (!chunk && !(chunk = malloc(chunk_size)))
 			break;
-		ssize_t n = read_more(c, chunk, HTTP_BODY_READ);
+		ssize_t n = read_more(c, chunk, chunk_size);
 		if (n <= 0) {
 			r->body_error = ERR_ABORTED;
 			break;
