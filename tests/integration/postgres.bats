@@ -142,7 +142,9 @@ create_fails_plainly() {
 		--db "$DB_URL" >/dev/null
 	chmod 755 "$top/site"
 	chmod 644 "$top/site/node.conf"
-	run runuser -u nobody -- "$FATHOM" secret show --dir "$top/site"
+	# the binary too: the clone may be in a folder only its owner can enter (mktemp -d)
+	install -m 755 "$FATHOM" "$top/fathom"
+	run bash -c "cd '$top' && runuser -u nobody -- '$top/fathom' secret show --dir '$top/site'"
 	rm -rf "$top"
 	[ "$status" -eq 1 ]; [[ "$output" == *"cannot read key file"* ]]
 	[ "$(grep -cx secret <<<"$output")" = 0 ]
