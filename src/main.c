@@ -86,6 +86,7 @@ static void list_subs(const char *word, char *out, size_t n)
 
 int main(int argc, char **argv)
 {
+	json_use_huge_pages();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

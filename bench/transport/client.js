@@ -7,6 +7,8 @@
 //   client.js echo-rtt URL N SIZE            round trips of SIZE-byte messages to an echo
 //                                            server: "median_ms p99_ms"
 //   client.js script URL CERTDIR APP         one GetScript: "bytes ms"
+//   client.js big URL                        one large message from echo.js with SIZE,
+//                                            received as script receives it: "bytes ms"
 //   client.js tls-get HOST PORT PATH         one HTTP GET over raw TLS 1.3: "bytes ms"
 //   client.js idle URL CERTDIR N ADDRS APP   opens N sessions on APP, each with the app open
 //                                            (from ADDRS loopback source addresses), then
@@ -82,6 +84,14 @@ async function script(url, dir, app) {
   ws.close();
 }
 
+async function big(url) {
+  const ws = new WebSocket(url, { rejectUnauthorized: false, perMessageDeflate: false, maxPayload: 256 << 20 });
+  await new Promise((res) => ws.on('open', res));
+  const t = now();
+  ws.send('{}');
+  ws.on('message', (m) => { console.log(`${m.length} ${(now() - t).toFixed(1)}`); ws.close(); });
+}
+
 function tlsGet(host, port, path) {
   const t = now();
   let bytes = 0;
@@ -119,6 +129,7 @@ async function idle(url, dir, n, addrs) {
 if (cmd === 'rtt') rtt(a[0], a[1], a[2], Number(a[3]));
 else if (cmd === 'echo-rtt') echoRtt(a[0], Number(a[1]), Number(a[2]));
 else if (cmd === 'script') script(a[0], a[1], a[2]);
+else if (cmd === 'big') big(a[0]);
 else if (cmd === 'tls-get') tlsGet(a[0], a[1], a[2]);
 else if (cmd === 'idle') idle(a[0], a[1], Number(a[2]), Number(a[3]));
 else { console.error('usage: see the top of client.js'); process.exit(2); }

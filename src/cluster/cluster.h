@@ -90,8 +90,6 @@ NODISCARD int cluster_lease_move(struct db *db, struct db_conn *c, const char *n
 void cluster_lease_release(struct db *db, const char *node_id, const struct cluster_lease *l);
 /* The database's clock now, in ms (what leases and queue times are compared with). */
 NODISCARD int cluster_db_clock(struct db_conn *c, const struct db *db, int64_t *out, struct err *e);
-/* Monotonic milliseconds. */
-int64_t cluster_mono_ms(void);
 
 /* ---------------------------------------------------------------- load balancing */
 

@@ -13,13 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-int64_t cluster_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct text {
 	char *out;
 	size_t n;
@@ -144,7 +137,7 @@ static int mark_central(struct db_conn *c, const struct db *db, const char *node
 
 int cluster_lease_tick(struct db *db, const char *node_id, struct cluster_lease *l, struct err *e)
 {
-	int64_t t0 = cluster_mono_ms();
+	int64_t t0 = time_mono_ms();
 	int64_t ttl = 15000;
 	int rc = cluster_lease_ttl(db, &ttl, e);
 	struct db_conn *c = NULL;
@@ -198,7 +191,7 @@ int cluster_lease_tick(struct db *db, const char *node_id, struct cluster_lease 
 		db_release(db, c);
 	l->ttl_ms = ttl;
 	if (rc) {
-		if (l->held && cluster_mono_ms() >= l->valid_until) {
+		if (l->held && time_mono_ms() >= l->valid_until) {
 			l->held = false;
 			log_warn("central role: could not renew the lease in time (%s); this node "
 				 "steps down",
@@ -229,7 +222,7 @@ int cluster_lease_tick(struct db *db, const char *node_id, struct cluster_lease 
 
 bool cluster_lease_valid(const struct cluster_lease *l)
 {
-	return l->held && cluster_mono_ms() < l->valid_until;
+	return l->held && time_mono_ms() < l->valid_until;
 }
 
 int cluster_lease_guard(struct db_conn *c, const struct db *db, struct err *e)

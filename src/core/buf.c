@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 void buf_init(struct buf *b, size_t max)
 {
@@ -33,9 +34,30 @@ static int reserve(struct buf *b, size_t extra)
 	char *p = realloc(b->data, cap);
 	if (!p)
 		return ERR_NOMEM;
+	mem_advise_huge(p, cap);
 	b->data = p;
 	b->cap = cap;
 	return 0;
+}
+
+void mem_advise_huge(void *p, size_t len)
+{
+	if (len < MEM_HUGE_MIN)
+		return;
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t end = ((uintptr_t)p + len) & ~(huge - 1);
+	if (end > start)
+		(void)madvise((void *)start, end - start,
+			      MADV_HUGEPAGE); /* advice: may be refused */
+}
+
+void *mem_alloc(size_t len)
+{
+	void *p = malloc(len);
+	if (p)
+		mem_advise_huge(p, len);
+	return p;
 }
 
 int buf_reserve(struct buf *b, size_t extra)

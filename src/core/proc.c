@@ -61,7 +61,7 @@ int proc_run(const struct proc_spec *s, struct proc_status *out, struct err *e)
 		child(s);
 	if (s->started && !s->started(s->ctx, pid))
 		kill(pid, SIGKILL);
-	int64_t deadline = s->timeout_ms > 0 ? time_now_ms() + s->timeout_ms : 0;
+	int64_t deadline = s->timeout_ms > 0 ? time_mono_ms() + s->timeout_ms : 0;
 	int st = 0;
 	for (;;) {
 		pid_t w = waitpid(pid, &st, deadline ? WNOHANG : 0);
@@ -73,7 +73,7 @@ int proc_run(const struct proc_spec *s, struct proc_status *out, struct err *e)
 			return err_set(e, ERR_INTERNAL, "cannot wait for %s: %s", s->argv[0],
 				       strerror(errno));
 		}
-		if (deadline && time_now_ms() > deadline) {
+		if (deadline && time_mono_ms() > deadline) {
 			kill(pid, SIGKILL);
 			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 				;

@@ -414,25 +414,6 @@ static uint32_t get_bits(const uint8_t *rec, size_t rec_size, unsigned off, unsi
 	return (uint32_t)v;
 }
 
-static bool utf8_valid(const unsigned char *s, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		unsigned char c = s[i];
-		size_t k = c < 0x80	    ? 1
-			   : (c >> 5) == 6  ? 2
-			   : (c >> 4) == 14 ? 3
-			   : (c >> 3) == 30 ? 4
-					    : 0;
-		if (k == 0 || i + k > n)
-			return false;
-		for (size_t j = 1; j < k; j++)
-			if ((s[i + j] & 0xC0) != 0x80)
-				return false;
-		i += k;
-	}
-	return true;
-}
-
 static double le_double(const uint8_t *p)
 {
 	uint64_t u = 0;
@@ -495,7 +476,7 @@ static int read_symbols(struct qvd_field *f, const struct hfield *hf, const uint
 				       "QVD field \"%s\", symbol %lld: its text has no end",
 				       f->name, (long long)s);
 		size_t tl = (size_t)(nul - (sym + p));
-		if (!utf8_valid(sym + p, tl))
+		if (!utf8_valid((const char *)sym + p, tl))
 			return err_set(e, ERR_INVALID,
 				       "QVD field \"%s\", symbol %lld: its text is not UTF-8",
 				       f->name, (long long)s);

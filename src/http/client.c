@@ -33,7 +33,7 @@ struct call {
 
 static int left_ms(const struct call *c)
 {
-	int64_t n = c->deadline - time_now_ms();
+	int64_t n = c->deadline - time_mono_ms();
 	return n > 0 ? (int)n : 0;
 }
 
@@ -274,7 +274,7 @@ int http_call(const struct http_client_tls *tls, const char *method, const char 
 {
 	memset(out, 0, sizeof(*out));
 	struct call c = {.url = url, .fd = -1, .e = e};
-	c.deadline = time_now_ms() + timeout_ms;
+	c.deadline = time_mono_ms() + timeout_ms;
 	buf_init(&c.body, max_body);
 	int rc = split_url(&c);
 	if (!rc)

@@ -151,6 +151,9 @@ void http_req_upgrade_websocket(struct http_req *r, const struct http_ws_handler
  * ERR_TOO_LARGE when the peer has not read 64 MiB of earlier messages (the socket is then
  * closed). */
 NODISCARD int http_ws_send(struct http_ws *ws, const char *text, size_t len);
+/* The same with a malloc'd `text` that the socket takes over (freed in every case): a large
+ * answer is sent without a copy. */
+NODISCARD int http_ws_send_owned(struct http_ws *ws, char *text, size_t len);
 /* Starts a close with `code` (1000 normal, 1008 policy, 1011 server error); any thread. */
 void http_ws_close(struct http_ws *ws, int code, const char *reason);
 

@@ -120,8 +120,10 @@ struct addr_count {
 /* True at most once a minute for each `last` (a limit's log line; loops share them). */
 static bool once_a_minute(_Atomic int64_t *last)
 {
-	int64_t now = time_now_ms(), prev = atomic_load(last);
-	return now - prev >= 60000 && atomic_compare_exchange_strong(last, &prev, now);
+	int64_t now = time_mono_ms(), prev = atomic_load(last);
+	/* 0: never logged (the monotonic clock may be younger than a minute) */
+	return (prev == 0 || now - prev >= 60000) &&
+	       atomic_compare_exchange_strong(last, &prev, now);
 }
 
 static unsigned addr_bucket(const unsigned char *a)
@@ -173,7 +175,7 @@ static void addr_give(struct http_server *s, const unsigned char *addr)
 			continue;
 		if (a->n > 0)
 			a->n--;
-		if (a->n == 0 && time_now_ms() - a->logged_ms >= 60000) {
+		if (a->n == 0 && (a->logged_ms == 0 || time_mono_ms() - a->logged_ms >= 60000)) {
 			*pp = a->next;
 			free(a);
 		}
@@ -354,7 +356,7 @@ static void on_posted(struct http_conn *c)
 		if (c->tls)
 			(void)gnutls_bye(c->tls, GNUTLS_SHUT_WR);
 		shutdown(c->fd, SHUT_WR);
-		c->deadline_ms = time_now_ms() + 5000;
+		c->deadline_ms = time_mono_ms() + 5000;
 		http_conn_watch(c, EPOLLIN | EPOLLRDHUP);
 		return;
 	case C_HEAD:
@@ -362,7 +364,7 @@ static void on_posted(struct http_conn *c)
 			http_conn_close(c);
 			return;
 		}
-		c->deadline_ms = time_now_ms() + (int64_t)s->cfg.idle_timeout_s * 1000;
+		c->deadline_ms = time_mono_ms() + (int64_t)s->cfg.idle_timeout_s * 1000;
 		http_conn_watch(c, EPOLLIN | EPOLLRDHUP);
 		if (c->tls && gnutls_record_check_pending(c->tls) > 0)
 			read_head(c);
@@ -408,7 +410,7 @@ static void new_conn(struct http_loop *l, int fd, const struct sockaddr_in *sa)
 	l->n_conns++;
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->deadline_ms = time_now_ms() + (int64_t)s->cfg.handshake_timeout_s * 1000;
+	c->deadline_ms = time_mono_ms() + (int64_t)s->cfg.handshake_timeout_s * 1000;
 	if (s->tls) {
 		if (!(c->tls = http_tls_session(s->tls, fd))) {
 			http_conn_close(c);
@@ -499,7 +501,7 @@ static void *loop_main(void *arg)
 	struct http_loop *l = arg;
 	struct http_server *s = l->server;
 	struct epoll_event evs[128];
-	int64_t next_tick = time_now_ms() + TICK_MS;
+	int64_t next_tick = time_mono_ms() + TICK_MS;
 	bool listening = true;
 	for (;;) {
 		if (s->stopping && listening) {
@@ -515,7 +517,7 @@ static void *loop_main(void *arg)
 		}
 		if (s->stopping >= 3 && l->n_conns == 0)
 			break;
-		int64_t now = time_now_ms();
+		int64_t now = time_mono_ms();
 		int wait = next_tick > now ? (int)(next_tick - now) : 0;
 		int n = epoll_wait(l->epfd, evs, (int)ARRAY_LEN(evs), wait);
 		if (n < 0 && errno != EINTR) {
@@ -532,7 +534,7 @@ static void *loop_main(void *arg)
 				on_event(p, evs[i].events);
 		}
 		take_inbox(l);
-		now = time_now_ms();
+		now = time_mono_ms();
 		if (now >= next_tick || s->stopping >= 2) {
 			tick(l, now);
 			next_tick = now + TICK_MS;
@@ -558,8 +560,8 @@ static int loops_start(struct http_server *s, struct err *e)
 		l->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		pthread_mutex_init(&l->mu, NULL);
 		struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &l->wake};
-		/* not EPOLLEXCLUSIVE: under load it left new connections unaccepted for
-		 * seconds (fuzz_ws found it) */
+		/* not EPOLLEXCLUSIVE: it wakes one loop, which may be busy while the others
+		 * idle; waking all (at most 16) costs one failed accept each */
 		struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &s->listen_fd};
 		if (l->epfd < 0 || l->wake < 0 ||
 		    epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wake, &wev) != 0 ||
@@ -650,8 +652,8 @@ void http_server_stop(struct http_server *s)
 		atomic_store(&s->stopping, 1);
 		wake_all(s);
 		/* A peer that does not answer the close within 2 s is cut off. */
-		int64_t deadline = time_now_ms() + 2000;
-		while (atomic_load(&s->n_ws) > 0 && time_now_ms() < deadline)
+		int64_t deadline = time_mono_ms() + 2000;
+		while (atomic_load(&s->n_ws) > 0 && time_mono_ms() < deadline)
 			sleep_ms(10);
 		atomic_store(&s->stopping, 2);
 		wake_all(s);

@@ -22,21 +22,45 @@ struct msg {
 	struct msg *next;
 	size_t len;
 	size_t off; /* a large outgoing message: how much wslay has read of it */
-	char data[];
+	char *data; /* `tail`, or a buffer the message owns (http_ws_send_owned) */
+	char tail[];
 };
 
-#define WS_STREAM_OVER (64u << 10) /* larger messages go to wslay without a copy */
+static struct msg *msg_new(size_t len)
+{
+	struct msg *m = malloc(sizeof(*m) + len);
+	if (m) {
+		m->next = NULL;
+		m->len = len;
+		m->off = 0;
+		m->data = m->tail;
+	}
+	return m;
+}
+
+static void msg_free(struct msg *m)
+{
+	if (m && m->data != m->tail)
+		free(m->data);
+	free(m);
+}
 
 struct http_ws {
 	struct http_server *server;
 	const struct http_ws_handler *h;
 	void *state;
 	wslay_event_context_ptr ctx; /* the loop's */
-	struct msg *streaming;	     /* the loop's: large messages wslay reads from */
-	int64_t last_rx_ms;	     /* the loop's */
-	bool ping_sent;		     /* the loop's */
-	pthread_mutex_t mu;	     /* guards what follows */
-	struct http_conn *conn;	     /* NULL once the loop let go */
+	/* the loop's: messages taken from the queue, framed here (wslay's own framing cuts a
+	 * message into 4 KiB frames); `cur` is the one being written, `hdr` its frame head */
+	struct msg *send_head, *send_tail, *cur;
+	uint8_t hdr[10];
+	size_t hdr_len, hdr_off;
+	int close_pending; /* a close asked for, given to wslay once the messages are out */
+	char close_reason[64];
+	int64_t last_rx_ms;	/* the loop's */
+	bool ping_sent;		/* the loop's */
+	pthread_mutex_t mu;	/* guards what follows */
+	struct http_conn *conn; /* NULL once the loop let go */
 	struct msg *out_head, *out_tail;
 	size_t out_bytes;
 	struct msg *in_head, *in_tail;
@@ -103,13 +127,14 @@ static void free_list(struct msg *m)
 {
 	for (struct msg *next; m; m = next) {
 		next = m->next;
-		free(m);
+		msg_free(m);
 	}
 }
 
 static void ws_free(struct http_ws *ws)
 {
-	free_list(ws->streaming);
+	free_list(ws->send_head);
+	msg_free(ws->cur);
 	free_list(ws->out_head);
 	free_list(ws->in_head);
 	pthread_mutex_destroy(&ws->mu);
@@ -171,7 +196,7 @@ static void pump(void *arg)
 				http_loop_post(ws->conn); /* read the socket again */
 			pthread_mutex_unlock(&ws->mu);
 			ws->h->on_message(ws->state, ws, m->data, m->len);
-			free(m);
+			msg_free(m);
 			pthread_mutex_lock(&ws->mu);
 			continue;
 		}
@@ -202,14 +227,9 @@ static void schedule(struct http_ws *ws)
 
 /* ---------------------------------------------------------------- any thread */
 
-int http_ws_send(struct http_ws *ws, const char *text, size_t len)
+static int enqueue(struct http_ws *ws, struct msg *m)
 {
-	struct msg *m = malloc(sizeof(*m) + len);
-	if (!m)
-		return ERR_NOMEM;
-	m->next = NULL;
-	m->len = len;
-	memcpy(m->data, text, len);
+	size_t len = m->len;
 	int rc = 0;
 	pthread_mutex_lock(&ws->mu);
 	if (ws->gone || ws->close_code) {
@@ -232,8 +252,29 @@ int http_ws_send(struct http_ws *ws, const char *text, size_t len)
 	if (ws->conn && (rc == 0 || rc == ERR_TOO_LARGE))
 		http_loop_post(ws->conn);
 	pthread_mutex_unlock(&ws->mu);
-	free(m);
+	msg_free(m);
 	return rc;
+}
+
+int http_ws_send(struct http_ws *ws, const char *text, size_t len)
+{
+	struct msg *m = msg_new(len);
+	if (!m)
+		return ERR_NOMEM;
+	memcpy(m->data, text, len);
+	return enqueue(ws, m);
+}
+
+int http_ws_send_owned(struct http_ws *ws, char *text, size_t len)
+{
+	struct msg *m = msg_new(0);
+	if (!m) {
+		free(text);
+		return ERR_NOMEM;
+	}
+	m->data = text;
+	m->len = len;
+	return enqueue(ws, m);
 }
 
 void http_ws_close(struct http_ws *ws, int code, const char *reason)
@@ -296,13 +337,11 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
 	struct http_ws *ws = c->ws;
 	if (arg->opcode != WSLAY_TEXT_FRAME && arg->opcode != WSLAY_BINARY_FRAME)
 		return;
-	struct msg *m = malloc(sizeof(*m) + arg->msg_length);
+	struct msg *m = msg_new(arg->msg_length);
 	if (!m) {
 		http_ws_close(ws, 1011, "out of memory");
 		return;
 	}
-	m->next = NULL;
-	m->len = arg->msg_length;
 	if (m->len) /* an empty message comes without a buffer */
 		memcpy(m->data, arg->msg, m->len);
 	pthread_mutex_lock(&ws->mu);
@@ -323,7 +362,7 @@ void http_ws_start(struct http_conn *c, struct http_ws *ws)
 	c->ws = ws;
 	c->state = C_WS;
 	c->deadline_ms = 0;
-	ws->last_rx_ms = time_now_ms();
+	ws->last_rx_ms = time_mono_ms();
 	atomic_fetch_add(&ws->server->n_ws, 1);
 	pthread_mutex_lock(&ws->mu);
 	ws->conn = c;
@@ -339,69 +378,116 @@ void http_ws_start(struct http_conn *c, struct http_ws *ws)
 	pthread_mutex_unlock(&ws->mu);
 }
 
-/* wslay reads the next frame of a large message; the message is freed once read. */
-static ssize_t read_streaming(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
-			      const union wslay_event_msg_source *source, int *eof, void *user)
-{
-	(void)ctx;
-	struct http_conn *c = user;
-	struct http_ws *ws = c->ws;
-	struct msg *m = source->data;
-	size_t n = m->len - m->off < len ? m->len - m->off : len;
-	memcpy(buf, m->data + m->off, n);
-	m->off += n;
-	if (m->off == m->len) {
-		*eof = 1;
-		for (struct msg **pp = &ws->streaming; *pp; pp = &(*pp)->next)
-			if (*pp == m) {
-				*pp = m->next;
-				break;
-			}
-		free(m);
-	}
-	return (ssize_t)n;
-}
-
-/* Moves queued messages (and a close asked for) into wslay. */
+/* Moves the queued messages (and a close asked for) to the loop's side. Only when the loop
+ * has sent what it took before: a peer that does not read lets the queue grow to its limit
+ * (http_ws_send then closes the socket) instead of the loop's memory. */
 static void take_queue(struct http_ws *ws)
 {
+	if (ws->cur || ws->send_head)
+		return;
 	pthread_mutex_lock(&ws->mu);
-	struct msg *list = ws->out_head;
+	ws->send_head = ws->out_head;
+	ws->send_tail = ws->out_tail;
 	ws->out_head = ws->out_tail = NULL;
 	ws->out_bytes = 0;
-	int code = ws->close_code > 0 ? ws->close_code : 0;
-	char reason[64];
-	str_copy(reason, ws->reason, sizeof(reason));
-	if (code)
-		ws->close_code = -1; /* given to wslay once */
-	pthread_mutex_unlock(&ws->mu);
-	for (struct msg *m = list, *next; m; m = next) {
-		next = m->next;
-		int rc;
-		if (m->len > WS_STREAM_OVER) {
-			/* wslay reads it in frames straight from here: no copy of the whole */
-			struct wslay_event_fragmented_msg fm = {
-			    WSLAY_TEXT_FRAME, {.data = m}, read_streaming};
-			m->off = 0;
-			m->next = ws->streaming;
-			ws->streaming = m;
-			rc = wslay_event_queue_fragmented_msg(ws->ctx, &fm);
-			if (rc != 0) {
-				ws->streaming = m->next;
-				free(m);
-			}
-		} else {
-			struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)m->data,
-						      m->len};
-			rc = wslay_event_queue_msg(ws->ctx, &msg);
-			free(m);
-		}
-		if (rc != 0 && !code)
-			code = 1011;
+	if (ws->close_code > 0) {
+		ws->close_pending = ws->close_code;
+		str_copy(ws->close_reason, ws->reason, sizeof(ws->close_reason));
+		ws->close_code = -1; /* given to the loop once */
 	}
-	if (code > 0)
-		(void)wslay_event_queue_close(ws->ctx, (uint16_t)code, (const uint8_t *)reason,
-					      strlen(reason));
+	pthread_mutex_unlock(&ws->mu);
+}
+
+/* Starts the next message's frame: one text frame, FIN set, not masked (RFC 6455 5.2). */
+static void next_frame(struct http_ws *ws)
+{
+	struct msg *m = ws->send_head;
+	ws->send_head = m->next;
+	if (!ws->send_head)
+		ws->send_tail = NULL;
+	m->next = NULL;
+	m->off = 0;
+	ws->cur = m;
+	uint8_t *h = ws->hdr;
+	h[0] = 0x81;
+	if (m->len < 126) {
+		h[1] = (uint8_t)m->len;
+		ws->hdr_len = 2;
+	} else if (m->len <= 0xFFFF) {
+		h[1] = 126;
+		h[2] = (uint8_t)(m->len >> 8);
+		h[3] = (uint8_t)m->len;
+		ws->hdr_len = 4;
+	} else {
+		h[1] = 127;
+		for (int i = 0; i < 8; i++)
+			h[2 + i] = (uint8_t)((uint64_t)m->len >> (56 - 8 * i));
+		ws->hdr_len = 10;
+	}
+	ws->hdr_off = 0;
+}
+
+/* Fills the out buffer up to OUT_GATHER: wslay's frames (control frames, a close) between
+ * messages, the messages' frames otherwise. 0, or -1 when the connection is done. */
+static int fill_out(struct http_conn *c)
+{
+	struct http_ws *ws = c->ws;
+	struct buf *out = &c->out;
+	while (out->len < OUT_GATHER) {
+		if (ws->cur) {
+			struct msg *m = ws->cur;
+			size_t room = OUT_GATHER - out->len;
+			if (ws->hdr_off < ws->hdr_len) {
+				size_t n = ws->hdr_len - ws->hdr_off;
+				if (buf_append(out, ws->hdr + ws->hdr_off, n))
+					return -1;
+				ws->hdr_off += n;
+				continue;
+			}
+			size_t n = m->len - m->off < room ? m->len - m->off : room;
+			if (n >= 4096 && out->cap < OUT_GATHER + 1 && buf_reserve(out, OUT_GATHER))
+				return -1;
+			if (n && buf_append(out, m->data + m->off, n))
+				return -1;
+			m->off += n;
+			if (m->off == m->len) {
+				msg_free(m);
+				ws->cur = NULL;
+			}
+			continue;
+		}
+		/* between messages: what wslay has to send goes first, whole */
+		if (wslay_event_want_write(ws->ctx)) {
+			size_t before = out->len;
+			if (wslay_event_send(ws->ctx) != 0)
+				return -1;
+			if (out->len == before)
+				break; /* wslay's frame waits for room */
+			continue;
+		}
+		if (wslay_event_get_close_sent(ws->ctx)) {
+			free_list(ws->send_head); /* nothing may follow a close */
+			ws->send_head = ws->send_tail = NULL;
+			ws->close_pending = 0;
+			break;
+		}
+		if (ws->send_head) {
+			next_frame(ws);
+			continue;
+		}
+		if (ws->close_pending) {
+			int code = ws->close_pending;
+			ws->close_pending = 0;
+			(void)wslay_event_queue_close(ws->ctx, (uint16_t)code,
+						      (const uint8_t *)ws->close_reason,
+						      strlen(ws->close_reason));
+			continue;
+		}
+		take_queue(ws);
+		if (!ws->send_head && !ws->close_pending)
+			break;
+	}
+	return 0;
 }
 
 /* Reads what the socket has and hands it to wslay. False when the connection is done. */
@@ -430,7 +516,7 @@ static bool ws_read(struct http_conn *c)
 			return true;
 		if (n <= 0)
 			return false; /* the peer is gone */
-		ws->last_rx_ms = time_now_ms();
+		ws->last_rx_ms = time_mono_ms();
 		ws->ping_sent = false;
 		c->rd = scratch;
 		c->rd_len = (size_t)n;
@@ -456,15 +542,18 @@ bool http_ws_io(struct http_conn *c, bool readable, bool writable)
 	if ((readable || c->in_off < c->in.len) && !ws_read(c))
 		return false;
 	for (;;) {
-		if (wslay_event_want_write(ws->ctx) && wslay_event_send(ws->ctx) != 0)
+		if (fill_out(c) != 0)
 			return false;
+		if (c->out.len == 0)
+			break; /* nothing more to send */
 		int f = http_conn_flush(c);
 		if (f < 0)
 			return false;
-		if (f > 0 || !wslay_event_want_write(ws->ctx))
-			break;
+		if (f > 0)
+			break; /* the socket is full: EPOLLOUT brings the loop back */
 	}
-	bool rd = wslay_event_want_read(ws->ctx), wr = wslay_event_want_write(ws->ctx);
+	bool rd = wslay_event_want_read(ws->ctx);
+	bool wr = wslay_event_want_write(ws->ctx) || ws->cur || ws->send_head || ws->close_pending;
 	bool pending = c->out_off < c->out.len;
 	if (!pending && !wr && c->out.cap > 4096)
 		buf_release(&c->out); /* nothing more to send: an idle socket keeps no buffer */

@@ -341,7 +341,7 @@ static enum log_level parse_level(const char *s)
 static void serve(struct node *n, const sigset_t *set, int64_t started, int64_t heartbeat,
 		  int64_t gc_interval)
 {
-	int64_t last_gc = started;
+	int64_t last_gc = time_mono_ms();
 	bool beat_ok = true;
 	for (;;) {
 		struct err he;
@@ -360,8 +360,8 @@ static void serve(struct node *n, const sigset_t *set, int64_t started, int64_t 
 			log_info("received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			return;
 		}
-		if (time_now_ms() - last_gc >= gc_interval * 1000) {
-			last_gc = time_now_ms();
+		if (time_mono_ms() - last_gc >= gc_interval * 1000) {
+			last_gc = time_mono_ms();
 			struct err ge;
 			err_init(&ge);
 			if (repo_gc(n->repo, &ge) < 0)

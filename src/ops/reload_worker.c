@@ -136,7 +136,7 @@ int ops_reload_worker(int argc, char **argv)
 	struct data_set *m = NULL;
 	struct buf out;
 	buf_init(&out, 1ULL << 40);
-	int64_t t0 = time_now_ms();
+	int64_t t0 = time_mono_ms();
 	logf_(&w, "reload started (fathom %s)", FATHOM_VERSION);
 	int rc = data_appfile_read_file(in, &app, &e);
 	const struct appfile_block *script = app ? data_appfile_find(app, APPFILE_SCRIPT) : NULL;
@@ -161,7 +161,7 @@ int ops_reload_worker(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &ru);
 	if (rc == 0)
 		logf_(&w, "reload finished in %lld ms: %d tables, %lld rows, peak memory %ld MiB",
-		      (long long)(time_now_ms() - t0), m->n_tables, (long long)rows,
+		      (long long)(time_mono_ms() - t0), m->n_tables, (long long)rows,
 		      ru.ru_maxrss / 1024);
 	else
 		logf_(&w, "error: %s", e.message);

@@ -74,7 +74,7 @@ static int follow(struct ops_local *l, const char *sid, int64_t timeout_s)
 	char query[256], rid[UUID_STR_LEN + 1] = "", path[256];
 	snprintf(query, sizeof(query), "filter=executionID%%20eq%%20%s&orderby=startTime", sid);
 	size_t offset = 0;
-	int64_t deadline = time_now_ms() + timeout_s * 1000;
+	int64_t deadline = time_mono_ms() + timeout_s * 1000;
 	bool said_queued = false;
 	for (;;) {
 		json_t *res = get_json(l, "/qrs/executionresult/full", query);
@@ -125,7 +125,7 @@ static int follow(struct ops_local *l, const char *sid, int64_t timeout_s)
 			return st == EXEC_SUCCESS ? 0 : 1;
 		}
 		json_decref(res);
-		if (time_now_ms() > deadline) {
+		if (time_mono_ms() > deadline) {
 			fprintf(stderr, "fathom: execution %s did not end within %lld s\n", sid,
 				(long long)timeout_s);
 			return 1;

@@ -54,9 +54,10 @@ NODISCARD int qix_new(const struct qix_config *cfg, struct qix **out, struct err
 /* Sessions must all be closed first. */
 void qix_free(struct qix *q);
 
-/* Where a session's messages go: one JSON text each. Called on the session's thread, and
- * from other threads for change notifications. */
-typedef void (*qix_send_fn)(void *ctx, const char *json, size_t len);
+/* Where a session's messages go: one JSON text each, malloc'd, which the function owns and
+ * must free (a large answer is handed on without a copy). Called on the session's thread,
+ * and from other threads for change notifications. */
+typedef void (*qix_send_fn)(void *ctx, char *json, size_t len);
 
 /* A new session; `app_id` from the URL (/app/<id>) may be "" (a global connection). The
  * OnConnected notification is sent at once. `user` names the caller ("" anonymous). */

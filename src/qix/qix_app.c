@@ -265,7 +265,9 @@ static int get_script(struct qix_call *c)
 {
 	struct qix_doc *d = c->s->doc;
 	pthread_mutex_lock(&d->mu);
-	c->out = json_pack("{s:s}", "qScript", d->script ? d->script : "");
+	/* a script may be tens of MiB: json_text checks it at memory speed */
+	const char *script = d->script ? d->script : "";
+	c->out = json_pack("{s:o}", "qScript", json_text(script, strlen(script)));
 	pthread_mutex_unlock(&d->mu);
 	return 0;
 }

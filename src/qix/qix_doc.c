@@ -167,7 +167,7 @@ int qix_doc_open(struct qix *q, const char *id, struct qix_doc **out, struct err
 	struct qix_doc *d = find(q, id);
 	if (d) {
 		d->n_sessions++;
-		d->last_used = time_now_ms();
+		d->last_used = time_mono_ms();
 		pthread_mutex_unlock(&q->mu);
 		/* it may have been reloaded since it was opened */
 		struct err re;
@@ -211,7 +211,7 @@ int qix_doc_open(struct qix *q, const char *id, struct qix_doc **out, struct err
 			 (long long)(d->data ? d->data->bytes : 0));
 	}
 	d->n_sessions++;
-	d->last_used = time_now_ms();
+	d->last_used = time_mono_ms();
 	evict(q);
 	pthread_mutex_unlock(&q->mu);
 	*out = d;
@@ -222,7 +222,7 @@ void qix_doc_release(struct qix *q, struct qix_doc *d)
 {
 	pthread_mutex_lock(&q->mu);
 	d->n_sessions--;
-	d->last_used = time_now_ms();
+	d->last_used = time_mono_ms();
 	evict(q);
 	pthread_mutex_unlock(&q->mu);
 }
@@ -271,10 +271,10 @@ void qix_doc_notify(struct qix *q, struct qix_doc *d, const struct qix_session *
 		pthread_mutex_unlock(&s->mu);
 		if (json_array_size(change)) {
 			json_t *msg = json_pack("{s:s,s:o}", "jsonrpc", "2.0", "change", change);
-			char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+			size_t n;
+			char *text = msg ? json_encode(msg, &n) : NULL;
 			if (text)
-				s->send(s->send_ctx, text, strlen(text));
-			free(text);
+				s->send(s->send_ctx, text, n);
 			json_decref(msg);
 		} else {
 			json_decref(change);

@@ -22,10 +22,10 @@ static void session_key(const struct conn *c, char *out, size_t n)
 	snprintf(out, n, "%s\n%s\n%s", c->user, c->app, c->identity);
 }
 
-static void send_ws(void *ctx, const char *json, size_t len)
+static void send_ws(void *ctx, char *json, size_t len)
 {
 	struct conn *c = ctx;
-	if (http_ws_send(c->ws, json, len) == ERR_TOO_LARGE)
+	if (http_ws_send_owned(c->ws, json, len) == ERR_TOO_LARGE)
 		log_warn("engine: a session does not read its messages; it is closed");
 }
 

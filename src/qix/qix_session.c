@@ -237,14 +237,10 @@ void qix_sess_object_store(struct qix_session *s, const char *id, bool session_o
 
 void qix_sess_send(struct qix_session *s, json_t *msg)
 {
-	/* measured first, then written into one buffer: json_dumps grows its buffer by
-	 * doubling, which for a 64 MiB answer cost most of its time in copies and page
-	 * faults */
-	size_t n = json_dumpb(msg, NULL, 0, JSON_COMPACT);
-	char *text = n ? malloc(n) : NULL;
-	if (text && json_dumpb(msg, text, n, JSON_COMPACT) == n)
+	size_t n;
+	char *text = json_encode(msg, &n);
+	if (text)
 		s->send(s->send_ctx, text, n);
-	free(text);
 }
 
 struct qix_session *qix_session_new(struct qix *q, const char *app_id, const char *user,
@@ -280,11 +276,11 @@ struct qix_parked {
 	char key[];
 };
 
-static void send_nowhere(void *ctx, const char *json, size_t len)
+static void send_nowhere(void *ctx, char *json, size_t len)
 {
 	(void)ctx;
-	(void)json;
 	(void)len;
+	free(json);
 }
 
 void qix_session_park(struct qix_session *s, const char *key, int ttl_s)
@@ -296,7 +292,7 @@ void qix_session_park(struct qix_session *s, const char *key, int ttl_s)
 		return;
 	}
 	p->s = s;
-	p->expires_ms = time_now_ms() + (int64_t)ttl_s * 1000;
+	p->expires_ms = time_mono_ms() + (int64_t)ttl_s * 1000;
 	memcpy(p->key, key, strlen(key) + 1);
 	struct qix_session *older = NULL;
 	pthread_mutex_lock(&q->mu);
@@ -320,7 +316,7 @@ struct qix_session *qix_session_resume(struct qix *q, const char *key, qix_send_
 				       void *send_ctx)
 {
 	struct qix_session *s = NULL;
-	int64_t now = time_now_ms();
+	int64_t now = time_mono_ms();
 	pthread_mutex_lock(&q->mu);
 	for (struct qix_parked **pp = &q->parked; *pp; pp = &(*pp)->next) {
 		struct qix_parked *p = *pp;
@@ -347,7 +343,7 @@ struct qix_session *qix_session_resume(struct qix *q, const char *key, qix_send_
 void qix_sess_expire(struct qix *q, bool all)
 {
 	struct qix_parked *gone = NULL;
-	int64_t now = time_now_ms();
+	int64_t now = time_mono_ms();
 	pthread_mutex_lock(&q->mu);
 	for (struct qix_parked **pp = &q->parked; *pp;) {
 		struct qix_parked *p = *pp;

@@ -186,7 +186,7 @@ void repo_cache_put(struct cache *c, int type, const char *key, const char *body
 	x->len = len;
 	x->type = type;
 	x->hash = hash_str(key);
-	x->stored_ms = time_now_ms();
+	x->stored_ms = time_mono_ms();
 	pthread_mutex_lock(&c->lock);
 	if (epoch != c->epoch[type]) {
 		/* A change arrived while this answer was being read: it may be stale. */
@@ -230,7 +230,7 @@ int repo_cache_get(struct cache *c, const char *key, char **out_body, size_t *ou
 	if (b) {
 		memcpy(b, x->body, x->len);
 		*out_len = x->len;
-		*out_age_ms = time_now_ms() - x->stored_ms;
+		*out_age_ms = time_mono_ms() - x->stored_ms;
 		c->hits++;
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -347,13 +347,13 @@ static void *announce(void *arg)
 		}
 		/* At most one notification per ANNOUNCE_GATHER_MS: the first change after a quiet
 		 * spell goes at once, changes during a busy spell gather into batches. */
-		int64_t wait = last_sent + ANNOUNCE_GATHER_MS - time_now_ms();
+		int64_t wait = last_sent + ANNOUNCE_GATHER_MS - time_mono_ms();
 		if (wait > 0) {
 			pthread_mutex_unlock(&c->lock);
 			sleep_ms(wait);
 			pthread_mutex_lock(&c->lock);
 		}
-		last_sent = time_now_ms();
+		last_sent = time_mono_ms();
 		char *payload = c->overflow ? strdup("*") : buf_steal(&c->pending);
 		c->overflow = false;
 		buf_init(&c->pending, ANNOUNCE_MAX);
@@ -444,7 +444,7 @@ static void *follow(void *arg)
 	struct cache *c = arg;
 	struct db_listener *l = NULL;
 	bool warned = false;
-	int64_t last_poll = time_now_ms();
+	int64_t last_poll = time_mono_ms();
 	while (!atomic_load(&c->stop)) {
 		struct err e;
 		err_init(&e);
@@ -462,7 +462,7 @@ static void *follow(void *arg)
 				e = pe;
 			}
 			if (rc == 0) {
-				last_poll = time_now_ms();
+				last_poll = time_mono_ms();
 				set_listening(c, true);
 				if (warned)
 					log_info("cache: listening to the change log again");
@@ -479,11 +479,11 @@ static void *follow(void *arg)
 				sleep_ms(50);
 			continue;
 		}
-		if (time_now_ms() - last_poll >= SAFETY_POLL_MS) {
+		if (time_mono_ms() - last_poll >= SAFETY_POLL_MS) {
 			struct err pe;
 			err_init(&pe);
 			if (catch_up(c, true, &pe) == 0)
-				last_poll = time_now_ms();
+				last_poll = time_mono_ms();
 		}
 		if (db_listen_wait(l, LISTEN_WAIT_MS, on_notify, c, &e) != 0) {
 			log_warn("cache: %s; polling the change log every %d ms", e.message,

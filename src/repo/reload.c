@@ -317,7 +317,7 @@ static int reload(struct qrs *q, const char *session, const char *log_name)
 		rc = log_file(q, log_name, logp, sizeof(logp));
 	if (rc)
 		return rc;
-	int64_t t0 = time_now_ms();
+	int64_t t0 = time_mono_ms();
 	uint64_t size = 0;
 	rc = run_worker(q, cur.gen, session, out, logp);
 	if (rc == 0)
@@ -326,7 +326,7 @@ static int reload(struct qrs *q, const char *session, const char *log_name)
 	if (rc)
 		return rc;
 	share_app_superseded(r->share, q->id, cur.gen);
-	log_info("app %s reloaded in %lld ms (%llu bytes)", q->id, (long long)(time_now_ms() - t0),
+	log_info("app %s reloaded in %lld ms (%llu bytes)", q->id, (long long)(time_mono_ms() - t0),
 		 (unsigned long long)size);
 	return 0;
 }

@@ -122,14 +122,14 @@ static bool answer_from_cache(struct qrs *q)
 
 void repo_qrs_send_json(struct qrs *q, int status, json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	size_t len;
+	char *s = json_encode(j, &len);
 	json_decref(j);
 	if (!s) {
 		http_respond(q->req, 500, "application/json; charset=utf-8",
 			     "{\"message\":\"out of memory\"}", 27);
 		return;
 	}
-	size_t len = strlen(s);
 	if (status == 200 && q->cache_key)
 		repo_cache_put(q->repo->cache, type_of(q->desc), q->cache_key, s, len,
 			       q->cache_epoch);

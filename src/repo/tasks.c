@@ -457,7 +457,7 @@ static int task_id_by_name(struct qrs *q, struct db_conn *c, const char *name, c
  * is answered all the same: the caller can follow it). */
 static void wait_started(struct qrs *q, const char *sid)
 {
-	int64_t until = time_now_ms() + SYNC_START_WAIT_MS;
+	int64_t until = time_mono_ms() + SYNC_START_WAIT_MS;
 	for (;;) {
 		struct db_params p;
 		db_params_init(&p);
@@ -470,7 +470,7 @@ static void wait_started(struct qrs *q, const char *sid)
 				 db_row_seen, &queued, &e) != 0 ||
 		    !queued)
 			return;
-		if (time_now_ms() >= until) {
+		if (time_mono_ms() >= until) {
 			log_info("execution %s: no node took it within %d s; answered while queued",
 				 sid, SYNC_START_WAIT_MS / 1000);
 			return;

@@ -724,7 +724,7 @@ static void *master_main(void *arg)
 	int64_t next_lease = 0;
 	bool failing = false;
 	for (;;) {
-		int64_t now = cluster_mono_ms();
+		int64_t now = time_mono_ms();
 		if (now >= next_lease) {
 			struct err e;
 			err_init(&e);
@@ -743,8 +743,8 @@ static void *master_main(void *arg)
 		if (cluster_lease_valid(&s->lease))
 			master_tick(s);
 		int64_t wait = s->cfg.tick_ms;
-		if (next_lease - cluster_mono_ms() < wait)
-			wait = next_lease - cluster_mono_ms();
+		if (next_lease - time_mono_ms() < wait)
+			wait = next_lease - time_mono_ms();
 		if (wait_ms(s, wait > 10 ? wait : 10))
 			break;
 	}

@@ -1,7 +1,7 @@
 /* fuzz_qix.c: the QIX JSON-RPC dispatcher, on a real app: an input is one or more JSON-RPC
  * messages, one per line, sent in one session (so a run can open the app, make objects and
- * select in them). Whatever comes in, every answer must be one valid JSON object, and
- * nothing may crash or leak. */
+ * select in them). Whatever comes in, every answer must be one valid JSON object, written
+ * as jansson would write it, and nothing may crash or leak. */
 #include "data/data.h"
 #include "script/script.h"
 #include "qix/qix.h"
@@ -68,13 +68,22 @@ static void setup(void)
 		abort();
 }
 
-static void check_json(void *ctx, const char *json, size_t len)
+static void check_json(void *ctx, char *json, size_t len)
 {
 	(void)ctx;
 	json_error_t je;
 	json_t *j = json_loadb(json, len, 0, &je);
 	if (!json_is_object(j))
 		abort();
+	/* the answer was written by json_encode: jansson must write the same bytes */
+	char *again = json_dumps(j, JSON_COMPACT);
+	if (!again || strlen(again) != len || memcmp(again, json, len) != 0) {
+		fprintf(stderr, "json_encode wrote %.*s\njson_dumps writes %s\n", (int)len, json,
+			again ? again : "(nothing)");
+		abort();
+	}
+	free(again);
+	free(json);
 	json_decref(j);
 }
 

@@ -14,6 +14,9 @@
 //                                         HOLD_S seconds prints how many the server closed
 //   wire.js qix PORT CERTDIR APP METHOD   one QIX call on a new session; prints the answer's
 //                                         length and the round trip in ms
+//   wire.js flood PORT CERTDIR APP N      opens APP, then sends N GetScript calls, 20 ms
+//                                         apart, while reading nothing; prints "sent N" and
+//                                         stays until stdin closes
 'use strict';
 const tls = require('tls');
 const net = require('net');
@@ -133,8 +136,32 @@ async function qix(port, dir, app, method) {
   s.write(frame(1, JSON.stringify({ jsonrpc: '2.0', id: 1, handle: -1, method, params: [] })));
 }
 
+async function flood(port, dir, app, n) {
+  let opened;
+  const doc = new Promise((res) => { opened = res; });
+  const s = await openSession(port, dir, app, (payload) => opened(JSON.parse(payload)));
+  s.write(frame(1, JSON.stringify({ jsonrpc: '2.0', id: 1, handle: -1, method: 'OpenDoc', params: [app] })));
+  const handle = (await doc).result.qReturn.qHandle;
+  s.pause(); // from here on nothing is read
+  s.removeAllListeners('data');
+  s.on('error', () => {});
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (sent === n || s.destroyed) {
+      clearInterval(timer);
+      console.log(`sent ${sent}`);
+      return;
+    }
+    sent++;
+    s.write(frame(1, JSON.stringify({ jsonrpc: '2.0', id: 1 + sent, handle, method: 'GetScript', params: [] })));
+  }, 20);
+  process.stdin.resume();
+  process.stdin.on('end', () => process.exit(0));
+}
+
 if (cmd === 'raw') raw(args[0], args[1]);
 else if (cmd === 'abandon') abandon(args[0], args[1], args[2], args[3], Number(args[4]), Number(args[5] || 5)).catch((e) => { console.error(e.message); process.exit(1); });
 else if (cmd === 'idle') idle(args[0], Number(args[1]), Number(args[2]));
 else if (cmd === 'qix') qix(args[0], args[1], args[2], args[3]).catch((e) => { console.error(e.message); process.exit(1); });
+else if (cmd === 'flood') flood(args[0], args[1], args[2], Number(args[3])).catch((e) => { console.error(e.message); process.exit(1); });
 else { console.error('usage: see the top of wire.js'); process.exit(2); }

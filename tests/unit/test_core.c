@@ -3,6 +3,10 @@
 
 #include "core/core.h"
 
+#include <float.h>
+#include <jansson.h>
+#include <math.h>
+
 #include <sys/stat.h>
 
 static void errors_table(void **state)
@@ -174,13 +178,156 @@ static void files_and_conf(void **state)
 	rm_tree(dir);
 }
 
+/* A random string of valid UTF-8 with what needs escaping mixed in: control characters,
+ * quotes, backslashes, NUL, and characters of two, three and four bytes. */
+static size_t random_text(char *out, size_t max, unsigned *seed)
+{
+	static const char *const pieces[] = {"a",
+					     "\"",
+					     "\\",
+					     "\n",
+					     "\t",
+					     "\x01",
+					     "\x1f",
+					     "\x7f",
+					     "/",
+					     "\xc3\xa9",
+					     "\xe2\x82\xac",
+					     "\xf0\x9f\x98\x80",
+					     "0123456789abcdefXYZ",
+					     " "};
+	size_t n = 0, want = (size_t)rand_r(seed) % 40;
+	if (rand_r(seed) % 8 == 0)
+		want += 300; /* long runs: the eight-byte path */
+	while (n < want && n + 20 < max) {
+		unsigned k = (unsigned)rand_r(seed) % (ARRAY_LEN(pieces) + 1);
+		if (k == ARRAY_LEN(pieces)) {
+			out[n++] = '\0';
+			continue;
+		}
+		size_t len = strlen(pieces[k]);
+		memcpy(out + n, pieces[k], len);
+		n += len;
+	}
+	return n;
+}
+
+static json_t *random_value(unsigned *seed, int depth)
+{
+	static const double reals[] = {0.0,	-0.0,	0.1,	 1.0,	  -1.5,
+				       1e300,	1e-300, 1e21,	 1e22,	  123456789012345678.0,
+				       3.14159, 2.5e-5, DBL_MAX, DBL_MIN, 1e16,
+				       -7e-7};
+	static const json_int_t ints[] = {0, 1, -1, 9, 10, 99, INT64_MAX, INT64_MIN, 1234567890123};
+	char text[1024];
+	switch (rand_r(seed) % (depth > 4 ? 6 : 8)) {
+	case 0: return json_null();
+	case 1: return json_boolean(rand_r(seed) % 2);
+	case 2: return json_integer(ints[rand_r(seed) % ARRAY_LEN(ints)]);
+	case 3:
+		return json_real(rand_r(seed) % 2 ? reals[rand_r(seed) % ARRAY_LEN(reals)]
+						  : (double)rand_r(seed) / (rand_r(seed) + 1) *
+							(rand_r(seed) % 2 ? 1e-9 : 1e9));
+	case 4:
+	case 5: return json_stringn(text, random_text(text, sizeof(text), seed));
+	case 6: {
+		json_t *a = json_array();
+		for (int i = rand_r(seed) % 5; i > 0; i--)
+			json_array_append_new(a, random_value(seed, depth + 1));
+		return a;
+	}
+	default: {
+		json_t *o = json_object();
+		for (int i = rand_r(seed) % 5; i > 0; i--) {
+			size_t n = random_text(text, sizeof(text), seed);
+			json_object_setn_new(o, text, n, random_value(seed, depth + 1));
+		}
+		return o;
+	}
+	}
+}
+
+/* json_encode writes what json_dumps writes, byte for byte, for thousands of values. */
+static void json_encoder(void **state)
+{
+	(void)state;
+	unsigned seed = 12345;
+	for (int i = 0; i < 3000; i++) {
+		json_t *v = json_array();
+		json_array_append_new(v, random_value(&seed, 0));
+		char *want = json_dumps(v, JSON_COMPACT);
+		size_t n = 0;
+		char *got = json_encode(v, &n);
+		assert_non_null(want);
+		assert_non_null(got);
+		if (n != strlen(want) || memcmp(got, want, n) != 0)
+			fail_msg("value %d: json_dumps gives %s\njson_encode gives %s", i, want,
+				 got);
+		free(want);
+		free(got);
+		json_decref(v);
+	}
+	/* nesting past its bound is refused, not a stack overflow */
+	json_t *deep = json_array(), *inner = deep;
+	for (int i = 0; i < 3000; i++) {
+		json_t *next = json_array();
+		json_array_append_new(inner, next);
+		inner = next;
+	}
+	assert_null(json_encode(deep, NULL));
+	json_decref(deep);
+}
+
+/* utf8_valid agrees with jansson's own check, on random bytes and on the edge cases. */
+static void utf8_checks(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"\x80",
+					  "\xc0\x80",
+					  "\xc1\xbf",
+					  "\xe0\x80\x80",
+					  "\xed\xa0\x80",
+					  "\xf4\x90\x80\x80",
+					  "\xf5\x80\x80\x80",
+					  "\xc3",
+					  "abcdefgh\xe2\x82"};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		assert_false(utf8_valid(bad[i], strlen(bad[i])));
+		assert_null(json_text(bad[i], strlen(bad[i])));
+	}
+	static const char *const good[] = {"",
+					   "plain ascii, longer than eight",
+					   "\xc2\x80",
+					   "\xed\x9f\xbf",
+					   "\xee\x80\x80",
+					   "\xf4\x8f\xbf\xbf",
+					   "\xf0\x9f\x98\x80 after"};
+	for (size_t i = 0; i < ARRAY_LEN(good); i++)
+		assert_true(utf8_valid(good[i], strlen(good[i])));
+	unsigned seed = 7;
+	unsigned char b[32];
+	for (int i = 0; i < 200000; i++) {
+		size_t n = (size_t)rand_r(&seed) % sizeof(b);
+		for (size_t k = 0; k < n; k++) {
+			int r = rand_r(&seed) % 4;
+			b[k] = (unsigned char)(r == 0	? rand_r(&seed) % 0x80
+					       : r == 1 ? 0x80 + rand_r(&seed) % 0x40
+							: rand_r(&seed) % 256);
+		}
+		json_t *j = json_stringn((const char *)b, n);
+		assert_int_equal(utf8_valid((const char *)b, n), j != NULL);
+		json_decref(j);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(errors_table),   cmocka_unit_test(buffers_cap),
 	    cmocka_unit_test(arenas),	      cmocka_unit_test(uuids),
 	    cmocka_unit_test(times),	      cmocka_unit_test(strings),
-	    cmocka_unit_test(files_and_conf),
+	    cmocka_unit_test(files_and_conf), cmocka_unit_test(json_encoder),
+	    cmocka_unit_test(utf8_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

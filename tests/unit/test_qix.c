@@ -73,13 +73,14 @@ struct inbox {
 	json_t *msgs;
 };
 
-static void collect(void *ctx, const char *json, size_t len)
+static void collect(void *ctx, char *json, size_t len)
 {
 	struct inbox *in = ctx;
 	json_error_t je;
 	json_t *j = json_loadb(json, len, 0, &je);
 	if (!j)
 		fail_msg("not JSON: %.*s", (int)len, json);
+	free(json);
 	json_array_append_new(in->msgs, j);
 }
 
