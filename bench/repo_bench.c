@@ -75,8 +75,13 @@ static long request(CURL *c, const char *method, const char *url, const char *bo
 {
 	out->len = 0;
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	/* without a body, no body at all: POSTFIELDS NULL would make libcurl send a chunked
+	 * body read from stdin, even under a GET */
+	if (body)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	else
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
 	if (curl_easy_perform(c) != CURLE_OK)
 		return -1;
