@@ -1,12 +1,13 @@
-/* ws.c: WebSockets on the event loops, with wslay doing the frames.
+/* ws.c: WebSockets on the event loops, with wslay parsing the frames.
  *
  * The loop reads a socket into its scratch buffer and lets wslay parse it; each whole
  * message is queued for the socket's pump, a job on the worker pool that runs on_open, the
  * messages in order and finally on_close, one at a time. Messages to send are queued by any
- * thread and moved into wslay by the loop, whose send callback gathers frames into the
- * connection's out buffer so that TLS records go out full. A peer that reads nothing stops
- * the queue at 64 MiB (the socket is closed); one that sends faster than its messages are
- * handled is not read until the queue drains. */
+ * thread; the loop takes them once it has written what it took before, writes each as one
+ * frame, and lets wslay write its control frames (pongs, the close) between messages. All
+ * of it is gathered in the connection's out buffer so that TLS records go out full. A peer
+ * that reads nothing stops the queue at 64 MiB (the socket is closed); one that sends
+ * faster than its messages are handled is not read until the queue drains. */
 #include "http/http_int.h"
 
 #include <gnutls/crypto.h>
@@ -21,7 +22,7 @@
 struct msg {
 	struct msg *next;
 	size_t len;
-	size_t off; /* a large outgoing message: how much wslay has read of it */
+	size_t off; /* an outgoing message: how much of it the loop has written */
 	char *data; /* `tail`, or a buffer the message owns (http_ws_send_owned) */
 	char tail[];
 };
