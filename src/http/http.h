@@ -116,6 +116,10 @@ void http_add_header(struct http_req *r, const char *name, const char *value);
 /* Copies `body`. */
 void http_respond(struct http_req *r, int status, const char *content_type, const char *body,
 		  size_t len);
+/* The same with a malloc'd, NUL-terminated `body` that the request takes over (freed in
+ * every case): a large JSON answer is sent without a copy. */
+void http_respond_owned(struct http_req *r, int status, const char *content_type, char *body,
+			size_t len);
 /* Takes ownership of `fd`, even on failure; sends `size` bytes from offset 0. */
 void http_respond_fd(struct http_req *r, int status, const char *content_type, int fd,
 		     uint64_t size);

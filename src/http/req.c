@@ -169,6 +169,20 @@ void http_respond(struct http_req *r, int status, const char *content_type, cons
 	r->out_len = len;
 }
 
+void http_respond_owned(struct http_req *r, int status, const char *content_type, char *body,
+			size_t len)
+{
+	if (r->responded) {
+		free(body);
+		return;
+	}
+	r->responded = true;
+	r->status = status;
+	r->content_type = content_type ? arena_strdup(r->a, content_type) : NULL;
+	r->out_body = body;
+	r->out_len = len;
+}
+
 void http_respond_fd(struct http_req *r, int status, const char *content_type, int fd,
 		     uint64_t size)
 {

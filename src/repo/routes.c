@@ -133,8 +133,7 @@ void repo_qrs_send_json(struct qrs *q, int status, json_t *j)
 	if (status == 200 && q->cache_key)
 		repo_cache_put(q->repo->cache, type_of(q->desc), q->cache_key, s, len,
 			       q->cache_epoch);
-	http_respond(q->req, status, "application/json; charset=utf-8", s, len);
-	free(s);
+	http_respond_owned(q->req, status, "application/json; charset=utf-8", s, len);
 }
 
 void repo_qrs_send_error(struct qrs *q, int code)
