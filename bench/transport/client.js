@@ -7,6 +7,9 @@
 //   client.js echo-rtt URL N SIZE            round trips of SIZE-byte messages to an echo
 //                                            server: "median_ms p99_ms"
 //   client.js script URL CERTDIR APP         one GetScript: "bytes ms"
+//   client.js script-raw URL CERTDIR APP     the same over a raw TLS socket that counts the
+//                                            answer's bytes as they arrive, as tls-get does,
+//                                            instead of assembling the message: "bytes ms"
 //   client.js big URL                        one large message from echo.js with SIZE,
 //                                            received as script receives it: "bytes ms"
 //   client.js tls-get HOST PORT PATH         one HTTP GET over raw TLS 1.3: "bytes ms"
@@ -19,6 +22,7 @@
 const WebSocket = require('ws');
 const fs = require('fs');
 const tls = require('tls');
+const crypto = require('crypto');
 
 const [cmd, ...a] = process.argv.slice(2);
 const certs = (dir) => ({ ca: fs.readFileSync(`${dir}/root.pem`), cert: fs.readFileSync(`${dir}/client.pem`), key: fs.readFileSync(`${dir}/client_key.pem`) });
@@ -84,6 +88,94 @@ async function script(url, dir, app) {
   ws.close();
 }
 
+// A WebSocket client on a raw TLS socket: frames are parsed as they arrive; messages up to
+// 1 MiB are handed to onmsg, larger ones only counted and reported to onbig when complete.
+function rawSession(url, opts) {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: u.hostname, port: Number(u.port), servername: u.hostname, ...opts }, () => {
+      const key = crypto.randomBytes(16).toString('base64');
+      s.write(`GET ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    });
+    const c = {
+      onmsg: null, onbig: null,
+      send(obj) {
+        const p = Buffer.from(JSON.stringify(obj));
+        const n = p.length;
+        const h = n < 126 ? Buffer.from([0x81, 0x80 | n]) : Buffer.from([0x81, 0x80 | 126, n >> 8, n & 255]);
+        const mask = crypto.randomBytes(4);
+        for (let i = 0; i < n; i++) p[i] ^= mask[i & 3];
+        s.write(Buffer.concat([h, mask, p]));
+      },
+      close() { s.destroy(); },
+    };
+    let upgraded = false;
+    let head = Buffer.alloc(0); // bytes of a response head or a frame head not yet complete
+    let frame = null;           // the frame whose payload is arriving
+    let msg = { bytes: 0, parts: [], big: false };
+    const payload = (d) => {
+      const take = Math.min(frame.len - frame.got, d.length);
+      if (!msg.big) msg.parts.push(d.subarray(0, take));
+      frame.got += take;
+      msg.bytes += take;
+      if (frame.got === frame.len) {
+        if (frame.op < 8 && frame.fin) {
+          if (msg.big) c.onbig(msg.bytes);
+          else c.onmsg(Buffer.concat(msg.parts));
+        }
+        if (frame.op < 8 && frame.fin || frame.op >= 8) msg = { bytes: 0, parts: [], big: false };
+        frame = null;
+      }
+      return d.subarray(take);
+    };
+    s.on('data', (d) => {
+      if (!upgraded) {
+        head = Buffer.concat([head, d]);
+        const i = head.indexOf('\r\n\r\n');
+        if (i < 0) return;
+        if (!head.toString('latin1', 0, 12).startsWith('HTTP/1.1 101')) { reject(new Error(head.toString('latin1', 0, i))); return; }
+        upgraded = true;
+        d = head.subarray(i + 4);
+        head = Buffer.alloc(0);
+        resolve(c);
+      }
+      while (d.length) {
+        if (frame) { d = payload(d); continue; }
+        head = head.length ? Buffer.concat([head, d]) : d;
+        d = Buffer.alloc(0);
+        if (head.length < 2) return;
+        const l7 = head[1] & 127;
+        const hl = l7 < 126 ? 2 : l7 === 126 ? 4 : 10;
+        if (head.length < hl) return;
+        const len = l7 < 126 ? l7 : l7 === 126 ? head.readUInt16BE(2) : Number(head.readBigUInt64BE(2));
+        frame = { len, got: 0, fin: (head[0] & 0x80) !== 0, op: head[0] & 15 };
+        if (frame.op < 8 && len > (1 << 20)) msg.big = true;
+        d = head.subarray(hl);
+        head = Buffer.alloc(0);
+        if (len === 0) payload(Buffer.alloc(0));
+      }
+    });
+    s.on('error', reject);
+  });
+}
+
+async function scriptRaw(url, dir, app) {
+  const c = await rawSession(`${url}/app/${app}`, certs(dir));
+  const next = () => new Promise((res) => { c.onmsg = (m) => res(JSON.parse(m)); });
+  let m = await next();
+  while (m.method !== 'OnConnected') m = await next();
+  c.send({ jsonrpc: '2.0', id: 1, method: 'OpenDoc', handle: -1, params: [app] });
+  do m = await next(); while (m.id !== 1);
+  const doc = m.result.qReturn.qHandle;
+  const t = now();
+  const got = new Promise((res) => { c.onbig = res; });
+  c.send({ jsonrpc: '2.0', id: 2, method: 'GetScript', handle: doc, params: [] });
+  const bytes = await got;
+  console.log(`${bytes} ${(now() - t).toFixed(1)}`);
+  c.close();
+}
+
 async function big(url) {
   const ws = new WebSocket(url, { rejectUnauthorized: false, perMessageDeflate: false, maxPayload: 256 << 20 });
   await new Promise((res) => ws.on('open', res));
@@ -93,9 +185,10 @@ async function big(url) {
 }
 
 function tlsGet(host, port, path) {
-  const t = now();
+  let t = 0; // from the request, as script-raw times from its call
   let bytes = 0;
   const s = tls.connect({ host, port: Number(port), rejectUnauthorized: false, minVersion: 'TLSv1.3' }, () => {
+    t = now();
     s.write(`GET ${path} HTTP/1.0\r\nHost: x\r\n\r\n`);
   });
   s.on('data', (d) => { bytes += d.length; });
@@ -129,6 +222,7 @@ async function idle(url, dir, n, addrs) {
 if (cmd === 'rtt') rtt(a[0], a[1], a[2], Number(a[3]));
 else if (cmd === 'echo-rtt') echoRtt(a[0], Number(a[1]), Number(a[2]));
 else if (cmd === 'script') script(a[0], a[1], a[2]);
+else if (cmd === 'script-raw') scriptRaw(a[0], a[1], a[2]);
 else if (cmd === 'big') big(a[0]);
 else if (cmd === 'tls-get') tlsGet(a[0], a[1], a[2]);
 else if (cmd === 'idle') idle(a[0], a[1], Number(a[2]), Number(a[3]));

@@ -15,6 +15,69 @@
 
 /* ---------------------------------------------------------------- bytes */
 
+#define READ_AHEAD (64u << 10)
+
+static void ra_drop(struct http_conn *c)
+{
+	free(c->ra);
+	c->ra = NULL;
+	c->ra_off = c->ra_len = 0;
+}
+
+static ssize_t tls_pull(gnutls_transport_ptr_t p, void *data, size_t size)
+{
+	struct http_conn *c = p;
+	if (c->ra_off == c->ra_len) {
+		char *into = c->ra ? c->ra : (c->ra = malloc(READ_AHEAD));
+		size_t cap = READ_AHEAD;
+		if (!into) { /* no memory: read only what was asked for */
+			into = data;
+			cap = size;
+		}
+		ssize_t n;
+		while ((n = recv(c->fd, into, cap, 0)) < 0 && errno == EINTR)
+			;
+		if (n < 0)
+			gnutls_transport_set_errno(c->tls, errno);
+		if (n <= 0 || into == data) {
+			ra_drop(c);
+			return n;
+		}
+		c->ra_off = 0;
+		c->ra_len = (size_t)n;
+	}
+	size_t k = c->ra_len - c->ra_off < size ? c->ra_len - c->ra_off : size;
+	memcpy(data, c->ra + c->ra_off, k);
+	c->ra_off += k;
+	if (c->ra_off == c->ra_len)
+		ra_drop(c);
+	return (ssize_t)k;
+}
+
+static ssize_t tls_push(gnutls_transport_ptr_t p, const giovec_t *iov, int n)
+{
+	struct http_conn *c = p;
+	struct msghdr m = {.msg_iov = (struct iovec *)(void *)iov, .msg_iovlen = (size_t)n};
+	ssize_t w;
+	while ((w = sendmsg(c->fd, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	if (w < 0)
+		gnutls_transport_set_errno(c->tls, errno);
+	return w;
+}
+
+void http_conn_tls_attach(struct http_conn *c)
+{
+	gnutls_transport_set_ptr(c->tls, c);
+	gnutls_transport_set_pull_function(c->tls, tls_pull);
+	gnutls_transport_set_vec_push_function(c->tls, tls_push);
+}
+
+bool http_conn_buffered(const struct http_conn *c)
+{
+	return c->tls && (c->ra_off < c->ra_len || gnutls_record_check_pending(c->tls) > 0);
+}
+
 ssize_t http_conn_recv(struct http_conn *c, void *buf, size_t len)
 {
 	if (c->tls) {
@@ -83,7 +146,7 @@ int http_conn_flush(struct http_conn *c)
 /* Worker side: waits until the socket is ready, at most `timeout_ms`. */
 static bool wait_fd(struct http_conn *c, short ev, int timeout_ms)
 {
-	if (ev == POLLIN && c->tls && gnutls_record_check_pending(c->tls) > 0)
+	if (ev == POLLIN && http_conn_buffered(c))
 		return true;
 	struct pollfd p = {c->fd, ev, 0};
 	int rc;

@@ -140,6 +140,11 @@ struct http_conn {
 	struct buf out;
 	size_t out_off;
 	size_t tls_retry; /* a TLS record that must be sent again with this length */
+	/* TLS read-ahead: GnuTLS reads a record's header, then its rest, two reads a record;
+	 * the socket is read in larger pieces into `ra` instead. Held only while it has
+	 * bytes, so an idle connection has none. */
+	char *ra;
+	size_t ra_off, ra_len;
 	struct http_ws *ws;
 	/* for a WebSocket read: the bytes wslay is given */
 	const char *rd;
@@ -148,6 +153,10 @@ struct http_conn {
 
 /* Reads into `buf`: > 0 bytes, 0 at EOF, -1 would block, -2 on error. */
 ssize_t http_conn_recv(struct http_conn *c, void *buf, size_t len);
+/* Gives a TLS connection's session its transport (the read-ahead above). */
+void http_conn_tls_attach(struct http_conn *c);
+/* True when bytes are buffered above the socket, so that waiting for it could stall. */
+bool http_conn_buffered(const struct http_conn *c);
 /* Writes: > 0 bytes written, -1 would block, -2 on error. */
 ssize_t http_conn_send(struct http_conn *c, const void *buf, size_t len);
 /* Writes everything in the out buffer it can without blocking: 0 when empty, 1 when

@@ -225,6 +225,7 @@ void http_conn_close(struct http_conn *c)
 	l->n_conns--;
 	if (c->tls)
 		gnutls_deinit(c->tls);
+	free(c->ra);
 	close(c->fd);
 	addr_give(s, c->addr);
 	if (c->head.a) {
@@ -366,13 +367,13 @@ static void on_posted(struct http_conn *c)
 		}
 		c->deadline_ms = time_mono_ms() + (int64_t)s->cfg.idle_timeout_s * 1000;
 		http_conn_watch(c, EPOLLIN | EPOLLRDHUP);
-		if (c->tls && gnutls_record_check_pending(c->tls) > 0)
+		if (http_conn_buffered(c))
 			read_head(c);
 		return;
 	case C_WS:
 		if (s->stopping)
 			http_ws_close(c->ws, 1001, "the server is stopping");
-		if (!http_ws_io(c, c->tls && gnutls_record_check_pending(c->tls) > 0, false))
+		if (!http_ws_io(c, http_conn_buffered(c), false))
 			http_conn_close(c);
 		return;
 	case C_HANDSHAKE:
@@ -416,6 +417,7 @@ static void new_conn(struct http_loop *l, int fd, const struct sockaddr_in *sa)
 			http_conn_close(c);
 			return;
 		}
+		http_conn_tls_attach(c);
 		c->state = C_HANDSHAKE;
 		handshake(c);
 	} else {

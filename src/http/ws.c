@@ -528,7 +528,7 @@ static bool ws_read(struct http_conn *c)
 			return false;
 		}
 	}
-	if (c->tls && gnutls_record_check_pending(c->tls) > 0)
+	if (http_conn_buffered(c))
 		http_loop_post(c); /* more is buffered: come back after the others had a turn */
 	return true;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 struct share {
@@ -24,6 +25,12 @@ struct share {
 	char journal[PATH_MAX];
 };
 
+#define PENDING_SIZE   (4u << 20)
+#define RING_SLOTS     8
+#define WRITEBACK_STEP (8u << 20)
+#define WRITE_BATCH    4
+#define SYNC_STEP      (64u << 20)
+
 struct share_writer {
 	struct share *s;
 	int fd;
@@ -35,9 +42,9 @@ struct share_writer {
 	struct crypto_sha256 *sha;
 	uint64_t size, max;
 	bool renamed, journaled;
-	/* Writes are gathered into `pending` and flushed a megabyte at a time; written data
-	 * is handed to the kernel's writeback every WRITEBACK_STEP bytes so that the final
-	 * fsync does not have the whole file left to write. */
+	/* Writes are gathered into `pending` (a slot of `ring`) and written out a buffer at a
+	 * time; data written through the page cache is handed to the kernel's writeback every
+	 * WRITEBACK_STEP bytes so that the final fsync does not have the whole file left. */
 	char *pending;
 	size_t n_pending;
 	uint64_t flushed, written_back;
@@ -45,21 +52,23 @@ struct share_writer {
 	 * file system allows it: it skips the copy into the page cache, which bounds uploads
 	 * otherwise. The unaligned tail is written through the cache. */
 	int direct; /* 0 not tried, 1 on, -1 refused */
-	/* Large uploads write on a helper thread from the buffer just filled while the
-	 * caller fills the other one, so receiving and writing overlap. Started on the first
-	 * full buffer; small files never start it. */
-	char *spare;
-	bool thr_on, job, stop;
-	const char *job_buf;
-	size_t job_len;
-	pthread_t thr;
+	/* Large files go through a ring of RING_SLOTS buffers: the caller fills one while
+	 * three helper threads work behind it: one hashes the full buffers, one writes them
+	 * (each buffer is hashed and written at the same time, in order), and one asks the disk
+	 * to persist what is written every SYNC_STEP bytes, so that the final fsync has little
+	 * left to flush. Started on the first full buffer; small files never start them.
+	 * Counters are in buffers; `mu` guards them, `stop` and `thr_err`. */
+	char *ring[RING_SLOTS];
+	bool thr_on, thr_tried, stop;
+	uint64_t full, hashed, written, synced;
+	pthread_t thr[3];
+	bool caller_waits;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t more;  /* a buffer is full, or stop: the hashing and writing threads */
+	pthread_cond_t done;  /* a buffer is hashed or written: the caller, when it waits */
+	pthread_cond_t flush; /* SYNC_STEP more is written, or stop: the syncing thread */
 	struct err thr_err;
 };
-
-#define PENDING_SIZE   (1u << 20)
-#define WRITEBACK_STEP (8u << 20)
 
 static const char *or_default(char *buf, size_t n, const char *given, const char *root,
 			      const char *leaf)
@@ -220,8 +229,9 @@ int share_writer_begin(struct share *s, const char *app_id, const char *gen, uin
 		free(w);
 		return err_set(e, ERR_IO, "app file path too long under \"%s\"", s->apps);
 	}
-	if (posix_memalign((void **)&w->pending, 4096, PENDING_SIZE) != 0)
-		w->pending = NULL;
+	if (posix_memalign((void **)&w->ring[0], 4096, PENDING_SIZE) != 0)
+		w->ring[0] = NULL;
+	w->pending = w->ring[0];
 	if (!w->pending) {
 		free(w);
 		return err_set(e, ERR_NOMEM, "out of memory");
@@ -255,16 +265,20 @@ static void set_direct(struct share_writer *w, bool on)
 	w->direct = on ? 1 : -1;
 }
 
-static int write_out(struct share_writer *w, const char *p, size_t len, struct err *e)
+/* Writes `n` pieces in order (several full buffers go to the disk in one call). */
+static int write_outv(struct share_writer *w, struct iovec *iov, int n, struct err *e)
 {
+	size_t len = 0;
+	for (int i = 0; i < n; i++)
+		len += iov[i].iov_len;
 	bool aligned = len % 4096 == 0 && w->flushed % 4096 == 0;
 	if (w->direct == 0 && aligned)
 		set_direct(w, true);
 	else if (w->direct == 1 && !aligned)
 		set_direct(w, false);
-	while (len) {
-		ssize_t n = write(w->fd, p, len);
-		if (n < 0) {
+	while (n > 0) {
+		ssize_t k = writev(w->fd, iov, n);
+		if (k < 0) {
 			if (errno == EINVAL && w->direct == 1) {
 				set_direct(w, false); /* the file system refuses direct I/O */
 				continue;
@@ -274,9 +288,16 @@ static int write_out(struct share_writer *w, const char *p, size_t len, struct e
 			return err_set(e, ERR_IO, "cannot write app file \"%s\": %s", w->tmp_path,
 				       strerror(errno));
 		}
-		p += n;
-		len -= (size_t)n;
-		w->flushed += (uint64_t)n;
+		w->flushed += (uint64_t)k;
+		while (n > 0 && (size_t)k >= iov->iov_len) {
+			k -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + k;
+			iov->iov_len -= (size_t)k;
+		}
 	}
 	if (w->direct != 1 && w->flushed - w->written_back >= WRITEBACK_STEP) {
 		/* Start writeback now; errors surface at the final fsync. */
@@ -287,77 +308,179 @@ static int write_out(struct share_writer *w, const char *p, size_t len, struct e
 	return 0;
 }
 
-static void *writer_thread(void *arg)
+static int write_out(struct share_writer *w, const char *p, size_t len, struct err *e)
+{
+	struct iovec v = {(void *)p, len};
+	return len ? write_outv(w, &v, 1, e) : 0;
+}
+
+/* ---- the pipeline of large files (see struct share_writer) ---- */
+
+/* Keeps the first error of any helper; called with `mu` held. */
+static void keep_error(struct share_writer *w, const struct err *e)
+{
+	if (e->code && !w->thr_err.code)
+		w->thr_err = *e;
+}
+
+static void *hash_thread(void *arg)
 {
 	struct share_writer *w = arg;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->job && !w->stop)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (!w->job)
+		while (!w->stop && w->hashed == w->full)
+			pthread_cond_wait(&w->more, &w->mu);
+		if (w->stop)
 			break;
+		const char *buf = w->ring[w->hashed % RING_SLOTS];
 		pthread_mutex_unlock(&w->mu);
-		/* hashed here, not as the bytes arrive: the receiving thread is busy decrypting */
-		crypto_sha256_update(w->sha, w->job_buf, w->job_len);
-		int rc = w->thr_err.code ? 0 : write_out(w, w->job_buf, w->job_len, &w->thr_err);
-		(void)rc;
+		crypto_sha256_update(w->sha, buf, PENDING_SIZE);
 		pthread_mutex_lock(&w->mu);
-		w->job = false;
-		pthread_cond_broadcast(&w->cv);
+		w->hashed++;
+		if (w->caller_waits)
+			pthread_cond_signal(&w->done);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
-/* Waits until the helper thread is idle; returns its error, if any, copied into `e`. */
-static int thread_idle(struct share_writer *w, struct err *e)
+static void *write_thread(void *arg)
 {
-	if (!w->thr_on)
-		return 0;
+	struct share_writer *w = arg;
 	pthread_mutex_lock(&w->mu);
-	while (w->job)
-		pthread_cond_wait(&w->cv, &w->mu);
-	pthread_mutex_unlock(&w->mu);
-	if (w->thr_err.code) {
-		if (e && !e->code)
-			*e = w->thr_err;
-		return w->thr_err.code;
+	for (;;) {
+		while (!w->stop && w->written == w->full)
+			pthread_cond_wait(&w->more, &w->mu);
+		if (w->stop)
+			break;
+		/* all the full buffers there are, up to WRITE_BATCH, in one write */
+		struct iovec iov[WRITE_BATCH];
+		int n = 0;
+		while (n < WRITE_BATCH && w->written + (uint64_t)n < w->full) {
+			iov[n].iov_base = w->ring[(w->written + (uint64_t)n) % RING_SLOTS];
+			iov[n++].iov_len = PENDING_SIZE;
+		}
+		bool failed = w->thr_err.code != 0;
+		pthread_mutex_unlock(&w->mu);
+		struct err e;
+		err_init(&e);
+		if (!failed)
+			(void)write_outv(w, iov, n, &e);
+		pthread_mutex_lock(&w->mu);
+		keep_error(w, &e);
+		w->written += (uint64_t)n;
+		if (w->caller_waits)
+			pthread_cond_signal(&w->done);
+		if (w->written - w->synced >= SYNC_STEP / PENDING_SIZE)
+			pthread_cond_signal(&w->flush);
 	}
-	return 0;
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
 }
 
-static void thread_stop(struct share_writer *w)
+/* fdatasync of what is written, every SYNC_STEP. An error here is kept: the kernel
+ * reports a write-back error to one fsync only, so the final one would not see it. */
+static void *sync_thread(void *arg)
 {
-	if (!w->thr_on)
-		return;
+	struct share_writer *w = arg;
+	const uint64_t step = SYNC_STEP / PENDING_SIZE;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->stop && w->written - w->synced < step)
+			pthread_cond_wait(&w->flush, &w->mu);
+		if (w->stop)
+			break;
+		uint64_t upto = w->written;
+		pthread_mutex_unlock(&w->mu);
+		struct err e;
+		err_init(&e);
+		if (fdatasync(w->fd) != 0)
+			err_set(&e, ERR_IO, "cannot flush app file \"%s\": %s", w->tmp_path,
+				strerror(errno));
+		pthread_mutex_lock(&w->mu);
+		keep_error(w, &e);
+		w->synced = upto;
+		if (e.code && w->caller_waits)
+			pthread_cond_signal(&w->done);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Stops and joins the first `n` helpers, and frees what they share. */
+static void helpers_end(struct share_writer *w, int n)
+{
 	pthread_mutex_lock(&w->mu);
 	w->stop = true;
-	pthread_cond_broadcast(&w->cv);
+	pthread_cond_broadcast(&w->more);
+	pthread_cond_signal(&w->flush);
 	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thr, NULL);
+	for (int i = 0; i < n; i++)
+		pthread_join(w->thr[i], NULL);
 	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->cv);
+	pthread_cond_destroy(&w->more);
+	pthread_cond_destroy(&w->done);
+	pthread_cond_destroy(&w->flush);
+}
+
+static void pipeline_stop(struct share_writer *w)
+{
+	if (w->thr_on)
+		helpers_end(w, 3);
 	w->thr_on = false;
 }
 
-/* Hands the full buffer to the helper thread (starting it the first time) and swaps in
- * the spare one. Falls back to writing here when a thread cannot be had. */
+/* Starts the helpers with a ring of buffers; false (nothing started) when either cannot be
+ * had, and the caller writes on its own thread. */
+static bool pipeline_start(struct share_writer *w)
+{
+	for (int i = 1; i < RING_SLOTS; i++)
+		if (posix_memalign((void **)&w->ring[i], 4096, PENDING_SIZE) != 0) {
+			w->ring[i] = NULL;
+			return false;
+		}
+	err_init(&w->thr_err);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->more, NULL);
+	pthread_cond_init(&w->done, NULL);
+	pthread_cond_init(&w->flush, NULL);
+	void *(*fn[3])(void *) = {hash_thread, write_thread, sync_thread};
+	int started = 0;
+	while (started < 3 && pthread_create(&w->thr[started], NULL, fn[started], w) == 0)
+		started++;
+	if (started < 3) {
+		helpers_end(w, started);
+		w->stop = false;
+		return false;
+	}
+	w->thr_on = true;
+	return true;
+}
+
+/* Waits until the helpers have hashed and written at least up to `upto` buffers, and
+ * returns their error, if any, copied into `e`. */
+static int pipeline_wait(struct share_writer *w, uint64_t upto, struct err *e)
+{
+	pthread_mutex_lock(&w->mu);
+	w->caller_waits = true;
+	while (!w->thr_err.code && (w->hashed < upto || w->written < upto))
+		pthread_cond_wait(&w->done, &w->mu);
+	w->caller_waits = false;
+	struct err te = w->thr_err;
+	pthread_mutex_unlock(&w->mu);
+	if (te.code && e && !e->code)
+		*e = te;
+	return te.code;
+}
+
+/* The full buffer is handed to the helpers (started the first time) and the next slot,
+ * once they are done with it, becomes `pending`. Without helpers, it is hashed and written
+ * here. */
 static int submit_full(struct share_writer *w, struct err *e)
 {
-	if (!w->thr_on && !w->spare) {
-		if (posix_memalign((void **)&w->spare, 4096, PENDING_SIZE) != 0)
-			w->spare = NULL;
-		if (w->spare) {
-			err_init(&w->thr_err);
-			pthread_mutex_init(&w->mu, NULL);
-			pthread_cond_init(&w->cv, NULL);
-			if (pthread_create(&w->thr, NULL, writer_thread, w) == 0) {
-				w->thr_on = true;
-			} else {
-				pthread_mutex_destroy(&w->mu);
-				pthread_cond_destroy(&w->cv);
-			}
-		}
+	if (!w->thr_tried) {
+		w->thr_tried = true;
+		(void)pipeline_start(w);
 	}
 	if (!w->thr_on) {
 		crypto_sha256_update(w->sha, w->pending, w->n_pending);
@@ -365,27 +488,20 @@ static int submit_full(struct share_writer *w, struct err *e)
 		w->n_pending = 0;
 		return rc;
 	}
-	int rc = thread_idle(w, e);
-	if (rc)
-		return rc;
 	pthread_mutex_lock(&w->mu);
-	w->job_buf = w->pending;
-	w->job_len = w->n_pending;
-	w->job = true;
-	pthread_cond_broadcast(&w->cv);
+	uint64_t n = ++w->full;
+	pthread_cond_broadcast(&w->more);
 	pthread_mutex_unlock(&w->mu);
-	char *t = w->pending;
-	w->pending = w->spare;
-	w->spare = t;
 	w->n_pending = 0;
-	return 0;
+	w->pending = w->ring[n % RING_SLOTS];
+	return n >= RING_SLOTS ? pipeline_wait(w, n - RING_SLOTS + 1, e) : 0;
 }
 
-/* Writes out everything still buffered, here, after the helper thread is done. */
+/* Writes out everything still buffered, here, after the helpers are done. */
 static int flush_pending(struct share_writer *w, struct err *e)
 {
-	int rc = thread_idle(w, e);
-	thread_stop(w);
+	int rc = w->thr_on ? pipeline_wait(w, w->full, e) : 0;
+	pipeline_stop(w);
 	if (rc)
 		return rc;
 	crypto_sha256_update(w->sha, w->pending, w->n_pending);
@@ -528,12 +644,12 @@ const char *share_writer_gen(const struct share_writer *w)
 
 static void writer_free(struct share_writer *w)
 {
-	thread_stop(w);
-	free(w->spare);
+	pipeline_stop(w);
+	for (int i = 0; i < RING_SLOTS; i++)
+		free(w->ring[i]);
 	if (w->fd >= 0)
 		close(w->fd);
 	crypto_sha256_free(w->sha);
-	free(w->pending);
 	free(w);
 }
 

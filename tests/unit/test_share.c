@@ -6,7 +6,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,8 +159,9 @@ static void recovery(void **state)
 	rm_tree(dir);
 }
 
-/* Several megabytes in odd-sized pieces go through the helper thread and the direct-I/O
- * path; the file must hold exactly the bytes written, with the right hash. */
+/* 80 MiB in odd-sized pieces go through the helper threads (the ring of buffers wraps
+ * around more than twice, and the syncing thread runs) and the direct-I/O path; the file
+ * must hold exactly the bytes written, with the right hash. */
 static void large_file_round_trip(void **state)
 {
 	(void)state;
@@ -166,13 +169,13 @@ static void large_file_round_trip(void **state)
 	struct err e;
 	err_init(&e);
 	struct share *s = open_share(dir, &e);
-	size_t total = (5u << 20) + 12345;
+	size_t total = (80u << 20) + 12345;
 	unsigned char *data = malloc(total);
 	for (size_t i = 0; i < total; i++)
 		data[i] = (unsigned char)((i * 2654435761u) >> 13);
 	struct share_writer *w;
 	assert_int_equal(share_writer_begin(s, "big", "g1", total, &w, &e), 0);
-	for (size_t off = 0, step = 7777; off < total; off += step) {
+	for (size_t off = 0, step = 77777; off < total; off += step) {
 		size_t n = total - off < step ? total - off : step;
 		assert_int_equal(share_writer_write(w, data + off, n, &e), 0);
 	}
@@ -196,8 +199,28 @@ static void large_file_round_trip(void **state)
 	free(back);
 	/* A writer aborted in the middle of a large file leaves nothing. */
 	assert_int_equal(share_writer_begin(s, "big", "g2", total, &w, &e), 0);
-	assert_int_equal(share_writer_write(w, data, 3u << 20, &e), 0);
+	assert_int_equal(share_writer_write(w, data, 40u << 20, &e), 0);
 	share_writer_abort(w);
+	assert_int_equal(count_files(share_apps_dir(s)), 1);
+	/* A write the helpers fail (here: past the file size limit) is reported, at the
+	 * latest by finish, and nothing waits forever. */
+	struct rlimit old, lim = {16u << 20, 0};
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim.rlim_max = old.rlim_max;
+	void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(share_writer_begin(s, "big", "g3", total, &w, &e), 0);
+	int rc = 0;
+	for (size_t off = 0; off < total && rc == 0; off += 1u << 20)
+		rc = share_writer_write(w, data + off,
+					total - off < (1u << 20) ? total - off : 1u << 20, &e);
+	if (rc == 0)
+		rc = share_writer_finish(w, NULL, &size, sha, &e);
+	assert_int_equal(rc, ERR_IO);
+	assert_non_null(strstr(e.message, "cannot write app file"));
+	share_writer_abort(w);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, was);
 	assert_int_equal(count_files(share_apps_dir(s)), 1);
 	free(data);
 	share_close(s);
