@@ -66,6 +66,11 @@ NODISCARD int http_server_start(const struct http_server_config *cfg, const stru
 				struct http_server **out, struct err *e);
 /* Stops accepting, waits for connection threads to finish, frees the server. */
 void http_server_stop(struct http_server *s);
+/* New TLS connections present this certificate and key (PEM) from now on; connections
+ * open keep theirs. Nothing changes when they are not usable (the error says why). A
+ * plain server has nothing to reload: 0. */
+NODISCARD int http_server_reload_cert(struct http_server *s, const char *cert_pem,
+				      const char *key_pem, struct err *e);
 
 /* ---- the request; every string is borrowed and valid until on_done returns ---- */
 

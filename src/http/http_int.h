@@ -101,7 +101,13 @@ char *http_error_json(int status, const char *message, size_t *out_len);
 /* ---------------------------------------------------------------- tls.c */
 
 struct http_tls {
+	/* the credentials new sessions get; replaced by http_tls_reload under `mu`. The ones
+	 * replaced stay (`retired`) until the server ends: sessions made with them use them. */
 	gnutls_certificate_credentials_t cred;
+	pthread_mutex_t mu;
+	gnutls_certificate_credentials_t *retired;
+	size_t n_retired;
+	char *trust_pem; /* NULL: no client certificates asked for */
 	gnutls_priority_t prio;
 	bool ask_cert;
 };
@@ -109,6 +115,9 @@ struct http_tls {
 NODISCARD int http_tls_new(const struct http_server_config *cfg, struct http_tls **out,
 			   struct err *e);
 void http_tls_free(struct http_tls *t);
+/* New sessions present this certificate and key from now on; sessions open keep theirs. */
+NODISCARD int http_tls_reload(struct http_tls *t, const char *cert_pem, const char *key_pem,
+			      struct err *e);
 /* A server session on `fd`, non-blocking. NULL when out of memory. */
 gnutls_session_t http_tls_session(struct http_tls *t, int fd);
 enum http_cert http_tls_peer_cert(gnutls_session_t s);

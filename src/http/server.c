@@ -645,6 +645,12 @@ static void wake_all(struct http_server *s)
 	}
 }
 
+int http_server_reload_cert(struct http_server *s, const char *cert_pem, const char *key_pem,
+			    struct err *e)
+{
+	return s->tls ? http_tls_reload(s->tls, cert_pem, key_pem, e) : 0;
+}
+
 void http_server_stop(struct http_server *s)
 {
 	if (!s)

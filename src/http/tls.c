@@ -26,43 +26,86 @@ int http_tls_check_priority(const char *prio, struct err *e)
 	return 0;
 }
 
+/* Credentials with the server's certificate and key and, when given, the trust anchor
+ * for client certificates. */
+static int make_cred(const char *cert_pem, const char *key_pem, const char *trust_pem,
+		     gnutls_certificate_credentials_t *out, struct err *e)
+{
+	*out = NULL;
+	gnutls_certificate_credentials_t c;
+	if (gnutls_certificate_allocate_credentials(&c) != GNUTLS_E_SUCCESS)
+		return err_set(e, ERR_CRYPTO, "cannot set up TLS");
+	gnutls_datum_t cert = {(unsigned char *)cert_pem, (unsigned)strlen(cert_pem)};
+	gnutls_datum_t key = {(unsigned char *)key_pem, (unsigned)strlen(key_pem)};
+	int rc = gnutls_certificate_set_x509_key_mem(c, &cert, &key, GNUTLS_X509_FMT_PEM);
+	if (rc < 0) {
+		gnutls_certificate_free_credentials(c);
+		return err_set(e, ERR_CRYPTO, "the server certificate or key is not usable: %s",
+			       gnutls_strerror(rc));
+	}
+	if (trust_pem) {
+		gnutls_datum_t ca = {(unsigned char *)trust_pem, (unsigned)strlen(trust_pem)};
+		if (gnutls_certificate_set_x509_trust_mem(c, &ca, GNUTLS_X509_FMT_PEM) <= 0) {
+			gnutls_certificate_free_credentials(c);
+			return err_set(e, ERR_CRYPTO, "the site's CA certificate is not usable");
+		}
+	}
+	*out = c;
+	return 0;
+}
+
 int http_tls_new(const struct http_server_config *cfg, struct http_tls **out, struct err *e)
 {
 	*out = NULL;
 	struct http_tls *t = calloc(1, sizeof(*t));
 	if (!t)
 		return err_set(e, ERR_NOMEM, "out of memory");
+	pthread_mutex_init(&t->mu, NULL);
 	const char *prio = cfg->tls_priority && *cfg->tls_priority ? cfg->tls_priority
 								   : http_tls_default_priority();
 	int rc = http_tls_check_priority(prio, e);
 	if (rc) {
-		free(t);
+		http_tls_free(t);
 		return rc;
 	}
 	const char *pos = NULL;
-	gnutls_datum_t cert = {(unsigned char *)cfg->cert_pem, (unsigned)strlen(cfg->cert_pem)};
-	gnutls_datum_t key = {(unsigned char *)cfg->key_pem, (unsigned)strlen(cfg->key_pem)};
-	if (gnutls_priority_init(&t->prio, prio, &pos) != GNUTLS_E_SUCCESS ||
-	    gnutls_certificate_allocate_credentials(&t->cred) != GNUTLS_E_SUCCESS) {
+	if (gnutls_priority_init(&t->prio, prio, &pos) != GNUTLS_E_SUCCESS) {
 		http_tls_free(t);
 		return err_set(e, ERR_CRYPTO, "cannot set up TLS");
 	}
-	rc = gnutls_certificate_set_x509_key_mem(t->cred, &cert, &key, GNUTLS_X509_FMT_PEM);
-	if (rc < 0) {
+	if (cfg->trust_pem && !(t->trust_pem = strdup(cfg->trust_pem))) {
 		http_tls_free(t);
-		return err_set(e, ERR_CRYPTO, "the server certificate or key is not usable: %s",
-			       gnutls_strerror(rc));
+		return err_set(e, ERR_NOMEM, "out of memory");
 	}
-	if (cfg->trust_pem) {
-		gnutls_datum_t ca = {(unsigned char *)cfg->trust_pem,
-				     (unsigned)strlen(cfg->trust_pem)};
-		if (gnutls_certificate_set_x509_trust_mem(t->cred, &ca, GNUTLS_X509_FMT_PEM) <= 0) {
-			http_tls_free(t);
-			return err_set(e, ERR_CRYPTO, "the site's CA certificate is not usable");
-		}
-		t->ask_cert = true;
+	t->ask_cert = cfg->trust_pem != NULL;
+	rc = make_cred(cfg->cert_pem, cfg->key_pem, t->trust_pem, &t->cred, e);
+	if (rc) {
+		http_tls_free(t);
+		return rc;
 	}
 	*out = t;
+	return 0;
+}
+
+int http_tls_reload(struct http_tls *t, const char *cert_pem, const char *key_pem, struct err *e)
+{
+	gnutls_certificate_credentials_t c;
+	int rc = make_cred(cert_pem, key_pem, t->trust_pem, &c, e);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&t->mu);
+	gnutls_certificate_credentials_t *r =
+	    realloc(t->retired, (t->n_retired + 1) * sizeof(*t->retired));
+	if (r) {
+		t->retired = r;
+		t->retired[t->n_retired++] = t->cred;
+		t->cred = c;
+	}
+	pthread_mutex_unlock(&t->mu);
+	if (!r) {
+		gnutls_certificate_free_credentials(c);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
 	return 0;
 }
 
@@ -72,8 +115,13 @@ void http_tls_free(struct http_tls *t)
 		return;
 	if (t->cred)
 		gnutls_certificate_free_credentials(t->cred);
+	for (size_t i = 0; i < t->n_retired; i++)
+		gnutls_certificate_free_credentials(t->retired[i]);
+	free(t->retired);
+	free(t->trust_pem);
 	if (t->prio)
 		gnutls_priority_deinit(t->prio);
+	pthread_mutex_destroy(&t->mu);
 	free(t);
 }
 
@@ -82,8 +130,11 @@ gnutls_session_t http_tls_session(struct http_tls *t, int fd)
 	gnutls_session_t s;
 	if (gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL) != GNUTLS_E_SUCCESS)
 		return NULL;
+	pthread_mutex_lock(&t->mu);
+	gnutls_certificate_credentials_t cred = t->cred;
+	pthread_mutex_unlock(&t->mu);
 	if (gnutls_priority_set(s, t->prio) != GNUTLS_E_SUCCESS ||
-	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, t->cred) != GNUTLS_E_SUCCESS) {
+	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred) != GNUTLS_E_SUCCESS) {
 		gnutls_deinit(s);
 		return NULL;
 	}

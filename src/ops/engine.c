@@ -177,6 +177,12 @@ int ops_engine_start(const struct ops_engine_config *cfg, struct ops_engine **ou
 	return 0;
 }
 
+int ops_engine_reload_cert(struct ops_engine *en, const char *cert_pem, const char *key_pem,
+			   struct err *e)
+{
+	return en && en->http ? http_server_reload_cert(en->http, cert_pem, key_pem, e) : 0;
+}
+
 void ops_engine_stop(struct ops_engine *en)
 {
 	if (!en)

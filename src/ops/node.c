@@ -28,7 +28,9 @@ static const char usage[] =
     "usage: fathom run --dir DIR [--allow-root] [--log-level LEVEL]\n"
     "\n"
     "Runs the node whose folder is DIR (made by fathom site create) until it receives\n"
-    "SIGTERM or SIGINT. Logs go to stderr and to DIR/logs/fathom.log.\n"
+    "SIGTERM or SIGINT. Logs go to stderr and to DIR/logs/fathom.log. SIGHUP reloads\n"
+    "DIR/certs/server.pem and server_key.pem: new connections get them, open ones keep\n"
+    "theirs.\n"
     "\n"
     "  --dir DIR          the node's folder\n"
     "  --allow-root       run even as root (a node should run as its own service user)\n"
@@ -334,12 +336,47 @@ static enum log_level parse_level(const char *s)
 	return LOG_INFO;
 }
 
+/* SIGHUP: certs/server.pem and server_key.pem again, checked against the site CA, for new
+ * connections on every port; connections open keep theirs. When they are not usable the
+ * node goes on with the ones it has, and says why. */
+static void reload_certs(struct node *n, const char *dir)
+{
+	struct err e;
+	err_init(&e);
+	char *cert = NULL, *key = NULL;
+	int rc = read_pem(dir, "server.pem", &cert, &e);
+	if (rc == 0)
+		rc = read_pem(dir, "server_key.pem", &key, &e);
+	if (rc == 0 && (rc = crypto_cert_verify(n->root_pem, cert, &e)))
+		err_detail(&e, "checking certs/server.pem against certs/root.pem");
+	if (rc == 0)
+		rc = http_server_reload_cert(n->http, cert, key, &e);
+	if (rc == 0)
+		rc = ops_engine_reload_cert(n->engine, cert, key, &e);
+	if (rc) {
+		log_error("SIGHUP: the server certificate was not reloaded: %s%s%s", e.message,
+			  e.detail[0] ? ": " : "", e.detail);
+		log_error("hint: the node goes on with the certificate it had; fix the files in "
+			  "%s/certs and send SIGHUP again",
+			  dir);
+		free(cert);
+		free(key);
+		return;
+	}
+	free(n->cert_pem);
+	free(n->key_pem);
+	n->http_cfg.cert_pem = n->cert_pem = cert;
+	n->http_cfg.key_pem = n->key_pem = key;
+	log_info("SIGHUP: the server certificate is reloaded; new connections get it");
+}
+
 /* The main thread heartbeats every interval and collects garbage every gc interval
- * (seconds both), waiting for signals in between, until SIGTERM or SIGINT. A heartbeat
+ * (seconds both), waiting for signals in between (SIGHUP reloads the server certificate),
+ * until SIGTERM or SIGINT. A heartbeat
  * that fails (the database is away) is logged once and retried at the next beat; the node
  * keeps serving. */
-static void serve(struct node *n, const sigset_t *set, int64_t started, int64_t heartbeat,
-		  int64_t gc_interval)
+static void serve(struct node *n, const char *dir, const sigset_t *set, int64_t started,
+		  int64_t heartbeat, int64_t gc_interval)
 {
 	int64_t last_gc = time_mono_ms();
 	bool beat_ok = true;
@@ -360,6 +397,8 @@ static void serve(struct node *n, const sigset_t *set, int64_t started, int64_t 
 			log_info("received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			return;
 		}
+		if (sig == SIGHUP)
+			reload_certs(n, dir);
 		if (time_mono_ms() - last_gc >= gc_interval * 1000) {
 			last_gc = time_mono_ms();
 			struct err ge;
@@ -466,7 +505,7 @@ int ops_node_run(int argc, char **argv)
 		return 1;
 	}
 	int64_t started = time_now_ms();
-	serve(&n, &set, started, heartbeat, gc_interval);
+	serve(&n, dir, &set, started, heartbeat, gc_interval);
 	struct err se;
 	err_init(&se);
 	if (repo_heartbeat(n.repo, started, true, &se) != 0)

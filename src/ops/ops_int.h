@@ -117,5 +117,8 @@ struct ops_engine;
 NODISCARD int ops_engine_start(const struct ops_engine_config *cfg, struct ops_engine **out,
 			       struct err *e);
 void ops_engine_stop(struct ops_engine *en);
+/* The engine port presents this certificate to new connections from now on. */
+NODISCARD int ops_engine_reload_cert(struct ops_engine *en, const char *cert_pem,
+				     const char *key_pem, struct err *e);
 
 #endif

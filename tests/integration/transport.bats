@@ -2,7 +2,8 @@
 # The transport under both ports: sessions abandoned in every way give back every descriptor
 # and thread, idle and slow clients cannot lock others out, malformed HTTP gets the API's
 # JSON errors (the golden cases in tests/golden/http), a session that reads nothing cannot
-# fill the node's memory, and TLS is 1.2/1.3 with AEAD suites only, on both ports.
+# fill the node's memory, TLS is 1.2/1.3 with AEAD suites only, on both ports, and SIGHUP
+# reloads the server certificate.
 
 load helpers
 
@@ -201,6 +202,68 @@ cert() {
 	s=$(api GET /qrs/about --cert "$BATS_TEST_TMPDIR/s.pem" --key "$BATS_TEST_TMPDIR/s.key")
 	expect 403 "$s"
 	[[ "$(jqb .message)" == *"not signed by this site's certificate authority"* ]]
+}
+
+# serial_of PORT: the serial of the certificate the port presents to a new connection.
+serial_of() {
+	openssl s_client -connect "127.0.0.1:$1" </dev/null 2>/dev/null | openssl x509 -noout -serial |
+		cut -d= -f2 | tr 'A-F' 'a-f'
+}
+
+@test "SIGHUP reloads the server certificate for new connections; open sessions keep theirs" {
+	local d=$BATS_TEST_TMPDIR c=$SITE/certs
+	cp "$c/server.pem" "$d/old.pem"
+	cp "$c/server_key.pem" "$d/old.key"
+	local old
+	old=$(openssl x509 -in "$c/server.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
+	[ "$(serial_of "$EPORT")" = "$old" ]
+	mkfifo "$d/in"
+	$WIRE hold "$EPORT" "$c" <"$d/in" >"$d/held" &
+	local client=$!
+	exec 7>"$d/in"
+	for _ in $(seq 1 50); do grep -q serial "$d/held" && break; sleep 0.1; done
+	[ "$(cut -d' ' -f2 "$d/held" | tr 'A-F' 'a-f')" = "$old" ]
+	# a new certificate from the site's CA, with its own key and serial
+	cat >"$d/new.tmpl" <<-EOF
+		cn = "localhost"
+		dns_name = "localhost"
+		ip_address = "127.0.0.1"
+		expiration_days = 2
+		tls_www_server
+		signing_key
+		encryption_key
+	EOF
+	certtool --generate-privkey --key-type ecdsa --outfile "$d/new.key" 2>/dev/null
+	certtool --generate-certificate --load-privkey "$d/new.key" --load-ca-certificate \
+		"$c/root.pem" --load-ca-privkey "$c/root_key.pem" --template "$d/new.tmpl" \
+		--outfile "$d/new.pem" 2>/dev/null
+	local new
+	new=$(openssl x509 -in "$d/new.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
+	[ "$new" != "$old" ]
+	cp "$d/new.pem" "$c/server.pem"
+	cp "$d/new.key" "$c/server_key.pem"
+	kill -HUP "$(pid)"
+	for _ in $(seq 1 50); do grep -q "server certificate is reloaded" "$SITE/logs/fathom.log" && break; sleep 0.1; done
+	grep -q "server certificate is reloaded" "$SITE/logs/fathom.log"
+	[ "$(serial_of "$EPORT")" = "$new" ]
+	[ "$(serial_of "$PORT")" = "$new" ]
+	s=$(api GET /qrs/about) # the API still serves, with the new certificate
+	expect 200 "$s"
+	# the session opened before still answers, on its connection with the old certificate
+	echo call >&7
+	for _ in $(seq 1 50); do grep -q answer "$d/held" && break; sleep 0.1; done
+	[ "$(grep answer "$d/held" | cut -d' ' -f2 | tr 'A-F' 'a-f')" = "$old" ]
+	# a certificate that is not usable changes nothing, and the log says why
+	echo "not a certificate" >"$c/server.pem"
+	kill -HUP "$(pid)"
+	for _ in $(seq 1 50); do grep -q "certificate was not reloaded" "$SITE/logs/fathom.log" && break; sleep 0.1; done
+	grep -q "certificate was not reloaded" "$SITE/logs/fathom.log"
+	[ "$(serial_of "$EPORT")" = "$new" ]
+	exec 7>&-
+	wait "$client"
+	cp "$d/old.pem" "$c/server.pem"
+	cp "$d/old.key" "$c/server_key.pem"
+	kill -HUP "$(pid)"
 }
 
 @test "a TLS priority string that GnuTLS refuses stops the node with the place it fails" {

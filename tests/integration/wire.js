@@ -14,6 +14,11 @@
 //                                         HOLD_S seconds prints how many the server closed
 //   wire.js qix PORT CERTDIR APP METHOD   one QIX call on a new session; prints the answer's
 //                                         length and the round trip in ms
+//   wire.js hold PORT CERTDIR             opens a QIX session and prints "serial S" (the
+//                                         serial of the certificate the server presented);
+//                                         then for each line on stdin makes one call and
+//                                         prints "answer S" with the same serial when it
+//                                         comes; ends when stdin closes
 //   wire.js flood PORT CERTDIR APP N      opens APP, then sends N GetScript calls, 20 ms
 //                                         apart, while reading nothing; prints "sent N" and
 //                                         stays until stdin closes
@@ -159,9 +164,23 @@ async function flood(port, dir, app, n) {
   process.stdin.on('end', () => process.exit(0));
 }
 
+async function hold(port, dir) {
+  let id = 0;
+  const s = await openSession(port, dir, '', () => console.log(`answer ${s.getPeerCertificate().serialNumber}`));
+  console.log(`serial ${s.getPeerCertificate().serialNumber}`);
+  s.on('close', () => { console.log('closed'); process.exit(1); });
+  const lines = require('readline').createInterface({ input: process.stdin });
+  lines.on('line', () => {
+    id++;
+    s.write(frame(1, JSON.stringify({ jsonrpc: '2.0', id, handle: -1, method: 'EngineVersion', params: [] })));
+  });
+  lines.on('close', () => process.exit(0));
+}
+
 if (cmd === 'raw') raw(args[0], args[1]);
 else if (cmd === 'abandon') abandon(args[0], args[1], args[2], args[3], Number(args[4]), Number(args[5] || 5)).catch((e) => { console.error(e.message); process.exit(1); });
 else if (cmd === 'idle') idle(args[0], Number(args[1]), Number(args[2]));
 else if (cmd === 'qix') qix(args[0], args[1], args[2], args[3]).catch((e) => { console.error(e.message); process.exit(1); });
+else if (cmd === 'hold') hold(args[0], args[1]).catch((e) => { console.error(e.message); process.exit(1); });
 else if (cmd === 'flood') flood(args[0], args[1], args[2], Number(args[3])).catch((e) => { console.error(e.message); process.exit(1); });
 else { console.error('usage: see the top of wire.js'); process.exit(2); }
