@@ -34,6 +34,10 @@
 #define COL_SQL(name, sql)  sql ", "
 #define SELECT_LIST(cols)   "SELECT " cols(COL_SQL) "NULL"
 #define NEVER_FIRES	    "9999-12-31T00:00:00.000Z"
+/* A trigger stored up to this long after one of its fire times still fires for it: a
+ * client that asks for "in one second" through a slow API, or on a busy machine, has its
+ * trigger stored after that second. */
+#define STORE_GRACE_MS 60000
 
 struct sched {
 	struct sched_config cfg;
@@ -523,11 +527,12 @@ static int time_triggers(struct sched *s, struct db_conn *c, int64_t now_ms, str
 		const char *due = changed ? NULL : cell(&rs, i, TR_NEXT);
 		int64_t next_ms = 0;
 		char next[ISO_TIME_LEN + 1] = NEVER_FIRES;
-		/* A new or changed trigger fires from the moment it was stored, even when no
-		 * node was central then: a firing missed meanwhile is due at once. Otherwise
+		/* A new or changed trigger fires from STORE_GRACE_MS before the moment it was
+		 * stored, even when no node was central then: a firing missed meanwhile is due
+		 * at once (one that already fired does not fire again: fire() looks). Otherwise
 		 * the next firing after now (firings missed while no node was central fire
 		 * once, as the one that is due). */
-		int64_t from = changed ? iso_ms(md) - 1 : now_ms;
+		int64_t from = changed ? iso_ms(md) - STORE_GRACE_MS : now_ms;
 		if (due && iso_ms(due) > from)
 			from = iso_ms(due);
 		if (ok && sched_next_fire(&spec, from, &next_ms) == 0)

@@ -96,6 +96,27 @@ sales_script='T: LOAD Region, Amount FROM [lib://CustomData/sales.csv]\n  (txt, 
 	[ "$(results "$task")" = 7 ]
 }
 
+@test "a one-shot trigger stored just after its time still fires, once; one stored minutes after never does" {
+	app=$(new_app Late "$sales_script")
+	# stored 5 s after its start (a slow client or a busy machine): due at once
+	late=$(date -u -d '-5 sec' +%Y-%m-%dT%H:%M:%S.000Z)
+	task=$(new_task "Reload Late" "$app" "" "\"schemaEvents\":[{\"name\":\"late\",\"startDate\":\"$late\",\"incrementOption\":0,\"incrementDescription\":\"0 0 0 0\"}]")
+	wait_results "$task" 7 30
+	[ "$(sql "SELECT fire_time FROM trigger_fire t JOIN schemaevent e ON e.id = t.trigger_id WHERE e.reload_task_id = '$task'")" = "$late" ]
+	# five minutes before it was stored: past the minute of grace, it never fires
+	old=$(date -u -d '-5 min' +%Y-%m-%dT%H:%M:%S.000Z)
+	task2=$(new_task "Reload Old" "$app" "" "\"schemaEvents\":[{\"name\":\"old\",\"startDate\":\"$old\",\"incrementOption\":0,\"incrementDescription\":\"0 0 0 0\"}]")
+	for _ in $(seq 1 50); do
+		[ "$(sql "SELECT next_fire FROM schemaevent WHERE reload_task_id = '$task2'")" = 9999-12-31T00:00:00.000Z ] && break
+		sleep 0.2
+	done
+	[ "$(sql "SELECT next_fire FROM schemaevent WHERE reload_task_id = '$task2'")" = 9999-12-31T00:00:00.000Z ]
+	sleep 2
+	[ "$(results "$task2")" = "" ]
+	[ "$(sql "SELECT count(*) FROM trigger_fire t JOIN schemaevent e ON e.id = t.trigger_id WHERE e.reload_task_id = '$task2'")" = 0 ]
+	[ "$(results "$task")" = 7 ]
+}
+
 @test "a task chain runs a task when another finishes with success" {
 	a=$(new_task "Chain A" "$(new_app ChainA "$sales_script")")
 	b=$(new_task "Chain B" "$(new_app ChainB "$sales_script")" "" "\"compositeEvents\":[{\"name\":\"after A\",\"timeConstraint\":{\"days\":0,\"hours\":0,\"minutes\":360,\"seconds\":0},\"compositeRules\":[{\"ruleState\":1,\"reloadTask\":{\"id\":\"$a\"}}]}]")
