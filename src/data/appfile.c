@@ -9,7 +9,35 @@
 #define FILE_HEADER  16
 #define BLOCK_HEADER 28
 #define MAX_BLOCKS   65536
-#define MAX_RAW	     (16ULL << 30) /* one block's decompressed size */
+#define MAX_RAW	     (16ULL << 30)  /* one block's decompressed size */
+#define MAX_TEXT     (256ULL << 20) /* the properties' JSON, the load script */
+
+/* The most a block of `kind` may hold once decompressed: what a reader allocates for it is
+ * checked against this before anything is allocated. Tables hold data and may be large;
+ * properties and scripts are text a person or the engine wrote. */
+static uint64_t kind_max(uint32_t kind)
+{
+	return kind == APPFILE_PROPS || kind == APPFILE_SCRIPT ? MAX_TEXT : MAX_RAW;
+}
+
+static const char *kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case APPFILE_PROPS: return "properties";
+	case APPFILE_SCRIPT: return "load script";
+	case APPFILE_TABLE: return "table";
+	default: return "unknown";
+	}
+}
+
+/* The error of a block declaring more than its kind may hold. */
+static int too_big(uint32_t block, uint32_t kind, uint64_t raw, struct err *e)
+{
+	err_set(e, ERR_INVALID, "block %u of the app file (%s) claims %llu bytes; it may hold %llu",
+		block, kind_name(kind), (unsigned long long)raw,
+		(unsigned long long)kind_max(kind));
+	return ERR_INVALID;
+}
 
 static void put_u16(uint8_t *p, uint16_t v)
 {
@@ -75,6 +103,10 @@ int data_appfile_write(const struct appfile_block *blocks, int n, int level, str
 	ZSTD_CCtx_setParameter(cc, ZSTD_c_nbWorkers, 2);
 	int rc = 0;
 	for (int i = 0; i < n && rc == 0; i++) {
+		if (blocks[i].len > kind_max((uint32_t)blocks[i].kind)) {
+			rc = too_big((uint32_t)i + 1, (uint32_t)blocks[i].kind, blocks[i].len, e);
+			break;
+		}
 		/* compressed straight into the file's buffer, after room for the header */
 		size_t bound = ZSTD_compressBound(blocks[i].len);
 		if (buf_reserve(out, BLOCK_HEADER + bound)) {
@@ -119,6 +151,35 @@ bool data_appfile_looks_valid(const void *data, size_t len, struct err *e)
 		return false;
 	}
 	return true;
+}
+
+/* Decompresses a frame 64 KiB at a time without keeping it: whether it is whole, matches
+ * its checksum and holds exactly `raw` bytes. */
+static int check_frame(ZSTD_DCtx *dc, const uint8_t *p, size_t n, uint64_t raw, uint32_t block,
+		       struct err *e)
+{
+	static _Thread_local uint8_t scratch[1 << 16];
+	ZSTD_DCtx_reset(dc, ZSTD_reset_session_only);
+	ZSTD_inBuffer in = {p, n, 0};
+	uint64_t produced = 0;
+	size_t r = 1;
+	while (r != 0) {
+		ZSTD_outBuffer out = {scratch, sizeof(scratch), 0};
+		r = ZSTD_decompressStream(dc, &out, &in);
+		if (ZSTD_isError(r))
+			return err_set(e, ERR_INVALID, "block %u of the app file is damaged (%s)",
+				       block, ZSTD_getErrorName(r));
+		produced += out.pos;
+		if (produced > raw || (r != 0 && in.pos == in.size && out.pos < out.size))
+			return err_set(
+			    e, ERR_INVALID,
+			    "block %u of the app file is damaged (its size does not match)", block);
+	}
+	return produced == raw && in.pos == in.size
+		   ? 0
+		   : err_set(e, ERR_INVALID,
+			     "block %u of the app file is damaged (its size does not match)",
+			     block);
 }
 
 int data_appfile_read(const void *data, size_t len, struct appfile **out, struct err *e)
@@ -167,9 +228,8 @@ int data_appfile_read(const void *data, size_t len, struct appfile **out, struct
 			    (unsigned long long)stored, len - at);
 			break;
 		}
-		if (raw > MAX_RAW) {
-			rc = err_set(e, ERR_INVALID, "block %u of the app file claims %llu bytes",
-				     i + 1, (unsigned long long)raw);
+		if (raw > kind_max(kind)) {
+			rc = too_big(i + 1, kind, raw, e);
 			break;
 		}
 		bool known =
@@ -180,6 +240,11 @@ int data_appfile_read(const void *data, size_t len, struct appfile **out, struct
 			    e, ERR_INVALID,
 			    "block %u of the app file is damaged (its size does not match)", i + 1);
 			break;
+		}
+		if (!known) { /* a later version's kind: checked in steps, then passed over */
+			rc = check_frame(dc, p + at, stored, raw, i + 1, e);
+			at += stored;
+			continue;
 		}
 		char *buf = malloc(raw + 1);
 		if (!buf) {
@@ -195,11 +260,6 @@ int data_appfile_read(const void *data, size_t len, struct appfile **out, struct
 			break;
 		}
 		buf[raw] = '\0';
-		if (!known) { /* a later version's kind: checked, then passed over */
-			free(buf);
-			at += stored;
-			continue;
-		}
 		struct appfile_block *b = &a->blocks[a->n_blocks++];
 		b->kind = (enum appfile_kind)kind;
 		b->data = buf;
@@ -290,10 +350,9 @@ static int check_block_header(struct appfile_check *c, struct err *e)
 	uint32_t kind = get_u32(bh);
 	c->raw = get_u64(bh + 8);
 	c->left = get_u64(bh + 16);
-	if (c->raw > MAX_RAW)
-		return err_set(e, ERR_INVALID, "block %u of the app file claims %llu bytes",
-			       c->block + 1, (unsigned long long)c->raw);
-	(void)kind; /* every kind is a checksummed zstd frame, known or not */
+	if (c->raw > kind_max(kind))
+		return too_big(c->block + 1, kind, c->raw, e);
+	/* every kind is a checksummed zstd frame, known or not */
 	c->produced = 0;
 	c->frame_done = false;
 	ZSTD_DCtx_reset(c->dc, ZSTD_reset_session_only);

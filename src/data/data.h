@@ -204,7 +204,10 @@ void data_txt_interpret(const char *text, const char *date_format, struct qvd_va
  * Numbers are little endian. Block kinds: APPFILE_PROPS (the app's properties as JSON:
  * title, variables, objects), APPFILE_SCRIPT (the load script, UTF-8) and APPFILE_TABLE
  * (one table of the data model in QVD layout, engine/qvd.h). Blocks of unknown kind are
- * checked like the others and then passed over, so later versions can add kinds.
+ * checked like the others (decompressed 64 KiB at a time, never kept) and then passed
+ * over, so later versions can add kinds. Properties and scripts may hold 256 MiB each,
+ * other blocks 16 GiB; a block that declares more is refused before anything is allocated
+ * (by the writer, the reader and the streaming check alike).
  *
  * Threads: plain values; no shared state. */
 

@@ -5,6 +5,8 @@
 
 #include "data/data.h"
 
+#include <zstd.h>
+
 static const char script[] = "Sales:\nLOAD * INLINE [\nRegion, Amount\nNorth, 10\n];\n";
 static const char props[] = "{\"qTitle\":\"Sales\",\"objects\":[]}";
 
@@ -206,6 +208,83 @@ static void the_streaming_check_agrees_with_the_reader(void **state)
 	buf_release(&b);
 }
 
+static void le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* A file of one load-script block that declares (and holds) 257 MiB of zeros, 8 KiB
+ * compressed: the shape of a decompression bomb. Written by hand, since the writer
+ * refuses it. */
+static void bomb(struct buf *out)
+{
+	const uint64_t raw = 257ull << 20;
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+	ZSTD_CCtx_setPledgedSrcSize(cc, raw);
+	static char zeros[1 << 20];
+	struct buf z;
+	buf_init(&z, 1 << 24);
+	assert_int_equal(buf_reserve(&z, 1 << 20), 0);
+	for (uint64_t fed = 0; fed < raw;) {
+		ZSTD_inBuffer in = {zeros, sizeof(zeros), 0};
+		bool last = fed + sizeof(zeros) >= raw;
+		size_t left;
+		do {
+			assert_int_equal(buf_reserve(&z, 1 << 16), 0);
+			ZSTD_outBuffer o = {z.data + z.len, z.cap - z.len - 1, 0};
+			left =
+			    ZSTD_compressStream2(cc, &o, &in, last ? ZSTD_e_end : ZSTD_e_continue);
+			assert_false(ZSTD_isError(left));
+			z.len += o.pos;
+		} while (in.pos < in.size || (last && left));
+		fed += sizeof(zeros);
+	}
+	ZSTD_freeCCtx(cc);
+	uint8_t h[16 + 28] = "FATHOMAPP";
+	le(h + 10, 1, 2); /* version */
+	le(h + 12, 1, 4); /* blocks */
+	le(h + 16, APPFILE_SCRIPT, 4);
+	le(h + 24, raw, 8);
+	le(h + 32, z.len, 8);
+	uint32_t fnv = 2166136261u;
+	for (int i = 16; i < 40; i++)
+		fnv = (fnv ^ h[i]) * 16777619u;
+	le(h + 40, fnv, 4);
+	assert_int_equal(buf_append(out, h, sizeof(h)), 0);
+	assert_int_equal(buf_append(out, z.data, z.len), 0);
+	buf_release(&z);
+}
+
+static void blocks_past_their_kind_are_refused(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	bomb(&b);
+	assert_true(b.len < (64 << 10));
+	struct appfile *a = NULL;
+	struct err e;
+	err_init(&e);
+	assert_int_equal(data_appfile_read(b.data, b.len, &a, &e), ERR_INVALID);
+	assert_null(a);
+	assert_string_equal(e.message, "block 1 of the app file (load script) claims 269484032 "
+				       "bytes; it may hold 268435456");
+	err_init(&e);
+	assert_int_equal(stream_check(b.data, b.len, 4096, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "(load script) claims 269484032 bytes"));
+	/* the writer refuses to make one (its data is not even read) */
+	struct appfile_block big = {APPFILE_PROPS, (char *)props, (256u << 20) + 1};
+	struct buf w;
+	buf_init(&w, 1 << 20);
+	err_init(&e);
+	assert_int_equal(data_appfile_write(&big, 1, 0, &w, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "(properties) claims 268435457 bytes"));
+	buf_release(&w);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +293,7 @@ int main(void)
 	    cmocka_unit_test(versions_and_signatures),
 	    cmocka_unit_test(unknown_kinds_are_passed_over),
 	    cmocka_unit_test(the_streaming_check_agrees_with_the_reader),
+	    cmocka_unit_test(blocks_past_their_kind_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
