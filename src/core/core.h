@@ -201,6 +201,11 @@ char *str_url_encode(struct arena *a, const char *s);
  * rename, fsync of the folder. `mode` applies to the new file. Returns 0 or ERR_IO. */
 NODISCARD int file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
 				struct err *e);
+/* The same for file `name` in the folder open as `dirfd` (O_RDONLY | O_DIRECTORY): the
+ * temporary file is made there without following links, and renamed over `name` (a link
+ * named `name` is replaced, not followed). */
+NODISCARD int file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len,
+				   unsigned mode, struct err *e);
 /* Reads a whole file of at most `max` bytes. Caller owns *out (free()). Returns 0, ERR_IO
  * or ERR_TOO_LARGE. */
 NODISCARD int file_read_all(const char *path, size_t max, char **out, size_t *out_len,

@@ -351,6 +351,37 @@ int file_write_atomic(const char *path, const void *data, size_t len, unsigned m
 	return dir_sync(dir, e);
 }
 
+int file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, unsigned mode,
+			 struct err *e)
+{
+	char tmp[PATH_MAX];
+	if (!*name || strchr(name, '/') ||
+	    (size_t)snprintf(tmp, sizeof(tmp), ".%s.tmp-%d", name, (int)getpid()) >= sizeof(tmp))
+		return err_set(e, ERR_IO, "not a file name: \"%s\"", name);
+	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return err_set(e, ERR_IO, "cannot create \"%s\": %s", tmp, strerror(errno));
+	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		err_set(e, ERR_IO, "cannot write \"%s\": %s", name, strerror(errno));
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return ERR_IO;
+	}
+	close(fd);
+	if (renameat(dirfd, tmp, dirfd, name) != 0) {
+		err_set(e, ERR_IO, "cannot rename \"%s\" to \"%s\": %s", tmp, name,
+			strerror(errno));
+		unlinkat(dirfd, tmp, 0);
+		return ERR_IO;
+	}
+	if (fsync(dirfd) != 0)
+		return err_set(e, ERR_IO, "cannot flush the folder of \"%s\": %s", name,
+			       strerror(errno));
+	return 0;
+}
+
 int file_read_all(const char *path, size_t max, char **out, size_t *out_len, struct err *e)
 {
 	*out = NULL;

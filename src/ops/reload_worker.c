@@ -88,10 +88,11 @@ static void logf_(struct worker *w, const char *fmt, ...)
 }
 
 /* lib://Name/path inside the folder of connection Name; nothing may lead out of it. */
-static int resolve(void *ctx, const char *path, bool for_write, char *out, size_t n, struct err *e)
+static int open_file(void *ctx, const char *path, bool for_write, int *fd, char *leaf, size_t n,
+		     struct err *e)
 {
 	struct worker *w = ctx;
-	return share_lib_resolve(w->conns, w->n_conns, path, for_write, out, n, e);
+	return share_lib_open(w->conns, w->n_conns, path, for_write, fd, leaf, n, e);
 }
 
 int ops_reload_worker(int argc, char **argv)
@@ -141,7 +142,7 @@ int ops_reload_worker(int argc, char **argv)
 	int rc = data_appfile_read_file(in, &app, &e);
 	const struct appfile_block *script = app ? data_appfile_find(app, APPFILE_SCRIPT) : NULL;
 	const struct appfile_block *props = app ? data_appfile_find(app, APPFILE_PROPS) : NULL;
-	struct reload_env env = {.ctx = &w, .resolve = resolve, .log = log_line};
+	struct reload_env env = {.ctx = &w, .open = open_file, .log = log_line};
 	if (rc == 0)
 		rc = script_run(script ? script->data : "", &env, &m, &e);
 	/* the new app file: the same properties and script, and the tables */

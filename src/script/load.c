@@ -58,17 +58,15 @@ static void source_release(struct source *src)
 static int read_source(struct run *r, const struct stmt *s, const char *path, struct source *out)
 {
 	memset(out, 0, sizeof(*out));
-	char file[4096];
-	int rc = r->env->resolve
-		     ? r->env->resolve(r->env->ctx, path, false, file, sizeof(file), r->e)
-		     : err_set(r->e, ERR_FORBIDDEN, "no files can be read here");
+	int fd = -1;
+	int rc = r->env->open ? r->env->open(r->env->ctx, path, false, &fd, NULL, 0, r->e)
+			      : err_set(r->e, ERR_FORBIDDEN, "no files can be read here");
 	if (rc) {
 		char msg[sizeof(r->e->message)];
 		str_copy(msg, r->e->message, sizeof(msg));
 		r->e->code = 0;
 		return script_err(r, s, rc, "%s", msg);
 	}
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		int err = errno;

@@ -249,16 +249,18 @@ bool script_val_number(const struct val *v, double *out);
  * (local to the call) and CALL; EXIT SCRIPT, FOR, DO and SUB, with WHEN or UNLESS.
  * Anything else is refused with its line and column ("not supported yet"), never ignored.
  *
- * Files are reached only through env->resolve, which maps lib://Connection/path to a file
- * inside that connection's folder (and refuses paths that escape it).
+ * Files are reached only through env->open, which opens lib://Connection/path inside that
+ * connection's folder (and refuses paths that escape it, at the moment of the open).
  *
  * Threads: one reload per thread; no shared state. */
 
 struct reload_env {
 	void *ctx;
-	/* The file a script path names. ERR_FORBIDDEN or ERR_NOT_FOUND with a message. */
-	int (*resolve)(void *ctx, const char *path, bool for_write, char *out, size_t n,
-		       struct err *e);
+	/* Opens what a script path names: for a read, *fd is the file; for a write (STORE),
+	 * *fd is the folder the file goes into (for file_write_atomic_at) and `leaf` its
+	 * name. ERR_FORBIDDEN or ERR_NOT_FOUND with a message. */
+	int (*open)(void *ctx, const char *path, bool for_write, int *fd, char *leaf, size_t n,
+		    struct err *e);
 	/* One line of the reload log (TRACE, and what each statement did). May be NULL. */
 	void (*log)(void *ctx, const char *line);
 	int64_t max_rows; /* per table; 0: no limit */

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int csv_quote(struct buf *b, const char *s)
 {
@@ -22,10 +23,11 @@ int script_store(struct run *r, const struct stmt *s)
 				  s->store.table);
 	if (s->store.items)
 		return script_err(r, s, ERR_INVALID, "STORE of chosen fields is not supported yet");
-	char file[4096];
-	int rc = r->env->resolve
-		     ? r->env->resolve(r->env->ctx, s->store.path, true, file, sizeof(file), r->e)
-		     : err_set(r->e, ERR_FORBIDDEN, "no files can be written here");
+	char leaf[256];
+	int dirfd = -1;
+	int rc = r->env->open ? r->env->open(r->env->ctx, s->store.path, true, &dirfd, leaf,
+					     sizeof(leaf), r->e)
+			      : err_set(r->e, ERR_FORBIDDEN, "no files can be written here");
 	if (rc) {
 		char msg[sizeof(r->e->message)];
 		str_copy(msg, r->e->message, sizeof(msg));
@@ -61,7 +63,8 @@ int script_store(struct run *r, const struct stmt *s)
 			    err_set(r->e, ERR_TOO_LARGE, "table %s is too large to store", t->name);
 	}
 	if (rc == 0)
-		rc = file_write_atomic(file, b.data ? b.data : "", b.len, 0644, r->e);
+		rc = file_write_atomic_at(dirfd, leaf, b.data ? b.data : "", b.len, 0644, r->e);
+	close(dirfd);
 	buf_release(&b);
 	if (rc == 0)
 		script_log(r, "stored %s (%lld rows) into %s", t->name, (long long)t->n_rows,

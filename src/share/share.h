@@ -114,4 +114,13 @@ NODISCARD int share_lib_init(struct share_lib *out, const char *name, const char
 NODISCARD int share_lib_resolve(const struct share_lib *libs, int n_libs, const char *path,
 				bool for_write, char *out, size_t out_len, struct err *e);
 
+/* Opens what `path` names, as share_lib_resolve checks it, and then with the kernel
+ * resolving it beneath the connection's folder (openat2, RESOLVE_BENEATH): a link swapped
+ * in after the check cannot lead out, since the open itself refuses to leave the folder.
+ * For a read, *fd is the file (O_RDONLY); for a write, *fd is the folder the file goes
+ * into (O_RDONLY | O_DIRECTORY, for file_write_atomic_at) and `leaf` the file's name.
+ * Caller closes *fd. */
+NODISCARD int share_lib_open(const struct share_lib *libs, int n_libs, const char *path,
+			     bool for_write, int *fd, char *leaf, size_t leaf_len, struct err *e);
+
 #endif

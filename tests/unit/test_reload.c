@@ -5,6 +5,7 @@
 #include "unit.h"
 
 #include "script/script.h"
+#include "share/share.h"
 
 #include <sys/stat.h>
 
@@ -12,21 +13,21 @@ static char *out_dir;
 static char shared[4096];
 static char log_text[8192];
 
-static int resolve(void *ctx, const char *path, bool for_write, char *out, size_t n, struct err *e)
+/* The worker's own opener over two folder connections: Out and Data (the shared data,
+ * when it is there). */
+static int open_file(void *ctx, const char *path, bool for_write, int *fd, char *leaf, size_t n,
+		     struct err *e)
 {
 	(void)ctx;
-	(void)for_write;
-	if (strstr(path, ".."))
-		return err_set(e, ERR_FORBIDDEN, "%s leaves its folder", path);
-	if (strncmp(path, "lib://Out/", 10) == 0) {
-		snprintf(out, n, "%s/%s", out_dir, path + 10);
-		return 0;
-	}
-	if (strncmp(path, "lib://Data/", 11) == 0) {
-		snprintf(out, n, "%s/%s", shared, path + 11);
-		return 0;
-	}
-	return err_set(e, ERR_NOT_FOUND, "there is no data connection for %s", path);
+	struct share_lib libs[2];
+	int k = 0;
+	struct err ie;
+	err_init(&ie);
+	if (share_lib_init(&libs[k], "Out", out_dir, &ie) == 0)
+		k++;
+	if (share_lib_init(&libs[k], "Data", shared, &ie) == 0)
+		k++;
+	return share_lib_open(libs, k, path, for_write, fd, leaf, n, e);
 }
 
 static void log_line(void *ctx, const char *line)
@@ -36,7 +37,7 @@ static void log_line(void *ctx, const char *line)
 	snprintf(log_text + l, sizeof(log_text) - l, "%s\n", line);
 }
 
-static const struct reload_env env = {.resolve = resolve, .log = log_line};
+static const struct reload_env env = {.open = open_file, .log = log_line};
 
 static struct data_set *run_ok(const char *script)
 {
@@ -368,9 +369,11 @@ static void errors_name_the_place_and_keep_nothing(void **state)
 	run_fails("LOAD Sum(A) AS X INLINE [\nA\n1\n];",
 		  "Sum is an aggregation: it needs GROUP BY");
 	run_fails("LOAD * RESIDENT Missing;", "there is no table named Missing");
-	run_fails("LOAD * FROM [lib://Data/../../etc/passwd] (txt);", "leaves its folder");
-	run_fails("LOAD * FROM [lib://Nowhere/x.csv] (txt);", "no data connection");
-	run_fails("LOAD * FROM [lib://Out/absent.csv] (txt);", "cannot read");
+	run_fails("LOAD * FROM [lib://Out/../../etc/passwd] (txt);",
+		  "leads out of its data connection");
+	run_fails("LOAD * FROM [lib://Nowhere/x.csv] (txt);", "no folder data connection");
+	run_fails("LOAD * FROM [lib://Out/absent.csv] (txt);",
+		  "lib://Out/absent.csv does not exist");
 	run_fails("SET a = 1;\nLOAD A, A INLINE [\nA\n1\n];",
 		  "line 2, column 1: the field A is loaded twice");
 	run_fails("FOR i = 1 TO 3\nTRACE x;", "NEXT is missing");

@@ -5,6 +5,8 @@
 #include "share/share.h"
 
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -227,6 +229,112 @@ static void large_file_round_trip(void **state)
 	rm_tree(dir);
 }
 
+/* ---- data connections: lib://Name/path opened beneath the connection's folder ---- */
+
+static char lib_dir[4200];
+static atomic_bool lib_stop;
+
+/* Swaps <conn>/f between a plain file and a link to a file outside the connection. */
+static void *swapper(void *arg)
+{
+	(void)arg;
+	char link[4300], plain[4300], f[4300];
+	snprintf(link, sizeof(link), "%s/conn/.l", lib_dir);
+	snprintf(plain, sizeof(plain), "%s/conn/.p", lib_dir);
+	snprintf(f, sizeof(f), "%s/conn/f", lib_dir);
+	while (!atomic_load(&lib_stop)) {
+		unlink(link);
+		if (symlink("../secret.txt", link) == 0)
+			(void)rename(link, f);
+		int fd = open(plain, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			(void)!write(fd, "plain", 5);
+			close(fd);
+			(void)rename(plain, f);
+		}
+	}
+	return NULL;
+}
+
+static void put(const char *dir, const char *name, const char *text)
+{
+	char p[4300];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static void lib_open_stays_beneath(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir();
+	str_copy(lib_dir, dir, sizeof(lib_dir));
+	char conn[4300], sub[4320];
+	snprintf(conn, sizeof(conn), "%s/conn", dir);
+	snprintf(sub, sizeof(sub), "%s/sub", conn);
+	assert_int_equal(mkdir(conn, 0755), 0);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	put(dir, "secret.txt", "SECRET");
+	put(conn, "plain.txt", "plain");
+	char p[4500];
+	snprintf(p, sizeof(p), "%s/inside", conn);
+	assert_int_equal(symlink("plain.txt", p), 0);
+	snprintf(p, sizeof(p), "%s/outside", conn);
+	assert_int_equal(symlink("../secret.txt", p), 0);
+	snprintf(p, sizeof(p), "%s/away", conn);
+	assert_int_equal(symlink("..", p), 0);
+	struct share_lib lib;
+	struct err e;
+	err_init(&e);
+	assert_int_equal(share_lib_init(&lib, "C", conn, &e), 0);
+	int fd = -1;
+	char leaf[256], got[16];
+	/* a link that stays inside is followed; one that leads out is refused */
+	assert_int_equal(share_lib_open(&lib, 1, "lib://C/inside", false, &fd, NULL, 0, &e), 0);
+	assert_int_equal(read(fd, got, sizeof(got)), 5);
+	close(fd);
+	assert_int_equal(share_lib_open(&lib, 1, "lib://C/outside", false, &fd, NULL, 0, &e),
+			 ERR_FORBIDDEN);
+	assert_non_null(strstr(e.message, "leads out of its data connection"));
+	assert_int_equal(fd, -1);
+	/* a write goes into the folder it names, not through a link out of it */
+	err_init(&e);
+	assert_int_equal(
+	    share_lib_open(&lib, 1, "lib://C/sub/out.csv", true, &fd, leaf, sizeof(leaf), &e), 0);
+	assert_string_equal(leaf, "out.csv");
+	assert_int_equal(file_write_atomic_at(fd, leaf, "a,b\n", 4, 0644, &e), 0);
+	close(fd);
+	snprintf(p, sizeof(p), "%s/out.csv", sub);
+	assert_int_equal(access(p, R_OK), 0);
+	err_init(&e);
+	assert_int_equal(
+	    share_lib_open(&lib, 1, "lib://C/away/x.csv", true, &fd, leaf, sizeof(leaf), &e),
+	    ERR_FORBIDDEN);
+	/* and a link swapped in and out while the file is opened never lets the outside file
+	 * be read (the check and the open used to be two steps) */
+	put(conn, "f", "plain");
+	atomic_store(&lib_stop, false);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, swapper, NULL), 0);
+	int opened = 0;
+	for (int i = 0; i < 3000; i++) {
+		err_init(&e);
+		if (share_lib_open(&lib, 1, "lib://C/f", false, &fd, NULL, 0, &e) != 0)
+			continue;
+		ssize_t n = read(fd, got, sizeof(got) - 1);
+		close(fd);
+		got[n > 0 ? n : 0] = '\0';
+		assert_string_not_equal(got, "SECRET");
+		opened++;
+	}
+	atomic_store(&lib_stop, true);
+	pthread_join(t, NULL);
+	assert_true(opened > 0);
+	rm_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +342,7 @@ int main(void)
 	    cmocka_unit_test(write_commit_and_abort),
 	    cmocka_unit_test(recovery),
 	    cmocka_unit_test(large_file_round_trip),
+	    cmocka_unit_test(lib_open_stays_beneath),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
