@@ -95,9 +95,10 @@ static int open_beneath(int root, const char *rest, int flags)
 {
 	struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC,
 			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
-	int fd;
+	/* EAGAIN: a rename raced the walk; someone renaming in a loop gets no endless spin */
+	int fd, tries = 0;
 	while ((fd = (int)syscall(SYS_openat2, root, rest, &how, sizeof(how))) < 0 &&
-	       (errno == EINTR || errno == EAGAIN))
+	       (errno == EINTR || errno == EAGAIN) && ++tries < 100)
 		;
 	return fd;
 }
