@@ -150,14 +150,20 @@ void http_add_header(struct http_req *r, const char *name, const char *value)
 	}
 }
 
+/* The status line and type of the one response a request gets. */
+static void respond_head(struct http_req *r, int status, const char *content_type)
+{
+	r->responded = true;
+	r->status = status;
+	r->content_type = content_type ? arena_strdup(r->a, content_type) : NULL;
+}
+
 void http_respond(struct http_req *r, int status, const char *content_type, const char *body,
 		  size_t len)
 {
 	if (r->responded)
 		return;
-	r->responded = true;
-	r->status = status;
-	r->content_type = content_type ? arena_strdup(r->a, content_type) : NULL;
+	respond_head(r, status, content_type);
 	r->out_body = malloc(len + 1);
 	if (!r->out_body) {
 		r->status = 500;
@@ -176,9 +182,7 @@ void http_respond_owned(struct http_req *r, int status, const char *content_type
 		free(body);
 		return;
 	}
-	r->responded = true;
-	r->status = status;
-	r->content_type = content_type ? arena_strdup(r->a, content_type) : NULL;
+	respond_head(r, status, content_type);
 	r->out_body = body;
 	r->out_len = len;
 }
@@ -190,9 +194,7 @@ void http_respond_fd(struct http_req *r, int status, const char *content_type, i
 		close(fd);
 		return;
 	}
-	r->responded = true;
-	r->status = status;
-	r->content_type = content_type ? arena_strdup(r->a, content_type) : NULL;
+	respond_head(r, status, content_type);
 	r->out_fd = fd;
 	r->out_fd_size = size;
 }
