@@ -8,11 +8,19 @@ FATHOM=${FATHOM:-build/fathom}
 DIR=${DEMO_DIR:-demo-site}
 SHARE=${DEMO_SHARE:-demo-share}
 PORT=${DEMO_PORT:-4242}
+PROXY_PORT=${DEMO_PROXY_PORT:-8443}
 
 if [ ! -f "$DIR/node.conf" ]; then
+	# the demo's administrator gets a random password, kept beside the site for the reader
+	pw=$(mktemp)
+	head -c 12 /dev/urandom | base64 | tr -d '/+=' >"$pw"
 	"$FATHOM" site create --dir "$DIR" --share "$SHARE" --repository-port "$PORT" \
-		--hostname localhost --name demo
+		--proxy-port "$PROXY_PORT" --proxy-http-port "${DEMO_PROXY_HTTP_PORT:-8080}" \
+		--hostname localhost --name demo --admin demo --admin-password-file "$pw"
+	install -m 0600 "$pw" "$DIR/demo-password"
+	rm -f "$pw"
 fi
+PROXY_PORT=$(awk '/^\[/ { sec = $0 } sec == "[proxy]" && $1 == "port" { print $3 }' "$DIR/node.conf")
 PORT=$(awk '/^\[/ { sec = $0 } sec == "[repository]" && $1 == "port" { print $3 }' "$DIR/node.conf")
 
 flags=()
@@ -40,7 +48,11 @@ done
 
 cat <<MSG
 
-Fathom is running: https://localhost:$PORT/qrs (node folder $DIR, share $SHARE).
+Fathom is running. People sign in at https://localhost:${PROXY_PORT:-8443}/ as "demo",
+password $(cat "$DIR/demo-password" 2>/dev/null || echo "(the one given at site create)")
+(the site's own CA signed the certificate: trust $DIR/certs/root.pem or accept the warning).
+
+The repository API: https://localhost:$PORT/qrs (node folder $DIR, share $SHARE).
 Every call needs the site's client certificate and a 16-character xrfkey. Try:
 
   C="curl -s --cacert $DIR/certs/root.pem --cert $DIR/certs/client.pem --key $DIR/certs/client_key.pem -H X-Qlik-Xrfkey:0123456789abcdef"

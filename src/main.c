@@ -26,6 +26,7 @@ static const struct command {
     {"db", NULL, ops_db, "start, stop or check a site's own PostgreSQL"},
     {"app", NULL, ops_app, "write an app file, or add an app to a site"},
     {"task", NULL, ops_task, "list reload tasks, start one and follow its log"},
+    {"user", NULL, ops_user, "add people who sign in, set their passwords, remove them"},
     {"version", NULL, print_version, "print the version"},
     {"help", NULL, print_help, "show this help"},
     {"reload-worker", NULL, ops_reload_worker, NULL}, /* run by a node, not by people */

@@ -501,3 +501,51 @@ void crypto_random_password(char *out, size_t n)
 		out[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
 	out[n] = '\0';
 }
+
+int crypto_password_hash(const char *password, char out[CRYPTO_PWHASH_LEN], struct err *e)
+{
+	_Static_assert(crypto_pwhash_STRBYTES <= CRYPTO_PWHASH_LEN, "room for the hash");
+	if (sodium_init() < 0)
+		return err_set(e, ERR_CRYPTO, "libsodium cannot start");
+	if (crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		return err_set(e, ERR_NOMEM, "not enough memory to hash a password");
+	return 0;
+}
+
+bool crypto_password_verify(const char *stored, const char *password)
+{
+	if (sodium_init() < 0 || strnlen(stored, crypto_pwhash_STRBYTES) >= crypto_pwhash_STRBYTES)
+		return false;
+	return crypto_pwhash_str_verify(stored, password, strlen(password)) == 0;
+}
+
+size_t crypto_token_len(size_t n)
+{
+	return sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+void crypto_random_token(size_t n, char *out)
+{
+	unsigned char raw[128];
+	if (sodium_init() < 0 || n > sizeof(raw))
+		abort();
+	randombytes_buf(raw, n);
+	sodium_bin2base64(out, crypto_token_len(n), raw, n,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+}
+
+bool crypto_equal(const void *a, const void *b, size_t len)
+{
+	return sodium_memcmp(a, b, len) == 0;
+}
+
+void crypto_sha256_hex(const void *data, size_t len, char out_hex[65])
+{
+	unsigned char d[crypto_hash_sha256_BYTES];
+	if (sodium_init() < 0)
+		abort();
+	crypto_hash_sha256(d, data, len);
+	sodium_bin2hex(out_hex, 65, d, sizeof(d));
+}

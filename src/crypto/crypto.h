@@ -53,6 +53,23 @@ NODISCARD int crypto_unseal_pw(const char *password, const char *sealed, char **
  * and a NUL into out[n + 1]. */
 void crypto_random_password(char *out, size_t n);
 
+/* Passwords of people (Argon2id, libsodium's interactive limits: about 64 MiB and a tenth
+ * of a second per hash). The stored form is libsodium's "$argon2id$..." text, which names
+ * its own parameters. */
+#define CRYPTO_PWHASH_LEN 128
+NODISCARD int crypto_password_hash(const char *password, char out[CRYPTO_PWHASH_LEN],
+				   struct err *e);
+/* Whether `password` matches `stored`; false for a malformed `stored` too. */
+bool crypto_password_verify(const char *stored, const char *password);
+/* Writes `n` random bytes as unpadded base64url (URL- and cookie-safe) and a NUL into
+ * `out`, which holds at least crypto_token_len(n) bytes. */
+size_t crypto_token_len(size_t n);
+void crypto_random_token(size_t n, char *out);
+/* Constant-time comparison of two equally long buffers. */
+bool crypto_equal(const void *a, const void *b, size_t len);
+/* SHA-256 of a small buffer as 64 lowercase hex digits and a NUL. */
+void crypto_sha256_hex(const void *data, size_t len, char out_hex[65]);
+
 /* Streaming SHA-256. */
 struct crypto_sha256;
 NODISCARD int crypto_sha256_new(struct crypto_sha256 **out, struct err *e);

@@ -447,7 +447,9 @@ static enum after serve_one(struct http_conn *c)
 	bool has_body = declared > 0 || c->head.n_encoding > 0;
 	if (!has_body)
 		finish_head(c);
+	r->h = &s->h;
 	s->h.on_headers(s->h.ctx, r);
+	const struct http_handler *h = r->h; /* the one it was handed over to, if any */
 	bool body_read = !has_body || c->head.message_done;
 	if (!r->responded && !r->sink && declared > 0 && (uint64_t)declared > s->cfg.max_body) {
 		char msg[128];
@@ -465,7 +467,7 @@ static enum after serve_one(struct http_conn *c)
 			r->body_error = ERR_ABORTED;
 		if (!r->body_error)
 			body_read = read_body(c, r);
-		s->h.on_complete(s->h.ctx, r);
+		h->on_complete(h->ctx, r);
 		if (!r->responded)
 			http_respond(r, 500, "application/json", "{\"message\":\"no response\"}",
 				     25);
@@ -475,7 +477,7 @@ static enum after serve_one(struct http_conn *c)
 	if (r->upgrade && sent && r->status == 101) {
 		struct http_ws *ws = r->upgrade;
 		r->upgrade = NULL;
-		s->h.on_done(s->h.ctx, r, true);
+		h->on_done(h->ctx, r, true);
 		http_req_destroy(r);
 		http_ws_start(c, ws);
 		return UPGRADED;
@@ -484,7 +486,7 @@ static enum after serve_one(struct http_conn *c)
 		http_ws_abandon(r->upgrade);
 		r->upgrade = NULL;
 	}
-	s->h.on_done(s->h.ctx, r, sent);
+	h->on_done(h->ctx, r, sent);
 	http_req_destroy(r);
 	if (!sent)
 		return CLOSE;

@@ -109,6 +109,26 @@ const char *http_cert_problem(enum http_cert c);
  * report what http_req_new_local was given. */
 enum http_cert http_req_client_cert(struct http_req *r);
 
+/* The client's IPv4 address as text ("127.0.0.1"); "local" for in-process requests. */
+const char *http_req_peer(const struct http_req *r);
+
+/* ---- a front door in the same process (the proxy) ----
+ *
+ * From on_headers, a handler may hand the request over to another handler: the other's
+ * on_headers runs at once, and its on_complete and on_done run instead of the first's. The
+ * other handler (and its ctx) must outlive the request; its data slot is its own. */
+void http_req_hand_over(struct http_req *r, const struct http_handler *to);
+/* The front door has authenticated the request as `user` ("UserDirectory=D; UserId=U"):
+ * from now on http_req_user answers `user` whatever the headers say, and
+ * http_req_client_cert answers HTTP_CERT_OK, as for a service that presents the site's
+ * client certificate. Call before http_req_hand_over. */
+void http_req_vouch(struct http_req *r, const char *user);
+/* The user a request acts as: the vouched one, else the X-Qlik-User header (which a
+ * handler must trust only with a client certificate of the site); NULL when neither. */
+const char *http_req_user(const struct http_req *r);
+/* Replaces the path the handlers see (a front door strips its prefix). */
+void http_req_set_path(struct http_req *r, const char *path);
+
 /* Receives the body in pieces instead of buffering it. Call from on_headers. The sink
  * returns 0 to go on or an error code, after which the rest of the body is discarded and
  * http_req_body_error returns that code. */

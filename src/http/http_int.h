@@ -78,8 +78,10 @@ struct http_req {
 	http_body_sink sink;
 	void *sink_ctx;
 	void *data;
-	struct http_ws *upgrade; /* the WebSocket this request asked for, until it starts */
-	int cert_state;		 /* -1 unknown, else enum http_cert */
+	struct http_ws *upgrade;      /* the WebSocket this request asked for, until it starts */
+	int cert_state;		      /* -1 unknown, else enum http_cert */
+	const struct http_handler *h; /* runs on_complete and on_done (http_req_hand_over) */
+	const char *vouched_user;     /* set by http_req_vouch */
 	/* the response */
 	bool responded;
 	int status;

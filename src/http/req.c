@@ -105,6 +105,33 @@ void *http_req_data(const struct http_req *r)
 	return r->data;
 }
 
+const char *http_req_peer(const struct http_req *r)
+{
+	return r->conn ? r->conn->addr_str : "local";
+}
+
+void http_req_hand_over(struct http_req *r, const struct http_handler *to)
+{
+	r->h = to;
+	to->on_headers(to->ctx, r);
+}
+
+void http_req_vouch(struct http_req *r, const char *user)
+{
+	r->vouched_user = arena_strdup(r->a, user);
+	r->cert_state = HTTP_CERT_OK;
+}
+
+const char *http_req_user(const struct http_req *r)
+{
+	return r->vouched_user ? r->vouched_user : http_req_header(r, "X-Qlik-User");
+}
+
+void http_req_set_path(struct http_req *r, const char *path)
+{
+	r->path = arena_strdup(r->a, path);
+}
+
 enum http_cert http_req_client_cert(struct http_req *r)
 {
 	if (r->cert_state >= 0)
@@ -287,7 +314,9 @@ int http_run_local(const struct http_handler *h, const char *method, const char 
 		return 400;
 	}
 	parse_local_headers(r, headers);
+	r->h = h;
 	h->on_headers(h->ctx, r);
+	h = r->h;
 	if (!r->responded) {
 		size_t step = chunk ? chunk : (body_len ? body_len : 1);
 		for (size_t off = 0; off < body_len; off += step)

@@ -183,6 +183,11 @@ int ops_engine_reload_cert(struct ops_engine *en, const char *cert_pem, const ch
 	return en && en->http ? http_server_reload_cert(en->http, cert_pem, key_pem, e) : 0;
 }
 
+struct http_handler ops_engine_handler(struct ops_engine *en)
+{
+	return en ? qix_http_handler(en->qix) : (struct http_handler){0};
+}
+
 void ops_engine_stop(struct ops_engine *en)
 {
 	if (!en)

@@ -39,6 +39,10 @@ static const char join_usage[] =
     "  --repository-port N     HTTPS port of the repository API (default 4242)\n"
     "  --engine-port N         port of the engine, QIX over secure WebSocket (default 4747;\n"
     "                          0: no QIX sessions on this node)\n"
+    "  --proxy-port N          HTTPS port where people sign in (default 443 when the node may\n"
+    "                          bind it, else 8443; 0: no proxy on this node)\n"
+    "  --proxy-http-port N     plain HTTP port that redirects to HTTPS (default 80 or 8080;\n"
+    "                          0: none)\n"
     "  --listen ADDR           IPv4 address to listen on (default 0.0.0.0)\n"
     "  --owner USER            hand the node folder to the service user (needs root)\n"
     "  --password PASSWORD     the one-time password from fathom node approve\n";
@@ -115,7 +119,7 @@ static int check_share(const char *root, struct err *e)
 /* What `node join` was asked for. */
 struct join_args {
 	const char *dir, *share, *url, *name, *host, *port_s, *listen, *owner, *password,
-	    *engine_port_s;
+	    *engine_port_s, *proxy_port_s, *proxy_http_port_s;
 	struct passwd *pw; /* the --owner's */
 	char hostbuf[256];
 };
@@ -132,6 +136,8 @@ static int parse_join_args(int argc, char **argv, struct join_args *a, bool *out
 	    {"hostname", required_argument, NULL, 'H'},
 	    {"repository-port", required_argument, NULL, 'p'},
 	    {"engine-port", required_argument, NULL, 'E'},
+	    {"proxy-port", required_argument, NULL, 'X'},
+	    {"proxy-http-port", required_argument, NULL, 'Y'},
 	    {"listen", required_argument, NULL, 'l'},
 	    {"owner", required_argument, NULL, 'O'},
 	    {"password", required_argument, NULL, 'P'},
@@ -151,6 +157,8 @@ static int parse_join_args(int argc, char **argv, struct join_args *a, bool *out
 		case 'H': a->host = optarg; break;
 		case 'p': a->port_s = optarg; break;
 		case 'E': a->engine_port_s = optarg; break;
+		case 'X': a->proxy_port_s = optarg; break;
+		case 'Y': a->proxy_http_port_s = optarg; break;
 		case 'l': a->listen = optarg; break;
 		case 'O': a->owner = optarg; break;
 		case 'P': a->password = optarg; break;
@@ -166,9 +174,11 @@ static int parse_join_args(int argc, char **argv, struct join_args *a, bool *out
 		*out_finish = true;
 		return -1;
 	}
-	int64_t port, engine_port;
+	int64_t port, engine_port, ignored;
 	if (!a->share || !a->url || !a->name || str_to_i64(a->port_s, 1, 65535, &port) != 0 ||
 	    str_to_i64(a->engine_port_s, 0, 65535, &engine_port) != 0 ||
+	    (a->proxy_port_s && str_to_i64(a->proxy_port_s, 0, 65535, &ignored) != 0) ||
+	    (a->proxy_http_port_s && str_to_i64(a->proxy_http_port_s, 0, 65535, &ignored) != 0) ||
 	    str_has_ctl(a->name, false) || strlen(a->name) > 255) {
 		fputs(join_usage, stderr);
 		return 2;
@@ -215,6 +225,10 @@ static int write_join_conf(const struct join_args *a, struct ops_undo *u, const 
 	conf_set(cf, "repository.port", a->port_s);
 	conf_set(cf, "repository.listen", a->listen);
 	conf_set(cf, "engine.port", a->engine_port_s);
+	if (a->proxy_port_s)
+		conf_set(cf, "proxy.port", a->proxy_port_s);
+	if (a->proxy_http_port_s)
+		conf_set(cf, "proxy.http_port", a->proxy_http_port_s);
 	conf_set(cf, "repository.max_upload_bytes", "34359738368");
 	conf_set(cf, "repository.max_body_bytes", "16777216");
 	conf_set(cf, "database.driver", "postgres");

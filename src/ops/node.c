@@ -8,6 +8,7 @@
 
 #include "db/db.h"
 #include "http/http.h"
+#include "proxy/proxy.h"
 #include "repo/repo.h"
 #include "sched/sched.h"
 #include "share/share.h"
@@ -93,10 +94,16 @@ struct node {
 	struct http_server_config http_cfg; /* limits and TLS for every port */
 	struct ops_engine *engine;
 	struct sched *sched;
+	struct proxy *proxy;
+	struct http_server *proxy_https, *proxy_plain;
 };
 
 static void node_release(struct node *n)
 {
+	/* the front door first: it hands requests to the services below */
+	http_server_stop(n->proxy_plain);
+	http_server_stop(n->proxy_https);
+	proxy_close(n->proxy);
 	sched_stop(n->sched);
 	ops_engine_stop(n->engine);
 	http_server_stop(n->http);
@@ -258,6 +265,59 @@ static int serve_engine(struct node *n, int64_t engine_port, int64_t engine_mb, 
 	return 0;
 }
 
+/* The proxy: HTTPS on [proxy] port (default 443 when this process may bind it, else 8443;
+ * 0: none), plain HTTP that redirects on [proxy] http_port (80 or 8080; 0: none). */
+static int serve_proxy(struct node *n, int64_t max_body, struct err *e)
+{
+	struct conf *cf = n->conf;
+	bool low = ops_can_bind_low_ports();
+	int64_t port, plain, idle, max_age;
+	int rc;
+	if ((rc = conf_get_int(cf, "proxy.port", low ? 443 : 8443, 0, 65535, &port, e)) ||
+	    (rc = conf_get_int(cf, "proxy.http_port", low ? 80 : 8080, 0, 65535, &plain, e)) ||
+	    (rc =
+		 conf_get_int(cf, "proxy.session_idle_timeout_s", 1800, 60, 7 * 86400, &idle, e)) ||
+	    (rc = conf_get_int(cf, "proxy.session_max_age_s", 43200, 60, 30 * 86400, &max_age, e)))
+		return rc;
+	if (port == 0)
+		return 0;
+	const char *listen = conf_get(cf, "proxy.listen", conf_get(cf, "repository.listen", NULL));
+	const char *host = conf_get(cf, "node.hostname", "localhost");
+	struct proxy_config pc = {.db = n->db,
+				  .repo = repo_http_handler(n->repo),
+				  .engine = ops_engine_handler(n->engine),
+				  .hostname = host,
+				  .https_port = (int)port,
+				  .idle_timeout_s = idle,
+				  .max_age_s = max_age};
+	if ((rc = proxy_open(&pc, &n->proxy, e)))
+		return rc;
+	int fd = -1;
+	if ((rc = http_listen(listen, (int)port, &fd, e)))
+		return rc;
+	struct http_server_config hc = n->http_cfg;
+	hc.name = "proxy";
+	hc.listen_fd = fd;
+	hc.max_body = (size_t)max_body;
+	hc.trust_pem = NULL; /* people present no certificate */
+	struct http_handler h = proxy_http_handler(n->proxy);
+	if ((rc = http_server_start(&hc, &h, &n->proxy_https, e)))
+		return rc;
+	log_info("node \"%s\" signs people in on https://%s:%lld/", conf_get(cf, "node.name", "?"),
+		 host, (long long)port);
+	if (plain == 0)
+		return 0;
+	if ((rc = http_listen(listen, (int)plain, &fd, e)))
+		return rc;
+	hc = n->http_cfg;
+	hc.name = "proxy (plain HTTP)";
+	hc.listen_fd = fd;
+	hc.cert_pem = hc.key_pem = hc.trust_pem = NULL;
+	hc.max_body = 0;
+	h = proxy_redirect_handler(n->proxy);
+	return http_server_start(&hc, &h, &n->proxy_plain, e);
+}
+
 static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, struct err *e)
 {
 	struct conf *cf = n->conf;
@@ -320,9 +380,10 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 		 conf_get(cf, "node.name", "?"), node_id,
 		 conf_get(cf, "node.hostname", "localhost"), (long long)port);
 	/* the scheduler: the central role, triggers, and this node's reload workers */
-	if ((rc = ops_sched_start(cf, n->db, n->repo, node_id, &n->sched, e)))
+	if ((rc = ops_sched_start(cf, n->db, n->repo, node_id, &n->sched, e)) ||
+	    (rc = serve_engine(n, engine_port, engine_mb, e)))
 		return rc;
-	return serve_engine(n, engine_port, engine_mb, e);
+	return serve_proxy(n, max_body, e);
 }
 
 static enum log_level parse_level(const char *s)
@@ -353,6 +414,8 @@ static void reload_certs(struct node *n, const char *dir)
 		rc = http_server_reload_cert(n->http, cert, key, &e);
 	if (rc == 0)
 		rc = ops_engine_reload_cert(n->engine, cert, key, &e);
+	if (rc == 0 && n->proxy_https)
+		rc = http_server_reload_cert(n->proxy_https, cert, key, &e);
 	if (rc) {
 		log_error("SIGHUP: the server certificate was not reloaded: %s%s%s", e.message,
 			  e.detail[0] ? ": " : "", e.detail);

@@ -16,6 +16,7 @@ int ops_node_approve(int argc, char **argv);
 int ops_db(int argc, char **argv);
 int ops_app(int argc, char **argv);
 int ops_task(int argc, char **argv);
+int ops_user(int argc, char **argv);
 int ops_reload_worker(int argc, char **argv);
 
 /* Prints an error (message, detail, hint) to stderr as "fathom: ...". */

@@ -91,6 +91,13 @@ void ops_local_close(struct ops_local *l);
 int ops_local_call(struct ops_local *l, const char *method, const char *path, const char *query,
 		   const void *body, size_t len, char **out, size_t *out_len);
 
+/* user.c: a new password from `file` (its first line), the terminal (asked twice) or
+ * stdin, checked for length; `who` names the user in the prompt. Caller frees. */
+NODISCARD int ops_read_new_password(const char *file, const char *who, char **out, struct err *e);
+/* Creates INTERNAL\`name` with `roles` and `password`. */
+NODISCARD int ops_user_create(struct ops_local *l, const char *name, const char *const *roles,
+			      int n_roles, const char *password, struct err *e);
+
 /* The reload worker's command line for `job` (reload_worker.c, which declares its options
  * once for both ends); a repo_worker_argv_fn. */
 const char *const *ops_reload_worker_argv(const char *exe, const struct repo_reload_job *job,
@@ -120,5 +127,10 @@ void ops_engine_stop(struct ops_engine *en);
 /* The engine port presents this certificate to new connections from now on. */
 NODISCARD int ops_engine_reload_cert(struct ops_engine *en, const char *cert_pem,
 				     const char *key_pem, struct err *e);
+/* The engine's QIX handler, for the proxy to hand sessions to; all NULL without an engine. */
+struct http_handler ops_engine_handler(struct ops_engine *en);
+/* Whether this process may bind ports below 1024 (root, CAP_NET_BIND_SERVICE, or a lowered
+ * net.ipv4.ip_unprivileged_port_start). */
+bool ops_can_bind_low_ports(void);
 
 #endif

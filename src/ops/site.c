@@ -44,6 +44,13 @@ static const char usage[] =
     "  --repository-port N     HTTPS port of the repository API (default 4242)\n"
     "  --engine-port N         port of the engine: QIX over secure WebSocket (default 4747;\n"
     "                          0: this node serves no QIX sessions)\n"
+    "  --proxy-port N          HTTPS port where people sign in (default 443 when the node may\n"
+    "                          bind it, else 8443; 0: this node runs no proxy)\n"
+    "  --proxy-http-port N     plain HTTP port that redirects to HTTPS (default 80 or 8080;\n"
+    "                          0: none)\n"
+    "  --admin NAME            make INTERNAL\\NAME the first administrator (RootAdmin), who\n"
+    "                          signs in at the proxy; the password is asked on the terminal\n"
+    "  --admin-password-file F read that password from the first line of F instead\n"
     "  --listen ADDR           IPv4 address to listen on (default 0.0.0.0)\n"
     "  --hostname NAME         the name clients use to reach this node (default: this host)\n"
     "  --name NAME             the node's name (default: the host name)\n"
@@ -89,7 +96,9 @@ static int make_certs(struct ops_undo *u, const char *certs, const char *host, c
 /* What `site create` was asked for. */
 struct site_args {
 	const char *dir, *share, *apps, *stat_c, *logs, *custom, *port_s, *listen, *host, *name,
-	    *max_up, *db_url, *owner, *local_port_s, *engine_port_s;
+	    *max_up, *db_url, *owner, *local_port_s, *engine_port_s, *proxy_port_s,
+	    *proxy_http_port_s, *admin, *admin_pw_file;
+	char *admin_pw;
 	bool local_db;
 	int64_t port, max_upload, local_port, engine_port;
 	uid_t owner_uid;
@@ -110,6 +119,10 @@ static int parse_site_args(int argc, char **argv, struct site_args *a)
 	    {"custom-data", required_argument, NULL, 'C'},
 	    {"repository-port", required_argument, NULL, 'p'},
 	    {"engine-port", required_argument, NULL, 'E'},
+	    {"proxy-port", required_argument, NULL, 'X'},
+	    {"proxy-http-port", required_argument, NULL, 'Y'},
+	    {"admin", required_argument, NULL, 'a'},
+	    {"admin-password-file", required_argument, NULL, 'w'},
 	    {"listen", required_argument, NULL, 'l'},
 	    {"hostname", required_argument, NULL, 'H'},
 	    {"name", required_argument, NULL, 'n'},
@@ -138,6 +151,10 @@ static int parse_site_args(int argc, char **argv, struct site_args *a)
 		case 'C': a->custom = optarg; break;
 		case 'p': a->port_s = optarg; break;
 		case 'E': a->engine_port_s = optarg; break;
+		case 'X': a->proxy_port_s = optarg; break;
+		case 'Y': a->proxy_http_port_s = optarg; break;
+		case 'a': a->admin = optarg; break;
+		case 'w': a->admin_pw_file = optarg; break;
 		case 'l': a->listen = optarg; break;
 		case 'H': a->host = optarg; break;
 		case 'n': a->name = optarg; break;
@@ -184,6 +201,22 @@ static int check_site_args(struct site_args *a)
 		fprintf(stderr,
 			"fathom: --engine-port must be a port number (0-65535), not \"%s\"\n",
 			a->engine_port_s);
+		return 2;
+	}
+	int64_t ignored;
+	if ((a->proxy_port_s && str_to_i64(a->proxy_port_s, 0, 65535, &ignored) != 0) ||
+	    (a->proxy_http_port_s && str_to_i64(a->proxy_http_port_s, 0, 65535, &ignored) != 0)) {
+		fprintf(stderr, "fathom: --proxy-port and --proxy-http-port must be port numbers "
+				"(0-65535)\n");
+		return 2;
+	}
+	if (a->admin_pw_file && !a->admin) {
+		fprintf(stderr, "fathom: --admin-password-file goes with --admin NAME\n");
+		return 2;
+	}
+	if (a->admin && (!*a->admin || strlen(a->admin) > 128 || str_has_ctl(a->admin, false) ||
+			 strpbrk(a->admin, "'\\\"/"))) {
+		fprintf(stderr, "fathom: --admin: \"%s\" cannot be a user name\n", a->admin);
 		return 2;
 	}
 	if (str_to_i64(a->max_up, 1, INT64_MAX, &a->max_upload) != 0) {
@@ -297,6 +330,10 @@ static int write_node_conf(const struct site_args *a, struct ops_undo *u, const 
 	conf_set(cf, "repository.port", port_str);
 	conf_set(cf, "repository.listen", a->listen);
 	conf_set(cf, "engine.port", a->engine_port_s);
+	if (a->proxy_port_s)
+		conf_set(cf, "proxy.port", a->proxy_port_s);
+	if (a->proxy_http_port_s)
+		conf_set(cf, "proxy.http_port", a->proxy_http_port_s);
 	conf_set(cf, "repository.max_upload_bytes", a->max_up);
 	conf_set(cf, "repository.max_body_bytes", "16777216");
 	int rc = 0;
@@ -353,6 +390,18 @@ static int make_repository(const struct site_args *a, struct ops_undo *u, const 
 	return rc;
 }
 
+/* The first administrator, who signs in at the proxy. */
+static int make_admin(const struct site_args *a, const char *adir, struct err *e)
+{
+	struct ops_local l;
+	const char *roles[] = {"RootAdmin"};
+	int rc = ops_local_open(adir, &l, e);
+	if (rc == 0)
+		rc = ops_user_create(&l, a->admin, roles, 1, a->admin_pw, e);
+	ops_local_close(&l);
+	return rc;
+}
+
 /* Hands the node folder and the share to --owner. */
 static int give_to_owner(const struct site_args *a, const char *adir, const struct share_paths *sp,
 			 struct err *e)
@@ -375,6 +424,10 @@ static void print_created(const struct site_args *a, const char *adir, const cha
 	       "start it with:\n"
 	       "  fathom run --dir %s\n",
 	       adir, a->name, node_id, sp->root, a->host, (long long)a->port, certs, a->dir);
+	const char *proxy = a->proxy_port_s ? a->proxy_port_s : "8443";
+	if (strcmp(proxy, "0") != 0)
+		printf("people sign in at:\n  https://%s:%s/%s%s\n", a->host, proxy,
+		       a->admin ? " as INTERNAL\\" : "", a->admin ? a->admin : "");
 	if (a->local_db)
 		printf("other nodes join with:\n"
 		       "  fathom node join --db 'postgresql://fathom:PASSWORD@%s:%lld/fathom' ...\n"
@@ -452,6 +505,7 @@ static int create_site(struct site_args *a, struct site_paths *p, struct ops_und
 	    (rc = make_share(u, &p->sp, e)) ||
 	    (rc = make_repository(a, u, p->db, &p->sp, node_id, e)) ||
 	    (rc = write_node_conf(a, u, p->adir, p->db, node_id, &p->sp, e)) ||
+	    (a->admin && (rc = make_admin(a, p->adir, e))) ||
 	    (a->owner && (rc = give_to_owner(a, p->adir, &p->sp, e))))
 		return rc;
 	print_created(a, p->adir, node_id, &p->sp, p->certs);
@@ -470,6 +524,15 @@ int ops_site_create(int argc, char **argv)
 	err_init(&e);
 	struct site_paths p;
 	site_paths_init(&p, &a);
+	if (a.admin) {
+		char who[160];
+		snprintf(who, sizeof(who), "INTERNAL\\%s", a.admin);
+		if (ops_read_new_password(a.admin_pw_file, who, &a.admin_pw, &e) != 0) {
+			ops_print_err(&e);
+			site_paths_release(&p);
+			return 2;
+		}
+	}
 	struct ops_undo *u = calloc(1, sizeof(*u));
 	char *local_url = NULL;
 	bool made_local_db = false;
@@ -485,6 +548,10 @@ int ops_site_create(int argc, char **argv)
 		}
 	}
 	free(u);
+	if (a.admin_pw) {
+		explicit_bzero(a.admin_pw, strlen(a.admin_pw));
+		free(a.admin_pw);
+	}
 	if (local_url) {
 		explicit_bzero(local_url, strlen(local_url));
 		free(local_url);

@@ -4,6 +4,7 @@
 #include "ops/ops_int.h"
 #include "cluster/cluster.h"
 #include "crypto/crypto.h"
+#include "proxy/proxy.h"
 #include "sched/sched.h"
 #include "share/share.h"
 
@@ -112,7 +113,7 @@ char *ops_absolute(const char *p)
 }
 
 const struct db_migration *const ops_schema[] = {repo_migrations, cluster_migrations,
-						 sched_migrations, NULL};
+						 proxy_migrations, sched_migrations, NULL};
 
 int ops_db_from_conf(const struct conf *cf, const char *dir, struct ops_db *out, struct err *e)
 {
@@ -280,4 +281,36 @@ int ops_local_call(struct ops_local *l, const char *method, const char *path, co
 	return http_run_local(&l->h, method, path, q, "X-Qlik-Xrfkey: fathomcommand000\n",
 			      body ? body : "", len, 1 << 20, HTTP_CERT_OK, 64u << 20, out,
 			      out_len);
+}
+
+bool ops_can_bind_low_ports(void)
+{
+	if (geteuid() == 0)
+		return true;
+	char *status = NULL;
+	struct err e;
+	err_init(&e);
+	bool can = false;
+	if (file_read_all("/proc/self/status", 1 << 16, &status, NULL, &e) == 0) {
+		const char *cap = strstr(status, "\nCapEff:");
+		uint64_t bits = 0;
+		for (const char *s = cap ? cap + 8 : ""; *s && *s != '\n'; s++) {
+			int d = *s >= '0' && *s <= '9'	 ? *s - '0'
+				: *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
+							 : -1;
+			if (d >= 0)
+				bits = bits << 4 | (uint64_t)d;
+		}
+		can = bits & (1ULL << 10); /* CAP_NET_BIND_SERVICE */
+		free(status);
+	}
+	char *start = NULL;
+	if (!can && file_read_all("/proc/sys/net/ipv4/ip_unprivileged_port_start", 64, &start, NULL,
+				  &e) == 0) {
+		int64_t v = 1024;
+		start[strcspn(start, "\n")] = '\0';
+		can = str_to_i64(start, 0, 65536, &v) == 0 && v <= 443;
+		free(start);
+	}
+	return can;
 }

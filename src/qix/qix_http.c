@@ -133,7 +133,7 @@ static void on_headers(void *ctx, struct http_req *r)
 		refuse(r, 400, "the session TTL in /ttl/<seconds> is not a number from 0 to 86400");
 		return;
 	}
-	const char *user = http_req_header(r, "X-Qlik-User");
+	const char *user = http_req_user(r);
 	str_copy(c->user, user ? user : "", sizeof(c->user));
 	http_req_upgrade_websocket(r, &ws_handler, c);
 }

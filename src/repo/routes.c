@@ -399,7 +399,7 @@ static int admit(struct qrs *q)
 	if (!(q->route->flags & R_NO_XRF) &&
 	    !xrf_ok(http_req_query(q->req, "xrfkey"), http_req_header(q->req, "X-Qlik-Xrfkey")))
 		return err_set(&q->err, ERR_XRF, "%s", err_str(ERR_XRF));
-	return parse_user(q, http_req_header(q->req, "X-Qlik-User"));
+	return parse_user(q, http_req_user(q->req));
 }
 
 /* ---------------------------------------------------------------- handler callbacks */

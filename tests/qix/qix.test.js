@@ -406,3 +406,26 @@ test('a session with a TTL outlives its socket and is resumed with its selection
   assert.equal(u.traffic[0].params.qSessionState, 'SESSION_CREATED');
   await u.session.close();
 });
+
+test('through the proxy, a signed-in person explores an app with a cookie and no certificate', async () => {
+  const cookie = await site.signIn('admin', site.adminPassword);
+  const origin = `https://localhost:${site.proxyPort}`;
+  const s = await site.session(appId, { proxy: true, ws: { headers: { Cookie: cookie, Origin: origin } } });
+  const doc = await s.global.openDoc(appId);
+  const field = await doc.getField('Region');
+  assert.equal(await field.select('East'), true);
+  const cube = await doc.createSessionObject(CUBE);
+  const layout = await cube.getLayout();
+  assert.deepEqual(texts(layout.qHyperCube.qDataPages[0]), [['East', '10']]);
+  await s.session.close();
+
+  // the same request without a session, or from another site, gets no socket
+  const refused = (headers) => new Promise((resolve) => {
+    const ws = new WebSocket(site.proxyUrl(appId), { ca: site.tls.ca, headers });
+    ws.on('unexpected-response', (req, res) => resolve(res.statusCode));
+    ws.on('open', () => { ws.close(); resolve('open'); });
+    ws.on('error', () => resolve('error'));
+  });
+  assert.equal(await refused({ Origin: origin }), 401);
+  assert.equal(await refused({ Cookie: cookie, Origin: 'https://evil.example' }), 403);
+});

@@ -50,10 +50,39 @@ class Site {
   async create() {
     this.apiPort = await freePort();
     this.enginePort = await freePort();
+    this.proxyPort = await freePort();
+    this.adminPassword = 'an admin password';
+    const pw = path.join(this.top, 'admin.pw');
+    fs.writeFileSync(pw, `${this.adminPassword}\n`);
     execFileSync(FATHOM, ['site', 'create', '--dir', this.dir, '--share', this.share,
       '--repository-port', String(this.apiPort), '--engine-port', String(this.enginePort),
+      '--proxy-port', String(this.proxyPort), '--proxy-http-port', '0',
+      '--admin', 'admin', '--admin-password-file', pw,
       '--hostname', 'localhost', '--name', 'node1'], { stdio: 'ignore' });
     this.tls = this.certs();
+  }
+
+  // Signs in at the proxy's form as a browser would; resolves to the session cookie
+  // ("X-Qlik-Session=...").
+  signIn(user, password) {
+    return new Promise((resolve, reject) => {
+      const form = new URLSearchParams({ username: user, password }).toString();
+      const req = https.request({
+        host: 'localhost', port: this.proxyPort, method: 'POST', path: '/sign-in', ca: this.tls.ca,
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      }, (res) => {
+        res.resume();
+        const c = (res.headers['set-cookie'] || []).find((h) => h.startsWith('X-Qlik-Session='));
+        if (res.statusCode !== 303 || !c) reject(new Error(`sign-in answered ${res.statusCode}`));
+        else resolve(c.split(';')[0]);
+      });
+      req.on('error', reject);
+      req.end(form);
+    });
+  }
+
+  proxyUrl(appId) {
+    return `wss://localhost:${this.proxyPort}/app/${encodeURIComponent(appId)}`;
   }
 
   async start() {
@@ -127,13 +156,14 @@ class Site {
   }
 
   // An enigma.js session, opened: { session, global, traffic }. opts.suffix is added to the
-  // URL (/identity/<x>, /ttl/<seconds>), opts.enigma to enigma's config.
+  // URL (/identity/<x>, /ttl/<seconds>), opts.enigma to enigma's config; opts.proxy goes
+  // through the proxy (no client certificate; opts.ws carries the cookie).
   async session(appId, opts = {}) {
     const traffic = [];
     const session = enigma.create({
       schema,
-      url: this.url(appId) + (opts.suffix || ''),
-      createSocket: (url) => new WebSocket(url, { ...this.tls, ...(opts.ws || {}) }),
+      url: (opts.proxy ? this.proxyUrl(appId) : this.url(appId)) + (opts.suffix || ''),
+      createSocket: (url) => new WebSocket(url, { ...(opts.proxy ? { ca: this.tls.ca } : this.tls), ...(opts.ws || {}) }),
       ...(opts.enigma || {}),
     });
     session.on('traffic:received', (msg) => traffic.push(msg));

@@ -94,11 +94,44 @@ static void secret_boxes(void **state)
 	rm_tree(dir);
 }
 
+static void passwords_and_tokens(void **state)
+{
+	(void)state;
+	struct err e;
+	err_init(&e);
+	char h1[CRYPTO_PWHASH_LEN], h2[CRYPTO_PWHASH_LEN];
+	assert_int_equal(crypto_password_hash("correct horse", h1, &e), 0);
+	assert_int_equal(crypto_password_hash("correct horse", h2, &e), 0);
+	assert_true(str_has_prefix(h1, "$argon2id$"));
+	assert_string_not_equal(h1, h2); /* salted */
+	assert_true(crypto_password_verify(h1, "correct horse"));
+	assert_true(crypto_password_verify(h2, "correct horse"));
+	assert_false(crypto_password_verify(h1, "correct horsE"));
+	assert_false(crypto_password_verify(h1, ""));
+	assert_false(crypto_password_verify("", "correct horse"));
+	assert_false(crypto_password_verify("$argon2id$v=19$m=1,t=1,p=1$garbage", "x"));
+	char t1[64], t2[64];
+	assert_int_equal(crypto_token_len(32), 44);
+	crypto_random_token(32, t1);
+	crypto_random_token(32, t2);
+	assert_int_equal(strlen(t1), 43);
+	assert_string_not_equal(t1, t2);
+	assert_int_equal(
+	    strspn(t1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), 43);
+	char hex[65];
+	crypto_sha256_hex("abc", 3, hex);
+	assert_string_equal(hex,
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_true(crypto_equal("abcd", "abcd", 4));
+	assert_false(crypto_equal("abcd", "abce", 4));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(ca_and_certs),
 	    cmocka_unit_test(sha256),
+	    cmocka_unit_test(passwords_and_tokens),
 	    cmocka_unit_test(secret_boxes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

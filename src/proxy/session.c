@@ -1,0 +1,181 @@
+/* session.c: sessions in the repository database, and the cookie that names them.
+ *
+ * The cookie holds 32 random bytes (base64url); the database holds their SHA-256, so a copy
+ * of the database signs nobody in. A session ends after `idle` without use, or `max_age`
+ * after sign-in, whichever comes first; its use is written back at most once a minute. */
+#include "proxy/proxy_int.h"
+#include "crypto/crypto.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define TOUCH_EVERY_MS 60000
+
+bool proxy_cookie_value(const char *header, const char *name, char *out, size_t n)
+{
+	size_t nl = strlen(name);
+	const char *s = header;
+	while (s && *s) {
+		while (*s == ' ' || *s == '\t' || *s == ';')
+			s++;
+		const char *end = strchr(s, ';');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		if (len > nl && memcmp(s, name, nl) == 0 && s[nl] == '=') {
+			const char *v = s + nl + 1;
+			size_t vl = len - nl - 1;
+			while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+				vl--;
+			if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+				v++;
+				vl -= 2;
+			}
+			if (vl == 0 || vl >= n)
+				return false;
+			memcpy(out, v, vl);
+			out[vl] = '\0';
+			return true;
+		}
+		s = end;
+	}
+	return false;
+}
+
+void proxy_user_header(const struct session_user *u, char *out, size_t n)
+{
+	snprintf(out, n, "UserDirectory=%s; UserId=%s", u->dir, u->id);
+}
+
+/* The hash of the session id in the request's cookie; false when there is no usable one. */
+static bool cookie_hash(struct http_req *r, char hash[65])
+{
+	char id[SESSION_ID_LEN + 8];
+	const char *cookie = http_req_header(r, "Cookie");
+	if (!cookie || !proxy_cookie_value(cookie, PROXY_COOKIE, id, sizeof(id)) ||
+	    strlen(id) != SESSION_ID_LEN)
+		return false;
+	crypto_sha256_hex(id, SESSION_ID_LEN, hash);
+	return true;
+}
+
+struct found {
+	struct session_user *u;
+	bool seen, usable;
+	int64_t last_seen, created;
+};
+
+static int on_session(void *ctx, int n, const struct db_value *v)
+{
+	struct found *f = ctx;
+	if (n < 8)
+		return 0;
+	f->seen = true;
+	str_copy(f->u->ref, v[0].s ? v[0].s : "", sizeof(f->u->ref));
+	str_copy(f->u->dir, v[1].s ? v[1].s : "", sizeof(f->u->dir));
+	str_copy(f->u->id, v[2].s ? v[2].s : "", sizeof(f->u->id));
+	f->u->root_admin = v[3].s && strstr(v[3].s, "\x1fRootAdmin\x1f");
+	f->usable = v[4].i == 0 && v[5].i == 0;
+	f->last_seen = v[6].i;
+	f->u->expires = v[7].i;
+	return 0;
+}
+
+static int delete_session(struct proxy *p, const char *hash, struct err *e)
+{
+	struct db_params prm;
+	db_params_init(&prm);
+	db_p_text(&prm, hash);
+	return db_exec_once(p->cfg.db, "DELETE FROM proxy_session WHERE id_hash = $1", &prm, NULL,
+			    NULL, e);
+}
+
+int proxy_session_find(struct proxy *p, struct http_req *r, struct session_user *u, bool *found,
+		       struct err *e)
+{
+	*found = false;
+	char hash[65];
+	if (!cookie_hash(r, hash))
+		return 0;
+	struct found f = {.u = u};
+	struct db_params prm;
+	db_params_init(&prm);
+	db_p_text(&prm, hash);
+	int rc =
+	    db_exec_once(p->cfg.db,
+			 "SELECT s.user_ref, u.user_directory, u.user_id, u.roles, u.inactive, "
+			 "u.blacklisted, s.last_seen, s.expires_at FROM proxy_session s JOIN "
+			 "users u ON u.id = s.user_ref WHERE s.id_hash = $1",
+			 &prm, on_session, &f, e);
+	if (rc || !f.seen)
+		return rc;
+	int64_t now = time_now_ms();
+	if (!f.usable || now >= u->expires || now - f.last_seen >= p->idle_ms) {
+		log_info("proxy: %s: the session of %s\\%s has ended (%s)", http_req_peer(r),
+			 u->dir, u->id,
+			 !f.usable ? "the user is inactive or blocked" : "timed out");
+		return delete_session(p, hash, e);
+	}
+	if (now - f.last_seen >= TOUCH_EVERY_MS) {
+		db_params_init(&prm);
+		db_p_int(&prm, now);
+		db_p_text(&prm, hash);
+		rc = db_exec_once(p->cfg.db,
+				  "UPDATE proxy_session SET last_seen = $1 WHERE id_hash = $2",
+				  &prm, NULL, NULL, e);
+		if (rc)
+			return rc;
+	}
+	*found = true;
+	return 0;
+}
+
+int proxy_session_create(struct proxy *p, const char *user_ref, const char *addr,
+			 char id[SESSION_ID_LEN + 1], struct err *e)
+{
+	_Static_assert(SESSION_ID_LEN + 1 == 44, "43 characters of base64url and a NUL");
+	crypto_random_token(32, id);
+	char hash[65];
+	crypto_sha256_hex(id, SESSION_ID_LEN, hash);
+	int64_t now = time_now_ms();
+	struct db_params prm;
+	db_params_init(&prm);
+	db_p_int(&prm, now - p->idle_ms);
+	db_p_int(&prm, now);
+	/* sessions that ended without a sign-out go when new ones come */
+	int rc = db_exec_once(p->cfg.db,
+			      "DELETE FROM proxy_session WHERE last_seen < $1 OR expires_at < $2",
+			      &prm, NULL, NULL, e);
+	if (rc)
+		return rc;
+	db_params_init(&prm);
+	db_p_text(&prm, hash);
+	db_p_text(&prm, user_ref);
+	db_p_int(&prm, now);
+	db_p_int(&prm, now + p->max_age_ms);
+	db_p_text(&prm, addr);
+	return db_exec_once(
+	    p->cfg.db,
+	    "INSERT INTO proxy_session (id_hash, user_ref, virtual_proxy, created_at, "
+	    "last_seen, expires_at, address) VALUES ($1, $2, '', $3, $3, $4, $5)",
+	    &prm, NULL, NULL, e);
+}
+
+int proxy_session_end(struct proxy *p, struct http_req *r, struct err *e)
+{
+	char hash[65];
+	return cookie_hash(r, hash) ? delete_session(p, hash, e) : 0;
+}
+
+int proxy_sessions_end_user(struct db *db, const char *user_ref, int64_t *out_n, struct err *e)
+{
+	struct db_conn *c = NULL;
+	int rc = db_acquire(db, &c, e);
+	if (rc)
+		return rc;
+	struct db_params prm;
+	db_params_init(&prm);
+	db_p_text(&prm, user_ref);
+	rc =
+	    db_exec(c, "DELETE FROM proxy_session WHERE user_ref = $1", &prm, NULL, NULL, out_n, e);
+	db_release(db, c);
+	return rc;
+}

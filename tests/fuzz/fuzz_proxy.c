@@ -1,0 +1,44 @@
+/* fuzz_proxy.c: the proxy's parsers of what a browser sends before it is signed in: the
+ * Cookie header, the sign-in form body, and the target a sign-in sends it back to. The
+ * first byte picks the parser. Nothing may crash or read past the input, and what comes
+ * out must fit and hold no NUL. */
+#include "proxy/proxy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	/* exactly the input, so that ASan sees a read past it */
+	char *body = malloc(size - 1 ? size - 1 : 1);
+	memcpy(body, data + 1, size - 1);
+	char *text = malloc(size);
+	memcpy(text, data + 1, size - 1);
+	text[size - 1] = '\0';
+	char out[64];
+	switch (data[0] % 3) {
+	case 0:
+		if (proxy_cookie_value(text, PROXY_COOKIE, out, sizeof(out)) &&
+		    (strlen(out) == 0 || strlen(out) >= sizeof(out)))
+			abort();
+		break;
+	case 1: {
+		static const char *const names[] = {"username", "password", "next", "a"};
+		for (size_t i = 0; i < 4; i++)
+			if (proxy_form_value(body, size - 1, names[i], out, sizeof(out)) &&
+			    strlen(out) >= sizeof(out))
+				abort();
+		break;
+	}
+	default:
+		if (proxy_local_target(text) && (text[0] != '/' || text[1] == '/'))
+			abort();
+	}
+	free(text);
+	free(body);
+	return 0;
+}

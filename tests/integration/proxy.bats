@@ -1,0 +1,220 @@
+#!/usr/bin/env bats
+# The proxy: form sign-in against the INTERNAL directory, sessions in the repository
+# database, forwarding to the repository and the engine as the signed-in user, and the
+# refusals around them (wrong passwords, locked names, cross-site requests, plain HTTP).
+
+load helpers
+
+setup_file() {
+	export ADMIN_PW='correct horse battery'
+	printf '%s\n' "$ADMIN_PW" >"$BATS_FILE_TMPDIR/admin.pw"
+	site_up --admin admin --admin-password-file "$BATS_FILE_TMPDIR/admin.pw"
+	export PXP PLAIN
+	PXP=$(conf_port "$SITE" proxy)
+	PLAIN=$(awk '/^\[/ { s = $0 } s == "[proxy]" && $1 == "http_port" { print $3 }' "$SITE/node.conf")
+	export PX=https://localhost:$PXP
+}
+teardown_file() { site_down; }
+
+# px PATH [curl args]: a request to the proxy as a browser would make it (no client
+# certificate), from the loopback address $FROM (default 127.0.0.1; failed sign-ins are
+# counted per address). Prints the status; headers in $BATS_TEST_TMPDIR/h, body in
+# $(BODY_FILE).
+px() {
+	local path=$1
+	shift
+	curl -s -o "$(BODY_FILE)" -D "$BATS_TEST_TMPDIR/h" -w '%{http_code}' --interface "${FROM:-127.0.0.1}" \
+		--cacert "$SITE/certs/root.pem" "$@" "$PX$path"
+}
+hdr() { grep -i "^$1:" "$BATS_TEST_TMPDIR/h" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+
+# sign_in NAME PASSWORD: prints the status; the session cookie value goes to $BATS_TEST_TMPDIR/sid
+sign_in() {
+	local st
+	st=$(px /sign-in --data-urlencode "username=$1" --data-urlencode "password=$2")
+	hdr Set-Cookie | sed -n 's/^X-Qlik-Session=\([^;]*\);.*/\1/p' >"$BATS_TEST_TMPDIR/sid"
+	echo "$st"
+}
+sid() { cat "$BATS_TEST_TMPDIR/sid"; }
+
+# qrs METHOD PATH SID [curl args]: the repository through the proxy with session SID
+qrs() {
+	local method=$1 path=$2 s=$3 sep='?'
+	shift 3
+	case "$path" in *\?*) sep='&' ;; esac
+	px "$path${sep}xrfkey=$XRF" -X "$method" -b "X-Qlik-Session=$s" -H "X-Qlik-Xrfkey: $XRF" "$@"
+}
+
+@test "site create --admin makes a RootAdmin who signs in; the cookie is safe and only its hash is stored" {
+	st=$(sign_in admin "$ADMIN_PW"); [ "$st" = 303 ]
+	[ "$(hdr Location)" = / ]
+	cookie=$(hdr Set-Cookie)
+	[[ "$cookie" == *"; Secure"* ]]; [[ "$cookie" == *"; HttpOnly"* ]]; [[ "$cookie" == *"SameSite=Lax"* ]]
+	[ "${#cookie}" -gt 60 ]
+	s=$(sid); [ "${#s}" = 43 ]
+	[ "$(sql "SELECT count(*) FROM proxy_session WHERE id_hash = '$s'")" = 0 ]
+	hash=$(printf '%s' "$s" | sha256sum | cut -d' ' -f1)
+	[ "$(sql "SELECT count(*) FROM proxy_session WHERE id_hash = '$hash'")" = 1 ]
+	st=$(px /qps/user -b "X-Qlik-Session=$s"); expect 200 "$st"
+	[ "$(jqb .userId)" = admin ]; [ "$(jqb .userDirectory)" = INTERNAL ]; [ "$(jqb .rootAdmin)" = true ]
+	st=$(px / -b "X-Qlik-Session=$s"); [ "$st" = 200 ]
+	grep -q 'INTERNAL\\admin' "$(BODY_FILE)"
+	[[ "$(hdr Content-Security-Policy)" == *"frame-ancestors 'none'"* ]]
+	# the password is stored as an Argon2id hash, never as given
+	[[ "$(sql "SELECT hash FROM user_credential")" == '$argon2id$'* ]]
+	! grep -rq "$ADMIN_PW" "$SITE/repository.db" "$SITE/logs" 2>/dev/null || on_postgres
+}
+
+@test "a wrong password and an unknown user get the same answer; the log names neither password" {
+	st=$(sign_in admin 'wrong password 1'); [ "$st" = 401 ]
+	wrong=$(grep -o 'class="error"[^<]*' "$(BODY_FILE)")
+	st=$(sign_in nobody-at-all 'wrong password 2'); [ "$st" = 401 ]
+	[ "$(grep -o 'class="error"[^<]*' "$(BODY_FILE)")" = "$wrong" ]
+	grep -q 'value="nobody-at-all"' "$(BODY_FILE)"
+	[ ! -s "$BATS_TEST_TMPDIR/sid" ]
+	grep -q 'sign-in as "nobody-at-all" refused' "$SITE/logs/fathom.log"
+	! grep -q 'wrong password' "$SITE/logs/fathom.log"
+	# a name typed with markup comes back escaped
+	st=$(sign_in '<b>x</b>' 'wrong password 3'); [ "$st" = 401 ]
+	grep -q 'value="&lt;b&gt;x&lt;/b&gt;"' "$(BODY_FILE)"
+}
+
+@test "a signed-in person reaches the repository as themselves; X-Qlik-User from outside is ignored" {
+	sign_in admin "$ADMIN_PW" >/dev/null; s=$(sid)
+	st=$(qrs POST /qrs/stream "$s" -H 'Content-Type: application/json' \
+		-H 'X-Qlik-User: UserDirectory=INTERNAL; UserId=sa_repository' --data '{"name":"ByAdmin"}')
+	expect 201 "$st"
+	[ "$(jqb .owner.userId)" = admin ]; [ "$(jqb .modifiedByUserName)" = 'INTERNAL\admin' ]
+	# the xrfkey check still applies
+	st=$(px /qrs/about -b "X-Qlik-Session=$s"); [ "$st" = 403 ]
+	# and a client certificate at the proxy buys nothing without a session
+	st=$(px "/qrs/about?xrfkey=$XRF" -H "X-Qlik-Xrfkey: $XRF" --cert "$SITE/certs/client.pem" \
+		--key "$SITE/certs/client_key.pem"); [ "$st" = 401 ]
+}
+
+@test "without a session the API answers 401 and a page sends the browser to sign in and back" {
+	st=$(px "/qrs/about?xrfkey=$XRF" -H "X-Qlik-Xrfkey: $XRF"); [ "$st" = 401 ]
+	st=$(px /qps/user); [ "$st" = 401 ]
+	st=$(px /hub/stream/1); [ "$st" = 302 ]
+	[ "$(hdr Location)" = "/sign-in?next=%2Fhub%2Fstream%2F1" ]
+	st=$(px '/sign-in?next=/hub/stream/1'); [ "$st" = 200 ]
+	grep -q 'name="next" value="/hub/stream/1"' "$(BODY_FILE)"
+	st=$(px /sign-in --data-urlencode username=admin --data-urlencode "password=$ADMIN_PW" \
+		--data-urlencode next=/hub/stream/1); [ "$st" = 303 ]
+	[ "$(hdr Location)" = /hub/stream/1 ]
+	# a target off the site is not followed
+	st=$(px /sign-in --data-urlencode username=admin --data-urlencode "password=$ADMIN_PW" \
+		--data-urlencode next=//evil.example/x); [ "$st" = 303 ]
+	[ "$(hdr Location)" = / ]
+	st=$(px '/sign-in?next=https://evil.example/'); [ "$st" = 200 ]
+	! grep -q evil "$(BODY_FILE)"
+	# a forged cookie is no session
+	st=$(px /qps/user -b "X-Qlik-Session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"); [ "$st" = 401 ]
+}
+
+@test "sign-out ends the session on the server, so the old cookie no longer works" {
+	sign_in admin "$ADMIN_PW" >/dev/null; s=$(sid)
+	st=$(px /qps/user -b "X-Qlik-Session=$s"); [ "$st" = 200 ]
+	st=$(px /sign-out -X POST -b "X-Qlik-Session=$s"); [ "$st" = 303 ]
+	[ "$(hdr Location)" = /sign-in ]
+	[[ "$(hdr Set-Cookie)" == *"Max-Age=0"* ]]
+	st=$(px /qps/user -b "X-Qlik-Session=$s"); [ "$st" = 401 ]
+	# DELETE /qps/user does the same for scripts
+	sign_in admin "$ADMIN_PW" >/dev/null; s=$(sid)
+	st=$(px /qps/user -X DELETE -b "X-Qlik-Session=$s"); [ "$st" = 204 ]
+	st=$(px /qps/user -b "X-Qlik-Session=$s"); [ "$st" = 401 ]
+}
+
+@test "a session past its idle time ends and its row goes" {
+	sign_in admin "$ADMIN_PW" >/dev/null; s=$(sid)
+	hash=$(printf '%s' "$s" | sha256sum | cut -d' ' -f1)
+	sql "UPDATE proxy_session SET last_seen = last_seen - 7200000 WHERE id_hash = '$hash'"
+	st=$(px /qps/user -b "X-Qlik-Session=$s"); [ "$st" = 401 ]
+	[ "$(sql "SELECT count(*) FROM proxy_session WHERE id_hash = '$hash'")" = 0 ]
+}
+
+@test "fathom user adds, lists, changes and removes people; a new password ends their sessions" {
+	printf 'bob password 1\n' >"$BATS_TEST_TMPDIR/pw"
+	run "$FATHOM" user add bob --dir "$SITE" --role ContentAdmin --password-file "$BATS_TEST_TMPDIR/pw"
+	[ "$status" -eq 0 ]; [[ "$output" == *'added INTERNAL\bob'* ]]
+	run "$FATHOM" user add bob --dir "$SITE" --password-file "$BATS_TEST_TMPDIR/pw"
+	[ "$status" -eq 1 ]; [[ "$output" == *exists* ]]
+	run "$FATHOM" user list --dir "$SITE"
+	[ "$status" -eq 0 ]
+	[[ "$(grep '^bob ' <<<"$output")" == *password*ContentAdmin* ]]
+	[[ "$(grep '^admin ' <<<"$output")" == *RootAdmin* ]]
+	st=$(sign_in bob 'bob password 1'); [ "$st" = 303 ]; s=$(sid)
+	# a password too short is refused, from stdin as from a file
+	run bash -c "echo short | '$FATHOM' user passwd bob --dir '$SITE'"
+	[ "$status" -eq 1 ]; [[ "$output" == *"8 to 1024 characters"* ]]
+	run bash -c "echo 'bob password 2' | '$FATHOM' user passwd bob --dir '$SITE'"
+	[ "$status" -eq 0 ]
+	st=$(px /qps/user -b "X-Qlik-Session=$s"); [ "$st" = 401 ]
+	st=$(sign_in bob 'bob password 1'); [ "$st" = 401 ]
+	st=$(sign_in 'INTERNAL\bob' 'bob password 2'); [ "$st" = 303 ]; s=$(sid)
+	run "$FATHOM" user remove bob --dir "$SITE"
+	[ "$status" -eq 0 ]
+	st=$(px /qps/user -b "X-Qlik-Session=$s"); [ "$st" = 401 ]
+	st=$(sign_in bob 'bob password 2'); [ "$st" = 401 ]
+	run "$FATHOM" user remove bob --dir "$SITE"
+	[ "$status" -eq 1 ]; [[ "$output" == *"no user"* ]]
+	run "$FATHOM" user add "x'y" --dir "$SITE"
+	[ "$status" -eq 2 ]
+}
+
+@test "a user without RootAdmin signs in, but the repository and the engine stay closed until rules are enforced" {
+	printf 'carol password\n' | "$FATHOM" user add carol --dir "$SITE" >/dev/null
+	st=$(sign_in carol 'carol password'); [ "$st" = 303 ]; s=$(sid)
+	st=$(px /qps/user -b "X-Qlik-Session=$s"); [ "$st" = 200 ]; [ "$(jqb .rootAdmin)" = false ]
+	st=$(qrs GET /qrs/about "$s"); [ "$st" = 403 ]
+	grep -q RootAdmin "$(BODY_FILE)"
+	st=$(px /app/whatever -b "X-Qlik-Session=$s"); [ "$st" = 403 ]
+	# an inactive user's session ends at once
+	sql "UPDATE users SET inactive = 1 WHERE user_id = 'carol'"
+	st=$(px /qps/user -b "X-Qlik-Session=$s"); [ "$st" = 401 ]
+	st=$(sign_in carol 'carol password'); [ "$st" = 401 ]
+}
+
+@test "cross-site requests and WebSockets are refused; the engine is reached through the proxy" {
+	sign_in admin "$ADMIN_PW" >/dev/null; s=$(sid)
+	st=$(px /sign-out -X POST -b "X-Qlik-Session=$s" -H 'Origin: https://evil.example'); [ "$st" = 403 ]
+	st=$(px /qps/user -b "X-Qlik-Session=$s"); [ "$st" = 200 ]
+	st=$(px /sign-in -H 'Origin: https://evil.example' --data-urlencode username=admin \
+		--data-urlencode "password=$ADMIN_PW"); [ "$st" = 403 ]
+	ws=(-m 3 -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13'
+		-H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -b "X-Qlik-Session=$s")
+	st=$(px /app/ "${ws[@]}" -H 'Origin: https://evil.example') || true; [ "$st" = 403 ]
+	st=$(px /app/ "${ws[@]}" -H "Origin: https://localhost:$PXP") || true; [ "$st" = 101 ]
+	st=$(px /app/ "${ws[@]:0:10}") || true; [ "$st" = 401 ]
+}
+
+@test "plain HTTP is sent to HTTPS" {
+	st=$(curl -s -o /dev/null -D "$BATS_TEST_TMPDIR/h" -w '%{http_code}' "http://localhost:$PLAIN/hub/x?y=1")
+	[ "$st" = 308 ]
+	[ "$(hdr Location)" = "https://localhost:$PXP/hub/x" ]
+	st=$(curl -s -o /dev/null -D "$BATS_TEST_TMPDIR/h" -w '%{http_code}' -H 'Host: evil"host' "http://localhost:$PLAIN/")
+	[ "$st" = 308 ]; [ "$(hdr Location)" = "https://localhost:$PXP/" ]
+}
+
+@test "ten failures in a row lock a name on the site, even for the right password, and unknown names alike" {
+	FROM=127.0.0.3
+	printf 'dave password\n' | "$FATHOM" user add dave --dir "$SITE" >/dev/null
+	for i in $(seq 1 10); do st=$(sign_in dave "nope $i"); [ "$st" = 401 ]; done
+	st=$(sign_in dave 'dave password'); [ "$st" = 429 ]
+	FROM=127.0.0.5 # (twenty failures from one address would block the address)
+	for i in $(seq 1 10); do st=$(sign_in ghost "nope $i"); [ "$st" = 401 ]; done
+	st=$(sign_in ghost 'anything at all'); [ "$st" = 429 ]
+	sql "UPDATE signin_failure SET locked_until = 0"
+	st=$(sign_in dave 'dave password'); [ "$st" = 303 ]
+	[ "$(sql "SELECT count(*) FROM signin_failure WHERE name_key = 'internal\\dave'")" = 0 ]
+}
+
+@test "twenty failures from one address make it wait, whatever the names; other addresses go on" {
+	FROM=127.0.0.2
+	for i in $(seq 1 20); do st=$(sign_in "someone$i" 'nope nope'); [ "$st" = 401 ]; done
+	st=$(sign_in admin "$ADMIN_PW"); [ "$st" = 429 ]
+	grep -q "Too many failed sign-ins" "$(BODY_FILE)"
+	grep -q "127.0.0.2: sign-in as \"admin\" refused: too many failures" "$SITE/logs/fathom.log"
+	FROM=127.0.0.4
+	st=$(sign_in admin "$ADMIN_PW"); [ "$st" = 303 ]
+}
