@@ -123,6 +123,8 @@ void http_req_hand_over(struct http_req *r, const struct http_handler *to);
  * http_req_client_cert answers HTTP_CERT_OK, as for a service that presents the site's
  * client certificate. Call before http_req_hand_over. */
 void http_req_vouch(struct http_req *r, const char *user);
+/* Whether a front door vouched for the request: it comes from a person, not a service. */
+bool http_req_vouched(const struct http_req *r);
 /* The user a request acts as: the vouched one, else the X-Qlik-User header (which a
  * handler must trust only with a client certificate of the site); NULL when neither. */
 const char *http_req_user(const struct http_req *r);

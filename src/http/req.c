@@ -122,6 +122,11 @@ void http_req_vouch(struct http_req *r, const char *user)
 	r->cert_state = HTTP_CERT_OK;
 }
 
+bool http_req_vouched(const struct http_req *r)
+{
+	return r->vouched_user != NULL;
+}
+
 const char *http_req_user(const struct http_req *r)
 {
 	return r->vouched_user ? r->vouched_user : http_req_header(r, "X-Qlik-User");

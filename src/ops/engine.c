@@ -102,6 +102,13 @@ static int list_row(void *ctx, int n, const struct db_value *c)
 	return 0;
 }
 
+/* A person's session opens what the security rules let them read. */
+static int may_read(void *ctx, const char *user, const char *id, bool *out, struct err *e)
+{
+	struct ops_engine *en = ctx;
+	return repo_user_may_read(en->repo, user, "app", id, out, e);
+}
+
 static int list(void *ctx, void (*each)(void *arg, const char *id), void *arg, struct err *e)
 {
 	struct ops_engine *en = ctx;
@@ -148,9 +155,13 @@ int ops_engine_start(const struct ops_engine_config *cfg, struct ops_engine **ou
 	en->poll_ms = cfg->poll_ms > 0 ? cfg->poll_ms : 2000;
 	pthread_mutex_init(&en->mu, NULL);
 	pthread_cond_init(&en->cv, NULL);
-	struct qix_config qc = {
-	    .env = {.ctx = en, .locate = locate, .save = save, .reload = reload, .list = list},
-	    .memory_bytes = cfg->memory_bytes};
+	struct qix_config qc = {.env = {.ctx = en,
+					.locate = locate,
+					.save = save,
+					.reload = reload,
+					.may_read = may_read,
+					.list = list},
+				.memory_bytes = cfg->memory_bytes};
 	int fd = -1;
 	int rc = qix_new(&qc, &en->qix, e);
 	if (rc == 0)

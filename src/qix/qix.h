@@ -38,6 +38,9 @@ struct qix_env {
 	int (*reload)(void *ctx, const char *id, struct err *e);
 	/* The text of the app's last reload log, or NULL. Caller frees. May be NULL. */
 	char *(*reload_log)(void *ctx, const char *id);
+	/* Whether the person `user` ("UserDirectory=D; UserId=U") may read app `id`, for
+	 * governed sessions (qix_session_govern). May be NULL: everyone may. */
+	int (*may_read)(void *ctx, const char *user, const char *id, bool *out, struct err *e);
 	/* Every app's id, one call of `each` per app (GetDocList). May be NULL. */
 	int (*list)(void *ctx, void (*each)(void *arg, const char *id), void *arg, struct err *e);
 };
@@ -63,6 +66,9 @@ typedef void (*qix_send_fn)(void *ctx, char *json, size_t len);
  * OnConnected notification is sent at once. `user` names the caller ("" anonymous). */
 struct qix_session *qix_session_new(struct qix *q, const char *app_id, const char *user,
 				    qix_send_fn send, void *send_ctx);
+/* Marks a new session as a person's (vouched for by a proxy): OpenDoc and GetDocList
+ * answer only the apps env.may_read allows. */
+void qix_session_govern(struct qix_session *s);
 /* Handles one request; every answer goes out through `send`. Malformed input gets a
  * JSON-RPC error, never a crash. */
 void qix_session_message(struct qix_session *s, const char *json, size_t len);

@@ -95,7 +95,25 @@ static json_t *app_layout(struct qix_session *s)
 struct doclist {
 	struct qix *q;
 	json_t *list;
+	struct qix_session *s;
 };
+
+/* Whether the session may open app `id`: always, unless a person's and the rules say no. */
+static bool may_open(struct qix_session *s, const char *id)
+{
+	const struct qix_env *env = &s->q->cfg.env;
+	if (!s->governed || !env->may_read)
+		return true;
+	struct err e;
+	err_init(&e);
+	bool ok = false;
+	if (env->may_read(env->ctx, s->user, id, &ok, &e) != 0) {
+		if (e.code != ERR_NOT_FOUND)
+			log_warn("engine: may %s open %s? %s", s->user, id, e.message);
+		return false;
+	}
+	return ok;
+}
 
 static void doclist_add(void *arg, const char *id)
 {
@@ -104,7 +122,7 @@ static void doclist_add(void *arg, const char *id)
 	struct err e;
 	err_init(&e);
 	memset(&info, 0, sizeof(info));
-	if (dl->q->cfg.env.locate(dl->q->cfg.env.ctx, id, &info, &e) != 0)
+	if (!may_open(dl->s, id) || dl->q->cfg.env.locate(dl->q->cfg.env.ctx, id, &info, &e) != 0)
 		return;
 	json_array_append_new(dl->list,
 			      json_pack("{s:s,s:s,s:s,s:{},s:s,s:b,s:I,s:s,s:i}", "qDocName",
@@ -119,6 +137,11 @@ static int open_doc_named(struct qix_session *s, const char *name, json_t **out,
 	if (s->doc) {
 		*msg = "App already open";
 		return QIX_APP_ALREADY_OPEN;
+	}
+	if (!may_open(s, name)) {
+		log_info("engine: OpenDoc %s refused to %s by the security rules", name, s->user);
+		*msg = "Access denied";
+		return QIX_ACCESS_DENIED;
 	}
 	struct err e;
 	err_init(&e);
@@ -216,7 +239,7 @@ static int get_authenticated_user(struct qix_call *c)
 static int get_doc_list(struct qix_call *c)
 {
 	struct qix *q = c->s->q;
-	struct doclist dl = {q, json_array()};
+	struct doclist dl = {q, json_array(), c->s};
 	struct err e;
 	err_init(&e);
 	if (q->cfg.env.list && q->cfg.env.list(q->cfg.env.ctx, doclist_add, &dl, &e))

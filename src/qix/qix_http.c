@@ -13,13 +13,15 @@ struct conn {
 	char app[256];
 	char user[256];
 	char identity[128];
-	int ttl_s; /* the session outlives its socket this long (Qlik's /ttl/<n>) */
+	int ttl_s;     /* the session outlives its socket this long (Qlik's /ttl/<n>) */
+	bool governed; /* a person's, through a proxy: the security rules apply */
 };
 
 /* The key a session is parked under: one per user, app and identity. */
 static void session_key(const struct conn *c, char *out, size_t n)
 {
-	snprintf(out, n, "%s\n%s\n%s", c->user, c->app, c->identity);
+	snprintf(out, n, "%s%s\n%s\n%s", c->governed ? "person:" : "", c->user, c->app,
+		 c->identity);
 }
 
 static void send_ws(void *ctx, char *json, size_t len)
@@ -36,8 +38,11 @@ static void on_open(void *state, struct http_ws *ws)
 	char key[800];
 	session_key(c, key, sizeof(key));
 	c->s = qix_session_resume(c->q, key, send_ws, c);
-	if (!c->s)
+	if (!c->s) {
 		c->s = qix_session_new(c->q, c->app, c->user, send_ws, c);
+		if (c->s && c->governed)
+			qix_session_govern(c->s);
+	}
 	if (!c->s)
 		http_ws_close(ws, 1011, "out of memory");
 }
@@ -135,6 +140,7 @@ static void on_headers(void *ctx, struct http_req *r)
 	}
 	const char *user = http_req_user(r);
 	str_copy(c->user, user ? user : "", sizeof(c->user));
+	c->governed = http_req_vouched(r);
 	http_req_upgrade_websocket(r, &ws_handler, c);
 }
 

@@ -69,6 +69,7 @@ struct qix_session {
 	struct qix *q;
 	char app_hint[256];
 	char user[256];
+	bool governed; /* a person's: env.may_read decides which apps it opens */
 	qix_send_fn send;
 	void *send_ctx;
 	struct qix_session *next_in_doc; /* under q->mu */
@@ -198,6 +199,7 @@ enum {
 	QIX_INVALID_PARAMS = -32602,
 	QIX_INTERNAL = -32603,
 	QIX_NOT_FOUND = 2,
+	QIX_ACCESS_DENIED = 5,
 	QIX_INVALID_PARAMETER = 8,
 	QIX_ABORTED = 15,
 	QIX_APP_ALREADY_OPEN = 1002,

@@ -243,6 +243,11 @@ void qix_sess_send(struct qix_session *s, json_t *msg)
 		s->send(s->send_ctx, text, n);
 }
 
+void qix_session_govern(struct qix_session *s)
+{
+	s->governed = true;
+}
+
 struct qix_session *qix_session_new(struct qix *q, const char *app_id, const char *user,
 				    qix_send_fn send, void *send_ctx)
 {

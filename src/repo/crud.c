@@ -333,7 +333,7 @@ int repo_crud_get(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
 
 /* ---------------------------------------------------------------- writes */
 
-static int one_text(void *ctx, int n, const struct db_value *c)
+int repo_text_row(void *ctx, int n, const struct db_value *c)
 {
 	char *out = ctx;
 	if (n > 0 && c[0].type == DBV_TEXT)
@@ -352,7 +352,7 @@ static int check_exists(struct qrs *q, struct db_conn *c, const struct entity_de
 	db_p_text(&p, id);
 	char sql[160], found[128] = "";
 	snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE id = $1", t->table);
-	int rc = db_exec(c, sql, &p, one_text, found, NULL, &q->err);
+	int rc = db_exec(c, sql, &p, repo_text_row, found, NULL, &q->err);
 	if (rc)
 		return rc;
 	if (!found[0])
@@ -561,7 +561,7 @@ int repo_crud_caller_user(struct qrs *q, struct db_conn *c, char out_id[UUID_STR
 	int rc = db_exec(c,
 			 "SELECT id FROM users WHERE lower(user_directory) = lower($1) AND "
 			 "lower(user_id) = lower($2)",
-			 &p, one_text, found, NULL, &q->err);
+			 &p, repo_text_row, found, NULL, &q->err);
 	if (rc)
 		return rc;
 	if (found[0]) {
@@ -715,7 +715,7 @@ int repo_crud_update(struct qrs *q, struct db_conn *c, const struct entity_desc 
 		snprintf(s2, sizeof(s2), "SELECT modified_date FROM %s WHERE id = $1", d->table);
 		db_params_init(&p);
 		db_p_text(&p, id);
-		rc = db_exec(c, s2, &p, one_text, cur, NULL, &q->err);
+		rc = db_exec(c, s2, &p, repo_text_row, cur, NULL, &q->err);
 		if (rc)
 			return rc;
 		if (!cur[0])
@@ -781,8 +781,15 @@ static int list_common(struct qrs *q, enum view v)
 	if (rc)
 		return rc;
 	json_t *arr = NULL;
-	rc = repo_crud_list(q, c, q->desc, http_req_query(q->req, "filter"),
-			    http_req_query(q->req, "orderby"), v, &arr);
+	const char *filter = http_req_query(q->req, "filter");
+	const char *orderby = http_req_query(q->req, "orderby");
+	/* a person sees what the rules let them read; the rules read the full form */
+	rc = repo_crud_list(q, c, q->desc, filter, orderby, q->access ? VIEW_FULL : v, &arr);
+	if (rc == 0 && q->access) {
+		rc = repo_access_filter(q, c, q->desc, arr);
+		if (rc == 0 && v == VIEW_CONDENSED)
+			rc = repo_access_condense(q, c, q->desc, filter, orderby, &arr);
+	}
 	rc = repo_qrs_end(q, c, rc);
 	if (rc == 0)
 		repo_qrs_send_json(q, 200, arr);
@@ -808,6 +815,22 @@ int repo_int_row(void *ctx, int n, const struct db_value *c)
 
 int repo_api_count(struct qrs *q)
 {
+	if (q->access) {
+		struct db_conn *c;
+		json_t *arr = NULL;
+		int rc = repo_qrs_begin(q, &c, false);
+		if (rc)
+			return rc;
+		rc = repo_crud_list(q, c, q->desc, http_req_query(q->req, "filter"), NULL,
+				    VIEW_FULL, &arr);
+		if (rc == 0)
+			rc = repo_access_filter(q, c, q->desc, arr);
+		rc = repo_qrs_end(q, c, rc);
+		json_t *o =
+		    rc ? NULL : json_pack("{s:I}", "value", (json_int_t)json_array_size(arr));
+		json_decref(arr);
+		return repo_qrs_reply(q, rc, 200, o);
+	}
 	struct sqlb b;
 	repo_sqlb_init(&b, q->a);
 	int rc = buf_printf(&b.sql, "SELECT count(*) FROM %s t0", q->desc->table) ? ERR_NOMEM : 0;

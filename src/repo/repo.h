@@ -164,6 +164,10 @@ NODISCARD int repo_task_enqueue(struct db_conn *c, const char *task_id, const ch
 
 /* Whether the repository already holds a site (a service cluster). */
 NODISCARD int repo_site_exists(struct db *db, bool *out, struct err *e);
+/* Whether the person `user` ("UserDirectory=D; UserId=U") may read entity `id` of type
+ * `type` ("app") under the security rules. ERR_NOT_FOUND when there is no such entity. */
+NODISCARD int repo_user_may_read(struct repo *r, const char *user, const char *type, const char *id,
+				 bool *ok, struct err *e);
 
 /* One garbage-collection pass over the share. Returns files removed or a negative error. */
 int repo_gc(struct repo *r, struct err *e);

@@ -125,6 +125,8 @@ struct qrs_change {
 };
 
 /* One request's state. */
+struct repo_access;
+
 struct qrs {
 	struct repo *repo;
 	struct http_req *req;
@@ -142,6 +144,8 @@ struct qrs {
 	struct qrs_change *changes; /* written by the open transaction (repo_crud_log_change) */
 	const char *cache_key;	    /* a cacheable GET: its key; the 200 answer is stored */
 	uint64_t cache_epoch;	    /* the cache's epoch when the request began */
+	struct repo_access *access; /* a person's request: the rules that govern it; NULL: a
+				       service's, with every right */
 };
 
 struct route {
@@ -251,6 +255,42 @@ NODISCARD int repo_crud_delete(struct qrs *q, struct db_conn *c, const struct en
 /* Appends to the change log. */
 NODISCARD int repo_crud_log_change(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
 				   const char *id, const char *op);
+/* A row callback that copies the first column, as text (an integer in decimal), into the
+ * char[128] at ctx. */
+int repo_text_row(void *ctx, int n, const struct db_value *c);
+
+/* Sets q->user, user_dir and user_id from an X-Qlik-User value ("UserDirectory=D;
+ * UserId=U" or "D\\U"; NULL or "": INTERNAL\\sa_repository). ERR_INVALID when malformed. */
+NODISCARD int repo_qrs_parse_user(struct qrs *q, const char *h);
+
+/* ---------------------------------------------------------------- access.c */
+
+/* Security rule actions (QRS's bit values). */
+enum {
+	ACT_CREATE = 1,
+	ACT_READ = 2,
+	ACT_UPDATE = 4,
+	ACT_DELETE = 8,
+	ACT_EXPORT = 16,
+	ACT_PUBLISH = 32,
+};
+/* For a request a proxy vouched for: loads the caller's user entity and the enabled
+ * security rules into q->access. A service's request stays ungoverned (NULL). */
+NODISCARD int repo_access_begin(struct qrs *q);
+/* Refuses a governed request (ERR_FORBIDDEN) whose route's action the rules do not grant:
+ * read, update or delete of {id}, create of {type}, and each specific route's own. */
+NODISCARD int repo_access_gate(struct qrs *q);
+/* *ok: the caller may do `action` on `resource` (full JSON) of type `type` (its schema
+ * name). Always true for an ungoverned request. */
+NODISCARD int repo_access_may(struct qrs *q, struct db_conn *c, const char *type, json_t *resource,
+			      int64_t action, bool *ok);
+/* Removes from `arr` (full JSON) what the caller may not read. */
+NODISCARD int repo_access_filter(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+				 json_t *arr);
+/* Replaces the filtered full list *arr with the condensed list of the same entities. */
+NODISCARD int repo_access_condense(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+				   const char *filter, const char *orderby, json_t **arr);
+
 /* The id of the caller's user row, creating it when missing (inside a write transaction). */
 NODISCARD int repo_crud_caller_user(struct qrs *q, struct db_conn *c,
 				    char out_id[UUID_STR_LEN + 1]);

@@ -336,7 +336,7 @@ static bool xrf_ok(const char *a, const char *b)
 }
 
 /* "UserDirectory=X; UserId=Y" in any order and case, or "X\Y". */
-static int parse_user(struct qrs *q, const char *h)
+int repo_qrs_parse_user(struct qrs *q, const char *h)
 {
 	const char *dir = NULL, *uid = NULL;
 	if (!h || !*h) {
@@ -399,7 +399,7 @@ static int admit(struct qrs *q)
 	if (!(q->route->flags & R_NO_XRF) &&
 	    !xrf_ok(http_req_query(q->req, "xrfkey"), http_req_header(q->req, "X-Qlik-Xrfkey")))
 		return err_set(&q->err, ERR_XRF, "%s", err_str(ERR_XRF));
-	return parse_user(q, http_req_user(q->req));
+	return repo_qrs_parse_user(q, http_req_user(q->req));
 }
 
 /* ---------------------------------------------------------------- handler callbacks */
@@ -418,6 +418,10 @@ static void on_headers(void *ctx, struct http_req *r)
 		path[--n] = '\0';
 	q->route = route_find(q, http_req_method(r), path);
 	int rc = q->route ? admit(q) : q->err.code;
+	if (rc == 0)
+		rc = repo_access_begin(q);
+	if (rc == 0)
+		rc = repo_access_gate(q);
 	if (rc == 0 && (q->route->flags & R_STREAM))
 		rc = q->route->begin(q);
 	if (rc)
@@ -438,7 +442,8 @@ static void on_complete(void *ctx, struct http_req *r)
 		repo_qrs_send_error(q, rc);
 		return;
 	}
-	if (q->repo->cache && (q->route->flags & R_GENERIC) && q->desc &&
+	/* a person's answers depend on who asks: not kept for outages */
+	if (q->repo->cache && !q->access && (q->route->flags & R_GENERIC) && q->desc &&
 	    !(q->desc->flags & E_NO_CACHE) && strcmp(http_req_method(r), "GET") == 0) {
 		q->cache_key = cache_key(q);
 		q->cache_epoch = repo_cache_epoch(q->repo->cache, type_of(q->desc));

@@ -162,13 +162,52 @@ qrs() {
 	[ "$status" -eq 2 ]
 }
 
-@test "a user without RootAdmin signs in, but the repository and the engine stay closed until rules are enforced" {
+@test "the security rules govern a person: lists show what they may read, the rest is 403" {
 	printf 'carol password\n' | "$FATHOM" user add carol --dir "$SITE" >/dev/null
 	st=$(sign_in carol 'carol password'); [ "$st" = 303 ]; s=$(sid)
 	st=$(px /qps/user -b "X-Qlik-Session=$s"); [ "$st" = 200 ]; [ "$(jqb .rootAdmin)" = false ]
-	st=$(qrs GET /qrs/about "$s"); [ "$st" = 403 ]
-	grep -q RootAdmin "$(BODY_FILE)"
-	st=$(px /app/whatever -b "X-Qlik-Session=$s"); [ "$st" = 403 ]
+	# a service (client certificate) makes an unpublished app, and one published to Everyone
+	app_file "$BATS_TEST_TMPDIR/a.fapp" 0
+	st=$(api POST "/qrs/app/upload?name=Hidden" --data-binary @"$BATS_TEST_TMPDIR/a.fapp"); expect 201 "$st"
+	hidden=$(jqb .id)
+	st=$(api POST "/qrs/app/upload?name=Shared" --data-binary @"$BATS_TEST_TMPDIR/a.fapp"); expect 201 "$st"
+	shared=$(jqb .id)
+	st=$(json POST /qrs/stream '{"name":"Everyone"}'); expect 201 "$st"; everyone=$(jqb .id)
+	st=$(json POST /qrs/stream '{"name":"Finance"}'); expect 201 "$st"
+	st=$(api PUT "/qrs/app/$shared/publish?stream=$everyone"); expect 200 "$st"
+	# carol reads the published app and the Everyone stream, not the others
+	st=$(qrs GET /qrs/app "$s"); expect 200 "$st"
+	[ "$(jqb '[.[].name]|sort|join(",")')" = Shared ]
+	st=$(qrs GET /qrs/app/full "$s"); expect 200 "$st"; [ "$(jqb '.[0].stream.name')" = Everyone ]
+	st=$(qrs GET /qrs/app/count "$s"); expect 200 "$st"; [ "$(jqb .value)" = 1 ]
+	st=$(qrs GET /qrs/stream "$s"); expect 200 "$st"; [ "$(jqb '[.[].name]|join(",")')" = Everyone ]
+	st=$(qrs GET "/qrs/app/$hidden" "$s"); expect 403 "$st"
+	st=$(qrs GET "/qrs/app/$shared" "$s"); expect 200 "$st"
+	st=$(qrs DELETE "/qrs/app/$shared" "$s"); expect 403 "$st"
+	st=$(qrs POST /qrs/stream "$s" -H 'Content-Type: application/json' --data '{"name":"Mine"}'); expect 403 "$st"
+	st=$(qrs GET /qrs/user "$s"); expect 200 "$st"; [ "$(jqb '[.[].userId]|join(",")')" = carol ]
+	st=$(qrs GET /qrs/systemrule "$s"); expect 200 "$st"; [ "$(jqb length)" = 0 ]
+	st=$(qrs GET /qrs/servicestatus "$s"); expect 403 "$st"
+	# she uploads an app of her own: she owns it, changes it and deletes it
+	st=$(qrs POST "/qrs/app/upload?name=Carols" "$s" --data-binary @"$BATS_TEST_TMPDIR/a.fapp"); expect 201 "$st"
+	mine=$(jqb .id); [ "$(jqb .owner.userId)" = carol ]
+	st=$(qrs GET /qrs/app "$s"); [ "$(jqb '[.[].name]|sort|join(",")')" = Carols,Shared ]
+	st=$(qrs POST "/qrs/app/$mine/copy?name=Copy" "$s"); expect 201 "$st"; copy=$(jqb .id)
+	st=$(qrs POST "/qrs/app/$hidden/copy?name=Stolen" "$s"); expect 403 "$st"
+	st=$(qrs DELETE "/qrs/app/$copy" "$s"); expect 204 "$st"
+	# the admin is governed too, and the RootAdmin rule grants everything
+	sign_in admin "$ADMIN_PW" >/dev/null; a=$(sid)
+	st=$(qrs GET /qrs/app/count "$a"); [ "$(jqb .value)" -ge 3 ]
+	st=$(qrs GET /qrs/servicestatus "$a"); expect 200 "$st"
+	# a rule edit takes effect at the next request: disable the Everyone rule
+	rule=$(sql "SELECT id FROM systemrule WHERE name = 'EveryoneStream'")
+	st=$(api GET "/qrs/systemrule/$rule"); expect 200 "$st"
+	body=$(jq -c '.disabled = true' "$(BODY_FILE)")
+	st=$(json PUT "/qrs/systemrule/$rule" "$body"); expect 200 "$st"
+	st=$(qrs GET /qrs/app "$s"); [ "$(jqb '[.[].name]|join(",")')" = Carols ]
+	st=$(api GET "/qrs/systemrule/$rule"); expect 200 "$st"
+	st=$(json PUT "/qrs/systemrule/$rule" "$(jq -c '.disabled = false' "$(BODY_FILE)")"); expect 200 "$st"
+	st=$(qrs GET /qrs/app "$s"); [ "$(jqb '[.[].name]|sort|join(",")')" = Carols,Shared ]
 	# an inactive user's session ends at once
 	sql "UPDATE users SET inactive = 1 WHERE user_id = 'carol'"
 	st=$(px /qps/user -b "X-Qlik-Session=$s"); [ "$st" = 401 ]

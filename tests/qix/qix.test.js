@@ -429,3 +429,27 @@ test('through the proxy, a signed-in person explores an app with a cookie and no
   assert.equal(await refused({ Origin: origin }), 401);
   assert.equal(await refused({ Cookie: cookie, Origin: 'https://evil.example' }), 403);
 });
+
+test('through the proxy, a person opens only the apps the security rules let them read', async () => {
+  const { execFileSync } = require('node:child_process');
+  execFileSync(process.env.FATHOM, ['user', 'add', 'viewer', '--dir', site.dir], { input: 'a viewer password\n' });
+  const cookie = await site.signIn('viewer', 'a viewer password');
+  const ws = { headers: { Cookie: cookie, Origin: `https://localhost:${site.proxyPort}` } };
+  let s = await site.session(appId, { proxy: true, ws });
+  await assert.rejects(s.global.openDoc(appId), (err) => err.code === 5);
+  assert.deepEqual(await s.global.getDocList(), []);
+  await s.session.close();
+
+  // published to the Everyone stream, it opens for every signed-in person
+  const stream = await site.api('POST', '/qrs/stream', { name: 'Everyone' });
+  assert.equal(stream.status, 201);
+  const pub = await site.api('PUT', `/qrs/app/${appId}/publish?stream=${stream.json.id}`);
+  assert.equal(pub.status, 200);
+  s = await site.session(appId, { proxy: true, ws });
+  const doc = await s.global.openDoc(appId);
+  const cube = await doc.createSessionObject(CUBE);
+  const rows = texts((await cube.getLayout()).qHyperCube.qDataPages[0]);
+  assert.deepEqual(rows[0], ['East', '10']);
+  assert.deepEqual((await s.global.getDocList()).map((d) => d.qDocId), [appId]);
+  await s.session.close();
+});

@@ -1,0 +1,488 @@
+/* access.c: security rules on requests that carry a person (vouched for by a proxy).
+ *
+ * Services that present the site's client certificate act as the user they name with every
+ * right, as QRS tools expect. A request a proxy vouched for is governed: every action it
+ * takes on a resource must be granted by an enabled rule of category Security whose
+ * resource filter matches and whose condition holds for the user and the resource (rules
+ * only grant; any one suffices). Lists answer only what the user may read.
+ *
+ * Conditions read the user and the resource as their full JSON representations: a path
+ * walks the object without case ("resource.stream.name"), "@Name" reads a custom property,
+ * an object counts as its id (so "resource.owner = user" compares ids), a list as each of
+ * its values. X.HasPrivilege(action) loads the referenced entity and asks the rules again,
+ * at most three deep. */
+#include "repo/repo_int.h"
+#include "rules/rules.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH 3
+
+struct access_rule {
+	struct rule *rule;
+	char *filter;
+	int64_t actions;
+};
+
+struct repo_access {
+	json_t *user; /* the caller's user entity, full */
+	struct access_rule *rules;
+	int n;
+};
+
+static const struct {
+	const char *name;
+	int64_t bit;
+} action_names[] = {
+    {"create", ACT_CREATE}, {"read", ACT_READ},	    {"update", ACT_UPDATE},
+    {"delete", ACT_DELETE}, {"export", ACT_EXPORT}, {"publish", ACT_PUBLISH},
+    {"changeowner", 64},    {"changerole", 128},    {"exportdata", 256},
+    {"duplicate", 2048},    {"approve", 4096},
+};
+
+static void access_free(void *p)
+{
+	struct repo_access *a = p;
+	for (int i = 0; i < a->n; i++)
+		rules_free(a->rules[i].rule);
+	free(a->rules);
+	json_decref(a->user);
+}
+
+struct rule_rows {
+	struct repo_access *a;
+	struct arena *ar;
+	int cap;
+};
+
+static int on_rule(void *ctx, int n, const struct db_value *v)
+{
+	struct rule_rows *rr = ctx;
+	struct repo_access *a = rr->a;
+	if (n < 4)
+		return 0;
+	struct rule *r = NULL;
+	struct err e;
+	err_init(&e);
+	if (rules_parse(v[1].s ? v[1].s : "", &r, &e) != 0) {
+		log_warn("security rule \"%s\" does not parse and grants nothing: %s",
+			 v[0].s ? v[0].s : "?", e.message);
+		return 0;
+	}
+	if (a->n == rr->cap) {
+		rr->cap = rr->cap ? rr->cap * 2 : 16;
+		struct access_rule *grown = realloc(a->rules, (size_t)rr->cap * sizeof(*grown));
+		if (!grown) {
+			rules_free(r);
+			return ERR_NOMEM;
+		}
+		a->rules = grown;
+	}
+	a->rules[a->n++] =
+	    (struct access_rule){r, arena_strdup(rr->ar, v[2].s ? v[2].s : ""), v[3].i};
+	return 0;
+}
+
+/* Loads the caller's user and the rules into q->access. */
+static int load(struct qrs *q)
+{
+	struct repo_access *a = arena_alloc(q->a, sizeof(*a));
+	arena_on_free(q->a, access_free, a);
+	struct db_conn *c;
+	int rc = repo_qrs_begin(q, &c, false);
+	if (rc)
+		return rc;
+	char id[128] = "";
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, q->user_dir);
+	db_p_text(&p, q->user_id);
+	rc = db_exec(c,
+		     "SELECT id FROM users WHERE lower(user_directory) = lower($1) AND "
+		     "lower(user_id) = lower($2)",
+		     &p, repo_text_row, id, NULL, &q->err);
+	if (rc == 0 && !id[0])
+		rc = err_set(&q->err, ERR_FORBIDDEN, "the user %s is not in the repository",
+			     q->user);
+	if (rc == 0)
+		rc = repo_crud_get(q, c, repo_entity_find("user"), id, &a->user);
+	struct rule_rows rr = {a, q->a, 0};
+	if (rc == 0)
+		rc = db_exec(c,
+			     "SELECT name, rule, resource_filter, actions FROM systemrule WHERE "
+			     "lower(category) = 'security' AND disabled = 0 ORDER BY name",
+			     NULL, on_rule, &rr, NULL, &q->err);
+	rc = repo_qrs_end(q, c, rc);
+	if (rc == 0)
+		q->access = a;
+	return rc;
+}
+
+int repo_access_begin(struct qrs *q)
+{
+	return q->req && http_req_vouched(q->req) ? load(q) : 0;
+}
+
+/* ---------------------------------------------------------------- the subject */
+
+struct eval {
+	struct qrs *q;
+	struct db_conn *c;
+	const char *type;
+	json_t *resource;
+	int depth;
+};
+
+static json_t *get_ci(json_t *o, const char *key, size_t n)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach (o, k, v)
+		if (strlen(k) == n && str_ieqn(k, key, n))
+			return v;
+	return NULL;
+}
+
+/* The values of custom property `name` of `o`. */
+static void custom_values(json_t *o, const char *name, size_t n,
+			  void (*each)(void *arg, const char *value), void *arg)
+{
+	size_t i;
+	json_t *cp;
+	json_array_foreach (get_ci(o, "customProperties", 16), i, cp) {
+		const char *dn =
+		    json_string_value(json_object_get(json_object_get(cp, "definition"), "name"));
+		const char *val = json_string_value(json_object_get(cp, "value"));
+		if (dn && val && strlen(dn) == n && str_ieqn(dn, name, n))
+			each(arg, val);
+	}
+}
+
+static void emit(json_t *v, void (*each)(void *arg, const char *value), void *arg)
+{
+	char num[32];
+	if (json_is_string(v)) {
+		each(arg, json_string_value(v));
+	} else if (json_is_boolean(v)) {
+		each(arg, json_is_true(v) ? "true" : "false");
+	} else if (json_is_integer(v)) {
+		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+		each(arg, num);
+	} else if (json_is_real(v)) {
+		snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+		each(arg, num);
+	} else if (json_is_object(v)) {
+		emit(json_object_get(v, "id"), each, arg);
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *it;
+		json_array_foreach (v, i, it)
+			emit(it, each, arg);
+	}
+}
+
+/* Walks `path` after its root from `o`; the value at its end, or NULL. A custom property
+ * segment ("@Name") must be the last and is answered through each. */
+static json_t *walk(json_t *o, const char *path, void (*each)(void *arg, const char *value),
+		    void *arg, bool *done)
+{
+	*done = false;
+	for (const char *s = path; o && *s;) {
+		const char *dot = strchr(s, '.');
+		size_t n = dot ? (size_t)(dot - s) : strlen(s);
+		if (s[0] == '@') {
+			if (!dot && each)
+				custom_values(o, s + 1, n - 1, each, arg);
+			*done = true;
+			return NULL;
+		}
+		o = get_ci(o, s, n);
+		s = dot ? dot + 1 : s + n;
+	}
+	return o;
+}
+
+static int subject_values(void *ctx, const char *path, void (*each)(void *arg, const char *value),
+			  void *arg)
+{
+	struct eval *ev = ctx;
+	json_t *root;
+	const char *rest;
+	if (str_ieqn(path, "resource", 8) && (path[8] == '.' || !path[8])) {
+		root = ev->resource;
+		rest = path[8] ? path + 9 : "";
+		if (str_ieq(rest, "resourcetype")) {
+			each(arg, ev->type);
+			return 0;
+		}
+	} else if (str_ieqn(path, "user", 4) && (path[4] == '.' || !path[4])) {
+		root = ev->q->access->user;
+		rest = path[4] ? path + 5 : "";
+	} else {
+		return 0; /* node.* and environment.* have no values here */
+	}
+	bool done;
+	json_t *v = walk(root, rest, each, arg, &done);
+	if (!done)
+		emit(v, each, arg);
+	return 0;
+}
+
+/* The entity type a path segment names ("stream", "owner", "app"). */
+static const struct entity_desc *segment_type(const char *path)
+{
+	const char *last = strrchr(path, '.');
+	const char *seg = last ? last + 1 : path;
+	if (str_ieq(seg, "owner"))
+		return repo_entity_find("user");
+	return repo_entity_find(seg);
+}
+
+static int check(struct eval *ev, int64_t action, bool *ok);
+
+static int subject_privilege(void *ctx, const char *path, const char *action, bool *out)
+{
+	struct eval *ev = ctx;
+	*out = false;
+	int64_t bit = 0;
+	for (size_t i = 0; i < ARRAY_LEN(action_names); i++)
+		if (str_ieq(action, action_names[i].name))
+			bit = action_names[i].bit;
+	if (!bit || ev->depth >= MAX_DEPTH)
+		return 0;
+	if (str_ieq(path, "resource")) {
+		struct eval same = *ev;
+		same.depth++;
+		return check(&same, bit, out);
+	}
+	if (!str_ieqn(path, "resource.", 9))
+		return 0;
+	bool done;
+	json_t *ref = walk(ev->resource, path + 9, NULL, NULL, &done);
+	const char *id = json_string_value(json_object_get(ref, "id"));
+	const struct entity_desc *d = segment_type(path);
+	if (!id || !d)
+		return 0;
+	json_t *full = NULL;
+	struct err saved = ev->q->err;
+	int rc = repo_crud_get(ev->q, ev->c, d, id, &full);
+	if (rc == ERR_NOT_FOUND) {
+		ev->q->err = saved;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	struct eval sub = {ev->q, ev->c, d->schema, full, ev->depth + 1};
+	rc = check(&sub, bit, out);
+	json_decref(full);
+	return rc;
+}
+
+static int check(struct eval *ev, int64_t action, bool *ok)
+{
+	*ok = false;
+	struct repo_access *a = ev->q->access;
+	const char *id = json_string_value(json_object_get(ev->resource, "id"));
+	struct rule_subject s = {ev, subject_values, false, subject_privilege};
+	for (int i = 0; i < a->n && !*ok; i++) {
+		if (!(a->rules[i].actions & action) ||
+		    !rules_filter_matches(a->rules[i].filter, ev->type, id ? id : ""))
+			continue;
+		int rc = rules_eval(a->rules[i].rule, &s, ok, &ev->q->err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+int repo_access_may(struct qrs *q, struct db_conn *c, const char *type, json_t *resource,
+		    int64_t action, bool *ok)
+{
+	*ok = true;
+	if (!q->access)
+		return 0;
+	struct eval ev = {q, c, type, resource, 0};
+	return check(&ev, action, ok);
+}
+
+int repo_access_filter(struct qrs *q, struct db_conn *c, const struct entity_desc *d, json_t *arr)
+{
+	if (!q->access)
+		return 0;
+	for (size_t i = json_array_size(arr); i-- > 0;) {
+		bool ok;
+		int rc = repo_access_may(q, c, d->schema, json_array_get(arr, i), ACT_READ, &ok);
+		if (rc)
+			return rc;
+		if (!ok)
+			json_array_remove(arr, i);
+	}
+	return 0;
+}
+
+static const char *action_word(int64_t action)
+{
+	for (size_t i = 0; i < ARRAY_LEN(action_names); i++)
+		if (action_names[i].bit == action)
+			return action_names[i].name;
+	return "use";
+}
+
+/* Refuses unless the caller may do `action` on entity `id` of `d` (NULL id: on the type). */
+static int require(struct qrs *q, const struct entity_desc *d, const char *id, int64_t action)
+{
+	if (!d)
+		return err_set(&q->err, ERR_FORBIDDEN, "this endpoint is for services only");
+	struct db_conn *c;
+	int rc = repo_qrs_begin(q, &c, false);
+	if (rc)
+		return rc;
+	json_t *res = NULL;
+	if (id && *id)
+		rc = repo_crud_get(q, c, d, id, &res);
+	else
+		res = json_object();
+	bool ok = false;
+	if (rc == 0)
+		rc = repo_access_may(q, c, d->schema, res, action, &ok);
+	rc = repo_qrs_end(q, c, rc);
+	json_decref(res);
+	if (rc == 0 && !ok)
+		rc = err_set(&q->err, ERR_FORBIDDEN, "%s may not %s %s%s%s", q->user,
+			     action_word(action), d->schema, id ? " " : "s", id ? id : "");
+	return rc;
+}
+
+/* What a specific (not generic) route needs: an action on its {id}, on an entity named by
+ * a query parameter, or on the type. Routes not listed are for services only. */
+static const struct {
+	const char *method, *pattern, *type;
+	int64_t action;
+	const char *id_from; /* "{id}", a query parameter, or NULL for the type */
+	const char *type2;   /* a second check, on the type (copy: create an app) */
+	int64_t action2;
+	const char *id2_from;
+} special[] = {
+    {"GET", "/qrs/about", NULL, 0, NULL, NULL, 0, NULL},
+    {"GET", "/qrs/about/api/description", NULL, 0, NULL, NULL, 0, NULL},
+    {"GET", "/tempcontent/{token}/{name}", NULL, 0, NULL, NULL, 0, NULL},
+    {"POST", "/qrs/app/upload", "app", ACT_CREATE, NULL, NULL, 0, NULL},
+    {"POST", "/qrs/app/upload/replace", "app", ACT_UPDATE, "targetappid", NULL, 0, NULL},
+    {"POST", "/qrs/app/{id}/copy", "app", ACT_READ, "{id}", "app", ACT_CREATE, NULL},
+    {"GET", "/qrs/app/{id}/export", "app", ACT_EXPORT, "{id}", NULL, 0, NULL},
+    {"POST", "/qrs/app/{id}/export/{token}", "app", ACT_EXPORT, "{id}", NULL, 0, NULL},
+    {"DELETE", "/qrs/app/{id}/export/{token}", "app", ACT_EXPORT, "{id}", NULL, 0, NULL},
+    {"PUT", "/qrs/app/{id}/publish", "app", ACT_PUBLISH, "{id}", "stream", ACT_PUBLISH, "stream"},
+    {"PUT", "/qrs/app/{id}/replace", "app", ACT_UPDATE, "{id}", "app", ACT_READ, "app"},
+    {"POST", "/qrs/app/{id}/reload", "app", ACT_UPDATE, "{id}", NULL, 0, NULL},
+    {"GET", "/qrs/app/{id}/reload/log", "app", ACT_READ, "{id}", NULL, 0, NULL},
+    {"GET", "/qrs/task", "reloadtask", ACT_READ, NULL, NULL, 0, NULL},
+    {"GET", "/qrs/task/full", "reloadtask", ACT_READ, NULL, NULL, 0, NULL},
+    {"POST", "/qrs/task/{id}/start", "reloadtask", ACT_UPDATE, "{id}", NULL, 0, NULL},
+    {"POST", "/qrs/task/{id}/start/synchronous", "reloadtask", ACT_UPDATE, "{id}", NULL, 0, NULL},
+    {"POST", "/qrs/task/{id}/stop", "reloadtask", ACT_UPDATE, "{id}", NULL, 0, NULL},
+    {"GET", "/qrs/servicestatus", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
+    {"GET", "/qrs/servicestatus/full", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
+    {"GET", "/qrs/servicestatus/count", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
+};
+
+static const char *id_from(struct qrs *q, const char *from)
+{
+	if (!from)
+		return NULL;
+	return strcmp(from, "{id}") == 0 ? q->id : http_req_query(q->req, from);
+}
+
+int repo_access_gate(struct qrs *q)
+{
+	if (!q->access)
+		return 0;
+	const struct route *rt = q->route;
+	const char *m = rt->method;
+	if (rt->flags & R_GENERIC) {
+		if (q->desc->flags & E_INTERNAL)
+			return err_set(&q->err, ERR_FORBIDDEN,
+				       "this endpoint is for services only");
+		if (strcmp(m, "GET") == 0)
+			return q->id ? require(q, q->desc, q->id, ACT_READ) : 0; /* lists filter */
+		if (strcmp(m, "PUT") == 0)
+			return require(q, q->desc, q->id, ACT_UPDATE);
+		if (strcmp(m, "DELETE") == 0)
+			return require(q, q->desc, q->id, ACT_DELETE);
+		return require(q, q->desc, NULL, ACT_CREATE);
+	}
+	for (size_t i = 0; i < ARRAY_LEN(special); i++) {
+		if (strcmp(special[i].method, m) != 0 ||
+		    strcmp(special[i].pattern, rt->pattern) != 0)
+			continue;
+		if (!special[i].type)
+			return 0;
+		int rc = require(q, repo_entity_find(special[i].type),
+				 id_from(q, special[i].id_from), special[i].action);
+		if (rc == 0 && special[i].type2)
+			rc = require(q, repo_entity_find(special[i].type2),
+				     id_from(q, special[i].id2_from), special[i].action2);
+		return rc;
+	}
+	return err_set(&q->err, ERR_FORBIDDEN, "this endpoint is for services only");
+}
+
+int repo_access_condense(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+			 const char *filter, const char *orderby, json_t **arr)
+{
+	json_t *allowed = json_object();
+	size_t i;
+	json_t *it;
+	json_array_foreach (*arr, i, it) {
+		const char *id = json_string_value(json_object_get(it, "id"));
+		if (id)
+			json_object_set_new(allowed, id, json_true());
+	}
+	json_t *condensed = NULL;
+	int rc = repo_crud_list(q, c, d, filter, orderby, VIEW_CONDENSED, &condensed);
+	for (size_t k = json_array_size(condensed); rc == 0 && k-- > 0;) {
+		const char *id =
+		    json_string_value(json_object_get(json_array_get(condensed, k), "id"));
+		if (!id || !json_object_get(allowed, id))
+			json_array_remove(condensed, k);
+	}
+	json_decref(allowed);
+	if (rc)
+		return rc;
+	json_decref(*arr);
+	*arr = condensed;
+	return 0;
+}
+
+int repo_user_may_read(struct repo *r, const char *user, const char *type, const char *id, bool *ok,
+		       struct err *e)
+{
+	*ok = false;
+	const struct entity_desc *d = repo_entity_find(type);
+	if (!d)
+		return err_set(e, ERR_INVALID, "no entity type \"%s\"", type);
+	struct arena *a = arena_new();
+	struct qrs q;
+	repo_qrs_local_init(&q, r, a, NULL);
+	int rc = repo_qrs_parse_user(&q, user);
+	if (rc == 0)
+		rc = load(&q);
+	struct db_conn *c = NULL;
+	json_t *res = NULL;
+	if (rc == 0 && (rc = repo_qrs_begin(&q, &c, false)) == 0) {
+		rc = repo_crud_get(&q, c, d, id, &res);
+		if (rc == 0)
+			rc = repo_access_may(&q, c, d->schema, res, ACT_READ, ok);
+		rc = repo_qrs_end(&q, c, rc);
+	}
+	json_decref(res);
+	if (rc)
+		*e = q.err;
+	arena_free(a);
+	return rc;
+}
