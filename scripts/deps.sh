@@ -9,6 +9,8 @@ PKGS=(
   libpq-dev libsodium-dev libgnutls28-dev libzstd-dev libinih-dev libcmocka-dev
   sqlite3 bats curl jq bc procps util-linux openssl gnutls-bin postgresql-15 postgresql-client-15
   tzdata
+  # the load balancer in front of several nodes' proxies (tests/integration/cluster.bats)
+  haproxy
   # benchmarks only: the nginx baseline, and the previous transport that bench/transport_run
   # builds for its before-and-after figure
   nginx libmicrohttpd-dev

@@ -386,6 +386,8 @@ static const struct {
     {"POST", "/qrs/task/{id}/start", "reloadtask", ACT_UPDATE, "{id}", NULL, 0, NULL},
     {"POST", "/qrs/task/{id}/start/synchronous", "reloadtask", ACT_UPDATE, "{id}", NULL, 0, NULL},
     {"POST", "/qrs/task/{id}/stop", "reloadtask", ACT_UPDATE, "{id}", NULL, 0, NULL},
+    {"GET", "/qrs/servernodeconfiguration/local", "servernodeconfiguration", ACT_READ, NULL, NULL,
+     0, NULL},
     {"GET", "/qrs/servicestatus", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
     {"GET", "/qrs/servicestatus/full", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
     {"GET", "/qrs/servicestatus/count", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Shared persistence: two real nodes on one PostgreSQL database and one share. A node joins
 # with a one-time password; a change made through one node is visible through the other at
-# once; concurrent updates through both never lose one; each sees the other's heartbeat.
+# once; concurrent updates through both never lose one; each sees the other's heartbeat; a
+# person's session is good at both proxies, behind haproxy.
 
 load helpers
 
@@ -22,6 +23,11 @@ setup_file() {
 	start_node "$D1"
 	join_node "$D2" "$P2" node2 "$D1"
 	start_node "$D2"
+}
+
+teardown() {
+	# the haproxy of the load-balancer test, if it failed before stopping it
+	[ -f "$BATS_TEST_TMPDIR/haproxy.pid" ] && kill "$(cat "$BATS_TEST_TMPDIR/haproxy.pid")" 2>/dev/null || true
 }
 
 teardown_file() {
@@ -213,4 +219,45 @@ teardown_file() {
 	start_node "$D1"
 	s=$(node_api "$D2" "$P2" GET /qrs/servicestatus)
 	[ "$(jqb '[.[].serviceState] | join(",")')" = "2,2" ]
+}
+
+@test "a session made at one node's proxy is good at the other's, behind haproxy round robin; sign-out ends it everywhere" {
+	printf 'boss password\n' | "$FATHOM" user add boss --dir "$D1" --role RootAdmin >/dev/null
+	local x1 x2 h cfg=$BATS_TEST_TMPDIR/haproxy.cfg
+	x1=$(conf_port "$D1" proxy); x2=$(conf_port "$D2" proxy); h=$(free_port)
+	cat >"$cfg" <<CFG
+defaults
+	mode tcp
+	timeout connect 5s
+	timeout client 30s
+	timeout server 30s
+frontend people
+	bind 127.0.0.1:$h
+	default_backend proxies
+backend proxies
+	balance roundrobin
+	server node1 127.0.0.1:$x1
+	server node2 127.0.0.1:$x2
+CFG
+	haproxy -f "$cfg" -D -p "$BATS_TEST_TMPDIR/haproxy.pid"
+	local C=(curl -s --cacert "$D1/certs/root.pem")
+	st=$("${C[@]}" -o /dev/null -w '%{http_code}' -c "$BATS_TEST_TMPDIR/jar" \
+		--data-urlencode username=boss --data-urlencode 'password=boss password' "https://localhost:$h/sign-in")
+	[ "$st" = 303 ]
+	# each call is a new connection: haproxy takes turns, with no stickiness
+	names=()
+	for i in 1 2 3 4; do
+		st=$("${C[@]}" -o "$BATS_TEST_TMPDIR/local" -w '%{http_code}' -b "$BATS_TEST_TMPDIR/jar" \
+			-H "X-Qlik-Xrfkey: $XRF" "https://localhost:$h/qrs/servernodeconfiguration/local?xrfkey=$XRF")
+		[ "$st" = 200 ]
+		names+=("$(jq -r .name "$BATS_TEST_TMPDIR/local")")
+	done
+	[ "$(printf '%s\n' "${names[@]}" | sort -u | paste -sd,)" = node1,node2 ]
+	# signed out through one node, the session is gone at both
+	st=$("${C[@]}" -o /dev/null -w '%{http_code}' -b "$BATS_TEST_TMPDIR/jar" -X POST "https://localhost:$h/sign-out")
+	[ "$st" = 303 ]
+	for x in "$x1" "$x2"; do
+		st=$("${C[@]}" -o /dev/null -w '%{http_code}' -b "$BATS_TEST_TMPDIR/jar" "https://localhost:$x/qps/user")
+		[ "$st" = 401 ]
+	done
 }
