@@ -16,6 +16,7 @@ if [ ! -f "$DIR/node.conf" ]; then
 	head -c 12 /dev/urandom | base64 | tr -d '/+=' >"$pw"
 	"$FATHOM" site create --dir "$DIR" --share "$SHARE" --repository-port "$PORT" \
 		--proxy-port "$PROXY_PORT" --proxy-http-port "${DEMO_PROXY_HTTP_PORT:-8080}" \
+		--proxy-api-port "${DEMO_PROXY_API_PORT:-4243}" \
 		--hostname localhost --name demo --admin demo --admin-password-file "$pw"
 	install -m 0600 "$pw" "$DIR/demo-password"
 	rm -f "$pw"

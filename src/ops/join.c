@@ -41,6 +41,9 @@ static const char join_usage[] =
     "                          0: no QIX sessions on this node)\n"
     "  --proxy-port N          HTTPS port where people sign in (default 443 when the node may\n"
     "                          bind it, else 8443; 0: no proxy on this node)\n"
+    "  --proxy-api-port N      HTTPS port of the proxy API (Qlik's QPS: tickets, sessions),\n"
+    "                          for services with the site's client certificate (default\n"
+    "                          4243; 0: none)\n"
     "  --proxy-http-port N     plain HTTP port that redirects to HTTPS (default 80 or 8080;\n"
     "                          0: none)\n"
     "  --listen ADDR           IPv4 address to listen on (default 0.0.0.0)\n"
@@ -119,7 +122,7 @@ static int check_share(const char *root, struct err *e)
 /* What `node join` was asked for. */
 struct join_args {
 	const char *dir, *share, *url, *name, *host, *port_s, *listen, *owner, *password,
-	    *engine_port_s, *proxy_port_s, *proxy_http_port_s;
+	    *engine_port_s, *proxy_port_s, *proxy_http_port_s, *proxy_api_port_s;
 	struct passwd *pw; /* the --owner's */
 	char hostbuf[256];
 };
@@ -138,6 +141,7 @@ static int parse_join_args(int argc, char **argv, struct join_args *a, bool *out
 	    {"engine-port", required_argument, NULL, 'E'},
 	    {"proxy-port", required_argument, NULL, 'X'},
 	    {"proxy-http-port", required_argument, NULL, 'Y'},
+	    {"proxy-api-port", required_argument, NULL, 'Z'},
 	    {"listen", required_argument, NULL, 'l'},
 	    {"owner", required_argument, NULL, 'O'},
 	    {"password", required_argument, NULL, 'P'},
@@ -159,6 +163,7 @@ static int parse_join_args(int argc, char **argv, struct join_args *a, bool *out
 		case 'E': a->engine_port_s = optarg; break;
 		case 'X': a->proxy_port_s = optarg; break;
 		case 'Y': a->proxy_http_port_s = optarg; break;
+		case 'Z': a->proxy_api_port_s = optarg; break;
 		case 'l': a->listen = optarg; break;
 		case 'O': a->owner = optarg; break;
 		case 'P': a->password = optarg; break;
@@ -179,6 +184,7 @@ static int parse_join_args(int argc, char **argv, struct join_args *a, bool *out
 	    str_to_i64(a->engine_port_s, 0, 65535, &engine_port) != 0 ||
 	    (a->proxy_port_s && str_to_i64(a->proxy_port_s, 0, 65535, &ignored) != 0) ||
 	    (a->proxy_http_port_s && str_to_i64(a->proxy_http_port_s, 0, 65535, &ignored) != 0) ||
+	    (a->proxy_api_port_s && str_to_i64(a->proxy_api_port_s, 0, 65535, &ignored) != 0) ||
 	    str_has_ctl(a->name, false) || strlen(a->name) > 255) {
 		fputs(join_usage, stderr);
 		return 2;
@@ -229,6 +235,8 @@ static int write_join_conf(const struct join_args *a, struct ops_undo *u, const 
 		conf_set(cf, "proxy.port", a->proxy_port_s);
 	if (a->proxy_http_port_s)
 		conf_set(cf, "proxy.http_port", a->proxy_http_port_s);
+	if (a->proxy_api_port_s)
+		conf_set(cf, "proxy.api_port", a->proxy_api_port_s);
 	conf_set(cf, "repository.max_upload_bytes", "34359738368");
 	conf_set(cf, "repository.max_body_bytes", "16777216");
 	conf_set(cf, "database.driver", "postgres");

@@ -95,13 +95,14 @@ struct node {
 	struct ops_engine *engine;
 	struct sched *sched;
 	struct proxy *proxy;
-	struct http_server *proxy_https, *proxy_plain;
+	struct http_server *proxy_https, *proxy_plain, *proxy_api;
 };
 
 static void node_release(struct node *n)
 {
 	/* the front door first: it hands requests to the services below */
 	http_server_stop(n->proxy_plain);
+	http_server_stop(n->proxy_api);
 	http_server_stop(n->proxy_https);
 	proxy_close(n->proxy);
 	sched_stop(n->sched);
@@ -271,9 +272,10 @@ static int serve_proxy(struct node *n, int64_t max_body, struct err *e)
 {
 	struct conf *cf = n->conf;
 	bool low = ops_can_bind_low_ports();
-	int64_t port, plain, idle, max_age;
+	int64_t port, plain, api, idle, max_age;
 	int rc;
 	if ((rc = conf_get_int(cf, "proxy.port", low ? 443 : 8443, 0, 65535, &port, e)) ||
+	    (rc = conf_get_int(cf, "proxy.api_port", 4243, 0, 65535, &api, e)) ||
 	    (rc = conf_get_int(cf, "proxy.http_port", low ? 80 : 8080, 0, 65535, &plain, e)) ||
 	    (rc =
 		 conf_get_int(cf, "proxy.session_idle_timeout_s", 1800, 60, 7 * 86400, &idle, e)) ||
@@ -284,6 +286,7 @@ static int serve_proxy(struct node *n, int64_t max_body, struct err *e)
 	const char *listen = conf_get(cf, "proxy.listen", conf_get(cf, "repository.listen", NULL));
 	const char *host = conf_get(cf, "node.hostname", "localhost");
 	struct proxy_config pc = {.db = n->db,
+				  .repository = n->repo,
 				  .repo = repo_http_handler(n->repo),
 				  .engine = ops_engine_handler(n->engine),
 				  .hostname = host,
@@ -305,6 +308,17 @@ static int serve_proxy(struct node *n, int64_t max_body, struct err *e)
 		return rc;
 	log_info("node \"%s\" signs people in on https://%s:%lld/", conf_get(cf, "node.name", "?"),
 		 host, (long long)port);
+	if (api != 0) {
+		if ((rc = http_listen(listen, (int)api, &fd, e)))
+			return rc;
+		hc = n->http_cfg; /* client certificates of the site only */
+		hc.name = "proxy API";
+		hc.listen_fd = fd;
+		hc.max_body = 1 << 16;
+		h = proxy_api_handler(n->proxy);
+		if ((rc = http_server_start(&hc, &h, &n->proxy_api, e)))
+			return rc;
+	}
 	if (plain == 0)
 		return 0;
 	if ((rc = http_listen(listen, (int)plain, &fd, e)))
@@ -416,6 +430,8 @@ static void reload_certs(struct node *n, const char *dir)
 		rc = ops_engine_reload_cert(n->engine, cert, key, &e);
 	if (rc == 0 && n->proxy_https)
 		rc = http_server_reload_cert(n->proxy_https, cert, key, &e);
+	if (rc == 0 && n->proxy_api)
+		rc = http_server_reload_cert(n->proxy_api, cert, key, &e);
 	if (rc) {
 		log_error("SIGHUP: the server certificate was not reloaded: %s%s%s", e.message,
 			  e.detail[0] ? ": " : "", e.detail);

@@ -46,6 +46,9 @@ static const char usage[] =
     "                          0: this node serves no QIX sessions)\n"
     "  --proxy-port N          HTTPS port where people sign in (default 443 when the node may\n"
     "                          bind it, else 8443; 0: this node runs no proxy)\n"
+    "  --proxy-api-port N      HTTPS port of the proxy API (Qlik's QPS: tickets, sessions),\n"
+    "                          for services with the site's client certificate (default\n"
+    "                          4243; 0: none)\n"
     "  --proxy-http-port N     plain HTTP port that redirects to HTTPS (default 80 or 8080;\n"
     "                          0: none)\n"
     "  --admin NAME            make INTERNAL\\NAME the first administrator (RootAdmin), who\n"
@@ -97,7 +100,7 @@ static int make_certs(struct ops_undo *u, const char *certs, const char *host, c
 struct site_args {
 	const char *dir, *share, *apps, *stat_c, *logs, *custom, *port_s, *listen, *host, *name,
 	    *max_up, *db_url, *owner, *local_port_s, *engine_port_s, *proxy_port_s,
-	    *proxy_http_port_s, *admin, *admin_pw_file;
+	    *proxy_http_port_s, *proxy_api_port_s, *admin, *admin_pw_file;
 	char *admin_pw;
 	bool local_db;
 	int64_t port, max_upload, local_port, engine_port;
@@ -121,6 +124,7 @@ static int parse_site_args(int argc, char **argv, struct site_args *a)
 	    {"engine-port", required_argument, NULL, 'E'},
 	    {"proxy-port", required_argument, NULL, 'X'},
 	    {"proxy-http-port", required_argument, NULL, 'Y'},
+	    {"proxy-api-port", required_argument, NULL, 'Z'},
 	    {"admin", required_argument, NULL, 'a'},
 	    {"admin-password-file", required_argument, NULL, 'w'},
 	    {"listen", required_argument, NULL, 'l'},
@@ -153,6 +157,7 @@ static int parse_site_args(int argc, char **argv, struct site_args *a)
 		case 'E': a->engine_port_s = optarg; break;
 		case 'X': a->proxy_port_s = optarg; break;
 		case 'Y': a->proxy_http_port_s = optarg; break;
+		case 'Z': a->proxy_api_port_s = optarg; break;
 		case 'a': a->admin = optarg; break;
 		case 'w': a->admin_pw_file = optarg; break;
 		case 'l': a->listen = optarg; break;
@@ -205,7 +210,8 @@ static int check_site_args(struct site_args *a)
 	}
 	int64_t ignored;
 	if ((a->proxy_port_s && str_to_i64(a->proxy_port_s, 0, 65535, &ignored) != 0) ||
-	    (a->proxy_http_port_s && str_to_i64(a->proxy_http_port_s, 0, 65535, &ignored) != 0)) {
+	    (a->proxy_http_port_s && str_to_i64(a->proxy_http_port_s, 0, 65535, &ignored) != 0) ||
+	    (a->proxy_api_port_s && str_to_i64(a->proxy_api_port_s, 0, 65535, &ignored) != 0)) {
 		fprintf(stderr, "fathom: --proxy-port and --proxy-http-port must be port numbers "
 				"(0-65535)\n");
 		return 2;
@@ -334,6 +340,8 @@ static int write_node_conf(const struct site_args *a, struct ops_undo *u, const 
 		conf_set(cf, "proxy.port", a->proxy_port_s);
 	if (a->proxy_http_port_s)
 		conf_set(cf, "proxy.http_port", a->proxy_http_port_s);
+	if (a->proxy_api_port_s)
+		conf_set(cf, "proxy.api_port", a->proxy_api_port_s);
 	conf_set(cf, "repository.max_upload_bytes", a->max_up);
 	conf_set(cf, "repository.max_body_bytes", "16777216");
 	int rc = 0;

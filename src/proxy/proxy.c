@@ -162,6 +162,11 @@ static void on_headers(void *ctx, struct http_req *r)
 		sign_out(p, r, true);
 		return;
 	}
+	const char *ticket = http_req_query(r, "qlikTicket");
+	if (ticket && get) {
+		proxy_redeem_ticket(p, r, ticket);
+		return;
+	}
 	struct session_user u;
 	bool found = false;
 	struct err e;

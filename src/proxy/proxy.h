@@ -11,9 +11,11 @@
 #include "core/core.h"
 #include "db/db.h"
 #include "http/http.h"
+#include "repo/repo.h"
 
 struct proxy_config {
 	struct db *db;
+	struct repo *repository;    /* users made on first sign-in from another directory */
 	struct http_handler repo;   /* serves /qrs/... */
 	struct http_handler engine; /* serves /app/...; on_headers NULL: no engine here */
 	const char *hostname;	    /* node.hostname: redirects when Host is unusable */
@@ -30,6 +32,9 @@ void proxy_close(struct proxy *p);
 struct http_handler proxy_http_handler(struct proxy *p);
 /* The plain-HTTP port: every request is redirected to the same path over HTTPS. */
 struct http_handler proxy_redirect_handler(struct proxy *p);
+/* The proxy service API (Qlik's QPS, port 4243): tickets and sessions, for services with
+ * the site's client certificate (the server must ask for client certificates). */
+struct http_handler proxy_api_handler(struct proxy *p);
 
 /* The name of the session cookie. */
 #define PROXY_COOKIE "X-Qlik-Session"

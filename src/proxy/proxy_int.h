@@ -44,13 +44,28 @@ struct session_user {
  * deleted. Returns 0 (found or not: *found), or ERR_DB and friends. */
 NODISCARD int proxy_session_find(struct proxy *p, struct http_req *r, struct session_user *u,
 				 bool *found, struct err *e);
-/* A new session for `user_ref`; writes the cookie's value into id[SESSION_ID_LEN + 1]. */
+/* A new session for `user_ref`; writes the cookie's value into id[SESSION_ID_LEN + 1].
+ * `attributes` (JSON text, may be NULL) are kept with it. */
 NODISCARD int proxy_session_create(struct proxy *p, const char *user_ref, const char *addr,
-				   char id[SESSION_ID_LEN + 1], struct err *e);
+				   const char *attributes, char id[SESSION_ID_LEN + 1],
+				   struct err *e);
+/* A session with the given id (made elsewhere: POST /qps/session). */
+NODISCARD int proxy_session_store(struct proxy *p, const char *user_ref, const char *addr,
+				  const char *attributes, const char *id, struct err *e);
+/* Whether `id` can be a session id: 16 to 128 characters of base64url. */
+bool proxy_session_id_ok(const char *id);
+/* Sets the session cookie for `id` on the answer. */
+void proxy_set_cookie(struct http_req *r, const char *id);
 /* Ends the session the request's cookie names, if any. */
 NODISCARD int proxy_session_end(struct proxy *p, struct http_req *r, struct err *e);
 /* "X-Qlik-User" form of a session's user. */
 void proxy_user_header(const struct session_user *u, char *out, size_t n);
+
+/* ---- qps.c ---- */
+
+/* ?qlikTicket=: redeems the ticket (once) for a session and sends the browser on to the
+ * same page without it, or answers 403. */
+void proxy_redeem_ticket(struct proxy *p, struct http_req *r, const char *ticket);
 
 /* ---- signin.c ---- */
 

@@ -45,15 +45,22 @@ void proxy_user_header(const struct session_user *u, char *out, size_t n)
 	snprintf(out, n, "UserDirectory=%s; UserId=%s", u->dir, u->id);
 }
 
+bool proxy_session_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+	return n >= 16 && n <= 128 &&
+	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == n;
+}
+
 /* The hash of the session id in the request's cookie; false when there is no usable one. */
 static bool cookie_hash(struct http_req *r, char hash[65])
 {
-	char id[SESSION_ID_LEN + 8];
+	char id[136];
 	const char *cookie = http_req_header(r, "Cookie");
 	if (!cookie || !proxy_cookie_value(cookie, PROXY_COOKIE, id, sizeof(id)) ||
-	    strlen(id) != SESSION_ID_LEN)
+	    !proxy_session_id_ok(id))
 		return false;
-	crypto_sha256_hex(id, SESSION_ID_LEN, hash);
+	crypto_sha256_hex(id, strlen(id), hash);
 	return true;
 }
 
@@ -129,12 +136,18 @@ int proxy_session_find(struct proxy *p, struct http_req *r, struct session_user 
 }
 
 int proxy_session_create(struct proxy *p, const char *user_ref, const char *addr,
-			 char id[SESSION_ID_LEN + 1], struct err *e)
+			 const char *attributes, char id[SESSION_ID_LEN + 1], struct err *e)
 {
 	_Static_assert(SESSION_ID_LEN + 1 == 44, "43 characters of base64url and a NUL");
 	crypto_random_token(32, id);
+	return proxy_session_store(p, user_ref, addr, attributes, id, e);
+}
+
+int proxy_session_store(struct proxy *p, const char *user_ref, const char *addr,
+			const char *attributes, const char *id, struct err *e)
+{
 	char hash[65];
-	crypto_sha256_hex(id, SESSION_ID_LEN, hash);
+	crypto_sha256_hex(id, strlen(id), hash);
 	int64_t now = time_now_ms();
 	struct db_params prm;
 	db_params_init(&prm);
@@ -152,10 +165,12 @@ int proxy_session_create(struct proxy *p, const char *user_ref, const char *addr
 	db_p_int(&prm, now);
 	db_p_int(&prm, now + p->max_age_ms);
 	db_p_text(&prm, addr);
+	db_p_text(&prm, attributes);
 	return db_exec_once(
 	    p->cfg.db,
 	    "INSERT INTO proxy_session (id_hash, user_ref, virtual_proxy, created_at, "
-	    "last_seen, expires_at, address) VALUES ($1, $2, '', $3, $3, $4, $5)",
+	    "last_seen, expires_at, address, attributes) VALUES ($1, $2, '', $3, $3, "
+	    "$4, $5, $6)",
 	    &prm, NULL, NULL, e);
 }
 

@@ -368,6 +368,13 @@ int proxy_password_set(struct db *db, const char *user_ref, const char *password
 
 /* ---------------------------------------------------------------- POST /sign-in */
 
+void proxy_set_cookie(struct http_req *r, const char *id)
+{
+	char *cookie = arena_printf(
+	    http_req_arena(r), "%s=%s; Path=/; Secure; HttpOnly; SameSite=Lax", PROXY_COOKIE, id);
+	http_add_header(r, "Set-Cookie", cookie);
+}
+
 /* "alice" and "INTERNAL\alice" name the same user; another directory has no passwords. */
 static const char *internal_id(const char *name)
 {
@@ -383,18 +390,14 @@ static void signed_in(struct proxy *p, struct http_req *r, const char *ref, cons
 	struct err e;
 	err_init(&e);
 	char sid[SESSION_ID_LEN + 1];
-	if (proxy_session_create(p, ref, http_req_peer(r), sid, &e) != 0) {
+	if (proxy_session_create(p, ref, http_req_peer(r), NULL, sid, &e) != 0) {
 		log_error("proxy: %s: cannot store a session: %s", http_req_peer(r), e.message);
 		proxy_signin_page(p, r, "The site cannot sign you in right now. Try again soon.",
 				  503);
 		return;
 	}
-	char cookie[128];
-	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Secure; HttpOnly; SameSite=Lax",
-		 PROXY_COOKIE, sid);
+	proxy_set_cookie(r, sid);
 	explicit_bzero(sid, sizeof(sid));
-	http_add_header(r, "Set-Cookie", cookie);
-	explicit_bzero(cookie, sizeof(cookie));
 	http_add_header(r, "Location", next);
 	proxy_page_headers(r);
 	http_respond(r, 303, "text/plain; charset=utf-8", "", 0);

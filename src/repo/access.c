@@ -488,3 +488,24 @@ int repo_user_may_read(struct repo *r, const char *user, const char *type, const
 	arena_free(a);
 	return rc;
 }
+
+int repo_user_ensure(struct repo *r, const char *dir, const char *id,
+		     char out_ref[UUID_STR_LEN + 1], struct err *e)
+{
+	struct arena *a = arena_new();
+	struct qrs q;
+	repo_qrs_local_init(&q, r, a, NULL);
+	q.user_dir = dir;
+	q.user_id = id;
+	q.user = arena_printf(a, "%s\\%s", dir, id);
+	struct db_conn *c;
+	int rc = repo_qrs_begin(&q, &c, true);
+	if (rc == 0) {
+		rc = repo_crud_caller_user(&q, c, out_ref);
+		rc = repo_qrs_end(&q, c, rc);
+	}
+	if (rc)
+		*e = q.err;
+	arena_free(a);
+	return rc;
+}

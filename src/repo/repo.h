@@ -164,6 +164,10 @@ NODISCARD int repo_task_enqueue(struct db_conn *c, const char *task_id, const ch
 
 /* Whether the repository already holds a site (a service cluster). */
 NODISCARD int repo_site_exists(struct db *db, bool *out, struct err *e);
+/* The row id of user DIR\\ID, made when it is not in the repository yet (a person signed
+ * in from another directory). */
+NODISCARD int repo_user_ensure(struct repo *r, const char *dir, const char *id,
+			       char out_ref[UUID_STR_LEN + 1], struct err *e);
 /* Whether the person `user` ("UserDirectory=D; UserId=U") may read entity `id` of type
  * `type` ("app") under the security rules. ERR_NOT_FOUND when there is no such entity. */
 NODISCARD int repo_user_may_read(struct repo *r, const char *user, const char *type, const char *id,

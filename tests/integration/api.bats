@@ -205,7 +205,7 @@ teardown_file() { site_down; }
 	[ "$s" = 403 ]
 	[[ "$(jq -r .message "$BATS_TEST_TMPDIR/b")" == *"client certificate is required"* ]]
 	other=$BATS_TEST_TMPDIR/other
-	"$FATHOM" site create --dir "$other" --share "$other-share" --repository-port 1 --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --hostname localhost >/dev/null
+	"$FATHOM" site create --dir "$other" --share "$other-share" --repository-port 1 --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost >/dev/null
 	s=$(curl -s -o "$BATS_TEST_TMPDIR/b" -w '%{http_code}' --cacert "$SITE/certs/root.pem" \
 		--cert "$other/certs/client.pem" --key "$other/certs/client_key.pem" \
 		-H "X-Qlik-Xrfkey: $XRF" "$BASE/qrs/about?xrfkey=$XRF")

@@ -28,7 +28,7 @@ teardown() {
 
 @test "site create lays out the node folder, certificates and share" {
 	E=$(free_port)
-	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$E" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --hostname localhost
+	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$E" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost
 	[ "$status" -eq 0 ]
 	[ -f "$D/node.conf" ]; [ -f "$D/repository.db" ]
 	for f in root.pem server.pem client.pem; do [ -f "$D/certs/$f" ]; done
@@ -44,7 +44,7 @@ teardown() {
 
 @test "site create with separate share paths" {
 	run "$FATHOM" site create --dir "$D" --share "$S" --apps "$BATS_TEST_TMPDIR/apps" \
-		--custom-data "$BATS_TEST_TMPDIR/cd" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)"
+		--custom-data "$BATS_TEST_TMPDIR/cd" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)"
 	[ "$status" -eq 0 ]
 	[ -d "$BATS_TEST_TMPDIR/apps" ]; [ -d "$BATS_TEST_TMPDIR/cd" ]; [ ! -d "$S/Apps" ]
 	grep -q "^apps = $BATS_TEST_TMPDIR/apps$" "$D/node.conf"
@@ -52,22 +52,22 @@ teardown() {
 }
 
 @test "site create refuses a folder that holds a site and changes nothing" {
-	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" >/dev/null
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" >/dev/null
 	before=$(find "$D" "$S" -printf '%p %s %T@\n' | sort | sha256sum)
-	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)"
+	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)"
 	[ "$status" -eq 1 ]; [[ "$output" == *"already holds a site"* ]]
 	[ "$(find "$D" "$S" -printf '%p %s %T@\n' | sort | sha256sum)" = "$before" ]
 }
 
 @test "a failed site create leaves nothing behind" {
 	: >"$BATS_TEST_TMPDIR/notadir"
-	run "$FATHOM" site create --dir "$D" --share "$BATS_TEST_TMPDIR/notadir/share" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)"
+	run "$FATHOM" site create --dir "$D" --share "$BATS_TEST_TMPDIR/notadir/share" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)"
 	[ "$status" -eq 1 ]; [[ "$output" == *"nothing was created"* ]]
 	[ ! -e "$D" ]
 }
 
 @test "run starts, logs to the folder and stops cleanly on SIGTERM" {
-	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --hostname localhost >/dev/null
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost >/dev/null
 	SITE=$D start_node "$D"
 	pid=$(cat "$D/pid")
 	kill -TERM "$pid"; rc=0; wait "$pid" || rc=$?
@@ -80,7 +80,7 @@ teardown() {
 
 @test "run refuses root without --allow-root" {
 	[ "$(id -u)" -eq 0 ] || skip "not running as root"
-	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" >/dev/null
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" >/dev/null
 	run "$FATHOM" run --dir "$D"
 	[ "$status" -eq 1 ]; [[ "$output" == *"refusing to run as root"* ]]
 }
@@ -92,7 +92,7 @@ teardown() {
 }
 
 @test "run explains a missing share" {
-	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" >/dev/null
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" >/dev/null
 	mv "$S" "$S.moved"
 	run "$FATHOM" run --dir "$D" $(root_flag)
 	[ "$status" -eq 1 ]; [[ "$output" == *"share folder share root \"$S\" does not exist"* ]]
@@ -100,8 +100,8 @@ teardown() {
 }
 
 @test "run explains a port in use" {
-	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" >/dev/null
-	"$FATHOM" site create --dir "$D.2" --share "$S.2" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" >/dev/null
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" >/dev/null
+	"$FATHOM" site create --dir "$D.2" --share "$S.2" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" >/dev/null
 	SITE=$D start_node "$D"
 	run "$FATHOM" run --dir "$D.2" $(root_flag)
 	[ "$status" -eq 1 ]; [[ "$output" == *"port $P is already in use"* ]]
@@ -109,7 +109,7 @@ teardown() {
 }
 
 @test "run explains a node already running in the folder" {
-	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" >/dev/null
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" >/dev/null
 	SITE=$D start_node "$D"
 	run "$FATHOM" run --dir "$D" $(root_flag)
 	[ "$status" -eq 1 ]; [[ "$output" == *"already running the node"* ]]
@@ -118,7 +118,7 @@ teardown() {
 }
 
 @test "run explains a database locked by another process" {
-	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" >/dev/null
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" >/dev/null
 	(echo "BEGIN EXCLUSIVE; SELECT 1;"; sleep 20) | sqlite3 "$D/repository.db" >/dev/null &
 	HOLDER=$!
 	sleep 0.5
@@ -127,7 +127,7 @@ teardown() {
 }
 
 @test "run explains a missing or damaged certificate" {
-	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" >/dev/null
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" >/dev/null
 	mv "$D/certs/server_key.pem" "$D/certs/server_key.pem.bak"
 	run "$FATHOM" run --dir "$D" $(root_flag)
 	[ "$status" -eq 1 ]; [[ "$output" == *"cannot read certificate file \"$D/certs/server_key.pem\""* ]]
@@ -138,7 +138,7 @@ teardown() {
 }
 
 @test "run refuses a database whose schema is newer than it knows" {
-	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" >/dev/null
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" >/dev/null
 	sqlite3 "$D/repository.db" "UPDATE schema_version SET version = 999"
 	run "$FATHOM" run --dir "$D" $(root_flag)
 	[ "$status" -eq 1 ]; [[ "$output" == *"schema version 999, newer than this fathom"* ]]
@@ -149,7 +149,7 @@ teardown() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root to hand files to another user"
 	top=$(mktemp -d /tmp/fathom-owner-XXXXXX)
 	chmod 755 "$top"
-	run "$FATHOM" site create --dir "$top/site" --share "$top/share" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" \
+	run "$FATHOM" site create --dir "$top/site" --share "$top/share" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" \
 		--hostname localhost --owner nobody
 	[ "$status" -eq 0 ]
 	[ -z "$(find "$top/site" "$top/share" ! -user nobody)" ]

@@ -18,7 +18,7 @@ setup_file() {
 	export P1 P2
 	P1=$(free_port)
 	P2=$(free_port)
-	"$FATHOM" site create --dir "$D1" --share "$SH" --repository-port "$P1" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --hostname localhost \
+	"$FATHOM" site create --dir "$D1" --share "$SH" --repository-port "$P1" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost \
 		--name node1 --db "$DB_URL" >/dev/null
 	start_node "$D1"
 	join_node "$D2" "$P2" node2 "$D1"
@@ -96,12 +96,12 @@ teardown_file() {
 
 @test "registration: wrong, reused and expired passwords and a taken name are refused" {
 	D3=$BATS_TEST_TMPDIR/node3
-	run "$FATHOM" node join --dir "$D3" --share "$SH" --db "$DB_URL" --name node1 --repository-port 1 --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)"
+	run "$FATHOM" node join --dir "$D3" --share "$SH" --db "$DB_URL" --name node1 --repository-port 1 --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)"
 	[ "$status" -eq 1 ]; [[ "$output" == *'already has a node named "node1"'* ]]
 	[ ! -e "$D3" ]
 	run "$FATHOM" node join --dir "$D3" --share "$BATS_TEST_TMPDIR/nowhere" --db "$DB_URL" --name node3
 	[ "$status" -eq 1 ]; [[ "$output" == *"mount it first"* ]]; [ ! -e "$D3" ]
-	"$FATHOM" node join --dir "$D3" --share "$SH" --db "$DB_URL" --name node3 --repository-port 1 --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" >/dev/null
+	"$FATHOM" node join --dir "$D3" --share "$SH" --db "$DB_URL" --name node3 --repository-port 1 --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" >/dev/null
 	run "$FATHOM" run --dir "$D3" $(root_flag)
 	[ "$status" -eq 1 ]; [[ "$output" == *"has not finished joining"* ]]
 	run "$FATHOM" node join --dir "$D3" --password not-approved-yet
@@ -116,7 +116,7 @@ teardown_file() {
 	run "$FATHOM" node join --dir "$D3" --password "$pw"
 	[ "$status" -eq 1 ]; [[ "$output" == *"already used"* ]]
 	D4=$BATS_TEST_TMPDIR/node4
-	"$FATHOM" node join --dir "$D4" --share "$SH" --db "$DB_URL" --name node4 --repository-port 1 --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" >/dev/null
+	"$FATHOM" node join --dir "$D4" --share "$SH" --db "$DB_URL" --name node4 --repository-port 1 --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" >/dev/null
 	pw=$("$FATHOM" node approve node4 --dir "$D1" --valid-for 1 2>/dev/null)
 	sleep 2
 	run "$FATHOM" node join --dir "$D4" --password "$pw"
@@ -162,12 +162,12 @@ teardown_file() {
 	D3=$BATS_TEST_TMPDIR/node3
 	P3=$(free_port)
 	run "$FATHOM" node join --dir "$D3" --share "$SH" --db "$DB_URL" --name node3 \
-		--repository-port "$P3" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --hostname localhost --password wrong-password
+		--repository-port "$P3" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost --password wrong-password
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"nothing was created"* ]]
 	[ ! -e "$D3" ]
 	run "$FATHOM" node join --dir "$D3" --share "$SH" --db "$DB_URL" --name node3 \
-		--repository-port "$P3" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --hostname localhost --password "$pw"
+		--repository-port "$P3" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost --password "$pw"
 	[ "$status" -eq 0 ]
 	start_node "$D3"
 	s=$(node_api "$D3" "$P3" GET /qrs/servernodeconfiguration/local); expect 200 "$s"

@@ -32,7 +32,7 @@ setup_file() {
 	P1=$(free_port)
 	P2=$(free_port)
 	DB_URL="postgresql://fathom:secret@127.0.0.1:$PGPORT,127.0.0.1:$SBPORT/fathom?target_session_attrs=read-write"
-	"$FATHOM" site create --dir "$D1" --share "$SH" --repository-port "$P1" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --hostname localhost \
+	"$FATHOM" site create --dir "$D1" --share "$SH" --repository-port "$P1" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost \
 		--name node1 --db "$DB_URL" >/dev/null
 	start_node "$D1"
 	join_node "$D2" "$P2" node2 "$D1"

@@ -48,7 +48,7 @@ root_flag() {
 make_site() {
 	local dir=$1 share=$2 port=$3
 	shift 3
-	"$FATHOM" site create --dir "$dir" --share "$share" --repository-port "$port" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" \
+	"$FATHOM" site create --dir "$dir" --share "$share" --repository-port "$port" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" \
 		--hostname localhost --name node1 "$@" >/dev/null
 }
 
@@ -121,7 +121,7 @@ kill9_node() {
 join_node() {
 	local dir=$1 port=$2 name=$3 first=$4 pw
 	"$FATHOM" node join --dir "$dir" --share "$SH" --db "$DB_URL" --name "$name" \
-		--repository-port "$port" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --hostname localhost >/dev/null
+		--repository-port "$port" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost >/dev/null
 	pw=$("$FATHOM" node approve "$name" --dir "$first" 2>/dev/null)
 	"$FATHOM" node join --dir "$dir" --password "$pw" >/dev/null
 }

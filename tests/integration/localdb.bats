@@ -25,7 +25,7 @@ teardown_file() {
 }
 
 @test "site create --local-db makes, starts and uses the site's own PostgreSQL" {
-	run "$FATHOM" site create --dir "$D" --share "$SH" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --hostname localhost \
+	run "$FATHOM" site create --dir "$D" --share "$SH" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost \
 		--name n1 --local-db --local-db-port "$LP"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"PostgreSQL 15 runs on port $LP"* ]]
@@ -92,7 +92,7 @@ teardown_file() {
 
 @test "a failed --local-db create (port taken) leaves nothing behind" {
 	d=$TOP/n3
-	run "$FATHOM" site create --dir "$d" --share "$TOP/share3" --repository-port "$(free_port)" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" \
+	run "$FATHOM" site create --dir "$d" --share "$TOP/share3" --repository-port "$(free_port)" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" \
 		--hostname localhost --name n3 --local-db --local-db-port "$LP"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"pg_ctl start failed"* ]]

@@ -72,7 +72,7 @@ setup_file() {
 		eval "D$i=$BATS_FILE_TMPDIR/node$i"
 		eval "P$i=$(free_port)"
 	done
-	"$FATHOM" site create --dir "$D1" --share "$SH" --repository-port "$P1" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --hostname localhost \
+	"$FATHOM" site create --dir "$D1" --share "$SH" --repository-port "$P1" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost \
 		--name node1 --db "$DB_URL" >/dev/null
 	start_node "$D1"
 	join_node "$D2" "$P2" node2 "$D1"

@@ -51,7 +51,7 @@ teardown() { stop_node_if_running; }
 }
 
 @test "without TLS the server refuses the site's role" {
-	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" \
+	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" \
 		--db "postgresql://fathom:secret@127.0.0.1:$PGPORT/fathom?sslmode=disable"
 	[ "$status" -eq 1 ]; [[ "$output" == *"no encryption"* ]]
 	[ ! -e "$D" ]
@@ -59,7 +59,7 @@ teardown() { stop_node_if_running; }
 
 @test "sslmode=require: the site works and its connections are encrypted" {
 	pg_new_db tls1
-	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --hostname localhost \
+	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost \
 		--db "postgresql://fathom:secret@127.0.0.1:$PGPORT/tls1?sslmode=require"
 	[ "$status" -eq 0 ]
 	grep -q "sslmode='require'" "$D/node.conf"
@@ -74,11 +74,11 @@ teardown() { stop_node_if_running; }
 
 @test "sslmode=verify-full checks the server against the given CA" {
 	pg_new_db tls2
-	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" \
+	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" \
 		--db "postgresql://fathom:secret@localhost:$PGPORT/tls2?sslmode=verify-full&sslrootcert=$PGDIR/certs/other.crt"
 	[ "$status" -eq 1 ]; [[ "$output" == *"certificate verify failed"* ]]
 	[ ! -e "$D" ]
-	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" \
+	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" \
 		--db "postgresql://fathom:secret@localhost:$PGPORT/tls2?sslmode=verify-full&sslrootcert=$PGDIR/certs/ca.crt"
 	[ "$status" -eq 0 ]
 	SITE=$D start_node "$D"

@@ -11,7 +11,7 @@ setup() { node_vars; }
 teardown() { stop_node_if_running; }
 
 create_fails_plainly() {
-	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --db "$1"
+	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --db "$1"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"cannot connect to the repository database: "*"$2"* ]]
 	[ ! -e "$D" ]
@@ -39,7 +39,7 @@ create_fails_plainly() {
 
 @test "a site on PostgreSQL: schema, first rows, a running node" {
 	pg_new_db site1
-	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --hostname localhost \
+	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost \
 		--db "$DB_URL"
 	[ "$status" -eq 0 ]
 	grep -q '^driver = postgres$' "$D/node.conf"
@@ -55,9 +55,9 @@ create_fails_plainly() {
 
 @test "a database that already holds a site is refused and nothing changes" {
 	pg_new_db site2
-	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --db "$DB_URL" >/dev/null
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --db "$DB_URL" >/dev/null
 	before=$(pg_sql site2 'SELECT count(*) FROM change_log')
-	run "$FATHOM" site create --dir "$D.2" --share "$S.2" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --db "$DB_URL"
+	run "$FATHOM" site create --dir "$D.2" --share "$S.2" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --db "$DB_URL"
 	[ "$status" -eq 1 ]; [[ "$output" == *"already holds a Fathom site"* ]]
 	[ ! -e "$D.2" ]
 	[ "$(pg_sql site2 'SELECT count(*) FROM change_log')" = "$before" ]
@@ -65,7 +65,7 @@ create_fails_plainly() {
 
 @test "run explains a database it cannot reach" {
 	pg_new_db site3
-	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --db "$DB_URL" >/dev/null
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --db "$DB_URL" >/dev/null
 		echo wrong | "$FATHOM" secret set --dir "$D"
 	run "$FATHOM" run --dir "$D" $(root_flag)
 	[ "$status" -eq 1 ]; [[ "$output" == *'password authentication failed for user "fathom"'* ]]
@@ -73,7 +73,7 @@ create_fails_plainly() {
 
 @test "the database goes away: the node stays up, answers 503 with Retry-After, and recovers" {
 	pg_new_db outage
-	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --hostname localhost \
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost \
 		--db "$DB_URL" >/dev/null
 	SITE=$D start_node "$D"
 	export SITE=$D BASE=https://localhost:$P
@@ -103,7 +103,7 @@ create_fails_plainly() {
 
 @test "the database password is sealed in node.conf and managed with fathom secret" {
 	pg_new_db sealed
-	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --hostname localhost \
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost \
 		--db "$DB_URL" >/dev/null
 	[ "$(grep -c secret "$D/node.conf")" = 0 ]
 	grep -q '^password = sbox:' "$D/node.conf"
@@ -138,7 +138,7 @@ create_fails_plainly() {
 	local top
 	top=$(mktemp -d /tmp/fathom-nokey-XXXXXX)
 	chmod 755 "$top"
-	"$FATHOM" site create --dir "$top/site" --share "$top/share" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" \
+	"$FATHOM" site create --dir "$top/site" --share "$top/share" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" \
 		--db "$DB_URL" >/dev/null
 	chmod 755 "$top/site"
 	chmod 644 "$top/site/node.conf"
@@ -152,7 +152,7 @@ create_fails_plainly() {
 
 @test "config show and set: new settings are checked before they are saved" {
 	pg_new_db conf1
-	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --hostname localhost \
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost \
 		--db "$DB_URL" >/dev/null
 	run "$FATHOM" config show --dir "$D"
 	[ "$status" -eq 0 ]
@@ -193,7 +193,7 @@ create_fails_plainly() {
 
 @test "run refuses a database without Fathom's schema, and a node the repository does not know, changing nothing" {
 	pg_new_db site9
-	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --db "$DB_URL" >/dev/null
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --db "$DB_URL" >/dev/null
 	cp "$D/node.conf" "$BATS_TEST_TMPDIR/node.conf.bak"
 	pg_sql postgres "CREATE DATABASE empty9 OWNER fathom" >/dev/null
 	sed -i "s/dbname='site9'/dbname='empty9'/" "$D/node.conf"

@@ -13,6 +13,7 @@ setup_file() {
 	PXP=$(conf_port "$SITE" proxy)
 	PLAIN=$(awk '/^\[/ { s = $0 } s == "[proxy]" && $1 == "http_port" { print $3 }' "$SITE/node.conf")
 	export PX=https://localhost:$PXP
+	export QPS=https://localhost:$(awk '/^\[/ { s = $0 } s == "[proxy]" && $1 == "api_port" { print $3 }' "$SITE/node.conf")
 }
 teardown_file() { site_down; }
 
@@ -225,6 +226,70 @@ qrs() {
 	st=$(px /app/ "${ws[@]}" -H 'Origin: https://evil.example') || true; [ "$st" = 403 ]
 	st=$(px /app/ "${ws[@]}" -H "Origin: https://localhost:$PXP") || true; [ "$st" = 101 ]
 	st=$(px /app/ "${ws[@]:0:10}") || true; [ "$st" = 401 ]
+}
+
+# qps METHOD PATH [curl args]: the proxy API with the site's client certificate and an xrfkey
+qps() {
+	local method=$1 path=$2 sep='?'
+	shift 2
+	case "$path" in *\?*) sep='&' ;; esac
+	curl -s -o "$(BODY_FILE)" -w '%{http_code}' -X "$method" --cacert "$SITE/certs/root.pem" \
+		--cert "$SITE/certs/client.pem" --key "$SITE/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF" \
+		-H 'Content-Type: application/json' "$@" "$QPS$path${sep}xrfkey=$XRF"
+}
+
+@test "a portal gets a one-time ticket with the site's certificate; the browser redeems it once" {
+	st=$(qps POST /qps/ticket --data '{"UserDirectory":" CORP ","UserId":"jane","Attributes":[{"group":"Sales"}]}')
+	expect 201 "$st"
+	[ "$(jqb .UserDirectory)" = CORP ]; [ "$(jqb '.Attributes[0].group')" = Sales ]
+	t=$(jqb .Ticket); [ "${#t}" = 32 ]
+	[ "$(sql "SELECT count(*) FROM proxy_ticket WHERE id_hash = '$t'")" = 0 ]
+	# redeemed on any page: a session, and on to the page without the ticket
+	st=$(px "/hub/stream/x?a=1&qlikTicket=$t"); [ "$st" = 302 ]
+	[ "$(hdr Location)" = "/hub/stream/x?a=1" ]
+	s=$(hdr Set-Cookie | sed -n 's/^X-Qlik-Session=\([^;]*\);.*/\1/p')
+	st=$(px /qps/user -b "X-Qlik-Session=$s"); [ "$st" = 200 ]
+	[ "$(jqb .userDirectory)" = CORP ]; [ "$(jqb .userId)" = jane ]
+	[ "$(sql "SELECT count(*) FROM users WHERE user_directory = 'CORP' AND user_id = 'jane'")" = 1 ]
+	# once only, and not after a minute
+	st=$(px "/?qlikTicket=$t"); [ "$st" = 403 ]
+	grep -q "a ticket was refused" "$SITE/logs/fathom.log"
+	st=$(qps POST /qps/ticket --data '{"UserDirectory":"CORP","UserId":"jane"}'); expect 201 "$st"
+	late=$(jqb .Ticket)
+	sql "UPDATE proxy_ticket SET expires_at = 0"
+	st=$(px "/?qlikTicket=$late"); [ "$st" = 403 ]
+	st=$(px "/?qlikTicket=forged"); [ "$st" = 403 ]
+	# jane is governed by the rules like anyone signed in
+	st=$(qrs GET /qrs/systemrule "$s"); expect 200 "$st"; [ "$(jqb length)" = 0 ]
+	# the sessions of a user, and ending them
+	st=$(qps GET /qps/user/corp/JANE); expect 200 "$st"
+	[ "$(jqb length)" = 1 ]; [ "$(jqb '.[0].Attributes[0].group')" = Sales ]
+	st=$(qps GET "/qps/session/$s"); expect 200 "$st"; [ "$(jqb .SessionId)" = "$s" ]
+	st=$(qps DELETE /qps/user/CORP/jane); expect 200 "$st"; [ "$(jqb length)" = 1 ]
+	st=$(px /qps/user -b "X-Qlik-Session=$s"); [ "$st" = 401 ]
+	st=$(qps GET "/qps/session/$s"); expect 404 "$st"
+}
+
+@test "the proxy API adds sessions made elsewhere, and refuses callers without the certificate or xrfkey" {
+	st=$(qps POST /qps/session --data '{"UserDirectory":"CORP","UserId":"joe","SessionId":"portal-made-session-0001"}')
+	expect 201 "$st"
+	st=$(px /qps/user -b "X-Qlik-Session=portal-made-session-0001"); [ "$st" = 200 ]; [ "$(jqb .userId)" = joe ]
+	st=$(qps POST /qps/session --data '{"UserDirectory":"CORP","UserId":"joe","SessionId":"portal-made-session-0001"}')
+	expect 409 "$st"
+	st=$(qps DELETE /qps/session/portal-made-session-0001); expect 200 "$st"; [ "$(jqb .UserId)" = joe ]
+	st=$(px /qps/user -b "X-Qlik-Session=portal-made-session-0001"); [ "$st" = 401 ]
+	# bad bodies
+	st=$(qps POST /qps/ticket --data '{"UserDirectory":"A\\B","UserId":"x"}'); expect 400 "$st"
+	st=$(qps POST /qps/ticket --data '{"UserDirectory":"  ","UserId":"x"}'); expect 400 "$st"
+	st=$(qps POST /qps/ticket --data '{"UserDirectory":"D","UserId":"x","Attributes":[1]}'); expect 400 "$st"
+	st=$(qps POST /qps/ticket --data 'not json'); expect 400 "$st"
+	st=$(qps POST /qps/session --data '{"UserDirectory":"D","UserId":"x","SessionId":"short"}'); expect 400 "$st"
+	st=$(qps POST /qps/other/ticket --data '{"UserDirectory":"D","UserId":"x"}'); expect 404 "$st"
+	# no certificate, or no xrfkey
+	st=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$SITE/certs/root.pem" -H "X-Qlik-Xrfkey: $XRF" \
+		-X POST --data '{"UserDirectory":"D","UserId":"x"}' "$QPS/qps/ticket?xrfkey=$XRF"); [ "$st" = 403 ]
+	st=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$SITE/certs/root.pem" --cert "$SITE/certs/client.pem" \
+		--key "$SITE/certs/client_key.pem" -X POST --data '{"UserDirectory":"D","UserId":"x"}' "$QPS/qps/ticket"); [ "$st" = 403 ]
 }
 
 @test "plain HTTP is sent to HTTPS" {

@@ -26,7 +26,7 @@ setup_file() {
 	export SH=$BATS_FILE_TMPDIR/share SHARE=$BATS_FILE_TMPDIR/share SITE=$BATS_FILE_TMPDIR/node1
 	export P1 P2 P3
 	P1=$(free_port) P2=$(free_port) P3=$(free_port)
-	"$FATHOM" site create --dir "$D1" --share "$SH" --repository-port "$P1" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" \
+	"$FATHOM" site create --dir "$D1" --share "$SH" --repository-port "$P1" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" \
 		--hostname localhost --name node1 --db "$DB_URL" >/dev/null
 	join_node "$D2" "$P2" node2 "$D1"
 	join_node "$D3" "$P3" node3 "$D1"

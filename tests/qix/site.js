@@ -51,12 +51,14 @@ class Site {
     this.apiPort = await freePort();
     this.enginePort = await freePort();
     this.proxyPort = await freePort();
+    this.proxyApiPort = await freePort();
     this.adminPassword = 'an admin password';
     const pw = path.join(this.top, 'admin.pw');
     fs.writeFileSync(pw, `${this.adminPassword}\n`);
     execFileSync(FATHOM, ['site', 'create', '--dir', this.dir, '--share', this.share,
       '--repository-port', String(this.apiPort), '--engine-port', String(this.enginePort),
       '--proxy-port', String(this.proxyPort), '--proxy-http-port', '0',
+      '--proxy-api-port', String(this.proxyApiPort),
       '--admin', 'admin', '--admin-password-file', pw,
       '--hostname', 'localhost', '--name', 'node1'], { stdio: 'ignore' });
     this.tls = this.certs();
