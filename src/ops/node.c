@@ -272,13 +272,11 @@ static int serve_proxy(struct node *n, int64_t max_body, struct err *e)
 {
 	struct conf *cf = n->conf;
 	bool low = ops_can_bind_low_ports();
-	int64_t port, plain, api, idle, max_age;
+	int64_t port, plain, api, max_age;
 	int rc;
 	if ((rc = conf_get_int(cf, "proxy.port", low ? 443 : 8443, 0, 65535, &port, e)) ||
 	    (rc = conf_get_int(cf, "proxy.api_port", 4243, 0, 65535, &api, e)) ||
 	    (rc = conf_get_int(cf, "proxy.http_port", low ? 80 : 8080, 0, 65535, &plain, e)) ||
-	    (rc =
-		 conf_get_int(cf, "proxy.session_idle_timeout_s", 1800, 60, 7 * 86400, &idle, e)) ||
 	    (rc = conf_get_int(cf, "proxy.session_max_age_s", 43200, 60, 30 * 86400, &max_age, e)))
 		return rc;
 	if (port == 0)
@@ -291,7 +289,6 @@ static int serve_proxy(struct node *n, int64_t max_body, struct err *e)
 				  .engine = ops_engine_handler(n->engine),
 				  .hostname = host,
 				  .https_port = (int)port,
-				  .idle_timeout_s = idle,
 				  .max_age_s = max_age};
 	if ((rc = proxy_open(&pc, &n->proxy, e)))
 		return rc;

@@ -5,6 +5,7 @@
  * The repository applies the security rules to every request the proxy vouches for; the
  * engine opens only the apps the rules let the user read. */
 #include "proxy/proxy_int.h"
+#include "crypto/crypto.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -41,6 +42,18 @@ static bool same_origin(struct http_req *r)
 	return host && str_has_prefix(origin, "https://") && str_ieq(origin + 8, host);
 }
 
+/* A WebSocket's Origin: this site's, or one the virtual proxy lists (a host name, or a
+ * whole origin). */
+static bool origin_allowed(struct http_req *r, const struct vproxy *vp)
+{
+	const char *origin = http_req_header(r, "Origin");
+	if (same_origin(r))
+		return true;
+	const char *host = strstr(origin, "://");
+	return proxy_list_has(vp->origins, origin) ||
+	       (host && proxy_list_has(vp->origins, host + 3));
+}
+
 static void redirect(struct http_req *r, int status, const char *location)
 {
 	http_add_header(r, "Location", location);
@@ -48,47 +61,66 @@ static void redirect(struct http_req *r, int status, const char *location)
 	http_respond(r, status, "text/plain; charset=utf-8", "", 0);
 }
 
-/* A browser that is not signed in goes to the sign-in page, and comes back after. */
-static void to_sign_in(struct http_req *r)
+/* A browser that is not signed in goes to the sign-in page, and comes back after; at a
+ * ticket proxy, to its authentication module. */
+static void to_sign_in(struct http_req *r, const struct preq *pr)
 {
-	const char *path = http_req_path(r);
 	struct arena *a = http_req_arena(r);
-	const char *loc = "/sign-in";
-	if (proxy_local_target(path) && strcmp(path, "/") != 0)
-		loc = arena_printf(a, "/sign-in?next=%s", str_url_encode(a, path));
+	const char *back = arena_printf(a, "%s%s", pr->base, http_req_path(r));
+	if (pr->vp.method == VP_HEADER_STATIC || pr->vp.method == VP_HEADER_DYNAMIC) {
+		json_answer(r, 401, "this virtual proxy signs people in by a header of the portal");
+		return;
+	}
+	if (pr->vp.method == VP_TICKET) {
+		if (!pr->vp.redirect_uri[0]) {
+			json_answer(r, 401, "sign in through the portal of this virtual proxy");
+			return;
+		}
+		redirect(r, 302,
+			 arena_printf(a, "%s%stargetId=%s", pr->vp.redirect_uri,
+				      strchr(pr->vp.redirect_uri, '?') ? "&" : "?",
+				      str_url_encode(a, back)));
+		return;
+	}
+	const char *loc = arena_printf(a, "%s/sign-in", pr->base);
+	if (proxy_local_target(back) && strcmp(http_req_path(r), "/") != 0)
+		loc = arena_printf(a, "%s/sign-in?next=%s", pr->base, str_url_encode(a, back));
 	redirect(r, 302, loc);
 }
 
-static void clear_cookie(struct http_req *r)
+static void clear_cookie(struct http_req *r, const struct vproxy *vp)
 {
 	http_add_header(r, "Set-Cookie",
-			PROXY_COOKIE "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax");
+			arena_printf(http_req_arena(r),
+				     "%s=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax",
+				     vp->cookie));
 }
 
-static void sign_out(struct proxy *p, struct http_req *r, bool page)
+static void sign_out(struct proxy *p, struct http_req *r, const struct preq *pr, bool page)
 {
 	struct err e;
 	err_init(&e);
-	if (proxy_session_end(p, r, &e) != 0) {
+	if (proxy_session_end(p, r, &pr->vp, &e) != 0) {
 		log_error("proxy: %s: sign-out: %s", http_req_peer(r), e.message);
 		json_answer(r, 503, "the session could not be ended; try again");
 		return;
 	}
-	clear_cookie(r);
+	clear_cookie(r, &pr->vp);
 	if (page)
-		redirect(r, 303, "/sign-in");
+		redirect(r, 303, arena_printf(http_req_arena(r), "%s/sign-in", pr->base));
 	else
 		http_respond(r, 204, "application/json", "", 0);
 }
 
 /* GET /qps/user: who the session belongs to. */
-static void who_am_i(struct http_req *r, const struct session_user *u)
+static void who_am_i(struct http_req *r, const struct preq *pr, const struct session_user *u)
 {
 	char iso[ISO_TIME_LEN + 1];
 	time_format_iso(u->expires, iso);
-	json_t *o =
-	    json_pack("{s:s, s:s, s:b, s:s, s:s}", "userDirectory", u->dir, "userId", u->id,
-		      "rootAdmin", u->root_admin, "sessionExpires", iso, "logoutUri", "/sign-out");
+	json_t *o = json_pack("{s:s, s:s, s:b, s:s, s:s, s:s}", "userDirectory", u->dir, "userId",
+			      u->id, "rootAdmin", u->root_admin, "sessionExpires", iso,
+			      "virtualProxy", pr->vp.prefix, "logoutUri",
+			      arena_printf(http_req_arena(r), "%s/sign-out", pr->base));
 	size_t n = 0;
 	char *s = o ? json_encode(o, &n) : NULL;
 	json_decref(o);
@@ -101,19 +133,23 @@ static void who_am_i(struct http_req *r, const struct session_user *u)
 }
 
 /* The page a signed-in person lands on, until the hub is served here. */
-static void landing(struct http_req *r, const struct session_user *u)
+static void landing(struct http_req *r, const struct preq *pr, const struct session_user *u)
 {
 	struct arena *a = http_req_arena(r);
 	char *who = arena_printf(a, "%s\\%s", u->dir, u->id);
 	struct buf b;
 	buf_init(&b, 1 << 14);
 	int bad =
-	    buf_puts(&b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-			 "<title>Fathom</title><link rel=\"stylesheet\" href=\"/sign-in.css\">"
-			 "</head>\n<body><main><h1>Fathom</h1><p>Signed in as <b>");
+	    buf_printf(&b,
+		       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		       "<title>Fathom</title><link rel=\"stylesheet\" href=\"%s/sign-in.css\">"
+		       "</head>\n<body><main><h1>Fathom</h1><p>Signed in as <b>",
+		       pr->base);
 	proxy_html_put(&b, who);
-	bad |= buf_puts(&b, "</b>.</p><form method=\"post\" action=\"/sign-out\"><button "
-			    "type=\"submit\">Sign out</button></form></main></body></html>\n");
+	bad |= buf_printf(&b,
+			  "</b>.</p><form method=\"post\" action=\"%s/sign-out\"><button "
+			  "type=\"submit\">Sign out</button></form></main></body></html>\n",
+			  pr->base);
 	proxy_respond_page(r, 200, &b, bad);
 }
 
@@ -132,13 +168,110 @@ static bool is_under(const char *path, const char *prefix)
 	return strncmp(path, prefix, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
 
+/* Header authentication: the user a trusted front end names in the virtual proxy's header
+ * (static directory: the header is the user id; dynamic: "DIRECTORY\ID"). Returns 1 when
+ * the request is signed in by it (a session is made or kept), 0 when there is no such
+ * header, -1 when it answered (refused, or the database failed). */
+static int by_header(struct proxy *p, struct http_req *r, const struct preq *pr,
+		     struct session_user *u, bool found)
+{
+	const struct vproxy *vp = &pr->vp;
+	const char *v = vp->header[0] ? http_req_header(r, vp->header) : NULL;
+	if (!v)
+		return 0;
+	const char *addr = http_req_peer(r);
+	if (!proxy_list_has(vp->trusted, addr)) {
+		log_warn("proxy: %s: header %s from an address the virtual proxy does not trust",
+			 addr, vp->header);
+		json_answer(r, 403, "header authentication is not accepted from this address");
+		return -1;
+	}
+	char dir[129], id[129];
+	const char *bs = strchr(v, '\\');
+	if (vp->method == VP_HEADER_STATIC) {
+		str_copy(dir, vp->static_dir[0] ? vp->static_dir : "INTERNAL", sizeof(dir));
+		str_copy(id, v, sizeof(id));
+	} else if (bs && bs != v && (size_t)(bs - v) < sizeof(dir)) {
+		memcpy(dir, v, (size_t)(bs - v));
+		dir[bs - v] = '\0';
+		str_copy(id, bs + 1, sizeof(id));
+	} else {
+		dir[0] = '\0';
+	}
+	if (!dir[0] || !id[0] || strlen(v) > 128 || strchr(id, '\\') || str_has_ctl(v, false)) {
+		json_answer(r, 400, "the authentication header does not name a user");
+		return -1;
+	}
+	if (found && str_ieq(u->dir, dir) && str_ieq(u->id, id))
+		return 1;
+	struct err e;
+	err_init(&e);
+	char ref[UUID_STR_LEN + 1], sid[SESSION_ID_LEN + 1];
+	int rc = repo_user_ensure(p->cfg.repository, dir, id, ref, &e);
+	if (rc == 0)
+		rc = proxy_session_create(p, vp->prefix, ref, addr, NULL, sid, &e);
+	if (rc) {
+		log_error("proxy: %s: header sign-in: %s", addr, e.message);
+		json_answer(r, 503, "the repository database is not answering; try again");
+		return -1;
+	}
+	proxy_set_cookie(r, vp, sid);
+	explicit_bzero(sid, sizeof(sid));
+	*u = (struct session_user){0};
+	str_copy(u->ref, ref, sizeof(u->ref));
+	str_copy(u->dir, dir, sizeof(u->dir));
+	str_copy(u->id, id, sizeof(u->id));
+	u->expires = time_now_ms() + p->max_age_ms;
+	log_info("proxy: %s: %s\\%s signed in by header %s", addr, dir, id, vp->header);
+	return 1;
+}
+
+/* The request's virtual proxy, with its prefix taken off the path the services see. */
+static struct preq *begin(struct proxy *p, struct http_req *r)
+{
+	struct preq *pr = arena_alloc(http_req_arena(r), sizeof(*pr));
+	struct err e;
+	err_init(&e);
+	int rc = proxy_vproxy_pick(p, http_req_path(r), &pr->vp, false, &e);
+	if (rc) {
+		if (rc == ERR_NOT_FOUND)
+			json_answer(r, 404, "there is no virtual proxy for this path");
+		else
+			json_answer(r, 503, "the repository database is not answering; try again");
+		return NULL;
+	}
+	http_req_set_data(r, pr);
+	size_t n = strlen(pr->vp.prefix);
+	if (n) {
+		snprintf(pr->base, sizeof(pr->base), "/%s", pr->vp.prefix);
+		const char *rest = http_req_path(r) + n + 1;
+		http_req_set_path(r, *rest ? rest : "/");
+	}
+	proxy_vproxy_headers(r, &pr->vp);
+	return pr;
+}
+
+static bool method_known(int m)
+{
+	return m == VP_FORM || m == VP_TICKET || m == VP_HEADER_STATIC || m == VP_HEADER_DYNAMIC;
+}
+
 static void on_headers(void *ctx, struct http_req *r)
 {
 	struct proxy *p = ctx;
+	struct preq *pr = begin(p, r);
+	if (!pr)
+		return;
+	const struct vproxy *vp = &pr->vp;
 	const char *method = http_req_method(r);
 	const char *path = http_req_path(r);
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	bool post = strcmp(method, "POST") == 0;
+	if (!method_known(vp->method)) {
+		json_answer(r, 501,
+			    "this virtual proxy's authentication method is not supported yet");
+		return;
+	}
 	if (get && strcmp(path, "/sign-in.css") == 0) {
 		http_add_header(r, "Cache-Control", "max-age=3600");
 		http_respond(r, 200, "text/css; charset=utf-8", sign_in_css,
@@ -151,7 +284,7 @@ static void on_headers(void *ctx, struct http_req *r)
 		json_answer(r, 403, "a request from another site is refused");
 		return;
 	}
-	if (strcmp(path, "/sign-in") == 0) {
+	if (strcmp(path, "/sign-in") == 0 && vp->method == VP_FORM) {
 		if (get)
 			proxy_signin_page(p, r, NULL, 200);
 		else if (!post)
@@ -159,31 +292,35 @@ static void on_headers(void *ctx, struct http_req *r)
 		return; /* POST: on_complete, once the form is in */
 	}
 	if (strcmp(path, "/sign-out") == 0 && post) {
-		sign_out(p, r, true);
+		sign_out(p, r, pr, true);
 		return;
 	}
 	const char *ticket = http_req_query(r, "qlikTicket");
 	if (ticket && get) {
-		proxy_redeem_ticket(p, r, ticket);
+		proxy_redeem_ticket(p, r, pr, ticket);
 		return;
 	}
 	struct session_user u;
 	bool found = false;
 	struct err e;
 	err_init(&e);
-	if (proxy_session_find(p, r, &u, &found, &e) != 0) {
+	if (proxy_session_find(p, r, vp, &u, &found, &e) != 0) {
 		log_error("proxy: %s: cannot look up a session: %s", http_req_peer(r), e.message);
 		json_answer(r, 503, "the repository database is not answering; try again");
 		return;
 	}
+	if (vp->method == VP_HEADER_STATIC || vp->method == VP_HEADER_DYNAMIC) {
+		int h = by_header(p, r, pr, &u, found);
+		if (h < 0)
+			return;
+		found = found || h > 0;
+	}
 	bool api = is_under(path, "/qrs") || is_under(path, "/app") || is_under(path, "/qps");
 	if (!found) {
-		if (api)
+		if (api || !get)
 			json_answer(r, 401, "sign in first (the session is missing or has ended)");
-		else if (get)
-			to_sign_in(r);
 		else
-			json_answer(r, 401, "sign in first");
+			to_sign_in(r, pr);
 		return;
 	}
 	if (is_under(path, "/qrs")) {
@@ -191,16 +328,16 @@ static void on_headers(void *ctx, struct http_req *r)
 	} else if (is_under(path, "/app")) {
 		if (!p->cfg.engine.on_headers)
 			json_answer(r, 503, "this node runs no engine");
-		else if (http_req_is_websocket(r) && !same_origin(r))
+		else if (http_req_is_websocket(r) && !origin_allowed(r, vp))
 			json_answer(r, 403, "a WebSocket from another site is refused");
 		else
 			forward(r, &u, &p->cfg.engine);
 	} else if (strcmp(path, "/qps/user") == 0 && get) {
-		who_am_i(r, &u);
+		who_am_i(r, pr, &u);
 	} else if (strcmp(path, "/qps/user") == 0 && strcmp(method, "DELETE") == 0) {
-		sign_out(p, r, false);
+		sign_out(p, r, pr, false);
 	} else if (strcmp(path, "/") == 0 && get) {
-		landing(r, &u);
+		landing(r, pr, &u);
 	} else {
 		json_answer(r, 404, "there is nothing here");
 	}
@@ -276,11 +413,11 @@ int proxy_open(const struct proxy_config *cfg, struct proxy **out, struct err *e
 	if (!p)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	p->cfg = *cfg;
-	p->idle_ms = (cfg->idle_timeout_s ? cfg->idle_timeout_s : 1800) * 1000;
 	p->max_age_ms = (cfg->max_age_s ? cfg->max_age_s : 43200) * 1000;
 	pthread_mutex_init(&p->hash_mu, NULL);
 	pthread_cond_init(&p->hash_cv, NULL);
 	pthread_mutex_init(&p->addr_mu, NULL);
+	pthread_mutex_init(&p->vp_mu, NULL);
 	*out = p;
 	return 0;
 }
@@ -292,6 +429,8 @@ void proxy_close(struct proxy *p)
 	pthread_mutex_destroy(&p->hash_mu);
 	pthread_cond_destroy(&p->hash_cv);
 	pthread_mutex_destroy(&p->addr_mu);
+	pthread_mutex_destroy(&p->vp_mu);
+	free(p->vps);
 	free(p);
 }
 

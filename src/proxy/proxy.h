@@ -20,7 +20,6 @@ struct proxy_config {
 	struct http_handler engine; /* serves /app/...; on_headers NULL: no engine here */
 	const char *hostname;	    /* node.hostname: redirects when Host is unusable */
 	int https_port;		    /* where the plain port sends people */
-	int64_t idle_timeout_s;	    /* a session unused this long ends; 0: 1800 */
 	int64_t max_age_s;	    /* a session ends this long after sign-in; 0: 43200 */
 };
 

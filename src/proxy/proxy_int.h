@@ -17,9 +17,45 @@ struct addr_slot {
 	int64_t window_start; /* ms */
 };
 
+/* A virtual proxy, as the proxy uses it (virtualproxyconfig). */
+#define VP_MAX 64
+enum vp_method {
+	VP_TICKET = 0,
+	VP_HEADER_STATIC = 1,
+	VP_HEADER_DYNAMIC = 2,
+	VP_SAML = 3,
+	VP_JWT = 4,
+	VP_FORM = 5,
+	VP_OIDC = 6,
+};
+struct vproxy {
+	char prefix[65]; /* "" for the default */
+	int method;	 /* enum vp_method */
+	char cookie[65];
+	int64_t idle_ms;
+	char redirect_uri[1025]; /* the authentication module of a ticket proxy */
+	char header[129];	 /* header authentication: the header, */
+	char static_dir[129];	 /* the static user directory, */
+	char dynamic_dir[129];	 /* the dynamic pattern ("$ud\\$id"), */
+	char trusted[1024];	 /* and the addresses it is taken from (\x1f-separated) */
+	char origins[2048];	 /* WebSocket origins allowed besides the proxy's own */
+	char extra[4097];	 /* additional response headers, "Name: value" lines */
+};
+
+/* What the proxy keeps of one request while it is its own. */
+struct preq {
+	struct vproxy vp;
+	char base[80];	   /* "" or "/prefix": the virtual proxy's root, for links */
+	const char *typed; /* a failed sign-in: the name typed */
+};
+
 struct proxy {
 	struct proxy_config cfg;
-	int64_t idle_ms, max_age_ms;
+	pthread_mutex_t vp_mu; /* the virtual proxies, read again once a second */
+	struct vproxy *vps;
+	int n_vps;
+	int64_t vp_loaded;
+	int64_t max_age_ms;
 	/* Argon2id costs 64 MiB and a tenth of a second: at most this many run at once */
 	pthread_mutex_t hash_mu;
 	pthread_cond_t hash_cv;
@@ -38,26 +74,40 @@ struct session_user {
 	int64_t expires; /* ms: the absolute end */
 };
 
+/* ---- vproxy.c ---- */
+
+/* The virtual proxy of a request path (the one whose prefix is its first segment, else the
+ * default), or with by_prefix the one whose prefix is `path` exactly. ERR_NOT_FOUND when
+ * none serves it. */
+NODISCARD int proxy_vproxy_pick(struct proxy *p, const char *path, struct vproxy *out,
+				bool by_prefix, struct err *e);
+/* Whether a \x1f-separated list holds `item` (without case). */
+bool proxy_list_has(const char *list, const char *item);
+/* Adds the virtual proxy's additional response headers to the answer. */
+void proxy_vproxy_headers(struct http_req *r, const struct vproxy *vp);
+
 /* ---- session.c ---- */
 
 /* The session the request's cookie names, when it is valid; a session past its time is
  * deleted. Returns 0 (found or not: *found), or ERR_DB and friends. */
-NODISCARD int proxy_session_find(struct proxy *p, struct http_req *r, struct session_user *u,
-				 bool *found, struct err *e);
+NODISCARD int proxy_session_find(struct proxy *p, struct http_req *r, const struct vproxy *vp,
+				 struct session_user *u, bool *found, struct err *e);
 /* A new session for `user_ref`; writes the cookie's value into id[SESSION_ID_LEN + 1].
  * `attributes` (JSON text, may be NULL) are kept with it. */
-NODISCARD int proxy_session_create(struct proxy *p, const char *user_ref, const char *addr,
-				   const char *attributes, char id[SESSION_ID_LEN + 1],
-				   struct err *e);
+NODISCARD int proxy_session_create(struct proxy *p, const char *vp_prefix, const char *user_ref,
+				   const char *addr, const char *attributes,
+				   char id[SESSION_ID_LEN + 1], struct err *e);
 /* A session with the given id (made elsewhere: POST /qps/session). */
-NODISCARD int proxy_session_store(struct proxy *p, const char *user_ref, const char *addr,
-				  const char *attributes, const char *id, struct err *e);
+NODISCARD int proxy_session_store(struct proxy *p, const char *vp_prefix, const char *user_ref,
+				  const char *addr, const char *attributes, const char *id,
+				  struct err *e);
 /* Whether `id` can be a session id: 16 to 128 characters of base64url. */
 bool proxy_session_id_ok(const char *id);
-/* Sets the session cookie for `id` on the answer. */
-void proxy_set_cookie(struct http_req *r, const char *id);
+/* Sets the virtual proxy's session cookie for `id` on the answer. */
+void proxy_set_cookie(struct http_req *r, const struct vproxy *vp, const char *id);
 /* Ends the session the request's cookie names, if any. */
-NODISCARD int proxy_session_end(struct proxy *p, struct http_req *r, struct err *e);
+NODISCARD int proxy_session_end(struct proxy *p, struct http_req *r, const struct vproxy *vp,
+				struct err *e);
 /* "X-Qlik-User" form of a session's user. */
 void proxy_user_header(const struct session_user *u, char *out, size_t n);
 
@@ -65,12 +115,15 @@ void proxy_user_header(const struct session_user *u, char *out, size_t n);
 
 /* ?qlikTicket=: redeems the ticket (once) for a session and sends the browser on to the
  * same page without it, or answers 403. */
-void proxy_redeem_ticket(struct proxy *p, struct http_req *r, const char *ticket);
+void proxy_redeem_ticket(struct proxy *p, struct http_req *r, const struct preq *pr,
+			 const char *ticket);
 
 /* ---- signin.c ---- */
 
 /* GET /sign-in: the page; POST /sign-in: checks the form and signs in. */
 void proxy_signin_page(struct proxy *p, struct http_req *r, const char *message, int status);
+/* The request's own state (struct preq in the data slot). */
+struct preq *proxy_preq(struct http_req *r);
 void proxy_signin_post(struct proxy *p, struct http_req *r);
 /* Headers every page of the proxy carries (content security policy and friends). */
 void proxy_page_headers(struct http_req *r);

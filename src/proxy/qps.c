@@ -125,7 +125,7 @@ static json_t *user_json(const char *dir, const char *id, const char *attrs_text
 
 /* ---------------------------------------------------------------- tickets */
 
-static void post_ticket(struct proxy *p, struct http_req *r, json_t *body)
+static void post_ticket(struct proxy *p, struct http_req *r, const struct vproxy *vp, json_t *body)
 {
 	struct body_user u;
 	if (!read_user(r, body, &u))
@@ -147,11 +147,12 @@ static void post_ticket(struct proxy *p, struct http_req *r, json_t *body)
 	db_p_text(&prm, u.id);
 	db_p_text(&prm, u.attrs_text);
 	db_p_int(&prm, now + TICKET_MS);
+	db_p_text(&prm, vp->prefix);
 	if (rc == 0)
 		rc = db_exec_once(
 		    p->cfg.db,
 		    "INSERT INTO proxy_ticket (id_hash, user_directory, user_id, "
-		    "attributes, virtual_proxy, expires_at) VALUES ($1, $2, $3, $4, '', "
+		    "attributes, virtual_proxy, expires_at) VALUES ($1, $2, $3, $4, $6, "
 		    "$5)",
 		    &prm, NULL, NULL, &e);
 	if (rc) {
@@ -166,8 +167,9 @@ static void post_ticket(struct proxy *p, struct http_req *r, json_t *body)
 	const char *target = json_string_value(json_object_get(body, "TargetId"));
 	if (target)
 		json_object_set_new(o, "TargetUri",
-				    json_string(arena_printf(http_req_arena(r), "https://%s:%d/",
-							     p->cfg.hostname, p->cfg.https_port)));
+				    json_string(arena_printf(
+					http_req_arena(r), "https://%s:%d/%s%s", p->cfg.hostname,
+					p->cfg.https_port, vp->prefix, vp->prefix[0] ? "/" : "")));
 	explicit_bzero(ticket, sizeof(ticket));
 	log_info("proxy: %s: a ticket for %s\\%s", http_req_peer(r), u.dir, u.id);
 	answer_json(r, 201, o);
@@ -191,7 +193,8 @@ static int on_redeemed(void *ctx, int n, const struct db_value *v)
 	return 0;
 }
 
-void proxy_redeem_ticket(struct proxy *p, struct http_req *r, const char *ticket)
+void proxy_redeem_ticket(struct proxy *p, struct http_req *r, const struct preq *pr,
+			 const char *ticket)
 {
 	const char *addr = http_req_peer(r);
 	char hash[65];
@@ -203,15 +206,16 @@ void proxy_redeem_ticket(struct proxy *p, struct http_req *r, const char *ticket
 	db_params_init(&prm);
 	db_p_text(&prm, hash);
 	db_p_int(&prm, time_now_ms());
-	/* deleted as it is read: a ticket is good once, on one node */
+	db_p_text(&prm, pr->vp.prefix);
+	/* deleted as it is read: a ticket is good once, on one node, at its virtual proxy */
 	int rc = db_exec_once(p->cfg.db,
-			      "DELETE FROM proxy_ticket WHERE id_hash = $1 AND expires_at > $2 "
-			      "RETURNING user_directory, user_id, attributes",
+			      "DELETE FROM proxy_ticket WHERE id_hash = $1 AND expires_at > $2 AND "
+			      "virtual_proxy = $3 RETURNING user_directory, user_id, attributes",
 			      &prm, on_redeemed, &t, &e);
 	char ref[UUID_STR_LEN + 1], sid[SESSION_ID_LEN + 1];
 	if (rc == 0 && t.seen &&
 	    (rc = repo_user_ensure(p->cfg.repository, t.dir, t.id, ref, &e)) == 0)
-		rc = proxy_session_create(p, ref, addr, t.attrs, sid, &e);
+		rc = proxy_session_create(p, pr->vp.prefix, ref, addr, t.attrs, sid, &e);
 	free(t.attrs);
 	if (rc) {
 		log_error("proxy: %s: cannot redeem a ticket: %s", addr, e.message);
@@ -223,13 +227,13 @@ void proxy_redeem_ticket(struct proxy *p, struct http_req *r, const char *ticket
 		fail(r, 403, "the ticket is unknown, used or expired");
 		return;
 	}
-	proxy_set_cookie(r, sid);
+	proxy_set_cookie(r, &pr->vp, sid);
 	explicit_bzero(sid, sizeof(sid));
 	/* on to the same page, without the ticket */
 	struct arena *a = http_req_arena(r);
 	struct buf b;
 	buf_init(&b, 1 << 16);
-	int bad = buf_puts(&b, http_req_path(r));
+	int bad = buf_printf(&b, "%s%s", pr->base, http_req_path(r));
 	for (int i = 0, k = 0; i < http_req_query_count(r); i++) {
 		const char *v, *name = http_req_query_at(r, i, &v);
 		if (str_ieq(name, "qlikTicket"))
@@ -284,8 +288,8 @@ static const char session_cols[] =
     "users u ON u.id = s.user_ref ";
 
 /* GET or DELETE one session (by id) or a user's (by directory and id). */
-static void sessions(struct proxy *p, struct http_req *r, bool del, const char *sid,
-		     const char *dir, const char *uid)
+static void sessions(struct proxy *p, struct http_req *r, const struct vproxy *vp, bool del,
+		     const char *sid, const char *dir, const char *uid)
 {
 	char hash[65];
 	if (sid && !session_hash(sid, hash)) {
@@ -296,14 +300,15 @@ static void sessions(struct proxy *p, struct http_req *r, bool del, const char *
 	struct db_params prm;
 	db_params_init(&prm);
 	const char *where;
+	db_p_text(&prm, vp->prefix);
 	if (sid) {
 		db_p_text(&prm, hash);
-		where = "WHERE s.id_hash = $1";
+		where = "WHERE s.virtual_proxy = $1 AND s.id_hash = $2";
 	} else {
 		db_p_text(&prm, dir);
 		db_p_text(&prm, uid);
-		where =
-		    "WHERE lower(u.user_directory) = lower($1) AND lower(u.user_id) = lower($2)";
+		where = "WHERE s.virtual_proxy = $1 AND lower(u.user_directory) = lower($2) AND "
+			"lower(u.user_id) = lower($3)";
 	}
 	struct err e;
 	err_init(&e);
@@ -340,7 +345,7 @@ static void sessions(struct proxy *p, struct http_req *r, bool del, const char *
 	}
 }
 
-static void post_session(struct proxy *p, struct http_req *r, json_t *body)
+static void post_session(struct proxy *p, struct http_req *r, const struct vproxy *vp, json_t *body)
 {
 	struct body_user u;
 	if (!read_user(r, body, &u))
@@ -356,7 +361,8 @@ static void post_session(struct proxy *p, struct http_req *r, json_t *body)
 	char ref[UUID_STR_LEN + 1];
 	int rc = repo_user_ensure(p->cfg.repository, u.dir, u.id, ref, &e);
 	if (rc == 0)
-		rc = proxy_session_store(p, ref, http_req_peer(r), u.attrs_text, sid, &e);
+		rc = proxy_session_store(p, vp->prefix, ref, http_req_peer(r), u.attrs_text, sid,
+					 &e);
 	json_t *o = rc ? NULL : user_json(u.dir, u.id, u.attrs_text);
 	free(u.attrs_text);
 	if (rc == ERR_CONFLICT) {
@@ -374,11 +380,11 @@ static void post_session(struct proxy *p, struct http_req *r, json_t *body)
 
 /* ---------------------------------------------------------------- dispatch */
 
-/* Splits "/qps[/{vp}]/rest" into its segments after /qps, without the virtual proxy prefix;
- * false when the prefix is not one this proxy serves. */
-static int segments(const char *path, char *seg[4], char *buf, size_t n, bool *known_vp)
+/* Splits "/qps[/{vp}]/rest" into the virtual proxy's prefix (copied into prefix[65]) and
+ * the segments of the rest; returns how many there are. */
+static int segments(const char *path, char *seg[4], char *buf, size_t n, char prefix[65])
 {
-	*known_vp = true;
+	prefix[0] = '\0';
 	if (!str_has_prefix(path, "/qps/"))
 		return 0;
 	str_copy(buf, path + 5, n);
@@ -390,10 +396,12 @@ static int segments(const char *path, char *seg[4], char *buf, size_t n, bool *k
 		seg[k++] = s;
 		s = slash ? slash + 1 : NULL;
 	}
-	if (k > 0 && strcmp(seg[0], "ticket") != 0 && strcmp(seg[0], "session") != 0 &&
+	if (k > 1 && strcmp(seg[0], "ticket") != 0 && strcmp(seg[0], "session") != 0 &&
 	    strcmp(seg[0], "user") != 0) {
-		*known_vp = false; /* a prefix: only the default virtual proxy exists so far */
-		return 0;
+		str_copy(prefix, seg[0], 65);
+		memmove(seg, seg + 1, 3 * sizeof(*seg));
+		seg[3] = NULL;
+		k--;
 	}
 	return k;
 }
@@ -417,14 +425,19 @@ static void api_on_complete(void *ctx, struct http_req *r)
 	struct proxy *p = ctx;
 	if (http_responded(r))
 		return;
-	char buf[1024], *seg[4] = {0};
-	bool known;
-	int k = segments(http_req_path(r), seg, buf, sizeof(buf), &known);
+	char buf[1024], *seg[4] = {0}, prefix[65];
+	int k = segments(http_req_path(r), seg, buf, sizeof(buf), prefix);
 	const char *m = http_req_method(r);
 	bool get = strcmp(m, "GET") == 0, del = strcmp(m, "DELETE") == 0;
 	bool post = strcmp(m, "POST") == 0;
-	if (!known) {
-		fail(r, 404, "there is no virtual proxy with that prefix");
+	struct vproxy *vp = arena_alloc(http_req_arena(r), sizeof(*vp));
+	struct err e;
+	err_init(&e);
+	int rc = proxy_vproxy_pick(p, prefix, vp, true, &e);
+	if (rc) {
+		fail(r, rc == ERR_NOT_FOUND ? 404 : 503,
+		     rc == ERR_NOT_FOUND ? "there is no virtual proxy with that prefix"
+					 : "the repository database is not answering; try again");
 		return;
 	}
 	json_t *body = NULL;
@@ -439,13 +452,13 @@ static void api_on_complete(void *ctx, struct http_req *r)
 		}
 	}
 	if (k == 1 && post && strcmp(seg[0], "ticket") == 0)
-		post_ticket(p, r, body);
+		post_ticket(p, r, vp, body);
 	else if (k == 1 && post && strcmp(seg[0], "session") == 0)
-		post_session(p, r, body);
+		post_session(p, r, vp, body);
 	else if (k == 2 && (get || del) && strcmp(seg[0], "session") == 0)
-		sessions(p, r, del, seg[1], NULL, NULL);
+		sessions(p, r, vp, del, seg[1], NULL, NULL);
 	else if (k == 3 && (get || del) && strcmp(seg[0], "user") == 0)
-		sessions(p, r, del, NULL, seg[1], seg[2]);
+		sessions(p, r, vp, del, NULL, seg[1], seg[2]);
 	else
 		fail(r, 404,
 		     "the proxy API has /qps/ticket, /qps/session and /qps/user/{dir}/{id}");

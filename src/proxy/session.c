@@ -1,8 +1,10 @@
 /* session.c: sessions in the repository database, and the cookie that names them.
  *
- * The cookie holds 32 random bytes (base64url); the database holds their SHA-256, so a copy
- * of the database signs nobody in. A session ends after `idle` without use, or `max_age`
- * after sign-in, whichever comes first; its use is written back at most once a minute. */
+ * The cookie (named by the virtual proxy) holds 32 random bytes (base64url); the database
+ * holds their SHA-256, so a copy of the database signs nobody in. A session ends after its
+ * virtual proxy's inactivity time-out, or `max_age` after sign-in, whichever comes first;
+ * its use is written back at most once a minute. A session is good only at the virtual
+ * proxy that made it. */
 #include "proxy/proxy_int.h"
 #include "crypto/crypto.h"
 
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #define TOUCH_EVERY_MS 60000
+#define MAX_IDLE_MS    (10080LL * 60000) /* the longest sessionInactivityTimeout */
 
 bool proxy_cookie_value(const char *header, const char *name, char *out, size_t n)
 {
@@ -53,11 +56,11 @@ bool proxy_session_id_ok(const char *id)
 }
 
 /* The hash of the session id in the request's cookie; false when there is no usable one. */
-static bool cookie_hash(struct http_req *r, char hash[65])
+static bool cookie_hash(struct http_req *r, const struct vproxy *vp, char hash[65])
 {
 	char id[136];
 	const char *cookie = http_req_header(r, "Cookie");
-	if (!cookie || !proxy_cookie_value(cookie, PROXY_COOKIE, id, sizeof(id)) ||
+	if (!cookie || !proxy_cookie_value(cookie, vp->cookie, id, sizeof(id)) ||
 	    !proxy_session_id_ok(id))
 		return false;
 	crypto_sha256_hex(id, strlen(id), hash);
@@ -95,27 +98,30 @@ static int delete_session(struct proxy *p, const char *hash, struct err *e)
 			    NULL, e);
 }
 
-int proxy_session_find(struct proxy *p, struct http_req *r, struct session_user *u, bool *found,
-		       struct err *e)
+int proxy_session_find(struct proxy *p, struct http_req *r, const struct vproxy *vp,
+		       struct session_user *u, bool *found, struct err *e)
 {
 	*found = false;
 	char hash[65];
-	if (!cookie_hash(r, hash))
+	if (!cookie_hash(r, vp, hash))
 		return 0;
 	struct found f = {.u = u};
 	struct db_params prm;
 	db_params_init(&prm);
 	db_p_text(&prm, hash);
+	db_p_text(&prm, vp->prefix);
+	/* a session is good only at the virtual proxy that made it */
 	int rc =
 	    db_exec_once(p->cfg.db,
 			 "SELECT s.user_ref, u.user_directory, u.user_id, u.roles, u.inactive, "
 			 "u.blacklisted, s.last_seen, s.expires_at FROM proxy_session s JOIN "
-			 "users u ON u.id = s.user_ref WHERE s.id_hash = $1",
+			 "users u ON u.id = s.user_ref WHERE s.id_hash = $1 AND "
+			 "s.virtual_proxy = $2",
 			 &prm, on_session, &f, e);
 	if (rc || !f.seen)
 		return rc;
 	int64_t now = time_now_ms();
-	if (!f.usable || now >= u->expires || now - f.last_seen >= p->idle_ms) {
+	if (!f.usable || now >= u->expires || now - f.last_seen >= vp->idle_ms) {
 		log_info("proxy: %s: the session of %s\\%s has ended (%s)", http_req_peer(r),
 			 u->dir, u->id,
 			 !f.usable ? "the user is inactive or blocked" : "timed out");
@@ -135,25 +141,27 @@ int proxy_session_find(struct proxy *p, struct http_req *r, struct session_user 
 	return 0;
 }
 
-int proxy_session_create(struct proxy *p, const char *user_ref, const char *addr,
-			 const char *attributes, char id[SESSION_ID_LEN + 1], struct err *e)
+int proxy_session_create(struct proxy *p, const char *vp_prefix, const char *user_ref,
+			 const char *addr, const char *attributes, char id[SESSION_ID_LEN + 1],
+			 struct err *e)
 {
 	_Static_assert(SESSION_ID_LEN + 1 == 44, "43 characters of base64url and a NUL");
 	crypto_random_token(32, id);
-	return proxy_session_store(p, user_ref, addr, attributes, id, e);
+	return proxy_session_store(p, vp_prefix, user_ref, addr, attributes, id, e);
 }
 
-int proxy_session_store(struct proxy *p, const char *user_ref, const char *addr,
-			const char *attributes, const char *id, struct err *e)
+int proxy_session_store(struct proxy *p, const char *vp_prefix, const char *user_ref,
+			const char *addr, const char *attributes, const char *id, struct err *e)
 {
 	char hash[65];
 	crypto_sha256_hex(id, strlen(id), hash);
 	int64_t now = time_now_ms();
 	struct db_params prm;
 	db_params_init(&prm);
-	db_p_int(&prm, now - p->idle_ms);
+	db_p_int(&prm, now - MAX_IDLE_MS);
 	db_p_int(&prm, now);
-	/* sessions that ended without a sign-out go when new ones come */
+	/* sessions that ended without a sign-out go when new ones come (those idle past their
+	 * virtual proxy's time-out go when they are next presented) */
 	int rc = db_exec_once(p->cfg.db,
 			      "DELETE FROM proxy_session WHERE last_seen < $1 OR expires_at < $2",
 			      &prm, NULL, NULL, e);
@@ -166,18 +174,19 @@ int proxy_session_store(struct proxy *p, const char *user_ref, const char *addr,
 	db_p_int(&prm, now + p->max_age_ms);
 	db_p_text(&prm, addr);
 	db_p_text(&prm, attributes);
+	db_p_text(&prm, vp_prefix);
 	return db_exec_once(
 	    p->cfg.db,
 	    "INSERT INTO proxy_session (id_hash, user_ref, virtual_proxy, created_at, "
-	    "last_seen, expires_at, address, attributes) VALUES ($1, $2, '', $3, $3, "
+	    "last_seen, expires_at, address, attributes) VALUES ($1, $2, $7, $3, $3, "
 	    "$4, $5, $6)",
 	    &prm, NULL, NULL, e);
 }
 
-int proxy_session_end(struct proxy *p, struct http_req *r, struct err *e)
+int proxy_session_end(struct proxy *p, struct http_req *r, const struct vproxy *vp, struct err *e)
 {
 	char hash[65];
-	return cookie_hash(r, hash) ? delete_session(p, hash, e) : 0;
+	return cookie_hash(r, vp, hash) ? delete_session(p, hash, e) : 0;
 }
 
 int proxy_sessions_end_user(struct db *db, const char *user_ref, int64_t *out_n, struct err *e)

@@ -121,20 +121,27 @@ void proxy_html_put(struct buf *b, const char *s)
 	}
 }
 
+/* The page's head; %s is the virtual proxy's root, twice. */
 static const char page_head[] =
     "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-    "<title>Sign in - Fathom</title><link rel=\"stylesheet\" href=\"/sign-in.css\"></head>\n"
-    "<body><main><h1>Fathom</h1><form method=\"post\" action=\"/sign-in\">\n";
+    "<title>Sign in - Fathom</title><link rel=\"stylesheet\" href=\"%s/sign-in.css\"></head>\n"
+    "<body><main><h1>Fathom</h1><form method=\"post\" action=\"%s/sign-in\">\n";
+
+struct preq *proxy_preq(struct http_req *r)
+{
+	return http_req_data(r);
+}
 
 void proxy_signin_page(struct proxy *p, struct http_req *r, const char *message, int status)
 {
 	(void)p;
-	const char *user = http_req_data(r); /* the name typed before, on a failed sign-in */
+	const struct preq *pr = proxy_preq(r);
+	const char *user = pr->typed; /* the name typed before, on a failed sign-in */
 	const char *next = http_req_query(r, "next");
 	struct buf b;
 	buf_init(&b, 1 << 16);
-	int bad = buf_puts(&b, page_head);
+	int bad = buf_printf(&b, page_head, pr->base, pr->base);
 	if (message) {
 		bad |= buf_puts(&b, "<p class=\"error\" role=\"alert\">");
 		proxy_html_put(&b, message);
@@ -368,10 +375,10 @@ int proxy_password_set(struct db *db, const char *user_ref, const char *password
 
 /* ---------------------------------------------------------------- POST /sign-in */
 
-void proxy_set_cookie(struct http_req *r, const char *id)
+void proxy_set_cookie(struct http_req *r, const struct vproxy *vp, const char *id)
 {
 	char *cookie = arena_printf(
-	    http_req_arena(r), "%s=%s; Path=/; Secure; HttpOnly; SameSite=Lax", PROXY_COOKIE, id);
+	    http_req_arena(r), "%s=%s; Path=/; Secure; HttpOnly; SameSite=Lax", vp->cookie, id);
 	http_add_header(r, "Set-Cookie", cookie);
 }
 
@@ -390,13 +397,14 @@ static void signed_in(struct proxy *p, struct http_req *r, const char *ref, cons
 	struct err e;
 	err_init(&e);
 	char sid[SESSION_ID_LEN + 1];
-	if (proxy_session_create(p, ref, http_req_peer(r), NULL, sid, &e) != 0) {
+	const struct preq *pr = proxy_preq(r);
+	if (proxy_session_create(p, pr->vp.prefix, ref, http_req_peer(r), NULL, sid, &e) != 0) {
 		log_error("proxy: %s: cannot store a session: %s", http_req_peer(r), e.message);
 		proxy_signin_page(p, r, "The site cannot sign you in right now. Try again soon.",
 				  503);
 		return;
 	}
-	proxy_set_cookie(r, sid);
+	proxy_set_cookie(r, &pr->vp, sid);
 	explicit_bzero(sid, sizeof(sid));
 	http_add_header(r, "Location", next);
 	proxy_page_headers(r);
@@ -417,9 +425,10 @@ void proxy_signin_post(struct proxy *p, struct http_req *r)
 		proxy_signin_page(p, r, "Give a user name and a password.", 400);
 		return;
 	}
+	struct preq *pr = proxy_preq(r);
 	if (!proxy_form_value(body, len, "next", next, sizeof(next)) || !proxy_local_target(next))
-		str_copy(next, "/", sizeof(next));
-	http_req_set_data(r, arena_strdup(http_req_arena(r), name));
+		snprintf(next, sizeof(next), "%s/", pr->base);
+	pr->typed = arena_strdup(http_req_arena(r), name);
 	const char *id = internal_id(name);
 	char key[300];
 	snprintf(key, sizeof(key), "internal\\%s", id ? id : name);

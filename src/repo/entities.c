@@ -190,6 +190,106 @@ static int check_systemrule(const struct repo *repo, const struct decoded *in, s
 	return 0;
 }
 
+/* ---------------------------------------------------------------- virtual proxies */
+
+static const char *const auth_method_names[] = {"Ticket",
+						"HeaderStaticUserDirectory",
+						"HeaderDynamicUserDirectory",
+						"SAML",
+						"JWT",
+						"Form",
+						"OIDC",
+						NULL};
+
+static const struct field_desc vproxy_fields[] = {
+    COMMON_FIELDS,
+    {"prefix", "prefix", FT_STRING, F_CONDENSED, NULL, 64, "", NULL},
+    {"description", "description", FT_STRING, F_CONDENSED | F_REQUIRED, NULL, 255, NULL, NULL},
+    {"authenticationMethod", "authentication_method", FT_ENUM, F_CONDENSED, NULL, 0, "0",
+     auth_method_names},
+    {"sessionCookieHeaderName", "session_cookie_header_name", FT_STRING, F_CONDENSED, NULL, 64,
+     "X-Qlik-Session", NULL},
+    {"sessionInactivityTimeout", "session_inactivity_timeout", FT_INT, 0, NULL, 0, "30", NULL},
+    {"authenticationModuleRedirectUri", "authentication_module_redirect_uri", FT_STRING, 0, NULL,
+     1024, NULL, NULL},
+    {"headerAuthenticationHeaderName", "header_authentication_header_name", FT_STRING, 0, NULL, 128,
+     NULL, NULL},
+    {"headerAuthenticationStaticUserDirectory", "header_authentication_static_user_directory",
+     FT_STRING, 0, NULL, 128, NULL, NULL},
+    {"headerAuthenticationDynamicUserDirectory", "header_authentication_dynamic_user_directory",
+     FT_STRING, 0, NULL, 128, NULL, NULL},
+    {"headerAuthenticationTrustedAddresses", "header_authentication_trusted_addresses", FT_STRLIST,
+     0, NULL, 4096, NULL, NULL},
+    {"websocketCrossOriginWhiteList", "websocket_cross_origin_white_list", FT_STRLIST, 0, NULL,
+     8192, NULL, NULL},
+    {"additionalResponseHeaders", "additional_response_headers", FT_STRING, F_MULTILINE, NULL, 4096,
+     NULL, NULL},
+    {"jwtPublicKeyCertificate", "jwt_public_key_certificate", FT_STRING, F_MULTILINE, NULL, 16384,
+     NULL, NULL},
+    {"jwtAttributeUserId", "jwt_attribute_user_id", FT_STRING, 0, NULL, 128, NULL, NULL},
+    {"jwtAttributeUserDirectory", "jwt_attribute_user_directory", FT_STRING, 0, NULL, 128, NULL,
+     NULL},
+};
+
+/* A token of HTTP (a header or cookie name): letters, digits and -_. */
+static bool http_token(const char *s, bool may_be_empty)
+{
+	size_t n = strlen(s);
+	return (n > 0 || may_be_empty) &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") == n;
+}
+
+/* Additional response headers: "Name: value" lines, no control characters in a value. */
+static bool header_lines(const char *s)
+{
+	for (const char *line = s; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t n = end ? (size_t)(end - line) : strlen(line);
+		const char *colon = memchr(line, ':', n);
+		if (n && line[n - 1] == '\r')
+			n--;
+		if (n && (!colon || colon == line))
+			return false;
+		for (const char *c = line; n && c < line + n; c++)
+			if ((c < colon &&
+			     !strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				     "0123456789-_",
+				     *c)) ||
+			    (unsigned char)*c < 0x20)
+				return false;
+		line = end ? end + 1 : NULL;
+	}
+	return true;
+}
+
+/* A prefix is lowercase letters, digits, - and _ (and "" for the default); names and
+ * header lines must be usable in HTTP as they are. */
+static int check_vproxy(const struct repo *repo, const struct decoded *in, struct err *e)
+{
+	(void)repo;
+	for (int i = 0; i < in->n_vals; i++) {
+		const struct colval *v = &in->vals[i];
+		const char *s = v->is_null ? NULL : v->s;
+		const char *f = v->f->json;
+		if (strcmp(f, "prefix") == 0 && s &&
+		    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(s))
+			return err_set(e, ERR_FIELD,
+				       "prefix may hold lowercase letters, digits, - and _ only");
+		if ((strcmp(f, "sessionCookieHeaderName") == 0 ||
+		     strcmp(f, "headerAuthenticationHeaderName") == 0) &&
+		    s && !http_token(s, strcmp(f, "headerAuthenticationHeaderName") == 0))
+			return err_set(e, ERR_FIELD,
+				       "%s must be a name of letters, digits, - and _", f);
+		if (strcmp(f, "sessionInactivityTimeout") == 0 && (v->i < 1 || v->i > 10080))
+			return err_set(e, ERR_FIELD,
+				       "sessionInactivityTimeout is in minutes, from 1 to 10080");
+		if (strcmp(f, "additionalResponseHeaders") == 0 && s && !header_lines(s))
+			return err_set(e, ERR_FIELD,
+				       "additionalResponseHeaders must be \"Name: value\" lines");
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- tasks and triggers */
 
 const char *const repo_exec_status_names[] = {
@@ -346,6 +446,10 @@ const struct entity_desc repo_cpv_desc = DESC("custompropertyvalue", "CustomProp
 static const struct entity_desc systemrule_desc = DESC_CHECK(
     "systemrule", "SystemRule", "systemrule", systemrule_fields, E_TAGS, check_systemrule);
 
+static const struct entity_desc vproxy_desc =
+    DESC_CHECK("virtualproxyconfig", "VirtualProxyConfig", "virtualproxyconfig", vproxy_fields,
+	       E_TAGS | E_CUSTOM_PROPS, check_vproxy);
+
 const struct entity_desc *const repo_entities[] = {
     &app_desc,
     &stream_desc,
@@ -362,6 +466,7 @@ const struct entity_desc *const repo_entities[] = {
     &compositeevent_desc,
     &executionsession_desc,
     &executionresult_desc,
+    &vproxy_desc,
 };
 const int repo_n_entities = (int)ARRAY_LEN(repo_entities);
 

@@ -116,10 +116,25 @@ static const char v6[] =
     "CREATE INDEX executionresult_chain ON executionresult (chain_seen);\n"
     "ALTER TABLE node_heartbeat ADD COLUMN engine_port INTEGER NOT NULL DEFAULT 0;\n";
 
-/* 7: the default security rules, which govern requests a proxy makes for a person (type
+/* 7: virtual proxies, with the default one (no prefix, form sign-in); and the default
+ * security rules, which govern requests a proxy makes for a person (type
  * Default, with fixed seed ids). Services with the site's client certificate are not
  * governed by rules. */
 static const char v7[] =
+    "CREATE TABLE virtualproxyconfig (" COMMON ", prefix TEXT NOT NULL, description TEXT NOT "
+    "NULL, authentication_method INTEGER NOT NULL, session_cookie_header_name TEXT NOT NULL, "
+    "session_inactivity_timeout INTEGER NOT NULL, authentication_module_redirect_uri TEXT, "
+    "header_authentication_header_name TEXT, header_authentication_static_user_directory "
+    "TEXT, header_authentication_dynamic_user_directory TEXT, "
+    "header_authentication_trusted_addresses TEXT, websocket_cross_origin_white_list TEXT, "
+    "additional_response_headers TEXT, jwt_public_key_certificate TEXT, jwt_attribute_user_id "
+    "TEXT, jwt_attribute_user_directory TEXT);\n"
+    "CREATE UNIQUE INDEX virtualproxyconfig_prefix ON virtualproxyconfig (prefix);\n"
+    "INSERT INTO virtualproxyconfig (id, created_date, modified_date, modified_by, prefix, "
+    "description, authentication_method, session_cookie_header_name, "
+    "session_inactivity_timeout) VALUES ('5eed0000-0000-4000-8001-000000000001', "
+    "'2026-12-04T00:00:00.000Z', '2026-12-04T00:00:00.000Z', 'INTERNAL\\sa_repository', '', "
+    "'Central Proxy (Default)', 5, 'X-Qlik-Session', 30);\n"
     "INSERT INTO systemrule (id, created_date, modified_date, modified_by, name, category, "
     "subcategory, type, rule, resource_filter, actions, comment, disabled, rule_context, seed_id) "
     "VALUES ('5eed0000-0000-4000-8000-000000000001', '2026-12-04T00:00:00.000Z', "

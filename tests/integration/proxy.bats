@@ -252,7 +252,7 @@ qps() {
 	[ "$(jqb .userDirectory)" = CORP ]; [ "$(jqb .userId)" = jane ]
 	[ "$(sql "SELECT count(*) FROM users WHERE user_directory = 'CORP' AND user_id = 'jane'")" = 1 ]
 	# once only, and not after a minute
-	st=$(px "/?qlikTicket=$t"); [ "$st" = 403 ]
+	st=$(px "/?qlikTicket=$t"); expect 403 "$st"
 	grep -q "a ticket was refused" "$SITE/logs/fathom.log"
 	st=$(qps POST /qps/ticket --data '{"UserDirectory":"CORP","UserId":"jane"}'); expect 201 "$st"
 	late=$(jqb .Ticket)
@@ -321,4 +321,77 @@ qps() {
 	grep -q "127.0.0.2: sign-in as \"admin\" refused: too many failures" "$SITE/logs/fathom.log"
 	FROM=127.0.0.4
 	st=$(sign_in admin "$ADMIN_PW"); [ "$st" = 303 ]
+}
+
+# vproxy JSON: creates a virtual proxy through the repository (client certificate); prints its id
+vproxy() {
+	st=$(json POST /qrs/virtualproxyconfig "$1"); expect 201 "$st" >&2
+	jqb .id
+}
+
+# eventually STATUS CMD...: runs CMD (px, qps, ...) until it prints STATUS, for up to 3 s
+# (a change reaches the proxy within 2 s)
+eventually() {
+	local want=$1
+	shift
+	for _ in $(seq 1 30); do [ "$("$@")" = "$want" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+@test "a virtual proxy with a prefix signs in on its own, with its cookie and headers; changes apply without a restart" {
+	id=$(vproxy '{"prefix":"sales","description":"Sales","authenticationMethod":"Form","sessionCookieHeaderName":"X-Qlik-Session-sales","sessionInactivityTimeout":5,"additionalResponseHeaders":"X-Frame-Options: DENY\nX-Team: sales"}')
+	eventually 200 px /sales/sign-in
+	grep -q 'action="/sales/sign-in"' "$(BODY_FILE)"
+	[ "$(hdr X-Team)" = sales ]
+	st=$(px /sales/sign-in --data-urlencode username=admin --data-urlencode "password=$ADMIN_PW"); [ "$st" = 303 ]
+	[ "$(hdr Location)" = /sales/ ]
+	s=$(hdr Set-Cookie | sed -n 's/^X-Qlik-Session-sales=\([^;]*\);.*/\1/p'); [ "${#s}" = 43 ]
+	st=$(px /sales/qps/user -b "X-Qlik-Session-sales=$s"); [ "$st" = 200 ]; [ "$(jqb .virtualProxy)" = sales ]
+	st=$(px "/sales/qrs/about?xrfkey=$XRF" -H "X-Qlik-Xrfkey: $XRF" -b "X-Qlik-Session-sales=$s"); expect 200 "$st"
+	# the session is this virtual proxy's only
+	st=$(px /qps/user -b "X-Qlik-Session=$s"); [ "$st" = 401 ]
+	st=$(px /sales/qps/user -b "X-Qlik-Session=$s"); [ "$st" = 401 ]
+	# its inactivity time-out is its own: 5 minutes
+	hash=$(printf '%s' "$s" | sha256sum | cut -d' ' -f1)
+	sql "UPDATE proxy_session SET last_seen = last_seen - 360000 WHERE id_hash = '$hash'"
+	st=$(px /sales/qps/user -b "X-Qlik-Session-sales=$s"); [ "$st" = 401 ]
+	# removed, its prefix is an ordinary path of the default virtual proxy again
+	st=$(api DELETE "/qrs/virtualproxyconfig/$id"); expect 204 "$st"
+	eventually 302 px /sales/sign-in
+	[ "$(hdr Location)" = "/sign-in?next=%2Fsales%2Fsign-in" ]
+}
+
+@test "header authentication takes the user from a trusted front end only" {
+	vproxy '{"prefix":"sso","description":"SSO","authenticationMethod":"HeaderStaticUserDirectory","headerAuthenticationHeaderName":"X-Portal-User","headerAuthenticationStaticUserDirectory":"CORP","headerAuthenticationTrustedAddresses":["127.0.0.7"]}' >/dev/null
+	vproxy '{"prefix":"sso2","description":"SSO 2","authenticationMethod":"HeaderDynamicUserDirectory","headerAuthenticationHeaderName":"X-Portal-User","headerAuthenticationTrustedAddresses":["127.0.0.7"]}' >/dev/null
+	FROM=127.0.0.7
+	eventually 200 px /sso/qps/user -H 'X-Portal-User: max'
+	[ "$(jqb .userDirectory)" = CORP ]; [ "$(jqb .userId)" = max ]; [ "$(jqb .virtualProxy)" = sso ]
+	[[ "$(hdr Set-Cookie)" == X-Qlik-Session=* ]]
+	st=$(px /sso2/qps/user -H 'X-Portal-User: EMEA\mia'); [ "$st" = 200 ]
+	[ "$(jqb .userDirectory)" = EMEA ]; [ "$(jqb .userId)" = mia ]
+	st=$(px /sso2/qps/user -H 'X-Portal-User: nodirectory'); [ "$st" = 400 ]
+	st=$(px /sso/qps/user); [ "$st" = 401 ]
+	st=$(px /sso/hub); [ "$st" = 401 ]
+	# the same header from anywhere else is refused and logged
+	FROM=127.0.0.1
+	st=$(px /sso/qps/user -H 'X-Portal-User: max'); [ "$st" = 403 ]
+	grep -q "127.0.0.1: header X-Portal-User from an address the virtual proxy does not trust" "$SITE/logs/fathom.log"
+	# and the default virtual proxy takes no header at all
+	st=$(px /qps/user -H 'X-Portal-User: max'); [ "$st" = 401 ]
+}
+
+@test "a ticket is good only at the virtual proxy it was made for; a ticket proxy sends strangers to its portal" {
+	vproxy '{"prefix":"portal","description":"Portal","authenticationMethod":"Ticket","authenticationModuleRedirectUri":"https://portal.example/login"}' >/dev/null
+	eventually 201 qps POST /qps/portal/ticket --data '{"UserDirectory":"CORP","UserId":"ann"}'
+	t=$(jqb .Ticket)
+	st=$(px "/?qlikTicket=$t"); expect 403 "$st"
+	st=$(px "/portal/hub?qlikTicket=$t"); [ "$st" = 302 ]; [ "$(hdr Location)" = /portal/hub ]
+	s=$(hdr Set-Cookie | sed -n 's/^X-Qlik-Session=\([^;]*\);.*/\1/p')
+	st=$(px /portal/qps/user -b "X-Qlik-Session=$s"); [ "$st" = 200 ]; [ "$(jqb .userId)" = ann ]
+	st=$(qps GET /qps/portal/user/CORP/ann); expect 200 "$st"; [ "$(jqb length)" = 1 ]
+	st=$(qps GET /qps/user/CORP/ann); expect 200 "$st"; [ "$(jqb length)" = 0 ]
+	st=$(px /portal/hub); [ "$st" = 302 ]
+	[ "$(hdr Location)" = "https://portal.example/login?targetId=%2Fportal%2Fhub" ]
+	st=$(qps POST /qps/nosuch/ticket --data '{"UserDirectory":"CORP","UserId":"ann"}'); expect 404 "$st"
 }

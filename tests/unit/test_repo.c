@@ -203,8 +203,8 @@ static void upload_in_pieces(void **state)
 static void descriptors_match_schema(void **state)
 {
 	(void)state;
-	assert_int_equal(repo_type_count(), 14);
-	assert_null(repo_type_name(14));
+	assert_int_equal(repo_type_count(), 15);
+	assert_null(repo_type_name(15));
 	/* Every filterable property of every type compiles, so each descriptor's columns
 	 * exist in the schema (a wrong column fails when the query runs in golden cases;
 	 * here we at least check that every field is reachable by name). */

@@ -1,0 +1,139 @@
+/* vproxy.c: the virtual proxies (repository entity virtualproxyconfig), read from the
+ * database at most once a second, so that a change reaches every node's proxy within two
+ * seconds without a restart. A request belongs to the virtual proxy whose prefix is the
+ * first segment of its path, else to the one without a prefix. */
+#include "proxy/proxy_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define REFRESH_MS 1000
+
+struct loading {
+	struct vproxy *list;
+	int n;
+};
+
+static void copy(char *dst, size_t n, const struct db_value *v)
+{
+	str_copy(dst, v->type == DBV_TEXT && v->s ? v->s : "", n);
+}
+
+static int on_vproxy(void *ctx, int n, const struct db_value *v)
+{
+	struct loading *l = ctx;
+	if (n < 11 || l->n == VP_MAX)
+		return 0;
+	struct vproxy *vp = &l->list[l->n++];
+	memset(vp, 0, sizeof(*vp));
+	copy(vp->prefix, sizeof(vp->prefix), &v[0]);
+	vp->method = (int)v[1].i;
+	copy(vp->cookie, sizeof(vp->cookie), &v[2]);
+	if (!vp->cookie[0])
+		str_copy(vp->cookie, PROXY_COOKIE, sizeof(vp->cookie));
+	vp->idle_ms = (v[3].i > 0 ? v[3].i : 30) * 60000;
+	copy(vp->redirect_uri, sizeof(vp->redirect_uri), &v[4]);
+	copy(vp->header, sizeof(vp->header), &v[5]);
+	copy(vp->static_dir, sizeof(vp->static_dir), &v[6]);
+	copy(vp->dynamic_dir, sizeof(vp->dynamic_dir), &v[7]);
+	copy(vp->trusted, sizeof(vp->trusted), &v[8]);
+	copy(vp->origins, sizeof(vp->origins), &v[9]);
+	copy(vp->extra, sizeof(vp->extra), &v[10]);
+	return 0;
+}
+
+/* Reads the list again when it is older than a second. Called under vp_mu. */
+static int refresh(struct proxy *p, struct err *e)
+{
+	int64_t now = time_mono_ms();
+	if (p->vps && now - p->vp_loaded < REFRESH_MS)
+		return 0;
+	struct loading l = {calloc(VP_MAX, sizeof(struct vproxy)), 0};
+	if (!l.list)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	int rc = db_exec_once(p->cfg.db,
+			      "SELECT prefix, authentication_method, session_cookie_header_name, "
+			      "session_inactivity_timeout, authentication_module_redirect_uri, "
+			      "header_authentication_header_name, "
+			      "header_authentication_static_user_directory, "
+			      "header_authentication_dynamic_user_directory, "
+			      "header_authentication_trusted_addresses, "
+			      "websocket_cross_origin_white_list, additional_response_headers FROM "
+			      "virtualproxyconfig ORDER BY prefix",
+			      NULL, on_vproxy, &l, e);
+	if (rc) {
+		free(l.list);
+		if (!p->vps)
+			return rc;
+		log_warn("proxy: cannot read the virtual proxies, going on with the ones known: %s",
+			 e->message);
+		p->vp_loaded = now; /* try again in a second, not at every request */
+		return 0;
+	}
+	free(p->vps);
+	p->vps = l.list;
+	p->n_vps = l.n;
+	p->vp_loaded = now;
+	return 0;
+}
+
+int proxy_vproxy_pick(struct proxy *p, const char *path, struct vproxy *out, bool by_prefix,
+		      struct err *e)
+{
+	pthread_mutex_lock(&p->vp_mu);
+	int rc = refresh(p, e);
+	const struct vproxy *found = NULL, *dflt = NULL;
+	for (int i = 0; rc == 0 && i < p->n_vps; i++) {
+		const struct vproxy *vp = &p->vps[i];
+		size_t n = strlen(vp->prefix);
+		if (n == 0)
+			dflt = vp;
+		else if (by_prefix ? strcmp(path, vp->prefix) == 0
+				   : path[0] == '/' && strncmp(path + 1, vp->prefix, n) == 0 &&
+					 (path[n + 1] == '/' || path[n + 1] == '\0'))
+			found = vp;
+	}
+	if (!found && (!by_prefix || !*path))
+		found = dflt;
+	if (found)
+		*out = *found;
+	pthread_mutex_unlock(&p->vp_mu);
+	if (rc == 0 && !found)
+		rc = err_set(e, ERR_NOT_FOUND, "there is no virtual proxy for this path");
+	return rc;
+}
+
+bool proxy_list_has(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+	for (const char *s = list; s && *s;) {
+		const char *end = strchr(s, '\x1f');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		if (len == n && n && str_ieqn(s, item, n))
+			return true;
+		s = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+void proxy_vproxy_headers(struct http_req *r, const struct vproxy *vp)
+{
+	struct arena *a = http_req_arena(r);
+	for (const char *line = vp->extra; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t n = end ? (size_t)(end - line) : strlen(line);
+		char *l = arena_strndup(a, line, n);
+		size_t ln = strlen(l);
+		if (ln && l[ln - 1] == '\r')
+			l[--ln] = '\0';
+		char *colon = strchr(l, ':');
+		if (colon && colon != l) {
+			*colon = '\0';
+			const char *v = colon + 1;
+			while (*v == ' ')
+				v++;
+			http_add_header(r, l, v);
+		}
+		line = end ? end + 1 : line + n;
+	}
+}
