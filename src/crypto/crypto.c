@@ -549,3 +549,87 @@ void crypto_sha256_hex(const void *data, size_t len, char out_hex[65])
 	crypto_hash_sha256(d, data, len);
 	sodium_bin2hex(out_hex, 65, d, sizeof(d));
 }
+
+/* The public key in `pem`: a certificate or a SubjectPublicKeyInfo. NULL when neither. */
+static gnutls_pubkey_t pubkey_from_pem(const char *pem)
+{
+	gnutls_pubkey_t pk = NULL;
+	if (gnutls_pubkey_init(&pk) < 0)
+		return NULL;
+	gnutls_datum_t d = {(unsigned char *)pem, (unsigned)strlen(pem)};
+	int rc = -1;
+	if (strstr(pem, "BEGIN CERTIFICATE")) {
+		gnutls_x509_crt_t crt = NULL;
+		if (gnutls_x509_crt_init(&crt) >= 0 &&
+		    gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) >= 0)
+			rc = gnutls_pubkey_import_x509(pk, crt, 0);
+		gnutls_x509_crt_deinit(crt);
+	} else {
+		rc = gnutls_pubkey_import(pk, &d, GNUTLS_X509_FMT_PEM);
+	}
+	if (rc < 0) {
+		gnutls_pubkey_deinit(pk);
+		return NULL;
+	}
+	return pk;
+}
+
+int crypto_jws_verify(const char *alg, const char *key, const void *data, size_t len,
+		      const unsigned char *sig, size_t sig_len, struct err *e)
+{
+	bool pem = strstr(key, "-----BEGIN") != NULL;
+	if (strcmp(alg, "HS256") == 0) {
+		if (pem || !*key)
+			return err_set(e, ERR_CRYPTO,
+				       "HS256 needs a shared secret, not a public key");
+		unsigned char mac[crypto_auth_hmacsha256_BYTES];
+		crypto_auth_hmacsha256_state st;
+		if (sodium_init() < 0 ||
+		    crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, strlen(key)) !=
+			0 ||
+		    crypto_auth_hmacsha256_update(&st, data, len) != 0 ||
+		    crypto_auth_hmacsha256_final(&st, mac) != 0)
+			return err_set(e, ERR_CRYPTO, "cannot compute HMAC-SHA256");
+		bool ok = sig_len == sizeof(mac) && sodium_memcmp(mac, sig, sizeof(mac)) == 0;
+		return ok ? 0 : err_set(e, ERR_CRYPTO, "the signature does not verify");
+	}
+	bool rsa = strcmp(alg, "RS256") == 0, ec = strcmp(alg, "ES256") == 0;
+	if (!rsa && !ec)
+		return err_set(e, ERR_CRYPTO, "algorithm \"%s\" is not accepted", alg);
+	gnutls_pubkey_t pk = pem ? pubkey_from_pem(key) : NULL;
+	if (!pk)
+		return err_set(e, ERR_CRYPTO, "%s needs a PEM public key or certificate", alg);
+	int kalg = gnutls_pubkey_get_pk_algorithm(pk, NULL);
+	gnutls_datum_t der = {NULL, 0};
+	gnutls_datum_t sd = {(unsigned char *)sig, (unsigned)sig_len};
+	int rc = 0;
+	if (rsa && kalg != GNUTLS_PK_RSA)
+		rc = err_set(e, ERR_CRYPTO, "RS256 needs an RSA key");
+	else if (ec && (kalg != GNUTLS_PK_ECDSA || sig_len != 64))
+		rc = err_set(e, ERR_CRYPTO, "ES256 needs a P-256 key and a 64-byte signature");
+	if (rc == 0 && ec) {
+		/* JWS carries r and s side by side; GnuTLS wants them DER-encoded */
+		gnutls_datum_t r = {(unsigned char *)sig, 32}, s = {(unsigned char *)sig + 32, 32};
+		if (gnutls_encode_rs_value(&der, &r, &s) < 0)
+			rc = err_set(e, ERR_CRYPTO, "the signature does not verify");
+		sd = der;
+	}
+	gnutls_datum_t dd = {(unsigned char *)data, (unsigned)len};
+	if (rc == 0 &&
+	    gnutls_pubkey_verify_data2(pk, rsa ? GNUTLS_SIGN_RSA_SHA256 : GNUTLS_SIGN_ECDSA_SHA256,
+				       0, &dd, &sd) < 0)
+		rc = err_set(e, ERR_CRYPTO, "the signature does not verify");
+	gnutls_free(der.data);
+	gnutls_pubkey_deinit(pk);
+	return rc;
+}
+
+bool crypto_base64url_decode(const char *in, size_t n, unsigned char *out, size_t cap,
+			     size_t *out_len)
+{
+	const char *end = NULL;
+	if (sodium_init() < 0 || sodium_base642bin(out, cap, in, n, NULL, out_len, &end,
+						   sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+		return false;
+	return end == in + n;
+}

@@ -70,6 +70,16 @@ bool crypto_equal(const void *a, const void *b, size_t len);
 /* SHA-256 of a small buffer as 64 lowercase hex digits and a NUL. */
 void crypto_sha256_hex(const void *data, size_t len, char out_hex[65]);
 
+/* Decodes unpadded base64url in[0..n) into out[cap]; false when malformed or too long. */
+bool crypto_base64url_decode(const char *in, size_t n, unsigned char *out, size_t cap,
+			     size_t *out_len);
+/* Verifies the signature of a JSON Web Signature over data[0..len): alg "HS256" with a
+ * shared secret `key` (any text that is not PEM), "RS256" with an RSA and "ES256" with a
+ * P-256 public key or certificate in PEM (`sig` is then r and s, 32 bytes each). A key of
+ * the wrong kind for `alg` never verifies (no algorithm confusion). 0, or ERR_CRYPTO. */
+NODISCARD int crypto_jws_verify(const char *alg, const char *key, const void *data, size_t len,
+				const unsigned char *sig, size_t sig_len, struct err *e);
+
 /* Streaming SHA-256. */
 struct crypto_sha256;
 NODISCARD int crypto_sha256_new(struct crypto_sha256 **out, struct err *e);

@@ -71,6 +71,11 @@ static void to_sign_in(struct http_req *r, const struct preq *pr)
 		json_answer(r, 401, "this virtual proxy signs people in by a header of the portal");
 		return;
 	}
+	if (pr->vp.method == VP_JWT) {
+		http_add_header(r, "WWW-Authenticate", "Bearer");
+		json_answer(r, 401, "this virtual proxy signs people in with a bearer token");
+		return;
+	}
 	if (pr->vp.method == VP_TICKET) {
 		if (!pr->vp.redirect_uri[0]) {
 			json_answer(r, 401, "sign in through the portal of this virtual proxy");
@@ -168,6 +173,39 @@ static bool is_under(const char *path, const char *prefix)
 	return strncmp(path, prefix, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
 
+/* Signs the request in as DIR\ID for a method that proves the user at every request (a
+ * header, a token): the session the cookie names is kept when it is that user's, else the
+ * user is added to the repository if new and a session is made. 1, or -1 when it answered
+ * (the database failed). */
+static int sign_in_as(struct proxy *p, struct http_req *r, const struct preq *pr,
+		      struct session_user *u, bool found, const char *dir, const char *id,
+		      const char *how)
+{
+	if (found && str_ieq(u->dir, dir) && str_ieq(u->id, id))
+		return 1;
+	const char *addr = http_req_peer(r);
+	struct err e;
+	err_init(&e);
+	char ref[UUID_STR_LEN + 1], sid[SESSION_ID_LEN + 1];
+	int rc = repo_user_ensure(p->cfg.repository, dir, id, ref, &e);
+	if (rc == 0)
+		rc = proxy_session_create(p, pr->vp.prefix, ref, addr, NULL, sid, &e);
+	if (rc) {
+		log_error("proxy: %s: sign-in %s: %s", addr, how, e.message);
+		json_answer(r, 503, "the repository database is not answering; try again");
+		return -1;
+	}
+	proxy_set_cookie(r, &pr->vp, sid);
+	explicit_bzero(sid, sizeof(sid));
+	*u = (struct session_user){0};
+	str_copy(u->ref, ref, sizeof(u->ref));
+	str_copy(u->dir, dir, sizeof(u->dir));
+	str_copy(u->id, id, sizeof(u->id));
+	u->expires = time_now_ms() + p->max_age_ms;
+	log_info("proxy: %s: %s\\%s signed in %s", addr, dir, id, how);
+	return 1;
+}
+
 /* Header authentication: the user a trusted front end names in the virtual proxy's header
  * (static directory: the header is the user id; dynamic: "DIRECTORY\ID"). Returns 1 when
  * the request is signed in by it (a session is made or kept), 0 when there is no such
@@ -202,28 +240,27 @@ static int by_header(struct proxy *p, struct http_req *r, const struct preq *pr,
 		json_answer(r, 400, "the authentication header does not name a user");
 		return -1;
 	}
-	if (found && str_ieq(u->dir, dir) && str_ieq(u->id, id))
-		return 1;
+	return sign_in_as(p, r, pr, u, found, dir, id, "by header");
+}
+
+/* JWT: the user a bearer token names (Authorization: Bearer ...). The same answers as
+ * by_header; a bad token is 401, with the reason logged but not the token. */
+static int by_bearer(struct proxy *p, struct http_req *r, const struct preq *pr,
+		     struct session_user *u, bool found)
+{
+	const char *auth = http_req_header(r, "Authorization");
+	if (!auth || !str_ieqn(auth, "Bearer ", 7))
+		return 0;
+	char dir[129], id[129];
 	struct err e;
 	err_init(&e);
-	char ref[UUID_STR_LEN + 1], sid[SESSION_ID_LEN + 1];
-	int rc = repo_user_ensure(p->cfg.repository, dir, id, ref, &e);
-	if (rc == 0)
-		rc = proxy_session_create(p, vp->prefix, ref, addr, NULL, sid, &e);
-	if (rc) {
-		log_error("proxy: %s: header sign-in: %s", addr, e.message);
-		json_answer(r, 503, "the repository database is not answering; try again");
+	if (proxy_jwt_check(auth + 7, &pr->vp, time_now_ms() / 1000, dir, id, &e) != 0) {
+		log_warn("proxy: %s: a token was refused: %s", http_req_peer(r), e.message);
+		http_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+		json_answer(r, 401, "the token is not accepted");
 		return -1;
 	}
-	proxy_set_cookie(r, vp, sid);
-	explicit_bzero(sid, sizeof(sid));
-	*u = (struct session_user){0};
-	str_copy(u->ref, ref, sizeof(u->ref));
-	str_copy(u->dir, dir, sizeof(u->dir));
-	str_copy(u->id, id, sizeof(u->id));
-	u->expires = time_now_ms() + p->max_age_ms;
-	log_info("proxy: %s: %s\\%s signed in by header %s", addr, dir, id, vp->header);
-	return 1;
+	return sign_in_as(p, r, pr, u, found, dir, id, "with a token");
 }
 
 /* The request's virtual proxy, with its prefix taken off the path the services see. */
@@ -253,7 +290,8 @@ static struct preq *begin(struct proxy *p, struct http_req *r)
 
 static bool method_known(int m)
 {
-	return m == VP_FORM || m == VP_TICKET || m == VP_HEADER_STATIC || m == VP_HEADER_DYNAMIC;
+	return m == VP_FORM || m == VP_TICKET || m == VP_HEADER_STATIC || m == VP_HEADER_DYNAMIC ||
+	       m == VP_JWT;
 }
 
 static void on_headers(void *ctx, struct http_req *r)
@@ -309,8 +347,10 @@ static void on_headers(void *ctx, struct http_req *r)
 		json_answer(r, 503, "the repository database is not answering; try again");
 		return;
 	}
-	if (vp->method == VP_HEADER_STATIC || vp->method == VP_HEADER_DYNAMIC) {
-		int h = by_header(p, r, pr, &u, found);
+	if (vp->method == VP_HEADER_STATIC || vp->method == VP_HEADER_DYNAMIC ||
+	    vp->method == VP_JWT) {
+		int h = vp->method == VP_JWT ? by_bearer(p, r, pr, &u, found)
+					     : by_header(p, r, pr, &u, found);
 		if (h < 0)
 			return;
 		found = found || h > 0;

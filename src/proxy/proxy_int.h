@@ -40,6 +40,11 @@ struct vproxy {
 	char trusted[1024];	 /* and the addresses it is taken from (\x1f-separated) */
 	char origins[2048];	 /* WebSocket origins allowed besides the proxy's own */
 	char extra[4097];	 /* additional response headers, "Name: value" lines */
+	char jwt_key[16385];	 /* JWT: PEM public key or certificate, or an HS256 secret */
+	char jwt_user[129];	 /* the claim with the user id (default "sub") */
+	char jwt_dir[129];	 /* the claim with the directory, or "[DIRECTORY]" */
+	char jwt_aud[256];	 /* required audience, if any */
+	char jwt_iss[256];	 /* required issuer, if any */
 };
 
 /* What the proxy keeps of one request while it is its own. */
@@ -85,6 +90,15 @@ NODISCARD int proxy_vproxy_pick(struct proxy *p, const char *path, struct vproxy
 bool proxy_list_has(const char *list, const char *item);
 /* Adds the virtual proxy's additional response headers to the answer. */
 void proxy_vproxy_headers(struct http_req *r, const struct vproxy *vp);
+
+/* ---- jwt.c ---- */
+
+/* Checks a JWT (compact JWS) for a virtual proxy: its signature with the proxy's key (alg
+ * HS256, RS256 or ES256, as the key allows), exp (required), nbf, and iss and aud when the
+ * proxy names them, with a minute of clock skew. Writes the user's directory and id (from
+ * the proxy's claims) into dir[129] and id[129]. ERR_CRYPTO or ERR_INVALID with why. */
+NODISCARD int proxy_jwt_check(const char *token, const struct vproxy *vp, int64_t now_s,
+			      char dir[129], char id[129], struct err *e);
 
 /* ---- session.c ---- */
 

@@ -22,7 +22,7 @@ static void copy(char *dst, size_t n, const struct db_value *v)
 static int on_vproxy(void *ctx, int n, const struct db_value *v)
 {
 	struct loading *l = ctx;
-	if (n < 11 || l->n == VP_MAX)
+	if (n < 16 || l->n == VP_MAX)
 		return 0;
 	struct vproxy *vp = &l->list[l->n++];
 	memset(vp, 0, sizeof(*vp));
@@ -39,6 +39,13 @@ static int on_vproxy(void *ctx, int n, const struct db_value *v)
 	copy(vp->trusted, sizeof(vp->trusted), &v[8]);
 	copy(vp->origins, sizeof(vp->origins), &v[9]);
 	copy(vp->extra, sizeof(vp->extra), &v[10]);
+	copy(vp->jwt_key, sizeof(vp->jwt_key), &v[11]);
+	copy(vp->jwt_user, sizeof(vp->jwt_user), &v[12]);
+	if (!vp->jwt_user[0])
+		str_copy(vp->jwt_user, "sub", sizeof(vp->jwt_user));
+	copy(vp->jwt_dir, sizeof(vp->jwt_dir), &v[13]);
+	copy(vp->jwt_aud, sizeof(vp->jwt_aud), &v[14]);
+	copy(vp->jwt_iss, sizeof(vp->jwt_iss), &v[15]);
 	return 0;
 }
 
@@ -58,7 +65,9 @@ static int refresh(struct proxy *p, struct err *e)
 			      "header_authentication_static_user_directory, "
 			      "header_authentication_dynamic_user_directory, "
 			      "header_authentication_trusted_addresses, "
-			      "websocket_cross_origin_white_list, additional_response_headers FROM "
+			      "websocket_cross_origin_white_list, additional_response_headers, "
+			      "jwt_public_key_certificate, jwt_attribute_user_id, "
+			      "jwt_attribute_user_directory, jwt_audience, jwt_issuer FROM "
 			      "virtualproxyconfig ORDER BY prefix",
 			      NULL, on_vproxy, &l, e);
 	if (rc) {

@@ -229,6 +229,8 @@ static const struct field_desc vproxy_fields[] = {
     {"jwtAttributeUserId", "jwt_attribute_user_id", FT_STRING, 0, NULL, 128, NULL, NULL},
     {"jwtAttributeUserDirectory", "jwt_attribute_user_directory", FT_STRING, 0, NULL, 128, NULL,
      NULL},
+    {"jwtAudience", "jwt_audience", FT_STRING, 0, NULL, 255, NULL, NULL},
+    {"jwtIssuer", "jwt_issuer", FT_STRING, 0, NULL, 255, NULL, NULL},
 };
 
 /* A token of HTTP (a header or cookie name): letters, digits and -_. */

@@ -128,7 +128,7 @@ static const char v7[] =
     "TEXT, header_authentication_dynamic_user_directory TEXT, "
     "header_authentication_trusted_addresses TEXT, websocket_cross_origin_white_list TEXT, "
     "additional_response_headers TEXT, jwt_public_key_certificate TEXT, jwt_attribute_user_id "
-    "TEXT, jwt_attribute_user_directory TEXT);\n"
+    "TEXT, jwt_attribute_user_directory TEXT, jwt_audience TEXT, jwt_issuer TEXT);\n"
     "CREATE UNIQUE INDEX virtualproxyconfig_prefix ON virtualproxyconfig (prefix);\n"
     "INSERT INTO virtualproxyconfig (id, created_date, modified_date, modified_by, prefix, "
     "description, authentication_method, session_cookie_header_name, "

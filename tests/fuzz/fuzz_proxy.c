@@ -1,8 +1,9 @@
 /* fuzz_proxy.c: the proxy's parsers of what a browser sends before it is signed in: the
- * Cookie header, the sign-in form body, and the target a sign-in sends it back to. The
- * first byte picks the parser. Nothing may crash or read past the input, and what comes
- * out must fit and hold no NUL. */
-#include "proxy/proxy.h"
+ * Cookie header, the sign-in form body, the target a sign-in sends it back to, and a JWT
+ * (checked against an HS256 secret, so that a token the fuzzer signs itself is impossible
+ * and every accepted one would be a bug). The first byte picks the parser. Nothing may
+ * crash or read past the input, and what comes out must fit and hold no NUL. */
+#include "proxy/proxy_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
 	char out[64];
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
+	case 3: {
+		static struct vproxy vp = {.jwt_user = "sub", .jwt_dir = "[CORP]"};
+		str_copy(vp.jwt_key, "a secret the fuzzer does not know", sizeof(vp.jwt_key));
+		char dir[129], id[129];
+		struct err e;
+		err_init(&e);
+		if (proxy_jwt_check(text, &vp, 1700000000, dir, id, &e) == 0)
+			abort();
+		break;
+	}
 	case 0:
 		if (proxy_cookie_value(text, PROXY_COOKIE, out, sizeof(out)) &&
 		    (strlen(out) == 0 || strlen(out) >= sizeof(out)))

@@ -395,3 +395,51 @@ eventually() {
 	[ "$(hdr Location)" = "https://portal.example/login?targetId=%2Fportal%2Fhub" ]
 	st=$(qps POST /qps/nosuch/ticket --data '{"UserDirectory":"CORP","UserId":"ann"}'); expect 404 "$st"
 }
+
+@test "a JWT virtual proxy takes signed tokens (RS256, ES256, HS256) and refuses forged, expired and misdirected ones" {
+	local k=$BATS_TEST_TMPDIR JWT="node $BATS_TEST_DIRNAME/jwt.js"
+	openssl genrsa -out "$k/rsa.pem" 2048 2>/dev/null; openssl rsa -in "$k/rsa.pem" -pubout -out "$k/rsa.pub" 2>/dev/null
+	openssl genrsa -out "$k/other.pem" 2048 2>/dev/null
+	openssl ecparam -name prime256v1 -genkey -noout -out "$k/ec.pem"; openssl ec -in "$k/ec.pem" -pubout -out "$k/ec.pub" 2>/dev/null
+	vproxy "$(jq -nc --rawfile key "$k/rsa.pub" '{prefix:"jwt",description:"JWT",authenticationMethod:"JWT",jwtPublicKeyCertificate:$key,jwtAttributeUserDirectory:"[CORP]",jwtAudience:"fathom",jwtIssuer:"https://idp.example"}')" >/dev/null
+	vproxy "$(jq -nc --rawfile key "$k/ec.pub" '{prefix:"jwtec",description:"JWT EC",authenticationMethod:"JWT",jwtPublicKeyCertificate:$key,jwtAttributeUserId:"email",jwtAttributeUserDirectory:"dir"}')" >/dev/null
+	vproxy '{"prefix":"jwths","description":"JWT HS","authenticationMethod":"JWT","jwtPublicKeyCertificate":"a shared secret of thirty-two bytes","jwtAttributeUserDirectory":"[PARTNERS]"}' >/dev/null
+	now=$(date +%s)
+	good="{\"sub\":\"zoe\",\"aud\":\"fathom\",\"iss\":\"https://idp.example\",\"exp\":$((now + 300))}"
+	tok=$($JWT RS256 "$k/rsa.pem" "$good")
+	eventually 200 px /jwt/qps/user -H "Authorization: Bearer $tok"
+	[ "$(jqb .userDirectory)" = CORP ]; [ "$(jqb .userId)" = zoe ]
+	s=$(hdr Set-Cookie | sed -n 's/^X-Qlik-Session=\([^;]*\);.*/\1/p'); [ -n "$s" ]
+	st=$(px /jwt/qps/user -b "X-Qlik-Session=$s"); [ "$st" = 200 ]
+	# refused: expired, not yet valid, no expiry, another audience or issuer, another key,
+	# a changed claim, the RSA public key used as an HMAC secret, no signature at all
+	bad=(
+		"$($JWT RS256 "$k/rsa.pem" "{\"sub\":\"zoe\",\"aud\":\"fathom\",\"iss\":\"https://idp.example\",\"exp\":$((now - 120))}")"
+		"$($JWT RS256 "$k/rsa.pem" "{\"sub\":\"zoe\",\"aud\":\"fathom\",\"iss\":\"https://idp.example\",\"exp\":$((now + 300)),\"nbf\":$((now + 300))}")"
+		"$($JWT RS256 "$k/rsa.pem" '{"sub":"zoe","aud":"fathom","iss":"https://idp.example"}')"
+		"$($JWT RS256 "$k/rsa.pem" "{\"sub\":\"zoe\",\"aud\":\"other\",\"iss\":\"https://idp.example\",\"exp\":$((now + 300))}")"
+		"$($JWT RS256 "$k/rsa.pem" "{\"sub\":\"zoe\",\"aud\":\"fathom\",\"iss\":\"https://evil.example\",\"exp\":$((now + 300))}")"
+		"$($JWT RS256 "$k/other.pem" "$good")"
+		"$(echo "$tok" | awk -F. -v p="$(printf '%s' "${good/zoe/root}" | base64 -w0 | tr '+/' '-_' | tr -d '=')" '{print $1 "." p "." $3}')"
+		"$($JWT HS256 "$(cat "$k/rsa.pub")" "$good" '{"alg":"HS256"}')"
+		"$($JWT none x "$good" '{"alg":"none"}')"
+		"not.a.token"
+	)
+	for b in "${bad[@]}"; do
+		st=$(px /jwt/qps/user -H "Authorization: Bearer $b"); [ "$st" = 401 ]
+		[[ "$(hdr WWW-Authenticate)" == Bearer* ]]
+	done
+	grep -q "a token was refused: the token has expired" "$SITE/logs/fathom.log"
+	grep -q "a token was refused: the token is for another audience" "$SITE/logs/fathom.log"
+	! grep -qF "$tok" "$SITE/logs/fathom.log"
+	st=$(px /jwt/qps/user); [ "$st" = 401 ]
+	# ES256, the directory from a claim; HS256 with a shared secret
+	tok=$($JWT ES256 "$k/ec.pem" "{\"email\":\"ada@corp\",\"dir\":\"EMEA\",\"exp\":$((now + 300))}")
+	eventually 200 px /jwtec/qps/user -H "Authorization: Bearer $tok"
+	[ "$(jqb .userDirectory)" = EMEA ]; [ "$(jqb .userId)" = ada@corp ]
+	tok=$($JWT HS256 "a shared secret of thirty-two bytes" "{\"sub\":\"pat\",\"exp\":$((now + 300))}")
+	eventually 200 px /jwths/qps/user -H "Authorization: Bearer $tok"
+	[ "$(jqb .userDirectory)" = PARTNERS ]
+	# a token for one virtual proxy is nothing at the default one
+	st=$(px /qps/user -H "Authorization: Bearer $tok"); [ "$st" = 401 ]
+}
