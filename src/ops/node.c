@@ -383,7 +383,8 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 				   .engine_port = (int)engine_port,
 				   .certs_dir = certs_dir,
 				   .file_check = ops_file_check,
-				   .schedule_check = sched_check_schedule};
+				   .schedule_check = sched_check_schedule,
+				   .password_set = proxy_password_set};
 	if ((rc = reload_config(n, dir, sp.archived_logs, &rcfg.reload, e)) ||
 	    (rc = serve_repository(n, dir, &rcfg, e)))
 		return rc;

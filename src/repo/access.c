@@ -25,6 +25,7 @@ struct access_rule {
 	struct rule *rule;
 	char *filter;
 	int64_t actions;
+	char *id;
 };
 
 struct repo_access {
@@ -62,7 +63,7 @@ static int on_rule(void *ctx, int n, const struct db_value *v)
 {
 	struct rule_rows *rr = ctx;
 	struct repo_access *a = rr->a;
-	if (n < 4)
+	if (n < 5)
 		return 0;
 	struct rule *r = NULL;
 	struct err e;
@@ -81,9 +82,19 @@ static int on_rule(void *ctx, int n, const struct db_value *v)
 		}
 		a->rules = grown;
 	}
-	a->rules[a->n++] =
-	    (struct access_rule){r, arena_strdup(rr->ar, v[2].s ? v[2].s : ""), v[3].i};
+	a->rules[a->n++] = (struct access_rule){r, arena_strdup(rr->ar, v[2].s ? v[2].s : ""),
+						v[3].i, arena_strdup(rr->ar, v[4].s ? v[4].s : "")};
 	return 0;
+}
+
+/* The enabled security rules, parsed, into a. */
+static int load_rules(struct qrs *q, struct db_conn *c, struct repo_access *a)
+{
+	struct rule_rows rr = {a, q->a, 0};
+	return db_exec(c,
+		       "SELECT name, rule, resource_filter, actions, id FROM systemrule WHERE "
+		       "lower(category) = 'security' AND disabled = 0 ORDER BY name",
+		       NULL, on_rule, &rr, NULL, &q->err);
 }
 
 /* Loads the caller's user and the rules into q->access. */
@@ -109,12 +120,8 @@ static int load(struct qrs *q)
 			     q->user);
 	if (rc == 0)
 		rc = repo_crud_get(q, c, repo_entity_find("user"), id, &a->user);
-	struct rule_rows rr = {a, q->a, 0};
 	if (rc == 0)
-		rc = db_exec(c,
-			     "SELECT name, rule, resource_filter, actions FROM systemrule WHERE "
-			     "lower(category) = 'security' AND disabled = 0 ORDER BY name",
-			     NULL, on_rule, &rr, NULL, &q->err);
+		rc = load_rules(q, c, a);
 	rc = repo_qrs_end(q, c, rc);
 	if (rc == 0)
 		q->access = a;
@@ -386,6 +393,8 @@ static const struct {
     {"POST", "/qrs/task/{id}/start", "reloadtask", ACT_UPDATE, "{id}", NULL, 0, NULL},
     {"POST", "/qrs/task/{id}/start/synchronous", "reloadtask", ACT_UPDATE, "{id}", NULL, 0, NULL},
     {"POST", "/qrs/task/{id}/stop", "reloadtask", ACT_UPDATE, "{id}", NULL, 0, NULL},
+    {"PUT", "/qrs/user/{id}/password", "user", ACT_UPDATE, "{id}", NULL, 0, NULL},
+    {"POST", "/qrs/systemrule/security/audit", "systemrule", ACT_READ, NULL, NULL, 0, NULL},
     {"GET", "/qrs/servernodeconfiguration/local", "servernodeconfiguration", ACT_READ, NULL, NULL,
      0, NULL},
     {"GET", "/qrs/servicestatus", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
@@ -508,4 +517,181 @@ int repo_user_ensure(struct repo *r, const char *dir, const char *id,
 		*e = q.err;
 	arena_free(a);
 	return rc;
+}
+
+int repo_api_user_password(struct qrs *q)
+{
+	if (!q->repo->password_set)
+		return err_set(&q->err, ERR_METHOD, "this node keeps no passwords");
+	json_t *body;
+	int rc = repo_qrs_body_json(q, &body);
+	if (rc)
+		return rc;
+	const char *pw = json_string_value(json_object_get(body, "password"));
+	struct db_conn *c;
+	json_t *user = NULL;
+	if (!pw || strlen(pw) != json_string_length(json_object_get(body, "password")))
+		rc = err_set(&q->err, ERR_FIELD, "field \"password\" is required: text");
+	if (rc == 0 && (rc = repo_qrs_begin(q, &c, false)) == 0) {
+		rc = repo_crud_get(q, c, repo_entity_find("user"), q->id, &user);
+		rc = repo_qrs_end(q, c, rc);
+	}
+	const char *dir = json_string_value(json_object_get(user, "userDirectory"));
+	if (rc == 0 && (!dir || !str_ieq(dir, "INTERNAL")))
+		rc = err_set(&q->err, ERR_FIELD,
+			     "only users of the INTERNAL directory sign in with a password");
+	if (rc == 0)
+		rc = q->repo->password_set(q->repo->db, q->id, pw, &q->err);
+	if (rc == 0) {
+		log_info("%s set the password of %s\\%s", q->user, dir,
+			 json_string_value(json_object_get(user, "userId")));
+		http_respond(q->req, 204, NULL, "", 0);
+	}
+	json_decref(user);
+	json_decref(body);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- the audit */
+
+static int64_t body_int(json_t *body, const char *key, int64_t dflt, int64_t max)
+{
+	json_t *v = json_object_get(body, key);
+	int64_t n = json_is_integer(v) ? json_integer_value(v) : dflt;
+	return n < 0 ? 0 : n > max ? max : n;
+}
+
+/* Keeps arr[skip, skip + take) of a list. */
+static void window(json_t *arr, int64_t skip, int64_t take)
+{
+	for (size_t i = json_array_size(arr); i-- > 0;)
+		if ((int64_t)i < skip || (int64_t)i >= skip + take)
+			json_array_remove(arr, i);
+}
+
+static int audit_list(struct qrs *q, struct db_conn *c, const struct entity_desc *d, json_t *body,
+		      const char *filter_key, const char *skip_key, const char *take_key,
+		      json_t **out)
+{
+	const char *filter = json_string_value(json_object_get(body, filter_key));
+	int rc = repo_crud_list(q, c, d, filter, NULL, VIEW_FULL, out);
+	if (rc == 0)
+		window(*out, body_int(body, skip_key, 0, 1 << 30),
+		       body_int(body, take_key, 100, 1000));
+	return rc;
+}
+
+/* Every (user, resource, rule) whose rule's filter matches: whether the rule grants its
+ * actions to that user on that resource. Users and resources are picked by QRS filters. */
+static int audit(struct qrs *q, struct db_conn *c, json_t *body, json_t *out)
+{
+	const char *type = json_string_value(json_object_get(body, "resourceType"));
+	const struct entity_desc *d = NULL;
+	for (int i = 0; type && i < repo_n_entities && !d; i++)
+		if (str_ieq(repo_entities[i]->schema, type) &&
+		    !(repo_entities[i]->flags & E_INTERNAL))
+			d = repo_entities[i];
+	if (!d)
+		return err_set(&q->err, ERR_FIELD,
+			       "resourceType must name an entity type (\"App\")");
+	bool all = json_is_true(json_object_get(body, "includeNonGrantingRules"));
+	struct repo_access a = {0};
+	json_t *users = NULL, *res = NULL;
+	int rc = load_rules(q, c, &a);
+	if (rc == 0)
+		rc = audit_list(q, c, repo_entity_find("user"), body, "userFilter", "userSkip",
+				"userTake", &users);
+	if (rc == 0)
+		rc = audit_list(q, c, d, body, "resourceFilter", "resourceSkip", "resourceTake",
+				&res);
+	json_t *ou = json_object(), *orr = json_object(), *orules = json_object(),
+	       *apps = json_array();
+	struct repo_access *saved = q->access;
+	q->access = &a;
+	size_t iu, ir;
+	json_t *u, *r;
+	json_array_foreach (rc == 0 ? users : NULL, iu, u) {
+		a.user = u;
+		json_array_foreach (res, ir, r) {
+			const char *rid = json_string_value(json_object_get(r, "id"));
+			struct eval ev = {q, c, d->schema, r, 0};
+			struct rule_subject sub = {&ev, subject_values, false, subject_privilege};
+			for (int k = 0; rc == 0 && k < a.n; k++) {
+				if (!rules_filter_matches(a.rules[k].filter, d->schema,
+							  rid ? rid : ""))
+					continue;
+				bool ok = false;
+				rc = rules_eval(a.rules[k].rule, &sub, &ok, &q->err);
+				if (rc || (!ok && !all))
+					continue;
+				json_array_append_new(
+				    apps,
+				    json_pack("{s:O, s:s, s:s, s:b, s:I, s:s}", "userID",
+					      json_object_get(u, "id"), "resourceID",
+					      rid ? rid : "", "ruleID", a.rules[k].id, "allowed",
+					      ok, "actions", (json_int_t)a.rules[k].actions,
+					      "evaluationState", "evaluated"));
+				json_object_set(orules, a.rules[k].id, json_null());
+			}
+			json_object_set_new(orr, rid ? rid : "",
+					    json_pack("{s:O}", "name", json_object_get(r, "name")));
+		}
+		json_object_set_new(ou, json_string_value(json_object_get(u, "id")),
+				    json_pack("{s:O, s:O, s:O}", "userId",
+					      json_object_get(u, "userId"), "userDirectory",
+					      json_object_get(u, "userDirectory"), "name",
+					      json_object_get(u, "name")));
+	}
+	q->access = saved;
+	a.user = NULL;
+	access_free(&a);
+	json_decref(users);
+	json_decref(res);
+	json_object_set_new(out, "users", ou);
+	json_object_set_new(out, "resources", orr);
+	json_object_set_new(out, "rules", orules);
+	json_object_set_new(out, "ruleApplication", apps);
+	return rc;
+}
+
+/* The rules' own fields for the audit's "rules" map. */
+static int audit_rules(struct qrs *q, struct db_conn *c, json_t *out)
+{
+	json_t *rules = json_object_get(out, "rules");
+	const char *id;
+	json_t *v;
+	int rc = 0;
+	json_object_foreach (rules, id, v) {
+		json_t *full = NULL;
+		rc = repo_crud_get(q, c, repo_entity_find("systemrule"), id, &full);
+		if (rc)
+			break;
+		json_object_set_new(rules, id,
+				    json_pack("{s:O, s:O, s:O, s:O, s:O}", "name",
+					      json_object_get(full, "name"), "type",
+					      json_object_get(full, "type"), "rule",
+					      json_object_get(full, "rule"), "resourceFilter",
+					      json_object_get(full, "resourceFilter"), "actions",
+					      json_object_get(full, "actions")));
+		json_decref(full);
+	}
+	return rc;
+}
+
+int repo_api_rule_audit(struct qrs *q)
+{
+	json_t *body;
+	int rc = repo_qrs_body_json(q, &body);
+	if (rc)
+		return rc;
+	json_t *out = json_object();
+	struct db_conn *c;
+	if ((rc = repo_qrs_begin(q, &c, false)) == 0) {
+		rc = audit(q, c, body, out);
+		if (rc == 0)
+			rc = audit_rules(q, c, out);
+		rc = repo_qrs_end(q, c, rc);
+	}
+	json_decref(body);
+	return repo_qrs_reply(q, rc, 200, out);
 }

@@ -26,6 +26,7 @@ int repo_open(const struct repo_config *cfg, struct repo **out, struct err *e)
 	pthread_mutex_init(&r->runs_mu, NULL);
 	r->file_check = cfg->file_check;
 	r->schedule_check = cfg->schedule_check;
+	r->password_set = cfg->password_set;
 	r->reload = cfg->reload;
 	if (cfg->reload.exe) {
 		str_copy(r->reload_exe, cfg->reload.exe, sizeof(r->reload_exe));

@@ -104,6 +104,8 @@ struct repo {
 	char certs_dir[PATH_MAX];
 	struct repo_file_check file_check;
 	repo_schedule_check_fn schedule_check; /* NULL: schedules are checked field by field */
+	int (*password_set)(struct db *db, const char *user_ref, const char *password,
+			    struct err *e);
 	struct repo_reload reload;
 	char reload_exe[PATH_MAX], reload_work[PATH_MAX], reload_logs[PATH_MAX];
 	struct cache *cache; /* NULL when off (SQLite, or cache_bytes 0) */
@@ -393,6 +395,9 @@ int repo_check_reloadtask(const struct repo *r, const struct decoded *in, struct
 int repo_check_schemaevent(const struct repo *r, const struct decoded *in, struct err *e);
 int repo_check_compositeevent(const struct repo *r, const struct decoded *in, struct err *e);
 int repo_api_task_create(struct qrs *q);
+/* PUT /qrs/user/{id}/password and POST /qrs/systemrule/security/audit (access.c) */
+int repo_api_user_password(struct qrs *q);
+int repo_api_rule_audit(struct qrs *q);
 int repo_api_task_update(struct qrs *q);
 int repo_api_task_start(struct qrs *q);
 int repo_api_task_start_sync(struct qrs *q);

@@ -50,6 +50,8 @@ const struct route repo_routes[] = {
      NULL},
     {"POST", "/qrs/failover/tonode/{id}", repo_api_failover, 0, "", NULL, NULL},
     {"POST", "/qrs/loadbalancing/validengines", repo_api_validengines, 0, "", NULL, NULL},
+    {"PUT", "/qrs/user/{id}/password", repo_api_user_password, 0, "", NULL, NULL},
+    {"POST", "/qrs/systemrule/security/audit", repo_api_rule_audit, 0, "", NULL, NULL},
     {"GET", "/qrs/servicestatus", repo_api_status_list, 0, "", NULL, NULL},
     {"GET", "/qrs/servernodeconfiguration/local", repo_api_node_local, 0, "", NULL, NULL},
     {"GET", "/qrs/servernodeconfiguration/container", repo_api_node_container_template, 0, "", NULL,

@@ -443,3 +443,52 @@ eventually() {
 	# a token for one virtual proxy is nothing at the default one
 	st=$(px /qps/user -H "Authorization: Bearer $tok"); [ "$st" = 401 ]
 }
+
+@test "the repository API makes people: POST /qrs/user, then PUT /qrs/user/{id}/password" {
+	st=$(json POST /qrs/user '{"userId":"eve","userDirectory":"INTERNAL","name":"Eve"}'); expect 201 "$st"
+	eve=$(jqb .id)
+	st=$(json PUT "/qrs/user/$eve/password" '{"password":"eve password 1"}'); expect 204 "$st"
+	st=$(sign_in eve 'eve password 1'); [ "$st" = 303 ]; s=$(sid)
+	st=$(json PUT "/qrs/user/$eve/password" '{"password":"short"}'); expect 400 "$st"
+	st=$(json PUT "/qrs/user/$eve/password" '{}'); expect 400 "$st"
+	# eve may not set anyone's password, her own included (no rule grants her update)
+	st=$(qrs PUT "/qrs/user/$eve/password" "$s" -H 'Content-Type: application/json' --data '{"password":"eve password 2"}')
+	expect 403 "$st"
+	# an administrator through the proxy may; eve's sessions end
+	sign_in admin "$ADMIN_PW" >/dev/null; a=$(sid)
+	st=$(qrs PUT "/qrs/user/$eve/password" "$a" -H 'Content-Type: application/json' --data '{"password":"eve password 3"}')
+	expect 204 "$st"
+	st=$(px /qps/user -b "X-Qlik-Session=$s"); [ "$st" = 401 ]
+	st=$(sign_in eve 'eve password 3'); [ "$st" = 303 ]
+	# only the INTERNAL directory has passwords
+	st=$(json POST /qrs/user '{"userId":"ext","userDirectory":"CORP"}'); expect 201 "$st"
+	st=$(json PUT "/qrs/user/$(jqb .id)/password" '{"password":"ext password"}'); expect 400 "$st"
+	grep -q 'INTERNAL\\admin set the password of INTERNAL\\eve' "$SITE/logs/fathom.log"
+}
+
+@test "the security audit says which rules grant which users what on which resources" {
+	printf 'audi password\n' | "$FATHOM" user add audi --dir "$SITE" >/dev/null
+	app_file "$BATS_TEST_TMPDIR/a.fapp" 0
+	st=$(api POST "/qrs/app/upload?name=AuditApp" --data-binary @"$BATS_TEST_TMPDIR/a.fapp"); expect 201 "$st"
+	app=$(jqb .id)
+	st=$(json POST /qrs/systemrule/security/audit '{"resourceType":"App","resourceFilter":"name eq '"'AuditApp'"'","userFilter":"userId eq '"'admin'"' or userId eq '"'audi'"'"}')
+	expect 200 "$st"
+	admin=$(sql "SELECT id FROM users WHERE user_id = 'admin'"); audi=$(sql "SELECT id FROM users WHERE user_id = 'audi'")
+	root=$(sql "SELECT id FROM systemrule WHERE name = 'RootAdmin'")
+	[ "$(jqb --arg u "$admin" --arg a "$app" --arg r "$root" '[.ruleApplication[] | select(.userID == $u and .resourceID == $a and .ruleID == $r and .allowed)] | length')" = 1 ]
+	[ "$(jqb --arg r "$root" '.rules[$r].name')" = RootAdmin ]
+	[ "$(jqb --arg u "$audi" '.users[$u].userId')" = audi ]
+	[ "$(jqb --arg a "$app" '.resources[$a].name')" = AuditApp ]
+	# audi may create apps, but no rule lets her read this one
+	[ "$(jqb --arg u "$audi" '[.ruleApplication[] | select(.userID == $u and .allowed and (.actions % 4 >= 2))] | length')" = 0 ]
+	[ "$(jqb --arg u "$audi" '[.ruleApplication[] | select(.userID == $u and .allowed)] | length')" -ge 1 ]
+	# with includeNonGrantingRules the rules that did not grant are there too
+	st=$(json POST /qrs/systemrule/security/audit '{"resourceType":"App","resourceFilter":"name eq '"'AuditApp'"'","userFilter":"userId eq '"'audi'"'","includeNonGrantingRules":true}')
+	expect 200 "$st"
+	[ "$(jqb '[.ruleApplication[] | select(.allowed == false)] | length')" -ge 1 ]
+	st=$(json POST /qrs/systemrule/security/audit '{"resourceType":"NoSuchType"}'); expect 400 "$st"
+	# a person needs the right to read rules to audit them
+	st=$(sign_in audi 'audi password'); s=$(sid)
+	st=$(qrs POST /qrs/systemrule/security/audit "$s" -H 'Content-Type: application/json' --data '{"resourceType":"App"}')
+	expect 403 "$st"
+}
