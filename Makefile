@@ -54,6 +54,7 @@ bench: build
 	bench/engine_run
 	bench/sched_run
 	bench/transport_run
+	bench/proxy_run
 	cmake --build $(BUILD) --target rules_bench && $(BUILD)/rules_bench
 
 clean:

@@ -492,3 +492,14 @@ eventually() {
 	st=$(qrs POST /qrs/systemrule/security/audit "$s" -H 'Content-Type: application/json' --data '{"resourceType":"App"}')
 	expect 403 "$st"
 }
+
+@test "a flood of silent connections to the proxy does not keep others from signing in" {
+	node "$BATS_TEST_DIRNAME/wire.js" idle "$PXP" 600 4 >"$BATS_TEST_TMPDIR/idle" &
+	sleep 1.5
+	FROM=127.0.0.9
+	st=$(px /sign-in); [ "$st" = 200 ]
+	st=$(sign_in admin "$ADMIN_PW"); [ "$st" = 303 ]
+	st=$(px /qps/user -b "X-Qlik-Session=$(sid)"); [ "$st" = 200 ]
+	wait
+	grep -q "opened 600" "$BATS_TEST_TMPDIR/idle"
+}
