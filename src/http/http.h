@@ -131,6 +131,13 @@ const char *http_req_user(const struct http_req *r);
 /* Replaces the path the handlers see (a front door strips its prefix). */
 void http_req_set_path(struct http_req *r, const char *path);
 
+/* Percent-decodes s[0..n) into `a` ('+' is a space where `plus`, as in form bodies). NULL
+ * on a malformed escape or an encoded NUL. */
+char *http_percent_decode(struct arena *a, const char *s, size_t n, bool plus);
+/* Whether the request passes Qlik's cross-site check: the same 16 letters and digits in
+ * the query's xrfkey and the X-Qlik-Xrfkey header. */
+bool http_req_xrf_ok(const struct http_req *r);
+
 /* Receives the body in pieces instead of buffering it. Call from on_headers. The sink
  * returns 0 to go on or an error code, after which the rest of the body is discarded and
  * http_req_body_error returns that code. */

@@ -192,9 +192,7 @@ static int hexval(int c)
 	return -1;
 }
 
-/* Percent-decodes s[0..n) ('+' is a space where `plus`). NULL on a malformed escape or a
- * NUL. */
-static char *decode(struct arena *a, const char *s, size_t n, bool plus)
+char *http_percent_decode(struct arena *a, const char *s, size_t n, bool plus)
 {
 	char *out = arena_alloc(a, n + 1), *o = out;
 	for (size_t i = 0; i < n; i++) {
@@ -232,7 +230,7 @@ int http_target_split(struct arena *a, const char *target, const char **path, st
 	const char *fragment = memchr(target, '#', plen);
 	if (fragment)
 		plen = (size_t)(fragment - target);
-	if (!(*path = decode(a, target, plen, false))) {
+	if (!(*path = http_percent_decode(a, target, plen, false))) {
 		*why = "the request path has a malformed escape or a NUL";
 		return 400;
 	}
@@ -245,8 +243,9 @@ int http_target_split(struct arena *a, const char *target, const char **path, st
 				return 400;
 			}
 			size_t klen = eq ? (size_t)(eq - q) : len;
-			query[*n_query].k = decode(a, q, klen, true);
-			query[*n_query].v = eq ? decode(a, eq + 1, len - klen - 1, true) : "";
+			query[*n_query].k = http_percent_decode(a, q, klen, true);
+			query[*n_query].v =
+			    eq ? http_percent_decode(a, eq + 1, len - klen - 1, true) : "";
 			if (!query[*n_query].k || !query[*n_query].v) {
 				*why = "the query has a malformed escape or a NUL";
 				return 400;

@@ -122,6 +122,18 @@ void http_req_vouch(struct http_req *r, const char *user)
 	r->cert_state = HTTP_CERT_OK;
 }
 
+bool http_req_xrf_ok(const struct http_req *r)
+{
+	const char *a = http_req_query(r, "xrfkey"), *b = http_req_header(r, "X-Qlik-Xrfkey");
+	if (!a || !b || strlen(a) != 16 || strcmp(a, b) != 0)
+		return false;
+	for (; *a; a++)
+		if (!((*a >= '0' && *a <= '9') || (*a >= 'a' && *a <= 'z') ||
+		      (*a >= 'A' && *a <= 'Z')))
+			return false;
+	return true;
+}
+
 bool http_req_vouched(const struct http_req *r)
 {
 	return r->vouched_user != NULL;

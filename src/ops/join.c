@@ -179,12 +179,10 @@ static int parse_join_args(int argc, char **argv, struct join_args *a, bool *out
 		*out_finish = true;
 		return -1;
 	}
-	int64_t port, engine_port, ignored;
+	int64_t port, engine_port;
 	if (!a->share || !a->url || !a->name || str_to_i64(a->port_s, 1, 65535, &port) != 0 ||
 	    str_to_i64(a->engine_port_s, 0, 65535, &engine_port) != 0 ||
-	    (a->proxy_port_s && str_to_i64(a->proxy_port_s, 0, 65535, &ignored) != 0) ||
-	    (a->proxy_http_port_s && str_to_i64(a->proxy_http_port_s, 0, 65535, &ignored) != 0) ||
-	    (a->proxy_api_port_s && str_to_i64(a->proxy_api_port_s, 0, 65535, &ignored) != 0) ||
+	    !ops_proxy_ports_ok(a->proxy_port_s, a->proxy_http_port_s, a->proxy_api_port_s) ||
 	    str_has_ctl(a->name, false) || strlen(a->name) > 255) {
 		fputs(join_usage, stderr);
 		return 2;
@@ -231,12 +229,7 @@ static int write_join_conf(const struct join_args *a, struct ops_undo *u, const 
 	conf_set(cf, "repository.port", a->port_s);
 	conf_set(cf, "repository.listen", a->listen);
 	conf_set(cf, "engine.port", a->engine_port_s);
-	if (a->proxy_port_s)
-		conf_set(cf, "proxy.port", a->proxy_port_s);
-	if (a->proxy_http_port_s)
-		conf_set(cf, "proxy.http_port", a->proxy_http_port_s);
-	if (a->proxy_api_port_s)
-		conf_set(cf, "proxy.api_port", a->proxy_api_port_s);
+	ops_conf_proxy_ports(cf, a->proxy_port_s, a->proxy_http_port_s, a->proxy_api_port_s);
 	conf_set(cf, "repository.max_upload_bytes", "34359738368");
 	conf_set(cf, "repository.max_body_bytes", "16777216");
 	conf_set(cf, "database.driver", "postgres");

@@ -8,6 +8,7 @@
 #include "repo/repo.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* Paths a command created, removed in reverse order when it fails. */
@@ -91,6 +92,13 @@ void ops_local_close(struct ops_local *l);
 int ops_local_call(struct ops_local *l, const char *method, const char *path, const char *query,
 		   const void *body, size_t len, char **out, size_t *out_len);
 
+/* The proxy's ports as given to site create or node join (NULL: not given): whether each
+ * given one is a port number (0-65535), and writing them into node.conf's [proxy]. */
+bool ops_proxy_ports_ok(const char *port, const char *http, const char *api);
+void ops_conf_proxy_ports(struct conf *cf, const char *port, const char *http, const char *api);
+/* One line of `in`, without its line end; read without echo after `prompt` (on stderr)
+ * when `in` is a terminal. NULL at the end of input. Caller frees. */
+char *ops_read_line(FILE *in, const char *prompt);
 /* user.c: a new password from `file` (its first line), the terminal (asked twice) or
  * stdin, checked for length; `who` names the user in the prompt. Caller frees. */
 NODISCARD int ops_read_new_password(const char *file, const char *who, char **out, struct err *e);

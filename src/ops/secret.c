@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -17,32 +16,6 @@ static const char usage[] =
     "Reads or replaces the repository database password, which node.conf holds sealed with\n"
     "DIR/secret.key. Both need the key, so run them as the node's service user. `set` does\n"
     "not connect: change the password in PostgreSQL too, then restart the node.\n";
-
-/* Reads one line from stdin, without echo when it is a terminal. Caller frees. */
-static char *read_secret(void)
-{
-	struct termios old, quiet;
-	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
-	if (tty) {
-		fputs("new database password: ", stderr);
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-	}
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n = getline(&line, &cap, stdin);
-	if (tty) {
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-		fputc('\n', stderr);
-	}
-	if (n < 0) {
-		free(line);
-		return NULL;
-	}
-	line[strcspn(line, "\r\n")] = '\0';
-	return line;
-}
 
 int ops_secret(int argc, char **argv)
 {
@@ -79,7 +52,7 @@ int ops_secret(int argc, char **argv)
 			printf("%s\n", plain);
 	}
 	if (rc == 0 && set) {
-		plain = read_secret();
+		plain = ops_read_line(stdin, "new database password: ");
 		if (!plain || !*plain)
 			rc = err_set(&e, ERR_INVALID, "no password given on stdin");
 		if (rc == 0 && (rc = crypto_seal(key, plain, &sealed, &e)) == 0) {

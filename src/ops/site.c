@@ -208,12 +208,9 @@ static int check_site_args(struct site_args *a)
 			a->engine_port_s);
 		return 2;
 	}
-	int64_t ignored;
-	if ((a->proxy_port_s && str_to_i64(a->proxy_port_s, 0, 65535, &ignored) != 0) ||
-	    (a->proxy_http_port_s && str_to_i64(a->proxy_http_port_s, 0, 65535, &ignored) != 0) ||
-	    (a->proxy_api_port_s && str_to_i64(a->proxy_api_port_s, 0, 65535, &ignored) != 0)) {
-		fprintf(stderr, "fathom: --proxy-port and --proxy-http-port must be port numbers "
-				"(0-65535)\n");
+	if (!ops_proxy_ports_ok(a->proxy_port_s, a->proxy_http_port_s, a->proxy_api_port_s)) {
+		fprintf(stderr, "fathom: --proxy-port, --proxy-http-port and --proxy-api-port must "
+				"be port numbers (0-65535)\n");
 		return 2;
 	}
 	if (a->admin_pw_file && !a->admin) {
@@ -336,12 +333,7 @@ static int write_node_conf(const struct site_args *a, struct ops_undo *u, const 
 	conf_set(cf, "repository.port", port_str);
 	conf_set(cf, "repository.listen", a->listen);
 	conf_set(cf, "engine.port", a->engine_port_s);
-	if (a->proxy_port_s)
-		conf_set(cf, "proxy.port", a->proxy_port_s);
-	if (a->proxy_http_port_s)
-		conf_set(cf, "proxy.http_port", a->proxy_http_port_s);
-	if (a->proxy_api_port_s)
-		conf_set(cf, "proxy.api_port", a->proxy_api_port_s);
+	ops_conf_proxy_ports(cf, a->proxy_port_s, a->proxy_http_port_s, a->proxy_api_port_s);
 	conf_set(cf, "repository.max_upload_bytes", a->max_up);
 	conf_set(cf, "repository.max_body_bytes", "16777216");
 	int rc = 0;

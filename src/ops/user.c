@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -32,32 +31,6 @@ static const char usage[] =
     "\n"
     "Passwords are at least 8 characters long.\n";
 
-/* One line of `in`, without its line end; without echo when it is a terminal. */
-static char *read_line(FILE *in, const char *prompt)
-{
-	struct termios old, quiet;
-	bool tty = isatty(fileno(in)) && tcgetattr(fileno(in), &old) == 0;
-	if (tty) {
-		fputs(prompt, stderr);
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fileno(in), TCSAFLUSH, &quiet);
-	}
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n = getline(&line, &cap, in);
-	if (tty) {
-		tcsetattr(fileno(in), TCSAFLUSH, &old);
-		fputc('\n', stderr);
-	}
-	if (n < 0) {
-		free(line);
-		return NULL;
-	}
-	line[strcspn(line, "\r\n")] = '\0';
-	return line;
-}
-
 static void forget(char *s)
 {
 	if (s) {
@@ -73,14 +46,15 @@ int ops_read_new_password(const char *file, const char *who, char **out, struct 
 		FILE *f = fopen(file, "re");
 		if (!f)
 			return err_set(e, ERR_IO, "cannot read the password file \"%s\"", file);
-		*out = read_line(f, "");
+		*out = ops_read_line(f, "");
 		fclose(f);
 		if (!*out)
 			return err_set(e, ERR_INVALID, "the password file \"%s\" is empty", file);
 	} else if (isatty(STDIN_FILENO)) {
 		char prompt[300];
 		snprintf(prompt, sizeof(prompt), "new password for %s: ", who);
-		char *a = read_line(stdin, prompt), *b = a ? read_line(stdin, "again: ") : NULL;
+		char *a = ops_read_line(stdin, prompt),
+		     *b = a ? ops_read_line(stdin, "again: ") : NULL;
 		if (!a || !b || strcmp(a, b) != 0) {
 			forget(a);
 			forget(b);
@@ -88,7 +62,7 @@ int ops_read_new_password(const char *file, const char *who, char **out, struct 
 		}
 		forget(b);
 		*out = a;
-	} else if (!(*out = read_line(stdin, ""))) {
+	} else if (!(*out = ops_read_line(stdin, ""))) {
 		return err_set(e, ERR_INVALID, "no password on stdin");
 	}
 	size_t n = strlen(*out);

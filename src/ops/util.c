@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 /* Paths this run created, removed in reverse order on failure. */
@@ -313,4 +314,49 @@ bool ops_can_bind_low_ports(void)
 		free(start);
 	}
 	return can;
+}
+
+char *ops_read_line(FILE *in, const char *prompt)
+{
+	struct termios old, quiet;
+	bool tty = isatty(fileno(in)) && tcgetattr(fileno(in), &old) == 0;
+	if (tty) {
+		fputs(prompt, stderr);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fileno(in), TCSAFLUSH, &quiet);
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, in);
+	if (tty) {
+		tcsetattr(fileno(in), TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (n < 0) {
+		free(line);
+		return NULL;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	return line;
+}
+
+bool ops_proxy_ports_ok(const char *port, const char *http, const char *api)
+{
+	const char *given[] = {port, http, api};
+	int64_t v;
+	for (size_t i = 0; i < ARRAY_LEN(given); i++)
+		if (given[i] && str_to_i64(given[i], 0, 65535, &v) != 0)
+			return false;
+	return true;
+}
+
+void ops_conf_proxy_ports(struct conf *cf, const char *port, const char *http, const char *api)
+{
+	if (port)
+		conf_set(cf, "proxy.port", port);
+	if (http)
+		conf_set(cf, "proxy.http_port", http);
+	if (api)
+		conf_set(cf, "proxy.api_port", api);
 }

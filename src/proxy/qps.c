@@ -11,7 +11,6 @@
 #include "crypto/crypto.h"
 #include "repo/repo.h"
 
-#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,17 +34,6 @@ static void answer_json(struct http_req *r, int status, json_t *o)
 static void fail(struct http_req *r, int status, const char *message)
 {
 	answer_json(r, status, json_pack("{s:s}", "message", message));
-}
-
-static bool xrf_ok(struct http_req *r)
-{
-	const char *a = http_req_query(r, "xrfkey"), *b = http_req_header(r, "X-Qlik-Xrfkey");
-	if (!a || !b || strlen(a) != 16 || strcmp(a, b) != 0)
-		return false;
-	for (; *a; a++)
-		if (!isalnum((unsigned char)*a))
-			return false;
-	return true;
 }
 
 /* A user directory or id from a body: trimmed, not empty, no backslash or control
@@ -416,7 +404,7 @@ static void api_on_headers(void *ctx, struct http_req *r)
 					    : http_cert_problem(cert));
 		return;
 	}
-	if (!xrf_ok(r))
+	if (!http_req_xrf_ok(r))
 		fail(r, 403, "XSRF prevention check failed. Possible XSRF discovered.");
 }
 

@@ -24,41 +24,6 @@ static const char too_many[] = "Too many failed sign-ins. Try again in a few min
 
 /* ---------------------------------------------------------------- parsers */
 
-static int hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes s[0..len) (form encoding: "+" is a space) into out[n]; false when malformed. */
-static bool form_decode(const char *s, size_t len, char *out, size_t n)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == '+') {
-			c = ' ';
-		} else if (c == '%') {
-			int hi = i + 2 < len ? hex(s[i + 1]) : -1;
-			int lo = hi >= 0 ? hex(s[i + 2]) : -1;
-			if (hi < 0 || lo < 0)
-				return false;
-			c = (char)(hi * 16 + lo);
-			i += 2;
-		}
-		if (c == '\0' || o + 1 >= n)
-			return false;
-		out[o++] = c;
-	}
-	out[o] = '\0';
-	return true;
-}
-
 bool proxy_form_value(const char *body, size_t len, const char *name, char *out, size_t n)
 {
 	size_t nl = strlen(name);
@@ -67,8 +32,18 @@ bool proxy_form_value(const char *body, size_t len, const char *name, char *out,
 		const char *amp = memchr(body + i, '&', len - i);
 		size_t end = amp ? (size_t)(amp - body) : len;
 		const char *eq = memchr(body + i, '=', end - i);
-		if (eq && (size_t)(eq - (body + i)) == nl && memcmp(body + i, name, nl) == 0)
-			return form_decode(eq + 1, end - (size_t)(eq + 1 - body), out, n);
+		if (eq && (size_t)(eq - (body + i)) == nl && memcmp(body + i, name, nl) == 0) {
+			struct arena *a = arena_new();
+			const char *v =
+			    http_percent_decode(a, eq + 1, end - (size_t)(eq + 1 - body), true);
+			bool ok = v && strlen(v) < n;
+			if (ok)
+				str_copy(out, v, n);
+			if (v) /* it may be a password */
+				explicit_bzero((char *)v, strlen(v));
+			arena_free(a);
+			return ok;
+		}
 		i = end + 1;
 	}
 	return false;

@@ -327,16 +327,6 @@ static const struct route *route_find(struct qrs *q, const char *method, const c
 
 /* ---------------------------------------------------------------- trust checks */
 
-static bool xrf_ok(const char *a, const char *b)
-{
-	if (!a || !b || strlen(a) != 16 || strcmp(a, b) != 0)
-		return false;
-	for (; *a; a++)
-		if (!isalnum((unsigned char)*a))
-			return false;
-	return true;
-}
-
 /* "UserDirectory=X; UserId=Y" in any order and case, or "X\Y". */
 int repo_qrs_parse_user(struct qrs *q, const char *h)
 {
@@ -398,8 +388,7 @@ static int admit(struct qrs *q)
 	}
 	if (cert != HTTP_CERT_OK)
 		return err_set(&q->err, ERR_CERT, "%s", http_cert_problem(cert));
-	if (!(q->route->flags & R_NO_XRF) &&
-	    !xrf_ok(http_req_query(q->req, "xrfkey"), http_req_header(q->req, "X-Qlik-Xrfkey")))
+	if (!(q->route->flags & R_NO_XRF) && !http_req_xrf_ok(q->req))
 		return err_set(&q->err, ERR_XRF, "%s", err_str(ERR_XRF));
 	return repo_qrs_parse_user(q, http_req_user(q->req));
 }

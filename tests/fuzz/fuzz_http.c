@@ -4,6 +4,7 @@
  * and the xrfkey is added so that most inputs reach the handlers. Every request must get
  * a response with a known status, never a crash. */
 #include "../unit/repo_fixture.h"
+#include "request_input.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,45 +36,21 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *in = malloc(size + 1);
-	memcpy(in, data, size);
-	in[size] = '\0';
-	char *nl = strchr(in, '\n');
-	char *headers = nl ? nl + 1 : in + size;
-	if (nl)
-		*nl = '\0';
-	char *body = strstr(headers, "\n\n");
-	if (body) {
-		*body = '\0';
-		body += 2;
-	} else {
-		body = in + size;
-	}
-	char *sp = strchr(in, ' ');
-	const char *method = "GET", *target = in;
-	if (sp) {
-		*sp = '\0';
-		method = in;
-		target = sp + 1;
-	}
-	char *path = strdup(target[0] == '/' ? target : "/");
-	char *q = strchr(path, '?');
+	struct fuzz_request r;
+	fuzz_request_split(data, size, &r);
 	char query[4096];
-	if (q)
-		*q++ = '\0';
-	snprintf(query, sizeof(query), "%s%sxrfkey=abcdefghijklmnop", q ? q : "", q ? "&" : "");
+	snprintf(query, sizeof(query), "%s%sxrfkey=abcdefghijklmnop", r.query ? r.query : "",
+		 r.query ? "&" : "");
 	char hdrs[8192];
-	snprintf(hdrs, sizeof(hdrs), "X-Qlik-Xrfkey: abcdefghijklmnop\n%s", headers);
-	size_t body_len = size - (size_t)(body - in);
+	snprintf(hdrs, sizeof(hdrs), "X-Qlik-Xrfkey: abcdefghijklmnop\n%s", r.headers);
 	char *out = NULL;
-	int st = http_run_local(&fx.h, method, path, query, hdrs, body, body_len, 64, HTTP_CERT_OK,
-				1 << 16, &out, NULL);
+	int st = http_run_local(&fx.h, r.method, r.path, query, hdrs, r.body, r.body_len, 64,
+				HTTP_CERT_OK, 1 << 16, &out, NULL);
 	if (st < 200 || st > 599)
 		abort();
 	if (st >= 500 && st != 503)
 		abort(); /* a crafted request must never be an internal error */
 	free(out);
-	free(path);
-	free(in);
+	fuzz_request_free(&r);
 	return 0;
 }

@@ -7,6 +7,7 @@
  * never a crash, and never an internal error. */
 #include "../unit/repo_fixture.h"
 #include "proxy/proxy.h"
+#include "request_input.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -53,52 +54,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	bool to_api = data[0] & 1;
-	char *in = malloc(size);
-	memcpy(in, data + 1, size - 1);
-	in[size - 1] = '\0';
-	size_t len = size - 1;
-	char *nl = strchr(in, '\n');
-	char *headers = nl ? nl + 1 : in + len;
-	if (nl)
-		*nl = '\0';
-	char *body = strstr(headers, "\n\n");
-	if (body) {
-		*body = '\0';
-		body += 2;
-	} else {
-		body = in + len;
-	}
-	char *sp = strchr(in, ' ');
-	const char *method = "GET", *target = in;
-	if (sp) {
-		*sp = '\0';
-		method = in;
-		target = sp + 1;
-	}
-	char *path = strdup(target[0] == '/' ? target : "/");
-	char *q = strchr(path, '?');
-	if (q)
-		*q++ = '\0';
+	struct fuzz_request r;
+	fuzz_request_split(data + 1, size - 1, &r);
 	char query[4096], hdrs[8192];
 	if (to_api) {
-		snprintf(query, sizeof(query), "%s%sxrfkey=abcdefghijklmnop", q ? q : "",
-			 q ? "&" : "");
-		snprintf(hdrs, sizeof(hdrs), "X-Qlik-Xrfkey: abcdefghijklmnop\n%s", headers);
+		snprintf(query, sizeof(query), "%s%sxrfkey=abcdefghijklmnop",
+			 r.query ? r.query : "", r.query ? "&" : "");
+		snprintf(hdrs, sizeof(hdrs), "X-Qlik-Xrfkey: abcdefghijklmnop\n%s", r.headers);
 	} else {
-		snprintf(query, sizeof(query), "%s", q ? q : "");
-		snprintf(hdrs, sizeof(hdrs), "%s", headers);
+		snprintf(query, sizeof(query), "%s", r.query ? r.query : "");
+		snprintf(hdrs, sizeof(hdrs), "%s", r.headers);
 	}
-	size_t body_len = len - (size_t)(body - in);
 	char *out = NULL;
-	int st = http_run_local(to_api ? &api : &site, method, path, q || to_api ? query : NULL,
-				hdrs, body, body_len, 64, to_api ? HTTP_CERT_OK : HTTP_CERT_NONE,
-				1 << 16, &out, NULL);
+	int st = http_run_local(to_api ? &api : &site, r.method, r.path,
+				r.query || to_api ? query : NULL, hdrs, r.body, r.body_len, 64,
+				to_api ? HTTP_CERT_OK : HTTP_CERT_NONE, 1 << 16, &out, NULL);
 	if (st < 200 || st > 599)
 		abort();
 	if (st >= 500 && st != 503)
 		abort(); /* a crafted request must never be an internal error */
 	free(out);
-	free(path);
-	free(in);
+	fuzz_request_free(&r);
 	return 0;
 }
