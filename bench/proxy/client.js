@@ -10,6 +10,10 @@
 //                                    prints the median ms and the length of the last answer
 //   layout URL CA AUTH APP N         a QIX session on APP, then GetAppLayout N times; prints
 //                                    the median round trip in ms
+//   idle URL CA AUTH APP N ADDRS     opens N sessions on APP (OpenDoc each) from ADDRS
+//                                    loopback addresses, then times a new session's OpenDoc
+//                                    and GetAppLayout; prints "N ms" and holds them until
+//                                    stdin closes
 'use strict';
 const fs = require('fs');
 const https = require('https');
@@ -140,5 +144,47 @@ async function layout([url, ca, auth, app, n]) {
   console.log(median(times).toFixed(3));
 }
 
-const modes = { setup, signin, qrs, layout };
+// A raw QIX session: the socket, and call(method, handle, params) answering the reply.
+function rawSession(url, tls, origin, localAddress) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { ca: tls.ca, cert: tls.cert, key: tls.key, localAddress,
+      headers: { ...tls.headers, Origin: origin }, perMessageDeflate: false });
+    let id = 0;
+    const waiting = new Map();
+    ws.on('message', (m) => {
+      const msg = JSON.parse(m);
+      if (msg.method === 'OnConnected') resolve(ws);
+      if (waiting.has(msg.id)) { waiting.get(msg.id)(msg); waiting.delete(msg.id); }
+    });
+    ws.on('error', reject);
+    ws.call = (method, handle, params) => new Promise((res) => {
+      id += 1;
+      waiting.set(id, res);
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, handle, params }));
+    });
+  });
+}
+
+async function idle([url, ca, auth, app, n, addrs]) {
+  const tls = tlsOf(auth, ca);
+  const origin = url.replace(/^wss:/, 'https:').replace(/\/app\/.*$/, '');
+  const socks = [];
+  for (let i = 0; i < Number(n); i += 100) {
+    const group = [];
+    for (let j = i; j < Math.min(Number(n), i + 100); j++) {
+      group.push(rawSession(url, tls, origin, `127.0.0.${2 + (j % Number(addrs))}`)
+        .then(async (ws) => { await ws.call('OpenDoc', -1, [app]); return ws; }));
+    }
+    socks.push(...await Promise.all(group));
+  }
+  const t = process.hrtime.bigint();
+  const ws = await rawSession(url, tls, origin);
+  const doc = (await ws.call('OpenDoc', -1, [app])).result.qReturn.qHandle;
+  await ws.call('GetAppLayout', doc, []);
+  console.log(`${socks.length} ${(Number(process.hrtime.bigint() - t) / 1e6).toFixed(1)}`);
+  process.stdin.resume();
+  await new Promise((res) => process.stdin.on('end', res));
+}
+
+const modes = { setup, signin, qrs, layout, idle };
 modes[mode](args).then(() => process.exit(0), (e) => { console.error(e.message); process.exit(1); });
