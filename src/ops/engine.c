@@ -102,11 +102,18 @@ static int list_row(void *ctx, int n, const struct db_value *c)
 	return 0;
 }
 
-/* A person's session opens what the security rules let them read. */
+/* A person's session opens what the security rules let them read, and changes what they
+ * let them update. */
 static int may_read(void *ctx, const char *user, const char *id, bool *out, struct err *e)
 {
 	struct ops_engine *en = ctx;
-	return repo_user_may_read(en->repo, user, "app", id, out, e);
+	return repo_user_may(en->repo, user, "app", id, REPO_ACTION_READ, out, e);
+}
+
+static int may_update(void *ctx, const char *user, const char *id, bool *out, struct err *e)
+{
+	struct ops_engine *en = ctx;
+	return repo_user_may(en->repo, user, "app", id, REPO_ACTION_UPDATE, out, e);
 }
 
 static int list(void *ctx, void (*each)(void *arg, const char *id), void *arg, struct err *e)
@@ -160,6 +167,7 @@ int ops_engine_start(const struct ops_engine_config *cfg, struct ops_engine **ou
 					.save = save,
 					.reload = reload,
 					.may_read = may_read,
+					.may_update = may_update,
 					.list = list},
 				.memory_bytes = cfg->memory_bytes};
 	int fd = -1;

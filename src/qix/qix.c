@@ -33,6 +33,40 @@ void qix_method_list(void (*each)(void *ctx, const char *cls, const char *name, 
 			each(ctx, class_names[m->cls], m->name, m->arity);
 }
 
+/* Methods that change the app itself (what a DoSave stores), by class. */
+static const char *const doc_writes[] = {"SetAppProperties", "SetScript",  "DoSave",
+					 "DoReload",	     "DoReloadEx", "CreateObject",
+					 "DestroyObject",    NULL};
+static const char *const object_writes[] = {"SetProperties", "SetFullPropertyTree", "ApplyPatches",
+					    NULL};
+
+static bool in(const char *const *list, const char *name)
+{
+	for (; *list; list++)
+		if (strcmp(*list, name) == 0)
+			return true;
+	return false;
+}
+
+/* A person's session changes the app only when the security rules let them update it
+ * (an app published to a stream is its owner's no more: the default rules say no). */
+static int may_write(struct qix_call *c)
+{
+	const struct qix_env *env = &c->s->q->cfg.env;
+	if (!c->s->governed || !env->may_update || !c->s->doc)
+		return 0;
+	struct err e;
+	err_init(&e);
+	bool ok = false;
+	if (env->may_update(env->ctx, c->s->user, c->s->doc->id, &ok, &e) != 0)
+		log_warn("engine: may %s change %s? %s", c->s->user, c->s->doc->id, e.message);
+	if (ok)
+		return 0;
+	log_info("engine: %s by %s refused by the security rules", c->method, c->s->user);
+	c->msg = "Access denied";
+	return QIX_ACCESS_DENIED;
+}
+
 /* GenericObject methods work on the object's stored and effective properties. */
 static int object_call(const struct qix_method *m, struct qix_call *c)
 {
@@ -40,6 +74,12 @@ static int object_call(const struct qix_method *m, struct qix_call *c)
 	if (!c->stored) {
 		c->msg = "Object not found";
 		return QIX_NOT_FOUND;
+	}
+	bool soft = json_is_true(qix_param(c->params, 1, "qSoftPatch"));
+	int denied = !c->session_obj && !soft && in(object_writes, m->name) ? may_write(c) : 0;
+	if (denied) {
+		json_decref(c->stored);
+		return denied;
 	}
 	c->eff = qix_obj_effective(c->s, c->h);
 	int rc = m->fn(c);
@@ -75,6 +115,11 @@ static int dispatch(struct qix_call *c)
 		c->msg = "too many parameters";
 		return QIX_INVALID_PARAMS;
 	}
+	if (cls == QIX_DOC && in(doc_writes, m->name)) {
+		int denied = may_write(c);
+		if (denied)
+			return denied;
+	}
 	switch (cls) {
 	case QIX_OBJECT: return object_call(m, c);
 	case QIX_FIELD: return field_call(m, c);
@@ -96,6 +141,7 @@ static const char *code_message(int code)
 	case QIX_ABORTED: return "Request aborted";
 	case QIX_APP_ALREADY_OPEN: return "App already open";
 	case QIX_APP_NOT_FOUND: return "App not found";
+	case QIX_ACCESS_DENIED: return "Access denied";
 	case QIX_APP_INVALID: return "App invalid";
 	case QIX_MODAL: return "Object is already in modal state";
 	default: return "Internal error";

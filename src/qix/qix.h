@@ -41,6 +41,9 @@ struct qix_env {
 	/* Whether the person `user` ("UserDirectory=D; UserId=U") may read app `id`, for
 	 * governed sessions (qix_session_govern). May be NULL: everyone may. */
 	int (*may_read)(void *ctx, const char *user, const char *id, bool *out, struct err *e);
+	/* Whether that person may change app `id` (save objects, the script, properties;
+	 * reload). May be NULL: everyone may. */
+	int (*may_update)(void *ctx, const char *user, const char *id, bool *out, struct err *e);
 	/* Every app's id, one call of `each` per app (GetDocList). May be NULL. */
 	int (*list)(void *ctx, void (*each)(void *arg, const char *id), void *arg, struct err *e);
 };
@@ -67,7 +70,8 @@ typedef void (*qix_send_fn)(void *ctx, char *json, size_t len);
 struct qix_session *qix_session_new(struct qix *q, const char *app_id, const char *user,
 				    qix_send_fn send, void *send_ctx);
 /* Marks a new session as a person's (vouched for by a proxy): OpenDoc and GetDocList
- * answer only the apps env.may_read allows. */
+ * answer only the apps env.may_read allows, and what changes the app (DoSave, SetScript,
+ * CreateObject, SetProperties of a saved object, DoReload, ...) only env.may_update. */
 void qix_session_govern(struct qix_session *s);
 /* Handles one request; every answer goes out through `send`. Malformed input gets a
  * JSON-RPC error, never a crash. */

@@ -486,8 +486,8 @@ int repo_access_condense(struct qrs *q, struct db_conn *c, const struct entity_d
 	return 0;
 }
 
-int repo_user_may_read(struct repo *r, const char *user, const char *type, const char *id, bool *ok,
-		       struct err *e)
+int repo_user_may(struct repo *r, const char *user, const char *type, const char *id,
+		  int64_t action, bool *ok, struct err *e)
 {
 	*ok = false;
 	const struct entity_desc *d = repo_entity_find(type);
@@ -504,7 +504,7 @@ int repo_user_may_read(struct repo *r, const char *user, const char *type, const
 	if (rc == 0 && (rc = repo_qrs_begin(&q, &c, false)) == 0) {
 		rc = repo_crud_get(&q, c, d, id, &res);
 		if (rc == 0)
-			rc = repo_access_may(&q, c, d->schema, res, ACT_READ, ok);
+			rc = repo_access_may(&q, c, d->schema, res, action, ok);
 		rc = repo_qrs_end(&q, c, rc);
 	}
 	json_decref(res);

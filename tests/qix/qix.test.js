@@ -453,3 +453,28 @@ test('through the proxy, a person opens only the apps the security rules let the
   assert.deepEqual((await s.global.getDocList()).map((d) => d.qDocId), [appId]);
   await s.session.close();
 });
+
+test('through the proxy, a person changes an app only when the rules let them update it', async () => {
+  const { execFileSync } = require('node:child_process');
+  execFileSync(process.env.FATHOM, ['user', 'add', 'editor', '--dir', site.dir], { input: 'an editor password\n' });
+  const cookie = await site.signIn('editor', 'an editor password');
+  const ws = { headers: { Cookie: cookie, Origin: `https://localhost:${site.proxyPort}` } };
+  // the app is published (the test before): its readers may explore, not change it
+  const s = await site.session(appId, { proxy: true, ws });
+  const doc = await s.global.openDoc(appId);
+  await assert.rejects(doc.setScript('X: LOAD 1 AS X AUTOGENERATE 1;'), (e) => e.code === 5);
+  await assert.rejects(doc.doSave(), (e) => e.code === 5);
+  await assert.rejects(doc.createObject({ qInfo: { qType: 'sheet' } }), (e) => e.code === 5);
+  // what lives in the session is theirs
+  const mine = await doc.createSessionObject(CUBE);
+  await mine.setProperties({ ...CUBE, qInfo: { qId: mine.id, qType: 'my-cube' }, extra: 1 });
+  assert.equal((await mine.getProperties()).extra, 1);
+  await s.session.close();
+  // an administrator through the proxy may change it
+  const admin = await site.signIn('admin', site.adminPassword);
+  const a = await site.session(appId, { proxy: true, ws: { headers: { Cookie: admin, Origin: ws.headers.Origin } } });
+  const adoc = await a.global.openDoc(appId);
+  const obj = await adoc.createObject({ qInfo: { qType: 'sheet' }, title: 'by admin' });
+  assert.ok(obj.id);
+  await a.session.close();
+});
