@@ -218,7 +218,7 @@ static int check_site_args(struct site_args *a)
 		return 2;
 	}
 	if (a->admin && (!*a->admin || strlen(a->admin) > 128 || str_has_ctl(a->admin, false) ||
-			 strpbrk(a->admin, "'\\\"/"))) {
+			 strpbrk(a->admin, "'\\\"/;="))) {
 		fprintf(stderr, "fathom: --admin: \"%s\" cannot be a user name\n", a->admin);
 		return 2;
 	}

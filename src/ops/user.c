@@ -79,7 +79,7 @@ int ops_read_new_password(const char *file, const char *who, char **out, struct 
 static const char *user_name(const char *arg)
 {
 	const char *name = str_ieqn(arg, "INTERNAL\\", 9) ? arg + 9 : arg;
-	if (!*name || strlen(name) > 128 || str_has_ctl(name, false) || strpbrk(name, "'\\\"/"))
+	if (!*name || strlen(name) > 128 || str_has_ctl(name, false) || strpbrk(name, "'\\\"/;="))
 		return NULL;
 	return name;
 }
@@ -251,7 +251,7 @@ int ops_user(int argc, char **argv)
 	if (!list && !name) {
 		fprintf(stderr,
 			"fathom: \"%s\" cannot be a user name (printable, at most 128 "
-			"characters, no quotes, slashes or backslashes)\n",
+			"characters, no quotes, slashes, backslashes, ; or =)\n",
 			argv[optind + 1]);
 		return 2;
 	}

@@ -45,8 +45,7 @@ static bool aud_has(json_t *aud, const char *want)
 static bool claim_text(json_t *v, char out[129])
 {
 	const char *s = json_string_value(v);
-	if (!s || strlen(s) != json_string_length(v) || !*s || strlen(s) > 128 ||
-	    str_has_ctl(s, false) || strchr(s, '\\'))
+	if (!s || strlen(s) != json_string_length(v) || !proxy_user_part_ok(s))
 		return false;
 	str_copy(out, s, 129);
 	return true;
@@ -74,6 +73,9 @@ static int claims(json_t *c, const struct vproxy *vp, int64_t now_s, char dir[12
 	if (dl > 2 && vp->jwt_dir[0] == '[' && vp->jwt_dir[dl - 1] == ']') {
 		memcpy(dir, vp->jwt_dir + 1, dl - 2);
 		dir[dl - 2] = '\0';
+		if (!proxy_user_part_ok(dir))
+			return err_set(e, ERR_INVALID,
+				       "the virtual proxy's user directory is not usable");
 	} else if (!dl || !claim_text(json_object_get(c, vp->jwt_dir), dir)) {
 		return err_set(e, ERR_INVALID, "the token has no user directory");
 	}

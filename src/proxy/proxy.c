@@ -162,7 +162,10 @@ static void landing(struct http_req *r, const struct preq *pr, const struct sess
 static void forward(struct http_req *r, const struct session_user *u, const struct http_handler *to)
 {
 	char user[600];
-	proxy_user_header(u, user, sizeof(user));
+	if (!proxy_user_header(u, user, sizeof(user))) {
+		json_answer(r, 403, "this user's name cannot be used through the proxy");
+		return;
+	}
 	http_req_vouch(r, user);
 	http_req_hand_over(r, to);
 }
@@ -184,6 +187,12 @@ static int sign_in_as(struct proxy *p, struct http_req *r, const struct preq *pr
 	if (found && str_ieq(u->dir, dir) && str_ieq(u->id, id))
 		return 1;
 	const char *addr = http_req_peer(r);
+	if (!proxy_user_part_ok(dir) || !proxy_user_part_ok(id)) {
+		log_warn("proxy: %s: sign-in %s refused: the user's name cannot be used", addr,
+			 how);
+		json_answer(r, 400, "the user's directory or id holds characters it may not");
+		return -1;
+	}
 	struct err e;
 	err_init(&e);
 	char ref[UUID_STR_LEN + 1], sid[SESSION_ID_LEN + 1];

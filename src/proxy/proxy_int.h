@@ -123,7 +123,11 @@ void proxy_set_cookie(struct http_req *r, const struct vproxy *vp, const char *i
 NODISCARD int proxy_session_end(struct proxy *p, struct http_req *r, const struct vproxy *vp,
 				struct err *e);
 /* "X-Qlik-User" form of a session's user. */
-void proxy_user_header(const struct session_user *u, char *out, size_t n);
+bool proxy_user_header(const struct session_user *u, char *out, size_t n);
+/* Whether a user directory or id can stand in X-Qlik-User unchanged: 1 to 128 bytes, no
+ * control character, backslash, ";" or "=", no space at either end. The proxy signs in
+ * nobody whose name is not. */
+bool proxy_user_part_ok(const char *s);
 
 /* ---- qps.c ---- */
 

@@ -52,7 +52,7 @@ static bool user_part(json_t *v, char out[129])
 		return false;
 	memcpy(out, s, n);
 	out[n] = '\0';
-	return !strchr(out, '\\') && !str_has_ctl(out, false);
+	return proxy_user_part_ok(out);
 }
 
 /* Attributes: a list of objects of strings, at most 64 of them; NULL when absent. */
@@ -90,7 +90,7 @@ static bool read_user(struct http_req *r, json_t *body, struct body_user *u)
 	if (!json_is_object(body) || !user_part(json_object_get(body, "UserDirectory"), u->dir) ||
 	    !user_part(json_object_get(body, "UserId"), u->id)) {
 		fail(r, 400,
-		     "UserDirectory and UserId are required: text without backslashes, at most 128 "
+		     "UserDirectory and UserId are required: text without \\, ; or =, at most 128 "
 		     "characters");
 		return false;
 	}

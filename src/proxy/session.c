@@ -43,9 +43,19 @@ bool proxy_cookie_value(const char *header, const char *name, char *out, size_t 
 	return false;
 }
 
-void proxy_user_header(const struct session_user *u, char *out, size_t n)
+bool proxy_user_part_ok(const char *s)
 {
+	size_t n = strlen(s);
+	return n > 0 && n <= 128 && s[0] != ' ' && s[n - 1] != ' ' && !strpbrk(s, "\\;=") &&
+	       !str_has_ctl(s, false);
+}
+
+bool proxy_user_header(const struct session_user *u, char *out, size_t n)
+{
+	if (!proxy_user_part_ok(u->dir) || !proxy_user_part_ok(u->id))
+		return false;
 	snprintf(out, n, "UserDirectory=%s; UserId=%s", u->dir, u->id);
+	return true;
 }
 
 bool proxy_session_id_ok(const char *id)

@@ -423,6 +423,7 @@ eventually() {
 		"$(echo "$tok" | awk -F. -v p="$(printf '%s' "${good/zoe/root}" | base64 -w0 | tr '+/' '-_' | tr -d '=')" '{print $1 "." p "." $3}')"
 		"$($JWT HS256 "$(cat "$k/rsa.pub")" "$good" '{"alg":"HS256"}')"
 		"$($JWT none x "$good" '{"alg":"none"}')"
+		"$($JWT RS256 "$k/rsa.pem" "{\"sub\":\"x; UserId=admin\",\"aud\":\"fathom\",\"iss\":\"https://idp.example\",\"exp\":$((now + 300))}")"
 		"not.a.token"
 	)
 	for b in "${bad[@]}"; do
@@ -502,4 +503,22 @@ eventually() {
 	st=$(px /qps/user -b "X-Qlik-Session=$(sid)"); [ "$st" = 200 ]
 	wait
 	grep -q "opened 600" "$BATS_TEST_TMPDIR/idle"
+}
+
+@test "a name that would change who X-Qlik-User says is refused at every way in" {
+	local evil='x; UserDirectory=INTERNAL; UserId=admin'
+	st=$(qps POST /qps/ticket --data "$(jq -nc --arg u "$evil" '{UserDirectory:"CORP",UserId:$u}')"); expect 400 "$st"
+	st=$(qps POST /qps/session --data "$(jq -nc --arg u "$evil" '{UserDirectory:"CORP",UserId:$u,SessionId:"evil-session-000000001"}')")
+	expect 400 "$st"
+	# a person the repository API made with such a name cannot sign in by form
+	st=$(json POST /qrs/user "$(jq -nc --arg u "$evil" '{userId:$u,userDirectory:"INTERNAL"}')"); expect 201 "$st"
+	st=$(json PUT "/qrs/user/$(jqb .id)/password" '{"password":"evil password"}'); expect 204 "$st"
+	st=$(sign_in "$evil" 'evil password'); [ "$st" = 401 ]
+	# nor by a trusted header or a token
+	vproxy '{"prefix":"sso3","description":"SSO 3","authenticationMethod":"HeaderStaticUserDirectory","headerAuthenticationHeaderName":"X-Portal-User","headerAuthenticationStaticUserDirectory":"CORP","headerAuthenticationTrustedAddresses":["127.0.0.7"]}' >/dev/null
+	FROM=127.0.0.7
+	eventually 200 px /sso3/qps/user -H 'X-Portal-User: fine'
+	st=$(px /sso3/qps/user -H "X-Portal-User: $evil"); [ "$st" = 400 ]
+	run "$FATHOM" user add 'a;b' --dir "$SITE"
+	[ "$status" -eq 2 ]
 }
