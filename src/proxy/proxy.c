@@ -336,6 +336,8 @@ static void on_headers(void *ctx, struct http_req *r)
 			proxy_signin_page(p, r, NULL, 200);
 		else if (!post)
 			json_answer(r, 405, "sign in with GET or POST");
+		else if (http_req_content_length(r) < 0 || http_req_content_length(r) > 65536)
+			json_answer(r, 413, "a sign-in form is at most 64 KiB, with its length given");
 		return; /* POST: on_complete, once the form is in */
 	}
 	if (strcmp(path, "/sign-out") == 0 && post) {

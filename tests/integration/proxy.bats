@@ -75,6 +75,9 @@ qrs() {
 	[ ! -s "$BATS_TEST_TMPDIR/sid" ]
 	grep -q 'sign-in as "nobody-at-all" refused' "$SITE/logs/fathom.log"
 	! grep -q 'wrong password' "$SITE/logs/fathom.log"
+	# a form past 64 KiB is refused before it is read
+	head -c 70000 /dev/zero | tr '\0' a >"$BATS_TEST_TMPDIR/big"
+	st=$(px /sign-in --data-binary @"$BATS_TEST_TMPDIR/big"); [ "$st" = 413 ]
 	# a name typed with markup comes back escaped
 	st=$(sign_in '<b>x</b>' 'wrong password 3'); [ "$st" = 401 ]
 	grep -q 'value="&lt;b&gt;x&lt;/b&gt;"' "$(BODY_FILE)"
