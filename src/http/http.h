@@ -118,11 +118,15 @@ const char *http_req_peer(const struct http_req *r);
  * on_headers runs at once, and its on_complete and on_done run instead of the first's. The
  * other handler (and its ctx) must outlive the request; its data slot is its own. */
 void http_req_hand_over(struct http_req *r, const struct http_handler *to);
-/* The front door has authenticated the request as `user` ("UserDirectory=D; UserId=U"):
+/* The front door has authenticated the request as `user` ("UserDirectory=D; UserId=U"),
+ * with `attributes` (may be NULL; see below):
  * from now on http_req_user answers `user` whatever the headers say, and
  * http_req_client_cert answers HTTP_CERT_OK, as for a service that presents the site's
  * client certificate. Call before http_req_hand_over. */
-void http_req_vouch(struct http_req *r, const char *user);
+void http_req_vouch(struct http_req *r, const char *user, const char *attributes);
+/* The attributes the front door gave with the user (JSON: a list of {"name": "value"}, as
+ * Qlik's tickets carry them), or NULL. */
+const char *http_req_vouched_attributes(const struct http_req *r);
 /* Whether a front door vouched for the request: it comes from a person, not a service. */
 bool http_req_vouched(const struct http_req *r);
 /* The user a request acts as: the vouched one, else the X-Qlik-User header (which a

@@ -82,6 +82,7 @@ struct http_req {
 	int cert_state;		      /* -1 unknown, else enum http_cert */
 	const struct http_handler *h; /* runs on_complete and on_done (http_req_hand_over) */
 	const char *vouched_user;     /* set by http_req_vouch */
+	const char *vouched_attrs;    /* and the attributes it gave, or NULL */
 	/* the response */
 	bool responded;
 	int status;

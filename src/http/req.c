@@ -116,9 +116,10 @@ void http_req_hand_over(struct http_req *r, const struct http_handler *to)
 	to->on_headers(to->ctx, r);
 }
 
-void http_req_vouch(struct http_req *r, const char *user)
+void http_req_vouch(struct http_req *r, const char *user, const char *attributes)
 {
 	r->vouched_user = arena_strdup(r->a, user);
+	r->vouched_attrs = arena_strdup(r->a, attributes);
 	r->cert_state = HTTP_CERT_OK;
 }
 
@@ -132,6 +133,11 @@ bool http_req_xrf_ok(const struct http_req *r)
 		      (*a >= 'A' && *a <= 'Z')))
 			return false;
 	return true;
+}
+
+const char *http_req_vouched_attributes(const struct http_req *r)
+{
+	return r->vouched_attrs;
 }
 
 bool http_req_vouched(const struct http_req *r)

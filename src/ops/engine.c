@@ -104,16 +104,18 @@ static int list_row(void *ctx, int n, const struct db_value *c)
 
 /* A person's session opens what the security rules let them read, and changes what they
  * let them update. */
-static int may_read(void *ctx, const char *user, const char *id, bool *out, struct err *e)
+static int may_read(void *ctx, const char *user, const char *attrs, const char *id, bool *out,
+		    struct err *e)
 {
 	struct ops_engine *en = ctx;
-	return repo_user_may(en->repo, user, "app", id, REPO_ACTION_READ, out, e);
+	return repo_user_may(en->repo, user, attrs, "app", id, REPO_ACTION_READ, out, e);
 }
 
-static int may_update(void *ctx, const char *user, const char *id, bool *out, struct err *e)
+static int may_update(void *ctx, const char *user, const char *attrs, const char *id, bool *out,
+		      struct err *e)
 {
 	struct ops_engine *en = ctx;
-	return repo_user_may(en->repo, user, "app", id, REPO_ACTION_UPDATE, out, e);
+	return repo_user_may(en->repo, user, attrs, "app", id, REPO_ACTION_UPDATE, out, e);
 }
 
 static int list(void *ctx, void (*each)(void *arg, const char *id), void *arg, struct err *e)

@@ -166,7 +166,7 @@ static void forward(struct http_req *r, const struct session_user *u, const stru
 		json_answer(r, 403, "this user's name cannot be used through the proxy");
 		return;
 	}
-	http_req_vouch(r, user);
+	http_req_vouch(r, user, u->attrs);
 	http_req_hand_over(r, to);
 }
 
@@ -337,7 +337,8 @@ static void on_headers(void *ctx, struct http_req *r)
 		else if (!post)
 			json_answer(r, 405, "sign in with GET or POST");
 		else if (http_req_content_length(r) < 0 || http_req_content_length(r) > 65536)
-			json_answer(r, 413, "a sign-in form is at most 64 KiB, with its length given");
+			json_answer(r, 413,
+				    "a sign-in form is at most 64 KiB, with its length given");
 		return; /* POST: on_complete, once the form is in */
 	}
 	if (strcmp(path, "/sign-out") == 0 && post) {

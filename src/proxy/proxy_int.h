@@ -72,11 +72,12 @@ struct proxy {
 
 /* The user a session stands for. */
 struct session_user {
-	char ref[64];	 /* users.id */
-	char dir[256];	 /* user directory */
-	char id[256];	 /* user id */
-	bool root_admin; /* holds the RootAdmin role */
-	int64_t expires; /* ms: the absolute end */
+	char ref[64];	   /* users.id */
+	char dir[256];	   /* user directory */
+	char id[256];	   /* user id */
+	bool root_admin;   /* holds the RootAdmin role */
+	int64_t expires;   /* ms: the absolute end */
+	const char *attrs; /* the session's attributes (JSON), or NULL; in the request's arena */
 };
 
 /* ---- vproxy.c ---- */

@@ -79,6 +79,7 @@ static bool cookie_hash(struct http_req *r, const struct vproxy *vp, char hash[6
 
 struct found {
 	struct session_user *u;
+	struct arena *a;
 	bool seen, usable;
 	int64_t last_seen, created;
 };
@@ -86,9 +87,10 @@ struct found {
 static int on_session(void *ctx, int n, const struct db_value *v)
 {
 	struct found *f = ctx;
-	if (n < 8)
+	if (n < 9)
 		return 0;
 	f->seen = true;
+	f->u->attrs = v[8].type == DBV_TEXT ? arena_strdup(f->a, v[8].s) : NULL;
 	str_copy(f->u->ref, v[0].s ? v[0].s : "", sizeof(f->u->ref));
 	str_copy(f->u->dir, v[1].s ? v[1].s : "", sizeof(f->u->dir));
 	str_copy(f->u->id, v[2].s ? v[2].s : "", sizeof(f->u->id));
@@ -115,19 +117,21 @@ int proxy_session_find(struct proxy *p, struct http_req *r, const struct vproxy 
 	char hash[65];
 	if (!cookie_hash(r, vp, hash))
 		return 0;
-	struct found f = {.u = u};
+	*u = (struct session_user){0};
+	struct found f = {.u = u, .a = http_req_arena(r)};
 	struct db_params prm;
 	db_params_init(&prm);
 	db_p_text(&prm, hash);
 	db_p_text(&prm, vp->prefix);
 	/* a session is good only at the virtual proxy that made it */
-	int rc =
-	    db_exec_once(p->cfg.db,
-			 "SELECT s.user_ref, u.user_directory, u.user_id, u.roles, u.inactive, "
-			 "u.blacklisted, s.last_seen, s.expires_at FROM proxy_session s JOIN "
-			 "users u ON u.id = s.user_ref WHERE s.id_hash = $1 AND "
-			 "s.virtual_proxy = $2",
-			 &prm, on_session, &f, e);
+	int rc = db_exec_once(
+	    p->cfg.db,
+	    "SELECT s.user_ref, u.user_directory, u.user_id, u.roles, u.inactive, "
+	    "u.blacklisted, s.last_seen, s.expires_at, s.attributes FROM proxy_session "
+	    "s JOIN "
+	    "users u ON u.id = s.user_ref WHERE s.id_hash = $1 AND "
+	    "s.virtual_proxy = $2",
+	    &prm, on_session, &f, e);
 	if (rc || !f.seen)
 		return rc;
 	int64_t now = time_now_ms();

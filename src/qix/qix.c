@@ -58,7 +58,7 @@ static int may_write(struct qix_call *c)
 	struct err e;
 	err_init(&e);
 	bool ok = false;
-	if (env->may_update(env->ctx, c->s->user, c->s->doc->id, &ok, &e) != 0)
+	if (env->may_update(env->ctx, c->s->user, c->s->attrs, c->s->doc->id, &ok, &e) != 0)
 		log_warn("engine: may %s change %s? %s", c->s->user, c->s->doc->id, e.message);
 	if (ok)
 		return 0;

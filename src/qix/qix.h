@@ -38,12 +38,15 @@ struct qix_env {
 	int (*reload)(void *ctx, const char *id, struct err *e);
 	/* The text of the app's last reload log, or NULL. Caller frees. May be NULL. */
 	char *(*reload_log)(void *ctx, const char *id);
-	/* Whether the person `user` ("UserDirectory=D; UserId=U") may read app `id`, for
+	/* Whether the person `user` ("UserDirectory=D; UserId=U", with the attributes the
+	 * front door gave, JSON or NULL) may read app `id`, for
 	 * governed sessions (qix_session_govern). May be NULL: everyone may. */
-	int (*may_read)(void *ctx, const char *user, const char *id, bool *out, struct err *e);
+	int (*may_read)(void *ctx, const char *user, const char *attrs, const char *id, bool *out,
+			struct err *e);
 	/* Whether that person may change app `id` (save objects, the script, properties;
 	 * reload). May be NULL: everyone may. */
-	int (*may_update)(void *ctx, const char *user, const char *id, bool *out, struct err *e);
+	int (*may_update)(void *ctx, const char *user, const char *attrs, const char *id, bool *out,
+			  struct err *e);
 	/* Every app's id, one call of `each` per app (GetDocList). May be NULL. */
 	int (*list)(void *ctx, void (*each)(void *arg, const char *id), void *arg, struct err *e);
 };
@@ -72,7 +75,7 @@ struct qix_session *qix_session_new(struct qix *q, const char *app_id, const cha
 /* Marks a new session as a person's (vouched for by a proxy): OpenDoc and GetDocList
  * answer only the apps env.may_read allows, and what changes the app (DoSave, SetScript,
  * CreateObject, SetProperties of a saved object, DoReload, ...) only env.may_update. */
-void qix_session_govern(struct qix_session *s);
+void qix_session_govern(struct qix_session *s, const char *attrs);
 /* Handles one request; every answer goes out through `send`. Malformed input gets a
  * JSON-RPC error, never a crash. */
 void qix_session_message(struct qix_session *s, const char *json, size_t len);

@@ -107,7 +107,7 @@ static bool may_open(struct qix_session *s, const char *id)
 	struct err e;
 	err_init(&e);
 	bool ok = false;
-	if (env->may_read(env->ctx, s->user, id, &ok, &e) != 0) {
+	if (env->may_read(env->ctx, s->user, s->attrs, id, &ok, &e) != 0) {
 		if (e.code != ERR_NOT_FOUND)
 			log_warn("engine: may %s open %s? %s", s->user, id, e.message);
 		return false;

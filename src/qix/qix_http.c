@@ -15,6 +15,7 @@ struct conn {
 	char identity[128];
 	int ttl_s;     /* the session outlives its socket this long (Qlik's /ttl/<n>) */
 	bool governed; /* a person's, through a proxy: the security rules apply */
+	char *attrs;   /* the attributes the proxy gave (malloc'd JSON), or NULL */
 };
 
 /* The key a session is parked under: one per user, app and identity. */
@@ -41,7 +42,7 @@ static void on_open(void *state, struct http_ws *ws)
 	if (!c->s) {
 		c->s = qix_session_new(c->q, c->app, c->user, send_ws, c);
 		if (c->s && c->governed)
-			qix_session_govern(c->s);
+			qix_session_govern(c->s, c->attrs);
 	}
 	if (!c->s)
 		http_ws_close(ws, 1011, "out of memory");
@@ -64,6 +65,7 @@ static void on_close(void *state)
 		qix_session_park(c->s, key, c->ttl_s);
 	else
 		qix_session_free(c->s);
+	free(c->attrs);
 	free(c);
 }
 
@@ -141,6 +143,8 @@ static void on_headers(void *ctx, struct http_req *r)
 	const char *user = http_req_user(r);
 	str_copy(c->user, user ? user : "", sizeof(c->user));
 	c->governed = http_req_vouched(r);
+	const char *attrs = http_req_vouched_attributes(r);
+	c->attrs = attrs ? strdup(attrs) : NULL;
 	http_req_upgrade_websocket(r, &ws_handler, c);
 }
 

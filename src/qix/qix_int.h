@@ -70,6 +70,7 @@ struct qix_session {
 	char app_hint[256];
 	char user[256];
 	bool governed; /* a person's: env.may_read decides which apps it opens */
+	char *attrs;   /* and the attributes the front door gave (malloc'd JSON), or NULL */
 	qix_send_fn send;
 	void *send_ctx;
 	struct qix_session *next_in_doc; /* under q->mu */

@@ -243,9 +243,11 @@ void qix_sess_send(struct qix_session *s, json_t *msg)
 		s->send(s->send_ctx, text, n);
 }
 
-void qix_session_govern(struct qix_session *s)
+void qix_session_govern(struct qix_session *s, const char *attrs)
 {
 	s->governed = true;
+	free(s->attrs);
+	s->attrs = attrs ? strdup(attrs) : NULL;
 }
 
 struct qix_session *qix_session_new(struct qix *q, const char *app_id, const char *user,
@@ -398,5 +400,6 @@ void qix_session_free(struct qix_session *s)
 	free(s->changed);
 	json_decref(s->session_objects);
 	pthread_mutex_destroy(&s->mu);
+	free(s->attrs);
 	free(s);
 }

@@ -99,8 +99,40 @@ static int load_rules(struct qrs *q, struct db_conn *c, struct repo_access *a)
 		       NULL, on_rule, &rr, NULL, &q->err);
 }
 
+/* Adds the attributes a front door gave with the user (a list of {"name": "value"}) to
+ * the user's JSON as lists of values, so that user.group and the like reach the rules. An
+ * attribute never changes what the repository holds of the user (userId, roles, ...). */
+static json_t *get_ci(json_t *o, const char *key, size_t n);
+
+static void add_attributes(json_t *user, const char *attrs)
+{
+	json_t *list = attrs ? json_loads(attrs, 0, NULL) : NULL;
+	json_t *added = json_object(); /* the keys this made; no other one is touched */
+	size_t i;
+	json_t *it;
+	json_array_foreach (list, i, it) {
+		const char *k;
+		json_t *v;
+		json_object_foreach (it, k, v) {
+			if (!json_is_string(v))
+				continue;
+			json_t *have = get_ci(user, k, strlen(k));
+			if (!have) {
+				have = json_array();
+				json_object_set_new(user, k, have);
+				json_object_set_new(added, k, json_true());
+			} else if (!json_object_get(added, k)) {
+				continue;
+			}
+			json_array_append(have, v);
+		}
+	}
+	json_decref(added);
+	json_decref(list);
+}
+
 /* Loads the caller's user and the rules into q->access. */
-static int load(struct qrs *q)
+static int load(struct qrs *q, const char *attrs)
 {
 	struct repo_access *a = arena_alloc(q->a, sizeof(*a));
 	arena_on_free(q->a, access_free, a);
@@ -123,6 +155,8 @@ static int load(struct qrs *q)
 	if (rc == 0)
 		rc = repo_crud_get(q, c, repo_entity_find("user"), id, &a->user);
 	if (rc == 0)
+		add_attributes(a->user, attrs);
+	if (rc == 0)
 		rc = load_rules(q, c, a);
 	rc = repo_qrs_end(q, c, rc);
 	if (rc == 0)
@@ -132,7 +166,8 @@ static int load(struct qrs *q)
 
 int repo_access_begin(struct qrs *q)
 {
-	return q->req && http_req_vouched(q->req) ? load(q) : 0;
+	return q->req && http_req_vouched(q->req) ? load(q, http_req_vouched_attributes(q->req))
+						  : 0;
 }
 
 /* ---------------------------------------------------------------- the subject */
@@ -486,8 +521,8 @@ int repo_access_condense(struct qrs *q, struct db_conn *c, const struct entity_d
 	return 0;
 }
 
-int repo_user_may(struct repo *r, const char *user, const char *type, const char *id,
-		  int64_t action, bool *ok, struct err *e)
+int repo_user_may(struct repo *r, const char *user, const char *attrs, const char *type,
+		  const char *id, int64_t action, bool *ok, struct err *e)
 {
 	*ok = false;
 	const struct entity_desc *d = repo_entity_find(type);
@@ -498,7 +533,7 @@ int repo_user_may(struct repo *r, const char *user, const char *type, const char
 	repo_qrs_local_init(&q, r, a, NULL);
 	int rc = repo_qrs_parse_user(&q, user);
 	if (rc == 0)
-		rc = load(&q);
+		rc = load(&q, attrs);
 	struct db_conn *c = NULL;
 	json_t *res = NULL;
 	if (rc == 0 && (rc = repo_qrs_begin(&q, &c, false)) == 0) {

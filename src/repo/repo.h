@@ -175,11 +175,11 @@ NODISCARD int repo_user_ensure(struct repo *r, const char *dir, const char *id,
 /* Security rule actions, QRS's bit values (the ones other modules ask about). */
 #define REPO_ACTION_READ   2
 #define REPO_ACTION_UPDATE 4
-/* Whether the person `user` ("UserDirectory=D; UserId=U") may do `action` on entity `id`
- * of type `type` ("app") under the security rules. ERR_NOT_FOUND when there is no such
- * entity. */
-NODISCARD int repo_user_may(struct repo *r, const char *user, const char *type, const char *id,
-			    int64_t action, bool *ok, struct err *e);
+/* Whether the person `user` ("UserDirectory=D; UserId=U", with the front door's
+ * `attrs`, JSON or NULL) may do `action` on entity `id` of type `type` ("app") under the
+ * security rules. ERR_NOT_FOUND when there is no such entity. */
+NODISCARD int repo_user_may(struct repo *r, const char *user, const char *attrs, const char *type,
+			    const char *id, int64_t action, bool *ok, struct err *e);
 
 /* One garbage-collection pass over the share. Returns files removed or a negative error. */
 int repo_gc(struct repo *r, struct err *e);

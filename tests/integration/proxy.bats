@@ -525,3 +525,26 @@ eventually() {
 	run "$FATHOM" user add 'a;b' --dir "$SITE"
 	[ "$status" -eq 2 ]
 }
+
+@test "a ticket's attributes reach the rules: user.group reads the group it names" {
+	st=$(json POST /qrs/stream '{"name":"SalesOnly"}'); expect 201 "$st"; stream=$(jqb .id)
+	app_file "$BATS_TEST_TMPDIR/a.fapp" 0
+	st=$(api POST "/qrs/app/upload?name=SalesReport" --data-binary @"$BATS_TEST_TMPDIR/a.fapp"); expect 201 "$st"
+	app=$(jqb .id)
+	st=$(api PUT "/qrs/app/$app/publish?stream=$stream"); expect 200 "$st"
+	st=$(json POST /qrs/systemrule "{\"name\":\"Sales read SalesOnly\",\"category\":\"Security\",\"resourceFilter\":\"Stream_$stream\",\"actions\":2,\"rule\":\"user.group = \\\"Sales\\\" or user.userId = \\\"admin\\\"\"}")
+	expect 201 "$st"
+	for who in sam:Sales fin:Finance; do
+		st=$(qps POST /qps/ticket --data "{\"UserDirectory\":\"CORP\",\"UserId\":\"${who%%:*}\",\"Attributes\":[{\"group\":\"${who#*:}\"},{\"userId\":\"admin\"}]}")
+		expect 201 "$st"
+		t=$(jqb .Ticket)
+		st=$(px "/?qlikTicket=$t"); [ "$st" = 302 ]
+		hdr Set-Cookie | sed -n 's/^X-Qlik-Session=\([^;]*\);.*/\1/p' >"$BATS_TEST_TMPDIR/sid.${who%%:*}"
+	done
+	st=$(qrs GET "/qrs/app?filter=name%20eq%20'SalesReport'" "$(cat "$BATS_TEST_TMPDIR/sid.sam")"); expect 200 "$st"
+	[ "$(jqb length)" = 1 ]
+	st=$(qrs GET "/qrs/app?filter=name%20eq%20'SalesReport'" "$(cat "$BATS_TEST_TMPDIR/sid.fin")"); expect 200 "$st"
+	[ "$(jqb length)" = 0 ]
+	# (fin's ticket also said userId admin: an attribute adds to what the repository holds
+	# of the user, never changes it, or the rule's second half would have let fin in)
+}

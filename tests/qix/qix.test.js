@@ -478,3 +478,23 @@ test('through the proxy, a person changes an app only when the rules let them up
   assert.ok(obj.id);
   await a.session.close();
 });
+
+test('through the proxy, the group a ticket names opens an app of a stream only that group reads', async () => {
+  const stream = await site.api('POST', '/qrs/stream', { name: 'SalesQix' });
+  const copy = await site.api('POST', `/qrs/app/${appId}/copy?name=SalesCopy`);
+  assert.equal(copy.status, 201);
+  assert.equal((await site.api('PUT', `/qrs/app/${copy.json.id}/publish?stream=${stream.json.id}`)).status, 200);
+  const rule = await site.api('POST', '/qrs/systemrule', {
+    name: 'SalesQix', category: 'Security', resourceFilter: `Stream_${stream.json.id}`, actions: 2,
+    rule: 'user.group = "Sales"',
+  });
+  assert.equal(rule.status, 201);
+  const origin = `https://localhost:${site.proxyPort}`;
+  for (const [id, group, opens] of [['sally', 'Sales', true], ['fred', 'Finance', false]]) {
+    const cookie = await site.ticketSession('CORP', id, [{ group }]);
+    const s = await site.session(copy.json.id, { proxy: true, ws: { headers: { Cookie: cookie, Origin: origin } } });
+    if (opens) assert.ok(await s.global.openDoc(copy.json.id));
+    else await assert.rejects(s.global.openDoc(copy.json.id), (e) => e.code === 5);
+    await s.session.close();
+  }
+});

@@ -83,6 +83,34 @@ class Site {
     });
   }
 
+  // A one-time ticket from the proxy API (port 4243, the site's client certificate), and
+  // the session cookie a browser gets for it.
+  ticketSession(dir, id, attributes) {
+    const body = JSON.stringify({ UserDirectory: dir, UserId: id, Attributes: attributes });
+    return new Promise((resolve, reject) => {
+      const req = https.request({
+        host: 'localhost', port: this.proxyApiPort, method: 'POST', path: `/qps/ticket?xrfkey=${XRF}`,
+        headers: { 'X-Qlik-Xrfkey': XRF, 'Content-Type': 'application/json' }, ...this.tls,
+      }, (res) => {
+        let text = '';
+        res.on('data', (c) => { text += c; });
+        res.on('end', () => {
+          if (res.statusCode !== 201) { reject(new Error(`ticket: ${res.statusCode} ${text}`)); return; }
+          const { Ticket } = JSON.parse(text);
+          https.get({ host: 'localhost', port: this.proxyPort, path: `/?qlikTicket=${Ticket}`, ca: this.tls.ca },
+            (r2) => {
+              r2.resume();
+              const c = (r2.headers['set-cookie'] || []).find((h) => h.startsWith('X-Qlik-Session='));
+              if (r2.statusCode !== 302 || !c) reject(new Error(`redeem: ${r2.statusCode}`));
+              else resolve(c.split(';')[0]);
+            }).on('error', reject);
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
   proxyUrl(appId) {
     return `wss://localhost:${this.proxyPort}/app/${encodeURIComponent(appId)}`;
   }
