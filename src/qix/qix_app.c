@@ -394,9 +394,17 @@ static int get_object(struct qix_call *c)
 	const char *id = qix_param_str(c->params, 0, "qId", "");
 	bool so;
 	json_t *props = qix_sess_object_props(c->s, id, &so);
-	struct qix_handle *h = props ? qix_sess_add_handle(c->s, H_OBJ, id, so) : NULL;
-	c->out = h ? qix_ref("GenericObject", h->num, qix_object_type(props), id) : qix_null_ref();
+	if (!props) { /* what nebula.js's stardust expects, as Qlik's engines answer */
+		c->msg = "Object not found";
+		return QIX_NOT_FOUND;
+	}
+	struct qix_handle *h = qix_sess_add_handle(c->s, H_OBJ, id, so);
+	c->out = h ? qix_ref("GenericObject", h->num, qix_object_type(props), id) : NULL;
 	json_decref(props);
+	if (!h) {
+		c->msg = "out of memory";
+		return QIX_INTERNAL;
+	}
 	return 0;
 }
 

@@ -259,7 +259,7 @@ test('two sessions on one app keep their own selections', async () => {
     assert.deepEqual(states(await la.getLayout()), { Alice: 'X', Bob: 'O', Carol: 'X', Dave: 'X' });
     assert.deepEqual(states(await lb.getLayout()), { Alice: 'O', Bob: 'O', Carol: 'O', Dave: 'O' });
     // session objects belong to their session
-    await assert.rejects(db.getObject(la.id), (e) => e.code === -2);
+    await assert.rejects(db.getObject(la.id), (e) => e.code === 2);
   } finally {
     await a.session.close();
     await b.session.close();
@@ -298,9 +298,9 @@ test('objects made with CreateObject are saved in the app and seen by later sess
     assert.equal((await obj.getLayout()).qMeta.title, 'Soft');
     assert.equal((await obj.getEffectiveProperties()).qMetaDef.title, 'Soft');
     assert.equal((await obj.getProperties()).qMetaDef.title, 'Renamed');
-    await assert.rejects(db.getObject('no-such-object'), (e) => e.code === -2);
+    await assert.rejects(db.getObject('no-such-object'), (e) => e.code === 2);
     assert.equal(await db.destroyObject('kpi-1'), true);
-    await assert.rejects(db.getObject('kpi-1'), (e) => e.code === -2);
+    await assert.rejects(db.getObject('kpi-1'), (e) => e.code === 2);
   } finally {
     await b.session.close();
   }
