@@ -463,9 +463,16 @@ static int get_all_infos(struct qix_call *c)
 static int clear_all(struct qix_call *c)
 {
 	struct qix_session *s = c->s;
-	for (int f = 0; f < s->sel.n_fields; f++)
+	bool locked_also = json_is_true(qix_param(c->params, 0, "qLockedAlso"));
+	for (int f = 0; f < s->sel.n_fields; f++) {
+		if (qix_sess_field_locked(s, f)) {
+			if (!locked_also)
+				continue;
+			qix_sess_field_lock(s, f, false);
+		}
 		if (model_assoc_select(s->data->a, &s->sel, f, NULL, 0) != 0)
 			return QIX_INTERNAL;
+	}
 	qix_sess_selection_changed(s);
 	c->out = json_object();
 	return 0;

@@ -82,6 +82,7 @@ struct qix_session {
 	struct assoc_states st; /* states of `sel`, when st_ok */
 	bool st_ok;
 	json_t *session_objects; /* qId -> properties */
+	json_t *locked;		 /* names of the fields whose selections are locked -> true */
 	pthread_mutex_t mu;	 /* guards the handles for notifiers */
 	struct qix_handle *h;
 	int n_h, cap_h, next_num;
@@ -208,6 +209,12 @@ enum {
 	QIX_APP_INVALID = 1007,
 	QIX_MODAL = 6003,
 };
+
+/* qix_session.c: whether field `f` of the session's data is locked (Field.Lock); locking
+ * and unlocking it. A locked field's selection stays as it is: selecting in it answers
+ * false, ClearAll leaves it unless asked for locked fields too. */
+bool qix_sess_field_locked(const struct qix_session *s, int f);
+void qix_sess_field_lock(struct qix_session *s, int f, bool lock);
 
 /* qix_session.c: ends parked sessions whose TTL ran out (all of them when `all`). */
 void qix_sess_expire(struct qix *q, bool all);

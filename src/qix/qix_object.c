@@ -209,8 +209,13 @@ static int sel_copy(const struct assoc *a, const struct assoc_sel *from, struct 
 }
 
 /* Selects (or toggles) symbols of field f; a selection that leaves nothing clears it. */
+/* select_syms's answer for a locked field: nothing changed, and the call says false. */
+#define SEL_LOCKED 1
+
 static int select_syms(struct qix_session *s, int f, const int64_t *syms, int n, bool toggle)
 {
+	if (qix_sess_field_locked(s, f))
+		return SEL_LOCKED;
 	const struct assoc *a = s->data->a;
 	int64_t ns = a->fields[f].n_sym;
 	bool *want = calloc((size_t)ns + 1, 1);
@@ -751,7 +756,7 @@ static json_t *list_layout(struct qix_session *s, json_t *lo)
 	    json_string_value(json_array_get(json_object_get(qd, "qFieldLabels"), 0));
 	json_t *di = dim_info(s->data->a, st, f, label && *label ? label : fd->name, qd, "A");
 	json_object_set_new(di, "qIsOneAndOnlyOne", json_false());
-	json_object_set_new(di, "qLocked", json_false());
+	json_object_set_new(di, "qLocked", json_boolean(qix_sess_field_locked(s, f)));
 	json_object_set_new(l, "qSize", json_pack("{s:i,s:I}", "qcx", 1, "qcy", fd->n_sym));
 	json_object_set_new(l, "qDimensionInfo", di);
 	json_object_set_new(l, "qExpressions", json_array());
@@ -806,7 +811,8 @@ static json_t *selection_layout(struct qix_session *s)
 				      "qSelectedFieldSelectionInfo", names,
 				      "qNotSelectedFieldSelectionInfo", "qRangeInfo", "qSortIndex",
 				      0, "qStateCounts", state_counts(st, f, a->fields[f].n_sym),
-				      "qSelectionThreshold", 6, "qLocked", 0));
+				      "qSelectionThreshold", 6, "qLocked",
+				      qix_sess_field_locked(s, f)));
 			buf_release(&text);
 		}
 	return json_pack("{s:i,s:i,s:o}", "qBackCount", 0, "qForwardCount", 0, "qSelections", list);
@@ -913,6 +919,10 @@ static json_t *object_layout(struct qix_session *s, struct qix_handle *h, json_t
 
 static int field_answer(struct qix_call *c, int rc, bool done)
 {
+	if (rc == SEL_LOCKED) {
+		c->out = json_pack("{s:b}", "qReturn", false);
+		return 0;
+	}
 	if (rc) {
 		c->msg = "the selection could not be made";
 		return QIX_INTERNAL;
@@ -993,9 +1003,12 @@ static int field_select_state(struct qix_call *c)
 	return field_answer(c, select_by_state(c->s, c->field, c->method + 6), true);
 }
 
+/* Lock and Unlock: the field's selection stays until it is unlocked. */
 static int field_lock(struct qix_call *c)
 {
-	return field_answer(c, 0, false); /* locks are not supported yet */
+	qix_sess_field_lock(c->s, c->field, strcmp(c->method, "Lock") == 0);
+	qix_sess_selection_changed(c->s); /* layouts show qLocked */
+	return field_answer(c, 0, true);
 }
 
 /* ---------------------------------------------------------------- GenericObject */
@@ -1080,6 +1093,7 @@ static int clear_selections(struct qix_call *c)
 	int f = def_field(a, def), rc = 0;
 	if (f >= 0) {
 		rc = select_syms(c->s, f, NULL, 0, false);
+		rc = rc == SEL_LOCKED ? 0 : rc; /* a locked field keeps its selection */
 	} else {
 		json_t *dims = json_object_get(def, "qDimensions"),
 		       *cols = qix_param(c->params, 1, "qColIndices");
@@ -1092,8 +1106,10 @@ static int clear_selections(struct qix_call *c)
 			json_array_foreach (cols, k, col)
 				listed |= json_integer_value(col) == (json_int_t)i;
 			int df = def_field(a, d);
-			if (listed && df >= 0 && rc == 0)
+			if (listed && df >= 0 && rc == 0) {
 				rc = select_syms(c->s, df, NULL, 0, false);
+				rc = rc == SEL_LOCKED ? 0 : rc;
+			}
 		}
 	}
 	c->out = json_object();
@@ -1345,9 +1361,35 @@ static int clear_soft_patches(struct qix_call *c)
 	return 0;
 }
 
+/* Lock and Unlock of a list object's field (qPath), or of a hypercube's dimensions
+ * (qColIndices; none: all). */
 static int object_lock(struct qix_call *c)
 {
-	c->out = json_object(); /* locks are not supported yet: nothing is locked */
+	json_t *def = definition(c);
+	const struct assoc *a = c->s->data ? c->s->data->a : NULL;
+	if (!def || !a) {
+		c->msg = "qPath names no definition of the object";
+		return QIX_INVALID_PARAMETER;
+	}
+	bool lock = strcmp(c->method, "Lock") == 0;
+	int f = def_field(a, def);
+	if (f >= 0) {
+		qix_sess_field_lock(c->s, f, lock);
+	} else {
+		json_t *dims = json_object_get(def, "qDimensions"),
+		       *cols = qix_param(c->params, 1, "qColIndices");
+		size_t i, k;
+		json_t *d, *col;
+		json_array_foreach (dims, i, d) {
+			bool listed = json_array_size(cols) == 0;
+			json_array_foreach (cols, k, col)
+				listed |= json_integer_value(col) == (json_int_t)i;
+			if (listed)
+				qix_sess_field_lock(c->s, def_field(a, d), lock);
+		}
+	}
+	qix_sess_selection_changed(c->s);
+	c->out = json_object();
 	return 0;
 }
 

@@ -243,6 +243,26 @@ void qix_sess_send(struct qix_session *s, json_t *msg)
 		s->send(s->send_ctx, text, n);
 }
 
+bool qix_sess_field_locked(const struct qix_session *s, int f)
+{
+	const struct assoc *a = s->data ? s->data->a : NULL;
+	return a && f >= 0 && f < a->n_fields && s->locked &&
+	       json_object_get(s->locked, a->fields[f].name) != NULL;
+}
+
+void qix_sess_field_lock(struct qix_session *s, int f, bool lock)
+{
+	const struct assoc *a = s->data ? s->data->a : NULL;
+	if (!a || f < 0 || f >= a->n_fields)
+		return;
+	if (!s->locked)
+		s->locked = json_object();
+	if (lock)
+		json_object_set_new(s->locked, a->fields[f].name, json_true());
+	else
+		json_object_del(s->locked, a->fields[f].name);
+}
+
 void qix_session_govern(struct qix_session *s, const char *attrs)
 {
 	s->governed = true;
@@ -399,6 +419,7 @@ void qix_session_free(struct qix_session *s)
 	free(s->h);
 	free(s->changed);
 	json_decref(s->session_objects);
+	json_decref(s->locked);
 	pthread_mutex_destroy(&s->mu);
 	free(s->attrs);
 	free(s);

@@ -498,3 +498,36 @@ test('through the proxy, the group a ticket names opens an app of a stream only 
     await s.session.close();
   }
 });
+
+test('a locked field keeps its selection until it is unlocked; ClearAll leaves it unless asked', async () => {
+  const s = await site.session(appId, { suffix: '/identity/locks' });
+  const doc = await s.global.openDoc(appId);
+  const region = await doc.getField('Region');
+  assert.equal(await region.select('East'), true);
+  assert.equal(await region.lock(), true);
+  assert.equal(await region.select('West'), false);
+  assert.equal(await region.clear(), false);
+  const list = await doc.createSessionObject(LIST('Region'));
+  let layout = await list.getLayout();
+  assert.equal(states(layout).East, 'S');
+  assert.equal(layout.qListObject.qDimensionInfo.qLocked, true);
+  assert.equal((await list.selectListObjectValues('/qListObjectDef', [1], false)), false);
+  await doc.clearAll(false);
+  assert.equal(states(await list.getLayout()).East, 'S');
+  // other fields are cleared meanwhile, and ClearAll(true) clears and unlocks
+  const product = await doc.getField('Product');
+  assert.equal(await product.select('Kale'), true);
+  await doc.clearAll(false);
+  assert.equal(states(await list.getLayout()).East, 'S');
+  await doc.clearAll(true);
+  layout = await list.getLayout();
+  assert.equal(states(layout).East, 'O');
+  assert.equal(layout.qListObject.qDimensionInfo.qLocked, false);
+  // a list object locks its field too
+  assert.equal(await region.select('West'), true);
+  await list.lock('/qListObjectDef');
+  assert.equal(await region.select('East'), false);
+  await list.unlock('/qListObjectDef');
+  assert.equal(await region.select('East'), true);
+  await s.session.close();
+});
