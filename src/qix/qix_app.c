@@ -464,6 +464,7 @@ static int clear_all(struct qix_call *c)
 {
 	struct qix_session *s = c->s;
 	bool locked_also = json_is_true(qix_param(c->params, 0, "qLockedAlso"));
+	qix_sess_remember(s);
 	for (int f = 0; f < s->sel.n_fields; f++) {
 		if (qix_sess_field_locked(s, f)) {
 			if (!locked_also)
@@ -474,6 +475,15 @@ static int clear_all(struct qix_call *c)
 			return QIX_INTERNAL;
 	}
 	qix_sess_selection_changed(s);
+	c->out = json_object();
+	return 0;
+}
+
+/* Back and Forward: one step through the session's selection history. */
+static int step(struct qix_call *c)
+{
+	if (qix_sess_step(c->s, strcmp(c->method, "Forward") == 0) != 0)
+		return QIX_INTERNAL;
 	c->out = json_object();
 	return 0;
 }
@@ -596,6 +606,8 @@ const struct qix_method qix_app_methods[] = {
     {QIX_DOC, "CreateSessionObject", create_object, 1},
     {QIX_DOC, "CreateObject", create_object, 1},
     {QIX_DOC, "GetObject", get_object, 1},
+    {QIX_DOC, "Back", step, 0},
+    {QIX_DOC, "Forward", step, 0},
     {QIX_DOC, "DestroySessionObject", destroy_object, 1},
     {QIX_DOC, "DestroyObject", destroy_object, 1},
     {QIX_DOC, "GetAllInfos", get_all_infos, 0},

@@ -83,6 +83,7 @@ struct qix_session {
 	bool st_ok;
 	json_t *session_objects; /* qId -> properties */
 	json_t *locked;		 /* names of the fields whose selections are locked -> true */
+	json_t *back, *forward;	 /* selection history: snapshots by value (Back, Forward) */
 	pthread_mutex_t mu;	 /* guards the handles for notifiers */
 	struct qix_handle *h;
 	int n_h, cap_h, next_num;
@@ -215,6 +216,13 @@ enum {
  * false, ClearAll leaves it unless asked for locked fields too. */
 bool qix_sess_field_locked(const struct qix_session *s, int f);
 void qix_sess_field_lock(struct qix_session *s, int f, bool lock);
+
+/* qix_session.c: the selection history. Before a selection changes, remember pushes the
+ * current one (by value: field name -> selected texts, so it survives new data) and
+ * forgets what Forward had; step moves one back (or forward), keeping locked fields as they
+ * are. Returns 0, or an ERR_ code. */
+void qix_sess_remember(struct qix_session *s);
+NODISCARD int qix_sess_step(struct qix_session *s, bool forward);
 
 /* qix_session.c: ends parked sessions whose TTL ran out (all of them when `all`). */
 void qix_sess_expire(struct qix *q, bool all);

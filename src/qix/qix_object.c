@@ -216,6 +216,7 @@ static int select_syms(struct qix_session *s, int f, const int64_t *syms, int n,
 {
 	if (qix_sess_field_locked(s, f))
 		return SEL_LOCKED;
+	qix_sess_remember(s);
 	const struct assoc *a = s->data->a;
 	int64_t ns = a->fields[f].n_sym;
 	bool *want = calloc((size_t)ns + 1, 1);
@@ -815,7 +816,8 @@ static json_t *selection_layout(struct qix_session *s)
 				      qix_sess_field_locked(s, f)));
 			buf_release(&text);
 		}
-	return json_pack("{s:i,s:i,s:o}", "qBackCount", 0, "qForwardCount", 0, "qSelections", list);
+	return json_pack("{s:i,s:i,s:o}", "qBackCount", (int)json_array_size(s->back),
+			 "qForwardCount", (int)json_array_size(s->forward), "qSelections", list);
 }
 
 static json_t *field_list(struct qix_session *s)

@@ -243,6 +243,92 @@ void qix_sess_send(struct qix_session *s, json_t *msg)
 		s->send(s->send_ctx, text, n);
 }
 
+#define HISTORY_MAX 100
+
+/* The session's selection by value: {field name: [texts]}, fields with a selection only. */
+static json_t *snapshot(const struct qix_session *s)
+{
+	json_t *o = json_object();
+	const struct assoc *a = s->data ? s->data->a : NULL;
+	for (int f = 0; a && f < s->sel.n_fields; f++) {
+		if (!s->sel.selected[f])
+			continue;
+		json_t *texts = json_array();
+		for (int64_t i = 0; i < a->fields[f].n_sym; i++) {
+			char b[64];
+			if (s->sel.selected[f][i])
+				json_array_append_new(
+				    texts,
+				    json_string(data_val_text(&a->fields[f].sym[i], b, sizeof(b))));
+		}
+		json_object_set_new(o, a->fields[f].name, texts);
+	}
+	return o;
+}
+
+void qix_sess_remember(struct qix_session *s)
+{
+	if (!s->back)
+		s->back = json_array();
+	json_array_append_new(s->back, snapshot(s));
+	if (json_array_size(s->back) > HISTORY_MAX)
+		json_array_remove(s->back, 0);
+	json_decref(s->forward);
+	s->forward = NULL;
+}
+
+/* Makes `snap` the session's selection; locked fields keep theirs. */
+static int restore(struct qix_session *s, json_t *snap)
+{
+	const struct assoc *a = s->data ? s->data->a : NULL;
+	struct assoc_sel sel = {0};
+	if (!a || model_assoc_sel_init(a, &sel) != 0)
+		return ERR_NOMEM;
+	json_t *now = snapshot(s);
+	int rc = 0;
+	for (int f = 0; f < a->n_fields && rc == 0; f++) {
+		json_t *texts =
+		    json_object_get(qix_sess_field_locked(s, f) ? now : snap, a->fields[f].name);
+		int64_t *syms = texts ? calloc(json_array_size(texts) + 1, sizeof(int64_t)) : NULL;
+		int n = 0;
+		size_t i;
+		json_t *t;
+		json_array_foreach (texts, i, t) {
+			int64_t sym = syms ? model_assoc_find(a, f, json_string_value(t)) : -1;
+			if (sym >= 0)
+				syms[n++] = sym;
+		}
+		if (n)
+			rc = model_assoc_select(a, &sel, f, syms, n) ? ERR_NOMEM : 0;
+		free(syms);
+	}
+	json_decref(now);
+	if (rc) {
+		model_assoc_sel_release(&sel);
+		return rc;
+	}
+	qix_sess_selection_changed(s);
+	model_assoc_sel_release(&s->sel);
+	s->sel = sel;
+	return 0;
+}
+
+int qix_sess_step(struct qix_session *s, bool forward)
+{
+	json_t **from = forward ? &s->forward : &s->back, **to = forward ? &s->back : &s->forward;
+	size_t n = json_array_size(*from);
+	if (n == 0)
+		return 0;
+	json_t *snap = json_incref(json_array_get(*from, n - 1));
+	if (!*to)
+		*to = json_array();
+	json_array_append_new(*to, snapshot(s));
+	json_array_remove(*from, n - 1);
+	int rc = restore(s, snap);
+	json_decref(snap);
+	return rc;
+}
+
 bool qix_sess_field_locked(const struct qix_session *s, int f)
 {
 	const struct assoc *a = s->data ? s->data->a : NULL;
@@ -420,6 +506,8 @@ void qix_session_free(struct qix_session *s)
 	free(s->changed);
 	json_decref(s->session_objects);
 	json_decref(s->locked);
+	json_decref(s->back);
+	json_decref(s->forward);
 	pthread_mutex_destroy(&s->mu);
 	free(s->attrs);
 	free(s);

@@ -531,3 +531,32 @@ test('a locked field keeps its selection until it is unlocked; ClearAll leaves i
   assert.equal(await region.select('East'), true);
   await s.session.close();
 });
+
+test('Back and Forward step through the selections, and the current selections count them', async () => {
+  const s = await site.session(appId, { suffix: '/identity/history' });
+  const doc = await s.global.openDoc(appId);
+  const sel = await doc.createSessionObject({ qInfo: { qType: 'current-selections' }, qSelectionObjectDef: {} });
+  const fields = async () => (await sel.getLayout()).qSelectionObject.qSelections
+    .map((x) => `${x.qField}=${x.qSelected}`).sort().join(' ');
+  const counts = async () => {
+    const o = (await sel.getLayout()).qSelectionObject;
+    return [o.qBackCount, o.qForwardCount];
+  };
+  await doc.clearAll(true);
+  const before = (await counts())[0];
+  assert.equal(await (await doc.getField('Region')).select('East'), true);
+  assert.equal(await (await doc.getField('Product')).select('Apple'), true);
+  assert.equal(await fields(), 'Product=Apple Region=East');
+  assert.deepEqual(await counts(), [before + 2, 0]);
+  await doc.back();
+  assert.equal(await fields(), 'Region=East');
+  await doc.back();
+  assert.equal(await fields(), '');
+  assert.deepEqual(await counts(), [before, 2]);
+  await doc.forward();
+  assert.equal(await fields(), 'Region=East');
+  // a new selection forgets what Forward had
+  assert.equal(await (await doc.getField('Region')).select('West'), true);
+  assert.deepEqual(await counts(), [before + 2, 0]);
+  await s.session.close();
+});
