@@ -82,7 +82,9 @@ static int object_call(const struct qix_method *m, struct qix_call *c)
 		return denied;
 	}
 	c->eff = qix_obj_effective(c->s, c->h);
+	c->s->cur_obj = c->h->id;
 	int rc = m->fn(c);
+	c->s->cur_obj = NULL;
 	json_decref(c->stored);
 	json_decref(c->eff);
 	return rc;

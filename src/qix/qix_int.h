@@ -81,10 +81,12 @@ struct qix_session {
 	bool has_modal_saved;
 	struct assoc_states st; /* states of `sel`, when st_ok */
 	bool st_ok;
-	json_t *session_objects; /* qId -> properties */
-	json_t *locked;		 /* names of the fields whose selections are locked -> true */
-	json_t *back, *forward;	 /* selection history: snapshots by value (Back, Forward) */
-	pthread_mutex_t mu;	 /* guards the handles for notifiers */
+	json_t *session_objects;   /* qId -> properties */
+	json_t *locked;		   /* names of the fields whose selections are locked -> true */
+	json_t *back, *forward;	   /* selection history: snapshots by value (Back, Forward) */
+	char *search_obj, *search; /* a list object search: the object's id and the text */
+	const char *cur_obj;	   /* the object a GenericObject call is on, while it runs */
+	pthread_mutex_t mu;	   /* guards the handles for notifiers */
 	struct qix_handle *h;
 	int n_h, cap_h, next_num;
 	bool data_moved; /* under mu: the app has new data (set by another thread) */

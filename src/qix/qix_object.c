@@ -3,6 +3,7 @@
  * 3 and 3.12). */
 #include "qix/qix_int.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -673,9 +674,62 @@ static int cmp_syms(const void *pa, const void *pb, void *arg)
 	return (a < b ? -1 : 1) * (ls->by_load < 0 ? -1 : 1);
 }
 
-/* The field of a qListObjectDef, its symbols in display order (caller frees), or -1. */
+/* A wildcard match of the whole text (* any run, ? one character), without case. */
+static bool wild(const char *t, const char *p)
+{
+	const char *star = NULL, *back = NULL;
+	while (*t) {
+		if (*p == '*') {
+			star = p++;
+			back = t;
+		} else if (*p == '?' ||
+			   (*p && tolower((unsigned char)*p) == tolower((unsigned char)*t))) {
+			p++;
+			t++;
+		} else if (star) {
+			p = star + 1;
+			t = ++back;
+		} else {
+			return false;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0';
+}
+
+/* Whether `text` matches a list object search: a pattern with * or ? matches the whole
+ * text, other text the start of any word; both without case. */
+static bool search_match(const char *text, const char *pat)
+{
+	if (strpbrk(pat, "*?"))
+		return wild(text, pat);
+	size_t n = strlen(pat);
+	for (const char *t = text; *t; t++)
+		if ((t == text || !isalnum((unsigned char)t[-1])) && str_ieqn(t, pat, n))
+			return true;
+	return n == 0;
+}
+
+/* Keeps the rows[0..*n) that the session's search on the current object matches. */
+static void search_filter(const struct qix_session *s, const struct assoc_field *fd, int64_t *rows,
+			  int64_t *n)
+{
+	if (!s->search || !s->cur_obj || !s->search_obj || strcmp(s->cur_obj, s->search_obj) != 0)
+		return;
+	int64_t k = 0;
+	for (int64_t i = 0; i < *n; i++) {
+		char b[64];
+		if (search_match(data_val_text(&fd->sym[rows[i]], b, sizeof(b)), s->search))
+			rows[k++] = rows[i];
+	}
+	*n = k;
+}
+
+/* The field of a qListObjectDef, its symbols in display order (caller frees; *n of them:
+ * those the search on the object matches while one runs), or -1. */
 static int list_rows(struct qix_session *s, json_t *lo, const struct assoc_states *st,
-		     int64_t **out)
+		     int64_t **out, int64_t *n)
 {
 	json_t *qd = json_object_get(lo, "qDef");
 	const char *f = json_string_value(json_array_get(json_object_get(qd, "qFieldDefs"), 0));
@@ -697,11 +751,13 @@ static int list_rows(struct qix_session *s, json_t *lo, const struct assoc_state
 			   sort_dir(crit, "qSortByAscii"),
 			   sort_dir(crit, "qSortByLoadOrder")};
 	qsort_r(rows, (size_t)fd->n_sym, sizeof(int64_t), cmp_syms, &ls);
+	*n = fd->n_sym;
+	search_filter(s, fd, rows, n);
 	*out = rows;
 	return fi;
 }
 
-static json_t *list_page(struct qix_session *s, json_t *lo, int f, const int64_t *rows,
+static json_t *list_page(struct qix_session *s, json_t *lo, int f, const int64_t *rows, int64_t n,
 			 const struct assoc_states *st, json_t *pg)
 {
 	const struct assoc_field *fd = &s->data->a->fields[f];
@@ -711,10 +767,10 @@ static json_t *list_page(struct qix_session *s, json_t *lo, int f, const int64_t
 		   w = json_integer_value(json_object_get(pg, "qWidth"));
 	if (top < 0 || h < 0)
 		top = h = 0;
-	if (top > fd->n_sym)
-		top = fd->n_sym;
-	if (h > fd->n_sym - top)
-		h = fd->n_sym - top;
+	if (top > n)
+		top = n;
+	if (h > n - top)
+		h = n - top;
 	if (w <= 0)
 		h = 0;
 	json_t *matrix = json_array();
@@ -740,9 +796,9 @@ static json_t *list_layout(struct qix_session *s, json_t *lo)
 	const struct assoc_states *st = NULL;
 	struct err e;
 	err_init(&e);
-	int64_t *rows = NULL;
+	int64_t *rows = NULL, n = 0;
 	int f = s->data && s->data->a && qix_sess_states(s, &st, &e) == 0
-		    ? list_rows(s, lo, st, &rows)
+		    ? list_rows(s, lo, st, &rows, &n)
 		    : -1;
 	if (f < 0) {
 		json_object_set_new(l, "qError", json_pack("{s:i}", "qErrorCode", 8));
@@ -758,14 +814,14 @@ static json_t *list_layout(struct qix_session *s, json_t *lo)
 	json_t *di = dim_info(s->data->a, st, f, label && *label ? label : fd->name, qd, "A");
 	json_object_set_new(di, "qIsOneAndOnlyOne", json_false());
 	json_object_set_new(di, "qLocked", json_boolean(qix_sess_field_locked(s, f)));
-	json_object_set_new(l, "qSize", json_pack("{s:i,s:I}", "qcx", 1, "qcy", fd->n_sym));
+	json_object_set_new(l, "qSize", json_pack("{s:i,s:I}", "qcx", 1, "qcy", (json_int_t)n));
 	json_object_set_new(l, "qDimensionInfo", di);
 	json_object_set_new(l, "qExpressions", json_array());
 	json_t *dp = json_array();
 	size_t i;
 	json_t *pg;
 	json_array_foreach (json_object_get(lo, "qInitialDataFetch"), i, pg)
-		json_array_append_new(dp, list_page(s, lo, f, rows, st, pg));
+		json_array_append_new(dp, list_page(s, lo, f, rows, n, st, pg));
 	json_object_set_new(l, "qDataPages", dp);
 	free(rows);
 	return l;
@@ -1029,9 +1085,9 @@ static int object_data(struct qix_session *s, json_t *props, const char *m, json
 		const struct assoc_states *st;
 		struct err e;
 		err_init(&e);
-		int64_t *rows = NULL;
+		int64_t *rows = NULL, n = 0;
 		int f = s->data && s->data->a && qix_sess_states(s, &st, &e) == 0
-			    ? list_rows(s, def, st, &rows)
+			    ? list_rows(s, def, st, &rows, &n)
 			    : -1;
 		if (f < 0) {
 			*msg = "the list object names no field of the app";
@@ -1041,7 +1097,7 @@ static int object_data(struct qix_session *s, json_t *props, const char *m, json
 		size_t i;
 		json_t *pg;
 		json_array_foreach (req, i, pg)
-			json_array_append_new(dp, list_page(s, def, f, rows, st, pg));
+			json_array_append_new(dp, list_page(s, def, f, rows, n, st, pg));
 		free(rows);
 		*out = json_pack("{s:o}", "qDataPages", dp);
 		return 0;
@@ -1116,6 +1172,66 @@ static int clear_selections(struct qix_call *c)
 	}
 	c->out = json_object();
 	return rc ? QIX_INTERNAL : 0;
+}
+
+/* SearchListObjectFor: the list object shows only the values its search matches, until
+ * AcceptListObjectSearch selects them or AbortListObjectSearch ends it. One search per
+ * session, as one listbox has the keyboard at a time. */
+static void search_end(struct qix_session *s)
+{
+	free(s->search_obj);
+	free(s->search);
+	s->search_obj = s->search = NULL;
+}
+
+static int search_list(struct qix_call *c)
+{
+	json_t *def = definition(c);
+	const char *match = json_string_value(qix_param(c->params, 1, "qMatch"));
+	if (!def || !json_object_get(def, "qDef")) {
+		c->msg = "qPath names no list object of the object";
+		return QIX_INVALID_PARAMETER;
+	}
+	search_end(c->s);
+	c->s->search_obj = strdup(c->h->id);
+	c->s->search = strdup(match ? match : "");
+	qix_sess_mark_changed(c->s, c->h->num);
+	c->out = json_pack("{s:b}", "qSuccess", c->s->search_obj && c->s->search);
+	return 0;
+}
+
+static int search_done(struct qix_call *c)
+{
+	json_t *def = definition(c);
+	const struct assoc *a = c->s->data ? c->s->data->a : NULL;
+	bool ours = c->s->search_obj && strcmp(c->s->search_obj, c->h->id) == 0;
+	int rc = 0;
+	if (ours && def && a && strcmp(c->method, "AcceptListObjectSearch") == 0) {
+		const struct assoc_states *st;
+		struct err e;
+		err_init(&e);
+		int64_t *rows = NULL, n = 0;
+		int f =
+		    qix_sess_states(c->s, &st, &e) == 0 ? list_rows(c->s, def, st, &rows, &n) : -1;
+		/* qToggleMode keeps what was selected before, and adds the matches */
+		const bool *had = f >= 0 && json_is_true(qix_param(c->params, 1, "qToggleMode"))
+				      ? c->s->sel.selected[f]
+				      : NULL;
+		bool *matched = had && rows ? calloc((size_t)a->fields[f].n_sym + 1, 1) : NULL;
+		for (int64_t k = 0; matched && k < n; k++)
+			matched[rows[k]] = true;
+		for (int64_t i = 0; matched && i < a->fields[f].n_sym; i++)
+			if (had[i] && !matched[i])
+				rows[n++] = i; /* rows holds room for every symbol */
+		free(matched);
+		if (f >= 0 && n > 0)
+			rc = select_syms(c->s, f, rows, (int)n, false);
+		free(rows);
+	}
+	search_end(c->s);
+	qix_sess_mark_changed(c->s, c->h->num);
+	c->out = json_object();
+	return rc && rc != SEL_LOCKED ? QIX_INTERNAL : 0;
 }
 
 /* SelectListObjectValues, -Possible, -Excluded, -All, -Alternative */
@@ -1415,6 +1531,9 @@ const struct qix_method qix_object_methods[] = {
     {QIX_OBJECT, "SelectHyperCubeValues", select_cube, 4},
     {QIX_OBJECT, "SelectHyperCubeCells", select_cube, 5},
     {QIX_OBJECT, "SelectListObjectValues", select_list, 4},
+    {QIX_OBJECT, "SearchListObjectFor", search_list, 2},
+    {QIX_OBJECT, "AcceptListObjectSearch", search_done, 3},
+    {QIX_OBJECT, "AbortListObjectSearch", search_done, 1},
     {QIX_OBJECT, "SelectListObjectPossible", select_list, 2},
     {QIX_OBJECT, "SelectListObjectExcluded", select_list, 2},
     {QIX_OBJECT, "SelectListObjectAll", select_list, 2},

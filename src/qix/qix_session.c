@@ -508,6 +508,8 @@ void qix_session_free(struct qix_session *s)
 	json_decref(s->locked);
 	json_decref(s->back);
 	json_decref(s->forward);
+	free(s->search_obj);
+	free(s->search);
 	pthread_mutex_destroy(&s->mu);
 	free(s->attrs);
 	free(s);

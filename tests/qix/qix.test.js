@@ -560,3 +560,32 @@ test('Back and Forward step through the selections, and the current selections c
   assert.deepEqual(await counts(), [before + 2, 0]);
   await s.session.close();
 });
+
+test('a list object search shows the values it matches; accepting selects them, aborting does not', async () => {
+  const s = await site.session(appId, { suffix: '/identity/search' });
+  const doc = await s.global.openDoc(appId);
+  await doc.clearAll(true);
+  const list = await doc.createSessionObject(LIST('Customer'));
+  const shown = async () => texts((await list.getLayout()).qListObject.qDataPages[0]).map((r) => r[0]);
+  assert.deepEqual(await shown(), ['Alice', 'Bob', 'Carol', 'Dave']);
+  assert.equal(await list.searchListObjectFor('/qListObjectDef', 'c'), true);
+  assert.deepEqual(await shown(), ['Carol']);
+  assert.equal((await list.getLayout()).qListObject.qSize.qcy, 1);
+  const page = await list.getListObjectData('/qListObjectDef', [{ qTop: 0, qLeft: 0, qWidth: 1, qHeight: 10 }]);
+  assert.equal(page[0].qMatrix.length, 1);
+  await list.abortListObjectSearch('/qListObjectDef');
+  assert.deepEqual(await shown(), ['Alice', 'Bob', 'Carol', 'Dave']);
+  assert.equal(states(await list.getLayout()).Carol, 'O');
+  // wildcards match the whole value; accepting selects the matches
+  await list.searchListObjectFor('/qListObjectDef', '*a*e*');
+  assert.deepEqual(await shown(), ['Alice', 'Dave']);
+  await list.acceptListObjectSearch('/qListObjectDef', false);
+  let st = states(await list.getLayout());
+  assert.equal(st.Alice, 'S'); assert.equal(st.Dave, 'S'); assert.notEqual(st.Bob, 'S');
+  // with qToggleMode the selection made before stays
+  await list.searchListObjectFor('/qListObjectDef', 'bo');
+  await list.acceptListObjectSearch('/qListObjectDef', true);
+  st = states(await list.getLayout());
+  assert.deepEqual(['Alice', 'Bob', 'Dave'].map((n) => st[n]), ['S', 'S', 'S']);
+  await s.session.close();
+});
