@@ -182,6 +182,8 @@ size_t str_copy(char *dst, const char *src, size_t size);
 bool str_ieq(const char *a, const char *b);
 bool str_ieqn(const char *a, const char *b, size_t n);
 bool str_has_prefix(const char *s, const char *prefix);
+/* Wildcard match of the whole of `s`, without case: * any run, ? one character. */
+bool str_like(const char *s, const char *pattern);
 /* Parses a whole decimal integer in [min, max]. Returns 0 or ERR_INVALID. */
 NODISCARD int str_to_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 /* The same for the decimal number at the start of `s` (an optional sign, then digits), for

@@ -202,6 +202,29 @@ bool str_ieqn(const char *a, const char *b, size_t n)
 	return true;
 }
 
+bool str_like(const char *s, const char *p)
+{
+	const char *star = NULL, *back = NULL;
+	while (*s) {
+		if (*p == '*') {
+			star = p++;
+			back = s;
+		} else if (*p == '?' ||
+			   (*p && tolower((unsigned char)*p) == tolower((unsigned char)*s))) {
+			p++;
+			s++;
+		} else if (star) {
+			p = star + 1;
+			s = ++back;
+		} else {
+			return false;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return !*p;
+}
+
 bool str_has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

@@ -674,36 +674,12 @@ static int cmp_syms(const void *pa, const void *pb, void *arg)
 	return (a < b ? -1 : 1) * (ls->by_load < 0 ? -1 : 1);
 }
 
-/* A wildcard match of the whole text (* any run, ? one character), without case. */
-static bool wild(const char *t, const char *p)
-{
-	const char *star = NULL, *back = NULL;
-	while (*t) {
-		if (*p == '*') {
-			star = p++;
-			back = t;
-		} else if (*p == '?' ||
-			   (*p && tolower((unsigned char)*p) == tolower((unsigned char)*t))) {
-			p++;
-			t++;
-		} else if (star) {
-			p = star + 1;
-			t = ++back;
-		} else {
-			return false;
-		}
-	}
-	while (*p == '*')
-		p++;
-	return *p == '\0';
-}
-
 /* Whether `text` matches a list object search: a pattern with * or ? matches the whole
  * text, other text the start of any word; both without case. */
 static bool search_match(const char *text, const char *pat)
 {
 	if (strpbrk(pat, "*?"))
-		return wild(text, pat);
+		return str_like(text, pat);
 	size_t n = strlen(pat);
 	for (const char *t = text; *t; t++)
 		if ((t == text || !isalnum((unsigned char)t[-1])) && str_ieqn(t, pat, n))

@@ -614,29 +614,6 @@ static int values_of(struct evalctx *c, const struct operand *o, struct vals *ou
 	return rc ? err_set(c->e, rc, "the rule could not read %s", o->text) : 0;
 }
 
-/* Wildcard match without case: * any run, ? one character. */
-static bool like(const char *s, const char *p)
-{
-	const char *star = NULL, *back = NULL;
-	while (*s) {
-		if (*p == '*') {
-			star = p++;
-			back = s;
-		} else if (*p == '?' || tolower((unsigned char)*p) == tolower((unsigned char)*s)) {
-			p++;
-			s++;
-		} else if (star) {
-			p = star + 1;
-			s = ++back;
-		} else {
-			return false;
-		}
-	}
-	while (*p == '*')
-		p++;
-	return !*p;
-}
-
 static bool pair(const struct node *n, const char *l, const char *r)
 {
 	switch (n->op) {
@@ -644,7 +621,7 @@ static bool pair(const struct node *n, const char *l, const char *r)
 	case OP_NE: return strcasecmp(l, r) == 0;
 	case OP_EQ_CASE:
 	case OP_NE_CASE: return strcmp(l, r) == 0;
-	case OP_LIKE: return like(l, r);
+	case OP_LIKE: return str_like(l, r);
 	case OP_MATCHES: return regexec(n->re, l, 0, NULL, 0) == 0;
 	}
 	return false;
