@@ -9,7 +9,8 @@
 
 /* ---------------------------------------------------------------- the method table */
 
-static const struct qix_method *const tables[] = {qix_app_methods, qix_object_methods};
+static const struct qix_method *const tables[] = {qix_app_methods, qix_object_methods,
+						  qix_field_methods};
 
 static const char *const class_names[] = {[QIX_GLOBAL] = "Global",
 					  [QIX_DOC] = "Doc",

@@ -176,7 +176,19 @@ struct qix_method {
 
 /* The tables, each ended by an entry with a NULL name. */
 extern const struct qix_method qix_app_methods[];    /* Global and Doc (qix_app.c) */
-extern const struct qix_method qix_object_methods[]; /* GenericObject, Field (qix_object.c) */
+extern const struct qix_method qix_object_methods[]; /* GenericObject (qix_object.c) */
+extern const struct qix_method qix_field_methods[];  /* Field (qix_select.c) */
+
+/* qix_select.c: selects (or toggles) symbols of field f; a selection that leaves nothing
+ * clears it. The selection is remembered for Back first. QIX_SEL_LOCKED (nothing changed)
+ * for a locked field, else 0 or an ERR_ code. */
+#define QIX_SEL_LOCKED 1
+NODISCARD int qix_sel_syms(struct qix_session *s, int f, const int64_t *syms, int n, bool toggle);
+/* Selects the values of field f in state `which` ("All", "Possible", "Excluded",
+ * "Alternative"). */
+NODISCARD int qix_sel_by_state(struct qix_session *s, int f, const char *which);
+/* The integers of a JSON list (caller frees; *n of them). */
+int64_t *qix_elem_list(json_t *arr, int *n);
 
 /* An object's qInfo.qType (borrowed from props). */
 const char *qix_object_type(json_t *props);

@@ -209,82 +209,6 @@ static int sel_copy(const struct assoc *a, const struct assoc_sel *from, struct 
 	return 0;
 }
 
-/* Selects (or toggles) symbols of field f; a selection that leaves nothing clears it. */
-/* select_syms's answer for a locked field: nothing changed, and the call says false. */
-#define SEL_LOCKED 1
-
-static int select_syms(struct qix_session *s, int f, const int64_t *syms, int n, bool toggle)
-{
-	if (qix_sess_field_locked(s, f))
-		return SEL_LOCKED;
-	qix_sess_remember(s);
-	const struct assoc *a = s->data->a;
-	int64_t ns = a->fields[f].n_sym;
-	bool *want = calloc((size_t)ns + 1, 1);
-	int64_t *list = calloc((size_t)ns + 1, sizeof(int64_t));
-	if (!want || !list) {
-		free(want);
-		free(list);
-		return ERR_NOMEM;
-	}
-	if (toggle && s->sel.selected[f])
-		memcpy(want, s->sel.selected[f], (size_t)ns);
-	for (int i = 0; i < n; i++)
-		if (syms[i] >= 0 && syms[i] < ns)
-			want[syms[i]] = toggle ? !want[syms[i]] : true;
-	int k = 0;
-	for (int64_t i = 0; i < ns; i++)
-		if (want[i])
-			list[k++] = i;
-	int rc = model_assoc_select(a, &s->sel, f, list, k);
-	free(want);
-	free(list);
-	qix_sess_selection_changed(s);
-	for (int i = 0; i < s->n_h; i++)
-		if (s->h[i].in_selections)
-			s->h[i].made_selections = true;
-	return rc;
-}
-
-/* Selects the values of field f whose state passes `keep`. */
-static int select_by_state(struct qix_session *s, int f, const char *which)
-{
-	const struct assoc_states *st;
-	struct err e;
-	err_init(&e);
-	if (qix_sess_states(s, &st, &e) != 0)
-		return e.code;
-	int64_t ns = s->data->a->fields[f].n_sym;
-	int64_t *list = calloc((size_t)ns + 1, sizeof(int64_t));
-	if (!list)
-		return ERR_NOMEM;
-	int k = 0;
-	for (int64_t i = 0; i < ns; i++) {
-		int x = st->state[f][i];
-		bool take = strcmp(which, "All") == 0 ||
-			    (strcmp(which, "Possible") == 0 && (x == STATE_O || x == STATE_S)) ||
-			    (strcmp(which, "Excluded") == 0 && (x == STATE_X || x == STATE_A)) ||
-			    (strcmp(which, "Alternative") == 0 && x == STATE_A);
-		if (take)
-			list[k++] = i;
-	}
-	int rc = k ? select_syms(s, f, list, k, false) : 0;
-	free(list);
-	return rc;
-}
-
-static int64_t *elem_list(json_t *arr, int *n)
-{
-	*n = 0;
-	int64_t *l = calloc(json_array_size(arr) + 1, sizeof(int64_t));
-	size_t i;
-	json_t *v;
-	json_array_foreach (arr, i, v)
-		if (l && json_is_integer(v))
-			l[(*n)++] = json_integer_value(v);
-	return l;
-}
-
 /* ---------------------------------------------------------------- cubes */
 
 struct cube_spec {
@@ -949,102 +873,6 @@ static json_t *object_layout(struct qix_session *s, struct qix_handle *h, json_t
 	return l;
 }
 
-/* ---------------------------------------------------------------- Field */
-
-static int field_answer(struct qix_call *c, int rc, bool done)
-{
-	if (rc == SEL_LOCKED) {
-		c->out = json_pack("{s:b}", "qReturn", false);
-		return 0;
-	}
-	if (rc) {
-		c->msg = "the selection could not be made";
-		return QIX_INTERNAL;
-	}
-	c->out = json_pack("{s:b}", "qReturn", done);
-	return 0;
-}
-
-static bool toggle_mode(struct qix_call *c)
-{
-	return json_is_true(qix_param(c->params, 1, "qToggleMode"));
-}
-
-static int get_cardinal(struct qix_call *c)
-{
-	c->out = json_pack("{s:I}", "qReturn", (json_int_t)c->s->data->a->fields[c->field].n_sym);
-	return 0;
-}
-
-static int field_clear(struct qix_call *c)
-{
-	return field_answer(c, select_syms(c->s, c->field, NULL, 0, false), true);
-}
-
-/* The symbol of one qFieldValue ({qText} or {qIsNumeric, qNumber}), or -1. */
-static int64_t field_value_symbol(const struct assoc *a, int f, json_t *v)
-{
-	if (json_is_true(json_object_get(v, "qIsNumeric"))) {
-		double num = json_number_value(json_object_get(v, "qNumber"));
-		for (int64_t k = 0; k < a->fields[f].n_sym; k++)
-			if (a->fields[f].sym[k].has_num && a->fields[f].sym[k].num == num)
-				return k;
-		return -1;
-	}
-	json_t *t = json_object_get(v, "qText");
-	return json_is_string(t) ? model_assoc_find(a, f, json_string_value(t)) : -1;
-}
-
-static int select_values(struct qix_call *c)
-{
-	json_t *vals = qix_param(c->params, 0, "qFieldValues");
-	int64_t *syms = calloc(json_array_size(vals) + 1, sizeof(int64_t));
-	int n = 0;
-	size_t i;
-	json_t *v;
-	json_array_foreach (vals, i, v) {
-		int64_t sym = field_value_symbol(c->s->data->a, c->field, v);
-		if (syms && sym >= 0)
-			syms[n++] = sym;
-	}
-	int rc = syms ? select_syms(c->s, c->field, syms, n, toggle_mode(c)) : ERR_NOMEM;
-	free(syms);
-	return field_answer(c, rc, n > 0 || json_array_size(vals) == 0);
-}
-
-static int low_level_select(struct qix_call *c)
-{
-	int n;
-	int64_t *syms = elem_list(qix_param(c->params, 0, "qValues"), &n);
-	int rc = syms ? select_syms(c->s, c->field, syms, n, toggle_mode(c)) : ERR_NOMEM;
-	free(syms);
-	return field_answer(c, rc, true);
-}
-
-static int field_select(struct qix_call *c)
-{
-	const char *match = json_string_value(qix_param(c->params, 0, "qMatch"));
-	int64_t sym = match ? model_assoc_find(c->s->data->a, c->field, match) : -1;
-	int rc = sym >= 0
-		     ? select_syms(c->s, c->field, &sym, 1, strcmp(c->method, "ToggleSelect") == 0)
-		     : 0;
-	return field_answer(c, rc, sym >= 0);
-}
-
-/* SelectAll, SelectPossible, SelectExcluded, SelectAlternative */
-static int field_select_state(struct qix_call *c)
-{
-	return field_answer(c, select_by_state(c->s, c->field, c->method + 6), true);
-}
-
-/* Lock and Unlock: the field's selection stays until it is unlocked. */
-static int field_lock(struct qix_call *c)
-{
-	qix_sess_field_lock(c->s, c->field, strcmp(c->method, "Lock") == 0);
-	qix_sess_selection_changed(c->s); /* layouts show qLocked */
-	return field_answer(c, 0, true);
-}
-
 /* ---------------------------------------------------------------- GenericObject */
 
 static int object_data(struct qix_session *s, json_t *props, const char *m, json_t *p, json_t **out,
@@ -1126,8 +954,8 @@ static int clear_selections(struct qix_call *c)
 	}
 	int f = def_field(a, def), rc = 0;
 	if (f >= 0) {
-		rc = select_syms(c->s, f, NULL, 0, false);
-		rc = rc == SEL_LOCKED ? 0 : rc; /* a locked field keeps its selection */
+		rc = qix_sel_syms(c->s, f, NULL, 0, false);
+		rc = rc == QIX_SEL_LOCKED ? 0 : rc; /* a locked field keeps its selection */
 	} else {
 		json_t *dims = json_object_get(def, "qDimensions"),
 		       *cols = qix_param(c->params, 1, "qColIndices");
@@ -1141,8 +969,8 @@ static int clear_selections(struct qix_call *c)
 				listed |= json_integer_value(col) == (json_int_t)i;
 			int df = def_field(a, d);
 			if (listed && df >= 0 && rc == 0) {
-				rc = select_syms(c->s, df, NULL, 0, false);
-				rc = rc == SEL_LOCKED ? 0 : rc;
+				rc = qix_sel_syms(c->s, df, NULL, 0, false);
+				rc = rc == QIX_SEL_LOCKED ? 0 : rc;
 			}
 		}
 	}
@@ -1201,13 +1029,13 @@ static int search_done(struct qix_call *c)
 				rows[n++] = i; /* rows holds room for every symbol */
 		free(matched);
 		if (f >= 0 && n > 0)
-			rc = select_syms(c->s, f, rows, (int)n, false);
+			rc = qix_sel_syms(c->s, f, rows, (int)n, false);
 		free(rows);
 	}
 	search_end(c->s);
 	qix_sess_mark_changed(c->s, c->h->num);
 	c->out = json_object();
-	return rc && rc != SEL_LOCKED ? QIX_INTERNAL : 0;
+	return rc && rc != QIX_SEL_LOCKED ? QIX_INTERNAL : 0;
 }
 
 /* SelectListObjectValues, -Possible, -Excluded, -All, -Alternative */
@@ -1226,13 +1054,13 @@ static int select_list(struct qix_call *c)
 	}
 	if (strcmp(c->method, "SelectListObjectValues") == 0) {
 		int n;
-		int64_t *syms = elem_list(qix_param(c->params, 1, "qValues"), &n);
-		rc = syms ? select_syms(c->s, f, syms, n,
-					json_is_true(qix_param(c->params, 2, "qToggleMode")))
+		int64_t *syms = qix_elem_list(qix_param(c->params, 1, "qValues"), &n);
+		rc = syms ? qix_sel_syms(c->s, f, syms, n,
+					 json_is_true(qix_param(c->params, 2, "qToggleMode")))
 			  : ERR_NOMEM;
 		free(syms);
 	} else {
-		rc = select_by_state(c->s, f, c->method + 16);
+		rc = qix_sel_by_state(c->s, f, c->method + 16);
 	}
 	c->out = json_pack("{s:b}", "qSuccess", rc == 0);
 	return 0;
@@ -1261,7 +1089,7 @@ static int select_cells(struct qix_call *c, json_t *def, struct cube_spec *sp)
 			if (syms && ri >= 0 && ri < cube->n_rows)
 				syms[n++] = cube->cells[ri * cube->n_cols + d].elem;
 		}
-		rc = syms ? select_syms(c->s, sp->dim_field[d], syms, n, false) : ERR_NOMEM;
+		rc = syms ? qix_sel_syms(c->s, sp->dim_field[d], syms, n, false) : ERR_NOMEM;
 		free(syms);
 	}
 	model_cube_free(cube);
@@ -1283,12 +1111,12 @@ static int select_cube(struct qix_call *c)
 	if (strcmp(c->method, "SelectHyperCubeValues") == 0) {
 		json_int_t dim = json_integer_value(qix_param(c->params, 1, "qDimNo"));
 		int n;
-		int64_t *syms = elem_list(qix_param(c->params, 2, "qValues"), &n);
+		int64_t *syms = qix_elem_list(qix_param(c->params, 2, "qValues"), &n);
 		if (dim < 0 || dim >= sp->def.n_dims || !syms)
 			rc = QIX_INVALID_PARAMETER, c->msg = "qDimNo names no dimension";
 		else
-			rc = select_syms(c->s, sp->dim_field[dim], syms, n,
-					 json_is_true(qix_param(c->params, 3, "qToggleMode")));
+			rc = qix_sel_syms(c->s, sp->dim_field[dim], syms, n,
+					  json_is_true(qix_param(c->params, 3, "qToggleMode")));
 		free(syms);
 	} else {
 		rc = select_cells(c, def, sp);
@@ -1520,17 +1348,5 @@ const struct qix_method qix_object_methods[] = {
     {QIX_OBJECT, "ResetMadeSelections", end_selections, 0},
     {QIX_OBJECT, "Lock", object_lock, 2},
     {QIX_OBJECT, "Unlock", object_lock, 2},
-    {QIX_FIELD, "GetCardinal", get_cardinal, 0},
-    {QIX_FIELD, "Clear", field_clear, 0},
-    {QIX_FIELD, "SelectValues", select_values, 3},
-    {QIX_FIELD, "LowLevelSelect", low_level_select, 3},
-    {QIX_FIELD, "Select", field_select, 3},
-    {QIX_FIELD, "ToggleSelect", field_select, 3},
-    {QIX_FIELD, "SelectAll", field_select_state, 1},
-    {QIX_FIELD, "SelectPossible", field_select_state, 1},
-    {QIX_FIELD, "SelectExcluded", field_select_state, 1},
-    {QIX_FIELD, "SelectAlternative", field_select_state, 1},
-    {QIX_FIELD, "Lock", field_lock, 0},
-    {QIX_FIELD, "Unlock", field_lock, 0},
     {0, NULL, NULL, 0},
 };
