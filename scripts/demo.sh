@@ -47,9 +47,34 @@ for _ in $(seq 1 50); do
 	sleep 0.2
 done
 
+# The example app (examples/sales), made once: 300,000 generated rows and two sheets of
+# charts, published to the stream Everyone, which every signed-in person reads.
+Q="xrfkey=0123456789abcdef"
+API="https://localhost:$PORT/qrs"
+app=$("${CURL[@]}" -G --data-urlencode "filter=name eq 'Sales example'" "$API/app?$Q" | jq -r '.[0].id // empty')
+if [ -z "$app" ]; then
+	echo "demo: making the example app (examples/sales)" >&2
+	"$FATHOM" app create "Sales example" --dir "$DIR" --script examples/sales/sales.qvs \
+		--objects examples/sales/objects.json >/dev/null
+	app=$("${CURL[@]}" -G --data-urlencode "filter=name eq 'Sales example'" "$API/app?$Q" | jq -r '.[0].id')
+	"${CURL[@]}" -X POST "$API/app/$app/reload?$Q" >/dev/null
+	for _ in $(seq 1 100); do
+		t=$("${CURL[@]}" "$API/app/$app?$Q" | jq -r '.lastReloadTime // ""')
+		case "$t" in 1753* | "") sleep 0.2 ;; *) break ;; esac
+	done
+	stream=$("${CURL[@]}" -G --data-urlencode "filter=name eq 'Everyone'" "$API/stream?$Q" | jq -r '.[0].id // empty')
+	if [ -z "$stream" ]; then
+		stream=$("${CURL[@]}" -X POST -H 'Content-Type: application/json' -d '{"name":"Everyone"}' \
+			"$API/stream?$Q" | jq -r .id)
+	fi
+	"${CURL[@]}" -X PUT "$API/app/$app/publish?stream=$stream&$Q" >/dev/null
+fi
+HUB="https://localhost:${PROXY_PORT:-8443}/sense/app/$app"
+
 cat <<MSG
 
-Fathom is running. People sign in at https://localhost:${PROXY_PORT:-8443}/ as "demo",
+Fathom is running. Open the example app: $HUB
+People sign in at https://localhost:${PROXY_PORT:-8443}/ as "demo",
 password $(cat "$DIR/demo-password" 2>/dev/null || echo "(the one given at site create)")
 (the site's own CA signed the certificate: trust $DIR/certs/root.pem or accept the warning).
 
@@ -65,4 +90,7 @@ Every call needs the site's client certificate and a 16-character xrfkey. Try:
 
 The README has the five-minute tour. Press Ctrl-C to stop the node.
 MSG
+if { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; } && command -v xdg-open >/dev/null; then
+	xdg-open "$HUB" >/dev/null 2>&1 || true
+fi
 wait $pid

@@ -14,6 +14,8 @@ PKGS=(
   # benchmarks only: the nginx baseline, and the previous transport that bench/transport_run
   # builds for its before-and-after figure
   nginx libmicrohttpd-dev
+  # the browser that the hub's tests drive (playwright-core from npm, no browser download)
+  chromium
 )
 
 missing=()
@@ -42,8 +44,12 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
 fi
-cd "$(dirname "$0")/../tests/qix"
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
-  npm ci --no-audit --no-fund --loglevel=error
-  touch node_modules
-fi
+# Each npm project: the QIX client suite, and the web apps with their browser tests.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+for d in tests/qix web; do
+  if [ ! -d "$root/$d/node_modules" ] || [ "$root/$d/package-lock.json" -nt "$root/$d/node_modules" ]; then
+    echo "deps: npm ci in $d" >&2
+    (cd "$root/$d" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$root/$d/node_modules"
+  fi
+done

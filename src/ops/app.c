@@ -15,24 +15,74 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: fathom app file --out FILE [--script SCRIPT] [--title TITLE] [--padding-bytes N]\n"
-    "       fathom app create NAME --dir DIR [--script SCRIPT]\n"
+    "usage: fathom app file --out FILE [--script SCRIPT] [--objects JSON] [--title TITLE]\n"
+    "                       [--padding-bytes N]\n"
+    "       fathom app create NAME --dir DIR [--script SCRIPT] [--objects JSON]\n"
     "\n"
     "file    writes an app file holding the load script in SCRIPT (none: an empty script)\n"
     "        and no data yet, ready for POST /qrs/app/upload. --padding-bytes adds a block\n"
     "        of N random bytes that readers pass over (to make large files for tests).\n"
-    "create  adds the app NAME to the site of the node in DIR, as an upload would.\n";
+    "create  adds the app NAME to the site of the node in DIR, as an upload would.\n"
+    "\n"
+    "--objects names a JSON file holding an array of app objects (sheets, charts, ...),\n"
+    "each the properties a client would give CreateObject, with qInfo.qId and qInfo.qType.\n";
 
-/* Builds the app file for `script_path` (NULL: empty) into out. */
-static int build(const char *script_path, const char *title, uint64_t padding, struct buf *out,
-		 struct err *e)
+/* The app objects in the file at `path` (an array of properties), keyed by their qInfo.qId,
+ * as the engine keeps them in an app's properties. */
+static int read_objects(const char *path, json_t **out, struct err *e)
+{
+	json_error_t je;
+	json_t *arr = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!arr)
+		return err_set(e, ERR_INVALID, "%s: line %d: %s", path, je.line, je.text);
+	int rc = 0;
+	json_t *objs = json_object();
+	if (!json_is_array(arr))
+		rc = err_set(e, ERR_INVALID, "%s: an array of app objects is expected", path);
+	size_t i;
+	json_t *o;
+	json_array_foreach (arr, i, o) {
+		if (rc)
+			break;
+		json_t *info = json_object_get(o, "qInfo");
+		const char *id = json_string_value(json_object_get(info, "qId"));
+		const char *type = json_string_value(json_object_get(info, "qType"));
+		if (!json_is_object(o) || !id || !*id || !type || !*type)
+			rc = err_set(e, ERR_INVALID,
+				     "%s: object %zu has no qInfo with a qId and a qType", path,
+				     i + 1);
+		else if (json_object_get(objs, id))
+			rc = err_set(e, ERR_INVALID, "%s: the id \"%s\" is used twice", path, id);
+		else if (json_object_set(objs, id, o) != 0)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+	}
+	json_decref(arr);
+	if (rc)
+		json_decref(objs);
+	else
+		*out = objs;
+	return rc;
+}
+
+/* Builds the app file for `script_path` (NULL: empty) and `objects_path` (NULL: none) into
+ * out. */
+static int build(const char *script_path, const char *objects_path, const char *title,
+		 uint64_t padding, struct buf *out, struct err *e)
 {
 	char *script = NULL;
 	size_t script_len = 0;
 	int rc = 0;
-	if (script_path && (rc = file_read_all(script_path, 64u << 20, &script, &script_len, e)))
+	json_t *objects = NULL;
+	if (objects_path && (rc = read_objects(objects_path, &objects, e)))
 		return rc;
+	if (script_path && (rc = file_read_all(script_path, 64u << 20, &script, &script_len, e))) {
+		json_decref(objects);
+		return rc;
+	}
 	json_t *props = json_pack("{s:s}", "qTitle", title ? title : "");
+	if (props && objects)
+		json_object_set(props, "objects", objects);
+	json_decref(objects);
 	char *props_text = props ? json_dumps(props, JSON_COMPACT) : NULL;
 	json_decref(props);
 	char *pad = NULL;
@@ -59,13 +109,14 @@ static int build(const char *script_path, const char *title, uint64_t padding, s
 	return rc;
 }
 
-static int app_file(const char *out_path, const char *script, const char *title, uint64_t pad)
+static int app_file(const char *out_path, const char *script, const char *objects,
+		    const char *title, uint64_t pad)
 {
 	struct err e;
 	err_init(&e);
 	struct buf b;
 	buf_init(&b, 1ULL << 40);
-	int rc = build(script, title, pad, &b, &e);
+	int rc = build(script, objects, title, pad, &b, &e);
 	if (rc == 0)
 		rc = file_write_atomic(out_path, b.data, b.len, 0644, &e);
 	buf_release(&b);
@@ -100,20 +151,20 @@ static void check_free(void *state)
 
 static int empty_app(const char *title, struct buf *out, struct err *e)
 {
-	return build(NULL, title, 0, out, e);
+	return build(NULL, NULL, title, 0, out, e);
 }
 
 const struct repo_file_check ops_file_check = {check_begin, check_feed, check_end, check_free,
 					       empty_app};
 
-static int app_create(const char *name, const char *dir, const char *script)
+static int app_create(const char *name, const char *dir, const char *script, const char *objects)
 {
 	struct err e;
 	err_init(&e);
 	struct ops_local l;
 	struct buf b;
 	buf_init(&b, 1ULL << 34);
-	int rc = build(script, name, 0, &b, &e);
+	int rc = build(script, objects, name, 0, &b, &e);
 	if (rc == 0)
 		rc = ops_local_open(dir, &l, &e);
 	if (rc == 0) {
@@ -160,6 +211,7 @@ int ops_app(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"out", required_argument, NULL, 'o'},
 	    {"script", required_argument, NULL, 's'},
+	    {"objects", required_argument, NULL, 'j'},
 	    {"title", required_argument, NULL, 't'},
 	    {"padding-bytes", required_argument, NULL, 'p'},
 	    {"dir", required_argument, NULL, 'd'},
@@ -171,13 +223,14 @@ int ops_app(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	const char *sub = argv[1], *out = NULL, *script = NULL, *title = NULL, *pad_s = "0",
-		   *dir = NULL;
+		   *dir = NULL, *objects = NULL;
 	int c;
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 's': script = optarg; break;
+		case 'j': objects = optarg; break;
 		case 't': title = optarg; break;
 		case 'p': pad_s = optarg; break;
 		case 'd': dir = optarg; break;
@@ -191,9 +244,9 @@ int ops_app(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(sub, "file") == 0 && out && optind == argc)
-		return app_file(out, script, title, (uint64_t)pad);
+		return app_file(out, script, objects, title, (uint64_t)pad);
 	if (strcmp(sub, "create") == 0 && dir && optind == argc - 1)
-		return app_create(argv[optind], dir, script);
+		return app_create(argv[optind], dir, script, objects);
 	fputs(usage, stderr);
 	return 2;
 }

@@ -207,6 +207,31 @@ static int reload_config(struct node *n, const char *dir, const char *archived_l
 	return 0;
 }
 
+/* The web apps this node's proxy serves: [proxy] web_root, else the web folder beside the
+ * binary (a build tree: build/fathom and build/web), else the installed one. NULL when
+ * none holds the hub; the proxy then answers /hub/ with how to build it. */
+static const char *web_root(struct conf *cf)
+{
+	static char path[PATH_MAX + 8];
+	const char *set = conf_get(cf, "proxy.web_root", NULL);
+	if (set && *set)
+		return set;
+	char exe[PATH_MAX], probe[PATH_MAX + 32];
+	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (el > 0) {
+		exe[el] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(probe, sizeof(probe), "%s/web/hub/index.html", exe);
+		if (path_exists(probe)) {
+			snprintf(path, sizeof(path), "%s/web", exe);
+			return path;
+		}
+	}
+	return path_exists("/usr/share/fathom/web/hub/index.html") ? "/usr/share/fathom/web" : NULL;
+}
+
 /* Opens the repository with `rcfg` and serves it on the repository port. The node that
  * holds the site CA key approves joining nodes through the API too. */
 static int serve_repository(struct node *n, const char *dir, struct repo_config *rcfg,
@@ -289,7 +314,8 @@ static int serve_proxy(struct node *n, int64_t max_body, struct err *e)
 				  .engine = ops_engine_handler(n->engine),
 				  .hostname = host,
 				  .https_port = (int)port,
-				  .max_age_s = max_age};
+				  .max_age_s = max_age,
+				  .web_root = web_root(cf)};
 	if ((rc = proxy_open(&pc, &n->proxy, e)))
 		return rc;
 	int fd = -1;
@@ -305,6 +331,11 @@ static int serve_proxy(struct node *n, int64_t max_body, struct err *e)
 		return rc;
 	log_info("node \"%s\" signs people in on https://%s:%lld/", conf_get(cf, "node.name", "?"),
 		 host, (long long)port);
+	if (pc.web_root)
+		log_info("node \"%s\" serves the hub from %s", conf_get(cf, "node.name", "?"),
+			 pc.web_root);
+	else
+		log_warn("no hub on this node: build it with make (web/), or set [proxy] web_root");
 	if (api != 0) {
 		if ((rc = http_listen(listen, (int)api, &fd, e)))
 			return rc;

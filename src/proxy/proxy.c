@@ -388,8 +388,12 @@ static void on_headers(void *ctx, struct http_req *r)
 		who_am_i(r, pr, &u);
 	} else if (strcmp(path, "/qps/user") == 0 && strcmp(method, "DELETE") == 0) {
 		sign_out(p, r, pr, false);
+	} else if (strcmp(path, "/") == 0 && get && proxy_hub_installed(p)) {
+		redirect(r, 302, arena_printf(http_req_arena(r), "%s/hub/", pr->base));
 	} else if (strcmp(path, "/") == 0 && get) {
 		landing(r, pr, &u);
+	} else if (get && proxy_hub_serve(p, r, pr, path)) {
+		/* answered */
 	} else {
 		json_answer(r, 404, "there is nothing here");
 	}

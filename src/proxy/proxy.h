@@ -21,6 +21,7 @@ struct proxy_config {
 	const char *hostname;	    /* node.hostname: redirects when Host is unusable */
 	int https_port;		    /* where the plain port sends people */
 	int64_t max_age_s;	    /* a session ends this long after sign-in; 0: 43200 */
+	const char *web_root;	    /* the web apps (hub/...), or NULL: none on this node */
 };
 
 struct proxy;

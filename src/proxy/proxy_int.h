@@ -70,6 +70,12 @@ struct proxy {
 	struct addr_slot addrs[ADDR_SLOTS];
 };
 
+/* The hub (hub.c). Whether web_root holds it; serving GET/HEAD of a hub path (/hub/...,
+ * /sense/...), false when `path` is not one; which relative paths may name a file. */
+bool proxy_hub_installed(const struct proxy *p);
+bool proxy_hub_serve(struct proxy *p, struct http_req *r, const struct preq *pr, const char *path);
+bool proxy_hub_path_ok(const char *rel);
+
 /* The user a session stands for. */
 struct session_user {
 	char ref[64];	   /* users.id */

@@ -614,6 +614,8 @@ const struct qix_method qix_app_methods[] = {
     {QIX_DOC, "ClearAll", clear_all, 2},
     {QIX_DOC, "GetField", get_field, 2},
     {QIX_DOC, "AbortModal", abort_modal, 1},
+    /* the engine keeps no undo buffer of property changes: there is nothing to clear */
+    {QIX_DOC, "ClearUndoBuffer", answer_empty, 0},
     {QIX_DOC, "Evaluate", evaluate, 1},
     {QIX_DOC, "EvaluateEx", evaluate, 1},
     {QIX_DOC, "GetLocaleInfo", get_locale_info, 0},

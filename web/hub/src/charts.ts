@@ -1,0 +1,23 @@
+// The charts: nebula.js (Qlik's open-source chart library) over the app's engine session.
+// Each chart type is loaded the first time a sheet needs it.
+import { embed } from '@nebula.js/stardust';
+import type { Doc } from './engine';
+
+const types = [
+  { name: 'barchart', load: () => import('@nebula.js/sn-bar-chart').then((m) => m.default) },
+  { name: 'linechart', load: () => import('@nebula.js/sn-line-chart').then((m) => m.default) },
+  { name: 'piechart', load: () => import('@nebula.js/sn-pie-chart').then((m) => m.default) },
+  { name: 'kpi', load: () => import('@nebula.js/sn-kpi').then((m) => m.default) },
+  { name: 'table', load: () => import('@nebula.js/sn-table').then((m) => m.default) },
+];
+
+export const chartTypes = types.map((t) => t.name);
+
+export type Nebula = ReturnType<typeof embed>;
+
+export function charts(doc: Doc): Nebula {
+  return embed(doc as never, {
+    context: { theme: 'light', language: 'en-US' },
+    types: types as never,
+  });
+}

@@ -1,0 +1,79 @@
+// An app's engine session through the proxy (wss://host/{prefix}/app/{id}), and what the
+// hub keeps of it to come back after a drop: the selections, field by field.
+import enigma from 'enigma.js';
+import schema from 'enigma.js/schemas/12.2027.0.json';
+import { prefix } from './base';
+
+/* The parts of the QIX API the hub calls (enigma.js makes the methods from the schema). */
+export interface Session {
+  close(): Promise<void>;
+}
+export interface GenericObject {
+  id: string;
+  getProperties(): Promise<Record<string, unknown>>;
+  getLayout(): Promise<Record<string, unknown>>;
+  on(event: 'changed' | 'closed', fn: () => void): void;
+}
+export interface Field {
+  selectValues(values: { qText: string }[], toggle?: boolean): Promise<boolean>;
+}
+export interface Doc {
+  id: string;
+  getAllInfos(): Promise<{ qId: string; qType: string }[]>;
+  getObject(id: string): Promise<GenericObject>;
+  createSessionObject(props: object): Promise<GenericObject>;
+  getField(name: string): Promise<Field>;
+  getAppLayout(): Promise<{ qTitle: string }>;
+}
+interface Global {
+  openDoc(id: string): Promise<Doc>;
+}
+
+export interface Selection {
+  field: string;
+  values: string[];
+}
+
+export interface Opened {
+  session: Session;
+  doc: Doc;
+  selectionObject: GenericObject;
+}
+
+export async function openApp(appId: string, onClosed: () => void): Promise<Opened> {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const url = `${scheme}://${location.host}${prefix}/app/${encodeURIComponent(appId)}`;
+  const session = enigma.create({ schema, url, createSocket: (u: string) => new WebSocket(u) });
+  const global = (await session.open()) as unknown as Global;
+  session.on('closed', onClosed);
+  const doc = await global.openDoc(appId);
+  const selectionObject = await doc.createSessionObject({
+    qInfo: { qType: 'hub-selections' },
+    qSelectionObjectDef: {},
+  });
+  return { session, doc, selectionObject };
+}
+
+interface SelectionLayout {
+  qSelectionObject?: {
+    qSelections?: { qField: string; qSelectedFieldSelectionInfo?: { qName: string }[] }[];
+  };
+}
+
+/** The selections of the session now, by value. */
+export async function currentSelections(o: Opened): Promise<Selection[]> {
+  const layout = (await o.selectionObject.getLayout()) as SelectionLayout;
+  return (layout.qSelectionObject?.qSelections ?? []).map((s) => ({
+    field: s.qField,
+    values: (s.qSelectedFieldSelectionInfo ?? []).map((v) => v.qName),
+  }));
+}
+
+/** Makes the same selections in a new session (after a reconnect). */
+export async function restoreSelections(o: Opened, sel: Selection[]): Promise<void> {
+  for (const s of sel) {
+    if (!s.values.length) continue;
+    const f = await o.doc.getField(s.field);
+    await f.selectValues(s.values.map((v) => ({ qText: v })));
+  }
+}

@@ -1,0 +1,366 @@
+// The hub: the streams and apps a person may read, an app's sheets, and a sheet's charts
+// with selections. One page; the address says what is shown (Qlik's shapes for apps and
+// sheets), so a link can be shared and the browser's back button works.
+import './style.css';
+import type { Nebula } from './charts';
+import { appUrl, hubUrl, isId, isObjectId, prefix } from './base';
+import { clear, h, when } from './dom';
+import { currentSelections, openApp, restoreSelections, type Opened, type Selection } from './engine';
+import { apps, me, quoted, streams, type Me } from './qrs';
+
+const main = document.getElementById('main') as HTMLElement;
+const crumbs = document.getElementById('crumbs') as HTMLElement;
+const banner = document.getElementById('banner') as HTMLElement;
+
+type Route =
+  | { kind: 'home'; stream?: string; work?: boolean }
+  | { kind: 'app'; app: string; sheet?: string }
+  | { kind: 'missing' };
+
+function parse(path: string): Route {
+  const p = path.startsWith(prefix) ? path.slice(prefix.length) : path;
+  const parts = p.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === 'hub') {
+    if (parts.length === 1) return { kind: 'home' };
+    if (parts[1] === 'work' && parts.length === 2) return { kind: 'home', work: true };
+    if (parts[1] === 'stream' && isId(parts[2]) && parts.length === 3)
+      return { kind: 'home', stream: parts[2] };
+  }
+  if (parts[0] === 'sense' && parts[1] === 'app' && isId(parts[2])) {
+    if (parts.length === 3) return { kind: 'app', app: parts[2] };
+    if (parts[3] === 'sheet' && isObjectId(parts[4]) && parts.length === 5)
+      return { kind: 'app', app: parts[2], sheet: parts[4] };
+  }
+  return { kind: 'missing' };
+}
+
+function go(url: string, replace = false): void {
+  if (replace) history.replaceState(null, '', url);
+  else history.pushState(null, '', url);
+  void route();
+}
+
+document.addEventListener('click', (e) => {
+  const a = (e.target as Element).closest('a[data-nav]') as HTMLAnchorElement | null;
+  if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+  e.preventDefault();
+  go(a.pathname);
+});
+window.addEventListener('popstate', () => void route());
+
+function failed(err: unknown): void {
+  clear(main);
+  const msg = err instanceof Error ? err.message : String(err);
+  main.append(h('div', { class: 'error', role: 'alert' }, h('h1', {}, 'Something went wrong'), h('p', {}, msg)));
+}
+
+function setCrumbs(...items: [string, string?][]): void {
+  clear(crumbs);
+  items.forEach(([text, href], i) => {
+    if (i) crumbs.append(h('span', { class: 'sep', 'aria-hidden': 'true' }, '›'));
+    crumbs.append(href ? h('a', { href, 'data-nav': true }, text) : h('span', {}, text));
+  });
+}
+
+/* ------------------------------------------------------------------ who is signed in */
+
+let who: Me | null = null;
+
+async function whoAmI(): Promise<Me> {
+  if (!who) {
+    who = await me();
+    (document.getElementById('who') as HTMLElement).textContent = `${who.userDirectory}\\${who.userId}`;
+  }
+  return who;
+}
+
+document.getElementById('sign-out')?.addEventListener('click', async () => {
+  await closeApp();
+  const form = h('form', { method: 'post', action: `${prefix}/sign-out` });
+  document.body.append(form);
+  form.submit();
+});
+
+/* ------------------------------------------------------------------ streams and apps */
+
+/* The apps of one section (Work, or a stream), asked of the server with the search text. */
+async function section(title: string, filter: string, q: string): Promise<HTMLElement> {
+  const list = await apps(q ? `(${filter}) and name so ${quoted(q)}` : filter);
+  const cards = list.map((a) =>
+    h(
+      'li',
+      { class: 'card' },
+      h('a', { href: appUrl(a.id), 'data-nav': true, 'data-app-id': a.id }, h('span', { class: 'name' }, a.name)),
+      a.description ? h('p', { class: 'desc' }, a.description) : null,
+      h('p', { class: 'meta' }, `Reloaded ${when(a.lastReloadTime)}`),
+    ),
+  );
+  return h(
+    'section',
+    { class: 'apps', 'aria-label': title },
+    h('h2', {}, title),
+    cards.length ? h('ul', { class: 'cards' }, ...cards) : h('p', { class: 'empty' }, q ? 'No app matches.' : 'No apps here yet.'),
+  );
+}
+
+async function home(r: { stream?: string; work?: boolean }): Promise<void> {
+  await closeApp();
+  const [all, user] = await Promise.all([streams(), whoAmI()]);
+  const stream = all.find((s) => s.id === r.stream);
+  setCrumbs(['Hub', r.stream || r.work ? hubUrl() : undefined], ...(stream ? [[stream.name] as [string]] : r.work ? [['Work'] as [string]] : []));
+  document.title = 'Fathom hub';
+
+  const search = h('input', { type: 'search', placeholder: 'Search apps', 'aria-label': 'Search apps', class: 'search' });
+  const nav = h(
+    'nav',
+    { class: 'streams', 'aria-label': 'Streams' },
+    h('a', { href: hubUrl('work'), 'data-nav': true, 'aria-current': r.work ? 'page' : undefined }, 'Work'),
+    ...all.map((s) => h('a', { href: hubUrl(`stream/${s.id}`), 'data-nav': true, 'aria-current': s.id === r.stream ? 'page' : undefined }, s.name)),
+  );
+  const sections: [string, string][] = [];
+  if (!r.stream)
+    sections.push(['Work', `published eq false and owner.userId eq ${quoted(user.userId)} and owner.userDirectory eq ${quoted(user.userDirectory)}`]);
+  if (!r.work) for (const s of all.filter((x) => !r.stream || x.id === r.stream)) sections.push([s.name, `stream.id eq ${s.id}`]);
+  const lists = h('div', { class: 'lists' });
+  let asked = 0;
+  const fill = async (): Promise<void> => {
+    const mine = ++asked;
+    const q = search.value.trim();
+    const made = await Promise.all(sections.map(([title, filter]) => section(title, filter, q)));
+    if (mine === asked) lists.replaceChildren(...made);
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  search.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void fill().catch(failed), 200);
+  });
+  await fill();
+  clear(main);
+  main.append(h('div', { class: 'home' }, nav, h('div', {}, search, lists)));
+}
+
+/* ------------------------------------------------------------------ an app and its sheets */
+
+interface Cell {
+  name: string;
+  type: string;
+  col: number;
+  row: number;
+  colspan: number;
+  rowspan: number;
+}
+
+interface SheetInfo {
+  id: string;
+  title: string;
+  rank: number;
+  columns: number;
+  rows: number;
+  cells: Cell[];
+}
+
+interface Current {
+  app: string;
+  opened: Opened;
+  nebula: Nebula;
+  sheets: SheetInfo[];
+  title: string;
+  selections: Selection[];
+  closing: boolean;
+  bar: HTMLElement | null; /* the selections toolbar, mounted once per session */
+}
+
+let current: Current | null = null;
+let rendered: { sheet: string; app: string } | null = null;
+
+async function closeApp(): Promise<void> {
+  const c = current;
+  current = null;
+  rendered = null;
+  if (c) {
+    c.closing = true;
+    await c.opened.session.close().catch(() => undefined);
+  }
+}
+
+const num = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
+
+async function loadSheets(o: Opened): Promise<SheetInfo[]> {
+  const infos = await o.doc.getAllInfos();
+  const sheets = await Promise.all(
+    infos
+      .filter((i) => i.qType === 'sheet')
+      .map(async (i) => {
+        const p = (await (await o.doc.getObject(i.qId)).getProperties()) as {
+          qMetaDef?: { title?: unknown };
+          rank?: unknown;
+          columns?: unknown;
+          rows?: unknown;
+          cells?: unknown;
+        };
+        const cells = (Array.isArray(p.cells) ? p.cells : []).filter(
+          (c): c is Cell => !!c && typeof c === 'object' && isObjectId((c as Cell).name) && typeof (c as Cell).type === 'string',
+        );
+        return {
+          id: i.qId,
+          title: typeof p.qMetaDef?.title === 'string' ? p.qMetaDef.title : i.qId,
+          rank: num(p.rank, 0),
+          columns: Math.max(1, num(p.columns, 24)),
+          rows: Math.max(1, num(p.rows, 12)),
+          cells: cells.map((c) => ({ ...c, col: num(c.col, 0), row: num(c.row, 0), colspan: num(c.colspan, 6), rowspan: num(c.rowspan, 3) })),
+        };
+      }),
+  );
+  return sheets.sort((a, b) => a.rank - b.rank || a.title.localeCompare(b.title));
+}
+
+async function open(appId: string): Promise<Current> {
+  if (current?.app === appId) return current;
+  await closeApp();
+  const { charts } = await import('./charts');
+  const opened = await openApp(appId, () => lost(c));
+  const c: Current = {
+    app: appId,
+    opened,
+    nebula: charts(opened.doc),
+    sheets: await loadSheets(opened),
+    title: (await opened.doc.getAppLayout()).qTitle,
+    selections: [],
+    closing: false,
+    bar: null,
+  };
+  watchSelections(c);
+  current = c;
+  return c;
+}
+
+function watchSelections(c: Current): void {
+  c.opened.selectionObject.on('changed', () => {
+    currentSelections(c.opened).then(
+      (s) => (c.selections = s),
+      () => undefined,
+    );
+  });
+  void c.opened.selectionObject.getLayout();
+}
+
+/* The engine session dropped: say so, open a new one, make the same selections, and show
+ * the same sheet again. */
+function lost(c: Current): void {
+  if (c.closing || current !== c) return;
+  banner.textContent = 'The connection to the engine was lost. Reconnecting…';
+  banner.hidden = false;
+  const saved = c.selections;
+  let delay = 500;
+  const retry = async (): Promise<void> => {
+    if (current !== c) return;
+    try {
+      const { charts } = await import('./charts');
+      const opened = await openApp(c.app, () => lost(c));
+      await restoreSelections(opened, saved);
+      c.opened = opened;
+      c.nebula = charts(opened.doc);
+      c.selections = saved;
+      c.bar = null;
+      watchSelections(c);
+      rendered = null;
+      banner.hidden = true;
+      await route();
+    } catch {
+      delay = Math.min(delay * 2, 8000);
+      banner.textContent = `The connection to the engine was lost. Trying again in ${Math.round(delay / 1000)} s…`;
+      setTimeout(() => void retry(), delay);
+    }
+  };
+  setTimeout(() => void retry(), delay);
+}
+
+async function appView(r: { app: string; sheet?: string }): Promise<void> {
+  if (rendered && rendered.app === r.app && rendered.sheet === r.sheet) return;
+  if (!current || current.app !== r.app) {
+    clear(main);
+    main.append(h('p', { class: 'loading' }, 'Opening the app…'));
+  }
+  const c = await open(r.app);
+  document.title = `${c.title} - Fathom`;
+  if (!r.sheet) {
+    if (c.sheets.length) return go(appUrl(r.app, c.sheets[0].id), true);
+    setCrumbs(['Hub', hubUrl()], [c.title]);
+    clear(main);
+    main.append(h('div', { class: 'error' }, h('h1', {}, c.title), h('p', {}, 'This app has no sheets yet.')));
+    rendered = { app: r.app, sheet: '' };
+    return;
+  }
+  const sheet = c.sheets.find((s) => s.id === r.sheet);
+  if (!sheet) throw new Error('This app has no such sheet.');
+  setCrumbs(['Hub', hubUrl()], [c.title, appUrl(r.app)], [sheet.title]);
+
+  const list = h(
+    'ul',
+    {},
+    ...c.sheets.map((s) =>
+      h('li', {}, h('a', { href: appUrl(r.app, s.id), 'data-nav': true, 'aria-current': s.id === sheet.id ? 'page' : undefined }, s.title)),
+    ),
+  );
+  if (!c.bar) {
+    c.bar = h('div', { class: 'selections', 'aria-label': 'Selections' });
+    (await c.nebula.selections()).mount(c.bar);
+  }
+  const grid = h('div', { class: 'grid' });
+  grid.style.setProperty('--cols', String(sheet.columns));
+  grid.style.setProperty('--rows', String(sheet.rows));
+  clear(main);
+  main.append(
+    h(
+      'div',
+      { class: 'app' },
+      h('aside', { class: 'sheets', 'aria-label': 'Sheets' }, h('h2', {}, 'Sheets'), list),
+      h('section', { class: 'sheet' }, c.bar, h('h1', {}, sheet.title), grid),
+    ),
+  );
+  rendered = { app: r.app, sheet: sheet.id };
+  await Promise.all(sheet.cells.map((cell) => renderCell(c, grid, cell)));
+}
+
+async function renderCell(c: Current, grid: HTMLElement, cell: Cell): Promise<void> {
+  const el = h('div', { class: 'cell', 'data-object-id': cell.name, 'data-type': cell.type });
+  el.style.gridColumn = `${cell.col + 1} / span ${cell.colspan}`;
+  el.style.gridRow = `${cell.row + 1} / span ${cell.rowspan}`;
+  grid.append(el);
+  try {
+    if (cell.type === 'listbox') {
+      const props = (await (await c.opened.doc.getObject(cell.name)).getProperties()) as {
+        qListObjectDef?: { qDef?: { qFieldDefs?: string[] } };
+      };
+      const field = props.qListObjectDef?.qDef?.qFieldDefs?.[0];
+      if (!field) throw new Error('this list has no field');
+      await (await c.nebula.field(field)).mount(el, { title: field, search: true });
+    } else {
+      await c.nebula.render({ element: el, id: cell.name });
+    }
+  } catch (err) {
+    el.replaceChildren(h('p', { class: 'cell-error' }, `This chart cannot be shown: ${err instanceof Error ? err.message : String(err)}`));
+  }
+}
+
+/* ------------------------------------------------------------------ */
+
+async function route(): Promise<void> {
+  const r = parse(location.pathname);
+  try {
+    await whoAmI();
+    if (r.kind === 'home') await home(r);
+    else if (r.kind === 'app') await appView(r);
+    else {
+      await closeApp();
+      setCrumbs(['Hub', hubUrl()]);
+      clear(main);
+      main.append(h('div', { class: 'error' }, h('h1', {}, 'Nothing here'), h('p', {}, 'The address names no stream, app or sheet.')));
+    }
+  } catch (err) {
+    rendered = null;
+    failed(err);
+  }
+}
+
+void route();

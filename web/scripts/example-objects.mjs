@@ -1,0 +1,108 @@
+// Writes examples/sales/objects.json: the sheets and charts of the example app that
+// `make demo` and the hub's tests use. Each chart's properties are the full tree that its
+// nebula.js chart module makes for a new chart (generateProperties, run in Chromium), with
+// the example's dimensions, measures and titles, as a chart made in the hub would be.
+// Run it again after changing a chart module's version: node scripts/example-objects.mjs
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const out = resolve(here, '../../examples/sales/objects.json');
+const modules = ['sn-bar-chart', 'sn-line-chart', 'sn-pie-chart', 'sn-kpi', 'sn-table'];
+
+const money = { qType: 'F', qnDec: 0, qUseThou: 1, qFmt: '#,##0', qDec: '.', qThou: ',' };
+const dim = (f) => ({ qDef: { qFieldDefs: [f], qFieldLabels: [f] } });
+const mea = (expr, label, fmt) => ({ qDef: { qDef: expr, qLabel: label, ...(fmt ? { qNumFormat: fmt } : {}) } });
+const sales = mea('Sum(Amount)', 'Sales', money);
+
+const charts = [
+  ['kpi-sales', 'kpi', 'Sales', [sales]],
+  ['kpi-orders', 'kpi', 'Orders', [mea('Count(OrderId)', 'Orders')]],
+  ['kpi-quantity', 'kpi', 'Units', [mea('Sum(Quantity)', 'Units')]],
+  ['bar-region', 'barchart', 'Sales by region', [dim('Region'), sales]],
+  ['bar-product', 'barchart', 'Sales by product', [dim('Product'), sales]],
+  ['line-year', 'linechart', 'Sales by year', [dim('Year'), sales]],
+  ['table-country', 'table', 'Countries', [dim('Country'), dim('Region'), sales, mea('Sum(Quantity)', 'Units')]],
+  ['pie-product', 'piechart', 'Share of sales by product', [dim('Product'), sales]],
+  ['bar-year-product', 'barchart', 'Sales by year and product', [dim('Year'), dim('Product'), sales]],
+  ['table-product', 'table', 'Products', [dim('Product'), sales, mea('Count(OrderId)', 'Orders'), mea('Avg(Amount)', 'Average order', money)]],
+];
+
+const listbox = (id, field) => ({
+  qInfo: { qId: id, qType: 'listbox' },
+  title: field,
+  qListObjectDef: {
+    qDef: { qFieldDefs: [field], qSortCriterias: [{ qSortByState: 1, qSortByAscii: 1, qSortByNumeric: 1 }] },
+    qInitialDataFetch: [{ qLeft: 0, qTop: 0, qWidth: 1, qHeight: 100 }],
+  },
+});
+const cell = (name, type, col, row, colspan, rowspan) => ({ name, type, col, row, colspan, rowspan });
+const sheet = (id, title, rank, cells) => ({
+  qInfo: { qId: id, qType: 'sheet' },
+  qMetaDef: { title, description: '' },
+  rank,
+  columns: 24,
+  rows: 12,
+  cells,
+});
+const sheets = [
+  sheet('sheet-overview', 'Overview', 0, [
+    cell('kpi-sales', 'kpi', 0, 0, 6, 2),
+    cell('kpi-orders', 'kpi', 6, 0, 6, 2),
+    cell('kpi-quantity', 'kpi', 12, 0, 6, 2),
+    cell('list-region', 'listbox', 18, 0, 3, 6),
+    cell('list-year', 'listbox', 21, 0, 3, 6),
+    cell('bar-region', 'barchart', 0, 2, 9, 5),
+    cell('line-year', 'linechart', 9, 2, 9, 5),
+    cell('bar-product', 'barchart', 0, 7, 9, 5),
+    cell('table-country', 'table', 9, 7, 15, 5),
+  ]),
+  sheet('sheet-products', 'Products', 1, [
+    cell('pie-product', 'piechart', 0, 0, 9, 6),
+    cell('bar-year-product', 'barchart', 9, 0, 12, 6),
+    cell('list-product', 'listbox', 21, 0, 3, 6),
+    cell('table-product', 'table', 0, 6, 24, 6),
+  ]),
+];
+
+// the modules need an origin with storage: an empty page on loopback
+const server = createServer((_, res) => res.end('<!doctype html><html><body></body></html>'));
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+try {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('pageerror', e.message));
+  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.addScriptTag({ path: require.resolve('@nebula.js/stardust/dist/stardust.js') });
+  for (const m of modules) await page.addScriptTag({ path: require.resolve(`@nebula.js/${m}`) });
+  const made = await page.evaluate(
+    async ({ charts, modules }) => {
+      const names = { 'sn-bar-chart': 'barchart', 'sn-line-chart': 'linechart', 'sn-pie-chart': 'piechart', 'sn-kpi': 'kpi', 'sn-table': 'table' };
+      const types = modules.map((m) => ({ name: names[m], load: async () => window[m] }));
+      const app = { id: 'example', session: { config: {} }, on() {}, getAppLayout: async () => ({ qLocaleInfo: {} }) };
+      const n = window.stardust.embed(app, { types, context: { language: 'en-US' } });
+      const res = [];
+      for (const [id, type, title, fields] of charts) {
+        const p = await n.generateProperties({ type, fields, properties: { title } });
+        p.qInfo = { qId: id, qType: type };
+        res.push(p);
+      }
+      return res;
+    },
+    { charts, modules },
+  );
+  const lists = [listbox('list-region', 'Region'), listbox('list-year', 'Year'), listbox('list-product', 'Product')];
+  writeFileSync(out, `${JSON.stringify([...sheets, ...made, ...lists], null, 1)}\n`);
+  console.log(`wrote ${out}: ${sheets.length} sheets, ${made.length} charts, ${lists.length} lists`);
+} finally {
+  await browser.close();
+  server.close();
+}

@@ -1,0 +1,275 @@
+// The hub in a real browser: Debian's chromium driven by playwright-core, against a real
+// node (tests/qix/site.js) with the example app of `make demo` (examples/sales). Every
+// number checked is computed here from the example's formulas, not read from the engine.
+// Screenshots of each step go to $FATHOM_TEST_OUT/hub (default: a temporary folder).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const { makeSite, destroySite, sleep } = require('../../tests/qix/site.js');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const example = path.resolve(here, '../../examples/sales');
+const shots = path.join(process.env.FATHOM_TEST_OUT ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hub-')), 'hub');
+fs.mkdirSync(shots, { recursive: true });
+
+/* ---------------------------------------------------------------- the example, computed */
+
+const COUNTRY = ['NO', 'DE', 'ES', 'PL', 'GB'];
+const NAME = { NO: 'Norway', DE: 'Germany', ES: 'Spain', PL: 'Poland', GB: 'United Kingdom' };
+const REGION = { NO: 'North', DE: 'Central', ES: 'South', PL: 'Central', GB: 'North' };
+const WEIGHT = [3, 2, 5, 1, 4, 2, 3];
+
+function computed(keep = () => true) {
+  const out = { orders: 0, sales: 0, byCountry: {} };
+  for (let r = 1; r <= 300000; r++) {
+    const c = COUNTRY[r % 5];
+    const p = Math.floor(r / 5) % 7;
+    const y = Math.floor(r / 35) % 5;
+    const row = { country: c, region: REGION[c], year: 2021 + y };
+    if (!keep(row)) continue;
+    const amount = (((r * 7919) % 997) + 50) * WEIGHT[p] + 40 * y + 25 * (r % 5);
+    out.orders++;
+    out.sales += amount;
+    out.byCountry[NAME[c]] = (out.byCountry[NAME[c]] ?? 0) + amount;
+  }
+  return out;
+}
+
+/* ---------------------------------------------------------------- the site */
+
+let site;
+let appId;
+let browser;
+const READER_PW = 'a reader password';
+
+async function reloaded(id) {
+  const r = await site.api('POST', `/qrs/app/${id}/reload`);
+  assert.ok(r.status === 204 || r.status === 201, `reload: ${r.status} ${r.text}`);
+  for (let i = 0; i < 300; i++) {
+    const a = await site.api('GET', `/qrs/app/${id}`);
+    if (a.json && a.json.lastReloadTime && !a.json.lastReloadTime.startsWith('1753')) return;
+    await sleep(100);
+  }
+  throw new Error('the example app did not reload');
+}
+
+async function stream(name) {
+  const r = await site.api('POST', '/qrs/stream', { name });
+  assert.equal(r.status, 201, r.text);
+  return r.json.id;
+}
+
+function cli(...args) {
+  return execFileSync(process.env.FATHOM, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+before(async () => {
+  site = await makeSite();
+  const made = cli('app', 'create', 'Sales example', '--dir', site.dir, '--script', path.join(example, 'sales.qvs'),
+    '--objects', path.join(example, 'objects.json'));
+  appId = /\(([0-9a-f-]{36})\)/.exec(made)[1];
+  await reloaded(appId);
+  const everyone = await stream('Everyone');
+  assert.equal((await site.api('PUT', `/qrs/app/${appId}/publish?stream=${everyone}`)).status, 200);
+  // an app in a stream that no rule opens to everyone
+  const budget = /\(([0-9a-f-]{36})\)/.exec(cli('app', 'create', 'Budget', '--dir', site.dir))[1];
+  const finance = await stream('Finance');
+  assert.equal((await site.api('PUT', `/qrs/app/${budget}/publish?stream=${finance}`)).status, 200);
+  const pw = path.join(site.top, 'reader.pw');
+  fs.writeFileSync(pw, `${READER_PW}\n`);
+  cli('user', 'add', 'reader', '--dir', site.dir, '--password-file', pw);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await destroySite(site);
+});
+
+const origin = () => `https://localhost:${site.proxyPort}`;
+
+function rawStatus(target, cookie) {
+  return new Promise((resolve, reject) => {
+    https
+      .get({ host: 'localhost', port: site.proxyPort, path: target, ca: site.tls.ca, headers: { Cookie: cookie } }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      })
+      .on('error', reject);
+  });
+}
+
+async function signedIn(user, password, viewport = { width: 1280, height: 800 }) {
+  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${origin()}/hub/`);
+  assert.match(page.url(), /\/sign-in\?next=%2Fhub%2F$/);
+  await page.fill('input[name=username]', user);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${origin()}/hub/`);
+  return { ctx, page, errors };
+}
+
+let step = 0;
+const shot = (page, name) => page.screenshot({ path: path.join(shots, `${String(++step).padStart(2, '0')}-${name}.png`) });
+
+async function kpi(page, id) {
+  return (await page.locator(`[data-object-id=${id}] .sn-kpi-value, [data-object-id=${id}]`).first().innerText()).trim();
+}
+
+async function tableText(page, id) {
+  return page.locator(`[data-object-id=${id}]`).innerText();
+}
+
+/* ---------------------------------------------------------------- the tests */
+
+test('the proxy serves the hub only to a signed-in person, with its own policy', async () => {
+  const { ctx, page } = await signedIn('admin', site.adminPassword);
+  const req = page.request;
+  const anon = await (await browser.newContext({ ignoreHTTPSErrors: true })).request;
+  const out = await anon.get(`${origin()}/sense/app/${appId}/sheet/sheet-overview`, { maxRedirects: 0 });
+  assert.equal(out.status(), 302);
+  assert.match(out.headers().location, /\/sign-in\?next=%2Fsense%2Fapp%2F/);
+  const root = await req.get(`${origin()}/`, { maxRedirects: 0 });
+  assert.equal(root.status(), 302);
+  assert.equal(root.headers().location, '/hub/');
+  for (const p of ['/hub/', `/sense/app/${appId}`, `/sense/app/${appId}/sheet/sheet-overview`, '/hub/work']) {
+    const r = await req.get(`${origin()}${p}`);
+    assert.equal(r.status(), 200, p);
+    assert.match(r.headers()['content-type'], /^text\/html/);
+    assert.match(await r.text(), /<head><base href="\/hub\/">/);
+    assert.match(r.headers()['content-security-policy'], /script-src 'self';/);
+    assert.equal(r.headers()['cache-control'], 'no-cache');
+  }
+  const html = await (await req.get(`${origin()}/hub/`)).text();
+  const js = /src="\.\/(assets\/index-[^"]+\.js)"/.exec(html)[1];
+  const asset = await req.get(`${origin()}/hub/${js}`, { headers: { 'Accept-Encoding': 'gzip' } });
+  assert.equal(asset.status(), 200);
+  assert.match(asset.headers()['content-type'], /^text\/javascript/);
+  assert.equal(asset.headers()['content-encoding'], 'gzip');
+  assert.match(asset.headers()['cache-control'], /immutable/);
+  for (const bad of ['/hub/.vite/manifest.json', '/hub/assets/nothing.js', '/hub/a//b.js', '/hub/x.exe'])
+    assert.equal((await req.get(`${origin()}${bad}`)).status(), 404, bad);
+  // as written, not as a browser would tidy it
+  const cookie = (await ctx.cookies()).find((c) => c.name === 'X-Qlik-Session');
+  for (const bad of ['/hub/../node.conf', '/hub/assets/%2e%2e/%2e%2e/node.conf', '/hub/assets/..%2f..%2fnode.conf', '/hub/%00.js'])
+    assert.ok([400, 404].includes(await rawStatus(bad, `${cookie.name}=${cookie.value}`)), `${bad} is refused`);
+  await ctx.close();
+});
+
+test('a person signs in, opens the example app, and a click on a bar changes every chart', async () => {
+  const { ctx, page, errors } = await signedIn('admin', site.adminPassword);
+  await page.waitForSelector('text=Sales example');
+  await shot(page, 'hub');
+  await page.click('text=Sales example');
+  await page.waitForURL(`${origin()}/sense/app/${appId}/sheet/sheet-overview`);
+  const all = computed();
+  await page.waitForFunction(() => /300k/.test(document.querySelector('[data-object-id=kpi-orders]')?.textContent ?? ''));
+  await page.waitForSelector('[data-object-id=bar-region] canvas');
+  await sleep(500); // the bars are drawn on the frame after the layout
+  await shot(page, 'sheet');
+  const table = await tableText(page, 'table-country');
+  for (const [country, amount] of Object.entries(all.byCountry)) {
+    assert.ok(table.includes(country), country);
+    assert.ok(table.includes(String(amount)), `${country}: ${amount}`);
+  }
+  assert.ok(table.includes(String(all.sales)), `total ${all.sales}`);
+
+  // click the bar above the axis label "North", then confirm
+  const label = await page.locator('[data-object-id=bar-region] svg text', { hasText: /^North$/ }).boundingBox();
+  await page.mouse.click(label.x + label.width / 2, label.y - 30);
+  await page.click('[data-object-id=bar-region] [data-testid=actions-toolbar-confirm], [data-testid=actions-toolbar-confirm]');
+  const north = computed((r) => r.region === 'North');
+  await page.waitForFunction((n) => (document.querySelector('[data-object-id=kpi-orders]')?.textContent ?? '').includes(n),
+    `${north.orders / 1000}k`);
+  await shot(page, 'north-selected');
+  const t2 = await tableText(page, 'table-country');
+  assert.ok(t2.includes('Norway') && t2.includes('United Kingdom'));
+  assert.ok(!t2.includes('Germany') && !t2.includes('Spain') && !t2.includes('Poland'));
+  assert.ok(t2.includes(String(north.sales)), `North's total ${north.sales}`);
+  assert.ok(t2.includes(String(north.byCountry.Norway)));
+
+  // clear, then step back to the selection
+  await page.click('button[title="Clear all selections"]');
+  await page.waitForFunction(() => (document.querySelector('[data-object-id=kpi-orders]')?.textContent ?? '').includes('300k'));
+  await shot(page, 'cleared');
+  await page.click('button[title="Step back"]');
+  await page.waitForFunction((n) => (document.querySelector('[data-object-id=kpi-orders]')?.textContent ?? '').includes(n),
+    `${north.orders / 1000}k`);
+  await shot(page, 'stepped-back');
+  await page.click('button[title="Clear all selections"]');
+  await page.waitForFunction(() => (document.querySelector('[data-object-id=kpi-orders]')?.textContent ?? '').includes('300k'));
+
+  // search the Year list for 2023 and take the match
+  const search = page.locator('[data-object-id=list-year] input');
+  await search.fill('2023');
+  await search.press('Enter');
+  const y2023 = computed((r) => r.year === 2023);
+  await page.waitForFunction((n) => (document.querySelector('[data-object-id=kpi-orders]')?.textContent ?? '').includes(n),
+    `${y2023.orders / 1000}k`);
+  await page.waitForFunction((n) => (document.querySelector('[data-object-id=table-country]')?.textContent ?? '').includes(n),
+    String(y2023.sales));
+  await shot(page, 'searched-2023');
+
+  // the second sheet, by its link
+  await page.click('.sheets >> text=Products');
+  await page.waitForURL(`${origin()}/sense/app/${appId}/sheet/sheet-products`);
+  await page.waitForSelector('[data-object-id=pie-product] canvas');
+  // the selections toolbar comes along, with the selection in it
+  await page.waitForSelector('.selections >> text=2023');
+  await shot(page, 'products');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('a deep link survives a page reload, and the page fits a phone', async () => {
+  const { ctx, page, errors } = await signedIn('admin', site.adminPassword, { width: 390, height: 844 });
+  await page.goto(`${origin()}/sense/app/${appId}/sheet/sheet-products`);
+  await page.waitForSelector('[data-object-id=table-product]');
+  await page.reload();
+  await page.waitForSelector('[data-object-id=table-product]');
+  await page.waitForSelector('[data-object-id=pie-product] canvas');
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `the page is ${width} px wide on a 390 px screen`);
+  await shot(page, 'phone');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('a person sees only the streams the security rules let them read', async () => {
+  const admin = await signedIn('admin', site.adminPassword);
+  await admin.page.waitForSelector('text=Sales example');
+  const adminNav = await admin.page.locator('nav.streams').innerText();
+  assert.match(adminNav, /Finance/);
+  assert.ok(await admin.page.locator('text=Budget').count());
+  await admin.page.getByRole('searchbox', { name: 'Search apps' }).fill("budg");
+  await admin.page.waitForFunction(() => !document.body.textContent.includes('Sales example'));
+  assert.equal(await admin.page.getByRole('link', { name: 'Budget' }).count(), 1);
+  await admin.page.getByRole('searchbox', { name: 'Search apps' }).fill("no app's name");
+  await admin.page.waitForFunction(() => !document.body.textContent.includes('Budget'));
+  await admin.ctx.close();
+
+  const { ctx, page } = await signedIn('reader', READER_PW);
+  await page.waitForSelector('text=Sales example');
+  await shot(page, 'reader');
+  const nav = await page.locator('nav.streams').innerText();
+  assert.match(nav, /Everyone/);
+  assert.doesNotMatch(nav, /Finance/);
+  assert.equal(await page.locator('text=Budget').count(), 0);
+  await ctx.close();
+});
