@@ -136,6 +136,12 @@ NODISCARD int data_tbl_adopt_qvd(struct qvd_table *q, struct tbl **out, struct e
 void data_val_of_symbol(const struct qvd_value *s, struct val *out);
 /* The value as text (a number formatted when it has no text). Returns buf or the text. */
 const char *data_val_text(const struct val *v, char *buf, size_t n);
+/* x written as the Qlik number format code `fmt` says ("#,##0.00", "0.0%", "$#,##0;($#,##0)")
+ * with the decimal separator `dec` (NULL or "": ".") and the thousands separator `thou`
+ * (NULL or "": none), into out[n]. -1 when fmt has no digit placeholder, x is not finite,
+ * or the text does not fit; out is then unspecified. */
+NODISCARD int data_num_format(double x, const char *fmt, const char *dec, const char *thou,
+			      char *out, size_t n);
 
 /* ================================================================ text formats */
 

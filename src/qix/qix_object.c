@@ -215,6 +215,7 @@ struct cube_spec {
 	struct cube_def def;
 	const char *dims[64], *measures[64], *dim_label[64], *mes_label[64];
 	json_t *dim_def[64], *mes_def[64]; /* qDef objects: their custom keys go to the layout */
+	json_t *mes_nf[64]; /* a measure's qNumFormat when its qText follows it, else NULL */
 	struct cube_col_sort sort[128];
 	int order[128];
 	int dim_field[64];
@@ -228,6 +229,37 @@ static int sort_dir(json_t *o, const char *k)
 {
 	json_int_t v = json_integer_value(json_object_get(o, k));
 	return v > 0 ? 1 : v < 0 ? -1 : 0;
+}
+
+/* A measure's qNumFormat when the engine writes its texts by it: a number format (F, M, R
+ * or I) with a format code. Automatic (U) and the rest are left to the client. */
+static json_t *number_format(json_t *qdef)
+{
+	json_t *nf = json_object_get(qdef, "qNumFormat");
+	const char *type = json_string_value(json_object_get(nf, "qType"));
+	const char *code = json_string_value(json_object_get(nf, "qFmt"));
+	return type && code && *code && type[0] && strchr("FMRI", type[0]) && type[1] == '\0'
+		   ? nf
+		   : NULL;
+}
+
+/* How a dimension on `f` sorts, from its first qSortCriterias. */
+static struct cube_col_sort dim_sort(const struct assoc_field *f, json_t *qd)
+{
+	json_t *crit = json_array_get(json_object_get(qd, "qSortCriterias"), 0);
+	int num = sort_dir(crit, "qSortByNumeric"), txt = sort_dir(crit, "qSortByAscii"),
+	    load = sort_dir(crit, "qSortByLoadOrder");
+	bool numeric_field = f->n_sym > 0 && f->sym[0].has_num;
+	struct cube_col_sort cs = {SORT_LOAD, 1};
+	if (num && (numeric_field || !txt))
+		cs = (struct cube_col_sort){SORT_NUM, num};
+	else if (txt)
+		cs = (struct cube_col_sort){SORT_TEXT, txt};
+	else if (load)
+		cs = (struct cube_col_sort){SORT_LOAD, load};
+	if (json_is_true(json_object_get(qd, "qReverseSort")))
+		cs.dir = -cs.dir;
+	return cs;
 }
 
 /* Reads a qHyperCubeDef. 0, or an error for the layout's qError with *why. */
@@ -256,21 +288,7 @@ static int spec_read(const struct assoc *a, json_t *hc, struct cube_spec *sp, co
 		    json_string_value(json_array_get(json_object_get(qd, "qFieldLabels"), 0));
 		sp->dim_label[i] = label && *label ? label : name;
 		sp->dim_def[i] = qd;
-		json_t *crit = json_array_get(json_object_get(qd, "qSortCriterias"), 0);
-		int num = sort_dir(crit, "qSortByNumeric"), txt = sort_dir(crit, "qSortByAscii"),
-		    load = sort_dir(crit, "qSortByLoadOrder");
-		bool numeric_field = a->fields[sp->dim_field[i]].n_sym > 0 &&
-				     a->fields[sp->dim_field[i]].sym[0].has_num;
-		struct cube_col_sort cs = {SORT_LOAD, 1};
-		if (num && (numeric_field || !txt))
-			cs = (struct cube_col_sort){SORT_NUM, num};
-		else if (txt)
-			cs = (struct cube_col_sort){SORT_TEXT, txt};
-		else if (load)
-			cs = (struct cube_col_sort){SORT_LOAD, load};
-		if (json_is_true(json_object_get(qd, "qReverseSort")))
-			cs.dir = -cs.dir;
-		sp->sort[i] = cs;
+		sp->sort[i] = dim_sort(&a->fields[sp->dim_field[i]], qd);
 	}
 	sp->def.n_dims = (int)json_array_size(dims);
 	json_array_foreach (mes, i, d) {
@@ -284,6 +302,7 @@ static int spec_read(const struct assoc *a, json_t *hc, struct cube_spec *sp, co
 		const char *label = json_string_value(json_object_get(qd, "qLabel"));
 		sp->mes_label[i] = label && *label ? label : ex;
 		sp->mes_def[i] = qd;
+		sp->mes_nf[i] = number_format(qd);
 		int dir = sort_dir(json_object_get(d, "qSortBy"), "qSortByNumeric");
 		if (json_is_true(json_object_get(qd, "qReverseSort")))
 			dir = -dir;
@@ -396,8 +415,23 @@ static json_t *dim_info(const struct assoc *a, const struct assoc_states *st, in
 	return di;
 }
 
-static json_t *cube_page(const struct cube *c, int n_dims, int width, json_t *pg)
+/* A measure's cell: its qText as the measure's number format says, when it has one. */
+static void set_measure(json_t *cell, const struct val *v, const struct cube_spec *sp, int m)
 {
+	qix_obj_set_value(cell, v);
+	json_t *nf = sp->mes_nf[m];
+	char text[256];
+	if (nf && !v->null && v->has_num &&
+	    data_num_format(v->num, json_string_value(json_object_get(nf, "qFmt")),
+			    json_string_value(json_object_get(nf, "qDec")),
+			    json_string_value(json_object_get(nf, "qThou")), text,
+			    sizeof(text)) == 0)
+		json_object_set_new(cell, "qText", json_string(text));
+}
+
+static json_t *cube_page(const struct cube *c, const struct cube_spec *sp, json_t *pg)
+{
+	int n_dims = sp->def.n_dims, width = sp->width;
 	json_int_t left = json_integer_value(json_object_get(pg, "qLeft")),
 		   top = json_integer_value(json_object_get(pg, "qTop")),
 		   w = json_integer_value(json_object_get(pg, "qWidth")),
@@ -418,7 +452,10 @@ static json_t *cube_page(const struct cube *c, int n_dims, int width, json_t *pg
 		for (json_int_t col = left; col < left + w; col++) {
 			const struct cube_cell *cell = &c->cells[r * c->n_cols + col];
 			json_t *jc = json_object();
-			qix_obj_set_value(jc, &cell->v);
+			if (col >= n_dims)
+				set_measure(jc, &cell->v, sp, (int)col - n_dims);
+			else
+				qix_obj_set_value(jc, &cell->v);
 			json_object_set_new(jc, "qElemNumber", json_integer(cell->elem));
 			json_object_set_new(jc, "qState", json_string(cell->state));
 			json_array_append_new(row, jc);
@@ -432,7 +469,7 @@ static json_t *cube_page(const struct cube *c, int n_dims, int width, json_t *pg
 }
 
 /* Pages asked for, clipped, with at most MAX_CELLS cells in all. */
-static int pages(json_t *req, const struct cube *c, int n_dims, int width, json_t **out,
+static int pages(json_t *req, const struct cube *c, const struct cube_spec *sp, json_t **out,
 		 const char **msg)
 {
 	json_int_t cells = 0;
@@ -447,7 +484,7 @@ static int pages(json_t *req, const struct cube *c, int n_dims, int width, json_
 	}
 	*out = json_array();
 	json_array_foreach (req, i, pg)
-		json_array_append_new(*out, cube_page(c, n_dims, width, pg));
+		json_array_append_new(*out, cube_page(c, sp, pg));
 	return 0;
 }
 
@@ -523,6 +560,10 @@ static json_t *hypercube_layout(struct qix_session *s, json_t *hc)
 				       "qIsAutoFormat", 1, "qAttrExprInfo", "qAttrDimInfo");
 		json_object_set_new(mi, "qMin", isfinite(mn) ? json_real(mn) : json_string("NaN"));
 		json_object_set_new(mi, "qMax", isfinite(mx) ? json_real(mx) : json_string("NaN"));
+		if (sp->mes_nf[m]) {
+			json_object_set_new(mi, "qNumFormat", json_deep_copy(sp->mes_nf[m]));
+			json_object_set_new(mi, "qIsAutoFormat", json_false());
+		}
 		copy_custom(mi, sp->mes_def[m]);
 		json_array_append_new(minfo, mi);
 	}
@@ -540,7 +581,7 @@ static json_t *hypercube_layout(struct qix_session *s, json_t *hc)
 			for (int m = 0; m < sp->n_user; m++) {
 				json_t *cell = json_pack("{s:i,s:s,s:b}", "qElemNumber", -1,
 							 "qState", "X", "qIsTotalCell", 1);
-				qix_obj_set_value(cell, &tc->cells[m].v);
+				set_measure(cell, &tc->cells[m].v, sp, m);
 				json_array_append_new(total, cell);
 			}
 		model_cube_free(tc);
@@ -548,8 +589,7 @@ static json_t *hypercube_layout(struct qix_session *s, json_t *hc)
 	json_object_set_new(l, "qGrandTotalRow", total);
 	json_t *dp = NULL;
 	const char *msg;
-	if (pages(json_object_get(hc, "qInitialDataFetch"), c, sp->def.n_dims, sp->width, &dp,
-		  &msg) != 0) {
+	if (pages(json_object_get(hc, "qInitialDataFetch"), c, sp, &dp, &msg) != 0) {
 		dp = json_array();
 	}
 	json_object_set_new(l, "qDataPages", dp);
@@ -911,7 +951,7 @@ static int object_data(struct qix_session *s, json_t *props, const char *m, json
 	int rc = sp ? compute_cube(s, def, sp, &c, msg) : QIX_INTERNAL;
 	json_t *dp = NULL;
 	if (rc == 0)
-		rc = pages(req, c, sp->def.n_dims, sp->width, &dp, msg);
+		rc = pages(req, c, sp, &dp, msg);
 	if (rc == 0)
 		*out = json_pack("{s:o}", "qDataPages", dp);
 	model_cube_free(c);

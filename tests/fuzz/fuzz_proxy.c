@@ -1,5 +1,6 @@
 /* fuzz_proxy.c: the proxy's parsers of what a browser sends before it is signed in: the
- * Cookie header, the sign-in form body, the target a sign-in sends it back to, and a JWT
+ * Cookie header, the sign-in form body, the target a sign-in sends it back to (and the same
+ * text as a file of the hub), and a JWT
  * (checked against an HS256 secret, so that a token the fuzzer signs itself is impossible
  * and every accepted one would be a bug). The first byte picks the parser. Nothing may
  * crash or read past the input, and what comes out must fit and hold no NUL. */
@@ -47,6 +48,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	default:
 		if (proxy_local_target(text) && (text[0] != '/' || text[1] == '/'))
+			abort();
+		/* the same text as a path below the hub's folder: one that passes never climbs
+		 * out of it, names a hidden file, or holds anything but the plain characters */
+		if (proxy_hub_path_ok(text) &&
+		    (text[0] == '/' || text[0] == '.' || strstr(text, "//") || strstr(text, "/.") ||
+		     text[strlen(text) - 1] == '/' ||
+		     strspn(text,
+			    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./") !=
+			 strlen(text)))
 			abort();
 	}
 	free(text);

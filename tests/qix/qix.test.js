@@ -589,3 +589,43 @@ test('a list object search shows the values it matches; accepting selects them, 
   assert.deepEqual(['Alice', 'Bob', 'Dave'].map((n) => st[n]), ['S', 'S', 'S']);
   await s.session.close();
 });
+
+test("a measure's number format writes its texts, its grand total and its qMeasureInfo", async () => {
+  const s = await site.session(appId);
+  try {
+    const doc = await s.global.openDoc(appId);
+    // a format code is written with its own separators
+    const fmt = { qType: 'F', qnDec: 2, qUseThou: 1, qFmt: '# ##0,00 kr', qDec: ',', qThou: ' ' };
+    const obj = await doc.createSessionObject({
+      qInfo: { qType: 'formatted' },
+      qHyperCubeDef: {
+        qDimensions: [{ qDef: { qFieldDefs: ['Region'], qSortCriterias: [{ qSortByAscii: 1 }] } }],
+        qMeasures: [
+          { qDef: { qDef: 'Sum(Amount) * 1000.5', qNumFormat: fmt } },
+          { qDef: { qDef: 'Sum(Amount) / 3', qNumFormat: { qType: 'U', qFmt: '0.0' } } },
+        ],
+        qInitialDataFetch: [{ qTop: 0, qLeft: 0, qWidth: 3, qHeight: 10 }],
+      },
+    });
+    const hc = (await obj.getLayout()).qHyperCube;
+    const kr = (n) => {
+      const [int, dec] = n.toFixed(2).split('.');
+      return `${int.replace(/\B(?=(\d{3})+$)/g, ' ')},${dec} kr`;
+    };
+    const rows = hc.qDataPages[0].qMatrix;
+    assert.ok(rows.length >= 2);
+    assert.deepEqual(rows[0].slice(0, 2).map((c) => c.qText), ['East', '10 005,00 kr'], 'East sums 10');
+    for (const r of rows) {
+      assert.equal(r[1].qText, kr(r[1].qNum));
+      assert.notEqual(r[2].qText, r[2].qNum.toFixed(1), 'an automatic (U) format is not applied');
+    }
+    assert.equal(hc.qGrandTotalRow[0].qText, kr(hc.qGrandTotalRow[0].qNum));
+    assert.deepEqual(hc.qMeasureInfo[0].qNumFormat, fmt);
+    assert.equal(hc.qMeasureInfo[0].qIsAutoFormat, false);
+    assert.equal(hc.qMeasureInfo[1].qIsAutoFormat, true, 'an automatic (U) format is left to the client');
+    const [page] = await obj.getHyperCubeData('/qHyperCubeDef', [{ qTop: 1, qLeft: 1, qWidth: 1, qHeight: 1 }]);
+    assert.equal(page.qMatrix[0][0].qText, rows[1][1].qText);
+  } finally {
+    await s.session.close();
+  }
+});

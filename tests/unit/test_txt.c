@@ -5,6 +5,8 @@
 
 #include "data/data.h"
 
+#include <math.h>
+
 static char shared[4096];
 
 static bool have_shared(void)
@@ -258,6 +260,46 @@ static void large_text_read_on_threads_equals_one_thread(void **state)
 	buf_release(&b);
 }
 
+/* Number format codes as Qlik writes numbers with them. */
+static void number_formats(void **state)
+{
+	(void)state;
+	static const struct {
+		double x;
+		const char *fmt, *dec, *thou, *want;
+	} cases[] = {
+	    {508384202, "#,##0", ".", ",", "508,384,202"},
+	    {1694.60708451409, "#,##0", ".", ",", "1,695"},
+	    {1694.60708451409, "#,##0.00", ".", ",", "1,694.61"},
+	    {-1234567.5, "#,##0.0", ".", ",", "-1,234,567.5"},
+	    {999, "#,##0", ".", ",", "999"},
+	    {1000, "#,##0", ".", ",", "1,000"},
+	    {0.256, "0.0%", ".", ",", "25.6%"},
+	    {0.5, "#.##", ".", "", "0.5"},
+	    {2.5, "0.0#", ".", "", "2.5"},
+	    {2.126, "0.0#", ".", "", "2.13"},
+	    {5, "0000", ".", "", "0005"},
+	    {-5, "$#,##0;($#,##0)", ".", ",", "($5)"},
+	    {5, "$#,##0;($#,##0)", ".", ",", "$5"},
+	    {1234.5, "# ##0,00 kr", ",", " ", "1 234,50 kr"},
+	    {-0.001, "0.00", ".", "", "0.00"},
+	    {12, "0", NULL, NULL, "12"},
+	};
+	char out[64];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(data_num_format(cases[i].x, cases[i].fmt, cases[i].dec,
+						 cases[i].thou, out, sizeof(out)),
+				 0);
+		assert_string_equal(out, cases[i].want);
+	}
+	/* no digit placeholder, a number that is not one, or no room: refused */
+	assert_int_equal(data_num_format(1, "abc", ".", ",", out, sizeof(out)), -1);
+	assert_int_equal(data_num_format(NAN, "0", ".", ",", out, sizeof(out)), -1);
+	assert_int_equal(data_num_format(123456, "#,##0", ".", ",", out, 4), -1);
+	assert_int_equal(data_num_format(1e300, "0.000000000000000000", ".", ",", out, sizeof(out)),
+			 -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +308,7 @@ int main(void)
 	    cmocka_unit_test(large_text_read_on_threads_equals_one_thread),
 	    cmocka_unit_test(interpretation),
 	    cmocka_unit_test(quoting_labels_and_code_pages),
+	    cmocka_unit_test(number_formats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

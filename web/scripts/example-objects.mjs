@@ -21,7 +21,7 @@ const mea = (expr, label, fmt) => ({ qDef: { qDef: expr, qLabel: label, ...(fmt 
 const sales = mea('Sum(Amount)', 'Sales', money);
 
 const charts = [
-  ['kpi-sales', 'kpi', 'Sales', [sales]],
+  ['kpi-sales', 'kpi', 'Sales', [mea('Sum(Amount)', 'Sales')]], // automatic: 508.38M
   ['kpi-orders', 'kpi', 'Orders', [mea('Count(OrderId)', 'Orders')]],
   ['kpi-quantity', 'kpi', 'Units', [mea('Sum(Quantity)', 'Units')]],
   ['bar-region', 'barchart', 'Sales by region', [dim('Region'), sales]],
