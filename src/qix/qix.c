@@ -51,17 +51,22 @@ static bool in(const char *const *list, const char *name)
 
 /* A person's session changes the app only when the security rules let them update it
  * (an app published to a stream is its owner's no more: the default rules say no). */
-static int may_write(struct qix_call *c)
+bool qix_may_update(struct qix_session *s)
 {
-	const struct qix_env *env = &c->s->q->cfg.env;
-	if (!c->s->governed || !env->may_update || !c->s->doc)
-		return 0;
+	const struct qix_env *env = &s->q->cfg.env;
+	if (!s->governed || !env->may_update || !s->doc)
+		return true;
 	struct err e;
 	err_init(&e);
 	bool ok = false;
-	if (env->may_update(env->ctx, c->s->user, c->s->attrs, c->s->doc->id, &ok, &e) != 0)
-		log_warn("engine: may %s change %s? %s", c->s->user, c->s->doc->id, e.message);
-	if (ok)
+	if (env->may_update(env->ctx, s->user, s->attrs, s->doc->id, &ok, &e) != 0)
+		log_warn("engine: may %s change %s? %s", s->user, s->doc->id, e.message);
+	return ok;
+}
+
+static int may_write(struct qix_call *c)
+{
+	if (qix_may_update(c->s))
 		return 0;
 	log_info("engine: %s by %s refused by the security rules", c->method, c->s->user);
 	c->msg = "Access denied";

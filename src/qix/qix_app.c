@@ -76,6 +76,7 @@ static json_t *locale_info(void)
 static json_t *app_layout(struct qix_session *s)
 {
 	struct qix_doc *d = s->doc;
+	bool may = qix_may_update(s); /* asks the rules: before the lock */
 	pthread_mutex_lock(&d->mu);
 	const char *title = json_string_value(json_object_get(d->props, "qTitle"));
 	json_t *l = json_pack(
@@ -83,9 +84,11 @@ static json_t *app_layout(struct qix_session *s)
 	    title && *title ? title : d->info.title, "qFileName", d->id, "qLastReloadTime",
 	    d->info.last_reload, "qModified", d->dirty, "qHasScript", d->script && *d->script,
 	    "qStateNames", "qMeta",
-	    json_pack("{s:[ssss]}", "privileges", "read", "update", "delete", "reload"), "qHasData",
-	    s->data && s->data->a, "qReadOnly", 0, "qIsOpenedWithoutData", 0, "qIsSessionApp", 0,
-	    "qIsDirectQueryMode", 0, "qThumbnail", "qUrl", "", "qLocaleInfo", locale_info());
+	    may ? json_pack("{s:[ssss]}", "privileges", "read", "update", "delete", "reload")
+		: json_pack("{s:[s]}", "privileges", "read"),
+	    "qHasData", s->data && s->data->a, "qReadOnly", !may, "qIsOpenedWithoutData", 0,
+	    "qIsSessionApp", 0, "qIsDirectQueryMode", 0, "qThumbnail", "qUrl", "", "qLocaleInfo",
+	    locale_info());
 	pthread_mutex_unlock(&d->mu);
 	return l;
 }
@@ -530,6 +533,26 @@ static int evaluate(struct qix_call *c)
 	return 0;
 }
 
+/* CheckExpression: the expression is computed once, over the session's selections; what
+ * stops it is the error message, empty when it computes. */
+static int check_expression(struct qix_call *c)
+{
+	const char *expr = qix_param_str(c->params, 0, "qExpr", "");
+	expr += strspn(expr, " \t\r\n");
+	if (*expr == '=')
+		expr++;
+	struct arena *a = arena_new();
+	struct val v = {.null = true};
+	struct err e;
+	err_init(&e);
+	int rc =
+	    a ? qix_obj_evaluate(c->s, expr, &v, a, &e) : err_set(&e, ERR_NOMEM, "out of memory");
+	c->out = json_pack("{s:s,s:[],s:[]}", "qErrorMsg", rc ? e.message : "", "qBadFieldNames",
+			   "qDangerousFieldNames");
+	arena_free(a);
+	return 0;
+}
+
 static int get_locale_info(struct qix_call *c)
 {
 	c->out = json_pack("{s:o}", "qReturn", locale_info());
@@ -618,6 +641,7 @@ const struct qix_method qix_app_methods[] = {
     {QIX_DOC, "ClearUndoBuffer", answer_empty, 0},
     {QIX_DOC, "Evaluate", evaluate, 1},
     {QIX_DOC, "EvaluateEx", evaluate, 1},
+    {QIX_DOC, "CheckExpression", check_expression, 2},
     {QIX_DOC, "GetLocaleInfo", get_locale_info, 0},
     {QIX_DOC, "GetTablesAndKeys", get_tables_and_keys, 5},
     {0, NULL, NULL, 0},

@@ -174,6 +174,10 @@ struct qix_method {
 	int arity; /* positional parameters in Qlik's schema; a call with more is refused */
 };
 
+/* Whether the session may change its app (qix.c): always for a site-certificate session,
+ * as the security rules say for a person's (asks the repository: call it without locks). */
+bool qix_may_update(struct qix_session *s);
+
 /* The tables, each ended by an entry with a NULL name. */
 extern const struct qix_method qix_app_methods[];    /* Global and Doc (qix_app.c) */
 extern const struct qix_method qix_object_methods[]; /* GenericObject (qix_object.c) */

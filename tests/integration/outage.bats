@@ -197,7 +197,21 @@ teardown_file() {
 	grep -qi '^Retry-After: [0-9]' "$BATS_TEST_TMPDIR/h.mid"
 	sleep $((outage - outage / 2))
 	pg_start
-	sleep 4
+	# every node recovers: its last three writes acknowledged and reads fresh (waited for,
+	# not assumed after a fixed time, so that a busy machine does not fail the test)
+	recovered() {
+		local n
+		for n in 1 2 3; do
+			[ "$(tail -n 3 "$BATS_TEST_TMPDIR/writes.w$n" | grep -c '^201 ')" = 3 ] || return 1
+			[ "$(tail -n 3 "$BATS_TEST_TMPDIR/reads.$n" | grep -c '^200 fresh ')" = 3 ] || return 1
+		done
+	}
+	back=$(date +%s)
+	for _ in $(seq 1 600); do
+		recovered && break
+		sleep 0.1
+	done
+	echo "# recovered in $(($(date +%s) - back)) s after the database came back" >&3
 	touch "$BATS_TEST_TMPDIR/stop"
 	wait "${pids[@]}"
 	for n in 1 2 3; do

@@ -11,8 +11,12 @@ export interface Session {
 export interface GenericObject {
   id: string;
   getProperties(): Promise<Record<string, unknown>>;
+  setProperties(props: Record<string, unknown>): Promise<void>;
   getLayout(): Promise<Record<string, unknown>>;
   on(event: 'changed' | 'closed', fn: () => void): void;
+}
+export interface TablesAndKeys {
+  qtr: { qName: string; qFields: { qName: string }[] }[];
 }
 export interface Field {
   selectValues(values: { qText: string }[], toggle?: boolean): Promise<boolean>;
@@ -23,7 +27,18 @@ export interface Doc {
   getObject(id: string): Promise<GenericObject>;
   createSessionObject(props: object): Promise<GenericObject>;
   getField(name: string): Promise<Field>;
-  getAppLayout(): Promise<{ qTitle: string }>;
+  getAppLayout(): Promise<{ qTitle: string; qReadOnly?: boolean }>;
+  createObject(props: object): Promise<GenericObject>;
+  destroyObject(id: string): Promise<boolean>;
+  doSave(fileName?: string): Promise<void>;
+  checkExpression(expr: string): Promise<{ qErrorMsg: string }>;
+  getTablesAndKeys(
+    windowSize: object,
+    nullSize: object,
+    cellHeight: number,
+    syntheticMode: boolean,
+    includeSysVars: boolean,
+  ): Promise<TablesAndKeys>;
 }
 interface Global {
   openDoc(id: string): Promise<Doc>;
@@ -76,4 +91,12 @@ export async function restoreSelections(o: Opened, sel: Selection[]): Promise<vo
     const f = await o.doc.getField(s.field);
     await f.selectValues(s.values.map((v) => ({ qText: v })));
   }
+}
+
+/** The fields of the app's data model, by name, each once. */
+export async function fieldNames(doc: Doc): Promise<string[]> {
+  const tk = await doc.getTablesAndKeys({ qcx: 0, qcy: 0 }, { qcx: 0, qcy: 0 }, 0, false, false);
+  const names = new Set<string>();
+  for (const t of tk.qtr ?? []) for (const f of t.qFields ?? []) names.add(f.qName);
+  return [...names].sort((a, b) => a.localeCompare(b));
 }

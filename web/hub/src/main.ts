@@ -5,7 +5,8 @@ import './style.css';
 import type { Nebula } from './charts';
 import { appUrl, hubUrl, isId, isObjectId, prefix } from './base';
 import { clear, h, when } from './dom';
-import { currentSelections, openApp, restoreSelections, type Opened, type Selection } from './engine';
+import { addChart, chartForm, checkMeasure, deleteSheet, newSheet, removeChart, renameSheet, type Cell } from './edit';
+import { currentSelections, fieldNames, openApp, restoreSelections, type Opened, type Selection } from './engine';
 import { apps, me, quoted, streams, type Me } from './qrs';
 
 const main = document.getElementById('main') as HTMLElement;
@@ -141,14 +142,6 @@ async function home(r: { stream?: string; work?: boolean }): Promise<void> {
 
 /* ------------------------------------------------------------------ an app and its sheets */
 
-interface Cell {
-  name: string;
-  type: string;
-  col: number;
-  row: number;
-  colspan: number;
-  rowspan: number;
-}
 
 interface SheetInfo {
   id: string;
@@ -168,6 +161,9 @@ interface Current {
   selections: Selection[];
   closing: boolean;
   bar: HTMLElement | null; /* the selections toolbar, mounted once per session */
+  readOnly: boolean; /* the rules do not let this person change the app */
+  editing: boolean;
+  fields: string[] | null;
 }
 
 let current: Current | null = null;
@@ -219,15 +215,19 @@ async function open(appId: string): Promise<Current> {
   await closeApp();
   const { charts } = await import('./charts');
   const opened = await openApp(appId, () => lost(c));
+  const layout = await opened.doc.getAppLayout();
   const c: Current = {
     app: appId,
     opened,
     nebula: charts(opened.doc),
     sheets: await loadSheets(opened),
-    title: (await opened.doc.getAppLayout()).qTitle,
+    title: layout.qTitle,
     selections: [],
     closing: false,
     bar: null,
+    readOnly: layout.qReadOnly === true,
+    editing: false,
+    fields: null,
   };
   watchSelections(c);
   current = c;
@@ -275,6 +275,73 @@ function lost(c: Current): void {
   setTimeout(() => void retry(), delay);
 }
 
+/* After a change to the sheets: read them again and show `sheet` (default: the same). */
+async function changed(c: Current, sheet?: string): Promise<void> {
+  c.sheets = await loadSheets(c.opened);
+  rendered = null;
+  if (sheet) go(appUrl(c.app, sheet));
+  else await route();
+}
+
+function sheetList(c: Current, current: string | undefined): HTMLElement {
+  const list = h(
+    'ul',
+    {},
+    ...c.sheets.map((s) =>
+      h('li', {}, h('a', { href: appUrl(c.app, s.id), 'data-nav': true, 'aria-current': s.id === current ? 'page' : undefined }, s.title)),
+    ),
+  );
+  const aside = h('aside', { class: 'sheets', 'aria-label': 'Sheets' }, h('h2', {}, 'Sheets'), list);
+  if (!c.readOnly) {
+    const name = h('input', { 'aria-label': 'New sheet title', placeholder: 'New sheet', required: true });
+    const form = h('form', { class: 'new-sheet' }, name, h('button', { type: 'submit' }, 'Add sheet'));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      void newSheet(c.opened.doc, name.value.trim(), c.sheets.length)
+        .then((id) => {
+          c.editing = true;
+          return changed(c, id);
+        })
+        .catch(failed);
+    });
+    aside.append(form);
+  }
+  return aside;
+}
+
+function sheetHeader(c: Current, sheet: SheetInfo): HTMLElement {
+  if (c.readOnly) return h('div', { class: 'sheet-head' }, h('h1', {}, sheet.title));
+  const toggle = h('button', { type: 'button', class: 'quiet', 'aria-pressed': c.editing ? 'true' : 'false' }, c.editing ? 'Done' : 'Edit sheet');
+  toggle.addEventListener('click', () => {
+    c.editing = !c.editing;
+    rendered = null;
+    void route();
+  });
+  if (!c.editing) return h('div', { class: 'sheet-head' }, h('h1', {}, sheet.title), toggle);
+  const title = h('input', { 'aria-label': 'Sheet title', value: sheet.title, required: true });
+  const rename = h('form', { class: 'rename' }, title, h('button', { type: 'submit' }, 'Rename'));
+  rename.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void renameSheet(c.opened.doc, sheet.id, title.value.trim()).then(() => changed(c), failed);
+  });
+  const del = h('button', { type: 'button', class: 'danger' }, 'Delete sheet');
+  del.addEventListener('click', () => {
+    if (del.dataset.armed !== 'yes') {
+      del.dataset.armed = 'yes';
+      del.textContent = 'Really delete this sheet?';
+      return;
+    }
+    void deleteSheet(c.opened.doc, sheet.id)
+      .then(async () => {
+        c.sheets = await loadSheets(c.opened);
+        rendered = null;
+        go(appUrl(c.app));
+      })
+      .catch(failed);
+  });
+  return h('div', { class: 'sheet-head' }, rename, del, toggle);
+}
+
 async function appView(r: { app: string; sheet?: string }): Promise<void> {
   if (rendered && rendered.app === r.app && rendered.sheet === r.sheet) return;
   if (!current || current.app !== r.app) {
@@ -287,7 +354,9 @@ async function appView(r: { app: string; sheet?: string }): Promise<void> {
     if (c.sheets.length) return go(appUrl(r.app, c.sheets[0].id), true);
     setCrumbs(['Hub', hubUrl()], [c.title]);
     clear(main);
-    main.append(h('div', { class: 'error' }, h('h1', {}, c.title), h('p', {}, 'This app has no sheets yet.')));
+    main.append(
+      h('div', { class: 'app' }, sheetList(c, undefined), h('section', { class: 'sheet' }, h('h1', {}, c.title), h('p', { class: 'empty' }, 'This app has no sheets yet.'))),
+    );
     rendered = { app: r.app, sheet: '' };
     return;
   }
@@ -295,38 +364,46 @@ async function appView(r: { app: string; sheet?: string }): Promise<void> {
   if (!sheet) throw new Error('This app has no such sheet.');
   setCrumbs(['Hub', hubUrl()], [c.title, appUrl(r.app)], [sheet.title]);
 
-  const list = h(
-    'ul',
-    {},
-    ...c.sheets.map((s) =>
-      h('li', {}, h('a', { href: appUrl(r.app, s.id), 'data-nav': true, 'aria-current': s.id === sheet.id ? 'page' : undefined }, s.title)),
-    ),
-  );
+  const grid = h('div', { class: 'grid' });
+  grid.style.setProperty('--cols', String(sheet.columns));
+  grid.style.setProperty('--rows', String(sheet.rows));
   if (!c.bar) {
     c.bar = h('div', { class: 'selections', 'aria-label': 'Selections' });
     (await c.nebula.selections()).mount(c.bar);
   }
-  const grid = h('div', { class: 'grid' });
-  grid.style.setProperty('--cols', String(sheet.columns));
-  grid.style.setProperty('--rows', String(sheet.rows));
+  let form: HTMLElement | null = null;
+  if (c.editing && !c.readOnly) {
+    c.fields ??= await fieldNames(c.opened.doc);
+    const { chartTypes } = await import('./charts');
+    form = chartForm(
+      chartTypes,
+      c.fields,
+      (expr) => checkMeasure(c.opened.doc, expr),
+      async (spec) => {
+        await addChart(c.opened.doc, c.nebula, sheet.id, spec);
+        await changed(c);
+      },
+    );
+  }
   clear(main);
-  main.append(
-    h(
-      'div',
-      { class: 'app' },
-      h('aside', { class: 'sheets', 'aria-label': 'Sheets' }, h('h2', {}, 'Sheets'), list),
-      h('section', { class: 'sheet' }, c.bar, h('h1', {}, sheet.title), grid),
-    ),
-  );
+  main.append(h('div', { class: 'app' }, sheetList(c, sheet.id), h('section', { class: 'sheet' }, c.bar, sheetHeader(c, sheet), form, grid)));
   rendered = { app: r.app, sheet: sheet.id };
-  await Promise.all(sheet.cells.map((cell) => renderCell(c, grid, cell)));
+  if (!sheet.cells.length) grid.append(h('p', { class: 'empty' }, c.readOnly ? 'This sheet is empty.' : 'This sheet is empty: Edit sheet, then Add chart.'));
+  await Promise.all(sheet.cells.map((cell) => renderCell(c, grid, cell, sheet.id)));
 }
 
-async function renderCell(c: Current, grid: HTMLElement, cell: Cell): Promise<void> {
-  const el = h('div', { class: 'cell', 'data-object-id': cell.name, 'data-type': cell.type });
-  el.style.gridColumn = `${cell.col + 1} / span ${cell.colspan}`;
-  el.style.gridRow = `${cell.row + 1} / span ${cell.rowspan}`;
-  grid.append(el);
+async function renderCell(c: Current, grid: HTMLElement, cell: Cell, sheetId: string): Promise<void> {
+  const box = h('div', { class: 'cell', 'data-object-id': cell.name, 'data-type': cell.type });
+  box.style.gridColumn = `${cell.col + 1} / span ${cell.colspan}`;
+  box.style.gridRow = `${cell.row + 1} / span ${cell.rowspan}`;
+  const el = h('div', { class: 'viz' });
+  box.append(el);
+  if (c.editing && !c.readOnly) {
+    const remove = h('button', { type: 'button', class: 'remove', 'aria-label': `Remove chart ${cell.name}` }, '✕');
+    remove.addEventListener('click', () => void removeChart(c.opened.doc, sheetId, cell.name).then(() => changed(c), failed));
+    box.append(remove);
+  }
+  grid.append(box);
   try {
     if (cell.type === 'listbox') {
       const props = (await (await c.opened.doc.getObject(cell.name)).getProperties()) as {
@@ -335,8 +412,10 @@ async function renderCell(c: Current, grid: HTMLElement, cell: Cell): Promise<vo
       const field = props.qListObjectDef?.qDef?.qFieldDefs?.[0];
       if (!field) throw new Error('this list has no field');
       await (await c.nebula.field(field)).mount(el, { title: field, search: true });
+      box.dataset.rendered = 'yes';
     } else {
-      await c.nebula.render({ element: el, id: cell.name });
+      // data-rendered: the chart has drawn its first layout (tests and bench/hub_run wait on it)
+      await c.nebula.render({ element: el, id: cell.name, onRender: () => (box.dataset.rendered = 'yes') });
     }
   } catch (err) {
     el.replaceChildren(h('p', { class: 'cell-error' }, `This chart cannot be shown: ${err instanceof Error ? err.message : String(err)}`));

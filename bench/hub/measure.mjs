@@ -1,0 +1,104 @@
+// measure.mjs: the hub's side of bench/hub_run. A real node (tests/qix/site.js) with the
+// example app reloaded at OUT/sales.qvs's size, published to Everyone; then Debian's
+// chromium (playwright-core) measures, as a person would feel them:
+//   sheet_cold_ms  sign-in (the form submitted) to every chart of the Overview sheet drawn,
+//                  the app's first open on the node (it is read from the share);
+//   sheet_ms       the same with the app already open on the node, new browser each time
+//                  (no cached files, no session): median of 5;
+//   click_ms       a click on the bar "North" to the KPIs and the table redrawn with the
+//                  selection: median of 5 (cleared between).
+//   node bench/hub/measure.mjs OUT
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const require = createRequire(path.join(root, 'web/package.json'));
+const { chromium } = require('playwright-core');
+const { makeSite, destroySite, sleep } = require(path.join(root, 'tests/qix/site.js'));
+
+const out = path.resolve(process.argv[2]);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+
+const site = await makeSite();
+let browser;
+try {
+  const made = execFileSync(process.env.FATHOM, ['app', 'create', 'Sales example', '--dir', site.dir, '--script',
+    path.join(out, 'sales.qvs'), '--objects', path.join(root, 'examples/sales/objects.json')], { encoding: 'utf8' });
+  const app = /\(([0-9a-f-]{36})\)/.exec(made)[1];
+  const t0 = process.hrtime.bigint();
+  await site.api('POST', `/qrs/app/${app}/reload`);
+  for (;;) {
+    const a = await site.api('GET', `/qrs/app/${app}`);
+    if (a.json?.lastReloadTime && !a.json.lastReloadTime.startsWith('1753')) break;
+    await sleep(200);
+  }
+  console.log(`reload_s ${(ms(t0) / 1000).toFixed(2)}`);
+  const stream = (await site.api('POST', '/qrs/stream', { name: 'Everyone' })).json.id;
+  await site.api('PUT', `/qrs/app/${app}/publish?stream=${stream}`);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+  const origin = `https://localhost:${site.proxyPort}`;
+  const sheet = `${origin}/sense/app/${app}/sheet/sheet-overview`;
+
+  async function openSheet() {
+    const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+    const page = await ctx.newPage();
+    await page.goto(sheet);
+    await page.fill('input[name=username]', 'admin');
+    await page.fill('input[name=password]', site.adminPassword);
+    const t = process.hrtime.bigint();
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => {
+      const all = document.querySelectorAll('.cell');
+      return all.length > 0 && [...all].every((c) => c.dataset.rendered === 'yes') &&
+        /\d/.test(document.querySelector('[data-object-id=kpi-orders]')?.textContent ?? '');
+    }, null, { polling: 'raf', timeout: 120000 });
+    return { ctx, page, t: ms(t) };
+  }
+
+  const cold = await openSheet();
+  console.log(`sheet_cold_ms ${cold.t.toFixed(0)}`);
+  await cold.ctx.close();
+  const warm = [];
+  let last;
+  for (let i = 0; i < 5; i++) {
+    last?.ctx.close();
+    last = await openSheet();
+    warm.push(last.t);
+  }
+  console.log(`sheet_ms ${median(warm).toFixed(0)}`);
+  console.log(`sheet_runs ${warm.map((x) => x.toFixed(0)).join(',')}`);
+  console.log(`charts ${await last.page.locator('.cell').count()}`);
+
+  const page = last.page;
+  const orders = () => page.locator('[data-object-id=kpi-orders]').innerText();
+  const before = await orders();
+  const clicks = [];
+  for (let i = 0; i < 5; i++) {
+    await page.waitForSelector('[data-object-id=bar-region] canvas');
+    await sleep(300);
+    const label = await page.locator('[data-object-id=bar-region] svg text', { hasText: /^North$/ }).boundingBox();
+    const t = process.hrtime.bigint();
+    await page.mouse.click(label.x + label.width / 2, label.y - 30);
+    await page.waitForFunction((b) => {
+      const k = document.querySelector('[data-object-id=kpi-orders]')?.textContent ?? '';
+      const tab = document.querySelector('[data-object-id=table-country]')?.textContent ?? '';
+      return !k.includes(b) && /\d/.test(k) && tab.includes('Norway') && !tab.includes('Germany');
+    }, before.replace(/^Orders\s*/, ''), { polling: 'raf', timeout: 60000 });
+    clicks.push(ms(t));
+    await page.click('[data-testid=actions-toolbar-cancel]');
+    await page.waitForFunction((b) => (document.querySelector('[data-object-id=kpi-orders]')?.textContent ?? '').includes(b),
+      before.replace(/^Orders\s*/, ''), { timeout: 60000 });
+  }
+  console.log(`click_ms ${median(clicks).toFixed(0)}`);
+  console.log(`click_runs ${clicks.map((x) => x.toFixed(0)).join(',')}`);
+  await last.ctx.close();
+} finally {
+  await browser?.close();
+  await destroySite(site);
+}

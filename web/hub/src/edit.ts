@@ -1,0 +1,144 @@
+// Editing an app's sheets, for people the security rules let change the app (the engine
+// says so in qReadOnly, and refuses the changes of everyone else): new sheets, titles,
+// charts added from a type, a dimension and a measure that the engine checks first, charts
+// removed, sheets deleted. Every change is saved in the app at once (DoSave), so it is
+// there for every session, on every node, after a reload of the page.
+import type { Nebula } from './charts';
+import { h } from './dom';
+import type { Doc } from './engine';
+
+export interface Cell {
+  name: string;
+  type: string;
+  col: number;
+  row: number;
+  colspan: number;
+  rowspan: number;
+}
+
+const newId = (kind: string): string =>
+  `${kind}-${Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+
+async function sheetProps(doc: Doc, id: string): Promise<Record<string, unknown> & { cells?: Cell[] }> {
+  return (await (await doc.getObject(id)).getProperties()) as Record<string, unknown> & { cells?: Cell[] };
+}
+
+async function putSheet(doc: Doc, id: string, props: Record<string, unknown>): Promise<void> {
+  await (await doc.getObject(id)).setProperties(props);
+  await doc.doSave();
+}
+
+export async function newSheet(doc: Doc, title: string, rank: number): Promise<string> {
+  const id = newId('sheet');
+  await doc.createObject({
+    qInfo: { qId: id, qType: 'sheet' },
+    qMetaDef: { title, description: '' },
+    rank,
+    columns: 24,
+    rows: 12,
+    cells: [],
+  });
+  await doc.doSave();
+  return id;
+}
+
+export async function renameSheet(doc: Doc, id: string, title: string): Promise<void> {
+  const p = await sheetProps(doc, id);
+  await putSheet(doc, id, { ...p, qMetaDef: { ...(p.qMetaDef as object), title } });
+}
+
+export async function deleteSheet(doc: Doc, id: string): Promise<void> {
+  const p = await sheetProps(doc, id);
+  for (const c of p.cells ?? []) await doc.destroyObject(c.name).catch(() => false);
+  await doc.destroyObject(id);
+  await doc.doSave();
+}
+
+export interface ChartSpec {
+  type: string;
+  title: string;
+  dimension: string;
+  measure: string;
+}
+
+/** An error message from the engine for the measure, or "" when it computes. */
+export async function checkMeasure(doc: Doc, expr: string): Promise<string> {
+  if (!expr.trim()) return 'Write an expression, such as Sum(Amount).';
+  return (await doc.checkExpression(expr)).qErrorMsg;
+}
+
+/* A new cell goes below the others, half the sheet wide (a KPI a quarter, two rows high). */
+function place(cells: Cell[], type: string, columns: number): Cell {
+  const bottom = cells.reduce((m, c) => Math.max(m, c.row + c.rowspan), 0);
+  const lastRow = cells.filter((c) => c.row + c.rowspan === bottom && bottom > 0);
+  const width = type === 'kpi' ? Math.max(1, Math.round(columns / 4)) : Math.max(1, Math.round(columns / 2));
+  const height = type === 'kpi' ? 2 : 4;
+  const right = lastRow.reduce((m, c) => Math.max(m, c.col + c.colspan), 0);
+  const top = lastRow.length ? lastRow[0].row : 0;
+  if (lastRow.length && right + width <= columns && lastRow.every((c) => c.row === top))
+    return { name: '', type, col: right, row: top, colspan: width, rowspan: height };
+  return { name: '', type, col: 0, row: bottom, colspan: width, rowspan: height };
+}
+
+export async function addChart(doc: Doc, nebula: Nebula, sheetId: string, spec: ChartSpec): Promise<string> {
+  const expr = spec.measure.replace(/^\s*=/, '').trim();
+  const measure = { qDef: { qDef: expr, qLabel: expr } };
+  const fields = [...(spec.type === 'kpi' || !spec.dimension ? [] : [spec.dimension]), measure];
+  const props = (await nebula.generateProperties({ type: spec.type, fields: fields as never, properties: { title: spec.title } as never })) as Record<string, unknown>;
+  const id = newId(spec.type);
+  await doc.createObject({ ...props, qInfo: { qId: id, qType: spec.type } });
+  const p = await sheetProps(doc, sheetId);
+  const cells = p.cells ?? [];
+  const columns = typeof p.columns === 'number' ? p.columns : 24;
+  const cell = { ...place(cells, spec.type, columns), name: id };
+  const rows = Math.max(typeof p.rows === 'number' ? p.rows : 12, cell.row + cell.rowspan);
+  await putSheet(doc, sheetId, { ...p, rows, cells: [...cells, cell] });
+  return id;
+}
+
+export async function removeChart(doc: Doc, sheetId: string, name: string): Promise<void> {
+  const p = await sheetProps(doc, sheetId);
+  await putSheet(doc, sheetId, { ...p, cells: (p.cells ?? []).filter((c) => c.name !== name) });
+  await doc.destroyObject(name).catch(() => false);
+  await doc.doSave();
+}
+
+const CHART_NAMES: Record<string, string> = {
+  barchart: 'Bar chart',
+  linechart: 'Line chart',
+  piechart: 'Pie chart',
+  kpi: 'KPI',
+  table: 'Table',
+};
+
+/** The form that adds a chart: type, title, dimension (a field) and measure. */
+export function chartForm(types: string[], fields: string[], check: (expr: string) => Promise<string>, add: (s: ChartSpec) => Promise<void>): HTMLFormElement {
+  const type = h('select', { name: 'type', 'aria-label': 'Chart type' }, ...types.map((t) => h('option', { value: t }, CHART_NAMES[t] ?? t)));
+  const title = h('input', { name: 'title', 'aria-label': 'Chart title', placeholder: 'Title', required: true });
+  const dim = h('select', { name: 'dimension', 'aria-label': 'Dimension' }, ...fields.map((f) => h('option', { value: f }, f)));
+  const measure = h('input', { name: 'measure', 'aria-label': 'Measure', placeholder: 'Sum(Amount)', required: true, spellcheck: 'false' });
+  const problem = h('p', { class: 'problem', role: 'alert' });
+  const button = h('button', { type: 'submit' }, 'Add chart');
+  const form = h('form', { class: 'chart-form', 'aria-label': 'Add a chart' }, type, title, dim, measure, button, problem);
+  type.addEventListener('change', () => (dim.disabled = type.value === 'kpi'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    button.disabled = true;
+    problem.textContent = '';
+    void (async () => {
+      try {
+        const msg = await check(measure.value);
+        if (msg) {
+          problem.textContent = `The measure does not compute: ${msg}`;
+          return;
+        }
+        await add({ type: type.value, title: title.value.trim(), dimension: dim.value, measure: measure.value.trim() });
+      } catch (err) {
+        problem.textContent = err instanceof Error ? err.message : String(err);
+      } finally {
+        button.disabled = false;
+      }
+    })();
+  });
+  return form;
+}
