@@ -55,6 +55,7 @@ bench: build
 	bench/sched_run
 	bench/transport_run
 	bench/proxy_run
+	bench/hub_run
 	cmake --build $(BUILD) --target rules_bench && $(BUILD)/rules_bench
 
 clean:

@@ -1,6 +1,7 @@
 /* hub.c: the web apps the proxy serves from its web folder (proxy_config.web_root, built
  * from web/ by make): the hub under {prefix}/hub/, and Qlik's deep links
- * ({prefix}/sense/app/{id}[/sheet/{id}]) answered with the hub's page, which finds its
+ * ({prefix}/sense/app/{id}[/sheet/{id}], {prefix}/datamodelviewer/app/{id}) answered with
+ * the hub's page, which finds its
  * way from the address. The page gets a <base> naming the virtual proxy's hub folder, so
  * one build serves every prefix. Files under hub/assets/ carry a content hash in their
  * names and are cached for a year; the page itself is asked for again each time. */
@@ -184,7 +185,8 @@ static bool under(const char *path, const char *prefix)
 
 bool proxy_hub_serve(struct proxy *p, struct http_req *r, const struct preq *pr, const char *path)
 {
-	bool hub = under(path, "/hub"), sense = under(path, "/sense");
+	bool hub = under(path, "/hub");
+	bool sense = under(path, "/sense") || under(path, "/datamodelviewer");
 	if (!hub && !sense)
 		return false;
 	if (!proxy_hub_installed(p)) {

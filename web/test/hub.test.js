@@ -151,7 +151,7 @@ test('the proxy serves the hub only to a signed-in person, with its own policy',
   const root = await req.get(`${origin()}/`, { maxRedirects: 0 });
   assert.equal(root.status(), 302);
   assert.equal(root.headers().location, '/hub/');
-  for (const p of ['/hub/', `/sense/app/${appId}`, `/sense/app/${appId}/sheet/sheet-overview`, '/hub/work']) {
+  for (const p of ['/hub/', `/sense/app/${appId}`, `/sense/app/${appId}/sheet/sheet-overview`, '/hub/work', `/datamodelviewer/app/${appId}`]) {
     const r = await req.get(`${origin()}${p}`);
     assert.equal(r.status(), 200, p);
     assert.match(r.headers()['content-type'], /^text\/html/);
@@ -232,6 +232,21 @@ test('a person signs in, opens the example app, and a click on a bar changes eve
   await page.waitForFunction((n) => (document.querySelector('[data-object-id=table-country]')?.textContent ?? '').includes(n),
     money(y2023.sales));
   await shot(page, 'searched-2023');
+  // the list stays in selection mode until its selection is confirmed
+  await page.locator('[data-testid=actions-toolbar-confirm]').click();
+  await page.locator('[data-testid=actions-toolbar-confirm]').waitFor({ state: 'detached' });
+
+  // the data model: both tables, their rows, and the key that links them
+  await page.getByRole('link', { name: 'Data model' }).click();
+  await page.waitForURL(`${origin()}/datamodelviewer/app/${appId}`);
+  const sales = page.getByRole('region', { name: 'Sales' });
+  await sales.waitFor();
+  assert.match(await sales.innerText(), /300,000 rows/);
+  assert.match(await page.getByRole('region', { name: 'Countries' }).innerText(), /5 rows/);
+  assert.match(await page.locator('ul.links').innerText(), /Sales — Countries by CountryCode|Countries — Sales by CountryCode/);
+  await shot(page, 'data-model');
+  await page.goBack();
+  await page.waitForSelector('[data-object-id=kpi-orders]');
 
   // the second sheet, by its link
   await page.click('.sheets >> text=Products');

@@ -22,6 +22,9 @@ export function appUrl(appId: string, sheetId?: string): string {
   return sheetId ? `${a}/sheet/${encodeURIComponent(sheetId)}` : a;
 }
 
+/** Qlik's address of an app's data model viewer. */
+export const modelUrl = (appId: string): string => `${prefix}/datamodelviewer/app/${encodeURIComponent(appId)}`;
+
 export function signInUrl(): string {
   return `${prefix}/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`;
 }

@@ -16,7 +16,12 @@ export interface GenericObject {
   on(event: 'changed' | 'closed', fn: () => void): void;
 }
 export interface TablesAndKeys {
-  qtr: { qName: string; qFields: { qName: string }[] }[];
+  qtr: {
+    qName: string;
+    qNoOfRows: number;
+    qFields: { qName: string; qnTotalDistinctValues: number; qKeyType: string }[];
+  }[];
+  qk: { qKeyFields: string[]; qTables: string[] }[];
 }
 export interface Field {
   selectValues(values: { qText: string }[], toggle?: boolean): Promise<boolean>;
@@ -93,9 +98,12 @@ export async function restoreSelections(o: Opened, sel: Selection[]): Promise<vo
   }
 }
 
+export const tablesAndKeys = (doc: Doc): Promise<TablesAndKeys> =>
+  doc.getTablesAndKeys({ qcx: 0, qcy: 0 }, { qcx: 0, qcy: 0 }, 0, false, false);
+
 /** The fields of the app's data model, by name, each once. */
 export async function fieldNames(doc: Doc): Promise<string[]> {
-  const tk = await doc.getTablesAndKeys({ qcx: 0, qcy: 0 }, { qcx: 0, qcy: 0 }, 0, false, false);
+  const tk = await tablesAndKeys(doc);
   const names = new Set<string>();
   for (const t of tk.qtr ?? []) for (const f of t.qFields ?? []) names.add(f.qName);
   return [...names].sort((a, b) => a.localeCompare(b));

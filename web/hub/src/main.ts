@@ -3,10 +3,10 @@
 // sheets), so a link can be shared and the browser's back button works.
 import './style.css';
 import type { Nebula } from './charts';
-import { appUrl, hubUrl, isId, isObjectId, prefix } from './base';
+import { appUrl, hubUrl, isId, isObjectId, modelUrl, prefix } from './base';
 import { clear, h, when } from './dom';
 import { addChart, chartForm, checkMeasure, deleteSheet, newSheet, removeChart, renameSheet, type Cell } from './edit';
-import { currentSelections, fieldNames, openApp, restoreSelections, type Opened, type Selection } from './engine';
+import { currentSelections, fieldNames, openApp, restoreSelections, tablesAndKeys, type Opened, type Selection } from './engine';
 import { apps, me, quoted, streams, type Me } from './qrs';
 
 const main = document.getElementById('main') as HTMLElement;
@@ -16,6 +16,7 @@ const banner = document.getElementById('banner') as HTMLElement;
 type Route =
   | { kind: 'home'; stream?: string; work?: boolean }
   | { kind: 'app'; app: string; sheet?: string }
+  | { kind: 'model'; app: string }
   | { kind: 'missing' };
 
 function parse(path: string): Route {
@@ -27,6 +28,8 @@ function parse(path: string): Route {
     if (parts[1] === 'stream' && isId(parts[2]) && parts.length === 3)
       return { kind: 'home', stream: parts[2] };
   }
+  if (parts[0] === 'datamodelviewer' && parts[1] === 'app' && isId(parts[2]) && parts.length === 3)
+    return { kind: 'model', app: parts[2] };
   if (parts[0] === 'sense' && parts[1] === 'app' && isId(parts[2])) {
     if (parts.length === 3) return { kind: 'app', app: parts[2] };
     if (parts[3] === 'sheet' && isObjectId(parts[4]) && parts.length === 5)
@@ -291,7 +294,13 @@ function sheetList(c: Current, current: string | undefined): HTMLElement {
       h('li', {}, h('a', { href: appUrl(c.app, s.id), 'data-nav': true, 'aria-current': s.id === current ? 'page' : undefined }, s.title)),
     ),
   );
-  const aside = h('aside', { class: 'sheets', 'aria-label': 'Sheets' }, h('h2', {}, 'Sheets'), list);
+  const aside = h(
+    'aside',
+    { class: 'sheets', 'aria-label': 'Sheets' },
+    h('h2', {}, 'Sheets'),
+    list,
+    h('a', { class: 'model-link', href: modelUrl(c.app), 'data-nav': true, 'aria-current': current === 'model' ? 'page' : undefined }, 'Data model'),
+  );
   if (!c.readOnly) {
     const name = h('input', { 'aria-label': 'New sheet title', placeholder: 'New sheet', required: true });
     const form = h('form', { class: 'new-sheet' }, name, h('button', { type: 'submit' }, 'Add sheet'));
@@ -392,6 +401,52 @@ async function appView(r: { app: string; sheet?: string }): Promise<void> {
   await Promise.all(sheet.cells.map((cell) => renderCell(c, grid, cell, sheet.id)));
 }
 
+/* The data model: each table with its rows and fields, the keys that link them. */
+async function modelView(appId: string): Promise<void> {
+  const c = await open(appId);
+  const tk = await tablesAndKeys(c.opened.doc);
+  setCrumbs(['Hub', hubUrl()], [c.title, appUrl(appId)], ['Data model']);
+  document.title = `Data model - ${c.title} - Fathom`;
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  const tables = tk.qtr.map((t) =>
+    h(
+      'section',
+      { class: 'model-table', 'aria-label': t.qName },
+      h('h2', {}, t.qName, h('span', { class: 'rows' }, `${fmt(t.qNoOfRows)} rows`)),
+      h(
+        'table',
+        {},
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Distinct values'), h('th', { scope: 'col' }, 'Key'))),
+        h(
+          'tbody',
+          {},
+          ...t.qFields.map((f) =>
+            h('tr', {}, h('td', {}, f.qName), h('td', { class: 'num' }, fmt(f.qnTotalDistinctValues)), h('td', {}, f.qKeyType === 'NOT_KEY' ? '' : 'key')),
+          ),
+        ),
+      ),
+    ),
+  );
+  const keys = tk.qk.map((k) => h('li', {}, `${k.qTables.join(' — ')} by ${k.qKeyFields.join(', ')}`));
+  clear(main);
+  main.append(
+    h(
+      'div',
+      { class: 'app' },
+      sheetList(c, 'model'),
+      h(
+        'section',
+        { class: 'sheet model' },
+        h('h1', {}, 'Data model'),
+        h('div', { class: 'model-tables' }, ...tables),
+        h('h2', {}, 'Links'),
+        keys.length ? h('ul', { class: 'links' }, ...keys) : h('p', { class: 'empty' }, 'The tables are not linked.'),
+      ),
+    ),
+  );
+  rendered = null;
+}
+
 async function renderCell(c: Current, grid: HTMLElement, cell: Cell, sheetId: string): Promise<void> {
   const box = h('div', { class: 'cell', 'data-object-id': cell.name, 'data-type': cell.type });
   box.style.gridColumn = `${cell.col + 1} / span ${cell.colspan}`;
@@ -430,6 +485,7 @@ async function route(): Promise<void> {
     await whoAmI();
     if (r.kind === 'home') await home(r);
     else if (r.kind === 'app') await appView(r);
+    else if (r.kind === 'model') await modelView(r.app);
     else {
       await closeApp();
       setCrumbs(['Hub', hubUrl()]);
