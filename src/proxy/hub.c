@@ -1,6 +1,7 @@
 /* hub.c: the web apps the proxy serves from its web folder (proxy_config.web_root, built
  * from web/ by make): the hub under {prefix}/hub/, and Qlik's deep links
- * ({prefix}/sense/app/{id}[/sheet/{id}], {prefix}/datamodelviewer/app/{id}) answered with
+ * ({prefix}/sense/app/{id}[/sheet/{id}], {prefix}/datamodelviewer/app/{id},
+ * {prefix}/dataloadeditor/app/{id}) answered with
  * the hub's page, which finds its
  * way from the address. The page gets a <base> naming the virtual proxy's hub folder, so
  * one build serves every prefix. Files under hub/assets/ carry a content hash in their
@@ -186,7 +187,8 @@ static bool under(const char *path, const char *prefix)
 bool proxy_hub_serve(struct proxy *p, struct http_req *r, const struct preq *pr, const char *path)
 {
 	bool hub = under(path, "/hub");
-	bool sense = under(path, "/sense") || under(path, "/datamodelviewer");
+	bool sense = under(path, "/sense") || under(path, "/datamodelviewer") ||
+		     under(path, "/dataloadeditor");
 	if (!hub && !sense)
 		return false;
 	if (!proxy_hub_installed(p)) {

@@ -71,8 +71,8 @@ struct proxy {
 };
 
 /* The hub (hub.c). Whether web_root holds it; serving GET/HEAD of a hub path (/hub/...,
- * /sense/..., /datamodelviewer/...), false when `path` is not one; which relative paths may name a
- * file. */
+ * /sense/..., /datamodelviewer/..., /dataloadeditor/...), false when `path` is not one; which
+ * relative paths may name a file. */
 bool proxy_hub_installed(const struct proxy *p);
 bool proxy_hub_serve(struct proxy *p, struct http_req *r, const struct preq *pr, const char *path);
 bool proxy_hub_path_ok(const char *rel);

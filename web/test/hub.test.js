@@ -311,6 +311,39 @@ test('a person allowed to change the app adds a sheet and a chart, finds them af
   await ctx.close();
 });
 
+test('a person allowed to change the app edits its load script and reloads it, with the log; a broken script changes nothing', async () => {
+  const { ctx, page, errors } = await signedIn('admin', site.adminPassword);
+  await page.goto(`${origin()}/sense/app/${appId}`);
+  await page.getByRole('link', { name: 'Load script' }).click();
+  await page.waitForURL(`${origin()}/dataloadeditor/app/${appId}`);
+  const editor = page.getByRole('textbox', { name: 'Load script' });
+  const original = await editor.inputValue();
+  assert.match(original, /AUTOGENERATE 300000;/);
+  await editor.fill(`${original}\nExtra:\nLOAD RecNo() AS ExtraField AUTOGENERATE 3;\n`);
+  await page.getByRole('button', { name: 'Save and reload' }).click();
+  await page.getByRole('status').filter({ hasText: 'Reloaded' }).waitFor();
+  assert.notEqual((await page.getByLabel('Reload log').innerText()).trim(), '');
+  await shot(page, 'script-reloaded');
+  await page.getByRole('link', { name: 'Data model' }).click();
+  assert.match(await page.getByRole('region', { name: 'Extra' }).innerText(), /3 rows/);
+
+  await page.getByRole('link', { name: 'Load script' }).click();
+  await editor.fill(`${original}\nBroken:\nLOAD FROM nowhere;\n`);
+  await page.getByRole('button', { name: 'Save and reload' }).click();
+  await page.getByRole('status').filter({ hasText: 'The reload failed' }).waitFor();
+  await shot(page, 'script-failed');
+  await page.getByRole('link', { name: 'Data model' }).click();
+  await page.getByRole('region', { name: 'Extra' }).waitFor();
+  assert.equal(await page.getByRole('region', { name: 'Broken' }).count(), 0, 'a failed reload leaves the data as it was');
+
+  await page.getByRole('link', { name: 'Load script' }).click();
+  await editor.fill(original);
+  await page.getByRole('button', { name: 'Save and reload' }).click();
+  await page.getByRole('status').filter({ hasText: 'Reloaded' }).waitFor();
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 test('a person sees only the streams the security rules let them read', async () => {
   const admin = await signedIn('admin', site.adminPassword);
   await admin.page.waitForSelector('text=Sales example');
@@ -336,5 +369,6 @@ test('a person sees only the streams the security rules let them read', async ()
   await page.waitForSelector('[data-object-id=kpi-orders]');
   assert.equal(await page.getByRole('button', { name: 'Edit sheet' }).count(), 0);
   assert.equal(await page.getByRole('button', { name: 'Add sheet' }).count(), 0);
+  assert.equal(await page.getByRole('link', { name: 'Load script' }).count(), 0);
   await ctx.close();
 });

@@ -25,6 +25,9 @@ export function appUrl(appId: string, sheetId?: string): string {
 /** Qlik's address of an app's data model viewer. */
 export const modelUrl = (appId: string): string => `${prefix}/datamodelviewer/app/${encodeURIComponent(appId)}`;
 
+/** Qlik's address of an app's load script editor. */
+export const scriptUrl = (appId: string): string => `${prefix}/dataloadeditor/app/${encodeURIComponent(appId)}`;
+
 export function signInUrl(): string {
   return `${prefix}/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`;
 }

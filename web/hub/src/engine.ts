@@ -32,10 +32,12 @@ export interface Doc {
   getObject(id: string): Promise<GenericObject>;
   createSessionObject(props: object): Promise<GenericObject>;
   getField(name: string): Promise<Field>;
-  getAppLayout(): Promise<{ qTitle: string; qReadOnly?: boolean }>;
+  getAppLayout(): Promise<{ qTitle: string; qReadOnly?: boolean; qLastReloadTime?: string }>;
   createObject(props: object): Promise<GenericObject>;
   destroyObject(id: string): Promise<boolean>;
   doSave(fileName?: string): Promise<void>;
+  getScript(): Promise<string>;
+  setScript(script: string): Promise<void>;
   checkExpression(expr: string): Promise<{ qErrorMsg: string }>;
   getTablesAndKeys(
     windowSize: object,

@@ -3,11 +3,11 @@
 // sheets), so a link can be shared and the browser's back button works.
 import './style.css';
 import type { Nebula } from './charts';
-import { appUrl, hubUrl, isId, isObjectId, modelUrl, prefix } from './base';
+import { appUrl, hubUrl, isId, isObjectId, modelUrl, prefix, scriptUrl } from './base';
 import { clear, h, when } from './dom';
 import { addChart, chartForm, checkMeasure, deleteSheet, newSheet, removeChart, renameSheet, type Cell } from './edit';
 import { currentSelections, fieldNames, openApp, restoreSelections, tablesAndKeys, type Opened, type Selection } from './engine';
-import { apps, me, quoted, streams, type Me } from './qrs';
+import { apps, HttpError, me, quoted, reload, reloadLog, streams, type Me } from './qrs';
 
 const main = document.getElementById('main') as HTMLElement;
 const crumbs = document.getElementById('crumbs') as HTMLElement;
@@ -17,6 +17,7 @@ type Route =
   | { kind: 'home'; stream?: string; work?: boolean }
   | { kind: 'app'; app: string; sheet?: string }
   | { kind: 'model'; app: string }
+  | { kind: 'script'; app: string }
   | { kind: 'missing' };
 
 function parse(path: string): Route {
@@ -30,6 +31,8 @@ function parse(path: string): Route {
   }
   if (parts[0] === 'datamodelviewer' && parts[1] === 'app' && isId(parts[2]) && parts.length === 3)
     return { kind: 'model', app: parts[2] };
+  if (parts[0] === 'dataloadeditor' && parts[1] === 'app' && isId(parts[2]) && parts.length === 3)
+    return { kind: 'script', app: parts[2] };
   if (parts[0] === 'sense' && parts[1] === 'app' && isId(parts[2])) {
     if (parts.length === 3) return { kind: 'app', app: parts[2] };
     if (parts[3] === 'sheet' && isObjectId(parts[4]) && parts.length === 5)
@@ -300,6 +303,9 @@ function sheetList(c: Current, current: string | undefined): HTMLElement {
     h('h2', {}, 'Sheets'),
     list,
     h('a', { class: 'model-link', href: modelUrl(c.app), 'data-nav': true, 'aria-current': current === 'model' ? 'page' : undefined }, 'Data model'),
+    c.readOnly
+      ? null
+      : h('a', { class: 'model-link', href: scriptUrl(c.app), 'data-nav': true, 'aria-current': current === 'script' ? 'page' : undefined }, 'Load script'),
   );
   if (!c.readOnly) {
     const name = h('input', { 'aria-label': 'New sheet title', placeholder: 'New sheet', required: true });
@@ -447,6 +453,75 @@ async function modelView(appId: string): Promise<void> {
   rendered = null;
 }
 
+/* The load script: edit, save, reload with the log as it is written. Only for people who
+ * may change the app (the engine refuses SetScript and the repository the reload for
+ * others). */
+async function scriptView(appId: string): Promise<void> {
+  const c = await open(appId);
+  setCrumbs(['Hub', hubUrl()], [c.title, appUrl(appId)], ['Load script']);
+  document.title = `Load script - ${c.title} - Fathom`;
+  if (c.readOnly) throw new Error('You may not change this app, so its load script is not shown.');
+  const text = h('textarea', { class: 'script', 'aria-label': 'Load script', spellcheck: 'false', wrap: 'off' });
+  text.value = await c.opened.doc.getScript();
+  const status = h('p', { class: 'status', role: 'status' });
+  const log = h('pre', { class: 'log', 'aria-label': 'Reload log' });
+  const save = h('button', { type: 'button' }, 'Save');
+  const run = h('button', { type: 'button', class: 'primary' }, 'Save and reload');
+  const saveScript = async () => {
+    await c.opened.doc.setScript(text.value);
+    await c.opened.doc.doSave();
+  };
+  save.addEventListener('click', () => {
+    status.textContent = 'Saving…';
+    saveScript().then(() => (status.textContent = 'Saved.'), (err) => (status.textContent = `Not saved: ${err.message ?? err}`));
+  });
+  run.addEventListener('click', () => {
+    run.disabled = save.disabled = true;
+    status.textContent = 'Reloading…';
+    log.textContent = '';
+    let done = false;
+    const follow = async () => {
+      while (!done) {
+        log.textContent = await reloadLog(appId).catch(() => log.textContent ?? '');
+        await new Promise((r) => setTimeout(r, 400));
+      }
+    };
+    void follow();
+    let before = '';
+    saveScript()
+      .then(async () => (before = (await c.opened.doc.getAppLayout()).qLastReloadTime ?? ''))
+      .then(() => reload(appId))
+      .then(async () => {
+        // the engine moves the session to the new data on its own: wait until it has
+        for (let i = 0; i < 75 && ((await c.opened.doc.getAppLayout()).qLastReloadTime ?? '') === before; i++)
+          await new Promise((r) => setTimeout(r, 200));
+      })
+      .then(
+        () => (status.textContent = 'Reloaded: the app has the new data.'),
+        (err) => {
+          const why = err instanceof HttpError || err instanceof Error ? err.message : String(err);
+          status.textContent = `The reload failed: ${why.replace(/^the reload failed:\s*/i, '')}`;
+        },
+      )
+      .finally(async () => {
+        done = true;
+        log.textContent = await reloadLog(appId).catch(() => log.textContent ?? '');
+        c.fields = null;
+        run.disabled = save.disabled = false;
+      });
+  });
+  clear(main);
+  main.append(
+    h(
+      'div',
+      { class: 'app' },
+      sheetList(c, 'script'),
+      h('section', { class: 'sheet editor' }, h('div', { class: 'sheet-head' }, h('h1', {}, 'Load script'), save, run), text, status, log),
+    ),
+  );
+  rendered = null;
+}
+
 async function renderCell(c: Current, grid: HTMLElement, cell: Cell, sheetId: string): Promise<void> {
   const box = h('div', { class: 'cell', 'data-object-id': cell.name, 'data-type': cell.type });
   box.style.gridColumn = `${cell.col + 1} / span ${cell.colspan}`;
@@ -486,6 +561,7 @@ async function route(): Promise<void> {
     if (r.kind === 'home') await home(r);
     else if (r.kind === 'app') await appView(r);
     else if (r.kind === 'model') await modelView(r.app);
+    else if (r.kind === 'script') await scriptView(r.app);
     else {
       await closeApp();
       setCrumbs(['Hub', hubUrl()]);

@@ -35,9 +35,10 @@ export class HttpError extends Error {
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const xrf = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => LETTERS[b % 62]).join('');
 
-async function call<T>(url: string): Promise<T> {
+async function send(url: string, method = 'GET'): Promise<Response> {
   const res = await fetch(url, {
-    headers: { 'X-Qlik-Xrfkey': xrf, Accept: 'application/json' },
+    method,
+    headers: { 'X-Qlik-Xrfkey': xrf, Accept: 'application/json, text/plain' },
     credentials: 'same-origin',
   });
   if (res.status === 401) {
@@ -54,12 +55,27 @@ async function call<T>(url: string): Promise<T> {
     }
     throw new HttpError(res.status, msg);
   }
-  return (await res.json()) as T;
+  return res;
 }
 
-export function qrs<T>(path: string): Promise<T> {
-  const sep = path.includes('?') ? '&' : '?';
-  return call<T>(`${prefix}/qrs${path}${sep}xrfkey=${xrf}`);
+const call = async <T>(url: string): Promise<T> => (await (await send(url)).json()) as T;
+const qrsUrl = (path: string): string => `${prefix}/qrs${path}${path.includes('?') ? '&' : '?'}xrfkey=${xrf}`;
+
+export const qrs = <T>(path: string): Promise<T> => call<T>(qrsUrl(path));
+
+/** POST /qrs/app/{id}/reload: resolves when the reload has finished (or fails with why). */
+export async function reload(appId: string): Promise<void> {
+  await send(qrsUrl(`/app/${encodeURIComponent(appId)}/reload`), 'POST');
+}
+
+/** The log of the app's last (or running) reload, or "" when it has none yet. */
+export async function reloadLog(appId: string): Promise<string> {
+  try {
+    return await (await send(qrsUrl(`/app/${encodeURIComponent(appId)}/reload/log`))).text();
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 404) return '';
+    throw err;
+  }
 }
 
 export const me = (): Promise<Me> => call<Me>(`${prefix}/qps/user`);
