@@ -344,6 +344,27 @@ test('a person allowed to change the app edits its load script and reloads it, w
   await ctx.close();
 });
 
+test('when the node goes away the hub says so, comes back by itself, and makes the same selections again', async () => {
+  const { ctx, page } = await signedIn('admin', site.adminPassword);
+  await page.goto(`${origin()}/sense/app/${appId}/sheet/sheet-overview`);
+  await page.waitForFunction(() => /300k/.test(document.querySelector('[data-object-id=kpi-orders]')?.textContent ?? ''));
+  await page.locator('[data-object-id=list-region]').getByText('North', { exact: true }).click();
+  await page.locator('[data-testid=actions-toolbar-confirm]').click();
+  const north = computed((r) => r.region === 'North');
+  const ordersShow = (n) => page.waitForFunction((t) => (document.querySelector('[data-object-id=kpi-orders]')?.textContent ?? '').includes(t), n);
+  await ordersShow(`${north.orders / 1000}k`);
+  await site.stop();
+  const banner = page.getByRole('status').filter({ hasText: 'connection to the engine was lost' });
+  await banner.waitFor();
+  await shot(page, 'connection-lost');
+  await site.start();
+  await banner.waitFor({ state: 'hidden', timeout: 60000 });
+  await ordersShow(`${north.orders / 1000}k`);
+  assert.match(await page.locator('.selections').innerText(), /Region[\s\S]*North/);
+  await shot(page, 'reconnected');
+  await ctx.close();
+});
+
 test('a person sees only the streams the security rules let them read', async () => {
   const admin = await signedIn('admin', site.adminPassword);
   await admin.page.waitForSelector('text=Sales example');
