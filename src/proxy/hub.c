@@ -88,9 +88,7 @@ bool proxy_hub_installed(const struct proxy *p)
 static void hub_headers(struct http_req *r)
 {
 	http_add_header(r, "Content-Security-Policy", hub_csp);
-	http_add_header(r, "X-Content-Type-Options", "nosniff");
-	http_add_header(r, "Referrer-Policy", "same-origin");
-	http_add_header(r, "Strict-Transport-Security", "max-age=31536000");
+	proxy_common_headers(r);
 }
 
 static void not_found(struct http_req *r, const char *msg)
@@ -178,17 +176,12 @@ static void file(struct proxy *p, struct http_req *r, const char *rel)
 	http_respond_fd(r, 200, type, fd, (uint64_t)st.st_size);
 }
 
-static bool under(const char *path, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	return strncmp(path, prefix, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
 bool proxy_hub_serve(struct proxy *p, struct http_req *r, const struct preq *pr, const char *path)
 {
-	bool hub = under(path, "/hub");
-	bool sense = under(path, "/sense") || under(path, "/datamodelviewer") ||
-		     under(path, "/dataloadeditor");
+	bool hub = proxy_path_under(path, "/hub");
+	bool sense = proxy_path_under(path, "/sense") ||
+		     proxy_path_under(path, "/datamodelviewer") ||
+		     proxy_path_under(path, "/dataloadeditor");
 	if (!hub && !sense)
 		return false;
 	if (!proxy_hub_installed(p)) {

@@ -170,7 +170,7 @@ static void forward(struct http_req *r, const struct session_user *u, const stru
 	http_req_hand_over(r, to);
 }
 
-static bool is_under(const char *path, const char *prefix)
+bool proxy_path_under(const char *path, const char *prefix)
 {
 	size_t n = strlen(prefix);
 	return strncmp(path, prefix, n) == 0 && (path[n] == '/' || path[n] == '\0');
@@ -367,7 +367,8 @@ static void on_headers(void *ctx, struct http_req *r)
 			return;
 		found = found || h > 0;
 	}
-	bool api = is_under(path, "/qrs") || is_under(path, "/app") || is_under(path, "/qps");
+	bool api = proxy_path_under(path, "/qrs") || proxy_path_under(path, "/app") ||
+		   proxy_path_under(path, "/qps");
 	if (!found) {
 		if (api || !get)
 			json_answer(r, 401, "sign in first (the session is missing or has ended)");
@@ -375,9 +376,9 @@ static void on_headers(void *ctx, struct http_req *r)
 			to_sign_in(r, pr);
 		return;
 	}
-	if (is_under(path, "/qrs")) {
+	if (proxy_path_under(path, "/qrs")) {
 		forward(r, &u, &p->cfg.repo);
-	} else if (is_under(path, "/app")) {
+	} else if (proxy_path_under(path, "/app")) {
 		if (!p->cfg.engine.on_headers)
 			json_answer(r, 503, "this node runs no engine");
 		else if (http_req_is_websocket(r) && !origin_allowed(r, vp))

@@ -153,6 +153,11 @@ struct preq *proxy_preq(struct http_req *r);
 void proxy_signin_post(struct proxy *p, struct http_req *r);
 /* Headers every page of the proxy carries (content security policy and friends). */
 void proxy_page_headers(struct http_req *r);
+/* The headers every page of the proxy carries whatever its policy: nosniff, same-origin
+ * referrers, HSTS. */
+void proxy_common_headers(struct http_req *r);
+/* Whether `path` is `prefix` or below it ("/qrs" holds "/qrs/app", not "/qrsx"). */
+bool proxy_path_under(const char *path, const char *prefix);
 /* Answers with the page in `b` (released), or 500 when building it failed (`bad`). */
 void proxy_respond_page(struct http_req *r, int status, struct buf *b, int bad);
 /* Appends `s` to `b` with &, <, >, " and ' escaped. */

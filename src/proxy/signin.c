@@ -59,14 +59,19 @@ bool proxy_local_target(const char *t)
 
 /* ---------------------------------------------------------------- pages */
 
+void proxy_common_headers(struct http_req *r)
+{
+	http_add_header(r, "X-Content-Type-Options", "nosniff");
+	http_add_header(r, "Referrer-Policy", "same-origin");
+	http_add_header(r, "Strict-Transport-Security", "max-age=31536000");
+}
+
 void proxy_page_headers(struct http_req *r)
 {
 	http_add_header(r, "Content-Security-Policy",
 			"default-src 'none'; style-src 'self'; img-src 'self'; form-action "
 			"'self'; frame-ancestors 'none'; base-uri 'none'");
-	http_add_header(r, "X-Content-Type-Options", "nosniff");
-	http_add_header(r, "Referrer-Policy", "same-origin");
-	http_add_header(r, "Strict-Transport-Security", "max-age=31536000");
+	proxy_common_headers(r);
 	http_add_header(r, "Cache-Control", "no-store");
 }
 
