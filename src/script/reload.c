@@ -5,8 +5,11 @@
  * variables of the moment and then parsed, when it is reached. */
 #include "script/script_int.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_LOOP_STEPS 1000000
 
@@ -39,6 +42,22 @@ static int exec_let(struct prog *p, struct stmt *s)
 static int exec_trace(struct prog *p, struct stmt *s)
 {
 	script_log(p->r, "%s", s->raw);
+	return 0;
+}
+
+/* SLEEP n: waits n milliseconds, 0 to 3,600,000 as Qlik allows */
+static int exec_sleep(struct prog *p, struct stmt *s)
+{
+	struct val v;
+	double ms = 0;
+	int rc = script_eval_free(p->r, s->expr, p->ea, &v);
+	if (rc)
+		return rc;
+	if (!script_val_number(&v, &ms) || !(ms >= 0 && ms <= 3600000))
+		return script_err(p->r, s, ERR_INVALID, "SLEEP takes 0 to 3600000 milliseconds");
+	struct timespec ts = {(time_t)(ms / 1000), (long)((ms - floor(ms / 1000) * 1000) * 1e6)};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	}
 	return 0;
 }
 
@@ -95,10 +114,19 @@ static int exec_qualify(struct prog *p, struct stmt *s)
 }
 
 static const script_exec_fn regular_executors[ST_N_KINDS] = {
-    [ST_EMPTY] = exec_empty,	     [ST_SET] = exec_set,	   [ST_LET] = exec_let,
-    [ST_TRACE] = exec_trace,	     [ST_LOAD] = exec_load,	   [ST_STORE] = exec_store,
-    [ST_DROP_TABLES] = exec_drop,    [ST_DROP_FIELDS] = exec_drop, [ST_RENAME_TABLE] = exec_rename,
-    [ST_RENAME_FIELD] = exec_rename, [ST_QUALIFY] = exec_qualify,  [ST_UNQUALIFY] = exec_qualify,
+    [ST_EMPTY] = exec_empty,
+    [ST_SET] = exec_set,
+    [ST_LET] = exec_let,
+    [ST_TRACE] = exec_trace,
+    [ST_SLEEP] = exec_sleep,
+    [ST_LOAD] = exec_load,
+    [ST_STORE] = exec_store,
+    [ST_DROP_TABLES] = exec_drop,
+    [ST_DROP_FIELDS] = exec_drop,
+    [ST_RENAME_TABLE] = exec_rename,
+    [ST_RENAME_FIELD] = exec_rename,
+    [ST_QUALIFY] = exec_qualify,
+    [ST_UNQUALIFY] = exec_qualify,
 };
 
 /* ---------------------------------------------------------------- the driver */

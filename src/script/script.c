@@ -1449,6 +1449,13 @@ int script_parse(const char *text, int line, int col, bool is_control_stmt, stru
 			s->kind = ST_TRACE;
 			next(&p);
 			s->raw = p.t.kind == T_END ? "" : rest(&p);
+		} else if (is_word(&p, "SLEEP")) {
+			s->kind = ST_SLEEP;
+			next(&p);
+			if (p.t.kind == T_END)
+				perr(&p, p.t.off, "SLEEP needs a number of milliseconds");
+			else
+				s->expr = expr_or(&p);
 		} else if (p.t.kind == T_IDENT && !s->label) {
 			/* "x = 1" is LET without its keyword */
 			size_t save = p.pos;

@@ -102,6 +102,7 @@ enum stmt_kind {
 	ST_QUALIFY,
 	ST_UNQUALIFY,
 	ST_TRACE,
+	ST_SLEEP, /* expr: milliseconds */
 	ST_IF,
 	ST_ELSEIF,
 	ST_ELSE,
@@ -160,7 +161,7 @@ struct stmt {
 	const char *label; /* the table label before a LOAD, or NULL */
 	const char *name;  /* SET/LET/FOR/SUB/CALL/EXIT: the variable, sub or what */
 	const char *raw;   /* SET: the value as written; TRACE: the text */
-	struct expr *expr; /* LET, IF, ELSEIF, EXIT WHEN, DO/LOOP conditions, FOR from */
+	struct expr *expr; /* LET, SLEEP, IF, ELSEIF, EXIT WHEN, DO/LOOP conditions, FOR from */
 	struct expr *to, *step;
 	bool until;	    /* DO/LOOP UNTIL rather than WHILE */
 	const char **names; /* DROP, QUALIFY, SUB params, RENAME (from, to) */

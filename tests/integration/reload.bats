@@ -59,7 +59,7 @@ teardown_file() { site_down; }
 }
 
 @test "a reload past the time limit is stopped and changes nothing" {
-	id=$(new_app Slow 'T: LOAD RecNo() AS N, RecNo() * 2 AS M AUTOGENERATE 500000000;\n')
+	id=$(new_app Slow 'SLEEP 600000;\nT: LOAD RecNo() AS N AUTOGENERATE 10;\n')
 	gen0=$(sql "SELECT generation FROM app WHERE id = '$id'")
 	s=$(api POST "/qrs/app/$id/reload"); expect 400 "$s"
 	[[ "$(jqb .message)" == *"ran longer than 3 s and was stopped"* ]]

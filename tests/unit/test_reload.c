@@ -8,6 +8,7 @@
 #include "share/share.h"
 
 #include <sys/stat.h>
+#include <time.h>
 
 static char *out_dir;
 static char shared[4096];
@@ -397,6 +398,25 @@ static void errors_name_the_place_and_keep_nothing(void **state)
 	run_fails("LOAD 'x' AS A AUTOGENERATE -1;", "whole number");
 	run_fails("DROP TABLE Nope;", "no table named Nope");
 	run_fails("LET i = 0;\nFOR k = 1 TO 2000000\nNEXT k", "a loop that does not end?");
+	run_fails("SLEEP -1;", "SLEEP takes 0 to 3600000 milliseconds");
+	run_fails("SLEEP 'soon';", "SLEEP takes 0 to 3600000 milliseconds");
+	run_fails("SLEEP;", "SLEEP needs a number of milliseconds");
+}
+
+/* SLEEP n waits n milliseconds (an expression, after dollar expansion) */
+static void sleep_waits(void **state)
+{
+	(void)state;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct data_set *m =
+	    run_ok("LET ms = 60;\nSLEEP $(ms) + 20;\nT: LOAD 1 AS X AUTOGENERATE 1;");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double took =
+	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	assert_true(took >= 80);
+	assert_int_equal(m->n_tables, 1);
+	data_set_free(m);
 }
 
 int main(void)
@@ -408,6 +428,7 @@ int main(void)
 	    cmocka_unit_test(loops_subs_and_qualify),
 	    cmocka_unit_test(date_functions),
 	    cmocka_unit_test(errors_name_the_place_and_keep_nothing),
+	    cmocka_unit_test(sleep_waits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
