@@ -25,42 +25,68 @@ static const char usage[] =
     "create  adds the app NAME to the site of the node in DIR, as an upload would.\n"
     "\n"
     "--objects names a JSON file holding an array of app objects (sheets, charts, ...),\n"
-    "each the properties a client would give CreateObject, with qInfo.qId and qInfo.qType.\n";
+    "each the properties a client would give CreateObject, with qInfo.qId and qInfo.qType,\n"
+    "or a property tree {qProperty, qChildren} as GetFullPropertyTree answers it (a\n"
+    "filter pane and its list boxes).\n";
 
-/* The app objects in the file at `path` (an array of properties), keyed by their qInfo.qId,
- * as the engine keeps them in an app's properties. */
-static int read_objects(const char *path, json_t **out, struct err *e)
+/* Adds object o (the properties, or a property tree {qProperty, qChildren}: its children
+ * are added too, each noted with its parent in `parents`) to objs. */
+static int add_object(const char *path, size_t n, json_t *o, const char *parent, json_t *objs,
+		      json_t *parents, int depth, struct err *e)
+{
+	json_t *kids = json_object_get(o, "qChildren");
+	if (json_object_get(o, "qProperty"))
+		o = json_object_get(o, "qProperty");
+	json_t *info = json_object_get(o, "qInfo");
+	const char *id = json_string_value(json_object_get(info, "qId"));
+	const char *type = json_string_value(json_object_get(info, "qType"));
+	if (!json_is_object(o) || !id || !*id || !type || !*type)
+		return err_set(e, ERR_INVALID, "%s: object %zu has no qInfo with a qId and a qType",
+			       path, n);
+	if (json_object_get(objs, id))
+		return err_set(e, ERR_INVALID, "%s: the id \"%s\" is used twice", path, id);
+	if ((kids && !json_is_array(kids)) || depth > 16)
+		return err_set(e, ERR_INVALID,
+			       "%s: object %zu: qChildren must be a list (16 deep at most)", path,
+			       n);
+	if (json_object_set(objs, id, o) != 0 ||
+	    (parent && json_object_set_new(parents, id, json_string(parent)) != 0))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	size_t i;
+	json_t *k;
+	int rc = 0;
+	json_array_foreach (kids, i, k)
+		if (rc == 0)
+			rc = add_object(path, n, k, id, objs, parents, depth + 1, e);
+	return rc;
+}
+
+/* The app objects in the file at `path` (an array of properties or property trees), keyed
+ * by their qInfo.qId as the engine keeps them in an app's properties, and the children's
+ * parents (*parents: child qId -> parent qId). */
+static int read_objects(const char *path, json_t **out, json_t **parents, struct err *e)
 {
 	json_error_t je;
 	json_t *arr = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (!arr)
 		return err_set(e, ERR_INVALID, "%s: line %d: %s", path, je.line, je.text);
 	int rc = 0;
-	json_t *objs = json_object();
+	json_t *objs = json_object(), *par = json_object();
 	if (!json_is_array(arr))
 		rc = err_set(e, ERR_INVALID, "%s: an array of app objects is expected", path);
 	size_t i;
 	json_t *o;
-	json_array_foreach (arr, i, o) {
-		if (rc)
-			break;
-		json_t *info = json_object_get(o, "qInfo");
-		const char *id = json_string_value(json_object_get(info, "qId"));
-		const char *type = json_string_value(json_object_get(info, "qType"));
-		if (!json_is_object(o) || !id || !*id || !type || !*type)
-			rc = err_set(e, ERR_INVALID,
-				     "%s: object %zu has no qInfo with a qId and a qType", path,
-				     i + 1);
-		else if (json_object_get(objs, id))
-			rc = err_set(e, ERR_INVALID, "%s: the id \"%s\" is used twice", path, id);
-		else if (json_object_set(objs, id, o) != 0)
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-	}
+	json_array_foreach (arr, i, o)
+		if (rc == 0)
+			rc = add_object(path, i + 1, o, NULL, objs, par, 0, e);
 	json_decref(arr);
-	if (rc)
+	if (rc) {
 		json_decref(objs);
-	else
+		json_decref(par);
+	} else {
 		*out = objs;
+		*parents = par;
+	}
 	return rc;
 }
 
@@ -72,17 +98,21 @@ static int build(const char *script_path, const char *objects_path, const char *
 	char *script = NULL;
 	size_t script_len = 0;
 	int rc = 0;
-	json_t *objects = NULL;
-	if (objects_path && (rc = read_objects(objects_path, &objects, e)))
+	json_t *objects = NULL, *parents = NULL;
+	if (objects_path && (rc = read_objects(objects_path, &objects, &parents, e)))
 		return rc;
 	if (script_path && (rc = file_read_all(script_path, 64u << 20, &script, &script_len, e))) {
 		json_decref(objects);
+		json_decref(parents);
 		return rc;
 	}
 	json_t *props = json_pack("{s:s}", "qTitle", title ? title : "");
 	if (props && objects)
 		json_object_set(props, "objects", objects);
+	if (props && json_object_size(parents))
+		json_object_set(props, "parents", parents);
 	json_decref(objects);
+	json_decref(parents);
 	char *props_text = props ? json_dumps(props, JSON_COMPACT) : NULL;
 	json_decref(props);
 	char *pad = NULL;

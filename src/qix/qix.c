@@ -10,7 +10,7 @@
 /* ---------------------------------------------------------------- the method table */
 
 static const struct qix_method *const tables[] = {qix_app_methods, qix_object_methods,
-						  qix_field_methods};
+						  qix_tree_methods, qix_field_methods};
 
 static const char *const class_names[] = {[QIX_GLOBAL] = "Global",
 					  [QIX_DOC] = "Doc",
@@ -38,7 +38,12 @@ void qix_method_list(void (*each)(void *ctx, const char *cls, const char *name, 
 static const char *const doc_writes[] = {"SetAppProperties", "SetScript",  "DoSave",
 					 "DoReload",	     "DoReloadEx", "CreateObject",
 					 "DestroyObject",    NULL};
-static const char *const object_writes[] = {"SetProperties", "SetFullPropertyTree", "ApplyPatches",
+static const char *const object_writes[] = {"SetProperties",
+					    "SetFullPropertyTree",
+					    "ApplyPatches",
+					    "CreateChild",
+					    "DestroyChild",
+					    "DestroyAllChildren",
 					    NULL};
 
 static bool in(const char *const *list, const char *name)

@@ -18,9 +18,7 @@ static bool id_taken(struct qix_session *s, const char *id)
 	return p != NULL;
 }
 
-/* A copy of the properties with a qInfo.qId that is free (generated when absent or
- * taken). NULL when qInfo.qType is missing. */
-static json_t *new_object_props(struct qix_session *s, json_t *prop, const char **msg)
+json_t *qix_new_object_props(struct qix_session *s, json_t *prop, const char **msg)
 {
 	json_t *info = json_object_get(prop, "qInfo");
 	if (!json_is_object(prop) || !json_is_string(json_object_get(info, "qType"))) {
@@ -370,7 +368,7 @@ static int do_reload_method(struct qix_call *c)
 static int create_object(struct qix_call *c)
 {
 	bool session_obj = strcmp(c->method, "CreateSessionObject") == 0;
-	json_t *props = new_object_props(c->s, qix_param(c->params, 0, "qProp"), &c->msg);
+	json_t *props = qix_new_object_props(c->s, qix_param(c->params, 0, "qProp"), &c->msg);
 	if (!props)
 		return QIX_INVALID_PARAMS;
 	char *idc = strdup(object_id(props)), *type = strdup(qix_object_type(props));
@@ -411,37 +409,13 @@ static int get_object(struct qix_call *c)
 	return 0;
 }
 
-/* Removes saved object `id` from the app; false when there is none. */
-static bool remove_saved(struct qix_session *s, const char *id)
-{
-	struct qix_doc *d = s->doc;
-	pthread_mutex_lock(&d->mu);
-	bool ok = json_object_get(d->objects, id) != NULL;
-	if (ok) {
-		json_t *objs = json_copy(d->objects);
-		json_object_del(objs, id);
-		json_decref(d->objects);
-		d->objects = objs;
-		d->dirty = true;
-	}
-	pthread_mutex_unlock(&d->mu);
-	if (ok)
-		qix_doc_notify(s->q, d, s, id);
-	return ok;
-}
-
+/* DestroyObject and DestroySessionObject: the object and its children */
 static int destroy_object(struct qix_call *c)
 {
 	bool session_obj = strcmp(c->method, "DestroySessionObject") == 0;
 	const char *id = qix_param_str(c->params, 0, "qId", "");
 	bool ok;
-	if (session_obj) {
-		ok = json_object_get(c->s->session_objects, id) != NULL;
-		json_object_del(c->s->session_objects, id);
-	} else {
-		ok = remove_saved(c->s, id);
-	}
-	json_t *closed = qix_sess_close_object(c->s, id, session_obj);
+	json_t *closed = qix_tree_destroy(c->s, id, session_obj, &ok);
 	json_array_extend(c->closed, closed);
 	json_decref(closed);
 	c->out = json_pack("{s:b}", "qSuccess", ok);

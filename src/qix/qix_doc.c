@@ -11,7 +11,7 @@
 
 struct loaded {
 	char *script;
-	json_t *props, *objects;
+	json_t *props, *objects, *parents;
 	struct qix_data *data;
 };
 
@@ -20,11 +20,23 @@ static void loaded_release(struct loaded *l)
 	free(l->script);
 	json_decref(l->props);
 	json_decref(l->objects);
+	json_decref(l->parents);
 	if (l->data) {
 		model_assoc_free(l->data->a);
 		free(l->data);
 	}
 	memset(l, 0, sizeof(*l));
+}
+
+/* Takes member `key` (an object, else a new empty one) out of the app's properties. */
+static json_t *take_object(json_t *props, const char *key)
+{
+	json_t *o = json_incref(json_object_get(props, key));
+	json_object_del(props, key);
+	if (json_is_object(o))
+		return o;
+	json_decref(o);
+	return json_object();
 }
 
 /* A rough size of the model in memory: row columns, symbols and their texts. */
@@ -90,14 +102,10 @@ static int load(const struct qix_app_info *info, struct loaded *out, struct err 
 		json_decref(out->props);
 		out->props = json_object();
 	}
-	out->objects = json_incref(json_object_get(out->props, "objects"));
-	json_object_del(out->props, "objects");
-	if (!json_is_object(out->objects)) {
-		json_decref(out->objects);
-		out->objects = json_object();
-	}
+	out->objects = take_object(out->props, "objects");
+	out->parents = take_object(out->props, "parents");
 	out->data = calloc(1, sizeof(*out->data));
-	if (!out->script || !out->props || !out->objects || !out->data)
+	if (!out->script || !out->props || !out->objects || !out->parents || !out->data)
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	if (rc == 0) {
 		str_copy(out->data->gen, info->gen, sizeof(out->data->gen));
@@ -122,6 +130,7 @@ static void doc_free(struct qix_doc *d)
 	free(d->script);
 	json_decref(d->props);
 	json_decref(d->objects);
+	json_decref(d->parents);
 	pthread_mutex_destroy(&d->mu);
 	free(d->id);
 	free(d);
@@ -197,6 +206,7 @@ int qix_doc_open(struct qix *q, const char *id, struct qix_doc **out, struct err
 	d->script = l.script;
 	d->props = l.props;
 	d->objects = l.objects;
+	d->parents = l.parents;
 	d->data = l.data;
 	pthread_mutex_lock(&q->mu);
 	struct qix_doc *other = find(q, id);
@@ -307,6 +317,9 @@ int qix_doc_refresh(struct qix *q, struct qix_doc *d, struct err *e)
 		json_decref(d->objects);
 		d->objects = l.objects;
 		l.objects = NULL;
+		json_decref(d->parents);
+		d->parents = l.parents;
+		l.parents = NULL;
 	}
 	json_decref(d->props);
 	d->props = l.props;
@@ -362,8 +375,11 @@ int qix_doc_save(struct qix *q, struct qix_doc *d, struct err *e)
 	char path[sizeof(d->info.path)];
 	str_copy(path, d->info.path, sizeof(path));
 	json_t *props = json_deep_copy(d->props);
-	if (props)
+	if (props) {
 		json_object_set(props, "objects", d->objects);
+		if (json_object_size(d->parents))
+			json_object_set_new(props, "parents", json_deep_copy(d->parents));
+	}
 	char *script = strdup(d->script ? d->script : "");
 	pthread_mutex_unlock(&d->mu);
 	char *props_text = props ? json_dumps(props, JSON_COMPACT) : NULL;

@@ -40,6 +40,7 @@ struct qix_doc {
 	char *script;
 	json_t *props;	 /* the app's properties (qTitle, ...), without the objects */
 	json_t *objects; /* saved objects: qId -> properties */
+	json_t *parents; /* saved child objects: qId -> the parent's qId */
 	bool dirty;	 /* script or objects changed since the last save */
 };
 
@@ -82,6 +83,7 @@ struct qix_session {
 	struct assoc_states st; /* states of `sel`, when st_ok */
 	bool st_ok;
 	json_t *session_objects;   /* qId -> properties */
+	json_t *session_parents;   /* session child objects: qId -> the parent's qId */
 	json_t *locked;		   /* names of the fields whose selections are locked -> true */
 	json_t *back, *forward;	   /* selection history: snapshots by value (Back, Forward) */
 	char *search_obj, *search; /* a list object search: the object's id and the text */
@@ -135,6 +137,8 @@ void qix_sess_sync_data(struct qix_session *s);
 json_t *qix_sess_object_props(struct qix_session *s, const char *id, bool *out_session_obj);
 /* Replaces an object's properties (takes the reference). */
 void qix_sess_object_store(struct qix_session *s, const char *id, bool session_obj, json_t *props);
+/* Removes an object (its properties only); false when there is none. */
+bool qix_sess_object_remove(struct qix_session *s, const char *id, bool session_obj);
 /* Sends one JSON message to the session's client (borrowed). */
 void qix_sess_send(struct qix_session *s, json_t *msg);
 
@@ -182,6 +186,7 @@ bool qix_may_update(struct qix_session *s);
 extern const struct qix_method qix_app_methods[];    /* Global and Doc (qix_app.c) */
 extern const struct qix_method qix_object_methods[]; /* GenericObject (qix_object.c) */
 extern const struct qix_method qix_field_methods[];  /* Field (qix_select.c) */
+extern const struct qix_method qix_tree_methods[];   /* child objects (qix_tree.c) */
 
 /* qix_select.c: selects (or toggles) symbols of field f; a selection that leaves nothing
  * clears it. The selection is remembered for Back first. QIX_SEL_LOCKED (nothing changed)
@@ -196,6 +201,23 @@ int64_t *qix_elem_list(json_t *arr, int *n);
 
 /* An object's qInfo.qType (borrowed from props). */
 const char *qix_object_type(json_t *props);
+/* A copy of the properties with a qInfo.qId that is free (generated when absent or
+ * taken). NULL with *msg when qInfo.qType is missing. */
+json_t *qix_new_object_props(struct qix_session *s, json_t *prop, const char **msg);
+
+/* ---- qix_tree.c: child objects ---- */
+
+/* The qIds of object id's children, in their order (a new list). */
+json_t *qix_tree_children(struct qix_session *s, const char *id, bool session_obj);
+/* Destroys object id and its descendants, closing this session's handles on them; returns
+ * the handle numbers closed (a new list); *found (if given): whether id was an object. */
+json_t *qix_tree_destroy(struct qix_session *s, const char *id, bool session_obj, bool *found);
+/* Replaces object id's properties (old: its current ones) with a copy of np, keeping its
+ * qId, and its qType unless np names one; marks its handles changed. */
+void qix_tree_replace(struct qix_session *s, const char *id, bool session_obj, json_t *old,
+		      json_t *np);
+/* The layout of a qChildListDef of the object the current call is on: {qItems}. */
+json_t *qix_tree_child_list(struct qix_session *s, json_t *def);
 
 /* ---- qix_object.c: GenericObject and Field methods, layouts ---- */
 

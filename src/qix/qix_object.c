@@ -882,7 +882,7 @@ static json_t *layout_of(struct qix_session *s, json_t *props)
 		else if (strcmp(k, "qFieldListDef") == 0)
 			json_object_set_new(l, "qFieldList", field_list(s));
 		else if (strcmp(k, "qChildListDef") == 0)
-			json_object_set_new(l, "qChildList", json_pack("{s:[]}", "qItems"));
+			json_object_set_new(l, "qChildList", qix_tree_child_list(s, v));
 		else if (strcmp(k, "qDimensionListDef") == 0 || strcmp(k, "qMeasureListDef") == 0)
 			json_object_set_new(l, k[1] == 'D' ? "qDimensionList" : "qMeasureList",
 					    json_pack("{s:[]}", "qItems"));
@@ -1254,34 +1254,16 @@ static int get_info(struct qix_call *c)
 	return 0;
 }
 
-static int get_full_property_tree(struct qix_call *c)
-{
-	c->out = json_pack("{s:{s:O,s:[],s:n}}", "qPropEntry", "qProperty", c->stored, "qChildren",
-			   "qEmbeddedSnapshotRef");
-	return 0;
-}
-
-/* SetProperties and SetFullPropertyTree: the object keeps its qId, and its qType unless
- * the new properties name one. */
+/* SetProperties: the object keeps its qId, and its qType unless the new properties name
+ * one. */
 static int set_properties(struct qix_call *c)
 {
-	json_t *np = strcmp(c->method, "SetProperties") == 0
-			 ? qix_param(c->params, 0, "qProp")
-			 : json_object_get(qix_param(c->params, 0, "qPropEntry"), "qProperty");
+	json_t *np = qix_param(c->params, 0, "qProp");
 	if (!json_is_object(np)) {
 		c->msg = "the properties must be an object";
 		return QIX_INVALID_PARAMS;
 	}
-	json_t *copy = json_deep_copy(np);
-	json_t *info = json_object_get(copy, "qInfo");
-	if (!json_is_object(info))
-		json_object_set_new(copy, "qInfo", info = json_object());
-	json_t *old = json_object_get(c->stored, "qInfo");
-	json_object_set(info, "qId", json_object_get(old, "qId"));
-	if (!json_is_string(json_object_get(info, "qType")))
-		json_object_set(info, "qType", json_object_get(old, "qType"));
-	qix_sess_object_store(c->s, c->h->id, c->session_obj, copy);
-	qix_sess_mark_changed(c->s, c->h->num);
+	qix_tree_replace(c->s, c->h->id, c->session_obj, c->stored, np);
 	c->out = json_object();
 	return 0;
 }
@@ -1364,9 +1346,7 @@ const struct qix_method qix_object_methods[] = {
     {QIX_OBJECT, "GetProperties", get_properties, 0},
     {QIX_OBJECT, "GetEffectiveProperties", get_effective_properties, 0},
     {QIX_OBJECT, "GetInfo", get_info, 0},
-    {QIX_OBJECT, "GetFullPropertyTree", get_full_property_tree, 0},
     {QIX_OBJECT, "SetProperties", set_properties, 1},
-    {QIX_OBJECT, "SetFullPropertyTree", set_properties, 1},
     {QIX_OBJECT, "ApplyPatches", apply_patches, 2},
     {QIX_OBJECT, "ClearSoftPatches", clear_soft_patches, 0},
     {QIX_OBJECT, "GetHyperCubeData", get_data, 2},

@@ -233,6 +233,29 @@ void qix_sess_object_store(struct qix_session *s, const char *id, bool session_o
 	qix_doc_notify(s->q, s->doc, s, id);
 }
 
+bool qix_sess_object_remove(struct qix_session *s, const char *id, bool session_obj)
+{
+	if (session_obj) {
+		bool ok = json_object_get(s->session_objects, id) != NULL;
+		json_object_del(s->session_objects, id);
+		return ok;
+	}
+	struct qix_doc *d = s->doc;
+	pthread_mutex_lock(&d->mu);
+	bool ok = json_object_get(d->objects, id) != NULL;
+	if (ok) {
+		json_t *objs = json_copy(d->objects); /* readers may hold the old map */
+		json_object_del(objs, id);
+		json_decref(d->objects);
+		d->objects = objs;
+		d->dirty = true;
+	}
+	pthread_mutex_unlock(&d->mu);
+	if (ok)
+		qix_doc_notify(s->q, d, s, id);
+	return ok;
+}
+
 /* ---------------------------------------------------------------- sessions */
 
 void qix_sess_send(struct qix_session *s, json_t *msg)
@@ -368,6 +391,7 @@ struct qix_session *qix_session_new(struct qix *q, const char *app_id, const cha
 	s->send = send;
 	s->send_ctx = send_ctx;
 	s->session_objects = json_object();
+	s->session_parents = json_object();
 	s->next_num = 1; /* 1 is the doc */
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_lock(&q->mu);
@@ -505,6 +529,7 @@ void qix_session_free(struct qix_session *s)
 	free(s->h);
 	free(s->changed);
 	json_decref(s->session_objects);
+	json_decref(s->session_parents);
 	json_decref(s->locked);
 	json_decref(s->back);
 	json_decref(s->forward);

@@ -83,6 +83,18 @@ setup() {
 	[ "$(jqb length)" = 1 ]
 	run "$FATHOM" app create "" --dir "$SITE"
 	[ "$status" -eq 1 ]
+	# objects, and property trees with children, are checked before anything is made
+	o=$BATS_TEST_TMPDIR/o.json
+	printf '[{"qProperty":{"qInfo":{"qId":"p","qType":"filterpane"}},"qChildren":[{"qProperty":{"qInfo":{"qId":"p","qType":"listbox"}}}]}]' >"$o"
+	run "$FATHOM" app create Twice --dir "$SITE" --objects "$o"
+	[ "$status" -eq 1 ]; [[ "$output" == *'the id "p" is used twice'* ]]
+	printf '[{"qProperty":{"qInfo":{"qId":"p","qType":"filterpane"}},"qChildren":{}}]' >"$o"
+	run "$FATHOM" app create NotAList --dir "$SITE" --objects "$o"
+	[ "$status" -eq 1 ]; [[ "$output" == *'qChildren must be a list'* ]]
+	printf '[{"qProperty":{"qInfo":{"qId":"p","qType":"filterpane"}},"qChildren":[{"qProperty":{"qInfo":{"qType":"listbox"}}}]}]' >"$o"
+	run "$FATHOM" app create NoId --dir "$SITE" --objects "$o"
+	[ "$status" -eq 1 ]; [[ "$output" == *'object 1 has no qInfo with a qId and a qType'* ]]
+	[ "$(rows app)" = $((before + 1)) ]
 	check_consistency
 }
 

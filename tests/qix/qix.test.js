@@ -629,3 +629,80 @@ test("a measure's number format writes its texts, its grand total and its qMeasu
     await s.session.close();
   }
 });
+
+test('child objects: a filter pane holds list boxes, saved with it, listed in its layout, destroyed with it', async () => {
+  const listbox = (id, field) => ({
+    qInfo: { qId: id, qType: 'listbox' },
+    title: field,
+    qListObjectDef: { qDef: { qFieldDefs: [field] }, qInitialDataFetch: [{ qTop: 0, qLeft: 0, qWidth: 1, qHeight: 10 }] },
+  });
+  const a = await site.session(appId);
+  try {
+    const doc = await a.global.openDoc(appId);
+    const pane = await doc.createObject({ qInfo: { qId: 'pane-1', qType: 'filterpane' }, qChildListDef: { qData: { title: '/title', deep: '/qListObjectDef/qDef/qFieldDefs/0', none: '/nope' } } });
+    let changed = 0;
+    pane.on('changed', () => { changed += 1; });
+    await pane.getLayout();
+    // the tree as stardust writes it: the parent and its two children
+    await pane.setFullPropertyTree({
+      qProperty: { ...(await pane.getProperties()), title: 'Filters' },
+      qChildren: [
+        { qProperty: listbox('lb-region', 'Region'), qChildren: [] },
+        { qProperty: listbox('lb-product', 'Product'), qChildren: [] },
+      ],
+    });
+    let layout = await pane.getLayout();
+    assert.equal(layout.title, 'Filters');
+    assert.deepEqual(layout.qChildList.qItems.map((i) => [i.qInfo.qId, i.qInfo.qType, i.qData.title, i.qData.deep, i.qData.none]),
+      [['lb-region', 'listbox', 'Region', 'Region', null], ['lb-product', 'listbox', 'Product', 'Product', null]]);
+    assert.ok(changed >= 1, 'the parent changed');
+    assert.deepEqual((await pane.getChildInfos()).map((i) => i.qId), ['lb-region', 'lb-product']);
+    // a child is an object of its own: its list, a selection in it, its parent
+    const region = await doc.getObject('lb-region');
+    assert.deepEqual(states(await region.getLayout()), { East: 'O', North: 'O', West: 'O' });
+    await region.selectListObjectValues('/qListObjectDef', [0], false);
+    assert.equal((await region.getLayout()).qListObject.qDataPages[0].qMatrix[0][0].qState, 'S');
+    await doc.clearAll();
+    assert.equal((await region.getParent()).id, 'pane-1');
+    // CreateChild adds one (with new properties for the parent), DestroyChild takes one away
+    const year = await pane.createChild(listbox('lb-customer', 'Customer'), { ...(await pane.getProperties()), title: 'Three' });
+    assert.equal(year.id, 'lb-customer');
+    layout = await pane.getLayout();
+    assert.equal(layout.title, 'Three');
+    assert.deepEqual(layout.qChildList.qItems.map((i) => i.qInfo.qId), ['lb-region', 'lb-product', 'lb-customer']);
+    assert.equal(await pane.destroyChild('lb-product'), true);
+    assert.equal(await pane.destroyChild('kpi-none'), false, 'not a child of this object');
+    await assert.rejects(doc.getObject('lb-product'), (e) => e.code === 2);
+    // the full tree comes back as set, and a tree without a child destroys it
+    const tree = await pane.getFullPropertyTree();
+    assert.deepEqual(tree.qChildren.map((c) => c.qProperty.qInfo.qId), ['lb-region', 'lb-customer']);
+    assert.equal(tree.qChildren[0].qProperty.title, 'Region');
+    tree.qChildren = [{ ...tree.qChildren[1], qProperty: { ...tree.qChildren[1].qProperty, title: 'Who' } }];
+    await pane.setFullPropertyTree(tree);
+    assert.deepEqual((await pane.getLayout()).qChildList.qItems.map((i) => [i.qInfo.qId, i.qData.title]), [['lb-customer', 'Who']]);
+    await assert.rejects(doc.getObject('lb-region'), (e) => e.code === 2);
+    await doc.doSave();
+  } finally {
+    await a.session.close();
+  }
+  // saved with the app: a later session sees the tree, and the children go with their parent
+  const b = await site.session(appId);
+  try {
+    const doc = await b.global.openDoc(appId);
+    const pane = await doc.getObject('pane-1');
+    assert.deepEqual((await pane.getLayout()).qChildList.qItems.map((i) => i.qInfo.qId), ['lb-customer']);
+    assert.equal((await pane.getFullPropertyTree()).qChildren[0].qProperty.title, 'Who');
+    await assert.rejects(pane.setFullPropertyTree({ qProperty: await pane.getProperties(), qChildren: {} }), (e) => e.code === -32602);
+    assert.equal(await doc.destroyObject('pane-1'), true);
+    await assert.rejects(doc.getObject('lb-customer'), (e) => e.code === 2);
+    assert.ok(!(await doc.getAllInfos()).some((i) => i.qId.startsWith('lb-')));
+    // session objects have children too, kept in the session
+    const so = await doc.createSessionObject({ qInfo: { qType: 'filterpane' }, qChildListDef: {} });
+    const child = await so.createChild(listbox('', 'Category'));
+    assert.deepEqual((await so.getLayout()).qChildList.qItems.map((i) => i.qInfo.qId), [child.id]);
+    assert.deepEqual(states(await child.getLayout()), { Fruit: 'O', Veg: 'O' });
+    await doc.doSave();
+  } finally {
+    await b.session.close();
+  }
+});

@@ -13,7 +13,7 @@ import { chromium } from 'playwright-core';
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const out = resolve(here, '../../examples/sales/objects.json');
-const modules = ['sn-bar-chart', 'sn-line-chart', 'sn-pie-chart', 'sn-kpi', 'sn-table'];
+const modules = ['sn-bar-chart', 'sn-line-chart', 'sn-pie-chart', 'sn-kpi', 'sn-table', 'sn-filter-pane'];
 
 const money = { qType: 'F', qnDec: 0, qUseThou: 1, qFmt: '#,##0', qDec: '.', qThou: ',' };
 const dim = (f) => ({ qDef: { qFieldDefs: [f], qFieldLabels: [f] } });
@@ -31,7 +31,10 @@ const charts = [
   ['pie-product', 'piechart', 'Share of sales by product', [dim('Product'), sales]],
   ['bar-year-product', 'barchart', 'Sales by year and product', [dim('Year'), dim('Product'), sales]],
   ['table-product', 'table', 'Products', [dim('Product'), sales, mea('Count(OrderId)', 'Orders'), mea('Avg(Amount)', 'Average order', money)]],
+  ['filter-products', 'filterpane', 'Filters', []],
 ];
+// a filter pane's list boxes are its children, as the filter pane makes them
+const filterChildren = { 'filter-products': [['filter-product', 'Product'], ['filter-country', 'Country']] };
 
 const listbox = (id, field) => ({
   qInfo: { qId: id, qType: 'listbox' },
@@ -65,7 +68,7 @@ const sheets = [
   sheet('sheet-products', 'Products', 1, [
     cell('pie-product', 'piechart', 0, 0, 9, 6),
     cell('bar-year-product', 'barchart', 9, 0, 12, 6),
-    cell('list-product', 'listbox', 21, 0, 3, 6),
+    cell('filter-products', 'filterpane', 21, 0, 3, 6),
     cell('table-product', 'table', 0, 6, 24, 6),
   ]),
 ];
@@ -85,7 +88,7 @@ try {
   for (const m of modules) await page.addScriptTag({ path: require.resolve(`@nebula.js/${m}`) });
   const made = await page.evaluate(
     async ({ charts, modules }) => {
-      const names = { 'sn-bar-chart': 'barchart', 'sn-line-chart': 'linechart', 'sn-pie-chart': 'piechart', 'sn-kpi': 'kpi', 'sn-table': 'table' };
+      const names = { 'sn-bar-chart': 'barchart', 'sn-line-chart': 'linechart', 'sn-pie-chart': 'piechart', 'sn-kpi': 'kpi', 'sn-table': 'table', 'sn-filter-pane': 'filterpane' };
       const types = modules.map((m) => ({ name: names[m], load: async () => window[m] }));
       const app = { id: 'example', session: { config: {} }, on() {}, getAppLayout: async () => ({ qLocaleInfo: {} }) };
       const n = window.stardust.embed(app, { types, context: { language: 'en-US' } });
@@ -99,8 +102,25 @@ try {
     },
     { charts, modules },
   );
-  const lists = [listbox('list-region', 'Region'), listbox('list-year', 'Year'), listbox('list-product', 'Product')];
-  writeFileSync(out, `${JSON.stringify([...sheets, ...made, ...lists], null, 1)}\n`);
+  const lists = [listbox('list-region', 'Region'), listbox('list-year', 'Year')];
+  // the modules give each dimension and measure a random cId: number them instead, so that
+  // the file changes only when the charts do
+  const numberIds = (v, id, n = { i: 0 }) => {
+    if (Array.isArray(v)) v.forEach((x) => numberIds(x, id, n));
+    else if (v && typeof v === 'object')
+      for (const k of Object.keys(v)) {
+        if (k === 'cId' && typeof v[k] === 'string') v[k] = `${id}-${n.i++}`;
+        else numberIds(v[k], id, n);
+      }
+  };
+  for (const p of made) numberIds(p, p.qInfo.qId);
+  const trees = made.map((p) => {
+    const kids = filterChildren[p.qInfo.qId];
+    if (!kids) return p;
+    const child = ([id, field]) => ({ qProperty: { ...listbox(id, field), visualization: 'listbox', qListObjectDef: { ...listbox(id, field).qListObjectDef, qShowAlternatives: true } }, qChildren: [] });
+    return { qProperty: p, qChildren: kids.map(child) };
+  });
+  writeFileSync(out, `${JSON.stringify([...sheets, ...trees, ...lists], null, 1)}\n`);
   console.log(`wrote ${out}: ${sheets.length} sheets, ${made.length} charts, ${lists.length} lists`);
 } finally {
   await browser.close();

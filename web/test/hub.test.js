@@ -255,6 +255,18 @@ test('a person signs in, opens the example app, and a click on a bar changes eve
   // the selections toolbar comes along, with the selection in it
   await page.waitForSelector('.selections >> text=2023');
   await shot(page, 'products');
+  // the filter pane shows its children, a list box of Product and one of Country: a click on
+  // Norway in it (and confirm) selects Norway in 2023 everywhere
+  const pane = page.locator('[data-object-id=filter-products]');
+  await pane.getByText('Country', { exact: true }).waitFor();
+  await pane.getByText('Product', { exact: true }).waitFor();
+  await pane.getByText('Norway', { exact: true }).click();
+  await page.locator('[data-testid=actions-toolbar-confirm]').click();
+  const norway = computed((r) => r.year === 2023 && r.country === 'NO');
+  await page.waitForFunction((n) => (document.querySelector('[data-object-id=table-product]')?.textContent ?? '').includes(n),
+    money(norway.sales));
+  await page.waitForSelector('.selections >> text=Norway');
+  await shot(page, 'filter-pane');
   assert.deepEqual(errors, []);
   await ctx.close();
 });
@@ -292,12 +304,20 @@ test('a person allowed to change the app adds a sheet and a chart, finds them af
   await page.getByRole('textbox', { name: 'Measure' }).fill('Sum(Quantity)');
   await page.getByRole('button', { name: 'Add chart' }).click();
   await page.waitForSelector('.cell[data-type=barchart] canvas');
+  // a filter pane needs a field and no measure: it is made with a list box of the field
+  await page.getByRole('combobox', { name: 'Chart type' }).selectOption('filterpane');
+  assert.equal(await page.getByRole('textbox', { name: 'Measure' }).isDisabled(), true);
+  await page.getByRole('textbox', { name: 'Chart title' }).fill('Where');
+  await page.getByRole('combobox', { name: 'Dimension' }).selectOption('Country');
+  await page.getByRole('button', { name: 'Add chart' }).click();
+  await page.locator('.cell[data-type=filterpane]').getByText('Germany', { exact: true }).waitFor();
   await shot(page, 'chart-added');
   await page.getByRole('button', { name: 'Done' }).click();
-  // a new page (a new engine session) finds the sheet and its chart in the app
+  // a new page (a new engine session) finds the sheet and its charts in the app
   await page.goto(sheetUrl);
   await page.waitForSelector('.cell[data-type=barchart] canvas');
   assert.match(await page.locator('.cell[data-type=barchart]').innerText(), /Units by product/);
+  await page.locator('.cell[data-type=filterpane]').getByText('Spain', { exact: true }).waitFor();
   assert.equal(await page.locator('.sheets').getByRole('link', { name: 'Quantities' }).count(), 1);
   await page.getByRole('button', { name: 'Edit sheet' }).click();
   await page.getByRole('textbox', { name: 'Sheet title', exact: true }).fill('Units');

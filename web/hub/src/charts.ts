@@ -9,6 +9,7 @@ const types = [
   { name: 'piechart', load: () => import('@nebula.js/sn-pie-chart').then((m) => m.default) },
   { name: 'kpi', load: () => import('@nebula.js/sn-kpi').then((m) => m.default) },
   { name: 'table', load: () => import('@nebula.js/sn-table').then((m) => m.default) },
+  { name: 'filterpane', load: () => import('@nebula.js/sn-filter-pane').then((m) => m.default) },
 ];
 
 export const chartTypes = types.map((t) => t.name);

@@ -80,13 +80,29 @@ function place(cells: Cell[], type: string, columns: number): Cell {
   return { name: '', type, col: 0, row: bottom, colspan: width, rowspan: height };
 }
 
+/* A filter pane's list box of one field, as the filter pane makes its children. */
+function listBoxOf(field: string): object {
+  return {
+    qInfo: { qType: 'listbox' },
+    visualization: 'listbox',
+    title: field,
+    qListObjectDef: {
+      qDef: { qFieldDefs: [field], qSortCriterias: [{ qSortByState: 1, qSortByAscii: 1, qSortByNumeric: 1 }] },
+      qShowAlternatives: true,
+      qInitialDataFetch: [{ qLeft: 0, qTop: 0, qWidth: 1, qHeight: 100 }],
+    },
+  };
+}
+
 export async function addChart(doc: Doc, nebula: Nebula, sheetId: string, spec: ChartSpec): Promise<string> {
+  const pane = spec.type === 'filterpane';
   const expr = spec.measure.replace(/^\s*=/, '').trim();
   const measure = { qDef: { qDef: expr, qLabel: expr } };
-  const fields = [...(spec.type === 'kpi' || !spec.dimension ? [] : [spec.dimension]), measure];
+  const fields = pane ? [] : [...(spec.type === 'kpi' || !spec.dimension ? [] : [spec.dimension]), measure];
   const props = (await nebula.generateProperties({ type: spec.type, fields: fields as never, properties: { title: spec.title } as never })) as Record<string, unknown>;
   const id = newId(spec.type);
-  await doc.createObject({ ...props, qInfo: { qId: id, qType: spec.type } });
+  const obj = await doc.createObject({ ...props, qInfo: { qId: id, qType: spec.type } });
+  if (pane && spec.dimension) await obj.createChild(listBoxOf(spec.dimension));
   const p = await sheetProps(doc, sheetId);
   const cells = p.cells ?? [];
   const columns = typeof p.columns === 'number' ? p.columns : 24;
@@ -109,6 +125,7 @@ const CHART_NAMES: Record<string, string> = {
   piechart: 'Pie chart',
   kpi: 'KPI',
   table: 'Table',
+  filterpane: 'Filter pane',
 };
 
 /** The form that adds a chart: type, title, dimension (a field) and measure. */
@@ -120,14 +137,18 @@ export function chartForm(types: string[], fields: string[], check: (expr: strin
   const problem = h('p', { class: 'problem', role: 'alert' });
   const button = h('button', { type: 'submit' }, 'Add chart');
   const form = h('form', { class: 'chart-form', 'aria-label': 'Add a chart' }, type, title, dim, measure, button, problem);
-  type.addEventListener('change', () => (dim.disabled = type.value === 'kpi'));
+  type.addEventListener('change', () => {
+    dim.disabled = type.value === 'kpi';
+    // a filter pane lists the dimension's values: no measure
+    measure.disabled = type.value === 'filterpane';
+  });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     button.disabled = true;
     problem.textContent = '';
     void (async () => {
       try {
-        const msg = await check(measure.value);
+        const msg = measure.disabled ? '' : await check(measure.value);
         if (msg) {
           problem.textContent = `The measure does not compute: ${msg}`;
           return;

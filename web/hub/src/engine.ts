@@ -13,6 +13,7 @@ export interface GenericObject {
   getProperties(): Promise<Record<string, unknown>>;
   setProperties(props: Record<string, unknown>): Promise<void>;
   getLayout(): Promise<Record<string, unknown>>;
+  createChild(props: object, propsForThis?: object): Promise<GenericObject>;
   on(event: 'changed' | 'closed', fn: () => void): void;
 }
 export interface TablesAndKeys {
