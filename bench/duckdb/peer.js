@@ -3,9 +3,10 @@
 //   node peer.js SALES_CSV THREADS
 //
 // Loads the CSV into an in-memory table (CREATE TABLE AS SELECT * FROM read_csv), then
-// runs the hypercube's GROUP BY (region x channel, Sum(amount), Count(DISTINCT customer))
-// without a selection and with three products (median of 10 each). Prints "name value"
-// lines: load seconds, peak memory of the process in MiB, and milliseconds per query.
+// runs the hypercube's GROUP BY (region x channel, Sum(amount), Count(DISTINCT customer)),
+// a KPI's sum(amount) and a bar chart's sum(amount) by region, each without a selection and
+// with three products (median of 10 each). Prints "name value" lines: load seconds, peak
+// memory of the process in MiB, and milliseconds per query.
 'use strict';
 
 const { DuckDBInstance } = require('@duckdb/node-api');
@@ -21,13 +22,20 @@ async function main() {
   console.log(`load_s ${load.toFixed(2)}`);
   console.log(`rows ${count.getRows()[0][0]}`);
   console.log(`peak_mib ${Math.round(process.resourceUsage().maxRSS / 1024)}`);
-  const q = (where) => `SELECT region, channel, sum(amount), count(DISTINCT customer) FROM sales ${where} GROUP BY region, channel`;
-  for (const [name, where] of [['cube_all', ''], ['cube_three', "WHERE product IN ('P0001', 'P0002', 'P0003')"]]) {
+  const queries = {
+    cube: (where) => `SELECT region, channel, sum(amount), count(DISTINCT customer) FROM sales ${where} GROUP BY region, channel`,
+    cube_kpi: (where) => `SELECT sum(amount) FROM sales ${where}`,
+    cube_bar: (where) => `SELECT region, sum(amount) FROM sales ${where} GROUP BY region`,
+  };
+  const runs = [];
+  for (const [sel, where] of [['all', ''], ['three', "WHERE product IN ('P0001', 'P0002', 'P0003')"]])
+    for (const [kind, q] of Object.entries(queries)) runs.push([`${kind}_${sel}`, () => q(where)]);
+  for (const [name, q] of runs) {
     const times = [];
     let rows = 0;
     for (let i = 0; i < 10; i++) {
       const s = process.hrtime.bigint();
-      const r = await conn.runAndReadAll(q(where));
+      const r = await conn.runAndReadAll(q());
       times.push(Number(process.hrtime.bigint() - s) / 1e6);
       rows = r.getRows().length;
     }

@@ -271,6 +271,15 @@ static int32_t field_symbol(struct cubecalc *c, int f, int64_t row)
 	return cur < 0 ? -1 : c->a->tables[r->table].col[r->col][cur];
 }
 
+/* Field f's column when it is in the measures' table itself (no link on the way), else
+ * NULL: a symbol per fact row, -1 for NULL. */
+static const int32_t *direct_col(struct cubecalc *c, int f)
+{
+	(void)field_symbol(c, f, 0); /* finds the route */
+	const struct route *r = &c->field_route[f];
+	return r->col >= 0 && r->n_steps == 0 ? c->a->tables[r->table].col[r->col] : NULL;
+}
+
 static int cube_field(void *ctx, struct expr *x, struct val *out)
 {
 	struct cubecalc *c = ctx;
@@ -451,97 +460,137 @@ enum fast_kind { F_SUM, F_COUNT, F_COUNT_DISTINCT, F_COUNT_STAR, F_AVG, F_MIN, F
 
 /* A measure that is one plain aggregation of one field (Sum(F), Count(F), Count(DISTINCT F),
  * Count(*), Avg, Min, Max; no set) is computed for every group in one pass over the fact
- * rows, in row order, instead of group by group. The results equal script_eval()'s. Returns false
- * (nothing computed) for any other measure; *out gets one value per group. */
-static bool fast_measure(struct cubecalc *c, const struct expr *x, const int64_t *group_of,
-			 const int64_t *live, int64_t n_live, int64_t n_groups, struct val **out)
+ * rows, in row order, instead of group by group: fast_prepare, fast_add for each row and
+ * its group, fast_finish. The results equal script_eval()'s. */
+struct fast_acc {
+	enum fast_kind k;
+	int f;
+	int64_t ns, n_groups; /* the field's symbols; room for this many groups */
+	const int32_t *col;   /* the field's column in the fact table, or NULL */
+	double *acc, *num;    /* per group; per symbol: its number */
+	int64_t *cnt;
+	uint8_t *isnum, *bits; /* per symbol: a number?; Count(DISTINCT): per group and symbol */
+};
+
+/* The kind of fast measure x is; false for a measure that is not one. */
+static bool fast_kind_of(const struct expr *x, enum fast_kind *k)
 {
-	*out = NULL;
 	if (x->kind != EX_CALL || x->set || x->n_args != 1)
 		return false;
 	const struct expr *arg = x->args[0];
-	enum fast_kind k;
 	if (strcasecmp(x->text, "Count") == 0)
-		k = arg->kind == EX_STAR ? F_COUNT_STAR : x->distinct ? F_COUNT_DISTINCT : F_COUNT;
+		*k = arg->kind == EX_STAR ? F_COUNT_STAR : x->distinct ? F_COUNT_DISTINCT : F_COUNT;
 	else if (x->distinct)
 		return false;
 	else if (strcasecmp(x->text, "Sum") == 0)
-		k = F_SUM;
+		*k = F_SUM;
 	else if (strcasecmp(x->text, "Avg") == 0)
-		k = F_AVG;
+		*k = F_AVG;
 	else if (strcasecmp(x->text, "Min") == 0)
-		k = F_MIN;
+		*k = F_MIN;
 	else if (strcasecmp(x->text, "Max") == 0)
-		k = F_MAX;
+		*k = F_MAX;
 	else
 		return false;
-	int f = k == F_COUNT_STAR	? -1
+	return true;
+}
+
+static void fast_release(struct fast_acc *fa)
+{
+	free(fa->acc);
+	free(fa->cnt);
+	free(fa->num);
+	free(fa->isnum);
+	free(fa->bits);
+	memset(fa, 0, sizeof(*fa));
+}
+
+/* Readies fa for measure x over at most n_groups groups; false (nothing kept) when x is
+ * not a fast measure or there is no memory for it. */
+static bool fast_prepare(struct cubecalc *c, const struct expr *x, int64_t n_groups,
+			 struct fast_acc *fa)
+{
+	memset(fa, 0, sizeof(*fa));
+	if (!fast_kind_of(x, &fa->k))
+		return false;
+	const struct expr *arg = x->args[0];
+	fa->f = fa->k == F_COUNT_STAR	? -1
 		: arg->kind == EX_FIELD ? model_assoc_field(c->a, arg->text)
 					: -2;
-	if (f == -2 || (k != F_COUNT_STAR && f < 0))
+	if (fa->f == -2 || (fa->k != F_COUNT_STAR && fa->f < 0))
 		return false;
-	int64_t ns = f >= 0 ? c->a->fields[f].n_sym : 0;
+	fa->ns = fa->f >= 0 ? c->a->fields[fa->f].n_sym : 0;
+	fa->n_groups = n_groups;
 	/* Count(DISTINCT): a bit per group and symbol, when that stays small */
-	if (k == F_COUNT_DISTINCT && (double)n_groups * (double)ns > 8.0 * (64 << 20))
+	if (fa->k == F_COUNT_DISTINCT && (double)n_groups * (double)fa->ns > 8.0 * (64 << 20))
 		return false;
-	double *acc = calloc((size_t)n_groups + 1, sizeof(double));
-	int64_t *cnt = calloc((size_t)n_groups + 1, sizeof(int64_t));
-	double *num = f >= 0 ? malloc(sizeof(double) * (size_t)(ns + 1)) : NULL;
-	uint8_t *isnum = f >= 0 ? malloc((size_t)ns + 1) : NULL;
-	uint8_t *bits = k == F_COUNT_DISTINCT ? calloc((size_t)(n_groups * ns / 8 + 1), 1) : NULL;
-	struct val *v = calloc((size_t)n_groups + 1, sizeof(struct val));
-	bool ok = acc && cnt && v && (f < 0 || (num && isnum)) && (k != F_COUNT_DISTINCT || bits);
-	for (int64_t i = 0; ok && i < ns; i++) {
-		isnum[i] = script_val_number(&c->a->fields[f].sym[i], &num[i]);
+	fa->acc = calloc((size_t)n_groups + 1, sizeof(double));
+	fa->cnt = calloc((size_t)n_groups + 1, sizeof(int64_t));
+	if (fa->f >= 0) {
+		fa->num = malloc(sizeof(double) * (size_t)(fa->ns + 1));
+		fa->isnum = malloc((size_t)fa->ns + 1);
+		fa->col = direct_col(c, fa->f);
 	}
-	for (int64_t i = 0; ok && i < n_live; i++) {
-		int64_t r = live[i], g = group_of[r];
-		if (k == F_COUNT_STAR) {
-			cnt[g]++;
-			continue;
+	if (fa->k == F_COUNT_DISTINCT)
+		fa->bits = calloc((size_t)(n_groups * fa->ns / 8 + 1), 1);
+	if (!fa->acc || !fa->cnt || (fa->f >= 0 && (!fa->num || !fa->isnum)) ||
+	    (fa->k == F_COUNT_DISTINCT && !fa->bits)) {
+		fast_release(fa);
+		return false;
+	}
+	for (int64_t i = 0; i < fa->ns; i++)
+		fa->isnum[i] = script_val_number(&c->a->fields[fa->f].sym[i], &fa->num[i]);
+	return true;
+}
+
+/* Fact row r counts in group g. */
+static void fast_add(struct cubecalc *c, struct fast_acc *fa, int64_t r, int64_t g)
+{
+	if (fa->k == F_COUNT_STAR) {
+		fa->cnt[g]++;
+		return;
+	}
+	int32_t sy = fa->col ? fa->col[r] : field_symbol(c, fa->f, r);
+	if (sy < 0)
+		return;
+	switch (fa->k) {
+	case F_COUNT: fa->cnt[g]++; break;
+	case F_COUNT_DISTINCT: {
+		uint64_t bit = (uint64_t)g * (uint64_t)fa->ns + (uint64_t)sy;
+		if (!(fa->bits[bit >> 3] & (1u << (bit & 7)))) {
+			fa->bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+			fa->cnt[g]++;
 		}
-		int32_t sy = field_symbol(c, f, r);
-		if (sy < 0)
-			continue;
-		switch (k) {
-		case F_COUNT: cnt[g]++; break;
-		case F_COUNT_DISTINCT: {
-			uint64_t bit = (uint64_t)g * (uint64_t)ns + (uint64_t)sy;
-			if (!(bits[bit >> 3] & (1u << (bit & 7)))) {
-				bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
-				cnt[g]++;
-			}
+		break;
+	}
+	default:
+		if (!fa->isnum[sy])
 			break;
-		}
-		default:
-			if (!isnum[sy])
-				break;
-			if (k == F_SUM || k == F_AVG)
-				acc[g] += num[sy];
-			else if (!cnt[g] || (k == F_MIN ? num[sy] < acc[g] : num[sy] > acc[g]))
-				acc[g] = num[sy];
-			cnt[g]++;
-		}
+		if (fa->k == F_SUM || fa->k == F_AVG)
+			fa->acc[g] += fa->num[sy];
+		else if (!fa->cnt[g] ||
+			 (fa->k == F_MIN ? fa->num[sy] < fa->acc[g] : fa->num[sy] > fa->acc[g]))
+			fa->acc[g] = fa->num[sy];
+		fa->cnt[g]++;
 	}
-	for (int64_t g = 0; ok && g < n_groups; g++) {
+}
+
+/* One value per group of the first n_groups (a new list, NULL when out of memory); fa is
+ * released. */
+static struct val *fast_finish(struct fast_acc *fa, int64_t n_groups)
+{
+	struct val *v = calloc((size_t)n_groups + 1, sizeof(struct val));
+	enum fast_kind k = fa->k;
+	for (int64_t g = 0; v && g < n_groups; g++) {
 		bool counted = k == F_COUNT || k == F_COUNT_DISTINCT || k == F_COUNT_STAR;
-		double d = counted		  ? (double)cnt[g]
-			   : k == F_AVG && cnt[g] ? acc[g] / (double)cnt[g]
-						  : acc[g];
-		bool null = (k == F_AVG || k == F_MIN || k == F_MAX) && cnt[g] == 0;
+		double d = counted		      ? (double)fa->cnt[g]
+			   : k == F_AVG && fa->cnt[g] ? fa->acc[g] / (double)fa->cnt[g]
+						      : fa->acc[g];
+		bool null = (k == F_AVG || k == F_MIN || k == F_MAX) && fa->cnt[g] == 0;
 		v[g] = null ? (struct val){.null = true} : (struct val){.has_num = true, .num = d};
 	}
-	free(acc);
-	free(cnt);
-	free(num);
-	free(isnum);
-	free(bits);
-	if (!ok) {
-		free(v);
-		return false;
-	}
-	*out = v;
-	return true;
+	fast_release(fa);
+	return v;
 }
 
 /* The first field an expression names. */
@@ -613,12 +662,15 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 struct cube_job {
 	struct cube *cb;
 	struct cubecalc c;
-	struct assoc_states st;
+	struct assoc_states st; /* the possible rows, when the caller gave none */
+	bool own_st;
 	struct tuples groups;
 	int *dim_field;
 	struct expr **mx;      /* the measures, parsed */
 	int64_t *group_of;     /* per fact row: its group, or -1 */
-	int64_t *start, *rows; /* the rows of group g: rows[start[g] .. start[g + 1]) */
+	int64_t *first;	       /* per group: its first fact row */
+	int64_t *start, *rows; /* the rows of group g: rows[start[g] .. start[g + 1]), made
+				  when a measure is evaluated group by group */
 	int64_t n_groups;
 	struct val **fast; /* per measure: one value per group, or NULL (evaluated) */
 };
@@ -665,25 +717,138 @@ static void pick_fact(struct cube_job *j)
 		}
 }
 
-/* The possible fact rows grouped by their dimension symbols, then listed by group (a
- * counting sort). */
-static int group_fact_rows(struct cube_job *j, struct err *e)
+/* Group g was seen first at fact row r. */
+static int note_first(struct cube_job *j, int64_t g, int64_t r, int64_t *cap)
 {
+	if (g >= *cap) {
+		int64_t n = *cap ? *cap * 2 : 256;
+		int64_t *more = realloc(j->first, sizeof(int64_t) * (size_t)n);
+		if (!more)
+			return ERR_NOMEM;
+		j->first = more;
+		*cap = n;
+	}
+	j->first[g] = r;
+	return 0;
+}
+
+/* Dimensions that are all columns of the measures' table, with few enough combinations of
+ * symbols to give each combination a slot: a row's group is found by its slot (symbols in
+ * mixed radix), not by hashing. */
+#define DENSE_SLOTS_MAX (1 << 20)
+struct dense {
+	const int32_t **col; /* per dimension */
+	int64_t *radix;	     /* per dimension */
+	int64_t n_slots;
+	int64_t *slot; /* group + 1; 0: none yet */
+};
+
+/* Readies d for the cube's dimensions; false when they do not suit (no memory is kept). */
+static bool dense_init(struct cube_job *j, struct dense *d)
+{
+	const struct cube_def *def = j->c.def;
+	memset(d, 0, sizeof(*d));
+	d->col = calloc((size_t)def->n_dims + 1, sizeof(*d->col));
+	d->radix = calloc((size_t)def->n_dims + 1, sizeof(*d->radix));
+	d->n_slots = 1;
+	bool ok = d->col && d->radix && def->n_dims > 0;
+	for (int k = def->n_dims - 1; ok && k >= 0; k--) {
+		d->col[k] = direct_col(&j->c, j->dim_field[k]);
+		d->radix[k] = d->n_slots;
+		d->n_slots *= j->c.a->fields[j->dim_field[k]].n_sym;
+		ok = d->col[k] && d->n_slots <= DENSE_SLOTS_MAX;
+	}
+	if (ok)
+		ok = (d->slot = calloc((size_t)d->n_slots + 1, sizeof(int64_t))) != NULL;
+	if (!ok) {
+		free(d->col);
+		free(d->radix);
+		memset(d, 0, sizeof(*d));
+	}
+	return ok;
+}
+
+static void dense_free(struct dense *d)
+{
+	free(d->col);
+	free(d->radix);
+	free(d->slot);
+}
+
+/* The group of possible fact row r (-1: a dimension is NULL there; -2: out of memory). A
+ * cube without dimensions has one group. */
+static int64_t group_of_row(struct cube_job *j, int64_t r, struct dense *d, int32_t *dsym)
+{
+	int n = j->c.def->n_dims;
+	if (d->slot) {
+		int64_t at = 0;
+		for (int k = 0; k < n; k++) {
+			if ((dsym[k] = d->col[k][r]) < 0)
+				return -1;
+			at += dsym[k] * d->radix[k];
+		}
+		if (!d->slot[at]) {
+			int64_t g = tuples_add(&j->groups, dsym);
+			if (g < 0)
+				return -2;
+			d->slot[at] = g + 1;
+		}
+		return d->slot[at] - 1;
+	}
+	if (n == 0 && j->groups.n_groups)
+		return 0;
+	if (!group_key(&j->c, r, dsym))
+		return -1;
+	int64_t g = tuples_add(&j->groups, dsym);
+	return g < 0 ? -2 : g;
+}
+
+/* Groups the possible fact rows (each group's first row in `first`), and computes the fast
+ * measures in the same pass when the number of groups is bounded before (no dimension: one;
+ * dense dimensions: their slots) and every measure is fast (*fused). Otherwise each row's
+ * group is kept in group_of for the passes that follow. */
+static int group_fact_rows(struct cube_job *j, struct fast_acc *fa, bool *fused, struct err *e)
+{
+	const struct cube_def *def = j->c.def;
 	const struct assoc_table *ft = &j->c.a->tables[j->c.fact];
-	j->group_of = calloc((size_t)(ft->n_rows + 1), sizeof(int64_t));
-	int32_t *dsym = calloc((size_t)(j->c.def->n_dims + 1), sizeof(int32_t));
-	int rc = j->group_of && dsym ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+	const uint8_t *possible = j->c.st->possible[j->c.fact];
+	struct dense d;
+	bool dense = dense_init(j, &d);
+	int64_t cap = 0, bound = def->n_dims == 0 ? 1 : dense ? d.n_slots : -1;
+	int m = 0;
+	while (bound >= 0 && m < def->n_measures && fast_prepare(&j->c, j->mx[m], bound, &fa[m]))
+		m++;
+	*fused = bound >= 0 && m == def->n_measures;
+	for (int k = 0; !*fused && k < m; k++)
+		fast_release(&fa[k]);
+	if (!*fused)
+		j->group_of = malloc(sizeof(int64_t) * (size_t)(ft->n_rows + 1));
+	int32_t *dsym = calloc((size_t)(def->n_dims + 1), sizeof(int32_t));
+	int rc = (*fused || j->group_of) && dsym ? 0 : ERR_NOMEM;
 	for (int64_t r = 0; rc == 0 && r < ft->n_rows; r++) {
-		j->group_of[r] = -1;
-		if (!j->st.possible[j->c.fact][r] || !group_key(&j->c, r, dsym))
-			continue;
-		if ((j->group_of[r] = tuples_add(&j->groups, dsym)) < 0)
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+		int64_t known = j->groups.n_groups;
+		int64_t g = possible[r] ? group_of_row(j, r, &d, dsym) : -1;
+		if (g == -2)
+			rc = ERR_NOMEM;
+		else if (g >= known) /* a new group */
+			rc = note_first(j, g, r, &cap);
+		if (!*fused)
+			j->group_of[r] = g < 0 ? -1 : g;
+		else if (g >= 0)
+			for (int k = 0; k < def->n_measures; k++)
+				fast_add(&j->c, &fa[k], r, g);
 	}
 	free(dsym);
-	if (rc)
-		return rc;
+	dense_free(&d);
 	j->n_groups = j->groups.n_groups;
+	return rc ? err_set(e, ERR_NOMEM, "out of memory") : 0;
+}
+
+/* The rows of each group, listed by group (a counting sort): for the measures evaluated
+ * group by group. */
+static int list_group_rows(struct cube_job *j, struct err *e)
+{
+	const struct assoc_table *ft = &j->c.a->tables[j->c.fact];
 	j->start = calloc((size_t)(j->n_groups + 2), sizeof(int64_t));
 	j->rows = calloc((size_t)(ft->n_rows + 1), sizeof(int64_t));
 	int64_t *fill = calloc((size_t)(j->n_groups + 1), sizeof(int64_t));
@@ -703,21 +868,31 @@ static int group_fact_rows(struct cube_job *j, struct err *e)
 	return 0;
 }
 
-/* The measures that are one plain aggregation, for every group in one pass. */
-static void fast_measures(struct cube_job *j)
+/* The rows' groups, and the measures that are one plain aggregation for every group (in
+ * the same pass, or one pass each); then the rows listed by group when some measure is
+ * not. */
+static int group_and_measure(struct cube_job *j, struct err *e)
 {
 	const struct cube_def *def = j->c.def;
 	const struct assoc_table *ft = &j->c.a->tables[j->c.fact];
 	j->fast = calloc((size_t)def->n_measures + 1, sizeof(*j->fast));
-	/* the rows in a group, in row order */
-	int64_t n_live = j->start[j->n_groups];
-	int64_t *live = j->fast ? malloc(sizeof(int64_t) * (size_t)(n_live + 1)) : NULL;
-	for (int64_t r = 0, k = 0; live && r < ft->n_rows; r++)
-		if (j->group_of[r] >= 0)
-			live[k++] = r;
-	for (int m = 0; live && m < def->n_measures; m++)
-		fast_measure(&j->c, j->mx[m], j->group_of, live, n_live, j->n_groups, &j->fast[m]);
-	free(live);
+	struct fast_acc *fa = calloc((size_t)def->n_measures + 1, sizeof(*fa));
+	bool fused = false, all = true;
+	int rc = j->fast && fa ? group_fact_rows(j, fa, &fused, e)
+			       : err_set(e, ERR_NOMEM, "out of memory");
+	for (int m = 0; rc == 0 && m < def->n_measures; m++) {
+		if (!fused && fast_prepare(&j->c, j->mx[m], j->n_groups, &fa[m]))
+			for (int64_t r = 0; r < ft->n_rows; r++)
+				if (j->group_of[r] >= 0)
+					fast_add(&j->c, &fa[m], r, j->group_of[r]);
+		if (fa[m].acc && !(j->fast[m] = fast_finish(&fa[m], j->n_groups)))
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+		all = all && j->fast[m];
+	}
+	for (int m = 0; fa && m < def->n_measures; m++)
+		fast_release(&fa[m]);
+	free(fa);
+	return rc == 0 && !all ? list_group_rows(j, e) : rc;
 }
 
 /* Measure m of group g (first row fr) by the evaluator; *v's text is kept in the cube. */
@@ -748,7 +923,7 @@ static int fill_row(struct cube_job *j, int64_t g, struct cube_cell *row, bool *
 {
 	const struct assoc *a = j->c.a;
 	const struct cube_def *def = j->c.def;
-	int64_t fr = j->rows[j->start[g]];
+	int64_t fr = j->first[g];
 	for (int d = 0; d < def->n_dims; d++) {
 		int32_t s = field_symbol(&j->c, j->dim_field[d], fr);
 		struct cube_cell *cell = &row[d];
@@ -824,13 +999,22 @@ static void cube_job_release(struct cube_job *j)
 		free(j->fast[m]);
 	free(j->fast);
 	free(j->group_of);
+	free(j->first);
 	free(j->start);
 	free(j->rows);
-	model_assoc_states_release(c->a, &j->st);
+	if (j->own_st)
+		model_assoc_states_release(c->a, &j->st);
 }
 
 int model_cube_compute(const struct assoc *a, const struct assoc_sel *sel,
 		       const struct cube_def *def, struct cube **out, struct err *e)
+{
+	return model_cube_compute_in(a, sel, NULL, def, out, e);
+}
+
+int model_cube_compute_in(const struct assoc *a, const struct assoc_sel *sel,
+			  const struct assoc_states *st, const struct cube_def *def,
+			  struct cube **out, struct err *e)
 {
 	*out = NULL;
 	if (a->n_tables == 0)
@@ -845,11 +1029,12 @@ int model_cube_compute(const struct assoc *a, const struct assoc_sel *sel,
 	cb->a = arena_new();
 	cb->n_cols = def->n_dims + def->n_measures;
 	j->cb = cb;
-	j->c = (struct cubecalc){.a = a, .st = &j->st, .e = e, .sel = sel, .def = def};
+	j->c = (struct cubecalc){.a = a, .st = st ? st : &j->st, .e = e, .sel = sel, .def = def};
 	j->groups = (struct tuples){.n = def->n_dims};
 	j->c.groups = &j->groups;
 	/* the rows; a dimension value in a possible row is S when selected, else O */
-	int rc = model_assoc_possible_rows(a, sel, &j->st, e);
+	j->own_st = !st;
+	int rc = st ? 0 : model_assoc_possible_rows(a, sel, &j->st, e);
 	if (rc == 0)
 		rc = resolve(j, e);
 	if (rc == 0)
@@ -861,12 +1046,10 @@ int model_cube_compute(const struct assoc *a, const struct assoc_sel *sel,
 	if (rc == 0 && (!j->c.keys || !j->c.partner || !j->c.field_route || !j->c.route_known))
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	if (rc == 0)
-		rc = group_fact_rows(j, e);
+		rc = group_and_measure(j, e);
 	if (rc == 0 &&
 	    !(cb->cells = calloc((size_t)(j->n_groups * cb->n_cols + 1), sizeof(struct cube_cell))))
 		rc = err_set(e, ERR_NOMEM, "out of memory");
-	if (rc == 0)
-		fast_measures(j);
 	for (int64_t g = 0; rc == 0 && g < j->n_groups; g++) {
 		bool keep = false;
 		rc = fill_row(j, g, &cb->cells[cb->n_rows * cb->n_cols], &keep, e);

@@ -139,6 +139,11 @@ struct cube {
 
 NODISCARD int model_cube_compute(const struct assoc *a, const struct assoc_sel *sel,
 				 const struct cube_def *def, struct cube **out, struct err *e);
+/* The same on the states of `sel` computed already (model_assoc_compute's: their possible
+ * rows are read, not computed again); st NULL computes them. */
+NODISCARD int model_cube_compute_in(const struct assoc *a, const struct assoc_sel *sel,
+				    const struct assoc_states *st, const struct cube_def *def,
+				    struct cube **out, struct err *e);
 void model_cube_free(struct cube *c);
 
 #endif

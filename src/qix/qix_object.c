@@ -167,6 +167,19 @@ static const char *strip_eq(const char *expr)
 	return *expr == '=' ? expr + 1 : expr;
 }
 
+/* A cube on the session's selection, over the rows its states (computed once per
+ * selection, and shared by every object) say are possible. */
+static int session_cube(struct qix_session *s, const struct cube_def *def, struct cube **out,
+			struct err *e)
+{
+	const struct assoc_states *st = NULL;
+	struct err se;
+	err_init(&se);
+	if (qix_sess_states(s, &st, &se) != 0)
+		st = NULL; /* the cube computes them itself, and says what is wrong */
+	return model_cube_compute_in(s->data->a, &s->sel, st, def, out, e);
+}
+
 int qix_obj_evaluate(struct qix_session *s, const char *expr, struct val *out, struct arena *a,
 		     struct err *e)
 {
@@ -176,7 +189,7 @@ int qix_obj_evaluate(struct qix_session *s, const char *expr, struct val *out, s
 	const char *m = strip_eq(expr);
 	struct cube_def def = {.measures = &m, .n_measures = 1};
 	struct cube *c = NULL;
-	int rc = model_cube_compute(s->data->a, &s->sel, &def, &c, e);
+	int rc = session_cube(s, &def, &c, e);
 	if (rc)
 		return rc;
 	if (c->n_rows > 0) {
@@ -501,7 +514,7 @@ static int compute_cube(struct qix_session *s, json_t *hc, struct cube_spec *sp,
 		return rc;
 	struct err e;
 	err_init(&e);
-	if (model_cube_compute(s->data->a, &s->sel, &sp->def, out, &e) != 0) {
+	if (session_cube(s, &sp->def, out, &e) != 0) {
 		log_debug("engine: hypercube: %s", e.message);
 		*why = "the hypercube could not be computed (see the engine log)";
 		return QIX_INVALID_PARAMETER;
@@ -577,7 +590,7 @@ static json_t *hypercube_layout(struct qix_session *s, json_t *hc)
 	if (sp->n_user) {
 		struct cube_def td = {.measures = sp->def.measures, .n_measures = sp->n_user};
 		struct cube *tc = NULL;
-		if (model_cube_compute(s->data->a, &s->sel, &td, &tc, &e) == 0 && tc->n_rows == 1)
+		if (session_cube(s, &td, &tc, &e) == 0 && tc->n_rows == 1)
 			for (int m = 0; m < sp->n_user; m++) {
 				json_t *cell = json_pack("{s:i,s:s,s:b}", "qElemNumber", -1,
 							 "qState", "X", "qIsTotalCell", 1);
