@@ -732,12 +732,13 @@ static int note_first(struct cube_job *j, int64_t g, int64_t r, int64_t *cap)
 	return 0;
 }
 
-/* Dimensions that are all columns of the measures' table, with few enough combinations of
- * symbols to give each combination a slot: a row's group is found by its slot (symbols in
- * mixed radix), not by hashing. */
+/* Dimensions with few enough combinations of symbols to give each combination a slot: a
+ * row's group is found by its slot (symbols in mixed radix), not by hashing. A dimension
+ * of the measures' table is read from its column, one of a linked table through the
+ * row's partner. */
 #define DENSE_SLOTS_MAX (1 << 20)
 struct dense {
-	const int32_t **col; /* per dimension */
+	const int32_t **col; /* per dimension: its column in the measures' table, or NULL */
 	int64_t *radix;	     /* per dimension */
 	int64_t n_slots;
 	int64_t *slot; /* group + 1; 0: none yet */
@@ -756,7 +757,7 @@ static bool dense_init(struct cube_job *j, struct dense *d)
 		d->col[k] = direct_col(&j->c, j->dim_field[k]);
 		d->radix[k] = d->n_slots;
 		d->n_slots *= j->c.a->fields[j->dim_field[k]].n_sym;
-		ok = d->col[k] && d->n_slots <= DENSE_SLOTS_MAX;
+		ok = d->n_slots <= DENSE_SLOTS_MAX;
 	}
 	if (ok)
 		ok = (d->slot = calloc((size_t)d->n_slots + 1, sizeof(int64_t))) != NULL;
@@ -783,7 +784,9 @@ static int64_t group_of_row(struct cube_job *j, int64_t r, struct dense *d, int3
 	if (d->slot) {
 		int64_t at = 0;
 		for (int k = 0; k < n; k++) {
-			if ((dsym[k] = d->col[k][r]) < 0)
+			dsym[k] =
+			    d->col[k] ? d->col[k][r] : field_symbol(&j->c, j->dim_field[k], r);
+			if (dsym[k] < 0)
 				return -1;
 			at += dsym[k] * d->radix[k];
 		}

@@ -1181,6 +1181,192 @@ static int select_cube(struct qix_call *c)
 	return 0;
 }
 
+/* ---- range selections */
+
+/* A Range: {qMin, qMax, qMinInclEq, qMaxInclEq}, bounds in either order. */
+struct num_range {
+	double lo, hi;
+	bool lo_eq, hi_eq;
+};
+
+static bool range_read(json_t *r, struct num_range *out)
+{
+	json_t *mn = json_object_get(r, "qMin"), *mx = json_object_get(r, "qMax");
+	if (!json_is_number(mn) || !json_is_number(mx))
+		return false;
+	struct num_range a = {json_number_value(mn), json_number_value(mx),
+			      json_is_true(json_object_get(r, "qMinInclEq")),
+			      json_is_true(json_object_get(r, "qMaxInclEq"))};
+	if (a.lo > a.hi)
+		a = (struct num_range){a.hi, a.lo, a.hi_eq, a.lo_eq};
+	*out = a;
+	return true;
+}
+
+static bool in_range(const struct num_range *r, const struct val *v)
+{
+	return !v->null && v->has_num && (v->num > r->lo || (r->lo_eq && v->num == r->lo)) &&
+	       (v->num < r->hi || (r->hi_eq && v->num == r->hi));
+}
+
+/* Whether row r of the cube has its measures in the ranges (NxRangeSelectInfo: qRange and
+ * qMeasureIx): in all of them, or in any with or_mode. */
+static bool row_in_ranges(const struct cube *cube, const struct cube_spec *sp, int64_t r,
+			  json_t *ranges, bool or_mode)
+{
+	bool all = true, any = false;
+	size_t i;
+	json_t *ri;
+	json_array_foreach (ranges, i, ri) {
+		struct num_range nr;
+		json_int_t m = json_integer_value(json_object_get(ri, "qMeasureIx"));
+		bool in = range_read(json_object_get(ri, "qRange"), &nr) && m >= 0 &&
+			  m < sp->n_user &&
+			  in_range(&nr, &cube->cells[r * cube->n_cols + sp->def.n_dims + m].v);
+		all = all && in;
+		any = any || in;
+	}
+	return json_array_size(ranges) && (or_mode ? any : all);
+}
+
+/* Selects, in the dimensions `cols` names (all when it names none), the values of the
+ * cube's rows whose measures lie in `ranges`; *hit: whether any row did. */
+static int select_in_ranges(struct qix_session *s, const struct cube_spec *sp,
+			    const struct cube *cube, json_t *ranges, json_t *cols, bool or_mode,
+			    bool *hit)
+{
+	int64_t *rows = calloc((size_t)cube->n_rows + 1, sizeof(int64_t)), n = 0;
+	int64_t *syms = calloc((size_t)cube->n_rows + 1, sizeof(int64_t));
+	int rc = rows && syms ? 0 : ERR_NOMEM;
+	for (int64_t r = 0; rc == 0 && r < cube->n_rows; r++)
+		if (row_in_ranges(cube, sp, r, ranges, or_mode))
+			rows[n++] = r;
+	*hit = n > 0;
+	for (int d = 0; rc == 0 && n && d < sp->def.n_dims; d++) {
+		bool take = json_array_size(cols) == 0;
+		size_t i;
+		json_t *ci;
+		json_array_foreach (cols, i, ci)
+			take = take || json_integer_value(ci) == d;
+		for (int64_t k = 0; take && k < n; k++)
+			syms[k] = cube->cells[rows[k] * cube->n_cols + d].elem;
+		if (take)
+			rc = qix_sel_syms(s, sp->dim_field[d], syms, (int)n, false);
+	}
+	free(rows);
+	free(syms);
+	return rc == QIX_SEL_LOCKED ? 0 : rc;
+}
+
+/* RangeSelectHyperCubeValues (qRanges, qColumnsToSelect, qOrMode) and
+ * MultiRangeSelectHyperCubeValues (qRanges: a list of {qRanges, qColumnsToSelect}). */
+static int range_select_cube(struct qix_call *c)
+{
+	json_t *def = definition(c);
+	const struct assoc *a = c->s->data ? c->s->data->a : NULL;
+	struct cube_spec *sp = def && a ? calloc(1, sizeof(*sp)) : NULL;
+	struct cube *cube = NULL;
+	int rc = sp ? compute_cube(c->s, def, sp, &cube, &c->msg) : QIX_INVALID_PARAMETER;
+	if (rc) {
+		free(sp);
+		c->msg = c->msg ? c->msg : "qPath names no definition of the object";
+		return rc == QIX_APP_INVALID ? rc : QIX_INVALID_PARAMETER;
+	}
+	bool multi = strncmp(c->method, "Multi", 5) == 0, hit = false;
+	json_t *ranges = qix_param(c->params, 1, "qRanges");
+	bool or_mode = json_is_true(qix_param(c->params, multi ? 2 : 3, "qOrMode"));
+	size_t i;
+	json_t *entry;
+	if (!multi)
+		rc = select_in_ranges(c->s, sp, cube, ranges,
+				      qix_param(c->params, 2, "qColumnsToSelect"), or_mode, &hit);
+	json_array_foreach (multi ? ranges : NULL, i, entry) {
+		bool h = false;
+		if (rc == 0)
+			rc = select_in_ranges(c->s, sp, cube, json_object_get(entry, "qRanges"),
+					      json_object_get(entry, "qColumnsToSelect"), or_mode,
+					      &h);
+		hit = hit || h;
+	}
+	model_cube_free(cube);
+	free(sp);
+	c->out = json_pack("{s:b}", "qSuccess", rc == 0 && hit);
+	return 0;
+}
+
+/* Selects the possible values of field f whose numbers lie in any of `ranges` (a list of
+ * Range, or of {qRange, qDimIx} when dim >= 0: those for dimension dim). */
+static int select_continuous(struct qix_session *s, int f, json_t *ranges, int dim, bool *hit)
+{
+	const struct assoc_states *st;
+	struct err e;
+	err_init(&e);
+	if (qix_sess_states(s, &st, &e) != 0)
+		return e.code;
+	const struct assoc *a = s->data->a;
+	int64_t ns = a->fields[f].n_sym, n = 0;
+	int64_t *syms = calloc((size_t)ns + 1, sizeof(int64_t));
+	if (!syms)
+		return ERR_NOMEM;
+	for (int64_t v = 0; v < ns; v++) {
+		if (st->state[f][v] != STATE_O && st->state[f][v] != STATE_S)
+			continue;
+		size_t i;
+		json_t *ri;
+		bool in = false;
+		json_array_foreach (ranges, i, ri) {
+			struct num_range nr;
+			json_t *r = dim >= 0 ? json_object_get(ri, "qRange") : ri;
+			in = in || ((dim < 0 ||
+				     json_integer_value(json_object_get(ri, "qDimIx")) == dim) &&
+				    range_read(r, &nr) && in_range(&nr, &a->fields[f].sym[v]));
+		}
+		if (in)
+			syms[n++] = v;
+	}
+	*hit = n > 0;
+	int rc = n ? qix_sel_syms(s, f, syms, (int)n, false) : 0;
+	free(syms);
+	return rc == QIX_SEL_LOCKED ? 0 : rc;
+}
+
+/* SelectHyperCubeContinuousRange (qRanges: {qRange, qDimIx}) and
+ * SelectListObjectContinuousRange (qRanges: Range): the values of a numeric (or date) axis
+ * between two bounds. */
+static int select_continuous_range(struct qix_call *c)
+{
+	json_t *def = definition(c);
+	const struct assoc *a = c->s->data ? c->s->data->a : NULL;
+	if (!def || !a) {
+		c->msg = "qPath names no definition of the object";
+		return QIX_INVALID_PARAMETER;
+	}
+	json_t *ranges = qix_param(c->params, 1, "qRanges");
+	bool hit = false;
+	int rc = 0;
+	if (strstr(c->method, "ListObject")) {
+		int f = def_field(a, def);
+		if (f < 0) {
+			c->msg = "the list object names no field of the app";
+			return QIX_INVALID_PARAMETER;
+		}
+		rc = select_continuous(c->s, f, ranges, -1, &hit);
+	} else {
+		json_t *dims = json_object_get(def, "qDimensions");
+		size_t d;
+		json_t *dd;
+		json_array_foreach (dims, d, dd) {
+			int f = def_field(a, dd);
+			bool h = false;
+			if (rc == 0 && f >= 0)
+				rc = select_continuous(c->s, f, ranges, (int)d, &h);
+			hit = hit || h;
+		}
+	}
+	c->out = json_pack("{s:b}", "qSuccess", rc == 0 && hit);
+	return 0;
+}
+
 /* ---- selection mode */
 
 static int begin_selections(struct qix_call *c)
@@ -1367,6 +1553,10 @@ const struct qix_method qix_object_methods[] = {
     {QIX_OBJECT, "GetHyperCubeReducedData", get_data, 4},
     {QIX_OBJECT, "SelectHyperCubeValues", select_cube, 4},
     {QIX_OBJECT, "SelectHyperCubeCells", select_cube, 5},
+    {QIX_OBJECT, "RangeSelectHyperCubeValues", range_select_cube, 5},
+    {QIX_OBJECT, "MultiRangeSelectHyperCubeValues", range_select_cube, 4},
+    {QIX_OBJECT, "SelectHyperCubeContinuousRange", select_continuous_range, 3},
+    {QIX_OBJECT, "SelectListObjectContinuousRange", select_continuous_range, 3},
     {QIX_OBJECT, "SelectListObjectValues", select_list, 4},
     {QIX_OBJECT, "SearchListObjectFor", search_list, 2},
     {QIX_OBJECT, "AcceptListObjectSearch", search_done, 3},

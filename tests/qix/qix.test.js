@@ -706,3 +706,57 @@ test('child objects: a filter pane holds list boxes, saved with it, listed in it
     await b.session.close();
   }
 });
+
+test('range selections: measures in a range select their rows, numbers on an axis select between bounds', async () => {
+  // an app of its own: the suite's app changes as other tests reload it
+  const id = await site.app('Ranges', [
+    'Customers: LOAD * INLINE [\nCustomerId, Customer\n1, Alice\n2, Bob\n3, Carol\n4, Dave\n];',
+    'Sales: LOAD * INLINE [\nOrderId, CustomerId, Amount\n100, 1, 5\n101, 1, 3\n102, 2, 7\n103, 3, 2\n104, 2, 4\n];',
+  ].join('\n'));
+  const s = await site.session(id);
+  try {
+    const doc = await s.global.openDoc(id);
+    assert.equal(await doc.doReload(), true);
+    // Sum(Amount) by Customer: Alice 8, Bob 11, Carol 2 (Dave has no sales); values of the
+    // field selected in that are not selected are alternatives (A)
+    const obj = await doc.createSessionObject({
+      qInfo: { qType: 'bars' },
+      qHyperCubeDef: {
+        qDimensions: [{ qDef: { qFieldDefs: ['Customer'] } }],
+        qMeasures: [{ qDef: { qDef: 'Sum(Amount)' } }, { qDef: { qDef: 'Count(OrderId)' } }],
+        qInitialDataFetch: [{ qTop: 0, qLeft: 0, qWidth: 3, qHeight: 10 }],
+      },
+    });
+    const list = await doc.createSessionObject(LIST('Customer'));
+    const amounts = await doc.createSessionObject(LIST('Amount'));
+    const range = (min, max, ix = 0, eq = true) => ({ qRange: { qMin: min, qMax: max, qMinInclEq: eq, qMaxInclEq: eq }, qMeasureIx: ix });
+    assert.equal(await obj.rangeSelectHyperCubeValues('/qHyperCubeDef', [range(3, 11)]), true);
+    assert.deepEqual(states(await list.getLayout()), { Alice: 'S', Bob: 'S', Carol: 'A', Dave: 'A' });
+    await doc.clearAll();
+    // bounds in either order; a bound not included leaves the value on it out
+    assert.equal(await obj.rangeSelectHyperCubeValues('/qHyperCubeDef', [range(11, 8, 0, false)]), false, 'nothing lies strictly between');
+    assert.deepEqual(states(await list.getLayout()), { Alice: 'O', Bob: 'O', Carol: 'O', Dave: 'O' });
+    // two ranges: both must hold, or either with qOrMode
+    assert.equal(await obj.rangeSelectHyperCubeValues('/qHyperCubeDef', [range(0, 9), range(2, 2, 1)]), true);
+    assert.deepEqual(states(await list.getLayout()), { Alice: 'S', Bob: 'A', Carol: 'A', Dave: 'A' });
+    await doc.clearAll();
+    assert.equal(await obj.rangeSelectHyperCubeValues('/qHyperCubeDef', [range(0, 3), range(11, 20)], [], true), true);
+    assert.deepEqual(states(await list.getLayout()), { Alice: 'A', Bob: 'S', Carol: 'S', Dave: 'A' });
+    await doc.clearAll();
+    assert.equal(await obj.multiRangeSelectHyperCubeValues('/qHyperCubeDef', [{ qRanges: [range(10, 100)], qColumnsToSelect: [0] }]), true);
+    assert.deepEqual(states(await list.getLayout()), { Alice: 'A', Bob: 'S', Carol: 'A', Dave: 'A' });
+    await doc.clearAll();
+    // a continuous range on a numeric axis (the list of amounts, and a cube by amount)
+    assert.equal(await amounts.selectListObjectContinuousRange('/qListObjectDef', [{ qMin: 3, qMax: 5, qMinInclEq: true, qMaxInclEq: true }]), true);
+    assert.deepEqual(states(await amounts.getLayout()), { 2: 'A', 3: 'S', 4: 'S', 5: 'S', 7: 'A' });
+    await doc.clearAll();
+    const byAmount = await doc.createSessionObject({ qInfo: { qType: 'line' }, qHyperCubeDef: { qDimensions: [{ qDef: { qFieldDefs: ['Amount'] } }], qMeasures: [{ qDef: { qDef: 'Count(OrderId)' } }] } });
+    assert.equal(await byAmount.selectHyperCubeContinuousRange('/qHyperCubeDef', [{ qRange: { qMin: 6, qMax: 100, qMinInclEq: true, qMaxInclEq: false }, qDimIx: 0 }]), true);
+    assert.deepEqual(states(await amounts.getLayout()), { 2: 'A', 3: 'A', 4: 'A', 5: 'A', 7: 'S' });
+    assert.deepEqual(states(await list.getLayout()), { Alice: 'X', Bob: 'O', Carol: 'X', Dave: 'X' });
+    await doc.clearAll();
+    await assert.rejects(obj.rangeSelectHyperCubeValues('/nope', [range(0, 1)]), (e) => e.code === 8, 'a path to no definition is an invalid parameter');
+  } finally {
+    await s.session.close();
+  }
+});
