@@ -32,13 +32,17 @@ check-asan:
 	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS) -LE lint
 
 check-fuzz:
-	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON >/dev/null
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON -DFUZZ_SECONDS=30 >/dev/null
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
 	ctest --test-dir $(BUILD_FUZZ) --output-on-failure -j $(JOBS)
 
-# Long soaks, outside make check: the scheduler's exactly-once run at 10,000 executions.
+# Long soaks, outside make check: the scheduler's exactly-once run at 10,000 executions,
+# and every fuzz target for up to 10 minutes of new inputs.
 soak: deps build
 	FATHOM=$(CURDIR)/$(BUILD)/fathom SCHED_EXECUTIONS=10000 bats --tap tests/integration/scheduler.bats
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON -DFUZZ_SECONDS=600 >/dev/null
+	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	ctest --test-dir $(BUILD_FUZZ) --output-on-failure -j $(JOBS)
 
 demo: deps build
 	scripts/demo.sh

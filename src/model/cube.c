@@ -121,6 +121,7 @@ struct cubecalc {
 	int fact;
 	struct tbl **keys; /* per link direction: key tuple -> symbol */
 	int64_t **partner; /* per link direction: key symbol -> partner row */
+	int64_t **by_key;  /* per link direction of one key: the key's symbol -> partner row */
 	int64_t row;	   /* the current fact row */
 	const int64_t *group;
 	struct route *field_route; /* per model field, filled on first use */
@@ -207,11 +208,39 @@ static bool key_text(const struct assoc_table *t, const int *cols, int n, int64_
 	return true;
 }
 
+/* partner() for a link of one key field: both tables hold that field's symbols, so the
+ * other table's rows are indexed by symbol (possible rows first), and a row's partner is
+ * one array read away. */
+static int64_t partner_by_key(struct cubecalc *c, int link, int from_side, int64_t row)
+{
+	const struct assoc_link *l = &c->a->links[link];
+	int d = 2 * link + from_side, to = 1 - from_side;
+	const struct assoc_table *ft = &c->a->tables[l->t[from_side]],
+				 *tt = &c->a->tables[l->t[to]];
+	if (!c->by_key[d]) {
+		int64_t ns = c->a->fields[tt->field[l->col[to][0]]].n_sym;
+		const int32_t *kc = tt->col[l->col[to][0]];
+		const uint8_t *poss = c->st->possible[l->t[to]];
+		if (!(c->by_key[d] = malloc(sizeof(int64_t) * (size_t)(ns + 1))))
+			return -1;
+		memset(c->by_key[d], 0xff, sizeof(int64_t) * (size_t)(ns + 1));
+		for (int pass = 0; pass < 2; pass++)
+			for (int64_t r = 0; r < tt->n_rows; r++)
+				if ((pass == 0) == (poss[r] != 0) && kc[r] >= 0 &&
+				    c->by_key[d][kc[r]] < 0)
+					c->by_key[d][kc[r]] = r;
+	}
+	int32_t sy = ft->col[l->col[from_side][0]][row];
+	return sy < 0 ? -1 : c->by_key[d][sy];
+}
+
 /* The partner of `row` of the link's from-side table: a row of the other table with the
  * same key, a possible one when there is one; -1 when there is none. */
 static int64_t partner(struct cubecalc *c, int link, int from_side, int64_t row)
 {
 	const struct assoc_link *l = &c->a->links[link];
+	if (l->n_keys == 1)
+		return partner_by_key(c, link, from_side, row);
 	int d = 2 * link + from_side, to = 1 - from_side;
 	const struct assoc_table *ft = &c->a->tables[l->t[from_side]],
 				 *tt = &c->a->tables[l->t[to]];
@@ -526,19 +555,23 @@ static bool fast_prepare(struct cubecalc *c, const struct expr *x, int64_t n_gro
 		return false;
 	fa->acc = calloc((size_t)n_groups + 1, sizeof(double));
 	fa->cnt = calloc((size_t)n_groups + 1, sizeof(int64_t));
-	if (fa->f >= 0) {
+	/* the symbols' numbers, for the aggregations that add or compare them (a Count of
+	 * ten million ids does not convert ten million symbols) */
+	bool numeric = fa->k != F_COUNT && fa->k != F_COUNT_DISTINCT && fa->k != F_COUNT_STAR;
+	if (fa->f >= 0)
+		fa->col = direct_col(c, fa->f);
+	if (numeric) {
 		fa->num = malloc(sizeof(double) * (size_t)(fa->ns + 1));
 		fa->isnum = malloc((size_t)fa->ns + 1);
-		fa->col = direct_col(c, fa->f);
 	}
 	if (fa->k == F_COUNT_DISTINCT)
 		fa->bits = calloc((size_t)(n_groups * fa->ns / 8 + 1), 1);
-	if (!fa->acc || !fa->cnt || (fa->f >= 0 && (!fa->num || !fa->isnum)) ||
+	if (!fa->acc || !fa->cnt || (numeric && (!fa->num || !fa->isnum)) ||
 	    (fa->k == F_COUNT_DISTINCT && !fa->bits)) {
 		fast_release(fa);
 		return false;
 	}
-	for (int64_t i = 0; i < fa->ns; i++)
+	for (int64_t i = 0; numeric && i < fa->ns; i++)
 		fa->isnum[i] = script_val_number(&c->a->fields[fa->f].sym[i], &fa->num[i]);
 	return true;
 }
@@ -987,9 +1020,11 @@ static void cube_job_release(struct cube_job *j)
 	for (int d = 0; c->keys && d < 2 * c->a->n_links; d++) {
 		data_tbl_free(c->keys[d]);
 		free(c->partner[d]);
+		free(c->by_key ? c->by_key[d] : NULL);
 	}
 	free(c->keys);
 	free(c->partner);
+	free(c->by_key);
 	for (int i = 0; i < c->n_sets; i++) {
 		free(c->sets[i].start);
 		free(c->sets[i].rows);
@@ -1044,9 +1079,11 @@ int model_cube_compute_in(const struct assoc *a, const struct assoc_sel *sel,
 		pick_fact(j);
 	j->c.keys = calloc((size_t)(2 * a->n_links + 1), sizeof(struct tbl *));
 	j->c.partner = calloc((size_t)(2 * a->n_links + 1), sizeof(int64_t *));
+	j->c.by_key = calloc((size_t)(2 * a->n_links + 1), sizeof(int64_t *));
 	j->c.field_route = calloc((size_t)(a->n_fields + 1), sizeof(struct route));
 	j->c.route_known = calloc((size_t)(a->n_fields + 1), sizeof(bool));
-	if (rc == 0 && (!j->c.keys || !j->c.partner || !j->c.field_route || !j->c.route_known))
+	if (rc == 0 &&
+	    (!j->c.keys || !j->c.partner || !j->c.by_key || !j->c.field_route || !j->c.route_known))
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	if (rc == 0)
 		rc = group_and_measure(j, e);

@@ -588,15 +588,18 @@ static json_t *hypercube_layout(struct qix_session *s, json_t *hc)
 	/* the grand total: the measures over every possible row */
 	json_t *total = json_array();
 	if (sp->n_user) {
+		/* (a cube without dimensions is its own total) */
 		struct cube_def td = {.measures = sp->def.measures, .n_measures = sp->n_user};
 		struct cube *tc = NULL;
-		if (session_cube(s, &td, &tc, &e) == 0 && tc->n_rows == 1)
-			for (int m = 0; m < sp->n_user; m++) {
-				json_t *cell = json_pack("{s:i,s:s,s:b}", "qElemNumber", -1,
-							 "qState", "X", "qIsTotalCell", 1);
-				set_measure(cell, &tc->cells[m].v, sp, m);
-				json_array_append_new(total, cell);
-			}
+		const struct cube *t = sp->def.n_dims == 0 && c->n_rows == 1 ? c : NULL;
+		if (!t && session_cube(s, &td, &tc, &e) == 0)
+			t = tc;
+		for (int m = 0; t && t->n_rows == 1 && m < sp->n_user; m++) {
+			json_t *cell = json_pack("{s:i,s:s,s:b}", "qElemNumber", -1, "qState", "X",
+						 "qIsTotalCell", 1);
+			set_measure(cell, &t->cells[m].v, sp, m);
+			json_array_append_new(total, cell);
+		}
 		model_cube_free(tc);
 	}
 	json_object_set_new(l, "qGrandTotalRow", total);
