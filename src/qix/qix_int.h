@@ -139,6 +139,11 @@ json_t *qix_sess_object_props(struct qix_session *s, const char *id, bool *out_s
 void qix_sess_object_store(struct qix_session *s, const char *id, bool session_obj, json_t *props);
 /* Removes an object (its properties only); false when there is none. */
 bool qix_sess_object_remove(struct qix_session *s, const char *id, bool session_obj);
+/* The session's selection by value: {field name: [texts]} (a new object). */
+json_t *qix_sess_snapshot(const struct qix_session *s);
+/* Makes a snapshot the session's selection (remembered for Back; locked fields keep
+ * theirs; values the data no longer holds are left out). */
+NODISCARD int qix_sess_apply(struct qix_session *s, json_t *snap);
 /* Sends one JSON message to the session's client (borrowed). */
 void qix_sess_send(struct qix_session *s, json_t *msg);
 
@@ -218,6 +223,16 @@ void qix_tree_replace(struct qix_session *s, const char *id, bool session_obj, j
 		      json_t *np);
 /* The layout of a qChildListDef of the object the current call is on: {qItems}. */
 json_t *qix_tree_child_list(struct qix_session *s, json_t *def);
+/* The value at JSON pointer `path` ("/a/0/b") in v (borrowed), or NULL. */
+json_t *qix_json_at(json_t *v, const char *path);
+/* {key: the value at path} for each {key: path} of `want` (qData of a list definition). */
+json_t *qix_list_data(json_t *props, json_t *want);
+
+/* ---- qix_bookmark.c: bookmarks ---- */
+
+/* The layout of a qBookmarkListDef: {qItems}. */
+json_t *qix_bookmark_list(struct qix_session *s, json_t *def);
+extern const struct qix_method qix_bookmark_methods[]; /* Doc and GenericBookmark */
 
 /* ---- qix_object.c: GenericObject and Field methods, layouts ---- */
 

@@ -899,6 +899,8 @@ static json_t *layout_of(struct qix_session *s, json_t *props)
 			json_object_set_new(l, "qFieldList", field_list(s));
 		else if (strcmp(k, "qChildListDef") == 0)
 			json_object_set_new(l, "qChildList", qix_tree_child_list(s, v));
+		else if (strcmp(k, "qBookmarkListDef") == 0)
+			json_object_set_new(l, "qBookmarkList", qix_bookmark_list(s, v));
 		else if (strcmp(k, "qDimensionListDef") == 0 || strcmp(k, "qMeasureListDef") == 0)
 			json_object_set_new(l, k[1] == 'D' ? "qDimensionList" : "qMeasureList",
 					    json_pack("{s:[]}", "qItems"));

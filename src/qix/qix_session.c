@@ -269,7 +269,7 @@ void qix_sess_send(struct qix_session *s, json_t *msg)
 #define HISTORY_MAX 100
 
 /* The session's selection by value: {field name: [texts]}, fields with a selection only. */
-static json_t *snapshot(const struct qix_session *s)
+json_t *qix_sess_snapshot(const struct qix_session *s)
 {
 	json_t *o = json_object();
 	const struct assoc *a = s->data ? s->data->a : NULL;
@@ -293,7 +293,7 @@ void qix_sess_remember(struct qix_session *s)
 {
 	if (!s->back)
 		s->back = json_array();
-	json_array_append_new(s->back, snapshot(s));
+	json_array_append_new(s->back, qix_sess_snapshot(s));
 	if (json_array_size(s->back) > HISTORY_MAX)
 		json_array_remove(s->back, 0);
 	json_decref(s->forward);
@@ -307,7 +307,7 @@ static int restore(struct qix_session *s, json_t *snap)
 	struct assoc_sel sel = {0};
 	if (!a || model_assoc_sel_init(a, &sel) != 0)
 		return ERR_NOMEM;
-	json_t *now = snapshot(s);
+	json_t *now = qix_sess_snapshot(s);
 	int rc = 0;
 	for (int f = 0; f < a->n_fields && rc == 0; f++) {
 		json_t *texts =
@@ -336,6 +336,12 @@ static int restore(struct qix_session *s, json_t *snap)
 	return 0;
 }
 
+int qix_sess_apply(struct qix_session *s, json_t *snap)
+{
+	qix_sess_remember(s);
+	return restore(s, snap);
+}
+
 int qix_sess_step(struct qix_session *s, bool forward)
 {
 	json_t **from = forward ? &s->forward : &s->back, **to = forward ? &s->back : &s->forward;
@@ -345,7 +351,7 @@ int qix_sess_step(struct qix_session *s, bool forward)
 	json_t *snap = json_incref(json_array_get(*from, n - 1));
 	if (!*to)
 		*to = json_array();
-	json_array_append_new(*to, snapshot(s));
+	json_array_append_new(*to, qix_sess_snapshot(s));
 	json_array_remove(*from, n - 1);
 	int rc = restore(s, snap);
 	json_decref(snap);

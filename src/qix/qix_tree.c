@@ -228,10 +228,12 @@ static int sync_children(struct qix_session *s, const char *id, bool so, json_t 
 	json_t *e;
 	json_array_foreach (entries, i, e) {
 		char *cid = NULL;
-		if ((rc = sync_child(s, id, so, e, existing, depth, &cid, msg)))
-			break;
-		json_array_append_new(kept, json_string(cid));
+		rc = sync_child(s, id, so, e, existing, depth, &cid, msg);
+		if (cid) /* (made, even when one of its own children was refused) */
+			json_array_append_new(kept, json_string(cid));
 		free(cid);
+		if (rc)
+			break;
 	}
 	json_array_foreach (existing, i, e) {
 		bool keep = false;
@@ -253,8 +255,7 @@ static int sync_children(struct qix_session *s, const char *id, bool so, json_t 
 
 /* ---------------------------------------------------------------- the layout */
 
-/* The value at JSON pointer `path` ("/a/0/b") in v, or NULL. */
-static json_t *at_pointer(json_t *v, const char *path)
+json_t *qix_json_at(json_t *v, const char *path)
 {
 	if (*path != '/')
 		return NULL;
@@ -284,6 +285,19 @@ static json_t *at_pointer(json_t *v, const char *path)
 	return v;
 }
 
+json_t *qix_list_data(json_t *props, json_t *want)
+{
+	json_t *data = json_object();
+	const char *key;
+	json_t *path;
+	json_object_foreach (want, key, path) {
+		json_t *v =
+		    json_is_string(path) ? qix_json_at(props, json_string_value(path)) : NULL;
+		json_object_set(data, key, v ? v : json_null());
+	}
+	return data;
+}
+
 json_t *qix_tree_child_list(struct qix_session *s, json_t *def)
 {
 	json_t *items = json_array();
@@ -300,15 +314,7 @@ json_t *qix_tree_child_list(struct qix_session *s, json_t *def)
 		json_t *props = qix_sess_object_props(s, json_string_value(k), &so2);
 		if (!props)
 			continue;
-		json_t *data = json_object();
-		const char *key;
-		json_t *path;
-		json_object_foreach (want, key, path) {
-			json_t *v = json_is_string(path)
-					? at_pointer(props, json_string_value(path))
-					: NULL;
-			json_object_set(data, key, v ? v : json_null());
-		}
+		json_t *data = qix_list_data(props, want);
 		json_t *info = json_object_get(props, "qInfo");
 		json_array_append_new(items,
 				      json_pack("{s:{s:O,s:O},s:o}", "qInfo", "qId",

@@ -760,3 +760,49 @@ test('range selections: measures in a range select their rows, numbers on an axi
     await s.session.close();
   }
 });
+
+test('bookmarks: a named selection, saved with the app, applied by a later session, listed, destroyed', async () => {
+  const a = await site.session(appId);
+  let id;
+  try {
+    const doc = await a.global.openDoc(appId);
+    const region = await doc.getField('Region');
+    await region.selectValues([{ qText: 'East' }]);
+    const bm = await doc.createBookmark({ qInfo: { qType: 'bookmark' }, qMetaDef: { title: 'The East' }, title: 'The East' });
+    id = bm.id;
+    const layout = await bm.getLayout();
+    assert.equal(layout.qMeta.title, 'The East');
+    assert.deepEqual(layout.qBookmark.qStateData[0].qFieldItems.map((f) => [f.qDef.qName, f.qValues.map((v) => v.qText)]), [['Region', ['East']]]);
+    await assert.rejects(doc.createBookmark({ qInfo: { qType: 'sheet' } }), (e) => e.code === -32602);
+    await doc.doSave();
+  } finally {
+    await a.session.close();
+  }
+  const b = await site.session(appId);
+  try {
+    const doc = await b.global.openDoc(appId);
+    const list = await doc.createSessionObject(LIST('Customer'));
+    assert.deepEqual(states(await list.getLayout()), { Alice: 'O', Bob: 'O', Carol: 'O', Dave: 'O' });
+    // listed, with what qData asks of each
+    const bl = await doc.createSessionObject({ qInfo: { qType: 'BookmarkList' }, qBookmarkListDef: { qType: 'bookmark', qData: { title: '/qMetaDef/title' } } });
+    const items = (await bl.getLayout()).qBookmarkList.qItems;
+    assert.deepEqual(items.map((i) => [i.qInfo.qId, i.qData.title]), [[id, 'The East']]);
+    assert.deepEqual((await doc.getBookmarks({ qTypes: ['bookmark'], qData: { t: '/title' } })).map((i) => i.qData.t), ['The East']);
+    // applied: the selection of the other session comes back here; Back undoes it
+    assert.equal(await doc.applyBookmark(id), true);
+    assert.deepEqual(states(await list.getLayout()), { Alice: 'O', Bob: 'X', Carol: 'O', Dave: 'X' });
+    await doc.back();
+    assert.deepEqual(states(await list.getLayout()), { Alice: 'O', Bob: 'O', Carol: 'O', Dave: 'O' });
+    const bm = await doc.getBookmark(id);
+    assert.equal(await bm.apply(), true);
+    assert.deepEqual(states(await list.getLayout()), { Alice: 'O', Bob: 'X', Carol: 'O', Dave: 'X' });
+    await doc.clearAll();
+    assert.equal(await doc.applyBookmark('no-such-bookmark'), false);
+    await assert.rejects(doc.getBookmark('no-such-bookmark'), (e) => e.code === 2);
+    assert.equal(await doc.destroyBookmark(id), true);
+    assert.deepEqual((await bl.getLayout()).qBookmarkList.qItems, []);
+    await doc.doSave();
+  } finally {
+    await b.session.close();
+  }
+});

@@ -210,6 +210,10 @@ test('a person signs in, opens the example app, and a click on a bar changes eve
   assert.ok(t2.includes('Norway') && t2.includes('United Kingdom'));
   assert.ok(t2.includes(money(north.sales)), `North's total ${money(north.sales)}`);
   assert.ok(t2.includes(money(north.byCountry.Norway)));
+  // a bookmark keeps the selection (it is applied again at the end)
+  await page.getByRole('textbox', { name: 'New bookmark title' }).fill('North only');
+  await page.getByRole('button', { name: 'Add bookmark' }).click();
+  await page.getByRole('region', { name: 'Bookmarks' }).getByRole('button', { name: 'North only', exact: true }).waitFor();
 
   // clear, then step back to the selection
   await page.click('button[title="Clear all selections"]');
@@ -267,6 +271,13 @@ test('a person signs in, opens the example app, and a click on a bar changes eve
     money(norway.sales));
   await page.waitForSelector('.selections >> text=Norway');
   await shot(page, 'filter-pane');
+  // the bookmark made earlier: its selection (North, every year) replaces these
+  await page.getByRole('region', { name: 'Bookmarks' }).getByRole('button', { name: 'North only', exact: true }).click();
+  await page.waitForFunction((n) => (document.querySelector('[data-object-id=table-product]')?.textContent ?? '').includes(n),
+    money(north.sales));
+  await page.waitForSelector('.selections >> text=North');
+  assert.equal(await page.locator('.selections >> text=2023').count(), 0);
+  await shot(page, 'bookmark-applied');
   assert.deepEqual(errors, []);
   await ctx.close();
 });
@@ -411,5 +422,10 @@ test('a person sees only the streams the security rules let them read', async ()
   assert.equal(await page.getByRole('button', { name: 'Edit sheet' }).count(), 0);
   assert.equal(await page.getByRole('button', { name: 'Add sheet' }).count(), 0);
   assert.equal(await page.getByRole('link', { name: 'Load script' }).count(), 0);
+  // he applies the app's bookmarks, and cannot add or delete them
+  await page.getByRole('region', { name: 'Bookmarks' }).getByRole('button', { name: 'North only', exact: true }).click();
+  await page.waitForSelector('.selections >> text=North');
+  assert.equal(await page.getByRole('button', { name: 'Add bookmark' }).count(), 0);
+  assert.equal(await page.getByRole('button', { name: /^Delete bookmark/ }).count(), 0);
   await ctx.close();
 });

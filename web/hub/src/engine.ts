@@ -40,6 +40,9 @@ export interface Doc {
   getScript(): Promise<string>;
   setScript(script: string): Promise<void>;
   checkExpression(expr: string): Promise<{ qErrorMsg: string }>;
+  createBookmark(props: object): Promise<GenericObject>;
+  applyBookmark(id: string): Promise<boolean>;
+  destroyBookmark(id: string): Promise<boolean>;
   getTablesAndKeys(
     windowSize: object,
     nullSize: object,

@@ -4,6 +4,7 @@
 import './style.css';
 import type { Nebula } from './charts';
 import { appUrl, hubUrl, isId, isObjectId, modelUrl, prefix, scriptUrl } from './base';
+import { bookmarksPanel } from './bookmarks';
 import { clear, h, when } from './dom';
 import { addChart, chartForm, checkMeasure, deleteSheet, newSheet, removeChart, renameSheet, type Cell } from './edit';
 import { currentSelections, fieldNames, openApp, restoreSelections, tablesAndKeys, type Opened, type Selection } from './engine';
@@ -167,6 +168,7 @@ interface Current {
   selections: Selection[];
   closing: boolean;
   bar: HTMLElement | null; /* the selections toolbar, mounted once per session */
+  bookmarks: HTMLElement | null; /* the bookmarks panel, made once per session */
   readOnly: boolean; /* the rules do not let this person change the app */
   editing: boolean;
   fields: string[] | null;
@@ -231,6 +233,7 @@ async function open(appId: string): Promise<Current> {
     selections: [],
     closing: false,
     bar: null,
+    bookmarks: null,
     readOnly: layout.qReadOnly === true,
     editing: false,
     fields: null,
@@ -268,6 +271,7 @@ function lost(c: Current): void {
       c.nebula = charts(opened.doc);
       c.selections = saved;
       c.bar = null;
+      c.bookmarks = null;
       watchSelections(c);
       rendered = null;
       banner.hidden = true;
@@ -321,6 +325,8 @@ function sheetList(c: Current, current: string | undefined): HTMLElement {
     });
     aside.append(form);
   }
+  c.bookmarks ??= bookmarksPanel(c.opened.doc, !c.readOnly, failed);
+  aside.append(c.bookmarks);
   return aside;
 }
 
