@@ -722,7 +722,10 @@ static int resolve(struct cube_job *j, struct err *e)
 				       def->dims[d]);
 	for (int m = 0; m < def->n_measures; m++) {
 		struct stmt *s = NULL;
-		char *text = arena_printf(ar, "LET m = %s", def->measures[m]);
+		const char *mt = def->measures[m];
+		if (def->expand && strstr(mt, "$("))
+			mt = def->expand(def->expand_ctx, mt, ar);
+		char *text = arena_printf(ar, "LET m = %s", mt);
 		struct err pe;
 		err_init(&pe);
 		if (script_parse(text, 1, 1, false, ar, &s, &pe) != 0 || !s->expr)

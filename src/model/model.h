@@ -122,6 +122,10 @@ struct cube_def {
 	struct cube_col_sort *sort; /* per column (dims, then measures); NULL: dims by load order */
 	const int *order;   /* qInterColumnSortOrder: columns in sort priority; NULL: 0..n */
 	bool suppress_zero; /* leave out rows whose measures are all 0 or NULL */
+	/* dollar-sign expansion of a measure's text ($(name) of the app's variables) before it
+	 * is parsed, into the arena; NULL: none */
+	const char *(*expand)(void *ctx, const char *text, struct arena *a);
+	void *expand_ctx;
 };
 
 struct cube_cell {

@@ -9,8 +9,9 @@
 
 /* ---------------------------------------------------------------- the method table */
 
-static const struct qix_method *const tables[] = {
-    qix_app_methods, qix_object_methods, qix_tree_methods, qix_bookmark_methods, qix_field_methods};
+static const struct qix_method *const tables[] = {qix_app_methods,	qix_object_methods,
+						  qix_tree_methods,	qix_bookmark_methods,
+						  qix_variable_methods, qix_field_methods};
 
 static const char *const class_names[] = {[QIX_GLOBAL] = "Global",
 					  [QIX_DOC] = "Doc",
@@ -35,16 +36,22 @@ void qix_method_list(void (*each)(void *ctx, const char *cls, const char *name, 
 }
 
 /* Methods that change the app itself (what a DoSave stores), by class. */
-static const char *const doc_writes[] = {
-    "SetAppProperties", "SetScript",	 "DoSave",	   "DoReload",	      "DoReloadEx",
-    "CreateObject",	"DestroyObject", "CreateBookmark", "DestroyBookmark", NULL};
-static const char *const object_writes[] = {"SetProperties",
-					    "SetFullPropertyTree",
-					    "ApplyPatches",
-					    "CreateChild",
-					    "DestroyChild",
-					    "DestroyAllChildren",
-					    NULL};
+static const char *const doc_writes[] = {"SetAppProperties",
+					 "SetScript",
+					 "DoSave",
+					 "DoReload",
+					 "DoReloadEx",
+					 "CreateObject",
+					 "DestroyObject",
+					 "CreateBookmark",
+					 "DestroyBookmark",
+					 "CreateVariableEx",
+					 "DestroyVariableById",
+					 "DestroyVariableByName",
+					 NULL};
+static const char *const object_writes[] = {
+    "SetProperties",	  "SetFullPropertyTree", "ApplyPatches", "CreateChild", "DestroyChild",
+    "DestroyAllChildren", "SetStringValue",	 "SetNumValue",	 NULL};
 
 static bool in(const char *const *list, const char *name)
 {

@@ -228,6 +228,17 @@ json_t *qix_json_at(json_t *v, const char *path);
 /* {key: the value at path} for each {key: path} of `want` (qData of a list definition). */
 json_t *qix_list_data(json_t *props, json_t *want);
 
+/* ---- qix_variable.c: variables ---- */
+
+/* $(name) and $(=expression) in `text`, expanded with the app's variables (the context is
+ * the session), into the arena; an unknown name expands to nothing. */
+const char *qix_var_expand(void *session, const char *text, struct arena *a);
+/* The layout of a qVariableListDef: {qItems}. */
+json_t *qix_var_list(struct qix_session *s, json_t *def);
+/* A variable's value for its layout: qText, and qNum when it is a number. */
+void qix_var_value(struct qix_session *s, json_t *props, json_t *layout);
+extern const struct qix_method qix_variable_methods[]; /* Doc and GenericVariable */
+
 /* ---- qix_bookmark.c: bookmarks ---- */
 
 /* The layout of a qBookmarkListDef: {qItems}. */

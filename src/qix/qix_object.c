@@ -177,7 +177,10 @@ static int session_cube(struct qix_session *s, const struct cube_def *def, struc
 	err_init(&se);
 	if (qix_sess_states(s, &st, &se) != 0)
 		st = NULL; /* the cube computes them itself, and says what is wrong */
-	return model_cube_compute_in(s->data->a, &s->sel, st, def, out, e);
+	struct cube_def d = *def;
+	d.expand = qix_var_expand; /* $(name): the app's variables */
+	d.expand_ctx = s;
+	return model_cube_compute_in(s->data->a, &s->sel, st, &d, out, e);
 }
 
 int qix_obj_evaluate(struct qix_session *s, const char *expr, struct val *out, struct arena *a,
@@ -901,6 +904,8 @@ static json_t *layout_of(struct qix_session *s, json_t *props)
 			json_object_set_new(l, "qChildList", qix_tree_child_list(s, v));
 		else if (strcmp(k, "qBookmarkListDef") == 0)
 			json_object_set_new(l, "qBookmarkList", qix_bookmark_list(s, v));
+		else if (strcmp(k, "qVariableListDef") == 0)
+			json_object_set_new(l, "qVariableList", qix_var_list(s, v));
 		else if (strcmp(k, "qDimensionListDef") == 0 || strcmp(k, "qMeasureListDef") == 0)
 			json_object_set_new(l, k[1] == 'D' ? "qDimensionList" : "qMeasureList",
 					    json_pack("{s:[]}", "qItems"));
@@ -928,6 +933,9 @@ static json_t *object_layout(struct qix_session *s, struct qix_handle *h, json_t
 							 "qMadeSelections", h->made_selections)
 					     : json_object());
 	json_object_set_new(l, "qHasSoftPatches", json_boolean(h->soft != NULL));
+	const char *type = qix_object_type(props);
+	if (type && strcmp(type, "variable") == 0)
+		qix_var_value(s, props, l);
 	return l;
 }
 

@@ -806,3 +806,60 @@ test('bookmarks: a named selection, saved with the app, applied by a later sessi
     await b.session.close();
   }
 });
+
+test('variables: made, read by name, used by $(name) and $(=...) in chart expressions, changed, saved, destroyed', async () => {
+  const a = await site.session(appId);
+  try {
+    const doc = await a.global.openDoc(appId);
+    const total = (await doc.createSessionObject({ qInfo: { qType: 'kpi' }, v: { qValueExpression: { qExpr: '=Sum(Amount)' } } }));
+    const sum = (await total.getLayout()).v;
+    const rate = await doc.createVariableEx({ qInfo: { qType: 'variable' }, qName: 'vRate', qDefinition: '3', qComment: 'a rate' });
+    await doc.createVariableEx({ qInfo: { qType: 'variable' }, qName: 'vTotal', qDefinition: '=Sum(Amount) * $(vRate)' });
+    await assert.rejects(doc.createVariableEx({ qInfo: { qType: 'variable' }, qName: 'vRate' }), (e) => e.code === 8, 'a name is taken once');
+    await assert.rejects(doc.createVariableEx({ qInfo: { qType: 'variable' } }), (e) => e.code === -32602, 'a variable needs a name');
+    const layout = await rate.getLayout();
+    assert.equal(layout.qText, '3');
+    assert.equal(layout.qNum, 3);
+    assert.equal((await (await doc.getVariableByName('vTotal')).getLayout()).qNum, sum * 3, 'a definition with = is computed');
+    // in a chart's measure and in a value expression
+    const cube = await doc.createSessionObject({
+      qInfo: { qType: 'bars' },
+      qHyperCubeDef: { qDimensions: [], qMeasures: [{ qDef: { qDef: 'Sum(Amount) * $(vRate)' } }, { qDef: { qDef: '$(vTotal) + $(=Count(OrderId))' } }], qInitialDataFetch: [{ qTop: 0, qLeft: 0, qWidth: 2, qHeight: 1 }] },
+      e: { qValueExpression: { qExpr: '=$(vRate)$(vNobody)0 * 2' } },
+    });
+    const cl = await cube.getLayout();
+    assert.equal(cl.qHyperCube.qError, undefined, JSON.stringify(cl.qHyperCube.qError));
+    const count = (await (await doc.createSessionObject({ qInfo: { qType: 'k' }, c: { qValueExpression: { qExpr: '=Count(OrderId)' } } })).getLayout()).c;
+    assert.deepEqual(cl.qHyperCube.qDataPages[0].qMatrix[0].map((c) => c.qNum), [sum * 3, sum * 3 + count]);
+    assert.equal(cl.e, 60, 'an unknown name expands to nothing: 30 * 2');
+    // changed: the charts that use it follow
+    await rate.setNumValue(2);
+    assert.equal((await rate.getRawContent()), '2');
+    assert.equal((await cube.getLayout()).qHyperCube.qDataPages[0].qMatrix[0][0].qNum, sum * 2);
+    await rate.setStringValue('1');
+    const list = await doc.createSessionObject({ qInfo: { qType: 'VariableList' }, qVariableListDef: { qType: 'variable', qData: { c: '/qComment' } } });
+    const items = (await list.getLayout()).qVariableList.qItems;
+    assert.deepEqual(items.map((i) => [i.qName, i.qDefinition, i.qData.c]).sort(), [['vRate', '1', 'a rate'], ['vTotal', '=Sum(Amount) * $(vRate)', null]]);
+    // a variable that names itself stops expanding
+    await doc.createVariableEx({ qInfo: { qType: 'variable' }, qName: 'vLoop', qDefinition: '=$(vLoop) + 1' });
+    await (await doc.getVariableByName('vLoop')).getLayout();
+    await doc.doSave();
+  } finally {
+    await a.session.close();
+  }
+  const b = await site.session(appId);
+  try {
+    const doc = await b.global.openDoc(appId);
+    const rate = await doc.getVariableByName('vRate');
+    assert.equal((await rate.getLayout()).qText, '1', 'saved with the app');
+    assert.equal((await doc.getVariableById(rate.id)).id, rate.id);
+    await assert.rejects(doc.getVariableByName('vNobody'), (e) => e.code === 2);
+    assert.equal(await doc.destroyVariableByName('vTotal'), true);
+    assert.equal(await doc.destroyVariableById(rate.id), true);
+    assert.equal(await doc.destroyVariableByName('vLoop'), true);
+    assert.equal(await doc.destroyVariableByName('vRate'), false);
+    await doc.doSave();
+  } finally {
+    await b.session.close();
+  }
+});
