@@ -99,10 +99,10 @@ json_t *qix_bookmark_list(struct qix_session *s, json_t *def)
 		if (!is_bookmark(props))
 			continue;
 		json_t *meta = json_object_get(props, "qMetaDef");
-		json_array_append_new(items,
-				      json_pack("{s:{s:s,s:s},s:O,s:o}", "qInfo", "qId", k, "qType",
-						"bookmark", "qMeta", meta ? meta : json_object(),
-						"qData", qix_list_data(props, want)));
+		json_array_append_new(items, json_pack("{s:{s:s,s:s},s:o,s:o}", "qInfo", "qId", k,
+						       "qType", "bookmark", "qMeta",
+						       meta ? json_incref(meta) : json_object(),
+						       "qData", qix_list_data(props, want)));
 	}
 	json_decref(objs);
 	return json_pack("{s:o}", "qItems", items);

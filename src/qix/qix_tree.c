@@ -317,7 +317,7 @@ json_t *qix_tree_child_list(struct qix_session *s, json_t *def)
 		json_t *data = qix_list_data(props, want);
 		json_t *info = json_object_get(props, "qInfo");
 		json_array_append_new(items,
-				      json_pack("{s:{s:O,s:O},s:o}", "qInfo", "qId",
+				      json_pack("{s:{s:O?,s:O?},s:o}", "qInfo", "qId",
 						json_object_get(info, "qId"), "qType",
 						json_object_get(info, "qType"), "qData", data));
 		json_decref(props);

@@ -165,11 +165,11 @@ json_t *qix_var_list(struct qix_session *s, json_t *def)
 	json_object_foreach (objs, k, p) {
 		if (!is_variable(p))
 			continue;
-		json_t *def_text = json_object_get(p, "qDefinition");
+		const char *def_text = json_string_value(json_object_get(p, "qDefinition"));
 		json_array_append_new(items,
-				      json_pack("{s:O,s:O,s:{s:s,s:s},s:b,s:o}", "qName",
-						json_object_get(p, "qName"), "qDefinition",
-						def_text ? def_text : json_string(""), "qInfo",
+				      json_pack("{s:s?,s:s,s:{s:s,s:s},s:b,s:o}", "qName",
+						json_string_value(json_object_get(p, "qName")),
+						"qDefinition", def_text ? def_text : "", "qInfo",
 						"qId", k, "qType", "variable", "qIsScriptCreated",
 						0, "qData", qix_list_data(p, want)));
 	}
@@ -293,7 +293,7 @@ static int set_value(struct qix_call *c)
 static int get_raw_content(struct qix_call *c)
 {
 	json_t *d = json_object_get(c->stored, "qDefinition");
-	c->out = json_pack("{s:O}", "qReturn", d ? d : json_string(""));
+	c->out = json_pack("{s:s}", "qReturn", json_is_string(d) ? json_string_value(d) : "");
 	return 0;
 }
 
