@@ -373,21 +373,14 @@ static int create_object(struct qix_call *c)
 		return QIX_INVALID_PARAMS;
 	char *idc = strdup(object_id(props)), *type = strdup(qix_object_type(props));
 	qix_sess_object_store(c->s, idc, session_obj, props);
-	struct qix_handle *h = qix_sess_add_handle(c->s, H_OBJ, idc, session_obj);
-	if (h) {
-		c->out = qix_ref("GenericObject", h->num, type, idc);
-		if (!session_obj)
-			json_object_set_new(c->out, "qInfo",
-					    json_pack("{s:s,s:s}", "qId", idc, "qType", type));
+	struct qix_handle *h =
+	    type ? qix_answer_handle(c, idc, session_obj, "GenericObject", type, !session_obj)
+		 : NULL;
+	if (h) /* the new handle's layout is new */
 		qix_sess_mark_changed(c->s, h->num);
-	}
 	free(idc);
 	free(type);
-	if (!h) {
-		c->msg = "out of memory";
-		return QIX_INTERNAL;
-	}
-	return 0;
+	return h ? 0 : QIX_INTERNAL;
 }
 
 static int get_object(struct qix_call *c)
@@ -399,14 +392,10 @@ static int get_object(struct qix_call *c)
 		c->msg = "Object not found";
 		return QIX_NOT_FOUND;
 	}
-	struct qix_handle *h = qix_sess_add_handle(c->s, H_OBJ, id, so);
-	c->out = h ? qix_ref("GenericObject", h->num, qix_object_type(props), id) : NULL;
+	struct qix_handle *h =
+	    qix_answer_handle(c, id, so, "GenericObject", qix_object_type(props), false);
 	json_decref(props);
-	if (!h) {
-		c->msg = "out of memory";
-		return QIX_INTERNAL;
-	}
-	return 0;
+	return h ? 0 : QIX_INTERNAL;
 }
 
 /* DestroyObject and DestroySessionObject: the object and its children */

@@ -127,18 +127,9 @@ static int create_bookmark(struct qix_call *c)
 	char *id =
 	    strdup(json_string_value(json_object_get(json_object_get(props, "qInfo"), "qId")));
 	qix_sess_object_store(c->s, id, false, props);
-	struct qix_handle *h = id ? qix_sess_add_handle(c->s, H_OBJ, id, false) : NULL;
-	if (h) {
-		c->out = qix_ref("GenericBookmark", h->num, "bookmark", id);
-		json_object_set_new(c->out, "qInfo",
-				    json_pack("{s:s,s:s}", "qId", id, "qType", "bookmark"));
-	}
+	struct qix_handle *h = qix_answer_handle(c, id, false, "GenericBookmark", "bookmark", true);
 	free(id);
-	if (!h) {
-		c->msg = "out of memory";
-		return QIX_INTERNAL;
-	}
-	return 0;
+	return h ? 0 : QIX_INTERNAL;
 }
 
 static int get_bookmark(struct qix_call *c)
@@ -148,13 +139,12 @@ static int get_bookmark(struct qix_call *c)
 	json_t *props = qix_sess_object_props(c->s, id, &so);
 	bool ok = props && is_bookmark(props);
 	json_decref(props);
-	struct qix_handle *h = ok ? qix_sess_add_handle(c->s, H_OBJ, id, so) : NULL;
-	if (!h) {
+	if (!ok) {
 		c->msg = "Object not found";
-		return ok ? QIX_INTERNAL : QIX_NOT_FOUND;
+		return QIX_NOT_FOUND;
 	}
-	c->out = qix_ref("GenericBookmark", h->num, "bookmark", id);
-	return 0;
+	return qix_answer_handle(c, id, so, "GenericBookmark", "bookmark", false) ? 0
+										  : QIX_INTERNAL;
 }
 
 static int apply_bookmark(struct qix_call *c)

@@ -183,6 +183,11 @@ struct qix_method {
 	int arity; /* positional parameters in Qlik's schema; a call with more is refused */
 };
 
+/* Answers a handle on object id: {qReturn: {qType: cls, qHandle, qGenericType: type,
+ * qGenericId: id}} and, with_info, its qInfo; NULL (with c->msg) when out of memory. */
+struct qix_handle *qix_answer_handle(struct qix_call *c, const char *id, bool session_obj,
+				     const char *cls, const char *type, bool with_info);
+
 /* Whether the session may change its app (qix.c): always for a site-certificate session,
  * as the security rules say for a person's (asks the repository: call it without locks). */
 bool qix_may_update(struct qix_session *s);

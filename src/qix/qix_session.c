@@ -256,6 +256,21 @@ bool qix_sess_object_remove(struct qix_session *s, const char *id, bool session_
 	return ok;
 }
 
+struct qix_handle *qix_answer_handle(struct qix_call *c, const char *id, bool session_obj,
+				     const char *cls, const char *type, bool with_info)
+{
+	struct qix_handle *h = id ? qix_sess_add_handle(c->s, H_OBJ, id, session_obj) : NULL;
+	if (!h) {
+		c->msg = "out of memory";
+		return NULL;
+	}
+	c->out = qix_ref(cls, h->num, type, id);
+	if (with_info)
+		json_object_set_new(c->out, "qInfo",
+				    json_pack("{s:s,s:s?}", "qId", id, "qType", type));
+	return h;
+}
+
 /* ---------------------------------------------------------------- sessions */
 
 void qix_sess_send(struct qix_session *s, json_t *msg)

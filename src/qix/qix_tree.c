@@ -346,18 +346,10 @@ static int create_child(struct qix_call *c)
 	parent_changed(c->s, c->h->id, c->session_obj);
 	const char *type =
 	    json_string_value(json_object_get(json_object_get(prop, "qInfo"), "qType"));
-	struct qix_handle *h = qix_sess_add_handle(c->s, H_OBJ, id, c->session_obj);
-	if (h) {
-		c->out = qix_ref("GenericObject", h->num, type, id);
-		json_object_set_new(c->out, "qInfo",
-				    json_pack("{s:s,s:s}", "qId", id, "qType", type));
-	}
+	struct qix_handle *h =
+	    qix_answer_handle(c, id, c->session_obj, "GenericObject", type, true);
 	free(id);
-	if (!h) {
-		c->msg = "out of memory";
-		return QIX_INTERNAL;
-	}
-	return 0;
+	return h ? 0 : QIX_INTERNAL;
 }
 
 static int destroy_child(struct qix_call *c)
@@ -417,16 +409,16 @@ static int get_parent(struct qix_call *c)
 	char *parent = parent_of(c->s, c->h->id, c->session_obj);
 	bool so;
 	json_t *props = parent ? qix_sess_object_props(c->s, parent, &so) : NULL;
-	struct qix_handle *h = props ? qix_sess_add_handle(c->s, H_OBJ, parent, so) : NULL;
-	if (h)
-		c->out = qix_ref("GenericObject", h->num, qix_object_type(props), parent);
+	struct qix_handle *h =
+	    props ? qix_answer_handle(c, parent, so, "GenericObject", qix_object_type(props), false)
+		  : NULL;
 	json_decref(props);
 	free(parent);
-	if (!h) {
+	if (!props) {
 		c->msg = "Object not found";
 		return QIX_NOT_FOUND;
 	}
-	return 0;
+	return h ? 0 : QIX_INTERNAL;
 }
 
 static int get_full_property_tree(struct qix_call *c)

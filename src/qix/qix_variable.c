@@ -181,16 +181,9 @@ json_t *qix_var_list(struct qix_session *s, json_t *def)
 
 static int answer_handle(struct qix_call *c, const char *id, bool with_info)
 {
-	struct qix_handle *h = qix_sess_add_handle(c->s, H_OBJ, id, false);
-	if (!h) {
-		c->msg = "out of memory";
-		return QIX_INTERNAL;
-	}
-	c->out = qix_ref("GenericVariable", h->num, "variable", id);
-	if (with_info)
-		json_object_set_new(c->out, "qInfo",
-				    json_pack("{s:s,s:s}", "qId", id, "qType", "variable"));
-	return 0;
+	return qix_answer_handle(c, id, false, "GenericVariable", "variable", with_info)
+		   ? 0
+		   : QIX_INTERNAL;
 }
 
 /* CreateVariableEx({qInfo, qName, qDefinition, qComment}) */
