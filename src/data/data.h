@@ -273,6 +273,9 @@ bool data_appfile_looks_valid(const void *data, size_t len, struct err *e);
 struct data_set {
 	struct tbl **tables;
 	int n_tables;
+	/* the load script's variables when it ended: names and values (texts) */
+	char **var_names, **var_values;
+	int n_vars;
 };
 
 void data_set_free(struct data_set *m);

@@ -20,6 +20,12 @@ void data_set_free(struct data_set *m)
 	for (int i = 0; i < m->n_tables; i++)
 		data_tbl_free(m->tables[i]);
 	free(m->tables);
+	for (int i = 0; i < m->n_vars; i++) {
+		free(m->var_names[i]);
+		free(m->var_values[i]);
+	}
+	free(m->var_names);
+	free(m->var_values);
 	free(m);
 }
 

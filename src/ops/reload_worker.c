@@ -12,6 +12,7 @@
 #include "script/script.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -95,6 +96,56 @@ static int open_file(void *ctx, const char *path, bool for_write, int *fd, char 
 	return share_lib_open(w->conns, w->n_conns, path, for_write, fd, leaf, n, e);
 }
 
+/* The app's properties with the script's variables among its objects: each is a variable
+ * object (qIsScriptCreated) of its name, which takes the script's value; variables the
+ * script made at an earlier reload and no longer sets are removed. A new text (free it). */
+static char *with_script_vars(const char *props, size_t len, const struct data_set *m)
+{
+	json_error_t je;
+	json_t *p = json_loadb(props, len, 0, &je);
+	if (!json_is_object(p)) {
+		json_decref(p);
+		p = json_object();
+	}
+	json_t *objs = json_object_get(p, "objects");
+	if (!json_is_object(objs))
+		json_object_set_new(p, "objects", objs = json_object());
+	const char *k;
+	json_t *o, *tmp;
+	json_object_foreach_safe(objs, tmp, k, o)
+	{
+		const char *t =
+		    json_string_value(json_object_get(json_object_get(o, "qInfo"), "qType"));
+		if (t && strcmp(t, "variable") == 0 &&
+		    json_is_true(json_object_get(o, "qIsScriptCreated")))
+			json_object_del(objs, k);
+	}
+	for (int i = 0; i < m->n_vars; i++) {
+		json_t *same = NULL;
+		json_object_foreach (objs, k, o) {
+			const char *t = json_string_value(
+			    json_object_get(json_object_get(o, "qInfo"), "qType"));
+			const char *n = json_string_value(json_object_get(o, "qName"));
+			if (t && n && strcmp(t, "variable") == 0 && strcmp(n, m->var_names[i]) == 0)
+				same = o;
+		}
+		if (same) { /* one made in the app: the script sets its value */
+			json_object_set_new(same, "qDefinition", json_string(m->var_values[i]));
+			continue;
+		}
+		char id[300];
+		snprintf(id, sizeof(id), "script-variable-%s", m->var_names[i]);
+		json_object_set_new(objs, id,
+				    json_pack("{s:{s:s,s:s},s:s,s:s,s:b}", "qInfo", "qId", id,
+					      "qType", "variable", "qName", m->var_names[i],
+					      "qDefinition", m->var_values[i], "qIsScriptCreated",
+					      1));
+	}
+	char *text = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
+	return text;
+}
+
 int ops_reload_worker(int argc, char **argv)
 {
 	struct worker w = {0};
@@ -152,10 +203,15 @@ int ops_reload_worker(int argc, char **argv)
 		logf_(&w, "table %s: %lld rows, %d fields", m->tables[t]->name,
 		      (long long)m->tables[t]->n_rows, m->tables[t]->n_fields);
 	}
+	char *new_props =
+	    rc == 0 ? with_script_vars(props ? props->data : "{}", props ? props->len : 2, m)
+		    : NULL;
+	if (rc == 0 && !new_props)
+		rc = err_set(&e, ERR_NOMEM, "out of memory");
 	if (rc == 0)
-		rc = data_set_write_app(m, props ? props->data : "{}", props ? props->len : 2,
-					script ? script->data : "", script ? script->len : 0, &out,
-					&e);
+		rc = data_set_write_app(m, new_props, strlen(new_props), script ? script->data : "",
+					script ? script->len : 0, &out, &e);
+	free(new_props);
 	if (rc == 0)
 		rc = file_write_atomic(outp, out.data, out.len, 0644, &e);
 	struct rusage ru;

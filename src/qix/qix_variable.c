@@ -146,7 +146,8 @@ void qix_var_value(struct qix_session *s, json_t *props, json_t *layout)
 	double num;
 	if (*text && script_val_number(&v, &num))
 		json_object_set_new(layout, "qNum", json_real(num));
-	json_object_set_new(layout, "qIsScriptCreated", json_false());
+	json_object_set_new(layout, "qIsScriptCreated",
+			    json_boolean(json_is_true(json_object_get(props, "qIsScriptCreated"))));
 	buf_release(&out);
 }
 

@@ -216,6 +216,23 @@ static int finish(struct prog *p, int rc)
 	return rc;
 }
 
+/* The variables as the script left them go with its tables (the app keeps them). */
+static int keep_vars(struct run *r)
+{
+	struct data_set *m = r->m;
+	m->var_names = calloc((size_t)r->n_vars + 1, sizeof(char *));
+	m->var_values = calloc((size_t)r->n_vars + 1, sizeof(char *));
+	if (!m->var_names || !m->var_values)
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	for (int i = 0; i < r->n_vars; i++) {
+		m->var_names[m->n_vars] = strdup(r->vars[i].name);
+		m->var_values[m->n_vars] = strdup(r->vars[i].value ? r->vars[i].value : "");
+		if (!m->var_names[m->n_vars] || !m->var_values[m->n_vars++])
+			return err_set(r->e, ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
 int script_run(const char *script, const struct reload_env *env, struct data_set **out,
 	       struct err *e)
 {
@@ -233,6 +250,8 @@ int script_run(const char *script, const struct reload_env *env, struct data_set
 		rc = run_pieces(p, a);
 	if (p)
 		rc = finish(p, rc);
+	if (rc == 0)
+		rc = keep_vars(&r);
 	free(p);
 	script_run_release(&r);
 	arena_free(a);

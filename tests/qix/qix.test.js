@@ -863,3 +863,35 @@ test('variables: made, read by name, used by $(name) and $(=...) in chart expres
     await b.session.close();
   }
 });
+
+test("the load script's variables are the app's after a reload, and chart expressions use them", async () => {
+  const id = await site.app('Script variables', [
+    'SET vRate = 3;',
+    "LET vWhere = 'East';",
+    'T: LOAD * INLINE [\nRegion, Amount\nEast, 5\nWest, 7\nEast, 1\n];',
+  ].join('\n'));
+  const s = await site.session(id);
+  try {
+    const doc = await s.global.openDoc(id);
+    // one made in the app first: the script's SET gives it its value
+    await doc.createVariableEx({ qInfo: { qType: 'variable' }, qName: 'vWhere', qDefinition: 'West' });
+    await doc.doSave();
+    assert.equal(await doc.doReload(), true);
+    const rate = await doc.getVariableByName('vRate');
+    const l = await rate.getLayout();
+    assert.deepEqual([l.qText, l.qNum, l.qIsScriptCreated], ['3', 3, true]);
+    assert.equal((await (await doc.getVariableByName('vWhere')).getLayout()).qText, 'East');
+    const cube = await doc.createSessionObject({
+      qInfo: { qType: 'kpi' },
+      qHyperCubeDef: { qMeasures: [{ qDef: { qDef: "Sum({<Region={'$(vWhere)'}>} Amount) * $(vRate)" } }], qInitialDataFetch: [{ qTop: 0, qLeft: 0, qWidth: 1, qHeight: 1 }] },
+    });
+    assert.equal((await cube.getLayout()).qHyperCube.qDataPages[0].qMatrix[0][0].qNum, 18);
+    // a script that no longer sets a variable takes it away (and keeps the app's own)
+    await doc.setScript('T: LOAD * INLINE [\nRegion, Amount\nEast, 5\n];');
+    assert.equal(await doc.doReload(), true);
+    await assert.rejects(doc.getVariableByName('vRate'), (e) => e.code === 2);
+    assert.equal((await (await doc.getVariableByName('vWhere')).getLayout()).qText, 'East');
+  } finally {
+    await s.session.close();
+  }
+});

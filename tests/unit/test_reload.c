@@ -403,6 +403,23 @@ static void errors_name_the_place_and_keep_nothing(void **state)
 	run_fails("SLEEP;", "SLEEP needs a number of milliseconds");
 }
 
+/* The variables as the script left them go with its tables. */
+static void variables_are_kept(void **state)
+{
+	(void)state;
+	struct data_set *m =
+	    run_ok("SET a = 1;\nLET b = 2 + 3;\nSET a = x;\nT: LOAD 1 AS X AUTOGENERATE 1;");
+	int found = 0;
+	for (int i = 0; i < m->n_vars; i++) {
+		if (strcmp(m->var_names[i], "a") == 0 && strcmp(m->var_values[i], "x") == 0)
+			found |= 1;
+		if (strcmp(m->var_names[i], "b") == 0 && strcmp(m->var_values[i], "5") == 0)
+			found |= 2;
+	}
+	assert_int_equal(found, 3);
+	data_set_free(m);
+}
+
 /* SLEEP n waits n milliseconds (an expression, after dollar expansion) */
 static void sleep_waits(void **state)
 {
@@ -429,6 +446,7 @@ int main(void)
 	    cmocka_unit_test(date_functions),
 	    cmocka_unit_test(errors_name_the_place_and_keep_nothing),
 	    cmocka_unit_test(sleep_waits),
+	    cmocka_unit_test(variables_are_kept),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
