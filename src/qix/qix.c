@@ -9,9 +9,9 @@
 
 /* ---------------------------------------------------------------- the method table */
 
-static const struct qix_method *const tables[] = {qix_app_methods,	qix_object_methods,
-						  qix_tree_methods,	qix_bookmark_methods,
-						  qix_variable_methods, qix_field_methods};
+static const struct qix_method *const tables[] = {
+    qix_app_methods,	  qix_object_methods,  qix_tree_methods, qix_bookmark_methods,
+    qix_variable_methods, qix_library_methods, qix_field_methods};
 
 static const char *const class_names[] = {[QIX_GLOBAL] = "Global",
 					  [QIX_DOC] = "Doc",
@@ -48,6 +48,10 @@ static const char *const doc_writes[] = {"SetAppProperties",
 					 "CreateVariableEx",
 					 "DestroyVariableById",
 					 "DestroyVariableByName",
+					 "CreateDimension",
+					 "CreateMeasure",
+					 "DestroyDimension",
+					 "DestroyMeasure",
 					 NULL};
 static const char *const object_writes[] = {
     "SetProperties",	  "SetFullPropertyTree", "ApplyPatches", "CreateChild", "DestroyChild",

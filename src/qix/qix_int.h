@@ -233,6 +233,15 @@ json_t *qix_json_at(json_t *v, const char *path);
 /* {key: the value at path} for each {key: path} of `want` (qData of a list definition). */
 json_t *qix_list_data(json_t *props, json_t *want);
 
+/* ---- qix_library.c: master dimensions and measures ---- */
+
+/* props (a reference the call takes) with the master items its charts name by qLibraryId
+ * filled in: the same reference when it names none, else a new copy. */
+json_t *qix_library_fill(struct qix_session *s, json_t *props);
+/* The layout of a qDimensionListDef (type "dimension") or qMeasureListDef ("measure"). */
+json_t *qix_library_list(struct qix_session *s, json_t *def, const char *type);
+extern const struct qix_method qix_library_methods[]; /* Doc, GenericDimension/Measure */
+
 /* ---- qix_variable.c: variables ---- */
 
 /* $(name) and $(=expression) in `text`, expanded with the app's variables (the context is

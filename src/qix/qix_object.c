@@ -135,13 +135,13 @@ json_t *qix_obj_effective(struct qix_session *s, struct qix_handle *h)
 	bool so;
 	json_t *props = qix_sess_object_props(s, h->id, &so);
 	if (!props || !h->soft)
-		return props;
+		return qix_library_fill(s, props);
 	json_t *eff = json_deep_copy(props);
 	json_decref(props);
 	const char *msg;
 	if (qix_obj_apply_patches(eff, h->soft, &msg) != 0)
 		log_debug("engine: a soft patch no longer applies: %s", msg);
-	return eff;
+	return qix_library_fill(s, eff);
 }
 
 /* ---------------------------------------------------------------- values */
@@ -907,8 +907,9 @@ static json_t *layout_of(struct qix_session *s, json_t *props)
 		else if (strcmp(k, "qVariableListDef") == 0)
 			json_object_set_new(l, "qVariableList", qix_var_list(s, v));
 		else if (strcmp(k, "qDimensionListDef") == 0 || strcmp(k, "qMeasureListDef") == 0)
-			json_object_set_new(l, k[1] == 'D' ? "qDimensionList" : "qMeasureList",
-					    json_pack("{s:[]}", "qItems"));
+			json_object_set_new(
+			    l, k[1] == 'D' ? "qDimensionList" : "qMeasureList",
+			    qix_library_list(s, v, k[1] == 'D' ? "dimension" : "measure"));
 		else if (strcmp(k, "qMetaDef") == 0) {
 			json_t *meta = json_deep_copy(v);
 			json_object_set_new(

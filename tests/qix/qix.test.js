@@ -895,3 +895,46 @@ test("the load script's variables are the app's after a reload, and chart expres
     await s.session.close();
   }
 });
+
+test('master items: a dimension and a measure made once, used by qLibraryId in charts and lists, listed, destroyed', async () => {
+  const a = await site.session(appId);
+  try {
+    const doc = await a.global.openDoc(appId);
+    const dim = await doc.createDimension({ qInfo: { qType: 'dimension' }, qDim: { qGrouping: 'N', qFieldDefs: ['Region'], qFieldLabels: ['Sales region'] }, qMetaDef: { title: 'Region' } });
+    const mea = await doc.createMeasure({ qInfo: { qType: 'measure' }, qMeasure: { qLabel: 'Twice the sales', qDef: 'Sum(Amount) * 2' }, qMetaDef: { title: 'Twice' } });
+    assert.deepEqual((await dim.getDimension()).qFieldDefs, ['Region']);
+    assert.equal((await mea.getMeasure()).qDef, 'Sum(Amount) * 2');
+    await assert.rejects(doc.createMeasure({ qInfo: { qType: 'measure' } }), (e) => e.code === -32602);
+    // a chart that names them, and one that writes the same out: the same rows
+    const byLib = await doc.createSessionObject({ qInfo: { qType: 'bars' }, qHyperCubeDef: {
+      qDimensions: [{ qLibraryId: dim.id, qDef: { qSortCriterias: [{ qSortByAscii: 1 }] } }], qMeasures: [{ qLibraryId: mea.id, qDef: {} }],
+      qInitialDataFetch: [{ qTop: 0, qLeft: 0, qWidth: 2, qHeight: 10 }] } });
+    const plain = await doc.createSessionObject({ qInfo: { qType: 'bars' }, qHyperCubeDef: {
+      qDimensions: [{ qDef: { qFieldDefs: ['Region'], qSortCriterias: [{ qSortByAscii: 1 }] } }], qMeasures: [{ qDef: { qDef: 'Sum(Amount) * 2' } }],
+      qInitialDataFetch: [{ qTop: 0, qLeft: 0, qWidth: 2, qHeight: 10 }] } });
+    const rows = (l) => l.qHyperCube.qDataPages[0].qMatrix.map((r) => r.map((c) => c.qText));
+    const lib = await byLib.getLayout();
+    assert.deepEqual(rows(lib), rows(await plain.getLayout()));
+    assert.ok(rows(lib).length >= 2);
+    assert.equal(lib.qHyperCube.qDimensionInfo[0].qFallbackTitle, 'Sales region');
+    assert.equal(lib.qHyperCube.qMeasureInfo[0].qFallbackTitle, 'Twice the sales');
+    assert.equal((await byLib.getProperties()).qHyperCubeDef.qMeasures[0].qDef.qDef, undefined, 'the properties keep the reference only');
+    assert.equal((await byLib.getEffectiveProperties()).qHyperCubeDef.qMeasures[0].qDef.qDef, 'Sum(Amount) * 2');
+    // a list of the master dimension's field
+    const list = await doc.createSessionObject({ qInfo: { qType: 'listbox' }, qListObjectDef: { qLibraryId: dim.id, qInitialDataFetch: [{ qTop: 0, qLeft: 0, qWidth: 1, qHeight: 10 }] } });
+    assert.ok(Object.keys(states(await list.getLayout())).includes('East'));
+    // the lists of master items
+    const lists = await doc.createSessionObject({ qInfo: { qType: 'lists' }, qDimensionListDef: { qType: 'dimension', qData: { t: '/qMetaDef/title' } }, qMeasureListDef: { qType: 'measure', qData: { t: '/qMetaDef/title' } } });
+    const ll = await lists.getLayout();
+    assert.deepEqual(ll.qDimensionList.qItems.map((i) => [i.qInfo.qId, i.qData.t]), [[dim.id, 'Region']]);
+    assert.deepEqual(ll.qMeasureList.qItems.map((i) => [i.qInfo.qId, i.qData.t]), [[mea.id, 'Twice']]);
+    assert.equal((await doc.getMeasure(mea.id)).id, mea.id);
+    await assert.rejects(doc.getDimension(mea.id), (e) => e.code === 2, 'a measure is no dimension');
+    assert.equal(await doc.destroyDimension(dim.id), true);
+    assert.equal(await doc.destroyMeasure(mea.id), true);
+    assert.equal(await doc.destroyMeasure(mea.id), false);
+    assert.deepEqual((await lists.getLayout()).qDimensionList.qItems, []);
+  } finally {
+    await a.session.close();
+  }
+});
