@@ -103,6 +103,11 @@ try {
     { charts, modules },
   );
   const lists = [listbox('list-region', 'Region'), listbox('list-year', 'Year')];
+  // master items, for charts made in the hub
+  const library = [
+    { qInfo: { qId: 'master-region', qType: 'dimension' }, qDim: { qGrouping: 'N', qFieldDefs: ['Region'], qFieldLabels: ['Region'], title: 'Region' }, qMetaDef: { title: 'Region' } },
+    { qInfo: { qId: 'master-sales', qType: 'measure' }, qMeasure: { qLabel: 'Sales', qDef: 'Sum(Amount)', qNumFormat: money }, qMetaDef: { title: 'Sales' } },
+  ];
   // the modules give each dimension and measure a random cId: number them instead, so that
   // the file changes only when the charts do
   const numberIds = (v, id, n = { i: 0 }) => {
@@ -120,8 +125,8 @@ try {
     const child = ([id, field]) => ({ qProperty: { ...listbox(id, field), visualization: 'listbox', qListObjectDef: { ...listbox(id, field).qListObjectDef, qShowAlternatives: true } }, qChildren: [] });
     return { qProperty: p, qChildren: kids.map(child) };
   });
-  writeFileSync(out, `${JSON.stringify([...sheets, ...trees, ...lists], null, 1)}\n`);
-  console.log(`wrote ${out}: ${sheets.length} sheets, ${made.length} charts, ${lists.length} lists`);
+  writeFileSync(out, `${JSON.stringify([...sheets, ...trees, ...lists, ...library], null, 1)}\n`);
+  console.log(`wrote ${out}: ${sheets.length} sheets, ${made.length} charts, ${lists.length} lists, ${library.length} master items`);
 } finally {
   await browser.close();
   server.close();

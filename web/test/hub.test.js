@@ -322,12 +322,22 @@ test('a person allowed to change the app adds a sheet and a chart, finds them af
   await page.getByRole('combobox', { name: 'Dimension' }).selectOption('Country');
   await page.getByRole('button', { name: 'Add chart' }).click();
   await page.locator('.cell[data-type=filterpane]').getByText('Germany', { exact: true }).waitFor();
+  // a chart of master items: the example's master dimension Region and measure Sales
+  await page.getByRole('combobox', { name: 'Chart type' }).selectOption('barchart');
+  await page.getByRole('textbox', { name: 'Chart title' }).fill('From the library');
+  await page.getByRole('combobox', { name: 'Dimension' }).selectOption({ label: 'Region' });
+  await page.getByRole('combobox', { name: 'Master measure' }).selectOption({ label: 'Sales' });
+  assert.equal(await page.getByRole('textbox', { name: 'Measure' }).isDisabled(), true);
+  await page.getByRole('button', { name: 'Add chart' }).click();
+  const lib = page.locator('.cell[data-type=barchart]', { hasText: 'From the library' });
+  await lib.locator('canvas[data-key=bar]').waitFor();
+  await lib.locator('svg text', { hasText: /^North$/ }).waitFor();
   await shot(page, 'chart-added');
   await page.getByRole('button', { name: 'Done' }).click();
   // a new page (a new engine session) finds the sheet and its charts in the app
   await page.goto(sheetUrl);
   await page.waitForSelector('.cell[data-type=barchart] canvas');
-  assert.match(await page.locator('.cell[data-type=barchart]').innerText(), /Units by product/);
+  assert.match(await page.locator('.cell[data-type=barchart]').first().innerText(), /Units by product/);
   await page.locator('.cell[data-type=filterpane]').getByText('Spain', { exact: true }).waitFor();
   assert.equal(await page.locator('.sheets').getByRole('link', { name: 'Quantities' }).count(), 1);
   await page.getByRole('button', { name: 'Edit sheet' }).click();

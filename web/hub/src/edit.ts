@@ -5,7 +5,7 @@
 // there for every session, on every node, after a reload of the page.
 import type { Nebula } from './charts';
 import { h } from './dom';
-import type { Doc } from './engine';
+import type { Doc, LibraryItem } from './engine';
 
 export interface Cell {
   name: string;
@@ -57,9 +57,12 @@ export async function deleteSheet(doc: Doc, id: string): Promise<void> {
 export interface ChartSpec {
   type: string;
   title: string;
-  dimension: string;
-  measure: string;
+  dimension: string; /* a field's name, or LIB and a master dimension's id */
+  measure: string; /* an expression, or LIB and a master measure's id */
 }
+
+/** How the chart form names a master item among fields and expressions. */
+const LIB = 'library:';
 
 /** An error message from the engine for the measure, or "" when it computes. */
 export async function checkMeasure(doc: Doc, expr: string): Promise<string> {
@@ -80,14 +83,17 @@ function place(cells: Cell[], type: string, columns: number): Cell {
   return { name: '', type, col: 0, row: bottom, colspan: width, rowspan: height };
 }
 
-/* A filter pane's list box of one field, as the filter pane makes its children. */
-function listBoxOf(field: string): object {
+/* A filter pane's list box of one field (or master dimension), as the filter pane makes
+ * its children. */
+function listBoxOf(dimension: string, title: string): object {
+  const lib = dimension.startsWith(LIB) ? { qLibraryId: dimension.slice(LIB.length) } : {};
   return {
     qInfo: { qType: 'listbox' },
     visualization: 'listbox',
-    title: field,
+    title,
     qListObjectDef: {
-      qDef: { qFieldDefs: [field], qSortCriterias: [{ qSortByState: 1, qSortByAscii: 1, qSortByNumeric: 1 }] },
+      ...lib,
+      qDef: { ...(lib.qLibraryId ? {} : { qFieldDefs: [dimension] }), qSortCriterias: [{ qSortByState: 1, qSortByAscii: 1, qSortByNumeric: 1 }] },
       qShowAlternatives: true,
       qInitialDataFetch: [{ qLeft: 0, qTop: 0, qWidth: 1, qHeight: 100 }],
     },
@@ -97,12 +103,16 @@ function listBoxOf(field: string): object {
 export async function addChart(doc: Doc, nebula: Nebula, sheetId: string, spec: ChartSpec): Promise<string> {
   const pane = spec.type === 'filterpane';
   const expr = spec.measure.replace(/^\s*=/, '').trim();
-  const measure = { qDef: { qDef: expr, qLabel: expr } };
-  const fields = pane ? [] : [...(spec.type === 'kpi' || !spec.dimension ? [] : [spec.dimension]), measure];
+  // master items go to nebula.js as {qLibraryId, type}
+  const measure = spec.measure.startsWith(LIB)
+    ? { qLibraryId: spec.measure.slice(LIB.length), type: 'measure' }
+    : { qDef: { qDef: expr, qLabel: expr } };
+  const dimension = spec.dimension.startsWith(LIB) ? { qLibraryId: spec.dimension.slice(LIB.length), type: 'dimension' } : spec.dimension;
+  const fields = pane ? [] : [...(spec.type === 'kpi' || !spec.dimension ? [] : [dimension]), measure];
   const props = (await nebula.generateProperties({ type: spec.type, fields: fields as never, properties: { title: spec.title } as never })) as Record<string, unknown>;
   const id = newId(spec.type);
   const obj = await doc.createObject({ ...props, qInfo: { qId: id, qType: spec.type } });
-  if (pane && spec.dimension) await obj.createChild(listBoxOf(spec.dimension));
+  if (pane && spec.dimension) await obj.createChild(listBoxOf(spec.dimension, spec.title));
   const p = await sheetProps(doc, sheetId);
   const cells = p.cells ?? [];
   const columns = typeof p.columns === 'number' ? p.columns : 24;
@@ -129,19 +139,44 @@ const CHART_NAMES: Record<string, string> = {
 };
 
 /** The form that adds a chart: type, title, dimension (a field) and measure. */
-export function chartForm(types: string[], fields: string[], check: (expr: string) => Promise<string>, add: (s: ChartSpec) => Promise<void>): HTMLFormElement {
+/** The form that adds a chart: type, title, dimension (a field or a master dimension) and
+ * measure (an expression or a master measure). */
+export function chartForm(
+  types: string[],
+  fields: string[],
+  library: { dimensions: LibraryItem[]; measures: LibraryItem[] },
+  check: (expr: string) => Promise<string>,
+  add: (s: ChartSpec) => Promise<void>,
+): HTMLFormElement {
   const type = h('select', { name: 'type', 'aria-label': 'Chart type' }, ...types.map((t) => h('option', { value: t }, CHART_NAMES[t] ?? t)));
   const title = h('input', { name: 'title', 'aria-label': 'Chart title', placeholder: 'Title', required: true });
-  const dim = h('select', { name: 'dimension', 'aria-label': 'Dimension' }, ...fields.map((f) => h('option', { value: f }, f)));
+  const option = (i: LibraryItem) => h('option', { value: LIB + i.id }, i.title);
+  const dim = h(
+    'select',
+    { name: 'dimension', 'aria-label': 'Dimension' },
+    library.dimensions.length ? h('optgroup', { label: 'Master dimensions' }, ...library.dimensions.map(option)) : null,
+    h('optgroup', { label: 'Fields' }, ...fields.map((f) => h('option', { value: f }, f))),
+  );
+  // no master dimension chosen first: the first field is
+  dim.value = fields[0] ?? dim.value;
+  const fromLibrary = h(
+    'select',
+    { name: 'library-measure', 'aria-label': 'Master measure', hidden: !library.measures.length },
+    h('option', { value: '' }, 'An expression:'),
+    ...library.measures.map(option),
+  );
   const measure = h('input', { name: 'measure', 'aria-label': 'Measure', placeholder: 'Sum(Amount)', required: true, spellcheck: 'false' });
   const problem = h('p', { class: 'problem', role: 'alert' });
   const button = h('button', { type: 'submit' }, 'Add chart');
-  const form = h('form', { class: 'chart-form', 'aria-label': 'Add a chart' }, type, title, dim, measure, button, problem);
-  type.addEventListener('change', () => {
+  const form = h('form', { class: 'chart-form', 'aria-label': 'Add a chart' }, type, title, dim, fromLibrary, measure, button, problem);
+  const sync = (): void => {
     dim.disabled = type.value === 'kpi';
     // a filter pane lists the dimension's values: no measure
-    measure.disabled = type.value === 'filterpane';
-  });
+    fromLibrary.disabled = type.value === 'filterpane';
+    measure.disabled = type.value === 'filterpane' || fromLibrary.value !== '';
+  };
+  type.addEventListener('change', sync);
+  fromLibrary.addEventListener('change', sync);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     button.disabled = true;
@@ -153,7 +188,8 @@ export function chartForm(types: string[], fields: string[], check: (expr: strin
           problem.textContent = `The measure does not compute: ${msg}`;
           return;
         }
-        await add({ type: type.value, title: title.value.trim(), dimension: dim.value, measure: measure.value.trim() });
+        const m = fromLibrary.value && !fromLibrary.disabled ? fromLibrary.value : measure.value.trim();
+        await add({ type: type.value, title: title.value.trim(), dimension: dim.value, measure: m });
       } catch (err) {
         problem.textContent = err instanceof Error ? err.message : String(err);
       } finally {

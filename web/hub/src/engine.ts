@@ -108,6 +108,27 @@ export const tablesAndKeys = (doc: Doc): Promise<TablesAndKeys> =>
   doc.getTablesAndKeys({ qcx: 0, qcy: 0 }, { qcx: 0, qcy: 0 }, 0, false, false);
 
 /** The fields of the app's data model, by name, each once. */
+export interface LibraryItem {
+  id: string;
+  title: string;
+}
+
+/** The app's master dimensions and measures, by title. */
+export async function libraryItems(doc: Doc): Promise<{ dimensions: LibraryItem[]; measures: LibraryItem[] }> {
+  const o = await doc.createSessionObject({
+    qInfo: { qType: 'hub-library' },
+    qDimensionListDef: { qType: 'dimension', qData: { title: '/qMetaDef/title' } },
+    qMeasureListDef: { qType: 'measure', qData: { title: '/qMetaDef/title' } },
+  });
+  type List = { qItems?: { qInfo: { qId: string }; qData?: { title?: unknown } }[] };
+  const l = (await o.getLayout()) as { qDimensionList?: List; qMeasureList?: List };
+  const items = (list?: List): LibraryItem[] =>
+    (list?.qItems ?? [])
+      .map((i) => ({ id: i.qInfo.qId, title: typeof i.qData?.title === 'string' && i.qData.title ? i.qData.title : i.qInfo.qId }))
+      .sort((a, b) => a.title.localeCompare(b.title));
+  return { dimensions: items(l.qDimensionList), measures: items(l.qMeasureList) };
+}
+
 export async function fieldNames(doc: Doc): Promise<string[]> {
   const tk = await tablesAndKeys(doc);
   const names = new Set<string>();

@@ -7,7 +7,7 @@ import { appUrl, hubUrl, isId, isObjectId, modelUrl, prefix, scriptUrl } from '.
 import { bookmarksPanel } from './bookmarks';
 import { clear, h, when } from './dom';
 import { addChart, chartForm, checkMeasure, deleteSheet, newSheet, removeChart, renameSheet, type Cell } from './edit';
-import { currentSelections, fieldNames, openApp, restoreSelections, tablesAndKeys, type Opened, type Selection } from './engine';
+import { currentSelections, fieldNames, libraryItems, openApp, restoreSelections, tablesAndKeys, type LibraryItem, type Opened, type Selection } from './engine';
 import { apps, HttpError, me, quoted, reload, reloadLog, streams, type Me } from './qrs';
 
 const main = document.getElementById('main') as HTMLElement;
@@ -172,6 +172,7 @@ interface Current {
   readOnly: boolean; /* the rules do not let this person change the app */
   editing: boolean;
   fields: string[] | null;
+  library: { dimensions: LibraryItem[]; measures: LibraryItem[] } | null;
 }
 
 let current: Current | null = null;
@@ -237,6 +238,7 @@ async function open(appId: string): Promise<Current> {
     readOnly: layout.qReadOnly === true,
     editing: false,
     fields: null,
+    library: null,
   };
   watchSelections(c);
   current = c;
@@ -395,10 +397,12 @@ async function appView(r: { app: string; sheet?: string }): Promise<void> {
   let form: HTMLElement | null = null;
   if (c.editing && !c.readOnly) {
     c.fields ??= await fieldNames(c.opened.doc);
+    c.library ??= await libraryItems(c.opened.doc);
     const { chartTypes } = await import('./charts');
     form = chartForm(
       chartTypes,
       c.fields,
+      c.library,
       (expr) => checkMeasure(c.opened.doc, expr),
       async (spec) => {
         await addChart(c.opened.doc, c.nebula, sheet.id, spec);
