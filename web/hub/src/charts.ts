@@ -14,6 +14,12 @@ const types = [
 
 export const chartTypes = types.map((t) => t.name);
 
+/** Starts loading the modules of these chart types now (a sheet's, before its charts are
+ * made): the modules are large, and nebula.js would ask for them one layer later. */
+export function preloadTypes(names: string[]): void {
+  for (const t of types) if (names.includes(t.name)) void t.load().catch(() => undefined);
+}
+
 export type Nebula = ReturnType<typeof embed>;
 
 export function charts(doc: Doc): Nebula {

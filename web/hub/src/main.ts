@@ -45,7 +45,9 @@ function parse(path: string): Route {
 function go(url: string, replace = false): void {
   if (replace) history.replaceState(null, '', url);
   else history.pushState(null, '', url);
-  void route();
+  // an app's address: its engine session needs nebula.js, whose module loads meanwhile
+if (parse(location.pathname).kind === 'app') void import('./charts').catch(() => undefined);
+void route();
 }
 
 document.addEventListener('click', (e) => {
@@ -338,7 +340,9 @@ function sheetHeader(c: Current, sheet: SheetInfo): HTMLElement {
   toggle.addEventListener('click', () => {
     c.editing = !c.editing;
     rendered = null;
-    void route();
+    // an app's address: its engine session needs nebula.js, whose module loads meanwhile
+if (parse(location.pathname).kind === 'app') void import('./charts').catch(() => undefined);
+void route();
   });
   if (!c.editing) return h('div', { class: 'sheet-head' }, h('h1', {}, sheet.title), toggle);
   const title = h('input', { 'aria-label': 'Sheet title', value: sheet.title, required: true });
@@ -385,6 +389,7 @@ async function appView(r: { app: string; sheet?: string }): Promise<void> {
   }
   const sheet = c.sheets.find((s) => s.id === r.sheet);
   if (!sheet) throw new Error('This app has no such sheet.');
+  (await import('./charts')).preloadTypes(sheet.cells.map((cell) => cell.type));
   setCrumbs(['Hub', hubUrl()], [c.title, appUrl(r.app)], [sheet.title]);
 
   const grid = h('div', { class: 'grid' });
@@ -584,4 +589,6 @@ async function route(): Promise<void> {
   }
 }
 
+// an app's address: its engine session needs nebula.js, whose module loads meanwhile
+if (parse(location.pathname).kind === 'app') void import('./charts').catch(() => undefined);
 void route();
