@@ -87,12 +87,7 @@ json_t *qix_bookmark_list(struct qix_session *s, json_t *def)
 {
 	json_t *items = json_array();
 	json_t *want = json_object_get(def, "qData");
-	json_t *objs = NULL;
-	if (s->doc) {
-		pthread_mutex_lock(&s->doc->mu);
-		objs = json_incref(s->doc->objects); /* replaced, never changed in place */
-		pthread_mutex_unlock(&s->doc->mu);
-	}
+	json_t *objs = qix_sess_saved_objects(s);
 	const char *k;
 	json_t *props;
 	json_object_foreach (objs, k, props) {

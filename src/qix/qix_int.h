@@ -137,6 +137,9 @@ void qix_sess_sync_data(struct qix_session *s);
 json_t *qix_sess_object_props(struct qix_session *s, const char *id, bool *out_session_obj);
 /* Replaces an object's properties (takes the reference). */
 void qix_sess_object_store(struct qix_session *s, const char *id, bool session_obj, json_t *props);
+/* The app's saved objects, qId -> properties (a new reference to a map that is replaced,
+ * never changed in place), or NULL before OpenDoc. */
+json_t *qix_sess_saved_objects(struct qix_session *s);
 /* Removes an object (its properties only); false when there is none. */
 bool qix_sess_object_remove(struct qix_session *s, const char *id, bool session_obj);
 /* The session's selection by value: {field name: [texts]} (a new object). */

@@ -128,12 +128,7 @@ json_t *qix_library_list(struct qix_session *s, json_t *def, const char *type)
 {
 	json_t *items = json_array();
 	json_t *want = json_object_get(def, "qData");
-	json_t *objs = NULL;
-	if (s->doc) {
-		pthread_mutex_lock(&s->doc->mu);
-		objs = json_incref(s->doc->objects); /* replaced, never changed in place */
-		pthread_mutex_unlock(&s->doc->mu);
-	}
+	json_t *objs = qix_sess_saved_objects(s);
 	const char *k;
 	json_t *p;
 	json_object_foreach (objs, k, p) {

@@ -233,6 +233,16 @@ void qix_sess_object_store(struct qix_session *s, const char *id, bool session_o
 	qix_doc_notify(s->q, s->doc, s, id);
 }
 
+json_t *qix_sess_saved_objects(struct qix_session *s)
+{
+	if (!s->doc)
+		return NULL;
+	pthread_mutex_lock(&s->doc->mu);
+	json_t *objs = json_incref(s->doc->objects); /* replaced, never changed in place */
+	pthread_mutex_unlock(&s->doc->mu);
+	return objs;
+}
+
 bool qix_sess_object_remove(struct qix_session *s, const char *id, bool session_obj)
 {
 	if (session_obj) {

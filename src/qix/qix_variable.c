@@ -21,11 +21,7 @@ static bool is_variable(json_t *props)
 /* The app's variable `name` (a new reference to its properties), or NULL. */
 static json_t *by_name(struct qix_session *s, const char *name)
 {
-	if (!s->doc)
-		return NULL;
-	pthread_mutex_lock(&s->doc->mu);
-	json_t *objs = json_incref(s->doc->objects); /* replaced, never changed in place */
-	pthread_mutex_unlock(&s->doc->mu);
+	json_t *objs = qix_sess_saved_objects(s);
 	json_t *found = NULL;
 	const char *k;
 	json_t *p;
@@ -155,12 +151,7 @@ json_t *qix_var_list(struct qix_session *s, json_t *def)
 {
 	json_t *items = json_array();
 	json_t *want = json_object_get(def, "qData");
-	json_t *objs = NULL;
-	if (s->doc) {
-		pthread_mutex_lock(&s->doc->mu);
-		objs = json_incref(s->doc->objects);
-		pthread_mutex_unlock(&s->doc->mu);
-	}
+	json_t *objs = qix_sess_saved_objects(s);
 	const char *k;
 	json_t *p;
 	json_object_foreach (objs, k, p) {
