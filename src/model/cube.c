@@ -284,14 +284,20 @@ static int64_t partner(struct cubecalc *c, int link, int from_side, int64_t row)
 }
 
 /* The symbol of model field f for the current fact row (-1: NULL or no partner). */
-static int32_t field_symbol(struct cubecalc *c, int f, int64_t row)
+/* How field f is reached from the measures' table (found on first use); col -1: not. */
+static const struct route *route_of(struct cubecalc *c, int f)
 {
 	if (!c->route_known[f]) {
 		if (!find_route(c->a, c->fact, f, &c->field_route[f]))
 			c->field_route[f].col = -1;
 		c->route_known[f] = true;
 	}
-	const struct route *r = &c->field_route[f];
+	return &c->field_route[f];
+}
+
+static int32_t field_symbol(struct cubecalc *c, int f, int64_t row)
+{
+	const struct route *r = route_of(c, f);
 	if (r->col < 0)
 		return -1;
 	int64_t cur = row;
@@ -304,8 +310,7 @@ static int32_t field_symbol(struct cubecalc *c, int f, int64_t row)
  * NULL: a symbol per fact row, -1 for NULL. */
 static const int32_t *direct_col(struct cubecalc *c, int f)
 {
-	(void)field_symbol(c, f, 0); /* finds the route */
-	const struct route *r = &c->field_route[f];
+	const struct route *r = route_of(c, f);
 	return r->col >= 0 && r->n_steps == 0 ? c->a->tables[r->table].col[r->col] : NULL;
 }
 

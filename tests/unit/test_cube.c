@@ -230,6 +230,36 @@ static void one_pass_measures_equal_the_evaluator(void **state)
 	}
 }
 
+/* A table without rows: every kind of cube answers no row (and reads no row). */
+static void an_empty_table(void **state)
+{
+	(void)state;
+	struct reload_env env = {0};
+	struct data_set *m = NULL;
+	struct assoc *ea = NULL;
+	struct err e;
+	err_init(&e);
+	if (script_run("E: LOAD * INLINE [K, V\n];\nF: LOAD * INLINE [K, W\n1, 2];", &env, &m,
+		       &e) ||
+	    model_assoc_build(m, &ea, &e))
+		fail_msg("%s", e.message);
+	data_set_free(m);
+	struct assoc_sel s;
+	assert_int_equal(model_assoc_sel_init(ea, &s), 0);
+	const char *dims[] = {"V", "W"};
+	const char *ms[] = {"Sum(V)", "Count(V)", "Sum(V) + 1"};
+	for (int nd = 0; nd <= 2; nd++) {
+		struct cube_def d = {.dims = dims, .n_dims = nd, .measures = ms, .n_measures = 3};
+		struct cube *c = NULL;
+		if (model_cube_compute(ea, &s, &d, &c, &e) != 0)
+			fail_msg("%d dimensions: %s", nd, e.message);
+		assert_true(c->n_rows <= 1);
+		model_cube_free(c);
+	}
+	model_assoc_sel_release(&s);
+	model_assoc_free(ea);
+}
+
 static void errors(void **state)
 {
 	(void)state;
@@ -275,6 +305,7 @@ int main(void)
 	    cmocka_unit_test(sorting_and_suppressing_zero),
 	    cmocka_unit_test(set_analysis),
 	    cmocka_unit_test(one_pass_measures_equal_the_evaluator),
+	    cmocka_unit_test(an_empty_table),
 	    cmocka_unit_test(errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
