@@ -403,12 +403,7 @@ static int destroy_object(struct qix_call *c)
 {
 	bool session_obj = strcmp(c->method, "DestroySessionObject") == 0;
 	const char *id = qix_param_str(c->params, 0, "qId", "");
-	bool ok;
-	json_t *closed = qix_tree_destroy(c->s, id, session_obj, &ok);
-	json_array_extend(c->closed, closed);
-	json_decref(closed);
-	c->out = json_pack("{s:b}", "qSuccess", ok);
-	return 0;
+	return qix_answer_destroyed(c, id, session_obj);
 }
 
 static int get_all_infos(struct qix_call *c)

@@ -154,16 +154,11 @@ static int apply_bookmark(struct qix_call *c)
 static int destroy_bookmark(struct qix_call *c)
 {
 	const char *id = qix_param_str(c->params, 0, "qId", "");
-	bool so, found = false;
+	bool so;
 	json_t *props = qix_sess_object_props(c->s, id, &so);
-	if (props && is_bookmark(props)) {
-		json_t *closed = qix_tree_destroy(c->s, id, so, &found);
-		json_array_extend(c->closed, closed);
-		json_decref(closed);
-	}
+	int rc = qix_answer_destroyed(c, props && is_bookmark(props) ? id : NULL, so);
 	json_decref(props);
-	c->out = json_pack("{s:b}", "qSuccess", found);
-	return 0;
+	return rc;
 }
 
 /* GetBookmarks(qOptions: {qTypes, qData}): {qList: [{qInfo, qMeta, qData}]} */

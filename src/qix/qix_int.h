@@ -225,6 +225,9 @@ json_t *qix_tree_children(struct qix_session *s, const char *id, bool session_ob
 /* Destroys object id and its descendants, closing this session's handles on them; returns
  * the handle numbers closed (a new list); *found (if given): whether id was an object. */
 json_t *qix_tree_destroy(struct qix_session *s, const char *id, bool session_obj, bool *found);
+/* Destroys object id (NULL: none) and its descendants for a Destroy* method: the handles it
+ * closed go in the call's close list, and the answer is {qSuccess}. */
+int qix_answer_destroyed(struct qix_call *c, const char *id, bool session_obj);
 /* Replaces object id's properties (old: its current ones) with a copy of np, keeping its
  * qId, and its qType unless np names one; marks its handles changed. */
 void qix_tree_replace(struct qix_session *s, const char *id, bool session_obj, json_t *old,

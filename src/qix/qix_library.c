@@ -194,15 +194,9 @@ static int destroy_item(struct qix_call *c)
 	bool dim = strcmp(c->method, "DestroyDimension") == 0;
 	const char *id = qix_param_str(c->params, 0, "qId", "");
 	json_t *m = master(c->s, id, dim ? "dimension" : "measure");
-	bool found = false;
-	if (m) {
-		json_t *closed = qix_tree_destroy(c->s, id, false, &found);
-		json_array_extend(c->closed, closed);
-		json_decref(closed);
-	}
+	int rc = qix_answer_destroyed(c, m ? id : NULL, false);
 	json_decref(m);
-	c->out = json_pack("{s:b}", "qSuccess", found);
-	return 0;
+	return rc;
 }
 
 /* ---------------------------------------------------------------- GenericDimension/Measure */

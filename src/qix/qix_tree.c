@@ -115,6 +115,18 @@ json_t *qix_tree_destroy(struct qix_session *s, const char *id, bool so, bool *f
 	return destroy(s, id, so, found, 0);
 }
 
+int qix_answer_destroyed(struct qix_call *c, const char *id, bool so)
+{
+	bool found = false;
+	if (id) {
+		json_t *closed = qix_tree_destroy(c->s, id, so, &found);
+		json_array_extend(c->closed, closed);
+		json_decref(closed);
+	}
+	c->out = json_pack("{s:b}", "qSuccess", found);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- the full property tree */
 
 static json_t *tree_of(struct qix_session *s, const char *id, bool so, int depth)

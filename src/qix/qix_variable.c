@@ -236,18 +236,15 @@ static int destroy_variable(struct qix_call *c)
 {
 	bool by_id = strcmp(c->method, "DestroyVariableById") == 0;
 	const char *key = qix_param_str(c->params, 0, by_id ? "qId" : "qName", "");
-	bool so, found = false;
+	bool so;
 	json_t *p = by_id ? qix_sess_object_props(c->s, key, &so) : by_name(c->s, key);
-	if (p && is_variable(p)) {
-		const char *id =
-		    json_string_value(json_object_get(json_object_get(p, "qInfo"), "qId"));
-		json_t *closed = qix_tree_destroy(c->s, id, false, &found);
-		json_array_extend(c->closed, closed);
-		json_decref(closed);
-	}
+	const char *id =
+	    p && is_variable(p)
+		? json_string_value(json_object_get(json_object_get(p, "qInfo"), "qId"))
+		: NULL;
+	int rc = qix_answer_destroyed(c, id, false);
 	json_decref(p);
-	c->out = json_pack("{s:b}", "qSuccess", found);
-	return 0;
+	return rc;
 }
 
 /* ---------------------------------------------------------------- GenericVariable */
