@@ -279,6 +279,39 @@ NODISCARD int qix_obj_evaluate(struct qix_session *s, const char *expr, struct v
 			       struct arena *a, struct err *e);
 /* A value as QIX cell fields: qText, qNum ("NaN" for text). */
 void qix_obj_set_value(json_t *cell, const struct val *v);
+/* An expression without its leading blanks and '='. */
+const char *qix_strip_eq(const char *expr);
+/* A cube over the session's selection and variables (its states computed once per
+ * selection and shared by every object). */
+NODISCARD int qix_obj_cube(struct qix_session *s, const struct cube_def *def, struct cube **out,
+			   struct err *e);
+/* The object's definition at the call's qPath (params[0]), or NULL. */
+json_t *qix_obj_definition(struct qix_call *c);
+/* The field of a list object's (or dimension's) qDef, or -1. */
+int qix_obj_def_field(const struct assoc *a, json_t *def);
+/* A sort criterion's direction (qSortByNumeric and the like): 1, -1, or 0 for none. */
+int qix_sort_dir(json_t *o, const char *k);
+/* Copies the keys that are not QIX's own (no q prefix) from `from` into `to`. */
+void qix_copy_custom(json_t *to, json_t *from);
+
+/* ---- qix_cube.c: hypercubes ---- */
+
+/* The layout of a qHyperCubeDef (a qError inside it when it cannot be computed). */
+json_t *qix_cube_layout(struct qix_session *s, json_t *hc);
+/* GetHyperCubeData, GetHyperCubeStackData: the pages `req` asks of the cube `def`. */
+NODISCARD int qix_cube_data(struct qix_session *s, json_t *def, json_t *req, bool stacked,
+			    json_int_t max_cells, json_t **out, const char **msg);
+/* A dimension's (or list object's) qDimensionInfo on field f. */
+json_t *qix_cube_dim_info(const struct assoc *a, const struct assoc_states *st, int f,
+			  const char *label, json_t *qdef, const char *sort_ind);
+/* qStateCounts of field f's n values. */
+json_t *qix_cube_state_counts(const struct assoc_states *st, int f, int64_t n);
+/* SelectHyperCubeValues and SelectHyperCubeCells. */
+int qix_cube_select(struct qix_call *c);
+/* RangeSelectHyperCubeValues and MultiRangeSelectHyperCubeValues. */
+int qix_cube_range_select(struct qix_call *c);
+/* SelectHyperCubeContinuousRange and SelectListObjectContinuousRange. */
+int qix_cube_continuous_range(struct qix_call *c);
 
 /* QIX error codes */
 enum {

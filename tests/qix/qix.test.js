@@ -761,6 +761,71 @@ test('range selections: measures in a range select their rows, numbers on an axi
   }
 });
 
+test('stacked cubes (qMode K): a tree of values with their stacks\' sums, paged by the first dimension', async () => {
+  const id = await site.app('Stacked', [
+    'Customers: LOAD * INLINE [\nCustomerId, Customer, Region\n1, Alice, East\n2, Bob, West\n3, Carol, East\n4, Dave, North\n];',
+    'Sales: LOAD * INLINE [\nOrderId, CustomerId, Category, Amount\n100, 1, Fruit, 5\n101, 1, Fruit, 3\n102, 2, Fruit, 7\n103, 3, Veg, 2\n104, 2, Veg, 4\n];',
+  ].join('\n'));
+  const s = await site.session(id);
+  try {
+    const doc = await s.global.openDoc(id);
+    assert.equal(await doc.doReload(), true);
+    // as sn-bar-chart asks for a stacked bar: qMode K, an empty initial page (all of it)
+    const def = {
+      qMode: 'K',
+      qAlwaysFullyExpanded: true,
+      qDimensions: [{ qDef: { qFieldDefs: ['Region'], qSortCriterias: [{ qSortByAscii: 1 }] } },
+        { qDef: { qFieldDefs: ['Category'], qSortCriterias: [{ qSortByAscii: 1 }] } }],
+      qMeasures: [{ qDef: { qDef: 'Sum(Amount) - 5' } }],
+      qInitialDataFetch: [{ qTop: 0, qLeft: 0, qWidth: 0, qHeight: 0 }],
+    };
+    const obj = await doc.createSessionObject({ qInfo: { qType: 'barchart' }, qHyperCubeDef: def });
+    // the tree, written out: what each node says and holds
+    const tree = (n) => ({ t: n.qText, type: n.qType, pos: n.qMaxPos, neg: n.qMinNeg, ...(n.qType === 'V' ? { v: n.qValue } : { sub: n.qSubNodes.map(tree) }) });
+    let hc = (await obj.getLayout()).qHyperCube;
+    assert.equal(hc.qMode, 'K');
+    assert.deepEqual(hc.qDataPages, []);
+    assert.equal(hc.qStackedDataPages.length, 1);
+    // Sum(Amount) - 5: East Fruit 3, Veg -3; West Fruit 2, Veg -1 (North has no sales)
+    const page = hc.qStackedDataPages[0];
+    const leaf = (v) => ({ t: String(v), type: 'V', pos: Math.max(v, 0), neg: Math.min(v, 0), v });
+    const cat = (t, v) => ({ t, type: 'N', pos: Math.max(v, 0), neg: Math.min(v, 0), sub: [leaf(v)] });
+    assert.deepEqual(page.qData.map(tree), [{ t: '', type: 'R', pos: 5, neg: -4, sub: [
+      { t: 'East', type: 'N', pos: 3, neg: -3, sub: [cat('Fruit', 3), cat('Veg', -3)] },
+      { t: 'West', type: 'N', pos: 2, neg: -1, sub: [cat('Fruit', 2), cat('Veg', -1)] },
+    ] }]);
+    assert.deepEqual(page.qArea, { qLeft: 0, qTop: 0, qWidth: 0, qHeight: 0 }, 'an empty page asked for is answered as asked, with all of the data');
+    assert.deepEqual([page.qData[0].qUp, page.qData[0].qDown], [0, 0]);
+    assert.deepEqual(hc.qDimensionInfo.map((d) => [d.qCardinal, d.qCardinalities.qHypercubeCardinal]), [[3, 2], [2, 2]], 'the cube has two of three regions');
+    // a page from the second value of the first dimension on; and a limit on cells
+    let [p] = await obj.getHyperCubeStackData('/qHyperCubeDef', [{ qTop: 1, qLeft: 0, qWidth: 3, qHeight: 5 }]);
+    assert.deepEqual(p.qData[0].qSubNodes.map((n) => n.qText), ['West']);
+    assert.deepEqual([p.qArea.qTop, p.qArea.qHeight, p.qData[0].qUp, p.qData[0].qDown], [1, 1, 1, 0]);
+    [p] = await obj.getHyperCubeStackData('/qHyperCubeDef', [{ qTop: 0, qLeft: 0, qWidth: 3, qHeight: 2 }], 5);
+    assert.deepEqual(p.qData[0].qSubNodes.map((n) => n.qText), ['East'], 'five cells: East, its two categories and their values');
+    assert.deepEqual([p.qArea.qHeight, p.qData[0].qDown], [1, 1]);
+    // clicking a segment: its nodes' qElemNo select, as in a straight cube
+    const east = page.qData[0].qSubNodes[0];
+    assert.equal(await obj.selectHyperCubeValues('/qHyperCubeDef', 1, [east.qSubNodes[1].qElemNo], false), true);
+    hc = (await obj.getLayout()).qHyperCube;
+    assert.deepEqual(hc.qStackedDataPages[0].qData.map(tree), [{ t: '', type: 'R', pos: 0, neg: -4, sub: [
+      { t: 'East', type: 'N', pos: 0, neg: -3, sub: [cat('Veg', -3)] },
+      { t: 'West', type: 'N', pos: 0, neg: -1, sub: [cat('Veg', -1)] },
+    ] }]);
+    // its qRow is the row of the straight cube, for SelectHyperCubeCells
+    await doc.clearAll();
+    assert.equal(await obj.selectHyperCubeCells('/qHyperCubeDef', [east.qSubNodes[0].qSubNodes[0].qRow], [0, 1]), true);
+    const s2 = await doc.createSessionObject(LIST('Customer'));
+    assert.deepEqual(states(await s2.getLayout()), { Alice: 'O', Bob: 'X', Carol: 'X', Dave: 'X' }, 'East and Fruit: Alice');
+    // a straight cube of the same definition has no stacked pages
+    await obj.setProperties({ qInfo: { qId: obj.id, qType: 'barchart' }, qHyperCubeDef: { ...def, qMode: 'S', qInitialDataFetch: [{ qTop: 0, qLeft: 0, qWidth: 3, qHeight: 10 }] } });
+    hc = (await obj.getLayout()).qHyperCube;
+    assert.deepEqual([hc.qMode, hc.qStackedDataPages.length, hc.qDataPages[0].qMatrix.length], ['S', 0, 1]);
+  } finally {
+    await s.session.close();
+  }
+});
+
 test('bookmarks: a named selection, saved with the app, applied by a later session, listed, destroyed', async () => {
   const a = await site.session(appId);
   let id;

@@ -29,7 +29,7 @@ const charts = [
   ['line-year', 'linechart', 'Sales by year', [dim('Year'), sales]],
   ['table-country', 'table', 'Countries', [dim('Country'), dim('Region'), sales, mea('Sum(Quantity)', 'Units')]],
   ['pie-product', 'piechart', 'Share of sales by product', [dim('Product'), sales]],
-  ['bar-year-product', 'barchart', 'Sales by year and product', [dim('Year'), dim('Product'), sales]],
+  ['bar-year-product', 'barchart', 'Sales by year and product', [dim('Year'), dim('Product'), sales], { barGrouping: { grouping: 'stacked' } }],
   ['table-product', 'table', 'Products', [dim('Product'), sales, mea('Count(OrderId)', 'Orders'), mea('Avg(Amount)', 'Average order', money)]],
   ['filter-products', 'filterpane', 'Filters', []],
 ];
@@ -93,8 +93,8 @@ try {
       const app = { id: 'example', session: { config: {} }, on() {}, getAppLayout: async () => ({ qLocaleInfo: {} }) };
       const n = window.stardust.embed(app, { types, context: { language: 'en-US' } });
       const res = [];
-      for (const [id, type, title, fields] of charts) {
-        const p = await n.generateProperties({ type, fields, properties: { title } });
+      for (const [id, type, title, fields, more] of charts) {
+        const p = await n.generateProperties({ type, fields, properties: { title, ...more } });
         p.qInfo = { qId: id, qType: type };
         res.push(p);
       }
