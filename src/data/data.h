@@ -39,6 +39,7 @@ struct qvd_field {
 	struct qvd_value *symbols;
 	int32_t *index;	      /* per row: a symbol, or -1 for NULL */
 	char number_type[16]; /* NumberFormat/Type: a display hint ("UNKNOWN", "DATE", ...) */
+	char number_fmt[64];  /* NumberFormat/Fmt: its format code, or "" */
 	char **tags;	      /* "$numeric", "$text", ...; n_tags of them */
 	int n_tags;
 	/* as read from a file (the writer computes its own) */
@@ -142,6 +143,14 @@ const char *data_val_text(const struct val *v, char *buf, size_t n);
  * or the text does not fit; out is then unspecified. */
 NODISCARD int data_num_format(double x, const char *fmt, const char *dec, const char *thou,
 			      char *out, size_t n);
+
+/* x, a day serial (day 0 = 1899-12-30; the fraction is the time of day), written as the
+ * Qlik date and time format `fmt` says: YYYY or YY (year), M, MM, MMM, MMMM (month), D,
+ * DD (day), WWW, WWWW (weekday), h, hh (hour; 1 to 12 when the format has TT or tt), mm
+ * (minute), ss (second), f to fff (fraction), TT or tt (AM or PM); [ ] around a part that
+ * shows only when the fraction is not zero; other characters as they are. -1 when x is
+ * not a date of years -9999 to 9999 or the text does not fit in out[n]. */
+NODISCARD int data_date_format(double x, const char *fmt, char *out, size_t n);
 
 /* ================================================================ text formats */
 

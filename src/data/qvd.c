@@ -27,7 +27,7 @@ struct hfield {
 	char *name;
 	int64_t bit_offset, bit_width, bias, n_symbols, offset, length;
 	bool has_name, has_offset, has_width, has_bias, has_nsym, has_off, has_len;
-	char number_type[16];
+	char number_type[16], number_fmt[64];
 	char **tags;
 	int n_tags;
 };
@@ -188,6 +188,10 @@ static int on_leaf(struct header *h, const char *path, const char *text, struct 
 			       num(text, 0, INT64_MAX / 2, "a field Length", &f->length, e);
 		if (!strcmp(k, "NumberFormat/Type")) {
 			str_copy(f->number_type, text, sizeof(f->number_type));
+			return 0;
+		}
+		if (!strcmp(k, "NumberFormat/Fmt")) {
+			str_copy(f->number_fmt, text, sizeof(f->number_fmt));
 			return 0;
 		}
 		if (!strcmp(k, "Tags/String")) {
@@ -603,6 +607,7 @@ static int read_fields(struct header *h, struct qvd_table *t, const uint8_t *bod
 		hf->tags = NULL;
 		hf->n_tags = 0;
 		str_copy(f->number_type, hf->number_type, sizeof(f->number_type));
+		str_copy(f->number_fmt, hf->number_fmt, sizeof(f->number_fmt));
 		f->bit_offset = (int)hf->bit_offset;
 		f->bit_width = (int)hf->bit_width;
 		f->bias = (int)hf->bias;

@@ -97,6 +97,39 @@ static int read_source(struct run *r, const struct stmt *s, const char *path, st
 	return 0;
 }
 
+/* A QVD's date, time and timestamp fields (NumberFormat Type DATE, TIME or TIMESTAMP) show
+ * as Qlik shows them: a value stored as a number alone becomes a dual of it and its text
+ * in the field's format code, or else the script's DateFormat, TimeFormat or
+ * TimestampFormat. The texts live in `a` until the table has copied them. */
+static int qvd_dates(struct run *r, struct qvd_table *q, struct arena *a)
+{
+	static const char *const kinds[][3] = {
+	    {"DATE", "DateFormat", "YYYY-MM-DD"},
+	    {"TIMESTAMP", "TimestampFormat", "YYYY-MM-DD hh:mm:ss[.fff]"},
+	    {"TIME", "TimeFormat", "hh:mm:ss"}};
+	for (int i = 0; i < q->n_fields; i++) {
+		struct qvd_field *f = &q->fields[i];
+		const char *fmt = NULL;
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && !fmt; k++) {
+			if (strcmp(f->number_type, kinds[k][0]) != 0)
+				continue;
+			fmt = f->number_fmt[0] ? f->number_fmt : script_var_get(r, kinds[k][1]);
+			fmt = fmt && *fmt ? fmt : kinds[k][2];
+		}
+		for (int64_t k = 0; fmt && k < f->n_symbols; k++) {
+			struct qvd_value *v = &f->symbols[k];
+			char text[160];
+			if ((v->type != QVD_INT && v->type != QVD_DOUBLE) ||
+			    data_date_format(v->num, fmt, text, sizeof(text)) != 0)
+				continue;
+			if (!(v->text = arena_strdup(a, text)))
+				return err_set(r->e, ERR_NOMEM, "out of memory");
+			v->type = v->type == QVD_INT ? QVD_DUAL_INT : QVD_DUAL_DOUBLE;
+		}
+	}
+	return 0;
+}
+
 static int load_source(struct run *r, const struct stmt *s, struct tbl **out, bool *owned,
 		       int64_t *rows)
 {
@@ -107,6 +140,7 @@ static int load_source(struct run *r, const struct stmt *s, struct tbl **out, bo
 	int rc = 0;
 	struct source src = {0};
 	struct txt_options o = {.date_format = script_var_get(r, "DateFormat")};
+	struct arena *texts = NULL; /* a QVD's dates as text, until the table has them */
 	switch (l->source) {
 	case SRC_INLINE:
 		rc =
@@ -116,6 +150,10 @@ static int load_source(struct run *r, const struct stmt *s, struct tbl **out, bo
 		rc = read_source(r, s, l->path, &src);
 		if (rc == 0 && l->format.qvd) {
 			rc = data_qvd_read(src.data, src.len, &q, r->e);
+			if (rc == 0 && !(texts = arena_new()))
+				rc = err_set(r->e, ERR_NOMEM, "out of memory");
+			if (rc == 0)
+				rc = qvd_dates(r, q, texts);
 		} else if (rc == 0) {
 			o.release_base = src.mapped ? src.data : NULL;
 			rc = data_txt_read(src.data, src.len, &l->format, &o, &q, r->e);
@@ -149,6 +187,8 @@ static int load_source(struct run *r, const struct stmt *s, struct tbl **out, bo
 		return script_err(r, s, ERR_INTERNAL, "a preceding LOAD ran without its input");
 	}
 	if (rc) {
+		arena_free(texts);
+		data_qvd_free(q);
 		if (!strstr(r->e->message, "line ")) {
 			char msg[sizeof(r->e->message)];
 			str_copy(msg, r->e->message, sizeof(msg));
@@ -161,6 +201,7 @@ static int load_source(struct run *r, const struct stmt *s, struct tbl **out, bo
 	 * program wrote them */
 	bool from_text = l->source == SRC_INLINE || !l->format.qvd;
 	rc = from_text ? data_tbl_adopt_qvd(q, out, r->e) : data_tbl_from_qvd(q, "", out, r->e);
+	arena_free(texts);
 	if (rc == 0)
 		*rows = (*out)->n_rows;
 	return rc;

@@ -22,9 +22,33 @@ static int exec_empty(struct prog *p, struct stmt *s)
 	return 0;
 }
 
+/* SET's value is its text as written, but a value that is one quoted string is the string
+ * ('M/D/YYYY' is M/D/YYYY; 'It''s' is It's), as in a new app's header. */
 static int exec_set(struct prog *p, struct stmt *s)
 {
-	return script_var_set(p->r, s->name, s->raw);
+	const char *raw = s->raw;
+	size_t n = strlen(raw);
+	char q = n >= 2 ? raw[0] : '\0';
+	size_t i = 1;
+	for (; (q == '\'' || q == '"') && i < n; i++) {
+		if (raw[i] == q && (i + 1 == n || raw[i + 1] != q))
+			break;
+		i += raw[i] == q; /* a doubled quote */
+	}
+	if ((q != '\'' && q != '"') || i != n - 1)
+		return script_var_set(p->r, s->name, raw);
+	char *v = malloc(n);
+	if (!v)
+		return err_set(p->r->e, ERR_NOMEM, "out of memory");
+	size_t k = 0;
+	for (size_t j = 1; j < n - 1; j++) {
+		v[k++] = raw[j];
+		j += raw[j] == q; /* '' is one quote */
+	}
+	v[k] = '\0';
+	int rc = script_var_set(p->r, s->name, v);
+	free(v);
+	return rc;
 }
 
 static int exec_let(struct prog *p, struct stmt *s)

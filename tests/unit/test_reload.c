@@ -232,6 +232,42 @@ static void a_csv_stored_as_qvd_equals_qliks(void **state)
 	}
 }
 
+/* A QVD's date and timestamp fields hold numbers alone, with the type in the header: they
+ * load as duals with the text Qlik shows, in the DateFormat (or TimestampFormat) of the
+ * script at the time. */
+static void qvd_dates_show_as_dates(void **state)
+{
+	(void)state;
+	char probe[4200];
+	snprintf(probe, sizeof(probe), "%s/qvd4js/medium.qvd", shared);
+	struct stat st;
+	if (stat(probe, &st) != 0)
+		skip();
+	struct data_set *m =
+	    run_ok("C: LOAD CustomerKey, BirthDate FROM [lib://Data/qvd4js/medium.qvd] (qvd);\n"
+		   "SET DateFormat='M/D/YYYY';\n"
+		   "D: LOAD BirthDate AS Born FROM [lib://Data/qvd4js/medium.qvd] (qvd);\n"
+		   "O: LOAD OrderDate, SalesAmount FROM [lib://Data/qvd4js/large.qvd] (qvd);\n");
+	char b[64];
+	assert_string_equal(cellt(data_set_table(m, "C"), "BirthDate", 0, b, sizeof(b)),
+			    "1966-04-08");
+	assert_string_equal(cellt(data_set_table(m, "C"), "BirthDate", 1, b, sizeof(b)),
+			    "1965-05-14");
+	assert_string_equal(cellt(data_set_table(m, "D"), "Born", 0, b, sizeof(b)), "4/8/1966");
+	assert_string_equal(cellt(data_set_table(m, "O"), "OrderDate", 0, b, sizeof(b)),
+			    "2014-05-05 00:00:00");
+	/* the number stays: the serial of the day */
+	struct tbl *c = data_set_table(m, "C");
+	struct val v;
+	data_tbl_get(c, data_tbl_field(c, "BirthDate", false), 0, &v);
+	assert_true(v.has_num && v.num == 24205);
+	/* a money field is not a date: its numbers stay as they are */
+	struct tbl *o = data_set_table(m, "O");
+	data_tbl_get(o, data_tbl_field(o, "SalesAmount", false), 0, &v);
+	assert_true(v.has_num && v.text == NULL);
+	data_set_free(m);
+}
+
 /* The values of one field, row by row, as "a,b,c" ("-" for NULL). */
 static void column(struct data_set *m, const char *table, const char *field, const char *want)
 {
@@ -418,6 +454,21 @@ static void variables_are_kept(void **state)
 	}
 	assert_int_equal(found, 3);
 	data_set_free(m);
+	/* a value that is one quoted string is the string; other quotes stay */
+	m = run_ok("SET f = 'M/D/YYYY';\nSET g = 'It''s';\nSET h = '';\nSET i = 'a' & 'b';\n"
+		   "SET j = \"x\";\nT: LOAD 1 AS X AUTOGENERATE 1;");
+	static const char *const want[][2] = {
+	    {"f", "M/D/YYYY"}, {"g", "It's"}, {"h", ""}, {"i", "'a' & 'b'"}, {"j", "x"}};
+	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+		const char *got = NULL;
+		for (int i = 0; i < m->n_vars; i++)
+			if (strcmp(m->var_names[i], want[k][0]) == 0)
+				got = m->var_values[i];
+		if (!got || strcmp(got, want[k][1]) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\"", want[k][0], got ? got : "(none)",
+				 want[k][1]);
+	}
+	data_set_free(m);
 }
 
 /* SLEEP n waits n milliseconds (an expression, after dollar expansion) */
@@ -441,6 +492,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(runs_the_script),
 	    cmocka_unit_test(a_csv_stored_as_qvd_equals_qliks),
+	    cmocka_unit_test(qvd_dates_show_as_dates),
 	    cmocka_unit_test(joins_keeps_and_order_by),
 	    cmocka_unit_test(loops_subs_and_qualify),
 	    cmocka_unit_test(date_functions),

@@ -300,6 +300,42 @@ static void number_formats(void **state)
 			 -1);
 }
 
+/* Date and time formats: day serials as Qlik writes them (45047 is 2023-05-01, a Monday). */
+static void date_formats(void **state)
+{
+	(void)state;
+	static const struct {
+		double x;
+		const char *fmt, *want;
+	} cases[] = {
+	    {45047, "YYYY-MM-DD", "2023-05-01"},
+	    {45047, "M/D/YYYY", "5/1/2023"},
+	    {45047, "DD.MM.YY", "01.05.23"},
+	    {45047, "WWW D MMM YYYY", "Mon 1 May 2023"},
+	    {45047, "WWWW, MMMM D", "Monday, May 1"},
+	    {45047.75, "YYYY-MM-DD hh:mm:ss", "2023-05-01 18:00:00"},
+	    {45047.75, "h:mm TT", "6:00 PM"},
+	    {45047.25, "hh:mm tt", "06:00 am"},
+	    {45047.5 + 1.5 / 86400, "hh:mm:ss[.fff]", "12:00:01.500"},
+	    {45047.5, "hh:mm:ss[.fff]", "12:00:00"},
+	    {0, "YYYY-MM-DD", "1899-12-30"},
+	    {2, "WWW YYYY-MM-DD", "Mon 1900-01-01"},
+	    {61, "YYYY-MM-DD", "1900-03-01"},
+	    {0.9999999999, "YYYY-MM-DD hh:mm", "1899-12-31 00:00"},
+	    {-1, "YYYY-MM-DD", "1899-12-29"},
+	    {2958465, "YYYY-MM-DD", "9999-12-31"},
+	};
+	char out[64];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(data_date_format(cases[i].x, cases[i].fmt, out, sizeof(out)), 0);
+		assert_string_equal(out, cases[i].want);
+	}
+	/* not a date, or no room: refused */
+	assert_int_equal(data_date_format(NAN, "YYYY", out, sizeof(out)), -1);
+	assert_int_equal(data_date_format(1e300, "YYYY", out, sizeof(out)), -1);
+	assert_int_equal(data_date_format(45047, "YYYY-MM-DD", out, 10), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +345,7 @@ int main(void)
 	    cmocka_unit_test(interpretation),
 	    cmocka_unit_test(quoting_labels_and_code_pages),
 	    cmocka_unit_test(number_formats),
+	    cmocka_unit_test(date_formats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
