@@ -15,11 +15,10 @@ build:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
-# Every test: the normal build, the ASan+UBSan build of the same tests, and the fuzzers.
+# Every test: the normal build, the ASan+UBSan build of the same tests, and the fuzzers
+# (scripts/check.sh: the builds and the fuzzers use the cores the tests leave idle).
 check: deps
-	$(MAKE) check-fast
-	$(MAKE) check-asan
-	$(MAKE) check-fuzz
+	BUILD=$(BUILD) BUILD_ASAN=$(BUILD_ASAN) BUILD_FUZZ=$(BUILD_FUZZ) JOBS=$(JOBS) scripts/check.sh
 	@echo "make check: all suites passed"
 
 check-fast: build

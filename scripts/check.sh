@@ -1,0 +1,73 @@
+#!/bin/bash
+# check.sh: every test, as `make check` runs them (after scripts/deps.sh): the normal build
+# and its tests, the ASan+UBSan build of the same tests, and the fuzzers.
+#
+# The tests wait more than they compute (for nodes to start, leases to run out, sockets to
+# close), so the machine has cores to spare while they run. The work that only needs CPU
+# fills them at the lowest priority (SCHED_IDLE, niced), where it takes nothing the tests
+# want: the sanitized and fuzzing builds compile while the normal tests run, and the
+# fuzzers run while the sanitized tests do. On a machine busy with other work the
+# background work simply waits, and the result is the same as running it all in turn.
+#
+# Environment: BUILD, BUILD_ASAN, BUILD_FUZZ (build folders), JOBS (parallel tests and
+# compilers; default: the number of processors), FUZZ_SECONDS (per fuzz target; 30).
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+BUILD_ASAN=${BUILD_ASAN:-build-asan}
+BUILD_FUZZ=${BUILD_FUZZ:-build-fuzz}
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+logs=$(mktemp -d "${TMPDIR:-/tmp}/fathom-check.XXXXXX")
+trap 'rm -rf "$logs"' EXIT
+started=$SECONDS
+
+# the lowest priority there is: SCHED_IDLE where chrt can set it, and niced in any case
+idle() {
+	if chrt --idle 0 true 2>/dev/null; then
+		nice -n 19 chrt --idle 0 "$@"
+	else
+		nice -n 19 "$@"
+	fi
+}
+
+step() { printf '\n== %s (%d min %02d s in)\n' "$1" $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)); }
+
+# Waits for background job $1 (its output in $2); on failure shows the output's end.
+finish() {
+	if ! wait "$1"; then
+		echo "check: $3 failed; the end of its output:" >&2
+		tail -n 60 "$2" >&2
+		return 1
+	fi
+}
+
+step "the normal build"
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || exit 1
+cmake --build "$BUILD" -j "$JOBS" || exit 1
+
+step "the normal tests; the sanitized and fuzzing builds compile meanwhile"
+(
+	idle cmake -S . -B "$BUILD_ASAN" -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON >/dev/null &&
+		idle cmake --build "$BUILD_ASAN" -j "$JOBS" &&
+		CC=clang idle cmake -S . -B "$BUILD_FUZZ" -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON \
+			-DFUZZ_SECONDS="$FUZZ_SECONDS" >/dev/null &&
+		idle cmake --build "$BUILD_FUZZ" -j "$JOBS"
+) >"$logs/builds" 2>&1 &
+builds=$!
+ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS"
+normal=$?
+finish $builds "$logs/builds" "the sanitized and fuzzing builds" || exit 1
+[ $normal -eq 0 ] || exit 1
+
+step "the sanitized tests; the fuzzers run meanwhile"
+idle ctest --test-dir "$BUILD_FUZZ" --output-on-failure -j "$JOBS" >"$logs/fuzz" 2>&1 &
+fuzz=$!
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	ctest --test-dir "$BUILD_ASAN" --output-on-failure -j "$JOBS" -LE lint
+sanitized=$?
+step "the fuzzers"
+finish $fuzz "$logs/fuzz" "fuzzing" || exit 1
+grep -E "tests passed|Total Test time" "$logs/fuzz"
+[ $sanitized -eq 0 ] || exit 1
+step "all suites passed"
