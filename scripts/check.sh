@@ -12,7 +12,7 @@
 # Environment: BUILD, BUILD_ASAN, BUILD_FUZZ (build folders), JOBS (parallel tests and
 # compilers; default: the number of processors), FUZZ_SECONDS (per fuzz target; 30).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 BUILD_ASAN=${BUILD_ASAN:-build-asan}
 BUILD_FUZZ=${BUILD_FUZZ:-build-fuzz}
