@@ -50,10 +50,14 @@ static bool parse_date(const char *s, const char *fmt, double *out)
 			size_t run = 0;
 			while (toupper((unsigned char)fmt[k + run]) == f)
 				run++;
-			if (!all_digits(s + i, run))
+			size_t digits = run; /* M and D: one digit, or two (1/15/2020) */
+			if (run == 1 && f != 'Y' && isdigit((unsigned char)s[i]) &&
+			    isdigit((unsigned char)s[i + 1]))
+				digits = 2;
+			if (!all_digits(s + i, digits))
 				return false;
 			int64_t v = 0;
-			for (size_t j = 0; j < run; j++)
+			for (size_t j = 0; j < digits; j++)
 				v = v * 10 + (s[i + j] - '0');
 			if (f == 'Y')
 				y = run == 2 ? 1900 + v + (v < 30 ? 100 : 0) : v;
@@ -61,7 +65,7 @@ static bool parse_date(const char *s, const char *fmt, double *out)
 				m = v;
 			else
 				d = v;
-			i += run;
+			i += digits;
 			k += run;
 		} else {
 			if (s[i] != fmt[k])

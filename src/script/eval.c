@@ -328,13 +328,30 @@ static int fn_text(struct eval *ev, struct expr *x, const struct val *v, struct 
 enum { OP_NUM, OP_NUM_INTERPRET };
 
 /* Num and Num#: the number; Num# keeps the text it was read from. */
+/* Argument i's text, or NULL when the call has no such argument or it is NULL. */
+static const char *text_arg(struct eval *ev, const struct expr *x, const struct val *v, int i)
+{
+	return i < x->n_args && !v[i].null ? tx(ev, &v[i]) : NULL;
+}
+
+/* Num(x[, format[, decimal separator[, thousands separator]]]): x with the text the
+ * format code writes (none, or one without digits: x as it is). Num# reads a text. */
 static int fn_num(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
-	(void)ev;
-	double a;
+	double a = 0;
 	*out = script_val_number(&v[0], &a) ? num(a) : NUL;
 	if (x->fn->op == OP_NUM_INTERPRET && !out->null && v[0].text)
 		out->text = v[0].text;
+	const char *fmt = text_arg(ev, x, v, 1), *dec = text_arg(ev, x, v, 2),
+		   *thou = text_arg(ev, x, v, 3);
+	if (!dec && ev->variable) /* the separators: given, else the script's, else . and , */
+		dec = ev->variable(ev->ctx, "DecimalSep");
+	if (!thou && ev->variable)
+		thou = ev->variable(ev->ctx, "ThousandSep");
+	char text[256];
+	if (x->fn->op == OP_NUM && !out->null && fmt &&
+	    data_num_format(a, fmt, dec ? dec : ".", thou ? thou : ",", text, sizeof(text)) == 0)
+		out->text = arena_strdup(ev->a, text);
 	return 0;
 }
 
@@ -564,23 +581,43 @@ static int fn_date_part(struct eval *ev, struct expr *x, const struct val *v, st
 	return 0;
 }
 
-enum { OP_DATE, OP_DATE_INTERPRET };
+enum { OP_DATE, OP_DATE_INTERPRET, OP_TIMESTAMP, OP_TIME };
 
-/* Date: the day, shown as YYYY-MM-DD; Date#: the number read, keeping its text. */
+/* Date, Timestamp and Time (x[, format]): x, a day serial (a number, or a text that reads
+ * as a date), unchanged, with the text the format writes: the one given, or else the
+ * script's DateFormat, TimestampFormat or TimeFormat. Date#(text[, format]) reads a text
+ * as a date in the format (DateFormat) and keeps the text. */
 static int fn_date(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
-	double a;
-	if (!day_serial(ev, &v[0], &a)) {
-		*out = NUL;
+	static const char *const var[] = {"DateFormat", "DateFormat", "TimestampFormat",
+					  "TimeFormat"};
+	static const char *const dflt[] = {"YYYY-MM-DD", "YYYY-MM-DD", "YYYY-MM-DD hh:mm:ss",
+					   "hh:mm:ss"};
+	int op = x->fn->op;
+	const char *fmt = text_arg(ev, x, v, 1);
+	if (!fmt && op <= OP_DATE_INTERPRET)
+		fmt = ev->date_format;
+	if (!fmt && ev->variable)
+		fmt = ev->variable(ev->ctx, var[op]);
+	if (!fmt || !*fmt)
+		fmt = dflt[op];
+	double a = 0;
+	*out = NUL;
+	if (op == OP_DATE_INTERPRET && !v[0].null && !script_val_number(&v[0], &a)) {
+		struct qvd_value q;
+		data_txt_interpret(tx(ev, &v[0]), fmt, &q);
+		if (q.type != QVD_STRING)
+			*out = num(q.num), out->text = tx(ev, &v[0]);
 		return 0;
 	}
-	int64_t y, m, d;
-	civil((int64_t)floor(a), &y, &m, &d);
-	bool interpret = x->fn->op == OP_DATE_INTERPRET;
-	*out = num(interpret ? a : floor(a));
-	out->text = interpret && v[0].text ? v[0].text
-					   : arena_printf(ev->a, "%04lld-%02lld-%02lld",
-							  (long long)y, (long long)m, (long long)d);
+	if (!day_serial(ev, &v[0], &a))
+		return 0;
+	*out = num(a);
+	char text[160];
+	if (op == OP_DATE_INTERPRET)
+		out->text = v[0].text;
+	else if (data_date_format(a, fmt, text, sizeof(text)) == 0)
+		out->text = arena_strdup(ev->a, text);
 	return 0;
 }
 
@@ -746,6 +783,8 @@ static const struct script_func functions[] = {
     SCALAR("Day", 1, 1, fn_date_part, OP_DAY),
     SCALAR("Date", 1, 2, fn_date, OP_DATE),
     SCALAR("Date#", 1, 2, fn_date, OP_DATE_INTERPRET),
+    SCALAR("Timestamp", 1, 2, fn_date, OP_TIMESTAMP),
+    SCALAR("Time", 1, 2, fn_date, OP_TIME),
     SCALAR("Chr", 1, 1, fn_chr, 0),
     SCALAR("Repeat", 2, 2, fn_repeat, 0),
     SCALAR("Match", 2, 16, fn_match, OP_MATCH),

@@ -393,6 +393,31 @@ static void date_functions(void **state)
 	column(m, "T", "Dd", "5,15,-");
 	column(m, "T", "Dt", "2024-03-05,2023-03-15,-");
 	data_set_free(m);
+	/* formats given, and the script's; the number stays as it was */
+	m = run_ok("U: LOAD Date(45000.75, 'DD/MM/YYYY') AS A, Timestamp(45000.75) AS B,\n"
+		   "  Time(0.5) AS C, Num(1234.5, '#,##0.00') AS D, Num(0.256, '0.0%') AS E,\n"
+		   "  Num(Date#('15/03/2023', 'DD/MM/YYYY')) AS F, Date#('nope', 'YYYY') AS G,\n"
+		   "  Num(Date(45000.75)) AS H, Num(7, 'abc') AS I AUTOGENERATE 1;\n"
+		   "SET DateFormat='M/D/YYYY';\nSET TimestampFormat='M/D/YYYY h:mm TT';\n"
+		   "V: LOAD Date(45000) AS A2, Timestamp(45000.75) AS B2,\n"
+		   "  Num(Date#('3/15/2023')) AS F2 AUTOGENERATE 1;");
+	static const char *const want[][2] = {
+	    {"A", "15/03/2023"},
+	    {"B", "2023-03-15 18:00:00"},
+	    {"C", "12:00:00"},
+	    {"D", "1,234.50"},
+	    {"E", "25.6%"},
+	    {"F", "45000"},
+	    {"G", "-"},
+	    {"H", "45000.75"},
+	    {"I", "7"},
+	    {"A2", "3/15/2023"},
+	    {"B2", "3/15/2023 6:00 PM"},
+	    {"F2", "45000"},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		column(m, want[i][0][1] == '2' ? "V" : "U", want[i][0], want[i][1]);
+	data_set_free(m);
 }
 
 static void errors_name_the_place_and_keep_nothing(void **state)
