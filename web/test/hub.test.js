@@ -351,10 +351,27 @@ test('a person allowed to change the app adds a sheet and a chart, finds them af
   await lib.locator('canvas[data-key=bar]').waitFor();
   await lib.locator('svg text', { hasText: /^North$/ }).waitFor();
   await shot(page, 'chart-added');
+  // move and resize on the grid: the library chart (below the first two, half the sheet
+  // wide) grows one unit wider and moves one down; steps off the sheet or onto another
+  // chart are not offered
+  const libId = await lib.getAttribute('data-object-id');
+  const firstId = await page.locator('.cell[data-type=barchart]').first().getAttribute('data-object-id');
+  const placeOf = (id) => page.locator(`[data-object-id="${id}"]`).evaluate((e) => `${e.style.gridColumn}; ${e.style.gridRow}`);
+  assert.equal(await placeOf(libId), '1 / span 12; 5 / span 4');
+  assert.equal(await page.getByRole('button', { name: `Move up: ${firstId}` }).isDisabled(), true, 'the top of the sheet');
+  assert.equal(await page.getByRole('button', { name: `Move right: ${firstId}` }).isDisabled(), true, 'the filter pane is there');
+  assert.equal(await page.getByRole('button', { name: `Move left: ${libId}` }).isDisabled(), true, 'the left edge');
+  await page.getByRole('button', { name: `Wider: ${libId}` }).click();
+  await page.waitForFunction((id) => document.querySelector(`[data-object-id="${id}"]`)?.style.gridColumn === '1 / span 13', libId);
+  await page.getByRole('button', { name: `Move down: ${libId}` }).click();
+  await page.waitForFunction((id) => document.querySelector(`[data-object-id="${id}"]`)?.style.gridRow === '6 / span 4', libId);
+  await lib.locator('svg text', { hasText: /^North$/ }).waitFor();
+  await shot(page, 'chart-moved');
   await page.getByRole('button', { name: 'Done' }).click();
-  // a new page (a new engine session) finds the sheet and its charts in the app
+  // a new page (a new engine session) finds the sheet and its charts in the app, in their places
   await page.goto(sheetUrl);
   await page.waitForSelector('.cell[data-type=barchart] canvas');
+  assert.equal(await placeOf(libId), '1 / span 13; 6 / span 4');
   assert.match(await page.locator('.cell[data-type=barchart]').first().innerText(), /Units by product/);
   await page.locator('.cell[data-type=filterpane]').getByText('Spain', { exact: true }).waitFor();
   assert.equal(await page.locator('.sheets').getByRole('link', { name: 'Quantities' }).count(), 1);

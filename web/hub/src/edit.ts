@@ -129,6 +129,50 @@ export async function removeChart(doc: Doc, sheetId: string, name: string): Prom
   await doc.doSave();
 }
 
+/** A step of a cell on the grid: moved by (dCol, dRow) and grown by (dWidth, dHeight). */
+export interface Step {
+  dCol: number;
+  dRow: number;
+  dWidth: number;
+  dHeight: number;
+}
+
+/** The steps the cell tools offer, by their names. */
+export const STEPS: [string, string, Step][] = [
+  ['Move left', '←', { dCol: -1, dRow: 0, dWidth: 0, dHeight: 0 }],
+  ['Move right', '→', { dCol: 1, dRow: 0, dWidth: 0, dHeight: 0 }],
+  ['Move up', '↑', { dCol: 0, dRow: -1, dWidth: 0, dHeight: 0 }],
+  ['Move down', '↓', { dCol: 0, dRow: 1, dWidth: 0, dHeight: 0 }],
+  ['Narrower', '⇤', { dCol: 0, dRow: 0, dWidth: -1, dHeight: 0 }],
+  ['Wider', '⇥', { dCol: 0, dRow: 0, dWidth: 1, dHeight: 0 }],
+  ['Shorter', '⤒', { dCol: 0, dRow: 0, dWidth: 0, dHeight: -1 }],
+  ['Taller', '⤓', { dCol: 0, dRow: 0, dWidth: 0, dHeight: 1 }],
+];
+
+/**
+ * Where the cell goes after the step, or null when it cannot go: out of the sheet's
+ * columns, above its top, smaller than one unit, or over another cell.
+ */
+export function stepped(cells: Cell[], name: string, step: Step, columns: number): Cell | null {
+  const c = cells.find((x) => x.name === name);
+  if (!c) return null;
+  const n = { ...c, col: c.col + step.dCol, row: c.row + step.dRow, colspan: c.colspan + step.dWidth, rowspan: c.rowspan + step.dHeight };
+  if (n.col < 0 || n.row < 0 || n.colspan < 1 || n.rowspan < 1 || n.col + n.colspan > columns) return null;
+  const overlaps = (o: Cell): boolean =>
+    o.name !== name && o.col < n.col + n.colspan && n.col < o.col + o.colspan && o.row < n.row + n.rowspan && n.row < o.row + o.rowspan;
+  return cells.some(overlaps) ? null : n;
+}
+
+/** Moves or resizes a chart on its sheet, and saves the sheet (the sheet grows downwards). */
+export async function stepChart(doc: Doc, sheetId: string, name: string, step: Step): Promise<void> {
+  const p = await sheetProps(doc, sheetId);
+  const cells = p.cells ?? [];
+  const n = stepped(cells, name, step, typeof p.columns === 'number' ? p.columns : 24);
+  if (!n) return;
+  const rows = Math.max(typeof p.rows === 'number' ? p.rows : 12, n.row + n.rowspan);
+  await putSheet(doc, sheetId, { ...p, rows, cells: cells.map((c) => (c.name === name ? n : c)) });
+}
+
 const CHART_NAMES: Record<string, string> = {
   barchart: 'Bar chart',
   linechart: 'Line chart',

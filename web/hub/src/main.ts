@@ -6,7 +6,7 @@ import type { Nebula } from './charts';
 import { appUrl, hubUrl, isId, isObjectId, modelUrl, prefix, scriptUrl } from './base';
 import { bookmarksPanel } from './bookmarks';
 import { clear, h, when } from './dom';
-import { addChart, chartForm, checkMeasure, deleteSheet, newSheet, removeChart, renameSheet, type Cell } from './edit';
+import { addChart, chartForm, checkMeasure, deleteSheet, newSheet, removeChart, renameSheet, STEPS, stepChart, stepped, type Cell } from './edit';
 import { currentSelections, fieldNames, libraryItems, openApp, restoreSelections, tablesAndKeys, type LibraryItem, type Opened, type Selection } from './engine';
 import { apps, HttpError, me, quoted, reload, reloadLog, streams, type Me } from './qrs';
 
@@ -419,7 +419,7 @@ async function appView(r: { app: string; sheet?: string }): Promise<void> {
   main.append(h('div', { class: 'app' }, sheetList(c, sheet.id), h('section', { class: 'sheet' }, c.bar, sheetHeader(c, sheet), form, grid)));
   rendered = { app: r.app, sheet: sheet.id };
   if (!sheet.cells.length) grid.append(h('p', { class: 'empty' }, c.readOnly ? 'This sheet is empty.' : 'This sheet is empty: Edit sheet, then Add chart.'));
-  await Promise.all(sheet.cells.map((cell) => renderCell(c, grid, cell, sheet.id)));
+  await Promise.all(sheet.cells.map((cell) => renderCell(c, grid, cell, sheet)));
 }
 
 /* The data model: each table with its rows and fields, the keys that link them. */
@@ -537,17 +537,27 @@ async function scriptView(appId: string): Promise<void> {
   rendered = null;
 }
 
-async function renderCell(c: Current, grid: HTMLElement, cell: Cell, sheetId: string): Promise<void> {
+/* In edit mode, a chart's tools: remove it, move it and resize it by one unit of the grid
+ * (a step that would leave the sheet or cover another chart is disabled). */
+function cellTools(c: Current, cell: Cell, sheet: SheetInfo): HTMLElement {
+  const remove = h('button', { type: 'button', class: 'remove', 'aria-label': `Remove chart ${cell.name}` }, '✕');
+  remove.addEventListener('click', () => void removeChart(c.opened.doc, sheet.id, cell.name).then(() => changed(c), failed));
+  const steps = STEPS.map(([label, sign, step]) => {
+    const b = h('button', { type: 'button', 'aria-label': `${label}: ${cell.name}`, title: label }, sign);
+    b.disabled = !stepped(sheet.cells, cell.name, step, sheet.columns);
+    b.addEventListener('click', () => void stepChart(c.opened.doc, sheet.id, cell.name, step).then(() => changed(c), failed));
+    return b;
+  });
+  return h('div', { class: 'cell-tools', role: 'toolbar', 'aria-label': `Place of ${cell.name}` }, ...steps, remove);
+}
+
+async function renderCell(c: Current, grid: HTMLElement, cell: Cell, sheet: SheetInfo): Promise<void> {
   const box = h('div', { class: 'cell', 'data-object-id': cell.name, 'data-type': cell.type });
   box.style.gridColumn = `${cell.col + 1} / span ${cell.colspan}`;
   box.style.gridRow = `${cell.row + 1} / span ${cell.rowspan}`;
   const el = h('div', { class: 'viz' });
   box.append(el);
-  if (c.editing && !c.readOnly) {
-    const remove = h('button', { type: 'button', class: 'remove', 'aria-label': `Remove chart ${cell.name}` }, '✕');
-    remove.addEventListener('click', () => void removeChart(c.opened.doc, sheetId, cell.name).then(() => changed(c), failed));
-    box.append(remove);
-  }
+  if (c.editing && !c.readOnly) box.append(cellTools(c, cell, sheet));
   grid.append(box);
   try {
     if (cell.type === 'listbox') {
