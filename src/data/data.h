@@ -151,6 +151,8 @@ NODISCARD int data_num_format(double x, const char *fmt, const char *dec, const 
  * shows only when the fraction is not zero; other characters as they are. -1 when x is
  * not a date of years -9999 to 9999 or the text does not fit in out[n]. */
 NODISCARD int data_date_format(double x, const char *fmt, char *out, size_t n);
+/* The year, month (1-12) and day (1-31) of day serial `serial`. */
+void data_civil_date(int64_t serial, int64_t *y, int64_t *m, int64_t *d);
 
 /* ================================================================ text formats */
 

@@ -108,8 +108,7 @@ int data_num_format(double x, const char *fmt, const char *dec, const char *thou
 
 /* ---------------------------------------------------------------- dates and times */
 
-/* The civil date of a day serial (day 0 = 1899-12-30; 25569 = 1970-01-01). */
-static void civil(int64_t serial, int64_t *y, int *m, int *d)
+void data_civil_date(int64_t serial, int64_t *y, int64_t *m, int64_t *d)
 {
 	int64_t z = serial - 25569 + 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -117,8 +116,8 @@ static void civil(int64_t serial, int64_t *y, int *m, int *d)
 	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
 	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp + (mp < 10 ? 3 : -9);
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
@@ -212,7 +211,9 @@ int data_date_format(double x, const char *fmt, char *out, size_t n)
 			   .min = (int)(ms / 60000 % 60),
 			   .sec = (int)(ms / 1000 % 60),
 			   .msec = (int)(ms % 1000)};
-	civil((int64_t)day, &t.year, &t.month, &t.day);
+	int64_t month, mday;
+	data_civil_date((int64_t)day, &t.year, &month, &mday);
+	t.month = (int)month, t.day = (int)mday;
 	t.wday = (int)((((int64_t)day - 2) % 7 + 7) % 7); /* serial 2 (1900-01-01): a Monday */
 	bool ampm = strstr(fmt, "TT") || strstr(fmt, "tt");
 	struct out w = {out, n, 0};

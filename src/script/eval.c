@@ -215,19 +215,6 @@ static int64_t utf8_len(const char *s)
 	return n;
 }
 
-static void civil(int64_t serial, int64_t *y, int64_t *m, int64_t *d)
-{
-	int64_t z = serial - 25569 + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp + (mp < 10 ? 3 : -9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
 /* ---- the functions, one handler each (or one for a family, told apart by fn->op) */
 
 /* A handler gets the call and its arguments evaluated into v[0..x->n_args) (a lazy one,
@@ -576,7 +563,7 @@ static int fn_date_part(struct eval *ev, struct expr *x, const struct val *v, st
 		return 0;
 	}
 	int64_t y, m, d;
-	civil((int64_t)floor(a), &y, &m, &d);
+	data_civil_date((int64_t)floor(a), &y, &m, &d);
 	*out = num((double)(x->fn->op == OP_YEAR ? y : x->fn->op == OP_MONTH ? m : d));
 	return 0;
 }
