@@ -31,7 +31,7 @@ check-asan:
 	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS) -LE lint
 
 check-fuzz:
-	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON -DFUZZ_SECONDS=30 >/dev/null
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON -DFUZZ_SECONDS=30 -DFUZZ_TIMEOUT=10 >/dev/null
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
 	ctest --test-dir $(BUILD_FUZZ) --output-on-failure -j $(JOBS)
 
@@ -39,7 +39,7 @@ check-fuzz:
 # and every fuzz target for up to 10 minutes of new inputs.
 soak: deps build
 	FATHOM=$(CURDIR)/$(BUILD)/fathom SCHED_EXECUTIONS=10000 bats --tap tests/integration/scheduler.bats
-	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON -DFUZZ_SECONDS=600 >/dev/null
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON -DFUZZ_SECONDS=600 -DFUZZ_TIMEOUT=10 >/dev/null
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
 	ctest --test-dir $(BUILD_FUZZ) --output-on-failure -j $(JOBS)
 

@@ -98,6 +98,9 @@ struct tbl_field {
 	int32_t *index;
 	int64_t *slots; /* open addressing: symbol + 1 */
 	size_t n_slots;
+	/* the number format it was loaded with (a QVD's NumberFormat): "DATE", "TIME",
+	 * "TIMESTAMP", ... and its format code; empty when unknown */
+	char number_type[16], number_fmt[64];
 };
 
 struct tbl {

@@ -860,9 +860,11 @@ static int field_header(struct buf *out, const struct qvd_field *f, const struct
 		       "      <NumberFormat>\r\n        <Type>",
 		       L->offset[i], L->width[i], L->bias[i]) ||
 	    put_escaped(out, f->number_type[0] ? f->number_type : "UNKNOWN") ||
+	    buf_puts(out, "</Type>\r\n        <nDec>0</nDec>\r\n        <UseThou>0</UseThou>\r\n"
+			  "        <Fmt>") ||
+	    put_escaped(out, f->number_fmt) ||
 	    buf_printf(out,
-		       "</Type>\r\n        <nDec>0</nDec>\r\n        <UseThou>0</UseThou>\r\n"
-		       "        <Fmt></Fmt>\r\n        <Dec></Dec>\r\n        <Thou></Thou>\r\n"
+		       "</Fmt>\r\n        <Dec></Dec>\r\n        <Thou></Thou>\r\n"
 		       "      </NumberFormat>\r\n      <NoOfSymbols>%lld</NoOfSymbols>\r\n"
 		       "      <Offset>%llu</Offset>\r\n      <Length>%llu</Length>\r\n"
 		       "      <Comment></Comment>\r\n      <Tags>\r\n",

@@ -229,6 +229,14 @@ void data_tbl_drop_field(struct tbl *t, int f)
 	t->n_fields--;
 }
 
+/* A field keeps the number format a QVD names (not the UNKNOWN of a file without one). */
+static void keep_number_format(struct tbl_field *f, const struct qvd_field *q)
+{
+	if (strcmp(q->number_type, "UNKNOWN") != 0)
+		str_copy(f->number_type, q->number_type, sizeof(f->number_type));
+	str_copy(f->number_fmt, q->number_fmt, sizeof(f->number_fmt));
+}
+
 int data_tbl_view(struct tbl *t, struct qvd_table *out, struct err *e)
 {
 	memset(out, 0, sizeof(*out));
@@ -244,7 +252,9 @@ int data_tbl_view(struct tbl *t, struct qvd_table *out, struct err *e)
 		q->name = f->name;
 		q->n_symbols = f->n_sym;
 		q->index = f->index;
-		str_copy(q->number_type, "UNKNOWN", sizeof(q->number_type));
+		str_copy(q->number_type, f->number_type[0] ? f->number_type : "UNKNOWN",
+			 sizeof(q->number_type));
+		str_copy(q->number_fmt, f->number_fmt, sizeof(q->number_fmt));
 		for (int64_t s = 0; s < f->n_sym; s++)
 			f->sym[s].text = sym_text(t, f, s);
 		q->symbols = f->sym;
@@ -273,6 +283,7 @@ int data_tbl_from_qvd(struct qvd_table *q, const char *name, struct tbl **out, s
 	for (int i = 0; rc == 0 && i < q->n_fields; i++) {
 		struct qvd_field *qf = &q->fields[i];
 		struct tbl_field *f = &t->fields[i];
+		keep_number_format(f, qf);
 		int64_t ns = qf->n_symbols;
 		int32_t *map = malloc(sizeof(int32_t) * (size_t)(ns + 1));
 		bool same_numbers = map != NULL;
@@ -349,6 +360,7 @@ int data_tbl_adopt_qvd(struct qvd_table *q, struct tbl **out, struct err *e)
 	for (int i = 0; rc == 0 && i < q->n_fields; i++) {
 		struct qvd_field *qf = &q->fields[i];
 		struct tbl_field *f = &t->fields[i];
+		keep_number_format(f, qf);
 		int64_t ns = qf->n_symbols;
 		f->text_at = malloc(sizeof(*f->text_at) * (size_t)(ns + 1));
 		if (!f->text_at) {

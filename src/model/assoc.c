@@ -40,8 +40,15 @@ static void collect_fields(struct assoc *a, const struct data_set *m)
 	a->fields = arena_alloc(a->a, sizeof(*a->fields) * (size_t)cap);
 	for (int t = 0; t < m->n_tables; t++)
 		for (int f = 0; f < m->tables[t]->n_fields; f++) {
-			const char *n = m->tables[t]->fields[f].name;
-			if (model_assoc_field(a, n) >= 0)
+			const struct tbl_field *tf = &m->tables[t]->fields[f];
+			const char *n = tf->name;
+			int have = model_assoc_field(a, n);
+			const char *had = have >= 0 ? a->fields[have].number_type : NULL;
+			if (have >= 0 && (!had || !had[0]) && tf->number_type[0]) {
+				a->fields[have].number_type = arena_strdup(a->a, tf->number_type);
+				a->fields[have].number_fmt = arena_strdup(a->a, tf->number_fmt);
+			}
+			if (have >= 0)
 				continue;
 			if (a->n_fields == cap) {
 				struct assoc_field *more =
@@ -50,6 +57,8 @@ static void collect_fields(struct assoc *a, const struct data_set *m)
 				a->fields = more;
 				cap *= 2;
 			}
+			a->fields[a->n_fields].number_type = arena_strdup(a->a, tf->number_type);
+			a->fields[a->n_fields].number_fmt = arena_strdup(a->a, tf->number_fmt);
 			a->fields[a->n_fields++].name = arena_strdup(a->a, n);
 		}
 }

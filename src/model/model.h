@@ -36,6 +36,9 @@ struct assoc_field {
 	struct val *sym; /* texts owned by the model */
 	int n_tables;
 	uint8_t *present; /* per symbol: 1 when some row holds it (the states of no selection) */
+	/* the number format it was loaded with ("DATE", "TIMESTAMP", ...; "" unknown) and its
+	 * format code, from the first table that names one */
+	const char *number_type, *number_fmt;
 };
 
 struct assoc_table {

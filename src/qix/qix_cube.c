@@ -185,6 +185,18 @@ json_t *qix_cube_dim_info(const struct assoc *a, const struct assoc_states *st, 
 		json_array_append_new(tags, json_string("$ascii"));
 	if (fd->n_tables > 1)
 		json_array_append_new(tags, json_string("$key"));
+	/* a date, time or timestamp field (a QVD's NumberFormat) says so, as Qlik does: a
+	 * chart draws it on a time axis */
+	static const char *const kinds[][4] = {
+	    {"DATE", "$date", "D", "YYYY-MM-DD"},
+	    {"TIMESTAMP", "$timestamp", "TS", "YYYY-MM-DD hh:mm:ss[.fff]"},
+	    {"TIME", "$time", "T", "hh:mm:ss"}};
+	const char *kind[4] = {NULL};
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (numeric && fd->number_type && strcmp(fd->number_type, kinds[k][0]) == 0)
+			memcpy(kind, kinds[k], sizeof(kind));
+	if (kind[0])
+		json_array_append_new(tags, json_string(kind[1]));
 	json_t *di = json_pack(
 	    "{s:s,s:I,s:I,s:s,s:[s],s:i,s:o,s:o,s:s,s:s,s:{s:s,s:i,s:i},s:b,s:[s],s:[],s:[],"
 	    "s:{s:I,s:I,s:i}}",
@@ -195,6 +207,12 @@ json_t *qix_cube_dim_info(const struct assoc *a, const struct assoc_states *st, 
 	    "qnDec", 0, "qUseThou", 0, "qIsAutoFormat", 1, "qGroupFieldDefs", fd->name,
 	    "qAttrExprInfo", "qAttrDimInfo", "qCardinalities", "qCardinal", (json_int_t)fd->n_sym,
 	    "qHypercubeCardinal", (json_int_t)fd->n_sym, "qAllValuesCardinal", -1);
+	if (kind[0])
+		json_object_set_new(
+		    di, "qNumFormat",
+		    json_pack("{s:s,s:i,s:i,s:s}", "qType", kind[2], "qnDec", 0, "qUseThou", 0,
+			      "qFmt",
+			      fd->number_fmt && *fd->number_fmt ? fd->number_fmt : kind[3]));
 	json_object_set_new(di, "qMin", numeric && fd->n_sym ? json_real(mn) : json_string("NaN"));
 	json_object_set_new(di, "qMax", numeric && fd->n_sym ? json_real(mx) : json_string("NaN"));
 	qix_copy_custom(di, qdef);

@@ -402,6 +402,19 @@ static int map_columns(struct load_job *j, bool qualify)
 		j->star_cols[i] = j->exprs[i] ? -1 : data_tbl_field(j->src, name, false);
 		if (j->cols[i] < 0)
 			return err_set(r->e, ERR_NOMEM, "out of memory");
+		/* a field loaded as it is (*, or by name) keeps its number format: a date stays a
+		 * date */
+		const struct expr *x = j->exprs[i];
+		int from_col = !j->src		     ? -1
+			       : !x		     ? j->star_cols[i]
+			       : x->kind == EX_FIELD ? data_tbl_field(j->src, x->text, false)
+						     : -1;
+		struct tbl_field *to = &j->dst->fields[j->cols[i]];
+		if (from_col >= 0 && !to->number_type[0]) {
+			const struct tbl_field *from = &j->src->fields[from_col];
+			str_copy(to->number_type, from->number_type, sizeof(to->number_type));
+			str_copy(to->number_fmt, from->number_fmt, sizeof(to->number_fmt));
+		}
 	}
 	if (!(j->vals = calloc((size_t)(j->dst->n_fields + 1), sizeof(*j->vals))))
 		return err_set(r->e, ERR_NOMEM, "out of memory");

@@ -20,7 +20,10 @@ static const char *const scripts[] = {
     "T: LOAD * INLINE [\nRegion, Amount\nEast, 10\nWest, 20\nSouth, 30\nNorth, 40\n];\n",
 };
 
-static void write_app(const char *name, const char *g, const char *script)
+/* Writes app `name`'s generation g from `script`; date_field (or NULL) gets the number
+ * format of a date, as a QVD's header gives it. */
+static void write_app_dated(const char *name, const char *g, const char *script,
+			    const char *date_field)
 {
 	struct err e;
 	err_init(&e);
@@ -30,13 +33,26 @@ static void write_app(const char *name, const char *g, const char *script)
 	buf_init(&out, 1 << 24);
 	char p[4200];
 	snprintf(p, sizeof(p), "%s/%s.%s", dir, name, g);
-	if (script_run(script, &env, &m, &e) != 0 ||
-	    data_set_write_app(m, "{\"qTitle\":\"T\"}", 14, script, strlen(script), &out, &e) !=
+	if (script_run(script, &env, &m, &e) != 0)
+		fail_msg("%s", e.message);
+	for (int t = 0; date_field && t < m->n_tables; t++) {
+		int f = data_tbl_field(m->tables[t], date_field, false);
+		if (f >= 0) {
+			str_copy(m->tables[t]->fields[f].number_type, "DATE", 16);
+			str_copy(m->tables[t]->fields[f].number_fmt, "DD/MM/YYYY", 64);
+		}
+	}
+	if (data_set_write_app(m, "{\"qTitle\":\"T\"}", 14, script, strlen(script), &out, &e) !=
 		0 ||
 	    file_write_atomic(p, out.data, out.len, 0600, &e) != 0)
 		fail_msg("%s", e.message);
 	data_set_free(m);
 	buf_release(&out);
+}
+
+static void write_app(const char *name, const char *g, const char *script)
+{
+	write_app_dated(name, g, script, NULL);
 }
 
 static int app_index(const char *id)
@@ -226,6 +242,40 @@ static void sessions_share_apps_and_keep_their_selections(void **state)
 	json_decref(ib.msgs);
 	qix_free(q);
 	str_copy(gen[0], "g1", sizeof(gen[0]));
+}
+
+/* A field loaded with a date's number format keeps it in the app file, and a chart's
+ * dimension on it says so: the $date tag and a qNumFormat of type D with its code. */
+static void date_fields_are_tagged(void **state)
+{
+	(void)state;
+	write_app_dated("c", "g3", "T: LOAD * INLINE [\nDay, Amount\n45047, 1\n45048, 2\n];\n",
+			"Day");
+	str_copy(gen[2], "g3", sizeof(gen[2]));
+	struct qix *q = new_engine(0);
+	struct inbox in = {json_array()};
+	struct qix_session *s = qix_session_new(q, "c", "", collect, &in);
+	call(s, &in, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"c\"]");
+	call(s, &in,
+	     "\"handle\":1,\"method\":\"CreateSessionObject\",\"params\":[{\"qInfo\":{\"qType\":"
+	     "\"x\"},\"qHyperCubeDef\":{\"qDimensions\":[{\"qDef\":{\"qFieldDefs\":[\"Day\"]}},"
+	     "{\"qDef\":{\"qFieldDefs\":[\"Amount\"]}}]}}]");
+	json_t *l = call(s, &in, "\"handle\":2,\"method\":\"GetLayout\",\"params\":[]");
+	json_t *di = json_object_get(
+	    json_object_get(json_object_get(json_object_get(l, "result"), "qLayout"), "qHyperCube"),
+	    "qDimensionInfo");
+	char *day = json_dumps(json_array_get(di, 0), JSON_COMPACT);
+	char *amount = json_dumps(json_array_get(di, 1), JSON_COMPACT);
+	assert_non_null(strstr(day, "\"$date\""));
+	assert_non_null(strstr(day, "\"qNumFormat\":{\"qType\":\"D\""));
+	assert_non_null(strstr(day, "\"qFmt\":\"DD/MM/YYYY\""));
+	assert_null(strstr(amount, "$date"));
+	free(day);
+	free(amount);
+	qix_session_free(s);
+	json_decref(in.msgs);
+	qix_free(q);
+	str_copy(gen[2], "g1", sizeof(gen[2]));
 }
 
 static void unused_apps_are_evicted_past_the_limit(void **state)
@@ -451,6 +501,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(sessions_share_apps_and_keep_their_selections),
+	    cmocka_unit_test(date_fields_are_tagged),
 	    cmocka_unit_test(unused_apps_are_evicted_past_the_limit),
 	    cmocka_unit_test(malformed_requests_get_errors),
 	    cmocka_unit_test(methods_are_a_table),

@@ -261,10 +261,18 @@ static void qvd_dates_show_as_dates(void **state)
 	struct val v;
 	data_tbl_get(c, data_tbl_field(c, "BirthDate", false), 0, &v);
 	assert_true(v.has_num && v.num == 24205);
+	/* each field keeps the format it was loaded with, also when loaded by name */
+	assert_string_equal(c->fields[data_tbl_field(c, "BirthDate", false)].number_type, "DATE");
+	struct tbl *d = data_set_table(m, "D");
+	assert_string_equal(d->fields[data_tbl_field(d, "Born", false)].number_type, "DATE");
 	/* a money field is not a date: its numbers stay as they are */
 	struct tbl *o = data_set_table(m, "O");
 	data_tbl_get(o, data_tbl_field(o, "SalesAmount", false), 0, &v);
 	assert_true(v.has_num && v.text == NULL);
+	assert_string_equal(o->fields[data_tbl_field(o, "OrderDate", false)].number_type,
+			    "TIMESTAMP");
+	assert_string_equal(o->fields[data_tbl_field(o, "SalesAmount", false)].number_type,
+			    "MONEY");
 	data_set_free(m);
 }
 
