@@ -618,8 +618,9 @@ static int get_data(struct qix_call *c)
 	bool reduced = strcmp(c->method, "GetHyperCubeReducedData") == 0;
 	/* the reduced data of a stacked cube is its stacked pages, which the layout has: none
 	 * here, as the engine answers (sn-bar-chart then reads the layout's) */
-	const char *mode = json_string_value(json_object_get(qix_obj_definition(c), "qMode"));
-	if (reduced && mode && strcmp(mode, "K") == 0) {
+	const char *mode =
+	    reduced ? json_string_value(json_object_get(qix_obj_definition(c), "qMode")) : NULL;
+	if (mode && strcmp(mode, "K") == 0) {
 		c->out = json_pack("{s:[]}", "qDataPages");
 		return 0;
 	}
