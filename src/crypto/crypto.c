@@ -550,6 +550,23 @@ void crypto_sha256_hex(const void *data, size_t len, char out_hex[65])
 	sodium_bin2hex(out_hex, 65, d, sizeof(d));
 }
 
+void crypto_sha256_b64url(const void *data, size_t len, char out[44])
+{
+	unsigned char d[crypto_hash_sha256_BYTES];
+	if (sodium_init() < 0)
+		abort();
+	crypto_hash_sha256(d, data, len);
+	sodium_bin2base64(out, 44, d, sizeof(d), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+bool crypto_base64(const void *in, size_t n, char *out, size_t cap)
+{
+	if (sodium_init() < 0 || cap < sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL))
+		return false;
+	sodium_bin2base64(out, cap, in, n, sodium_base64_VARIANT_ORIGINAL);
+	return true;
+}
+
 /* The public key in `pem`: a certificate or a SubjectPublicKeyInfo. NULL when neither. */
 static gnutls_pubkey_t pubkey_from_pem(const char *pem)
 {
@@ -621,6 +638,52 @@ int crypto_jws_verify(const char *alg, const char *key, const void *data, size_t
 		rc = err_set(e, ERR_CRYPTO, "the signature does not verify");
 	gnutls_free(der.data);
 	gnutls_pubkey_deinit(pk);
+	return rc;
+}
+
+/* Decodes base64url text into d (malloc'd); false when malformed or longer than 1 KiB. */
+static bool b64_datum(const char *in, gnutls_datum_t *d)
+{
+	size_t n = in ? strlen(in) : 0, len = 0;
+	d->data = n && n <= 1400 ? malloc(n) : NULL;
+	if (!d->data || !crypto_base64url_decode(in, n, d->data, n, &len) || !len) {
+		free(d->data);
+		d->data = NULL;
+		return false;
+	}
+	d->size = (unsigned)len;
+	return true;
+}
+
+int crypto_jwk_pem(const char *kty, const char *crv, const char *a, const char *b, char **out,
+		   struct err *e)
+{
+	*out = NULL;
+	bool rsa = kty && strcmp(kty, "RSA") == 0;
+	bool ec = kty && strcmp(kty, "EC") == 0 && crv && strcmp(crv, "P-256") == 0;
+	if (!rsa && !ec)
+		return err_set(e, ERR_CRYPTO, "the key is neither RSA nor EC on P-256");
+	gnutls_datum_t da = {NULL, 0}, db = {NULL, 0}, pem = {NULL, 0};
+	gnutls_pubkey_t pk = NULL;
+	int rc = ERR_CRYPTO;
+	if (b64_datum(a, &da) && b64_datum(b, &db) && gnutls_pubkey_init(&pk) >= 0 &&
+	    (rsa ? gnutls_pubkey_import_rsa_raw(pk, &da, &db)
+		 : gnutls_pubkey_import_ecc_raw(pk, GNUTLS_ECC_CURVE_SECP256R1, &da, &db)) >= 0 &&
+	    gnutls_pubkey_export2(pk, GNUTLS_X509_FMT_PEM, &pem) >= 0) {
+		*out = malloc(pem.size + 1);
+		if (*out) {
+			memcpy(*out, pem.data, pem.size);
+			(*out)[pem.size] = '\0';
+			rc = 0;
+		}
+	}
+	if (rc)
+		err_set(e, ERR_CRYPTO, "the %s key's numbers do not parse", rsa ? "RSA" : "EC");
+	gnutls_free(pem.data);
+	if (pk)
+		gnutls_pubkey_deinit(pk);
+	free(da.data);
+	free(db.data);
 	return rc;
 }
 

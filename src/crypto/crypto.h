@@ -70,6 +70,13 @@ bool crypto_equal(const void *a, const void *b, size_t len);
 /* SHA-256 of a small buffer as 64 lowercase hex digits and a NUL. */
 void crypto_sha256_hex(const void *data, size_t len, char out_hex[65]);
 
+/* SHA-256 of a small buffer as 43 characters of unpadded base64url and a NUL (a PKCE
+ * challenge, RFC 7636). */
+void crypto_sha256_b64url(const void *data, size_t len, char out[44]);
+
+/* Standard base64 (with padding) of in[0..n) into out[cap]; false when it does not fit. */
+bool crypto_base64(const void *in, size_t n, char *out, size_t cap);
+
 /* Decodes unpadded base64url in[0..n) into out[cap]; false when malformed or too long. */
 bool crypto_base64url_decode(const char *in, size_t n, unsigned char *out, size_t cap,
 			     size_t *out_len);
@@ -79,6 +86,12 @@ bool crypto_base64url_decode(const char *in, size_t n, unsigned char *out, size_
  * the wrong kind for `alg` never verifies (no algorithm confusion). 0, or ERR_CRYPTO. */
 NODISCARD int crypto_jws_verify(const char *alg, const char *key, const void *data, size_t len,
 				const unsigned char *sig, size_t sig_len, struct err *e);
+
+/* The public key of a JSON Web Key (RFC 7517) as PEM (SubjectPublicKeyInfo) in *out
+ * (malloc'd): kty "RSA" with `a` = n and `b` = e, or kty "EC" with crv "P-256" and `a` = x,
+ * `b` = y, all base64url. ERR_CRYPTO when it is none of these or does not parse. */
+NODISCARD int crypto_jwk_pem(const char *kty, const char *crv, const char *a, const char *b,
+			     char **out, struct err *e);
 
 /* Streaming SHA-256. */
 struct crypto_sha256;

@@ -108,16 +108,40 @@ static bool wait_tls(struct call *c)
 	return poll(&p, 1, left_ms(c)) > 0;
 }
 
+/* The trust anchors and client certificate of `tls` (see struct http_client_tls). */
+static int set_credentials(struct call *c, const struct http_client_tls *tls)
+{
+	if (gnutls_certificate_allocate_credentials(&c->cred) != GNUTLS_E_SUCCESS)
+		return err_set(c->e, ERR_NOMEM, "out of memory");
+	int n;
+	if (tls->ca_file) {
+		n = gnutls_certificate_set_x509_trust_file(c->cred, tls->ca_file,
+							   GNUTLS_X509_FMT_PEM);
+	} else if (tls->ca_pem) {
+		gnutls_datum_t d = {(unsigned char *)tls->ca_pem, (unsigned)strlen(tls->ca_pem)};
+		n = gnutls_certificate_set_x509_trust_mem(c->cred, &d, GNUTLS_X509_FMT_PEM);
+	} else {
+		n = gnutls_certificate_set_x509_system_trust(c->cred);
+	}
+	if (n <= 0)
+		return err_set(c->e, ERR_CRYPTO, "%s: no certificate authority to trust (%s)",
+			       c->url,
+			       tls->ca_file  ? tls->ca_file
+			       : tls->ca_pem ? "the PEM text given is not a certificate"
+					     : "the system has none");
+	if (tls->cert_file && gnutls_certificate_set_x509_key_file(
+				  c->cred, tls->cert_file, tls->key_file, GNUTLS_X509_FMT_PEM) < 0)
+		return err_set(c->e, ERR_CRYPTO, "cannot read this node's certificates (%s, %s)",
+			       tls->cert_file, tls->key_file);
+	return 0;
+}
+
 static int tls_start(struct call *c, const struct http_client_tls *tls)
 {
 	const char *prio = tls->priority ? tls->priority : http_tls_default_priority();
-	if (gnutls_certificate_allocate_credentials(&c->cred) != GNUTLS_E_SUCCESS ||
-	    gnutls_certificate_set_x509_trust_file(c->cred, tls->ca_file, GNUTLS_X509_FMT_PEM) <=
-		0 ||
-	    gnutls_certificate_set_x509_key_file(c->cred, tls->cert_file, tls->key_file,
-						 GNUTLS_X509_FMT_PEM) < 0)
-		return err_set(c->e, ERR_CRYPTO, "cannot read this node's certificates (%s, %s)",
-			       tls->ca_file, tls->cert_file);
+	int rc = set_credentials(c, tls);
+	if (rc)
+		return rc;
 	if (gnutls_init(&c->s, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL) !=
 		GNUTLS_E_SUCCESS ||
 	    gnutls_priority_set_direct(c->s, prio, NULL) != GNUTLS_E_SUCCESS ||
@@ -127,7 +151,6 @@ static int tls_start(struct call *c, const struct http_client_tls *tls)
 		return err_set(c->e, ERR_CRYPTO, "cannot set up TLS for %s", c->url);
 	gnutls_session_set_verify_cert(c->s, c->host, 0);
 	gnutls_transport_set_int(c->s, c->fd);
-	int rc;
 	while ((rc = gnutls_handshake(c->s)) < 0) {
 		if (gnutls_error_is_fatal(rc)) {
 			if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {

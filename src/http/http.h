@@ -201,13 +201,16 @@ void http_ws_close(struct http_ws *ws, int code, const char *reason);
 
 /* ---- the client (node to node): HTTPS with the site's certificates ---- */
 
-/* PEM files: the CA that the server's certificate must chain to, and this side's client
- * certificate and key. The server's name is checked against its certificate. */
+/* What the server's certificate must chain to: the CA in PEM file `ca_file`, else the PEM
+ * text `ca_pem`, else the system's trusted CAs (for a server outside the site, such as an
+ * identity provider). This side's client certificate and key (PEM files) when `cert_file`
+ * is set. The server's name is checked against its certificate. */
 struct http_client_tls {
 	const char *ca_file;
 	const char *cert_file;
 	const char *key_file;
 	const char *priority; /* GnuTLS priority string; NULL: http_tls_default_priority */
+	const char *ca_pem;
 };
 
 struct http_response {

@@ -63,10 +63,14 @@ static void redirect(struct http_req *r, int status, const char *location)
 
 /* A browser that is not signed in goes to the sign-in page, and comes back after; at a
  * ticket proxy, to its authentication module. */
-static void to_sign_in(struct http_req *r, const struct preq *pr)
+static void to_sign_in(struct proxy *p, struct http_req *r, const struct preq *pr)
 {
 	struct arena *a = http_req_arena(r);
 	const char *back = arena_printf(a, "%s%s", pr->base, http_req_path(r));
+	if (pr->vp.method == VP_OIDC) {
+		proxy_oidc_start(p, r, pr, back);
+		return;
+	}
 	if (pr->vp.method == VP_HEADER_STATIC || pr->vp.method == VP_HEADER_DYNAMIC) {
 		json_answer(r, 401, "this virtual proxy signs people in by a header of the portal");
 		return;
@@ -300,7 +304,7 @@ static struct preq *begin(struct proxy *p, struct http_req *r)
 static bool method_known(int m)
 {
 	return m == VP_FORM || m == VP_TICKET || m == VP_HEADER_STATIC || m == VP_HEADER_DYNAMIC ||
-	       m == VP_JWT;
+	       m == VP_JWT || m == VP_OIDC;
 }
 
 static void on_headers(void *ctx, struct http_req *r)
@@ -341,6 +345,10 @@ static void on_headers(void *ctx, struct http_req *r)
 				    "a sign-in form is at most 64 KiB, with its length given");
 		return; /* POST: on_complete, once the form is in */
 	}
+	if (strcmp(path, "/oidc/callback") == 0 && vp->method == VP_OIDC && get) {
+		proxy_oidc_callback(p, r, pr);
+		return;
+	}
 	if (strcmp(path, "/sign-out") == 0 && post) {
 		sign_out(p, r, pr, true);
 		return;
@@ -373,7 +381,7 @@ static void on_headers(void *ctx, struct http_req *r)
 		if (api || !get)
 			json_answer(r, 401, "sign in first (the session is missing or has ended)");
 		else
-			to_sign_in(r, pr);
+			to_sign_in(p, r, pr);
 		return;
 	}
 	if (proxy_path_under(path, "/qrs")) {
@@ -475,6 +483,11 @@ int proxy_open(const struct proxy_config *cfg, struct proxy **out, struct err *e
 	pthread_cond_init(&p->hash_cv, NULL);
 	pthread_mutex_init(&p->addr_mu, NULL);
 	pthread_mutex_init(&p->vp_mu, NULL);
+	int rc = proxy_oidc_open(p, e);
+	if (rc) {
+		proxy_close(p);
+		return rc;
+	}
 	*out = p;
 	return 0;
 }
@@ -487,6 +500,7 @@ void proxy_close(struct proxy *p)
 	pthread_cond_destroy(&p->hash_cv);
 	pthread_mutex_destroy(&p->addr_mu);
 	pthread_mutex_destroy(&p->vp_mu);
+	proxy_oidc_close(p);
 	free(p->vps);
 	free(p);
 }

@@ -4,6 +4,7 @@
 
 #include "proxy/proxy.h"
 
+#include <jansson.h>
 #include <pthread.h>
 
 /* A session id is 32 random bytes, base64url: 43 characters. */
@@ -25,8 +26,8 @@ enum vp_method {
 	VP_HEADER_DYNAMIC = 2,
 	VP_SAML = 3,
 	VP_JWT = 4,
-	VP_FORM = 5,
-	VP_OIDC = 6,
+	VP_OIDC = 5,
+	VP_FORM = 6, /* ours: the sign-in page against the INTERNAL directory */
 };
 struct vproxy {
 	char prefix[65]; /* "" for the default */
@@ -45,6 +46,19 @@ struct vproxy {
 	char jwt_dir[129];	 /* the claim with the directory, or "[DIRECTORY]" */
 	char jwt_aud[256];	 /* required audience, if any */
 	char jwt_iss[256];	 /* required issuer, if any */
+	/* OpenID Connect: the provider's discovery address, this client, the user directory
+	 * its users get, the scopes asked for, the claims read, and the CA to trust for the
+	 * provider (PEM; "" for the system's) */
+	char oidc_url[1025];
+	char oidc_client[256];
+	char oidc_secret[512];
+	char oidc_realm[129];
+	char oidc_scope[256];
+	char oidc_sub[129];
+	char oidc_name[129];
+	char oidc_groups[129];
+	char oidc_email[129];
+	char oidc_ca[8193];
 };
 
 /* What the proxy keeps of one request while it is its own. */
@@ -54,6 +68,7 @@ struct preq {
 	const char *typed; /* a failed sign-in: the name typed */
 };
 
+struct oidc_cache;
 struct proxy {
 	struct proxy_config cfg;
 	pthread_mutex_t vp_mu; /* the virtual proxies, read again once a second */
@@ -68,6 +83,7 @@ struct proxy {
 	char dummy_hash[160]; /* verified against when the user does not exist (under hash_mu) */
 	pthread_mutex_t addr_mu;
 	struct addr_slot addrs[ADDR_SLOTS];
+	struct oidc_cache *oidc; /* OpenID Connect providers' documents and keys (oidc.c) */
 };
 
 /* The hub (hub.c). Whether web_root holds it; serving GET/HEAD of a hub path (/hub/...,
@@ -107,6 +123,33 @@ void proxy_vproxy_headers(struct http_req *r, const struct vproxy *vp);
  * the proxy's claims) into dir[129] and id[129]. ERR_CRYPTO or ERR_INVALID with why. */
 NODISCARD int proxy_jwt_check(const char *token, const struct vproxy *vp, int64_t now_s,
 			      char dir[129], char id[129], struct err *e);
+
+/* ---- oidc.c ---- */
+
+/* The person an OpenID Connect provider vouched for. */
+struct oidc_user {
+	char dir[129];	/* the virtual proxy's oidcRealm */
+	char id[129];	/* the claim oidcAttributeSub */
+	char name[256]; /* the claim oidcAttributeName, or "" */
+	char *attrs;	/* [{"group": ...}, {"email": ...}] as JSON text (malloc'd), or NULL */
+};
+
+NODISCARD int proxy_oidc_open(struct proxy *p, struct err *e);
+void proxy_oidc_close(struct proxy *p);
+/* A browser without a session: to the provider, to come back to `back`. */
+void proxy_oidc_start(struct proxy *p, struct http_req *r, const struct preq *pr, const char *back);
+/* GET {prefix}/oidc/callback: the provider sends the browser back with a code. */
+void proxy_oidc_callback(struct proxy *p, struct http_req *r, const struct preq *pr);
+/* Checks an ID token: signed (RS256 or ES256) by a key of the JWKS `jwks` (JSON text), from
+ * `issuer`, for `client`, not expired (a minute of skew), with `nonce`. *claims is the
+ * caller's. ERR_NOT_FOUND when no key of the set fits (the caller may fetch the keys
+ * again), ERR_CRYPTO or ERR_INVALID with why. */
+NODISCARD int proxy_oidc_id_token(const char *token, const char *jwks, const char *issuer,
+				  const char *client, const char *nonce, int64_t now_s,
+				  json_t **claims, struct err *e);
+/* The user the claims name for virtual proxy `vp`; u->attrs is the caller's to free. */
+NODISCARD int proxy_oidc_user(json_t *claims, const struct vproxy *vp, struct oidc_user *u,
+			      struct err *e);
 
 /* ---- session.c ---- */
 

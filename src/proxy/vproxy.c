@@ -4,6 +4,7 @@
  * first segment of its path, else to the one without a prefix. */
 #include "proxy/proxy_int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,7 @@ static void copy(char *dst, size_t n, const struct db_value *v)
 static int on_vproxy(void *ctx, int n, const struct db_value *v)
 {
 	struct loading *l = ctx;
-	if (n < 16 || l->n == VP_MAX)
+	if (n < 26 || l->n == VP_MAX)
 		return 0;
 	struct vproxy *vp = &l->list[l->n++];
 	memset(vp, 0, sizeof(*vp));
@@ -46,6 +47,32 @@ static int on_vproxy(void *ctx, int n, const struct db_value *v)
 	copy(vp->jwt_dir, sizeof(vp->jwt_dir), &v[13]);
 	copy(vp->jwt_aud, sizeof(vp->jwt_aud), &v[14]);
 	copy(vp->jwt_iss, sizeof(vp->jwt_iss), &v[15]);
+	copy(vp->oidc_url, sizeof(vp->oidc_url), &v[16]);
+	copy(vp->oidc_client, sizeof(vp->oidc_client), &v[17]);
+	copy(vp->oidc_secret, sizeof(vp->oidc_secret), &v[18]);
+	copy(vp->oidc_realm, sizeof(vp->oidc_realm), &v[19]);
+	copy(vp->oidc_scope, sizeof(vp->oidc_scope), &v[20]);
+	copy(vp->oidc_sub, sizeof(vp->oidc_sub), &v[21]);
+	copy(vp->oidc_name, sizeof(vp->oidc_name), &v[22]);
+	copy(vp->oidc_groups, sizeof(vp->oidc_groups), &v[23]);
+	copy(vp->oidc_email, sizeof(vp->oidc_email), &v[24]);
+	copy(vp->oidc_ca, sizeof(vp->oidc_ca), &v[25]);
+	static const struct {
+		size_t off, n;
+		const char *dflt;
+	} dflt[] = {
+	    {offsetof(struct vproxy, oidc_realm), sizeof(vp->oidc_realm), "OIDC"},
+	    {offsetof(struct vproxy, oidc_scope), sizeof(vp->oidc_scope), "openid profile email"},
+	    {offsetof(struct vproxy, oidc_sub), sizeof(vp->oidc_sub), "sub"},
+	    {offsetof(struct vproxy, oidc_name), sizeof(vp->oidc_name), "name"},
+	    {offsetof(struct vproxy, oidc_groups), sizeof(vp->oidc_groups), "groups"},
+	    {offsetof(struct vproxy, oidc_email), sizeof(vp->oidc_email), "email"},
+	};
+	for (size_t i = 0; i < sizeof(dflt) / sizeof(dflt[0]); i++) {
+		char *f = (char *)vp + dflt[i].off;
+		if (!*f)
+			str_copy(f, dflt[i].dflt, dflt[i].n);
+	}
 	return 0;
 }
 
@@ -58,18 +85,22 @@ static int refresh(struct proxy *p, struct err *e)
 	struct loading l = {calloc(VP_MAX, sizeof(struct vproxy)), 0};
 	if (!l.list)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	int rc = db_exec_once(p->cfg.db,
-			      "SELECT prefix, authentication_method, session_cookie_header_name, "
-			      "session_inactivity_timeout, authentication_module_redirect_uri, "
-			      "header_authentication_header_name, "
-			      "header_authentication_static_user_directory, "
-			      "header_authentication_dynamic_user_directory, "
-			      "header_authentication_trusted_addresses, "
-			      "websocket_cross_origin_white_list, additional_response_headers, "
-			      "jwt_public_key_certificate, jwt_attribute_user_id, "
-			      "jwt_attribute_user_directory, jwt_audience, jwt_issuer FROM "
-			      "virtualproxyconfig ORDER BY prefix",
-			      NULL, on_vproxy, &l, e);
+	int rc =
+	    db_exec_once(p->cfg.db,
+			 "SELECT prefix, authentication_method, session_cookie_header_name, "
+			 "session_inactivity_timeout, authentication_module_redirect_uri, "
+			 "header_authentication_header_name, "
+			 "header_authentication_static_user_directory, "
+			 "header_authentication_dynamic_user_directory, "
+			 "header_authentication_trusted_addresses, "
+			 "websocket_cross_origin_white_list, additional_response_headers, "
+			 "jwt_public_key_certificate, jwt_attribute_user_id, "
+			 "jwt_attribute_user_directory, jwt_audience, jwt_issuer, "
+			 "oidc_configuration_endpoint_uri, oidc_client_id, oidc_client_secret, "
+			 "oidc_realm, oidc_scope, oidc_attribute_sub, oidc_attribute_name, "
+			 "oidc_attribute_groups, oidc_attribute_email, oidc_ca_certificate FROM "
+			 "virtualproxyconfig ORDER BY prefix",
+			 NULL, on_vproxy, &l, e);
 	if (rc) {
 		free(l.list);
 		if (!p->vps)

@@ -570,6 +570,36 @@ int repo_user_ensure(struct repo *r, const char *dir, const char *id,
 	return rc;
 }
 
+int repo_user_set_name(struct repo *r, const char *ref, const char *name, struct err *e)
+{
+	struct arena *a = arena_new();
+	struct qrs q;
+	repo_qrs_local_init(&q, r, a, NULL);
+	struct db_conn *c;
+	int rc = repo_qrs_begin(&q, &c, true);
+	if (rc == 0) {
+		char now[ISO_TIME_LEN + 1];
+		time_format_iso(time_now_ms(), now);
+		struct db_params p;
+		db_params_init(&p);
+		db_p_text(&p, ref);
+		db_p_text(&p, name);
+		db_p_text(&p, now);
+		int64_t n = 0;
+		rc = db_exec(c,
+			     "UPDATE users SET name = $2, modified_date = $3 WHERE id = $1 AND "
+			     "(name IS NULL OR name <> $2)",
+			     &p, NULL, NULL, &n, &q.err);
+		if (rc == 0 && n > 0)
+			rc = repo_crud_log_change(&q, c, repo_entity_find("user"), ref, "update");
+		rc = repo_qrs_end(&q, c, rc);
+	}
+	if (rc)
+		*e = q.err;
+	arena_free(a);
+	return rc;
+}
+
 int repo_api_user_password(struct qrs *q)
 {
 	if (!q->repo->password_set)

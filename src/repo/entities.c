@@ -197,8 +197,8 @@ static const char *const auth_method_names[] = {"Ticket",
 						"HeaderDynamicUserDirectory",
 						"SAML",
 						"JWT",
-						"Form",
 						"OIDC",
+						"Form",
 						NULL};
 
 static const struct field_desc vproxy_fields[] = {
@@ -231,6 +231,17 @@ static const struct field_desc vproxy_fields[] = {
      NULL},
     {"jwtAudience", "jwt_audience", FT_STRING, 0, NULL, 255, NULL, NULL},
     {"jwtIssuer", "jwt_issuer", FT_STRING, 0, NULL, 255, NULL, NULL},
+    {"oidcConfigurationEndpointUri", "oidc_configuration_endpoint_uri", FT_STRING, 0, NULL, 1024,
+     NULL, NULL},
+    {"oidcClientId", "oidc_client_id", FT_STRING, 0, NULL, 255, NULL, NULL},
+    {"oidcClientSecret", "oidc_client_secret", FT_STRING, F_WRITEONLY, NULL, 511, NULL, NULL},
+    {"oidcRealm", "oidc_realm", FT_STRING, 0, NULL, 128, NULL, NULL},
+    {"oidcScope", "oidc_scope", FT_STRING, 0, NULL, 255, NULL, NULL},
+    {"oidcAttributeSub", "oidc_attribute_sub", FT_STRING, 0, NULL, 128, NULL, NULL},
+    {"oidcAttributeName", "oidc_attribute_name", FT_STRING, 0, NULL, 128, NULL, NULL},
+    {"oidcAttributeGroups", "oidc_attribute_groups", FT_STRING, 0, NULL, 128, NULL, NULL},
+    {"oidcAttributeEmail", "oidc_attribute_email", FT_STRING, 0, NULL, 128, NULL, NULL},
+    {"oidcCaCertificate", "oidc_ca_certificate", FT_STRING, F_MULTILINE, NULL, 8192, NULL, NULL},
 };
 
 /* A token of HTTP (a header or cookie name): letters, digits and -_. */
@@ -288,6 +299,19 @@ static int check_vproxy(const struct repo *repo, const struct decoded *in, struc
 		if (strcmp(f, "additionalResponseHeaders") == 0 && s && !header_lines(s))
 			return err_set(e, ERR_FIELD,
 				       "additionalResponseHeaders must be \"Name: value\" lines");
+		if (strcmp(f, "oidcConfigurationEndpointUri") == 0 && s && *s &&
+		    !str_has_prefix(s, "https://"))
+			return err_set(e, ERR_FIELD,
+				       "oidcConfigurationEndpointUri must be an https:// address "
+				       "(the provider's .well-known/openid-configuration)");
+		if (strcmp(f, "oidcRealm") == 0 && s &&
+		    (strpbrk(s, "\\;=") || str_has_ctl(s, false)))
+			return err_set(e, ERR_FIELD,
+				       "oidcRealm names a user directory: no \\, ; or =");
+		if (strcmp(f, "oidcCaCertificate") == 0 && s && *s &&
+		    !strstr(s, "-----BEGIN CERTIFICATE-----"))
+			return err_set(e, ERR_FIELD,
+				       "oidcCaCertificate must be one or more PEM certificates");
 	}
 	return 0;
 }

@@ -188,7 +188,7 @@ static int forward_to_ca(struct qrs *q)
 	snprintf(ca, sizeof(ca), "%s/root.pem", q->repo->certs_dir);
 	snprintf(cert, sizeof(cert), "%s/client.pem", q->repo->certs_dir);
 	snprintf(key, sizeof(key), "%s/client_key.pem", q->repo->certs_dir);
-	struct http_client_tls tls = {ca, cert, key, NULL};
+	struct http_client_tls tls = {.ca_file = ca, .cert_file = cert, .key_file = key};
 	struct http_response resp;
 	struct err ce;
 	err_init(&ce);

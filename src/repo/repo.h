@@ -172,6 +172,8 @@ NODISCARD int repo_site_exists(struct db *db, bool *out, struct err *e);
  * in from another directory). */
 NODISCARD int repo_user_ensure(struct repo *r, const char *dir, const char *id,
 			       char out_ref[UUID_STR_LEN + 1], struct err *e);
+/* Sets user `ref`'s name (what an identity provider calls the person) when it differs. */
+NODISCARD int repo_user_set_name(struct repo *r, const char *ref, const char *name, struct err *e);
 /* Security rule actions, QRS's bit values (the ones other modules ask about). */
 #define REPO_ACTION_READ   2
 #define REPO_ACTION_UPDATE 4

@@ -224,6 +224,23 @@ static const char v7[] =
     "'The owner of a data connection reads, changes and deletes it.', 0, 0, "
     "'5eed0000-0000-4000-8000-000000000011');\n";
 
+/* 8: authenticationMethod 5 is OIDC and 6 Form, as in QRS (5 was Form); the OpenID Connect
+ * settings of a virtual proxy, with QRS's names, and the PEM of the CA an identity provider
+ * outside the public ones chains to (ours). */
+static const char v8[] =
+    "UPDATE virtualproxyconfig SET authentication_method = 11 - authentication_method WHERE "
+    "authentication_method IN (5, 6);\n"
+    "ALTER TABLE virtualproxyconfig ADD COLUMN oidc_configuration_endpoint_uri TEXT;\n"
+    "ALTER TABLE virtualproxyconfig ADD COLUMN oidc_client_id TEXT;\n"
+    "ALTER TABLE virtualproxyconfig ADD COLUMN oidc_client_secret TEXT;\n"
+    "ALTER TABLE virtualproxyconfig ADD COLUMN oidc_realm TEXT;\n"
+    "ALTER TABLE virtualproxyconfig ADD COLUMN oidc_scope TEXT;\n"
+    "ALTER TABLE virtualproxyconfig ADD COLUMN oidc_attribute_sub TEXT;\n"
+    "ALTER TABLE virtualproxyconfig ADD COLUMN oidc_attribute_name TEXT;\n"
+    "ALTER TABLE virtualproxyconfig ADD COLUMN oidc_attribute_groups TEXT;\n"
+    "ALTER TABLE virtualproxyconfig ADD COLUMN oidc_attribute_email TEXT;\n"
+    "ALTER TABLE virtualproxyconfig ADD COLUMN oidc_ca_certificate TEXT;\n";
+
 const struct db_migration repo_migrations[] = {
-    {1, v1}, {2, v2}, {4, v4}, {5, v5}, {6, v6}, {7, v7}, {0, NULL},
+    {1, v1}, {2, v2}, {4, v4}, {5, v5}, {6, v6}, {7, v7}, {8, v8}, {0, NULL},
 };

@@ -1,9 +1,11 @@
 /* fuzz_proxy.c: the proxy's parsers of what a browser sends before it is signed in: the
  * Cookie header, the sign-in form body, the target a sign-in sends it back to (and the same
- * text as a file of the hub), and a JWT
- * (checked against an HS256 secret, so that a token the fuzzer signs itself is impossible
- * and every accepted one would be a bug). The first byte picks the parser. Nothing may
- * crash or read past the input, and what comes out must fit and hold no NUL. */
+ * text as a file of the hub), a JWT (checked against an HS256 secret, so that a token the
+ * fuzzer signs itself is impossible and every accepted one would be a bug), an OpenID
+ * Connect ID token (against a key set of one P-256 key, likewise; the seeds are real
+ * tokens of that key, refused only for their nonce) and the claims an
+ * identity provider gives (the user they name must be usable). The first byte picks the parser.
+ * Nothing may crash or read past the input, and what comes out must fit and hold no NUL. */
 #include "proxy/proxy_int.h"
 
 #include <stdlib.h>
@@ -22,7 +24,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
 	char out[64];
-	switch (data[0] % 4) {
+	switch (data[0] % 6) {
+	case 4: {
+		static const char jwks[] =
+		    "{\"keys\":[{\"kty\":\"EC\",\"x\":\"_XMOBfM-"
+		    "ehF5fKKqBOTeKfre3lVWgjReHHKnUxeVIHg\","
+		    "\"y\":\"5PCEfDbQE9WL07UL4legtX4_HLND2_W_G_3sJ4TRddc\",\"crv\":\"P-256\","
+		    "\"kid\":\"e1\",\"use\":\"sig\"}]}";
+		json_t *claims = NULL;
+		struct err e;
+		err_init(&e);
+		if (proxy_oidc_id_token(text, jwks, "https://idp.test", "fathom", "N-fuzz",
+					1800000000, &claims, &e) == 0 ||
+		    claims)
+			abort();
+		break;
+	}
+	case 5: {
+		static struct vproxy vp = {.oidc_realm = "CORP",
+					   .oidc_sub = "sub",
+					   .oidc_name = "name",
+					   .oidc_groups = "groups",
+					   .oidc_email = "email"};
+		json_t *claims = json_loads(text, 0, NULL);
+		struct oidc_user u;
+		struct err e;
+		err_init(&e);
+		if (claims && proxy_oidc_user(claims, &vp, &u, &e) == 0) {
+			json_t *attrs = u.attrs ? json_loads(u.attrs, 0, NULL) : NULL;
+			if (!proxy_user_part_ok(u.id) || strcmp(u.dir, "CORP") != 0 ||
+			    (u.attrs && !json_is_array(attrs)) || str_has_ctl(u.name, false))
+				abort();
+			json_decref(attrs);
+			free(u.attrs);
+		}
+		json_decref(claims);
+		break;
+	}
 	case 3: {
 		static struct vproxy vp = {.jwt_user = "sub", .jwt_dir = "[CORP]"};
 		str_copy(vp.jwt_key, "a secret the fuzzer does not know", sizeof(vp.jwt_key));

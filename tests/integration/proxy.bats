@@ -16,6 +16,7 @@ setup_file() {
 	export QPS=https://localhost:$(awk '/^\[/ { s = $0 } s == "[proxy]" && $1 == "api_port" { print $3 }' "$SITE/node.conf")
 }
 teardown_file() { site_down; }
+teardown() { idp_down; }
 
 # px PATH [curl args]: a request to the proxy as a browser would make it (no client
 # certificate), from the loopback address $FROM (default 127.0.0.1; failed sign-ins are
@@ -452,6 +453,129 @@ eventually() {
 	[ "$(jqb .userDirectory)" = PARTNERS ]
 	# a token for one virtual proxy is nothing at the default one
 	st=$(px /qps/user -H "Authorization: Bearer $tok"); [ "$st" = 401 ]
+}
+
+# idp_up: the test identity provider (tests/idp, oidc-provider from npm) on loopback, with a
+# certificate of its own for 127.0.0.1 ($IDP_CA); $IDP is its discovery address.
+idp_up() {
+	local d=$BATS_TEST_TMPDIR port
+	[ -d "$BATS_TEST_DIRNAME/../idp/node_modules/oidc-provider" ] ||
+		skip "tests/idp has no node_modules (scripts/deps.sh runs npm ci there)"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+		-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+		-keyout "$d/idp.key" -out "$d/idp.pem" 2>/dev/null
+	export IDP_CA=$d/idp.pem IDP_SECRET='the client secret of the test provider'
+	port=$(free_port)
+	node "$BATS_TEST_DIRNAME/../idp/idp.mjs" --port "$port" --cert "$d/idp.pem" --key "$d/idp.key" \
+		--secret "$IDP_SECRET" --redirect "$PX/oidc/oidc/callback" --redirect "$PX/oidcec/oidc/callback" \
+		--redirect "$PX/oidcbad/oidc/callback" \
+		>"$d/idp.out" 2>&1 3>&- &
+	echo $! >"$d/idp.pid"
+	for _ in $(seq 100); do grep -q '^ready' "$d/idp.out" && break; sleep 0.1; done
+	grep -q '^ready' "$d/idp.out" || { cat "$d/idp.out" >&2; return 1; }
+	export IDP=https://127.0.0.1:$port/.well-known/openid-configuration
+}
+idp_down() {
+	[ -f "$BATS_TEST_TMPDIR/idp.pid" ] || return 0
+	kill "$(cat "$BATS_TEST_TMPDIR/idp.pid")" 2>/dev/null || true
+	rm -f "$BATS_TEST_TMPDIR/idp.pid"
+}
+
+# oidc_sign_in PREFIX USER: a browser's way through the provider (curl with one cookie jar
+# for both sites). Prints the status of the proxy's last answer; the page it asked for is in
+# $BATS_TEST_TMPDIR/first (headers) and the session cookie in the jar.
+oidc_sign_in() {
+	local d=$BATS_TEST_TMPDIR jar=$BATS_TEST_TMPDIR/jar.$1
+	rm -f "$jar"
+	curl -s -o /dev/null -D "$d/first" -c "$jar" -b "$jar" --cacert "$SITE/certs/root.pem" "$PX/$1/hub/x"
+	local auth; auth=$(grep -i '^Location:' "$d/first" | cut -d' ' -f2- | tr -d '\r')
+	# the provider's sign-in page, then its form
+	local form; form=$(curl -s -L -c "$jar" -b "$jar" --cacert "$IDP_CA" -o /dev/null -w '%{url_effective}' "$auth")
+	curl -s -o /dev/null -D "$d/last" -w '%{http_code}' -c "$jar" -b "$jar" --cacert "$IDP_CA" \
+		--data-urlencode "login=$2" "$form" >"$d/st"
+	# the provider answers with its resume address, which sends the browser to the proxy
+	local next; next=$(grep -i '^Location:' "$d/last" | cut -d' ' -f2- | tr -d '\r')
+	while [[ "$next" == https://127.0.0.1:* ]]; do
+		curl -s -o /dev/null -D "$d/last" -c "$jar" -b "$jar" --cacert "$IDP_CA" "$next"
+		next=$(grep -i '^Location:' "$d/last" | cut -d' ' -f2- | tr -d '\r')
+	done
+	echo "$next" >"$d/callback"
+	[ -n "$next" ] || { echo 0; return; }
+	curl -s -o "$(BODY_FILE)" -D "$d/h" -w '%{http_code}' -c "$jar" -b "$jar" --cacert "$SITE/certs/root.pem" "$next"
+}
+jar_session() { awk -v n="$2" '$6 == n { print $7 }' "$BATS_TEST_TMPDIR/jar.$1"; }
+
+@test "an OIDC virtual proxy signs people in at a real provider (code flow with PKCE), with their name and groups" {
+	idp_up
+	vproxy "$(jq -nc --arg url "$IDP" --arg secret "$IDP_SECRET" --rawfile ca "$IDP_CA" \
+		'{prefix:"oidc",description:"OIDC",authenticationMethod:"OIDC",sessionCookieHeaderName:"X-Qlik-Session-oidc",oidcConfigurationEndpointUri:$url,oidcClientId:"fathom",oidcClientSecret:$secret,oidcRealm:"CORP",oidcScope:"openid profile email groups",oidcCaCertificate:$ca}')" >/dev/null
+	vproxy "$(jq -nc --arg url "$IDP" --arg secret "$IDP_SECRET" --rawfile ca "$IDP_CA" \
+		'{prefix:"oidcec",description:"OIDC EC",authenticationMethod:5,sessionCookieHeaderName:"X-Qlik-Session-oidcec",oidcConfigurationEndpointUri:$url,oidcClientId:"fathom-ec",oidcClientSecret:$secret,oidcCaCertificate:$ca}')" >/dev/null
+	# the secret is never shown back; the method is QRS's number 5
+	st=$(api GET "/qrs/virtualproxyconfig/full?filter=prefix%20eq%20'oidc'"); expect 200 "$st"
+	[ "$(jqb '.[0].authenticationMethod')" = 5 ]; [ "$(jqb '.[0] | has("oidcClientSecret")')" = false ]
+	sleep 1.2
+	st=$(oidc_sign_in oidc alice); [ "$st" = 302 ]
+	# the way out carried a PKCE challenge, a state and a nonce, and set the flow's cookie
+	loc=$(grep -i '^Location:' "$BATS_TEST_TMPDIR/first")
+	[[ "$loc" == *"code_challenge_method=S256"* ]]; [[ "$loc" == *"&state="* ]]; [[ "$loc" == *"&nonce="* ]]
+	[[ "$loc" == *"redirect_uri=https%3A%2F%2Flocalhost%3A$PXP%2Foidc%2Foidc%2Fcallback"* ]]
+	grep -qi '^Set-Cookie: X-Qlik-Session-oidc-oidc=.*HttpOnly' "$BATS_TEST_TMPDIR/first"
+	# back at the page asked for, signed in as CORP\alice
+	[ "$(hdr Location)" = /oidc/hub/x ]
+	s=$(jar_session oidc X-Qlik-Session-oidc); [ "${#s}" = 43 ]
+	st=$(px /oidc/qps/user -b "X-Qlik-Session-oidc=$s"); expect 200 "$st"
+	[ "$(jqb .userDirectory)" = CORP ]; [ "$(jqb .userId)" = alice ]
+	# the user entity has the provider's name; the groups went with the session
+	[ "$(sql "SELECT name FROM users WHERE user_directory = 'CORP' AND user_id = 'alice'")" = 'Alice Example' ]
+	hash=$(printf '%s' "$s" | sha256sum | cut -d' ' -f1)
+	attrs=$(sql "SELECT attributes FROM proxy_session WHERE id_hash = '$hash'")
+	[[ "$attrs" == *'{"group":"finance"}'* ]]; [[ "$attrs" == *'{"email":"alice@example.com"}'* ]]
+	# a group in a security rule: finance reads the stream Ledger, sales does not
+	st=$(json POST /qrs/stream '{"name":"Ledger"}'); expect 201 "$st"
+	st=$(json POST /qrs/systemrule '{"name":"FinanceLedger","category":"Security","type":"Custom","rule":"user.group = \"finance\" and resource.name = \"Ledger\"","resourceFilter":"Stream_*","actions":2}')
+	expect 201 "$st"
+	st=$(px "/oidc/qrs/stream?xrfkey=$XRF" -H "X-Qlik-Xrfkey: $XRF" -b "X-Qlik-Session-oidc=$s"); expect 200 "$st"
+	[ "$(jqb '[.[] | select(.name == "Ledger")] | length')" = 1 ]
+	# ES256 ID tokens and the secret in the form body; bob is in sales, not finance
+	st=$(oidc_sign_in oidcec bob); [ "$st" = 302 ]
+	b=$(jar_session oidcec X-Qlik-Session-oidcec)
+	st=$(px /oidcec/qps/user -b "X-Qlik-Session-oidcec=$b"); expect 200 "$st"
+	[ "$(jqb .userDirectory)" = OIDC ]; [ "$(jqb .userId)" = bob ]
+	st=$(px "/oidcec/qrs/stream?xrfkey=$XRF" -H "X-Qlik-Xrfkey: $XRF" -b "X-Qlik-Session-oidcec=$b"); expect 200 "$st"
+	[ "$(jqb '[.[] | select(.name == "Ledger")] | length')" = 0 ]
+	# the callback once more (a replayed code) is refused, even with the flow's cookie kept
+	# (a browser drops it at the first callback; curl keeps it)
+	st=$(curl -s -o "$(BODY_FILE)" -w '%{http_code}' -b "$BATS_TEST_TMPDIR/jar.oidcec" --cacert "$SITE/certs/root.pem" "$(cat "$BATS_TEST_TMPDIR/callback")")
+	expect 403 "$st"
+	grep -q "OpenID Connect sign-in refused: .* answered 400: invalid_grant" "$SITE/logs/fathom.log"
+	! grep -qF "$IDP_SECRET" "$SITE/logs/fathom.log"
+}
+
+@test "an OIDC callback that this browser did not start, a wrong secret and a provider that is down are refused" {
+	idp_up
+	vproxy "$(jq -nc --arg url "$IDP" --rawfile ca "$IDP_CA" \
+		'{prefix:"oidcbad",description:"OIDC bad",authenticationMethod:"OIDC",oidcConfigurationEndpointUri:$url,oidcClientId:"fathom",oidcClientSecret:"not the secret",oidcCaCertificate:$ca}')" >/dev/null
+	sleep 1.2
+	# the attacker's own callback (code and state) sent to someone else's browser
+	st=$(oidc_sign_in oidcbad alice); [ "$st" = 403 ]
+	grep -q "OpenID Connect sign-in refused: .* answered 401: invalid_client" "$SITE/logs/fathom.log"
+	st=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$SITE/certs/root.pem" "$(cat "$BATS_TEST_TMPDIR/callback")")
+	[ "$st" = 403 ]
+	grep -q "callback that this browser did not start" "$SITE/logs/fathom.log"
+	st=$(px '/oidcbad/oidc/callback?error=access_denied&state=x'); [ "$st" = 401 ]
+	# a provider without the CA to trust it: the proxy says it cannot reach it
+	id=$(api GET "/qrs/virtualproxyconfig?filter=prefix%20eq%20'oidcbad'" >/dev/null; jqb '.[0].id')
+	st=$(api GET "/qrs/virtualproxyconfig/$id"); expect 200 "$st"
+	cp "$(BODY_FILE)" "$BATS_TEST_TMPDIR/vp.json"
+	body=$(jq -c '.oidcCaCertificate = "" | .oidcConfigurationEndpointUri = "https://127.0.0.1:1/.well-known/openid-configuration"' "$BATS_TEST_TMPDIR/vp.json")
+	st=$(json PUT "/qrs/virtualproxyconfig/$id" "$body"); expect 200 "$st"
+	sleep 1.2
+	st=$(px /oidcbad/hub/); [ "$st" = 502 ]
+	grep -q "OpenID Connect provider https://127.0.0.1:1/" "$SITE/logs/fathom.log"
+	# an address that is not https:// is refused when saved
+	body=$(jq -c '.oidcConfigurationEndpointUri = "http://idp.example/"' "$BATS_TEST_TMPDIR/vp.json")
+	st=$(json PUT "/qrs/virtualproxyconfig/$id" "$body"); expect 400 "$st"
 }
 
 @test "the repository API makes people: POST /qrs/user, then PUT /qrs/user/{id}/password" {
