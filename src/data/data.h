@@ -156,6 +156,9 @@ NODISCARD int data_num_format(double x, const char *fmt, const char *dec, const 
 NODISCARD int data_date_format(double x, const char *fmt, char *out, size_t n);
 /* The year, month (1-12) and day (1-31) of day serial `serial`. */
 void data_civil_date(int64_t serial, int64_t *y, int64_t *m, int64_t *d);
+/* The day serial of y-m-d (proleptic Gregorian; day 0 = 1899-12-30), m from 1 to 12. A day
+ * past the month's end runs on into the next month (day 0 is the month's eve). */
+int64_t data_serial_date(int64_t y, int64_t m, int64_t d);
 
 /* ================================================================ text formats */
 

@@ -22,8 +22,7 @@ static bool all_digits(const char *s, size_t n)
 	return n > 0;
 }
 
-/* Days from 1899-12-30 to y-m-d (proleptic Gregorian). */
-static int64_t day_serial(int64_t y, int64_t m, int64_t d)
+int64_t data_serial_date(int64_t y, int64_t m, int64_t d)
 {
 	y -= m <= 2;
 	int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -39,47 +38,93 @@ static bool leap(int64_t y)
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-/* A date in `fmt` (the letters Y, M, D and separators; only numeric fields). */
+/* Reads `digits` digits at s into *v; with `flex`, one digit where the next is not one
+ * (1/15/2020 in M/D/YYYY). The count read, or 0. */
+static size_t read_digits(const char *s, size_t digits, bool flex, int64_t *v)
+{
+	if (flex && isdigit((unsigned char)s[0]) && !isdigit((unsigned char)s[1]))
+		digits = 1;
+	if (!all_digits(s, digits))
+		return 0;
+	*v = 0;
+	for (size_t j = 0; j < digits; j++)
+		*v = *v * 10 + (s[j] - '0');
+	return digits;
+}
+
+/* A date, time or timestamp in `fmt`: Y, M, D (any case) for the date; h, m (after an h:
+ * minutes), s and f for the time of day; TT for AM or PM; other characters as they are.
+ * Only numeric fields. A format without a date reads a time of day alone. */
 static bool parse_date(const char *s, const char *fmt, double *out)
 {
-	int64_t y = -1, m = -1, d = -1;
+	int64_t y = -1, m = -1, d = -1, part[4] = {0, 0, 0, 0}; /* h, m, s, fraction */
+	int64_t frac_div = 1, pm = -1;
+	bool has_date = false, seen_h = false;
 	size_t i = 0, k = 0;
 	while (fmt[k]) {
-		char f = (char)toupper((unsigned char)fmt[k]);
-		if (f == 'Y' || f == 'M' || f == 'D') {
-			size_t run = 0;
-			while (toupper((unsigned char)fmt[k + run]) == f)
-				run++;
-			size_t digits = run; /* M and D: one digit, or two (1/15/2020) */
-			if (run == 1 && f != 'Y' && isdigit((unsigned char)s[i]) &&
-			    isdigit((unsigned char)s[i + 1]))
-				digits = 2;
-			if (!all_digits(s + i, digits))
+		char raw = fmt[k], f = (char)toupper((unsigned char)raw);
+		size_t run = 0;
+		while (fmt[k + run] == raw)
+			run++;
+		int64_t v = 0;
+		size_t got = 0;
+		if ((f == 'T') && run == 2) {
+			char c = (char)toupper((unsigned char)s[i]);
+			if ((c != 'A' && c != 'P') || toupper((unsigned char)s[i + 1]) != 'M')
 				return false;
-			int64_t v = 0;
-			for (size_t j = 0; j < digits; j++)
-				v = v * 10 + (s[i + j] - '0');
+			pm = c == 'P';
+			got = 2;
+		} else if (raw == 'h' || (raw == 'm' && seen_h) || raw == 's' || raw == 'f') {
+			int at = raw == 'h' ? 0 : raw == 'm' ? 1 : raw == 's' ? 2 : 3;
+			got = read_digits(s + i, run > 1 || raw == 'f' ? run : 2, run == 1, &v);
+			if (!got)
+				return false;
+			part[at] = v;
+			if (raw == 'f')
+				for (size_t z = 0; z < got; z++)
+					frac_div *= 10;
+			seen_h = seen_h || raw == 'h';
+		} else if (f == 'Y' || f == 'M' || f == 'D') {
+			/* M and D: one digit, or two (1/15/2020) */
+			got = read_digits(s + i, f == 'Y' || run > 1 ? run : 2,
+					  f != 'Y' && run == 1, &v);
+			if (!got)
+				return false;
 			if (f == 'Y')
 				y = run == 2 ? 1900 + v + (v < 30 ? 100 : 0) : v;
 			else if (f == 'M')
 				m = v;
 			else
 				d = v;
-			i += digits;
-			k += run;
+			has_date = true;
 		} else {
 			if (s[i] != fmt[k])
 				return false;
-			i++;
-			k++;
+			got = 1;
+			run = 1;
 		}
+		i += got;
+		k += run;
 	}
-	if (s[i] || y < 0 || m < 1 || m > 12 || d < 1)
+	if (pm >= 0 && (part[0] < 1 || part[0] > 12))
+		return false;
+	if (pm >= 0)
+		part[0] = part[0] % 12 + 12 * pm;
+	if (s[i] || part[0] > 23 || part[1] > 59 || part[2] > 59)
+		return false;
+	double time = ((double)part[0] * 3600 + (double)part[1] * 60 + (double)part[2] +
+		       (double)part[3] / (double)frac_div) /
+		      86400.0;
+	if (!has_date) {
+		*out = time;
+		return true;
+	}
+	if (y < 0 || m < 1 || m > 12 || d < 1)
 		return false;
 	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	if (d > mdays[m - 1] + (m == 2 && leap(y)))
 		return false;
-	*out = (double)day_serial(y, m, d);
+	*out = (double)data_serial_date(y, m, d) + time;
 	return true;
 }
 

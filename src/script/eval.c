@@ -1,5 +1,5 @@
 /* eval.c: expressions over rows and groups of rows (see eval.h). */
-#include "script/script.h"
+#include "script/eval_int.h"
 #include "data/data.h"
 
 #include <ctype.h>
@@ -10,23 +10,6 @@
 #include <strings.h>
 
 static const struct val NUL = {.null = true};
-
-static struct val num(double d)
-{
-	struct val v = {.has_num = true, .num = d};
-	return v;
-}
-
-static struct val text(const char *s)
-{
-	struct val v = {.text = s};
-	return v;
-}
-
-static struct val boolean(bool b)
-{
-	return num(b ? -1 : 0);
-}
 
 bool script_val_number(const struct val *v, double *out)
 {
@@ -59,7 +42,7 @@ static int fail(struct eval *ev, const struct expr *x, const char *fmt, const ch
 	return err_set(ev->e, ERR_INVALID, "line %d, column %d: %s", x->line, x->col, msg);
 }
 
-static const char *tx(struct eval *ev, const struct val *v)
+const char *script_tx(struct eval *ev, const struct val *v)
 {
 	char buf[64];
 	const char *s = data_val_text(v, buf, sizeof(buf));
@@ -118,16 +101,18 @@ static int binary(struct eval *ev, struct expr *x, struct val *out)
 	if (rc)
 		return rc;
 	switch (x->op) {
-	case OP_AND: *out = boolean(script_val_true(&l) && script_val_true(&r)); return 0;
-	case OP_OR: *out = boolean(script_val_true(&l) || script_val_true(&r)); return 0;
-	case OP_XOR: *out = boolean(script_val_true(&l) != script_val_true(&r)); return 0;
+	case OP_AND: *out = script_bool(script_val_true(&l) && script_val_true(&r)); return 0;
+	case OP_OR: *out = script_bool(script_val_true(&l) || script_val_true(&r)); return 0;
+	case OP_XOR: *out = script_bool(script_val_true(&l) != script_val_true(&r)); return 0;
 	case '&': {
-		const char *a = l.null ? "" : tx(ev, &l), *b = r.null ? "" : tx(ev, &r);
-		*out = text(arena_printf(ev->a, "%s%s", a, b));
+		const char *a = l.null ? "" : script_tx(ev, &l),
+			   *b = r.null ? "" : script_tx(ev, &r);
+		*out = script_text(arena_printf(ev->a, "%s%s", a, b));
 		return 0;
 	}
 	case OP_LIKE:
-		*out = l.null || r.null ? NUL : boolean(like(tx(ev, &l), tx(ev, &r)));
+		*out = l.null || r.null ? NUL
+					: script_bool(like(script_tx(ev, &l), script_tx(ev, &r)));
 		return 0;
 	default: break;
 	}
@@ -138,7 +123,7 @@ static int binary(struct eval *ev, struct expr *x, struct val *out)
 			return 0;
 		}
 		if (l.null || r.null) {
-			*out = boolean(x->op == OP_NE);
+			*out = script_bool(x->op == OP_NE);
 			return 0;
 		}
 		int c;
@@ -149,7 +134,7 @@ static int binary(struct eval *ev, struct expr *x, struct val *out)
 			 : x->op == OP_LE ? c <= 0
 			 : x->op == OP_GE ? c >= 0
 					  : c != 0;
-		*out = boolean(b);
+		*out = script_bool(b);
 		return 0;
 	}
 	double a, b;
@@ -158,7 +143,7 @@ static int binary(struct eval *ev, struct expr *x, struct val *out)
 		return 0;
 	}
 	double v = x->op == '+' ? a + b : x->op == '-' ? a - b : x->op == '*' ? a * b : a / b;
-	*out = isfinite(v) ? num(v) : NUL;
+	*out = isfinite(v) ? script_num(v) : NUL;
 	return 0;
 }
 
@@ -219,29 +204,17 @@ static int64_t utf8_len(const char *s)
 
 /* A handler gets the call and its arguments evaluated into v[0..x->n_args) (a lazy one,
  * If, gets them unevaluated). */
-typedef int (*fn_impl)(struct eval *ev, struct expr *x, const struct val *v, struct val *out);
-
-struct script_func {
-	const char *name;
-	int min_args, max_args;
-	enum script_fn_kind kind;
-	fn_impl impl;
-	int op;	   /* which member of a family */
-	bool lazy; /* evaluates its own arguments */
-};
 
 static int aggregate(struct eval *ev, struct expr *x, const struct val *v, struct val *out);
 
-/* A value as a day serial: its number, or its text read as a date (or number); false for
- * NULL and for text that is neither. */
-static bool day_serial(struct eval *ev, const struct val *v, double *out)
+bool script_day_serial(struct eval *ev, const struct val *v, double *out)
 {
 	if (v->null)
 		return false;
 	if (script_val_number(v, out))
 		return true;
 	struct qvd_value q;
-	data_txt_interpret(tx(ev, v), ev->date_format, &q);
+	data_txt_interpret(script_tx(ev, v), ev->date_format, &q);
 	*out = q.num;
 	return q.type != QVD_STRING;
 }
@@ -266,7 +239,7 @@ enum { OP_RECNO, OP_ROWNO };
 static int fn_recno(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
 	(void)v;
-	*out = num((double)(x->fn->op == OP_RECNO ? ev->recno : ev->rowno));
+	*out = script_num((double)(x->fn->op == OP_RECNO ? ev->recno : ev->rowno));
 	return 0;
 }
 
@@ -299,26 +272,25 @@ static int fn_is(struct eval *ev, struct expr *x, const struct val *v, struct va
 {
 	(void)ev;
 	double a;
-	*out = boolean(x->fn->op == OP_ISNULL  ? v[0].null
-		       : x->fn->op == OP_ISNUM ? script_val_number(&v[0], &a)
-					       : !v[0].null && !v[0].has_num);
+	*out = script_bool(x->fn->op == OP_ISNULL  ? v[0].null
+			   : x->fn->op == OP_ISNUM ? script_val_number(&v[0], &a)
+						   : !v[0].null && !v[0].has_num);
 	return 0;
 }
 
 static int fn_text(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
 	(void)x;
-	*out = v[0].null ? NUL : text(tx(ev, &v[0]));
+	*out = v[0].null ? NUL : script_text(script_tx(ev, &v[0]));
 	return 0;
 }
 
 enum { OP_NUM, OP_NUM_INTERPRET };
 
 /* Num and Num#: the number; Num# keeps the text it was read from. */
-/* Argument i's text, or NULL when the call has no such argument or it is NULL. */
-static const char *text_arg(struct eval *ev, const struct expr *x, const struct val *v, int i)
+const char *script_text_arg(struct eval *ev, const struct expr *x, const struct val *v, int i)
 {
-	return i < x->n_args && !v[i].null ? tx(ev, &v[i]) : NULL;
+	return i < x->n_args && !v[i].null ? script_tx(ev, &v[i]) : NULL;
 }
 
 /* Num(x[, format[, decimal separator[, thousands separator]]]): x with the text the
@@ -326,11 +298,11 @@ static const char *text_arg(struct eval *ev, const struct expr *x, const struct 
 static int fn_num(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
 	double a = 0;
-	*out = script_val_number(&v[0], &a) ? num(a) : NUL;
+	*out = script_val_number(&v[0], &a) ? script_num(a) : NUL;
 	if (x->fn->op == OP_NUM_INTERPRET && !out->null && v[0].text)
 		out->text = v[0].text;
-	const char *fmt = text_arg(ev, x, v, 1), *dec = text_arg(ev, x, v, 2),
-		   *thou = text_arg(ev, x, v, 3);
+	const char *fmt = script_text_arg(ev, x, v, 1), *dec = script_text_arg(ev, x, v, 2),
+		   *thou = script_text_arg(ev, x, v, 3);
 	if (!dec && ev->variable) /* the separators: given, else the script's, else . and , */
 		dec = ev->variable(ev->ctx, "DecimalSep");
 	if (!thou && ev->variable)
@@ -346,16 +318,16 @@ static int fn_dual(struct eval *ev, struct expr *x, const struct val *v, struct 
 {
 	(void)x;
 	double a;
-	*out = script_val_number(&v[1], &a) ? num(a) : NUL;
+	*out = script_val_number(&v[1], &a) ? script_num(a) : NUL;
 	if (!out->null)
-		out->text = v[0].null ? "" : tx(ev, &v[0]);
+		out->text = v[0].null ? "" : script_tx(ev, &v[0]);
 	return 0;
 }
 
 static int fn_len(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
 	(void)x;
-	*out = v[0].null ? NUL : num((double)utf8_len(tx(ev, &v[0])));
+	*out = v[0].null ? NUL : script_num((double)utf8_len(script_tx(ev, &v[0])));
 	return 0;
 }
 
@@ -367,7 +339,7 @@ static int fn_case(struct eval *ev, struct expr *x, const struct val *v, struct 
 		*out = NUL;
 		return 0;
 	}
-	const char *t = tx(ev, &v[0]);
+	const char *t = script_tx(ev, &v[0]);
 	char *s = arena_strndup(ev->a, t, strlen(t));
 	bool word_start = true;
 	for (char *p = s; *p; p++) {
@@ -380,7 +352,7 @@ static int fn_case(struct eval *ev, struct expr *x, const struct val *v, struct 
 			*p = (char)(word_start ? toupper(c) : tolower(c));
 		word_start = !isalnum(c);
 	}
-	*out = text(s);
+	*out = script_text(s);
 	return 0;
 }
 
@@ -392,7 +364,7 @@ static int fn_trim(struct eval *ev, struct expr *x, const struct val *v, struct 
 		*out = NUL;
 		return 0;
 	}
-	const char *s = tx(ev, &v[0]);
+	const char *s = script_tx(ev, &v[0]);
 	size_t n = strlen(s);
 	if (x->fn->op != OP_RTRIM)
 		while (*s == ' ')
@@ -400,7 +372,7 @@ static int fn_trim(struct eval *ev, struct expr *x, const struct val *v, struct 
 	if (x->fn->op != OP_LTRIM)
 		while (n && s[n - 1] == ' ')
 			n--;
-	*out = text(arena_strndup(ev->a, s, n));
+	*out = script_text(arena_strndup(ev->a, s, n));
 	return 0;
 }
 
@@ -413,11 +385,11 @@ static int fn_left_right(struct eval *ev, struct expr *x, const struct val *v, s
 		*out = NUL;
 		return 0;
 	}
-	const char *s = tx(ev, &v[0]);
-	int64_t n = utf8_len(s), k = a < 0 ? 0 : (int64_t)a;
+	const char *s = script_tx(ev, &v[0]);
+	int64_t n = utf8_len(s), k = a < 0 ? 0 : script_whole(a);
 	if (k > n)
 		k = n;
-	*out = text(x->fn->op == OP_LEFT ? slice(ev, s, 0, k) : slice(ev, s, n - k, k));
+	*out = script_text(x->fn->op == OP_LEFT ? slice(ev, s, 0, k) : slice(ev, s, n - k, k));
 	return 0;
 }
 
@@ -428,10 +400,10 @@ static int fn_mid(struct eval *ev, struct expr *x, const struct val *v, struct v
 		*out = NUL;
 		return 0;
 	}
-	int64_t start = a < 1 ? 0 : (int64_t)a - 1, n = INT64_MAX;
+	int64_t start = a < 1 ? 0 : script_whole(a) - 1, n = INT64_MAX;
 	if (x->n_args == 3)
-		n = script_val_number(&v[2], &b) && b > 0 ? (int64_t)b : 0;
-	*out = text(slice(ev, tx(ev, &v[0]), start, n));
+		n = script_val_number(&v[2], &b) && b > 0 ? script_whole(b) : 0;
+	*out = script_text(slice(ev, script_tx(ev, &v[0]), start, n));
 	return 0;
 }
 
@@ -442,8 +414,8 @@ static int fn_index(struct eval *ev, struct expr *x, const struct val *v, struct
 		*out = NUL;
 		return 0;
 	}
-	const char *s = tx(ev, &v[0]), *f = strstr(s, tx(ev, &v[1]));
-	*out = num(f ? (double)(utf8_len(arena_strndup(ev->a, s, (size_t)(f - s))) + 1) : 0);
+	const char *s = script_tx(ev, &v[0]), *f = strstr(s, script_tx(ev, &v[1]));
+	*out = script_num(f ? (double)(utf8_len(arena_strndup(ev->a, s, (size_t)(f - s))) + 1) : 0);
 	return 0;
 }
 
@@ -454,7 +426,8 @@ static int fn_replace(struct eval *ev, struct expr *x, const struct val *v, stru
 		*out = NUL;
 		return 0;
 	}
-	const char *s = tx(ev, &v[0]), *from = tx(ev, &v[1]), *to = tx(ev, &v[2]);
+	const char *s = script_tx(ev, &v[0]), *from = script_tx(ev, &v[1]),
+		   *to = script_tx(ev, &v[2]);
 	struct buf o;
 	buf_init(&o, 64u << 20);
 	size_t fl = strlen(from);
@@ -467,7 +440,7 @@ static int fn_replace(struct eval *ev, struct expr *x, const struct val *v, stru
 			brc = buf_append(&o, s++, 1);
 		}
 	}
-	*out = text(arena_strndup(ev->a, o.data ? o.data : "", o.len));
+	*out = script_text(arena_strndup(ev->a, o.data ? o.data : "", o.len));
 	buf_release(&o);
 	return 0;
 }
@@ -479,9 +452,9 @@ static int fn_subfield(struct eval *ev, struct expr *x, const struct val *v, str
 	*out = NUL;
 	if (v[0].null || v[1].null || !script_val_number(&v[2], &a))
 		return 0;
-	const char *s = tx(ev, &v[0]), *d = tx(ev, &v[1]);
+	const char *s = script_tx(ev, &v[0]), *d = script_tx(ev, &v[1]);
 	size_t dl = strlen(d);
-	int64_t want = (int64_t)a, k = 1;
+	int64_t want = script_whole(a), k = 1;
 	while (dl && k < want) {
 		const char *n2 = strstr(s, d);
 		if (!n2)
@@ -491,7 +464,7 @@ static int fn_subfield(struct eval *ev, struct expr *x, const struct val *v, str
 	}
 	if (k == want && want >= 1) {
 		const char *end = dl ? strstr(s, d) : NULL;
-		*out = text(arena_strndup(ev->a, s, end ? (size_t)(end - s) : strlen(s)));
+		*out = script_text(arena_strndup(ev->a, s, end ? (size_t)(end - s) : strlen(s)));
 	}
 	return 0;
 }
@@ -509,7 +482,7 @@ static int fn_round(struct eval *ev, struct expr *x, const struct val *v, struct
 	}
 	double q = a / step;
 	q = x->fn->op == OP_FLOOR ? floor(q) : x->fn->op == OP_CEIL ? ceil(q) : floor(q + 0.5);
-	*out = num(q * step);
+	*out = script_num(q * step);
 	return 0;
 }
 
@@ -532,7 +505,7 @@ static int fn_math1(struct eval *ev, struct expr *x, const struct val *v, struct
 	case OP_LOG10: r = log10(a); break;
 	default: r = (a > 0) - (a < 0);
 	}
-	*out = isfinite(r) ? num(r) : NUL;
+	*out = isfinite(r) ? script_num(r) : NUL;
 	return 0;
 }
 
@@ -549,62 +522,7 @@ static int fn_math2(struct eval *ev, struct expr *x, const struct val *v, struct
 	double r = x->fn->op == OP_POW	 ? pow(a, b)
 		   : x->fn->op == OP_DIV ? (b == 0 ? NAN : trunc(a / b))
 					 : (b == 0 ? NAN : a - b * floor(a / b));
-	*out = isfinite(r) ? num(r) : NUL;
-	return 0;
-}
-
-enum { OP_YEAR, OP_MONTH, OP_DAY };
-
-static int fn_date_part(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
-{
-	double a;
-	if (!day_serial(ev, &v[0], &a)) {
-		*out = NUL;
-		return 0;
-	}
-	int64_t y, m, d;
-	data_civil_date((int64_t)floor(a), &y, &m, &d);
-	*out = num((double)(x->fn->op == OP_YEAR ? y : x->fn->op == OP_MONTH ? m : d));
-	return 0;
-}
-
-enum { OP_DATE, OP_DATE_INTERPRET, OP_TIMESTAMP, OP_TIME };
-
-/* Date, Timestamp and Time (x[, format]): x, a day serial (a number, or a text that reads
- * as a date), unchanged, with the text the format writes: the one given, or else the
- * script's DateFormat, TimestampFormat or TimeFormat. Date#(text[, format]) reads a text
- * as a date in the format (DateFormat) and keeps the text. */
-static int fn_date(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
-{
-	static const char *const var[] = {"DateFormat", "DateFormat", "TimestampFormat",
-					  "TimeFormat"};
-	static const char *const dflt[] = {"YYYY-MM-DD", "YYYY-MM-DD", "YYYY-MM-DD hh:mm:ss",
-					   "hh:mm:ss"};
-	int op = x->fn->op;
-	const char *fmt = text_arg(ev, x, v, 1);
-	if (!fmt && op <= OP_DATE_INTERPRET)
-		fmt = ev->date_format;
-	if (!fmt && ev->variable)
-		fmt = ev->variable(ev->ctx, var[op]);
-	if (!fmt || !*fmt)
-		fmt = dflt[op];
-	double a = 0;
-	*out = NUL;
-	if (op == OP_DATE_INTERPRET && !v[0].null && !script_val_number(&v[0], &a)) {
-		struct qvd_value q;
-		data_txt_interpret(tx(ev, &v[0]), fmt, &q);
-		if (q.type != QVD_STRING)
-			*out = num(q.num), out->text = tx(ev, &v[0]);
-		return 0;
-	}
-	if (!day_serial(ev, &v[0], &a))
-		return 0;
-	*out = num(a);
-	char text[160];
-	if (op == OP_DATE_INTERPRET)
-		out->text = v[0].text;
-	else if (data_date_format(a, fmt, text, sizeof(text)) == 0)
-		out->text = arena_strdup(ev->a, text);
+	*out = isfinite(r) ? script_num(r) : NUL;
 	return 0;
 }
 
@@ -633,7 +551,7 @@ static int fn_chr(struct eval *ev, struct expr *x, const struct val *v, struct v
 		s[2] = (char)(0x80 | ((c >> 6) & 0x3F));
 		s[3] = (char)(0x80 | (c & 0x3F));
 	}
-	*out = text(arena_strndup(ev->a, s, strlen(s)));
+	*out = script_text(arena_strndup(ev->a, s, strlen(s)));
 	return 0;
 }
 
@@ -644,14 +562,14 @@ static int fn_repeat(struct eval *ev, struct expr *x, const struct val *v, struc
 		*out = NUL;
 		return 0;
 	}
-	const char *s = tx(ev, &v[0]);
+	const char *s = script_tx(ev, &v[0]);
 	size_t sl = strlen(s);
 	if (sl * (size_t)a > (16u << 20))
 		return fail(ev, x, "%s would make a text over 16 MiB", "Repeat");
 	char *r2 = arena_alloc(ev->a, sl * (size_t)a + 1);
 	for (int64_t i = 0; i < (int64_t)a; i++)
 		memcpy(r2 + (size_t)i * sl, s, sl);
-	*out = text(r2);
+	*out = script_text(r2);
 	return 0;
 }
 
@@ -661,19 +579,19 @@ enum { OP_MATCH, OP_MIXMATCH, OP_WILDMATCH };
  * matches it, or 0. */
 static int fn_match(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
-	*out = num(0);
+	*out = script_num(0);
 	if (v[0].null)
 		return 0;
-	const char *s = tx(ev, &v[0]);
+	const char *s = script_tx(ev, &v[0]);
 	for (int i = 1; i < x->n_args; i++) {
 		if (v[i].null)
 			continue;
-		const char *c = tx(ev, &v[i]);
+		const char *c = script_tx(ev, &v[i]);
 		bool hit = x->fn->op == OP_MATCH      ? strcmp(s, c) == 0
 			   : x->fn->op == OP_MIXMATCH ? strcasecmp(s, c) == 0
 						      : like(s, c);
 		if (hit) {
-			*out = num(i);
+			*out = script_num(i);
 			break;
 		}
 	}
@@ -695,9 +613,9 @@ static int fn_applymap(struct eval *ev, struct expr *x, const struct val *v, str
 	if (!ev->mapping)
 		return fail(ev, x, "%s is not available here", "ApplyMap");
 	bool found = false;
-	int rc = ev->mapping(ev->ctx, tx(ev, &v[0]), &v[1], out, &found);
+	int rc = ev->mapping(ev->ctx, script_tx(ev, &v[0]), &v[1], out, &found);
 	if (rc == ERR_NOT_FOUND)
-		return fail(ev, x, "there is no mapping table named '%s'", tx(ev, &v[0]));
+		return fail(ev, x, "there is no mapping table named '%s'", script_tx(ev, &v[0]));
 	if (rc)
 		return rc;
 	if (!found)
@@ -707,10 +625,6 @@ static int fn_applymap(struct eval *ev, struct expr *x, const struct val *v, str
 
 enum { AG_SUM, AG_COUNT, AG_MIN, AG_MAX, AG_AVG, AG_ONLY, AG_CONCAT, AG_MINSTRING, AG_MAXSTRING };
 
-#define SCALAR(name, lo, hi, impl, op)                                                             \
-	{                                                                                          \
-		name, lo, hi, SCRIPT_FN_SCALAR, impl, op, false                                    \
-	}
 #define AGGR(name, hi, op)                                                                         \
 	{                                                                                          \
 		name, 1, hi, SCRIPT_FN_AGGR, aggregate, op, true                                   \
@@ -765,13 +679,6 @@ static const struct script_func functions[] = {
     SCALAR("Mod", 2, 2, fn_math2, OP_MOD),
     SCALAR("Div", 2, 2, fn_math2, OP_DIV),
     SCALAR("Pow", 2, 2, fn_math2, OP_POW),
-    SCALAR("Year", 1, 1, fn_date_part, OP_YEAR),
-    SCALAR("Month", 1, 1, fn_date_part, OP_MONTH),
-    SCALAR("Day", 1, 1, fn_date_part, OP_DAY),
-    SCALAR("Date", 1, 2, fn_date, OP_DATE),
-    SCALAR("Date#", 1, 2, fn_date, OP_DATE_INTERPRET),
-    SCALAR("Timestamp", 1, 2, fn_date, OP_TIMESTAMP),
-    SCALAR("Time", 1, 2, fn_date, OP_TIME),
     SCALAR("Chr", 1, 1, fn_chr, 0),
     SCALAR("Repeat", 2, 2, fn_repeat, 0),
     SCALAR("Match", 2, 16, fn_match, OP_MATCH),
@@ -786,6 +693,9 @@ const struct script_func *script_func_find(const char *name)
 	for (size_t i = 0; i < ARRAY_LEN(functions); i++)
 		if (strcasecmp(functions[i].name, name) == 0)
 			return &functions[i];
+	for (size_t i = 0; i < script_n_date_functions; i++)
+		if (strcasecmp(script_date_functions[i].name, name) == 0)
+			return &script_date_functions[i];
 	return NULL;
 }
 
@@ -796,6 +706,9 @@ void script_func_list(void (*each)(void *ctx, const char *name, enum script_fn_k
 	for (size_t i = 0; i < ARRAY_LEN(functions); i++)
 		each(ctx, functions[i].name, functions[i].kind, functions[i].min_args,
 		     functions[i].max_args);
+	for (size_t i = 0; i < script_n_date_functions; i++)
+		each(ctx, script_date_functions[i].name, script_date_functions[i].kind,
+		     script_date_functions[i].min_args, script_date_functions[i].max_args);
 }
 
 static int call(struct eval *ev, struct expr *x, struct val *out)
@@ -835,27 +748,28 @@ static int accumulate(struct eval *ev, struct acc *g, const struct val *v)
 	switch (g->op) {
 	case AG_COUNT: g->n++; return 0;
 	case AG_CONCAT:
-		if ((g->n++ && buf_puts(&g->cat, g->sep)) || buf_puts(&g->cat, tx(ev, v)))
+		if ((g->n++ && buf_puts(&g->cat, g->sep)) || buf_puts(&g->cat, script_tx(ev, v)))
 			return err_set(ev->e, ERR_TOO_LARGE, "Concat made a text over 64 MiB");
 		return 0;
 	case AG_ONLY:
-		if (g->have && (g->only.has_num != v->has_num ||
-				(v->has_num ? g->only.num != v->num
-					    : strcmp(tx(ev, &g->only), tx(ev, v)) != 0)))
+		if (g->have &&
+		    (g->only.has_num != v->has_num ||
+		     (v->has_num ? g->only.num != v->num
+				 : strcmp(script_tx(ev, &g->only), script_tx(ev, v)) != 0)))
 			g->only_ok = false;
 		if (!g->have) {
 			g->only = *v;
 			if (v->text)
-				g->only.text = tx(ev, v);
+				g->only.text = script_tx(ev, v);
 		}
 		g->have = true;
 		return 0;
 	case AG_MINSTRING:
 	case AG_MAXSTRING: {
-		const char *s = tx(ev, v);
-		int c = g->have ? strcmp(s, tx(ev, &g->sbest)) : 0;
+		const char *s = script_tx(ev, v);
+		int c = g->have ? strcmp(s, script_tx(ev, &g->sbest)) : 0;
 		if (!g->have || (g->op == AG_MINSTRING ? c < 0 : c > 0)) {
-			g->sbest = text(s);
+			g->sbest = script_text(s);
 			g->have = true;
 		}
 		return 0;
@@ -875,15 +789,16 @@ static int accumulate(struct eval *ev, struct acc *g, const struct val *v)
 static struct val acc_result(struct eval *ev, const struct acc *g)
 {
 	switch (g->op) {
-	case AG_COUNT: return num((double)g->n);
+	case AG_COUNT: return script_num((double)g->n);
 	case AG_CONCAT:
-		return text(arena_strndup(ev->a, g->cat.data ? g->cat.data : "", g->cat.len));
+		return script_text(
+		    arena_strndup(ev->a, g->cat.data ? g->cat.data : "", g->cat.len));
 	case AG_ONLY: return g->have && g->only_ok ? g->only : NUL;
 	case AG_MINSTRING:
 	case AG_MAXSTRING: return g->sbest;
-	case AG_SUM: return num(g->sum);
-	case AG_AVG: return g->n ? num(g->sum / (double)g->n) : NUL;
-	default: return g->have ? num(g->best) : NUL;
+	case AG_SUM: return script_num(g->sum);
+	case AG_AVG: return g->n ? script_num(g->sum / (double)g->n) : NUL;
+	default: return g->have ? script_num(g->best) : NUL;
 	}
 }
 
@@ -947,7 +862,7 @@ static int aggregate(struct eval *ev, struct expr *x, const struct val *args, st
 	buf_init(&g.cat, 64u << 20);
 	struct val sv;
 	if (op == AG_CONCAT && x->n_args == 2 && (rc = script_eval(ev, x->args[1], &sv)) == 0)
-		g.sep = tx(ev, &sv);
+		g.sep = script_tx(ev, &sv);
 	if (rc == 0)
 		rc = over_group(ev, x, &g);
 	ev->in_aggr = false;
@@ -966,8 +881,8 @@ static int aggregate(struct eval *ev, struct expr *x, const struct val *args, st
 int script_eval(struct eval *ev, struct expr *x, struct val *out)
 {
 	switch (x->kind) {
-	case EX_NUM: *out = num(x->num); return 0;
-	case EX_STR: *out = text(x->text); return 0;
+	case EX_NUM: *out = script_num(x->num); return 0;
+	case EX_STR: *out = script_text(x->text); return 0;
 	case EX_STAR: return fail(ev, x, "%s", "* is only allowed in Count(*)");
 	case EX_FIELD: {
 		int rc = ev->field ? ev->field(ev->ctx, x, out) : ERR_NOT_FOUND;
@@ -982,11 +897,11 @@ int script_eval(struct eval *ev, struct expr *x, struct val *out)
 		if (rc)
 			return rc;
 		if (x->op == 'n') {
-			*out = boolean(!script_val_true(&v));
+			*out = script_bool(!script_val_true(&v));
 			return 0;
 		}
 		double d = 0;
-		*out = script_val_number(&v, &d) ? num(-d) : NUL;
+		*out = script_val_number(&v, &d) ? script_num(-d) : NUL;
 		return 0;
 	}
 	case EX_BINARY: return binary(ev, x, out);

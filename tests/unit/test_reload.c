@@ -397,7 +397,7 @@ static void date_functions(void **state)
 	    run_ok("T: LOAD Year(D) AS Y, Month(D) AS M, Day(D) AS Dd, Date(D) AS Dt INLINE [\n"
 		   "D\n2024-03-05\n45000\nsoon\n];");
 	column(m, "T", "Y", "2024,2023,-");
-	column(m, "T", "M", "3,3,-");
+	column(m, "T", "M", "Mar,Mar,-");
 	column(m, "T", "Dd", "5,15,-");
 	column(m, "T", "Dt", "2024-03-05,2023-03-15,-");
 	data_set_free(m);
@@ -520,6 +520,131 @@ static void sleep_waits(void **state)
 	data_set_free(m);
 }
 
+/* The date and time functions against the examples of Qlik's documentation (with
+ * DateFormat MM/DD/YYYY, as there). */
+static void qlik_date_examples(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *expr, *want;
+	} cases[] = {
+	    {"MonthStart('02/19/2012')", "02/01/2012"},
+	    {"MonthStart('02/19/2001', -1)", "01/01/2001"},
+	    {"MonthEnd('02/19/2001')", "02/28/2001"},
+	    {"MonthEnd('02/19/2001', -1)", "01/31/2001"},
+	    {"Round((MonthStart('03/01/2001') - MonthEnd('02/19/2001')) * 86400000)", "1"},
+	    {"QuarterStart('10/29/2005')", "10/01/2005"},
+	    {"QuarterStart('10/29/2005', -1)", "07/01/2005"},
+	    {"QuarterStart('10/29/2005', 0, 3)", "09/01/2005"},
+	    {"QuarterEnd('10/29/2005')", "12/31/2005"},
+	    {"QuarterEnd('10/29/2005', -1)", "09/30/2005"},
+	    {"QuarterEnd('10/29/2005', 0, 3)", "11/30/2005"},
+	    {"YearStart('10/19/2001')", "01/01/2001"},
+	    {"YearStart('10/19/2001', -1)", "01/01/2000"},
+	    {"YearStart('10/19/2001', 0, 4)", "04/01/2001"},
+	    {"YearEnd('10/19/2001')", "12/31/2001"},
+	    {"YearEnd('10/19/2001', 0, 4)", "03/31/2002"},
+	    {"WeekStart('01/12/2013')", "01/07/2013"},
+	    {"WeekStart('01/12/2013', -1)", "12/31/2012"},
+	    {"WeekStart('01/12/2013', 0, 1)", "01/08/2013"},
+	    {"WeekEnd('01/12/2013')", "01/13/2013"},
+	    {"Week('12/28/2012')", "52"},
+	    {"Week('12/31/2012')", "1"},
+	    {"WeekYear('12/31/2012')", "2013"},
+	    {"WeekYear('01/01/2012')", "2011"},
+	    {"WeekDay('10/12/1971')", "Tue"},
+	    {"Num(WeekDay('10/12/1971'))", "1"},
+	    {"WeekName('01/12/2013')", "2013/02"},
+	    {"WeekName('12/31/2012')", "2013/01"},
+	    {"MonthName('10/19/2013')", "Oct 2013"},
+	    {"MonthName('10/19/2013', -1)", "Sep 2013"},
+	    {"Num(MonthName('10/19/2013')) = Num(MonthStart('10/19/2013'))", "-1"},
+	    {"Month('02/19/2012')", "Feb"},
+	    {"Num(Month('02/19/2012'))", "2"},
+	    {"DayNumberOfYear('03/01/2020')", "61"},
+	    {"DayNumberOfYear('12/31/1999')", "365"},
+	    {"AddMonths('01/31/2003', 1)", "02/28/2003"},
+	    {"AddMonths('01/31/2003', -13)", "12/31/2001"},
+	    {"AddMonths('02/28/2003', 1)", "03/28/2003"},
+	    {"AddMonths('02/28/2003', 1, 1)", "03/31/2003"},
+	    {"AddYears('01/29/2010', 3)", "01/29/2013"},
+	    {"AddYears('02/29/2012', 1)", "02/28/2013"},
+	    {"MakeDate(2012)", "01/01/2012"},
+	    {"MakeDate(2012, 12)", "12/01/2012"},
+	    {"MakeDate(1999, 2, 14)", "02/14/1999"},
+	    {"MakeTime(22)", "22:00:00"},
+	    {"MakeTime(22, 17)", "22:17:00"},
+	    {"MakeTime(22, 17, 52)", "22:17:52"},
+	    {"Hour(33276 / 86400)", "9"},
+	    {"Minute(33276 / 86400)", "14"},
+	    {"Second(33276 / 86400)", "36"},
+	    {"Hour(0.75)", "18"},
+	    {"InYear('01/25/2013', '01/01/2013', 0)", "-1"},
+	    {"InYear('01/25/2012', '01/01/2013', 0)", "0"},
+	    {"InYear('01/25/2012', '01/01/2013', -1)", "-1"},
+	    {"InYear('03/31/2013', '07/01/2013', 0, 4)", "0"},
+	    {"InMonth('01/25/2013', '01/01/2013', 0)", "-1"},
+	    {"InMonth('01/25/2013', '04/01/2013', 0)", "0"},
+	    {"InWeek('01/12/2006', '01/14/2006', 0)", "-1"},
+	    {"InQuarter('01/25/2013', '03/01/2013', 0)", "-1"},
+	    {"NetWorkDays('12/19/2013', '12/31/2013')", "9"},
+	    {"NetWorkDays('12/19/2013', '01/05/2014', '12/25/2013', '12/26/2013')", "10"},
+	    {"NetWorkDays('12/31/2013', '12/19/2013')", "0"},
+	    {"Interval(0.375)", "09:00:00"},
+	    {"Interval(1.375)", "33:00:00"},
+	    {"Interval(1.375, 'D hh:mm')", "1 09:00"},
+	    {"YearToDate('11/18/2010', 0, 1, '11/18/2011')", "0"},
+	    {"YearToDate('02/01/2011', 0, 1, '11/18/2011')", "-1"},
+	    {"YearToDate('11/18/2011', 0, 1, '11/18/2011')", "-1"},
+	    {"YearToDate('11/19/2011', 0, 1, '11/18/2011')", "0"},
+	    {"YearToDate('11/18/2010', -1, 1, '11/18/2011')", "-1"},
+	    {"YearToDate('03/31/2011', 0, 4, '11/18/2011')", "0"},
+	    {"YearToDate('04/30/2011', 0, 4, '11/18/2011')", "-1"},
+	    {"Today() = Floor(Now())", "-1"},
+	    {"Round((Timestamp#('2024-03-05 06:30:00', 'YYYY-MM-DD hh:mm:ss') - 45356) * 1440)",
+	     "390"},
+	    {"Hour(Time#('09:14:36', 'hh:mm:ss'))", "9"},
+	    {"Minute(Time#('5:07 PM', 'h:mm TT'))", "7"},
+	    {"Hour(Time#('5:07 PM', 'h:mm TT'))", "17"},
+	    {"Time#('13:07 PM', 'h:mm TT')", "-"},
+	    {"DayStart(45356.7)", "03/05/2024 00:00:00"},
+	    {"Num(DayEnd(45356.7)) > 45356.999", "-1"},
+	    {"MonthStart('nonsense')", "-"},
+	    {"Week(Null())", "-"},
+	};
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	int bad = buf_puts(&b, "SET DateFormat='MM/DD/YYYY';\n"
+			       "SET TimestampFormat='MM/DD/YYYY hh:mm:ss';\nT: LOAD ");
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		bad |= buf_printf(&b, "%s%s AS c%zu", i ? ",\n  " : "", cases[i].expr, i);
+	bad |= buf_puts(&b, "\nAUTOGENERATE 1;");
+	assert_int_equal(bad, 0);
+	struct data_set *m = run_ok(b.data);
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		char field[16];
+		snprintf(field, sizeof(field), "c%zu", i);
+		struct tbl *t = data_set_table(m, "T");
+		char cell[64];
+		const char *got = cellt(t, field, 0, cell, sizeof(cell));
+		if (strcmp(got, "(null)") == 0)
+			got = "-";
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].expr, got, cases[i].want);
+	}
+	data_set_free(m);
+	buf_release(&b);
+	/* MonthNames and DayNames of the script name months and days */
+	m = run_ok("SET MonthNames='jan;feb;mar;apr;mai;jun;jul;aug;sep;okt;nov;des';\n"
+		   "SET DayNames='man;tir;ons;tor;fre;lør;søn';\n"
+		   "T: LOAD Month('2013-10-19') AS M, WeekDay('1971-10-12') AS W,\n"
+		   "  MonthName('2013-10-19') AS N AUTOGENERATE 1;");
+	column(m, "T", "M", "okt");
+	column(m, "T", "W", "tir");
+	column(m, "T", "N", "okt 2013");
+	data_set_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +657,7 @@ int main(void)
 	    cmocka_unit_test(errors_name_the_place_and_keep_nothing),
 	    cmocka_unit_test(sleep_waits),
 	    cmocka_unit_test(variables_are_kept),
+	    cmocka_unit_test(qlik_date_examples),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

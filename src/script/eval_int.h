@@ -1,0 +1,69 @@
+/* eval_int.h: what the files of the function library share (eval.c: the evaluator and the
+ * general functions; fn_date.c: dates and times). Not for other modules. */
+#ifndef FATHOM_SCRIPT_EVAL_INT_H
+#define FATHOM_SCRIPT_EVAL_INT_H
+
+#include "script/script.h"
+
+typedef int (*script_fn_impl)(struct eval *ev, struct expr *x, const struct val *v,
+			      struct val *out);
+
+/* One function of the library: its name, arity, kind and implementation. */
+struct script_func {
+	const char *name;
+	int min_args, max_args;
+	enum script_fn_kind kind;
+	script_fn_impl impl;
+	int op;	   /* which member of a family */
+	bool lazy; /* evaluates its own arguments */
+};
+
+#define SCALAR(name, lo, hi, impl, op)                                                             \
+	{                                                                                          \
+		name, lo, hi, SCRIPT_FN_SCALAR, impl, op, false                                    \
+	}
+
+static inline struct val script_num(double d)
+{
+	struct val v = {.has_num = true, .num = d};
+	return v;
+}
+
+static inline struct val script_text(const char *s)
+{
+	struct val v = {.text = s};
+	return v;
+}
+
+static inline struct val script_null(void)
+{
+	struct val v = {.null = true};
+	return v;
+}
+
+/* Qlik's true (-1) and false (0). */
+static inline struct val script_bool(bool b)
+{
+	return script_num(b ? -1 : 0);
+}
+
+/* d as a whole number (toward zero) that an int64_t holds: NaN is 0, beyond 2^53 is 2^53. */
+static inline int64_t script_whole(double d)
+{
+	const double lim = 9007199254740992.0;
+	return d != d ? 0 : d > lim ? (int64_t)lim : d < -lim ? -(int64_t)lim : (int64_t)d;
+}
+
+/* A value's text (a number written out), in ev->a when it had to be made. */
+const char *script_tx(struct eval *ev, const struct val *v);
+/* A value as a day serial: its number, or its text read as a date (or number); false for
+ * NULL and for text that is neither. */
+bool script_day_serial(struct eval *ev, const struct val *v, double *out);
+/* Argument i's text, or NULL when the call has no such argument or it is NULL. */
+const char *script_text_arg(struct eval *ev, const struct expr *x, const struct val *v, int i);
+
+/* The date and time functions (fn_date.c). */
+extern const struct script_func script_date_functions[];
+extern const size_t script_n_date_functions;
+
+#endif

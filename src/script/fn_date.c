@@ -1,0 +1,514 @@
+/* fn_date.c: the date and time functions of the library (Qlik's "Date and time functions").
+ *
+ * A date is a day serial: day 0 is 1899-12-30, the fraction the time of day. Functions that
+ * answer a date answer a dual: the number, and its text in the script's DateFormat,
+ * TimestampFormat or TimeFormat (or the format given). Weeks follow ISO 8601 as a new Qlik
+ * app's defaults do (FirstWeekDay 0: Monday; week 1 holds the year's first Thursday);
+ * month and day names come from the script's MonthNames and DayNames. "Now" is the node's
+ * local time. */
+#include "script/eval_int.h"
+#include "data/data.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MS_DAY (1.0 / 86400000.0) /* one millisecond, in days */
+
+enum fmt_kind { FMT_DATE, FMT_TIMESTAMP, FMT_TIME };
+
+/* The format of a kind: the script's variable, else the default of a new app. */
+static const char *format_of(struct eval *ev, enum fmt_kind k)
+{
+	static const char *const var[] = {"DateFormat", "TimestampFormat", "TimeFormat"};
+	static const char *const dflt[] = {"YYYY-MM-DD", "YYYY-MM-DD hh:mm:ss", "hh:mm:ss"};
+	const char *f = k == FMT_DATE ? ev->date_format : NULL;
+	if (!f && ev->variable)
+		f = ev->variable(ev->ctx, var[k]);
+	return f && *f ? f : dflt[k];
+}
+
+/* x as a dual with the text `fmt` (or the kind's format) writes. */
+static struct val dual(struct eval *ev, double x, enum fmt_kind k, const char *fmt)
+{
+	struct val v = script_num(x);
+	char text[160];
+	if (data_date_format(x, fmt ? fmt : format_of(ev, k), text, sizeof(text)) == 0)
+		v.text = arena_strdup(ev->a, text);
+	return v;
+}
+
+/* Name i (0-based) of a ";"-separated list in variable `var`, else of `dflt`. */
+static const char *name_of(struct eval *ev, const char *var, const char *dflt, int i)
+{
+	const char *list = ev->variable ? ev->variable(ev->ctx, var) : NULL;
+	for (int pass = 0; pass < 2; pass++, list = dflt) {
+		const char *s = list;
+		for (int k = 0; s && k < i; k++) {
+			s = strchr(s, ';');
+			s = s ? s + 1 : NULL;
+		}
+		if (!s || !*s)
+			continue;
+		size_t n = strcspn(s, ";");
+		return arena_strndup(ev->a, s, n);
+	}
+	return "";
+}
+
+static const char month_names[] = "Jan;Feb;Mar;Apr;May;Jun;Jul;Aug;Sep;Oct;Nov;Dec";
+static const char day_names[] = "Mon;Tue;Wed;Thu;Fri;Sat;Sun";
+
+/* Argument i as a whole number, within a million either way; `dflt` when absent or NULL. */
+static double int_arg(const struct expr *x, const struct val *v, int i, double dflt)
+{
+	double d;
+	if (i >= x->n_args || !script_val_number(&v[i], &d) || isnan(d))
+		return dflt;
+	return d > 1e6 ? 1e6 : d < -1e6 ? -1e6 : floor(d);
+}
+
+/* A value as a day serial of the years -9999 to 9999 (what dates can be); false for
+ * anything else. */
+static bool day_of(struct eval *ev, const struct val *v, double *out)
+{
+	return script_day_serial(ev, v, out) && *out > -4.4e6 && *out < 3.0e6;
+}
+
+static double serial_ymd(int64_t y, int64_t m, int64_t d)
+{
+	int64_t m0 = m - 1;
+	y += m0 >= 0 ? m0 / 12 : -((11 - m0) / 12);
+	m = m0 - 12 * (m0 >= 0 ? m0 / 12 : -((11 - m0) / 12)) + 1;
+	return (double)data_serial_date(y, m, d);
+}
+
+/* Monday = 0 ... Sunday = 6 (day 0, 1899-12-30, was a Saturday). */
+static int weekday(double day)
+{
+	int64_t w = ((int64_t)floor(day) + 5) % 7;
+	return (int)(w < 0 ? w + 7 : w);
+}
+
+/* The ISO 8601 week and its year of a day. */
+static void iso_week(double day, int64_t *week, int64_t *year)
+{
+	double thursday = floor(day) - weekday(day) + 3;
+	int64_t y, m, d;
+	data_civil_date((int64_t)thursday, &y, &m, &d);
+	*year = y;
+	*week = (int64_t)((thursday - serial_ymd(y, 1, 1)) / 7) + 1;
+}
+
+/* ---------------------------------------------------------------- periods */
+
+enum period { P_DAY, P_WEEK, P_MONTH, P_QUARTER, P_YEAR };
+
+/* The first day of the period of `day`, `shift` periods on. `first` is the first month of
+ * the year (1-12) for quarters and years, the first weekday (0 Monday) for weeks. */
+static double period_start(double day, enum period p, int64_t shift, int64_t first)
+{
+	day = floor(day);
+	int64_t y, m, d;
+	data_civil_date((int64_t)day, &y, &m, &d);
+	switch (p) {
+	case P_DAY: return day + (double)shift;
+	case P_WEEK: {
+		int64_t back = (weekday(day) - first % 7 + 7) % 7;
+		return day - (double)back + 7.0 * (double)shift;
+	}
+	case P_MONTH: return serial_ymd(y, m + shift, 1);
+	case P_QUARTER:
+	case P_YEAR: {
+		int64_t len = p == P_QUARTER ? 3 : 12;
+		int64_t since = ((m - first) % len + len) % len; /* months into the period */
+		return serial_ymd(y, m - since + len * shift, 1);
+	}
+	}
+	return day;
+}
+
+static double period_end(double day, enum period p, int64_t shift, int64_t first)
+{
+	double next = p == P_DAY ? floor(day) + (double)shift + 1
+		      : p == P_WEEK
+			  ? period_start(day, p, shift, first) + 7
+			  : period_start(period_start(day, p, shift, first) + 0.5, p, 1, first);
+	return next - MS_DAY;
+}
+
+enum { OP_START, OP_END };
+
+static enum period period_of(int op)
+{
+	return (enum period)(op >> 1);
+}
+
+/* MonthStart, MonthEnd, QuarterStart, ..., WeekStart, DayEnd (date[, period_no[, first]]):
+ * the first or last millisecond of the period, as a date (the end as a timestamp's number
+ * with the date's text, as Qlik shows it). */
+static int fn_period(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double day;
+	*out = script_null();
+	if (!day_of(ev, &v[0], &day))
+		return 0;
+	enum period p = period_of(x->fn->op);
+	int64_t shift = (int64_t)int_arg(x, v, 1, 0);
+	int64_t first = (int64_t)int_arg(x, v, 2, p == P_WEEK ? 0 : 1);
+	if (p != P_WEEK && (first < 1 || first > 12))
+		first = 1;
+	double r = (x->fn->op & 1) == OP_END ? period_end(day, p, shift, first)
+					     : period_start(day, p, shift, first);
+	*out = dual(ev, r, p == P_DAY ? FMT_TIMESTAMP : FMT_DATE, NULL);
+	return 0;
+}
+
+#define PERIOD(p, end) ((int)(p) << 1 | (end))
+
+/* InYear, InQuarter, InMonth, InWeek, InDay (date, base, period_no[, first]): whether date
+ * falls in the period of base, period_no periods on. */
+static int fn_in(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double day, base;
+	*out = script_null();
+	if (!day_of(ev, &v[0], &day) || !day_of(ev, &v[1], &base))
+		return 0;
+	enum period p = period_of(x->fn->op);
+	int64_t shift = (int64_t)int_arg(x, v, 2, 0);
+	int64_t first = (int64_t)int_arg(x, v, 3, p == P_WEEK ? 0 : 1);
+	if (p != P_WEEK && (first < 1 || first > 12))
+		first = 1;
+	double lo = period_start(base, p, shift, first), hi = period_end(base, p, shift, first);
+	*out = script_bool(day >= lo && day <= hi);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- parts of a date */
+
+enum {
+	OP_YEAR,
+	OP_MONTH,
+	OP_DAY,
+	OP_WEEK,
+	OP_WEEKYEAR,
+	OP_WEEKDAY,
+	OP_DAYOFYEAR,
+	OP_HOUR,
+	OP_MINUTE,
+	OP_SECOND
+};
+
+/* Year, Month, Day, Week, WeekYear, WeekDay, DayNumberOfYear, Hour, Minute, Second. Month
+ * and WeekDay are duals (Jan with 1, Mon with 0). */
+static int fn_part(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double a;
+	*out = script_null();
+	if (!day_of(ev, &v[0], &a))
+		return 0;
+	int64_t y, m, d, w, wy;
+	data_civil_date((int64_t)floor(a), &y, &m, &d);
+	/* the time of day in whole milliseconds, so 0.75 is 18:00:00 and not 17:59:59.999 */
+	int64_t ms = (int64_t)llround((a - floor(a)) * 86400000.0);
+	switch (x->fn->op) {
+	case OP_YEAR: *out = script_num((double)y); break;
+	case OP_MONTH:
+		*out = script_num((double)m);
+		out->text = name_of(ev, "MonthNames", month_names, (int)m - 1);
+		break;
+	case OP_DAY: *out = script_num((double)d); break;
+	case OP_WEEK:
+	case OP_WEEKYEAR:
+		iso_week(a, &w, &wy);
+		*out = script_num((double)(x->fn->op == OP_WEEK ? w : wy));
+		break;
+	case OP_WEEKDAY: {
+		int wd = weekday(a);
+		*out = script_num(wd);
+		out->text = name_of(ev, "DayNames", day_names, wd);
+		break;
+	}
+	case OP_DAYOFYEAR: {
+		int64_t first = (int64_t)int_arg(x, v, 1, 1);
+		first = first < 1 || first > 12 ? 1 : first;
+		*out = script_num(floor(a) - serial_ymd(first > m ? y - 1 : y, first, 1) + 1);
+		break;
+	}
+	case OP_HOUR: *out = script_num((double)(ms / 3600000 % 24)); break;
+	case OP_MINUTE: *out = script_num((double)(ms / 60000 % 60)); break;
+	default: *out = script_num((double)(ms / 1000 % 60)); break;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- making dates */
+
+/* MakeDate(YYYY[, MM[, DD]]), MakeTime(hh[, mm[, ss]]). */
+static int fn_make(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double a;
+	*out = script_null();
+	if (!script_val_number(&v[0], &a))
+		return 0;
+	double b = int_arg(x, v, 1, x->fn->op ? 0 : 1), c = int_arg(x, v, 2, x->fn->op ? 0 : 1);
+	if (x->fn->op == 0) {
+		if (!(fabs(a) <= 9999) || b < 1 || b > 12 || c < 1 || c > 31)
+			return 0;
+		*out = dual(ev, serial_ymd((int64_t)a, (int64_t)b, (int64_t)c), FMT_DATE, NULL);
+	} else {
+		double s = 2 < x->n_args && script_val_number(&v[2], &c) ? c : 0;
+		double t = (floor(a) * 3600 + b * 60 + s) / 86400;
+		*out = fabs(t) < 3.0e6 ? dual(ev, t, FMT_TIME, NULL) : script_num(t);
+	}
+	return 0;
+}
+
+/* AddMonths(date, n[, mode]), AddYears(date, n): the same day n months (years) on, or the
+ * month's last day where it has no such day; mode 1 keeps a month's last day the last. */
+static int fn_add(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double a, n = int_arg(x, v, 1, NAN);
+	*out = script_null();
+	if (!day_of(ev, &v[0], &a) || isnan(n))
+		return 0;
+	int64_t y, m, d, months = (int64_t)n * (x->fn->op ? 12 : 1);
+	data_civil_date((int64_t)floor(a), &y, &m, &d);
+	double start = serial_ymd(y, m + months, 1);
+	double last = serial_ymd(y, m + months + 1, 1) - 1;
+	bool was_last = serial_ymd(y, m, d) == serial_ymd(y, m + 1, 1) - 1;
+	double day =
+	    x->n_args > 2 && int_arg(x, v, 2, 0) == 1 && was_last ? last : start + (double)d - 1;
+	*out = dual(ev, (day > last ? last : day) + (a - floor(a)), FMT_DATE, NULL);
+	return 0;
+}
+
+/* Today([mode]), Now([mode]): the node's local date, or date and time. */
+static int fn_now(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)v;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	time_t t = ts.tv_sec;
+	localtime_r(&t, &tm);
+	double day = serial_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	double now = day + (tm.tm_hour * 3600.0 + tm.tm_min * 60.0 + tm.tm_sec +
+			    (double)(ts.tv_nsec / 1000000) / 1000.0) /
+			       86400.0;
+	*out = x->fn->op ? dual(ev, now, FMT_TIMESTAMP, NULL) : dual(ev, day, FMT_DATE, NULL);
+	return 0;
+}
+
+/* MonthName(date[, period_no]): "Jan 2024" over the month's first day; WeekName(date[,
+ * period_no]): "2024/03" over the week's first day. */
+static int fn_name(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double a;
+	*out = script_null();
+	if (!day_of(ev, &v[0], &a))
+		return 0;
+	int64_t shift = (int64_t)int_arg(x, v, 1, 0), y, m, d, w, wy;
+	double start = period_start(a, x->fn->op ? P_WEEK : P_MONTH, shift, x->fn->op ? 0 : 1);
+	*out = script_num(start);
+	if (x->fn->op) {
+		iso_week(start, &w, &wy);
+		out->text = arena_printf(ev->a, "%lld/%02lld", (long long)wy, (long long)w);
+	} else {
+		data_civil_date((int64_t)start, &y, &m, &d);
+		out->text =
+		    arena_printf(ev->a, "%s %lld",
+				 name_of(ev, "MonthNames", month_names, (int)m - 1), (long long)y);
+	}
+	return 0;
+}
+
+/* YearToDate(date[, yearoffset[, firstmonth[, todaydate]]]): whether date falls between
+ * the start of its year (offset years back) and the same day of that year as today. */
+static int fn_ytd(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double a, today;
+	*out = script_null();
+	if (!day_of(ev, &v[0], &a))
+		return 0;
+	if (x->n_args < 4 || !day_of(ev, &v[3], &today)) {
+		struct val t;
+		struct expr none = {.fn = x->fn, .n_args = 0};
+		fn_now(ev, &none, v, &t);
+		today = floor(t.num);
+	}
+	int64_t off = (int64_t)int_arg(x, v, 1, 0), first = (int64_t)int_arg(x, v, 2, 1);
+	if (first < 1 || first > 12)
+		first = 1;
+	int64_t y, m, d;
+	data_civil_date((int64_t)today, &y, &m, &d);
+	double lo = period_start(today, P_YEAR, off, first);
+	double hi = serial_ymd(y + off, m, d) + 1 - MS_DAY;
+	*out = script_bool(a >= lo && a <= hi);
+	return 0;
+}
+
+/* NetWorkDays(start, end[, holiday...]): Monday to Friday from start to end, both counted,
+ * less the holidays that fall on them. */
+static int fn_networkdays(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double a, b;
+	*out = script_null();
+	if (!day_of(ev, &v[0], &a) || !day_of(ev, &v[1], &b))
+		return 0;
+	a = floor(a);
+	b = floor(b);
+	if (b < a) {
+		*out = script_num(0);
+		return 0;
+	}
+	double days = b - a + 1, weeks = floor(days / 7), n = weeks * 5;
+	for (double dd = a + weeks * 7; dd <= b; dd++)
+		n += weekday(dd) < 5;
+	for (int i = 2; i < x->n_args; i++) {
+		double h;
+		bool dup = false;
+		if (!day_of(ev, &v[i], &h) || (h = floor(h)) < a || h > b || weekday(h) >= 5)
+			continue;
+		for (int j = 2; j < i && !dup; j++) {
+			double o;
+			dup = day_of(ev, &v[j], &o) && floor(o) == h;
+		}
+		n -= !dup;
+	}
+	*out = script_num(n);
+	return 0;
+}
+
+/* Interval(x[, format]): a duration in days with the text of format codes D (days), h or
+ * hh (hours; all of them when there is no D), m or mm, s or ss; default the script's
+ * TimeFormat. */
+static int fn_interval(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double a;
+	*out = script_null();
+	if (!script_val_number(&v[0], &a))
+		return 0;
+	*out = script_num(a);
+	if (!(fabs(a) < 1e9)) /* a billion days: no text */
+		return 0;
+	const char *fmt = script_text_arg(ev, x, v, 1);
+	if (!fmt)
+		fmt = format_of(ev, FMT_TIME);
+	bool neg = a < 0, days = strchr(fmt, 'D') || strchr(fmt, 'd');
+	int64_t ms = llround(fabs(a) * 86400000.0), s = ms / 1000;
+	struct buf b;
+	buf_init(&b, 256);
+	int bad = neg ? buf_puts(&b, "-") : 0;
+	for (const char *p = fmt; *p && !bad;) {
+		size_t n = strspn(p, (char[]){*p, 0});
+		int64_t val = -1;
+		if (*p == 'D' || *p == 'd')
+			val = s / 86400;
+		else if (*p == 'h')
+			val = days ? s / 3600 % 24 : s / 3600;
+		else if (*p == 'm')
+			val = s / 60 % 60;
+		else if (*p == 's')
+			val = s % 60;
+		bad = val >= 0 ? buf_printf(&b, "%0*lld", (int)(n > 2 ? 2 : n), (long long)val)
+			       : buf_append(&b, p, n);
+		p += n;
+	}
+	*out = script_num(a);
+	if (!bad)
+		out->text = arena_strndup(ev->a, b.data ? b.data : "", b.len);
+	buf_release(&b);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- formats */
+
+enum {
+	OP_DATE,
+	OP_DATE_INTERPRET,
+	OP_TIMESTAMP,
+	OP_TIME,
+	OP_TIMESTAMP_INTERPRET,
+	OP_TIME_INTERPRET
+};
+
+/* Date, Timestamp and Time (x[, format]): x, a day serial (a number, or a text that reads
+ * as a date), unchanged, with the text the format writes: the one given, or else the
+ * script's DateFormat, TimestampFormat or TimeFormat. Date#, Timestamp# and Time#(text[,
+ * format]) read a text in the format (or the script's) and keep the text. */
+static int fn_date(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	static const enum fmt_kind kind[] = {FMT_DATE, FMT_DATE,      FMT_TIMESTAMP,
+					     FMT_TIME, FMT_TIMESTAMP, FMT_TIME};
+	int op = x->fn->op;
+	bool interpret = op == OP_DATE_INTERPRET || op >= OP_TIMESTAMP_INTERPRET;
+	const char *fmt = script_text_arg(ev, x, v, 1);
+	if (!fmt)
+		fmt = format_of(ev, kind[op]);
+	double a = 0;
+	*out = script_null();
+	if (interpret && !v[0].null && !script_val_number(&v[0], &a)) {
+		struct qvd_value q;
+		data_txt_interpret(script_tx(ev, &v[0]), fmt, &q);
+		if (q.type != QVD_STRING)
+			*out = script_num(q.num), out->text = script_tx(ev, &v[0]);
+		return 0;
+	}
+	if (!day_of(ev, &v[0], &a))
+		return 0;
+	*out = interpret ? script_num(a) : dual(ev, a, kind[op], fmt);
+	if (interpret)
+		out->text = v[0].text;
+	return 0;
+}
+
+const struct script_func script_date_functions[] = {
+    SCALAR("Year", 1, 1, fn_part, OP_YEAR),
+    SCALAR("Month", 1, 1, fn_part, OP_MONTH),
+    SCALAR("Day", 1, 1, fn_part, OP_DAY),
+    SCALAR("Week", 1, 4, fn_part, OP_WEEK),
+    SCALAR("WeekYear", 1, 4, fn_part, OP_WEEKYEAR),
+    SCALAR("WeekDay", 1, 2, fn_part, OP_WEEKDAY),
+    SCALAR("DayNumberOfYear", 1, 2, fn_part, OP_DAYOFYEAR),
+    SCALAR("Hour", 1, 1, fn_part, OP_HOUR),
+    SCALAR("Minute", 1, 1, fn_part, OP_MINUTE),
+    SCALAR("Second", 1, 1, fn_part, OP_SECOND),
+    SCALAR("Date", 1, 2, fn_date, OP_DATE),
+    SCALAR("Date#", 1, 2, fn_date, OP_DATE_INTERPRET),
+    SCALAR("Timestamp", 1, 2, fn_date, OP_TIMESTAMP),
+    SCALAR("Timestamp#", 1, 2, fn_date, OP_TIMESTAMP_INTERPRET),
+    SCALAR("Time", 1, 2, fn_date, OP_TIME),
+    SCALAR("Time#", 1, 2, fn_date, OP_TIME_INTERPRET),
+    SCALAR("Interval", 1, 2, fn_interval, 0),
+    SCALAR("MakeDate", 1, 3, fn_make, 0),
+    SCALAR("MakeTime", 1, 3, fn_make, 1),
+    SCALAR("AddMonths", 2, 3, fn_add, 0),
+    SCALAR("AddYears", 2, 2, fn_add, 1),
+    SCALAR("Today", 0, 1, fn_now, 0),
+    SCALAR("Now", 0, 1, fn_now, 1),
+    SCALAR("MonthName", 1, 2, fn_name, 0),
+    SCALAR("WeekName", 1, 3, fn_name, 1),
+    SCALAR("YearToDate", 1, 4, fn_ytd, 0),
+    SCALAR("NetWorkDays", 2, 16, fn_networkdays, 0),
+    SCALAR("DayStart", 1, 3, fn_period, PERIOD(P_DAY, OP_START)),
+    SCALAR("DayEnd", 1, 3, fn_period, PERIOD(P_DAY, OP_END)),
+    SCALAR("WeekStart", 1, 3, fn_period, PERIOD(P_WEEK, OP_START)),
+    SCALAR("WeekEnd", 1, 3, fn_period, PERIOD(P_WEEK, OP_END)),
+    SCALAR("MonthStart", 1, 2, fn_period, PERIOD(P_MONTH, OP_START)),
+    SCALAR("MonthEnd", 1, 2, fn_period, PERIOD(P_MONTH, OP_END)),
+    SCALAR("QuarterStart", 1, 3, fn_period, PERIOD(P_QUARTER, OP_START)),
+    SCALAR("QuarterEnd", 1, 3, fn_period, PERIOD(P_QUARTER, OP_END)),
+    SCALAR("YearStart", 1, 3, fn_period, PERIOD(P_YEAR, OP_START)),
+    SCALAR("YearEnd", 1, 3, fn_period, PERIOD(P_YEAR, OP_END)),
+    SCALAR("InDay", 3, 4, fn_in, PERIOD(P_DAY, 0)),
+    SCALAR("InWeek", 3, 4, fn_in, PERIOD(P_WEEK, 0)),
+    SCALAR("InMonth", 3, 3, fn_in, PERIOD(P_MONTH, 0)),
+    SCALAR("InQuarter", 3, 4, fn_in, PERIOD(P_QUARTER, 0)),
+    SCALAR("InYear", 3, 4, fn_in, PERIOD(P_YEAR, 0)),
+};
+
+const size_t script_n_date_functions =
+    sizeof(script_date_functions) / sizeof(script_date_functions[0]);
