@@ -120,6 +120,8 @@ NODISCARD int data_tbl_append(struct tbl *t, const struct val *vals, int n);
 /* Row r of field f. Texts point into the table and live as long as it (or the next
  * append). */
 void data_tbl_get(const struct tbl *t, int f, int64_t r, struct val *out);
+/* Symbol s (0 to n_sym - 1, in order of first appearance) of field f. */
+void data_tbl_symbol(const struct tbl *t, int f, int64_t s, struct val *out);
 /* The symbol of `v` in field f, or -1 when the field has no such value. */
 int64_t data_tbl_lookup(struct tbl *t, int f, const struct val *v);
 /* Drops field f. */

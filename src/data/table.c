@@ -204,6 +204,15 @@ void data_tbl_get(const struct tbl *t, int f, int64_t r, struct val *out)
 	out->text = sym_text(t, fl, s);
 }
 
+void data_tbl_symbol(const struct tbl *t, int f, int64_t s, struct val *out)
+{
+	const struct tbl_field *fl = &t->fields[f];
+	out->null = false;
+	out->has_num = fl->sym[s].type != QVD_STRING;
+	out->num = fl->sym[s].num;
+	out->text = sym_text(t, fl, s);
+}
+
 int64_t data_tbl_lookup(struct tbl *t, int f, const struct val *v)
 {
 	struct tbl_field *fl = &t->fields[f];

@@ -688,6 +688,18 @@ static const struct script_func functions[] = {
     SCALAR("ApplyMap", 2, 3, fn_applymap, 0),
 };
 
+bool script_expr_aggregates(const struct expr *x)
+{
+	if (!x)
+		return false;
+	if (x->kind == EX_CALL && x->fn && x->fn->kind == SCRIPT_FN_AGGR)
+		return true;
+	for (int i = 0; i < x->n_args; i++)
+		if (script_expr_aggregates(x->args[i]))
+			return true;
+	return false;
+}
+
 const struct script_func *script_func_find(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_LEN(functions); i++)
@@ -696,6 +708,9 @@ const struct script_func *script_func_find(const char *name)
 	for (size_t i = 0; i < script_n_date_functions; i++)
 		if (strcasecmp(script_date_functions[i].name, name) == 0)
 			return &script_date_functions[i];
+	for (size_t i = 0; i < script_n_table_functions; i++)
+		if (strcasecmp(script_table_functions[i].name, name) == 0)
+			return &script_table_functions[i];
 	return NULL;
 }
 
@@ -709,6 +724,9 @@ void script_func_list(void (*each)(void *ctx, const char *name, enum script_fn_k
 	for (size_t i = 0; i < script_n_date_functions; i++)
 		each(ctx, script_date_functions[i].name, script_date_functions[i].kind,
 		     script_date_functions[i].min_args, script_date_functions[i].max_args);
+	for (size_t i = 0; i < script_n_table_functions; i++)
+		each(ctx, script_table_functions[i].name, script_table_functions[i].kind,
+		     script_table_functions[i].min_args, script_table_functions[i].max_args);
 }
 
 static int call(struct eval *ev, struct expr *x, struct val *out)
@@ -844,7 +862,7 @@ static int aggregate(struct eval *ev, struct expr *x, const struct val *args, st
 	if (!ev->set_row || ev->in_aggr)
 		return fail(ev, x,
 			    ev->in_aggr ? "%s inside another aggregation is not allowed"
-					: "%s is an aggregation: it needs GROUP BY",
+					: "%s is an aggregation: it works over the rows of a LOAD",
 			    x->text);
 	if (x->args[0]->kind == EX_STAR && op != AG_COUNT)
 		return fail(ev, x, "%s(*) does not exist: only Count(*)", x->text);

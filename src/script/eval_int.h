@@ -1,5 +1,6 @@
 /* eval_int.h: what the files of the function library share (eval.c: the evaluator and the
- * general functions; fn_date.c: dates and times). Not for other modules. */
+ * general functions; fn_date.c: dates and times; fn_table.c: inter-record, table and field
+ * functions). Not for other modules. */
 #ifndef FATHOM_SCRIPT_EVAL_INT_H
 #define FATHOM_SCRIPT_EVAL_INT_H
 
@@ -65,5 +66,8 @@ const char *script_text_arg(struct eval *ev, const struct expr *x, const struct 
 /* The date and time functions (fn_date.c). */
 extern const struct script_func script_date_functions[];
 extern const size_t script_n_date_functions;
+/* The inter-record, table and field functions (fn_table.c). */
+extern const struct script_func script_table_functions[];
+extern const size_t script_n_table_functions;
 
 #endif

@@ -32,6 +32,23 @@ static int src_field(void *ctx, struct expr *x, struct val *out)
 	return 0;
 }
 
+/* Previous(x): x on the previous input row that WHERE kept. */
+static int previous_row(void *ctx, struct eval *ev, struct expr *x, struct val *out)
+{
+	struct run *r = ctx;
+	if (r->prev_row < 0 || !r->src) {
+		*out = (struct val){.null = true};
+		return 0;
+	}
+	int64_t row = r->row, recno = ev->recno;
+	r->row = r->prev_row;
+	ev->recno = r->row + 1;
+	int rc = script_eval(ev, x, out);
+	r->row = row;
+	ev->recno = recno;
+	return rc;
+}
+
 static void set_group_row(void *ctx, int64_t i)
 {
 	struct run *r = ctx;
@@ -338,6 +355,8 @@ int script_qualify(struct run *r, const struct stmt *s)
 	return 0;
 }
 
+#define MAX_ROUNDS 100000000 /* LOAD ... WHILE: rounds of one input row at most */
+
 /* One LOAD as it runs: where its rows come from, what it makes of them, where they go. */
 struct load_job {
 	struct run *r;
@@ -353,6 +372,8 @@ struct load_job {
 	int *cols, *star_cols; /* per output field: its column in dst, and in src (star) */
 	struct val *vals;      /* a row of dst */
 	int64_t n_groups, *group_start, *group_rows, *group_of, *order;
+	bool grouped;	       /* GROUP BY, or aggregations over the whole input */
+	int64_t *kept, n_kept; /* grouped with WHERE: the input rows it keeps */
 	int64_t written;
 	struct eval ev;
 };
@@ -426,8 +447,34 @@ static int map_columns(struct load_job *j, bool qualify)
 	return 0;
 }
 
-/* Each row's group: its distinct combination of the GROUP BY fields, numbered in order of
- * first occurrence (a table of keys does the numbering). */
+/* Grouped: the input rows that WHERE keeps (every row without WHERE), in j->kept. */
+static int keep_rows(struct load_job *j)
+{
+	struct run *r = j->r;
+	j->kept = malloc(sizeof(int64_t) * (size_t)(j->rows ? j->rows : 1));
+	if (!j->kept)
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	int rc = 0;
+	for (int64_t i = 0; rc == 0 && i < j->rows; i++) {
+		bool keep = true;
+		if (j->l->where) {
+			struct arena *a = arena_new();
+			struct val w;
+			j->ev.a = a;
+			r->row = i;
+			j->ev.recno = i + 1;
+			rc = script_eval(&j->ev, j->l->where, &w);
+			keep = rc == 0 && script_val_true(&w);
+			arena_free(a);
+		}
+		if (keep)
+			j->kept[j->n_kept++] = i;
+	}
+	return rc;
+}
+
+/* Each kept row's group: its distinct combination of the GROUP BY fields, numbered in
+ * order of first occurrence (a table of keys does the numbering); -1 for the others. */
 static int number_groups(struct load_job *j, struct tbl *keys)
 {
 	struct run *r = j->r;
@@ -444,7 +491,10 @@ static int number_groups(struct load_job *j, struct tbl *keys)
 					l->group_by[g]);
 	struct buf kb;
 	buf_init(&kb, 1 << 24);
-	for (int64_t i = 0; rc == 0 && i < j->rows; i++) {
+	for (int64_t i = 0; rc == 0 && i < j->rows; i++)
+		j->group_of[i] = -1;
+	for (int64_t k = 0; rc == 0 && k < j->n_kept; k++) {
+		int64_t i = j->kept[k];
 		kb.len = 0;
 		for (int g = 0; g < l->n_group_by; g++)
 			if (buf_printf(&kb, "%d\x1f", j->src->fields[gf[g]].index[i]))
@@ -453,18 +503,33 @@ static int number_groups(struct load_job *j, struct tbl *keys)
 		if (rc == 0 && data_tbl_append(keys, &kv, 1))
 			rc = err_set(r->e, ERR_NOMEM, "out of memory");
 		if (rc == 0)
-			j->group_of[i] = keys->fields[0].index[i];
+			j->group_of[i] = keys->fields[0].index[k];
 	}
 	buf_release(&kb);
 	free(gf);
 	return rc;
 }
 
-/* GROUP BY: the rows of each group, in order of first occurrence (a counting sort). */
+/* GROUP BY: the rows of each group, in order of first occurrence (a counting sort). An
+ * aggregation without GROUP BY: one group of every kept row (none when there is none). */
 static int build_groups(struct load_job *j)
 {
-	struct tbl *keys = data_tbl_new("groups");
-	int rc = keys ? number_groups(j, keys) : err_set(j->r->e, ERR_NOMEM, "out of memory");
+	j->grouped = true;
+	int rc = keep_rows(j);
+	if (rc == 0 && !j->l->group_by) {
+		j->group_rows = j->kept;
+		j->kept = NULL;
+		j->n_groups = j->n_kept ? 1 : 0;
+		j->group_start = calloc(2, sizeof(int64_t));
+		if (!j->group_start)
+			return err_set(j->r->e, ERR_NOMEM, "out of memory");
+		j->group_start[1] = j->n_kept;
+		j->ev.set_row = set_group_row;
+		return 0;
+	}
+	struct tbl *keys = rc == 0 ? data_tbl_new("groups") : NULL;
+	if (rc == 0)
+		rc = keys ? number_groups(j, keys) : err_set(j->r->e, ERR_NOMEM, "out of memory");
 	j->n_groups = keys ? keys->fields[0].n_sym : 0;
 	data_tbl_free(keys);
 	j->group_start = calloc((size_t)(j->n_groups + 1), sizeof(int64_t));
@@ -472,12 +537,14 @@ static int build_groups(struct load_job *j)
 	if (rc == 0 && (!j->group_start || !j->group_rows))
 		rc = err_set(j->r->e, ERR_NOMEM, "out of memory");
 	for (int64_t i = 0; rc == 0 && i < j->rows; i++)
-		j->group_start[j->group_of[i] + 1]++;
+		if (j->group_of[i] >= 0)
+			j->group_start[j->group_of[i] + 1]++;
 	for (int64_t g = 0; rc == 0 && g < j->n_groups; g++)
 		j->group_start[g + 1] += j->group_start[g];
 	int64_t *fill = rc == 0 ? calloc((size_t)(j->n_groups + 1), sizeof(int64_t)) : NULL;
 	for (int64_t i = 0; fill && i < j->rows; i++)
-		j->group_rows[j->group_start[j->group_of[i]] + fill[j->group_of[i]]++] = i;
+		if (j->group_of[i] >= 0)
+			j->group_rows[j->group_start[j->group_of[i]] + fill[j->group_of[i]]++] = i;
 	free(fill);
 	j->ev.set_row = set_group_row;
 	return rc;
@@ -490,8 +557,8 @@ static bool try_adopt(struct load_job *j, bool plain, int *rc)
 	struct run *r = j->r;
 	const struct load *l = j->l;
 	bool adopt = plain && j->owned && j->created && !j->mapping && l->join == JOIN_NONE &&
-		     !l->where && !l->distinct && !l->group_by && !l->order_by && j->src &&
-		     j->n == j->src->n_fields && j->dst->n_fields == j->n &&
+		     !l->where && !l->while_ && !l->distinct && !l->group_by && !l->order_by &&
+		     j->src && j->n == j->src->n_fields && j->dst->n_fields == j->n &&
 		     !(r->env->max_rows && j->src->n_rows > r->env->max_rows);
 	for (int k = 0; adopt && k < j->n; k++)
 		adopt = !j->exprs[k] && j->star_cols[k] == k && j->cols[k] == k;
@@ -573,7 +640,7 @@ static int select_row(struct load_job *j, int64_t i, bool *keep)
 {
 	struct run *r = j->r;
 	*keep = true;
-	if (j->l->group_by) {
+	if (j->grouped) {
 		r->group = j->group_rows + j->group_start[i];
 		j->ev.n_group = j->group_start[i + 1] - j->group_start[i];
 		r->row = r->group[0];
@@ -582,11 +649,55 @@ static int select_row(struct load_job *j, int64_t i, bool *keep)
 	}
 	j->ev.recno = r->row + 1;
 	j->ev.rowno = j->dst->n_rows + 1;
-	if (!j->l->where || j->l->group_by)
+	if (!j->l->where || j->grouped)
 		return 0;
 	struct val w;
 	int rc = script_eval(&j->ev, j->l->where, &w);
 	*keep = rc == 0 && script_val_true(&w);
+	return rc;
+}
+
+/* Appends the output row in j->vals (a DISTINCT load leaves out one seen before). */
+static int emit(struct load_job *j, struct arena *a)
+{
+	struct run *r = j->r;
+	bool dup = false;
+	int rc = row_values(j, a);
+	if (rc == 0 && j->seen)
+		rc = seen_before(j, &dup);
+	if (rc || dup)
+		return rc;
+	if (r->env->max_rows && j->dst->n_rows >= r->env->max_rows)
+		return script_err(r, j->s, ERR_TOO_LARGE, "table %s would pass %lld rows",
+				  j->dst->name, (long long)r->env->max_rows);
+	if (data_tbl_append(j->dst, j->vals, j->dst->n_fields))
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	j->written++;
+	return 0;
+}
+
+/* One input row (or group): its output, once, or with WHILE as long as the condition holds
+ * (IterNo() counts the rounds from 1). */
+static int rounds(struct load_job *j, struct arena *a)
+{
+	int rc = 0;
+	for (int64_t it = 1; rc == 0; it++) {
+		j->ev.iterno = it;
+		j->ev.rowno = j->dst->n_rows + 1;
+		if (j->l->while_) {
+			struct val w;
+			rc = script_eval(&j->ev, j->l->while_, &w);
+			if (rc || !script_val_true(&w))
+				break;
+		}
+		rc = emit(j, a);
+		if (!j->l->while_)
+			break;
+		if (it >= MAX_ROUNDS)
+			rc = script_err(j->r, j->s, ERR_TOO_LARGE,
+					"WHILE went on for %d rounds of one row", MAX_ROUNDS);
+	}
+	j->ev.iterno = 0;
 	return rc;
 }
 
@@ -595,27 +706,18 @@ static int copy_rows(struct load_job *j)
 {
 	struct run *r = j->r;
 	int rc = 0;
-	if (j->l->order_by && !j->l->group_by)
+	if (j->l->order_by && !j->grouped)
 		rc = script_sort_rows(r, j->s, j->src, j->rows, &j->order);
+	r->prev_row = -1;
 	for (int64_t i = 0; rc == 0 && i < j->n_groups; i++) {
 		struct arena *a = arena_new();
 		j->ev.a = a;
-		bool keep, dup = false;
+		bool keep;
 		rc = select_row(j, i, &keep);
 		if (rc == 0 && keep)
-			rc = row_values(j, a);
-		if (rc == 0 && keep && j->seen)
-			rc = seen_before(j, &dup);
-		if (rc || !keep || dup) {
-			arena_free(a);
-			continue;
-		}
-		if (r->env->max_rows && j->dst->n_rows >= r->env->max_rows)
-			rc = script_err(r, j->s, ERR_TOO_LARGE, "table %s would pass %lld rows",
-					j->dst->name, (long long)r->env->max_rows);
-		if (rc == 0 && data_tbl_append(j->dst, j->vals, j->dst->n_fields))
-			rc = err_set(r->e, ERR_NOMEM, "out of memory");
-		j->written++;
+			rc = rounds(j, a);
+		if (keep)
+			r->prev_row = r->row;
 		arena_free(a);
 	}
 	return rc;
@@ -695,6 +797,7 @@ static void load_job_release(struct load_job *j)
 	free(j->group_of);
 	free(j->group_start);
 	free(j->order);
+	free(j->kept);
 }
 
 /* Runs a LOAD. `given`: its source is this table (a preceding load's input) instead of
@@ -703,8 +806,6 @@ static void load_job_release(struct load_job *j)
 int script_load(struct run *r, const struct stmt *s, struct tbl *given, struct tbl **temp_out)
 {
 	const struct load *l = &s->load;
-	if (l->while_)
-		return script_err(r, s, ERR_INVALID, "WHILE is not supported yet");
 	struct load_job j = {.r = r, .s = s, .l = l};
 	int rc = 0;
 	if (given) {
@@ -726,14 +827,22 @@ int script_load(struct run *r, const struct stmt *s, struct tbl *given, struct t
 			     .field = src_field,
 			     .mapping = script_apply_map,
 			     .variable = script_variable,
-			     .date_format = script_var_get(r, "DateFormat")};
+			     .date_format = script_var_get(r, "DateFormat"),
+			     .table_at = script_table_at,
+			     .table_named = script_table_named,
+			     .previous = previous_row};
 	r->src = j.src;
+	r->out = j.dst;
 	j.n_groups = j.rows;
-	if (rc == 0 && l->group_by)
+	bool aggregates = false;
+	for (int k = 0; k < j.n && !aggregates; k++)
+		aggregates = script_expr_aggregates(j.exprs[k]);
+	if (rc == 0 && (l->group_by || aggregates))
 		rc = build_groups(&j);
 	if (rc == 0 && !try_adopt(&j, plain, &rc) && rc == 0)
 		rc = copy_rows(&j);
 	r->src = NULL;
+	r->out = NULL;
 	if (rc == 0)
 		rc = place(&j, temp_out);
 	load_job_release(&j);

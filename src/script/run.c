@@ -92,6 +92,20 @@ static int field_as_variable(void *ctx, struct expr *x, struct val *out)
 	return 0;
 }
 
+struct tbl *script_table_at(void *ctx, int i)
+{
+	struct run *r = ctx;
+	return r->m && i >= 0 && i < r->m->n_tables ? r->m->tables[i] : NULL;
+}
+
+struct tbl *script_table_named(void *ctx, const char *name)
+{
+	struct run *r = ctx;
+	if (!name)
+		return r->out ? r->out : r->last;
+	return r->m ? data_set_table(r->m, name) : NULL;
+}
+
 /* Evaluates an expression outside any table (LET, IF, FOR bounds, $(=...)). */
 int script_eval_free(struct run *r, struct expr *x, struct arena *a, struct val *out)
 {
@@ -100,7 +114,9 @@ int script_eval_free(struct run *r, struct expr *x, struct arena *a, struct val 
 			  .ctx = r,
 			  .field = field_as_variable,
 			  .mapping = script_apply_map,
-			  .variable = script_variable};
+			  .variable = script_variable,
+			  .table_at = script_table_at,
+			  .table_named = script_table_named};
 	return script_eval(&ev, x, out);
 }
 

@@ -206,7 +206,16 @@ struct eval {
 	int (*set_group)(void *ctx, const struct set_expr *set, int64_t *n);
 	void (*restore_group)(void *ctx);
 	int64_t recno, rowno;
+	int64_t iterno; /* LOAD ... WHILE: the round of the current input row (from 1) */
 	const char *date_format;
+	/* The reload's tables, for the inter-record and table functions (NULL elsewhere):
+	 * table i of the data set (NULL past the last); the table named `name`, or for NULL
+	 * the running LOAD's output so far, else the last one loaded. */
+	struct tbl *(*table_at)(void *ctx, int i);
+	struct tbl *(*table_named)(void *ctx, const char *name);
+	/* Previous(x): x evaluated on the LOAD's previous input row that WHERE kept; *out is
+	 * NULL on the first. */
+	int (*previous)(void *ctx, struct eval *ev, struct expr *x, struct val *out);
 	bool in_aggr; /* inside an aggregation's argument */
 };
 
@@ -221,6 +230,8 @@ enum script_fn_kind {
 	SCRIPT_FN_AGGR,	  /* over the rows of a group (GROUP BY, or a chart's dimension) */
 	SCRIPT_FN_CHART,  /* only in chart expressions */
 };
+/* Whether x holds an aggregation (outside set analysis: at any depth). */
+bool script_expr_aggregates(const struct expr *x);
 /* The function named `name` (any case), or NULL. The parser resolves calls with it. */
 const struct script_func *script_func_find(const char *name);
 /* Every function, for tests and documentation. */

@@ -39,7 +39,8 @@ struct run {
 	int unnamed; /* counter for generated table names */
 	/* the current LOAD */
 	struct tbl *src;
-	int64_t row;
+	struct tbl *out;       /* its output so far (Peek without a table) */
+	int64_t row, prev_row; /* the input row, and the one before that WHERE kept (-1) */
 	int64_t *group;
 	struct arena *row_arena;
 };
@@ -80,6 +81,10 @@ const char *script_variable(void *ctx, const char *name);
 /* ApplyMap over the run's mapping tables (a struct eval's `mapping`; ctx is the run). */
 int script_apply_map(void *ctx, const char *map, const struct val *key, struct val *out,
 		     bool *found);
+/* The reload's tables for an expression (struct eval's table_at and table_named; ctx is
+ * the run). */
+struct tbl *script_table_at(void *ctx, int i);
+struct tbl *script_table_named(void *ctx, const char *name);
 /* Frees the variables, mapping tables and QUALIFY patterns (not the data set). */
 void script_run_release(struct run *r);
 

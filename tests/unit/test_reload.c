@@ -436,8 +436,9 @@ static void errors_name_the_place_and_keep_nothing(void **state)
 	run_fails("LOAD Nope(A) AS X INLINE [\nA\n1\n];", "unknown function Nope");
 	run_fails("LOAD Left('abc') AS X AUTOGENERATE 1;", "Left takes 2 to 2 arguments, not 1");
 	run_fails("LOAD RecNo(1) AS X AUTOGENERATE 1;", "RecNo takes 0 to 0 arguments, not 1");
-	run_fails("LOAD Sum(A) AS X INLINE [\nA\n1\n];",
-		  "Sum is an aggregation: it needs GROUP BY");
+	run_fails("LET x = Sum(1);", "Sum is an aggregation: it works over the rows of a LOAD");
+	run_fails("LOAD Sum(Sum(A)) AS X INLINE [\nA\n1\n];",
+		  "Sum inside another aggregation is not allowed");
 	run_fails("LOAD * RESIDENT Missing;", "there is no table named Missing");
 	run_fails("LOAD * FROM [lib://Out/../../etc/passwd] (txt);",
 		  "leads out of its data connection");
@@ -645,6 +646,77 @@ static void qlik_date_examples(void **state)
 	data_set_free(m);
 }
 
+/* A master calendar as Qlik scripts make one: an aggregation over a whole table, Peek
+ * into variables, and AUTOGENERATE ... WHILE with IterNo; with Previous, Peek of the rows
+ * so far, Exists, WHERE before GROUP BY, and the table and field functions. */
+static void calendars_and_inter_record_functions(void **state)
+{
+	(void)state;
+	struct data_set *m =
+	    run_ok("Facts: LOAD * INLINE [\nOrderDate, Amount\n2024-01-30, 10\n2024-02-02, 20\n"
+		   "2024-02-05, 5\n];\n"
+		   "MinMax: LOAD Min(OrderDate) AS MinDate, Max(OrderDate) AS MaxDate,\n"
+		   "  Sum(Amount) AS Total, Count(Amount) AS N RESIDENT Facts;\n"
+		   "LET vMin = Num(Peek('MinDate', 0, 'MinMax'));\n"
+		   "LET vMax = Peek('MaxDate', -1, 'MinMax');\n"
+		   "LET vTotal = Peek('Total');\n"
+		   "None: LOAD Max(Amount) AS Big RESIDENT Facts WHERE Amount > 100;\n"
+		   "Calendar: LOAD Date($(vMin) + IterNo() - 1) AS CalDate, IterNo() AS It,\n"
+		   "  RowNo() AS Rn, Week($(vMin) + IterNo() - 1) AS Wk\n"
+		   "  AUTOGENERATE 1 WHILE $(vMin) + IterNo() - 1 <= $(vMax);\n"
+		   "Run: LOAD Amount, Previous(Amount) AS Prev, Alt(Peek('Total2'), 0) + Amount AS "
+		   "Total2\n  RESIDENT Facts ORDER BY OrderDate;\n"
+		   "A: LOAD * INLINE [K\n1\n2];\n"
+		   "B: LOAD K AS K2 INLINE [K\n2\n3\n3] WHERE NOT Exists(K2, K);\n"
+		   "C: LOAD K AS K3 INLINE [K\n2\n5] WHERE Exists(K);\n"
+		   "G: LOAD K4, Sum(V) AS S INLINE [K4, V\na, 1\na, 2\nb, 5\nb, 7] WHERE V > 1 "
+		   "GROUP BY K4;\n"
+		   "Info: LOAD NoOfRows('Facts') AS R, NoOfFields('Facts') AS F,\n"
+		   "  FieldName(2, 'Facts') AS FN, FieldNumber('Amount', 'Facts') AS FNo,\n"
+		   "  TableName(0) AS T0, TableNumber('Run') AS TR, NoOfTables() AS NT,\n"
+		   "  FieldValueCount('K') AS VC, FieldValue('Amount', 2) AS V2,\n"
+		   "  FieldIndex('Amount', 5) AS VI, Peek('Amount', 5, 'Facts') AS Off,\n"
+		   "  Peek('Nope', 0, 'Facts') AS NoField, Peek('Amount', 0, 'Nope') AS NoTable,\n"
+		   "  '$(vTotal)' AS VT, '$(vMax)' AS VM AUTOGENERATE 1;");
+	column(m, "MinMax", "MinDate", "45321"); /* Min answers the number, as Qlik's does */
+	column(m, "MinMax", "Total", "35");
+	column(m, "MinMax", "N", "3");
+	/* an aggregation over no rows makes no row */
+	struct tbl *none = data_set_table(m, "None");
+	assert_true(!none || none->n_rows == 0);
+	column(m, "Calendar", "CalDate",
+	       "2024-01-30,2024-01-31,2024-02-01,2024-02-02,2024-02-03,2024-02-04,2024-02-05");
+	column(m, "Calendar", "It", "1,2,3,4,5,6,7");
+	column(m, "Calendar", "Rn", "1,2,3,4,5,6,7");
+	column(m, "Calendar", "Wk", "5,5,5,5,5,5,6");
+	column(m, "Run", "Prev", "-,10,20");
+	column(m, "Run", "Total2", "10,30,35");
+	column(m, "B", "K2", "2,3");
+	column(m, "C", "K3", "2");
+	column(m, "G", "S", "2,12");
+	column(m, "Info", "R", "3");
+	column(m, "Info", "F", "2");
+	column(m, "Info", "FN", "Amount");
+	column(m, "Info", "FNo", "2");
+	column(m, "Info", "T0", "Facts");
+	column(m, "Info", "TR", "4"); /* Facts, MinMax, None, Calendar, Run */
+	column(m, "Info", "NT", "9"); /* ... A, B, C, G: not Info itself */
+	column(m, "Info", "VC", "2");
+	column(m, "Info", "V2", "20");
+	column(m, "Info", "VI", "3");
+	column(m, "Info", "Off", "-");
+	column(m, "Info", "NoField", "-");
+	column(m, "Info", "NoTable", "-");
+	column(m, "Info", "VT", "35");
+	column(m, "Info", "VM", "45327");
+	data_set_free(m);
+	/* a WHILE that never ends stops at its limit with the place named; IterNo is 1 in a
+	 * LOAD without WHILE */
+	m = run_ok("T: LOAD IterNo() AS I AUTOGENERATE 2;");
+	column(m, "T", "I", "1,1");
+	data_set_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -658,6 +730,7 @@ int main(void)
 	    cmocka_unit_test(sleep_waits),
 	    cmocka_unit_test(variables_are_kept),
 	    cmocka_unit_test(qlik_date_examples),
+	    cmocka_unit_test(calendars_and_inter_record_functions),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
