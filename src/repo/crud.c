@@ -672,10 +672,18 @@ int repo_crud_update(struct qrs *q, struct db_conn *c, const struct entity_desc 
 	int rc = check_refs(q, c, d, in->vals, in->n_vals);
 	if (rc)
 		return rc;
-	/* The new modifiedDate is later than the one read, even within one millisecond, so a
-	 * client holding the old one can never match again. */
+	/* The update applies when the stored modifiedDate is not newer than the one sent (QRS:
+	 * clients such as qlik-repo-api send the time of their request). The new one is later
+	 * than the one sent, even within one millisecond, so a client holding an older one
+	 * never matches again; a date sent from more than a minute ahead moves nothing. */
 	int64_t read_ms = 0, now_ms = time_now_ms();
-	if (time_parse_iso(read_date, &read_ms) == 0 && now_ms <= read_ms)
+	char sent[ISO_TIME_LEN + 1];
+	if (time_parse_iso(read_date, &read_ms) != 0)
+		return err_set(&q->err, ERR_FIELD,
+			       "modifiedDate \"%s\" is not a date and time (ISO 8601)", read_date);
+	time_format_iso(read_ms, sent);
+	read_date = sent;
+	if (now_ms <= read_ms && read_ms - now_ms < 60000)
 		now_ms = read_ms + 1;
 	char now[ISO_TIME_LEN + 1];
 	time_format_iso(now_ms, now);
@@ -696,7 +704,7 @@ int repo_crud_update(struct qrs *q, struct db_conn *c, const struct entity_desc 
 	}
 	int pid = db_p_text(&p, id), pdate = db_p_text(&p, read_date);
 	if (rc == 0)
-		rc = buf_printf(&sql, " WHERE id = $%d AND modified_date = $%d", pid, pdate);
+		rc = buf_printf(&sql, " WHERE id = $%d AND modified_date <= $%d", pid, pdate);
 	int64_t changed = 0;
 	if (rc)
 		rc = err_set(&q->err, ERR_NOMEM, "out of memory");

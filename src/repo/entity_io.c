@@ -331,6 +331,11 @@ int repo_entity_decode(const struct repo *r, const struct entity_desc *d, json_t
 				return bad(e, d, f->json, "is read-only");
 			continue;
 		}
+		/* owner {} or null: the calling user on create, no change on update (what QRS
+		 * clients such as qlik-repo-api send) */
+		if (f->type == FT_REF && strcmp(f->json, "owner") == 0 &&
+		    (json_is_null(v) || (json_is_object(v) && json_object_size(v) == 0)))
+			continue;
 		struct colval cv = {0};
 		if ((rc = decode_value(d, f, v, a, &cv, e)))
 			return rc;

@@ -9,11 +9,13 @@
 
 static int h_about(struct qrs *q);
 static int h_description(struct qrs *q);
+static int h_enums(struct qrs *q);
 
 const struct route repo_routes[] = {
     {"GET", "/qrs/about", h_about, 0, "", NULL, NULL},
     {"GET", "/qrs/about/api/description", h_description, 0,
      "?extended={extended}&method={method}&format={format}", NULL, NULL},
+    {"GET", "/qrs/about/api/enums", h_enums, 0, "", NULL, NULL},
     {"POST", "/qrs/app/upload", repo_api_app_upload, R_STREAM, "?name={name}",
      repo_api_app_upload_begin, repo_api_app_file_cleanup},
     {"POST", "/qrs/app/upload/replace", repo_api_app_upload, R_STREAM, "?targetappid={targetappid}",
@@ -494,6 +496,51 @@ static int h_about(struct qrs *q)
 	json_object_set_new(o, "schemaVersion", json_integer(db_schema_version_known(q->repo->db)));
 	json_object_set_new(o, "serverNodeId", json_string(q->repo->node_id));
 	repo_qrs_send_json(q, 200, o);
+	return 0;
+}
+
+/* GET /qrs/about/api/enums: every enumeration of the entities, as QRS answers it: keyed by
+ * name, its values as "n: Name" and where it is used ("Schema.property"). An enumeration
+ * is named after its first use (TaskExecutionStatus for the statuses of executions). */
+static int h_enums(struct qrs *q)
+{
+	json_t *out = json_object();
+	const char *const *seen[64];
+	json_t *usages[64];
+	int n = 0;
+	for (int k = 0; k < repo_n_entities; k++) {
+		const struct entity_desc *d = repo_entities[k];
+		for (int i = 0; !(d->flags & E_INTERNAL) && i < d->n_fields; i++) {
+			const struct field_desc *f = &d->fields[i];
+			if (f->type != FT_ENUM || !f->enum_names)
+				continue;
+			int at = 0;
+			while (at < n && seen[at] != f->enum_names)
+				at++;
+			if (at == n && n < 64) {
+				char name[160];
+				if (f->enum_names == repo_exec_status_names)
+					str_copy(name, "TaskExecutionStatus", sizeof(name));
+				else
+					snprintf(name, sizeof(name), "%s%c%s", d->schema,
+						 toupper((unsigned char)f->json[0]), f->json + 1);
+				json_t *values = json_array();
+				for (int v = 0; f->enum_names[v]; v++)
+					json_array_append_new(
+					    values, json_sprintf("%d: %s", v, f->enum_names[v]));
+				usages[n] = json_array();
+				json_object_set_new(
+				    out, name,
+				    json_pack("{s:o, s:O}", "values", values, "usages", usages[n]));
+				json_decref(usages[n]);
+				seen[n++] = f->enum_names;
+			}
+			if (at < n)
+				json_array_append_new(usages[at],
+						      json_sprintf("%s.%s", d->schema, f->json));
+		}
+	}
+	repo_qrs_send_json(q, 200, out);
 	return 0;
 }
 

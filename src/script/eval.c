@@ -192,7 +192,7 @@ static const char *slice(struct eval *ev, const char *s, int64_t from, int64_t n
 	return arena_strndup(ev->a, p, (size_t)(q - p));
 }
 
-static int64_t utf8_len(const char *s)
+int64_t script_utf8_len(const char *s)
 {
 	int64_t n = 0;
 	for (; *s; s++)
@@ -327,7 +327,7 @@ static int fn_dual(struct eval *ev, struct expr *x, const struct val *v, struct 
 static int fn_len(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
 	(void)x;
-	*out = v[0].null ? NUL : script_num((double)utf8_len(script_tx(ev, &v[0])));
+	*out = v[0].null ? NUL : script_num((double)script_utf8_len(script_tx(ev, &v[0])));
 	return 0;
 }
 
@@ -386,7 +386,7 @@ static int fn_left_right(struct eval *ev, struct expr *x, const struct val *v, s
 		return 0;
 	}
 	const char *s = script_tx(ev, &v[0]);
-	int64_t n = utf8_len(s), k = a < 0 ? 0 : script_whole(a);
+	int64_t n = script_utf8_len(s), k = a < 0 ? 0 : script_whole(a);
 	if (k > n)
 		k = n;
 	*out = script_text(x->fn->op == OP_LEFT ? slice(ev, s, 0, k) : slice(ev, s, n - k, k));
@@ -404,18 +404,6 @@ static int fn_mid(struct eval *ev, struct expr *x, const struct val *v, struct v
 	if (x->n_args == 3)
 		n = script_val_number(&v[2], &b) && b > 0 ? script_whole(b) : 0;
 	*out = script_text(slice(ev, script_tx(ev, &v[0]), start, n));
-	return 0;
-}
-
-static int fn_index(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
-{
-	(void)x;
-	if (v[0].null || v[1].null) {
-		*out = NUL;
-		return 0;
-	}
-	const char *s = script_tx(ev, &v[0]), *f = strstr(s, script_tx(ev, &v[1]));
-	*out = script_num(f ? (double)(utf8_len(arena_strndup(ev->a, s, (size_t)(f - s))) + 1) : 0);
 	return 0;
 }
 
@@ -442,30 +430,6 @@ static int fn_replace(struct eval *ev, struct expr *x, const struct val *v, stru
 	}
 	*out = script_text(arena_strndup(ev->a, o.data ? o.data : "", o.len));
 	buf_release(&o);
-	return 0;
-}
-
-static int fn_subfield(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
-{
-	(void)x;
-	double a;
-	*out = NUL;
-	if (v[0].null || v[1].null || !script_val_number(&v[2], &a))
-		return 0;
-	const char *s = script_tx(ev, &v[0]), *d = script_tx(ev, &v[1]);
-	size_t dl = strlen(d);
-	int64_t want = script_whole(a), k = 1;
-	while (dl && k < want) {
-		const char *n2 = strstr(s, d);
-		if (!n2)
-			break;
-		s = n2 + dl;
-		k++;
-	}
-	if (k == want && want >= 1) {
-		const char *end = dl ? strstr(s, d) : NULL;
-		*out = script_text(arena_strndup(ev->a, s, end ? (size_t)(end - s) : strlen(s)));
-	}
 	return 0;
 }
 
@@ -664,9 +628,7 @@ static const struct script_func functions[] = {
     SCALAR("Left", 2, 2, fn_left_right, OP_LEFT),
     SCALAR("Right", 2, 2, fn_left_right, OP_RIGHT),
     SCALAR("Mid", 2, 3, fn_mid, 0),
-    SCALAR("Index", 2, 2, fn_index, 0),
     SCALAR("Replace", 3, 3, fn_replace, 0),
-    SCALAR("SubField", 3, 3, fn_subfield, 0),
     SCALAR("Round", 1, 2, fn_round, OP_ROUND),
     SCALAR("Floor", 1, 2, fn_round, OP_FLOOR),
     SCALAR("Ceil", 1, 2, fn_round, OP_CEIL),
@@ -711,6 +673,9 @@ const struct script_func *script_func_find(const char *name)
 	for (size_t i = 0; i < script_n_table_functions; i++)
 		if (strcasecmp(script_table_functions[i].name, name) == 0)
 			return &script_table_functions[i];
+	for (size_t i = 0; i < script_n_text_functions; i++)
+		if (strcasecmp(script_text_functions[i].name, name) == 0)
+			return &script_text_functions[i];
 	return NULL;
 }
 
@@ -727,6 +692,9 @@ void script_func_list(void (*each)(void *ctx, const char *name, enum script_fn_k
 	for (size_t i = 0; i < script_n_table_functions; i++)
 		each(ctx, script_table_functions[i].name, script_table_functions[i].kind,
 		     script_table_functions[i].min_args, script_table_functions[i].max_args);
+	for (size_t i = 0; i < script_n_text_functions; i++)
+		each(ctx, script_text_functions[i].name, script_text_functions[i].kind,
+		     script_text_functions[i].min_args, script_text_functions[i].max_args);
 }
 
 static int call(struct eval *ev, struct expr *x, struct val *out)

@@ -66,6 +66,12 @@ const char *script_text_arg(struct eval *ev, const struct expr *x, const struct 
 /* The date and time functions (fn_date.c). */
 extern const struct script_func script_date_functions[];
 extern const size_t script_n_date_functions;
+/* The number of characters (UTF-8) of s. */
+int64_t script_utf8_len(const char *s);
+
+/* The string and range functions (fn_text.c). */
+extern const struct script_func script_text_functions[];
+extern const size_t script_n_text_functions;
 /* The inter-record, table and field functions (fn_table.c). */
 extern const struct script_func script_table_functions[];
 extern const size_t script_n_table_functions;

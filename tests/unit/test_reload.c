@@ -521,14 +521,42 @@ static void sleep_waits(void **state)
 	data_set_free(m);
 }
 
-/* The date and time functions against the examples of Qlik's documentation (with
- * DateFormat MM/DD/YYYY, as there). */
+/* Examples of Qlik's documentation: each expression in one LOAD (DateFormat MM/DD/YYYY, as
+ * there), its text compared with the documented result ("-" for NULL). */
+struct example {
+	const char *expr, *want;
+};
+
+static void examples(const struct example *cases, size_t n)
+{
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	int bad = buf_puts(&b, "SET DateFormat='MM/DD/YYYY';\n"
+			       "SET TimestampFormat='MM/DD/YYYY hh:mm:ss';\nT: LOAD ");
+	for (size_t i = 0; i < n; i++)
+		bad |= buf_printf(&b, "%s%s AS c%zu", i ? ",\n  " : "", cases[i].expr, i);
+	bad |= buf_puts(&b, "\nAUTOGENERATE 1;");
+	assert_int_equal(bad, 0);
+	struct data_set *m = run_ok(b.data);
+	struct tbl *t = data_set_table(m, "T");
+	for (size_t i = 0; i < n; i++) {
+		char field[16], cell[64];
+		snprintf(field, sizeof(field), "c%zu", i);
+		const char *got = cellt(t, field, 0, cell, sizeof(cell));
+		if (strcmp(got, "(null)") == 0)
+			got = "-";
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].expr, got, cases[i].want);
+	}
+	data_set_free(m);
+	buf_release(&b);
+}
+
+/* The date and time functions. */
 static void qlik_date_examples(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *expr, *want;
-	} cases[] = {
+	static const struct example cases[] = {
 	    {"MonthStart('02/19/2012')", "02/01/2012"},
 	    {"MonthStart('02/19/2001', -1)", "01/01/2001"},
 	    {"MonthEnd('02/19/2001')", "02/28/2001"},
@@ -613,28 +641,8 @@ static void qlik_date_examples(void **state)
 	    {"MonthStart('nonsense')", "-"},
 	    {"Week(Null())", "-"},
 	};
-	struct buf b;
-	buf_init(&b, 1 << 20);
-	int bad = buf_puts(&b, "SET DateFormat='MM/DD/YYYY';\n"
-			       "SET TimestampFormat='MM/DD/YYYY hh:mm:ss';\nT: LOAD ");
-	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
-		bad |= buf_printf(&b, "%s%s AS c%zu", i ? ",\n  " : "", cases[i].expr, i);
-	bad |= buf_puts(&b, "\nAUTOGENERATE 1;");
-	assert_int_equal(bad, 0);
-	struct data_set *m = run_ok(b.data);
-	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-		char field[16];
-		snprintf(field, sizeof(field), "c%zu", i);
-		struct tbl *t = data_set_table(m, "T");
-		char cell[64];
-		const char *got = cellt(t, field, 0, cell, sizeof(cell));
-		if (strcmp(got, "(null)") == 0)
-			got = "-";
-		if (strcmp(got, cases[i].want) != 0)
-			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].expr, got, cases[i].want);
-	}
-	data_set_free(m);
-	buf_release(&b);
+	examples(cases, ARRAY_LEN(cases));
+	struct data_set *m;
 	/* MonthNames and DayNames of the script name months and days */
 	m = run_ok("SET MonthNames='jan;feb;mar;apr;mai;jun;jul;aug;sep;okt;nov;des';\n"
 		   "SET DayNames='man;tir;ons;tor;fre;lør;søn';\n"
@@ -644,6 +652,51 @@ static void qlik_date_examples(void **state)
 	column(m, "T", "W", "tir");
 	column(m, "T", "N", "okt 2013");
 	data_set_free(m);
+}
+
+/* The string functions that search and cut, and the range functions. */
+static void qlik_string_and_range_examples(void **state)
+{
+	(void)state;
+	static const struct example cases[] = {
+	    {"Index('abcdefg', 'cd')", "3"},
+	    {"Index('abcabcabc', 'b', 2)", "5"},
+	    {"Index('abcabcabc', 'b', -2)", "5"},
+	    {"Index('abcabcabc', 'b', -1)", "8"},
+	    {"Index('abcabcabc', 'x')", "0"},
+	    {"Index('åäöåäö', 'ö', 2)", "6"},
+	    {"SubField('abc;cde;efg', ';', 2)", "cde"},
+	    {"SubField('abc;cde;efg', ';', -1)", "efg"},
+	    {"SubField('abc;cde;efg', ';', -3)", "abc"},
+	    {"SubField('abc;cde;efg', ';', 4)", "-"},
+	    {"SubField('a;;b', ';', 2)", ""},
+	    {"SubStringCount('abcdeabcdeaabcde', 'ab')", "3"},
+	    {"SubStringCount('abcdeabcdeaabcde', 'ABC')", "0"},
+	    {"TextBetween('<abc>', '<', '>')", "abc"},
+	    {"TextBetween('<abc><de>', '<', '>', 2)", "de"},
+	    {"TextBetween('abc', '<', '>')", "-"},
+	    {"PurgeChar('a1b2c3', '123')", "abc"},
+	    {"KeepChar('a1b2c3', '123')", "123"},
+	    {"PurgeChar('blåbär', 'å')", "blbär"},
+	    {"FindOneOf('my example text string', 'yxz')", "2"},
+	    {"FindOneOf('my example text string', 'yxz', 3)", "14"},
+	    {"FindOneOf('my example text string', 'abc', 1)", "6"},
+	    {"FindOneOf('my example text string', 'q')", "0"},
+	    {"RangeSum(1, 2, 4)", "7"},
+	    {"RangeSum(5, 'abc')", "5"},
+	    {"RangeSum(Null())", "0"},
+	    {"RangeMax(1, 10, 'x')", "10"},
+	    {"RangeMin(1, 10, -3)", "-3"},
+	    {"RangeMax('x')", "-"},
+	    {"RangeAvg(1, 2, 6)", "3"},
+	    {"RangeAvg(1, 'xyz')", "1"},
+	    {"RangeCount(1, 2, 'xyz')", "3"},
+	    {"RangeCount(Null())", "0"},
+	    {"RangeNumericCount(1, 2, 'xyz')", "2"},
+	    {"RangeTextCount(1, 'xyz', Null())", "1"},
+	    {"RangeNullCount(1, Null(), Null())", "2"},
+	};
+	examples(cases, ARRAY_LEN(cases));
 }
 
 /* A master calendar as Qlik scripts make one: an aggregation over a whole table, Peek
@@ -730,6 +783,7 @@ int main(void)
 	    cmocka_unit_test(sleep_waits),
 	    cmocka_unit_test(variables_are_kept),
 	    cmocka_unit_test(qlik_date_examples),
+	    cmocka_unit_test(qlik_string_and_range_examples),
 	    cmocka_unit_test(calendars_and_inter_record_functions),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,224 @@
+/* fn_text.c: string functions that search and cut (Index, SubField, SubStringCount,
+ * TextBetween, FindOneOf, PurgeChar, KeepChar) and the range functions (RangeSum,
+ * RangeMin, RangeMax, RangeAvg and the counts). Positions count characters (UTF-8), from
+ * 1; a negative occurrence counts from the end. */
+#include "script/eval_int.h"
+
+#include <math.h>
+#include <string.h>
+
+/* How often sub occurs in s (not overlapping). */
+static int64_t occurrences(const char *s, const char *sub)
+{
+	size_t n = strlen(sub);
+	int64_t k = 0;
+	for (const char *p = s; n && (p = strstr(p, sub)); p += n)
+		k++;
+	return k;
+}
+
+/* The byte offset of occurrence k (0-based) of sub in s; it exists. */
+static size_t occurrence(const char *s, const char *sub, int64_t k)
+{
+	size_t n = strlen(sub);
+	const char *p = strstr(s, sub);
+	while (k-- > 0)
+		p = strstr(p + n, sub);
+	return (size_t)(p - s);
+}
+
+/* Which occurrence argument i names: 1-based from the start, or from the end when
+ * negative; -1 when none fits among `count`. */
+static int64_t nth(const struct expr *x, const struct val *v, int i, int64_t count)
+{
+	double d = 1;
+	if (i < x->n_args && !script_val_number(&v[i], &d))
+		return -1;
+	int64_t k = script_whole(d);
+	if (k < 0)
+		k = count + 1 + k;
+	return k >= 1 && k <= count ? k - 1 : -1;
+}
+
+/* Index(text, sub[, n]): the position of the n-th occurrence of sub, or 0. */
+static int fn_index(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	*out = script_null();
+	if (v[0].null || v[1].null)
+		return 0;
+	const char *s = script_tx(ev, &v[0]), *sub = script_tx(ev, &v[1]);
+	int64_t k = nth(x, v, 2, occurrences(s, sub));
+	*out = script_num(
+	    k < 0 ? 0
+		  : (double)script_utf8_len(arena_strndup(ev->a, s, occurrence(s, sub, k))) + 1);
+	return 0;
+}
+
+/* SubField(text, delimiter, n): the n-th part of text cut at each delimiter. */
+static int fn_subfield(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	*out = script_null();
+	if (v[0].null || v[1].null)
+		return 0;
+	const char *s = script_tx(ev, &v[0]), *d = script_tx(ev, &v[1]);
+	size_t dl = strlen(d);
+	int64_t n = occurrences(s, d);
+	int64_t k = nth(x, v, 2, n + 1); /* n delimiters make n + 1 parts */
+	if (k < 0)
+		return 0;
+	size_t from = k == 0 ? 0 : occurrence(s, d, k - 1) + dl;
+	size_t to = k == n ? strlen(s) : occurrence(s, d, k);
+	*out = script_text(arena_strndup(ev->a, s + from, to - from));
+	return 0;
+}
+
+/* SubStringCount(text, sub): how often sub occurs (case counts). */
+static int fn_count(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)x;
+	*out = script_null();
+	if (v[0].null || v[1].null)
+		return 0;
+	*out = script_num((double)occurrences(script_tx(ev, &v[0]), script_tx(ev, &v[1])));
+	return 0;
+}
+
+/* TextBetween(text, before, after[, n]): the text between the n-th `before` and the first
+ * `after` that follows it, or NULL. */
+static int fn_between(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	*out = script_null();
+	if (v[0].null || v[1].null || v[2].null)
+		return 0;
+	const char *s = script_tx(ev, &v[0]), *b = script_tx(ev, &v[1]), *e = script_tx(ev, &v[2]);
+	int64_t k = nth(x, v, 3, occurrences(s, b));
+	if (k < 0 || !*e)
+		return 0;
+	const char *from = s + occurrence(s, b, k) + strlen(b), *to = strstr(from, e);
+	if (to)
+		*out = script_text(arena_strndup(ev->a, from, (size_t)(to - from)));
+	return 0;
+}
+
+/* The length of the UTF-8 character at p (1 for a stray byte). */
+static size_t char_len(const char *p)
+{
+	size_t n = 1;
+	while ((p[n] & 0xC0) == 0x80 && n < 4)
+		n++;
+	return n;
+}
+
+/* Whether the character at p (of n bytes) is one of `set`. */
+static bool in_set(const char *p, size_t n, const char *set)
+{
+	for (const char *q = set; *q; q += char_len(q))
+		if (char_len(q) == n && memcmp(p, q, n) == 0)
+			return true;
+	return false;
+}
+
+enum { OP_PURGE, OP_KEEP };
+
+/* PurgeChar(text, chars), KeepChar(text, chars). */
+static int fn_chars(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	*out = script_null();
+	if (v[0].null)
+		return 0;
+	const char *s = script_tx(ev, &v[0]), *set = v[1].null ? "" : script_tx(ev, &v[1]);
+	char *r = arena_alloc(ev->a, strlen(s) + 1), *w = r;
+	for (const char *p = s; *p;) {
+		size_t n = char_len(p);
+		if (in_set(p, n, set) == (x->fn->op == OP_KEEP)) {
+			memcpy(w, p, n);
+			w += n;
+		}
+		p += n;
+	}
+	*w = '\0';
+	*out = script_text(r);
+	return 0;
+}
+
+/* FindOneOf(text, chars[, n]): the position of the n-th character of text that is one of
+ * chars, or 0. */
+static int fn_findoneof(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	*out = script_null();
+	if (v[0].null || v[1].null)
+		return 0;
+	const char *s = script_tx(ev, &v[0]), *set = script_tx(ev, &v[1]);
+	double d = 1;
+	if (x->n_args > 2 && !script_val_number(&v[2], &d))
+		return 0;
+	int64_t want = script_whole(d), seen = 0, pos = 0;
+	*out = script_num(0);
+	for (const char *p = s; *p && want >= 1; p += char_len(p)) {
+		pos++;
+		if (in_set(p, char_len(p), set) && ++seen == want) {
+			*out = script_num((double)pos);
+			break;
+		}
+	}
+	return 0;
+}
+
+enum { OP_SUM, OP_MIN, OP_MAX, OP_AVG, OP_COUNT, OP_NUMERIC, OP_NULLS, OP_TEXTS };
+
+/* RangeSum, RangeMin, RangeMax, RangeAvg (over the numbers among the arguments; Sum is 0
+ * and the others NULL when there is none), RangeCount (values that are not NULL),
+ * RangeNumericCount, RangeNullCount, RangeTextCount. */
+static int fn_range(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev;
+	double sum = 0, best = NAN;
+	int64_t nums = 0, nulls = 0;
+	int op = x->fn->op;
+	for (int i = 0; i < x->n_args; i++) {
+		double d;
+		if (v[i].null) {
+			nulls++;
+			continue;
+		}
+		if (!script_val_number(&v[i], &d))
+			continue;
+		nums++;
+		sum += d;
+		if (isnan(best) || (op == OP_MIN ? d < best : d > best))
+			best = d;
+	}
+	int64_t texts = x->n_args - nums - nulls;
+	switch (op) {
+	case OP_SUM: *out = script_num(sum); break;
+	case OP_MIN:
+	case OP_MAX: *out = nums ? script_num(best) : script_null(); break;
+	case OP_AVG: *out = nums ? script_num(sum / (double)nums) : script_null(); break;
+	case OP_COUNT: *out = script_num((double)(nums + texts)); break;
+	case OP_NUMERIC: *out = script_num((double)nums); break;
+	case OP_NULLS: *out = script_num((double)nulls); break;
+	default: *out = script_num((double)texts); break;
+	}
+	return 0;
+}
+
+const struct script_func script_text_functions[] = {
+    SCALAR("Index", 2, 3, fn_index, 0),
+    SCALAR("SubField", 3, 3, fn_subfield, 0),
+    SCALAR("SubStringCount", 2, 2, fn_count, 0),
+    SCALAR("TextBetween", 3, 4, fn_between, 0),
+    SCALAR("PurgeChar", 2, 2, fn_chars, OP_PURGE),
+    SCALAR("KeepChar", 2, 2, fn_chars, OP_KEEP),
+    SCALAR("FindOneOf", 2, 3, fn_findoneof, 0),
+    SCALAR("RangeSum", 1, 16, fn_range, OP_SUM),
+    SCALAR("RangeMin", 1, 16, fn_range, OP_MIN),
+    SCALAR("RangeMax", 1, 16, fn_range, OP_MAX),
+    SCALAR("RangeAvg", 1, 16, fn_range, OP_AVG),
+    SCALAR("RangeCount", 1, 16, fn_range, OP_COUNT),
+    SCALAR("RangeNumericCount", 1, 16, fn_range, OP_NUMERIC),
+    SCALAR("RangeNullCount", 1, 16, fn_range, OP_NULLS),
+    SCALAR("RangeTextCount", 1, 16, fn_range, OP_TEXTS),
+};
+
+const size_t script_n_text_functions =
+    sizeof(script_text_functions) / sizeof(script_text_functions[0]);
