@@ -78,11 +78,14 @@ const char *script_variable(void *ctx, const char *name)
 
 /* The value of a variable as an expression evaluates it (LET, IF): a number when its
  * text reads as one. */
+/* A name outside a table is a variable; one never set is NULL, as in Qlik (not an error). */
 static int field_as_variable(void *ctx, struct expr *x, struct val *out)
 {
 	const char *v = script_var_get(ctx, x->text);
-	if (!v)
-		return ERR_NOT_FOUND;
+	if (!v) {
+		*out = (struct val){.null = true};
+		return 0;
+	}
 	struct qvd_value q;
 	data_txt_interpret(v, NULL, &q);
 	out->null = false;
@@ -118,6 +121,76 @@ int script_eval_free(struct run *r, struct expr *x, struct arena *a, struct val 
 			  .table_at = script_table_at,
 			  .table_named = script_table_named};
 	return script_eval(&ev, x, out);
+}
+
+/* The value of variable `inner` ("name", or "name(arg1, arg2)": a parameterised variable
+ * whose $1, $2, ... take the arguments); "" when it is not set. */
+static const char *with_arguments(struct run *r, char *inner, struct arena *a)
+{
+	while (*inner == ' ')
+		inner++;
+	size_t n = strlen(inner);
+	while (n && inner[n - 1] == ' ')
+		inner[--n] = '\0';
+	char *open = strchr(inner, '(');
+	if (!open || inner[n - 1] != ')') {
+		const char *v = script_var_get(r, inner);
+		return v ? v : "";
+	}
+	*open = '\0';
+	inner[n - 1] = '\0';
+	size_t nl = strlen(inner);
+	while (nl && inner[nl - 1] == ' ')
+		inner[--nl] = '\0';
+	const char *v = script_var_get(r, inner);
+	if (!v)
+		return "";
+	/* the arguments, split at the commas outside parentheses and quotes */
+	const char *args[9];
+	int n_args = 0, level = 0;
+	char quote = 0;
+	char *start = open + 1;
+	for (char *c = start;; c++) {
+		if (!*c && (quote || level > 0))
+			break; /* not closed: the arguments so far */
+		if (quote) {
+			quote = *c == quote ? 0 : quote;
+		} else if (*c == '\'' || *c == '"') {
+			quote = *c;
+		} else if (*c == '(') {
+			level++;
+		} else if (*c == ')') {
+			level--;
+		} else if ((*c == ',' && level == 0) || !*c) {
+			bool end = !*c;
+			*c = '\0';
+			while (*start == ' ')
+				start++;
+			size_t al = strlen(start);
+			while (al && start[al - 1] == ' ')
+				start[--al] = '\0';
+			if (n_args < 9)
+				args[n_args++] = start;
+			if (end)
+				break;
+			start = c + 1;
+		}
+	}
+	struct buf b;
+	buf_init(&b, 64u << 20);
+	int bad = 0;
+	for (const char *p = v; *p && !bad; p++) {
+		if (*p == '$' && p[1] >= '1' && p[1] <= '9') {
+			int k = p[1] - '1';
+			bad = buf_puts(&b, k < n_args ? args[k] : "");
+			p++;
+		} else {
+			bad = buf_append(&b, p, 1);
+		}
+	}
+	const char *out = bad ? "" : arena_strndup(a, b.data ? b.data : "", b.len);
+	buf_release(&b);
+	return out;
 }
 
 /* Replaces $(name) and $(=expr) in text. */
@@ -170,13 +243,7 @@ int script_expand(struct run *r, const char *text, int line, int col, struct are
 			}
 			arena_free(ea);
 		} else {
-			while (*inner == ' ')
-				inner++;
-			size_t n = strlen(inner);
-			while (n && inner[n - 1] == ' ')
-				inner[--n] = '\0';
-			const char *v = script_var_get(r, inner);
-			value = v ? v : "";
+			value = with_arguments(r, inner, a);
 		}
 		if (rc == 0)
 			rc = buf_puts(&b, value);

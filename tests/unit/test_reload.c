@@ -763,10 +763,27 @@ static void calendars_and_inter_record_functions(void **state)
 	column(m, "Info", "VT", "35");
 	column(m, "Info", "VM", "45327");
 	data_set_free(m);
-	/* a WHILE that never ends stops at its limit with the place named; IterNo is 1 in a
-	 * LOAD without WHILE */
+	/* IterNo is 1 in a LOAD without WHILE */
 	m = run_ok("T: LOAD IterNo() AS I AUTOGENERATE 2;");
 	column(m, "T", "I", "1,1");
+	data_set_free(m);
+	/* parameterised variables: $1, $2 take the arguments, commas inside parentheses and
+	 * quotes stay in one */
+	m = run_ok("SET vAdd = ($1 + $2);\nSET vPick = If($1 > 0, $2, 'none');\n"
+		   "P: LOAD $(vAdd(2, 3)) AS A, $(vAdd(RangeSum(1, 2), 10)) AS B,\n"
+		   "  $(vPick(1, 'a,b')) AS C, $(vPick(-1, 'x')) AS D, '$(vNope(1))' AS E\n"
+		   "  AUTOGENERATE 1;");
+	column(m, "P", "A", "5");
+	column(m, "P", "B", "13");
+	column(m, "P", "C", "a,b");
+	column(m, "P", "D", "none");
+	column(m, "P", "E", "");
+	data_set_free(m);
+	/* a variable never set is NULL in an expression, not an error */
+	m = run_ok("LET x = vNever + 1;\nIF vNever = 1 THEN\n  LET y = 'then';\nELSE\n"
+		   "  LET y = 'else';\nEND IF\nN: LOAD '$(x)' AS X, '$(y)' AS Y AUTOGENERATE 1;");
+	column(m, "N", "X", "");
+	column(m, "N", "Y", "else");
 	data_set_free(m);
 }
 
