@@ -109,6 +109,52 @@ static void replace_table(struct run *r, struct tbl *old, struct tbl *nt)
 	data_tbl_free(old);
 }
 
+#define MAX_CROSS (1LL << 31) /* rows a cross join may make */
+
+/* old JOIN nw without a common field: every row of old with every row of nw (a LEFT or
+ * OUTER join keeps old's rows when nw has none, a RIGHT or OUTER join nw's when old has
+ * none). */
+static int cross_into(struct run *r, const struct stmt *s, struct tbl *old, struct tbl *nw,
+		      struct tbl **out)
+{
+	enum load_join j = s->load.join;
+	int64_t rows = old->n_rows * (nw->n_rows ? nw->n_rows : 1);
+	if ((nw->n_rows && old->n_rows > MAX_CROSS / nw->n_rows) || rows > MAX_CROSS ||
+	    (r->env->max_rows && rows > r->env->max_rows))
+		return script_err(r, s, ERR_TOO_LARGE,
+				  "the cross join of %s (%lld rows) with no field in common would "
+				  "make too many rows",
+				  old->name, (long long)old->n_rows);
+	struct tbl *res = data_tbl_new(old->name);
+	int rc = res ? 0 : ERR_NOMEM;
+	for (int f = 0; rc == 0 && f < old->n_fields; f++)
+		rc = data_tbl_field(res, old->fields[f].name, true) < 0 ? ERR_NOMEM : 0;
+	for (int f = 0; rc == 0 && f < nw->n_fields; f++)
+		rc = data_tbl_field(res, nw->fields[f].name, true) < 0 ? ERR_NOMEM : 0;
+	struct val *vals = rc == 0 ? calloc((size_t)(res->n_fields + 1), sizeof(*vals)) : NULL;
+	rc = rc == 0 && !vals ? ERR_NOMEM : rc;
+	bool keep_old = old->n_rows && !nw->n_rows && (j == JOIN_LEFT || j == JOIN_OUTER);
+	bool keep_nw = nw->n_rows && !old->n_rows && (j == JOIN_RIGHT || j == JOIN_OUTER);
+	int64_t na = keep_nw ? 1 : old->n_rows, nb = keep_old ? 1 : nw->n_rows;
+	for (int64_t a = 0; rc == 0 && a < na; a++)
+		for (int64_t b = 0; rc == 0 && b < nb; b++) {
+			for (int f = 0; f < res->n_fields; f++)
+				vals[f] = (struct val){.null = true};
+			for (int f = 0; !keep_nw && f < old->n_fields; f++)
+				data_tbl_get(old, f, a, &vals[f]);
+			for (int f = 0; !keep_old && f < nw->n_fields; f++)
+				data_tbl_get(nw, f, b, &vals[old->n_fields + f]);
+			rc = data_tbl_append(res, vals, res->n_fields) ? ERR_NOMEM : 0;
+		}
+	free(vals);
+	if (rc) {
+		data_tbl_free(res);
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	}
+	*out = res;
+	return 0;
+}
+
 /* old JOIN nw, natural over their common fields, into a new table named like old. */
 static int join_into(struct run *r, const struct stmt *s, struct tbl *old, struct tbl *nw,
 		     struct tbl **out)
@@ -125,10 +171,7 @@ static int join_into(struct run *r, const struct stmt *s, struct tbl *old, struc
 	if (nk == 0) {
 		free(ca);
 		free(cb);
-		return script_err(
-		    r, s, ERR_INVALID,
-		    "JOIN needs a field in common with table %s (a cross join is not supported)",
-		    old->name);
+		return cross_into(r, s, old, nw, out);
 	}
 	struct tbl *res = data_tbl_new(old->name);
 	int *from_nw = calloc((size_t)(nw->n_fields + 1), sizeof(int)); /* column in res */

@@ -340,8 +340,6 @@ static void joins_keeps_and_order_by(void **state)
 	data_set_free(m);
 	run_fails("LOAD 1 AS X INLINE [A\n1];\nLOAD A * 2 AS B;",
 		  "line 3, column 1: a preceding LOAD needs a LOAD with FROM");
-	run_fails("A: LOAD * INLINE [X\n1];\nJOIN (A) LOAD * INLINE [Y\n2];",
-		  "JOIN needs a field in common with table A");
 	run_fails("A: LOAD * INLINE [X\n1];\nB: LEFT KEEP (A) LOAD * INLINE [Y\n2];",
 		  "KEEP needs a field in common");
 	run_fails("A: LOAD * INLINE [X\n1];\nB: LOAD * RESIDENT A ORDER BY Nope;",
@@ -387,6 +385,14 @@ static void loops_subs_and_qualify(void **state)
 	column(m, "Plain", "Amount", "9");
 	column(m, "Mixed", "Mixed.Note", "a");
 	column(m, "Mixed", "Other", "b");
+	data_set_free(m);
+	/* no field in common: a cross join, every row with every row */
+	m = run_ok("X: LOAD * INLINE [A\n1\n2];\nJOIN (X) LOAD * INLINE [B\nx\ny\nz];\n"
+		   "Y: LOAD * INLINE [C\n1];\nLEFT JOIN (Y) LOAD 1 AS D AUTOGENERATE 0;");
+	column(m, "X", "A", "1,1,1,2,2,2");
+	column(m, "X", "B", "x,y,z,x,y,z");
+	column(m, "Y", "C", "1");
+	column(m, "Y", "D", "-");
 	data_set_free(m);
 }
 
