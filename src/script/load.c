@@ -373,6 +373,7 @@ struct load_job {
 	struct val *vals;      /* a row of dst */
 	int64_t n_groups, *group_start, *group_rows, *group_of, *order;
 	bool grouped;	       /* GROUP BY, or aggregations over the whole input */
+	int64_t limit;	       /* FIRST n: rows to write at most (-1: no limit) */
 	int64_t *kept, n_kept; /* grouped with WHERE: the input rows it keeps */
 	int64_t written;
 	struct eval ev;
@@ -557,8 +558,9 @@ static bool try_adopt(struct load_job *j, bool plain, int *rc)
 	struct run *r = j->r;
 	const struct load *l = j->l;
 	bool adopt = plain && j->owned && j->created && !j->mapping && l->join == JOIN_NONE &&
-		     !l->where && !l->while_ && !l->distinct && !l->group_by && !l->order_by &&
-		     j->src && j->n == j->src->n_fields && j->dst->n_fields == j->n &&
+		     !l->where && !l->while_ && !l->first && !l->distinct && !l->group_by &&
+		     !l->order_by && j->src && j->n == j->src->n_fields &&
+		     j->dst->n_fields == j->n &&
 		     !(r->env->max_rows && j->src->n_rows > r->env->max_rows);
 	for (int k = 0; adopt && k < j->n; k++)
 		adopt = !j->exprs[k] && j->star_cols[k] == k && j->cols[k] == k;
@@ -691,13 +693,28 @@ static int rounds(struct load_job *j, struct arena *a)
 				break;
 		}
 		rc = emit(j, a);
-		if (!j->l->while_)
+		if (!j->l->while_ || (j->limit >= 0 && j->written >= j->limit))
 			break;
 		if (it >= MAX_ROUNDS)
 			rc = script_err(j->r, j->s, ERR_TOO_LARGE,
 					"WHILE went on for %d rounds of one row", MAX_ROUNDS);
 	}
 	j->ev.iterno = 0;
+	return rc;
+}
+
+/* FIRST n: the number, once. */
+static int first_rows(struct load_job *j)
+{
+	struct arena *a = arena_new();
+	struct val v;
+	double n = 0;
+	int rc = script_eval_free(j->r, j->l->first, a, &v);
+	if (rc == 0 && (!script_val_number(&v, &n) || n < 0))
+		rc =
+		    script_err(j->r, j->s, ERR_INVALID, "FIRST needs a number of rows (0 or more)");
+	arena_free(a);
+	j->limit = n > 9e18 ? INT64_MAX : (int64_t)n;
 	return rc;
 }
 
@@ -709,7 +726,8 @@ static int copy_rows(struct load_job *j)
 	if (j->l->order_by && !j->grouped)
 		rc = script_sort_rows(r, j->s, j->src, j->rows, &j->order);
 	r->prev_row = -1;
-	for (int64_t i = 0; rc == 0 && i < j->n_groups; i++) {
+	for (int64_t i = 0; rc == 0 && i < j->n_groups && (j->limit < 0 || j->written < j->limit);
+	     i++) {
 		struct arena *a = arena_new();
 		j->ev.a = a;
 		bool keep;
@@ -834,6 +852,9 @@ int script_load(struct run *r, const struct stmt *s, struct tbl *given, struct t
 	r->src = j.src;
 	r->out = j.dst;
 	j.n_groups = j.rows;
+	j.limit = -1;
+	if (rc == 0 && l->first)
+		rc = first_rows(&j);
 	bool aggregates = false;
 	for (int k = 0; k < j.n && !aggregates; k++)
 		aggregates = script_expr_aggregates(j.exprs[k]);

@@ -992,11 +992,14 @@ static void join_prefix(struct parser *p, struct load *l)
 	l->target = target(p);
 }
 
-/* MAPPING, CONCATENATE, NOCONCATENATE, JOIN and KEEP before LOAD. */
+/* MAPPING, CONCATENATE, NOCONCATENATE, JOIN, KEEP and FIRST n before LOAD. */
 static void load_prefixes(struct parser *p, struct load *l)
 {
 	while (!p->failed) {
-		if (is_word(p, "MAPPING")) {
+		if (is_word(p, "FIRST") && !l->first) {
+			next(p);
+			l->first = expr_or(p);
+		} else if (is_word(p, "MAPPING")) {
 			l->mapping = true;
 			next(p);
 		} else if (is_word(p, "CONCATENATE")) {

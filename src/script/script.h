@@ -140,6 +140,7 @@ struct load {
 	struct expr *count;	 /* SRC_AUTOGENERATE */
 	struct format format;
 	struct expr *where, *while_;
+	struct expr *first; /* FIRST n: at most n rows */
 	const char **group_by;
 	int n_group_by;
 	const char **order_by;

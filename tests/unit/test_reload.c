@@ -769,6 +769,16 @@ static void calendars_and_inter_record_functions(void **state)
 	column(m, "Info", "VT", "35");
 	column(m, "Info", "VM", "45327");
 	data_set_free(m);
+	/* FIRST n: at most n rows, from a file, an inline table or a WHILE */
+	m = run_ok("F: FIRST 2 LOAD * INLINE [A\n1\n2\n3];\n"
+		   "G: FIRST (1 + 2) LOAD IterNo() AS I AUTOGENERATE 1 WHILE IterNo() <= 10;\n"
+		   "H: NOCONCATENATE FIRST 0 LOAD A RESIDENT F;");
+	column(m, "F", "A", "1,2");
+	column(m, "G", "I", "1,2,3");
+	struct tbl *h = data_set_table(m, "H");
+	assert_true(!h || h->n_rows == 0);
+	data_set_free(m);
+	run_fails("FIRST 'x' LOAD 1 AS A AUTOGENERATE 1;", "FIRST needs a number");
 	/* IterNo is 1 in a LOAD without WHILE */
 	m = run_ok("T: LOAD IterNo() AS I AUTOGENERATE 2;");
 	column(m, "T", "I", "1,1");
