@@ -818,12 +818,86 @@ static void load_job_release(struct load_job *j)
 	free(j->kept);
 }
 
+/* CROSSTABLE's turn: each row of `wide` becomes one row per field after the first `keep`:
+ * the kept fields, the field's name (attribute) and its value (data). */
+static int unpivot(struct run *r, const struct stmt *s, struct tbl *wide, struct tbl **out)
+{
+	const struct load *l = &s->load;
+	int keep = l->cross_keep < wide->n_fields ? l->cross_keep : wide->n_fields;
+	struct tbl *tall = data_tbl_new("crosstable");
+	int rc = tall ? 0 : ERR_NOMEM;
+	for (int f = 0; rc == 0 && f < keep; f++)
+		rc = data_tbl_field(tall, wide->fields[f].name, true) < 0 ? ERR_NOMEM : 0;
+	int fa = rc == 0 ? data_tbl_field(tall, l->cross_attr, true) : -1;
+	int fd = fa >= 0 ? data_tbl_field(tall, l->cross_data, true) : -1;
+	if (rc == 0 && (fa < 0 || fd < 0 || fa != keep || fd != keep + 1)) {
+		data_tbl_free(tall);
+		return script_err(r, s, ERR_INVALID,
+				  "CROSSTABLE's fields %s and %s must be new names, not among the "
+				  "fields kept",
+				  l->cross_attr, l->cross_data);
+	}
+	struct val *vals = rc == 0 ? calloc((size_t)keep + 3, sizeof(*vals)) : NULL;
+	rc = rc == 0 && !vals ? ERR_NOMEM : rc;
+	for (int64_t row = 0; rc == 0 && row < wide->n_rows; row++)
+		for (int f = keep; rc == 0 && f < wide->n_fields; f++) {
+			for (int k = 0; k < keep; k++)
+				data_tbl_get(wide, k, row, &vals[k]);
+			vals[keep] = (struct val){.text = wide->fields[f].name};
+			data_tbl_get(wide, f, row, &vals[keep + 1]);
+			rc = data_tbl_append(tall, vals, keep + 2) ? ERR_NOMEM : 0;
+		}
+	free(vals);
+	if (rc) {
+		data_tbl_free(tall);
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	}
+	*out = tall;
+	return 0;
+}
+
+/* A LOAD with CROSSTABLE: the LOAD as written into a table of its own, turned, and then
+ * loaded as it is into the destination (with the statement's MAPPING, CONCATENATE, JOIN
+ * or KEEP). */
+static int crosstable_load(struct run *r, const struct stmt *s, struct tbl *given,
+			   struct tbl **temp_out)
+{
+	struct stmt first = *s;
+	struct load *l1 = &first.load;
+	l1->cross_attr = NULL;
+	l1->mapping = l1->concatenate = l1->noconcatenate = l1->keep = false;
+	l1->join = JOIN_NONE;
+	l1->target = NULL;
+	struct tbl *wide = NULL, *tall = NULL;
+	int rc = script_load(r, &first, given, &wide);
+	if (rc == 0)
+		rc = unpivot(r, s, wide, &tall);
+	data_tbl_free(wide);
+	if (rc)
+		return rc;
+	struct stmt second = *s;
+	struct load *l2 = &second.load;
+	struct load_item star = {0};
+	l2->cross_attr = NULL;
+	l2->items = &star;
+	l2->n_items = 1;
+	l2->where = l2->while_ = l2->first = NULL;
+	l2->group_by = l2->order_by = NULL;
+	l2->n_group_by = l2->n_order_by = 0;
+	l2->distinct = false;
+	rc = script_load(r, &second, tall, temp_out);
+	data_tbl_free(tall);
+	return rc;
+}
+
 /* Runs a LOAD. `given`: its source is this table (a preceding load's input) instead of
  * what the statement names. `temp_out`: the rows go to a new table handed back there,
  * outside the data set (the input of a preceding load), instead of their destination. */
 int script_load(struct run *r, const struct stmt *s, struct tbl *given, struct tbl **temp_out)
 {
 	const struct load *l = &s->load;
+	if (l->cross_attr)
+		return crosstable_load(r, s, given, temp_out);
 	struct load_job j = {.r = r, .s = s, .l = l};
 	int rc = 0;
 	if (given) {

@@ -992,11 +992,48 @@ static void join_prefix(struct parser *p, struct load *l)
 	l->target = target(p);
 }
 
-/* MAPPING, CONCATENATE, NOCONCATENATE, JOIN, KEEP and FIRST n before LOAD. */
+/* A field name in CROSSTABLE( ): a name, or a text in quotes. */
+static const char *cross_name(struct parser *p)
+{
+	if (p->t.kind == T_STR) {
+		const char *v = p->t.value;
+		next(p);
+		return v;
+	}
+	return name(p, "a field name in CROSSTABLE");
+}
+
+/* CROSSTABLE(attribute, data[, n]). */
+static void crosstable(struct parser *p, struct load *l)
+{
+	next(p);
+	if (!expect_op(p, '('))
+		return;
+	l->cross_attr = cross_name(p);
+	if (!p->failed && expect_op(p, ','))
+		l->cross_data = cross_name(p);
+	l->cross_keep = 1;
+	if (!p->failed && is_op(p, ',')) {
+		next(p);
+		int64_t n = 0;
+		if (p->t.kind != T_NUM || str_to_i64(p->t.value, 0, 1000, &n) != 0) {
+			perr(p, p->t.off,
+			     "CROSSTABLE's third argument is the number of fields kept");
+			return;
+		}
+		l->cross_keep = (int)n;
+		next(p);
+	}
+	expect_op(p, ')');
+}
+
+/* MAPPING, CONCATENATE, NOCONCATENATE, JOIN, KEEP, FIRST n and CROSSTABLE before LOAD. */
 static void load_prefixes(struct parser *p, struct load *l)
 {
 	while (!p->failed) {
-		if (is_word(p, "FIRST") && !l->first) {
+		if (is_word(p, "CROSSTABLE") && !l->cross_attr) {
+			crosstable(p, l);
+		} else if (is_word(p, "FIRST") && !l->first) {
 			next(p);
 			l->first = expr_or(p);
 		} else if (is_word(p, "MAPPING")) {

@@ -141,6 +141,10 @@ struct load {
 	struct format format;
 	struct expr *where, *while_;
 	struct expr *first; /* FIRST n: at most n rows */
+	/* CROSSTABLE(attribute, data, n): the output's fields after the first n become rows
+	 * of (attribute = the field's name, data = its value); NULL: none */
+	const char *cross_attr, *cross_data;
+	int cross_keep;
 	const char **group_by;
 	int n_group_by;
 	const char **order_by;

@@ -779,6 +779,21 @@ static void calendars_and_inter_record_functions(void **state)
 	assert_true(!h || h->n_rows == 0);
 	data_set_free(m);
 	run_fails("FIRST 'x' LOAD 1 AS A AUTOGENERATE 1;", "FIRST needs a number");
+	/* CROSSTABLE: months as columns become rows (Qlik's documentation example), with one
+	 * and with two fields kept */
+	m = run_ok("T: CrossTable(Month, Sales) LOAD * INLINE [\nYear, Jan, Feb, Mar\n"
+		   "2008, 45, 65, 78\n2009, 11, 23, 22\n];\n"
+		   "U: CROSSTABLE('Month2', [Sales 2], 2) LOAD * INLINE [\nRep, Year, Jan, Feb\n"
+		   "A, 2008, 1, 2\n];");
+	column(m, "T", "Year", "2008,2008,2008,2009,2009,2009");
+	column(m, "T", "Month", "Jan,Feb,Mar,Jan,Feb,Mar");
+	column(m, "T", "Sales", "45,65,78,11,23,22");
+	column(m, "U", "Rep", "A,A");
+	column(m, "U", "Month2", "Jan,Feb");
+	column(m, "U", "Sales 2", "1,2");
+	data_set_free(m);
+	run_fails("CrossTable(Year, Sales) LOAD * INLINE [\nYear, Jan\n2008, 1\n];",
+		  "must be new names");
 	/* IterNo is 1 in a LOAD without WHILE */
 	m = run_ok("T: LOAD IterNo() AS I AUTOGENERATE 2;");
 	column(m, "T", "I", "1,1");
