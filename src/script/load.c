@@ -896,6 +896,10 @@ static int crosstable_load(struct run *r, const struct stmt *s, struct tbl *give
 int script_load(struct run *r, const struct stmt *s, struct tbl *given, struct tbl **temp_out)
 {
 	const struct load *l = &s->load;
+	if (l->partial_only && !temp_out) {
+		script_log(r, "line %d: ADD ONLY or REPLACE ONLY: not in a full reload", s->line);
+		return 0;
+	}
 	if (l->cross_attr)
 		return crosstable_load(r, s, given, temp_out);
 	struct load_job j = {.r = r, .s = s, .l = l};

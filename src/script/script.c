@@ -60,8 +60,9 @@ static bool word_at(const char *s, const char *w)
 
 static bool is_control(const char *s)
 {
-	static const char *const words[] = {"IF",   "ELSEIF", "ELSE", "END", "ENDIF", "FOR",
-					    "NEXT", "DO",     "LOOP", "SUB", "CALL",  "EXIT"};
+	static const char *const words[] = {"IF",     "ELSEIF", "ELSE", "END", "ENDIF",
+					    "ENDSUB", "FOR",	"NEXT", "DO",  "LOOP",
+					    "SUB",    "CALL",	"EXIT"};
 	for (size_t i = 0; i < ARRAY_LEN(words); i++)
 		if (word_at(s, words[i])) {
 			/* "IF(" or "Sub:" would be something else */
@@ -113,10 +114,9 @@ int script_split(const char *src, struct arena *a, struct script_piece **out, in
 			continue;
 		}
 		if (c == '/' && work[i + 1] == '*') {
+			/* one not closed runs to the end of the script, as in Qlik */
 			const char *end = strstr(work + i + 2, "*/");
-			if (!end)
-				return fail_at(e, src, i, 1, 1, "a /* comment is not closed");
-			i = (size_t)(end - work) + 2;
+			i = end ? (size_t)(end - work) + 2 : len;
 			continue;
 		}
 		if (word_at(work + i, "REM")) {
@@ -151,10 +151,7 @@ int script_split(const char *src, struct arena *a, struct script_piece **out, in
 			}
 			if (c == '/' && work[i + 1] == '*') {
 				const char *end = strstr(work + i + 2, "*/");
-				if (!end)
-					return fail_at(e, src, i, 1, 1,
-						       "a /* comment is not closed");
-				size_t stop = (size_t)(end - work) + 2;
+				size_t stop = end ? (size_t)(end - work) + 2 : len;
 				for (; i < stop; i++)
 					if (work[i] != '\n')
 						work[i] = ' ';
@@ -1027,12 +1024,20 @@ static void crosstable(struct parser *p, struct load *l)
 	expect_op(p, ')');
 }
 
-/* MAPPING, CONCATENATE, NOCONCATENATE, JOIN, KEEP, FIRST n and CROSSTABLE before LOAD. */
+/* MAPPING, CONCATENATE, NOCONCATENATE, JOIN, KEEP, FIRST n, CROSSTABLE, ADD and REPLACE
+ * before LOAD. */
 static void load_prefixes(struct parser *p, struct load *l)
 {
 	while (!p->failed) {
 		if (is_word(p, "CROSSTABLE") && !l->cross_attr) {
 			crosstable(p, l);
+		} else if (is_word(p, "ADD") || is_word(p, "REPLACE")) {
+			/* a full reload runs ADD and REPLACE loads as plain ones */
+			next(p);
+			if (is_word(p, "ONLY")) {
+				l->partial_only = true;
+				next(p);
+			}
 		} else if (is_word(p, "FIRST") && !l->first) {
 			next(p);
 			l->first = expr_or(p);
@@ -1332,6 +1337,24 @@ static void call_args(struct parser *p, struct stmt *s, bool params)
 	next(p);
 }
 
+/* END IF, END SUB, and their one-word forms ENDIF and ENDSUB. */
+static void block_end(struct parser *p, struct stmt *s)
+{
+	bool one_word = !is_word(p, "END");
+	if (one_word)
+		s->kind = is_word(p, "ENDIF") ? ST_END_IF : ST_END_SUB;
+	next(p);
+	if (one_word)
+		return;
+	if (is_word(p, "IF"))
+		s->kind = ST_END_IF;
+	else if (is_word(p, "SUB"))
+		s->kind = ST_END_SUB;
+	else
+		perr(p, p->t.off, "expected IF or SUB after END, found %s", describe(p));
+	next(p);
+}
+
 static void control(struct parser *p, struct stmt *s)
 {
 	size_t off = p->t.off;
@@ -1343,18 +1366,8 @@ static void control(struct parser *p, struct stmt *s)
 	} else if (is_word(p, "ELSE")) {
 		s->kind = ST_ELSE;
 		next(p);
-	} else if (is_word(p, "ENDIF")) {
-		s->kind = ST_END_IF;
-		next(p);
-	} else if (is_word(p, "END")) {
-		next(p);
-		if (is_word(p, "IF"))
-			s->kind = ST_END_IF;
-		else if (is_word(p, "SUB"))
-			s->kind = ST_END_SUB;
-		else
-			perr(p, p->t.off, "expected IF or SUB after END, found %s", describe(p));
-		next(p);
+	} else if (is_word(p, "ENDIF") || is_word(p, "ENDSUB") || is_word(p, "END")) {
+		block_end(p, s);
 	} else if (is_word(p, "FOR")) {
 		next(p);
 		if (is_word(p, "EACH")) {

@@ -141,6 +141,7 @@ struct load {
 	struct format format;
 	struct expr *where, *while_;
 	struct expr *first; /* FIRST n: at most n rows */
+	bool partial_only;  /* ADD ONLY or REPLACE ONLY: runs in partial reloads alone */
 	/* CROSSTABLE(attribute, data, n): the output's fields after the first n become rows
 	 * of (attribute = the field's name, data = its value); NULL: none */
 	const char *cross_attr, *cross_data;

@@ -794,6 +794,15 @@ static void calendars_and_inter_record_functions(void **state)
 	data_set_free(m);
 	run_fails("CrossTable(Year, Sales) LOAD * INLINE [\nYear, Jan\n2008, 1\n];",
 		  "must be new names");
+	/* a full reload runs ADD and REPLACE loads and leaves out the ONLY ones; ENDSUB closes
+	 * a SUB; a comment not closed runs to the end of the script */
+	m = run_ok("SUB s(x)\n  TRACE $(x);\nENDSUB\nCALL s(1);\n"
+		   "A: ADD LOAD 1 AS K AUTOGENERATE 1;\nB: REPLACE LOAD 2 AS K2 AUTOGENERATE 1;\n"
+		   "C: ADD ONLY LOAD 3 AS K3 AUTOGENERATE 1;\n/* the end, not closed\n");
+	column(m, "A", "K", "1");
+	column(m, "B", "K2", "2");
+	assert_null(data_set_table(m, "C"));
+	data_set_free(m);
 	/* IterNo is 1 in a LOAD without WHILE */
 	m = run_ok("T: LOAD IterNo() AS I AUTOGENERATE 2;");
 	column(m, "T", "I", "1,1");
