@@ -213,9 +213,17 @@ static int run_pieces(struct prog *p, struct arena *a)
 		script_exec_fn fn =
 		    (control ? script_control_executors : regular_executors)[s->kind];
 		p->ea = arena_new();
-		rc = fn ? fn(p, s)
-			: script_err(p->r, s, ERR_INVALID, "this %sstatement is not supported yet",
-				     control ? "control " : "");
+		bool run = true;
+		if (s->when) { /* WHEN or UNLESS: the statement runs when its condition says */
+			struct val c;
+			rc = script_eval_free(p->r, s->when, p->ea, &c);
+			run = rc == 0 && script_val_true(&c) != s->unless;
+		}
+		if (rc == 0 && run)
+			rc = fn ? fn(p, s)
+				: script_err(p->r, s, ERR_INVALID,
+					     "this %sstatement is not supported yet",
+					     control ? "control " : "");
 		arena_free(p->ea);
 		p->ea = NULL;
 		if (rc == ERR_NOMEM && !p->r->e->code)

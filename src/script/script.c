@@ -1445,6 +1445,16 @@ static void control(struct parser *p, struct stmt *s)
 	}
 }
 
+/* WHEN condition or UNLESS condition before a statement (or after its label). */
+static void when_prefix(struct parser *p, struct stmt *s)
+{
+	if (s->when || (!is_word(p, "WHEN") && !is_word(p, "UNLESS")))
+		return;
+	s->unless = is_word(p, "UNLESS");
+	next(p);
+	s->when = expr_or(p);
+}
+
 int script_parse(const char *text, int line, int col, bool is_control_stmt, struct arena *a,
 		 struct stmt **out, struct err *e)
 {
@@ -1459,6 +1469,7 @@ int script_parse(const char *text, int line, int col, bool is_control_stmt, stru
 	} else if (is_control_stmt) {
 		control(&p, s);
 	} else {
+		when_prefix(&p, s);
 		/* a label: Name: or [Long name]: */
 		if (p.t.kind == T_IDENT || p.t.kind == T_NAME) {
 			size_t save = p.pos;
@@ -1472,6 +1483,7 @@ int script_parse(const char *text, int line, int col, bool is_control_stmt, stru
 				p.t = t;
 			}
 		}
+		when_prefix(&p, s);
 		if (is_word(&p, "SET") || is_word(&p, "LET")) {
 			bool set = is_word(&p, "SET");
 			s->kind = set ? ST_SET : ST_LET;

@@ -164,6 +164,8 @@ struct store {
 struct stmt {
 	enum stmt_kind kind;
 	int line, col;
+	struct expr *when; /* WHEN or UNLESS prefix: its condition, or NULL */
+	bool unless;
 	const char *label; /* the table label before a LOAD, or NULL */
 	const char *name;  /* SET/LET/FOR/SUB/CALL/EXIT: the variable, sub or what */
 	const char *raw;   /* SET: the value as written; TRACE: the text */

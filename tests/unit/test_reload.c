@@ -803,6 +803,14 @@ static void calendars_and_inter_record_functions(void **state)
 	column(m, "B", "K2", "2");
 	assert_null(data_set_table(m, "C"));
 	data_set_free(m);
+	/* WHEN and UNLESS before any statement, or after a label */
+	m = run_ok("LET n = 2;\nWHEN n = 2 A: LOAD 1 AS K AUTOGENERATE 1;\n"
+		   "B: UNLESS n = 2 LOAD 2 AS K2 AUTOGENERATE 1;\nUNLESS n = 3 SET s = yes;\n"
+		   "WHEN n = 3 SET s = no;\nC: LOAD '$(s)' AS S AUTOGENERATE 1;");
+	column(m, "A", "K", "1");
+	assert_null(data_set_table(m, "B"));
+	column(m, "C", "S", "yes");
+	data_set_free(m);
 	/* IterNo is 1 in a LOAD without WHILE */
 	m = run_ok("T: LOAD IterNo() AS I AUTOGENERATE 2;");
 	column(m, "T", "I", "1,1");
