@@ -546,7 +546,7 @@ static void examples(const struct example *cases, size_t n)
 	struct data_set *m = run_ok(b.data);
 	struct tbl *t = data_set_table(m, "T");
 	for (size_t i = 0; i < n; i++) {
-		char field[16], cell[64];
+		char field[32], cell[64];
 		snprintf(field, sizeof(field), "c%zu", i);
 		const char *got = cellt(t, field, 0, cell, sizeof(cell));
 		if (strcmp(got, "(null)") == 0)

@@ -437,6 +437,8 @@ test('when the node goes away the hub says so, comes back by itself, and makes t
   await site.start();
   await banner.waitFor({ state: 'hidden', timeout: 60000 });
   await ordersShow(`${north.orders / 1000}k`);
+  // the selections bar draws after the charts: wait for it rather than read it at once
+  await page.waitForFunction(() => /Region[\s\S]*North/.test(document.querySelector('.selections')?.innerText ?? ''));
   assert.match(await page.locator('.selections').innerText(), /Region[\s\S]*North/);
   await shot(page, 'reconnected');
   await ctx.close();
