@@ -14,10 +14,9 @@
 #define MAX_TOKEN 8192
 #define SKEW_S	  60
 
-/* Decodes part [s, s + n) as base64url JSON into an object. */
-static json_t *part_json(const char *s, size_t n)
+json_t *proxy_jwt_part(const char *s, size_t n)
 {
-	unsigned char buf[MAX_TOKEN];
+	unsigned char buf[16384];
 	size_t len = 0;
 	if (!crypto_base64url_decode(s, n, buf, sizeof(buf), &len))
 		return NULL;
@@ -90,8 +89,8 @@ int proxy_jwt_check(const char *token, const struct vproxy *vp, int64_t now_s, c
 	const char *d2 = d1 ? memchr(d1 + 1, '.', n - (size_t)(d1 + 1 - token)) : NULL;
 	if (n > MAX_TOKEN || !d1 || !d2 || memchr(d2 + 1, '.', n - (size_t)(d2 + 1 - token)))
 		return err_set(e, ERR_INVALID, "the token is not a JWT (three parts)");
-	json_t *h = part_json(token, (size_t)(d1 - token));
-	json_t *c = part_json(d1 + 1, (size_t)(d2 - d1 - 1));
+	json_t *h = proxy_jwt_part(token, (size_t)(d1 - token));
+	json_t *c = proxy_jwt_part(d1 + 1, (size_t)(d2 - d1 - 1));
 	unsigned char sig[1024];
 	size_t sig_len = 0;
 	int rc = 0;

@@ -212,20 +212,6 @@ static int provider_get(struct proxy *p, const struct vproxy *vp, bool new_keys,
 
 /* ---------------------------------------------------------------- the ID token */
 
-static json_t *token_part(const char *s, size_t n)
-{
-	unsigned char buf[MAX_ID_TOKEN];
-	size_t len = 0;
-	if (!crypto_base64url_decode(s, n, buf, sizeof(buf), &len))
-		return NULL;
-	json_t *o = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(o)) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
 /* The key of `jwks` that signed with `alg` and `kid` (kid may be NULL when the set holds one
  * key of the kind), as PEM in *pem. ERR_NOT_FOUND when the set holds none. */
 static int find_key(json_t *jwks, const char *alg, const char *kid, char **pem, struct err *e)
@@ -297,8 +283,8 @@ int proxy_oidc_id_token(const char *token, const char *jwks_text, const char *is
 	const char *d2 = d1 ? memchr(d1 + 1, '.', n - (size_t)(d1 + 1 - token)) : NULL;
 	if (n > MAX_ID_TOKEN || !d1 || !d2 || memchr(d2 + 1, '.', n - (size_t)(d2 + 1 - token)))
 		return err_set(e, ERR_INVALID, "the ID token is not a JWT (three parts)");
-	json_t *h = token_part(token, (size_t)(d1 - token));
-	json_t *c = token_part(d1 + 1, (size_t)(d2 - d1 - 1));
+	json_t *h = proxy_jwt_part(token, (size_t)(d1 - token));
+	json_t *c = proxy_jwt_part(d1 + 1, (size_t)(d2 - d1 - 1));
 	json_t *jwks = json_loads(jwks_text, 0, NULL);
 	const char *alg = json_string_value(json_object_get(h, "alg"));
 	unsigned char sig[1024];

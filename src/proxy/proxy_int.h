@@ -123,6 +123,9 @@ void proxy_vproxy_headers(struct http_req *r, const struct vproxy *vp);
  * the proxy's claims) into dir[129] and id[129]. ERR_CRYPTO or ERR_INVALID with why. */
 NODISCARD int proxy_jwt_check(const char *token, const struct vproxy *vp, int64_t now_s,
 			      char dir[129], char id[129], struct err *e);
+/* Part [s, s + n) of a JWT (at most 16 KiB decoded), base64url JSON, as an object; NULL
+ * when it is not one. */
+json_t *proxy_jwt_part(const char *s, size_t n);
 
 /* ---- oidc.c ---- */
 

@@ -130,6 +130,14 @@ static double period_start(double day, enum period p, int64_t shift, int64_t fir
 	return day;
 }
 
+/* Argument i as the first month of the year (1 to 12, default 1), or for weeks the first
+ * weekday (0 Monday, default 0). */
+static int64_t first_arg(const struct expr *x, const struct val *v, int i, enum period p)
+{
+	int64_t f = (int64_t)int_arg(x, v, i, p == P_WEEK ? 0 : 1);
+	return p != P_WEEK && (f < 1 || f > 12) ? 1 : f;
+}
+
 static double period_end(double day, enum period p, int64_t shift, int64_t first)
 {
 	double next = p == P_DAY ? floor(day) + (double)shift + 1
@@ -156,10 +164,7 @@ static int fn_period(struct eval *ev, struct expr *x, const struct val *v, struc
 	if (!day_of(ev, &v[0], &day))
 		return 0;
 	enum period p = period_of(x->fn->op);
-	int64_t shift = (int64_t)int_arg(x, v, 1, 0);
-	int64_t first = (int64_t)int_arg(x, v, 2, p == P_WEEK ? 0 : 1);
-	if (p != P_WEEK && (first < 1 || first > 12))
-		first = 1;
+	int64_t shift = (int64_t)int_arg(x, v, 1, 0), first = first_arg(x, v, 2, p);
 	double r = (x->fn->op & 1) == OP_END ? period_end(day, p, shift, first)
 					     : period_start(day, p, shift, first);
 	*out = dual(ev, r, p == P_DAY ? FMT_TIMESTAMP : FMT_DATE, NULL);
@@ -177,10 +182,7 @@ static int fn_in(struct eval *ev, struct expr *x, const struct val *v, struct va
 	if (!day_of(ev, &v[0], &day) || !day_of(ev, &v[1], &base))
 		return 0;
 	enum period p = period_of(x->fn->op);
-	int64_t shift = (int64_t)int_arg(x, v, 2, 0);
-	int64_t first = (int64_t)int_arg(x, v, 3, p == P_WEEK ? 0 : 1);
-	if (p != P_WEEK && (first < 1 || first > 12))
-		first = 1;
+	int64_t shift = (int64_t)int_arg(x, v, 2, 0), first = first_arg(x, v, 3, p);
 	double lo = period_start(base, p, shift, first), hi = period_end(base, p, shift, first);
 	*out = script_bool(day >= lo && day <= hi);
 	return 0;
@@ -232,8 +234,7 @@ static int fn_part(struct eval *ev, struct expr *x, const struct val *v, struct 
 		break;
 	}
 	case OP_DAYOFYEAR: {
-		int64_t first = (int64_t)int_arg(x, v, 1, 1);
-		first = first < 1 || first > 12 ? 1 : first;
+		int64_t first = first_arg(x, v, 1, P_YEAR);
 		*out = script_num(floor(a) - serial_ymd(first > m ? y - 1 : y, first, 1) + 1);
 		break;
 	}
@@ -339,9 +340,7 @@ static int fn_ytd(struct eval *ev, struct expr *x, const struct val *v, struct v
 		fn_now(ev, &none, v, &t);
 		today = floor(t.num);
 	}
-	int64_t off = (int64_t)int_arg(x, v, 1, 0), first = (int64_t)int_arg(x, v, 2, 1);
-	if (first < 1 || first > 12)
-		first = 1;
+	int64_t off = (int64_t)int_arg(x, v, 1, 0), first = first_arg(x, v, 2, P_YEAR);
 	int64_t y, m, d;
 	data_civil_date((int64_t)today, &y, &m, &d);
 	double lo = period_start(today, P_YEAR, off, first);
