@@ -114,6 +114,18 @@ static int read_source(struct run *r, const struct stmt *s, const char *path, st
 	return 0;
 }
 
+int script_read_text(struct run *r, const struct stmt *s, const char *path, struct arena *a,
+		     char **out)
+{
+	struct source src;
+	int rc = read_source(r, s, path, &src);
+	if (rc)
+		return rc;
+	*out = arena_strndup(a, src.data, src.len);
+	source_release(&src);
+	return *out ? 0 : err_set(r->e, ERR_NOMEM, "out of memory");
+}
+
 /* A QVD's date, time and timestamp fields (NumberFormat Type DATE, TIME or TIMESTAMP) show
  * as Qlik shows them: a value stored as a number alone becomes a dual of it and its text
  * in the field's format code, or else the script's DateFormat, TimeFormat or

@@ -155,6 +155,20 @@ static const script_exec_fn regular_executors[ST_N_KINDS] = {
 
 /* ---------------------------------------------------------------- the driver */
 
+/* A control statement parsed up front (its expressions are evaluated when reached), or a
+ * placeholder for another. */
+static int placeholder(struct prog *p, const struct script_piece *pc, struct arena *a,
+		       struct stmt **out)
+{
+	if (pc->control)
+		return script_parse(pc->text, pc->line, pc->col, true, a, out, p->r->e);
+	*out = arena_alloc(a, sizeof(struct stmt));
+	(*out)->kind = ST_EMPTY;
+	(*out)->line = pc->line;
+	(*out)->col = pc->col;
+	return 0;
+}
+
 /* Splits the script; parses the control statements up front (their expressions are
  * evaluated when reached) with placeholders for the others; pairs the blocks. */
 static int prepare(struct prog *p, const char *script, struct arena *a)
@@ -164,17 +178,8 @@ static int prepare(struct prog *p, const char *script, struct arena *a)
 		return rc;
 	p->st = arena_alloc(a, sizeof(*p->st) * (size_t)(p->n + 1));
 	p->pair = arena_alloc(a, sizeof(int) * (size_t)(p->n + 1));
-	for (int i = 0; rc == 0 && i < p->n; i++) {
-		const struct script_piece *pc = &p->pc[i];
-		if (pc->control) {
-			rc = script_parse(pc->text, pc->line, pc->col, true, a, &p->st[i], p->r->e);
-			continue;
-		}
-		p->st[i] = arena_alloc(a, sizeof(struct stmt));
-		p->st[i]->kind = ST_EMPTY;
-		p->st[i]->line = pc->line;
-		p->st[i]->col = pc->col;
-	}
+	for (int i = 0; rc == 0 && i < p->n; i++)
+		rc = placeholder(p, &p->pc[i], a, &p->st[i]);
 	return rc ? rc : script_pair_blocks(p->r, p->st, p->n, p->pair);
 }
 
@@ -197,6 +202,83 @@ static int statement(struct prog *p, int i, struct arena *a, struct stmt **out)
 	return rc;
 }
 
+#define MAX_INCLUDES 1000
+
+/* The path of a piece that is only $(Include=path) or $(Must_Include=path), else NULL. */
+static char *include_path(const char *text, struct arena *a, bool *must)
+{
+	while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
+		text++;
+	size_t n = strlen(text);
+	while (n && strchr(" \t\r\n", text[n - 1]))
+		n--;
+	*must = strncasecmp(text, "$(Must_Include=", 15) == 0;
+	size_t head = *must ? 15 : strncasecmp(text, "$(Include=", 10) == 0 ? 10 : 0;
+	if (!head || n <= head || text[n - 1] != ')')
+		return NULL;
+	char *path = arena_strndup(a, text + head, n - head - 1);
+	while (*path == ' ')
+		path++;
+	size_t pl = strlen(path);
+	while (pl && path[pl - 1] == ' ')
+		path[--pl] = '\0';
+	return path;
+}
+
+/* Piece i is an include: the file's statements take its place (its blocks paired with the
+ * rest again), and the run goes on with the first of them. A file that cannot be read is
+ * an error for Must_Include and nothing for Include, as in Qlik. */
+static int splice_include(struct prog *p, int i, struct arena *a, bool *done)
+{
+	bool must;
+	char *raw = include_path(p->pc[i].text, a, &must), *path = NULL, *text = NULL;
+	*done = raw != NULL;
+	if (!raw)
+		return 0;
+	const struct stmt *at = p->st[i];
+	if (++p->n_includes > MAX_INCLUDES)
+		return script_err(p->r, at, ERR_INVALID, "more than %d $(Include=) in one reload",
+				  MAX_INCLUDES);
+	int rc = script_expand(p->r, raw, p->pc[i].line, p->pc[i].col, a, 0, &path);
+	if (rc == 0)
+		rc = script_read_text(p->r, at, path, a, &text);
+	if (rc && !must) {
+		script_log(p->r, "line %d: Include of %s: nothing read (%s)", at->line,
+			   path ? path : raw, p->r->e->message);
+		err_init(p->r->e);
+		p->i = i; /* the piece is done: go on after it */
+		return 0;
+	}
+	struct script_piece *pc = NULL;
+	int n = 0;
+	if (rc == 0)
+		rc = script_split(text, a, &pc, &n, p->r->e);
+	if (rc)
+		return rc;
+	int total = p->n - 1 + n;
+	struct script_piece *npc = arena_alloc(a, sizeof(*npc) * (size_t)(total + 1));
+	struct stmt **nst = arena_alloc(a, sizeof(*nst) * (size_t)(total + 1));
+	int *npair = arena_alloc(a, sizeof(int) * (size_t)(total + 1));
+	memcpy(npc, p->pc, sizeof(*npc) * (size_t)i);
+	memcpy(npc + i, pc, sizeof(*npc) * (size_t)n);
+	memcpy(npc + i + n, p->pc + i + 1, sizeof(*npc) * (size_t)(p->n - i - 1));
+	memcpy(nst, p->st, sizeof(*nst) * (size_t)i);
+	memcpy(nst + i + n, p->st + i + 1, sizeof(*nst) * (size_t)(p->n - i - 1));
+	for (int k = 0; rc == 0 && k < n; k++)
+		rc = placeholder(p, &npc[i + k], a, &nst[i + k]);
+	if (rc == 0)
+		rc = script_pair_blocks(p->r, nst, total, npair);
+	if (rc)
+		return rc;
+	script_log(p->r, "line %d: included %s (%d statements)", at->line, path, n);
+	p->pc = npc;
+	p->st = nst;
+	p->pair = npair;
+	p->n = total;
+	p->i = i - 1; /* the first included piece runs next */
+	return 0;
+}
+
 static int run_pieces(struct prog *p, struct arena *a)
 {
 	int rc = 0;
@@ -206,6 +288,10 @@ static int run_pieces(struct prog *p, struct arena *a)
 			return script_err(p->r, p->st[p->i], ERR_INVALID,
 					  "the script ran %d statements: a loop that does not end?",
 					  MAX_LOOP_STEPS);
+		bool included = false;
+		if (!p->pc[p->i].control &&
+		    ((rc = splice_include(p, p->i, a, &included)) || included))
+			continue;
 		struct stmt *s;
 		if ((rc = statement(p, p->i, a, &s)))
 			break;

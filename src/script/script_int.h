@@ -95,6 +95,9 @@ void script_run_release(struct run *r);
  * outside the data set (the input of a preceding load), instead of their destination. */
 NODISCARD int script_load(struct run *r, const struct stmt *s, struct tbl *given,
 			  struct tbl **temp_out);
+/* The whole text of a file the script names (an included script), in `a`. */
+NODISCARD int script_read_text(struct run *r, const struct stmt *s, const char *path,
+			       struct arena *a, char **out);
 /* QUALIFY and UNQUALIFY. */
 NODISCARD int script_qualify(struct run *r, const struct stmt *s);
 
@@ -132,6 +135,7 @@ struct prog {
 	int n_calls;
 	struct stmt *pending[MAX_PRECEDING]; /* preceding loads waiting for their source */
 	int n_pending;
+	int n_includes;	  /* $(Include=...) spliced in so far */
 	struct arena *ea; /* the running statement's, freed after it */
 };
 

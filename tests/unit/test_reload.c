@@ -811,6 +811,25 @@ static void calendars_and_inter_record_functions(void **state)
 	assert_null(data_set_table(m, "B"));
 	column(m, "C", "S", "yes");
 	data_set_free(m);
+	/* $(Include=) and $(Must_Include=): the file's statements run in its place, blocks and
+	 * variables shared with the script; a missing file is nothing for Include and an
+	 * error for Must_Include */
+	char inc[4200];
+	snprintf(inc, sizeof(inc), "%s/lib.qvs", out_dir);
+	FILE *f = fopen(inc, "w");
+	assert_non_null(f);
+	fputs("SUB addrow(v)\n  Lib: LOAD $(v) AS V AUTOGENERATE 1;\nEND SUB\n"
+	      "LET vFromLib = 'yes';\n/* its own comment, left open",
+	      f);
+	fclose(f);
+	m = run_ok("SET vDir = lib://Out;\n$(Must_Include=$(vDir)/lib.qvs);\nIF 1 = 1 THEN\n"
+		   "  $(Include=lib://Out/nope.qvs);\n  CALL addrow(7);\nEND IF\n"
+		   "CALL addrow(8);\nI: LOAD '$(vFromLib)' AS F AUTOGENERATE 1;");
+	column(m, "Lib", "V", "7,8");
+	column(m, "I", "F", "yes");
+	assert_non_null(strstr(log_text, "included"));
+	data_set_free(m);
+	run_fails("$(Must_Include=lib://Out/nope.qvs);", "nope.qvs");
 	/* IterNo is 1 in a LOAD without WHILE */
 	m = run_ok("T: LOAD IterNo() AS I AUTOGENERATE 2;");
 	column(m, "T", "I", "1,1");
