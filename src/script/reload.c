@@ -225,34 +225,13 @@ static char *include_path(const char *text, struct arena *a, bool *must)
 	return path;
 }
 
-/* Piece i is an include: the file's statements take its place (its blocks paired with the
- * rest again), and the run goes on with the first of them. A file that cannot be read is
- * an error for Must_Include and nothing for Include, as in Qlik. */
-static int splice_include(struct prog *p, int i, struct arena *a, bool *done)
+/* The statements of `text` take the place of piece i (their blocks paired with the rest
+ * again), and the run goes on with the first of them. */
+static int splice(struct prog *p, int i, const char *text, struct arena *a)
 {
-	bool must;
-	char *raw = include_path(p->pc[i].text, a, &must), *path = NULL, *text = NULL;
-	*done = raw != NULL;
-	if (!raw)
-		return 0;
-	const struct stmt *at = p->st[i];
-	if (++p->n_includes > MAX_INCLUDES)
-		return script_err(p->r, at, ERR_INVALID, "more than %d $(Include=) in one reload",
-				  MAX_INCLUDES);
-	int rc = script_expand(p->r, raw, p->pc[i].line, p->pc[i].col, a, 0, &path);
-	if (rc == 0)
-		rc = script_read_text(p->r, at, path, a, &text);
-	if (rc && !must) {
-		script_log(p->r, "line %d: Include of %s: nothing read (%s)", at->line,
-			   path ? path : raw, p->r->e->message);
-		err_init(p->r->e);
-		p->i = i; /* the piece is done: go on after it */
-		return 0;
-	}
 	struct script_piece *pc = NULL;
 	int n = 0;
-	if (rc == 0)
-		rc = script_split(text, a, &pc, &n, p->r->e);
+	int rc = script_split(text, a, &pc, &n, p->r->e);
 	if (rc)
 		return rc;
 	int total = p->n - 1 + n;
@@ -270,13 +249,57 @@ static int splice_include(struct prog *p, int i, struct arena *a, bool *done)
 		rc = script_pair_blocks(p->r, nst, total, npair);
 	if (rc)
 		return rc;
-	script_log(p->r, "line %d: included %s (%d statements)", at->line, path, n);
 	p->pc = npc;
 	p->st = nst;
 	p->pair = npair;
 	p->n = total;
-	p->i = i - 1; /* the first included piece runs next */
+	p->i = i - 1; /* the first spliced piece runs next */
 	return 0;
+}
+
+/* Piece i is only $( ): an include, or a variable whose value holds statements. Their
+ * statements take its place (*done); a file that cannot be read is an error for
+ * Must_Include and nothing for Include, as in Qlik. */
+static int splice_expansion(struct prog *p, int i, struct arena *a, bool *done)
+{
+	bool must;
+	const struct script_piece *pc = &p->pc[i];
+	char *raw = include_path(pc->text, a, &must), *path = NULL, *text = NULL;
+	*done = false;
+	const struct stmt *at = p->st[i];
+	if (!raw) {
+		/* $(vStatements): a variable that holds more than one statement */
+		const char *t = pc->text + strspn(pc->text, " \t\r\n");
+		size_t n = strlen(t);
+		if (strncmp(t, "$(", 2) != 0 || n < 4 || t[n - 1] != ')' || strchr(t + 2, '$') ||
+		    strchr(t, '(') != strrchr(t, '('))
+			return 0;
+		int rc = script_expand(p->r, pc->text, pc->line, pc->col, a, 0, &text);
+		if (rc || !strchr(text, ';'))
+			return rc;
+		*done = true;
+		return ++p->n_includes > MAX_INCLUDES
+			   ? script_err(p->r, at, ERR_INVALID,
+					"more than %d expansions into statements", MAX_INCLUDES)
+			   : splice(p, i, text, a);
+	}
+	*done = true;
+	if (++p->n_includes > MAX_INCLUDES)
+		return script_err(p->r, at, ERR_INVALID, "more than %d $(Include=) in one reload",
+				  MAX_INCLUDES);
+	int rc = script_expand(p->r, raw, pc->line, pc->col, a, 0, &path);
+	if (rc == 0)
+		rc = script_read_text(p->r, at, path, a, &text);
+	if (rc && !must) {
+		script_log(p->r, "line %d: Include of %s: nothing read (%s)", at->line,
+			   path ? path : raw, p->r->e->message);
+		err_init(p->r->e);
+		p->i = i; /* the piece is done: go on after it */
+		return 0;
+	}
+	if (rc == 0)
+		script_log(p->r, "line %d: included %s", at->line, path);
+	return rc ? rc : splice(p, i, text, a);
 }
 
 static int run_pieces(struct prog *p, struct arena *a)
@@ -290,7 +313,7 @@ static int run_pieces(struct prog *p, struct arena *a)
 					  MAX_LOOP_STEPS);
 		bool included = false;
 		if (!p->pc[p->i].control &&
-		    ((rc = splice_include(p, p->i, a, &included)) || included))
+		    ((rc = splice_expansion(p, p->i, a, &included)) || included))
 			continue;
 		struct stmt *s;
 		if ((rc = statement(p, p->i, a, &s)))

@@ -830,6 +830,13 @@ static void calendars_and_inter_record_functions(void **state)
 	assert_non_null(strstr(log_text, "included"));
 	data_set_free(m);
 	run_fails("$(Must_Include=lib://Out/nope.qvs);", "nope.qvs");
+	/* a variable that holds whole statements */
+	m = run_ok("SET vTwo = 'A: LOAD 1 AS X AUTOGENERATE 1; B: LOAD 2 AS Y AUTOGENERATE 1;';\n"
+		   "$(vTwo);\nSET vOne = 1 AS Z AUTOGENERATE 1;\nC: LOAD $(vOne);");
+	column(m, "A", "X", "1");
+	column(m, "B", "Y", "2");
+	column(m, "C", "Z", "1");
+	data_set_free(m);
 	/* IterNo is 1 in a LOAD without WHILE */
 	m = run_ok("T: LOAD IterNo() AS I AUTOGENERATE 2;");
 	column(m, "T", "I", "1,1");
