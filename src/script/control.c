@@ -1,5 +1,5 @@
 /* control.c: the control statements of a running script: IF/ELSEIF/ELSE, FOR and FOR
- * EACH, DO/LOOP, SUB/CALL and EXIT; blocks paired before anything runs. Each is an
+ * EACH, DO/LOOP, SUB/CALL, SWITCH/CASE/DEFAULT and EXIT; blocks paired before anything runs. Each is an
  * executor in script_control_executors; reload.c runs them. */
 #include "script/script_int.h"
 
@@ -37,6 +37,10 @@ static const char *block_name(enum stmt_kind k)
 	case ST_LOOP: return "LOOP";
 	case ST_END_SUB: return "END SUB";
 	case ST_ELSE: return "ELSE";
+	case ST_SWITCH: return "SWITCH";
+	case ST_CASE: return "CASE";
+	case ST_DEFAULT: return "DEFAULT";
+	case ST_END_SWITCH: return "END SWITCH";
 	default: return "ELSEIF";
 	}
 }
@@ -47,7 +51,8 @@ int script_pair_blocks(struct run *r, struct stmt **st, int n, int *pair)
 	for (int i = 0; i < n; i++) {
 		enum stmt_kind k = st[i]->kind, want;
 		pair[i] = -1;
-		if (k == ST_IF || k == ST_FOR || k == ST_FOR_EACH || k == ST_DO || k == ST_SUB) {
+		if (k == ST_IF || k == ST_FOR || k == ST_FOR_EACH || k == ST_DO || k == ST_SUB ||
+		    k == ST_SWITCH) {
 			if (depth == 64)
 				return script_err(
 				    r, st[i], ERR_INVALID,
@@ -63,6 +68,8 @@ int script_pair_blocks(struct run *r, struct stmt **st, int n, int *pair)
 			want = ST_DO;
 		else if (k == ST_END_SUB)
 			want = ST_SUB;
+		else if (k == ST_CASE || k == ST_DEFAULT || k == ST_END_SWITCH)
+			want = ST_SWITCH;
 		else
 			continue;
 		enum stmt_kind top = depth ? st[stack[depth - 1]]->kind : ST_EMPTY;
@@ -72,7 +79,7 @@ int script_pair_blocks(struct run *r, struct stmt **st, int n, int *pair)
 			return script_err(r, st[i], ERR_INVALID, "%s without %s%s%s", block_name(k),
 					  block_name(want), depth ? " (open here: " : "",
 					  depth ? block_name(st[stack[depth - 1]]->kind) : "");
-		if (k == ST_ELSEIF || k == ST_ELSE)
+		if (k == ST_ELSEIF || k == ST_ELSE || k == ST_CASE || k == ST_DEFAULT)
 			continue;
 		pair[i] = stack[--depth];
 		pair[stack[depth]] = i;
@@ -81,10 +88,11 @@ int script_pair_blocks(struct run *r, struct stmt **st, int n, int *pair)
 		enum stmt_kind k = st[stack[depth - 1]]->kind;
 		return script_err(r, st[stack[depth - 1]], ERR_INVALID, "%s without %s",
 				  block_name(k),
-				  k == ST_IF	? "END IF"
-				  : k == ST_DO	? "LOOP"
-				  : k == ST_SUB ? "END SUB"
-						: "NEXT (NEXT is missing)");
+				  k == ST_IF	   ? "END IF"
+				  : k == ST_DO	   ? "LOOP"
+				  : k == ST_SUB	   ? "END SUB"
+				  : k == ST_SWITCH ? "END SWITCH"
+						   : "NEXT (NEXT is missing)");
 	}
 	return 0;
 }
@@ -194,6 +202,59 @@ static int exec_else(struct prog *p, struct stmt *s)
 		return script_err(p->r, s, ERR_INVALID, "ELSE without END IF");
 	p->i = k;
 	return 0;
+}
+
+/* Whether a CASE value equals the SWITCH value: as numbers when both are, else as texts. */
+static bool same_value(const struct val *a, const struct val *b)
+{
+	double x, y;
+	if (a->null || b->null)
+		return false;
+	if (script_val_number(a, &x) && script_val_number(b, &y))
+		return x == y;
+	char b1[64], b2[64];
+	return strcmp(data_val_text(a, b1, sizeof(b1)), data_val_text(b, b2, sizeof(b2))) == 0;
+}
+
+/* SWITCH: runs the first CASE whose values hold the expression's, else DEFAULT, else
+ * nothing (on to END SWITCH). Blocks were paired, so pair[] finds the END SWITCH. */
+static int exec_switch(struct prog *p, struct stmt *s)
+{
+	struct val v, c;
+	int rc = script_eval_free(p->r, s->expr, p->ea, &v), end = p->pair[p->i], dflt = -1;
+	for (int k = p->i + 1, depth = 0; rc == 0 && k < end; k++) {
+		enum stmt_kind kd = p->st[k]->kind;
+		depth += kd == ST_SWITCH ? 1 : kd == ST_END_SWITCH ? -1 : 0;
+		if (depth || (kd != ST_CASE && kd != ST_DEFAULT))
+			continue;
+		if (kd == ST_DEFAULT) {
+			dflt = dflt < 0 ? k : dflt;
+			continue;
+		}
+		for (int a = 0; rc == 0 && a < p->st[k]->n_args; a++) {
+			rc = script_eval_free(p->r, p->st[k]->args[a], p->ea, &c);
+			if (rc == 0 && same_value(&v, &c)) {
+				p->i = k;
+				return 0;
+			}
+		}
+	}
+	p->i = dflt >= 0 ? dflt : end;
+	return rc;
+}
+
+/* CASE or DEFAULT reached by running: the branch before it was taken. */
+static int exec_case(struct prog *p, struct stmt *s)
+{
+	for (int k = p->i + 1, depth = 0; k < p->n; k++) {
+		enum stmt_kind kd = p->st[k]->kind;
+		if (kd == ST_END_SWITCH && depth-- == 0) {
+			p->i = k;
+			return 0;
+		}
+		depth += kd == ST_SWITCH;
+	}
+	return script_err(p->r, s, ERR_INVALID, "CASE without END SWITCH");
 }
 
 static int exec_nothing(struct prog *p, struct stmt *s)
@@ -402,9 +463,21 @@ static int exec_exit(struct prog *p, struct stmt *s)
 }
 
 const script_exec_fn script_control_executors[ST_N_KINDS] = {
-    [ST_IF] = exec_if,		[ST_ELSEIF] = exec_if, [ST_ELSE] = exec_else,
-    [ST_END_IF] = exec_nothing, [ST_FOR] = exec_for,   [ST_FOR_EACH] = exec_for,
-    [ST_NEXT] = exec_next,	[ST_DO] = exec_do,     [ST_LOOP] = exec_loop,
-    [ST_SUB] = exec_sub,	[ST_CALL] = exec_call, [ST_END_SUB] = exec_end_sub,
+    [ST_IF] = exec_if,
+    [ST_ELSEIF] = exec_if,
+    [ST_ELSE] = exec_else,
+    [ST_END_IF] = exec_nothing,
+    [ST_FOR] = exec_for,
+    [ST_FOR_EACH] = exec_for,
+    [ST_NEXT] = exec_next,
+    [ST_DO] = exec_do,
+    [ST_LOOP] = exec_loop,
+    [ST_SUB] = exec_sub,
+    [ST_CALL] = exec_call,
+    [ST_END_SUB] = exec_end_sub,
     [ST_EXIT] = exec_exit,
+    [ST_SWITCH] = exec_switch,
+    [ST_CASE] = exec_case,
+    [ST_DEFAULT] = exec_case,
+    [ST_END_SWITCH] = exec_nothing,
 };

@@ -60,9 +60,9 @@ static bool word_at(const char *s, const char *w)
 
 static bool is_control(const char *s)
 {
-	static const char *const words[] = {"IF",     "ELSEIF", "ELSE", "END", "ENDIF",
-					    "ENDSUB", "FOR",	"NEXT", "DO",  "LOOP",
-					    "SUB",    "CALL",	"EXIT"};
+	static const char *const words[] = {
+	    "IF",   "ELSEIF", "ELSE", "END",  "ENDIF",	"ENDSUB", "FOR",     "NEXT",	 "DO",
+	    "LOOP", "SUB",    "CALL", "EXIT", "SWITCH", "CASE",	  "DEFAULT", "ENDSWITCH"};
 	for (size_t i = 0; i < ARRAY_LEN(words); i++)
 		if (word_at(s, words[i])) {
 			/* "IF(" or "Sub:" would be something else */
@@ -1337,12 +1337,14 @@ static void call_args(struct parser *p, struct stmt *s, bool params)
 	next(p);
 }
 
-/* END IF, END SUB, and their one-word forms ENDIF and ENDSUB. */
+/* END IF, END SUB, END SWITCH, and their one-word forms ENDIF, ENDSUB and ENDSWITCH. */
 static void block_end(struct parser *p, struct stmt *s)
 {
 	bool one_word = !is_word(p, "END");
 	if (one_word)
-		s->kind = is_word(p, "ENDIF") ? ST_END_IF : ST_END_SUB;
+		s->kind = is_word(p, "ENDIF")	 ? ST_END_IF
+			  : is_word(p, "ENDSUB") ? ST_END_SUB
+						 : ST_END_SWITCH;
 	next(p);
 	if (one_word)
 		return;
@@ -1350,9 +1352,36 @@ static void block_end(struct parser *p, struct stmt *s)
 		s->kind = ST_END_IF;
 	else if (is_word(p, "SUB"))
 		s->kind = ST_END_SUB;
+	else if (is_word(p, "SWITCH"))
+		s->kind = ST_END_SWITCH;
 	else
-		perr(p, p->t.off, "expected IF or SUB after END, found %s", describe(p));
+		perr(p, p->t.off, "expected IF, SUB or SWITCH after END, found %s", describe(p));
 	next(p);
+}
+
+/* SWITCH expr, CASE value[, value ...], DEFAULT. */
+static void switch_part(struct parser *p, struct stmt *s)
+{
+	s->kind = is_word(p, "SWITCH") ? ST_SWITCH : is_word(p, "CASE") ? ST_CASE : ST_DEFAULT;
+	next(p);
+	if (s->kind == ST_SWITCH) {
+		s->expr = expr_or(p);
+		return;
+	}
+	int cap = 8;
+	s->args = s->kind == ST_CASE ? arena_alloc(p->a, sizeof(*s->args) * (size_t)cap) : NULL;
+	while (s->kind == ST_CASE && !p->failed) {
+		if (s->n_args == cap) {
+			struct expr **more = arena_alloc(p->a, sizeof(*more) * (size_t)cap * 2);
+			memcpy(more, s->args, sizeof(*more) * (size_t)cap);
+			s->args = more;
+			cap *= 2;
+		}
+		s->args[s->n_args++] = expr_or(p);
+		if (!is_op(p, ','))
+			break;
+		next(p);
+	}
 }
 
 static void control(struct parser *p, struct stmt *s)
@@ -1366,8 +1395,11 @@ static void control(struct parser *p, struct stmt *s)
 	} else if (is_word(p, "ELSE")) {
 		s->kind = ST_ELSE;
 		next(p);
-	} else if (is_word(p, "ENDIF") || is_word(p, "ENDSUB") || is_word(p, "END")) {
+	} else if (is_word(p, "ENDIF") || is_word(p, "ENDSUB") || is_word(p, "ENDSWITCH") ||
+		   is_word(p, "END")) {
 		block_end(p, s);
+	} else if (is_word(p, "SWITCH") || is_word(p, "CASE") || is_word(p, "DEFAULT")) {
+		switch_part(p, s);
 	} else if (is_word(p, "FOR")) {
 		next(p);
 		if (is_word(p, "EACH")) {

@@ -112,10 +112,14 @@ enum stmt_kind {
 	ST_NEXT,
 	ST_SUB, /* name(params) */
 	ST_END_SUB,
-	ST_CALL, /* name(args) */
-	ST_EXIT, /* what: SCRIPT, FOR, SUB, DO; cond for WHEN */
-	ST_DO,	 /* [WHILE|UNTIL cond] */
-	ST_LOOP, /* [WHILE|UNTIL cond] */
+	ST_CALL,   /* name(args) */
+	ST_EXIT,   /* what: SCRIPT, FOR, SUB, DO; cond for WHEN */
+	ST_DO,	   /* [WHILE|UNTIL cond] */
+	ST_LOOP,   /* [WHILE|UNTIL cond] */
+	ST_SWITCH, /* expr */
+	ST_CASE,   /* args: the values */
+	ST_DEFAULT,
+	ST_END_SWITCH,
 	ST_EMPTY,
 	ST_N_KINDS /* how many kinds there are */
 };

@@ -837,6 +837,20 @@ static void calendars_and_inter_record_functions(void **state)
 	column(m, "B", "Y", "2");
 	column(m, "C", "Z", "1");
 	data_set_free(m);
+	/* SWITCH, CASE with several values, DEFAULT, nested, END SWITCH and ENDSWITCH */
+	m = run_ok("LET v = 2;\nSWITCH v\nCASE 1\n  SET r = one;\nCASE 2, 3\n  SET r = two;\n"
+		   "  SWITCH 'a'\n  CASE 'a'\n    SET q = inner;\n  END SWITCH\n"
+		   "DEFAULT\n  SET r = other;\nEND SWITCH\n"
+		   "SWITCH 'x'\nCASE 'y'\n  SET s = y;\nDEFAULT\n  SET s = dflt;\nENDSWITCH\n"
+		   "SWITCH 9\nCASE 1\n  SET t = one;\nEND SWITCH\n"
+		   "S: LOAD '$(r)' AS R, '$(q)' AS Q, '$(s)' AS S, '$(t)' AS T AUTOGENERATE 1;");
+	column(m, "S", "R", "two");
+	column(m, "S", "Q", "inner");
+	column(m, "S", "S", "dflt");
+	column(m, "S", "T", "");
+	data_set_free(m);
+	run_fails("SWITCH 1\nCASE 1\n  SET a = 1;\n", "SWITCH without END SWITCH");
+	run_fails("CASE 1\n", "CASE without SWITCH");
 	/* IterNo is 1 in a LOAD without WHILE */
 	m = run_ok("T: LOAD IterNo() AS I AUTOGENERATE 2;");
 	column(m, "T", "I", "1,1");
