@@ -1,6 +1,6 @@
 /* control.c: the control statements of a running script: IF/ELSEIF/ELSE, FOR and FOR
- * EACH, DO/LOOP, SUB/CALL, SWITCH/CASE/DEFAULT and EXIT; blocks paired before anything runs. Each is an
- * executor in script_control_executors; reload.c runs them. */
+ * EACH, DO/LOOP, SUB/CALL, SWITCH/CASE/DEFAULT and EXIT; blocks paired before anything runs. Each
+ * is an executor in script_control_executors; reload.c runs them. */
 #include "script/script_int.h"
 
 #include <stdlib.h>

@@ -288,6 +288,8 @@ static int splice_expansion(struct prog *p, int i, struct arena *a, bool *done)
 		return script_err(p->r, at, ERR_INVALID, "more than %d $(Include=) in one reload",
 				  MAX_INCLUDES);
 	int rc = script_expand(p->r, raw, pc->line, pc->col, a, 0, &path);
+	for (char *c = path; rc == 0 && strncasecmp(path, "lib://", 6) == 0 && *c; c++)
+		*c = *c == '\\' ? '/' : *c; /* lib://Scripts\\x.qvs as Qlik reads it */
 	if (rc == 0)
 		rc = script_read_text(p->r, at, path, a, &text);
 	if (rc && !must) {

@@ -685,12 +685,24 @@ static const char *rest(struct parser *p)
 }
 
 /* A path after FROM or INTO: [..], '..', "..", `..`, or a run without blanks. */
+/* A lib:// path written with Windows backslashes (lib://Data\\2024\\x.csv) means the same
+ * path with slashes, as Qlik reads it. */
+static const char *slashes(struct parser *p, const char *v)
+{
+	if (strncasecmp(v, "lib://", 6) != 0 || !strchr(v, '\\'))
+		return v;
+	char *c = arena_strdup(p->a, v);
+	for (char *q = c; *q; q++)
+		*q = *q == '\\' ? '/' : *q;
+	return c;
+}
+
 static const char *path(struct parser *p)
 {
 	if (p->t.kind == T_NAME || p->t.kind == T_STR) {
 		const char *v = p->t.value;
 		next(p);
-		return v;
+		return slashes(p, v);
 	}
 	size_t from = p->t.off, k = from;
 	while (p->text[k] && !isspace((unsigned char)p->text[k]) && p->text[k] != '(')
@@ -702,7 +714,7 @@ static const char *path(struct parser *p)
 	p->pos = k;
 	const char *v = arena_strndup(p->a, p->text + from, k - from);
 	next(p);
-	return v;
+	return slashes(p, v);
 }
 
 /* ---------------------------------------------------------------- format specs */

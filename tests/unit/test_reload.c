@@ -822,7 +822,7 @@ static void calendars_and_inter_record_functions(void **state)
 	      "LET vFromLib = 'yes';\n/* its own comment, left open",
 	      f);
 	fclose(f);
-	m = run_ok("SET vDir = lib://Out;\n$(Must_Include=$(vDir)/lib.qvs);\nIF 1 = 1 THEN\n"
+	m = run_ok("SET vDir = lib://Out;\n$(Must_Include=$(vDir)\\lib.qvs);\nIF 1 = 1 THEN\n"
 		   "  $(Include=lib://Out/nope.qvs);\n  CALL addrow(7);\nEND IF\n"
 		   "CALL addrow(8);\nI: LOAD '$(vFromLib)' AS F AUTOGENERATE 1;");
 	column(m, "Lib", "V", "7,8");
@@ -830,6 +830,11 @@ static void calendars_and_inter_record_functions(void **state)
 	assert_non_null(strstr(log_text, "included"));
 	data_set_free(m);
 	run_fails("$(Must_Include=lib://Out/nope.qvs);", "nope.qvs");
+	/* a lib:// path with Windows backslashes */
+	m = run_ok("T: LOAD * INLINE [A\n1];\nSTORE T INTO [lib://Out\\bs.qvd] (qvd);\n"
+		   "U: LOAD A AS B FROM lib://Out\\bs.qvd (qvd);");
+	column(m, "U", "B", "1");
+	data_set_free(m);
 	/* a variable that holds whole statements */
 	m = run_ok("SET vTwo = 'A: LOAD 1 AS X AUTOGENERATE 1; B: LOAD 2 AS Y AUTOGENERATE 1;';\n"
 		   "$(vTwo);\nSET vOne = 1 AS Z AUTOGENERATE 1;\nC: LOAD $(vOne);");
