@@ -202,7 +202,83 @@ static int fn_range(struct eval *ev, struct expr *x, const struct val *v, struct
 	return 0;
 }
 
+/* AutoNumber(expr[, id]): a whole number for each distinct value, 1, 2, ... in order of
+ * first appearance over the reload, per counter id. AutoNumberHash128 and 256(expr, ...):
+ * the same for the combination of their arguments. */
+static int fn_autonumber(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	*out = script_null();
+	if (!ev->autonumber)
+		return 0;
+	struct val key = v[0];
+	const char *id = "";
+	if (x->fn->op == 0) {
+		if (v[0].null)
+			return 0;
+		id = x->n_args > 1 && !v[1].null ? script_tx(ev, &v[1]) : "";
+	} else {
+		struct buf b;
+		buf_init(&b, 1 << 24);
+		int bad = 0;
+		for (int i = 0; i < x->n_args && !bad; i++)
+			bad = buf_printf(&b, "%s\x1f", v[i].null ? "" : script_tx(ev, &v[i]));
+		key = script_text(bad ? "" : arena_strndup(ev->a, b.data, b.len));
+		buf_release(&b);
+		id = x->fn->name;
+		if (bad)
+			return err_set(ev->e, ERR_TOO_LARGE,
+				       "AutoNumberHash: the key is over 16 MiB");
+	}
+	int64_t n = 0;
+	int rc = ev->autonumber(ev->ctx, arena_printf(ev->a, "%s:%s", x->fn->name, id), &key, &n);
+	if (rc == 0)
+		*out = script_num((double)n);
+	return rc;
+}
+
+/* RGB(r, g, b), ARGB(alpha, r, g, b): a colour as Qlik keeps one, the number
+ * alpha*2^24 + r*2^16 + g*2^8 + b (alpha 255 for RGB) with its text. */
+static int fn_rgb(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double c[4] = {255, 0, 0, 0};
+	int first = x->n_args == 4 ? 0 : 1;
+	*out = script_null();
+	for (int i = 0; i < x->n_args; i++)
+		if (!script_val_number(&v[i], &c[first + i]) || c[first + i] < 0 ||
+		    c[first + i] > 255)
+			return 0;
+	for (int i = 0; i < 4; i++)
+		c[i] = floor(c[i]);
+	*out = script_num(((c[0] * 256 + c[1]) * 256 + c[2]) * 256 + c[3]);
+	out->text = first
+			? arena_printf(ev->a, "RGB(%.0f,%.0f,%.0f)", c[1], c[2], c[3])
+			: arena_printf(ev->a, "ARGB(%.0f,%.0f,%.0f,%.0f)", c[0], c[1], c[2], c[3]);
+	return 0;
+}
+
+/* Evaluate(text): text read as an expression and evaluated where the call stands. */
+static int fn_evaluate(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)x;
+	*out = script_null();
+	if (v[0].null)
+		return 0;
+	struct stmt *s = NULL;
+	struct err e;
+	err_init(&e);
+	const char *let = arena_printf(ev->a, "LET __evaluate = %s", script_tx(ev, &v[0]));
+	if (script_parse(let, 1, 1, false, ev->a, &s, &e) != 0 || !s->expr)
+		return 0; /* not an expression: NULL, as in Qlik */
+	return script_eval(ev, s->expr, out);
+}
+
 const struct script_func script_text_functions[] = {
+    SCALAR("AutoNumber", 1, 2, fn_autonumber, 0),
+    SCALAR("AutoNumberHash128", 1, 16, fn_autonumber, 1),
+    SCALAR("AutoNumberHash256", 1, 16, fn_autonumber, 2),
+    SCALAR("RGB", 3, 3, fn_rgb, 0),
+    SCALAR("ARGB", 4, 4, fn_rgb, 0),
+    SCALAR("Evaluate", 1, 1, fn_evaluate, 0),
     SCALAR("Index", 2, 3, fn_index, 0),
     SCALAR("SubField", 3, 3, fn_subfield, 0),
     SCALAR("SubStringCount", 2, 2, fn_count, 0),

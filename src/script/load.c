@@ -938,7 +938,8 @@ int script_load(struct run *r, const struct stmt *s, struct tbl *given, struct t
 			     .date_format = script_var_get(r, "DateFormat"),
 			     .table_at = script_table_at,
 			     .table_named = script_table_named,
-			     .previous = previous_row};
+			     .previous = previous_row,
+			     .autonumber = script_autonumber};
 	r->src = j.src;
 	r->out = j.dst;
 	j.n_groups = j.rows;

@@ -95,6 +95,35 @@ static int field_as_variable(void *ctx, struct expr *x, struct val *out)
 	return 0;
 }
 
+int script_autonumber(void *ctx, const char *id, const struct val *key, int64_t *out)
+{
+	struct run *r = ctx;
+	struct tbl *t = NULL;
+	for (int i = 0; i < r->n_autonum && !t; i++)
+		if (strcmp(r->autonum[i]->name, id) == 0)
+			t = r->autonum[i];
+	if (!t) {
+		struct tbl **more = realloc(r->autonum, sizeof(*more) * (size_t)(r->n_autonum + 1));
+		if (!more)
+			return err_set(r->e, ERR_NOMEM, "out of memory");
+		r->autonum = more;
+		t = data_tbl_new(id);
+		if (!t || data_tbl_field(t, "k", true) < 0) {
+			data_tbl_free(t);
+			return err_set(r->e, ERR_NOMEM, "out of memory");
+		}
+		r->autonum[r->n_autonum++] = t;
+	}
+	int64_t s = data_tbl_lookup(t, 0, key);
+	if (s < 0) {
+		if (data_tbl_append(t, key, 1))
+			return err_set(r->e, ERR_NOMEM, "out of memory");
+		s = t->fields[0].n_sym - 1;
+	}
+	*out = s + 1;
+	return 0;
+}
+
 struct tbl *script_table_at(void *ctx, int i)
 {
 	struct run *r = ctx;
@@ -119,7 +148,8 @@ int script_eval_free(struct run *r, struct expr *x, struct arena *a, struct val 
 			  .mapping = script_apply_map,
 			  .variable = script_variable,
 			  .table_at = script_table_at,
-			  .table_named = script_table_named};
+			  .table_named = script_table_named,
+			  .autonumber = script_autonumber};
 	return script_eval(&ev, x, out);
 }
 
@@ -324,4 +354,7 @@ void script_run_release(struct run *r)
 	for (int i = 0; i < r->n_quals; i++)
 		free(r->quals[i].pattern);
 	free(r->quals);
+	for (int i = 0; i < r->n_autonum; i++)
+		data_tbl_free(r->autonum[i]);
+	free(r->autonum);
 }

@@ -228,6 +228,9 @@ struct eval {
 	/* Previous(x): x evaluated on the LOAD's previous input row that WHERE kept; *out is
 	 * NULL on the first. */
 	int (*previous)(void *ctx, struct eval *ev, struct expr *x, struct val *out);
+	/* AutoNumber: the number of `key` in counter `id` (1, 2, ... in order of first
+	 * appearance over the whole reload); NULL elsewhere. */
+	int (*autonumber)(void *ctx, const char *id, const struct val *key, int64_t *out);
 	bool in_aggr; /* inside an aggregation's argument */
 };
 

@@ -37,6 +37,9 @@ struct run {
 	} * quals;
 	int n_quals;
 	int unnamed; /* counter for generated table names */
+	/* AutoNumber's counters: one table of one field each, its symbols the keys in order */
+	struct tbl **autonum;
+	int n_autonum;
 	/* the current LOAD */
 	struct tbl *src;
 	struct tbl *out;       /* its output so far (Peek without a table) */
@@ -81,6 +84,8 @@ const char *script_variable(void *ctx, const char *name);
 /* ApplyMap over the run's mapping tables (a struct eval's `mapping`; ctx is the run). */
 int script_apply_map(void *ctx, const char *map, const struct val *key, struct val *out,
 		     bool *found);
+/* AutoNumber's counters (struct eval's autonumber; ctx is the run). */
+int script_autonumber(void *ctx, const char *id, const struct val *key, int64_t *out);
 /* The reload's tables for an expression (struct eval's table_at and table_named; ctx is
  * the run). */
 struct tbl *script_table_at(void *ctx, int i);

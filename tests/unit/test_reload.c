@@ -701,8 +701,26 @@ static void qlik_string_and_range_examples(void **state)
 	    {"RangeNumericCount(1, 2, 'xyz')", "2"},
 	    {"RangeTextCount(1, 'xyz', Null())", "1"},
 	    {"RangeNullCount(1, Null(), Null())", "2"},
+	    {"RGB(255, 0, 0)", "RGB(255,0,0)"},
+	    {"Num(RGB(255, 0, 0))", "4294901760"},
+	    {"Num(ARGB(0, 0, 0, 255))", "255"},
+	    {"RGB(256, 0, 0)", "-"},
+	    {"Evaluate('1 + 2')", "3"},
+	    {"Evaluate('Upper(' & Chr(39) & 'a' & Chr(39) & ')')", "A"},
+	    {"Evaluate('1 +')", "-"},
 	};
 	examples(cases, ARRAY_LEN(cases));
+	/* AutoNumber: 1, 2, ... in order of first appearance, per counter, over the reload */
+	struct data_set *m =
+	    run_ok("A: LOAD K, AutoNumber(K) AS N, AutoNumber(K, 'other') AS N2,\n"
+		   "  AutoNumberHash128(K, 'x') AS H INLINE [K\nx\ny\nx\nz];\n"
+		   "B: LOAD AutoNumber('z') AS M, AutoNumber('w') AS W AUTOGENERATE 1;");
+	column(m, "A", "N", "1,2,1,3");
+	column(m, "A", "N2", "1,2,1,3");
+	column(m, "A", "H", "1,2,1,3");
+	column(m, "B", "M", "3");
+	column(m, "B", "W", "4");
+	data_set_free(m);
 }
 
 /* A master calendar as Qlik scripts make one: an aggregation over a whole table, Peek
