@@ -1371,18 +1371,12 @@ static void block_end(struct parser *p, struct stmt *s)
 	next(p);
 }
 
-/* SWITCH expr, CASE value[, value ...], DEFAULT. */
-static void switch_part(struct parser *p, struct stmt *s)
+/* Expressions separated by commas, into s->args (FOR EACH's values, CASE's). */
+static void expr_list(struct parser *p, struct stmt *s)
 {
-	s->kind = is_word(p, "SWITCH") ? ST_SWITCH : is_word(p, "CASE") ? ST_CASE : ST_DEFAULT;
-	next(p);
-	if (s->kind == ST_SWITCH) {
-		s->expr = expr_or(p);
-		return;
-	}
-	int cap = 8;
-	s->args = s->kind == ST_CASE ? arena_alloc(p->a, sizeof(*s->args) * (size_t)cap) : NULL;
-	while (s->kind == ST_CASE && !p->failed) {
+	int cap = 16;
+	s->args = arena_alloc(p->a, sizeof(*s->args) * (size_t)cap);
+	while (!p->failed) {
 		if (s->n_args == cap) {
 			struct expr **more = arena_alloc(p->a, sizeof(*more) * (size_t)cap * 2);
 			memcpy(more, s->args, sizeof(*more) * (size_t)cap);
@@ -1394,6 +1388,19 @@ static void switch_part(struct parser *p, struct stmt *s)
 			break;
 		next(p);
 	}
+}
+
+/* SWITCH expr, CASE value[, value ...], DEFAULT. */
+static void switch_part(struct parser *p, struct stmt *s)
+{
+	s->kind = is_word(p, "SWITCH") ? ST_SWITCH : is_word(p, "CASE") ? ST_CASE : ST_DEFAULT;
+	next(p);
+	if (s->kind == ST_SWITCH) {
+		s->expr = expr_or(p);
+		return;
+	}
+	if (s->kind == ST_CASE)
+		expr_list(p, s);
 }
 
 static void control(struct parser *p, struct stmt *s)
@@ -1419,21 +1426,7 @@ static void control(struct parser *p, struct stmt *s)
 			s->kind = ST_FOR_EACH;
 			s->name = name(p, "a variable name");
 			expect_word(p, "IN");
-			int cap = 16;
-			s->args = arena_alloc(p->a, sizeof(struct expr *) * (size_t)cap);
-			while (!p->failed) {
-				if (s->n_args == cap) {
-					struct expr **more = arena_alloc(
-					    p->a, sizeof(struct expr *) * (size_t)cap * 2);
-					memcpy(more, s->args, sizeof(struct expr *) * (size_t)cap);
-					s->args = more;
-					cap *= 2;
-				}
-				s->args[s->n_args++] = expr_or(p);
-				if (!is_op(p, ','))
-					break;
-				next(p);
-			}
+			expr_list(p, s);
 		} else {
 			s->kind = ST_FOR;
 			s->name = name(p, "a variable name");
