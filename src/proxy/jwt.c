@@ -14,7 +14,8 @@
 #define MAX_TOKEN 8192
 #define SKEW_S	  60
 
-json_t *proxy_jwt_part(const char *s, size_t n)
+/* Decodes part [s, s + n) as base64url JSON into an object. */
+static json_t *part_json(const char *s, size_t n)
 {
 	unsigned char buf[16384];
 	size_t len = 0;
@@ -81,33 +82,51 @@ static int claims(json_t *c, const struct vproxy *vp, int64_t now_s, char dir[12
 	return 0;
 }
 
-int proxy_jwt_check(const char *token, const struct vproxy *vp, int64_t now_s, char dir[129],
-		    char id[129], struct err *e)
+int proxy_jwt_parse(const char *token, size_t max, struct jwt_parts *out, struct err *e)
 {
+	memset(out, 0, sizeof(*out));
 	size_t n = strlen(token);
 	const char *d1 = memchr(token, '.', n);
 	const char *d2 = d1 ? memchr(d1 + 1, '.', n - (size_t)(d1 + 1 - token)) : NULL;
-	if (n > MAX_TOKEN || !d1 || !d2 || memchr(d2 + 1, '.', n - (size_t)(d2 + 1 - token)))
+	if (n > max || !d1 || !d2 || memchr(d2 + 1, '.', n - (size_t)(d2 + 1 - token)))
 		return err_set(e, ERR_INVALID, "the token is not a JWT (three parts)");
-	json_t *h = proxy_jwt_part(token, (size_t)(d1 - token));
-	json_t *c = proxy_jwt_part(d1 + 1, (size_t)(d2 - d1 - 1));
-	unsigned char sig[1024];
-	size_t sig_len = 0;
+	out->header = part_json(token, (size_t)(d1 - token));
+	out->claims = part_json(d1 + 1, (size_t)(d2 - d1 - 1));
+	out->alg = json_string_value(json_object_get(out->header, "alg"));
+	out->signed_len = (size_t)(d2 - token);
 	int rc = 0;
-	const char *alg = json_string_value(json_object_get(h, "alg"));
-	if (!h || !c || !alg)
+	if (!out->header || !out->claims || !out->alg)
 		rc = err_set(e, ERR_INVALID, "the token's header or claims do not parse");
-	else if (!crypto_base64url_decode(d2 + 1, n - (size_t)(d2 + 1 - token), sig, sizeof(sig),
-					  &sig_len))
+	else if (!crypto_base64url_decode(d2 + 1, n - (size_t)(d2 + 1 - token), out->sig,
+					  sizeof(out->sig), &out->sig_len))
 		rc = err_set(e, ERR_INVALID, "the token's signature does not parse");
-	else if (!vp->jwt_key[0])
+	if (rc)
+		proxy_jwt_release(out);
+	return rc;
+}
+
+void proxy_jwt_release(struct jwt_parts *t)
+{
+	json_decref(t->header);
+	json_decref(t->claims);
+	t->header = t->claims = NULL;
+	t->alg = NULL;
+}
+
+int proxy_jwt_check(const char *token, const struct vproxy *vp, int64_t now_s, char dir[129],
+		    char id[129], struct err *e)
+{
+	struct jwt_parts t;
+	int rc = proxy_jwt_parse(token, MAX_TOKEN, &t, e);
+	if (rc)
+		return rc;
+	if (!vp->jwt_key[0])
 		rc = err_set(e, ERR_CRYPTO, "the virtual proxy has no key for tokens");
 	else
-		rc = crypto_jws_verify(alg, vp->jwt_key, token, (size_t)(d2 - token), sig, sig_len,
-				       e);
+		rc =
+		    crypto_jws_verify(t.alg, vp->jwt_key, token, t.signed_len, t.sig, t.sig_len, e);
 	if (rc == 0)
-		rc = claims(c, vp, now_s, dir, id, e);
-	json_decref(h);
-	json_decref(c);
+		rc = claims(t.claims, vp, now_s, dir, id, e);
+	proxy_jwt_release(&t);
 	return rc;
 }

@@ -278,40 +278,27 @@ int proxy_oidc_id_token(const char *token, const char *jwks_text, const char *is
 			struct err *e)
 {
 	*claims = NULL;
-	size_t n = strlen(token);
-	const char *d1 = memchr(token, '.', n);
-	const char *d2 = d1 ? memchr(d1 + 1, '.', n - (size_t)(d1 + 1 - token)) : NULL;
-	if (n > MAX_ID_TOKEN || !d1 || !d2 || memchr(d2 + 1, '.', n - (size_t)(d2 + 1 - token)))
-		return err_set(e, ERR_INVALID, "the ID token is not a JWT (three parts)");
-	json_t *h = proxy_jwt_part(token, (size_t)(d1 - token));
-	json_t *c = proxy_jwt_part(d1 + 1, (size_t)(d2 - d1 - 1));
+	struct jwt_parts t;
+	int rc = proxy_jwt_parse(token, MAX_ID_TOKEN, &t, e);
+	if (rc)
+		return rc;
 	json_t *jwks = json_loads(jwks_text, 0, NULL);
-	const char *alg = json_string_value(json_object_get(h, "alg"));
-	unsigned char sig[1024];
-	size_t sig_len = 0;
 	char *pem = NULL;
-	int rc = 0;
-	if (!h || !c || !alg)
-		rc = err_set(e, ERR_INVALID, "the ID token's header or claims do not parse");
-	else if (strcmp(alg, "RS256") != 0 && strcmp(alg, "ES256") != 0)
+	if (strcmp(t.alg, "RS256") != 0 && strcmp(t.alg, "ES256") != 0)
 		rc = err_set(e, ERR_CRYPTO, "the ID token is signed with %s, not RS256 or ES256",
-			     strlen(alg) < 16 ? alg : "an unknown algorithm");
-	else if (!crypto_base64url_decode(d2 + 1, n - (size_t)(d2 + 1 - token), sig, sizeof(sig),
-					  &sig_len))
-		rc = err_set(e, ERR_INVALID, "the ID token's signature does not parse");
+			     strlen(t.alg) < 16 ? t.alg : "an unknown algorithm");
 	else
-		rc = find_key(jwks, alg, json_string_value(json_object_get(h, "kid")), &pem, e);
+		rc = find_key(jwks, t.alg, json_string_value(json_object_get(t.header, "kid")),
+			      &pem, e);
 	if (rc == 0)
-		rc = crypto_jws_verify(alg, pem, token, (size_t)(d2 - token), sig, sig_len, e);
+		rc = crypto_jws_verify(t.alg, pem, token, t.signed_len, t.sig, t.sig_len, e);
 	if (rc == 0)
-		rc = id_claims(c, issuer, client, nonce, now_s, e);
+		rc = id_claims(t.claims, issuer, client, nonce, now_s, e);
 	free(pem);
-	json_decref(h);
 	json_decref(jwks);
 	if (rc == 0)
-		*claims = c;
-	else
-		json_decref(c);
+		*claims = json_incref(t.claims);
+	proxy_jwt_release(&t);
 	return rc;
 }
 

@@ -123,9 +123,18 @@ void proxy_vproxy_headers(struct http_req *r, const struct vproxy *vp);
  * the proxy's claims) into dir[129] and id[129]. ERR_CRYPTO or ERR_INVALID with why. */
 NODISCARD int proxy_jwt_check(const char *token, const struct vproxy *vp, int64_t now_s,
 			      char dir[129], char id[129], struct err *e);
-/* Part [s, s + n) of a JWT (at most 16 KiB decoded), base64url JSON, as an object; NULL
- * when it is not one. */
-json_t *proxy_jwt_part(const char *s, size_t n);
+/* A compact JWS taken apart: header and claims (objects), the algorithm the header names,
+ * the signature, and how much of the token it signs. */
+struct jwt_parts {
+	json_t *header, *claims;
+	const char *alg; /* in header */
+	unsigned char sig[1024];
+	size_t sig_len, signed_len;
+};
+/* Takes a token of at most `max` bytes apart; ERR_INVALID when it is not three base64url
+ * parts with a JSON header naming "alg" and JSON claims. Release with proxy_jwt_release. */
+NODISCARD int proxy_jwt_parse(const char *token, size_t max, struct jwt_parts *out, struct err *e);
+void proxy_jwt_release(struct jwt_parts *t);
 
 /* ---- oidc.c ---- */
 
