@@ -16,33 +16,22 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-struct call {
-	const char *url;
-	char host[256], port[8];
-	const char *path;
-	int64_t deadline;
-	int fd;
-	gnutls_certificate_credentials_t cred;
-	gnutls_session_t s;
-	http_parser p;
-	struct buf body;
-	bool too_large, done, in_ct;
-	char content_type[128];
-	struct err *e;
-};
-
 static int left_ms(const struct call *c)
 {
 	int64_t n = c->deadline - time_mono_ms();
 	return n > 0 ? (int)n : 0;
 }
 
-static int split_url(struct call *c)
+int http_call_split_url(struct call *c)
 {
 	const char *u = c->url;
-	if (strncmp(u, "https://", 8) != 0)
-		return err_set(c->e, ERR_INVALID, "%s: only https:// addresses are called", c->url);
-	u += 8;
+	if (strncmp(u, "https://", 8) == 0)
+		u += 8;
+	else if (strncmp(u, "wss://", 6) == 0)
+		u += 6;
+	else
+		return err_set(c->e, ERR_INVALID,
+			       "%s: only https:// and wss:// addresses are called", c->url);
 	size_t hl = strcspn(u, ":/");
 	if (!hl || hl >= sizeof(c->host))
 		return err_set(c->e, ERR_INVALID, "%s: no host name", c->url);
@@ -62,7 +51,7 @@ static int split_url(struct call *c)
 	return 0;
 }
 
-static int connect_to(struct call *c)
+int http_call_connect(struct call *c)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
 	int rc = getaddrinfo(c->host, c->port, &hints, &res);
@@ -136,7 +125,7 @@ static int set_credentials(struct call *c, const struct http_client_tls *tls)
 	return 0;
 }
 
-static int tls_start(struct call *c, const struct http_client_tls *tls)
+int http_call_tls(struct call *c, const struct http_client_tls *tls)
 {
 	const char *prio = tls->priority ? tls->priority : http_tls_default_priority();
 	int rc = set_credentials(c, tls);
@@ -173,7 +162,7 @@ static int tls_start(struct call *c, const struct http_client_tls *tls)
 	return 0;
 }
 
-static int send_all(struct call *c, const char *data, size_t len)
+int http_call_send(struct call *c, const char *data, size_t len)
 {
 	while (len) {
 		ssize_t n = gnutls_record_send(c->s, data, len);
@@ -286,7 +275,7 @@ static int send_request(struct call *c, const char *method, const char *const *h
 	if (rc)
 		rc = err_set(c->e, ERR_NOMEM, "out of memory");
 	else
-		rc = send_all(c, req.data, req.len);
+		rc = http_call_send(c, req.data, req.len);
 	buf_release(&req);
 	return rc;
 }
@@ -299,11 +288,11 @@ int http_call(const struct http_client_tls *tls, const char *method, const char 
 	struct call c = {.url = url, .fd = -1, .e = e};
 	c.deadline = time_mono_ms() + timeout_ms;
 	buf_init(&c.body, max_body);
-	int rc = split_url(&c);
+	int rc = http_call_split_url(&c);
 	if (!rc)
-		rc = connect_to(&c);
+		rc = http_call_connect(&c);
 	if (!rc)
-		rc = tls_start(&c, tls);
+		rc = http_call_tls(&c, tls);
 	if (!rc)
 		rc = send_request(&c, method, headers, body, body_len);
 	if (!rc)
@@ -318,17 +307,25 @@ int http_call(const struct http_client_tls *tls, const char *method, const char 
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 		out->body = buf_steal(&c.body);
 	}
-	if (c.s) {
-		if (!rc)
-			(void)gnutls_bye(c.s, GNUTLS_SHUT_WR);
-		gnutls_deinit(c.s);
-	}
-	if (c.cred)
-		gnutls_certificate_free_credentials(c.cred);
-	if (c.fd >= 0)
-		close(c.fd);
-	buf_release(&c.body);
+	http_call_release(&c, rc == 0);
 	return rc;
+}
+
+void http_call_release(struct call *c, bool clean)
+{
+	if (c->s) {
+		if (clean)
+			(void)gnutls_bye(c->s, GNUTLS_SHUT_WR);
+		gnutls_deinit(c->s);
+		c->s = NULL;
+	}
+	if (c->cred)
+		gnutls_certificate_free_credentials(c->cred);
+	c->cred = NULL;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	buf_release(&c->body);
 }
 
 void http_response_release(struct http_response *r)

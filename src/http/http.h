@@ -127,6 +127,10 @@ void http_req_vouch(struct http_req *r, const char *user, const char *attributes
 /* The attributes the front door gave with the user (JSON: a list of {"name": "value"}, as
  * Qlik's tickets carry them), or NULL. */
 const char *http_req_vouched_attributes(const struct http_req *r);
+/* A key the front door gives for the person's session (the engine keeps the session's
+ * selections under it), or NULL. */
+void http_req_set_session_key(struct http_req *r, const char *key);
+const char *http_req_session_key(const struct http_req *r);
 /* Whether a front door vouched for the request: it comes from a person, not a service. */
 bool http_req_vouched(const struct http_req *r);
 /* The user a request acts as: the vouched one, else the X-Qlik-User header (which a
@@ -227,6 +231,33 @@ NODISCARD int http_call(const struct http_client_tls *tls, const char *method, c
 			const char *const *headers, const char *body, size_t body_len,
 			int timeout_ms, size_t max_body, struct http_response *out, struct err *e);
 void http_response_release(struct http_response *r);
+
+/* ---- a WebSocket client (a proxy relaying to another node's engine) ----
+ *
+ * Blocking: one thread reads (http_wsc_recv) while others send (http_wsc_send, serialised
+ * inside); http_wsc_shutdown from any thread makes a blocked read return. */
+
+struct http_wsc;
+
+/* Opens wss://host:port/path with `tls` (mutual TLS inside the site), `headers` a
+ * NULL-terminated list of "Name: value" (may be NULL); connect, handshake and the 101 answer
+ * within timeout_ms. ERR_UNAVAILABLE (cannot connect, refused, another answer than 101:
+ * *out_status has it when there was one) with the reason. */
+NODISCARD int http_wsc_open(const struct http_client_tls *tls, const char *url,
+			    const char *const *headers, int timeout_ms, struct http_wsc **out,
+			    int *out_status, struct err *e);
+/* Sends one text message. ERR_UNAVAILABLE once the connection is gone or a send makes no
+ * progress for 30 s. */
+NODISCARD int http_wsc_send(struct http_wsc *w, const char *text, size_t len);
+/* Waits for the next whole message (text or binary), answering pings; *out is malloc'd
+ * (NUL-terminated) and the caller's. ERR_UNAVAILABLE when the connection ended: *out_code
+ * is the peer's close code, or 1006 when it went away without one. ERR_TOO_LARGE past
+ * `max` bytes. */
+NODISCARD int http_wsc_recv(struct http_wsc *w, size_t max, char **out, size_t *out_len,
+			    int *out_code);
+/* Ends the connection now: a blocked http_wsc_recv returns, later sends fail. */
+void http_wsc_shutdown(struct http_wsc *w);
+void http_wsc_free(struct http_wsc *w);
 
 /* ---- in-process requests (unit tests, fuzzing, the CLI's local calls) ---- */
 

@@ -83,6 +83,7 @@ struct http_req {
 	const struct http_handler *h; /* runs on_complete and on_done (http_req_hand_over) */
 	const char *vouched_user;     /* set by http_req_vouch */
 	const char *vouched_attrs;    /* and the attributes it gave, or NULL */
+	const char *session_key;      /* set by http_req_set_session_key */
 	/* the response */
 	bool responded;
 	int status;
@@ -227,6 +228,37 @@ struct http_pool *http_pool_new(int max_threads);
 bool http_pool_run(struct http_pool *p, void (*fn)(void *), void *arg);
 /* Waits for every job to finish, then frees. */
 void http_pool_free(struct http_pool *p);
+
+/* ---------------------------------------------------------------- client.c, wsclient.c */
+
+/* One outgoing connection: the address, the socket, TLS, and the answer being read. */
+struct call {
+	const char *url;
+	char host[256], port[8];
+	const char *path;
+	int64_t deadline;
+	int fd;
+	gnutls_certificate_credentials_t cred;
+	gnutls_session_t s;
+	http_parser p;
+	struct buf body;
+	bool too_large, done, in_ct;
+	char content_type[128];
+	struct err *e;
+};
+
+/* Splits c->url (https:// or wss://) into host, port and path. */
+NODISCARD int http_call_split_url(struct call *c);
+/* Connects to c->host:c->port before c->deadline (TCP_NODELAY; the socket non-blocking). */
+NODISCARD int http_call_connect(struct call *c);
+/* The TLS handshake with `tls`'s trust and certificate, the server's name checked. */
+NODISCARD int http_call_tls(struct call *c, const struct http_client_tls *tls);
+/* Sends all of data before c->deadline. */
+NODISCARD int http_call_send(struct call *c, const char *data, size_t len);
+/* Frees what the connection holds (not the struct). */
+void http_call_release(struct call *c, bool clean);
+/* Sec-WebSocket-Accept for `key`: base64 of the SHA-1 of the key and the protocol's GUID. */
+bool http_ws_accept_key(const char *key, char *out, size_t n);
 
 /* ---------------------------------------------------------------- ws.c */
 

@@ -135,6 +135,16 @@ bool http_req_xrf_ok(const struct http_req *r)
 	return true;
 }
 
+void http_req_set_session_key(struct http_req *r, const char *key)
+{
+	r->session_key = arena_strdup(r->a, key);
+}
+
+const char *http_req_session_key(const struct http_req *r)
+{
+	return r->session_key;
+}
+
 const char *http_req_vouched_attributes(const struct http_req *r)
 {
 	return r->vouched_attrs;

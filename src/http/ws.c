@@ -103,8 +103,7 @@ bool http_req_is_websocket(const struct http_req *r)
 	       strlen(key) < 64 && v && strcmp(v, "13") == 0;
 }
 
-/* Sec-WebSocket-Accept: base64 of the SHA-1 of the key and the protocol's GUID. */
-static bool accept_key(const char *key, char *out, size_t n)
+bool http_ws_accept_key(const char *key, char *out, size_t n)
 {
 	char joined[128];
 	unsigned char digest[20];
@@ -147,7 +146,7 @@ void http_req_upgrade_websocket(struct http_req *r, const struct http_ws_handler
 	char accept[64];
 	struct http_ws *ws = r->conn ? calloc(1, sizeof(*ws)) : NULL;
 	const char *key = http_req_header(r, "Sec-WebSocket-Key");
-	if (!ws || !key || !accept_key(key, accept, sizeof(accept))) {
+	if (!ws || !key || !http_ws_accept_key(key, accept, sizeof(accept))) {
 		free(ws);
 		h->on_close(state);
 		http_respond(r, r->conn ? 500 : 501, "application/json",

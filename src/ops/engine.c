@@ -118,6 +118,72 @@ static int may_update(void *ctx, const char *user, const char *attrs, const char
 	return repo_user_may(en->repo, user, attrs, "app", id, REPO_ACTION_UPDATE, out, e);
 }
 
+/* A person's selections, kept in the database under the key the proxy gave. */
+static int text_row(void *ctx, int n, const struct db_value *c)
+{
+	char **out = ctx;
+	if (n >= 1 && c[0].type == DBV_TEXT && !*out)
+		*out = strdup(c[0].s);
+	return 0;
+}
+
+static int state_load(void *ctx, const char *key, const char *id, char **out, struct err *e)
+{
+	struct ops_engine *en = ctx;
+	*out = NULL;
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, key);
+	db_p_text(&p, id);
+	return db_exec_once(
+	    en->db,
+	    "SELECT selections FROM engine_session_state WHERE state_key = $1 AND app_id = $2", &p,
+	    text_row, out, e);
+}
+
+static int state_save(void *ctx, const char *key, const char *id, const char *json, struct err *e)
+{
+	struct ops_engine *en = ctx;
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, key);
+	db_p_text(&p, id);
+	db_p_text(&p, json);
+	db_p_int(&p, time_now_ms());
+	return db_exec_once(
+	    en->db,
+	    "INSERT INTO engine_session_state (state_key, app_id, selections, "
+	    "updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (state_key, app_id) DO "
+	    "UPDATE SET selections = excluded.selections, updated_at = "
+	    "excluded.updated_at",
+	    &p, NULL, NULL, e);
+}
+
+void ops_engine_gc(struct ops_engine *en, int64_t keep_ms)
+{
+	if (!en)
+		return;
+	struct db_params p;
+	db_params_init(&p);
+	db_p_int(&p, time_now_ms() - keep_ms);
+	struct err e;
+	err_init(&e);
+	if (db_exec_once(en->db, "DELETE FROM engine_session_state WHERE updated_at < $1", &p, NULL,
+			 NULL, &e) != 0)
+		log_warn("engine: cannot drop old kept selections: %s", e.message);
+}
+
+void ops_engine_load(struct ops_engine *en, struct repo_engine_load *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!en)
+		return;
+	int apps;
+	int64_t bytes;
+	qix_stats(en->qix, &apps, &bytes, &out->sessions);
+	qix_open_apps(en->qix, out->apps, sizeof(out->apps));
+}
+
 static int list(void *ctx, void (*each)(void *arg, const char *id), void *arg, struct err *e)
 {
 	struct ops_engine *en = ctx;
@@ -170,6 +236,8 @@ int ops_engine_start(const struct ops_engine_config *cfg, struct ops_engine **ou
 					.reload = reload,
 					.may_read = may_read,
 					.may_update = may_update,
+					.state_load = state_load,
+					.state_save = state_save,
 					.list = list},
 				.memory_bytes = cfg->memory_bytes};
 	int fd = -1;

@@ -96,6 +96,9 @@ struct node {
 	struct sched *sched;
 	struct proxy *proxy;
 	struct http_server *proxy_https, *proxy_plain, *proxy_api;
+	int64_t session_max_age_s; /* a person's kept selections go this long after a change */
+	char certs_dir[PATH_MAX];
+	int64_t heartbeat_ms;
 };
 
 static void node_release(struct node *n)
@@ -304,6 +307,7 @@ static int serve_proxy(struct node *n, int64_t max_body, struct err *e)
 	    (rc = conf_get_int(cf, "proxy.http_port", low ? 80 : 8080, 0, 65535, &plain, e)) ||
 	    (rc = conf_get_int(cf, "proxy.session_max_age_s", 43200, 60, 30 * 86400, &max_age, e)))
 		return rc;
+	n->session_max_age_s = max_age;
 	if (port == 0)
 		return 0;
 	const char *listen = conf_get(cf, "proxy.listen", conf_get(cf, "repository.listen", NULL));
@@ -315,7 +319,10 @@ static int serve_proxy(struct node *n, int64_t max_body, struct err *e)
 				  .hostname = host,
 				  .https_port = (int)port,
 				  .max_age_s = max_age,
-				  .web_root = web_root(cf)};
+				  .web_root = web_root(cf),
+				  .node_id = conf_get(cf, "node.id", ""),
+				  .certs_dir = n->certs_dir,
+				  .heartbeat_ms = n->heartbeat_ms};
 	if ((rc = proxy_open(&pc, &n->proxy, e)))
 		return rc;
 	int fd = -1;
@@ -400,8 +407,9 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 	    (rc = conf_get_int(cf, "engine.port", 4747, 0, 65535, &engine_port, e)) ||
 	    (rc = conf_get_int(cf, "engine.memory_mb", 1024, 16, 1 << 24, &engine_mb, e)))
 		return rc;
-	char certs_dir[PATH_MAX];
-	snprintf(certs_dir, sizeof(certs_dir), "%s/certs", dir);
+	char *certs_dir = n->certs_dir;
+	snprintf(n->certs_dir, sizeof(n->certs_dir), "%s/certs", dir);
+	n->heartbeat_ms = heartbeat_ms;
 	struct repo_config rcfg = {.db = n->db,
 				   .share = n->share,
 				   .node_id = node_id,
@@ -491,7 +499,9 @@ static void serve(struct node *n, const char *dir, const sigset_t *set, int64_t 
 	for (;;) {
 		struct err he;
 		err_init(&he);
-		if (repo_heartbeat(n->repo, started, false, &he) != 0) {
+		struct repo_engine_load load;
+		ops_engine_load(n->engine, &load);
+		if (repo_heartbeat(n->repo, started, &load, false, &he) != 0) {
 			if (beat_ok)
 				log_warn("heartbeat: %s", he.message);
 			beat_ok = false;
@@ -513,6 +523,7 @@ static void serve(struct node *n, const char *dir, const sigset_t *set, int64_t 
 			err_init(&ge);
 			if (repo_gc(n->repo, &ge) < 0)
 				log_warn("share garbage collection: %s", ge.message);
+			ops_engine_gc(n->engine, n->session_max_age_s * 1000);
 		}
 	}
 }
@@ -616,7 +627,7 @@ int ops_node_run(int argc, char **argv)
 	serve(&n, dir, &set, started, heartbeat, gc_interval);
 	struct err se;
 	err_init(&se);
-	if (repo_heartbeat(n.repo, started, true, &se) != 0)
+	if (repo_heartbeat(n.repo, started, NULL, true, &se) != 0)
 		log_warn("cannot clear this node's heartbeat: %s", se.message);
 	node_release(&n);
 	log_info("stopped");

@@ -135,6 +135,11 @@ void ops_engine_stop(struct ops_engine *en);
 /* The engine port presents this certificate to new connections from now on. */
 NODISCARD int ops_engine_reload_cert(struct ops_engine *en, const char *cert_pem,
 				     const char *key_pem, struct err *e);
+/* How many sessions the engine holds and which apps it has in memory (all zero without an
+ * engine), for the heartbeat. */
+void ops_engine_load(struct ops_engine *en, struct repo_engine_load *out);
+/* Drops people's kept selections not changed for keep_ms. */
+void ops_engine_gc(struct ops_engine *en, int64_t keep_ms);
 /* The engine's QIX handler, for the proxy to hand sessions to; all NULL without an engine. */
 struct http_handler ops_engine_handler(struct ops_engine *en);
 /* Whether this process may bind ports below 1024 (root, CAP_NET_BIND_SERVICE, or a lowered

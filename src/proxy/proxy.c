@@ -24,7 +24,7 @@ static const char sign_in_css[] =
     "background:#1a5fb4;color:#fff;font:inherit;font-weight:600;cursor:pointer}\n"
     ".error{color:#a51d2d;background:#fbe9eb;padding:.5rem;border-radius:4px}\n";
 
-static void json_answer(struct http_req *r, int status, const char *message)
+void proxy_json_answer(struct http_req *r, int status, const char *message)
 {
 	char body[256];
 	int n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", message);
@@ -72,17 +72,19 @@ static void to_sign_in(struct proxy *p, struct http_req *r, const struct preq *p
 		return;
 	}
 	if (pr->vp.method == VP_HEADER_STATIC || pr->vp.method == VP_HEADER_DYNAMIC) {
-		json_answer(r, 401, "this virtual proxy signs people in by a header of the portal");
+		proxy_json_answer(r, 401,
+				  "this virtual proxy signs people in by a header of the portal");
 		return;
 	}
 	if (pr->vp.method == VP_JWT) {
 		http_add_header(r, "WWW-Authenticate", "Bearer");
-		json_answer(r, 401, "this virtual proxy signs people in with a bearer token");
+		proxy_json_answer(r, 401, "this virtual proxy signs people in with a bearer token");
 		return;
 	}
 	if (pr->vp.method == VP_TICKET) {
 		if (!pr->vp.redirect_uri[0]) {
-			json_answer(r, 401, "sign in through the portal of this virtual proxy");
+			proxy_json_answer(r, 401,
+					  "sign in through the portal of this virtual proxy");
 			return;
 		}
 		redirect(r, 302,
@@ -111,7 +113,7 @@ static void sign_out(struct proxy *p, struct http_req *r, const struct preq *pr,
 	err_init(&e);
 	if (proxy_session_end(p, r, &pr->vp, &e) != 0) {
 		log_error("proxy: %s: sign-out: %s", http_req_peer(r), e.message);
-		json_answer(r, 503, "the session could not be ended; try again");
+		proxy_json_answer(r, 503, "the session could not be ended; try again");
 		return;
 	}
 	clear_cookie(r, &pr->vp);
@@ -134,7 +136,7 @@ static void who_am_i(struct http_req *r, const struct preq *pr, const struct ses
 	char *s = o ? json_encode(o, &n) : NULL;
 	json_decref(o);
 	if (!s) {
-		json_answer(r, 500, "out of memory");
+		proxy_json_answer(r, 500, "out of memory");
 		return;
 	}
 	http_add_header(r, "Cache-Control", "no-store");
@@ -163,14 +165,16 @@ static void landing(struct http_req *r, const struct preq *pr, const struct sess
 }
 
 /* /qrs/... and /app/...: handed to the service with the user vouched for. */
-static void forward(struct http_req *r, const struct session_user *u, const struct http_handler *to)
+void proxy_forward(struct http_req *r, const struct session_user *u, const struct http_handler *to)
 {
 	char user[600];
 	if (!proxy_user_header(u, user, sizeof(user))) {
-		json_answer(r, 403, "this user's name cannot be used through the proxy");
+		proxy_json_answer(r, 403, "this user's name cannot be used through the proxy");
 		return;
 	}
 	http_req_vouch(r, user, u->attrs);
+	if (u->state[0])
+		http_req_set_session_key(r, u->state);
 	http_req_hand_over(r, to);
 }
 
@@ -194,7 +198,7 @@ static int sign_in_as(struct proxy *p, struct http_req *r, const struct preq *pr
 	if (!proxy_user_part_ok(dir) || !proxy_user_part_ok(id)) {
 		log_warn("proxy: %s: sign-in %s refused: the user's name cannot be used", addr,
 			 how);
-		json_answer(r, 400, "the user's directory or id holds characters it may not");
+		proxy_json_answer(r, 400, "the user's directory or id holds characters it may not");
 		return -1;
 	}
 	struct err e;
@@ -205,12 +209,15 @@ static int sign_in_as(struct proxy *p, struct http_req *r, const struct preq *pr
 		rc = proxy_session_create(p, pr->vp.prefix, ref, addr, NULL, sid, &e);
 	if (rc) {
 		log_error("proxy: %s: sign-in %s: %s", addr, how, e.message);
-		json_answer(r, 503, "the repository database is not answering; try again");
+		proxy_json_answer(r, 503, "the repository database is not answering; try again");
 		return -1;
 	}
 	proxy_set_cookie(r, &pr->vp, sid);
+	char hash[65];
+	crypto_sha256_hex(sid, strlen(sid), hash);
 	explicit_bzero(sid, sizeof(sid));
 	*u = (struct session_user){0};
+	proxy_state_key(hash, u->state);
 	str_copy(u->ref, ref, sizeof(u->ref));
 	str_copy(u->dir, dir, sizeof(u->dir));
 	str_copy(u->id, id, sizeof(u->id));
@@ -234,7 +241,8 @@ static int by_header(struct proxy *p, struct http_req *r, const struct preq *pr,
 	if (!proxy_list_has(vp->trusted, addr)) {
 		log_warn("proxy: %s: header %s from an address the virtual proxy does not trust",
 			 addr, vp->header);
-		json_answer(r, 403, "header authentication is not accepted from this address");
+		proxy_json_answer(r, 403,
+				  "header authentication is not accepted from this address");
 		return -1;
 	}
 	char dir[129], id[129];
@@ -250,7 +258,7 @@ static int by_header(struct proxy *p, struct http_req *r, const struct preq *pr,
 		dir[0] = '\0';
 	}
 	if (!dir[0] || !id[0] || strlen(v) > 128 || strchr(id, '\\') || str_has_ctl(v, false)) {
-		json_answer(r, 400, "the authentication header does not name a user");
+		proxy_json_answer(r, 400, "the authentication header does not name a user");
 		return -1;
 	}
 	return sign_in_as(p, r, pr, u, found, dir, id, "by header");
@@ -270,7 +278,7 @@ static int by_bearer(struct proxy *p, struct http_req *r, const struct preq *pr,
 	if (proxy_jwt_check(auth + 7, &pr->vp, time_now_ms() / 1000, dir, id, &e) != 0) {
 		log_warn("proxy: %s: a token was refused: %s", http_req_peer(r), e.message);
 		http_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-		json_answer(r, 401, "the token is not accepted");
+		proxy_json_answer(r, 401, "the token is not accepted");
 		return -1;
 	}
 	return sign_in_as(p, r, pr, u, found, dir, id, "with a token");
@@ -285,9 +293,10 @@ static struct preq *begin(struct proxy *p, struct http_req *r)
 	int rc = proxy_vproxy_pick(p, http_req_path(r), &pr->vp, false, &e);
 	if (rc) {
 		if (rc == ERR_NOT_FOUND)
-			json_answer(r, 404, "there is no virtual proxy for this path");
+			proxy_json_answer(r, 404, "there is no virtual proxy for this path");
 		else
-			json_answer(r, 503, "the repository database is not answering; try again");
+			proxy_json_answer(r, 503,
+					  "the repository database is not answering; try again");
 		return NULL;
 	}
 	http_req_set_data(r, pr);
@@ -319,8 +328,8 @@ static void on_headers(void *ctx, struct http_req *r)
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	bool post = strcmp(method, "POST") == 0;
 	if (!method_known(vp->method)) {
-		json_answer(r, 501,
-			    "this virtual proxy's authentication method is not supported yet");
+		proxy_json_answer(
+		    r, 501, "this virtual proxy's authentication method is not supported yet");
 		return;
 	}
 	if (get && strcmp(path, "/sign-in.css") == 0) {
@@ -332,17 +341,17 @@ static void on_headers(void *ctx, struct http_req *r)
 	if ((post || strcmp(method, "DELETE") == 0) && !same_origin(r)) {
 		log_warn("proxy: %s: %s %s from another site (Origin %s) refused", http_req_peer(r),
 			 method, path, http_req_header(r, "Origin"));
-		json_answer(r, 403, "a request from another site is refused");
+		proxy_json_answer(r, 403, "a request from another site is refused");
 		return;
 	}
 	if (strcmp(path, "/sign-in") == 0 && vp->method == VP_FORM) {
 		if (get)
 			proxy_signin_page(p, r, NULL, 200);
 		else if (!post)
-			json_answer(r, 405, "sign in with GET or POST");
+			proxy_json_answer(r, 405, "sign in with GET or POST");
 		else if (http_req_content_length(r) < 0 || http_req_content_length(r) > 65536)
-			json_answer(r, 413,
-				    "a sign-in form is at most 64 KiB, with its length given");
+			proxy_json_answer(
+			    r, 413, "a sign-in form is at most 64 KiB, with its length given");
 		return; /* POST: on_complete, once the form is in */
 	}
 	if (strcmp(path, "/oidc/callback") == 0 && vp->method == VP_OIDC && get) {
@@ -364,7 +373,7 @@ static void on_headers(void *ctx, struct http_req *r)
 	err_init(&e);
 	if (proxy_session_find(p, r, vp, &u, &found, &e) != 0) {
 		log_error("proxy: %s: cannot look up a session: %s", http_req_peer(r), e.message);
-		json_answer(r, 503, "the repository database is not answering; try again");
+		proxy_json_answer(r, 503, "the repository database is not answering; try again");
 		return;
 	}
 	if (vp->method == VP_HEADER_STATIC || vp->method == VP_HEADER_DYNAMIC ||
@@ -379,20 +388,19 @@ static void on_headers(void *ctx, struct http_req *r)
 		   proxy_path_under(path, "/qps");
 	if (!found) {
 		if (api || !get)
-			json_answer(r, 401, "sign in first (the session is missing or has ended)");
+			proxy_json_answer(r, 401,
+					  "sign in first (the session is missing or has ended)");
 		else
 			to_sign_in(p, r, pr);
 		return;
 	}
 	if (proxy_path_under(path, "/qrs")) {
-		forward(r, &u, &p->cfg.repo);
+		proxy_forward(r, &u, &p->cfg.repo);
 	} else if (proxy_path_under(path, "/app")) {
-		if (!p->cfg.engine.on_headers)
-			json_answer(r, 503, "this node runs no engine");
-		else if (http_req_is_websocket(r) && !origin_allowed(r, vp))
-			json_answer(r, 403, "a WebSocket from another site is refused");
+		if (http_req_is_websocket(r) && !origin_allowed(r, vp))
+			proxy_json_answer(r, 403, "a WebSocket from another site is refused");
 		else
-			forward(r, &u, &p->cfg.engine);
+			proxy_route_engine(p, r, &u);
 	} else if (strcmp(path, "/qps/user") == 0 && get) {
 		who_am_i(r, pr, &u);
 	} else if (strcmp(path, "/qps/user") == 0 && strcmp(method, "DELETE") == 0) {
@@ -404,7 +412,7 @@ static void on_headers(void *ctx, struct http_req *r)
 	} else if (get && proxy_hub_serve(p, r, pr, path)) {
 		/* answered */
 	} else {
-		json_answer(r, 404, "there is nothing here");
+		proxy_json_answer(r, 404, "there is nothing here");
 	}
 }
 
@@ -414,7 +422,7 @@ static void on_complete(void *ctx, struct http_req *r)
 	if (http_responded(r))
 		return;
 	if (http_req_body_error(r)) {
-		json_answer(r, 413, "the form is too large");
+		proxy_json_answer(r, 413, "the form is too large");
 		return;
 	}
 	proxy_signin_post(p, r);

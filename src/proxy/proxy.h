@@ -22,6 +22,12 @@ struct proxy_config {
 	int https_port;		    /* where the plain port sends people */
 	int64_t max_age_s;	    /* a session ends this long after sign-in; 0: 43200 */
 	const char *web_root;	    /* the web apps (hub/...), or NULL: none on this node */
+	/* Engine sessions go to any node the load-balancing rules allow (route.c): this node's
+	 * id, the folder with the site's root.pem, client.pem and client_key.pem for calling
+	 * the others, and the heartbeat interval (a node silent for three is not chosen). */
+	const char *node_id;
+	const char *certs_dir;
+	int64_t heartbeat_ms;
 };
 
 struct proxy;

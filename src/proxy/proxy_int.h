@@ -101,6 +101,7 @@ struct session_user {
 	bool root_admin;   /* holds the RootAdmin role */
 	int64_t expires;   /* ms: the absolute end */
 	const char *attrs; /* the session's attributes (JSON), or NULL; in the request's arena */
+	char state[65];	   /* the key the engine keeps the session's selections under */
 };
 
 /* ---- vproxy.c ---- */
@@ -185,12 +186,29 @@ void proxy_set_cookie(struct http_req *r, const struct vproxy *vp, const char *i
 /* Ends the session the request's cookie names, if any. */
 NODISCARD int proxy_session_end(struct proxy *p, struct http_req *r, const struct vproxy *vp,
 				struct err *e);
+/* The key an engine keeps a session's selections under: derived from the hash of the
+ * session id, so the engine never sees what signs anyone in. */
+void proxy_state_key(const char *id_hash, char out[65]);
 /* "X-Qlik-User" form of a session's user. */
 bool proxy_user_header(const struct session_user *u, char *out, size_t n);
 /* Whether a user directory or id can stand in X-Qlik-User unchanged: 1 to 128 bytes, no
  * control character, backslash, ";" or "=", no space at either end. The proxy signs in
  * nobody whose name is not. */
 bool proxy_user_part_ok(const char *s);
+
+/* ---- proxy.c ---- */
+
+/* Answers {"message": message} (a fixed text: it is not escaped). */
+void proxy_json_answer(struct http_req *r, int status, const char *message);
+/* Hands the request to `to` (this node's repository or engine) as the signed-in user. */
+void proxy_forward(struct http_req *r, const struct session_user *u, const struct http_handler *to);
+
+/* ---- route.c ---- */
+
+/* /app/...: the person's engine session goes to a node the load-balancing rules allow for
+ * the app (one that has it in memory first, then the least busy): handed over in-process
+ * when that is this node, else relayed over mutual TLS. 503 when no engine can take it. */
+void proxy_route_engine(struct proxy *p, struct http_req *r, const struct session_user *u);
 
 /* ---- qps.c ---- */
 

@@ -65,6 +65,13 @@ bool proxy_session_id_ok(const char *id)
 	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == n;
 }
 
+void proxy_state_key(const char *id_hash, char out[65])
+{
+	char in[128];
+	int n = snprintf(in, sizeof(in), "fathom engine state\n%s", id_hash);
+	crypto_sha256_hex(in, (size_t)n, out);
+}
+
 /* The hash of the session id in the request's cookie; false when there is no usable one. */
 static bool cookie_hash(struct http_req *r, const struct vproxy *vp, char hash[65])
 {
@@ -141,6 +148,7 @@ int proxy_session_find(struct proxy *p, struct http_req *r, const struct vproxy 
 			 !f.usable ? "the user is inactive or blocked" : "timed out");
 		return delete_session(p, hash, e);
 	}
+	proxy_state_key(hash, u->state);
 	if (now - f.last_seen >= TOUCH_EVERY_MS) {
 		db_params_init(&prm);
 		db_p_int(&prm, now);

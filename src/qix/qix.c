@@ -247,6 +247,7 @@ void qix_session_message(struct qix_session *s, const char *text, size_t len)
 			code = QIX_INTERNAL, c.msg = "out of memory";
 	}
 	reply(s, id, code, c.msg, code ? NULL : c.out, c.closed);
+	qix_sess_state_save(s);
 	if (code)
 		json_decref(c.out);
 	json_decref(c.closed);

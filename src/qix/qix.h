@@ -47,6 +47,13 @@ struct qix_env {
 	 * reload). May be NULL: everyone may. */
 	int (*may_update)(void *ctx, const char *user, const char *attrs, const char *id, bool *out,
 			  struct err *e);
+	/* A person's selections in app `id` kept under `key` (qix_session_keep_state), as JSON
+	 * text ({"field": ["value", ...]}), so that a session on any node resumes them. Load
+	 * answers 0 with *out NULL when none is kept; the caller frees *out. Both may be NULL:
+	 * nothing is kept. */
+	int (*state_load)(void *ctx, const char *key, const char *id, char **out, struct err *e);
+	int (*state_save)(void *ctx, const char *key, const char *id, const char *json,
+			  struct err *e);
 	/* Every app's id, one call of `each` per app (GetDocList). May be NULL. */
 	int (*list)(void *ctx, void (*each)(void *arg, const char *id), void *arg, struct err *e);
 };
@@ -76,6 +83,10 @@ struct qix_session *qix_session_new(struct qix *q, const char *app_id, const cha
  * answer only the apps env.may_read allows, and what changes the app (DoSave, SetScript,
  * CreateObject, SetProperties of a saved object, DoReload, ...) only env.may_update. */
 void qix_session_govern(struct qix_session *s, const char *attrs);
+/* Keeps the session's selections under `key` (at most 64 characters, from the front door:
+ * one per person's session): each change is saved through env.state_save, and the app the
+ * session opens starts from the selections saved under the key. */
+void qix_session_keep_state(struct qix_session *s, const char *key);
 /* Handles one request; every answer goes out through `send`. Malformed input gets a
  * JSON-RPC error, never a crash. */
 void qix_session_message(struct qix_session *s, const char *json, size_t len);
@@ -96,6 +107,8 @@ void qix_poll_generations(struct qix *q);
 
 /* Open apps and the memory they take, for the node's status. */
 void qix_stats(struct qix *q, int *out_apps, int64_t *out_bytes, int *out_sessions);
+/* The ids of the apps in memory, comma-separated, into out[n] (as many as fit). */
+void qix_open_apps(struct qix *q, char *out, size_t n);
 
 /* Every method the engine answers, by class ("Global", "Doc", "GenericObject", "Field"),
  * with its number of positional parameters: for tests and documentation. Any other method

@@ -168,6 +168,7 @@ static int open_doc_named(struct qix_session *s, const char *name, json_t **out,
 		*msg = "out of memory";
 		return QIX_INTERNAL;
 	}
+	qix_sess_state_restore(s);
 	qix_sess_mark_changed(s, h->num);
 	*out = qix_ref("Doc", h->num, NULL, d->id);
 	return 0;

@@ -464,3 +464,21 @@ void qix_stats(struct qix *q, int *out_apps, int64_t *out_bytes, int *out_sessio
 	*out_sessions = q->n_sessions;
 	pthread_mutex_unlock(&q->mu);
 }
+
+void qix_open_apps(struct qix *q, char *out, size_t n)
+{
+	size_t at = 0;
+	if (n)
+		out[0] = '\0';
+	pthread_mutex_lock(&q->mu);
+	for (struct qix_doc *d = q->docs; d; d = d->next) {
+		size_t l = strlen(d->id);
+		if (at + l + 2 > n)
+			break;
+		if (at)
+			out[at++] = ',';
+		memcpy(out + at, d->id, l + 1);
+		at += l;
+	}
+	pthread_mutex_unlock(&q->mu);
+}

@@ -13,9 +13,10 @@ struct conn {
 	char app[256];
 	char user[256];
 	char identity[128];
-	int ttl_s;     /* the session outlives its socket this long (Qlik's /ttl/<n>) */
-	bool governed; /* a person's, through a proxy: the security rules apply */
-	char *attrs;   /* the attributes the proxy gave (malloc'd JSON), or NULL */
+	int ttl_s;	/* the session outlives its socket this long (Qlik's /ttl/<n>) */
+	bool governed;	/* a person's, through a proxy: the security rules apply */
+	char *attrs;	/* the attributes the proxy gave (malloc'd JSON), or NULL */
+	char state[65]; /* the key the person's selections are kept under, or "" */
 };
 
 /* The key a session is parked under: one per user, app and identity. */
@@ -43,6 +44,8 @@ static void on_open(void *state, struct http_ws *ws)
 		c->s = qix_session_new(c->q, c->app, c->user, send_ws, c);
 		if (c->s && c->governed)
 			qix_session_govern(c->s, c->attrs);
+		if (c->s && c->state[0])
+			qix_session_keep_state(c->s, c->state);
 	}
 	if (!c->s)
 		http_ws_close(ws, 1011, "out of memory");
@@ -99,6 +102,29 @@ static bool parse_app_path(struct conn *c, const char *path)
 	return true;
 }
 
+/* Whose session it is: a person's when this node's proxy vouched for them, or when another
+ * node's proxy relays it (with the site's certificate, which the caller checked) and says
+ * so in X-Fathom-Person, with the attributes in X-Fathom-Attributes (percent-encoded JSON).
+ * Either gives the key of the person's kept selections. False on a malformed key. */
+static bool person(struct conn *c, struct http_req *r)
+{
+	c->governed = http_req_vouched(r);
+	const char *attrs = http_req_vouched_attributes(r);
+	const char *state = http_req_session_key(r);
+	if (!c->governed && http_req_header(r, "X-Fathom-Person")) {
+		c->governed = true;
+		const char *enc = http_req_header(r, "X-Fathom-Attributes");
+		attrs =
+		    enc ? http_percent_decode(http_req_arena(r), enc, strlen(enc), false) : NULL;
+		state = http_req_header(r, "X-Fathom-State");
+	}
+	if (state && (strlen(state) != 64 || strspn(state, "0123456789abcdef") != 64))
+		return false;
+	str_copy(c->state, state ? state : "", sizeof(c->state));
+	c->attrs = attrs ? strdup(attrs) : NULL;
+	return true;
+}
+
 static const struct http_ws_handler ws_handler = {
     .on_open = on_open, .on_message = on_message, .on_close = on_close, .max_message = 64u << 20};
 
@@ -142,9 +168,11 @@ static void on_headers(void *ctx, struct http_req *r)
 	}
 	const char *user = http_req_user(r);
 	str_copy(c->user, user ? user : "", sizeof(c->user));
-	c->governed = http_req_vouched(r);
-	const char *attrs = http_req_vouched_attributes(r);
-	c->attrs = attrs ? strdup(attrs) : NULL;
+	if (!person(c, r)) {
+		free(c);
+		refuse(r, 400, "X-Fathom-State is not a key of 64 hexadecimal digits");
+		return;
+	}
 	http_req_upgrade_websocket(r, &ws_handler, c);
 }
 

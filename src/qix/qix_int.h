@@ -96,6 +96,9 @@ struct qix_session {
 	int *changed;
 	int n_changed, cap_changed;
 	bool all_changed;
+	/* the person's selections kept in the database (qix_session_keep_state) */
+	char state_key[65];
+	unsigned sel_version, saved_version; /* changes of `sel`; the one last saved */
 };
 
 /* ---- qix_doc.c ---- */
@@ -126,6 +129,10 @@ json_t *qix_sess_close_object(struct qix_session *s, const char *id, bool sessio
 void qix_sess_mark_changed(struct qix_session *s, int num);
 /* Marks the doc and every object handle changed (after a selection). */
 void qix_sess_mark_all(struct qix_session *s);
+/* The selections kept under the session's state key: applied once the app is open, saved
+ * after a request that changed them. */
+void qix_sess_state_restore(struct qix_session *s);
+void qix_sess_state_save(struct qix_session *s);
 /* The states of the session's selection (computed when needed). */
 NODISCARD int qix_sess_states(struct qix_session *s, const struct assoc_states **out,
 			      struct err *e);

@@ -131,6 +131,7 @@ json_t *qix_sess_close_object(struct qix_session *s, const char *id, bool sessio
 
 void qix_sess_selection_changed(struct qix_session *s)
 {
+	s->sel_version++;
 	if (s->st_ok && s->data && s->data->a)
 		model_assoc_states_release(s->data->a, &s->st);
 	s->st_ok = false;
@@ -401,6 +402,62 @@ void qix_sess_field_lock(struct qix_session *s, int f, bool lock)
 		json_object_set_new(s->locked, a->fields[f].name, json_true());
 	else
 		json_object_del(s->locked, a->fields[f].name);
+}
+
+/* ---------------------------------------------------------------- kept selections */
+
+#define STATE_MAX (1u << 20) /* larger selections are not kept */
+
+void qix_session_keep_state(struct qix_session *s, const char *key)
+{
+	str_copy(s->state_key, key ? key : "", sizeof(s->state_key));
+}
+
+void qix_sess_state_restore(struct qix_session *s)
+{
+	const struct qix_env *env = &s->q->cfg.env;
+	if (!s->state_key[0] || !env->state_load || !s->doc || !s->data || !s->data->a)
+		return;
+	char *text = NULL;
+	struct err e;
+	err_init(&e);
+	if (env->state_load(env->ctx, s->state_key, s->doc->id, &text, &e) != 0) {
+		log_warn("engine: cannot read a session's kept selections in app %s: %s",
+			 s->doc->id, e.message);
+		return;
+	}
+	json_t *snap = text ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	free(text);
+	if (json_is_object(snap) && json_object_size(snap) > 0) {
+		if (restore(s, snap) == 0)
+			log_info("engine: %s resumes %zu field selections in app %s", s->user,
+				 json_object_size(snap), s->doc->id);
+	}
+	json_decref(snap);
+	s->saved_version = s->sel_version;
+}
+
+void qix_sess_state_save(struct qix_session *s)
+{
+	const struct qix_env *env = &s->q->cfg.env;
+	if (!s->state_key[0] || !env->state_save || !s->doc || s->saved_version == s->sel_version)
+		return;
+	s->saved_version = s->sel_version;
+	json_t *snap = qix_sess_snapshot(s);
+	char *text = snap ? json_dumps(snap, JSON_COMPACT) : NULL;
+	json_decref(snap);
+	struct err e;
+	err_init(&e);
+	if (!text)
+		log_warn("engine: out of memory keeping a session's selections");
+	else if (strlen(text) > STATE_MAX)
+		log_info("engine: a session's selections in app %s take more than 1 MiB; they are "
+			 "not kept for another node",
+			 s->doc->id);
+	else if (env->state_save(env->ctx, s->state_key, s->doc->id, text, &e) != 0)
+		log_warn("engine: cannot keep a session's selections in app %s: %s", s->doc->id,
+			 e.message);
+	free(text);
 }
 
 void qix_session_govern(struct qix_session *s, const char *attrs)

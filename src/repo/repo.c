@@ -184,7 +184,8 @@ int repo_site_init(struct db *db, const struct repo_site_init *init,
 	return rc;
 }
 
-int repo_heartbeat(struct repo *r, int64_t started_ms, bool stop, struct err *e)
+int repo_heartbeat(struct repo *r, int64_t started_ms, const struct repo_engine_load *load,
+		   bool stop, struct err *e)
 {
 	int rc;
 	struct db_params p;
@@ -194,7 +195,7 @@ int repo_heartbeat(struct repo *r, int64_t started_ms, bool stop, struct err *e)
 		rc = db_exec_once(r->db, "DELETE FROM node_heartbeat WHERE node_id = $1", &p, NULL,
 				  NULL, e);
 	} else {
-		char started[ISO_TIME_LEN + 1], sql[512];
+		char started[ISO_TIME_LEN + 1], sql[768];
 		time_format_iso(started_ms, started);
 		db_p_text(&p, started);
 		db_p_text(&p, r->version);
@@ -202,15 +203,18 @@ int repo_heartbeat(struct repo *r, int64_t started_ms, bool stop, struct err *e)
 		db_p_int(&p, r->api_port);
 		db_p_int(&p, r->ca.key ? 1 : 0);
 		db_p_int(&p, r->engine_port);
-		snprintf(
-		    sql, sizeof(sql),
-		    "INSERT INTO node_heartbeat (node_id, at, started_at, version, pid, "
-		    "api_port, holds_ca, engine_port) VALUES ($1, %s, $2, $3, $4, $5, $6, $7) "
-		    "ON CONFLICT (node_id) DO UPDATE SET at = excluded.at, started_at = "
-		    "excluded.started_at, version = excluded.version, pid = excluded.pid, "
-		    "api_port = excluded.api_port, holds_ca = excluded.holds_ca, engine_port = "
-		    "excluded.engine_port",
-		    db_now_sql(r->db));
+		db_p_int(&p, load ? load->sessions : 0);
+		db_p_text(&p, load ? load->apps : "");
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO node_heartbeat (node_id, at, started_at, version, pid, "
+			 "api_port, holds_ca, engine_port, engine_sessions, engine_apps) VALUES "
+			 "($1, %s, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node_id) DO UPDATE "
+			 "SET at = excluded.at, started_at = excluded.started_at, version = "
+			 "excluded.version, pid = excluded.pid, api_port = excluded.api_port, "
+			 "holds_ca = excluded.holds_ca, engine_port = excluded.engine_port, "
+			 "engine_sessions = excluded.engine_sessions, engine_apps = "
+			 "excluded.engine_apps",
+			 db_now_sql(r->db));
 		rc = db_exec_once(r->db, sql, &p, NULL, NULL, e);
 	}
 	return rc;

@@ -117,9 +117,15 @@ struct repo_site_init {
 NODISCARD int repo_site_init(struct db *db, const struct repo_site_init *init,
 			     char out_node_id[UUID_STR_LEN + 1], struct err *e);
 
-/* Records that this node is alive, stamped with the database's clock. `stop` removes the
- * record instead (a clean shutdown). */
-NODISCARD int repo_heartbeat(struct repo *r, int64_t started_ms, bool stop, struct err *e);
+/* What this node's engine holds, for proxies choosing where a session goes. */
+struct repo_engine_load {
+	int sessions;
+	char apps[4096]; /* the ids of the apps in memory, comma-separated ("" for none) */
+};
+/* Records that this node is alive, stamped with the database's clock, with its engine's
+ * load (NULL: none). `stop` removes the record instead (a clean shutdown). */
+NODISCARD int repo_heartbeat(struct repo *r, int64_t started_ms,
+			     const struct repo_engine_load *load, bool stop, struct err *e);
 
 /* ---------------------------------------------------------------- reloads and saves */
 

@@ -39,20 +39,22 @@ teardown() {
 	[ "$(conf_port "$D")" = "$P" ]
 	[ "$(conf_port "$D" engine)" = "$E" ]
 	grep -q "^driver = sqlite$" "$D/node.conf"
-	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 8 ]
+	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 9 ]
 }
 
-@test "a site of schema version 7 is brought to 8: its form sign-in proxy keeps form sign-in" {
+@test "a site of schema version 7 is brought to the latest: its form sign-in proxy keeps form sign-in" {
 	run "$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost
 	[ "$status" -eq 0 ]
 	# as version 7 left it: Form was 5, and no OpenID Connect columns
 	cols=$(sqlite3 "$D/repository.db" "SELECT name FROM pragma_table_info('virtualproxyconfig') WHERE name LIKE 'oidc%'")
 	[ "$(wc -l <<<"$cols")" = 10 ]
 	for c in $cols; do sqlite3 "$D/repository.db" "ALTER TABLE virtualproxyconfig DROP COLUMN $c"; done
+	# and without version 9's engine columns and table
+	sqlite3 "$D/repository.db" "ALTER TABLE node_heartbeat DROP COLUMN engine_sessions; ALTER TABLE node_heartbeat DROP COLUMN engine_apps; DROP TABLE engine_session_state"
 	sqlite3 "$D/repository.db" "UPDATE virtualproxyconfig SET authentication_method = 5; UPDATE schema_version SET version = 7"
 	run "$FATHOM" user list --dir "$D"
 	[ "$status" -eq 0 ]
-	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 8 ]
+	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 9 ]
 	[ "$(sqlite3 "$D/repository.db" 'SELECT authentication_method FROM virtualproxyconfig')" = 6 ]
 }
 

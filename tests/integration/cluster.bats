@@ -261,3 +261,48 @@ CFG
 		[ "$st" = 401 ]
 	done
 }
+
+@test "an engine session goes where the rules say, through the other node's proxy; when that node dies, the reconnect resumes its selections" {
+	printf 'walker password\n' | "$FATHOM" user add walker --dir "$D1" --role RootAdmin >/dev/null
+	printf 'T: LOAD * INLINE [Region, Amount\nEast, 1\nWest, 2\nNorth, 3];\n' >"$BATS_TEST_TMPDIR/s.qvs"
+	"$FATHOM" app create Routed --dir "$D1" --script "$BATS_TEST_TMPDIR/s.qvs" >/dev/null
+	s=$(node_api "$D1" "$P1" GET "/qrs/app?filter=name%20eq%20'Routed'"); expect 200 "$s"
+	id=$(jqb '.[0].id')
+	s=$(node_api "$D1" "$P1" POST "/qrs/app/$id/reload"); expect 204 "$s"
+	# only node2 may serve the app
+	s=$(SITE=$D1 BASE=https://localhost:$P1 json POST /qrs/systemrule "{\"name\":\"on node2\",\"category\":\"Sync\",\"resourceFilter\":\"App_$id\",\"rule\":\"node.name = \\\"node2\\\"\",\"actions\":1}")
+	expect 201 "$s"
+	rule=$(jqb .id)
+	local x1 out=$BATS_TEST_TMPDIR/client
+	x1=$(conf_port "$D1" proxy)
+	curl -s -o /dev/null -D "$BATS_TEST_TMPDIR/h" --cacert "$D1/certs/root.pem" --data-urlencode username=walker \
+		--data-urlencode 'password=walker password' "https://localhost:$x1/sign-in"
+	sid=$(sed -n 's/^Set-Cookie: X-Qlik-Session=\([^;]*\);.*/\1/ip' "$BATS_TEST_TMPDIR/h")
+	[ -n "$sid" ]
+	# a session the client ends itself
+	run node "$BATS_TEST_DIRNAME/reconnect.js" "https://localhost:$x1" "$D1/certs/root.pem" "$sid" "$id" once
+	[ "$status" -eq 0 ]
+	[ "$output" = "fields 2" ]
+	node "$BATS_TEST_DIRNAME/reconnect.js" "https://localhost:$x1" "$D1/certs/root.pem" "$sid" "$id" Region West \
+		>"$out" 2>"$out.err" &
+	local client=$!
+	for _ in $(seq 1 100); do grep -q '^selected' "$out" && break; sleep 0.2; done
+	grep -q '^selected' "$out" || { cat "$out.err" >&2; false; }
+	# node1's proxy relayed the session to node2's engine
+	[ "$(grep -c "walker's engine session on app $id goes to node node2" "$D1/stderr.log")" = 2 ]
+	# the selection is kept in the database, under a key that is not the session's hash
+	[ "$(pg_sql fathom "SELECT selections FROM engine_session_state WHERE app_id = '$id'")" = '{"Region":["West"]}' ]
+	key=$(pg_sql fathom "SELECT state_key FROM engine_session_state WHERE app_id = '$id'")
+	[ "$(pg_sql fathom "SELECT count(*) FROM proxy_session WHERE id_hash = '$key'")" = 0 ]
+	# node1 may serve it too from now on; node2 dies under the live session
+	s=$(node_api "$D1" "$P1" DELETE "/qrs/systemrule/$rule"); expect 204 "$s"
+	kill9_node "$D2"
+	local rc=0
+	wait "$client" || rc=$?
+	cat "$out" "$out.err" >&2
+	[ "$rc" = 0 ]
+	grep -q '^closed ' "$out"
+	grep -qx 'resumed Region=West' "$out"
+	grep -q "resumes 1 field selections in app $id" "$D1/stderr.log"
+	start_node "$D2"
+}
