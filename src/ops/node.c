@@ -87,6 +87,7 @@ struct node {
 	struct conf *conf;
 	int lock_fd;
 	char *root_pem, *cert_pem, *key_pem;
+	char *proxy_cert_pem, *proxy_key_pem; /* [proxy] cert and key, or NULL: the node's */
 	struct share *share;
 	struct db *db;
 	struct repo *repo;
@@ -117,6 +118,8 @@ static void node_release(struct node *n)
 	free(n->root_pem);
 	free(n->cert_pem);
 	free(n->key_pem);
+	free(n->proxy_cert_pem);
+	free(n->proxy_key_pem);
 	conf_free(n->conf);
 	if (n->lock_fd >= 0)
 		close(n->lock_fd);
@@ -294,6 +297,32 @@ static int serve_engine(struct node *n, int64_t engine_port, int64_t engine_mb, 
 	return 0;
 }
 
+/* [proxy] cert and key: the certificate (with its chain) and key that people's browsers see,
+ * PEM files the administrator keeps (from a public CA, say); both or neither. Neither: *cert
+ * and *key stay NULL and the proxy shows the node's certificate. */
+static int proxy_pem(const struct conf *cf, char **cert, char **key, struct err *e)
+{
+	*cert = *key = NULL;
+	const char *paths[2] = {conf_get(cf, "proxy.cert", NULL), conf_get(cf, "proxy.key", NULL)};
+	if (!paths[0] && !paths[1])
+		return 0;
+	if (!paths[0] || !paths[1])
+		return err_set(e, ERR_CONFIG, "node.conf [proxy] names a %s without a %s",
+			       paths[0] ? "cert" : "key", paths[0] ? "key" : "cert");
+	char **out[2] = {cert, key};
+	for (int i = 0; i < 2; i++) {
+		if (file_read_all(paths[i], 1 << 20, out[i], NULL, e) != 0) {
+			int err = errno;
+			e->code = 0;
+			free(*cert);
+			*cert = NULL;
+			return err_set(e, ERR_CONFIG, "cannot read [proxy] %s \"%s\": %s",
+				       i ? "key" : "cert", paths[i], err ? strerror(err) : "too large");
+		}
+	}
+	return 0;
+}
+
 /* The proxy: HTTPS on [proxy] port (default 443 when this process may bind it, else 8443;
  * 0: none), plain HTTP that redirects on [proxy] http_port (80 or 8080; 0: none). */
 static int serve_proxy(struct node *n, int64_t max_body, struct err *e)
@@ -333,9 +362,18 @@ static int serve_proxy(struct node *n, int64_t max_body, struct err *e)
 	hc.listen_fd = fd;
 	hc.max_body = (size_t)max_body;
 	hc.trust_pem = NULL; /* people present no certificate */
-	struct http_handler h = proxy_http_handler(n->proxy);
-	if ((rc = http_server_start(&hc, &h, &n->proxy_https, e)))
+	if ((rc = proxy_pem(cf, &n->proxy_cert_pem, &n->proxy_key_pem, e)))
 		return rc;
+	if (n->proxy_cert_pem) {
+		hc.cert_pem = n->proxy_cert_pem;
+		hc.key_pem = n->proxy_key_pem;
+	}
+	struct http_handler h = proxy_http_handler(n->proxy);
+	if ((rc = http_server_start(&hc, &h, &n->proxy_https, e))) {
+		if (n->proxy_cert_pem)
+			err_detail(e, "with the certificate and key of node.conf [proxy] cert and key");
+		return rc;
+	}
 	log_info("node \"%s\" signs people in on https://%s:%lld/", conf_get(cf, "node.name", "?"),
 		 host, (long long)port);
 	if (pc.web_root)
@@ -448,6 +486,30 @@ static enum log_level parse_level(const char *s)
 	return LOG_INFO;
 }
 
+/* SIGHUP: the files of [proxy] cert and key again, for the proxy's new connections. */
+static void reload_proxy_cert(struct node *n)
+{
+	struct err e;
+	err_init(&e);
+	char *cert, *key;
+	int rc = proxy_pem(n->conf, &cert, &key, &e);
+	if (rc == 0 && (rc = http_server_reload_cert(n->proxy_https, cert, key, &e)) != 0) {
+		free(cert);
+		free(key);
+	}
+	if (rc) {
+		log_error("SIGHUP: the proxy's certificate was not reloaded: %s", e.message);
+		log_error("hint: the proxy goes on with the certificate it had; fix the files that "
+			  "node.conf [proxy] cert and key name, and send SIGHUP again");
+		return;
+	}
+	free(n->proxy_cert_pem);
+	free(n->proxy_key_pem);
+	n->proxy_cert_pem = cert;
+	n->proxy_key_pem = key;
+	log_info("SIGHUP: the proxy's certificate is reloaded; new connections get it");
+}
+
 /* SIGHUP: certs/server.pem and server_key.pem again, checked against the site CA, for new
  * connections on every port; connections open keep theirs. When they are not usable the
  * node goes on with the ones it has, and says why. */
@@ -465,7 +527,7 @@ static void reload_certs(struct node *n, const char *dir)
 		rc = http_server_reload_cert(n->http, cert, key, &e);
 	if (rc == 0)
 		rc = ops_engine_reload_cert(n->engine, cert, key, &e);
-	if (rc == 0 && n->proxy_https)
+	if (rc == 0 && n->proxy_https && !n->proxy_cert_pem)
 		rc = http_server_reload_cert(n->proxy_https, cert, key, &e);
 	if (rc == 0 && n->proxy_api)
 		rc = http_server_reload_cert(n->proxy_api, cert, key, &e);
@@ -515,8 +577,11 @@ static void serve(struct node *n, const char *dir, const sigset_t *set, int64_t 
 			log_info("received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			return;
 		}
-		if (sig == SIGHUP)
+		if (sig == SIGHUP) {
 			reload_certs(n, dir);
+			if (n->proxy_https && n->proxy_cert_pem)
+				reload_proxy_cert(n);
+		}
 		if (time_mono_ms() - last_gc >= gc_interval * 1000) {
 			last_gc = time_mono_ms();
 			struct err ge;

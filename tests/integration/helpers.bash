@@ -83,7 +83,14 @@ stop_node() {
 	pid=$(cat "$dir/pid" 2>/dev/null) || return 0
 	kill -TERM "$pid" 2>/dev/null || return 0
 	local rc=0
-	wait "$pid" || rc=$?
+	wait "$pid" 2>/dev/null || rc=$?
+	if [ "$rc" -eq 127 ]; then
+		# started by another shell (a test restarted what setup_file started): its exit
+		# status is not ours to read, so wait for it to be gone
+		rc=0
+		for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -0 "$pid" 2>/dev/null && rc=1
+	fi
 	rm -f "$dir/pid"
 	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$dir/stderr.log"; then
 		echo "sanitizer report in $dir/stderr.log:" >&2

@@ -711,3 +711,41 @@ jar_session() { awk -v n="$2" '$6 == n { print $7 }' "$BATS_TEST_TMPDIR/jar.$1";
 		! grep -q '^\[' "$(BODY_FILE)"
 	done
 }
+
+@test "the proxy shows the certificate node.conf names, and the new one after SIGHUP; the other ports keep the node's" {
+	local d=$BATS_TEST_TMPDIR
+	for i in 1 2; do
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+			-addext subjectAltName=DNS:localhost -keyout "$d/px$i.key" -out "$d/px$i.pem" 2>/dev/null
+	done
+	cp "$d/px1.pem" "$d/px.pem"
+	cp "$d/px1.key" "$d/px.key"
+	cp "$SITE/node.conf" "$d/node.conf.saved"
+	stop_node "$SITE"
+	printf '\n[proxy]\ncert = %s\nkey = %s\n' "$d/px.pem" "$d/px.key" >>"$SITE/node.conf"
+	start_node "$SITE"
+	st=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$d/px1.pem" "$PX/sign-in"); [ "$st" = 200 ]
+	# the site CA no longer vouches for the proxy's port; the repository port keeps the node's
+	run curl -s -o /dev/null --cacert "$SITE/certs/root.pem" "$PX/sign-in"; [ "$status" -ne 0 ]
+	s=$(api GET /qrs/about); expect 200 "$s"
+	cp "$d/px2.pem" "$d/px.pem"
+	cp "$d/px2.key" "$d/px.key"
+	kill -HUP "$(cat "$SITE/pid")"
+	for _ in $(seq 1 50); do grep -q "the proxy's certificate is reloaded" "$SITE/stderr.log" && break; sleep 0.1; done
+	st=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$d/px2.pem" "$PX/sign-in"); [ "$st" = 200 ]
+	# a key that does not fit the certificate is refused, and the proxy keeps what it has
+	cp "$d/px1.key" "$d/px.key"
+	kill -HUP "$(cat "$SITE/pid")"
+	for _ in $(seq 1 50); do grep -q "the proxy's certificate was not reloaded" "$SITE/stderr.log" && break; sleep 0.1; done
+	grep -q "the proxy's certificate was not reloaded" "$SITE/stderr.log"
+	st=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$d/px2.pem" "$PX/sign-in"); [ "$st" = 200 ]
+	# a cert without a key does not start
+	stop_node "$SITE"
+	cp "$d/node.conf.saved" "$SITE/node.conf"
+	sed -i "s|^port = $PXP\$|port = $PXP\ncert = $d/px.pem|" "$SITE/node.conf"
+	run "$FATHOM" run --dir "$SITE" $(root_flag)
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"names a cert without a key"* ]]
+	cp "$d/node.conf.saved" "$SITE/node.conf"
+	start_node "$SITE"
+}
