@@ -317,7 +317,8 @@ static int proxy_pem(const struct conf *cf, char **cert, char **key, struct err 
 			free(*cert);
 			*cert = NULL;
 			return err_set(e, ERR_CONFIG, "cannot read [proxy] %s \"%s\": %s",
-				       i ? "key" : "cert", paths[i], err ? strerror(err) : "too large");
+				       i ? "key" : "cert", paths[i],
+				       err ? strerror(err) : "too large");
 		}
 	}
 	return 0;
@@ -371,7 +372,8 @@ static int serve_proxy(struct node *n, int64_t max_body, struct err *e)
 	struct http_handler h = proxy_http_handler(n->proxy);
 	if ((rc = http_server_start(&hc, &h, &n->proxy_https, e))) {
 		if (n->proxy_cert_pem)
-			err_detail(e, "with the certificate and key of node.conf [proxy] cert and key");
+			err_detail(
+			    e, "with the certificate and key of node.conf [proxy] cert and key");
 		return rc;
 	}
 	log_info("node \"%s\" signs people in on https://%s:%lld/", conf_get(cf, "node.name", "?"),

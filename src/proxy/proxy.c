@@ -400,7 +400,7 @@ static void on_headers(void *ctx, struct http_req *r)
 		if (http_req_is_websocket(r) && !origin_allowed(r, vp))
 			proxy_json_answer(r, 403, "a WebSocket from another site is refused");
 		else
-			proxy_route_engine(p, r, &u);
+			proxy_route_engine(p, r, vp, &u);
 	} else if (strcmp(path, "/qps/user") == 0 && get) {
 		who_am_i(r, pr, &u);
 	} else if (strcmp(path, "/qps/user") == 0 && strcmp(method, "DELETE") == 0) {

@@ -59,6 +59,8 @@ struct vproxy {
 	char oidc_groups[129];
 	char oidc_email[129];
 	char oidc_ca[8193];
+	char engine_nodes[64 * 37]; /* the nodes engine sessions may go to (\x1f-separated ids;
+				     * "": every engine node) */
 };
 
 /* What the proxy keeps of one request while it is its own. */
@@ -206,9 +208,11 @@ void proxy_forward(struct http_req *r, const struct session_user *u, const struc
 /* ---- route.c ---- */
 
 /* /app/...: the person's engine session goes to a node the load-balancing rules allow for
- * the app (one that has it in memory first, then the least busy): handed over in-process
- * when that is this node, else relayed over mutual TLS. 503 when no engine can take it. */
-void proxy_route_engine(struct proxy *p, struct http_req *r, const struct session_user *u);
+ * the app, among the virtual proxy's load-balancing nodes when it names any (one that has it in
+ * memory first, then the least busy): handed over in-process when that is this node, else relayed
+ * over mutual TLS. 503 when no engine can take it. */
+void proxy_route_engine(struct proxy *p, struct http_req *r, const struct vproxy *vp,
+			const struct session_user *u);
 
 /* ---- qps.c ---- */
 

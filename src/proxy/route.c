@@ -1,7 +1,8 @@
 /* route.c: where a person's engine session goes.
  *
- * The candidates are the engine nodes with a recent heartbeat (three intervals) that the
- * load-balancing rules allow for the app (cluster_balance: the Sync system rules, as POST
+ * The candidates are the engine nodes with a recent heartbeat (three intervals), among the
+ * virtual proxy's load-balancing nodes when it names any, that the load-balancing rules
+ * allow for the app (cluster_balance: the Sync system rules, as POST
  * /qrs/loadbalancing/validengines answers). They are tried in order: a node that has the
  * app in memory (its heartbeat lists it), then the one with the fewest sessions, then this
  * node, then by name. This node's engine takes the request in-process, with the person
@@ -38,6 +39,7 @@ struct engine {
 
 struct engines {
 	const char *app, *self;
+	const char *only; /* the virtual proxy's nodes (\x1f-separated), or "" */
 	struct engine e[MAX_ENGINES];
 	int n;
 };
@@ -117,8 +119,8 @@ static int candidates(struct proxy *p, struct engines *en, bool local, struct er
 		rc = cluster_balance_load(c, &b, e);
 	int kept = 0;
 	for (int i = 0; rc == 0 && i < en->n; i++) {
-		bool ok = true;
-		if (b)
+		bool ok = !en->only[0] || proxy_list_has(en->only, en->e[i].node);
+		if (ok && b)
 			rc = cluster_balance_allows(b, c, en->app, en->e[i].node, &ok, e);
 		if (rc == 0 && ok)
 			en->e[kept++] = en->e[i];
@@ -263,7 +265,8 @@ static void app_of(const char *path, char *out, size_t n)
 	out[l] = '\0';
 }
 
-void proxy_route_engine(struct proxy *p, struct http_req *r, const struct session_user *u)
+void proxy_route_engine(struct proxy *p, struct http_req *r, const struct vproxy *vp,
+			const struct session_user *u)
 {
 	bool local = p->cfg.engine.on_headers != NULL;
 	if (!http_req_is_websocket(r)) {
@@ -279,7 +282,7 @@ void proxy_route_engine(struct proxy *p, struct http_req *r, const struct sessio
 	struct err e;
 	err_init(&e);
 	if (!en || (en->app = app, en->self = p->cfg.node_id ? p->cfg.node_id : "",
-		    candidates(p, en, local, &e) != 0)) {
+		    en->only = vp->engine_nodes, candidates(p, en, local, &e) != 0)) {
 		log_error("proxy: cannot choose an engine for app %s: %s", app,
 			  en ? e.message : "out of memory");
 		free(en);

@@ -20,10 +20,29 @@ static void copy(char *dst, size_t n, const struct db_value *v)
 	str_copy(dst, v->type == DBV_TEXT && v->s ? v->s : "", n);
 }
 
+/* loadBalancingServerNodes ([{"id": ...}, ...]) as ids joined by \x1f. */
+static void engine_nodes(struct vproxy *vp, const struct db_value *v)
+{
+	json_t *a = v->type == DBV_TEXT && v->s ? json_loads(v->s, 0, NULL) : NULL;
+	size_t i, at = 0;
+	json_t *n;
+	json_array_foreach (a, i, n) {
+		const char *id = json_string_value(json_object_get(n, "id"));
+		size_t l = id ? strlen(id) : 0;
+		if (!l || at + l + 2 > sizeof(vp->engine_nodes))
+			continue;
+		if (at)
+			vp->engine_nodes[at++] = '\x1f';
+		memcpy(vp->engine_nodes + at, id, l + 1);
+		at += l;
+	}
+	json_decref(a);
+}
+
 static int on_vproxy(void *ctx, int n, const struct db_value *v)
 {
 	struct loading *l = ctx;
-	if (n < 26 || l->n == VP_MAX)
+	if (n < 27 || l->n == VP_MAX)
 		return 0;
 	struct vproxy *vp = &l->list[l->n++];
 	memset(vp, 0, sizeof(*vp));
@@ -57,6 +76,7 @@ static int on_vproxy(void *ctx, int n, const struct db_value *v)
 	copy(vp->oidc_groups, sizeof(vp->oidc_groups), &v[23]);
 	copy(vp->oidc_email, sizeof(vp->oidc_email), &v[24]);
 	copy(vp->oidc_ca, sizeof(vp->oidc_ca), &v[25]);
+	engine_nodes(vp, &v[26]);
 	static const struct {
 		size_t off, n;
 		const char *dflt;
@@ -98,7 +118,8 @@ static int refresh(struct proxy *p, struct err *e)
 			 "jwt_attribute_user_directory, jwt_audience, jwt_issuer, "
 			 "oidc_configuration_endpoint_uri, oidc_client_id, oidc_client_secret, "
 			 "oidc_realm, oidc_scope, oidc_attribute_sub, oidc_attribute_name, "
-			 "oidc_attribute_groups, oidc_attribute_email, oidc_ca_certificate FROM "
+			 "oidc_attribute_groups, oidc_attribute_email, oidc_ca_certificate, "
+			 "load_balancing_server_nodes FROM "
 			 "virtualproxyconfig ORDER BY prefix",
 			 NULL, on_vproxy, &l, e);
 	if (rc) {

@@ -242,6 +242,8 @@ static const struct field_desc vproxy_fields[] = {
     {"oidcAttributeGroups", "oidc_attribute_groups", FT_STRING, 0, NULL, 128, NULL, NULL},
     {"oidcAttributeEmail", "oidc_attribute_email", FT_STRING, 0, NULL, 128, NULL, NULL},
     {"oidcCaCertificate", "oidc_ca_certificate", FT_STRING, F_MULTILINE, NULL, 8192, NULL, NULL},
+    {"loadBalancingServerNodes", "load_balancing_server_nodes", FT_OBJECT, F_ARRAY, NULL, 16384,
+     NULL, NULL},
 };
 
 /* A token of HTTP (a header or cookie name): letters, digits and -_. */
@@ -277,6 +279,21 @@ static bool header_lines(const char *s)
 
 /* A prefix is lowercase letters, digits, - and _ (and "" for the default); names and
  * header lines must be usable in HTTP as they are. */
+/* A JSON array of objects that each hold a GUID under "id" (at most 64). */
+static bool node_list_ok(const char *json)
+{
+	json_t *a = json_loads(json, 0, NULL);
+	bool ok = json_is_array(a) && json_array_size(a) <= 64;
+	size_t i;
+	json_t *n;
+	json_array_foreach (a, i, n) {
+		const char *id = json_string_value(json_object_get(n, "id"));
+		ok = ok && id && uuid_valid(id);
+	}
+	json_decref(a);
+	return ok;
+}
+
 static int check_vproxy(const struct repo *repo, const struct decoded *in, struct err *e)
 {
 	(void)repo;
@@ -308,6 +325,11 @@ static int check_vproxy(const struct repo *repo, const struct decoded *in, struc
 		    (strpbrk(s, "\\;=") || str_has_ctl(s, false)))
 			return err_set(e, ERR_FIELD,
 				       "oidcRealm names a user directory: no \\, ; or =");
+		if (strcmp(f, "loadBalancingServerNodes") == 0 && s && !node_list_ok(s))
+			return err_set(
+			    e, ERR_FIELD,
+			    "loadBalancingServerNodes lists nodes as objects with an \"id\" "
+			    "(a server node configuration's GUID)");
 		if (strcmp(f, "oidcCaCertificate") == 0 && s && *s &&
 		    !strstr(s, "-----BEGIN CERTIFICATE-----"))
 			return err_set(e, ERR_FIELD,
