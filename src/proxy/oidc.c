@@ -536,8 +536,9 @@ static int sign_in(struct proxy *p, struct http_req *r, const struct preq *pr,
 {
 	char ref[UUID_STR_LEN + 1], sid[SESSION_ID_LEN + 1];
 	int rc = repo_user_ensure(p->cfg.repository, u->dir, u->id, ref, e);
-	if (rc == 0 && u->name[0])
-		rc = repo_user_set_name(p->cfg.repository, ref, u->name, e);
+	if (rc == 0)
+		rc = repo_user_sync(p->cfg.repository, ref, u->name[0] ? u->name : NULL,
+				    u->attrs ? u->attrs : "[]", e);
 	if (rc == 0)
 		rc =
 		    proxy_session_create(p, pr->vp.prefix, ref, http_req_peer(r), u->attrs, sid, e);

@@ -131,6 +131,27 @@ static void add_attributes(json_t *user, const char *attrs)
 	json_decref(list);
 }
 
+/* The attributes stored with the user (attributes: QRS's UserAttribute list) in a front
+ * door's form, for a request whose session carries none; NULL when there are none. */
+static char *front_door_attributes(json_t *user)
+{
+	json_t *list = json_object_get(user, "attributes");
+	if (!json_array_size(list))
+		return NULL;
+	json_t *out = json_array();
+	size_t i;
+	json_t *it;
+	json_array_foreach (list, i, it) {
+		json_t *t = json_object_get(it, "attributeType"),
+		       *v = json_object_get(it, "attributeValue");
+		if (json_is_string(t) && json_is_string(v))
+			json_array_append_new(out, json_pack("{s:O}", json_string_value(t), v));
+	}
+	char *text = json_dumps(out, JSON_COMPACT);
+	json_decref(out);
+	return text;
+}
+
 /* Loads the caller's user and the rules into q->access. */
 static int load(struct qrs *q, const char *attrs)
 {
@@ -154,8 +175,11 @@ static int load(struct qrs *q, const char *attrs)
 			     q->user);
 	if (rc == 0)
 		rc = repo_crud_get(q, c, repo_entity_find("user"), id, &a->user);
-	if (rc == 0)
-		add_attributes(a->user, attrs);
+	if (rc == 0) {
+		char *stored = attrs ? NULL : front_door_attributes(a->user);
+		add_attributes(a->user, attrs ? attrs : stored);
+		free(stored);
+	}
 	if (rc == 0)
 		rc = load_rules(q, c, a);
 	rc = repo_qrs_end(q, c, rc);
@@ -570,8 +594,36 @@ int repo_user_ensure(struct repo *r, const char *dir, const char *id,
 	return rc;
 }
 
-int repo_user_set_name(struct repo *r, const char *ref, const char *name, struct err *e)
+/* A front door's attributes ([{"type": "value"}, ...]) as QRS's UserAttribute list. NULL
+ * for NULL or something else than a list. */
+static char *user_attributes(const char *attrs)
 {
+	json_t *in = attrs ? json_loads(attrs, 0, NULL) : NULL;
+	json_t *out = json_is_array(in) ? json_array() : NULL;
+	size_t i;
+	json_t *it;
+	json_array_foreach (in, i, it) {
+		const char *k;
+		json_t *v;
+		json_object_foreach (it, k, v) {
+			if (json_is_string(v))
+				json_array_append_new(
+				    out, json_pack("{s:s,s:O,s:s}", "attributeType", k,
+						   "attributeValue", v, "externalId", ""));
+		}
+	}
+	char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
+	json_decref(out);
+	json_decref(in);
+	return text;
+}
+
+int repo_user_sync(struct repo *r, const char *ref, const char *name, const char *attrs,
+		   struct err *e)
+{
+	char *stored = user_attributes(attrs);
+	if (attrs && !stored)
+		return err_set(e, ERR_INVALID, "the attributes are not a list");
 	struct arena *a = arena_new();
 	struct qrs q;
 	repo_qrs_local_init(&q, r, a, NULL);
@@ -584,18 +636,23 @@ int repo_user_set_name(struct repo *r, const char *ref, const char *name, struct
 		db_params_init(&p);
 		db_p_text(&p, ref);
 		db_p_text(&p, name);
+		db_p_text(&p, stored);
 		db_p_text(&p, now);
 		int64_t n = 0;
-		rc = db_exec(c,
-			     "UPDATE users SET name = $2, modified_date = $3 WHERE id = $1 AND "
-			     "(name IS NULL OR name <> $2)",
-			     &p, NULL, NULL, &n, &q.err);
+		rc =
+		    db_exec(c,
+			    "UPDATE users SET name = coalesce($2, name), attributes = coalesce($3, "
+			    "attributes), modified_date = $4 WHERE id = $1 AND (coalesce(name, '') "
+			    "<> coalesce($2, name, '') OR coalesce(attributes, '') <> coalesce($3, "
+			    "attributes, ''))",
+			    &p, NULL, NULL, &n, &q.err);
 		if (rc == 0 && n > 0)
 			rc = repo_crud_log_change(&q, c, repo_entity_find("user"), ref, "update");
 		rc = repo_qrs_end(&q, c, rc);
 	}
 	if (rc)
 		*e = q.err;
+	free(stored);
 	arena_free(a);
 	return rc;
 }

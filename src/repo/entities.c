@@ -65,6 +65,7 @@ static const struct field_desc user_fields[] = {
     {"removedExternally", "removed_externally", FT_BOOL, 0, NULL, 0, "false", NULL},
     {"blacklisted", "blacklisted", FT_BOOL, 0, NULL, 0, "false", NULL},
     {"deleteProhibited", "delete_prohibited", FT_BOOL, 0, NULL, 0, "false", NULL},
+    {"attributes", "attributes", FT_OBJECT, F_ARRAY, NULL, 65536, NULL, NULL},
 };
 
 static const struct field_desc tag_fields[] = {
@@ -279,6 +280,34 @@ static bool header_lines(const char *s)
 
 /* A prefix is lowercase letters, digits, - and _ (and "" for the default); names and
  * header lines must be usable in HTTP as they are. */
+/* attributes: QRS's UserAttribute list, objects with text attributeType and attributeValue
+ * (and externalId). */
+static int check_user(const struct repo *repo, const struct decoded *in, struct err *e)
+{
+	(void)repo;
+	for (int i = 0; i < in->n_vals; i++) {
+		const struct colval *v = &in->vals[i];
+		if (strcmp(v->f->json, "attributes") != 0 || v->is_null)
+			continue;
+		json_t *a = json_loads(v->s, 0, NULL);
+		bool ok = json_is_array(a);
+		size_t k;
+		json_t *it;
+		json_array_foreach (a, k, it) {
+			json_t *x = json_object_get(it, "externalId");
+			ok = ok && json_is_string(json_object_get(it, "attributeType")) &&
+			     json_is_string(json_object_get(it, "attributeValue")) &&
+			     (!x || json_is_string(x) || json_is_null(x));
+		}
+		json_decref(a);
+		if (!ok)
+			return err_set(e, ERR_FIELD,
+				       "attributes lists objects with a text attributeType and "
+				       "attributeValue");
+	}
+	return 0;
+}
+
 /* A JSON array of objects that each hold a GUID under "id" (at most 64). */
 static bool node_list_ok(const char *json)
 {
@@ -476,7 +505,7 @@ static const struct entity_desc app_desc = {.path = "app",
 static const struct entity_desc stream_desc =
     DESC("stream", "Stream", "stream", stream_fields, E_TAGS | E_CUSTOM_PROPS | E_OWNER);
 static const struct entity_desc user_desc =
-    DESC("user", "User", "users", user_fields, E_TAGS | E_CUSTOM_PROPS);
+    DESC_CHECK("user", "User", "users", user_fields, E_TAGS | E_CUSTOM_PROPS, check_user);
 static const struct entity_desc tag_desc = DESC("tag", "Tag", "tag", tag_fields, 0);
 static const struct entity_desc dataconnection_desc =
     DESC("dataconnection", "DataConnection", "dataconnection", dataconnection_fields,

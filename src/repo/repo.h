@@ -178,8 +178,13 @@ NODISCARD int repo_site_exists(struct db *db, bool *out, struct err *e);
  * in from another directory). */
 NODISCARD int repo_user_ensure(struct repo *r, const char *dir, const char *id,
 			       char out_ref[UUID_STR_LEN + 1], struct err *e);
-/* Sets user `ref`'s name (what an identity provider calls the person) when it differs. */
-NODISCARD int repo_user_set_name(struct repo *r, const char *ref, const char *name, struct err *e);
+/* Keeps what an identity provider says of user `ref` at sign-in, when it differs from what
+ * the repository holds: the name (NULL: left as it is) and the attributes, given as a front
+ * door gives them ([{"group": "finance"}, ...]; NULL: left as they are) and stored as QRS's
+ * UserAttribute list (attributeType, attributeValue), which the security rules read as
+ * user.group and so on when a session carries none. */
+NODISCARD int repo_user_sync(struct repo *r, const char *ref, const char *name, const char *attrs,
+			     struct err *e);
 /* Security rule actions, QRS's bit values (the ones other modules ask about). */
 #define REPO_ACTION_READ   2
 #define REPO_ACTION_UPDATE 4

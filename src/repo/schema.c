@@ -246,7 +246,8 @@ static const char v8[] =
  * person to a node that has the app loaded, else to the least busy one. A person's
  * selections are kept by the engine under a key the proxy derives from the person's session
  * (never the session id itself), so that after a node dies any node resumes them. A
- * virtual proxy may name the nodes its sessions go to (loadBalancingServerNodes). */
+ * virtual proxy may name the nodes its sessions go to (loadBalancingServerNodes). A user
+ * keeps the attributes an identity provider gave at sign-in (QRS's UserAttribute list). */
 static const char v9[] =
     "ALTER TABLE node_heartbeat ADD COLUMN engine_sessions INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE node_heartbeat ADD COLUMN engine_apps TEXT NOT NULL DEFAULT '';\n"
@@ -254,7 +255,8 @@ static const char v9[] =
     "selections TEXT NOT NULL, updated_at {BIGINT} NOT NULL, PRIMARY KEY (state_key, "
     "app_id));\n"
     "CREATE INDEX engine_session_state_updated ON engine_session_state (updated_at);\n"
-    "ALTER TABLE virtualproxyconfig ADD COLUMN load_balancing_server_nodes TEXT;\n";
+    "ALTER TABLE virtualproxyconfig ADD COLUMN load_balancing_server_nodes TEXT;\n"
+    "ALTER TABLE users ADD COLUMN attributes TEXT;\n";
 
 const struct db_migration repo_migrations[] = {
     {1, v1}, {2, v2}, {4, v4}, {5, v5}, {6, v6}, {7, v7}, {8, v8}, {9, v9}, {0, NULL},
