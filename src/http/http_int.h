@@ -257,6 +257,13 @@ NODISCARD int http_call_tls(struct call *c, const struct http_client_tls *tls);
 NODISCARD int http_call_send(struct call *c, const char *data, size_t len);
 /* Frees what the connection holds (not the struct). */
 void http_call_release(struct call *c, bool clean);
+/* The WebSocket client (wsclient.c) over a connected socket without TLS, which it takes
+ * over: for the fuzzer. */
+struct http_wsc *http_wsc_over_fd(int fd);
+/* Whether an answer's head (up to its blank line) accepts an upgrade sent with `key`:
+ * status 101 (*status gets the status, 0 when there is none) and the right
+ * Sec-WebSocket-Accept. */
+bool http_wsc_answer_ok(const char *head, const char *key, int *status);
 /* Sec-WebSocket-Accept for `key`: base64 of the SHA-1 of the key and the protocol's GUID. */
 bool http_ws_accept_key(const char *key, char *out, size_t n);
 

@@ -92,10 +92,20 @@ static bool head_value(const char *head, const char *name, char *out, size_t n)
 	return false;
 }
 
+bool http_wsc_answer_ok(const char *head, const char *key, int *status)
+{
+	char want[64], got[64];
+	*status = 0;
+	if (sscanf(head, "HTTP/1.%*d %3d", status) != 1 || *status != 101)
+		return false;
+	return http_ws_accept_key(key, want, sizeof(want)) &&
+	       head_value(head, "Sec-WebSocket-Accept", got, sizeof(got)) && strcmp(want, got) == 0;
+}
+
 static int upgrade(struct http_wsc *w, const char *const *headers, int *status, struct err *e)
 {
 	unsigned char nonce[16];
-	char key[32], want[64], got[64];
+	char key[32];
 	gnutls_datum_t in = {nonce, sizeof(nonce)}, b64 = {NULL, 0};
 	if (gnutls_rnd(GNUTLS_RND_NONCE, nonce, sizeof(nonce)) != 0 ||
 	    gnutls_base64_encode2(&in, &b64) != 0 || b64.size >= sizeof(key))
@@ -121,16 +131,12 @@ static int upgrade(struct http_wsc *w, const char *const *headers, int *status, 
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	if (!rc)
 		rc = read_head(w, head, HEAD_MAX, e);
-	int code = 0;
-	if (!rc && (sscanf(head, "HTTP/1.%*d %d", &code) != 1 || code != 101)) {
-		*status = code;
-		rc = err_set(e, ERR_UNAVAILABLE, "%s answered %d to the upgrade", w->c.url, code);
-	}
-	if (!rc &&
-	    (!http_ws_accept_key(key, want, sizeof(want)) ||
-	     !head_value(head, "Sec-WebSocket-Accept", got, sizeof(got)) || strcmp(want, got) != 0))
-		rc = err_set(e, ERR_UNAVAILABLE, "%s: the upgrade's Sec-WebSocket-Accept is wrong",
-			     w->c.url);
+	if (!rc && !http_wsc_answer_ok(head, key, status))
+		rc = *status != 101
+			 ? err_set(e, ERR_UNAVAILABLE, "%s answered %d to the upgrade", w->c.url,
+				   *status)
+			 : err_set(e, ERR_UNAVAILABLE,
+				   "%s: the upgrade's Sec-WebSocket-Accept is wrong", w->c.url);
 	free(head);
 	return rc;
 }
@@ -177,7 +183,10 @@ static bool send_raw(struct http_wsc *w, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len) {
-		ssize_t n = gnutls_record_send(w->c.s, p, len);
+		ssize_t n = w->c.s ? gnutls_record_send(w->c.s, p, len)
+				   : send(w->c.fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && !w->c.s && errno == EINTR)
+			continue;
 		if (n == GNUTLS_E_INTERRUPTED)
 			continue;
 		if (n <= 0)
@@ -252,8 +261,10 @@ static bool read_exact(struct http_wsc *w, void *out, size_t n)
 			n -= k;
 			continue;
 		}
-		ssize_t got = gnutls_record_recv(w->c.s, w->in, sizeof(w->in));
-		if (got == GNUTLS_E_INTERRUPTED || got == GNUTLS_E_AGAIN)
+		ssize_t got = w->c.s ? gnutls_record_recv(w->c.s, w->in, sizeof(w->in))
+				     : recv(w->c.fd, w->in, sizeof(w->in), 0);
+		if (w->c.s ? (got == GNUTLS_E_INTERRUPTED || got == GNUTLS_E_AGAIN)
+			   : (got < 0 && errno == EINTR))
 			continue;
 		if (got <= 0)
 			return false;
@@ -299,6 +310,8 @@ int http_wsc_recv(struct http_wsc *w, size_t max, char **out, size_t *out_len, i
 		uint64_t len;
 		if (!frame_head(w, &fin, &op, &len))
 			break;
+		if ((op > 2 && op < 8) || op > 10)
+			break; /* no such frame: the connection is not usable */
 		if (op >= 8) { /* control: at most 125 bytes, never fragmented */
 			char body[126];
 			if (len > 125 || !read_exact(w, body, (size_t)len))
@@ -334,6 +347,18 @@ int http_wsc_recv(struct http_wsc *w, size_t max, char **out, size_t *out_len, i
 	}
 	buf_release(&msg);
 	return ERR_UNAVAILABLE;
+}
+
+struct http_wsc *http_wsc_over_fd(int fd)
+{
+	struct http_wsc *w = calloc(1, sizeof(*w));
+	if (!w) {
+		close(fd);
+		return NULL;
+	}
+	w->c.fd = fd;
+	pthread_mutex_init(&w->send_mu, NULL);
+	return w;
 }
 
 void http_wsc_shutdown(struct http_wsc *w)
