@@ -281,13 +281,21 @@ static int serve_engine(struct node *n, int64_t engine_port, int64_t engine_mb, 
 	int rc;
 	if (engine_port == 0)
 		return 0;
+	/* proxies relay many people's sessions from one address: no cap of its own by default,
+	 * only the node's total */
+	struct http_server_config hc = n->http_cfg;
+	int64_t per_addr;
+	if ((rc = conf_get_int(cf, "engine.max_connections_per_address", 1 << 20, 1, 1 << 20,
+			       &per_addr, e)))
+		return rc;
+	hc.max_conns_per_addr = (unsigned)per_addr;
 	struct ops_engine_config ec = {
 	    .db = n->db,
 	    .share = n->share,
 	    .repo = n->repo,
 	    .listen = conf_get(cf, "engine.listen", conf_get(cf, "repository.listen", NULL)),
 	    .port = (int)engine_port,
-	    .http = &n->http_cfg,
+	    .http = &hc,
 	    .memory_bytes = engine_mb << 20};
 	if ((rc = ops_engine_start(&ec, &n->engine, e)))
 		return rc;
