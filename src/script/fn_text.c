@@ -54,7 +54,27 @@ static int fn_index(struct eval *ev, struct expr *x, const struct val *v, struct
 	return 0;
 }
 
-/* SubField(text, delimiter, n): the n-th part of text cut at each delimiter. */
+/* SubField(text, delimiter) in a LOAD's columns: the part its slot is at now (the LOAD goes
+ * through them all, one row each), with how many there are recorded; elsewhere the first. */
+static int64_t split_part(struct eval *ev, const struct expr *x, int64_t parts)
+{
+	if (!ev->may_split)
+		return 0;
+	int i = 0;
+	while (i < ev->n_split && ev->split[i].x != x)
+		i++;
+	if (i == ev->n_split) {
+		if (i == (int)(sizeof(ev->split) / sizeof(ev->split[0])))
+			return 0; /* more than eight such calls: the rest give their first part */
+		ev->split[ev->n_split++].x = x;
+		ev->split[i].at = 0;
+	}
+	ev->split[i].count = parts;
+	return ev->split[i].at < parts ? ev->split[i].at : -1;
+}
+
+/* SubField(text, delimiter[, n]): the n-th part of text cut at each delimiter; without n,
+ * see split_part. */
 static int fn_subfield(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
 	*out = script_null();
@@ -63,7 +83,8 @@ static int fn_subfield(struct eval *ev, struct expr *x, const struct val *v, str
 	const char *s = script_tx(ev, &v[0]), *d = script_tx(ev, &v[1]);
 	size_t dl = strlen(d);
 	int64_t n = occurrences(s, d);
-	int64_t k = nth(x, v, 2, n + 1); /* n delimiters make n + 1 parts */
+	int64_t k = x->n_args == 3 ? nth(x, v, 2, n + 1) /* n delimiters make n + 1 parts */
+				   : split_part(ev, x, n + 1);
 	if (k < 0)
 		return 0;
 	size_t from = k == 0 ? 0 : occurrence(s, d, k - 1) + dl;
@@ -280,7 +301,7 @@ const struct script_func script_text_functions[] = {
     SCALAR("ARGB", 4, 4, fn_rgb, 0),
     SCALAR("Evaluate", 1, 1, fn_evaluate, 0),
     SCALAR("Index", 2, 3, fn_index, 0),
-    SCALAR("SubField", 3, 3, fn_subfield, 0),
+    SCALAR("SubField", 2, 3, fn_subfield, 0),
     SCALAR("SubStringCount", 2, 2, fn_count, 0),
     SCALAR("TextBetween", 3, 4, fn_between, 0),
     SCALAR("PurgeChar", 2, 2, fn_chars, OP_PURGE),

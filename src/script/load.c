@@ -690,6 +690,33 @@ static int emit(struct load_job *j, struct arena *a)
 	return 0;
 }
 
+/* The next combination of the two-argument SubField parts (an odometer, the last call
+ * turning fastest); false after the last. */
+static bool next_parts(struct eval *ev)
+{
+	for (int i = ev->n_split - 1; i >= 0; i--) {
+		if (++ev->split[i].at < ev->split[i].count)
+			return true;
+		ev->split[i].at = 0;
+	}
+	return false;
+}
+
+/* The output of the current row: one row, or one per combination of the parts of its
+ * two-argument SubField calls. */
+static int emit_parts(struct load_job *j, struct arena *a)
+{
+	j->ev.may_split = !j->grouped;
+	j->ev.n_split = 0;
+	int rc;
+	do {
+		j->ev.rowno = j->dst->n_rows + 1;
+		rc = emit(j, a);
+	} while (rc == 0 && (j->limit < 0 || j->written < j->limit) && next_parts(&j->ev));
+	j->ev.may_split = false;
+	return rc;
+}
+
 /* One input row (or group): its output, once, or with WHILE as long as the condition holds
  * (IterNo() counts the rounds from 1). */
 static int rounds(struct load_job *j, struct arena *a)
@@ -700,11 +727,12 @@ static int rounds(struct load_job *j, struct arena *a)
 		j->ev.rowno = j->dst->n_rows + 1;
 		if (j->l->while_) {
 			struct val w;
+			j->ev.may_split = false;
 			rc = script_eval(&j->ev, j->l->while_, &w);
 			if (rc || !script_val_true(&w))
 				break;
 		}
-		rc = emit(j, a);
+		rc = emit_parts(j, a);
 		if (!j->l->while_ || (j->limit >= 0 && j->written >= j->limit))
 			break;
 		if (it >= MAX_ROUNDS)

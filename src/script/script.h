@@ -232,6 +232,16 @@ struct eval {
 	 * appearance over the whole reload); NULL elsewhere. */
 	int (*autonumber)(void *ctx, const char *id, const struct val *key, int64_t *out);
 	bool in_aggr; /* inside an aggregation's argument */
+	/* A LOAD's columns (may_split): SubField with two arguments makes one output row per
+	 * part. Each such call (by its node) has a slot: the part it gives now and how many
+	 * parts its text has; the LOAD goes through every combination of the slots. Elsewhere
+	 * it gives the first part. */
+	bool may_split;
+	struct {
+		const struct expr *x;
+		int64_t at, count;
+	} split[8];
+	int n_split;
 };
 
 /* Evaluates x. Errors (ERR_INVALID) name the line and column of the offending part:

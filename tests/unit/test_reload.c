@@ -726,6 +726,30 @@ static void qlik_string_and_range_examples(void **state)
 /* A master calendar as Qlik scripts make one: an aggregation over a whole table, Peek
  * into variables, and AUTOGENERATE ... WHILE with IterNo; with Previous, Peek of the rows
  * so far, Exists, WHERE before GROUP BY, and the table and field functions. */
+/* SubField with two arguments in a LOAD makes a row per part (Qlik's documentation: one
+ * record per substring), every combination of two such calls, nested calls too; RowNo
+ * counts the rows made; elsewhere it is the first part. */
+static void subfield_makes_rows(void **state)
+{
+	(void)state;
+	struct data_set *m =
+	    run_ok("T: LOAD Id, SubField(Tags, ';') AS Tag, RowNo() AS R INLINE [\nId, Tags\n"
+		   "1, a;b;c\n2, d\n3, \n];\n"
+		   "U: LOAD SubField('x;y', ';') AS P, SubField('1-2', '-') AS Q AUTOGENERATE 1;\n"
+		   "V: LOAD SubField(SubField('a,b;c', ';'), ',') AS W AUTOGENERATE 1;\n"
+		   "W: FIRST 2 LOAD SubField('p|q|r', '|') AS Z AUTOGENERATE 1;\n"
+		   "LET first = SubField('m;n', ';');\nX: LOAD '$(first)' AS F AUTOGENERATE 1;");
+	column(m, "T", "Id", "1,1,1,2,3");
+	column(m, "T", "Tag", "a,b,c,d,");
+	column(m, "T", "R", "1,2,3,4,5");
+	column(m, "U", "P", "x,x,y,y");
+	column(m, "U", "Q", "1,2,1,2");
+	column(m, "V", "W", "a,b,c");
+	column(m, "W", "Z", "p,q");
+	column(m, "X", "F", "m");
+	data_set_free(m);
+}
+
 static void calendars_and_inter_record_functions(void **state)
 {
 	(void)state;
@@ -913,6 +937,7 @@ int main(void)
 	    cmocka_unit_test(qlik_date_examples),
 	    cmocka_unit_test(qlik_string_and_range_examples),
 	    cmocka_unit_test(calendars_and_inter_record_functions),
+	    cmocka_unit_test(subfield_makes_rows),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
