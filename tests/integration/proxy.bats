@@ -540,14 +540,14 @@ jar_session() { awk -v n="$2" '$6 == n { print $7 }' "$BATS_TEST_TMPDIR/jar.$1";
 	# the groups are kept with the user, as QRS's user attributes
 	st=$(api GET "/qrs/user/full?filter=userId%20eq%20'alice'"); expect 200 "$st"
 	[ "$(jqb -c '[.[0].attributes[] | select(.attributeType == "group") | .attributeValue]')" = '["finance","analysts"]' ]
-	# and read by the rules for a session that carries none: carol signs in with a password
-	printf 'carol password\n' | "$FATHOM" user add carol --dir "$SITE" >/dev/null
-	st=$(api GET "/qrs/user/full?filter=userId%20eq%20'carol'"); expect 200 "$st"
+	# and read by the rules for a session that carries none: dora signs in with a password
+	printf 'dora password\n' | "$FATHOM" user add dora --dir "$SITE" >/dev/null
+	st=$(api GET "/qrs/user/full?filter=userId%20eq%20'dora'"); expect 200 "$st"
 	cid=$(jqb '.[0].id'); md=$(jqb '.[0].modifiedDate')
 	st=$(json PUT "/qrs/user/$cid" "{\"modifiedDate\":\"$md\",\"attributes\":[{\"attributeType\":\"group\"}]}"); expect 400 "$st"
 	st=$(json PUT "/qrs/user/$cid" "{\"modifiedDate\":\"$md\",\"attributes\":[{\"attributeType\":\"group\",\"attributeValue\":\"finance\",\"externalId\":\"\"}]}")
 	expect 200 "$st"
-	sign_in carol 'carol password' >/dev/null; c=$(sid)
+	sign_in dora 'dora password' >/dev/null; c=$(sid)
 	st=$(qrs GET /qrs/stream "$c"); expect 200 "$st"
 	[ "$(jqb '[.[] | select(.name == "Ledger")] | length')" = 1 ]
 	# ES256 ID tokens and the secret in the form body; bob is in sales, not finance
