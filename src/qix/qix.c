@@ -65,18 +65,31 @@ static bool in(const char *const *list, const char *name)
 	return false;
 }
 
+/* How long a session keeps the rules' answer: a rule edit takes effect within this. */
+#define MAY_UPDATE_TTL_MS 2000
+
 /* A person's session changes the app only when the security rules let them update it
- * (an app published to a stream is its owner's no more: the default rules say no). */
+ * (an app published to a stream is its owner's no more: the default rules say no). The
+ * answer is kept for two seconds: every layout of the app says it (qReadOnly), and asking
+ * the rules reads the user and every rule from the database. */
 bool qix_may_update(struct qix_session *s)
 {
 	const struct qix_env *env = &s->q->cfg.env;
 	if (!s->governed || !env->may_update || !s->doc)
 		return true;
+	int64_t now = time_mono_ms();
+	if (s->may_known && now - s->may_at < MAY_UPDATE_TTL_MS)
+		return s->may_ok;
 	struct err e;
 	err_init(&e);
 	bool ok = false;
-	if (env->may_update(env->ctx, s->user, s->attrs, s->doc->id, &ok, &e) != 0)
+	if (env->may_update(env->ctx, s->user, s->attrs, s->doc->id, &ok, &e) != 0) {
 		log_warn("engine: may %s change %s? %s", s->user, s->doc->id, e.message);
+		return false;
+	}
+	s->may_known = true;
+	s->may_ok = ok;
+	s->may_at = now;
 	return ok;
 }
 

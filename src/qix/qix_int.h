@@ -96,6 +96,9 @@ struct qix_session {
 	int *changed;
 	int n_changed, cap_changed;
 	bool all_changed;
+	/* the rules' last answer to "may this person change the app" (qix_may_update) */
+	bool may_known, may_ok;
+	int64_t may_at; /* monotonic ms */
 	/* the person's selections kept in the database (qix_session_keep_state) */
 	char state_key[65];
 	unsigned sel_version, saved_version; /* changes of `sel`; the one last saved */
