@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int left_ms(const struct call *c)
@@ -97,8 +98,9 @@ static bool wait_tls(struct call *c)
 	return poll(&p, 1, left_ms(c)) > 0;
 }
 
-/* The trust anchors and client certificate of `tls` (see struct http_client_tls). */
-static int set_credentials(struct call *c, const struct http_client_tls *tls)
+/* The trust anchors and client certificate of `tls` (see struct http_client_tls), made
+ * anew. */
+static int make_credentials(struct call *c, const struct http_client_tls *tls)
 {
 	if (gnutls_certificate_allocate_credentials(&c->cred) != GNUTLS_E_SUCCESS)
 		return err_set(c->e, ERR_NOMEM, "out of memory");
@@ -123,6 +125,75 @@ static int set_credentials(struct call *c, const struct http_client_tls *tls)
 		return err_set(c->e, ERR_CRYPTO, "cannot read this node's certificates (%s, %s)",
 			       tls->cert_file, tls->key_file);
 	return 0;
+}
+
+/* Credentials made from the site's files (its CA, this node's client certificate) are kept
+ * and shared by every later call with the same files: reading and parsing them for each
+ * connection cost a relayed engine session tens of milliseconds and of kilobytes. A file
+ * changed since (a renewal) makes them anew; the old ones stay until the process ends, since
+ * connections may still use them. */
+struct shared_cred {
+	struct shared_cred *next;
+	char *key; /* the three paths and their modification times */
+	gnutls_certificate_credentials_t cred;
+};
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct shared_cred *shared;
+
+static char *cred_key(const struct http_client_tls *tls)
+{
+	const char *paths[3] = {tls->ca_file, tls->cert_file, tls->key_file};
+	struct buf b;
+	buf_init(&b, 1 << 16);
+	bool bad = false;
+	for (int i = 0; i < 3; i++) {
+		struct stat st;
+		if (!paths[i] || stat(paths[i], &st) != 0) {
+			bad = true;
+			break;
+		}
+		bad = bad || buf_printf(&b, "%s\x1f%lld.%09ld\x1f", paths[i],
+					(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	}
+	if (bad) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+static int set_credentials(struct call *c, const struct http_client_tls *tls)
+{
+	char *key = tls->ca_file && tls->cert_file && tls->key_file ? cred_key(tls) : NULL;
+	if (!key)
+		return make_credentials(c, tls);
+	pthread_mutex_lock(&shared_mu);
+	for (struct shared_cred *sc = shared; sc; sc = sc->next) {
+		if (strcmp(sc->key, key) == 0) {
+			c->cred = sc->cred;
+			c->shared_cred = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&shared_mu);
+	if (c->shared_cred) {
+		free(key);
+		return 0;
+	}
+	int rc = make_credentials(c, tls);
+	struct shared_cred *sc = rc ? NULL : malloc(sizeof(*sc));
+	if (sc) {
+		sc->key = key;
+		sc->cred = c->cred;
+		c->shared_cred = true;
+		pthread_mutex_lock(&shared_mu);
+		sc->next = shared;
+		shared = sc;
+		pthread_mutex_unlock(&shared_mu);
+	} else {
+		free(key);
+	}
+	return rc;
 }
 
 int http_call_tls(struct call *c, const struct http_client_tls *tls)
@@ -319,7 +390,7 @@ void http_call_release(struct call *c, bool clean)
 		gnutls_deinit(c->s);
 		c->s = NULL;
 	}
-	if (c->cred)
+	if (c->cred && !c->shared_cred)
 		gnutls_certificate_free_credentials(c->cred);
 	c->cred = NULL;
 	if (c->fd >= 0)

@@ -239,6 +239,7 @@ struct call {
 	int64_t deadline;
 	int fd;
 	gnutls_certificate_credentials_t cred;
+	bool shared_cred; /* cred is kept for later calls (client.c): not freed */
 	gnutls_session_t s;
 	http_parser p;
 	struct buf body;
