@@ -223,6 +223,42 @@ static size_t cell_stop(const struct reader *r, size_t i)
 	return i;
 }
 
+/* Standard quoting: a cell whose first non-blank character (at `lead`) is " or ' holds
+ * delimiters up to the same quote followed by nothing but blanks before the delimiter or
+ * the line's end, so "Smith, John" is one value. Where that cell ends, or 0 when the cell
+ * is not quoted so (it is cut at the first delimiter, quotes and all). */
+static size_t quoted_stop(const struct reader *r, size_t lead)
+{
+	const char *s = r->s;
+	char q = s[lead], delim = r->f->delimiter;
+	for (size_t i = lead + 1; i < r->len && s[i] != '\n' && s[i] != '\r'; i++) {
+		if (s[i] != q)
+			continue;
+		size_t k = i + 1;
+		while (k < r->len && (s[k] == ' ' || s[k] == '\t') && s[k] != delim)
+			k++;
+		if (k >= r->len || s[k] == delim || s[k] == '\n' || s[k] == '\r')
+			return k;
+	}
+	return 0;
+}
+
+/* The first non-blank character of the cell at i. */
+static size_t cell_lead(const struct reader *r, size_t i)
+{
+	while (i < r->len && (r->s[i] == ' ' || r->s[i] == '\t') && r->s[i] != r->f->delimiter)
+		i++;
+	return i;
+}
+
+/* Whether the cell whose first non-blank character is at `lead` opens a quote of standard
+ * quoting. */
+static bool standard_quote(const struct reader *r, size_t lead)
+{
+	return !r->f->msq && !r->f->no_quotes && lead < r->len &&
+	       (r->s[lead] == '"' || r->s[lead] == '\'');
+}
+
 /* Steps past the delimiter or the line end at i: 1 when the row goes on, 0 at its end. */
 static int cell_end(struct reader *r, size_t i)
 {
@@ -291,7 +327,9 @@ static int cell(struct reader *r, struct buf *b, struct err *e)
 			i++;
 		}
 	} else {
-		size_t k = cell_stop(r, i);
+		size_t k = standard_quote(r, lead) ? quoted_stop(r, lead) : 0;
+		if (!k)
+			k = cell_stop(r, i);
 		if (buf_append(b, s + i, k - i))
 			goto big;
 		i = k;
@@ -308,12 +346,9 @@ static int skip_cell(struct reader *r, struct buf *b, struct err *e)
 {
 	const char *s = r->s;
 	size_t i = r->pos;
-	char delim = r->f->delimiter;
-	if (r->f->msq && !r->f->no_quotes) {
-		size_t lead = i;
-		while (lead < r->len && (s[lead] == ' ' || s[lead] == '\t') && s[lead] != delim)
-			lead++;
-		if (lead < r->len && s[lead] == '"')
+	if (!r->f->no_quotes) {
+		size_t lead = cell_lead(r, i);
+		if (lead < r->len && (s[lead] == '"' || (!r->f->msq && s[lead] == '\'')))
 			return cell(r, b, e); /* quoted: the careful way */
 	}
 	return cell_end(r, cell_stop(r, i));

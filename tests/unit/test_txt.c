@@ -188,6 +188,19 @@ static void quoting_labels_and_code_pages(void **state)
 	assert_string_equal(t->fields[1].symbols[0].text, "b c");
 	assert_true(t->fields[2].symbols[1].num == 4);
 	data_qvd_free(t);
+	/* standard quoting: a value quoted from its first to its last non-blank character holds
+	 * delimiters ("Smith, John"), with " or '; a quote inside a value ("it's") is kept; a
+	 * quote never closed on its line is an ordinary character cut at the delimiter */
+	static const char t5[] = "N,C\n\"Smith, John\",1\n 'it's, here' ,2\nit's,3\n\"open,4\n";
+	struct format f5 = {.labels = LABELS_EMBEDDED, .delimiter = ',', .codepage = 65001};
+	t = read_text(t5, sizeof(t5) - 1, &f5);
+	assert_int_equal(t->n_rows, 4);
+	assert_string_equal(t->fields[0].symbols[t->fields[0].index[0]].text, "Smith, John");
+	assert_string_equal(t->fields[0].symbols[t->fields[0].index[1]].text, "it's, here");
+	assert_string_equal(t->fields[0].symbols[t->fields[0].index[2]].text, "it's");
+	assert_string_equal(t->fields[0].symbols[t->fields[0].index[3]].text, "\"open");
+	assert_true(t->fields[1].symbols[t->fields[1].index[3]].num == 4);
+	data_qvd_free(t);
 	/* ISO-8859-1 and Windows-1252 become UTF-8 */
 	static const char t3[] = "N\nPr\xE9nom\n\x80\n";
 	struct format f3 = {.labels = LABELS_EMBEDDED, .delimiter = ',', .codepage = 1252};
