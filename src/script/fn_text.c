@@ -259,6 +259,16 @@ static int fn_autonumber(struct eval *ev, struct expr *x, const struct val *v, s
 
 /* RGB(r, g, b), ARGB(alpha, r, g, b): a colour as Qlik keeps one, the number
  * alpha*2^24 + r*2^16 + g*2^8 + b (alpha 255 for RGB) with its text. */
+/* A colour (alpha, red, green, blue): the number, and the text RGB(...) or ARGB(...). */
+static void colour_out(struct eval *ev, double c[4], bool argb, struct val *out)
+{
+	for (int i = 0; i < 4; i++)
+		c[i] = floor(c[i]);
+	*out = script_num(((c[0] * 256 + c[1]) * 256 + c[2]) * 256 + c[3]);
+	out->text = argb ? arena_printf(ev->a, "ARGB(%.0f,%.0f,%.0f,%.0f)", c[0], c[1], c[2], c[3])
+			 : arena_printf(ev->a, "RGB(%.0f,%.0f,%.0f)", c[1], c[2], c[3]);
+}
+
 static int fn_rgb(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
 	double c[4] = {255, 0, 0, 0};
@@ -268,12 +278,20 @@ static int fn_rgb(struct eval *ev, struct expr *x, const struct val *v, struct v
 		if (!script_val_number(&v[i], &c[first + i]) || c[first + i] < 0 ||
 		    c[first + i] > 255)
 			return 0;
-	for (int i = 0; i < 4; i++)
-		c[i] = floor(c[i]);
-	*out = script_num(((c[0] * 256 + c[1]) * 256 + c[2]) * 256 + c[3]);
-	out->text = first
-			? arena_printf(ev->a, "RGB(%.0f,%.0f,%.0f)", c[1], c[2], c[3])
-			: arena_printf(ev->a, "ARGB(%.0f,%.0f,%.0f,%.0f)", c[0], c[1], c[2], c[3]);
+	colour_out(ev, c, !first, out);
+	return 0;
+}
+
+/* Black(), Blue(), ... LightRed(), Yellow() with an optional alpha: Qlik's named colours
+ * (the RGB value in the function's op). */
+static int fn_colour(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	int rgb = x->fn->op;
+	double c[4] = {255, (rgb >> 16) & 255, (rgb >> 8) & 255, rgb & 255};
+	*out = script_null();
+	if (x->n_args == 1 && (!script_val_number(&v[0], &c[0]) || c[0] < 0 || c[0] > 255))
+		return 0;
+	colour_out(ev, c, x->n_args == 1, out);
 	return 0;
 }
 
@@ -299,6 +317,22 @@ const struct script_func script_text_functions[] = {
     SCALAR("AutoNumberHash256", 1, 16, fn_autonumber, 2),
     SCALAR("RGB", 3, 3, fn_rgb, 0),
     SCALAR("ARGB", 4, 4, fn_rgb, 0),
+    SCALAR("Black", 0, 1, fn_colour, 0x000000),
+    SCALAR("Blue", 0, 1, fn_colour, 0x000080),
+    SCALAR("Brown", 0, 1, fn_colour, 0x808000),
+    SCALAR("Cyan", 0, 1, fn_colour, 0x008080),
+    SCALAR("DarkGray", 0, 1, fn_colour, 0x808080),
+    SCALAR("Green", 0, 1, fn_colour, 0x008000),
+    SCALAR("LightBlue", 0, 1, fn_colour, 0x0000FF),
+    SCALAR("LightCyan", 0, 1, fn_colour, 0x00FFFF),
+    SCALAR("LightGray", 0, 1, fn_colour, 0xC0C0C0),
+    SCALAR("LightGreen", 0, 1, fn_colour, 0x00FF00),
+    SCALAR("LightMagenta", 0, 1, fn_colour, 0xFF00FF),
+    SCALAR("LightRed", 0, 1, fn_colour, 0xFF0000),
+    SCALAR("Magenta", 0, 1, fn_colour, 0x800080),
+    SCALAR("Red", 0, 1, fn_colour, 0x800000),
+    SCALAR("White", 0, 1, fn_colour, 0xFFFFFF),
+    SCALAR("Yellow", 0, 1, fn_colour, 0xFFFF00),
     SCALAR("Evaluate", 1, 1, fn_evaluate, 0),
     SCALAR("Index", 2, 3, fn_index, 0),
     SCALAR("SubField", 2, 3, fn_subfield, 0),

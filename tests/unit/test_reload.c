@@ -705,6 +705,12 @@ static void qlik_string_and_range_examples(void **state)
 	    {"Num(RGB(255, 0, 0))", "4294901760"},
 	    {"Num(ARGB(0, 0, 0, 255))", "255"},
 	    {"RGB(256, 0, 0)", "-"},
+	    /* the named colours: Blue() and Blue(128) are the examples of Qlik's help */
+	    {"Blue()", "RGB(0,0,128)"},
+	    {"Blue(128)", "ARGB(128,0,0,128)"},
+	    {"LightGray()", "RGB(192,192,192)"},
+	    {"Num(White())", "4294967295"},
+	    {"Red(256)", "-"},
 	    {"Evaluate('1 + 2')", "3"},
 	    {"Evaluate('Upper(' & Chr(39) & 'a' & Chr(39) & ')')", "A"},
 	    {"Evaluate('1 +')", "-"},
