@@ -6,7 +6,8 @@
 #  4. no function is longer than 100 lines;
 #  5. every header compiles on its own;
 #  6. code is formatted with .clang-format;
-#  7. docs/errors.md is generated from core/errors.def.
+#  7. docs/errors.md is generated from core/errors.def, docs/script-functions.md from the
+#     engine's function table (when BUILD_DIR holds the binary).
 #
 # usage: scripts/check-source.sh [BUILD_DIR]
 # Check 3 reads the objects of BUILD_DIR (default: build), so it runs after a build; without
@@ -145,6 +146,14 @@ if ! cmp -s /tmp/errors.$$ docs/errors.md; then
 	fail=1
 fi
 rm -f /tmp/errors.$$
+if [ -x "$build/fathom" ]; then
+	scripts/gen-functions-doc.sh "$build" /tmp/functions.$$
+	if ! cmp -s /tmp/functions.$$ docs/script-functions.md; then
+		echo "docs/script-functions.md is out of date: run scripts/gen-functions-doc.sh"
+		fail=1
+	fi
+	rm -f /tmp/functions.$$
+fi
 
 if [ "$fail" -eq 0 ]; then echo "source checks: 1 passed, 0 failed"; fi
 exit $fail

@@ -27,6 +27,7 @@ static const struct command {
     {"app", NULL, ops_app, "write an app file, or add an app to a site"},
     {"task", NULL, ops_task, "list reload tasks, start one and follow its log"},
     {"user", NULL, ops_user, "add people who sign in, set their passwords, remove them"},
+    {"script", NULL, ops_script, "list the functions load scripts and charts may use"},
     {"version", NULL, print_version, "print the version"},
     {"help", NULL, print_help, "show this help"},
     {"reload-worker", NULL, ops_reload_worker, NULL}, /* run by a node, not by people */

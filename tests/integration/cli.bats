@@ -196,3 +196,16 @@ teardown() {
 	[ "$status" -eq 2 ]; [[ "$output" == *'there is no user "no-such-user-here"'* ]]
 	[ ! -e "$D" ]
 }
+
+@test "script functions lists the engine's functions as the docs page has them" {
+	run "$FATHOM" script functions
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"| SubField | scalar | 2 to 3 |"* ]]
+	[[ "$output" == *"| Sum | aggregation |"* ]]
+	diff <(printf '%s\n' "$output") <(sed -n '/^| function |/,$p' "$BATS_TEST_DIRNAME/../../docs/script-functions.md")
+	run "$FATHOM" script nonsense
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"usage: fathom script functions"* ]]
+	run "$FATHOM" --help
+	[[ "$output" == *"script "*"list the functions"* ]]
+}
