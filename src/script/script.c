@@ -35,14 +35,16 @@ struct parser {
 	bool failed;
 };
 
+/* Names may hold % (key fields are often named %CustomerKey): the script has no % operator. */
 static bool ident_start(unsigned char c)
 {
-	return isalpha(c) || c == '_' || c == '@' || c == '$' || c == '#' || c >= 0x80;
+	return isalpha(c) || c == '_' || c == '@' || c == '$' || c == '#' || c == '%' || c >= 0x80;
 }
 
 static bool ident_char(unsigned char c)
 {
-	return isalnum(c) || c == '_' || c == '.' || c == '#' || c == '$' || c == '@' || c >= 0x80;
+	return isalnum(c) || c == '_' || c == '.' || c == '#' || c == '$' || c == '@' || c == '%' ||
+	       c >= 0x80;
 }
 
 static int perr(struct parser *p, size_t off, const char *fmt, ...) PRINTF_LIKE(3, 4);

@@ -754,6 +754,13 @@ static void subfield_makes_rows(void **state)
 	column(m, "W", "Z", "p,q");
 	column(m, "X", "F", "m");
 	data_set_free(m);
+	/* names with %, as key fields are often called */
+	m = run_ok("K: LOAD 7 AS %OrderKey, 50 AS Share% AUTOGENERATE 1;\n"
+		   "L: LOAD %OrderKey + 1 AS Next, Share% / 100 AS Frac RESIDENT K;");
+	column(m, "K", "%OrderKey", "7");
+	column(m, "L", "Next", "8");
+	column(m, "L", "Frac", "0.5");
+	data_set_free(m);
 }
 
 static void calendars_and_inter_record_functions(void **state)
