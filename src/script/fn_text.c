@@ -2,6 +2,7 @@
  * TextBetween, FindOneOf, PurgeChar, KeepChar) and the range functions (RangeSum,
  * RangeMin, RangeMax, RangeAvg and the counts). Positions count characters (UTF-8), from
  * 1; a negative occurrence counts from the end. */
+#include "crypto/crypto.h"
 #include "script/eval_int.h"
 
 #include <math.h>
@@ -223,6 +224,36 @@ static int fn_range(struct eval *ev, struct expr *x, const struct val *v, struct
 	return 0;
 }
 
+/* The arguments' texts, each ended by \x1f (NULL as empty), in the arena; NULL past 16 MiB. */
+static const char *joined_args(struct eval *ev, const struct expr *x, const struct val *v)
+{
+	struct buf b;
+	buf_init(&b, 1 << 24);
+	int bad = 0;
+	for (int i = 0; i < x->n_args && !bad; i++)
+		bad = buf_printf(&b, "%s\x1f", v[i].null ? "" : script_tx(ev, &v[i]));
+	const char *out = bad ? NULL : arena_strndup(ev->a, b.data ? b.data : "", b.len);
+	buf_release(&b);
+	return out;
+}
+
+/* Hash128, Hash160, Hash256(expr, ...): a hash of the combination of the arguments as a
+ * text of 22, 27 or 43 characters (letters, digits, - and _), as Qlik gives texts of those
+ * lengths (its own hash is not published: the values differ from Qlik's, equal inputs give
+ * equal hashes). */
+static int fn_hash(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	*out = script_null();
+	const char *joined = joined_args(ev, x, v);
+	if (!joined)
+		return err_set(ev->e, ERR_TOO_LARGE, "%s: the value is over 16 MiB", x->fn->name);
+	char h[44];
+	crypto_sha256_b64url(joined, strlen(joined), h);
+	h[x->fn->op] = '\0';
+	*out = script_text(arena_strdup(ev->a, h));
+	return 0;
+}
+
 /* AutoNumber(expr[, id]): a whole number for each distinct value, 1, 2, ... in order of
  * first appearance over the reload, per counter id. AutoNumberHash128 and 256(expr, ...):
  * the same for the combination of their arguments. */
@@ -238,17 +269,12 @@ static int fn_autonumber(struct eval *ev, struct expr *x, const struct val *v, s
 			return 0;
 		id = x->n_args > 1 && !v[1].null ? script_tx(ev, &v[1]) : "";
 	} else {
-		struct buf b;
-		buf_init(&b, 1 << 24);
-		int bad = 0;
-		for (int i = 0; i < x->n_args && !bad; i++)
-			bad = buf_printf(&b, "%s\x1f", v[i].null ? "" : script_tx(ev, &v[i]));
-		key = script_text(bad ? "" : arena_strndup(ev->a, b.data, b.len));
-		buf_release(&b);
+		const char *joined = joined_args(ev, x, v);
+		if (!joined)
+			return err_set(ev->e, ERR_TOO_LARGE, "%s: the key is over 16 MiB",
+				       x->fn->name);
+		key = script_text(joined);
 		id = x->fn->name;
-		if (bad)
-			return err_set(ev->e, ERR_TOO_LARGE,
-				       "AutoNumberHash: the key is over 16 MiB");
 	}
 	int64_t n = 0;
 	int rc = ev->autonumber(ev->ctx, arena_printf(ev->a, "%s:%s", x->fn->name, id), &key, &n);
@@ -257,8 +283,6 @@ static int fn_autonumber(struct eval *ev, struct expr *x, const struct val *v, s
 	return rc;
 }
 
-/* RGB(r, g, b), ARGB(alpha, r, g, b): a colour as Qlik keeps one, the number
- * alpha*2^24 + r*2^16 + g*2^8 + b (alpha 255 for RGB) with its text. */
 /* A colour (alpha, red, green, blue): the number, and the text RGB(...) or ARGB(...). */
 static void colour_out(struct eval *ev, double c[4], bool argb, struct val *out)
 {
@@ -268,6 +292,9 @@ static void colour_out(struct eval *ev, double c[4], bool argb, struct val *out)
 	out->text = argb ? arena_printf(ev->a, "ARGB(%.0f,%.0f,%.0f,%.0f)", c[0], c[1], c[2], c[3])
 			 : arena_printf(ev->a, "RGB(%.0f,%.0f,%.0f)", c[1], c[2], c[3]);
 }
+
+/* RGB(r, g, b), ARGB(alpha, r, g, b): a colour as Qlik keeps one, the number
+ * alpha*2^24 + r*2^16 + g*2^8 + b (alpha 255 for RGB) with its text. */
 
 static int fn_rgb(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
@@ -314,6 +341,9 @@ static int fn_evaluate(struct eval *ev, struct expr *x, const struct val *v, str
 const struct script_func script_text_functions[] = {
     SCALAR("AutoNumber", 1, 2, fn_autonumber, 0),
     SCALAR("AutoNumberHash128", 1, 16, fn_autonumber, 1),
+    SCALAR("Hash128", 1, 16, fn_hash, 22),
+    SCALAR("Hash160", 1, 16, fn_hash, 27),
+    SCALAR("Hash256", 1, 16, fn_hash, 43),
     SCALAR("AutoNumberHash256", 1, 16, fn_autonumber, 2),
     SCALAR("RGB", 3, 3, fn_rgb, 0),
     SCALAR("ARGB", 4, 4, fn_rgb, 0),

@@ -761,6 +761,16 @@ static void subfield_makes_rows(void **state)
 	column(m, "L", "Next", "8");
 	column(m, "L", "Frac", "0.5");
 	data_set_free(m);
+	/* Hash128, 160 and 256: texts of 22, 27 and 43 characters, equal for equal inputs */
+	m = run_ok("H: LOAD Len(Hash128('a', 1)) AS L1, Len(Hash160('a')) AS L2, "
+		   "Len(Hash256('a')) AS L3, Hash128('a', 1) = Hash128('a', 1) AS Same, "
+		   "Hash128('a', 1) = Hash128('a', 2) AS Diff AUTOGENERATE 1;");
+	column(m, "H", "L1", "22");
+	column(m, "H", "L2", "27");
+	column(m, "H", "L3", "43");
+	column(m, "H", "Same", "-1");
+	column(m, "H", "Diff", "0");
+	data_set_free(m);
 }
 
 static void calendars_and_inter_record_functions(void **state)
