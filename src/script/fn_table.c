@@ -192,6 +192,35 @@ static int fn_field(struct eval *ev, struct expr *x, const struct val *v, struct
 	return rc ? err_set(ev->e, ERR_NOMEM, "out of memory") : 0;
 }
 
+enum { OP_FILENAME, OP_FILEBASENAME, OP_FILEEXTENSION, OP_FILEPATH, OP_FILEDIR };
+
+/* FileName(), FileBaseName(), FileExtension(), FilePath(), FileDir() in a LOAD from a file:
+ * that file's name, name without extension, extension, whole path and folder, from the path
+ * as the script wrote it (lib://Data/sales.csv); NULL elsewhere. */
+static int fn_file(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)v;
+	*out = script_null();
+	const char *p = ev->file;
+	if (!p)
+		return 0;
+	const char *slash = strrchr(p, '/'), *back = strrchr(p, '\\');
+	if (back && (!slash || back > slash))
+		slash = back;
+	const char *name = slash ? slash + 1 : p;
+	const char *dot = strrchr(name, '.');
+	switch (x->fn->op) {
+	case OP_FILENAME: *out = script_text(name); break;
+	case OP_FILEBASENAME:
+		*out = script_text(dot ? arena_strndup(ev->a, name, (size_t)(dot - name)) : name);
+		break;
+	case OP_FILEEXTENSION: *out = script_text(dot ? dot + 1 : ""); break;
+	case OP_FILEPATH: *out = script_text(p); break;
+	default: *out = script_text(arena_strndup(ev->a, p, slash ? (size_t)(slash - p) : 0));
+	}
+	return 0;
+}
+
 const struct script_func script_table_functions[] = {
     SCALAR("Peek", 1, 3, fn_peek, 0),
     {"Previous", 1, 1, SCRIPT_FN_SCALAR, fn_previous, 0, true},
@@ -207,6 +236,11 @@ const struct script_func script_table_functions[] = {
     SCALAR("FieldValueCount", 1, 1, fn_field, OP_COUNT),
     SCALAR("FieldValue", 2, 2, fn_field, OP_VALUE),
     SCALAR("FieldIndex", 2, 2, fn_field, OP_INDEX),
+    SCALAR("FileName", 0, 0, fn_file, OP_FILENAME),
+    SCALAR("FileBaseName", 0, 0, fn_file, OP_FILEBASENAME),
+    SCALAR("FileExtension", 0, 0, fn_file, OP_FILEEXTENSION),
+    SCALAR("FilePath", 0, 0, fn_file, OP_FILEPATH),
+    SCALAR("FileDir", 0, 0, fn_file, OP_FILEDIR),
 };
 
 const size_t script_n_table_functions =

@@ -964,6 +964,7 @@ int script_load(struct run *r, const struct stmt *s, struct tbl *given, struct t
 			     .mapping = script_apply_map,
 			     .variable = script_variable,
 			     .date_format = script_var_get(r, "DateFormat"),
+			     .file = l->source == SRC_FILE ? l->path : NULL,
 			     .table_at = script_table_at,
 			     .table_named = script_table_named,
 			     .previous = previous_row,

@@ -218,7 +218,8 @@ struct eval {
 	int (*set_group)(void *ctx, const struct set_expr *set, int64_t *n);
 	void (*restore_group)(void *ctx);
 	int64_t recno, rowno;
-	int64_t iterno; /* LOAD ... WHILE: the round of the current input row (from 1) */
+	int64_t iterno;	  /* LOAD ... WHILE: the round of the current input row (from 1) */
+	const char *file; /* a LOAD from a file: its path as written (FileName() ...), or NULL */
 	const char *date_format;
 	/* The reload's tables, for the inter-record and table functions (NULL elsewhere):
 	 * table i of the data set (NULL past the last); the table named `name`, or for NULL

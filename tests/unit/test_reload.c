@@ -771,6 +771,18 @@ static void subfield_makes_rows(void **state)
 	column(m, "H", "Same", "-1");
 	column(m, "H", "Diff", "0");
 	data_set_free(m);
+	/* the file functions in a LOAD from a file, from its path as written; NULL elsewhere */
+	m = run_ok("S: LOAD 1 AS A AUTOGENERATE 1;\nSTORE S INTO [lib://Out/files.v1.csv] (txt);\n"
+		   "F: LOAD A, FileName() AS N, FileBaseName() AS B, FileExtension() AS E, "
+		   "FilePath() AS P, FileDir() AS D FROM [lib://Out/files.v1.csv] (txt);\n"
+		   "G: LOAD IsNull(FileName()) AS None AUTOGENERATE 1;");
+	column(m, "F", "N", "files.v1.csv");
+	column(m, "F", "B", "files.v1");
+	column(m, "F", "E", "csv");
+	column(m, "F", "P", "lib://Out/files.v1.csv");
+	column(m, "F", "D", "lib://Out");
+	column(m, "G", "None", "-1");
+	data_set_free(m);
 }
 
 static void calendars_and_inter_record_functions(void **state)
