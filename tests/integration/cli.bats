@@ -49,8 +49,8 @@ teardown() {
 	cols=$(sqlite3 "$D/repository.db" "SELECT name FROM pragma_table_info('virtualproxyconfig') WHERE name LIKE 'oidc%'")
 	[ "$(wc -l <<<"$cols")" = 10 ]
 	for c in $cols; do sqlite3 "$D/repository.db" "ALTER TABLE virtualproxyconfig DROP COLUMN $c"; done
-	# and without version 9's engine columns and table
-	sqlite3 "$D/repository.db" "ALTER TABLE node_heartbeat DROP COLUMN engine_sessions; ALTER TABLE node_heartbeat DROP COLUMN engine_apps; DROP TABLE engine_session_state"
+	# and without version 9's columns and table
+	sqlite3 "$D/repository.db" "ALTER TABLE node_heartbeat DROP COLUMN engine_sessions; ALTER TABLE node_heartbeat DROP COLUMN engine_apps; DROP TABLE engine_session_state; ALTER TABLE virtualproxyconfig DROP COLUMN load_balancing_server_nodes; ALTER TABLE users DROP COLUMN attributes"
 	sqlite3 "$D/repository.db" "UPDATE virtualproxyconfig SET authentication_method = 5; UPDATE schema_version SET version = 7"
 	run "$FATHOM" user list --dir "$D"
 	[ "$status" -eq 0 ]
