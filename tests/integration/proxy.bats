@@ -471,7 +471,8 @@ idp_up() {
 		--redirect "$PX/oidcbad/oidc/callback" \
 		>"$d/idp.out" 2>&1 3>&- &
 	echo $! >"$d/idp.pid"
-	for _ in $(seq 100); do grep -q '^ready' "$d/idp.out" && break; sleep 0.1; done
+	# Node loads the provider's modules first: seconds on a busy machine
+	for _ in $(seq 600); do grep -q '^ready' "$d/idp.out" && break; sleep 0.1; done
 	grep -q '^ready' "$d/idp.out" || { cat "$d/idp.out" >&2; return 1; }
 	export IDP=https://127.0.0.1:$port/.well-known/openid-configuration
 }
