@@ -104,31 +104,51 @@ static int load_rules(struct qrs *q, struct db_conn *c, struct repo_access *a)
  * attribute never changes what the repository holds of the user (userId, roles, ...). */
 static json_t *get_ci(json_t *o, const char *key, size_t n);
 
-static void add_attributes(json_t *user, const char *attrs)
+/* Calls each(ctx, name, value) for every text attribute of a front door's list
+ * ([{"name": "value"}, ...], JSON text). False when `attrs` is NULL or not a list. */
+static bool each_attribute(const char *attrs, void (*each)(void *ctx, const char *k, json_t *v),
+			   void *ctx)
 {
 	json_t *list = attrs ? json_loads(attrs, 0, NULL) : NULL;
-	json_t *added = json_object(); /* the keys this made; no other one is touched */
+	bool is_list = json_is_array(list);
 	size_t i;
 	json_t *it;
 	json_array_foreach (list, i, it) {
 		const char *k;
 		json_t *v;
 		json_object_foreach (it, k, v) {
-			if (!json_is_string(v))
-				continue;
-			json_t *have = get_ci(user, k, strlen(k));
-			if (!have) {
-				have = json_array();
-				json_object_set_new(user, k, have);
-				json_object_set_new(added, k, json_true());
-			} else if (!json_object_get(added, k)) {
-				continue;
-			}
-			json_array_append(have, v);
+			if (json_is_string(v))
+				each(ctx, k, v);
 		}
 	}
-	json_decref(added);
 	json_decref(list);
+	return is_list;
+}
+
+struct adding {
+	json_t *user;
+	json_t *added; /* the keys this made; no other one is touched */
+};
+
+static void add_one(void *ctx, const char *k, json_t *v)
+{
+	struct adding *ad = ctx;
+	json_t *have = get_ci(ad->user, k, strlen(k));
+	if (!have) {
+		have = json_array();
+		json_object_set_new(ad->user, k, have);
+		json_object_set_new(ad->added, k, json_true());
+	} else if (!json_object_get(ad->added, k)) {
+		return;
+	}
+	json_array_append(have, v);
+}
+
+static void add_attributes(json_t *user, const char *attrs)
+{
+	struct adding ad = {user, json_object()};
+	(void)each_attribute(attrs, add_one, &ad);
+	json_decref(ad.added);
 }
 
 /* The attributes stored with the user (attributes: QRS's UserAttribute list) in a front
@@ -596,25 +616,18 @@ int repo_user_ensure(struct repo *r, const char *dir, const char *id,
 
 /* A front door's attributes ([{"type": "value"}, ...]) as QRS's UserAttribute list. NULL
  * for NULL or something else than a list. */
+static void qrs_attribute(void *ctx, const char *k, json_t *v)
+{
+	json_array_append_new(ctx, json_pack("{s:s,s:O,s:s}", "attributeType", k, "attributeValue",
+					     v, "externalId", ""));
+}
+
 static char *user_attributes(const char *attrs)
 {
-	json_t *in = attrs ? json_loads(attrs, 0, NULL) : NULL;
-	json_t *out = json_is_array(in) ? json_array() : NULL;
-	size_t i;
-	json_t *it;
-	json_array_foreach (in, i, it) {
-		const char *k;
-		json_t *v;
-		json_object_foreach (it, k, v) {
-			if (json_is_string(v))
-				json_array_append_new(
-				    out, json_pack("{s:s,s:O,s:s}", "attributeType", k,
-						   "attributeValue", v, "externalId", ""));
-		}
-	}
-	char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
+	json_t *out = json_array();
+	char *text =
+	    each_attribute(attrs, qrs_attribute, out) ? json_dumps(out, JSON_COMPACT) : NULL;
 	json_decref(out);
-	json_decref(in);
 	return text;
 }
 
