@@ -9,23 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CELLS 10000 /* per Get*Data call, as the engine (CALC_PAGES_TOO_LARGE) */
-
-struct cube_spec {
-	struct cube_def def;
-	const char *dims[64], *measures[64], *dim_label[64], *mes_label[64];
-	json_t *dim_def[64], *mes_def[64]; /* qDef objects: their custom keys go to the layout */
-	json_t *mes_nf[64]; /* a measure's qNumFormat when its qText follows it, else NULL */
-	struct cube_col_sort sort[128];
-	int order[128];
-	int dim_field[64];
-	int64_t n_sym[64]; /* each dimension's number of values in the field */
-	/* measures the client asked for; after them, one hidden measure per dimension sorted
-	 * by expression, which the layout does not show */
-	int n_user, width;   /* width: dimensions and user measures */
-	int user_order[128]; /* qInterColumnSortOrder as given (or the default) */
-};
-
 /* A measure's qNumFormat when the engine writes its texts by it: a number format (F, M, R
  * or I) with a format code. Automatic (U) and the rest are left to the client. */
 static json_t *number_format(json_t *qdef)
@@ -58,7 +41,7 @@ static struct cube_col_sort dim_sort(const struct assoc_field *f, json_t *qd)
 }
 
 /* Reads a qHyperCubeDef. 0, or an error for the layout's qError with *why. */
-static int spec_read(const struct assoc *a, json_t *hc, struct cube_spec *sp, const char **why)
+int qix_cube_spec_read(const struct assoc *a, json_t *hc, struct cube_spec *sp, const char **why)
 {
 	memset(sp, 0, sizeof(*sp));
 	json_t *dims = json_object_get(hc, "qDimensions"), *mes = json_object_get(hc, "qMeasures");
@@ -220,7 +203,7 @@ json_t *qix_cube_dim_info(const struct assoc *a, const struct assoc_states *st, 
 }
 
 /* A measure's cell: its qText as the measure's number format says, when it has one. */
-static void set_measure(json_t *cell, const struct val *v, const struct cube_spec *sp, int m)
+void qix_cube_set_measure(json_t *cell, const struct val *v, const struct cube_spec *sp, int m)
 {
 	qix_obj_set_value(cell, v);
 	json_t *nf = sp->mes_nf[m];
@@ -257,7 +240,7 @@ static json_t *cube_page(const struct cube *c, const struct cube_spec *sp, json_
 			const struct cube_cell *cell = &c->cells[r * c->n_cols + col];
 			json_t *jc = json_object();
 			if (col >= n_dims)
-				set_measure(jc, &cell->v, sp, (int)col - n_dims);
+				qix_cube_set_measure(jc, &cell->v, sp, (int)col - n_dims);
 			else
 				qix_obj_set_value(jc, &cell->v);
 			json_object_set_new(jc, "qElemNumber", json_integer(cell->elem));
@@ -272,7 +255,7 @@ static json_t *cube_page(const struct cube *c, const struct cube_spec *sp, json_
 			 "qArea", "qLeft", left, "qTop", top, "qWidth", w, "qHeight", h);
 }
 
-/* Pages asked for, clipped, with at most MAX_CELLS cells in all. */
+/* Pages asked for, clipped, with at most QIX_MAX_CELLS cells in all. */
 static int pages(json_t *req, const struct cube *c, const struct cube_spec *sp, json_t **out,
 		 const char **msg)
 {
@@ -282,7 +265,7 @@ static int pages(json_t *req, const struct cube *c, const struct cube_spec *sp, 
 	json_array_foreach (req, i, pg)
 		cells += json_integer_value(json_object_get(pg, "qWidth")) *
 			 json_integer_value(json_object_get(pg, "qHeight"));
-	if (cells > MAX_CELLS && out) {
+	if (cells > QIX_MAX_CELLS && out) {
 		*msg = "more than 10000 cells asked for in one call";
 		return 7009;
 	}
@@ -292,15 +275,15 @@ static int pages(json_t *req, const struct cube *c, const struct cube_spec *sp, 
 	return 0;
 }
 
-static int compute_cube(struct qix_session *s, json_t *hc, struct cube_spec *sp, struct cube **out,
-			const char **why)
+int qix_cube_compute(struct qix_session *s, json_t *hc, struct cube_spec *sp, struct cube **out,
+		     const char **why)
 {
 	*out = NULL;
 	if (!s->data || !s->data->a) {
 		*why = "the app has no data";
 		return QIX_APP_INVALID;
 	}
-	int rc = spec_read(s->data->a, hc, sp, why);
+	int rc = qix_cube_spec_read(s->data->a, hc, sp, why);
 	if (rc)
 		return rc;
 	struct err e;
@@ -354,7 +337,7 @@ static void stack_leaves(struct stack *k, json_t *parent, int64_t r, double *pos
 	for (int m = 0; m < sp->n_user && k->budget > 0; m++, k->budget--) {
 		const struct val *v = &k->c->cells[r * k->c->n_cols + sp->def.n_dims + m].v;
 		json_t *cell = json_object();
-		set_measure(cell, v, sp, m);
+		qix_cube_set_measure(cell, v, sp, m);
 		json_t *leaf = stack_node(cell, "V", 0, r);
 		double x = !v->null && v->has_num && isfinite(v->num) ? v->num : 0;
 		stack_add(leaf, x > 0 ? x : 0, x < 0 ? x : 0);
@@ -489,7 +472,7 @@ int qix_cube_data(struct qix_session *s, json_t *def, json_t *req, bool stack, j
 {
 	struct cube_spec *sp = calloc(1, sizeof(*sp));
 	struct cube *c = NULL;
-	int rc = sp ? compute_cube(s, def, sp, &c, msg) : QIX_INTERNAL;
+	int rc = sp ? qix_cube_compute(s, def, sp, &c, msg) : QIX_INTERNAL;
 	json_t *dp = NULL;
 	if (rc == 0 && stack)
 		dp = stack_pages(req, c, sp, max_cells);
@@ -579,7 +562,7 @@ static json_t *grand_total(struct qix_session *s, const struct cube_spec *sp, co
 	for (int m = 0; t && t->n_rows == 1 && m < sp->n_user; m++) {
 		json_t *cell =
 		    json_pack("{s:i,s:s,s:b}", "qElemNumber", -1, "qState", "X", "qIsTotalCell", 1);
-		set_measure(cell, &t->cells[m].v, sp, m);
+		qix_cube_set_measure(cell, &t->cells[m].v, sp, m);
 		json_array_append_new(total, cell);
 	}
 	model_cube_free(tc);
@@ -594,7 +577,7 @@ json_t *qix_cube_layout(struct qix_session *s, json_t *hc)
 	const struct assoc_states *st = NULL;
 	struct err e;
 	err_init(&e);
-	int rc = sp ? compute_cube(s, hc, sp, &c, &why) : QIX_INTERNAL;
+	int rc = sp ? qix_cube_compute(s, hc, sp, &c, &why) : QIX_INTERNAL;
 	if (rc == 0 && qix_sess_states(s, &st, &e) != 0)
 		rc = QIX_INTERNAL, why = "the selection states could not be computed";
 	json_t *l = json_object();
@@ -620,6 +603,17 @@ json_t *qix_cube_layout(struct qix_session *s, json_t *hc)
 	json_object_set_new(l, "qEffectiveInterColumnSortOrder", eff);
 	json_object_set_new(l, "qGrandTotalRow", grand_total(s, sp, c));
 	json_t *fetch = json_object_get(hc, "qInitialDataFetch"), *dp = NULL;
+	const char *mode = json_string_value(json_object_get(hc, "qMode"));
+	if (mode && strcmp(mode, "P") == 0) {
+		json_object_set_new(l, "qDataPages", json_array());
+		json_object_set_new(l, "qStackedDataPages", json_array());
+		json_object_set_new(l, "qTreeNodesOnDim", json_array());
+		json_object_set_new(l, "qColumnOrder", json_array());
+		qix_pivot_layout(s, hc, l);
+		model_cube_free(c);
+		free(sp);
+		return l;
+	}
 	bool k = stacked(hc) && sp->def.n_dims > 0;
 	json_int_t max = json_integer_value(json_object_get(hc, "qMaxStackedCells"));
 	const char *msg;
@@ -646,7 +640,7 @@ json_t *qix_cube_layout(struct qix_session *s, json_t *hc)
 static int select_cells(struct qix_call *c, json_t *def, struct cube_spec *sp)
 {
 	struct cube *cube = NULL;
-	int rc = compute_cube(c->s, def, sp, &cube, &c->msg);
+	int rc = qix_cube_compute(c->s, def, sp, &cube, &c->msg);
 	json_t *rows = qix_param(c->params, 1, "qRowIndices"),
 	       *cols = qix_param(c->params, 2, "qColIndices");
 	size_t k;
@@ -677,7 +671,7 @@ int qix_cube_select(struct qix_call *c)
 	json_t *def = qix_obj_definition(c);
 	const struct assoc *a = c->s->data ? c->s->data->a : NULL;
 	struct cube_spec *sp = def && a ? calloc(1, sizeof(*sp)) : NULL;
-	if (!sp || spec_read(a, def, sp, &c->msg) != 0) {
+	if (!sp || qix_cube_spec_read(a, def, sp, &c->msg) != 0) {
 		free(sp);
 		c->msg = c->msg ? c->msg : "qPath names no definition of the object";
 		return QIX_INVALID_PARAMETER;
@@ -788,7 +782,7 @@ int qix_cube_range_select(struct qix_call *c)
 	const struct assoc *a = c->s->data ? c->s->data->a : NULL;
 	struct cube_spec *sp = def && a ? calloc(1, sizeof(*sp)) : NULL;
 	struct cube *cube = NULL;
-	int rc = sp ? compute_cube(c->s, def, sp, &cube, &c->msg) : QIX_INVALID_PARAMETER;
+	int rc = sp ? qix_cube_compute(c->s, def, sp, &cube, &c->msg) : QIX_INVALID_PARAMETER;
 	if (rc) {
 		free(sp);
 		c->msg = c->msg ? c->msg : "qPath names no definition of the object";

@@ -306,6 +306,34 @@ void qix_copy_custom(json_t *to, json_t *from);
 
 /* ---- qix_cube.c: hypercubes ---- */
 
+#define QIX_MAX_CELLS 10000 /* per Get*Data call, as the engine (CALC_PAGES_TOO_LARGE) */
+
+/* A qHyperCubeDef as read for computing. */
+struct cube_spec {
+	struct cube_def def;
+	const char *dims[64], *measures[64], *dim_label[64], *mes_label[64];
+	json_t *dim_def[64], *mes_def[64]; /* qDef objects: their custom keys go to the layout */
+	json_t *mes_nf[64]; /* a measure's qNumFormat when its qText follows it, else NULL */
+	struct cube_col_sort sort[128];
+	int order[128];
+	int dim_field[64];
+	int64_t n_sym[64]; /* each dimension's number of values in the field */
+	/* measures the client asked for; after them, one hidden measure per dimension sorted
+	 * by expression, which the layout does not show */
+	int n_user, width;   /* width: dimensions and user measures */
+	int user_order[128]; /* qInterColumnSortOrder as given (or the default) */
+};
+
+/* Reads a qHyperCubeDef. 0, or an error for the layout's qError with *why. */
+NODISCARD int qix_cube_spec_read(const struct assoc *a, json_t *hc, struct cube_spec *sp,
+				 const char **why);
+/* Reads `hc` into *sp and computes its cube over the session's selection; 0 or a QIX error
+ * with *why. */
+NODISCARD int qix_cube_compute(struct qix_session *s, json_t *hc, struct cube_spec *sp,
+			       struct cube **out, const char **why);
+/* A measure's cell fields: its value, and its qText by the measure's qNumFormat. */
+void qix_cube_set_measure(json_t *cell, const struct val *v, const struct cube_spec *sp, int m);
+
 /* The layout of a qHyperCubeDef (a qError inside it when it cannot be computed). */
 json_t *qix_cube_layout(struct qix_session *s, json_t *hc);
 /* GetHyperCubeData, GetHyperCubeStackData: the pages `req` asks of the cube `def`. */
@@ -322,6 +350,18 @@ int qix_cube_select(struct qix_call *c);
 int qix_cube_range_select(struct qix_call *c);
 /* SelectHyperCubeContinuousRange and SelectListObjectContinuousRange. */
 int qix_cube_continuous_range(struct qix_call *c);
+
+/* ---- qix_pivot.c: pivot hypercubes (qMode P) ---- */
+
+/* Sets a pivot layout's qPivotDataPages, qSize, qNoOfLeftDims, qEffectiveInterColumnSortOrder
+ * and qMode in `l` (and qError when it cannot be computed). */
+void qix_pivot_layout(struct qix_session *s, json_t *hc, json_t *l);
+/* GetHyperCubePivotData. */
+int qix_pivot_data(struct qix_call *c);
+/* ExpandLeft, ExpandTop, CollapseLeft, CollapseTop. */
+int qix_pivot_expand(struct qix_call *c);
+/* SelectPivotCells. */
+int qix_pivot_select(struct qix_call *c);
 
 /* QIX error codes */
 enum {

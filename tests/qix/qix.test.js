@@ -826,6 +826,83 @@ test('stacked cubes (qMode K): a tree of values with their stacks\' sums, paged 
   }
 });
 
+test('pivot cubes (qMode P): rows and columns of values, expanded and collapsed per session, paged, and selected', async () => {
+  const id = await site.app('Pivot', 'Sales: LOAD * INLINE [\nRegion, Customer, Category, OrderId, Amount\nEast, Alice, Fruit, 100, 5\nEast, Alice, Fruit, 101, 3\nWest, Bob, Fruit, 102, 7\nEast, Carol, Veg, 103, 2\nWest, Bob, Veg, 104, 4\n];');
+  const s = await site.session(id);
+  try {
+    const doc = await s.global.openDoc(id);
+    assert.equal(await doc.doReload(), true);
+    const dim = (f) => ({ qDef: { qFieldDefs: [f], qSortCriterias: [{ qSortByAscii: 1 }] } });
+    // as sn-pivot-table makes one: two dimensions on the left, one on top, two measures
+    const def = {
+      qMode: 'P',
+      qAlwaysFullyExpanded: false,
+      qNoOfLeftDims: 2,
+      qDimensions: [dim('Region'), dim('Customer'), dim('Category')],
+      qMeasures: [{ qDef: { qDef: 'Sum(Amount)', qLabel: 'Amount' } }, { qDef: { qDef: 'Count(OrderId)', qLabel: 'Orders' } }],
+      qInitialDataFetch: [{ qTop: 0, qLeft: 0, qWidth: 50, qHeight: 50 }],
+    };
+    const obj = await doc.createSessionObject({ qInfo: { qType: 'pivot-table' }, qHyperCubeDef: def });
+    const node = (n) => [n.qText, n.qType, n.qCanExpand ? '+' : n.qCanCollapse ? '-' : '', n.qUp, n.qDown, ...(n.qSubNodes.length ? [n.qSubNodes.map(node)] : [])];
+    const data = (pg) => pg.qData.map((r) => r.map((c) => (c.qType === 'U' ? null : c.qNum)));
+    let hc = (await obj.getLayout()).qHyperCube;
+    assert.deepEqual([hc.qMode, hc.qNoOfLeftDims, hc.qEffectiveInterColumnSortOrder, hc.qSize], ['P', 2, [0, 1, 2, -1], { qcx: 4, qcy: 2 }]);
+    assert.deepEqual([hc.qDataPages, hc.qStackedDataPages, hc.qPivotDataPages.length], [[], [], 1]);
+    let [page] = hc.qPivotDataPages;
+    // regions collapsed: each shows its measures over all of its customers
+    assert.deepEqual(page.qLeft.map(node), [['East', 'N', '+', 0, 0], ['West', 'N', '+', 0, 0]]);
+    const pseudo = [['Amount', 'P', '', 0, 0], ['Orders', 'P', '', 0, 0]];
+    assert.deepEqual(page.qTop.map(node), [['Fruit', 'N', '', 0, 0, pseudo], ['Veg', 'N', '', 0, 0, pseudo]]);
+    assert.deepEqual(data(page), [[8, 2, 2, 1], [7, 1, 4, 1]]);
+    assert.deepEqual(page.qArea, { qLeft: 0, qTop: 0, qWidth: 4, qHeight: 2 });
+    // East expanded in this session: its customers, each with only what they bought
+    assert.deepEqual(await obj.expandLeft('/qHyperCubeDef', 0, 0, false), {});
+    hc = (await obj.getLayout()).qHyperCube;
+    assert.deepEqual(hc.qSize, { qcx: 4, qcy: 3 });
+    [page] = hc.qPivotDataPages;
+    // West, collapsed, has an empty cell (E) where East has its customers: every row as deep
+    assert.deepEqual(page.qLeft.map(node), [['East', 'N', '-', 0, 0, [['Alice', 'N', '', 0, 0], ['Carol', 'N', '', 0, 0]]], ['West', 'N', '+', 0, 0, [['', 'E', '', 0, 0]]]]);
+    assert.deepEqual(data(page), [[8, 2, null, null], [null, null, 2, 1], [7, 1, 4, 1]]);
+    assert.equal((await obj.getLayout()).qHasSoftPatches, true, 'the expansion is the session\'s own');
+    // a page from the middle: East's second customer and West, the Veg columns
+    [page] = await obj.getHyperCubePivotData('/qHyperCubeDef', [{ qTop: 1, qLeft: 2, qWidth: 2, qHeight: 2 }]);
+    assert.deepEqual(page.qLeft.map(node), [['East', 'N', '-', 1, 0, [['Carol', 'N', '', 0, 0]]], ['West', 'N', '+', 0, 0, [['', 'E', '', 0, 0]]]]);
+    assert.deepEqual(page.qTop.map(node), [['Veg', 'N', '', 0, 0, pseudo]]);
+    assert.deepEqual(data(page), [[2, 1], [4, 1]]);
+    assert.deepEqual(page.qArea, { qLeft: 2, qTop: 1, qWidth: 2, qHeight: 2 });
+    [page] = await obj.getHyperCubePivotData('/qHyperCubeDef', [{ qTop: 0, qLeft: 1, qWidth: 2, qHeight: 1 }]);
+    assert.deepEqual(page.qTop.map(node), [['Fruit', 'N', '', 1, 0, [pseudo[1]]], ['Veg', 'N', '', 0, 1, [pseudo[0]]]]);
+    await assert.rejects(obj.getHyperCubePivotData('/qHyperCubeDef', [{ qTop: 0, qLeft: 0, qWidth: 101, qHeight: 100 }]), (e) => e.code === 7009);
+    // collapsed again; then everything expanded at once; the pseudo dimension is no value
+    await obj.collapseLeft('/qHyperCubeDef', 0, 0, false);
+    assert.deepEqual((await obj.getLayout()).qHyperCube.qSize, { qcx: 4, qcy: 2 });
+    await obj.expandLeft('/qHyperCubeDef', 0, 0, true);
+    hc = (await obj.getLayout()).qHyperCube;
+    assert.deepEqual(hc.qPivotDataPages[0].qLeft.map(node), [['East', 'N', '-', 0, 0, [['Alice', 'N', '', 0, 0], ['Carol', 'N', '', 0, 0]]], ['West', 'N', '-', 0, 0, [['Bob', 'N', '', 0, 0]]]]);
+    await assert.rejects(obj.expandTop('/qHyperCubeDef', 1, 0, false), (e) => e.code === 8);
+    await assert.rejects(obj.expandLeft('/qHyperCubeDef', 0, 5, false), (e) => e.code === 8, 'no such level');
+    // a click on a customer selects it: the pivot keeps what goes with Alice
+    assert.deepEqual(await obj.selectPivotCells('/qHyperCubeDef', [{ qType: 'L', qRow: 0, qCol: 1 }], false, false), true);
+    hc = (await obj.getLayout()).qHyperCube;
+    assert.deepEqual([hc.qSize, hc.qPivotDataPages[0].qLeft.map(node), data(hc.qPivotDataPages[0])], [{ qcx: 2, qcy: 1 }, [['East', 'N', '-', 0, 0, [['Alice', 'N', '', 0, 0]]]], [[8, 2]]]);
+    const customers = await doc.createSessionObject(LIST('Customer'));
+    assert.deepEqual(states(await customers.getLayout()), { Alice: 'S', Bob: 'A', Carol: 'A' });
+    // a top cell selects its column's value
+    await doc.clearAll();
+    assert.equal(await obj.selectPivotCells('/qHyperCubeDef', [{ qType: 'T', qRow: 0, qCol: 2 }], false, false), true);
+    assert.deepEqual(states(await customers.getLayout()), { Alice: 'X', Bob: 'O', Carol: 'O' }, 'Veg: Bob and Carol');
+    await doc.clearAll();
+    // always fully expanded: nothing to expand or collapse; -1 left dimensions: all of them
+    await obj.setProperties({ qInfo: { qId: obj.id, qType: 'pivot-table' }, qHyperCubeDef: { ...def, qAlwaysFullyExpanded: true, qNoOfLeftDims: -1 } });
+    hc = (await obj.getLayout()).qHyperCube;
+    assert.deepEqual([hc.qNoOfLeftDims, hc.qSize, hc.qPivotDataPages[0].qTop], [4, { qcx: 1, qcy: 8 }, []]);
+    assert.deepEqual(hc.qPivotDataPages[0].qLeft[0].qSubNodes[0].qSubNodes.map(node), [['Fruit', 'N', '', 0, 0, pseudo]]);
+    assert.deepEqual(data(hc.qPivotDataPages[0]).flat(), [8, 2, 2, 1, 7, 1, 4, 1], 'Alice Fruit, Carol Veg, Bob Fruit and Veg');
+  } finally {
+    await s.session.close();
+  }
+});
+
 test('bookmarks: a named selection, saved with the app, applied by a later session, listed, destroyed', async () => {
   const a = await site.session(appId);
   let id;

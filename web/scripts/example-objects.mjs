@@ -13,7 +13,7 @@ import { chromium } from 'playwright-core';
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const out = resolve(here, '../../examples/sales/objects.json');
-const modules = ['sn-bar-chart', 'sn-line-chart', 'sn-pie-chart', 'sn-kpi', 'sn-table', 'sn-filter-pane'];
+const modules = ['sn-bar-chart', 'sn-line-chart', 'sn-pie-chart', 'sn-kpi', 'sn-table', 'sn-filter-pane', 'sn-pivot-table'];
 
 const money = { qType: 'F', qnDec: 0, qUseThou: 1, qFmt: '#,##0', qDec: '.', qThou: ',' };
 const dim = (f) => ({ qDef: { qFieldDefs: [f], qFieldLabels: [f] } });
@@ -32,6 +32,8 @@ const charts = [
   ['bar-year-product', 'barchart', 'Sales by year and product', [dim('Year'), dim('Product'), sales], { barGrouping: { grouping: 'stacked' } }],
   ['table-product', 'table', 'Products', [dim('Product'), sales, mea('Count(OrderId)', 'Orders'), mea('Avg(Amount)', 'Average order', money)]],
   ['filter-products', 'filterpane', 'Filters', []],
+  // regions and their countries down the side, years across: regions collapsed at first
+  ['pivot-region-year', 'pivot-table', 'Sales by region and year', [dim('Region'), dim('Country'), dim('Year'), sales], {}, { qNoOfLeftDims: 2 }],
 ];
 // a filter pane's list boxes are its children, as the filter pane makes them
 const filterChildren = { 'filter-products': [['filter-product', 'Product'], ['filter-country', 'Country']] };
@@ -71,6 +73,9 @@ const sheets = [
     cell('filter-products', 'filterpane', 21, 0, 3, 6),
     cell('table-product', 'table', 0, 6, 24, 6),
   ]),
+  sheet('sheet-regions', 'Regions', 2, [
+    cell('pivot-region-year', 'pivot-table', 0, 0, 24, 8),
+  ]),
 ];
 
 // the modules need an origin with storage: an empty page on loopback
@@ -88,13 +93,14 @@ try {
   for (const m of modules) await page.addScriptTag({ path: require.resolve(`@nebula.js/${m}`) });
   const made = await page.evaluate(
     async ({ charts, modules }) => {
-      const names = { 'sn-bar-chart': 'barchart', 'sn-line-chart': 'linechart', 'sn-pie-chart': 'piechart', 'sn-kpi': 'kpi', 'sn-table': 'table', 'sn-filter-pane': 'filterpane' };
+      const names = { 'sn-bar-chart': 'barchart', 'sn-line-chart': 'linechart', 'sn-pie-chart': 'piechart', 'sn-kpi': 'kpi', 'sn-table': 'table', 'sn-filter-pane': 'filterpane', 'sn-pivot-table': 'pivot-table' };
       const types = modules.map((m) => ({ name: names[m], load: async () => window[m] }));
       const app = { id: 'example', session: { config: {} }, on() {}, getAppLayout: async () => ({ qLocaleInfo: {} }) };
       const n = window.stardust.embed(app, { types, context: { language: 'en-US' } });
       const res = [];
-      for (const [id, type, title, fields, more] of charts) {
+      for (const [id, type, title, fields, more, cube] of charts) {
         const p = await n.generateProperties({ type, fields, properties: { title, ...more } });
+        Object.assign(p.qHyperCubeDef ?? {}, cube); // the module's cube with these settings
         p.qInfo = { qId: id, qType: type };
         res.push(p);
       }

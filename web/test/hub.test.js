@@ -314,6 +314,37 @@ test('a deep link survives a page reload, and the page fits a phone', async () =
   await ctx.close();
 });
 
+test('a pivot table shows regions by year, opens a region into its countries, and a click on a country selects it', async () => {
+  const { ctx, page, errors } = await signedIn('admin', site.adminPassword);
+  await page.goto(`${origin()}/sense/app/${appId}/sheet/sheet-regions`);
+  const pivot = page.locator('[data-object-id=pivot-region-year]');
+  const north = (y) => computed((r) => r.region === 'North' && r.year === y).sales;
+  await pivot.getByText('North', { exact: true }).waitFor();
+  await pivot.getByText(money(north(2023)), { exact: true }).waitFor();
+  for (const y of [2021, 2022, 2023, 2024, 2025]) await pivot.getByText(String(y), { exact: true }).waitFor();
+  assert.equal(await pivot.getByText('Norway', { exact: true }).count(), 0, 'regions are collapsed at first');
+  await shot(page, 'pivot');
+  // the expand button in North's cell: its countries come, each with its own sales
+  const icon = page.locator('[data-testid=expand-icon]');
+  await pivot.locator('div').filter({ hasText: /^North$/, has: icon }).last().locator(icon).click();
+  const norway = (y) => computed((r) => r.country === 'NO' && r.year === y).sales;
+  await pivot.getByText('United Kingdom', { exact: true }).waitFor();
+  await pivot.getByText(money(norway(2022)), { exact: true }).waitFor();
+  assert.equal(await pivot.getByText('Germany', { exact: true }).count(), 0, 'Central stays collapsed');
+  await shot(page, 'pivot-expanded');
+  // a click on Norway (and confirm) selects it everywhere
+  await pivot.getByText('Norway', { exact: true }).click();
+  await page.locator('[data-testid=actions-toolbar-confirm]').click();
+  await page.waitForSelector('.selections >> text=Norway');
+  await pivot.getByText('United Kingdom', { exact: true }).waitFor({ state: 'detached' });
+  await pivot.getByText(money(norway(2025)), { exact: true }).waitFor();
+  await shot(page, 'pivot-selected');
+  await page.click('button[title="Clear all selections"]');
+  await page.locator('.selections >> text=Norway').waitFor({ state: 'detached' });
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 test('a person allowed to change the app adds a sheet and a chart, finds them after a reload, and deletes them', async () => {
   const { ctx, page, errors } = await signedIn('admin', site.adminPassword);
   await page.goto(`${origin()}/sense/app/${appId}`);

@@ -10,6 +10,7 @@ const types = [
   { name: 'kpi', load: () => import('@nebula.js/sn-kpi').then((m) => m.default) },
   { name: 'table', load: () => import('@nebula.js/sn-table').then((m) => m.default) },
   { name: 'filterpane', load: () => import('@nebula.js/sn-filter-pane').then((m) => m.default) },
+  { name: 'pivot-table', load: () => import('@nebula.js/sn-pivot-table').then((m) => m.default) },
 ];
 
 export const chartTypes = types.map((t) => t.name);

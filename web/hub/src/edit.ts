@@ -180,6 +180,7 @@ const CHART_NAMES: Record<string, string> = {
   kpi: 'KPI',
   table: 'Table',
   filterpane: 'Filter pane',
+  'pivot-table': 'Pivot table',
 };
 
 /** The form that adds a chart: type, title, dimension (a field) and measure. */
