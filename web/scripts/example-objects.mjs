@@ -13,7 +13,7 @@ import { chromium } from 'playwright-core';
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const out = resolve(here, '../../examples/sales/objects.json');
-const modules = ['sn-bar-chart', 'sn-line-chart', 'sn-pie-chart', 'sn-kpi', 'sn-table', 'sn-filter-pane', 'sn-pivot-table'];
+const modules = ['sn-bar-chart', 'sn-line-chart', 'sn-pie-chart', 'sn-kpi', 'sn-table', 'sn-filter-pane', 'sn-pivot-table', 'sn-combo-chart', 'sn-scatter-plot'];
 
 const money = { qType: 'F', qnDec: 0, qUseThou: 1, qFmt: '#,##0', qDec: '.', qThou: ',' };
 const dim = (f) => ({ qDef: { qFieldDefs: [f], qFieldLabels: [f] } });
@@ -34,6 +34,9 @@ const charts = [
   ['filter-products', 'filterpane', 'Filters', []],
   // regions and their countries down the side, years across: regions collapsed at first
   ['pivot-region-year', 'pivot-table', 'Sales by region and year', [dim('Region'), dim('Country'), dim('Year'), sales], {}, { qNoOfLeftDims: 2 }],
+  // sales as bars and units as a line, by year; and each product by its sales and units
+  ['combo-year', 'combochart', 'Sales and units by year', [dim('Year'), sales, mea('Sum(Quantity)', 'Units')]],
+  ['scatter-product', 'scatterplot', 'Products by sales and units', [dim('Product'), sales, mea('Sum(Quantity)', 'Units')]],
 ];
 // a filter pane's list boxes are its children, as the filter pane makes them
 const filterChildren = { 'filter-products': [['filter-product', 'Product'], ['filter-country', 'Country']] };
@@ -74,7 +77,9 @@ const sheets = [
     cell('table-product', 'table', 0, 6, 24, 6),
   ]),
   sheet('sheet-regions', 'Regions', 2, [
-    cell('pivot-region-year', 'pivot-table', 0, 0, 24, 8),
+    cell('pivot-region-year', 'pivot-table', 0, 0, 24, 6),
+    cell('combo-year', 'combochart', 0, 6, 12, 6),
+    cell('scatter-product', 'scatterplot', 12, 6, 12, 6),
   ]),
 ];
 
@@ -93,7 +98,7 @@ try {
   for (const m of modules) await page.addScriptTag({ path: require.resolve(`@nebula.js/${m}`) });
   const made = await page.evaluate(
     async ({ charts, modules }) => {
-      const names = { 'sn-bar-chart': 'barchart', 'sn-line-chart': 'linechart', 'sn-pie-chart': 'piechart', 'sn-kpi': 'kpi', 'sn-table': 'table', 'sn-filter-pane': 'filterpane', 'sn-pivot-table': 'pivot-table' };
+      const names = { 'sn-bar-chart': 'barchart', 'sn-line-chart': 'linechart', 'sn-pie-chart': 'piechart', 'sn-kpi': 'kpi', 'sn-table': 'table', 'sn-filter-pane': 'filterpane', 'sn-pivot-table': 'pivot-table', 'sn-combo-chart': 'combochart', 'sn-scatter-plot': 'scatterplot' };
       const types = modules.map((m) => ({ name: names[m], load: async () => window[m] }));
       const app = { id: 'example', session: { config: {} }, on() {}, getAppLayout: async () => ({ qLocaleInfo: {} }) };
       const n = window.stardust.embed(app, { types, context: { language: 'en-US' } });

@@ -314,7 +314,7 @@ test('a deep link survives a page reload, and the page fits a phone', async () =
   await ctx.close();
 });
 
-test('a pivot table shows regions by year, opens a region into its countries, and a click on a country selects it', async () => {
+test('a pivot table shows regions by year, opens a region into its countries, and a click on a country selects it; a combo chart and a scatter plot beside it', async () => {
   const { ctx, page, errors } = await signedIn('admin', site.adminPassword);
   await page.goto(`${origin()}/sense/app/${appId}/sheet/sheet-regions`);
   const pivot = page.locator('[data-object-id=pivot-region-year]');
@@ -323,6 +323,13 @@ test('a pivot table shows regions by year, opens a region into its countries, an
   await pivot.getByText(money(north(2023)), { exact: true }).waitFor();
   for (const y of [2021, 2022, 2023, 2024, 2025]) await pivot.getByText(String(y), { exact: true }).waitFor();
   assert.equal(await pivot.getByText('Norway', { exact: true }).count(), 0, 'regions are collapsed at first');
+  // beside it, a combo chart (sales as bars, units as a line, by year) and a scatter plot of
+  // the products by sales and units, each drawn with its measures named
+  for (const [id, text] of [['combo-year', /Year[\s\S]*Sales[\s\S]*Units/], ['scatter-product', /Sales[\s\S]*Units/]]) {
+    const chart = page.locator(`[data-object-id=${id}]`);
+    await chart.locator('canvas').first().waitFor();
+    assert.match(await chart.innerText(), text, id);
+  }
   await shot(page, 'pivot');
   // the expand button in North's cell: its countries come, each with its own sales
   const icon = page.locator('[data-testid=expand-icon]');

@@ -11,9 +11,13 @@ const types = [
   { name: 'table', load: () => import('@nebula.js/sn-table').then((m) => m.default) },
   { name: 'filterpane', load: () => import('@nebula.js/sn-filter-pane').then((m) => m.default) },
   { name: 'pivot-table', load: () => import('@nebula.js/sn-pivot-table').then((m) => m.default) },
+  { name: 'combochart', load: () => import('@nebula.js/sn-combo-chart').then((m) => m.default) },
+  { name: 'scatterplot', load: () => import('@nebula.js/sn-scatter-plot').then((m) => m.default) },
 ];
 
-export const chartTypes = types.map((t) => t.name);
+/** The types the hub's chart form makes, from one dimension and one measure (a scatter
+ * plot needs two measures). */
+export const chartTypes = types.map((t) => t.name).filter((n) => n !== 'scatterplot');
 
 /** Starts loading the modules of these chart types now (a sheet's, before its charts are
  * made): the modules are large, and nebula.js would ask for them one layer later. */

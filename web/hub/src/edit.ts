@@ -181,6 +181,8 @@ const CHART_NAMES: Record<string, string> = {
   table: 'Table',
   filterpane: 'Filter pane',
   'pivot-table': 'Pivot table',
+  combochart: 'Combo chart',
+  scatterplot: 'Scatter plot',
 };
 
 /** The form that adds a chart: type, title, dimension (a field) and measure. */
