@@ -14,8 +14,9 @@ PKGS=(
   # benchmarks only: the nginx baseline, and the previous transport that bench/transport_run
   # builds for its before-and-after figure
   nginx libmicrohttpd-dev
-  # the browser that the hub's tests drive (playwright-core from npm, no browser download)
-  chromium
+  # the browsers that the hub's tests drive (playwright-core from npm, no browser download;
+  # Firefox through WebDriver BiDi)
+  chromium firefox-esr
 )
 
 missing=()

@@ -1,4 +1,5 @@
-// The hub in a real browser: Debian's chromium driven by playwright-core, against a real
+// The hub in real browsers: Debian's chromium (and, for one walk through it, Debian's
+// Firefox ESR over WebDriver BiDi) driven by playwright-core, against a real
 // node (tests/qix/site.js) with the example app of `make demo` (examples/sales). Every
 // number checked is computed here from the example's formulas, not read from the engine.
 // Screenshots of each step go to $FATHOM_TEST_OUT/hub (default: a temporary folder).
@@ -11,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { chromium, firefox } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
 const { makeSite, destroySite, sleep } = require('../../tests/qix/site.js');
@@ -114,8 +115,8 @@ function rawStatus(target, cookie) {
   });
 }
 
-async function signedIn(user, password, viewport = { width: 1280, height: 800 }) {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport });
+async function signedIn(user, password, viewport = { width: 1280, height: 800 }, b = browser) {
+  const ctx = await b.newContext({ ignoreHTTPSErrors: true, viewport });
   const page = await ctx.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -350,6 +351,39 @@ test('a pivot table shows regions by year, opens a region into its countries, an
   await page.locator('.selections >> text=Norway').waitFor({ state: 'detached' });
   assert.deepEqual(errors, []);
   await ctx.close();
+});
+
+test('the hub works in Firefox: sign-in, a sheet, a click on a bar, a pivot table opened', async () => {
+  const fx = await firefox.launch({ channel: 'moz-firefox', executablePath: process.env.FIREFOX ?? '/usr/bin/firefox-esr' });
+  try {
+    const { ctx, page, errors } = await signedIn('admin', site.adminPassword, undefined, fx);
+    await page.goto(`${origin()}/sense/app/${appId}/sheet/sheet-overview`);
+    await page.waitForFunction(() => /300k/.test(document.querySelector('[data-object-id=kpi-orders]')?.textContent ?? ''));
+    await page.waitForSelector('[data-object-id=bar-region] svg text >> text=North');
+    await sleep(500); // the bars are drawn on the frame after the layout
+    await shot(page, 'firefox-sheet');
+    const label = await page.locator('[data-object-id=bar-region] svg text', { hasText: /^North$/ }).boundingBox();
+    await page.mouse.click(label.x + label.width / 2, label.y - 30);
+    await page.locator('[data-testid=actions-toolbar-confirm]').click();
+    const north = computed((r) => r.region === 'North');
+    await page.waitForFunction((n) => (document.querySelector('[data-object-id=kpi-orders]')?.textContent ?? '').includes(n), `${north.orders / 1000}k`);
+    await page.waitForFunction((n) => (document.querySelector('[data-object-id=table-country]')?.textContent ?? '').includes(n), money(north.sales));
+    await shot(page, 'firefox-north');
+    await page.click('button[title="Clear all selections"]');
+    await page.waitForFunction(() => /300k/.test(document.querySelector('[data-object-id=kpi-orders]')?.textContent ?? ''));
+    await page.click('.sheets >> text=Regions');
+    const pivot = page.locator('[data-object-id=pivot-region-year]');
+    const icon = page.locator('[data-testid=expand-icon]');
+    await pivot.locator('div').filter({ hasText: /^North$/, has: icon }).last().locator(icon).click();
+    await pivot.getByText('United Kingdom', { exact: true }).waitFor();
+    const uk = computed((r) => r.country === 'GB' && r.year === 2024).sales;
+    await pivot.getByText(money(uk), { exact: true }).waitFor();
+    await shot(page, 'firefox-pivot');
+    assert.deepEqual(errors, []);
+    await ctx.close();
+  } finally {
+    await fx.close();
+  }
 });
 
 test('a person allowed to change the app adds a sheet and a chart, finds them after a reload, and deletes them', async () => {
