@@ -28,6 +28,8 @@ static const struct command {
     {"task", NULL, ops_task, "list reload tasks, start one and follow its log"},
     {"user", NULL, ops_user, "add people who sign in, set their passwords, remove them"},
     {"script", NULL, ops_script, "list the functions load scripts and charts may use"},
+    {"backup", NULL, ops_backup, "back up a running site, or verify a backup"},
+    {"restore", NULL, ops_restore, "make a new site from a backup"},
     {"version", NULL, print_version, "print the version"},
     {"help", NULL, print_help, "show this help"},
     {"reload-worker", NULL, ops_reload_worker, NULL}, /* run by a node, not by people */

@@ -66,6 +66,19 @@ void conf_set(struct conf *c, const char *key, const char *value)
 	c->n++;
 }
 
+void conf_unset(struct conf *c, const char *key)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		if (strcmp(c->v[i].key, key) == 0) {
+			free(c->v[i].key);
+			free(c->v[i].value);
+			memmove(&c->v[i], &c->v[i + 1], (c->n - i - 1) * sizeof(c->v[0]));
+			c->n--;
+			return;
+		}
+	}
+}
+
 const char *conf_get(const struct conf *c, const char *key, const char *dflt)
 {
 	for (size_t i = 0; i < c->n; i++)

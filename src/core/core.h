@@ -288,6 +288,8 @@ const char *conf_get(const struct conf *c, const char *key, const char *dflt);
 NODISCARD int conf_get_int(const struct conf *c, const char *key, int64_t dflt, int64_t min,
 			   int64_t max, int64_t *out, struct err *e);
 void conf_set(struct conf *c, const char *key, const char *value);
+/* Removes a key (nothing when it is not there). */
+void conf_unset(struct conf *c, const char *key);
 /* Writes the file atomically with mode 0640. */
 NODISCARD int conf_save(const struct conf *c, const char *path, struct err *e);
 

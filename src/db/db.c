@@ -262,27 +262,64 @@ int db_open(const struct db_config *cfg, struct db **out, struct err *e)
 
 static int version_row(void *ctx, int n, const struct db_value *cols);
 
-int db_check(const struct db_config *cfg, int *out_version, struct err *e)
+/* Runs fn on one connection made for it, outside any pool. */
+static int on_one_conn(const struct db_config *cfg,
+		       int (*fn)(const struct db_driver *drv, struct db_conn *c, void *ctx,
+				 struct err *e),
+		       void *ctx, struct err *e)
 {
-	*out_version = 0;
 	const struct db_driver *drv =
 	    cfg->kind == DB_SQLITE ? &db_sqlite_driver : &db_postgres_driver;
 	struct db_conn *c;
 	struct db_shared shared;
 	pthread_mutex_init(&shared.writers, NULL);
 	int rc = drv->connect(cfg, &shared, &c, e);
-	if (rc) {
-		pthread_mutex_destroy(&shared.writers);
-		return rc;
+	if (rc == 0) {
+		rc = fn(drv, c, ctx, e);
+		drv->disconnect(c);
 	}
-	bool exists = false;
-	rc = drv->table_exists(c, "schema_version", &exists, e);
-	if (rc == 0 && exists)
-		rc = drv->exec(c, "SELECT version FROM schema_version", NULL, version_row,
-			       out_version, NULL, e);
-	drv->disconnect(c);
 	pthread_mutex_destroy(&shared.writers);
 	return rc;
+}
+
+static int read_schema_version(const struct db_driver *drv, struct db_conn *c, void *ctx,
+			       struct err *e)
+{
+	bool exists = false;
+	int rc = drv->table_exists(c, "schema_version", &exists, e);
+	if (rc == 0 && exists)
+		rc = drv->exec(c, "SELECT version FROM schema_version", NULL, version_row, ctx,
+			       NULL, e);
+	return rc;
+}
+
+int db_check(const struct db_config *cfg, int *out_version, struct err *e)
+{
+	*out_version = 0;
+	return on_one_conn(cfg, read_schema_version, out_version, e);
+}
+
+static int count_row(void *ctx, int n, const struct db_value *cols)
+{
+	if (n > 0 && cols[0].type == DBV_INT)
+		*(int64_t *)ctx = cols[0].i;
+	return 0;
+}
+
+static int count_tables(const struct db_driver *drv, struct db_conn *c, void *ctx, struct err *e)
+{
+	const char *sql = drv == &db_sqlite_driver
+			      ? "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+			      : "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = "
+				"c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm') AND "
+				"n.nspname = current_schema()";
+	return drv->exec(c, sql, NULL, count_row, ctx, NULL, e);
+}
+
+int db_count_tables(const struct db_config *cfg, int64_t *out, struct err *e)
+{
+	*out = 0;
+	return on_one_conn(cfg, count_tables, out, e);
 }
 
 void db_close(struct db *db)

@@ -86,6 +86,9 @@ void db_close(struct db *db);
  * changing nothing. Reports why a connection fails (unreachable host, wrong password,
  * missing role or database) as ERR_UNAVAILABLE. */
 NODISCARD int db_check(const struct db_config *cfg, int *out_version, struct err *e);
+/* Connects once and counts the tables (and views) in the database's schema, changing
+ * nothing: 0 for a database made empty for a new site. */
+NODISCARD int db_count_tables(const struct db_config *cfg, int64_t *out, struct err *e);
 /* The schema version that `schema` (as in db_config) brings a database to. */
 int db_schema_latest(const struct db_migration *const *schema);
 /* The schema version `db` was opened with, and the one the database holds. */

@@ -19,6 +19,8 @@ int ops_task(int argc, char **argv);
 int ops_user(int argc, char **argv);
 int ops_reload_worker(int argc, char **argv);
 int ops_script(int argc, char **argv);
+int ops_backup(int argc, char **argv);
+int ops_restore(int argc, char **argv);
 
 /* Prints an error (message, detail, hint) to stderr as "fathom: ...". */
 void ops_print_err(const struct err *e);

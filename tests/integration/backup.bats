@@ -1,0 +1,175 @@
+#!/usr/bin/env bats
+# backup.bats: `fathom backup`, `fathom backup verify` and `fathom restore` on a running
+# site: the backup taken while the node serves (and while apps are uploaded), verified,
+# and restored onto a new site on SQLite and on PostgreSQL, which then serves the same
+# apps, streams, tasks and users with the same ids and the same files; a damaged backup
+# refused, naming the file, with nothing made.
+
+load helpers
+
+setup_file() {
+	site_up
+	export B=$BATS_FILE_TMPDIR/backup
+	local id
+	id=$(new_app Sales 'T: LOAD * INLINE [\nRegion, Amount\nNorth, 5\nSouth, 7\n];')
+	json POST /qrs/stream '{"name":"Finance"}' >/dev/null
+	local stream
+	stream=$(jqb .id)
+	api PUT "/qrs/app/$id/publish?stream=$stream" >/dev/null
+	new_app Budget 'B: LOAD 1 AS x AUTOGENERATE 3;' >/dev/null
+	json POST /qrs/reloadtask/create "{\"task\":{\"name\":\"Nightly\",\"app\":{\"id\":\"$id\"}}}" >/dev/null
+	printf 'reader password\n' | "$FATHOM" user add reader --dir "$SITE" >/dev/null
+	mkdir -p "$SHARE/CustomData/sales"
+	printf 'Region,Target\nNorth,10\n' >"$SHARE/CustomData/sales/targets.csv"
+	printf 'logo' >"$SHARE/StaticContent/Content/logo.txt"
+	entities >"$BATS_FILE_TMPDIR/before"
+}
+
+teardown_file() {
+	[ -f "$SITE/pid" ] && stop_node "$SITE"
+	site_down
+}
+
+# entities: the site's apps (with their files' sizes), streams, tasks and users, by id.
+entities() {
+	api GET /qrs/app/full >/dev/null
+	jqb -c '[.[] | {id, name, stream: .stream.name, size: .fileSize}] | sort_by(.id)'
+	api GET /qrs/stream >/dev/null
+	jqb -c '[.[] | {id, name}] | sort_by(.id)'
+	api GET /qrs/reloadtask/full >/dev/null
+	jqb -c '[.[] | {id, name, app: .app.id}] | sort_by(.id)'
+	api GET /qrs/user >/dev/null
+	jqb -c '[.[] | {id, userId, userDirectory}] | sort_by(.id)'
+}
+
+# on_node DIR SHARE CMD...: runs CMD with the helpers pointed at the node in DIR.
+on_node() {
+	local dir=$1 share=$2
+	shift 2
+	SITE=$dir SHARE=$share "$@"
+}
+
+@test "a running site backs up; the backup verifies and restores onto a new site that serves the same" {
+	run "$FATHOM" backup --dir "$SITE" --to "$B"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ "$output" == *"backed up 2 apps"* ]]
+	[ -f "$B/manifest.json" ] && [ ! -e "$B.partial" ]
+	run "$FATHOM" backup verify "$B"
+	[ "$status" -eq 0 ] && [[ "$output" == *"complete"* ]]
+	# the repository is one snapshot: every app row names a file in the backup
+	[ "$(jq '.apps | length' "$B/manifest.json")" -eq 2 ]
+	for f in $(jq -r '.apps[] | "\(.[0]).\(.[1])"' "$B/manifest.json"); do [ -f "$B/apps/$f" ]; done
+	# a second backup to the same path is refused
+	run "$FATHOM" backup --dir "$SITE" --to "$B"
+	[ "$status" -eq 1 ] && [[ "$output" == *"exists already"* ]]
+
+	# the new site takes the old one's ports: stop the old one first
+	stop_node "$SITE"
+	local d2=$BATS_TEST_TMPDIR/site2 s2=$BATS_TEST_TMPDIR/share2
+	run "$FATHOM" restore --from "$B" --dir "$d2" --share "$s2" --quiet
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	grep -q "^path = $d2/repository.db" "$d2/node.conf"
+	grep -q "^apps = $s2/Apps" "$d2/node.conf"
+	cmp "$SHARE/CustomData/sales/targets.csv" "$s2/CustomData/sales/targets.csv"
+	cmp "$SHARE/StaticContent/Content/logo.txt" "$s2/StaticContent/Content/logo.txt"
+	start_node "$d2"
+	on_node "$d2" "$s2" entities >"$BATS_TEST_TMPDIR/after"
+	diff "$BATS_FILE_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+	on_node "$d2" "$s2" check_consistency
+	# the restored site works: its app reloads
+	local id
+	id=$(jq -r '.[0].id' "$BATS_TEST_TMPDIR/after" | head -1)
+	local s
+	s=$(SITE=$d2 api POST "/qrs/app/$id/reload")
+	[[ "$s" == 2* ]] || { cat "$(BODY_FILE)"; false; }
+	stop_node "$d2"
+	# a restore onto folders that are not empty is refused, and changes nothing there
+	run "$FATHOM" restore --from "$B" --dir "$d2" --share "$BATS_TEST_TMPDIR/share3"
+	[ "$status" -eq 1 ] && [[ "$output" == *"not empty"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/share3" ]
+	start_node "$SITE"
+}
+
+@test "a backup taken while apps are uploaded holds every file its repository names" {
+	"$FATHOM" app file --out "$BATS_TEST_TMPDIR/up.qvf" --padding-bytes 4000000 >/dev/null
+	(for i in $(seq 1 40); do upload "Upload$i" "$BATS_TEST_TMPDIR/up.qvf" >/dev/null; done) &
+	local loop=$!
+	sleep 0.3
+	local b2=$BATS_TEST_TMPDIR/b2
+	run "$FATHOM" backup --dir "$SITE" --to "$b2" --quiet
+	wait "$loop"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run "$FATHOM" backup verify "$b2"
+	[ "$status" -eq 0 ]
+	local n
+	n=$(jq '.apps | length' "$b2/manifest.json")
+	[ "$n" -ge 2 ] && [ "$n" -le 42 ]
+	stop_node "$SITE"
+	local d3=$BATS_TEST_TMPDIR/site3 s3=$BATS_TEST_TMPDIR/share3
+	"$FATHOM" restore --from "$b2" --dir "$d3" --share "$s3" --quiet
+	start_node "$d3"
+	on_node "$d3" "$s3" check_consistency
+	SITE=$d3 api GET /qrs/app/count >/dev/null
+	[ "$(jqb .value)" -eq "$n" ]
+	stop_node "$d3"
+	start_node "$SITE"
+}
+
+@test "a damaged backup is refused by verify and restore, naming the file, and nothing is made" {
+	[ -f "$B/manifest.json" ] || skip "needs the first test's backup"
+	local bad=$BATS_TEST_TMPDIR/bad
+	cp -r "$B" "$bad"
+	local f
+	f=$(ls "$bad/apps" | head -1)
+	printf 'X' | dd of="$bad/apps/$f" bs=1 seek=100 conv=notrunc status=none
+	run "$FATHOM" backup verify "$bad"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$bad/apps/$f is damaged"* ]]
+	run "$FATHOM" restore --from "$bad" --dir "$BATS_TEST_TMPDIR/d4" --share "$BATS_TEST_TMPDIR/s4"
+	[ "$status" -eq 1 ] && [[ "$output" == *"damaged"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/d4" ] && [ ! -e "$BATS_TEST_TMPDIR/s4" ]
+	# a truncated repository dump, and a manifest that names a path outside the backup
+	cp "$B/apps/$f" "$bad/apps/$f"
+	truncate -s -10 "$bad/repository.jsonl"
+	run "$FATHOM" backup verify "$bad"
+	[ "$status" -eq 1 ] && [[ "$output" == *"repository.jsonl is damaged"* ]]
+	cp "$B/repository.jsonl" "$bad/repository.jsonl"
+	jq '.files += [{"path": "../../etc/passwd", "size": 1, "sha256": "00"}]' "$B/manifest.json" >"$bad/manifest.json"
+	run "$FATHOM" backup verify "$bad"
+	[ "$status" -eq 1 ] && [[ "$output" == *"may not"* ]]
+	# no manifest: not a backup (what an interrupted backup leaves is PATH.partial)
+	rm "$bad/manifest.json"
+	run "$FATHOM" backup verify "$bad"
+	[ "$status" -eq 1 ] && [[ "$output" == *"is not a backup"* ]]
+}
+
+@test "a backup restores onto PostgreSQL, and the PostgreSQL site backs up and restores onto SQLite" {
+	[ -f "$B/manifest.json" ] || skip "needs the first test's backup"
+	pg_up
+	stop_node "$SITE"
+	local d5=$BATS_TEST_TMPDIR/site5 s5=$BATS_TEST_TMPDIR/share5
+	run "$FATHOM" restore --from "$B" --dir "$d5" --share "$s5" --db "$DB_URL" --quiet
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	grep -q '^driver = postgres' "$d5/node.conf"
+	! grep -q secret "$d5/node.conf" # the password is sealed, not written
+	start_node "$d5"
+	on_node "$d5" "$s5" entities >"$BATS_TEST_TMPDIR/pg"
+	diff "$BATS_FILE_TMPDIR/before" "$BATS_TEST_TMPDIR/pg"
+	# a database that holds a repository already is refused
+	run "$FATHOM" restore --from "$B" --dir "$BATS_TEST_TMPDIR/d6" --share "$BATS_TEST_TMPDIR/s6" --db "$DB_URL"
+	[ "$status" -eq 1 ] && [[ "$output" == *"holds a Fathom repository already"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/d6" ]
+	# the PostgreSQL site's own backup, back onto SQLite
+	local b3=$BATS_TEST_TMPDIR/b3
+	"$FATHOM" backup --dir "$d5" --to "$b3" --quiet
+	[ "$(jq -r .database "$b3/manifest.json")" = postgres ]
+	stop_node "$d5"
+	local d7=$BATS_TEST_TMPDIR/site7 s7=$BATS_TEST_TMPDIR/share7
+	"$FATHOM" restore --from "$b3" --dir "$d7" --share "$s7" --quiet
+	start_node "$d7"
+	on_node "$d7" "$s7" entities >"$BATS_TEST_TMPDIR/back"
+	diff "$BATS_FILE_TMPDIR/before" "$BATS_TEST_TMPDIR/back"
+	stop_node "$d7"
+	pg_down
+	start_node "$SITE"
+}
