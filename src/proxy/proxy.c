@@ -316,10 +316,39 @@ static bool method_known(int m)
 	       m == VP_JWT || m == VP_OIDC;
 }
 
+/* GET /health, for load balancers, on both ports and without signing in: 200 when this
+ * node can use the repository database and the share, else 503 saying which it cannot. */
+static bool health(struct proxy *p, struct http_req *r)
+{
+	const char *m = http_req_method(r);
+	if (strcmp(http_req_path(r), "/health") != 0 || (strcmp(m, "GET") && strcmp(m, "HEAD")))
+		return false;
+	struct err e;
+	err_init(&e);
+	int rc = p->cfg.repository ? repo_health(p->cfg.repository, &e)
+				   : err_set(&e, ERR_UNAVAILABLE, "no repository on this node");
+	json_t *o = rc ? json_pack("{s:s,s:s}", "status", "unavailable", "reason", e.message)
+		       : json_pack("{s:s}", "status", "ok");
+	char *body = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	http_add_header(r, "Cache-Control", "no-store");
+	http_respond(r, rc ? 503 : 200, "application/json; charset=utf-8", body ? body : "{}",
+		     body ? strlen(body) : 2);
+	free(body);
+	/* a load balancer asks every few seconds: say it once a minute */
+	static int64_t logged;
+	int64_t now = time_now_ms(), last = __atomic_load_n(&logged, __ATOMIC_RELAXED);
+	if (rc && now - last >= 60000 &&
+	    __atomic_compare_exchange_n(&logged, &last, now, false, __ATOMIC_RELAXED,
+					__ATOMIC_RELAXED))
+		log_warn("proxy: health check from %s: %s", http_req_peer(r), e.message);
+	return true;
+}
+
 static void on_headers(void *ctx, struct http_req *r)
 {
 	struct proxy *p = ctx;
-	struct preq *pr = begin(p, r);
+	struct preq *pr = health(p, r) ? NULL : begin(p, r);
 	if (!pr)
 		return;
 	const struct vproxy *vp = &pr->vp;
@@ -457,6 +486,8 @@ static bool plain_host(const char *host, char *out, size_t n)
 static void redirect_on_headers(void *ctx, struct http_req *r)
 {
 	struct proxy *p = ctx;
+	if (health(p, r))
+		return;
 	char host[256];
 	const char *h = http_req_header(r, "Host");
 	if (!h || !plain_host(h, host, sizeof(host)))

@@ -174,6 +174,10 @@ NODISCARD int repo_task_enqueue(struct db_conn *c, const char *task_id, const ch
 
 /* Whether the repository already holds a site (a service cluster). */
 NODISCARD int repo_site_exists(struct db *db, bool *out, struct err *e);
+/* Whether this node can use the repository database and the share now (a query answered, the
+ * app folder readable and writable): 0, or ERR_UNAVAILABLE saying which cannot. Blocks as
+ * long as they take to answer. */
+NODISCARD int repo_health(struct repo *r, struct err *e);
 /* The row id of user DIR\\ID, made when it is not in the repository yet (a person signed
  * in from another directory). */
 NODISCARD int repo_user_ensure(struct repo *r, const char *dir, const char *id,

@@ -1,9 +1,12 @@
 /* status.c: GET /qrs/servicestatus: every node's repository service and whether it is
  * alive, judged from heartbeats against the database's clock (three missed beats and a
- * node is NoCommunication). */
+ * node is NoCommunication); and this node's own health, for load balancers. */
 #include "repo/repo_int.h"
+#include "share/share.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { SERVICE_REPOSITORY = 0 };
 enum { STATE_RUNNING = 2, STATE_NO_COMMUNICATION = 3 };
@@ -83,4 +86,19 @@ int repo_api_status_full(struct qrs *q)
 int repo_api_status_count(struct qrs *q)
 {
 	return status(q, false, true);
+}
+
+int repo_health(struct repo *r, struct err *e)
+{
+	bool seen = false;
+	struct err de;
+	err_init(&de);
+	if (db_exec_once(r->db, "SELECT 1", NULL, db_row_seen, &seen, &de) != 0 || !seen)
+		return err_set(e, ERR_UNAVAILABLE, "the repository database does not answer: %s",
+			       de.message);
+	const char *apps = share_apps_dir(r->share);
+	if (access(apps, R_OK | W_OK | X_OK) != 0)
+		return err_set(e, ERR_UNAVAILABLE, "the share's app folder %s cannot be used: %s",
+			       apps, strerror(errno));
+	return 0;
 }

@@ -123,7 +123,19 @@ teardown_file() {
 	grep -qi '^X-Fathom-Cache: stale' "$BATS_TEST_TMPDIR/h"
 	grep -qi '^Warning: 110' "$BATS_TEST_TMPDIR/h"
 	s=$(node_api 2 GET /qrs/servicecluster/full); expect 503 "$s"
+	# a load balancer asking node 2's proxy hears that its database is away
+	local px2
+	px2=https://localhost:$(conf_port "$D2" proxy)/health
+	s=$(curl -s -o "$(BODY_FILE)" -w '%{http_code}' --cacert "$D2/certs/root.pem" "$px2")
+	expect 503 "$s"
+	[[ "$(jqb .reason)" == *"repository database does not answer"* ]]
 	pg_start
+	for _ in $(seq 1 50); do # a pooled connection is made again when next used
+		s=$(curl -s -o "$(BODY_FILE)" -w '%{http_code}' --cacert "$D2/certs/root.pem" "$px2")
+		[ "$s" = 200 ] && break
+		sleep 0.1
+	done
+	expect 200 "$s"
 	s=$(node_api 3 GET "/qrs/tag/$id" -D "$BATS_TEST_TMPDIR/h"); expect 200 "$s"
 	[ "$(jqb .name)" = n-1 ]
 	[ "$(grep -ci '^X-Fathom-Cache' "$BATS_TEST_TMPDIR/h")" = 0 ]

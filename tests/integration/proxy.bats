@@ -310,6 +310,20 @@ qps() {
 	[ "$st" = 308 ]; [ "$(hdr Location)" = "https://localhost:$PXP/" ]
 }
 
+@test "/health answers load balancers on both ports without signing in; 503 names the share when it cannot be used" {
+	st=$(px /health)
+	[ "$st" = 200 ] && [ "$(jqb -c .)" = '{"status":"ok"}' ] && [ "$(hdr Cache-Control)" = no-store ]
+	st=$(curl -s -o "$(BODY_FILE)" -w '%{http_code}' "http://localhost:$PLAIN/health")
+	[ "$st" = 200 ] && [ "$(jqb .status)" = ok ]
+	mv "$SHARE/Apps" "$SHARE/Apps.away"
+	st=$(px /health) || true
+	mv "$SHARE/Apps.away" "$SHARE/Apps"
+	[ "$st" = 503 ] && [ "$(jqb .status)" = unavailable ]
+	[[ "$(jqb .reason)" == *"app folder $SHARE/Apps cannot be used"* ]]
+	[ "$(px /health)" = 200 ]
+	[ "$(px /health -X POST)" != 200 ] # only GET and HEAD
+}
+
 @test "ten failures in a row lock a name on the site, even for the right password, and unknown names alike" {
 	FROM=127.0.0.3
 	printf 'dave password\n' | "$FATHOM" user add dave --dir "$SITE" >/dev/null
