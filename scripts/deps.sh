@@ -14,6 +14,8 @@ PKGS=(
   # benchmarks only: the nginx baseline, and the previous transport that bench/transport_run
   # builds for its before-and-after figure
   nginx libmicrohttpd-dev
+  # bench/backup_run: the tar | zstd baseline
+  zstd
   # the browsers that the hub's tests drive (playwright-core from npm, no browser download;
   # Firefox through WebDriver BiDi)
   chromium firefox-esr
