@@ -59,6 +59,7 @@ bench: build
 	bench/transport_run
 	bench/proxy_run
 	bench/hub_run
+	bench/backup_run
 	cmake --build $(BUILD) --target rules_bench && $(BUILD)/rules_bench
 
 clean:
