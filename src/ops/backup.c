@@ -910,30 +910,9 @@ static int restore_conf(const struct restore_args *a, const struct share_paths *
 	conf_set(cf, "share.static_content", sp->static_content);
 	conf_set(cf, "share.archived_logs", sp->archived_logs);
 	conf_set(cf, "share.custom_data", sp->custom_data);
+	bool made_key;
 	if (a->db_url) {
-		char *bare = NULL, *password = NULL, *sealed = NULL, key_path[PATH_MAX];
-		unsigned char key[CRYPTO_KEY_LEN];
-		snprintf(key_path, sizeof(key_path), "%s/secret.key", a->dir);
-		rc = db_pg_split_password(a->db_url, &bare, &password, e);
-		if (rc == 0 && access(key_path, F_OK) != 0)
-			rc = crypto_key_create(key_path, e);
-		if (rc == 0)
-			rc = crypto_key_load(key_path, key, e);
-		if (rc == 0 && password)
-			rc = crypto_seal(key, password, &sealed, e);
-		if (rc == 0) {
-			conf_set(cf, "database.driver", "postgres");
-			conf_set(cf, "database.conninfo", bare);
-			if (sealed)
-				conf_set(cf, "database.password", sealed);
-			else
-				conf_unset(cf, "database.password");
-			conf_unset(cf, "database.path");
-		}
-		explicit_bzero(key, sizeof(key));
-		free(bare);
-		free(password);
-		free(sealed);
+		rc = ops_conf_postgres(cf, a->dir, a->db_url, &made_key, e);
 	} else {
 		conf_set(cf, "database.driver", "sqlite");
 		conf_set(cf, "database.path", db_path);

@@ -71,6 +71,11 @@ void ops_db_release(struct ops_db *d);
 int ops_parse_show_set(int argc, char **argv, const char *usage, bool *out_set,
 		       const char **out_dir, int *out_first);
 
+/* node.conf's [database] for PostgreSQL at `db_url`: its password sealed with the node's
+ * DIR/secret.key (made when missing; *made_key says so), never written in clear. */
+NODISCARD int ops_conf_postgres(struct conf *cf, const char *dir, const char *db_url,
+				bool *made_key, struct err *e);
+
 /* Opens the database of the node in `dir` (one connection) as its node.conf says.
  * Caller owns *out (db_close). */
 NODISCARD int ops_open_node_db(const struct conf *cf, const char *dir, struct db **out,

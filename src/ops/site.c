@@ -290,34 +290,6 @@ static int make_share(struct ops_undo *u, const struct share_paths *sp, struct e
 	return rc;
 }
 
-/* The database settings of node.conf for PostgreSQL. node.conf never holds the password in
- * clear: it is sealed with the node's new secret.key. */
-static int conf_postgres(struct conf *cf, struct ops_undo *u, const char *adir, const char *db_url,
-			 struct err *e)
-{
-	char *bare = NULL, *password = NULL, *sealed = NULL, key_path[PATH_MAX];
-	unsigned char key[CRYPTO_KEY_LEN];
-	snprintf(key_path, sizeof(key_path), "%s/secret.key", adir);
-	int rc = db_pg_split_password(db_url, &bare, &password, e);
-	if (rc == 0 && (rc = crypto_key_create(key_path, e)) == 0)
-		ops_undo_add(u, key_path, false);
-	if (rc == 0)
-		rc = crypto_key_load(key_path, key, e);
-	if (rc == 0 && password)
-		rc = crypto_seal(key, password, &sealed, e);
-	if (rc == 0) {
-		conf_set(cf, "database.driver", "postgres");
-		conf_set(cf, "database.conninfo", bare);
-		if (sealed)
-			conf_set(cf, "database.password", sealed);
-	}
-	explicit_bzero(key, sizeof(key));
-	free(bare);
-	free(password);
-	free(sealed);
-	return rc;
-}
-
 /* Writes node.conf, the last file of a new site (also undone if a later step fails). */
 static int write_node_conf(const struct site_args *a, struct ops_undo *u, const char *adir,
 			   const char *db_path, const char *node_id, const struct share_paths *sp,
@@ -338,7 +310,12 @@ static int write_node_conf(const struct site_args *a, struct ops_undo *u, const 
 	conf_set(cf, "repository.max_body_bytes", "16777216");
 	int rc = 0;
 	if (a->db_url) {
-		rc = conf_postgres(cf, u, adir, a->db_url, e);
+		bool made_key = false;
+		rc = ops_conf_postgres(cf, adir, a->db_url, &made_key, e);
+		char key_path[PATH_MAX];
+		snprintf(key_path, sizeof(key_path), "%s/secret.key", adir);
+		if (made_key)
+			ops_undo_add(u, key_path, false);
 	} else {
 		conf_set(cf, "database.driver", "sqlite");
 		conf_set(cf, "database.path", db_path);

@@ -360,3 +360,33 @@ void ops_conf_proxy_ports(struct conf *cf, const char *port, const char *http, c
 	if (api)
 		conf_set(cf, "proxy.api_port", api);
 }
+
+int ops_conf_postgres(struct conf *cf, const char *dir, const char *db_url, bool *made_key,
+		      struct err *e)
+{
+	char *bare = NULL, *password = NULL, *sealed = NULL, key_path[PATH_MAX];
+	unsigned char key[CRYPTO_KEY_LEN];
+	*made_key = false;
+	snprintf(key_path, sizeof(key_path), "%s/secret.key", dir);
+	int rc = db_pg_split_password(db_url, &bare, &password, e);
+	if (rc == 0 && access(key_path, F_OK) != 0 && (rc = crypto_key_create(key_path, e)) == 0)
+		*made_key = true;
+	if (rc == 0)
+		rc = crypto_key_load(key_path, key, e);
+	if (rc == 0 && password)
+		rc = crypto_seal(key, password, &sealed, e);
+	if (rc == 0) {
+		conf_set(cf, "database.driver", "postgres");
+		conf_set(cf, "database.conninfo", bare);
+		if (sealed)
+			conf_set(cf, "database.password", sealed);
+		else
+			conf_unset(cf, "database.password");
+		conf_unset(cf, "database.path");
+	}
+	explicit_bzero(key, sizeof(key));
+	free(bare);
+	free(password);
+	free(sealed);
+	return rc;
+}

@@ -255,9 +255,7 @@ static json_t *cube_page(const struct cube *c, const struct cube_spec *sp, json_
 			 "qArea", "qLeft", left, "qTop", top, "qWidth", w, "qHeight", h);
 }
 
-/* Pages asked for, clipped, with at most QIX_MAX_CELLS cells in all. */
-static int pages(json_t *req, const struct cube *c, const struct cube_spec *sp, json_t **out,
-		 const char **msg)
+json_int_t qix_cube_cells(json_t *req)
 {
 	json_int_t cells = 0;
 	size_t i;
@@ -265,7 +263,16 @@ static int pages(json_t *req, const struct cube *c, const struct cube_spec *sp, 
 	json_array_foreach (req, i, pg)
 		cells += json_integer_value(json_object_get(pg, "qWidth")) *
 			 json_integer_value(json_object_get(pg, "qHeight"));
-	if (cells > QIX_MAX_CELLS && out) {
+	return cells;
+}
+
+/* Pages asked for, clipped, with at most QIX_MAX_CELLS cells in all. */
+static int pages(json_t *req, const struct cube *c, const struct cube_spec *sp, json_t **out,
+		 const char **msg)
+{
+	size_t i;
+	json_t *pg;
+	if (qix_cube_cells(req) > QIX_MAX_CELLS && out) {
 		*msg = "more than 10000 cells asked for in one call";
 		return 7009;
 	}

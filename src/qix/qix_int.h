@@ -331,6 +331,8 @@ NODISCARD int qix_cube_spec_read(const struct assoc *a, json_t *hc, struct cube_
  * with *why. */
 NODISCARD int qix_cube_compute(struct qix_session *s, json_t *hc, struct cube_spec *sp,
 			       struct cube **out, const char **why);
+/* The cells a list of pages (NxPage: qWidth x qHeight each) asks for. */
+json_int_t qix_cube_cells(json_t *req);
 /* A measure's cell fields: its value, and its qText by the measure's qNumFormat. */
 void qix_cube_set_measure(json_t *cell, const struct val *v, const struct cube_spec *sp, int m);
 

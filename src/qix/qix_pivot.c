@@ -518,13 +518,9 @@ static int pivot_open(struct pivot *p, struct qix_session *s, json_t *def, const
 
 static json_t *pages(struct pivot *p, json_t *req, const char **why, int *rc)
 {
-	json_int_t cells = 0;
 	size_t i;
 	json_t *pg;
-	json_array_foreach (req, i, pg)
-		cells += json_integer_value(json_object_get(pg, "qWidth")) *
-			 json_integer_value(json_object_get(pg, "qHeight"));
-	if (cells > QIX_MAX_CELLS) {
+	if (qix_cube_cells(req) > QIX_MAX_CELLS) {
 		*why = "more than 10000 cells asked for in one call";
 		*rc = 7009;
 		return NULL;
