@@ -351,6 +351,7 @@ struct dump {
 	json_t *cols;  /* the current table's columns */
 	struct backup *b;
 	int64_t rows;
+	bool bad; /* a value could not be written */
 };
 
 static int name_row(void *ctx, int n, const struct db_value *v)
@@ -370,7 +371,12 @@ static int dump_row(void *ctx, int n, const struct db_value *v)
 			    : v[i].type == DBV_REAL ? json_real(v[i].d)
 			    : v[i].type == DBV_TEXT ? json_stringn(v[i].s, v[i].len)
 						    : json_null();
-		json_array_append_new(row, x ? x : json_null());
+		if (!x) { /* text that is not UTF-8: never written as something else */
+			json_decref(row);
+			d->bad = true;
+			return ERR_INVALID;
+		}
+		json_array_append_new(row, x);
 	}
 	int rc = json_dumpf(row, d->out, JSON_COMPACT) != 0 || fputc('\n', d->out) == EOF;
 	json_decref(row);
@@ -462,7 +468,7 @@ static int dump_repository(struct backup *b, struct db *db, const struct share *
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/repository.jsonl", b->to);
-	struct dump d = {fopen(path, "wx"), json_array(), NULL, b, 0};
+	struct dump d = {fopen(path, "wx"), json_array(), NULL, b, 0, false};
 	if (!d.out)
 		return err_set(e, ERR_IO, "cannot create %s: %s", path, strerror(errno));
 	struct db_conn *c = NULL;
@@ -495,6 +501,11 @@ static int dump_repository(struct backup *b, struct db *db, const struct share *
 			rc = err_set(e, ERR_INVALID, "table %s has too many columns", name);
 		if (rc == 0)
 			rc = db_exec(c, sql, NULL, dump_row, &d, NULL, e);
+		if (rc && d.bad)
+			rc = err_set(e, ERR_INVALID, "a row of %s holds text that is not UTF-8",
+				     name);
+		else if (rc) /* keeps the database's own message when it gave one */
+			rc = err_set(e, rc, "cannot write table %s to %s", name, path);
 		json_decref(head);
 	}
 	if (rc == 0)
@@ -508,6 +519,8 @@ static int dump_repository(struct backup *b, struct db *db, const struct share *
 			     e);
 	/* the app files, opened before the snapshot ends */
 	b->fds = calloc(json_array_size(b->apps) + 1, sizeof(int));
+	if (!b->fds && rc == 0)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
 	json_array_foreach (b->apps, i, t) {
 		char file[PATH_MAX];
 		const char *id = json_string_value(json_array_get(t, 0)),
