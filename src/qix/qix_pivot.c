@@ -21,7 +21,7 @@ struct pv_node {
 	int64_t row;			   /* the side's cube row with its value */
 	int64_t lo, hi;			   /* leaves [lo, hi) under it */
 	int level, k;			   /* its level, and the number of real levels above it */
-	bool pseudo, empty, can_expand, can_collapse;
+	bool pseudo, empty, total, can_expand, can_collapse;
 };
 
 struct pv_side {
@@ -145,8 +145,15 @@ static int64_t add_node(struct pv_side *x, int64_t parent, int level, int k, int
 		x->cap = cap;
 	}
 	int64_t i = x->n_nodes++;
-	x->n[i] = (struct pv_node){parent, -1,	  -1, -1,     elem,  row,   0,
-				   0,	   level, k,  pseudo, false, false, false};
+	x->n[i] = (struct pv_node){.parent = parent,
+				   .first = -1,
+				   .last = -1,
+				   .next = -1,
+				   .elem = elem,
+				   .row = row,
+				   .level = level,
+				   .k = k,
+				   .pseudo = pseudo};
 	if (parent < 0) {
 		if (x->roots < 0)
 			x->roots = i;
@@ -161,6 +168,30 @@ static int64_t add_node(struct pv_side *x, int64_t parent, int level, int k, int
 		x->n[parent].last = i;
 	}
 	return i;
+}
+
+/* Whether dimension d's values get a total among them (qOtherTotalSpec.qTotalMode). */
+static bool has_totals(const struct pivot *p, int d)
+{
+	json_t *dim = json_array_get(json_object_get(p->def, "qDimensions"), (size_t)d);
+	const char *mode = json_string_value(
+	    json_object_get(json_object_get(dim, "qOtherTotalSpec"), "qTotalMode"));
+	return mode && strcmp(mode, "TOTAL_EXPR") == 0;
+}
+
+static int build(struct pivot *p, struct pv_side *x, int lv, int64_t r0, int64_t r1, int64_t parent,
+		 int64_t *path, int k, bool collapsed);
+
+/* A total (T) among the values of level lv: its measures over the parent's rows, its
+ * subtree as a collapsed value's. */
+static int add_total(struct pivot *p, struct pv_side *x, int lv, int64_t r0, int64_t r1,
+		     int64_t parent, int64_t *path, int k)
+{
+	int64_t node = add_node(x, parent, lv, k, -1, r0, false);
+	if (node < 0)
+		return -1;
+	x->n[node].total = true;
+	return build(p, x, lv + 1, r0, r1, node, path, k + 1, true);
 }
 
 /* The nodes of level lv for the side's cube rows [r0, r1) under `parent`; path holds the
@@ -191,6 +222,10 @@ static int build(struct pivot *p, struct pv_side *x, int lv, int64_t r0, int64_t
 		return build(p, x, lv + 1, r0, r1, parent, path, k, true);
 	bool deeper = k + 1 < x->n_real;
 	const struct cube *c = x->c;
+	bool totals = has_totals(p, d),
+	     above = json_is_true(json_object_get(p->def, "qShowTotalsAbove"));
+	if (totals && above && add_total(p, x, lv, r0, r1, parent, path, k) != 0)
+		return -1;
 	for (int64_t r = r0; r < r1;) {
 		int64_t e = c->cells[r * c->n_cols + k].elem, s = r;
 		while (r < r1 && c->cells[r * c->n_cols + k].elem == e)
@@ -205,6 +240,8 @@ static int build(struct pivot *p, struct pv_side *x, int lv, int64_t r0, int64_t
 		if (build(p, x, lv + 1, s, r, node, path, k + 1, !open) != 0)
 			return -1;
 	}
+	if (totals && !above && add_total(p, x, lv, r0, r1, parent, path, k) != 0)
+		return -1;
 	return 0;
 }
 
@@ -263,7 +300,7 @@ static int side_build(struct pivot *p, struct pv_side *x)
 	for (int64_t i = 0; i < x->n_nodes; i++)
 		if (!x->n[i].pseudo && x->n[i].k > deepest)
 			deepest = x->n[i].k;
-	if (deepest > 0 && !p->full) {
+	if (deepest > 0) { /* (fully expanded, a total still needs them) */
 		x->n_nodes = 0;
 		x->roots = x->roots_last = -1;
 		x->pad = deepest;
@@ -293,7 +330,7 @@ static int leaf_path(const struct pv_side *x, int64_t pos, int64_t *path, int *m
 		const struct pv_node *node = &x->n[chain[n]];
 		if (node->pseudo)
 			*measure = (int)node->elem;
-		else if (!node->empty)
+		else if (!node->empty && !node->total) /* a total's: over its parent's rows */
 			path[k++] = node->elem;
 	}
 	return k;
@@ -401,6 +438,17 @@ static json_t *value_cell(struct pivot *p, int64_t row, int64_t col)
 
 /* ---- pages */
 
+/* A total's text: its dimension's qTotalLabel, or "Totals". */
+static const char *total_label(const struct pivot *p, const struct pv_side *x,
+			       const struct pv_node *n)
+{
+	json_t *dim =
+	    json_array_get(json_object_get(p->def, "qDimensions"), (size_t)x->lv[n->level]);
+	const char *label =
+	    json_string_value(json_object_get(json_object_get(dim, "qTotalLabel"), "qv"));
+	return label && *label ? label : "Totals";
+}
+
 /* NxPivotDimensionCells of the siblings from i that cover leaves [lo, hi). */
 static json_t *dim_cells(struct pivot *p, const struct pv_side *x, int64_t i, int64_t lo,
 			 int64_t hi)
@@ -416,10 +464,11 @@ static json_t *dim_cells(struct pivot *p, const struct pv_side *x, int64_t i, in
 			json_object_set_new(cell, "qText", json_string(p->sp->mes_label[n->elem]));
 			json_object_set_new(cell, "qNum", json_string("NaN"));
 			type = "P";
-		} else if (n->empty) {
-			json_object_set_new(cell, "qText", json_string(""));
+		} else if (n->empty || n->total) {
+			json_object_set_new(cell, "qText",
+					    json_string(n->total ? total_label(p, x, n) : ""));
 			json_object_set_new(cell, "qNum", json_string("NaN"));
-			type = "E";
+			type = n->total ? "T" : "E";
 		} else {
 			qix_obj_set_value(cell, &x->c->cells[n->row * x->c->n_cols + n->k].v);
 			json_object_del(cell, "qIsNull");
@@ -686,7 +735,7 @@ int qix_pivot_expand(struct qix_call *c)
 	}
 	if (all) {
 		toggle_all(&p, x, open, state);
-	} else if (node < 0 || x->n[node].pseudo || x->n[node].empty) {
+	} else if (node < 0 || x->n[node].pseudo || x->n[node].empty || x->n[node].total) {
 		c->msg = "no value of a dimension there";
 		rc = QIX_INVALID_PARAMETER;
 	} else {
@@ -746,7 +795,7 @@ int qix_pivot_select(struct qix_call *c)
 			if ((!left && !top) || lv < 0 || lv >= x->n_lv || x->lv[lv] != d)
 				continue;
 			int64_t node = find(x, left ? r : col, (int)lv);
-			if (node >= 0 && !x->n[node].empty)
+			if (node >= 0 && !x->n[node].empty && !x->n[node].total)
 				syms[n++] = x->n[node].elem;
 		}
 		if (n > 0)

@@ -898,6 +898,22 @@ test('pivot cubes (qMode P): rows and columns of values, expanded and collapsed 
     assert.deepEqual([hc.qNoOfLeftDims, hc.qSize, hc.qPivotDataPages[0].qTop], [4, { qcx: 1, qcy: 8 }, []]);
     assert.deepEqual(hc.qPivotDataPages[0].qLeft[0].qSubNodes[0].qSubNodes.map(node), [['Fruit', 'N', '', 0, 0, pseudo]]);
     assert.deepEqual(data(hc.qPivotDataPages[0]).flat(), [8, 2, 2, 1, 7, 1, 4, 1], 'Alice Fruit, Carol Veg, Bob Fruit and Veg');
+    // totals (qOtherTotalSpec TOTAL_EXPR): each region's customers get a total after them,
+    // the regions a grand total; a total's measures are over what its parent holds
+    const totals = (d) => ({ ...d, qOtherTotalSpec: { qTotalMode: 'TOTAL_EXPR' } });
+    await obj.setProperties({ qInfo: { qId: obj.id, qType: 'pivot-table' }, qHyperCubeDef: { ...def, qAlwaysFullyExpanded: true, qShowTotalsAbove: false, qDimensions: [totals(dim('Region')), { ...totals(dim('Customer')), qTotalLabel: { qv: 'All customers' } }, dim('Category')] } });
+    hc = (await obj.getLayout()).qHyperCube;
+    [page] = hc.qPivotDataPages;
+    const names = (n) => [n.qText, n.qType, ...(n.qType === 'P' || !n.qSubNodes.length ? [] : [n.qSubNodes.map(names)])];
+    assert.deepEqual(page.qLeft.map(names), [
+      ['East', 'N', [['Alice', 'N'], ['Carol', 'N'], ['All customers', 'T']]],
+      ['West', 'N', [['Bob', 'N'], ['All customers', 'T']]],
+      ['Totals', 'T', [['', 'E']]],
+    ]);
+    assert.deepEqual(hc.qSize, { qcx: 4, qcy: 6 });
+    assert.deepEqual(data(page), [[8, 2, null, null], [null, null, 2, 1], [8, 2, 2, 1], [7, 1, 4, 1], [7, 1, 4, 1], [15, 3, 6, 2]]);
+    assert.equal(await obj.selectPivotCells('/qHyperCubeDef', [{ qType: 'L', qRow: 5, qCol: 0 }], false, false), true);
+    assert.deepEqual(states(await customers.getLayout()), { Alice: 'O', Bob: 'O', Carol: 'O' }, 'a total is no value to select');
   } finally {
     await s.session.close();
   }
