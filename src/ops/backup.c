@@ -453,12 +453,14 @@ static int int_row(void *ctx, int n, const struct db_value *v)
 	return 0;
 }
 
-static int app_row(void *ctx, int n, const struct db_value *v)
+/* Rows of two texts, appended to the JSON list at ctx as [a, b] (app and generation;
+ * table and column). */
+static int pair_row(void *ctx, int n, const struct db_value *v)
 {
-	json_t *apps = ctx;
+	json_t *list = ctx;
 	if (n == 2 && v[0].type == DBV_TEXT && v[1].type == DBV_TEXT)
 		json_array_append_new(
-		    apps, json_pack("[s#,s#]", v[0].s, (int)v[0].len, v[1].s, (int)v[1].len));
+		    list, json_pack("[s#,s#]", v[0].s, (int)v[0].len, v[1].s, (int)v[1].len));
 	return 0;
 }
 
@@ -513,7 +515,7 @@ static int dump_repository(struct backup *b, struct db *db, const struct share *
 		    c,
 		    "SELECT id, generation FROM app WHERE generation IS NOT NULL UNION "
 		    "SELECT app_id, generation FROM app_export WHERE generation IS NOT NULL",
-		    NULL, app_row, b->apps, NULL, e);
+		    NULL, pair_row, b->apps, NULL, e);
 	if (rc == 0)
 		rc = db_exec(c, "SELECT version FROM schema_version", NULL, int_row, schema, NULL,
 			     e);
@@ -998,15 +1000,6 @@ static int insert_rows(struct loader *l, const char *table, json_t *cols, char *
 	return rc;
 }
 
-static int seq_row(void *ctx, int n, const struct db_value *v)
-{
-	json_t *list = ctx;
-	if (n == 2 && v[0].type == DBV_TEXT && v[1].type == DBV_TEXT)
-		json_array_append_new(
-		    list, json_pack("[s#,s#]", v[0].s, (int)v[0].len, v[1].s, (int)v[1].len));
-	return 0;
-}
-
 /* The backup's rows in place of the new repository's first ones, in one transaction. */
 static int restore_rows(const struct restore_args *a, struct db *db, json_t *tables, int64_t *rows,
 			struct err *e)
@@ -1058,7 +1051,7 @@ static int restore_rows(const struct restore_args *a, struct db *db, json_t *tab
 		    l.c,
 		    "SELECT table_name::text, column_name::text FROM information_schema.columns "
 		    "WHERE table_schema = current_schema() AND column_default LIKE 'nextval(%'",
-		    NULL, seq_row, seqs, NULL, e);
+		    NULL, pair_row, seqs, NULL, e);
 		size_t i;
 		json_t *s;
 		json_array_foreach (seqs, i, s) {
