@@ -469,6 +469,7 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 				   .api_port = (int)port,
 				   .engine_port = (int)engine_port,
 				   .certs_dir = certs_dir,
+				   .node_dir = dir,
 				   .file_check = ops_file_check,
 				   .schedule_check = sched_check_schedule,
 				   .password_set = proxy_password_set};

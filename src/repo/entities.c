@@ -308,6 +308,26 @@ static int check_user(const struct repo *repo, const struct decoded *in, struct 
 	return 0;
 }
 
+/* A folder connection's folder must not reach the operating system's folders, this node's
+ * folder or the share's apps (share_folder_check); other types are not files. */
+static int check_dataconnection(const struct repo *repo, const struct decoded *in, struct err *e)
+{
+	const char *folder = NULL;
+	bool is_folder = true;
+	for (int i = 0; i < in->n_vals; i++) {
+		const struct colval *v = &in->vals[i];
+		if (strcmp(v->f->json, "connectionstring") == 0 && !v->is_null)
+			folder = v->s;
+		if (strcmp(v->f->json, "type") == 0)
+			is_folder = v->is_null || str_ieq(v->s, "folder");
+	}
+	if (!folder || !is_folder)
+		return 0;
+	const char *guarded[3];
+	int n = repo ? repo_guarded_dirs(repo, guarded) : 0;
+	return share_folder_check(folder, guarded, n, e);
+}
+
 /* A JSON array of objects that each hold a GUID under "id" (at most 64). */
 static bool node_list_ok(const char *json)
 {
@@ -508,8 +528,8 @@ static const struct entity_desc user_desc =
     DESC_CHECK("user", "User", "users", user_fields, E_TAGS | E_CUSTOM_PROPS, check_user);
 static const struct entity_desc tag_desc = DESC("tag", "Tag", "tag", tag_fields, 0);
 static const struct entity_desc dataconnection_desc =
-    DESC("dataconnection", "DataConnection", "dataconnection", dataconnection_fields,
-	 E_TAGS | E_CUSTOM_PROPS | E_OWNER);
+    DESC_CHECK("dataconnection", "DataConnection", "dataconnection", dataconnection_fields,
+	       E_TAGS | E_CUSTOM_PROPS | E_OWNER, check_dataconnection);
 static const struct entity_desc node_desc =
     DESC("servernodeconfiguration", "ServerNodeConfiguration", "servernodeconfiguration",
 	 node_fields, E_TAGS | E_CUSTOM_PROPS);

@@ -88,15 +88,26 @@ static bool run_ended(struct repo *r, const char *session)
 
 struct conn_list {
 	struct arena *a;
+	const struct repo *r;
 	const char **names, **folders;
 	int n, cap;
 };
 
+/* A connection whose folder may not be reached (made before that was checked, or a node
+ * folder moved under it since) is left out of the reload, with a warning. */
 static int conn_row(void *ctx, int n, const struct db_value *c)
 {
 	struct conn_list *l = ctx;
 	if (n < 2 || c[0].type != DBV_TEXT || c[1].type != DBV_TEXT || l->n == l->cap)
 		return 0;
+	const char *guarded[3];
+	int ng = repo_guarded_dirs(l->r, guarded);
+	struct err e;
+	err_init(&e);
+	if (share_folder_check(c[1].s, guarded, ng, &e) != 0) {
+		log_warn("data connection %s is left out of reloads: %s", c[0].s, e.message);
+		return 0;
+	}
 	l->names[l->n] = arena_strdup(l->a, c[0].s);
 	l->folders[l->n++] = arena_strdup(l->a, c[1].s);
 	return 0;
@@ -157,6 +168,18 @@ static int log_file(struct qrs *q, const char *log_name, char *out, size_t n)
 	return 0;
 }
 
+/* The last line of a log whose worker was stopped, so that the log says so. */
+static void log_stopped(const char *logp, const char *why)
+{
+	FILE *f = fopen(logp, "a");
+	if (!f)
+		return;
+	char now[ISO_TIME_LEN + 1];
+	time_format_iso(time_now_ms(), now);
+	fprintf(f, "%s error: %s\n", now, why);
+	fclose(f);
+}
+
 /* Runs the worker for the app's generation `gen` into `out`, its log in `logp`. */
 static int run_worker(struct qrs *q, const char *gen, const char *session, const char *out,
 		      const char *logp)
@@ -165,7 +188,7 @@ static int run_worker(struct qrs *q, const char *gen, const char *session, const
 	char src[PATH_MAX];
 	if (share_app_path(r->share, q->id, gen, src, sizeof(src)))
 		return err_set(&q->err, ERR_INTERNAL, "bad app file name");
-	struct conn_list conns = {.a = q->a, .cap = 64};
+	struct conn_list conns = {.a = q->a, .r = r, .cap = 64};
 	conns.names = arena_alloc(q->a, sizeof(char *) * (size_t)conns.cap);
 	conns.folders = arena_alloc(q->a, sizeof(char *) * (size_t)conns.cap);
 	int rc = db_exec_once(r->db,
@@ -189,6 +212,7 @@ static int run_worker(struct qrs *q, const char *gen, const char *session, const
 	rc = proc_run(&spec, &st, &q->err);
 	if (run_ended(r, session) && (rc || st.code != 0 || st.end != PROC_EXITED)) {
 		log_info("reload of app %s (execution %s) was stopped", q->id, session);
+		log_stopped(logp, "the reload was stopped before it finished");
 		q->err.code = 0;
 		return err_set(&q->err, ERR_ABORTED, "the reload was stopped");
 	}
@@ -196,6 +220,8 @@ static int run_worker(struct qrs *q, const char *gen, const char *session, const
 		return rc;
 	char why[600];
 	failure(r, &st, logp, why, sizeof(why));
+	if (st.end != PROC_EXITED || st.code == 127 || st.code == 126)
+		log_stopped(logp, why); /* the worker could not say it */
 	log_warn("reload of app %s failed: %s", q->id, why);
 	err_set(&q->err, st.end == PROC_EXITED && st.code == 1 ? ERR_INVALID : ERR_ABORTED,
 		"the reload failed: %s", why);

@@ -38,6 +38,8 @@ int repo_open(const struct repo_config *cfg, struct repo **out, struct err *e)
 			 sizeof(r->reload_logs));
 	if (cfg->certs_dir)
 		str_copy(r->certs_dir, cfg->certs_dir, sizeof(r->certs_dir));
+	if (cfg->node_dir)
+		str_copy(r->node_dir, cfg->node_dir, sizeof(r->node_dir));
 	if (cfg->ca && cfg->ca->cert && cfg->ca->key) {
 		r->ca.cert = strdup(cfg->ca->cert);
 		r->ca.key = strdup(cfg->ca->key);
@@ -261,4 +263,16 @@ int repo_decode_check(const char *type, const char *json, size_t len, struct err
 	arena_free(a);
 	json_decref(j);
 	return rc;
+}
+
+int repo_guarded_dirs(const struct repo *r, const char *out[3])
+{
+	int n = 0;
+	if (r->node_dir[0])
+		out[n++] = r->node_dir;
+	if (r->certs_dir[0])
+		out[n++] = r->certs_dir;
+	if (r->share)
+		out[n++] = share_apps_dir(r->share);
+	return n;
 }

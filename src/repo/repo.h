@@ -88,6 +88,7 @@ struct repo_config {
 	int api_port;	       /* this node's repository port, for other nodes' calls */
 	int engine_port;       /* this node's QIX port (0: none), for load balancing */
 	const char *certs_dir; /* root.pem, client.pem, client_key.pem for calls to nodes */
+	const char *node_dir;  /* this node's folder, out of every data connection's reach */
 	/* Sets the password of user row `user_ref` (the proxy's; hashed, and the user's
 	 * sessions ended) for PUT /qrs/user/{id}/password. NULL: no such endpoint. */
 	int (*password_set)(struct db *db, const char *user_ref, const char *password,

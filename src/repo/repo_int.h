@@ -101,7 +101,7 @@ struct repo {
 	char **select_sql;	   /* per entity: the column list of SELECT (see crud.c) */
 	struct crypto_pem_pair ca; /* the site CA, on the node that holds its key; else empty */
 	int api_port;
-	char certs_dir[PATH_MAX];
+	char certs_dir[PATH_MAX], node_dir[PATH_MAX];
 	struct repo_file_check file_check;
 	repo_schedule_check_fn schedule_check; /* NULL: schedules are checked field by field */
 	int (*password_set)(struct db *db, const char *user_ref, const char *password,
@@ -118,6 +118,10 @@ struct repo {
 		bool cancelled;
 	} runs[64];
 };
+
+/* The folders no data connection may reach: this node's folder, its certificates and the
+ * share's apps, in out[3]. Returns how many. */
+int repo_guarded_dirs(const struct repo *r, const char *out[3]);
 
 /* A change-log row the request's transaction wrote. */
 struct qrs_change {

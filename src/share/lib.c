@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -20,6 +21,79 @@ int share_lib_init(struct share_lib *out, const char *name, const char *folder, 
 		return err_set(e, ERR_NOT_FOUND,
 			       "the folder \"%s\" of data connection %s does not exist", folder,
 			       name);
+	return 0;
+}
+
+/* Folders of the operating system: no connection may lie in one or hold one. */
+static const char *const system_dirs[] = {
+    "/bin",	"/boot",    "/dev",	  "/etc",	"/lib",	     "/lib32",	 "/lib64",
+    "/libx32",	"/proc",    "/root",	  "/run",	"/sbin",     "/sys",	 "/usr",
+    "/var/lib", "/var/log", "/var/cache", "/var/spool", "/var/mail", "/var/run", "/var/backups"};
+
+/* `a` is `b` or a folder inside it (both absolute, without a trailing slash but "/"). */
+static bool path_within(const char *a, const char *b)
+{
+	size_t bl = strlen(b);
+	if (bl == 1 && b[0] == '/')
+		return true;
+	return strncmp(a, b, bl) == 0 && (a[bl] == '/' || a[bl] == '\0');
+}
+
+/* The absolute path `in` with ".", ".." and repeated slashes taken out, in `out`. */
+static bool path_clean(const char *in, char *out, size_t n)
+{
+	if (in[0] != '/' || strlen(in) >= n)
+		return false;
+	size_t ol = 0;
+	for (const char *seg = in; *seg;) {
+		while (*seg == '/')
+			seg++;
+		size_t sl = strcspn(seg, "/");
+		if (sl == 0 || (sl == 1 && seg[0] == '.')) {
+		} else if (sl == 2 && seg[0] == '.' && seg[1] == '.') {
+			while (ol > 0 && out[ol - 1] != '/')
+				ol--;
+			ol = ol > 0 ? ol - 1 : 0;
+		} else {
+			out[ol++] = '/';
+			memcpy(out + ol, seg, sl);
+			ol += sl;
+		}
+		seg += sl;
+	}
+	if (ol == 0)
+		out[ol++] = '/';
+	out[ol] = '\0';
+	return true;
+}
+
+int share_folder_check(const char *folder, const char *const *guarded, int n_guarded, struct err *e)
+{
+	char real[PATH_MAX], g[PATH_MAX];
+	/* a folder that does not exist yet is judged by its name */
+	if (!realpath(folder, real) && !path_clean(folder, real, sizeof(real)))
+		return err_set(e, ERR_FIELD,
+			       "the folder of a data connection is an absolute path (\"%s\" is "
+			       "not)",
+			       folder);
+	for (size_t i = 0; i < ARRAY_LEN(system_dirs); i++)
+		if (path_within(real, system_dirs[i]) || path_within(system_dirs[i], real))
+			return err_set(e, ERR_FIELD,
+				       "%s is or holds %s, a folder of the operating system; a "
+				       "data connection may not reach it",
+				       real, system_dirs[i]);
+	for (int i = 0; i < n_guarded; i++) {
+		if (!guarded[i] ||
+		    (!realpath(guarded[i], g) && !path_clean(guarded[i], g, sizeof(g))))
+			continue;
+		if (path_within(real, g) || path_within(g, real))
+			return err_set(
+			    e, ERR_FIELD,
+			    "%s is or holds %s, a folder Fathom keeps to itself (a node's "
+			    "folder or the share's apps); a data connection may not "
+			    "reach it",
+			    real, g);
+	}
 	return 0;
 }
 
@@ -83,8 +157,7 @@ int share_lib_resolve(const struct share_lib *libs, int n_libs, const char *path
 		return for_write
 			   ? err_set(e, ERR_NOT_FOUND, "the folder of %s does not exist", path)
 			   : err_set(e, ERR_NOT_FOUND, "%s does not exist", path);
-	size_t cl = strlen(c->folder);
-	if (strncmp(real, c->folder, cl) != 0 || (real[cl] != '/' && real[cl] != '\0'))
+	if (!path_within(real, c->folder))
 		return err_set(e, ERR_FORBIDDEN, "%s leads out of its data connection", path);
 	return 0;
 }
@@ -101,6 +174,32 @@ static int open_beneath(int root, const char *rest, int flags)
 	       (errno == EINTR || errno == EAGAIN) && ++tries < 100)
 		;
 	return fd;
+}
+
+/* Whether a folder on the way from `root` to the file `rest` (the root included) is a
+ * node's folder, which holds node.conf: another node's folder on this host is known by
+ * that alone. Each step is opened beneath the root, as the file is. */
+static bool through_node_folder(int root, const char *rest)
+{
+	struct stat st;
+	if (fstatat(root, "node.conf", &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return true;
+	char prefix[PATH_MAX];
+	for (const char *slash = strchr(rest, '/'); slash; slash = strchr(slash + 1, '/')) {
+		size_t pl = (size_t)(slash - rest);
+		if (pl == 0 || pl >= sizeof(prefix))
+			continue;
+		memcpy(prefix, rest, pl);
+		prefix[pl] = '\0';
+		int d = open_beneath(root, prefix, O_PATH | O_DIRECTORY);
+		if (d < 0)
+			continue; /* the open of the file itself says why */
+		bool found = fstatat(d, "node.conf", &st, AT_SYMLINK_NOFOLLOW) == 0;
+		close(d);
+		if (found)
+			return true;
+	}
+	return false;
 }
 
 static int open_error(const char *path, bool folder, struct err *e)
@@ -140,6 +239,13 @@ int share_lib_open(const struct share_lib *libs, int n_libs, const char *path, b
 	if (root < 0)
 		return err_set(e, ERR_NOT_FOUND, "the folder of data connection %s is gone: %s",
 			       c->name, strerror(errno));
+	if (through_node_folder(root, rest)) {
+		close(root);
+		return err_set(e, ERR_FORBIDDEN,
+			       "%s lies in a node's folder (one that holds node.conf), which no "
+			       "data connection may reach",
+			       path);
+	}
 	if (!for_write) {
 		/* O_NONBLOCK: a FIFO must not hold the reload; the caller wants a regular file */
 		*fd = open_beneath(root, rest, O_RDONLY | O_NONBLOCK);

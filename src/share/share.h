@@ -107,6 +107,13 @@ struct share_lib {
 NODISCARD int share_lib_init(struct share_lib *out, const char *name, const char *folder,
 			     struct err *e);
 
+/* Whether `folder` may be a folder data connection's: an absolute path that neither lies
+ * in nor holds a folder of the operating system: "/", /etc, /proc, /var/lib, ... or one of
+ * `guarded` (the node's folder, the share's apps; NULL entries are skipped). Links are
+ * followed where the folder exists. ERR_FIELD with the reason. */
+NODISCARD int share_folder_check(const char *folder, const char *const *guarded, int n_guarded,
+				 struct err *e);
+
 /* Resolves `path` (lib://Name/rest, Name in any case) against `libs` into `out`. For a
  * write, the folder of the file must exist; for a read, the file. ERR_FORBIDDEN: not a
  * lib:// path, or it leads out of its folder; ERR_NOT_FOUND: no such connection, file or

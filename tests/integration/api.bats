@@ -127,7 +127,7 @@ teardown_file() { site_down; }
 	[ "$(jqb length)" = 1 ]
 	s=$(json POST /qrs/stream "{\"name\":\"Bad\",\"customProperties\":[{\"value\":\"Dev\",\"definition\":{\"id\":\"$did\"}}]}")
 	expect 400 "$s"; [[ "$(jqb .message)" == *"choice values"* ]]
-	s=$(json POST /qrs/dataconnection "{\"name\":\"dc\",\"connectionstring\":\"x\",\"customProperties\":[{\"value\":\"Prod\",\"definition\":{\"id\":\"$did\"}}]}")
+	s=$(json POST /qrs/dataconnection "{\"name\":\"dc\",\"connectionstring\":\"/srv/data\",\"customProperties\":[{\"value\":\"Prod\",\"definition\":{\"id\":\"$did\"}}]}")
 	expect 400 "$s"; [[ "$(jqb .message)" == *"does not apply"* ]]
 	[ "$(rows dataconnection "WHERE name = 'dc'")" = 0 ]
 }

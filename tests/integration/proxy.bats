@@ -196,6 +196,9 @@ qrs() {
 	st=$(qrs GET "/qrs/app/$shared" "$s"); expect 200 "$st"
 	st=$(qrs DELETE "/qrs/app/$shared" "$s"); expect 403 "$st"
 	st=$(qrs POST /qrs/stream "$s" -H 'Content-Type: application/json' --data '{"name":"Mine"}'); expect 403 "$st"
+	# a folder connection reads files on the node's host: an administrator's right only
+	st=$(qrs POST /qrs/dataconnection "$s" -H 'Content-Type: application/json' --data "{\"name\":\"Mine\",\"connectionstring\":\"$BATS_TEST_TMPDIR\"}"); expect 403 "$st"
+	st=$(qrs GET /qrs/dataconnection "$s"); expect 200 "$st"; [ "$(jqb length)" = 0 ]
 	st=$(qrs GET /qrs/user "$s"); expect 200 "$st"; [ "$(jqb '[.[].userId]|join(",")')" = carol ]
 	st=$(qrs GET /qrs/systemrule "$s"); expect 200 "$st"; [ "$(jqb length)" = 0 ]
 	st=$(qrs GET /qrs/servicestatus "$s"); expect 403 "$st"
@@ -210,6 +213,7 @@ qrs() {
 	sign_in admin "$ADMIN_PW" >/dev/null; a=$(sid)
 	st=$(qrs GET /qrs/app/count "$a"); [ "$(jqb .value)" -ge 3 ]
 	st=$(qrs GET /qrs/servicestatus "$a"); expect 200 "$st"
+	st=$(qrs POST /qrs/dataconnection "$a" -H 'Content-Type: application/json' --data "{\"name\":\"Admins\",\"connectionstring\":\"$BATS_TEST_TMPDIR\"}"); expect 201 "$st"
 	# a rule edit takes effect at the next request: disable the Everyone rule
 	rule=$(sql "SELECT id FROM systemrule WHERE name = 'EveryoneStream'")
 	st=$(api GET "/qrs/systemrule/$rule"); expect 200 "$st"

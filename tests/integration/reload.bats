@@ -58,12 +58,47 @@ teardown_file() { site_down; }
 	[[ "$(jqb .message)" == *"no folder data connection named Nowhere"* ]]
 }
 
+@test "no data connection reaches the node's folder, the share's apps or the system" {
+	for f in / /etc /var "$SITE" "$SITE/certs" "$SHARE" "$SHARE/Apps" "$(dirname "$SITE")" \
+		relative; do
+		s=$(json POST /qrs/dataconnection "{\"name\":\"Bad\",\"connectionstring\":\"$f\"}")
+		expect 400 "$s"
+		[[ "$(jqb .message)" == *"may not reach"* || "$(jqb .message)" == *"absolute path"* ]]
+	done
+	[ "$(rows dataconnection "WHERE name = 'Bad'")" = 0 ]
+	mkdir -p "$BATS_TEST_TMPDIR/data/other"
+	printf 'a\n1\n' >"$BATS_TEST_TMPDIR/data/ok.csv"
+	s=$(json POST /qrs/dataconnection "{\"name\":\"Data\",\"connectionstring\":\"$BATS_TEST_TMPDIR/data\"}")
+	expect 201 "$s"; dc=$(jqb .id)
+	s=$(api GET "/qrs/dataconnection/$dc"); expect 200 "$s"
+	s=$(json PUT "/qrs/dataconnection/$dc" "$(jq -c '.connectionstring = "/etc"' "$(BODY_FILE)")")
+	expect 400 "$s"
+	# another node's folder (it holds node.conf) below a connection is not entered
+	printf '[node]\n' >"$BATS_TEST_TMPDIR/data/other/node.conf"
+	printf 'k\nSECRET\n' >"$BATS_TEST_TMPDIR/data/other/key.csv"
+	id=$(new_app Other 'T: LOAD * FROM [lib://Data/other/key.csv] (txt, embedded labels);\n')
+	s=$(api POST "/qrs/app/$id/reload"); expect 400 "$s"
+	[[ "$(jqb .message)" == *"lies in a node's folder"* ]]
+	id=$(new_app Fine 'T: LOAD * FROM [lib://Data/ok.csv] (txt, embedded labels);\n')
+	s=$(api POST "/qrs/app/$id/reload"); expect 204 "$s"
+	# a connection stored before the check (here, by hand) is left out of reloads
+	sql "UPDATE dataconnection SET connectionstring = '$SITE' WHERE id = '$dc'" >/dev/null
+	id=$(new_app Key 'T: LOAD * FROM [lib://Data/node.conf] (txt);\n')
+	s=$(api POST "/qrs/app/$id/reload"); expect 400 "$s"
+	[[ "$(jqb .message)" == *"no folder data connection named Data"* ]]
+	grep -q "data connection Data is left out of reloads" "$SITE/stderr.log"
+	s=$(api DELETE "/qrs/dataconnection/$dc"); expect 204 "$s"
+}
+
 @test "a reload past the time limit is stopped and changes nothing" {
 	id=$(new_app Slow 'SLEEP 600000;\nT: LOAD RecNo() AS N AUTOGENERATE 10;\n')
 	gen0=$(sql "SELECT generation FROM app WHERE id = '$id'")
 	s=$(api POST "/qrs/app/$id/reload"); expect 400 "$s"
 	[[ "$(jqb .message)" == *"ran longer than 3 s and was stopped"* ]]
 	[ "$(sql "SELECT generation FROM app WHERE id = '$id'")" = "$gen0" ]
+	# and its log says so, where it would otherwise end at the SLEEP
+	s=$(api GET "/qrs/app/$id/reload/log"); expect 200 "$s"
+	tail -n 1 "$(BODY_FILE)" | grep -q "error: the reload ran longer than 3 s and was stopped"
 	[ -z "$(ls "$SITE" | grep '^reload-')" ]
 	check_consistency
 }

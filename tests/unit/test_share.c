@@ -335,6 +335,77 @@ static void lib_open_stays_beneath(void **state)
 	rm_tree(dir);
 }
 
+/* Folders of the system, of the node and of the share's apps are out of any connection's
+ * reach: in them or above them. */
+static void folder_check_refuses(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir();
+	char node[4300], apps[4300], data[4300], other[4300];
+	snprintf(node, sizeof(node), "%s/node", dir);
+	snprintf(apps, sizeof(apps), "%s/share/Apps", dir);
+	snprintf(data, sizeof(data), "%s/data", dir);
+	snprintf(other, sizeof(other), "%s/data/other", dir);
+	assert_int_equal(mkdir(node, 0755), 0);
+	assert_int_equal(mkdir(data, 0755), 0);
+	assert_int_equal(mkdir(other, 0755), 0);
+	const char *guarded[] = {node, apps, NULL};
+	struct err e;
+	const char *refused[] = {
+	    "/",	  "/etc",	 "/etc/ssl",	  "/var", "/var/lib/postgresql",
+	    "/proc/self", "/usr/../etc", "relative/path", node,	  apps,
+	    dir};
+	for (size_t i = 0; i < ARRAY_LEN(refused); i++) {
+		err_init(&e);
+		assert_int_equal(share_folder_check(refused[i], guarded, 3, &e), ERR_FIELD);
+	}
+	char p[4400];
+	snprintf(p, sizeof(p), "%s/certs", node);
+	err_init(&e);
+	assert_int_equal(share_folder_check(p, guarded, 3, &e), ERR_FIELD);
+	assert_non_null(strstr(e.message, "keeps to itself"));
+	/* a link into the node's folder is judged by where it leads */
+	snprintf(p, sizeof(p), "%s/link", dir);
+	assert_int_equal(symlink(node, p), 0);
+	err_init(&e);
+	assert_int_equal(share_folder_check(p, guarded, 3, &e), ERR_FIELD);
+	const char *allowed[] = {data,		other,	    "/srv/data", "/home/someone/csv",
+				 "/tmp/x/../y", "/variable"};
+	for (size_t i = 0; i < ARRAY_LEN(allowed); i++) {
+		err_init(&e);
+		assert_int_equal(share_folder_check(allowed[i], guarded, 3, &e), 0);
+	}
+	/* at run time a folder holding node.conf, another node's, is not entered */
+	put(other, "node.conf", "[node]\n");
+	put(other, "key.pem", "SECRET");
+	put(data, "ok.csv", "a\n1\n");
+	struct share_lib lib;
+	assert_int_equal(share_lib_init(&lib, "D", data, &e), 0);
+	int fd = -1;
+	char leaf[64];
+	assert_int_equal(share_lib_open(&lib, 1, "lib://D/ok.csv", false, &fd, NULL, 0, &e), 0);
+	close(fd);
+	err_init(&e);
+	assert_int_equal(share_lib_open(&lib, 1, "lib://D/other/key.pem", false, &fd, NULL, 0, &e),
+			 ERR_FORBIDDEN);
+	assert_non_null(strstr(e.message, "node's folder"));
+	err_init(&e);
+	assert_int_equal(
+	    share_lib_open(&lib, 1, "lib://D/other/new.qvd", true, &fd, leaf, sizeof(leaf), &e),
+	    ERR_FORBIDDEN);
+	assert_int_equal(share_lib_init(&lib, "O", other, &e), 0);
+	err_init(&e);
+	assert_int_equal(share_lib_open(&lib, 1, "lib://O/key.pem", false, &fd, NULL, 0, &e),
+			 ERR_FORBIDDEN);
+	/* a connection at the root reaches what is below it (it was refused every path) */
+	assert_int_equal(share_lib_init(&lib, "R", "/", &e), 0);
+	char full[4400], res[4400];
+	snprintf(full, sizeof(full), "lib://R%s/ok.csv", data);
+	err_init(&e);
+	assert_int_equal(share_lib_resolve(&lib, 1, full, false, res, sizeof(res), &e), 0);
+	rm_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +414,7 @@ int main(void)
 	    cmocka_unit_test(recovery),
 	    cmocka_unit_test(large_file_round_trip),
 	    cmocka_unit_test(lib_open_stays_beneath),
+	    cmocka_unit_test(folder_check_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
