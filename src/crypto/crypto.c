@@ -1,6 +1,7 @@
 /* crypto.c: the site CA and node certificates with GnuTLS; SHA-256 with gnutls_hash. */
 #include "crypto/crypto.h"
 
+#include <arpa/inet.h>
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -152,6 +153,21 @@ static int import_ca(const struct crypto_pem_pair *ca, gnutls_x509_crt_t *crt,
 	return rc < 0 ? gerr(e, rc, "read the site's CA") : 0;
 }
 
+/* A host name as a DNS name, or as an address when it is one (a node named by its IP
+ * address: clients match an address only against IP address entries). */
+static int add_name(gnutls_x509_crt_t crt, const char *name)
+{
+	unsigned char ip[16];
+	if (inet_pton(AF_INET, name, ip) == 1)
+		return gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, ip, 4,
+							    GNUTLS_FSAN_APPEND);
+	if (inet_pton(AF_INET6, name, ip) == 1)
+		return gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, ip, 16,
+							    GNUTLS_FSAN_APPEND);
+	return gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, name,
+						    (unsigned)strlen(name), GNUTLS_FSAN_APPEND);
+}
+
 int crypto_cert_issue(const struct crypto_pem_pair *ca, enum crypto_cert_kind kind, const char *cn,
 		      const char *const *dns_names, int n_dns, struct crypto_pem_pair *out,
 		      struct err *e)
@@ -176,12 +192,9 @@ int crypto_cert_issue(const struct crypto_pem_pair *ca, enum crypto_cert_kind ki
 							     : GNUTLS_KP_TLS_WWW_CLIENT,
 							 0);
 	if (rc == 0 && kind == CRYPTO_CERT_SERVER) {
-		rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, cn,
-							  (unsigned)strlen(cn), GNUTLS_FSAN_APPEND);
+		rc = add_name(crt, cn);
 		for (int i = 0; rc == 0 && i < n_dns; i++)
-			rc = gnutls_x509_crt_set_subject_alt_name(
-			    crt, GNUTLS_SAN_DNSNAME, dns_names[i], (unsigned)strlen(dns_names[i]),
-			    GNUTLS_FSAN_APPEND);
+			rc = add_name(crt, dns_names[i]);
 		static const unsigned char v4[4] = {127, 0, 0, 1};
 		static const unsigned char v6[16] = {0, 0, 0, 0, 0, 0, 0, 0,
 						     0, 0, 0, 0, 0, 0, 0, 1};

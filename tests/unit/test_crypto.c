@@ -3,6 +3,8 @@
 
 #include "crypto/crypto.h"
 
+#include <gnutls/x509.h>
+
 static void ca_and_certs(void **state)
 {
 	(void)state;
@@ -32,6 +34,46 @@ static void ca_and_certs(void **state)
 	crypto_pem_pair_release(&other);
 	crypto_pem_pair_release(&srv);
 	crypto_pem_pair_release(&cli);
+}
+
+/* Whether the server certificate `pem` is good for `host`, as a TLS client checks it. */
+static bool good_for(const char *pem, const char *host)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t d = {(unsigned char *)pem, (unsigned)strlen(pem)};
+	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+	assert_int_equal(gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM), 0);
+	bool ok = gnutls_x509_crt_check_hostname(crt, host) != 0;
+	gnutls_x509_crt_deinit(crt);
+	return ok;
+}
+
+/* A node named by its address gets an address entry, which clients match (a DNS entry
+ * "10.1.2.3" matches nothing). */
+static void cert_for_an_address(void **state)
+{
+	(void)state;
+	struct err e;
+	err_init(&e);
+	struct crypto_pem_pair ca = {0}, v4 = {0}, v6 = {0}, named = {0};
+	assert_int_equal(crypto_ca_create("test CA", &ca, &e), 0);
+	const char *dns[] = {"localhost", "10.9.9.9"};
+	assert_int_equal(crypto_cert_issue(&ca, CRYPTO_CERT_SERVER, "10.1.2.3", dns, 2, &v4, &e), 0);
+	assert_int_equal(crypto_cert_issue(&ca, CRYPTO_CERT_SERVER, "fd00::7", dns, 1, &v6, &e), 0);
+	assert_int_equal(crypto_cert_issue(&ca, CRYPTO_CERT_SERVER, "node1", dns, 1, &named, &e),
+			 0);
+	assert_true(good_for(v4.cert, "10.1.2.3"));
+	assert_true(good_for(v4.cert, "10.9.9.9"));
+	assert_true(good_for(v4.cert, "localhost"));
+	assert_true(good_for(v4.cert, "127.0.0.1"));
+	assert_false(good_for(v4.cert, "10.1.2.4"));
+	assert_true(good_for(v6.cert, "fd00::7"));
+	assert_true(good_for(named.cert, "node1"));
+	assert_false(good_for(named.cert, "10.1.2.3"));
+	crypto_pem_pair_release(&ca);
+	crypto_pem_pair_release(&v4);
+	crypto_pem_pair_release(&v6);
+	crypto_pem_pair_release(&named);
 }
 
 static void sha256(void **state)
@@ -130,6 +172,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(ca_and_certs),
+	    cmocka_unit_test(cert_for_an_address),
 	    cmocka_unit_test(sha256),
 	    cmocka_unit_test(passwords_and_tokens),
 	    cmocka_unit_test(secret_boxes),
