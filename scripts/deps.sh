@@ -16,6 +16,9 @@ PKGS=(
   nginx libmicrohttpd-dev
   # bench/backup_run: the tar | zstd baseline
   zstd
+  # the fault suite (tests/faults): hosts in network namespaces, partitions with nftables,
+  # rate limits with tc, and the share served by sshd and mounted with sshfs (FUSE)
+  iproute2 nftables openssh-server openssh-client sshfs fuse3
   # the browsers that the hub's tests drive (playwright-core from npm, no browser download;
   # Firefox through WebDriver BiDi)
   chromium firefox-esr

@@ -236,6 +236,7 @@ int db_open(const struct db_config *cfg, struct db **out, struct err *e)
 	pthread_mutex_init(&db->lock, NULL);
 	pthread_cond_init(&db->cond, NULL);
 	pthread_mutex_init(&db->shared.writers, NULL);
+	atomic_init(&db->shared.down_until_ms, 0);
 	db->free_conns = calloc((size_t)n, sizeof(*db->free_conns));
 	if (!db->free_conns) {
 		free(db);
@@ -273,6 +274,7 @@ static int on_one_conn(const struct db_config *cfg,
 	struct db_conn *c;
 	struct db_shared shared;
 	pthread_mutex_init(&shared.writers, NULL);
+	atomic_init(&shared.down_until_ms, 0);
 	int rc = drv->connect(cfg, &shared, &c, e);
 	if (rc == 0) {
 		rc = fn(drv, c, ctx, e);

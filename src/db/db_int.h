@@ -5,6 +5,7 @@
 #include "db/db.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 /* What the connections of one pool share; db.c owns it. SQLite admits one writer at a
  * time: a pool's writers queue on `writers` instead of SQLite's busy handler, which sleeps
@@ -12,6 +13,9 @@
  * pools and processes still meet the busy timeout). */
 struct db_shared {
 	pthread_mutex_t writers;
+	/* PostgreSQL: while the database does not answer, when the next caller may try it
+	 * (monotonic ms; 0: it answers). Others fail at once meanwhile (postgres.c). */
+	_Atomic int64_t down_until_ms;
 };
 
 struct db_driver {

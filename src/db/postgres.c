@@ -17,7 +17,46 @@
 struct db_conn {
 	const struct db_driver *drv; /* must be first: see db.c */
 	PGconn *pg;
+	struct db_shared *shared; /* the pool's, or `own` for a connection outside one */
+	struct db_shared own;
 };
+
+/* A database that does not answer (a cut network, a host gone) costs a caller the
+ * connect or TCP time-out, seconds. After one such failure the pool's other callers fail
+ * at once (503) for HOLD_MS; then one caller tries again while the rest keep failing at
+ * once, and the first success ends it. A quick failure (refused) holds nobody off. */
+#define HOLD_MS	 1000
+#define SLOW_MS	 1000
+#define PROBE_MS 6000
+
+static bool may_try(struct db_shared *s)
+{
+	int64_t until = atomic_load(&s->down_until_ms);
+	if (until == 0)
+		return true;
+	int64_t now = time_mono_ms();
+	return now >= until &&
+	       atomic_compare_exchange_strong(&s->down_until_ms, &until, now + PROBE_MS);
+}
+
+static void answered(struct db_shared *s)
+{
+	if (atomic_load(&s->down_until_ms))
+		atomic_store(&s->down_until_ms, 0);
+}
+
+/* A connection-level failure that took `t0`..now: slow means the database is away. */
+static void failed_since(struct db_shared *s, int64_t t0)
+{
+	if (time_mono_ms() - t0 >= SLOW_MS)
+		atomic_store(&s->down_until_ms, time_mono_ms() + HOLD_MS);
+}
+
+static int held_off(struct err *e)
+{
+	return err_set(e, ERR_UNAVAILABLE,
+		       "the repository database is unreachable: it did not answer moments ago");
+}
 
 /* The first line of libpq's message, without the "FATAL:  " decoration. */
 static void first_line(const char *msg, char *out, size_t n)
@@ -48,30 +87,43 @@ static void on_notice(void *arg, const char *message)
 static int p_connect(const struct db_config *cfg, struct db_shared *shared, struct db_conn **out,
 		     struct err *e)
 {
-	(void)shared; /* PostgreSQL queues its writers itself */
+	/* PostgreSQL queues its writers itself: `shared` only holds callers off */
 	*out = NULL;
 	struct db_conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	c->drv = &db_postgres_driver;
+	atomic_init(&c->own.down_until_ms, 0);
+	c->shared = shared = shared ? shared : &c->own;
+	if (!may_try(shared)) {
+		free(c);
+		return held_off(e);
+	}
+	int64_t t0 = time_mono_ms();
 	/* A default connect timeout (the connection string may set its own: the expanded
 	 * dbname comes later and wins), so an unreachable host cannot hang a request. */
 	/* Keepalives notice a database host that vanished without closing connections (a
-	 * failed-over primary, a cut network) in about 10 s rather than the kernel's hours. */
+	 * failed-over primary, a cut network) in about 10 s rather than the kernel's hours;
+	 * tcp_user_timeout does the same for a query sent and never acknowledged, which
+	 * keepalives do not cover (a request waited 15 minutes of retransmissions for its
+	 * BEGIN while the node was cut from the database). */
 	const char *const keys[] = {"connect_timeout",
 				    "application_name",
 				    "keepalives_idle",
 				    "keepalives_interval",
 				    "keepalives_count",
+				    "tcp_user_timeout",
 				    "dbname",
 				    cfg->password ? "password" : NULL,
 				    NULL};
 	const char *const vals[] = {"5",	   cfg->app_name ? cfg->app_name : "fathom",
 				    "4",	   "2",
-				    "3",	   cfg->conninfo,
-				    cfg->password, NULL};
+				    "3",	   "4000",
+				    cfg->conninfo, cfg->password,
+				    NULL};
 	c->pg = PQconnectdbParams(keys, vals, 1);
 	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
+		failed_since(shared, t0);
 		char line[400];
 		first_line(c->pg ? PQerrorMessage(c->pg) : "out of memory", line, sizeof(line));
 		err_set(e, ERR_UNAVAILABLE, "cannot connect to the repository database: %s", line);
@@ -79,6 +131,7 @@ static int p_connect(const struct db_config *cfg, struct db_shared *shared, stru
 		free(c);
 		return ERR_UNAVAILABLE;
 	}
+	answered(shared);
 	PQsetNoticeProcessor(c->pg, on_notice, NULL);
 	/* Every session works in UTC and answers errors in English. */
 	PGresult *r = PQexec(c->pg, "SET TIME ZONE 'UTC'; SET lc_messages TO 'C'");
@@ -93,20 +146,29 @@ static void p_disconnect(struct db_conn *c)
 	free(c);
 }
 
-/* Reconnects a connection that the server or the network dropped. */
-static int ensure_open(struct db_conn *c, struct err *e)
+/* Connects `c` again, in place (PQreset), unless the pool is held off. */
+static int reopen(struct db_conn *c, struct err *e)
 {
-	if (PQstatus(c->pg) == CONNECTION_OK)
-		return 0;
+	if (!may_try(c->shared))
+		return held_off(e);
+	int64_t t0 = time_mono_ms();
 	PQreset(c->pg);
 	if (PQstatus(c->pg) == CONNECTION_OK) {
+		answered(c->shared);
 		PGresult *r = PQexec(c->pg, "SET TIME ZONE 'UTC'; SET lc_messages TO 'C'");
 		PQclear(r);
 		return 0;
 	}
+	failed_since(c->shared, t0);
 	char line[400];
 	first_line(PQerrorMessage(c->pg), line, sizeof(line));
 	return err_set(e, ERR_UNAVAILABLE, "the repository database is unreachable: %s", line);
+}
+
+/* Reconnects a connection that the server or the network dropped. */
+static int ensure_open(struct db_conn *c, struct err *e)
+{
+	return PQstatus(c->pg) == CONNECTION_OK ? 0 : reopen(c, e);
 }
 
 static int map_result(struct db_conn *c, PGresult *r, struct err *e)
@@ -133,7 +195,10 @@ static int simple(struct db_conn *c, const char *sql, struct err *e)
 	int rc = ensure_open(c, e);
 	if (rc)
 		return rc;
+	int64_t t0 = time_mono_ms();
 	PGresult *r = PQexec(c->pg, sql);
+	if (PQstatus(c->pg) != CONNECTION_OK)
+		failed_since(c->shared, t0);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		rc = map_result(c, r, e);
 	PQclear(r);
@@ -145,12 +210,18 @@ static int p_begin(struct db_conn *c, bool write, struct err *e)
 	(void)write; /* writers are ordered by row locks and the conditional updates */
 	struct err first;
 	err_init(&first);
+	if (PQstatus(c->pg) == CONNECTION_OK && atomic_load(&c->shared->down_until_ms) &&
+	    time_mono_ms() < atomic_load(&c->shared->down_until_ms))
+		return held_off(e); /* this connection would wait out the same time-out */
+	int64_t t0 = time_mono_ms();
 	int rc = simple(c, "BEGIN", &first);
-	if (rc == ERR_UNAVAILABLE) {
-		/* A pooled connection may have died while the database was away; BEGIN is the
-		 * first statement of a transaction, so one retry on a fresh connection is safe. */
-		PQreset(c->pg);
-		rc = simple(c, "BEGIN", e);
+	if (rc == ERR_UNAVAILABLE && time_mono_ms() - t0 < SLOW_MS) {
+		/* A pooled connection may have died while the database was away (it fails at
+		 * once); BEGIN is the first statement of a transaction, so one retry on a fresh
+		 * connection is safe. One that timed out would only time out again. */
+		rc = reopen(c, e);
+		if (rc == 0)
+			rc = simple(c, "BEGIN", e);
 	} else if (rc) {
 		*e = first;
 	}
@@ -214,8 +285,11 @@ static int p_exec(struct db_conn *c, const char *sql, const struct db_params *p,
 		default: values[i] = NULL; break;
 		}
 	}
+	int64_t t0 = time_mono_ms();
 	PGresult *r = PQexecParams(c->pg, sql, n, NULL, values, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(r);
+	if (PQstatus(c->pg) != CONNECTION_OK)
+		failed_since(c->shared, t0);
 	if (st == PGRES_COMMAND_OK) {
 		if (out_changes) {
 			int64_t ch = 0;

@@ -70,6 +70,30 @@ struct share_writer {
 	struct err thr_err;
 };
 
+/* The code of a failed file call on the share: a share that cannot be reached (a network
+ * share whose server or link is down answers EIO, ENOTCONN or a network error) is
+ * unavailable for now (503, to be retried), a full one has no space (507); the rest are
+ * input/output errors. */
+int share_errno_code(int errnum)
+{
+	switch (errnum) {
+	case EIO:
+	case ENOTCONN:
+	case ETIMEDOUT:
+	case ESTALE:
+	case EHOSTDOWN:
+	case EHOSTUNREACH:
+	case ENETDOWN:
+	case ENETUNREACH:
+	case ECONNRESET:
+	case ECONNABORTED:
+	case ECONNREFUSED: return ERR_UNAVAILABLE;
+	case ENOSPC:
+	case EDQUOT: return ERR_NO_SPACE;
+	default: return ERR_IO;
+	}
+}
+
 static const char *or_default(char *buf, size_t n, const char *given, const char *root,
 			      const char *leaf)
 {
@@ -244,8 +268,8 @@ int share_writer_begin(struct share *s, const char *app_id, const char *gen, uin
 	}
 	w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (w->fd < 0) {
-		err_set(e, ERR_IO, "cannot create app file \"%s\": %s", w->tmp_path,
-			strerror(errno));
+		err_set(e, share_errno_code(errno), "cannot create app file \"%s\": %s",
+			w->tmp_path, strerror(errno));
 		crypto_sha256_free(w->sha);
 		free(w->pending);
 		free(w);
@@ -285,7 +309,8 @@ static int write_outv(struct share_writer *w, struct iovec *iov, int n, struct e
 			}
 			if (errno == EINTR)
 				continue;
-			return err_set(e, ERR_IO, "cannot write app file \"%s\": %s", w->tmp_path,
+			return err_set(e, share_errno_code(errno),
+				       "cannot write app file \"%s\": %s", w->tmp_path,
 				       strerror(errno));
 		}
 		w->flushed += (uint64_t)k;
@@ -538,13 +563,13 @@ int share_writer_copy_from(struct share_writer *w, const char *src_path, struct 
 {
 	int src = open(src_path, O_RDONLY | O_CLOEXEC);
 	if (src < 0)
-		return err_set(e, ERR_IO, "cannot open app file \"%s\": %s", src_path,
-			       strerror(errno));
+		return err_set(e, share_errno_code(errno), "cannot open app file \"%s\": %s",
+			       src_path, strerror(errno));
 	struct stat st;
 	if (fstat(src, &st) != 0) {
 		close(src);
-		return err_set(e, ERR_IO, "cannot read app file \"%s\": %s", src_path,
-			       strerror(errno));
+		return err_set(e, share_errno_code(errno), "cannot read app file \"%s\": %s",
+			       src_path, strerror(errno));
 	}
 	if ((uint64_t)st.st_size > w->max) {
 		close(src);
@@ -565,18 +590,21 @@ int share_writer_copy_from(struct share_writer *w, const char *src_path, struct 
 				ssize_t r;
 				while ((r = read(src, buf, sizeof(buf))) > 0) {
 					if (write(w->fd, buf, (size_t)r) != r) {
-						rc = err_set(e, ERR_IO, "cannot write \"%s\": %s",
-							     w->tmp_path, strerror(errno));
+						rc = err_set(e, share_errno_code(errno),
+							     "cannot write \"%s\": %s", w->tmp_path,
+							     strerror(errno));
 						break;
 					}
 					left -= r;
 				}
 				if (r < 0)
-					rc = err_set(e, ERR_IO, "cannot read \"%s\": %s", src_path,
+					rc = err_set(e, share_errno_code(errno),
+						     "cannot read \"%s\": %s", src_path,
 						     strerror(errno));
 				break;
 			}
-			rc = err_set(e, ERR_IO, "cannot copy app file \"%s\": %s", src_path,
+			rc = err_set(e, share_errno_code(errno), "cannot copy app file \"%s\": %s",
+				     src_path,
 				     n < 0 ? strerror(errno) : "file shrank while copying");
 			break;
 		}
@@ -593,13 +621,13 @@ static int journal_add(struct share_writer *w, struct err *e)
 {
 	int fd = open(w->journal_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return err_set(e, ERR_IO, "cannot write journal entry \"%s\": %s", w->journal_path,
-			       strerror(errno));
+		return err_set(e, share_errno_code(errno), "cannot write journal entry \"%s\": %s",
+			       w->journal_path, strerror(errno));
 	int ok = fsync(fd);
 	close(fd);
 	if (ok != 0)
-		return err_set(e, ERR_IO, "cannot flush journal entry \"%s\": %s", w->journal_path,
-			       strerror(errno));
+		return err_set(e, share_errno_code(errno), "cannot flush journal entry \"%s\": %s",
+			       w->journal_path, strerror(errno));
 	w->journaled = true;
 	return dir_sync(w->s->journal, e);
 }
@@ -611,8 +639,8 @@ int share_writer_finish(struct share_writer *w, const char *known_sha, uint64_t 
 	if (frc)
 		return frc;
 	if (fsync(w->fd) != 0)
-		return err_set(e, ERR_IO, "cannot flush app file \"%s\": %s", w->tmp_path,
-			       strerror(errno));
+		return err_set(e, share_errno_code(errno), "cannot flush app file \"%s\": %s",
+			       w->tmp_path, strerror(errno));
 	close(w->fd);
 	w->fd = -1;
 	int rc = journal_add(w, e);
@@ -620,8 +648,9 @@ int share_writer_finish(struct share_writer *w, const char *known_sha, uint64_t 
 		return rc;
 	crash_point("share-journaled");
 	if (rename(w->tmp_path, w->final_path) != 0)
-		return err_set(e, ERR_IO, "cannot move app file into place \"%s\": %s",
-			       w->final_path, strerror(errno));
+		return err_set(e, share_errno_code(errno),
+			       "cannot move app file into place \"%s\": %s", w->final_path,
+			       strerror(errno));
 	w->renamed = true;
 	rc = dir_sync(w->s->apps, e);
 	if (rc)
@@ -697,7 +726,8 @@ int share_recover(struct share *s, share_is_live_fn is_live, void *ctx, struct e
 	int removed = 0;
 	DIR *d = opendir(s->apps);
 	if (!d)
-		return err_set(e, ERR_IO, "cannot list \"%s\": %s", s->apps, strerror(errno));
+		return err_set(e, share_errno_code(errno), "cannot list \"%s\": %s", s->apps,
+			       strerror(errno));
 	char suffix[80];
 	snprintf(suffix, sizeof(suffix), ".%s.tmp", s->node_id);
 	size_t sl = strlen(suffix);
@@ -717,7 +747,8 @@ int share_recover(struct share *s, share_is_live_fn is_live, void *ctx, struct e
 
 	d = opendir(s->journal);
 	if (!d)
-		return err_set(e, ERR_IO, "cannot list \"%s\": %s", s->journal, strerror(errno));
+		return err_set(e, share_errno_code(errno), "cannot list \"%s\": %s", s->journal,
+			       strerror(errno));
 	while ((de = readdir(d))) {
 		char id[80], gen[80];
 		if (!split_app_file(de->d_name, id, sizeof(id), gen, sizeof(gen)))
@@ -749,19 +780,30 @@ int share_gc(struct share *s, int64_t grace_ms, share_is_live_fn is_live, void *
 {
 	DIR *d = opendir(s->apps);
 	if (!d)
-		return err_set(e, ERR_IO, "cannot list \"%s\": %s", s->apps, strerror(errno));
+		return err_set(e, share_errno_code(errno), "cannot list \"%s\": %s", s->apps,
+			       strerror(errno));
 	int removed = 0;
 	int64_t now = time_now_ms();
+	char own[80];
+	snprintf(own, sizeof(own), ".%s.tmp", s->node_id);
+	size_t ol = strlen(own);
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		char path[PATH_MAX + 256];
 		snprintf(path, sizeof(path), "%s/%s", s->apps, de->d_name);
 		struct stat st;
-		if (de->d_name[0] == '.' && strlen(de->d_name) > 4 &&
-		    strcmp(de->d_name + strlen(de->d_name) - 4, ".tmp") == 0) {
-			if (stat(path, &st) == 0 &&
-			    now - (int64_t)st.st_mtime * 1000 > 86400000LL && unlink(path) == 0)
+		size_t nl = strlen(de->d_name);
+		if (de->d_name[0] == '.' && nl > 4 && strcmp(de->d_name + nl - 4, ".tmp") == 0) {
+			/* an unfinished file of this node's that nobody has written for the grace
+			 * time was left by an upload whose clean-up failed (the share was away
+			 * then); another node's gets a day, in case its clock or writes lag */
+			bool mine = nl > ol && strcmp(de->d_name + nl - ol, own) == 0;
+			int64_t keep = mine ? grace_ms : 86400000LL;
+			if (stat(path, &st) == 0 && now - (int64_t)st.st_mtime * 1000 > keep &&
+			    unlink(path) == 0) {
+				log_info("gc: removed unfinished app file \"%s\"", path);
 				removed++;
+			}
 			continue;
 		}
 		char id[80], gen[80];

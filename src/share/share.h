@@ -27,6 +27,10 @@ struct share_paths {
 
 struct share;
 
+/* ERR_UNAVAILABLE for errno values of a share that cannot be reached now (EIO, ENOTCONN,
+ * network errors), ERR_NO_SPACE for a full one (ENOSPC, EDQUOT), else ERR_IO. */
+int share_errno_code(int errnum);
+
 /* Creates the share's folders (for a new site). Existing folders are kept. */
 NODISCARD int share_layout_create(const struct share_paths *p, struct err *e);
 

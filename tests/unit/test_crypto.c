@@ -58,7 +58,8 @@ static void cert_for_an_address(void **state)
 	struct crypto_pem_pair ca = {0}, v4 = {0}, v6 = {0}, named = {0};
 	assert_int_equal(crypto_ca_create("test CA", &ca, &e), 0);
 	const char *dns[] = {"localhost", "10.9.9.9"};
-	assert_int_equal(crypto_cert_issue(&ca, CRYPTO_CERT_SERVER, "10.1.2.3", dns, 2, &v4, &e), 0);
+	assert_int_equal(crypto_cert_issue(&ca, CRYPTO_CERT_SERVER, "10.1.2.3", dns, 2, &v4, &e),
+			 0);
 	assert_int_equal(crypto_cert_issue(&ca, CRYPTO_CERT_SERVER, "fd00::7", dns, 1, &v6, &e), 0);
 	assert_int_equal(crypto_cert_issue(&ca, CRYPTO_CERT_SERVER, "node1", dns, 1, &named, &e),
 			 0);
@@ -171,10 +172,8 @@ static void passwords_and_tokens(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(ca_and_certs),
-	    cmocka_unit_test(cert_for_an_address),
-	    cmocka_unit_test(sha256),
-	    cmocka_unit_test(passwords_and_tokens),
+	    cmocka_unit_test(ca_and_certs), cmocka_unit_test(cert_for_an_address),
+	    cmocka_unit_test(sha256),	    cmocka_unit_test(passwords_and_tokens),
 	    cmocka_unit_test(secret_boxes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
