@@ -11,6 +11,7 @@
 #include "crypto/crypto.h"
 #include "db/db.h"
 #include "ops/ops_int.h"
+#include "share/share.h"
 #include "repo/repo.h"
 
 #include <getopt.h>
@@ -116,7 +117,9 @@ static int check_share(const char *root, struct err *e)
 			return ERR_CONFIG;
 		}
 	}
-	return 0;
+	char apps[PATH_MAX + 32];
+	snprintf(apps, sizeof(apps), "%s/Apps", root);
+	return share_probe(apps, e);
 }
 
 /* What `node join` was asked for. */

@@ -479,7 +479,7 @@ static int create_site(struct site_args *a, struct site_paths *p, struct ops_und
 	if ((a->db_url && (rc = check_database_free(&pg, e))) ||
 	    (rc = ops_mkdirs(u, p->adir, 0750, e)) || (rc = ops_mkdirs(u, p->certs, 0750, e)) ||
 	    (rc = make_certs(u, p->certs, a->host, a->name, e)) ||
-	    (rc = make_share(u, &p->sp, e)) ||
+	    (rc = make_share(u, &p->sp, e)) || (rc = share_probe(p->sp.apps, e)) ||
 	    (rc = make_repository(a, u, p->db, &p->sp, node_id, e)) ||
 	    (rc = write_node_conf(a, u, p->adir, p->db, node_id, &p->sp, e)) ||
 	    (a->admin && (rc = make_admin(a, p->adir, e))) ||

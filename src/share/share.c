@@ -181,6 +181,62 @@ int share_open(const struct share_paths *p, const char *node_id, const char *jou
 	return 0;
 }
 
+/* One step of the probe: on failure, the error and the hint. */
+static int probe_fail(const char *dir, const char *what, int errnum, struct err *e)
+{
+	err_set(e, ERR_CONFIG, "the share folder \"%s\" cannot %s: %s", dir, what,
+		strerror(errnum));
+	err_hint(e, "Fathom needs a share that creates, writes, flushes and renames files, a "
+		    "rename replacing an existing file at once (docs/reliability.md lists what "
+		    "it needs and what an sshfs share offers)");
+	return ERR_CONFIG;
+}
+
+int share_probe(const char *dir, struct err *e)
+{
+	char gen[SHARE_GEN_LEN + 1], a[PATH_MAX], b[PATH_MAX];
+	share_gen_new(gen);
+	snprintf(a, sizeof(a), "%s/.probe-%s.tmp", dir, gen);
+	snprintf(b, sizeof(b), "%s/.probe-%s.old", dir, gen);
+	static const char content[] = "a probe of the share by fathom; it removes this file\n";
+	int rc = 0, fa = -1, fb = -1;
+	char back[sizeof(content)] = {0};
+	if ((fa = open(a, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) < 0)
+		return probe_fail(dir, "create a file", errno, e);
+	if (write(fa, content, sizeof(content) - 1) != (ssize_t)sizeof(content) - 1)
+		rc = probe_fail(dir, "write a file", errno, e);
+	else if (fsync(fa) != 0)
+		rc = probe_fail(dir, "flush a file (fsync)", errno, e);
+	close(fa);
+	if (rc == 0 && ((fb = open(b, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) < 0 ||
+			write(fb, "old", 3) != 3))
+		rc = probe_fail(dir, "create a second file", errno, e);
+	if (fb >= 0)
+		close(fb);
+	if (rc == 0 && rename(a, b) != 0)
+		rc = probe_fail(dir, "rename a file over an existing one", errno, e);
+	if (rc == 0) {
+		int fd = open(b, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, back, sizeof(back) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n != (ssize_t)sizeof(content) - 1 || memcmp(back, content, sizeof(content) - 1))
+			rc = probe_fail(dir,
+					"replace a file by renaming another over it (the old "
+					"content stayed)",
+					EIO, e);
+	}
+	int fd = rc == 0 ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (fd >= 0 && fsync(fd) != 0 && errno != EINVAL)
+		rc = probe_fail(dir, "flush a folder (fsync)", errno, e);
+	if (fd >= 0)
+		close(fd);
+	unlink(a);
+	if (unlink(b) != 0 && errno != ENOENT && rc == 0)
+		rc = probe_fail(dir, "remove a file", errno, e);
+	return rc;
+}
+
 void share_close(struct share *s)
 {
 	free(s);

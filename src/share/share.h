@@ -34,6 +34,12 @@ int share_errno_code(int errnum);
 /* Creates the share's folders (for a new site). Existing folders are kept. */
 NODISCARD int share_layout_create(const struct share_paths *p, struct err *e);
 
+/* Tries in folder `dir` (the share's apps) what Fathom needs of a share: create, write
+ * and fsync a file, rename it over an existing one and read the new content back, fsync
+ * the folder (EINVAL accepted). Leaves nothing behind. ERR_CONFIG naming the step that
+ * failed. */
+NODISCARD int share_probe(const char *dir, struct err *e);
+
 /* Opens the share for node `node_id`, whose pending journal lives in `journal_dir`. Checks
  * that every folder exists and is writable, naming the first that is not.
  * Caller owns *out; free with share_close. */

@@ -8,12 +8,14 @@
 # Needs root, iproute2, nftables, sshfs, openssh-server and /dev/fuse; lab_can says why not.
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+LAB_FAKETIME=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
 
 # lab_can: empty when this machine can host the lab, else the reason.
 lab_can() {
 	[ "$(id -u)" -eq 0 ] || { echo "the fault lab needs root (network namespaces)"; return; }
 	[ -c /dev/fuse ] || { echo "the fault lab needs /dev/fuse"; return; }
 	local t
+	[ -f "$LAB_FAKETIME" ] || { echo "the fault lab needs libfaketime (scripts/deps.sh)"; return; }
 	for t in ip nft tc nsenter unshare sshfs /usr/sbin/sshd ssh-keygen; do
 		command -v "$t" >/dev/null || { echo "the fault lab needs $t (scripts/deps.sh)"; return; }
 	done
@@ -222,8 +224,15 @@ lab_start() {
 	# nsenter itself, not the `on` function, so that $! is the node (nsenter execs it); from
 	# a subshell that ends at once, so that the node is no child of the test's shell (which
 	# would keep it a zombie after a kill, or wait for it)
+	# with $d/clock, the node's wall clock is its own (libfaketime reads the offset from
+	# it, at most once a second; its monotonic clock stays true): clock_step moves it.
+	# Without, no preload (it slows the node down)
+	local pre=
+	[ -f "$d/clock" ] && pre=$LAB_FAKETIME
 	(
-		nsenter --mount="$LAB/ns/$h" --net="/run/netns/$LAB_TAG-$h" "$FATHOM" run --dir "$d" \
+		LD_PRELOAD=$pre FAKETIME_TIMESTAMP_FILE=$d/clock FAKETIME_CACHE_DURATION=1 \
+			FAKETIME_DONT_FAKE_MONOTONIC=1 \
+			nsenter --mount="$LAB/ns/$h" --net="/run/netns/$LAB_TAG-$h" "$FATHOM" run --dir "$d" \
 			--allow-root --gc-interval 1 --heartbeat-interval 1 >>"$d/stderr.log" 2>&1 &
 		echo $! >"$d/pid"
 	)
@@ -250,6 +259,21 @@ lab_wait_up() {
 gone() {
 	for _ in $(seq 1 $(($2 * 10))); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
 	return 1
+}
+
+# clock_own HOST: restarts the node with a wall clock of its own (see lab_start);
+# clock_own HOST off: with the machine's again.
+clock_own() {
+	lab_stop "$1" || return 1
+	if [ "${2:-}" = off ]; then rm -f "$LAB/$1/clock"; else echo "+0" >"$LAB/$1/clock"; fi
+	lab_start "$1"
+}
+
+# clock_step HOST SECONDS: sets the node's wall clock SECONDS off the machine's (0: true
+# again); it takes effect within a second.
+clock_step() {
+	echo "$(printf '%+d' "$2")" >"$LAB/$1/clock"
+	sleep 1.5
 }
 
 lab_kill9() {

@@ -428,6 +428,30 @@ static void folder_check_refuses(void **state)
 	rm_tree(dir);
 }
 
+/* The probe of site create and node join: passes on a local folder and leaves nothing;
+ * names the step a folder fails at. */
+static void probe(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir();
+	struct err e;
+	err_init(&e);
+	assert_int_equal(share_probe(dir, &e), 0);
+	assert_int_equal(count_files(dir), 0);
+	DIR *d = opendir(dir);
+	int entries = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		entries += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	assert_int_equal(entries, 0);
+	char gone[4300];
+	snprintf(gone, sizeof(gone), "%s/missing", dir);
+	assert_int_equal(share_probe(gone, &e), ERR_CONFIG);
+	assert_non_null(strstr(e.message, "cannot create a file"));
+	assert_non_null(strstr(e.hint, "docs/reliability.md"));
+	rm_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +461,7 @@ int main(void)
 	    cmocka_unit_test(large_file_round_trip),
 	    cmocka_unit_test(lib_open_stays_beneath),
 	    cmocka_unit_test(folder_check_refuses),
+	    cmocka_unit_test(probe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
