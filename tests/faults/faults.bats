@@ -203,15 +203,31 @@ app_upload() {
 	check_consistency
 }
 
-# oneshots COUNT FIRST TENTHS: COUNT one-shot triggers, the first FIRST seconds from now,
-# then one every TENTHS tenths of a second, as a JSON list
-oneshots() {
-	local events="" at
-	for i in $(seq 0 $(($1 - 1))); do
-		at=$(date -u -d "+$(($2 + i * $3 / 10)) sec" +%Y-%m-%dT%H:%M:%S.000Z)
-		events="$events${events:+,}{\"name\":\"once$i\",\"startDate\":\"$at\",\"incrementOption\":0,\"incrementDescription\":\"0 0 0 0\"}"
+# oneshot_task NAME COUNT FIRST TENTHS: an app NAME with a one-row script, and a reload
+# task for it with COUNT one-shot triggers (see oneshots); prints the task's id.
+oneshot_task() {
+	printf 'T: LOAD 1 AS X AUTOGENERATE 1;\n' >"$LAB/$1.qvs"
+	on n1 "$FATHOM" app create "$1" --dir "$LAB/n1" --script "$LAB/$1.qvs" >/dev/null
+	local app st
+	app=$(pg_sql fathom "SELECT id FROM app WHERE name = '$1'")
+	st=$(napi n1 POST /qrs/reloadtask/create -o "$LAB/body" -w '%{http_code}' -H 'Content-Type: application/json' \
+		--data "{\"task\":{\"name\":\"$1\",\"app\":{\"id\":\"$app\"}},\"schemaEvents\":[$(oneshots "$2" "$3" "$4")]}")
+	[ "$st" = 201 ] || { echo "task $1: $st $(cat "$LAB/body")" >&2; return 1; }
+	jq -r .id "$LAB/body"
+}
+
+# fired_once TASK COUNT: waits up to 60 s for COUNT successful executions of TASK; then
+# every trigger fired once, each firing is one execution, and each succeeded once.
+fired_once() {
+	local t=$1 n=$2
+	for _ in $(seq 1 120); do
+		[ "$(pg_sql fathom "SELECT count(*) FROM executionresult WHERE task_id = '$t' AND status = 7")" -ge "$n" ] && break
+		sleep 0.5
 	done
-	echo "$events"
+	pg_sql fathom "SELECT status, execution_id, executing_node_name, start_time, stop_time, details FROM executionresult WHERE task_id = '$t' AND status <> 7 ORDER BY 2" >&2 || true
+	[ "$(pg_sql fathom "SELECT count(*) FROM trigger_fire t JOIN schemaevent e ON e.id = t.trigger_id WHERE e.reload_task_id = '$t'")" = "$n" ]
+	[ "$(pg_sql fathom "SELECT count(DISTINCT execution_id) FROM executionresult WHERE task_id = '$t'")" = "$n" ]
+	[ "$(pg_sql fathom "SELECT count(*) FROM executionresult WHERE task_id = '$t' AND status = 7")" = "$n" ]
 }
 
 @test "the central node cut from the database: the other takes the role, every due trigger fires once, none with the old token" {
@@ -220,14 +236,8 @@ oneshots() {
 	for _ in $(seq 1 100); do [ "$(holder)" = n1 ] && break; sleep 0.1; done
 	[ "$(holder)" = n1 ]
 	tok1=$(pg_sql fathom "SELECT token FROM central_lease")
-	printf 'T: LOAD 1 AS X AUTOGENERATE 1;\n' >"$LAB/c.qvs"
-	on n1 "$FATHOM" app create Central --dir "$LAB/n1" --script "$LAB/c.qvs" >/dev/null
-	app=$(pg_sql fathom "SELECT id FROM app WHERE name = 'Central'")
 	# 16 one-shot triggers, one every 0.8 s from 2 s on: before, during and after the cut
-	st=$(napi n2 POST /qrs/reloadtask/create -o "$LAB/body" -w '%{http_code}' -H 'Content-Type: application/json' \
-		--data "{\"task\":{\"name\":\"Central\",\"app\":{\"id\":\"$app\"}},\"schemaEvents\":[$(oneshots 16 2 8)]}")
-	[ "$st" = 201 ]
-	task=$(jq -r .id "$LAB/body")
+	task=$(oneshot_task Central 16 2 8)
 	start_writes n2 cB
 	sleep 3
 	t0=$(date +%s%N)
@@ -241,18 +251,10 @@ oneshots() {
 		sleep 0.1
 	done
 	grep -q 'central role.*steps down' "$LAB/n1/stderr.log"
-	for _ in $(seq 1 120); do
-		[ "$(pg_sql fathom "SELECT count(*) FROM executionresult WHERE task_id = '$task' AND status = 7")" -ge 16 ] && break
-		sleep 0.5
-	done
+	fired_once "$task" 16
 	stop_writes
 	read -r acked failed < <(load_check cB)
 	[ "$failed" = 0 ] # the node that kept its database saw nothing of it
-	# every trigger fired once, each firing ran once and succeeded
-	pg_sql fathom "SELECT status, execution_id, executing_node_name, start_time, stop_time, details FROM executionresult WHERE task_id = '$task' AND status <> 7 ORDER BY 2" >&2 || true
-	[ "$(pg_sql fathom "SELECT count(*) FROM trigger_fire t JOIN schemaevent e ON e.id = t.trigger_id WHERE e.reload_task_id = '$task'")" = 16 ]
-	[ "$(pg_sql fathom "SELECT count(DISTINCT execution_id) FROM executionresult WHERE task_id = '$task'")" = 16 ]
-	[ "$(pg_sql fathom "SELECT count(*) FROM executionresult WHERE task_id = '$task' AND status = 7")" = 16 ]
 	# nothing fired with n1's token after n2 took the role
 	[ "$(pg_sql fathom "SELECT count(*) FROM trigger_fire WHERE node_id = '$id1' AND token = $tok1 AND fire_time > (SELECT changed_at FROM central_lease)")" = 0 ]
 	[ "$(pg_sql fathom "SELECT token FROM central_lease")" -gt "$tok1" ]
@@ -265,13 +267,7 @@ state() {
 }
 
 @test "a node's wall clock stepped an hour forward and back: it stays running, writes go on, every trigger fires once" {
-	printf 'T: LOAD 1 AS X AUTOGENERATE 1;\n' >"$LAB/k.qvs"
-	on n1 "$FATHOM" app create Clock --dir "$LAB/n1" --script "$LAB/k.qvs" >/dev/null
-	app=$(pg_sql fathom "SELECT id FROM app WHERE name = 'Clock'")
-	st=$(napi n1 POST /qrs/reloadtask/create -o "$LAB/body" -w '%{http_code}' -H 'Content-Type: application/json' \
-		--data "{\"task\":{\"name\":\"Clock\",\"app\":{\"id\":\"$app\"}},\"schemaEvents\":[$(oneshots 10 2 10)]}")
-	[ "$st" = 201 ]
-	task=$(jq -r .id "$LAB/body")
+	task=$(oneshot_task Clock 10 2 10)
 	clock_own n2
 	start_writes n1 tA
 	start_writes n2 tB
@@ -283,17 +279,11 @@ state() {
 	sleep 3
 	[ "$(state n2)" = 2 ]
 	clock_step n2 0
-	for _ in $(seq 1 120); do
-		[ "$(pg_sql fathom "SELECT count(*) FROM executionresult WHERE task_id = '$task' AND status = 7")" -ge 10 ] && break
-		sleep 0.5
-	done
+	fired_once "$task" 10
 	stop_writes
 	read -r acked failed < <(load_check tA)
 	[ "$failed" = 0 ]
 	read -r acked failed < <(load_check tB)
 	[ "$failed" = 0 ]
-	[ "$(pg_sql fathom "SELECT count(*) FROM trigger_fire t JOIN schemaevent e ON e.id = t.trigger_id WHERE e.reload_task_id = '$task'")" = 10 ]
-	[ "$(pg_sql fathom "SELECT count(DISTINCT execution_id) FROM executionresult WHERE task_id = '$task'")" = 10 ]
-	[ "$(pg_sql fathom "SELECT count(*) FROM executionresult WHERE task_id = '$task' AND status = 7")" = 10 ]
 	clock_own n2 off
 }

@@ -155,6 +155,18 @@ app_file() {
 	"$FATHOM" app file --out "$1" --padding-bytes "$2" >/dev/null
 }
 
+# oneshots COUNT FIRST TENTHS: COUNT one-shot triggers, the first FIRST seconds from now,
+# then one every TENTHS tenths of a second, as a JSON list body (a reload task's
+# schemaEvents)
+oneshots() {
+	local events="" at
+	for i in $(seq 0 $(($1 - 1))); do
+		at=$(date -u -d "+$(($2 + i * $3 / 10)) sec" +%Y-%m-%dT%H:%M:%S.000Z)
+		events="$events${events:+,}{\"name\":\"once$i\",\"startDate\":\"$at\",\"incrementOption\":0,\"incrementDescription\":\"0 0 0 0\"}"
+	done
+	echo "$events"
+}
+
 # The repository the tests run against: FATHOM_TEST_DB=postgres runs the same files on a
 # throwaway PostgreSQL (pg.bash) instead of the embedded SQLite default.
 source "$(dirname "${BASH_SOURCE[0]}")/pg.bash"

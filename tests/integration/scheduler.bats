@@ -82,17 +82,6 @@ new_task() {
 	jqb .id
 }
 
-# oneshots COUNT FIRST TENTHS: COUNT one-shot triggers, the first FIRST seconds from now,
-# then one every TENTHS tenths of a second, as a JSON list body
-oneshots() {
-	local events="" at
-	for i in $(seq 0 $(($1 - 1))); do
-		at=$(date -u -d "+$(($2 + i * $3 / 10)) sec" +%Y-%m-%dT%H:%M:%S.000Z)
-		events="$events${events:+,}{\"name\":\"once$i\",\"startDate\":\"$at\",\"incrementOption\":0,\"incrementDescription\":\"0 0 0 0\"}"
-	done
-	echo "$events"
-}
-
 # wait_holder NODE_ID SECONDS: waits until NODE_ID holds the role; prints the seconds it took
 wait_holder() {
 	local t0=$SECONDS
