@@ -139,7 +139,7 @@ app_upload() {
 	start_writes n2 dB
 	sleep 1
 	partition n2 db
-	sleep 8
+	sleep 5
 	heal n2
 	ms=$(until_ok n2 60)
 	report "writes through a node after its database link heals" "$ms"
@@ -179,7 +179,7 @@ app_upload() {
 @test "a slow link that loses 5 % of its packets loses nothing acknowledged" {
 	degrade n2 5 2mbit
 	start_writes n2 nB
-	sleep 8
+	sleep 6
 	degrade n2 off
 	stop_writes
 	read -r acked failed < <(load_check nB)
@@ -233,7 +233,7 @@ fired_once() {
 @test "the central node cut from the database: the other takes the role, every due trigger fires once, none with the old token" {
 	id1=$(pg_sql fathom "SELECT id FROM servernodeconfiguration WHERE name = 'n1'")
 	[ "$(holder)" = n1 ] || napi n2 POST "/qrs/failover/tonode/$id1" -o /dev/null
-	for _ in $(seq 1 100); do [ "$(holder)" = n1 ] && break; sleep 0.1; done
+	for _ in $(seq 1 40); do [ "$(holder)" = n1 ] && break; sleep 0.25; done
 	[ "$(holder)" = n1 ]
 	tok1=$(pg_sql fathom "SELECT token FROM central_lease")
 	# 16 one-shot triggers, one every 0.8 s from 2 s on: before, during and after the cut
@@ -242,7 +242,7 @@ fired_once() {
 	sleep 3
 	t0=$(date +%s%N)
 	partition n1 db
-	for _ in $(seq 1 300); do [ "$(holder)" = n2 ] && break; sleep 0.1; done
+	for _ in $(seq 1 120); do [ "$(holder)" = n2 ] && break; sleep 0.25; done
 	[ "$(holder)" = n2 ]
 	report "central role moves after its holder is cut from the database (TTL 6 s)" $((($(date +%s%N) - t0) / 1000000))
 	heal n1
