@@ -45,11 +45,15 @@ static void answered(struct db_shared *s)
 		atomic_store(&s->down_until_ms, 0);
 }
 
-/* A connection-level failure that took `t0`..now: slow means the database is away. */
+/* A connection-level failure that took `t0`..now: slow means the database is away. A
+ * quick one (refused, starting up) ends a probe's claim: trying costs little then. */
 static void failed_since(struct db_shared *s, int64_t t0)
 {
-	if (time_mono_ms() - t0 >= SLOW_MS)
-		atomic_store(&s->down_until_ms, time_mono_ms() + HOLD_MS);
+	int64_t now = time_mono_ms();
+	if (now - t0 >= SLOW_MS)
+		atomic_store(&s->down_until_ms, now + HOLD_MS);
+	else if (atomic_load(&s->down_until_ms) - now > HOLD_MS)
+		atomic_store(&s->down_until_ms, 0);
 }
 
 static int held_off(struct err *e)
