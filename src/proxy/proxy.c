@@ -521,6 +521,7 @@ int proxy_open(const struct proxy_config *cfg, struct proxy **out, struct err *e
 	pthread_mutex_init(&p->hash_mu, NULL);
 	pthread_cond_init(&p->hash_cv, NULL);
 	pthread_mutex_init(&p->addr_mu, NULL);
+	pthread_mutex_init(&p->down_mu, NULL);
 	pthread_mutex_init(&p->vp_mu, NULL);
 	int rc = proxy_oidc_open(p, e);
 	if (rc) {
@@ -538,6 +539,7 @@ void proxy_close(struct proxy *p)
 	pthread_mutex_destroy(&p->hash_mu);
 	pthread_cond_destroy(&p->hash_cv);
 	pthread_mutex_destroy(&p->addr_mu);
+	pthread_mutex_destroy(&p->down_mu);
 	pthread_mutex_destroy(&p->vp_mu);
 	proxy_oidc_close(p);
 	free(p->vps);

@@ -86,6 +86,12 @@ struct proxy {
 	pthread_mutex_t addr_mu;
 	struct addr_slot addrs[ADDR_SLOTS];
 	struct oidc_cache *oidc; /* OpenID Connect providers' documents and keys (oidc.c) */
+	/* engine nodes this proxy could not reach lately, tried last until `until` (route.c) */
+	pthread_mutex_t down_mu;
+	struct {
+		char node[40];
+		int64_t until;
+	} down[8];
 };
 
 /* The hub (hub.c). Whether web_root holds it; serving GET/HEAD of a hub path (/hub/...,
@@ -167,6 +173,11 @@ NODISCARD int proxy_oidc_user(json_t *claims, const struct vproxy *vp, struct oi
 			      struct err *e);
 
 /* ---- session.c ---- */
+
+/* The site's clock: the repository database's, in ms. Every time a node compares with
+ * another's (sessions, tickets, sign-in locks, heartbeats) is read from it, so a node whose
+ * own clock is off neither ends nor extends what other nodes wrote. */
+NODISCARD int proxy_site_now(struct proxy *p, int64_t *out_ms, struct err *e);
 
 /* The session the request's cookie names, when it is valid; a session past its time is
  * deleted. Returns 0 (found or not: *found), or ERR_DB and friends. */

@@ -121,14 +121,16 @@ static void post_ticket(struct proxy *p, struct http_req *r, const struct vproxy
 	char ticket[64], hash[65];
 	crypto_random_token(TICKET_BYTES, ticket);
 	crypto_sha256_hex(ticket, strlen(ticket), hash);
-	int64_t now = time_now_ms();
+	int64_t now = 0;
 	struct err e;
 	err_init(&e);
 	struct db_params prm;
 	db_params_init(&prm);
+	int rc = proxy_site_now(p, &now, &e);
 	db_p_int(&prm, now);
-	int rc = db_exec_once(p->cfg.db, "DELETE FROM proxy_ticket WHERE expires_at < $1", &prm,
-			      NULL, NULL, &e);
+	if (rc == 0)
+		rc = db_exec_once(p->cfg.db, "DELETE FROM proxy_ticket WHERE expires_at < $1", &prm,
+				  NULL, NULL, &e);
 	db_params_init(&prm);
 	db_p_text(&prm, hash);
 	db_p_text(&prm, u.dir);
@@ -190,16 +192,20 @@ void proxy_redeem_ticket(struct proxy *p, struct http_req *r, const struct preq 
 	struct redeemed t = {0};
 	struct err e;
 	err_init(&e);
+	int64_t now = 0;
+	int rc = proxy_site_now(p, &now, &e);
 	struct db_params prm;
 	db_params_init(&prm);
 	db_p_text(&prm, hash);
-	db_p_int(&prm, time_now_ms());
+	db_p_int(&prm, now);
 	db_p_text(&prm, pr->vp.prefix);
 	/* deleted as it is read: a ticket is good once, on one node, at its virtual proxy */
-	int rc = db_exec_once(p->cfg.db,
-			      "DELETE FROM proxy_ticket WHERE id_hash = $1 AND expires_at > $2 AND "
-			      "virtual_proxy = $3 RETURNING user_directory, user_id, attributes",
-			      &prm, on_redeemed, &t, &e);
+	if (rc == 0)
+		rc = db_exec_once(
+		    p->cfg.db,
+		    "DELETE FROM proxy_ticket WHERE id_hash = $1 AND expires_at > $2 AND "
+		    "virtual_proxy = $3 RETURNING user_directory, user_id, attributes",
+		    &prm, on_redeemed, &t, &e);
 	char ref[UUID_STR_LEN + 1], sid[SESSION_ID_LEN + 1];
 	if (rc == 0 && t.seen &&
 	    (rc = repo_user_ensure(p->cfg.repository, t.dir, t.id, ref, &e)) == 0)

@@ -9,7 +9,9 @@
  * vouched for; another node's is reached over mutual TLS with the site's client certificate
  * and the person named in headers its engine trusts only with that certificate
  * (X-Qlik-User, X-Fathom-Person, X-Fathom-Attributes, X-Fathom-State), and the WebSocket is
- * relayed message by message. A node that does not answer is passed over for the next.
+ * relayed message by message. A node that does not answer is passed over for the next, and
+ * tried last for DOWN_MS after (a node cut from this one keeps its heartbeat in the
+ * database, and every session would otherwise wait CONNECT_MS for it first).
  *
  * Every session carries the key of the person's kept selections (X-Fathom-State, from the
  * session cookie's hash): the engine saves the selections under it at each change, so when
@@ -26,6 +28,7 @@
 
 #define MAX_ENGINES 64
 #define CONNECT_MS  5000
+#define DOWN_MS	    15000
 #define MAX_MESSAGE (64u << 20)
 
 struct engine {
@@ -34,7 +37,7 @@ struct engine {
 	char host[256];
 	int port;
 	int sessions;
-	bool has_app, self;
+	bool has_app, self, down;
 };
 
 struct engines {
@@ -77,6 +80,8 @@ static int engine_row(void *ctx, int n, const struct db_value *c)
 static int by_preference(const void *a, const void *b)
 {
 	const struct engine *x = a, *y = b;
+	if (x->down != y->down)
+		return x->down ? 1 : -1;
 	if (x->has_app != y->has_app)
 		return x->has_app ? -1 : 1;
 	if (x->sessions != y->sessions)
@@ -86,18 +91,44 @@ static int by_preference(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* Whether `node` failed to take a session lately; with `mark`, notes that it did now. */
+static bool engine_down(struct proxy *p, const char *node, bool mark)
+{
+	int64_t now = time_now_ms();
+	bool down = false;
+	pthread_mutex_lock(&p->down_mu);
+	int slot = 0;
+	for (int i = 0; i < (int)(sizeof(p->down) / sizeof(p->down[0])); i++) {
+		if (strcmp(p->down[i].node, node) == 0) {
+			down = p->down[i].until > now;
+			slot = i;
+			break;
+		}
+		if (p->down[i].until < p->down[slot].until)
+			slot = i; /* else the oldest entry makes room */
+	}
+	if (mark) {
+		str_copy(p->down[slot].node, node, sizeof(p->down[slot].node));
+		p->down[slot].until = now + DOWN_MS;
+	}
+	pthread_mutex_unlock(&p->down_mu);
+	return down;
+}
+
 /* The engines that may serve `app` ("" for a session without one), best first. */
 static int candidates(struct proxy *p, struct engines *en, bool local, struct err *e)
 {
-	int64_t beat = p->cfg.heartbeat_ms > 0 ? p->cfg.heartbeat_ms : 5000;
+	int64_t beat = p->cfg.heartbeat_ms > 0 ? p->cfg.heartbeat_ms : 5000, now = 0;
 	char since[ISO_TIME_LEN + 1];
-	time_format_iso(time_now_ms() - 3 * beat, since);
 	struct db_conn *c = NULL;
 	struct cluster_balance *b = NULL;
 	struct db_params prm;
 	db_params_init(&prm);
-	db_p_text(&prm, since);
 	int rc = db_acquire(p->cfg.db, &c, e);
+	if (rc == 0)
+		rc = cluster_db_clock(c, p->cfg.db, &now, e); /* heartbeats carry its time */
+	time_format_iso(now - 3 * beat, since);
+	db_p_text(&prm, since);
 	if (rc == 0)
 		rc =
 		    db_exec(c,
@@ -122,8 +153,10 @@ static int candidates(struct proxy *p, struct engines *en, bool local, struct er
 		bool ok = !en->only[0] || proxy_list_has(en->only, en->e[i].node);
 		if (ok && b)
 			rc = cluster_balance_allows(b, c, en->app, en->e[i].node, &ok, e);
-		if (rc == 0 && ok)
+		if (rc == 0 && ok) {
+			en->e[i].down = !en->e[i].self && engine_down(p, en->e[i].node, false);
 			en->e[kept++] = en->e[i];
+		}
 	}
 	en->n = rc == 0 ? kept : 0;
 	cluster_balance_free(b);
@@ -303,6 +336,7 @@ void proxy_route_engine(struct proxy *p, struct http_req *r, const struct vproxy
 		if (connect_engine(p, r, u, c, &up, &e) != 0) {
 			log_warn("proxy: node %s cannot take an engine session on app %s: %s",
 				 c->name, app, e.message);
+			engine_down(p, c->node, true);
 			continue;
 		}
 		struct relay *rl = calloc(1, sizeof(*rl));

@@ -4,8 +4,9 @@
  * holds their SHA-256, so a copy of the database signs nobody in. A session ends after its
  * virtual proxy's inactivity time-out, or `max_age` after sign-in, whichever comes first;
  * its use is written back at most once a minute. A session is good only at the virtual
- * proxy that made it. */
+ * proxy that made it. Its times are the database's (proxy_site_now), not the node's. */
 #include "proxy/proxy_int.h"
+#include "cluster/cluster.h"
 #include "crypto/crypto.h"
 
 #include <stdio.h>
@@ -84,19 +85,30 @@ static bool cookie_hash(struct http_req *r, const struct vproxy *vp, char hash[6
 	return true;
 }
 
+int proxy_site_now(struct proxy *p, int64_t *out_ms, struct err *e)
+{
+	struct db_conn *c;
+	int rc = db_acquire(p->cfg.db, &c, e);
+	if (rc)
+		return rc;
+	rc = cluster_db_clock(c, p->cfg.db, out_ms, e);
+	db_release(p->cfg.db, c);
+	return rc;
+}
+
 struct found {
 	struct session_user *u;
 	struct arena *a;
 	bool seen, usable;
-	int64_t last_seen, created;
+	int64_t last_seen, created, now;
 };
 
 static int on_session(void *ctx, int n, const struct db_value *v)
 {
 	struct found *f = ctx;
-	if (n < 9)
+	if (n < 10)
 		return 0;
-	f->seen = true;
+	f->seen = v[9].type == DBV_TEXT && time_parse_iso(v[9].s, &f->now) == 0;
 	f->u->attrs = v[8].type == DBV_TEXT ? arena_strdup(f->a, v[8].s) : NULL;
 	str_copy(f->u->ref, v[0].s ? v[0].s : "", sizeof(f->u->ref));
 	str_copy(f->u->dir, v[1].s ? v[1].s : "", sizeof(f->u->dir));
@@ -130,18 +142,19 @@ int proxy_session_find(struct proxy *p, struct http_req *r, const struct vproxy 
 	db_params_init(&prm);
 	db_p_text(&prm, hash);
 	db_p_text(&prm, vp->prefix);
-	/* a session is good only at the virtual proxy that made it */
-	int rc = db_exec_once(
-	    p->cfg.db,
-	    "SELECT s.user_ref, u.user_directory, u.user_id, u.roles, u.inactive, "
-	    "u.blacklisted, s.last_seen, s.expires_at, s.attributes FROM proxy_session "
-	    "s JOIN "
-	    "users u ON u.id = s.user_ref WHERE s.id_hash = $1 AND "
-	    "s.virtual_proxy = $2",
-	    &prm, on_session, &f, e);
+	/* a session is good only at the virtual proxy that made it; its times are the
+	 * database's */
+	char sql[640];
+	snprintf(sql, sizeof(sql),
+		 "SELECT s.user_ref, u.user_directory, u.user_id, u.roles, u.inactive, "
+		 "u.blacklisted, s.last_seen, s.expires_at, s.attributes, %s FROM proxy_session "
+		 "s JOIN users u ON u.id = s.user_ref WHERE s.id_hash = $1 AND "
+		 "s.virtual_proxy = $2",
+		 db_now_sql(p->cfg.db));
+	int rc = db_exec_once(p->cfg.db, sql, &prm, on_session, &f, e);
 	if (rc || !f.seen)
 		return rc;
-	int64_t now = time_now_ms();
+	int64_t now = f.now;
 	if (!f.usable || now >= u->expires || now - f.last_seen >= vp->idle_ms) {
 		log_info("proxy: %s: the session of %s\\%s has ended (%s)", http_req_peer(r),
 			 u->dir, u->id,
@@ -177,16 +190,19 @@ int proxy_session_store(struct proxy *p, const char *vp_prefix, const char *user
 {
 	char hash[65];
 	crypto_sha256_hex(id, strlen(id), hash);
-	int64_t now = time_now_ms();
+	int64_t now = 0;
+	int rc = proxy_site_now(p, &now, e);
+	if (rc)
+		return rc;
 	struct db_params prm;
 	db_params_init(&prm);
 	db_p_int(&prm, now - MAX_IDLE_MS);
 	db_p_int(&prm, now);
 	/* sessions that ended without a sign-out go when new ones come (those idle past their
 	 * virtual proxy's time-out go when they are next presented) */
-	int rc = db_exec_once(p->cfg.db,
-			      "DELETE FROM proxy_session WHERE last_seen < $1 OR expires_at < $2",
-			      &prm, NULL, NULL, e);
+	rc = db_exec_once(p->cfg.db,
+			  "DELETE FROM proxy_session WHERE last_seen < $1 OR expires_at < $2", &prm,
+			  NULL, NULL, e);
 	if (rc)
 		return rc;
 	db_params_init(&prm);

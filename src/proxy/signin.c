@@ -211,27 +211,32 @@ static int name_locked(struct proxy *p, const char *key, bool *locked, struct er
 	struct db_params prm;
 	db_params_init(&prm);
 	db_p_text(&prm, key);
-	int rc =
-	    db_exec_once(p->cfg.db, "SELECT locked_until FROM signin_failure WHERE name_key = $1",
-			 &prm, one_int, &until, e);
-	*locked = rc == 0 && until > time_now_ms();
+	int64_t now = 0;
+	int rc = proxy_site_now(p, &now, e);
+	if (rc == 0)
+		rc = db_exec_once(p->cfg.db,
+				  "SELECT locked_until FROM signin_failure WHERE name_key = $1",
+				  &prm, one_int, &until, e);
+	*locked = rc == 0 && until > now;
 	return rc;
 }
 
 /* Counts a failure of the name; the tenth in a row locks it. */
 static int name_failed(struct proxy *p, const char *key, struct err *e)
 {
-	int64_t now = time_now_ms();
+	int64_t now = 0;
+	int rc = proxy_site_now(p, &now, e);
+	if (rc)
+		return rc;
 	struct db_params prm;
 	db_params_init(&prm);
 	db_p_text(&prm, key);
 	db_p_int(&prm, now);
-	int rc =
-	    db_exec_once(p->cfg.db,
-			 "INSERT INTO signin_failure (name_key, failures, locked_until, last_at) "
-			 "VALUES ($1, 1, 0, $2) ON CONFLICT (name_key) DO UPDATE SET failures "
-			 "= signin_failure.failures + 1, last_at = $2",
-			 &prm, NULL, NULL, e);
+	rc = db_exec_once(p->cfg.db,
+			  "INSERT INTO signin_failure (name_key, failures, locked_until, last_at) "
+			  "VALUES ($1, 1, 0, $2) ON CONFLICT (name_key) DO UPDATE SET failures "
+			  "= signin_failure.failures + 1, last_at = $2",
+			  &prm, NULL, NULL, e);
 	if (rc)
 		return rc;
 	db_params_init(&prm);

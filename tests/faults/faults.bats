@@ -37,6 +37,17 @@ setup_file() {
 	lab_stop n1 && lab_start n1
 	lab_start n2
 	export SITE=$LAB/n1
+	# the load: its app file, and a person with a session cookie and an app to open
+	load_files
+	printf 'loader password\n' | on n1 "$FATHOM" user add loader --dir "$LAB/n1" --role RootAdmin >/dev/null
+	curl -s -o /dev/null -D "$LAB/signin" --cacert "$LAB/n1/certs/root.pem" --data-urlencode username=loader \
+		--data-urlencode 'password=loader password' "https://$(lab_addr n1):8443/sign-in"
+	sed -n 's/^Set-Cookie: X-Qlik-Session=\([^;]*\);.*/\1/ip' "$LAB/signin" >"$LAB/cookie"
+	[ -s "$LAB/cookie" ]
+	printf 'T: LOAD * INLINE [Region, Amount\nEast, 1\nWest, 2];\n' >"$LAB/q.qvs"
+	on n1 "$FATHOM" app create Qix --dir "$LAB/n1" --script "$LAB/q.qvs" >/dev/null
+	pg_sql fathom "SELECT id FROM app WHERE name = 'Qix'" >"$LAB/qixapp"
+	[ "$(napi n1 POST "/qrs/app/$(cat "$LAB/qixapp")/reload" -o /dev/null -w '%{http_code}')" = 204 ]
 }
 
 holder() { pg_sql fathom "SELECT s.name FROM central_lease l JOIN servernodeconfiguration s ON s.id = l.holder"; }
@@ -60,13 +71,14 @@ teardown_file() {
 teardown() {
 	[ -n "${LAB:-}" ] || return 0
 	stop_writes
-	rm -f "$LAB/stop" "$LAB"/load.* 2>/dev/null || true
+	rm -f "$LAB/stop" "$LAB"/load.* "$LAB"/qix.* 2>/dev/null || true
 }
 
-# start_writes HOST TAG: the writer of lab.bash in the background; stop_writes ends them
-# all and waits for them (and only them: a node restarted by the test is a child too).
+# start_writes HOST TAG [OPS]: the writer of lab.bash in the background; stop_writes ends
+# them all (and start_qix's sessions) and waits for them (and only them: a node restarted
+# by the test is a child too).
 start_writes() {
-	writes "$1" "$2" &
+	writes "$@" &
 	echo $! >>"$LAB/writers"
 }
 stop_writes() {
@@ -120,6 +132,8 @@ app_upload() {
 @test "a node killed under load: nothing acknowledged is lost and it is back within a bound" {
 	start_writes n1 kA
 	start_writes n2 kB
+	start_qix n1 kA
+	start_qix n2 kB
 	sleep 2
 	lab_kill9 n2
 	sleep 1
@@ -131,12 +145,17 @@ app_upload() {
 	[ "$failed" = 0 ] # the other node saw nothing of it
 	[ "$acked" -ge 3 ] # the load ran
 	load_check kB >/dev/null
+	read -r ok failed < <(qix_check kA)
+	[ "$ok" -ge 1 ]
+	qix_check kB >/dev/null
 	check_consistency
 }
 
 @test "a node cut from the database answers 503 with Retry-After, and writes again when healed" {
 	start_writes n1 dA
 	start_writes n2 dB
+	start_qix n1 dA
+	start_qix n2 dB
 	sleep 1
 	partition n2 db
 	sleep 5
@@ -149,10 +168,14 @@ app_upload() {
 	read -r acked failed < <(load_check dB)
 	[ "$failed" -gt 0 ] # the fault was seen
 	awk '$1 == 503' "$LAB/load.dB" | grep -q .
+	read -r ok failed < <(qix_check dA)
+	[ "$ok" -ge 1 ]
+	qix_check dB >/dev/null
 }
 
 @test "a node cut from the share refuses uploads with 503, and takes them again when healed" {
 	start_writes n2 sB
+	start_qix n2 sB
 	partition n2 sh
 	sleep 1
 	t0=$(date +%s)
@@ -173,23 +196,53 @@ app_upload() {
 	report "uploads through a node after its share link heals" $((($(date +%s%N) - t0) / 1000000))
 	stop_writes
 	load_check sB >/dev/null
+	qix_check sB >/dev/null
+	check_consistency
+}
+
+@test "the share's disk full: uploads and reloads refused with 507, the old app intact, and taken again once there is room" {
+	printf 'T: LOAD RecNo() AS N, Hash256(RecNo()) AS H AUTOGENERATE 5000;\n' >"$LAB/f.qvs"
+	on n1 "$FATHOM" app create Full --dir "$LAB/n1" --script "$LAB/f.qvs" >/dev/null
+	id=$(pg_sql fathom "SELECT id FROM app WHERE name = 'Full'")
+	gen=$(pg_sql fathom "SELECT generation FROM app WHERE id = '$id'")
+	start_writes n2 fB "tag read"
+	share_fill 100
+	# a 300 KB upload over sshfs, which answers EIO for a full disk
+	st=$(app_upload n2 WhenFull)
+	[ "$st" = 507 ] || { echo "upload: $st $(cat "$LAB/body")" >&2; false; }
+	grep -q 'space' "$LAB/body"
+	[ "$(pg_sql fathom "SELECT count(*) FROM app WHERE name = 'WhenFull'")" = 0 ]
+	st=$(napi n2 POST "/qrs/app/$id/reload" -o "$LAB/body" -w '%{http_code}' -m 30)
+	[ "$st" = 507 ] || { echo "reload: $st $(cat "$LAB/body")" >&2; false; }
+	[ "$(pg_sql fathom "SELECT generation FROM app WHERE id = '$id'")" = "$gen" ]
+	share_fill off
+	[ "$(app_upload n2 AfterFull)" = 201 ]
+	[ "$(napi n2 POST "/qrs/app/$id/reload" -o /dev/null -w '%{http_code}' -m 30)" = 204 ]
+	stop_writes
+	read -r acked failed < <(load_check fB)
+	[ "$failed" = 0 ] # the repository's writes do not need the share
 	check_consistency
 }
 
 @test "a slow link that loses 5 % of its packets loses nothing acknowledged" {
 	degrade n2 5 2mbit
 	start_writes n2 nB
+	start_qix n2 nB
 	sleep 6
 	degrade n2 off
 	stop_writes
 	read -r acked failed < <(load_check nB)
 	[ "$acked" -gt 5 ]
+	read -r ok failed < <(qix_check nB)
+	[ "$ok" -ge 1 ]
 	check_consistency
 }
 
 @test "PostgreSQL killed -9 and started again: both nodes write again within a bound" {
 	start_writes n1 pA
 	start_writes n2 pB
+	start_qix n1 pA
+	start_qix n2 pB
 	sleep 1
 	head -1 "$PGDIR/data/postmaster.pid" | xargs kill -9
 	sleep 2
@@ -200,7 +253,48 @@ app_upload() {
 	stop_writes
 	load_check pA >/dev/null
 	load_check pB >/dev/null
+	qix_check pA >/dev/null
+	qix_check pB >/dev/null
 	check_consistency
+}
+
+@test "nodes cut from each other: sessions stop waiting for the unreachable one, writes and the central role go on" {
+	# an app only n2's engine holds: n1's proxy sends its sessions there
+	printf 'T: LOAD * INLINE [City, Amount\nOslo, 1\nLima, 2];\n' >"$LAB/far.qvs"
+	on n1 "$FATHOM" app create Far --dir "$LAB/n1" --script "$LAB/far.qvs" >/dev/null
+	far=$(pg_sql fathom "SELECT id FROM app WHERE name = 'Far'")
+	[ "$(napi n2 POST "/qrs/app/$far/reload" -o /dev/null -w '%{http_code}' -m 30)" = 204 ]
+	start_qix n2 xB "$far"
+	for _ in $(seq 1 50); do
+		pg_sql fathom "SELECT engine_apps FROM node_heartbeat h JOIN servernodeconfiguration s ON s.id = h.node_id WHERE s.name = 'n2'" | grep -q "$far" && break
+		sleep 0.2
+	done
+	start_qix n1 xA "$far"
+	for _ in $(seq 1 50); do grep -q "session on app $far goes to node n2" "$LAB/n1/stderr.log" && break; sleep 0.2; done
+	grep -q "session on app $far goes to node n2" "$LAB/n1/stderr.log"
+	before=$(holder)
+	start_writes n1 xW
+	start_writes n2 xV
+	mark=$(wc -l <"$LAB/qix.xA")
+	partition n1 n2
+	sleep 10
+	heal n1
+	stop_writes
+	read -r acked failed < <(load_check xW)
+	[ "$failed" = 0 ]
+	read -r acked failed < <(load_check xV)
+	[ "$failed" = 0 ]
+	read -r ok failed < <(qix_check xB)
+	[ "$failed" = 0 ]
+	# through n1: the session open when the cut came and the first after it may fail (it
+	# waits for n2's answer); the rest go to n1's own engine at once
+	qix_check xA >/dev/null
+	tail -n +"$((mark + 1))" "$LAB/qix.xA" >"$LAB/during"
+	cat "$LAB/during" >&2
+	[ "$(grep -c "^fail " "$LAB/during" || true)" -le 2 ]
+	[ "$(grep -c '^ok ' "$LAB/during")" -ge 5 ]
+	[ "$(grep -c "node n2 cannot take an engine session on app $far" "$LAB/n1/stderr.log")" -le 2 ]
+	[ "$(holder)" = "$before" ]
 }
 
 # oneshot_task NAME COUNT FIRST TENTHS: an app NAME with a one-row script, and a reload
@@ -266,11 +360,13 @@ state() {
 	napi n1 GET /qrs/servicestatus/full | jq -r ".[] | select(.serverNodeConfiguration.name == \"$1\") | .serviceState"
 }
 
-@test "a node's wall clock stepped an hour forward and back: it stays running, writes go on, every trigger fires once" {
+@test "a node's wall clock stepped an hour forward and back: it stays running, writes and sessions go on, every trigger fires once" {
 	task=$(oneshot_task Clock 10 2 10)
 	clock_own n2
 	start_writes n1 tA
 	start_writes n2 tB
+	start_qix n1 tA
+	start_qix n2 tB
 	for h in n1 n2; do [ "$(state $h)" = 2 ]; done
 	clock_step n2 3600
 	sleep 3
@@ -285,5 +381,9 @@ state() {
 	[ "$failed" = 0 ]
 	read -r acked failed < <(load_check tB)
 	[ "$failed" = 0 ]
+	for t in tA tB; do
+		read -r ok failed < <(qix_check $t)
+		[ "$failed" = 0 ]
+	done
 	clock_own n2 off
 }

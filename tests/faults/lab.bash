@@ -78,6 +78,8 @@ lab_up() {
 	lab_host sh
 	# mount namespaces of node hosts live as files in a private bind mount
 	mkdir -p "$LAB/ns" "$LAB/srv" "$LAB/share" "$LAB/ssh"
+	# the share server's disk: small, so that a test can fill it (share_fill)
+	mount -t tmpfs -o size=256m,mode=755 lab-share "$LAB/srv"
 	mount --bind "$LAB/ns" "$LAB/ns"
 	mount --make-private "$LAB/ns"
 	for i in $(seq 1 "$nodes"); do
@@ -158,6 +160,7 @@ lab_down() {
 	ip link del "$LAB_TAG-br" 2>/dev/null
 	umount -l "$LAB/ns"/* 2>/dev/null
 	umount -l "$LAB/ns" 2>/dev/null
+	umount -l "$LAB/srv" 2>/dev/null
 	rm -rf "$LAB"
 	return 0
 }
@@ -197,6 +200,18 @@ degrade() {
 	on "$h" nft add rule inet fault out numgen random mod 100 lt "$2" drop
 	on "$h" nft add rule inet fault in numgen random mod 100 lt "$2" drop
 	on "$h" tc qdisc replace dev eth0 root tbf rate "$3" burst 4kb latency 400ms
+}
+
+# share_fill KB: fills the share server's disk until KB kilobytes are left;
+# share_fill off: frees it again.
+share_fill() {
+	if [ "$1" = off ]; then
+		rm -f "$SHARE/.filler"
+		return 0
+	fi
+	local avail
+	avail=$(df -B1 --output=avail "$SHARE" | tail -n 1)
+	fallocate -l $((avail - $1 * 1024)) "$SHARE/.filler"
 }
 
 # ---------------------------------------------------------------- nodes
@@ -314,42 +329,102 @@ napi() {
 		"https://$(lab_addr "$h"):4242$p${sep}xrfkey=$XRF" "$@"
 }
 
-# writes HOST TAG: creates tags named TAG-i through HOST until $LAB/stop exists, one every
-# 200 ms (a bounded load: each is a curl process and a TLS handshake, and the suite runs
-# beside others in make check), logging "status ms Retry-After name" to $LAB/load.TAG. A
-# status of 000 is a request that got no answer within 5 s.
+# writes HOST TAG [OPS]: a client's load through HOST until $LAB/stop exists, a request
+# every 200 ms (bounded: each is a curl process and a TLS handshake, and the suite runs
+# beside others in make check), logged as "status ms Retry-After name op" to $LAB/load.TAG
+# (status 000: no answer within 5 s, or 20 s for uploads and reloads). OPS (default: all)
+# names what it does: "tag" creates a tag TAG-i each round; "read" lists TAG's tags every
+# third; "upload" uploads a small app TAG-i every tenth, and "reload" reloads TAG's own
+# app (uploaded first) every tenth, five rounds after.
 writes() {
-	local h=$1 t=$2 i=0 out
+	local h=$1 t=$2 ops=${3:-tag read upload reload} i=0 app=
+	if [[ $ops == *reload* ]] && [ "$(napi "$h" POST "/qrs/app/upload?name=$t-app" -m 20 \
+		-o "$LAB/app.$t" -w '%{http_code}' -H 'Content-Type: application/vnd.qlik.sense.app' \
+		--data-binary @"$LAB/small.fapp")" = 201 ]; then
+		app=$(jq -r .id "$LAB/app.$t")
+	fi
 	while [ ! -f "$LAB/stop" ]; do
 		i=$((i + 1))
-		out=$(napi "$h" POST /qrs/tag -m 5 -o /dev/null -D - -w '\n%{http_code} %{time_total}' \
-			-H 'Content-Type: application/json' --data "{\"name\":\"$t-$i\"}" 2>/dev/null) || true
-		local code retry
-		code=$(tail -n 1 <<<"$out")
-		retry=$(grep -i '^retry-after:' <<<"$out" | tr -d '\r' | awk '{print $2}')
-		echo "${code:-000 5} ${retry:--} $t-$i" >>"$LAB/load.$t"
+		[[ $ops == *tag* ]] && load_req "$h" "$t" "$t-$i" tag 5 POST /qrs/tag \
+			-H 'Content-Type: application/json' --data "{\"name\":\"$t-$i\"}"
+		[[ $ops == *read* ]] && [ $((i % 3)) = 0 ] &&
+			load_req "$h" "$t" "$t-$i" read 5 GET "/qrs/tag?filter=name%20sw%20'$t-'"
+		[[ $ops == *upload* ]] && [ $((i % 10)) = 0 ] &&
+			load_req "$h" "$t" "$t-$i" upload 20 POST "/qrs/app/upload?name=$t-$i" \
+				-H 'Content-Type: application/vnd.qlik.sense.app' --data-binary @"$LAB/small.fapp"
+		[ -n "$app" ] && [ $((i % 10)) = 5 ] && load_req "$h" "$t" "$t-$i" reload 20 POST "/qrs/app/$app/reload"
 		sleep 0.2
 	done
 }
 
-# load_check TAG: every tag acknowledged (201) is in the repository, and every failure is
-# a 503 with Retry-After or no answer at all. Prints "acknowledged failed" counts.
+# load_files: what the load uploads (a small app with a one-table script), made once.
+load_files() {
+	[ -f "$LAB/small.fapp" ] && return 0
+	printf 'T: LOAD RecNo() AS N AUTOGENERATE 100;\n' >"$LAB/small.qvs"
+	"$FATHOM" app file --out "$LAB/small.fapp" --script "$LAB/small.qvs" --padding-bytes 20000 >/dev/null
+}
+
+# load_req HOST TAG NAME OP SECONDS METHOD PATH [curl args]: one request of the load, logged.
+load_req() {
+	local h=$1 t=$2 n=$3 op=$4 m=$5 out code retry
+	shift 5
+	out=$(napi "$h" "$1" "$2" -m "$m" -o /dev/null -D - -w '\n%{http_code} %{time_total}' \
+		"${@:3}" 2>/dev/null) || true
+	code=$(tail -n 1 <<<"$out")
+	retry=$(grep -i '^retry-after:' <<<"$out" | tr -d '\r' | awk '{print $2}')
+	echo "${code:-000 $m} ${retry:--} $n $op" >>"$LAB/load.$t"
+}
+
+# load_check TAG: every tag and app acknowledged (2xx) is in the repository, and every
+# failure is a 503 with Retry-After or no answer at all. Prints "acknowledged failed".
 load_check() {
-	local t=$1 bad=0 acked failed
-	acked=$(awk '$1 == 201' "$LAB/load.$t" | wc -l)
-	failed=$(awk '$1 != 201' "$LAB/load.$t" | wc -l)
-	pg_sql fathom "SELECT name FROM tag WHERE name LIKE '$t-%'" | sort >"$LAB/have.$t"
-	awk '$1 == 201 { print $4 }' "$LAB/load.$t" | sort >"$LAB/acked.$t"
-	if [ -n "$(comm -23 "$LAB/acked.$t" "$LAB/have.$t")" ]; then
-		echo "acknowledged and lost: $(comm -23 "$LAB/acked.$t" "$LAB/have.$t" | head)" >&2
-		bad=1
-	fi
-	if awk '$1 != 201 && !($1 == 503 && $3 != "-") && $1 != "000" { f = 1 } END { exit !f }' \
+	local t=$1 bad=0 acked failed op table
+	acked=$(awk '$1 ~ /^2/' "$LAB/load.$t" | wc -l)
+	failed=$(awk '$1 !~ /^2/' "$LAB/load.$t" | wc -l)
+	for op in tag upload; do
+		table=$op
+		[ $op = upload ] && table=app
+		pg_sql fathom "SELECT name FROM $table WHERE name LIKE '$t-%'" | sort >"$LAB/have.$t"
+		awk -v op=$op '$1 ~ /^2/ && $5 == op { print $4 }' "$LAB/load.$t" | sort >"$LAB/acked.$t"
+		if [ -n "$(comm -23 "$LAB/acked.$t" "$LAB/have.$t")" ]; then
+			echo "acknowledged and lost ($op): $(comm -23 "$LAB/acked.$t" "$LAB/have.$t" | head)" >&2
+			bad=1
+		fi
+	done
+	if awk '$1 !~ /^2/ && !($1 == 503 && $3 != "-") && $1 != "000" { f = 1 } END { exit !f }' \
 		"$LAB/load.$t"; then
 		echo "failures that are neither 503 with Retry-After nor a time-out:" >&2
-		awk '$1 != 201 && !($1 == 503 && $3 != "-") && $1 != "000"' "$LAB/load.$t" | head >&2
+		awk '$1 !~ /^2/ && !($1 == 503 && $3 != "-") && $1 != "000"' "$LAB/load.$t" | head >&2
 		bad=1
 	fi
 	echo "$acked $failed"
 	return $bad
+}
+
+# start_qix HOST TAG [APP]: a person's engine sessions through HOST's proxy, one after
+# another (qixload.js), on APP (default: the one named in $LAB/qixapp) with the cookie in
+# $LAB/cookie, logged to $LAB/qix.TAG; its pid joins $LAB/writers (stop_writes ends it).
+start_qix() {
+	node "$(dirname "${BASH_SOURCE[0]}")/qixload.js" "https://$(lab_addr "$1"):8443" \
+		"$LAB/n1/certs/root.pem" "$(cat "$LAB/cookie")" "${3:-$(cat "$LAB/qixapp")}" \
+		"$LAB/qix.$2" "$LAB/stop" 2>>"$LAB/qix.$2.err" &
+	echo $! >>"$LAB/writers"
+}
+
+# qix_check TAG: prints "succeeded failed" of TAG's sessions; fails when a session failed
+# for another reason than a 503 from the proxy, a time-out or a socket the fault closed.
+qix_check() {
+	local t=$1 ok failed
+	ok=$(grep -c '^ok ' "$LAB/qix.$t") || true
+	failed=$(grep -c '^fail ' "$LAB/qix.$t") || true
+	echo "$ok $failed"
+	if grep '^fail ' "$LAB/qix.$t" | grep -vqE '^fail [0-9]+ (503|timeout|Socket closed|.*ECONNRESET|.*ECONNREFUSED|.*socket hang up)'; then
+		echo "sessions that failed for another reason:" >&2
+		grep '^fail ' "$LAB/qix.$t" | grep -vE '^fail [0-9]+ (503|timeout|Socket closed|.*ECONNRESET|.*ECONNREFUSED|.*socket hang up)' | head >&2
+		return 1
+	fi
+	if [ -s "$LAB/qix.$t.err" ]; then
+		cat "$LAB/qix.$t.err" >&2
+		return 1
+	fi
 }

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// qixload.js: a person's engine sessions through a node's proxy, one after another, as
+// the load of the fault suite (lab.bash start_qix).
+//
+//   qixload.js PROXY_URL CA COOKIE APP LOG STOP
+//
+// Until the file STOP exists: opens wss://.../app/APP through the proxy with the session
+// cookie, opens the app, reads its data model, closes the session, and appends a line to
+// LOG: "ok MS" or "fail MS WHY" (WHY: "503" when the proxy refused the socket with 503,
+// "timeout" when the whole session took more than 5 s, else the error's message). Waits
+// 300 ms between sessions. Uses the QIX suite's npm packages.
+'use strict';
+const path = require('node:path');
+const fs = require('node:fs');
+const mods = path.join(__dirname, '..', 'qix', 'node_modules');
+const enigma = require(path.join(mods, 'enigma.js'));
+const schema = require(path.join(mods, 'enigma.js', 'schemas', '12.2027.0.json'));
+const WebSocket = require(path.join(mods, 'ws'));
+
+const [base, caFile, cookie, app, logFile, stopFile] = process.argv.slice(2);
+if (!stopFile) {
+  process.stderr.write('usage: qixload.js PROXY_URL CA COOKIE APP LOG STOP\n');
+  process.exit(2);
+}
+const ca = fs.readFileSync(caFile);
+const url = `${base.replace(/^https/, 'wss')}/app/${app}`;
+const LIMIT_MS = 5000;
+
+function why(err) {
+  const m = String((err && err.message) || err);
+  if (/Unexpected server response: 503/.test(m)) return '503';
+  return m.replace(/\s+/g, ' ').slice(0, 200);
+}
+
+async function one() {
+  let refused = null;
+  const session = enigma.create({
+    schema,
+    url,
+    suspendOnClose: false,
+    createSocket: (u) => {
+      const ws = new WebSocket(u, {
+        ca, headers: { Cookie: `X-Qlik-Session=${cookie}`, Origin: base },
+      });
+      ws.on('unexpected-response', (_req, res) => {
+        refused = res.statusCode;
+        ws.emit('error', new Error(`Unexpected server response: ${res.statusCode}`));
+      });
+      return ws;
+    },
+  });
+  session.on('error', () => {});
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), LIMIT_MS);
+  });
+  try {
+    await Promise.race([limit, (async () => {
+      const doc = await (await session.open()).openDoc(app);
+      await doc.getTablesAndKeys({}, {}, 0, true, false);
+    })()]);
+  } catch (err) {
+    if (refused) throw new Error(`Unexpected server response: ${refused}`);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    session.close().catch(() => {});
+  }
+}
+
+async function main() {
+  while (!fs.existsSync(stopFile)) {
+    const t0 = Date.now();
+    let line;
+    try {
+      await one();
+      line = `ok ${Date.now() - t0}`;
+    } catch (err) {
+      line = `fail ${Date.now() - t0} ${why(err)}`;
+    }
+    fs.appendFileSync(logFile, `${line}\n`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+main().then(() => process.exit(0), (err) => {
+  process.stderr.write(`qixload: ${err.stack || err}\n`);
+  process.exit(1);
+});
