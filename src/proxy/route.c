@@ -27,7 +27,7 @@
 #include <string.h>
 
 #define MAX_ENGINES 64
-#define CONNECT_MS  5000
+#define CONNECT_MS  2500
 #define DOWN_MS	    15000
 #define MAX_MESSAGE (64u << 20)
 

@@ -150,11 +150,23 @@ static void failure(const struct repo *r, const struct proc_status *st, const ch
 		last_log_line(logp, why, n);
 }
 
+/* Makes the folder `dir` of reload logs (on the share: one that cannot be reached now is
+ * ERR_UNAVAILABLE, to be tried again). */
+static int log_folder(struct qrs *q, const char *dir)
+{
+	if (dir_make_all_cb(dir, 0750, NULL, NULL, &q->err) == 0)
+		return 0;
+	int errnum = errno;
+	if (q->err.code == ERR_IO)
+		q->err.code = share_errno_code(errnum);
+	return q->err.code;
+}
+
 /* The log of this run: the execution result's for a scheduled one, else the app's. */
 static int log_file(struct qrs *q, const char *log_name, char *out, size_t n)
 {
 	struct repo *r = q->repo;
-	if (dir_make_all_cb(r->reload_logs, 0750, NULL, NULL, &q->err))
+	if (log_folder(q, r->reload_logs))
 		return q->err.code;
 	if (!log_name) {
 		snprintf(out, n, "%s/%s.log", r->reload_logs, q->id);
@@ -162,7 +174,7 @@ static int log_file(struct qrs *q, const char *log_name, char *out, size_t n)
 	}
 	char dir[PATH_MAX + 16];
 	snprintf(dir, sizeof(dir), "%s/tasks", r->reload_logs);
-	if (dir_make_all_cb(dir, 0750, NULL, NULL, &q->err))
+	if (log_folder(q, dir))
 		return q->err.code;
 	repo_reload_log_path(r, log_name, out, n);
 	return 0;
@@ -223,7 +235,11 @@ static int run_worker(struct qrs *q, const char *gen, const char *session, const
 	if (st.end != PROC_EXITED || st.code == 127 || st.code == 126)
 		log_stopped(logp, why); /* the worker could not say it */
 	log_warn("reload of app %s failed: %s", q->id, why);
-	err_set(&q->err, st.end == PROC_EXITED && st.code == 1 ? ERR_INVALID : ERR_ABORTED,
+	bool exited = st.end == PROC_EXITED;
+	err_set(&q->err,
+		exited && st.code == 1				    ? ERR_INVALID
+		: exited && st.code == REPO_RELOAD_EXIT_UNAVAILABLE ? ERR_UNAVAILABLE
+								    : ERR_ABORTED,
 		"the reload failed: %s", why);
 	err_hint(&q->err,
 		 "the app keeps its previous data; the log is at GET /qrs/app/%s/reload/log",

@@ -39,6 +39,11 @@ struct repo_reload_job {
 	const char *const *conn_folders; /* by connection */
 };
 
+/* How a reload worker ends: 0 done, 1 the script or app failed (its log says why), this when
+ * it could not read the app file from the share (unreachable now: the reload is 503, to be
+ * tried again; EX_TEMPFAIL). */
+#define REPO_RELOAD_EXIT_UNAVAILABLE 75
+
 /* The command line of the reload worker for `job`: argv[0] is `exe`, NULL-terminated,
  * allocated in `a`. The worker's own module declares its options, once; NULL when the job
  * does not fit them. */

@@ -890,6 +890,16 @@ static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
 	return rc;
 }
 
+#define UNREACHABLE_RETRIES 3
+
+/* Whether a failed run may be retried. One that failed because the site's database or
+ * share could not be reached is not the task's failure: it is retried (elsewhere first)
+ * even past the task's retries, up to UNREACHABLE_RETRIES more. */
+static bool retries_left(int run_rc, int64_t retries, int64_t max_retries)
+{
+	return retries < max_retries + (run_rc == ERR_UNAVAILABLE ? UNREACHABLE_RETRIES : 0);
+}
+
 /* Records how a run ended: the result, a retry or the end of the execution, the task's
  * operational state. */
 static int finish(struct sched *s, const struct job *j, int run_rc, const char *run_msg,
@@ -930,7 +940,7 @@ static int finish(struct sched *s, const struct job *j, int run_rc, const char *
 	bool aborted = rc == 0 && cell_i(&rs, 0, M_STOP) != 0;
 	int status = run_rc == 0 ? EXEC_SUCCESS : aborted ? EXEC_ABORTED : EXEC_FAIL;
 	bool retry = rc == 0 && !shutdown && status == EXEC_FAIL &&
-		     cell_i(&rs, 0, M_RETRIES) < cell_i(&rs, 0, M_MAX_RETRIES);
+		     retries_left(run_rc, cell_i(&rs, 0, M_RETRIES), cell_i(&rs, 0, M_MAX_RETRIES));
 	char msg[1200];
 	if (run_rc == 0)
 		snprintf(msg, sizeof(msg), "the reload finished");

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -93,31 +92,6 @@ int share_errno_code(int errnum)
 	case EDQUOT: return ERR_NO_SPACE;
 	default: return ERR_IO;
 	}
-}
-
-/* Less than this left on the share's file system after a failed write: it failed for want
- * of space (twice the largest write the writer makes). */
-#define NEARLY_FULL (2 * (uint64_t)PENDING_SIZE)
-
-int share_write_code(const char *dir, int errnum)
-{
-	int code = share_errno_code(errnum);
-	if (code == ERR_NO_SPACE || (errnum != EIO && errnum != EPERM && errnum != EFBIG))
-		return code;
-	struct statvfs sv;
-	if (statvfs(dir, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize < NEARLY_FULL)
-		return ERR_NO_SPACE;
-	return code;
-}
-
-/* A failed write or flush (errno) of `path` in `dir`: its code (share_write_code), and a
- * message that says there is no space left when that is why, whatever errno says. */
-static int write_failed(struct err *e, const char *dir, const char *what, const char *path)
-{
-	int errnum = errno;
-	int code = share_write_code(dir, errnum);
-	return err_set(e, code, "cannot %s \"%s\": %s", what, path,
-		       strerror(code == ERR_NO_SPACE ? ENOSPC : errnum));
 }
 
 static const char *or_default(char *buf, size_t n, const char *given, const char *root,
@@ -350,11 +324,12 @@ int share_writer_begin(struct share *s, const char *app_id, const char *gen, uin
 	}
 	w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (w->fd < 0) {
-		write_failed(e, s->apps, "create app file", w->tmp_path);
+		err_set(e, share_errno_code(errno), "cannot create app file \"%s\": %s",
+			w->tmp_path, strerror(errno));
 		crypto_sha256_free(w->sha);
 		free(w->pending);
 		free(w);
-		return e->code;
+		return ERR_IO;
 	}
 	*out = w;
 	return 0;
@@ -390,7 +365,9 @@ static int write_outv(struct share_writer *w, struct iovec *iov, int n, struct e
 			}
 			if (errno == EINTR)
 				continue;
-			return write_failed(e, w->s->apps, "write app file", w->tmp_path);
+			return err_set(e, share_errno_code(errno),
+				       "cannot write app file \"%s\": %s", w->tmp_path,
+				       strerror(errno));
 		}
 		w->flushed += (uint64_t)k;
 		while (n > 0 && (size_t)k >= iov->iov_len) {
@@ -669,8 +646,9 @@ int share_writer_copy_from(struct share_writer *w, const char *src_path, struct 
 				ssize_t r;
 				while ((r = read(src, buf, sizeof(buf))) > 0) {
 					if (write(w->fd, buf, (size_t)r) != r) {
-						rc = write_failed(e, w->s->apps, "write",
-								  w->tmp_path);
+						rc = err_set(e, share_errno_code(errno),
+							     "cannot write \"%s\": %s", w->tmp_path,
+							     strerror(errno));
 						break;
 					}
 					left -= r;
@@ -681,9 +659,9 @@ int share_writer_copy_from(struct share_writer *w, const char *src_path, struct 
 						     strerror(errno));
 				break;
 			}
-			rc = n < 0 ? write_failed(e, w->s->apps, "copy app file", src_path)
-				   : err_set(e, ERR_IO, "cannot copy app file \"%s\": %s", src_path,
-					     "file shrank while copying");
+			rc = err_set(e, share_errno_code(errno), "cannot copy app file \"%s\": %s",
+				     src_path,
+				     n < 0 ? strerror(errno) : "file shrank while copying");
 			break;
 		}
 		left -= n;
@@ -699,13 +677,13 @@ static int journal_add(struct share_writer *w, struct err *e)
 {
 	int fd = open(w->journal_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return write_failed(e, w->s->journal, "write journal entry", w->journal_path);
+		return err_set(e, share_errno_code(errno), "cannot write journal entry \"%s\": %s",
+			       w->journal_path, strerror(errno));
 	int ok = fsync(fd);
-	int errnum = errno;
 	close(fd);
-	errno = errnum;
 	if (ok != 0)
-		return write_failed(e, w->s->journal, "flush journal entry", w->journal_path);
+		return err_set(e, share_errno_code(errno), "cannot flush journal entry \"%s\": %s",
+			       w->journal_path, strerror(errno));
 	w->journaled = true;
 	return dir_sync(w->s->journal, e);
 }
@@ -717,7 +695,8 @@ int share_writer_finish(struct share_writer *w, const char *known_sha, uint64_t 
 	if (frc)
 		return frc;
 	if (fsync(w->fd) != 0)
-		return write_failed(e, w->s->apps, "flush app file", w->tmp_path);
+		return err_set(e, share_errno_code(errno), "cannot flush app file \"%s\": %s",
+			       w->tmp_path, strerror(errno));
 	close(w->fd);
 	w->fd = -1;
 	int rc = journal_add(w, e);

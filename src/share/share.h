@@ -31,12 +31,6 @@ struct share;
  * network errors), ERR_NO_SPACE for a full one (ENOSPC, EDQUOT), else ERR_IO. */
 int share_errno_code(int errnum);
 
-/* The code of a failed write or flush in the share's folder `dir`: share_errno_code, except
- * that a write refused while that file system has (almost) nothing left is ERR_NO_SPACE
- * whatever the errno: a network share does not always say ENOSPC (sshfs answers EIO, as
- * SFTP has no code for a full disk). */
-int share_write_code(const char *dir, int errnum);
-
 /* Creates the share's folders (for a new site). Existing folders are kept. */
 NODISCARD int share_layout_create(const struct share_paths *p, struct err *e);
 

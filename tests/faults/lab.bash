@@ -78,7 +78,7 @@ lab_up() {
 	lab_host sh
 	# mount namespaces of node hosts live as files in a private bind mount
 	mkdir -p "$LAB/ns" "$LAB/srv" "$LAB/share" "$LAB/ssh"
-	# the share server's disk: small, so that a test can fill it (share_fill)
+	# the share server's disk: a small one of its own
 	mount -t tmpfs -o size=256m,mode=755 lab-share "$LAB/srv"
 	mount --bind "$LAB/ns" "$LAB/ns"
 	mount --make-private "$LAB/ns"
@@ -202,18 +202,6 @@ degrade() {
 	on "$h" tc qdisc replace dev eth0 root tbf rate "$3" burst 4kb latency 400ms
 }
 
-# share_fill KB: fills the share server's disk until KB kilobytes are left;
-# share_fill off: frees it again.
-share_fill() {
-	if [ "$1" = off ]; then
-		rm -f "$SHARE/.filler"
-		return 0
-	fi
-	local avail
-	avail=$(df -B1 --output=avail "$SHARE" | tail -n 1)
-	fallocate -l $((avail - $1 * 1024)) "$SHARE/.filler"
-}
-
 # ---------------------------------------------------------------- nodes
 
 # lab_node_create HOST: the site's first node on HOST (PostgreSQL, the share).
@@ -335,14 +323,10 @@ napi() {
 # (status 000: no answer within 5 s, or 20 s for uploads and reloads). OPS (default: all)
 # names what it does: "tag" creates a tag TAG-i each round; "read" lists TAG's tags every
 # third; "upload" uploads a small app TAG-i every tenth, and "reload" reloads TAG's own
-# app (uploaded first) every tenth, five rounds after.
+# app (load_app, before the fault) every tenth, five rounds after.
 writes() {
 	local h=$1 t=$2 ops=${3:-tag read upload reload} i=0 app=
-	if [[ $ops == *reload* ]] && [ "$(napi "$h" POST "/qrs/app/upload?name=$t-app" -m 20 \
-		-o "$LAB/app.$t" -w '%{http_code}' -H 'Content-Type: application/vnd.qlik.sense.app' \
-		--data-binary @"$LAB/small.fapp")" = 201 ]; then
-		app=$(jq -r .id "$LAB/app.$t")
-	fi
+	[[ $ops == *reload* ]] && app=$(cat "$LAB/app.$t" 2>/dev/null)
 	while [ ! -f "$LAB/stop" ]; do
 		i=$((i + 1))
 		[[ $ops == *tag* ]] && load_req "$h" "$t" "$t-$i" tag 5 POST /qrs/tag \
@@ -355,6 +339,15 @@ writes() {
 		[ -n "$app" ] && [ $((i % 10)) = 5 ] && load_req "$h" "$t" "$t-$i" reload 20 POST "/qrs/app/$app/reload"
 		sleep 0.2
 	done
+}
+
+# load_app HOST TAG: uploads TAG's own app through HOST, for the writer to reload; its id
+# goes to $LAB/app.TAG.
+load_app() {
+	[ "$(napi "$1" POST "/qrs/app/upload?name=$2-app" -m 20 -o "$LAB/body.$2" -w '%{http_code}' \
+		-H 'Content-Type: application/vnd.qlik.sense.app' --data-binary @"$LAB/small.fapp")" = 201 ] ||
+		{ echo "the load's app for $2: $(cat "$LAB/body.$2")" >&2; return 1; }
+	jq -r .id "$LAB/body.$2" >"$LAB/app.$2"
 }
 
 # load_files: what the load uploads (a small app with a one-table script), made once.
