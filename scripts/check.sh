@@ -8,6 +8,8 @@
 # want: the sanitized and fuzzing builds compile while the normal tests run, and the
 # fuzzers run while the sanitized tests do. On a machine busy with other work the
 # background work simply waits, and the result is the same as running it all in turn.
+# The fault suite (ctest label `faults`), which mostly waits for networks and leases, runs
+# beside the normal tests' slots rather than in one.
 #
 # Environment: BUILD, BUILD_ASAN, BUILD_FUZZ (build folders), JOBS (parallel tests and
 # compilers; default: the number of processors), FUZZ_SECONDS (new inputs per fuzz target;
@@ -57,8 +59,20 @@ step "the normal tests; the sanitized and fuzzing builds compile meanwhile"
 		idle cmake --build "$BUILD_FUZZ" -j "$JOBS"
 ) >"$logs/builds" 2>&1 &
 builds=$!
-ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS"
+# (bats itself, not a second ctest in the same build folder, whose logs would clash)
+case $BUILD in /*) fathom=$BUILD/fathom ;; *) fathom=$PWD/$BUILD/fathom ;; esac
+(
+	t0=$SECONDS
+	FATHOM=$fathom timeout 900 bats --tap tests/faults/faults.bats
+	rc=$?
+	echo "the fault suite: $((SECONDS - t0)) s, beside the other tests"
+	exit $rc
+) >"$logs/faults" 2>&1 &
+faults=$!
+ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" -LE faults
 normal=$?
+finish $faults "$logs/faults" "the fault suite" || exit 1
+grep -E '^(ok|the fault suite)' "$logs/faults"
 finish $builds "$logs/builds" "the sanitized and fuzzing builds" || exit 1
 [ $normal -eq 0 ] || exit 1
 
