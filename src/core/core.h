@@ -37,6 +37,10 @@ const char *err_name(int code);
 int err_http_status(int code);
 /* The JSON-RPC error code for `code`. */
 int err_rpc_code(int code);
+/* The code of a failed file call's errno: a file system that cannot be reached now (a
+ * network share whose server or link is down answers EIO, ENOTCONN or a network error) is
+ * ERR_UNAVAILABLE (to be retried), a full one ERR_NO_SPACE (ENOSPC, EDQUOT), else ERR_IO. */
+int err_io_code(int errnum);
 
 /* Detail of a failure, owned by whoever runs the operation (a request, a CLI command).
  * The first error set wins; later err_set calls on a set object are ignored. */

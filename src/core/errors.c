@@ -1,6 +1,7 @@
 /* errors.c: the error table (from errors.def) and the request-owned error object. */
 #include "core.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -85,4 +86,24 @@ void err_hint(struct err *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->hint, sizeof(e->hint), fmt, ap);
 	va_end(ap);
+}
+
+int err_io_code(int errnum)
+{
+	switch (errnum) {
+	case EIO:
+	case ENOTCONN:
+	case ETIMEDOUT:
+	case ESTALE:
+	case EHOSTDOWN:
+	case EHOSTUNREACH:
+	case ENETDOWN:
+	case ENETUNREACH:
+	case ECONNRESET:
+	case ECONNABORTED:
+	case ECONNREFUSED: return ERR_UNAVAILABLE;
+	case ENOSPC:
+	case EDQUOT: return ERR_NO_SPACE;
+	default: return ERR_IO;
+	}
 }

@@ -410,7 +410,8 @@ int file_read_all(const char *path, size_t max, char **out, size_t *out_len, str
 	*out = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return err_set(e, ERR_IO, "cannot read \"%s\": %s", path, strerror(errno));
+		return err_set(e, err_io_code(errno), "cannot read \"%s\": %s", path,
+			       strerror(errno));
 	struct buf b;
 	buf_init(&b, max);
 	char chunk[65536];
@@ -420,7 +421,8 @@ int file_read_all(const char *path, size_t max, char **out, size_t *out_len, str
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = err_set(e, ERR_IO, "cannot read \"%s\": %s", path, strerror(errno));
+			rc = err_set(e, err_io_code(errno), "cannot read \"%s\": %s", path,
+				     strerror(errno));
 			break;
 		}
 		if (n == 0)

@@ -100,6 +100,9 @@ struct node {
 	int64_t session_max_age_s; /* a person's kept selections go this long after a change */
 	char certs_dir[PATH_MAX];
 	int64_t heartbeat_ms;
+	int gc_running;	     /* a pass of the share's garbage collection runs (atomic) */
+	int64_t gc_started;  /* when it began (monotonic ms) */
+	bool gc_slow_logged; /* that it has not returned was said */
 };
 
 static void node_release(struct node *n)
@@ -559,11 +562,63 @@ static void reload_certs(struct node *n, const char *dir)
 	log_info("SIGHUP: the server certificate is reloaded; new connections get it");
 }
 
-/* The main thread heartbeats every interval and collects garbage every gc interval
- * (seconds both), waiting for signals in between (SIGHUP reloads the server certificate),
- * until SIGTERM or SIGINT. A heartbeat
- * that fails (the database is away) is logged once and retried at the next beat; the node
- * keeps serving. */
+/* One pass of the share's garbage collection, in a thread of its own: a share that does
+ * not answer holds the pass, not the main thread (heartbeats, signals). */
+static void *gc_pass(void *arg)
+{
+	struct node *n = arg;
+	struct err ge;
+	err_init(&ge);
+	if (repo_gc(n->repo, &ge) < 0)
+		log_warn("share garbage collection: %s", ge.message);
+	__atomic_store_n(&n->gc_running, 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Starts a pass of garbage collection unless one still runs (then says so once, after a
+ * minute). */
+static void gc_start(struct node *n)
+{
+	int64_t now = time_mono_ms();
+	if (__atomic_load_n(&n->gc_running, __ATOMIC_ACQUIRE)) {
+		if (!n->gc_slow_logged && now - n->gc_started >= 60000) {
+			log_warn(
+			    "share garbage collection has waited %lld s for the share: it does "
+			    "not answer",
+			    (long long)((now - n->gc_started) / 1000));
+			n->gc_slow_logged = true;
+		}
+		return;
+	}
+	n->gc_started = now;
+	n->gc_slow_logged = false;
+	__atomic_store_n(&n->gc_running, 1, __ATOMIC_RELEASE);
+	pthread_attr_t at;
+	pthread_t t;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&at, 512u << 10);
+	if (pthread_create(&t, &at, gc_pass, n) != 0)
+		gc_pass(n); /* no thread now: in this one */
+	pthread_attr_destroy(&at);
+}
+
+/* Whether the garbage collection pass ended within `ms` (a stopping node waits for it). */
+static bool gc_wait(struct node *n, int64_t ms)
+{
+	int64_t until = time_mono_ms() + ms;
+	while (__atomic_load_n(&n->gc_running, __ATOMIC_ACQUIRE)) {
+		if (time_mono_ms() >= until)
+			return false;
+		sleep_ms(20);
+	}
+	return true;
+}
+
+/* The main thread heartbeats every interval and starts a pass of garbage collection every
+ * gc interval (seconds both), waiting for signals in between (SIGHUP reloads the server
+ * certificate), until SIGTERM or SIGINT. A heartbeat that fails (the database is away) is
+ * logged once and retried at the next beat; the node keeps serving. */
 static void serve(struct node *n, const char *dir, const sigset_t *set, int64_t started,
 		  int64_t heartbeat, int64_t gc_interval)
 {
@@ -595,10 +650,7 @@ static void serve(struct node *n, const char *dir, const sigset_t *set, int64_t 
 		}
 		if (time_mono_ms() - last_gc >= gc_interval * 1000) {
 			last_gc = time_mono_ms();
-			struct err ge;
-			err_init(&ge);
-			if (repo_gc(n->repo, &ge) < 0)
-				log_warn("share garbage collection: %s", ge.message);
+			gc_start(n);
 			ops_engine_gc(n->engine, n->session_max_age_s * 1000);
 		}
 	}
@@ -705,6 +757,16 @@ int ops_node_run(int argc, char **argv)
 	err_init(&se);
 	if (repo_heartbeat(n.repo, started, NULL, true, &se) != 0)
 		log_warn("cannot clear this node's heartbeat: %s", se.message);
+	if (!gc_wait(&n, 10000)) {
+		/* a pass stuck in a share that does not answer uses what node_release frees:
+		 * everything acknowledged is on disk already, so the process ends as it is */
+		log_warn("share garbage collection has waited %lld s for the share, which does not "
+			 "answer; the node stops without it",
+			 (long long)((time_mono_ms() - n.gc_started) / 1000));
+		log_info("stopped");
+		log_close();
+		_exit(0);
+	}
 	node_release(&n);
 	log_info("stopped");
 	log_close();

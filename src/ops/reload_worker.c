@@ -191,7 +191,7 @@ int ops_reload_worker(int argc, char **argv)
 	int64_t t0 = time_mono_ms();
 	logf_(&w, "reload started (fathom %s)", FATHOM_VERSION);
 	int rc = data_appfile_read_file(in, &app, &e);
-	bool read_failed = rc == ERR_IO;
+	bool read_failed = rc == ERR_UNAVAILABLE; /* the share did not answer */
 	const struct appfile_block *script = app ? data_appfile_find(app, APPFILE_SCRIPT) : NULL;
 	const struct appfile_block *props = app ? data_appfile_find(app, APPFILE_PROPS) : NULL;
 	struct reload_env env = {.ctx = &w, .open = open_file, .log = log_line};

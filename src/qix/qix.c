@@ -83,8 +83,10 @@ bool qix_may_update(struct qix_session *s)
 	struct err e;
 	err_init(&e);
 	bool ok = false;
+	s->may_failed = false;
 	if (env->may_update(env->ctx, s->user, s->attrs, s->doc->id, &ok, &e) != 0) {
 		log_warn("engine: may %s change %s? %s", s->user, s->doc->id, e.message);
+		s->may_failed = true;
 		return false;
 	}
 	s->may_known = true;
@@ -97,6 +99,10 @@ static int may_write(struct qix_call *c)
 {
 	if (qix_may_update(c->s))
 		return 0;
+	if (c->s->may_failed) {
+		c->msg = "the repository database is not answering; try again";
+		return QIX_UNAVAILABLE;
+	}
 	log_info("engine: %s by %s refused by the security rules", c->method, c->s->user);
 	c->msg = "Access denied";
 	return QIX_ACCESS_DENIED;
@@ -181,6 +187,7 @@ static const char *code_message(int code)
 	case QIX_ACCESS_DENIED: return "Access denied";
 	case QIX_APP_INVALID: return "App invalid";
 	case QIX_MODAL: return "Object is already in modal state";
+	case QIX_UNAVAILABLE: return "Service unavailable";
 	default: return "Internal error";
 	}
 }

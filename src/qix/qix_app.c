@@ -100,20 +100,23 @@ struct doclist {
 };
 
 /* Whether the session may open app `id`: always, unless a person's and the rules say no. */
-static bool may_open(struct qix_session *s, const char *id)
+/* Whether the rules let the session's person open app `id`: 1 yes, 0 no, -1 they could
+ * not say (the repository database is away). */
+static int may_open(struct qix_session *s, const char *id)
 {
 	const struct qix_env *env = &s->q->cfg.env;
 	if (!s->governed || !env->may_read)
-		return true;
+		return 1;
 	struct err e;
 	err_init(&e);
 	bool ok = false;
 	if (env->may_read(env->ctx, s->user, s->attrs, id, &ok, &e) != 0) {
-		if (e.code != ERR_NOT_FOUND)
-			log_warn("engine: may %s open %s? %s", s->user, id, e.message);
-		return false;
+		if (e.code == ERR_NOT_FOUND)
+			return 0;
+		log_warn("engine: may %s open %s? %s", s->user, id, e.message);
+		return -1;
 	}
-	return ok;
+	return ok ? 1 : 0;
 }
 
 static void doclist_add(void *arg, const char *id)
@@ -123,7 +126,8 @@ static void doclist_add(void *arg, const char *id)
 	struct err e;
 	err_init(&e);
 	memset(&info, 0, sizeof(info));
-	if (!may_open(dl->s, id) || dl->q->cfg.env.locate(dl->q->cfg.env.ctx, id, &info, &e) != 0)
+	if (may_open(dl->s, id) != 1 ||
+	    dl->q->cfg.env.locate(dl->q->cfg.env.ctx, id, &info, &e) != 0)
 		return;
 	json_array_append_new(dl->list,
 			      json_pack("{s:s,s:s,s:s,s:{},s:s,s:b,s:I,s:s,s:i}", "qDocName",
@@ -139,7 +143,12 @@ static int open_doc_named(struct qix_session *s, const char *name, json_t **out,
 		*msg = "App already open";
 		return QIX_APP_ALREADY_OPEN;
 	}
-	if (!may_open(s, name)) {
+	int may = may_open(s, name);
+	if (may < 0) {
+		*msg = "the repository database is not answering; try again";
+		return QIX_UNAVAILABLE;
+	}
+	if (!may) {
 		log_info("engine: OpenDoc %s refused to %s by the security rules", name, s->user);
 		*msg = "Access denied";
 		return QIX_ACCESS_DENIED;
@@ -150,6 +159,11 @@ static int open_doc_named(struct qix_session *s, const char *name, json_t **out,
 	int rc = qix_doc_open(s->q, name, &d, &e);
 	if (rc) {
 		log_info("engine: OpenDoc %s: %s", name, e.message);
+		if (rc == ERR_UNAVAILABLE) {
+			*msg = "the app's file cannot be read now (its share does not answer); try "
+			       "again";
+			return QIX_UNAVAILABLE;
+		}
 		*msg = rc == ERR_NOT_FOUND ? "App not found" : "App could not be opened";
 		return rc == ERR_NOT_FOUND ? QIX_APP_NOT_FOUND : QIX_INTERNAL;
 	}

@@ -98,7 +98,8 @@ struct qix_session {
 	bool all_changed;
 	/* the rules' last answer to "may this person change the app" (qix_may_update) */
 	bool may_known, may_ok;
-	int64_t may_at; /* monotonic ms */
+	bool may_failed; /* the last question could not be answered (the database is away) */
+	int64_t may_at;	 /* monotonic ms */
 	/* the person's selections kept in the database (qix_session_keep_state) */
 	char state_key[65];
 	unsigned sel_version, saved_version; /* changes of `sel`; the one last saved */
@@ -380,6 +381,7 @@ enum {
 	QIX_APP_NOT_FOUND = 1003,
 	QIX_APP_INVALID = 1007,
 	QIX_MODAL = 6003,
+	QIX_UNAVAILABLE = 503, /* LOCERR_HTTP_503: the repository or share is away; try again */
 };
 
 /* qix_session.c: whether field `f` of the session's data is locked (Field.Lock); locking

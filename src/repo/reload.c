@@ -159,6 +159,7 @@ static int log_folder(struct qrs *q, const char *dir)
 	int errnum = errno;
 	if (q->err.code == ERR_IO)
 		q->err.code = share_errno_code(errnum);
+	share_note(q->repo->share, q->err.code);
 	return q->err.code;
 }
 
@@ -166,7 +167,7 @@ static int log_folder(struct qrs *q, const char *dir)
 static int log_file(struct qrs *q, const char *log_name, char *out, size_t n)
 {
 	struct repo *r = q->repo;
-	if (log_folder(q, r->reload_logs))
+	if (share_available(r->share, &q->err) || log_folder(q, r->reload_logs))
 		return q->err.code;
 	if (!log_name) {
 		snprintf(out, n, "%s/%s.log", r->reload_logs, q->id);
@@ -236,6 +237,8 @@ static int run_worker(struct qrs *q, const char *gen, const char *session, const
 		log_stopped(logp, why); /* the worker could not say it */
 	log_warn("reload of app %s failed: %s", q->id, why);
 	bool exited = st.end == PROC_EXITED;
+	if (exited && st.code == REPO_RELOAD_EXIT_UNAVAILABLE)
+		share_note(r->share, ERR_UNAVAILABLE);
 	err_set(&q->err,
 		exited && st.code == 1				    ? ERR_INVALID
 		: exited && st.code == REPO_RELOAD_EXIT_UNAVAILABLE ? ERR_UNAVAILABLE

@@ -23,6 +23,7 @@ struct share {
 	char custom_data[PATH_MAX];
 	char node_id[64];
 	char journal[PATH_MAX];
+	int64_t down_until; /* held off until then (monotonic ms; 0: answering); atomic */
 };
 
 #define PENDING_SIZE   (4u << 20)
@@ -76,22 +77,30 @@ struct share_writer {
  * input/output errors. */
 int share_errno_code(int errnum)
 {
-	switch (errnum) {
-	case EIO:
-	case ENOTCONN:
-	case ETIMEDOUT:
-	case ESTALE:
-	case EHOSTDOWN:
-	case EHOSTUNREACH:
-	case ENETDOWN:
-	case ENETUNREACH:
-	case ECONNRESET:
-	case ECONNABORTED:
-	case ECONNREFUSED: return ERR_UNAVAILABLE;
-	case ENOSPC:
-	case EDQUOT: return ERR_NO_SPACE;
-	default: return ERR_IO;
-	}
+	return err_io_code(errnum);
+}
+
+#define HOLD_OFF_MS 2000
+
+int share_available(struct share *s, struct err *e)
+{
+	int64_t until = __atomic_load_n(&s->down_until, __ATOMIC_ACQUIRE);
+	if (until == 0)
+		return 0;
+	int64_t now = time_mono_ms();
+	/* past the hold-off, this caller tries; the others wait for what it finds */
+	if (now >= until && __atomic_compare_exchange_n(&s->down_until, &until, now + HOLD_OFF_MS,
+							false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return 0;
+	return err_set(e, ERR_UNAVAILABLE, "the share did not answer moments ago; try again");
+}
+
+void share_note(struct share *s, int code)
+{
+	if (code == ERR_UNAVAILABLE)
+		__atomic_store_n(&s->down_until, time_mono_ms() + HOLD_OFF_MS, __ATOMIC_RELEASE);
+	else if (__atomic_load_n(&s->down_until, __ATOMIC_ACQUIRE) != 0)
+		__atomic_store_n(&s->down_until, 0, __ATOMIC_RELEASE);
 }
 
 static const char *or_default(char *buf, size_t n, const char *given, const char *root,
@@ -292,6 +301,9 @@ int share_writer_begin(struct share *s, const char *app_id, const char *gen, uin
 	*out = NULL;
 	if (!plain_name(app_id) || !plain_name(gen))
 		return err_set(e, ERR_INVALID, "invalid app file name \"%s.%s\"", app_id, gen);
+	int rc = share_available(s, e);
+	if (rc)
+		return rc;
 	struct share_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return err_set(e, ERR_NOMEM, "out of memory");
@@ -316,13 +328,14 @@ int share_writer_begin(struct share *s, const char *app_id, const char *gen, uin
 		free(w);
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
-	int rc = crypto_sha256_new(&w->sha, e);
+	rc = crypto_sha256_new(&w->sha, e);
 	if (rc) {
 		free(w->pending);
 		free(w);
 		return rc;
 	}
 	w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	share_note(s, w->fd < 0 ? share_errno_code(errno) : 0);
 	if (w->fd < 0) {
 		err_set(e, share_errno_code(errno), "cannot create app file \"%s\": %s",
 			w->tmp_path, strerror(errno));
@@ -365,9 +378,11 @@ static int write_outv(struct share_writer *w, struct iovec *iov, int n, struct e
 			}
 			if (errno == EINTR)
 				continue;
-			return err_set(e, share_errno_code(errno),
+			int errnum = errno;
+			share_note(w->s, share_errno_code(errnum));
+			return err_set(e, share_errno_code(errnum),
 				       "cannot write app file \"%s\": %s", w->tmp_path,
-				       strerror(errno));
+				       strerror(errnum));
 		}
 		w->flushed += (uint64_t)k;
 		while (n > 0 && (size_t)k >= iov->iov_len) {
@@ -694,9 +709,12 @@ int share_writer_finish(struct share_writer *w, const char *known_sha, uint64_t 
 	int frc = flush_pending(w, e);
 	if (frc)
 		return frc;
-	if (fsync(w->fd) != 0)
-		return err_set(e, share_errno_code(errno), "cannot flush app file \"%s\": %s",
-			       w->tmp_path, strerror(errno));
+	if (fsync(w->fd) != 0) {
+		int errnum = errno;
+		share_note(w->s, share_errno_code(errnum));
+		return err_set(e, share_errno_code(errnum), "cannot flush app file \"%s\": %s",
+			       w->tmp_path, strerror(errnum));
+	}
 	close(w->fd);
 	w->fd = -1;
 	int rc = journal_add(w, e);
@@ -752,6 +770,14 @@ void share_writer_abort(struct share_writer *w)
 {
 	if (!w)
 		return;
+	struct err e;
+	err_init(&e);
+	if (!w->renamed && !w->journaled && share_available(w->s, &e) != 0) {
+		/* a share that does not answer is not asked to clean up (each call would wait
+		 * for its time-out): garbage collection removes the unfinished file later */
+		writer_free(w);
+		return;
+	}
 	if (w->renamed)
 		unlink(w->final_path);
 	else

@@ -31,6 +31,13 @@ struct share;
  * network errors), ERR_NO_SPACE for a full one (ENOSPC, EDQUOT), else ERR_IO. */
 int share_errno_code(int errnum);
 
+/* A share that did not answer (a call failed with ERR_UNAVAILABLE) is held off for two
+ * seconds: share_available answers ERR_UNAVAILABLE at once meanwhile, rather than let every
+ * caller wait for a network share's time-outs; after that one caller at a time tries it
+ * again. share_note records how a call on the share ended (its code; 0 for success). */
+NODISCARD int share_available(struct share *s, struct err *e);
+void share_note(struct share *s, int code);
+
 /* Creates the share's folders (for a new site). Existing folders are kept. */
 NODISCARD int share_layout_create(const struct share_paths *p, struct err *e);
 

@@ -6,9 +6,10 @@
 //
 // Until the file STOP exists: opens wss://.../app/APP through the proxy with the session
 // cookie, opens the app, reads its data model, closes the session, and appends a line to
-// LOG: "ok MS" or "fail MS WHY" (WHY: "503" when the proxy refused the socket with 503,
-// "timeout" when the whole session took more than 5 s, else the error's message). Waits
-// 300 ms between sessions. Uses the QIX suite's npm packages.
+// LOG: "ok MS" or "fail MS WHY" (WHY: "503" when the proxy refused the socket with 503 or
+// the engine answered 503, LOCERR_HTTP_503: try again; "timeout" when the whole session
+// took more than 5 s, else the error's message). Waits 300 ms between sessions. Uses the
+// QIX suite's npm packages.
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
@@ -28,7 +29,8 @@ const LIMIT_MS = 5000;
 
 function why(err) {
   const m = String((err && err.message) || err);
-  if (/Unexpected server response: 503/.test(m)) return '503';
+  // the proxy refused the socket with 503, or the engine answered LOCERR_HTTP_503
+  if (/Unexpected server response: 503/.test(m) || (err && err.code === 503)) return '503';
   return m.replace(/\s+/g, ' ').slice(0, 200);
 }
 

@@ -452,6 +452,35 @@ static void probe(void **state)
 	rm_tree(dir);
 }
 
+/* A share that did not answer is held off for two seconds: callers get ERR_UNAVAILABLE at
+ * once, then one of them tries again; an answer ends the hold-off. */
+static void held_off_after_no_answer(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir();
+	struct err e;
+	err_init(&e);
+	struct share *s = open_share(dir, &e);
+	assert_int_equal(share_available(s, &e), 0);
+	share_note(s, ERR_UNAVAILABLE);
+	assert_int_equal(share_available(s, &e), ERR_UNAVAILABLE);
+	struct share_writer *w = NULL;
+	err_init(&e);
+	assert_int_equal(share_writer_begin(s, "app", "g1", 1 << 20, &w, &e), ERR_UNAVAILABLE);
+	assert_null(w);
+	sleep_ms(2100);
+	err_init(&e);
+	assert_int_equal(share_available(s, &e), 0);		   /* this caller tries */
+	assert_int_equal(share_available(s, &e), ERR_UNAVAILABLE); /* the others wait */
+	share_note(s, ERR_IO); /* it answered, if with an error */
+	err_init(&e);
+	assert_int_equal(share_available(s, &e), 0);
+	assert_int_equal(share_writer_begin(s, "app", "g2", 1 << 20, &w, &e), 0);
+	share_writer_abort(w);
+	share_close(s);
+	rm_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +491,7 @@ int main(void)
 	    cmocka_unit_test(lib_open_stays_beneath),
 	    cmocka_unit_test(folder_check_refuses),
 	    cmocka_unit_test(probe),
+	    cmocka_unit_test(held_off_after_no_answer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
