@@ -94,7 +94,7 @@ static int by_preference(const void *a, const void *b)
 /* Whether `node` failed to take a session lately; with `mark`, notes that it did now. */
 static bool engine_down(struct proxy *p, const char *node, bool mark)
 {
-	int64_t now = time_now_ms();
+	int64_t now = time_mono_ms(); /* a step of the wall clock changes nothing */
 	bool down = false;
 	pthread_mutex_lock(&p->down_mu);
 	int slot = 0;
