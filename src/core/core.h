@@ -230,6 +230,12 @@ NODISCARD int dir_make_all_cb(const char *path, unsigned mode, dir_created_fn cr
 int dir_remove_all(const char *path, struct err *e);
 bool path_exists(const char *path);
 bool dir_is_writable(const char *path);
+/* open(path, flags, mode), waited for `ms` milliseconds at most: for a file on a network
+ * share, whose client may keep a call waiting for as long as its link is down. On a
+ * time-out it answers -1 with errno ETIMEDOUT, and a thread of its own waits for the call
+ * to end (closing what it opened, and removing a file it made with O_CREAT | O_EXCL).
+ * Otherwise as open(). */
+int file_open_within(const char *path, int flags, unsigned mode, int64_t ms);
 
 /* ---------------------------------------------------------------- child processes */
 

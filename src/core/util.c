@@ -6,10 +6,13 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -501,4 +504,104 @@ bool dir_is_writable(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) && access(path, W_OK | X_OK) == 0;
+}
+
+/* ---------------------------------------------------------------- calls that may hang */
+
+/* An open() that a thread of its own makes, so that the caller can stop waiting for it.
+ * The block belongs to whichever of the two is last: the caller frees it when the call
+ * ended in time, the thread when the caller gave up (closing what it opened, and removing
+ * a file it made with O_CREAT | O_EXCL). The caller waits in poll() on an eventfd with a
+ * relative time-out, which neither a stepped clock nor an LD_PRELOADed fake one moves. */
+struct opening {
+	pthread_mutex_t mu;
+	bool done, abandoned;
+	int flags, fd, errnum, event;
+	mode_t mode;
+	char path[];
+};
+
+static void opening_free(struct opening *o)
+{
+	close(o->event);
+	pthread_mutex_destroy(&o->mu);
+	free(o);
+}
+
+static void *opening_run(void *arg)
+{
+	struct opening *o = arg;
+	int fd = open(o->path, o->flags, o->mode);
+	int errnum = errno;
+	pthread_mutex_lock(&o->mu);
+	bool abandoned = o->abandoned;
+	o->fd = fd;
+	o->errnum = errnum;
+	o->done = true;
+	if (!abandoned) {
+		uint64_t one = 1;
+		ssize_t w = write(o->event, &one, sizeof(one));
+		(void)w; /* an eventfd takes it; the caller also looks at `done` */
+	}
+	pthread_mutex_unlock(&o->mu);
+	if (abandoned) {
+		if (fd >= 0) {
+			close(fd);
+			/* a file this call made for a caller that is gone is nobody's */
+			if ((o->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+				unlink(o->path);
+		}
+		opening_free(o);
+	}
+	return NULL;
+}
+
+int file_open_within(const char *path, int flags, unsigned mode, int64_t ms)
+{
+	size_t n = strlen(path) + 1;
+	struct opening *o = calloc(1, sizeof(*o) + n);
+	if (!o) {
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(o->path, path, n);
+	o->flags = flags;
+	o->mode = (mode_t)mode;
+	o->event = eventfd(0, EFD_CLOEXEC);
+	pthread_mutex_init(&o->mu, NULL);
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_t t;
+	int rc = o->event < 0 ? -1 : pthread_create(&t, &at, opening_run, o);
+	pthread_attr_destroy(&at);
+	if (rc != 0) { /* no thread: the call is made here, unbounded */
+		if (o->event >= 0)
+			close(o->event);
+		pthread_mutex_destroy(&o->mu);
+		free(o);
+		return open(path, flags, (mode_t)mode);
+	}
+	int64_t deadline = time_mono_ms() + ms;
+	pthread_mutex_lock(&o->mu);
+	while (!o->done) {
+		int64_t left = deadline - time_mono_ms();
+		if (left <= 0)
+			break;
+		pthread_mutex_unlock(&o->mu);
+		struct pollfd p = {.fd = o->event, .events = POLLIN};
+		(void)poll(&p, 1, (int)(left < 1000 ? left : 1000));
+		pthread_mutex_lock(&o->mu);
+	}
+	if (!o->done) {
+		o->abandoned = true; /* the thread frees it */
+		pthread_mutex_unlock(&o->mu);
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	pthread_mutex_unlock(&o->mu);
+	int fd = o->fd, errnum = o->errnum;
+	opening_free(o);
+	errno = errnum;
+	return fd;
 }

@@ -71,6 +71,10 @@ static int locate(void *ctx, const char *id, struct qix_app_info *out, struct er
 	/* the year 1753 is QRS's "never" */
 	if (strncmp(out->last_reload, "1753", 4) == 0)
 		out->last_reload[0] = '\0';
+	/* a share known to be away now is not waited for, should the file be read */
+	struct err he;
+	err_init(&he);
+	out->share_away = share_held_off(en->share, &he) != 0;
 	if (share_app_path(en->share, id, out->gen, out->path, sizeof(out->path)))
 		return err_set(e, ERR_INTERNAL, "bad app file name");
 	return 0;

@@ -26,6 +26,7 @@ struct qix_app_info {
 	char last_reload[48]; /* ISO time, or "" */
 	char file_time[48];   /* ISO time of the last change, or "" */
 	int64_t file_size;
+	bool share_away; /* the share is known not to answer now: the file is not read */
 };
 
 struct qix_env {

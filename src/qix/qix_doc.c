@@ -89,6 +89,10 @@ static int load_tables(const struct appfile *f, struct qix_data *data, struct er
 static int load(const struct qix_app_info *info, struct loaded *out, struct err *e)
 {
 	memset(out, 0, sizeof(*out));
+	if (info->share_away)
+		return err_set(
+		    e, ERR_UNAVAILABLE,
+		    "the share that holds the app did not answer moments ago; try again");
 	struct appfile *f = NULL;
 	int rc = data_appfile_read_file(info->path, &f, e);
 	if (rc)

@@ -154,8 +154,10 @@ static void failure(const struct repo *r, const struct proc_status *st, const ch
  * ERR_UNAVAILABLE, to be tried again). */
 static int log_folder(struct qrs *q, const char *dir)
 {
-	if (dir_make_all_cb(dir, 0750, NULL, NULL, &q->err) == 0)
+	if (dir_make_all_cb(dir, 0750, NULL, NULL, &q->err) == 0) {
+		share_note(q->repo->share, 0);
 		return 0;
+	}
 	int errnum = errno;
 	if (q->err.code == ERR_IO)
 		q->err.code = share_errno_code(errnum);

@@ -97,6 +97,9 @@ int repo_health(struct repo *r, struct err *e)
 		return err_set(e, ERR_UNAVAILABLE, "the repository database does not answer: %s",
 			       de.message);
 	const char *apps = share_apps_dir(r->share);
+	if (share_held_off(r->share, e))
+		return err_set(e, ERR_UNAVAILABLE,
+			       "the share's app folder %s did not answer moments ago", apps);
 	if (access(apps, R_OK | W_OK | X_OK) != 0)
 		return err_set(e, ERR_UNAVAILABLE, "the share's app folder %s cannot be used: %s",
 			       apps, strerror(errno));

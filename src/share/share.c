@@ -15,6 +15,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#define LEFT_MAX 64
+
 struct share {
 	char root[PATH_MAX];
 	char apps[PATH_MAX];
@@ -24,6 +26,11 @@ struct share {
 	char node_id[64];
 	char journal[PATH_MAX];
 	int64_t down_until; /* held off until then (monotonic ms; 0: answering); atomic */
+	/* unfinished files of this node's that could not be removed while the share was held
+	 * off: the next garbage collection removes them (`left_mu` guards them) */
+	pthread_mutex_t left_mu;
+	char *left[LEFT_MAX];
+	int n_left;
 };
 
 #define PENDING_SIZE   (4u << 20)
@@ -81,6 +88,12 @@ int share_errno_code(int errnum)
 }
 
 #define HOLD_OFF_MS 2000
+/* how long one caller's try of a held-off share may last before another may try: a network
+ * share's client queues its calls behind a reconnection, so a second try meanwhile only
+ * waits longer */
+#define PROBE_MS 15000
+/* how long the first call of a write waits for the share before answering 503 */
+#define SHARE_CALL_MS 8000
 
 int share_available(struct share *s, struct err *e)
 {
@@ -88,9 +101,18 @@ int share_available(struct share *s, struct err *e)
 	if (until == 0)
 		return 0;
 	int64_t now = time_mono_ms();
-	/* past the hold-off, this caller tries; the others wait for what it finds */
-	if (now >= until && __atomic_compare_exchange_n(&s->down_until, &until, now + HOLD_OFF_MS,
+	/* past the hold-off, this caller tries (and says how it went with share_note); the
+	 * others are answered at once until it has */
+	if (now >= until && __atomic_compare_exchange_n(&s->down_until, &until, now + PROBE_MS,
 							false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return 0;
+	return err_set(e, ERR_UNAVAILABLE, "the share did not answer moments ago; try again");
+}
+
+int share_held_off(struct share *s, struct err *e)
+{
+	int64_t until = __atomic_load_n(&s->down_until, __ATOMIC_ACQUIRE);
+	if (until == 0 || time_mono_ms() >= until)
 		return 0;
 	return err_set(e, ERR_UNAVAILABLE, "the share did not answer moments ago; try again");
 }
@@ -156,6 +178,7 @@ int share_open(const struct share_paths *p, const char *node_id, const char *jou
 	struct share *s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, ERR_NOMEM, "out of memory");
+	pthread_mutex_init(&s->left_mu, NULL);
 	resolve(p, s);
 	str_copy(s->node_id, node_id, sizeof(s->node_id));
 	str_copy(s->journal, journal_dir, sizeof(s->journal));
@@ -171,19 +194,19 @@ int share_open(const struct share_paths *p, const char *node_id, const char *jou
 			err_set(e, ERR_CONFIG, "share folder %s \"%s\" does not exist",
 				dirs[i].what, dirs[i].path);
 			err_hint(e, "is the share mounted? the paths are in node.conf [share]");
-			free(s);
+			share_close(s);
 			return ERR_CONFIG;
 		}
 		if (!dir_is_writable(dirs[i].path)) {
 			err_set(e, ERR_CONFIG, "share folder %s \"%s\" is not a writable folder",
 				dirs[i].what, dirs[i].path);
-			free(s);
+			share_close(s);
 			return ERR_CONFIG;
 		}
 	}
 	int rc = dir_make_all(s->journal, 0700, e);
 	if (rc) {
-		free(s);
+		share_close(s);
 		return rc;
 	}
 	*out = s;
@@ -248,7 +271,47 @@ int share_probe(const char *dir, struct err *e)
 
 void share_close(struct share *s)
 {
+	if (!s)
+		return;
+	for (int i = 0; i < s->n_left; i++)
+		free(s->left[i]);
+	pthread_mutex_destroy(&s->left_mu);
 	free(s);
+}
+
+/* Remembers an unfinished file to remove at the next garbage collection (past LEFT_MAX,
+ * the collection's grace time removes it). */
+static void leave(struct share *s, const char *path)
+{
+	pthread_mutex_lock(&s->left_mu);
+	if (s->n_left < LEFT_MAX) {
+		char *p = strdup(path);
+		if (p)
+			s->left[s->n_left++] = p;
+	}
+	pthread_mutex_unlock(&s->left_mu);
+}
+
+/* Removes the files leave() remembered; those the share still refuses stay listed. */
+static int remove_left(struct share *s)
+{
+	int removed = 0;
+	pthread_mutex_lock(&s->left_mu);
+	for (int i = 0; i < s->n_left;) {
+		int rc = unlink(s->left[i]);
+		if (rc == 0 || errno == ENOENT) {
+			if (rc == 0) {
+				log_info("gc: removed unfinished app file \"%s\"", s->left[i]);
+				removed++;
+			}
+			free(s->left[i]);
+			s->left[i] = s->left[--s->n_left];
+		} else {
+			i++;
+		}
+	}
+	pthread_mutex_unlock(&s->left_mu);
+	return removed;
 }
 
 const char *share_apps_dir(const struct share *s)
@@ -334,15 +397,24 @@ int share_writer_begin(struct share *s, const char *app_id, const char *gen, uin
 		free(w);
 		return rc;
 	}
-	w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	share_note(s, w->fd < 0 ? share_errno_code(errno) : 0);
+	/* the first call of an upload or reload on the share: one that hangs (a network share
+	 * whose link just went down) is given up after a while, and the share held off */
+	w->fd = file_open_within(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640,
+				 SHARE_CALL_MS);
+	int errnum = errno;
+	share_note(s, w->fd < 0 ? share_errno_code(errnum) : 0);
 	if (w->fd < 0) {
-		err_set(e, share_errno_code(errno), "cannot create app file \"%s\": %s",
-			w->tmp_path, strerror(errno));
+		if (errnum == ETIMEDOUT)
+			err_set(e, ERR_UNAVAILABLE,
+				"the share did not answer within %d s (creating app file \"%s\")",
+				SHARE_CALL_MS / 1000, w->tmp_path);
+		else
+			err_set(e, share_errno_code(errnum), "cannot create app file \"%s\": %s",
+				w->tmp_path, strerror(errnum));
 		crypto_sha256_free(w->sha);
 		free(w->pending);
 		free(w);
-		return ERR_IO;
+		return e->code;
 	}
 	*out = w;
 	return 0;
@@ -774,14 +846,13 @@ void share_writer_abort(struct share_writer *w)
 	err_init(&e);
 	if (!w->renamed && !w->journaled && share_available(w->s, &e) != 0) {
 		/* a share that does not answer is not asked to clean up (each call would wait
-		 * for its time-out): garbage collection removes the unfinished file later */
+		 * for its time-out): the next garbage collection removes the unfinished file */
+		leave(w->s, w->tmp_path);
 		writer_free(w);
 		return;
 	}
-	if (w->renamed)
-		unlink(w->final_path);
-	else
-		unlink(w->tmp_path);
+	int rc = unlink(w->renamed ? w->final_path : w->tmp_path);
+	share_note(w->s, rc == 0 || errno == ENOENT ? 0 : share_errno_code(errno));
 	if (w->journaled)
 		unlink(w->journal_path);
 	writer_free(w);
@@ -860,11 +931,14 @@ int share_recover(struct share *s, share_is_live_fn is_live, void *ctx, struct e
 
 int share_gc(struct share *s, int64_t grace_ms, share_is_live_fn is_live, void *ctx, struct err *e)
 {
+	if (share_available(s, e))
+		return e->code;
 	DIR *d = opendir(s->apps);
+	share_note(s, d ? 0 : share_errno_code(errno));
 	if (!d)
 		return err_set(e, share_errno_code(errno), "cannot list \"%s\": %s", s->apps,
 			       strerror(errno));
-	int removed = 0;
+	int removed = remove_left(s);
 	int64_t now = time_now_ms();
 	char own[80];
 	snprintf(own, sizeof(own), ".%s.tmp", s->node_id);

@@ -33,9 +33,14 @@ int share_errno_code(int errnum);
 
 /* A share that did not answer (a call failed with ERR_UNAVAILABLE) is held off for two
  * seconds: share_available answers ERR_UNAVAILABLE at once meanwhile, rather than let every
- * caller wait for a network share's time-outs; after that one caller at a time tries it
- * again. share_note records how a call on the share ended (its code; 0 for success). */
+ * caller wait for a network share's time-outs (whose client queues calls behind its
+ * reconnection, so that each caller adds to the next one's wait). After that one caller
+ * at a time tries it again: the one share_available lets through must say how its call
+ * ended with share_note (its code; 0 for success), and the others are answered at once
+ * until then (or for 15 s at most). share_held_off answers the same without ever being
+ * the one that tries, for callers that cannot say how their calls end. */
 NODISCARD int share_available(struct share *s, struct err *e);
+NODISCARD int share_held_off(struct share *s, struct err *e);
 void share_note(struct share *s, int code);
 
 /* Creates the share's folders (for a new site). Existing folders are kept. */

@@ -169,6 +169,17 @@ lab_down() {
 
 # partition HOST FROM: HOST's packets to and from FROM's address are dropped (no reset:
 # the peer just stops answering). heal HOST undoes every partition and loss of HOST.
+# stacks HOST: where each thread of HOST's node waits (its system call and kernel stack), to
+# show what a request that outlasts its bound is blocked on
+stacks() {
+	local pid t
+	pid=$(cat "$LAB/$1/pid")
+	for t in /proc/"$pid"/task/*; do
+		echo "== thread ${t##*/} $(cat "$t/comm" 2>/dev/null): $(cat "$t/wchan" 2>/dev/null)"
+		cat "$t/stack" 2>/dev/null | head -12
+	done
+}
+
 partition() {
 	local a
 	a=$(lab_addr "$2")

@@ -7,6 +7,10 @@
 #include <jansson.h>
 #include <math.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <sys/stat.h>
 
 static void errors_table(void **state)
@@ -320,6 +324,46 @@ static void utf8_checks(void **state)
 	}
 }
 
+/* An open that does not end in time (a FIFO nobody reads: it waits as a lost network
+ * share's calls do) is given up with ETIMEDOUT; the call ends later on its own thread,
+ * which closes what it opened. */
+static void open_within_gives_up(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir();
+	char fifo[600], plain[600];
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(plain, sizeof(plain), "%s/plain", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	int64_t t0 = time_mono_ms();
+	assert_int_equal(file_open_within(fifo, O_WRONLY | O_CLOEXEC, 0, 200), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	int64_t took = time_mono_ms() - t0;
+	assert_true(took >= 190 && took < 5000);
+	/* a reader lets the abandoned call end; its thread closes the FIFO again, after which
+	 * a writer-less FIFO reads end-of-file */
+	int r = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	assert_true(r >= 0);
+	char c;
+	ssize_t n = -1;
+	for (int i = 0; i < 500; i++) {
+		n = read(r, &c, 1);
+		if (n == 0)
+			break;
+		sleep_ms(10);
+	}
+	assert_int_equal(n, 0);
+	close(r);
+	/* a call that ends in time is open()'s own answer */
+	int fd = file_open_within(plain, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600, 2000);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(
+	    file_open_within(plain, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600, 2000), -1);
+	assert_int_equal(errno, EEXIST);
+	rm_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,7 +371,7 @@ int main(void)
 	    cmocka_unit_test(arenas),	      cmocka_unit_test(uuids),
 	    cmocka_unit_test(times),	      cmocka_unit_test(strings),
 	    cmocka_unit_test(files_and_conf), cmocka_unit_test(json_encoder),
-	    cmocka_unit_test(utf8_checks),
+	    cmocka_unit_test(utf8_checks),    cmocka_unit_test(open_within_gives_up),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -470,13 +470,47 @@ static void held_off_after_no_answer(void **state)
 	assert_null(w);
 	sleep_ms(2100);
 	err_init(&e);
+	assert_int_equal(share_held_off(s, &e), 0);		   /* reads may go */
 	assert_int_equal(share_available(s, &e), 0);		   /* this caller tries */
 	assert_int_equal(share_available(s, &e), ERR_UNAVAILABLE); /* the others wait */
+	/* ... for as long as its try lasts, past the hold-off, reads and gc included */
+	sleep_ms(2100);
+	err_init(&e);
+	assert_int_equal(share_available(s, &e), ERR_UNAVAILABLE);
+	assert_int_equal(share_held_off(s, &e), ERR_UNAVAILABLE);
+	assert_int_equal(share_gc(s, 0, is_live, NULL, &e), ERR_UNAVAILABLE);
 	share_note(s, ERR_IO); /* it answered, if with an error */
 	err_init(&e);
+	assert_int_equal(share_held_off(s, &e), 0);
 	assert_int_equal(share_available(s, &e), 0);
 	assert_int_equal(share_writer_begin(s, "app", "g2", 1 << 20, &w, &e), 0);
 	share_writer_abort(w);
+	share_close(s);
+	rm_tree(dir);
+}
+
+/* An upload given up while the share was held off leaves its unfinished file; the next
+ * garbage collection, once the share answers, removes it (not a day later). */
+static void left_files_removed_by_gc(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir();
+	struct err e;
+	err_init(&e);
+	struct share *s = open_share(dir, &e);
+	struct share_writer *w = NULL;
+	assert_int_equal(share_writer_begin(s, "app", "g1", 1 << 20, &w, &e), 0);
+	char apps[600];
+	snprintf(apps, sizeof(apps), "%s", share_apps_dir(s));
+	assert_int_equal(count_files(apps), 1);
+	share_note(s, ERR_UNAVAILABLE);
+	share_writer_abort(w); /* not asked of a held-off share */
+	assert_int_equal(count_files(apps), 1);
+	assert_int_equal(share_gc(s, 3600000, is_live, NULL, &e), ERR_UNAVAILABLE);
+	sleep_ms(2100);
+	err_init(&e);
+	assert_int_equal(share_gc(s, 3600000, is_live, NULL, &e), 1);
+	assert_int_equal(count_files(apps), 0);
 	share_close(s);
 	rm_tree(dir);
 }
@@ -492,6 +526,7 @@ int main(void)
 	    cmocka_unit_test(folder_check_refuses),
 	    cmocka_unit_test(probe),
 	    cmocka_unit_test(held_off_after_no_answer),
+	    cmocka_unit_test(left_files_removed_by_gc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
