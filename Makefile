@@ -36,11 +36,13 @@ check-fuzz:
 	ctest --test-dir $(BUILD_FUZZ) --output-on-failure -j $(JOBS)
 
 # Long soaks, outside make check: the scheduler's exactly-once run at 10,000 executions,
-# the fault suite FAULT_ROUNDS times (recovery times: medians and maxima), and every fuzz
-# target for up to 10 minutes of new inputs.
+# a database outage of two minutes (make check's lasts 30 s), the fault suite FAULT_ROUNDS
+# times (recovery times: medians and maxima), and every fuzz target for up to 10 minutes
+# of new inputs.
 FAULT_ROUNDS ?= 10
 soak: deps build
 	FATHOM=$(CURDIR)/$(BUILD)/fathom SCHED_EXECUTIONS=10000 bats --tap tests/integration/scheduler.bats
+	FATHOM=$(CURDIR)/$(BUILD)/fathom FATHOM_OUTAGE_S=120 bats --tap tests/integration/outage.bats
 	FATHOM=$(CURDIR)/$(BUILD)/fathom tests/faults/rounds $(FAULT_ROUNDS)
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON -DFUZZ_SECONDS=600 -DFUZZ_TIMEOUT=10 >/dev/null
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)

@@ -176,8 +176,8 @@ teardown_file() {
 	pg_start
 }
 
-@test "the database stops for ${FATHOM_OUTAGE_S:-60} s under writes and reads through three nodes: cached reads are answered, writes get 503, all recover, nothing acknowledged is lost" {
-	outage=${FATHOM_OUTAGE_S:-60}
+@test "the database stops for ${FATHOM_OUTAGE_S:-30} s under writes and reads through three nodes: cached reads are answered, writes get 503, all recover, nothing acknowledged is lost" {
+	outage=${FATHOM_OUTAGE_S:-30}
 	all_listening
 
 	s=$(node_json 1 POST /qrs/tag '{"name":"steady"}'); expect 201 "$s"
@@ -193,12 +193,12 @@ teardown_file() {
 				"https://localhost:$p/qrs/tag/$tag?xrfkey=$XRF")
 			if grep -qi '^X-Fathom-Cache: stale' "$BATS_TEST_TMPDIR/h.$n"; then f=stale; else f=fresh; fi
 			echo "$s $f $(jq -r .name "$BATS_TEST_TMPDIR/b.$n" 2>/dev/null)" >>"$BATS_TEST_TMPDIR/reads.$n"
-			sleep 0.2
+			sleep 0.4
 		done
 	}
 	pids=()
 	for n in 1 2 3; do
-		writer "$(eval echo "\$D$n")" "$(eval echo "\$P$n")" stream "w$n" 0.1 & pids+=($!)
+		writer "$(eval echo "\$D$n")" "$(eval echo "\$P$n")" stream "w$n" 0.3 & pids+=($!)
 		reader $n & pids+=($!)
 	done
 	sleep 2
