@@ -16,12 +16,20 @@ pg_template() {
 	(
 		flock 9
 		[ -f "$t/ready" ] && exit 0
+		# made where the postgres user can reach (a build folder may be closed to it)
+		local made
+		made=$(mktemp -d /tmp/fathom-pg-XXXXXX)
+		chmod 755 "$made"
+		[ "$(id -u)" -eq 0 ] && chown postgres "$made"
+		if ! as_pg "$PGBIN/initdb" -D "$made/data" -U postgres --auth-local=trust \
+			--auth-host=scram-sha-256 >"$made/initdb.log" 2>&1; then
+			cat "$made/initdb.log" >&2
+			rm -rf "$made"
+			exit 1
+		fi
 		rm -rf "$t"
 		mkdir -p "$t"
-		[ "$(id -u)" -eq 0 ] && chown postgres "$t"
-		as_pg "$PGBIN/initdb" -D "$t/data" -U postgres --auth-local=trust \
-			--auth-host=scram-sha-256 >"$t/initdb.log" 2>&1 || { cat "$t/initdb.log" >&2; exit 1; }
-		touch "$t/ready"
+		cp -a "$made/data" "$t/data" && rm -rf "$made" && touch "$t/ready"
 	) 9>"$t.lock" || return 1
 	echo "$t/data"
 }
