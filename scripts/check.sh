@@ -61,18 +61,22 @@ step "the normal tests; the sanitized and fuzzing builds compile meanwhile"
 builds=$!
 # (bats itself, not a second ctest in the same build folder, whose logs would clash)
 case $BUILD in /*) fathom=$BUILD/fathom ;; *) fathom=$PWD/$BUILD/fathom ;; esac
+SMB_TESTS='the share|killed under load' # (as ctest's faults/smb)
 (
 	t0=$SECONDS
 	FATHOM=$fathom timeout 900 bats --tap tests/faults/faults.bats
 	rc=$?
-	echo "the fault suite: $((SECONDS - t0)) s, beside the other tests"
+	# the tests about the share again, with the share over SMB (Samba and smbnetfs)
+	FATHOM=$fathom LAB_SHARE=smb timeout 600 bats --tap -f "$SMB_TESTS" tests/faults/faults.bats ||
+		rc=1
+	echo "the fault suite (sshfs, then SMB): $((SECONDS - t0)) s, beside the other tests"
 	exit $rc
 ) >"$logs/faults" 2>&1 &
 faults=$!
 ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" -LE faults
 normal=$?
 finish $faults "$logs/faults" "the fault suite" || exit 1
-grep -E '^(ok|the fault suite)' "$logs/faults"
+grep -E '^(ok|not ok|the fault suite)' "$logs/faults"
 finish $builds "$logs/builds" "the sanitized and fuzzing builds" || exit 1
 [ $normal -eq 0 ] || exit 1
 

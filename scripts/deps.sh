@@ -19,6 +19,8 @@ PKGS=(
   # the fault suite (tests/faults): hosts in network namespaces, partitions with nftables,
   # rate limits with tc, and the share served by sshd and mounted with sshfs (FUSE)
   iproute2 nftables openssh-server openssh-client sshfs fuse3
+  # ... or by Samba and mounted with smbnetfs (FUSE, libsmbclient)
+  samba smbnetfs
   # ... and one node's wall clock stepped (LD_PRELOAD)
   libfaketime
   # the browsers that the hub's tests drive (playwright-core from npm, no browser download;

@@ -7,6 +7,9 @@
 # host the fault took away), app files are whole and none is orphaned, and the node is
 # healthy again within a bound. Recovery times go to $FAULT_REPORT when set (make soak
 # repeats the suite FAULT_ROUNDS times and reports medians and maxima).
+#
+# With LAB_SHARE=smb the share is served by Samba and mounted with smbnetfs; make check
+# runs the tests about the share that way too (-f 'the share|killed under load').
 
 load ../integration/helpers
 load lab
@@ -146,7 +149,7 @@ upload_ok() {
 	return 1
 }
 
-@test "the share over sshfs: an app uploaded through one node reloads through the other" {
+@test "the share over the network (sshfs; SMB with LAB_SHARE=smb): an app uploaded through one node reloads through the other" {
 	printf 'T: LOAD RecNo() AS N AUTOGENERATE 100;\nSTORE T INTO [lib://CustomData/t.qvd] (qvd);\n' >"$LAB/s.qvs"
 	on n1 "$FATHOM" app create Shared --dir "$LAB/n1" --script "$LAB/s.qvs" >/dev/null
 	id=$(pg_sql fathom "SELECT id FROM app WHERE name = 'Shared'")
@@ -339,6 +342,7 @@ upload_ok() {
 	done
 	[ "$killed" -ge $((runs - 1)) ]
 	stop_writes
+	awk '$1 !~ /^2/' "$LAB/load.wA" "$LAB/load.wB" >&2 # (shown if the test fails)
 	read -r acked failed < <(load_check wA)
 	[ "$failed" = 0 ]
 	read -r acked failed < <(load_check wB)

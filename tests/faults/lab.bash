@@ -5,7 +5,12 @@
 # would. The test (the root namespace) reaches every host through the bridge and reads
 # the share server's folder directly, as the truth the checker compares with.
 #
-# Needs root, iproute2, nftables, sshfs, openssh-server and /dev/fuse; lab_can says why not.
+# With LAB_SHARE=smb, `sh` serves the share with Samba (SMB 2 and 3) instead, and each node
+# host mounts it with smbnetfs (FUSE, libsmbclient) and binds the share's folder at the
+# same path.
+#
+# Needs root, iproute2, nftables, sshfs, openssh-server and /dev/fuse (and samba and
+# smbnetfs for LAB_SHARE=smb); lab_can says why not.
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 LAB_FAKETIME=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
@@ -19,6 +24,11 @@ lab_can() {
 	for t in ip nft tc nsenter unshare sshfs /usr/sbin/sshd ssh-keygen; do
 		command -v "$t" >/dev/null || { echo "the fault lab needs $t (scripts/deps.sh)"; return; }
 	done
+	if [ "${LAB_SHARE:-sshfs}" = smb ]; then
+		for t in /usr/sbin/smbd smbpasswd smbnetfs; do
+			command -v "$t" >/dev/null || { echo "the SMB lab needs $t (scripts/deps.sh)"; return; }
+		done
+	fi
 	ip netns add "fxprobe$$" 2>/dev/null || { echo "network namespaces cannot be made here"; return; }
 	ip netns del "fxprobe$$"
 }
@@ -87,7 +97,11 @@ lab_up() {
 		touch "$LAB/ns/n$i"
 		unshare --mount="$LAB/ns/n$i" --propagation private true
 	done
-	lab_pg_up && lab_sshd_up || return 1
+	if [ "${LAB_SHARE:-sshfs}" = smb ]; then
+		lab_pg_up && lab_smbd_up || return 1
+	else
+		lab_pg_up && lab_sshd_up || return 1
+	fi
 	for i in $(seq 1 "$nodes"); do lab_mount "n$i" || return 1; done
 	export SHARE=$LAB/srv
 }
@@ -134,10 +148,69 @@ EOF
 	on sh /usr/sbin/sshd -f "$k/sshd_config" -E "$k/sshd.log" || { cat "$k/sshd.log" >&2; return 1; }
 }
 
-# lab_mount HOST: the share, over SSH, at $LAB/share in the host's mount namespace. It
-# reconnects by itself after the network comes back.
+# lab_smbd_up: Samba on the share host, serving $LAB/srv as the share `fathom` to the user
+# root (password `lab secret`), SMB 2.1 at least, everything it keeps under $LAB/smb.
+lab_smbd_up() {
+	local d=$LAB/smb
+	mkdir -p "$d/lock" "$d/state" "$d/cache" "$d/private" "$d/ncalrpc"
+	cat >"$d/smb.conf" <<EOF
+[global]
+	workgroup = LAB
+	server role = standalone server
+	interfaces = $(lab_addr sh)/24
+	bind interfaces only = yes
+	smb ports = 445
+	disable netbios = yes
+	server min protocol = SMB2_10
+	pid directory = $d
+	lock directory = $d/lock
+	state directory = $d/state
+	cache directory = $d/cache
+	private dir = $d/private
+	ncalrpc dir = $d/ncalrpc
+	passdb backend = tdbsam:$d/private/passdb.tdb
+	log file = $d/log.%m
+	load printers = no
+	printcap name = /dev/null
+	disable spoolss = yes
+[fathom]
+	path = $LAB/srv
+	read only = no
+	valid users = root
+	force user = root
+EOF
+	printf 'lab secret\nlab secret\n' | smbpasswd -c "$d/smb.conf" -s -a root >/dev/null || return 1
+	on sh /usr/sbin/smbd -s "$d/smb.conf" -D || { cat "$d"/log.* >&2; return 1; }
+	for _ in $(seq 1 50); do
+		on sh bash -c "exec 3<>/dev/tcp/$(lab_addr sh)/445" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "smbd did not listen on $(lab_addr sh):445" >&2
+	cat "$d"/log.* >&2
+	return 1
+}
+
+# lab_mount HOST: the share at $LAB/share in the host's mount namespace: over SSH with sshfs,
+# or over SMB with smbnetfs (whose folder for the share is bound there). Both reconnect by
+# themselves after the network comes back.
 lab_mount() {
 	local k=$LAB/ssh
+	if [ "${LAB_SHARE:-sshfs}" = smb ]; then
+		local home=$LAB/$1-smb
+		mkdir -p "$home/.smb" "$LAB/smbfs"
+		# libsmbclient's own settings, and smbnetfs's: the password for the share host, and
+		# a negative cache of 0.1 s (by default one failed call, say of a process killed in
+		# the middle of it, fails every call on the share for the next 3 s; and smbnetfs
+		# 0.6.3 never finishes starting with neg_cache "false")
+		printf '[global]\n\tclient min protocol = SMB2_10\n\tclient max protocol = SMB3\n' \
+			>"$home/.smb/smb.conf"
+		printf 'auth "%s" "root" "lab secret"\nneg_cache_timeout 100\n' \
+			"$(lab_addr sh)" >"$home/.smb/smbnetfs.conf"
+		chmod 600 "$home/.smb/smbnetfs.conf"
+		on "$1" env HOME="$home" smbnetfs "$LAB/smbfs" || return 1
+		on "$1" mount --bind "$LAB/smbfs/$(lab_addr sh)/fathom" "$LAB/share"
+		return
+	fi
 	on "$1" sshfs "root@$(lab_addr sh):$LAB/srv" "$LAB/share" -o \
 		"IdentityFile=$k/user,StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,LogLevel=ERROR,reconnect,ServerAliveInterval=1,ServerAliveCountMax=3,ConnectTimeout=5"
 }
@@ -148,8 +221,10 @@ lab_down() {
 	for h in $(grep '^n' "$LAB/hosts" 2>/dev/null); do
 		[ -f "$LAB/$h/pid" ] && kill -9 "$(cat "$LAB/$h/pid")" 2>/dev/null
 		on "$h" umount -l "$LAB/share" 2>/dev/null
+		on "$h" umount -l "$LAB/smbfs" 2>/dev/null
 	done
 	[ -f "$LAB/ssh/sshd.pid" ] && kill "$(cat "$LAB/ssh/sshd.pid")" 2>/dev/null
+	[ -f "$LAB/smb/smbd.pid" ] && kill "$(cat "$LAB/smb/smbd.pid")" 2>/dev/null
 	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate -w stop >/dev/null 2>&1
 	for h in $(cat "$LAB/hosts" 2>/dev/null); do
 		# whatever still runs in the host (sshfs, a stopped node) goes with it
