@@ -252,13 +252,13 @@ run_and_kill() {
 	run_and_kill pause 11 "stopped renewing its lease"
 }
 
-@test "queued executions across three nodes (480; 200 under the sanitizers; 10,000 in make soak) each run exactly once" {
+@test "queued executions across three nodes (480; 120 under the sanitizers; 10,000 in make soak) each run exactly once" {
 	# the normal build runs 480 (twelve runners on three nodes contend for each: forty
 	# rounds of them); the sanitized build, which starts every reload worker under ASan
-	# (several times slower), runs 200 of the same, which is what it is there for: memory
+	# (several times slower), runs 120 of the same, which is what it is there for: memory
 	# errors on these paths; make soak runs the full 10,000 (SCHED_EXECUTIONS)
 	n=480
-	[ "${FATHOM_SANITIZED:-OFF}" = ON ] && n=200
+	[ "${FATHOM_SANITIZED:-OFF}" = ON ] && n=120
 	n=${SCHED_EXECUTIONS:-$n}
 	ids=()
 	for i in $(seq 1 40); do
