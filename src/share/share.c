@@ -292,25 +292,28 @@ static void leave(struct share *s, const char *path)
 	pthread_mutex_unlock(&s->left_mu);
 }
 
-/* Removes the files leave() remembered; those the share still refuses stay listed. */
+/* Removes the files leave() remembered; those the share still refuses are remembered
+ * again. The list is taken out first, so that a removal that hangs in the share never
+ * keeps a request's leave() waiting. */
 static int remove_left(struct share *s)
 {
-	int removed = 0;
+	char *take[LEFT_MAX];
 	pthread_mutex_lock(&s->left_mu);
-	for (int i = 0; i < s->n_left;) {
-		int rc = unlink(s->left[i]);
-		if (rc == 0 || errno == ENOENT) {
-			if (rc == 0) {
-				log_info("gc: removed unfinished app file \"%s\"", s->left[i]);
-				removed++;
-			}
-			free(s->left[i]);
-			s->left[i] = s->left[--s->n_left];
-		} else {
-			i++;
-		}
-	}
+	int n = s->n_left;
+	memcpy(take, s->left, (size_t)n * sizeof(*take));
+	s->n_left = 0;
 	pthread_mutex_unlock(&s->left_mu);
+	int removed = 0;
+	for (int i = 0; i < n; i++) {
+		int rc = unlink(take[i]);
+		if (rc == 0) {
+			log_info("gc: removed unfinished app file \"%s\"", take[i]);
+			removed++;
+		} else if (errno != ENOENT) {
+			leave(s, take[i]);
+		}
+		free(take[i]);
+	}
 	return removed;
 }
 
