@@ -1,6 +1,7 @@
 #!/bin/bash
 # check.sh: every test, as `make check` runs them (after scripts/deps.sh): the normal build
-# and its tests, the ASan+UBSan build of the same tests, and the fuzzers.
+# and its tests, the ASan+UBSan build of the same tests, the fuzzers, and the sanitized unit
+# tests with one allocation failing (tests/allocfail).
 #
 # The tests wait more than they compute (for nodes to start, leases to run out, sockets to
 # close), so the machine has cores to spare while they run. The work that only needs CPU
@@ -80,14 +81,23 @@ grep -E '^(ok|not ok|the fault suite)' "$logs/faults"
 finish $builds "$logs/builds" "the sanitized and fuzzing builds" || exit 1
 [ $normal -eq 0 ] || exit 1
 
-step "the sanitized tests; the fuzzers run meanwhile"
+step "the sanitized tests; the fuzzers and the allocation-failure runs meanwhile"
 idle ctest --test-dir "$BUILD_FUZZ" --output-on-failure -j "$JOBS" >"$logs/fuzz" 2>&1 &
 fuzz=$!
+# the sanitized unit tests with one allocation failing, a few places each (make soak: many)
+ALLOC_SAMPLES=8 ALLOC_BUDGET=8 idle tests/allocfail/run "$BUILD_ASAN" >"$logs/allocfail" 2>&1 &
+allocfail=$!
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	ctest --test-dir "$BUILD_ASAN" --output-on-failure -j "$JOBS" -LE lint
 sanitized=$?
-step "the fuzzers"
+step "the fuzzers and the allocation failures"
 finish $fuzz "$logs/fuzz" "fuzzing" || exit 1
 grep -E "tests passed|Total Test time" "$logs/fuzz"
+if ! wait $allocfail; then
+	echo "check: an allocation failure went wrong:" >&2
+	grep -v '^allocfail: test_.* passed' "$logs/allocfail" | tail -n 150 >&2
+	exit 1
+fi
+tail -n 1 "$logs/allocfail"
 [ $sanitized -eq 0 ] || exit 1
 step "all suites passed"

@@ -1027,7 +1027,7 @@ static void cube_job_release(struct cube_job *j)
 	struct cubecalc *c = &j->c;
 	for (int d = 0; c->keys && d < 2 * c->a->n_links; d++) {
 		data_tbl_free(c->keys[d]);
-		free(c->partner[d]);
+		free(c->partner ? c->partner[d] : NULL);
 		free(c->by_key ? c->by_key[d] : NULL);
 	}
 	free(c->keys);

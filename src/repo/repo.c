@@ -32,6 +32,7 @@ int repo_open(const struct repo_config *cfg, struct repo **out, struct err *e)
 		str_copy(r->reload_exe, cfg->reload.exe, sizeof(r->reload_exe));
 		str_copy(r->reload_work, cfg->reload.work_dir ? cfg->reload.work_dir : "/tmp",
 			 sizeof(r->reload_work));
+		repo_reload_sweep(r);
 	}
 	if (cfg->reload.exe || cfg->reload.log_dir)
 		str_copy(r->reload_logs, cfg->reload.log_dir ? cfg->reload.log_dir : r->reload_work,
@@ -241,8 +242,8 @@ int repo_filter_check(const char *type, const char *filter, char **out_sql, stru
 	struct sqlb b;
 	repo_sqlb_init(&b, a);
 	int rc = repo_filter_compile(d, filter, &b, e);
-	if (rc == 0 && out_sql)
-		*out_sql = strdup(b.sql.data ? b.sql.data : "");
+	if (rc == 0 && out_sql && !(*out_sql = strdup(b.sql.data ? b.sql.data : "")))
+		rc = err_set(e, ERR_NOMEM, "out of memory");
 	repo_sqlb_release(&b);
 	arena_free(a);
 	return rc;

@@ -39,6 +39,7 @@ static void invalidation_follows_what_an_answer_shows(void **state)
 {
 	(void)state;
 	struct cache *c = repo_cache_new(1 << 20);
+	assert_non_null(c);
 	put(c, "app", "/qrs/app/full", "[app]");
 	put(c, "tag", "/qrs/tag/full", "[tag]");
 	put(c, "stream", "/qrs/stream/full", "[stream]");
@@ -69,6 +70,7 @@ static void a_read_older_than_a_change_is_not_stored(void **state)
 {
 	(void)state;
 	struct cache *c = repo_cache_new(1 << 20);
+	assert_non_null(c);
 	int app = type("app"), tag = type("tag");
 	uint64_t app_before = repo_cache_epoch(c, app), tag_before = repo_cache_epoch(c, tag);
 	repo_cache_invalidate(c, "User"); /* arrives while both reads are under way */
@@ -86,6 +88,7 @@ static void eviction_keeps_within_the_limit(void **state)
 {
 	(void)state;
 	struct cache *c = repo_cache_new(64 << 10);
+	assert_non_null(c);
 	char body[1000], key[32];
 	memset(body, 'x', sizeof(body) - 1);
 	body[sizeof(body) - 1] = '\0';

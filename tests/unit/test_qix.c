@@ -100,6 +100,14 @@ static void collect(void *ctx, char *json, size_t len)
 	json_array_append_new(in->msgs, j);
 }
 
+/* A session on app `id` whose answers go to `in`. */
+static struct qix_session *open_session(struct qix *q, const char *id, struct inbox *in)
+{
+	struct qix_session *s = qix_session_new(q, id, "", collect, in);
+	assert_non_null(s);
+	return s;
+}
+
 /* Sends one request and returns its answer (the last message with that id). */
 static json_t *call(struct qix_session *s, struct inbox *in, const char *fmt, ...)
 {
@@ -188,8 +196,8 @@ static void sessions_share_apps_and_keep_their_selections(void **state)
 	(void)state;
 	struct qix *q = new_engine(0);
 	struct inbox ia = {json_array()}, ib = {json_array()};
-	struct qix_session *sa = qix_session_new(q, "a", "", collect, &ia);
-	struct qix_session *sb = qix_session_new(q, "a", "", collect, &ib);
+	struct qix_session *sa = open_session(q, "a", &ia);
+	struct qix_session *sb = open_session(q, "a", &ib);
 	/* the greeting comes first */
 	assert_string_equal(
 	    json_string_value(json_object_get(json_array_get(ia.msgs, 0), "method")),
@@ -254,7 +262,7 @@ static void date_fields_are_tagged(void **state)
 	str_copy(gen[2], "g3", sizeof(gen[2]));
 	struct qix *q = new_engine(0);
 	struct inbox in = {json_array()};
-	struct qix_session *s = qix_session_new(q, "c", "", collect, &in);
+	struct qix_session *s = open_session(q, "c", &in);
 	call(s, &in, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"c\"]");
 	call(s, &in,
 	     "\"handle\":1,\"method\":\"CreateSessionObject\",\"params\":[{\"qInfo\":{\"qType\":"
@@ -266,6 +274,8 @@ static void date_fields_are_tagged(void **state)
 	    "qDimensionInfo");
 	char *day = json_dumps(json_array_get(di, 0), JSON_COMPACT);
 	char *amount = json_dumps(json_array_get(di, 1), JSON_COMPACT);
+	assert_non_null(day);
+	assert_non_null(amount);
 	assert_non_null(strstr(day, "\"$date\""));
 	assert_non_null(strstr(day, "\"qNumFormat\":{\"qType\":\"D\""));
 	assert_non_null(strstr(day, "\"qFmt\":\"DD/MM/YYYY\""));
@@ -289,7 +299,7 @@ static void unused_apps_are_evicted_past_the_limit(void **state)
 	int apps, sessions;
 	int64_t bytes;
 	for (int i = 0; i < 3; i++) {
-		s[i] = qix_session_new(q, ids[i], "", collect, &in);
+		s[i] = open_session(q, ids[i], &in);
 		call(s[i], &in, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"%s\"]", ids[i]);
 	}
 	qix_stats(q, &apps, &bytes, &sessions);
@@ -307,7 +317,7 @@ static void unused_apps_are_evicted_past_the_limit(void **state)
 	qix_free(q);
 	q = new_engine(1 << 30);
 	for (int i = 0; i < 3; i++) {
-		s[i] = qix_session_new(q, ids[i], "", collect, &in);
+		s[i] = open_session(q, ids[i], &in);
 		call(s[i], &in, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"%s\"]", ids[i]);
 		qix_session_free(s[i]);
 	}
@@ -322,7 +332,7 @@ static void malformed_requests_get_errors(void **state)
 	(void)state;
 	struct qix *q = new_engine(0);
 	struct inbox in = {json_array()};
-	struct qix_session *s = qix_session_new(q, "a", "", collect, &in);
+	struct qix_session *s = open_session(q, "a", &in);
 	static const struct {
 		const char *req;
 		int code;
@@ -398,7 +408,7 @@ static void methods_are_a_table(void **state)
 
 	struct qix *q = new_engine(0);
 	struct inbox in = {json_array()};
-	struct qix_session *s = qix_session_new(q, "a", "", collect, &in);
+	struct qix_session *s = open_session(q, "a", &in);
 	json_t *r = call(s, &in, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"a\"]");
 	assert_null(json_object_get(r, "error"));
 	static const struct {
@@ -440,7 +450,7 @@ static int run_qix_case(const char *path)
 	}
 	struct qix *q = new_engine(0);
 	struct inbox in = {json_array()};
-	struct qix_session *s = qix_session_new(q, "a", "", collect, &in);
+	struct qix_session *s = open_session(q, "a", &in);
 	json_t *got = NULL;
 	int failed = 0, line = 0;
 	for (char *l = text, *nl; l && *l; l = nl ? nl + 1 : NULL) {
@@ -500,12 +510,15 @@ static void qix_golden_cases(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(sessions_share_apps_and_keep_their_selections),
-	    cmocka_unit_test(date_fields_are_tagged),
-	    cmocka_unit_test(unused_apps_are_evicted_past_the_limit),
-	    cmocka_unit_test(malformed_requests_get_errors),
-	    cmocka_unit_test(methods_are_a_table),
-	    cmocka_unit_test(qix_golden_cases),
+	    /* each test on apps of its own: one that stops half-way leaves nothing behind */
+	    cmocka_unit_test_setup_teardown(sessions_share_apps_and_keep_their_selections, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(date_fields_are_tagged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(unused_apps_are_evicted_past_the_limit, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(malformed_requests_get_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(methods_are_a_table, setup, teardown),
+	    cmocka_unit_test_setup_teardown(qix_golden_cases, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

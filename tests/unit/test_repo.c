@@ -33,7 +33,7 @@ static int run_case(struct fixture *f, const char *path)
 		char *nl = strchr(l, '\n');
 		size_t n = nl ? (size_t)(nl - l + 1) : strlen(l);
 		if (l[0] != '#' && buf_append(&clean, l, n))
-			abort();
+			fail_msg("out of memory");
 		l += n;
 	}
 	free(text);
