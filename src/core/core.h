@@ -278,8 +278,10 @@ NODISCARD int proc_run(const struct proc_spec *spec, struct proc_status *out, st
 /* ---------------------------------------------------------------- crash points */
 
 /* For crash tests: kills the process with SIGKILL when the environment variable
- * FATHOM_CRASH_POINT equals `name`. Costs one cached comparison otherwise. Each point is
- * named where it is called (see docs/testing.md for the list). */
+ * FATHOM_CRASH_POINT equals `name` (with FATHOM_CRASH_ONCE=FILE, only the process that
+ * creates FILE, so that a retry or a restarted process goes on). Costs one cached
+ * comparison otherwise. Each point is named where it is called (see docs/testing.md for
+ * the list). */
 void crash_point(const char *name);
 
 /* ---------------------------------------------------------------- node configuration */

@@ -309,6 +309,14 @@ void crash_point(const char *name)
 		read = true;
 	}
 	if (armed && strcmp(armed, name) == 0) {
+		/* once per site, not per process: the first to make the file dies */
+		const char *once = getenv("FATHOM_CRASH_ONCE");
+		if (once && *once) {
+			int fd = open(once, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			if (fd < 0)
+				return;
+			close(fd);
+		}
 		log_warn("crash point \"%s\" reached: killing this process", name);
 		kill(getpid(), SIGKILL);
 	}

@@ -197,6 +197,8 @@ int ops_reload_worker(int argc, char **argv)
 	struct reload_env env = {.ctx = &w, .open = open_file, .log = log_line};
 	if (rc == 0)
 		rc = script_run(script ? script->data : "", &env, &m, &e);
+	if (rc == 0)
+		crash_point("worker-loaded");
 	/* the new app file: the same properties and script, and the tables */
 	int64_t rows = 0;
 	for (int t = 0; m && t < m->n_tables; t++) {
@@ -215,6 +217,8 @@ int ops_reload_worker(int argc, char **argv)
 	free(new_props);
 	if (rc == 0)
 		rc = file_write_atomic(outp, out.data, out.len, 0644, &e);
+	if (rc == 0)
+		crash_point("worker-written");
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	if (rc == 0)

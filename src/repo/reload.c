@@ -6,6 +6,7 @@
  * lease. */
 #include "repo/repo_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -344,6 +345,40 @@ static int store(struct qrs *q, const struct app_file *cur, const char *out, con
 	return repo_fileop_settle(op, rc);
 }
 
+/* Removes from the reload work folder the results of workers that nobody waits for: with
+ * `prefix`, this run's leftovers (a worker stopped while writing leaves its temporary
+ * beside `out`); without, every result whose node process is gone (named
+ * reload-PID-UUID.fapp, and temporaries beside them), such as a node killed mid-reload
+ * leaves. Returns how many it removed. */
+static int sweep_work(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	int n = 0;
+	for (struct dirent *de; (de = readdir(d)) != NULL;) {
+		int pid = 0, len = 0;
+		bool stale = prefix ? strncmp(de->d_name, prefix, strlen(prefix)) == 0
+				    : sscanf(de->d_name, "reload-%d-%*36[0-9a-f-].fapp%n", &pid,
+					     &len) == 1 &&
+					  len > 0 && pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+		if (stale && unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+void repo_reload_sweep(struct repo *r)
+{
+	if (!r->reload_exe[0])
+		return;
+	int n = sweep_work(r->reload_work, NULL);
+	if (n > 0)
+		log_info("removed %d reload result%s that stopped processes left in %s", n,
+			 n == 1 ? "" : "s", r->reload_work);
+}
+
 /* The reload of q->id, for any caller. */
 static int reload(struct qrs *q, const char *session, const char *log_name)
 {
@@ -359,7 +394,7 @@ static int reload(struct qrs *q, const char *session, const char *log_name)
 	int rc = repo_app_file_read_tx(q, q->id, &cur);
 	char tok[UUID_STR_LEN + 1], out[PATH_MAX + 64], logp[PATH_MAX + 64];
 	uuid_new(tok);
-	snprintf(out, sizeof(out), "%s/reload-%s.fapp", r->reload_work, tok);
+	snprintf(out, sizeof(out), "%s/reload-%d-%s.fapp", r->reload_work, (int)getpid(), tok);
 	if (rc == 0)
 		rc = log_file(q, log_name, logp, sizeof(logp));
 	if (rc)
@@ -370,6 +405,9 @@ static int reload(struct qrs *q, const char *session, const char *log_name)
 	if (rc == 0)
 		rc = store(q, &cur, out, session, log_name, &size);
 	unlink(out);
+	char tmp[96];
+	snprintf(tmp, sizeof(tmp), "%s.tmp-", strrchr(out, '/') + 1);
+	sweep_work(r->reload_work, tmp);
 	if (rc)
 		return rc;
 	share_app_superseded(r->share, q->id, cur.gen);

@@ -356,6 +356,8 @@ int repo_api_app_download(struct qrs *q);
 int repo_api_app_publish(struct qrs *q);
 int repo_api_app_replace(struct qrs *q);
 int repo_api_app_reload(struct qrs *q);
+/* Removes reload results that processes which have stopped left behind (reload.c). */
+void repo_reload_sweep(struct repo *r);
 int repo_api_app_create(struct qrs *q);
 int repo_api_app_reload_log(struct qrs *q);
 

@@ -102,3 +102,56 @@ adds_one_app_or_nothing() {
 		check_consistency
 	done
 }
+
+# A scheduled reload (one retry) whose reload worker dies after loading its data
+# (worker-loaded) or after writing its result (worker-written), or whose node dies right
+# after the transaction that stores the new generation (app-committed), each once: the
+# execution ends exactly once, the app has one whole new generation, and nothing is left
+# in the share, the journal or the node's folder.
+@test "a scheduled reload killed at each named step ends once, with one whole new generation" {
+	stop_node "$SITE"
+	# short execution leases, so that the dead node's execution comes back quickly
+	printf '\n[scheduler]\nexecution_lease_s = 8\n' >>"$SITE/node.conf"
+	start_node "$SITE"
+	printf 'U: LOAD RecNo() AS N AUTOGENERATE 1000;\n' >"$BATS_TEST_TMPDIR/r.qvs"
+	for p in worker-loaded worker-written app-committed; do
+		"$FATHOM" app create "R-$p" --dir "$SITE" --script "$BATS_TEST_TMPDIR/r.qvs" >/dev/null
+		app=$(sql "SELECT id FROM app WHERE name = 'R-$p'")
+		gen0=$(sql "SELECT generation FROM app WHERE id = '$app'")
+		s=$(json POST /qrs/reloadtask/create "{\"task\":{\"name\":\"R-$p\",\"app\":{\"id\":\"$app\"},\"maxRetries\":1}}")
+		expect 201 "$s"
+		task=$(jqb .id)
+		stop_node "$SITE"
+		FATHOM_CRASH_POINT=$p FATHOM_CRASH_ONCE=$BATS_TEST_TMPDIR/crashed-$p start_node "$SITE"
+		# (at app-committed the node dies before it answers)
+		api POST "/qrs/task/$task/start/synchronous" >/dev/null || true
+		sid=$(sql "SELECT id FROM executionsession WHERE reload_task_id = '$task' UNION SELECT execution_id FROM executionresult WHERE task_id = '$task'")
+		[ -n "$sid" ]
+		for _ in $(seq 1 240); do
+			# the node that killed itself comes back (unarmed: the point fires once anyway)
+			if ! kill -0 "$(cat "$SITE/pid")" 2>/dev/null; then
+				rm -f "$SITE/pid"
+				start_node "$SITE"
+			fi
+			[ "$(sql "SELECT count(*) FROM executionresult WHERE execution_id = '$sid' AND status = 7")" = 1 ] && break
+			sleep 0.25
+		done
+		[ -f "$BATS_TEST_TMPDIR/crashed-$p" ] # the point was reached
+		statuses=$(sql "SELECT status FROM executionresult WHERE execution_id = '$sid' ORDER BY start_time")
+		echo "$p: attempts ended $(echo $statuses)" >&2
+		if [ "$p" = app-committed ]; then
+			# stored before the node died: finished, not run again
+			[ "$statuses" = 7 ]
+		else
+			# the killed attempt, then the retry
+			[ "$statuses" = "$(printf '8\n7')" ]
+		fi
+		# the execution is over (its queue row gone), and stays so
+		[ "$(sql "SELECT count(*) FROM executionsession WHERE id = '$sid'")" = 0 ]
+		[ "$(sql "SELECT generation FROM app WHERE id = '$app'")" != "$gen0" ]
+		check_consistency
+		# the worker's result and its temporaries went with the attempt (or at the restart)
+		[ -z "$(find "$SITE" -maxdepth 1 -name 'reload-*')" ] ||
+			{ ls -la "$SITE" >&2; false; }
+	done
+}
