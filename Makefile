@@ -37,16 +37,26 @@ check-fuzz:
 
 # Long soaks, outside make check: the scheduler's exactly-once run at 10,000 executions,
 # a database outage of two minutes (make check's lasts 30 s), the fault suite FAULT_ROUNDS
-# times (recovery times: medians and maxima), and every fuzz target for up to 10 minutes
-# of new inputs.
+# times (recovery times: medians and maxima), the sanitized unit tests with one allocation
+# failing in 200 places each, and every fuzz target for up to 10 minutes of new inputs;
+# the inputs that reach new code join the corpora in tests/fuzz/corpus (to be committed),
+# and scripts/fuzz-coverage reports what the corpora cover.
 FAULT_ROUNDS ?= 10
 soak: deps build
 	FATHOM=$(CURDIR)/$(BUILD)/fathom SCHED_EXECUTIONS=10000 bats --tap tests/integration/scheduler.bats
 	FATHOM=$(CURDIR)/$(BUILD)/fathom FATHOM_OUTAGE_S=120 bats --tap tests/integration/outage.bats
 	FATHOM=$(CURDIR)/$(BUILD)/fathom tests/faults/rounds $(FAULT_ROUNDS)
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON >/dev/null
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	ALLOC_SAMPLES=200 ALLOC_BUDGET=600 ALLOC_SEED=$$RANDOM tests/allocfail/run $(BUILD_ASAN)
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON -DFUZZ_SECONDS=600 -DFUZZ_TIMEOUT=10 >/dev/null
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
 	ctest --test-dir $(BUILD_FUZZ) --output-on-failure -j $(JOBS)
+	for t in $(BUILD_FUZZ)/fuzz_*; do \
+	  n=$$(basename $$t); [ -d $(BUILD_FUZZ)/fuzz-out/$$n ] || continue; \
+	  $$t -merge=1 -max_len=4096 tests/fuzz/corpus/$$n $(BUILD_FUZZ)/fuzz-out/$$n 2>&1 | tail -n 1; \
+	done
+	scripts/fuzz-coverage build-fuzzcov $(BUILD_FUZZ)/fuzz-out
 
 demo: deps build
 	scripts/demo.sh
@@ -68,4 +78,4 @@ bench: build
 	cmake --build $(BUILD) --target rules_bench && $(BUILD)/rules_bench
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) build-fuzzcov

@@ -5,6 +5,9 @@ set -euo pipefail
 
 PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
+  # the allocation-failure mode's library copy (objcopy, ar) comes with build-essential;
+  # fuzz coverage reports (scripts/fuzz-coverage) need llvm-profdata and llvm-cov
+  llvm
   libhttp-parser-dev libwslay-dev libcurl4-gnutls-dev libjansson-dev libsqlite3-dev
   libpq-dev libsodium-dev libgnutls28-dev libzstd-dev libinih-dev libcmocka-dev
   sqlite3 bats curl jq bc procps util-linux openssl gnutls-bin postgresql-15 postgresql-client-15
