@@ -4,14 +4,16 @@
  * virtual proxy's load-balancing nodes when it names any, that the load-balancing rules
  * allow for the app (cluster_balance: the Sync system rules, as POST
  * /qrs/loadbalancing/validengines answers). They are tried in order: a node that has the
- * app in memory (its heartbeat lists it), then the one with the fewest sessions, then this
- * node, then by name. This node's engine takes the request in-process, with the person
- * vouched for; another node's is reached over mutual TLS with the site's client certificate
- * and the person named in headers its engine trusts only with that certificate
- * (X-Qlik-User, X-Fathom-Person, X-Fathom-Attributes, X-Fathom-State), and the WebSocket is
- * relayed message by message. A node that does not answer is passed over for the next, and
- * tried last for DOWN_MS after (a node cut from this one keeps its heartbeat in the
- * database, and every session would otherwise wait CONNECT_MS for it first).
+ * app in memory (its heartbeat lists it), then the one with the fewest sessions, this node
+ * counting LOCAL_BONUS fewer than it has (a relayed session costs a hop and hangs on the
+ * link between two nodes, so sessions stay here until another node is clearly less busy),
+ * then this node, then by name. This node's engine takes the request in-process, with the
+ * person vouched for; another node's is reached over mutual TLS with the site's client
+ * certificate and the person named in headers its engine trusts only with that
+ * certificate (X-Qlik-User, X-Fathom-Person, X-Fathom-Attributes, X-Fathom-State), and the
+ * WebSocket is relayed message by message. A node that does not answer is passed over for the next,
+ * and tried last for DOWN_MS after (a node cut from this one keeps its heartbeat in the database,
+ * and every session would otherwise wait CONNECT_MS for it first).
  *
  * Every session carries the key of the person's kept selections (X-Fathom-State, from the
  * session cookie's hash): the engine saves the selections under it at each change, so when
@@ -29,6 +31,7 @@
 #define MAX_ENGINES 64
 #define CONNECT_MS  2500
 #define DOWN_MS	    15000
+#define LOCAL_BONUS 4
 #define MAX_MESSAGE (64u << 20)
 
 struct engine {
@@ -84,8 +87,10 @@ static int by_preference(const void *a, const void *b)
 		return x->down ? 1 : -1;
 	if (x->has_app != y->has_app)
 		return x->has_app ? -1 : 1;
-	if (x->sessions != y->sessions)
-		return x->sessions < y->sessions ? -1 : 1;
+	int xs = x->sessions - (x->self ? LOCAL_BONUS : 0),
+	    ys = y->sessions - (y->self ? LOCAL_BONUS : 0);
+	if (xs != ys)
+		return xs < ys ? -1 : 1;
 	if (x->self != y->self)
 		return x->self ? -1 : 1;
 	return strcmp(x->name, y->name);

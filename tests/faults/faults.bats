@@ -291,8 +291,19 @@ upload_ok() {
 	[ "$failed" = 0 ]
 	read -r acked failed < <(load_check xV)
 	[ "$failed" = 0 ]
+	# n2's proxy keeps the app's sessions on its own engine, which has it: it never waits
+	# for n1, which loaded the app during the cut (and has fewer sessions)
+	if grep -q "node n1 cannot take an engine session" "$LAB/n2/stderr.log"; then
+		pg_sql fathom "SELECT s.name, h.engine_sessions FROM node_heartbeat h JOIN servernodeconfiguration s ON s.id = h.node_id" >&2
+		false
+	fi
 	read -r ok failed < <(qix_check xB)
-	[ "$failed" = 0 ]
+	if [ "$failed" != 0 ]; then
+		echo "sessions through n2 that failed:" >&2
+		grep '^fail ' "$LAB/qix.xB" >&2
+		grep -E "engine session|goes to node" "$LAB/n2/stderr.log" | tail -n 20 >&2
+		false
+	fi
 	# through n1: the session open when the cut came and the first after it may fail (it
 	# waits 2.5 s for n2's answer, and its client gives up at 5 s in all); the rest go to
 	# n1's own engine at once
