@@ -347,9 +347,10 @@ static int store(struct qrs *q, const struct app_file *cur, const char *out, con
 
 /* Removes from the reload work folder the results of workers that nobody waits for: with
  * `prefix`, this run's leftovers (a worker stopped while writing leaves its temporary
- * beside `out`); without, every result whose node process is gone (named
- * reload-PID-UUID.fapp, and temporaries beside them), such as a node killed mid-reload
- * leaves. Returns how many it removed. */
+ * beside `out`); without (when the repository opens, before any reload of this process),
+ * every result whose node process is gone (named reload-PID-UUID.fapp, and temporaries
+ * beside them), such as a node killed mid-reload leaves, and those of an earlier process
+ * that had this one's id. Returns how many it removed. */
 static int sweep_work(const char *dir, const char *prefix)
 {
 	DIR *d = opendir(dir);
@@ -358,10 +359,12 @@ static int sweep_work(const char *dir, const char *prefix)
 	int n = 0;
 	for (struct dirent *de; (de = readdir(d)) != NULL;) {
 		int pid = 0, len = 0;
-		bool stale = prefix ? strncmp(de->d_name, prefix, strlen(prefix)) == 0
-				    : sscanf(de->d_name, "reload-%d-%*36[0-9a-f-].fapp%n", &pid,
-					     &len) == 1 &&
-					  len > 0 && pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+		bool stale =
+		    prefix
+			? strncmp(de->d_name, prefix, strlen(prefix)) == 0
+			: sscanf(de->d_name, "reload-%d-%*36[0-9a-f-].fapp%n", &pid, &len) == 1 &&
+			      len > 0 && pid > 0 &&
+			      (pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH));
 		if (stale && unlinkat(dirfd(d), de->d_name, 0) == 0)
 			n++;
 	}
