@@ -48,7 +48,7 @@ soak: deps build
 	FATHOM=$(CURDIR)/$(BUILD)/fathom tests/faults/rounds $(FAULT_ROUNDS)
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON >/dev/null
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
-	ALLOC_SAMPLES=200 ALLOC_BUDGET=600 ALLOC_SEED=$$RANDOM tests/allocfail/run $(BUILD_ASAN)
+	ALLOC_SAMPLES=200 ALLOC_BUDGET=600 ALLOC_SEED=$$(shuf -i 1-32767 -n 1) tests/allocfail/run $(BUILD_ASAN)
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON -DFUZZ_SECONDS=600 -DFUZZ_TIMEOUT=10 >/dev/null
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
 	ctest --test-dir $(BUILD_FUZZ) --output-on-failure -j $(JOBS)
