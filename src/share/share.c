@@ -854,8 +854,19 @@ void share_writer_abort(struct share_writer *w)
 		writer_free(w);
 		return;
 	}
-	int rc = unlink(w->renamed ? w->final_path : w->tmp_path);
-	share_note(w->s, rc == 0 || errno == ENOENT ? 0 : share_errno_code(errno));
+	/* closed first: an SMB server refuses to remove a file that is still open (EBUSY) */
+	pipeline_stop(w);
+	if (w->fd >= 0) {
+		close(w->fd);
+		w->fd = -1;
+	}
+	const char *path = w->renamed ? w->final_path : w->tmp_path;
+	int rc = unlink(path);
+	int errnum = errno;
+	share_note(w->s, rc == 0 || errnum == ENOENT ? 0 : share_errno_code(errnum));
+	if (rc != 0 && errnum != ENOENT)
+		log_warn("cannot remove the unfinished app file \"%s\": %s", path,
+			 strerror(errnum));
 	if (w->journaled)
 		unlink(w->journal_path);
 	writer_free(w);
