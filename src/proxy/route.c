@@ -11,9 +11,9 @@
  * person vouched for; another node's is reached over mutual TLS with the site's client
  * certificate and the person named in headers its engine trusts only with that
  * certificate (X-Qlik-User, X-Fathom-Person, X-Fathom-Attributes, X-Fathom-State), and the
- * WebSocket is relayed message by message. A node that does not answer is passed over for the next,
- * and tried last for DOWN_MS after (a node cut from this one keeps its heartbeat in the database,
- * and every session would otherwise wait CONNECT_MS for it first).
+ * WebSocket is relayed message by message. A node that does not answer is passed over for
+ * the next, and tried last for DOWN_MS after (a node cut from this one keeps its heartbeat
+ * in the database, and every session would otherwise wait CONNECT_MS for it first).
  *
  * Every session carries the key of the person's kept selections (X-Fathom-State, from the
  * session cookie's hash): the engine saves the selections under it at each change, so when
