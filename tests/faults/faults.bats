@@ -75,7 +75,8 @@ teardown() {
 	[ -n "${LAB:-}" ] || return 0
 	stop_writes
 	rm -f "$LAB/stop" "$LAB"/load.* "$LAB"/qix.* 2>/dev/null || true
-	# a test that failed half-way leaves no fault behind for the next
+	# a test that failed half-way leaves no fault behind for the next (a full share too)
+	rm -f "$LAB/srv/fill"
 	local h
 	for h in n1 n2; do
 		kill -CONT "$(cat "$LAB/$h/pid" 2>/dev/null)" 2>/dev/null || true
