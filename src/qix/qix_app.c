@@ -304,9 +304,13 @@ static int get_script(struct qix_call *c)
 {
 	struct qix_doc *d = c->s->doc;
 	pthread_mutex_lock(&d->mu);
-	/* a script may be tens of MiB: json_text checks it at memory speed */
-	const char *script = d->script ? d->script : "";
-	c->out = json_pack("{s:o}", "qScript", json_text(script, strlen(script)));
+	/* a script may be tens of MiB: json_text checks it at memory speed, once; answers
+	 * share the string until the script changes */
+	if (!d->script_json) {
+		const char *script = d->script ? d->script : "";
+		d->script_json = json_text(script, strlen(script));
+	}
+	c->out = json_pack("{s:O}", "qScript", d->script_json);
 	pthread_mutex_unlock(&d->mu);
 	return 0;
 }
@@ -322,6 +326,8 @@ static int set_script(struct qix_call *c)
 	}
 	pthread_mutex_lock(&d->mu);
 	free(d->script);
+	json_decref(d->script_json);
+	d->script_json = NULL;
 	d->script = copy;
 	d->dirty = true;
 	pthread_mutex_unlock(&d->mu);

@@ -132,6 +132,7 @@ static void doc_free(struct qix_doc *d)
 		free(d->data);
 	}
 	free(d->script);
+	json_decref(d->script_json);
 	json_decref(d->props);
 	json_decref(d->objects);
 	json_decref(d->parents);
@@ -316,6 +317,8 @@ int qix_doc_refresh(struct qix *q, struct qix_doc *d, struct err *e)
 	d->info = info;
 	if (!d->dirty) { /* unsaved edits here win over the new file's */
 		free(d->script);
+		json_decref(d->script_json);
+		d->script_json = NULL;
 		d->script = l.script;
 		l.script = NULL;
 		json_decref(d->objects);

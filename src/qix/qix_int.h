@@ -38,10 +38,11 @@ struct qix_doc {
 	pthread_mutex_t mu;
 	struct qix_app_info info;
 	char *script;
-	json_t *props;	 /* the app's properties (qTitle, ...), without the objects */
-	json_t *objects; /* saved objects: qId -> properties */
-	json_t *parents; /* saved child objects: qId -> the parent's qId */
-	bool dirty;	 /* script or objects changed since the last save */
+	json_t *script_json; /* `script` as a JSON string, made by the first GetScript */
+	json_t *props;	     /* the app's properties (qTitle, ...), without the objects */
+	json_t *objects;     /* saved objects: qId -> properties */
+	json_t *parents;     /* saved child objects: qId -> the parent's qId */
+	bool dirty;	     /* script or objects changed since the last save */
 };
 
 struct qix_parked;

@@ -342,7 +342,10 @@ test('a failed reload answers false and leaves the data as it was', async () => 
     const cube = await doc.createSessionObject({ qInfo: { qType: 'c' }, qHyperCubeDef: {
       qMeasures: [{ qDef: { qDef: 'Count(OrderId)' } }], qInitialDataFetch: [{ qWidth: 1, qHeight: 1 }] } });
     const before = texts((await cube.getLayout()).qHyperCube.qDataPages[0]);
-    await doc.setScript('LOAD * FROM [lib://CustomData/no-such-file.csv] (txt);');
+    const bad = 'LOAD * FROM [lib://CustomData/no-such-file.csv] (txt);';
+    assert.notEqual(await doc.getScript(), bad); // the answer made here is kept...
+    await doc.setScript(bad);
+    assert.equal(await doc.getScript(), bad); // ...until the script changes
     assert.equal(await doc.doReload(), false);
     assert.deepEqual(texts((await cube.getLayout()).qHyperCube.qDataPages[0]), before);
     const log = await site.api('GET', `/qrs/app/${other}/reload/log`);
