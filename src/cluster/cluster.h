@@ -71,6 +71,18 @@ NODISCARD int cluster_lease_ttl(struct db *db, int64_t *out_ms, struct err *e);
  * node rows. A failure leaves `l->held` true only while its validity lasts. */
 NODISCARD int cluster_lease_tick(struct db *db, const char *node_id, struct cluster_lease *l,
 				 struct err *e);
+/* A candidate's look at the role, in one statement: whether it may be taken now (expired,
+ * or its holder's database connection is gone), whether `node_id` holds it by the row
+ * (moved to it), and whether `node_id` is first in line (the failover candidate of
+ * smallest id, other than the holder, with a heartbeat since `fresh_iso`: that one looks
+ * often, the others seldom). Takeable only for a failover candidate. Takes nothing:
+ * cluster_lease_tick does. */
+struct cluster_lease_look {
+	bool takeable, mine, first;
+	bool candidate; /* `node_id` is a failover candidate */
+};
+NODISCARD int cluster_lease_look(struct db *db, const char *node_id, const char *fresh_iso,
+				 struct cluster_lease_look *out, struct err *e);
 /* True while this node may act as central (held and within its validity). */
 bool cluster_lease_valid(const struct cluster_lease *l);
 /* Inside a transaction that touches the lease (PostgreSQL): a node paused or cut off in

@@ -220,6 +220,45 @@ int cluster_lease_tick(struct db *db, const char *node_id, struct cluster_lease 
 	return 0;
 }
 
+static int look_row(void *ctx, int n, const struct db_value *c)
+{
+	struct cluster_lease_look *l = ctx;
+	if (n >= 4) {
+		l->takeable = c[0].type == DBV_INT && c[0].i != 0;
+		l->mine = c[1].type == DBV_INT && c[1].i != 0;
+		l->first = c[2].type == DBV_INT && c[2].i != 0;
+		l->candidate = c[3].type == DBV_INT && c[3].i != 0;
+	}
+	return 0;
+}
+
+int cluster_lease_look(struct db *db, const char *node_id, const char *fresh_iso,
+		       struct cluster_lease_look *out, struct err *e)
+{
+	*out = (struct cluster_lease_look){0};
+	bool pg = db_kind(db) == DB_POSTGRES;
+	char sql[1400];
+	/* first in line: a candidate with no other candidate of smaller id alive and not the
+	 * holder (one that finds nobody before it counts as first: someone looks often) */
+	snprintf(sql, sizeof(sql),
+		 "WITH me AS (SELECT EXISTS (SELECT 1 FROM servernodeconfiguration WHERE id = $1 "
+		 "AND failover_candidate = 1) AS cand) SELECT CASE WHEN me.cand AND (l.expires_at "
+		 "< %s OR %s) THEN 1 ELSE 0 END, CASE WHEN l.holder = $1 THEN 1 ELSE 0 END, CASE "
+		 "WHEN me.cand AND NOT EXISTS (SELECT 1 FROM servernodeconfiguration n JOIN "
+		 "node_heartbeat h ON h.node_id = n.id WHERE n.failover_candidate = 1 AND n.id < "
+		 "$1 AND (l.holder IS NULL OR n.id <> l.holder) AND h.at >= $2) THEN 1 ELSE 0 END "
+		 ", CASE WHEN me.cand THEN 1 ELSE 0 END FROM central_lease l, me WHERE l.id = 1",
+		 db_now_sql(db),
+		 pg ? "(l.holder_pid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a "
+		      "WHERE a.pid = l.holder_pid))"
+		    : "0 = 1");
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, node_id);
+	db_p_text(&p, fresh_iso);
+	return db_exec_once(db, sql, &p, look_row, out, e);
+}
+
 bool cluster_lease_valid(const struct cluster_lease *l)
 {
 	return l->held && time_mono_ms() < l->valid_until;
@@ -248,6 +287,16 @@ int cluster_lease_fence(struct db_conn *c, const char *node_id, int64_t token, s
 	return rc;
 }
 
+/* Nodes look at the role seldom unless told: a change of holder tells them at once
+ * (PostgreSQL; on SQLite there is one node). */
+static int notify_lease(struct db_conn *c, const struct db *db, struct err *e)
+{
+	if (db_kind(db) != DB_POSTGRES)
+		return 0;
+	return db_exec(c, "SELECT pg_notify('" DB_CHANGE_CHANNEL "', '0 ServerNodeConfiguration')",
+		       NULL, NULL, NULL, NULL, e);
+}
+
 int cluster_lease_move(struct db *db, struct db_conn *c, const char *node_id, int64_t ttl_ms,
 		       struct err *e)
 {
@@ -260,10 +309,11 @@ int cluster_lease_move(struct db *db, struct db_conn *c, const char *node_id, in
 	db_p_text(&p, node_id);
 	db_p_text(&p, now);
 	db_p_text(&p, until);
-	return db_exec(c,
-		       "UPDATE central_lease SET holder = $1, token = token + 1, changed_at = $2, "
-		       "expires_at = $3 WHERE id = 1",
-		       &p, NULL, NULL, NULL, e);
+	rc = db_exec(c,
+		     "UPDATE central_lease SET holder = $1, token = token + 1, changed_at = $2, "
+		     "expires_at = $3 WHERE id = 1",
+		     &p, NULL, NULL, NULL, e);
+	return rc ? rc : notify_lease(c, db, e);
 }
 
 void cluster_lease_release(struct db *db, const char *node_id, const struct cluster_lease *l)
@@ -279,8 +329,14 @@ void cluster_lease_release(struct db *db, const char *node_id, const struct clus
 	if (db_exec_once(db,
 			 "UPDATE central_lease SET expires_at = '1970-01-01T00:00:00.000Z' WHERE "
 			 "id = 1 AND holder = $1 AND token = $2",
-			 &p, NULL, NULL, &e) != 0)
+			 &p, NULL, NULL, &e) != 0) {
 		log_warn("central role: could not release the lease: %s", e.message);
-	else
-		log_info("central role: released");
+		return;
+	}
+	log_info("central role: released");
+	struct db_conn *c;
+	if (db_acquire(db, &c, &e) == 0) {
+		(void)notify_lease(c, db, &e); /* else candidates find it free at their next look */
+		db_release(db, c);
+	}
 }

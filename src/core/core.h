@@ -172,6 +172,9 @@ int64_t time_now_ms(void);
 int64_t time_mono_ms(void);
 /* Sleeps for ms milliseconds (resuming after signals). */
 void sleep_ms(int64_t ms);
+/* `ms` spread by up to `pct` percent either way, at random: periodic work of many nodes
+ * then does not beat together. */
+int64_t time_jitter_ms(int64_t ms, int pct);
 /* Formats `ms` as ISO 8601 UTC with milliseconds into out[25]. */
 void time_format_iso(int64_t ms, char out[ISO_TIME_LEN + 1]);
 /* Parses "YYYY-MM-DD", "YYYY-MM-DD hh:mm:ss", "YYYY-MM-DDThh:mm:ss[.fff][Z]" (UTC).

@@ -84,6 +84,23 @@ int64_t time_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t time_jitter_ms(int64_t ms, int pct)
+{
+	static _Thread_local uint64_t x;
+	if (!x) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		x = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)pthread_self() ^ (uint64_t)getpid() ^
+		    (uint64_t)ts.tv_sec;
+		x |= 1;
+	}
+	x ^= x << 13; /* xorshift64: no secret here, only spread */
+	x ^= x >> 7;
+	x ^= x << 17;
+	int64_t span = ms * pct / 100;
+	return span > 0 ? ms - span + (int64_t)(x % (uint64_t)(2 * span + 1)) : ms;
+}
+
 void sleep_ms(int64_t ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};

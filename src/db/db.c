@@ -391,19 +391,99 @@ static const struct db_driver *drv_of(struct db_conn *c)
 	return ((struct db_conn_head *)c)->drv;
 }
 
+/* The transaction this thread has open, and whether it queued work (db_work_queued): a
+ * transaction runs on one thread from db_begin to db_commit or db_rollback. */
+static _Thread_local struct db_conn *tx_conn;
+static _Thread_local bool tx_work;
+
 int db_begin(struct db_conn *c, bool write, struct err *e)
 {
-	return drv_of(c)->begin(c, write, e);
+	int rc = drv_of(c)->begin(c, write, e);
+	if (rc == 0) {
+		tx_conn = c;
+		tx_work = false;
+	}
+	return rc;
 }
 
 int db_commit(struct db_conn *c, struct err *e)
 {
-	return drv_of(c)->commit(c, e);
+	int rc = drv_of(c)->commit(c, e);
+	bool work = tx_conn == c && tx_work;
+	if (tx_conn == c) {
+		tx_conn = NULL;
+		tx_work = false;
+	}
+	if (rc == 0 && work)
+		db_changes_publish(DB_WORK_TYPE);
+	return rc;
 }
 
 void db_rollback(struct db_conn *c)
 {
 	drv_of(c)->rollback(c);
+	if (tx_conn == c) {
+		tx_conn = NULL;
+		tx_work = false;
+	}
+}
+
+/* ---------------------------------------------------------------- changes heard of */
+
+#define SUBSCRIBERS 16
+static pthread_mutex_t subs_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	db_change_cb cb;
+	void *ctx;
+} subs[SUBSCRIBERS];
+
+void db_changes_subscribe(db_change_cb cb, void *ctx)
+{
+	pthread_mutex_lock(&subs_mu);
+	for (int i = 0; i < SUBSCRIBERS; i++)
+		if (!subs[i].cb) {
+			subs[i].cb = cb;
+			subs[i].ctx = ctx;
+			break;
+		}
+	pthread_mutex_unlock(&subs_mu);
+}
+
+void db_changes_unsubscribe(db_change_cb cb, void *ctx)
+{
+	pthread_mutex_lock(&subs_mu);
+	for (int i = 0; i < SUBSCRIBERS; i++)
+		if (subs[i].cb == cb && subs[i].ctx == ctx)
+			subs[i].cb = NULL;
+	pthread_mutex_unlock(&subs_mu);
+}
+
+void db_changes_publish(const char *type)
+{
+	/* under the lock, so that an unsubscribed one is never called after it returned */
+	pthread_mutex_lock(&subs_mu);
+	for (int i = 0; i < SUBSCRIBERS; i++)
+		if (subs[i].cb)
+			subs[i].cb(subs[i].ctx, type);
+	pthread_mutex_unlock(&subs_mu);
+}
+
+int db_work_queued(struct db_conn *c, struct err *e)
+{
+	if (drv_of(c) == &db_postgres_driver) {
+		struct db_params p;
+		db_params_init(&p);
+		db_p_text(&p, DB_CHANGE_CHANNEL);
+		db_p_text(&p, "0 " DB_WORK_TYPE);
+		int rc = db_exec(c, "SELECT pg_notify($1, $2)", &p, NULL, NULL, NULL, e);
+		if (rc)
+			return rc;
+	}
+	if (tx_conn == c)
+		tx_work = true;
+	else
+		db_changes_publish(DB_WORK_TYPE);
+	return 0;
 }
 
 int db_exec(struct db_conn *c, const char *sql, const struct db_params *p, db_row_cb cb, void *ctx,

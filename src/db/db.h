@@ -159,6 +159,24 @@ NODISCARD int db_listen(struct db *db, const char *channel, struct db_listener *
 NODISCARD int db_listen_wait(struct db_listener *l, int timeout_ms, db_notify_cb cb, void *ctx,
 			     struct err *e);
 void db_listen_close(struct db_listener *l);
+
+/* Changes this process hears of, for those that wait on them instead of polling (the
+ * scheduler): a change-log type ("SchemaEvent") that a node committed, from the change
+ * notifications (repo/cache.c), or DB_WORK_TYPE when an execution was queued or a task
+ * freed. Callbacks run on the thread that heard of the change: they must only wake
+ * someone. Up to 16 subscribers per process; a subscriber unsubscribes before it goes. */
+#define DB_WORK_TYPE "ExecutionSession"
+typedef void (*db_change_cb)(void *ctx, const char *type);
+void db_changes_subscribe(db_change_cb cb, void *ctx);
+void db_changes_unsubscribe(db_change_cb cb, void *ctx);
+/* Tells this process's subscribers that `type` changed. */
+void db_changes_publish(const char *type);
+/* In a transaction on `c` (or alone, outside one): work for the scheduler's runners was
+ * queued. On PostgreSQL the other nodes hear of it when the transaction commits (a
+ * notification on DB_CHANGE_CHANNEL, "0 ExecutionSession"); this process's subscribers
+ * hear of it once db_commit succeeded (at once outside a transaction), never after a
+ * rollback. */
+NODISCARD int db_work_queued(struct db_conn *c, struct err *e);
 /* An SQL expression for the database's own clock, as ISO 8601 UTC text with milliseconds
  * (what every node compares heartbeats with, so node clocks do not matter). */
 const char *db_now_sql(const struct db *db);

@@ -28,6 +28,11 @@ static void log_path(void *ctx, const char *name, char *out, size_t n)
 	repo_reload_log_path(ctx, name, out, n);
 }
 
+static bool hears(void *ctx)
+{
+	return repo_hears_changes(ctx);
+}
+
 int ops_sched_start(const struct conf *cf, struct db *db, struct repo *repo, const char *node_id,
 		    struct sched **out, struct err *e)
 {
@@ -46,6 +51,8 @@ int ops_sched_start(const struct conf *cf, struct db *db, struct repo *repo, con
 	    .queue_timeout_ms = queue_s * 1000,
 	    .lease_ms = lease_s * 1000,
 	    .runner = {repo, run_reload, cancel_reload, log_path},
+	    .hears = hears,
+	    .hears_ctx = repo,
 	};
 	return sched_start(&sc, out, e);
 }

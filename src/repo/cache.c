@@ -14,8 +14,8 @@
  * trigger in the writing transaction: PostgreSQL serialises the commits of notifying
  * transactions, which cost a third of the write throughput (docs/benchmarks.md). So that
  * nothing is missed (a node that died between its commit and its announcement, a dropped
- * listening connection), the follower also reads the change log: every few seconds while it
- * listens, every second while it cannot, and once whenever it starts listening again; it
+ * listening connection), the follower also reads the change log: every 30 seconds or so while
+ * it listens, every second while it cannot, and once whenever it starts listening again; it
  * reads from a little before its high-water mark, to cover transactions that committed out
  * of sequence order, and applies each row once. An answer read before an invalidation of
  * its type is never stored after it (the epoch check), so a slow reader cannot put back a
@@ -33,7 +33,7 @@
 #define POLL_MS		   1000	 /* poll interval while the listening connection is down */
 #define POLL_LIMIT	   10000 /* rows read per poll; more means "drop everything" */
 #define LISTEN_WAIT_MS	   250	 /* how often the follower looks at its stop flag */
-#define SAFETY_POLL_MS	   5000	 /* poll interval while listening: what notifications missed */
+#define SAFETY_POLL_MS	   30000 /* poll interval while listening (±20 %): lost notifications */
 #define ANNOUNCE_MAX	   7000	 /* bytes of one notification payload (PostgreSQL: under 8000) */
 #define CATCH_UP_BACK	   256	 /* rows read again below the high-water mark (late commits) */
 #define ANNOUNCE_GATHER_MS 50	 /* how long the announcer lets a batch gather */
@@ -287,6 +287,7 @@ static bool apply(struct cache *c, int64_t seq, const char *type)
 		c->hwm = seq;
 	invalidate_locked(c, type ? type_index(type) : -1);
 	pthread_mutex_unlock(&c->lock);
+	db_changes_publish(type ? type : "*");
 	return true;
 }
 
@@ -309,7 +310,9 @@ static void on_notify(void *ctx, const char *payload)
 			sp = strchr(entry, ' ');
 			if (sp)
 				*sp = '\0';
-			if (!sp || str_to_i64(entry, 1, INT64_MAX, &seq) != 0 || !sp[1])
+			/* seq 0: a change announced without a change-log row (queued work,
+			 * the central role moved: db.h) */
+			if (!sp || str_to_i64(entry, 0, INT64_MAX, &seq) != 0 || !sp[1])
 				(void)apply(c, 0, NULL);
 			else
 				(void)apply(c, seq, sp + 1);
@@ -331,6 +334,7 @@ void repo_cache_announce(struct cache *c, int64_t seq, const char *type)
 		c->overflow = true;
 	pthread_cond_signal(&c->wake);
 	pthread_mutex_unlock(&c->lock);
+	db_changes_publish(type);
 }
 
 /* Sends what was queued, one notification per batch, from a pooled connection. The commit
@@ -444,7 +448,7 @@ static void *follow(void *arg)
 	struct cache *c = arg;
 	struct db_listener *l = NULL;
 	bool warned = false;
-	int64_t last_poll = time_mono_ms();
+	int64_t last_poll = time_mono_ms(), poll_every = time_jitter_ms(SAFETY_POLL_MS, 20);
 	while (!atomic_load(&c->stop)) {
 		struct err e;
 		err_init(&e);
@@ -479,11 +483,12 @@ static void *follow(void *arg)
 				sleep_ms(50);
 			continue;
 		}
-		if (time_mono_ms() - last_poll >= SAFETY_POLL_MS) {
+		if (time_mono_ms() - last_poll >= poll_every) {
 			struct err pe;
 			err_init(&pe);
 			if (catch_up(c, true, &pe) == 0)
 				last_poll = time_mono_ms();
+			poll_every = time_jitter_ms(SAFETY_POLL_MS, 20);
 		}
 		if (db_listen_wait(l, LISTEN_WAIT_MS, on_notify, c, &e) != 0) {
 			log_warn("cache: %s; polling the change log every %d ms", e.message,

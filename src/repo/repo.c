@@ -277,3 +277,12 @@ int repo_guarded_dirs(const struct repo *r, const char *out[3])
 		out[n++] = share_apps_dir(r->share);
 	return n;
 }
+
+bool repo_hears_changes(struct repo *r)
+{
+	if (!r->cache)
+		return !db_can_listen(r->db); /* SQLite: this process makes the changes itself */
+	struct cache_stats st;
+	repo_cache_stats(r->cache, &st);
+	return st.listening;
+}

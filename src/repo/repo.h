@@ -225,4 +225,8 @@ NODISCARD int repo_decode_check(const char *type, const char *json, size_t len, 
 /* The repository's tables: its part of the schema (db_config.schema). */
 extern const struct db_migration repo_migrations[];
 
+/* Whether this process hears the other nodes' changes as they are committed (PostgreSQL:
+ * the cache's listening connection is up; SQLite: there are no other nodes). */
+bool repo_hears_changes(struct repo *r);
+
 #endif

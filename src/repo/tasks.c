@@ -399,13 +399,13 @@ int repo_task_enqueue(struct db_conn *c, const char *task_id, const char *trigge
 	db_p_text(&p, t.app);
 	db_p_text(&p, trigger_id);
 	db_p_text(&p, fire_time);
-	return db_exec(
-	    c,
-	    "INSERT INTO executionsession (id, created_date, modified_date, modified_by, "
-	    "reload_task_id, app_id, trigger_id, fire_time, status, retries, "
-	    "abort_reason, queued_at, stop_requested) VALUES ($1, $2, $2, "
-	    "'INTERNAL\\sa_scheduler', $3, $4, $5, $6, 3, 0, 0, $2, 0)",
-	    &p, NULL, NULL, NULL, e);
+	rc = db_exec(c,
+		     "INSERT INTO executionsession (id, created_date, modified_date, modified_by, "
+		     "reload_task_id, app_id, trigger_id, fire_time, status, retries, "
+		     "abort_reason, queued_at, stop_requested) VALUES ($1, $2, $2, "
+		     "'INTERNAL\\sa_scheduler', $3, $4, $5, $6, 3, 0, 0, $2, 0)",
+		     &p, NULL, NULL, NULL, e);
+	return rc ? rc : db_work_queued(c, e); /* idle runners wait to be told */
 }
 
 /* One text column of the first row, and whether a row came. */

@@ -118,6 +118,11 @@ struct sched_config {
 	int64_t lease_ms;	  /* a running execution's lease; renewed every quarter */
 	int64_t tick_ms;	  /* how often the master looks at triggers; 0: 1 s */
 	struct sched_runner runner;
+	/* Whether this process hears the other nodes' change notifications now (the
+	 * repository's listening connection is up); NULL: it does. Runners that do not
+	 * look for work every second instead of waiting to be told. */
+	bool (*hears)(void *ctx);
+	void *hears_ctx;
 };
 
 struct sched;

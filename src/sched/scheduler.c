@@ -38,6 +38,7 @@
  * client that asks for "in one second" through a slow API, or on a busy machine, has its
  * trigger stored after that second. */
 #define STORE_GRACE_MS 60000
+#define RETRY_AVOID_MS 5000 /* a failed run is retried elsewhere first: here after this */
 
 struct sched {
 	struct sched_config cfg;
@@ -52,9 +53,40 @@ struct sched {
 	struct sched_stats st;	    /* under mu */
 	/* the execution each runner runs ("" idle), under mu */
 	char running[MAX_RUNNERS][UUID_STR_LEN + 1];
+	/* Idle runners wait on work_cv for work_gen to change (an execution was queued or a
+	 * task freed, here or on another node: db_changes_subscribe) and claim; a runner that
+	 * claimed one wakes another, since there may be more. One of them looks anyway when
+	 * next_look (monotonic ms) has passed: the safety net for a lost notification, and
+	 * for work that becomes this node's at a time (avoid_until). All under mu. */
+	pthread_cond_t work_cv;
+	uint64_t work_gen;
+	int64_t next_look;
+	/* master_due: a change the master acts on (a trigger, a chain, a finished
+	 * execution); lease_due: the role moved or was released. The master waits on
+	 * master_cv. */
+	pthread_cond_t master_cv;
+	bool master_due, lease_due;
+	/* the database's clock less the monotonic clock, as the master last read it */
+	int64_t clock_skew;
+	bool clock_known;
 };
 
+/* A node whose heartbeat is older than this is not counted in line for the central role. */
+#define FRESH_BEAT_MS 20000
+
+/* How long idle runners wait between looks of their own when nothing wakes them: with
+ * PostgreSQL, every node hears of queued work from the change notifications, and a look is
+ * only the safety net (LOOK_MS, ±20 %); without notifications (the listening connection is
+ * down) they look every LOOK_UNHEARD_MS. On SQLite this process hears of what it queues
+ * itself, but a command run beside the node (fathom task start) writes from another
+ * process: LOOK_SQLITE_MS. */
+#define LOOK_MS		30000
+#define LOOK_UNHEARD_MS 1000
+#define LOOK_SQLITE_MS	2000
+
 /* ---------------------------------------------------------------- small helpers */
+
+static void look_by(struct sched *s, int64_t at_ms);
 
 /* Waits up to ms or until stopped; true when stopping. */
 static bool wait_ms(struct sched *s, int64_t ms)
@@ -191,7 +223,8 @@ static int task_done(struct db_conn *c, const char *task, const char *session, c
 		     "AND running_session = $2",
 		     3, task, session, ops);
 	free(ops);
-	return rc;
+	/* the task's next queued execution may start, and a chain may fire */
+	return rc ? rc : db_work_queued(c, e);
 }
 
 /* Puts a claimed execution back at the end of the queue (a retry counts one more; the
@@ -208,13 +241,14 @@ static int requeue(struct db_conn *c, const char *session, const char *now, cons
 	db_p_text(&p, avoid);
 	db_p_text(&p, avoid ? until : NULL);
 	db_p_int(&p, count ? 1 : 0);
-	return db_exec(c,
-		       "UPDATE executionsession SET status = 3, retries = retries + $5, "
-		       "executing_node_id = NULL, execution_result_id = NULL, lease_until = NULL, "
-		       "reload_stored = 0, "
-		       "abort_at = NULL, stop_requested = 0, modified_date = $2, queued_at = $2, "
-		       "avoid_node_id = $3, avoid_until = $4 WHERE id = $1",
-		       &p, NULL, NULL, NULL, e);
+	int rc = db_exec(c,
+			 "UPDATE executionsession SET status = 3, retries = retries + $5, "
+			 "executing_node_id = NULL, execution_result_id = NULL, lease_until = "
+			 "NULL, reload_stored = 0, abort_at = NULL, stop_requested = 0, "
+			 "modified_date = $2, queued_at = $2, avoid_node_id = $3, avoid_until = "
+			 "$4 WHERE id = $1",
+			 &p, NULL, NULL, NULL, e);
+	return rc ? rc : db_work_queued(c, e);
 }
 
 static int drop_session(struct db_conn *c, const char *session, struct err *e)
@@ -702,55 +736,177 @@ static int acquire_at(struct sched *s, struct db_conn **c, int64_t *now_ms,
 	return 0;
 }
 
+/* What the master has to do, in one statement (so a master at rest costs the database one
+ * transaction a tick): the database's clock, and for each of its jobs whether a row wants
+ * it. The queue time-out's cut-off is from this node's estimate of the database's clock
+ * (the last probe's, moved on by the monotonic clock): a second's error only moves when
+ * a queued execution times out. */
+struct todo {
+	int64_t now;
+	bool recover, timeouts, triggers, chains;
+};
+
+static int todo_row(void *ctx, int n, const struct db_value *c)
+{
+	struct todo *t = ctx;
+	if (n < 5 || c[0].type != DBV_TEXT || time_parse_iso(c[0].s, &t->now) != 0)
+		return ERR_DB;
+	t->recover = c[1].type == DBV_INT && c[1].i;
+	t->timeouts = c[2].type == DBV_INT && c[2].i;
+	t->triggers = c[3].type == DBV_INT && c[3].i;
+	t->chains = c[4].type == DBV_INT && c[4].i;
+	return 0;
+}
+
+static int probe(struct sched *s, struct db_conn *c, struct todo *t, struct err *e)
+{
+	char sql[1400], cut[ISO_TIME_LEN + 1];
+	int64_t est = s->clock_known ? time_mono_ms() + s->clock_skew : time_now_ms();
+	iso(est - s->cfg.queue_timeout_ms, cut);
+	snprintf(sql, sizeof(sql),
+		 "WITH t AS (SELECT %s AS now) SELECT t.now, CASE WHEN EXISTS (SELECT 1 FROM "
+		 "executionsession WHERE status IN (2, 4, 5) AND lease_until < t.now) THEN 1 ELSE "
+		 "0 END, CASE WHEN EXISTS (SELECT 1 FROM executionsession WHERE (status = 2 AND "
+		 "abort_at < t.now AND stop_requested = 0) OR (status = 3 AND queued_at < $1)) "
+		 "THEN 1 ELSE 0 END, CASE WHEN EXISTS (SELECT 1 FROM schemaevent WHERE enabled = 1 "
+		 "AND (sched_from IS NULL OR sched_from <> modified_date OR next_fire <= t.now)) "
+		 "THEN 1 ELSE 0 END, CASE WHEN EXISTS (SELECT 1 FROM executionresult WHERE "
+		 "chain_seen = 0 AND status IN (6, 7, 8, 11)) THEN 1 ELSE 0 END FROM t",
+		 db_now_sql(s->cfg.db));
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, cut);
+	*t = (struct todo){0};
+	int rc = db_exec(c, sql, &p, todo_row, t, NULL, e);
+	if (rc == ERR_DB && !e->code)
+		rc = err_set(e, ERR_DB, "the database's clock could not be read");
+	if (rc == 0) {
+		s->clock_skew = t->now - time_mono_ms();
+		s->clock_known = true;
+	}
+	return rc;
+}
+
 static void master_tick(struct sched *s)
 {
 	struct err e;
 	err_init(&e);
 	struct db_conn *c;
-	int64_t now = 0;
-	char now_iso[ISO_TIME_LEN + 1];
-	if (acquire_at(s, &c, &now, now_iso, &e) != 0)
+	if (db_acquire(s->cfg.db, &c, &e) != 0)
 		return; /* the lease tick says when the database is away */
-	int rc = recover(s, c, now, &e);
-	if (rc == 0 && cluster_lease_valid(&s->lease))
+	struct todo t;
+	int rc = probe(s, c, &t, &e);
+	int64_t now = t.now;
+	if (rc == 0 && t.recover)
+		rc = recover(s, c, now, &e);
+	if (rc == 0 && t.timeouts && cluster_lease_valid(&s->lease))
 		rc = timeouts(s, c, now, &e);
-	if (rc == 0 && cluster_lease_valid(&s->lease))
+	if (rc == 0 && t.triggers && cluster_lease_valid(&s->lease))
 		rc = time_triggers(s, c, now, &e);
-	if (rc == 0 && cluster_lease_valid(&s->lease))
+	if (rc == 0 && t.chains && cluster_lease_valid(&s->lease))
 		rc = chains(s, c, now, &e);
 	db_release(s->cfg.db, c);
 	if (rc && rc != ERR_STALE)
 		log_warn("master scheduler: %s", e.message);
 }
 
+/* How long a node that does not hold the central role waits before it looks at the role
+ * again: the failover candidate first in line often (FIRST_LOOK_MS), so that it takes over
+ * soon after the holder dies; the other candidates seldom (OTHER_LOOK_MS, ±20 %), as a
+ * safety net should the first be gone too; a node that is no candidate rarely
+ * (NONCANDIDATE_LOOK_MS: it cannot take the role, and a change of candidacy is announced).
+ * A moved or released role is announced too, and every node looks at once. */
+#define FIRST_LOOK_MS	     1000
+#define OTHER_LOOK_MS	     10000
+#define NONCANDIDATE_LOOK_MS 60000
+
+static int64_t candidate_wait(struct sched *s)
+{
+	char fresh[ISO_TIME_LEN + 1];
+	iso(time_now_ms() - FRESH_BEAT_MS, fresh);
+	struct cluster_lease_look l;
+	struct err e;
+	err_init(&e);
+	if (cluster_lease_look(s->cfg.db, s->node_id, fresh, &l, &e) != 0)
+		return FIRST_LOOK_MS; /* the database is away: look again soon */
+	if (l.takeable || l.mine)
+		return 0;
+	if (!l.candidate)
+		return time_jitter_ms(NONCANDIDATE_LOOK_MS, 20);
+	return l.first ? FIRST_LOOK_MS : time_jitter_ms(OTHER_LOOK_MS, 20);
+}
+
+/* Waits until `until` (monotonic ms), a change for the master, or stop. True when
+ * stopping. */
+static bool master_wait(struct sched *s, int64_t until)
+{
+	pthread_mutex_lock(&s->mu);
+	while (!s->stop && !s->master_due && !s->lease_due && time_mono_ms() < until) {
+		int64_t ms = until - time_mono_ms();
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += ms / 1000;
+		ts.tv_nsec += (ms % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&s->master_cv, &s->mu, &ts);
+	}
+	bool stop = s->stop;
+	pthread_mutex_unlock(&s->mu);
+	return stop;
+}
+
 static void *master_main(void *arg)
 {
 	struct sched *s = arg;
-	int64_t next_lease = 0;
+	int64_t next_lease = 0, next_tick = 0;
 	bool failing = false;
 	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		bool due = s->master_due, lease_due = s->lease_due;
+		s->master_due = s->lease_due = false;
+		pthread_mutex_unlock(&s->mu);
 		int64_t now = time_mono_ms();
-		if (now >= next_lease) {
+		if (lease_due && !s->lease.held)
+			next_lease = now;
+		/* a node that does not hold the role looks first (one statement), and ticks the
+		 * lease (a transaction) only when it may take it or holds it by the row */
+		if (now >= next_lease && !s->lease.held) {
+			int64_t w = candidate_wait(s);
+			if (w > 0)
+				next_lease = time_mono_ms() + w;
+		}
+		if (time_mono_ms() >= next_lease) {
 			struct err e;
 			err_init(&e);
 			int rc = cluster_lease_tick(s->cfg.db, s->node_id, &s->lease, &e);
 			if (rc && !failing)
 				log_warn("central role: cannot reach the lease: %s", e.message);
 			failing = rc != 0;
-			/* the holder renews every third of the TTL; the others look every second,
-			 * so they take over soon after the holder dies or its lease expires */
-			next_lease = now + (s->lease.held ? s->lease.ttl_ms / 3 : 1000);
+			/* the holder renews every third of the TTL; another looks again */
+			next_lease =
+			    time_mono_ms() + (s->lease.held ? s->lease.ttl_ms / 3 : FIRST_LOOK_MS);
 			pthread_mutex_lock(&s->mu);
 			s->st.central = s->lease.held;
 			s->st.token = s->lease.token;
 			pthread_mutex_unlock(&s->mu);
+			if (s->lease.held)
+				due = true; /* new to the role: look at everything now */
 		}
-		if (cluster_lease_valid(&s->lease))
+		/* the holder probes every tick (one statement at rest) and at once when told of
+		 * a change, at most once a tick_ms apart unless told */
+		if (cluster_lease_valid(&s->lease) && (due || time_mono_ms() >= next_tick)) {
 			master_tick(s);
-		int64_t wait = s->cfg.tick_ms;
-		if (next_lease - time_mono_ms() < wait)
-			wait = next_lease - time_mono_ms();
-		if (wait_ms(s, wait > 10 ? wait : 10))
+			next_tick = time_mono_ms() + s->cfg.tick_ms;
+		}
+		int64_t until = next_lease;
+		if (cluster_lease_valid(&s->lease) && next_tick < until)
+			until = next_tick;
+		if (until < time_mono_ms() + 10)
+			until = time_mono_ms() + 10;
+		if (master_wait(s, until))
 			break;
 	}
 	cluster_lease_release(s->cfg.db, s->node_id, &s->lease);
@@ -986,7 +1142,7 @@ static int finish(struct sched *s, const struct job *j, int run_rc, const char *
 	free(details);
 	if (rc == 0)
 		rc = retry || shutdown ? requeue(c, j->session, now, retry ? s->node_id : NULL,
-						 now_ms + 5000, retry, e)
+						 now_ms + RETRY_AVOID_MS, retry, e)
 				       : drop_session(c, j->session, e);
 	if (rc == 0)
 		rc = task_done(c, j->task, j->session, j->result, shutdown ? EXEC_ERROR : status,
@@ -996,6 +1152,8 @@ static int finish(struct sched *s, const struct job *j, int run_rc, const char *
 	if (rc == 0)
 		log_info("execution %s of task %s on app %s: %s (%lld ms)", j->session, j->task,
 			 j->app, msg, (long long)dur);
+	if (rc == 0 && retry) /* others may take it now; this node once its avoidance ends */
+		look_by(s, time_mono_ms() + RETRY_AVOID_MS + 100);
 	return rc;
 }
 
@@ -1003,6 +1161,78 @@ struct runner_arg {
 	struct sched *s;
 	int idx;
 };
+
+/* The wait between an idle runner's own looks (see LOOK_MS). */
+static int64_t look_interval(struct sched *s)
+{
+	if (db_kind(s->cfg.db) == DB_SQLITE)
+		return LOOK_SQLITE_MS;
+	if (s->cfg.hears && !s->cfg.hears(s->cfg.hears_ctx))
+		return LOOK_UNHEARD_MS;
+	return time_jitter_ms(LOOK_MS, 20);
+}
+
+/* An idle runner waits until work_gen is no longer `gen` and it is woken, or it is its
+ * turn to look (next_look passed: it sets the next one), or stop. `failing` (the last
+ * claim failed): it looks again within a second. True when stopping. */
+static bool wait_work(struct sched *s, uint64_t gen, bool failing)
+{
+	int64_t look = look_interval(s);
+	pthread_mutex_lock(&s->mu);
+	if (failing && s->next_look > time_mono_ms() + 1000)
+		s->next_look = time_mono_ms() + 1000;
+	while (!s->stop && s->work_gen == gen) {
+		int64_t now = time_mono_ms();
+		if (now >= s->next_look) {
+			s->next_look = now + look;
+			break;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		int64_t ms = s->next_look - now;
+		ts.tv_sec += ms / 1000;
+		ts.tv_nsec += (ms % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&s->work_cv, &s->mu, &ts);
+	}
+	bool stop = s->stop;
+	pthread_mutex_unlock(&s->mu);
+	return stop;
+}
+
+/* Runners look once more by `at_ms` (monotonic): work that becomes this node's then. */
+static void look_by(struct sched *s, int64_t at_ms)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->next_look > at_ms)
+		s->next_look = at_ms;
+	pthread_cond_signal(&s->work_cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* A change this process heard of (db_changes_subscribe). */
+static void on_change(void *ctx, const char *type)
+{
+	struct sched *s = ctx;
+	bool work = strcmp(type, DB_WORK_TYPE) == 0 || strcmp(type, "*") == 0;
+	bool master = work || strcmp(type, "SchemaEvent") == 0 ||
+		      strcmp(type, "CompositeEvent") == 0 || strcmp(type, "ReloadTask") == 0;
+	pthread_mutex_lock(&s->mu);
+	if (work) {
+		s->work_gen++;
+		pthread_cond_signal(&s->work_cv);
+	}
+	bool lease = strcmp(type, "ServerNodeConfiguration") == 0 || strcmp(type, "*") == 0;
+	if (master || lease) {
+		s->master_due |= master;
+		s->lease_due |= lease;
+		pthread_cond_signal(&s->master_cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
 
 static void *runner_main(void *arg)
 {
@@ -1016,19 +1246,22 @@ static void *runner_main(void *arg)
 		struct err e;
 		err_init(&e);
 		bool got = false;
+		pthread_mutex_lock(&s->mu);
+		uint64_t gen = s->work_gen; /* a wake from here on is not missed */
+		pthread_mutex_unlock(&s->mu);
 		int rc = claim(s, &j, &got, &e);
 		if (rc && !failing)
 			log_warn("reload worker: cannot claim executions: %s", e.message);
 		failing = rc != 0;
 		if (!got) {
-			/* spread the idle polls so runners of many nodes do not beat together */
-			if (wait_ms(s, 300 + (idx * 37) % 200))
+			if (wait_work(s, gen, failing))
 				break;
 			continue;
 		}
 		pthread_mutex_lock(&s->mu);
 		str_copy(s->running[idx], j.session, sizeof(s->running[idx]));
 		s->st.claimed++;
+		pthread_cond_signal(&s->work_cv); /* there may be more: another idle runner looks */
 		pthread_mutex_unlock(&s->mu);
 		struct err re;
 		err_init(&re);
@@ -1164,7 +1397,11 @@ int sched_start(const struct sched_config *cfg, struct sched **out, struct err *
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cv, &ca);
+	pthread_cond_init(&s->work_cv, &ca);
+	pthread_cond_init(&s->master_cv, &ca);
 	pthread_condattr_destroy(&ca);
+	s->next_look = time_mono_ms() + look_interval(s);
+	db_changes_subscribe(on_change, s);
 	s->lease.ttl_ms = 15000;
 	int rc = 0;
 	if (pthread_create(&s->master, NULL, master_main, s) != 0)
@@ -1204,6 +1441,8 @@ void sched_stop(struct sched *s)
 	pthread_mutex_lock(&s->mu);
 	s->stop = true;
 	pthread_cond_broadcast(&s->cv);
+	pthread_cond_broadcast(&s->work_cv);
+	pthread_cond_broadcast(&s->master_cv);
 	char ids[MAX_RUNNERS][UUID_STR_LEN + 1];
 	int n = running_ids(s, ids);
 	pthread_mutex_unlock(&s->mu);
@@ -1215,7 +1454,10 @@ void sched_stop(struct sched *s)
 		pthread_join(s->keeper, NULL);
 	if (s->have_master)
 		pthread_join(s->master, NULL);
+	db_changes_unsubscribe(on_change, s);
 	pthread_cond_destroy(&s->cv);
+	pthread_cond_destroy(&s->work_cv);
+	pthread_cond_destroy(&s->master_cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }

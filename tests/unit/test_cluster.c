@@ -132,6 +132,65 @@ static void take_renew_fence_move(void **state)
 	assert_int_equal(b.token, 4);
 }
 
+static void beat(struct db *db, const char *node, const char *at)
+{
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO node_heartbeat (node_id, at, started_at, version, pid) VALUES ('%s', "
+		 "'%s', '%s', 'x', 1) ON CONFLICT (node_id) DO UPDATE SET at = excluded.at",
+		 node, at, at);
+	exec(db, sql);
+}
+
+/* A look tells a node whether it may take the role and whether it is first in line: the
+ * living candidate of smallest id other than the holder looks often, the others seldom. */
+static void who_looks_often(void **state)
+{
+	struct fix *f = *state;
+	struct err e;
+	err_init(&e);
+	struct cluster_lease a = {0};
+	struct cluster_lease_look l;
+	const char *fresh = "2026-01-01T00:00:00.000Z";
+	assert_int_equal(cluster_lease_tick(f->db, A, &a, &e), 0);
+	assert_true(a.held);
+	beat(f->db, A, "2026-06-01T00:00:00.000Z");
+	beat(f->db, B, "2026-06-01T00:00:00.000Z");
+	beat(f->db, C, "2026-06-01T00:00:00.000Z");
+	assert_int_equal(cluster_lease_look(f->db, B, fresh, &l, &e), 0);
+	assert_false(l.takeable); /* A holds it, unexpired */
+	assert_false(l.mine);
+	assert_true(l.first); /* A, of smaller id, is the holder */
+	assert_true(l.candidate);
+	assert_int_equal(cluster_lease_look(f->db, C, fresh, &l, &e), 0);
+	assert_false(l.first); /* no candidate */
+	assert_false(l.candidate);
+	assert_int_equal(cluster_lease_look(f->db, A, fresh, &l, &e), 0);
+	assert_true(l.mine);
+	/* expired: a candidate may take it, a non-candidate may not */
+	exec(f->db, "UPDATE central_lease SET expires_at = '2000-01-01T00:00:00.000Z'");
+	assert_int_equal(cluster_lease_look(f->db, B, fresh, &l, &e), 0);
+	assert_true(l.takeable);
+	assert_int_equal(cluster_lease_look(f->db, C, fresh, &l, &e), 0);
+	assert_false(l.takeable);
+	/* B holds it now: A is first in line (no candidate of smaller id) */
+	struct cluster_lease b = {0};
+	assert_int_equal(cluster_lease_tick(f->db, B, &b, &e), 0);
+	assert_true(b.held);
+	assert_int_equal(cluster_lease_look(f->db, A, fresh, &l, &e), 0);
+	assert_true(l.first);
+	assert_false(l.mine);
+	/* a third candidate of larger id is not first while A lives, and is once A is stale */
+	exec(f->db, "UPDATE servernodeconfiguration SET failover_candidate = 1 WHERE id = '" C "'");
+	exec(f->db, "UPDATE central_lease SET holder = NULL");
+	assert_int_equal(cluster_lease_look(f->db, C, fresh, &l, &e), 0);
+	assert_false(l.first);
+	beat(f->db, A, "2025-01-01T00:00:00.000Z");
+	beat(f->db, B, "2025-01-01T00:00:00.000Z");
+	assert_int_equal(cluster_lease_look(f->db, C, fresh, &l, &e), 0);
+	assert_true(l.first);
+}
+
 static void ttl_setting(void **state)
 {
 	struct fix *f = *state;
@@ -161,6 +220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(take_renew_fence_move, setup, teardown),
 	    cmocka_unit_test_setup_teardown(ttl_setting, setup, teardown),
+	    cmocka_unit_test_setup_teardown(who_looks_often, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

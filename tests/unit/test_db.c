@@ -115,6 +115,42 @@ static void transactions(void **state)
 	assert_int_equal(x.sum, 1);
 }
 
+/* What db_work_queued tells this process's subscribers: after the commit, not after a
+ * rollback, at once outside a transaction; never after unsubscribing. */
+static void heard(void *ctx, const char *type)
+{
+	if (strcmp(type, DB_WORK_TYPE) == 0)
+		(*(int *)ctx)++;
+}
+
+static void work_heard_after_commit(void **state)
+{
+	struct fix *f = *state;
+	struct err e;
+	err_init(&e);
+	int n = 0;
+	db_changes_subscribe(heard, &n);
+	assert_int_equal(db_begin(f->c, true, &e), 0);
+	assert_int_equal(db_work_queued(f->c, &e), 0);
+	assert_int_equal(n, 0); /* not before the commit: a runner would find nothing */
+	assert_int_equal(db_commit(f->c, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(db_begin(f->c, true, &e), 0);
+	assert_int_equal(db_work_queued(f->c, &e), 0);
+	db_rollback(f->c);
+	assert_int_equal(n, 1);
+	assert_int_equal(db_begin(f->c, true, &e), 0); /* a commit that queued nothing */
+	assert_int_equal(db_commit(f->c, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(db_work_queued(f->c, &e), 0); /* no transaction: at once */
+	assert_int_equal(n, 2);
+	db_changes_publish("SchemaEvent");
+	assert_int_equal(n, 2);
+	db_changes_unsubscribe(heard, &n);
+	db_changes_publish(DB_WORK_TYPE);
+	assert_int_equal(n, 2);
+}
+
 static void newer_schema_refused(void **state)
 {
 	struct fix *f = *state;
@@ -187,6 +223,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(params_and_rows, fix_setup, fix_teardown),
 	    cmocka_unit_test_setup_teardown(transactions, fix_setup, fix_teardown),
+	    cmocka_unit_test_setup_teardown(work_heard_after_commit, fix_setup, fix_teardown),
 	    cmocka_unit_test_setup_teardown(newer_schema_refused, fix_setup, fix_teardown),
 	    cmocka_unit_test(postgres_unreachable),
 	    cmocka_unit_test(conninfo_split),
