@@ -1162,13 +1162,14 @@ struct runner_arg {
 	int idx;
 };
 
-/* The wait between an idle runner's own looks (see LOOK_MS). */
-static int64_t look_interval(struct sched *s)
+/* The wait between an idle runner's own looks (see LOOK_MS), and the longest it may be. */
+static int64_t look_interval(struct sched *s, int64_t *longest)
 {
 	if (db_kind(s->cfg.db) == DB_SQLITE)
-		return LOOK_SQLITE_MS;
+		return *longest = LOOK_SQLITE_MS;
 	if (s->cfg.hears && !s->cfg.hears(s->cfg.hears_ctx))
-		return LOOK_UNHEARD_MS;
+		return *longest = LOOK_UNHEARD_MS;
+	*longest = LOOK_MS + LOOK_MS / 5;
 	return time_jitter_ms(LOOK_MS, 20);
 }
 
@@ -1177,10 +1178,12 @@ static int64_t look_interval(struct sched *s)
  * claim failed): it looks again within a second. True when stopping. */
 static bool wait_work(struct sched *s, uint64_t gen, bool failing)
 {
-	int64_t look = look_interval(s);
+	int64_t longest = 0, look = look_interval(s, &longest);
+	if (failing && look > 1000)
+		look = longest = 1000;
 	pthread_mutex_lock(&s->mu);
-	if (failing && s->next_look > time_mono_ms() + 1000)
-		s->next_look = time_mono_ms() + 1000;
+	if (s->next_look > time_mono_ms() + longest) /* the node stopped hearing, or failed */
+		s->next_look = time_mono_ms() + look;
 	while (!s->stop && s->work_gen == gen) {
 		int64_t now = time_mono_ms();
 		if (now >= s->next_look) {
@@ -1241,6 +1244,10 @@ static void *runner_main(void *arg)
 	int idx = ra->idx;
 	free(ra);
 	bool failing = false;
+	/* the first runner looks at once (work queued while the node was down); the others
+	 * wait until it finds some */
+	if (idx > 0 && wait_work(s, 0, false))
+		return NULL;
 	while (!stopping(s)) {
 		struct job j = {0};
 		struct err e;
@@ -1261,7 +1268,8 @@ static void *runner_main(void *arg)
 		pthread_mutex_lock(&s->mu);
 		str_copy(s->running[idx], j.session, sizeof(s->running[idx]));
 		s->st.claimed++;
-		pthread_cond_signal(&s->work_cv); /* there may be more: another idle runner looks */
+		s->work_gen++; /* there may be more: another idle runner looks */
+		pthread_cond_signal(&s->work_cv);
 		pthread_mutex_unlock(&s->mu);
 		struct err re;
 		err_init(&re);
@@ -1400,7 +1408,7 @@ int sched_start(const struct sched_config *cfg, struct sched **out, struct err *
 	pthread_cond_init(&s->work_cv, &ca);
 	pthread_cond_init(&s->master_cv, &ca);
 	pthread_condattr_destroy(&ca);
-	s->next_look = time_mono_ms() + look_interval(s);
+	s->next_look = time_mono_ms() + time_jitter_ms(LOOK_MS, 20);
 	db_changes_subscribe(on_change, s);
 	s->lease.ttl_ms = 15000;
 	int rc = 0;
