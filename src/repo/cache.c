@@ -334,7 +334,6 @@ void repo_cache_announce(struct cache *c, int64_t seq, const char *type)
 		c->overflow = true;
 	pthread_cond_signal(&c->wake);
 	pthread_mutex_unlock(&c->lock);
-	db_changes_publish(type);
 }
 
 /* Sends what was queued, one notification per batch, from a pooled connection. The commit

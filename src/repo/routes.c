@@ -215,9 +215,12 @@ int repo_qrs_end(struct qrs *q, struct db_conn *c, int rc)
 		db_rollback(c);
 	db_release(q->repo->db, c);
 	/* Committed changes drop this node's cached answers now, and the other nodes' soon. */
-	for (struct qrs_change *ch = q->changes; rc == 0 && ch && q->repo->cache; ch = ch->next) {
-		repo_cache_invalidate(q->repo->cache, ch->type);
-		repo_cache_announce(q->repo->cache, ch->seq, ch->type);
+	for (struct qrs_change *ch = q->changes; rc == 0 && ch; ch = ch->next) {
+		if (q->repo->cache) {
+			repo_cache_invalidate(q->repo->cache, ch->type);
+			repo_cache_announce(q->repo->cache, ch->seq, ch->type);
+		}
+		db_changes_publish(ch->type); /* this process's waiters (the scheduler) */
 	}
 	q->changes = NULL;
 	if (rc == ERR_BUSY) {

@@ -736,31 +736,51 @@ static int acquire_at(struct sched *s, struct db_conn **c, int64_t *now_ms,
 	return 0;
 }
 
-/* What the master has to do, in one statement (so a master at rest costs the database one
- * transaction a tick): the database's clock, and for each of its jobs whether a row wants
- * it. The queue time-out's cut-off is from this node's estimate of the database's clock
- * (the last probe's, moved on by the monotonic clock): a second's error only moves when
- * a queued execution times out. */
+/* What the master has to do, in one statement (one transaction a tick): the database's
+ * clock; for each of its jobs whether a row wants it now; and when the next one will
+ * (a running execution's lease expiring, a session time-out, a queue time-out, a trigger's
+ * next firing), so that the master sleeps until then instead of looking every second. The
+ * queue time-out's cut-off is from this node's estimate of the database's clock (the last
+ * probe's, moved on by the monotonic clock): a second's error only moves when a queued
+ * execution times out. */
 struct todo {
 	int64_t now;
 	bool recover, timeouts, triggers, chains;
+	int64_t next; /* the database's ms of the earliest instant a job falls due; 0 none */
+};
+
+static void earliest(int64_t *next, const struct db_value *v, int64_t plus)
+{
+	int64_t ms;
+	if (v->type == DBV_TEXT && time_parse_iso(v->s, &ms) == 0 && (!*next || ms + plus < *next))
+		*next = ms + plus;
+}
+
+struct todo_ctx {
+	struct todo *t;
+	int64_t queue_timeout_ms;
 };
 
 static int todo_row(void *ctx, int n, const struct db_value *c)
 {
-	struct todo *t = ctx;
-	if (n < 5 || c[0].type != DBV_TEXT || time_parse_iso(c[0].s, &t->now) != 0)
+	struct todo_ctx *x = ctx;
+	struct todo *t = x->t;
+	if (n < 9 || c[0].type != DBV_TEXT || time_parse_iso(c[0].s, &t->now) != 0)
 		return ERR_DB;
 	t->recover = c[1].type == DBV_INT && c[1].i;
 	t->timeouts = c[2].type == DBV_INT && c[2].i;
 	t->triggers = c[3].type == DBV_INT && c[3].i;
 	t->chains = c[4].type == DBV_INT && c[4].i;
+	earliest(&t->next, &c[5], 0);
+	earliest(&t->next, &c[6], 0);
+	earliest(&t->next, &c[7], x->queue_timeout_ms);
+	earliest(&t->next, &c[8], 0);
 	return 0;
 }
 
 static int probe(struct sched *s, struct db_conn *c, struct todo *t, struct err *e)
 {
-	char sql[1400], cut[ISO_TIME_LEN + 1];
+	char sql[2000], cut[ISO_TIME_LEN + 1];
 	int64_t est = s->clock_known ? time_mono_ms() + s->clock_skew : time_now_ms();
 	iso(est - s->cfg.queue_timeout_ms, cut);
 	snprintf(sql, sizeof(sql),
@@ -771,13 +791,18 @@ static int probe(struct sched *s, struct db_conn *c, struct todo *t, struct err 
 		 "THEN 1 ELSE 0 END, CASE WHEN EXISTS (SELECT 1 FROM schemaevent WHERE enabled = 1 "
 		 "AND (sched_from IS NULL OR sched_from <> modified_date OR next_fire <= t.now)) "
 		 "THEN 1 ELSE 0 END, CASE WHEN EXISTS (SELECT 1 FROM executionresult WHERE "
-		 "chain_seen = 0 AND status IN (6, 7, 8, 11)) THEN 1 ELSE 0 END FROM t",
+		 "chain_seen = 0 AND status IN (6, 7, 8, 11)) THEN 1 ELSE 0 END, (SELECT "
+		 "min(lease_until) FROM executionsession WHERE status IN (2, 4, 5)), (SELECT "
+		 "min(abort_at) FROM executionsession WHERE status = 2 AND stop_requested = 0), "
+		 "(SELECT min(queued_at) FROM executionsession WHERE status = 3), (SELECT "
+		 "min(next_fire) FROM schemaevent WHERE enabled = 1) FROM t",
 		 db_now_sql(s->cfg.db));
 	struct db_params p;
 	db_params_init(&p);
 	db_p_text(&p, cut);
 	*t = (struct todo){0};
-	int rc = db_exec(c, sql, &p, todo_row, t, NULL, e);
+	struct todo_ctx x = {t, s->cfg.queue_timeout_ms};
+	int rc = db_exec(c, sql, &p, todo_row, &x, NULL, e);
 	if (rc == ERR_DB && !e->code)
 		rc = err_set(e, ERR_DB, "the database's clock could not be read");
 	if (rc == 0) {
@@ -787,16 +812,27 @@ static int probe(struct sched *s, struct db_conn *c, struct todo *t, struct err 
 	return rc;
 }
 
-static void master_tick(struct sched *s)
+/* Looks at what is due and does it. Returns how long the master may sleep (ms): tick_ms
+ * after it did something (what it did moves the next deadlines) or could not look, else
+ * until the next deadline, within tick_ms and MASTER_LOOK_MS (the safety net for a lost
+ * notification). */
+#define MASTER_LOOK_MS 15000
+
+static int64_t master_tick(struct sched *s)
 {
 	struct err e;
 	err_init(&e);
 	struct db_conn *c;
 	if (db_acquire(s->cfg.db, &c, &e) != 0)
-		return; /* the lease tick says when the database is away */
+		return s->cfg.tick_ms; /* the lease tick says when the database is away */
 	struct todo t;
 	int rc = probe(s, c, &t, &e);
 	int64_t now = t.now;
+	int64_t sleep = time_jitter_ms(MASTER_LOOK_MS, 20);
+	if (rc || t.recover || t.timeouts || t.triggers || t.chains)
+		sleep = s->cfg.tick_ms;
+	else if (t.next && t.next - now < sleep)
+		sleep = t.next - now < s->cfg.tick_ms ? s->cfg.tick_ms : t.next - now;
 	if (rc == 0 && t.recover)
 		rc = recover(s, c, now, &e);
 	if (rc == 0 && t.timeouts && cluster_lease_valid(&s->lease))
@@ -808,6 +844,7 @@ static void master_tick(struct sched *s)
 	db_release(s->cfg.db, c);
 	if (rc && rc != ERR_STALE)
 		log_warn("master scheduler: %s", e.message);
+	return sleep;
 }
 
 /* How long a node that does not hold the central role waits before it looks at the role
@@ -895,11 +932,11 @@ static void *master_main(void *arg)
 			if (s->lease.held)
 				due = true; /* new to the role: look at everything now */
 		}
-		/* the holder probes every tick (one statement at rest) and at once when told of
-		 * a change, at most once a tick_ms apart unless told */
+		/* the holder probes (one statement) when told of a change, when the next job
+		 * falls due, and at least every MASTER_LOOK_MS */
 		if (cluster_lease_valid(&s->lease) && (due || time_mono_ms() >= next_tick)) {
-			master_tick(s);
-			next_tick = time_mono_ms() + s->cfg.tick_ms;
+			int64_t sleep = master_tick(s);
+			next_tick = time_mono_ms() + sleep;
 		}
 		int64_t until = next_lease;
 		if (cluster_lease_valid(&s->lease) && next_tick < until)
