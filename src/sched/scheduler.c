@@ -918,6 +918,7 @@ static void *master_main(void *arg)
 		if (time_mono_ms() >= next_lease) {
 			struct err e;
 			err_init(&e);
+			bool was_held = s->lease.held;
 			int rc = cluster_lease_tick(s->cfg.db, s->node_id, &s->lease, &e);
 			if (rc && !failing)
 				log_warn("central role: cannot reach the lease: %s", e.message);
@@ -929,7 +930,7 @@ static void *master_main(void *arg)
 			s->st.central = s->lease.held;
 			s->st.token = s->lease.token;
 			pthread_mutex_unlock(&s->mu);
-			if (s->lease.held)
+			if (s->lease.held && !was_held)
 				due = true; /* new to the role: look at everything now */
 		}
 		/* the holder probes (one statement) when told of a change, when the next job
