@@ -88,8 +88,8 @@ struct sched {
 
 static void look_by(struct sched *s, int64_t at_ms);
 
-/* Waits up to ms or until stopped; true when stopping. */
-static bool wait_ms(struct sched *s, int64_t ms)
+/* Waits on `cv` (a CLOCK_MONOTONIC condition, `mu` held) for at most ms. */
+static void cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ms)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -99,9 +99,15 @@ static bool wait_ms(struct sched *s, int64_t ms)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000;
 	}
+	pthread_cond_timedwait(cv, mu, &ts);
+}
+
+/* Waits up to ms or until stopped; true when stopping. */
+static bool wait_ms(struct sched *s, int64_t ms)
+{
 	pthread_mutex_lock(&s->mu);
 	if (!s->stop)
-		pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+		cond_wait_ms(&s->cv, &s->mu, ms);
 	bool stop = s->stop;
 	pthread_mutex_unlock(&s->mu);
 	return stop;
@@ -878,18 +884,8 @@ static int64_t candidate_wait(struct sched *s)
 static bool master_wait(struct sched *s, int64_t until)
 {
 	pthread_mutex_lock(&s->mu);
-	while (!s->stop && !s->master_due && !s->lease_due && time_mono_ms() < until) {
-		int64_t ms = until - time_mono_ms();
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += ms / 1000;
-		ts.tv_nsec += (ms % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&s->master_cv, &s->mu, &ts);
-	}
+	while (!s->stop && !s->master_due && !s->lease_due && time_mono_ms() < until)
+		cond_wait_ms(&s->master_cv, &s->mu, until - time_mono_ms());
 	bool stop = s->stop;
 	pthread_mutex_unlock(&s->mu);
 	return stop;
@@ -1228,16 +1224,7 @@ static bool wait_work(struct sched *s, uint64_t gen, bool failing)
 			s->next_look = now + look;
 			break;
 		}
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		int64_t ms = s->next_look - now;
-		ts.tv_sec += ms / 1000;
-		ts.tv_nsec += (ms % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&s->work_cv, &s->mu, &ts);
+		cond_wait_ms(&s->work_cv, &s->mu, s->next_look - now);
 	}
 	bool stop = s->stop;
 	pthread_mutex_unlock(&s->mu);
