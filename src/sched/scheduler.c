@@ -1,4 +1,5 @@
-/* scheduler.c: the master scheduler, the reload workers, and their leases.
+/* scheduler.c: the master scheduler, and starting and stopping the scheduler's threads
+ * (runner.c has the reload runners and the keeper; common.c what they share).
  *
  * Threads of a node:
  *   master  renews (or competes for) the central role every third of its TTL and, while it
@@ -12,9 +13,7 @@
  *           requests.
  *
  * Times compared across nodes (leases, queue times) come from the database's clock. */
-#include "sched/sched.h"
-#include "cluster/cluster.h"
-#include "repo/repo.h"
+#include "sched/sched_int.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -23,244 +22,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-
-#define MAX_RUNNERS 64
-#define BATCH	    64
-#define COLS	    16
-
-/* Queries that read several columns declare them once, as X(NAME, "sql expression"): the
- * SELECT list is made from the same list as the names the rows are read by. */
-#define COL_NAME(name, sql) name,
-#define COL_SQL(name, sql)  sql ", "
-#define SELECT_LIST(cols)   "SELECT " cols(COL_SQL) "NULL"
-#define NEVER_FIRES	    "9999-12-31T00:00:00.000Z"
-/* A trigger stored up to this long after one of its fire times still fires for it: a
- * client that asks for "in one second" through a slow API, or on a busy machine, has its
- * trigger stored after that second. */
-#define STORE_GRACE_MS 60000
-#define RETRY_AVOID_MS 5000 /* a failed run is retried elsewhere first: here after this */
-
-struct sched {
-	struct sched_config cfg;
-	char node_id[UUID_STR_LEN + 1], node_name[256];
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
-	pthread_t master, keeper, runners[MAX_RUNNERS];
-	int n_runners;
-	bool have_master, have_keeper;
-	struct cluster_lease lease; /* the master thread's own */
-	struct sched_stats st;	    /* under mu */
-	/* the execution each runner runs ("" idle), under mu */
-	char running[MAX_RUNNERS][UUID_STR_LEN + 1];
-	/* Idle runners wait on work_cv for work_gen to change (an execution was queued or a
-	 * task freed, here or on another node: db_changes_subscribe) and claim; a runner that
-	 * claimed one wakes another, since there may be more. One of them looks anyway when
-	 * next_look (monotonic ms) has passed: the safety net for a lost notification, and
-	 * for work that becomes this node's at a time (avoid_until). All under mu. */
-	pthread_cond_t work_cv;
-	uint64_t work_gen;
-	int64_t next_look;
-	/* master_due: a change the master acts on (a trigger, a chain, a finished
-	 * execution); lease_due: the role moved or was released. The master waits on
-	 * master_cv. */
-	pthread_cond_t master_cv;
-	bool master_due, lease_due;
-	/* the database's clock less the monotonic clock, as the master last read it */
-	int64_t clock_skew;
-	bool clock_known;
-};
-
-/* A node whose heartbeat is older than this is not counted in line for the central role. */
-#define FRESH_BEAT_MS 20000
-
-/* How long idle runners wait between looks of their own when nothing wakes them: with
- * PostgreSQL, every node hears of queued work from the change notifications, and a look is
- * only the safety net (LOOK_MS, ±20 %); without notifications (the listening connection is
- * down) they look every LOOK_UNHEARD_MS. On SQLite this process hears of what it queues
- * itself, but a command run beside the node (fathom task start) writes from another
- * process: LOOK_SQLITE_MS. */
-#define LOOK_MS		30000
-#define LOOK_UNHEARD_MS 1000
-#define LOOK_SQLITE_MS	2000
-
-/* ---------------------------------------------------------------- small helpers */
-
-static void look_by(struct sched *s, int64_t at_ms);
-
-/* Waits on `cv` (a CLOCK_MONOTONIC condition, `mu` held) for at most ms. */
-static void cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_cond_timedwait(cv, mu, &ts);
-}
-
-/* Waits up to ms or until stopped; true when stopping. */
-static bool wait_ms(struct sched *s, int64_t ms)
-{
-	pthread_mutex_lock(&s->mu);
-	if (!s->stop)
-		cond_wait_ms(&s->cv, &s->mu, ms);
-	bool stop = s->stop;
-	pthread_mutex_unlock(&s->mu);
-	return stop;
-}
-
-static bool stopping(struct sched *s)
-{
-	pthread_mutex_lock(&s->mu);
-	bool stop = s->stop;
-	pthread_mutex_unlock(&s->mu);
-	return stop;
-}
-
-/* Up to BATCH rows of up to COLS columns, as text (NULL for NULL). */
-struct rowset {
-	int n;
-	char *cell[BATCH * COLS];
-};
-
-static int rowset_cb(void *ctx, int n, const struct db_value *v)
-{
-	struct rowset *rs = ctx;
-	if (rs->n >= BATCH)
-		return 0;
-	for (int i = 0; i < n && i < COLS; i++) {
-		char tmp[32];
-		const char *t = NULL;
-		if (v[i].type == DBV_TEXT)
-			t = v[i].s;
-		else if (v[i].type == DBV_INT)
-			snprintf(tmp, sizeof(tmp), "%lld", (long long)v[i].i), t = tmp;
-		else if (v[i].type == DBV_REAL)
-			snprintf(tmp, sizeof(tmp), "%.17g", v[i].d), t = tmp;
-		rs->cell[rs->n * COLS + i] = t ? strdup(t) : NULL;
-	}
-	rs->n++;
-	return 0;
-}
-
-static const char *cell(const struct rowset *rs, int r, int c)
-{
-	return rs->cell[r * COLS + c];
-}
-
-static const char *cell_s(const struct rowset *rs, int r, int c)
-{
-	const char *v = cell(rs, r, c);
-	return v ? v : "";
-}
-
-static int64_t cell_i(const struct rowset *rs, int r, int c)
-{
-	int64_t v = 0;
-	return str_to_i64(cell(rs, r, c), INT64_MIN, INT64_MAX, &v) == 0 ? v : 0;
-}
-
-static void rowset_free(struct rowset *rs)
-{
-	for (int i = 0; i < rs->n * COLS; i++)
-		free(rs->cell[i]);
-	rs->n = 0;
-}
-
-/* Runs `sql` on `c` with `n` text parameters (NULL for SQL NULL); rows go to `rs` (may be
- * NULL). */
-static int run(struct db_conn *c, struct rowset *rs, struct err *e, const char *sql, int n, ...)
-{
-	struct db_params p;
-	db_params_init(&p);
-	va_list ap;
-	va_start(ap, n);
-	for (int i = 0; i < n; i++)
-		db_p_text(&p, va_arg(ap, const char *));
-	va_end(ap);
-	return db_exec(c, sql, &p, rs ? rowset_cb : NULL, rs, NULL, e);
-}
-
-static void iso(int64_t ms, char out[ISO_TIME_LEN + 1])
-{
-	time_format_iso(ms, out);
-}
-
-static int64_t iso_ms(const char *s)
-{
-	int64_t ms = 0;
-	return s && time_parse_iso(s, &ms) == 0 ? ms : 0;
-}
-
-/* `existing` (a JSON list or NULL) with one more detail; caller frees. */
-static char *details_add(const char *existing, int type, const char *msg, int64_t at_ms)
-{
-	json_t *arr = existing ? json_loads(existing, 0, NULL) : NULL;
-	if (!json_is_array(arr)) {
-		json_decref(arr);
-		arr = json_array();
-	}
-	char at[ISO_TIME_LEN + 1];
-	iso(at_ms, at);
-	json_array_append_new(arr, json_pack("{s:i,s:s,s:s}", "detailsType", type, "message", msg,
-					     "detailCreatedDate", at));
-	char *out = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	return out;
-}
-
-/* reloadtask.operational after a result, and the task free to run again. */
-static int task_done(struct db_conn *c, const char *task, const char *session, const char *rid,
-		     int status, const char *start, const char *stop, int64_t duration,
-		     const char *node_name, struct err *e)
-{
-	json_t *op =
-	    json_pack("{s:s,s:{s:s,s:i,s:s,s:s,s:I,s:s}}", "id", task, "lastExecutionResult", "id",
-		      rid, "status", status, "startTime", start, "stopTime", stop, "duration",
-		      (json_int_t)duration, "executingNodeName", node_name);
-	char *ops = json_dumps(op, JSON_COMPACT);
-	json_decref(op);
-	int rc = run(c, NULL, e,
-		     "UPDATE reloadtask SET running_session = NULL, operational = $3 WHERE id = $1 "
-		     "AND running_session = $2",
-		     3, task, session, ops);
-	free(ops);
-	/* the task's next queued execution may start, and a chain may fire */
-	return rc ? rc : db_work_queued(c, e);
-}
-
-/* Puts a claimed execution back at the end of the queue (a retry counts one more; the
- * queue timeout counts from now), avoiding node `avoid` (may be NULL) until `avoid_ms`. */
-static int requeue(struct db_conn *c, const char *session, const char *now, const char *avoid,
-		   int64_t avoid_ms, bool count, struct err *e)
-{
-	char until[ISO_TIME_LEN + 1];
-	iso(avoid_ms, until);
-	struct db_params p;
-	db_params_init(&p);
-	db_p_text(&p, session);
-	db_p_text(&p, now);
-	db_p_text(&p, avoid);
-	db_p_text(&p, avoid ? until : NULL);
-	db_p_int(&p, count ? 1 : 0);
-	int rc = db_exec(c,
-			 "UPDATE executionsession SET status = 3, retries = retries + $5, "
-			 "executing_node_id = NULL, execution_result_id = NULL, lease_until = "
-			 "NULL, reload_stored = 0, abort_at = NULL, stop_requested = 0, "
-			 "modified_date = $2, queued_at = $2, avoid_node_id = $3, avoid_until = "
-			 "$4 WHERE id = $1",
-			 &p, NULL, NULL, NULL, e);
-	return rc ? rc : db_work_queued(c, e);
-}
-
-static int drop_session(struct db_conn *c, const char *session, struct err *e)
-{
-	return run(c, NULL, e, "DELETE FROM executionsession WHERE id = $1", 1, session);
-}
 
 /* ---------------------------------------------------------------- the master */
 
@@ -309,10 +70,10 @@ static int still_expired(struct sched *s, struct db_conn *c, const char *sid, co
 		 "SELECT reload_stored FROM executionsession WHERE id = $1 AND "
 		 "execution_result_id = $2 AND status IN (2, 4, 5) AND lease_until < $3%s",
 		 db_kind(s->cfg.db) == DB_POSTGRES ? " FOR UPDATE SKIP LOCKED" : "");
-	int rc = run(c, &rs, e, sql, 3, sid, rid, now);
+	int rc = sched_run(c, &rs, e, sql, 3, sid, rid, now);
 	*expired = rc == 0 && rs.n == 1;
-	*stored = *expired && cell_i(&rs, 0, 0) != 0;
-	rowset_free(&rs);
+	*stored = *expired && sched_cell_i(&rs, 0, 0) != 0;
+	sched_rowset_free(&rs);
 	return rc;
 }
 
@@ -321,7 +82,7 @@ static int still_expired(struct sched *s, struct db_conn *c, const char *sid, co
 static int recover(struct sched *s, struct db_conn *c, int64_t now_ms, struct err *e)
 {
 	char now[ISO_TIME_LEN + 1];
-	iso(now_ms, now);
+	sched_iso(now_ms, now);
 	struct rowset rs = {0};
 	struct db_params p;
 #define EXPIRED(X)                                                                                 \
@@ -336,20 +97,22 @@ static int recover(struct sched *s, struct db_conn *c, int64_t now_ms, struct er
 	X(EX_DETAILS, "r.details")                                                                 \
 	X(EX_START, "r.start_time")
 	enum { EXPIRED(COL_NAME) };
-	int rc =
-	    run(c, &rs, e,
-		SELECT_LIST(EXPIRED) " FROM executionsession s JOIN reloadtask t ON t.id = "
-				     "s.reload_task_id LEFT JOIN servernodeconfiguration n ON "
-				     "n.id = s.executing_node_id LEFT JOIN executionresult r "
-				     "ON r.id = s.execution_result_id WHERE s.status IN (2, 4, "
-				     "5) AND s.lease_until < $1 ORDER BY s.queued_at LIMIT 64",
-		1, now);
+	int rc = sched_run(
+	    c, &rs, e,
+	    SELECT_LIST(EXPIRED) " FROM executionsession s JOIN reloadtask t ON t.id = "
+				 "s.reload_task_id LEFT JOIN servernodeconfiguration n ON "
+				 "n.id = s.executing_node_id LEFT JOIN executionresult r "
+				 "ON r.id = s.execution_result_id WHERE s.status IN (2, 4, "
+				 "5) AND s.lease_until < $1 ORDER BY s.queued_at LIMIT 64",
+	    1, now);
 	for (int i = 0; rc == 0 && i < rs.n; i++) {
-		const char *sid = cell_s(&rs, i, EX_SESSION), *task = cell_s(&rs, i, EX_TASK),
-			   *node = cell_s(&rs, i, EX_NODE), *rid = cell_s(&rs, i, EX_RESULT),
-			   *node_name = cell_s(&rs, i, EX_NODE_NAME);
-		int64_t retries = cell_i(&rs, i, EX_RETRIES),
-			max_retries = cell_i(&rs, i, EX_MAX_RETRIES);
+		const char *sid = sched_cell_s(&rs, i, EX_SESSION),
+			   *task = sched_cell_s(&rs, i, EX_TASK),
+			   *node = sched_cell_s(&rs, i, EX_NODE),
+			   *rid = sched_cell_s(&rs, i, EX_RESULT),
+			   *node_name = sched_cell_s(&rs, i, EX_NODE_NAME);
+		int64_t retries = sched_cell_i(&rs, i, EX_RETRIES),
+			max_retries = sched_cell_i(&rs, i, EX_MAX_RETRIES);
 		if ((rc = fenced_begin(s, c, e)))
 			break;
 		bool expired = false, stored = false;
@@ -360,8 +123,8 @@ static int recover(struct sched *s, struct db_conn *c, int64_t now_ms, struct er
 				break;
 			continue;
 		}
-		bool retry =
-		    !stored && cell_i(&rs, i, EX_STATUS) == EXEC_STARTED && retries < max_retries;
+		bool retry = !stored && sched_cell_i(&rs, i, EX_STATUS) == EXEC_STARTED &&
+			     retries < max_retries;
 		char msg[512];
 		snprintf(msg, sizeof(msg),
 			 "node %s stopped renewing its lease on this execution (it stopped, or "
@@ -371,8 +134,9 @@ static int recover(struct sched *s, struct db_conn *c, int64_t now_ms, struct er
 			 : retry ? "; it is retried on another node"
 				 : "");
 		int status = stored ? EXEC_SUCCESS : EXEC_ERROR;
-		char *details = details_add(cell(&rs, i, EX_DETAILS), stored ? 2 : 0, msg, now_ms);
-		int64_t dur = now_ms - iso_ms(cell(&rs, i, EX_START));
+		char *details =
+		    sched_details_add(sched_cell(&rs, i, EX_DETAILS), stored ? 2 : 0, msg, now_ms);
+		int64_t dur = now_ms - sched_iso_ms(sched_cell(&rs, i, EX_START));
 		db_params_init(&p);
 		db_p_text(&p, rid);
 		db_p_text(&p, now);
@@ -386,16 +150,16 @@ static int recover(struct sched *s, struct db_conn *c, int64_t now_ms, struct er
 		    "$2, duration = $3, details = $4, chain_seen = $5 WHERE id = $1",
 		    &p, NULL, NULL, NULL, e);
 		if (rc == 0)
-			rc = retry ? requeue(c, sid, now, node, now_ms + 10000, true, e)
-				   : drop_session(c, sid, e);
+			rc = retry ? sched_requeue(c, sid, now, node, now_ms + 10000, true, e)
+				   : sched_drop_session(c, sid, e);
 		if (rc == 0)
-			rc = task_done(c, task, sid, rid, status, "", now, dur, node_name, e);
+			rc = sched_task_done(c, task, sid, rid, status, "", now, dur, node_name, e);
 		rc = fenced_end(c, rc, e);
 		free(details);
 		if (rc == 0)
 			log_warn("execution %s of task %s: %s", sid, task, msg);
 	}
-	rowset_free(&rs);
+	sched_rowset_free(&rs);
 	return rc;
 }
 
@@ -404,8 +168,8 @@ static int recover(struct sched *s, struct db_conn *c, int64_t now_ms, struct er
 static int timeouts(struct sched *s, struct db_conn *c, int64_t now_ms, struct err *e)
 {
 	char now[ISO_TIME_LEN + 1], cut[ISO_TIME_LEN + 1];
-	iso(now_ms, now);
-	iso(now_ms - s->cfg.queue_timeout_ms, cut);
+	sched_iso(now_ms, now);
+	sched_iso(now_ms - s->cfg.queue_timeout_ms, cut);
 	struct rowset rs = {0};
 	struct db_params p;
 #define LATE(X)                                                                                    \
@@ -415,18 +179,19 @@ static int timeouts(struct sched *s, struct db_conn *c, int64_t now_ms, struct e
 	X(LT_STATUS, "status")                                                                     \
 	X(LT_TRIGGER, "trigger_id")
 	enum { LATE(COL_NAME) };
-	int rc = run(c, &rs, e,
-		     SELECT_LIST(LATE) " FROM executionsession WHERE (status = 2 AND abort_at < $1 "
-				       "AND stop_requested = 0) OR (status = 3 AND queued_at < "
-				       "$2) ORDER BY queued_at LIMIT 64",
-		     2, now, cut);
+	int rc = sched_run(
+	    c, &rs, e,
+	    SELECT_LIST(LATE) " FROM executionsession WHERE (status = 2 AND abort_at < $1 "
+			      "AND stop_requested = 0) OR (status = 3 AND queued_at < "
+			      "$2) ORDER BY queued_at LIMIT 64",
+	    2, now, cut);
 	if (rc == 0 && rs.n > 0 && (rc = fenced_begin(s, c, e)) == 0) {
 		for (int i = 0; rc == 0 && i < rs.n; i++) {
-			const char *sid = cell_s(&rs, i, LT_SESSION);
+			const char *sid = sched_cell_s(&rs, i, LT_SESSION);
 			db_params_init(&p);
 			db_p_text(&p, sid);
 			db_p_text(&p, now);
-			if (cell_i(&rs, i, LT_STATUS) == EXEC_STARTED) {
+			if (sched_cell_i(&rs, i, LT_STATUS) == EXEC_STARTED) {
 				rc = db_exec(
 				    c,
 				    "UPDATE executionsession SET status = 4, abort_reason = "
@@ -442,13 +207,13 @@ static int timeouts(struct sched *s, struct db_conn *c, int64_t now_ms, struct e
 				 "no node took the execution within the queue timeout of %lld s "
 				 "(no free reload slot on a node the load-balancing rules allow)",
 				 (long long)(s->cfg.queue_timeout_ms / 1000));
-			char *details = details_add(NULL, 0, msg, now_ms);
+			char *details = sched_details_add(NULL, 0, msg, now_ms);
 			uuid_new(rid);
 			db_p_text(&p, rid);
-			db_p_text(&p, cell_s(&rs, i, LT_TASK));
-			db_p_text(&p, cell_s(&rs, i, LT_APP));
+			db_p_text(&p, sched_cell_s(&rs, i, LT_TASK));
+			db_p_text(&p, sched_cell_s(&rs, i, LT_APP));
 			db_p_text(&p, details);
-			db_p_text(&p, cell_s(&rs, i, LT_TRIGGER));
+			db_p_text(&p, sched_cell_s(&rs, i, LT_TRIGGER));
 			rc = db_exec(
 			    c,
 			    "INSERT INTO executionresult (id, created_date, modified_date, "
@@ -460,14 +225,14 @@ static int timeouts(struct sched *s, struct db_conn *c, int64_t now_ms, struct e
 			    &p, NULL, NULL, NULL, e);
 			free(details);
 			if (rc == 0) {
-				rc = drop_session(c, sid, e);
+				rc = sched_drop_session(c, sid, e);
 			}
 			if (rc == 0)
 				log_warn("execution %s: %s", sid, msg);
 		}
 		rc = fenced_end(c, rc, e);
 	}
-	rowset_free(&rs);
+	sched_rowset_free(&rs);
 	return rc;
 }
 
@@ -523,7 +288,7 @@ static int fire(struct sched *s, struct db_conn *c, const char *trigger, const c
 static int time_triggers(struct sched *s, struct db_conn *c, int64_t now_ms, struct err *e)
 {
 	char now[ISO_TIME_LEN + 1];
-	iso(now_ms, now);
+	sched_iso(now_ms, now);
 	struct rowset rs = {0};
 #define TRIGGER(X)                                                                                 \
 	X(TR_ID, "id")                                                                             \
@@ -540,31 +305,33 @@ static int time_triggers(struct sched *s, struct db_conn *c, int64_t now_ms, str
 	X(TR_MODIFIED, "modified_date")                                                            \
 	X(TR_OPERATIONAL, "operational")
 	enum { TRIGGER(COL_NAME) };
-	int rc = run(c, &rs, e,
-		     SELECT_LIST(TRIGGER) " FROM schemaevent WHERE enabled = 1 AND (sched_from IS "
-					  "NULL OR sched_from <> modified_date OR next_fire <= $1) "
-					  "ORDER BY next_fire LIMIT 64",
-		     1, now);
+	int rc = sched_run(
+	    c, &rs, e,
+	    SELECT_LIST(TRIGGER) " FROM schemaevent WHERE enabled = 1 AND (sched_from IS "
+				 "NULL OR sched_from <> modified_date OR next_fire <= $1) "
+				 "ORDER BY next_fire LIMIT 64",
+	    1, now);
 	for (int i = 0; rc == 0 && i < rs.n; i++) {
-		const char *id = cell_s(&rs, i, TR_ID), *task = cell_s(&rs, i, TR_TASK),
-			   *md = cell_s(&rs, i, TR_MODIFIED);
+		const char *id = sched_cell_s(&rs, i, TR_ID), *task = sched_cell_s(&rs, i, TR_TASK),
+			   *md = sched_cell_s(&rs, i, TR_MODIFIED);
 		char fbuf[256];
 		struct sched_spec_text t = {
-		    cell(&rs, i, TR_ZONE),
-		    (int)cell_i(&rs, i, TR_DST),
-		    cell(&rs, i, TR_START),
-		    cell(&rs, i, TR_EXPIRES),
-		    cell(&rs, i, TR_INCREMENT),
-		    first_of_list(cell(&rs, i, TR_FILTER), fbuf, sizeof(fbuf)),
-		    (int)cell_i(&rs, i, TR_OPTION)};
+		    sched_cell(&rs, i, TR_ZONE),
+		    (int)sched_cell_i(&rs, i, TR_DST),
+		    sched_cell(&rs, i, TR_START),
+		    sched_cell(&rs, i, TR_EXPIRES),
+		    sched_cell(&rs, i, TR_INCREMENT),
+		    first_of_list(sched_cell(&rs, i, TR_FILTER), fbuf, sizeof(fbuf)),
+		    (int)sched_cell_i(&rs, i, TR_OPTION)};
 		struct sched_spec spec;
 		struct err pe;
 		err_init(&pe);
 		bool ok = sched_spec_parse(&t, &spec, &pe) == 0;
 		if (!ok)
 			log_warn("trigger %s does not fire: %s", id, pe.message);
-		bool changed = !cell(&rs, i, TR_FROM) || strcmp(cell_s(&rs, i, TR_FROM), md) != 0;
-		const char *due = changed ? NULL : cell(&rs, i, TR_NEXT);
+		bool changed =
+		    !sched_cell(&rs, i, TR_FROM) || strcmp(sched_cell_s(&rs, i, TR_FROM), md) != 0;
+		const char *due = changed ? NULL : sched_cell(&rs, i, TR_NEXT);
 		int64_t next_ms = 0;
 		char next[ISO_TIME_LEN + 1] = NEVER_FIRES;
 		/* A new or changed trigger fires from STORE_GRACE_MS before the moment it was
@@ -572,14 +339,14 @@ static int time_triggers(struct sched *s, struct db_conn *c, int64_t now_ms, str
 		 * at once (one that already fired does not fire again: fire() looks). Otherwise
 		 * the next firing after now (firings missed while no node was central fire
 		 * once, as the one that is due). */
-		int64_t from = changed ? iso_ms(md) - STORE_GRACE_MS : now_ms;
-		if (due && iso_ms(due) > from)
-			from = iso_ms(due);
+		int64_t from = changed ? sched_iso_ms(md) - STORE_GRACE_MS : now_ms;
+		if (due && sched_iso_ms(due) > from)
+			from = sched_iso_ms(due);
 		if (ok && sched_next_fire(&spec, from, &next_ms) == 0)
-			iso(next_ms, next);
+			sched_iso(next_ms, next);
 		if (ok)
 			sched_spec_release(&spec);
-		const char *op_text = cell(&rs, i, TR_OPERATIONAL);
+		const char *op_text = sched_cell(&rs, i, TR_OPERATIONAL);
 		json_t *op = op_text ? json_loads(op_text, 0, NULL) : NULL;
 		json_int_t times = json_integer_value(json_object_get(op, "timesTriggered"));
 		json_decref(op);
@@ -596,10 +363,10 @@ static int time_triggers(struct sched *s, struct db_conn *c, int64_t now_ms, str
 		char *ops = json_dumps(op, JSON_COMPACT);
 		json_decref(op);
 		if (rc == 0)
-			rc = run(c, NULL, e,
-				 "UPDATE schemaevent SET next_fire = $3, sched_from = $2, "
-				 "operational = $4 WHERE id = $1 AND modified_date = $2",
-				 4, id, md, next, ops);
+			rc = sched_run(c, NULL, e,
+				       "UPDATE schemaevent SET next_fire = $3, sched_from = $2, "
+				       "operational = $4 WHERE id = $1 AND modified_date = $2",
+				       4, id, md, next, ops);
 		free(ops);
 		rc = fenced_end(c, rc, e);
 		if (rc == 0 && fired) {
@@ -610,7 +377,7 @@ static int time_triggers(struct sched *s, struct db_conn *c, int64_t now_ms, str
 				 next);
 		}
 	}
-	rowset_free(&rs);
+	sched_rowset_free(&rs);
 	return rc;
 }
 
@@ -631,12 +398,13 @@ static int chain_holds(struct db_conn *c, json_t *rules, const char *since, bool
 			return 0;
 		}
 		struct rowset rs = {0};
-		int rc = run(c, &rs, e,
-			     "SELECT status FROM executionresult WHERE task_id = $1 AND stop_time "
-			     ">= $2 AND status IN (6, 7, 8, 11) ORDER BY stop_time DESC LIMIT 1",
-			     2, task, since);
-		int64_t st = rs.n ? cell_i(&rs, 0, 0) : -1;
-		rowset_free(&rs);
+		int rc =
+		    sched_run(c, &rs, e,
+			      "SELECT status FROM executionresult WHERE task_id = $1 AND stop_time "
+			      ">= $2 AND status IN (6, 7, 8, 11) ORDER BY stop_time DESC LIMIT 1",
+			      2, task, since);
+		int64_t st = rs.n ? sched_cell_i(&rs, 0, 0) : -1;
+		sched_rowset_free(&rs);
 		if (rc)
 			return rc;
 		bool ok = want == 2 ? (st == EXEC_FAIL || st == EXEC_ERROR || st == EXEC_ABORTED)
@@ -675,18 +443,19 @@ static int chains(struct sched *s, struct db_conn *c, int64_t now_ms, struct err
 	int rc = db_exec(c,
 			 SELECT_LIST(ENDED) " FROM executionresult WHERE chain_seen = 0 AND status "
 					    "IN (6, 7, 8, 11) ORDER BY stop_time LIMIT 64",
-			 NULL, rowset_cb, &rs, NULL, e);
+			 NULL, sched_rowset_cb, &rs, NULL, e);
 	if (rc || rs.n == 0) {
-		rowset_free(&rs);
+		sched_rowset_free(&rs);
 		return rc;
 	}
 	if ((rc = fenced_begin(s, c, e))) {
-		rowset_free(&rs);
+		sched_rowset_free(&rs);
 		return rc;
 	}
 	for (int i = 0; rc == 0 && i < rs.n; i++) {
-		const char *rid = cell_s(&rs, i, END_RESULT), *task = cell_s(&rs, i, END_TASK),
-			   *stop = cell_s(&rs, i, END_STOP);
+		const char *rid = sched_cell_s(&rs, i, END_RESULT),
+			   *task = sched_cell_s(&rs, i, END_TASK),
+			   *stop = sched_cell_s(&rs, i, END_STOP);
 		struct rowset ce = {0};
 #define CHAIN(X)                                                                                   \
 	X(CH_ID, "id")                                                                             \
@@ -694,52 +463,36 @@ static int chains(struct sched *s, struct db_conn *c, int64_t now_ms, struct err
 	X(CH_CONSTRAINT, "time_constraint")                                                        \
 	X(CH_RULES, "composite_rules")
 		enum { CHAIN(COL_NAME) };
-		rc = run(c, &ce, e,
-			 SELECT_LIST(CHAIN) " FROM compositeevent WHERE enabled = 1 AND "
-					    "composite_rules LIKE '%' || $1 || '%'",
-			 1, task);
+		rc = sched_run(c, &ce, e,
+			       SELECT_LIST(CHAIN) " FROM compositeevent WHERE enabled = 1 AND "
+						  "composite_rules LIKE '%' || $1 || '%'",
+			       1, task);
 		for (int k = 0; rc == 0 && k < ce.n; k++) {
 			char since[ISO_TIME_LEN + 1];
-			iso(now_ms - constraint_ms(cell(&ce, k, CH_CONSTRAINT)), since);
-			json_t *rules = json_loads(cell_s(&ce, k, CH_RULES), 0, NULL);
+			sched_iso(now_ms - constraint_ms(sched_cell(&ce, k, CH_CONSTRAINT)), since);
+			json_t *rules = json_loads(sched_cell_s(&ce, k, CH_RULES), 0, NULL);
 			bool holds = false, fired = false;
 			rc = chain_holds(c, rules, since, &holds, e);
 			json_decref(rules);
 			if (rc == 0 && holds)
-				rc = fire(s, c, cell_s(&ce, k, CH_ID), cell_s(&ce, k, CH_TASK),
-					  stop, &fired, e);
+				rc = fire(s, c, sched_cell_s(&ce, k, CH_ID),
+					  sched_cell_s(&ce, k, CH_TASK), stop, &fired, e);
 			if (rc == 0 && fired) {
 				pthread_mutex_lock(&s->mu);
 				s->st.fired++;
 				pthread_mutex_unlock(&s->mu);
 				log_info("task chain %s fired: task %s ended at %s",
-					 cell_s(&ce, k, CH_ID), task, stop);
+					 sched_cell_s(&ce, k, CH_ID), task, stop);
 			}
 		}
-		rowset_free(&ce);
+		sched_rowset_free(&ce);
 		if (rc == 0)
-			rc = run(c, NULL, e,
-				 "UPDATE executionresult SET chain_seen = 1 WHERE id = $1", 1, rid);
+			rc = sched_run(c, NULL, e,
+				       "UPDATE executionresult SET chain_seen = 1 WHERE id = $1", 1,
+				       rid);
 	}
-	rowset_free(&rs);
+	sched_rowset_free(&rs);
 	return fenced_end(c, rc, e);
-}
-
-/* A pooled connection and the database's clock now (ms and ISO text). On failure no
- * connection is held. */
-static int acquire_at(struct sched *s, struct db_conn **c, int64_t *now_ms,
-		      char now[ISO_TIME_LEN + 1], struct err *e)
-{
-	int rc = db_acquire(s->cfg.db, c, e);
-	if (rc)
-		return rc;
-	rc = cluster_db_clock(*c, s->cfg.db, now_ms, e);
-	if (rc) {
-		db_release(s->cfg.db, *c);
-		return rc;
-	}
-	iso(*now_ms, now);
-	return 0;
 }
 
 /* What the master has to do, in one statement (one transaction a tick): the database's
@@ -788,7 +541,7 @@ static int probe(struct sched *s, struct db_conn *c, struct todo *t, struct err 
 {
 	char sql[2000], cut[ISO_TIME_LEN + 1];
 	int64_t est = s->clock_known ? time_mono_ms() + s->clock_skew : time_now_ms();
-	iso(est - s->cfg.queue_timeout_ms, cut);
+	sched_iso(est - s->cfg.queue_timeout_ms, cut);
 	snprintf(sql, sizeof(sql),
 		 "WITH t AS (SELECT %s AS now) SELECT t.now, CASE WHEN EXISTS (SELECT 1 FROM "
 		 "executionsession WHERE status IN (2, 4, 5) AND lease_until < t.now) THEN 1 ELSE "
@@ -866,7 +619,7 @@ static int64_t master_tick(struct sched *s)
 static int64_t candidate_wait(struct sched *s)
 {
 	char fresh[ISO_TIME_LEN + 1];
-	iso(time_now_ms() - FRESH_BEAT_MS, fresh);
+	sched_iso(time_now_ms() - FRESH_BEAT_MS, fresh);
 	struct cluster_lease_look l;
 	struct err e;
 	err_init(&e);
@@ -885,7 +638,7 @@ static bool master_wait(struct sched *s, int64_t until)
 {
 	pthread_mutex_lock(&s->mu);
 	while (!s->stop && !s->master_due && !s->lease_due && time_mono_ms() < until)
-		cond_wait_ms(&s->master_cv, &s->mu, until - time_mono_ms());
+		sched_cond_wait_ms(&s->master_cv, &s->mu, until - time_mono_ms());
 	bool stop = s->stop;
 	pthread_mutex_unlock(&s->mu);
 	return stop;
@@ -947,461 +700,6 @@ static void *master_main(void *arg)
 	return NULL;
 }
 
-/* ---------------------------------------------------------------- the workers */
-
-struct job {
-	char session[UUID_STR_LEN + 1], result[UUID_STR_LEN + 1];
-	char task[UUID_STR_LEN + 1], app[UUID_STR_LEN + 1];
-	char start[ISO_TIME_LEN + 1];
-	int64_t start_ms;
-};
-
-/* Takes a connection, reads the database's clock and begins a worker's write transaction
- * on it; on failure no connection is held. The transaction locks execution rows the master
- * may wait for, so a worker paused or cut off inside it must not hold them for long. */
-static int work_begin(struct sched *s, struct db_conn **c, int64_t *now_ms,
-		      char now[ISO_TIME_LEN + 1], struct err *e)
-{
-	int rc = acquire_at(s, c, now_ms, now, e);
-	if (rc)
-		return rc;
-	if ((rc = db_begin(*c, true, e)) == 0 && (rc = db_short_waits(*c, s->cfg.db, 3000, e)) != 0)
-		db_rollback(*c);
-	if (rc)
-		db_release(s->cfg.db, *c);
-	return rc;
-}
-
-/* Commits (rc 0) or rolls back the transaction of work_begin, and gives the connection
- * back. */
-static int work_end(struct sched *s, struct db_conn *c, int rc, struct err *e)
-{
-	rc = rc ? (db_rollback(c), rc) : db_commit(c, e);
-	db_release(s->cfg.db, c);
-	return rc;
-}
-
-/* Marks execution `sid` of `task` started on this node with a new result row. */
-static int start_execution(struct sched *s, struct db_conn *c, const char *sid, const char *task,
-			   const char *app, int64_t now_ms, const char *now, struct job *j,
-			   struct err *e)
-{
-	struct rowset tr = {0};
-	int rc =
-	    run(c, &tr, e, "SELECT task_session_timeout FROM reloadtask WHERE id = $1", 1, task);
-	int64_t timeout_min = tr.n ? cell_i(&tr, 0, 0) : 1440;
-	rowset_free(&tr);
-	uuid_new(j->result);
-	char lease[ISO_TIME_LEN + 1], abort_at[ISO_TIME_LEN + 1];
-	iso(now_ms + s->cfg.lease_ms, lease);
-	iso(now_ms + (timeout_min > 0 ? timeout_min : 1440) * 60000, abort_at);
-	if (rc == 0)
-		rc = run(c, NULL, e,
-			 "UPDATE executionsession SET status = 2, executing_node_id = $2, "
-			 "execution_result_id = $3, lease_until = $4, abort_at = $5, "
-			 "modified_date = $6, reload_stored = 0 WHERE id = $1",
-			 6, sid, s->node_id, j->result, lease, abort_at, now);
-	char msg[400];
-	snprintf(msg, sizeof(msg), "started on node %s", s->node_name);
-	char *details = details_add(NULL, 2, msg, now_ms);
-	if (rc == 0)
-		rc = run(c, NULL, e,
-			 "INSERT INTO executionresult (id, created_date, modified_date, "
-			 "modified_by, task_id, execution_id, app_id, executing_node_id, "
-			 "executing_node_name, status, start_time, stop_time, duration, "
-			 "file_reference_id, script_log_available, script_log_size, "
-			 "details, trigger_id, chain_seen) SELECT $1, $2, $2, "
-			 "'INTERNAL\\sa_scheduler', $3, $4, $5, $6, $7, 2, $2, "
-			 "'" TIME_NEVER "', 0, '" UUID_EMPTY "', 0, 0, $8, trigger_id, 0 "
-			 "FROM executionsession WHERE id = $4",
-			 8, j->result, now, task, sid, app, s->node_id, s->node_name, details);
-	free(details);
-	if (rc == 0) {
-		str_copy(j->session, sid, sizeof(j->session));
-		str_copy(j->task, task, sizeof(j->task));
-		str_copy(j->app, app, sizeof(j->app));
-		str_copy(j->start, now, sizeof(j->start));
-		j->start_ms = now_ms;
-	}
-	return rc;
-}
-
-/* Claims one queued execution this node may run (load-balancing rules, one execution of a
- * task at a time); *got says whether it did. */
-static int claim(struct sched *s, struct job *j, bool *got, struct err *e)
-{
-	*got = false;
-	struct db_conn *c;
-	int64_t now_ms = 0;
-	char now[ISO_TIME_LEN + 1];
-	int rc = work_begin(s, &c, &now_ms, now, e);
-	if (rc)
-		return rc;
-	struct rowset rs = {0};
-	struct cluster_balance *bal = NULL;
-#define QUEUED(X) X(Q_SESSION, "s.id") X(Q_APP, "s.app_id") X(Q_TASK, "s.reload_task_id")
-	enum { QUEUED(COL_NAME) };
-	char sql[1024];
-	snprintf(sql, sizeof(sql),
-		 SELECT_LIST(QUEUED) " FROM executionsession s WHERE s.status = 3 AND "
-				     "(s.avoid_node_id IS NULL OR s.avoid_node_id <> $1 OR "
-				     "s.avoid_until < $2) AND NOT EXISTS (SELECT 1 FROM reloadtask "
-				     "t WHERE t.id = s.reload_task_id AND t.running_session IS NOT "
-				     "NULL) ORDER BY s.queued_at, s.id LIMIT 16%s",
-		 db_kind(s->cfg.db) == DB_POSTGRES ? " FOR UPDATE OF s SKIP LOCKED" : "");
-	rc = run(c, &rs, e, sql, 2, s->node_id, now);
-	if (rc == 0 && rs.n > 0)
-		rc = cluster_balance_load(c, &bal, e);
-	for (int i = 0; rc == 0 && i < rs.n && !*got; i++) {
-		const char *sid = cell_s(&rs, i, Q_SESSION), *app = cell_s(&rs, i, Q_APP),
-			   *task = cell_s(&rs, i, Q_TASK);
-		bool ok = false;
-		if ((rc = cluster_balance_allows(bal, c, app, s->node_id, &ok, e)) || !ok)
-			continue;
-		int64_t n = 0;
-		struct db_params p;
-		db_params_init(&p);
-		db_p_text(&p, task);
-		db_p_text(&p, sid);
-		rc = db_exec(c,
-			     "UPDATE reloadtask SET running_session = $2 WHERE id = $1 AND "
-			     "running_session IS NULL",
-			     &p, NULL, NULL, &n, e);
-		if (rc || n != 1)
-			continue;
-		rc = start_execution(s, c, sid, task, app, now_ms, now, j, e);
-		*got = rc == 0;
-	}
-	cluster_balance_free(bal);
-	rowset_free(&rs);
-	rc = work_end(s, c, rc, e);
-	if (rc)
-		*got = false;
-	return rc;
-}
-
-#define UNREACHABLE_RETRIES 3
-
-/* Whether a failed run may be retried. One that failed because the site's database or
- * share could not be reached is not the task's failure: it is retried (elsewhere first)
- * even past the task's retries, up to UNREACHABLE_RETRIES more. */
-static bool retries_left(int run_rc, int64_t retries, int64_t max_retries)
-{
-	return retries < max_retries + (run_rc == ERR_UNAVAILABLE ? UNREACHABLE_RETRIES : 0);
-}
-
-/* Records how a run ended: the result, a retry or the end of the execution, the task's
- * operational state. */
-static int finish(struct sched *s, const struct job *j, int run_rc, const char *run_msg,
-		  struct err *e)
-{
-	struct db_conn *c;
-	int64_t now_ms = 0;
-	char now[ISO_TIME_LEN + 1];
-	int rc = work_begin(s, &c, &now_ms, now, e);
-	if (rc)
-		return rc;
-	struct rowset rs = {0};
-	struct db_params p;
-#define MINE(X)                                                                                    \
-	X(M_STOP, "s.stop_requested")                                                              \
-	X(M_ABORT_REASON, "s.abort_reason")                                                        \
-	X(M_RETRIES, "s.retries")                                                                  \
-	X(M_MAX_RETRIES, "t.max_retries")                                                          \
-	X(M_TIMEOUT, "t.task_session_timeout")                                                     \
-	X(M_DETAILS, "r.details")
-	enum { MINE(COL_NAME) };
-	rc = run(
-	    c, &rs, e,
-	    SELECT_LIST(
-		MINE) " FROM executionsession s JOIN "
-		      "reloadtask t ON t.id = s.reload_task_id JOIN executionresult r ON r.id = "
-		      "s.execution_result_id WHERE s.id = $1 AND s.executing_node_id = $2 AND "
-		      "s.execution_result_id = $3",
-	    3, j->session, s->node_id, j->result);
-	if (rc == 0 && rs.n == 0) {
-		log_warn("execution %s was taken from this node while it ran (its lease "
-			 "expired); this run's result is not recorded",
-			 j->session);
-		rc = ERR_STALE;
-		err_set(e, ERR_STALE, "the execution is no longer this node's");
-	}
-	bool shutdown = run_rc != 0 && stopping(s);
-	bool aborted = rc == 0 && cell_i(&rs, 0, M_STOP) != 0;
-	int status = run_rc == 0 ? EXEC_SUCCESS : aborted ? EXEC_ABORTED : EXEC_FAIL;
-	bool retry = rc == 0 && !shutdown && status == EXEC_FAIL &&
-		     retries_left(run_rc, cell_i(&rs, 0, M_RETRIES), cell_i(&rs, 0, M_MAX_RETRIES));
-	char msg[1200];
-	if (run_rc == 0)
-		snprintf(msg, sizeof(msg), "the reload finished");
-	else if (shutdown)
-		snprintf(msg, sizeof(msg), "node %s stopped during the reload; it is queued again",
-			 s->node_name);
-	else if (aborted && cell_i(&rs, 0, M_ABORT_REASON) == 2)
-		snprintf(msg, sizeof(msg),
-			 "stopped: the task ran past its session timeout of %lld minutes",
-			 (long long)cell_i(&rs, 0, M_TIMEOUT));
-	else if (aborted)
-		snprintf(msg, sizeof(msg), "stopped on request");
-	else
-		snprintf(msg, sizeof(msg), "%s%s", run_msg, retry ? "; it is retried" : "");
-	char *details = details_add(rc == 0 ? cell(&rs, 0, M_DETAILS) : NULL,
-				    run_rc == 0 ? 2
-				    : aborted	? 1
-						: 0,
-				    msg, now_ms);
-	char log_path[1024] = "";
-	s->cfg.runner.log_path(s->cfg.runner.ctx, j->result, log_path, sizeof(log_path));
-	struct stat lst;
-	bool have_log = stat(log_path, &lst) == 0;
-	int64_t dur = now_ms - j->start_ms;
-	db_params_init(&p);
-	db_p_text(&p, j->result);
-	db_p_int(&p, shutdown ? EXEC_ERROR : status);
-	db_p_text(&p, now);
-	db_p_int(&p, dur);
-	db_p_text(&p, details);
-	db_p_int(&p, have_log);
-	db_p_text(&p, have_log ? log_path : NULL);
-	db_p_int(&p, have_log ? (int64_t)lst.st_size : 0);
-	db_p_int(&p, retry || shutdown);
-	if (rc == 0)
-		rc =
-		    db_exec(c,
-			    "UPDATE executionresult SET status = $2, stop_time = $3, modified_date "
-			    "= $3, duration = $4, details = $5, script_log_available = $6, "
-			    "script_log_location = $7, script_log_size = $8, chain_seen = $9 WHERE "
-			    "id = $1",
-			    &p, NULL, NULL, NULL, e);
-	free(details);
-	if (rc == 0)
-		rc = retry || shutdown ? requeue(c, j->session, now, retry ? s->node_id : NULL,
-						 now_ms + RETRY_AVOID_MS, retry, e)
-				       : drop_session(c, j->session, e);
-	if (rc == 0)
-		rc = task_done(c, j->task, j->session, j->result, shutdown ? EXEC_ERROR : status,
-			       j->start, now, dur, s->node_name, e);
-	rowset_free(&rs);
-	rc = work_end(s, c, rc, e);
-	if (rc == 0)
-		log_info("execution %s of task %s on app %s: %s (%lld ms)", j->session, j->task,
-			 j->app, msg, (long long)dur);
-	if (rc == 0 && retry) /* others may take it now; this node once its avoidance ends */
-		look_by(s, time_mono_ms() + RETRY_AVOID_MS + 100);
-	return rc;
-}
-
-struct runner_arg {
-	struct sched *s;
-	int idx;
-};
-
-/* The wait between an idle runner's own looks (see LOOK_MS), and the longest it may be. */
-static int64_t look_interval(struct sched *s, int64_t *longest)
-{
-	if (db_kind(s->cfg.db) == DB_SQLITE)
-		return *longest = LOOK_SQLITE_MS;
-	if (s->cfg.hears && !s->cfg.hears(s->cfg.hears_ctx))
-		return *longest = LOOK_UNHEARD_MS;
-	*longest = LOOK_MS + LOOK_MS / 5;
-	return time_jitter_ms(LOOK_MS, 20);
-}
-
-/* An idle runner waits until work_gen is no longer `gen` and it is woken, or it is its
- * turn to look (next_look passed: it sets the next one), or stop. `failing` (the last
- * claim failed): it looks again within a second. True when stopping. */
-static bool wait_work(struct sched *s, uint64_t gen, bool failing)
-{
-	int64_t longest = 0, look = look_interval(s, &longest);
-	if (failing && look > 1000)
-		look = longest = 1000;
-	pthread_mutex_lock(&s->mu);
-	if (s->next_look > time_mono_ms() + longest) /* the node stopped hearing, or failed */
-		s->next_look = time_mono_ms() + look;
-	while (!s->stop && s->work_gen == gen) {
-		int64_t now = time_mono_ms();
-		if (now >= s->next_look) {
-			s->next_look = now + look;
-			break;
-		}
-		cond_wait_ms(&s->work_cv, &s->mu, s->next_look - now);
-	}
-	bool stop = s->stop;
-	pthread_mutex_unlock(&s->mu);
-	return stop;
-}
-
-/* Runners look once more by `at_ms` (monotonic): work that becomes this node's then. */
-static void look_by(struct sched *s, int64_t at_ms)
-{
-	pthread_mutex_lock(&s->mu);
-	if (s->next_look > at_ms)
-		s->next_look = at_ms;
-	pthread_cond_signal(&s->work_cv);
-	pthread_mutex_unlock(&s->mu);
-}
-
-/* A change this process heard of (db_changes_subscribe). */
-static void on_change(void *ctx, const char *type)
-{
-	struct sched *s = ctx;
-	bool work = strcmp(type, DB_WORK_TYPE) == 0 || strcmp(type, "*") == 0;
-	bool master = work || strcmp(type, "SchemaEvent") == 0 ||
-		      strcmp(type, "CompositeEvent") == 0 || strcmp(type, "ReloadTask") == 0;
-	pthread_mutex_lock(&s->mu);
-	if (work) {
-		s->work_gen++;
-		pthread_cond_signal(&s->work_cv);
-	}
-	bool lease = strcmp(type, "ServerNodeConfiguration") == 0 || strcmp(type, "*") == 0;
-	if (master || lease) {
-		s->master_due |= master;
-		s->lease_due |= lease;
-		pthread_cond_signal(&s->master_cv);
-	}
-	pthread_mutex_unlock(&s->mu);
-}
-
-static void *runner_main(void *arg)
-{
-	struct runner_arg *ra = arg;
-	struct sched *s = ra->s;
-	int idx = ra->idx;
-	free(ra);
-	bool failing = false;
-	/* the first runner looks at once (work queued while the node was down); the others
-	 * wait until it finds some */
-	if (idx > 0 && wait_work(s, 0, false))
-		return NULL;
-	while (!stopping(s)) {
-		struct job j = {0};
-		struct err e;
-		err_init(&e);
-		bool got = false;
-		pthread_mutex_lock(&s->mu);
-		uint64_t gen = s->work_gen; /* a wake from here on is not missed */
-		pthread_mutex_unlock(&s->mu);
-		int rc = claim(s, &j, &got, &e);
-		if (rc && !failing)
-			log_warn("reload worker: cannot claim executions: %s", e.message);
-		failing = rc != 0;
-		if (!got) {
-			if (wait_work(s, gen, failing))
-				break;
-			continue;
-		}
-		pthread_mutex_lock(&s->mu);
-		str_copy(s->running[idx], j.session, sizeof(s->running[idx]));
-		s->st.claimed++;
-		s->work_gen++; /* there may be more: another idle runner looks */
-		pthread_cond_signal(&s->work_cv);
-		pthread_mutex_unlock(&s->mu);
-		struct err re;
-		err_init(&re);
-		int run_rc =
-		    s->cfg.runner.reload(s->cfg.runner.ctx, j.app, j.session, j.result, &re);
-		pthread_mutex_lock(&s->mu);
-		s->running[idx][0] = '\0';
-		pthread_mutex_unlock(&s->mu);
-		/* the result must be recorded: retry while the database is away */
-		for (int attempt = 0;; attempt++) {
-			struct err fe;
-			err_init(&fe);
-			rc = finish(s, &j, run_rc, re.message, &fe);
-			if (rc == 0 || rc == ERR_STALE)
-				break;
-			if (attempt == 0)
-				log_warn("execution %s: cannot record its result yet: %s",
-					 j.session, fe.message);
-			if (wait_ms(s, 1000) && attempt > 5)
-				break;
-		}
-	}
-	return NULL;
-}
-
-/* The executions this node's runners run now, into ids; how many. The caller holds s->mu. */
-static int running_ids(struct sched *s, char ids[MAX_RUNNERS][UUID_STR_LEN + 1])
-{
-	int n = 0;
-	for (int i = 0; i < s->n_runners; i++)
-		if (s->running[i][0])
-			str_copy(ids[n++], s->running[i], UUID_STR_LEN + 1);
-	return n;
-}
-
-/* Whether a runner of this node still runs execution `session`. */
-static bool still_running(struct sched *s, const char *session)
-{
-	bool found = false;
-	pthread_mutex_lock(&s->mu);
-	for (int i = 0; i < s->n_runners && !found; i++)
-		found = strcmp(s->running[i], session) == 0;
-	pthread_mutex_unlock(&s->mu);
-	return found;
-}
-
-/* Renews the leases of this node's running executions and passes on stop requests. */
-static void *keeper_main(void *arg)
-{
-	struct sched *s = arg;
-	while (!wait_ms(s, s->cfg.lease_ms / 4)) {
-		char ids[MAX_RUNNERS][UUID_STR_LEN + 1];
-		pthread_mutex_lock(&s->mu);
-		int n = running_ids(s, ids);
-		pthread_mutex_unlock(&s->mu);
-		if (n == 0)
-			continue;
-		struct err e;
-		err_init(&e);
-		struct db_conn *c;
-		int64_t now_ms = 0;
-		char now[ISO_TIME_LEN + 1], until[ISO_TIME_LEN + 1];
-		if (acquire_at(s, &c, &now_ms, now, &e) != 0) {
-			log_warn("reload worker: cannot renew execution leases: %s", e.message);
-			continue;
-		}
-		int rc = 0;
-		iso(now_ms + s->cfg.lease_ms, until);
-		for (int i = 0; rc == 0 && i < n; i++) {
-			struct db_params p;
-			db_params_init(&p);
-			db_p_text(&p, ids[i]);
-			db_p_text(&p, s->node_id);
-			db_p_text(&p, until);
-			struct rowset rs = {0};
-			enum { RENEW_STOP, RENEW_STATUS }; /* what RETURNING gives */
-			rc = db_exec(
-			    c,
-			    "UPDATE executionsession SET lease_until = $3 WHERE id = $1 AND "
-			    "executing_node_id = $2 RETURNING stop_requested, status",
-			    &p, rowset_cb, &rs, NULL, &e);
-			if (rc == 0 && rs.n == 0 && still_running(s, ids[i])) {
-				/* given to another node while this one could not renew (paused,
-				 * or cut off): its reload could no longer be stored anyway */
-				log_warn("execution %s was taken from this node (its lease "
-					 "expired); stopping its reload",
-					 ids[i]);
-				s->cfg.runner.cancel(s->cfg.runner.ctx, ids[i], true);
-			}
-			if (rc == 0 && rs.n && cell_i(&rs, 0, RENEW_STOP) &&
-			    cell_i(&rs, 0, RENEW_STATUS) != 5) {
-				log_info("execution %s: stop requested; stopping its reload",
-					 ids[i]);
-				s->cfg.runner.cancel(s->cfg.runner.ctx, ids[i], false);
-				rc = run(c, NULL, &e,
-					 "UPDATE executionsession SET status = 5 WHERE id = $1", 1,
-					 ids[i]);
-			}
-			rowset_free(&rs);
-		}
-		db_release(s->cfg.db, c);
-		if (rc)
-			log_warn("reload worker: cannot renew execution leases: %s", e.message);
-	}
-	return NULL;
-}
-
 /* ---------------------------------------------------------------- start and stop */
 
 int sched_start(const struct sched_config *cfg, struct sched **out, struct err *e)
@@ -1434,14 +732,14 @@ int sched_start(const struct sched_config *cfg, struct sched **out, struct err *
 	pthread_cond_init(&s->master_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	s->next_look = time_mono_ms() + time_jitter_ms(LOOK_MS, 20);
-	db_changes_subscribe(on_change, s);
+	db_changes_subscribe(sched_on_change, s);
 	s->lease.ttl_ms = 15000;
 	int rc = 0;
 	if (pthread_create(&s->master, NULL, master_main, s) != 0)
 		rc = err_set(e, ERR_INTERNAL, "cannot start the master scheduler thread");
 	s->have_master = rc == 0;
 	if (rc == 0 && cfg->max_reloads > 0) {
-		if (pthread_create(&s->keeper, NULL, keeper_main, s) != 0)
+		if (pthread_create(&s->keeper, NULL, sched_keeper_main, s) != 0)
 			rc = err_set(e, ERR_INTERNAL, "cannot start the lease keeper thread");
 		s->have_keeper = rc == 0;
 	}
@@ -1452,7 +750,7 @@ int sched_start(const struct sched_config *cfg, struct sched **out, struct err *
 			break;
 		}
 		*ra = (struct runner_arg){s, i};
-		if (pthread_create(&s->runners[i], NULL, runner_main, ra) != 0) {
+		if (pthread_create(&s->runners[i], NULL, sched_runner_main, ra) != 0) {
 			free(ra);
 			rc = err_set(e, ERR_INTERNAL, "cannot start a reload worker thread");
 			break;
@@ -1477,7 +775,7 @@ void sched_stop(struct sched *s)
 	pthread_cond_broadcast(&s->work_cv);
 	pthread_cond_broadcast(&s->master_cv);
 	char ids[MAX_RUNNERS][UUID_STR_LEN + 1];
-	int n = running_ids(s, ids);
+	int n = sched_running_ids(s, ids);
 	pthread_mutex_unlock(&s->mu);
 	for (int i = 0; i < n; i++)
 		s->cfg.runner.cancel(s->cfg.runner.ctx, ids[i], false);
@@ -1487,7 +785,7 @@ void sched_stop(struct sched *s)
 		pthread_join(s->keeper, NULL);
 	if (s->have_master)
 		pthread_join(s->master, NULL);
-	db_changes_unsubscribe(on_change, s);
+	db_changes_unsubscribe(sched_on_change, s);
 	pthread_cond_destroy(&s->cv);
 	pthread_cond_destroy(&s->work_cv);
 	pthread_cond_destroy(&s->master_cv);
