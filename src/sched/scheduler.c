@@ -647,7 +647,7 @@ static bool master_wait(struct sched *s, int64_t until)
 static void *master_main(void *arg)
 {
 	struct sched *s = arg;
-	int64_t next_lease = 0, next_tick = 0;
+	int64_t next_lease = 0, next_tick = 0, last_tick = INT64_MIN / 2;
 	bool failing = false;
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
@@ -682,11 +682,15 @@ static void *master_main(void *arg)
 			if (s->lease.held && !was_held)
 				due = true; /* new to the role: look at everything now */
 		}
-		/* the holder probes (one statement) when told of a change, when the next job
-		 * falls due, and at least every MASTER_LOOK_MS */
-		if (cluster_lease_valid(&s->lease) && (due || time_mono_ms() >= next_tick)) {
-			int64_t sleep = master_tick(s);
-			next_tick = time_mono_ms() + sleep;
+		/* the holder probes (one statement) when the next job falls due, at least every
+		 * MASTER_LOOK_MS, and when told of a change, at most once a tick_ms then (a busy
+		 * site's every finished execution tells it) */
+		if (due && next_tick > last_tick + s->cfg.tick_ms)
+			next_tick =
+			    last_tick + s->cfg.tick_ms; /* told: soon, not at every change */
+		if (cluster_lease_valid(&s->lease) && time_mono_ms() >= next_tick) {
+			last_tick = time_mono_ms();
+			next_tick = last_tick + master_tick(s);
 		}
 		int64_t until = next_lease;
 		if (cluster_lease_valid(&s->lease) && next_tick < until)
