@@ -1072,6 +1072,7 @@ int model_cube_compute_in(const struct assoc *a, const struct assoc_sel *sel,
 		free(cb);
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
+	cb->refs = 1;
 	cb->a = arena_new();
 	cb->n_cols = def->n_dims + def->n_measures;
 	j->cb = cb;
@@ -1115,9 +1116,15 @@ int model_cube_compute_in(const struct assoc *a, const struct assoc_sel *sel,
 	return 0;
 }
 
+struct cube *model_cube_keep(struct cube *c)
+{
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+	return c;
+}
+
 void model_cube_free(struct cube *c)
 {
-	if (!c)
+	if (!c || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	free(c->cells);
 	arena_free(c->a);

@@ -138,6 +138,7 @@ struct cube_cell {
 };
 
 struct cube {
+	int refs; /* model_cube_keep and model_cube_free (atomic): 1 when computed */
 	int64_t n_rows;
 	int n_cols;
 	struct cube_cell *cells; /* row-major */
@@ -151,6 +152,9 @@ NODISCARD int model_cube_compute(const struct assoc *a, const struct assoc_sel *
 NODISCARD int model_cube_compute_in(const struct assoc *a, const struct assoc_sel *sel,
 				    const struct assoc_states *st, const struct cube_def *def,
 				    struct cube **out, struct err *e);
+/* Another reference to a computed cube, which is read-only from then on (threads may share
+ * it); model_cube_free drops one, and frees the cube with the last. */
+struct cube *model_cube_keep(struct cube *c);
 void model_cube_free(struct cube *c);
 
 #endif

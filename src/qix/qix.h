@@ -108,6 +108,9 @@ void qix_poll_generations(struct qix *q);
 
 /* Open apps and the memory they take, for the node's status. */
 void qix_stats(struct qix *q, int *out_apps, int64_t *out_bytes, int *out_sessions);
+/* The cube cache (cubes shared by sessions with the same selection): lookups and hits since
+ * the engine started, and the bytes it holds now. */
+void qix_cache_stats(struct qix *q, int64_t *out_lookups, int64_t *out_hits, int64_t *out_bytes);
 /* The ids of the apps in memory, comma-separated, into out[n] (as many as fit). */
 void qix_open_apps(struct qix *q, char *out, size_t n);
 

@@ -15,16 +15,24 @@ struct loaded {
 	struct qix_data *data;
 };
 
+/* One generation's data, with the cubes computed on it. */
+static void data_free(struct qix_data *d)
+{
+	if (!d)
+		return;
+	qix_cache_free(d);
+	pthread_mutex_destroy(&d->cache_mu);
+	model_assoc_free(d->a);
+	free(d);
+}
+
 static void loaded_release(struct loaded *l)
 {
 	free(l->script);
 	json_decref(l->props);
 	json_decref(l->objects);
 	json_decref(l->parents);
-	if (l->data) {
-		model_assoc_free(l->data->a);
-		free(l->data);
-	}
+	data_free(l->data);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -109,6 +117,8 @@ static int load(const struct qix_app_info *info, struct loaded *out, struct err 
 	out->objects = take_object(out->props, "objects");
 	out->parents = take_object(out->props, "parents");
 	out->data = calloc(1, sizeof(*out->data));
+	if (out->data)
+		pthread_mutex_init(&out->data->cache_mu, NULL);
 	if (!out->script || !out->props || !out->objects || !out->parents || !out->data)
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	if (rc == 0) {
@@ -127,10 +137,7 @@ static int load(const struct qix_app_info *info, struct loaded *out, struct err 
 
 static void doc_free(struct qix_doc *d)
 {
-	if (d->data) {
-		model_assoc_free(d->data->a);
-		free(d->data);
-	}
+	data_free(d->data);
 	free(d->script);
 	json_decref(d->script_json);
 	json_decref(d->props);
@@ -259,10 +266,8 @@ void qix_data_release(struct qix *q, struct qix_data *data)
 	pthread_mutex_lock(&q->mu);
 	bool last = --data->refs == 0;
 	pthread_mutex_unlock(&q->mu);
-	if (last) {
-		model_assoc_free(data->a);
-		free(data);
-	}
+	if (last)
+		data_free(data);
 }
 
 /* ---------------------------------------------------------------- generations */
@@ -338,10 +343,8 @@ int qix_doc_refresh(struct qix *q, struct qix_doc *d, struct err *e)
 	l.data = NULL;
 	bool last = old && --old->refs == 0;
 	pthread_mutex_unlock(&q->mu);
-	if (last) {
-		model_assoc_free(old->a);
-		free(old);
-	}
+	if (last)
+		data_free(old);
 	loaded_release(&l);
 	log_info("engine: app %s moved to generation %s", d->id, info.gen);
 	qix_doc_notify(q, d, NULL, NULL);
@@ -470,6 +473,18 @@ void qix_stats(struct qix *q, int *out_apps, int64_t *out_bytes, int *out_sessio
 	*out_bytes = b;
 	*out_sessions = q->n_sessions;
 	pthread_mutex_unlock(&q->mu);
+}
+
+void qix_cache_stats(struct qix *q, int64_t *out_lookups, int64_t *out_hits, int64_t *out_bytes)
+{
+	*out_lookups = __atomic_load_n(&q->cache_lookups, __ATOMIC_RELAXED);
+	*out_hits = __atomic_load_n(&q->cache_hits, __ATOMIC_RELAXED);
+	int64_t b = 0;
+	pthread_mutex_lock(&q->mu);
+	for (struct qix_doc *d = q->docs; d; d = d->next)
+		b += d->data ? __atomic_load_n(&d->data->cache_bytes, __ATOMIC_RELAXED) : 0;
+	pthread_mutex_unlock(&q->mu);
+	*out_bytes = b;
 }
 
 void qix_open_apps(struct qix *q, char *out, size_t n)

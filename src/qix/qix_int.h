@@ -24,6 +24,10 @@ struct qix_data {
 	struct assoc *a; /* NULL: the app has no data yet */
 	int64_t bytes;	 /* an estimate of the memory it takes */
 	int64_t rows;
+	/* cubes and selection states computed on it (qix_cache.c), under cache_mu */
+	pthread_mutex_t cache_mu;
+	struct qix_cube_cache *cache;
+	int64_t cache_bytes; /* what the cache holds (atomic reads) */
 };
 
 struct qix_doc {
@@ -52,7 +56,8 @@ struct qix {
 	pthread_mutex_t mu;
 	struct qix_doc *docs;
 	int n_sessions;
-	struct qix_parked *parked; /* sessions without a socket, kept for their TTL */
+	struct qix_parked *parked;	   /* sessions without a socket, kept for their TTL */
+	int64_t cache_lookups, cache_hits; /* the cube cache's, since the start (atomic) */
 };
 
 enum qix_kind { H_DOC = 1, H_OBJ, H_FIELD };
@@ -81,8 +86,9 @@ struct qix_session {
 	struct assoc_sel sel;
 	struct assoc_sel modal_saved; /* the selection at BeginSelections */
 	bool has_modal_saved;
-	struct assoc_states st; /* states of `sel`, when st_ok */
-	bool st_ok;
+	struct qix_states *st; /* the states of `sel` (shared: qix_cache.c), or NULL */
+	char sel_key[65];      /* the fingerprint of `sel` (qix_cache.c), when sel_key_ok */
+	bool sel_key_ok;
 	json_t *session_objects;   /* qId -> properties */
 	json_t *session_parents;   /* session child objects: qId -> the parent's qId */
 	json_t *locked;		   /* names of the fields whose selections are locked -> true */
@@ -122,6 +128,24 @@ NODISCARD int qix_doc_save(struct qix *q, struct qix_doc *d, struct err *e);
  * (NULL: every handle). */
 void qix_doc_notify(struct qix *q, struct qix_doc *d, const struct qix_session *except,
 		    const char *id);
+
+/* ---- qix_cache.c: computed cubes shared by the sessions with the same selection */
+
+/* The key of a cube on the session's selection; false when it is not to be kept. */
+bool qix_cache_key(struct qix_session *s, const struct cube_def *def, char out[65]);
+/* The cube kept under `key` on the session's data (a reference the caller frees with
+ * model_cube_free), or NULL. */
+struct cube *qix_cache_get(struct qix_session *s, const char key[65]);
+/* Keeps a reference to `cube` under `key` (unless it is too large). */
+void qix_cache_put(struct qix_session *s, const char key[65], struct cube *cube);
+/* The states of the session's selection: the session's own (s->st), or those another
+ * session computed for the same selection, or computed now. */
+NODISCARD int qix_cache_states(struct qix_session *s, const struct assoc_states **out,
+			       struct err *e);
+/* Drops the session's reference to its states (as its selection or data changes). */
+void qix_cache_states_drop(struct qix_session *s);
+/* Frees the cubes and states kept on `d` (as the data goes). */
+void qix_cache_free(struct qix_data *d);
 
 /* ---- qix_session.c: a session's handles, changes, selection, data and objects ---- */
 

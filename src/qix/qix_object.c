@@ -166,10 +166,15 @@ const char *qix_strip_eq(const char *expr)
 }
 
 /* A cube on the session's selection, over the rows its states (computed once per
- * selection, and shared by every object) say are possible. */
+ * selection, and shared by every object) say are possible; or the same cube computed
+ * before on this data and selection, by any session. */
 int qix_obj_cube(struct qix_session *s, const struct cube_def *def, struct cube **out,
 		 struct err *e)
 {
+	char key[65];
+	bool keep = qix_cache_key(s, def, key);
+	if (keep && (*out = qix_cache_get(s, key)) != NULL)
+		return 0; /* computed already on this selection (qix_cache.c) */
 	const struct assoc_states *st = NULL;
 	struct err se;
 	err_init(&se);
@@ -178,7 +183,10 @@ int qix_obj_cube(struct qix_session *s, const struct cube_def *def, struct cube 
 	struct cube_def d = *def;
 	d.expand = qix_var_expand; /* $(name): the app's variables */
 	d.expand_ctx = s;
-	return model_cube_compute_in(s->data->a, &s->sel, st, &d, out, e);
+	int rc = model_cube_compute_in(s->data->a, &s->sel, st, &d, out, e);
+	if (rc == 0 && keep)
+		qix_cache_put(s, key, *out);
+	return rc;
 }
 
 int qix_obj_evaluate(struct qix_session *s, const char *expr, struct val *out, struct arena *a,

@@ -132,9 +132,8 @@ json_t *qix_sess_close_object(struct qix_session *s, const char *id, bool sessio
 void qix_sess_selection_changed(struct qix_session *s)
 {
 	s->sel_version++;
-	if (s->st_ok && s->data && s->data->a)
-		model_assoc_states_release(s->data->a, &s->st);
-	s->st_ok = false;
+	s->sel_key_ok = false;
+	qix_cache_states_drop(s);
 	qix_sess_mark_all(s);
 }
 
@@ -143,14 +142,7 @@ int qix_sess_states(struct qix_session *s, const struct assoc_states **out, stru
 	*out = NULL;
 	if (!s->data || !s->data->a)
 		return err_set(e, ERR_INVALID, "the app has no data");
-	if (!s->st_ok) {
-		int rc = model_assoc_compute(s->data->a, &s->sel, &s->st, e);
-		if (rc)
-			return rc;
-		s->st_ok = true;
-	}
-	*out = &s->st;
-	return 0;
+	return qix_cache_states(s, out, e);
 }
 
 /* Moves the session to the app's current data, keeping its selections by value. */
@@ -602,8 +594,7 @@ void qix_session_free(struct qix_session *s)
 				break;
 			}
 	pthread_mutex_unlock(&q->mu);
-	if (s->st_ok && s->data && s->data->a)
-		model_assoc_states_release(s->data->a, &s->st);
+	qix_cache_states_drop(s);
 	model_assoc_sel_release(&s->sel);
 	if (s->has_modal_saved)
 		model_assoc_sel_release(&s->modal_saved);

@@ -252,6 +252,118 @@ static void sessions_share_apps_and_keep_their_selections(void **state)
 	str_copy(gen[0], "g1", sizeof(gen[0]));
 }
 
+/* The rows of a cube's layout as "Region:Amount,...", and its grand total after "=". */
+static void cube_rows(struct qix_session *s, struct inbox *in, int handle, char *out, size_t n)
+{
+	json_t *r = call(s, in, "\"handle\":%d,\"method\":\"GetLayout\",\"params\":[]", handle);
+	json_t *hc =
+	    json_object_get(json_object_get(json_object_get(r, "result"), "qLayout"), "qHyperCube");
+	json_t *matrix =
+	    json_object_get(json_array_get(json_object_get(hc, "qDataPages"), 0), "qMatrix");
+	out[0] = '\0';
+	size_t i;
+	json_t *row;
+	json_array_foreach (matrix, i, row) {
+		size_t l = strlen(out);
+		snprintf(out + l, n - l, "%s%s:%s", i ? "," : "",
+			 json_string_value(json_object_get(json_array_get(row, 0), "qText")),
+			 json_string_value(json_object_get(json_array_get(row, 1), "qText")));
+	}
+	size_t l = strlen(out);
+	snprintf(out + l, n - l, "=%s",
+		 json_string_value(json_object_get(
+		     json_array_get(json_object_get(hc, "qGrandTotalRow"), 0), "qText")));
+}
+
+static const char cube_props[] =
+    "{\"qInfo\":{\"qType\":\"c\"},\"qHyperCubeDef\":{\"qDimensions\":[{\"qDef\":{"
+    "\"qFieldDefs\":[\"Region\"]}}],\"qMeasures\":[{\"qDef\":{\"qDef\":\"Sum(Amount)\"}}],"
+    "\"qInitialDataFetch\":[{\"qWidth\":2,\"qHeight\":10}]}}";
+
+/* Cubes are computed once per selection and data: a second session with the same
+ * selection is answered from the cache, a different selection is not, and new data starts
+ * a new cache (no answer from the old data). A measure with $(...) is never kept. */
+static void cubes_are_shared_by_sessions_with_one_selection(void **state)
+{
+	(void)state;
+	struct qix *q = new_engine(0);
+	struct inbox ia = {json_array()}, ib = {json_array()};
+	struct qix_session *sa = open_session(q, "a", &ia);
+	struct qix_session *sb = open_session(q, "a", &ib);
+	call(sa, &ia, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"a\"]");
+	call(sb, &ib, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"a\"]");
+	call(sa, &ia, "\"handle\":1,\"method\":\"CreateSessionObject\",\"params\":[%s]",
+	     cube_props);
+	call(sb, &ib, "\"handle\":1,\"method\":\"CreateSessionObject\",\"params\":[%s]",
+	     cube_props);
+	int64_t look0, hit0, look, hit, bytes;
+	qix_cache_stats(q, &look0, &hit0, &bytes);
+	char got[256];
+	cube_rows(sa, &ia, 2, got, sizeof(got));
+	assert_string_equal(got, "East:1,West:2,North:3=6");
+	qix_cache_stats(q, &look, &hit, &bytes);
+	assert_true(look > look0);
+	assert_int_equal(hit, hit0); /* nothing computed before */
+	assert_true(bytes > 0);
+	cube_rows(sb, &ib, 2, got, sizeof(got));
+	assert_string_equal(got, "East:1,West:2,North:3=6");
+	int64_t hit1;
+	qix_cache_stats(q, &look, &hit1, &bytes);
+	assert_true(hit1 >= hit + 2); /* the cube and its grand total */
+
+	/* A selects West: its cube is new; B's is still the cached one */
+	json_t *f = call(sa, &ia, "\"handle\":1,\"method\":\"GetField\",\"params\":[\"Region\"]");
+	int fa = (int)json_integer_value(
+	    json_object_get(json_object_get(json_object_get(f, "result"), "qReturn"), "qHandle"));
+	call(sa, &ia,
+	     "\"handle\":%d,\"method\":\"SelectValues\",\"params\":[[{\"qText\":\"West\"}]]", fa);
+	qix_cache_stats(q, &look, &hit, &bytes);
+	cube_rows(sa, &ia, 2, got, sizeof(got));
+	assert_string_equal(got, "West:2=2");
+	qix_cache_stats(q, &look0, &hit0, &bytes);
+	assert_int_equal(hit0, hit);
+	cube_rows(sb, &ib, 2, got, sizeof(got));
+	assert_string_equal(got, "East:1,West:2,North:3=6");
+	/* B selects West too: A's cube, on A's states (the cache holds nothing new) */
+	int64_t held;
+	qix_cache_stats(q, &look, &hit, &held);
+	f = call(sb, &ib, "\"handle\":1,\"method\":\"GetField\",\"params\":[\"Region\"]");
+	int fb = (int)json_integer_value(
+	    json_object_get(json_object_get(json_object_get(f, "result"), "qReturn"), "qHandle"));
+	call(sb, &ib,
+	     "\"handle\":%d,\"method\":\"SelectValues\",\"params\":[[{\"qText\":\"West\"}]]", fb);
+	qix_cache_stats(q, &look, &hit, &bytes);
+	cube_rows(sb, &ib, 2, got, sizeof(got));
+	assert_string_equal(got, "West:2=2");
+	qix_cache_stats(q, &look0, &hit0, &bytes);
+	assert_true(hit0 >= hit + 2);
+	assert_int_equal(bytes, held);
+
+	/* a measure that expands a variable is computed every time */
+	call(sb, &ib, "\"handle\":1,\"method\":\"CreateSessionObject\",\"params\":[%s]",
+	     "{\"qInfo\":{\"qType\":\"c\"},\"qHyperCubeDef\":{\"qMeasures\":[{\"qDef\":{\"qDef\":"
+	     "\"Sum(Amount)$(x)\"}}],\"qInitialDataFetch\":[{\"qWidth\":1,\"qHeight\":1}]}}");
+	qix_cache_stats(q, &look, &hit, &bytes);
+	call(sb, &ib, "\"handle\":%d,\"method\":\"GetLayout\",\"params\":[]", fb + 1);
+	qix_cache_stats(q, &look0, &hit0, &bytes);
+	assert_int_equal(look0, look);
+
+	/* new data: B (West selected by value) sees West's new amount, not the cached one */
+	write_app("a", "g2", scripts[1]);
+	str_copy(gen[0], "g2", sizeof(gen[0]));
+	qix_poll_generations(q);
+	cube_rows(sb, &ib, 2, got, sizeof(got));
+	assert_string_equal(got, "West:20=20");
+	cube_rows(sa, &ia, 2, got, sizeof(got));
+	assert_string_equal(got, "West:20=20");
+	qix_session_free(sa);
+	qix_session_free(sb);
+	json_decref(ia.msgs);
+	json_decref(ib.msgs);
+	qix_free(q);
+	str_copy(gen[0], "g1", sizeof(gen[0]));
+}
+
 /* A field loaded with a date's number format keeps it in the app file, and a chart's
  * dimension on it says so: the $date tag and a qNumFormat of type D with its code. */
 static void date_fields_are_tagged(void **state)
@@ -512,6 +624,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    /* each test on apps of its own: one that stops half-way leaves nothing behind */
 	    cmocka_unit_test_setup_teardown(sessions_share_apps_and_keep_their_selections, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(cubes_are_shared_by_sessions_with_one_selection, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(date_fields_are_tagged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(unused_apps_are_evicted_past_the_limit, setup,
