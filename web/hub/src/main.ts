@@ -569,12 +569,23 @@ async function renderCell(c: Current, grid: HTMLElement, cell: Cell, sheet: Shee
       await (await c.nebula.field(field)).mount(el, { title: field, search: true });
       box.dataset.rendered = 'yes';
     } else {
-      // data-rendered: the chart has drawn its first layout (tests and bench/hub_run wait on it)
-      await c.nebula.render({ element: el, id: cell.name, onRender: () => (box.dataset.rendered = 'yes') });
+      // data-rendered: the chart has drawn its first layout (tests and bench/hub_run wait on it).
+      // Charts animate their changes unless the person's system asks for reduced motion.
+      await c.nebula.render({
+        element: el,
+        id: cell.name,
+        options: { chartAnimations: !reducedMotion() },
+        onRender: () => (box.dataset.rendered = 'yes'),
+      });
     }
   } catch (err) {
     el.replaceChildren(h('p', { class: 'cell-error' }, `This chart cannot be shown: ${err instanceof Error ? err.message : String(err)}`));
   }
+}
+
+/** Whether the person's system asks for less motion (charts then change without animating). */
+function reducedMotion(): boolean {
+  return window.matchMedia?.('(prefers-reduced-motion: reduce)').matches ?? false;
 }
 
 /* ------------------------------------------------------------------ */
