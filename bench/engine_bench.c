@@ -6,11 +6,15 @@
  *   engine_bench select APPFILE   selection propagation: 100 selections of one product
  *                                 each, states of every value of every field computed
  *                                 (median and 90th percentile)
+ *   engine_bench layout APPFILE   the same cube's layout through a QIX session: the first
+ *                                 (computed), then again (median of 20: from the engine's
+ *                                 cache), and in a second session with the same selection
  *
  * The app opens as the engine opens it (app file -> tables -> associative model); the time
  * that takes is printed too. Output: "name milliseconds" lines. */
 #include "data/data.h"
 #include "model/model.h"
+#include "qix/qix.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,10 +113,106 @@ static double time_cube(const struct assoc *a, const struct assoc_sel *sel, enum
 	return t;
 }
 
+/* ---- layout: through a QIX session, as a client asks */
+
+static const char *layout_file;
+
+static int locate_one(void *ctx, const char *id, struct qix_app_info *out, struct err *e)
+{
+	(void)ctx, (void)e;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->path, sizeof(out->path), "%s", layout_file);
+	snprintf(out->gen, sizeof(out->gen), "g1");
+	snprintf(out->title, sizeof(out->title), "%s", id);
+	return 0;
+}
+
+static int refuse(void *ctx, const char *id, struct err *e)
+{
+	(void)ctx, (void)id;
+	return err_set(e, ERR_UNAVAILABLE, "not here");
+}
+
+static int refuse_save(void *ctx, const char *id, const void *d, size_t n, struct err *e)
+{
+	(void)d, (void)n;
+	return refuse(ctx, id, e);
+}
+
+static void drop(void *ctx, char *json, size_t len)
+{
+	(void)len;
+	int *answers = ctx;
+	if (strstr(json, "\"error\""))
+		fprintf(stderr, "engine_bench: %.300s\n", json);
+	(*answers)++;
+	free(json);
+}
+
+/* Sends one request to a session; the time until it was answered. */
+static double ask(struct qix_session *s, int *answers, const char *req)
+{
+	int before = *answers;
+	double t0 = now_ms();
+	qix_session_message(s, req, strlen(req));
+	double t = now_ms() - t0;
+	if (*answers == before) {
+		fprintf(stderr, "engine_bench: no answer to %s\n", req);
+		exit(1);
+	}
+	return t;
+}
+
+static int time_layouts(const char *path)
+{
+	layout_file = path;
+	struct qix_config cfg = {
+	    .env = {.locate = locate_one, .save = refuse_save, .reload = refuse}};
+	struct qix *q = NULL;
+	struct err e;
+	err_init(&e);
+	if (qix_new(&cfg, &q, &e) != 0) {
+		fprintf(stderr, "engine_bench: %s\n", e.message);
+		return 1;
+	}
+	static const char open[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"handle\":-1,\"method\":"
+				   "\"OpenDoc\",\"params\":[\"bench\"]}";
+	static const char make[] =
+	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"handle\":1,\"method\":\"CreateSessionObject\","
+	    "\"params\":[{\"qInfo\":{\"qType\":\"c\"},\"qHyperCubeDef\":{\"qDimensions\":["
+	    "{\"qDef\":{\"qFieldDefs\":[\"region\"]}},{\"qDef\":{\"qFieldDefs\":[\"channel\"]}}],"
+	    "\"qMeasures\":[{\"qDef\":{\"qDef\":\"Sum(amount)\"}},{\"qDef\":{\"qDef\":"
+	    "\"Count(DISTINCT customer)\"}}],\"qInitialDataFetch\":[{\"qWidth\":4,"
+	    "\"qHeight\":100}]}}]}";
+	static const char layout[] =
+	    "{\"jsonrpc\":\"2.0\",\"id\":3,\"handle\":2,\"method\":\"GetLayout\",\"params\":[]}";
+	int na = 0, nb = 0;
+	struct qix_session *a = qix_session_new(q, "bench", "", drop, &na);
+	struct qix_session *b = qix_session_new(q, "bench", "", drop, &nb);
+	double t0 = now_ms();
+	ask(a, &na, open);
+	printf("layout_open_ms %.1f\n", now_ms() - t0);
+	ask(a, &na, make);
+	printf("layout_first_ms %.2f\n", ask(a, &na, layout));
+	double t[20];
+	for (int i = 0; i < 20; i++)
+		t[i] = ask(a, &na, layout);
+	printf("layout_repeat_ms %.3f\n", median(t, 20));
+	ask(b, &nb, open);
+	ask(b, &nb, make);
+	printf("layout_other_session_ms %.3f\n", ask(b, &nb, layout));
+	qix_session_free(a);
+	qix_session_free(b);
+	qix_free(q);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "layout") == 0)
+		return time_layouts(argv[2]);
 	if (argc != 3) {
-		fprintf(stderr, "usage: engine_bench cube|select APPFILE\n");
+		fprintf(stderr, "usage: engine_bench cube|select|layout APPFILE\n");
 		return 2;
 	}
 	double t0 = now_ms();
@@ -160,7 +260,7 @@ int main(int argc, char **argv)
 		qsort(t, 100, sizeof(double), cmp_d);
 		printf("select_median_ms %.2f\nselect_p90_ms %.2f\n", t[50], t[90]);
 	} else {
-		fprintf(stderr, "usage: engine_bench cube|select APPFILE\n");
+		fprintf(stderr, "usage: engine_bench cube|select|layout APPFILE\n");
 		return 2;
 	}
 	model_assoc_sel_release(&sel);
