@@ -9,6 +9,9 @@
 #ifndef FATHOM_CORE_H
 #define FATHOM_CORE_H
 
+/* The version of this build (fathom --version, the QRS about, EngineVersion()). */
+#define FATHOM_VERSION "0.1.0"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>

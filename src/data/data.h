@@ -57,6 +57,18 @@ struct qvd_table {
 /* Reads a QVD held in memory. Every size, offset and index is checked; a malformed file
  * is ERR_INVALID with what is wrong and where. Caller frees *out with data_qvd_free. */
 NODISCARD int data_qvd_read(const void *data, size_t len, struct qvd_table **out, struct err *e);
+/* What a QVD's header says, without its data (QvdNoOfRecords() and its kin). */
+struct qvd_info {
+	char *table_name; /* or NULL */
+	int64_t n_records;
+	int n_fields;
+	char **fields;	      /* names (NULL where the header gives none) */
+	char create_time[32]; /* CreateUtcTime as written, or "" */
+};
+/* Reads the XML header of a QVD held in memory (the data after it is not read). */
+NODISCARD int data_qvd_read_info(const void *data, size_t len, struct qvd_info **out,
+				 struct err *e);
+void data_qvd_info_free(struct qvd_info *i);
 /* Reads a QVD file (mapped, not copied). */
 NODISCARD int data_qvd_read_file(const char *path, struct qvd_table **out, struct err *e);
 void data_qvd_free(struct qvd_table *t);

@@ -37,6 +37,7 @@ struct header {
 	int64_t record_size, n_records, offset, length;
 	bool has_rs, has_nr, has_off, has_len;
 	char compression[32];
+	char create_time[32]; /* CreateUtcTime as written ("2023-05-01 10:00:00"), or "" */
 	struct hfield *fields;
 	int n_fields, cap_fields;
 };
@@ -223,6 +224,8 @@ static int on_leaf(struct header *h, const char *path, const char *text, struct 
 		return h->has_len = true, num(text, 0, INT64_MAX / 2, "Length", &h->length, e);
 	if (!strcmp(path, "Compression"))
 		str_copy(h->compression, text, sizeof(h->compression));
+	if (!strcmp(path, "CreateUtcTime"))
+		str_copy(h->create_time, text, sizeof(h->create_time));
 	return 0;
 }
 
@@ -675,6 +678,47 @@ int data_qvd_read(const void *data, size_t len, struct qvd_table **out, struct e
 	}
 	*out = t;
 	return 0;
+}
+
+int data_qvd_read_info(const void *data, size_t len, struct qvd_info **out, struct err *e)
+{
+	*out = NULL;
+	size_t hend = 0, b = 0;
+	int rc = find_body(data, len, &hend, &b, e);
+	struct header h = {0};
+	if (rc == 0)
+		rc = parse_header(data, hend, &h, e);
+	struct qvd_info *i = rc == 0 ? calloc(1, sizeof(*i)) : NULL;
+	if (rc == 0 && (!i || !(i->fields = calloc((size_t)h.n_fields + 1, sizeof(char *)))))
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (rc == 0) {
+		i->n_records = h.n_records;
+		str_copy(i->create_time, h.create_time, sizeof(i->create_time));
+		i->table_name = h.table_name; /* taken */
+		h.table_name = NULL;
+		for (; i->n_fields < h.n_fields; i->n_fields++) {
+			i->fields[i->n_fields] = h.fields[i->n_fields].name; /* taken */
+			h.fields[i->n_fields].name = NULL;
+		}
+	}
+	header_release(&h);
+	if (rc) {
+		data_qvd_info_free(i);
+		return rc;
+	}
+	*out = i;
+	return 0;
+}
+
+void data_qvd_info_free(struct qvd_info *i)
+{
+	if (!i)
+		return;
+	for (int k = 0; k < i->n_fields; k++)
+		free(i->fields[k]);
+	free(i->fields);
+	free(i->table_name);
+	free(i);
 }
 
 int data_qvd_read_file(const char *path, struct qvd_table **out, struct err *e)

@@ -25,8 +25,6 @@ int ops_restore(int argc, char **argv);
 /* Prints an error (message, detail, hint) to stderr as "fathom: ...". */
 void ops_print_err(const struct err *e);
 
-#define FATHOM_VERSION "0.1.0"
-
 /* The site's schema: every module's migrations, lower layers first (db_config.schema). */
 extern const struct db_migration *const ops_schema[];
 

@@ -146,6 +146,17 @@ static char *with_script_vars(const char *props, size_t len, const struct data_s
 	return text;
 }
 
+/* DocumentPath(): the app's file without its generation (Apps/<id>), as Qlik's is the
+ * app's file under its Apps folder (DocumentName() is then the app's id). */
+static void document_path(const char *in, char *out, size_t n)
+{
+	str_copy(out, in, n);
+	char *leaf = strrchr(out, '/');
+	leaf = leaf ? leaf + 1 : out;
+	if (strlen(leaf) > 37 && leaf[36] == '.')
+		leaf[36] = '\0';
+}
+
 int ops_reload_worker(int argc, char **argv)
 {
 	struct worker w = {0};
@@ -194,9 +205,18 @@ int ops_reload_worker(int argc, char **argv)
 	bool read_failed = rc == ERR_UNAVAILABLE; /* the share did not answer */
 	const struct appfile_block *script = app ? data_appfile_find(app, APPFILE_SCRIPT) : NULL;
 	const struct appfile_block *props = app ? data_appfile_find(app, APPFILE_PROPS) : NULL;
-	struct reload_env env = {.ctx = &w, .open = open_file, .log = log_line};
+	char doc_path[PATH_MAX];
+	document_path(in, doc_path, sizeof(doc_path));
+	json_error_t je;
+	json_t *pj = props ? json_loadb(props->data, props->len, 0, &je) : NULL;
+	struct reload_env env = {.ctx = &w,
+				 .open = open_file,
+				 .log = log_line,
+				 .doc_path = doc_path,
+				 .doc_title = json_string_value(json_object_get(pj, "qTitle"))};
 	if (rc == 0)
 		rc = script_run(script ? script->data : "", &env, &m, &e);
+	json_decref(pj);
 	if (rc == 0)
 		crash_point("worker-loaded");
 	/* the new app file: the same properties and script, and the tables */

@@ -1,6 +1,7 @@
 /* control.c: the control statements of a running script: IF/ELSEIF/ELSE, FOR and FOR
  * EACH, DO/LOOP, SUB/CALL, SWITCH/CASE/DEFAULT and EXIT; blocks paired before anything runs. Each
  * is an executor in script_control_executors; reload.c runs them. */
+#include "script/eval_int.h"
 #include "script/script_int.h"
 
 #include <stdlib.h>
@@ -280,20 +281,51 @@ static int for_bounds(struct prog *p, struct stmt *s, struct loop *lp, bool *emp
 	return rc;
 }
 
-/* The values of FOR EACH var IN list, as texts. */
+/* Whether x is FileList(...) or DirList(...), which give a list of values. */
+static bool lists_files(const struct expr *x)
+{
+	return x->kind == EX_CALL && x->fn &&
+	       (strcasecmp(x->fn->name, "FileList") == 0 ||
+		strcasecmp(x->fn->name, "DirList") == 0);
+}
+
+/* Appends one value to the loop's texts (taking `t`). */
+static int add_item(struct prog *p, struct loop *lp, char *t)
+{
+	char **grown = t ? realloc(lp->texts, sizeof(char *) * (size_t)(lp->n_items + 2)) : NULL;
+	if (!grown) {
+		free(t);
+		return err_set(p->r->e, ERR_NOMEM, "out of memory");
+	}
+	lp->texts = grown;
+	lp->texts[lp->n_items++] = t;
+	lp->texts[lp->n_items] = NULL;
+	return 0;
+}
+
+/* The values of FOR EACH var IN list, as texts; FileList and DirList give one per file. */
 static int for_each_items(struct prog *p, struct stmt *s, struct loop *lp)
 {
-	lp->n_items = s->n_args;
-	lp->texts = calloc((size_t)s->n_args + 1, sizeof(char *));
+	lp->n_items = 0;
+	lp->texts = calloc(1, sizeof(char *));
 	if (!lp->texts)
 		return err_set(p->r->e, ERR_NOMEM, "out of memory");
 	int rc = 0;
 	for (int k = 0; rc == 0 && k < s->n_args; k++) {
+		if (lists_files(s->args[k])) {
+			char **files = NULL;
+			int n = 0;
+			rc = script_list_free(p->r, s->args[k], p->ea, &files, &n);
+			for (int i = 0; i < n; i++)
+				rc = rc ? (free(files[i]), rc) : add_item(p, lp, files[i]);
+			free(files);
+			continue;
+		}
 		char nb[64];
 		struct val v;
 		rc = script_eval_free(p->r, s->args[k], p->ea, &v);
-		if (rc == 0 && !(lp->texts[k] = strdup(data_val_text(&v, nb, sizeof(nb)))))
-			rc = err_set(p->r->e, ERR_NOMEM, "out of memory");
+		if (rc == 0)
+			rc = add_item(p, lp, strdup(data_val_text(&v, nb, sizeof(nb))));
 	}
 	return rc;
 }
@@ -311,6 +343,8 @@ static int exec_for(struct prog *p, struct stmt *s)
 	lp->var = s->name;
 	bool empty = s->n_args == 0;
 	int rc = s->kind == ST_FOR ? for_bounds(p, s, lp, &empty) : for_each_items(p, s, lp);
+	if (s->kind != ST_FOR)
+		empty = lp->n_items == 0; /* a FileList that found nothing */
 	if (rc == 0 && empty) {
 		script_loop_free(lp);
 		p->i = p->pair[p->i];

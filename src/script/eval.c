@@ -662,20 +662,25 @@ bool script_expr_aggregates(const struct expr *x)
 	return false;
 }
 
+/* The library's parts: the general functions here, and one table per file. */
+static const size_t n_functions = ARRAY_LEN(functions);
+static const struct {
+	const struct script_func *fns;
+	const size_t *n;
+} parts[] = {
+    {functions, &n_functions},
+    {script_date_functions, &script_n_date_functions},
+    {script_table_functions, &script_n_table_functions},
+    {script_file_functions, &script_n_file_functions},
+    {script_text_functions, &script_n_text_functions},
+};
+
 const struct script_func *script_func_find(const char *name)
 {
-	for (size_t i = 0; i < ARRAY_LEN(functions); i++)
-		if (strcasecmp(functions[i].name, name) == 0)
-			return &functions[i];
-	for (size_t i = 0; i < script_n_date_functions; i++)
-		if (strcasecmp(script_date_functions[i].name, name) == 0)
-			return &script_date_functions[i];
-	for (size_t i = 0; i < script_n_table_functions; i++)
-		if (strcasecmp(script_table_functions[i].name, name) == 0)
-			return &script_table_functions[i];
-	for (size_t i = 0; i < script_n_text_functions; i++)
-		if (strcasecmp(script_text_functions[i].name, name) == 0)
-			return &script_text_functions[i];
+	for (size_t p = 0; p < ARRAY_LEN(parts); p++)
+		for (size_t i = 0; i < *parts[p].n; i++)
+			if (strcasecmp(parts[p].fns[i].name, name) == 0)
+				return &parts[p].fns[i];
 	return NULL;
 }
 
@@ -683,18 +688,10 @@ void script_func_list(void (*each)(void *ctx, const char *name, enum script_fn_k
 				   int min_args, int max_args),
 		      void *ctx)
 {
-	for (size_t i = 0; i < ARRAY_LEN(functions); i++)
-		each(ctx, functions[i].name, functions[i].kind, functions[i].min_args,
-		     functions[i].max_args);
-	for (size_t i = 0; i < script_n_date_functions; i++)
-		each(ctx, script_date_functions[i].name, script_date_functions[i].kind,
-		     script_date_functions[i].min_args, script_date_functions[i].max_args);
-	for (size_t i = 0; i < script_n_table_functions; i++)
-		each(ctx, script_table_functions[i].name, script_table_functions[i].kind,
-		     script_table_functions[i].min_args, script_table_functions[i].max_args);
-	for (size_t i = 0; i < script_n_text_functions; i++)
-		each(ctx, script_text_functions[i].name, script_text_functions[i].kind,
-		     script_text_functions[i].min_args, script_text_functions[i].max_args);
+	for (size_t p = 0; p < ARRAY_LEN(parts); p++)
+		for (size_t i = 0; i < *parts[p].n; i++)
+			each(ctx, parts[p].fns[i].name, parts[p].fns[i].kind,
+			     parts[p].fns[i].min_args, parts[p].fns[i].max_args);
 }
 
 static int call(struct eval *ev, struct expr *x, struct val *out)

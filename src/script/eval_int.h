@@ -6,6 +6,8 @@
 
 #include "script/script.h"
 
+#include <time.h>
+
 typedef int (*script_fn_impl)(struct eval *ev, struct expr *x, const struct val *v,
 			      struct val *out);
 
@@ -66,6 +68,10 @@ const char *script_text_arg(struct eval *ev, const struct expr *x, const struct 
 /* The date and time functions (fn_date.c). */
 extern const struct script_func script_date_functions[];
 extern const size_t script_n_date_functions;
+/* A moment (seconds and milliseconds since the epoch) as a serial of local time. */
+double script_local_serial(time_t t, long ms);
+/* A timestamp serial as a dual, its text in the script's TimestampFormat. */
+struct val script_timestamp(struct eval *ev, double serial);
 /* The number of characters (UTF-8) of s. */
 int64_t script_utf8_len(const char *s);
 
@@ -75,5 +81,12 @@ extern const size_t script_n_text_functions;
 /* The inter-record, table and field functions (fn_table.c). */
 extern const struct script_func script_table_functions[];
 extern const size_t script_n_table_functions;
+/* The file, QVD and system functions (fn_file.c). */
+extern const struct script_func script_file_functions[];
+extern const size_t script_n_file_functions;
+/* FileList(pattern) and DirList(pattern) in FOR EACH: the files (or folders) of the
+ * pattern's folder whose names match its last part (* and ?), as paths written like the
+ * pattern ("lib://Data/a.csv"), sorted; *out (malloc'd, each text too) holds *n. */
+NODISCARD int script_file_list(struct eval *ev, const struct expr *x, char ***out, int *n);
 
 #endif

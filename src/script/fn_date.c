@@ -286,20 +286,29 @@ static int fn_add(struct eval *ev, struct expr *x, const struct val *v, struct v
 	return 0;
 }
 
+double script_local_serial(time_t t, long ms)
+{
+	struct tm tm;
+	localtime_r(&t, &tm);
+	double day = serial_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	return day +
+	       (tm.tm_hour * 3600.0 + tm.tm_min * 60.0 + tm.tm_sec + (double)ms / 1000.0) / 86400.0;
+}
+
+struct val script_timestamp(struct eval *ev, double serial)
+{
+	return dual(ev, serial, FMT_TIMESTAMP, NULL);
+}
+
 /* Today([mode]), Now([mode]): the node's local date, or date and time. */
 static int fn_now(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
 	(void)v;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	time_t t = ts.tv_sec;
-	localtime_r(&t, &tm);
-	double day = serial_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-	double now = day + (tm.tm_hour * 3600.0 + tm.tm_min * 60.0 + tm.tm_sec +
-			    (double)(ts.tv_nsec / 1000000) / 1000.0) /
-			       86400.0;
-	*out = x->fn->op ? dual(ev, now, FMT_TIMESTAMP, NULL) : dual(ev, day, FMT_DATE, NULL);
+	double now = script_local_serial(ts.tv_sec, ts.tv_nsec / 1000000);
+	*out =
+	    x->fn->op ? dual(ev, now, FMT_TIMESTAMP, NULL) : dual(ev, floor(now), FMT_DATE, NULL);
 	return 0;
 }
 

@@ -965,6 +965,8 @@ int script_load(struct run *r, const struct stmt *s, struct tbl *given, struct t
 			     .variable = script_variable,
 			     .date_format = script_var_get(r, "DateFormat"),
 			     .file = l->source == SRC_FILE ? l->path : NULL,
+			     .env = r->env,
+			     .reload_time = r->started,
 			     .table_at = script_table_at,
 			     .table_named = script_table_named,
 			     .previous = previous_row,

@@ -3,6 +3,7 @@
  * statements' in control.c, the others' below (LOAD in load.c, JOIN and KEEP in join.c,
  * STORE, DROP and RENAME in statements.c). A regular statement is dollar-expanded with the
  * variables of the moment and then parsed, when it is reached. */
+#include "script/eval_int.h"
 #include "script/script_int.h"
 
 #include <errno.h>
@@ -382,6 +383,9 @@ int script_run(const char *script, const struct reload_env *env, struct data_set
 	*out = NULL;
 	struct arena *a = arena_new();
 	struct run r = {.env = env, .e = e};
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	r.started = script_local_serial(now.tv_sec, now.tv_nsec / 1000000);
 	struct prog *p = calloc(1, sizeof(*p));
 	r.m = calloc(1, sizeof(*r.m));
 	int rc = r.m && p ? 0 : err_set(e, ERR_NOMEM, "out of memory");

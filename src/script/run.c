@@ -2,6 +2,7 @@
  * their $( ) expansion, expressions evaluated outside any table, the data set's tables
  * and mapping tables, and the log and errors. Below load.c, join.c, statements.c and
  * control.c, which use it; reload.c drives them all. */
+#include "script/eval_int.h"
 #include "script/script_int.h"
 
 #include <stdarg.h>
@@ -138,19 +139,33 @@ struct tbl *script_table_named(void *ctx, const char *name)
 	return r->m ? data_set_table(r->m, name) : NULL;
 }
 
+/* An evaluation outside any table: fields are variables. */
+static struct eval free_eval(struct run *r, struct arena *a)
+{
+	return (struct eval){.a = a,
+			     .e = r->e,
+			     .ctx = r,
+			     .field = field_as_variable,
+			     .mapping = script_apply_map,
+			     .variable = script_variable,
+			     .env = r->env,
+			     .reload_time = r->started,
+			     .table_at = script_table_at,
+			     .table_named = script_table_named,
+			     .autonumber = script_autonumber};
+}
+
 /* Evaluates an expression outside any table (LET, IF, FOR bounds, $(=...)). */
 int script_eval_free(struct run *r, struct expr *x, struct arena *a, struct val *out)
 {
-	struct eval ev = {.a = a,
-			  .e = r->e,
-			  .ctx = r,
-			  .field = field_as_variable,
-			  .mapping = script_apply_map,
-			  .variable = script_variable,
-			  .table_at = script_table_at,
-			  .table_named = script_table_named,
-			  .autonumber = script_autonumber};
+	struct eval ev = free_eval(r, a);
 	return script_eval(&ev, x, out);
+}
+
+int script_list_free(struct run *r, struct expr *x, struct arena *a, char ***out, int *n)
+{
+	struct eval ev = free_eval(r, a);
+	return script_file_list(&ev, x, out, n);
 }
 
 /* The value of variable `inner` ("name", or "name(arg1, arg2)": a parameterised variable

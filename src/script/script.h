@@ -220,6 +220,11 @@ struct eval {
 	int64_t recno, rowno;
 	int64_t iterno;	  /* LOAD ... WHILE: the round of the current input row (from 1) */
 	const char *file; /* a LOAD from a file: its path as written (FileName() ...), or NULL */
+	/* The reload's environment (files for FileSize(), the Qvd functions and FileList();
+	 * the document for DocumentPath()), and when it started (a timestamp serial, for
+	 * ReloadTime()); NULL and 0 in chart expressions. */
+	const struct reload_env *env;
+	double reload_time;
 	const char *date_format;
 	/* The reload's tables, for the inter-record and table functions (NULL elsewhere):
 	 * table i of the data set (NULL past the last); the table named `name`, or for NULL
@@ -302,6 +307,8 @@ struct reload_env {
 	/* One line of the reload log (TRACE, and what each statement did). May be NULL. */
 	void (*log)(void *ctx, const char *line);
 	int64_t max_rows; /* per table; 0: no limit */
+	/* What DocumentPath(), DocumentName() and DocumentTitle() answer (NULL: nothing). */
+	const char *doc_path, *doc_title;
 };
 
 /* Runs `script`. On failure nothing is kept: *out is NULL and e says where (line and

@@ -23,6 +23,7 @@ struct mapping {
 
 struct run {
 	const struct reload_env *env;
+	double started; /* the reload's start: a timestamp serial in local time */
 	struct err *e;
 	struct data_set *m;
 	struct var *vars;
@@ -76,6 +77,8 @@ const char *script_var_get(const struct run *r, const char *name);
 NODISCARD int script_var_set(struct run *r, const char *name, const char *value);
 /* Evaluates an expression outside any table (LET, IF, FOR bounds, $(=...)). */
 NODISCARD int script_eval_free(struct run *r, struct expr *x, struct arena *a, struct val *out);
+/* FileList(pattern) or DirList(pattern) outside any table: the paths (script_file_list). */
+NODISCARD int script_list_free(struct run *r, struct expr *x, struct arena *a, char ***out, int *n);
 /* Replaces $(name) and $(=expr) in `text` (at line:col of the script) into *out, in `a`. */
 NODISCARD int script_expand(struct run *r, const char *text, int line, int col, struct arena *a,
 			    int depth, char **out);

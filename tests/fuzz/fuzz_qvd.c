@@ -1,5 +1,6 @@
 /* fuzz_qvd.c: the QVD reader. Any input must give 0 or ERR_INVALID (ERR_NOMEM for absurd
- * sizes), never a crash; a file that reads must write and read back to the same shape. */
+ * sizes), never a crash; a file that reads must write and read back to the same shape, and
+ * its header alone (data_qvd_read_info) must say the same number of rows and fields. */
 #include "data/data.h"
 
 #include <stdlib.h>
@@ -8,10 +9,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct qvd_table *t = NULL;
+	struct qvd_info *info = NULL;
 	struct err e;
 	err_init(&e);
+	int irc = data_qvd_read_info(data, size, &info, &e);
+	if (irc != 0 && irc != ERR_INVALID && irc != ERR_NOMEM)
+		abort();
+	struct qvd_table *t = NULL;
+	err_init(&e);
 	int rc = data_qvd_read(data, size, &t, &e);
+	if (rc == 0 && (irc != 0 || info->n_records != t->n_rows || info->n_fields != t->n_fields))
+		abort(); /* what reads whole has a header that reads alike */
+	data_qvd_info_free(info);
 	if (rc != 0 && rc != ERR_INVALID && rc != ERR_NOMEM)
 		abort();
 	if (rc != 0) {

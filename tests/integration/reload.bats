@@ -15,7 +15,7 @@ setup_file() {
 teardown_file() { site_down; }
 
 @test "a reload runs the script, installs a new generation and keeps a log" {
-	id=$(new_app Sales 'Sales: LOAD Region, Amount FROM [lib://CustomData/sales.csv]\n  (txt, utf8, embedded labels, delimiter is \x27,\x27);\nTotals: LOAD Region, Sum(Amount) AS Total RESIDENT Sales GROUP BY Region;\nSTORE Totals INTO [lib://CustomData/totals.qvd] (qvd);\nTRACE all done;\n')
+	id=$(new_app Sales 'Sales: LOAD Region, Amount FROM [lib://CustomData/sales.csv]\n  (txt, utf8, embedded labels, delimiter is \x27,\x27);\nTotals: LOAD Region, Sum(Amount) AS Total RESIDENT Sales GROUP BY Region;\nSTORE Totals INTO [lib://CustomData/totals.qvd] (qvd);\nLET d = DocumentTitle() & \x27 is \x27 & DocumentName() & \x27, \x27 & QvdNoOfRecords(\x27lib://CustomData/totals.qvd\x27);\nTRACE all done: $(d);\n')
 	s=$(api GET "/qrs/app/$id"); expect 200 "$s"
 	size0=$(jqb .fileSize); [ "$(jqb .lastReloadTime)" = 1753-01-01T00:00:00.000Z ]
 	gen0=$(sql "SELECT generation FROM app WHERE id = '$id'")
@@ -28,7 +28,7 @@ teardown_file() { site_down; }
 	[ -f "$SHARE/CustomData/totals.qvd" ]
 	s=$(api GET "/qrs/app/$id/reload/log"); expect 200 "$s"
 	grep -q 'Totals << 2 rows' "$(BODY_FILE)"
-	grep -q 'all done' "$(BODY_FILE)"
+	grep -q "all done: Sales is $id, 2" "$(BODY_FILE)"
 	grep -q 'reload finished' "$(BODY_FILE)"
 	check_consistency
 }

@@ -785,6 +785,101 @@ static void subfield_makes_rows(void **state)
 	data_set_free(m);
 }
 
+/* The file functions on files the script wrote (FileList and DirList in FOR EACH, sorted;
+ * nothing when nothing matches), the QVD functions on the header alone, the system
+ * functions, and on a QVD Qlik made (CreateUtcTime, TableName, field names). */
+static void file_qvd_and_system_functions(void **state)
+{
+	(void)state;
+	char sub[4200];
+	snprintf(sub, sizeof(sub), "%s/sub1", out_dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	struct data_set *m = run_ok(
+	    "S: LOAD RecNo() AS A, 'x' & RecNo() AS B AUTOGENERATE 3;\n"
+	    "STORE S INTO [lib://Out/fl_b.qvd] (qvd);\nSTORE S INTO [lib://Out/fl_a.qvd] (qvd);\n"
+	    "STORE S INTO [lib://Out/fl_c.csv] (txt);\n"
+	    "FOR EACH f IN FileList('lib://Out/fl_*.qvd')\n"
+	    "  L: LOAD '$(f)' AS Path, QvdNoOfRecords('$(f)') AS Recs, QvdNoOfFields('$(f)') AS "
+	    "Flds, QvdFieldName('$(f)', 2) AS F2, QvdTableName('$(f)') AS TN, "
+	    "FileSize('$(f)') > 100 AS Sized AUTOGENERATE 1;\n"
+	    "NEXT f\n"
+	    "FOR EACH f IN FileList('lib://Out/nothing_*.qvd'), 'after'\n"
+	    "  N: LOAD '$(f)' AS Item AUTOGENERATE 1;\n"
+	    "NEXT f\n"
+	    "FOR EACH d IN DirList('lib://Out/sub*')\n  D: LOAD '$(d)' AS Dir AUTOGENERATE "
+	    "1;\nNEXT d\n"
+	    "Z: LOAD A, FileSize() AS Size FROM [lib://Out/fl_c.csv] (txt);\n"
+	    "Y: LOAD IsPartialReload() AS P, Len(EngineVersion()) > 0 AS V,\n"
+	    "  ReloadTime() <= Now() AND ReloadTime() > Now() - 0.01 AS RT,\n"
+	    "  FileTime('lib://Out/fl_c.csv') > Now() - 0.01 AS FT,\n"
+	    "  IsNull(FileSize('lib://Out/none.csv')) AS Missing,\n"
+	    "  IsNull(QvdNoOfRecords('lib://Out/fl_c.csv')) AS NotQvd,\n"
+	    "  IsNull(FileSize('/etc/passwd')) AS Outside, IsNull(DocumentTitle()) AS NoTitle\n"
+	    "AUTOGENERATE 1;");
+	column(m, "L", "Path", "lib://Out/fl_a.qvd,lib://Out/fl_b.qvd");
+	column(m, "L", "Recs", "3,3");
+	column(m, "L", "Flds", "2,2");
+	column(m, "L", "F2", "B,B");
+	column(m, "L", "TN", "S,S");
+	column(m, "L", "Sized", "-1,-1");
+	column(m, "N", "Item", "after");
+	column(m, "D", "Dir", "lib://Out/sub1");
+	char csv[4200], want[64];
+	snprintf(csv, sizeof(csv), "%s/fl_c.csv", out_dir);
+	struct stat st;
+	assert_int_equal(stat(csv, &st), 0);
+	snprintf(want, sizeof(want), "%lld,%lld,%lld", (long long)st.st_size, (long long)st.st_size,
+		 (long long)st.st_size);
+	column(m, "Z", "Size", want);
+	column(m, "Y", "P", "0");
+	column(m, "Y", "V", "-1");
+	column(m, "Y", "RT", "-1");
+	column(m, "Y", "FT", "-1");
+	column(m, "Y", "Missing", "-1");
+	column(m, "Y", "NotQvd", "-1");
+	column(m, "Y", "Outside", "-1");
+	column(m, "Y", "NoTitle", "-1");
+	data_set_free(m);
+	run_fails("X: LOAD FileList('lib://Out/*') AS Q AUTOGENERATE 1;",
+		  "FileList may only be used in FOR EACH");
+
+	/* the document, as the node names it */
+	struct reload_env doc = env;
+	doc.doc_path = "/share/Apps/0b7c3a52-0000-4000-8000-000000000001";
+	doc.doc_title = "Sales";
+	struct err e;
+	err_init(&e);
+	m = NULL;
+	if (script_run("T: LOAD DocumentTitle() AS T, DocumentName() AS N, DocumentPath() AS P "
+		       "AUTOGENERATE 1;",
+		       &doc, &m, &e) != 0)
+		fail_msg("%s", e.message);
+	column(m, "T", "T", "Sales");
+	column(m, "T", "N", "0b7c3a52-0000-4000-8000-000000000001");
+	column(m, "T", "P", "/share/Apps/0b7c3a52-0000-4000-8000-000000000001");
+	data_set_free(m);
+
+	/* a QVD Qlik made: its header's table, fields, records and time */
+	char probe[4200];
+	snprintf(probe, sizeof(probe), "%s/qvd4js/medium.qvd", shared);
+	if (stat(probe, &st) != 0) {
+		print_message("no ../shared/data/qvd: the Qlik-made QVD is not checked\n");
+		return;
+	}
+	m = run_ok("LET f = 'lib://Data/qvd4js/medium.qvd';\n"
+		   "Q: LOAD QvdNoOfRecords('$(f)') AS R, QvdNoOfFields('$(f)') AS F, "
+		   "QvdFieldName('$(f)', 1) AS F1, QvdTableName('$(f)') AS T, "
+		   "Text(QvdCreateTime('$(f)')) AS C, Floor(QvdCreateTime('$(f)')) AS Day "
+		   "AUTOGENERATE 1;");
+	column(m, "Q", "R", "18484");
+	column(m, "Q", "F", "13");
+	column(m, "Q", "F1", "CustomerKey");
+	column(m, "Q", "T", "Customers");
+	column(m, "Q", "C", "2017-04-19 12:29:22");
+	column(m, "Q", "Day", "42844");
+	data_set_free(m);
+}
+
 static void calendars_and_inter_record_functions(void **state)
 {
 	(void)state;
@@ -973,6 +1068,7 @@ int main(void)
 	    cmocka_unit_test(qlik_string_and_range_examples),
 	    cmocka_unit_test(calendars_and_inter_record_functions),
 	    cmocka_unit_test(subfield_makes_rows),
+	    cmocka_unit_test(file_qvd_and_system_functions),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
