@@ -896,22 +896,108 @@ static int unpivot(struct run *r, const struct stmt *s, struct tbl *wide, struct
 	return 0;
 }
 
-/* A LOAD with CROSSTABLE: the LOAD as written into a table of its own, turned, and then
- * loaded as it is into the destination (with the statement's MAPPING, CONCATENATE, JOIN
- * or KEEP). */
-static int crosstable_load(struct run *r, const struct stmt *s, struct tbl *given,
-			   struct tbl **temp_out)
+/* INTERVALMATCH's pairing: for each value of the matched field loaded so far (with its
+ * keys, in the tables that hold the field and every key), each interval of `iv` (its first
+ * two fields the bounds, inclusive; then its keys, which must be equal) that holds it:
+ * one row of the value, then the interval's fields. Values and bounds compare as numbers;
+ * a NULL or text bound holds nothing. */
+static int interval_pairs(struct run *r, const struct stmt *s, struct tbl *iv, struct tbl **out)
+{
+	const struct load *l = &s->load;
+	int nk = l->n_im - 1, ivk[16];
+	if (iv->n_fields < 2)
+		return script_err(r, s, ERR_INVALID, "INTERVALMATCH needs a LOAD of two bounds");
+	for (int k = 0; k < nk; k++)
+		if ((ivk[k] = data_tbl_field(iv, l->im[k + 1], false)) < 0)
+			return script_err(r, s, ERR_INVALID,
+					  "INTERVALMATCH's key %s is not among the LOAD's fields",
+					  l->im[k + 1]);
+	struct tbl *pairs = data_tbl_new("intervalmatch"), *seen = data_tbl_new("seen");
+	int rc = pairs && seen && data_tbl_field(seen, "k", true) == 0 &&
+			 data_tbl_field(pairs, l->im[0], true) == 0
+		     ? 0
+		     : ERR_NOMEM;
+	for (int f = 0; rc == 0 && f < iv->n_fields; f++)
+		if (data_tbl_field(pairs, iv->fields[f].name, true) < 0)
+			rc = ERR_NOMEM;
+	struct val *row = rc == 0 ? calloc((size_t)iv->n_fields + 2, sizeof(*row)) : NULL;
+	rc = rc == 0 && !row ? ERR_NOMEM : rc;
+	for (int t = 0; rc == 0 && t < r->m->n_tables; t++) {
+		struct tbl *src = r->m->tables[t];
+		int fv = data_tbl_field(src, l->im[0], false), fk[16];
+		bool all = fv >= 0;
+		for (int k = 0; all && k < nk; k++)
+			all = (fk[k] = data_tbl_field(src, l->im[k + 1], false)) >= 0;
+		for (int64_t i = 0; all && rc == 0 && i < src->n_rows; i++) {
+			/* each combination of value and keys once, over every table */
+			char combo[1024], nb[64];
+			struct val cv = {.text = combo}, v, a, b, y;
+			data_tbl_get(src, fv, i, &v);
+			int at =
+			    snprintf(combo, sizeof(combo), "%s", data_val_text(&v, nb, sizeof(nb)));
+			for (int k = 0; k < nk && at < (int)sizeof(combo); k++) {
+				data_tbl_get(src, fk[k], i, &y);
+				at += snprintf(combo + at, sizeof(combo) - (size_t)at, "\x1f%s",
+					       y.null ? "" : data_val_text(&y, nb, sizeof(nb)));
+			}
+			if (data_tbl_lookup(seen, 0, &cv) >= 0)
+				continue;
+			if (data_tbl_append(seen, &cv, 1)) {
+				rc = ERR_NOMEM;
+				break;
+			}
+			data_tbl_get(src, fv, i, &v);
+			double n;
+			if (v.null || !script_val_number(&v, &n))
+				continue;
+			for (int64_t j = 0; rc == 0 && j < iv->n_rows; j++) {
+				double lo, hi;
+				data_tbl_get(iv, 0, j, &a);
+				data_tbl_get(iv, 1, j, &b);
+				bool in = !a.null && !b.null && script_val_number(&a, &lo) &&
+					  script_val_number(&b, &hi) && lo <= n && n <= hi;
+				for (int k = 0; in && k < nk; k++) { /* the same symbol */
+					data_tbl_get(iv, ivk[k], j, &y);
+					int32_t sx = src->fields[fk[k]].index[i];
+					in = sx >= 0 && !y.null &&
+					     data_tbl_lookup(src, fk[k], &y) == sx;
+				}
+				if (!in)
+					continue;
+				data_tbl_get(src, fv, i, &row[0]);
+				for (int f = 0; f < iv->n_fields; f++)
+					data_tbl_get(iv, f, j, &row[f + 1]);
+				rc = data_tbl_append(pairs, row, iv->n_fields + 1) ? ERR_NOMEM : 0;
+			}
+		}
+	}
+	free(row);
+	data_tbl_free(seen);
+	if (rc) {
+		data_tbl_free(pairs);
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	}
+	*out = pairs;
+	return 0;
+}
+
+/* A LOAD with CROSSTABLE or INTERVALMATCH: the LOAD as written into a table of its own,
+ * turned (unpivot, interval_pairs), and then loaded as it is into the destination (with
+ * the statement's MAPPING, CONCATENATE, JOIN or KEEP). */
+static int two_step_load(struct run *r, const struct stmt *s, struct tbl *given,
+			 struct tbl **temp_out)
 {
 	struct stmt first = *s;
 	struct load *l1 = &first.load;
 	l1->cross_attr = NULL;
+	l1->im = NULL;
 	l1->mapping = l1->concatenate = l1->noconcatenate = l1->keep = false;
 	l1->join = JOIN_NONE;
 	l1->target = NULL;
 	struct tbl *wide = NULL, *tall = NULL;
 	int rc = script_load(r, &first, given, &wide);
 	if (rc == 0)
-		rc = unpivot(r, s, wide, &tall);
+		rc = s->load.im ? interval_pairs(r, s, wide, &tall) : unpivot(r, s, wide, &tall);
 	data_tbl_free(wide);
 	if (rc)
 		return rc;
@@ -919,6 +1005,7 @@ static int crosstable_load(struct run *r, const struct stmt *s, struct tbl *give
 	struct load *l2 = &second.load;
 	struct load_item star = {0};
 	l2->cross_attr = NULL;
+	l2->im = NULL;
 	l2->items = &star;
 	l2->n_items = 1;
 	l2->where = l2->while_ = l2->first = NULL;
@@ -940,8 +1027,8 @@ int script_load(struct run *r, const struct stmt *s, struct tbl *given, struct t
 		script_log(r, "line %d: ADD ONLY or REPLACE ONLY: not in a full reload", s->line);
 		return 0;
 	}
-	if (l->cross_attr)
-		return crosstable_load(r, s, given, temp_out);
+	if (l->cross_attr || l->im)
+		return two_step_load(r, s, given, temp_out);
 	struct load_job j = {.r = r, .s = s, .l = l};
 	int rc = 0;
 	if (given) {

@@ -839,15 +839,15 @@ static void join_prefix(struct parser *p, struct load *l)
 	l->target = target(p);
 }
 
-/* A field name in CROSSTABLE( ): a name, or a text in quotes. */
-static const char *cross_name(struct parser *p)
+/* A field name in CROSSTABLE( ) or INTERVALMATCH( ): a name, or a text in quotes. */
+static const char *prefix_name(struct parser *p, const char *what)
 {
 	if (p->t.kind == T_STR) {
 		const char *v = p->t.value;
 		next(p);
 		return v;
 	}
-	return name(p, "a field name in CROSSTABLE");
+	return name(p, what);
 }
 
 /* CROSSTABLE(attribute, data[, n]). */
@@ -856,9 +856,9 @@ static void crosstable(struct parser *p, struct load *l)
 	next(p);
 	if (!expect_op(p, '('))
 		return;
-	l->cross_attr = cross_name(p);
+	l->cross_attr = prefix_name(p, "a field name in CROSSTABLE");
 	if (!p->failed && expect_op(p, ','))
-		l->cross_data = cross_name(p);
+		l->cross_data = prefix_name(p, "a field name in CROSSTABLE");
 	l->cross_keep = 1;
 	if (!p->failed && is_op(p, ',')) {
 		next(p);
@@ -874,13 +874,39 @@ static void crosstable(struct parser *p, struct load *l)
 	expect_op(p, ')');
 }
 
-/* MAPPING, CONCATENATE, NOCONCATENATE, JOIN, KEEP, FIRST n, CROSSTABLE, ADD and REPLACE
- * before LOAD. */
+/* INTERVALMATCH(field[, key, ...]). */
+static void intervalmatch(struct parser *p, struct load *l)
+{
+	next(p);
+	if (!expect_op(p, '('))
+		return;
+	const char *names[17];
+	int n = 0;
+	do {
+		if (n && !expect_op(p, ','))
+			return;
+		if (n == 17) {
+			perr(p, p->t.off, "INTERVALMATCH takes a field and at most 16 keys");
+			return;
+		}
+		names[n++] = prefix_name(p, "a field name in INTERVALMATCH");
+	} while (!p->failed && is_op(p, ','));
+	if (p->failed || !expect_op(p, ')'))
+		return;
+	l->im = arena_alloc(p->a, sizeof(char *) * (size_t)n);
+	memcpy(l->im, names, sizeof(char *) * (size_t)n);
+	l->n_im = n;
+}
+
+/* MAPPING, CONCATENATE, NOCONCATENATE, JOIN, KEEP, FIRST n, CROSSTABLE, INTERVALMATCH, ADD
+ * and REPLACE before LOAD. */
 static void load_prefixes(struct parser *p, struct load *l)
 {
 	while (!p->failed) {
 		if (is_word(p, "CROSSTABLE") && !l->cross_attr) {
 			crosstable(p, l);
+		} else if (is_word(p, "INTERVALMATCH") && !l->im) {
+			intervalmatch(p, l);
 		} else if (is_word(p, "ADD") || is_word(p, "REPLACE")) {
 			/* a full reload runs ADD and REPLACE loads as plain ones */
 			next(p);

@@ -150,6 +150,11 @@ struct load {
 	 * of (attribute = the field's name, data = its value); NULL: none */
 	const char *cross_attr, *cross_data;
 	int cross_keep;
+	/* INTERVALMATCH(field[, key, ...]): the LOAD's first two fields are intervals' bounds;
+	 * the output holds each loaded value of `field` (with its keys) with every interval
+	 * that holds it; im[0] is the field, im[1..] the keys; NULL: none */
+	const char **im;
+	int n_im;
 	const char **group_by;
 	int n_group_by;
 	const char **order_by;

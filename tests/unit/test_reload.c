@@ -880,6 +880,36 @@ static void file_qvd_and_system_functions(void **state)
 	data_set_free(m);
 }
 
+/* INTERVALMATCH, both forms: Qlik's documentation example (an event log and the orders
+ * running over it, joined) with numbers for times, and intervals per key. */
+static void interval_match(void **state)
+{
+	(void)state;
+	struct data_set *m = run_ok(
+	    "EventLog: LOAD * INLINE [\nTime, Event\n0, 0\n1.3, 1\n2.4, 2\n4.25, 3\n8, 4\n11.7, "
+	    "5\n];\n"
+	    "OrderLog: LOAD * INLINE [\nStart, End, Order\n1, 3.6, A\n2.5, 7.9, B\n3.1, 10.45, C\n"
+	    "7.4, 11.7, D\n];\n"
+	    "INNER JOIN IntervalMatch (Time) LOAD Start, End RESIDENT OrderLog;\n"
+	    "Sorted: NOCONCATENATE LOAD Order, Time RESIDENT OrderLog ORDER BY Order, Time;\n"
+	    "Sales: LOAD * INLINE [\nDay, Shop, Amount\n1, X, 10\n5, X, 20\n5, Y, 30\n9, Y, 40\n"
+	    "1, X, 50\n];\n"
+	    "Rates: LOAD * INLINE [\nFrom, To, Shop, Rate\n0, 4, X, 1\n5, 10, X, 2\n0, 10, Y, "
+	    "3\n];\n"
+	    "M: IntervalMatch (Day, Shop) LOAD From, To, Shop RESIDENT Rates;\n");
+	column(m, "Sorted", "Order", "A,A,B,C,C,D,D");
+	column(m, "Sorted", "Time", "1.3,2.4,4.25,4.25,8,8,11.7");
+	column(m, "M", "Day", "1,5,5,9");
+	column(m, "M", "From", "0,5,0,0");
+	column(m, "M", "To", "4,10,10,10");
+	column(m, "M", "Shop", "X,X,Y,Y");
+	data_set_free(m);
+	run_fails("IntervalMatch (Day, Nope) LOAD 1 AS A, 2 AS B AUTOGENERATE 1;",
+		  "INTERVALMATCH's key Nope is not among the LOAD's fields");
+	run_fails("IntervalMatch (Day) LOAD 1 AS A AUTOGENERATE 1;",
+		  "INTERVALMATCH needs a LOAD of two bounds");
+}
+
 static void calendars_and_inter_record_functions(void **state)
 {
 	(void)state;
@@ -1069,6 +1099,7 @@ int main(void)
 	    cmocka_unit_test(calendars_and_inter_record_functions),
 	    cmocka_unit_test(subfield_makes_rows),
 	    cmocka_unit_test(file_qvd_and_system_functions),
+	    cmocka_unit_test(interval_match),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
