@@ -280,6 +280,25 @@ static void own_texts(struct arena *a, struct val *v)
 		v->text = arena_strndup(a, v->text, strlen(v->text));
 }
 
+/* The name a new table of this LOAD gets: its label, else its file's name without the
+ * extension, else Table1, Table2, ... */
+static void base_name(struct run *r, const struct stmt *s, char *name, size_t n)
+{
+	const struct load *l = &s->load;
+	if (s->label) {
+		str_copy(name, s->label, n);
+	} else if (l->source == SRC_FILE) {
+		const char *b = strrchr(l->path, '/');
+		b = b ? b + 1 : l->path;
+		str_copy(name, b, n);
+		char *dot = strrchr(name, '.');
+		if (dot && dot != name)
+			*dot = '\0';
+	} else {
+		snprintf(name, n, "Table%d", ++r->unnamed);
+	}
+}
+
 /* Where the rows go: an existing table to extend, or a new one. */
 static int destination(struct run *r, const struct stmt *s, const char **names, int n,
 		       struct tbl **out, bool *created)
@@ -311,17 +330,7 @@ static int destination(struct run *r, const struct stmt *s, const char **names, 
 		}
 	}
 	char name[512];
-	if (s->label)
-		str_copy(name, s->label, sizeof(name));
-	else if (l->source == SRC_FILE) {
-		const char *b = strrchr(l->path, '/');
-		b = b ? b + 1 : l->path;
-		str_copy(name, b, sizeof(name));
-		char *dot = strrchr(name, '.');
-		if (dot && dot != name)
-			*dot = '\0';
-	} else
-		snprintf(name, sizeof(name), "Table%d", ++r->unnamed);
+	base_name(r, s, name, sizeof(name));
 	char unique[600];
 	str_copy(unique, name, sizeof(unique));
 	for (int k = 1; data_set_table(r->m, unique); k++)
@@ -981,9 +990,68 @@ static int interval_pairs(struct run *r, const struct stmt *s, struct tbl *iv, s
 	return 0;
 }
 
-/* A LOAD with CROSSTABLE or INTERVALMATCH: the LOAD as written into a table of its own,
- * turned (unpivot, interval_pairs), and then loaded as it is into the destination (with
- * the statement's MAPPING, CONCATENATE, JOIN or KEEP). */
+/* A new table `name` of `t`'s rows as they are (NOCONCATENATE LOAD * from t). */
+static int load_as_is(struct run *r, const struct stmt *s, const char *name, struct tbl *t)
+{
+	struct stmt one = *s;
+	struct load *l = &one.load;
+	struct load_item star = {0};
+	one.label = name;
+	*l = (struct load){
+	    .noconcatenate = true, .items = &star, .n_items = 1, .source = SRC_PRECEDING};
+	return script_load(r, &one, t, NULL);
+}
+
+/* GENERIC's tables: for each attribute (the LOAD's second-last field), a table named
+ * base.attribute of the other fields and the value (the last one) as a field named by the
+ * attribute, from the rows of that attribute. */
+static int generic_tables(struct run *r, const struct stmt *s, struct tbl *tall)
+{
+	int fa = tall->n_fields - 2, fv = tall->n_fields - 1, rc = 0;
+	if (fa < 0)
+		return script_err(r, s, ERR_INVALID,
+				  "GENERIC needs a LOAD of an attribute and a value (and keys)");
+	char base[512];
+	base_name(r, s, base, sizeof(base));
+	struct val *row = calloc((size_t)fa + 2, sizeof(*row));
+	for (int64_t a = 0; rc == 0 && a < tall->fields[fa].n_sym; a++) {
+		struct val av;
+		char nb[64], attr[256], name[800];
+		data_tbl_symbol(tall, fa, a, &av);
+		str_copy(attr, data_val_text(&av, nb, sizeof(nb)), sizeof(attr));
+		snprintf(name, sizeof(name), "%s.%s", base, attr);
+		struct tbl *w = row ? data_tbl_new(name) : NULL;
+		for (int f = 0; w && f < fa; f++)
+			data_tbl_field(w, tall->fields[f].name, true);
+		if (!w || data_tbl_field(w, attr, true) != fa) {
+			data_tbl_free(w);
+			rc = row && w
+				 ? script_err(r, s, ERR_INVALID,
+					      "GENERIC's attribute %s is also a key field", attr)
+				 : err_set(r->e, ERR_NOMEM, "out of memory");
+			break;
+		}
+		for (int64_t i = 0; rc == 0 && i < tall->n_rows; i++) {
+			if (tall->fields[fa].index[i] != a)
+				continue;
+			for (int f = 0; f < fa; f++)
+				data_tbl_get(tall, f, i, &row[f]);
+			data_tbl_get(tall, fv, i, &row[fa]);
+			rc = data_tbl_append(w, row, fa + 1)
+				 ? err_set(r->e, ERR_NOMEM, "out of memory")
+				 : 0;
+		}
+		if (rc == 0)
+			rc = load_as_is(r, s, name, w);
+		data_tbl_free(w);
+	}
+	free(row);
+	return rc;
+}
+
+/* A LOAD with CROSSTABLE, INTERVALMATCH or GENERIC: the LOAD as written into a table of its
+ * own, turned (unpivot, interval_pairs, generic_tables), and then loaded as it is into the
+ * destination (with the statement's MAPPING, CONCATENATE, JOIN or KEEP). */
 static int two_step_load(struct run *r, const struct stmt *s, struct tbl *given,
 			 struct tbl **temp_out)
 {
@@ -995,7 +1063,13 @@ static int two_step_load(struct run *r, const struct stmt *s, struct tbl *given,
 	l1->join = JOIN_NONE;
 	l1->target = NULL;
 	struct tbl *wide = NULL, *tall = NULL;
+	l1->generic = false;
 	int rc = script_load(r, &first, given, &wide);
+	if (rc == 0 && s->load.generic) {
+		rc = generic_tables(r, s, wide);
+		data_tbl_free(wide);
+		return rc;
+	}
 	if (rc == 0)
 		rc = s->load.im ? interval_pairs(r, s, wide, &tall) : unpivot(r, s, wide, &tall);
 	data_tbl_free(wide);
@@ -1027,7 +1101,7 @@ int script_load(struct run *r, const struct stmt *s, struct tbl *given, struct t
 		script_log(r, "line %d: ADD ONLY or REPLACE ONLY: not in a full reload", s->line);
 		return 0;
 	}
-	if (l->cross_attr || l->im)
+	if (l->cross_attr || l->im || (l->generic && !temp_out))
 		return two_step_load(r, s, given, temp_out);
 	struct load_job j = {.r = r, .s = s, .l = l};
 	int rc = 0;

@@ -898,8 +898,8 @@ static void intervalmatch(struct parser *p, struct load *l)
 	l->n_im = n;
 }
 
-/* MAPPING, CONCATENATE, NOCONCATENATE, JOIN, KEEP, FIRST n, CROSSTABLE, INTERVALMATCH, ADD
- * and REPLACE before LOAD. */
+/* MAPPING, CONCATENATE, NOCONCATENATE, JOIN, KEEP, FIRST n, CROSSTABLE, INTERVALMATCH,
+ * GENERIC, ADD and REPLACE before LOAD. */
 static void load_prefixes(struct parser *p, struct load *l)
 {
 	while (!p->failed) {
@@ -907,6 +907,9 @@ static void load_prefixes(struct parser *p, struct load *l)
 			crosstable(p, l);
 		} else if (is_word(p, "INTERVALMATCH") && !l->im) {
 			intervalmatch(p, l);
+		} else if (is_word(p, "GENERIC")) {
+			l->generic = true;
+			next(p);
 		} else if (is_word(p, "ADD") || is_word(p, "REPLACE")) {
 			/* a full reload runs ADD and REPLACE loads as plain ones */
 			next(p);

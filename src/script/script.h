@@ -155,6 +155,9 @@ struct load {
 	 * that holds it; im[0] is the field, im[1..] the keys; NULL: none */
 	const char **im;
 	int n_im;
+	/* GENERIC: the LOAD's last two fields are an attribute and its value; each attribute
+	 * becomes a table of its own (label.attribute) of the other fields and the value */
+	bool generic;
 	const char **group_by;
 	int n_group_by;
 	const char **order_by;

@@ -910,6 +910,29 @@ static void interval_match(void **state)
 		  "INTERVALMATCH needs a LOAD of two bounds");
 }
 
+/* GENERIC: Qlik's documentation example, one table per attribute (label.attribute) of the
+ * object and the value under the attribute's name. */
+static void generic_load(void **state)
+{
+	(void)state;
+	struct data_set *m =
+	    run_ok("GenTable: GENERIC LOAD * INLINE [\nObject, Attribute, Value\nball, color, red\n"
+		   "ball, diameter, 25\nball, weight, 3\nbox, color, 56\nbox, height, 30\n"
+		   "box, length, 20\nbox, width, 25\n];\n"
+		   "LET n = NoOfTables();\nN: LOAD $(n) AS Tables AUTOGENERATE 1;\n");
+	column(m, "GenTable.color", "Object", "ball,box");
+	column(m, "GenTable.color", "color", "red,56");
+	column(m, "GenTable.diameter", "diameter", "25");
+	column(m, "GenTable.weight", "Object", "ball");
+	column(m, "GenTable.height", "height", "30");
+	column(m, "GenTable.width", "Object", "box");
+	column(m, "GenTable.width", "width", "25");
+	column(m, "N", "Tables", "6");
+	data_set_free(m);
+	run_fails("G: GENERIC LOAD 1 AS A AUTOGENERATE 1;",
+		  "GENERIC needs a LOAD of an attribute and a value");
+}
+
 static void calendars_and_inter_record_functions(void **state)
 {
 	(void)state;
@@ -1100,6 +1123,7 @@ int main(void)
 	    cmocka_unit_test(subfield_makes_rows),
 	    cmocka_unit_test(file_qvd_and_system_functions),
 	    cmocka_unit_test(interval_match),
+	    cmocka_unit_test(generic_load),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
