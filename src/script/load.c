@@ -990,6 +990,97 @@ static int interval_pairs(struct run *r, const struct stmt *s, struct tbl *iv, s
 	return 0;
 }
 
+/* HIERARCHY's expansion: each node's row with its parent's name (ParentName), its path of
+ * names from the root down (one field per level, NodeName1, NodeName2, ...; and PathName,
+ * the PathSource values joined by PathDelimiter, "/" by default) and its Depth (the root
+ * is 1). A parent that is no node makes its child a root; a loop stops where it closes. */
+static int expand_hierarchy(struct run *r, const struct stmt *s, struct tbl *in, struct tbl **out)
+{
+	const char *const *h = s->load.hier;
+	int fid = data_tbl_field(in, h[0], false), fpar = data_tbl_field(in, h[1], false),
+	    fname = data_tbl_field(in, h[2], false),
+	    fsrc = h[4] ? data_tbl_field(in, h[4], false) : fname;
+	if (fid < 0 || fpar < 0 || fname < 0 || fsrc < 0)
+		return script_err(r, s, ERR_INVALID,
+				  "HIERARCHY names a field the LOAD does not have");
+	int64_t n = in->n_rows, *up = calloc((size_t)n + 1, sizeof(int64_t)),
+		*first = calloc((size_t)in->fields[fid].n_sym + 1, sizeof(int64_t));
+	int64_t *chain = calloc((size_t)n + 1, sizeof(int64_t)), deepest = 0;
+	struct tbl *t = data_tbl_new("hierarchy");
+	int rc = up && first && chain && t ? 0 : ERR_NOMEM;
+	for (int64_t i = 0; rc == 0 && i < in->fields[fid].n_sym; i++)
+		first[i] = -1;
+	for (int64_t i = 0; rc == 0 && i < n; i++) { /* a node is known by its first row */
+		int32_t sym = in->fields[fid].index[i];
+		if (sym >= 0 && first[sym] < 0)
+			first[sym] = i;
+	}
+	for (int64_t i = 0; rc == 0 && i < n; i++) {
+		struct val pv;
+		data_tbl_get(in, fpar, i, &pv);
+		int64_t ps = pv.null ? -1 : data_tbl_lookup(in, fid, &pv);
+		up[i] = ps >= 0 ? first[ps] : -1;
+	}
+	/* the fields: the LOAD's, ParentName, the levels, PathName, Depth */
+	for (int f = 0; rc == 0 && f < in->n_fields; f++)
+		rc = data_tbl_field(t, in->fields[f].name, true) < 0 ? ERR_NOMEM : 0;
+	for (int64_t i = 0; rc == 0 && i < n; i++) {
+		int64_t d = 0;
+		for (int64_t k = i; k >= 0 && d < n; k = up[k])
+			d++;
+		deepest = d > deepest ? d : deepest;
+	}
+	int fpn = rc == 0 && h[3] ? data_tbl_field(t, h[3], true) : -1, flev = t ? t->n_fields : 0;
+	for (int64_t d = 1; rc == 0 && d <= deepest; d++) {
+		char lev[300];
+		snprintf(lev, sizeof(lev), "%s%lld", h[2], (long long)d);
+		rc = data_tbl_field(t, lev, true) < 0 ? ERR_NOMEM : 0;
+	}
+	int fpath = rc == 0 && h[5] ? data_tbl_field(t, h[5], true) : -1;
+	int fdep = rc == 0 && h[7] ? data_tbl_field(t, h[7], true) : -1;
+	struct val *row = rc == 0 ? calloc((size_t)t->n_fields + 1, sizeof(*row)) : NULL;
+	struct buf path;
+	buf_init(&path, 1 << 20);
+	rc = rc == 0 && !row ? ERR_NOMEM : rc;
+	for (int64_t i = 0; rc == 0 && i < n; i++) {
+		int64_t d = 0;
+		for (int64_t k = i; k >= 0 && d < n; k = up[k])
+			chain[d++] = k; /* from the node up to its root */
+		for (int f = 0; f < t->n_fields; f++)
+			row[f] = (struct val){.null = true};
+		for (int f = 0; f < in->n_fields; f++)
+			data_tbl_get(in, f, i, &row[f]);
+		if (fpn >= 0 && up[i] >= 0)
+			data_tbl_get(in, fname, up[i], &row[fpn]);
+		path.len = 0;
+		for (int64_t l = 0; l < d; l++) {
+			struct val pv;
+			char nb[64];
+			data_tbl_get(in, fname, chain[d - 1 - l], &row[flev + l]);
+			data_tbl_get(in, fsrc, chain[d - 1 - l], &pv);
+			if ((l && buf_puts(&path, h[6] ? h[6] : "/")) ||
+			    buf_puts(&path, pv.null ? "" : data_val_text(&pv, nb, sizeof(nb))))
+				rc = ERR_NOMEM;
+		}
+		if (fpath >= 0 && rc == 0 && buf_puts(&path, "") == 0)
+			row[fpath] = (struct val){.text = path.data};
+		if (fdep >= 0)
+			row[fdep] = (struct val){.has_num = true, .num = (double)d};
+		rc = rc ? rc : data_tbl_append(t, row, t->n_fields) ? ERR_NOMEM : 0;
+	}
+	buf_release(&path);
+	free(row);
+	free(up);
+	free(first);
+	free(chain);
+	if (rc) {
+		data_tbl_free(t);
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	}
+	*out = t;
+	return 0;
+}
+
 /* A new table `name` of `t`'s rows as they are (NOCONCATENATE LOAD * from t). */
 static int load_as_is(struct run *r, const struct stmt *s, const char *name, struct tbl *t)
 {
@@ -1049,9 +1140,10 @@ static int generic_tables(struct run *r, const struct stmt *s, struct tbl *tall)
 	return rc;
 }
 
-/* A LOAD with CROSSTABLE, INTERVALMATCH or GENERIC: the LOAD as written into a table of its
- * own, turned (unpivot, interval_pairs, generic_tables), and then loaded as it is into the
- * destination (with the statement's MAPPING, CONCATENATE, JOIN or KEEP). */
+/* A LOAD with CROSSTABLE, INTERVALMATCH, HIERARCHY or GENERIC: the LOAD as written into a
+ * table of its own, turned (unpivot, interval_pairs, expand_hierarchy, generic_tables), and
+ * then loaded as it is into the destination (with the statement's MAPPING, CONCATENATE,
+ * JOIN or KEEP). */
 static int two_step_load(struct run *r, const struct stmt *s, struct tbl *given,
 			 struct tbl **temp_out)
 {
@@ -1059,6 +1151,7 @@ static int two_step_load(struct run *r, const struct stmt *s, struct tbl *given,
 	struct load *l1 = &first.load;
 	l1->cross_attr = NULL;
 	l1->im = NULL;
+	l1->hier[0] = NULL;
 	l1->mapping = l1->concatenate = l1->noconcatenate = l1->keep = false;
 	l1->join = JOIN_NONE;
 	l1->target = NULL;
@@ -1071,7 +1164,9 @@ static int two_step_load(struct run *r, const struct stmt *s, struct tbl *given,
 		return rc;
 	}
 	if (rc == 0)
-		rc = s->load.im ? interval_pairs(r, s, wide, &tall) : unpivot(r, s, wide, &tall);
+		rc = s->load.im	       ? interval_pairs(r, s, wide, &tall)
+		     : s->load.hier[0] ? expand_hierarchy(r, s, wide, &tall)
+				       : unpivot(r, s, wide, &tall);
 	data_tbl_free(wide);
 	if (rc)
 		return rc;
@@ -1080,6 +1175,7 @@ static int two_step_load(struct run *r, const struct stmt *s, struct tbl *given,
 	struct load_item star = {0};
 	l2->cross_attr = NULL;
 	l2->im = NULL;
+	l2->hier[0] = NULL;
 	l2->items = &star;
 	l2->n_items = 1;
 	l2->where = l2->while_ = l2->first = NULL;
@@ -1101,7 +1197,7 @@ int script_load(struct run *r, const struct stmt *s, struct tbl *given, struct t
 		script_log(r, "line %d: ADD ONLY or REPLACE ONLY: not in a full reload", s->line);
 		return 0;
 	}
-	if (l->cross_attr || l->im || (l->generic && !temp_out))
+	if (l->cross_attr || l->im || l->hier[0] || (l->generic && !temp_out))
 		return two_step_load(r, s, given, temp_out);
 	struct load_job j = {.r = r, .s = s, .l = l};
 	int rc = 0;

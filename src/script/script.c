@@ -898,8 +898,30 @@ static void intervalmatch(struct parser *p, struct load *l)
 	l->n_im = n;
 }
 
+/* HIERARCHY(NodeID, ParentID, NodeName[, ParentName, PathSource, PathName, PathDelimiter,
+ * Depth]): the first three are needed; a later one may be left empty. */
+static void hierarchy(struct parser *p, struct load *l)
+{
+	next(p);
+	if (!expect_op(p, '('))
+		return;
+	for (int n = 0; !p->failed && n < 8; n++) {
+		if (n && !is_op(p, ','))
+			break;
+		if (n)
+			next(p);
+		if (n >= 3 && (is_op(p, ',') || is_op(p, ')')))
+			continue; /* left empty */
+		l->hier[n] = prefix_name(p, "a field name in HIERARCHY");
+	}
+	if (!p->failed && (!l->hier[0] || !l->hier[1] || !l->hier[2]))
+		perr(p, p->t.off, "HIERARCHY needs NodeID, ParentID and NodeName");
+	else if (!p->failed)
+		expect_op(p, ')');
+}
+
 /* MAPPING, CONCATENATE, NOCONCATENATE, JOIN, KEEP, FIRST n, CROSSTABLE, INTERVALMATCH,
- * GENERIC, ADD and REPLACE before LOAD. */
+ * GENERIC, HIERARCHY, ADD and REPLACE before LOAD. */
 static void load_prefixes(struct parser *p, struct load *l)
 {
 	while (!p->failed) {
@@ -907,6 +929,8 @@ static void load_prefixes(struct parser *p, struct load *l)
 			crosstable(p, l);
 		} else if (is_word(p, "INTERVALMATCH") && !l->im) {
 			intervalmatch(p, l);
+		} else if (is_word(p, "HIERARCHY") && !l->hier[0]) {
+			hierarchy(p, l);
 		} else if (is_word(p, "GENERIC")) {
 			l->generic = true;
 			next(p);

@@ -158,6 +158,10 @@ struct load {
 	/* GENERIC: the LOAD's last two fields are an attribute and its value; each attribute
 	 * becomes a table of its own (label.attribute) of the other fields and the value */
 	bool generic;
+	/* HIERARCHY(NodeID, ParentID, NodeName[, ParentName[, PathSource[, PathName[,
+	 * PathDelimiter[, Depth]]]]]): the eight names (NULL where not given); hier[0] NULL:
+	 * none */
+	const char *hier[8];
 	const char **group_by;
 	int n_group_by;
 	const char **order_by;

@@ -933,6 +933,30 @@ static void generic_load(void **state)
 		  "GENERIC needs a LOAD of an attribute and a value");
 }
 
+/* HIERARCHY: Qlik's documentation example (a CEO over three managers), with the parent's
+ * name, the levels, the path and the depth; a parent that is no node makes a root. */
+static void hierarchy_load(void **state)
+{
+	(void)state;
+	struct data_set *m =
+	    run_ok("H: Hierarchy(NodeID, ParentNodeID, Title, 'Manager', , 'Path', , 'Depth') LOAD "
+		   "NodeID, ParentNodeID, Title INLINE [\nNodeID, ParentNodeID, Title\n"
+		   "1, 4, Sales manager\n2, 3, Country manager\n3, 4, Region manager\n4, , CEO\n"
+		   "5, 99, Lost\n];\n");
+	column(m, "H", "Manager", "CEO,Region manager,CEO,-,-");
+	column(m, "H", "Title1", "CEO,CEO,CEO,CEO,Lost");
+	column(m, "H", "Title2", "Sales manager,Region manager,Region manager,-,-");
+	column(m, "H", "Title3", "-,Country manager,-,-,-");
+	column(m, "H", "Path",
+	       "CEO/Sales manager,CEO/Region manager/Country manager,CEO/Region manager,CEO,Lost");
+	column(m, "H", "Depth", "2,3,2,1,1");
+	data_set_free(m);
+	run_fails("H: Hierarchy(NodeID, ParentNodeID) LOAD 1 AS NodeID AUTOGENERATE 1;",
+		  "HIERARCHY needs NodeID, ParentID and NodeName");
+	run_fails("H: Hierarchy(A, B, C) LOAD 1 AS A AUTOGENERATE 1;",
+		  "HIERARCHY names a field the LOAD does not have");
+}
+
 static void calendars_and_inter_record_functions(void **state)
 {
 	(void)state;
@@ -1124,6 +1148,7 @@ int main(void)
 	    cmocka_unit_test(file_qvd_and_system_functions),
 	    cmocka_unit_test(interval_match),
 	    cmocka_unit_test(generic_load),
+	    cmocka_unit_test(hierarchy_load),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
