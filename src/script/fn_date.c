@@ -198,12 +198,14 @@ enum {
 	OP_WEEKYEAR,
 	OP_WEEKDAY,
 	OP_DAYOFYEAR,
+	OP_DAYOFQUARTER,
 	OP_HOUR,
 	OP_MINUTE,
 	OP_SECOND
 };
 
-/* Year, Month, Day, Week, WeekYear, WeekDay, DayNumberOfYear, Hour, Minute, Second. Month
+/* Year, Month, Day, Week, WeekYear, WeekDay, DayNumberOfYear, DayNumberOfQuarter, Hour,
+ * Minute, Second. Month
  * and WeekDay are duals (Jan with 1, Mon with 0). */
 static int fn_part(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
@@ -236,6 +238,11 @@ static int fn_part(struct eval *ev, struct expr *x, const struct val *v, struct 
 	case OP_DAYOFYEAR: {
 		int64_t first = first_arg(x, v, 1, P_YEAR);
 		*out = script_num(floor(a) - serial_ymd(first > m ? y - 1 : y, first, 1) + 1);
+		break;
+	}
+	case OP_DAYOFQUARTER: {
+		int64_t first = first_arg(x, v, 1, P_YEAR);
+		*out = script_num(floor(a) - period_start(a, P_QUARTER, 0, first) + 1);
 		break;
 	}
 	case OP_HOUR: *out = script_num((double)(ms / 3600000 % 24)); break;
@@ -481,6 +488,7 @@ const struct script_func script_date_functions[] = {
     SCALAR("WeekYear", 1, 4, fn_part, OP_WEEKYEAR),
     SCALAR("WeekDay", 1, 2, fn_part, OP_WEEKDAY),
     SCALAR("DayNumberOfYear", 1, 2, fn_part, OP_DAYOFYEAR),
+    SCALAR("DayNumberOfQuarter", 1, 2, fn_part, OP_DAYOFQUARTER),
     SCALAR("Hour", 1, 1, fn_part, OP_HOUR),
     SCALAR("Minute", 1, 1, fn_part, OP_MINUTE),
     SCALAR("Second", 1, 1, fn_part, OP_SECOND),

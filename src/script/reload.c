@@ -138,6 +138,16 @@ static int exec_qualify(struct prog *p, struct stmt *s)
 	return script_qualify(p->r, s);
 }
 
+static int exec_declare(struct prog *p, struct stmt *s)
+{
+	return script_declare(p->r, s);
+}
+
+static int exec_derive(struct prog *p, struct stmt *s)
+{
+	return script_derive(p->r, s);
+}
+
 static const script_exec_fn regular_executors[ST_N_KINDS] = {
     [ST_EMPTY] = exec_empty,
     [ST_SET] = exec_set,
@@ -152,6 +162,8 @@ static const script_exec_fn regular_executors[ST_N_KINDS] = {
     [ST_RENAME_FIELD] = exec_rename,
     [ST_QUALIFY] = exec_qualify,
     [ST_UNQUALIFY] = exec_qualify,
+    [ST_DECLARE] = exec_declare,
+    [ST_DERIVE] = exec_derive,
 };
 
 /* ---------------------------------------------------------------- the driver */

@@ -369,6 +369,7 @@ void script_run_release(struct run *r)
 	for (int i = 0; i < r->n_quals; i++)
 		free(r->quals[i].pattern);
 	free(r->quals);
+	free(r->decls);
 	for (int i = 0; i < r->n_autonum; i++)
 		data_tbl_free(r->autonum[i]);
 	free(r->autonum);

@@ -763,6 +763,18 @@ static void items(struct parser *p, struct load_item **out, int *n_out, bool all
 	*n_out = n;
 }
 
+/* A name in a list (CROSSTABLE( ), INTERVALMATCH( ), DERIVE, tags): a name, or a text in
+ * quotes. */
+static const char *prefix_name(struct parser *p, const char *what)
+{
+	if (p->t.kind == T_STR) {
+		const char *v = p->t.value;
+		next(p);
+		return v;
+	}
+	return name(p, what);
+}
+
 static const char **name_list(struct parser *p, int *n_out, const char *what)
 {
 	int cap = 8, n = 0;
@@ -774,7 +786,7 @@ static const char **name_list(struct parser *p, int *n_out, const char *what)
 			v = more;
 			cap *= 2;
 		}
-		v[n] = name(p, what);
+		v[n] = prefix_name(p, what);
 		if (p->failed)
 			break;
 		n++;
@@ -837,17 +849,6 @@ static void join_prefix(struct parser *p, struct load *l)
 	l->join = j;
 	next(p);
 	l->target = target(p);
-}
-
-/* A field name in CROSSTABLE( ) or INTERVALMATCH( ): a name, or a text in quotes. */
-static const char *prefix_name(struct parser *p, const char *what)
-{
-	if (p->t.kind == T_STR) {
-		const char *v = p->t.value;
-		next(p);
-		return v;
-	}
-	return name(p, what);
 }
 
 /* CROSSTABLE(attribute, data[, n]). */
@@ -1373,6 +1374,98 @@ static void control(struct parser *p, struct stmt *s)
 	}
 }
 
+/* TAGGED ('$a', '$b') after a DECLARE's field: the tags (kept for the definition itself,
+ * skipped for its fields: fields carry no tags here). */
+static const char **tagged(struct parser *p, int *n)
+{
+	*n = 0;
+	if (!is_word(p, "TAGGED"))
+		return NULL;
+	next(p);
+	if (!expect_op(p, '('))
+		return NULL;
+	const char **tags = name_list(p, n, "a tag");
+	expect_op(p, ')');
+	return tags;
+}
+
+/* Label: DECLARE [FIELD] DEFINITION [TAGGED (tags)] FIELDS expr AS name [TAGGED (...)],
+ * ... [GROUPS ...]: the definition (label), its tags (names) and its fields (load.items,
+ * whose expressions read the source field as $1). */
+static void declare(struct parser *p, struct stmt *s)
+{
+	s->kind = ST_DECLARE;
+	next(p);
+	if (is_word(p, "FIELD"))
+		next(p);
+	if (!expect_word(p, "DEFINITION"))
+		return;
+	if (!s->label) {
+		perr(p, p->t.off, "DECLARE needs a label: the definition's name");
+		return;
+	}
+	s->names = tagged(p, &s->n_names);
+	if (is_word(p, "PARAMETERS")) {
+		perr(p, p->t.off, "DECLARE with PARAMETERS is not supported yet");
+		return;
+	}
+	if (!p->failed && !expect_word(p, "FIELDS"))
+		return;
+	int cap = 8, n = 0, nt;
+	struct load_item *it = arena_alloc(p->a, sizeof(*it) * (size_t)cap);
+	while (!p->failed) {
+		if (n == cap) {
+			struct load_item *more = arena_alloc(p->a, sizeof(*more) * (size_t)cap * 2);
+			memcpy(more, it, sizeof(*more) * (size_t)n);
+			it = more;
+			cap *= 2;
+		}
+		it[n].expr = expr_or(p);
+		if (!p->failed && expect_word(p, "AS"))
+			it[n].as = prefix_name(p, "a field name after AS");
+		(void)tagged(p, &nt);
+		n++;
+		if (!is_op(p, ','))
+			break;
+		next(p);
+	}
+	s->load.items = it;
+	s->load.n_items = n;
+	if (is_word(p, "GROUPS")) /* drill-down groups: not kept (the rest is skipped) */
+		while (p->t.kind != T_END)
+			next(p);
+}
+
+/* DERIVE FIELDS FROM FIELDS a, b USING def; FROM EXPLICIT TAGS (tags) USING def; FROM
+ * IMPLICIT TAG USING def: the fields (names) or tags (from; until for IMPLICIT: the
+ * definition's own tags), and the definition (name). */
+static void derive(struct parser *p, struct stmt *s)
+{
+	s->kind = ST_DERIVE;
+	next(p);
+	if (!expect_word(p, "FIELDS") || !expect_word(p, "FROM"))
+		return;
+	if (is_word(p, "FIELDS")) {
+		next(p);
+		s->names = name_list(p, &s->n_names, "a field name");
+	} else if (is_word(p, "EXPLICIT")) {
+		next(p);
+		if (expect_word(p, "TAGS") && expect_op(p, '(')) {
+			s->from = name_list(p, &s->n_from, "a tag");
+			expect_op(p, ')');
+		}
+	} else if (is_word(p, "IMPLICIT")) {
+		next(p);
+		s->until = true;
+		expect_word(p, "TAG");
+	} else {
+		perr(p, p->t.off, "expected FIELDS, EXPLICIT TAGS or IMPLICIT TAG, found %s",
+		     describe(p));
+	}
+	if (!p->failed && expect_word(p, "USING"))
+		s->name = prefix_name(p, "a definition name");
+}
+
 /* WHEN condition or UNLESS condition before a statement (or after its label). */
 static void when_prefix(struct parser *p, struct stmt *s)
 {
@@ -1438,6 +1531,10 @@ int script_parse(const char *text, int line, int col, bool is_control_stmt, stru
 			s->kind = is_word(&p, "QUALIFY") ? ST_QUALIFY : ST_UNQUALIFY;
 			next(&p);
 			patterns(&p, s);
+		} else if (is_word(&p, "DECLARE")) {
+			declare(&p, s);
+		} else if (is_word(&p, "DERIVE")) {
+			derive(&p, s);
 		} else if (is_word(&p, "TRACE")) {
 			s->kind = ST_TRACE;
 			next(&p);

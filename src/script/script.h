@@ -101,6 +101,8 @@ enum stmt_kind {
 	ST_STORE,
 	ST_QUALIFY,
 	ST_UNQUALIFY,
+	ST_DECLARE, /* label: the definition; names: its tags; load.items: its fields */
+	ST_DERIVE,  /* name: the definition; names: fields, or from: tags, or until: implicit */
 	ST_TRACE,
 	ST_SLEEP, /* expr: milliseconds */
 	ST_IF,

@@ -47,6 +47,9 @@ struct run {
 	int64_t row, prev_row; /* the input row, and the one before that WHERE kept (-1) */
 	int64_t *group;
 	struct arena *row_arena;
+	/* DECLARE FIELD DEFINITION statements (parsed into the run's arena), by label */
+	const struct stmt **decls;
+	int n_decls;
 };
 
 /* One line of the reload log. */
@@ -108,6 +111,9 @@ NODISCARD int script_read_text(struct run *r, const struct stmt *s, const char *
 			       struct arena *a, char **out);
 /* QUALIFY and UNQUALIFY. */
 NODISCARD int script_qualify(struct run *r, const struct stmt *s);
+/* DECLARE FIELD DEFINITION (kept by its label) and DERIVE FIELDS (derive.c). */
+NODISCARD int script_declare(struct run *r, const struct stmt *s);
+NODISCARD int script_derive(struct run *r, const struct stmt *s);
 
 /* ---- control.c and reload.c: the script as it runs, statement by statement */
 

@@ -957,6 +957,73 @@ static void hierarchy_load(void **state)
 		  "HIERARCHY names a field the LOAD does not have");
 }
 
+/* The calendar Qlik's data manager writes into every app it makes: DECLARE FIELD
+ * DEFINITION with tagged fields of $1, and DERIVE FIELDS FROM FIELDS; then by tags, on a
+ * QVD's date field. */
+static const char auto_calendar[] =
+    "[autoCalendar]: \n  DECLARE FIELD DEFINITION Tagged ('$date')\nFIELDS\n"
+    "  Dual(Year($1), YearStart($1)) AS [Year] Tagged ('$axis', '$year'),\n"
+    "  Dual('Q'&Num(Ceil(Num(Month($1))/3)),Num(Ceil(NUM(Month($1))/3),00)) AS [Quarter] "
+    "Tagged ('$quarter', '$cyclic'),\n"
+    "  Month($1) AS [Month] Tagged ('$month', '$cyclic'),\n"
+    "  Dual(Year($1)&'-'&Month($1), monthstart($1)) AS [YearMonth] Tagged ('$axis', "
+    "'$yearmonth', '$qualified'),\n"
+    "  Date(Floor($1)) AS [Date] Tagged ('$axis', '$date', '$qualified'),\n"
+    "  If (DayNumberOfQuarter($1) <= 31, 1, 0) AS [EarlyInQuarter] ,\n"
+    "  Year(Today())-Year($1) AS [YearsAgo] ;\n";
+
+static void declare_and_derive(void **state)
+{
+	(void)state;
+	char script_text[4096];
+	snprintf(script_text, sizeof(script_text),
+		 "SET DateFormat='YYYY-MM-DD';\n"
+		 "Orders: LOAD * INLINE [\nOrderId, OrderDate, Amount\n1, 2023-05-01, 10\n"
+		 "2, 2023-05-20, 20\n3, 2024-11-02, 30\n4, 2023-05-01, 40\n];\n%s"
+		 "DERIVE FIELDS FROM FIELDS [OrderDate] USING [autoCalendar] ;\n",
+		 auto_calendar);
+	struct data_set *m = run_ok(script_text);
+	column(m, "OrderDate.autoCalendar", "OrderDate", "2023-05-01,2023-05-20,2024-11-02");
+	column(m, "OrderDate.autoCalendar", "OrderDate.autoCalendar.Year", "2023,2023,2024");
+	column(m, "OrderDate.autoCalendar", "OrderDate.autoCalendar.Quarter", "Q2,Q2,Q4");
+	column(m, "OrderDate.autoCalendar", "OrderDate.autoCalendar.Month", "May,May,Nov");
+	column(m, "OrderDate.autoCalendar", "OrderDate.autoCalendar.YearMonth",
+	       "2023-May,2023-May,2024-Nov");
+	column(m, "OrderDate.autoCalendar", "OrderDate.autoCalendar.EarlyInQuarter", "1,0,0");
+	data_set_free(m);
+	run_fails("DERIVE FIELDS FROM FIELDS [X] USING [nothing];",
+		  "DERIVE uses nothing, which no DECLARE defined");
+	run_fails("DECLARE FIELD DEFINITION FIELDS Year($1) AS Y;",
+		  "DECLARE needs a label: the definition's name");
+
+	char probe[4200];
+	struct stat st;
+	snprintf(probe, sizeof(probe), "%s/qvd4js/medium.qvd", shared);
+	if (stat(probe, &st) != 0) {
+		print_message("no ../shared/data/qvd: DERIVE by tags is not checked\n");
+		return;
+	}
+	snprintf(
+	    script_text, sizeof(script_text),
+	    "C: LOAD CustomerKey, BirthDate, Title FROM [lib://Data/qvd4js/medium.qvd] "
+	    "(qvd);\n%sDERIVE FIELDS FROM EXPLICIT TAGS ('$date') USING [autoCalendar];\n"
+	    "DERIVE FIELDS FROM IMPLICIT TAG USING [autoCalendar];\n"
+	    "LET n = NoOfTables();\nN: LOAD $(n) AS Tables, FieldValueCount('BirthDate') AS B, "
+	    "FieldValueCount('BirthDate.autoCalendar.Year') > 30 AS Years AUTOGENERATE 1;\n",
+	    auto_calendar);
+	m = run_ok(script_text);
+	/* C, BirthDate.autoCalendar from each DERIVE, N: Title is no date */
+	column(m, "N", "Tables", "3");
+	column(m, "N", "Years", "-1");
+	struct tbl *cal = data_set_table(m, "BirthDate.autoCalendar");
+	assert_non_null(cal);
+	char b[64];
+	assert_string_equal(
+	    cellt(data_set_table(m, "N"), "B", 0, b, sizeof(b)),
+	    (snprintf(probe, sizeof(probe), "%lld", (long long)cal->n_rows), probe));
+	data_set_free(m);
+}
+
 static void calendars_and_inter_record_functions(void **state)
 {
 	(void)state;
@@ -1149,6 +1216,7 @@ int main(void)
 	    cmocka_unit_test(interval_match),
 	    cmocka_unit_test(generic_load),
 	    cmocka_unit_test(hierarchy_load),
+	    cmocka_unit_test(declare_and_derive),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

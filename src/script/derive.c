@@ -1,0 +1,133 @@
+/* derive.c: DECLARE FIELD DEFINITION and DERIVE FIELDS, as the data manager's calendars
+ * use them ([autoCalendar]: DECLARE ...; DERIVE FIELDS FROM FIELDS [OrderDate] USING
+ * [autoCalendar]). A definition's fields are expressions of $1; deriving it from a field
+ * makes a table of the field's distinct values with each definition field computed on
+ * them, named field.definition.name (OrderDate.autoCalendar.Year), linked to the data by
+ * the field itself: what Qlik keeps as derived fields, here as a calendar table. */
+#include "script/script_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int script_declare(struct run *r, const struct stmt *s)
+{
+	for (int i = 0; i < r->n_decls; i++)
+		if (strcasecmp(r->decls[i]->label, s->label) == 0) {
+			r->decls[i] = s; /* declared again: the new one */
+			return 0;
+		}
+	const struct stmt **grown = realloc(r->decls, sizeof(*grown) * (size_t)(r->n_decls + 1));
+	if (!grown)
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	r->decls = grown;
+	r->decls[r->n_decls++] = s;
+	return 0;
+}
+
+/* The tags a field carries from its number format ($date, $timestamp, $time). */
+static bool field_has_tag(const struct tbl_field *f, const char *tag)
+{
+	const char *t = f->number_type;
+	return (strcasecmp(tag, "$date") == 0 && strcasecmp(t, "DATE") == 0) ||
+	       (strcasecmp(tag, "$timestamp") == 0 && strcasecmp(t, "TIMESTAMP") == 0) ||
+	       (strcasecmp(tag, "$time") == 0 && strcasecmp(t, "TIME") == 0);
+}
+
+/* The distinct values of `field` over every table, as one field named $1. */
+static int values_of(struct run *r, const char *field, struct tbl **out)
+{
+	struct tbl *v = data_tbl_new("values");
+	if (!v || data_tbl_field(v, "$1", true) != 0) {
+		data_tbl_free(v);
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	}
+	for (int t = 0; t < r->m->n_tables; t++) {
+		struct tbl *src = r->m->tables[t];
+		int f = data_tbl_field(src, field, false);
+		for (int64_t k = 0; f >= 0 && k < src->fields[f].n_sym; k++) {
+			struct val x;
+			data_tbl_symbol(src, f, k, &x);
+			if (data_tbl_lookup(v, 0, &x) < 0 && data_tbl_append(v, &x, 1) != 0) {
+				data_tbl_free(v);
+				return err_set(r->e, ERR_NOMEM, "out of memory");
+			}
+		}
+	}
+	*out = v;
+	return 0;
+}
+
+/* The table of definition `d` derived from `field`. */
+static int derive_one(struct run *r, const struct stmt *s, const struct stmt *d, const char *field)
+{
+	struct tbl *vals = NULL;
+	int rc = values_of(r, field, &vals);
+	if (rc)
+		return rc;
+	struct arena *a = arena_new();
+	int n = d->load.n_items + 1;
+	struct load_item *it = arena_alloc(a, sizeof(*it) * (size_t)n);
+	struct expr *key = arena_alloc(a, sizeof(*key));
+	*key = (struct expr){.kind = EX_FIELD, .text = "$1", .line = s->line, .col = s->col};
+	it[0] = (struct load_item){.expr = key, .as = field, .text = "$1"};
+	for (int i = 1; i < n; i++) {
+		it[i] = d->load.items[i - 1];
+		it[i].as = arena_printf(a, "%s.%s.%s", field, d->label, it[i].as);
+	}
+	struct stmt one = *s;
+	one.kind = ST_LOAD;
+	one.label = arena_printf(a, "%s.%s", field, d->label);
+	one.load = (struct load){
+	    .noconcatenate = true, .items = it, .n_items = n, .source = SRC_PRECEDING};
+	rc = script_load(r, &one, vals, NULL);
+	arena_free(a);
+	data_tbl_free(vals);
+	return rc;
+}
+
+/* Whether field `name` matches the DERIVE's tags (or, IMPLICIT, the definition's) in
+ * some table. */
+static bool tagged_for(const struct run *r, const struct stmt *s, const struct stmt *d,
+		       const char *name)
+{
+	const char *const *tags = s->until ? d->names : s->from;
+	int n = s->until ? d->n_names : s->n_from;
+	for (int t = 0; t < r->m->n_tables; t++) {
+		const struct tbl *src = r->m->tables[t];
+		for (int f = 0; f < src->n_fields; f++)
+			for (int k = 0; k < n && strcmp(src->fields[f].name, name) == 0; k++)
+				if (field_has_tag(&src->fields[f], tags[k]))
+					return true;
+	}
+	return false;
+}
+
+int script_derive(struct run *r, const struct stmt *s)
+{
+	const struct stmt *d = NULL;
+	for (int i = 0; i < r->n_decls; i++)
+		if (strcasecmp(r->decls[i]->label, s->name) == 0)
+			d = r->decls[i];
+	if (!d)
+		return script_err(r, s, ERR_INVALID, "DERIVE uses %s, which no DECLARE defined",
+				  s->name);
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < s->n_names; i++)
+		rc = derive_one(r, s, d, s->names[i]);
+	if (s->n_names)
+		return rc;
+	/* by tags: each field name once, in the order the tables hold them */
+	int n_tables = r->m->n_tables;
+	for (int t = 0; rc == 0 && t < n_tables; t++)
+		for (int f = 0; rc == 0 && f < r->m->tables[t]->n_fields; f++) {
+			const char *name = r->m->tables[t]->fields[f].name;
+			bool earlier = false;
+			for (int u = 0; u < t && !earlier; u++)
+				earlier = data_tbl_field(r->m->tables[u], name, false) >= 0;
+			if (!earlier && tagged_for(r, s, d, name))
+				rc = derive_one(r, s, d, name);
+		}
+	return rc;
+}
