@@ -26,11 +26,49 @@ int script_declare(struct run *r, const struct stmt *s)
 	return 0;
 }
 
-/* The tags a field carries from its number format ($date, $timestamp, $time). */
-static bool field_has_tag(const struct tbl_field *f, const char *tag)
+/* The tag's entry for the field in the TAG statements so far, or -1. */
+static int tag_at(const struct run *r, const char *field, const char *tag)
+{
+	for (int i = 0; i < r->n_tags; i++)
+		if (strcmp(r->tags[i].field, field) == 0 && strcasecmp(r->tags[i].tag, tag) == 0)
+			return i;
+	return -1;
+}
+
+int script_tag(struct run *r, const struct stmt *s)
+{
+	for (int i = 0; i < s->n_names; i++)
+		for (int k = 0; k < s->n_from; k++) {
+			int at = tag_at(r, s->names[i], s->from[k]);
+			if (s->until && at >= 0) { /* UNTAG */
+				free(r->tags[at].field);
+				free(r->tags[at].tag);
+				r->tags[at] = r->tags[--r->n_tags];
+			} else if (!s->until && at < 0) {
+				struct field_tag *g =
+				    realloc(r->tags, sizeof(*g) * (size_t)(r->n_tags + 1));
+				char *f = strdup(s->names[i]), *t = strdup(s->from[k]);
+				if (!g || !f || !t) {
+					free(f);
+					free(t);
+					if (g)
+						r->tags = g;
+					return err_set(r->e, ERR_NOMEM, "out of memory");
+				}
+				r->tags = g;
+				r->tags[r->n_tags++] = (struct field_tag){f, t};
+			}
+		}
+	return 0;
+}
+
+/* Whether a field carries a tag: from TAG FIELD, or from its number format ($date,
+ * $timestamp, $time). */
+static bool field_has_tag(const struct run *r, const struct tbl_field *f, const char *tag)
 {
 	const char *t = f->number_type;
-	return (strcasecmp(tag, "$date") == 0 && strcasecmp(t, "DATE") == 0) ||
+	return tag_at(r, f->name, tag) >= 0 ||
+	       (strcasecmp(tag, "$date") == 0 && strcasecmp(t, "DATE") == 0) ||
 	       (strcasecmp(tag, "$timestamp") == 0 && strcasecmp(t, "TIMESTAMP") == 0) ||
 	       (strcasecmp(tag, "$time") == 0 && strcasecmp(t, "TIME") == 0);
 }
@@ -98,7 +136,7 @@ static bool tagged_for(const struct run *r, const struct stmt *s, const struct s
 		const struct tbl *src = r->m->tables[t];
 		for (int f = 0; f < src->n_fields; f++)
 			for (int k = 0; k < n && strcmp(src->fields[f].name, name) == 0; k++)
-				if (field_has_tag(&src->fields[f], tags[k]))
+				if (field_has_tag(r, &src->fields[f], tags[k]))
 					return true;
 	}
 	return false;

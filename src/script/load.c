@@ -76,6 +76,8 @@ static int read_source(struct run *r, const struct stmt *s, const char *path, st
 {
 	memset(out, 0, sizeof(*out));
 	int fd = -1;
+	char full[4200];
+	path = script_path(r, path, full, sizeof(full)); /* DIRECTORY's folder first */
 	int rc = r->env->open ? r->env->open(r->env->ctx, path, false, &fd, NULL, 0, r->e)
 			      : err_set(r->e, ERR_FORBIDDEN, "no files can be read here");
 	if (rc) {
@@ -238,13 +240,14 @@ static int load_source(struct run *r, const struct stmt *s, struct tbl **out, bo
 
 /* The names of the output fields. */
 static int out_names(struct run *r, const struct stmt *s, struct tbl *src, const char ***names,
-		     struct expr ***exprs, int *n)
+		     struct expr ***exprs, int **star, int *n)
 {
 	const struct load *l = &s->load;
 	int cap = l->n_items + (src ? src->n_fields : 0) + 1;
 	*names = calloc((size_t)cap, sizeof(char *));
 	*exprs = calloc((size_t)cap, sizeof(struct expr *));
-	if (!*names || !*exprs)
+	*star = calloc((size_t)cap, sizeof(int));
+	if (!*names || !*exprs || !*star)
 		return err_set(r->e, ERR_NOMEM, "out of memory");
 	int k = 0;
 	for (int i = 0; i < l->n_items; i++) {
@@ -255,15 +258,19 @@ static int out_names(struct run *r, const struct stmt *s, struct tbl *src, const
 						  "LOAD * needs a source with fields");
 			for (int f = 0; f < src->n_fields; f++) {
 				(*names)[k] = src->fields[f].name;
+				(*star)[k] = f;
 				(*exprs)[k++] = NULL; /* field f as it is */
 			}
 			continue;
 		}
+		(*star)[k] = -1;
 		(*names)[k] = it->as			   ? it->as
 			      : it->expr->kind == EX_FIELD ? it->expr->text
 							   : it->text;
 		(*exprs)[k++] = it->expr;
 	}
+	for (int i = 0; i < k; i++) /* ALIAS */
+		(*names)[i] = script_alias_of(r, (*names)[i]);
 	for (int i = 0; i < k; i++)
 		for (int j = 0; j < i; j++)
 			if (strcmp((*names)[i], (*names)[j]) == 0)
@@ -391,7 +398,8 @@ struct load_job {
 	struct expr **exprs; /* per output field: its expression, NULL for a field as it is */
 	int n;
 	int *cols, *star_cols; /* per output field: its column in dst, and in src (star) */
-	struct val *vals;      /* a row of dst */
+	bool *ruled;	  /* per output field: MAP ... USING or NULLASVALUE changes its values */
+	struct val *vals; /* a row of dst */
 	int64_t n_groups, *group_start, *group_rows, *group_of, *order;
 	bool grouped;	       /* GROUP BY, or aggregations over the whole input */
 	int64_t limit;	       /* FIRST n: rows to write at most (-1: no limit) */
@@ -428,8 +436,7 @@ static int map_columns(struct load_job *j, bool qualify)
 {
 	struct run *r = j->r;
 	j->cols = calloc((size_t)(j->n + 1), sizeof(int));
-	j->star_cols = calloc((size_t)(j->n + 1), sizeof(int));
-	if (!j->cols || !j->star_cols)
+	if (!j->cols)
 		return err_set(r->e, ERR_NOMEM, "out of memory");
 	for (int i = 0; i < j->n; i++) {
 		const char *name = j->names[i];
@@ -442,7 +449,6 @@ static int map_columns(struct load_job *j, bool qualify)
 		} else {
 			j->cols[i] = data_tbl_field(j->dst, name, true);
 		}
-		j->star_cols[i] = j->exprs[i] ? -1 : data_tbl_field(j->src, name, false);
 		if (j->cols[i] < 0)
 			return err_set(r->e, ERR_NOMEM, "out of memory");
 		/* a field loaded as it is (*, or by name) keeps its number format: a date stays a
@@ -584,7 +590,7 @@ static bool try_adopt(struct load_job *j, bool plain, int *rc)
 		     j->dst->n_fields == j->n &&
 		     !(r->env->max_rows && j->src->n_rows > r->env->max_rows);
 	for (int k = 0; adopt && k < j->n; k++)
-		adopt = !j->exprs[k] && j->star_cols[k] == k && j->cols[k] == k;
+		adopt = !j->exprs[k] && !j->ruled[k] && j->star_cols[k] == k && j->cols[k] == k;
 	for (int k = 0; adopt && k < j->n; k++) {
 		char *nm = strdup(j->dst->fields[k].name); /* it may be qualified */
 		if (!nm) {
@@ -626,6 +632,11 @@ static int row_values(struct load_job *j, struct arena *a)
 			data_tbl_get(j->src, j->star_cols[k], j->r->row, &v);
 		}
 		own_texts(a, &v);
+		if (j->ruled[k]) {
+			int rc = script_field_value(j->r, j->names[k], &v, a);
+			if (rc)
+				return rc;
+		}
 		j->vals[j->cols[k]] = v;
 	}
 	return 0;
@@ -859,6 +870,7 @@ static void load_job_release(struct load_job *j)
 	free(j->exprs);
 	free(j->cols);
 	free(j->star_cols);
+	free(j->ruled);
 	free(j->vals);
 	free(j->group_rows);
 	free(j->group_of);
@@ -1209,7 +1221,11 @@ int script_load(struct run *r, const struct stmt *s, struct tbl *given, struct t
 	}
 	if (rc)
 		return rc;
-	rc = out_names(r, s, j.src, &j.names, &j.exprs, &j.n);
+	rc = out_names(r, s, j.src, &j.names, &j.exprs, &j.star_cols, &j.n);
+	if (rc == 0 && !(j.ruled = calloc((size_t)j.n + 1, sizeof(bool))))
+		rc = err_set(r->e, ERR_NOMEM, "out of memory");
+	for (int k = 0; rc == 0 && k < j.n; k++)
+		j.ruled[k] = script_field_has_rules(r, j.names[k]);
 	if (rc == 0)
 		rc = open_destination(&j, temp_out);
 	bool plain = !temp_out && !l->mapping && l->join == JOIN_NONE;

@@ -148,6 +148,47 @@ static int exec_derive(struct prog *p, struct stmt *s)
 	return script_derive(p->r, s);
 }
 
+static int exec_tag(struct prog *p, struct stmt *s)
+{
+	return script_tag(p->r, s);
+}
+
+/* LIB CONNECT TO and its kin: folder connections need no connect; a SQL statement after it
+ * is refused where it stands. */
+static int exec_connect(struct prog *p, struct stmt *s)
+{
+	script_log(p->r, "line %d: %s: nothing to connect (data connections are folders)", s->line,
+		   s->raw);
+	return 0;
+}
+
+static int exec_alias(struct prog *p, struct stmt *s)
+{
+	return script_alias(p->r, s);
+}
+
+static int exec_map(struct prog *p, struct stmt *s)
+{
+	return script_map(p->r, s);
+}
+
+static int exec_nullas(struct prog *p, struct stmt *s)
+{
+	return script_nullas(p->r, s);
+}
+
+static int exec_directory(struct prog *p, struct stmt *s)
+{
+	return script_directory(p->r, s);
+}
+
+/* A statement that changes nothing here: the log says so. */
+static int exec_noted(struct prog *p, struct stmt *s)
+{
+	script_log(p->r, "line %d: %s: no effect here", s->line, s->raw);
+	return 0;
+}
+
 static const script_exec_fn regular_executors[ST_N_KINDS] = {
     [ST_EMPTY] = exec_empty,
     [ST_SET] = exec_set,
@@ -164,6 +205,13 @@ static const script_exec_fn regular_executors[ST_N_KINDS] = {
     [ST_UNQUALIFY] = exec_qualify,
     [ST_DECLARE] = exec_declare,
     [ST_DERIVE] = exec_derive,
+    [ST_TAG] = exec_tag,
+    [ST_CONNECT] = exec_connect,
+    [ST_ALIAS] = exec_alias,
+    [ST_MAP] = exec_map,
+    [ST_NULLAS] = exec_nullas,
+    [ST_DIRECTORY] = exec_directory,
+    [ST_NOTED] = exec_noted,
 };
 
 /* ---------------------------------------------------------------- the driver */

@@ -370,6 +370,12 @@ void script_run_release(struct run *r)
 		free(r->quals[i].pattern);
 	free(r->quals);
 	free(r->decls);
+	script_field_rules_free(r);
+	for (int i = 0; i < r->n_tags; i++) {
+		free(r->tags[i].field);
+		free(r->tags[i].tag);
+	}
+	free(r->tags);
 	for (int i = 0; i < r->n_autonum; i++)
 		data_tbl_free(r->autonum[i]);
 	free(r->autonum);

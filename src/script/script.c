@@ -1147,6 +1147,129 @@ static void drop(struct parser *p, struct stmt *s)
 	}
 }
 
+/* Whether the current word is a variable given a value ("Connect = 1" is LET). */
+static bool assigns(struct parser *p)
+{
+	size_t save = p->pos;
+	struct tok t = p->t;
+	next(p);
+	bool eq = is_op(p, '=');
+	p->pos = save;
+	p->t = t;
+	return eq;
+}
+
+/* TAG FIELD[S] a, b WITH 'tag', ...; UNTAG the same. */
+static void tag(struct parser *p, struct stmt *s)
+{
+	s->kind = ST_TAG;
+	s->until = is_word(p, "UNTAG");
+	next(p);
+	if (!is_word(p, "FIELD") && !is_word(p, "FIELDS")) {
+		perr(p, p->t.off, "expected FIELD or FIELDS after %s, found %s",
+		     s->until ? "UNTAG" : "TAG", describe(p));
+		return;
+	}
+	next(p);
+	if (is_word(p, "USING")) {
+		perr(p, p->t.off, "TAG FIELDS USING a mapping table is not supported yet");
+		return;
+	}
+	s->names = name_list(p, &s->n_names, "a field name");
+	if (!p->failed && expect_word(p, "WITH"))
+		s->from = name_list(p, &s->n_from, "a tag");
+}
+
+/* a TO b, c TO d (RENAME) or a AS b, ... (ALIAS): into names, two by two. */
+static void pairs(struct parser *p, struct stmt *s, const char *word)
+{
+	int cap = 8;
+	s->names = arena_alloc(p->a, sizeof(char *) * (size_t)cap);
+	while (!p->failed) {
+		if (s->n_names + 2 > cap) {
+			const char **more = arena_alloc(p->a, sizeof(char *) * (size_t)cap * 2);
+			memcpy(more, s->names, sizeof(char *) * (size_t)s->n_names);
+			s->names = more;
+			cap *= 2;
+		}
+		s->names[s->n_names] = prefix_name(p, "a name");
+		if (p->failed || !expect_word(p, word))
+			return;
+		s->names[s->n_names + 1] = prefix_name(p, "the new name");
+		s->n_names += 2;
+		if (!is_op(p, ','))
+			break;
+		next(p);
+	}
+}
+
+/* MAP a, b USING m, MAP * USING m; UNMAP a, b or UNMAP *. */
+static void map_fields(struct parser *p, struct stmt *s)
+{
+	s->kind = ST_MAP;
+	s->until = is_word(p, "UNMAP");
+	next(p);
+	if (is_op(p, '*')) {
+		next(p);
+		s->names = arena_alloc(p->a, sizeof(char *));
+		s->names[0] = "*";
+		s->n_names = 1;
+	} else {
+		s->names = name_list(p, &s->n_names, "a field name");
+	}
+	if (!s->until && !p->failed && expect_word(p, "USING"))
+		s->name = prefix_name(p, "a mapping table name");
+}
+
+static void patterns(struct parser *p, struct stmt *s);
+
+/* The statements that change nothing here (kept in the log), those that are refused with
+ * why, and those of the settings of later loads. False: none of them. */
+static bool other_statement(struct parser *p, struct stmt *s)
+{
+	size_t off = p->t.off;
+	if (is_word(p, "SECTION")) {
+		next(p);
+		if (is_word(p, "ACCESS"))
+			perr(
+			    p, off,
+			    "SECTION ACCESS is not supported yet: the access table would be loaded "
+			    "as data, and everyone who may open the app would see all of it");
+		s->kind = ST_NOTED;
+		s->raw = "SECTION APPLICATION";
+		next(p);
+	} else if (is_word(p, "BINARY")) {
+		perr(p, off,
+		     "BINARY is not supported yet: load the other app's tables from "
+		     "QVD files it stores");
+	} else if (is_word(p, "EXECUTE")) {
+		perr(p, off, "EXECUTE is not allowed: a load script runs no programs here");
+	} else if (is_word(p, "COMMENT") || is_word(p, "STAR") || is_word(p, "FORCE") ||
+		   is_word(p, "SEARCH")) {
+		s->kind = ST_NOTED;
+		s->raw = rest(p);
+	} else if (is_word(p, "ALIAS")) {
+		s->kind = ST_ALIAS;
+		next(p);
+		pairs(p, s, "AS");
+	} else if (is_word(p, "MAP") || is_word(p, "UNMAP")) {
+		map_fields(p, s);
+	} else if (is_word(p, "NULLASVALUE") || is_word(p, "NULLASNULL")) {
+		bool null = is_word(p, "NULLASNULL");
+		next(p);
+		patterns(p, s);
+		s->kind = ST_NULLAS;
+		s->until = null;
+	} else if (is_word(p, "DIRECTORY")) {
+		s->kind = ST_DIRECTORY;
+		next(p);
+		s->raw = p->t.kind == T_END ? "" : path(p);
+	} else {
+		return false;
+	}
+	return true;
+}
+
 static void rename_(struct parser *p, struct stmt *s)
 {
 	if (is_word(p, "TABLE") || is_word(p, "TABLES"))
@@ -1158,15 +1281,12 @@ static void rename_(struct parser *p, struct stmt *s)
 		return;
 	}
 	next(p);
-	if (is_word(p, "USING")) {
-		perr(p, p->t.off, "RENAME ... USING a mapping table is not supported yet");
+	if (is_word(p, "USING")) { /* the pairs are the rows of a mapping table */
+		next(p);
+		s->name = name(p, "a mapping table name");
 		return;
 	}
-	s->names = arena_alloc(p->a, sizeof(char *) * 2);
-	s->names[0] = name(p, "a name");
-	expect_word(p, "TO");
-	s->names[1] = name(p, "the new name");
-	s->n_names = 2;
+	pairs(p, s, "TO");
 }
 
 /* QUALIFY/UNQUALIFY: names with wildcards, taken as written. */
@@ -1476,6 +1596,99 @@ static void when_prefix(struct parser *p, struct stmt *s)
 	s->when = expr_or(p);
 }
 
+/* A statement that is not a control statement: its WHEN or UNLESS, its label, and what it
+ * is (LOAD when nothing else). */
+static void regular(struct parser *p, struct stmt *s)
+{
+	when_prefix(p, s);
+	/* a label: Name: or [Long name]: */
+	if (p->t.kind == T_IDENT || p->t.kind == T_NAME) {
+		size_t save = p->pos;
+		struct tok t = p->t;
+		next(p);
+		if (is_op(p, ':')) {
+			s->label = t.value;
+			next(p);
+		} else {
+			p->pos = save;
+			p->t = t;
+		}
+	}
+	when_prefix(p, s);
+	if (is_word(p, "SET") || is_word(p, "LET")) {
+		bool set = is_word(p, "SET");
+		s->kind = set ? ST_SET : ST_LET;
+		next(p);
+		s->name = name(p, "a variable name");
+		expect_op(p, '=');
+		if (p->failed) {
+		} else if (set) {
+			s->raw = p->t.kind == T_END ? "" : rest(p);
+		} else if (p->t.kind != T_END) {
+			s->expr = expr_or(p);
+		}
+	} else if (is_word(p, "DROP")) {
+		next(p);
+		drop(p, s);
+	} else if (is_word(p, "RENAME")) {
+		next(p);
+		rename_(p, s);
+	} else if (is_word(p, "STORE")) {
+		s->kind = ST_STORE;
+		next(p);
+		store(p, s);
+	} else if (is_word(p, "QUALIFY") || is_word(p, "UNQUALIFY")) {
+		s->kind = is_word(p, "QUALIFY") ? ST_QUALIFY : ST_UNQUALIFY;
+		next(p);
+		patterns(p, s);
+	} else if (!assigns(p) && other_statement(p, s)) {
+	} else if (is_word(p, "TAG") || is_word(p, "UNTAG")) {
+		tag(p, s);
+	} else if ((is_word(p, "LIB") || is_word(p, "CONNECT") || is_word(p, "ODBC") ||
+		    is_word(p, "OLEDB") || is_word(p, "DISCONNECT")) &&
+		   !assigns(p)) {
+		/* connections to databases: what follows them (SQL) is refused where it is
+		 */
+		s->kind = ST_CONNECT;
+		s->raw = rest(p);
+	} else if (is_word(p, "DECLARE")) {
+		declare(p, s);
+	} else if (is_word(p, "DERIVE")) {
+		derive(p, s);
+	} else if (is_word(p, "TRACE")) {
+		s->kind = ST_TRACE;
+		next(p);
+		s->raw = p->t.kind == T_END ? "" : rest(p);
+	} else if (is_word(p, "SLEEP")) {
+		s->kind = ST_SLEEP;
+		next(p);
+		if (p->t.kind == T_END)
+			perr(p, p->t.off, "SLEEP needs a number of milliseconds");
+		else
+			s->expr = expr_or(p);
+	} else if (p->t.kind == T_IDENT && !s->label) {
+		/* "x = 1" is LET without its keyword */
+		size_t save = p->pos;
+		struct tok t = p->t;
+		next(p);
+		if (is_op(p, '=')) {
+			s->kind = ST_LET;
+			s->name = t.value;
+			next(p);
+			if (p->t.kind != T_END)
+				s->expr = expr_or(p);
+		} else {
+			p->pos = save;
+			p->t = t;
+			s->kind = ST_LOAD;
+			load(p, &s->load);
+		}
+	} else {
+		s->kind = ST_LOAD;
+		load(p, &s->load);
+	}
+}
+
 int script_parse(const char *text, int line, int col, bool is_control_stmt, struct arena *a,
 		 struct stmt **out, struct err *e)
 {
@@ -1490,83 +1703,7 @@ int script_parse(const char *text, int line, int col, bool is_control_stmt, stru
 	} else if (is_control_stmt) {
 		control(&p, s);
 	} else {
-		when_prefix(&p, s);
-		/* a label: Name: or [Long name]: */
-		if (p.t.kind == T_IDENT || p.t.kind == T_NAME) {
-			size_t save = p.pos;
-			struct tok t = p.t;
-			next(&p);
-			if (is_op(&p, ':')) {
-				s->label = t.value;
-				next(&p);
-			} else {
-				p.pos = save;
-				p.t = t;
-			}
-		}
-		when_prefix(&p, s);
-		if (is_word(&p, "SET") || is_word(&p, "LET")) {
-			bool set = is_word(&p, "SET");
-			s->kind = set ? ST_SET : ST_LET;
-			next(&p);
-			s->name = name(&p, "a variable name");
-			expect_op(&p, '=');
-			if (p.failed) {
-			} else if (set) {
-				s->raw = p.t.kind == T_END ? "" : rest(&p);
-			} else if (p.t.kind != T_END) {
-				s->expr = expr_or(&p);
-			}
-		} else if (is_word(&p, "DROP")) {
-			next(&p);
-			drop(&p, s);
-		} else if (is_word(&p, "RENAME")) {
-			next(&p);
-			rename_(&p, s);
-		} else if (is_word(&p, "STORE")) {
-			s->kind = ST_STORE;
-			next(&p);
-			store(&p, s);
-		} else if (is_word(&p, "QUALIFY") || is_word(&p, "UNQUALIFY")) {
-			s->kind = is_word(&p, "QUALIFY") ? ST_QUALIFY : ST_UNQUALIFY;
-			next(&p);
-			patterns(&p, s);
-		} else if (is_word(&p, "DECLARE")) {
-			declare(&p, s);
-		} else if (is_word(&p, "DERIVE")) {
-			derive(&p, s);
-		} else if (is_word(&p, "TRACE")) {
-			s->kind = ST_TRACE;
-			next(&p);
-			s->raw = p.t.kind == T_END ? "" : rest(&p);
-		} else if (is_word(&p, "SLEEP")) {
-			s->kind = ST_SLEEP;
-			next(&p);
-			if (p.t.kind == T_END)
-				perr(&p, p.t.off, "SLEEP needs a number of milliseconds");
-			else
-				s->expr = expr_or(&p);
-		} else if (p.t.kind == T_IDENT && !s->label) {
-			/* "x = 1" is LET without its keyword */
-			size_t save = p.pos;
-			struct tok t = p.t;
-			next(&p);
-			if (is_op(&p, '=')) {
-				s->kind = ST_LET;
-				s->name = t.value;
-				next(&p);
-				if (p.t.kind != T_END)
-					s->expr = expr_or(&p);
-			} else {
-				p.pos = save;
-				p.t = t;
-				s->kind = ST_LOAD;
-				load(&p, &s->load);
-			}
-		} else {
-			s->kind = ST_LOAD;
-			load(&p, &s->load);
-		}
+		regular(&p, s);
 	}
 	if (!p.failed && p.t.kind != T_END)
 		perr(&p, p.t.off, "unexpected %s at the end of the statement", describe(&p));

@@ -101,8 +101,15 @@ enum stmt_kind {
 	ST_STORE,
 	ST_QUALIFY,
 	ST_UNQUALIFY,
-	ST_DECLARE, /* label: the definition; names: its tags; load.items: its fields */
-	ST_DERIVE,  /* name: the definition; names: fields, or from: tags, or until: implicit */
+	ST_DECLARE,   /* label: the definition; names: its tags; load.items: its fields */
+	ST_DERIVE,    /* name: the definition; names: fields, or from: tags, or until: implicit */
+	ST_TAG,	      /* names: fields; from: tags; until: UNTAG */
+	ST_CONNECT,   /* LIB CONNECT TO, CONNECT, DISCONNECT: raw: the statement as written */
+	ST_ALIAS,     /* names: from, to, from, to, ... */
+	ST_MAP,	      /* names: fields ("*" all); name: the mapping; until: UNMAP */
+	ST_NULLAS,    /* names: field patterns; until: NULLASNULL */
+	ST_DIRECTORY, /* raw: the folder later relative paths are in ("" none) */
+	ST_NOTED,     /* COMMENT, STAR, FORCE, SEARCH, SECTION APPLICATION: logged, no effect */
 	ST_TRACE,
 	ST_SLEEP, /* expr: milliseconds */
 	ST_IF,

@@ -50,6 +50,18 @@ struct run {
 	/* DECLARE FIELD DEFINITION statements (parsed into the run's arena), by label */
 	const struct stmt **decls;
 	int n_decls;
+	/* ALIAS (field -> name), MAP ... USING (field or "*" -> mapping), NULLASVALUE and
+	 * NULLASNULL in order (pattern -> "1" or "0"), in fieldrules.c; DIRECTORY's folder */
+	struct field_rule {
+		char *field, *value;
+	} * aliases, *maps_on, *null_as;
+	int n_aliases, n_maps_on, n_null_as;
+	char *directory;
+	/* TAG FIELD: tags given to fields by name (UNTAG removes them) */
+	struct field_tag {
+		char *field, *tag;
+	} * tags;
+	int n_tags;
 };
 
 /* One line of the reload log. */
@@ -114,6 +126,21 @@ NODISCARD int script_qualify(struct run *r, const struct stmt *s);
 /* DECLARE FIELD DEFINITION (kept by its label) and DERIVE FIELDS (derive.c). */
 NODISCARD int script_declare(struct run *r, const struct stmt *s);
 NODISCARD int script_derive(struct run *r, const struct stmt *s);
+/* ALIAS, MAP/UNMAP, NULLASVALUE/NULLASNULL, DIRECTORY (fieldrules.c), and what LOAD and
+ * STORE ask of them: a path with DIRECTORY's folder before it (a relative one), the name a
+ * field is loaded under, whether a field's values are changed as they are loaded, and
+ * that change. */
+NODISCARD int script_alias(struct run *r, const struct stmt *s);
+NODISCARD int script_map(struct run *r, const struct stmt *s);
+NODISCARD int script_nullas(struct run *r, const struct stmt *s);
+NODISCARD int script_directory(struct run *r, const struct stmt *s);
+const char *script_path(const struct run *r, const char *path, char *buf, size_t n);
+const char *script_alias_of(const struct run *r, const char *field);
+bool script_field_has_rules(const struct run *r, const char *field);
+NODISCARD int script_field_value(struct run *r, const char *field, struct val *v, struct arena *a);
+void script_field_rules_free(struct run *r);
+/* TAG FIELD and UNTAG FIELD (derive.c). */
+NODISCARD int script_tag(struct run *r, const struct stmt *s);
 
 /* ---- control.c and reload.c: the script as it runs, statement by statement */
 

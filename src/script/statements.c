@@ -23,11 +23,12 @@ int script_store(struct run *r, const struct stmt *s)
 				  s->store.table);
 	if (s->store.items)
 		return script_err(r, s, ERR_INVALID, "STORE of chosen fields is not supported yet");
-	char leaf[256];
+	char leaf[256], full[4200];
 	int dirfd = -1;
-	int rc = r->env->open ? r->env->open(r->env->ctx, s->store.path, true, &dirfd, leaf,
-					     sizeof(leaf), r->e)
-			      : err_set(r->e, ERR_FORBIDDEN, "no files can be written here");
+	const char *path = script_path(r, s->store.path, full, sizeof(full));
+	int rc = r->env->open
+		     ? r->env->open(r->env->ctx, path, true, &dirfd, leaf, sizeof(leaf), r->e)
+		     : err_set(r->e, ERR_FORBIDDEN, "no files can be written here");
 	if (rc) {
 		char msg[sizeof(r->e->message)];
 		str_copy(msg, r->e->message, sizeof(msg));
@@ -117,11 +118,14 @@ int script_drop(struct run *r, const struct stmt *s)
 	return 0;
 }
 
-int script_rename(struct run *r, const struct stmt *s)
+/* One RENAME pair; `quiet`: a name that is not there is no error (RENAME ... USING). */
+static int rename_one(struct run *r, const struct stmt *s, const char *from, const char *to,
+		      bool quiet)
 {
-	const char *from = s->names[0], *to = s->names[1];
 	if (s->kind == ST_RENAME_TABLE) {
 		struct tbl *t = data_set_table(r->m, from);
+		if (!t && quiet)
+			return 0;
 		if (!t)
 			return script_err(r, s, ERR_INVALID, "there is no table named %s to rename",
 					  from);
@@ -150,6 +154,32 @@ int script_rename(struct run *r, const struct stmt *s)
 		t->fields[f].name = n;
 		found = true;
 	}
-	return found ? 0
-		     : script_err(r, s, ERR_INVALID, "there is no field named %s to rename", from);
+	return found || quiet
+		   ? 0
+		   : script_err(r, s, ERR_INVALID, "there is no field named %s to rename", from);
+}
+
+int script_rename(struct run *r, const struct stmt *s)
+{
+	int rc = 0;
+	for (int i = 0; rc == 0 && i + 1 < s->n_names; i += 2)
+		rc = rename_one(r, s, s->names[i], s->names[i + 1], false);
+	if (!s->name || s->n_names)
+		return rc;
+	/* USING a mapping table: each of its rows is a pair; names not there are left */
+	struct mapping *m = script_find_map(r, s->name);
+	if (!m)
+		return script_err(r, s, ERR_INVALID, "there is no mapping table named %s", s->name);
+	for (int64_t i = 0; rc == 0 && i < m->t->n_rows; i++) {
+		struct val a, b;
+		char na[64], nb[64];
+		data_tbl_get(m->t, 0, i, &a);
+		data_tbl_get(m->t, 1, i, &b);
+		if (a.null || b.null)
+			continue;
+		char from[512];
+		str_copy(from, data_val_text(&a, na, sizeof(na)), sizeof(from));
+		rc = rename_one(r, s, from, data_val_text(&b, nb, sizeof(nb)), true);
+	}
+	return rc;
 }

@@ -1024,6 +1024,46 @@ static void declare_and_derive(void **state)
 	data_set_free(m);
 }
 
+/* The statements that set how later loads treat fields and paths, those that change nothing
+ * here (and say so in the log), and those refused with why. */
+static void field_rules_and_other_statements(void **state)
+{
+	(void)state;
+	struct data_set *m = run_ok(
+	    "LIB CONNECT TO 'Data';\nConnect = 3;\n"
+	    "Comment Field A With 'the A';\nStar Is *;\nForce Case Upper;\nSearch Include *;\n"
+	    "Section Application;\n"
+	    "M: MAPPING LOAD * INLINE [\nK, V\n1, one\n2, two\n];\n"
+	    "Names: MAPPING LOAD * INLINE [\nOld, New\nB, Bee\nNone, Never\n];\n"
+	    "ALIAS A AS Ay, C AS Cee;\nMAP Ay USING M;\nNullAsValue Cee;\nSET NullValue='<none>';\n"
+	    "T: LOAD A, B, If(Len(C) > 0, C) AS C INLINE [\nA, B, C\n1, x, p\n2, y, \n3, z, q\n];\n"
+	    "UNMAP *;\nNullAsNull *;\n"
+	    "U: LOAD A, If(A > 1, A) AS C INLINE [\nA\n1\n];\nD: LOAD 1 AS D AUTOGENERATE 1;\n"
+	    "RENAME FIELDS USING Names;\n"
+	    "STORE T INTO [lib://Out/rules.csv] (txt);\nDIRECTORY lib://Out;\n"
+	    "V: LOAD Bee AS B2 FROM rules.csv (txt);\n"
+	    "TAG FIELD D WITH '$day';\n"
+	    "[cal]: DECLARE FIELD DEFINITION FIELDS $1 * 2 AS Twice;\n"
+	    "DERIVE FIELDS FROM EXPLICIT TAGS ('$day') USING [cal];\n"
+	    "LET c = Connect;\nW: LOAD '$(c)' AS Cn AUTOGENERATE 1;\n");
+	column(m, "T", "Ay", "one,two,3");
+	column(m, "T", "Bee", "x,y,z");
+	column(m, "T", "Cee", "p,<none>,q");
+	column(m, "U", "Ay", "1");
+	column(m, "U", "Cee", "-");
+	column(m, "V", "B2", "x,y,z");
+	column(m, "D.cal", "D.cal.Twice", "2");
+	column(m, "W", "Cn", "3");
+	assert_non_null(strstr(log_text, "LIB CONNECT TO 'Data': nothing to connect"));
+	assert_non_null(strstr(log_text, "Force Case Upper: no effect here"));
+	data_set_free(m);
+	run_fails("Section Access;\nLOAD * INLINE [ACCESS, USERID\nADMIN, A];",
+		  "SECTION ACCESS is not supported yet");
+	run_fails("Binary [lib://Out/x.qvf];", "BINARY is not supported yet");
+	run_fails("Execute cmd.exe;", "EXECUTE is not allowed");
+	run_fails("MAP A USING Nope;", "there is no mapping table named Nope");
+}
+
 static void calendars_and_inter_record_functions(void **state)
 {
 	(void)state;
@@ -1217,6 +1257,7 @@ int main(void)
 	    cmocka_unit_test(generic_load),
 	    cmocka_unit_test(hierarchy_load),
 	    cmocka_unit_test(declare_and_derive),
+	    cmocka_unit_test(field_rules_and_other_statements),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
