@@ -672,6 +672,8 @@ static const struct {
     {script_date_functions, &script_n_date_functions},
     {script_table_functions, &script_n_table_functions},
     {script_file_functions, &script_n_file_functions},
+    {script_stats_functions, &script_n_stats_functions},
+    {script_num_functions, &script_n_num_functions},
     {script_text_functions, &script_n_text_functions},
 };
 
@@ -824,23 +826,12 @@ static int aggregate(struct eval *ev, struct expr *x, const struct val *args, st
 {
 	(void)args;
 	int op = x->fn->op;
-	if (!ev->set_row || ev->in_aggr)
-		return fail(ev, x,
-			    ev->in_aggr ? "%s inside another aggregation is not allowed"
-					: "%s is an aggregation: it works over the rows of a LOAD",
-			    x->text);
 	if (x->args[0]->kind == EX_STAR && op != AG_COUNT)
 		return fail(ev, x, "%s(*) does not exist: only Count(*)", x->text);
-	int64_t saved_n = ev->n_group;
-	int rc = 0;
-	if (x->set) {
-		if (!ev->set_group)
-			return fail(ev, x, "%s: set analysis works in charts, not in scripts",
-				    x->text);
-		if ((rc = ev->set_group(ev->ctx, x->set, &ev->n_group)))
-			return rc;
-	}
-	ev->in_aggr = true;
+	int64_t saved_n;
+	int rc = script_aggr_enter(ev, x, &saved_n);
+	if (rc)
+		return rc;
 	struct acc g = {.op = op, .only_ok = true, .only = NUL, .sbest = NUL, .sep = ""};
 	buf_init(&g.cat, 64u << 20);
 	struct val sv;
@@ -848,15 +839,40 @@ static int aggregate(struct eval *ev, struct expr *x, const struct val *args, st
 		g.sep = script_tx(ev, &sv);
 	if (rc == 0)
 		rc = over_group(ev, x, &g);
+	script_aggr_leave(ev, x, saved_n);
+	if (rc == 0)
+		*out = acc_result(ev, &g);
+	buf_release(&g.cat);
+	return rc;
+}
+
+int script_aggr_enter(struct eval *ev, struct expr *x, int64_t *saved_n)
+{
+	*saved_n = ev->n_group;
+	if (!ev->set_row || ev->in_aggr)
+		return fail(ev, x,
+			    ev->in_aggr ? "%s inside another aggregation is not allowed"
+					: "%s is an aggregation: it works over the rows of a LOAD",
+			    x->text);
+	if (x->set) {
+		if (!ev->set_group)
+			return fail(ev, x, "%s: set analysis works in charts, not in scripts",
+				    x->text);
+		int rc = ev->set_group(ev->ctx, x->set, &ev->n_group);
+		if (rc)
+			return rc;
+	}
+	ev->in_aggr = true;
+	return 0;
+}
+
+void script_aggr_leave(struct eval *ev, struct expr *x, int64_t saved_n)
+{
 	ev->in_aggr = false;
 	if (x->set) {
 		ev->restore_group(ev->ctx);
 		ev->n_group = saved_n;
 	}
-	if (rc == 0)
-		*out = acc_result(ev, &g);
-	buf_release(&g.cat);
-	return rc;
 }
 
 /* ---------------------------------------------------------------- expressions */

@@ -65,6 +65,16 @@ bool script_day_serial(struct eval *ev, const struct val *v, double *out);
 /* Argument i's text, or NULL when the call has no such argument or it is NULL. */
 const char *script_text_arg(struct eval *ev, const struct expr *x, const struct val *v, int i);
 
+/* An aggregation over the current group (with set analysis: over the set's rows): enter
+ * checks that it may run here and makes the set's rows the group; leave undoes it. */
+NODISCARD int script_aggr_enter(struct eval *ev, struct expr *x, int64_t *saved_n);
+void script_aggr_leave(struct eval *ev, struct expr *x, int64_t saved_n);
+/* The statistical aggregations (fn_stats.c) and the other number functions (fn_num.c). */
+extern const struct script_func script_stats_functions[];
+extern const size_t script_n_stats_functions;
+extern const struct script_func script_num_functions[];
+extern const size_t script_n_num_functions;
+
 /* The date and time functions (fn_date.c). */
 extern const struct script_func script_date_functions[];
 extern const size_t script_n_date_functions;

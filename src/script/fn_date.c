@@ -173,6 +173,75 @@ static int fn_period(struct eval *ev, struct expr *x, const struct val *v, struc
 
 #define PERIOD(p, end) ((int)(p) << 1 | (end))
 
+enum { OP_MSTART, OP_MEND, OP_MNAME };
+
+/* The period of `len` months (counted from the first month of the year) that holds day,
+ * shift periods on: its first day, its last moment, or its months' names and year ("Sep-Dec
+ * 2013") over its first day. */
+static struct val months_value(struct eval *ev, int64_t len, double day, int64_t shift,
+			       int64_t first, int op)
+{
+	int64_t y, m, d;
+	data_civil_date((int64_t)floor(day), &y, &m, &d);
+	int64_t since = ((m - first) % len + len) % len;
+	double start = serial_ymd(y, m - since + len * shift, 1);
+	double next = serial_ymd(y, m - since + len * (shift + 1), 1);
+	if (op == OP_MSTART)
+		return dual(ev, start, FMT_DATE, NULL);
+	if (op == OP_MEND)
+		return dual(ev, next - 1.0 / 86400000.0, FMT_TIMESTAMP, NULL);
+	int64_t y0, m0, d0, y1, m1, d1;
+	data_civil_date((int64_t)start, &y0, &m0, &d0);
+	data_civil_date((int64_t)next - 1, &y1, &m1, &d1);
+	struct val v = script_num(start);
+	v.text =
+	    arena_printf(ev->a, "%s-%s %lld", name_of(ev, "MonthNames", month_names, (int)m0 - 1),
+			 name_of(ev, "MonthNames", month_names, (int)m1 - 1), (long long)y1);
+	return v;
+}
+
+/* MonthsStart, MonthsEnd, MonthsName (n, date[, period_no[, first_month]]): n of 1, 2, 3, 4
+ * or 6 months. */
+static int fn_months(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double n, day;
+	*out = script_null();
+	if (!script_val_number(&v[0], &n) || !day_of(ev, &v[1], &day))
+		return 0;
+	int64_t len = (int64_t)n;
+	if (len == 1 || len == 2 || len == 3 || len == 4 || len == 6)
+		*out = months_value(ev, len, day, (int64_t)int_arg(x, v, 2, 0),
+				    first_arg(x, v, 3, P_YEAR), x->fn->op);
+	return 0;
+}
+
+enum { OP_DAYNAME, OP_QUARTERNAME, OP_YEARNAME };
+
+/* DayName(date[, period_no]): the day's date over its first moment; QuarterName(date[,
+ * period_no[, first_month]]): "Jan-Mar 2024"; YearName(date[, period_no[, first_month]]):
+ * "2024", or "2023-2024" for a year that starts in another month than January. */
+static int fn_names(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double day;
+	*out = script_null();
+	if (!day_of(ev, &v[0], &day))
+		return 0;
+	int64_t shift = (int64_t)int_arg(x, v, 1, 0), first = first_arg(x, v, 2, P_YEAR), y, m, d;
+	if (x->fn->op == OP_DAYNAME) {
+		*out = dual(ev, floor(day) + (double)shift, FMT_DATE, NULL);
+	} else if (x->fn->op == OP_QUARTERNAME) {
+		*out = months_value(ev, 3, day, shift, first, OP_MNAME);
+	} else {
+		double start = period_start(day, P_YEAR, shift, first);
+		data_civil_date((int64_t)start, &y, &m, &d);
+		*out = script_num(start);
+		out->text = first == 1
+				? arena_printf(ev->a, "%lld", (long long)y)
+				: arena_printf(ev->a, "%lld-%lld", (long long)y, (long long)y + 1);
+	}
+	return 0;
+}
+
 /* InYear, InQuarter, InMonth, InWeek, InDay (date, base, period_no[, first]): whether date
  * falls in the period of base, period_no periods on. */
 static int fn_in(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
@@ -397,6 +466,29 @@ static int fn_networkdays(struct eval *ev, struct expr *x, const struct val *v, 
 	return 0;
 }
 
+/* LastWorkDate(start, n[, holiday...]): the day the n-th working day (Monday to Friday, not
+ * a holiday) from start falls on; FirstWorkDate(end, n[, holiday...]): the day to start on
+ * to have n working days by end. */
+static int fn_workdate(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double day, n;
+	*out = script_null();
+	if (!day_of(ev, &v[0], &day) || !script_val_number(&v[1], &n) || n < 1 || n > 1e6)
+		return 0;
+	int step = x->fn->op, count = 0;
+	for (day = floor(day);; day += step) {
+		bool off = weekday(day) >= 5;
+		for (int i = 2; i < x->n_args && !off; i++) {
+			double h;
+			off = day_of(ev, &v[i], &h) && floor(h) == day;
+		}
+		if (!off && ++count >= (int)n)
+			break;
+	}
+	*out = dual(ev, day, FMT_DATE, NULL);
+	return 0;
+}
+
 /* Interval(x[, format]): a duration in days with the text of format codes D (days), h or
  * hh (hours; all of them when there is no D), m or mm, s or ss; default the script's
  * TimeFormat. */
@@ -515,6 +607,14 @@ const struct script_func script_date_functions[] = {
     SCALAR("WeekEnd", 1, 3, fn_period, PERIOD(P_WEEK, OP_END)),
     SCALAR("MonthStart", 1, 2, fn_period, PERIOD(P_MONTH, OP_START)),
     SCALAR("MonthEnd", 1, 2, fn_period, PERIOD(P_MONTH, OP_END)),
+    SCALAR("MonthsStart", 2, 4, fn_months, OP_MSTART),
+    SCALAR("MonthsEnd", 2, 4, fn_months, OP_MEND),
+    SCALAR("MonthsName", 2, 4, fn_months, OP_MNAME),
+    SCALAR("DayName", 1, 2, fn_names, OP_DAYNAME),
+    SCALAR("QuarterName", 1, 3, fn_names, OP_QUARTERNAME),
+    SCALAR("YearName", 1, 3, fn_names, OP_YEARNAME),
+    SCALAR("LastWorkDate", 2, 16, fn_workdate, 1),
+    SCALAR("FirstWorkDate", 2, 16, fn_workdate, -1),
     SCALAR("QuarterStart", 1, 3, fn_period, PERIOD(P_QUARTER, OP_START)),
     SCALAR("QuarterEnd", 1, 3, fn_period, PERIOD(P_QUARTER, OP_END)),
     SCALAR("YearStart", 1, 3, fn_period, PERIOD(P_YEAR, OP_START)),

@@ -192,6 +192,25 @@ static int fn_field(struct eval *ev, struct expr *x, const struct val *v, struct
 	return rc ? err_set(ev->e, ERR_NOMEM, "out of memory") : 0;
 }
 
+/* Lookup(field, match_field, match_value[, table]): field's value in the first row of the
+ * table (the running LOAD's, or the one named) whose match_field holds match_value. */
+static int fn_lookup(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	*out = script_null();
+	struct tbl *t = table_arg(ev, x, v, 3);
+	int f = t && !v[0].null ? data_tbl_field(t, script_tx(ev, &v[0]), false) : -1;
+	int mf = f >= 0 && !v[1].null ? data_tbl_field(t, script_tx(ev, &v[1]), false) : -1;
+	int64_t sym = mf >= 0 && !v[2].null ? data_tbl_lookup(t, mf, &v[2]) : -1;
+	for (int64_t r = 0; sym >= 0 && r < t->n_rows; r++)
+		if (t->fields[mf].index[r] == sym) {
+			data_tbl_get(t, f, r, out);
+			if (!out->null && out->text)
+				out->text = arena_strdup(ev->a, out->text);
+			break;
+		}
+	return 0;
+}
+
 enum { OP_FILENAME, OP_FILEBASENAME, OP_FILEEXTENSION, OP_FILEPATH, OP_FILEDIR };
 
 /* FileName(), FileBaseName(), FileExtension(), FilePath(), FileDir() in a LOAD from a file:
@@ -236,6 +255,7 @@ const struct script_func script_table_functions[] = {
     SCALAR("FieldValueCount", 1, 1, fn_field, OP_COUNT),
     SCALAR("FieldValue", 2, 2, fn_field, OP_VALUE),
     SCALAR("FieldIndex", 2, 2, fn_field, OP_INDEX),
+    SCALAR("Lookup", 3, 4, fn_lookup, 0),
     SCALAR("FileName", 0, 0, fn_file, OP_FILENAME),
     SCALAR("FileBaseName", 0, 0, fn_file, OP_FILEBASENAME),
     SCALAR("FileExtension", 0, 0, fn_file, OP_FILEEXTENSION),

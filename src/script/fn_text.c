@@ -379,6 +379,12 @@ const struct script_func script_text_functions[] = {
     SCALAR("RangeNumericCount", 1, 16, fn_range, OP_NUMERIC),
     SCALAR("RangeNullCount", 1, 16, fn_range, OP_NULLS),
     SCALAR("RangeTextCount", 1, 16, fn_range, OP_TEXTS),
+    /* the older names of the same */
+    SCALAR("NumSum", 1, 16, fn_range, OP_SUM),
+    SCALAR("NumMin", 1, 16, fn_range, OP_MIN),
+    SCALAR("NumMax", 1, 16, fn_range, OP_MAX),
+    SCALAR("NumAvg", 1, 16, fn_range, OP_AVG),
+    SCALAR("NumCount", 1, 16, fn_range, OP_NUMERIC),
 };
 
 const size_t script_n_text_functions =

@@ -1064,6 +1064,111 @@ static void field_rules_and_other_statements(void **state)
 	run_fails("MAP A USING Nope;", "there is no mapping table named Nope");
 }
 
+/* The statistical aggregations and the number functions, on Qlik's documentation examples
+ * where it gives them (Frac, Even, Odd, Combin, Permut, BitCount, Class, Age). */
+static void statistics_and_number_functions(void **state)
+{
+	(void)state;
+	struct data_set *m = run_ok(
+	    "S: LOAD * INLINE [\nG, V, P, W\na, 2, x, 3\na, 4, y, 1\na, 4, z, 2\na, 4, x, 9\n"
+	    "a, 5, y, 5\nb, 5, q, 1\nb, 7, r, 1\nb, 9, s, 2\nb, , t, 4\nb, n/a, u, 6\n];\n"
+	    "A: LOAD G, Median(V) AS Med, Fractile(V, 0.25) AS F25, Mode(V) AS Mo, "
+	    "Round(Stdev(V), 0.00001) AS Sd, FirstSortedValue(P, W) AS Cheapest, "
+	    "FirstSortedValue(P, W, -1) AS Dearest, FirstValue(P) AS F, LastValue(P) AS L, "
+	    "NullCount(V) AS Nu, NumericCount(V) AS Nn, TextCount(V) AS Tx, MissingCount(V) AS Mi "
+	    "RESIDENT S GROUP BY G ORDER BY G;\n"
+	    "N: LOAD Frac(11.43) AS F1, Frac(-1.4) AS F2, Even(3) AS E1, Even(20) AS E2, "
+	    "IsNull(Even(3.14)) AS E3, Odd(3) AS O1, Fact(5) AS Fa, Combin(7, 3) AS C, "
+	    "Permut(9, 3) AS P, BitCount(3) AS B1, BitCount(-1) AS B2, Class(23, 10) AS K1, "
+	    "Class(23, 5, 'value') AS K2, Class(23, 10, 'x', 5) AS K3, Num(Class(23, 10)) AS K4, "
+	    "Ord('A') AS Or, Money(1234.5, '$#,##0.00') AS Mn, NumSum(1, 2, 3) AS NS, "
+	    "Round(Sin(Pi() / 2), 0.001) AS Si, Round(Atan2(1, 1) * 4, 0.00001) AS At, "
+	    "Age(MakeDate(2014, 1, 25), MakeDate(2012, 10, 29)) AS Age1, "
+	    "Age(MakeDate(2014, 10, 29), MakeDate(2012, 10, 29)) AS Age2, "
+	    "Rand() >= 0 AND Rand() < 1 AS R, MonthsName(4, MakeDate(2013, 10, 19)) AS MN, "
+	    "MonthsStart(4, MakeDate(2013, 10, 19)) = MakeDate(2013, 9, 1) AS MS, "
+	    "Floor(MonthsEnd(4, MakeDate(2013, 10, 19))) = MakeDate(2013, 12, 31) AS ME, "
+	    "MonthsStart(6, MakeDate(2013, 10, 19), 0, 4) = MakeDate(2013, 10, 1) AS MS4 "
+	    "AUTOGENERATE 1;\n"
+	    "K: LOAD Lookup('P', 'W', 2, 'S') AS First2, IsNull(Lookup('P', 'W', 77, 'S')) AS None "
+	    "AUTOGENERATE 1;\n"
+	    "R: LOAD RangeMode(1, 2, 2, 3) AS RMo, RangeFractile(0.5, 1, 2, 3, 4) AS RF, "
+	    "Round(RangeStdev(2, 4, 4, 4, 5, 5, 7, 9), 0.00001) AS RS, "
+	    "RangeMissingCount(1, 'a', Null()) AS RM, RangeOnly(3, 3) AS RO1, "
+	    "IsNull(RangeOnly(3, 4)) AS RO2, RangeOnly('a', 'a') AS RO3, "
+	    "RangeMinString('b', 'a') AS RMin, RangeMaxString('b', 'a') AS RMax, "
+	    "IsNull(EmptyIsNull('')) AS EN, Fmod(7, 3) AS Fm1, Fmod(-7, 3) AS Fm2, "
+	    "LevenshteinDist('kitten', 'sitting') AS LD, Num(DayName(MakeDate(2024, 3, 5))) AS DN, "
+	    "QuarterName(MakeDate(2005, 10, 29)) AS QN, YearName(MakeDate(2001, 10, 19), -1, 4) AS "
+	    "YN, "
+	    "Num(LastWorkDate(MakeDate(2014, 12, 19), 9)) = Num(MakeDate(2014, 12, 31)) AS LW1, "
+	    "Num(LastWorkDate(MakeDate(2014, 12, 19), 9, MakeDate(2014, 12, 25), "
+	    "MakeDate(2014, 12, 26))) = Num(MakeDate(2015, 1, 2)) AS LW2, "
+	    "Num(FirstWorkDate(MakeDate(2014, 12, 29), 9)) = Num(MakeDate(2014, 12, 17)) AS FW "
+	    "AUTOGENERATE 1;\n");
+	column(m, "A", "Med", "4,7");
+	column(m, "A", "F25", "4,6");
+	column(m, "A", "Mo", "4,-");
+	column(m, "A", "Sd", "1.09545,2");
+	column(m, "A", "Cheapest", "y,-");
+	column(m, "A", "Dearest", "x,u");
+	column(m, "A", "F", "x,q");
+	column(m, "A", "L", "y,u");
+	column(m, "A", "Nu", "0,0");
+	column(m, "A", "Nn", "5,3");
+	column(m, "A", "Tx", "0,2");
+	column(m, "A", "Mi", "0,2");
+	column(m, "N", "F1", "0.43");
+	column(m, "N", "F2", "0.6");
+	column(m, "N", "E1", "0");
+	column(m, "N", "E2", "-1");
+	column(m, "N", "E3", "-1");
+	column(m, "N", "O1", "-1");
+	column(m, "N", "Fa", "120");
+	column(m, "N", "C", "35");
+	column(m, "N", "P", "504");
+	column(m, "N", "B1", "2");
+	column(m, "N", "B2", "64");
+	column(m, "N", "K1", "20<=x<30");
+	column(m, "N", "K2", "20<=value<25");
+	column(m, "N", "K3", "15<=x<25");
+	column(m, "N", "K4", "20");
+	column(m, "N", "Or", "65");
+	column(m, "N", "Mn", "$1,234.50");
+	column(m, "N", "NS", "6");
+	column(m, "N", "Si", "1");
+	column(m, "N", "At", "3.14159");
+	column(m, "N", "Age1", "1");
+	column(m, "N", "Age2", "2");
+	column(m, "N", "R", "-1");
+	column(m, "N", "MN", "Sep-Dec 2013");
+	column(m, "N", "ME", "-1");
+	column(m, "N", "MS", "-1");
+	column(m, "N", "MS4", "-1");
+	column(m, "K", "First2", "z");
+	column(m, "R", "RMo", "2");
+	column(m, "R", "RF", "2.5");
+	column(m, "R", "RS", "2.13809");
+	column(m, "R", "RM", "2");
+	column(m, "R", "RO1", "3");
+	column(m, "R", "RO2", "-1");
+	column(m, "R", "RO3", "a");
+	column(m, "R", "RMin", "a");
+	column(m, "R", "RMax", "b");
+	column(m, "R", "EN", "-1");
+	column(m, "R", "Fm1", "1");
+	column(m, "R", "Fm2", "-1");
+	column(m, "R", "LD", "3");
+	column(m, "R", "DN", "45356");
+	column(m, "R", "QN", "Oct-Dec 2005");
+	column(m, "R", "YN", "2000-2001");
+	column(m, "R", "LW1", "-1");
+	column(m, "R", "LW2", "-1");
+	column(m, "R", "FW", "-1");
+	column(m, "K", "None", "-1");
+	data_set_free(m);
+}
+
 static void calendars_and_inter_record_functions(void **state)
 {
 	(void)state;
@@ -1258,6 +1363,7 @@ int main(void)
 	    cmocka_unit_test(hierarchy_load),
 	    cmocka_unit_test(declare_and_derive),
 	    cmocka_unit_test(field_rules_and_other_statements),
+	    cmocka_unit_test(statistics_and_number_functions),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,313 @@
+/* fn_num.c: the number functions beside Num and the Range family: Frac, Even, Odd, Fact,
+ * Combin, Permut, BitCount, Pi, the trigonometric and hyperbolic functions, Rand, Class,
+ * Money (Num with the script's MoneyFormat), Ord, ApplyCodepage (texts here are UTF-8
+ * already), Age, and the clock: LocalTime, GMT, UTC, TimeZone. */
+#include "script/eval_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+enum {
+	OP_FRAC,
+	OP_EVEN,
+	OP_ODD,
+	OP_FACT,
+	OP_BITCOUNT,
+	OP_SIN,
+	OP_COS,
+	OP_TAN,
+	OP_ASIN,
+	OP_ACOS,
+	OP_ATAN,
+	OP_SINH,
+	OP_COSH,
+	OP_TANH
+};
+
+/* One number in, one out: NULL for NULL, text, or a result that is no number. */
+static int fn_unary(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev;
+	double a, r = NAN;
+	*out = script_null();
+	if (!script_val_number(&v[0], &a))
+		return 0;
+	switch (x->fn->op) {
+	case OP_FRAC: r = a - floor(a); break; /* Frac(-1.4) is 0.6, as in Qlik */
+	case OP_EVEN:
+	case OP_ODD:
+		if (a == floor(a))
+			return *out = script_bool(fmod(fabs(a), 2) == (x->fn->op == OP_ODD)), 0;
+		return 0; /* not a whole number: NULL */
+	case OP_FACT:
+		if (a < 0 || a != floor(a) || a > 170)
+			return 0;
+		r = 1;
+		for (int i = 2; i <= (int)a; i++)
+			r *= i;
+		break;
+	case OP_BITCOUNT: r = __builtin_popcountll((unsigned long long)script_whole(a)); break;
+	case OP_SIN: r = sin(a); break;
+	case OP_COS: r = cos(a); break;
+	case OP_TAN: r = tan(a); break;
+	case OP_ASIN: r = asin(a); break;
+	case OP_ACOS: r = acos(a); break;
+	case OP_ATAN: r = atan(a); break;
+	case OP_SINH: r = sinh(a); break;
+	case OP_COSH: r = cosh(a); break;
+	default: r = tanh(a); break;
+	}
+	if (isfinite(r))
+		*out = script_num(r);
+	return 0;
+}
+
+enum { OP_COMBIN, OP_PERMUT, OP_ATAN2 };
+
+/* Combin(n, k), Permut(n, k): ways to choose k of n, without and with order; Atan2(y, x). */
+static int fn_binary(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev;
+	double n, k;
+	*out = script_null();
+	if (!script_val_number(&v[0], &n) || !script_val_number(&v[1], &k))
+		return 0;
+	if (x->fn->op == OP_ATAN2) {
+		*out = script_num(atan2(n, k));
+		return 0;
+	}
+	n = trunc(n);
+	k = trunc(k);
+	if (n < 0 || k < 0 || k > n)
+		return 0;
+	double r = 1;
+	for (double i = 0; i < k; i++)
+		r *= (n - i) / (x->fn->op == OP_COMBIN ? i + 1 : 1);
+	if (isfinite(r))
+		*out = script_num(round(r));
+	return 0;
+}
+
+static int fn_pi(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev, (void)x, (void)v;
+	*out = script_num(M_PI);
+	return 0;
+}
+
+/* Rand(): a number from 0 up to 1. */
+static int fn_rand(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev, (void)x, (void)v;
+	uint64_t r = 0;
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		r = (uint64_t)rand();
+	*out = script_num((double)(r >> 11) / 9007199254740992.0);
+	return 0;
+}
+
+/* Class(x, width[, label[, offset]]): the interval of the given width that holds x, as a
+ * dual of its lower bound and the text "lo<=label<hi", as Qlik writes it. */
+static int fn_class(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double a, w, off = 0;
+	*out = script_null();
+	if (!script_val_number(&v[0], &a) || !script_val_number(&v[1], &w) || w <= 0)
+		return 0;
+	if (x->n_args > 3 && !v[3].null && !script_val_number(&v[3], &off))
+		return 0;
+	double lo = floor((a - off) / w) * w + off;
+	const char *label = x->n_args > 2 && !v[2].null ? script_tx(ev, &v[2]) : "x";
+	*out = script_num(lo);
+	out->text = arena_printf(ev->a, "%.15g<=%s<%.15g", lo, label, lo + w);
+	return 0;
+}
+
+/* Money(x[, format[, decimal separator[, thousands separator]]]): x written by the format,
+ * else the script's MoneyFormat and money separators. */
+static int fn_money(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double a;
+	*out = script_null();
+	if (!script_val_number(&v[0], &a))
+		return 0;
+	const char *var = ev->variable ? "" : NULL;
+	const char *fmt = script_text_arg(ev, x, v, 1), *dec = script_text_arg(ev, x, v, 2),
+		   *thou = script_text_arg(ev, x, v, 3);
+	if (var && !fmt)
+		fmt = ev->variable(ev->ctx, "MoneyFormat");
+	if (var && !dec)
+		dec = ev->variable(ev->ctx, "MoneyDecimalSep");
+	if (var && !thou)
+		thou = ev->variable(ev->ctx, "MoneyThousandSep");
+	char text[256];
+	*out = script_num(a);
+	if (data_num_format(a, fmt ? fmt : "#,##0.00", dec ? dec : ".", thou ? thou : ",", text,
+			    sizeof(text)) == 0)
+		out->text = arena_strdup(ev->a, text);
+	return 0;
+}
+
+/* Ord(text): the Unicode code point of its first character. */
+static int fn_ord(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)x;
+	*out = script_null();
+	const unsigned char *s = v[0].null ? NULL : (const unsigned char *)script_tx(ev, &v[0]);
+	if (!s || !*s)
+		return 0;
+	uint32_t c = s[0];
+	int more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+	c &= more == 3 ? 0x07 : more == 2 ? 0x0F : more == 1 ? 0x1F : 0x7F;
+	for (int i = 1; i <= more && (s[i] & 0xC0) == 0x80; i++)
+		c = (c << 6) | (s[i] & 0x3F);
+	*out = script_num(c);
+	return 0;
+}
+
+/* ApplyCodepage(text, codepage): texts are UTF-8 once loaded, so the text as it is. */
+static int fn_codepage(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev, (void)x;
+	*out = v[0];
+	return 0;
+}
+
+/* Age(timestamp, birth): whole years from birth to the timestamp. */
+static int fn_age(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)x;
+	double at, born;
+	*out = script_null();
+	if (!script_day_serial(ev, &v[0], &at) || !script_day_serial(ev, &v[1], &born))
+		return 0;
+	int64_t y1, m1, d1, y0, m0, d0;
+	data_civil_date((int64_t)floor(at), &y1, &m1, &d1);
+	data_civil_date((int64_t)floor(born), &y0, &m0, &d0);
+	*out = script_num((double)(y1 - y0 - (m1 < m0 || (m1 == m0 && d1 < d0))));
+	return 0;
+}
+
+enum { OP_LOCAL, OP_UTC, OP_TZ };
+
+/* LocalTime() (the node's time), GMT() and UTC() (the time in UTC), TimeZone() (the node's
+ * zone, as the system names it). */
+static int fn_clock(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)v;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (x->fn->op == OP_TZ) {
+		struct tm tm;
+		localtime_r(&ts.tv_sec, &tm);
+		*out = script_text(arena_strdup(ev->a, tm.tm_zone ? tm.tm_zone : "UTC"));
+		return 0;
+	}
+	double t = x->fn->op == OP_LOCAL ? script_local_serial(ts.tv_sec, ts.tv_nsec / 1000000)
+					 : (double)ts.tv_sec / 86400.0 + 25569.0 +
+					       (double)(ts.tv_nsec / 1000000) / 8.64e7;
+	*out = script_timestamp(ev, t);
+	return 0;
+}
+
+/* EmptyIsNull(x): NULL for an empty text, else x. */
+static int fn_emptyisnull(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)x;
+	*out = !v[0].null && !v[0].has_num && !*script_tx(ev, &v[0]) ? script_null() : v[0];
+	return 0;
+}
+
+/* Fmod(a, b): what is left of a after the whole times b fits (the sign of a). */
+static int fn_fmod(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev, (void)x;
+	double a, b;
+	*out = script_val_number(&v[0], &a) && script_val_number(&v[1], &b) && b != 0
+		   ? script_num(fmod(a, b))
+		   : script_null();
+	return 0;
+}
+
+/* LevenshteinDist(a, b): the fewest one-character edits (by bytes) from a to b. */
+static int fn_levenshtein(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)x;
+	const char *a = v[0].null ? "" : script_tx(ev, &v[0]),
+		   *b = v[1].null ? "" : script_tx(ev, &v[1]);
+	size_t la = strlen(a), lb = strlen(b);
+	*out = script_null();
+	if (la > 4096 || lb > 4096)
+		return 0;
+	size_t *row = malloc(sizeof(size_t) * (lb + 1));
+	if (!row)
+		return err_set(ev->e, ERR_NOMEM, "out of memory");
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			best = up + 1 < best ? up + 1 : best;
+			best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	*out = script_num((double)row[lb]);
+	free(row);
+	return 0;
+}
+
+/* OSUser(): who runs the reload (the node's service account); Author(): the app's author,
+ * which apps here do not name (empty). */
+static int fn_who(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)v;
+	const char *u = x->fn->op ? getenv("USER") : NULL;
+	*out = script_text(arena_strdup(ev->a, u ? u : ""));
+	return 0;
+}
+
+const struct script_func script_num_functions[] = {
+    SCALAR("EmptyIsNull", 1, 1, fn_emptyisnull, 0),
+    SCALAR("Fmod", 2, 2, fn_fmod, 0),
+    SCALAR("LevenshteinDist", 2, 2, fn_levenshtein, 0),
+    SCALAR("OSUser", 0, 0, fn_who, 1),
+    SCALAR("Author", 0, 0, fn_who, 0),
+    SCALAR("Frac", 1, 1, fn_unary, OP_FRAC),
+    SCALAR("Even", 1, 1, fn_unary, OP_EVEN),
+    SCALAR("Odd", 1, 1, fn_unary, OP_ODD),
+    SCALAR("Fact", 1, 1, fn_unary, OP_FACT),
+    SCALAR("BitCount", 1, 1, fn_unary, OP_BITCOUNT),
+    SCALAR("Sin", 1, 1, fn_unary, OP_SIN),
+    SCALAR("Cos", 1, 1, fn_unary, OP_COS),
+    SCALAR("Tan", 1, 1, fn_unary, OP_TAN),
+    SCALAR("Asin", 1, 1, fn_unary, OP_ASIN),
+    SCALAR("Acos", 1, 1, fn_unary, OP_ACOS),
+    SCALAR("Atan", 1, 1, fn_unary, OP_ATAN),
+    SCALAR("Sinh", 1, 1, fn_unary, OP_SINH),
+    SCALAR("Cosh", 1, 1, fn_unary, OP_COSH),
+    SCALAR("Tanh", 1, 1, fn_unary, OP_TANH),
+    SCALAR("Combin", 2, 2, fn_binary, OP_COMBIN),
+    SCALAR("Permut", 2, 2, fn_binary, OP_PERMUT),
+    SCALAR("Atan2", 2, 2, fn_binary, OP_ATAN2),
+    SCALAR("Pi", 0, 0, fn_pi, 0),
+    SCALAR("Rand", 0, 0, fn_rand, 0),
+    SCALAR("Class", 2, 4, fn_class, 0),
+    SCALAR("Money", 1, 4, fn_money, 0),
+    SCALAR("Ord", 1, 1, fn_ord, 0),
+    SCALAR("ApplyCodepage", 2, 2, fn_codepage, 0),
+    SCALAR("Age", 2, 2, fn_age, 0),
+    SCALAR("LocalTime", 0, 2, fn_clock, OP_LOCAL),
+    SCALAR("GMT", 0, 0, fn_clock, OP_UTC),
+    SCALAR("UTC", 0, 0, fn_clock, OP_UTC),
+    SCALAR("TimeZone", 0, 0, fn_clock, OP_TZ),
+};
+
+const size_t script_n_num_functions =
+    sizeof(script_num_functions) / sizeof(script_num_functions[0]);

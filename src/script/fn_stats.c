@@ -1,0 +1,238 @@
+/* fn_stats.c: the statistical aggregations: Median, Fractile, Mode, Stdev,
+ * FirstSortedValue, FirstValue and LastValue (in a LOAD's order), NullCount, NumericCount,
+ * TextCount and MissingCount. Each goes over the rows of the current group as Sum does
+ * (script_aggr_enter: GROUP BY in a LOAD, a chart's dimension value, a set). */
+#include "script/eval_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	ST_MEDIAN,
+	ST_FRACTILE,
+	ST_MODE,
+	ST_STDEV,
+	ST_FIRSTSORTED,
+	ST_FIRST,
+	ST_LAST,
+	ST_NULLS,
+	ST_NUMERIC,
+	ST_TEXTS,
+	ST_MISSING
+};
+
+/* A value of the group with what it is ordered by (FirstSortedValue's weight). */
+struct item {
+	double key;
+	struct val v;
+};
+
+static int cmp_item(const void *a, const void *b)
+{
+	double x = ((const struct item *)a)->key, y = ((const struct item *)b)->key;
+	return x < y ? -1 : x > y;
+}
+
+/* The values of the group (DISTINCT: each once, for the texts' and numbers' aggregations)
+ * into *out, with their numbers (or FirstSortedValue's weights) as keys; counts of NULLs
+ * and texts on the side. */
+static int gather(struct eval *ev, struct expr *x, int op, struct item **out, int64_t *n,
+		  int64_t *nulls, int64_t *texts)
+{
+	struct item *it = malloc(sizeof(*it) * (size_t)(ev->n_group + 1));
+	if (!it)
+		return err_set(ev->e, ERR_NOMEM, "out of memory");
+	int rc = 0;
+	*n = *nulls = *texts = 0;
+	for (int64_t i = 0; rc == 0 && i < ev->n_group; i++) {
+		ev->set_row(ev->ctx, i);
+		struct val v, w;
+		double d;
+		if ((rc = script_eval(ev, x->args[0], &v)))
+			break;
+		if (v.null) {
+			++*nulls;
+			continue;
+		}
+		bool num = script_val_number(&v, &d);
+		*texts += !num;
+		if (op == ST_FIRSTSORTED) {
+			if ((rc = script_eval(ev, x->args[1], &w)) || !script_val_number(&w, &d))
+				continue;
+		} else if (!num && op != ST_MODE && op != ST_FIRST && op != ST_LAST) {
+			continue;
+		}
+		if (v.text)
+			v.text = script_tx(ev, &v);
+		it[(*n)++] = (struct item){.key = num || op == ST_FIRSTSORTED ? d : 0, .v = v};
+	}
+	if (rc)
+		free(it);
+	else
+		*out = it;
+	return rc;
+}
+
+/* The value that occurs most often (by its text), or NULL when two share the most. */
+static struct val mode_of(struct eval *ev, struct item *it, int64_t n)
+{
+	struct val best = {.null = true};
+	int64_t best_n = 0;
+	bool tie = false;
+	for (int64_t i = 0; i < n; i++) {
+		int64_t c = 0;
+		const char *t = script_tx(ev, &it[i].v);
+		for (int64_t k = 0; k < n; k++)
+			c += strcmp(t, script_tx(ev, &it[k].v)) == 0;
+		if (c > best_n) {
+			best_n = c;
+			best = it[i].v;
+			tie = false;
+		} else if (c == best_n && strcmp(t, script_tx(ev, &best)) != 0) {
+			tie = true;
+		}
+	}
+	return tie ? (struct val){.null = true} : best;
+}
+
+/* The fractile f of n sorted numbers, by linear interpolation between ranks (0 the least,
+ * n - 1 the greatest): Median is the fractile 0.5. */
+static double fractile(const struct item *it, int64_t n, double f)
+{
+	double at = f * (double)(n - 1);
+	int64_t lo = (int64_t)floor(at);
+	if (lo >= n - 1)
+		return it[n - 1].key;
+	return it[lo].key + (at - (double)lo) * (it[lo + 1].key - it[lo].key);
+}
+
+static struct val result(struct eval *ev, struct expr *x, const struct val *extra, int op,
+			 struct item *it, int64_t n, int64_t nulls, int64_t texts)
+{
+	double f = 0.5, sum = 0, sq = 0;
+	switch (op) {
+	case ST_NULLS: return script_num((double)nulls);
+	case ST_TEXTS: return script_num((double)texts);
+	case ST_MISSING: return script_num((double)(nulls + texts));
+	case ST_NUMERIC: return script_num((double)n); /* texts were left out */
+	case ST_FIRST: return n ? it[0].v : script_null();
+	case ST_LAST: return n ? it[n - 1].v : script_null();
+	case ST_MODE: return mode_of(ev, it, n);
+	case ST_STDEV:
+		for (int64_t i = 0; i < n; i++)
+			sum += it[i].key;
+		for (int64_t i = 0; i < n; i++)
+			sq += (it[i].key - sum / (double)n) * (it[i].key - sum / (double)n);
+		return n > 1 ? script_num(sqrt(sq / (double)(n - 1))) : script_null();
+	default: break;
+	}
+	if (n == 0)
+		return script_null();
+	qsort(it, (size_t)n, sizeof(*it), cmp_item);
+	if (op == ST_FIRSTSORTED) { /* rank: 1 the least weight, -1 the greatest */
+		double r = 1;
+		if (x->n_args > 2 && extra && !script_val_number(extra, &r))
+			return script_null();
+		int64_t k = (int64_t)r > 0 ? (int64_t)r - 1 : n + (int64_t)r;
+		if (k < 0 || k >= n || (k + 1 < n && it[k + 1].key == it[k].key) ||
+		    (k > 0 && it[k - 1].key == it[k].key))
+			return script_null(); /* no such rank, or a tie at it */
+		return it[k].v;
+	}
+	if (op == ST_FRACTILE && (!extra || !script_val_number(extra, &f) || f < 0 || f > 1))
+		return script_null();
+	return script_num(fractile(it, n, f));
+}
+
+/* The aggregation: over the group's rows; the fractile and the rank are evaluated
+ * outside it. */
+static int fn_stats(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)v;
+	int op = x->fn->op, rc;
+	struct val extra = {.null = true};
+	int at = op == ST_FRACTILE ? 1 : op == ST_FIRSTSORTED ? 2 : -1;
+	if (at > 0 && at < x->n_args && (rc = script_eval(ev, x->args[at], &extra)))
+		return rc;
+	int64_t saved, n = 0, nulls = 0, texts = 0;
+	if ((rc = script_aggr_enter(ev, x, &saved)))
+		return rc;
+	struct item *it = NULL;
+	rc = gather(ev, x, op, &it, &n, &nulls, &texts);
+	script_aggr_leave(ev, x, saved);
+	if (rc)
+		return rc;
+	*out = result(ev, x, at > 0 ? &extra : NULL, op, it, n, nulls, texts);
+	free(it);
+	return 0;
+}
+
+/* RangeMode, RangeFractile, RangeStdev, RangeOnly, RangeMissingCount, RangeMinString,
+ * RangeMaxString over the arguments, as the aggregations of the same names over rows. */
+static int fn_range_stats(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	int op = x->fn->op, from = op == ST_FRACTILE;
+	struct item *it = malloc(sizeof(*it) * (size_t)(x->n_args + 1));
+	if (!it)
+		return err_set(ev->e, ERR_NOMEM, "out of memory");
+	int64_t n = 0, nulls = 0, texts = 0;
+	for (int i = from; i < x->n_args; i++) {
+		double d;
+		if (v[i].null) {
+			nulls++;
+			continue;
+		}
+		bool num = script_val_number(&v[i], &d);
+		texts += !num;
+		if (num || op == ST_MODE || op == ST_FIRST || op == ST_LAST || op == ST_NULLS)
+			it[n++] = (struct item){.key = num ? d : 0, .v = v[i]};
+	}
+	if (op == ST_FIRST || op == ST_LAST) { /* RangeMinString, RangeMaxString */
+		const char *best = NULL;
+		for (int64_t i = 0; i < n; i++) {
+			const char *t = script_tx(ev, &it[i].v);
+			if (!best || (op == ST_FIRST ? strcmp(t, best) < 0 : strcmp(t, best) > 0))
+				best = t;
+		}
+		*out = best ? script_text(best) : script_null();
+	} else if (op == ST_NULLS) { /* RangeOnly: the value, when every one is the same */
+		*out = n ? it[0].v : script_null();
+		for (int64_t i = 1; i < n && !out->null; i++)
+			if (strcmp(script_tx(ev, &it[i].v), script_tx(ev, &it[0].v)) != 0)
+				*out = script_null();
+	} else {
+		*out = result(ev, x, from ? &v[0] : NULL, op, it, n, nulls, texts);
+	}
+	free(it);
+	return 0;
+}
+
+#define STAT(name, lo, hi, op)                                                                     \
+	{                                                                                          \
+		name, lo, hi, SCRIPT_FN_AGGR, fn_stats, op, true                                   \
+	}
+
+const struct script_func script_stats_functions[] = {
+    STAT("Median", 1, 1, ST_MEDIAN),
+    STAT("Fractile", 2, 2, ST_FRACTILE),
+    STAT("Mode", 1, 1, ST_MODE),
+    STAT("Stdev", 1, 1, ST_STDEV),
+    STAT("FirstSortedValue", 2, 3, ST_FIRSTSORTED),
+    STAT("FirstValue", 1, 1, ST_FIRST),
+    STAT("LastValue", 1, 1, ST_LAST),
+    STAT("NullCount", 1, 1, ST_NULLS),
+    STAT("NumericCount", 1, 1, ST_NUMERIC),
+    STAT("TextCount", 1, 1, ST_TEXTS),
+    STAT("MissingCount", 1, 1, ST_MISSING),
+    SCALAR("RangeMode", 1, 16, fn_range_stats, ST_MODE),
+    SCALAR("RangeFractile", 2, 16, fn_range_stats, ST_FRACTILE),
+    SCALAR("RangeStdev", 1, 16, fn_range_stats, ST_STDEV),
+    SCALAR("RangeMissingCount", 1, 16, fn_range_stats, ST_MISSING),
+    SCALAR("RangeOnly", 1, 16, fn_range_stats, ST_NULLS),
+    SCALAR("RangeMinString", 1, 16, fn_range_stats, ST_FIRST),
+    SCALAR("RangeMaxString", 1, 16, fn_range_stats, ST_LAST),
+};
+
+const size_t script_n_stats_functions =
+    sizeof(script_stats_functions) / sizeof(script_stats_functions[0]);
