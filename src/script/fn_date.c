@@ -242,18 +242,87 @@ static int fn_names(struct eval *ev, struct expr *x, const struct val *v, struct
 	return 0;
 }
 
+#define TO_DATE 64 /* the ...ToDate form: the period only up to base's day in it */
+
 /* InYear, InQuarter, InMonth, InWeek, InDay (date, base, period_no[, first]): whether date
- * falls in the period of base, period_no periods on. */
+ * falls in the period of base, period_no periods on; InYearToDate, InQuarterToDate,
+ * InMonthToDate, InWeekToDate, InDayToTime: in that period up to the end of the day (the
+ * moment, for InDayToTime) that lies as far into it as base lies into its own. */
 static int fn_in(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
 	double day, base;
 	*out = script_null();
 	if (!day_of(ev, &v[0], &day) || !day_of(ev, &v[1], &base))
 		return 0;
-	enum period p = period_of(x->fn->op);
+	int op = x->fn->op & ~TO_DATE;
+	enum period p = period_of(op);
 	int64_t shift = (int64_t)int_arg(x, v, 2, 0), first = first_arg(x, v, 3, p);
 	double lo = period_start(base, p, shift, first), hi = period_end(base, p, shift, first);
+	if (x->fn->op & TO_DATE) {
+		double into = base - period_start(base, p, 0, first); /* days into its period */
+		double cut = p == P_DAY ? lo + into : lo + floor(into) + 1 - 1.0 / 86400000.0;
+		hi = cut < hi ? cut : hi;
+	}
 	*out = script_bool(day >= lo && day <= hi);
+	return 0;
+}
+
+/* InMonths(n, date, base, period_no[, first_month]), InMonthsToDate(the same): whether
+ * date falls in the n-month period of base (n of 1, 2, 3, 4 or 6), period_no periods on;
+ * ToDate: up to the end of the day as far into it as base is into its own. */
+static int fn_in_months(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double n, day, base;
+	*out = script_null();
+	if (!script_val_number(&v[0], &n) || !day_of(ev, &v[1], &day) || !day_of(ev, &v[2], &base))
+		return 0;
+	int64_t len = (int64_t)n;
+	if (len != 1 && len != 2 && len != 3 && len != 4 && len != 6)
+		return 0;
+	int64_t shift = (int64_t)int_arg(x, v, 3, 0), first = first_arg(x, v, 4, P_YEAR);
+	double lo = months_value(ev, len, base, shift, first, OP_MSTART).num;
+	double hi = months_value(ev, len, base, shift, first, OP_MEND).num;
+	if (x->fn->op) {
+		double into = floor(base) - months_value(ev, len, base, 0, first, OP_MSTART).num;
+		double cut = lo + into + 1 - 1.0 / 86400000.0;
+		hi = cut < hi ? cut : hi;
+	}
+	*out = script_bool(day >= lo && day <= hi);
+	return 0;
+}
+
+/* SetDateYear(date, year), SetDateYearMonth(date, year, month): the date (and its time)
+ * moved to that year (and month), the day kept where the month has it, else its last. */
+static int fn_set_year(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double a, yy, mm = 0;
+	*out = script_null();
+	if (!day_of(ev, &v[0], &a) || !script_val_number(&v[1], &yy) ||
+	    (x->n_args > 2 && !script_val_number(&v[2], &mm)))
+		return 0;
+	int64_t y, m, d;
+	data_civil_date((int64_t)floor(a), &y, &m, &d);
+	if (x->n_args > 2 && (mm < 1 || mm > 12))
+		return 0;
+	y = (int64_t)yy;
+	m = x->n_args > 2 ? (int64_t)mm : m;
+	double last = serial_ymd(y, m + 1, 1) - serial_ymd(y, m, 1);
+	double r = serial_ymd(y, m, (double)d > last ? (int64_t)last : d) + (a - floor(a));
+	*out = dual(ev, r, a == floor(a) ? FMT_DATE : FMT_TIMESTAMP, NULL);
+	return 0;
+}
+
+/* MakeWeekDate(year[, week[, day]]): the day (0 Monday) of the ISO week of that year. */
+static int fn_make_week(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double yy;
+	*out = script_null();
+	if (!script_val_number(&v[0], &yy) || fabs(yy) > 9999)
+		return 0;
+	double week = int_arg(x, v, 1, 1), wd = int_arg(x, v, 2, 0);
+	double jan4 = serial_ymd((int64_t)yy, 1, 4); /* always in week 1 */
+	double monday = jan4 - weekday(jan4);
+	*out = dual(ev, monday + (week - 1) * 7 + wd, FMT_DATE, NULL);
 	return 0;
 }
 
@@ -624,6 +693,16 @@ const struct script_func script_date_functions[] = {
     SCALAR("InMonth", 3, 3, fn_in, PERIOD(P_MONTH, 0)),
     SCALAR("InQuarter", 3, 4, fn_in, PERIOD(P_QUARTER, 0)),
     SCALAR("InYear", 3, 4, fn_in, PERIOD(P_YEAR, 0)),
+    SCALAR("InYearToDate", 3, 4, fn_in, PERIOD(P_YEAR, 0) | TO_DATE),
+    SCALAR("InQuarterToDate", 3, 4, fn_in, PERIOD(P_QUARTER, 0) | TO_DATE),
+    SCALAR("InMonthToDate", 3, 3, fn_in, PERIOD(P_MONTH, 0) | TO_DATE),
+    SCALAR("InWeekToDate", 3, 4, fn_in, PERIOD(P_WEEK, 0) | TO_DATE),
+    SCALAR("InDayToTime", 3, 4, fn_in, PERIOD(P_DAY, 0) | TO_DATE),
+    SCALAR("InMonths", 4, 5, fn_in_months, 0),
+    SCALAR("InMonthsToDate", 4, 5, fn_in_months, 1),
+    SCALAR("SetDateYear", 2, 2, fn_set_year, 0),
+    SCALAR("SetDateYearMonth", 3, 3, fn_set_year, 0),
+    SCALAR("MakeWeekDate", 1, 3, fn_make_week, 0),
 };
 
 const size_t script_n_date_functions =

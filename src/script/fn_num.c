@@ -16,6 +16,7 @@ enum {
 	OP_ODD,
 	OP_FACT,
 	OP_BITCOUNT,
+	OP_SQR,
 	OP_SIN,
 	OP_COS,
 	OP_TAN,
@@ -50,6 +51,7 @@ static int fn_unary(struct eval *ev, struct expr *x, const struct val *v, struct
 			r *= i;
 		break;
 	case OP_BITCOUNT: r = __builtin_popcountll((unsigned long long)script_whole(a)); break;
+	case OP_SQR: r = a * a; break;
 	case OP_SIN: r = sin(a); break;
 	case OP_COS: r = cos(a); break;
 	case OP_TAN: r = tan(a); break;
@@ -91,10 +93,58 @@ static int fn_binary(struct eval *ev, struct expr *x, const struct val *v, struc
 	return 0;
 }
 
-static int fn_pi(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+enum { OP_PI, OP_E, OP_TRUE, OP_FALSE };
+
+/* Pi(), e(), true() (-1), false() (0). */
+static int fn_constant(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
-	(void)ev, (void)x, (void)v;
-	*out = script_num(M_PI);
+	(void)ev, (void)v;
+	static const double c[] = {M_PI, M_E, -1, 0};
+	*out = script_num(c[x->fn->op]);
+	return 0;
+}
+
+enum { OP_FV, OP_PV, OP_PMT, OP_NPER };
+
+/* FV(rate, nper, pmt[, pv[, type]]), PV(rate, nper, pmt[, fv[, type]]), Pmt(rate, nper, pv[,
+ * fv[, type]]), nPer(rate, pmt, pv[, fv[, type]]): the annuity formulas (type 1: payments at
+ * the start of each period), with Excel's signs (money paid out is negative). */
+static int fn_finance(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev;
+	double a[5] = {0, 0, 0, 0, 0};
+	*out = script_null();
+	for (int i = 0; i < x->n_args; i++)
+		if (!script_val_number(&v[i], &a[i]))
+			return 0;
+	double r = a[0], t = a[4] != 0, res;
+	switch (x->fn->op) {
+	case OP_FV: { /* a: rate, nper, pmt, pv */
+		double g = pow(1 + r, a[1]);
+		res =
+		    r == 0 ? -(a[3] + a[2] * a[1]) : -(a[3] * g + a[2] * (1 + r * t) * (g - 1) / r);
+		break;
+	}
+	case OP_PV: { /* rate, nper, pmt, fv */
+		double g = pow(1 + r, a[1]);
+		res =
+		    r == 0 ? -(a[3] + a[2] * a[1]) : -(a[3] + a[2] * (1 + r * t) * (g - 1) / r) / g;
+		break;
+	}
+	case OP_PMT: { /* rate, nper, pv, fv */
+		double g = pow(1 + r, a[1]);
+		res = r == 0 ? -(a[2] + a[3]) / a[1]
+			     : -(a[2] * g + a[3]) * r / ((1 + r * t) * (g - 1));
+		break;
+	}
+	default: { /* rate, pmt, pv, fv */
+		double k = a[1] * (1 + r * t);
+		res = r == 0 ? -(a[2] + a[3]) / a[1]
+			     : log((k - a[3] * r) / (k + a[2] * r)) / log(1 + r);
+	}
+	}
+	if (isfinite(res))
+		*out = script_num(res);
 	return 0;
 }
 
@@ -296,7 +346,15 @@ const struct script_func script_num_functions[] = {
     SCALAR("Combin", 2, 2, fn_binary, OP_COMBIN),
     SCALAR("Permut", 2, 2, fn_binary, OP_PERMUT),
     SCALAR("Atan2", 2, 2, fn_binary, OP_ATAN2),
-    SCALAR("Pi", 0, 0, fn_pi, 0),
+    SCALAR("Pi", 0, 0, fn_constant, OP_PI),
+    SCALAR("e", 0, 0, fn_constant, OP_E),
+    SCALAR("true", 0, 0, fn_constant, OP_TRUE),
+    SCALAR("false", 0, 0, fn_constant, OP_FALSE),
+    SCALAR("Sqr", 1, 1, fn_unary, OP_SQR),
+    SCALAR("FV", 3, 5, fn_finance, OP_FV),
+    SCALAR("PV", 3, 5, fn_finance, OP_PV),
+    SCALAR("Pmt", 3, 5, fn_finance, OP_PMT),
+    SCALAR("nPer", 3, 5, fn_finance, OP_NPER),
     SCALAR("Rand", 0, 0, fn_rand, 0),
     SCALAR("Class", 2, 4, fn_class, 0),
     SCALAR("Money", 1, 4, fn_money, 0),

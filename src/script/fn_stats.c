@@ -1,4 +1,5 @@
-/* fn_stats.c: the statistical aggregations: Median, Fractile, Mode, Stdev,
+/* fn_stats.c: the statistical aggregations: Median, Fractile, Mode, Stdev, Sterr, Skew,
+ * Kurtosis, Correl,
  * FirstSortedValue, FirstValue and LastValue (in a LOAD's order), NullCount, NumericCount,
  * TextCount and MissingCount. Each goes over the rows of the current group as Sum does
  * (script_aggr_enter: GROUP BY in a LOAD, a chart's dimension value, a set). */
@@ -19,7 +20,11 @@ enum {
 	ST_NULLS,
 	ST_NUMERIC,
 	ST_TEXTS,
-	ST_MISSING
+	ST_MISSING,
+	ST_SKEW,
+	ST_KURTOSIS,
+	ST_STERR,
+	ST_CORREL
 };
 
 /* A value of the group with what it is ordered by (FirstSortedValue's weight). */
@@ -107,10 +112,67 @@ static double fractile(const struct item *it, int64_t n, double f)
 	return it[lo].key + (at - (double)lo) * (it[lo + 1].key - it[lo].key);
 }
 
+/* Stdev (of a sample), Sterr (of the mean), Skew and Kurtosis (as Excel's SKEW and KURT)
+ * of the numbers. */
+static struct val moments(int op, const struct item *it, int64_t n)
+{
+	double sum = 0, m2 = 0, m3 = 0, m4 = 0, dn = (double)n;
+	int64_t need = op == ST_SKEW ? 3 : op == ST_KURTOSIS ? 4 : 2;
+	if (n < need)
+		return script_null();
+	for (int64_t i = 0; i < n; i++)
+		sum += it[i].key;
+	for (int64_t i = 0; i < n; i++) {
+		double d = it[i].key - sum / dn;
+		m2 += d * d;
+	}
+	double sd = sqrt(m2 / (dn - 1));
+	if (op == ST_STDEV || op == ST_STERR)
+		return script_num(op == ST_STDEV ? sd : sd / sqrt(dn));
+	if (sd == 0)
+		return script_null();
+	for (int64_t i = 0; i < n; i++) {
+		double z = (it[i].key - sum / dn) / sd;
+		m3 += z * z * z;
+		m4 += z * z * z * z;
+	}
+	if (op == ST_SKEW)
+		return script_num(dn / ((dn - 1) * (dn - 2)) * m3);
+	return script_num(dn * (dn + 1) / ((dn - 1) * (dn - 2) * (dn - 3)) * m4 -
+			  3 * (dn - 1) * (dn - 1) / ((dn - 2) * (dn - 3)));
+}
+
+/* Correl(x, y): Pearson's correlation of the rows where both are numbers. */
+static int fn_correl(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)v;
+	int64_t saved;
+	int rc = script_aggr_enter(ev, x, &saved);
+	if (rc)
+		return rc;
+	double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+	int64_t n = 0;
+	for (int64_t i = 0; rc == 0 && i < ev->n_group; i++) {
+		ev->set_row(ev->ctx, i);
+		struct val a, b;
+		double p, q;
+		if ((rc = script_eval(ev, x->args[0], &a)) ||
+		    (rc = script_eval(ev, x->args[1], &b)))
+			break;
+		if (!script_val_number(&a, &p) || !script_val_number(&b, &q))
+			continue;
+		sx += p, sy += q, sxx += p * p, syy += q * q, sxy += p * q, n++;
+	}
+	script_aggr_leave(ev, x, saved);
+	double dn = (double)n, den = sqrt((dn * sxx - sx * sx) * (dn * syy - sy * sy));
+	*out = rc == 0 && n > 1 && den > 0 ? script_num((dn * sxy - sx * sy) / den) : script_null();
+	return rc;
+}
+
 static struct val result(struct eval *ev, struct expr *x, const struct val *extra, int op,
 			 struct item *it, int64_t n, int64_t nulls, int64_t texts)
 {
-	double f = 0.5, sum = 0, sq = 0;
+	double f = 0.5;
 	switch (op) {
 	case ST_NULLS: return script_num((double)nulls);
 	case ST_TEXTS: return script_num((double)texts);
@@ -120,11 +182,9 @@ static struct val result(struct eval *ev, struct expr *x, const struct val *extr
 	case ST_LAST: return n ? it[n - 1].v : script_null();
 	case ST_MODE: return mode_of(ev, it, n);
 	case ST_STDEV:
-		for (int64_t i = 0; i < n; i++)
-			sum += it[i].key;
-		for (int64_t i = 0; i < n; i++)
-			sq += (it[i].key - sum / (double)n) * (it[i].key - sum / (double)n);
-		return n > 1 ? script_num(sqrt(sq / (double)(n - 1))) : script_null();
+	case ST_STERR:
+	case ST_SKEW:
+	case ST_KURTOSIS: return moments(op, it, n);
 	default: break;
 	}
 	if (n == 0)
@@ -225,6 +285,12 @@ const struct script_func script_stats_functions[] = {
     STAT("NumericCount", 1, 1, ST_NUMERIC),
     STAT("TextCount", 1, 1, ST_TEXTS),
     STAT("MissingCount", 1, 1, ST_MISSING),
+    STAT("Skew", 1, 1, ST_SKEW),
+    STAT("Kurtosis", 1, 1, ST_KURTOSIS),
+    STAT("Sterr", 1, 1, ST_STERR),
+    {"Correl", 2, 2, SCRIPT_FN_AGGR, fn_correl, ST_CORREL, true},
+    SCALAR("RangeSkew", 1, 16, fn_range_stats, ST_SKEW),
+    SCALAR("RangeKurtosis", 1, 16, fn_range_stats, ST_KURTOSIS),
     SCALAR("RangeMode", 1, 16, fn_range_stats, ST_MODE),
     SCALAR("RangeFractile", 2, 16, fn_range_stats, ST_FRACTILE),
     SCALAR("RangeStdev", 1, 16, fn_range_stats, ST_STDEV),

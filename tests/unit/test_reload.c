@@ -1105,7 +1105,27 @@ static void statistics_and_number_functions(void **state)
 	    "Num(LastWorkDate(MakeDate(2014, 12, 19), 9, MakeDate(2014, 12, 25), "
 	    "MakeDate(2014, 12, 26))) = Num(MakeDate(2015, 1, 2)) AS LW2, "
 	    "Num(FirstWorkDate(MakeDate(2014, 12, 29), 9)) = Num(MakeDate(2014, 12, 17)) AS FW "
-	    "AUTOGENERATE 1;\n");
+	    "AUTOGENERATE 1;\n"
+	    "X: LOAD * INLINE [\nX, Y\n3, 9\n2, 7\n4, 12\n5, 15\n6, 17\n];\n"
+	    "Z: LOAD Round(Correl(X, Y), 0.000001) AS Co, Round(Sterr(X), 0.000001) AS Se "
+	    "RESIDENT X;\n"
+	    "F: LOAD Round(FV(0.005, 12, -100), 0.01) AS FVv, Round(PV(0.005, 12, -100), 0.01) AS "
+	    "PVv, "
+	    "Round(Pmt(0.1 / 12, 2 * 12, 100000), 0.01) AS Pm, Round(nPer(0.01, -100, 1000), 0.01) "
+	    "AS NP, Round(RangeSkew(3, 4, 5, 2, 3, 4, 5, 6, 4, 7), 0.000001) AS Sk, "
+	    "Round(RangeKurtosis(3, 4, 5, 2, 3, 4, 5, 6, 4, 7), 0.000001) AS Ku, Sqr(3) AS Sq, "
+	    "Round(e(), 0.00001) AS Ee, true() AS Tr, false() AS Fa, "
+	    "InMonthToDate(MakeDate(2013, 1, 25), MakeDate(2013, 1, 25), 0) AS IM1, "
+	    "InMonthToDate(MakeDate(2013, 1, 25), MakeDate(2013, 1, 24), 0) AS IM2, "
+	    "InMonthToDate(MakeDate(2012, 1, 25), MakeDate(2013, 2, 28), -13) AS IM3, "
+	    "InYearToDate(MakeDate(2013, 1, 25), MakeDate(2013, 2, 1), 0) AS IY1, "
+	    "InYearToDate(MakeDate(2012, 1, 25), MakeDate(2013, 1, 1), 0) AS IY2, "
+	    "InYearToDate(MakeDate(2012, 1, 25), MakeDate(2013, 2, 1), -1) AS IY3, "
+	    "InMonths(4, MakeDate(2013, 1, 25), MakeDate(2013, 4, 25), 0) AS IMs, "
+	    "SetDateYear(MakeDate(2005, 10, 29), 2013) = MakeDate(2013, 10, 29) AS SY, "
+	    "SetDateYearMonth(MakeDate(2005, 10, 29), 2013, 3) = MakeDate(2013, 3, 29) AS SYM, "
+	    "MakeWeekDate(2014, 6, 6) = MakeDate(2014, 2, 9) AS MW1, "
+	    "MakeWeekDate(2014, 52) = MakeDate(2014, 12, 22) AS MW2 AUTOGENERATE 1;\n");
 	column(m, "A", "Med", "4,7");
 	column(m, "A", "F25", "4,6");
 	column(m, "A", "Mo", "4,-");
@@ -1165,6 +1185,29 @@ static void statistics_and_number_functions(void **state)
 	column(m, "R", "LW1", "-1");
 	column(m, "R", "LW2", "-1");
 	column(m, "R", "FW", "-1");
+	column(m, "Z", "Co", "0.997054");
+	column(m, "Z", "Se", "0.707107");
+	column(m, "F", "FVv", "1233.56");
+	column(m, "F", "PVv", "1161.89");
+	column(m, "F", "Pm", "-4614.49");
+	column(m, "F", "NP", "10.59");
+	column(m, "F", "Sk", "0.359543");
+	column(m, "F", "Ku", "-0.1518");
+	column(m, "F", "Sq", "9");
+	column(m, "F", "Ee", "2.71828");
+	column(m, "F", "Tr", "-1");
+	column(m, "F", "Fa", "0");
+	column(m, "F", "IM1", "-1");
+	column(m, "F", "IM2", "0");
+	column(m, "F", "IM3", "-1");
+	column(m, "F", "IY1", "-1");
+	column(m, "F", "IY2", "0");
+	column(m, "F", "IY3", "-1");
+	column(m, "F", "IMs", "-1");
+	column(m, "F", "SY", "-1");
+	column(m, "F", "SYM", "-1");
+	column(m, "F", "MW1", "-1");
+	column(m, "F", "MW2", "-1");
 	column(m, "K", "None", "-1");
 	data_set_free(m);
 }
