@@ -187,7 +187,18 @@ struct format {
 	bool msq;	    /* modern-style quoting */
 	bool no_quotes;
 	int header_lines;
+	bool xlsx;	 /* (ooxml): an Excel workbook */
+	char sheet[256]; /* table is ...: the workbook's sheet ("": the first) */
 };
+
+/* ================================================================ Excel workbooks (xlsx.c) */
+
+/* Reads one sheet of an Excel workbook (.xlsx) held in memory into a new table: f->sheet
+ * (the first when ""), labels from its first row with f->labels embedded (after
+ * f->header_lines rows), else the column letters; dates (cells of a date style) as duals
+ * with their text in date_format (NULL: YYYY-MM-DD). ERR_INVALID says what is wrong. */
+NODISCARD int data_xlsx_read(const void *data, size_t len, const struct format *f,
+			     const char *date_format, struct tbl **out, struct err *e);
 
 /* ================================================================ delimited text (txt.c) */
 

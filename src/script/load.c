@@ -179,6 +179,16 @@ static int load_source(struct run *r, const struct stmt *s, struct tbl **out, bo
 		break;
 	case SRC_FILE:
 		rc = read_source(r, s, l->path, &src);
+		if (rc == 0 && l->format.xlsx) {
+			rc =
+			    data_xlsx_read(src.data, src.len, &l->format, o.date_format, out, r->e);
+			source_release(&src);
+			if (rc == 0) {
+				*rows = (*out)->n_rows;
+				return 0;
+			}
+			break;
+		}
 		if (rc == 0 && l->format.qvd) {
 			rc = data_qvd_read(src.data, src.len, &q, r->e);
 			if (rc == 0 && !(texts = arena_new()))

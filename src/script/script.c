@@ -665,14 +665,16 @@ static void spec_no(struct parser *p, struct format *f)
 /* An identifier that is no specifier this reader knows. */
 static void spec_unknown(struct parser *p, size_t off)
 {
-	static const char *const later[] = {"fix", "dif", "biff",    "ooxml", "html",
-					    "xml", "qvx", "parquet", "kml",   "json"};
+	static const char *const later[] = {"fix", "dif",     "biff", "html", "xml",
+					    "qvx", "parquet", "kml",  "json"};
 	bool known = false;
 	for (size_t i = 0; i < ARRAY_LEN(later); i++)
 		known |= is_word(p, later[i]);
 	perr(p, off, known ? "the %s format is not supported yet" : "unknown format specifier %s",
 	     p->t.value);
 }
+
+static const char *prefix_name(struct parser *p, const char *what);
 
 /* One specifier; false when the format cannot be read on. */
 static bool one_spec(struct parser *p, struct format *f)
@@ -692,6 +694,16 @@ static bool one_spec(struct parser *p, struct format *f)
 		return spec_delimiter(p, f);
 	} else if (is_word(p, "header")) {
 		spec_header(p, f);
+	} else if (is_word(p, "ooxml")) {
+		f->xlsx = true;
+		f->qvd = false;
+		next(p);
+	} else if (is_word(p, "table")) { /* table is Sheet1: the workbook's sheet */
+		next(p);
+		expect_word(p, "is");
+		const char *sheet = p->failed ? NULL : prefix_name(p, "a sheet name");
+		if (sheet && str_copy(f->sheet, sheet, sizeof(f->sheet)) >= sizeof(f->sheet))
+			perr(p, off, "the sheet name is too long");
 	} else if (p->t.kind == T_IDENT) {
 		spec_unknown(p, off);
 	} else {
@@ -980,6 +992,7 @@ static void load_source(struct parser *p, struct load *l)
 		if (l->path) {
 			size_t n = strlen(l->path);
 			l->format.qvd = n > 4 && strcasecmp(l->path + n - 4, ".qvd") == 0;
+			l->format.xlsx = n > 5 && strcasecmp(l->path + n - 5, ".xlsx") == 0;
 		}
 		format_spec(p, &l->format);
 	} else if (is_word(p, "INLINE")) {

@@ -9,6 +9,7 @@
 
 #include <sys/stat.h>
 #include <time.h>
+#include <zlib.h>
 
 static char *out_dir;
 static char shared[4096];
@@ -1212,6 +1213,145 @@ static void statistics_and_number_functions(void **state)
 	data_set_free(m);
 }
 
+/* ---- Excel workbooks: a ZIP archive written here, its parts deflated (or stored) */
+
+static void put16(struct buf *b, uint32_t v)
+{
+	unsigned char c[2] = {(unsigned char)v, (unsigned char)(v >> 8)};
+	assert_int_equal(buf_append(b, c, 2), 0);
+}
+
+static void put32(struct buf *b, uint32_t v)
+{
+	put16(b, v & 0xFFFF);
+	put16(b, v >> 16);
+}
+
+/* Appends part `name` (deflated unless `stored`) to the archive `z` and its directory
+ * entry to `cd`. */
+static void zip_add(struct buf *z, struct buf *cd, int *n, const char *name, const char *text,
+		    bool stored)
+{
+	size_t len = strlen(text), cap = compressBound((uLong)len) + 64;
+	unsigned char *out = malloc(cap);
+	assert_non_null(out);
+	size_t clen = len;
+	if (stored) {
+		memcpy(out, text, len);
+	} else {
+		z_stream s = {.next_in = (unsigned char *)text,
+			      .avail_in = (uInt)len,
+			      .next_out = out,
+			      .avail_out = (uInt)cap};
+		assert_int_equal(deflateInit2(&s, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+				 Z_OK);
+		assert_int_equal(deflate(&s, Z_FINISH), Z_STREAM_END);
+		clen = s.total_out;
+		deflateEnd(&s);
+	}
+	uint32_t crc = (uint32_t)crc32(0, (const unsigned char *)text, (uInt)len);
+	uint32_t at = (uint32_t)z->len, method = stored ? 0 : 8;
+	put32(z, 0x04034b50), put16(z, 20), put16(z, 0), put16(z, method), put32(z, 0);
+	put32(z, crc), put32(z, (uint32_t)clen), put32(z, (uint32_t)len);
+	put16(z, (uint32_t)strlen(name)), put16(z, 0);
+	assert_int_equal(buf_puts(z, name), 0);
+	assert_int_equal(buf_append(z, out, clen), 0);
+	put32(cd, 0x02014b50), put16(cd, 20), put16(cd, 20), put16(cd, 0), put16(cd, method);
+	put32(cd, 0), put32(cd, crc), put32(cd, (uint32_t)clen), put32(cd, (uint32_t)len);
+	put16(cd, (uint32_t)strlen(name)), put16(cd, 0), put16(cd, 0), put16(cd, 0), put16(cd, 0);
+	put32(cd, 0), put32(cd, at);
+	assert_int_equal(buf_puts(cd, name), 0);
+	++*n;
+	free(out);
+}
+
+/* A workbook of two sheets: Notes, and Sales (shared, rich, inline texts; numbers; a date
+ * of a built-in and of a custom format; a boolean; an error; a missing cell). */
+static void write_workbook(const char *path)
+{
+	struct buf z, cd;
+	buf_init(&z, 1 << 20);
+	buf_init(&cd, 1 << 20);
+	int n = 0;
+	zip_add(&z, &cd, &n, "[Content_Types].xml", "<Types/>", true);
+	zip_add(&z, &cd, &n, "xl/workbook.xml",
+		"<workbook xmlns:r=\"urn:r\"><sheets><sheet name=\"Notes\" sheetId=\"1\" "
+		"r:id=\"rId1\"/><sheet name=\"Sales\" sheetId=\"2\" "
+		"r:id=\"rId2\"/></sheets></workbook>",
+		false);
+	zip_add(&z, &cd, &n, "xl/_rels/workbook.xml.rels",
+		"<Relationships><Relationship Id=\"rId1\" Target=\"worksheets/sheet1.xml\"/>"
+		"<Relationship Id=\"rId2\" Target=\"/xl/worksheets/sheet2.xml\"/></Relationships>",
+		false);
+	zip_add(&z, &cd, &n, "xl/sharedStrings.xml",
+		"<sst><si><t>Region</t></si><si><t>Amount</t></si><si><t>Day</t></si>"
+		"<si><r><t>No</t></r><r><t>rth</t></r><rPh><t>x</t></rPh></si><si><t>South</t></si>"
+		"</sst>",
+		false);
+	zip_add(&z, &cd, &n, "xl/styles.xml",
+		"<styleSheet><numFmts count=\"1\"><numFmt numFmtId=\"164\" "
+		"formatCode=\"yyyy\\-mm\\-dd\"/></numFmts><cellXfs count=\"3\"><xf numFmtId=\"0\"/>"
+		"<xf numFmtId=\"14\"/><xf numFmtId=\"164\"/></cellXfs></styleSheet>",
+		false);
+	zip_add(&z, &cd, &n, "xl/worksheets/sheet1.xml",
+		"<worksheet><sheetData><row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>x</t></is>"
+		"</c></row></sheetData></worksheet>",
+		true);
+	zip_add(&z, &cd, &n, "xl/worksheets/sheet2.xml",
+		"<worksheet><sheetData>"
+		"<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" t=\"s\"><v>1</v></c>"
+		"<c r=\"C1\" t=\"s\"><v>2</v></c></row>"
+		"<row r=\"2\"><c r=\"A2\" t=\"s\"><v>3</v></c><c r=\"B2\"><v>10.5</v></c>"
+		"<c r=\"C2\" s=\"1\"><v>45047</v></c></row>"
+		"<row r=\"3\"><c r=\"A3\" t=\"inlineStr\"><is><t>West</t></is></c>"
+		"<c r=\"C3\" s=\"2\"><v>45048</v></c></row>"
+		"<row r=\"4\"><c r=\"A4\" t=\"s\"><v>4</v></c><c r=\"B4\" t=\"b\"><v>1</v></c>"
+		"<c r=\"C4\" t=\"e\"><v>#N/A</v></c></row></sheetData></worksheet>",
+		false);
+	uint32_t cd_at = (uint32_t)z.len;
+	assert_int_equal(buf_append(&z, cd.data, cd.len), 0);
+	put32(&z, 0x06054b50), put16(&z, 0), put16(&z, 0), put16(&z, (uint32_t)n);
+	put16(&z, (uint32_t)n), put32(&z, (uint32_t)cd.len), put32(&z, cd_at), put16(&z, 0);
+	struct err e;
+	err_init(&e);
+	if (file_write_atomic(path, z.data, z.len, 0600, &e) != 0)
+		fail_msg("%s", e.message);
+	buf_release(&z);
+	buf_release(&cd);
+}
+
+/* LOAD from an Excel workbook: a sheet by name with embedded labels, the first without
+ * labels; the errors for a missing sheet and for a file that is no workbook. */
+static void excel_workbooks(void **state)
+{
+	(void)state;
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/book.xlsx", out_dir);
+	write_workbook(path);
+	snprintf(path, sizeof(path), "%s/notabook.xlsx", out_dir);
+	struct err e;
+	err_init(&e);
+	assert_int_equal(file_write_atomic(path, "Region,Amount\n", 14, 0600, &e), 0);
+	struct data_set *m = run_ok(
+	    "SET DateFormat='YYYY-MM-DD';\n"
+	    "S: LOAD Region, Amount, Day, Num(Day) AS DayNo FROM [lib://Out/book.xlsx] "
+	    "(ooxml, embedded labels, table is Sales);\n"
+	    "N: LOAD * FROM [lib://Out/book.xlsx] (ooxml, no labels);\n"
+	    "H: LOAD * FROM [lib://Out/book.xlsx] (ooxml, embedded labels, header is 1 lines, "
+	    "table is [Sales]);\n");
+	column(m, "S", "Region", "North,West,South");
+	column(m, "S", "Amount", "10.5,-,1");
+	column(m, "S", "Day", "2023-05-01,2023-05-02,-");
+	column(m, "S", "DayNo", "45047,45048,-");
+	column(m, "N", "A", "x");
+	column(m, "H", "North", "West,South"); /* the second row gives the labels */
+	data_set_free(m);
+	run_fails("T: LOAD * FROM [lib://Out/book.xlsx] (ooxml, embedded labels, table is Nope);",
+		  "the workbook has no sheet named Nope");
+	run_fails("T: LOAD * FROM [lib://Out/notabook.xlsx] (ooxml, embedded labels);",
+		  "not an Excel workbook");
+}
+
 static void calendars_and_inter_record_functions(void **state)
 {
 	(void)state;
@@ -1407,6 +1547,7 @@ int main(void)
 	    cmocka_unit_test(declare_and_derive),
 	    cmocka_unit_test(field_rules_and_other_statements),
 	    cmocka_unit_test(statistics_and_number_functions),
+	    cmocka_unit_test(excel_workbooks),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
