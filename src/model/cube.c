@@ -118,6 +118,8 @@ struct cubecalc {
 	struct set_rows *sets;
 	int n_sets;
 	const struct assoc_states *st;
+	struct assoc_states full; /* every value's state, when a field function needs them */
+	bool full_ok;
 	int fact;
 	struct tbl **keys; /* per link direction: key tuple -> symbol */
 	int64_t **partner; /* per link direction: key symbol -> partner row */
@@ -939,6 +941,32 @@ static int group_and_measure(struct cube_job *j, struct err *e)
 	return rc == 0 && !all ? list_group_rows(j, e) : rc;
 }
 
+_Static_assert((int)FIELD_O == (int)STATE_O && (int)FIELD_S == (int)STATE_S &&
+		   (int)FIELD_A == (int)STATE_A && (int)FIELD_X == (int)STATE_X &&
+		   (int)FIELD_XS == (int)STATE_XS,
+	       "the script's field states are the model's");
+
+/* The field functions' view of a field (GetSelectedCount ...): its values and their
+ * states, computed from the selection once per cube when the cube's states hold only the
+ * possible rows. */
+static bool cube_field_view(void *ctx, int i, const char *name, struct field_view *out)
+{
+	struct cubecalc *c = ctx;
+	int f = name ? model_assoc_field(c->a, name) : i;
+	if (f < 0 || f >= c->a->n_fields)
+		return false;
+	const struct assoc_states *st = c->st;
+	if (!st->state) {
+		if (!c->full_ok && model_assoc_compute(c->a, c->sel, &c->full, c->e) != 0)
+			return false;
+		c->full_ok = true;
+		st = &c->full;
+	}
+	*out = (struct field_view){c->a->fields[f].name, c->a->fields[f].n_sym, c->a->fields[f].sym,
+				   st->state[f]};
+	return true;
+}
+
 /* Measure m of group g (first row fr) by the evaluator; *v's text is kept in the cube. */
 static int eval_measure(struct cube_job *j, int m, int64_t g, int64_t fr, struct val *v,
 			struct err *e)
@@ -954,7 +982,8 @@ static int eval_measure(struct cube_job *j, int m, int64_t g, int64_t fr, struct
 			  .n_group = j->start[g + 1] - j->start[g],
 			  .set_row = cube_set_row,
 			  .set_group = cube_set_group,
-			  .restore_group = cube_restore_group};
+			  .restore_group = cube_restore_group,
+			  .field_view = cube_field_view};
 	int rc = script_eval(&ev, j->mx[m], v);
 	if (rc == 0 && v->text)
 		v->text = arena_strdup(j->cb->a, v->text);
@@ -1050,6 +1079,8 @@ static void cube_job_release(struct cube_job *j)
 	free(j->rows);
 	if (j->own_st)
 		model_assoc_states_release(c->a, &j->st);
+	if (c->full_ok)
+		model_assoc_states_release(c->a, &c->full);
 }
 
 int model_cube_compute(const struct assoc *a, const struct assoc_sel *sel,

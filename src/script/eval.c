@@ -674,6 +674,7 @@ static const struct {
     {script_file_functions, &script_n_file_functions},
     {script_stats_functions, &script_n_stats_functions},
     {script_num_functions, &script_n_num_functions},
+    {script_field_functions, &script_n_field_functions},
     {script_text_functions, &script_n_text_functions},
 };
 

@@ -220,6 +220,16 @@ NODISCARD int script_parse(const char *text, int line, int col, bool control, st
  *
  * Threads: one evaluation per struct eval at a time. */
 
+/* One field's values and their states (struct eval's field_view), numbered as the model's
+ * states (model.h's enum assoc_state). */
+enum field_state { FIELD_O = 0, FIELD_S, FIELD_A, FIELD_X, FIELD_XS };
+struct field_view {
+	const char *name;
+	int64_t n;
+	const struct val *sym;
+	const uint8_t *state;
+};
+
 struct eval {
 	struct arena *a; /* texts of results; the caller frees it when the row is done */
 	struct err *e;
@@ -259,6 +269,10 @@ struct eval {
 	 * appearance over the whole reload); NULL elsewhere. */
 	int (*autonumber)(void *ctx, const char *id, const struct val *key, int64_t *out);
 	bool in_aggr; /* inside an aggregation's argument */
+	/* Charts: field `name` (or, name NULL, field number i) of the data model with the
+	 * state of each of its values under the selection (enum field_state); false when there
+	 * is no such field. NULL in scripts. */
+	bool (*field_view)(void *ctx, int i, const char *name, struct field_view *out);
 	/* A LOAD's columns (may_split): SubField with two arguments makes one output row per
 	 * part. Each such call (by its node) has a slot: the part it gives now and how many
 	 * parts its text has; the LOAD goes through every combination of the slots. Elsewhere

@@ -202,7 +202,8 @@ teardown() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"| SubField | scalar | 2 to 3 |"* ]]
 	[[ "$output" == *"| Sum | aggregation |"* ]]
-	diff <(printf '%s\n' "$output") <(sed -n '/^| function |/,$p' "$BATS_TEST_DIRNAME/../../docs/script-functions.md")
+	# the page's table of functions (the coverage of Qlik's reference follows it)
+	diff <(printf '%s\n' "$output") <(sed -n '/^| function | kind |/,/^$/{/^$/d;p}' "$BATS_TEST_DIRNAME/../../docs/script-functions.md")
 	run "$FATHOM" script nonsense
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"usage: fathom script functions"* ]]

@@ -364,6 +364,43 @@ static void cubes_are_shared_by_sessions_with_one_selection(void **state)
 	str_copy(gen[0], "g1", sizeof(gen[0]));
 }
 
+/* The field functions in a chart's expressions (a title, a value): the selection's counts
+ * and texts, before and after West is selected. */
+static void field_functions_in_chart_expressions(void **state)
+{
+	(void)state;
+	struct qix *q = new_engine(0);
+	struct inbox in = {json_array()};
+	struct qix_session *s = open_session(q, "a", &in);
+	call(s, &in, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"a\"]");
+	call(s, &in, "\"handle\":1,\"method\":\"CreateSessionObject\",\"params\":[%s]",
+	     "{\"qInfo\":{\"qType\":\"t\"},\"title\":{\"qStringExpression\":{\"qExpr\":\"='In ' & "
+	     "GetFieldSelections(Region) & ' (' & GetSelectedCount(Region) & '/' & "
+	     "GetPossibleCount([Region]) & '/' & GetExcludedCount('Region') & ')'\"}},"
+	     "\"all\":{\"qStringExpression\":{\"qExpr\":\"=GetCurrentSelections(' | ')\"}}}");
+	char want[3][128] = {"In  (0/3/0)", "In West (1/1/2)", ""};
+	for (int round = 0; round < 2; round++) {
+		if (round == 1) {
+			json_t *f = call(
+			    s, &in, "\"handle\":1,\"method\":\"GetField\",\"params\":[\"Region\"]");
+			int fh = (int)json_integer_value(json_object_get(
+			    json_object_get(json_object_get(f, "result"), "qReturn"), "qHandle"));
+			call(s, &in,
+			     "\"handle\":%d,\"method\":\"SelectValues\",\"params\":[[{\"qText\":"
+			     "\"West\"}]]",
+			     fh);
+		}
+		json_t *r = call(s, &in, "\"handle\":2,\"method\":\"GetLayout\",\"params\":[]");
+		json_t *l = json_object_get(json_object_get(r, "result"), "qLayout");
+		assert_string_equal(json_string_value(json_object_get(l, "title")), want[round]);
+		assert_string_equal(json_string_value(json_object_get(l, "all")),
+				    round ? "Region: West" : want[2]);
+	}
+	qix_session_free(s);
+	json_decref(in.msgs);
+	qix_free(q);
+}
+
 /* A field loaded with a date's number format keeps it in the app file, and a chart's
  * dimension on it says so: the $date tag and a qNumFormat of type D with its code. */
 static void date_fields_are_tagged(void **state)
@@ -627,6 +664,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(cubes_are_shared_by_sessions_with_one_selection, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(field_functions_in_chart_expressions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(date_fields_are_tagged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(unused_apps_are_evicted_past_the_limit, setup,
 					    teardown),
