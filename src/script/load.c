@@ -1245,6 +1245,7 @@ int script_load(struct run *r, const struct stmt *s, struct tbl *given, struct t
 			     .ctx = r,
 			     .field = src_field,
 			     .mapping = script_apply_map,
+			     .mapping_table = script_map_table,
 			     .variable = script_variable,
 			     .date_format = script_var_get(r, "DateFormat"),
 			     .file = l->source == SRC_FILE ? l->path : NULL,

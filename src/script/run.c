@@ -147,6 +147,7 @@ static struct eval free_eval(struct run *r, struct arena *a)
 			     .ctx = r,
 			     .field = field_as_variable,
 			     .mapping = script_apply_map,
+			     .mapping_table = script_map_table,
 			     .variable = script_variable,
 			     .env = r->env,
 			     .reload_time = r->started,
@@ -351,6 +352,12 @@ int script_apply_map(void *ctx, const char *map, const struct val *key, struct v
 	data_tbl_get(mp->t, 1, mp->first_row[s], out);
 	*found = true;
 	return 0;
+}
+
+struct tbl *script_map_table(void *ctx, const char *map)
+{
+	struct mapping *mp = script_find_map(ctx, map);
+	return mp ? mp->t : NULL;
 }
 
 void script_run_release(struct run *r)

@@ -239,6 +239,8 @@ struct eval {
 	/* ApplyMap: *found false when the map has no such key; ERR_NOT_FOUND: no such map. */
 	int (*mapping)(void *ctx, const char *map, const struct val *key, struct val *out,
 		       bool *found);
+	/* MapSubString: the mapping table (keys in field 0, values in field 1), or NULL. */
+	struct tbl *(*mapping_table)(void *ctx, const char *map);
 	/* A variable's text (LET's expressions may name variables); NULL when unset. */
 	const char *(*variable)(void *ctx, const char *name);
 	/* Aggregation: the rows of the current group; set_row makes row i current. */

@@ -100,6 +100,7 @@ NODISCARD int script_expand(struct run *r, const char *text, int line, int col, 
 /* A variable's text (a struct eval's `variable`; ctx is the run), or NULL. */
 const char *script_variable(void *ctx, const char *name);
 /* ApplyMap over the run's mapping tables (a struct eval's `mapping`; ctx is the run). */
+struct tbl *script_map_table(void *ctx, const char *map);
 int script_apply_map(void *ctx, const char *map, const struct val *key, struct val *out,
 		     bool *found);
 /* AutoNumber's counters (struct eval's autonumber; ctx is the run). */

@@ -1126,7 +1126,16 @@ static void statistics_and_number_functions(void **state)
 	    "SetDateYear(MakeDate(2005, 10, 29), 2013) = MakeDate(2013, 10, 29) AS SY, "
 	    "SetDateYearMonth(MakeDate(2005, 10, 29), 2013, 3) = MakeDate(2013, 3, 29) AS SYM, "
 	    "MakeWeekDate(2014, 6, 6) = MakeDate(2014, 2, 9) AS MW1, "
-	    "MakeWeekDate(2014, 52) = MakeDate(2014, 12, 22) AS MW2 AUTOGENERATE 1;\n");
+	    "MakeWeekDate(2014, 52) = MakeDate(2014, 12, 22) AS MW2 AUTOGENERATE 1;\n"
+	    "Map: MAPPING LOAD * INLINE [\nK, V\n1, <one>\naa, XYZ\nx, b\n];\n"
+	    "LET j = '{\"a\":{\"xyz\":\"XYZ\"},\"b\":[123,\"abc\",\"ABC\"]}';\n"
+	    "J: LOAD MapSubString('Map', 'A123') AS M1, MapSubString('Map', 'baaar') AS M2, "
+	    "MapSubString('Map', 'xaa1') AS M3, JsonGet('$(j)', '/a') AS J1, "
+	    "JsonGet('$(j)', '/b/0') + 1 AS J2, JsonGet('$(j)', '/b/1') AS J3, "
+	    "IsNull(JsonGet('{\"a\":\"b\"}', '/b')) AS J4, IsNull(JsonGet('{\"a\"}', '/a')) AS J5, "
+	    "JsonSet('{\"a\":1}', '/b', '\"x\"') AS S1, JsonSet('{\"a\":[1]}', '/a/1', '2') AS S2, "
+	    "IsJson('{\"a\":1}', 'object') AS I1, IsJson('abc') AS I2, IsJson('\"abc\"', 'string') "
+	    "AS I3, IsJson('[1]', 'object') AS I4 AUTOGENERATE 1;\n");
 	column(m, "A", "Med", "4,7");
 	column(m, "A", "F25", "4,6");
 	column(m, "A", "Mo", "4,-");
@@ -1209,6 +1218,20 @@ static void statistics_and_number_functions(void **state)
 	column(m, "F", "SYM", "-1");
 	column(m, "F", "MW1", "-1");
 	column(m, "F", "MW2", "-1");
+	column(m, "J", "M1", "A<one>23");
+	column(m, "J", "M2", "bXYZar");
+	column(m, "J", "M3", "bXYZ<one>");
+	column(m, "J", "J1", "{\"xyz\":\"XYZ\"}");
+	column(m, "J", "J2", "124");
+	column(m, "J", "J3", "abc");
+	column(m, "J", "J4", "-1");
+	column(m, "J", "J5", "-1");
+	column(m, "J", "S1", "{\"a\":1,\"b\":\"x\"}");
+	column(m, "J", "S2", "{\"a\":[1,2]}");
+	column(m, "J", "I1", "-1");
+	column(m, "J", "I2", "0");
+	column(m, "J", "I3", "-1");
+	column(m, "J", "I4", "0");
 	column(m, "K", "None", "-1");
 	data_set_free(m);
 }
