@@ -104,6 +104,20 @@ static int binary(struct eval *ev, struct expr *x, struct val *out)
 	case OP_AND: *out = script_bool(script_val_true(&l) && script_val_true(&r)); return 0;
 	case OP_OR: *out = script_bool(script_val_true(&l) || script_val_true(&r)); return 0;
 	case OP_XOR: *out = script_bool(script_val_true(&l) != script_val_true(&r)); return 0;
+	case OP_BITAND:
+	case OP_BITOR:
+	case OP_BITXOR: { /* on the whole numbers; NULL when either is none */
+		double a, b;
+		if (!script_val_number(&l, &a) || !script_val_number(&r, &b)) {
+			*out = NUL;
+			return 0;
+		}
+		int64_t x1 = script_whole(a), x2 = script_whole(b);
+		*out = script_num((double)(x->op == OP_BITAND  ? x1 & x2
+					   : x->op == OP_BITOR ? x1 | x2
+							       : x1 ^ x2));
+		return 0;
+	}
 	case '&': {
 		const char *a = l.null ? "" : script_tx(ev, &l),
 			   *b = r.null ? "" : script_tx(ev, &r);
@@ -902,7 +916,9 @@ int script_eval(struct eval *ev, struct expr *x, struct val *out)
 			return 0;
 		}
 		double d = 0;
-		*out = script_val_number(&v, &d) ? script_num(-d) : NUL;
+		*out = !script_val_number(&v, &d) ? NUL
+		       : x->op == OP_BITNOT	  ? script_num((double)~script_whole(d))
+						  : script_num(-d);
 		return 0;
 	}
 	case EX_BINARY: return binary(ev, x, out);

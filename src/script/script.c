@@ -381,9 +381,9 @@ static struct expr *primary(struct parser *p)
 
 static struct expr *unary(struct parser *p)
 {
-	if (is_op(p, '-') || is_op(p, '+')) {
+	if (is_op(p, '-') || is_op(p, '+') || is_word(p, "BITNOT")) {
 		size_t off = p->t.off;
-		int op = p->t.op;
+		int op = is_word(p, "BITNOT") ? OP_BITNOT : p->t.op;
 		next(p);
 		if (++p->depth > MAX_NESTING) {
 			perr(p, off, "the expression nests too deep");
@@ -394,7 +394,7 @@ static struct expr *unary(struct parser *p)
 		if (op == '+' || !v)
 			return v;
 		struct expr *x = node(p, EX_UNARY, off);
-		x->op = '-';
+		x->op = op == OP_BITNOT ? OP_BITNOT : '-';
 		x->args = arena_alloc(p->a, sizeof(struct expr *));
 		x->args[0] = v;
 		x->n_args = 1;
@@ -441,15 +441,32 @@ static struct expr *concat(struct parser *p)
 	return l;
 }
 
-static struct expr *compare(struct parser *p)
+/* bitand, bitor, bitxor: between concatenation and comparison (A bitand 1 = 1 compares
+ * the bits taken). */
+static struct expr *bits(struct parser *p)
 {
 	struct expr *l = concat(p);
+	while (l && (is_word(p, "BITAND") || is_word(p, "BITOR") || is_word(p, "BITXOR"))) {
+		size_t off = p->t.off;
+		int op = is_word(p, "BITAND")  ? OP_BITAND
+			 : is_word(p, "BITOR") ? OP_BITOR
+					       : OP_BITXOR;
+		next(p);
+		struct expr *r = concat(p);
+		l = r ? binary(p, op, l, r, off) : NULL;
+	}
+	return l;
+}
+
+static struct expr *compare(struct parser *p)
+{
+	struct expr *l = bits(p);
 	while (l && (is_op(p, '=') || is_op(p, '<') || is_op(p, '>') || is_op(p, OP_LE) ||
 		     is_op(p, OP_GE) || is_op(p, OP_NE) || is_word(p, "LIKE"))) {
 		size_t off = p->t.off;
 		int op = p->t.kind == T_IDENT ? OP_LIKE : p->t.op;
 		next(p);
-		struct expr *r = concat(p);
+		struct expr *r = bits(p);
 		l = r ? binary(p, op, l, r, off) : NULL;
 	}
 	return l;

@@ -54,6 +54,10 @@ enum expr_op {
 	OP_OR,
 	OP_XOR,
 	OP_LIKE,
+	OP_BITAND,
+	OP_BITOR,
+	OP_BITXOR,
+	OP_BITNOT,
 };
 
 /* Set analysis on an aggregation: {1}, {$}, {<F={...}, G=>}, {1<...>}. */

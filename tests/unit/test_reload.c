@@ -1135,7 +1135,8 @@ static void statistics_and_number_functions(void **state)
 	    "IsNull(JsonGet('{\"a\":\"b\"}', '/b')) AS J4, IsNull(JsonGet('{\"a\"}', '/a')) AS J5, "
 	    "JsonSet('{\"a\":1}', '/b', '\"x\"') AS S1, JsonSet('{\"a\":[1]}', '/a/1', '2') AS S2, "
 	    "IsJson('{\"a\":1}', 'object') AS I1, IsJson('abc') AS I2, IsJson('\"abc\"', 'string') "
-	    "AS I3, IsJson('[1]', 'object') AS I4 AUTOGENERATE 1;\n");
+	    "AS I3, IsJson('[1]', 'object') AS I4, 6 bitand 3 AS Ba, 6 bitor 3 AS Bo, "
+	    "6 bitxor 3 AS Bx, bitnot 0 AS Bn, 5 bitand 1 = 1 AS Bc AUTOGENERATE 1;\n");
 	column(m, "A", "Med", "4,7");
 	column(m, "A", "F25", "4,6");
 	column(m, "A", "Mo", "4,-");
@@ -1232,6 +1233,11 @@ static void statistics_and_number_functions(void **state)
 	column(m, "J", "I2", "0");
 	column(m, "J", "I3", "-1");
 	column(m, "J", "I4", "0");
+	column(m, "J", "Ba", "2");
+	column(m, "J", "Bo", "7");
+	column(m, "J", "Bx", "5");
+	column(m, "J", "Bn", "-1");
+	column(m, "J", "Bc", "-1");
 	column(m, "K", "None", "-1");
 	data_set_free(m);
 }
