@@ -148,6 +148,12 @@ static void doc_free(struct qix_doc *d)
 	free(d);
 }
 
+/* What an app's data takes: the model, and the cubes and states kept on it. */
+static int64_t data_bytes(const struct qix_data *d)
+{
+	return d ? d->bytes + __atomic_load_n(&d->cache_bytes, __ATOMIC_RELAXED) : 0;
+}
+
 /* Frees apps no session uses, least recently used first, while the open apps take more
  * than the limit. Under q->mu. */
 static void evict(struct qix *q)
@@ -158,7 +164,7 @@ static void evict(struct qix *q)
 		struct qix_doc **victim = NULL;
 		for (struct qix_doc **pp = &q->docs; *pp; pp = &(*pp)->next) {
 			struct qix_doc *d = *pp;
-			total += d->data ? d->data->bytes : 0;
+			total += data_bytes(d->data);
 			if (d->n_sessions == 0 && (!d->data || d->data->refs == 1) &&
 			    (!victim || d->last_used < (*victim)->last_used))
 				victim = pp;
@@ -168,7 +174,7 @@ static void evict(struct qix *q)
 		struct qix_doc *d = *victim;
 		*victim = d->next;
 		log_info("engine: app %s closed to free memory (%lld bytes)", d->id,
-			 (long long)(d->data ? d->data->bytes : 0));
+			 (long long)data_bytes(d->data));
 		doc_free(d);
 	}
 }
@@ -467,7 +473,7 @@ void qix_stats(struct qix *q, int *out_apps, int64_t *out_bytes, int *out_sessio
 	int64_t b = 0;
 	for (struct qix_doc *d = q->docs; d; d = d->next) {
 		n++;
-		b += d->data ? d->data->bytes : 0;
+		b += data_bytes(d->data);
 	}
 	*out_apps = n;
 	*out_bytes = b;

@@ -252,6 +252,17 @@ static void sessions_share_apps_and_keep_their_selections(void **state)
 	str_copy(gen[0], "g1", sizeof(gen[0]));
 }
 
+/* Selects the value `text` of field Region in a session; the field's handle. */
+static int select_region(struct qix_session *s, struct inbox *in, const char *text)
+{
+	json_t *f = call(s, in, "\"handle\":1,\"method\":\"GetField\",\"params\":[\"Region\"]");
+	int fh = (int)json_integer_value(
+	    json_object_get(json_object_get(json_object_get(f, "result"), "qReturn"), "qHandle"));
+	call(s, in, "\"handle\":%d,\"method\":\"SelectValues\",\"params\":[[{\"qText\":\"%s\"}]]",
+	     fh, text);
+	return fh;
+}
+
 /* The rows of a cube's layout as "Region:Amount,...", and its grand total after "=". */
 static void cube_rows(struct qix_session *s, struct inbox *in, int handle, char *out, size_t n)
 {
@@ -312,11 +323,7 @@ static void cubes_are_shared_by_sessions_with_one_selection(void **state)
 	assert_true(hit1 >= hit + 2); /* the cube and its grand total */
 
 	/* A selects West: its cube is new; B's is still the cached one */
-	json_t *f = call(sa, &ia, "\"handle\":1,\"method\":\"GetField\",\"params\":[\"Region\"]");
-	int fa = (int)json_integer_value(
-	    json_object_get(json_object_get(json_object_get(f, "result"), "qReturn"), "qHandle"));
-	call(sa, &ia,
-	     "\"handle\":%d,\"method\":\"SelectValues\",\"params\":[[{\"qText\":\"West\"}]]", fa);
+	select_region(sa, &ia, "West");
 	qix_cache_stats(q, &look, &hit, &bytes);
 	cube_rows(sa, &ia, 2, got, sizeof(got));
 	assert_string_equal(got, "West:2=2");
@@ -327,11 +334,7 @@ static void cubes_are_shared_by_sessions_with_one_selection(void **state)
 	/* B selects West too: A's cube, on A's states (the cache holds nothing new) */
 	int64_t held;
 	qix_cache_stats(q, &look, &hit, &held);
-	f = call(sb, &ib, "\"handle\":1,\"method\":\"GetField\",\"params\":[\"Region\"]");
-	int fb = (int)json_integer_value(
-	    json_object_get(json_object_get(json_object_get(f, "result"), "qReturn"), "qHandle"));
-	call(sb, &ib,
-	     "\"handle\":%d,\"method\":\"SelectValues\",\"params\":[[{\"qText\":\"West\"}]]", fb);
+	int fb = select_region(sb, &ib, "West");
 	qix_cache_stats(q, &look, &hit, &bytes);
 	cube_rows(sb, &ib, 2, got, sizeof(got));
 	assert_string_equal(got, "West:2=2");
@@ -380,16 +383,8 @@ static void field_functions_in_chart_expressions(void **state)
 	     "\"all\":{\"qStringExpression\":{\"qExpr\":\"=GetCurrentSelections(' | ')\"}}}");
 	char want[3][128] = {"In  (0/3/0)", "In West (1/1/2)", ""};
 	for (int round = 0; round < 2; round++) {
-		if (round == 1) {
-			json_t *f = call(
-			    s, &in, "\"handle\":1,\"method\":\"GetField\",\"params\":[\"Region\"]");
-			int fh = (int)json_integer_value(json_object_get(
-			    json_object_get(json_object_get(f, "result"), "qReturn"), "qHandle"));
-			call(s, &in,
-			     "\"handle\":%d,\"method\":\"SelectValues\",\"params\":[[{\"qText\":"
-			     "\"West\"}]]",
-			     fh);
-		}
+		if (round == 1)
+			select_region(s, &in, "West");
 		json_t *r = call(s, &in, "\"handle\":2,\"method\":\"GetLayout\",\"params\":[]");
 		json_t *l = json_object_get(json_object_get(r, "result"), "qLayout");
 		assert_string_equal(json_string_value(json_object_get(l, "title")), want[round]);
