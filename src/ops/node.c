@@ -216,6 +216,15 @@ static int reload_config(struct node *n, const char *dir, const char *archived_l
 	return 0;
 }
 
+/* This node's engine load as the proxy asks for it (route.c). */
+static void engine_load_now(void *ctx, int *sessions, char *apps, size_t n)
+{
+	struct repo_engine_load l;
+	ops_engine_load(ctx, &l);
+	*sessions = l.sessions;
+	str_copy(apps, l.apps, n);
+}
+
 /* The web apps this node's proxy serves: [proxy] web_root, else the web folder beside the
  * binary (a build tree: build/fathom and build/web), else the installed one. NULL when
  * none holds the hub; the proxy then answers /hub/ with how to build it. */
@@ -363,7 +372,9 @@ static int serve_proxy(struct node *n, int64_t max_body, struct err *e)
 				  .web_root = web_root(cf),
 				  .node_id = conf_get(cf, "node.id", ""),
 				  .certs_dir = n->certs_dir,
-				  .heartbeat_ms = n->heartbeat_ms};
+				  .heartbeat_ms = n->heartbeat_ms,
+				  .engine_load = n->engine ? engine_load_now : NULL,
+				  .engine_load_ctx = n->engine};
 	if ((rc = proxy_open(&pc, &n->proxy, e)))
 		return rc;
 	int fd = -1;

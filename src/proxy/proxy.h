@@ -28,6 +28,11 @@ struct proxy_config {
 	const char *node_id;
 	const char *certs_dir;
 	int64_t heartbeat_ms;
+	/* This node's engine as it is now: its sessions and the ids of the apps in memory
+	 * (comma-separated, into apps[n]). The proxy takes these for this node rather than its
+	 * heartbeat, which may lag (a busy node writes it late). NULL: the heartbeat only. */
+	void (*engine_load)(void *ctx, int *sessions, char *apps, size_t n);
+	void *engine_load_ctx;
 };
 
 struct proxy;

@@ -7,7 +7,9 @@
  * app in memory (its heartbeat lists it), then the one with the fewest sessions, this node
  * counting LOCAL_BONUS fewer than it has (a relayed session costs a hop and hangs on the
  * link between two nodes, so sessions stay here until another node is clearly less busy),
- * then this node, then by name. This node's engine takes the request in-process, with the
+ * then this node, then by name (for this node, its engine's own count and apps, not its
+ * heartbeat's, which a busy node may write late). This node's engine takes the request
+ * in-process, with the
  * person vouched for; another node's is reached over mutual TLS with the site's client
  * certificate and the person named in headers its engine trusts only with that
  * certificate (X-Qlik-User, X-Fathom-Person, X-Fathom-Attributes, X-Fathom-State), and the
@@ -151,6 +153,14 @@ static int candidates(struct proxy *p, struct engines *en, bool local, struct er
 		str_copy(me->node, en->self, sizeof(me->node));
 		me->self = true;
 	}
+	for (int i = 0; rc == 0 && p->cfg.engine_load && i < en->n; i++)
+		if (en->e[i].self) { /* this node's engine as it is, not as its heartbeat was */
+			char apps[4096];
+			apps[0] = '\0';
+			p->cfg.engine_load(p->cfg.engine_load_ctx, &en->e[i].sessions, apps,
+					   sizeof(apps));
+			en->e[i].has_app = en->app[0] && list_has(apps, en->app);
+		}
 	if (rc == 0 && en->app[0])
 		rc = cluster_balance_load(c, &b, e);
 	int kept = 0;

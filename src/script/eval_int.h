@@ -91,6 +91,9 @@ struct val script_timestamp(struct eval *ev, double serial);
 /* The number of characters (UTF-8) of s. */
 int64_t script_utf8_len(const char *s);
 
+/* A colour (alpha, red, green, blue from 0 to 255) as Qlik keeps one: the number with the
+ * text RGB(r,g,b), or ARGB(a,r,g,b) when `argb` (fn_text.c). */
+void script_colour(struct eval *ev, double c[4], bool argb, struct val *out);
 /* The string and range functions (fn_text.c). */
 extern const struct script_func script_text_functions[];
 extern const size_t script_n_text_functions;

@@ -215,6 +215,122 @@ static int fn_months(struct eval *ev, struct expr *x, const struct val *v, struc
 	return 0;
 }
 
+/* The lunar week that holds day, shift weeks on: lunar weeks count 7 days from 1 January,
+ * and the year's last one runs to 31 December (8 or 9 days). Its first day, its number
+ * (from 1) and the day after its last into *start, *no, *next. */
+static double lunar_start(double day);
+static void lunar_week(double day, int64_t shift, double *start, int64_t *no, double *next)
+{
+	int64_t y, m, d;
+	data_civil_date((int64_t)floor(day), &y, &m, &d);
+	double jan1 = serial_ymd(y, 1, 1);
+	int64_t k = (int64_t)(floor(day) - jan1) / 7;
+	k = (k > 51 ? 51 : k) + shift;
+	while (k < 0) { /* into the years before */
+		y--;
+		jan1 = serial_ymd(y, 1, 1);
+		k += 52;
+	}
+	while (k > 51) {
+		y++;
+		jan1 = serial_ymd(y, 1, 1);
+		k -= 52;
+	}
+	*start = jan1 + 7.0 * (double)k;
+	*no = k + 1;
+	*next = k == 51 ? serial_ymd(y + 1, 1, 1) : *start + 7;
+}
+
+/* The first day of day's own lunar week. */
+static double lunar_start(double day)
+{
+	double s, n;
+	int64_t no;
+	lunar_week(day, 0, &s, &no, &n);
+	return s;
+}
+
+enum { OP_LWSTART, OP_LWEND, OP_LWNAME, OP_INLW, OP_INLWTD };
+
+/* LunarWeekStart, LunarWeekEnd, LunarWeekName (date[, period_no[, first_week_day]]):
+ * the lunar week's first day, last moment, or "YYYY/WW"; InLunarWeek, InLunarWeekToDate
+ * (date, base, period_no[, first_week_day]): whether date falls in base's lunar week (up to
+ * base's day in it, for ToDate), period_no weeks on. The first week day shift is not
+ * supported: lunar weeks start on 1 January. */
+static int fn_lunar(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double day, start, next, base;
+	int64_t no, y, m, d;
+	int op = x->fn->op;
+	*out = script_null();
+	if (!day_of(ev, &v[0], &day))
+		return 0;
+	if (op == OP_INLW || op == OP_INLWTD) {
+		if (!day_of(ev, &v[1], &base))
+			return 0;
+		lunar_week(base, (int64_t)int_arg(x, v, 2, 0), &start, &no, &next);
+		double hi = op == OP_INLWTD
+				? fmin(next, start + floor(base) - lunar_start(base) + 1)
+				: next;
+		*out = script_bool(day >= start && day < hi);
+		return 0;
+	}
+	lunar_week(day, (int64_t)int_arg(x, v, 1, 0), &start, &no, &next);
+	if (op == OP_LWSTART) {
+		*out = dual(ev, start, FMT_DATE, NULL);
+	} else if (op == OP_LWEND) {
+		*out = dual(ev, next - 1.0 / 86400000.0, FMT_TIMESTAMP, NULL);
+	} else {
+		data_civil_date((int64_t)start, &y, &m, &d);
+		*out = script_num(start);
+		out->text = arena_printf(ev->a, "%lld/%02lld", (long long)y, (long long)no);
+	}
+	return 0;
+}
+
+/* Interval#(text[, format]): a duration written as [-][days ]h[:mm[:ss[.fff]]] (hours may
+ * pass 24) as a number of days, with the text kept. */
+static int fn_interval_read(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)x;
+	*out = script_null();
+	if (v[0].null)
+		return 0;
+	const char *t = script_tx(ev, &v[0]);
+	while (*t == ' ')
+		t++;
+	bool neg = *t == '-';
+	t += neg;
+	double part[4] = {0, 0, 0, 0}, days = 0; /* h, m, s */
+	int n = 0;
+	char *end;
+	double first = strtod(t, &end);
+	if (end == t)
+		return 0;
+	if (*end == ' ') { /* a day count before the time */
+		days = first;
+		t = end + 1;
+		first = strtod(t, &end);
+		if (end == t)
+			return 0;
+	}
+	part[n++] = first;
+	while (*end == ':' && n < 3) {
+		t = end + 1;
+		part[n++] = strtod(t, &end);
+		if (end == t)
+			return 0;
+	}
+	while (*end == ' ')
+		end++;
+	if (*end)
+		return 0;
+	double r = days + part[0] / 24 + part[1] / 1440 + part[2] / 86400;
+	*out = script_num(neg ? -r : r);
+	out->text = v[0].text ? v[0].text : script_tx(ev, &v[0]);
+	return 0;
+}
+
 enum { OP_DAYNAME, OP_QUARTERNAME, OP_YEARNAME };
 
 /* DayName(date[, period_no]): the day's date over its first moment; QuarterName(date[,
@@ -680,6 +796,12 @@ const struct script_func script_date_functions[] = {
     SCALAR("MonthsEnd", 2, 4, fn_months, OP_MEND),
     SCALAR("MonthsName", 2, 4, fn_months, OP_MNAME),
     SCALAR("DayName", 1, 2, fn_names, OP_DAYNAME),
+    SCALAR("Interval#", 1, 2, fn_interval_read, 0),
+    SCALAR("LunarWeekStart", 1, 3, fn_lunar, OP_LWSTART),
+    SCALAR("LunarWeekEnd", 1, 3, fn_lunar, OP_LWEND),
+    SCALAR("LunarWeekName", 1, 3, fn_lunar, OP_LWNAME),
+    SCALAR("InLunarWeek", 3, 4, fn_lunar, OP_INLW),
+    SCALAR("InLunarWeekToDate", 3, 4, fn_lunar, OP_INLWTD),
     SCALAR("QuarterName", 1, 3, fn_names, OP_QUARTERNAME),
     SCALAR("YearName", 1, 3, fn_names, OP_YEARNAME),
     SCALAR("LastWorkDate", 2, 16, fn_workdate, 1),

@@ -323,7 +323,87 @@ static int fn_who(struct eval *ev, struct expr *x, const struct val *v, struct v
 	return 0;
 }
 
+/* A colour number's alpha, red, green and blue. */
+static bool colour_of(const struct val *v, double c[4])
+{
+	double n;
+	if (!script_val_number(v, &n) || n < 0 || n > 4294967295.0)
+		return false;
+	uint32_t x = (uint32_t)n;
+	c[0] = x >> 24, c[1] = (x >> 16) & 255, c[2] = (x >> 8) & 255, c[3] = x & 255;
+	return true;
+}
+
+/* Red, green and blue of hue h, saturation s and luminosity l (each 0 to 1). */
+static void hsl(double h, double s, double l, double c[4])
+{
+	double q = l < 0.5 ? l * (1 + s) : l + s - l * s, p = 2 * l - q;
+	for (int i = 0; i < 3; i++) {
+		double t = h + (1 - i) / 3.0;
+		t -= floor(t);
+		double v = t < 1 / 6.0	 ? p + (q - p) * 6 * t
+			   : t < 0.5	 ? q
+			   : t < 2 / 3.0 ? p + (q - p) * (2 / 3.0 - t) * 6
+					 : p;
+		c[i + 1] = round(v * 255);
+	}
+	c[0] = 255;
+}
+
+enum { OP_HSL, OP_MIX1, OP_MIX2, OP_HUE, OP_JET };
+
+/* HSL(h, s, l); ColorMix1(x, zero, one): between two colours by x from 0 to 1; ColorMix2(x,
+ * minus_one, one[, zero]): by x from -1 to 1 (through `zero`, else halfway); ColorMapHue(x):
+ * the hue x (0 to 1) at full saturation; ColorMapJet(x): blue through cyan, yellow to red. */
+static int fn_colours(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	double a, c[4] = {255, 0, 0, 0}, c0[4], c1[4], cz[4];
+	*out = script_null();
+	if (!script_val_number(&v[0], &a))
+		return 0;
+	switch (x->fn->op) {
+	case OP_HSL: {
+		double sat, lum;
+		if (!script_val_number(&v[1], &sat) || !script_val_number(&v[2], &lum))
+			return 0;
+		hsl(a, fmin(fmax(sat, 0), 1), fmin(fmax(lum, 0), 1), c);
+		break;
+	}
+	case OP_MIX1:
+	case OP_MIX2: {
+		if (!colour_of(&v[1], c0) || !colour_of(&v[2], c1))
+			return 0;
+		bool two = x->fn->op == OP_MIX2;
+		a = fmin(fmax(a, two ? -1 : 0), 1);
+		if (two && x->n_args > 3 && colour_of(&v[3], cz)) { /* two halves through zero */
+			const double *to = a < 0 ? c0 : c1;
+			for (int i = 0; i < 4; i++)
+				c[i] = cz[i] + (to[i] - cz[i]) * fabs(a);
+			break;
+		}
+		double t = two ? (a + 1) / 2 : a;
+		for (int i = 0; i < 4; i++)
+			c[i] = c0[i] + (c1[i] - c0[i]) * t;
+		break;
+	}
+	case OP_HUE: hsl(a - floor(a), 1, 0.5, c); break;
+	default: { /* jet: the four ramps of blue, cyan, yellow and red */
+		a = fmin(fmax(a, 0), 1);
+		c[1] = round(255 * fmin(fmax(fmin(4 * a - 1.5, -4 * a + 4.5), 0), 1));
+		c[2] = round(255 * fmin(fmax(fmin(4 * a - 0.5, -4 * a + 3.5), 0), 1));
+		c[3] = round(255 * fmin(fmax(fmin(4 * a + 0.5, -4 * a + 2.5), 0), 1));
+	}
+	}
+	script_colour(ev, c, false, out);
+	return 0;
+}
+
 const struct script_func script_num_functions[] = {
+    SCALAR("HSL", 3, 3, fn_colours, OP_HSL),
+    SCALAR("ColorMix1", 3, 3, fn_colours, OP_MIX1),
+    SCALAR("ColorMix2", 3, 4, fn_colours, OP_MIX2),
+    SCALAR("ColorMapHue", 1, 1, fn_colours, OP_HUE),
+    SCALAR("ColorMapJet", 1, 1, fn_colours, OP_JET),
     SCALAR("EmptyIsNull", 1, 1, fn_emptyisnull, 0),
     SCALAR("Fmod", 2, 2, fn_fmod, 0),
     SCALAR("LevenshteinDist", 2, 2, fn_levenshtein, 0),

@@ -284,7 +284,7 @@ static int fn_autonumber(struct eval *ev, struct expr *x, const struct val *v, s
 }
 
 /* A colour (alpha, red, green, blue): the number, and the text RGB(...) or ARGB(...). */
-static void colour_out(struct eval *ev, double c[4], bool argb, struct val *out)
+void script_colour(struct eval *ev, double c[4], bool argb, struct val *out)
 {
 	for (int i = 0; i < 4; i++)
 		c[i] = floor(c[i]);
@@ -305,7 +305,7 @@ static int fn_rgb(struct eval *ev, struct expr *x, const struct val *v, struct v
 		if (!script_val_number(&v[i], &c[first + i]) || c[first + i] < 0 ||
 		    c[first + i] > 255)
 			return 0;
-	colour_out(ev, c, !first, out);
+	script_colour(ev, c, !first, out);
 	return 0;
 }
 
@@ -318,7 +318,7 @@ static int fn_colour(struct eval *ev, struct expr *x, const struct val *v, struc
 	*out = script_null();
 	if (x->n_args == 1 && (!script_val_number(&v[0], &c[0]) || c[0] < 0 || c[0] > 255))
 		return 0;
-	colour_out(ev, c, x->n_args == 1, out);
+	script_colour(ev, c, x->n_args == 1, out);
 	return 0;
 }
 

@@ -8,8 +8,8 @@
 // cookie, opens the app, reads its data model, closes the session, and appends a line to
 // LOG: "ok MS" or "fail MS WHY" (WHY: "503" when the proxy refused the socket with 503 or
 // the engine answered 503, LOCERR_HTTP_503: try again; "timeout" when the whole session
-// took more than 5 s, else the error's message). Waits 300 ms between sessions. Uses the
-// QIX suite's npm packages.
+// took more than 5 s, else the error's message and its code). Waits 300 ms between
+// sessions. Uses the QIX suite's npm packages.
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
@@ -31,7 +31,10 @@ function why(err) {
   const m = String((err && err.message) || err);
   // the proxy refused the socket with 503, or the engine answered LOCERR_HTTP_503
   if (/Unexpected server response: 503/.test(m) || (err && err.code === 503)) return '503';
-  return m.replace(/\s+/g, ' ').slice(0, 200);
+  // a socket's own code after the message ("Client network socket disconnected before
+  // secure TLS connection was established" is ECONNRESET: a socket the fault closed)
+  const code = err && typeof err.code === 'string' && !m.includes(err.code) ? ` (${err.code})` : '';
+  return (m.replace(/\s+/g, ' ').slice(0, 200) + code);
 }
 
 async function one() {

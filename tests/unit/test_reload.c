@@ -1136,7 +1136,24 @@ static void statistics_and_number_functions(void **state)
 	    "JsonSet('{\"a\":1}', '/b', '\"x\"') AS S1, JsonSet('{\"a\":[1]}', '/a/1', '2') AS S2, "
 	    "IsJson('{\"a\":1}', 'object') AS I1, IsJson('abc') AS I2, IsJson('\"abc\"', 'string') "
 	    "AS I3, IsJson('[1]', 'object') AS I4, 6 bitand 3 AS Ba, 6 bitor 3 AS Bo, "
-	    "6 bitxor 3 AS Bx, bitnot 0 AS Bn, 5 bitand 1 = 1 AS Bc AUTOGENERATE 1;\n");
+	    "6 bitxor 3 AS Bx, bitnot 0 AS Bn, 5 bitand 1 = 1 AS Bc AUTOGENERATE 1;\n"
+	    "L: LOAD LunarWeekStart(MakeDate(2013, 1, 12)) = MakeDate(2013, 1, 8) AS LS, "
+	    "LunarWeekStart(MakeDate(2013, 1, 12), -1) = MakeDate(2013, 1, 1) AS LS1, "
+	    "Floor(LunarWeekEnd(MakeDate(2013, 1, 12))) = MakeDate(2013, 1, 14) AS LE, "
+	    "Floor(LunarWeekEnd(MakeDate(2013, 12, 30))) = MakeDate(2013, 12, 31) AS LE52, "
+	    "LunarWeekName(MakeDate(2013, 1, 12)) AS LN, LunarWeekName(MakeDate(2013, 1, 12), -1) "
+	    "AS LN1, InLunarWeek(MakeDate(2013, 1, 12), MakeDate(2013, 1, 14), 0) AS IL1, "
+	    "InLunarWeek(MakeDate(2013, 1, 12), MakeDate(2013, 1, 7), 0) AS IL2, "
+	    "InLunarWeekToDate(MakeDate(2013, 1, 12), MakeDate(2013, 1, 13), 0) AS IT1, "
+	    "InLunarWeekToDate(MakeDate(2013, 1, 12), MakeDate(2013, 1, 11), 0) AS IT2, "
+	    "Text(HSL(0, 1, 0.5)) AS H, Text(ColorMix1(0.5, RGB(0, 0, 0), RGB(255, 255, 255))) AS "
+	    "CM, "
+	    "Text(ColorMix2(-1, RGB(255, 0, 0), RGB(0, 255, 0))) AS CM2, Text(ColorMapHue(0)) AS "
+	    "CH, "
+	    "Left(Text(ColorMapJet(0)), 8) AS CJ, Interval#('09:00:00') * 24 AS IV1, "
+	    "Interval#('1 12:30') * 24 AS IV2, Interval#('30:00') * 24 AS IV3, "
+	    "Text(Interval#('09:00:00')) AS IV4, IsNull(Interval#('soon')) AS IV5 "
+	    "AUTOGENERATE 1;\n");
 	column(m, "A", "Med", "4,7");
 	column(m, "A", "F25", "4,6");
 	column(m, "A", "Mo", "4,-");
@@ -1238,6 +1255,26 @@ static void statistics_and_number_functions(void **state)
 	column(m, "J", "Bx", "5");
 	column(m, "J", "Bn", "-1");
 	column(m, "J", "Bc", "-1");
+	column(m, "L", "LS", "-1");
+	column(m, "L", "LS1", "-1");
+	column(m, "L", "LE", "-1");
+	column(m, "L", "LE52", "-1");
+	column(m, "L", "LN", "2013/02");
+	column(m, "L", "LN1", "2013/01");
+	column(m, "L", "IL1", "-1");
+	column(m, "L", "IL2", "0");
+	column(m, "L", "IT1", "-1");
+	column(m, "L", "IT2", "0");
+	column(m, "L", "H", "RGB(255,0,0)");
+	column(m, "L", "CM", "RGB(127,127,127)");
+	column(m, "L", "CM2", "RGB(255,0,0)");
+	column(m, "L", "CH", "RGB(255,0,0)");
+	column(m, "L", "CJ", "RGB(0,0,");
+	column(m, "L", "IV1", "9");
+	column(m, "L", "IV2", "36.5");
+	column(m, "L", "IV3", "30");
+	column(m, "L", "IV4", "09:00:00");
+	column(m, "L", "IV5", "-1");
 	column(m, "K", "None", "-1");
 	data_set_free(m);
 }
