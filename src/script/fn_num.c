@@ -398,7 +398,92 @@ static int fn_colours(struct eval *ev, struct expr *x, const struct val *v, stru
 	return 0;
 }
 
+/* The value of cash flows v[from..n) at `rate`, the first at period `first`, and its
+ * derivative by the rate. */
+static double npv(double rate, const double *v, int n, int first, double *slope)
+{
+	double sum = 0, d = 0;
+	for (int i = 0; i < n; i++) {
+		double t = i + first;
+		sum += v[i] / pow(1 + rate, t);
+		d -= t * v[i] / pow(1 + rate, t + 1);
+	}
+	if (slope)
+		*slope = d;
+	return sum;
+}
+
+/* The numbers among the arguments from `from` on. */
+static int numbers(const struct expr *x, const struct val *v, int from, double *out)
+{
+	int n = 0;
+	for (int i = from; i < x->n_args; i++)
+		if (script_val_number(&v[i], &out[n]))
+			n++;
+	return n;
+}
+
+/* RangeNPV(rate, value...): the values, one per period from the first, discounted;
+ * RangeIRR(value...): the rate at which the values (the first now) are worth nothing
+ * (Newton's method from 10 %). */
+static int fn_npv(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev;
+	double a[16], r = 0.1, d;
+	*out = script_null();
+	if (x->fn->op == 0) {
+		int n = numbers(x, v, 1, a);
+		if (script_val_number(&v[0], &r) && r > -1 && n)
+			*out = script_num(npv(r, a, n, 1, NULL));
+		return 0;
+	}
+	int n = numbers(x, v, 0, a);
+	for (int k = 0; n > 1 && k < 100; k++) {
+		double f = npv(r, a, n, 0, &d);
+		if (d == 0 || !isfinite(f))
+			return 0;
+		double next = r - f / d;
+		if (fabs(next - r) < 1e-12) {
+			*out = script_num(next);
+			return 0;
+		}
+		r = next <= -1 ? (r - 1) / 2 : next;
+	}
+	return 0;
+}
+
+/* Rate(nper, pmt, pv[, fv[, type]]): the interest rate per period of an annuity (Newton's
+ * method from 10 %, as Excel's RATE). */
+static int fn_rate(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev;
+	double a[5] = {0, 0, 0, 0, 0};
+	*out = script_null();
+	for (int i = 0; i < x->n_args; i++)
+		if (!script_val_number(&v[i], &a[i]))
+			return 0;
+	double n = a[0], pmt = a[1], pv = a[2], fv = a[3], t = a[4] != 0, r = 0.1;
+	for (int k = 0; k < 100; k++) {
+		double g = pow(1 + r, n), f = pv * g + pmt * (1 + r * t) * (g - 1) / r + fv;
+		double h = 1e-7, g2 = pow(1 + r + h, n);
+		double f2 = pv * g2 + pmt * (1 + (r + h) * t) * (g2 - 1) / (r + h) + fv;
+		double d = (f2 - f) / h;
+		if (d == 0 || !isfinite(f))
+			return 0;
+		double next = r - f / d;
+		if (fabs(next - r) < 1e-12) {
+			*out = script_num(next);
+			return 0;
+		}
+		r = next <= -1 ? (r - 1) / 2 : next;
+	}
+	return 0;
+}
+
 const struct script_func script_num_functions[] = {
+    SCALAR("RangeNPV", 2, 16, fn_npv, 0),
+    SCALAR("RangeIRR", 1, 16, fn_npv, 1),
+    SCALAR("Rate", 3, 5, fn_rate, 0),
     SCALAR("HSL", 3, 3, fn_colours, OP_HSL),
     SCALAR("ColorMix1", 3, 3, fn_colours, OP_MIX1),
     SCALAR("ColorMix2", 3, 4, fn_colours, OP_MIX2),

@@ -24,7 +24,8 @@ enum {
 	ST_SKEW,
 	ST_KURTOSIS,
 	ST_STERR,
-	ST_CORREL
+	ST_CORREL,
+	ST_FRACTILE_EXC
 };
 
 /* A value of the group with what it is ordered by (FirstSortedValue's weight). */
@@ -200,8 +201,18 @@ static struct val result(struct eval *ev, struct expr *x, const struct val *extr
 			return script_null(); /* no such rank, or a tie at it */
 		return it[k].v;
 	}
-	if (op == ST_FRACTILE && (!extra || !script_val_number(extra, &f) || f < 0 || f > 1))
+	if ((op == ST_FRACTILE || op == ST_FRACTILE_EXC) &&
+	    (!extra || !script_val_number(extra, &f) || f < 0 || f > 1))
 		return script_null();
+	if (op == ST_FRACTILE_EXC) { /* as Excel's PERCENTILE.EXC: ranks from 1 to n */
+		double at = f * (double)(n + 1) - 1;
+		if (at < 0 || at > (double)(n - 1))
+			return script_null();
+		int64_t lo = (int64_t)floor(at);
+		return script_num(lo >= n - 1 ? it[n - 1].key
+					      : it[lo].key + (at - (double)lo) *
+								 (it[lo + 1].key - it[lo].key));
+	}
 	return script_num(fractile(it, n, f));
 }
 
@@ -212,7 +223,7 @@ static int fn_stats(struct eval *ev, struct expr *x, const struct val *v, struct
 	(void)v;
 	int op = x->fn->op, rc;
 	struct val extra = {.null = true};
-	int at = op == ST_FRACTILE ? 1 : op == ST_FIRSTSORTED ? 2 : -1;
+	int at = op == ST_FRACTILE || op == ST_FRACTILE_EXC ? 1 : op == ST_FIRSTSORTED ? 2 : -1;
 	if (at > 0 && at < x->n_args && (rc = script_eval(ev, x->args[at], &extra)))
 		return rc;
 	int64_t saved, n = 0, nulls = 0, texts = 0;
@@ -232,7 +243,7 @@ static int fn_stats(struct eval *ev, struct expr *x, const struct val *v, struct
  * RangeMaxString over the arguments, as the aggregations of the same names over rows. */
 static int fn_range_stats(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
-	int op = x->fn->op, from = op == ST_FRACTILE;
+	int op = x->fn->op, from = op == ST_FRACTILE || op == ST_FRACTILE_EXC;
 	struct item *it = malloc(sizeof(*it) * (size_t)(x->n_args + 1));
 	if (!it)
 		return err_set(ev->e, ERR_NOMEM, "out of memory");
@@ -268,6 +279,19 @@ static int fn_range_stats(struct eval *ev, struct expr *x, const struct val *v, 
 	return 0;
 }
 
+/* RangeCorrel(x1, y1, x2, y2, ...): Pearson's correlation of the pairs that are numbers. */
+static int fn_range_correl(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev;
+	double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, n = 0, p, q;
+	for (int i = 0; i + 1 < x->n_args; i += 2)
+		if (script_val_number(&v[i], &p) && script_val_number(&v[i + 1], &q))
+			sx += p, sy += q, sxx += p * p, syy += q * q, sxy += p * q, n++;
+	double den = sqrt((n * sxx - sx * sx) * (n * syy - sy * sy));
+	*out = n > 1 && den > 0 ? script_num((n * sxy - sx * sy) / den) : script_null();
+	return 0;
+}
+
 #define STAT(name, lo, hi, op)                                                                     \
 	{                                                                                          \
 		name, lo, hi, SCRIPT_FN_AGGR, fn_stats, op, true                                   \
@@ -285,10 +309,13 @@ const struct script_func script_stats_functions[] = {
     STAT("NumericCount", 1, 1, ST_NUMERIC),
     STAT("TextCount", 1, 1, ST_TEXTS),
     STAT("MissingCount", 1, 1, ST_MISSING),
+    STAT("FractileExc", 2, 2, ST_FRACTILE_EXC),
     STAT("Skew", 1, 1, ST_SKEW),
     STAT("Kurtosis", 1, 1, ST_KURTOSIS),
     STAT("Sterr", 1, 1, ST_STERR),
     {"Correl", 2, 2, SCRIPT_FN_AGGR, fn_correl, ST_CORREL, true},
+    SCALAR("RangeFractileExc", 2, 16, fn_range_stats, ST_FRACTILE_EXC),
+    SCALAR("RangeCorrel", 2, 16, fn_range_correl, 0),
     SCALAR("RangeSkew", 1, 16, fn_range_stats, ST_SKEW),
     SCALAR("RangeKurtosis", 1, 16, fn_range_stats, ST_KURTOSIS),
     SCALAR("RangeMode", 1, 16, fn_range_stats, ST_MODE),

@@ -1152,8 +1152,12 @@ static void statistics_and_number_functions(void **state)
 	    "CH, "
 	    "Left(Text(ColorMapJet(0)), 8) AS CJ, Interval#('09:00:00') * 24 AS IV1, "
 	    "Interval#('1 12:30') * 24 AS IV2, Interval#('30:00') * 24 AS IV3, "
-	    "Text(Interval#('09:00:00')) AS IV4, IsNull(Interval#('soon')) AS IV5 "
-	    "AUTOGENERATE 1;\n");
+	    "Text(Interval#('09:00:00')) AS IV4, IsNull(Interval#('soon')) AS IV5, "
+	    "RangeFractileExc(0.25, 1, 2, 3, 6, 6, 6, 7, 8, 9) AS FE, "
+	    "Round(RangeCorrel(3, 9, 2, 7, 4, 12, 5, 15, 6, 17), 0.000001) AS RC, "
+	    "Round(RangeNPV(0.1, -10000, 3000, 4200, 6800), 0.01) AS NPV, "
+	    "Round(RangeIRR(-70000, 12000, 15000, 18000, 21000, 26000), 0.0001) AS IRR, "
+	    "Round(Rate(4 * 12, -200, 8000), 0.0001) AS Ra AUTOGENERATE 1;\n");
 	column(m, "A", "Med", "4,7");
 	column(m, "A", "F25", "4,6");
 	column(m, "A", "Mo", "4,-");
@@ -1275,6 +1279,11 @@ static void statistics_and_number_functions(void **state)
 	column(m, "L", "IV3", "30");
 	column(m, "L", "IV4", "09:00:00");
 	column(m, "L", "IV5", "-1");
+	column(m, "L", "FE", "2.5");
+	column(m, "L", "RC", "0.997054");
+	column(m, "L", "NPV", "1188.44");
+	column(m, "L", "IRR", "0.0866");
+	column(m, "L", "Ra", "0.0077");
 	column(m, "K", "None", "-1");
 	data_set_free(m);
 }
