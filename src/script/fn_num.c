@@ -398,19 +398,46 @@ static int fn_colours(struct eval *ev, struct expr *x, const struct val *v, stru
 	return 0;
 }
 
-/* The value of cash flows v[from..n) at `rate`, the first at period `first`, and its
- * derivative by the rate. */
-static double npv(double rate, const double *v, int n, int first, double *slope)
+/* The value of cash flows v[0..n) at `rate`, the first at period `first`. */
+static double npv(double rate, const double *v, int n, int first)
 {
-	double sum = 0, d = 0;
-	for (int i = 0; i < n; i++) {
-		double t = i + first;
-		sum += v[i] / pow(1 + rate, t);
-		d -= t * v[i] / pow(1 + rate, t + 1);
-	}
-	if (slope)
-		*slope = d;
+	double sum = 0;
+	for (int i = 0; i < n; i++)
+		sum += v[i] / pow(1 + rate, i + first);
 	return sum;
+}
+
+/* An annuity's rate problem (Rate) or cash flows' (RangeIRR): the rate at which f is 0. */
+struct root {
+	double a[16]; /* Rate: nper, pmt, pv, fv, type; RangeIRR: the values */
+	int n;	      /* RangeIRR: how many values; Rate: 0 */
+};
+
+static double root_f(const struct root *p, double r)
+{
+	if (p->n)
+		return npv(r, p->a, p->n, 0);
+	double g = pow(1 + r, p->a[0]), t = p->a[4] != 0;
+	return p->a[2] * g + p->a[1] * (1 + r * t) * (g - 1) / r + p->a[3];
+}
+
+/* Newton's method from 10 % (as Excel's IRR and RATE), the slope taken numerically; false
+ * when it does not settle. */
+static bool solve(const struct root *p, double *out)
+{
+	double r = 0.1;
+	for (int k = 0; k < 100; k++) {
+		double f = root_f(p, r), h = 1e-7, d = (root_f(p, r + h) - f) / h;
+		if (d == 0 || !isfinite(f) || !isfinite(d))
+			return false;
+		double next = r - f / d;
+		if (fabs(next - r) < 1e-12) {
+			*out = next;
+			return true;
+		}
+		r = next <= -1 ? (r - 1) / 2 : next;
+	}
+	return false;
 }
 
 /* The numbers among the arguments from `from` on. */
@@ -424,59 +451,37 @@ static int numbers(const struct expr *x, const struct val *v, int from, double *
 }
 
 /* RangeNPV(rate, value...): the values, one per period from the first, discounted;
- * RangeIRR(value...): the rate at which the values (the first now) are worth nothing
- * (Newton's method from 10 %). */
+ * RangeIRR(value...): the rate at which the values (the first now) are worth nothing. */
 static int fn_npv(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
 	(void)ev;
-	double a[16], r = 0.1, d;
+	struct root p = {.n = 0};
+	double r;
 	*out = script_null();
 	if (x->fn->op == 0) {
-		int n = numbers(x, v, 1, a);
+		int n = numbers(x, v, 1, p.a);
 		if (script_val_number(&v[0], &r) && r > -1 && n)
-			*out = script_num(npv(r, a, n, 1, NULL));
+			*out = script_num(npv(r, p.a, n, 1));
 		return 0;
 	}
-	int n = numbers(x, v, 0, a);
-	for (int k = 0; n > 1 && k < 100; k++) {
-		double f = npv(r, a, n, 0, &d);
-		if (d == 0 || !isfinite(f))
-			return 0;
-		double next = r - f / d;
-		if (fabs(next - r) < 1e-12) {
-			*out = script_num(next);
-			return 0;
-		}
-		r = next <= -1 ? (r - 1) / 2 : next;
-	}
+	p.n = numbers(x, v, 0, p.a);
+	if (p.n > 1 && solve(&p, &r))
+		*out = script_num(r);
 	return 0;
 }
 
-/* Rate(nper, pmt, pv[, fv[, type]]): the interest rate per period of an annuity (Newton's
- * method from 10 %, as Excel's RATE). */
+/* Rate(nper, pmt, pv[, fv[, type]]): the interest rate per period of an annuity. */
 static int fn_rate(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
 	(void)ev;
-	double a[5] = {0, 0, 0, 0, 0};
+	struct root p = {.n = 0};
+	double r;
 	*out = script_null();
 	for (int i = 0; i < x->n_args; i++)
-		if (!script_val_number(&v[i], &a[i]))
+		if (!script_val_number(&v[i], &p.a[i]))
 			return 0;
-	double n = a[0], pmt = a[1], pv = a[2], fv = a[3], t = a[4] != 0, r = 0.1;
-	for (int k = 0; k < 100; k++) {
-		double g = pow(1 + r, n), f = pv * g + pmt * (1 + r * t) * (g - 1) / r + fv;
-		double h = 1e-7, g2 = pow(1 + r + h, n);
-		double f2 = pv * g2 + pmt * (1 + (r + h) * t) * (g2 - 1) / (r + h) + fv;
-		double d = (f2 - f) / h;
-		if (d == 0 || !isfinite(f))
-			return 0;
-		double next = r - f / d;
-		if (fabs(next - r) < 1e-12) {
-			*out = script_num(next);
-			return 0;
-		}
-		r = next <= -1 ? (r - 1) / 2 : next;
-	}
+	if (solve(&p, &r))
+		*out = script_num(r);
 	return 0;
 }
 

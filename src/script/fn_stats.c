@@ -143,6 +143,23 @@ static struct val moments(int op, const struct item *it, int64_t n)
 			  3 * (dn - 1) * (dn - 1) / ((dn - 2) * (dn - 3)));
 }
 
+/* Pearson's correlation, gathered pair by pair. */
+struct pearson {
+	double sx, sy, sxx, syy, sxy, n;
+};
+
+static void pearson_add(struct pearson *c, double p, double q)
+{
+	c->sx += p, c->sy += q, c->sxx += p * p, c->syy += q * q, c->sxy += p * q, c->n++;
+}
+
+static struct val pearson_value(const struct pearson *c)
+{
+	double den = sqrt((c->n * c->sxx - c->sx * c->sx) * (c->n * c->syy - c->sy * c->sy));
+	return c->n > 1 && den > 0 ? script_num((c->n * c->sxy - c->sx * c->sy) / den)
+				   : script_null();
+}
+
 /* Correl(x, y): Pearson's correlation of the rows where both are numbers. */
 static int fn_correl(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
@@ -151,8 +168,7 @@ static int fn_correl(struct eval *ev, struct expr *x, const struct val *v, struc
 	int rc = script_aggr_enter(ev, x, &saved);
 	if (rc)
 		return rc;
-	double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
-	int64_t n = 0;
+	struct pearson c = {0};
 	for (int64_t i = 0; rc == 0 && i < ev->n_group; i++) {
 		ev->set_row(ev->ctx, i);
 		struct val a, b;
@@ -160,13 +176,11 @@ static int fn_correl(struct eval *ev, struct expr *x, const struct val *v, struc
 		if ((rc = script_eval(ev, x->args[0], &a)) ||
 		    (rc = script_eval(ev, x->args[1], &b)))
 			break;
-		if (!script_val_number(&a, &p) || !script_val_number(&b, &q))
-			continue;
-		sx += p, sy += q, sxx += p * p, syy += q * q, sxy += p * q, n++;
+		if (script_val_number(&a, &p) && script_val_number(&b, &q))
+			pearson_add(&c, p, q);
 	}
 	script_aggr_leave(ev, x, saved);
-	double dn = (double)n, den = sqrt((dn * sxx - sx * sx) * (dn * syy - sy * sy));
-	*out = rc == 0 && n > 1 && den > 0 ? script_num((dn * sxy - sx * sy) / den) : script_null();
+	*out = rc == 0 ? pearson_value(&c) : script_null();
 	return rc;
 }
 
@@ -283,12 +297,12 @@ static int fn_range_stats(struct eval *ev, struct expr *x, const struct val *v, 
 static int fn_range_correl(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
 	(void)ev;
-	double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, n = 0, p, q;
+	struct pearson c = {0};
+	double p, q;
 	for (int i = 0; i + 1 < x->n_args; i += 2)
 		if (script_val_number(&v[i], &p) && script_val_number(&v[i + 1], &q))
-			sx += p, sy += q, sxx += p * p, syy += q * q, sxy += p * q, n++;
-	double den = sqrt((n * sxx - sx * sx) * (n * syy - sy * sy));
-	*out = n > 1 && den > 0 ? script_num((n * sxy - sx * sy) / den) : script_null();
+			pearson_add(&c, p, q);
+	*out = pearson_value(&c);
 	return 0;
 }
 
