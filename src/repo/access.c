@@ -490,6 +490,7 @@ static const struct {
     {"POST", "/qrs/task/{id}/stop", "reloadtask", ACT_UPDATE, "{id}", NULL, 0, NULL},
     {"PUT", "/qrs/user/{id}/password", "user", ACT_UPDATE, "{id}", NULL, 0, NULL},
     {"POST", "/qrs/systemrule/security/audit", "systemrule", ACT_READ, NULL, NULL, 0, NULL},
+    {"POST", "/qrs/systemrule/check", NULL, 0, NULL, NULL, 0, NULL},
     {"GET", "/qrs/servernodeconfiguration/local", "servernodeconfiguration", ACT_READ, NULL, NULL,
      0, NULL},
     {"GET", "/qrs/servicestatus", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
@@ -514,7 +515,7 @@ int repo_access_gate(struct qrs *q)
 		if (q->desc->flags & E_INTERNAL)
 			return err_set(&q->err, ERR_FORBIDDEN,
 				       "this endpoint is for services only");
-		if (strcmp(m, "GET") == 0)
+		if (strcmp(m, "GET") == 0 || strcmp(rt->pattern, "/qrs/{type}/table") == 0)
 			return q->id ? require(q, q->desc, q->id, ACT_READ) : 0; /* lists filter */
 		if (strcmp(m, "PUT") == 0)
 			return require(q, q->desc, q->id, ACT_UPDATE);
@@ -701,6 +702,45 @@ int repo_api_user_password(struct qrs *q)
 	json_decref(user);
 	json_decref(body);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- the syntax check */
+
+/* {"rule": "...", "resourceFilter": "..."} -> {"valid": true} or {"valid": false, "field":
+ * "rule", "message": "...", "position": N}: what saving the rule would say, without saving
+ * it, so an editor can check as the administrator types. */
+int repo_api_rule_check(struct qrs *q)
+{
+	json_t *body = NULL;
+	int rc = repo_qrs_body_json(q, &body);
+	if (rc == 0 && !json_is_object(body))
+		rc = err_set(&q->err, ERR_FIELD,
+			     "the body must be an object with rule and "
+			     "resourceFilter");
+	if (rc) {
+		json_decref(body);
+		return rc;
+	}
+	const char *text = json_string_value(json_object_get(body, "rule"));
+	const char *filter = json_string_value(json_object_get(body, "resourceFilter"));
+	struct err e;
+	err_init(&e);
+	const char *field = NULL;
+	struct rule *r = NULL;
+	if (text && rules_parse(text, &r, &e) != 0)
+		field = "rule";
+	rules_free(r);
+	if (!field && filter && rules_filter_check(filter, &e) != 0)
+		field = "resourceFilter";
+	json_t *out = json_pack("{s:b}", "valid", !field);
+	if (field) {
+		json_object_set_new(out, "field", json_string(field));
+		json_object_set_new(out, "message", json_string(e.message));
+		if (e.position > 0)
+			json_object_set_new(out, "position", json_integer(e.position));
+	}
+	json_decref(body);
+	return repo_qrs_reply(q, 0, 200, out);
 }
 
 /* ---------------------------------------------------------------- the audit */

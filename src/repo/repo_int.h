@@ -404,6 +404,10 @@ int repo_api_task_create(struct qrs *q);
 /* PUT /qrs/user/{id}/password and POST /qrs/systemrule/security/audit (access.c) */
 int repo_api_user_password(struct qrs *q);
 int repo_api_rule_audit(struct qrs *q);
+/* POST /qrs/systemrule/check: a rule's condition and resource filter checked, not stored */
+int repo_api_rule_check(struct qrs *q);
+/* POST /qrs/{type}/table: one page of a list as rows of chosen columns (table.c) */
+int repo_api_table(struct qrs *q);
 int repo_api_task_update(struct qrs *q);
 int repo_api_task_start(struct qrs *q);
 int repo_api_task_start_sync(struct qrs *q);

@@ -54,6 +54,7 @@ const struct route repo_routes[] = {
     {"POST", "/qrs/loadbalancing/validengines", repo_api_validengines, 0, "", NULL, NULL},
     {"PUT", "/qrs/user/{id}/password", repo_api_user_password, 0, "", NULL, NULL},
     {"POST", "/qrs/systemrule/security/audit", repo_api_rule_audit, 0, "", NULL, NULL},
+    {"POST", "/qrs/systemrule/check", repo_api_rule_check, 0, "", NULL, NULL},
     {"GET", "/qrs/servicestatus", repo_api_status_list, 0, "", NULL, NULL},
     {"GET", "/qrs/servernodeconfiguration/local", repo_api_node_local, 0, "", NULL, NULL},
     {"GET", "/qrs/servernodeconfiguration/container", repo_api_node_container_template, 0, "", NULL,
@@ -69,6 +70,10 @@ const struct route repo_routes[] = {
      NULL, NULL},
     {"GET", "/qrs/{type}/count", repo_api_count, R_GENERIC, "?filter={filter}", NULL, NULL},
     {"POST", "/qrs/{type}/many", repo_api_create_many, R_GENERIC, "", NULL, NULL},
+    {"POST", "/qrs/{type}/table", repo_api_table, R_GENERIC,
+     "?filter={filter}&skip={skip}&take={take}&sortColumn={sortColumn}&orderAscending={"
+     "orderAscending}",
+     NULL, NULL},
     {"GET", "/qrs/{type}/{id}", repo_api_get, R_GENERIC, "", NULL, NULL},
     {"POST", "/qrs/{type}", repo_api_create, R_GENERIC, "", NULL, NULL},
     {"PUT", "/qrs/{type}/{id}", repo_api_update, R_GENERIC, "", NULL, NULL},
