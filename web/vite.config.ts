@@ -1,12 +1,14 @@
-// Builds the hub (hub/) into the build tree, where the node's proxy finds it beside the
-// fathom binary (build/web/hub). FATHOM_WEB_OUT moves it. Every text file of the output
+// Builds one web app, the hub (hub/) or with FATHOM_WEB_APP=qmc the management console
+// (qmc/), into the build tree, where the node's proxy finds it beside the fathom binary
+// (build/web/hub, build/web/qmc). FATHOM_WEB_OUT moves them. Every text file of the output
 // also gets a gzip copy (NAME.gz) that the proxy sends to browsers that take gzip.
 import { defineConfig, type Plugin } from 'vite';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-const outDir = resolve(process.env.FATHOM_WEB_OUT ?? resolve(import.meta.dirname, '../build/web'), 'hub');
+const app = process.env.FATHOM_WEB_APP === 'qmc' ? 'qmc' : 'hub';
+const outDir = resolve(process.env.FATHOM_WEB_OUT ?? resolve(import.meta.dirname, '../build/web'), app);
 
 function gzipCopies(): Plugin {
   const walk = (dir: string): string[] =>
@@ -27,7 +29,7 @@ function gzipCopies(): Plugin {
 }
 
 export default defineConfig({
-  root: resolve(import.meta.dirname, 'hub'),
+  root: resolve(import.meta.dirname, app),
   base: './',
   plugins: [gzipCopies()],
   build: {

@@ -1,10 +1,12 @@
 /* hub.c: the web apps the proxy serves from its web folder (proxy_config.web_root, built
- * from web/ by make): the hub under {prefix}/hub/, and Qlik's deep links
+ * from web/ by make): the hub under {prefix}/hub/, the management console under
+ * {prefix}/qmc/ (the same files for every signed-in person: what each may see and do is
+ * the repository's answer to their own requests), and Qlik's deep links
  * ({prefix}/sense/app/{id}[/sheet/{id}], {prefix}/datamodelviewer/app/{id},
  * {prefix}/dataloadeditor/app/{id}) answered with
  * the hub's page, which finds its
- * way from the address. The page gets a <base> naming the virtual proxy's hub folder, so
- * one build serves every prefix. Files under hub/assets/ carry a content hash in their
+ * way from the address. A page gets a <base> naming the virtual proxy's folder of its app,
+ * so one build serves every prefix. Files under assets/ carry a content hash in their
  * names and are cached for a year; the page itself is asked for again each time. */
 #include "proxy/proxy_int.h"
 
@@ -98,18 +100,19 @@ static void not_found(struct http_req *r, const char *msg)
 	http_respond(r, 404, "text/plain; charset=utf-8", msg, strlen(msg));
 }
 
-/* The hub's page, with a <base> for this virtual proxy. */
-static void page(struct proxy *p, struct http_req *r, const struct preq *pr)
+/* An app's page, with a <base> for this virtual proxy. */
+static void page(struct proxy *p, struct http_req *r, const struct preq *pr, const char *app)
 {
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/hub/index.html", p->cfg.web_root);
+	snprintf(path, sizeof(path), "%s/%s/index.html", p->cfg.web_root, app);
 	char *html = NULL;
 	size_t len = 0;
 	struct err e;
 	err_init(&e);
 	if (file_read_all(path, 1 << 20, &html, &len, &e) != 0) {
-		log_error("proxy: the hub's page: %s", e.message);
-		not_found(r, "the hub is not installed on this node (make builds it into web/)\n");
+		log_error("proxy: the %s page: %s", app, e.message);
+		not_found(r, "this web app is not installed on this node (make builds it into "
+			     "web/)\n");
 		return;
 	}
 	const char *head = strstr(html, "<head>");
@@ -121,7 +124,7 @@ static void page(struct proxy *p, struct http_req *r, const struct preq *pr)
 		bad |= buf_append(&b, html, at);
 		bad |= buf_puts(&b, "<base href=\"");
 		proxy_html_put(&b, pr->base);
-		bad |= buf_puts(&b, "/hub/\">");
+		bad |= buf_printf(&b, "/%s/\">", app);
 		bad |= buf_append(&b, html + at, len - at);
 	} else {
 		bad |= buf_append(&b, html, len);
@@ -138,8 +141,8 @@ static void page(struct proxy *p, struct http_req *r, const struct preq *pr)
 	http_respond_owned(r, 200, "text/html; charset=utf-8", buf_steal(&b), n);
 }
 
-/* A file of the hub: the precompressed copy (NAME.gz) when the browser takes gzip. */
-static void file(struct proxy *p, struct http_req *r, const char *rel)
+/* A file of an app: the precompressed copy (NAME.gz) when the browser takes gzip. */
+static void file(struct proxy *p, struct http_req *r, const char *app, const char *rel)
 {
 	const char *type = type_of(rel);
 	if (!type) {
@@ -151,12 +154,12 @@ static void file(struct proxy *p, struct http_req *r, const char *rel)
 	char path[4096];
 	int fd = -1;
 	if (gz) {
-		snprintf(path, sizeof(path), "%s/hub/%s.gz", p->cfg.web_root, rel);
+		snprintf(path, sizeof(path), "%s/%s/%s.gz", p->cfg.web_root, app, rel);
 		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		gz = fd >= 0;
 	}
 	if (fd < 0) {
-		snprintf(path, sizeof(path), "%s/hub/%s", p->cfg.web_root, rel);
+		snprintf(path, sizeof(path), "%s/%s/%s", p->cfg.web_root, app, rel);
 		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	struct stat st;
@@ -178,36 +181,44 @@ static void file(struct proxy *p, struct http_req *r, const char *rel)
 
 bool proxy_hub_serve(struct proxy *p, struct http_req *r, const struct preq *pr, const char *path)
 {
-	bool hub = proxy_path_under(path, "/hub");
 	bool sense = proxy_path_under(path, "/sense") ||
 		     proxy_path_under(path, "/datamodelviewer") ||
 		     proxy_path_under(path, "/dataloadeditor");
-	if (!hub && !sense)
+	const char *app = sense || proxy_path_under(path, "/hub") ? "hub"
+			  : proxy_path_under(path, "/qmc")	  ? "qmc"
+								  : NULL;
+	if (!app)
 		return false;
-	if (!proxy_hub_installed(p)) {
-		not_found(r, "the hub is not installed on this node (make builds it into web/)\n");
+	char index[4096];
+	struct stat st;
+	snprintf(index, sizeof(index), "%s/%s/index.html", p->cfg.web_root ? p->cfg.web_root : "",
+		 app);
+	if (!p->cfg.web_root || stat(index, &st) != 0 || !S_ISREG(st.st_mode)) {
+		not_found(r, "this web app is not installed on this node (make builds it into "
+			     "web/)\n");
 		return true;
 	}
-	if (strcmp(path, "/hub") == 0) {
+	size_t n = strlen(app) + 1; /* "/hub" */
+	if (!sense && path[n] == 0) {
 		http_add_header(r, "Location",
-				arena_printf(http_req_arena(r), "%s/hub/", pr->base));
+				arena_printf(http_req_arena(r), "%s/%s/", pr->base, app));
 		http_respond(r, 301, "text/plain; charset=utf-8", "", 0);
 		return true;
 	}
-	const char *rel = hub ? path + 5 : "";
-	if (!*rel || strcmp(rel, "index.html") == 0 || sense) {
-		page(p, r, pr);
+	const char *rel = sense ? "" : path + n + 1;
+	if (!*rel || strcmp(rel, "index.html") == 0) {
+		page(p, r, pr, app);
 		return true;
 	}
-	/* a path of the hub's own (an app, a stream) that is not a file: the page */
+	/* a path of the app's own (an app, a stream, a page) that is not a file: the page */
 	if (!strchr(rel, '.') && proxy_hub_path_ok(rel)) {
-		page(p, r, pr);
+		page(p, r, pr, app);
 		return true;
 	}
 	if (!proxy_hub_path_ok(rel)) {
 		not_found(r, "there is nothing here\n");
 		return true;
 	}
-	file(p, r, rel);
+	file(p, r, app, rel);
 	return true;
 }

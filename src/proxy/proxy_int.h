@@ -94,9 +94,9 @@ struct proxy {
 	} down[8];
 };
 
-/* The hub (hub.c). Whether web_root holds it; serving GET/HEAD of a hub path (/hub/...,
- * /sense/..., /datamodelviewer/..., /dataloadeditor/...), false when `path` is not one; which
- * relative paths may name a file. */
+/* The web apps (hub.c). Whether web_root holds the hub; serving GET/HEAD of a path of the
+ * hub (/hub/..., /sense/..., /datamodelviewer/..., /dataloadeditor/...) or the management
+ * console (/qmc/...), false when `path` is neither; which relative paths may name a file. */
 bool proxy_hub_installed(const struct proxy *p);
 bool proxy_hub_serve(struct proxy *p, struct http_req *r, const struct preq *pr, const char *path);
 bool proxy_hub_path_ok(const char *rel);

@@ -704,6 +704,31 @@ jar_session() { awk -v n="$2" '$6 == n { print $7 }' "$BATS_TEST_TMPDIR/jar.$1";
 	[ "$(jqb .totalCount)" = 0 ]; [ "$(jqb '.rows|length')" = 0 ]
 }
 
+@test "a person makes reload tasks and reads execution logs as the rules allow" {
+	printf 'tasky password\n' | "$FATHOM" user add tasky --dir "$SITE" >/dev/null
+	app_file "$BATS_TEST_TMPDIR/k.fapp" 0
+	st=$(api POST "/qrs/app/upload?name=TaskyApp" --data-binary @"$BATS_TEST_TMPDIR/k.fapp"); expect 201 "$st"
+	app=$(jqb .id)
+	body="{\"task\":{\"name\":\"Tasky reload\",\"app\":{\"id\":\"$app\"}}}"
+	st=$(sign_in tasky 'tasky password'); s=$(sid)
+	st=$(qrs POST /qrs/reloadtask/create "$s" -H 'Content-Type: application/json' --data "$body"); expect 403 "$st"
+	[ "$(rows reloadtask "WHERE name = 'Tasky reload'")" = 0 ]
+	st=$(sign_in admin "$ADMIN_PW"); s=$(sid)
+	st=$(qrs POST /qrs/reloadtask/create "$s" -H 'Content-Type: application/json' --data "$body"); expect 201 "$st"
+	task=$(jqb .id)
+	st=$(qrs POST "/qrs/task/$task/start/synchronous" "$s"); expect 201 "$st"
+	for _ in $(seq 1 100); do
+		st=$(api GET "/qrs/executionresult?filter=taskID%20eq%20$task")
+		[ "$(jqb '.[0].status')" = 7 ] || [ "$(jqb '.[0].status')" = 8 ] && break
+		sleep 0.2
+	done
+	rid=$(jqb '.[0].id')
+	st=$(qrs GET "/qrs/executionresult/$rid/scriptlog" "$s"); expect 200 "$st"
+	grep -q 'reload started' "$(BODY_FILE)"
+	st=$(sign_in tasky 'tasky password'); s=$(sid)
+	st=$(qrs GET "/qrs/executionresult/$rid/scriptlog" "$s"); expect 403 "$st"
+}
+
 @test "a rule's syntax is checked without saving it, with the position of the fault" {
 	st=$(json POST /qrs/systemrule/check '{"rule":"user.roles = \"RootAdmin\"","resourceFilter":"App_*"}'); expect 200 "$st"
 	[ "$(jqb .valid)" = true ]

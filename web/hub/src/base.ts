@@ -1,10 +1,9 @@
 // Where the hub lives. The proxy gives the page a <base> naming {prefix}/hub/, where the
 // prefix is the virtual proxy's ("" for the default one); every address is made from it.
 
-const hubPath = new URL(document.baseURI).pathname;
+import { prefix } from '../../common/http';
 
-/** The virtual proxy's root: "" or "/prefix". */
-export const prefix = hubPath.endsWith('/hub/') ? hubPath.slice(0, -'/hub/'.length) : '';
+export { prefix, signInUrl } from '../../common/http';
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const OBJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -27,7 +26,3 @@ export const modelUrl = (appId: string): string => `${prefix}/datamodelviewer/ap
 
 /** Qlik's address of an app's load script editor. */
 export const scriptUrl = (appId: string): string => `${prefix}/dataloadeditor/app/${encodeURIComponent(appId)}`;
-
-export function signInUrl(): string {
-  return `${prefix}/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`;
-}

@@ -1,6 +1,6 @@
 // Bookmarks: named selections of the app, listed beside its sheets. Whoever opens the app
 // applies them with a click; people who may change the app add and delete them.
-import { h } from './dom';
+import { h } from '../../common/dom';
 import type { Doc } from './engine';
 
 interface Item {

@@ -4,7 +4,7 @@
 // removed, sheets deleted. Every change is saved in the app at once (DoSave), so it is
 // there for every session, on every node, after a reload of the page.
 import type { Nebula } from './charts';
-import { h } from './dom';
+import { h } from '../../common/dom';
 import type { Doc, LibraryItem } from './engine';
 
 export interface Cell {

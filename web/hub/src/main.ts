@@ -5,10 +5,11 @@ import './style.css';
 import type { Nebula } from './charts';
 import { appUrl, hubUrl, isId, isObjectId, modelUrl, prefix, scriptUrl } from './base';
 import { bookmarksPanel } from './bookmarks';
-import { clear, h, when } from './dom';
+import { clear, h, when } from '../../common/dom';
 import { addChart, chartForm, checkMeasure, deleteSheet, newSheet, removeChart, renameSheet, STEPS, stepChart, stepped, type Cell } from './edit';
 import { currentSelections, fieldNames, libraryItems, openApp, restoreSelections, tablesAndKeys, type LibraryItem, type Opened, type Selection } from './engine';
 import { apps, HttpError, me, quoted, reload, reloadLog, streams, type Me } from './qrs';
+import { signOut } from '../../common/http';
 
 const main = document.getElementById('main') as HTMLElement;
 const crumbs = document.getElementById('crumbs') as HTMLElement;
@@ -86,9 +87,7 @@ async function whoAmI(): Promise<Me> {
 
 document.getElementById('sign-out')?.addEventListener('click', async () => {
   await closeApp();
-  const form = h('form', { method: 'post', action: `${prefix}/sign-out` });
-  document.body.append(form);
-  form.submit();
+  signOut();
 });
 
 /* ------------------------------------------------------------------ streams and apps */

@@ -1,6 +1,8 @@
-// The repository API through the proxy, as the signed-in person: every call carries the
-// session cookie and an xrfkey (the same 16 characters in the header and the query).
-import { prefix, signInUrl } from './base';
+// The repository API through the proxy, as the signed-in person (common/http.ts): the
+// hub's calls.
+import { HttpError, qrsUrl, send } from '../../common/http';
+
+export { HttpError, me, quoted, type Me } from '../../common/http';
 
 export interface Stream {
   id: string;
@@ -17,49 +19,7 @@ export interface App {
   lastReloadTime: string | null;
 }
 
-export interface Me {
-  userDirectory: string;
-  userId: string;
-  logoutUri: string;
-}
-
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-const xrf = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => LETTERS[b % 62]).join('');
-
-async function send(url: string, method = 'GET'): Promise<Response> {
-  const res = await fetch(url, {
-    method,
-    headers: { 'X-Qlik-Xrfkey': xrf, Accept: 'application/json, text/plain' },
-    credentials: 'same-origin',
-  });
-  if (res.status === 401) {
-    location.assign(signInUrl());
-    throw new HttpError(401, 'signing in again');
-  }
-  if (!res.ok) {
-    let msg = `${res.status} ${res.statusText}`;
-    try {
-      const body = (await res.json()) as { message?: unknown };
-      if (typeof body.message === 'string') msg = body.message;
-    } catch {
-      /* the status says enough */
-    }
-    throw new HttpError(res.status, msg);
-  }
-  return res;
-}
-
 const call = async <T>(url: string): Promise<T> => (await (await send(url)).json()) as T;
-const qrsUrl = (path: string): string => `${prefix}/qrs${path}${path.includes('?') ? '&' : '?'}xrfkey=${xrf}`;
 
 export const qrs = <T>(path: string): Promise<T> => call<T>(qrsUrl(path));
 
@@ -77,11 +37,6 @@ export async function reloadLog(appId: string): Promise<string> {
     throw err;
   }
 }
-
-export const me = (): Promise<Me> => call<Me>(`${prefix}/qps/user`);
-
-/** A text value in a QRS filter: single quotes, a quote written twice. */
-export const quoted = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** The apps that `filter` selects (and the rules let this person read), by name. */
 export const apps = (filter: string): Promise<App[]> =>

@@ -1,0 +1,122 @@
+// Apps: the list (searched, sorted and paged on the server), upload with a progress bar,
+// reload, publish to a stream, delete, and a link that opens the app in the hub.
+import { h } from '../../common/dom';
+import { prefix } from '../../common/http';
+import { del, get, post, put, upload } from './api';
+import { List, type Row } from './list';
+import { action, bytes, field, heading, notice } from './ui';
+
+interface Stream {
+  id: string;
+  name: string;
+}
+
+function uploadForm(list: List, say: ReturnType<typeof notice>): HTMLElement {
+  const file = h('input', { type: 'file', name: 'file', accept: '.qvf,.fapp,application/octet-stream', required: true });
+  const name = h('input', { name: 'name', required: true, maxlength: '200', autocomplete: 'off' });
+  const bar = h('progress', { max: '1', value: '0', hidden: true, 'aria-label': 'Upload progress' });
+  const said = h('span', { class: 'progress-text', 'aria-live': 'polite' });
+  const go = h('button', { type: 'submit' }, 'Upload');
+  file.addEventListener('change', () => {
+    const f = file.files?.[0];
+    if (f && !name.value) name.value = f.name.replace(/\.(qvf|fapp)$/i, '');
+  });
+  const form = h('form', { class: 'inline-form', 'aria-label': 'Upload an app' }, field('App file', file), field('Name', name), go, bar, said);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = file.files?.[0];
+    if (!f) return;
+    go.disabled = true;
+    bar.hidden = false;
+    const started = performance.now();
+    try {
+      const app = await upload(f, name.value.trim(), (sent, total) => {
+        bar.value = total ? sent / total : 0;
+        const secs = (performance.now() - started) / 1000;
+        const rate = secs > 0 ? sent / secs : 0;
+        said.textContent = `${bytes(sent)} of ${bytes(total)} (${Math.floor((100 * sent) / (total || 1))}%)${rate ? `, ${bytes(rate)}/s` : ''}`;
+      });
+      said.textContent = '';
+      say.ok(`Uploaded ${app.name}.`);
+      form.reset();
+      await list.load();
+    } catch (err) {
+      say.fail(err);
+    } finally {
+      go.disabled = false;
+      bar.hidden = true;
+    }
+  });
+  return form;
+}
+
+/** A select of streams that publishes the app to the chosen one. */
+function publisher(r: Row, streams: Stream[], list: List, say: ReturnType<typeof notice>): Node {
+  const pick = h('select', { 'aria-label': `Stream for ${String(r.name)}` }, h('option', { value: '' }, 'Publish to…'));
+  for (const s of streams) pick.append(h('option', { value: s.id }, s.name));
+  pick.addEventListener('change', async () => {
+    const id = pick.value;
+    if (!id) return;
+    pick.disabled = true;
+    try {
+      await put(`/app/${r.id}/publish?stream=${id}`);
+      say.ok(`${String(r.name)} is in ${streams.find((s) => s.id === id)?.name ?? 'the stream'}.`);
+      await list.load();
+    } catch (err) {
+      say.fail(err);
+      pick.value = '';
+    } finally {
+      pick.disabled = false;
+    }
+  });
+  return pick;
+}
+
+export async function appsPage(main: HTMLElement): Promise<void> {
+  const say = notice();
+  let streams: Stream[] = [];
+  try {
+    streams = await get<Stream[]>('/stream?orderby=name');
+  } catch (err) {
+    say.fail(err);
+  }
+  const list: List = new List({
+    type: 'app',
+    label: 'Apps',
+    searchOn: 'name',
+    sortColumn: 'c0',
+    columns: [
+      { title: 'Name', path: 'name', cell: (r) => String(r.value ?? '') },
+      { title: 'Stream', path: 'stream.name' },
+      { title: 'Owner', path: 'owner.userId' },
+      { title: 'Size', path: 'fileSize', cell: (r) => (typeof r.value === 'number' ? bytes(r.value) : '') },
+      { title: 'Last reload', path: 'lastReloadTime' },
+    ],
+    extra: { name: 'name', published: 'published' },
+    actions: (r) => {
+      const may = new Set(r.may);
+      const out: Node[] = [h('a', { class: 'quiet-link', href: `${prefix}/sense/app/${r.id}` }, 'Open')];
+      if (may.has('update'))
+        out.push(
+          action('Reload', async () => {
+            await post(`/app/${r.id}/reload`);
+            await list.load();
+            return `${String(r.name)} reloaded.`;
+          }, say),
+        );
+      if (may.has('publish') && !r.published && streams.length) out.push(publisher(r, streams, list, say));
+      if (may.has('delete'))
+        out.push(
+          action('Delete', async () => {
+            if (!confirm(`Delete the app ${String(r.name)}? Its file goes too.`)) return;
+            await del(`/app/${r.id}`);
+            await list.load();
+            return `${String(r.name)} is deleted.`;
+          }, say, { class: 'danger' }),
+        );
+      return out;
+    },
+  });
+  main.replaceChildren(heading('Apps'), uploadForm(list, say), say, list.el);
+  await list.load();
+}

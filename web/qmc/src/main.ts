@@ -1,0 +1,70 @@
+// The management console: the sections of the site an administrator manages, each a page
+// at {prefix}/qmc/{section}. Every action is a repository call made as the signed-in person,
+// so someone whose rules forbid it reads the repository's refusal, and the console holds no
+// privilege of its own.
+import './style.css';
+import { h } from '../../common/dom';
+import { me, prefix, signOut } from '../../common/http';
+import { appsPage } from './apps';
+import { nodesPage } from './nodes';
+import { rulesPage } from './rules';
+import { streamsPage, usersPage } from './streams';
+import { tasksPage } from './tasks';
+import { why } from './api';
+
+const SECTIONS: [string, string, (main: HTMLElement) => Promise<void>][] = [
+  ['apps', 'Apps', appsPage],
+  ['streams', 'Streams', streamsPage],
+  ['tasks', 'Tasks', tasksPage],
+  ['rules', 'Rules', rulesPage],
+  ['users', 'Users', usersPage],
+  ['nodes', 'Nodes', nodesPage],
+];
+
+const base = `${prefix}/qmc/`;
+const main = document.getElementById('main') as HTMLElement;
+const side = document.getElementById('side') as HTMLElement;
+
+function section(): string {
+  const rest = location.pathname.startsWith(base) ? location.pathname.slice(base.length) : '';
+  const name = rest.split('/')[0];
+  return SECTIONS.some(([s]) => s === name) ? name : 'apps';
+}
+
+async function show(): Promise<void> {
+  const current = section();
+  side.replaceChildren(
+    ...SECTIONS.map(([s, title]) =>
+      h('a', { href: `${base}${s}`, 'data-nav': true, 'aria-current': s === current ? 'page' : undefined }, title),
+    ),
+  );
+  const entry = SECTIONS.find(([s]) => s === current);
+  document.title = `${entry?.[1] ?? ''} · Fathom console`;
+  main.replaceChildren(h('p', { class: 'loading' }, 'Loading…'));
+  try {
+    await entry?.[2](main);
+  } catch (err) {
+    main.replaceChildren(h('p', { class: 'notice bad', role: 'alert' }, why(err)));
+  }
+  main.focus({ preventScroll: true });
+}
+
+document.addEventListener('click', (e) => {
+  const a = (e.target as Element).closest('a[data-nav]');
+  if (!a || e.ctrlKey || e.metaKey || e.shiftKey || (e as MouseEvent).button !== 0) return;
+  e.preventDefault();
+  history.pushState(null, '', (a as HTMLAnchorElement).href);
+  void show();
+});
+window.addEventListener('popstate', () => void show());
+document.getElementById('sign-out')?.addEventListener('click', () => signOut());
+
+void (async () => {
+  try {
+    const who = await me();
+    (document.getElementById('who') as HTMLElement).textContent = `${who.userDirectory}\\${who.userId}`;
+  } catch {
+    /* the pages say what is wrong */
+  }
+  await show();
+})();

@@ -1,0 +1,177 @@
+// Security rules: the list with enable and disable, an editor that checks the condition and
+// the resource filter as the administrator types (the repository's own parser, the fault's
+// position marked), and the audit: pick a user and a kind of resource, see what they may do.
+import { h } from '../../common/dom';
+import { get, post, put, quoted, why } from './api';
+import { List } from './list';
+import { action, field, heading, notice } from './ui';
+
+const ACTIONS: [number, string][] = [[1, 'Create'], [2, 'Read'], [4, 'Update'], [8, 'Delete'], [16, 'Export'], [32, 'Publish']];
+
+const actionNames = (bits: number): string => ACTIONS.filter(([b]) => bits & b).map(([, n]) => n.toLowerCase()).join(', ');
+
+interface Check {
+  valid: boolean;
+  field?: string;
+  message?: string;
+  position?: number;
+}
+
+function editor(list: List, say: ReturnType<typeof notice>): HTMLElement {
+  const name = h('input', { name: 'name', required: true, maxlength: '255', autocomplete: 'off' });
+  const filter = h('input', { name: 'resourceFilter', required: true, value: 'App_*', spellcheck: false, autocomplete: 'off' });
+  const rule = h('textarea', { name: 'rule', rows: '4', spellcheck: false, 'aria-describedby': 'rule-check' });
+  const acts = ACTIONS.map(([b, n]) => h('input', { type: 'checkbox', name: 'action', value: String(b), checked: b === 2, 'aria-label': n }));
+  const verdict = h('div', { class: 'rule-check', id: 'rule-check', role: 'status', 'aria-live': 'polite' });
+  const save = h('button', { type: 'submit' }, 'Save rule');
+  let seq = 0;
+  let timer = 0;
+  const check = async (): Promise<boolean> => {
+    const mine = ++seq;
+    try {
+      const c = await post<Check>('/systemrule/check', { rule: rule.value, resourceFilter: filter.value });
+      if (mine !== seq) return c.valid;
+      verdict.replaceChildren();
+      verdict.className = `rule-check ${c.valid ? 'ok' : 'bad'}`;
+      if (c.valid) {
+        verdict.append('The rule reads well.');
+      } else {
+        const text = c.field === 'resourceFilter' ? filter.value : rule.value;
+        verdict.append(h('span', { class: 'msg' }, `${c.field === 'resourceFilter' ? 'Resource filter' : 'Condition'}: ${c.message ?? ''}`));
+        if (c.position && c.position > 0) {
+          /* the line of the fault, and a caret under its column */
+          const before = text.slice(0, c.position - 1);
+          const lineStart = before.lastIndexOf('\n') + 1;
+          const lineEnd = text.indexOf('\n', lineStart);
+          const line = text.slice(lineStart, lineEnd < 0 ? undefined : lineEnd);
+          const col = c.position - 1 - lineStart;
+          verdict.append(h('pre', { class: 'caret', 'data-position': String(c.position) }, `${line}\n${' '.repeat(Math.max(0, col))}^ position ${c.position}`));
+        }
+      }
+      return c.valid;
+    } catch (err) {
+      if (mine === seq) {
+        verdict.className = 'rule-check bad';
+        verdict.textContent = why(err);
+      }
+      return false;
+    }
+  };
+  const soon = (): void => {
+    clearTimeout(timer);
+    timer = window.setTimeout(() => void check(), 300);
+  };
+  rule.addEventListener('input', soon);
+  filter.addEventListener('input', soon);
+  const form = h(
+    'form',
+    { class: 'rule-form', 'aria-label': 'Write a security rule' },
+    field('Rule name', name),
+    field('Resource filter', filter),
+    h('fieldset', { class: 'checks' }, h('legend', {}, 'Actions'), ...acts.map((c, i) => h('label', {}, c, ACTIONS[i][1]))),
+    field('Condition', rule),
+    verdict,
+    save,
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!(await check())) return;
+    const bits = acts.filter((c) => c.checked).reduce((a, c) => a | Number(c.value), 0);
+    try {
+      await post('/systemrule', {
+        name: name.value.trim(),
+        category: 'Security',
+        type: 'Custom',
+        resourceFilter: filter.value,
+        rule: rule.value,
+        actions: bits,
+        disabled: false,
+      });
+      say.ok(`${name.value.trim()} is saved.`);
+      form.reset();
+      verdict.replaceChildren();
+      await list.load();
+    } catch (err) {
+      say.fail(err);
+    }
+  });
+  return form;
+}
+
+/** The audit: what one user may do with each resource of a type, and which rules say so. */
+function audit(): HTMLElement {
+  const user = h('input', { name: 'auditUser', placeholder: 'user id', required: true, autocomplete: 'off' });
+  const type = h('select', { name: 'auditType' }, ...['App', 'Stream', 'ReloadTask', 'DataConnection', 'User', 'SystemRule'].map((t) => h('option', { value: t }, t)));
+  const out = h('div', { class: 'audit-out', 'aria-live': 'polite' });
+  const form = h('form', { class: 'inline-form', 'aria-label': 'Audit' }, field('User', user), field('Resources', type), h('button', { type: 'submit' }, 'Audit'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      interface Audit {
+        ruleApplication: { userID: string; resourceID: string; ruleID: string; allowed: boolean; actions: number }[];
+        resources: Record<string, { name?: string; userId?: string }>;
+        rules: Record<string, { name: string }>;
+      }
+      const a = await post<Audit>('/systemrule/security/audit', {
+        resourceType: type.value,
+        userFilter: `userId eq ${quoted(user.value.trim())}`,
+        resourceTake: 200,
+      });
+      const byRes = new Map<string, { bits: number; rules: Set<string> }>();
+      for (const ra of a.ruleApplication) {
+        if (!ra.allowed) continue;
+        const e2 = byRes.get(ra.resourceID) ?? { bits: 0, rules: new Set<string>() };
+        e2.bits |= ra.actions;
+        e2.rules.add(a.rules[ra.ruleID]?.name ?? ra.ruleID);
+        byRes.set(ra.resourceID, e2);
+      }
+      const rows = Object.entries(a.resources).map(([id, r]) => {
+        const g = byRes.get(id);
+        return h('tr', {}, h('td', {}, r.name ?? r.userId ?? id), h('td', {}, g ? actionNames(g.bits) : 'nothing'), h('td', {}, g ? [...g.rules].join(', ') : ''));
+      });
+      out.replaceChildren(
+        h(
+          'table',
+          { 'aria-label': 'Audit' },
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, type.value), h('th', { scope: 'col' }, 'May'), h('th', { scope: 'col' }, 'Because of'))),
+          h('tbody', {}, ...rows),
+        ),
+      );
+      if (!rows.length) out.append(h('p', { class: 'empty' }, 'No resources of this type.'));
+    } catch (err) {
+      out.replaceChildren(h('p', { class: 'notice bad', role: 'alert' }, why(err)));
+    }
+  });
+  return h('section', { class: 'audit' }, h('h2', {}, 'Audit'), form, out);
+}
+
+export async function rulesPage(main: HTMLElement): Promise<void> {
+  const say = notice();
+  const list: List = new List({
+    type: 'systemrule',
+    label: 'Rules',
+    searchOn: 'name',
+    sortColumn: 'c0',
+    columns: [
+      { title: 'Name', path: 'name' },
+      { title: 'Resource filter', path: 'resourceFilter' },
+      { title: 'Actions', path: 'actions', cell: (r) => actionNames(Number(r.value)) },
+      { title: 'Condition', path: 'rule', cell: (r) => h('code', {}, String(r.value ?? '')) },
+      { title: 'Enabled', path: 'disabled', cell: (r) => (r.value ? 'no' : 'yes') },
+    ],
+    extra: { name: 'name', disabled: 'disabled' },
+    actions: (r) =>
+      r.may.includes('update')
+        ? [
+            action(r.disabled ? 'Enable' : 'Disable', async () => {
+              const full = await get<Record<string, unknown>>(`/systemrule/${r.id}`);
+              await put(`/systemrule/${r.id}`, { ...full, disabled: !r.disabled });
+              await list.load();
+              return `${String(r.name)} is ${r.disabled ? 'enabled' : 'disabled'}.`;
+            }, say),
+          ]
+        : [],
+  });
+  main.replaceChildren(heading('Rules'), editor(list, say), say, list.el, audit());
+  await list.load();
+}

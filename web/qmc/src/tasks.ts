@@ -1,0 +1,224 @@
+// Reload tasks: the list with each task's last execution, a form that builds a task with a
+// schedule (once, hourly, daily, weekly on chosen days, monthly, in a named time zone),
+// start and stop, and a task's executions with the script log of one followed as it grows.
+import { h } from '../../common/dom';
+import { EXEC_STATUS, FINAL_STATUS, get, post, table, why } from './api';
+import { List, text, type Row } from './list';
+import { action, field, heading, notice } from './ui';
+
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+const statusText = (v: unknown): string => (typeof v === 'number' ? (EXEC_STATUS[v] ?? String(v)) : '');
+
+interface Schedule {
+  kind: string;
+  date: string;
+  time: string;
+  zone: string;
+  days: number[];
+  monthDay: number;
+}
+
+/** The schema event (time trigger) of a schedule, as QRS takes it; null for none. The start
+ * is wall-clock time in the trigger's time zone. */
+export function schemaEvent(s: Schedule): Record<string, unknown> | null {
+  if (s.kind === 'none') return null;
+  const ev: Record<string, unknown> = {
+    name: `${s.kind} at ${s.time} ${s.zone}`,
+    timeZone: s.zone,
+    daylightSavingTime: 0,
+    startDate: `${s.date}T${s.time}:00.000Z`,
+    enabled: true,
+  };
+  const plan: Record<string, [number, string, string[] | undefined]> = {
+    once: [0, '0 0 0 0', undefined],
+    hourly: [1, '0 1 0 0', undefined],
+    daily: [2, '0 0 1 0', undefined],
+    weekly: [3, '0 0 0 1', [`* * - ${s.days.join(',')} 1 * * *`]],
+    monthly: [4, '0 0 1 0', [`* * - * * ${s.monthDay} * *`]],
+  };
+  const [option, increment, filter] = plan[s.kind];
+  ev.incrementOption = option;
+  ev.incrementDescription = increment;
+  if (filter) ev.schemaFilterDescription = filter;
+  return ev;
+}
+
+function zones(): string[] {
+  const intl = Intl as unknown as { supportedValuesOf?: (k: string) => string[] };
+  const list = intl.supportedValuesOf?.('timeZone') ?? [];
+  return list.includes('UTC') ? list : ['UTC', ...list];
+}
+
+async function taskForm(list: List, say: ReturnType<typeof notice>): Promise<HTMLElement> {
+  const name = h('input', { name: 'name', required: true, maxlength: '255', autocomplete: 'off' });
+  const app = h('select', { name: 'app', required: true }, h('option', { value: '' }, 'Choose an app'));
+  try {
+    const page = await table('app', { id: 'id', name: 'name' }, { skip: 0, take: 1000, sortColumn: 'name', ascending: true });
+    for (const [id, n] of page.rows) app.append(h('option', { value: String(id) }, String(n)));
+  } catch (err) {
+    say.fail(err);
+  }
+  const kind = h(
+    'select',
+    { name: 'kind' },
+    ...['none', 'once', 'hourly', 'daily', 'weekly', 'monthly'].map((k) => h('option', { value: k }, k === 'none' ? 'No schedule' : k[0].toUpperCase() + k.slice(1))),
+  );
+  const now = new Date();
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const date = h('input', { name: 'date', type: 'date', value: `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}` });
+  const time = h('input', { name: 'time', type: 'time', value: '06:00' });
+  const here = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const zone = h('select', { name: 'zone' }, ...zones().map((z) => h('option', { value: z, selected: z === here }, z)));
+  const days = WEEKDAYS.map((d, i) => h('input', { type: 'checkbox', name: 'day', value: String(i), 'aria-label': d }));
+  const dayBox = h('fieldset', { class: 'checks', hidden: true }, h('legend', {}, 'On'), ...days.map((c, i) => h('label', {}, c, WEEKDAYS[i].slice(0, 3))));
+  const monthDay = h('input', { name: 'monthDay', type: 'number', min: '1', max: '31', value: '1' });
+  const monthBox = field('Day of the month', monthDay);
+  monthBox.hidden = true;
+  const when = h('div', { class: 'when', hidden: true }, field('Starting', date), field('At', time), field('Time zone', zone), dayBox, monthBox);
+  kind.addEventListener('change', () => {
+    when.hidden = kind.value === 'none';
+    dayBox.hidden = kind.value !== 'weekly';
+    monthBox.hidden = kind.value !== 'monthly';
+  });
+  const form = h(
+    'form',
+    { class: 'task-form', 'aria-label': 'Create a reload task' },
+    field('Task name', name),
+    field('App', app),
+    field('Schedule', kind),
+    when,
+    h('button', { type: 'submit' }, 'Create task'),
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const chosen = days.filter((d) => d.checked).map((d) => Number(d.value));
+    if (kind.value === 'weekly' && !chosen.length) {
+      say.fail(new Error('Choose at least one day of the week.'));
+      return;
+    }
+    const ev = schemaEvent({ kind: kind.value, date: date.value, time: time.value, zone: zone.value, days: chosen, monthDay: Number(monthDay.value) });
+    try {
+      await post('/reloadtask/create', { task: { name: name.value.trim(), app: { id: app.value } }, schemaEvents: ev ? [ev] : [] });
+      say.ok(`${name.value.trim()} is created.`);
+      await list.load();
+    } catch (err) {
+      say.fail(err);
+    }
+  });
+  return form;
+}
+
+/** A task's triggers and executions; a click on an execution follows its script log. */
+async function details(task: Row, into: HTMLElement): Promise<void> {
+  const log = h('pre', { class: 'log', 'aria-label': 'Script log', tabindex: '0' });
+  const state = h('p', { class: 'log-state', role: 'status' });
+  const triggers = h('ul', { class: 'triggers' });
+  const runs = new List({
+    type: 'executionresult',
+    label: 'Executions',
+    filter: `taskID eq ${task.id}`,
+    sortColumn: 'c1',
+    ascending: false,
+    pageSize: 10,
+    columns: [
+      { title: 'Status', path: 'status', cell: (r) => statusText(r.value) },
+      { title: 'Started', path: 'startTime' },
+      { title: 'Duration', path: 'duration', cell: (r) => (typeof r.value === 'number' && r.value > 0 ? `${(r.value / 1000).toFixed(1)} s` : '') },
+      { title: 'Node', path: 'executingNodeName' },
+    ],
+    extra: { status: 'status' },
+    actions: (r) => [h('button', { type: 'button', class: 'quiet', onclick: () => void follow(r.id, log, state) }, 'Log')],
+  });
+  into.replaceChildren(
+    h('h2', {}, `${String(task.name)}: triggers and executions`),
+    triggers,
+    h('div', { class: 'list-tools' }, h('button', { type: 'button', class: 'quiet', onclick: () => void runs.load() }, 'Refresh')),
+    runs.el,
+    state,
+    log,
+  );
+  try {
+    const evs = await get<Record<string, unknown>[]>(`/schemaevent/full?filter=${encodeURIComponent(`reloadTask.id eq ${task.id}`)}`);
+    triggers.replaceChildren(
+      ...(evs.length
+        ? evs.map((ev) => {
+            const op = (ev.operational ?? {}) as Record<string, unknown>;
+            return h('li', {}, `${String(ev.name)}; next: ${text(op.nextExecution) || 'not planned yet'}`);
+          })
+        : [h('li', {}, 'No time triggers: the task runs when started, or by a chain.')]),
+    );
+  } catch (err) {
+    triggers.replaceChildren(h('li', { class: 'bad' }, why(err)));
+  }
+  await runs.load();
+}
+
+let following = 0;
+
+/** Shows an execution's script log, asking for what was added each second until it ends. */
+async function follow(resultId: string, log: HTMLElement, state: HTMLElement): Promise<void> {
+  const me = ++following;
+  log.textContent = '';
+  let offset = 0;
+  for (;;) {
+    try {
+      const r = await get<Record<string, unknown>>(`/executionresult/${resultId}`);
+      const chunk = await get<string>(`/executionresult/${resultId}/scriptlog?offset=${offset}`);
+      if (me !== following) return;
+      if (typeof chunk === 'string' && chunk) {
+        log.append(chunk);
+        offset += new TextEncoder().encode(chunk).length;
+        log.scrollTop = log.scrollHeight;
+      }
+      const status = Number(r.status);
+      state.textContent = `Status: ${statusText(status)}`;
+      if (FINAL_STATUS.has(status)) return;
+    } catch (err) {
+      if (me === following) state.textContent = why(err);
+      return;
+    }
+    await new Promise((res) => setTimeout(res, 1000));
+    if (me !== following) return;
+  }
+}
+
+export async function tasksPage(main: HTMLElement): Promise<void> {
+  const say = notice();
+  const detail = h('section', { class: 'detail', 'aria-live': 'polite' });
+  const list: List = new List({
+    type: 'reloadtask',
+    label: 'Tasks',
+    searchOn: 'name',
+    sortColumn: 'c0',
+    columns: [
+      { title: 'Name', path: 'name' },
+      { title: 'App', path: 'app.name' },
+      { title: 'Enabled', path: 'enabled', cell: (r) => (r.value ? 'yes' : 'no') },
+      { title: 'Last status', path: 'operational.lastExecutionResult.status', sort: false, cell: (r) => statusText(r.value) },
+      { title: 'Last run', path: 'operational.lastExecutionResult.startTime', sort: false },
+      { title: 'Node', path: 'operational.lastExecutionResult.executingNodeName', sort: false },
+    ],
+    extra: { name: 'name' },
+    actions: (r) => {
+      const out: Node[] = [h('button', { type: 'button', class: 'quiet', onclick: () => void details(r, detail) }, 'History')];
+      if (r.may.includes('update')) {
+        out.push(
+          action('Start', async () => {
+            await post(`/task/${r.id}/start`);
+            await list.load();
+            return `${String(r.name)} is started.`;
+          }, say),
+          action('Stop', async () => {
+            await post(`/task/${r.id}/stop`);
+            await list.load();
+            return `${String(r.name)} is told to stop.`;
+          }, say),
+        );
+      }
+      return out;
+    },
+  });
+  main.replaceChildren(heading('Tasks'), await taskForm(list, say), say, list.el, detail);
+  await list.load();
+}

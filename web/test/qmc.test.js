@@ -1,0 +1,273 @@
+// The management console in a real browser: Debian's chromium driven by playwright-core
+// against a real node (tests/qix/site.js). The administrator signs in, uploads an app and
+// watches the progress bar, makes a stream and publishes to it, pages and sorts a long list
+// on the server, makes a task with a daily trigger in a named time zone and follows its log
+// to the end, writes a rule with a syntax error and sees where, audits a person, and sees the
+// node running; a person without admin roles gets the repository's refusals. axe-core checks
+// every page. What the pages show is compared with what the repository API answers.
+// Screenshots of each step go to $FATHOM_TEST_OUT/qmc (default: a temporary folder).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const { makeSite, destroySite, sleep } = require('../../tests/qix/site.js');
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const shots = path.join(process.env.FATHOM_TEST_OUT ?? fs.mkdtempSync(path.join(os.tmpdir(), 'qmc-')), 'qmc');
+fs.mkdirSync(shots, { recursive: true });
+
+let site;
+let browser;
+const READER_PW = 'a reader password';
+
+function cli(...args) {
+  return execFileSync(process.env.FATHOM, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+before(async () => {
+  site = await makeSite();
+  const pw = path.join(site.top, 'reader.pw');
+  fs.writeFileSync(pw, `${READER_PW}\n`);
+  cli('user', 'add', 'reader', '--dir', site.dir, '--password-file', pw);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await destroySite(site);
+});
+
+const origin = () => `https://localhost:${site.proxyPort}`;
+
+async function signedIn(user, password) {
+  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1360, height: 900 } });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('dialog', (d) => d.accept());
+  await page.goto(`${origin()}/qmc/`);
+  assert.match(page.url(), /\/sign-in\?next=%2Fqmc%2F$/);
+  await page.fill('input[name=username]', user);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${origin()}/qmc/`);
+  return { ctx, page, errors };
+}
+
+let step = 0;
+const shot = (page, name) => page.screenshot({ path: path.join(shots, `${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true });
+
+/** axe-core on the page as it is: no serious or critical violation. */
+async function accessible(page, what) {
+  await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`);
+  });
+  assert.deepEqual(found, [], `${what}: accessibility violations`);
+}
+
+async function section(page, name) {
+  await page.click(`nav#side a:text-is("${name}")`);
+  await page.waitForSelector(`h1:text-is("${name}")`);
+  await page.waitForFunction(() => !document.querySelector('.count') || !/Loading/.test(document.querySelector('.count').textContent));
+}
+
+/** Waits for the page's notice to change to a success or failure, and asserts it is `want`. */
+async function said(page, want, timeout = 30000) {
+  const h = await page.waitForFunction((w) => {
+    const n = [...document.querySelectorAll('.notice.ok, .notice.bad')].find((e) => e.textContent === w || e.classList.contains('bad'));
+    return n ? { ok: n.classList.contains('ok'), text: n.textContent } : null;
+  }, want, { timeout });
+  const got = await h.jsonValue();
+  assert.deepEqual(got, { ok: true, text: want });
+}
+
+const rowNames = (page, label, col = 1) =>
+  page.$$eval(`table[aria-label="${label}"] tbody tr[data-id] td:nth-child(${col})`, (tds) => tds.map((t) => t.textContent));
+
+test('the administrator manages apps, streams, tasks, rules and nodes in the console', async () => {
+  const { ctx, page, errors } = await signedIn('admin', site.adminPassword);
+  await page.waitForSelector('h1:text-is("Apps")');
+  assert.equal(await page.textContent('#who'), 'INTERNAL\\admin');
+  await accessible(page, 'apps');
+  await shot(page, 'apps-empty');
+
+  // upload: a 96 MiB app file, and the progress bar going through it
+  const file = path.join(site.top, 'Big upload.fapp');
+  cli('app', 'file', '--out', file, '--padding-bytes', String(96 << 20));
+  await page.evaluate(() => {
+    window.seen = [];
+    new MutationObserver(() => window.seen.push(document.querySelector('.progress-text').textContent)).observe(
+      document.querySelector('.progress-text'), { childList: true, characterData: true, subtree: true });
+  });
+  await page.setInputFiles('input[name=file]', file);
+  assert.equal(await page.inputValue('input[name=name]'), 'Big upload');
+  await page.click('form[aria-label="Upload an app"] button[type=submit]');
+  await said(page, 'Uploaded Big upload.', 120000);
+  const seen = await page.evaluate(() => window.seen);
+  const partial = seen.filter((t) => /\((\d+)%\)/.test(t) && Number(/\((\d+)%\)/.exec(t)[1]) < 100);
+  assert.ok(partial.length >= 1, `the progress bar showed no step before the end: ${JSON.stringify(seen)}`);
+  assert.ok(seen.some((t) => /of 96\.0 MiB/.test(t)), JSON.stringify(seen));
+  const up = (await site.api('GET', `/qrs/app/full?filter=${encodeURIComponent("name eq 'Big upload'")}`)).json;
+  assert.equal(up.length, 1);
+  assert.ok(up[0].fileSize >= 96 << 20);
+  await page.waitForSelector(`tr[data-id="${up[0].id}"]`);
+  await shot(page, 'apps-uploaded');
+
+  // a stream made here, and the app published to it
+  await section(page, 'Streams');
+  await page.fill('form[aria-label="Create a stream"] input[name=name]', 'Console stream');
+  await page.click('form[aria-label="Create a stream"] button[type=submit]');
+  await page.waitForSelector('table[aria-label="Streams"] td:text-is("Console stream")');
+  await accessible(page, 'streams');
+  await section(page, 'Apps');
+  await page.selectOption(`tr[data-id="${up[0].id}"] select`, { label: 'Console stream' });
+  await said(page, 'Big upload is in Console stream.');
+  assert.equal((await site.api('GET', `/qrs/app/${up[0].id}`)).json.stream.name, 'Console stream');
+  await page.waitForSelector(`tr[data-id="${up[0].id}"] td:nth-child(2):text-is("Console stream")`);
+
+  // a long list, paged, sorted and searched on the server
+  const many = Array.from({ length: 130 }, (_, i) => ({ name: `Bulk ${String(i).padStart(3, '0')}` }));
+  assert.equal((await site.api('POST', '/qrs/stream/many', many)).status, 201);
+  const total = (await site.api('GET', '/qrs/stream/count')).json.value;
+  await section(page, 'Streams');
+  await page.waitForSelector(`.count:text-is("1–50 of ${total}")`);
+  const first = await rowNames(page, 'Streams');
+  assert.equal(first.length, 50);
+  assert.deepEqual(first.slice(0, 3), ['Bulk 000', 'Bulk 001', 'Bulk 002']);
+  await page.click('button:text-is("Next")');
+  await page.waitForSelector(`.count:text-is("51–100 of ${total}")`);
+  assert.equal((await rowNames(page, 'Streams'))[0], 'Bulk 050');
+  await page.click('th button.sort:text-is("Name")'); /* sorted by name already: now descending */
+  await page.waitForSelector(`.count:text-is("1–50 of ${total}")`);
+  await page.waitForSelector('th[aria-sort=descending]');
+  const names = (await site.api('GET', '/qrs/stream?orderby=name%20desc')).json.map((s) => s.name);
+  assert.deepEqual(await rowNames(page, 'Streams'), names.slice(0, 50));
+  await page.fill('input[aria-label="Search Streams"]', 'bulk 12');
+  await page.waitForSelector('.count:text-is("1–10 of 10")');
+  assert.deepEqual(await rowNames(page, 'Streams'), ['Bulk 129', 'Bulk 128', 'Bulk 127', 'Bulk 126', 'Bulk 125', 'Bulk 124',
+    'Bulk 123', 'Bulk 122', 'Bulk 121', 'Bulk 120']);
+  await shot(page, 'streams-paged');
+
+  // a task with a daily trigger in a named time zone, started and followed to its end
+  const script = path.join(site.top, 'console.qvs');
+  fs.writeFileSync(script, 'T: LOAD * INLINE [\nx\n1\n2\n3\n];\nTRACE console task ran;\n');
+  const made = cli('app', 'create', 'Console example', '--dir', site.dir, '--script', script);
+  const appId = /\(([0-9a-f-]{36})\)/.exec(made)[1];
+  await section(page, 'Tasks');
+  await page.fill('form[aria-label="Create a reload task"] input[name=name]', 'Reload console example');
+  await page.selectOption('select[name=app]', appId);
+  await page.selectOption('select[name=kind]', 'daily');
+  await page.fill('input[name=date]', '2027-03-01');
+  await page.fill('input[name=time]', '05:30');
+  await page.selectOption('select[name=zone]', 'Europe/Oslo');
+  await accessible(page, 'tasks');
+  await page.click('form[aria-label="Create a reload task"] button[type=submit]');
+  await said(page, 'Reload console example is created.');
+  const task = (await site.api('GET', `/qrs/reloadtask/full?filter=${encodeURIComponent("name eq 'Reload console example'")}`)).json[0];
+  assert.equal(task.app.id, appId);
+  const ev = (await site.api('GET', `/qrs/schemaevent/full?filter=${encodeURIComponent(`reloadTask.id eq ${task.id}`)}`)).json;
+  assert.equal(ev.length, 1);
+  assert.equal(ev[0].timeZone, 'Europe/Oslo');
+  assert.equal(ev[0].incrementOption, 2);
+  assert.equal(ev[0].incrementDescription, '0 0 1 0');
+  assert.match(ev[0].startDate, /^2027-03-01T05:30:00/);
+  const row = `table[aria-label="Tasks"] tr[data-id="${task.id}"]`;
+  await page.click(`${row} button:text-is("Start")`);
+  await said(page, 'Reload console example is started.');
+  await page.click(`${row} button:text-is("History")`);
+  await page.waitForSelector('.triggers li:text("daily at 05:30 Europe/Oslo")');
+  // the execution appears once a runner takes it
+  for (let i = 0; i < 100 && !(await page.$('table[aria-label="Executions"] tr[data-id]')); i++) {
+    await page.click('button:text-is("Refresh")');
+    await sleep(200);
+  }
+  await page.click('table[aria-label="Executions"] tr[data-id] button:text-is("Log")');
+  await page.waitForFunction(() => /^Status: (Finished|Failed|Aborted|Error|Skipped|Reset)|^[^S]/.test(document.querySelector('.log-state')?.textContent ?? ''),
+    null, { timeout: 60000 });
+  assert.equal(await page.textContent('.log-state'), 'Status: Finished');
+  assert.match(await page.textContent('pre.log'), /console task ran/);
+  assert.match(await page.textContent('pre.log'), /T << 3 rows/);
+  await shot(page, 'task-log');
+
+  // a rule: a syntax error shown where it is, then mended and saved; the audit
+  await section(page, 'Rules');
+  await page.fill('form[aria-label="Write a security rule"] input[name=name]', 'Console readers');
+  await page.fill('input[name=resourceFilter]', 'Stream_*');
+  await page.fill('textarea[name=rule]', 'resource.name like "Console*" and user.name =');
+  await page.waitForSelector('.rule-check.bad pre.caret');
+  const position = Number(await page.getAttribute('.rule-check pre.caret', 'data-position'));
+  const check = (await site.api('POST', '/qrs/systemrule/check', { rule: 'resource.name like "Console*" and user.name =' })).json;
+  assert.equal(check.valid, false);
+  assert.equal(position, check.position);
+  assert.match(await page.textContent('.rule-check pre.caret'), new RegExp(`\\^ position ${position}$`));
+  await shot(page, 'rule-error');
+  await page.fill('textarea[name=rule]', 'resource.name like "Console*" and user.userId = "reader"');
+  await page.waitForSelector('.rule-check.ok:text("The rule reads well.")');
+  await accessible(page, 'rules');
+  await page.click('form[aria-label="Write a security rule"] button[type=submit]');
+  await said(page, 'Console readers is saved.');
+  const rule = (await site.api('GET', `/qrs/systemrule/full?filter=${encodeURIComponent("name eq 'Console readers'")}`)).json[0];
+  assert.equal(rule.actions, 2);
+  assert.equal(rule.resourceFilter, 'Stream_*');
+  await page.fill('form[aria-label="Audit"] input[name=auditUser]', 'reader');
+  await page.selectOption('select[name=auditType]', 'Stream');
+  await page.click('form[aria-label="Audit"] button[type=submit]');
+  await page.waitForSelector('table[aria-label="Audit"] td:text-is("Console stream")');
+  const audited = await page.$$eval('table[aria-label="Audit"] tbody tr', (trs) =>
+    Object.fromEntries(trs.map((tr) => [tr.children[0].textContent, tr.children[1].textContent])));
+  assert.match(audited['Console stream'], /read/);
+  assert.equal(audited['Bulk 000'], 'nothing');
+  await shot(page, 'audit');
+
+  // the node, running and central
+  await section(page, 'Nodes');
+  await page.waitForSelector('table[aria-label="Nodes"] td:text-is("node1")');
+  const cells = await page.$$eval('table[aria-label="Nodes"] tbody tr td', (tds) => tds.map((t) => t.textContent));
+  assert.ok(cells.some((c) => c.startsWith('Running')), cells.join(' | '));
+  assert.ok(cells.includes('Central'), cells.join(' | '));
+  await accessible(page, 'nodes');
+  await section(page, 'Users');
+  await page.waitForSelector('table[aria-label="Users"] td:text-is("reader")');
+  await accessible(page, 'users');
+  await shot(page, 'nodes');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('a person without admin roles sees what the rules allow and reads the refusals', async () => {
+  const { ctx, page, errors } = await signedIn('reader', READER_PW);
+  await page.waitForSelector('h1:text-is("Apps")');
+  await page.waitForFunction(() => /of \d+/.test(document.querySelector('.count')?.textContent ?? ''));
+  // the apps list holds only what the rules let this person read
+  const mine = (await site.api('GET', '/qrs/app')).json.length;
+  assert.ok(mine >= 2);
+  const readable = await page.$$eval('table[aria-label="Apps"] tbody tr[data-id]', (trs) => trs.length);
+  assert.ok(readable < mine, `reader sees ${readable} of ${mine} apps`);
+  // the rule made above lets reader read the Console stream and no other
+  await section(page, 'Streams');
+  await page.waitForSelector('.count:text-is("1–1 of 1")');
+  assert.deepEqual(await rowNames(page, 'Streams'), ['Console stream']);
+  assert.equal(await page.$('table[aria-label="Streams"] button.danger'), null);
+  await page.fill('form[aria-label="Create a stream"] input[name=name]', 'Not mine');
+  await page.click('form[aria-label="Create a stream"] button[type=submit]');
+  await page.waitForSelector('.notice.bad[role=alert]');
+  assert.match(await page.textContent('.notice.bad'), /^Not allowed: /);
+  assert.equal((await site.api('GET', `/qrs/stream/count?filter=${encodeURIComponent("name eq 'Not mine'")}`)).json.value, 0);
+  await shot(page, 'reader-refused');
+  await accessible(page, 'streams as reader');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
