@@ -427,6 +427,71 @@ int repo_access_filter(struct qrs *q, struct db_conn *c, const struct entity_des
 	return 0;
 }
 
+/* The rules evaluated for no resource in particular: a rule that reads the resource
+ * (a property, IsOwned, Empty, HasPrivilege of resource...) stops with `touched`. */
+struct probe {
+	struct eval *ev;
+	bool touched;
+};
+
+static bool of_resource(const char *path)
+{
+	return str_ieqn(path, "resource", 8) && (path[8] == 0 || path[8] == '.');
+}
+
+static int probe_values(void *ctx, const char *path, void (*each)(void *arg, const char *value),
+			void *arg)
+{
+	struct probe *p = ctx;
+	if (of_resource(path)) {
+		p->touched = true;
+		return ERR_INVALID;
+	}
+	return subject_values(p->ev, path, each, arg);
+}
+
+static int probe_privilege(void *ctx, const char *path, const char *action, bool *out)
+{
+	struct probe *p = ctx;
+	if (of_resource(path)) {
+		p->touched = true;
+		return ERR_INVALID;
+	}
+	return subject_privilege(p->ev, path, action, out);
+}
+
+int repo_access_reads_all(struct qrs *q, struct db_conn *c, const struct entity_desc *d, bool *all)
+{
+	*all = true;
+	struct repo_access *a = q->access;
+	if (!a)
+		return 0;
+	*all = false;
+	json_t *none = json_object();
+	struct eval ev = {q, c, d->schema, none, 0};
+	for (int i = 0; i < a->n && !*all; i++) {
+		if (!(a->rules[i].actions & ACT_READ) ||
+		    !rules_filter_matches(a->rules[i].filter, d->schema, NULL))
+			continue;
+		struct probe p = {&ev, false};
+		struct rule_subject s = {&p, probe_values, false, probe_privilege};
+		struct err saved = q->err;
+		bool ok = false;
+		int rc = rules_eval(a->rules[i].rule, &s, &ok, &q->err);
+		if (p.touched) {
+			q->err = saved; /* it depends on the resource: not for every one */
+			continue;
+		}
+		if (rc) {
+			json_decref(none);
+			return rc;
+		}
+		*all = ok;
+	}
+	json_decref(none);
+	return 0;
+}
+
 static const char *action_word(int64_t action)
 {
 	for (size_t i = 0; i < ARRAY_LEN(action_names); i++)

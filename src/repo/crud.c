@@ -231,8 +231,32 @@ static int where(struct qrs *q, const struct entity_desc *d, const char *filter,
 	return repo_filter_compile(d, filter, b, &q->err);
 }
 
+/* Appends the order of a list (the caller's, then the creation order) and, with a window
+ * (take > 0), its LIMIT and OFFSET. */
+static int order_and_window(struct qrs *q, const struct entity_desc *d, const char *orderby,
+			    const struct repo_window *w, struct sqlb *b)
+{
+	int rc = buf_puts(&b->sql, " ORDER BY ") ? ERR_NOMEM : 0;
+	if (rc == 0 && orderby && *orderby) {
+		size_t before = b->sql.len;
+		rc = repo_orderby_compile(d, orderby, b, &q->err);
+		/* A blank orderby adds nothing, and then needs no separator. */
+		if (rc == 0 && b->sql.len > before)
+			rc = buf_puts(&b->sql, ", ") ? ERR_NOMEM : 0;
+	}
+	if (rc == 0)
+		rc = buf_puts(&b->sql, "t0.created_date, t0.id") ? ERR_NOMEM : 0;
+	if (rc == 0 && w && w->take > 0) {
+		int lim = db_p_int(&b->p, w->take);
+		int off = db_p_int(&b->p, w->skip);
+		rc = buf_printf(&b->sql, " LIMIT $%d OFFSET $%d", lim, off) ? ERR_NOMEM : 0;
+	}
+	return rc;
+}
+
 static int query(struct qrs *q, struct db_conn *c, const struct entity_desc *d, const char *filter,
-		 const char *id, const char *orderby, enum view v, json_t **out)
+		 const char *id, const char *orderby, const struct repo_window *w, enum view v,
+		 json_t **out)
 {
 	*out = NULL;
 	struct sqlb b;
@@ -242,16 +266,7 @@ static int query(struct qrs *q, struct db_conn *c, const struct entity_desc *d, 
 		     ? ERR_NOMEM
 		     : where(q, d, filter, id, &b, " WHERE ");
 	if (rc == 0)
-		rc = buf_puts(&b.sql, " ORDER BY ") ? ERR_NOMEM : 0;
-	if (rc == 0 && orderby && *orderby) {
-		size_t before = b.sql.len;
-		rc = repo_orderby_compile(d, orderby, &b, &q->err);
-		/* A blank orderby adds nothing, and then needs no separator. */
-		if (rc == 0 && b.sql.len > before)
-			rc = buf_puts(&b.sql, ", ") ? ERR_NOMEM : 0;
-	}
-	if (rc == 0)
-		rc = buf_puts(&b.sql, "t0.created_date, t0.id") ? ERR_NOMEM : 0;
+		rc = order_and_window(q, d, orderby, w, &b);
 	if (rc == 0)
 		rc = db_exec(c, b.sql.data, &b.p, row_to_json, &lc, NULL, &q->err);
 	repo_sqlb_release(&b);
@@ -279,11 +294,13 @@ static int query(struct qrs *q, struct db_conn *c, const struct entity_desc *d, 
 			    "v.object_type = $%d",
 			    pt);
 		rc = rc ? ERR_NOMEM : 0;
-		if (rc == 0 && (id || (filter && *filter))) {
+		if (rc == 0 && (id || (filter && *filter) || (w && w->take > 0))) {
 			rc = buf_printf(&b.sql, " AND %s.object_id IN (SELECT t0.id FROM %s t0",
 					tags ? "j" : "v", d->table)
 				 ? ERR_NOMEM
 				 : where(q, d, filter, id, &b, " WHERE ");
+			if (rc == 0 && w && w->take > 0)
+				rc = order_and_window(q, d, orderby, w, &b);
 			if (rc == 0)
 				rc = buf_puts(&b.sql, ")") ? ERR_NOMEM : 0;
 		}
@@ -311,7 +328,23 @@ static int query(struct qrs *q, struct db_conn *c, const struct entity_desc *d, 
 int repo_crud_list(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
 		   const char *filter, const char *orderby, enum view v, json_t **out)
 {
-	return query(q, c, d, filter, NULL, orderby, v, out);
+	return query(q, c, d, filter, NULL, orderby, NULL, v, out);
+}
+
+int repo_crud_page(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+		   const char *filter, const char *orderby, const struct repo_window *w,
+		   json_t **out, int64_t *total)
+{
+	struct sqlb b;
+	repo_sqlb_init(&b, q->a);
+	int rc = buf_printf(&b.sql, "SELECT count(*) FROM %s t0", d->table) ? ERR_NOMEM : 0;
+	if (rc == 0)
+		rc = where(q, d, filter, NULL, &b, " WHERE ");
+	*total = 0;
+	if (rc == 0)
+		rc = db_exec(c, b.sql.data, &b.p, repo_int_row, total, NULL, &q->err);
+	repo_sqlb_release(&b);
+	return rc ? rc : query(q, c, d, filter, NULL, orderby, w, VIEW_FULL, out);
 }
 
 int repo_crud_get(struct qrs *q, struct db_conn *c, const struct entity_desc *d, const char *id,
@@ -319,7 +352,7 @@ int repo_crud_get(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
 {
 	json_t *arr;
 	*out = NULL;
-	int rc = query(q, c, d, NULL, id, NULL, VIEW_FULL, &arr);
+	int rc = query(q, c, d, NULL, id, NULL, NULL, VIEW_FULL, &arr);
 	if (rc)
 		return rc;
 	if (json_array_size(arr) == 0) {

@@ -242,6 +242,15 @@ void repo_crud_release(struct repo *r);
 /* Lists entities of `d` matching `filter` (may be NULL) in `orderby` order. */
 NODISCARD int repo_crud_list(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
 			     const char *filter, const char *orderby, enum view v, json_t **out);
+/* Rows [skip, skip + take) of a list, by the database. */
+struct repo_window {
+	int64_t skip, take;
+};
+/* One window of the full list `filter` selects, in `orderby` order, and in *total how many
+ * rows it selects in all. For callers who may read every row (repo_access_reads_all). */
+NODISCARD int repo_crud_page(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+			     const char *filter, const char *orderby, const struct repo_window *w,
+			     json_t **out, int64_t *total);
 /* Reads one entity (full); ERR_NOT_FOUND when there is none. */
 NODISCARD int repo_crud_get(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
 			    const char *id, json_t **out);
@@ -293,6 +302,11 @@ NODISCARD int repo_access_may(struct qrs *q, struct db_conn *c, const char *type
 /* Removes from `arr` (full JSON) what the caller may not read. */
 NODISCARD int repo_access_filter(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
 				 json_t *arr);
+/* *all: the caller may read every entity of `d`, whatever it holds (a service; or a rule
+ * granting read on the whole type whose condition holds without reading the resource, as
+ * RootAdmin's does), so a list needs no filtering row by row. */
+NODISCARD int repo_access_reads_all(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
+				    bool *all);
 /* Replaces the filtered full list *arr with the condensed list of the same entities. */
 NODISCARD int repo_access_condense(struct qrs *q, struct db_conn *c, const struct entity_desc *d,
 				   const char *filter, const char *orderby, json_t **arr);
