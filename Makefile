@@ -75,6 +75,7 @@ bench: build
 	bench/proxy_run
 	bench/hub_run
 	bench/backup_run
+	bench/qmc_run
 	cmake --build $(BUILD) --target rules_bench && $(BUILD)/rules_bench
 
 clean:
