@@ -243,6 +243,67 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   await page.waitForSelector('table[aria-label="Users"] td:text-is("reader")');
   await accessible(page, 'users');
   await shot(page, 'nodes');
+
+  // the sections that are a list and a form: a folder connection, a tag, a custom property
+  const folder = path.join(site.top, 'console-data');
+  fs.mkdirSync(folder);
+  await section(page, 'Data connections');
+  await page.fill('form[aria-label="Create a data connection"] input[name=name]', 'Console data');
+  await page.fill('form[aria-label="Create a data connection"] input[name=connectionstring]', folder);
+  await page.click('form[aria-label="Create a data connection"] button[type=submit]');
+  await said(page, 'Console data is created.');
+  await page.waitForSelector('table[aria-label="Data connections"] td:text-is("Console data")');
+  const conn = (await site.api('GET', `/qrs/dataconnection/full?filter=${encodeURIComponent("name eq 'Console data'")}`)).json[0];
+  assert.equal(conn.connectionstring, folder);
+  assert.equal(conn.type, 'folder');
+  await accessible(page, 'data connections');
+  await section(page, 'Tags');
+  await page.fill('form[aria-label="Create a tag"] input[name=name]', 'console-tag');
+  await page.click('form[aria-label="Create a tag"] button[type=submit]');
+  await said(page, 'console-tag is created.');
+  await section(page, 'Custom properties');
+  await page.fill('form[aria-label="Create a custom property"] input[name=name]', 'Env');
+  await page.fill('form[aria-label="Create a custom property"] input[name=choiceValues]', 'Prod, Test');
+  await page.selectOption('form[aria-label="Create a custom property"] select[name=objectTypes]', 'Stream');
+  await page.click('form[aria-label="Create a custom property"] button[type=submit]');
+  await said(page, 'Env is created.');
+  const cp = (await site.api('GET', `/qrs/custompropertydefinition/full?filter=${encodeURIComponent("name eq 'Env'")}`)).json[0];
+  assert.deepEqual(cp.choiceValues, ['Prod', 'Test']);
+  assert.deepEqual(cp.objectTypes, ['Stream']);
+  await page.waitForSelector('table[aria-label="Custom properties"] td:text-is("Prod, Test")');
+  await page.click(`table[aria-label="Custom properties"] tr[data-id="${cp.id}"] button:text-is("Delete")`);
+  await said(page, 'Env is deleted.');
+  assert.equal((await site.api('GET', `/qrs/custompropertydefinition/${cp.id}`)).status, 404);
+  await accessible(page, 'custom properties');
+  await section(page, 'Virtual proxies');
+  await accessible(page, 'virtual proxies');
+
+  // a task that fails: in the executions by status, and on the health page
+  const broken = path.join(site.top, 'broken.qvs');
+  fs.writeFileSync(broken, 'T: LOAD * FROM [lib://CustomData/no-such-file.csv] (txt);\n');
+  const bad = /\(([0-9a-f-]{36})\)/.exec(cli('app', 'create', 'Broken example', '--dir', site.dir, '--script', broken))[1];
+  const badTask = (await site.api('POST', '/qrs/reloadtask/create', { task: { name: 'Reload broken example', app: { id: bad } } })).json.id;
+  assert.equal((await site.api('POST', `/qrs/task/${badTask}/start/synchronous`)).status, 201);
+  for (let i = 0; i < 150; i++) {
+    const r = (await site.api('GET', `/qrs/executionresult?filter=taskID eq ${badTask}`.replace(/ /g, '%20'))).json;
+    if (r.length && r[0].status === 8) break;
+    await sleep(200);
+  }
+  await section(page, 'Executions');
+  await page.selectOption('select[aria-label=Status]', { label: 'Finished' });
+  await page.waitForSelector('table[aria-label="All executions"] span[data-task]:text-is("Reload console example")');
+  assert.deepEqual(await rowNames(page, 'All executions'), ['Finished']);
+  await accessible(page, 'executions');
+  await section(page, 'Health');
+  await page.waitForSelector('dl.facts dd.good:text-is("reaches the repository database and the share")');
+  await page.waitForSelector('dl.facts dd:text-is("held by node1")');
+  await page.waitForSelector('dl.facts dt:text-is("Node node1") + dd.good');
+  await page.waitForSelector('table[aria-label="Failed executions"] span[data-task]:text-is("Reload broken example")');
+  await page.click('table[aria-label="Failed executions"] tr[data-id] button:text-is("Log")');
+  await page.waitForSelector('.log-state:text-is("Status: Failed")');
+  assert.match(await page.textContent('pre.log'), /no-such-file/);
+  await accessible(page, 'health');
+  await shot(page, 'health');
   assert.deepEqual(errors, []);
   await ctx.close();
 });

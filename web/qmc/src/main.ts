@@ -6,19 +6,29 @@ import './style.css';
 import { h } from '../../common/dom';
 import { me, prefix, signOut } from '../../common/http';
 import { appsPage } from './apps';
+import { healthPage } from './health';
 import { nodesPage } from './nodes';
 import { rulesPage } from './rules';
-import { streamsPage, usersPage } from './streams';
-import { tasksPage } from './tasks';
+import { connectionsSection, propertiesSection, simplePage, streamsSection, tagsSection, vproxiesSection, type SimpleSection } from './simple';
+import { executionsPage, tasksPage } from './tasks';
+import { usersPage } from './users';
 import { why } from './api';
+
+const simple = (s: SimpleSection) => (main: HTMLElement) => simplePage(main, s);
 
 const SECTIONS: [string, string, (main: HTMLElement) => Promise<void>][] = [
   ['apps', 'Apps', appsPage],
-  ['streams', 'Streams', streamsPage],
+  ['streams', 'Streams', simple(streamsSection)],
   ['tasks', 'Tasks', tasksPage],
+  ['executions', 'Executions', executionsPage],
   ['rules', 'Rules', rulesPage],
   ['users', 'Users', usersPage],
+  ['dataconnections', 'Data connections', simple(connectionsSection)],
+  ['tags', 'Tags', simple(tagsSection)],
+  ['customproperties', 'Custom properties', simple(propertiesSection)],
+  ['virtualproxies', 'Virtual proxies', simple(vproxiesSection)],
   ['nodes', 'Nodes', nodesPage],
+  ['health', 'Health', healthPage],
 ];
 
 const base = `${prefix}/qmc/`;

@@ -109,35 +109,55 @@ async function taskForm(list: List, say: ReturnType<typeof notice>): Promise<HTM
   return form;
 }
 
-/** A task's triggers and executions; a click on an execution follows its script log. */
-async function details(task: Row, into: HTMLElement): Promise<void> {
-  const log = h('pre', { class: 'log', 'aria-label': 'Script log', tabindex: '0' });
+/** Executions that `filter` selects, newest first; Log follows one's script log below. */
+export function executions(filter: string | undefined, label: string, pageSize = 10, withTask = false): { list: List; el: HTMLElement } {
+  const log = h('pre', { class: 'log', 'aria-label': `Script log (${label})`, tabindex: '0' });
   const state = h('p', { class: 'log-state', role: 'status' });
-  const triggers = h('ul', { class: 'triggers' });
-  const runs = new List({
+  const list = new List({
     type: 'executionresult',
-    label: 'Executions',
-    filter: `taskID eq ${task.id}`,
+    label,
+    filter,
     sortColumn: 'c1',
     ascending: false,
-    pageSize: 10,
+    pageSize,
     columns: [
       { title: 'Status', path: 'status', cell: (r) => statusText(r.value) },
       { title: 'Started', path: 'startTime' },
       { title: 'Duration', path: 'duration', cell: (r) => (typeof r.value === 'number' && r.value > 0 ? `${(r.value / 1000).toFixed(1)} s` : '') },
       { title: 'Node', path: 'executingNodeName' },
+      ...(withTask ? [{ title: 'Task', path: 'taskID', sort: false, cell: (r: Row) => taskName(String(r.value ?? '')) }] : []),
     ],
     extra: { status: 'status' },
     actions: (r) => [h('button', { type: 'button', class: 'quiet', onclick: () => void follow(r.id, log, state) }, 'Log')],
   });
-  into.replaceChildren(
-    h('h2', {}, `${String(task.name)}: triggers and executions`),
-    triggers,
-    h('div', { class: 'list-tools' }, h('button', { type: 'button', class: 'quiet', onclick: () => void runs.load() }, 'Refresh')),
-    runs.el,
-    state,
-    log,
-  );
+  return {
+    list,
+    el: h('div', {}, h('div', { class: 'list-tools' }, h('button', { type: 'button', class: 'quiet', onclick: () => void list.load() }, 'Refresh')), list.el, state, log),
+  };
+}
+
+/* Task names for execution lists, asked once per page view. */
+const names = new Map<string, string>();
+function taskName(id: string): Node {
+  const span = h('span', {}, names.get(id) ?? '');
+  if (!names.has(id) && /^[0-9a-f-]{36}$/.test(id)) {
+    names.set(id, '');
+    void get<{ name: string }>(`/reloadtask/${id}`)
+      .then((t) => {
+        names.set(id, t.name);
+        for (const el of document.querySelectorAll(`[data-task="${id}"]`)) el.textContent = t.name;
+      })
+      .catch(() => names.set(id, '(deleted)'));
+  }
+  span.setAttribute('data-task', id);
+  return span;
+}
+
+/** A task's triggers and executions. */
+async function details(task: Row, into: HTMLElement): Promise<void> {
+  const triggers = h('ul', { class: 'triggers' });
+  const runs = executions(`taskID eq ${task.id}`, 'Executions');
+  into.replaceChildren(h('h2', {}, `${String(task.name)}: triggers and executions`), triggers, runs.el);
   try {
     const evs = await get<Record<string, unknown>[]>(`/schemaevent/full?filter=${encodeURIComponent(`reloadTask.id eq ${task.id}`)}`);
     triggers.replaceChildren(
@@ -151,7 +171,21 @@ async function details(task: Row, into: HTMLElement): Promise<void> {
   } catch (err) {
     triggers.replaceChildren(h('li', { class: 'bad' }, why(err)));
   }
-  await runs.load();
+  await runs.list.load();
+}
+
+/** Every execution of every task, paged: filtered by status. */
+export async function executionsPage(main: HTMLElement): Promise<void> {
+  const pick = h('select', { 'aria-label': 'Status' }, h('option', { value: '' }, 'Any status'), ...EXEC_STATUS.map((s, i) => h('option', { value: String(i) }, s)));
+  let runs = executions(undefined, 'All executions', 50, true);
+  const holder = h('div', {}, runs.el);
+  pick.addEventListener('change', () => {
+    runs = executions(pick.value ? `status eq ${pick.value}` : undefined, 'All executions', 50, true);
+    holder.replaceChildren(runs.el);
+    void runs.list.load();
+  });
+  main.replaceChildren(heading('Executions', pick), holder);
+  await runs.list.load();
 }
 
 let following = 0;

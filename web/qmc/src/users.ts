@@ -1,50 +1,8 @@
-// Streams and users: lists with the forms that add to them.
+// Users: the list, and a form that adds a person to the INTERNAL directory.
 import { h } from '../../common/dom';
-import { del, post, put } from './api';
+import { post, put } from './api';
 import { List } from './list';
-import { action, field, heading, notice } from './ui';
-
-export async function streamsPage(main: HTMLElement): Promise<void> {
-  const say = notice();
-  const list: List = new List({
-    type: 'stream',
-    label: 'Streams',
-    searchOn: 'name',
-    sortColumn: 'c0',
-    columns: [
-      { title: 'Name', path: 'name' },
-      { title: 'Owner', path: 'owner.userId' },
-      { title: 'Created', path: 'createdDate' },
-    ],
-    extra: { name: 'name' },
-    actions: (r) =>
-      r.may.includes('delete')
-        ? [
-            action('Delete', async () => {
-              if (!confirm(`Delete the stream ${String(r.name)}? Its apps stay, unpublished.`)) return;
-              await del(`/stream/${r.id}`);
-              await list.load();
-              return `${String(r.name)} is deleted.`;
-            }, say, { class: 'danger' }),
-          ]
-        : [],
-  });
-  const name = h('input', { name: 'name', required: true, maxlength: '200', autocomplete: 'off' });
-  const form = h('form', { class: 'inline-form', 'aria-label': 'Create a stream' }, field('New stream', name), h('button', { type: 'submit' }, 'Create'));
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    try {
-      await post('/stream', { name: name.value.trim() });
-      say.ok(`${name.value.trim()} is created.`);
-      form.reset();
-      await list.load();
-    } catch (err) {
-      say.fail(err);
-    }
-  });
-  main.replaceChildren(heading('Streams'), form, say, list.el);
-  await list.load();
-}
+import { field, heading, notice } from './ui';
 
 const ROLES = ['RootAdmin', 'ContentAdmin', 'SecurityAdmin', 'DeploymentAdmin', 'AuditAdmin'];
 
