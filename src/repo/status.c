@@ -1,6 +1,8 @@
 /* status.c: GET /qrs/servicestatus: every node's repository service and whether it is
  * alive, judged from heartbeats against the database's clock (three missed beats and a
- * node is NoCommunication); and this node's own health, for load balancers. */
+ * node is NoCommunication; a node still joining, whose certificates wait for approval or
+ * for it to fetch them, is CertificatesNotInstalled, with Fathom's `registration`
+ * "pending" or "approved"); and this node's own health, for load balancers. */
 #include "repo/repo_int.h"
 #include "share/share.h"
 
@@ -9,7 +11,7 @@
 #include <unistd.h>
 
 enum { SERVICE_REPOSITORY = 0 };
-enum { STATE_RUNNING = 2, STATE_NO_COMMUNICATION = 3 };
+enum { STATE_NO_CERTIFICATES = 1, STATE_RUNNING = 2, STATE_NO_COMMUNICATION = 3 };
 
 struct status_ctx {
 	struct repo *r;
@@ -20,7 +22,7 @@ struct status_ctx {
 static int status_row(void *ctx, int n, const struct db_value *c)
 {
 	struct status_ctx *sc = ctx;
-	if (n < 5)
+	if (n < 6)
 		return 0;
 	bool alive = false;
 	int64_t at_ms, now_ms;
@@ -32,8 +34,13 @@ static int status_row(void *ctx, int n, const struct db_value *c)
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_stringn(c[0].s, c[0].len));
 	json_object_set_new(o, "serviceType", json_integer(SERVICE_REPOSITORY));
+	bool joining = !alive && c[5].type == DBV_TEXT;
 	json_object_set_new(o, "serviceState",
-			    json_integer(alive ? STATE_RUNNING : STATE_NO_COMMUNICATION));
+			    json_integer(alive	   ? STATE_RUNNING
+					 : joining ? STATE_NO_CERTIFICATES
+						   : STATE_NO_COMMUNICATION));
+	if (joining)
+		json_object_set_new(o, "registration", json_stringn(c[5].s, c[5].len));
 	json_object_set_new(o, "timestamp",
 			    c[3].type == DBV_TEXT ? json_stringn(c[3].s, c[3].len)
 						  : json_string(TIME_NEVER));
@@ -51,8 +58,9 @@ static int status(struct qrs *q, bool full, bool count)
 		return err_set(&q->err, ERR_PARAM, "servicestatus does not take a filter yet");
 	char sql[512];
 	snprintf(sql, sizeof(sql),
-		 "SELECT n.id, n.name, n.host_name, h.at, %s FROM servernodeconfiguration n LEFT "
-		 "JOIN node_heartbeat h ON h.node_id = n.id ORDER BY n.name, n.id",
+		 "SELECT n.id, n.name, n.host_name, h.at, %s, r.state FROM servernodeconfiguration "
+		 "n LEFT JOIN node_heartbeat h ON h.node_id = n.id LEFT JOIN node_registration r "
+		 "ON r.node_id = n.id ORDER BY n.name, n.id",
 		 db_now_sql(q->repo->db));
 	struct status_ctx sc = {q->repo, full, json_array()};
 	struct db_conn *c;

@@ -1,9 +1,11 @@
 // Nodes: each node's services, whether it is running (its heartbeats, as servicestatus
-// judges them), the central role's holder and failover candidacy; moving the central role.
+// judges them) or still joining, the central role's holder and failover candidacy; adding
+// a node and approving one that asked to join (each gives a one-time password for the new
+// machine's `fathom node join`), failover candidacy, and moving the central role.
 import { h } from '../../common/dom';
-import { get, post } from './api';
+import { get, post, put } from './api';
 import { text } from './list';
-import { action, heading, notice } from './ui';
+import { action, field, heading, notice, type Notice } from './ui';
 
 interface Node_ {
   id: string;
@@ -19,14 +21,57 @@ interface Node_ {
 interface Status {
   serviceState: number;
   timestamp: string;
+  registration?: string;
   serverNodeConfiguration: { id: string };
 }
 
-const STATE = ['Initializing', 'Certificates not installed', 'Running', 'Not responding', 'Disabled', 'Unknown'];
+function stateText(s: Status | undefined): string {
+  if (!s) return 'Unknown';
+  if (s.serviceState === 1) return s.registration === 'approved' ? 'Approved, joining' : 'Waiting for approval';
+  return ['Initializing', 'Joining', 'Running', 'Not responding', 'Disabled', 'Unknown'][s.serviceState] ?? String(s.serviceState);
+}
+
+/** The one-time password, shown once, with what to run on the new machine. */
+function handOver(box: HTMLElement, name: string, password: string): void {
+  box.hidden = false;
+  box.replaceChildren(
+    h('h2', {}, `${name} may join`),
+    h('p', {}, 'On the new machine, within an hour, finish the join with this one-time password (it is shown only now):'),
+    h('pre', { class: 'password', 'aria-label': `One-time password for ${name}` }, password),
+    h(
+      'pre',
+      { class: 'command' },
+      `fathom node join --dir DIR --password '${password}'\n# or, if this machine has not started joining yet:\nfathom node join --dir DIR --share SHARE --db URL --name ${name} --password '${password}'`,
+    ),
+  );
+}
+
+function addForm(say: Notice, box: HTMLElement, reload: () => Promise<void>): HTMLElement {
+  const name = h('input', { name: 'newNode', required: true, maxlength: '255', autocomplete: 'off' });
+  const host = h('input', { name: 'newHost', required: true, maxlength: '255', autocomplete: 'off' });
+  const form = h('form', { class: 'inline-form', 'aria-label': 'Add a node' }, field('New node', name), field('Host name', host), h('button', { type: 'submit' }, 'Add and approve'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      const made = await post<{ configuration: { id: string; name: string } }>('/servernodeconfiguration/container', {
+        configuration: { name: name.value.trim(), hostName: host.value.trim() },
+      });
+      const password = await get<string>(`/servernoderegistration/start/${made.configuration.id}`);
+      handOver(box, made.configuration.name, password);
+      say.ok(`${made.configuration.name} is registered and approved.`);
+      form.reset();
+      await reload();
+    } catch (err) {
+      say.fail(err);
+    }
+  });
+  return form;
+}
 
 export async function nodesPage(main: HTMLElement): Promise<void> {
   const say = notice();
   const body = h('tbody');
+  const box = h('section', { class: 'handover', hidden: true, 'aria-live': 'polite' });
   const load = async (): Promise<void> => {
     const [nodes, status] = await Promise.all([
       get<Node_[]>('/servernodeconfiguration/full?orderby=name'),
@@ -37,32 +82,43 @@ export async function nodesPage(main: HTMLElement): Promise<void> {
       ...nodes.map((n) => {
         const s = byNode.get(n.id);
         const services = [n.engineEnabled && 'engine', n.proxyEnabled && 'proxy', n.schedulerEnabled && 'scheduler', 'repository'].filter(Boolean).join(', ');
-        const state = s ? (STATE[s.serviceState] ?? String(s.serviceState)) : 'unknown';
+        const acts: Node[] = [];
+        if (s?.serviceState === 1 && s.registration === 'pending')
+          acts.push(
+            action('Approve', async () => {
+              const password = await get<string>(`/servernoderegistration/start/${n.id}`);
+              handOver(box, n.name, password);
+              await load();
+              return `${n.name} is approved.`;
+            }, say),
+          );
+        acts.push(
+          action(n.failoverCandidate ? 'Not a candidate' : 'Make candidate', async () => {
+            const full = await get<Record<string, unknown>>(`/servernodeconfiguration/${n.id}`);
+            await put(`/servernodeconfiguration/${n.id}`, { ...full, failoverCandidate: !n.failoverCandidate });
+            await load();
+            return `${n.name} ${n.failoverCandidate ? 'may no longer' : 'may now'} take the central role.`;
+          }, say),
+        );
+        if (!n.isCentral && n.failoverCandidate && s?.serviceState === 2)
+          acts.push(
+            action('Make central', async () => {
+              if (!confirm(`Move the central role to ${n.name}?`)) return;
+              await post(`/failover/tonode/${n.id}`);
+              await load();
+              return `The central role moves to ${n.name}.`;
+            }, say),
+          );
         return h(
           'tr',
           { 'data-id': n.id },
           h('td', {}, n.name),
           h('td', {}, n.hostName),
           h('td', {}, services),
-          h('td', { class: `state s${s?.serviceState ?? 5}` }, state, s ? h('span', { class: 'since' }, ` (last heard ${text(s.timestamp)})`) : null),
+          h('td', { class: `state s${s?.serviceState ?? 5}` }, stateText(s), s && s.serviceState !== 1 ? h('span', { class: 'since' }, ` (last heard ${text(s.timestamp)})`) : null),
           h('td', {}, n.isCentral ? 'Central' : ''),
           h('td', {}, n.failoverCandidate ? 'yes' : 'no'),
-          h(
-            'td',
-            { class: 'actions' },
-            n.isCentral
-              ? null
-              : h(
-                  'div',
-                  {},
-                  action('Make central', async () => {
-                    if (!confirm(`Move the central role to ${n.name}?`)) return;
-                    await post(`/failover/tonode/${n.id}`);
-                    await load();
-                    return `The central role moves to ${n.name}.`;
-                  }, say),
-                ),
-          ),
+          h('td', { class: 'actions' }, h('div', {}, ...acts)),
         );
       }),
     );
@@ -73,7 +129,13 @@ export async function nodesPage(main: HTMLElement): Promise<void> {
     h('thead', {}, h('tr', {}, ...['Name', 'Host', 'Services', 'Status', 'Role', 'Failover candidate'].map((t) => h('th', { scope: 'col' }, t)), h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
     body,
   );
-  main.replaceChildren(heading('Nodes', action('Refresh', async () => load(), say)), say, h('div', { class: 'scroll' }, table));
+  main.replaceChildren(
+    heading('Nodes', action('Refresh', async () => load(), say)),
+    addForm(say, box, load),
+    say,
+    box,
+    h('div', { class: 'scroll' }, table),
+  );
   try {
     await load();
   } catch (err) {
