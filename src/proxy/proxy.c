@@ -413,8 +413,9 @@ static void on_headers(void *ctx, struct http_req *r)
 			return;
 		found = found || h > 0;
 	}
-	bool api = proxy_path_under(path, "/qrs") || proxy_path_under(path, "/app") ||
-		   proxy_path_under(path, "/qps");
+	/* an app's export is downloaded from the repository as the person who exported it */
+	bool repo = proxy_path_under(path, "/qrs") || proxy_path_under(path, "/tempcontent");
+	bool api = repo || proxy_path_under(path, "/app") || proxy_path_under(path, "/qps");
 	if (!found) {
 		if (api || !get)
 			proxy_json_answer(r, 401,
@@ -423,7 +424,7 @@ static void on_headers(void *ctx, struct http_req *r)
 			to_sign_in(p, r, pr);
 		return;
 	}
-	if (proxy_path_under(path, "/qrs")) {
+	if (repo) {
 		proxy_forward(r, &u, &p->cfg.repo);
 	} else if (proxy_path_under(path, "/app")) {
 		if (http_req_is_websocket(r) && !origin_allowed(r, vp))

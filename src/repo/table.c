@@ -114,8 +114,8 @@ static int privileges(struct qrs *q, struct db_conn *c, json_t *entity, json_t *
 	static const struct {
 		int64_t action;
 		const char *word;
-	} acts[] = {{ACT_CREATE, "create"}, {ACT_READ, "read"},		{ACT_UPDATE, "update"},
-		    {ACT_DELETE, "delete"}, {ACT_EXPORT, "exportdata"}, {ACT_PUBLISH, "publish"}};
+	} acts[] = {{ACT_CREATE, "create"}, {ACT_READ, "read"},	    {ACT_UPDATE, "update"},
+		    {ACT_DELETE, "delete"}, {ACT_EXPORT, "export"}, {ACT_PUBLISH, "publish"}};
 	json_t *list = json_array();
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < ARRAY_LEN(acts); i++) {

@@ -153,7 +153,7 @@ teardown_file() { site_down; }
 	[ "$(jqb .totalCount)" = 25 ]
 	[ "$(jqb '[.rows[][1]]|join(",")')" = Page15,Page14,Page13,Page12,Page11,Page10,Page09,Page08,Page07,Page06 ]
 	[ "$(jqb '.rows[0][2]')" = sa_repository ]
-	[ "$(jqb '.rows[0][3]|join(",")')" = create,read,update,delete,exportdata,publish ]
+	[ "$(jqb '.rows[0][3]|join(",")')" = create,read,update,delete,export,publish ]
 	# the last page is short; past the end is empty
 	st=$(json POST "/qrs/stream/table?filter=name%20sw%20'Page'&skip=20&take=10&sortColumn=name" "$def"); expect 201 "$st"
 	[ "$(jqb '[.rows[][1]]|join(",")')" = Page21,Page22,Page23,Page24,Page25 ]

@@ -53,14 +53,15 @@ async function signedIn(user, password) {
   const page = await ctx.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  page.on('dialog', (d) => d.accept());
+  const answers = []; /* what the next prompts are answered; confirmations are accepted */
+  page.on('dialog', (d) => d.accept(answers.shift()));
   await page.goto(`${origin()}/qmc/`);
   assert.match(page.url(), /\/sign-in\?next=%2Fqmc%2F$/);
   await page.fill('input[name=username]', user);
   await page.fill('input[name=password]', password);
   await page.click('button[type=submit]');
   await page.waitForURL(`${origin()}/qmc/`);
-  return { ctx, page, errors };
+  return { ctx, page, errors, answers };
 }
 
 let step = 0;
@@ -98,7 +99,7 @@ const rowNames = (page, label, col = 1) =>
   page.$$eval(`table[aria-label="${label}"] tbody tr[data-id] td:nth-child(${col})`, (tds) => tds.map((t) => t.textContent));
 
 test('the administrator manages apps, streams, tasks, rules and nodes in the console', async () => {
-  const { ctx, page, errors } = await signedIn('admin', site.adminPassword);
+  const { ctx, page, errors, answers } = await signedIn('admin', site.adminPassword);
   await page.waitForSelector('h1:text-is("Apps")');
   assert.equal(await page.textContent('#who'), 'INTERNAL\\admin');
   await accessible(page, 'apps');
@@ -137,6 +138,22 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   await said(page, 'Big upload is in Console stream.');
   assert.equal((await site.api('GET', `/qrs/app/${up[0].id}`)).json.stream.name, 'Console stream');
   await page.waitForSelector(`tr[data-id="${up[0].id}"] td:nth-child(2):text-is("Console stream")`);
+
+  // copied, and exported as a download of the same bytes
+  answers.push('Big copy');
+  await page.click(`tr[data-id="${up[0].id}"] button:text-is("Copy")`);
+  await said(page, 'Big copy is a copy of Big upload.');
+  const copies = (await site.api('GET', `/qrs/app/full?filter=${encodeURIComponent("name eq 'Big copy'")}`)).json;
+  assert.equal(copies.length, 1);
+  assert.equal(copies[0].fileSize, up[0].fileSize);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click(`tr[data-id="${copies[0].id}"] button:text-is("Export")`),
+  ]);
+  const saved = path.join(site.top, 'exported.fapp');
+  await download.saveAs(saved);
+  assert.equal(fs.statSync(saved).size, copies[0].fileSize);
+  assert.ok(fs.readFileSync(saved).equals(fs.readFileSync(file)), 'the export is the uploaded file');
 
   // a long list, paged, sorted and searched on the server
   const many = Array.from({ length: 130 }, (_, i) => ({ name: `Bulk ${String(i).padStart(3, '0')}` }));
@@ -242,6 +259,31 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   await section(page, 'Users');
   await page.waitForSelector('table[aria-label="Users"] td:text-is("reader")');
   await accessible(page, 'users');
+  // a person added here signs in; a new password, roles, blocked and let in again
+  await page.fill('form[aria-label="Add a user"] input[name=userId]', 'dora');
+  await page.fill('form[aria-label="Add a user"] input[name=password]', 'first password');
+  await page.click('form[aria-label="Add a user"] button[type=submit]');
+  await said(page, 'INTERNAL\\dora may sign in.');
+  await site.signIn('dora', 'first password');
+  const dora = (await site.api('GET', `/qrs/user/full?filter=${encodeURIComponent("userId eq 'dora'")}`)).json[0];
+  const doraRow = `table[aria-label="Users"] tr[data-id="${dora.id}"]`;
+  await page.fill('input[aria-label="Search Users"]', 'dora');
+  await page.waitForSelector(doraRow);
+  answers.push('second password');
+  await page.click(`${doraRow} button:text-is("Set password")`);
+  await said(page, 'INTERNAL\\dora has a new password.');
+  await assert.rejects(site.signIn('dora', 'first password'), /401/);
+  await site.signIn('dora', 'second password');
+  answers.push('ContentAdmin, AuditAdmin');
+  await page.click(`${doraRow} button:text-is("Roles")`);
+  await said(page, 'INTERNAL\\dora has the roles ContentAdmin, AuditAdmin.');
+  assert.deepEqual((await site.api('GET', `/qrs/user/${dora.id}`)).json.roles, ['ContentAdmin', 'AuditAdmin']);
+  await page.click(`${doraRow} button:text-is("Block")`);
+  await said(page, 'INTERNAL\\dora is blocked: signed out and kept out.');
+  await assert.rejects(site.signIn('dora', 'second password'), /401/);
+  await page.click(`${doraRow} button:text-is("Unblock")`);
+  await said(page, 'INTERNAL\\dora may sign in again.');
+  await site.signIn('dora', 'second password');
   await shot(page, 'nodes');
 
   // the sections that are a list and a form: a folder connection, a tag, a custom property

@@ -1,5 +1,6 @@
 // Apps: the list (searched, sorted and paged on the server), upload with a progress bar,
-// reload, publish to a stream, delete, and a link that opens the app in the hub.
+// reload, publish to a stream, copy, export (a download), delete, and a link that opens the
+// app in the hub.
 import { h } from '../../common/dom';
 import { prefix } from '../../common/http';
 import { del, get, post, put, upload } from './api';
@@ -105,6 +106,27 @@ export async function appsPage(main: HTMLElement): Promise<void> {
           }, say),
         );
       if (may.has('publish') && !r.published && streams.length) out.push(publisher(r, streams, list, say));
+      out.push(
+        action('Copy', async () => {
+          const name = prompt(`A name for the copy of ${String(r.name)}`, `${String(r.name)} (copy)`);
+          if (!name) return;
+          const copy = await post<{ name: string }>(`/app/${r.id}/copy?name=${encodeURIComponent(name)}`);
+          await list.load();
+          return `${copy.name} is a copy of ${String(r.name)}.`;
+        }, say),
+      );
+      if (may.has('export'))
+        out.push(
+          action('Export', async () => {
+            const token = await get<string>(`/app/${r.id}/export`);
+            const made = await post<{ downloadPath: string }>(`/app/${r.id}/export/${token}?skipdata=false`);
+            const a = h('a', { href: `${prefix}${made.downloadPath}`, download: '' });
+            document.body.append(a);
+            a.click();
+            a.remove();
+            return `${String(r.name)} is being downloaded.`;
+          }, say),
+        );
       if (may.has('delete'))
         out.push(
           action('Delete', async () => {

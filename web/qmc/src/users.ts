@@ -1,8 +1,10 @@
-// Users: the list, and a form that adds a person to the INTERNAL directory.
+// Users: the list, a form that adds a person to the INTERNAL directory, and for those
+// people a new password, their roles, and blocking (which ends their sessions). People of
+// other directories are shown as their directory gives them.
 import { h } from '../../common/dom';
-import { post, put } from './api';
+import { get, post, put } from './api';
 import { List } from './list';
-import { field, heading, notice } from './ui';
+import { action, field, heading, notice } from './ui';
 
 const ROLES = ['RootAdmin', 'ContentAdmin', 'SecurityAdmin', 'DeploymentAdmin', 'AuditAdmin'];
 
@@ -20,7 +22,42 @@ export async function usersPage(main: HTMLElement): Promise<void> {
       { title: 'Roles', path: 'roles' },
       { title: 'Blocked', path: 'blacklisted', cell: (r) => (r.value ? 'yes' : '') },
     ],
-    extra: { userId: 'userId' },
+    extra: { userId: 'userId', dir: 'userDirectory', roles: 'roles', blocked: 'blacklisted' },
+    actions: (r) => {
+      /* people of other directories come from their directory: shown, not changed here */
+      if (r.dir !== 'INTERNAL' || !r.may.includes('update')) return [];
+      const who = `INTERNAL\\${String(r.userId)}`;
+      const change = async (edit: (u: Record<string, unknown>) => void): Promise<void> => {
+        const u = await get<Record<string, unknown>>(`/user/${r.id}`);
+        edit(u);
+        await put(`/user/${r.id}`, u);
+        await list.load();
+      };
+      return [
+        action('Set password', async () => {
+          const pw = prompt(`A new password for ${who} (at least 8 characters; their sessions end)`);
+          if (!pw) return;
+          await put(`/user/${r.id}/password`, { password: pw });
+          return `${who} has a new password.`;
+        }, say),
+        action('Roles', async () => {
+          const now = Array.isArray(r.roles) ? (r.roles as string[]).join(', ') : '';
+          const next = prompt(`Roles of ${who}, separated by commas (${ROLES.join(', ')})`, now);
+          if (next === null) return;
+          const roles = next.split(',').map((x) => x.trim()).filter(Boolean);
+          await change((u) => {
+            u.roles = roles;
+          });
+          return `${who} has the roles ${roles.join(', ') || '(none)'}.`;
+        }, say),
+        action(r.blocked ? 'Unblock' : 'Block', async () => {
+          await change((u) => {
+            u.blacklisted = !r.blocked;
+          });
+          return r.blocked ? `${who} may sign in again.` : `${who} is blocked: signed out and kept out.`;
+        }, say),
+      ];
+    },
   });
   const id = h('input', { name: 'userId', required: true, maxlength: '200', autocomplete: 'off' });
   const pw = h('input', { name: 'password', type: 'password', required: true, minlength: '8', autocomplete: 'new-password' });
