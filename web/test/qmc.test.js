@@ -219,6 +219,30 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   assert.match(await page.textContent('pre.log'), /T << 3 rows/);
   await shot(page, 'task-log');
 
+  // a chain: a second task that runs when the first succeeds
+  await page.fill('form[aria-label="Create a reload task"] input[name=name]', 'Reload after console example');
+  await page.selectOption('form[aria-label="Create a reload task"] select[name=app]', appId);
+  await page.selectOption('select[name=kind]', 'chain');
+  await page.waitForSelector(`select[name=after] option[value="${task.id}"]`, { state: 'attached' });
+  await page.selectOption('select[name=after]', task.id);
+  await page.selectOption('select[name=outcome]', { label: 'succeeds' });
+  await page.click('form[aria-label="Create a reload task"] button[type=submit]');
+  await said(page, 'Reload after console example is created.');
+  const second = (await site.api('GET', `/qrs/reloadtask/full?filter=${encodeURIComponent("name eq 'Reload after console example'")}`)).json[0];
+  const chainEv = (await site.api('GET', `/qrs/compositeevent/full?filter=${encodeURIComponent(`reloadTask.id eq ${second.id}`)}`)).json;
+  assert.equal(chainEv.length, 1);
+  assert.deepEqual(chainEv[0].compositeRules.map((r) => [r.ruleState, r.reloadTask.id]), [[1, task.id]]);
+  await page.click(`${row} button:text-is("Start")`);
+  await said(page, 'Reload console example is started.');
+  let chained = [];
+  for (let i = 0; i < 150 && !chained.some((r) => r.status === 7); i++) {
+    await sleep(200);
+    chained = (await site.api('GET', `/qrs/executionresult?filter=${encodeURIComponent(`taskID eq ${second.id}`)}`)).json;
+  }
+  assert.ok(chained.some((r) => r.status === 7), JSON.stringify(chained));
+  await page.click(`table[aria-label="Tasks"] tr[data-id="${second.id}"] button:text-is("History")`);
+  await page.waitForSelector('.triggers li:text-is("Runs after Reload console example succeeds")');
+
   // a rule: a syntax error shown where it is, then mended and saved; the audit
   await section(page, 'Rules');
   await page.fill('form[aria-label="Write a security rule"] input[name=name]', 'Console readers');
@@ -334,7 +358,10 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   await section(page, 'Executions');
   await page.selectOption('select[aria-label=Status]', { label: 'Finished' });
   await page.waitForSelector('table[aria-label="All executions"] span[data-task]:text-is("Reload console example")');
-  assert.deepEqual(await rowNames(page, 'All executions'), ['Finished']);
+  const finished = (await site.api('GET', '/qrs/executionresult/count?filter=status%20eq%207')).json.value;
+  assert.ok(finished >= 3);
+  await page.waitForSelector(`.count:text-is("1–${finished} of ${finished}")`);
+  assert.deepEqual(await rowNames(page, 'All executions'), Array(finished).fill('Finished'));
   await accessible(page, 'executions');
   await section(page, 'Health');
   await page.waitForSelector('dl.facts dd.good:text-is("reaches the repository database and the share")');

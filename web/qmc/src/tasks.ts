@@ -1,5 +1,6 @@
 // Reload tasks: the list with each task's last execution, a form that builds a task with a
-// schedule (once, hourly, daily, weekly on chosen days, monthly, in a named time zone),
+// schedule (once, hourly, daily, weekly on chosen days, monthly, in a named time zone, or
+// after another task succeeds or fails),
 // start and stop, and a task's executions with the script log of one followed as it grows.
 import { h } from '../../common/dom';
 import { EXEC_STATUS, FINAL_STATUS, get, post, table, why } from './api';
@@ -62,8 +63,17 @@ async function taskForm(list: List, say: ReturnType<typeof notice>): Promise<HTM
   const kind = h(
     'select',
     { name: 'kind' },
-    ...['none', 'once', 'hourly', 'daily', 'weekly', 'monthly'].map((k) => h('option', { value: k }, k === 'none' ? 'No schedule' : k[0].toUpperCase() + k.slice(1))),
+    ...['none', 'once', 'hourly', 'daily', 'weekly', 'monthly', 'chain'].map((k) =>
+      h('option', { value: k }, k === 'none' ? 'No schedule' : k === 'chain' ? 'After another task' : k[0].toUpperCase() + k.slice(1)),
+    ),
   );
+  const after = h('select', { name: 'after' });
+  const outcome = h('select', { name: 'outcome' }, h('option', { value: '1' }, 'succeeds'), h('option', { value: '2' }, 'fails'));
+  const chain = h('div', { class: 'when', hidden: true }, field('When the task', after), field('Outcome', outcome));
+  const fillTasks = async (): Promise<void> => {
+    const page = await table('reloadtask', { id: 'id', name: 'name' }, { skip: 0, take: 1000, sortColumn: 'name', ascending: true });
+    after.replaceChildren(...page.rows.map(([id, n]) => h('option', { value: String(id) }, String(n))));
+  };
   const now = new Date();
   const pad = (n: number): string => String(n).padStart(2, '0');
   const date = h('input', { name: 'date', type: 'date', value: `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}` });
@@ -77,7 +87,9 @@ async function taskForm(list: List, say: ReturnType<typeof notice>): Promise<HTM
   monthBox.hidden = true;
   const when = h('div', { class: 'when', hidden: true }, field('Starting', date), field('At', time), field('Time zone', zone), dayBox, monthBox);
   kind.addEventListener('change', () => {
-    when.hidden = kind.value === 'none';
+    when.hidden = kind.value === 'none' || kind.value === 'chain';
+    chain.hidden = kind.value !== 'chain';
+    if (kind.value === 'chain') fillTasks().catch((err: unknown) => say.fail(err));
     dayBox.hidden = kind.value !== 'weekly';
     monthBox.hidden = kind.value !== 'monthly';
   });
@@ -88,6 +100,7 @@ async function taskForm(list: List, say: ReturnType<typeof notice>): Promise<HTM
     field('App', app),
     field('Schedule', kind),
     when,
+    chain,
     h('button', { type: 'submit' }, 'Create task'),
   );
   form.addEventListener('submit', async (e) => {
@@ -97,9 +110,16 @@ async function taskForm(list: List, say: ReturnType<typeof notice>): Promise<HTM
       say.fail(new Error('Choose at least one day of the week.'));
       return;
     }
-    const ev = schemaEvent({ kind: kind.value, date: date.value, time: time.value, zone: zone.value, days: chosen, monthDay: Number(monthDay.value) });
+    const ev = kind.value === 'chain' ? null : schemaEvent({ kind: kind.value, date: date.value, time: time.value, zone: zone.value, days: chosen, monthDay: Number(monthDay.value) });
+    const chained =
+      kind.value === 'chain' && after.value
+        ? [{
+            name: `after ${after.selectedOptions[0]?.textContent ?? 'a task'} ${outcome.selectedOptions[0]?.textContent ?? ''}`,
+            compositeRules: [{ ruleState: Number(outcome.value), reloadTask: { id: after.value } }],
+          }]
+        : [];
     try {
-      await post('/reloadtask/create', { task: { name: name.value.trim(), app: { id: app.value } }, schemaEvents: ev ? [ev] : [] });
+      await post('/reloadtask/create', { task: { name: name.value.trim(), app: { id: app.value } }, schemaEvents: ev ? [ev] : [], compositeEvents: chained });
       say.ok(`${name.value.trim()} is created.`);
       await list.load();
     } catch (err) {
@@ -159,15 +179,19 @@ async function details(task: Row, into: HTMLElement): Promise<void> {
   const runs = executions(`taskID eq ${task.id}`, 'Executions');
   into.replaceChildren(h('h2', {}, `${String(task.name)}: triggers and executions`), triggers, runs.el);
   try {
-    const evs = await get<Record<string, unknown>[]>(`/schemaevent/full?filter=${encodeURIComponent(`reloadTask.id eq ${task.id}`)}`);
+    const of = encodeURIComponent(`reloadTask.id eq ${task.id}`);
+    const [evs, chains] = await Promise.all([
+      get<Record<string, unknown>[]>(`/schemaevent/full?filter=${of}`),
+      get<Record<string, unknown>[]>(`/compositeevent/full?filter=${of}`),
+    ]);
     triggers.replaceChildren(
-      ...(evs.length
-        ? evs.map((ev) => {
-            const op = (ev.operational ?? {}) as Record<string, unknown>;
-            return h('li', {}, `${String(ev.name)}; next: ${text(op.nextExecution) || 'not planned yet'}`);
-          })
-        : [h('li', {}, 'No time triggers: the task runs when started, or by a chain.')]),
+      ...evs.map((ev) => {
+        const op = (ev.operational ?? {}) as Record<string, unknown>;
+        return h('li', {}, `${String(ev.name)}; next: ${text(op.nextExecution) || 'not planned yet'}`);
+      }),
+      ...chains.map((ev) => h('li', {}, `Runs ${String(ev.name)}`)),
     );
+    if (!evs.length && !chains.length) triggers.append(h('li', {}, 'No triggers: the task runs when started.'));
   } catch (err) {
     triggers.replaceChildren(h('li', { class: 'bad' }, why(err)));
   }
