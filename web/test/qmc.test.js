@@ -263,6 +263,20 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   const rule = (await site.api('GET', `/qrs/systemrule/full?filter=${encodeURIComponent("name eq 'Console readers'")}`)).json[0];
   assert.equal(rule.actions, 2);
   assert.equal(rule.resourceFilter, 'Stream_*');
+  // changed: the editor holds the stored rule, and saving changes it in place
+  await page.fill('input[aria-label="Search Rules"]', 'console');
+  await page.click(`table[aria-label="Rules"] tr[data-id="${rule.id}"] button:text-is("Edit")`);
+  await page.waitForSelector('button:text-is("Save changes to Console readers")');
+  assert.equal(await page.inputValue('textarea[name=rule]'), rule.rule);
+  const wider = 'resource.name like "Console*" and (user.userId = "reader" or user.userId = "dora")';
+  await page.fill('textarea[name=rule]', wider);
+  await page.waitForSelector('.rule-check.ok');
+  await page.click('button:text-is("Save changes to Console readers")');
+  await said(page, 'Console readers is saved.');
+  const changed = (await site.api('GET', `/qrs/systemrule/${rule.id}`)).json;
+  assert.equal(changed.rule, wider);
+  assert.equal(changed.category, 'Security');
+  assert.equal((await site.api('GET', `/qrs/systemrule/count?filter=${encodeURIComponent("name eq 'Console readers'")}`)).json.value, 1);
   await page.fill('form[aria-label="Audit"] input[name=auditUser]', 'reader');
   await page.selectOption('select[name=auditType]', 'Stream');
   await page.click('form[aria-label="Audit"] button[type=submit]');

@@ -25,6 +25,7 @@ function uploadForm(list: List, say: ReturnType<typeof notice>): HTMLElement {
   const form = h('form', { class: 'inline-form', 'aria-label': 'Upload an app' }, field('App file', file), field('Name', name), go, bar, said);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    say.clear();
     const f = file.files?.[0];
     if (!f) return;
     go.disabled = true;
@@ -58,6 +59,7 @@ function publisher(r: Row, streams: Stream[], list: List, say: ReturnType<typeof
   pick.addEventListener('change', async () => {
     const id = pick.value;
     if (!id) return;
+    say.clear();
     pick.disabled = true;
     try {
       await put(`/app/${r.id}/publish?stream=${id}`);

@@ -52,6 +52,7 @@ function addForm(say: Notice, box: HTMLElement, reload: () => Promise<void>): HT
   const form = h('form', { class: 'inline-form', 'aria-label': 'Add a node' }, field('New node', name), field('Host name', host), h('button', { type: 'submit' }, 'Add and approve'));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    say.clear();
     try {
       const made = await post<{ configuration: { id: string; name: string } }>('/servernodeconfiguration/container', {
         configuration: { name: name.value.trim(), hostName: host.value.trim() },

@@ -1,8 +1,9 @@
-// Security rules: the list with enable and disable, an editor that checks the condition and
+// Security and load-balancing rules: the list with edit, enable, disable and delete, an
+// editor that checks the condition and
 // the resource filter as the administrator types (the repository's own parser, the fault's
 // position marked), and the audit: pick a user and a kind of resource, see what they may do.
 import { h } from '../../common/dom';
-import { get, post, put, quoted, why } from './api';
+import { del, get, post, put, quoted, why } from './api';
 import { List } from './list';
 import { action, field, heading, notice } from './ui';
 
@@ -17,13 +18,22 @@ interface Check {
   position?: number;
 }
 
-function editor(list: List, say: ReturnType<typeof notice>): HTMLElement {
+interface Editor {
+  form: HTMLElement;
+  /** fills the form with a stored rule, to change it */
+  edit(rule: Record<string, unknown>): void;
+}
+
+function editor(list: () => List, say: ReturnType<typeof notice>): Editor {
   const name = h('input', { name: 'name', required: true, maxlength: '255', autocomplete: 'off' });
   const filter = h('input', { name: 'resourceFilter', required: true, value: 'App_*', spellcheck: false, autocomplete: 'off' });
   const rule = h('textarea', { name: 'rule', rows: '4', spellcheck: false, 'aria-describedby': 'rule-check' });
   const acts = ACTIONS.map(([b, n]) => h('input', { type: 'checkbox', name: 'action', value: String(b), checked: b === 2, 'aria-label': n }));
   const verdict = h('div', { class: 'rule-check', id: 'rule-check', role: 'status', 'aria-live': 'polite' });
+  const category = h('select', { name: 'category' }, h('option', { value: 'Security' }, 'Security'), h('option', { value: 'Sync' }, 'Load balancing (Sync)'));
   const save = h('button', { type: 'submit' }, 'Save rule');
+  const cancel = h('button', { type: 'button', class: 'quiet', hidden: true }, 'Cancel changes');
+  let editing: Record<string, unknown> | null = null;
   let seq = 0;
   let timer = 0;
   const check = async (): Promise<boolean> => {
@@ -68,34 +78,51 @@ function editor(list: List, say: ReturnType<typeof notice>): HTMLElement {
     { class: 'rule-form', 'aria-label': 'Write a security rule' },
     field('Rule name', name),
     field('Resource filter', filter),
+    field('Kind', category),
     h('fieldset', { class: 'checks' }, h('legend', {}, 'Actions'), ...acts.map((c, i) => h('label', {}, c, ACTIONS[i][1]))),
     field('Condition', rule),
     verdict,
-    save,
+    h('div', { class: 'buttons' }, save, cancel),
   );
+  const done = (): void => {
+    editing = null;
+    form.reset();
+    verdict.replaceChildren();
+    save.textContent = 'Save rule';
+    cancel.hidden = true;
+  };
+  cancel.addEventListener('click', done);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    say.clear();
     if (!(await check())) return;
     const bits = acts.filter((c) => c.checked).reduce((a, c) => a | Number(c.value), 0);
+    const fields = { name: name.value.trim(), category: category.value, resourceFilter: filter.value, rule: rule.value, actions: bits };
     try {
-      await post('/systemrule', {
-        name: name.value.trim(),
-        category: 'Security',
-        type: 'Custom',
-        resourceFilter: filter.value,
-        rule: rule.value,
-        actions: bits,
-        disabled: false,
-      });
-      say.ok(`${name.value.trim()} is saved.`);
-      form.reset();
-      verdict.replaceChildren();
-      await list.load();
+      if (editing) await put(`/systemrule/${String(editing.id)}`, { ...editing, ...fields });
+      else await post('/systemrule', { ...fields, type: 'Custom', disabled: false });
+      say.ok(`${fields.name} is saved.`);
+      done();
+      await list().load();
     } catch (err) {
       say.fail(err);
     }
   });
-  return form;
+  return {
+    form,
+    edit(r) {
+      editing = r;
+      name.value = String(r.name ?? '');
+      filter.value = String(r.resourceFilter ?? '');
+      rule.value = String(r.rule ?? '');
+      category.value = String(r.category ?? 'Security').toLowerCase() === 'sync' ? 'Sync' : 'Security';
+      for (const c of acts) c.checked = (Number(r.actions) & Number(c.value)) !== 0;
+      save.textContent = `Save changes to ${String(r.name)}`;
+      cancel.hidden = false;
+      void check();
+      name.focus();
+    },
+  };
 }
 
 /** The audit: what one user may do with each resource of a type, and which rules say so. */
@@ -147,6 +174,7 @@ function audit(): HTMLElement {
 
 export async function rulesPage(main: HTMLElement): Promise<void> {
   const say = notice();
+  const ed = editor(() => list, say);
   const list: List = new List({
     type: 'systemrule',
     label: 'Rules',
@@ -154,15 +182,19 @@ export async function rulesPage(main: HTMLElement): Promise<void> {
     sortColumn: 'c0',
     columns: [
       { title: 'Name', path: 'name' },
+      { title: 'Kind', path: 'category' },
       { title: 'Resource filter', path: 'resourceFilter' },
       { title: 'Actions', path: 'actions', cell: (r) => actionNames(Number(r.value)) },
       { title: 'Condition', path: 'rule', cell: (r) => h('code', {}, String(r.value ?? '')) },
       { title: 'Enabled', path: 'disabled', cell: (r) => (r.value ? 'no' : 'yes') },
     ],
     extra: { name: 'name', disabled: 'disabled' },
-    actions: (r) =>
-      r.may.includes('update')
+    actions: (r) => [
+      ...(r.may.includes('update')
         ? [
+            action('Edit', async () => {
+              ed.edit(await get<Record<string, unknown>>(`/systemrule/${r.id}`));
+            }, say),
             action(r.disabled ? 'Enable' : 'Disable', async () => {
               const full = await get<Record<string, unknown>>(`/systemrule/${r.id}`);
               await put(`/systemrule/${r.id}`, { ...full, disabled: !r.disabled });
@@ -170,8 +202,19 @@ export async function rulesPage(main: HTMLElement): Promise<void> {
               return `${String(r.name)} is ${r.disabled ? 'enabled' : 'disabled'}.`;
             }, say),
           ]
-        : [],
+        : []),
+      ...(r.may.includes('delete')
+        ? [
+            action('Delete', async () => {
+              if (!confirm(`Delete the rule ${String(r.name)}? What it grants goes with it.`)) return;
+              await del(`/systemrule/${r.id}`);
+              await list.load();
+              return `${String(r.name)} is deleted.`;
+            }, say, { class: 'danger' }),
+          ]
+        : []),
+    ],
   });
-  main.replaceChildren(heading('Rules'), editor(list, say), say, list.el, audit());
+  main.replaceChildren(heading('Rules'), ed.form, say, list.el, audit());
   await list.load();
 }

@@ -61,6 +61,7 @@ export async function simplePage(main: HTMLElement, s: SimpleSection): Promise<v
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    say.clear();
     const v = Object.fromEntries(inputs.map(([f, el]) => [f.name, el.value.trim()]));
     try {
       await post(`/${s.type}`, s.body(v));

@@ -105,6 +105,7 @@ async function taskForm(list: List, say: ReturnType<typeof notice>): Promise<HTM
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    say.clear();
     const chosen = days.filter((d) => d.checked).map((d) => Number(d.value));
     if (kind.value === 'weekly' && !chosen.length) {
       say.fail(new Error('Choose at least one day of the week.'));

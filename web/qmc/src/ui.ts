@@ -8,7 +8,7 @@ export function heading(title: string, ...more: Node[]): HTMLElement {
 }
 
 /** A line under a form or list that says what happened; errors are announced at once. */
-export type Notice = HTMLElement & { ok(text: string): void; fail(err: unknown): void };
+export type Notice = HTMLElement & { ok(text: string): void; fail(err: unknown): void; clear(): void };
 
 export function notice(): Notice {
   const el = h('p', { class: 'notice', role: 'status' }) as unknown as Notice;
@@ -16,6 +16,12 @@ export function notice(): Notice {
     el.className = 'notice ok';
     el.setAttribute('role', 'status');
     el.textContent = text;
+  };
+  /* a new action begins: what the last one said no longer holds */
+  el.clear = () => {
+    el.className = 'notice';
+    el.setAttribute('role', 'status');
+    el.textContent = '';
   };
   el.fail = (err) => {
     el.className = 'notice bad';
@@ -35,6 +41,7 @@ export function action(
   const b = h('button', { type: 'button', class: 'quiet', ...attrs }, label);
   b.addEventListener('click', async () => {
     b.disabled = true;
+    say.clear();
     try {
       const text = await act();
       if (text) say.ok(text);

@@ -72,6 +72,7 @@ export async function usersPage(main: HTMLElement): Promise<void> {
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    say.clear();
     try {
       const user = await post<{ id: string }>('/user', {
         userId: id.value.trim(),
