@@ -17,10 +17,10 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { launchChromium } from '../../web/scripts/chromium.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const require = createRequire(path.join(root, 'web/package.json'));
-const { chromium } = require('playwright-core');
 const { makeSite, destroySite, sleep } = require(path.join(root, 'tests/qix/site.js'));
 
 const out = path.resolve(process.argv[2]);
@@ -43,11 +43,7 @@ try {
   console.log(`reload_s ${(ms(t0) / 1000).toFixed(2)}`);
   const stream = (await site.api('POST', '/qrs/stream', { name: 'Everyone' })).json.id;
   await site.api('PUT', `/qrs/app/${app}/publish?stream=${stream}`);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-  });
+  browser = await launchChromium();
   const origin = `https://localhost:${site.proxyPort}`;
   const sheet = `${origin}/sense/app/${app}/sheet/sheet-overview`;
 

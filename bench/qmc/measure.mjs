@@ -16,10 +16,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { launchChromium } from '../../web/scripts/chromium.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const require = createRequire(path.join(root, 'web/package.json'));
-const { chromium } = require('playwright-core');
 const { makeSite, destroySite } = require(path.join(root, 'tests/qix/site.js'));
 
 const out = path.resolve(process.argv[2]);
@@ -42,11 +42,7 @@ try {
   console.log(`apps ${N}`);
   console.log(`create_s ${(ms(t0) / 1000).toFixed(1)}`);
 
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-  });
+  browser = await launchChromium();
   const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1360, height: 900 } });
   const origin = `https://localhost:${site.proxyPort}`;
   const signin = await ctx.newPage();

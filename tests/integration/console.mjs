@@ -10,10 +10,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { launchChromium } from '../../web/scripts/chromium.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const require = createRequire(path.join(root, 'web/package.json'));
-const { chromium } = require('playwright-core');
 const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const env = process.env;
@@ -22,11 +22,7 @@ const fathom = (...args) => execFileSync(env.FATHOM, args, { encoding: 'utf8', s
 const shots = env.FATHOM_TEST_OUT ? path.join(env.FATHOM_TEST_OUT, 'console') : null;
 if (shots) fs.mkdirSync(shots, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 let page;
 try {
   const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1360, height: 900 } });

@@ -64,6 +64,14 @@ class Site {
     this.tls = this.certs();
   }
 
+  // A person of the INTERNAL directory who signs in with `password` (`fathom user add`).
+  addUser(name, password, roles = []) {
+    const pw = path.join(this.top, `${name}.pw`);
+    fs.writeFileSync(pw, `${password}\n`);
+    execFileSync(FATHOM, ['user', 'add', name, '--dir', this.dir, '--password-file', pw,
+      ...roles.flatMap((r) => ['--role', r])], { stdio: 'ignore' });
+  }
+
   // Signs in at the proxy's form as a browser would; resolves to the session cookie
   // ("X-Qlik-Session=...").
   signIn(user, password) {

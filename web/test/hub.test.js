@@ -12,7 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, firefox } from 'playwright-core';
+import { firefox } from 'playwright-core';
+import { launchChromium } from '../scripts/chromium.mjs';
 
 const require = createRequire(import.meta.url);
 const { makeSite, destroySite, sleep } = require('../../tests/qix/site.js');
@@ -87,14 +88,8 @@ before(async () => {
   const budget = /\(([0-9a-f-]{36})\)/.exec(cli('app', 'create', 'Budget', '--dir', site.dir))[1];
   const finance = await stream('Finance');
   assert.equal((await site.api('PUT', `/qrs/app/${budget}/publish?stream=${finance}`)).status, 200);
-  const pw = path.join(site.top, 'reader.pw');
-  fs.writeFileSync(pw, `${READER_PW}\n`);
-  cli('user', 'add', 'reader', '--dir', site.dir, '--password-file', pw);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-  });
+  site.addUser('reader', READER_PW);
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../scripts/chromium.mjs';
 
 const require = createRequire(import.meta.url);
 const { makeSite, destroySite, sleep } = require('../../tests/qix/site.js');
@@ -31,14 +31,8 @@ function cli(...args) {
 
 before(async () => {
   site = await makeSite();
-  const pw = path.join(site.top, 'reader.pw');
-  fs.writeFileSync(pw, `${READER_PW}\n`);
-  cli('user', 'add', 'reader', '--dir', site.dir, '--password-file', pw);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-  });
+  site.addUser('reader', READER_PW);
+  browser = await launchChromium();
 });
 
 after(async () => {

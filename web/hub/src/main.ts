@@ -1,6 +1,7 @@
 // The hub: the streams and apps a person may read, an app's sheets, and a sheet's charts
 // with selections. One page; the address says what is shown (Qlik's shapes for apps and
 // sheets), so a link can be shared and the browser's back button works.
+import '../../common/base.css';
 import './style.css';
 import type { Nebula } from './charts';
 import { appUrl, hubUrl, isId, isObjectId, modelUrl, prefix, scriptUrl } from './base';

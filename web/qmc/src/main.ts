@@ -2,6 +2,7 @@
 // at {prefix}/qmc/{section}. Every action is a repository call made as the signed-in person,
 // so someone whose rules forbid it reads the repository's refusal, and the console holds no
 // privilege of its own.
+import '../../common/base.css';
 import './style.css';
 import { h } from '../../common/dom';
 import { me, prefix, signOut } from '../../common/http';
