@@ -7,7 +7,9 @@
 #  5. every header compiles on its own;
 #  6. code is formatted with .clang-format;
 #  7. docs/errors.md is generated from core/errors.def, docs/script-functions.md from the
-#     engine's function table (when BUILD_DIR holds the binary).
+#     engine's function table (when BUILD_DIR holds the binary);
+#  8. no bats assertion that cannot fail: a line "! command" is exempt from errexit, so
+#     bats passes it whatever it returns; write "! command || false" (or use run).
 #
 # usage: scripts/check-source.sh [BUILD_DIR]
 # Check 3 reads the objects of BUILD_DIR (default: build), so it runs after a build; without
@@ -28,6 +30,14 @@ found+=$(grep -rnE "$unchecked" $code_dirs --include='*.c' --include='*.h' |
 	grep -v '^src/core/' | grep -v '^bench/out/')
 if [ -n "$found" ]; then
 	echo "banned functions (use str_copy, buf_printf, snprintf, str_to_i64, proc_run):"
+	echo "$found"
+	fail=1
+fi
+
+# 8. (early, it needs no build) bats lines that assert nothing.
+found=$(grep -rnE '^\s*! ' tests --include='*.bats' | grep -vE '\|\|' || true)
+if [ -n "$found" ]; then
+	echo "bats lines that cannot fail (\"! cmd\" is exempt from errexit: add \"|| false\"):"
 	echo "$found"
 	fail=1
 fi
@@ -73,7 +83,7 @@ done
 
 # 3. Symbol prefixes: what a module's objects export starts with "<module>_". core is the
 # exception: its short nouns are the whole code base's vocabulary, listed here.
-core_words='arena buf conf crash dir err file json log mem path proc sleep str time utf8 uuid'
+core_words='arena buf conf crash dir err file json log mem metrics path proc sleep str time utf8 uuid'
 objs="$build/CMakeFiles/fathom_lib.dir/src"
 if [ ! -d "$objs" ]; then
 	echo "no objects in $objs: build first (make build), or name the build folder"

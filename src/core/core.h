@@ -281,6 +281,31 @@ struct proc_status {
  * for the child's life, polling every 20 ms while a timeout applies. */
 NODISCARD int proc_run(const struct proc_spec *spec, struct proc_status *out, struct err *e);
 
+/* ---------------------------------------------------------------- metrics */
+
+/* What a node counts for /metrics (Prometheus text format, metrics.c). A series is a name
+ * ("fathom_http_requests_total") and a label set written as Prometheus writes it
+ * ("service=\"repository\",code=\"200\"", or NULL for none); it is made on first use
+ * (at most 2048). `help` is the name's description, kept from the first use. Thread-safe. */
+enum metrics_kind { METRICS_COUNTER, METRICS_GAUGE, METRICS_HISTOGRAM };
+enum { METRICS_BUCKETS = 15 };
+void metrics_add(const char *name, const char *labels, const char *help, double v);
+void metrics_set(const char *name, const char *labels, const char *help, double v);
+/* A duration in seconds into a histogram (buckets from 1 ms to 5 minutes). */
+void metrics_observe(const char *name, const char *labels, const char *help, double seconds);
+/* A collector writes the samples of what is a state, not a count (sessions open, the
+ * central role), when the page is made; metrics_sample writes one (HELP and TYPE first
+ * when `help` is given). */
+typedef void (*metrics_collect_fn)(void *ctx, struct buf *out);
+void metrics_collector_add(metrics_collect_fn fn, void *ctx);
+void metrics_collector_remove(metrics_collect_fn fn, void *ctx);
+void metrics_sample(struct buf *b, const char *name, const char *type, const char *help,
+		    const char *labels, double v);
+/* The page: every series sorted by name and labels, then the collectors'. */
+NODISCARD int metrics_render(struct buf *out);
+/* A label value with \, " and newlines escaped, into out[n]. */
+void metrics_label_text(char *out, size_t n, const char *s);
+
 /* ---------------------------------------------------------------- crash points */
 
 /* For crash tests: kills the process with SIGKILL when the environment variable

@@ -368,12 +368,30 @@ int db_exec_once(struct db *db, const char *sql, const struct db_params *p, db_r
 int db_acquire(struct db *db, struct db_conn **out, struct err *e)
 {
 	(void)e;
+	int64_t waited_from = -1;
 	pthread_mutex_lock(&db->lock);
+	if (db->n_free == 0)
+		waited_from = time_mono_ms();
 	while (db->n_free == 0)
 		pthread_cond_wait(&db->cond, &db->lock);
 	*out = db->free_conns[--db->n_free];
 	pthread_mutex_unlock(&db->lock);
+	if (waited_from >= 0) {
+		metrics_add("fathom_db_pool_waits_total", NULL,
+			    "times a request waited for a connection of the database pool", 1);
+		metrics_add("fathom_db_pool_wait_seconds_total", NULL,
+			    "time requests waited for a connection of the database pool",
+			    (double)(time_mono_ms() - waited_from) / 1000.0);
+	}
 	return 0;
+}
+
+void db_pool_use(struct db *db, int *total, int *in_use)
+{
+	pthread_mutex_lock(&db->lock);
+	*total = db->n_total;
+	*in_use = db->n_total - db->n_free;
+	pthread_mutex_unlock(&db->lock);
 }
 
 void db_release(struct db *db, struct db_conn *c)

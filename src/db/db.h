@@ -105,6 +105,8 @@ NODISCARD int db_change_log(struct db_conn *c, const char *type, const char *id,
 /* Takes a connection from the pool, waiting while all are in use. */
 NODISCARD int db_acquire(struct db *db, struct db_conn **out, struct err *e);
 void db_release(struct db *db, struct db_conn *c);
+/* The pool's size and how many of its connections are lent out now (for /metrics). */
+void db_pool_use(struct db *db, int *total, int *in_use);
 
 /* Transactions. `write` takes the write lock at the start (sqlite BEGIN IMMEDIATE) so that
  * read-then-write transactions never deadlock. db_rollback never fails visibly. */

@@ -428,6 +428,26 @@ static void finish_head(struct http_conn *c)
 
 enum after { NEXT, CLOSE, LINGER, UPGRADED };
 
+/* The request in /metrics: how many by route and status, and how long from its head read
+ * to its answer written (a streamed file's last byte included; a WebSocket's handshake
+ * only). */
+static void count(const struct http_server *s, const struct http_req *r)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double secs = (double)(now.tv_sec - r->started.tv_sec) +
+		      (double)(now.tv_nsec - r->started.tv_nsec) / 1e9;
+	char labels[192];
+	snprintf(labels, sizeof(labels), "service=\"%s\",route=\"%s\",code=\"%d\"", s->name,
+		 r->route ? r->route : "other", r->status);
+	metrics_add("fathom_http_requests_total", labels,
+		    "HTTP requests answered, by service, route and status", 1);
+	snprintf(labels, sizeof(labels), "service=\"%s\",route=\"%s\"", s->name,
+		 r->route ? r->route : "other");
+	metrics_observe("fathom_http_request_duration_seconds", labels,
+			"time from a request's head read to its answer written", secs);
+}
+
 /* Runs the handler for the head in c->head. Returns what becomes of the connection: it
  * serves the next request, closes, closes once the unread rest of the body stopped
  * coming (so that the client sees the answer, not a reset), or is a WebSocket now. */
@@ -435,6 +455,7 @@ static enum after serve_one(struct http_conn *c)
 {
 	struct http_server *s = c->loop->server;
 	struct http_req *r = http_req_create();
+	clock_gettime(CLOCK_MONOTONIC, &r->started);
 	const char *why = NULL;
 	int bad = build_req(c, r, &why);
 	if (bad) {
@@ -474,6 +495,7 @@ static enum after serve_one(struct http_conn *c)
 	}
 	keep = keep && body_read && r->status != 101;
 	bool sent = send_response(c, r, keep);
+	count(s, r);
 	if (r->upgrade && sent && r->status == 101) {
 		struct http_ws *ws = r->upgrade;
 		r->upgrade = NULL;

@@ -133,6 +133,9 @@ void http_req_set_session_key(struct http_req *r, const char *key);
 const char *http_req_session_key(const struct http_req *r);
 /* Whether a front door vouched for the request: it comes from a person, not a service. */
 bool http_req_vouched(const struct http_req *r);
+/* The route the request took, as /metrics counts it ("/qrs/{type}/{id}"): a string that
+ * lives as long as the process (a route table's pattern). Unset: "other". */
+void http_req_set_route(struct http_req *r, const char *route);
 /* The user a request acts as: the vouched one, else the X-Qlik-User header (which a
  * handler must trust only with a client certificate of the site); NULL when neither. */
 const char *http_req_user(const struct http_req *r);

@@ -9,6 +9,8 @@
 
 #include "http/http.h"
 
+#include <time.h>
+
 #include <gnutls/gnutls.h>
 #include <http_parser.h>
 #include <pthread.h>
@@ -84,6 +86,8 @@ struct http_req {
 	const char *vouched_user;     /* set by http_req_vouch */
 	const char *vouched_attrs;    /* and the attributes it gave, or NULL */
 	const char *session_key;      /* set by http_req_set_session_key */
+	const char *route;	      /* set by http_req_set_route, for /metrics */
+	struct timespec started;      /* when its head was read (CLOCK_MONOTONIC) */
 	/* the response */
 	bool responded;
 	int status;

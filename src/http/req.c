@@ -135,6 +135,11 @@ bool http_req_xrf_ok(const struct http_req *r)
 	return true;
 }
 
+void http_req_set_route(struct http_req *r, const char *route)
+{
+	r->route = route;
+}
+
 void http_req_set_session_key(struct http_req *r, const char *key)
 {
 	r->session_key = arena_strdup(r->a, key);

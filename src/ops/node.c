@@ -100,13 +100,70 @@ struct node {
 	int64_t session_max_age_s; /* a person's kept selections go this long after a change */
 	char certs_dir[PATH_MAX];
 	int64_t heartbeat_ms;
+	int64_t started_ms;  /* when it started (time_now_ms) */
 	int gc_running;	     /* a pass of the share's garbage collection runs (atomic) */
 	int64_t gc_started;  /* when it began (monotonic ms) */
 	bool gc_slow_logged; /* that it has not returned was said */
 };
 
+/* /metrics: what this node is now (collected when the page is made). */
+static void node_metrics(void *ctx, struct buf *b)
+{
+	struct node *n = ctx;
+	char name[300], labels[400];
+	metrics_label_text(name, sizeof(name), conf_get(n->conf, "node.name", "?"));
+	snprintf(labels, sizeof(labels), "node=\"%s\",version=\"%s\"", name, FATHOM_VERSION);
+	metrics_sample(b, "fathom_node_info", "gauge", "this node's name and version", labels, 1);
+	metrics_sample(b, "fathom_node_start_time_seconds", "gauge",
+		       "when this node started, in seconds since 1970", NULL,
+		       (double)n->started_ms / 1000.0);
+	if (n->db) {
+		int total, in_use;
+		db_pool_use(n->db, &total, &in_use);
+		metrics_sample(b, "fathom_db_pool_connections", "gauge",
+			       "connections of this node's database pool, by state",
+			       "state=\"in_use\"", in_use);
+		metrics_sample(b, "fathom_db_pool_connections", "gauge", NULL, "state=\"idle\"",
+			       total - in_use);
+	}
+	int64_t queued;
+	struct err e;
+	err_init(&e);
+	if (n->repo && repo_executions_queued(n->repo, &queued, &e) == 0)
+		metrics_sample(b, "fathom_reload_queue", "gauge",
+			       "executions of the site queued for a node", NULL, (double)queued);
+	if (n->sched) {
+		struct sched_stats st;
+		sched_stats(n->sched, &st);
+		metrics_sample(b, "fathom_central_role_held", "gauge",
+			       "1 while this node holds the central role", NULL, st.central);
+		metrics_sample(b, "fathom_scheduler_triggers_fired_total", "counter",
+			       "triggers this node fired while central", NULL, (double)st.fired);
+		metrics_sample(b, "fathom_scheduler_executions_claimed_total", "counter",
+			       "executions this node took to run", NULL, (double)st.claimed);
+	}
+	if (n->engine) {
+		struct repo_engine_load l;
+		ops_engine_load(n->engine, &l);
+		int apps = 0;
+		for (const char *p = l.apps; *p; apps++) {
+			p = strchr(p, ',');
+			if (!p)
+				break;
+			p++;
+		}
+		if (l.apps[0] && apps == 0)
+			apps = 1;
+		metrics_sample(b, "fathom_engine_sessions", "gauge",
+			       "QIX sessions open on this node's engine", NULL, l.sessions);
+		metrics_sample(b, "fathom_engine_apps_loaded", "gauge",
+			       "apps in memory in this node's engine", NULL, apps);
+	}
+}
+
 static void node_release(struct node *n)
 {
+	metrics_collector_remove(node_metrics, n);
 	/* the front door first: it hands requests to the services below */
 	http_server_stop(n->proxy_plain);
 	http_server_stop(n->proxy_api);
@@ -497,6 +554,8 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 	if ((rc = ops_sched_start(cf, n->db, n->repo, node_id, &n->sched, e)) ||
 	    (rc = serve_engine(n, engine_port, engine_mb, e)))
 		return rc;
+	n->started_ms = time_now_ms();
+	metrics_collector_add(node_metrics, n);
 	return serve_proxy(n, max_body, e);
 }
 

@@ -306,6 +306,7 @@ static struct preq *begin(struct proxy *p, struct http_req *r)
 		const char *rest = http_req_path(r) + n + 1;
 		http_req_set_path(r, *rest ? rest : "/");
 	}
+	http_req_set_route(r, proxy_route_label(http_req_path(r)));
 	proxy_vproxy_headers(r, &pr->vp);
 	return pr;
 }
@@ -323,6 +324,7 @@ static bool health(struct proxy *p, struct http_req *r)
 	const char *m = http_req_method(r);
 	if (strcmp(http_req_path(r), "/health") != 0 || (strcmp(m, "GET") && strcmp(m, "HEAD")))
 		return false;
+	http_req_set_route(r, "/health");
 	struct err e;
 	err_init(&e);
 	int rc = p->cfg.repository ? repo_health(p->cfg.repository, &e)
@@ -343,6 +345,22 @@ static bool health(struct proxy *p, struct http_req *r)
 					__ATOMIC_RELAXED))
 		log_warn("proxy: health check from %s: %s", http_req_peer(r), e.message);
 	return true;
+}
+
+const char *proxy_route_label(const char *path)
+{
+	static const char *const known[] = {
+	    "/health",	      "/sign-in",    "/sign-in.css", "/sign-out",
+	    "/oidc/callback", "/qrs",	     "/tempcontent", "/app",
+	    "/qps/user",      "/qps/ticket", "/qps/session", "/qps",
+	    "/hub",	      "/qmc",	     "/sense",	     "/datamodelviewer",
+	    "/dataloadeditor"};
+	if (strcmp(path, "/") == 0)
+		return "/";
+	for (size_t i = 0; i < ARRAY_LEN(known); i++)
+		if (proxy_path_under(path, known[i]))
+			return known[i];
+	return NULL;
 }
 
 static void on_headers(void *ctx, struct http_req *r)

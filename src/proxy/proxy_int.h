@@ -98,6 +98,9 @@ struct proxy {
  * hub (/hub/..., /sense/..., /datamodelviewer/..., /dataloadeditor/...) or the management
  * console (/qmc/...), false when `path` is neither; which relative paths may name a file. */
 bool proxy_hub_installed(const struct proxy *p);
+/* The route /metrics counts a request of the proxy under: a known first part of its path
+ * ("/qrs", "/hub", "/sign-in"), or NULL. */
+const char *proxy_route_label(const char *path);
 bool proxy_hub_serve(struct proxy *p, struct http_req *r, const struct preq *pr, const char *path);
 bool proxy_hub_path_ok(const char *rel);
 

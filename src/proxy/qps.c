@@ -402,6 +402,7 @@ static int segments(const char *path, char *seg[4], char *buf, size_t n, char pr
 
 static void api_on_headers(void *ctx, struct http_req *r)
 {
+	http_req_set_route(r, proxy_route_label(http_req_path(r)));
 	(void)ctx;
 	enum http_cert cert = http_req_client_cert(r);
 	if (cert != HTTP_CERT_OK) {

@@ -142,6 +142,7 @@ static void on_headers(void *ctx, struct http_req *r)
 		refuse(r, 404, "the engine answers QIX on /app/<app id>");
 		return;
 	}
+	http_req_set_route(r, "/app/{id}");
 	enum http_cert cert = http_req_client_cert(r);
 	if (cert != HTTP_CERT_OK) {
 		char msg[160];

@@ -411,6 +411,13 @@ static int reload(struct qrs *q, const char *session, const char *log_name)
 	char tmp[96];
 	snprintf(tmp, sizeof(tmp), "%s.tmp-", strrchr(out, '/') + 1);
 	sweep_work(r->reload_work, tmp);
+	metrics_observe(
+	    "fathom_reload_duration_seconds",
+	    rc == 0		? "result=\"success\""
+	    : rc == ERR_ABORTED ? "result=\"cancelled\""
+				: "result=\"failure\"",
+	    "reloads run on this node, from the worker's start to the new app file stored",
+	    (double)(time_mono_ms() - t0) / 1000.0);
 	if (rc)
 		return rc;
 	share_app_superseded(r->share, q->id, cur.gen);

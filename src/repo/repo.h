@@ -130,6 +130,8 @@ struct repo_engine_load {
 };
 /* Records that this node is alive, stamped with the database's clock, with its engine's
  * load (NULL: none). `stop` removes the record instead (a clean shutdown). */
+/* How many executions of the site wait in the queue for a node (for /metrics). */
+NODISCARD int repo_executions_queued(struct repo *r, int64_t *out, struct err *e);
 NODISCARD int repo_heartbeat(struct repo *r, int64_t started_ms,
 			     const struct repo_engine_load *load, bool stop, struct err *e);
 

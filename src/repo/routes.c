@@ -10,12 +10,14 @@
 static int h_about(struct qrs *q);
 static int h_description(struct qrs *q);
 static int h_enums(struct qrs *q);
+static int h_metrics(struct qrs *q);
 
 const struct route repo_routes[] = {
     {"GET", "/qrs/about", h_about, 0, "", NULL, NULL},
     {"GET", "/qrs/about/api/description", h_description, 0,
      "?extended={extended}&method={method}&format={format}", NULL, NULL},
     {"GET", "/qrs/about/api/enums", h_enums, 0, "", NULL, NULL},
+    {"GET", "/metrics", h_metrics, R_NO_XRF, "", NULL, NULL},
     {"POST", "/qrs/app/upload", repo_api_app_upload, R_STREAM, "?name={name}",
      repo_api_app_upload_begin, repo_api_app_file_cleanup},
     {"POST", "/qrs/app/upload/replace", repo_api_app_upload, R_STREAM, "?targetappid={targetappid}",
@@ -323,8 +325,11 @@ static const struct route *route_find(struct qrs *q, const char *method, const c
 		if (m <= 0)
 			continue;
 		path_known = true;
-		if (strcmp(rt->method, method) == 0)
+		if (strcmp(rt->method, method) == 0) {
+			if (q->req)
+				http_req_set_route(q->req, rt->pattern);
 			return rt;
+		}
 	}
 	if (path_known)
 		err_set(&q->err, ERR_METHOD, "%s is not allowed on %s", method, path);
@@ -611,5 +616,22 @@ static int h_description(struct qrs *q)
 		}
 	}
 	repo_qrs_send_json(q, 200, out);
+	return 0;
+}
+
+/* GET /metrics: this node's counters in Prometheus's text format, for services with the
+ * site's client certificate (a scraper), without an xrfkey. */
+static int h_metrics(struct qrs *q)
+{
+	struct buf b;
+	buf_init(&b, 16u << 20);
+	if (metrics_render(&b) != 0) {
+		buf_release(&b);
+		return err_set(&q->err, ERR_NOMEM, "the metrics page is larger than 16 MiB");
+	}
+	http_add_header(q->req, "Cache-Control", "no-store");
+	size_t n = b.len;
+	http_respond_owned(q->req, 200, "text/plain; version=0.0.4; charset=utf-8", buf_steal(&b),
+			   n);
 	return 0;
 }

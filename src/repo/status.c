@@ -113,3 +113,16 @@ int repo_health(struct repo *r, struct err *e)
 			       apps, strerror(errno));
 	return 0;
 }
+
+int repo_executions_queued(struct repo *r, int64_t *out, struct err *e)
+{
+	struct db_conn *c;
+	*out = 0;
+	int rc = db_acquire(r->db, &c, e);
+	if (rc)
+		return rc;
+	rc = db_exec(c, "SELECT count(*) FROM executionsession WHERE status = 3", NULL,
+		     repo_int_row, out, NULL, e);
+	db_release(r->db, c);
+	return rc;
+}

@@ -84,7 +84,13 @@ struct share_writer {
  * input/output errors. */
 int share_errno_code(int errnum)
 {
-	return err_io_code(errnum);
+	int code = err_io_code(errnum);
+	metrics_add("fathom_share_errors_total",
+		    code == ERR_NO_SPACE      ? "kind=\"no_space\""
+		    : code == ERR_UNAVAILABLE ? "kind=\"unavailable\""
+					      : "kind=\"io\"",
+		    "calls to the share that failed, by kind", 1);
+	return code;
 }
 
 #define HOLD_OFF_MS 2000
@@ -405,15 +411,16 @@ int share_writer_begin(struct share *s, const char *app_id, const char *gen, uin
 	w->fd = file_open_within(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640,
 				 SHARE_CALL_MS);
 	int errnum = errno;
-	share_note(s, w->fd < 0 ? share_errno_code(errnum) : 0);
+	int code = w->fd < 0 ? share_errno_code(errnum) : 0;
+	share_note(s, code);
 	if (w->fd < 0) {
 		if (errnum == ETIMEDOUT)
 			err_set(e, ERR_UNAVAILABLE,
 				"the share did not answer within %d s (creating app file \"%s\")",
 				SHARE_CALL_MS / 1000, w->tmp_path);
 		else
-			err_set(e, share_errno_code(errnum), "cannot create app file \"%s\": %s",
-				w->tmp_path, strerror(errnum));
+			err_set(e, code, "cannot create app file \"%s\": %s", w->tmp_path,
+				strerror(errnum));
 		crypto_sha256_free(w->sha);
 		free(w->pending);
 		free(w);
@@ -454,9 +461,9 @@ static int write_outv(struct share_writer *w, struct iovec *iov, int n, struct e
 			if (errno == EINTR)
 				continue;
 			int errnum = errno;
-			share_note(w->s, share_errno_code(errnum));
-			return err_set(e, share_errno_code(errnum),
-				       "cannot write app file \"%s\": %s", w->tmp_path,
+			int code = share_errno_code(errnum);
+			share_note(w->s, code);
+			return err_set(e, code, "cannot write app file \"%s\": %s", w->tmp_path,
 				       strerror(errnum));
 		}
 		w->flushed += (uint64_t)k;
@@ -786,9 +793,10 @@ int share_writer_finish(struct share_writer *w, const char *known_sha, uint64_t 
 		return frc;
 	if (fsync(w->fd) != 0) {
 		int errnum = errno;
-		share_note(w->s, share_errno_code(errnum));
-		return err_set(e, share_errno_code(errnum), "cannot flush app file \"%s\": %s",
-			       w->tmp_path, strerror(errnum));
+		int code = share_errno_code(errnum);
+		share_note(w->s, code);
+		return err_set(e, code, "cannot flush app file \"%s\": %s", w->tmp_path,
+			       strerror(errnum));
 	}
 	close(w->fd);
 	w->fd = -1;

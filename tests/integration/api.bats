@@ -176,6 +176,39 @@ teardown_file() { site_down; }
 	[ "$(jqb '.rows[1][1][0].name')" = paged ]; [ "$(jqb '.rows[0][1]|length')" = 0 ]
 }
 
+@test "/metrics: requests by route and status, the database pool, the central role, in Prometheus's format" {
+	s=$(api GET /qrs/about); expect 200 "$s"
+	s=$(api GET /qrs/nosuchtype); expect 404 "$s"
+	s=$(curl -s -o "$(BODY_FILE)" -w '%{http_code} %{content_type}' --cacert "$SITE/certs/root.pem" \
+		--cert "$SITE/certs/client.pem" --key "$SITE/certs/client_key.pem" "$BASE/metrics")
+	[ "$s" = '200 text/plain; version=0.0.4; charset=utf-8' ]
+	m=$(BODY_FILE)
+	grep -qE '^fathom_http_requests_total\{service="repository",route="/qrs/about",code="200"\} [1-9][0-9]*$' "$m"
+	grep -qE '^fathom_http_requests_total\{service="repository",route="other",code="404"\} [1-9]' "$m"
+	grep -qE '^fathom_http_request_duration_seconds_bucket\{service="repository",route="/qrs/about",le="\+Inf"\} [1-9]' "$m"
+	grep -qE '^fathom_http_request_duration_seconds_count\{service="repository",route="/qrs/about"\} [1-9]' "$m"
+	grep -q '^# TYPE fathom_http_request_duration_seconds histogram$' "$m"
+	grep -qE '^fathom_node_info\{node="node1",version="[0-9.]+"\} 1$' "$m"
+	grep -qE '^fathom_db_pool_connections\{state="in_use"\} [0-9]+$' "$m"
+	grep -qE '^fathom_db_pool_connections\{state="idle"\} [0-9]+$' "$m"
+	grep -qE '^fathom_central_role_held 1$' "$m"
+	grep -qE '^fathom_reload_queue 0$' "$m"
+	grep -qE '^fathom_node_start_time_seconds [0-9]{10}' "$m"
+	# one HELP and TYPE per name, every sample line a name, labels and a number
+	[ "$(grep -c '^# TYPE fathom_http_requests_total ' "$m")" = 1 ]
+	bad=$(grep -vE '^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? (-?[0-9.e+-]+|\+Inf))$' "$m" || true)
+	[ -z "$bad" ]
+	# counted: a second look shows the first
+	before=$(sed -n 's/^fathom_http_requests_total{service="repository",route="\/metrics",code="200"} //p' "$m")
+	s=$(curl -s -o "$m" --cacert "$SITE/certs/root.pem" --cert "$SITE/certs/client.pem" \
+		--key "$SITE/certs/client_key.pem" -w '%{http_code}' "$BASE/metrics"); [ "$s" = 200 ]
+	after=$(sed -n 's/^fathom_http_requests_total{service="repository",route="\/metrics",code="200"} //p' "$m")
+	[ "$after" = $(( ${before:-0} + 1 )) ]
+	# the repository port wants the site's client certificate for it too
+	s=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$SITE/certs/root.pem" "$BASE/metrics") || true
+	[ "$s" != 200 ]
+}
+
 @test "bad bodies: malformed JSON, unknown, read-only and mistyped fields, control characters" {
 	s=$(json POST /qrs/tag '{"name":'); expect 400 "$s"; [ "$(jqb .code)" = ERR_JSON ]
 	s=$(json POST /qrs/tag '{"name":"x","colour":"red"}'); expect 400 "$s"

@@ -46,7 +46,7 @@ restart_node() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	! kill -0 "$pid" 2>/dev/null
+	! kill -0 "$pid" 2>/dev/null || false
 	rm -f "$1/pid"
 	start_node "$1"
 }

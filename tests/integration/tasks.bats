@@ -67,6 +67,9 @@ sales_script='T: LOAD Region, Amount FROM [lib://CustomData/sales.csv]\n  (txt, 
 	[ "$(jqb .operational.lastExecutionResult.id)" = "$rid" ]
 	[ "$(jqb .operational.lastExecutionResult.status)" = 7 ]
 	s=$(api GET "/qrs/app/$app"); [ "$(jqb .lastReloadTime)" != 1753-01-01T00:00:00.000Z ]
+	s=$(api GET /metrics); expect 200 "$s"
+	grep -qE '^fathom_reload_duration_seconds_count\{result="success"\} [1-9]' "$(BODY_FILE)"
+	grep -qE '^fathom_scheduler_executions_claimed_total [1-9]' "$(BODY_FILE)"
 	# the read-only operational state may be echoed back in a PUT, stale or not
 	md=$(api GET "/qrs/reloadtask/$task" >/dev/null; jqb .modifiedDate)
 	s=$(json PUT "/qrs/reloadtask/$task" "$(jq '.name = "Reload TaskSales 2" | .operational = {"x":1}' "$(BODY_FILE)")")

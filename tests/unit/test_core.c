@@ -364,14 +364,80 @@ static void open_within_gives_up(void **state)
 	rm_tree(dir);
 }
 
+static void collect(void *ctx, struct buf *b)
+{
+	metrics_sample(b, "test_state", "gauge", "a state", "of=\"test\"", *(int *)ctx);
+}
+
+/* /metrics: counters add up, histograms fill every bucket at or above the value, series
+ * are sorted with one HELP and TYPE per name, collectors are asked at each page. */
+static void metrics_page(void **state)
+{
+	(void)state;
+	metrics_add("test_requests_total", "code=\"200\"", "requests", 1);
+	metrics_add("test_requests_total", "code=\"200\"", "requests", 2);
+	metrics_add("test_requests_total", "code=\"404\"", "requests", 1);
+	metrics_observe("test_seconds", NULL, "durations", 0.02);
+	metrics_observe("test_seconds", NULL, "durations", 3);
+	metrics_set("test_level", NULL, "a level", 7.5);
+	metrics_set("test_level", NULL, "a level", 2.25);
+	int held = 1;
+	metrics_collector_add(collect, &held);
+	metrics_collector_add(collect, &held); /* once only */
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	assert_int_equal(metrics_render(&b), 0);
+	const char *page = b.data;
+	assert_non_null(strstr(page, "# HELP test_requests_total requests\n"
+				     "# TYPE test_requests_total counter\n"
+				     "test_requests_total{code=\"200\"} 3\n"
+				     "test_requests_total{code=\"404\"} 1\n"));
+	assert_non_null(strstr(page, "# TYPE test_seconds histogram\n"));
+	assert_non_null(strstr(page, "test_seconds_bucket{le=\"0.01\"} 0\n"));
+	assert_non_null(strstr(page, "test_seconds_bucket{le=\"0.025\"} 1\n"));
+	assert_non_null(strstr(page, "test_seconds_bucket{le=\"2.5\"} 1\n"));
+	assert_non_null(strstr(page, "test_seconds_bucket{le=\"5\"} 2\n"));
+	assert_non_null(strstr(page, "test_seconds_bucket{le=\"+Inf\"} 2\n"));
+	assert_non_null(strstr(page, "test_seconds_sum 3.02\n"));
+	assert_non_null(strstr(page, "test_seconds_count 2\n"));
+	assert_non_null(strstr(page, "test_level 2.25\n"));
+	const char *state_line = "test_state{of=\"test\"} 1\n";
+	assert_non_null(strstr(page, state_line));
+	assert_null(strstr(strstr(page, state_line) + 1, "test_state{")); /* collected once */
+	/* a name used as another kind is not mixed in */
+	metrics_add("test_level", NULL, "a level", 1);
+	buf_release(&b);
+	buf_init(&b, 1 << 20);
+	held = 0;
+	assert_int_equal(metrics_render(&b), 0);
+	assert_non_null(strstr(b.data, "test_level 2.25\n"));
+	assert_non_null(strstr(b.data, "test_state{of=\"test\"} 0\n"));
+	assert_null(strstr(strstr(b.data, "test_state{") + 1, "test_state{"));
+	metrics_collector_remove(collect, &held);
+	buf_release(&b);
+	buf_init(&b, 1 << 20);
+	assert_int_equal(metrics_render(&b), 0);
+	assert_null(strstr(b.data, "test_state"));
+	buf_release(&b);
+	char esc[64];
+	metrics_label_text(esc, sizeof(esc), "a\"b\\c\nd");
+	assert_string_equal(esc, "a\\\"b\\\\c\\nd");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(errors_table),   cmocka_unit_test(buffers_cap),
-	    cmocka_unit_test(arenas),	      cmocka_unit_test(uuids),
-	    cmocka_unit_test(times),	      cmocka_unit_test(strings),
-	    cmocka_unit_test(files_and_conf), cmocka_unit_test(json_encoder),
-	    cmocka_unit_test(utf8_checks),    cmocka_unit_test(open_within_gives_up),
+	    cmocka_unit_test(metrics_page),
+	    cmocka_unit_test(errors_table),
+	    cmocka_unit_test(buffers_cap),
+	    cmocka_unit_test(arenas),
+	    cmocka_unit_test(uuids),
+	    cmocka_unit_test(times),
+	    cmocka_unit_test(strings),
+	    cmocka_unit_test(files_and_conf),
+	    cmocka_unit_test(json_encoder),
+	    cmocka_unit_test(utf8_checks),
+	    cmocka_unit_test(open_within_gives_up),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
