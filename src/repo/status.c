@@ -2,7 +2,10 @@
  * alive, judged from heartbeats against the database's clock (three missed beats and a
  * node is NoCommunication; a node still joining, whose certificates wait for approval or
  * for it to fetch them, is CertificatesNotInstalled, with Fathom's `registration`
- * "pending" or "approved"); and this node's own health, for load balancers. */
+ * "pending" or "approved"; the full form adds, as Fathom's, what a running node's last
+ * heartbeat said (version, start, engine sessions, apps in memory) and the central role's
+ * fencing token and since when, on its holder); and this node's own health, for load
+ * balancers. */
 #include "repo/repo_int.h"
 #include "share/share.h"
 
@@ -22,7 +25,7 @@ struct status_ctx {
 static int status_row(void *ctx, int n, const struct db_value *c)
 {
 	struct status_ctx *sc = ctx;
-	if (n < 6)
+	if (n < 13)
 		return 0;
 	bool alive = false;
 	int64_t at_ms, now_ms;
@@ -46,8 +49,25 @@ static int status_row(void *ctx, int n, const struct db_value *c)
 						  : json_string(TIME_NEVER));
 	json_object_set_new(o, "serverNodeConfiguration", node);
 	json_object_set_new(o, "privileges", json_null());
-	if (sc->full)
+	if (sc->full) {
 		json_object_set_new(o, "schemaPath", json_string("ServiceStatus"));
+		/* Fathom's: what the node's last heartbeat said of it, and the central role */
+		if (alive && c[6].type == DBV_TEXT && c[7].type == DBV_TEXT &&
+		    c[8].type == DBV_INT) {
+			json_object_set_new(o, "version", json_stringn(c[6].s, c[6].len));
+			json_object_set_new(o, "startedAt", json_stringn(c[7].s, c[7].len));
+			json_object_set_new(o, "engineSessions", json_integer(c[8].i));
+			int apps = 0;
+			for (size_t i = 0; c[9].type == DBV_TEXT && i < c[9].len; i++)
+				apps += i == 0 || c[9].s[i] == ',';
+			json_object_set_new(o, "appsLoaded", json_integer(apps));
+		}
+		if (c[10].type == DBV_TEXT && c[11].type == DBV_INT && c[12].type == DBV_TEXT &&
+		    c[10].len == c[0].len && memcmp(c[10].s, c[0].s, c[0].len) == 0) {
+			json_object_set_new(o, "centralToken", json_integer(c[11].i));
+			json_object_set_new(o, "centralSince", json_stringn(c[12].s, c[12].len));
+		}
+	}
 	json_array_append_new(sc->arr, o);
 	return 0;
 }
@@ -56,11 +76,13 @@ static int status(struct qrs *q, bool full, bool count)
 {
 	if (http_req_query(q->req, "filter"))
 		return err_set(&q->err, ERR_PARAM, "servicestatus does not take a filter yet");
-	char sql[512];
+	char sql[768];
 	snprintf(sql, sizeof(sql),
-		 "SELECT n.id, n.name, n.host_name, h.at, %s, r.state FROM servernodeconfiguration "
-		 "n LEFT JOIN node_heartbeat h ON h.node_id = n.id LEFT JOIN node_registration r "
-		 "ON r.node_id = n.id ORDER BY n.name, n.id",
+		 "SELECT n.id, n.name, n.host_name, h.at, %s, r.state, h.version, h.started_at, "
+		 "h.engine_sessions, h.engine_apps, l.holder, l.token, l.changed_at FROM "
+		 "servernodeconfiguration n LEFT JOIN node_heartbeat h ON h.node_id = n.id LEFT "
+		 "JOIN node_registration r ON r.node_id = n.id LEFT JOIN central_lease l ON "
+		 "l.holder = n.id ORDER BY n.name, n.id",
 		 db_now_sql(q->repo->db));
 	struct status_ctx sc = {q->repo, full, json_array()};
 	struct db_conn *c;

@@ -295,6 +295,12 @@ teardown_file() { site_down; }
 	[ "$(jqb '.[0].serviceType')" = 0 ]
 	[ "$(jqb '.[0].serverNodeConfiguration.name')" = node1 ]
 	[ "$(jqb '.[0].schemaPath')" = ServiceStatus ]
+	# Fathom's: the heartbeat's version, start and engine, and the central role's lease
+	[ "$(jqb '.[0].version')" = "$("$FATHOM" version | cut -d' ' -f2)" ]
+	[[ "$(jqb '.[0].startedAt')" == 20* ]]
+	[[ "$(jqb '.[0].engineSessions')" =~ ^[0-9]+$ ]]; [[ "$(jqb '.[0].appsLoaded')" =~ ^[0-9]+$ ]]
+	[ "$(jqb '.[0].centralToken')" = "$(sql "SELECT token FROM central_lease")" ]
+	[ "$(jqb '.[0].centralSince')" = "$(sql "SELECT changed_at FROM central_lease")" ]
 	t1=$(jqb '.[0].timestamp')
 	sleep 2.2
 	s=$(api GET /qrs/servicestatus); t2=$(jqb '.[0].timestamp')

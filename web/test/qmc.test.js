@@ -287,6 +287,9 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   const cells = await page.$$eval('table[aria-label="Nodes"] tbody tr td', (tds) => tds.map((t) => t.textContent));
   assert.ok(cells.some((c) => c.startsWith('Running')), cells.join(' | '));
   assert.ok(cells.includes('Central'), cells.join(' | '));
+  const version = cli('version').trim().split(' ')[1];
+  assert.ok(cells.some((c) => c.startsWith(`${version} (up since `)), cells.join(' | '));
+  assert.ok(cells.some((c) => /^\d+ sessions, \d+ apps$/.test(c)), cells.join(' | '));
   await accessible(page, 'nodes');
   await section(page, 'Users');
   await page.waitForSelector('table[aria-label="Users"] td:text-is("reader")');
@@ -374,6 +377,10 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   await section(page, 'Health');
   await page.waitForSelector('dl.facts dd.good:text-is("reaches the repository database and the share")');
   await page.waitForSelector('dl.facts dd:text-is("held by node1")');
+  const token = (await site.api('GET', '/qrs/servicestatus/full')).json[0].centralToken;
+  assert.ok(Number.isInteger(token) && token > 0, String(token));
+  const since = await page.waitForSelector('dl.facts dt:text-is("Central role since") + dd').then((e) => e.textContent());
+  assert.ok(since.endsWith(`(fencing token ${token})`), since);
   await page.waitForSelector('dl.facts dt:text-is("Node node1") + dd.good');
   await page.waitForSelector('table[aria-label="Failed executions"] span[data-task]:text-is("Reload broken example")');
   await page.click('table[aria-label="Failed executions"] tr[data-id] button:text-is("Log")');

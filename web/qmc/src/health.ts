@@ -10,6 +10,8 @@ import { action, heading, notice } from './ui';
 interface NodeStatus {
   serviceState: number;
   timestamp: string;
+  centralToken?: number;
+  centralSince?: string;
   serverNodeConfiguration: { id: string; name: string };
 }
 
@@ -32,6 +34,7 @@ export async function healthPage(main: HTMLElement): Promise<void> {
       get<{ value: number }>(`/executionsession/count?filter=${encodeURIComponent('status eq 2')}`),
     ]);
     const central = nodes.find((n) => n.isCentral);
+    const lease = status.find((s) => s.centralToken !== undefined);
     facts.replaceChildren(
       ...fact('This node', here.ok ? 'reaches the repository database and the share' : `cannot work: ${here.body.reason ?? 'no answer'}`, here.ok),
       ...status.flatMap((s) =>
@@ -42,6 +45,7 @@ export async function healthPage(main: HTMLElement): Promise<void> {
         ),
       ),
       ...fact('Central role', central ? `held by ${central.name}` : 'held by no node', !!central),
+      ...(lease ? fact('Central role since', `${text(lease.centralSince)} (fencing token ${lease.centralToken})`) : []),
       ...fact('Executions', `${running.value} running, ${queued.value} queued`),
     );
     await failed.list.load();

@@ -1,5 +1,6 @@
 // Nodes: each node's services, whether it is running (its heartbeats, as servicestatus
-// judges them) or still joining, the central role's holder and failover candidacy; adding
+// judges them) or still joining, the central role's holder and failover candidacy, its
+// engine's sessions and apps in memory, its version and start; adding
 // a node and approving one that asked to join (each gives a one-time password for the new
 // machine's `fathom node join`), failover candidacy, and moving the central role.
 import { h } from '../../common/dom';
@@ -22,6 +23,10 @@ interface Status {
   serviceState: number;
   timestamp: string;
   registration?: string;
+  version?: string;
+  startedAt?: string;
+  engineSessions?: number;
+  appsLoaded?: number;
   serverNodeConfiguration: { id: string };
 }
 
@@ -119,6 +124,8 @@ export async function nodesPage(main: HTMLElement): Promise<void> {
           h('td', { class: `state s${s?.serviceState ?? 5}` }, stateText(s), s && s.serviceState !== 1 ? h('span', { class: 'since' }, ` (last heard ${text(s.timestamp)})`) : null),
           h('td', {}, n.isCentral ? 'Central' : ''),
           h('td', {}, n.failoverCandidate ? 'yes' : 'no'),
+          h('td', {}, s?.engineSessions === undefined ? '' : `${s.engineSessions} sessions, ${s.appsLoaded ?? 0} apps`),
+          h('td', {}, s?.version ?? '', s?.startedAt ? h('span', { class: 'since' }, ` (up since ${text(s.startedAt)})`) : null),
           h('td', { class: 'actions' }, h('div', {}, ...acts)),
         );
       }),
@@ -127,7 +134,7 @@ export async function nodesPage(main: HTMLElement): Promise<void> {
   const table = h(
     'table',
     { 'aria-label': 'Nodes' },
-    h('thead', {}, h('tr', {}, ...['Name', 'Host', 'Services', 'Status', 'Role', 'Failover candidate'].map((t) => h('th', { scope: 'col' }, t)), h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
+    h('thead', {}, h('tr', {}, ...['Name', 'Host', 'Services', 'Status', 'Role', 'Failover candidate', 'Engine', 'Version'].map((t) => h('th', { scope: 'col' }, t)), h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
     body,
   );
   main.replaceChildren(
