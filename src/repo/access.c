@@ -570,6 +570,7 @@ static const struct {
     {"POST", "/qrs/failover/tonode/{id}", "servernodeconfiguration", ACT_UPDATE, "{id}", NULL, 0,
      NULL},
     {"GET", "/qrs/servicestatus", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
+    {"GET", "/qrs/about/site", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
     {"GET", "/qrs/servicestatus/full", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
     {"GET", "/qrs/servicestatus/count", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
 };

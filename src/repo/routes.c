@@ -17,6 +17,7 @@ const struct route repo_routes[] = {
     {"GET", "/qrs/about/api/description", h_description, 0,
      "?extended={extended}&method={method}&format={format}", NULL, NULL},
     {"GET", "/qrs/about/api/enums", h_enums, 0, "", NULL, NULL},
+    {"GET", "/qrs/about/site", repo_api_about_site, 0, "", NULL, NULL},
     {"GET", "/metrics", h_metrics, R_NO_XRF, "", NULL, NULL},
     {"POST", "/qrs/app/upload", repo_api_app_upload, R_STREAM, "?name={name}",
      repo_api_app_upload_begin, repo_api_app_file_cleanup},

@@ -10,6 +10,7 @@
 #include "share/share.h"
 
 #include <errno.h>
+#include <sys/statvfs.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -147,4 +148,95 @@ int repo_executions_queued(struct repo *r, int64_t *out, struct err *e)
 		     repo_int_row, out, NULL, e);
 	db_release(r->db, c);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- GET /qrs/about/site */
+
+static int standby_row(void *ctx, int n, const struct db_value *c)
+{
+	if (n < 4)
+		return 0;
+	json_t *o = json_object();
+	static const char *const keys[] = {"name", "address", "state", "sync"};
+	for (int i = 0; i < 4; i++)
+		json_object_set_new(o, keys[i],
+				    c[i].type == DBV_TEXT ? json_stringn(c[i].s, c[i].len)
+							  : json_null());
+	json_array_append_new(ctx, o);
+	return 0;
+}
+
+static int database_json(struct qrs *q, struct db_conn *c, json_t *out)
+{
+	struct repo *r = q->repo;
+	int total, in_use;
+	db_pool_use(r->db, &total, &in_use);
+	json_object_set_new(out, "poolSize", json_integer(total));
+	json_object_set_new(out, "poolInUse", json_integer(in_use));
+	if (db_kind(r->db) != DB_POSTGRES) {
+		json_object_set_new(out, "provider", json_string("SQLite"));
+		return 0;
+	}
+	json_object_set_new(out, "provider", json_string("PostgreSQL"));
+	int64_t conns = 0, max = 0;
+	int rc =
+	    db_exec(c, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()",
+		    NULL, repo_int_row, &conns, NULL, &q->err);
+	if (rc == 0)
+		rc = db_exec(c,
+			     "SELECT CAST(setting AS BIGINT) FROM pg_settings WHERE name = "
+			     "'max_connections'",
+			     NULL, repo_int_row, &max, NULL, &q->err);
+	json_t *standbys = json_array();
+	if (rc == 0)
+		rc =
+		    db_exec(c,
+			    "SELECT application_name, CAST(client_addr AS TEXT), state, sync_state "
+			    "FROM pg_stat_replication ORDER BY application_name",
+			    NULL, standby_row, standbys, NULL, &q->err);
+	json_object_set_new(out, "connections", json_integer(conns));
+	json_object_set_new(out, "maxConnections", json_integer(max));
+	json_object_set_new(out, "standbys", standbys);
+	return rc;
+}
+
+/* What the site runs on, as an administrator's health page shows it (Fathom's): the
+ * database (its connections against max_connections, the standbys that stream from it)
+ * and the share as this node sees it (free and total bytes, whether it can be used). */
+int repo_api_about_site(struct qrs *q)
+{
+	struct db_conn *c;
+	int rc = repo_qrs_begin(q, &c, false);
+	if (rc)
+		return rc;
+	json_t *db = json_object();
+	rc = repo_qrs_end(q, c, database_json(q, c, db));
+	if (rc) {
+		json_decref(db);
+		return rc;
+	}
+	json_t *sh = json_object();
+	const char *apps = share_apps_dir(q->repo->share);
+	struct statvfs vs;
+	if (statvfs(apps, &vs) == 0) {
+		json_object_set_new(
+		    sh, "freeBytes",
+		    json_integer((json_int_t)((uint64_t)vs.f_bavail * vs.f_frsize)));
+		json_object_set_new(
+		    sh, "totalBytes",
+		    json_integer((json_int_t)((uint64_t)vs.f_blocks * vs.f_frsize)));
+	}
+	struct err e;
+	err_init(&e);
+	bool usable = repo_health(q->repo, &e) == 0;
+	json_object_set_new(sh, "usable", json_boolean(usable));
+	if (!usable)
+		json_object_set_new(sh, "problem", json_string(e.message));
+	json_object_set_new(sh, "appFolder", json_string(apps));
+	json_t *out = json_object();
+	json_object_set_new(out, "database", db);
+	json_object_set_new(out, "share", sh);
+	json_object_set_new(out, "node", json_string(q->repo->node_id));
+	repo_qrs_send_json(q, 200, out);
+	return 0;
 }

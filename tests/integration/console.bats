@@ -41,6 +41,9 @@ teardown_file() {
 	[ "$(pg_sql fathom "SELECT count(*) FROM node_registration WHERE node_id = '$node2'")" = 0 ]
 	node3=$(pg_sql fathom "SELECT id FROM servernodeconfiguration WHERE name = 'node3'")
 	[ "$(pg_sql fathom "SELECT state FROM node_registration WHERE node_id = '$node3'")" = approved ]
+	# the page's max_connections is the server's, its count a plausible one
+	[ "$(sed -n 's/^connections [0-9]* //p' <<<"$output")" = "$(pg_sql fathom 'SHOW max_connections')" ]
+	n=$(sed -n 's/^connections \([0-9]*\) .*/\1/p' <<<"$output"); [ "$n" -ge 2 ]
 	# node3's password, read off the page, is the one its join needs
 	pw=$(sed -n 's/^password3 //p' <<<"$output")
 	[ ${#pw} -ge 16 ]

@@ -80,6 +80,15 @@ try {
   assert.equal(await cell('node1', 5), '');
   if (shots) await page.screenshot({ path: path.join(shots, '2-central.png'), fullPage: true });
 
+  // the health page: the database's connections against max_connections, as PostgreSQL counts them
+  await page.click('nav#side a:text-is("Health")');
+  const db = await page.waitForSelector('dl.facts dt:text-is("Database") + dd').then((e) => e.textContent());
+  const m = /^PostgreSQL: (\d+) of (\d+) connections in use; standbys: none$/.exec(db);
+  assert.ok(m, db);
+  console.log(`connections ${m[1]} ${m[2]}`);
+  await page.click('nav#side a:text-is("Nodes")');
+  await page.waitForSelector('table[aria-label="Nodes"] td:text-is("node2")');
+
   // node3 added and approved from the form
   await page.fill('input[name=newNode]', 'node3');
   await page.fill('input[name=newHost]', 'localhost');

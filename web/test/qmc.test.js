@@ -377,6 +377,12 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   await section(page, 'Health');
   await page.waitForSelector('dl.facts dd.good:text-is("reaches the repository database and the share")');
   await page.waitForSelector('dl.facts dd:text-is("held by node1")');
+  const siteFacts = (await site.api('GET', '/qrs/about/site')).json;
+  assert.equal(siteFacts.database.provider, 'SQLite');
+  assert.ok(siteFacts.share.usable && siteFacts.share.freeBytes > 0 && siteFacts.share.totalBytes >= siteFacts.share.freeBytes);
+  const shareFact = await page.textContent('dl.facts dt:text-is("Share") + dd');
+  assert.match(shareFact, new RegExp(`^${siteFacts.share.appFolder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: [0-9.]+ [KMGT]?i?B free of [0-9.]+ [KMGT]?i?B$`));
+  assert.match(await page.textContent('dl.facts dt:text-is("Database") + dd'), /^SQLite \(this node's file\); \d+ of \d+ connections in use$/);
   const token = (await site.api('GET', '/qrs/servicestatus/full')).json[0].centralToken;
   assert.ok(Number.isInteger(token) && token > 0, String(token));
   const since = await page.waitForSelector('dl.facts dt:text-is("Central role since") + dd').then((e) => e.textContent());

@@ -1,11 +1,17 @@
 // Health: whether this node reaches the repository database and the share (its /health,
-// as load balancers ask), every node's state from its heartbeats, the central role's
-// holder, the queue of executions, and the executions that failed last.
+// as load balancers ask), the database's connections and standbys, the share's free
+// space, every node's state from its heartbeats, the central role's holder, the queue of
+// executions, and the executions that failed last.
 import { h } from '../../common/dom';
 import { get } from './api';
 import { text } from './list';
 import { executions } from './tasks';
-import { action, heading, notice } from './ui';
+import { action, bytes, heading, notice } from './ui';
+
+interface Site {
+  database: { provider: string; connections?: number; maxConnections?: number; poolSize: number; poolInUse: number; standbys?: { name: string | null; state: string | null; sync: string | null }[] };
+  share: { freeBytes?: number; totalBytes?: number; usable: boolean; problem?: string; appFolder: string };
+}
 
 interface NodeStatus {
   serviceState: number;
@@ -27,7 +33,8 @@ export async function healthPage(main: HTMLElement): Promise<void> {
     const here = await fetch('/health', { cache: 'no-store' })
       .then(async (r) => ({ ok: r.ok, body: (await r.json()) as { reason?: string } }))
       .catch((err: unknown) => ({ ok: false, body: { reason: String(err) } }));
-    const [status, nodes, queued, running] = await Promise.all([
+    const [site, status, nodes, queued, running] = await Promise.all([
+      get<Site>('/about/site'),
       get<NodeStatus[]>('/servicestatus/full'),
       get<{ name: string; isCentral: boolean }[]>('/servernodeconfiguration/full?orderby=name'),
       get<{ value: number }>(`/executionsession/count?filter=${encodeURIComponent('status eq 3')}`),
@@ -35,8 +42,25 @@ export async function healthPage(main: HTMLElement): Promise<void> {
     ]);
     const central = nodes.find((n) => n.isCentral);
     const lease = status.find((s) => s.centralToken !== undefined);
+    const d = site.database;
+    const standbys = d.standbys?.length
+      ? d.standbys.map((sb) => `${sb.name ?? '?'} ${sb.state ?? '?'}${sb.sync ? ` (${sb.sync})` : ''}`).join(', ')
+      : 'none';
+    const sh = site.share;
     facts.replaceChildren(
       ...fact('This node', here.ok ? 'reaches the repository database and the share' : `cannot work: ${here.body.reason ?? 'no answer'}`, here.ok),
+      ...fact(
+        'Database',
+        d.provider === 'PostgreSQL'
+          ? `PostgreSQL: ${d.connections} of ${d.maxConnections} connections in use; standbys: ${standbys}`
+          : `SQLite (this node's file); ${d.poolInUse} of ${d.poolSize} connections in use`,
+        d.maxConnections === undefined || (d.connections ?? 0) < 0.9 * d.maxConnections,
+      ),
+      ...fact(
+        'Share',
+        `${sh.appFolder}: ${sh.freeBytes === undefined ? '?' : bytes(sh.freeBytes)} free of ${sh.totalBytes === undefined ? '?' : bytes(sh.totalBytes)}${sh.usable ? '' : `; ${sh.problem ?? 'cannot be used'}`}`,
+        sh.usable,
+      ),
       ...status.flatMap((s) =>
         fact(
           `Node ${s.serverNodeConfiguration.name}`,
