@@ -991,6 +991,42 @@ int repo_api_create_many(struct qrs *q)
 }
 
 /* True when `body` holds a read-only field that must be compared with the stored entity. */
+/* A published app moves to another stream when a PUT names it, as Qlik's console does it
+ * (an app is published only through /publish; its stream is otherwise read-only). The
+ * caller must be allowed to publish to the new stream. The body then carries the stored
+ * stream, for the read-only check, and *move the new one. */
+static int app_move(struct qrs *q, struct db_conn *c, json_t *body, json_t *stored,
+		    struct colval *move, int *n)
+{
+	const char *to = json_string_value(json_object_get(json_object_get(body, "stream"), "id"));
+	json_t *from = json_object_get(stored, "stream");
+	const char *from_id = json_string_value(json_object_get(from, "id"));
+	if (!to || !from_id || str_ieq(to, from_id))
+		return 0;
+	if (!uuid_valid(to))
+		return err_set(&q->err, ERR_FIELD, "stream.id must be a GUID");
+	json_t *stream = NULL;
+	int rc = repo_crud_get(q, c, repo_entity_find("stream"), to, &stream);
+	if (rc == ERR_NOT_FOUND) {
+		q->err.code = 0;
+		return err_set(&q->err, ERR_FIELD, "there is no stream %s to move the app to", to);
+	}
+	bool ok = true;
+	if (rc == 0)
+		rc = repo_access_may(q, c, "Stream", stream, ACT_PUBLISH, &ok);
+	json_decref(stream);
+	if (rc == 0 && !ok)
+		rc = err_set(&q->err, ERR_FORBIDDEN, "you may not publish to stream %s", to);
+	if (rc)
+		return rc;
+	char *id = arena_strdup(q->a, to);
+	uuid_lower(id);
+	json_object_set(body, "stream", from);
+	repo_app_colv(move, "stream", id, 0);
+	*n = 1;
+	return 0;
+}
+
 static bool needs_stored(const struct entity_desc *d, json_t *body)
 {
 	const char *key;
@@ -1017,10 +1053,15 @@ int repo_api_update(struct qrs *q)
 		/* The stored entity is read only when the body echoes read-only fields; otherwise
 		 * the conditional UPDATE alone tells a missing entity (404) from a stale one (409).
 		 */
-		if (json_is_object(body) && needs_stored(q->desc, body))
+		bool app = strcmp(q->desc->path, "app") == 0;
+		if (json_is_object(body) && (app || needs_stored(q->desc, body)))
 			rc = repo_crud_get(q, c, q->desc, q->id, &stored);
 		else
 			stored = json_pack("{s:s}", "id", q->id);
+		struct colval move;
+		int n_move = 0;
+		if (rc == 0 && app)
+			rc = app_move(q, c, body, stored, &move, &n_move);
 		struct decoded in;
 		if (rc == 0)
 			rc = repo_entity_decode(q->repo, q->desc, body, stored, q->a, &in, &q->err);
@@ -1032,7 +1073,8 @@ int repo_api_update(struct qrs *q)
 				 q->desc->path, q->id);
 		}
 		if (rc == 0)
-			rc = repo_crud_update(q, c, q->desc, q->id, in.modified_date, &in, NULL, 0);
+			rc = repo_crud_update(q, c, q->desc, q->id, in.modified_date, &in, &move,
+					      n_move);
 		if (rc == 0)
 			rc = repo_crud_get(q, c, q->desc, q->id, &out);
 		rc = repo_qrs_end(q, c, rc);

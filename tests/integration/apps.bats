@@ -162,6 +162,25 @@ setup() {
 	s=$(api GET "/qrs/app/$id2"); [ "$(jqb .published)" = false ]
 }
 
+@test "a published app moves to another stream when a PUT names it; an unpublished one does not publish so" {
+	s=$(upload Mover "$APPFILE"); id=$(jqb .id)
+	s=$(json POST /qrs/stream '{"name":"MoveFrom"}'); from=$(jqb .id)
+	s=$(json POST /qrs/stream '{"name":"MoveTo"}'); to=$(jqb .id)
+	s=$(api PUT "/qrs/app/$id/publish?stream=$from"); expect 200 "$s"
+	published=$(jqb .publishTime)
+	s=$(json PUT "/qrs/app/$id" "$(jq --arg to "$to" '.stream = {"id": $to}' "$(BODY_FILE)")"); expect 200 "$s"
+	[ "$(jqb .stream.name)" = MoveTo ]; [ "$(jqb .published)" = true ]; [ "$(jqb .publishTime)" = "$published" ]
+	[ "$(sql "SELECT stream_id FROM app WHERE id = '$id'")" = "$to" ]
+	# the same stream again, or the body read back unchanged, is no move
+	s=$(json PUT "/qrs/app/$id" "$(cat "$(BODY_FILE)")"); expect 200 "$s"; [ "$(jqb .stream.name)" = MoveTo ]
+	# a stream that is not there
+	s=$(json PUT "/qrs/app/$id" "$(jq '.stream = {"id": "6baa5c73-af76-48c8-a5e8-c185c86a885c"}' "$(BODY_FILE)")"); expect 400 "$s"
+	jqb .message | grep -q 'no stream'
+	# an unpublished app is published only through /publish
+	s=$(upload Stayer "$APPFILE")
+	s=$(json PUT "/qrs/app/$(jqb .id)" "$(jq --arg to "$to" '.stream = {"id": $to}' "$(BODY_FILE)")"); expect 400 "$s"
+}
+
 @test "replace overwrites the target's content and keeps the source" {
 	app_file "$BATS_TEST_TMPDIR/other" 2000
 	s=$(upload Target "$APPFILE"); tid=$(jqb .id)

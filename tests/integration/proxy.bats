@@ -708,6 +708,27 @@ jar_session() { awk -v n="$2" '$6 == n { print $7 }' "$BATS_TEST_TMPDIR/jar.$1";
 	st=$(qrs GET "/qrs/executionresult/$rid/scriptlog" "$s"); expect 403 "$st"
 }
 
+@test "a person moves an app only to a stream the rules let them publish to" {
+	printf 'mover password\n' | "$FATHOM" user add mover --dir "$SITE" >/dev/null
+	app_file "$BATS_TEST_TMPDIR/m.fapp" 0
+	st=$(api POST "/qrs/app/upload?name=MovedApp" --data-binary @"$BATS_TEST_TMPDIR/m.fapp"); expect 201 "$st"; app=$(jqb .id)
+	st=$(json POST /qrs/stream '{"name":"MoverHome"}'); expect 201 "$st"; home=$(jqb .id)
+	st=$(json POST /qrs/stream '{"name":"MoverYes"}'); expect 201 "$st"; yes=$(jqb .id)
+	st=$(json POST /qrs/stream '{"name":"MoverNo"}'); expect 201 "$st"; no=$(jqb .id)
+	st=$(api PUT "/qrs/app/$app/publish?stream=$home"); expect 200 "$st"
+	st=$(json POST /qrs/systemrule '{"name":"MoverApps","category":"Security","type":"Custom","resourceFilter":"App_*","rule":"user.userId = \"mover\" and resource.name = \"MovedApp\"","actions":6}'); expect 201 "$st"
+	st=$(json POST /qrs/systemrule '{"name":"MoverStreams","category":"Security","type":"Custom","resourceFilter":"Stream_*","rule":"user.userId = \"mover\" and resource.name like \"MoverHome\" or user.userId = \"mover\" and resource.name = \"MoverYes\"","actions":34}'); expect 201 "$st"
+	st=$(sign_in mover 'mover password'); s=$(sid)
+	st=$(qrs GET "/qrs/app/$app" "$s"); expect 200 "$st"
+	st=$(qrs PUT "/qrs/app/$app" "$s" -H 'Content-Type: application/json' --data "$(jq --arg to "$no" '.stream = {"id": $to}' "$(BODY_FILE)")")
+	expect 403 "$st"
+	[ "$(sql "SELECT stream_id FROM app WHERE id = '$app'")" = "$home" ]
+	st=$(qrs GET "/qrs/app/$app" "$s"); expect 200 "$st"
+	st=$(qrs PUT "/qrs/app/$app" "$s" -H 'Content-Type: application/json' --data "$(jq --arg to "$yes" '.stream = {"id": $to}' "$(BODY_FILE)")")
+	expect 200 "$st"
+	[ "$(sql "SELECT stream_id FROM app WHERE id = '$app'")" = "$yes" ]
+}
+
 @test "a rule's syntax is checked without saving it, with the position of the fault" {
 	st=$(json POST /qrs/systemrule/check '{"rule":"user.roles = \"RootAdmin\"","resourceFilter":"App_*"}'); expect 200 "$st"
 	[ "$(jqb .valid)" = true ]

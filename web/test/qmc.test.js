@@ -132,6 +132,18 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   await said(page, 'Big upload is in Console stream.');
   assert.equal((await site.api('GET', `/qrs/app/${up[0].id}`)).json.stream.name, 'Console stream');
   await page.waitForSelector(`tr[data-id="${up[0].id}"] td:nth-child(2):text-is("Console stream")`);
+  // moved to another stream, and back
+  assert.equal((await site.api('POST', '/qrs/stream', { name: 'Second stream' })).status, 201);
+  await section(page, 'Streams');
+  await section(page, 'Apps');
+  await page.selectOption(`tr[data-id="${up[0].id}"] select`, { label: 'Second stream' });
+  await said(page, 'Big upload is in Second stream.');
+  assert.equal((await site.api('GET', `/qrs/app/${up[0].id}`)).json.stream.name, 'Second stream');
+  await page.waitForSelector(`tr[data-id="${up[0].id}"] td:nth-child(2):text-is("Second stream")`);
+  assert.equal(await page.$(`tr[data-id="${up[0].id}"] select option:text-is("Second stream")`), null);
+  await page.selectOption(`tr[data-id="${up[0].id}"] select`, { label: 'Console stream' });
+  await said(page, 'Big upload is in Console stream.');
+  assert.equal((await site.api('GET', `/qrs/app/${up[0].id}`)).json.stream.name, 'Console stream');
 
   // copied, and exported as a download of the same bytes
   answers.push('Big copy');

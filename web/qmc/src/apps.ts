@@ -52,17 +52,23 @@ function uploadForm(list: List, say: ReturnType<typeof notice>): HTMLElement {
   return form;
 }
 
-/** A select of streams that publishes the app to the chosen one. */
+/** A select of streams that publishes the app to the chosen one, or moves it there when it
+ * is published already (a PUT of the app with the new stream, as Qlik's console does it). */
 function publisher(r: Row, streams: Stream[], list: List, say: ReturnType<typeof notice>): Node {
-  const pick = h('select', { 'aria-label': `Stream for ${String(r.name)}` }, h('option', { value: '' }, 'Publish to…'));
-  for (const s of streams) pick.append(h('option', { value: s.id }, s.name));
+  const pick = h('select', { 'aria-label': `Stream for ${String(r.name)}` }, h('option', { value: '' }, r.published ? 'Move to…' : 'Publish to…'));
+  for (const s of streams) if (s.name !== r.stream) pick.append(h('option', { value: s.id }, s.name));
   pick.addEventListener('change', async () => {
     const id = pick.value;
     if (!id) return;
     say.clear();
     pick.disabled = true;
     try {
-      await put(`/app/${r.id}/publish?stream=${id}`);
+      if (r.published) {
+        const app = await get<Record<string, unknown>>(`/app/${r.id}`);
+        await put(`/app/${r.id}`, { ...app, stream: { id } });
+      } else {
+        await put(`/app/${r.id}/publish?stream=${id}`);
+      }
       say.ok(`${String(r.name)} is in ${streams.find((s) => s.id === id)?.name ?? 'the stream'}.`);
       await list.load();
     } catch (err) {
@@ -95,7 +101,7 @@ export async function appsPage(main: HTMLElement): Promise<void> {
       { title: 'Size', path: 'fileSize', cell: (r) => (typeof r.value === 'number' ? bytes(r.value) : '') },
       { title: 'Last reload', path: 'lastReloadTime' },
     ],
-    extra: { name: 'name', published: 'published' },
+    extra: { name: 'name', published: 'published', stream: 'stream.name' },
     actions: (r) => {
       const may = new Set(r.may);
       const out: Node[] = [h('a', { class: 'quiet-link', href: `${prefix}/sense/app/${r.id}` }, 'Open')];
@@ -107,7 +113,7 @@ export async function appsPage(main: HTMLElement): Promise<void> {
             return `${String(r.name)} reloaded.`;
           }, say),
         );
-      if (may.has('publish') && !r.published && streams.length) out.push(publisher(r, streams, list, say));
+      if (streams.length && (r.published ? may.has('update') : may.has('publish'))) out.push(publisher(r, streams, list, say));
       out.push(
         action('Copy', async () => {
           const name = prompt(`A name for the copy of ${String(r.name)}`, `${String(r.name)} (copy)`);
