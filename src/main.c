@@ -19,6 +19,7 @@ static const struct command {
     {"site", "create", ops_site_create, "create a new site with one node"},
     {"node", "join", ops_node_join, "add this machine to a site on PostgreSQL"},
     {"node", "approve", ops_node_approve, "approve a joining node"},
+    {"node", "remove", ops_node_remove, "remove a node from the site"},
     {"run", NULL, ops_node_run, "run a node"},
     {"config", NULL, ops_config, "show or change the database settings and share paths"},
     {"secret", NULL, ops_secret, "show or replace the sealed database password"},

@@ -51,6 +51,31 @@ void cluster_certs_release(struct cluster_certs *c);
 NODISCARD int cluster_take_certs(struct db *db, const char *node_id, const char *password,
 				 struct cluster_certs *out, struct err *e);
 
+/* ---------------------------------------------------------------- removing a node */
+
+/* Records the SHA-256 digests (hex) of node `node_id`'s server and client certificates
+ * (fps[0], fps[1]; NULL or "" skipped), so that removing the node can revoke them. */
+NODISCARD int cluster_node_certs_record(struct db *db, const char *node_id,
+					const char *const fps[2], struct err *e);
+
+/* The digests of every revoked certificate (at most CLUSTER_MAX_REVOKED). */
+enum { CLUSTER_MAX_REVOKED = 1024 };
+struct cluster_revoked {
+	char fp[CLUSTER_MAX_REVOKED][65];
+	size_t n;
+};
+NODISCARD int cluster_revoked_list(struct db *db, struct cluster_revoked *out, struct err *e);
+
+/* In the caller's write transaction on `c`: revokes node `node_id`'s certificates and
+ * deletes its heartbeat and registration; the caller deletes its row. Refused for
+ * `self_id` (the node that asks; NULL: none) and for the central role's holder
+ * (ERR_CONFLICT: move the role first); ERR_NOT_FOUND when there is no such node. */
+NODISCARD int cluster_node_remove(struct db_conn *c, const char *node_id, const char *self_id,
+				  struct err *e);
+
+/* *out: node `node_id` is no longer in the site (it was removed while it ran). */
+NODISCARD int cluster_node_removed(struct db *db, const char *node_id, bool *out, struct err *e);
+
 /* ---------------------------------------------------------------- the central role */
 
 /* The central role is one row of the repository database: its holder, the instant it

@@ -19,8 +19,17 @@ static const char v6[] =
     "INSERT INTO central_lease (id, holder, token, expires_at, changed_at) VALUES (1, NULL, 0, "
     "'1970-01-01T00:00:00.000Z', '1970-01-01T00:00:00.000Z');\n";
 
+/* 10: removed nodes (removal.c): the digests of each node's certificates, recorded when it
+ * starts, and those revoked when a node is removed, which every node refuses. */
+static const char v10[] =
+    "CREATE TABLE node_cert (node_id TEXT NOT NULL, fingerprint TEXT NOT NULL, kind TEXT NOT "
+    "NULL, PRIMARY KEY (node_id, fingerprint));\n"
+    "CREATE TABLE revoked_cert (fingerprint TEXT PRIMARY KEY, node_id TEXT NOT NULL, "
+    "node_name TEXT NOT NULL, revoked_at TEXT NOT NULL);\n";
+
 const struct db_migration cluster_migrations[] = {
     {3, v3},
     {6, v6},
+    {10, v10},
     {0, NULL},
 };

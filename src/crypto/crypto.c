@@ -231,6 +231,27 @@ out:
 	return rc;
 }
 
+int crypto_cert_fingerprint(const char *cert_pem, char out_hex[65], struct err *e)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d = {(unsigned char *)cert_pem, (unsigned)strlen(cert_pem)};
+	unsigned char md[32];
+	size_t n = sizeof(md);
+	int rc = gnutls_x509_crt_init(&crt);
+	if (rc == 0)
+		rc = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM);
+	if (rc == 0)
+		rc = gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, md, &n);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	if (rc < 0 || n != sizeof(md))
+		return err_set(e, ERR_CRYPTO, "the certificate does not parse: %s",
+			       rc < 0 ? gnutls_strerror(rc) : "odd digest");
+	for (size_t i = 0; i < n; i++)
+		snprintf(out_hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
 int crypto_cert_verify(const char *ca_pem, const char *cert_pem, struct err *e)
 {
 	gnutls_x509_crt_t ca = NULL, crt = NULL;

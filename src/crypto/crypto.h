@@ -29,6 +29,9 @@ NODISCARD int crypto_cert_issue(const struct crypto_pem_pair *ca, enum crypto_ce
 /* Checks that `cert_pem` parses, is in its validity period and chains to `ca_pem`. */
 NODISCARD int crypto_cert_verify(const char *ca_pem, const char *cert_pem, struct err *e);
 
+/* The SHA-256 of a certificate's DER form, in lowercase hex: what a revocation names. */
+NODISCARD int crypto_cert_fingerprint(const char *cert_pem, char out_hex[65], struct err *e);
+
 /* Secret boxes (libsodium crypto_secretbox) for secrets at rest, such as the database
  * password in node.conf. The key is 32 random bytes in a file only its owner can read. */
 #define CRYPTO_KEY_LEN 32

@@ -69,6 +69,11 @@ void http_server_stop(struct http_server *s);
 /* New TLS connections present this certificate and key (PEM) from now on; connections
  * open keep theirs. Nothing changes when they are not usable (the error says why). A
  * plain server has nothing to reload: 0. */
+/* Client certificates this server refuses from now on although the site's CA signed them
+ * (a removed node's), by their SHA-256 in hex; replaces the last list. Connections open
+ * are refused at their next request. */
+NODISCARD int http_server_set_revoked(struct http_server *s, const char *const *hex, size_t n,
+				      struct err *e);
 NODISCARD int http_server_reload_cert(struct http_server *s, const char *cert_pem,
 				      const char *key_pem, struct err *e);
 

@@ -118,6 +118,10 @@ struct http_tls {
 	char *trust_pem; /* NULL: no client certificates asked for */
 	gnutls_priority_t prio;
 	bool ask_cert;
+	/* client certificates refused although the CA signed them (a removed node's): their
+	 * SHA-256 digests, sorted, replaced under `mu` */
+	unsigned char (*revoked)[32];
+	size_t n_revoked;
 };
 
 NODISCARD int http_tls_new(const struct http_server_config *cfg, struct http_tls **out,
@@ -128,7 +132,13 @@ NODISCARD int http_tls_reload(struct http_tls *t, const char *cert_pem, const ch
 			      struct err *e);
 /* A server session on `fd`, non-blocking. NULL when out of memory. */
 gnutls_session_t http_tls_session(struct http_tls *t, int fd);
-enum http_cert http_tls_peer_cert(gnutls_session_t s);
+/* The client's certificate: whether it chains to the trusted CA and is valid now, and its
+ * SHA-256 digest into fp (when one was presented). */
+enum http_cert http_tls_peer_cert(gnutls_session_t s, unsigned char fp[32]);
+/* Whether the certificate with digest `fp` is revoked for this server. */
+bool http_tls_revoked(struct http_tls *t, const unsigned char fp[32]);
+NODISCARD int http_tls_set_revoked(struct http_tls *t, const char *const *hex, size_t n,
+				   struct err *e);
 
 /* ---------------------------------------------------------------- connections (conn.c) */
 
@@ -146,9 +156,10 @@ struct http_conn {
 	unsigned char addr[16];
 	char addr_str[48];
 	enum conn_state state;
-	int64_t deadline_ms; /* 0: none */
-	uint32_t events;     /* registered with epoll; 0: not registered */
-	int cert_state;	     /* -1 unknown, else enum http_cert */
+	int64_t deadline_ms;	   /* 0: none */
+	uint32_t events;	   /* registered with epoll; 0: not registered */
+	int cert_state;		   /* -1 unknown, else enum http_cert */
+	unsigned char cert_fp[32]; /* the client certificate's SHA-256, once cert_state is known */
 	/* bytes read and not used yet (a head, pipelined requests, a WebSocket's first bytes) */
 	struct buf in;
 	size_t in_off;

@@ -177,9 +177,13 @@ enum http_cert http_req_client_cert(struct http_req *r)
 	struct http_conn *c = r->conn;
 	if (!c || !c->tls)
 		return (enum http_cert)(r->cert_state = HTTP_CERT_NONE);
-	/* checked once per connection: verifying a chain costs more than serving a request */
+	/* checked once per connection: verifying a chain costs more than serving a request;
+	 * a revocation (a node removed) reaches the connections open too */
 	if (c->cert_state < 0)
-		c->cert_state = http_tls_peer_cert(c->tls);
+		c->cert_state = http_tls_peer_cert(c->tls, c->cert_fp);
+	struct http_tls *t = c->loop && c->loop->server ? c->loop->server->tls : NULL;
+	if (c->cert_state == HTTP_CERT_OK && t && http_tls_revoked(t, c->cert_fp))
+		c->cert_state = HTTP_CERT_REVOKED;
 	return (enum http_cert)(r->cert_state = c->cert_state);
 }
 

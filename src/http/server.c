@@ -645,6 +645,11 @@ static void wake_all(struct http_server *s)
 	}
 }
 
+int http_server_set_revoked(struct http_server *s, const char *const *hex, size_t n, struct err *e)
+{
+	return s && s->tls ? http_tls_set_revoked(s->tls, hex, n, e) : 0;
+}
+
 int http_server_reload_cert(struct http_server *s, const char *cert_pem, const char *key_pem,
 			    struct err *e)
 {

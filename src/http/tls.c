@@ -118,6 +118,7 @@ void http_tls_free(struct http_tls *t)
 	for (size_t i = 0; i < t->n_retired; i++)
 		gnutls_certificate_free_credentials(t->retired[i]);
 	free(t->retired);
+	free(t->revoked);
 	free(t->trust_pem);
 	if (t->prio)
 		gnutls_priority_deinit(t->prio);
@@ -144,12 +145,67 @@ gnutls_session_t http_tls_session(struct http_tls *t, int fd)
 	return s;
 }
 
-enum http_cert http_tls_peer_cert(gnutls_session_t s)
+static int by_digest(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+int http_tls_set_revoked(struct http_tls *t, const char *const *hex, size_t n, struct err *e)
+{
+	unsigned char(*list)[32] = n ? calloc(n, 32) : NULL;
+	if (n && !list)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *h = hex[i];
+		if (!h || strlen(h) != 64)
+			continue;
+		bool ok = true;
+		for (int j = 0; j < 32 && ok; j++) {
+			unsigned v = 0;
+			for (int d = 0; d < 2; d++) {
+				char c = h[2 * j + d];
+				int x = c >= '0' && c <= '9'   ? c - '0'
+					: c >= 'a' && c <= 'f' ? c - 'a' + 10
+					: c >= 'A' && c <= 'F' ? c - 'A' + 10
+							       : -1;
+				ok = ok && x >= 0;
+				v = v * 16 + (unsigned)(x < 0 ? 0 : x);
+			}
+			list[k][j] = (unsigned char)v;
+		}
+		if (ok)
+			k++;
+	}
+	if (k)
+		qsort(list, k, 32, by_digest);
+	pthread_mutex_lock(&t->mu);
+	unsigned char(*old)[32] = t->revoked;
+	t->revoked = list;
+	t->n_revoked = k;
+	pthread_mutex_unlock(&t->mu);
+	free(old);
+	return 0;
+}
+
+bool http_tls_revoked(struct http_tls *t, const unsigned char fp[32])
+{
+	pthread_mutex_lock(&t->mu);
+	bool found = t->n_revoked && bsearch(fp, t->revoked, t->n_revoked, 32, by_digest);
+	pthread_mutex_unlock(&t->mu);
+	return found;
+}
+
+enum http_cert http_tls_peer_cert(gnutls_session_t s, unsigned char fp[32])
 {
 	unsigned int n = 0;
 	const gnutls_datum_t *peers = gnutls_certificate_get_peers(s, &n);
 	if (!peers || n == 0)
 		return HTTP_CERT_NONE;
+	size_t fl = 32;
+	if (gnutls_fingerprint(GNUTLS_DIG_SHA256, &peers[0], fp, &fl) != GNUTLS_E_SUCCESS ||
+	    fl != 32)
+		memset(fp, 0, 32);
 	unsigned int status = 0;
 	if (gnutls_certificate_verify_peers2(s, &status) != GNUTLS_E_SUCCESS)
 		return HTTP_CERT_FOREIGN;

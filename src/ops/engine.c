@@ -297,3 +297,8 @@ void ops_engine_stop(struct ops_engine *en)
 	pthread_mutex_destroy(&en->mu);
 	free(en);
 }
+
+int ops_engine_set_revoked(struct ops_engine *en, const char *const *hex, size_t n, struct err *e)
+{
+	return en ? http_server_set_revoked(en->http, hex, n, e) : 0;
+}

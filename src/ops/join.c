@@ -15,6 +15,7 @@
 #include "repo/repo.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,16 @@ static const char approve_usage[] =
     "Approves the pending node NAME from a node of the site that holds the site CA (its\n"
     "DIR/certs/root_key.pem), and prints the node's one-time registration password,\n"
     "valid for SECONDS (default 3600).\n";
+
+static const char remove_usage[] =
+    "usage: fathom node remove NAME --dir DIR\n"
+    "\n"
+    "Removes the node NAME from the site of the node in DIR (another node: a node does not\n"
+    "remove itself): its certificates are revoked, so that every node refuses its calls\n"
+    "within a heartbeat, and its row, heartbeat and registration go. The share and the\n"
+    "rest of the repository stay as they are. Stop the node first; a node that holds the\n"
+    "central role is not removed (move the role first). The removed node still knows the\n"
+    "database's password: change it (fathom secret set) if the machine is not trusted.\n";
 
 static int finish_join(const char *dir, const char *password)
 {
@@ -402,6 +413,88 @@ int ops_node_approve(int argc, char **argv)
 	crypto_pem_pair_release(&ca);
 	db_close(db);
 	conf_free(cf);
+	if (rc)
+		ops_print_err(&e);
+	return rc ? 1 : 0;
+}
+
+/* "filter=name eq '<name>'" as a query string: the quote doubled, the rest %-encoded. */
+static void filter_for_name(const char *name, char *out, size_t n)
+{
+	size_t o = (size_t)snprintf(out, n, "filter=name%%20eq%%20%%27");
+	for (const char *p = name; *p && o + 7 < n; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '\'')
+			o += (size_t)snprintf(out + o, n - o, "%%27%%27");
+		else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			 (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.')
+			out[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(out + o, n - o, "%%%02X", ch);
+	}
+	snprintf(out + o, n - o, "%%27");
+}
+
+int ops_node_remove(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *dir = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'h': fputs(remove_usage, stdout); return 0;
+		default: fputs(remove_usage, stderr); return 2;
+		}
+	}
+	if (!dir || optind != argc - 1) {
+		fputs(remove_usage, stderr);
+		return 2;
+	}
+	const char *name = argv[optind];
+	struct err e;
+	err_init(&e);
+	struct ops_local l;
+	int rc = ops_local_open(dir, &l, &e);
+	char *out = NULL, path[128], filter[600];
+	json_t *list = NULL;
+	const char *id = NULL;
+	if (rc == 0) {
+		filter_for_name(name, filter, sizeof(filter));
+		int st = ops_local_call(&l, "GET", "/qrs/servernodeconfiguration", filter, NULL, 0,
+					&out, NULL);
+		list = st == 200 && out ? json_loads(out, 0, NULL) : NULL;
+		id = json_string_value(json_object_get(json_array_get(list, 0), "id"));
+		if (!id)
+			rc = err_set(&e, ERR_NOT_FOUND, "the site has no node named \"%s\"", name);
+	}
+	if (rc == 0) {
+		free(out);
+		out = NULL;
+		snprintf(path, sizeof(path), "/qrs/servernodeconfiguration/%s", id);
+		int st = ops_local_call(&l, "DELETE", path, NULL, NULL, 0, &out, NULL);
+		if (st != 204) {
+			json_t *why = out ? json_loads(out, 0, NULL) : NULL;
+			const char *msg = json_string_value(json_object_get(why, "message"));
+			const char *hint = json_string_value(json_object_get(why, "hint"));
+			rc = err_set(&e, ERR_INVALID, "node \"%s\" was not removed: %s", name,
+				     msg ? msg : "no reason given");
+			if (hint)
+				err_hint(&e, "%s", hint);
+			json_decref(why);
+		}
+	}
+	if (rc == 0)
+		printf("removed node \"%s\" (%s); its certificates are revoked\n", name, id);
+	json_decref(list);
+	free(out);
+	if (l.cf)
+		ops_local_close(&l);
 	if (rc)
 		ops_print_err(&e);
 	return rc ? 1 : 0;

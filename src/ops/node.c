@@ -10,6 +10,7 @@
 #include "http/http.h"
 #include "proxy/proxy.h"
 #include "repo/repo.h"
+#include "cluster/cluster.h"
 #include "sched/sched.h"
 #include "share/share.h"
 
@@ -105,6 +106,49 @@ struct node {
 	int64_t gc_started;  /* when it began (monotonic ms) */
 	bool gc_slow_logged; /* that it has not returned was said */
 };
+
+/* The digests of this node's certificates into the repository, so that removing the node
+ * can revoke them (cluster/removal.c). */
+static void record_certs(struct node *n, const char *dir, const char *node_id)
+{
+	struct err e;
+	err_init(&e);
+	char *client = NULL, fps[2][65] = {"", ""};
+	int rc = read_pem(dir, "client.pem", &client, &e);
+	if (rc == 0)
+		rc = crypto_cert_fingerprint(n->cert_pem, fps[0], &e);
+	if (rc == 0)
+		rc = crypto_cert_fingerprint(client, fps[1], &e);
+	const char *const both[2] = {fps[0], fps[1]};
+	if (rc == 0)
+		rc = cluster_node_certs_record(n->db, node_id, both, &e);
+	free(client);
+	if (rc)
+		log_warn("this node's certificates are not recorded (removing it could not revoke "
+			 "them): %s",
+			 e.message);
+}
+
+/* The certificates of removed nodes, refused at every port that asks for the site's
+ * client certificate: read at start and with each heartbeat. */
+static void apply_revocations(struct node *n)
+{
+	static struct cluster_revoked list; /* the main thread's */
+	static const char *hex[CLUSTER_MAX_REVOKED];
+	struct err e;
+	err_init(&e);
+	if (cluster_revoked_list(n->db, &list, &e) != 0)
+		return; /* the database is away: the last list stands */
+	for (size_t i = 0; i < list.n; i++)
+		hex[i] = list.fp[i];
+	int rc = http_server_set_revoked(n->http, hex, list.n, &e);
+	if (rc == 0)
+		rc = http_server_set_revoked(n->proxy_api, hex, list.n, &e);
+	if (rc == 0)
+		rc = ops_engine_set_revoked(n->engine, hex, list.n, &e);
+	if (rc)
+		log_warn("the revoked certificates are not applied: %s", e.message);
+}
 
 /* /metrics: what this node is now (collected when the page is made). */
 static void node_metrics(void *ctx, struct buf *b)
@@ -556,7 +600,11 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 		return rc;
 	n->started_ms = time_now_ms();
 	metrics_collector_add(node_metrics, n);
-	return serve_proxy(n, max_body, e);
+	record_certs(n, dir, node_id);
+	if ((rc = serve_proxy(n, max_body, e)))
+		return rc;
+	apply_revocations(n);
+	return 0;
 }
 
 static enum log_level parse_level(const char *s)
@@ -699,6 +747,15 @@ static void serve(struct node *n, const char *dir, const sigset_t *set, int64_t 
 		err_init(&he);
 		struct repo_engine_load load;
 		ops_engine_load(n->engine, &load);
+		bool removed = false;
+		if (cluster_node_removed(n->db, conf_get(n->conf, "node.id", ""), &removed, &he) ==
+			0 &&
+		    removed) {
+			log_error(
+			    "this node was removed from the site (fathom node remove): it stops; "
+			    "the other nodes refuse its certificates");
+			return;
+		}
 		if (repo_heartbeat(n->repo, started, &load, false, &he) != 0) {
 			if (beat_ok)
 				log_warn("heartbeat: %s", he.message);
@@ -707,6 +764,8 @@ static void serve(struct node *n, const char *dir, const sigset_t *set, int64_t 
 			log_info("heartbeat: the repository database answers again");
 			beat_ok = true;
 		}
+		if (beat_ok)
+			apply_revocations(n);
 		struct timespec ts = {.tv_sec = heartbeat, .tv_nsec = 0};
 		int sig = sigtimedwait(set, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {

@@ -13,6 +13,7 @@ int ops_pg_config(int argc, char **argv);
 int ops_node_join(int argc, char **argv);
 int ops_config(int argc, char **argv);
 int ops_node_approve(int argc, char **argv);
+int ops_node_remove(int argc, char **argv);
 int ops_db(int argc, char **argv);
 int ops_app(int argc, char **argv);
 int ops_task(int argc, char **argv);

@@ -145,6 +145,9 @@ NODISCARD int ops_engine_reload_cert(struct ops_engine *en, const char *cert_pem
 void ops_engine_load(struct ops_engine *en, struct repo_engine_load *out);
 /* Drops people's kept selections not changed for keep_ms. */
 void ops_engine_gc(struct ops_engine *en, int64_t keep_ms);
+/* The client certificates the engine port refuses (http_server_set_revoked); NULL en: none. */
+NODISCARD int ops_engine_set_revoked(struct ops_engine *en, const char *const *hex, size_t n,
+				     struct err *e);
 /* The engine's QIX handler, for the proxy to hand sessions to; all NULL without an engine. */
 struct http_handler ops_engine_handler(struct ops_engine *en);
 /* Whether this process may bind ports below 1024 (root, CAP_NET_BIND_SERVICE, or a lowered

@@ -530,9 +530,13 @@ static const struct entity_desc tag_desc = DESC("tag", "Tag", "tag", tag_fields,
 static const struct entity_desc dataconnection_desc =
     DESC_CHECK("dataconnection", "DataConnection", "dataconnection", dataconnection_fields,
 	       E_TAGS | E_CUSTOM_PROPS | E_OWNER, check_dataconnection);
-static const struct entity_desc node_desc =
-    DESC("servernodeconfiguration", "ServerNodeConfiguration", "servernodeconfiguration",
-	 node_fields, E_TAGS | E_CUSTOM_PROPS);
+static const struct entity_desc node_desc = {.path = "servernodeconfiguration",
+					     .schema = "ServerNodeConfiguration",
+					     .table = "servernodeconfiguration",
+					     .fields = node_fields,
+					     .n_fields = (int)ARRAY_LEN(node_fields),
+					     .flags = E_TAGS | E_CUSTOM_PROPS,
+					     .remove = repo_api_node_delete};
 static const struct entity_desc cluster_desc =
     DESC("servicecluster", "ServiceCluster", "servicecluster", servicecluster_fields, 0);
 static const struct entity_desc cpdef_desc =

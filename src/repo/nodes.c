@@ -8,7 +8,11 @@
  *        approves it and answers its one-time registration password as a bare JSON string
  *        (only on a node that holds the site CA key);
  *   then on the new machine: fathom node join --dir D --share S --db URL --name NAME
- *        --password PASSWORD. */
+ *        --password PASSWORD;
+ *   DELETE /qrs/servernodeconfiguration/{id}
+ *        removes a node: its certificates revoked (every node refuses them within a
+ *        heartbeat), its heartbeat and registration gone; not this node, not the central
+ *        role's holder. */
 #include "repo/repo_int.h"
 
 #include "cluster/cluster.h"
@@ -227,4 +231,21 @@ int repo_api_registration_start(struct qrs *q)
 	free(password);
 	repo_qrs_send_json(q, 200, s);
 	return 0;
+}
+
+int repo_api_node_delete(struct qrs *q)
+{
+	struct db_conn *c;
+	int rc = repo_qrs_begin(q, &c, true);
+	if (rc)
+		return rc;
+	rc = cluster_node_remove(c, q->id, q->repo->node_id, &q->err);
+	if (rc == 0)
+		rc = repo_crud_delete(q, c, q->desc, q->id);
+	rc = repo_qrs_end(q, c, rc);
+	if (rc == 0) {
+		log_info("node %s removed by %s; its certificates are revoked", q->id, q->user);
+		http_respond(q->req, 204, NULL, "", 0);
+	}
+	return rc;
 }

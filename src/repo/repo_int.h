@@ -437,6 +437,8 @@ int repo_api_status_list(struct qrs *q);
 int repo_api_status_full(struct qrs *q);
 int repo_api_status_count(struct qrs *q);
 int repo_api_about_site(struct qrs *q);
+/* DELETE /qrs/servernodeconfiguration/{id}: removes a node, revoking its certificates */
+int repo_api_node_delete(struct qrs *q);
 /* share_is_live_fn over the repository (ctx is the repo). */
 int repo_apps_is_live(void *ctx, const char *app_id, const char *gen);
 

@@ -39,7 +39,7 @@ teardown() {
 	[ "$(conf_port "$D")" = "$P" ]
 	[ "$(conf_port "$D" engine)" = "$E" ]
 	grep -q "^driver = sqlite$" "$D/node.conf"
-	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 9 ]
+	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 10 ]
 }
 
 @test "a site of schema version 7 is brought to the latest: its form sign-in proxy keeps form sign-in" {
@@ -49,12 +49,12 @@ teardown() {
 	cols=$(sqlite3 "$D/repository.db" "SELECT name FROM pragma_table_info('virtualproxyconfig') WHERE name LIKE 'oidc%'")
 	[ "$(wc -l <<<"$cols")" = 10 ]
 	for c in $cols; do sqlite3 "$D/repository.db" "ALTER TABLE virtualproxyconfig DROP COLUMN $c"; done
-	# and without version 9's columns and table
-	sqlite3 "$D/repository.db" "ALTER TABLE node_heartbeat DROP COLUMN engine_sessions; ALTER TABLE node_heartbeat DROP COLUMN engine_apps; DROP TABLE engine_session_state; ALTER TABLE virtualproxyconfig DROP COLUMN load_balancing_server_nodes; ALTER TABLE users DROP COLUMN attributes"
+	# and without version 9's columns and table, and version 10's tables
+	sqlite3 "$D/repository.db" "ALTER TABLE node_heartbeat DROP COLUMN engine_sessions; ALTER TABLE node_heartbeat DROP COLUMN engine_apps; DROP TABLE engine_session_state; ALTER TABLE virtualproxyconfig DROP COLUMN load_balancing_server_nodes; ALTER TABLE users DROP COLUMN attributes; DROP TABLE node_cert; DROP TABLE revoked_cert"
 	sqlite3 "$D/repository.db" "UPDATE virtualproxyconfig SET authentication_method = 5; UPDATE schema_version SET version = 7"
 	run "$FATHOM" user list --dir "$D"
 	[ "$status" -eq 0 ]
-	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 9 ]
+	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 10 ]
 	[ "$(sqlite3 "$D/repository.db" 'SELECT authentication_method FROM virtualproxyconfig')" = 6 ]
 }
 

@@ -103,6 +103,7 @@ teardown_file() {
 	[ "$status" -eq 1 ]; [[ "$output" == *"mount it first"* ]]; [ ! -e "$D3" ]
 	"$FATHOM" node join --dir "$D3" --share "$SH" --db "$DB_URL" --name node3 --repository-port 1 --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" >/dev/null
 	run "$FATHOM" run --dir "$D3" $(root_flag)
+	echo "$output" >&2
 	[ "$status" -eq 1 ]; [[ "$output" == *"has not finished joining"* ]]
 	run "$FATHOM" node join --dir "$D3" --password not-approved-yet
 	[ "$status" -eq 1 ]; [[ "$output" == *"not approved yet"* ]]
@@ -327,4 +328,63 @@ CFG
 	grep -qx 'resumed Region=West' "$out"
 	grep -q "resumes 1 field selections in app $id" "$D1/stderr.log"
 	start_node "$D2"
+}
+
+@test "a removed node's certificates are refused at once by every node; it stops; the share and the repository stay" {
+	D3=$BATS_TEST_TMPDIR/node3
+	P3=$(free_port)
+	join_node "$D3" "$P3" node3 "$D1"
+	start_node "$D3"
+	id3=$(sed -n 's/^id = //p' "$D3/node.conf")
+	[ "$(pg_sql fathom "SELECT count(*) FROM node_cert WHERE node_id = '$id3'")" = 2 ]
+	# node3's client certificate is good at node1 and node2 (the site's CA signed it)
+	s=$(SITE=$D3 BASE=https://localhost:$P1 api GET /qrs/about); expect 200 "$s"
+	s=$(SITE=$D3 BASE=https://localhost:$P2 api GET /qrs/about); expect 200 "$s"
+	apps=$(pg_sql fathom "SELECT count(*) FROM app")
+	files=$(ls "$SH/Apps" | wc -l)
+	# a node does not remove itself, nor the central role's holder
+	run "$FATHOM" node remove node1 --dir "$D1"
+	[ "$status" -eq 1 ]; [[ "$output" == *"cannot remove itself"* ]]
+	central=$(pg_sql fathom "SELECT n.name FROM central_lease l JOIN servernodeconfiguration n ON n.id = l.holder")
+	other=$D2; [ "$central" = node2 ] && other=$D1
+	run "$FATHOM" node remove "$central" --dir "$other"
+	[ "$status" -eq 1 ]; [[ "$output" == *"holds the central role"* ]]; [[ "$output" == *"move the central role"* ]]
+	run "$FATHOM" node remove nosuchnode --dir "$D1"
+	[ "$status" -eq 1 ]; [[ "$output" == *'no node named "nosuchnode"'* ]]
+	# node3 removed through node1's folder: node3 stops by itself within a heartbeat
+	run "$FATHOM" node remove node3 --dir "$D1"
+	[ "$status" -eq 0 ]; [[ "$output" == *'removed node "node3"'* ]]
+	for _ in $(seq 1 100); do kill -0 "$(cat "$D3/pid")" 2>/dev/null || break; sleep 0.1; done
+	! kill -0 "$(cat "$D3/pid")" 2>/dev/null || false
+	grep -q 'this node was removed from the site' "$D3/stderr.log"
+	rm -f "$D3/pid"
+	[ "$(pg_sql fathom "SELECT count(*) FROM servernodeconfiguration WHERE id = '$id3'")" = 0 ]
+	[ "$(pg_sql fathom "SELECT count(*) FROM revoked_cert WHERE node_id = '$id3'")" = 2 ]
+	# every node refuses its certificate within a heartbeat (1 s here), on a new connection
+	for p in "$P1" "$P2"; do
+		for _ in $(seq 1 50); do
+			s=$(SITE=$D3 BASE=https://localhost:$p api GET /qrs/about) || true
+			[ "$s" = 403 ] && break
+			sleep 0.1
+		done
+		expect 403 "$s"
+		jqb .message | grep -q 'revoked'
+	done
+	# and so does the engine port, where services open QIX sessions
+	e1=$(conf_port "$D1" engine)
+	s=$(curl -s -o "$(BODY_FILE)" -w '%{http_code}' --cacert "$D1/certs/root.pem" --cert "$D3/certs/client.pem" \
+		--key "$D3/certs/client_key.pem" "https://localhost:$e1/app/$id3")
+	[ "$s" = 403 ]; grep -q revoked "$(BODY_FILE)"
+	s=$(curl -s -o "$(BODY_FILE)" -w '%{http_code}' --cacert "$D1/certs/root.pem" --cert "$D1/certs/client.pem" \
+		--key "$D1/certs/client_key.pem" "https://localhost:$e1/app/$id3")
+	[ "$s" != 403 ]
+	# the others' certificates still work; the apps and their files are all there
+	s=$(node_api "$D1" "$P1" GET /qrs/about); expect 200 "$s"
+	s=$(node_api "$D2" "$P2" GET /qrs/servernodeconfiguration/full); expect 200 "$s"
+	[ "$(jqb '[.[].name] | sort | join(",")')" = "node1,node2" ]
+	[ "$(pg_sql fathom "SELECT count(*) FROM app")" = "$apps" ]
+	[ "$(ls "$SH/Apps" | wc -l)" = "$files" ]
+	# the removed node's folder does not start again
+	run "$FATHOM" run --dir "$D3" $(root_flag)
+	[ "$status" -ne 0 ]; [[ "$output" == *"is not in the site's repository"* ]]; [[ "$output" == *"it was removed"* ]]
 }

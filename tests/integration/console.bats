@@ -41,6 +41,7 @@ teardown_file() {
 	[ "$(pg_sql fathom "SELECT count(*) FROM node_registration WHERE node_id = '$node2'")" = 0 ]
 	node3=$(pg_sql fathom "SELECT id FROM servernodeconfiguration WHERE name = 'node3'")
 	[ "$(pg_sql fathom "SELECT state FROM node_registration WHERE node_id = '$node3'")" = approved ]
+	[ "$(pg_sql fathom "SELECT count(*) FROM servernodeconfiguration WHERE name = 'node4'")" = 0 ]
 	# the page's max_connections is the server's, its count a plausible one
 	[ "$(sed -n 's/^connections [0-9]* //p' <<<"$output")" = "$(pg_sql fathom 'SHOW max_connections')" ]
 	n=$(sed -n 's/^connections \([0-9]*\) .*/\1/p' <<<"$output"); [ "$n" -ge 2 ]

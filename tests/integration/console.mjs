@@ -95,6 +95,17 @@ try {
   await page.click('form[aria-label="Add a node"] button[type=submit]');
   const pw3 = (await page.waitForSelector('pre[aria-label="One-time password for node3"]').then((e) => e.textContent())).trim();
   await until('node3', 'Approved, joining');
+  // node4 added, then removed: its row goes, and the node the page runs on offers no Remove
+  await page.fill('input[name=newNode]', 'node4');
+  await page.fill('input[name=newHost]', 'localhost');
+  await page.click('form[aria-label="Add a node"] button[type=submit]');
+  await page.waitForSelector('pre[aria-label="One-time password for node4"]');
+  await until('node4', 'Approved, joining');
+  assert.equal(await page.$(`${row('node1')} button:text-is("Remove")`), null);
+  assert.equal(await page.$(`${row('node2')} button:text-is("Remove")`), null); /* central */
+  await page.click(`${row('node4')} button:text-is("Remove")`);
+  await page.waitForSelector('.notice.ok:text-is("node4 is removed; the other nodes refuse its certificates.")');
+  assert.equal(await page.$(row('node4')), null);
   await page.evaluate(axeSource);
   const bad = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id));

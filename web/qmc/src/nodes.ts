@@ -2,9 +2,10 @@
 // judges them) or still joining, the central role's holder and failover candidacy, its
 // engine's sessions and apps in memory, its version and start; adding
 // a node and approving one that asked to join (each gives a one-time password for the new
-// machine's `fathom node join`), failover candidacy, and moving the central role.
+// machine's `fathom node join`), failover candidacy, moving the central role, and removing
+// a node (its certificates revoked).
 import { h } from '../../common/dom';
-import { get, post, put } from './api';
+import { del, get, post, put } from './api';
 import { text } from './list';
 import { action, field, heading, notice, type Notice } from './ui';
 
@@ -79,9 +80,10 @@ export async function nodesPage(main: HTMLElement): Promise<void> {
   const body = h('tbody');
   const box = h('section', { class: 'handover', hidden: true, 'aria-live': 'polite' });
   const load = async (): Promise<void> => {
-    const [nodes, status] = await Promise.all([
+    const [nodes, status, local] = await Promise.all([
       get<Node_[]>('/servernodeconfiguration/full?orderby=name'),
       get<Status[]>('/servicestatus/full').catch(() => [] as Status[]),
+      get<{ id: string }>('/servernodeconfiguration/local').catch(() => ({ id: '' })),
     ]);
     const byNode = new Map(status.map((s) => [s.serverNodeConfiguration.id, s]));
     body.replaceChildren(
@@ -114,6 +116,15 @@ export async function nodesPage(main: HTMLElement): Promise<void> {
               await load();
               return `The central role moves to ${n.name}.`;
             }, say),
+          );
+        if (!n.isCentral && n.id !== local.id)
+          acts.push(
+            action('Remove', async () => {
+              if (!confirm(`Remove ${n.name} from the site? Its certificates are revoked at once; stop it first. The share and the repository stay.`)) return;
+              await del(`/servernodeconfiguration/${n.id}`);
+              await load();
+              return `${n.name} is removed; the other nodes refuse its certificates.`;
+            }, say, { class: 'danger' }),
           );
         return h(
           'tr',
