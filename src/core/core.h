@@ -71,6 +71,12 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
  * Returns 0 or ERR_IO (message in `e`). Call once per process before other threads start. */
 NODISCARD int log_open(const char *path, enum log_level min, struct err *e);
 void log_close(void);
+/* The least level written from now on (node.conf [log] level, read again on SIGHUP). */
+void log_set_level(enum log_level min);
+/* The file turns over at `max_bytes` (0: no limit) and at each new UTC day, keeping `keep`
+ * older files beside it (NAME.1 the newest); each finished file is copied into
+ * `archive_dir` (NULL: none) as fathom-<time>-<pid>.log. */
+void log_rotation(uint64_t max_bytes, int keep, const char *archive_dir);
 void log_msg(enum log_level lvl, const char *fmt, ...) PRINTF_LIKE(2, 3);
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)

@@ -30,9 +30,11 @@ static const char usage[] =
     "usage: fathom run --dir DIR [--allow-root] [--log-level LEVEL]\n"
     "\n"
     "Runs the node whose folder is DIR (made by fathom site create) until it receives\n"
-    "SIGTERM or SIGINT. Logs go to stderr and to DIR/logs/fathom.log. SIGHUP reloads\n"
-    "DIR/certs/server.pem and server_key.pem: new connections get them, open ones keep\n"
-    "theirs.\n"
+    "SIGTERM or SIGINT. Logs go to stderr and to DIR/logs/fathom.log, which turns over\n"
+    "at node.conf [log] max_kb (default 65536) and each day (UTC), keeping [log] keep\n"
+    "older files (default 7), each also copied to the share's ArchivedLogs/<node name>.\n"
+    "SIGHUP reads [log] level again and reloads DIR/certs/server.pem and server_key.pem:\n"
+    "new connections get them, open ones keep theirs.\n"
     "\n"
     "  --dir DIR          the node's folder\n"
     "  --allow-root       run even as root (a node should run as its own service user)\n"
@@ -618,6 +620,24 @@ static enum log_level parse_level(const char *s)
 	return LOG_INFO;
 }
 
+/* SIGHUP: node.conf's [log] level again. */
+static void reload_log_level(const char *dir)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/node.conf", dir);
+	struct conf *cf = NULL;
+	struct err e;
+	err_init(&e);
+	if (conf_load(path, &cf, &e) != 0) {
+		log_error("SIGHUP: node.conf was not read again: %s", e.message);
+		return;
+	}
+	const char *level = conf_get(cf, "log.level", "info");
+	log_set_level(parse_level(level));
+	log_info("SIGHUP: logging at level %s", level);
+	conf_free(cf);
+}
+
 /* SIGHUP: the files of [proxy] cert and key again, for the proxy's new connections. */
 static void reload_proxy_cert(struct node *n)
 {
@@ -773,6 +793,7 @@ static void serve(struct node *n, const char *dir, const sigset_t *set, int64_t 
 			return;
 		}
 		if (sig == SIGHUP) {
+			reload_log_level(dir);
 			reload_certs(n, dir);
 			if (n->proxy_https && n->proxy_cert_pem)
 				reload_proxy_cert(n);
@@ -806,14 +827,31 @@ static int open_conf_and_log(struct node *n, const char *dir, const char *level)
 	char logs[PATH_MAX], log_path[PATH_MAX + 16];
 	snprintf(logs, sizeof(logs), "%s/logs", dir);
 	snprintf(log_path, sizeof(log_path), "%s/fathom.log", logs);
+	int64_t max_kb, keep;
 	if (dir_make_all(logs, 0750, &e) != 0 ||
 	    log_open(log_path, parse_level(level ? level : conf_get(n->conf, "log.level", "info")),
-		     &e) != 0) {
+		     &e) != 0 ||
+	    conf_get_int(n->conf, "log.max_kb", 64 << 10, 0, 1 << 30, &max_kb, &e) != 0 ||
+	    conf_get_int(n->conf, "log.keep", 7, 1, 99, &keep, &e) != 0) {
 		ops_print_err(&e);
 		conf_free(n->conf);
 		n->conf = NULL;
 		return 1;
 	}
+	/* finished log files are archived on the share, per node (ArchivedLogs/<node>) */
+	char archive[PATH_MAX];
+	const char *archived = conf_get(n->conf, "share.archived_logs", NULL);
+	bool archiving = false;
+	if (archived) {
+		snprintf(archive, sizeof(archive), "%s/%s", archived,
+			 conf_get(n->conf, "node.name", "node"));
+		struct err ae;
+		err_init(&ae);
+		archiving = dir_make_all(archive, 0750, &ae) == 0;
+		if (!archiving)
+			log_warn("log files are not archived on the share: %s", ae.message);
+	}
+	log_rotation((uint64_t)max_kb << 10, (int)keep, archiving ? archive : NULL);
 	return 0;
 }
 

@@ -94,6 +94,39 @@ teardown() {
 	[ "$(sqlite3 "$D/repository.db" 'SELECT count(*) FROM node_heartbeat')" = 0 ]
 }
 
+@test "the log turns over at its size, keeps its count, goes to the share per node, and SIGHUP sets its level" {
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost --name logger >/dev/null
+	sed -i 's/^level = info$/level = info\nmax_kb = 4\nkeep = 2/' "$D/node.conf"
+	SITE=$D start_node "$D"
+	pid=$(cat "$D/pid")
+	# each SIGHUP logs a few lines: enough of them turn the 4 KiB file over more than twice
+	for _ in $(seq 1 100); do kill -HUP "$pid"; sleep 0.02; done
+	for _ in $(seq 1 50); do [ -f "$D/logs/fathom.log.2" ] && break; sleep 0.1; done
+	[ -f "$D/logs/fathom.log.1" ]; [ -f "$D/logs/fathom.log.2" ]; [ ! -e "$D/logs/fathom.log.3" ]
+	[ "$(stat -c %s "$D/logs/fathom.log.1")" -lt 6000 ]
+	grep -q 'SIGHUP: logging at level info' "$D/logs/fathom.log.1"
+	# the finished files are on the share, under the node's name
+	for _ in $(seq 1 50); do ls "$S/ArchivedLogs/logger/"fathom-*.log >/dev/null 2>&1 && break; sleep 0.1; done
+	n=$(ls "$S/ArchivedLogs/logger/" | grep -c '^fathom-.*\.log$')
+	[ "$n" -ge 2 ]
+	grep -q 'serves the repository API' "$S/ArchivedLogs/logger/"fathom-*.log
+	! ls "$S/ArchivedLogs/logger/" | grep -q '\.part$' || false
+	# debug on at run time: a failed TLS handshake is a debug line
+	sed -i 's/^level = info$/level = debug/' "$D/node.conf"
+	kill -HUP "$pid"; sleep 0.5
+	curl -s -o /dev/null "http://localhost:$P/" || true
+	for _ in $(seq 1 30); do cat "$D"/logs/fathom.log* | grep -q 'TLS handshake with .* failed' && break; sleep 0.1; done
+	cat "$D"/logs/fathom.log* | grep -q 'TLS handshake with .* failed'
+	# and off again
+	sed -i 's/^level = debug$/level = warn/' "$D/node.conf"
+	kill -HUP "$pid"; sleep 0.5
+	before=$(cat "$D"/logs/fathom.log* | grep -c 'TLS handshake with .* failed')
+	curl -s -o /dev/null "http://localhost:$P/" || true
+	sleep 0.5
+	[ "$(cat "$D"/logs/fathom.log* | grep -c 'TLS handshake with .* failed')" = "$before" ]
+	stop_node "$D"
+}
+
 @test "run refuses root without --allow-root" {
 	[ "$(id -u)" -eq 0 ] || skip "not running as root"
 	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" >/dev/null
