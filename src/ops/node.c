@@ -15,6 +15,7 @@
 #include "share/share.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -843,13 +844,14 @@ static int open_conf_and_log(struct node *n, const char *dir, const char *level)
 	const char *archived = conf_get(n->conf, "share.archived_logs", NULL);
 	bool archiving = false;
 	if (archived) {
+		/* the node's own folder only: a missing share is said by the start's checks, not
+		 * made here */
 		snprintf(archive, sizeof(archive), "%s/%s", archived,
 			 conf_get(n->conf, "node.name", "node"));
-		struct err ae;
-		err_init(&ae);
-		archiving = dir_make_all(archive, 0750, &ae) == 0;
-		if (!archiving)
-			log_warn("log files are not archived on the share: %s", ae.message);
+		archiving = path_exists(archived) && (mkdir(archive, 0750) == 0 || errno == EEXIST);
+		if (!archiving && path_exists(archived))
+			log_warn("log files are not archived on the share: cannot make %s: %s",
+				 archive, strerror(errno));
 	}
 	log_rotation((uint64_t)max_kb << 10, (int)keep, archiving ? archive : NULL);
 	return 0;

@@ -42,10 +42,25 @@ export async function failure(res: Response): Promise<HttpError> {
   return new HttpError(res.status, msg, body);
 }
 
+/** fetch, with a read (GET or HEAD) tried again twice when the network failed under it (a
+ * moment's blip: Chromium drops requests when the machine's interfaces change). A write is
+ * never sent twice: whether the first arrived is not known. */
+export async function fetchSteady(url: string, init: RequestInit = {}): Promise<Response> {
+  const read = !init.method || init.method === 'GET' || init.method === 'HEAD';
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      if (!read || attempt >= 3 || !(err instanceof TypeError)) throw err;
+      await new Promise((r) => setTimeout(r, 300 * attempt));
+    }
+  }
+}
+
 export async function send(url: string, method = 'GET', json?: unknown): Promise<Response> {
   const headers: Record<string, string> = { 'X-Qlik-Xrfkey': xrf, Accept: 'application/json, text/plain' };
   if (json !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(url, {
+  const res = await fetchSteady(url, {
     method,
     headers,
     body: json === undefined ? undefined : JSON.stringify(json),

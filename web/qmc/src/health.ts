@@ -3,6 +3,7 @@
 // space, every node's state from its heartbeats, the central role's holder, the queue of
 // executions, and the executions that failed last.
 import { h } from '../../common/dom';
+import { fetchSteady } from '../../common/http';
 import { get } from './api';
 import { text } from './list';
 import { executions } from './tasks';
@@ -30,7 +31,7 @@ export async function healthPage(main: HTMLElement): Promise<void> {
   ];
   const failed = executions('status eq 8', 'Failed executions', 10, true);
   const load = async (): Promise<void> => {
-    const here = await fetch('/health', { cache: 'no-store' })
+    const here = await fetchSteady('/health', { cache: 'no-store' })
       .then(async (r) => ({ ok: r.ok, body: (await r.json()) as { reason?: string } }))
       .catch((err: unknown) => ({ ok: false, body: { reason: String(err) } }));
     const [site, status, nodes, queued, running] = await Promise.all([
