@@ -537,6 +537,7 @@ static const struct {
 } special[] = {
     {"GET", "/qrs/about", NULL, 0, NULL, NULL, 0, NULL},
     {"GET", "/qrs/about/api/description", NULL, 0, NULL, NULL, 0, NULL},
+    {"GET", "/qrs/about/api/enums", NULL, 0, NULL, NULL, 0, NULL},
     {"GET", "/tempcontent/{token}/{name}", NULL, 0, NULL, NULL, 0, NULL},
     {"POST", "/qrs/app/upload", "app", ACT_CREATE, NULL, NULL, 0, NULL},
     {"POST", "/qrs/app/upload/replace", "app", ACT_UPDATE, "targetappid", NULL, 0, NULL},
@@ -574,6 +575,15 @@ static const struct {
     {"GET", "/qrs/servicestatus/full", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
     {"GET", "/qrs/servicestatus/count", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
 };
+
+bool repo_access_route_open(const char *method, const char *pattern)
+{
+	for (size_t i = 0; i < ARRAY_LEN(special); i++)
+		if (strcmp(special[i].method, method) == 0 &&
+		    strcmp(special[i].pattern, pattern) == 0)
+			return true;
+	return false;
+}
 
 static const char *id_from(struct qrs *q, const char *from)
 {

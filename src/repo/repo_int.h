@@ -292,6 +292,9 @@ enum {
 /* For a request a proxy vouched for: loads the caller's user entity and the enabled
  * security rules into q->access. A service's request stays ungoverned (NULL). */
 NODISCARD int repo_access_begin(struct qrs *q);
+/* Whether people (requests a proxy vouched for) reach the specific route (method,
+ * pattern) at all, governed by the rules; the others are for services only. */
+bool repo_access_route_open(const char *method, const char *pattern);
 /* Refuses a governed request (ERR_FORBIDDEN) whose route's action the rules do not grant:
  * read, update or delete of {id}, create of {type}, and each specific route's own. */
 NODISCARD int repo_access_gate(struct qrs *q);
