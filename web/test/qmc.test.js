@@ -248,6 +248,19 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   assert.ok(chained.some((r) => r.status === 7), JSON.stringify(chained));
   await page.click(`table[aria-label="Tasks"] tr[data-id="${second.id}"] button:text-is("History")`);
   await page.waitForSelector('.triggers li:text-is("Runs after Reload console example succeeds")');
+  // disabled, enabled again, and deleted
+  const secondRow = `table[aria-label="Tasks"] tr[data-id="${second.id}"]`;
+  await page.click(`${secondRow} button:text-is("Disable")`);
+  await said(page, 'Reload after console example is disabled: its triggers no longer start it.');
+  assert.equal((await site.api('GET', `/qrs/reloadtask/${second.id}`)).json.enabled, false);
+  await page.waitForSelector(`${secondRow} td:nth-child(3):text-is("no")`);
+  await page.click(`${secondRow} button:text-is("Enable")`);
+  await said(page, 'Reload after console example is enabled.');
+  assert.equal((await site.api('GET', `/qrs/reloadtask/${second.id}`)).json.enabled, true);
+  await page.click(`${secondRow} button:text-is("Delete")`);
+  await said(page, 'Reload after console example is deleted.');
+  assert.equal((await site.api('GET', `/qrs/reloadtask/${second.id}`)).status, 404);
+  assert.equal((await site.api('GET', `/qrs/compositeevent/count?filter=${encodeURIComponent(`reloadTask.id eq ${second.id}`)}`)).json.value, 0);
 
   // a rule: a syntax error shown where it is, then mended and saved; the audit
   await section(page, 'Rules');
@@ -291,6 +304,16 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
     Object.fromEntries(trs.map((tr) => [tr.children[0].textContent, tr.children[1].textContent])));
   assert.match(audited['Console stream'], /read/);
   assert.equal(audited['Bulk 000'], 'nothing');
+  // and the other way round: who may do what with one stream
+  await page.selectOption('select[name=auditBy]', 'resource');
+  await page.fill('form[aria-label="Audit"] input[name=auditUser]', 'Console stream');
+  await page.click('form[aria-label="Audit"] button[type=submit]');
+  await page.waitForSelector('table[aria-label="Audit"] th:text-is("Person")');
+  const people = await page.$$eval('table[aria-label="Audit"] tbody tr', (trs) =>
+    Object.fromEntries(trs.map((tr) => [tr.children[0].textContent, [tr.children[1].textContent, tr.children[2].textContent]])));
+  assert.deepEqual(people['INTERNAL\\reader'], ['read', 'Console readers']);
+  assert.match(people['INTERNAL\\admin'][0], /^create, read, update, delete, export, publish$/);
+  assert.match(people['INTERNAL\\admin'][1], /RootAdmin/);
   await shot(page, 'audit');
 
   // the node, running and central

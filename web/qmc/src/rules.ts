@@ -125,46 +125,56 @@ function editor(list: () => List, say: ReturnType<typeof notice>): Editor {
   };
 }
 
-/** The audit: what one user may do with each resource of a type, and which rules say so. */
+/** The audit, either way round: what one person may do with each resource of a type, or
+ * who may do what with one resource; and which rules say so. */
 function audit(): HTMLElement {
-  const user = h('input', { name: 'auditUser', placeholder: 'user id', required: true, autocomplete: 'off' });
+  const by = h('select', { name: 'auditBy' }, h('option', { value: 'user' }, 'one person'), h('option', { value: 'resource' }, 'one resource'));
+  const who = h('input', { name: 'auditUser', placeholder: 'user id or resource name', required: true, autocomplete: 'off' });
   const type = h('select', { name: 'auditType' }, ...['App', 'Stream', 'ReloadTask', 'DataConnection', 'User', 'SystemRule'].map((t) => h('option', { value: t }, t)));
   const out = h('div', { class: 'audit-out', 'aria-live': 'polite' });
-  const form = h('form', { class: 'inline-form', 'aria-label': 'Audit' }, field('User', user), field('Resources', type), h('button', { type: 'submit' }, 'Audit'));
+  const form = h('form', { class: 'inline-form', 'aria-label': 'Audit' }, field('For', by), field('Name', who), field('Resources', type), h('button', { type: 'submit' }, 'Audit'));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
       interface Audit {
         ruleApplication: { userID: string; resourceID: string; ruleID: string; allowed: boolean; actions: number }[];
         resources: Record<string, { name?: string; userId?: string }>;
+        users: Record<string, { userId?: string; userDirectory?: string }>;
         rules: Record<string, { name: string }>;
       }
+      const name = quoted(who.value.trim());
+      const perUser = by.value === 'user';
       const a = await post<Audit>('/systemrule/security/audit', {
         resourceType: type.value,
-        userFilter: `userId eq ${quoted(user.value.trim())}`,
-        resourceTake: 200,
+        ...(perUser
+          ? { userFilter: `userId eq ${name}`, resourceTake: 200 }
+          : { resourceFilter: `${type.value === 'User' ? 'userId' : 'name'} eq ${name}`, userTake: 200 }),
       });
-      const byRes = new Map<string, { bits: number; rules: Set<string> }>();
+      const grants = new Map<string, { bits: number; rules: Set<string> }>();
       for (const ra of a.ruleApplication) {
         if (!ra.allowed) continue;
-        const e2 = byRes.get(ra.resourceID) ?? { bits: 0, rules: new Set<string>() };
-        e2.bits |= ra.actions;
-        e2.rules.add(a.rules[ra.ruleID]?.name ?? ra.ruleID);
-        byRes.set(ra.resourceID, e2);
+        const key = perUser ? ra.resourceID : ra.userID;
+        const g = grants.get(key) ?? { bits: 0, rules: new Set<string>() };
+        g.bits |= ra.actions;
+        g.rules.add(a.rules[ra.ruleID]?.name ?? ra.ruleID);
+        grants.set(key, g);
       }
-      const rows = Object.entries(a.resources).map(([id, r]) => {
-        const g = byRes.get(id);
-        return h('tr', {}, h('td', {}, r.name ?? r.userId ?? id), h('td', {}, g ? actionNames(g.bits) : 'nothing'), h('td', {}, g ? [...g.rules].join(', ') : ''));
+      const subjects = perUser
+        ? Object.entries(a.resources).map(([id, r]) => [id, r.name ?? r.userId ?? id] as const)
+        : Object.entries(a.users).map(([id, u]) => [id, `${u.userDirectory ?? ''}\\${u.userId ?? id}`] as const);
+      const rows = subjects.map(([id, label]) => {
+        const g = grants.get(id);
+        return h('tr', {}, h('td', {}, label), h('td', {}, g ? actionNames(g.bits) : 'nothing'), h('td', {}, g ? [...g.rules].join(', ') : ''));
       });
       out.replaceChildren(
         h(
           'table',
           { 'aria-label': 'Audit' },
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, type.value), h('th', { scope: 'col' }, 'May'), h('th', { scope: 'col' }, 'Because of'))),
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, perUser ? type.value : 'Person'), h('th', { scope: 'col' }, 'May'), h('th', { scope: 'col' }, 'Because of'))),
           h('tbody', {}, ...rows),
         ),
       );
-      if (!rows.length) out.append(h('p', { class: 'empty' }, 'No resources of this type.'));
+      if (!rows.length) out.append(h('p', { class: 'empty' }, perUser ? 'No resources of this type.' : 'No such resource, or no people.'));
     } catch (err) {
       out.replaceChildren(h('p', { class: 'notice bad', role: 'alert' }, why(err)));
     }

@@ -1,9 +1,10 @@
 // Reload tasks: the list with each task's last execution, a form that builds a task with a
 // schedule (once, hourly, daily, weekly on chosen days, monthly, in a named time zone, or
 // after another task succeeds or fails),
-// start and stop, and a task's executions with the script log of one followed as it grows.
+// start, stop, enable, disable and delete, and a task's executions with the script log of
+// one followed as it grows.
 import { h } from '../../common/dom';
-import { EXEC_STATUS, FINAL_STATUS, get, post, table, why } from './api';
+import { del, EXEC_STATUS, FINAL_STATUS, get, post, put, table, why } from './api';
 import { List, text, type Row } from './list';
 import { action, field, heading, notice } from './ui';
 
@@ -258,7 +259,7 @@ export async function tasksPage(main: HTMLElement): Promise<void> {
       { title: 'Last run', path: 'operational.lastExecutionResult.startTime', sort: false },
       { title: 'Node', path: 'operational.lastExecutionResult.executingNodeName', sort: false },
     ],
-    extra: { name: 'name' },
+    extra: { name: 'name', enabled: 'enabled' },
     actions: (r) => {
       const out: Node[] = [h('button', { type: 'button', class: 'quiet', onclick: () => void details(r, detail) }, 'History')];
       if (r.may.includes('update')) {
@@ -273,8 +274,23 @@ export async function tasksPage(main: HTMLElement): Promise<void> {
             await list.load();
             return `${String(r.name)} is told to stop.`;
           }, say),
+          action(r.enabled ? 'Disable' : 'Enable', async () => {
+            const task = await get<Record<string, unknown>>(`/reloadtask/${r.id}`);
+            await put(`/reloadtask/${r.id}`, { ...task, enabled: !r.enabled });
+            await list.load();
+            return `${String(r.name)} is ${r.enabled ? 'disabled: its triggers no longer start it' : 'enabled'}.`;
+          }, say),
         );
       }
+      if (r.may.includes('delete'))
+        out.push(
+          action('Delete', async () => {
+            if (!confirm(`Delete the task ${String(r.name)}? Its triggers and history go too.`)) return;
+            await del(`/reloadtask/${r.id}`);
+            await list.load();
+            return `${String(r.name)} is deleted.`;
+          }, say, { class: 'danger' }),
+        );
       return out;
     },
   });
