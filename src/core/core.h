@@ -78,6 +78,16 @@ void log_set_level(enum log_level min);
  * `archive_dir` (NULL: none) as fathom-<time>-<pid>.log. */
 void log_rotation(uint64_t max_bytes, int keep, const char *archive_dir);
 void log_msg(enum log_level lvl, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* The last warnings and errors (the last 32 kept), those after sequence number `after`,
+ * oldest first, into out[max]; returns how many. */
+struct log_entry {
+	uint64_t seq;
+	enum log_level level;
+	char at[32];
+	char message[512];
+};
+int log_recent(uint64_t after, struct log_entry *out, int max);
+const char *log_level_name(enum log_level l);
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)

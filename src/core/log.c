@@ -15,6 +15,10 @@
 #include <unistd.h>
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+/* the last warnings and errors, for the node to record where the site can see them */
+enum { RECENT = 32 };
+static struct log_entry recent[RECENT];
+static uint64_t recent_seq; /* how many were ever kept */
 static FILE *log_file;
 static _Atomic int log_min = LOG_INFO;
 static struct {
@@ -175,6 +179,13 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	pthread_mutex_lock(&log_lock);
+	if (lvl >= LOG_WARN) {
+		struct log_entry *r = &recent[recent_seq % RECENT];
+		r->seq = ++recent_seq;
+		r->level = lvl;
+		str_copy(r->at, ts, sizeof(r->at));
+		str_copy(r->message, line, sizeof(r->message));
+	}
 	fprintf(stderr, "%s %-5s %s\n", ts, level_names[lvl], line);
 	if (log_file) {
 		int n = fprintf(log_file, "%s %-5s [%d] %s\n", ts, level_names[lvl], (int)getpid(),
@@ -186,4 +197,22 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 			rotate(now);
 	}
 	pthread_mutex_unlock(&log_lock);
+}
+
+int log_recent(uint64_t after, struct log_entry *out, int max)
+{
+	int n = 0;
+	pthread_mutex_lock(&log_lock);
+	uint64_t first = recent_seq > RECENT ? recent_seq - RECENT + 1 : 1;
+	if (after + 1 > first)
+		first = after + 1;
+	for (uint64_t s = first; s <= recent_seq && n < max; s++)
+		out[n++] = recent[s % RECENT];
+	pthread_mutex_unlock(&log_lock);
+	return n;
+}
+
+const char *log_level_name(enum log_level l)
+{
+	return level_names[l];
 }

@@ -153,6 +153,19 @@ static void apply_revocations(struct node *n)
 		log_warn("the revoked certificates are not applied: %s", e.message);
 }
 
+/* The warnings and errors logged since the last heartbeat, into the repository (the
+ * health page shows every node's last ones). */
+static void record_log_errors(struct node *n)
+{
+	static uint64_t done; /* the main thread's */
+	static struct log_entry got[32];
+	int k = log_recent(done, got, 32);
+	struct err e;
+	err_init(&e);
+	if (k > 0 && repo_node_log_add(n->repo, got, k, &e) == 0)
+		done = got[k - 1].seq;
+}
+
 /* /metrics: what this node is now (collected when the page is made). */
 static void node_metrics(void *ctx, struct buf *b)
 {
@@ -785,8 +798,10 @@ static void serve(struct node *n, const char *dir, const sigset_t *set, int64_t 
 			log_info("heartbeat: the repository database answers again");
 			beat_ok = true;
 		}
-		if (beat_ok)
+		if (beat_ok) {
 			apply_revocations(n);
+			record_log_errors(n);
+		}
 		struct timespec ts = {.tv_sec = heartbeat, .tv_nsec = 0};
 		int sig = sigtimedwait(set, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {

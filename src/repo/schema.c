@@ -258,6 +258,12 @@ static const char v9[] =
     "ALTER TABLE virtualproxyconfig ADD COLUMN load_balancing_server_nodes TEXT;\n"
     "ALTER TABLE users ADD COLUMN attributes TEXT;\n";
 
+/* 10: each node's last warnings and errors (at most 50 per node), for the health page. */
+static const char v10[] =
+    "CREATE TABLE node_log (node_id TEXT NOT NULL, at TEXT NOT NULL, level TEXT NOT NULL, "
+    "message TEXT NOT NULL);\n"
+    "CREATE INDEX node_log_at ON node_log (node_id, at);\n";
+
 const struct db_migration repo_migrations[] = {
-    {1, v1}, {2, v2}, {4, v4}, {5, v5}, {6, v6}, {7, v7}, {8, v8}, {9, v9}, {0, NULL},
+    {1, v1}, {2, v2}, {4, v4}, {5, v5}, {6, v6}, {7, v7}, {8, v8}, {9, v9}, {10, v10}, {0, NULL},
 };

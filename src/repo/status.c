@@ -150,6 +150,62 @@ int repo_executions_queued(struct repo *r, int64_t *out, struct err *e)
 	return rc;
 }
 
+/* ---------------------------------------------------------------- the nodes' last errors */
+
+int repo_node_log_add(struct repo *r, const struct log_entry *entries, int n, struct err *e)
+{
+	if (n <= 0)
+		return 0;
+	struct db_conn *c;
+	int rc = db_acquire(r->db, &c, e);
+	if (rc)
+		return rc;
+	rc = db_begin(c, true, e);
+	for (int i = 0; rc == 0 && i < n; i++) {
+		struct db_params p;
+		db_params_init(&p);
+		db_p_text(&p, r->node_id);
+		db_p_text(&p, entries[i].at);
+		db_p_text(&p, log_level_name(entries[i].level));
+		db_p_text(&p, entries[i].message);
+		rc = db_exec(
+		    c,
+		    "INSERT INTO node_log (node_id, at, level, message) VALUES ($1, $2, $3, "
+		    "$4)",
+		    &p, NULL, NULL, NULL, e);
+	}
+	if (rc == 0) { /* the last 50 of this node */
+		struct db_params p;
+		db_params_init(&p);
+		db_p_text(&p, r->node_id);
+		rc = db_exec(
+		    c,
+		    "DELETE FROM node_log WHERE node_id = $1 AND at < (SELECT at FROM node_log "
+		    "WHERE node_id = $1 ORDER BY at DESC LIMIT 1 OFFSET 49)",
+		    &p, NULL, NULL, NULL, e);
+	}
+	if (rc == 0)
+		rc = db_commit(c, e);
+	else
+		db_rollback(c);
+	db_release(r->db, c);
+	return rc;
+}
+
+static int log_row(void *ctx, int n, const struct db_value *c)
+{
+	if (n < 4)
+		return 0;
+	json_t *o = json_object();
+	static const char *const keys[] = {"node", "at", "level", "message"};
+	for (int i = 0; i < 4; i++)
+		json_object_set_new(o, keys[i],
+				    c[i].type == DBV_TEXT ? json_stringn(c[i].s, c[i].len)
+							  : json_null());
+	json_array_append_new(ctx, o);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- GET /qrs/about/site */
 
 static int standby_row(void *ctx, int n, const struct db_value *c)
@@ -209,10 +265,18 @@ int repo_api_about_site(struct qrs *q)
 	int rc = repo_qrs_begin(q, &c, false);
 	if (rc)
 		return rc;
-	json_t *db = json_object();
-	rc = repo_qrs_end(q, c, database_json(q, c, db));
+	json_t *db = json_object(), *errors = json_array();
+	rc = database_json(q, c, db);
+	if (rc == 0)
+		rc = db_exec(
+		    c,
+		    "SELECT n.name, l.at, l.level, l.message FROM node_log l JOIN "
+		    "servernodeconfiguration n ON n.id = l.node_id ORDER BY l.at DESC LIMIT 20",
+		    NULL, log_row, errors, NULL, &q->err);
+	rc = repo_qrs_end(q, c, rc);
 	if (rc) {
 		json_decref(db);
+		json_decref(errors);
 		return rc;
 	}
 	json_t *sh = json_object();
@@ -236,6 +300,7 @@ int repo_api_about_site(struct qrs *q)
 	json_t *out = json_object();
 	json_object_set_new(out, "database", db);
 	json_object_set_new(out, "share", sh);
+	json_object_set_new(out, "lastErrors", errors);
 	json_object_set_new(out, "node", json_string(q->repo->node_id));
 	repo_qrs_send_json(q, 200, out);
 	return 0;

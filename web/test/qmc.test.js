@@ -427,6 +427,18 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   await page.click('table[aria-label="Failed executions"] tr[data-id] button:text-is("Log")');
   await page.waitForSelector('.log-state:text-is("Status: Failed")');
   assert.match(await page.textContent('pre.log'), /no-such-file/);
+  // a warning of the node's log reaches the page with the next heartbeat: a request from
+  // another site, which the proxy refuses and logs
+  const refused = await page.request.post(`${origin()}/sign-out`, { headers: { Origin: 'https://elsewhere.example' } });
+  assert.equal(refused.status(), 403);
+  let warned = false;
+  for (let i = 0; i < 100 && !warned; i++) {
+    await page.click('.page-head button:text-is("Refresh")');
+    await sleep(250);
+    warned = (await page.$$eval('table[aria-label="Last errors"] tbody tr', (trs) => trs.map((tr) => tr.textContent)))
+      .some((t) => t.startsWith('node1') && t.includes('warn') && t.includes('from another site (Origin https://elsewhere.example) refused'));
+  }
+  assert.ok(warned, 'the refused request\'s warning did not reach the health page');
   await accessible(page, 'health');
   await shot(page, 'health');
   assert.deepEqual(errors, []);

@@ -1,7 +1,8 @@
 // Health: whether this node reaches the repository database and the share (its /health,
 // as load balancers ask), the database's connections and standbys, the share's free
 // space, every node's state from its heartbeats, the central role's holder, the queue of
-// executions, and the executions that failed last.
+// executions, the executions that failed last, and the last warnings and errors the
+// nodes logged.
 import { h } from '../../common/dom';
 import { fetchSteady } from '../../common/http';
 import { get } from './api';
@@ -9,7 +10,15 @@ import { text } from './list';
 import { executions } from './tasks';
 import { action, bytes, heading, notice } from './ui';
 
+interface LogLine {
+  node: string;
+  at: string;
+  level: string;
+  message: string;
+}
+
 interface Site {
+  lastErrors?: LogLine[];
   database: { provider: string; connections?: number; maxConnections?: number; poolSize: number; poolInUse: number; standbys?: { name: string | null; state: string | null; sync: string | null }[] };
   share: { freeBytes?: number; totalBytes?: number; usable: boolean; problem?: string; appFolder: string };
 }
@@ -30,6 +39,7 @@ export async function healthPage(main: HTMLElement): Promise<void> {
     h('dd', { class: good === undefined ? '' : good ? 'good' : 'bad' }, value),
   ];
   const failed = executions('status eq 8', 'Failed executions', 10, true);
+  const errors = h('tbody');
   const load = async (): Promise<void> => {
     const here = await fetchSteady('/health', { cache: 'no-store' })
       .then(async (r) => ({ ok: r.ok, body: (await r.json()) as { reason?: string } }))
@@ -73,9 +83,28 @@ export async function healthPage(main: HTMLElement): Promise<void> {
       ...(lease ? fact('Central role since', `${text(lease.centralSince)} (fencing token ${lease.centralToken})`) : []),
       ...fact('Executions', `${running.value} running, ${queued.value} queued`),
     );
+    errors.replaceChildren(
+      ...(site.lastErrors?.length
+        ? site.lastErrors.map((l) => h('tr', {}, h('td', {}, l.node), h('td', {}, text(l.at)), h('td', {}, l.level), h('td', {}, l.message)))
+        : [h('tr', {}, h('td', { colspan: '4', class: 'empty' }, 'No warnings or errors logged.'))]),
+    );
     await failed.list.load();
   };
-  main.replaceChildren(heading('Health', action('Refresh', async () => load(), say)), say, facts, h('h2', {}, 'Failed executions'), failed.el);
+  const errorTable = h(
+    'table',
+    { 'aria-label': 'Last errors' },
+    h('thead', {}, h('tr', {}, ...['Node', 'When', 'Level', 'Message'].map((t) => h('th', { scope: 'col' }, t)))),
+    errors,
+  );
+  main.replaceChildren(
+    heading('Health', action('Refresh', async () => load(), say)),
+    say,
+    facts,
+    h('h2', {}, 'Failed executions'),
+    failed.el,
+    h('h2', {}, 'Last warnings and errors of the nodes\' logs'),
+    h('div', { class: 'scroll' }, errorTable),
+  );
   try {
     await load();
   } catch (err) {
