@@ -111,6 +111,22 @@ teardown() {
 	[ "$n" -ge 2 ]
 	grep -q 'serves the repository API' "$S/ArchivedLogs/logger/"fathom-*.log
 	! ls "$S/ArchivedLogs/logger/" | grep -q '\.part$' || false
+	# examples/monitoring/site-logs.qvs reads them all back, a row per line
+	made=$("$FATHOM" app create "Site logs" --dir "$D" --script "$BATS_TEST_DIRNAME/../../examples/monitoring/site-logs.qvs")
+	app=$(sed -n 's/.*(\([0-9a-f-]*\)).*/\1/p' <<<"$made")
+	lines=$(cat "$S/ArchivedLogs/logger/"fathom-*.log | wc -l)
+	c=(--cacert "$D/certs/root.pem" --cert "$D/certs/client.pem" --key "$D/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF")
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "${c[@]}" -X POST "https://localhost:$P/qrs/app/$app/reload?xrfkey=$XRF")" = 204 ]
+	curl -s "${c[@]}" "https://localhost:$P/qrs/app/$app/reload/log?xrfkey=$XRF" >"$BATS_TEST_TMPDIR/rl"
+	# (the node's own lines may turn the log over meanwhile: between the counts before and after)
+	rows=$(sed -n 's/.*table Log: \([0-9]*\) rows, 5 fields.*/\1/p' "$BATS_TEST_TMPDIR/rl")
+	[ "$rows" -ge "$lines" ]; [ "$rows" -le "$(cat "$S/ArchivedLogs/logger/"fathom-*.log | wc -l)" ]
+	# that reload's own line, once archived, is a row of Reloads
+	for _ in $(seq 1 100); do kill -HUP "$pid"; sleep 0.02; done
+	for _ in $(seq 1 50); do grep -q "app $app reloaded in" "$S/ArchivedLogs/logger/"fathom-*.log && break; sleep 0.1; done
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "${c[@]}" -X POST "https://localhost:$P/qrs/app/$app/reload?xrfkey=$XRF")" = 204 ]
+	curl -s "${c[@]}" "https://localhost:$P/qrs/app/$app/reload/log?xrfkey=$XRF" >"$BATS_TEST_TMPDIR/rl"
+	grep -qE 'table Reloads: [1-9][0-9]* rows, 4 fields' "$BATS_TEST_TMPDIR/rl"
 	# debug on at run time: a failed TLS handshake is a debug line
 	sed -i 's/^level = info$/level = debug/' "$D/node.conf"
 	kill -HUP "$pid"; sleep 0.5
