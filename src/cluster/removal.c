@@ -7,22 +7,23 @@
 
 #include <string.h>
 
-int cluster_node_certs_record(struct db *db, const char *node_id, const char *const fps[2],
-			      struct err *e)
+struct certs_ctx {
+	const char *node_id;
+	const char *const *fps;
+};
+
+static int record(struct db_conn *c, void *ctx, struct err *e)
 {
 	static const char *const kinds[2] = {"server", "client"};
-	struct db_conn *c;
-	int rc = db_acquire(db, &c, e);
-	if (rc)
-		return rc;
-	rc = db_begin(c, true, e);
+	const struct certs_ctx *x = ctx;
+	int rc = 0;
 	for (int i = 0; rc == 0 && i < 2; i++) {
-		if (!fps[i] || !*fps[i])
+		if (!x->fps[i] || !*x->fps[i])
 			continue;
 		struct db_params p;
 		db_params_init(&p);
-		db_p_text(&p, node_id);
-		db_p_text(&p, fps[i]);
+		db_p_text(&p, x->node_id);
+		db_p_text(&p, x->fps[i]);
 		db_p_text(&p, kinds[i]);
 		rc = db_exec(
 		    c,
@@ -30,12 +31,14 @@ int cluster_node_certs_record(struct db *db, const char *node_id, const char *co
 		    "ON CONFLICT (node_id, fingerprint) DO NOTHING",
 		    &p, NULL, NULL, NULL, e);
 	}
-	if (rc == 0)
-		rc = db_commit(c, e);
-	else
-		db_rollback(c);
-	db_release(db, c);
 	return rc;
+}
+
+int cluster_node_certs_record(struct db *db, const char *node_id, const char *const fps[2],
+			      struct err *e)
+{
+	struct certs_ctx x = {node_id, fps};
+	return db_write_tx(db, record, &x, e);
 }
 
 static int text_into(void *ctx, int n, const struct db_value *v)

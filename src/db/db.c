@@ -386,6 +386,24 @@ int db_acquire(struct db *db, struct db_conn **out, struct err *e)
 	return 0;
 }
 
+int db_write_tx(struct db *db, int (*fn)(struct db_conn *c, void *ctx, struct err *e), void *ctx,
+		struct err *e)
+{
+	struct db_conn *c;
+	int rc = db_acquire(db, &c, e);
+	if (rc)
+		return rc;
+	rc = db_begin(c, true, e);
+	if (rc == 0)
+		rc = fn(c, ctx, e);
+	if (rc == 0)
+		rc = db_commit(c, e);
+	else
+		db_rollback(c);
+	db_release(db, c);
+	return rc;
+}
+
 void db_pool_use(struct db *db, int *total, int *in_use)
 {
 	pthread_mutex_lock(&db->lock);

@@ -111,6 +111,10 @@ void db_pool_use(struct db *db, int *total, int *in_use);
 /* Transactions. `write` takes the write lock at the start (sqlite BEGIN IMMEDIATE) so that
  * read-then-write transactions never deadlock. db_rollback never fails visibly. */
 NODISCARD int db_begin(struct db_conn *c, bool write, struct err *e);
+/* Runs fn in one write transaction on a pooled connection: committed when it returns 0,
+ * rolled back otherwise; the connection goes back to the pool either way. */
+NODISCARD int db_write_tx(struct db *db, int (*fn)(struct db_conn *c, void *ctx, struct err *e),
+			  void *ctx, struct err *e);
 NODISCARD int db_commit(struct db_conn *c, struct err *e);
 void db_rollback(struct db_conn *c);
 /* For the rest of the current transaction (PostgreSQL; nothing on SQLite, whose writers are

@@ -437,26 +437,10 @@ static void filter_for_name(const char *name, char *out, size_t n)
 
 int ops_node_remove(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"dir", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *dir = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'h': fputs(remove_usage, stdout); return 0;
-		default: fputs(remove_usage, stderr); return 2;
-		}
-	}
-	if (!dir || optind != argc - 1) {
-		fputs(remove_usage, stderr);
-		return 2;
-	}
-	const char *name = argv[optind];
+	const char *dir, *name;
+	int args = ops_dir_and_word(argc, argv, remove_usage, &dir, &name);
+	if (args >= 0)
+		return args;
 	struct err e;
 	err_init(&e);
 	struct ops_local l;

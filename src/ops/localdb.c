@@ -391,26 +391,10 @@ static const char db_usage[] =
 
 int ops_db(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"dir", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *dir = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'h': fputs(db_usage, stdout); return 0;
-		default: fputs(db_usage, stderr); return 2;
-		}
-	}
-	if (optind != argc - 1 || !dir) {
-		fputs(db_usage, stderr);
-		return 2;
-	}
-	const char *action = argv[optind];
+	const char *dir, *action;
+	int args = ops_dir_and_word(argc, argv, db_usage, &dir, &action);
+	if (args >= 0)
+		return args;
 	if (strcmp(action, "start") != 0 && strcmp(action, "stop") != 0 &&
 	    strcmp(action, "status") != 0) {
 		fprintf(stderr, "fathom: db takes start, stop or status, not \"%s\"\n%s", action,

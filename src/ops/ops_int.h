@@ -91,6 +91,10 @@ struct ops_local {
 	struct http_handler h;
 };
 NODISCARD int ops_local_open(const char *dir, struct ops_local *out, struct err *e);
+/* The arguments of a command that takes --dir DIR and one word (a name, an action):
+ * -1 when they are right (*dir and *word set), else the exit status (0 after --help, 2 with
+ * the usage on stderr). */
+int ops_dir_and_word(int argc, char **argv, const char *usage, const char **dir, const char **word);
 void ops_local_close(struct ops_local *l);
 /* A request to it as the administrator; returns the HTTP status, the body in *out (caller
  * frees). `query` may be NULL. */

@@ -265,6 +265,31 @@ int ops_local_open(const char *dir, struct ops_local *l, struct err *e)
 	return 0;
 }
 
+int ops_dir_and_word(int argc, char **argv, const char *usage, const char **dir, const char **word)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	*dir = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': *dir = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (!*dir || optind != argc - 1) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	*word = argv[optind];
+	return -1;
+}
+
 void ops_local_close(struct ops_local *l)
 {
 	repo_close(l->repo);

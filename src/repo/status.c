@@ -152,22 +152,23 @@ int repo_executions_queued(struct repo *r, int64_t *out, struct err *e)
 
 /* ---------------------------------------------------------------- the nodes' last errors */
 
-int repo_node_log_add(struct repo *r, const struct log_entry *entries, int n, struct err *e)
+struct log_add {
+	struct repo *r;
+	const struct log_entry *entries;
+	int n;
+};
+
+static int log_add(struct db_conn *c, void *ctx, struct err *e)
 {
-	if (n <= 0)
-		return 0;
-	struct db_conn *c;
-	int rc = db_acquire(r->db, &c, e);
-	if (rc)
-		return rc;
-	rc = db_begin(c, true, e);
-	for (int i = 0; rc == 0 && i < n; i++) {
+	const struct log_add *x = ctx;
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < x->n; i++) {
 		struct db_params p;
 		db_params_init(&p);
-		db_p_text(&p, r->node_id);
-		db_p_text(&p, entries[i].at);
-		db_p_text(&p, log_level_name(entries[i].level));
-		db_p_text(&p, entries[i].message);
+		db_p_text(&p, x->r->node_id);
+		db_p_text(&p, x->entries[i].at);
+		db_p_text(&p, log_level_name(x->entries[i].level));
+		db_p_text(&p, x->entries[i].message);
 		rc = db_exec(
 		    c,
 		    "INSERT INTO node_log (node_id, at, level, message) VALUES ($1, $2, $3, "
@@ -177,50 +178,43 @@ int repo_node_log_add(struct repo *r, const struct log_entry *entries, int n, st
 	if (rc == 0) { /* the last 50 of this node */
 		struct db_params p;
 		db_params_init(&p);
-		db_p_text(&p, r->node_id);
+		db_p_text(&p, x->r->node_id);
 		rc = db_exec(
 		    c,
 		    "DELETE FROM node_log WHERE node_id = $1 AND at < (SELECT at FROM node_log "
 		    "WHERE node_id = $1 ORDER BY at DESC LIMIT 1 OFFSET 49)",
 		    &p, NULL, NULL, NULL, e);
 	}
-	if (rc == 0)
-		rc = db_commit(c, e);
-	else
-		db_rollback(c);
-	db_release(r->db, c);
 	return rc;
 }
 
-static int log_row(void *ctx, int n, const struct db_value *c)
+int repo_node_log_add(struct repo *r, const struct log_entry *entries, int n, struct err *e)
 {
+	struct log_add x = {r, entries, n};
+	return n <= 0 ? 0 : db_write_tx(r->db, log_add, &x, e);
+}
+
+/* Rows of four texts into objects with these keys, appended to an array. */
+struct texts4 {
+	const char *const *keys;
+	json_t *arr;
+};
+
+static int texts4_row(void *ctx, int n, const struct db_value *c)
+{
+	const struct texts4 *t = ctx;
 	if (n < 4)
 		return 0;
 	json_t *o = json_object();
-	static const char *const keys[] = {"node", "at", "level", "message"};
 	for (int i = 0; i < 4; i++)
-		json_object_set_new(o, keys[i],
+		json_object_set_new(o, t->keys[i],
 				    c[i].type == DBV_TEXT ? json_stringn(c[i].s, c[i].len)
 							  : json_null());
-	json_array_append_new(ctx, o);
+	json_array_append_new(t->arr, o);
 	return 0;
 }
 
 /* ---------------------------------------------------------------- GET /qrs/about/site */
-
-static int standby_row(void *ctx, int n, const struct db_value *c)
-{
-	if (n < 4)
-		return 0;
-	json_t *o = json_object();
-	static const char *const keys[] = {"name", "address", "state", "sync"};
-	for (int i = 0; i < 4; i++)
-		json_object_set_new(o, keys[i],
-				    c[i].type == DBV_TEXT ? json_stringn(c[i].s, c[i].len)
-							  : json_null());
-	json_array_append_new(ctx, o);
-	return 0;
-}
 
 static int database_json(struct qrs *q, struct db_conn *c, json_t *out)
 {
@@ -243,13 +237,15 @@ static int database_json(struct qrs *q, struct db_conn *c, json_t *out)
 			     "SELECT CAST(setting AS BIGINT) FROM pg_settings WHERE name = "
 			     "'max_connections'",
 			     NULL, repo_int_row, &max, NULL, &q->err);
+	static const char *const keys[] = {"name", "address", "state", "sync"};
 	json_t *standbys = json_array();
+	struct texts4 t = {keys, standbys};
 	if (rc == 0)
 		rc =
 		    db_exec(c,
 			    "SELECT application_name, CAST(client_addr AS TEXT), state, sync_state "
 			    "FROM pg_stat_replication ORDER BY application_name",
-			    NULL, standby_row, standbys, NULL, &q->err);
+			    NULL, texts4_row, &t, NULL, &q->err);
 	json_object_set_new(out, "connections", json_integer(conns));
 	json_object_set_new(out, "maxConnections", json_integer(max));
 	json_object_set_new(out, "standbys", standbys);
@@ -266,13 +262,15 @@ int repo_api_about_site(struct qrs *q)
 	if (rc)
 		return rc;
 	json_t *db = json_object(), *errors = json_array();
+	static const char *const keys[] = {"node", "at", "level", "message"};
+	struct texts4 t = {keys, errors};
 	rc = database_json(q, c, db);
 	if (rc == 0)
 		rc = db_exec(
 		    c,
 		    "SELECT n.name, l.at, l.level, l.message FROM node_log l JOIN "
 		    "servernodeconfiguration n ON n.id = l.node_id ORDER BY l.at DESC LIMIT 20",
-		    NULL, log_row, errors, NULL, &q->err);
+		    NULL, texts4_row, &t, NULL, &q->err);
 	rc = repo_qrs_end(q, c, rc);
 	if (rc) {
 		json_decref(db);
