@@ -404,6 +404,22 @@ int db_write_tx(struct db *db, int (*fn)(struct db_conn *c, void *ctx, struct er
 	return rc;
 }
 
+char *db_shown(const struct db *db)
+{
+	if (db->kind != DB_POSTGRES)
+		return strdup("the node's own SQLite file (repository.db in its folder)");
+	char *conninfo = NULL, *password = NULL;
+	struct err e;
+	err_init(&e);
+	if (db_pg_split_password(db->conninfo ? db->conninfo : "", &conninfo, &password, &e) != 0)
+		return strdup("(a connection string that does not parse)");
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	return conninfo;
+}
+
 void db_pool_use(struct db *db, int *total, int *in_use)
 {
 	pthread_mutex_lock(&db->lock);

@@ -105,6 +105,10 @@ NODISCARD int db_change_log(struct db_conn *c, const char *type, const char *id,
 /* Takes a connection from the pool, waiting while all are in use. */
 NODISCARD int db_acquire(struct db *db, struct db_conn **out, struct err *e);
 void db_release(struct db *db, struct db_conn *c);
+/* What the database is, safe to show an administrator: PostgreSQL's connection string
+ * without any password, or that it is the node's SQLite file. Caller frees; NULL when out of
+ * memory. */
+char *db_shown(const struct db *db);
 /* The pool's size and how many of its connections are lent out now (for /metrics). */
 void db_pool_use(struct db *db, int *total, int *in_use);
 

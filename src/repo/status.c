@@ -221,6 +221,9 @@ static int database_json(struct qrs *q, struct db_conn *c, json_t *out)
 	struct repo *r = q->repo;
 	int total, in_use;
 	db_pool_use(r->db, &total, &in_use);
+	char *shown = db_shown(r->db);
+	json_object_set_new(out, "connection", shown ? json_string(shown) : json_null());
+	free(shown);
 	json_object_set_new(out, "poolSize", json_integer(total));
 	json_object_set_new(out, "poolInUse", json_integer(in_use));
 	if (db_kind(r->db) != DB_POSTGRES) {

@@ -86,6 +86,11 @@ try {
   const m = /^PostgreSQL: (\d+) of (\d+) connections in use; standbys: none$/.exec(db);
   assert.ok(m, db);
   console.log(`connections ${m[1]} ${m[2]}`);
+  // the service cluster: the database as far as it is safe to show, never its password
+  await page.click('nav#side a:text-is("Service cluster")');
+  const conn = await page.waitForSelector('dl.facts dt:text-is("Database") + dd').then((e) => e.textContent());
+  assert.match(conn, new RegExp(`^PostgreSQL: .*127\\.0\\.0\\.1.*${new URL(env.DB_URL).port}`));
+  assert.ok(!conn.includes('secret'), conn);
   await page.click('nav#side a:text-is("Nodes")');
   await page.waitForSelector('table[aria-label="Nodes"] td:text-is("node2")');
 

@@ -389,6 +389,12 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   await accessible(page, 'custom properties');
   await section(page, 'Virtual proxies');
   await accessible(page, 'virtual proxies');
+  await section(page, 'Service cluster');
+  const sc = (await site.api('GET', '/qrs/servicecluster/full')).json[0].settings.sharedPersistenceProperties;
+  await page.waitForSelector(`dl.facts dt:text-is("Apps") + dd:text-is("${sc.appFolder}")`);
+  await page.waitForSelector(`dl.facts dt:text-is("Archived logs") + dd:text-is("${sc.archivedLogsRootFolder}")`);
+  assert.match(await page.textContent('dl.facts dt:text-is("Database") + dd'), /^SQLite: the node's own SQLite file/);
+  await accessible(page, 'service cluster');
 
   // a task that fails: in the executions by status, and on the health page
   const broken = path.join(site.top, 'broken.qvs');

@@ -7,6 +7,7 @@ import './style.css';
 import { h } from '../../common/dom';
 import { me, prefix, signOut } from '../../common/http';
 import { appsPage } from './apps';
+import { clusterPage } from './cluster';
 import { healthPage } from './health';
 import { nodesPage } from './nodes';
 import { rulesPage } from './rules';
@@ -29,6 +30,7 @@ const SECTIONS: [string, string, (main: HTMLElement) => Promise<void>][] = [
   ['customproperties', 'Custom properties', simple(propertiesSection)],
   ['virtualproxies', 'Virtual proxies', simple(vproxiesSection)],
   ['nodes', 'Nodes', nodesPage],
+  ['cluster', 'Service cluster', clusterPage],
   ['health', 'Health', healthPage],
 ];
 
