@@ -546,7 +546,8 @@ static const struct {
     {"POST", "/qrs/app/{id}/export/{token}", "app", ACT_EXPORT, "{id}", NULL, 0, NULL},
     {"DELETE", "/qrs/app/{id}/export/{token}", "app", ACT_EXPORT, "{id}", NULL, 0, NULL},
     {"PUT", "/qrs/app/{id}/publish", "app", ACT_PUBLISH, "{id}", "stream", ACT_PUBLISH, "stream"},
-    {"PUT", "/qrs/app/{id}/replace", "app", ACT_UPDATE, "{id}", "app", ACT_READ, "app"},
+    /* {id} is the source, read; ?app= the app overwritten, which needs update */
+    {"PUT", "/qrs/app/{id}/replace", "app", ACT_READ, "{id}", "app", ACT_UPDATE, "app"},
     {"POST", "/qrs/app/{id}/reload", "app", ACT_UPDATE, "{id}", NULL, 0, NULL},
     {"GET", "/qrs/app/{id}/reload/log", "app", ACT_READ, "{id}", NULL, 0, NULL},
     {"POST", "/qrs/reloadtask/create", "reloadtask", ACT_CREATE, NULL, NULL, 0, NULL},

@@ -708,6 +708,28 @@ jar_session() { awk -v n="$2" '$6 == n { print $7 }' "$BATS_TEST_TMPDIR/jar.$1";
 	st=$(qrs GET "/qrs/executionresult/$rid/scriptlog" "$s"); expect 403 "$st"
 }
 
+@test "replace needs update on the app it overwrites, and read of the one it copies" {
+	printf 'replacer password\n' | "$FATHOM" user add replacer --dir "$SITE" >/dev/null
+	app_file "$BATS_TEST_TMPDIR/r1.fapp" 0
+	app_file "$BATS_TEST_TMPDIR/r2.fapp" 3000
+	# the stream the default rules open to everyone
+	st=$(api GET "/qrs/stream?filter=name%20eq%20'Everyone'"); expect 200 "$st"
+	if [ "$(jqb length)" = 0 ]; then st=$(json POST /qrs/stream '{"name":"Everyone"}'); expect 201 "$st"; everyone=$(jqb .id)
+	else everyone=$(jqb '.[0].id'); fi
+	st=$(api POST "/qrs/app/upload?name=TheirApp" --data-binary @"$BATS_TEST_TMPDIR/r2.fapp"); expect 201 "$st"; theirs=$(jqb .id)
+	st=$(api PUT "/qrs/app/$theirs/publish?stream=$everyone"); expect 200 "$st"
+	st=$(sign_in replacer 'replacer password'); s=$(sid)
+	st=$(qrs POST "/qrs/app/upload?name=MyApp" "$s" --data-binary @"$BATS_TEST_TMPDIR/r1.fapp"); expect 201 "$st"; mine=$(jqb .id)
+	st=$(qrs GET "/qrs/app/$theirs" "$s"); expect 200 "$st" # readable, published to Everyone
+	size=$(jqb .fileSize)
+	# mine over theirs: they may read mine, but not change theirs
+	st=$(qrs PUT "/qrs/app/$mine/replace?app=$theirs" "$s"); expect 403 "$st"
+	[ "$(api GET "/qrs/app/$theirs" >/dev/null; jqb .fileSize)" = "$size" ]
+	# theirs over mine: read theirs, update mine
+	st=$(qrs PUT "/qrs/app/$theirs/replace?app=$mine" "$s"); expect 200 "$st"
+	[ "$(api GET "/qrs/app/$mine" >/dev/null; jqb .fileSize)" = "$size" ]
+}
+
 @test "a person moves an app only to a stream the rules let them publish to" {
 	printf 'mover password\n' | "$FATHOM" user add mover --dir "$SITE" >/dev/null
 	app_file "$BATS_TEST_TMPDIR/m.fapp" 0

@@ -262,6 +262,20 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   assert.equal((await site.api('GET', `/qrs/reloadtask/${second.id}`)).status, 404);
   assert.equal((await site.api('GET', `/qrs/compositeevent/count?filter=${encodeURIComponent(`reloadTask.id eq ${second.id}`)}`)).json.value, 0);
 
+  // an app's content replaced with another's: the copy takes the small example's file
+  await section(page, 'Apps');
+  const example = (await site.api('GET', `/qrs/app/${appId}`)).json;
+  answers.push('Console example');
+  await page.click(`tr[data-id="${copies[0].id}"] button:text-is("Replace")`);
+  await said(page, 'Big copy has the content of Console example now.');
+  const replaced = (await site.api('GET', `/qrs/app/${copies[0].id}`)).json;
+  assert.equal(replaced.name, 'Big copy');
+  assert.equal(replaced.fileSize, example.fileSize);
+  assert.ok(replaced.fileSize < 96 << 20);
+  answers.push('No such app');
+  await page.click(`tr[data-id="${copies[0].id}"] button:text-is("Replace")`);
+  await page.waitForSelector('.notice.bad:text-is("there is no app named No such app")');
+
   // a rule: a syntax error shown where it is, then mended and saved; the audit
   await section(page, 'Rules');
   await page.fill('form[aria-label="Write a security rule"] input[name=name]', 'Console readers');

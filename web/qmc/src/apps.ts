@@ -1,9 +1,9 @@
 // Apps: the list (searched, sorted and paged on the server), upload with a progress bar,
-// reload, publish to a stream, copy, export (a download), delete, and a link that opens the
-// app in the hub.
+// reload, publish to a stream or move it to another, copy, replace with another app's
+// content, export (a download), delete, and a link that opens the app in the hub.
 import { h } from '../../common/dom';
 import { prefix } from '../../common/http';
-import { del, get, post, put, upload } from './api';
+import { del, get, post, put, quoted, table, upload } from './api';
 import { List, type Row } from './list';
 import { action, bytes, field, heading, notice } from './ui';
 
@@ -133,6 +133,19 @@ export async function appsPage(main: HTMLElement): Promise<void> {
             a.click();
             a.remove();
             return `${String(r.name)} is being downloaded.`;
+          }, say),
+        );
+      if (may.has('update'))
+        out.push(
+          action('Replace', async () => {
+            const from = prompt(`The name of the app whose content replaces ${String(r.name)}'s (its sheets, script and data; ${String(r.name)} keeps its id, name and stream)`);
+            if (!from) return;
+            const found = await table('app', { id: 'id', name: 'name' }, { skip: 0, take: 2, filter: `name eq ${quoted(from)}`, ascending: true });
+            if (found.totalCount !== 1)
+              throw new Error(found.totalCount ? `${found.totalCount} apps are named ${from}: rename one first` : `there is no app named ${from}`);
+            await put(`/app/${String(found.rows[0][0])}/replace?app=${r.id}`);
+            await list.load();
+            return `${String(r.name)} has the content of ${from} now.`;
           }, say),
         );
       if (may.has('delete'))
