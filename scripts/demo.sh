@@ -77,6 +77,7 @@ Fathom is running. Open the example app: $HUB
 People sign in at https://localhost:${PROXY_PORT:-8443}/ as "demo",
 password $(cat "$DIR/demo-password" 2>/dev/null || echo "(the one given at site create)")
 (the site's own CA signed the certificate: trust $DIR/certs/root.pem or accept the warning).
+As "demo", an administrator, manage the site in the console: https://localhost:${PROXY_PORT:-8443}/qmc/
 
 The repository API: https://localhost:$PORT/qrs (node folder $DIR, share $SHARE).
 Every call needs the site's client certificate and a 16-character xrfkey. Try:
