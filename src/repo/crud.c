@@ -990,7 +990,6 @@ int repo_api_create_many(struct qrs *q)
 	return repo_qrs_reply(q, rc, 201, out);
 }
 
-/* True when `body` holds a read-only field that must be compared with the stored entity. */
 /* A published app moves to another stream when a PUT names it, as Qlik's console does it
  * (an app is published only through /publish; its stream is otherwise read-only). The
  * caller must be allowed to publish to the new stream. The body then carries the stored
@@ -1027,6 +1026,7 @@ static int app_move(struct qrs *q, struct db_conn *c, json_t *body, json_t *stor
 	return 0;
 }
 
+/* True when `body` holds a read-only field that must be compared with the stored entity. */
 static bool needs_stored(const struct entity_desc *d, json_t *body)
 {
 	const char *key;
