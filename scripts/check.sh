@@ -10,7 +10,8 @@
 # fuzzers run while the sanitized tests do. On a machine busy with other work the
 # background work simply waits, and the result is the same as running it all in turn.
 # The fault suite (ctest label `faults`), which mostly waits for networks and leases, runs
-# beside the normal tests' slots rather than in one.
+# beside the normal tests' slots rather than in one; the browser suites (label `browser`)
+# run after it, since it changes the network interfaces under Chromium.
 #
 # Environment: BUILD, BUILD_ASAN, BUILD_FUZZ (build folders), JOBS (parallel tests and
 # compilers; default: the number of processors), FUZZ_SECONDS (new inputs per fuzz target;
@@ -74,10 +75,14 @@ SMB_TESTS='the share|killed under load' # (as ctest's faults/smb)
 	exit $rc
 ) >"$logs/faults" 2>&1 &
 faults=$!
-ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" -LE faults
+ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" -LE 'faults|browser'
 normal=$?
 finish $faults "$logs/faults" "the fault suite" || exit 1
 grep -E '^(ok|not ok|the fault suite)' "$logs/faults"
+# the browser suites once the fault suite is done: Chromium drops its requests when the
+# machine's network interfaces change, as the fault suite's namespaces make them do
+step "the browser suites"
+ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" -L browser || normal=1
 finish $builds "$logs/builds" "the sanitized and fuzzing builds" || exit 1
 [ $normal -eq 0 ] || exit 1
 
