@@ -468,6 +468,10 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
 test('a person without admin roles sees what the rules allow and reads the refusals', async () => {
   const { ctx, page, errors } = await signedIn('reader', READER_PW);
   await page.waitForSelector('h1:text-is("Apps")');
+  // the site's own sections are not offered to someone the rules give no node and no rule
+  const offered = await page.$$eval('nav#side a', (as) => as.map((a) => a.textContent));
+  for (const name of ['Nodes', 'Service cluster', 'Health', 'Rules']) assert.ok(!offered.includes(name), offered.join(', '));
+  for (const name of ['Apps', 'Streams', 'Tasks', 'Users']) assert.ok(offered.includes(name), offered.join(', '));
   await page.waitForFunction(() => /of \d+/.test(document.querySelector('.count')?.textContent ?? ''));
   // the apps list holds only what the rules let this person read
   const mine = (await site.api('GET', '/qrs/app')).json.length;

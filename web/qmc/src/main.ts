@@ -14,7 +14,7 @@ import { rulesPage } from './rules';
 import { connectionsSection, propertiesSection, simplePage, streamsSection, tagsSection, vproxiesSection, type SimpleSection } from './simple';
 import { executionsPage, tasksPage } from './tasks';
 import { usersPage } from './users';
-import { why } from './api';
+import { get, why } from './api';
 
 const simple = (s: SimpleSection) => (main: HTMLElement) => simplePage(main, s);
 
@@ -34,6 +34,19 @@ const SECTIONS: [string, string, (main: HTMLElement) => Promise<void>][] = [
   ['health', 'Health', healthPage],
 ];
 
+/* Sections about the site itself: shown to those who may read its nodes or its rules (a
+ * site always has both, so a count of none means the rules give this person none). */
+const NEEDS: Record<string, string> = { nodes: 'servernodeconfiguration', cluster: 'servernodeconfiguration', health: 'servernodeconfiguration', rules: 'systemrule' };
+const hidden = new Set<string>();
+
+async function findHidden(): Promise<void> {
+  const types = [...new Set(Object.values(NEEDS))];
+  const counts = await Promise.all(types.map((t) => get<{ value: number }>(`/${t}/count`).then((c) => c.value, () => 0)));
+  types.forEach((t, i) => {
+    if (counts[i] === 0) for (const [s, need] of Object.entries(NEEDS)) if (need === t) hidden.add(s);
+  });
+}
+
 const base = `${prefix}/qmc/`;
 const main = document.getElementById('main') as HTMLElement;
 const side = document.getElementById('side') as HTMLElement;
@@ -47,7 +60,7 @@ function section(): string {
 async function show(): Promise<void> {
   const current = section();
   side.replaceChildren(
-    ...SECTIONS.map(([s, title]) =>
+    ...SECTIONS.filter(([s]) => !hidden.has(s) || s === current).map(([s, title]) =>
       h('a', { href: `${base}${s}`, 'data-nav': true, 'aria-current': s === current ? 'page' : undefined }, title),
     ),
   );
@@ -79,5 +92,6 @@ void (async () => {
   } catch {
     /* the pages say what is wrong */
   }
+  await findHidden();
   await show();
 })();
