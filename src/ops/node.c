@@ -777,19 +777,13 @@ static void serve(struct node *n, const char *dir, const sigset_t *set, int64_t 
 	int64_t last_gc = time_mono_ms();
 	bool beat_ok = true;
 	for (;;) {
+		/* the beat first, and on its interval whatever else each beat does: a beat that
+		 * comes late makes the other nodes (and this one's proxy) count the node out */
+		int64_t beat_at = time_mono_ms();
 		struct err he;
 		err_init(&he);
 		struct repo_engine_load load;
 		ops_engine_load(n->engine, &load);
-		bool removed = false;
-		if (cluster_node_removed(n->db, conf_get(n->conf, "node.id", ""), &removed, &he) ==
-			0 &&
-		    removed) {
-			log_error(
-			    "this node was removed from the site (fathom node remove): it stops; "
-			    "the other nodes refuse its certificates");
-			return;
-		}
 		if (repo_heartbeat(n->repo, started, &load, false, &he) != 0) {
 			if (beat_ok)
 				log_warn("heartbeat: %s", he.message);
@@ -798,11 +792,25 @@ static void serve(struct node *n, const char *dir, const sigset_t *set, int64_t 
 			log_info("heartbeat: the repository database answers again");
 			beat_ok = true;
 		}
+		bool removed = false;
+		if (beat_ok &&
+		    cluster_node_removed(n->db, conf_get(n->conf, "node.id", ""), &removed, &he) ==
+			0 &&
+		    removed) {
+			log_error(
+			    "this node was removed from the site (fathom node remove): it stops; "
+			    "the other nodes refuse its certificates");
+			return;
+		}
 		if (beat_ok) {
 			apply_revocations(n);
 			record_log_errors(n);
 		}
-		struct timespec ts = {.tv_sec = heartbeat, .tv_nsec = 0};
+		int64_t wait_ms = beat_at + heartbeat * 1000 - time_mono_ms();
+		if (wait_ms < 50)
+			wait_ms = 50;
+		struct timespec ts = {.tv_sec = wait_ms / 1000,
+				      .tv_nsec = (wait_ms % 1000) * 1000000};
 		int sig = sigtimedwait(set, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
