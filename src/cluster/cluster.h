@@ -90,6 +90,9 @@ struct cluster_lease {
 	char holder[UUID_STR_LEN + 1]; /* who holds it, as last seen ("" none) */
 };
 
+/* The service cluster's settings (an empty object when the site has none). Caller
+ * decrefs. */
+NODISCARD int cluster_settings(struct db *db, json_t **out, struct err *e);
 /* The role's TTL: servicecluster settings.centralRoleTtlSeconds (default 15, 3..3600). */
 NODISCARD int cluster_lease_ttl(struct db *db, int64_t *out_ms, struct err *e);
 /* Takes or renews the role for `node_id` and updates `l`. Taking it sets isCentral on the

@@ -60,13 +60,27 @@ static int lease_times(struct db_conn *c, const struct db *db, int64_t ttl_ms,
 	return rc;
 }
 
-int cluster_lease_ttl(struct db *db, int64_t *out_ms, struct err *e)
+int cluster_settings(struct db *db, json_t **out, struct err *e)
 {
-	*out_ms = 15000;
 	json_t *j = NULL;
 	int rc =
 	    db_exec_once(db, "SELECT settings FROM servicecluster ORDER BY created_date LIMIT 1",
 			 NULL, json_row, &j, e);
+	if (rc == 0 && !json_is_object(j)) {
+		json_decref(j);
+		j = json_object();
+	}
+	*out = rc == 0 ? j : NULL;
+	if (rc)
+		json_decref(j);
+	return rc;
+}
+
+int cluster_lease_ttl(struct db *db, int64_t *out_ms, struct err *e)
+{
+	*out_ms = 15000;
+	json_t *j = NULL;
+	int rc = cluster_settings(db, &j, e);
 	if (rc)
 		return rc;
 	json_t *v = json_object_get(j, "centralRoleTtlSeconds");

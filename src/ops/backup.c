@@ -16,6 +16,7 @@
  * binary's), its own first rows are replaced by the backup's in one transaction, and
  * PostgreSQL's sequences are moved past the rows restored. */
 #include "ops/ops_int.h"
+#include "cluster/cluster.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
 #include "share/share.h"
@@ -707,17 +708,12 @@ static int do_backup(const char *dir, const char *to, bool quiet, struct err *e)
 	int rc = conf_load(conf_path, &cf, e), schema = 0;
 	if (rc == 0)
 		rc = ops_open_node_db(cf, dir, &db, e);
-	struct share_paths sp = {
-	    cf ? conf_get(cf, "share.root", NULL) : NULL,
-	    cf ? conf_get(cf, "share.apps", NULL) : NULL,
-	    cf ? conf_get(cf, "share.static_content", NULL) : NULL,
-	    cf ? conf_get(cf, "share.archived_logs", NULL) : NULL,
-	    cf ? conf_get(cf, "share.custom_data", NULL) : NULL,
-	};
+	struct ops_share os = {0};
 	char journal[PATH_MAX];
 	snprintf(journal, sizeof(journal), "%s/pending", dir);
-	if (rc == 0)
-		rc = share_open(&sp, conf_get(cf, "node.id", ""), journal, &sh, e);
+	if (rc == 0 && (rc = ops_share_resolve(cf, db, &os, e)) == 0)
+		rc = share_open(&os.sp, conf_get(cf, "node.id", ""), journal, &sh, e);
+	const struct share_paths sp = os.sp;
 	if (rc == 0 && mkdir(partial, 0700) != 0)
 		rc = err_set(e, ERR_IO, "cannot create %s: %s", partial, strerror(errno));
 	if (rc == 0)
@@ -769,6 +765,7 @@ static int do_backup(const char *dir, const char *to, bool quiet, struct err *e)
 	json_decref(b.files);
 	json_decref(b.apps);
 	share_close(sh);
+	ops_share_release(&os);
 	db_close(db);
 	conf_free(cf);
 	return rc;
@@ -920,11 +917,10 @@ static int restore_conf(const struct restore_args *a, const struct share_paths *
 	int rc = conf_load(from, &cf, e);
 	if (rc)
 		return rc;
+	/* the other folders are the restored service cluster's (point_cluster) */
 	conf_set(cf, "share.root", sp->root);
-	conf_set(cf, "share.apps", sp->apps);
-	conf_set(cf, "share.static_content", sp->static_content);
-	conf_set(cf, "share.archived_logs", sp->archived_logs);
-	conf_set(cf, "share.custom_data", sp->custom_data);
+	for (int i = 0; i < OPS_SHARE_FOLDERS; i++)
+		conf_unset(cf, ops_share_keys[i][0]);
 	bool made_key;
 	if (a->db_url) {
 		rc = ops_conf_postgres(cf, a->dir, a->db_url, &made_key, e);
@@ -1165,8 +1161,53 @@ static void clear_tree(const char *path, bool self)
 }
 
 /* The repository of the new site: SQLite in the node folder, or the database of --db. */
+/* The restored site's service cluster names the new share's folders, and the folder data
+ * connections that named the old ones name the new ones. */
+static int point_cluster(struct db *db, const struct share_paths *sp, struct err *e)
+{
+	json_t *settings = NULL;
+	int rc = cluster_settings(db, &settings, e);
+	if (rc)
+		return rc;
+	json_t *old = json_object_get(settings, "sharedPersistenceProperties");
+	const char *const keys[] = {"rootFolder", "appFolder", "staticContentRootFolder",
+				    "archivedLogsRootFolder", "customDataRootFolder"};
+	const char *const now[] = {sp->root, sp->apps, sp->static_content, sp->archived_logs,
+				   sp->custom_data};
+	json_t *props = json_object();
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
+		json_object_set_new(props, keys[i], json_string(now[i]));
+	for (size_t i = 3; rc == 0 && i < ARRAY_LEN(keys); i++) {
+		const char *was = json_string_value(json_object_get(old, keys[i]));
+		if (!was)
+			continue;
+		struct db_params p;
+		db_params_init(&p);
+		db_p_text(&p, now[i]);
+		db_p_text(&p, was);
+		rc = db_exec_once(db,
+				  "UPDATE dataconnection SET connectionstring = $1 WHERE "
+				  "connectionstring = $2",
+				  &p, NULL, NULL, e);
+	}
+	json_object_set_new(settings, "sharedPersistenceProperties", props);
+	char *text = json_dumps(settings, JSON_COMPACT);
+	json_decref(settings);
+	if (rc == 0 && !text)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (rc == 0) {
+		struct db_params p;
+		db_params_init(&p);
+		db_p_text(&p, text);
+		rc = db_exec_once(db, "UPDATE servicecluster SET settings = $1", &p, NULL, NULL, e);
+	}
+	free(text);
+	return rc;
+}
+
 static int restore_db(const struct restore_args *a, struct db_config *pg, const char *db_path,
-		      json_t *made_tables, int64_t *rows, struct err *e)
+		      const struct share_paths *sp, json_t *made_tables, int64_t *rows,
+		      struct err *e)
 {
 	struct db_config sq = {.kind = DB_SQLITE,
 			       .schema = ops_schema,
@@ -1179,6 +1220,8 @@ static int restore_db(const struct restore_args *a, struct db_config *pg, const 
 	int rc = db_open(a->db_url ? pg : &sq, &db, e);
 	if (rc == 0)
 		rc = restore_rows(a, db, made_tables, rows, e);
+	if (rc == 0)
+		rc = point_cluster(db, sp, e);
 	db_close(db);
 	if (rc && a->db_url && db) /* leave the database as empty as it was */
 		drop_tables(pg, made_tables);
@@ -1221,7 +1264,7 @@ static int do_restore(const struct restore_args *a, struct err *e)
 	if (rc == 0)
 		rc = restore_conf(&abs, &sp, db_path, e);
 	if (rc == 0)
-		rc = restore_db(a, &pg, db_path, made_tables, &rows, e);
+		rc = restore_db(a, &pg, db_path, &sp, made_tables, &rows, e);
 	if (rc && dir) /* nothing half made stays */
 		clear_tree(dir, made_dir);
 	if (rc && share)

@@ -18,14 +18,18 @@ static const char usage[] =
     "  database.host database.port database.user database.dbname database.sslmode\n"
     "  database.sslrootcert          (PostgreSQL sites; the password: fathom secret set)\n"
     "  database.KEYWORD              any other libpq keyword (target_session_attrs, ...)\n"
-    "  share.root share.apps share.static_content share.archived_logs share.custom_data\n"
+    "  share.root                    where the site's share is mounted on this node\n"
+    "  share.apps share.static_content share.archived_logs share.custom_data\n"
+    "                                this node's own folder instead of the service\n"
+    "                                cluster's (set the site's in the console or with\n"
+    "                                PUT /qrs/servicecluster/{id})\n"
     "`set` connects with the new settings and checks the share folders first; nothing is\n"
     "saved unless all of it works. Restart the node to use them.\n";
 
 static const char *const share_keys[] = {"share.root", "share.apps", "share.static_content",
 					 "share.archived_logs", "share.custom_data"};
 
-static int show(const struct conf *cf)
+static int show(const struct conf *cf, const char *dir)
 {
 	printf("database.driver = %s\n", conf_get(cf, "database.driver", "sqlite"));
 	if (conf_get(cf, "database.conninfo", NULL)) {
@@ -36,8 +40,28 @@ static int show(const struct conf *cf)
 	} else {
 		printf("database.path = %s\n", conf_get(cf, "database.path", ""));
 	}
-	for (size_t i = 0; i < ARRAY_LEN(share_keys); i++)
-		printf("%s = %s\n", share_keys[i], conf_get(cf, share_keys[i], ""));
+	printf("share.root = %s\n", conf_get(cf, "share.root", ""));
+	/* the folders this node uses: its own or the service cluster's */
+	struct db *db = NULL;
+	struct ops_share os = {0};
+	struct err e;
+	err_init(&e);
+	bool known =
+	    ops_open_node_db(cf, dir, &db, &e) == 0 && ops_share_resolve(cf, db, &os, &e) == 0;
+	db_close(db);
+	const char *paths[OPS_SHARE_FOLDERS] = {os.sp.apps, os.sp.static_content,
+						os.sp.archived_logs, os.sp.custom_data};
+	for (int i = 0; i < OPS_SHARE_FOLDERS; i++) {
+		const char *own = conf_get(cf, ops_share_keys[i][0], NULL);
+		if (own)
+			printf("%s = %s (this node's own)\n", ops_share_keys[i][0], own);
+		else if (known)
+			printf("%s = %s (the service cluster's)\n", ops_share_keys[i][0], paths[i]);
+		else
+			printf("%s = (the service cluster's; the database does not answer: %s)\n",
+			       ops_share_keys[i][0], e.message);
+	}
+	ops_share_release(&os);
 	return 0;
 }
 
@@ -137,7 +161,7 @@ int ops_config(int argc, char **argv)
 	struct conf *cf = NULL;
 	int rc = conf_load(conf_path, &cf, &e);
 	if (rc == 0 && !set)
-		rc = show(cf);
+		rc = show(cf, dir);
 	if (rc == 0 && set && (rc = apply(cf, argc - first, argv + first, &e)) == 0 &&
 	    (rc = check(cf, dir, &e)) == 0 && (rc = conf_save(cf, conf_path, &e)) == 0)
 		fprintf(stderr, "saved; restart the node to use the new settings\n");

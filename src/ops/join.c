@@ -114,23 +114,42 @@ static int finish_join(const char *dir, const char *password)
 	return rc ? 1 : 0;
 }
 
-/* Checks that the share is there (mounted) and writable, before anything is created. */
-static int check_share(const char *root, struct err *e)
+/* Checks that the share is there (mounted at `root`) with the service cluster's folders,
+ * writable, before anything is created. */
+static int check_share(struct db *db, const char *root, struct err *e)
 {
-	static const char *const sub[] = {"", "/Apps", "/StaticContent", "/ArchivedLogs",
-					  "/CustomData"};
-	for (size_t i = 0; i < ARRAY_LEN(sub); i++) {
-		char p[PATH_MAX + 32];
-		snprintf(p, sizeof(p), "%s%s", root, sub[i]);
-		if (!dir_is_writable(p)) {
-			err_set(e, ERR_CONFIG, "share folder \"%s\" is missing or not writable", p);
+	struct conf *cf = conf_new();
+	if (!cf)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	conf_set(cf, "share.root", root);
+	struct ops_share os;
+	int rc = ops_share_resolve(cf, db, &os, e);
+	if (rc) {
+		conf_free(cf);
+		return rc;
+	}
+	char defaults[OPS_SHARE_FOLDERS][PATH_MAX + 32];
+	static const char *const names[] = {"Apps", "StaticContent", "ArchivedLogs", "CustomData"};
+	const char *dirs[] = {root, os.sp.apps, os.sp.static_content, os.sp.archived_logs,
+			      os.sp.custom_data};
+	for (int i = 0; i < OPS_SHARE_FOLDERS; i++) {
+		snprintf(defaults[i], sizeof(defaults[i]), "%s/%s", root, names[i]);
+		if (!dirs[i + 1])
+			dirs[i + 1] = defaults[i];
+	}
+	for (size_t i = 0; rc == 0 && i < ARRAY_LEN(dirs); i++) {
+		if (!dir_is_writable(dirs[i])) {
+			err_set(e, ERR_CONFIG, "share folder \"%s\" is missing or not writable",
+				dirs[i]);
 			err_hint(e, "a joining node uses the site's share: mount it first");
-			return ERR_CONFIG;
+			rc = ERR_CONFIG;
 		}
 	}
-	char apps[PATH_MAX + 32];
-	snprintf(apps, sizeof(apps), "%s/Apps", root);
-	return share_probe(apps, e);
+	if (rc == 0)
+		rc = share_probe(dirs[1], e);
+	ops_share_release(&os);
+	conf_free(cf);
+	return rc;
 }
 
 /* What `node join` was asked for. */
@@ -227,13 +246,13 @@ static int open_site_to_join(const struct db_config *dc, struct db **out, struct
 }
 
 /* The joining node's node.conf: its database password sealed (`sealed`, may be NULL),
- * the share in its default layout. */
+ * the share's root folder mounted at `ashare`. */
 static int write_join_conf(const struct join_args *a, struct ops_undo *u, const char *adir,
 			   const char *ashare, const char *node_id, const char *bare,
 			   const char *sealed, struct err *e)
 {
 	struct conf *cf = conf_new();
-	char sub[PATH_MAX + 32], conf_path[PATH_MAX];
+	char conf_path[PATH_MAX];
 	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", adir);
 	conf_set(cf, "node.id", node_id);
 	conf_set(cf, "node.name", a->name);
@@ -250,15 +269,8 @@ static int write_join_conf(const struct join_args *a, struct ops_undo *u, const 
 	conf_set(cf, "database.conninfo", bare);
 	if (sealed)
 		conf_set(cf, "database.password", sealed);
+	/* the other folders are the service cluster's, mapped onto this mount */
 	conf_set(cf, "share.root", ashare);
-	static const char *const keys[][2] = {{"share.apps", "Apps"},
-					      {"share.static_content", "StaticContent"},
-					      {"share.archived_logs", "ArchivedLogs"},
-					      {"share.custom_data", "CustomData"}};
-	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
-		snprintf(sub, sizeof(sub), "%s/%s", ashare, keys[i][1]);
-		conf_set(cf, keys[i][0], sub);
-	}
 	conf_set(cf, "log.level", "info");
 	ops_undo_add(u, conf_path, false);
 	int rc = conf_save(cf, conf_path, e);
@@ -279,7 +291,8 @@ static int register_join(const struct join_args *a, struct ops_undo *u, struct d
 	char *bare = NULL, *dbpw = NULL, *sealed = NULL;
 	unsigned char key[CRYPTO_KEY_LEN];
 	int rc;
-	if ((rc = check_share(ashare, e)) || (rc = db_pg_split_password(a->url, &bare, &dbpw, e)) ||
+	if ((rc = check_share(db, ashare, e)) ||
+	    (rc = db_pg_split_password(a->url, &bare, &dbpw, e)) ||
 	    (rc = ops_mkdirs(u, adir, 0750, e)) || (rc = ops_mkdirs(u, certs, 0750, e)) ||
 	    (rc = crypto_key_create(key_path, e)))
 		goto out;

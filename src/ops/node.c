@@ -104,10 +104,14 @@ struct node {
 	int64_t session_max_age_s; /* a person's kept selections go this long after a change */
 	char certs_dir[PATH_MAX];
 	int64_t heartbeat_ms;
-	int64_t started_ms;  /* when it started (time_now_ms) */
-	int gc_running;	     /* a pass of the share's garbage collection runs (atomic) */
-	int64_t gc_started;  /* when it began (monotonic ms) */
-	bool gc_slow_logged; /* that it has not returned was said */
+	int64_t started_ms;	/* when it started (time_now_ms) */
+	int gc_running;		/* a pass of the share's garbage collection runs (atomic) */
+	int64_t gc_started;	/* when it began (monotonic ms) */
+	bool gc_slow_logged;	/* that it has not returned was said */
+	uint64_t log_max_bytes; /* [log] max_kb */
+	int log_keep;		/* [log] keep */
+	bool engine_on, proxy_on, scheduler_on; /* its row's services, read at start */
+	char running[4096];			/* what it started with, for its heartbeat (JSON) */
 };
 
 /* The digests of this node's certificates into the repository, so that removing the node
@@ -308,6 +312,79 @@ static int open_database(struct node *n, const char *dir, const char *node_id, s
 		return ERR_CONFIG;
 	}
 	return 0;
+}
+
+static int services_row(void *ctx, int n, const struct db_value *c)
+{
+	struct node *nd = ctx;
+	if (n >= 3) {
+		nd->engine_on = c[0].type == DBV_INT && c[0].i != 0;
+		nd->proxy_on = c[1].type == DBV_INT && c[1].i != 0;
+		nd->scheduler_on = c[2].type == DBV_INT && c[2].i != 0;
+	}
+	return 0;
+}
+
+/* The services this node's row asks for (the repository always runs), and what its
+ * heartbeat says it started with: those services and the service cluster's folders it
+ * follows, so that the console can tell which nodes must restart after a change. */
+static int node_services(struct node *n, const char *node_id, const struct ops_share *os,
+			 struct err *e)
+{
+	struct db_params p;
+	db_params_init(&p);
+	db_p_text(&p, node_id);
+	n->engine_on = n->proxy_on = n->scheduler_on = true;
+	int rc = db_exec_once(n->db,
+			      "SELECT engine_enabled, proxy_enabled, scheduler_enabled FROM "
+			      "servernodeconfiguration WHERE id = $1",
+			      &p, services_row, n, e);
+	if (rc)
+		return rc;
+	json_t *services = json_array(), *own = json_array();
+	json_array_append_new(services, json_string("repository"));
+	if (n->engine_on)
+		json_array_append_new(services, json_string("engine"));
+	if (n->proxy_on)
+		json_array_append_new(services, json_string("proxy"));
+	if (n->scheduler_on)
+		json_array_append_new(services, json_string("scheduler"));
+	for (int i = 0; i < OPS_SHARE_FOLDERS; i++)
+		if (os->own & (1u << i))
+			json_array_append_new(own, json_string(ops_share_keys[i][1]));
+	json_t *j = json_pack("{s:o, s:O, s:o}", "services", services, "share", os->site,
+			      "ownFolders", own);
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!text || strlen(text) >= sizeof(n->running)) {
+		free(text);
+		return err_set(e, ERR_CONFIG, "the service cluster's settings are too long");
+	}
+	str_copy(n->running, text, sizeof(n->running));
+	free(text);
+	log_info("node \"%s\" runs the repository%s%s%s", conf_get(n->conf, "node.name", "?"),
+		 n->engine_on ? ", the engine" : "", n->proxy_on ? ", the proxy" : "",
+		 n->scheduler_on ? ", the scheduler" : "");
+	for (int i = 0; i < OPS_SHARE_FOLDERS; i++)
+		if (os->own & (1u << i))
+			log_info("%s is node.conf's own for this node, not the service cluster's",
+				 ops_share_keys[i][0]);
+	return 0;
+}
+
+/* Finished log files are archived on the share, per node (ArchivedLogs/<node>). */
+static void archive_logs(struct node *n)
+{
+	char archive[PATH_MAX];
+	const char *archived = share_archived_logs_dir(n->share);
+	snprintf(archive, sizeof(archive), "%s/%s", archived,
+		 conf_get(n->conf, "node.name", "node"));
+	if (mkdir(archive, 0750) != 0 && errno != EEXIST) {
+		log_warn("log files are not archived on the share: cannot make %s: %s", archive,
+			 strerror(errno));
+		return;
+	}
+	log_rotation(n->log_max_bytes, n->log_keep, archive);
 }
 
 /* Reloads run in a child: this binary's reload-worker, limited in time and memory; their
@@ -564,18 +641,20 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 	n->http_cfg.trust_pem = n->root_pem;
 	long fds = http_raise_fd_limit();
 	log_info("node can hold %ld open descriptors (connections, files)", fds);
-	struct share_paths sp = {
-	    conf_get(cf, "share.root", NULL),		conf_get(cf, "share.apps", NULL),
-	    conf_get(cf, "share.static_content", NULL), conf_get(cf, "share.archived_logs", NULL),
-	    conf_get(cf, "share.custom_data", NULL),
-	};
-	if (!sp.root)
+	if (!conf_get(cf, "share.root", NULL))
 		return err_set(e, ERR_CONFIG, "node.conf has no [share] root");
 	char journal[PATH_MAX];
 	snprintf(journal, sizeof(journal), "%s/pending", dir);
-	if ((rc = share_open(&sp, node_id, journal, &n->share, e)) ||
-	    (rc = open_database(n, dir, node_id, e)))
+	struct ops_share os;
+	if ((rc = open_database(n, dir, node_id, e)) || (rc = ops_share_resolve(cf, n->db, &os, e)))
 		return rc;
+	rc = share_open(&os.sp, node_id, journal, &n->share, e);
+	if (rc == 0)
+		rc = node_services(n, node_id, &os, e);
+	ops_share_release(&os);
+	if (rc)
+		return rc;
+	archive_logs(n);
 	int64_t port, max_upload, max_body, cache_mb, engine_port, engine_mb;
 	if ((rc = conf_get_int(cf, "repository.port", 4242, 1, 65535, &port, e)) ||
 	    (rc = conf_get_int(cf, "repository.max_upload_bytes", 32LL << 30, 1, INT64_MAX,
@@ -598,26 +677,29 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 				   .heartbeat_ms = heartbeat_ms,
 				   .cache_bytes = cache_mb << 20,
 				   .api_port = (int)port,
-				   .engine_port = (int)engine_port,
+				   .engine_port = n->engine_on ? (int)engine_port : 0,
+				   .running = n->running,
 				   .certs_dir = certs_dir,
 				   .node_dir = dir,
 				   .file_check = ops_file_check,
 				   .schedule_check = sched_check_schedule,
 				   .password_set = proxy_password_set};
-	if ((rc = reload_config(n, dir, sp.archived_logs, &rcfg.reload, e)) ||
+	if ((rc = reload_config(n, dir, share_archived_logs_dir(n->share), &rcfg.reload, e)) ||
 	    (rc = serve_repository(n, dir, &rcfg, e)))
 		return rc;
 	log_info("node \"%s\" (%s) serves the repository API on https://%s:%lld/qrs",
 		 conf_get(cf, "node.name", "?"), node_id,
 		 conf_get(cf, "node.hostname", "localhost"), (long long)port);
 	/* the scheduler: the central role, triggers, and this node's reload workers */
-	if ((rc = ops_sched_start(cf, n->db, n->repo, node_id, &n->sched, e)) ||
-	    (rc = serve_engine(n, engine_port, engine_mb, e)))
+	if ((n->scheduler_on &&
+	     (rc = ops_sched_start(cf, n->db, n->repo, node_id, &n->sched, e))) ||
+	    (rc = serve_engine(n, n->engine_on ? engine_port : 0, engine_mb, e)))
 		return rc;
 	n->started_ms = time_now_ms();
 	metrics_collector_add(node_metrics, n);
 	record_certs(n, dir, node_id);
-	if ((rc = serve_proxy(n, max_body, e)))
+	n->session_max_age_s = 43200; /* [proxy] session_max_age_s's default, without a proxy */
+	if (n->proxy_on && (rc = serve_proxy(n, max_body, e)))
 		return rc;
 	apply_revocations(n);
 	return 0;
@@ -862,21 +944,9 @@ static int open_conf_and_log(struct node *n, const char *dir, const char *level)
 		n->conf = NULL;
 		return 1;
 	}
-	/* finished log files are archived on the share, per node (ArchivedLogs/<node>) */
-	char archive[PATH_MAX];
-	const char *archived = conf_get(n->conf, "share.archived_logs", NULL);
-	bool archiving = false;
-	if (archived) {
-		/* the node's own folder only: a missing share is said by the start's checks, not
-		 * made here */
-		snprintf(archive, sizeof(archive), "%s/%s", archived,
-			 conf_get(n->conf, "node.name", "node"));
-		archiving = path_exists(archived) && (mkdir(archive, 0750) == 0 || errno == EEXIST);
-		if (!archiving && path_exists(archived))
-			log_warn("log files are not archived on the share: cannot make %s: %s",
-				 archive, strerror(errno));
-	}
-	log_rotation((uint64_t)max_kb << 10, (int)keep, archiving ? archive : NULL);
+	n->log_max_bytes = (uint64_t)max_kb << 10;
+	n->log_keep = (int)keep;
+	log_rotation(n->log_max_bytes, n->log_keep, NULL);
 	return 0;
 }
 

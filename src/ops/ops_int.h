@@ -6,6 +6,9 @@
 #include "http/http.h"
 #include "ops/ops.h"
 #include "repo/repo.h"
+#include "share/share.h"
+
+#include <jansson.h>
 
 #include <limits.h>
 #include <stdio.h>
@@ -80,6 +83,23 @@ NODISCARD int ops_conf_postgres(struct conf *cf, const char *dir, const char *db
  * Caller owns *out (db_close). */
 NODISCARD int ops_open_node_db(const struct conf *cf, const char *dir, struct db **out,
 			       struct err *e);
+
+/* A node's share folders. node.conf's [share] root is where the site's root folder is
+ * mounted on this node; every other folder is the service cluster's (its
+ * sharedPersistenceProperties, mapped onto this mount by share_map_folder) unless node.conf
+ * names one of its own for this node; <root>/Apps and so on when neither does. */
+enum { OPS_SHARE_FOLDERS = 4 };
+struct ops_share {
+	struct share_paths sp; /* points into this struct and the conf */
+	char folders[OPS_SHARE_FOLDERS][PATH_MAX];
+	json_t *site; /* the cluster's sharedPersistenceProperties as read (caller decrefs) */
+	unsigned own; /* bit i: folder i is node.conf's own */
+};
+/* The folders' node.conf keys and sharedPersistenceProperties names, in sp's order. */
+extern const char *const ops_share_keys[OPS_SHARE_FOLDERS][2];
+NODISCARD int ops_share_resolve(const struct conf *cf, struct db *db, struct ops_share *out,
+				struct err *e);
+void ops_share_release(struct ops_share *s);
 
 /* A node's repository opened in-process from its folder, for commands that act on the
  * site without going through a running node (app create, task start). */

@@ -320,11 +320,8 @@ static int write_node_conf(const struct site_args *a, struct ops_undo *u, const 
 		conf_set(cf, "database.driver", "sqlite");
 		conf_set(cf, "database.path", db_path);
 	}
+	/* the other folders are the service cluster's (ops_share_resolve) */
 	conf_set(cf, "share.root", sp->root);
-	conf_set(cf, "share.apps", sp->apps);
-	conf_set(cf, "share.static_content", sp->static_content);
-	conf_set(cf, "share.archived_logs", sp->archived_logs);
-	conf_set(cf, "share.custom_data", sp->custom_data);
 	conf_set(cf, "log.level", "info");
 	if (rc == 0) {
 		ops_undo_add(u, conf_path, false);

@@ -224,6 +224,61 @@ int ops_open_node_db(const struct conf *cf, const char *dir, struct db **out, st
 	return rc;
 }
 
+const char *const ops_share_keys[OPS_SHARE_FOLDERS][2] = {
+    {"share.apps", "appFolder"},
+    {"share.static_content", "staticContentRootFolder"},
+    {"share.archived_logs", "archivedLogsRootFolder"},
+    {"share.custom_data", "customDataRootFolder"},
+};
+
+int ops_share_resolve(const struct conf *cf, struct db *db, struct ops_share *out, struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	out->sp.root = conf_get(cf, "share.root", NULL);
+	if (!out->sp.root)
+		return err_set(e, ERR_CONFIG, "node.conf has no [share] root");
+	json_t *settings = NULL;
+	int rc = cluster_settings(db, &settings, e);
+	if (rc)
+		return rc;
+	json_t *props = json_object_get(settings, "sharedPersistenceProperties");
+	out->site = json_is_object(props) ? json_incref(props) : json_object();
+	json_decref(settings);
+	const char *site_root = json_string_value(json_object_get(out->site, "rootFolder"));
+	const char **dst[OPS_SHARE_FOLDERS] = {&out->sp.apps, &out->sp.static_content,
+					       &out->sp.archived_logs, &out->sp.custom_data};
+	for (int i = 0; rc == 0 && i < OPS_SHARE_FOLDERS; i++) {
+		const char *own = conf_get(cf, ops_share_keys[i][0], NULL);
+		const char *site =
+		    json_string_value(json_object_get(out->site, ops_share_keys[i][1]));
+		if (own) {
+			*dst[i] = own;
+			out->own |= 1u << i;
+		} else if (site_root && site) {
+			rc = share_map_folder(site_root, site, out->sp.root, out->folders[i],
+					      sizeof(out->folders[i]), e);
+			if (rc)
+				err_detail(e, "the service cluster's %s", ops_share_keys[i][1]);
+			*dst[i] = out->folders[i];
+		} else {
+			static const char *const names[] = {"Apps", "StaticContent", "ArchivedLogs",
+							    "CustomData"};
+			snprintf(out->folders[i], sizeof(out->folders[i]), "%s/%s", out->sp.root,
+				 names[i]);
+			*dst[i] = out->folders[i];
+		}
+	}
+	if (rc)
+		ops_share_release(out);
+	return rc;
+}
+
+void ops_share_release(struct ops_share *s)
+{
+	json_decref(s->site);
+	s->site = NULL;
+}
+
 int ops_local_open(const char *dir, struct ops_local *l, struct err *e)
 {
 	memset(l, 0, sizeof(*l));
@@ -233,21 +288,15 @@ int ops_local_open(const char *dir, struct ops_local *l, struct err *e)
 	int rc = conf_load(conf_path, &l->cf, e);
 	if (rc == 0)
 		rc = ops_open_node_db(l->cf, dir, &l->db, e);
-	if (rc == 0) {
-		struct share_paths sp = {
-		    conf_get(l->cf, "share.root", NULL),
-		    conf_get(l->cf, "share.apps", NULL),
-		    conf_get(l->cf, "share.static_content", NULL),
-		    conf_get(l->cf, "share.archived_logs", NULL),
-		    conf_get(l->cf, "share.custom_data", NULL),
-		};
-		rc = share_open(&sp, conf_get(l->cf, "node.id", ""), journal, &l->share, e);
+	struct ops_share os = {0};
+	if (rc == 0 && (rc = ops_share_resolve(l->cf, l->db, &os, e)) == 0) {
+		rc = share_open(&os.sp, conf_get(l->cf, "node.id", ""), journal, &l->share, e);
+		ops_share_release(&os);
 	}
 	if (rc == 0) {
 		/* reload logs live on the share, where the running nodes write them */
 		static char logs[PATH_MAX + 16];
-		snprintf(logs, sizeof(logs), "%s/Reload",
-			 conf_get(l->cf, "share.archived_logs", dir));
+		snprintf(logs, sizeof(logs), "%s/Reload", share_archived_logs_dir(l->share));
 		struct repo_config rcfg = {.db = l->db,
 					   .share = l->share,
 					   .node_id = conf_get(l->cf, "node.id", ""),

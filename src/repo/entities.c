@@ -328,6 +328,65 @@ static int check_dataconnection(const struct repo *repo, const struct decoded *i
 	return share_folder_check(folder, guarded, n, e);
 }
 
+/* The service cluster's settings: the central role's TTL in range, and each shared
+ * persistence folder an absolute path that, mapped onto this node's mount of the root
+ * folder, is a writable folder here (other nodes check theirs when they start). */
+static int check_cluster_settings(const struct repo *repo, const char *text, struct err *e)
+{
+	json_t *j = json_loads(text, 0, NULL);
+	int rc = json_is_object(j) ? 0 : err_set(e, ERR_FIELD, "settings must be an object");
+	json_t *ttl = json_object_get(j, "centralRoleTtlSeconds");
+	if (rc == 0 && ttl &&
+	    (!json_is_integer(ttl) || json_integer_value(ttl) < 3 ||
+	     json_integer_value(ttl) > 3600))
+		rc = err_set(e, ERR_FIELD,
+			     "centralRoleTtlSeconds must be a whole number of seconds from 3 to "
+			     "3600");
+	json_t *sp = json_object_get(j, "sharedPersistenceProperties");
+	if (rc == 0 && sp && !json_is_object(sp))
+		rc = err_set(e, ERR_FIELD, "sharedPersistenceProperties must be an object");
+	static const char *const keys[] = {"rootFolder", "appFolder", "staticContentRootFolder",
+					   "archivedLogsRootFolder", "customDataRootFolder"};
+	const char *root = json_string_value(json_object_get(sp, "rootFolder"));
+	for (size_t i = 0; rc == 0 && sp && i < ARRAY_LEN(keys); i++) {
+		json_t *v = json_object_get(sp, keys[i]);
+		if (!v && i > 0)
+			continue;
+		if (!json_is_string(v) || !root) {
+			rc = err_set(e, ERR_FIELD, "sharedPersistenceProperties.%s must be a path",
+				     keys[i]);
+			break;
+		}
+		char here[PATH_MAX];
+		const char *mount = repo && repo->share ? share_root(repo->share) : root;
+		struct err me;
+		err_init(&me);
+		if (share_map_folder(root, json_string_value(v), mount, here, sizeof(here), &me)) {
+			rc = err_set(e, ERR_FIELD, "sharedPersistenceProperties.%s: %s", keys[i],
+				     me.message);
+		} else if (repo && repo->share && !dir_is_writable(here)) {
+			rc = err_set(
+			    e, ERR_FIELD,
+			    "sharedPersistenceProperties.%s: \"%s\" is not a writable folder "
+			    "on this node",
+			    keys[i], here);
+			err_hint(e, "make the folder on the share first (it is %s here)", here);
+		}
+	}
+	json_decref(j);
+	return rc;
+}
+
+static int check_servicecluster(const struct repo *repo, const struct decoded *in, struct err *e)
+{
+	for (int i = 0; i < in->n_vals; i++) {
+		const struct colval *v = &in->vals[i];
+		if (strcmp(v->f->json, "settings") == 0 && !v->is_null)
+			return check_cluster_settings(repo, v->s, e);
+	}
+	return 0;
+}
+
 /* A JSON array of objects that each hold a GUID under "id" (at most 64). */
 static bool node_list_ok(const char *json)
 {
@@ -538,7 +597,8 @@ static const struct entity_desc node_desc = {.path = "servernodeconfiguration",
 					     .flags = E_TAGS | E_CUSTOM_PROPS,
 					     .remove = repo_api_node_delete};
 static const struct entity_desc cluster_desc =
-    DESC("servicecluster", "ServiceCluster", "servicecluster", servicecluster_fields, 0);
+    DESC_CHECK("servicecluster", "ServiceCluster", "servicecluster", servicecluster_fields, 0,
+	       check_servicecluster);
 static const struct entity_desc cpdef_desc =
     DESC("custompropertydefinition", "CustomPropertyDefinition", "custompropertydefinition",
 	 cpdef_fields, 0);

@@ -23,6 +23,7 @@ int repo_open(const struct repo_config *cfg, struct repo **out, struct err *e)
 	r->heartbeat_ms = cfg->heartbeat_ms > 0 ? cfg->heartbeat_ms : 5000;
 	r->api_port = cfg->api_port;
 	r->engine_port = cfg->engine_port;
+	r->running = strdup(cfg->running ? cfg->running : "{}");
 	pthread_mutex_init(&r->runs_mu, NULL);
 	r->file_check = cfg->file_check;
 	r->schedule_check = cfg->schedule_check;
@@ -45,7 +46,7 @@ int repo_open(const struct repo_config *cfg, struct repo **out, struct err *e)
 		r->ca.cert = strdup(cfg->ca->cert);
 		r->ca.key = strdup(cfg->ca->key);
 	}
-	int rc = repo_crud_prepare(r, e);
+	int rc = r->running ? repo_crud_prepare(r, e) : err_set(e, ERR_NOMEM, "out of memory");
 	if (rc == 0 && cfg->cache_bytes > 0 && db_can_listen(r->db)) {
 		r->cache = repo_cache_new((size_t)cfg->cache_bytes);
 		rc = r->cache ? repo_cache_follow(r->cache, r->db, e)
@@ -74,6 +75,7 @@ void repo_close(struct repo *r)
 	crypto_pem_pair_release(&r->ca);
 	repo_crud_release(r);
 	pthread_mutex_destroy(&r->runs_mu);
+	free(r->running);
 	free(r);
 }
 
@@ -208,16 +210,18 @@ int repo_heartbeat(struct repo *r, int64_t started_ms, const struct repo_engine_
 		db_p_int(&p, r->engine_port);
 		db_p_int(&p, load ? load->sessions : 0);
 		db_p_text(&p, load ? load->apps : "");
-		snprintf(sql, sizeof(sql),
-			 "INSERT INTO node_heartbeat (node_id, at, started_at, version, pid, "
-			 "api_port, holds_ca, engine_port, engine_sessions, engine_apps) VALUES "
-			 "($1, %s, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node_id) DO UPDATE "
-			 "SET at = excluded.at, started_at = excluded.started_at, version = "
-			 "excluded.version, pid = excluded.pid, api_port = excluded.api_port, "
-			 "holds_ca = excluded.holds_ca, engine_port = excluded.engine_port, "
-			 "engine_sessions = excluded.engine_sessions, engine_apps = "
-			 "excluded.engine_apps",
-			 db_now_sql(r->db));
+		db_p_text(&p, r->running);
+		snprintf(
+		    sql, sizeof(sql),
+		    "INSERT INTO node_heartbeat (node_id, at, started_at, version, pid, "
+		    "api_port, holds_ca, engine_port, engine_sessions, engine_apps, running) "
+		    "VALUES ($1, %s, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (node_id) "
+		    "DO UPDATE SET at = excluded.at, started_at = excluded.started_at, version = "
+		    "excluded.version, pid = excluded.pid, api_port = excluded.api_port, "
+		    "holds_ca = excluded.holds_ca, engine_port = excluded.engine_port, "
+		    "engine_sessions = excluded.engine_sessions, engine_apps = "
+		    "excluded.engine_apps, running = excluded.running",
+		    db_now_sql(r->db));
 		rc = db_exec_once(r->db, sql, &p, NULL, NULL, e);
 	}
 	return rc;

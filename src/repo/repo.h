@@ -92,6 +92,7 @@ struct repo_config {
 	struct repo_reload reload;
 	int api_port;	       /* this node's repository port, for other nodes' calls */
 	int engine_port;       /* this node's QIX port (0: none), for load balancing */
+	const char *running;   /* what the node started with (JSON, servicestatus/full) */
 	const char *certs_dir; /* root.pem, client.pem, client_key.pem for calls to nodes */
 	const char *node_dir;  /* this node's folder, out of every data connection's reach */
 	/* Sets the password of user row `user_ref` (the proxy's; hashed, and the user's

@@ -110,6 +110,7 @@ struct repo {
 	char reload_exe[PATH_MAX], reload_work[PATH_MAX], reload_logs[PATH_MAX];
 	struct cache *cache; /* NULL when off (SQLite, or cache_bytes 0) */
 	int engine_port;
+	char *running; /* repo_config.running, or "{}" */
 	/* scheduled reloads running on this node, by execution session (apps.c) */
 	pthread_mutex_t runs_mu;
 	struct reload_run {

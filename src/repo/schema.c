@@ -264,6 +264,12 @@ static const char v10[] =
     "message TEXT NOT NULL);\n"
     "CREATE INDEX node_log_at ON node_log (node_id, at);\n";
 
+/* 11: what each node started with (its services and the service cluster's folders it
+ * follows), so that the console can tell which nodes a change waits for. */
+static const char v11[] =
+    "ALTER TABLE node_heartbeat ADD COLUMN running TEXT NOT NULL DEFAULT '{}';\n";
+
 const struct db_migration repo_migrations[] = {
-    {1, v1}, {2, v2}, {4, v4}, {5, v5}, {6, v6}, {7, v7}, {8, v8}, {9, v9}, {10, v10}, {0, NULL},
+    {1, v1}, {2, v2}, {4, v4},	 {5, v5},   {6, v6},   {7, v7},
+    {8, v8}, {9, v9}, {10, v10}, {11, v11}, {0, NULL},
 };

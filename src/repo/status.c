@@ -4,8 +4,9 @@
  * for it to fetch them, is CertificatesNotInstalled, with Fathom's `registration`
  * "pending" or "approved"; the full form adds, as Fathom's, what a running node's last
  * heartbeat said (version, start, engine sessions, apps in memory) and the central role's
- * fencing token and since when, on its holder); and this node's own health, for load
- * balancers. */
+ * fencing token and since when, on its holder; the services it runs, and restartNeeded:
+ * what it must restart for, services its row turns on or off and service cluster folders
+ * changed since it started); and this node's own health, for load balancers. */
 #include "repo/repo_int.h"
 #include "share/share.h"
 
@@ -23,10 +24,78 @@ struct status_ctx {
 	json_t *arr;
 };
 
+static json_t *json_col(const struct db_value *c)
+{
+	return c->type == DBV_TEXT ? json_loadb(c->s, c->len, 0, NULL) : NULL;
+}
+
+/* Where folder `key` of shared persistence properties `sp` lies on a mount at "/m" ("" when
+ * they do not say). */
+static void mapped(json_t *sp, const char *key, char *out, size_t n)
+{
+	struct err e;
+	err_init(&e);
+	const char *root = json_string_value(json_object_get(sp, "rootFolder"));
+	const char *folder = json_string_value(json_object_get(sp, key));
+	if (!root || !folder || share_map_folder(root, folder, "/m", out, n, &e) != 0)
+		out[0] = '\0';
+}
+
+/* What a running node must restart for: services its row turns on or off since it started
+ * (columns 13-15) and service cluster folders that changed since (16, against what its
+ * heartbeat says it started with, 17), except the folders node.conf gives it. */
+static json_t *restart_needed(const struct db_value *c)
+{
+	json_t *out = json_array(), *running = json_col(&c[17]), *cluster = json_col(&c[16]);
+	json_t *services = json_object_get(running, "services");
+	if (!json_is_array(services))
+		goto done;
+	static const char *const names[] = {"engine", "proxy", "scheduler"};
+	for (int i = 0; i < 3; i++) {
+		bool want = c[13 + i].type == DBV_INT && c[13 + i].i != 0, runs = false;
+		size_t k;
+		json_t *v;
+		json_array_foreach (services, k, v)
+			runs |= json_is_string(v) && strcmp(json_string_value(v), names[i]) == 0;
+		if (want != runs) {
+			char why[64];
+			snprintf(why, sizeof(why), "%s the %s", want ? "start" : "stop", names[i]);
+			json_array_append_new(out, json_string(why));
+		}
+	}
+	static const char *const folders[][2] = {{"appFolder", "apps"},
+						 {"staticContentRootFolder", "static content"},
+						 {"archivedLogsRootFolder", "archived logs"},
+						 {"customDataRootFolder", "custom data"}};
+	json_t *now = json_object_get(cluster, "sharedPersistenceProperties");
+	json_t *then = json_object_get(running, "share");
+	json_t *own = json_object_get(running, "ownFolders");
+	for (size_t i = 0; i < ARRAY_LEN(folders); i++) {
+		bool is_own = false;
+		size_t k;
+		json_t *v;
+		json_array_foreach (own, k, v)
+			is_own |=
+			    json_is_string(v) && strcmp(json_string_value(v), folders[i][0]) == 0;
+		char a[PATH_MAX], b[PATH_MAX];
+		mapped(now, folders[i][0], a, sizeof(a));
+		mapped(then, folders[i][0], b, sizeof(b));
+		if (!is_own && strcmp(a, b) != 0) {
+			char why[64];
+			snprintf(why, sizeof(why), "use the new %s folder", folders[i][1]);
+			json_array_append_new(out, json_string(why));
+		}
+	}
+done:
+	json_decref(running);
+	json_decref(cluster);
+	return out;
+}
+
 static int status_row(void *ctx, int n, const struct db_value *c)
 {
 	struct status_ctx *sc = ctx;
-	if (n < 13)
+	if (n < 18)
 		return 0;
 	bool alive = false;
 	int64_t at_ms, now_ms;
@@ -62,6 +131,12 @@ static int status_row(void *ctx, int n, const struct db_value *c)
 			for (size_t i = 0; c[9].type == DBV_TEXT && i < c[9].len; i++)
 				apps += i == 0 || c[9].s[i] == ',';
 			json_object_set_new(o, "appsLoaded", json_integer(apps));
+			json_t *running = json_col(&c[17]);
+			json_t *services = json_object_get(running, "services");
+			if (json_is_array(services))
+				json_object_set(o, "services", services);
+			json_decref(running);
+			json_object_set_new(o, "restartNeeded", restart_needed(c));
 		}
 		if (c[10].type == DBV_TEXT && c[11].type == DBV_INT && c[12].type == DBV_TEXT &&
 		    c[10].len == c[0].len && memcmp(c[10].s, c[0].s, c[0].len) == 0) {
@@ -77,10 +152,12 @@ static int status(struct qrs *q, bool full, bool count)
 {
 	if (http_req_query(q->req, "filter"))
 		return err_set(&q->err, ERR_PARAM, "servicestatus does not take a filter yet");
-	char sql[768];
+	char sql[1024];
 	snprintf(sql, sizeof(sql),
 		 "SELECT n.id, n.name, n.host_name, h.at, %s, r.state, h.version, h.started_at, "
-		 "h.engine_sessions, h.engine_apps, l.holder, l.token, l.changed_at FROM "
+		 "h.engine_sessions, h.engine_apps, l.holder, l.token, l.changed_at, "
+		 "n.engine_enabled, n.proxy_enabled, n.scheduler_enabled, (SELECT settings FROM "
+		 "servicecluster ORDER BY created_date LIMIT 1), h.running FROM "
 		 "servernodeconfiguration n LEFT JOIN node_heartbeat h ON h.node_id = n.id LEFT "
 		 "JOIN node_registration r ON r.node_id = n.id LEFT JOIN central_lease l ON "
 		 "l.holder = n.id ORDER BY n.name, n.id",

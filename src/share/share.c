@@ -156,6 +156,49 @@ static void resolve(const struct share_paths *p, struct share *s)
 		 sizeof(s->custom_data));
 }
 
+/* An absolute path without "." or ".." parts, empty parts or control characters. */
+static bool plain_absolute(const char *p)
+{
+	if (p[0] != '/' || str_has_ctl(p, false))
+		return false;
+	for (const char *s = p; *s;) {
+		const char *part = ++s;
+		while (*s && *s != '/')
+			s++;
+		size_t len = (size_t)(s - part);
+		if ((len == 0 && *s) || (len == 1 && part[0] == '.') ||
+		    (len == 2 && part[0] == '.' && part[1] == '.'))
+			return false;
+	}
+	return true;
+}
+
+int share_map_folder(const char *site_root, const char *folder, const char *node_root, char *out,
+		     size_t n, struct err *e)
+{
+	const char *paths[] = {site_root, folder, node_root};
+	for (size_t i = 0; i < ARRAY_LEN(paths); i++)
+		if (!plain_absolute(paths[i]))
+			return err_set(e, ERR_INVALID,
+				       "\"%s\" is not an absolute path without . or .. parts",
+				       paths[i]);
+	size_t rl = strlen(site_root);
+	while (rl > 1 && site_root[rl - 1] == '/')
+		rl--;
+	bool inside = strncmp(folder, site_root, rl) == 0 &&
+		      (folder[rl] == '\0' || folder[rl] == '/' || rl == 1);
+	size_t nl = strlen(node_root);
+	while (nl > 1 && node_root[nl - 1] == '/')
+		nl--;
+	const char *suffix = rl == 1 ? folder : folder + rl; /* "" or "/..." */
+	int w = inside ? snprintf(out, n, "%.*s%s", nl == 1 && suffix[0] ? 0 : (int)nl, node_root,
+				  suffix)
+		       : snprintf(out, n, "%s", folder);
+	if (w < 0 || (size_t)w >= n)
+		return err_set(e, ERR_INVALID, "the folder \"%s\" is too long", folder);
+	return 0;
+}
+
 int share_layout_create(const struct share_paths *p, struct err *e)
 {
 	struct share s;
@@ -326,6 +369,11 @@ static int remove_left(struct share *s)
 const char *share_apps_dir(const struct share *s)
 {
 	return s->apps;
+}
+
+const char *share_archived_logs_dir(const struct share *s)
+{
+	return s->archived_logs;
 }
 
 const char *share_root(const struct share *s)

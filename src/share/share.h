@@ -43,6 +43,13 @@ NODISCARD int share_available(struct share *s, struct err *e);
 NODISCARD int share_held_off(struct share *s, struct err *e);
 void share_note(struct share *s, int code);
 
+/* Where folder `folder` of a site whose root folder is `site_root` lies on a node that
+ * mounts that root at `node_root`: a folder inside the site's root keeps its place under
+ * the node's mount; one outside it is the same path on every node. ERR_INVALID for a path
+ * that is not absolute, has "." or ".." parts or control characters, or does not fit. */
+NODISCARD int share_map_folder(const char *site_root, const char *folder, const char *node_root,
+			       char *out, size_t n, struct err *e);
+
 /* Creates the share's folders (for a new site). Existing folders are kept. */
 NODISCARD int share_layout_create(const struct share_paths *p, struct err *e);
 
@@ -60,6 +67,7 @@ NODISCARD int share_open(const struct share_paths *p, const char *node_id, const
 void share_close(struct share *s);
 const char *share_apps_dir(const struct share *s);
 const char *share_root(const struct share *s);
+const char *share_archived_logs_dir(const struct share *s);
 
 #define SHARE_GEN_LEN 16
 /* A new generation name: 16 lowercase hex digits, unique with overwhelming probability. */

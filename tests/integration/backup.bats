@@ -69,7 +69,12 @@ on_node() {
 	run "$FATHOM" restore --from "$B" --dir "$d2" --share "$s2" --quiet
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	grep -q "^path = $d2/repository.db" "$d2/node.conf"
-	grep -q "^apps = $s2/Apps" "$d2/node.conf"
+	# the restored service cluster names the new share's folders; node.conf only its mount
+	grep -q "^root = $s2$" "$d2/node.conf"
+	! grep -q "^apps = " "$d2/node.conf" || false
+	run "$FATHOM" config show --dir "$d2"
+	[[ "$output" == *"share.apps = $s2/Apps (the service cluster's)"* ]]
+	[ "$(sqlite3 "$d2/repository.db" "SELECT connectionstring FROM dataconnection WHERE name = 'CustomData'")" = "$s2/CustomData" ]
 	cmp "$SHARE/CustomData/sales/targets.csv" "$s2/CustomData/sales/targets.csv"
 	cmp "$SHARE/StaticContent/Content/logo.txt" "$s2/StaticContent/Content/logo.txt"
 	start_node "$d2"

@@ -39,7 +39,7 @@ teardown() {
 	[ "$(conf_port "$D")" = "$P" ]
 	[ "$(conf_port "$D" engine)" = "$E" ]
 	grep -q "^driver = sqlite$" "$D/node.conf"
-	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 10 ]
+	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 11 ]
 }
 
 @test "a site of schema version 7 is brought to the latest: its form sign-in proxy keeps form sign-in" {
@@ -49,12 +49,12 @@ teardown() {
 	cols=$(sqlite3 "$D/repository.db" "SELECT name FROM pragma_table_info('virtualproxyconfig') WHERE name LIKE 'oidc%'")
 	[ "$(wc -l <<<"$cols")" = 10 ]
 	for c in $cols; do sqlite3 "$D/repository.db" "ALTER TABLE virtualproxyconfig DROP COLUMN $c"; done
-	# and without version 9's columns and table, and version 10's tables
-	sqlite3 "$D/repository.db" "ALTER TABLE node_heartbeat DROP COLUMN engine_sessions; ALTER TABLE node_heartbeat DROP COLUMN engine_apps; DROP TABLE engine_session_state; ALTER TABLE virtualproxyconfig DROP COLUMN load_balancing_server_nodes; ALTER TABLE users DROP COLUMN attributes; DROP TABLE node_cert; DROP TABLE revoked_cert; DROP TABLE node_log"
+	# and without version 9's columns and table, version 10's tables and version 11's column
+	sqlite3 "$D/repository.db" "ALTER TABLE node_heartbeat DROP COLUMN engine_sessions; ALTER TABLE node_heartbeat DROP COLUMN engine_apps; DROP TABLE engine_session_state; ALTER TABLE virtualproxyconfig DROP COLUMN load_balancing_server_nodes; ALTER TABLE users DROP COLUMN attributes; DROP TABLE node_cert; DROP TABLE revoked_cert; DROP TABLE node_log; ALTER TABLE node_heartbeat DROP COLUMN running"
 	sqlite3 "$D/repository.db" "UPDATE virtualproxyconfig SET authentication_method = 5; UPDATE schema_version SET version = 7"
 	run "$FATHOM" user list --dir "$D"
 	[ "$status" -eq 0 ]
-	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 10 ]
+	[ "$(sqlite3 "$D/repository.db" 'SELECT version FROM schema_version')" = 11 ]
 	[ "$(sqlite3 "$D/repository.db" 'SELECT authentication_method FROM virtualproxyconfig')" = 6 ]
 }
 
@@ -63,7 +63,12 @@ teardown() {
 		--custom-data "$BATS_TEST_TMPDIR/cd" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)"
 	[ "$status" -eq 0 ]
 	[ -d "$BATS_TEST_TMPDIR/apps" ]; [ -d "$BATS_TEST_TMPDIR/cd" ]; [ ! -d "$S/Apps" ]
-	grep -q "^apps = $BATS_TEST_TMPDIR/apps$" "$D/node.conf"
+	# the folders are the site's (its service cluster's); node.conf names only the mount
+	! grep -q "^apps = " "$D/node.conf" || false
+	[[ "$(sqlite3 "$D/repository.db" 'SELECT settings FROM servicecluster')" == *"\"appFolder\":\"$BATS_TEST_TMPDIR/apps\""* ]]
+	run "$FATHOM" config show --dir "$D"
+	[[ "$output" == *"share.apps = $BATS_TEST_TMPDIR/apps (the service cluster's)"* ]]
+	[[ "$output" == *"share.static_content = $S/StaticContent (the service cluster's)"* ]]
 	[ "$(sqlite3 "$D/repository.db" "SELECT connectionstring FROM dataconnection WHERE name = 'CustomData'")" = "$BATS_TEST_TMPDIR/cd" ]
 }
 

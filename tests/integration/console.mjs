@@ -88,7 +88,7 @@ try {
   console.log(`connections ${m[1]} ${m[2]}`);
   // the service cluster: the database as far as it is safe to show, never its password
   await page.click('nav#side a:text-is("Service cluster")');
-  const conn = await page.waitForSelector('dl.facts dt:text-is("Database") + dd').then((e) => e.textContent());
+  const conn = await page.waitForSelector('dl.facts dt:text-is("This node reaches") + dd').then((e) => e.textContent());
   assert.match(conn, new RegExp(`^PostgreSQL: .*127\\.0\\.0\\.1.*${new URL(env.DB_URL).port}`));
   assert.ok(!conn.includes('secret'), conn);
   await page.click('nav#side a:text-is("Nodes")');

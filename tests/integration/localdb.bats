@@ -41,7 +41,7 @@ teardown_file() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *running* ]]
 	# The role works over TCP with the password, and holds the site's schema.
-	[ "$(PGPASSWORD=$pw psql -h 127.0.0.1 -p "$LP" -U fathom -d fathom -tA -c 'SELECT version FROM schema_version')" = 10 ]
+	[ "$(PGPASSWORD=$pw psql -h 127.0.0.1 -p "$LP" -U fathom -d fathom -tA -c 'SELECT version FROM schema_version')" = 11 ]
 	# A wrong password is refused over TCP.
 	run env PGPASSWORD=wrong psql -h 127.0.0.1 -p "$LP" -U fathom -d fathom -tA -c 'SELECT 1'
 	[ "$status" -ne 0 ]

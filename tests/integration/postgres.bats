@@ -44,7 +44,7 @@ create_fails_plainly() {
 	[ "$status" -eq 0 ]
 	grep -q '^driver = postgres$' "$D/node.conf"
 	[ ! -e "$D/repository.db" ]
-	[ "$(pg_sql site1 'SELECT version FROM schema_version')" = 10 ]
+	[ "$(pg_sql site1 'SELECT version FROM schema_version')" = 11 ]
 	[ "$(pg_sql site1 'SELECT count(*) FROM servernodeconfiguration WHERE is_central = 1')" = 1 ]
 	SITE=$D start_node "$D"
 	SITE=$D BASE=https://localhost:$P

@@ -515,6 +515,42 @@ static void left_files_removed_by_gc(void **state)
 	rm_tree(dir);
 }
 
+/* A folder inside the site's root keeps its place under each node's mount; one outside
+ * it is the same everywhere; relative paths and ".." are refused. */
+static void map_folder(void **state)
+{
+	(void)state;
+	char out[64];
+	struct err e;
+	err_init(&e);
+	assert_int_equal(
+	    share_map_folder("/srv/share", "/srv/share/Apps", "/mnt/s", out, sizeof(out), &e), 0);
+	assert_string_equal(out, "/mnt/s/Apps");
+	assert_int_equal(
+	    share_map_folder("/srv/share/", "/srv/share", "/mnt/s/", out, sizeof(out), &e), 0);
+	assert_string_equal(out, "/mnt/s");
+	assert_int_equal(
+	    share_map_folder("/srv/share", "/srv/shared/Apps", "/mnt/s", out, sizeof(out), &e), 0);
+	assert_string_equal(out, "/srv/shared/Apps");
+	assert_int_equal(share_map_folder("/", "/Apps", "/mnt/s", out, sizeof(out), &e), 0);
+	assert_string_equal(out, "/mnt/s/Apps");
+	assert_int_equal(share_map_folder("/srv/share", "/srv/share/A", "/", out, sizeof(out), &e),
+			 0);
+	assert_string_equal(out, "/A");
+	static const char *const bad[] = {"Apps", "/srv/share/../etc", "/srv//share", "/srv/./x",
+					  "/srv/\nx"};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		err_init(&e);
+		assert_int_equal(
+		    share_map_folder("/srv/share", bad[i], "/mnt/s", out, sizeof(out), &e),
+		    ERR_INVALID);
+	}
+	assert_int_equal(share_map_folder("/srv/share",
+					  "/srv/share/a-name-long-enough-to-overflow-the-output",
+					  "/mnt/a-long-mount-point", out, sizeof(out), &e),
+			 ERR_INVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -527,6 +563,7 @@ int main(void)
 	    cmocka_unit_test(probe),
 	    cmocka_unit_test(held_off_after_no_answer),
 	    cmocka_unit_test(left_files_removed_by_gc),
+	    cmocka_unit_test(map_folder),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -339,7 +339,19 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   const version = cli('version').trim().split(' ')[1];
   assert.ok(cells.some((c) => c.startsWith(`${version} (up since `)), cells.join(' | '));
   assert.ok(cells.some((c) => /^\d+ sessions, \d+ apps$/.test(c)), cells.join(' | '));
+  // a service turned off waits for the node's restart, and is said so; turned on again, nothing waits
+  const nodeId = (await site.api('GET', '/qrs/servernodeconfiguration')).json[0].id;
+  assert.equal(await page.isChecked('input[aria-label="scheduler on node1"]'), true);
+  await page.uncheck('input[aria-label="scheduler on node1"]');
+  await said(page, 'node1 will stop its scheduler when it restarts.');
+  assert.equal((await site.api('GET', `/qrs/servernodeconfiguration/${nodeId}`)).json.schedulerEnabled, false);
+  await page.waitForSelector('table[aria-label="Nodes"] .restart:text-is("Restart needed to stop the scheduler")');
   await accessible(page, 'nodes');
+  await shot(page, 'nodes-restart');
+  await page.check('input[aria-label="scheduler on node1"]');
+  await said(page, 'node1 will start its scheduler when it restarts.');
+  await page.waitForFunction(() => !document.querySelector('table[aria-label="Nodes"] .restart'));
+  assert.equal((await site.api('GET', `/qrs/servernodeconfiguration/${nodeId}`)).json.schedulerEnabled, true);
   await section(page, 'Users');
   await page.waitForSelector('table[aria-label="Users"] td:text-is("reader")');
   await accessible(page, 'users');
@@ -405,10 +417,35 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   await accessible(page, 'virtual proxies');
   await section(page, 'Service cluster');
   const sc = (await site.api('GET', '/qrs/servicecluster/full')).json[0].settings.sharedPersistenceProperties;
-  await page.waitForSelector(`dl.facts dt:text-is("Apps") + dd:text-is("${sc.appFolder}")`);
-  await page.waitForSelector(`dl.facts dt:text-is("Archived logs") + dd:text-is("${sc.archivedLogsRootFolder}")`);
-  assert.match(await page.textContent('dl.facts dt:text-is("Database") + dd'), /^SQLite: the node's own SQLite file/);
+  const form = 'form[aria-label="Service cluster settings"]';
+  await page.waitForFunction((v) => document.querySelector('input[name=appFolder]')?.value === v, sc.appFolder);
+  assert.equal(await page.inputValue(`${form} input[name=archivedLogsRootFolder]`), sc.archivedLogsRootFolder);
+  assert.equal(await page.inputValue(`${form} input[name=centralRoleTtlSeconds]`), '15');
+  assert.match(await page.textContent('dl.facts dt:text-is("This node reaches") + dd'), /^SQLite: the node's own SQLite file/);
+  await page.waitForSelector('.restart-list p:text-is("Every running node uses these settings.")');
   await accessible(page, 'service cluster');
+  // a folder the node cannot use is refused with the repository's words, and nothing changes
+  const moved = `${sc.rootFolder}/AppsMoved`;
+  await page.fill(`${form} input[name=appFolder]`, moved);
+  await page.click(`${form} button[type=submit]`);
+  await page.waitForSelector(`.notice.bad:has-text('appFolder: "${moved}" is not a writable folder on this node')`);
+  assert.equal((await site.api('GET', '/qrs/servicecluster/full')).json[0].settings.sharedPersistenceProperties.appFolder, sc.appFolder);
+  // made on the share, it is saved with a new TTL, and the node is listed until it restarts
+  fs.mkdirSync(moved);
+  await page.fill(`${form} input[name=centralRoleTtlSeconds]`, '30');
+  await page.click(`${form} button[type=submit]`);
+  await said(page, 'Saved.');
+  const savedSettings = (await site.api('GET', '/qrs/servicecluster/full')).json[0].settings;
+  assert.equal(savedSettings.sharedPersistenceProperties.appFolder, moved);
+  assert.equal(savedSettings.centralRoleTtlSeconds, 30);
+  await page.waitForFunction(() => [...document.querySelectorAll('.restart-list li')].map((li) => li.textContent).join('|') === 'node1: to use the new apps folder');
+  await shot(page, 'service-cluster');
+  // put back: nothing waits
+  await page.fill(`${form} input[name=appFolder]`, sc.appFolder);
+  await page.fill(`${form} input[name=centralRoleTtlSeconds]`, '15');
+  await page.click(`${form} button[type=submit]`);
+  await said(page, 'Saved.');
+  await page.waitForSelector('.restart-list p:text-is("Every running node uses these settings.")');
 
   // a task that fails: in the executions by status, and on the health page
   const broken = path.join(site.top, 'broken.qvs');

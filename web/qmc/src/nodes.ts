@@ -1,4 +1,5 @@
-// Nodes: each node's services, whether it is running (its heartbeats, as servicestatus
+// Nodes: each node's services (turned on and off here, taken when the node restarts),
+// whether it is running (its heartbeats, as servicestatus
 // judges them) or still joining, the central role's holder and failover candidacy, its
 // engine's sessions and apps in memory, its version and start; adding
 // a node and approving one that asked to join (each gives a one-time password for the new
@@ -28,7 +29,42 @@ interface Status {
   startedAt?: string;
   engineSessions?: number;
   appsLoaded?: number;
+  restartNeeded?: string[];
   serverNodeConfiguration: { id: string };
+}
+
+const SERVICES: ['engineEnabled' | 'proxyEnabled' | 'schedulerEnabled', string][] = [
+  ['engineEnabled', 'engine'],
+  ['proxyEnabled', 'proxy'],
+  ['schedulerEnabled', 'scheduler'],
+];
+
+/** A node's services as checkboxes; a change is saved to its row at once and taken when the node restarts. */
+function servicesCell(n: Node_, say: Notice, reload: () => Promise<void>): HTMLElement {
+  const boxes = SERVICES.map(([key, label]) => {
+    const box = h('input', { type: 'checkbox', 'aria-label': `${label} on ${n.name}` });
+    box.checked = n[key];
+    box.addEventListener('change', async () => {
+      say.clear();
+      try {
+        const full = await get<Record<string, unknown>>(`/servernodeconfiguration/${n.id}`);
+        await put(`/servernodeconfiguration/${n.id}`, { ...full, [key]: box.checked });
+        say.ok(`${n.name} will ${box.checked ? 'start' : 'stop'} its ${label} when it restarts.`);
+        await reload();
+      } catch (err) {
+        box.checked = !box.checked;
+        say.fail(err);
+      }
+    });
+    return h('label', { class: 'check' }, box, ` ${label}`);
+  });
+  return h('td', { class: 'services' }, 'repository', ...boxes);
+}
+
+/** What a running node waits for a restart to take, if anything. */
+function restartNote(s: Status | undefined): HTMLElement | null {
+  const why = s?.restartNeeded ?? [];
+  return why.length ? h('div', { class: 'restart', role: 'note' }, `Restart needed to ${why.join(', ')}`) : null;
 }
 
 function stateText(s: Status | undefined): string {
@@ -89,7 +125,6 @@ export async function nodesPage(main: HTMLElement): Promise<void> {
     body.replaceChildren(
       ...nodes.map((n) => {
         const s = byNode.get(n.id);
-        const services = [n.engineEnabled && 'engine', n.proxyEnabled && 'proxy', n.schedulerEnabled && 'scheduler', 'repository'].filter(Boolean).join(', ');
         const acts: Node[] = [];
         if (s?.serviceState === 1 && s.registration === 'pending')
           acts.push(
@@ -131,8 +166,8 @@ export async function nodesPage(main: HTMLElement): Promise<void> {
           { 'data-id': n.id },
           h('td', {}, n.name),
           h('td', {}, n.hostName),
-          h('td', {}, services),
-          h('td', { class: `state s${s?.serviceState ?? 5}` }, stateText(s), s && s.serviceState !== 1 ? h('span', { class: 'since' }, ` (last heard ${text(s.timestamp)})`) : null),
+          servicesCell(n, say, load),
+          h('td', { class: `state s${s?.serviceState ?? 5}` }, stateText(s), s && s.serviceState !== 1 ? h('span', { class: 'since' }, ` (last heard ${text(s.timestamp)})`) : null, restartNote(s)),
           h('td', {}, n.isCentral ? 'Central' : ''),
           h('td', {}, n.failoverCandidate ? 'yes' : 'no'),
           h('td', {}, s?.engineSessions === undefined ? '' : `${s.engineSessions} sessions, ${s.appsLoaded ?? 0} apps`),
