@@ -314,6 +314,18 @@ static int open_database(struct node *n, const char *dir, const char *node_id, s
 	return 0;
 }
 
+/* The proxy's ports from node.conf [proxy] (0: that port is off). */
+static int proxy_ports(const struct conf *cf, int64_t *https, int64_t *http, int64_t *api,
+		       struct err *e)
+{
+	bool low = ops_can_bind_low_ports();
+	int rc;
+	if ((rc = conf_get_int(cf, "proxy.port", low ? 443 : 8443, 0, 65535, https, e)) ||
+	    (rc = conf_get_int(cf, "proxy.api_port", 4243, 0, 65535, api, e)))
+		return rc;
+	return conf_get_int(cf, "proxy.http_port", low ? 80 : 8080, 0, 65535, http, e);
+}
+
 static int services_row(void *ctx, int n, const struct db_value *c)
 {
 	struct node *nd = ctx;
@@ -354,6 +366,16 @@ static int node_services(struct node *n, const char *node_id, const struct ops_s
 			json_array_append_new(own, json_string(ops_share_keys[i][1]));
 	json_t *j = json_pack("{s:o, s:O, s:o}", "services", services, "share", os->site,
 			      "ownFolders", own);
+	int64_t https = 0, http = 0, api = 0;
+	if (n->proxy_on && (rc = proxy_ports(n->conf, &https, &http, &api, e)) != 0) {
+		json_decref(j);
+		return rc;
+	}
+	if (n->proxy_on && https)
+		json_object_set_new(j, "proxy",
+				    json_pack("{s:I, s:I, s:I}", "listenPort", (json_int_t)https,
+					      "unencryptedListenPort", (json_int_t)http,
+					      "restListenPort", (json_int_t)api));
 	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (!text || strlen(text) >= sizeof(n->running)) {
@@ -543,12 +565,9 @@ static int proxy_pem(const struct conf *cf, char **cert, char **key, struct err 
 static int serve_proxy(struct node *n, int64_t max_body, struct err *e)
 {
 	struct conf *cf = n->conf;
-	bool low = ops_can_bind_low_ports();
 	int64_t port, plain, api, max_age;
 	int rc;
-	if ((rc = conf_get_int(cf, "proxy.port", low ? 443 : 8443, 0, 65535, &port, e)) ||
-	    (rc = conf_get_int(cf, "proxy.api_port", 4243, 0, 65535, &api, e)) ||
-	    (rc = conf_get_int(cf, "proxy.http_port", low ? 80 : 8080, 0, 65535, &plain, e)) ||
+	if ((rc = proxy_ports(cf, &port, &plain, &api, e)) ||
 	    (rc = conf_get_int(cf, "proxy.session_max_age_s", 43200, 60, 30 * 86400, &max_age, e)))
 		return rc;
 	n->session_max_age_s = max_age;

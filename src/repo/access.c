@@ -575,6 +575,12 @@ static const struct {
     {"GET", "/qrs/about/site", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
     {"GET", "/qrs/servicestatus/full", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
     {"GET", "/qrs/servicestatus/count", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
+    {"GET", "/qrs/proxyservice", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
+    {"GET", "/qrs/proxyservice/full", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
+    {"GET", "/qrs/proxyservice/count", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
+    {"GET", "/qrs/proxyservice/local", "servernodeconfiguration", ACT_READ, NULL, NULL, 0, NULL},
+    {"GET", "/qrs/proxyservice/{id}", "servernodeconfiguration", ACT_READ, "{id}", NULL, 0, NULL},
+    {"PUT", "/qrs/proxyservice/{id}", "servernodeconfiguration", ACT_READ, "{id}", NULL, 0, NULL},
 };
 
 bool repo_access_route_open(const char *method, const char *pattern)

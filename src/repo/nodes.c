@@ -30,8 +30,9 @@ int repo_api_node_local(struct qrs *q)
 	return repo_api_get(q);
 }
 
-/* The container around a node: QRS also names the node's services; Fathom's services are
- * the node itself, so those ids are the empty GUID. */
+/* The container around a node: QRS also names the node's services. Fathom's services are
+ * the node itself: its proxy service has the node's id (/qrs/proxyservice); the others
+ * have no entity of their own, so their ids are the empty GUID. */
 static json_t *container(json_t *configuration)
 {
 	json_t *o = json_object();
@@ -40,8 +41,9 @@ static json_t *container(json_t *configuration)
 	static const char *const services[] = {"repositoryServiceID", "engineServiceID",
 					       "proxyServiceID", "schedulerServiceID",
 					       "printingServiceID"};
+	const char *id = json_string_value(json_object_get(configuration, "id"));
 	for (size_t i = 0; i < ARRAY_LEN(services); i++)
-		json_object_set_new(o, services[i], json_string(EMPTY_GUID));
+		json_object_set_new(o, services[i], json_string(i == 2 && id ? id : EMPTY_GUID));
 	return o;
 }
 

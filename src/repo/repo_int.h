@@ -440,6 +440,12 @@ int repo_api_app_delete(struct qrs *q);
 int repo_api_status_list(struct qrs *q);
 int repo_api_status_full(struct qrs *q);
 int repo_api_status_count(struct qrs *q);
+int repo_api_proxy_list(struct qrs *q);
+int repo_api_proxy_full(struct qrs *q);
+int repo_api_proxy_count(struct qrs *q);
+int repo_api_proxy_get(struct qrs *q);
+int repo_api_proxy_local(struct qrs *q);
+int repo_api_proxy_put(struct qrs *q);
 int repo_api_about_site(struct qrs *q);
 /* DELETE /qrs/servernodeconfiguration/{id}: removes a node, revoking its certificates */
 int repo_api_node_delete(struct qrs *q);

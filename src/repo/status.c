@@ -196,6 +196,143 @@ int repo_api_status_count(struct qrs *q)
 	return status(q, false, true);
 }
 
+/* ---------------------------------------------------------------- proxy services */
+
+/* GET /qrs/proxyservice: one per node whose row runs a proxy, under the node's id (Fathom's
+ * services are the node itself). Its ports are what the node's last heartbeat said it
+ * started with (node.conf [proxy]; absent when unknown); every virtual proxy is served by
+ * every proxy. Read-only: the ports change in each node's node.conf. */
+struct proxy_ctx {
+	bool full;
+	json_t *arr, *vproxies;
+};
+
+static int vproxy_row(void *ctx, int n, const struct db_value *c)
+{
+	json_t *arr = ctx;
+	if (n >= 3 && c[0].type == DBV_TEXT)
+		json_array_append_new(
+		    arr, json_pack("{s:s%, s:s%, s:s%, s:n}", "id", c[0].s, c[0].len, "prefix",
+				   c[1].type == DBV_TEXT ? c[1].s : "",
+				   c[1].type == DBV_TEXT ? c[1].len : 0, "description",
+				   c[2].type == DBV_TEXT ? c[2].s : "",
+				   c[2].type == DBV_TEXT ? c[2].len : 0, "privileges"));
+	return 0;
+}
+
+static int proxy_row(void *ctx, int n, const struct db_value *c)
+{
+	struct proxy_ctx *pc = ctx;
+	if (n < 6 || c[0].type != DBV_TEXT)
+		return 0;
+	json_t *o = json_pack("{s:s%, s:n}", "id", c[0].s, c[0].len, "privileges");
+	if (pc->full) {
+		json_object_set_new(o, "createdDate",
+				    c[4].type == DBV_TEXT ? json_stringn(c[4].s, c[4].len)
+							  : json_string(TIME_NEVER));
+		json_object_set_new(o, "modifiedDate",
+				    c[5].type == DBV_TEXT ? json_stringn(c[5].s, c[5].len)
+							  : json_string(TIME_NEVER));
+		json_object_set_new(o, "serverNodeConfiguration",
+				    json_pack("{s:s%, s:s%, s:s%, s:n}", "id", c[0].s, c[0].len,
+					      "name", c[1].s, c[1].len, "hostName", c[2].s,
+					      c[2].len, "privileges"));
+		json_t *running = json_col(&c[3]);
+		json_t *ports = json_object_get(running, "proxy");
+		json_t *settings = json_is_object(ports) ? json_deep_copy(ports) : json_object();
+		json_t *plain = json_object_get(settings, "unencryptedListenPort");
+		json_object_set_new(settings, "allowHttp",
+				    json_boolean(json_integer_value(plain) > 0));
+		json_object_set(settings, "virtualProxies", pc->vproxies);
+		json_object_set_new(o, "settings", settings);
+		json_object_set_new(o, "schemaPath", json_string("ProxyService"));
+		json_decref(running);
+	}
+	json_array_append_new(pc->arr, o);
+	return 0;
+}
+
+static int proxies(struct qrs *q, bool full, bool count, const char *id)
+{
+	if (http_req_query(q->req, "filter"))
+		return err_set(&q->err, ERR_PARAM, "proxyservice does not take a filter yet");
+	struct proxy_ctx pc = {full, json_array(), json_array()};
+	struct db_params p;
+	db_params_init(&p);
+	if (id)
+		db_p_text(&p, id);
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "SELECT n.id, n.name, n.host_name, h.running, n.created_date, n.modified_date "
+		 "FROM servernodeconfiguration n LEFT JOIN node_heartbeat h ON h.node_id = n.id "
+		 "WHERE n.proxy_enabled <> 0%s ORDER BY n.name, n.id",
+		 id ? " AND n.id = $1" : "");
+	struct db_conn *c;
+	int rc = repo_qrs_begin(q, &c, false);
+	if (rc == 0) {
+		rc = db_exec(c,
+			     "SELECT id, prefix, description FROM virtualproxyconfig ORDER BY "
+			     "prefix, id",
+			     NULL, vproxy_row, pc.vproxies, NULL, &q->err);
+		if (rc == 0)
+			rc = db_exec(c, sql, &p, proxy_row, &pc, NULL, &q->err);
+		rc = repo_qrs_end(q, c, rc);
+	}
+	json_decref(pc.vproxies);
+	if (rc == 0 && id && json_array_size(pc.arr) == 0)
+		rc = err_set(&q->err, ERR_NOT_FOUND, "no proxy service %s", id);
+	if (rc) {
+		json_decref(pc.arr);
+		return rc;
+	}
+	if (count) {
+		json_t *o = json_pack("{s:I}", "value", (json_int_t)json_array_size(pc.arr));
+		json_decref(pc.arr);
+		repo_qrs_send_json(q, 200, o);
+	} else if (id) {
+		repo_qrs_send_json(q, 200, json_incref(json_array_get(pc.arr, 0)));
+		json_decref(pc.arr);
+	} else {
+		repo_qrs_send_json(q, 200, pc.arr);
+	}
+	return 0;
+}
+
+int repo_api_proxy_list(struct qrs *q)
+{
+	return proxies(q, false, false, NULL);
+}
+
+int repo_api_proxy_full(struct qrs *q)
+{
+	return proxies(q, true, false, NULL);
+}
+
+int repo_api_proxy_count(struct qrs *q)
+{
+	return proxies(q, false, true, NULL);
+}
+
+int repo_api_proxy_get(struct qrs *q)
+{
+	if (!uuid_valid(q->id))
+		return err_set(&q->err, ERR_PARAM, "\"%s\" is not an id", q->id);
+	return proxies(q, true, false, q->id);
+}
+
+int repo_api_proxy_put(struct qrs *q)
+{
+	err_set(&q->err, ERR_METHOD, "a proxy service's settings are read-only here");
+	err_hint(&q->err, "its ports are [proxy] port, http_port and api_port in the node's "
+			  "node.conf; its virtual proxies are every virtualproxyconfig");
+	return ERR_METHOD;
+}
+
+int repo_api_proxy_local(struct qrs *q)
+{
+	return proxies(q, true, false, q->repo->node_id);
+}
+
 int repo_health(struct repo *r, struct err *e)
 {
 	bool seen = false;

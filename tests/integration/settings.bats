@@ -48,13 +48,25 @@ restart_for() {
 	good=$(jq -c --arg f "$S/Apps2" '.settings.sharedPersistenceProperties.appFolder = $f | .settings.centralRoleTtlSeconds = 20' <<<"$cluster")
 	expect 200 "$(json PUT "/qrs/servicecluster/$id" "$good")"
 	[ "$(restart_for)" = "use the new apps folder" ]
+	# the node's proxy as a QRS proxy service: the node's id, its ports, every virtual proxy
+	px=$(sed -n '/^\[proxy\]/,/^\[/s/^port = //p' "$D/node.conf")
+	pa=$(sed -n '/^\[proxy\]/,/^\[/s/^api_port = //p' "$D/node.conf")
+	expect 200 "$(api GET /qrs/proxyservice/full)"
+	nid=$(sed -n 's/^id = //p' "$D/node.conf")
+	[ "$(jqb length)" = 1 ]; [ "$(jqb '.[0].id')" = "$nid" ]
+	[ "$(jqb '.[0].settings.listenPort')" = "$px" ]; [ "$(jqb '.[0].settings.restListenPort')" = "$pa" ]
+	[ "$(jqb '.[0].settings.virtualProxies | length')" = "$(sql 'SELECT count(*) FROM virtualproxyconfig')" ]
+	expect 200 "$(api GET /qrs/proxyservice/local)"
+	[ "$(jqb .serverNodeConfiguration.name)" = node1 ]
+	expect 404 "$(api GET /qrs/proxyservice/00000000-0000-0000-0000-000000000001)"
+	expect 405 "$(json PUT "/qrs/proxyservice/$nid" '{}')"
+	[[ "$(cat "$(BODY_FILE)")" == *"node.conf"* ]]
 	# the node's row turns its proxy off: one more reason
 	expect 200 "$(api GET /qrs/servernodeconfiguration/full)"
 	node=$(jqb -c '.[0] | .proxyEnabled = false')
 	nid=$(jqb -r '.[0].id')
 	expect 200 "$(json PUT "/qrs/servernodeconfiguration/$nid" "$node")"
 	[ "$(restart_for | sort | tr '\n' ,)" = "stop the proxy,use the new apps folder," ]
-	px=$(sed -n '/^\[proxy\]/,/^\[/s/^port = //p' "$D/node.conf")
 	curl -sk -o /dev/null "https://localhost:$px/"
 
 	stop_node "$D"
@@ -65,6 +77,8 @@ restart_for() {
 	grep -q 'runs the repository, the engine, the scheduler$' "$D/stderr.log"
 	run curl -sk -o /dev/null "https://localhost:$px/"
 	[ "$status" -ne 0 ]
+	expect 200 "$(api GET /qrs/proxyservice/count)"
+	[ "$(jqb .value)" = 0 ]
 	# uploads land in the new folder
 	app_file "$BATS_TEST_TMPDIR/a.fapp" 1000
 	expect 201 "$(upload moved "$BATS_TEST_TMPDIR/a.fapp")"

@@ -55,7 +55,7 @@ static void params_and_rows(void **state)
 	struct fix *f = *state;
 	struct err e;
 	err_init(&e);
-	assert_int_equal(db_schema_latest(ops_schema), 10);
+	assert_int_equal(db_schema_latest(ops_schema), 11);
 	struct db_conn *c = f->c;
 	struct db_params p;
 	db_params_init(&p);

@@ -415,6 +415,10 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   await accessible(page, 'custom properties');
   await section(page, 'Virtual proxies');
   await accessible(page, 'virtual proxies');
+  await section(page, 'Proxies');
+  const proxyRow = await page.waitForSelector('table[aria-label="Proxies"] tr[data-id]').then((r) => r.$$eval('td', (tds) => tds.map((t) => t.textContent)));
+  assert.deepEqual(proxyRow, ['node1', String(site.proxyPort), 'off', String(site.proxyApiPort), '/ (default)']);
+  await accessible(page, 'proxies');
   await section(page, 'Service cluster');
   const sc = (await site.api('GET', '/qrs/servicecluster/full')).json[0].settings.sharedPersistenceProperties;
   const form = 'form[aria-label="Service cluster settings"]';
@@ -507,7 +511,7 @@ test('a person without admin roles sees what the rules allow and reads the refus
   await page.waitForSelector('h1:text-is("Apps")');
   // the site's own sections are not offered to someone the rules give no node and no rule
   const offered = await page.$$eval('nav#side a', (as) => as.map((a) => a.textContent));
-  for (const name of ['Nodes', 'Service cluster', 'Health', 'Rules']) assert.ok(!offered.includes(name), offered.join(', '));
+  for (const name of ['Nodes', 'Proxies', 'Service cluster', 'Health', 'Rules']) assert.ok(!offered.includes(name), offered.join(', '));
   for (const name of ['Apps', 'Streams', 'Tasks', 'Users']) assert.ok(offered.includes(name), offered.join(', '));
   await page.waitForFunction(() => /of \d+/.test(document.querySelector('.count')?.textContent ?? ''));
   // the apps list holds only what the rules let this person read

@@ -10,6 +10,7 @@ import { appsPage } from './apps';
 import { clusterPage } from './cluster';
 import { healthPage } from './health';
 import { nodesPage } from './nodes';
+import { proxiesPage } from './proxies';
 import { rulesPage } from './rules';
 import { connectionsSection, propertiesSection, simplePage, streamsSection, tagsSection, vproxiesSection, type SimpleSection } from './simple';
 import { executionsPage, tasksPage } from './tasks';
@@ -29,6 +30,7 @@ const SECTIONS: [string, string, (main: HTMLElement) => Promise<void>][] = [
   ['tags', 'Tags', simple(tagsSection)],
   ['customproperties', 'Custom properties', simple(propertiesSection)],
   ['virtualproxies', 'Virtual proxies', simple(vproxiesSection)],
+  ['proxies', 'Proxies', proxiesPage],
   ['nodes', 'Nodes', nodesPage],
   ['cluster', 'Service cluster', clusterPage],
   ['health', 'Health', healthPage],
@@ -36,7 +38,7 @@ const SECTIONS: [string, string, (main: HTMLElement) => Promise<void>][] = [
 
 /* Sections about the site itself: shown to those who may read its nodes or its rules (a
  * site always has both, so a count of none means the rules give this person none). */
-const NEEDS: Record<string, string> = { nodes: 'servernodeconfiguration', cluster: 'servernodeconfiguration', health: 'servernodeconfiguration', rules: 'systemrule' };
+const NEEDS: Record<string, string> = { nodes: 'servernodeconfiguration', proxies: 'servernodeconfiguration', cluster: 'servernodeconfiguration', health: 'servernodeconfiguration', rules: 'systemrule' };
 const hidden = new Set<string>();
 
 async function findHidden(): Promise<void> {
