@@ -104,10 +104,13 @@ struct node {
 	int64_t session_max_age_s; /* a person's kept selections go this long after a change */
 	char certs_dir[PATH_MAX];
 	int64_t heartbeat_ms;
-	int64_t started_ms;	/* when it started (time_now_ms) */
-	int gc_running;		/* a pass of the share's garbage collection runs (atomic) */
-	int64_t gc_started;	/* when it began (monotonic ms) */
-	bool gc_slow_logged;	/* that it has not returned was said */
+	int64_t started_ms;  /* when it started (time_now_ms) */
+	int gc_running;	     /* a pass of the share's garbage collection runs (atomic) */
+	int64_t gc_started;  /* when it began (monotonic ms) */
+	bool gc_slow_logged; /* that it has not returned was said */
+	bool gc_collect;     /* the pass collects garbage after its probe (else probes only) */
+	pthread_mutex_t share_mu;
+	char share_state[256];	/* the last pass's probe of the share: "ok" or what failed */
 	uint64_t log_max_bytes; /* [log] max_kb */
 	int log_keep;		/* [log] keep */
 	bool engine_on, proxy_on, scheduler_on; /* its row's services, read at start */
@@ -815,36 +818,43 @@ static void reload_certs(struct node *n, const char *dir)
 	log_info("SIGHUP: the server certificate is reloaded; new connections get it");
 }
 
-/* One pass of the share's garbage collection, in a thread of its own: a share that does
- * not answer holds the pass, not the main thread (heartbeats, signals). */
+/* One pass of the share's probe and garbage collection, in a thread of its own: a share
+ * that does not answer holds the pass, not the main thread (heartbeats, signals). */
 static void *gc_pass(void *arg)
 {
 	struct node *n = arg;
 	struct err ge;
 	err_init(&ge);
-	if (repo_gc(n->repo, &ge) < 0)
+	/* first whether the share does what Fathom needs of it, for the health page */
+	int pc = share_probe(share_apps_dir(n->share), &ge);
+	pthread_mutex_lock(&n->share_mu);
+	str_copy(n->share_state, pc == 0 ? "ok" : ge.message, sizeof(n->share_state));
+	pthread_mutex_unlock(&n->share_mu);
+	err_init(&ge);
+	if (n->gc_collect && repo_gc(n->repo, &ge) < 0)
 		log_warn("share garbage collection: %s", ge.message);
 	__atomic_store_n(&n->gc_running, 0, __ATOMIC_RELEASE);
 	return NULL;
 }
 
-/* Starts a pass of garbage collection unless one still runs (then says so once, after a
- * minute). */
-static void gc_start(struct node *n)
+/* Starts a pass of the share's probe and, with `collect`, garbage collection, unless one
+ * still runs (then says so once, after a minute). */
+static void gc_start(struct node *n, bool collect)
 {
 	int64_t now = time_mono_ms();
 	if (__atomic_load_n(&n->gc_running, __ATOMIC_ACQUIRE)) {
 		if (!n->gc_slow_logged && now - n->gc_started >= 60000) {
-			log_warn(
-			    "share garbage collection has waited %lld s for the share: it does "
-			    "not answer",
-			    (long long)((now - n->gc_started) / 1000));
+			log_warn("the share's probe and garbage collection have waited %lld s for "
+				 "the share: it does "
+				 "not answer",
+				 (long long)((now - n->gc_started) / 1000));
 			n->gc_slow_logged = true;
 		}
 		return;
 	}
 	n->gc_started = now;
 	n->gc_slow_logged = false;
+	n->gc_collect = collect;
 	__atomic_store_n(&n->gc_running, 1, __ATOMIC_RELEASE);
 	pthread_attr_t at;
 	pthread_t t;
@@ -868,15 +878,16 @@ static bool gc_wait(struct node *n, int64_t ms)
 	return true;
 }
 
-/* The main thread heartbeats every interval and starts a pass of garbage collection every
- * gc interval (seconds both), waiting for signals in between (SIGHUP reloads the server
- * certificate), until SIGTERM or SIGINT. A heartbeat that fails (the database is away) is
- * logged once and retried at the next beat; the node keeps serving. */
+/* The main thread heartbeats every interval, probes the share every 10 s and starts a pass
+ * of garbage collection every gc interval (seconds both), waiting for signals in between (SIGHUP
+ * reloads the server certificate), until SIGTERM or SIGINT. A heartbeat that fails (the database is
+ * away) is logged once and retried at the next beat; the node keeps serving. */
 static void serve(struct node *n, const char *dir, const sigset_t *set, int64_t started,
 		  int64_t heartbeat, int64_t gc_interval)
 {
 	int64_t last_gc = time_mono_ms();
 	bool beat_ok = true;
+	gc_start(n, false); /* the share's first probe, for the health page */
 	for (;;) {
 		/* the beat first, and on its interval whatever else each beat does: a beat that
 		 * comes late makes the other nodes (and this one's proxy) count the node out */
@@ -885,7 +896,16 @@ static void serve(struct node *n, const char *dir, const sigset_t *set, int64_t 
 		err_init(&he);
 		struct repo_engine_load load;
 		ops_engine_load(n->engine, &load);
-		if (repo_heartbeat(n->repo, started, &load, false, &he) != 0) {
+		char share_state[sizeof(n->share_state)];
+		pthread_mutex_lock(&n->share_mu);
+		str_copy(share_state, n->share_state, sizeof(share_state));
+		pthread_mutex_unlock(&n->share_mu);
+		int64_t waited = time_mono_ms() - n->gc_started;
+		if (__atomic_load_n(&n->gc_running, __ATOMIC_ACQUIRE) && waited >= 10000)
+			snprintf(share_state, sizeof(share_state),
+				 "the share has not answered for %lld s",
+				 (long long)(waited / 1000));
+		if (repo_heartbeat(n->repo, started, &load, share_state, false, &he) != 0) {
 			if (beat_ok)
 				log_warn("heartbeat: %s", he.message);
 			beat_ok = false;
@@ -923,9 +943,14 @@ static void serve(struct node *n, const char *dir, const sigset_t *set, int64_t 
 			if (n->proxy_https && n->proxy_cert_pem)
 				reload_proxy_cert(n);
 		}
-		if (time_mono_ms() - last_gc >= gc_interval * 1000) {
-			last_gc = time_mono_ms();
-			gc_start(n);
+		/* the share is probed every 10 s (or each gc interval, if shorter), garbage
+		 * collected after the probe each gc interval */
+		int64_t now = time_mono_ms();
+		bool gc_due = now - last_gc >= gc_interval * 1000;
+		if (gc_due || now - n->gc_started >= 10000)
+			gc_start(n, gc_due);
+		if (gc_due) {
+			last_gc = now;
 			ops_engine_gc(n->engine, n->session_max_age_s * 1000);
 		}
 	}
@@ -1011,7 +1036,7 @@ int ops_node_run(int argc, char **argv)
 	}
 	struct err e;
 	err_init(&e);
-	struct node n = {.lock_fd = -1};
+	struct node n = {.lock_fd = -1, .share_mu = PTHREAD_MUTEX_INITIALIZER};
 	if (open_conf_and_log(&n, dir, level))
 		return 1;
 	/* Signals are taken by this thread only: block them before any thread starts. */
@@ -1036,7 +1061,7 @@ int ops_node_run(int argc, char **argv)
 	serve(&n, dir, &set, started, heartbeat, gc_interval);
 	struct err se;
 	err_init(&se);
-	if (repo_heartbeat(n.repo, started, NULL, true, &se) != 0)
+	if (repo_heartbeat(n.repo, started, NULL, NULL, true, &se) != 0)
 		log_warn("cannot clear this node's heartbeat: %s", se.message);
 	if (!gc_wait(&n, 10000)) {
 		/* a pass stuck in a share that does not answer uses what node_release frees:

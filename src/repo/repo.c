@@ -190,7 +190,7 @@ int repo_site_init(struct db *db, const struct repo_site_init *init,
 }
 
 int repo_heartbeat(struct repo *r, int64_t started_ms, const struct repo_engine_load *load,
-		   bool stop, struct err *e)
+		   const char *share_state, bool stop, struct err *e)
 {
 	int rc;
 	struct db_params p;
@@ -200,7 +200,7 @@ int repo_heartbeat(struct repo *r, int64_t started_ms, const struct repo_engine_
 		rc = db_exec_once(r->db, "DELETE FROM node_heartbeat WHERE node_id = $1", &p, NULL,
 				  NULL, e);
 	} else {
-		char started[ISO_TIME_LEN + 1], sql[768];
+		char started[ISO_TIME_LEN + 1], sql[1024];
 		time_format_iso(started_ms, started);
 		db_p_text(&p, started);
 		db_p_text(&p, r->version);
@@ -211,16 +211,18 @@ int repo_heartbeat(struct repo *r, int64_t started_ms, const struct repo_engine_
 		db_p_int(&p, load ? load->sessions : 0);
 		db_p_text(&p, load ? load->apps : "");
 		db_p_text(&p, r->running);
+		db_p_text(&p, share_state ? share_state : "");
 		snprintf(
 		    sql, sizeof(sql),
 		    "INSERT INTO node_heartbeat (node_id, at, started_at, version, pid, "
-		    "api_port, holds_ca, engine_port, engine_sessions, engine_apps, running) "
-		    "VALUES ($1, %s, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (node_id) "
-		    "DO UPDATE SET at = excluded.at, started_at = excluded.started_at, version = "
-		    "excluded.version, pid = excluded.pid, api_port = excluded.api_port, "
-		    "holds_ca = excluded.holds_ca, engine_port = excluded.engine_port, "
-		    "engine_sessions = excluded.engine_sessions, engine_apps = "
-		    "excluded.engine_apps, running = excluded.running",
+		    "api_port, holds_ca, engine_port, engine_sessions, engine_apps, running, "
+		    "share_state) VALUES ($1, %s, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON "
+		    "CONFLICT (node_id) DO UPDATE SET at = excluded.at, started_at = "
+		    "excluded.started_at, version = excluded.version, pid = excluded.pid, "
+		    "api_port = excluded.api_port, holds_ca = excluded.holds_ca, engine_port = "
+		    "excluded.engine_port, engine_sessions = excluded.engine_sessions, "
+		    "engine_apps = excluded.engine_apps, running = excluded.running, "
+		    "share_state = excluded.share_state",
 		    db_now_sql(r->db));
 		rc = db_exec_once(r->db, sql, &p, NULL, NULL, e);
 	}

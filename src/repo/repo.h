@@ -129,16 +129,18 @@ struct repo_engine_load {
 	int sessions;
 	char apps[4096]; /* the ids of the apps in memory, comma-separated ("" for none) */
 };
-/* Records that this node is alive, stamped with the database's clock, with its engine's
- * load (NULL: none). `stop` removes the record instead (a clean shutdown). */
 /* Records this node's last warnings and errors (log_recent) where the site can read them
  * (GET /qrs/about/site), keeping each node's last 50. */
 NODISCARD int repo_node_log_add(struct repo *r, const struct log_entry *entries, int n,
 				struct err *e);
 /* How many executions of the site wait in the queue for a node (for /metrics). */
 NODISCARD int repo_executions_queued(struct repo *r, int64_t *out, struct err *e);
+/* Records that this node is alive, stamped with the database's clock, with its engine's
+ * load (NULL: none) and how its last probe of the share went ("ok", what failed, or NULL:
+ * not probed yet). `stop` removes the record instead (a clean shutdown). */
 NODISCARD int repo_heartbeat(struct repo *r, int64_t started_ms,
-			     const struct repo_engine_load *load, bool stop, struct err *e);
+			     const struct repo_engine_load *load, const char *share_state,
+			     bool stop, struct err *e);
 
 /* ---------------------------------------------------------------- reloads and saves */
 

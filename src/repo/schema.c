@@ -265,9 +265,11 @@ static const char v10[] =
     "CREATE INDEX node_log_at ON node_log (node_id, at);\n";
 
 /* 11: what each node started with (its services and the service cluster's folders it
- * follows), so that the console can tell which nodes a change waits for. */
+ * follows), so that the console can tell which nodes a change waits for; and how its last
+ * probe of the share went ("ok" or what failed; "" before the first). */
 static const char v11[] =
-    "ALTER TABLE node_heartbeat ADD COLUMN running TEXT NOT NULL DEFAULT '{}';\n";
+    "ALTER TABLE node_heartbeat ADD COLUMN running TEXT NOT NULL DEFAULT '{}';\n"
+    "ALTER TABLE node_heartbeat ADD COLUMN share_state TEXT NOT NULL DEFAULT '';\n";
 
 const struct db_migration repo_migrations[] = {
     {1, v1}, {2, v2}, {4, v4},	 {5, v5},   {6, v6},   {7, v7},

@@ -6,7 +6,8 @@
  * heartbeat said (version, start, engine sessions, apps in memory) and the central role's
  * fencing token and since when, on its holder; the services it runs, and restartNeeded:
  * what it must restart for, services its row turns on or off and service cluster folders
- * changed since it started); and this node's own health, for load balancers. */
+ * changed since it started; and how its last probe of the share went, shareState); and
+ * this node's own health, for load balancers. */
 #include "repo/repo_int.h"
 #include "share/share.h"
 
@@ -95,7 +96,7 @@ done:
 static int status_row(void *ctx, int n, const struct db_value *c)
 {
 	struct status_ctx *sc = ctx;
-	if (n < 18)
+	if (n < 19)
 		return 0;
 	bool alive = false;
 	int64_t at_ms, now_ms;
@@ -137,6 +138,9 @@ static int status_row(void *ctx, int n, const struct db_value *c)
 				json_object_set(o, "services", services);
 			json_decref(running);
 			json_object_set_new(o, "restartNeeded", restart_needed(c));
+			if (c[18].type == DBV_TEXT && c[18].len)
+				json_object_set_new(o, "shareState",
+						    json_stringn(c[18].s, c[18].len));
 		}
 		if (c[10].type == DBV_TEXT && c[11].type == DBV_INT && c[12].type == DBV_TEXT &&
 		    c[10].len == c[0].len && memcmp(c[10].s, c[0].s, c[0].len) == 0) {
@@ -157,7 +161,7 @@ static int status(struct qrs *q, bool full, bool count)
 		 "SELECT n.id, n.name, n.host_name, h.at, %s, r.state, h.version, h.started_at, "
 		 "h.engine_sessions, h.engine_apps, l.holder, l.token, l.changed_at, "
 		 "n.engine_enabled, n.proxy_enabled, n.scheduler_enabled, (SELECT settings FROM "
-		 "servicecluster ORDER BY created_date LIMIT 1), h.running FROM "
+		 "servicecluster ORDER BY created_date LIMIT 1), h.running, h.share_state FROM "
 		 "servernodeconfiguration n LEFT JOIN node_heartbeat h ON h.node_id = n.id LEFT "
 		 "JOIN node_registration r ON r.node_id = n.id LEFT JOIN central_lease l ON "
 		 "l.holder = n.id ORDER BY n.name, n.id",

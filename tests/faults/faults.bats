@@ -138,6 +138,20 @@ app_upload() {
 		-H 'Content-Type: application/vnd.qlik.sense.app' --data-binary @"$LAB/a.fapp"
 }
 
+# share_state_of NODE SECONDS TEST: waits until NODE's shareState, as servicestatus/full
+# gives it through n1, passes the jq TEST; fails saying the last one otherwise.
+share_state_of() {
+	local st
+	for _ in $(seq 1 "$2"); do
+		st=$(napi n1 GET /qrs/servicestatus/full -m 5 | jq -c --arg n "$1" \
+			'.[] | select(.serverNodeConfiguration.name == $n) | .shareState')
+		[ "$(jq -r "$3" <<<"${st:-null}")" = true ] && echo "# $1's shareState: $st" >&3 && return 0
+		sleep 1
+	done
+	echo "$1's shareState did not pass $3 within $2 s: $st" >&2
+	return 1
+}
+
 # upload_ok HOST NAME SECONDS: uploads through HOST until one is taken (201), a try a second.
 upload_ok() {
 	local st
@@ -218,11 +232,14 @@ upload_ok() {
 	[ $(($(date +%s) - t0)) -le 20 ]
 	# the other node still takes them
 	[ "$(app_upload n1 OtherNode)" = 201 ]
+	# and the site's health says n2 cannot use the share, from n2's own probe
+	share_state_of n2 30 'type == "string" and . != "ok"'
 	sleep 3
 	heal n2
 	t0=$(date +%s%N)
 	upload_ok n2 AfterCut 60
 	report "uploads through a node after its share link heals" $((($(date +%s%N) - t0) / 1000000))
+	share_state_of n2 30 '. == "ok"'
 	stop_writes
 	load_check sB >/dev/null
 	qix_check sB >/dev/null

@@ -50,7 +50,7 @@ teardown() {
 	[ "$(wc -l <<<"$cols")" = 10 ]
 	for c in $cols; do sqlite3 "$D/repository.db" "ALTER TABLE virtualproxyconfig DROP COLUMN $c"; done
 	# and without version 9's columns and table, version 10's tables and version 11's column
-	sqlite3 "$D/repository.db" "ALTER TABLE node_heartbeat DROP COLUMN engine_sessions; ALTER TABLE node_heartbeat DROP COLUMN engine_apps; DROP TABLE engine_session_state; ALTER TABLE virtualproxyconfig DROP COLUMN load_balancing_server_nodes; ALTER TABLE users DROP COLUMN attributes; DROP TABLE node_cert; DROP TABLE revoked_cert; DROP TABLE node_log; ALTER TABLE node_heartbeat DROP COLUMN running"
+	sqlite3 "$D/repository.db" "ALTER TABLE node_heartbeat DROP COLUMN engine_sessions; ALTER TABLE node_heartbeat DROP COLUMN engine_apps; DROP TABLE engine_session_state; ALTER TABLE virtualproxyconfig DROP COLUMN load_balancing_server_nodes; ALTER TABLE users DROP COLUMN attributes; DROP TABLE node_cert; DROP TABLE revoked_cert; DROP TABLE node_log; ALTER TABLE node_heartbeat DROP COLUMN running; ALTER TABLE node_heartbeat DROP COLUMN share_state"
 	sqlite3 "$D/repository.db" "UPDATE virtualproxyconfig SET authentication_method = 5; UPDATE schema_version SET version = 7"
 	run "$FATHOM" user list --dir "$D"
 	[ "$status" -eq 0 ]

@@ -484,6 +484,8 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   const since = await page.waitForSelector('dl.facts dt:text-is("Central role since") + dd').then((e) => e.textContent());
   assert.ok(since.endsWith(`(fencing token ${token})`), since);
   await page.waitForSelector('dl.facts dt:text-is("Node node1") + dd.good');
+  assert.match(await page.textContent('dl.facts dt:text-is("Node node1") + dd'), /^Running, last heard .*; share writable$/);
+  assert.equal((await site.api('GET', '/qrs/servicestatus/full')).json[0].shareState, 'ok');
   await page.waitForSelector('table[aria-label="Failed executions"] span[data-task]:text-is("Reload broken example")');
   await page.click('table[aria-label="Failed executions"] tr[data-id] button:text-is("Log")');
   await page.waitForSelector('.log-state:text-is("Status: Failed")');

@@ -1,6 +1,7 @@
 // Health: whether this node reaches the repository database and the share (its /health,
 // as load balancers ask), the database's connections and standbys, the share's free
-// space, every node's state from its heartbeats, the central role's holder, the queue of
+// space, every node's state from its heartbeats and whether the share works from it (its
+// last probe of the share), the central role's holder, the queue of
 // executions, the executions that failed last, and the last warnings and errors the
 // nodes logged.
 import { h } from '../../common/dom';
@@ -28,7 +29,15 @@ interface NodeStatus {
   timestamp: string;
   centralToken?: number;
   centralSince?: string;
+  shareState?: string;
   serverNodeConfiguration: { id: string; name: string };
+}
+
+/** How a node's last probe of the share went (from its heartbeat). */
+function shareText(s: NodeStatus): string {
+  if (s.serviceState !== 2) return '';
+  if (s.shareState === undefined) return '; share not probed yet';
+  return s.shareState === 'ok' ? '; share writable' : `; share: ${s.shareState}`;
 }
 
 export async function healthPage(main: HTMLElement): Promise<void> {
@@ -75,8 +84,8 @@ export async function healthPage(main: HTMLElement): Promise<void> {
       ...status.flatMap((s) =>
         fact(
           `Node ${s.serverNodeConfiguration.name}`,
-          `${s.serviceState === 2 ? 'Running' : 'Not responding'}, last heard ${text(s.timestamp)}`,
-          s.serviceState === 2,
+          `${s.serviceState === 2 ? 'Running' : 'Not responding'}, last heard ${text(s.timestamp)}${shareText(s)}`,
+          s.serviceState === 2 && (s.shareState ?? 'ok') === 'ok',
         ),
       ),
       ...fact('Central role', central ? `held by ${central.name}` : 'held by no node', !!central),
