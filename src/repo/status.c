@@ -152,6 +152,20 @@ static int status_row(void *ctx, int n, const struct db_value *c)
 	return 0;
 }
 
+/* Answers with `rows` (taken): their count, the first alone (`one`), or all; or, when
+ * `rc` is an error, nothing but it. */
+static int send_rows(struct qrs *q, int rc, json_t *rows, bool count, bool one)
+{
+	if (rc == 0 && count)
+		repo_qrs_send_json(q, 200,
+				   json_pack("{s:I}", "value", (json_int_t)json_array_size(rows)));
+	else if (rc == 0)
+		repo_qrs_send_json(q, 200,
+				   one ? json_incref(json_array_get(rows, 0)) : json_incref(rows));
+	json_decref(rows);
+	return rc;
+}
+
 static int status(struct qrs *q, bool full, bool count)
 {
 	if (http_req_query(q->req, "filter"))
@@ -171,18 +185,7 @@ static int status(struct qrs *q, bool full, bool count)
 	int rc = repo_qrs_begin(q, &c, false);
 	if (rc == 0)
 		rc = repo_qrs_end(q, c, db_exec(c, sql, NULL, status_row, &sc, NULL, &q->err));
-	if (rc) {
-		json_decref(sc.arr);
-		return rc;
-	}
-	if (count) {
-		json_t *o = json_pack("{s:I}", "value", (json_int_t)json_array_size(sc.arr));
-		json_decref(sc.arr);
-		repo_qrs_send_json(q, 200, o);
-	} else {
-		repo_qrs_send_json(q, 200, sc.arr);
-	}
-	return 0;
+	return send_rows(q, rc, sc.arr, count, false);
 }
 
 int repo_api_status_list(struct qrs *q)
@@ -285,21 +288,7 @@ static int proxies(struct qrs *q, bool full, bool count, const char *id)
 	json_decref(pc.vproxies);
 	if (rc == 0 && id && json_array_size(pc.arr) == 0)
 		rc = err_set(&q->err, ERR_NOT_FOUND, "no proxy service %s", id);
-	if (rc) {
-		json_decref(pc.arr);
-		return rc;
-	}
-	if (count) {
-		json_t *o = json_pack("{s:I}", "value", (json_int_t)json_array_size(pc.arr));
-		json_decref(pc.arr);
-		repo_qrs_send_json(q, 200, o);
-	} else if (id) {
-		repo_qrs_send_json(q, 200, json_incref(json_array_get(pc.arr, 0)));
-		json_decref(pc.arr);
-	} else {
-		repo_qrs_send_json(q, 200, pc.arr);
-	}
-	return 0;
+	return send_rows(q, rc, pc.arr, count, id != NULL);
 }
 
 int repo_api_proxy_list(struct qrs *q)

@@ -299,7 +299,7 @@ static int fn_text(struct eval *ev, struct expr *x, const struct val *v, struct 
 	return 0;
 }
 
-enum { OP_NUM, OP_NUM_INTERPRET };
+enum { OP_NUM, OP_NUM_INTERPRET, OP_MONEY_INTERPRET };
 
 /* Num and Num#: the number; Num# keeps the text it was read from. */
 const char *script_text_arg(struct eval *ev, const struct expr *x, const struct val *v, int i)
@@ -307,20 +307,72 @@ const char *script_text_arg(struct eval *ev, const struct expr *x, const struct 
 	return i < x->n_args && !v[i].null ? script_tx(ev, &v[i]) : NULL;
 }
 
+/* A number written with separators `dec` and `thou` and what a format puts around it (the
+ * characters of `fmt`, a currency sign, a percent sign, spaces): the digits, a decimal
+ * separator, a sign or brackets for a negative, an exponent; false for anything else. */
+static bool read_formatted(const char *text, const char *fmt, const char *dec, const char *thou,
+			   double *out)
+{
+	char clean[128];
+	size_t n = 0, dl = dec ? strlen(dec) : 0, tl = thou ? strlen(thou) : 0;
+	bool neg = false, digits = false, pct = false;
+	for (const char *p = text; *p;) {
+		if (dl && strncmp(p, dec, dl) == 0) {
+			if (n + 1 >= sizeof(clean))
+				return false;
+			clean[n++] = '.';
+			p += dl;
+		} else if (tl && strncmp(p, thou, tl) == 0) {
+			p += tl;
+		} else if (isdigit((unsigned char)*p) ||
+			   ((*p == 'e' || *p == 'E') && digits && isdigit((unsigned char)p[1]))) {
+			if (n + 1 >= sizeof(clean))
+				return false;
+			digits |= isdigit((unsigned char)*p) != 0;
+			clean[n++] = *p++;
+		} else {
+			unsigned char c = (unsigned char)*p;
+			if (!strchr(" %+-()$", c) && c < 0x80 && !(fmt && strchr(fmt, c)))
+				return false;
+			neg |= (*p == '-' && !digits) || *p == '(';
+			pct |= *p == '%';
+			if (*p == '-' && n && (clean[n - 1] == 'e' || clean[n - 1] == 'E'))
+				clean[n++] = '-';
+			p++;
+		}
+	}
+	clean[n] = '\0';
+	char *end;
+	double d = digits ? strtod(clean, &end) : 0;
+	if (!digits || *end)
+		return false;
+	*out = (neg ? -d : d) / (pct ? 100 : 1);
+	return true;
+}
+
 /* Num(x[, format[, decimal separator[, thousands separator]]]): x with the text the
- * format code writes (none, or one without digits: x as it is). Num# reads a text. */
+ * format code writes (none, or one without digits: x as it is). Num# reads a text, and
+ * Money# a text written as money (the separators MoneyDecimalSep and MoneyThousandSep),
+ * each keeping the text it read. */
 static int fn_num(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
 	double a = 0;
-	*out = script_val_number(&v[0], &a) ? script_num(a) : NUL;
-	if (x->fn->op == OP_NUM_INTERPRET && !out->null && v[0].text)
-		out->text = v[0].text;
+	bool money = x->fn->op == OP_MONEY_INTERPRET;
 	const char *fmt = script_text_arg(ev, x, v, 1), *dec = script_text_arg(ev, x, v, 2),
 		   *thou = script_text_arg(ev, x, v, 3);
 	if (!dec && ev->variable) /* the separators: given, else the script's, else . and , */
-		dec = ev->variable(ev->ctx, "DecimalSep");
+		dec = ev->variable(ev->ctx, money ? "MoneyDecimalSep" : "DecimalSep");
 	if (!thou && ev->variable)
-		thou = ev->variable(ev->ctx, "ThousandSep");
+		thou = ev->variable(ev->ctx, money ? "MoneyThousandSep" : "ThousandSep");
+	if (money && !fmt && ev->variable)
+		fmt = ev->variable(ev->ctx, "MoneyFormat");
+	bool is_num = script_val_number(&v[0], &a);
+	if (!is_num && x->fn->op != OP_NUM && !v[0].null)
+		is_num = read_formatted(script_tx(ev, &v[0]), fmt, dec ? dec : ".",
+					thou ? thou : ",", &a);
+	*out = is_num ? script_num(a) : NUL;
+	if (x->fn->op != OP_NUM && !out->null && v[0].text)
+		out->text = v[0].text;
 	char text[256];
 	if (x->fn->op == OP_NUM && !out->null && fmt &&
 	    data_num_format(a, fmt, dec ? dec : ".", thou ? thou : ",", text, sizeof(text)) == 0)
@@ -631,6 +683,7 @@ static const struct script_func functions[] = {
     SCALAR("Text", 1, 1, fn_text, 0),
     SCALAR("Num", 1, 4, fn_num, OP_NUM),
     SCALAR("Num#", 1, 4, fn_num, OP_NUM_INTERPRET),
+    SCALAR("Money#", 1, 4, fn_num, OP_MONEY_INTERPRET),
     SCALAR("Dual", 2, 2, fn_dual, 0),
     SCALAR("Len", 1, 1, fn_len, 0),
     SCALAR("Upper", 1, 1, fn_case, OP_UPPER),
@@ -688,6 +741,7 @@ static const struct {
     {script_file_functions, &script_n_file_functions},
     {script_stats_functions, &script_n_stats_functions},
     {script_num_functions, &script_n_num_functions},
+    {script_cash_functions, &script_n_cash_functions},
     {script_field_functions, &script_n_field_functions},
     {script_json_functions, &script_n_json_functions},
     {script_text_functions, &script_n_text_functions},

@@ -485,10 +485,63 @@ static int fn_rate(struct eval *ev, struct expr *x, const struct val *v, struct 
 	return 0;
 }
 
+/* The standard normal distribution's cumulative function. */
+static double normal_cdf(double z)
+{
+	return 0.5 * erfc(-z / sqrt(2.0));
+}
+
+/* BlackAndSchole(strike, time_left, underlying_price, vol, risk_free_rate, type): the
+ * Black-Scholes value of a European option; type 'c', 'call' or a number other than 0 for
+ * a call, 'p', 'put' or 0 for a put. */
+static int fn_black_scholes(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)x;
+	double a[5];
+	*out = script_null();
+	for (int i = 0; i < 5; i++)
+		if (!script_val_number(&v[i], &a[i]))
+			return 0;
+	double k = a[0], t = a[1], s = a[2], vol = a[3], r = a[4], type;
+	bool call;
+	if (script_val_number(&v[5], &type)) {
+		call = type != 0;
+	} else if (!v[5].null) {
+		const char *w = script_tx(ev, &v[5]);
+		if (str_ieq(w, "c") || str_ieq(w, "call"))
+			call = true;
+		else if (str_ieq(w, "p") || str_ieq(w, "put"))
+			call = false;
+		else
+			return 0;
+	} else {
+		return 0;
+	}
+	if (k <= 0 || t <= 0 || s <= 0 || vol <= 0)
+		return 0;
+	double d1 = (log(s / k) + (r + vol * vol / 2) * t) / (vol * sqrt(t)),
+	       d2 = d1 - vol * sqrt(t);
+	double disc = k * exp(-r * t);
+	*out = script_num(call ? s * normal_cdf(d1) - disc * normal_cdf(d2)
+			       : disc * normal_cdf(-d2) - s * normal_cdf(-d1));
+	return 0;
+}
+
+/* StateName(): the state the expression is evaluated in; Fathom has no alternate states,
+ * so it is always the default state, "$". */
+static int fn_state_name(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev, (void)x, (void)v;
+	*out = script_text("$");
+	return 0;
+}
+
 const struct script_func script_num_functions[] = {
     SCALAR("RangeNPV", 2, 16, fn_npv, 0),
     SCALAR("RangeIRR", 1, 16, fn_npv, 1),
     SCALAR("Rate", 3, 5, fn_rate, 0),
+    SCALAR("BlackAndSchole", 6, 6, fn_black_scholes, 0),
+    SCALAR("StateName", 0, 0, fn_state_name, 0),
     SCALAR("HSL", 3, 3, fn_colours, OP_HSL),
     SCALAR("ColorMix1", 3, 3, fn_colours, OP_MIX1),
     SCALAR("ColorMix2", 3, 4, fn_colours, OP_MIX2),

@@ -1,5 +1,5 @@
 /* fn_stats.c: the statistical aggregations: Median, Fractile, Mode, Stdev, Sterr, Skew,
- * Kurtosis, Correl,
+ * Kurtosis, Correl, the LINEST family and STEYX,
  * FirstSortedValue, FirstValue and LastValue (in a LOAD's order), NullCount, NumericCount,
  * TextCount and MissingCount. Each goes over the rows of the current group as Sum does
  * (script_aggr_enter: GROUP BY in a LOAD, a chart's dimension value, a set). */
@@ -184,6 +184,94 @@ static int fn_correl(struct eval *ev, struct expr *x, const struct val *v, struc
 	return rc;
 }
 
+/* The LINEST family and STEYX: a least-squares line y = mx + b through the group's pairs
+ * where both are numbers. With y0 the line passes through (0, y0), with y0 and x0 through
+ * (x0, y0): one parameter fitted (n - 1 degrees of freedom, the sums of squares taken about
+ * y0) instead of two (n - 2, about the mean), as Excel's LINEST with const FALSE. */
+enum { LN_B, LN_DF, LN_F, LN_M, LN_R2, LN_SEB, LN_SEM, LN_SEY, LN_SSREG, LN_SSRESID };
+
+static struct val linest(int op, const double *px, const double *py, int64_t n, int fixed,
+			 double x0, double y0)
+{
+	bool forced = fixed > 0;
+	double dn = (double)n, mx = x0, my = y0;
+	if (n < (fixed == 2 ? 1 : 2))
+		return script_null();
+	if (!forced) {
+		mx = my = 0;
+		for (int64_t i = 0; i < n; i++)
+			mx += px[i] / dn, my += py[i] / dn;
+	}
+	double sxx = 0, sxy = 0, syy = 0;
+	for (int64_t i = 0; i < n; i++) {
+		double u = px[i] - mx, w = py[i] - my;
+		sxx += u * u, sxy += u * w, syy += w * w;
+	}
+	if (sxx == 0)
+		return script_null();
+	double m = sxy / sxx, b = my - m * mx, resid = 0;
+	for (int64_t i = 0; i < n; i++) {
+		double e = py[i] - (m * px[i] + b);
+		resid += e * e;
+	}
+	double df = dn - (forced ? 1 : 2), reg = syy - resid;
+	double sey = df > 0 ? sqrt(resid / df) : NAN, sem = sey / sqrt(sxx);
+	double seb = forced ? fabs(x0) * sem : sey * sqrt(1 / dn + mx * mx / sxx);
+	double v;
+	switch (op) {
+	case LN_B: v = b; break;
+	case LN_M: v = m; break;
+	case LN_DF: v = df; break;
+	case LN_R2: v = syy > 0 ? reg / syy : NAN; break;
+	case LN_F: v = df > 0 && resid > 0 ? reg / (resid / df) : NAN; break;
+	case LN_SEB: v = seb; break;
+	case LN_SEM: v = sem; break;
+	case LN_SEY: v = sey; break;
+	case LN_SSREG: v = reg; break;
+	default: v = resid; break;
+	}
+	return isfinite(v) ? script_num(v) : script_null();
+}
+
+/* LINEST_*(y, x[, y0[, x0]]) and STEYX(y, x) (LINEST_SEY's line): y0 and x0 are taken
+ * once, before the rows. */
+static int fn_linest(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)v;
+	double fixed[2] = {0, 0};
+	*out = script_null();
+	for (int i = 2; i < x->n_args; i++) {
+		struct val c;
+		int rc = script_eval(ev, x->args[i], &c);
+		if (rc || !script_val_number(&c, &fixed[i - 2]))
+			return rc;
+	}
+	int64_t saved;
+	int rc = script_aggr_enter(ev, x, &saved);
+	if (rc)
+		return rc;
+	double *px = malloc(sizeof(double) * (size_t)(ev->n_group + 1));
+	double *py = malloc(sizeof(double) * (size_t)(ev->n_group + 1));
+	int64_t n = 0;
+	if (!px || !py)
+		rc = err_set(ev->e, ERR_NOMEM, "out of memory");
+	for (int64_t i = 0; rc == 0 && i < ev->n_group; i++) {
+		ev->set_row(ev->ctx, i);
+		struct val a, b;
+		if ((rc = script_eval(ev, x->args[0], &a)) ||
+		    (rc = script_eval(ev, x->args[1], &b)))
+			break;
+		if (script_val_number(&a, &py[n]) && script_val_number(&b, &px[n]))
+			n++;
+	}
+	script_aggr_leave(ev, x, saved);
+	if (rc == 0)
+		*out = linest(x->fn->op, px, py, n, x->n_args - 2, fixed[1], fixed[0]);
+	free(px);
+	free(py);
+	return rc;
+}
+
 static struct val result(struct eval *ev, struct expr *x, const struct val *extra, int op,
 			 struct item *it, int64_t n, int64_t nulls, int64_t texts)
 {
@@ -311,6 +399,11 @@ static int fn_range_correl(struct eval *ev, struct expr *x, const struct val *v,
 		name, lo, hi, SCRIPT_FN_AGGR, fn_stats, op, true                                   \
 	}
 
+#define LINEST(name, op)                                                                           \
+	{                                                                                          \
+		name, 2, 4, SCRIPT_FN_AGGR, fn_linest, op, true                                    \
+	}
+
 const struct script_func script_stats_functions[] = {
     STAT("Median", 1, 1, ST_MEDIAN),
     STAT("Fractile", 2, 2, ST_FRACTILE),
@@ -328,6 +421,17 @@ const struct script_func script_stats_functions[] = {
     STAT("Kurtosis", 1, 1, ST_KURTOSIS),
     STAT("Sterr", 1, 1, ST_STERR),
     {"Correl", 2, 2, SCRIPT_FN_AGGR, fn_correl, ST_CORREL, true},
+    LINEST("LINEST_B", LN_B),
+    LINEST("LINEST_DF", LN_DF),
+    LINEST("LINEST_F", LN_F),
+    LINEST("LINEST_M", LN_M),
+    LINEST("LINEST_R2", LN_R2),
+    LINEST("LINEST_SEB", LN_SEB),
+    LINEST("LINEST_SEM", LN_SEM),
+    LINEST("LINEST_SEY", LN_SEY),
+    LINEST("LINEST_SSREG", LN_SSREG),
+    LINEST("LINEST_SSRESID", LN_SSRESID),
+    {"STEYX", 2, 2, SCRIPT_FN_AGGR, fn_linest, LN_SEY, true},
     SCALAR("RangeFractileExc", 2, 16, fn_range_stats, ST_FRACTILE_EXC),
     SCALAR("RangeCorrel", 2, 16, fn_range_correl, 0),
     SCALAR("RangeSkew", 1, 16, fn_range_stats, ST_SKEW),

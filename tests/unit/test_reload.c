@@ -666,6 +666,20 @@ static void qlik_string_and_range_examples(void **state)
 {
 	(void)state;
 	static const struct example cases[] = {
+	    {"Num#('35,648.31', '#,##0.00', '.', ',') * 1", "35648.31"},
+	    {"Num#('35 648.312', '# ##0.000', '.', ' ') * 1", "35648.312"},
+	    {"Text(Num#('35,648.31', '#,##0.00', '.', ','))", "35,648.31"},
+	    {"IsNull(Num#('12 apples', '#,##0'))", "-1"},
+	    {"Money#('$1,234.50', '$#,##0.00', '.', ',') * 1", "1234.5"},
+	    {"Money#('kr 1 234,50', 'kr # ##0,00', ',', ' ') * 2", "2469"},
+	    {"Money#('($12.50)', '$#,##0.00;($#,##0.00)', '.', ',') * 1", "-12.5"},
+	    {"Text(Money#('$1,234.50', '$#,##0.00', '.', ','))", "$1,234.50"},
+	    {"IsNull(Money#('one dollar', '$#,##0.00'))", "-1"},
+	    {"Round(BlackAndSchole(130, 4, 68.5, 0.4, 0.04, 'call'), 0.001)", "11.245"},
+	    {"Round(BlackAndSchole(130, 4, 68.5, 0.4, 0.04, 'p'), 0.001)", "53.524"},
+	    {"Round(BlackAndSchole(130, 4, 68.5, 0.4, 0.04, 1), 0.001)", "11.245"},
+	    {"IsNull(BlackAndSchole(130, 4, 68.5, 0.4, 0.04, 'swap'))", "-1"},
+	    {"StateName()", "$"},
 	    {"Index('abcdefg', 'cd')", "3"},
 	    {"Index('abcabcabc', 'b', 2)", "5"},
 	    {"Index('abcabcabc', 'b', -2)", "5"},
@@ -1290,6 +1304,74 @@ static void statistics_and_number_functions(void **state)
 
 /* ---- Excel workbooks: a ZIP archive written here, its parts deflated (or stored) */
 
+/* Regression and cash flows, with the values of Qlik's documentation: the linest example's
+ * data (B, DF, F and M as the page gives them; the rest as LINEST in Excel gives them for
+ * the same data), STEYX's example, and the cash flows of the NPV, IRR and XIRR pages. */
+static void regression_and_cash_flows(void **state)
+{
+	(void)state;
+	struct data_set *m = run_ok(
+	    "T1: LOAD *, 1 AS Grp;\nLOAD * INLINE [\nX|Y\n1|0\n2|1\n3|3\n4|8\n5|14\n6|20\n7|0\n"
+	    "8|50\n9|25\n10|60\n11|38\n12|19\n13|26\n14|143\n15|98\n16|27\n17|59\n18|78\n"
+	    "19|158\n20|279\n] (delimiter is '|');\n"
+	    "R1: LOAD Grp, Round(LINEST_B(Y, X), 0.001) AS B, LINEST_DF(Y, X) AS DF, "
+	    "Round(LINEST_F(Y, X), 0.001) AS F, Round(LINEST_M(Y, X), 0.001) AS M, "
+	    "Round(LINEST_R2(Y, X), 0.001) AS R2, Round(LINEST_SEB(Y, X), 0.001) AS SEB, "
+	    "Round(LINEST_SEM(Y, X), 0.001) AS SEM, Round(LINEST_SEY(Y, X), 0.001) AS SEY, "
+	    "Round(LINEST_SSREG(Y, X), 0.001) AS SSREG, "
+	    "Round(LINEST_SSRESID(Y, X), 0.001) AS SSRESID, "
+	    "Round(LINEST_M(Y, X, 1, 1), 0.001) AS MF, Round(LINEST_B(Y, X, 1, 1), 0.001) AS BF, "
+	    "LINEST_DF(Y, X, 1, 1) AS DFF, Round(LINEST_SEB(Y, X, 1, 1), 0.001) AS SEBF, "
+	    "Round(LINEST_M(Y, X, 0), 0.001) AS M0, LINEST_B(Y, X, 0) AS B0, "
+	    "LINEST_SEB(Y, X, 0) AS SEB0 RESIDENT T1 GROUP BY Grp;\n"
+	    "S: LOAD * INLINE [\nKY, KX\n2, 6\n3, 5\n9, 11\n1, 7\n8, 5\n7, 4\n5, 4\nn/a, 9\n];\n"
+	    "S1: LOAD Round(STEYX(KY, KX), 0.000001) AS E, LINEST_M(KY, KY * 0) AS Flat "
+	    "RESIDENT S;\n"
+	    "Cashflow: LOAD 2013 AS Year, * INLINE [\nDate|Discount|Payments\n"
+	    "2013-01-01|0.1|-10000\n2013-03-01|0.1|3000\n2013-10-30|0.1|4200\n"
+	    "2014-02-01|0.2|6800\n] (delimiter is '|');\n"
+	    "C1: LOAD Year, Round(NPV(0.2, Payments), 0.01) AS NPV1, "
+	    "Round(IRR(Payments), 0.0001) AS IRR1, Round(XIRR(Payments, Date), 0.0001) AS XIRR1, "
+	    "Round(XNPV(0.1, Payments, Date), 0.01) AS XNPV1, IRR(Payments * 0 + 1) AS IRR0 "
+	    "RESIDENT Cashflow GROUP BY Year;\n"
+	    "C2: LOAD Round(RangeXIRR(-2500, '2008-01-01', 2750, '2008-09-01'), 0.0001) AS RX, "
+	    "Round(RangeXNPV(0.1, -2500, '2008-01-01', 2750, '2008-09-01'), 0.01) AS RN, "
+	    "RangeXIRR(2500, '2008-01-01', 2750, '2008-09-01') AS RX0, "
+	    "Round(RangeXIRR(-2500, '2008-01-01', 'n/a', '2008-05-01', 2750, '2008-09-01'), "
+	    "0.0001) AS RXT AUTOGENERATE 1;\n");
+	column(m, "R1", "B", "-35.047");
+	column(m, "R1", "DF", "18");
+	column(m, "R1", "F", "20.788");
+	column(m, "R1", "M", "8.605");
+	column(m, "R1", "R2", "0.536");
+	column(m, "R1", "SEB", "22.607");
+	column(m, "R1", "SEM", "1.887");
+	column(m, "R1", "SEY", "48.666");
+	column(m, "R1", "SSREG", "49235.014");
+	column(m, "R1", "SSRESID", "42631.186");
+	/* through (1, 1): one parameter, b follows m */
+	column(m, "R1", "MF", "6.494");
+	column(m, "R1", "BF", "-5.494");
+	column(m, "R1", "DFF", "19");
+	column(m, "R1", "SEBF", "0.997");
+	/* through (0, 0): b is given, so it has no error */
+	column(m, "R1", "M0", "6.04");
+	column(m, "R1", "B0", "0");
+	column(m, "R1", "SEB0", "0");
+	column(m, "S1", "E", "3.305719");
+	column(m, "S1", "Flat", "-");
+	column(m, "C1", "NPV1", "-540.12");
+	column(m, "C1", "IRR1", "0.1634");
+	column(m, "C1", "XIRR1", "0.5385");
+	column(m, "C1", "XNPV1", "2967.63");
+	column(m, "C1", "IRR0", "-");
+	column(m, "C2", "RX", "0.1532");
+	column(m, "C2", "RN", "80.25");
+	column(m, "C2", "RX0", "-");
+	column(m, "C2", "RXT", "0.1532");
+	data_set_free(m);
+}
+
 static void put16(struct buf *b, uint32_t v)
 {
 	unsigned char c[2] = {(unsigned char)v, (unsigned char)(v >> 8)};
@@ -1622,6 +1704,7 @@ int main(void)
 	    cmocka_unit_test(declare_and_derive),
 	    cmocka_unit_test(field_rules_and_other_statements),
 	    cmocka_unit_test(statistics_and_number_functions),
+	    cmocka_unit_test(regression_and_cash_flows),
 	    cmocka_unit_test(excel_workbooks),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
