@@ -83,7 +83,7 @@ done
 
 # 3. Symbol prefixes: what a module's objects export starts with "<module>_". core is the
 # exception: its short nouns are the whole code base's vocabulary, listed here.
-core_words='arena buf conf crash dir err file json log mem metrics path proc sleep str time utf8 uuid'
+core_words='arena buf cal conf crash dir err file json log mem metrics path proc sleep str time tz utf8 uuid'
 objs="$build/CMakeFiles/fathom_lib.dir/src"
 if [ ! -d "$objs" ]; then
 	echo "no objects in $objs: build first (make build), or name the build folder"

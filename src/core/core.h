@@ -352,4 +352,31 @@ void conf_unset(struct conf *c, const char *key);
 /* Writes the file atomically with mode 0640. */
 NODISCARD int conf_save(const struct conf *c, const char *path, struct err *e);
 
+/* ---------------------------------------------------------------- calendar and zones */
+
+int64_t cal_floor_div(int64_t a, int64_t b);
+int64_t cal_days_from_civil(int y, int m, int d);
+void cal_civil_from_days(int64_t days, int *y, int *m, int *d);
+int cal_weekday(int64_t days); /* 0 Sunday .. 6 Saturday */
+int cal_month_days(int y, int m);
+
+struct tz_zone;
+/* Reads zone `name` ("Europe/Paris") from $TZDIR or /usr/share/zoneinfo. ERR_INVALID names
+ * an unknown zone. */
+NODISCARD int tz_load(const char *name, struct tz_zone **out, struct err *e);
+/* Reads a TZif file (version 2 or later) from memory. ERR_INVALID when it is damaged. */
+NODISCARD int tz_parse(const char *name, const void *data, size_t len, struct tz_zone **out,
+		       struct err *e);
+void tz_free(struct tz_zone *tz);
+const char *tz_name(const struct tz_zone *tz);
+/* The offset from UTC (seconds east) at UTC second t, and whether it is daylight time. */
+void tz_offset(const struct tz_zone *tz, int64_t t, int32_t *off, bool *dst);
+
+/* QRS daylightSavingTime: follow the zone, or keep its standard or its daylight offset. */
+enum { TZ_DST_OBSERVE = 0, TZ_DST_PERMANENT_STD = 1, TZ_DST_PERMANENT_DST = 2 };
+int32_t tz_offset_mode(const struct tz_zone *tz, int mode, int64_t t);
+/* The UTC second of wall-clock second `wall` (seconds since 1970 as if the zone were UTC).
+ * A skipped time moves forward by the gap; a repeated one is the earlier instant. */
+int64_t tz_to_utc(const struct tz_zone *tz, int mode, int64_t wall);
+
 #endif

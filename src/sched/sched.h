@@ -14,33 +14,6 @@
 #include "core/core.h"
 #include "db/db.h"
 
-/* ---------------------------------------------------------------- calendar and zones */
-
-int64_t sched_floor_div(int64_t a, int64_t b);
-int64_t sched_days_from_civil(int y, int m, int d);
-void sched_civil_from_days(int64_t days, int *y, int *m, int *d);
-int sched_weekday(int64_t days); /* 0 Sunday .. 6 Saturday */
-int sched_month_days(int y, int m);
-
-struct sched_tz;
-/* Reads zone `name` ("Europe/Paris") from $TZDIR or /usr/share/zoneinfo. ERR_INVALID names
- * an unknown zone. */
-NODISCARD int sched_tz_load(const char *name, struct sched_tz **out, struct err *e);
-/* Reads a TZif file (version 2 or later) from memory. ERR_INVALID when it is damaged. */
-NODISCARD int sched_tz_parse(const char *name, const void *data, size_t len, struct sched_tz **out,
-			     struct err *e);
-void sched_tz_free(struct sched_tz *tz);
-const char *sched_tz_name(const struct sched_tz *tz);
-/* The offset from UTC (seconds east) at UTC second t, and whether it is daylight time. */
-void sched_tz_offset(const struct sched_tz *tz, int64_t t, int32_t *off, bool *dst);
-
-/* QRS daylightSavingTime: follow the zone, or keep its standard or its daylight offset. */
-enum { SCHED_DST_OBSERVE = 0, SCHED_DST_PERMANENT_STD = 1, SCHED_DST_PERMANENT_DST = 2 };
-int32_t sched_tz_offset_mode(const struct sched_tz *tz, int mode, int64_t t);
-/* The UTC second of wall-clock second `wall` (seconds since 1970 as if the zone were UTC).
- * A skipped time moves forward by the gap; a repeated one is the earlier instant. */
-int64_t sched_tz_to_utc(const struct sched_tz *tz, int mode, int64_t wall);
-
 /* ---------------------------------------------------------------- time triggers */
 
 /* A schemaevent's schedule as the API gives it. */
@@ -55,7 +28,7 @@ struct sched_spec_text {
 };
 
 struct sched_spec {
-	struct sched_tz *tz;
+	struct tz_zone *tz;
 	int dst_mode;
 	int64_t start, expiration; /* wall-clock seconds */
 	int64_t step_s;		   /* minutes and hours of the repeat */

@@ -11,50 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---------------------------------------------------------------- the calendar */
-
-int64_t sched_floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-int64_t sched_days_from_civil(int y, int m, int d)
-{
-	int64_t yy = (int64_t)y - (m <= 2);
-	int64_t era = sched_floor_div(yy, 400);
-	int64_t yoe = yy - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-void sched_civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = sched_floor_div(z, 146097);
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-int sched_weekday(int64_t days)
-{
-	return (int)((days % 7 + 11) % 7); /* 1970-01-01 was a Thursday (4) */
-}
-
-int sched_month_days(int y, int m)
-{
-	static const int n[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return m == 2 && leap ? 29 : n[m - 1];
-}
-
 /* ---------------------------------------------------------------- parsing */
 
 /* "*" (NULL list) or a comma list of numbers in [lo, hi] as a bit set. */
@@ -181,8 +137,8 @@ int sched_spec_parse(const struct sched_spec_text *t, struct sched_spec *out, st
 		return err_set(e, ERR_FIELD, "startDate must be a date");
 	if (!t->expiration || time_parse_iso(t->expiration, &exp_ms) != 0)
 		return err_set(e, ERR_FIELD, "expirationDate must be a date");
-	out->start = sched_floor_div(start_ms, 1000);
-	out->expiration = sched_floor_div(exp_ms, 1000);
+	out->start = cal_floor_div(start_ms, 1000);
+	out->expiration = cal_floor_div(exp_ms, 1000);
 	if (out->expiration <= out->start)
 		return err_set(e, ERR_FIELD, "the trigger expires (%s) before it starts (%s)",
 			       t->expiration, t->start);
@@ -196,7 +152,7 @@ int sched_spec_parse(const struct sched_spec_text *t, struct sched_spec *out, st
 		return err_set(e, ERR_FIELD, "incrementOption must be 0 to 5");
 	out->once = t->option == 0 ||
 		    (out->step_s == 0 && out->step_days == 0 && !out->weekdays && !out->monthdays);
-	rc = sched_tz_load(t->time_zone ? t->time_zone : "UTC", &out->tz, e);
+	rc = tz_load(t->time_zone ? t->time_zone : "UTC", &out->tz, e);
 	if (rc)
 		return rc;
 	int64_t first;
@@ -212,7 +168,7 @@ int sched_spec_parse(const struct sched_spec_text *t, struct sched_spec *out, st
 
 void sched_spec_release(struct sched_spec *s)
 {
-	sched_tz_free(s->tz);
+	tz_free(s->tz);
 	s->tz = NULL;
 }
 
@@ -223,7 +179,7 @@ static bool at(const struct sched_spec *s, int64_t wall, int64_t *t)
 {
 	if (wall >= s->expiration)
 		return false;
-	*t = sched_tz_to_utc(s->tz, s->dst_mode, wall);
+	*t = tz_to_utc(s->tz, s->dst_mode, wall);
 	return true;
 }
 
@@ -231,26 +187,26 @@ static bool at(const struct sched_spec *s, int64_t wall, int64_t *t)
  * time of day, from the day of `after` on. */
 static int next_by_day(const struct sched_spec *s, int64_t after, int64_t *out)
 {
-	int64_t tod = s->start - sched_floor_div(s->start, 86400) * 86400;
-	int64_t day0 = sched_floor_div(s->start, 86400);
+	int64_t tod = s->start - cal_floor_div(s->start, 86400) * 86400;
+	int64_t day0 = cal_floor_div(s->start, 86400);
 	/* the local day of `after`, less one for zones ahead of UTC */
-	int64_t from = sched_floor_div(after, 86400) - 1;
+	int64_t from = cal_floor_div(after, 86400) - 1;
 	if (from < day0)
 		from = day0;
 	/* the Monday of the start's week numbers the weeks for "every N weeks" */
-	int64_t week0 = day0 - (sched_weekday(day0) + 6) % 7;
+	int64_t week0 = day0 - (cal_weekday(day0) + 6) % 7;
 	for (int64_t d = from; d < from + 366 * 8; d++) {
 		int64_t wall = d * 86400 + tod, t;
 		if (wall >= s->expiration)
 			return ERR_NOT_FOUND;
 		if (s->weekdays) {
-			if (!(s->weekdays & (1u << sched_weekday(d))) ||
-			    sched_floor_div(d - week0, 7) % s->week_step != 0)
+			if (!(s->weekdays & (1u << cal_weekday(d))) ||
+			    cal_floor_div(d - week0, 7) % s->week_step != 0)
 				continue;
 		}
 		if (s->monthdays) {
 			int y, m, dd;
-			sched_civil_from_days(d, &y, &m, &dd);
+			cal_civil_from_days(d, &y, &m, &dd);
 			if (!(s->monthdays & (1u << dd)))
 				continue;
 		}
@@ -264,7 +220,7 @@ static int next_by_day(const struct sched_spec *s, int64_t after, int64_t *out)
 
 int sched_next_fire(const struct sched_spec *s, int64_t after_ms, int64_t *out_ms)
 {
-	int64_t after = sched_floor_div(after_ms, 1000), t;
+	int64_t after = cal_floor_div(after_ms, 1000), t;
 	int rc = ERR_NOT_FOUND;
 	if (s->weekdays || s->monthdays) {
 		rc = next_by_day(s, after, &t);
@@ -273,17 +229,17 @@ int sched_next_fire(const struct sched_spec *s, int64_t after_ms, int64_t *out_m
 			rc = 0;
 	} else if (s->step_days == 0) {
 		/* minutes and hours: a plain duration from the start */
-		int64_t t0 = sched_tz_to_utc(s->tz, s->dst_mode, s->start);
-		int64_t k = after < t0 ? 0 : sched_floor_div(after - t0, s->step_s) + 1;
+		int64_t t0 = tz_to_utc(s->tz, s->dst_mode, s->start);
+		int64_t k = after < t0 ? 0 : cal_floor_div(after - t0, s->step_s) + 1;
 		t = t0 + k * s->step_s;
-		int32_t off = sched_tz_offset_mode(s->tz, s->dst_mode, t);
+		int32_t off = tz_offset_mode(s->tz, s->dst_mode, t);
 		if (t + off < s->expiration)
 			rc = 0;
 	} else {
 		/* days and weeks: the same wall-clock time, step after step */
 		int64_t step = s->step_days * 86400 + s->step_s;
 		int64_t k =
-		    after < s->start - 86400 ? 0 : sched_floor_div(after - s->start, step) - 1;
+		    after < s->start - 86400 ? 0 : cal_floor_div(after - s->start, step) - 1;
 		if (k < 0)
 			k = 0;
 		for (int i = 0; i < 4; i++, k++)

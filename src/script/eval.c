@@ -742,6 +742,7 @@ static const struct {
     {script_stats_functions, &script_n_stats_functions},
     {script_num_functions, &script_n_num_functions},
     {script_cash_functions, &script_n_cash_functions},
+    {script_zone_functions, &script_n_zone_functions},
     {script_field_functions, &script_n_field_functions},
     {script_json_functions, &script_n_json_functions},
     {script_text_functions, &script_n_text_functions},

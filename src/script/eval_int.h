@@ -74,6 +74,9 @@ extern const struct script_func script_stats_functions[];
 extern const size_t script_n_stats_functions;
 extern const struct script_func script_num_functions[];
 extern const size_t script_n_num_functions;
+/* ConvertToLocalTime and LocalTime (fn_zone.c). */
+extern const struct script_func script_zone_functions[];
+extern const size_t script_n_zone_functions;
 /* NPV, IRR, XNPV, XIRR, RangeXNPV, RangeXIRR (fn_cash.c). */
 extern const struct script_func script_cash_functions[];
 extern const size_t script_n_cash_functions;

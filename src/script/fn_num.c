@@ -241,9 +241,9 @@ static int fn_age(struct eval *ev, struct expr *x, const struct val *v, struct v
 	return 0;
 }
 
-enum { OP_LOCAL, OP_UTC, OP_TZ };
+enum { OP_UTC, OP_TZ };
 
-/* LocalTime() (the node's time), GMT() and UTC() (the time in UTC), TimeZone() (the node's
+/* GMT() and UTC() (the time in UTC), TimeZone() (the node's
  * zone, as the system names it). */
 static int fn_clock(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
@@ -256,9 +256,7 @@ static int fn_clock(struct eval *ev, struct expr *x, const struct val *v, struct
 		*out = script_text(arena_strdup(ev->a, tm.tm_zone ? tm.tm_zone : "UTC"));
 		return 0;
 	}
-	double t = x->fn->op == OP_LOCAL ? script_local_serial(ts.tv_sec, ts.tv_nsec / 1000000)
-					 : (double)ts.tv_sec / 86400.0 + 25569.0 +
-					       (double)(ts.tv_nsec / 1000000) / 8.64e7;
+	double t = (double)ts.tv_sec / 86400.0 + 25569.0 + (double)(ts.tv_nsec / 1000000) / 8.64e7;
 	*out = script_timestamp(ev, t);
 	return 0;
 }
@@ -584,7 +582,6 @@ const struct script_func script_num_functions[] = {
     SCALAR("Ord", 1, 1, fn_ord, 0),
     SCALAR("ApplyCodepage", 2, 2, fn_codepage, 0),
     SCALAR("Age", 2, 2, fn_age, 0),
-    SCALAR("LocalTime", 0, 2, fn_clock, OP_LOCAL),
     SCALAR("GMT", 0, 0, fn_clock, OP_UTC),
     SCALAR("UTC", 0, 0, fn_clock, OP_UTC),
     SCALAR("TimeZone", 0, 0, fn_clock, OP_TZ),

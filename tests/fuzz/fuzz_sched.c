@@ -16,8 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct err e;
 	err_init(&e);
 	if (data[0] & 1) {
-		struct sched_tz *tz = NULL;
-		int rc = sched_tz_parse("fuzz", data + 1, size - 1, &tz, &e);
+		struct tz_zone *tz = NULL;
+		int rc = tz_parse("fuzz", data + 1, size - 1, &tz, &e);
 		if (rc != 0 && (rc != ERR_INVALID || tz || !e.message[0]))
 			abort();
 		if (tz) {
@@ -26,13 +26,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
 				int32_t off;
 				bool dst;
-				sched_tz_offset(tz, at[i], &off, &dst);
+				tz_offset(tz, at[i], &off, &dst);
 				if (off < -26 * 3600 || off > 26 * 3600)
 					abort();
-				(void)sched_tz_to_utc(tz, data[0] >> 1 & 3 ? 1 : 0, at[i]);
+				(void)tz_to_utc(tz, data[0] >> 1 & 3 ? 1 : 0, at[i]);
 			}
 		}
-		sched_tz_free(tz);
+		tz_free(tz);
 		return 0;
 	}
 	char *text = malloc(size);

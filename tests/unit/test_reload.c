@@ -564,6 +564,20 @@ static void qlik_date_examples(void **state)
 {
 	(void)state;
 	static const struct example cases[] = {
+	    {"ConvertToLocalTime('2007-11-10 23:59:00', 'Paris')", "11/11/2007 00:59:00"},
+	    {"ConvertToLocalTime('2007-07-10 23:59:00', 'Paris')", "07/11/2007 01:59:00"},
+	    {"ConvertToLocalTime('2007-07-10 23:59:00', 'Paris', 1)", "07/11/2007 00:59:00"},
+	    {"ConvertToLocalTime('2007-11-10 23:59:00', 'GMT-05:00')", "11/10/2007 18:59:00"},
+	    {"ConvertToLocalTime('2007-11-10 23:59:00', 'New York')", "11/10/2007 18:59:00"},
+	    {"ConvertToLocalTime('2007-07-10 23:59:00', 'Eastern Time (US & Canada)')",
+	     "07/10/2007 19:59:00"},
+	    {"ConvertToLocalTime('2007-11-10 23:59:00', 'Mumbai')", "11/11/2007 05:29:00"},
+	    {"ConvertToLocalTime('2007-11-10 23:59:00', 'Asia/Kathmandu')", "11/11/2007 05:44:00"},
+	    {"ConvertToLocalTime('2007-11-10 23:59:00')", "11/10/2007 23:59:00"},
+	    {"ConvertToLocalTime('2007-11-10 23:59:00', 'GMT-04:27')", "-"},
+	    {"ConvertToLocalTime('2007-11-10 23:59:00', 'Atlantis')", "-"},
+	    {"Round((LocalTime('UTC') - UTC()) * 1440)", "0"},
+	    {"Round((LocalTime('GMT+02:00') - UTC()) * 24)", "2"},
 	    {"MonthStart('02/19/2012')", "02/01/2012"},
 	    {"MonthStart('02/19/2001', -1)", "01/01/2001"},
 	    {"MonthEnd('02/19/2001')", "02/28/2001"},

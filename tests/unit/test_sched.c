@@ -24,65 +24,65 @@ static void assert_iso(int64_t v, const char *want)
 	assert_string_equal(got, want);
 }
 
-static struct sched_tz *zone(const char *name)
+static struct tz_zone *zone(const char *name)
 {
-	struct sched_tz *tz = NULL;
+	struct tz_zone *tz = NULL;
 	struct err e;
 	err_init(&e);
-	assert_int_equal(sched_tz_load(name, &tz, &e), 0);
+	assert_int_equal(tz_load(name, &tz, &e), 0);
 	return tz;
 }
 
 static void offsets(void **state)
 {
 	(void)state;
-	struct sched_tz *paris = zone("Europe/Paris"), *ny = zone("America/New_York");
+	struct tz_zone *paris = zone("Europe/Paris"), *ny = zone("America/New_York");
 	int32_t off;
 	bool dst;
-	sched_tz_offset(paris, ms("2026-07-01T00:00:00.000Z") / 1000, &off, &dst);
+	tz_offset(paris, ms("2026-07-01T00:00:00.000Z") / 1000, &off, &dst);
 	assert_int_equal(off, 7200);
 	assert_true(dst);
-	sched_tz_offset(paris, ms("2026-01-15T00:00:00.000Z") / 1000, &off, &dst);
+	tz_offset(paris, ms("2026-01-15T00:00:00.000Z") / 1000, &off, &dst);
 	assert_int_equal(off, 3600);
 	assert_false(dst);
 	/* past the table (2037): the footer's rule, CET-1CEST,M3.5.0,M10.5.0/3 */
-	sched_tz_offset(paris, ms("2050-07-01T00:00:00.000Z") / 1000, &off, &dst);
+	tz_offset(paris, ms("2050-07-01T00:00:00.000Z") / 1000, &off, &dst);
 	assert_int_equal(off, 7200);
-	sched_tz_offset(paris, ms("2050-12-01T00:00:00.000Z") / 1000, &off, &dst);
+	tz_offset(paris, ms("2050-12-01T00:00:00.000Z") / 1000, &off, &dst);
 	assert_int_equal(off, 3600);
 	/* 2050-03-27 is the last Sunday of March: CEST from 01:00 UTC */
-	sched_tz_offset(paris, ms("2050-03-27T00:59:59.000Z") / 1000, &off, &dst);
+	tz_offset(paris, ms("2050-03-27T00:59:59.000Z") / 1000, &off, &dst);
 	assert_int_equal(off, 3600);
-	sched_tz_offset(paris, ms("2050-03-27T01:00:00.000Z") / 1000, &off, &dst);
+	tz_offset(paris, ms("2050-03-27T01:00:00.000Z") / 1000, &off, &dst);
 	assert_int_equal(off, 7200);
-	sched_tz_offset(ny, ms("2045-07-04T12:00:00.000Z") / 1000, &off, &dst);
+	tz_offset(ny, ms("2045-07-04T12:00:00.000Z") / 1000, &off, &dst);
 	assert_int_equal(off, -4 * 3600);
-	sched_tz_offset(ny, ms("2045-01-04T12:00:00.000Z") / 1000, &off, &dst);
+	tz_offset(ny, ms("2045-01-04T12:00:00.000Z") / 1000, &off, &dst);
 	assert_int_equal(off, -5 * 3600);
 	/* permanent standard and daylight time keep one offset all year */
-	assert_int_equal(sched_tz_offset_mode(paris, SCHED_DST_PERMANENT_STD,
-					      ms("2026-07-01T00:00:00.000Z") / 1000),
-			 3600);
-	assert_int_equal(sched_tz_offset_mode(paris, SCHED_DST_PERMANENT_DST,
-					      ms("2026-01-15T00:00:00.000Z") / 1000),
-			 7200);
-	sched_tz_free(paris);
-	sched_tz_free(ny);
+	assert_int_equal(
+	    tz_offset_mode(paris, TZ_DST_PERMANENT_STD, ms("2026-07-01T00:00:00.000Z") / 1000),
+	    3600);
+	assert_int_equal(
+	    tz_offset_mode(paris, TZ_DST_PERMANENT_DST, ms("2026-01-15T00:00:00.000Z") / 1000),
+	    7200);
+	tz_free(paris);
+	tz_free(ny);
 }
 
 static void skipped_and_repeated_times(void **state)
 {
 	(void)state;
-	struct sched_tz *paris = zone("Europe/Paris");
+	struct tz_zone *paris = zone("Europe/Paris");
 	/* 2026-03-29 02:30 does not exist in Paris: as far past the gap, 03:30 CEST */
-	int64_t t = sched_tz_to_utc(paris, 0, ms("2026-03-29T02:30:00.000Z") / 1000);
+	int64_t t = tz_to_utc(paris, 0, ms("2026-03-29T02:30:00.000Z") / 1000);
 	assert_iso(t * 1000, "2026-03-29T01:30:00.000Z");
 	/* 2026-10-25 02:30 happens twice: the first, still CEST */
-	t = sched_tz_to_utc(paris, 0, ms("2026-10-25T02:30:00.000Z") / 1000);
+	t = tz_to_utc(paris, 0, ms("2026-10-25T02:30:00.000Z") / 1000);
 	assert_iso(t * 1000, "2026-10-25T00:30:00.000Z");
-	t = sched_tz_to_utc(paris, 0, ms("2026-07-01T12:00:00.000Z") / 1000);
+	t = tz_to_utc(paris, 0, ms("2026-07-01T12:00:00.000Z") / 1000);
 	assert_iso(t * 1000, "2026-07-01T10:00:00.000Z");
-	sched_tz_free(paris);
+	tz_free(paris);
 }
 
 struct fires {
@@ -307,20 +307,20 @@ static void damaged_zone_files(void **state)
 	/* every cut-off prefix and a few flipped bytes give an error or a zone, never a
 	 * crash (the fuzzer goes further) */
 	for (size_t n = 0; n < len; n += 7) {
-		struct sched_tz *tz = NULL;
+		struct tz_zone *tz = NULL;
 		err_init(&e);
-		int rc = sched_tz_parse("cut", data, n, &tz, &e);
+		int rc = tz_parse("cut", data, n, &tz, &e);
 		assert_true(rc == 0 || rc == ERR_INVALID);
 		if (rc == 0) {
 			int32_t off;
 			bool dst;
-			sched_tz_offset(tz, 2000000000, &off, &dst);
+			tz_offset(tz, 2000000000, &off, &dst);
 		}
-		sched_tz_free(tz);
+		tz_free(tz);
 	}
-	struct sched_tz *tz = NULL;
+	struct tz_zone *tz = NULL;
 	err_init(&e);
-	assert_int_equal(sched_tz_parse("bad", "TZif1", 5, &tz, &e), ERR_INVALID);
+	assert_int_equal(tz_parse("bad", "TZif1", 5, &tz, &e), ERR_INVALID);
 	assert_null(tz);
 	free(data);
 }

@@ -1,13 +1,57 @@
-/* tz.c: IANA time zones read from their TZif files (RFC 8536), versions 2 and later: the
- * 64-bit transition table, then the POSIX TZ rule of the footer for instants past the last
- * transition. Reading the files ourselves keeps time zones out of the process environment
- * (setenv("TZ") races with every thread that reads the environment). */
-#include "sched/sched.h"
+/* tz.c: the proleptic Gregorian calendar, and IANA time zones read from their TZif files (RFC
+ * 8536), versions 2 and later: the 64-bit transition table, then the POSIX TZ rule of the footer
+ * for instants past the last transition. Reading the files ourselves keeps time zones out of the
+ * process environment (setenv("TZ") races with every thread that reads the environment). */
+#include "core/core.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---------------------------------------------------------------- the calendar */
+
+int64_t cal_floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
+int64_t cal_days_from_civil(int y, int m, int d)
+{
+	int64_t yy = (int64_t)y - (m <= 2);
+	int64_t era = cal_floor_div(yy, 400);
+	int64_t yoe = yy - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+void cal_civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = cal_floor_div(z, 146097);
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+int cal_weekday(int64_t days)
+{
+	return (int)((days % 7 + 11) % 7); /* 1970-01-01 was a Thursday (4) */
+}
+
+int cal_month_days(int y, int m)
+{
+	static const int n[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : n[m - 1];
+}
 
 struct tz_type {
 	int32_t off;
@@ -21,7 +65,7 @@ struct rule_date {
 	int32_t secs;
 };
 
-struct sched_tz {
+struct tz_zone {
 	char name[64];
 	int64_t *times; /* transitions, ascending */
 	uint8_t *idx;	/* the type from each transition on */
@@ -135,7 +179,7 @@ static const char *rule_date(const char *s, struct rule_date *d)
 	return s;
 }
 
-static void parse_rule(struct sched_tz *tz, const char *s)
+static void parse_rule(struct tz_zone *tz, const char *s)
 {
 	int32_t off;
 	if (!(s = rule_name(s)) || !(s = rule_hms(s, &off)) || off < -26 * 3600 || off > 26 * 3600)
@@ -162,8 +206,7 @@ static void parse_rule(struct sched_tz *tz, const char *s)
 
 /* ---------------------------------------------------------------- loading */
 
-int sched_tz_parse(const char *name, const void *data, size_t len, struct sched_tz **out,
-		   struct err *e)
+int tz_parse(const char *name, const void *data, size_t len, struct tz_zone **out, struct err *e)
 {
 	*out = NULL;
 	const uint8_t *p = data;
@@ -176,7 +219,7 @@ int sched_tz_parse(const char *name, const void *data, size_t len, struct sched_
 	    44 + data_len(&h2, 8) > len - skip)
 		return err_set(e, ERR_INVALID, "time zone %s: the TZif file is damaged", name);
 	const uint8_t *q = p + skip + 44;
-	struct sched_tz *tz = calloc(1, sizeof(*tz));
+	struct tz_zone *tz = calloc(1, sizeof(*tz));
 	if (!tz)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	str_copy(tz->name, name, sizeof(tz->name));
@@ -186,13 +229,13 @@ int sched_tz_parse(const char *name, const void *data, size_t len, struct sched_
 	tz->idx = calloc(h2.time + 1, 1);
 	tz->types = calloc(h2.type, sizeof(struct tz_type));
 	if (!tz->times || !tz->idx || !tz->types) {
-		sched_tz_free(tz);
+		tz_free(tz);
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
 	for (uint32_t i = 0; i < h2.time; i++) {
 		tz->times[i] = be64(q + 8 * i);
 		if (i && tz->times[i] <= tz->times[i - 1]) {
-			sched_tz_free(tz);
+			tz_free(tz);
 			return err_set(e, ERR_INVALID, "time zone %s: transitions out of order",
 				       name);
 		}
@@ -200,7 +243,7 @@ int sched_tz_parse(const char *name, const void *data, size_t len, struct sched_
 	q += 8 * h2.time;
 	for (uint32_t i = 0; i < h2.time; i++) {
 		if (q[i] >= h2.type) {
-			sched_tz_free(tz);
+			tz_free(tz);
 			return err_set(e, ERR_INVALID, "time zone %s: the TZif file is damaged",
 				       name);
 		}
@@ -211,7 +254,7 @@ int sched_tz_parse(const char *name, const void *data, size_t len, struct sched_
 	for (uint32_t i = 0; i < h2.type; i++) {
 		int32_t off = (int32_t)be32(q + 6 * i);
 		if (off < -26 * 3600 || off > 26 * 3600) {
-			sched_tz_free(tz);
+			tz_free(tz);
 			return err_set(e, ERR_INVALID, "time zone %s: an offset out of range",
 				       name);
 		}
@@ -237,7 +280,7 @@ int sched_tz_parse(const char *name, const void *data, size_t len, struct sched_
 	return 0;
 }
 
-int sched_tz_load(const char *name, struct sched_tz **out, struct err *e)
+int tz_load(const char *name, struct tz_zone **out, struct err *e)
 {
 	*out = NULL;
 	/* a name is letters, digits, '/', '_', '-', '+'; no "..", no leading '/' */
@@ -258,12 +301,12 @@ int sched_tz_load(const char *name, struct sched_tz **out, struct err *e)
 		err_hint(e, "use an IANA name such as UTC, Europe/Paris or America/New_York");
 		return ERR_INVALID;
 	}
-	int rc = sched_tz_parse(name, data, len, out, e);
+	int rc = tz_parse(name, data, len, out, e);
 	free(data);
 	return rc;
 }
 
-void sched_tz_free(struct sched_tz *tz)
+void tz_free(struct tz_zone *tz)
 {
 	if (!tz)
 		return;
@@ -273,7 +316,7 @@ void sched_tz_free(struct sched_tz *tz)
 	free(tz);
 }
 
-const char *sched_tz_name(const struct sched_tz *tz)
+const char *tz_name(const struct tz_zone *tz)
 {
 	return tz->name;
 }
@@ -284,16 +327,16 @@ const char *sched_tz_name(const struct sched_tz *tz)
  * offset `off`. */
 static int64_t rule_instant(const struct rule_date *d, int year, int32_t off)
 {
-	int64_t first = sched_days_from_civil(year, d->month, 1);
-	int wd1 = sched_weekday(first);
+	int64_t first = cal_days_from_civil(year, d->month, 1);
+	int wd1 = cal_weekday(first);
 	int day = 1 + (d->wday - wd1 + 7) % 7 + (d->week - 1) * 7;
-	int mlen = sched_month_days(year, d->month);
+	int mlen = cal_month_days(year, d->month);
 	while (day > mlen)
 		day -= 7;
 	return (first + day - 1) * 86400 + d->secs - off;
 }
 
-void sched_tz_offset(const struct sched_tz *tz, int64_t t, int32_t *off, bool *dst)
+void tz_offset(const struct tz_zone *tz, int64_t t, int32_t *off, bool *dst)
 {
 	if (tz->n_times == 0 || t < tz->times[0]) {
 		if (tz->n_times == 0 && tz->has_rule && tz->rule_dst)
@@ -322,8 +365,8 @@ rule:
 		return;
 	}
 	int y, m, d;
-	sched_civil_from_days((t + tz->std_off) / 86400 - ((t + tz->std_off) % 86400 < 0), &y, &m,
-			      &d);
+	cal_civil_from_days((t + tz->std_off) / 86400 - ((t + tz->std_off) % 86400 < 0), &y, &m,
+			    &d);
 	int64_t start = rule_instant(&tz->start, y, tz->std_off);
 	int64_t end = rule_instant(&tz->end, y, tz->dst_off);
 	bool in = start < end ? (t >= start && t < end) : (t < end || t >= start);
@@ -332,38 +375,38 @@ rule:
 }
 
 /* The standard (winter) offset at t: the offset of the nearest non-DST time. */
-static int32_t std_offset(const struct sched_tz *tz, int64_t t)
+static int32_t std_offset(const struct tz_zone *tz, int64_t t)
 {
 	int32_t off;
 	bool dst;
-	sched_tz_offset(tz, t, &off, &dst);
+	tz_offset(tz, t, &off, &dst);
 	for (int k = 1; dst && k <= 12; k++) /* look a month at a time back, then forward */
-		sched_tz_offset(tz, t + (k % 2 ? -1 : 1) * (int64_t)((k + 1) / 2) * 30 * 86400,
-				&off, &dst);
+		tz_offset(tz, t + (k % 2 ? -1 : 1) * (int64_t)((k + 1) / 2) * 30 * 86400, &off,
+			  &dst);
 	return off;
 }
 
-int32_t sched_tz_offset_mode(const struct sched_tz *tz, int mode, int64_t t)
+int32_t tz_offset_mode(const struct tz_zone *tz, int mode, int64_t t)
 {
 	int32_t off;
 	bool dst;
-	if (mode == SCHED_DST_OBSERVE) {
-		sched_tz_offset(tz, t, &off, &dst);
+	if (mode == TZ_DST_OBSERVE) {
+		tz_offset(tz, t, &off, &dst);
 		return off;
 	}
-	return std_offset(tz, t) + (mode == SCHED_DST_PERMANENT_DST ? 3600 : 0);
+	return std_offset(tz, t) + (mode == TZ_DST_PERMANENT_DST ? 3600 : 0);
 }
 
-int64_t sched_tz_to_utc(const struct sched_tz *tz, int mode, int64_t wall)
+int64_t tz_to_utc(const struct tz_zone *tz, int mode, int64_t wall)
 {
 	/* the offsets in force a day before and a day after are the only candidates */
-	int32_t before = sched_tz_offset_mode(tz, mode, wall - 86400);
-	int32_t after = sched_tz_offset_mode(tz, mode, wall + 86400);
+	int32_t before = tz_offset_mode(tz, mode, wall - 86400);
+	int32_t after = tz_offset_mode(tz, mode, wall + 86400);
 	int64_t best = INT64_MAX;
 	int32_t cands[2] = {before, after};
 	for (int i = 0; i < 2; i++) {
 		int64_t t = wall - cands[i];
-		if (sched_tz_offset_mode(tz, mode, t) == cands[i] && t < best)
+		if (tz_offset_mode(tz, mode, t) == cands[i] && t < best)
 			best = t; /* a repeated hour: the first of the two */
 	}
 	if (best == INT64_MAX) /* a skipped hour: as far past the gap as it was into it */
