@@ -128,6 +128,45 @@ int script_read_text(struct run *r, const struct stmt *s, const char *path, stru
 	return *out ? 0 : err_set(r->e, ERR_NOMEM, "out of memory");
 }
 
+int script_binary(struct run *r, const struct stmt *s)
+{
+	if (r->m->n_tables)
+		return script_err(r, s, ERR_INVALID,
+				  "BINARY must come before the script makes any table: its tables "
+				  "are where the data model starts");
+	struct source src;
+	int rc = read_source(r, s, s->raw, &src);
+	if (rc)
+		return rc;
+	struct appfile *f = NULL;
+	struct err fe;
+	err_init(&fe);
+	if (data_appfile_read(src.data, src.len, &f, &fe) != 0)
+		rc = script_err(r, s, fe.code, "BINARY %s: %s", s->raw, fe.message);
+	int n = 0;
+	int64_t rows = 0;
+	for (int i = 0; rc == 0 && i < f->n_blocks; i++) {
+		if (f->blocks[i].kind != APPFILE_TABLE)
+			continue;
+		struct qvd_table *q = NULL;
+		struct tbl *t = NULL;
+		if ((rc = data_qvd_read(f->blocks[i].data, f->blocks[i].len, &q, r->e)) == 0 &&
+		    (rc = data_tbl_adopt_qvd(q, &t, r->e)) == 0) {
+			rows += t->n_rows;
+			if ((rc = script_add_table(r, t)) != 0)
+				data_tbl_free(t);
+			else
+				n++;
+		}
+	}
+	data_appfile_free(f);
+	source_release(&src);
+	if (rc == 0)
+		script_log(r, "line %d: BINARY %s: %d tables, %lld rows", s->line, s->raw, n,
+			   (long long)rows);
+	return rc;
+}
+
 /* A QVD's date, time and timestamp fields (NumberFormat Type DATE, TIME or TIMESTAMP) show
  * as Qlik shows them: a value stored as a number alone becomes a dual of it and its text
  * in the field's format code, or else the script's DateFormat, TimeFormat or

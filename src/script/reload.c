@@ -182,6 +182,11 @@ static int exec_directory(struct prog *p, struct stmt *s)
 	return script_directory(p->r, s);
 }
 
+static int exec_binary(struct prog *p, struct stmt *s)
+{
+	return script_binary(p->r, s);
+}
+
 /* A statement that changes nothing here: the log says so. */
 static int exec_noted(struct prog *p, struct stmt *s)
 {
@@ -211,6 +216,7 @@ static const script_exec_fn regular_executors[ST_N_KINDS] = {
     [ST_MAP] = exec_map,
     [ST_NULLAS] = exec_nullas,
     [ST_DIRECTORY] = exec_directory,
+    [ST_BINARY] = exec_binary,
     [ST_NOTED] = exec_noted,
 };
 

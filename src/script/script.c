@@ -1269,9 +1269,11 @@ static bool other_statement(struct parser *p, struct stmt *s)
 		s->raw = "SECTION APPLICATION";
 		next(p);
 	} else if (is_word(p, "BINARY")) {
-		perr(p, off,
-		     "BINARY is not supported yet: load the other app's tables from "
-		     "QVD files it stores");
+		s->kind = ST_BINARY;
+		next(p);
+		if (p->t.kind == T_END)
+			perr(p, off, "BINARY names the app file whose tables it loads");
+		s->raw = path(p);
 	} else if (is_word(p, "EXECUTE")) {
 		perr(p, off, "EXECUTE is not allowed: a load script runs no programs here");
 	} else if (is_word(p, "COMMENT") || is_word(p, "STAR") || is_word(p, "FORCE") ||

@@ -119,6 +119,9 @@ void script_run_release(struct run *r);
  * outside the data set (the input of a preceding load), instead of their destination. */
 NODISCARD int script_load(struct run *r, const struct stmt *s, struct tbl *given,
 			  struct tbl **temp_out);
+/* BINARY: the tables of another app's file (through env->open, as a LOAD reaches files)
+ * become the data model's first tables; only before the script has made a table. */
+NODISCARD int script_binary(struct run *r, const struct stmt *s);
 /* The whole text of a file the script names (an included script), in `a`. */
 NODISCARD int script_read_text(struct run *r, const struct stmt *s, const char *path,
 			       struct arena *a, char **out);

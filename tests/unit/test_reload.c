@@ -1088,7 +1088,7 @@ static void field_rules_and_other_statements(void **state)
 	data_set_free(m);
 	run_fails("Section Access;\nLOAD * INLINE [ACCESS, USERID\nADMIN, A];",
 		  "SECTION ACCESS is not supported yet");
-	run_fails("Binary [lib://Out/x.qvf];", "BINARY is not supported yet");
+	run_fails("Binary [lib://Out/x.qvf];", "lib://Out/x.qvf does not exist");
 	run_fails("Execute cmd.exe;", "EXECUTE is not allowed");
 	run_fails("MAP A USING Nope;", "there is no mapping table named Nope");
 }
@@ -1384,6 +1384,46 @@ static void regression_and_cash_flows(void **state)
 	column(m, "C2", "RX0", "-");
 	column(m, "C2", "RXT", "0.1532");
 	data_set_free(m);
+}
+
+/* BINARY: another app's tables are where the data model starts; it comes first, and names
+ * an app file. */
+static void binary_load(void **state)
+{
+	(void)state;
+	struct data_set *m1 =
+	    run_ok("S: LOAD RecNo() AS A, Chr(64 + RecNo()) AS B AUTOGENERATE 3;\n"
+		   "U: LOAD 'u' AS C AUTOGENERATE 1;");
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	struct err e;
+	err_init(&e);
+	assert_int_equal(data_set_write_app(m1, "{}", 2, "", 0, &b, &e), 0);
+	data_set_free(m1);
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/other.fapp", out_dir);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b.data, 1, b.len, f), b.len);
+	fclose(f);
+	buf_release(&b);
+	struct data_set *m = run_ok("SET x = 1;\nBINARY [lib://Out/other.fapp];\n"
+				    "T: LOAD Sum(A) AS Total, Concat(B) AS Bs RESIDENT S;");
+	column(m, "S", "A", "1,2,3");
+	column(m, "U", "C", "u");
+	column(m, "T", "Total", "6");
+	column(m, "T", "Bs", "ABC");
+	assert_non_null(strstr(log_text, "BINARY lib://Out/other.fapp: 2 tables, 4 rows"));
+	data_set_free(m);
+	run_fails("T: LOAD 1 AS X AUTOGENERATE 1;\nBINARY [lib://Out/other.fapp];",
+		  "BINARY must come before the script makes any table");
+	run_fails("BINARY [lib://Out/none.fapp];", "none.fapp");
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fputs("not an app", f);
+	fclose(f);
+	run_fails("BINARY [lib://Out/other.fapp];", "BINARY lib://Out/other.fapp: ");
+	run_fails("BINARY;", "BINARY names the app file");
 }
 
 static void put16(struct buf *b, uint32_t v)
@@ -1719,6 +1759,7 @@ int main(void)
 	    cmocka_unit_test(field_rules_and_other_statements),
 	    cmocka_unit_test(statistics_and_number_functions),
 	    cmocka_unit_test(regression_and_cash_flows),
+	    cmocka_unit_test(binary_load),
 	    cmocka_unit_test(excel_workbooks),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
