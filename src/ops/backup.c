@@ -44,11 +44,15 @@ static const char usage[] =
     "         the repository (one consistent snapshot), the app files it names, static\n"
     "         content, custom data and the node's own files, with a manifest of every\n"
     "         file's size and SHA-256. PATH appears only when the backup is complete.\n"
-    "verify   checks every file of a backup against its manifest.\n"
+    "         A PATH ending in .tar.zst is one file, a tar archive compressed with zstd;\n"
+    "         --to - writes that stream to stdout (pipe it to a remote store).\n"
+    "verify   checks every file of a backup against its manifest (an archive, or - for\n"
+    "         one on stdin, is unpacked into $TMPDIR first and removed after).\n"
     "restore  makes a new site from a backup: the node folder DIR and the share SHARE\n"
     "         (both new or empty), and the repository on SQLite in DIR, or on the empty\n"
     "         PostgreSQL database of --db. The backup is verified first; the apps, tasks,\n"
-    "         rules, users and app objects keep their ids.\n"
+    "         rules, users and app objects keep their ids. --from takes a folder, a\n"
+    "         .tar.zst archive or - (one on stdin), unpacked beside DIR first.\n"
     "\n"
     "A terminal gets a progress bar; --quiet prints only errors.\n";
 
@@ -158,14 +162,23 @@ static int write_all(int out, const char *p, size_t n, const char *path, struct 
 	return 0;
 }
 
-/* Copies the open file `in` to `path` (a new file), hashing what it copies. The data reach
- * the disk when the caller flushes them all at once (sync_tree). */
-static int copy_fd(int in, const char *path, struct progress *pg, uint64_t *size, char sha[65],
-		   struct err *e)
+/* Copies the open file `in` to `path` (a new file), or with `ar` into the archive as `path`
+ * (its size now declared), hashing what it copies. The data reach the disk when the caller
+ * flushes them all at once (sync_tree). */
+static int copy_fd_to(int in, const char *path, struct archive_out *ar, struct progress *pg,
+		      uint64_t *size, char sha[65], struct err *e)
 {
-	int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (out < 0)
+	struct stat ist;
+	int out = -1;
+	if (ar) {
+		if (fstat(in, &ist) != 0)
+			return err_set(e, ERR_IO, "cannot read for %s: %s", path, strerror(errno));
+		int rc = archive_out_file_begin(ar, path, (uint64_t)ist.st_size, e);
+		if (rc)
+			return rc;
+	} else if ((out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
 		return err_set(e, ERR_IO, "cannot create %s: %s", path, strerror(errno));
+	}
 	(void)posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
 	struct ring r = {.fd = in};
 	pthread_mutex_init(&r.mu, NULL);
@@ -195,7 +208,8 @@ static int copy_fd(int in, const char *path, struct progress *pg, uint64_t *size
 		}
 		size_t n = (size_t)r.len[slot];
 		crypto_sha256_update(h, r.buf[slot], n);
-		rc = write_all(out, r.buf[slot], n, path, e);
+		rc = ar ? archive_out_write(ar, r.buf[slot], n, e)
+			: write_all(out, r.buf[slot], n, path, e);
 		*size += n;
 		pg->done += n;
 		progress_show(pg, false);
@@ -212,7 +226,9 @@ static int copy_fd(int in, const char *path, struct progress *pg, uint64_t *size
 		pthread_mutex_unlock(&r.mu);
 		pthread_join(th, NULL);
 	}
-	if (close(out) != 0 && rc == 0)
+	if (ar && rc == 0)
+		rc = archive_out_file_end(ar, e);
+	if (out >= 0 && close(out) != 0 && rc == 0)
 		rc = err_set(e, ERR_IO, "cannot write %s: %s", path, strerror(errno));
 	if (h && rc == 0)
 		crypto_sha256_finish(h, sha);
@@ -224,6 +240,12 @@ static int copy_fd(int in, const char *path, struct progress *pg, uint64_t *size
 	pthread_cond_destroy(&r.cv);
 	pg->files++;
 	return rc;
+}
+
+static int copy_fd(int in, const char *path, struct progress *pg, uint64_t *size, char sha[65],
+		   struct err *e)
+{
+	return copy_fd_to(in, path, NULL, pg, size, sha, e);
 }
 
 /* Flushes the file system that holds `path` (every file copied there, and the folders). */
@@ -329,10 +351,11 @@ static bool empty_or_missing(const char *path)
 /* ---------------------------------------------------------------- the backup */
 
 struct backup {
-	const char *to; /* PATH.partial */
-	json_t *files;	/* the manifest's list */
-	json_t *apps;	/* [app id, generation] the snapshot names */
-	int *fds;	/* their files, opened in the snapshot */
+	const char *to;		/* PATH.partial (with ar: where repository.jsonl is made) */
+	struct archive_out *ar; /* the backup as one archive stream, or NULL: a folder */
+	json_t *files;		/* the manifest's list */
+	json_t *apps;		/* [app id, generation] the snapshot names */
+	int *fds;		/* their files, opened in the snapshot */
 	size_t n_fds;
 	uint64_t app_bytes;
 	struct progress pg;
@@ -577,7 +600,8 @@ static int copy_tree(struct backup *b, const char *src, const char *rel, const c
 	struct dirent *de;
 	int rc = 0;
 	char here[PATH_MAX];
-	if (!count_only && snprintf(here, sizeof(here), "%s/%s", b->to, rel) < (int)sizeof(here))
+	if (!count_only && !b->ar &&
+	    snprintf(here, sizeof(here), "%s/%s", b->to, rel) < (int)sizeof(here))
 		rc = mkdir_p(here, e);
 	while (rc == 0 && (de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
@@ -611,7 +635,7 @@ static int copy_tree(struct backup *b, const char *src, const char *rel, const c
 			}
 			uint64_t size;
 			char sha[65];
-			rc = copy_fd(fd, to, &b->pg, &size, sha, e);
+			rc = copy_fd_to(fd, b->ar ? r : to, b->ar, &b->pg, &size, sha, e);
 			close(fd);
 			if (rc == 0)
 				add_manifest(b, r, size, sha);
@@ -625,7 +649,7 @@ static int copy_apps(struct backup *b, struct err *e)
 {
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s/apps", b->to);
-	int rc = mkdir_p(dir, e);
+	int rc = b->ar ? 0 : mkdir_p(dir, e);
 	size_t i;
 	json_t *t;
 	json_array_foreach (b->apps, i, t) {
@@ -642,7 +666,7 @@ static int copy_apps(struct backup *b, struct err *e)
 		uint64_t size;
 		char sha[65];
 		lseek(b->fds[i], 0, SEEK_SET);
-		rc = copy_fd(b->fds[i], to, &b->pg, &size, sha, e);
+		rc = copy_fd_to(b->fds[i], b->ar ? rel : to, b->ar, &b->pg, &size, sha, e);
 		if (rc == 0)
 			add_manifest(b, rel, size, sha);
 	}
@@ -665,8 +689,14 @@ static int write_manifest(struct backup *b, const struct conf *cf, int schema,
 	char *text = json_dumps(m, JSON_INDENT(1));
 	json_decref(m);
 	snprintf(path, sizeof(path), "%s/manifest.json", b->to);
-	int rc = text ? file_write_atomic(path, text, strlen(text), 0600, e)
-		      : err_set(e, ERR_NOMEM, "out of memory");
+	int rc = 0;
+	if (!text)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	else if (!b->ar)
+		rc = file_write_atomic(path, text, strlen(text), 0600, e);
+	else if ((rc = archive_out_file_begin(b->ar, "manifest.json", strlen(text), e)) == 0 &&
+		 (rc = archive_out_write(b->ar, text, strlen(text), e)) == 0)
+		rc = archive_out_file_end(b->ar, e);
 	free(text);
 	return rc;
 }
@@ -685,27 +715,103 @@ static const char *partial_parent(const char *path, char *buf, size_t n)
 	return buf;
 }
 
+/* Whether PATH names an archive stream: "-" (stdout) or a name ending in .tar.zst. */
+static bool is_archive(const char *path)
+{
+	size_t n = strlen(path);
+	return strcmp(path, "-") == 0 || (n > 8 && strcmp(path + n - 8, ".tar.zst") == 0);
+}
+
+/* Where the backup goes: a new folder PATH (written as PATH.partial), or an archive: a new
+ * file PATH (written as PATH.partial) or stdout, with repository.jsonl made in a scratch
+ * folder first (*scratch) and put in the archive from there. */
+static int backup_target(const char *to, char *partial, size_t n, char *scratch, size_t sn,
+			 int *out_fd, struct err *e)
+{
+	struct stat st;
+	*out_fd = -1;
+	scratch[0] = '\0';
+	bool stream = strcmp(to, "-") == 0;
+	if (!stream && stat(to, &st) == 0)
+		return err_set(e, ERR_EXISTS, "%s exists already: a backup goes to a new path", to);
+	if (stream) {
+		if (isatty(STDOUT_FILENO))
+			return err_set(e, ERR_INVALID,
+				       "--to - writes the backup to stdout: send it to a file or "
+				       "a pipe, not a terminal");
+		snprintf(partial, n, "-");
+	} else if (snprintf(partial, n, "%s.partial", to) >= (int)n) {
+		return err_set(e, ERR_INVALID, "path too long: %s", to);
+	}
+	if (!stream)
+		remove_tree(partial); /* what an interrupted backup left */
+	if (!is_archive(to))
+		return mkdir(partial, 0700) == 0
+			   ? 0
+			   : err_set(e, ERR_IO, "cannot create %s: %s", partial, strerror(errno));
+	const char *tmp = getenv("TMPDIR");
+	snprintf(scratch, sn, "%s/fathom-backup-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(scratch)) {
+		int err = errno;
+		scratch[0] = '\0';
+		return err_set(e, ERR_IO, "cannot make a scratch folder in %s: %s",
+			       tmp && *tmp ? tmp : "/tmp", strerror(err));
+	}
+	*out_fd =
+	    stream ? STDOUT_FILENO : open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (*out_fd < 0)
+		return err_set(e, ERR_IO, "cannot create %s: %s", partial, strerror(errno));
+	return 0;
+}
+
+/* An archive's file flushed and renamed into place, or a folder's files flushed, the
+ * manifest written last, and the folder renamed into place. */
+static int backup_finish(struct backup *b, const struct conf *cf, int schema,
+			 enum db_driver_kind kind, const char *to, const char *partial, int fd,
+			 bool *renamed, struct err *e)
+{
+	int rc = b->ar ? 0 : sync_tree(partial, e); /* every file before the manifest */
+	if (rc == 0)
+		rc = write_manifest(b, cf, schema, kind, e);
+	if (rc == 0 && b->ar)
+		rc = archive_out_close(b->ar, e);
+	if (strcmp(to, "-") == 0)
+		return rc;
+	if (rc == 0 && fd >= 0 && fsync(fd) != 0)
+		rc = err_set(e, ERR_IO, "cannot write %s: %s", partial, strerror(errno));
+	if (rc == 0 && rename(partial, to) != 0)
+		rc = err_set(e, ERR_IO, "cannot rename %s to %s: %s", partial, to, strerror(errno));
+	*renamed = rc == 0;
+	char parent[PATH_MAX]; /* the rename on disk too */
+	if (rc == 0 && (rc = sync_tree(partial_parent(to, parent, sizeof(parent)), e)) != 0)
+		err_detail(e, "%s is complete, but the folder that holds it was not flushed", to);
+	return rc;
+}
+
 static int do_backup(const char *dir, const char *to, bool quiet, struct err *e)
 {
-	char partial[PATH_MAX], conf_path[PATH_MAX];
-	struct stat st;
-	if (stat(to, &st) == 0)
-		return err_set(e, ERR_EXISTS, "%s exists already: a backup goes to a new path", to);
-	if (snprintf(partial, sizeof(partial), "%s.partial", to) >= (int)sizeof(partial))
-		return err_set(e, ERR_INVALID, "path too long: %s", to);
-	remove_tree(partial); /* what an interrupted backup left */
+	char partial[PATH_MAX], conf_path[PATH_MAX], scratch[PATH_MAX], jsonl[PATH_MAX + 32];
+	int out_fd = -1;
+	int rc = backup_target(to, partial, sizeof(partial), scratch, sizeof(scratch), &out_fd, e);
+	if (rc) {
+		if (scratch[0])
+			remove_tree(scratch);
+		return rc;
+	}
 	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", dir);
 	struct conf *cf = NULL;
 	struct db *db = NULL;
 	struct share *sh = NULL;
-	struct backup b = {partial,
-			   json_array(),
-			   json_array(),
-			   NULL,
-			   0,
-			   0,
-			   {.tty = isatty(STDERR_FILENO) != 0, .quiet = quiet, .what = "backup"}};
-	int rc = conf_load(conf_path, &cf, e), schema = 0;
+	struct backup b = {
+	    .to = scratch[0] ? scratch : partial,
+	    .files = json_array(),
+	    .apps = json_array(),
+	    .pg = {.tty = isatty(STDERR_FILENO) != 0, .quiet = quiet, .what = "backup"}};
+	if (out_fd >= 0)
+		rc = archive_out_open(out_fd, &b.ar, e);
+	int schema = 0;
+	if (rc == 0)
+		rc = conf_load(conf_path, &cf, e);
 	if (rc == 0)
 		rc = ops_open_node_db(cf, dir, &db, e);
 	struct ops_share os = {0};
@@ -714,10 +820,19 @@ static int do_backup(const char *dir, const char *to, bool quiet, struct err *e)
 	if (rc == 0 && (rc = ops_share_resolve(cf, db, &os, e)) == 0)
 		rc = share_open(&os.sp, conf_get(cf, "node.id", ""), journal, &sh, e);
 	const struct share_paths sp = os.sp;
-	if (rc == 0 && mkdir(partial, 0700) != 0)
-		rc = err_set(e, ERR_IO, "cannot create %s: %s", partial, strerror(errno));
 	if (rc == 0)
 		rc = dump_repository(&b, db, sh, &schema, e);
+	if (rc == 0 && b.ar) { /* the dump into the archive, from its scratch folder */
+		snprintf(jsonl, sizeof(jsonl), "%s/repository.jsonl", scratch);
+		int fd = open(jsonl, O_RDONLY | O_CLOEXEC);
+		uint64_t size;
+		char sha[65];
+		struct progress none = {.quiet = true};
+		rc = fd >= 0 ? copy_fd_to(fd, "repository.jsonl", b.ar, &none, &size, sha, e)
+			     : err_set(e, ERR_IO, "cannot read %s: %s", jsonl, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
 	static const char *const node_skip[] = {"repository.db",
 						"repository.db-wal",
 						"repository.db-shm",
@@ -742,23 +857,20 @@ static int do_backup(const char *dir, const char *to, bool quiet, struct err *e)
 	if (rc == 0)
 		rc = copy_tree(&b, dir, "node", node_skip, false, e);
 	progress_show(&b.pg, true);
-	if (rc == 0) /* every file on disk before the manifest says the backup is whole */
-		rc = sync_tree(partial, e);
-	if (rc == 0)
-		rc = write_manifest(&b, cf, schema, db_kind(db), e);
 	bool renamed = false;
-	if (rc == 0 && rename(partial, to) != 0)
-		rc = err_set(e, ERR_IO, "cannot rename %s to %s: %s", partial, to, strerror(errno));
-	else if (rc == 0)
-		renamed = true;
-	char parent[PATH_MAX]; /* the rename on disk too */
-	if (rc == 0 && (rc = sync_tree(partial_parent(to, parent, sizeof(parent)), e)) != 0)
-		err_detail(e, "%s is complete, but the folder that holds it was not flushed", to);
-	if (rc && !renamed)
+	if (rc == 0)
+		rc = backup_finish(&b, cf, schema, db_kind(db), to, partial, out_fd, &renamed, e);
+	if (out_fd >= 0 && out_fd != STDOUT_FILENO)
+		close(out_fd);
+	if (rc && !renamed && strcmp(partial, "-") != 0)
 		remove_tree(partial);
 	else if (rc == 0 && !quiet)
-		printf("backed up %zu apps and %zu files to %s\n", json_array_size(b.apps),
-		       json_array_size(b.files), to);
+		fprintf(strcmp(to, "-") == 0 ? stderr : stdout,
+			"backed up %zu apps and %zu files to %s\n", json_array_size(b.apps),
+			json_array_size(b.files), strcmp(to, "-") == 0 ? "stdout" : to);
+	if (scratch[0])
+		remove_tree(scratch);
+	archive_out_free(b.ar);
 	for (size_t i = 0; i < b.n_fds; i++)
 		close(b.fds[i]);
 	free(b.fds);
@@ -1288,17 +1400,58 @@ static int do_restore(const struct restore_args *a, struct err *e)
 
 /* ---------------------------------------------------------------- commands */
 
+/* An archive (a .tar.zst file, or "-": stdin) unpacked into a new hidden folder in `near`,
+ * named in tmp; for a folder, tmp is "" and nothing is done. */
+static int unpack(const char *from, const char *near, bool quiet, char *tmp, size_t n,
+		  struct err *e)
+{
+	tmp[0] = '\0';
+	if (!is_archive(from))
+		return 0;
+	int fd = strcmp(from, "-") == 0 ? STDIN_FILENO : open(from, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, ERR_NOT_FOUND, "cannot read %s: %s", from, strerror(errno));
+	snprintf(tmp, n, "%s/.fathom-unpack-XXXXXX", near);
+	if (!mkdtemp(tmp)) {
+		int err = errno;
+		tmp[0] = '\0';
+		if (fd != STDIN_FILENO)
+			close(fd);
+		return err_set(e, ERR_IO, "cannot make a folder in %s to unpack %s into: %s", near,
+			       from, strerror(err));
+	}
+	uint64_t bytes = 0;
+	int files = 0;
+	int rc = archive_extract(fd, tmp, &bytes, &files, e);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (rc)
+		err_detail(e, "unpacking %s", strcmp(from, "-") == 0 ? "stdin" : from);
+	else if (!quiet)
+		fprintf(stderr, "unpacked %d files, %.1f MiB, from %s\n", files,
+			(double)bytes / (1 << 20), strcmp(from, "-") == 0 ? "stdin" : from);
+	return rc;
+}
+
 int ops_backup(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "verify") == 0) {
-		if (argc != 3 || argv[2][0] == '-') {
+		if (argc != 3 || (argv[2][0] == '-' && argv[2][1])) {
 			fputs(usage, argc == 3 ? stdout : stderr);
 			return argc == 3 ? 0 : 2;
 		}
 		json_t *m = NULL;
 		struct err e;
 		err_init(&e);
-		if (verify(argv[2], false, &m, &e) != 0) {
+		const char *tmpdir = getenv("TMPDIR");
+		char tmp[PATH_MAX];
+		int rc = unpack(argv[2], tmpdir && *tmpdir ? tmpdir : "/tmp", false, tmp,
+				sizeof(tmp), &e);
+		if (rc == 0)
+			rc = verify(tmp[0] ? tmp : argv[2], false, &m, &e);
+		if (tmp[0])
+			remove_tree(tmp);
+		if (rc != 0) {
 			ops_print_err(&e);
 			return 1;
 		}
@@ -1371,7 +1524,28 @@ int ops_restore(int argc, char **argv)
 		ops_print_err(&e);
 		return 1;
 	}
-	if (do_restore(&a, &e) != 0) {
+	/* an archive is unpacked beside the new node folder, once the targets are known empty */
+	char tmp[PATH_MAX] = "", parent[PATH_MAX];
+	int rc = 0;
+	if (!empty_or_missing(a.dir))
+		rc = err_set(&e, ERR_EXISTS, "%s is not empty: a restore makes a new node folder",
+			     a.dir);
+	else if (!empty_or_missing(a.share))
+		rc = err_set(&e, ERR_EXISTS, "%s is not empty: a restore makes a new share",
+			     a.share);
+	if (rc == 0)
+		rc = unpack(a.from, partial_parent(a.dir, parent, sizeof(parent)), a.quiet, tmp,
+			    sizeof(tmp), &e);
+	const char *given = a.from;
+	if (tmp[0])
+		a.from = tmp;
+	if (rc == 0)
+		rc = do_restore(&a, &e);
+	if (tmp[0])
+		remove_tree(tmp);
+	if (rc != 0) {
+		if (tmp[0] && !e.detail[0])
+			err_detail(&e, "restoring from %s", strcmp(given, "-") ? given : "stdin");
 		ops_print_err(&e);
 		return 1;
 	}

@@ -120,6 +120,54 @@ on_node() {
 	start_node "$SITE"
 }
 
+@test "a backup streams to stdout as one .tar.zst, verifies and restores from a pipe; a cut stream is refused" {
+	local a=$BATS_TEST_TMPDIR/site.tar.zst
+	entities >"$BATS_TEST_TMPDIR/now"
+	# to stdout, through a pipe, while the site serves; the summary goes to stderr
+	"$FATHOM" backup --dir "$SITE" --to - 2>"$BATS_TEST_TMPDIR/err" | cat >"$a"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || { cat "$BATS_TEST_TMPDIR/err"; false; }
+	grep -qE "^backed up [0-9]+ apps and [0-9]+ files to stdout$" "$BATS_TEST_TMPDIR/err"
+	# a tar archive compressed with zstd, that tar itself reads, the manifest last
+	zstd -t -q "$a"
+	tar --zstd -tf "$a" >"$BATS_TEST_TMPDIR/list"
+	[ "$(head -1 "$BATS_TEST_TMPDIR/list")" = repository.jsonl ]
+	[ "$(tail -1 "$BATS_TEST_TMPDIR/list")" = manifest.json ]
+	grep -q '^apps/' "$BATS_TEST_TMPDIR/list"; grep -q '^custom/sales/targets.csv$' "$BATS_TEST_TMPDIR/list"
+	run "$FATHOM" backup verify "$a"
+	[ "$status" -eq 0 ] && [[ "$output" == *"files match the manifest"* ]]
+	run bash -c "'$FATHOM' backup verify - <'$a'"
+	[ "$status" -eq 0 ] && [[ "$output" == *"files match the manifest"* ]]
+	# to a named .tar.zst: one file, the same listing
+	"$FATHOM" backup --dir "$SITE" --to "$BATS_TEST_TMPDIR/named.tar.zst" --quiet
+	[ ! -e "$BATS_TEST_TMPDIR/named.tar.zst.partial" ]
+	[ "$(tar --zstd -tf "$BATS_TEST_TMPDIR/named.tar.zst" | wc -l)" = "$(wc -l <"$BATS_TEST_TMPDIR/list")" ]
+	# a stream cut short is refused, and restores nothing
+	head -c $(($(stat -c %s "$a") / 2)) "$a" >"$BATS_TEST_TMPDIR/cut.tar.zst"
+	run "$FATHOM" backup verify "$BATS_TEST_TMPDIR/cut.tar.zst"
+	[ "$status" -eq 1 ] && [[ "$output" == *"stops short"* ]]
+	run "$FATHOM" restore --from "$BATS_TEST_TMPDIR/cut.tar.zst" --dir "$BATS_TEST_TMPDIR/dc" --share "$BATS_TEST_TMPDIR/sc"
+	[ "$status" -eq 1 ]
+	[ ! -e "$BATS_TEST_TMPDIR/dc" ] && [ ! -e "$BATS_TEST_TMPDIR/sc" ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR" | grep fathom-unpack || true)" ]
+	# an archive with a path outside the backup is refused before anything is written
+	mkdir -p "$BATS_TEST_TMPDIR/evil/x"; printf 'x' >"$BATS_TEST_TMPDIR/evil/x/f"
+	tar --zstd -cf "$BATS_TEST_TMPDIR/evil.tar.zst" -C "$BATS_TEST_TMPDIR/evil" --transform 's,^x,../x,' x/f
+	run "$FATHOM" backup verify "$BATS_TEST_TMPDIR/evil.tar.zst"
+	[ "$status" -eq 1 ] && [[ "$output" == *"not a plain file under a relative path"* ]]
+	# restored from a pipe, the new site serves the same
+	stop_node "$SITE"
+	local d8=$BATS_TEST_TMPDIR/site8 s8=$BATS_TEST_TMPDIR/share8
+	run bash -c "'$FATHOM' restore --from - --dir '$d8' --share '$s8' --quiet <'$a'"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR" | grep fathom-unpack || true)" ]
+	start_node "$d8"
+	on_node "$d8" "$s8" entities >"$BATS_TEST_TMPDIR/piped"
+	diff "$BATS_TEST_TMPDIR/now" "$BATS_TEST_TMPDIR/piped"
+	cmp "$SHARE/CustomData/sales/targets.csv" "$s8/CustomData/sales/targets.csv"
+	stop_node "$d8"
+	start_node "$SITE"
+}
+
 @test "a damaged backup is refused by verify and restore, naming the file, and nothing is made" {
 	[ -f "$B/manifest.json" ] || skip "needs the first test's backup"
 	local bad=$BATS_TEST_TMPDIR/bad
