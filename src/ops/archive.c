@@ -23,7 +23,7 @@
 
 #define BLOCK 512
 
-struct archive_out {
+struct ops_archive {
 	int fd;
 	ZSTD_CCtx *z;
 	char *zbuf;
@@ -50,7 +50,7 @@ static int write_all_fd(int fd, const void *p, size_t n, struct err *e)
 }
 
 /* Compresses `n` bytes into the stream (end: and finishes the frame). */
-static int put(struct archive_out *a, const void *p, size_t n, bool end, struct err *e)
+static int put(struct ops_archive *a, const void *p, size_t n, bool end, struct err *e)
 {
 	ZSTD_inBuffer in = {p, n, 0};
 	for (;;) {
@@ -67,10 +67,10 @@ static int put(struct archive_out *a, const void *p, size_t n, bool end, struct 
 	}
 }
 
-int archive_out_open(int fd, struct archive_out **out, struct err *e)
+int ops_archive_open(int fd, struct ops_archive **out, struct err *e)
 {
 	*out = NULL;
-	struct archive_out *a = calloc(1, sizeof(*a));
+	struct ops_archive *a = calloc(1, sizeof(*a));
 	if (!a)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	a->fd = fd;
@@ -78,7 +78,7 @@ int archive_out_open(int fd, struct archive_out **out, struct err *e)
 	a->zcap = ZSTD_CStreamOutSize();
 	a->zbuf = malloc(a->zcap);
 	if (!a->z || !a->zbuf) {
-		archive_out_free(a);
+		ops_archive_free(a);
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
 	ZSTD_CCtx_setParameter(a->z, ZSTD_c_compressionLevel, 3);
@@ -89,7 +89,7 @@ int archive_out_open(int fd, struct archive_out **out, struct err *e)
 	return 0;
 }
 
-void archive_out_free(struct archive_out *a)
+void ops_archive_free(struct ops_archive *a)
 {
 	if (!a)
 		return;
@@ -139,7 +139,7 @@ static int pax_record(char *out, size_t n, const char *key, const char *value)
 	return snprintf(out, n, "%zu %s=%s\n", len, key, value);
 }
 
-int archive_out_file_begin(struct archive_out *a, const char *rel, uint64_t size, struct err *e)
+int ops_archive_file_begin(struct ops_archive *a, const char *rel, uint64_t size, struct err *e)
 {
 	if (a->left)
 		return err_set(e, ERR_INTERNAL, "archive: %s is not finished", a->name);
@@ -168,7 +168,7 @@ int archive_out_file_begin(struct archive_out *a, const char *rel, uint64_t size
 	return put(a, h, BLOCK, false, e);
 }
 
-int archive_out_write(struct archive_out *a, const void *p, size_t n, struct err *e)
+int ops_archive_write(struct ops_archive *a, const void *p, size_t n, struct err *e)
 {
 	if (n > a->left)
 		return err_set(e, ERR_IO, "%s grew while it was backed up: run the backup again",
@@ -177,7 +177,7 @@ int archive_out_write(struct archive_out *a, const void *p, size_t n, struct err
 	return put(a, p, n, false, e);
 }
 
-int archive_out_file_end(struct archive_out *a, struct err *e)
+int ops_archive_file_end(struct ops_archive *a, struct err *e)
 {
 	if (a->left)
 		return err_set(e, ERR_IO, "%s shrank while it was backed up: run the backup again",
@@ -186,7 +186,7 @@ int archive_out_file_end(struct archive_out *a, struct err *e)
 	return put(a, pad, (BLOCK - a->size % BLOCK) % BLOCK, false, e);
 }
 
-int archive_out_close(struct archive_out *a, struct err *e)
+int ops_archive_close(struct ops_archive *a, struct err *e)
 {
 	char zeros[2 * BLOCK] = {0};
 	int rc = put(a, zeros, sizeof(zeros), false, e);
@@ -286,25 +286,35 @@ static void pax_read(const char *recs, size_t n, char *path, size_t pathn, uint6
 {
 	size_t i = 0;
 	while (i < n) {
-		char *end;
-		unsigned long len = strtoul(recs + i, &end, 10);
-		if (len == 0 || i + len > n || *end != ' ')
+		const char *end;
+		int64_t len;
+		if (str_to_i64_prefix(recs + i, &end, 1, (int64_t)(n - i), &len) != 0 ||
+		    *end != ' ' || recs[i + (size_t)len - 1] != '\n')
 			return;
-		const char *kv = end + 1, *stop = recs + i + len - 1; /* the '\n' */
+		const char *kv = end + 1, *stop = recs + i + (size_t)len - 1; /* the '\n' */
 		const char *eq = memchr(kv, '=', (size_t)(stop - kv));
 		if (eq && (size_t)(eq - kv) == 4 && memcmp(kv, "path", 4) == 0 &&
 		    (size_t)(stop - eq - 1) < pathn) {
 			memcpy(path, eq + 1, (size_t)(stop - eq - 1));
 			path[stop - eq - 1] = '\0';
 		} else if (eq && (size_t)(eq - kv) == 4 && memcmp(kv, "size", 4) == 0) {
-			*size = strtoull(eq + 1, NULL, 10);
-			*has_size = true;
+			char num[24];
+			int64_t v;
+			size_t k = (size_t)(stop - eq - 1);
+			if (k < sizeof(num)) {
+				memcpy(num, eq + 1, k);
+				num[k] = '\0';
+				if (str_to_i64(num, 0, INT64_MAX, &v) == 0) {
+					*size = (uint64_t)v;
+					*has_size = true;
+				}
+			}
 		}
-		i += len;
+		i += (size_t)len;
 	}
 }
 
-int archive_extract(int fd, const char *dir, uint64_t *out_bytes, int *out_files, struct err *e)
+int ops_archive_extract(int fd, const char *dir, uint64_t *out_bytes, int *out_files, struct err *e)
 {
 	struct reader r = {.fd = fd, .z = ZSTD_createDCtx(), .incap = ZSTD_DStreamInSize()};
 	r.in = malloc(r.incap);
@@ -350,6 +360,7 @@ int archive_extract(int fd, const char *dir, uint64_t *out_bytes, int *out_files
 				break;
 			}
 			rc = take(&r, recs, (size_t)((size + BLOCK - 1) / BLOCK * BLOCK), e);
+			recs[size] = '\0'; /* the records end here, for the number parsers */
 			if (rc == 0)
 				pax_read(recs, (size_t)size, pax_path, sizeof(pax_path), &pax_size,
 					 &has_pax_size);

@@ -165,7 +165,7 @@ static int write_all(int out, const char *p, size_t n, const char *path, struct 
 /* Copies the open file `in` to `path` (a new file), or with `ar` into the archive as `path`
  * (its size now declared), hashing what it copies. The data reach the disk when the caller
  * flushes them all at once (sync_tree). */
-static int copy_fd_to(int in, const char *path, struct archive_out *ar, struct progress *pg,
+static int copy_fd_to(int in, const char *path, struct ops_archive *ar, struct progress *pg,
 		      uint64_t *size, char sha[65], struct err *e)
 {
 	struct stat ist;
@@ -173,7 +173,7 @@ static int copy_fd_to(int in, const char *path, struct archive_out *ar, struct p
 	if (ar) {
 		if (fstat(in, &ist) != 0)
 			return err_set(e, ERR_IO, "cannot read for %s: %s", path, strerror(errno));
-		int rc = archive_out_file_begin(ar, path, (uint64_t)ist.st_size, e);
+		int rc = ops_archive_file_begin(ar, path, (uint64_t)ist.st_size, e);
 		if (rc)
 			return rc;
 	} else if ((out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
@@ -208,7 +208,7 @@ static int copy_fd_to(int in, const char *path, struct archive_out *ar, struct p
 		}
 		size_t n = (size_t)r.len[slot];
 		crypto_sha256_update(h, r.buf[slot], n);
-		rc = ar ? archive_out_write(ar, r.buf[slot], n, e)
+		rc = ar ? ops_archive_write(ar, r.buf[slot], n, e)
 			: write_all(out, r.buf[slot], n, path, e);
 		*size += n;
 		pg->done += n;
@@ -227,7 +227,7 @@ static int copy_fd_to(int in, const char *path, struct archive_out *ar, struct p
 		pthread_join(th, NULL);
 	}
 	if (ar && rc == 0)
-		rc = archive_out_file_end(ar, e);
+		rc = ops_archive_file_end(ar, e);
 	if (out >= 0 && close(out) != 0 && rc == 0)
 		rc = err_set(e, ERR_IO, "cannot write %s: %s", path, strerror(errno));
 	if (h && rc == 0)
@@ -352,7 +352,7 @@ static bool empty_or_missing(const char *path)
 
 struct backup {
 	const char *to;		/* PATH.partial (with ar: where repository.jsonl is made) */
-	struct archive_out *ar; /* the backup as one archive stream, or NULL: a folder */
+	struct ops_archive *ar; /* the backup as one archive stream, or NULL: a folder */
 	json_t *files;		/* the manifest's list */
 	json_t *apps;		/* [app id, generation] the snapshot names */
 	int *fds;		/* their files, opened in the snapshot */
@@ -694,9 +694,9 @@ static int write_manifest(struct backup *b, const struct conf *cf, int schema,
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	else if (!b->ar)
 		rc = file_write_atomic(path, text, strlen(text), 0600, e);
-	else if ((rc = archive_out_file_begin(b->ar, "manifest.json", strlen(text), e)) == 0 &&
-		 (rc = archive_out_write(b->ar, text, strlen(text), e)) == 0)
-		rc = archive_out_file_end(b->ar, e);
+	else if ((rc = ops_archive_file_begin(b->ar, "manifest.json", strlen(text), e)) == 0 &&
+		 (rc = ops_archive_write(b->ar, text, strlen(text), e)) == 0)
+		rc = ops_archive_file_end(b->ar, e);
 	free(text);
 	return rc;
 }
@@ -774,7 +774,7 @@ static int backup_finish(struct backup *b, const struct conf *cf, int schema,
 	if (rc == 0)
 		rc = write_manifest(b, cf, schema, kind, e);
 	if (rc == 0 && b->ar)
-		rc = archive_out_close(b->ar, e);
+		rc = ops_archive_close(b->ar, e);
 	if (strcmp(to, "-") == 0)
 		return rc;
 	if (rc == 0 && fd >= 0 && fsync(fd) != 0)
@@ -808,7 +808,7 @@ static int do_backup(const char *dir, const char *to, bool quiet, struct err *e)
 	    .apps = json_array(),
 	    .pg = {.tty = isatty(STDERR_FILENO) != 0, .quiet = quiet, .what = "backup"}};
 	if (out_fd >= 0)
-		rc = archive_out_open(out_fd, &b.ar, e);
+		rc = ops_archive_open(out_fd, &b.ar, e);
 	int schema = 0;
 	if (rc == 0)
 		rc = conf_load(conf_path, &cf, e);
@@ -870,7 +870,7 @@ static int do_backup(const char *dir, const char *to, bool quiet, struct err *e)
 			json_array_size(b.files), strcmp(to, "-") == 0 ? "stdout" : to);
 	if (scratch[0])
 		remove_tree(scratch);
-	archive_out_free(b.ar);
+	ops_archive_free(b.ar);
 	for (size_t i = 0; i < b.n_fds; i++)
 		close(b.fds[i]);
 	free(b.fds);
@@ -1422,7 +1422,7 @@ static int unpack(const char *from, const char *near, bool quiet, char *tmp, siz
 	}
 	uint64_t bytes = 0;
 	int files = 0;
-	int rc = archive_extract(fd, tmp, &bytes, &files, e);
+	int rc = ops_archive_extract(fd, tmp, &bytes, &files, e);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (rc)

@@ -38,21 +38,21 @@ const char *ops_host_name(char *buf, size_t n);
 char *ops_absolute(const char *p);
 
 /* A backup as one stream: a tar archive compressed with zstd (archive.c). Files are
- * written whole, their size declared first: archive_out_file_end fails when fewer bytes
- * came than were declared, archive_out_write when more do. */
-struct archive_out;
-NODISCARD int archive_out_open(int fd, struct archive_out **out, struct err *e);
-NODISCARD int archive_out_file_begin(struct archive_out *a, const char *rel, uint64_t size,
+ * written whole, their size declared first: ops_archive_file_end fails when fewer bytes
+ * came than were declared, ops_archive_write when more do. */
+struct ops_archive;
+NODISCARD int ops_archive_open(int fd, struct ops_archive **out, struct err *e);
+NODISCARD int ops_archive_file_begin(struct ops_archive *a, const char *rel, uint64_t size,
 				     struct err *e);
-NODISCARD int archive_out_write(struct archive_out *a, const void *p, size_t n, struct err *e);
-NODISCARD int archive_out_file_end(struct archive_out *a, struct err *e);
+NODISCARD int ops_archive_write(struct ops_archive *a, const void *p, size_t n, struct err *e);
+NODISCARD int ops_archive_file_end(struct ops_archive *a, struct err *e);
 /* Ends the archive and the compressed stream. */
-NODISCARD int archive_out_close(struct archive_out *a, struct err *e);
-void archive_out_free(struct archive_out *a);
+NODISCARD int ops_archive_close(struct ops_archive *a, struct err *e);
+void ops_archive_free(struct ops_archive *a);
 /* Unpacks an archive read from fd into the folder `dir` (which exists): regular files
  * under safe relative paths only. */
-NODISCARD int archive_extract(int fd, const char *dir, uint64_t *out_bytes, int *out_files,
-			      struct err *e);
+NODISCARD int ops_archive_extract(int fd, const char *dir, uint64_t *out_bytes, int *out_files,
+				  struct err *e);
 
 /* How uploads are checked: as app files, while they stream in (app.c). */
 extern const struct repo_file_check ops_file_check;

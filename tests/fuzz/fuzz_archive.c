@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err_init(&e);
 	uint64_t bytes = 0;
 	int files = 0;
-	int rc = archive_extract(fd, dir, &bytes, &files, &e);
+	int rc = ops_archive_extract(fd, dir, &bytes, &files, &e);
 	close(fd);
 	if (rc != 0 && !e.message[0])
 		abort();

@@ -121,8 +121,12 @@ on_node() {
 }
 
 @test "a backup streams to stdout as one .tar.zst, verifies and restores from a pipe; a cut stream is refused" {
-	local a=$BATS_TEST_TMPDIR/site.tar.zst
+	local a=$BATS_TEST_TMPDIR/site.tar.zst long
 	entities >"$BATS_TEST_TMPDIR/now"
+	# a path longer than ustar's 100 bytes goes in a pax header
+	long=reports/$(printf 'quarterly-%.0s' 1 2 3 4 5 6 7 8)/$(printf 'regional-%.0s' 1 2 3 4 5 6).csv
+	mkdir -p "$SHARE/CustomData/$(dirname "$long")"
+	printf 'long,path\n' >"$SHARE/CustomData/$long"
 	# to stdout, through a pipe, while the site serves; the summary goes to stderr
 	"$FATHOM" backup --dir "$SITE" --to - 2>"$BATS_TEST_TMPDIR/err" | cat >"$a"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || { cat "$BATS_TEST_TMPDIR/err"; false; }
@@ -133,6 +137,7 @@ on_node() {
 	[ "$(head -1 "$BATS_TEST_TMPDIR/list")" = repository.jsonl ]
 	[ "$(tail -1 "$BATS_TEST_TMPDIR/list")" = manifest.json ]
 	grep -q '^apps/' "$BATS_TEST_TMPDIR/list"; grep -q '^custom/sales/targets.csv$' "$BATS_TEST_TMPDIR/list"
+	grep -qx "custom/$long" "$BATS_TEST_TMPDIR/list"
 	run "$FATHOM" backup verify "$a"
 	[ "$status" -eq 0 ] && [[ "$output" == *"files match the manifest"* ]]
 	run bash -c "'$FATHOM' backup verify - <'$a'"
@@ -164,6 +169,7 @@ on_node() {
 	on_node "$d8" "$s8" entities >"$BATS_TEST_TMPDIR/piped"
 	diff "$BATS_TEST_TMPDIR/now" "$BATS_TEST_TMPDIR/piped"
 	cmp "$SHARE/CustomData/sales/targets.csv" "$s8/CustomData/sales/targets.csv"
+	cmp "$SHARE/CustomData/$long" "$s8/CustomData/$long"
 	stop_node "$d8"
 	start_node "$SITE"
 }
