@@ -31,6 +31,8 @@ static const struct command {
     {"script", NULL, ops_script, "list the functions load scripts and charts may use"},
     {"backup", NULL, ops_backup, "back up a running site, or verify a backup"},
     {"restore", NULL, ops_restore, "make a new site from a backup"},
+    {"migrate", NULL, ops_migrate,
+     "move a single-node SQLite site to PostgreSQL and a shared share"},
     {"version", NULL, print_version, "print the version"},
     {"help", NULL, print_help, "show this help"},
     {"reload-worker", NULL, ops_reload_worker, NULL}, /* run by a node, not by people */

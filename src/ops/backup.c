@@ -996,7 +996,7 @@ static int restore_files(const struct restore_args *a, json_t *m, const struct s
 		else if (strncmp(rel, "custom/", 7) == 0)
 			base = sp->custom_data, rest = rel + 7;
 		else if (strncmp(rel, "node/", 5) == 0)
-			base = a->dir, rest = rel + 5;
+			base = a->dir, rest = rel + 5; /* none without a node folder (migrate) */
 		if (!base || strcmp(rel, "node/node.conf") == 0)
 			continue; /* the repository and node.conf are made, not copied */
 		char from[PATH_MAX], to[PATH_MAX];
@@ -1332,7 +1332,7 @@ static int restore_db(const struct restore_args *a, struct db_config *pg, const 
 	int rc = db_open(a->db_url ? pg : &sq, &db, e);
 	if (rc == 0)
 		rc = restore_rows(a, db, made_tables, rows, e);
-	if (rc == 0)
+	if (rc == 0 && sp)
 		rc = point_cluster(db, sp, e);
 	db_close(db);
 	if (rc && a->db_url && db) /* leave the database as empty as it was */
@@ -1396,6 +1396,46 @@ static int do_restore(const struct restore_args *a, struct err *e)
 	json_decref(made_tables);
 	json_decref(m);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- for migrate.c */
+
+int ops_backup_to_folder(const char *dir, const char *to, bool quiet, struct err *e)
+{
+	return is_archive(to) ? err_set(e, ERR_INVALID, "%s: a folder is needed here", to)
+			      : do_backup(dir, to, quiet, e);
+}
+
+int ops_backup_verify(const char *from, bool quiet, json_t **m, struct err *e)
+{
+	return verify(from, quiet, m, e);
+}
+
+int ops_backup_restore_share(const char *from, json_t *m, const struct share_paths *sp, bool quiet,
+			     struct err *e)
+{
+	struct restore_args a = {.from = from, .quiet = quiet};
+	return restore_files(&a, m, sp, e);
+}
+
+int ops_backup_restore_rows(const char *from, const char *db_url, struct db_config *pg,
+			    const struct share_paths *sp, int64_t *rows, struct err *e)
+{
+	struct restore_args a = {.from = from, .db_url = db_url, .quiet = true};
+	json_t *made = json_array();
+	int rc = restore_db(&a, pg, NULL, sp, made, rows, e);
+	json_decref(made);
+	return rc;
+}
+
+void ops_remove_tree(const char *path)
+{
+	remove_tree(path);
+}
+
+bool ops_empty_or_missing(const char *path)
+{
+	return empty_or_missing(path);
 }
 
 /* ---------------------------------------------------------------- commands */

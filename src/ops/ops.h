@@ -22,6 +22,7 @@ int ops_reload_worker(int argc, char **argv);
 int ops_script(int argc, char **argv);
 int ops_backup(int argc, char **argv);
 int ops_restore(int argc, char **argv);
+int ops_migrate(int argc, char **argv);
 
 /* Prints an error (message, detail, hint) to stderr as "fathom: ...". */
 void ops_print_err(const struct err *e);

@@ -54,6 +54,21 @@ void ops_archive_free(struct ops_archive *a);
 NODISCARD int ops_archive_extract(int fd, const char *dir, uint64_t *out_bytes, int *out_files,
 				  struct err *e);
 
+/* Pieces of backup.c that migrate.c puts together: a backup into the new folder `to`;
+ * its check against its manifest (*m: the manifest); its share files (apps, static
+ * content, custom data) into the share `sp`; its rows into the PostgreSQL database of
+ * `pg` (conninfo and password set; db_url for the messages), the service cluster then
+ * naming `sp`'s folders (NULL: left as they were); a folder removed with all it holds. */
+NODISCARD int ops_backup_to_folder(const char *dir, const char *to, bool quiet, struct err *e);
+NODISCARD int ops_backup_verify(const char *from, bool quiet, json_t **m, struct err *e);
+NODISCARD int ops_backup_restore_share(const char *from, json_t *m, const struct share_paths *sp,
+				       bool quiet, struct err *e);
+NODISCARD int ops_backup_restore_rows(const char *from, const char *db_url, struct db_config *pg,
+				      const struct share_paths *sp, int64_t *rows, struct err *e);
+void ops_remove_tree(const char *path);
+/* A folder that does not exist, or exists and is empty. */
+bool ops_empty_or_missing(const char *path);
+
 /* How uploads are checked: as app files, while they stream in (app.c). */
 extern const struct repo_file_check ops_file_check;
 

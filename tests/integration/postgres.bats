@@ -209,3 +209,71 @@ create_fails_plainly() {
 	[[ "$output" == *"is not in the site's repository"* ]]
 	[ "$(pg_sql site9 "SELECT count(*) FROM node_heartbeat")" = 0 ]
 }
+
+# entities_of: the site's apps (with their files' sizes), streams and users, by id.
+entities_of() {
+	api GET /qrs/app/full >/dev/null
+	jqb -c '[.[] | {id, name, stream: .stream.name, size: .fileSize}] | sort_by(.id)'
+	api GET /qrs/stream >/dev/null
+	jqb -c '[.[] | {id, name}] | sort_by(.id)'
+	api GET /qrs/user >/dev/null
+	jqb -c '[.[] | {id, userId}] | sort_by(.id)'
+}
+
+@test "migrate moves a SQLite site to PostgreSQL and a new share, refuses what it must, and runs again after a crash" {
+	export SITE=$D BASE=https://localhost:$P
+	make_site "$D" "$S" "$P"
+	start_node "$D"
+	id=$(new_app Sales 'T: LOAD * INLINE [\nRegion, Amount\nNorth, 5\n];')
+	expect 201 "$(json POST /qrs/stream '{"name":"Finance"}')"
+	api POST "/qrs/app/$id/reload" >/dev/null
+	printf 'reader password\n' | "$FATHOM" user add reader --dir "$D" >/dev/null
+	mkdir -p "$S/CustomData/sales"; printf 'Region\nNorth\n' >"$S/CustomData/sales/r.csv"
+	entities_of >"$BATS_TEST_TMPDIR/before"
+	pg_new_db mig1
+	local S2=$BATS_TEST_TMPDIR/share2
+	# refused while the node runs, and nothing made
+	run "$FATHOM" migrate --dir "$D" --to-db "$DB_URL" --to-share "$S2"
+	[ "$status" -eq 1 ] && [[ "$output" == *"is running"* ]]
+	[ ! -e "$S2" ]
+	[ "$(pg_sql mig1 "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")" = 0 ]
+	stop_node "$D"
+	# stopped after the files, and again after the rows went in: the site is as it was
+	for point in migrate-share migrate-rows; do
+		run env FATHOM_CRASH_POINT=$point "$FATHOM" migrate --dir "$D" --to-db "$DB_URL" --to-share "$S2" --quiet
+		[ "$status" -ne 0 ]
+		grep -q '^driver = sqlite$' "$D/node.conf"
+	done
+	[ "$(pg_sql mig1 'SELECT count(*) FROM app')" = 1 ] # the rows were in when it stopped
+	# and it runs again to the end
+	run "$FATHOM" migrate --dir "$D" --to-db "$DB_URL" --to-share "$S2"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ "$output" == *"runs on PostgreSQL now"* ]]
+	grep -q '^driver = postgres$' "$D/node.conf"
+	grep -q "^root = $S2$" "$D/node.conf"
+	! grep -q secret "$D/node.conf" || false # the password is sealed
+	[ -f "$D/repository.db" ] # the old repository stays, unused
+	[ ! -e "$S2/.fathom-migrating" ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR" | grep fathom-migrate || true)" ]
+	cmp "$S/CustomData/sales/r.csv" "$S2/CustomData/sales/r.csv"
+	# the site runs from PostgreSQL and the new share: the same apps, streams and users
+	start_node "$D"
+	entities_of >"$BATS_TEST_TMPDIR/after"
+	diff "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+	[ "$(ls "$S2/Apps" | wc -l)" -ge 1 ]
+	expect 200 "$(api GET /qrs/about)"
+	[ "$(jqb .databaseProvider)" = PostgreSQL ]
+	expect 204 "$(api POST "/qrs/app/$id/reload")"
+	expect 200 "$(api GET /qrs/servicecluster/full)"
+	[ "$(jqb -r '.[0].settings.sharedPersistenceProperties.appFolder')" = "$S2/Apps" ]
+	[ "$(pg_sql mig1 "SELECT connectionstring FROM dataconnection WHERE name = 'CustomData'")" = "$S2/CustomData" ]
+	stop_node "$D"
+	# a node on PostgreSQL already, and another site into this database, are refused
+	run "$FATHOM" migrate --dir "$D" --to-db "$DB_URL"
+	[ "$status" -eq 1 ] && [[ "$output" == *"on PostgreSQL already"* ]]
+	local D3=$BATS_TEST_TMPDIR/site3
+	make_site "$D3" "$BATS_TEST_TMPDIR/share3" "$(free_port)"
+	run "$FATHOM" migrate --dir "$D3" --to-db "$DB_URL"
+	[ "$status" -eq 1 ] && [[ "$output" == *"holds a Fathom site already"* ]]
+	grep -q '^driver = sqlite$' "$D3/node.conf"
+}
