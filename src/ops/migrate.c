@@ -190,10 +190,41 @@ static int switch_conf(const char *dir, struct conf *cf, const char *url, const 
 	return conf_save(cf, path, e);
 }
 
+/* The scratch folder beside the node folder, named after the site so that a later run
+ * removes what a stopped one left. */
+static int make_scratch(const char *dir, const char *ours, char *scratch, size_t n, struct err *e)
+{
+	char parent[PATH_MAX];
+	char *adir = ops_absolute(dir);
+	snprintf(parent, sizeof(parent), "%s", adir ? adir : dir);
+	free(adir);
+	char *slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	snprintf(scratch, n, "%s/.fathom-migrate-%s", parent, ours);
+	ops_remove_tree(scratch);
+	if (mkdir(scratch, 0700) == 0)
+		return 0;
+	int rc = err_set(e, ERR_IO, "cannot make %s: %s", scratch, strerror(errno));
+	scratch[0] = '\0';
+	return rc;
+}
+
+/* What the migration says at the end. */
+static void say_done(const char *dir, const char *share, int64_t rows)
+{
+	printf("the site in %s runs on PostgreSQL now (%lld rows%s%s); its old repository.db "
+	       "stays, unused\n"
+	       "start it:       fathom run --dir %s\n"
+	       "add a node:     fathom node join --dir NODE_DIR --share SHARE --db URL --name "
+	       "NAME\n",
+	       dir, (long long)rows, share ? ", the share at " : "", share ? share : "", dir);
+}
+
 static int migrate(const char *dir, const char *url, const char *share_arg, bool quiet,
 		   struct err *e)
 {
-	char path[PATH_MAX], scratch[PATH_MAX + 32], from[PATH_MAX + 48], parent[PATH_MAX];
+	char path[PATH_MAX], scratch[PATH_MAX + 32], from[PATH_MAX + 48];
 	snprintf(path, sizeof(path), "%s/node.conf", dir);
 	if (access(path, F_OK) != 0)
 		return err_set(e, ERR_CONFIG, "folder \"%s\" holds no site (no node.conf)", dir);
@@ -226,21 +257,8 @@ static int migrate(const char *dir, const char *url, const char *share_arg, bool
 	if (rc == 0)
 		rc = check_target(url, ours, &pg, e);
 	/* 1. a backup beside the node folder, checked */
-	if (rc == 0) {
-		char *adir = ops_absolute(dir);
-		snprintf(parent, sizeof(parent), "%s", adir ? adir : dir);
-		free(adir);
-		char *slash = strrchr(parent, '/');
-		if (slash && slash != parent)
-			*slash = '\0';
-		/* named after the site, so that a later run removes what a stopped one left */
-		snprintf(scratch, sizeof(scratch), "%s/.fathom-migrate-%s", parent, ours);
-		ops_remove_tree(scratch);
-		if (mkdir(scratch, 0700) != 0) {
-			rc = err_set(e, ERR_IO, "cannot make %s: %s", scratch, strerror(errno));
-			scratch[0] = '\0';
-		}
-	}
+	if (rc == 0)
+		rc = make_scratch(dir, ours, scratch, sizeof(scratch), e);
 	snprintf(from, sizeof(from), "%s/backup", scratch);
 	if (rc == 0 && !quiet)
 		fprintf(stderr, "1/4 backing up the site\n");
@@ -287,13 +305,7 @@ static int migrate(const char *dir, const char *url, const char *share_arg, bool
 	if (scratch[0])
 		ops_remove_tree(scratch);
 	if (rc == 0 && !quiet)
-		printf("the site in %s runs on PostgreSQL now (%lld rows%s%s); its old "
-		       "repository.db stays, unused\n"
-		       "start it:       fathom run --dir %s\n"
-		       "add a node:     fathom node join --dir NODE_DIR --share SHARE --db URL "
-		       "--name NAME\n",
-		       dir, (long long)rows, share ? ", the share at " : "", share ? share : "",
-		       dir);
+		say_done(dir, share, rows);
 	json_decref(m);
 	json_decref(counts);
 	free((char *)pg.conninfo);
