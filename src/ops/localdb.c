@@ -12,6 +12,7 @@
 #include "ops/ops_int.h"
 #include "crypto/crypto.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -134,8 +135,12 @@ static int pg_ctl(const char *data, const char *action, uid_t uid, gid_t gid, st
 	snprintf(log, sizeof(log), "%s/server.log", data);
 	const char *start[] = {prog, "-D", data, "-l", log, "-w", "-t", "60", "start", NULL};
 	const char *stop[] = {prog, "-D", data, "-m", "fast", "-w", "-t", "60", "stop", NULL};
+	const char *promote[] = {prog, "-D", data, "-w", "-t", "60", "promote", NULL};
 	bool is_start = strcmp(action, "start") == 0;
-	int st = run_as(is_start ? start : stop, uid, gid, NULL);
+	int st = run_as(is_start			 ? start
+			: strcmp(action, "promote") == 0 ? promote
+							 : stop,
+			uid, gid, NULL);
 	if (st != 0) {
 		char tail[600];
 		log_tail(log, tail, sizeof(tail));
@@ -256,8 +261,11 @@ static int configure(const struct ops_localdb *ld, const struct pg_owner *o, con
 		buf_init(&b, 2 << 20);
 		rc = buf_append(&b, old, old_len);
 		if (rc == 0)
-			rc = buf_puts(&b, "\n# fathom: the site's nodes on this host's networks\n"
-					  "host fathom fathom samenet scram-sha-256\n");
+			rc = buf_puts(&b,
+				      "\n# fathom: the site's nodes on this host's networks, and "
+				      "standbys (fathom db standby)\n"
+				      "host fathom fathom samenet scram-sha-256\n"
+				      "host replication fathom samenet scram-sha-256\n");
 		if (rc == 0)
 			rc = file_write_atomic(hba, b.data, b.len, 0600, e);
 		buf_release(&b);
@@ -376,8 +384,246 @@ int ops_localdb_ensure_running(const char *dir, struct err *e)
 	return pg_ctl(data, "start", st.st_uid, st.st_gid, e);
 }
 
+/* ---------------------------------------------------------------- standby */
+
+struct standby_args {
+	const char *dir, *primary, *listen, *owner, *name;
+	int port;
+};
+
+/* A password as a .pgpass field: ':' and '\\' escaped. */
+static void pgpass_field(const char *in, char *out, size_t n)
+{
+	size_t k = 0;
+	for (; *in && k + 2 < n; in++) {
+		if (*in == ':' || *in == '\\')
+			out[k++] = '\\';
+		out[k++] = *in;
+	}
+	out[k] = '\0';
+}
+
+/* A replication slot's name from the standby's name: lower-case letters, digits and '_'. */
+static void slot_name(const char *name, char *out, size_t n)
+{
+	size_t k = (size_t)snprintf(out, n, "fathom_");
+	for (; *name && k + 1 < n && k < 63; name++)
+		out[k++] =
+		    isalnum((unsigned char)*name) ? (char)tolower((unsigned char)*name) : '_';
+	out[k] = '\0';
+}
+
+/* The standby's own port, addresses and socket after what pg_basebackup copied (and the
+ * primary_conninfo it wrote). */
+static int standby_configure(const struct standby_args *a, const struct pg_owner *o,
+			     const char *data, struct err *e)
+{
+	char conf[PATH_MAX + 32], text[PATH_MAX * 2];
+	snprintf(conf, sizeof(conf), "%s/postgresql.auto.conf", data);
+	snprintf(text, sizeof(text),
+		 "# Written by fathom db standby.\n"
+		 "port = %d\n"
+		 "listen_addresses = '%s'\n"
+		 "unix_socket_directories = '%s'\n"
+		 "hot_standby = on\n",
+		 a->port, strcmp(a->listen, "0.0.0.0") == 0 ? "*" : a->listen, data);
+	char *old = NULL;
+	size_t len = 0;
+	int rc = file_read_all(conf, 1 << 20, &old, &len, e);
+	if (rc == 0) {
+		struct buf b;
+		buf_init(&b, 2 << 20);
+		rc = buf_append(&b, old, len);
+		if (rc == 0)
+			rc = buf_puts(&b, text);
+		if (rc == 0)
+			rc = file_write_atomic(conf, b.data, b.len, 0600, e);
+		buf_release(&b);
+		free(old);
+	}
+	if (rc == 0 && geteuid() == 0 && chown(conf, o->uid, o->gid) != 0)
+		rc = err_set(e, ERR_IO, "cannot hand %s to %s", conf, o->user);
+	return rc;
+}
+
+/* pg_basebackup of the primary into `data`, a slot made for the standby, and the standby's
+ * connection written (-R) with the password in a passfile beside it, not in the command
+ * line or the configuration. */
+static int base_backup(const struct standby_args *a, const struct pg_owner *o, const char *data,
+		       const char *passfile, struct err *e)
+{
+	char prog[PATH_MAX], log[PATH_MAX + 16], slot[80];
+	int rc = check_bin("pg_basebackup", prog, sizeof(prog), e);
+	char *bare = NULL, *password = NULL;
+	if (rc == 0)
+		rc = db_pg_split_password(a->primary, &bare, &password, e);
+	if (rc == 0 && !password)
+		rc = err_set(e, ERR_CONFIG, "--primary needs the role's password");
+	if (rc == 0) {
+		char field[512], line[600];
+		pgpass_field(password, field, sizeof(field));
+		snprintf(line, sizeof(line), "*:*:*:*:%s\n", field);
+		rc = file_write_atomic(passfile, line, strlen(line), 0600, e);
+		explicit_bzero(line, sizeof(line));
+		explicit_bzero(field, sizeof(field));
+		if (rc == 0 && geteuid() == 0 && chown(passfile, o->uid, o->gid) != 0)
+			rc = err_set(e, ERR_IO, "cannot hand %s to %s", passfile, o->user);
+	}
+	char conninfo[4096];
+	slot_name(a->name, slot, sizeof(slot));
+	if (rc == 0 &&
+	    snprintf(conninfo, sizeof(conninfo), "%s passfile='%s' application_name='%s'", bare,
+		     passfile, slot) >= (int)sizeof(conninfo))
+		rc = err_set(e, ERR_INVALID, "the primary's connection string is too long");
+	if (rc == 0) {
+		snprintf(log, sizeof(log), "%s/basebackup.log", a->dir);
+		printf("copying the primary's database into %s (as %s) ...\n", data, o->user);
+		fflush(stdout);
+		const char *args[] = {prog, "-D", data, "-d", conninfo, "-X",	"stream",
+				      "-R", "-C", "-S", slot, "-c",	"fast", "--no-password",
+				      NULL};
+		int st = run_as(args, o->uid, o->gid, log);
+		if (st != 0) {
+			char tail[600];
+			log_tail(log, tail, sizeof(tail));
+			rc = err_set(e, ERR_DB, "pg_basebackup failed (exit %d)", st);
+			if (tail[0])
+				err_detail(e, "%s", tail);
+			err_hint(e,
+				 "the primary's role needs REPLICATION, pg_hba.conf a replication "
+				 "line for this host, and no slot named %s yet",
+				 slot);
+		} else {
+			unlink(log);
+		}
+	}
+	if (password)
+		explicit_bzero(password, strlen(password));
+	free(password);
+	free(bare);
+	return rc;
+}
+
+static int db_standby(const struct standby_args *a, struct err *e)
+{
+	char data[PATH_MAX], passfile[PATH_MAX];
+	struct pg_owner o;
+	struct ops_localdb ld = {.dir = a->dir, .port = a->port, .listen = a->listen};
+	int rc = pick_user(a->owner, &o.uid, &o.gid, o.user, sizeof(o.user), e);
+	snprintf(data, sizeof(data), "%s/pgdata", a->dir);
+	snprintf(passfile, sizeof(passfile), "%s/standby.pgpass", a->dir);
+	struct stat st;
+	if (rc == 0 && stat(data, &st) == 0)
+		rc = err_set(e, ERR_EXISTS, "%s holds a database already", data);
+	if (rc == 0 && dir_make_all(a->dir, 0750, e) != 0)
+		rc = e->code;
+	if (rc == 0)
+		rc = check_reach(&ld, &o, data, e);
+	if (rc == 0 && mkdir(data, 0700) != 0)
+		rc = err_set(e, ERR_IO, "cannot create %s: %s", data, strerror(errno));
+	if (rc == 0 && geteuid() == 0 && chown(data, o.uid, o.gid) != 0)
+		rc = err_set(e, ERR_IO, "cannot hand %s to %s", data, o.user);
+	bool made = rc == 0;
+	if (rc == 0)
+		rc = base_backup(a, &o, data, passfile, e);
+	if (rc == 0)
+		rc = standby_configure(a, &o, data, e);
+	if (rc == 0)
+		rc = pg_ctl(data, "start", o.uid, o.gid, e);
+	if (rc && made) { /* nothing half made stays */
+		dir_remove_all(data, &(struct err){0});
+		unlink(passfile);
+	}
+	return rc;
+}
+
+static const char standby_usage[] =
+    "usage: fathom db standby --dir DIR --primary URL --port PORT [--listen ADDR]\n"
+    "                         [--name NAME] [--owner USER]\n"
+    "       fathom db promote --dir DIR\n"
+    "\n"
+    "standby  makes DIR/pgdata a PostgreSQL 15 streaming replica of the primary at URL (a\n"
+    "         role with REPLICATION and its password: the local database's own role\n"
+    "         has it) and starts it on PORT: a base backup, a replication slot on the\n"
+    "         primary named after NAME (default: this host), and the connection to the\n"
+    "         primary with its password in DIR/standby.pgpass. fathom db start, stop and\n"
+    "         status manage it afterwards.\n"
+    "promote  makes the standby in DIR the primary (it takes writes from then on).\n";
+
+static int standby_command(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'},  {"primary", required_argument, NULL, 'p'},
+	    {"port", required_argument, NULL, 'P'}, {"listen", required_argument, NULL, 'l'},
+	    {"name", required_argument, NULL, 'n'}, {"owner", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0}};
+	char host[256];
+	struct standby_args a = {.listen = "127.0.0.1", .name = ops_host_name(host, sizeof(host))};
+	const char *port = NULL;
+	int c;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': a.dir = optarg; break;
+		case 'p': a.primary = optarg; break;
+		case 'P': port = optarg; break;
+		case 'l': a.listen = optarg; break;
+		case 'n': a.name = optarg; break;
+		case 'o': a.owner = optarg; break;
+		case 'h': fputs(standby_usage, stdout); return 0;
+		default: fputs(standby_usage, stderr); return 2;
+		}
+	}
+	int64_t p = 0;
+	if (!a.dir || !a.primary || !port || str_to_i64(port, 1, 65535, &p) != 0 ||
+	    optind != argc) {
+		fputs(standby_usage, stderr);
+		return 2;
+	}
+	a.port = (int)p;
+	struct err e;
+	err_init(&e);
+	if (db_standby(&a, &e) != 0) {
+		ops_print_err(&e);
+		fprintf(stderr, "fathom: no standby was made\n");
+		return 1;
+	}
+	char slot[80];
+	slot_name(a.name, slot, sizeof(slot));
+	printf("the standby runs on port %d (data in %s/pgdata), streaming from the primary\n"
+	       "through slot %s; promote it with: fathom db promote --dir %s\n",
+	       a.port, a.dir, slot, a.dir);
+	return 0;
+}
+
+static int promote_command(const char *dir)
+{
+	char data[PATH_MAX], signal[PATH_MAX + 32];
+	snprintf(data, sizeof(data), "%s/pgdata", dir);
+	snprintf(signal, sizeof(signal), "%s/standby.signal", data);
+	struct stat st;
+	struct err e;
+	err_init(&e);
+	int rc = 0;
+	if (stat(data, &st) != 0)
+		rc = err_set(&e, ERR_NOT_FOUND, "%s holds no database (no %s)", dir, data);
+	else if (access(signal, F_OK) != 0)
+		rc = err_set(&e, ERR_INVALID, "the database in %s is not a standby", data);
+	else
+		rc = pg_ctl(data, "promote", st.st_uid, st.st_gid, &e);
+	if (rc) {
+		ops_print_err(&e);
+		return 1;
+	}
+	printf("promoted: %s takes writes now; the old primary must not (stop it, or make it a "
+	       "standby of this one)\n",
+	       data);
+	return 0;
+}
+
 static const char db_usage[] =
-    "usage: fathom db start|stop|status --dir DIR\n"
+    "usage: fathom db start|stop|status|promote --dir DIR\n"
+    "       fathom db standby --dir DIR --primary URL --port PORT (see fathom db standby -h)\n"
     "\n"
     "Manages the PostgreSQL instance a site made with `site create --local-db` owns\n"
     "(in DIR/pgdata). `fathom run` starts it when it is down; stop it only when no node\n"
@@ -386,19 +632,26 @@ static const char db_usage[] =
     "  start     start it (waits until it accepts connections)\n"
     "  stop      stop it (fast shutdown: clients are disconnected)\n"
     "  status    say whether it runs; exit 0 when it does, 3 when it does not\n"
+    "  promote   make a standby (fathom db standby) the primary\n"
     "  --dir DIR the node folder\n"
     "  -h, --help\n";
 
 int ops_db(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "standby") == 0)
+		return standby_command(argc, argv);
 	const char *dir, *action;
 	int args = ops_dir_and_word(argc, argv, db_usage, &dir, &action);
 	if (args >= 0)
 		return args;
+	if (strcmp(action, "promote") == 0)
+		return promote_command(dir);
 	if (strcmp(action, "start") != 0 && strcmp(action, "stop") != 0 &&
 	    strcmp(action, "status") != 0) {
-		fprintf(stderr, "fathom: db takes start, stop or status, not \"%s\"\n%s", action,
-			db_usage);
+		fprintf(stderr,
+			"fathom: db takes start, stop, status, standby or promote, not "
+			"\"%s\"\n%s",
+			action, db_usage);
 		return 2;
 	}
 	char data[PATH_MAX];

@@ -21,6 +21,7 @@ teardown_file() {
 		[ -f "$d/pid" ] && stop_node "$d" || true
 	done
 	[ -d "$D/pgdata" ] && "$FATHOM" db stop --dir "$D" >/dev/null 2>&1 || true
+	[ -d "$TOP/standby/pgdata" ] && "$FATHOM" db stop --dir "$TOP/standby" >/dev/null 2>&1 || true
 	rm -rf "$TOP"
 }
 
@@ -113,4 +114,49 @@ teardown_file() {
 	[[ "$output" == *"who cannot reach"* ]]
 	[ ! -e "$closed/n4" ]
 	[ ! -e "$TOP/share4" ]
+}
+
+# psql_at PORT SQL: one value, as the site's role with its password.
+psql_at() {
+	PGPASSWORD=$("$FATHOM" secret show --dir "$D") psql -h 127.0.0.1 -p "$1" -U fathom -d fathom -tA -c "$2"
+}
+
+@test "db standby streams the site's database, refuses writes until db promote makes it the primary" {
+	"$FATHOM" db start --dir "$D" >/dev/null
+	local sb=$TOP/standby SP pw
+	SP=$(free_port)
+	pw=$("$FATHOM" secret show --dir "$D")
+	run "$FATHOM" db standby --dir "$sb" --primary "postgresql://fathom:$pw@127.0.0.1:$LP/fathom" --port "$SP" --name "test standby"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ "$output" == *"runs on port $SP"*"through slot fathom_test_standby"* ]]
+	# the password is in the standby's passfile only, closed to others
+	[ "$(stat -c %a "$sb/standby.pgpass")" = 600 ]
+	[ "$(grep -c "$pw" "$sb/pgdata/postgresql.auto.conf")" = 0 ]
+	[ -f "$sb/pgdata/standby.signal" ]
+	# the primary streams to it through its slot; a write there reaches the standby
+	[ "$(psql_at "$LP" "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'fathom_test_standby'")" = 1 ]
+	[ "$(psql_at "$LP" "SELECT active FROM pg_replication_slots WHERE slot_name = 'fathom_test_standby'")" = t ]
+	psql_at "$LP" "CREATE TABLE standby_probe (x int); INSERT INTO standby_probe VALUES (42)" >/dev/null
+	for _ in $(seq 1 100); do [ "$(psql_at "$SP" 'SELECT x FROM standby_probe' 2>/dev/null)" = 42 ] && break; sleep 0.1; done
+	[ "$(psql_at "$SP" 'SELECT x FROM standby_probe')" = 42 ]
+	[ "$(psql_at "$SP" 'SELECT pg_is_in_recovery()')" = t ]
+	[ "$(psql_at "$SP" 'SELECT version FROM schema_version')" = 11 ]
+	run psql_at "$SP" "INSERT INTO standby_probe VALUES (1)"
+	[ "$status" -ne 0 ]
+	run "$FATHOM" db status --dir "$sb"
+	[ "$status" -eq 0 ]
+	# a second standby with the same name is refused (its slot exists), and leaves nothing
+	run "$FATHOM" db standby --dir "$TOP/standby2" --primary "postgresql://fathom:$pw@127.0.0.1:$LP/fathom" --port "$(free_port)" --name "test standby"
+	[ "$status" -eq 1 ] && [[ "$output" == *"pg_basebackup failed"* ]]
+	[ ! -e "$TOP/standby2/pgdata" ]
+	# promoted, it takes writes
+	"$FATHOM" db stop --dir "$D" >/dev/null
+	run "$FATHOM" db promote --dir "$sb"
+	[ "$status" -eq 0 ] && [[ "$output" == *"takes writes now"* ]]
+	[ "$(psql_at "$SP" 'SELECT pg_is_in_recovery()')" = f ]
+	psql_at "$SP" "INSERT INTO standby_probe VALUES (43)" >/dev/null
+	run "$FATHOM" db promote --dir "$sb"
+	[ "$status" -eq 1 ] && [[ "$output" == *"is not a standby"* ]]
+	"$FATHOM" db stop --dir "$sb" >/dev/null
+	"$FATHOM" db start --dir "$D" >/dev/null
 }
