@@ -1,8 +1,11 @@
 /* appfile.c: the app file container (see appfile.h for the layout). */
 #include "data/data.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #define MAGIC	     "FATHOMAPP"
@@ -447,6 +450,60 @@ int data_appfile_check_end(struct appfile_check *c, struct err *e)
 					    : "the app file is cut off in its header");
 	return err_set(e, ERR_INVALID, "the app file is cut off in block %u of %u", c->block + 1,
 		       c->blocks);
+}
+
+int data_appfile_read_props(const char *path, char **out, size_t *out_len, struct err *e)
+{
+	*out = NULL;
+	*out_len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, errno == ENOENT ? ERR_NOT_FOUND : ERR_IO, "cannot read %s: %s",
+			       path, strerror(errno));
+	uint8_t head[FILE_HEADER], bh[BLOCK_HEADER];
+	int rc = 0;
+	if (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
+	    !data_appfile_looks_valid(head, sizeof(head), e))
+		rc = e->code ? e->code : err_set(e, ERR_INVALID, "%s is not an app file", path);
+	uint32_t n = rc ? 0 : get_u32(head + 12);
+	off_t at = FILE_HEADER;
+	for (uint32_t i = 0; rc == 0 && i < n && i < MAX_BLOCKS; i++) {
+		if (pread(fd, bh, sizeof(bh), at) != (ssize_t)sizeof(bh) ||
+		    fnv1a(bh, 24) != get_u32(bh + 24)) {
+			rc = err_set(e, ERR_INVALID, "block %u of %s has a damaged header", i + 1,
+				     path);
+			break;
+		}
+		uint64_t raw = get_u64(bh + 8), stored = get_u64(bh + 16);
+		at += BLOCK_HEADER;
+		if (get_u32(bh) != APPFILE_PROPS) {
+			at += (off_t)stored;
+			continue;
+		}
+		if (raw > kind_max(APPFILE_PROPS) || stored > kind_max(APPFILE_PROPS) * 2) {
+			rc = too_big(i + 1, APPFILE_PROPS, raw, e);
+			break;
+		}
+		char *z = malloc(stored ? stored : 1), *buf = malloc(raw + 1);
+		size_t got = 0;
+		if (!z || !buf)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+		else if (pread(fd, z, stored, at) != (ssize_t)stored)
+			rc = err_set(e, ERR_INVALID, "%s is cut off in its properties", path);
+		else if (ZSTD_isError(got = ZSTD_decompress(buf, raw, z, stored)) || got != raw)
+			rc = err_set(e, ERR_INVALID, "the properties of %s are damaged", path);
+		free(z);
+		if (rc) {
+			free(buf);
+			break;
+		}
+		buf[raw] = '\0';
+		*out = buf;
+		*out_len = raw;
+		break;
+	}
+	close(fd);
+	return rc;
 }
 
 int data_appfile_read_file(const char *path, struct appfile **out, struct err *e)

@@ -287,6 +287,9 @@ NODISCARD int data_appfile_write(const struct appfile_block *blocks, int n, int 
  * format version, a damaged block) for anything else. Caller frees with data_appfile_free. */
 NODISCARD int data_appfile_read(const void *data, size_t len, struct appfile **out, struct err *e);
 void data_appfile_free(struct appfile *a);
+/* Only the properties block of the file at `path` (title, variables, objects), without
+ * reading the rest: *out NULL when it has none. Caller frees *out. */
+NODISCARD int data_appfile_read_props(const char *path, char **out, size_t *out_len, struct err *e);
 /* data_appfile_read of the file at `path`. */
 NODISCARD int data_appfile_read_file(const char *path, struct appfile **out, struct err *e);
 

@@ -550,6 +550,7 @@ static const struct {
     {"PUT", "/qrs/app/{id}/replace", "app", ACT_READ, "{id}", "app", ACT_UPDATE, "app"},
     {"POST", "/qrs/app/{id}/reload", "app", ACT_UPDATE, "{id}", NULL, 0, NULL},
     {"GET", "/qrs/app/{id}/reload/log", "app", ACT_READ, "{id}", NULL, 0, NULL},
+    {"GET", "/qrs/app/{id}/objects", "app", ACT_READ, "{id}", NULL, 0, NULL},
     {"POST", "/qrs/reloadtask/create", "reloadtask", ACT_CREATE, NULL, NULL, 0, NULL},
     {"GET", "/qrs/task", "reloadtask", ACT_READ, NULL, NULL, 0, NULL},
     {"GET", "/qrs/task/full", "reloadtask", ACT_READ, NULL, NULL, 0, NULL},

@@ -440,6 +440,7 @@ int repo_api_app_delete(struct qrs *q);
 int repo_api_status_list(struct qrs *q);
 int repo_api_status_full(struct qrs *q);
 int repo_api_status_count(struct qrs *q);
+int repo_api_app_objects(struct qrs *q);
 int repo_api_proxy_list(struct qrs *q);
 int repo_api_proxy_full(struct qrs *q);
 int repo_api_proxy_count(struct qrs *q);

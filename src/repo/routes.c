@@ -36,6 +36,7 @@ const struct route repo_routes[] = {
      repo_api_app_file_cleanup},
     {"POST", "/qrs/app/{id}/reload", repo_api_app_reload, 0, "", NULL, repo_api_app_file_cleanup},
     {"GET", "/qrs/app/{id}/reload/log", repo_api_app_reload_log, 0, "", NULL, NULL},
+    {"GET", "/qrs/app/{id}/objects", repo_api_app_objects, 0, "", NULL, NULL},
     {"GET", "/tempcontent/{token}/{name}", repo_api_app_download, R_NO_XRF,
      "?serverNodeId={serverNodeId}", NULL, NULL},
     {"POST", "/qrs/reloadtask/create", repo_api_task_create, 0, "", NULL, NULL},

@@ -237,3 +237,20 @@ setup() {
 	s=$(json PUT "/qrs/app/$id" "{\"fileSize\":1,\"modifiedDate\":\"$md\"}"); expect 400 "$s"
 	s=$(json PUT "/qrs/app/$id" "{\"name\":\"x/y\",\"modifiedDate\":\"$md\"}"); expect 400 "$s"
 }
+
+@test "an app's objects are read from its file: sheets, charts and their sheet, script variables" {
+	printf "SET vRegion = 'North';\nT: LOAD 1 AS x AUTOGENERATE 1;\n" >"$BATS_TEST_TMPDIR/vars.qvs"
+	printf '[{"qInfo":{"qId":"sh1","qType":"sheet"},"qMetaDef":{"title":"First"},"qChildren":[{"qInfo":{"qId":"ch1","qType":"barchart"},"title":"Sales by region"}]},{"qInfo":{"qId":"bm1","qType":"bookmark"},"qMetaDef":{"title":"North"}}]' >"$BATS_TEST_TMPDIR/objects.json"
+	"$FATHOM" app create Objects --dir "$SITE" --objects "$BATS_TEST_TMPDIR/objects.json" --script "$BATS_TEST_TMPDIR/vars.qvs" >/dev/null
+	expect 200 "$(api GET "/qrs/app?filter=name%20eq%20'Objects'")"
+	id=$(jqb '.[0].id')
+	expect 200 "$(api GET "/qrs/app/$id/objects")"
+	[ "$(jqb -c '[.[] | [.objectType, .name, .engineObjectId, .parent]]')" = '[["barchart","Sales by region","ch1","sh1"],["bookmark","North","bm1",null],["sheet","First","sh1",null]]' ]
+	# a reload adds the script's variables as objects made by the script
+	expect 204 "$(api POST "/qrs/app/$id/reload")"
+	expect 200 "$(api GET "/qrs/app/$id/objects")"
+	[ "$(jqb -c '[.[] | select(.objectType == "variable" and .scriptCreated) | .name]')" = '["vRegion"]' ]
+	[ "$(jqb '[.[] | select(.objectType == "sheet")] | length')" = 1 ]
+	# an app without a file, and one that is not there
+	expect 404 "$(api GET /qrs/app/00000000-0000-0000-0000-000000000001/objects)"
+}

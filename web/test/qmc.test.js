@@ -508,6 +508,34 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   await ctx.close();
 });
 
+test('the administrator reads the objects an app holds', async () => {
+  const example = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../examples/sales');
+  const made = cli('app', 'create', 'Objects example', '--dir', site.dir, '--objects', path.join(example, 'objects.json'));
+  const id = /\(([0-9a-f-]{36})\)/.exec(made)[1];
+  const empty = /\(([0-9a-f-]{36})\)/.exec(cli('app', 'create', 'No objects', '--dir', site.dir))[1];
+  const want = (await site.api('GET', `/qrs/app/${id}/objects`)).json;
+  const given = JSON.parse(fs.readFileSync(path.join(example, 'objects.json'), 'utf8'));
+  const count = (list) => list.reduce((n, o) => n + 1 + count(o.qChildren ?? []), 0); // with the children
+  assert.equal(want.length, count(given));
+  assert.deepEqual(want.filter((o) => o.objectType === 'sheet').map((o) => o.name), ['Overview', 'Products', 'Regions']);
+  const { ctx, page, errors } = await signedIn('admin', site.adminPassword);
+  await page.waitForSelector(`tr[data-id="${id}"]`);
+  await page.click(`tr[data-id="${id}"] button:text-is("Objects")`);
+  await said(page, `Objects example holds ${want.length} objects.`);
+  const rows = await page.$$eval('table[aria-label="Objects of Objects example"] tbody tr', (trs) => trs.map((tr) => [tr.dataset.id, tr.cells[0].textContent, tr.cells[1].textContent]));
+  assert.deepEqual(rows, want.map((o) => [o.engineObjectId, o.objectType, o.name]));
+  await accessible(page, 'app objects');
+  await shot(page, 'app-objects');
+  await page.click(`tr[data-id="${empty}"] button:text-is("Objects")`);
+  await said(page, 'No objects holds 0 objects.');
+  await page.waitForSelector('section.objects p.hint');
+  // an app that is not there
+  const denied = await site.api('GET', '/qrs/app/00000000-0000-0000-0000-000000000001/objects');
+  assert.equal(denied.status, 404);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 test('a person without admin roles sees what the rules allow and reads the refusals', async () => {
   const { ctx, page, errors } = await signedIn('reader', READER_PW);
   await page.waitForSelector('h1:text-is("Apps")');

@@ -1,6 +1,7 @@
 // Apps: the list (searched, sorted and paged on the server), upload with a progress bar,
 // reload, publish to a stream or move it to another, copy, replace with another app's
-// content, export (a download), delete, and a link that opens the app in the hub.
+// content, export (a download), delete, its objects (sheets, charts, bookmarks, master
+// items, variables), and a link that opens the app in the hub.
 import { h } from '../../common/dom';
 import { prefix } from '../../common/http';
 import { del, get, post, put, quoted, table, upload } from './api';
@@ -81,8 +82,49 @@ function publisher(r: Row, streams: Stream[], list: List, say: ReturnType<typeof
   return pick;
 }
 
+interface AppObject {
+  engineObjectId: string;
+  objectType: string;
+  name: string;
+  parent?: string;
+  scriptCreated: boolean;
+}
+
+/** An app's objects (sheets, their charts, bookmarks, master items, variables) in `box`. */
+async function showObjects(box: HTMLElement, id: string, name: string): Promise<string> {
+  const objects = await get<AppObject[]>(`/app/${id}/objects`);
+  const title = new Map(objects.map((o) => [o.engineObjectId, o.name]));
+  box.hidden = false;
+  box.replaceChildren(
+    h('h2', {}, `Objects of ${name}`),
+    objects.length
+      ? h(
+          'table',
+          { 'aria-label': `Objects of ${name}` },
+          h('thead', {}, h('tr', {}, ...['Type', 'Title', 'On', 'Id'].map((t) => h('th', { scope: 'col' }, t)))),
+          h(
+            'tbody',
+            {},
+            ...objects.map((o) =>
+              h(
+                'tr',
+                { 'data-id': o.engineObjectId },
+                h('td', {}, o.objectType + (o.scriptCreated ? ' (from the script)' : '')),
+                h('td', {}, o.name),
+                h('td', {}, o.parent ? (title.get(o.parent) ?? o.parent) : ''),
+                h('td', {}, h('code', {}, o.engineObjectId)),
+              ),
+            ),
+          ),
+        )
+      : h('p', { class: 'hint' }, `${name} holds no objects yet: sheets, bookmarks and master items made in the hub are saved in the app.`),
+  );
+  return `${name} holds ${objects.length} object${objects.length === 1 ? '' : 's'}.`;
+}
+
 export async function appsPage(main: HTMLElement): Promise<void> {
   const say = notice();
+  const objectsBox = h('section', { class: 'objects', hidden: true, 'aria-live': 'polite' });
   let streams: Stream[] = [];
   try {
     streams = await get<Stream[]>('/stream?orderby=name');
@@ -114,6 +156,7 @@ export async function appsPage(main: HTMLElement): Promise<void> {
           }, say),
         );
       if (streams.length && (r.published ? may.has('update') : may.has('publish'))) out.push(publisher(r, streams, list, say));
+      out.push(action('Objects', async () => showObjects(objectsBox, r.id, String(r.name)), say));
       out.push(
         action('Copy', async () => {
           const name = prompt(`A name for the copy of ${String(r.name)}`, `${String(r.name)} (copy)`);
@@ -160,6 +203,6 @@ export async function appsPage(main: HTMLElement): Promise<void> {
       return out;
     },
   });
-  main.replaceChildren(heading('Apps'), uploadForm(list, say), say, list.el);
+  main.replaceChildren(heading('Apps'), uploadForm(list, say), say, objectsBox, list.el);
   await list.load();
 }
