@@ -236,6 +236,29 @@ static int run_initdb(const struct ops_localdb *ld, const struct pg_owner *o, co
 	return ERR_IO;
 }
 
+/* Appends `text` to the file at `path` (written anew, atomically, mode 0600) and hands it
+ * to the instance's user. */
+static int append_to(const char *path, const char *text, const struct pg_owner *o, struct err *e)
+{
+	char *old = NULL;
+	size_t len = 0;
+	int rc = file_read_all(path, 1 << 20, &old, &len, e);
+	if (rc == 0) {
+		struct buf b;
+		buf_init(&b, 2 << 20);
+		rc = buf_append(&b, old, len);
+		if (rc == 0)
+			rc = buf_puts(&b, text);
+		if (rc == 0)
+			rc = file_write_atomic(path, b.data, b.len, 0600, e);
+		buf_release(&b);
+		free(old);
+	}
+	if (rc == 0 && geteuid() == 0 && chown(path, o->uid, o->gid) != 0)
+		rc = err_set(e, ERR_IO, "cannot hand %s to %s", path, o->user);
+	return rc;
+}
+
 /* The instance's port, addresses and socket, and pg_hba.conf's line for the site's nodes
  * on this host's networks. */
 static int configure(const struct ops_localdb *ld, const struct pg_owner *o, const char *data,
@@ -251,29 +274,16 @@ static int configure(const struct ops_localdb *ld, const struct pg_owner *o, con
 		 "password_encryption = scram-sha-256\n",
 		 ld->port, strcmp(ld->listen, "0.0.0.0") == 0 ? "*" : ld->listen, data);
 	snprintf(hba, sizeof(hba), "%s/pg_hba.conf", data);
-	char *old = NULL;
-	size_t old_len = 0;
 	int rc = file_write_atomic(conf, text, strlen(text), 0600, e);
+	if (rc == 0 && geteuid() == 0 && chown(conf, o->uid, o->gid) != 0)
+		rc = err_set(e, ERR_IO, "cannot hand %s to %s", conf, o->user);
 	if (rc == 0)
-		rc = file_read_all(hba, 1 << 20, &old, &old_len, e);
-	if (rc == 0) {
-		struct buf b;
-		buf_init(&b, 2 << 20);
-		rc = buf_append(&b, old, old_len);
-		if (rc == 0)
-			rc = buf_puts(&b,
-				      "\n# fathom: the site's nodes on this host's networks, and "
-				      "standbys (fathom db standby)\n"
-				      "host fathom fathom samenet scram-sha-256\n"
-				      "host replication fathom samenet scram-sha-256\n");
-		if (rc == 0)
-			rc = file_write_atomic(hba, b.data, b.len, 0600, e);
-		buf_release(&b);
-		free(old);
-	}
-	if (rc == 0 && geteuid() == 0 &&
-	    (chown(conf, o->uid, o->gid) != 0 || chown(hba, o->uid, o->gid) != 0))
-		rc = err_set(e, ERR_IO, "cannot hand the configuration to %s", o->user);
+		rc = append_to(hba,
+			       "\n# fathom: the site's nodes on this host's networks, and standbys "
+			       "(fathom db standby)\n"
+			       "host fathom fathom samenet scram-sha-256\n"
+			       "host replication fathom samenet scram-sha-256\n",
+			       o, e);
 	return rc;
 }
 
@@ -427,23 +437,7 @@ static int standby_configure(const struct standby_args *a, const struct pg_owner
 		 "unix_socket_directories = '%s'\n"
 		 "hot_standby = on\n",
 		 a->port, strcmp(a->listen, "0.0.0.0") == 0 ? "*" : a->listen, data);
-	char *old = NULL;
-	size_t len = 0;
-	int rc = file_read_all(conf, 1 << 20, &old, &len, e);
-	if (rc == 0) {
-		struct buf b;
-		buf_init(&b, 2 << 20);
-		rc = buf_append(&b, old, len);
-		if (rc == 0)
-			rc = buf_puts(&b, text);
-		if (rc == 0)
-			rc = file_write_atomic(conf, b.data, b.len, 0600, e);
-		buf_release(&b);
-		free(old);
-	}
-	if (rc == 0 && geteuid() == 0 && chown(conf, o->uid, o->gid) != 0)
-		rc = err_set(e, ERR_IO, "cannot hand %s to %s", conf, o->user);
-	return rc;
+	return append_to(conf, text, o, e);
 }
 
 /* pg_basebackup of the primary into `data`, a slot made for the standby, and the standby's
