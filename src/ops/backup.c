@@ -3,9 +3,10 @@
  * A backup is a folder: repository.jsonl (every table of the repository, read in one
  * snapshot while the site runs: a line naming a table and its columns, then a line per row),
  * the app files that snapshot names (each generation, and the exports), the share's static
- * content and custom data, the node's own files (node.conf, secret.key, certs/), and last
- * manifest.json, with every file's size and SHA-256. It is written as PATH.partial and
- * renamed to PATH only when complete, so an interrupted backup never looks like one.
+ * content, custom data and archived logs (reload logs among them), the node's own files (node.conf,
+ * secret.key, certs/), and last manifest.json, with every file's size and SHA-256. It is written as
+ * PATH.partial and renamed to PATH only when complete, so an interrupted backup never looks like
+ * one.
  *
  * The app files stay safe while they are copied: each is opened inside the snapshot's
  * transaction, and an open file keeps its data even if garbage collection removes its name
@@ -207,6 +208,10 @@ static int copy_fd_to(int in, const char *path, struct ops_archive *ar, struct p
 			break;
 		}
 		size_t n = (size_t)r.len[slot];
+		/* into an archive, a file that grew meanwhile (a log being written) is taken as
+		 * long as it was when its size was declared */
+		if (ar && *size + n > (uint64_t)ist.st_size)
+			n = (size_t)((uint64_t)ist.st_size - *size);
 		crypto_sha256_update(h, r.buf[slot], n);
 		rc = ar ? ops_archive_write(ar, r.buf[slot], n, e)
 			: write_all(out, r.buf[slot], n, path, e);
@@ -609,6 +614,8 @@ static int copy_tree(struct backup *b, const char *src, const char *rel, const c
 		bool skipped = false;
 		for (int i = 0; skip && skip[i]; i++)
 			skipped |= strcmp(de->d_name, skip[i]) == 0;
+		size_t nl = strlen(de->d_name); /* a file still being copied in (log archive) */
+		skipped |= nl > 5 && strcmp(de->d_name + nl - 5, ".part") == 0;
 		if (skipped)
 			continue;
 		char s[PATH_MAX], r[PATH_MAX], to[PATH_MAX];
@@ -847,6 +854,8 @@ static int do_backup(const char *dir, const char *to, bool quiet, struct err *e)
 	if (rc == 0)
 		rc = copy_tree(&b, sp.custom_data, "custom", NULL, true, e);
 	if (rc == 0)
+		rc = copy_tree(&b, sp.archived_logs, "logs", NULL, true, e);
+	if (rc == 0)
 		rc = copy_tree(&b, dir, "node", node_skip, true, e);
 	if (rc == 0)
 		rc = copy_apps(&b, e);
@@ -854,6 +863,8 @@ static int do_backup(const char *dir, const char *to, bool quiet, struct err *e)
 		rc = copy_tree(&b, sp.static_content, "static", NULL, false, e);
 	if (rc == 0)
 		rc = copy_tree(&b, sp.custom_data, "custom", NULL, false, e);
+	if (rc == 0)
+		rc = copy_tree(&b, sp.archived_logs, "logs", NULL, false, e);
 	if (rc == 0)
 		rc = copy_tree(&b, dir, "node", node_skip, false, e);
 	progress_show(&b.pg, true);
@@ -890,8 +901,8 @@ static bool safe_rel(const char *rel)
 	if (!rel || !*rel || rel[0] == '/' || strstr(rel, "..") || strstr(rel, "//"))
 		return false;
 	return strncmp(rel, "apps/", 5) == 0 || strncmp(rel, "static/", 7) == 0 ||
-	       strncmp(rel, "custom/", 7) == 0 || strncmp(rel, "node/", 5) == 0 ||
-	       strcmp(rel, "repository.jsonl") == 0;
+	       strncmp(rel, "custom/", 7) == 0 || strncmp(rel, "logs/", 5) == 0 ||
+	       strncmp(rel, "node/", 5) == 0 || strcmp(rel, "repository.jsonl") == 0;
 }
 
 /* Reads PATH/manifest.json and checks every file it lists. Caller owns *out. */
@@ -995,6 +1006,8 @@ static int restore_files(const struct restore_args *a, json_t *m, const struct s
 			base = sp->static_content, rest = rel + 7;
 		else if (strncmp(rel, "custom/", 7) == 0)
 			base = sp->custom_data, rest = rel + 7;
+		else if (strncmp(rel, "logs/", 5) == 0)
+			base = sp->archived_logs, rest = rel + 5;
 		else if (strncmp(rel, "node/", 5) == 0)
 			base = a->dir, rest = rel + 5; /* none without a node folder (migrate) */
 		if (!base || strcmp(rel, "node/node.conf") == 0)

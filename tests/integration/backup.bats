@@ -22,6 +22,9 @@ setup_file() {
 	mkdir -p "$SHARE/CustomData/sales"
 	printf 'Region,Target\nNorth,10\n' >"$SHARE/CustomData/sales/targets.csv"
 	printf 'logo' >"$SHARE/StaticContent/Content/logo.txt"
+	mkdir -p "$SHARE/ArchivedLogs/Reload"
+	printf 'a reload log\n' >"$SHARE/ArchivedLogs/Reload/kept.log"
+	printf 'half copied' >"$SHARE/ArchivedLogs/Reload/copying.log.part"
 	entities >"$BATS_FILE_TMPDIR/before"
 }
 
@@ -77,6 +80,9 @@ on_node() {
 	[ "$(sqlite3 "$d2/repository.db" "SELECT connectionstring FROM dataconnection WHERE name = 'CustomData'")" = "$s2/CustomData" ]
 	cmp "$SHARE/CustomData/sales/targets.csv" "$s2/CustomData/sales/targets.csv"
 	cmp "$SHARE/StaticContent/Content/logo.txt" "$s2/StaticContent/Content/logo.txt"
+	# the archived logs too, but not a file still being copied in
+	cmp "$SHARE/ArchivedLogs/Reload/kept.log" "$s2/ArchivedLogs/Reload/kept.log"
+	[ ! -e "$s2/ArchivedLogs/Reload/copying.log.part" ]
 	start_node "$d2"
 	on_node "$d2" "$s2" entities >"$BATS_TEST_TMPDIR/after"
 	diff "$BATS_FILE_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
