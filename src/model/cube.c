@@ -104,6 +104,16 @@ static void tuples_free(struct tuples *t)
 /* The rows of every group under one set expression. */
 struct set_rows {
 	const struct set_expr *set;
+	int64_t *start, *rows; /* by the chart's groups */
+	int64_t *all, n_all;   /* every row the set allows, in any group or none (TOTAL) */
+};
+
+/* TOTAL <fields>: the base rows (all the chart's, or a set's) grouped by the listed fields'
+ * symbols. */
+struct total_rows {
+	const struct expr *x;
+	int *fields;
+	struct tuples keys;
 	int64_t *start, *rows;
 };
 
@@ -117,6 +127,10 @@ struct cubecalc {
 	const int64_t *saved_group;
 	struct set_rows *sets;
 	int n_sets;
+	const int64_t *all_rows; /* every row of the chart's groups, group after group */
+	int64_t n_all;
+	struct total_rows *totals;
+	int n_totals;
 	const struct assoc_states *st;
 	struct assoc_states full; /* every value's state, when a field function needs them */
 	bool full_ok;
@@ -426,9 +440,9 @@ static int set_selection(struct cubecalc *c, const struct set_expr *s, struct as
 	return 0;
 }
 
-static int cube_set_group(void *ctx, const struct set_expr *set, int64_t *n)
+/* The rows of a set expression, grouped as the chart's (made on first use). */
+static int set_rows_of(struct cubecalc *c, const struct set_expr *set, struct set_rows **out)
 {
-	struct cubecalc *c = ctx;
 	struct set_rows *sr = NULL;
 	for (int i = 0; i < c->n_sets; i++)
 		if (c->sets[i].set == set)
@@ -452,13 +466,16 @@ static int cube_set_group(void *ctx, const struct set_expr *set, int64_t *n)
 		int64_t *gof = rc == 0 ? malloc(sizeof(int64_t) * (size_t)(ft->n_rows + 1)) : NULL;
 		sr->start = rc == 0 ? calloc((size_t)(ng + 2), sizeof(int64_t)) : NULL;
 		sr->rows = rc == 0 ? calloc((size_t)(ft->n_rows + 1), sizeof(int64_t)) : NULL;
-		if (rc == 0 && (!gof || !sr->start || !sr->rows))
+		sr->all = rc == 0 ? calloc((size_t)(ft->n_rows + 1), sizeof(int64_t)) : NULL;
+		if (rc == 0 && (!gof || !sr->start || !sr->rows || !sr->all))
 			rc = err_set(c->e, ERR_NOMEM, "out of memory");
 		int32_t *key = rc == 0 ? calloc((size_t)c->def->n_dims + 1, sizeof(int32_t)) : NULL;
 		if (rc == 0 && !key)
 			rc = err_set(c->e, ERR_NOMEM, "out of memory");
 		for (int64_t r = 0; rc == 0 && r < ft->n_rows; r++) {
 			gof[r] = -1;
+			if (st2.possible[c->fact][r])
+				sr->all[sr->n_all++] = r;
 			if (!st2.possible[c->fact][r] || !group_key(c, r, key))
 				continue;
 			gof[r] = tuples_find(c->groups, key);
@@ -478,9 +495,104 @@ static int cube_set_group(void *ctx, const struct set_expr *set, int64_t *n)
 		if (rc)
 			return rc;
 	}
+	*out = sr;
+	return 0;
+}
+
+static int cube_set_group(void *ctx, const struct set_expr *set, int64_t *n)
+{
+	struct cubecalc *c = ctx;
+	struct set_rows *sr;
+	int rc = set_rows_of(c, set, &sr);
+	if (rc)
+		return rc;
 	c->saved_group = c->group;
 	c->group = sr->rows + sr->start[c->g];
 	*n = sr->start[c->g + 1] - sr->start[c->g];
+	return 0;
+}
+
+/* TOTAL <fields>' grouping of `base` (made on first use for x). */
+static int total_rows_of(struct cubecalc *c, const struct expr *x, const int64_t *base, int64_t nb,
+			 struct total_rows **out)
+{
+	for (int i = 0; i < c->n_totals; i++)
+		if (c->totals[i].x == x) {
+			*out = &c->totals[i];
+			return 0;
+		}
+	struct total_rows *more = realloc(c->totals, sizeof(*more) * (size_t)(c->n_totals + 1));
+	if (!more)
+		return err_set(c->e, ERR_NOMEM, "out of memory");
+	c->totals = more;
+	struct total_rows *tr = &c->totals[c->n_totals++];
+	memset(tr, 0, sizeof(*tr));
+	tr->x = x;
+	tr->keys.n = x->n_total_fields;
+	tr->fields = calloc((size_t)x->n_total_fields, sizeof(int));
+	int32_t *key = calloc((size_t)x->n_total_fields, sizeof(int32_t));
+	int64_t *part = calloc((size_t)nb + 1, sizeof(int64_t));
+	int rc = tr->fields && key && part ? 0 : err_set(c->e, ERR_NOMEM, "out of memory");
+	for (int i = 0; rc == 0 && i < x->n_total_fields; i++)
+		if ((tr->fields[i] = model_assoc_field(c->a, x->total_fields[i])) < 0)
+			rc = err_set(c->e, ERR_INVALID, "TOTAL <%s>: there is no field %s",
+				     x->total_fields[i], x->total_fields[i]);
+	for (int64_t i = 0; rc == 0 && i < nb; i++) {
+		for (int k = 0; k < x->n_total_fields; k++)
+			key[k] = field_symbol(c, tr->fields[k], base[i]);
+		if ((part[i] = tuples_add(&tr->keys, key)) < 0)
+			rc = err_set(c->e, ERR_NOMEM, "out of memory");
+	}
+	int64_t ng = tr->keys.n_groups;
+	tr->start = rc == 0 ? calloc((size_t)ng + 2, sizeof(int64_t)) : NULL;
+	tr->rows = rc == 0 ? calloc((size_t)nb + 1, sizeof(int64_t)) : NULL;
+	int64_t *fill = rc == 0 ? calloc((size_t)ng + 1, sizeof(int64_t)) : NULL;
+	if (rc == 0 && (!tr->start || !tr->rows || !fill))
+		rc = err_set(c->e, ERR_NOMEM, "out of memory");
+	for (int64_t i = 0; rc == 0 && i < nb; i++)
+		tr->start[part[i] + 1]++;
+	for (int64_t g = 0; rc == 0 && g < ng; g++)
+		tr->start[g + 1] += tr->start[g];
+	for (int64_t i = 0; rc == 0 && i < nb; i++)
+		tr->rows[tr->start[part[i]] + fill[part[i]]++] = base[i];
+	free(fill);
+	free(part);
+	free(key);
+	*out = tr;
+	return rc;
+}
+
+/* TOTAL: the aggregation goes over every row of the chart (or of its set), or with
+ * TOTAL <fields> over those that share the current row's values of the fields. */
+static int cube_total_group(void *ctx, const struct expr *x, int64_t *n)
+{
+	struct cubecalc *c = ctx;
+	const int64_t *base = c->all_rows;
+	int64_t nb = c->n_all;
+	if (x->set) {
+		struct set_rows *sr;
+		int rc = set_rows_of(c, x->set, &sr);
+		if (rc)
+			return rc;
+		base = sr->all;
+		nb = sr->n_all;
+	}
+	c->saved_group = c->group;
+	if (!x->n_total_fields) {
+		c->group = base;
+		*n = nb;
+		return 0;
+	}
+	struct total_rows *tr = NULL;
+	int rc = total_rows_of(c, x, base, nb, &tr);
+	if (rc)
+		return rc;
+	int32_t key[64];
+	for (int k = 0; k < x->n_total_fields && k < 64; k++)
+		key[k] = field_symbol(c, tr->fields[k], c->row);
+	int64_t g = x->n_total_fields <= 64 ? tuples_find(&tr->keys, key) : -1;
+	c->group = g >= 0 ? tr->rows + tr->start[g] : base;
+	*n = g >= 0 ? tr->start[g + 1] - tr->start[g] : 0;
 	return 0;
 }
 
@@ -511,7 +623,7 @@ struct fast_acc {
 /* The kind of fast measure x is; false for a measure that is not one. */
 static bool fast_kind_of(const struct expr *x, enum fast_kind *k)
 {
-	if (x->kind != EX_CALL || x->set || x->n_args != 1)
+	if (x->kind != EX_CALL || x->set || x->total || x->n_args != 1)
 		return false;
 	const struct expr *arg = x->args[0];
 	if (strcasecmp(x->text, "Count") == 0)
@@ -975,6 +1087,8 @@ static int eval_measure(struct cube_job *j, int m, int64_t g, int64_t fr, struct
 	j->c.group = j->rows + j->start[g];
 	j->c.row = fr;
 	j->c.g = g;
+	j->c.all_rows = j->rows;
+	j->c.n_all = j->start[j->n_groups];
 	struct eval ev = {.a = ea,
 			  .e = e,
 			  .ctx = &j->c,
@@ -982,6 +1096,7 @@ static int eval_measure(struct cube_job *j, int m, int64_t g, int64_t fr, struct
 			  .n_group = j->start[g + 1] - j->start[g],
 			  .set_row = cube_set_row,
 			  .set_group = cube_set_group,
+			  .total_group = cube_total_group,
 			  .restore_group = cube_restore_group,
 			  .field_view = cube_field_view};
 	int rc = script_eval(&ev, j->mx[m], v);
@@ -1065,8 +1180,16 @@ static void cube_job_release(struct cube_job *j)
 	for (int i = 0; i < c->n_sets; i++) {
 		free(c->sets[i].start);
 		free(c->sets[i].rows);
+		free(c->sets[i].all);
 	}
 	free(c->sets);
+	for (int i = 0; i < c->n_totals; i++) {
+		free(c->totals[i].fields);
+		free(c->totals[i].start);
+		free(c->totals[i].rows);
+		tuples_free(&c->totals[i].keys);
+	}
+	free(c->totals);
 	free(c->field_route);
 	free(c->route_known);
 	tuples_free(&j->groups);

@@ -925,7 +925,13 @@ int script_aggr_enter(struct eval *ev, struct expr *x, int64_t *saved_n)
 			    ev->in_aggr ? "%s inside another aggregation is not allowed"
 					: "%s is an aggregation: it works over the rows of a LOAD",
 			    x->text);
-	if (x->set) {
+	if (x->total) {
+		if (!ev->total_group)
+			return fail(ev, x, "%s: TOTAL works in charts, not in scripts", x->text);
+		int rc = ev->total_group(ev->ctx, x, &ev->n_group);
+		if (rc)
+			return rc;
+	} else if (x->set) {
 		if (!ev->set_group)
 			return fail(ev, x, "%s: set analysis works in charts, not in scripts",
 				    x->text);
@@ -940,7 +946,7 @@ int script_aggr_enter(struct eval *ev, struct expr *x, int64_t *saved_n)
 void script_aggr_leave(struct eval *ev, struct expr *x, int64_t saved_n)
 {
 	ev->in_aggr = false;
-	if (x->set) {
+	if (x->set || x->total) {
 		ev->restore_group(ev->ctx);
 		ev->n_group = saved_n;
 	}

@@ -220,6 +220,48 @@ static struct expr *binary(struct parser *p, int op, struct expr *l, struct expr
 }
 
 /* {1}, {$}, {<F={a, 'b', "c*"}, G=>}, {1<...>} after an aggregation's "(" */
+/* Whether the TOTAL at the current token qualifies an aggregation (its argument follows)
+ * rather than being a field named TOTAL: it is followed by neither ')' nor ','. */
+static bool total_qualifier(struct parser *p)
+{
+	struct parser save = *p;
+	next(p);
+	bool qual = !is_op(p, ')') && !is_op(p, ',') && p->t.kind != T_END;
+	*p = save;
+	return qual;
+}
+
+/* TOTAL [<field {, field}>]: x->total, and the fields when given. */
+static void total_fields(struct parser *p, struct expr *x)
+{
+	x->total = true;
+	next(p);
+	if (!is_op(p, '<'))
+		return;
+	next(p);
+	int cap = 4;
+	x->total_fields = arena_alloc(p->a, sizeof(char *) * (size_t)cap);
+	while (!p->failed && (p->t.kind == T_IDENT || p->t.kind == T_NAME)) {
+		if (x->n_total_fields == cap) {
+			const char **more = arena_alloc(p->a, sizeof(char *) * (size_t)cap * 2);
+			memcpy(more, x->total_fields, sizeof(char *) * (size_t)cap);
+			x->total_fields = more;
+			cap *= 2;
+		}
+		x->total_fields[x->n_total_fields++] = p->t.value;
+		next(p);
+		if (!is_op(p, ','))
+			break;
+		next(p);
+	}
+	if (!p->failed && x->n_total_fields == 0)
+		perr(p, p->t.off, "TOTAL <...> names the fields it keeps, found %s", describe(p));
+	else if (!p->failed && !is_op(p, '>'))
+		perr(p, p->t.off, "expected ',' or '>' in TOTAL <...>, found %s", describe(p));
+	else
+		next(p);
+}
+
 static struct set_expr *set_expression(struct parser *p)
 {
 	struct set_expr *s = arena_alloc(p->a, sizeof(*s));
@@ -341,6 +383,8 @@ static struct expr *primary(struct parser *p)
 				x->distinct = true;
 				next(p);
 			}
+			if (is_word(p, "TOTAL") && total_qualifier(p))
+				total_fields(p, x);
 			int cap = 4;
 			x->args = arena_alloc(p->a, sizeof(struct expr *) * (size_t)cap);
 			while (!is_op(p, ')') && !p->failed) {

@@ -85,6 +85,11 @@ struct expr {
 	struct expr **args;
 	int n_args;
 	bool distinct;
+	/* EX_CALL: TOTAL before the aggregation's argument: over every row of the chart, or
+	 * with fields (TOTAL <F, G>) over the rows that share the current row's values of them */
+	bool total;
+	const char **total_fields;
+	int n_total_fields;
 	int line, col;
 	int slot; /* EX_FIELD: where the reload found the field last (1-based; 0 = not yet) */
 	struct set_expr *set;	      /* EX_CALL: an aggregation's set expression, or NULL */
@@ -254,6 +259,10 @@ struct eval {
 	/* Set analysis: makes the group's rows under `set` the current group (*n of them);
 	 * restore_group goes back. NULL where set analysis has no meaning (scripts). */
 	int (*set_group)(void *ctx, const struct set_expr *set, int64_t *n);
+	/* TOTAL (x->total): makes every row of the chart (under x's set, if any), or with
+	 * x's TOTAL <fields> those sharing the current row's values of them, the current group
+	 * (*n of them); restore_group goes back. NULL outside charts. */
+	int (*total_group)(void *ctx, const struct expr *x, int64_t *n);
 	void (*restore_group)(void *ctx);
 	int64_t recno, rowno;
 	int64_t iterno;	  /* LOAD ... WHILE: the round of the current input row (from 1) */

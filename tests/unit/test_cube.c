@@ -139,6 +139,44 @@ static void set_analysis(void **state)
 	expect(&c, "Country", "DK", "P1 15 5");
 }
 
+/* TOTAL: over every row of the chart, or TOTAL <fields> over the rows that share the
+ * current row's values of them; with a set, over the set's rows. */
+static void totals(void **state)
+{
+	(void)state;
+	const char *dims[] = {"Country", "Product"};
+	const char *ms[] = {"Sum(Amount)",
+			    "Sum(TOTAL Amount)",
+			    "Sum(TOTAL <Country> Amount)",
+			    "Sum(TOTAL <Product> Amount)",
+			    "Round(Sum(Amount) / Sum(TOTAL Amount), 0.01)",
+			    "Sum({1} TOTAL Amount)",
+			    "Count(DISTINCT TOTAL Customer)",
+			    "Sum(TOTAL <Country, Product> Amount)"};
+	struct cube_def d = {.dims = dims, .n_dims = 2, .measures = ms, .n_measures = 8};
+	expect(&d, NULL, NULL,
+	       "SE P1 10 42 37 15 0.24 42 3 10; SE P2 27 42 37 27 0.64 42 3 27; "
+	       "DK P1 5 42 5 15 0.12 42 3 5");
+	/* under a selection, TOTAL is the selection's total; {1} TOTAL the whole data's */
+	expect(&d, "Product", "P1",
+	       "SE P1S 10 15 10 15 0.67 42 3 10; DK P1S 5 15 5 15 0.33 42 3 5");
+	struct assoc_sel s;
+	assert_int_equal(model_assoc_sel_init(a, &s), 0);
+	const char *bad[] = {"Sum(TOTAL <Nope> Amount)"};
+	struct cube_def b = {.dims = dims, .n_dims = 2, .measures = bad, .n_measures = 1};
+	struct cube *c = NULL;
+	struct err e;
+	err_init(&e);
+	assert_int_equal(model_cube_compute(a, &s, &b, &c, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "TOTAL <Nope>: there is no field Nope"));
+	const char *unclosed[] = {"Sum(TOTAL <Country Amount)"};
+	b.measures = unclosed;
+	err_init(&e);
+	assert_int_equal(model_cube_compute(a, &s, &b, &c, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "expected ',' or '>' in TOTAL"));
+	model_assoc_sel_release(&s);
+}
+
 /* Measures m of def over `sel`, computed with the states given (model_assoc_compute's) or
  * not: both must agree cell for cell. */
 static struct cube *cube_both_ways(const struct cube_def *d, const struct assoc_sel *sel)
@@ -304,6 +342,7 @@ int main(void)
 	    cmocka_unit_test(measures_over_linked_tables_and_two_dimensions),
 	    cmocka_unit_test(sorting_and_suppressing_zero),
 	    cmocka_unit_test(set_analysis),
+	    cmocka_unit_test(totals),
 	    cmocka_unit_test(one_pass_measures_equal_the_evaluator),
 	    cmocka_unit_test(an_empty_table),
 	    cmocka_unit_test(errors),

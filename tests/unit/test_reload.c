@@ -1089,6 +1089,13 @@ static void field_rules_and_other_statements(void **state)
 	run_fails("Section Access;\nLOAD * INLINE [ACCESS, USERID\nADMIN, A];",
 		  "SECTION ACCESS is not supported yet");
 	run_fails("Binary [lib://Out/x.qvf];", "lib://Out/x.qvf does not exist");
+	run_fails("T: LOAD 1 AS x AUTOGENERATE 2;\nU: LOAD Sum(TOTAL x) AS s RESIDENT T;",
+		  "Sum: TOTAL works in charts, not in scripts");
+	struct data_set *tm = run_ok("T: LOAD 1 AS TOTAL AUTOGENERATE 2;\n"
+				     "U: LOAD Sum(TOTAL) AS s, Count(TOTAL) AS n RESIDENT T;");
+	column(tm, "U", "s", "2"); /* a field named TOTAL is still a field */
+	column(tm, "U", "n", "2");
+	data_set_free(tm);
 	run_fails("Execute cmd.exe;", "EXECUTE is not allowed");
 	run_fails("MAP A USING Nope;", "there is no mapping table named Nope");
 }
