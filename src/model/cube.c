@@ -131,6 +131,12 @@ struct cubecalc {
 	int64_t n_all;
 	struct total_rows *totals;
 	int n_totals;
+	/* the inter-record pass (Above, Below, Top, Bottom, Column), over the sorted rows */
+	struct cube_job *job;
+	const int64_t *row_group;	    /* per sorted row: its group */
+	const int64_t *seg_start, *seg_end; /* per sorted row: its column segment */
+	int64_t cur, n_rows;		    /* the sorted row evaluated, and how many */
+	const struct cube_cell *cells;
 	const struct assoc_states *st;
 	struct assoc_states full; /* every value's state, when a field function needs them */
 	bool full_ok;
@@ -813,6 +819,8 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 /* One hypercube as it is computed. */
 struct cube_job {
 	struct cube *cb;
+	int64_t *row_group; /* per kept row: its group (sorted with the rows) */
+	bool *interrow;	    /* per measure: it calls an inter-record function */
 	struct cubecalc c;
 	struct assoc_states st; /* the possible rows, when the caller gave none */
 	bool own_st;
@@ -850,6 +858,12 @@ static int resolve(struct cube_job *j, struct err *e)
 		if (script_parse(text, 1, 1, false, ar, &s, &pe) != 0 || !s->expr)
 			return err_set(e, ERR_INVALID, "measure %d: %s", m + 1, pe.message);
 		j->mx[m] = s->expr;
+		if (script_expr_interrow(s->expr)) {
+			if (!j->interrow &&
+			    !(j->interrow = calloc((size_t)def->n_measures + 1, sizeof(bool))))
+				return err_set(e, ERR_NOMEM, "out of memory");
+			j->interrow[m] = true;
+		}
 	}
 	return 0;
 }
@@ -1079,6 +1093,45 @@ static bool cube_field_view(void *ctx, int i, const char *name, struct field_vie
 	return true;
 }
 
+static int eval_at(struct cube_job *j, const struct expr *x, int64_t g, struct val *v,
+		   struct err *e);
+
+/* Above, Below, Top and Bottom: x evaluated on another sorted row of the current row's
+ * column segment (the whole column with TOTAL, or with one dimension); NULL past its ends. */
+static int cube_chart_row(void *ctx, int how, bool total, int64_t offset, const struct expr *x,
+			  struct val *out)
+{
+	struct cubecalc *c = ctx;
+	int64_t lo = total ? 0 : c->seg_start[c->cur], hi = total ? c->n_rows : c->seg_end[c->cur];
+	int64_t t = how == SCRIPT_ROW_ABOVE   ? c->cur - offset
+		    : how == SCRIPT_ROW_BELOW ? c->cur + offset
+		    : how == SCRIPT_ROW_TOP   ? lo + offset
+					      : hi - 1 - offset;
+	*out = (struct val){.null = true};
+	if (t < lo || t >= hi)
+		return 0;
+	int64_t saved = c->cur, g = c->g, row = c->row;
+	const int64_t *group = c->group;
+	c->cur = t;
+	int rc = eval_at(c->job, x, c->row_group[t], out, c->e);
+	c->cur = saved;
+	c->g = g;
+	c->row = row;
+	c->group = group;
+	return rc;
+}
+
+/* Column(n): the current row's measure n (from 1). */
+static int cube_chart_column(void *ctx, int64_t n, struct val *out)
+{
+	struct cubecalc *c = ctx;
+	int dims = c->def->n_dims;
+	*out = (struct val){.null = true};
+	if (n >= 1 && n <= c->def->n_measures)
+		*out = c->cells[c->cur * (dims + c->def->n_measures) + dims + n - 1].v;
+	return 0;
+}
+
 /* Measure m of group g (first row fr) by the evaluator; *v's text is kept in the cube. */
 static int eval_measure(struct cube_job *j, int m, int64_t g, int64_t fr, struct val *v,
 			struct err *e)
@@ -1097,6 +1150,8 @@ static int eval_measure(struct cube_job *j, int m, int64_t g, int64_t fr, struct
 			  .set_row = cube_set_row,
 			  .set_group = cube_set_group,
 			  .total_group = cube_total_group,
+			  .chart_row = j->c.row_group ? cube_chart_row : NULL,
+			  .chart_column = j->c.row_group ? cube_chart_column : NULL,
 			  .restore_group = cube_restore_group,
 			  .field_view = cube_field_view};
 	int rc = script_eval(&ev, j->mx[m], v);
@@ -1126,6 +1181,8 @@ static int fill_row(struct cube_job *j, int64_t g, struct cube_cell *row, bool *
 		struct val v;
 		if (j->fast && j->fast[m]) {
 			v = j->fast[m][g];
+		} else if (j->interrow && j->interrow[m]) {
+			v = (struct val){.null = true}; /* once the rows are sorted */
 		} else {
 			int rc = eval_measure(j, m, g, fr, &v, e);
 			if (rc)
@@ -1140,8 +1197,8 @@ static int fill_row(struct cube_job *j, int64_t g, struct cube_cell *row, bool *
 	return 0;
 }
 
-/* The kept rows in the definition's order. */
-static int sort_cube(struct cube *cb, const struct cube_def *def, struct err *e)
+/* The kept rows in the definition's order (their groups, in `groups`, with them). */
+static int sort_cube(struct cube *cb, const struct cube_def *def, int64_t *groups, struct err *e)
 {
 	int64_t kept = cb->n_rows;
 	int64_t *idx = malloc(sizeof(int64_t) * (size_t)kept);
@@ -1157,12 +1214,73 @@ static int sort_cube(struct cube *cb, const struct cube_def *def, struct err *e)
 		for (int64_t i = 0; i < kept; i++)
 			memcpy(&sorted[i * cb->n_cols], &cb->cells[idx[i] * cb->n_cols],
 			       sizeof(struct cube_cell) * (size_t)cb->n_cols);
+		for (int64_t i = 0; i < kept; i++) /* idx[i]'s group, where idx[i] still holds */
+			idx[i] = groups[idx[i]];
+		memcpy(groups, idx, sizeof(int64_t) * (size_t)kept);
 		free(cb->cells);
 		cb->cells = sorted;
 		sorted = NULL;
 	}
 	free(idx);
 	free(sorted);
+	return rc;
+}
+
+/* Expression x over group g, as a measure is. */
+static int eval_at(struct cube_job *j, const struct expr *x, int64_t g, struct val *v,
+		   struct err *e)
+{
+	struct expr *m = (struct expr *)x;
+	struct expr **mx = j->mx;
+	j->mx = &m; /* eval_measure evaluates j->mx[0] */
+	int rc = eval_measure(j, 0, g, j->first[g], v, e);
+	j->mx = mx;
+	return rc;
+}
+
+/* The measures that call inter-record functions, evaluated once the rows are sorted: each
+ * sorted row in its column segment (the rows that share every dimension but the last). */
+static int interrow_pass(struct cube_job *j, struct err *e)
+{
+	struct cube *cb = j->cb;
+	const struct cube_def *def = j->c.def;
+	if (!j->interrow || cb->n_rows == 0)
+		return 0;
+	int64_t *seg = calloc((size_t)cb->n_rows * 2 + 2, sizeof(int64_t));
+	if (!seg)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	int64_t *seg_start = seg, *seg_end = seg + cb->n_rows + 1;
+	for (int64_t i = 0; i < cb->n_rows; i++) {
+		bool same = i > 0;
+		for (int d = 0; same && d + 1 < def->n_dims; d++)
+			same = cb->cells[i * cb->n_cols + d].elem ==
+			       cb->cells[(i - 1) * cb->n_cols + d].elem;
+		seg_start[i] = same ? seg_start[i - 1] : i;
+	}
+	for (int64_t i = cb->n_rows; i-- > 0;)
+		seg_end[i] =
+		    i + 1 < cb->n_rows && seg_start[i + 1] == seg_start[i] ? seg_end[i + 1] : i + 1;
+	j->c.job = j;
+	j->c.row_group = j->row_group;
+	j->c.seg_start = seg_start;
+	j->c.seg_end = seg_end;
+	j->c.n_rows = cb->n_rows;
+	j->c.cells = cb->cells;
+	int rc = 0;
+	for (int m = 0; rc == 0 && m < def->n_measures; m++) {
+		if (!j->interrow[m])
+			continue;
+		for (int64_t i = 0; rc == 0 && i < cb->n_rows; i++) {
+			int64_t g = j->row_group[i];
+			j->c.cur = i;
+			struct val v;
+			rc = eval_measure(j, m, g, j->first[g], &v, e);
+			if (rc == 0)
+				cb->cells[i * cb->n_cols + def->n_dims + m].v = v;
+		}
+	}
+	j->c.row_group = NULL;
+	free(seg);
 	return rc;
 }
 
@@ -1197,6 +1315,8 @@ static void cube_job_release(struct cube_job *j)
 		free(j->fast[m]);
 	free(j->fast);
 	free(j->group_of);
+	free(j->row_group);
+	free(j->interrow);
 	free(j->first);
 	free(j->start);
 	free(j->rows);
@@ -1253,13 +1373,18 @@ int model_cube_compute_in(const struct assoc *a, const struct assoc_sel *sel,
 	if (rc == 0 &&
 	    !(cb->cells = calloc((size_t)(j->n_groups * cb->n_cols + 1), sizeof(struct cube_cell))))
 		rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (rc == 0 && !(j->row_group = calloc((size_t)j->n_groups + 1, sizeof(int64_t))))
+		rc = err_set(e, ERR_NOMEM, "out of memory");
 	for (int64_t g = 0; rc == 0 && g < j->n_groups; g++) {
 		bool keep = false;
 		rc = fill_row(j, g, &cb->cells[cb->n_rows * cb->n_cols], &keep, e);
-		cb->n_rows += rc == 0 && keep;
+		if (rc == 0 && keep)
+			j->row_group[cb->n_rows++] = g;
 	}
 	if (rc == 0 && cb->n_rows > 1)
-		rc = sort_cube(cb, def, e);
+		rc = sort_cube(cb, def, j->row_group, e);
+	if (rc == 0)
+		rc = interrow_pass(j, e);
 	cube_job_release(j);
 	free(j);
 	if (rc) {

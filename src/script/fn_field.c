@@ -2,7 +2,9 @@
  * a field's values (struct eval's field_view): GetSelectedCount, GetPossibleCount,
  * GetExcludedCount, GetAlternativeCount, GetNotSelectedCount, GetFieldSelections and
  * GetCurrentSelections, as chart titles use them ('Sales in ' & GetFieldSelections(Region)).
- * A field is named bare or as a text. In scripts they are an error (no selection there). */
+ * A field is named bare or as a text. In scripts they are an error (no selection there).
+ * Also the inter-record functions Above, Below, Top, Bottom and Column, on the chart's
+ * sorted rows (chart_row, chart_column). */
 #include "script/eval_int.h"
 
 #include <string.h>
@@ -140,6 +142,46 @@ static int fn_current(struct eval *ev, struct expr *x, const struct val *v, stru
 	return rc;
 }
 
+/* Above([TOTAL] x [, offset [, count]]), Below(...), Top(...), Bottom(...): x on another
+ * row of the chart's column (the chart answers through chart_row); Column(n): the row's
+ * measure n. NULL where the chart has no such row, or outside a chart's rows. A count
+ * other than 1 (a range of rows) is not there yet. */
+enum { OP_COLUMN = 100 };
+
+static int fn_interrow(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)v;
+	*out = script_null();
+	int op = x->fn->op;
+	struct val a;
+	double d;
+	if (op == OP_COLUMN) {
+		int rc = script_eval(ev, x->args[0], &a);
+		if (rc || !script_val_number(&a, &d) || !ev->chart_column)
+			return rc;
+		return ev->chart_column(ev->ctx, script_whole(d), out);
+	}
+	int64_t offset = op == SCRIPT_ROW_ABOVE || op == SCRIPT_ROW_BELOW ? 1 : 0;
+	for (int i = 1; i < x->n_args; i++) {
+		int rc = script_eval(ev, x->args[i], &a);
+		if (rc)
+			return rc;
+		if (!script_val_number(&a, &d) || d < 0 || d != (double)script_whole(d))
+			return err_set(ev->e, ERR_INVALID,
+				       "line %d, column %d: %s: the %s is a whole number from 0",
+				       x->line, x->col, x->fn->name, i == 1 ? "offset" : "count");
+		if (i == 1)
+			offset = script_whole(d);
+		else if (d != 1)
+			return err_set(
+			    ev->e, ERR_INVALID,
+			    "line %d, column %d: %s over a range of rows (a count of %g) "
+			    "is not supported yet",
+			    x->line, x->col, x->fn->name, d);
+	}
+	return ev->chart_row ? ev->chart_row(ev->ctx, op, x->total, offset, x->args[0], out) : 0;
+}
+
 #define FIELDFN(name, lo, hi, impl, op)                                                            \
 	{                                                                                          \
 		name, lo, hi, SCRIPT_FN_CHART, impl, op, true                                      \
@@ -153,7 +195,22 @@ const struct script_func script_field_functions[] = {
     FIELDFN("GetNotSelectedCount", 1, 3, fn_count, FF_NOTSELECTED),
     FIELDFN("GetFieldSelections", 1, 4, fn_selections, 0),
     FIELDFN("GetCurrentSelections", 0, 5, fn_current, 0),
+    FIELDFN("Above", 1, 3, fn_interrow, SCRIPT_ROW_ABOVE),
+    FIELDFN("Below", 1, 3, fn_interrow, SCRIPT_ROW_BELOW),
+    FIELDFN("Top", 1, 3, fn_interrow, SCRIPT_ROW_TOP),
+    FIELDFN("Bottom", 1, 3, fn_interrow, SCRIPT_ROW_BOTTOM),
+    FIELDFN("Column", 1, 1, fn_interrow, OP_COLUMN),
 };
 
 const size_t script_n_field_functions =
     sizeof(script_field_functions) / sizeof(script_field_functions[0]);
+
+bool script_expr_interrow(const struct expr *x)
+{
+	if (x->kind == EX_CALL && x->fn && x->fn->impl == fn_interrow)
+		return true;
+	for (int i = 0; i < x->n_args; i++)
+		if (script_expr_interrow(x->args[i]))
+			return true;
+	return false;
+}

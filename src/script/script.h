@@ -99,6 +99,12 @@ struct expr {
 
 /* ---------------------------------------------------------------- statements */
 
+/* Whether x calls an inter-record function (Above, Below, Top, Bottom, Column): a chart
+ * evaluates it once its rows are sorted. */
+bool script_expr_interrow(const struct expr *x);
+/* Where chart_row looks (Above, Below, Top, Bottom). */
+enum { SCRIPT_ROW_ABOVE, SCRIPT_ROW_BELOW, SCRIPT_ROW_TOP, SCRIPT_ROW_BOTTOM };
+
 enum stmt_kind {
 	ST_LOAD,
 	ST_SET,		/* name = raw text */
@@ -263,6 +269,13 @@ struct eval {
 	 * x's TOTAL <fields> those sharing the current row's values of them, the current group
 	 * (*n of them); restore_group goes back. NULL outside charts. */
 	int (*total_group)(void *ctx, const struct expr *x, int64_t *n);
+	/* Charts' inter-record functions, once the chart's rows are sorted (NULL elsewhere:
+	 * they answer NULL): x evaluated on the row `offset` above or below the current one,
+	 * or from the top or the bottom of its column segment (the whole column with TOTAL);
+	 * and the current row's measure n (Column, from 1). */
+	int (*chart_row)(void *ctx, int how, bool total, int64_t offset, const struct expr *x,
+			 struct val *out);
+	int (*chart_column)(void *ctx, int64_t n, struct val *out);
 	void (*restore_group)(void *ctx);
 	int64_t recno, rowno;
 	int64_t iterno;	  /* LOAD ... WHILE: the round of the current input row (from 1) */

@@ -1091,6 +1091,7 @@ static void field_rules_and_other_statements(void **state)
 	run_fails("Binary [lib://Out/x.qvf];", "lib://Out/x.qvf does not exist");
 	run_fails("T: LOAD 1 AS x AUTOGENERATE 2;\nU: LOAD Sum(TOTAL x) AS s RESIDENT T;",
 		  "Sum: TOTAL works in charts, not in scripts");
+	run_fails("T: LOAD Above(1) AS x AUTOGENERATE 2;", "Above works in charts, not in scripts");
 	struct data_set *tm = run_ok("T: LOAD 1 AS TOTAL AUTOGENERATE 2;\n"
 				     "U: LOAD Sum(TOTAL) AS s, Count(TOTAL) AS n RESIDENT T;");
 	column(tm, "U", "s", "2"); /* a field named TOTAL is still a field */
