@@ -767,6 +767,33 @@ void script_func_list(void (*each)(void *ctx, const char *name, enum script_fn_k
 			     parts[p].fns[i].min_args, parts[p].fns[i].max_args);
 }
 
+/* A range function (RangeSum, ...) with a range of rows among its arguments (Above, Below,
+ * Top or Bottom with a count): each of those rows' values (at most 256 values in all). */
+static int call_range(struct eval *ev, struct expr *x, struct val *out)
+{
+	enum { MAX_RANGE = 256 };
+	struct val *v = arena_alloc(ev->a, sizeof(struct val) * MAX_RANGE);
+	int nv = 0, rc = 0;
+	for (int i = 0; rc == 0 && i < x->n_args; i++) {
+		struct expr *arg = x->args[i];
+		if (arg->kind == EX_STAR)
+			return fail(ev, arg, "%s", "* is only allowed in Count(*)");
+		int got = 1;
+		if (script_expr_row_range(arg))
+			rc = script_row_range(ev, arg, v + nv, MAX_RANGE - nv, &got);
+		else if (nv >= MAX_RANGE)
+			rc = fail(ev, x, "%s takes at most 256 values", x->fn->name);
+		else
+			rc = script_eval(ev, arg, &v[nv]);
+		nv += got;
+	}
+	if (rc)
+		return rc;
+	struct expr all = *x; /* the impl reads its values' count from n_args */
+	all.n_args = nv;
+	return x->fn->impl(ev, &all, v, out);
+}
+
 static int call(struct eval *ev, struct expr *x, struct val *out)
 {
 	const struct script_func *f = x->fn;
@@ -779,6 +806,9 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 		return fail(ev, x, "%s works in charts, not in scripts", f->name);
 	if (f->lazy)
 		return f->impl(ev, x, NULL, out);
+	for (int i = 0; i < x->n_args; i++) /* a range of rows in a range function */
+		if (script_expr_row_range(x->args[i]) && strncasecmp(f->name, "Range", 5) == 0)
+			return call_range(ev, x, out);
 	struct val v[16];
 	if ((rc = eval_args(ev, x, v)))
 		return rc;

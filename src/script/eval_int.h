@@ -83,6 +83,10 @@ extern const size_t script_n_cash_functions;
 /* JsonGet, JsonSet, IsJson (fn_json.c). */
 extern const struct script_func script_json_functions[];
 extern const size_t script_n_json_functions;
+/* Whether x is Above, Below, Top or Bottom with a count (a range of rows), and its values
+ * into out (at most max; *n of them) for a range function's arguments (fn_field.c). */
+bool script_expr_row_range(const struct expr *x);
+NODISCARD int script_row_range(struct eval *ev, struct expr *x, struct val *out, int max, int *n);
 /* The field functions of charts (fn_field.c). */
 extern const struct script_func script_field_functions[];
 extern const size_t script_n_field_functions;

@@ -148,6 +148,30 @@ static int fn_current(struct eval *ev, struct expr *x, const struct val *v, stru
  * other than 1 (a range of rows) is not there yet. */
 enum { OP_COLUMN = 100 };
 
+/* The offset (default 1 above or below, 0 from the top or bottom) and the count (default 1)
+ * of an Above, Below, Top or Bottom call. */
+static int offset_and_count(struct eval *ev, struct expr *x, int64_t *offset, int64_t *count)
+{
+	int op = x->fn->op;
+	*offset = op == SCRIPT_ROW_ABOVE || op == SCRIPT_ROW_BELOW ? 1 : 0;
+	*count = 1;
+	for (int i = 1; i < x->n_args; i++) {
+		struct val a;
+		double d;
+		int rc = script_eval(ev, x->args[i], &a);
+		if (rc)
+			return rc;
+		if (!script_val_number(&a, &d) || d < (i == 1 ? 0 : 1) || d > 1e9 ||
+		    d != (double)script_whole(d))
+			return err_set(ev->e, ERR_INVALID,
+				       "line %d, column %d: %s: the %s is a whole number from %d",
+				       x->line, x->col, x->fn->name, i == 1 ? "offset" : "count",
+				       i == 1 ? 0 : 1);
+		*(i == 1 ? offset : count) = script_whole(d);
+	}
+	return 0;
+}
+
 static int fn_interrow(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
 	(void)v;
@@ -161,25 +185,44 @@ static int fn_interrow(struct eval *ev, struct expr *x, const struct val *v, str
 			return rc;
 		return ev->chart_column(ev->ctx, script_whole(d), out);
 	}
-	int64_t offset = op == SCRIPT_ROW_ABOVE || op == SCRIPT_ROW_BELOW ? 1 : 0;
-	for (int i = 1; i < x->n_args; i++) {
-		int rc = script_eval(ev, x->args[i], &a);
-		if (rc)
-			return rc;
-		if (!script_val_number(&a, &d) || d < 0 || d != (double)script_whole(d))
-			return err_set(ev->e, ERR_INVALID,
-				       "line %d, column %d: %s: the %s is a whole number from 0",
-				       x->line, x->col, x->fn->name, i == 1 ? "offset" : "count");
-		if (i == 1)
-			offset = script_whole(d);
-		else if (d != 1)
-			return err_set(
-			    ev->e, ERR_INVALID,
-			    "line %d, column %d: %s over a range of rows (a count of %g) "
-			    "is not supported yet",
-			    x->line, x->col, x->fn->name, d);
+	int64_t offset, count;
+	int rc = offset_and_count(ev, x, &offset, &count);
+	if (rc == 0 && count != 1)
+		rc = err_set(
+		    ev->e, ERR_INVALID,
+		    "line %d, column %d: %s(..., %lld) gives a range of rows: use it inside a "
+		    "range function (RangeSum, RangeAvg, ...)",
+		    x->line, x->col, x->fn->name, (long long)count);
+	if (rc || !ev->chart_row)
+		return rc;
+	return ev->chart_row(ev->ctx, op, x->total, offset, x->args[0], out);
+}
+
+bool script_expr_row_range(const struct expr *x)
+{
+	return x->kind == EX_CALL && x->fn && x->fn->impl == fn_interrow &&
+	       x->fn->op != OP_COLUMN && x->n_args == 3;
+}
+
+int script_row_range(struct eval *ev, struct expr *x, struct val *out, int max, int *n)
+{
+	int64_t offset, count;
+	int rc = offset_and_count(ev, x, &offset, &count);
+	if (rc == 0 && count > max)
+		rc = err_set(ev->e, ERR_INVALID,
+			     "line %d, column %d: a range of %lld rows: at most %d values go into "
+			     "a range function",
+			     x->line, x->col, (long long)count, max);
+	*n = 0;
+	for (int64_t k = 0; rc == 0 && k < count; k++) {
+		out[k] = script_null();
+		if (ev->chart_row)
+			rc = ev->chart_row(ev->ctx, x->fn->op, x->total, offset + k, x->args[0],
+					   &out[k]);
+		if (rc == 0)
+			++*n;
 	}
-	return ev->chart_row ? ev->chart_row(ev->ctx, op, x->total, offset, x->args[0], out) : 0;
+	return rc;
 }
 
 #define FIELDFN(name, lo, hi, impl, op)                                                            \

@@ -212,14 +212,25 @@ static void inter_record(void **state)
 	expect(&t, NULL, NULL, "SE P1 10 - - 10 5; SE P2 27 10 10 10 5; DK P1 5 - 27 5 5");
 	struct assoc_sel s;
 	assert_int_equal(model_assoc_sel_init(a, &s), 0);
+	/* ranges of rows in range functions: a running total, a moving average of two */
+	const char *ranges[] = {"RangeSum(Above(Sum(Amount), 0, 3))",
+				"RangeAvg(Above(Sum(Amount), 0, 2))",
+				"RangeCount(Below(Sum(Amount), 1, 5), 9)",
+				"RangeMax(Top(Sum(Amount), 0, 2), Bottom(Sum(Amount)))"};
+	struct cube_def rs = {.dims = one, .n_dims = 1, .measures = ranges, .n_measures = 4};
+	expect(&rs, NULL, NULL, "A 30 30 3 30; B 35 17.5 2 30; C 42 6 1 30");
 	const char *range[] = {"Above(Sum(Amount), 0, 3)"};
 	struct cube_def r = {.dims = one, .n_dims = 1, .measures = range, .n_measures = 1};
 	struct cube *c = NULL;
 	struct err e;
 	err_init(&e);
 	assert_int_equal(model_cube_compute(a, &s, &r, &c, &e), ERR_INVALID);
-	assert_non_null(
-	    strstr(e.message, "over a range of rows (a count of 3) is not supported yet"));
+	assert_non_null(strstr(e.message, "gives a range of rows: use it inside a range function"));
+	const char *zero[] = {"RangeSum(Above(Sum(Amount), 0, 0))"};
+	r.measures = zero;
+	err_init(&e);
+	assert_int_equal(model_cube_compute(a, &s, &r, &c, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "the count is a whole number from 1"));
 	model_assoc_sel_release(&s);
 }
 
