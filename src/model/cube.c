@@ -1121,6 +1121,13 @@ static int cube_chart_row(void *ctx, int how, bool total, int64_t offset, const 
 	return rc;
 }
 
+/* GetObjectField(i): dimension i's field. */
+static const char *cube_chart_dimension(void *ctx, int64_t i)
+{
+	struct cubecalc *c = ctx;
+	return i >= 0 && i < c->def->n_dims ? c->def->dims[i] : NULL;
+}
+
 /* Column(n): the current row's measure n (from 1). */
 static int cube_chart_column(void *ctx, int64_t n, struct val *out)
 {
@@ -1152,6 +1159,7 @@ static int eval_measure(struct cube_job *j, int m, int64_t g, int64_t fr, struct
 			  .total_group = cube_total_group,
 			  .chart_row = j->c.row_group ? cube_chart_row : NULL,
 			  .chart_column = j->c.row_group ? cube_chart_column : NULL,
+			  .chart_dimension = cube_chart_dimension,
 			  .restore_group = cube_restore_group,
 			  .field_view = cube_field_view};
 	int rc = script_eval(&ev, j->mx[m], v);

@@ -198,6 +198,26 @@ static int fn_interrow(struct eval *ev, struct expr *x, const struct val *v, str
 	return ev->chart_row(ev->ctx, op, x->total, offset, x->args[0], out);
 }
 
+/* GetObjectField([index]) and GetObjectDimension([index]): the chart's dimension at index
+ * (from 0; the first without one), as its field. */
+static int fn_object_field(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)v;
+	*out = script_null();
+	double d = 0;
+	if (x->n_args) {
+		struct val a;
+		int rc = script_eval(ev, x->args[0], &a);
+		if (rc || !script_val_number(&a, &d))
+			return rc;
+	}
+	const char *name =
+	    ev->chart_dimension ? ev->chart_dimension(ev->ctx, script_whole(d)) : NULL;
+	if (name)
+		*out = script_text(name);
+	return 0;
+}
+
 bool script_expr_row_range(const struct expr *x)
 {
 	return x->kind == EX_CALL && x->fn && x->fn->impl == fn_interrow &&
@@ -243,6 +263,8 @@ const struct script_func script_field_functions[] = {
     FIELDFN("Top", 1, 3, fn_interrow, SCRIPT_ROW_TOP),
     FIELDFN("Bottom", 1, 3, fn_interrow, SCRIPT_ROW_BOTTOM),
     FIELDFN("Column", 1, 1, fn_interrow, OP_COLUMN),
+    FIELDFN("GetObjectField", 0, 1, fn_object_field, 0),
+    FIELDFN("GetObjectDimension", 0, 1, fn_object_field, 0),
 };
 
 const size_t script_n_field_functions =

@@ -276,6 +276,8 @@ struct eval {
 	int (*chart_row)(void *ctx, int how, bool total, int64_t offset, const struct expr *x,
 			 struct val *out);
 	int (*chart_column)(void *ctx, int64_t n, struct val *out);
+	/* The chart's dimension i (from 0), as its field, or NULL (GetObjectField). */
+	const char *(*chart_dimension)(void *ctx, int64_t i);
 	void (*restore_group)(void *ctx);
 	int64_t recno, rowno;
 	int64_t iterno;	  /* LOAD ... WHILE: the round of the current input row (from 1) */

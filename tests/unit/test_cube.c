@@ -206,10 +206,18 @@ static void inter_record(void **state)
 	d.n_measures = 2;
 	expect(&d, NULL, NULL, "A 30 -; C 7 30; B 5 7");
 	const char *dims[] = {"Country", "Product"};
-	const char *seg[] = {"Sum(Amount)", "Above(Sum(Amount))", "Above(TOTAL Sum(Amount))",
-			     "Top(Sum(Amount))", "Bottom(TOTAL Sum(Amount))"};
-	struct cube_def t = {.dims = dims, .n_dims = 2, .measures = seg, .n_measures = 5};
-	expect(&t, NULL, NULL, "SE P1 10 - - 10 5; SE P2 27 10 10 10 5; DK P1 5 - 27 5 5");
+	const char *seg[] = {
+	    "Sum(Amount)",
+	    "Above(Sum(Amount))",
+	    "Above(TOTAL Sum(Amount))",
+	    "Top(Sum(Amount))",
+	    "Bottom(TOTAL Sum(Amount))",
+	    "GetObjectField() & '/' & GetObjectField(1) & '/' & GetObjectDimension(0)",
+	    "IsNull(GetObjectField(2))"};
+	struct cube_def t = {.dims = dims, .n_dims = 2, .measures = seg, .n_measures = 7};
+	expect(&t, NULL, NULL,
+	       "SE P1 10 - - 10 5 Country/Product/Country -1; SE P2 27 10 10 10 5 "
+	       "Country/Product/Country -1; DK P1 5 - 27 5 5 Country/Product/Country -1");
 	struct assoc_sel s;
 	assert_int_equal(model_assoc_sel_init(a, &s), 0);
 	/* ranges of rows in range functions: a running total, a moving average of two */
