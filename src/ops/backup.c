@@ -28,7 +28,6 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,299 +59,6 @@ static const char usage[] =
 #define COPY_BUF (4 << 20)
 #define SQL_MAX	 16384
 
-/* ---------------------------------------------------------------- progress */
-
-struct progress {
-	bool tty, quiet;
-	uint64_t total, done, files;
-	struct timespec start, last;
-	const char *what;
-};
-
-static double since(const struct timespec *t)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
-
-static void progress_show(struct progress *p, bool final)
-{
-	if (p->quiet || (!p->tty && !final) || (!final && since(&p->last) < 0.2))
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &p->last);
-	double s = since(&p->start), mib = (double)p->done / (1 << 20);
-	double rate = s > 0 ? mib / s : 0;
-	double left = rate > 0 ? ((double)(p->total - p->done) / (1 << 20)) / rate : 0;
-	int pct = p->total ? (int)(100.0 * (double)p->done / (double)p->total) : 100;
-	char bar[21];
-	for (int i = 0; i < 20; i++)
-		bar[i] = i < pct / 5 ? '#' : '.';
-	bar[20] = '\0';
-	if (p->tty)
-		fprintf(stderr,
-			"\r%s [%s] %3d%%  %.1f of %.1f MiB, %llu files, %.1f MiB/s, %.0f s left ",
-			p->what, bar, pct, mib, (double)p->total / (1 << 20),
-			(unsigned long long)p->files, rate, left);
-	else
-		fprintf(stderr, "%s: %.1f MiB, %llu files, %.1f MiB/s", p->what, mib,
-			(unsigned long long)p->files, rate);
-	if (final)
-		fputc('\n', stderr);
-}
-
-/* ---------------------------------------------------------------- files */
-
-/* Reading runs on its own thread, a ring of buffers ahead of the hashing and writing, so
- * that the disk reads while the copy is written (one thread doing both took 0.58 of the
- * time of tar piped to zstd). */
-#define RING 4
-struct ring {
-	int fd;
-	char *buf[RING];
-	ssize_t len[RING];
-	int head, tail, count, err; /* err: an errno of the reader */
-	bool eof, stop;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-};
-
-static void *ring_reader(void *arg)
-{
-	struct ring *r = arg;
-	for (;;) {
-		pthread_mutex_lock(&r->mu);
-		while (r->count == RING && !r->stop)
-			pthread_cond_wait(&r->cv, &r->mu);
-		int slot = r->head;
-		bool stop = r->stop;
-		pthread_mutex_unlock(&r->mu);
-		if (stop)
-			return NULL;
-		ssize_t n;
-		do
-			n = read(r->fd, r->buf[slot], COPY_BUF);
-		while (n < 0 && errno == EINTR);
-		pthread_mutex_lock(&r->mu);
-		if (n <= 0) {
-			r->eof = true;
-			r->err = n < 0 ? errno : 0;
-		} else {
-			r->len[slot] = n;
-			r->head = (slot + 1) % RING;
-			r->count++;
-		}
-		pthread_cond_broadcast(&r->cv);
-		pthread_mutex_unlock(&r->mu);
-		if (n <= 0)
-			return NULL;
-	}
-}
-
-static int write_all(int out, const char *p, size_t n, const char *path, struct err *e)
-{
-	while (n > 0) {
-		ssize_t w = write(out, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return err_set(e, ERR_IO, "cannot write %s: %s", path, strerror(errno));
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Copies the open file `in` to `path` (a new file), or with `ar` into the archive as `path`
- * (its size now declared), hashing what it copies. The data reach the disk when the caller
- * flushes them all at once (sync_tree). */
-static int copy_fd_to(int in, const char *path, struct ops_archive *ar, struct progress *pg,
-		      uint64_t *size, char sha[65], struct err *e)
-{
-	struct stat ist;
-	int out = -1;
-	if (ar) {
-		if (fstat(in, &ist) != 0)
-			return err_set(e, ERR_IO, "cannot read for %s: %s", path, strerror(errno));
-		int rc = ops_archive_file_begin(ar, path, (uint64_t)ist.st_size, e);
-		if (rc)
-			return rc;
-	} else if ((out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
-		return err_set(e, ERR_IO, "cannot create %s: %s", path, strerror(errno));
-	}
-	(void)posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
-	struct ring r = {.fd = in};
-	pthread_mutex_init(&r.mu, NULL);
-	pthread_cond_init(&r.cv, NULL);
-	struct crypto_sha256 *h = NULL;
-	int rc = crypto_sha256_new(&h, e);
-	for (int i = 0; rc == 0 && i < RING; i++)
-		if (!(r.buf[i] = malloc(COPY_BUF)))
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-	pthread_t th;
-	bool started = rc == 0 && pthread_create(&th, NULL, ring_reader, &r) == 0;
-	if (rc == 0 && !started)
-		rc = err_set(e, ERR_INTERNAL, "cannot start a thread");
-	*size = 0;
-	while (rc == 0) {
-		pthread_mutex_lock(&r.mu);
-		while (r.count == 0 && !r.eof)
-			pthread_cond_wait(&r.cv, &r.mu);
-		bool done = r.count == 0;
-		int slot = r.tail, err = r.err;
-		pthread_mutex_unlock(&r.mu);
-		if (done) {
-			if (err)
-				rc = err_set(e, ERR_IO, "cannot read for %s: %s", path,
-					     strerror(err));
-			break;
-		}
-		size_t n = (size_t)r.len[slot];
-		/* into an archive, a file that grew meanwhile (a log being written) is taken as
-		 * long as it was when its size was declared */
-		if (ar && *size + n > (uint64_t)ist.st_size)
-			n = (size_t)((uint64_t)ist.st_size - *size);
-		crypto_sha256_update(h, r.buf[slot], n);
-		rc = ar ? ops_archive_write(ar, r.buf[slot], n, e)
-			: write_all(out, r.buf[slot], n, path, e);
-		*size += n;
-		pg->done += n;
-		progress_show(pg, false);
-		pthread_mutex_lock(&r.mu);
-		r.tail = (slot + 1) % RING;
-		r.count--;
-		pthread_cond_broadcast(&r.cv);
-		pthread_mutex_unlock(&r.mu);
-	}
-	if (started) {
-		pthread_mutex_lock(&r.mu);
-		r.stop = true;
-		pthread_cond_broadcast(&r.cv);
-		pthread_mutex_unlock(&r.mu);
-		pthread_join(th, NULL);
-	}
-	if (ar && rc == 0)
-		rc = ops_archive_file_end(ar, e);
-	if (out >= 0 && close(out) != 0 && rc == 0)
-		rc = err_set(e, ERR_IO, "cannot write %s: %s", path, strerror(errno));
-	if (h && rc == 0)
-		crypto_sha256_finish(h, sha);
-	else
-		crypto_sha256_free(h);
-	for (int i = 0; i < RING; i++)
-		free(r.buf[i]);
-	pthread_mutex_destroy(&r.mu);
-	pthread_cond_destroy(&r.cv);
-	pg->files++;
-	return rc;
-}
-
-static int copy_fd(int in, const char *path, struct progress *pg, uint64_t *size, char sha[65],
-		   struct err *e)
-{
-	return copy_fd_to(in, path, NULL, pg, size, sha, e);
-}
-
-/* Flushes the file system that holds `path` (every file copied there, and the folders). */
-static int sync_tree(const char *path, struct err *e)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return err_set(e, ERR_IO, "cannot open %s: %s", path, strerror(errno));
-	int rc =
-	    syncfs(fd) == 0 ? 0 : err_set(e, ERR_IO, "cannot flush %s: %s", path, strerror(errno));
-	close(fd);
-	return rc;
-}
-
-/* SHA-256 and size of the file at `path`. */
-static int hash_file(const char *path, struct progress *pg, uint64_t *size, char sha[65],
-		     struct err *e)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_set(e, ERR_NOT_FOUND, "%s is missing: %s", path, strerror(errno));
-	struct crypto_sha256 *h = NULL;
-	char *buf = malloc(COPY_BUF);
-	int rc = buf ? crypto_sha256_new(&h, e) : err_set(e, ERR_NOMEM, "out of memory");
-	*size = 0;
-	while (rc == 0) {
-		ssize_t n = read(fd, buf, COPY_BUF);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n < 0)
-				rc =
-				    err_set(e, ERR_IO, "cannot read %s: %s", path, strerror(errno));
-			break;
-		}
-		crypto_sha256_update(h, buf, (size_t)n);
-		*size += (uint64_t)n;
-		pg->done += (uint64_t)n;
-		progress_show(pg, false);
-	}
-	if (h && rc == 0)
-		crypto_sha256_finish(h, sha);
-	else
-		crypto_sha256_free(h);
-	free(buf);
-	close(fd);
-	pg->files++;
-	return rc;
-}
-
-static int mkdir_p(const char *path, struct err *e)
-{
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return err_set(e, ERR_INVALID, "path too long: %s", path);
-	for (char *p = tmp + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-				return err_set(e, ERR_IO, "cannot create %s: %s", tmp,
-					       strerror(errno));
-			*p = '/';
-		}
-	if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-		return err_set(e, ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
-	return 0;
-}
-
-/* Removes a tree (what a failed backup or restore made). */
-static void remove_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d) {
-		unlink(path);
-		return;
-	}
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		char sub[PATH_MAX];
-		if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) < (int)sizeof(sub))
-			remove_tree(sub);
-	}
-	closedir(d);
-	rmdir(path);
-}
-
-/* A folder that does not exist, or exists and is empty. */
-static bool empty_or_missing(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d)
-		return errno == ENOENT;
-	struct dirent *de;
-	bool empty = true;
-	while (empty && (de = readdir(d)))
-		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
-	closedir(d);
-	return empty;
-}
-
 /* ---------------------------------------------------------------- the backup */
 
 struct backup {
@@ -363,7 +69,7 @@ struct backup {
 	int *fds;		/* their files, opened in the snapshot */
 	size_t n_fds;
 	uint64_t app_bytes;
-	struct progress pg;
+	struct ops_progress pg;
 };
 
 static int add_manifest(struct backup *b, const char *rel, uint64_t size, const char *sha)
@@ -584,8 +290,8 @@ static int dump_repository(struct backup *b, struct db *db, const struct share *
 	if (rc == 0) {
 		uint64_t size;
 		char sha[65];
-		struct progress quiet = {.quiet = true};
-		rc = hash_file(path, &quiet, &size, sha, e);
+		struct ops_progress quiet = {.quiet = true};
+		rc = ops_hash_file(path, &quiet, &size, sha, e);
 		if (rc == 0)
 			add_manifest(b, "repository.jsonl", size, sha);
 	}
@@ -607,7 +313,7 @@ static int copy_tree(struct backup *b, const char *src, const char *rel, const c
 	char here[PATH_MAX];
 	if (!count_only && !b->ar &&
 	    snprintf(here, sizeof(here), "%s/%s", b->to, rel) < (int)sizeof(here))
-		rc = mkdir_p(here, e);
+		rc = ops_mkdir_p(here, e);
 	while (rc == 0 && (de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
@@ -642,7 +348,7 @@ static int copy_tree(struct backup *b, const char *src, const char *rel, const c
 			}
 			uint64_t size;
 			char sha[65];
-			rc = copy_fd_to(fd, b->ar ? r : to, b->ar, &b->pg, &size, sha, e);
+			rc = ops_copy_fd_to(fd, b->ar ? r : to, b->ar, &b->pg, &size, sha, e);
 			close(fd);
 			if (rc == 0)
 				add_manifest(b, r, size, sha);
@@ -656,7 +362,7 @@ static int copy_apps(struct backup *b, struct err *e)
 {
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s/apps", b->to);
-	int rc = b->ar ? 0 : mkdir_p(dir, e);
+	int rc = b->ar ? 0 : ops_mkdir_p(dir, e);
 	size_t i;
 	json_t *t;
 	json_array_foreach (b->apps, i, t) {
@@ -673,7 +379,7 @@ static int copy_apps(struct backup *b, struct err *e)
 		uint64_t size;
 		char sha[65];
 		lseek(b->fds[i], 0, SEEK_SET);
-		rc = copy_fd_to(b->fds[i], b->ar ? rel : to, b->ar, &b->pg, &size, sha, e);
+		rc = ops_copy_fd_to(b->fds[i], b->ar ? rel : to, b->ar, &b->pg, &size, sha, e);
 		if (rc == 0)
 			add_manifest(b, rel, size, sha);
 	}
@@ -751,7 +457,7 @@ static int backup_target(const char *to, char *partial, size_t n, char *scratch,
 		return err_set(e, ERR_INVALID, "path too long: %s", to);
 	}
 	if (!stream)
-		remove_tree(partial); /* what an interrupted backup left */
+		ops_remove_tree(partial); /* what an interrupted backup left */
 	if (!is_archive(to))
 		return mkdir(partial, 0700) == 0
 			   ? 0
@@ -777,7 +483,7 @@ static int backup_finish(struct backup *b, const struct conf *cf, int schema,
 			 enum db_driver_kind kind, const char *to, const char *partial, int fd,
 			 bool *renamed, struct err *e)
 {
-	int rc = b->ar ? 0 : sync_tree(partial, e); /* every file before the manifest */
+	int rc = b->ar ? 0 : ops_sync_tree(partial, e); /* every file before the manifest */
 	if (rc == 0)
 		rc = write_manifest(b, cf, schema, kind, e);
 	if (rc == 0 && b->ar)
@@ -790,7 +496,7 @@ static int backup_finish(struct backup *b, const struct conf *cf, int schema,
 		rc = err_set(e, ERR_IO, "cannot rename %s to %s: %s", partial, to, strerror(errno));
 	*renamed = rc == 0;
 	char parent[PATH_MAX]; /* the rename on disk too */
-	if (rc == 0 && (rc = sync_tree(partial_parent(to, parent, sizeof(parent)), e)) != 0)
+	if (rc == 0 && (rc = ops_sync_tree(partial_parent(to, parent, sizeof(parent)), e)) != 0)
 		err_detail(e, "%s is complete, but the folder that holds it was not flushed", to);
 	return rc;
 }
@@ -802,7 +508,7 @@ static int do_backup(const char *dir, const char *to, bool quiet, struct err *e)
 	int rc = backup_target(to, partial, sizeof(partial), scratch, sizeof(scratch), &out_fd, e);
 	if (rc) {
 		if (scratch[0])
-			remove_tree(scratch);
+			ops_remove_tree(scratch);
 		return rc;
 	}
 	snprintf(conf_path, sizeof(conf_path), "%s/node.conf", dir);
@@ -834,8 +540,8 @@ static int do_backup(const char *dir, const char *to, bool quiet, struct err *e)
 		int fd = open(jsonl, O_RDONLY | O_CLOEXEC);
 		uint64_t size;
 		char sha[65];
-		struct progress none = {.quiet = true};
-		rc = fd >= 0 ? copy_fd_to(fd, "repository.jsonl", b.ar, &none, &size, sha, e)
+		struct ops_progress none = {.quiet = true};
+		rc = fd >= 0 ? ops_copy_fd_to(fd, "repository.jsonl", b.ar, &none, &size, sha, e)
 			     : err_set(e, ERR_IO, "cannot read %s: %s", jsonl, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -867,20 +573,20 @@ static int do_backup(const char *dir, const char *to, bool quiet, struct err *e)
 		rc = copy_tree(&b, sp.archived_logs, "logs", NULL, false, e);
 	if (rc == 0)
 		rc = copy_tree(&b, dir, "node", node_skip, false, e);
-	progress_show(&b.pg, true);
+	ops_progress_show(&b.pg, true);
 	bool renamed = false;
 	if (rc == 0)
 		rc = backup_finish(&b, cf, schema, db_kind(db), to, partial, out_fd, &renamed, e);
 	if (out_fd >= 0 && out_fd != STDOUT_FILENO)
 		close(out_fd);
 	if (rc && !renamed && strcmp(partial, "-") != 0)
-		remove_tree(partial);
+		ops_remove_tree(partial);
 	else if (rc == 0 && !quiet)
 		fprintf(strcmp(to, "-") == 0 ? stderr : stdout,
 			"backed up %zu apps and %zu files to %s\n", json_array_size(b.apps),
 			json_array_size(b.files), strcmp(to, "-") == 0 ? "stdout" : to);
 	if (scratch[0])
-		remove_tree(scratch);
+		ops_remove_tree(scratch);
 	ops_archive_free(b.ar);
 	for (size_t i = 0; i < b.n_fds; i++)
 		close(b.fds[i]);
@@ -923,7 +629,8 @@ static int verify(const char *from, bool quiet, json_t **out, struct err *e)
 		return err_set(e, ERR_INVALID,
 			       "%s is not a Fathom backup of a version this fathom reads", path);
 	}
-	struct progress pg = {.tty = isatty(STDERR_FILENO) != 0, .quiet = quiet, .what = "verify"};
+	struct ops_progress pg = {
+	    .tty = isatty(STDERR_FILENO) != 0, .quiet = quiet, .what = "verify"};
 	clock_gettime(CLOCK_MONOTONIC, &pg.start);
 	size_t i;
 	json_t *f;
@@ -943,7 +650,7 @@ static int verify(const char *from, bool quiet, json_t **out, struct err *e)
 		char file[PATH_MAX], sha[65];
 		uint64_t size;
 		snprintf(file, sizeof(file), "%s/%s", from, rel);
-		if ((rc = hash_file(file, &pg, &size, sha, e)))
+		if ((rc = ops_hash_file(file, &pg, &size, sha, e)))
 			break;
 		if (size != (uint64_t)json_integer_value(json_object_get(f, "size")) ||
 		    strcmp(sha, want) != 0) {
@@ -958,7 +665,7 @@ static int verify(const char *from, bool quiet, json_t **out, struct err *e)
 	}
 	if (rc == 0 && !has_repo)
 		rc = err_set(e, ERR_INVALID, "%s lists no repository.jsonl", path);
-	progress_show(&pg, true);
+	ops_progress_show(&pg, true);
 	if (rc)
 		json_decref(m);
 	else
@@ -973,14 +680,14 @@ struct restore_args {
 	bool quiet;
 };
 
-static int file_copy(const char *from, const char *to, struct progress *pg, struct err *e)
+static int file_copy(const char *from, const char *to, struct ops_progress *pg, struct err *e)
 {
 	int fd = open(from, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, ERR_IO, "cannot open %s: %s", from, strerror(errno));
 	uint64_t size;
 	char sha[65];
-	int rc = copy_fd(fd, to, pg, &size, sha, e);
+	int rc = ops_copy_fd(fd, to, pg, &size, sha, e);
 	close(fd);
 	return rc;
 }
@@ -989,7 +696,7 @@ static int file_copy(const char *from, const char *to, struct progress *pg, stru
 static int restore_files(const struct restore_args *a, json_t *m, const struct share_paths *sp,
 			 struct err *e)
 {
-	struct progress pg = {
+	struct ops_progress pg = {
 	    .tty = isatty(STDERR_FILENO) != 0, .quiet = a->quiet, .what = "restore"};
 	clock_gettime(CLOCK_MONOTONIC, &pg.start);
 	size_t i;
@@ -1020,14 +727,14 @@ static int restore_files(const struct restore_args *a, json_t *m, const struct s
 		}
 		char *slash = strrchr(to, '/');
 		*slash = '\0';
-		rc = mkdir_p(to, e);
+		rc = ops_mkdir_p(to, e);
 		*slash = '/';
 		if (rc == 0)
 			rc = file_copy(from, to, &pg, e);
 		if (rc)
 			break;
 	}
-	progress_show(&pg, true);
+	ops_progress_show(&pg, true);
 	return rc;
 }
 
@@ -1229,10 +936,10 @@ static void drop_tables(const struct db_config *cfg, json_t *tables)
 static int restore_check(const struct restore_args *a, json_t **m, struct db_config *pg,
 			 struct err *e)
 {
-	if (!empty_or_missing(a->dir))
+	if (!ops_empty_or_missing(a->dir))
 		return err_set(e, ERR_EXISTS, "%s is not empty: a restore makes a new node folder",
 			       a->dir);
-	if (!empty_or_missing(a->share))
+	if (!ops_empty_or_missing(a->share))
 		return err_set(e, ERR_EXISTS, "%s is not empty: a restore makes a new share",
 			       a->share);
 	int rc = verify(a->from, a->quiet, m, e);
@@ -1270,7 +977,7 @@ static int restore_check(const struct restore_args *a, json_t **m, struct db_con
 static void clear_tree(const char *path, bool self)
 {
 	if (self) {
-		remove_tree(path);
+		ops_remove_tree(path);
 		return;
 	}
 	DIR *d = opendir(path);
@@ -1279,7 +986,7 @@ static void clear_tree(const char *path, bool self)
 		char sub[PATH_MAX];
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
 		    snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) < (int)sizeof(sub))
-			remove_tree(sub);
+			ops_remove_tree(sub);
 	}
 	if (d)
 		closedir(d);
@@ -1362,8 +1069,8 @@ static int do_restore(const struct restore_args *a, struct err *e)
 	char *dir = NULL, *share = NULL;
 	char apps[PATH_MAX], stat_c[PATH_MAX], logs[PATH_MAX], custom[PATH_MAX], db_path[PATH_MAX];
 	struct share_paths sp = {0};
-	if (rc == 0 && (rc = mkdir_p(a->dir, e)) == 0)
-		rc = mkdir_p(a->share, e);
+	if (rc == 0 && (rc = ops_mkdir_p(a->dir, e)) == 0)
+		rc = ops_mkdir_p(a->share, e);
 	if (rc == 0) {
 		dir = ops_absolute(a->dir);
 		share = ops_absolute(a->share);
@@ -1384,8 +1091,8 @@ static int do_restore(const struct restore_args *a, struct err *e)
 	int64_t rows = 0;
 	if (rc == 0)
 		rc = restore_files(&abs, m, &sp, e);
-	if (rc == 0 && (rc = sync_tree(share, e)) == 0)
-		rc = sync_tree(dir, e);
+	if (rc == 0 && (rc = ops_sync_tree(share, e)) == 0)
+		rc = ops_sync_tree(dir, e);
 	if (rc == 0)
 		rc = restore_conf(&abs, &sp, db_path, e);
 	if (rc == 0)
@@ -1441,16 +1148,6 @@ int ops_backup_restore_rows(const char *from, const char *db_url, struct db_conf
 	return rc;
 }
 
-void ops_remove_tree(const char *path)
-{
-	remove_tree(path);
-}
-
-bool ops_empty_or_missing(const char *path)
-{
-	return empty_or_missing(path);
-}
-
 /* ---------------------------------------------------------------- commands */
 
 /* An archive (a .tar.zst file, or "-": stdin) unpacked into a new hidden folder in `near`,
@@ -1503,7 +1200,7 @@ int ops_backup(int argc, char **argv)
 		if (rc == 0)
 			rc = verify(tmp[0] ? tmp : argv[2], false, &m, &e);
 		if (tmp[0])
-			remove_tree(tmp);
+			ops_remove_tree(tmp);
 		if (rc != 0) {
 			ops_print_err(&e);
 			return 1;
@@ -1580,10 +1277,10 @@ int ops_restore(int argc, char **argv)
 	/* an archive is unpacked beside the new node folder, once the targets are known empty */
 	char tmp[PATH_MAX] = "", parent[PATH_MAX];
 	int rc = 0;
-	if (!empty_or_missing(a.dir))
+	if (!ops_empty_or_missing(a.dir))
 		rc = err_set(&e, ERR_EXISTS, "%s is not empty: a restore makes a new node folder",
 			     a.dir);
-	else if (!empty_or_missing(a.share))
+	else if (!ops_empty_or_missing(a.share))
 		rc = err_set(&e, ERR_EXISTS, "%s is not empty: a restore makes a new share",
 			     a.share);
 	if (rc == 0)
@@ -1595,7 +1292,7 @@ int ops_restore(int argc, char **argv)
 	if (rc == 0)
 		rc = do_restore(&a, &e);
 	if (tmp[0])
-		remove_tree(tmp);
+		ops_remove_tree(tmp);
 	if (rc != 0) {
 		if (tmp[0] && !e.detail[0])
 			err_detail(&e, "restoring from %s", strcmp(given, "-") ? given : "stdin");

@@ -37,6 +37,35 @@ const char *ops_host_name(char *buf, size_t n);
 /* `p` made absolute against the working folder. Caller frees. */
 char *ops_absolute(const char *p);
 
+/* copy.c: a progress bar over bytes and files (a line at the end when stderr is not a
+ * terminal; nothing with quiet), and the file operations backup, restore and migrate share. */
+struct ops_progress {
+	bool tty, quiet;
+	uint64_t total, done, files;
+	struct timespec start, last;
+	const char *what;
+};
+
+void ops_progress_show(struct ops_progress *p, bool final);
+struct ops_archive;
+/* Copies the open file `in` to `path` (a new file), or with `ar` into the archive as `path`
+ * (its size declared first; a file that grew meanwhile is taken at that size), hashing what
+ * it copies; the data reach the disk when the caller flushes them (ops_sync_tree). */
+NODISCARD int ops_copy_fd_to(int in, const char *path, struct ops_archive *ar,
+			     struct ops_progress *pg, uint64_t *size, char sha[65], struct err *e);
+NODISCARD int ops_copy_fd(int in, const char *path, struct ops_progress *pg, uint64_t *size,
+			  char sha[65], struct err *e);
+/* Flushes the file system that holds `path`. */
+NODISCARD int ops_sync_tree(const char *path, struct err *e);
+/* SHA-256 and size of the file at `path`. */
+NODISCARD int ops_hash_file(const char *path, struct ops_progress *pg, uint64_t *size, char sha[65],
+			    struct err *e);
+NODISCARD int ops_mkdir_p(const char *path, struct err *e);
+/* Removes a folder with all it holds (or a file). */
+void ops_remove_tree(const char *path);
+/* A folder that does not exist, or exists and is empty. */
+bool ops_empty_or_missing(const char *path);
+
 /* A backup as one stream: a tar archive compressed with zstd (archive.c). Files are
  * written whole, their size declared first: ops_archive_file_end fails when fewer bytes
  * came than were declared, ops_archive_write when more do. */
@@ -65,9 +94,6 @@ NODISCARD int ops_backup_restore_share(const char *from, json_t *m, const struct
 				       bool quiet, struct err *e);
 NODISCARD int ops_backup_restore_rows(const char *from, const char *db_url, struct db_config *pg,
 				      const struct share_paths *sp, int64_t *rows, struct err *e);
-void ops_remove_tree(const char *path);
-/* A folder that does not exist, or exists and is empty. */
-bool ops_empty_or_missing(const char *path);
 
 /* How uploads are checked: as app files, while they stream in (app.c). */
 extern const struct repo_file_check ops_file_check;
