@@ -115,6 +115,14 @@ struct total_rows {
 	int *fields;
 	struct tuples keys;
 	int64_t *start, *rows;
+	struct val *vals; /* per partial group: the aggregation's value, once computed */
+	bool *have;
+};
+
+/* A plain TOTAL aggregation's value: the same for every row of the chart, computed once. */
+struct total_value {
+	const struct expr *x;
+	struct val v;
 };
 
 struct cubecalc {
@@ -125,12 +133,16 @@ struct cubecalc {
 	struct tuples *groups;
 	int64_t g; /* the current group */
 	const int64_t *saved_group;
+	int64_t saved_row;
 	struct set_rows *sets;
 	int n_sets;
 	const int64_t *all_rows; /* every row of the chart's groups, group after group */
 	int64_t n_all;
 	struct total_rows *totals;
 	int n_totals;
+	struct total_value *tvals;
+	int n_tvals;
+	int64_t total_part; /* the partial group the last TOTAL <fields> went over (-1: none) */
 	/* the inter-record pass (Above, Below, Top, Bottom, Column), over the sorted rows */
 	struct cube_job *job;
 	const int64_t *row_group;	    /* per sorted row: its group */
@@ -513,6 +525,7 @@ static int cube_set_group(void *ctx, const struct set_expr *set, int64_t *n)
 	if (rc)
 		return rc;
 	c->saved_group = c->group;
+	c->saved_row = c->row;
 	c->group = sr->rows + sr->start[c->g];
 	*n = sr->start[c->g + 1] - sr->start[c->g];
 	return 0;
@@ -584,6 +597,7 @@ static int cube_total_group(void *ctx, const struct expr *x, int64_t *n)
 		nb = sr->n_all;
 	}
 	c->saved_group = c->group;
+	c->saved_row = c->row;
 	if (!x->n_total_fields) {
 		c->group = base;
 		*n = nb;
@@ -597,6 +611,7 @@ static int cube_total_group(void *ctx, const struct expr *x, int64_t *n)
 	for (int k = 0; k < x->n_total_fields && k < 64; k++)
 		key[k] = field_symbol(c, tr->fields[k], c->row);
 	int64_t g = x->n_total_fields <= 64 ? tuples_find(&tr->keys, key) : -1;
+	c->total_part = g;
 	c->group = g >= 0 ? tr->rows + tr->start[g] : base;
 	*n = g >= 0 ? tr->start[g + 1] - tr->start[g] : 0;
 	return 0;
@@ -606,6 +621,7 @@ static void cube_restore_group(void *ctx)
 {
 	struct cubecalc *c = ctx;
 	c->group = c->saved_group;
+	c->row = c->saved_row; /* the current group's row again, for what follows */
 }
 
 /* ---------------------------------------------------------------- one-pass measures */
@@ -1096,6 +1112,73 @@ static bool cube_field_view(void *ctx, int i, const char *name, struct field_vie
 static int eval_at(struct cube_job *j, const struct expr *x, int64_t g, struct val *v,
 		   struct err *e);
 
+/* The partial group of TOTAL <fields> x for the current row (-1: none yet). */
+static int64_t total_part_of(struct cubecalc *c, const struct expr *x, struct total_rows **tr)
+{
+	*tr = NULL;
+	for (int i = 0; i < c->n_totals; i++)
+		if (c->totals[i].x == x)
+			*tr = &c->totals[i];
+	if (!*tr || x->n_total_fields > 64)
+		return -1;
+	int32_t key[64];
+	for (int k = 0; k < x->n_total_fields; k++)
+		key[k] = field_symbol(c, (*tr)->fields[k], c->row);
+	return tuples_find(&(*tr)->keys, key);
+}
+
+/* A TOTAL aggregation's value computed before for this row's total, if any. */
+static bool cube_total_get(void *ctx, const struct expr *x, struct val *out)
+{
+	struct cubecalc *c = ctx;
+	if (x->n_total_fields) {
+		struct total_rows *tr;
+		int64_t k = total_part_of(c, x, &tr);
+		if (k < 0 || !tr->have || !tr->have[k])
+			return false;
+		*out = tr->vals[k];
+		return true;
+	}
+	for (int i = 0; i < c->n_tvals; i++)
+		if (c->tvals[i].x == x) {
+			*out = c->tvals[i].v;
+			return true;
+		}
+	return false;
+}
+
+/* Keeps a TOTAL aggregation's value (its text in the cube) for the rows that share it. */
+static void cube_total_put(void *ctx, const struct expr *x, const struct val *v)
+{
+	struct cubecalc *c = ctx;
+	struct val kept = *v;
+	if (kept.text)
+		kept.text = arena_strdup(c->job->cb->a, kept.text);
+	if (x->n_total_fields) {
+		struct total_rows *tr = NULL;
+		for (int i = 0; i < c->n_totals; i++)
+			if (c->totals[i].x == x)
+				tr = &c->totals[i];
+		int64_t k = c->total_part;
+		if (!tr || k < 0 || k >= tr->keys.n_groups)
+			return;
+		if (!tr->vals) {
+			tr->vals = calloc((size_t)tr->keys.n_groups + 1, sizeof(struct val));
+			tr->have = calloc((size_t)tr->keys.n_groups + 1, sizeof(bool));
+			if (!tr->vals || !tr->have)
+				return; /* not kept: computed again */
+		}
+		tr->vals[k] = kept;
+		tr->have[k] = true;
+		return;
+	}
+	struct total_value *more = realloc(c->tvals, sizeof(*more) * (size_t)(c->n_tvals + 1));
+	if (!more)
+		return;
+	c->tvals = more;
+	c->tvals[c->n_tvals++] = (struct total_value){x, kept};
+}
+
 /* Above, Below, Top and Bottom: x evaluated on another sorted row of the current row's
  * column segment (the whole column with TOTAL, or with one dimension); NULL past its ends. */
 static int cube_chart_row(void *ctx, int how, bool total, int64_t offset, const struct expr *x,
@@ -1160,6 +1243,8 @@ static int eval_measure(struct cube_job *j, int m, int64_t g, int64_t fr, struct
 			  .chart_row = j->c.row_group ? cube_chart_row : NULL,
 			  .chart_column = j->c.row_group ? cube_chart_column : NULL,
 			  .chart_dimension = cube_chart_dimension,
+			  .total_get = cube_total_get,
+			  .total_put = cube_total_put,
 			  .restore_group = cube_restore_group,
 			  .field_view = cube_field_view};
 	int rc = script_eval(&ev, j->mx[m], v);
@@ -1309,7 +1394,10 @@ static void cube_job_release(struct cube_job *j)
 		free(c->sets[i].all);
 	}
 	free(c->sets);
+	free(c->tvals);
 	for (int i = 0; i < c->n_totals; i++) {
+		free(c->totals[i].vals);
+		free(c->totals[i].have);
 		free(c->totals[i].fields);
 		free(c->totals[i].start);
 		free(c->totals[i].rows);
@@ -1358,7 +1446,8 @@ int model_cube_compute_in(const struct assoc *a, const struct assoc_sel *sel,
 	cb->a = arena_new();
 	cb->n_cols = def->n_dims + def->n_measures;
 	j->cb = cb;
-	j->c = (struct cubecalc){.a = a, .st = st ? st : &j->st, .e = e, .sel = sel, .def = def};
+	j->c = (struct cubecalc){
+	    .a = a, .st = st ? st : &j->st, .e = e, .sel = sel, .def = def, .job = j};
 	j->groups = (struct tuples){.n = def->n_dims};
 	j->c.groups = &j->groups;
 	/* the rows; a dimension value in a possible row is S when selected, else O */

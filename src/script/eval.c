@@ -804,6 +804,15 @@ static int call(struct eval *ev, struct expr *x, struct val *out)
 		return rc;
 	if (f->kind == SCRIPT_FN_CHART && !ev->set_group)
 		return fail(ev, x, "%s works in charts, not in scripts", f->name);
+	if (x->total && f->kind == SCRIPT_FN_AGGR && f->lazy && ev->total_get) {
+		/* the same for every row that shares the total: computed once per total */
+		if (ev->total_get(ev->ctx, x, out))
+			return 0;
+		rc = f->impl(ev, x, NULL, out);
+		if (rc == 0 && ev->total_put)
+			ev->total_put(ev->ctx, x, out);
+		return rc;
+	}
 	if (f->lazy)
 		return f->impl(ev, x, NULL, out);
 	for (int i = 0; i < x->n_args; i++) /* a range of rows in a range function */

@@ -278,6 +278,10 @@ struct eval {
 	int (*chart_column)(void *ctx, int64_t n, struct val *out);
 	/* The chart's dimension i (from 0), as its field, or NULL (GetObjectField). */
 	const char *(*chart_dimension)(void *ctx, int64_t i);
+	/* A TOTAL aggregation's value is the same for every row that shares its total: the
+	 * chart keeps it (put) and gives it back (get: false when it has none). May be NULL. */
+	bool (*total_get)(void *ctx, const struct expr *x, struct val *out);
+	void (*total_put)(void *ctx, const struct expr *x, const struct val *v);
 	void (*restore_group)(void *ctx);
 	int64_t recno, rowno;
 	int64_t iterno;	  /* LOAD ... WHILE: the round of the current input row (from 1) */
