@@ -78,6 +78,13 @@ void log_set_level(enum log_level min);
  * `archive_dir` (NULL: none) as fathom-<time>-<pid>.log. */
 void log_rotation(uint64_t max_bytes, int keep, const char *archive_dir);
 void log_msg(enum log_level lvl, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Who and what a line of the log file is about, between brackets after the level:
+ * `[pid node service request]` ("-" where unknown). The node is the process's (its name,
+ * set once); the service and the request are the calling thread's, set while it works on
+ * one (a request's id; NULL clears). The service is its first word ("proxy API": proxy);
+ * spaces and brackets in the others become '_'. */
+void log_set_node(const char *name);
+void log_context_set(const char *service, const char *request);
 /* The last warnings and errors (the last 32 kept), those after sequence number `after`,
  * oldest first, into out[max]; returns how many. */
 struct log_entry {

@@ -31,6 +31,35 @@ static struct {
 } rot;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
+static char log_node[64] = "-";
+static _Thread_local char log_service[24] = "", log_request[40] = "";
+
+/* A field of the brackets: at most n - 1 bytes, '-' when empty, no spaces or brackets. */
+static void field_copy(char *out, size_t n, const char *s)
+{
+	size_t k = 0;
+	for (; s && *s && k + 1 < n; s++)
+		out[k++] =
+		    *s == ' ' || *s == ']' || *s == '[' || (unsigned char)*s < 0x20 ? '_' : *s;
+	out[k] = '\0';
+}
+
+void log_set_node(const char *name)
+{
+	pthread_mutex_lock(&log_lock);
+	field_copy(log_node, sizeof(log_node), name && *name ? name : "-");
+	pthread_mutex_unlock(&log_lock);
+}
+
+void log_context_set(const char *service, const char *request)
+{
+	/* a server's name is its service's and then what sets it apart ("proxy API") */
+	char first[sizeof(log_service)] = "";
+	if (service)
+		snprintf(first, sizeof(first), "%.*s", (int)strcspn(service, " "), service);
+	field_copy(log_service, sizeof(log_service), first);
+	field_copy(log_request, sizeof(log_request), request);
+}
 
 static int64_t day_of(int64_t ms)
 {
@@ -188,8 +217,9 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	}
 	fprintf(stderr, "%s %-5s %s\n", ts, level_names[lvl], line);
 	if (log_file) {
-		int n = fprintf(log_file, "%s %-5s [%d] %s\n", ts, level_names[lvl], (int)getpid(),
-				line);
+		int n = fprintf(log_file, "%s %-5s [%d %s %s %s] %s\n", ts, level_names[lvl],
+				(int)getpid(), log_node, log_service[0] ? log_service : "-",
+				log_request[0] ? log_request : "-", line);
 		fflush(log_file);
 		rot.written += n > 0 ? (uint64_t)n : 0;
 		int64_t now = time_now_ms();

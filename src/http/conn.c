@@ -258,6 +258,8 @@ static int response_head(struct http_req *r, bool keep_alive, uint64_t length, s
 		rc = buf_printf(out, "Content-Length: %llu\r\n", (unsigned long long)length);
 	if (!rc && r->content_type && r->status != 101)
 		rc = buf_printf(out, "Content-Type: %s\r\n", r->content_type);
+	if (!rc && r->id[0])
+		rc = buf_printf(out, "X-Request-Id: %s\r\n", r->id);
 	if (!rc && r->status == 101)
 		rc = buf_puts(out, "Connection: Upgrade\r\n");
 	else if (!rc && !keep_alive)
@@ -456,6 +458,8 @@ static enum after serve_one(struct http_conn *c)
 	struct http_server *s = c->loop->server;
 	struct http_req *r = http_req_create();
 	clock_gettime(CLOCK_MONOTONIC, &r->started);
+	http_req_new_id(r);
+	log_context_set(s->name, r->id); /* this thread's log lines name the request */
 	const char *why = NULL;
 	int bad = build_req(c, r, &why);
 	if (bad) {
@@ -496,6 +500,7 @@ static enum after serve_one(struct http_conn *c)
 	keep = keep && body_read && r->status != 101;
 	bool sent = send_response(c, r, keep);
 	count(s, r);
+	log_context_set(NULL, NULL);
 	if (r->upgrade && sent && r->status == 101) {
 		struct http_ws *ws = r->upgrade;
 		r->upgrade = NULL;

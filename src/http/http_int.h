@@ -88,6 +88,7 @@ struct http_req {
 	const char *session_key;      /* set by http_req_set_session_key */
 	const char *route;	      /* set by http_req_set_route, for /metrics */
 	struct timespec started;      /* when its head was read (CLOCK_MONOTONIC) */
+	char id[24];		      /* the request's id: in the log's lines and X-Request-Id */
 	/* the response */
 	bool responded;
 	int status;
@@ -102,6 +103,7 @@ struct http_req {
 
 struct http_req *http_req_create(void);
 void http_req_destroy(struct http_req *r);
+void http_req_new_id(struct http_req *r); /* a new id, for the log and X-Request-Id */
 void http_req_take_body(struct http_req *r, const char *data, size_t len);
 /* The API's JSON error body for a request refused by the transport. Caller frees. */
 char *http_error_json(int status, const char *message, size_t *out_len);

@@ -2,9 +2,12 @@
 #include "http/http_int.h"
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 struct http_req *http_req_create(void)
@@ -16,6 +19,29 @@ struct http_req *http_req_create(void)
 	r->out_fd = -1;
 	buf_init(&r->body, 0);
 	return r;
+}
+
+/* A random prefix per process, then a count: request ids unique across the site's logs. */
+static uint32_t id_prefix;
+static _Atomic uint64_t id_seq;
+
+static void pick_prefix(void)
+{
+	if (getrandom(&id_prefix, sizeof(id_prefix), 0) != sizeof(id_prefix))
+		id_prefix = (uint32_t)getpid() ^ (uint32_t)time_now_ms();
+}
+
+void http_req_new_id(struct http_req *r)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, pick_prefix);
+	snprintf(r->id, sizeof(r->id), "%08x%08llx", id_prefix,
+		 (unsigned long long)(atomic_fetch_add(&id_seq, 1) + 1));
+}
+
+const char *http_req_id(const struct http_req *r)
+{
+	return r->id;
 }
 
 void http_req_destroy(struct http_req *r)

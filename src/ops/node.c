@@ -991,6 +991,7 @@ static int open_conf_and_log(struct node *n, const char *dir, const char *level)
 	n->log_max_bytes = (uint64_t)max_kb << 10;
 	n->log_keep = (int)keep;
 	log_rotation(n->log_max_bytes, n->log_keep, NULL);
+	log_set_node(conf_get(n->conf, "node.name", NULL));
 	return 0;
 }
 

@@ -358,6 +358,7 @@ void *sched_runner_main(void *arg)
 	struct sched *s = ra->s;
 	int idx = ra->idx;
 	free(ra);
+	log_context_set("scheduler", NULL);
 	bool failing = false;
 	/* the first runner looks at once (work queued while the node was down); the others
 	 * wait until it finds some */
@@ -386,6 +387,7 @@ void *sched_runner_main(void *arg)
 		s->work_gen++; /* there may be more: another idle runner looks */
 		pthread_cond_signal(&s->work_cv);
 		pthread_mutex_unlock(&s->mu);
+		log_context_set("scheduler", j.session); /* its lines name the execution */
 		struct err re;
 		err_init(&re);
 		int run_rc =
@@ -406,6 +408,7 @@ void *sched_runner_main(void *arg)
 			if (sched_wait_ms(s, 1000) && attempt > 5)
 				break;
 		}
+		log_context_set("scheduler", NULL);
 	}
 	return NULL;
 }
@@ -435,6 +438,7 @@ static bool still_running(struct sched *s, const char *session)
 void *sched_keeper_main(void *arg)
 {
 	struct sched *s = arg;
+	log_context_set("scheduler", NULL);
 	while (!sched_wait_ms(s, s->cfg.lease_ms / 4)) {
 		char ids[MAX_RUNNERS][UUID_STR_LEN + 1];
 		pthread_mutex_lock(&s->mu);

@@ -647,6 +647,7 @@ static bool master_wait(struct sched *s, int64_t until)
 static void *master_main(void *arg)
 {
 	struct sched *s = arg;
+	log_context_set("scheduler", NULL);
 	int64_t next_lease = 0, next_tick = 0, last_tick = INT64_MIN / 2;
 	bool failing = false;
 	for (;;) {

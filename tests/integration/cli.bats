@@ -124,14 +124,20 @@ teardown() {
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "${c[@]}" -X POST "https://localhost:$P/qrs/app/$app/reload?xrfkey=$XRF")" = 204 ]
 	curl -s "${c[@]}" "https://localhost:$P/qrs/app/$app/reload/log?xrfkey=$XRF" >"$BATS_TEST_TMPDIR/rl"
 	# (the node's own lines may turn the log over meanwhile: between the counts before and after)
-	rows=$(sed -n 's/.*table Log: \([0-9]*\) rows, 5 fields.*/\1/p' "$BATS_TEST_TMPDIR/rl")
+	rows=$(sed -n 's/.*table Log: \([0-9]*\) rows, 7 fields.*/\1/p' "$BATS_TEST_TMPDIR/rl")
 	[ "$rows" -ge "$lines" ]; [ "$rows" -le "$(cat "$S/ArchivedLogs/logger/"fathom-*.log | wc -l)" ]
 	# that reload's own line, once archived, is a row of Reloads
 	for _ in $(seq 1 100); do kill -HUP "$pid"; sleep 0.02; done
 	for _ in $(seq 1 50); do grep -q "app $app reloaded in" "$S/ArchivedLogs/logger/"fathom-*.log && break; sleep 0.1; done
-	[ "$(curl -s -o /dev/null -w '%{http_code}' "${c[@]}" -X POST "https://localhost:$P/qrs/app/$app/reload?xrfkey=$XRF")" = 204 ]
+	[ "$(curl -s -o /dev/null -D "$BATS_TEST_TMPDIR/h" -w '%{http_code}' "${c[@]}" -X POST "https://localhost:$P/qrs/app/$app/reload?xrfkey=$XRF")" = 204 ]
 	curl -s "${c[@]}" "https://localhost:$P/qrs/app/$app/reload/log?xrfkey=$XRF" >"$BATS_TEST_TMPDIR/rl"
 	grep -qE 'table Reloads: [1-9][0-9]* rows, 4 fields' "$BATS_TEST_TMPDIR/rl"
+	# a line names its process, node, service and request: the id the response carried
+	rid=$(tr -d '\r' <"$BATS_TEST_TMPDIR/h" | sed -n 's/^X-Request-Id: \([0-9a-f]*\)$/\1/Ip')
+	[ "${#rid}" -eq 16 ]
+	grep -qE "^[0-9T:.-]+Z info  \[$pid logger repository $rid\] app $app reloaded in" "$D"/logs/fathom.log*
+	# the reload's Log table has them as fields
+	grep -qE 'table Log: [1-9][0-9]* rows, 7 fields' "$BATS_TEST_TMPDIR/rl"
 	# debug on at run time: a failed TLS handshake is a debug line
 	sed -i 's/^level = info$/level = debug/' "$D/node.conf"
 	kill -HUP "$pid"; sleep 0.5

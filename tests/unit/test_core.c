@@ -424,6 +424,40 @@ static void metrics_page(void **state)
 	assert_string_equal(esc, "a\\\"b\\\\c\\nd");
 }
 
+/* A line of the log file names the process, the node, the service and the request; what
+ * could break the brackets apart is replaced. */
+static void log_context(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir(), path[256], line[512];
+	snprintf(path, sizeof(path), "%s/t.log", dir);
+	struct err e;
+	err_init(&e);
+	assert_int_equal(log_open(path, LOG_INFO, &e), 0);
+	log_info("before");
+	log_set_node("node one");
+	log_context_set("proxy API", "req]1");
+	log_info("during");
+	log_context_set(NULL, NULL);
+	log_info("after");
+	log_close();
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char want[3][96];
+	snprintf(want[0], sizeof(want[0]), "[%d - - -] before\n", (int)getpid());
+	snprintf(want[1], sizeof(want[1]), "[%d node_one proxy req_1] during\n", (int)getpid());
+	snprintf(want[2], sizeof(want[2]), "[%d node_one - -] after\n", (int)getpid());
+	for (int i = 0; i < 3; i++) {
+		assert_non_null(fgets(line, sizeof(line), f));
+		assert_non_null(strstr(line, " info  "));
+		assert_string_equal(strstr(line, "["), want[i]);
+	}
+	assert_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	log_set_node(NULL);
+	rm_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +472,7 @@ int main(void)
 	    cmocka_unit_test(json_encoder),
 	    cmocka_unit_test(utf8_checks),
 	    cmocka_unit_test(open_within_gives_up),
+	    cmocka_unit_test(log_context),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
