@@ -257,8 +257,25 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   await page.click(`${secondRow} button:text-is("Enable")`);
   await said(page, 'Reload after console example is enabled.');
   assert.equal((await site.api('GET', `/qrs/reloadtask/${second.id}`)).json.enabled, true);
+  // renamed, and pointed at another app (by its name; an unknown name is said so)
+  answers.push('Reload big copy after');
+  await page.click(`${secondRow} button:text-is("Rename")`);
+  await said(page, 'Reload after console example is named Reload big copy after now.');
+  await page.waitForSelector(`${secondRow} td:first-child:text-is("Reload big copy after")`);
+  answers.push('Big copy');
+  await page.click(`${secondRow} button:text-is("App")`);
+  await said(page, 'Reload big copy after reloads Big copy now.');
+  const retargeted = (await site.api('GET', `/qrs/reloadtask/${second.id}`)).json;
+  assert.equal(retargeted.name, 'Reload big copy after');
+  assert.equal(retargeted.app.id, copies[0].id);
+  assert.equal(retargeted.enabled, true);
+  await page.waitForSelector(`${secondRow} td:nth-child(2):text-is("Big copy")`);
+  answers.push('No such app');
+  await page.click(`${secondRow} button:text-is("App")`);
+  await page.waitForSelector('.notice.bad:text-is("there is no app named No such app")');
+  assert.equal((await site.api('GET', `/qrs/reloadtask/${second.id}`)).json.app.id, copies[0].id);
   await page.click(`${secondRow} button:text-is("Delete")`);
-  await said(page, 'Reload after console example is deleted.');
+  await said(page, 'Reload big copy after is deleted.');
   assert.equal((await site.api('GET', `/qrs/reloadtask/${second.id}`)).status, 404);
   assert.equal((await site.api('GET', `/qrs/compositeevent/count?filter=${encodeURIComponent(`reloadTask.id eq ${second.id}`)}`)).json.value, 0);
 

@@ -1,7 +1,7 @@
 // The repository API as the console uses it: every action is a QRS call made as the
 // signed-in person, so what the rules forbid comes back as the repository's 403 and is
 // shown as its message. Long lists come a page at a time from POST /qrs/{type}/table.
-import { HttpError, qrsUrl, send, xrf } from '../../common/http';
+import { HttpError, qrsUrl, quoted, send, xrf } from '../../common/http';
 
 export { HttpError, quoted } from '../../common/http';
 
@@ -48,6 +48,14 @@ export function table(type: string, columns: Record<string, string>, q: PageQuer
     name === 'may' ? { name, columnType: 'Privileges', definition: 'privileges' } : { name, columnType: 'Property', definition },
   );
   return post<Page>(`/${type}/table?${params.toString()}`, { columns: cols });
+}
+
+/** The id of the one app named `name` the person may read; an error that says why not. */
+export async function appNamed(name: string): Promise<string> {
+  const found = await table('app', { id: 'id' }, { skip: 0, take: 2, filter: `name eq ${quoted(name)}`, ascending: true });
+  if (found.totalCount !== 1)
+    throw new Error(found.totalCount ? `${found.totalCount} apps are named ${name}: rename one first` : `there is no app named ${name}`);
+  return String(found.rows[0][0]);
 }
 
 export interface Uploaded {

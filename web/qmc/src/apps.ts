@@ -4,7 +4,7 @@
 // items, variables), and a link that opens the app in the hub.
 import { h } from '../../common/dom';
 import { prefix } from '../../common/http';
-import { del, get, post, put, quoted, table, upload } from './api';
+import { appNamed, del, get, post, put, upload } from './api';
 import { List, type Row } from './list';
 import { action, bytes, field, heading, notice } from './ui';
 
@@ -183,10 +183,7 @@ export async function appsPage(main: HTMLElement): Promise<void> {
           action('Replace', async () => {
             const from = prompt(`The name of the app whose content replaces ${String(r.name)}'s (its sheets, script and data; ${String(r.name)} keeps its id, name and stream)`);
             if (!from) return;
-            const found = await table('app', { id: 'id', name: 'name' }, { skip: 0, take: 2, filter: `name eq ${quoted(from)}`, ascending: true });
-            if (found.totalCount !== 1)
-              throw new Error(found.totalCount ? `${found.totalCount} apps are named ${from}: rename one first` : `there is no app named ${from}`);
-            await put(`/app/${String(found.rows[0][0])}/replace?app=${r.id}`);
+            await put(`/app/${await appNamed(from)}/replace?app=${r.id}`);
             await list.load();
             return `${String(r.name)} has the content of ${from} now.`;
           }, say),

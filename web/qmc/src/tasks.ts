@@ -1,10 +1,10 @@
 // Reload tasks: the list with each task's last execution, a form that builds a task with a
 // schedule (once, hourly, daily, weekly on chosen days, monthly, in a named time zone, or
 // after another task succeeds or fails),
-// start, stop, enable, disable and delete, and a task's executions with the script log of
+// start, stop, enable, disable, rename, another app, and delete, and a task's executions with the script log of
 // one followed as it grows.
 import { h } from '../../common/dom';
-import { del, EXEC_STATUS, FINAL_STATUS, get, post, put, table, why } from './api';
+import { appNamed, del, EXEC_STATUS, FINAL_STATUS, get, post, put, table, why } from './api';
 import { List, text, type Row } from './list';
 import { action, field, heading, notice } from './ui';
 
@@ -279,6 +279,23 @@ export async function tasksPage(main: HTMLElement): Promise<void> {
             await put(`/reloadtask/${r.id}`, { ...task, enabled: !r.enabled });
             await list.load();
             return `${String(r.name)} is ${r.enabled ? 'disabled: its triggers no longer start it' : 'enabled'}.`;
+          }, say),
+          action('Rename', async () => {
+            const name = prompt(`A new name for the task ${String(r.name)}`, String(r.name))?.trim();
+            if (!name || name === r.name) return;
+            const task = await get<Record<string, unknown>>(`/reloadtask/${r.id}`);
+            await put(`/reloadtask/${r.id}`, { ...task, name });
+            await list.load();
+            return `${String(r.name)} is named ${name} now.`;
+          }, say),
+          action('App', async () => {
+            const name = prompt(`The name of the app the task ${String(r.name)} reloads from now on`)?.trim();
+            if (!name) return;
+            const id = await appNamed(name);
+            const task = await get<Record<string, unknown>>(`/reloadtask/${r.id}`);
+            await put(`/reloadtask/${r.id}`, { ...task, app: { id } });
+            await list.load();
+            return `${String(r.name)} reloads ${name} now.`;
           }, say),
         );
       }
