@@ -69,6 +69,8 @@ if [ -z "$app" ]; then
 	fi
 	"${CURL[@]}" -X PUT "$API/app/$app/publish?stream=$stream&$Q" >/dev/null
 fi
+# The site's monitoring app (its own logs, reloaded every hour): added once, kept after.
+"$FATHOM" monitoring --dir "$DIR" >/dev/null || echo "demo: the monitoring app was not added (see above)" >&2
 HUB="https://localhost:${PROXY_PORT:-8443}/sense/app/$app"
 
 cat <<MSG

@@ -27,6 +27,7 @@ static const struct command {
     {"db", NULL, ops_db, "start, stop or check a site's own PostgreSQL"},
     {"app", NULL, ops_app, "write an app file, or add an app to a site"},
     {"task", NULL, ops_task, "list reload tasks, start one and follow its log"},
+    {"monitoring", NULL, ops_monitoring, "add the monitoring app and its hourly reload task"},
     {"user", NULL, ops_user, "add people who sign in, set their passwords, remove them"},
     {"script", NULL, ops_script, "list the functions load scripts and charts may use"},
     {"backup", NULL, ops_backup, "back up a running site, or verify a backup"},

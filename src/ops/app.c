@@ -90,17 +90,22 @@ static int read_objects(const char *path, json_t **out, json_t **parents, struct
 	return rc;
 }
 
-/* Builds the app file for `script_path` (NULL: empty) and `objects_path` (NULL: none) into
- * out. */
-static int build(const char *script_path, const char *objects_path, const char *title,
-		 uint64_t padding, struct buf *out, struct err *e)
+/* Builds the app file for the script in `script_path` (NULL: `script_text`, or empty when
+ * that is NULL too) and `objects_path` (NULL: none) into out. */
+static int build(const char *script_path, const char *script_text, const char *objects_path,
+		 const char *title, uint64_t padding, struct buf *out, struct err *e)
 {
 	char *script = NULL;
 	size_t script_len = 0;
 	int rc = 0;
+	if (!script_path && script_text && !(script = strdup(script_text)))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	script_len = script ? strlen(script) : 0;
 	json_t *objects = NULL, *parents = NULL;
-	if (objects_path && (rc = read_objects(objects_path, &objects, &parents, e)))
+	if (objects_path && (rc = read_objects(objects_path, &objects, &parents, e))) {
+		free(script);
 		return rc;
+	}
 	if (script_path && (rc = file_read_all(script_path, 64u << 20, &script, &script_len, e))) {
 		json_decref(objects);
 		json_decref(parents);
@@ -146,7 +151,7 @@ static int app_file(const char *out_path, const char *script, const char *object
 	err_init(&e);
 	struct buf b;
 	buf_init(&b, 1ULL << 40);
-	int rc = build(script, objects, title, pad, &b, &e);
+	int rc = build(script, NULL, objects, title, pad, &b, &e);
 	if (rc == 0)
 		rc = file_write_atomic(out_path, b.data, b.len, 0644, &e);
 	buf_release(&b);
@@ -181,11 +186,51 @@ static void check_free(void *state)
 
 static int empty_app(const char *title, struct buf *out, struct err *e)
 {
-	return build(NULL, NULL, title, 0, out, e);
+	return build(NULL, NULL, NULL, title, 0, out, e);
 }
 
 const struct repo_file_check ops_file_check = {check_begin, check_feed, check_end, check_free,
 					       empty_app};
+
+/* Uploads the app file in b as NAME; its id into id_out. */
+static int upload(struct ops_local *l, const char *name, const struct buf *b,
+		  char id_out[UUID_STR_LEN + 1], struct err *e)
+{
+	char *body = NULL;
+	size_t body_len = 0;
+	struct buf q;
+	buf_init(&q, 1 << 16);
+	int rc = ops_query_param(&q, "name", name);
+	int status = rc ? 0
+			: ops_local_call(l, "POST", "/qrs/app/upload", q.data, b->data, b->len,
+					 &body, &body_len);
+	json_t *j = body ? json_loadb(body, body_len, 0, NULL) : NULL;
+	if (rc)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	else if (status == 201)
+		str_copy(id_out, json_string_value(json_object_get(j, "id")), UUID_STR_LEN + 1);
+	else {
+		const char *msg = json_string_value(json_object_get(j, "message"));
+		rc = err_set(e, ERR_INVALID, "the app could not be created (%d): %s", status,
+			     msg ? msg : "no answer");
+	}
+	json_decref(j);
+	free(body);
+	buf_release(&q);
+	return rc;
+}
+
+int ops_app_upload(struct ops_local *l, const char *name, const char *script,
+		   char id_out[UUID_STR_LEN + 1], struct err *e)
+{
+	struct buf b;
+	buf_init(&b, 1ULL << 30);
+	int rc = build(NULL, script, NULL, name, 0, &b, e);
+	if (rc == 0)
+		rc = upload(l, name, &b, id_out, e);
+	buf_release(&b);
+	return rc;
+}
 
 static int app_create(const char *name, const char *dir, const char *script, const char *objects)
 {
@@ -194,38 +239,12 @@ static int app_create(const char *name, const char *dir, const char *script, con
 	struct ops_local l;
 	struct buf b;
 	buf_init(&b, 1ULL << 34);
-	int rc = build(script, objects, name, 0, &b, &e);
-	if (rc == 0)
-		rc = ops_local_open(dir, &l, &e);
-	if (rc == 0) {
-		char *body = NULL;
-		size_t body_len = 0;
-		/* the name goes in the query: percent-encode every byte that is not plain */
-		struct buf q;
-		buf_init(&q, 1 << 16);
-		int brc = buf_puts(&q, "name=");
-		for (const unsigned char *p = (const unsigned char *)name; *p && brc == 0; p++)
-			brc = (p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z') ||
-				      (p[0] >= '0' && p[0] <= '9') || p[0] == '-' || p[0] == '_' ||
-				      p[0] == '.'
-				  ? buf_append(&q, p, 1)
-				  : buf_printf(&q, "%%%02X", p[0]);
-		int status = ops_local_call(&l, "POST", "/qrs/app/upload", q.data, b.data, b.len,
-					    &body, &body_len);
-		if (status == 201) {
-			json_t *j = json_loadb(body, body_len, 0, NULL);
-			printf("created app \"%s\" (%s)\n", name,
-			       json_string_value(json_object_get(j, "id")));
-			json_decref(j);
-		} else {
-			json_t *j = json_loadb(body ? body : "", body_len, 0, NULL);
-			const char *msg = json_string_value(json_object_get(j, "message"));
-			rc = err_set(&e, ERR_INVALID, "the app could not be created (%d): %s",
-				     status, msg ? msg : "no answer");
-			json_decref(j);
-		}
-		free(body);
-		buf_release(&q);
+	char id[UUID_STR_LEN + 1];
+	int rc = build(script, NULL, objects, name, 0, &b, &e);
+	if (rc == 0 && (rc = ops_local_open(dir, &l, &e)) == 0) {
+		rc = upload(&l, name, &b, id, &e);
+		if (rc == 0)
+			printf("created app \"%s\" (%s)\n", name, id);
 		ops_local_close(&l);
 	}
 	buf_release(&b);

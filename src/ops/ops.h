@@ -17,6 +17,7 @@ int ops_node_remove(int argc, char **argv);
 int ops_db(int argc, char **argv);
 int ops_app(int argc, char **argv);
 int ops_task(int argc, char **argv);
+int ops_monitoring(int argc, char **argv);
 int ops_user(int argc, char **argv);
 int ops_reload_worker(int argc, char **argv);
 int ops_script(int argc, char **argv);

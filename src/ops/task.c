@@ -136,27 +136,21 @@ static int follow(struct ops_local *l, const char *sid, int64_t timeout_s)
 
 static int start(struct ops_local *l, const char *task, bool follow_it, int64_t timeout_s)
 {
-	char path[256], query[1100];
+	char path[256];
+	struct buf query;
+	buf_init(&query, 1 << 16);
 	const char *q = NULL;
 	if (uuid_valid(task)) {
 		snprintf(path, sizeof(path), "/qrs/task/%s/start/synchronous", task);
 	} else {
 		snprintf(path, sizeof(path), "/qrs/task/start/synchronous");
-		size_t k = (size_t)snprintf(query, sizeof(query), "name=");
-		for (const unsigned char *p = (const unsigned char *)task;
-		     *p && k + 4 < sizeof(query); p++)
-			k += (size_t)snprintf(
-			    query + k, sizeof(query) - k,
-			    (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-				    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'
-				? "%c"
-				: "%%%02X",
-			    *p);
-		q = query;
+		if (ops_query_param(&query, "name", task) == 0)
+			q = query.data;
 	}
 	char *out = NULL;
 	size_t len = 0;
 	int st = ops_local_call(l, "POST", path, q, "", 0, &out, &len);
+	buf_release(&query);
 	json_t *j = out ? json_loadb(out, len, 0, NULL) : NULL;
 	free(out);
 	if (st != 201) {

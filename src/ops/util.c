@@ -358,6 +358,17 @@ int ops_local_call(struct ops_local *l, const char *method, const char *path, co
 			      out_len);
 }
 
+int ops_query_param(struct buf *q, const char *key, const char *value)
+{
+	int rc = buf_printf(q, "%s%s=", q->len ? "&" : "", key);
+	for (const unsigned char *p = (const unsigned char *)value; *p && rc == 0; p++)
+		rc = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			     (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'
+			 ? buf_append(q, p, 1)
+			 : buf_printf(q, "%%%02X", *p);
+	return rc;
+}
+
 bool ops_can_bind_low_ports(void)
 {
 	if (geteuid() == 0)

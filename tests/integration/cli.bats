@@ -99,6 +99,42 @@ teardown() {
 	[ "$(sqlite3 "$D/repository.db" 'SELECT count(*) FROM node_heartbeat')" = 0 ]
 }
 
+@test "monitoring adds the monitoring app and its hourly task, reloads it, and keeps both when run again" {
+	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost --name watcher >/dev/null
+	sed -i 's/^level = info$/level = info\nmax_kb = 4/' "$D/node.conf"
+	SITE=$D start_node "$D"
+	out=$("$FATHOM" monitoring --dir "$D")
+	grep -q 'added the app "Monitoring: site logs"' <<<"$out"
+	grep -q 'added the task "Reload the monitoring app" (.*): every hour' <<<"$out"
+	grep -q 'queued its first reload' <<<"$out"
+	c=(--cacert "$D/certs/root.pem" --cert "$D/certs/client.pem" --key "$D/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF")
+	q="xrfkey=$XRF&filter=name%20eq%20%27Reload%20the%20monitoring%20app%27"
+	ev=$(curl -s "${c[@]}" "https://localhost:$P/qrs/schemaevent/full?xrfkey=$XRF&filter=reloadTask.name%20eq%20%27Reload%20the%20monitoring%20app%27")
+	[ "$(jq -r '.[0].incrementOption' <<<"$ev")" = 1 ]
+	[ "$(jq -r '.[0].timeZone' <<<"$ev")" = UTC ]
+	# the first reload ends FinishedSuccess (a new site may have no archived log yet: no Log)
+	for _ in $(seq 1 300); do
+		st=$(curl -s "${c[@]}" "https://localhost:$P/qrs/reloadtask/full?$q" | jq -r '.[0].operational.lastExecutionResult.status // empty')
+		[ "$st" = 7 ] || [ "$st" = 8 ] && break
+		sleep 0.2
+	done
+	[ "$st" = 7 ]
+	# once a node's log is archived, the next reload reads it, with the reload lines
+	for _ in $(seq 1 100); do kill -HUP "$(cat "$D/pid")"; sleep 0.02; done
+	for _ in $(seq 1 50); do ls "$S/ArchivedLogs/watcher/"fathom-*.log >/dev/null 2>&1 && break; sleep 0.1; done
+	ls "$S/ArchivedLogs/watcher/"fathom-*.log >/dev/null
+	"$FATHOM" task start "Reload the monitoring app" --dir "$D" --follow --timeout 120 >"$BATS_TEST_TMPDIR/f"
+	grep -qE 'table Log: [1-9][0-9]* rows, 7 fields' "$BATS_TEST_TMPDIR/f"
+	# again: both kept, nothing doubled
+	out=$("$FATHOM" monitoring --dir "$D")
+	grep -q 'the app "Monitoring: site logs" is there' <<<"$out"
+	grep -q 'the task "Reload the monitoring app" is there' <<<"$out"
+	[ "$(curl -s "${c[@]}" "https://localhost:$P/qrs/app/count?xrfkey=$XRF" | jq .value)" = 1 ]
+	[ "$(curl -s "${c[@]}" "https://localhost:$P/qrs/reloadtask/count?xrfkey=$XRF" | jq .value)" = 1 ]
+	run "$FATHOM" monitoring
+	[ "$status" -eq 2 ]
+}
+
 @test "the log turns over at its size, keeps its count, goes to the share per node, and SIGHUP sets its level" {
 	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost --name logger >/dev/null
 	sed -i 's/^level = info$/level = info\nmax_kb = 4\nkeep = 2/' "$D/node.conf"
