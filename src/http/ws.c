@@ -48,6 +48,7 @@ static void msg_free(struct msg *m)
 
 struct http_ws {
 	struct http_server *server;
+	char id[24]; /* the upgrade request's: the log lines of its messages name it */
 	const struct http_ws_handler *h;
 	void *state;
 	wslay_event_context_ptr ctx; /* the loop's */
@@ -154,6 +155,7 @@ void http_req_upgrade_websocket(struct http_req *r, const struct http_ws_handler
 		return;
 	}
 	ws->h = h;
+	str_copy(ws->id, r->id, sizeof(ws->id));
 	ws->state = state;
 	ws->server = r->server;
 	pthread_mutex_init(&ws->mu, NULL);
@@ -176,6 +178,7 @@ static void pump(void *arg)
 {
 	struct http_ws *ws = arg;
 	struct http_server *s = ws->server;
+	log_context_set(s->name, ws->id);
 	pthread_mutex_lock(&ws->mu);
 	for (;;) {
 		if (!ws->opened) {
@@ -205,10 +208,12 @@ static void pump(void *arg)
 			ws->h->on_close(ws->state);
 			ws_free(ws);
 			atomic_fetch_sub(&s->n_ws, 1);
+			log_context_set(NULL, NULL);
 			return;
 		}
 		ws->pumping = false;
 		pthread_mutex_unlock(&ws->mu);
+		log_context_set(NULL, NULL);
 		return;
 	}
 }

@@ -102,6 +102,13 @@ baseline() {
 	[ "$status" -eq 0 ]
 }
 
+@test "an engine session's log lines name the engine and the request that opened the socket" {
+	run $WIRE qix "$EPORT" "$SITE/certs" "" OpenDoc '["no-such-app-for-the-log"]'
+	[ "$status" -eq 0 ]
+	for _ in $(seq 1 20); do grep -q 'no-such-app-for-the-log' "$SITE/logs/fathom.log" && break; sleep 0.1; done
+	grep -qE '^[^ ]+ info  \[[0-9]+ [^ ]+ engine [0-9a-f]{16}\] engine: OpenDoc no-such-app-for-the-log' "$SITE/logs/fathom.log"
+}
+
 @test "idle connections are dropped after the handshake time-out and lock nobody out meanwhile" {
 	baseline
 	$WIRE idle "$PORT" 280 4 >"$BATS_TEST_TMPDIR/idle" &

@@ -12,8 +12,10 @@
 //                                         HOLD_S seconds). Prints "opened N".
 //   wire.js idle PORT N HOLD_S            opens N TCP connections that never speak; after
 //                                         HOLD_S seconds prints how many the server closed
-//   wire.js qix PORT CERTDIR APP METHOD   one QIX call on a new session; prints the answer's
-//                                         length and the round trip in ms
+//   wire.js qix PORT CERTDIR APP METHOD [PARAMS]
+//                                         one QIX call on a new session (PARAMS: a JSON
+//                                         array, default []); prints the answer's length
+//                                         and the round trip in ms
 //   wire.js hold PORT CERTDIR             opens a QIX session and prints "serial S" (the
 //                                         serial of the certificate the server presented);
 //                                         then for each line on stdin makes one call and
@@ -129,7 +131,7 @@ function idle(port, n, hold) {
   setTimeout(() => { console.log(`opened ${opened} closed ${closed}`); process.exit(0); }, hold * 1000);
 }
 
-async function qix(port, dir, app, method) {
+async function qix(port, dir, app, method, params = []) {
   let t0 = 0;
   const s = await openSession(port, dir, app, (payload) => {
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -138,7 +140,7 @@ async function qix(port, dir, app, method) {
     setTimeout(() => process.exit(0), 100);
   });
   t0 = process.hrtime.bigint();
-  s.write(frame(1, JSON.stringify({ jsonrpc: '2.0', id: 1, handle: -1, method, params: [] })));
+  s.write(frame(1, JSON.stringify({ jsonrpc: '2.0', id: 1, handle: -1, method, params })));
 }
 
 async function flood(port, dir, app, n) {
@@ -180,7 +182,7 @@ async function hold(port, dir) {
 if (cmd === 'raw') raw(args[0], args[1]);
 else if (cmd === 'abandon') abandon(args[0], args[1], args[2], args[3], Number(args[4]), Number(args[5] || 5)).catch((e) => { console.error(e.message); process.exit(1); });
 else if (cmd === 'idle') idle(args[0], Number(args[1]), Number(args[2]));
-else if (cmd === 'qix') qix(args[0], args[1], args[2], args[3]).catch((e) => { console.error(e.message); process.exit(1); });
+else if (cmd === 'qix') qix(args[0], args[1], args[2], args[3], args[4] ? JSON.parse(args[4]) : []).catch((e) => { console.error(e.message); process.exit(1); });
 else if (cmd === 'hold') hold(args[0], args[1]).catch((e) => { console.error(e.message); process.exit(1); });
 else if (cmd === 'flood') flood(args[0], args[1], args[2], Number(args[3])).catch((e) => { console.error(e.message); process.exit(1); });
 else { console.error('usage: see the top of wire.js'); process.exit(2); }
