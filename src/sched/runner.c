@@ -279,8 +279,12 @@ static int finish(struct sched *s, const struct job *j, int run_rc, const char *
 	sched_rowset_free(&rs);
 	rc = work_end(s, c, rc, e);
 	if (rc == 0)
-		log_info("execution %s of task %s on app %s: %s (%lld ms)", j->session, j->task,
-			 j->app, msg, (long long)dur);
+		log_info("execution %s of task %s on app %s: %s: %s (%lld ms)", j->session, j->task,
+			 j->app,
+			 status == EXEC_SUCCESS	  ? "succeeded"
+			 : status == EXEC_ABORTED ? "aborted"
+						  : "failed",
+			 msg, (long long)dur);
 	if (rc == 0 && retry) /* others may take it now; this node once its avoidance ends */
 		look_by(s, time_mono_ms() + RETRY_AVOID_MS + 100);
 	return rc;

@@ -121,10 +121,12 @@ teardown() {
 	[ "$st" = 7 ]
 	# once a node's log is archived, the next reload reads it, with the reload lines
 	for _ in $(seq 1 100); do kill -HUP "$(cat "$D/pid")"; sleep 0.02; done
-	for _ in $(seq 1 50); do ls "$S/ArchivedLogs/watcher/"fathom-*.log >/dev/null 2>&1 && break; sleep 0.1; done
-	ls "$S/ArchivedLogs/watcher/"fathom-*.log >/dev/null
+	for _ in $(seq 1 100); do grep -qs 'execution .* succeeded: the reload finished' "$S/ArchivedLogs/watcher/"fathom-*.log && break; sleep 0.1; done
+	grep -qs 'execution .* succeeded: the reload finished' "$S/ArchivedLogs/watcher/"fathom-*.log
 	"$FATHOM" task start "Reload the monitoring app" --dir "$D" --follow --timeout 120 >"$BATS_TEST_TMPDIR/f"
 	grep -qE 'table Log: [1-9][0-9]* rows, 7 fields' "$BATS_TEST_TMPDIR/f"
+	grep -qE 'table NodeStarts: [1-9][0-9]* rows, 2 fields' "$BATS_TEST_TMPDIR/f"
+	grep -qE 'table Executions: [1-9][0-9]* rows, 7 fields' "$BATS_TEST_TMPDIR/f"
 	# again: both kept, nothing doubled
 	out=$("$FATHOM" monitoring --dir "$D")
 	grep -q 'the app "Monitoring: site logs" is there' <<<"$out"
