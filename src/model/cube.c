@@ -1,5 +1,6 @@
 /* cube.c: hypercubes over the associative model (see cube.h). */
 #include "model/model.h"
+#include "model/tuples.h"
 #include "script/script.h"
 
 #include <math.h>
@@ -18,89 +19,6 @@ struct route {
 	int link[MAX_PATH], from_side[MAX_PATH];
 };
 
-/* Groups by their dimension symbols: tuples of n int32 mapped to group numbers in order of
- * first appearance (open addressing over the tuples). */
-struct tuples {
-	int n;
-	int32_t *keys; /* n per group */
-	int64_t n_groups, cap_groups;
-	int64_t *slots; /* group + 1 */
-	size_t n_slots;
-};
-
-static uint64_t tuple_hash(const int32_t *k, int n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ULL;
-	for (int i = 0; i < n; i++) {
-		h ^= (uint32_t)k[i];
-		h *= 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	return h;
-}
-
-static int64_t tuples_find(const struct tuples *t, const int32_t *k)
-{
-	if (!t->n_slots)
-		return -1;
-	size_t mask = t->n_slots - 1;
-	for (size_t i = tuple_hash(k, t->n) & mask; t->slots[i]; i = (i + 1) & mask) {
-		int64_t g = t->slots[i] - 1;
-		if (memcmp(&t->keys[g * t->n], k, sizeof(int32_t) * (size_t)t->n) == 0)
-			return g;
-	}
-	return -1;
-}
-
-static int tuples_grow(struct tuples *t)
-{
-	size_t n = t->n_slots ? t->n_slots * 2 : 1024;
-	int64_t *sl = calloc(n, sizeof(int64_t));
-	if (!sl)
-		return ERR_NOMEM;
-	for (int64_t g = 0; g < t->n_groups; g++) {
-		size_t i = tuple_hash(&t->keys[g * t->n], t->n) & (n - 1);
-		while (sl[i])
-			i = (i + 1) & (n - 1);
-		sl[i] = g + 1;
-	}
-	free(t->slots);
-	t->slots = sl;
-	t->n_slots = n;
-	return 0;
-}
-
-/* The group of tuple k, added when new; -1 when out of memory. */
-static int64_t tuples_add(struct tuples *t, const int32_t *k)
-{
-	if ((size_t)(t->n_groups + 1) * 2 > t->n_slots && tuples_grow(t))
-		return -1;
-	size_t mask = t->n_slots - 1, i = tuple_hash(k, t->n) & mask;
-	for (; t->slots[i]; i = (i + 1) & mask) {
-		int64_t g = t->slots[i] - 1;
-		if (memcmp(&t->keys[g * t->n], k, sizeof(int32_t) * (size_t)t->n) == 0)
-			return g;
-	}
-	if (t->n_groups == t->cap_groups) {
-		int64_t cap = t->cap_groups ? t->cap_groups * 2 : 256;
-		int32_t *nk = realloc(t->keys, sizeof(int32_t) * (size_t)(cap * (t->n ? t->n : 1)));
-		if (!nk)
-			return -1;
-		t->keys = nk;
-		t->cap_groups = cap;
-	}
-	if (t->n)
-		memcpy(&t->keys[t->n_groups * t->n], k, sizeof(int32_t) * (size_t)t->n);
-	t->slots[i] = t->n_groups + 1;
-	return t->n_groups++;
-}
-
-static void tuples_free(struct tuples *t)
-{
-	free(t->keys);
-	free(t->slots);
-}
-
 /* The rows of every group under one set expression. */
 struct set_rows {
 	const struct set_expr *set;
@@ -113,7 +31,7 @@ struct set_rows {
 struct total_rows {
 	const struct expr *x;
 	int *fields;
-	struct tuples keys;
+	struct model_tuples keys;
 	int64_t *start, *rows;
 	struct val *vals; /* per partial group: the aggregation's value, once computed */
 	bool *have;
@@ -130,7 +48,7 @@ struct cubecalc {
 	const struct assoc_sel *sel;
 	const struct cube_def *def;
 	const int *dim_field;
-	struct tuples *groups;
+	struct model_tuples *groups;
 	int64_t g; /* the current group */
 	const int64_t *saved_group;
 	int64_t saved_row;
@@ -496,7 +414,7 @@ static int set_rows_of(struct cubecalc *c, const struct set_expr *set, struct se
 				sr->all[sr->n_all++] = r;
 			if (!st2.possible[c->fact][r] || !group_key(c, r, key))
 				continue;
-			gof[r] = tuples_find(c->groups, key);
+			gof[r] = model_tuples_find(c->groups, key);
 			if (gof[r] >= 0)
 				sr->start[gof[r] + 1]++;
 		}
@@ -559,7 +477,7 @@ static int total_rows_of(struct cubecalc *c, const struct expr *x, const int64_t
 	for (int64_t i = 0; rc == 0 && i < nb; i++) {
 		for (int k = 0; k < x->n_total_fields; k++)
 			key[k] = field_symbol(c, tr->fields[k], base[i]);
-		if ((part[i] = tuples_add(&tr->keys, key)) < 0)
+		if ((part[i] = model_tuples_add(&tr->keys, key)) < 0)
 			rc = err_set(c->e, ERR_NOMEM, "out of memory");
 	}
 	int64_t ng = tr->keys.n_groups;
@@ -610,7 +528,7 @@ static int cube_total_group(void *ctx, const struct expr *x, int64_t *n)
 	int32_t key[64];
 	for (int k = 0; k < x->n_total_fields && k < 64; k++)
 		key[k] = field_symbol(c, tr->fields[k], c->row);
-	int64_t g = x->n_total_fields <= 64 ? tuples_find(&tr->keys, key) : -1;
+	int64_t g = x->n_total_fields <= 64 ? model_tuples_find(&tr->keys, key) : -1;
 	c->total_part = g;
 	c->group = g >= 0 ? tr->rows + tr->start[g] : base;
 	*n = g >= 0 ? tr->start[g + 1] - tr->start[g] : 0;
@@ -840,7 +758,7 @@ struct cube_job {
 	struct cubecalc c;
 	struct assoc_states st; /* the possible rows, when the caller gave none */
 	bool own_st;
-	struct tuples groups;
+	struct model_tuples groups;
 	int *dim_field;
 	struct expr **mx;      /* the measures, parsed */
 	int64_t *group_of;     /* per fact row: its group, or -1 */
@@ -976,7 +894,7 @@ static int64_t group_of_row(struct cube_job *j, int64_t r, struct dense *d, int3
 			at += dsym[k] * d->radix[k];
 		}
 		if (!d->slot[at]) {
-			int64_t g = tuples_add(&j->groups, dsym);
+			int64_t g = model_tuples_add(&j->groups, dsym);
 			if (g < 0)
 				return -2;
 			d->slot[at] = g + 1;
@@ -987,7 +905,7 @@ static int64_t group_of_row(struct cube_job *j, int64_t r, struct dense *d, int3
 		return 0;
 	if (!group_key(&j->c, r, dsym))
 		return -1;
-	int64_t g = tuples_add(&j->groups, dsym);
+	int64_t g = model_tuples_add(&j->groups, dsym);
 	return g < 0 ? -2 : g;
 }
 
@@ -1124,7 +1042,7 @@ static int64_t total_part_of(struct cubecalc *c, const struct expr *x, struct to
 	int32_t key[64];
 	for (int k = 0; k < x->n_total_fields; k++)
 		key[k] = field_symbol(c, (*tr)->fields[k], c->row);
-	return tuples_find(&(*tr)->keys, key);
+	return model_tuples_find(&(*tr)->keys, key);
 }
 
 /* A TOTAL aggregation's value computed before for this row's total, if any. */
@@ -1401,12 +1319,12 @@ static void cube_job_release(struct cube_job *j)
 		free(c->totals[i].fields);
 		free(c->totals[i].start);
 		free(c->totals[i].rows);
-		tuples_free(&c->totals[i].keys);
+		model_tuples_free(&c->totals[i].keys);
 	}
 	free(c->totals);
 	free(c->field_route);
 	free(c->route_known);
-	tuples_free(&j->groups);
+	model_tuples_free(&j->groups);
 	for (int m = 0; j->fast && m < c->def->n_measures; m++)
 		free(j->fast[m]);
 	free(j->fast);
@@ -1448,7 +1366,7 @@ int model_cube_compute_in(const struct assoc *a, const struct assoc_sel *sel,
 	j->cb = cb;
 	j->c = (struct cubecalc){
 	    .a = a, .st = st ? st : &j->st, .e = e, .sel = sel, .def = def, .job = j};
-	j->groups = (struct tuples){.n = def->n_dims};
+	j->groups = (struct model_tuples){.n = def->n_dims};
 	j->c.groups = &j->groups;
 	/* the rows; a dimension value in a possible row is S when selected, else O */
 	j->own_st = !st;
