@@ -177,6 +177,14 @@ void ops_engine_gc(struct ops_engine *en, int64_t keep_ms)
 		log_warn("engine: cannot drop old kept selections: %s", e.message);
 }
 
+void ops_engine_stats(struct ops_engine *en, int *apps, int64_t *bytes, int *sessions)
+{
+	*apps = *sessions = 0;
+	*bytes = 0;
+	if (en)
+		qix_stats(en->qix, apps, bytes, sessions);
+}
+
 void ops_engine_load(struct ops_engine *en, struct repo_engine_load *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -113,6 +113,7 @@ struct node {
 	char share_state[256];	/* the last pass's probe of the share: "ok" or what failed */
 	uint64_t log_max_bytes; /* [log] max_kb */
 	int log_keep;		/* [log] keep */
+	int64_t stats_ms;	/* [log] stats_s: a line of the node's load this often (0: none) */
 	bool engine_on, proxy_on, scheduler_on; /* its row's services, read at start */
 	char running[4096];			/* what it started with, for its heartbeat (JSON) */
 };
@@ -210,22 +211,35 @@ static void node_metrics(void *ctx, struct buf *b)
 			       "executions this node took to run", NULL, (double)st.claimed);
 	}
 	if (n->engine) {
-		struct repo_engine_load l;
-		ops_engine_load(n->engine, &l);
-		int apps = 0;
-		for (const char *p = l.apps; *p; apps++) {
-			p = strchr(p, ',');
-			if (!p)
-				break;
-			p++;
-		}
-		if (l.apps[0] && apps == 0)
-			apps = 1;
+		int apps, sessions;
+		int64_t bytes;
+		ops_engine_stats(n->engine, &apps, &bytes, &sessions);
 		metrics_sample(b, "fathom_engine_sessions", "gauge",
-			       "QIX sessions open on this node's engine", NULL, l.sessions);
+			       "QIX sessions open on this node's engine", NULL, sessions);
 		metrics_sample(b, "fathom_engine_apps_loaded", "gauge",
 			       "apps in memory in this node's engine", NULL, apps);
+		metrics_sample(b, "fathom_engine_app_bytes", "gauge",
+			       "bytes the apps in this node's engine hold", NULL, (double)bytes);
 	}
+}
+
+/* A line of the node's load for the monitoring app: engine sessions, apps in memory and
+ * their size, the process's resident memory. */
+static void log_stats(struct node *n)
+{
+	int apps, sessions;
+	int64_t bytes;
+	ops_engine_stats(n->engine, &apps, &bytes, &sessions);
+	long long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (f) {
+		if (fscanf(f, "%lld %lld", &pages, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	log_info("node stats: %d engine sessions, %d apps loaded (%lld MiB), %lld MiB resident",
+		 sessions, apps, (long long)(bytes >> 20),
+		 resident * sysconf(_SC_PAGESIZE) / (1 << 20));
 }
 
 static void node_release(struct node *n)
@@ -885,7 +899,7 @@ static bool gc_wait(struct node *n, int64_t ms)
 static void serve(struct node *n, const char *dir, const sigset_t *set, int64_t started,
 		  int64_t heartbeat, int64_t gc_interval)
 {
-	int64_t last_gc = time_mono_ms();
+	int64_t last_gc = time_mono_ms(), last_stats = last_gc;
 	bool beat_ok = true;
 	gc_start(n, false); /* the share's first probe, for the health page */
 	for (;;) {
@@ -926,6 +940,10 @@ static void serve(struct node *n, const char *dir, const sigset_t *set, int64_t 
 		if (beat_ok) {
 			apply_revocations(n);
 			record_log_errors(n);
+		}
+		if (n->stats_ms && beat_at - last_stats >= n->stats_ms) {
+			log_stats(n);
+			last_stats = beat_at;
 		}
 		int64_t wait_ms = beat_at + heartbeat * 1000 - time_mono_ms();
 		if (wait_ms < 50)
@@ -977,12 +995,13 @@ static int open_conf_and_log(struct node *n, const char *dir, const char *level)
 	char logs[PATH_MAX], log_path[PATH_MAX + 16];
 	snprintf(logs, sizeof(logs), "%s/logs", dir);
 	snprintf(log_path, sizeof(log_path), "%s/fathom.log", logs);
-	int64_t max_kb, keep;
+	int64_t max_kb, keep, stats_s;
 	if (dir_make_all(logs, 0750, &e) != 0 ||
 	    log_open(log_path, parse_level(level ? level : conf_get(n->conf, "log.level", "info")),
 		     &e) != 0 ||
 	    conf_get_int(n->conf, "log.max_kb", 64 << 10, 0, 1 << 30, &max_kb, &e) != 0 ||
-	    conf_get_int(n->conf, "log.keep", 7, 1, 99, &keep, &e) != 0) {
+	    conf_get_int(n->conf, "log.keep", 7, 1, 99, &keep, &e) != 0 ||
+	    conf_get_int(n->conf, "log.stats_s", 300, 0, 86400, &stats_s, &e) != 0) {
 		ops_print_err(&e);
 		conf_free(n->conf);
 		n->conf = NULL;
@@ -990,6 +1009,7 @@ static int open_conf_and_log(struct node *n, const char *dir, const char *level)
 	}
 	n->log_max_bytes = (uint64_t)max_kb << 10;
 	n->log_keep = (int)keep;
+	n->stats_ms = stats_s * 1000;
 	log_rotation(n->log_max_bytes, n->log_keep, NULL);
 	log_set_node(conf_get(n->conf, "node.name", NULL));
 	return 0;

@@ -232,6 +232,8 @@ NODISCARD int ops_engine_reload_cert(struct ops_engine *en, const char *cert_pem
 /* How many sessions the engine holds and which apps it has in memory (all zero without an
  * engine), for the heartbeat. */
 void ops_engine_load(struct ops_engine *en, struct repo_engine_load *out);
+/* The apps in memory, the bytes they hold and the sessions open (zeros without an engine). */
+void ops_engine_stats(struct ops_engine *en, int *apps, int64_t *bytes, int *sessions);
 /* Drops people's kept selections not changed for keep_ms. */
 void ops_engine_gc(struct ops_engine *en, int64_t keep_ms);
 /* The client certificates the engine port refuses (http_server_set_revoked); NULL en: none. */

@@ -194,6 +194,9 @@ teardown_file() { site_down; }
 	grep -qE '^fathom_central_role_held 1$' "$m"
 	grep -qE '^fathom_reload_queue 0$' "$m"
 	grep -qE '^fathom_node_start_time_seconds [0-9]{10}' "$m"
+	grep -qE '^fathom_engine_sessions [0-9]+$' "$m"
+	grep -qE '^fathom_engine_apps_loaded [0-9]+$' "$m"
+	grep -qE '^fathom_engine_app_bytes [0-9]+$' "$m"
 	# one HELP and TYPE per name, every sample line a name, labels and a number
 	[ "$(grep -c '^# TYPE fathom_http_requests_total ' "$m")" = 1 ]
 	bad=$(grep -vE '^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? (-?[0-9.e+-]+|\+Inf))$' "$m" || true)
