@@ -84,6 +84,10 @@ void log_msg(enum log_level lvl, const char *fmt, ...) PRINTF_LIKE(2, 3);
  * one (a request's id; NULL clears). The service is its first word ("proxy API": proxy);
  * spaces and brackets in the others become '_'. */
 void log_set_node(const char *name);
+/* Whether servers write a line per answered request ("http: GET /qrs/app 200 1.2 ms"; the
+ * route, not the path, so no id or name of a resource is in it). */
+void log_set_requests(bool on);
+bool log_requests(void);
 void log_context_set(const char *service, const char *request);
 /* The last warnings and errors (the last 32 kept), those after sequence number `after`,
  * oldest first, into out[max]; returns how many. */

@@ -92,6 +92,18 @@ void log_set_level(enum log_level min)
 	log_min = (int)min;
 }
 
+static _Atomic bool log_each_request;
+
+void log_set_requests(bool on)
+{
+	log_each_request = on;
+}
+
+bool log_requests(void)
+{
+	return log_each_request;
+}
+
 void log_rotation(uint64_t max_bytes, int keep, const char *archive_dir)
 {
 	pthread_mutex_lock(&log_lock);

@@ -448,6 +448,9 @@ static void count(const struct http_server *s, const struct http_req *r)
 		 r->route ? r->route : "other");
 	metrics_observe("fathom_http_request_duration_seconds", labels,
 			"time from a request's head read to its answer written", secs);
+	if (log_requests())
+		log_info("http: %s %s %d %.1f ms", r->method ? r->method : "-",
+			 r->route ? r->route : "other", r->status, secs * 1000);
 }
 
 /* Runs the handler for the head in c->head. Returns what becomes of the connection: it

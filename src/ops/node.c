@@ -766,7 +766,13 @@ static void reload_log_level(const char *dir)
 	}
 	const char *level = conf_get(cf, "log.level", "info");
 	log_set_level(parse_level(level));
-	log_info("SIGHUP: logging at level %s", level);
+	int64_t requests = 0;
+	if (conf_get_int(cf, "log.requests", 0, 0, 1, &requests, &e) != 0)
+		log_error("SIGHUP: %s", e.message);
+	else
+		log_set_requests(requests != 0);
+	log_info("SIGHUP: logging at level %s%s", level,
+		 log_requests() ? ", a line per request" : "");
 	conf_free(cf);
 }
 
@@ -995,13 +1001,14 @@ static int open_conf_and_log(struct node *n, const char *dir, const char *level)
 	char logs[PATH_MAX], log_path[PATH_MAX + 16];
 	snprintf(logs, sizeof(logs), "%s/logs", dir);
 	snprintf(log_path, sizeof(log_path), "%s/fathom.log", logs);
-	int64_t max_kb, keep, stats_s;
+	int64_t max_kb, keep, stats_s, requests;
 	if (dir_make_all(logs, 0750, &e) != 0 ||
 	    log_open(log_path, parse_level(level ? level : conf_get(n->conf, "log.level", "info")),
 		     &e) != 0 ||
 	    conf_get_int(n->conf, "log.max_kb", 64 << 10, 0, 1 << 30, &max_kb, &e) != 0 ||
 	    conf_get_int(n->conf, "log.keep", 7, 1, 99, &keep, &e) != 0 ||
-	    conf_get_int(n->conf, "log.stats_s", 300, 0, 86400, &stats_s, &e) != 0) {
+	    conf_get_int(n->conf, "log.stats_s", 300, 0, 86400, &stats_s, &e) != 0 ||
+	    conf_get_int(n->conf, "log.requests", 0, 0, 1, &requests, &e) != 0) {
 		ops_print_err(&e);
 		conf_free(n->conf);
 		n->conf = NULL;
@@ -1010,6 +1017,7 @@ static int open_conf_and_log(struct node *n, const char *dir, const char *level)
 	n->log_max_bytes = (uint64_t)max_kb << 10;
 	n->log_keep = (int)keep;
 	n->stats_ms = stats_s * 1000;
+	log_set_requests(requests != 0);
 	log_rotation(n->log_max_bytes, n->log_keep, NULL);
 	log_set_node(conf_get(n->conf, "node.name", NULL));
 	return 0;

@@ -101,7 +101,7 @@ teardown() {
 
 @test "monitoring adds the monitoring app and its hourly task, reloads it, and keeps both when run again" {
 	"$FATHOM" site create --dir "$D" --share "$S" --repository-port "$P" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost --name watcher >/dev/null
-	sed -i 's/^level = info$/level = info\nmax_kb = 4\nstats_s = 1/' "$D/node.conf"
+	sed -i 's/^level = info$/level = info\nmax_kb = 4\nstats_s = 1\nrequests = 1/' "$D/node.conf"
 	SITE=$D start_node "$D"
 	out=$("$FATHOM" monitoring --dir "$D")
 	grep -q 'added the app "Monitoring: site logs"' <<<"$out"
@@ -128,6 +128,8 @@ teardown() {
 	grep -qE 'table NodeStarts: [1-9][0-9]* rows, 2 fields' "$BATS_TEST_TMPDIR/f"
 	grep -qE 'table Executions: [1-9][0-9]* rows, 7 fields' "$BATS_TEST_TMPDIR/f"
 	grep -qE 'table NodeStats: [1-9][0-9]* rows, 6 fields' "$BATS_TEST_TMPDIR/f"
+	grep -qE 'table Requests: [1-9][0-9]* rows, 8 fields' "$BATS_TEST_TMPDIR/f"
+	grep -qE '\[[0-9]+ watcher repository [0-9a-f]{16}\] http: GET /qrs/\{type\}/full 200 [0-9.]+ ms$' "$D"/logs/fathom.log*
 	grep -qE 'node stats: [0-9]+ engine sessions, [0-9]+ apps loaded \([0-9]+ MiB\), [1-9][0-9]* MiB resident' "$D"/logs/fathom.log*
 	# again: both kept, nothing doubled
 	out=$("$FATHOM" monitoring --dir "$D")
