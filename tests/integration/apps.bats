@@ -105,10 +105,10 @@ setup() {
 		--cert "$SITE/certs/client.pem" --key "$SITE/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF" \
 		--data-binary @"$BATS_TEST_TMPDIR/slow" "$BASE/qrs/app/upload?name=Cut&xrfkey=$XRF" &
 	cpid=$!
-	for _ in $(seq 1 50); do ls -A "$SHARE/Apps" | grep -q '^\.' && break; sleep 0.1; done
-	ls -A "$SHARE/Apps" | grep -q '^\.'   # the upload was under way
+	for _ in $(seq 1 50); do [ -n "$(upload_temps)" ] && break; sleep 0.1; done
+	[ -n "$(upload_temps)" ]   # the upload was under way
 	kill "$cpid"; wait "$cpid" || true
-	for _ in $(seq 1 50); do ls -A "$SHARE/Apps" | grep -q '^\.' || break; sleep 0.1; done
+	for _ in $(seq 1 50); do [ -n "$(upload_temps)" ] || break; sleep 0.1; done
 	[ "$(rows app)" = "$before" ]
 	[ "$(app_files | wc -l)" = "$files" ]
 	check_consistency

@@ -262,12 +262,19 @@ rows() {
 }
 
 # App files on the share (not counting hidden temporary files).
+# upload_temps: the temporary files of uploads under way in the apps folder (not the share
+# probe's .probe-* files, which a node makes and removes every 10 s).
+upload_temps() {
+	ls -A "$SHARE/Apps" | grep '^\.' | grep -v '^\.probe-' || true
+}
+
 app_files() {
-	find "$SHARE/Apps" -maxdepth 1 -type f -printf '%f\n' | sort
+	find "$SHARE/Apps" -maxdepth 1 -type f -not -name '.probe-*' -printf '%f\n' | sort
 }
 
 # check_consistency: the share and the repository agree. Every app row names a file that
-# exists with the recorded size and SHA-256; no temporary file is left; no file belongs to
+# exists with the recorded size and SHA-256; no temporary file is left (a probe's for at
+# most a minute); no file belongs to
 # an app that has no row; the node's pending journal is empty.
 check_consistency() {
 	local bad=0 id gen size sha f
@@ -277,8 +284,13 @@ check_consistency() {
 		[ "$(stat -c %s "$f")" = "$size" ] || { echo "app $id: size differs" >&2; bad=1; }
 		[ "$(sha256sum "$f" | cut -d' ' -f1)" = "$sha" ] || { echo "app $id: sha differs" >&2; bad=1; }
 	done < <(sql "SELECT id, generation, file_size, file_sha256 FROM app")
-	if ls -A "$SHARE/Apps" | grep -q '^\.'; then
-		echo "temporary files left: $(ls -A "$SHARE/Apps" | grep '^\.')" >&2
+	# (the node's share probe makes and removes .probe-* files every 10 s: one may be there
+	# now, but none may stay)
+	local left
+	left=$(upload_temps)
+	left+=$(find "$SHARE/Apps" -maxdepth 1 -name '.probe-*' -mmin +1 -printf ' %f')
+	if [ -n "$left" ]; then
+		echo "temporary files left: $left" >&2
 		bad=1
 	fi
 	for f in $(app_files); do
