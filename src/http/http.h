@@ -116,8 +116,6 @@ enum http_cert http_req_client_cert(struct http_req *r);
 
 /* The client's IPv4 address as text ("127.0.0.1"); "local" for in-process requests. */
 const char *http_req_peer(const struct http_req *r);
-const char *
-http_req_id(const struct http_req *r); /* this request's id, as in the log and X-Request-Id */
 
 /* ---- a front door in the same process (the proxy) ----
  *

@@ -39,11 +39,6 @@ void http_req_new_id(struct http_req *r)
 		 (unsigned long long)(atomic_fetch_add(&id_seq, 1) + 1));
 }
 
-const char *http_req_id(const struct http_req *r)
-{
-	return r->id;
-}
-
 void http_req_destroy(struct http_req *r)
 {
 	if (!r)

@@ -59,7 +59,7 @@ static int find_named(struct ops_local *l, const char *type, const char *name,
 
 /* POST path with body (NULL: none); the answer's `key` into out. The status, or 0. */
 static int post_for(struct ops_local *l, const char *path, json_t *body, const char *key,
-		    char out[UUID_STR_LEN + 1], const char **why, char *why_buf, size_t why_len)
+		    char out[UUID_STR_LEN + 1], char *why, size_t why_len)
 {
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL, *ans = NULL;
 	size_t len = 0;
@@ -73,8 +73,7 @@ static int post_for(struct ops_local *l, const char *path, json_t *body, const c
 	if (v)
 		str_copy(out, v, UUID_STR_LEN + 1);
 	const char *msg = json_string_value(json_object_get(j, "message"));
-	snprintf(why_buf, why_len, "%s", msg ? msg : "no answer");
-	*why = why_buf;
+	snprintf(why, why_len, "%s", msg ? msg : "no answer");
 	json_decref(j);
 	return st;
 }
@@ -89,15 +88,13 @@ static int add_task(struct ops_local *l, const char *app_id, char task_id[UUID_S
 		      "name", TASK_NAME, "app", "id", app_id, "enabled", 1, "schemaEvents", "name",
 		      "every hour", "timeZone", "UTC", "daylightSavingTime", 0, "startDate", start,
 		      "enabled", 1, "incrementOption", 1, "incrementDescription", "0 1 0 0");
-	const char *why = NULL;
-	char why_buf[512];
-	int st = body ? post_for(l, "/qrs/reloadtask/create", body, "id", task_id, &why, why_buf,
-				 sizeof(why_buf))
-		      : 0;
+	char why[512] = "out of memory";
+	int st =
+	    body ? post_for(l, "/qrs/reloadtask/create", body, "id", task_id, why, sizeof(why)) : 0;
 	json_decref(body);
 	if (st != 201 || !task_id[0]) {
 		fprintf(stderr, "fathom: cannot add the task \"%s\" (%d): %s\n", TASK_NAME, st,
-			why ? why : "out of memory");
+			why);
 		return 1;
 	}
 	printf("added the task \"%s\" (%s): every hour\n", TASK_NAME, task_id);
@@ -124,10 +121,9 @@ static int monitoring(struct ops_local *l)
 		printf("the task \"%s\" is there (%s): kept as it is\n", TASK_NAME, task);
 	else if (add_task(l, app, task))
 		return 1;
-	char path[96], sid[UUID_STR_LEN + 1], why_buf[512];
-	const char *why = NULL;
+	char path[96], sid[UUID_STR_LEN + 1], why[512];
 	snprintf(path, sizeof(path), "/qrs/task/%s/start/synchronous", task);
-	int st = post_for(l, path, NULL, "value", sid, &why, why_buf, sizeof(why_buf));
+	int st = post_for(l, path, NULL, "value", sid, why, sizeof(why));
 	if (st != 201) {
 		fprintf(stderr, "fathom: cannot queue a reload of the monitoring app (%d): %s\n",
 			st, why);
