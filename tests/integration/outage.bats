@@ -245,8 +245,13 @@ teardown_file() {
 	cat "$BATS_TEST_TMPDIR"/writes.* | grep '^201 ' | cut -d' ' -f2 | sort >"$BATS_TEST_TMPDIR/acked"
 	pg_sql fathom "SELECT name FROM stream WHERE name LIKE 'w%'" | sort >"$BATS_TEST_TMPDIR/stored"
 	[ -z "$(comm -23 "$BATS_TEST_TMPDIR/acked" "$BATS_TEST_TMPDIR/stored")" ]
-	# Every node says it is listening to the change log again.
+	# Every node says it is listening to the change log again (its follower tries again each
+	# second: waited for, as the recovery above, not assumed at once)
 	for n in 1 2 3; do
+		for _ in $(seq 1 200); do
+			[ "$(pg_sql fathom "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fathom node$n listener'")" = 1 ] && break
+			sleep 0.1
+		done
 		[ "$(pg_sql fathom "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fathom node$n listener'")" = 1 ]
 	done
 }
