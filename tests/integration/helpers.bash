@@ -269,7 +269,9 @@ upload_temps() {
 }
 
 app_files() {
-	find "$SHARE/Apps" -maxdepth 1 -type f -not -name '.probe-*' -printf '%f\n' | sort
+	# (-ignore_readdir_race: a probe file removed between reading the folder and looking at
+	# the file is not an error)
+	find "$SHARE/Apps" -ignore_readdir_race -maxdepth 1 -type f -not -name '.probe-*' -printf '%f\n' | sort
 }
 
 # check_consistency: the share and the repository agree. Every app row names a file that
@@ -288,7 +290,7 @@ check_consistency() {
 	# now, but none may stay)
 	local left
 	left=$(upload_temps)
-	left+=$(find "$SHARE/Apps" -maxdepth 1 -name '.probe-*' -mmin +1 -printf ' %f')
+	left+=$(find "$SHARE/Apps" -ignore_readdir_race -maxdepth 1 -name '.probe-*' -mmin +1 -printf ' %f')
 	if [ -n "$left" ]; then
 		echo "temporary files left: $left" >&2
 		bad=1
