@@ -16,6 +16,8 @@
 //                                         one QIX call on a new session (PARAMS: a JSON
 //                                         array, default []); prints the answer's length
 //                                         and the round trip in ms
+//   wire.js answer PORT CERTDIR APP METHOD [PARAMS]
+//                                         the same call; prints the answer itself (JSON)
 //   wire.js hold PORT CERTDIR             opens a QIX session and prints "serial S" (the
 //                                         serial of the certificate the server presented);
 //                                         then for each line on stdin makes one call and
@@ -131,11 +133,11 @@ function idle(port, n, hold) {
   setTimeout(() => { console.log(`opened ${opened} closed ${closed}`); process.exit(0); }, hold * 1000);
 }
 
-async function qix(port, dir, app, method, params = []) {
+async function qix(port, dir, app, method, params = [], print = false) {
   let t0 = 0;
   const s = await openSession(port, dir, app, (payload) => {
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    console.log(`${payload.length} ${ms.toFixed(2)}`);
+    console.log(print ? payload.toString() : `${payload.length} ${ms.toFixed(2)}`);
     s.end(frame(8, Buffer.from([0x03, 0xe8])));
     setTimeout(() => process.exit(0), 100);
   });
@@ -182,7 +184,7 @@ async function hold(port, dir) {
 if (cmd === 'raw') raw(args[0], args[1]);
 else if (cmd === 'abandon') abandon(args[0], args[1], args[2], args[3], Number(args[4]), Number(args[5] || 5)).catch((e) => { console.error(e.message); process.exit(1); });
 else if (cmd === 'idle') idle(args[0], Number(args[1]), Number(args[2]));
-else if (cmd === 'qix') qix(args[0], args[1], args[2], args[3], args[4] ? JSON.parse(args[4]) : []).catch((e) => { console.error(e.message); process.exit(1); });
+else if (cmd === 'qix' || cmd === 'answer') qix(args[0], args[1], args[2], args[3], args[4] ? JSON.parse(args[4]) : [], cmd === 'answer').catch((e) => { console.error(e.message); process.exit(1); });
 else if (cmd === 'hold') hold(args[0], args[1]).catch((e) => { console.error(e.message); process.exit(1); });
 else if (cmd === 'flood') flood(args[0], args[1], args[2], Number(args[3])).catch((e) => { console.error(e.message); process.exit(1); });
 else { console.error('usage: see the top of wire.js'); process.exit(2); }
