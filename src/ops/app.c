@@ -61,13 +61,16 @@ static int add_object(const char *path, size_t n, json_t *o, const char *parent,
 	return rc;
 }
 
-/* The app objects in the file at `path` (an array of properties or property trees), keyed
- * by their qInfo.qId as the engine keeps them in an app's properties, and the children's
- * parents (*parents: child qId -> parent qId). */
-static int read_objects(const char *path, json_t **out, json_t **parents, struct err *e)
+/* The app objects in the file at `path` (an array of properties or property trees; or in
+ * `text` when that is not NULL, `path` naming it), keyed by their qInfo.qId as the engine
+ * keeps them in an app's properties, and the children's parents (*parents: child qId ->
+ * parent qId). */
+static int read_objects(const char *path, const char *text, json_t **out, json_t **parents,
+			struct err *e)
 {
 	json_error_t je;
-	json_t *arr = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	json_t *arr = text ? json_loads(text, JSON_REJECT_DUPLICATES, &je)
+			   : json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (!arr)
 		return err_set(e, ERR_INVALID, "%s: line %d: %s", path, je.line, je.text);
 	int rc = 0;
@@ -91,9 +94,11 @@ static int read_objects(const char *path, json_t **out, json_t **parents, struct
 }
 
 /* Builds the app file for the script in `script_path` (NULL: `script_text`, or empty when
- * that is NULL too) and `objects_path` (NULL: none) into out. */
+ * that is NULL too) and the objects in `objects_path` (NULL: `objects_text`, or none when
+ * that is NULL too) into out. */
 static int build(const char *script_path, const char *script_text, const char *objects_path,
-		 const char *title, uint64_t padding, struct buf *out, struct err *e)
+		 const char *objects_text, const char *title, uint64_t padding, struct buf *out,
+		 struct err *e)
 {
 	char *script = NULL;
 	size_t script_len = 0;
@@ -102,7 +107,9 @@ static int build(const char *script_path, const char *script_text, const char *o
 		return err_set(e, ERR_NOMEM, "out of memory");
 	script_len = script ? strlen(script) : 0;
 	json_t *objects = NULL, *parents = NULL;
-	if (objects_path && (rc = read_objects(objects_path, &objects, &parents, e))) {
+	if ((objects_path || objects_text) &&
+	    (rc = read_objects(objects_path ? objects_path : "the built-in objects",
+			       objects_path ? NULL : objects_text, &objects, &parents, e))) {
 		free(script);
 		return rc;
 	}
@@ -151,7 +158,7 @@ static int app_file(const char *out_path, const char *script, const char *object
 	err_init(&e);
 	struct buf b;
 	buf_init(&b, 1ULL << 40);
-	int rc = build(script, NULL, objects, title, pad, &b, &e);
+	int rc = build(script, NULL, objects, NULL, title, pad, &b, &e);
 	if (rc == 0)
 		rc = file_write_atomic(out_path, b.data, b.len, 0644, &e);
 	buf_release(&b);
@@ -186,7 +193,7 @@ static void check_free(void *state)
 
 static int empty_app(const char *title, struct buf *out, struct err *e)
 {
-	return build(NULL, NULL, NULL, title, 0, out, e);
+	return build(NULL, NULL, NULL, NULL, title, 0, out, e);
 }
 
 const struct repo_file_check ops_file_check = {check_begin, check_feed, check_end, check_free,
@@ -220,12 +227,12 @@ static int upload(struct ops_local *l, const char *name, const struct buf *b,
 	return rc;
 }
 
-int ops_app_upload(struct ops_local *l, const char *name, const char *script,
+int ops_app_upload(struct ops_local *l, const char *name, const char *script, const char *objects,
 		   char id_out[UUID_STR_LEN + 1], struct err *e)
 {
 	struct buf b;
 	buf_init(&b, 1ULL << 30);
-	int rc = build(NULL, script, NULL, name, 0, &b, e);
+	int rc = build(NULL, script, NULL, objects, name, 0, &b, e);
 	if (rc == 0)
 		rc = upload(l, name, &b, id_out, e);
 	buf_release(&b);
@@ -240,7 +247,7 @@ static int app_create(const char *name, const char *dir, const char *script, con
 	struct buf b;
 	buf_init(&b, 1ULL << 34);
 	char id[UUID_STR_LEN + 1];
-	int rc = build(script, NULL, objects, name, 0, &b, &e);
+	int rc = build(script, NULL, objects, NULL, name, 0, &b, &e);
 	if (rc == 0 && (rc = ops_local_open(dir, &l, &e)) == 0) {
 		rc = upload(&l, name, &b, id, &e);
 		if (rc == 0)

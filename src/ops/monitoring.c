@@ -1,6 +1,7 @@
 /* monitoring.c: `fathom monitoring` gives a site its monitoring app: the load script of
- * examples/monitoring/site-logs.qvs (built into the binary) as the app "Monitoring: site
- * logs", a reload task for it every hour, and a first reload queued. Run again, it keeps
+ * examples/monitoring/site-logs.qvs and the sheets of site-logs.objects.json (both built
+ * into the binary) as the app "Monitoring: site logs", a reload task for it every hour,
+ * and a first reload queued. Run again, it keeps
  * what is there and adds what is missing. */
 #include "ops/ops.h"
 #include "ops/ops_int.h"
@@ -20,10 +21,11 @@ static const char usage[] =
     "usage: fathom monitoring --dir DIR\n"
     "\n"
     "Adds the site's monitoring app, \"" APP_NAME "\": every node's archived log\n"
-    "(ArchivedLogs/<node> on the share) read into the tables Log and Reloads, with the\n"
-    "task \"" TASK_NAME "\" that reloads it every hour, and queues a first reload\n"
-    "for a running node. What exists already is kept; run it again after removing either\n"
-    "to have it back.\n"
+    "(ArchivedLogs/<node> on the share) read into tables of reloads, task executions,\n"
+    "node load, requests and sign-ins, with sheets of charts over them for the hub; and\n"
+    "the task \"" TASK_NAME "\" that reloads it every hour, and queues a first\n"
+    "reload for a running node. What exists already is kept; run it again after removing\n"
+    "either to have it back.\n"
     "\n"
     "  --dir DIR   a node folder of the site\n";
 
@@ -111,7 +113,7 @@ static int monitoring(struct ops_local *l)
 	} else {
 		struct err e;
 		err_init(&e);
-		if (ops_app_upload(l, APP_NAME, monitoring_script, app, &e)) {
+		if (ops_app_upload(l, APP_NAME, monitoring_script, monitoring_objects, app, &e)) {
 			ops_print_err(&e);
 			return 1;
 		}

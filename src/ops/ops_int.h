@@ -181,10 +181,11 @@ int ops_local_call(struct ops_local *l, const char *method, const char *path, co
 /* Appends `key=value` to the query in q ('&' first unless empty), every byte of the value
  * that is not plain percent-encoded. */
 NODISCARD int ops_query_param(struct buf *q, const char *key, const char *value);
-/* app.c: uploads an app NAME holding `script` (NULL: empty) to the site of l; its id into
- * id_out. */
+/* app.c: uploads an app NAME holding `script` (NULL: empty) and the app objects in the
+ * JSON array `objects` (NULL: none; as app create --objects reads them) to the site of l;
+ * its id into id_out. */
 NODISCARD int ops_app_upload(struct ops_local *l, const char *name, const char *script,
-			     char id_out[UUID_STR_LEN + 1], struct err *e);
+			     const char *objects, char id_out[UUID_STR_LEN + 1], struct err *e);
 
 /* The proxy's ports as given to site create or node join (NULL: not given): whether each
  * given one is a port number (0-65535), and writing them into node.conf's [proxy]. */

@@ -109,6 +109,10 @@ teardown() {
 	grep -q 'queued its first reload' <<<"$out"
 	c=(--cacert "$D/certs/root.pem" --cert "$D/certs/client.pem" --key "$D/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF")
 	q="xrfkey=$XRF&filter=name%20eq%20%27Reload%20the%20monitoring%20app%27"
+	# its sheets come with it (web/test/hub.test.js opens them in the hub)
+	app=$(sed -n 's/^added the app "Monitoring: site logs" (\(.*\))$/\1/p' <<<"$out")
+	curl -s "${c[@]}" "https://localhost:$P/qrs/app/$app/objects?xrfkey=$XRF" >"$BATS_TEST_TMPDIR/objects"
+	[ "$(jq -c '[.[] | select(.objectType == "sheet") | .name] | sort' "$BATS_TEST_TMPDIR/objects")" = '["Log","Nodes","Reloads and tasks","Requests and sign-ins"]' ]
 	ev=$(curl -s "${c[@]}" "https://localhost:$P/qrs/schemaevent/full?xrfkey=$XRF&filter=reloadTask.name%20eq%20%27Reload%20the%20monitoring%20app%27")
 	[ "$(jq -r '.[0].incrementOption' <<<"$ev")" = 1 ]
 	[ "$(jq -r '.[0].timeZone' <<<"$ev")" = UTC ]
@@ -127,7 +131,7 @@ teardown() {
 	grep -qE 'table Log: [1-9][0-9]* rows, 7 fields' "$BATS_TEST_TMPDIR/f"
 	grep -qE 'table NodeStarts: [1-9][0-9]* rows, 2 fields' "$BATS_TEST_TMPDIR/f"
 	grep -qE 'table Executions: [1-9][0-9]* rows, 7 fields' "$BATS_TEST_TMPDIR/f"
-	grep -qE 'table NodeStats: [1-9][0-9]* rows, 6 fields' "$BATS_TEST_TMPDIR/f"
+	grep -qE 'table NodeStats: [1-9][0-9]* rows, 7 fields' "$BATS_TEST_TMPDIR/f"
 	grep -qE 'table Requests: [1-9][0-9]* rows, 8 fields' "$BATS_TEST_TMPDIR/f"
 	grep -qE '\[[0-9]+ watcher repository [0-9a-f]{16}\] http: GET /qrs/\{type\}/full 200 [0-9.]+ ms$' "$D"/logs/fathom.log*
 	grep -qE 'node stats: [0-9]+ engine sessions, [0-9]+ apps loaded \([0-9]+ MiB\), [1-9][0-9]* MiB resident' "$D"/logs/fathom.log*

@@ -549,3 +549,94 @@ test('a person sees only the streams the security rules let them read', async ()
   assert.equal(await page.getByRole('button', { name: /^Delete bookmark/ }).count(), 0);
   await ctx.close();
 });
+
+/* The monitoring app (`fathom monitoring`): its sheets over the site's own archived logs. */
+
+async function taskSucceeded(name) {
+  const q = `/qrs/reloadtask/full?filter=${encodeURIComponent(`name eq '${name}'`)}`;
+  for (let i = 0; i < 600; i++) {
+    const st = (await site.api('GET', q)).json?.[0]?.operational?.lastExecutionResult?.status;
+    if (st === 7) return;
+    assert.notEqual(st, 8, `the task "${name}" failed`);
+    await sleep(100);
+  }
+  throw new Error(`the task "${name}" did not finish`);
+}
+
+/** The messages of every archived log line (what follows "] "), as the monitoring script reads them. */
+function archivedMessages() {
+  const top = path.join(site.share, 'ArchivedLogs');
+  const out = [];
+  for (const node of fs.readdirSync(top))
+    for (const f of fs.readdirSync(path.join(top, node)).filter((n) => /^fathom-.*\.log$/.test(n)))
+      for (const line of fs.readFileSync(path.join(top, node, f), 'utf8').split('\n'))
+        if (line) out.push(line.slice(line.indexOf(']') + 2));
+  return out;
+}
+
+test("the monitoring app's sheets show the site's own reloads, tasks, requests and nodes", async () => {
+  // a log that turns over every 4 KiB, with a line per request and the node's load each second
+  const conf = path.join(site.dir, 'node.conf');
+  const plain = fs.readFileSync(conf, 'utf8');
+  await site.stop();
+  fs.writeFileSync(conf, plain.replace(/^level = info$/m, 'level = info\nmax_kb = 4\nstats_s = 1\nrequests = 1'));
+  await site.start();
+  let monitoring;
+  try {
+    const made = cli('monitoring', '--dir', site.dir);
+    monitoring = /added the app "Monitoring: site logs" \(([0-9a-f-]{36})\)/.exec(made)[1];
+    await taskSucceeded('Reload the monitoring app');
+    await reloaded(appId);
+    await reloaded(appId);
+    (await signedIn('reader', READER_PW)).ctx.close();
+    // each SIGHUP logs a line: turn the log over until all of that is on the share
+    const want = [/^app \S+ reloaded in/, /^execution .* succeeded/, / signed in/, /^node stats: /, /^http: GET /];
+    for (let i = 0; i < 400 && !want.every((w) => archivedMessages().some((m) => w.test(m))); i++) {
+      site.proc.kill('SIGHUP');
+      await sleep(20);
+    }
+  } finally {
+    await site.stop();
+    fs.writeFileSync(conf, plain);
+    await site.start();
+  }
+  // the archive holds still now (no more turnovers): reload the app over it
+  const task = (await site.api('GET', `/qrs/reloadtask?filter=${encodeURIComponent("name eq 'Reload the monitoring app'")}`)).json[0].id;
+  assert.equal((await site.api('POST', `/qrs/task/${task}/start/synchronous`)).status, 201);
+  await sleep(200);
+  await taskSucceeded('Reload the monitoring app');
+  const msgs = archivedMessages();
+  const count = (re) => msgs.filter((m) => re.test(m)).length;
+  const reloads = count(/^app .* reloaded in .* ms/);
+  const executions = count(/^execution .* of task .* on app .*: .* ms\)$/);
+  const requests = count(/^http: .* .* .* .* ms$/);
+  const about = count(/^http: GET \/qrs\/about 200 /);
+  assert.ok(reloads >= 3 && executions >= 1 && requests > 0 && about > 0, `${reloads} ${executions} ${requests} ${about}`);
+
+  const { ctx, page, errors } = await signedIn('admin', site.adminPassword);
+  const value = async (id) => (await kpi(page, id)).split(/\s+/).pop();
+  const sheetShown = async (sheet) => {
+    await page.goto(`${origin()}/sense/app/${monitoring}/sheet/${sheet}`);
+    await page.waitForSelector('.grid [data-object-id]');
+    // every chart draws its data: none is left waiting or shows an error
+    await page.waitForFunction(() => [...document.querySelectorAll('.grid [data-object-id]')].every((c) => c.dataset.rendered === 'yes'),
+      null, { timeout: 30000 });
+    assert.equal(await page.locator('.cell-error').count(), 0);
+    assert.doesNotMatch(await page.locator('.grid').innerText(), /Incomplete visualization|Error/);
+    await sleep(300);
+    await shot(page, `monitoring-${sheet}`);
+  };
+  await sheetShown('sheet-reloads');
+  assert.equal(await value('kpi-reloads'), reloads.toLocaleString('en-US'));
+  assert.equal(await value('kpi-executions'), executions.toLocaleString('en-US'));
+  assert.match(await tableText(page, 'table-reloads'), new RegExp(appId));
+  await sheetShown('sheet-nodes');
+  assert.equal(await value('kpi-nodes'), '1');
+  assert.match(await tableText(page, 'table-nodes'), /node1/);
+  await sheetShown('sheet-requests');
+  assert.equal(await value('kpi-requests'), requests.toLocaleString('en-US'));
+  assert.match(await tableText(page, 'table-routes'), new RegExp(`GET\\s+/qrs/about\\s+${about.toLocaleString('en-US')}\\s`));
+  await sheetShown('sheet-log');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
