@@ -78,6 +78,9 @@ void log_set_level(enum log_level min);
  * `archive_dir` (NULL: none) as fathom-<time>-<pid>.log. */
 void log_rotation(uint64_t max_bytes, int keep, const char *archive_dir);
 void log_msg(enum log_level lvl, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* An audit line ("audit: ..."): written at level info whatever the level set, so that the
+ * record of who changed what never depends on it. */
+void log_audit(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Who and what a line of the log file is about, between brackets after the level:
  * `[pid node service request]` ("-" where unknown). The node is the process's (its name,
  * set once); the service and the request are the calling thread's, set while it works on

@@ -208,17 +208,33 @@ void log_close(void)
 	pthread_mutex_unlock(&log_lock);
 }
 
+static void log_line(enum log_level lvl, const char *fmt, va_list ap) PRINTF_LIKE(2, 0);
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	if ((int)lvl < log_min)
 		return;
+	va_list ap;
+	va_start(ap, fmt);
+	log_line(lvl, fmt, ap);
+	va_end(ap);
+}
+
+void log_audit(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_line(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+/* One line, whatever the level: stderr, and the log file with its context. */
+static void log_line(enum log_level lvl, const char *fmt, va_list ap)
+{
 	char ts[ISO_TIME_LEN + 1];
 	time_format_iso(time_now_ms(), ts);
 	char line[2048];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
 	pthread_mutex_lock(&log_lock);
 	if (lvl >= LOG_WARN) {
 		struct log_entry *r = &recent[recent_seq % RECENT];

@@ -430,6 +430,41 @@ static void finish_head(struct http_conn *c)
 
 enum after { NEXT, CLOSE, LINGER, UPGRADED };
 
+/* s into out (size n, at least 8), every byte that is not printable ASCII (or a space,
+ * with `spaces`) as %XX, '%' too; cut short with "..." when it does not fit. */
+static void escaped(const char *s, bool spaces, char *out, size_t n)
+{
+	size_t o = 0;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		bool keep = (c > ' ' && c < 0x7f && c != '%') || (spaces && c == ' ');
+		if (o + (keep ? 1 : 3) + 4 > n) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (keep)
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, n - o, "%%%02X", c);
+	}
+	out[o] = '\0';
+}
+
+/* The audit line of a request that acted for someone and may have changed something, or
+ * was refused (http_req_set_actor). */
+static void audit(const struct http_req *r)
+{
+	const char *m = r->method ? r->method : "-";
+	if (!r->actor || ((!strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS")) &&
+			  r->status != 403))
+		return;
+	char path[512], who[300];
+	escaped(r->path ? r->path : "-", false, path, sizeof(path));
+	escaped(r->actor, true, who, sizeof(who));
+	log_audit("audit: %s %s %d by %s", m, path, r->status, who);
+}
+
 /* The request in /metrics: how many by route and status, and how long from its head read
  * to its answer written (a streamed file's last byte included; a WebSocket's handshake
  * only). */
@@ -451,6 +486,7 @@ static void count(const struct http_server *s, const struct http_req *r)
 	if (log_requests())
 		log_info("http: %s %s %d %.1f ms", r->method ? r->method : "-",
 			 r->route ? r->route : "other", r->status, secs * 1000);
+	audit(r);
 }
 
 /* Runs the handler for the head in c->head. Returns what becomes of the connection: it

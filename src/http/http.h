@@ -141,6 +141,12 @@ bool http_req_vouched(const struct http_req *r);
 /* The route the request took, as /metrics counts it ("/qrs/{type}/{id}"): a string that
  * lives as long as the process (a route table's pattern). Unset: "other". */
 void http_req_set_route(struct http_req *r, const char *route);
+/* Who a request acts for ("DIR\\user"), once its handler has admitted it (copied). Such a
+ * request that may change something (any method but GET, HEAD and OPTIONS), or that is
+ * refused with 403, becomes an audit line of the log when answered:
+ * "audit: METHOD PATH STATUS by WHO" (controls and '%' escaped as %XX, and the path's
+ * spaces). */
+void http_req_set_actor(struct http_req *r, const char *who);
 /* The user a request acts as: the vouched one, else the X-Qlik-User header (which a
  * handler must trust only with a client certificate of the site); NULL when neither. */
 const char *http_req_user(const struct http_req *r);

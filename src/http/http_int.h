@@ -87,6 +87,7 @@ struct http_req {
 	const char *vouched_attrs;    /* and the attributes it gave, or NULL */
 	const char *session_key;      /* set by http_req_set_session_key */
 	const char *route;	      /* set by http_req_set_route, for /metrics */
+	const char *actor;	      /* set by http_req_set_actor, for the audit line */
 	struct timespec started;      /* when its head was read (CLOCK_MONOTONIC) */
 	char id[24];		      /* the request's id: in the log's lines and X-Request-Id */
 	/* the response */

@@ -161,6 +161,11 @@ void http_req_set_route(struct http_req *r, const char *route)
 	r->route = route;
 }
 
+void http_req_set_actor(struct http_req *r, const char *who)
+{
+	r->actor = who ? arena_strdup(r->a, who) : NULL;
+}
+
 void http_req_set_session_key(struct http_req *r, const char *key)
 {
 	r->session_key = arena_strdup(r->a, key);

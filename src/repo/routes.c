@@ -432,8 +432,10 @@ static void on_headers(void *ctx, struct http_req *r)
 		path[--n] = '\0';
 	q->route = route_find(q, http_req_method(r), path);
 	int rc = q->route ? admit(q) : q->err.code;
-	if (rc == 0)
+	if (rc == 0) {
+		http_req_set_actor(r, q->user);
 		rc = repo_access_begin(q);
+	}
 	if (rc == 0)
 		rc = repo_access_gate(q);
 	if (rc == 0 && (q->route->flags & R_STREAM))

@@ -112,7 +112,7 @@ teardown() {
 	# its sheets come with it (web/test/hub.test.js opens them in the hub)
 	app=$(sed -n 's/^added the app "Monitoring: site logs" (\(.*\))$/\1/p' <<<"$out")
 	curl -s "${c[@]}" "https://localhost:$P/qrs/app/$app/objects?xrfkey=$XRF" >"$BATS_TEST_TMPDIR/objects"
-	[ "$(jq -c '[.[] | select(.objectType == "sheet") | .name] | sort' "$BATS_TEST_TMPDIR/objects")" = '["Log","Nodes","Reloads and tasks","Requests and sign-ins"]' ]
+	[ "$(jq -c '[.[] | select(.objectType == "sheet") | .name] | sort' "$BATS_TEST_TMPDIR/objects")" = '["Changes (audit)","Log","Nodes","Reloads and tasks","Requests and sign-ins"]' ]
 	ev=$(curl -s "${c[@]}" "https://localhost:$P/qrs/schemaevent/full?xrfkey=$XRF&filter=reloadTask.name%20eq%20%27Reload%20the%20monitoring%20app%27")
 	[ "$(jq -r '.[0].incrementOption' <<<"$ev")" = 1 ]
 	[ "$(jq -r '.[0].timeZone' <<<"$ev")" = UTC ]
@@ -197,6 +197,10 @@ teardown() {
 	curl -s -o /dev/null "http://localhost:$P/" || true
 	sleep 0.5
 	[ "$(cat "$D"/logs/fathom.log* | grep -c 'TLS handshake with .* failed')" = "$before" ]
+	# a change is an audit line whatever the level
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "${c[@]}" -X POST -H 'Content-Type: application/json' \
+		--data '{"name":"audited"}' "https://localhost:$P/qrs/tag?xrfkey=$XRF")" = 201 ]
+	grep -qE "^[0-9T:.-]+Z info  \[$pid logger repository [0-9a-f]{16}\] audit: POST /qrs/tag 201 by INTERNAL\\\\sa_repository$" "$D"/logs/fathom.log*
 	stop_node "$D"
 }
 

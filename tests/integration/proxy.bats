@@ -209,6 +209,13 @@ qrs() {
 	st=$(qrs POST "/qrs/app/$mine/copy?name=Copy" "$s"); expect 201 "$st"; copy=$(jqb .id)
 	st=$(qrs POST "/qrs/app/$hidden/copy?name=Stolen" "$s"); expect 403 "$st"
 	st=$(qrs DELETE "/qrs/app/$copy" "$s"); expect 204 "$st"
+	# each of her changes and refusals is an audit line that names her; her reads are not
+	log=$(cat "$SITE"/logs/fathom.log*)
+	grep -qF "audit: DELETE /qrs/app/$copy 204 by INTERNAL\\carol" <<<"$log"
+	grep -qF "audit: POST /qrs/app/$mine/copy 201 by INTERNAL\\carol" <<<"$log"
+	grep -qF "audit: GET /qrs/app/$hidden 403 by INTERNAL\\carol" <<<"$log"
+	grep -qF "audit: POST /qrs/app/$hidden/copy 403 by INTERNAL\\carol" <<<"$log"
+	! grep -qF "audit: GET /qrs/app/$shared " <<<"$log" || false
 	# the admin is governed too, and the RootAdmin rule grants everything
 	sign_in admin "$ADMIN_PW" >/dev/null; a=$(sid)
 	st=$(qrs GET /qrs/app/count "$a"); [ "$(jqb .value)" -ge 3 ]

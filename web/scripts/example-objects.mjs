@@ -120,6 +120,10 @@ const examples = [
       ['table-routes', 'table', 'Requests by route', [dim('RequestService', 'Service'), dim('Method'), dim('Route'), mea('Count(RequestAt)', 'Requests', fixed(0)), mea('Avg(RequestMs)', 'Average ms', fixed(1)), mea('Max(RequestMs)', 'Longest ms', fixed(1)), mea('Sum(ServerError)', 'Server errors', fixed(0))]],
       ['bar-status', 'barchart', 'Requests by status', [dim('Status'), mea('Count(RequestAt)', 'Requests', fixed(0))]],
       ['bar-sign-ins', 'barchart', 'Sign-ins by person', [dim('SignInUser', 'Person'), mea('Count(SignInAt)', 'Sign-ins', fixed(0))]],
+      ['kpi-changes', 'kpi', 'Changes', [mea('Count(ChangeAt) - Sum(Refused)', 'Changes', fixed(0))]],
+      ['kpi-refused', 'kpi', 'Refused', [mea('Sum(Refused)', 'Refused (403)', fixed(0))]],
+      ['bar-changed-by', 'barchart', 'Changes and refusals by person', [dim('ChangedBy', 'Person'), mea('Count(ChangeAt) - Sum(Refused)', 'Changes', fixed(0)), mea('Sum(Refused)', 'Refused', fixed(0))]],
+      ['table-changes', 'table', 'Every change and refusal', [dim('ChangeAt', 'Time'), dim('ChangedBy', 'Person'), dim('ChangeMethod', 'Method'), dim('ChangePath', 'Path'), dim('ChangeStatus', 'Status'), mea('Count(ChangeAt)', 'Count', fixed(0))]],
       ['bar-level', 'barchart', 'Log lines by level', [dim('Level'), mea('Count(At)', 'Lines', fixed(0))]],
       ['table-log', 'table', 'Log lines (pick a level in Filters)', [dim('At', 'Time'), dim('Node'), dim('Level'), dim('Service'), dim('Message'), mea('Count(At)', 'Lines', fixed(0))]],
       ['filter-log', 'filterpane', 'Filters', []],
@@ -154,7 +158,13 @@ const examples = [
         cell('bar-sign-ins', 'barchart', 12, 2, 12, 4),
         cell('table-routes', 'table', 0, 6, 24, 6),
       ]),
-      sheet('sheet-log', 'Log', 3, [
+      sheet('sheet-changes', 'Changes (audit)', 3, [
+        cell('kpi-changes', 'kpi', 0, 0, 6, 2),
+        cell('kpi-refused', 'kpi', 6, 0, 6, 2),
+        cell('bar-changed-by', 'barchart', 12, 0, 12, 4),
+        cell('table-changes', 'table', 0, 4, 24, 8),
+      ]),
+      sheet('sheet-log', 'Log', 4, [
         cell('bar-level', 'barchart', 0, 0, 10, 4),
         cell('filter-log', 'filterpane', 10, 0, 14, 4),
         cell('table-log', 'table', 0, 4, 24, 8),

@@ -636,6 +636,13 @@ test("the monitoring app's sheets show the site's own reloads, tasks, requests a
   await sheetShown('sheet-requests');
   assert.equal(await value('kpi-requests'), requests.toLocaleString('en-US'));
   assert.match(await tableText(page, 'table-routes'), new RegExp(`GET\\s+/qrs/about\\s+${about.toLocaleString('en-US')}\\s`));
+  await sheetShown('sheet-changes');
+  const changes = count(/^audit: .* .* \d+ by /);
+  const refused = count(/^audit: .* .* 403 by /);
+  assert.ok(changes > refused, `${changes} ${refused}`);
+  assert.equal(await value('kpi-changes'), (changes - refused).toLocaleString('en-US'));
+  assert.equal(await value('kpi-refused'), refused.toLocaleString('en-US'));
+  assert.match(await tableText(page, 'table-changes'), new RegExp(`INTERNAL\\\\sa_repository\\s+POST\\s+/qrs/app/${appId}/reload\\s+204`));
   await sheetShown('sheet-log');
   assert.deepEqual(errors, []);
   await ctx.close();
