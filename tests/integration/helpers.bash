@@ -314,3 +314,19 @@ upload() {
 	api POST "/qrs/app/upload?name=$1" -H 'Content-Type: application/vnd.qlik.sense.app' \
 		--data-binary @"$2"
 }
+
+# For suites of numbered nodes (node N's folder in $DN, its repository port in $PN):
+# on N METHOD PATH [curl args] and json_on N METHOD PATH BODY are api and json against
+# node N, with its certificates.
+on() {
+	local n=$1
+	shift
+	local d=D$n p=P$n
+	SITE=${!d} BASE=https://localhost:${!p} api "$@"
+}
+json_on() {
+	local n=$1
+	shift
+	local d=D$n p=P$n
+	SITE=${!d} BASE=https://localhost:${!p} json "$@"
+}

@@ -62,20 +62,7 @@ teardown_file() {
 	pg_down
 }
 
-on() { # on N METHOD PATH [curl args]: api against node N
-	local n=$1
-	shift
-	local d=D$n p=P$n
-	SITE=${!d} BASE=https://localhost:${!p} api "$@"
-}
-json_on() { # json_on N METHOD PATH BODY
-	local n=$1
-	shift
-	local d=D$n p=P$n
-	SITE=${!d} BASE=https://localhost:${!p} json "$@"
-}
-
-# ids TYPE: "id name" lines of every TYPE entity, sorted (through node 1's neighbour that runs)
+# ids N TYPE: "id name" lines of every TYPE entity, sorted, as node N lists them
 ids() {
 	on "$1" GET "/qrs/$2" >/dev/null
 	jqb -r '.[] | "\(.id) \(.name // .userId)"' | sort
