@@ -258,7 +258,8 @@ int main(int argc, char **argv)
 			model_assoc_states_release(a, &st);
 		}
 		qsort(t, 100, sizeof(double), cmp_d);
-		printf("select_median_ms %.2f\nselect_p90_ms %.2f\n", t[50], t[90]);
+		printf("select_median_ms %.2f\nselect_p90_ms %.2f\nselect_min_ms %.2f\n", t[50],
+		       t[90], t[0]);
 	} else {
 		fprintf(stderr, "usage: engine_bench cube|select|layout APPFILE\n");
 		return 2;

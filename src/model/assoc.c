@@ -197,6 +197,18 @@ static void add_link(struct assoc *a, int i, int j, int shared)
 		l->col[0][l->n_keys] = c;
 		l->col[1][l->n_keys++] = cj;
 	}
+	if (l->n_keys != 1)
+		return;
+	for (int side = 0; side < 2; side++) {
+		const struct assoc_table *t = &a->tables[l->t[side]];
+		const int32_t *col = t->col[l->col[side][0]];
+		uint8_t *p =
+		    arena_alloc(a->a, (size_t)a->fields[t->field[l->col[side][0]]].n_sym + 1);
+		for (int64_t r = 0; r < t->n_rows; r++)
+			if (col[r] >= 0)
+				p[col[r]] = 1;
+		l->present[side] = p;
+	}
 }
 
 /* Links: tables that share fields, in table order, without closing loops. */
@@ -322,8 +334,11 @@ struct msg {
 	int done; /* 0 not yet, 1 being computed, 2 done */
 	bool all;
 	bool absent_ok;
-	uint8_t *single, *present;
+	uint8_t *single;
+	const uint8_t *present; /* single key: the link's values on the sending side */
 	struct tbl *tuples, *present_tuples;
+	uint8_t *pass; /* single key: whether a row with value v passes, at pass[v + 1] (pass[0]:
+			* a row with no value); made from the above when first read */
 };
 
 struct calc {
@@ -372,7 +387,22 @@ struct inmsg {
 	const struct assoc_link *l;
 	int side;
 	const struct msg *m;
+	const int32_t *col;  /* single key: the row's key column */
+	const uint8_t *pass; /* and the message's pass table (else NULL) */
 };
+
+/* The pass table of a single-key message m over link l into side `side`. */
+static int make_pass(struct calc *c, const struct assoc_link *l, int side, struct msg *m)
+{
+	const struct assoc_table *t = &c->a->tables[l->t[side]];
+	int64_t n = c->a->fields[t->field[l->col[side][0]]].n_sym;
+	if (!(m->pass = malloc((size_t)n + 1)))
+		return err_set(c->e, ERR_NOMEM, "out of memory");
+	m->pass[0] = m->absent_ok;
+	for (int64_t v = 0; v < n; v++)
+		m->pass[v + 1] = m->present[v] ? m->single[v] : m->absent_ok;
+	return 0;
+}
 
 static int incoming(struct calc *c, int t, int except, struct inmsg **out, int *n)
 {
@@ -388,10 +418,47 @@ static int incoming(struct calc *c, int t, int except, struct inmsg **out, int *
 		int rc = message(c, d);
 		if (rc)
 			return rc;
-		if (!c->msg[d].all)
-			(*out)[(*n)++] = (struct inmsg){ln, side, &c->msg[d]};
+		if (c->msg[d].all)
+			continue;
+		struct inmsg in = {ln, side, &c->msg[d], NULL, NULL};
+		if (ln->n_keys == 1) {
+			if (!c->msg[d].pass && (rc = make_pass(c, ln, side, &c->msg[d])) != 0)
+				return rc;
+			in.col = c->a->tables[t].col[ln->col[side][0]];
+			in.pass = c->msg[d].pass;
+		}
+		(*out)[(*n)++] = in;
 	}
 	return 0;
+}
+
+/* Rows are checked a block at a time (a block's flags stay in the cache). */
+#define BLOCK 65536
+
+/* ok[r - from] for rows [from, to) (at most BLOCK): own[r] (own NULL: every row) and every
+ * message in `in` passes; by the pass tables when every message has one. */
+static bool row_passes(const struct calc *c, const struct inmsg *in, int n, int64_t r);
+static void block_ok(const struct calc *c, const uint8_t *own, const struct inmsg *in, int n,
+		     int64_t from, int64_t to, uint8_t *ok)
+{
+	bool fast = true;
+	for (int k = 0; k < n; k++)
+		fast &= in[k].pass != NULL;
+	if (!fast) {
+		for (int64_t r = from; r < to; r++)
+			ok[r - from] = (!own || own[r]) && row_passes(c, in, n, r);
+		return;
+	}
+	if (own)
+		memcpy(ok, own + from, (size_t)(to - from));
+	else
+		memset(ok, 1, (size_t)(to - from));
+	for (int k = 0; k < n; k++) {
+		const int32_t *col = in[k].col + from;
+		const uint8_t *pass = in[k].pass;
+		for (int64_t i = 0; i < to - from; i++)
+			ok[i] &= pass[col[i] + 1];
+	}
 }
 
 static bool row_passes(const struct calc *c, const struct inmsg *in, int n, int64_t r)
@@ -442,8 +509,8 @@ static int message(struct calc *c, int d)
 		if (l->n_keys == 1) {
 			int f = t->field[l->col[from_side][0]];
 			m->single = calloc((size_t)(c->a->fields[f].n_sym + 1), 1);
-			m->present = calloc((size_t)(c->a->fields[f].n_sym + 1), 1);
-			if (!m->single || !m->present)
+			m->present = l->present[from_side];
+			if (!m->single)
 				return err_set(c->e, ERR_NOMEM, "out of memory");
 		} else if (!(m->tuples = data_tbl_new("keys")) ||
 			   data_tbl_field(m->tuples, "k", true) < 0 ||
@@ -458,15 +525,20 @@ static int message(struct calc *c, int d)
 			return rc;
 		}
 		const uint8_t *own = c->own[x];
+		uint8_t *okb = malloc(BLOCK);
+		if (!okb) {
+			free(in);
+			return err_set(c->e, ERR_NOMEM, "out of memory");
+		}
+		const int32_t *keycol = l->n_keys == 1 ? t->col[l->col[from_side][0]] : NULL;
 		for (int64_t r = 0; r < t->n_rows; r++) {
-			bool ok = own[r] && row_passes(c, in, n_in, r);
-			if (l->n_keys == 1) {
-				int32_t v = t->col[l->col[from_side][0]][r];
-				if (v >= 0) {
-					m->present[v] = 1;
-					if (ok)
-						m->single[v] = 1;
-				}
+			if (r % BLOCK == 0)
+				block_ok(c, own, in, n_in, r,
+					 r + BLOCK < t->n_rows ? r + BLOCK : t->n_rows, okb);
+			bool ok = okb[r % BLOCK];
+			if (keycol) {
+				if (ok && keycol[r] >= 0)
+					m->single[keycol[r]] = 1;
 				continue;
 			}
 			char key[256];
@@ -481,10 +553,12 @@ static int message(struct calc *c, int d)
 			if (!null && at < sizeof(key) &&
 			    (data_tbl_append(m->present_tuples, &kv, 1) ||
 			     (ok && data_tbl_append(m->tuples, &kv, 1)))) {
+				free(okb);
 				free(in);
 				return err_set(c->e, ERR_NOMEM, "out of memory");
 			}
 		}
+		free(okb);
 		free(in);
 	}
 	m->done = 2;
@@ -502,19 +576,20 @@ static int possible(const struct assoc *a, const struct assoc_sel *s, int skip, 
 	c.has_sel = calloc((size_t)(a->n_tables + 1), sizeof(bool));
 	c.msg = calloc((size_t)(2 * a->n_links + 1), sizeof(struct msg));
 	int rc = c.own && c.has_sel && c.msg ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+	/* own[t]: the rows of table t that its own selections keep (NULL: no selection, all) */
 	for (int t = 0; rc == 0 && t < a->n_tables; t++) {
 		const struct assoc_table *tb = &a->tables[t];
-		c.own[t] = malloc((size_t)(tb->n_rows + 1));
-		if (!c.own[t]) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-			break;
-		}
-		memset(c.own[t], 1, (size_t)(tb->n_rows + 1));
 		for (int col = 0; col < tb->n_fields; col++) {
 			int f = tb->field[col];
 			const bool *sel = f == skip ? NULL : s->selected[f];
 			if (!sel)
 				continue;
+			if (!c.own[t] && !(c.own[t] = malloc((size_t)(tb->n_rows + 1)))) {
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+				break;
+			}
+			if (!c.has_sel[t])
+				memset(c.own[t], 1, (size_t)(tb->n_rows + 1));
 			c.has_sel[t] = true;
 			for (int64_t r = 0; r < tb->n_rows; r++) {
 				int32_t v = tb->col[col][r];
@@ -541,19 +616,26 @@ static int possible(const struct assoc *a, const struct assoc_sel *s, int skip, 
 		const uint8_t *own = c.own[t];
 		struct inmsg *in = NULL;
 		int n_in = 0;
-		rc = incoming(&c, t, -1, &in, &n_in);
-		for (int64_t r = 0; rc == 0 && r < tb->n_rows; r++) {
-			bool ok = own[r] && row_passes(&c, in, n_in, r);
+		uint8_t *okb = malloc(BLOCK);
+		rc = okb ? incoming(&c, t, -1, &in, &n_in) : err_set(e, ERR_NOMEM, "out of memory");
+		for (int64_t from = 0; rc == 0 && from < tb->n_rows; from += BLOCK) {
+			int64_t to = from + BLOCK < tb->n_rows ? from + BLOCK : tb->n_rows;
+			block_ok(&c, own, in, n_in, from, to, okb);
 			if (rows_out)
-				rows_out[t][r] = ok;
-			if (!ok)
+				memcpy(rows_out[t] + from, okb, (size_t)(to - from));
+			if (n_cols == 0)
 				continue;
-			for (int k = 0; k < n_cols; k++) {
-				int32_t v = tb->col[cols[k]][r];
-				if (v >= 0)
-					appears[tb->field[cols[k]]][v] = 1;
+			for (int64_t r = from; r < to; r++) {
+				if (!okb[r - from])
+					continue;
+				for (int k = 0; k < n_cols; k++) {
+					int32_t v = tb->col[cols[k]][r];
+					if (v >= 0)
+						appears[tb->field[cols[k]]][v] = 1;
+				}
 			}
 		}
+		free(okb);
 		free(cols);
 		free(in);
 	}
@@ -561,7 +643,7 @@ static int possible(const struct assoc *a, const struct assoc_sel *s, int skip, 
 		free(c.own[t]);
 	for (int d = 0; c.msg && d < 2 * a->n_links; d++) {
 		free(c.msg[d].single);
-		free(c.msg[d].present);
+		free(c.msg[d].pass);
 		data_tbl_free(c.msg[d].tuples);
 		data_tbl_free(c.msg[d].present_tuples);
 	}
@@ -597,11 +679,11 @@ int model_assoc_compute(const struct assoc *a, const struct assoc_sel *s, struct
 			struct err *e)
 {
 	memset(out, 0, sizeof(*out));
-	out->state = field_flags(a);
 	out->possible = calloc((size_t)(a->n_tables + 1), sizeof(uint8_t *));
+	/* which values appear in the possible rows; each field's flags then become its
+	 * states in place (out->state) */
 	uint8_t **appears = field_flags(a);
-	int rc =
-	    out->state && out->possible && appears ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+	int rc = out->possible && appears ? 0 : err_set(e, ERR_NOMEM, "out of memory");
 	for (int t = 0; rc == 0 && t < a->n_tables; t++)
 		if (!(out->possible[t] = calloc((size_t)(a->tables[t].n_rows + 1), 1)))
 			rc = err_set(e, ERR_NOMEM, "out of memory");
@@ -614,8 +696,8 @@ int model_assoc_compute(const struct assoc *a, const struct assoc_sel *s, struct
 			memset(out->possible[t], 1, (size_t)a->tables[t].n_rows);
 		for (int f = 0; f < a->n_fields; f++)
 			for (int64_t v = 0; v < a->fields[f].n_sym; v++)
-				out->state[f][v] = a->fields[f].present[v] ? STATE_O : STATE_X;
-		flags_free(a, appears);
+				appears[f][v] = a->fields[f].present[v] ? STATE_O : STATE_X;
+		out->state = appears;
 		return 0;
 	}
 	if (rc == 0)
@@ -647,11 +729,11 @@ int model_assoc_compute(const struct assoc *a, const struct assoc_sel *s, struct
 				st = STATE_O;
 			else
 				st = sel && without[v] ? STATE_A : STATE_X;
-			out->state[f][v] = st;
+			appears[f][v] = st;
 		}
 		flags_free(a, alt);
 	}
-	flags_free(a, appears);
+	out->state = appears;
 	if (rc)
 		model_assoc_states_release(a, out);
 	return rc;

@@ -53,7 +53,8 @@ struct assoc_table {
 struct assoc_link {
 	int t[2]; /* the two tables */
 	int n_keys;
-	int *col[2]; /* per key: its column in t[0] and in t[1] */
+	int *col[2];	     /* per key: its column in t[0] and in t[1] */
+	uint8_t *present[2]; /* one key: per value, 1 when some row of t[0] (t[1]) holds it */
 };
 
 struct assoc {
