@@ -64,6 +64,7 @@ struct assoc {
 	int n_links, n_cut; /* links kept; links left out because they closed a loop */
 	struct assoc_link *links;
 	struct arena *a;
+	struct assoc_spare *spare; /* the arrays of the last states released, for the next */
 };
 
 /* A selection: per field, the selected symbols (NULL: no selection). */
