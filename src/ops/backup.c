@@ -565,6 +565,8 @@ static int do_backup(const char *dir, const char *to, bool quiet, struct err *e)
 		rc = copy_tree(&b, dir, "node", node_skip, true, e);
 	if (rc == 0)
 		rc = copy_apps(&b, e);
+	if (rc == 0) /* (tests kill a backup here: the files half copied) */
+		crash_point("backup-files");
 	if (rc == 0)
 		rc = copy_tree(&b, sp.static_content, "static", NULL, false, e);
 	if (rc == 0)
@@ -930,19 +932,34 @@ static void drop_tables(const struct db_config *cfg, json_t *tables)
 	db_close(db);
 }
 
+/* A restore's node folder and share: both new or empty. */
+static int targets_empty(const char *dir, const char *share, struct err *e)
+{
+	char conf[PATH_MAX];
+	snprintf(conf, sizeof(conf), "%s/node.conf", dir);
+	if (!ops_empty_or_missing(dir)) {
+		err_set(e, ERR_EXISTS, "%s is not empty: a restore makes a new node folder", dir);
+		if (access(conf, F_OK) != 0)
+			err_hint(e, "it has no node.conf: what a stopped restore leaves; remove it "
+				    "and the share (and empty the database of --db) and run the "
+				    "restore again");
+		return ERR_EXISTS;
+	}
+	if (!ops_empty_or_missing(share))
+		return err_set(e, ERR_EXISTS, "%s is not empty: a restore makes a new share",
+			       share);
+	return 0;
+}
+
 /* What must hold before a restore makes anything: new or empty folders, a backup that
  * verifies, of this binary's schema, and (with --db) an empty database. *m gets the
  * manifest; pg the database's settings (conninfo and password owned by the caller). */
 static int restore_check(const struct restore_args *a, json_t **m, struct db_config *pg,
 			 struct err *e)
 {
-	if (!ops_empty_or_missing(a->dir))
-		return err_set(e, ERR_EXISTS, "%s is not empty: a restore makes a new node folder",
-			       a->dir);
-	if (!ops_empty_or_missing(a->share))
-		return err_set(e, ERR_EXISTS, "%s is not empty: a restore makes a new share",
-			       a->share);
-	int rc = verify(a->from, a->quiet, m, e);
+	int rc = targets_empty(a->dir, a->share, e);
+	if (rc == 0)
+		rc = verify(a->from, a->quiet, m, e);
 	if (rc)
 		return rc;
 	int latest = db_schema_latest(ops_schema);
@@ -1094,9 +1111,13 @@ static int do_restore(const struct restore_args *a, struct err *e)
 	if (rc == 0 && (rc = ops_sync_tree(share, e)) == 0)
 		rc = ops_sync_tree(dir, e);
 	if (rc == 0)
-		rc = restore_conf(&abs, &sp, db_path, e);
-	if (rc == 0)
 		rc = restore_db(a, &pg, db_path, &sp, made_tables, &rows, e);
+	/* node.conf last: a folder without it is no node, so a restore stopped before here,
+	 * even by kill -9, leaves nothing that starts */
+	if (rc == 0)
+		crash_point("restore-conf");
+	if (rc == 0 && (rc = restore_conf(&abs, &sp, db_path, e)) != 0 && a->db_url)
+		drop_tables(&pg, made_tables);
 	if (rc && dir) /* nothing half made stays */
 		clear_tree(dir, made_dir);
 	if (rc && share)
@@ -1276,13 +1297,7 @@ int ops_restore(int argc, char **argv)
 	}
 	/* an archive is unpacked beside the new node folder, once the targets are known empty */
 	char tmp[PATH_MAX] = "", parent[PATH_MAX];
-	int rc = 0;
-	if (!ops_empty_or_missing(a.dir))
-		rc = err_set(&e, ERR_EXISTS, "%s is not empty: a restore makes a new node folder",
-			     a.dir);
-	else if (!ops_empty_or_missing(a.share))
-		rc = err_set(&e, ERR_EXISTS, "%s is not empty: a restore makes a new share",
-			     a.share);
+	int rc = targets_empty(a.dir, a.share, &e);
 	if (rc == 0)
 		rc = unpack(a.from, partial_parent(a.dir, parent, sizeof(parent)), a.quiet, tmp,
 			    sizeof(tmp), &e);

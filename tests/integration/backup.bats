@@ -56,15 +56,15 @@ on_node() {
 	run "$FATHOM" backup --dir "$SITE" --to "$B"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	[[ "$output" == *"backed up 2 apps"* ]]
-	[ -f "$B/manifest.json" ] && [ ! -e "$B.partial" ]
+	[ -f "$B/manifest.json" ]; [ ! -e "$B.partial" ]
 	run "$FATHOM" backup verify "$B"
-	[ "$status" -eq 0 ] && [[ "$output" == *"complete"* ]]
+	[ "$status" -eq 0 ]; [[ "$output" == *"complete"* ]]
 	# the repository is one snapshot: every app row names a file in the backup
 	[ "$(jq '.apps | length' "$B/manifest.json")" -eq 2 ]
 	for f in $(jq -r '.apps[] | "\(.[0]).\(.[1])"' "$B/manifest.json"); do [ -f "$B/apps/$f" ]; done
 	# a second backup to the same path is refused
 	run "$FATHOM" backup --dir "$SITE" --to "$B"
-	[ "$status" -eq 1 ] && [[ "$output" == *"exists already"* ]]
+	[ "$status" -eq 1 ]; [[ "$output" == *"exists already"* ]]
 
 	# the new site takes the old one's ports: stop the old one first
 	stop_node "$SITE"
@@ -96,7 +96,7 @@ on_node() {
 	stop_node "$d2"
 	# a restore onto folders that are not empty is refused, and changes nothing there
 	run "$FATHOM" restore --from "$B" --dir "$d2" --share "$BATS_TEST_TMPDIR/share3"
-	[ "$status" -eq 1 ] && [[ "$output" == *"not empty"* ]]
+	[ "$status" -eq 1 ]; [[ "$output" == *"not empty"* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/share3" ]
 	start_node "$SITE"
 }
@@ -114,7 +114,7 @@ on_node() {
 	[ "$status" -eq 0 ]
 	local n
 	n=$(jq '.apps | length' "$b2/manifest.json")
-	[ "$n" -ge 2 ] && [ "$n" -le 42 ]
+	[ "$n" -ge 2 ]; [ "$n" -le 42 ]
 	stop_node "$SITE"
 	local d3=$BATS_TEST_TMPDIR/site3 s3=$BATS_TEST_TMPDIR/share3
 	"$FATHOM" restore --from "$b2" --dir "$d3" --share "$s3" --quiet
@@ -145,9 +145,9 @@ on_node() {
 	grep -q '^apps/' "$BATS_TEST_TMPDIR/list"; grep -q '^custom/sales/targets.csv$' "$BATS_TEST_TMPDIR/list"
 	grep -qx "custom/$long" "$BATS_TEST_TMPDIR/list"
 	run "$FATHOM" backup verify "$a"
-	[ "$status" -eq 0 ] && [[ "$output" == *"files match the manifest"* ]]
+	[ "$status" -eq 0 ]; [[ "$output" == *"files match the manifest"* ]]
 	run bash -c "'$FATHOM' backup verify - <'$a'"
-	[ "$status" -eq 0 ] && [[ "$output" == *"files match the manifest"* ]]
+	[ "$status" -eq 0 ]; [[ "$output" == *"files match the manifest"* ]]
 	# to a named .tar.zst: one file, the same listing
 	"$FATHOM" backup --dir "$SITE" --to "$BATS_TEST_TMPDIR/named.tar.zst" --quiet
 	[ ! -e "$BATS_TEST_TMPDIR/named.tar.zst.partial" ]
@@ -155,16 +155,16 @@ on_node() {
 	# a stream cut short is refused, and restores nothing
 	head -c $(($(stat -c %s "$a") / 2)) "$a" >"$BATS_TEST_TMPDIR/cut.tar.zst"
 	run "$FATHOM" backup verify "$BATS_TEST_TMPDIR/cut.tar.zst"
-	[ "$status" -eq 1 ] && [[ "$output" == *"stops short"* ]]
+	[ "$status" -eq 1 ]; [[ "$output" == *"stops short"* ]]
 	run "$FATHOM" restore --from "$BATS_TEST_TMPDIR/cut.tar.zst" --dir "$BATS_TEST_TMPDIR/dc" --share "$BATS_TEST_TMPDIR/sc"
 	[ "$status" -eq 1 ]
-	[ ! -e "$BATS_TEST_TMPDIR/dc" ] && [ ! -e "$BATS_TEST_TMPDIR/sc" ]
+	[ ! -e "$BATS_TEST_TMPDIR/dc" ]; [ ! -e "$BATS_TEST_TMPDIR/sc" ]
 	[ -z "$(ls -A "$BATS_TEST_TMPDIR" | grep fathom-unpack || true)" ]
 	# an archive with a path outside the backup is refused before anything is written
 	mkdir -p "$BATS_TEST_TMPDIR/evil/x"; printf 'x' >"$BATS_TEST_TMPDIR/evil/x/f"
 	tar --zstd -cf "$BATS_TEST_TMPDIR/evil.tar.zst" -C "$BATS_TEST_TMPDIR/evil" --transform 's,^x,../x,' x/f
 	run "$FATHOM" backup verify "$BATS_TEST_TMPDIR/evil.tar.zst"
-	[ "$status" -eq 1 ] && [[ "$output" == *"not a plain file under a relative path"* ]]
+	[ "$status" -eq 1 ]; [[ "$output" == *"not a plain file under a relative path"* ]]
 	# restored from a pipe, the new site serves the same
 	stop_node "$SITE"
 	local d8=$BATS_TEST_TMPDIR/site8 s8=$BATS_TEST_TMPDIR/share8
@@ -191,21 +191,69 @@ on_node() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"$bad/apps/$f is damaged"* ]]
 	run "$FATHOM" restore --from "$bad" --dir "$BATS_TEST_TMPDIR/d4" --share "$BATS_TEST_TMPDIR/s4"
-	[ "$status" -eq 1 ] && [[ "$output" == *"damaged"* ]]
-	[ ! -e "$BATS_TEST_TMPDIR/d4" ] && [ ! -e "$BATS_TEST_TMPDIR/s4" ]
+	[ "$status" -eq 1 ]; [[ "$output" == *"damaged"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/d4" ]; [ ! -e "$BATS_TEST_TMPDIR/s4" ]
 	# a truncated repository dump, and a manifest that names a path outside the backup
 	cp "$B/apps/$f" "$bad/apps/$f"
 	truncate -s -10 "$bad/repository.jsonl"
 	run "$FATHOM" backup verify "$bad"
-	[ "$status" -eq 1 ] && [[ "$output" == *"repository.jsonl is damaged"* ]]
+	[ "$status" -eq 1 ]; [[ "$output" == *"repository.jsonl is damaged"* ]]
 	cp "$B/repository.jsonl" "$bad/repository.jsonl"
 	jq '.files += [{"path": "../../etc/passwd", "size": 1, "sha256": "00"}]' "$B/manifest.json" >"$bad/manifest.json"
 	run "$FATHOM" backup verify "$bad"
-	[ "$status" -eq 1 ] && [[ "$output" == *"may not"* ]]
+	[ "$status" -eq 1 ]; [[ "$output" == *"may not"* ]]
 	# no manifest: not a backup (what an interrupted backup leaves is PATH.partial)
 	rm "$bad/manifest.json"
 	run "$FATHOM" backup verify "$bad"
-	[ "$status" -eq 1 ] && [[ "$output" == *"is not a backup"* ]]
+	[ "$status" -eq 1 ]; [[ "$output" == *"is not a backup"* ]]
+}
+
+@test "a backup killed half-way or short of disk leaves nothing that looks like one; a restore killed half-way leaves nothing that starts" {
+	local b=$BATS_TEST_TMPDIR/killed
+	# killed (SIGKILL) while it copies the files: no backup, and what it left is refused
+	run env FATHOM_CRASH_POINT=backup-files "$FATHOM" backup --dir "$SITE" --to "$b" --quiet
+	[ "$status" -ne 0 ]
+	[ ! -e "$b" ]
+	run "$FATHOM" backup verify "$b.partial"
+	[ "$status" -eq 1 ]; [[ "$output" == *"is not a backup"* ]]
+	run "$FATHOM" restore --from "$b.partial" --dir "$BATS_TEST_TMPDIR/r0" --share "$BATS_TEST_TMPDIR/s0" --quiet
+	[ "$status" -eq 1 ]
+	[ ! -e "$BATS_TEST_TMPDIR/r0" ]
+	# the next backup to the same place clears what the killed one left, and completes
+	"$FATHOM" backup --dir "$SITE" --to "$b" --quiet
+	"$FATHOM" backup verify "$b" >/dev/null
+	[ ! -e "$b.partial" ]
+	# as one archive, killed: no archive
+	run env FATHOM_CRASH_POINT=backup-files "$FATHOM" backup --dir "$SITE" --to "$b.tar.zst" --quiet
+	[ "$status" -ne 0 ]
+	[ ! -e "$b.tar.zst" ]
+	# short of disk (a 1 MiB tmpfs, where root may mount one): an error that says so, and
+	# nothing left there
+	local small=$BATS_TEST_TMPDIR/small
+	mkdir "$small"
+	if mount -t tmpfs -o size=1m tmpfs "$small" 2>/dev/null; then
+		head -c 2000000 /dev/urandom >"$SHARE/CustomData/big.bin"
+		run "$FATHOM" backup --dir "$SITE" --to "$small/b" --quiet
+		local left
+		left=$(ls -A "$small")
+		umount "$small"
+		rm "$SHARE/CustomData/big.bin"
+		[ "$status" -eq 1 ]; [[ "$output" == *"No space left on device"* ]]
+		[ -z "$left" ]
+	fi
+	# a restore killed before it writes node.conf: the folder is no node, and a restore
+	# into it says what to do
+	local r=$BATS_TEST_TMPDIR/r1 sh=$BATS_TEST_TMPDIR/s1
+	run env FATHOM_CRASH_POINT=restore-conf "$FATHOM" restore --from "$b" --dir "$r" --share "$sh" --quiet
+	[ "$status" -ne 0 ]
+	[ -f "$r/repository.db" ]; [ ! -e "$r/node.conf" ]
+	run "$FATHOM" run --dir "$r" $(root_flag)
+	[ "$status" -ne 0 ]
+	run "$FATHOM" restore --from "$b" --dir "$r" --share "$sh" --quiet
+	[ "$status" -eq 1 ]; [[ "$output" == *"no node.conf: what a stopped restore leaves"* ]]
+	rm -rf "$r" "$sh"
+	"$FATHOM" restore --from "$b" --dir "$r" --share "$sh" --quiet
+	[ -f "$r/node.conf" ]
 }
 
 @test "a backup restores onto PostgreSQL, and the PostgreSQL site backs up and restores onto SQLite" {
@@ -222,7 +270,7 @@ on_node() {
 	diff "$BATS_FILE_TMPDIR/before" "$BATS_TEST_TMPDIR/pg"
 	# a database that holds a repository already is refused
 	run "$FATHOM" restore --from "$B" --dir "$BATS_TEST_TMPDIR/d6" --share "$BATS_TEST_TMPDIR/s6" --db "$DB_URL"
-	[ "$status" -eq 1 ] && [[ "$output" == *"holds a Fathom repository already"* ]]
+	[ "$status" -eq 1 ]; [[ "$output" == *"holds a Fathom repository already"* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/d6" ]
 	# the PostgreSQL site's own backup, back onto SQLite
 	local b3=$BATS_TEST_TMPDIR/b3

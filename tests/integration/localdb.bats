@@ -147,16 +147,16 @@ psql_at() {
 	[ "$status" -eq 0 ]
 	# a second standby with the same name is refused (its slot exists), and leaves nothing
 	run "$FATHOM" db standby --dir "$TOP/standby2" --primary "postgresql://fathom:$pw@127.0.0.1:$LP/fathom" --port "$(free_port)" --name "test standby"
-	[ "$status" -eq 1 ] && [[ "$output" == *"pg_basebackup failed"* ]]
+	[ "$status" -eq 1 ]; [[ "$output" == *"pg_basebackup failed"* ]]
 	[ ! -e "$TOP/standby2/pgdata" ]
 	# promoted, it takes writes
 	"$FATHOM" db stop --dir "$D" >/dev/null
 	run "$FATHOM" db promote --dir "$sb"
-	[ "$status" -eq 0 ] && [[ "$output" == *"takes writes now"* ]]
+	[ "$status" -eq 0 ]; [[ "$output" == *"takes writes now"* ]]
 	[ "$(psql_at "$SP" 'SELECT pg_is_in_recovery()')" = f ]
 	psql_at "$SP" "INSERT INTO standby_probe VALUES (43)" >/dev/null
 	run "$FATHOM" db promote --dir "$sb"
-	[ "$status" -eq 1 ] && [[ "$output" == *"is not a standby"* ]]
+	[ "$status" -eq 1 ]; [[ "$output" == *"is not a standby"* ]]
 	"$FATHOM" db stop --dir "$sb" >/dev/null
 	"$FATHOM" db start --dir "$D" >/dev/null
 }

@@ -234,7 +234,7 @@ entities_of() {
 	local S2=$BATS_TEST_TMPDIR/share2
 	# refused while the node runs, and nothing made
 	run "$FATHOM" migrate --dir "$D" --to-db "$DB_URL" --to-share "$S2"
-	[ "$status" -eq 1 ] && [[ "$output" == *"is running"* ]]
+	[ "$status" -eq 1 ]; [[ "$output" == *"is running"* ]]
 	[ ! -e "$S2" ]
 	[ "$(pg_sql mig1 "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")" = 0 ]
 	stop_node "$D"
@@ -270,10 +270,10 @@ entities_of() {
 	stop_node "$D"
 	# a node on PostgreSQL already, and another site into this database, are refused
 	run "$FATHOM" migrate --dir "$D" --to-db "$DB_URL"
-	[ "$status" -eq 1 ] && [[ "$output" == *"on PostgreSQL already"* ]]
+	[ "$status" -eq 1 ]; [[ "$output" == *"on PostgreSQL already"* ]]
 	local D3=$BATS_TEST_TMPDIR/site3
 	make_site "$D3" "$BATS_TEST_TMPDIR/share3" "$(free_port)"
 	run "$FATHOM" migrate --dir "$D3" --to-db "$DB_URL"
-	[ "$status" -eq 1 ] && [[ "$output" == *"holds a Fathom site already"* ]]
+	[ "$status" -eq 1 ]; [[ "$output" == *"holds a Fathom site already"* ]]
 	grep -q '^driver = sqlite$' "$D3/node.conf"
 }

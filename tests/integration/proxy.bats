@@ -323,13 +323,13 @@ qps() {
 
 @test "/health answers load balancers on both ports without signing in; 503 names the share when it cannot be used" {
 	st=$(px /health)
-	[ "$st" = 200 ] && [ "$(jqb -c .)" = '{"status":"ok"}' ] && [ "$(hdr Cache-Control)" = no-store ]
+	[ "$st" = 200 ]; [ "$(jqb -c .)" = '{"status":"ok"}' ]; [ "$(hdr Cache-Control)" = no-store ]
 	st=$(curl -s -o "$(BODY_FILE)" -w '%{http_code}' "http://localhost:$PLAIN/health")
-	[ "$st" = 200 ] && [ "$(jqb .status)" = ok ]
+	[ "$st" = 200 ]; [ "$(jqb .status)" = ok ]
 	mv "$SHARE/Apps" "$SHARE/Apps.away"
 	st=$(px /health) || true
 	mv "$SHARE/Apps.away" "$SHARE/Apps"
-	[ "$st" = 503 ] && [ "$(jqb .status)" = unavailable ]
+	[ "$st" = 503 ]; [ "$(jqb .status)" = unavailable ]
 	[[ "$(jqb .reason)" == *"app folder $SHARE/Apps cannot be used"* ]]
 	[ "$(px /health)" = 200 ]
 	[ "$(px /health -X POST)" != 200 ] # only GET and HEAD
