@@ -76,6 +76,7 @@ bench: build
 	bench/hub_run
 	bench/backup_run
 	bench/qmc_run
+	bench/log_run
 	cmake --build $(BUILD) --target rules_bench && $(BUILD)/rules_bench
 
 clean:
