@@ -8,29 +8,13 @@
 
 load helpers
 
-setup_file() {
-	pg_up
-	export D1=$BATS_FILE_TMPDIR/node1 D2=$BATS_FILE_TMPDIR/node2 D3=$BATS_FILE_TMPDIR/node3
-	export SH=$BATS_FILE_TMPDIR/share P1 P2 P3
-	P1=$(free_port)
-	P2=$(free_port)
-	P3=$(free_port)
-	make_site "$D1" "$SH" "$P1" --db "$DB_URL"
-	start_node "$D1"
-	join_node "$D2" "$P2" node2 "$D1"
-	start_node "$D2"
-	join_node "$D3" "$P3" node3 "$D1"
-	start_node "$D3"
-}
+setup_file() { three_nodes_up; }
 
 teardown() {
 	touch "$BATS_TEST_TMPDIR/stop" # (the loops of a test that failed midway)
 }
 
-teardown_file() {
-	for d in "$D3" "$D2" "$D1"; do [ -f "$d/pid" ] && stop_node "$d" || true; done
-	pg_down
-}
+teardown_file() { three_nodes_down; }
 
 # uploads until $BATS_TEST_TMPDIR/stop: "status name" lines in uploads.log
 uploader() {

@@ -330,3 +330,26 @@ json_on() {
 	local d=D$n p=P$n
 	SITE=${!d} BASE=https://localhost:${!p} json "$@"
 }
+
+# three_nodes_up: a site of three nodes on a throwaway PostgreSQL (pg.bash): node N's
+# folder in $DN and repository port in $PN, the share in $SH; each started by start_node.
+# three_nodes_down stops what runs and the database.
+three_nodes_up() {
+	pg_up
+	export D1=$BATS_FILE_TMPDIR/node1 D2=$BATS_FILE_TMPDIR/node2 D3=$BATS_FILE_TMPDIR/node3
+	export SH=$BATS_FILE_TMPDIR/share P1 P2 P3
+	P1=$(free_port)
+	P2=$(free_port)
+	P3=$(free_port)
+	make_site "$D1" "$SH" "$P1" --db "$DB_URL"
+	start_node "$D1"
+	join_node "$D2" "$P2" node2 "$D1"
+	start_node "$D2"
+	join_node "$D3" "$P3" node3 "$D1"
+	start_node "$D3"
+}
+three_nodes_down() {
+	local d
+	for d in "$D3" "$D2" "$D1"; do [ -f "$d/pid" ] && stop_node "$d" || true; done
+	pg_down
+}

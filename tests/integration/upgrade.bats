@@ -39,28 +39,14 @@ setup_file() {
 	fi
 	[ "$rc" = 0 ]
 	export OLD
-	pg_up
-	export D1=$BATS_FILE_TMPDIR/node1 D2=$BATS_FILE_TMPDIR/node2 D3=$BATS_FILE_TMPDIR/node3
-	export SH=$BATS_FILE_TMPDIR/share P1 P2 P3
-	P1=$(free_port)
-	P2=$(free_port)
-	P3=$(free_port)
-	FATHOM=$OLD make_site "$D1" "$SH" "$P1" --db "$DB_URL"
-	FATHOM=$OLD start_node "$D1"
-	FATHOM=$OLD join_node "$D2" "$P2" node2 "$D1"
-	FATHOM=$OLD start_node "$D2"
-	FATHOM=$OLD join_node "$D3" "$P3" node3 "$D1"
-	FATHOM=$OLD start_node "$D3"
+	FATHOM=$OLD three_nodes_up
 }
 
 teardown() {
 	touch "$BATS_TEST_TMPDIR/stop" # (the writers of a test that failed midway)
 }
 
-teardown_file() {
-	for d in "$D3" "$D2" "$D1"; do [ -f "$d/pid" ] && stop_node "$d" || true; done
-	pg_down
-}
+teardown_file() { three_nodes_down; }
 
 # ids N TYPE: "id name" lines of every TYPE entity, sorted, as node N lists them
 ids() {
