@@ -52,19 +52,21 @@ make_site() {
 		--hostname localhost --name node1 "$@" >/dev/null
 }
 
-# start_node DIR: starts the node in the background and waits for /qrs/about.
+# start_node DIR: starts the node in the background and waits for its /qrs/about (the
+# node of DIR's node.conf answering, not another that holds the port).
 start_node() {
 	local dir=$1
 	"$FATHOM" run --dir "$dir" $(root_flag) --gc-interval 1 --heartbeat-interval 1 \
 		>>"$dir/stderr.log" 2>&1 &
 	echo $! >"$dir/pid"
-	local port
+	local port id about
 	port=$(conf_port "$dir")
+	id=$(sed -n 's/^id = //p' "$dir/node.conf")
 	for _ in $(seq 1 100); do
-		if curl -s -o /dev/null --cacert "$dir/certs/root.pem" --cert "$dir/certs/client.pem" \
+		if about=$(curl -s --cacert "$dir/certs/root.pem" --cert "$dir/certs/client.pem" \
 			--key "$dir/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF" \
-			"https://localhost:$port/qrs/about?xrfkey=$XRF"; then
-			return 0
+			"https://localhost:$port/qrs/about?xrfkey=$XRF"); then
+			[ "$(jq -r .serverNodeId <<<"$about" 2>/dev/null)" = "$id" ] && return 0
 		fi
 		if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
 			echo "node exited during start:" >&2
