@@ -130,10 +130,14 @@ class Site {
     const log = fs.openSync(this.logPath, 'a');
     this.proc = spawn(FATHOM, args, { stdio: ['ignore', log, log] });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, sig) => resolve({ code, sig })));
-    for (let i = 0; i < 100; i++) {
+    // this folder's node, not another that holds the port: its id is node.conf's
+    const id = /^id = (.*)$/m.exec(fs.readFileSync(path.join(this.dir, 'node.conf'), 'utf8'))?.[1];
+    let ended = false;
+    this.exited.then(() => { ended = true; });
+    for (let i = 0; i < 100 && !ended; i++) {
       try {
         const r = await this.api('GET', '/qrs/about');
-        if (r.status === 200) return;
+        if (r.status === 200 && r.json?.serverNodeId === id) return;
       } catch (e) { /* not up yet */ }
       await sleep(100);
     }
