@@ -337,6 +337,14 @@ void proxy_route_engine(struct proxy *p, struct http_req *r, const struct vproxy
 		proxy_json_answer(r, 503, "the repository database is not answering; try again");
 		return;
 	}
+	/* the order as chosen, for the log: "n2 (here, app, 3 sessions), n1 (2 sessions)" */
+	char ranked[512];
+	size_t at = 0;
+	ranked[0] = '\0';
+	for (int i = 0; i < en->n && at < sizeof(ranked); i++)
+		at += (size_t)snprintf(ranked + at, sizeof(ranked) - at, "%s%s (%s%s%d sessions)",
+				       i ? ", " : "", en->e[i].name, en->e[i].self ? "here, " : "",
+				       en->e[i].has_app ? "app, " : "", en->e[i].sessions);
 	for (int i = 0; i < en->n; i++) {
 		const struct engine *c = &en->e[i];
 		if (c->self) {
@@ -349,8 +357,9 @@ void proxy_route_engine(struct proxy *p, struct http_req *r, const struct vproxy
 		struct http_wsc *up = NULL;
 		err_init(&e);
 		if (connect_engine(p, r, u, c, &up, &e) != 0) {
-			log_warn("proxy: node %s cannot take an engine session on app %s: %s",
-				 c->name, app, e.message);
+			log_warn("proxy: node %s cannot take an engine session on app %s: %s "
+				 "(the order: %s)",
+				 c->name, app, e.message, ranked);
 			engine_down(p, c->node, true);
 			continue;
 		}
@@ -360,8 +369,8 @@ void proxy_route_engine(struct proxy *p, struct http_req *r, const struct vproxy
 			break;
 		}
 		rl->up = up;
-		log_info("proxy: %s\\%s's engine session on app %s goes to node %s", u->dir, u->id,
-			 app, c->name);
+		log_info("proxy: %s\\%s's engine session on app %s goes to node %s (the order: %s)",
+			 u->dir, u->id, app, c->name, ranked);
 		free(en);
 		http_req_upgrade_websocket(r, &relay_handler, rl);
 		return;

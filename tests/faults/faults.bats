@@ -335,6 +335,8 @@ upload_ok() {
 	# for n1, which loaded the app during the cut (and has fewer sessions)
 	if grep -q "node n1 cannot take an engine session" "$LAB/n2/stderr.log"; then
 		pg_sql fathom "SELECT s.name, h.engine_sessions FROM node_heartbeat h JOIN servernodeconfiguration s ON s.id = h.node_id" >&2
+		# (each line says the order n2's proxy chose the engines in, and why)
+		grep -E "cannot take an engine session|goes to node" "$LAB/n2/stderr.log" | tail -n 5 >&2
 		false
 	fi
 	read -r ok failed < <(qix_check xB)
