@@ -6,12 +6,6 @@
 
 load helpers
 
-node_api() { # node_api DIR PORT METHOD PATH [curl args]: api against one node
-	local d=$1 p=$2
-	shift 2
-	SITE=$d BASE=https://localhost:$p api "$@"
-}
-
 setup_file() {
 	pg_up
 	export D1=$BATS_FILE_TMPDIR/node1 D2=$BATS_FILE_TMPDIR/node2 SH=$BATS_FILE_TMPDIR/share
@@ -37,11 +31,11 @@ teardown_file() {
 }
 
 @test "both nodes serve the whole API and list each other" {
-	s=$(node_api "$D2" "$P2" GET /qrs/servernodeconfiguration/full); expect 200 "$s"
+	s=$(on 2 GET /qrs/servernodeconfiguration/full); expect 200 "$s"
 	[ "$(jqb '[.[].name] | sort | join(",")')" = "node1,node2" ]
 	[ "$(jqb '.[] | select(.name == "node2") | .isCentral')" = false ]
 	[ "$(jqb '.[] | select(.name == "node1") | .isCentral')" = true ]
-	s=$(node_api "$D1" "$P1" GET /qrs/servicestatus); expect 200 "$s"
+	s=$(on 1 GET /qrs/servicestatus); expect 200 "$s"
 	[ "$(jqb '[.[].serviceState] | join(",")')" = "2,2" ]
 }
 
@@ -54,17 +48,17 @@ teardown_file() {
 
 @test "a change through one node is visible through the other at once" {
 	for i in $(seq 1 20); do
-		s=$(SITE=$D1 BASE=https://localhost:$P1 json POST /qrs/tag "{\"name\":\"vis$i\"}"); expect 201 "$s"
+		s=$(json_on 1 POST /qrs/tag "{\"name\":\"vis$i\"}"); expect 201 "$s"
 		id=$(jqb .id); md=$(jqb .modifiedDate)
-		s=$(node_api "$D2" "$P2" GET "/qrs/tag/$id"); expect 200 "$s"
-		s=$(SITE=$D2 BASE=https://localhost:$P2 json PUT "/qrs/tag/$id" \
+		s=$(on 2 GET "/qrs/tag/$id"); expect 200 "$s"
+		s=$(json_on 2 PUT "/qrs/tag/$id" \
 			"{\"name\":\"vis$i-b\",\"modifiedDate\":\"$md\"}"); expect 200 "$s"
-		s=$(node_api "$D1" "$P1" GET "/qrs/tag/$id"); [ "$(jqb .name)" = "vis$i-b" ]
+		s=$(on 1 GET "/qrs/tag/$id"); [ "$(jqb .name)" = "vis$i-b" ]
 	done
 }
 
 @test "concurrent PUTs of one entity through both nodes: exactly one wins" {
-	s=$(SITE=$D1 BASE=https://localhost:$P1 json POST /qrs/tag '{"name":"contended"}'); id=$(jqb .id)
+	s=$(json_on 1 POST /qrs/tag '{"name":"contended"}'); id=$(jqb .id)
 	md=$(jqb .modifiedDate)
 	pids=()
 	for i in $(seq 1 10); do
@@ -82,15 +76,15 @@ teardown_file() {
 
 @test "an app uploaded through one node is exported and copied through the other" {
 	app_file "$BATS_TEST_TMPDIR/app.qvf" 2000000
-	s=$(SITE=$D1 BASE=https://localhost:$P1 api POST "/qrs/app/upload?name=Shared" \
+	s=$(on 1 POST "/qrs/app/upload?name=Shared" \
 		--data-binary @"$BATS_TEST_TMPDIR/app.qvf"); expect 201 "$s"
 	id=$(jqb .id)
 	token=$(cat /proc/sys/kernel/random/uuid)
-	s=$(node_api "$D2" "$P2" POST "/qrs/app/$id/export/$token"); expect 201 "$s"
+	s=$(on 2 POST "/qrs/app/$id/export/$token"); expect 201 "$s"
 	curl -s -o "$BATS_TEST_TMPDIR/dl" --cacert "$D2/certs/root.pem" --cert "$D2/certs/client.pem" \
 		--key "$D2/certs/client_key.pem" "https://localhost:$P2$(jqb .downloadPath)"
 	cmp "$BATS_TEST_TMPDIR/dl" "$BATS_TEST_TMPDIR/app.qvf"
-	s=$(node_api "$D2" "$P2" POST "/qrs/app/$id/copy?name=Copied"); expect 201 "$s"
+	s=$(on 2 POST "/qrs/app/$id/copy?name=Copied"); expect 201 "$s"
 	[ "$(jqb .fileSize)" = "$(stat -c %s "$BATS_TEST_TMPDIR/app.qvf")" ]
 }
 
@@ -126,20 +120,20 @@ teardown_file() {
 	[ "$status" -eq 1 ]; [[ "$output" == *'no node named "nosuchnode" is waiting'* ]]
 	for n in node3 node4; do
 		id=$(pg_sql fathom "SELECT id FROM servernodeconfiguration WHERE name = '$n'")
-		s=$(node_api "$D1" "$P1" DELETE "/qrs/servernodeconfiguration/$id"); expect 204 "$s"
+		s=$(on 1 DELETE "/qrs/servernodeconfiguration/$id"); expect 204 "$s"
 	done
 }
 
 @test "a node registered and approved through the API joins with its one-time password" {
-	s=$(node_api "$D1" "$P1" GET /qrs/servernodeconfiguration/local); expect 200 "$s"
+	s=$(on 1 GET /qrs/servernodeconfiguration/local); expect 200 "$s"
 	[ "$(jqb .name)" = node1 ]
-	s=$(node_api "$D1" "$P1" GET /qrs/servernodeconfiguration/container); expect 200 "$s"
+	s=$(on 1 GET /qrs/servernodeconfiguration/container); expect 200 "$s"
 	[ "$(jqb .schemaPath)" = ServerNodeResultContainer ]
 	[ "$(jqb .configuration.engineEnabled)" = true ]
-	s=$(SITE=$D1 BASE=https://localhost:$P1 json POST /qrs/servernodeconfiguration/container '{}'); expect 400 "$s"
-	s=$(SITE=$D1 BASE=https://localhost:$P1 json POST /qrs/servernodeconfiguration/container \
+	s=$(json_on 1 POST /qrs/servernodeconfiguration/container '{}'); expect 400 "$s"
+	s=$(json_on 1 POST /qrs/servernodeconfiguration/container \
 		'{"configuration":{"hostName":"localhost"}}'); expect 400 "$s"
-	s=$(SITE=$D1 BASE=https://localhost:$P1 json POST /qrs/servernodeconfiguration/container \
+	s=$(json_on 1 POST /qrs/servernodeconfiguration/container \
 		'{"configuration":{"name":"node3","hostName":"localhost","nodePurpose":2,"printingEnabled":true}}')
 	expect 201 "$s"
 	[ "$(jqb .schemaPath)" = ServerNodeResultContainer ]
@@ -148,13 +142,13 @@ teardown_file() {
 	[ "$(jqb .configuration.isCentral)" = false ]
 	[ "$(jqb .configuration.serviceCluster.id)" != null ]
 	[ "$(pg_sql fathom "SELECT state FROM node_registration WHERE node_id = '$id'")" = pending ]
-	s=$(SITE=$D1 BASE=https://localhost:$P1 json POST /qrs/servernodeconfiguration/container \
+	s=$(json_on 1 POST /qrs/servernodeconfiguration/container \
 		'{"configuration":{"name":"node3","hostName":"elsewhere"}}'); expect 409 "$s"
 	# Only the node that holds the CA key approves: node2 passes the request on to node1
 	# (a node-to-node call with the site's certificates). The answer is a bare JSON string.
-	s=$(node_api "$D1" "$P1" GET "/qrs/servernoderegistration/start/00000000-0000-0000-0000-000000000001"); expect 404 "$s"
-	s=$(node_api "$D2" "$P2" GET "/qrs/servernoderegistration/start/00000000-0000-0000-0000-000000000001"); expect 404 "$s"
-	s=$(node_api "$D2" "$P2" GET "/qrs/servernoderegistration/start/$id" -D "$BATS_TEST_TMPDIR/h"); expect 200 "$s"
+	s=$(on 1 GET "/qrs/servernoderegistration/start/00000000-0000-0000-0000-000000000001"); expect 404 "$s"
+	s=$(on 2 GET "/qrs/servernoderegistration/start/00000000-0000-0000-0000-000000000001"); expect 404 "$s"
+	s=$(on 2 GET "/qrs/servernoderegistration/start/$id" -D "$BATS_TEST_TMPDIR/h"); expect 200 "$s"
 	grep -qi '^X-Fathom-Answered-By: node1' "$BATS_TEST_TMPDIR/h"
 	grep -q "approval for $id passed to node \"node1\"" "$D2/stderr.log"
 	[ "$(jqb type)" = string ]
@@ -171,11 +165,11 @@ teardown_file() {
 		--repository-port "$P3" --engine-port "$(free_port)" --proxy-port "$(free_port)" --proxy-http-port "$(free_port)" --proxy-api-port "$(free_port)" --hostname localhost --password "$pw"
 	[ "$status" -eq 0 ]
 	start_node "$D3"
-	s=$(node_api "$D3" "$P3" GET /qrs/servernodeconfiguration/local); expect 200 "$s"
+	s=$(on 3 GET /qrs/servernodeconfiguration/local); expect 200 "$s"
 	[ "$(jqb .id)" = "$id" ]
 	[ "$(jqb .printingEnabled)" = true ]
 	stop_node "$D3"
-	s=$(node_api "$D1" "$P1" DELETE "/qrs/servernodeconfiguration/$id"); expect 204 "$s"
+	s=$(on 1 DELETE "/qrs/servernodeconfiguration/$id"); expect 204 "$s"
 }
 
 @test "the database stops while clients write through both nodes: no node exits, every acknowledged write is kept" {
@@ -206,19 +200,19 @@ teardown_file() {
 @test "a node killed with SIGKILL shows as NoCommunication on the other within three beats" {
 	kill9_node "$D1"
 	sleep 4
-	s=$(node_api "$D2" "$P2" GET /qrs/servicestatus); expect 200 "$s"
+	s=$(on 2 GET /qrs/servicestatus); expect 200 "$s"
 	[ "$(jqb '.[] | select(.serverNodeConfiguration.name == "node1") | .serviceState')" = 3 ]
 	[ "$(jqb '.[] | select(.serverNodeConfiguration.name == "node2") | .serviceState')" = 2 ]
-	s=$(node_api "$D2" "$P2" GET /qrs/tag/count); expect 200 "$s"
+	s=$(on 2 GET /qrs/tag/count); expect 200 "$s"
 	# Approving a node needs the CA holder: node2 says it is down.
-	s=$(SITE=$D2 BASE=https://localhost:$P2 json POST /qrs/servernodeconfiguration/container \
+	s=$(json_on 2 POST /qrs/servernodeconfiguration/container \
 		'{"configuration":{"name":"node4","hostName":"localhost"}}'); expect 201 "$s"
 	id=$(jqb .configuration.id)
-	s=$(node_api "$D2" "$P2" GET "/qrs/servernoderegistration/start/$id"); expect 503 "$s"
+	s=$(on 2 GET "/qrs/servernoderegistration/start/$id"); expect 503 "$s"
 	[[ "$(jqb .message)" == *'"node1", which holds the site CA key, is not running'* ]]
-	s=$(node_api "$D2" "$P2" DELETE "/qrs/servernodeconfiguration/$id"); expect 204 "$s"
+	s=$(on 2 DELETE "/qrs/servernodeconfiguration/$id"); expect 204 "$s"
 	start_node "$D1"
-	s=$(node_api "$D2" "$P2" GET /qrs/servicestatus)
+	s=$(on 2 GET /qrs/servicestatus)
 	[ "$(jqb '[.[].serviceState] | join(",")')" = "2,2" ]
 }
 
@@ -267,11 +261,11 @@ CFG
 	printf 'walker password\n' | "$FATHOM" user add walker --dir "$D1" --role RootAdmin >/dev/null
 	printf 'T: LOAD * INLINE [Region, Amount\nEast, 1\nWest, 2\nNorth, 3];\n' >"$BATS_TEST_TMPDIR/s.qvs"
 	"$FATHOM" app create Routed --dir "$D1" --script "$BATS_TEST_TMPDIR/s.qvs" >/dev/null
-	s=$(node_api "$D1" "$P1" GET "/qrs/app?filter=name%20eq%20'Routed'"); expect 200 "$s"
+	s=$(on 1 GET "/qrs/app?filter=name%20eq%20'Routed'"); expect 200 "$s"
 	id=$(jqb '.[0].id')
-	s=$(node_api "$D1" "$P1" POST "/qrs/app/$id/reload"); expect 204 "$s"
+	s=$(on 1 POST "/qrs/app/$id/reload"); expect 204 "$s"
 	# only node2 may serve the app
-	s=$(SITE=$D1 BASE=https://localhost:$P1 json POST /qrs/systemrule "{\"name\":\"on node2\",\"category\":\"Sync\",\"resourceFilter\":\"App_$id\",\"rule\":\"node.name = \\\"node2\\\"\",\"actions\":1}")
+	s=$(json_on 1 POST /qrs/systemrule "{\"name\":\"on node2\",\"category\":\"Sync\",\"resourceFilter\":\"App_$id\",\"rule\":\"node.name = \\\"node2\\\"\",\"actions\":1}")
 	expect 201 "$s"
 	rule=$(jqb .id)
 	local x1 out=$BATS_TEST_TMPDIR/client
@@ -287,10 +281,10 @@ CFG
 	grep -q "walker's engine session on app $id goes to node node2" "$D1/stderr.log"
 	# a virtual proxy that names node1 as its only engine node sends nobody to node2, and
 	# the rule allows nobody else: no engine may take the session
-	s=$(node_api "$D1" "$P1" GET /qrs/virtualproxyconfig/full); expect 200 "$s"
+	s=$(on 1 GET /qrs/virtualproxyconfig/full); expect 200 "$s"
 	vp=$(jqb '.[] | select(.prefix == "") | .id')
 	md=$(jqb '.[] | select(.prefix == "") | .modifiedDate')
-	s=$(SITE=$D1 BASE=https://localhost:$P1 json PUT "/qrs/virtualproxyconfig/$vp" \
+	s=$(json_on 1 PUT "/qrs/virtualproxyconfig/$vp" \
 		"{\"modifiedDate\":\"$md\",\"loadBalancingServerNodes\":[{\"id\":\"$(sed -n 's/^id = //p' "$D1/node.conf")\"}]}")
 	expect 200 "$s"
 	md=$(jqb .modifiedDate)
@@ -299,7 +293,7 @@ CFG
 		-b "X-Qlik-Session=$sid" -H "Origin: https://localhost:$x1" "https://localhost:$x1/app/$id")
 	for _ in $(seq 1 30); do st=$(curl "${ws[@]}") || true; [ "$st" = 503 ] && break; sleep 0.2; done
 	[ "$st" = 503 ]
-	s=$(SITE=$D1 BASE=https://localhost:$P1 json PUT "/qrs/virtualproxyconfig/$vp" \
+	s=$(json_on 1 PUT "/qrs/virtualproxyconfig/$vp" \
 		"{\"modifiedDate\":\"$md\",\"loadBalancingServerNodes\":[]}")
 	expect 200 "$s"
 	for _ in $(seq 1 30); do st=$(curl "${ws[@]}") || true; [ "$st" = 101 ] && break; sleep 0.2; done
@@ -318,7 +312,7 @@ CFG
 	key=$(pg_sql fathom "SELECT state_key FROM engine_session_state WHERE app_id = '$id'")
 	[ "$(pg_sql fathom "SELECT count(*) FROM proxy_session WHERE id_hash = '$key'")" = 0 ]
 	# node1 may serve it too from now on; node2 dies under the live session
-	s=$(node_api "$D1" "$P1" DELETE "/qrs/systemrule/$rule"); expect 204 "$s"
+	s=$(on 1 DELETE "/qrs/systemrule/$rule"); expect 204 "$s"
 	kill9_node "$D2"
 	local rc=0
 	wait "$client" || rc=$?
@@ -379,8 +373,8 @@ CFG
 		--key "$D1/certs/client_key.pem" "https://localhost:$e1/app/$id3")
 	[ "$s" != 403 ]
 	# the others' certificates still work; the apps and their files are all there
-	s=$(node_api "$D1" "$P1" GET /qrs/about); expect 200 "$s"
-	s=$(node_api "$D2" "$P2" GET /qrs/servernodeconfiguration/full); expect 200 "$s"
+	s=$(on 1 GET /qrs/about); expect 200 "$s"
+	s=$(on 2 GET /qrs/servernodeconfiguration/full); expect 200 "$s"
 	[ "$(jqb '[.[].name] | sort | join(",")')" = "node1,node2" ]
 	[ "$(pg_sql fathom "SELECT count(*) FROM app")" = "$apps" ]
 	[ "$(ls "$SH/Apps" | wc -l)" = "$files" ]
