@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -203,6 +204,12 @@ int64_t time_now_ms(void);
 /* Milliseconds of a clock that never steps (CLOCK_MONOTONIC): for deadlines, time-outs,
  * intervals and durations. Only differences mean anything. */
 int64_t time_mono_ms(void);
+/* A condition whose timed waits count on CLOCK_MONOTONIC: a step of the wall clock (an hour
+ * back, as the fault suite makes) neither stretches nor cuts them. */
+void time_cond_init(pthread_cond_t *cv);
+/* Waits on `cv` (made by time_cond_init, `mu` held) for at most ms; ETIMEDOUT when the time
+ * ran out, else 0 (woken, or spuriously). */
+int time_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ms);
 /* Sleeps for ms milliseconds (resuming after signals). */
 void sleep_ms(int64_t ms);
 /* `ms` spread by up to `pct` percent either way, at random: periodic work of many nodes

@@ -31,11 +31,7 @@ struct http_pool *http_pool_new(int max_threads)
 	if (!p)
 		return NULL;
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->work, &ca);
-	pthread_condattr_destroy(&ca);
+	time_cond_init(&p->work);
 	pthread_cond_init(&p->done, NULL);
 	p->max = max_threads > 0 ? max_threads : 256;
 	return p;
@@ -60,13 +56,11 @@ static void *worker_main(void *arg)
 		}
 		if (p->stopping)
 			break;
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += IDLE_EXIT_MS / 1000;
+		int64_t until = time_mono_ms() + IDLE_EXIT_MS;
 		p->idle++;
 		int rc = 0;
 		while (!p->head && !p->stopping && rc != ETIMEDOUT)
-			rc = pthread_cond_timedwait(&p->work, &p->mu, &ts);
+			rc = time_cond_wait_ms(&p->work, &p->mu, until - time_mono_ms());
 		p->idle--;
 		if (!p->head && rc == ETIMEDOUT)
 			break;

@@ -211,15 +211,7 @@ static void *poll_main(void *arg)
 	struct ops_engine *en = arg;
 	pthread_mutex_lock(&en->mu);
 	while (!en->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += en->poll_ms / 1000;
-		ts.tv_nsec += (en->poll_ms % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&en->cv, &en->mu, &ts);
+		(void)time_cond_wait_ms(&en->cv, &en->mu, en->poll_ms);
 		if (en->stop)
 			break;
 		pthread_mutex_unlock(&en->mu);
@@ -241,7 +233,7 @@ int ops_engine_start(const struct ops_engine_config *cfg, struct ops_engine **ou
 	en->repo = cfg->repo;
 	en->poll_ms = cfg->poll_ms > 0 ? cfg->poll_ms : 2000;
 	pthread_mutex_init(&en->mu, NULL);
-	pthread_cond_init(&en->cv, NULL);
+	time_cond_init(&en->cv); /* a wall clock stepped back would stop the polls */
 	struct qix_config qc = {.env = {.ctx = en,
 					.locate = locate,
 					.save = save,

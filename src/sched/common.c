@@ -8,26 +8,12 @@
 #include <string.h>
 #include <time.h>
 
-/* Waits on `cv` (a CLOCK_MONOTONIC condition, `mu` held) for at most ms. */
-void sched_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_cond_timedwait(cv, mu, &ts);
-}
-
 /* Waits up to ms or until stopped; true when stopping. */
 bool sched_wait_ms(struct sched *s, int64_t ms)
 {
 	pthread_mutex_lock(&s->mu);
 	if (!s->stop)
-		sched_cond_wait_ms(&s->cv, &s->mu, ms);
+		(void)time_cond_wait_ms(&s->cv, &s->mu, ms);
 	bool stop = s->stop;
 	pthread_mutex_unlock(&s->mu);
 	return stop;

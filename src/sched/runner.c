@@ -318,7 +318,7 @@ static bool wait_work(struct sched *s, uint64_t gen, bool failing)
 			s->next_look = now + look;
 			break;
 		}
-		sched_cond_wait_ms(&s->work_cv, &s->mu, s->next_look - now);
+		(void)time_cond_wait_ms(&s->work_cv, &s->mu, s->next_look - now);
 	}
 	bool stop = s->stop;
 	pthread_mutex_unlock(&s->mu);

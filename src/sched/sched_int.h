@@ -81,7 +81,6 @@ struct runner_arg {
 	int idx;
 };
 
-void sched_cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ms);
 bool sched_wait_ms(struct sched *s, int64_t ms);
 bool sched_stopping(struct sched *s);
 int sched_rowset_cb(void *ctx, int n, const struct db_value *v);

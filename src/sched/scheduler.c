@@ -638,7 +638,7 @@ static bool master_wait(struct sched *s, int64_t until)
 {
 	pthread_mutex_lock(&s->mu);
 	while (!s->stop && !s->master_due && !s->lease_due && time_mono_ms() < until)
-		sched_cond_wait_ms(&s->master_cv, &s->mu, until - time_mono_ms());
+		(void)time_cond_wait_ms(&s->master_cv, &s->mu, until - time_mono_ms());
 	bool stop = s->stop;
 	pthread_mutex_unlock(&s->mu);
 	return stop;
@@ -729,13 +729,9 @@ int sched_start(const struct sched_config *cfg, struct sched **out, struct err *
 	s->cfg.node_id = s->node_id;
 	s->cfg.node_name = s->node_name;
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->cv, &ca);
-	pthread_cond_init(&s->work_cv, &ca);
-	pthread_cond_init(&s->master_cv, &ca);
-	pthread_condattr_destroy(&ca);
+	time_cond_init(&s->cv);
+	time_cond_init(&s->work_cv);
+	time_cond_init(&s->master_cv);
 	s->next_look = time_mono_ms() + time_jitter_ms(LOOK_MS, 20);
 	db_changes_subscribe(sched_on_change, s);
 	s->lease.ttl_ms = 15000;

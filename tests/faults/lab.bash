@@ -497,6 +497,8 @@ qix_check() {
 	ok=$(grep -c '^ok ' "$LAB/qix.$t") || true
 	failed=$(grep -c '^fail ' "$LAB/qix.$t") || true
 	echo "$ok $failed"
+	# shown when the test fails: a test may count any failure against the fault
+	[ "$failed" = 0 ] || { echo "$t's failed sessions:" && grep '^fail ' "$LAB/qix.$t" | head; } >&2
 	if grep '^fail ' "$LAB/qix.$t" | grep -vqE '^fail [0-9]+ (503|timeout|Socket closed|.*ECONNRESET|.*ECONNREFUSED|.*socket hang up)'; then
 		echo "sessions that failed for another reason:" >&2
 		grep '^fail ' "$LAB/qix.$t" | grep -vE '^fail [0-9]+ (503|timeout|Socket closed|.*ECONNRESET|.*ECONNREFUSED|.*socket hang up)' | head >&2
