@@ -8,7 +8,9 @@
 // Screenshots of each step go to $FATHOM_TEST_OUT/qmc (default: a temporary folder).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -549,6 +551,131 @@ test('the administrator reads the objects an app holds', async () => {
   // an app that is not there
   const denied = await site.api('GET', '/qrs/app/00000000-0000-0000-0000-000000000001/objects');
   assert.equal(denied.status, 404);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+/** GET `p` through the proxy with `headers`: its status and body. */
+function proxyGet(p, headers) {
+  return new Promise((resolve, reject) => {
+    https.get({ host: 'localhost', port: site.proxyPort, path: p, headers, ca: site.tls.ca }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    }).on('error', reject);
+  });
+}
+
+/** An HS256 JSON web token of `claims` signed with `secret`. */
+function hs256(secret, claims) {
+  const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const signed = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`;
+  return `${signed}.${crypto.createHmac('sha256', secret).update(signed).digest('base64url')}`;
+}
+
+test('the administrator edits a connection, a virtual proxy\'s sign-in, and an app\'s tags and properties', async () => {
+  const q = (type, name) => `/qrs/${type}/full?filter=${encodeURIComponent(`name eq '${name}'`)}`;
+  const before = path.join(site.top, 'edit-before');
+  const later = path.join(site.top, 'edit-after');
+  fs.mkdirSync(before);
+  fs.mkdirSync(later);
+  const conn = (await site.api('POST', '/qrs/dataconnection', { name: 'Edit me', connectionstring: before, type: 'folder' })).json;
+  const vp = (await site.api('POST', '/qrs/virtualproxyconfig', { description: 'Edit proxy', prefix: 'edited', sessionCookieHeaderName: 'X-Qlik-Session-edited' })).json;
+  const tags = [];
+  for (const name of ['blue', 'green']) tags.push((await site.api('POST', '/qrs/tag', { name })).json);
+  const tier = (await site.api('POST', '/qrs/custompropertydefinition', { name: 'Tier', valueType: 'Text', choiceValues: ['Gold', 'Silver'], objectTypes: ['App'] })).json;
+  await site.api('POST', '/qrs/custompropertydefinition', { name: 'Region', valueType: 'Text', choiceValues: ['North'], objectTypes: ['Stream'] });
+  const app = /\(([0-9a-f-]{36})\)/.exec(cli('app', 'create', 'Tagged', '--dir', site.dir))[1];
+  const node = (await site.api('GET', '/qrs/servernodeconfiguration')).json[0];
+
+  const { ctx, page, errors } = await signedIn('admin', site.adminPassword);
+  // a data connection renamed and pointed at another folder
+  await section(page, 'Data connections');
+  await page.click(`tr[data-id="${conn.id}"] button:text-is("Edit")`);
+  const connForm = 'form[aria-label="Edit Edit me"]';
+  assert.equal(await page.inputValue(`${connForm} input[name=connectionstring]`), before);
+  await page.fill(`${connForm} input[name=name]`, 'Edited data');
+  await page.fill(`${connForm} input[name=connectionstring]`, later);
+  await accessible(page, 'editing a data connection');
+  await page.click(`${connForm} button[type=submit]`);
+  await said(page, 'Edit me is saved.');
+  await page.waitForSelector(`tr[data-id="${conn.id}"] td:text-is("Edited data")`);
+  const c2 = (await site.api('GET', `/qrs/dataconnection/${conn.id}`)).json;
+  assert.deepEqual([c2.name, c2.connectionstring], ['Edited data', later]);
+
+  // a virtual proxy's sign-in turned to JWT: only that method's settings are offered, and
+  // the proxy takes a token signed with the secret given here
+  const secret = 'a shared secret the console typed';
+  const token = hs256(secret, { sub: 'zed', exp: Math.floor(Date.now() / 1000) + 300 });
+  assert.notEqual((await proxyGet('/edited/qps/user', { Authorization: `Bearer ${token}` })).status, 200);
+  await section(page, 'Virtual proxies');
+  await page.click(`tr[data-id="${vp.id}"] button:text-is("Edit")`);
+  const vpForm = 'form[aria-label="Edit Edit proxy"]';
+  assert.equal(await page.inputValue(`${vpForm} select[name=authenticationMethod]`), '0'); // Ticket: a new one's default
+  assert.equal(await page.isVisible(`${vpForm} textarea[name=jwtPublicKeyCertificate]`), false);
+  await page.selectOption(`${vpForm} select[name=authenticationMethod]`, '4');
+  await page.waitForSelector(`${vpForm} textarea[name=jwtPublicKeyCertificate]`, { state: 'visible' });
+  assert.equal(await page.isVisible(`${vpForm} input[name=oidcClientId]`), false);
+  await page.fill(`${vpForm} textarea[name=jwtPublicKeyCertificate]`, secret);
+  await page.fill(`${vpForm} input[name=jwtAttributeUserDirectory]`, '[PARTNERS]');
+  await page.fill(`${vpForm} input[name=sessionInactivityTimeout]`, '45');
+  await page.check(`${vpForm} fieldset[name=loadBalancingServerNodes] label:has-text("${node.name}") input`);
+  await accessible(page, 'editing a virtual proxy');
+  await shot(page, 'virtual-proxy-edit');
+  await page.click(`${vpForm} button[type=submit]`);
+  await said(page, 'Edit proxy is saved.');
+  const v2 = (await site.api('GET', `/qrs/virtualproxyconfig/${vp.id}`)).json;
+  assert.equal(v2.jwtPublicKeyCertificate, secret);
+  assert.equal(v2.jwtAttributeUserDirectory, '[PARTNERS]');
+  assert.equal(v2.sessionInactivityTimeout, 45);
+  assert.deepEqual(v2.loadBalancingServerNodes.map((n) => n.id), [node.id]);
+  assert.ok([4, 'JWT'].includes(v2.authenticationMethod), JSON.stringify(v2.authenticationMethod));
+  await page.waitForSelector(`tr[data-id="${vp.id}"] td:text-is("JWT")`);
+  let signed;
+  for (let i = 0; i < 40; i++) { /* every proxy reads the change within two seconds */
+    signed = await proxyGet('/edited/qps/user', { Authorization: `Bearer ${token}` });
+    if (signed.status === 200) break;
+    await sleep(250);
+  }
+  assert.equal(signed.status, 200, signed.body);
+  assert.match(signed.body, /zed/);
+
+  // an app's tags and custom properties: only the properties that go on apps are offered
+  await section(page, 'Apps');
+  await page.click(`tr[data-id="${app}"] button:text-is("Tags")`);
+  const appForm = 'form[aria-label="Edit Tagged"]';
+  await page.waitForSelector(appForm);
+  const offered = await page.$$eval(`${appForm} fieldset label`, (ls) => ls.map((l) => l.textContent));
+  const allTags = (await site.api('GET', '/qrs/tag?orderby=name')).json.map((t) => t.name);
+  assert.ok(allTags.includes('blue') && allTags.includes('green'));
+  assert.deepEqual(offered, [...allTags, 'Tier: Gold', 'Tier: Silver']); // no Region: it goes on streams
+  await page.check(`${appForm} fieldset[name=tags] label:text-is("green") input`);
+  await page.check(`${appForm} fieldset[name=customProperties] label:text-is("Tier: Gold") input`);
+  await accessible(page, 'editing an app\'s tags');
+  await page.click(`${appForm} button[type=submit]`);
+  await said(page, 'Tagged is saved.');
+  let a2 = (await site.api('GET', `/qrs/app/${app}`)).json;
+  assert.deepEqual(a2.tags.map((t) => t.id), [tags[1].id]);
+  assert.deepEqual(a2.customProperties.map((c) => [c.definition.id, c.value]), [[tier.id, 'Gold']]);
+  // the form shows what is stored; unticking takes a tag off and leaves the rest
+  await page.click(`tr[data-id="${app}"] button:text-is("Tags")`);
+  await page.waitForSelector(appForm);
+  assert.equal(await page.isChecked(`${appForm} fieldset[name=tags] label:text-is("green") input`), true);
+  assert.equal(await page.isChecked(`${appForm} fieldset[name=tags] label:text-is("blue") input`), false);
+  await page.uncheck(`${appForm} fieldset[name=tags] label:text-is("green") input`);
+  await page.click(`${appForm} button[type=submit]`);
+  await said(page, 'Tagged is saved.');
+  a2 = (await site.api('GET', `/qrs/app/${app}`)).json;
+  assert.deepEqual([a2.tags, a2.customProperties.map((c) => c.value)], [[], ['Gold']]);
+
+  // a change made meanwhile by someone else is not overwritten: the repository's refusal
+  await page.click(`tr[data-id="${app}"] button:text-is("Tags")`);
+  await page.waitForSelector(appForm);
+  await site.api('PUT', `/qrs/app/${app}`, { ...a2, name: 'Tagged' });
+  await page.check(`${appForm} fieldset[name=tags] label:text-is("blue") input`);
+  await page.click(`${appForm} button[type=submit]`);
+  await page.waitForSelector('.notice.bad');
+  assert.deepEqual((await site.api('GET', `/qrs/app/${app}`)).json.tags, []);
   assert.deepEqual(errors, []);
   await ctx.close();
 });

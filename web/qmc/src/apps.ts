@@ -1,10 +1,11 @@
 // Apps: the list (searched, sorted and paged on the server), upload with a progress bar,
 // reload, publish to a stream or move it to another, copy, replace with another app's
-// content, export (a download), delete, its objects (sheets, charts, bookmarks, master
-// items, variables), and a link that opens the app in the hub.
+// content, export (a download), delete, its tags and custom properties, its objects (sheets,
+// charts, bookmarks, master items, variables), and a link that opens the app in the hub.
 import { h } from '../../common/dom';
 import { prefix } from '../../common/http';
 import { appNamed, del, get, post, put, upload } from './api';
+import { editEntity, PROP_SEP, type Choice } from './editor';
 import { List, type Row } from './list';
 import { action, bytes, field, heading, notice } from './ui';
 
@@ -122,9 +123,30 @@ async function showObjects(box: HTMLElement, id: string, name: string): Promise<
   return `${name} holds ${objects.length} object${objects.length === 1 ? '' : 's'}.`;
 }
 
+interface PropertyDefinition {
+  id: string;
+  name: string;
+  choiceValues: string[] | null;
+  objectTypes: string[] | null;
+}
+
+/** Every tag, as choices. */
+async function tagChoices(): Promise<Choice[]> {
+  return (await get<{ id: string; name: string }[]>('/tag?orderby=name')).map((t) => [t.id, t.name]);
+}
+
+/** Every value of every custom property that goes on apps, as choices. */
+async function appPropertyChoices(): Promise<Choice[]> {
+  const defs = await get<PropertyDefinition[]>('/custompropertydefinition/full?orderby=name');
+  return defs
+    .filter((d) => (d.objectTypes ?? []).includes('App'))
+    .flatMap((d) => (d.choiceValues ?? []).map((v): Choice => [`${d.id}${PROP_SEP}${v}`, `${d.name}: ${v}`]));
+}
+
 export async function appsPage(main: HTMLElement): Promise<void> {
   const say = notice();
   const objectsBox = h('section', { class: 'objects', hidden: true, 'aria-live': 'polite' });
+  const editBox = h('section', { class: 'editing', hidden: true });
   let streams: Stream[] = [];
   try {
     streams = await get<Stream[]>('/stream?orderby=name');
@@ -157,6 +179,21 @@ export async function appsPage(main: HTMLElement): Promise<void> {
         );
       if (streams.length && (r.published ? may.has('update') : may.has('publish'))) out.push(publisher(r, streams, list, say));
       out.push(action('Objects', async () => showObjects(objectsBox, r.id, String(r.name)), say));
+      if (may.has('update'))
+        out.push(
+          action('Tags', () =>
+            editEntity(editBox, {
+              type: 'app',
+              id: r.id,
+              name: String(r.name),
+              say,
+              saved: () => list.load(),
+              fields: [
+                { key: 'tags', label: 'Tags', kind: 'refs', choices: tagChoices },
+                { key: 'customProperties', label: 'Custom properties', kind: 'props', choices: appPropertyChoices },
+              ],
+            }), say),
+        );
       out.push(
         action('Copy', async () => {
           const name = prompt(`A name for the copy of ${String(r.name)}`, `${String(r.name)} (copy)`);
@@ -200,6 +237,6 @@ export async function appsPage(main: HTMLElement): Promise<void> {
       return out;
     },
   });
-  main.replaceChildren(heading('Apps'), uploadForm(list, say), say, objectsBox, list.el);
+  main.replaceChildren(heading('Apps'), uploadForm(list, say), say, editBox, objectsBox, list.el);
   await list.load();
 }

@@ -1,7 +1,8 @@
-// A section that is a list with a form that adds to it and a Delete per row: streams,
-// data connections, tags, custom properties, virtual proxies.
+// A section that is a list with a form that adds to it, and an Edit and a Delete per row:
+// streams, data connections, tags, custom properties, virtual proxies.
 import { h } from '../../common/dom';
-import { del, post } from './api';
+import { del, get, post } from './api';
+import { editEntity, type Choice, type EditField } from './editor';
 import { List, type Column, type Row } from './list';
 import { action, field, heading, notice } from './ui';
 
@@ -24,10 +25,13 @@ export interface SimpleSection {
   body: (v: Record<string, string>) => unknown;
   /** what deleting one does beyond the row, said before it is confirmed */
   deleteNote?: string;
+  /** what Edit shows and saves of a row's entity */
+  edit: EditField[];
 }
 
 export async function simplePage(main: HTMLElement, s: SimpleSection): Promise<void> {
   const say = notice();
+  const editBox = h('section', { class: 'editing', hidden: true });
   const list: List = new List({
     type: s.type,
     label: s.title,
@@ -35,17 +39,17 @@ export async function simplePage(main: HTMLElement, s: SimpleSection): Promise<v
     sortColumn: 'c0',
     columns: s.columns,
     extra: { name: s.nameOf },
-    actions: (r: Row) =>
-      r.may.includes('delete')
-        ? [
-            action('Delete', async () => {
-              if (!confirm(`Delete ${String(r.name)}?${s.deleteNote ? ` ${s.deleteNote}` : ''}`)) return;
-              await del(`/${s.type}/${r.id}`);
-              await list.load();
-              return `${String(r.name)} is deleted.`;
-            }, say, { class: 'danger' }),
-          ]
-        : [],
+    actions: (r: Row) => [
+      r.may.includes('update') &&
+        action('Edit', () => editEntity(editBox, { type: s.type, id: r.id, name: String(r.name), fields: s.edit, say, saved: () => list.load() }), say),
+      r.may.includes('delete') &&
+        action('Delete', async () => {
+          if (!confirm(`Delete ${String(r.name)}?${s.deleteNote ? ` ${s.deleteNote}` : ''}`)) return;
+          await del(`/${s.type}/${r.id}`);
+          await list.load();
+          return `${String(r.name)} is deleted.`;
+        }, say, { class: 'danger' }),
+    ].filter((b): b is HTMLButtonElement => !!b),
   });
   const inputs = s.fields.map((f) => {
     const el = f.input ? f.input() : h('input', { required: true, maxlength: '1024', autocomplete: 'off' });
@@ -72,9 +76,20 @@ export async function simplePage(main: HTMLElement, s: SimpleSection): Promise<v
       say.fail(err);
     }
   });
-  main.replaceChildren(heading(s.title), form, say, list.el);
+  main.replaceChildren(heading(s.title), form, say, editBox, list.el);
   await list.load();
 }
+
+/** QRS's authenticationMethod numbers, and what the console calls them. */
+const METHODS: Choice[] = [
+  ['6', 'Form (the sign-in page)'],
+  ['0', 'Ticket'],
+  ['1', 'Header, static directory'],
+  ['2', 'Header, dynamic directory'],
+  ['3', 'SAML'],
+  ['4', 'JWT'],
+  ['5', 'OpenID Connect'],
+];
 
 const select = (options: string[]) => (): HTMLSelectElement => h('select', {}, ...options.map((o) => h('option', { value: o }, o)));
 
@@ -91,6 +106,7 @@ export const streamsSection: SimpleSection = {
   fields: [{ name: 'name', label: 'New stream' }],
   body: (v) => ({ name: v.name }),
   deleteNote: 'Its apps stay, unpublished.',
+  edit: [{ key: 'name', label: 'Name', required: true }],
 };
 
 export const connectionsSection: SimpleSection = {
@@ -110,6 +126,10 @@ export const connectionsSection: SimpleSection = {
   ],
   body: (v) => ({ name: v.name, connectionstring: v.connectionstring, type: 'folder' }),
   deleteNote: 'Scripts that read lib:// from it will fail.',
+  edit: [
+    { key: 'name', label: 'Name (scripts read lib://<name>/)', required: true },
+    { key: 'connectionstring', label: 'Folder (on every node)', required: true },
+  ],
 };
 
 export const tagsSection: SimpleSection = {
@@ -124,6 +144,7 @@ export const tagsSection: SimpleSection = {
   fields: [{ name: 'name', label: 'New tag' }],
   body: (v) => ({ name: v.name }),
   deleteNote: 'It goes from everything that carries it.',
+  edit: [{ key: 'name', label: 'Name', required: true }],
 };
 
 export const propertiesSection: SimpleSection = {
@@ -148,6 +169,12 @@ export const propertiesSection: SimpleSection = {
     objectTypes: [v.objectTypes],
   }),
   deleteNote: 'Its values go from everything that carries them.',
+  edit: [
+    { key: 'name', label: 'Name', required: true },
+    { key: 'description', label: 'Description' },
+    { key: 'choiceValues', label: 'Values (one a line)', kind: 'lines' },
+    { key: 'objectTypes', label: 'On (one kind a line)', kind: 'lines' },
+  ],
 };
 
 export const vproxiesSection: SimpleSection = {
@@ -158,7 +185,7 @@ export const vproxiesSection: SimpleSection = {
   columns: [
     { title: 'Description', path: 'description' },
     { title: 'Prefix', path: 'prefix', cell: (r) => (r.value ? `/${String(r.value)}/` : '/ (the default)') },
-    { title: 'Sign-in', path: 'authenticationMethod', cell: (r) => ['Ticket', 'Header, static directory', 'Header, dynamic directory', 'SAML', 'JWT', 'OpenID Connect', 'Form'][Number(r.value)] ?? String(r.value) },
+    { title: 'Sign-in', path: 'authenticationMethod', cell: (r) => METHODS.find(([v]) => v === String(r.value))?.[1] ?? String(r.value) },
     { title: 'Session cookie', path: 'sessionCookieHeaderName' },
   ],
   fields: [
@@ -167,4 +194,43 @@ export const vproxiesSection: SimpleSection = {
   ],
   body: (v) => ({ description: v.description, prefix: v.prefix, sessionCookieHeaderName: `X-Qlik-Session-${v.prefix}` }),
   deleteNote: 'People signed in through it lose their sessions.',
+  edit: vproxyFields(),
 };
+
+/** A virtual proxy's settings (docs/admin.md, "Virtual proxies"): those of its sign-in
+ * method are shown for the method chosen. */
+function vproxyFields(): EditField[] {
+  const method = (...m: number[]) => (v: Record<string, string>) => m.includes(Number(v.authenticationMethod));
+  const nodes = async (): Promise<Choice[]> =>
+    (await get<{ id: string; name: string }[]>('/servernodeconfiguration?orderby=name')).map((n) => [n.id, n.name]);
+  return [
+    { key: 'description', label: 'Description', required: true },
+    { key: 'prefix', label: 'Prefix (empty: the default)' },
+    { key: 'authenticationMethod', label: 'Sign-in', kind: 'enum', choices: METHODS.filter(([v]) => v !== '3') },
+    { key: 'sessionCookieHeaderName', label: 'Session cookie', required: true },
+    { key: 'sessionInactivityTimeout', label: 'Minutes of inactivity before a session ends', kind: 'number' },
+    { key: 'authenticationModuleRedirectUri', label: 'Sign-in portal (tickets)', when: method(0) },
+    { key: 'headerAuthenticationHeaderName', label: 'Header naming the user', when: method(1, 2) },
+    { key: 'headerAuthenticationStaticUserDirectory', label: 'User directory', when: method(1) },
+    { key: 'headerAuthenticationDynamicUserDirectory', label: 'User directory pattern', when: method(2) },
+    { key: 'headerAuthenticationTrustedAddresses', label: 'Addresses the header is taken from (one a line)', kind: 'lines', when: method(1, 2) },
+    { key: 'jwtPublicKeyCertificate', label: 'Key or certificate (PEM) or shared secret', kind: 'area', when: method(4) },
+    { key: 'jwtAttributeUserId', label: 'Claim of the user id', when: method(4) },
+    { key: 'jwtAttributeUserDirectory', label: 'Claim of the directory, or [DIRECTORY]', when: method(4) },
+    { key: 'jwtAudience', label: 'Audience', when: method(4) },
+    { key: 'jwtIssuer', label: 'Issuer', when: method(4) },
+    { key: 'oidcConfigurationEndpointUri', label: 'Discovery document (https://…/.well-known/openid-configuration)', when: method(5) },
+    { key: 'oidcClientId', label: 'Client id', when: method(5) },
+    { key: 'oidcClientSecret', label: 'Client secret', kind: 'secret', when: method(5) },
+    { key: 'oidcRealm', label: 'User directory', when: method(5) },
+    { key: 'oidcScope', label: 'Scopes', when: method(5) },
+    { key: 'oidcAttributeSub', label: 'Claim of the user id', when: method(5) },
+    { key: 'oidcAttributeName', label: 'Claim of the name', when: method(5) },
+    { key: 'oidcAttributeGroups', label: 'Claim of the groups', when: method(5) },
+    { key: 'oidcAttributeEmail', label: 'Claim of the e-mail address', when: method(5) },
+    { key: 'oidcCaCertificate', label: 'CA certificates (PEM; empty: the system\'s)', kind: 'area', when: method(5) },
+    { key: 'websocketCrossOriginWhiteList', label: 'Other origins whose pages may open engine sessions (one a line)', kind: 'lines' },
+    { key: 'additionalResponseHeaders', label: 'Headers added to every answer (Name: value, one a line)', kind: 'area' },
+    { key: 'loadBalancingServerNodes', label: 'Engines its sessions go to (none ticked: any)', kind: 'refs', choices: nodes },
+  ];
+}
