@@ -698,6 +698,7 @@ test('a person without admin roles sees what the rules allow and reads the refus
   await page.waitForSelector('.count:text-is("1–1 of 1")');
   assert.deepEqual(await rowNames(page, 'Streams'), ['Console stream']);
   assert.equal(await page.$('table[aria-label="Streams"] button.danger'), null);
+  assert.equal(await page.$('table[aria-label="Streams"] button:text-is("Edit")'), null); // read, not update
   await page.fill('form[aria-label="Create a stream"] input[name=name]', 'Not mine');
   await page.click('form[aria-label="Create a stream"] button[type=submit]');
   await page.waitForSelector('.notice.bad[role=alert]');
