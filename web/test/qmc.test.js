@@ -668,6 +668,34 @@ test('the administrator edits a connection, a virtual proxy\'s sign-in, and an a
   a2 = (await site.api('GET', `/qrs/app/${app}`)).json;
   assert.deepEqual([a2.tags, a2.customProperties.map((c) => c.value)], [[], ['Gold']]);
 
+  // the same on a stream (with the properties that go on streams) and on a person
+  const stream = (await site.api('POST', '/qrs/stream', { name: 'Labelled' })).json;
+  const region = (await site.api('GET', q('custompropertydefinition', 'Region'))).json[0];
+  await section(page, 'Streams');
+  await page.fill('input[aria-label="Search Streams"]', 'Labelled');
+  await page.click(`tr[data-id="${stream.id}"] button:text-is("Edit")`);
+  const streamForm = 'form[aria-label="Edit Labelled"]';
+  await page.waitForSelector(streamForm);
+  assert.deepEqual(await page.$$eval(`${streamForm} fieldset[name=customProperties] label`, (ls) => ls.map((l) => l.textContent)), ['Region: North']);
+  await page.check(`${streamForm} fieldset[name=tags] label:text-is("blue") input`);
+  await page.check(`${streamForm} fieldset[name=customProperties] label:text-is("Region: North") input`);
+  await page.click(`${streamForm} button[type=submit]`);
+  await said(page, 'Labelled is saved.');
+  const s2 = (await site.api('GET', `/qrs/stream/${stream.id}`)).json;
+  assert.deepEqual([s2.name, s2.tags.map((t) => t.id), s2.customProperties.map((c) => [c.definition.id, c.value])],
+    ['Labelled', [tags[0].id], [[region.id, 'North']]]);
+  const reader = (await site.api('GET', `/qrs/user/full?filter=${encodeURIComponent("userId eq 'reader'")}`)).json[0];
+  await section(page, 'Users');
+  await page.click(`tr[data-id="${reader.id}"] button:text-is("Tags")`);
+  const userForm = 'form[aria-label^="Edit INTERNAL"][aria-label$="reader"]';
+  await page.waitForSelector(userForm);
+  await page.check(`${userForm} fieldset[name=tags] label:text-is("green") input`);
+  await page.click(`${userForm} button[type=submit]`);
+  await said(page, 'INTERNAL\\reader is saved.');
+  const u2 = (await site.api('GET', `/qrs/user/${reader.id}`)).json;
+  assert.deepEqual([u2.tags.map((t) => t.id), u2.roles, u2.blacklisted], [[tags[1].id], reader.roles, reader.blacklisted]);
+  await section(page, 'Apps');
+
   // a change made meanwhile by someone else is not overwritten: the repository's refusal
   await page.click(`tr[data-id="${app}"] button:text-is("Tags")`);
   await page.waitForSelector(appForm);

@@ -5,7 +5,7 @@
 import { h } from '../../common/dom';
 import { prefix } from '../../common/http';
 import { appNamed, del, get, post, put, upload } from './api';
-import { editEntity, PROP_SEP, type Choice } from './editor';
+import { editEntity, labelFields } from './editor';
 import { List, type Row } from './list';
 import { action, bytes, field, heading, notice } from './ui';
 
@@ -123,26 +123,6 @@ async function showObjects(box: HTMLElement, id: string, name: string): Promise<
   return `${name} holds ${objects.length} object${objects.length === 1 ? '' : 's'}.`;
 }
 
-interface PropertyDefinition {
-  id: string;
-  name: string;
-  choiceValues: string[] | null;
-  objectTypes: string[] | null;
-}
-
-/** Every tag, as choices. */
-async function tagChoices(): Promise<Choice[]> {
-  return (await get<{ id: string; name: string }[]>('/tag?orderby=name')).map((t) => [t.id, t.name]);
-}
-
-/** Every value of every custom property that goes on apps, as choices. */
-async function appPropertyChoices(): Promise<Choice[]> {
-  const defs = await get<PropertyDefinition[]>('/custompropertydefinition/full?orderby=name');
-  return defs
-    .filter((d) => (d.objectTypes ?? []).includes('App'))
-    .flatMap((d) => (d.choiceValues ?? []).map((v): Choice => [`${d.id}${PROP_SEP}${v}`, `${d.name}: ${v}`]));
-}
-
 export async function appsPage(main: HTMLElement): Promise<void> {
   const say = notice();
   const objectsBox = h('section', { class: 'objects', hidden: true, 'aria-live': 'polite' });
@@ -188,10 +168,7 @@ export async function appsPage(main: HTMLElement): Promise<void> {
               name: String(r.name),
               say,
               saved: () => list.load(),
-              fields: [
-                { key: 'tags', label: 'Tags', kind: 'refs', choices: tagChoices },
-                { key: 'customProperties', label: 'Custom properties', kind: 'props', choices: appPropertyChoices },
-              ],
+              fields: labelFields('App'),
             }), say),
         );
       out.push(

@@ -32,6 +32,29 @@ export interface EditField {
 /** Between a custom property definition's id and a value in a `props` choice. */
 export const PROP_SEP = '\u001f';
 
+interface PropertyDefinition {
+  id: string;
+  name: string;
+  choiceValues: string[] | null;
+  objectTypes: string[] | null;
+}
+
+/** The fields that label an entity of QRS's `objectType` ("App", "Stream", "ReloadTask",
+ * "User", "DataConnection"): its tags (every tag offered) and the values of the custom
+ * properties that go on that kind. */
+export function labelFields(objectType: string): EditField[] {
+  const tags = async (): Promise<Choice[]> =>
+    (await get<{ id: string; name: string }[]>('/tag?orderby=name')).map((t) => [t.id, t.name]);
+  const props = async (): Promise<Choice[]> =>
+    (await get<PropertyDefinition[]>('/custompropertydefinition/full?orderby=name'))
+      .filter((d) => (d.objectTypes ?? []).includes(objectType))
+      .flatMap((d) => (d.choiceValues ?? []).map((v): Choice => [`${d.id}${PROP_SEP}${v}`, `${d.name}: ${v}`]));
+  return [
+    { key: 'tags', label: 'Tags', kind: 'refs', choices: tags },
+    { key: 'customProperties', label: 'Custom properties', kind: 'props', choices: props },
+  ];
+}
+
 const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 
 type Input = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement | HTMLFieldSetElement;

@@ -2,7 +2,7 @@
 // streams, data connections, tags, custom properties, virtual proxies.
 import { h } from '../../common/dom';
 import { del, get, post } from './api';
-import { editEntity, type Choice, type EditField } from './editor';
+import { editEntity, labelFields, type Choice, type EditField } from './editor';
 import { List, type Column, type Row } from './list';
 import { action, field, heading, notice } from './ui';
 
@@ -106,7 +106,7 @@ export const streamsSection: SimpleSection = {
   fields: [{ name: 'name', label: 'New stream' }],
   body: (v) => ({ name: v.name }),
   deleteNote: 'Its apps stay, unpublished.',
-  edit: [{ key: 'name', label: 'Name', required: true }],
+  edit: [{ key: 'name', label: 'Name', required: true }, ...labelFields('Stream')],
 };
 
 export const connectionsSection: SimpleSection = {
@@ -129,6 +129,7 @@ export const connectionsSection: SimpleSection = {
   edit: [
     { key: 'name', label: 'Name (scripts read lib://<name>/)', required: true },
     { key: 'connectionstring', label: 'Folder (on every node)', required: true },
+    ...labelFields('DataConnection'),
   ],
 };
 

@@ -5,6 +5,7 @@
 // one followed as it grows.
 import { h } from '../../common/dom';
 import { appNamed, del, EXEC_STATUS, FINAL_STATUS, get, post, put, table, why } from './api';
+import { editEntity, labelFields } from './editor';
 import { List, text, type Row } from './list';
 import { action, field, heading, notice } from './ui';
 
@@ -246,6 +247,7 @@ async function follow(resultId: string, log: HTMLElement, state: HTMLElement): P
 export async function tasksPage(main: HTMLElement): Promise<void> {
   const say = notice();
   const detail = h('section', { class: 'detail', 'aria-live': 'polite' });
+  const editBox = h('section', { class: 'editing', hidden: true });
   const list: List = new List({
     type: 'reloadtask',
     label: 'Tasks',
@@ -297,6 +299,8 @@ export async function tasksPage(main: HTMLElement): Promise<void> {
             await list.load();
             return `${String(r.name)} reloads ${name} now.`;
           }, say),
+          action('Tags', () =>
+            editEntity(editBox, { type: 'reloadtask', id: r.id, name: String(r.name), say, saved: () => list.load(), fields: labelFields('ReloadTask') }), say),
         );
       }
       if (r.may.includes('delete'))
@@ -311,6 +315,6 @@ export async function tasksPage(main: HTMLElement): Promise<void> {
       return out;
     },
   });
-  main.replaceChildren(heading('Tasks'), await taskForm(list, say), say, list.el, detail);
+  main.replaceChildren(heading('Tasks'), await taskForm(list, say), say, editBox, list.el, detail);
   await list.load();
 }

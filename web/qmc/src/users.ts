@@ -3,6 +3,7 @@
 // other directories are shown as their directory gives them.
 import { h } from '../../common/dom';
 import { get, post, put } from './api';
+import { editEntity, labelFields } from './editor';
 import { List } from './list';
 import { action, field, heading, notice } from './ui';
 
@@ -10,6 +11,7 @@ const ROLES = ['RootAdmin', 'ContentAdmin', 'SecurityAdmin', 'DeploymentAdmin', 
 
 export async function usersPage(main: HTMLElement): Promise<void> {
   const say = notice();
+  const editBox = h('section', { class: 'editing', hidden: true });
   const list: List = new List({
     type: 'user',
     label: 'Users',
@@ -24,8 +26,12 @@ export async function usersPage(main: HTMLElement): Promise<void> {
     ],
     extra: { userId: 'userId', dir: 'userDirectory', roles: 'roles', blocked: 'blacklisted' },
     actions: (r) => {
+      if (!r.may.includes('update')) return [];
+      /* anyone's tags and custom properties are the site's to give */
+      const labels = action('Tags', () =>
+        editEntity(editBox, { type: 'user', id: r.id, name: `${String(r.dir)}\\${String(r.userId)}`, say, saved: () => list.load(), fields: labelFields('User') }), say);
       /* people of other directories come from their directory: shown, not changed here */
-      if (r.dir !== 'INTERNAL' || !r.may.includes('update')) return [];
+      if (r.dir !== 'INTERNAL') return [labels];
       const who = `INTERNAL\\${String(r.userId)}`;
       const change = async (edit: (u: Record<string, unknown>) => void): Promise<void> => {
         const u = await get<Record<string, unknown>>(`/user/${r.id}`);
@@ -56,6 +62,7 @@ export async function usersPage(main: HTMLElement): Promise<void> {
           });
           return r.blocked ? `${who} may sign in again.` : `${who} is blocked: signed out and kept out.`;
         }, say),
+        labels,
       ];
     },
   });
@@ -88,6 +95,6 @@ export async function usersPage(main: HTMLElement): Promise<void> {
       say.fail(err);
     }
   });
-  main.replaceChildren(heading('Users'), form, say, list.el);
+  main.replaceChildren(heading('Users'), form, say, editBox, list.el);
   await list.load();
 }
