@@ -381,8 +381,8 @@ static int time_triggers(struct sched *s, struct db_conn *c, int64_t now_ms, str
 	return rc;
 }
 
-/* Whether every rule of a task chain holds: each upstream task's latest result within
- * the time constraint is the one the rule wants. */
+/* Whether every rule of a task chain holds: each upstream task's latest result that ended
+ * at or after `since` is the one the rule wants. */
 static int chain_holds(struct db_conn *c, json_t *rules, const char *since, bool *out,
 		       struct err *e)
 {
@@ -461,15 +461,27 @@ static int chains(struct sched *s, struct db_conn *c, int64_t now_ms, struct err
 	X(CH_ID, "id")                                                                             \
 	X(CH_TASK, "reload_task_id")                                                               \
 	X(CH_CONSTRAINT, "time_constraint")                                                        \
-	X(CH_RULES, "composite_rules")
+	X(CH_RULES, "composite_rules")                                                             \
+	X(CH_CREATED, "created_date")                                                              \
+	X(CH_FIRED, "(SELECT max(fire_time) FROM trigger_fire f WHERE f.trigger_id = "             \
+		    "compositeevent.id)")
 		enum { CHAIN(COL_NAME) };
 		rc = sched_run(c, &ce, e,
 			       SELECT_LIST(CHAIN) " FROM compositeevent WHERE enabled = 1 AND "
 						  "composite_rules LIKE '%' || $1 || '%'",
 			       1, task);
 		for (int k = 0; rc == 0 && k < ce.n; k++) {
+			/* A result counts within the time constraint, and only once: not one that
+			 * ended before the chain was made, nor one the chain's last firing used
+			 * (each firing takes a new round of results) */
+			int64_t from = now_ms - constraint_ms(sched_cell(&ce, k, CH_CONSTRAINT)), t;
+			if (time_parse_iso(sched_cell_s(&ce, k, CH_CREATED), &t) == 0 && t > from)
+				from = t;
+			const char *last = sched_cell(&ce, k, CH_FIRED);
+			if (last && time_parse_iso(last, &t) == 0 && t + 1 > from)
+				from = t + 1;
 			char since[ISO_TIME_LEN + 1];
-			sched_iso(now_ms - constraint_ms(sched_cell(&ce, k, CH_CONSTRAINT)), since);
+			sched_iso(from, since);
 			json_t *rules = json_loads(sched_cell_s(&ce, k, CH_RULES), 0, NULL);
 			bool holds = false, fired = false;
 			rc = chain_holds(c, rules, since, &holds, e);

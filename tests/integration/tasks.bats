@@ -132,6 +132,45 @@ sales_script='T: LOAD Region, Amount FROM [lib://CustomData/sales.csv]\n  (txt, 
 	[ "$(sql "SELECT count(*) FROM trigger_fire WHERE trigger_id IN (SELECT id FROM compositeevent WHERE reload_task_id = '$b')")" = 1 ]
 }
 
+@test "a chain on two tasks runs once per round: both must end again before it runs again" {
+	a=$(new_task "Both A" "$(new_app BothA "$sales_script")")
+	b=$(new_task "Both B" "$(new_app BothB "$sales_script")")
+	c=$(new_task "Both C" "$(new_app BothC "$sales_script")" "" "\"compositeEvents\":[{\"name\":\"after A and B\",\"timeConstraint\":{\"days\":0,\"hours\":1,\"minutes\":0,\"seconds\":0},\"compositeRules\":[{\"ruleState\":1,\"reloadTask\":{\"id\":\"$a\"}},{\"ruleState\":1,\"reloadTask\":{\"id\":\"$b\"}}]}]")
+	s=$(api POST "/qrs/task/$a/start"); expect 204 "$s"
+	wait_results "$a" 7
+	sleep 2
+	[ "$(results "$c")" = "" ] # B has not run yet
+	s=$(api POST "/qrs/task/$b/start"); expect 204 "$s"
+	wait_results "$b" 7
+	wait_results "$c" 7
+	# A again: B's result was used by that run, so C waits for B
+	s=$(api POST "/qrs/task/$a/start"); expect 204 "$s"
+	wait_results "$a" "7 7"
+	sleep 2
+	[ "$(results "$c")" = 7 ]
+	s=$(api POST "/qrs/task/$b/start"); expect 204 "$s"
+	wait_results "$c" "7 7"
+	sleep 2
+	[ "$(results "$c")" = "7 7" ]
+	[ "$(sql "SELECT count(*) FROM trigger_fire WHERE trigger_id IN (SELECT id FROM compositeevent WHERE reload_task_id = '$c')")" = 2 ]
+}
+
+@test "a chain counts no end from before it was made" {
+	a=$(new_task "Earlier A" "$(new_app EarlierA "$sales_script")")
+	b=$(new_task "Earlier B" "$(new_app EarlierB "$sales_script")")
+	s=$(api POST "/qrs/task/$a/start"); expect 204 "$s"
+	wait_results "$a" 7
+	sleep 1
+	c=$(new_task "Earlier C" "$(new_app EarlierC "$sales_script")" "" "\"compositeEvents\":[{\"name\":\"after A and B\",\"compositeRules\":[{\"ruleState\":1,\"reloadTask\":{\"id\":\"$a\"}},{\"ruleState\":1,\"reloadTask\":{\"id\":\"$b\"}}]}]")
+	# B ends after C was made, A before: C waits for A
+	s=$(api POST "/qrs/task/$b/start"); expect 204 "$s"
+	wait_results "$b" 7
+	sleep 2
+	[ "$(results "$c")" = "" ]
+	s=$(api POST "/qrs/task/$a/start"); expect 204 "$s"
+	wait_results "$c" 7
+}
+
 @test "a failing task is retried up to maxRetries, each attempt with its result" {
 	app=$(new_app Failing 'T: LOAD Nope FROM [lib://CustomData/missing.csv] (txt);\n')
 	task=$(new_task "Reload Failing" "$app" '"maxRetries":2')

@@ -240,6 +240,24 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   const chainEv = (await site.api('GET', `/qrs/compositeevent/full?filter=${encodeURIComponent(`reloadTask.id eq ${second.id}`)}`)).json;
   assert.equal(chainEv.length, 1);
   assert.deepEqual(chainEv[0].compositeRules.map((r) => [r.ruleState, r.reloadTask.id]), [[1, task.id]]);
+  // a chain on two tasks: it runs once both have succeeded within its window
+  await page.fill('form[aria-label="Create a reload task"] input[name=name]', 'Reload after both');
+  await page.selectOption('form[aria-label="Create a reload task"] select[name=app]', appId);
+  await page.selectOption('select[name=kind]', 'chain');
+  await page.waitForSelector(`select[name=after] option[value="${second.id}"]`, { state: 'attached' });
+  assert.equal(await page.isVisible('input[name=withinHours]'), false);
+  await page.click('button:text-is("And another task")');
+  await page.selectOption('select[aria-label="Task 1 of the chain"]', task.id);
+  await page.selectOption('select[aria-label="Task 2 of the chain"]', second.id);
+  await page.fill('input[name=withinHours]', '2');
+  await page.click('form[aria-label="Create a reload task"] button[type=submit]');
+  await said(page, 'Reload after both is created.');
+  const both = (await site.api('GET', `/qrs/reloadtask/full?filter=${encodeURIComponent("name eq 'Reload after both'")}`)).json[0];
+  const bothEv = (await site.api('GET', `/qrs/compositeevent/full?filter=${encodeURIComponent(`reloadTask.id eq ${both.id}`)}`)).json;
+  assert.equal(bothEv.length, 1);
+  assert.deepEqual(bothEv[0].compositeRules.map((r) => [r.ruleState, r.reloadTask.id]).sort(), [[1, task.id], [1, second.id]].sort());
+  assert.equal(bothEv[0].timeConstraint.hours, 2);
+  assert.equal(bothEv[0].name, 'after Reload console example succeeds and Reload after console example succeeds');
   await page.click(`${row} button:text-is("Start")`);
   await said(page, 'Reload console example is started.');
   let chained = [];
@@ -248,6 +266,15 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
     chained = (await site.api('GET', `/qrs/executionresult?filter=${encodeURIComponent(`taskID eq ${second.id}`)}`)).json;
   }
   assert.ok(chained.some((r) => r.status === 7), JSON.stringify(chained));
+  let afterBoth = [];
+  for (let i = 0; i < 150 && !afterBoth.some((r) => r.status === 7); i++) {
+    await sleep(200);
+    afterBoth = (await site.api('GET', `/qrs/executionresult?filter=${encodeURIComponent(`taskID eq ${both.id}`)}`)).json;
+  }
+  await sleep(2000); /* a second run would have started by now */
+  afterBoth = (await site.api('GET', `/qrs/executionresult?filter=${encodeURIComponent(`taskID eq ${both.id}`)}`)).json;
+  assert.deepEqual(afterBoth.map((r) => r.status), [7]);
+  assert.equal((await site.api('DELETE', `/qrs/reloadtask/${both.id}`)).status, 204);
   await page.click(`table[aria-label="Tasks"] tr[data-id="${second.id}"] button:text-is("History")`);
   await page.waitForSelector('.triggers li:text-is("Runs after Reload console example succeeds")');
   // disabled, enabled again, and deleted

@@ -69,12 +69,48 @@ async function taskForm(list: List, say: ReturnType<typeof notice>): Promise<HTM
       h('option', { value: k }, k === 'none' ? 'No schedule' : k === 'chain' ? 'After another task' : k[0].toUpperCase() + k.slice(1)),
     ),
   );
-  const after = h('select', { name: 'after' });
-  const outcome = h('select', { name: 'outcome' }, h('option', { value: '1' }, 'succeeds'), h('option', { value: '2' }, 'fails'));
-  const chain = h('div', { class: 'when', hidden: true }, field('When the task', after), field('Outcome', outcome));
+  /* a chain: one rule per task it waits for; with several, each must have ended so within
+   * the time window (the repository's timeConstraint) */
+  let known: unknown[][] = [];
+  const rules: { after: HTMLSelectElement; outcome: HTMLSelectElement; el: HTMLElement }[] = [];
+  const rulesBox = h('div', { class: 'rules' });
+  const windowHours = h('input', { name: 'withinHours', type: 'number', min: '1', max: '8760', value: '6' });
+  const windowBox = field('All within (hours)', windowHours);
+  windowBox.hidden = true;
+  const fillRule = (sel: HTMLSelectElement): void => {
+    const was = sel.value;
+    sel.replaceChildren(...known.map(([id, n]) => h('option', { value: String(id) }, String(n))));
+    if (was) sel.value = was;
+  };
+  const addRule = (): void => {
+    const n = rules.length + 1;
+    const after = h('select', { name: 'after', 'aria-label': `Task ${n} of the chain` });
+    const outcome = h('select', { name: 'outcome', 'aria-label': `Outcome of task ${n}` }, h('option', { value: '1' }, 'succeeds'), h('option', { value: '2' }, 'fails'));
+    const rule = { after, outcome, el: h('div', { class: 'when' }, field(n === 1 ? 'When the task' : 'and the task', after), field('Outcome', outcome)) };
+    if (n > 1)
+      rule.el.append(
+        h('button', {
+          type: 'button',
+          class: 'quiet',
+          onclick: () => {
+            rules.splice(rules.indexOf(rule), 1);
+            rule.el.remove();
+            windowBox.hidden = rules.length < 2;
+          },
+        }, 'Remove'),
+      );
+    fillRule(after);
+    rules.push(rule);
+    rulesBox.append(rule.el);
+    windowBox.hidden = rules.length < 2;
+  };
+  addRule();
+  const more = h('button', { type: 'button', class: 'quiet', onclick: addRule }, 'And another task');
+  const chain = h('div', { class: 'when', hidden: true }, rulesBox, more, windowBox);
   const fillTasks = async (): Promise<void> => {
     const page = await table('reloadtask', { id: 'id', name: 'name' }, { skip: 0, take: 1000, sortColumn: 'name', ascending: true });
-    after.replaceChildren(...page.rows.map(([id, n]) => h('option', { value: String(id) }, String(n))));
+    known = page.rows;
+    for (const r of rules) fillRule(r.after);
   };
   const now = new Date();
   const pad = (n: number): string => String(n).padStart(2, '0');
@@ -114,11 +150,23 @@ async function taskForm(list: List, say: ReturnType<typeof notice>): Promise<HTM
       return;
     }
     const ev = kind.value === 'chain' ? null : schemaEvent({ kind: kind.value, date: date.value, time: time.value, zone: zone.value, days: chosen, monthDay: Number(monthDay.value) });
+    const chosenRules = rules.filter((r) => r.after.value);
+    const said = (r: (typeof rules)[number]): string => `${r.after.selectedOptions[0]?.textContent ?? 'a task'} ${r.outcome.selectedOptions[0]?.textContent ?? ''}`;
+    if (kind.value === 'chain' && new Set(chosenRules.map((r) => r.after.value)).size !== chosenRules.length) {
+      say.fail(new Error('A chain names each task once.'));
+      return;
+    }
+    const hours = Number(windowHours.value);
+    if (kind.value === 'chain' && chosenRules.length > 1 && !(Number.isInteger(hours) && hours >= 1 && hours <= 8760)) {
+      say.fail(new Error('The window is a whole number of hours, 1 to 8760.'));
+      return;
+    }
     const chained =
-      kind.value === 'chain' && after.value
+      kind.value === 'chain' && chosenRules.length
         ? [{
-            name: `after ${after.selectedOptions[0]?.textContent ?? 'a task'} ${outcome.selectedOptions[0]?.textContent ?? ''}`,
-            compositeRules: [{ ruleState: Number(outcome.value), reloadTask: { id: after.value } }],
+            name: `after ${chosenRules.map(said).join(' and ')}`,
+            compositeRules: chosenRules.map((r) => ({ ruleState: Number(r.outcome.value), reloadTask: { id: r.after.value } })),
+            ...(chosenRules.length > 1 ? { timeConstraint: { days: 0, hours, minutes: 0, seconds: 0 } } : {}),
           }]
         : [];
     try {
