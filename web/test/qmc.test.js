@@ -213,7 +213,7 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   await page.click(`${row} button:text-is("Start")`);
   await said(page, 'Reload console example is started.');
   await page.click(`${row} button:text-is("History")`);
-  await page.waitForSelector('.triggers li:text("daily at 05:30 Europe/Oslo")');
+  await page.waitForSelector('.triggers li span:text("daily at 05:30 Europe/Oslo")');
   // the execution appears once a runner takes it
   for (let i = 0; i < 100 && !(await page.$('table[aria-label="Executions"] tr[data-id]')); i++) {
     await page.click('button:text-is("Refresh")');
@@ -276,7 +276,28 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   assert.deepEqual(afterBoth.map((r) => r.status), [7]);
   assert.equal((await site.api('DELETE', `/qrs/reloadtask/${both.id}`)).status, 204);
   await page.click(`table[aria-label="Tasks"] tr[data-id="${second.id}"] button:text-is("History")`);
-  await page.waitForSelector('.triggers li:text-is("Runs after Reload console example succeeds")');
+  await page.waitForSelector('.triggers li span:text-is("Runs after Reload console example succeeds")');
+  // its triggers changed: a weekly one added in another zone, the chain deleted
+  const addTo = 'form[aria-label="Add a trigger to Reload after console example"]';
+  await page.selectOption(`${addTo} select[name=kind]`, 'weekly');
+  await page.fill(`${addTo} input[name=time]`, '22:15');
+  await page.selectOption(`${addTo} select[name=zone]`, 'America/Chicago');
+  await page.click(`${addTo} button[type=submit]`); /* no day ticked: said, nothing made */
+  await page.waitForSelector('.notice.bad:text-is("Choose at least one day of the week.")');
+  assert.equal((await site.api('GET', `/qrs/schemaevent/count?filter=${encodeURIComponent(`reloadTask.id eq ${second.id}`)}`)).json.value, 0);
+  await page.check(`${addTo} input[aria-label=Tuesday]`);
+  await page.check(`${addTo} input[aria-label=Friday]`);
+  await page.click(`${addTo} button[type=submit]`);
+  await said(page, 'Reload after console example has a new trigger.');
+  await page.waitForSelector('.triggers li span:text("weekly at 22:15 America/Chicago")');
+  const weekly = (await site.api('GET', `/qrs/schemaevent/full?filter=${encodeURIComponent(`reloadTask.id eq ${second.id}`)}`)).json;
+  assert.equal(weekly.length, 1);
+  assert.deepEqual([weekly[0].timeZone, weekly[0].incrementOption, weekly[0].schemaFilterDescription], ['America/Chicago', 3, ['* * - 2,5 1 * * *']]);
+  assert.match(weekly[0].startDate, /T22:15:00/);
+  await page.click(`.triggers li[data-id="${chainEv[0].id}"] button:text-is("Delete")`);
+  await said(page, 'The trigger after Reload console example succeeds is deleted.');
+  assert.equal((await site.api('GET', `/qrs/compositeevent/${chainEv[0].id}`)).status, 404);
+  await page.waitForSelector(`.triggers li[data-id="${chainEv[0].id}"]`, { state: 'detached' });
   // disabled, enabled again, and deleted
   const secondRow = `table[aria-label="Tasks"] tr[data-id="${second.id}"]`;
   await page.click(`${secondRow} button:text-is("Disable")`);

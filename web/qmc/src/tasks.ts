@@ -1,8 +1,8 @@
 // Reload tasks: the list with each task's last execution, a form that builds a task with a
 // schedule (once, hourly, daily, weekly on chosen days, monthly, in a named time zone, or
-// after another task succeeds or fails),
-// start, stop, enable, disable, rename, another app, and delete, and a task's executions with the script log of
-// one followed as it grows.
+// after other tasks succeed or fail), start, stop, enable, disable, rename, another app,
+// tags, and delete; a task's triggers (added and deleted) and executions, with the script
+// log of one followed as it grows.
 import { h } from '../../common/dom';
 import { appNamed, del, EXEC_STATUS, FINAL_STATUS, get, post, put, table, why } from './api';
 import { editEntity, labelFields } from './editor';
@@ -53,24 +53,25 @@ function zones(): string[] {
   return list.includes('UTC') ? list : ['UTC', ...list];
 }
 
-async function taskForm(list: List, say: ReturnType<typeof notice>): Promise<HTMLElement> {
-  const name = h('input', { name: 'name', required: true, maxlength: '255', autocomplete: 'off' });
-  const app = h('select', { name: 'app', required: true }, h('option', { value: '' }, 'Choose an app'));
-  try {
-    const page = await table('app', { id: 'id', name: 'name' }, { skip: 0, take: 1000, sortColumn: 'name', ascending: true });
-    for (const [id, n] of page.rows) app.append(h('option', { value: String(id) }, String(n)));
-  } catch (err) {
-    say.fail(err);
-  }
+/** What a schedule editor makes: a time trigger or a chain for one task, as QRS takes them. */
+interface Triggers {
+  schemaEvents: Record<string, unknown>[];
+  compositeEvents: Record<string, unknown>[];
+}
+
+/**
+ * The schedule part of a form: no schedule, once, hourly, daily, weekly on chosen days,
+ * monthly, in a named time zone, or after other tasks (a chain: one rule per task it waits
+ * for, each with its outcome; with several, all within a window of hours). `read` gives the
+ * triggers the form says, or throws a person-readable error.
+ */
+function scheduleEditor(say: ReturnType<typeof notice>, withNone = true): { parts: HTMLElement[]; read: () => Triggers } {
+  const kinds = ['none', 'once', 'hourly', 'daily', 'weekly', 'monthly', 'chain'].filter((k) => withNone || k !== 'none');
   const kind = h(
     'select',
     { name: 'kind' },
-    ...['none', 'once', 'hourly', 'daily', 'weekly', 'monthly', 'chain'].map((k) =>
-      h('option', { value: k }, k === 'none' ? 'No schedule' : k === 'chain' ? 'After another task' : k[0].toUpperCase() + k.slice(1)),
-    ),
+    ...kinds.map((k) => h('option', { value: k }, k === 'none' ? 'No schedule' : k === 'chain' ? 'After another task' : k[0].toUpperCase() + k.slice(1))),
   );
-  /* a chain: one rule per task it waits for; with several, each must have ended so within
-   * the time window (the repository's timeConstraint) */
   let known: unknown[][] = [];
   const rules: { after: HTMLSelectElement; outcome: HTMLSelectElement; el: HTMLElement }[] = [];
   const rulesBox = h('div', { class: 'rules' });
@@ -123,54 +124,64 @@ async function taskForm(list: List, say: ReturnType<typeof notice>): Promise<HTM
   const monthDay = h('input', { name: 'monthDay', type: 'number', min: '1', max: '31', value: '1' });
   const monthBox = field('Day of the month', monthDay);
   monthBox.hidden = true;
-  const when = h('div', { class: 'when', hidden: true }, field('Starting', date), field('At', time), field('Time zone', zone), dayBox, monthBox);
-  kind.addEventListener('change', () => {
+  const when = h('div', { class: 'when' }, field('Starting', date), field('At', time), field('Time zone', zone), dayBox, monthBox);
+  const show = (): void => {
     when.hidden = kind.value === 'none' || kind.value === 'chain';
     chain.hidden = kind.value !== 'chain';
     if (kind.value === 'chain') fillTasks().catch((err: unknown) => say.fail(err));
     dayBox.hidden = kind.value !== 'weekly';
     monthBox.hidden = kind.value !== 'monthly';
-  });
+  };
+  kind.addEventListener('change', show);
+  show();
+  const read = (): Triggers => {
+    if (kind.value !== 'chain') {
+      const chosen = days.filter((d) => d.checked).map((d) => Number(d.value));
+      if (kind.value === 'weekly' && !chosen.length) throw new Error('Choose at least one day of the week.');
+      const ev = schemaEvent({ kind: kind.value, date: date.value, time: time.value, zone: zone.value, days: chosen, monthDay: Number(monthDay.value) });
+      return { schemaEvents: ev ? [ev] : [], compositeEvents: [] };
+    }
+    const chosenRules = rules.filter((r) => r.after.value);
+    if (!chosenRules.length) throw new Error('Choose the task the chain waits for.');
+    if (new Set(chosenRules.map((r) => r.after.value)).size !== chosenRules.length) throw new Error('A chain names each task once.');
+    const hours = Number(windowHours.value);
+    if (chosenRules.length > 1 && !(Number.isInteger(hours) && hours >= 1 && hours <= 8760)) throw new Error('The window is a whole number of hours, 1 to 8760.');
+    const said = (r: (typeof rules)[number]): string => `${r.after.selectedOptions[0]?.textContent ?? 'a task'} ${r.outcome.selectedOptions[0]?.textContent ?? ''}`;
+    return {
+      schemaEvents: [],
+      compositeEvents: [{
+        name: `after ${chosenRules.map(said).join(' and ')}`,
+        compositeRules: chosenRules.map((r) => ({ ruleState: Number(r.outcome.value), reloadTask: { id: r.after.value } })),
+        ...(chosenRules.length > 1 ? { timeConstraint: { days: 0, hours, minutes: 0, seconds: 0 } } : {}),
+      }],
+    };
+  };
+  return { parts: [field('Schedule', kind), when, chain], read };
+}
+
+async function taskForm(list: List, say: ReturnType<typeof notice>): Promise<HTMLElement> {
+  const name = h('input', { name: 'name', required: true, maxlength: '255', autocomplete: 'off' });
+  const app = h('select', { name: 'app', required: true }, h('option', { value: '' }, 'Choose an app'));
+  try {
+    const page = await table('app', { id: 'id', name: 'name' }, { skip: 0, take: 1000, sortColumn: 'name', ascending: true });
+    for (const [id, n] of page.rows) app.append(h('option', { value: String(id) }, String(n)));
+  } catch (err) {
+    say.fail(err);
+  }
+  const schedule = scheduleEditor(say);
   const form = h(
     'form',
     { class: 'task-form', 'aria-label': 'Create a reload task' },
     field('Task name', name),
     field('App', app),
-    field('Schedule', kind),
-    when,
-    chain,
+    ...schedule.parts,
     h('button', { type: 'submit' }, 'Create task'),
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     say.clear();
-    const chosen = days.filter((d) => d.checked).map((d) => Number(d.value));
-    if (kind.value === 'weekly' && !chosen.length) {
-      say.fail(new Error('Choose at least one day of the week.'));
-      return;
-    }
-    const ev = kind.value === 'chain' ? null : schemaEvent({ kind: kind.value, date: date.value, time: time.value, zone: zone.value, days: chosen, monthDay: Number(monthDay.value) });
-    const chosenRules = rules.filter((r) => r.after.value);
-    const said = (r: (typeof rules)[number]): string => `${r.after.selectedOptions[0]?.textContent ?? 'a task'} ${r.outcome.selectedOptions[0]?.textContent ?? ''}`;
-    if (kind.value === 'chain' && new Set(chosenRules.map((r) => r.after.value)).size !== chosenRules.length) {
-      say.fail(new Error('A chain names each task once.'));
-      return;
-    }
-    const hours = Number(windowHours.value);
-    if (kind.value === 'chain' && chosenRules.length > 1 && !(Number.isInteger(hours) && hours >= 1 && hours <= 8760)) {
-      say.fail(new Error('The window is a whole number of hours, 1 to 8760.'));
-      return;
-    }
-    const chained =
-      kind.value === 'chain' && chosenRules.length
-        ? [{
-            name: `after ${chosenRules.map(said).join(' and ')}`,
-            compositeRules: chosenRules.map((r) => ({ ruleState: Number(r.outcome.value), reloadTask: { id: r.after.value } })),
-            ...(chosenRules.length > 1 ? { timeConstraint: { days: 0, hours, minutes: 0, seconds: 0 } } : {}),
-          }]
-        : [];
     try {
-      await post('/reloadtask/create', { task: { name: name.value.trim(), app: { id: app.value } }, schemaEvents: ev ? [ev] : [], compositeEvents: chained });
+      await post('/reloadtask/create', { task: { name: name.value.trim(), app: { id: app.value } }, ...schedule.read() });
       say.ok(`${name.value.trim()} is created.`);
       await list.load();
     } catch (err) {
@@ -225,27 +236,64 @@ function taskName(id: string): Node {
 }
 
 /** A task's triggers and executions. */
-async function details(task: Row, into: HTMLElement): Promise<void> {
+/** A task's triggers (each deleted with a button, when the person may change the task), a
+ * form that adds one, and its executions. */
+async function details(task: Row, into: HTMLElement, say: ReturnType<typeof notice>): Promise<void> {
   const triggers = h('ul', { class: 'triggers' });
   const runs = executions(`taskID eq ${task.id}`, 'Executions');
-  into.replaceChildren(h('h2', {}, `${String(task.name)}: triggers and executions`), triggers, runs.el);
-  try {
-    const of = encodeURIComponent(`reloadTask.id eq ${task.id}`);
-    const [evs, chains] = await Promise.all([
-      get<Record<string, unknown>[]>(`/schemaevent/full?filter=${of}`),
-      get<Record<string, unknown>[]>(`/compositeevent/full?filter=${of}`),
-    ]);
-    triggers.replaceChildren(
-      ...evs.map((ev) => {
-        const op = (ev.operational ?? {}) as Record<string, unknown>;
-        return h('li', {}, `${String(ev.name)}; next: ${text(op.nextExecution) || 'not planned yet'}`);
-      }),
-      ...chains.map((ev) => h('li', {}, `Runs ${String(ev.name)}`)),
-    );
-    if (!evs.length && !chains.length) triggers.append(h('li', {}, 'No triggers: the task runs when started.'));
-  } catch (err) {
-    triggers.replaceChildren(h('li', { class: 'bad' }, why(err)));
+  const mayChange = task.may.includes('update');
+  const listTriggers = async (): Promise<void> => {
+    try {
+      const of = encodeURIComponent(`reloadTask.id eq ${task.id}`);
+      const [evs, chains] = await Promise.all([
+        get<Record<string, unknown>[]>(`/schemaevent/full?filter=${of}`),
+        get<Record<string, unknown>[]>(`/compositeevent/full?filter=${of}`),
+      ]);
+      const item = (type: string, ev: Record<string, unknown>, said: string): HTMLElement =>
+        h(
+          'li',
+          { 'data-id': String(ev.id) },
+          h('span', {}, said),
+          mayChange &&
+            action('Delete', async () => {
+              await del(`/${type}/${String(ev.id)}`);
+              await listTriggers();
+              return `The trigger ${String(ev.name)} is deleted.`;
+            }, say, { class: 'danger', 'aria-label': `Delete the trigger ${String(ev.name)}` }),
+        );
+      triggers.replaceChildren(
+        ...evs.map((ev) => {
+          const op = (ev.operational ?? {}) as Record<string, unknown>;
+          return item('schemaevent', ev, `${String(ev.name)}; next: ${text(op.nextExecution) || 'not planned yet'}`);
+        }),
+        ...chains.map((ev) => item('compositeevent', ev, `Runs ${String(ev.name)}`)),
+      );
+      if (!evs.length && !chains.length) triggers.append(h('li', {}, 'No triggers: the task runs when started.'));
+    } catch (err) {
+      triggers.replaceChildren(h('li', { class: 'bad' }, why(err)));
+    }
+  };
+  const parts: Node[] = [h('h2', {}, `${String(task.name)}: triggers and executions`), triggers];
+  if (mayChange) {
+    const schedule = scheduleEditor(say, false);
+    const form = h('form', { class: 'task-form', 'aria-label': `Add a trigger to ${String(task.name)}` }, ...schedule.parts, h('button', { type: 'submit' }, 'Add trigger'));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      say.clear();
+      try {
+        const t = schedule.read();
+        for (const ev of t.schemaEvents) await post('/schemaevent', { ...ev, reloadTask: { id: task.id } });
+        for (const ev of t.compositeEvents) await post('/compositeevent', { ...ev, enabled: true, reloadTask: { id: task.id } });
+        say.ok(`${String(task.name)} has a new trigger.`);
+        await listTriggers();
+      } catch (err) {
+        say.fail(err);
+      }
+    });
+    parts.push(form);
   }
+  into.replaceChildren(...parts, runs.el);
+  await listTriggers();
   await runs.list.load();
 }
 
@@ -311,7 +359,7 @@ export async function tasksPage(main: HTMLElement): Promise<void> {
     ],
     extra: { name: 'name', enabled: 'enabled' },
     actions: (r) => {
-      const out: Node[] = [h('button', { type: 'button', class: 'quiet', onclick: () => void details(r, detail) }, 'History')];
+      const out: Node[] = [h('button', { type: 'button', class: 'quiet', onclick: () => void details(r, detail, say) }, 'History')];
       if (r.may.includes('update')) {
         out.push(
           action('Start', async () => {
