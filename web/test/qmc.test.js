@@ -279,7 +279,9 @@ test('the administrator manages apps, streams, tasks, rules and nodes in the con
   await page.waitForSelector('.triggers li span:text-is("Runs after Reload console example succeeds")');
   // its triggers changed: a weekly one added in another zone, the chain deleted
   const addTo = 'form[aria-label="Add a trigger to Reload after console example"]';
+  assert.equal(await page.isVisible(`${addTo} input[aria-label=Tuesday]`), false); // days only for weekly
   await page.selectOption(`${addTo} select[name=kind]`, 'weekly');
+  assert.equal(await page.isVisible(`${addTo} input[aria-label=Tuesday]`), true);
   await page.fill(`${addTo} input[name=time]`, '22:15');
   await page.selectOption(`${addTo} select[name=zone]`, 'America/Chicago');
   await page.click(`${addTo} button[type=submit]`); /* no day ticked: said, nothing made */
