@@ -636,7 +636,7 @@ test('the administrator edits a connection, a virtual proxy\'s sign-in, and an a
   const tier = (await site.api('POST', '/qrs/custompropertydefinition', { name: 'Tier', valueType: 'Text', choiceValues: ['Gold', 'Silver'], objectTypes: ['App'] })).json;
   await site.api('POST', '/qrs/custompropertydefinition', { name: 'Region', valueType: 'Text', choiceValues: ['North'], objectTypes: ['Stream'] });
   const app = /\(([0-9a-f-]{36})\)/.exec(cli('app', 'create', 'Tagged', '--dir', site.dir))[1];
-  const node = (await site.api('GET', '/qrs/servernodeconfiguration')).json[0];
+  const node = (await site.api('GET', '/qrs/servernodeconfiguration/full')).json[0];
 
   const { ctx, page, errors } = await signedIn('admin', site.adminPassword);
   // a data connection renamed and pointed at another folder
@@ -670,6 +670,7 @@ test('the administrator edits a connection, a virtual proxy\'s sign-in, and an a
   await page.fill(`${vpForm} input[name=jwtAttributeUserDirectory]`, '[PARTNERS]');
   await page.fill(`${vpForm} input[name=sessionInactivityTimeout]`, '45');
   await page.check(`${vpForm} fieldset[name=loadBalancingServerNodes] label:has-text("${node.name}") input`);
+  await page.check(`${vpForm} fieldset[name=tags] label:text-is("green") input`);
   await accessible(page, 'editing a virtual proxy');
   await shot(page, 'virtual-proxy-edit');
   await page.click(`${vpForm} button[type=submit]`);
@@ -679,6 +680,7 @@ test('the administrator edits a connection, a virtual proxy\'s sign-in, and an a
   assert.equal(v2.jwtAttributeUserDirectory, '[PARTNERS]');
   assert.equal(v2.sessionInactivityTimeout, 45);
   assert.deepEqual(v2.loadBalancingServerNodes.map((n) => n.id), [node.id]);
+  assert.deepEqual(v2.tags.map((t) => t.name), ['green']);
   assert.ok([4, 'JWT'].includes(v2.authenticationMethod), JSON.stringify(v2.authenticationMethod));
   await page.waitForSelector(`tr[data-id="${vp.id}"] td:text-is("JWT")`);
   let signed;
@@ -744,6 +746,16 @@ test('the administrator edits a connection, a virtual proxy\'s sign-in, and an a
   await said(page, 'INTERNAL\\reader is saved.');
   const u2 = (await site.api('GET', `/qrs/user/${reader.id}`)).json;
   assert.deepEqual([u2.tags.map((t) => t.id), u2.roles, u2.blacklisted], [[tags[1].id], reader.roles, reader.blacklisted]);
+  // and on a node
+  await section(page, 'Nodes');
+  await page.click(`tr[data-id="${node.id}"] button:text-is("Tags")`);
+  const nodeForm = `form[aria-label="Edit ${node.name}"]`;
+  await page.waitForSelector(nodeForm);
+  await page.check(`${nodeForm} fieldset[name=tags] label:text-is("blue") input`);
+  await page.click(`${nodeForm} button[type=submit]`);
+  await said(page, `${node.name} is saved.`);
+  const n2 = (await site.api('GET', `/qrs/servernodeconfiguration/${node.id}`)).json;
+  assert.deepEqual([n2.tags.map((t) => t.id), n2.failoverCandidate, n2.hostName], [[tags[0].id], node.failoverCandidate, node.hostName]);
   await section(page, 'Apps');
 
   // a change made meanwhile by someone else is not overwritten: the repository's refusal

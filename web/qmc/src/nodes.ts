@@ -7,6 +7,7 @@
 // a node (its certificates revoked).
 import { h } from '../../common/dom';
 import { del, get, post, put } from './api';
+import { editEntity, labelFields } from './editor';
 import { text } from './list';
 import { action, field, heading, notice, type Notice } from './ui';
 
@@ -115,6 +116,7 @@ export async function nodesPage(main: HTMLElement): Promise<void> {
   const say = notice();
   const body = h('tbody');
   const box = h('section', { class: 'handover', hidden: true, 'aria-live': 'polite' });
+  const editBox = h('section', { class: 'editing', hidden: true });
   const load = async (): Promise<void> => {
     const [nodes, status, local] = await Promise.all([
       get<Node_[]>('/servernodeconfiguration/full?orderby=name'),
@@ -152,6 +154,10 @@ export async function nodesPage(main: HTMLElement): Promise<void> {
               return `The central role moves to ${n.name}.`;
             }, say),
           );
+        acts.push(
+          action('Tags', () =>
+            editEntity(editBox, { type: 'servernodeconfiguration', id: n.id, name: n.name, say, saved: load, fields: labelFields('ServerNodeConfiguration') }), say),
+        );
         if (!n.isCentral && n.id !== local.id)
           acts.push(
             action('Remove', async () => {
@@ -188,6 +194,7 @@ export async function nodesPage(main: HTMLElement): Promise<void> {
     addForm(say, box, load),
     say,
     box,
+    editBox,
     h('div', { class: 'scroll' }, table),
   );
   try {

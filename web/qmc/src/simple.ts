@@ -161,7 +161,7 @@ export const propertiesSection: SimpleSection = {
   fields: [
     { name: 'name', label: 'New custom property' },
     { name: 'choiceValues', label: 'Values (comma-separated)' },
-    { name: 'objectTypes', label: 'On', input: select(['App', 'Stream', 'User', 'ReloadTask', 'DataConnection', 'ServerNodeConfiguration']) },
+    { name: 'objectTypes', label: 'On', input: select(['App', 'Stream', 'User', 'ReloadTask', 'DataConnection', 'ServerNodeConfiguration', 'VirtualProxyConfig']) },
   ],
   body: (v) => ({
     name: v.name,
@@ -233,5 +233,6 @@ function vproxyFields(): EditField[] {
     { key: 'websocketCrossOriginWhiteList', label: 'Other origins whose pages may open engine sessions (one a line)', kind: 'lines' },
     { key: 'additionalResponseHeaders', label: 'Headers added to every answer (Name: value, one a line)', kind: 'area' },
     { key: 'loadBalancingServerNodes', label: 'Engines its sessions go to (none ticked: any)', kind: 'refs', choices: nodes },
+    ...labelFields('VirtualProxyConfig'),
   ];
 }
