@@ -323,6 +323,8 @@ upload_ok() {
 	start_writes n1 xW
 	start_writes n2 xV
 	mark=$(wc -l <"$LAB/qix.xA")
+	# n2's log from here on: what came before (an earlier test's outage) is not this cut's
+	from=$(log_mark n2)
 	partition n1 n2
 	sleep 12
 	heal n1
@@ -333,17 +335,17 @@ upload_ok() {
 	[ "$failed" = 0 ]
 	# n2's proxy keeps the app's sessions on its own engine, which has it: it never waits
 	# for n1, which loaded the app during the cut (and has fewer sessions)
-	if grep -q "node n1 cannot take an engine session" "$LAB/n2/stderr.log"; then
+	if log_since n2 "$from" "node n1 cannot take an engine session"; then
 		pg_sql fathom "SELECT s.name, h.engine_sessions FROM node_heartbeat h JOIN servernodeconfiguration s ON s.id = h.node_id" >&2
 		# (each line says the order n2's proxy chose the engines in, and why)
-		grep -E "cannot take an engine session|goes to node" "$LAB/n2/stderr.log" | tail -n 5 >&2
+		tail -n "+$from" "$LAB/n2/stderr.log" | grep -E "cannot take an engine session|goes to node" | tail -n 5 >&2 || true
 		false
 	fi
 	read -r ok failed < <(qix_check xB)
 	if [ "$failed" != 0 ]; then
 		echo "sessions through n2 that failed:" >&2
 		grep '^fail ' "$LAB/qix.xB" >&2
-		grep -E "engine session|goes to node" "$LAB/n2/stderr.log" | tail -n 20 >&2
+		tail -n "+$from" "$LAB/n2/stderr.log" | grep -E "engine session|goes to node" | tail -n 20 >&2 || true
 		false
 	fi
 	# through n1: the session open when the cut came and the first after it may fail (it
@@ -441,16 +443,17 @@ fired_once() {
 	start_writes n2 cB
 	sleep 3
 	t0=$(date +%s%N)
+	from=$(log_mark n1) # n1's log from the cut on
 	partition n1 db
 	for _ in $(seq 1 120); do [ "$(holder)" = n2 ] && break; sleep 0.25; done
 	[ "$(holder)" = n2 ]
 	report "central role moves after its holder is cut from the database (TTL 6 s)" $((($(date +%s%N) - t0) / 1000000))
 	heal n1
 	for _ in $(seq 1 150); do
-		grep -q 'central role.*steps down' "$LAB/n1/stderr.log" && break
+		log_since n1 "$from" 'central role.*steps down' && break
 		sleep 0.1
 	done
-	grep -q 'central role.*steps down' "$LAB/n1/stderr.log"
+	log_since n1 "$from" 'central role.*steps down'
 	fired_once "$task" 16
 	stop_writes
 	read -r acked failed < <(load_check cB)

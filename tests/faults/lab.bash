@@ -490,6 +490,18 @@ start_qix() {
 	echo $! >>"$LAB/writers"
 }
 
+# log_mark HOST: the number of HOST's next log line, for log_since.
+log_mark() {
+	echo $(($(wc -l <"$LAB/$1/stderr.log") + 1))
+}
+
+# log_since HOST MARK PATTERN: whether a line of HOST's log from MARK on matches PATTERN (an
+# extended regular expression); a test's check then sees its own lines, not an earlier one's.
+log_since() {
+	awk -v from="$2" -v pat="$3" 'NR >= from && $0 ~ pat { found = 1 } END { exit !found }' \
+		"$LAB/$1/stderr.log"
+}
+
 # qix_check TAG: prints "succeeded failed" of TAG's sessions; fails when a session failed
 # for another reason than a 503 from the proxy, a time-out or a socket the fault closed.
 qix_check() {
