@@ -6,7 +6,6 @@
 const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const https = require('node:https');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const enigma = require('enigma.js');
@@ -17,15 +16,17 @@ const FATHOM = process.env.FATHOM;
 if (!FATHOM) throw new Error('set FATHOM to the fathom binary');
 const XRF = 'abcdefghijklmnop';
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
+// A loopback port for a node, from the bats suites' own free_port (helpers.bash): below the
+// kernel's ephemeral range, which clients use for their own ends (a port the kernel handed
+// out for a moment here was once taken by another program before the node bound it), and
+// not handed to any test on this machine in the last ten minutes.
+async function freePort() {
+  const helpers = path.join(__dirname, '..', 'integration', 'helpers.bash');
+  const out = execFileSync('bash', ['-c', 'source <(sed -n "/^free_port() {/,/^}/p" "$1") && free_port', 'free-port', helpers],
+    { encoding: 'utf8' });
+  const port = Number(out.trim());
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`no free port: ${out}`);
+  return port;
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
