@@ -29,6 +29,7 @@ static const char *kind_name(uint32_t kind)
 	case APPFILE_PROPS: return "properties";
 	case APPFILE_SCRIPT: return "load script";
 	case APPFILE_TABLE: return "table";
+	case APPFILE_ACCESS: return "section access table";
 	default: return "unknown";
 	}
 }
@@ -93,7 +94,11 @@ int data_appfile_write(const struct appfile_block *blocks, int n, int level, str
 		return err_set(e, ERR_INVALID, "an app file holds at most %d blocks", MAX_BLOCKS);
 	uint8_t fh[FILE_HEADER] = {0};
 	memcpy(fh, MAGIC, sizeof(MAGIC)); /* with its NUL: 10 bytes */
-	put_u16(fh + 10, APPFILE_VERSION);
+	uint16_t version = 1;
+	for (int i = 0; i < n; i++)
+		if (blocks[i].kind == APPFILE_ACCESS)
+			version = 2;
+	put_u16(fh + 10, version);
 	put_u32(fh + 12, (uint32_t)n);
 	if (buf_append(out, fh, sizeof(fh)))
 		return err_set(e, ERR_TOO_LARGE, "the app file is too large");
@@ -235,8 +240,8 @@ int data_appfile_read(const void *data, size_t len, struct appfile **out, struct
 			rc = too_big(i + 1, kind, raw, e);
 			break;
 		}
-		bool known =
-		    kind == APPFILE_PROPS || kind == APPFILE_SCRIPT || kind == APPFILE_TABLE;
+		bool known = kind == APPFILE_PROPS || kind == APPFILE_SCRIPT ||
+			     kind == APPFILE_TABLE || kind == APPFILE_ACCESS;
 		unsigned long long frame = ZSTD_getFrameContentSize(p + at, stored);
 		if (frame != raw) {
 			rc = err_set(

@@ -121,6 +121,7 @@ struct tbl {
 	struct tbl_field *fields;
 	int64_t n_rows, cap_rows;
 	struct buf texts;
+	bool access; /* loaded in SECTION ACCESS: who may see what, not part of the model */
 };
 
 struct tbl *data_tbl_new(const char *name);
@@ -250,8 +251,11 @@ void data_txt_interpret(const char *text, const char *date_format, struct qvd_va
  *              stored bytes: one zstd frame with its content checksum
  *
  * Numbers are little endian. Block kinds: APPFILE_PROPS (the app's properties as JSON:
- * title, variables, objects), APPFILE_SCRIPT (the load script, UTF-8) and APPFILE_TABLE
- * (one table of the data model in QVD layout, engine/qvd.h). Blocks of unknown kind are
+ * title, variables, objects), APPFILE_SCRIPT (the load script, UTF-8), APPFILE_TABLE
+ * (one table of the data model in QVD layout, engine/qvd.h) and APPFILE_ACCESS (one table
+ * of the script's SECTION ACCESS, in the same layout). A file with APPFILE_ACCESS blocks
+ * has format version 2, so that an engine that would pass them over (and show everyone
+ * all the data) refuses the file instead; others have version 1. Blocks of unknown kind are
  * checked like the others (decompressed 64 KiB at a time, never kept) and then passed
  * over, so later versions can add kinds. Properties and scripts may hold 256 MiB each,
  * other blocks 16 GiB; a block that declares more is refused before anything is allocated
@@ -259,12 +263,13 @@ void data_txt_interpret(const char *text, const char *date_format, struct qvd_va
  *
  * Threads: plain values; no shared state. */
 
-#define APPFILE_VERSION 1
+#define APPFILE_VERSION 2 /* the highest this build reads */
 
 enum appfile_kind {
 	APPFILE_PROPS = 1,
 	APPFILE_SCRIPT = 2,
 	APPFILE_TABLE = 3,
+	APPFILE_ACCESS = 4,
 };
 
 struct appfile_block {

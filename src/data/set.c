@@ -53,8 +53,9 @@ int data_set_write_app(const struct data_set *m, const char *props, size_t props
 	}
 	offsets[n_tables] = q.len;
 	for (int t = 0; rc == 0 && t < n_tables; t++)
-		blocks[2 + t] = (struct appfile_block){APPFILE_TABLE, q.data + offsets[t],
-						       offsets[t + 1] - offsets[t]};
+		blocks[2 + t] =
+		    (struct appfile_block){m->tables[t]->access ? APPFILE_ACCESS : APPFILE_TABLE,
+					   q.data + offsets[t], offsets[t + 1] - offsets[t]};
 	if (rc == 0)
 		rc = data_appfile_write(blocks, n_blocks, 0, out, e);
 	free(blocks);

@@ -281,6 +281,137 @@ int model_assoc_build(const struct data_set *m, struct assoc **out, struct err *
 	return 0;
 }
 
+/* ---------------------------------------------------------------- reduction */
+
+/* Per field of `a`: its new index (-1 dropped) in *fmap, and per symbol its new number (-1
+ * gone) in (*smap)[f]. */
+static int reduce_plan(const struct assoc *a, uint8_t *const *keep, const bool *drop, int **fmap,
+		       int32_t ***smap, struct err *e)
+{
+	*fmap = calloc((size_t)a->n_fields + 1, sizeof(int));
+	*smap = calloc((size_t)a->n_fields + 1, sizeof(int32_t *));
+	if (!*fmap || !*smap)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	int nf = 0;
+	for (int f = 0; f < a->n_fields; f++) {
+		(*fmap)[f] = drop && drop[f] ? -1 : nf++;
+		if ((*fmap)[f] < 0)
+			continue;
+		(*smap)[f] = malloc(sizeof(int32_t) * (size_t)(a->fields[f].n_sym + 1));
+		if (!(*smap)[f])
+			return err_set(e, ERR_NOMEM, "out of memory");
+		memset((*smap)[f], 0xff, sizeof(int32_t) * (size_t)(a->fields[f].n_sym + 1));
+	}
+	for (int t = 0; t < a->n_tables; t++)
+		for (int c = 0; c < a->tables[t].n_fields; c++) {
+			int32_t *m = (*smap)[a->tables[t].field[c]];
+			const int32_t *col = a->tables[t].col[c];
+			for (int64_t r = 0; m && r < a->tables[t].n_rows; r++)
+				if (col[r] >= 0 && (!keep || keep[t][r]))
+					m[col[r]] = 0; /* in use */
+		}
+	for (int f = 0; f < a->n_fields; f++) {
+		int32_t n = 0, *m = (*smap)[f];
+		for (int64_t s = 0; m && s < a->fields[f].n_sym; s++)
+			if (m[s] == 0)
+				m[s] = n++;
+	}
+	return 0;
+}
+
+static void reduce_fields(struct assoc *na, const struct assoc *a, const int *fmap,
+			  int32_t *const *smap)
+{
+	na->fields = arena_alloc(na->a, sizeof(*na->fields) * (size_t)(a->n_fields + 1));
+	for (int f = 0; f < a->n_fields; f++) {
+		if (fmap[f] < 0)
+			continue;
+		const struct assoc_field *of = &a->fields[f];
+		struct assoc_field *nf = &na->fields[na->n_fields++];
+		nf->name = arena_strdup(na->a, of->name);
+		nf->number_type = arena_strdup(na->a, of->number_type ? of->number_type : "");
+		nf->number_fmt = arena_strdup(na->a, of->number_fmt ? of->number_fmt : "");
+		for (int64_t s = 0; s < of->n_sym; s++)
+			nf->n_sym += smap[f][s] >= 0;
+		nf->sym = arena_alloc(na->a, sizeof(struct val) * (size_t)(nf->n_sym + 1));
+		nf->present = arena_alloc(na->a, (size_t)nf->n_sym + 1);
+		for (int64_t s = 0; s < of->n_sym; s++) {
+			if (smap[f][s] < 0)
+				continue;
+			struct val *v = &nf->sym[smap[f][s]];
+			*v = of->sym[s];
+			v->text = of->sym[s].text ? arena_strdup(na->a, of->sym[s].text) : NULL;
+			nf->present[smap[f][s]] = 1;
+		}
+	}
+}
+
+static void reduce_tables(struct assoc *na, const struct assoc *a, uint8_t *const *keep,
+			  const int *fmap, int32_t *const *smap)
+{
+	na->tables = arena_alloc(na->a, sizeof(*na->tables) * (size_t)(a->n_tables + 1));
+	for (int t = 0; t < a->n_tables; t++) {
+		const struct assoc_table *ot = &a->tables[t];
+		int cols = 0;
+		for (int c = 0; c < ot->n_fields; c++)
+			cols += fmap[ot->field[c]] >= 0;
+		if (cols == 0)
+			continue;
+		struct assoc_table *nt = &na->tables[na->n_tables++];
+		nt->name = arena_strdup(na->a, ot->name);
+		for (int64_t r = 0; r < ot->n_rows; r++)
+			nt->n_rows += !keep || keep[t][r];
+		nt->field = arena_alloc(na->a, sizeof(int) * (size_t)(cols + 1));
+		nt->col = arena_alloc(na->a, sizeof(int32_t *) * (size_t)(cols + 1));
+		for (int c = 0; c < ot->n_fields; c++) {
+			int f = ot->field[c];
+			if (fmap[f] < 0)
+				continue;
+			int32_t *col =
+			    arena_alloc(na->a, sizeof(int32_t) * (size_t)(nt->n_rows + 1));
+			int64_t k = 0;
+			for (int64_t r = 0; r < ot->n_rows; r++)
+				if (!keep || keep[t][r])
+					col[k++] = ot->col[c][r] < 0 ? -1 : smap[f][ot->col[c][r]];
+			nt->field[nt->n_fields] = fmap[f];
+			nt->col[nt->n_fields++] = col;
+			na->fields[fmap[f]].n_tables++;
+		}
+	}
+}
+
+int model_assoc_reduce(const struct assoc *a, uint8_t *const *keep, const bool *drop,
+		       struct assoc **out, struct err *e)
+{
+	*out = NULL;
+	int *fmap = NULL;
+	int32_t **smap = NULL;
+	struct assoc *na = NULL;
+	int rc = reduce_plan(a, keep, drop, &fmap, &smap, e);
+	if (rc == 0 && !(na = calloc(1, sizeof(*na))))
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (rc == 0) {
+		na->a = arena_new();
+		reduce_fields(na, a, fmap, smap);
+		reduce_tables(na, a, keep, fmap, smap);
+		rc = build_links(na, e);
+	}
+	if (rc == 0 && !(na->spare = calloc(1, sizeof(*na->spare))))
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (rc == 0)
+		pthread_mutex_init(&na->spare->mu, NULL);
+	for (int f = 0; smap && f < a->n_fields; f++)
+		free(smap[f]);
+	free(smap);
+	free(fmap);
+	if (rc) {
+		model_assoc_free(na);
+		return rc;
+	}
+	*out = na;
+	return 0;
+}
+
 static void flags_free(const struct assoc *a, uint8_t **f);
 static void rows_free(const struct assoc *a, uint8_t **p)
 {

@@ -86,6 +86,12 @@ int model_assoc_field(const struct assoc *a, const char *name);
  * -1. */
 int64_t model_assoc_find(const struct assoc *a, int field, const char *text);
 
+/* A model of the rows of `a` that keep[t][r] marks (keep NULL: all) without the fields that
+ * drop[f] marks (drop NULL: none): the values no kept row holds are gone, and a table left
+ * without fields with them; links are made again. What section access gives a person. */
+NODISCARD int model_assoc_reduce(const struct assoc *a, uint8_t *const *keep, const bool *drop,
+				 struct assoc **out, struct err *e);
+
 NODISCARD int model_assoc_sel_init(const struct assoc *a, struct assoc_sel *s);
 void model_assoc_sel_release(struct assoc_sel *s);
 /* Selects `n` symbols of field f (replacing its selection; n 0 clears it). */

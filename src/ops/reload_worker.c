@@ -223,8 +223,9 @@ int ops_reload_worker(int argc, char **argv)
 	int64_t rows = 0;
 	for (int t = 0; m && t < m->n_tables; t++) {
 		rows += m->tables[t]->n_rows;
-		logf_(&w, "table %s: %lld rows, %d fields", m->tables[t]->name,
-		      (long long)m->tables[t]->n_rows, m->tables[t]->n_fields);
+		logf_(&w, "table %s: %lld rows, %d fields%s", m->tables[t]->name,
+		      (long long)m->tables[t]->n_rows, m->tables[t]->n_fields,
+		      m->tables[t]->access ? " (section access)" : "");
 	}
 	char *new_props =
 	    rc == 0 ? with_script_vars(props ? props->data : "{}", props ? props->len : 2, m)

@@ -167,12 +167,24 @@ static int open_doc_named(struct qix_session *s, const char *name, json_t **out,
 		*msg = rc == ERR_NOT_FOUND ? "App not found" : "App could not be opened";
 		return rc == ERR_NOT_FOUND ? QIX_APP_NOT_FOUND : QIX_INTERNAL;
 	}
+	/* section access: what of the data is the person's, if anything */
+	struct qix_data *base = qix_doc_data(s->q, d), *mine = NULL;
+	const char *why = NULL;
+	rc = qix_access_data(s, base, &mine, &s->access_user, &why, &e);
+	qix_data_release(s->q, base);
+	if (rc || why) {
+		qix_doc_release(s->q, d);
+		if (rc)
+			log_warn("engine: OpenDoc %s: section access: %s", name, e.message);
+		*msg = rc ? "out of memory" : why;
+		return rc ? QIX_INTERNAL : QIX_ACCESS_DENIED;
+	}
 	pthread_mutex_lock(&s->q->mu);
 	s->doc = d;
 	s->next_in_doc = d->sessions;
 	d->sessions = s;
 	pthread_mutex_unlock(&s->q->mu);
-	s->data = qix_doc_data(s->q, d);
+	s->data = mine;
 	if (s->data && s->data->a && model_assoc_sel_init(s->data->a, &s->sel) != 0) {
 		*msg = "out of memory";
 		return QIX_INTERNAL;
@@ -303,6 +315,10 @@ static int set_app_properties(struct qix_call *c)
 static int get_script(struct qix_call *c)
 {
 	struct qix_doc *d = c->s->doc;
+	if (c->s->access_user) { /* its section access lists people and what they see */
+		c->msg = "the script of an app with section access is for its ADMIN lines only";
+		return QIX_ACCESS_DENIED;
+	}
 	pthread_mutex_lock(&d->mu);
 	/* a script may be tens of MiB: json_text checks it at memory speed, once; answers
 	 * share the string until the script changes */

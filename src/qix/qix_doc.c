@@ -21,6 +21,7 @@ static void data_free(struct qix_data *d)
 	if (!d)
 		return;
 	qix_cache_free(d);
+	qix_access_free(d);
 	pthread_mutex_destroy(&d->cache_mu);
 	model_assoc_free(d->a);
 	free(d);
@@ -61,36 +62,55 @@ static int64_t model_bytes(const struct assoc *a)
 	return b;
 }
 
-static int load_tables(const struct appfile *f, struct qix_data *data, struct err *e)
+/* The blocks of `kind` as a data set (the caller frees its tables and list). */
+static int read_tables(const struct appfile *f, enum appfile_kind kind, struct data_set *m,
+		       struct err *e)
 {
-	struct data_set m = {0};
+	memset(m, 0, sizeof(*m));
 	int n = 0, rc = 0;
 	for (int i = 0; i < f->n_blocks; i++)
-		n += f->blocks[i].kind == APPFILE_TABLE;
+		n += f->blocks[i].kind == kind;
 	if (n == 0)
 		return 0;
-	m.tables = calloc((size_t)n, sizeof(*m.tables));
-	if (!m.tables)
+	m->tables = calloc((size_t)n, sizeof(*m->tables));
+	if (!m->tables)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	for (int i = 0; rc == 0 && i < f->n_blocks; i++) {
-		if (f->blocks[i].kind != APPFILE_TABLE)
+		if (f->blocks[i].kind != kind)
 			continue;
 		struct qvd_table *qt = NULL;
 		rc = data_qvd_read(f->blocks[i].data, f->blocks[i].len, &qt, e);
 		if (rc == 0)
-			rc = data_tbl_adopt_qvd(qt, &m.tables[m.n_tables], e);
-		if (rc == 0) {
-			data->rows += m.tables[m.n_tables]->n_rows;
-			m.n_tables++;
-		}
+			rc = data_tbl_adopt_qvd(qt, &m->tables[m->n_tables], e);
+		if (rc == 0)
+			m->n_tables++;
 	}
-	if (rc == 0)
-		rc = model_assoc_build(&m, &data->a, e);
+	return rc;
+}
+
+static void tables_free(struct data_set *m)
+{
+	for (int i = 0; i < m->n_tables; i++)
+		data_tbl_free(m->tables[i]);
+	free(m->tables);
+}
+
+static int load_tables(const struct appfile *f, struct qix_data *data, struct err *e)
+{
+	struct data_set m, acc;
+	int rc = read_tables(f, APPFILE_TABLE, &m, e);
 	for (int i = 0; i < m.n_tables; i++)
-		data_tbl_free(m.tables[i]);
-	free(m.tables);
-	if (rc == 0)
+		data->rows += m.tables[i]->n_rows;
+	if (rc == 0 && m.n_tables)
+		rc = model_assoc_build(&m, &data->a, e);
+	tables_free(&m);
+	if (rc == 0 && data->a)
 		data->bytes += model_bytes(data->a);
+	if (rc == 0)
+		rc = read_tables(f, APPFILE_ACCESS, &acc, e);
+	if (rc == 0)
+		rc = qix_access_build(&acc, data, e);
+	tables_free(&acc);
 	return rc;
 }
 
@@ -151,7 +171,9 @@ static void doc_free(struct qix_doc *d)
 /* What an app's data takes: the model, and the cubes and states kept on it. */
 static int64_t data_bytes(const struct qix_data *d)
 {
-	return d ? d->bytes + __atomic_load_n(&d->cache_bytes, __ATOMIC_RELAXED) : 0;
+	return d ? d->bytes + __atomic_load_n(&d->cache_bytes, __ATOMIC_RELAXED) +
+		       __atomic_load_n(&d->reduced_bytes, __ATOMIC_RELAXED)
+		 : 0;
 }
 
 /* Frees apps no session uses, least recently used first, while the open apps take more
@@ -165,7 +187,8 @@ static void evict(struct qix *q)
 		for (struct qix_doc **pp = &q->docs; *pp; pp = &(*pp)->next) {
 			struct qix_doc *d = *pp;
 			total += data_bytes(d->data);
-			if (d->n_sessions == 0 && (!d->data || d->data->refs == 1) &&
+			if (d->n_sessions == 0 &&
+			    (!d->data || __atomic_load_n(&d->data->refs, __ATOMIC_ACQUIRE) == 1) &&
 			    (!victim || d->last_used < (*victim)->last_used))
 				victim = pp;
 		}
@@ -260,19 +283,20 @@ struct qix_data *qix_doc_data(struct qix *q, struct qix_doc *d)
 	pthread_mutex_lock(&q->mu);
 	struct qix_data *data = d->data;
 	if (data)
-		data->refs++;
+		__atomic_add_fetch(&data->refs, 1, __ATOMIC_ACQ_REL);
 	pthread_mutex_unlock(&q->mu);
 	return data;
 }
 
 void qix_data_release(struct qix *q, struct qix_data *data)
 {
-	if (!data)
-		return;
-	pthread_mutex_lock(&q->mu);
-	bool last = --data->refs == 0;
-	pthread_mutex_unlock(&q->mu);
-	if (last)
+	(void)q;
+	qix_data_unref(data);
+}
+
+void qix_data_unref(struct qix_data *data)
+{
+	if (data && __atomic_sub_fetch(&data->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		data_free(data);
 }
 
@@ -347,10 +371,8 @@ int qix_doc_refresh(struct qix *q, struct qix_doc *d, struct err *e)
 	struct qix_data *old = d->data;
 	d->data = l.data;
 	l.data = NULL;
-	bool last = old && --old->refs == 0;
 	pthread_mutex_unlock(&q->mu);
-	if (last)
-		data_free(old);
+	qix_data_unref(old);
 	loaded_release(&l);
 	log_info("engine: app %s moved to generation %s", d->id, info.gen);
 	qix_doc_notify(q, d, NULL, NULL);

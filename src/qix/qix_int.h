@@ -17,12 +17,19 @@
 #include <jansson.h>
 #include <pthread.h>
 
+struct qix_reduced;
+
 /* One generation's data model, shared by the sessions that use it. */
 struct qix_data {
-	int refs; /* under q->mu */
+	int refs; /* atomic */
 	char gen[64];
 	struct assoc *a; /* NULL: the app has no data yet */
-	int64_t bytes;	 /* an estimate of the memory it takes */
+	/* section access (qix_access.c): the access tables' model (NULL: none, everyone sees
+	 * everything), and the reduced models made of this one, under cache_mu */
+	struct assoc *access;
+	struct qix_reduced *reduced;
+	int64_t reduced_bytes; /* what they take (atomic) */
+	int64_t bytes;	       /* an estimate of the memory it takes */
 	int64_t rows;
 	/* cubes and selection states computed on it (qix_cache.c), under cache_mu */
 	pthread_mutex_t cache_mu;
@@ -83,6 +90,7 @@ struct qix_session {
 	struct qix_session *next_in_doc; /* under q->mu */
 	struct qix_doc *doc;		 /* after OpenDoc */
 	struct qix_data *data;		 /* the data the selection is on */
+	bool access_user; /* section access let the person in on a USER line (not ADMIN) */
 	struct assoc_sel sel;
 	struct assoc_sel modal_saved; /* the selection at BeginSelections */
 	bool has_modal_saved;
@@ -120,6 +128,22 @@ void qix_doc_release(struct qix *q, struct qix_doc *d);
 /* The app's current data, with a reference the caller drops with qix_data_release. */
 struct qix_data *qix_doc_data(struct qix *q, struct qix_doc *d);
 void qix_data_release(struct qix *q, struct qix_data *data);
+/* Drops a reference (the same, for callers without the engine at hand). */
+void qix_data_unref(struct qix_data *data);
+
+/* ---- qix_access.c: section access ---- */
+
+/* The data session s may see of `base` (a new reference): base itself when the app has no
+ * section access or nothing of it reduces the person's view, else a reduced model kept on
+ * base for every session with the same reductions. When the person may not open the app,
+ * *out is NULL and *why says so (the log says why). *user_only: the person's lines are
+ * USER lines, not ADMIN. 0, or an error. */
+NODISCARD int qix_access_data(struct qix_session *s, struct qix_data *base, struct qix_data **out,
+			      bool *user_only, const char **why, struct err *e);
+/* Builds the access model of the app's access tables `m` into data->access. */
+NODISCARD int qix_access_build(const struct data_set *m, struct qix_data *data, struct err *e);
+/* Frees the access model and the reduced models kept on `base`. */
+void qix_access_free(struct qix_data *base);
 /* Reads the live generation again; when it changed, loads it and tells every session. */
 NODISCARD int qix_doc_refresh(struct qix *q, struct qix_doc *d, struct err *e);
 /* Writes the app with its current script and objects as a new generation (DoSave). */

@@ -153,10 +153,26 @@ void qix_sess_sync_data(struct qix_session *s)
 	pthread_mutex_lock(&s->mu);
 	s->data_moved = false;
 	pthread_mutex_unlock(&s->mu);
-	struct qix_data *cur = qix_doc_data(s->q, s->doc);
-	if (cur == s->data) {
-		qix_data_release(s->q, cur);
+	struct qix_data *base = qix_doc_data(s->q, s->doc);
+	if (base == s->data || (base && s->data && strcmp(base->gen, s->data->gen) == 0)) {
+		qix_data_release(s->q, base); /* the same generation (or the part of it for them) */
 		return;
+	}
+	/* a new generation: what section access gives the person in it */
+	struct qix_data *cur = NULL;
+	const char *why = NULL;
+	struct err ae;
+	err_init(&ae);
+	if (qix_access_data(s, base, &cur, &s->access_user, &why, &ae) != 0)
+		log_warn("engine: section access of app %s: %s", s->doc->id, ae.message);
+	qix_data_release(s->q, base);
+	if (!cur) { /* refused now: the session goes on without data */
+		cur = calloc(1, sizeof(*cur));
+		if (cur) {
+			pthread_mutex_init(&cur->cache_mu, NULL);
+			cur->refs = 1;
+			str_copy(cur->gen, base ? base->gen : "", sizeof(cur->gen));
+		}
 	}
 	struct assoc_sel sel = {0};
 	const struct assoc *na = cur ? cur->a : NULL, *oa = s->data ? s->data->a : NULL;

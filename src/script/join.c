@@ -101,6 +101,7 @@ static int common_fields(const struct tbl *a, const struct tbl *b, int *ca, int 
 /* Puts `nt` in old's place in the model. */
 static void replace_table(struct run *r, struct tbl *old, struct tbl *nt)
 {
+	nt->access = old->access;
 	for (int i = 0; i < r->m->n_tables; i++)
 		if (r->m->tables[i] == old)
 			r->m->tables[i] = nt;

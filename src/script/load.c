@@ -146,17 +146,20 @@ int script_binary(struct run *r, const struct stmt *s)
 	int n = 0;
 	int64_t rows = 0;
 	for (int i = 0; rc == 0 && i < f->n_blocks; i++) {
-		if (f->blocks[i].kind != APPFILE_TABLE)
+		bool access = f->blocks[i].kind == APPFILE_ACCESS; /* kept as access tables */
+		if (f->blocks[i].kind != APPFILE_TABLE && !access)
 			continue;
 		struct qvd_table *q = NULL;
 		struct tbl *t = NULL;
 		if ((rc = data_qvd_read(f->blocks[i].data, f->blocks[i].len, &q, r->e)) == 0 &&
 		    (rc = data_tbl_adopt_qvd(q, &t, r->e)) == 0) {
 			rows += t->n_rows;
-			if ((rc = script_add_table(r, t)) != 0)
+			if ((rc = script_add_table(r, t)) != 0) {
 				data_tbl_free(t);
-			else
+			} else {
+				t->access = access;
 				n++;
+			}
 		}
 	}
 	data_appfile_free(f);
@@ -374,7 +377,7 @@ static int destination(struct run *r, const struct stmt *s, const char **names, 
 		/* the same set of fields: automatic concatenation */
 		for (int i = 0; i < r->m->n_tables; i++) {
 			struct tbl *t = r->m->tables[i];
-			if (t->n_fields != n)
+			if (t->n_fields != n || t->access != r->access_section)
 				continue;
 			bool all = true;
 			for (int k = 0; k < n && all; k++)

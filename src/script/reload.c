@@ -187,6 +187,16 @@ static int exec_binary(struct prog *p, struct stmt *s)
 	return script_binary(p->r, s);
 }
 
+/* SECTION ACCESS and SECTION APPLICATION: where the next tables go. */
+static int exec_section(struct prog *p, struct stmt *s)
+{
+	p->r->access_section = s->until;
+	script_log(p->r, "line %d: SECTION %s: %s", s->line, s->until ? "ACCESS" : "APPLICATION",
+		   s->until ? "the next tables say who may see what (not part of the data model)"
+			    : "the next tables are the app's data");
+	return 0;
+}
+
 /* A statement that changes nothing here: the log says so. */
 static int exec_noted(struct prog *p, struct stmt *s)
 {
@@ -217,6 +227,7 @@ static const script_exec_fn regular_executors[ST_N_KINDS] = {
     [ST_NULLAS] = exec_nullas,
     [ST_DIRECTORY] = exec_directory,
     [ST_BINARY] = exec_binary,
+    [ST_SECTION] = exec_section,
     [ST_NOTED] = exec_noted,
 };
 
@@ -402,6 +413,8 @@ static int run_pieces(struct prog *p, struct arena *a)
 				: script_err(p->r, s, ERR_INVALID,
 					     "this %sstatement is not supported yet",
 					     control ? "control " : "");
+		if (rc == 0 && run && !control && p->r->access_section)
+			rc = script_access_upper(p->r);
 		arena_free(p->ea);
 		p->ea = NULL;
 		if (rc == ERR_NOMEM && !p->r->e->code)

@@ -5,6 +5,7 @@
 #include "script/eval_int.h"
 #include "script/script_int.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,7 +313,105 @@ int script_add_table(struct run *r, struct tbl *t)
 	if (!nt)
 		return ERR_NOMEM;
 	r->m->tables = nt;
+	t->access = r->access_section;
 	nt[r->m->n_tables++] = t;
+	return 0;
+}
+
+static void upper_ascii(char *s)
+{
+	for (; *s; s++)
+		*s = (char)toupper((unsigned char)*s);
+}
+
+static bool has_lower(const char *s)
+{
+	for (; s && *s; s++)
+		if (islower((unsigned char)*s))
+			return true;
+	return false;
+}
+
+static bool all_upper(const struct tbl *t)
+{
+	for (int f = 0; f < t->n_fields; f++) {
+		if (has_lower(t->fields[f].name))
+			return false;
+		for (int64_t i = 0; i < t->fields[f].n_sym; i++) {
+			struct val v;
+			data_tbl_symbol(t, f, i, &v);
+			if (has_lower(v.text))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* A copy of access table t with its names and texts in upper case. */
+static int upper_copy(struct run *r, const struct tbl *t, struct tbl **out)
+{
+	struct tbl *u = data_tbl_new(t->name);
+	struct val *row = calloc((size_t)t->n_fields + 1, sizeof(*row));
+	struct arena *a = arena_new();
+	int rc = u && row && a ? 0 : err_set(r->e, ERR_NOMEM, "out of memory");
+	for (int f = 0; rc == 0 && f < t->n_fields; f++) {
+		char *name = arena_strdup(a, t->fields[f].name);
+		upper_ascii(name);
+		if (data_tbl_field(u, name, false) >= 0) {
+			rc =
+			    err_set(r->e, ERR_INVALID,
+				    "section access table %s has two fields named %s in upper case",
+				    t->name, name);
+		} else if (data_tbl_field(u, name, true) != f) {
+			rc = err_set(r->e, ERR_NOMEM, "out of memory");
+		} else {
+			str_copy(u->fields[f].number_type, t->fields[f].number_type,
+				 sizeof(u->fields[f].number_type));
+			str_copy(u->fields[f].number_fmt, t->fields[f].number_fmt,
+				 sizeof(u->fields[f].number_fmt));
+		}
+	}
+	for (int64_t i = 0; rc == 0 && i < t->n_rows; i++) {
+		for (int f = 0; f < t->n_fields; f++) {
+			data_tbl_get(t, f, i, &row[f]);
+			if (row[f].text) {
+				char *up = arena_strdup(a, row[f].text);
+				upper_ascii(up);
+				row[f].text = up;
+			}
+		}
+		if (data_tbl_append(u, row, t->n_fields))
+			rc = err_set(r->e, ERR_NOMEM, "out of memory");
+		if ((i & 4095) == 4095) {
+			arena_free(a);
+			a = arena_new();
+		}
+	}
+	arena_free(a);
+	free(row);
+	if (rc) {
+		data_tbl_free(u);
+		return rc;
+	}
+	u->access = true;
+	*out = u;
+	return 0;
+}
+
+int script_access_upper(struct run *r)
+{
+	for (int i = 0; i < r->m->n_tables; i++) {
+		struct tbl *t = r->m->tables[i], *u = NULL;
+		if (!t->access || all_upper(t))
+			continue;
+		int rc = upper_copy(r, t, &u);
+		if (rc)
+			return rc;
+		r->m->tables[i] = u;
+		if (r->last == t)
+			r->last = u;
+		data_tbl_free(t);
+	}
 	return 0;
 }
 

@@ -750,13 +750,10 @@ static bool other_statement(struct parser *p, struct stmt *s)
 	size_t off = p->t.off;
 	if (script_word(p, "SECTION")) {
 		script_next(p);
-		if (script_word(p, "ACCESS"))
-			script_perr(
-			    p, off,
-			    "SECTION ACCESS is not supported yet: the access table would be loaded "
-			    "as data, and everyone who may open the app would see all of it");
-		s->kind = ST_NOTED;
-		s->raw = "SECTION APPLICATION";
+		s->kind = ST_SECTION;
+		s->until = script_word(p, "ACCESS");
+		if (!s->until && !script_word(p, "APPLICATION"))
+			script_perr(p, p->t.off, "SECTION is followed by ACCESS or APPLICATION");
 		script_next(p);
 	} else if (script_word(p, "BINARY")) {
 		s->kind = ST_BINARY;

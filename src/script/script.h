@@ -125,7 +125,8 @@ enum stmt_kind {
 	ST_NULLAS,    /* names: field patterns; until: NULLASNULL */
 	ST_DIRECTORY, /* raw: the folder later relative paths are in ("" none) */
 	ST_BINARY,    /* raw: the app file whose tables the data model starts with */
-	ST_NOTED,     /* COMMENT, STAR, FORCE, SEARCH, SECTION APPLICATION: logged, no effect */
+	ST_SECTION,   /* until: SECTION ACCESS (else SECTION APPLICATION) */
+	ST_NOTED,     /* COMMENT, STAR, FORCE, SEARCH: logged, no effect */
 	ST_TRACE,
 	ST_SLEEP, /* expr: milliseconds */
 	ST_IF,

@@ -30,7 +30,8 @@ struct run {
 	int n_vars, cap_vars;
 	struct mapping *maps;
 	int n_maps;
-	struct tbl *last; /* the table the last LOAD created or extended */
+	struct tbl *last;    /* the table the last LOAD created or extended */
+	bool access_section; /* after SECTION ACCESS: new tables are access tables */
 	/* QUALIFY and UNQUALIFY patterns in the order given: the last that matches wins */
 	struct qual {
 		char *pattern;
@@ -72,6 +73,9 @@ int script_err(struct run *r, const struct stmt *s, int code, const char *fmt, .
 
 /* The model's tables and mapping tables (reload.c). */
 NODISCARD int script_add_table(struct run *r, struct tbl *t);
+/* SECTION ACCESS: the access tables' field names and texts in upper case, as Qlik compares
+ * them (a table is rebuilt when something in it is not). */
+NODISCARD int script_access_upper(struct run *r);
 void script_remove_table(struct run *r, struct tbl *t);
 struct mapping *script_find_map(struct run *r, const char *name);
 

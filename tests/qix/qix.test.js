@@ -502,6 +502,62 @@ test('through the proxy, the group a ticket names opens an app of a stream only 
   }
 });
 
+test('section access: each person sees the data of their lines; a person with no line, or a value the data lacks, cannot open the app', async () => {
+  const script = [
+    'Section Access;',
+    'LOAD * INLINE [',
+    'ACCESS, USERID, REGION',
+    'USER, corp\\sally, East',
+    'USER, CORP\\walt, WEST',
+    'USER, CORP\\nora, SOUTH',
+    'ADMIN, CORP\\ada,',
+    '];',
+    'Section Application;',
+    `Customers: LOAD *, Upper(Region) AS REGION FROM [lib://CustomData/sa-customers.csv] (txt, utf8, embedded labels, delimiter is ',');`,
+    `Sales: ${CSV('sa-sales')}`,
+  ].join('\n');
+  // files of its own: other tests change the suite's
+  fs.writeFileSync(path.join(site.data, 'sa-customers.csv'),
+    'CustomerId,Customer,Region\n1,Alice,East\n2,Bob,West\n3,Carol,East\n4,Dave,North\n');
+  fs.writeFileSync(path.join(site.data, 'sa-sales.csv'),
+    'OrderId,CustomerId,Amount\n100,1,5\n101,1,3\n102,2,7\n103,3,2\n104,2,4\n');
+  const id = await site.app('Secured', script);
+  const r = await site.session(id);
+  assert.equal(await (await r.global.openDoc(id)).doReload(), true);
+  await r.session.close();
+  const stream = await site.api('POST', '/qrs/stream', { name: 'Secured' });
+  assert.equal((await site.api('PUT', `/qrs/app/${id}/publish?stream=${stream.json.id}`)).status, 200);
+  const rule = await site.api('POST', '/qrs/systemrule', {
+    name: 'Secured', category: 'Security', resourceFilter: `Stream_${stream.json.id}`, actions: 2,
+    rule: 'user.userDirectory = "CORP"',
+  });
+  assert.equal(rule.status, 201);
+  const origin = `https://localhost:${site.proxyPort}`;
+  // sales by customer: East is Alice (5 + 3) and Carol (2), West is Bob (7 + 4)
+  for (const [user, total, customers] of [['sally', 10, 'Alice,Carol'], ['walt', 11, 'Bob'],
+    ['ada', 21, 'Alice,Bob,Carol,Dave'], ['nora', null], ['zed', null]]) {
+    const cookie = await site.ticketSession('CORP', user, []);
+    const s = await site.session(id, { proxy: true, ws: { headers: { Cookie: cookie, Origin: origin } } });
+    try {
+      if (total === null) {
+        await assert.rejects(s.global.openDoc(id), (e) => e.code === 5, user);
+        continue;
+      }
+      const doc = await s.global.openDoc(id);
+      assert.equal(await doc.evaluate('Sum(Amount)'), String(total), user);
+      const list = await doc.createSessionObject(LIST('Customer'));
+      assert.equal(Object.keys(states(await list.getLayout())).sort().join(','), customers, user);
+      // the access table is not data; a USER line does not read the script
+      const { qtr } = await doc.getTablesAndKeys({ qcx: 0, qcy: 0 }, { qcx: 0, qcy: 0 }, 0, true, false);
+      assert.deepEqual(qtr.map((t) => t.qName).sort(), ['Customers', 'Sales']);
+      if (user === 'ada') assert.match(await doc.getScript(), /Section Access/);
+      else await assert.rejects(doc.getScript(), (e) => e.code === 5);
+    } finally {
+      await s.session.close();
+    }
+  }
+});
+
 test('a locked field keeps its selection until it is unlocked; ClearAll leaves it unless asked', async () => {
   const s = await site.session(appId, { suffix: '/identity/locks' });
   const doc = await s.global.openDoc(appId);

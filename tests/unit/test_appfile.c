@@ -124,11 +124,24 @@ static void versions_and_signatures(void **state)
 	assert_true(data_appfile_looks_valid(b.data, b.len, &e));
 	assert_false(data_appfile_looks_valid("PK\x03\x04", 4, &e)); /* a zip (a Qlik QVF) */
 	assert_non_null(strstr(e.message, "not a Fathom app file"));
-	b.data[10] = 2; /* version 2 */
+	assert_int_equal(b.data[10], 1); /* no section access: version 1 */
+	b.data[10] = 3;			 /* version 3 */
 	err_init(&e);
 	struct appfile *a = NULL;
 	assert_int_equal(data_appfile_read(b.data, b.len, &a, &e), ERR_INVALID);
-	assert_non_null(strstr(e.message, "format version 2"));
+	assert_non_null(strstr(e.message, "format version 3"));
+	buf_release(&b);
+	/* a section access table makes it version 2, which this build reads */
+	struct appfile_block blocks[] = {{APPFILE_SCRIPT, (char *)script, strlen(script)},
+					 {APPFILE_ACCESS, (char *)"who", 3}};
+	buf_init(&b, 1 << 20);
+	assert_int_equal(data_appfile_write(blocks, 2, 0, &b, &e), 0);
+	assert_int_equal(b.data[10], 2);
+	assert_int_equal(data_appfile_read(b.data, b.len, &a, &e), 0);
+	assert_int_equal(a->n_blocks, 2);
+	assert_int_equal(a->blocks[1].kind, APPFILE_ACCESS);
+	assert_string_equal(a->blocks[1].data, "who");
+	data_appfile_free(a);
 	buf_release(&b);
 }
 

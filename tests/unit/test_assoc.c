@@ -172,6 +172,46 @@ static void a_loop_is_cut(void **state)
 	model_assoc_free(a);
 }
 
+/* A reduced model: the possible rows of Country=SE, without the field Amount; values no
+ * kept row holds are gone, and the link is made again. Dropping the key unlinks. */
+static void a_reduced_model(void **state)
+{
+	(void)state;
+	struct assoc *a = model(two);
+	struct assoc_sel s;
+	select_(a, &s, (const char *const[]){"Country=SE", NULL});
+	struct assoc_states st = {0};
+	struct err e;
+	err_init(&e);
+	assert_int_equal(model_assoc_possible_rows(a, &s, &st, &e), 0);
+	bool drop[8] = {0};
+	drop[model_assoc_field(a, "Amount")] = true;
+	struct assoc *r = NULL;
+	assert_int_equal(model_assoc_reduce(a, st.possible, drop, &r, &e), 0);
+	model_assoc_states_release(a, &st);
+	model_assoc_sel_release(&s);
+	assert_int_equal(r->n_fields, a->n_fields - 1);
+	assert_int_equal(model_assoc_field(r, "Amount"), -1);
+	assert_int_equal(r->n_links, 1);
+	assert_int_equal(r->tables[0].n_rows, 2); /* A and C */
+	assert_int_equal(r->tables[1].n_rows, 2); /* orders 1 and 2 */
+	check(r, NULL,
+	      (const char *const[]){"Country", "SE:O", "Customer", "A:O C:O", "Order", "1:O 2:O",
+				    NULL});
+	check(r, (const char *const[]){"Customer=C", NULL},
+	      (const char *const[]){"Order", "1:X 2:X", NULL});
+	model_assoc_free(r);
+	/* every row, without the key: two tables that no longer link */
+	memset(drop, 0, sizeof(drop));
+	drop[model_assoc_field(a, "Customer")] = true;
+	assert_int_equal(model_assoc_reduce(a, NULL, drop, &r, &e), 0);
+	assert_int_equal(r->n_links, 0);
+	check(r, (const char *const[]){"Country=DK", NULL},
+	      (const char *const[]){"Order", "1:O 2:O 3:O 4:O", NULL});
+	model_assoc_free(r);
+	model_assoc_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +220,7 @@ int main(void)
 	    cmocka_unit_test(two_tables_sharing_two_fields),
 	    cmocka_unit_test(nulls_never_link),
 	    cmocka_unit_test(a_loop_is_cut),
+	    cmocka_unit_test(a_reduced_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -432,6 +432,174 @@ static void date_fields_are_tagged(void **state)
 	str_copy(gen[2], "g1", sizeof(gen[2]));
 }
 
+/* ---------------------------------------------------------------- section access */
+
+static const char access_script[] = "Section Access;\n"
+				    "LOAD * INLINE [\n"
+				    "ACCESS, USERID, GROUP, REGION, OMIT\n"
+				    "ADMIN, INTERNAL\\boss, , ,\n"
+				    "user, dir\\ann, , East,\n"
+				    "USER, DIR\\bob, , *, AMOUNT\n"
+				    "USER, DIR\\cid, , Nowhere,\n"
+				    "USER, DIR\\dan, , ,\n"
+				    "USER, , west team, WEST,\n"
+				    "];\n"
+				    "Section Application;\n"
+				    "T: LOAD * INLINE [\n"
+				    "REGION, AMOUNT, Customer\n"
+				    "EAST, 1, c1\n"
+				    "WEST, 2, c2\n"
+				    "NORTH, 3, c3\n"
+				    "EAST, 4, c4\n"
+				    "];\n"
+				    "C: LOAD * INLINE [\n"
+				    "Customer, Name\n"
+				    "c1, Alpha\n"
+				    "c2, Beta\n"
+				    "c3, Gamma\n"
+				    "c4, Delta\n"
+				    "];\n";
+
+static const char name_list[] =
+    "{\"qInfo\":{\"qType\":\"l\"},\"qListObjectDef\":{\"qDef\":{\"qFieldDefs\":[\"Name\"],"
+    "\"qSortCriterias\":[{\"qSortByAscii\":1}]},\"qInitialDataFetch\":[{\"qWidth\":1,"
+    "\"qHeight\":10}]}}";
+
+/* A session of `user` (with the front door's attributes, or NULL) on app c: OpenDoc's
+ * error code (0 when it opened) and, when it opened, its Name values as list_states writes
+ * them. The session is left open in *out (or freed when out is NULL). */
+static int open_as(struct qix *q, const char *user, const char *attrs, struct inbox *in,
+		   char *names, size_t n, struct qix_session **out)
+{
+	struct qix_session *s = qix_session_new(q, "c", user, collect, in);
+	assert_non_null(s);
+	if (attrs)
+		qix_session_govern(s, attrs);
+	json_t *r = call(s, in, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"c\"]");
+	int code = (int)json_integer_value(json_object_get(json_object_get(r, "error"), "code"));
+	names[0] = '\0';
+	if (code == 0) {
+		call(s, in, "\"handle\":1,\"method\":\"CreateSessionObject\",\"params\":[%s]",
+		     name_list);
+		list_states(s, in, 2, names, n);
+	}
+	if (out)
+		*out = s;
+	else
+		qix_session_free(s);
+	return code;
+}
+
+/* The data model's tables and fields as "T(f,f) T(f)" (GetTablesAndKeys). */
+static void model_fields(struct qix_session *s, struct inbox *in, char *out, size_t n)
+{
+	json_t *r = call(s, in,
+			 "\"handle\":1,\"method\":\"GetTablesAndKeys\",\"params\":[{\"qcx\":0,"
+			 "\"qcy\":0},{\"qcx\":0,\"qcy\":0},0,true,false]");
+	json_t *tables = json_object_get(json_object_get(r, "result"), "qtr");
+	size_t i, k;
+	json_t *t, *f;
+	out[0] = '\0';
+	json_array_foreach (tables, i, t) {
+		size_t l = strlen(out);
+		snprintf(out + l, n - l, "%s%s(", i ? " " : "",
+			 json_string_value(json_object_get(t, "qName")));
+		json_array_foreach (json_object_get(t, "qFields"), k, f) {
+			l = strlen(out);
+			snprintf(out + l, n - l, "%s%s", k ? "," : "",
+				 json_string_value(json_object_get(f, "qName")));
+		}
+		l = strlen(out);
+		snprintf(out + l, n - l, ")");
+	}
+}
+
+/* An expression's value in an open session, as text ("-" for an error). */
+static void evaluate(struct qix_session *s, struct inbox *in, const char *expr, char *out, size_t n)
+{
+	json_t *r = call(s, in, "\"handle\":1,\"method\":\"Evaluate\",\"params\":[\"%s\"]", expr);
+	const char *t = json_string_value(json_object_get(json_object_get(r, "result"), "qReturn"));
+	snprintf(out, n, "%s", t ? t : "-");
+}
+
+static void section_access_reduces_what_each_person_sees(void **state)
+{
+	(void)state;
+	write_app("c", "g4", access_script);
+	str_copy(gen[2], "g4", sizeof(gen[2]));
+	struct qix *q = new_engine(0);
+	struct inbox in = {json_array()};
+	char names[256], v[64];
+	struct qix_session *s = NULL;
+
+	/* the ADMIN line with no region: everything, and the script */
+	assert_int_equal(
+	    open_as(q, "UserDirectory=INTERNAL; UserId=boss", NULL, &in, names, sizeof(names), &s),
+	    0);
+	assert_string_equal(names, "Alpha:O,Beta:O,Delta:O,Gamma:O");
+	evaluate(s, &in, "Sum(AMOUNT)", v, sizeof(v));
+	assert_string_equal(v, "10");
+	json_t *r = call(s, &in, "\"handle\":1,\"method\":\"GetScript\",\"params\":[]");
+	assert_non_null(json_object_get(r, "result"));
+	qix_session_free(s);
+
+	/* a USER line: East's rows and what links to them, names matched in any case */
+	assert_int_equal(open_as(q, "DIR\\Ann", NULL, &in, names, sizeof(names), &s), 0);
+	assert_string_equal(names, "Alpha:O,Delta:O");
+	evaluate(s, &in, "Sum(AMOUNT)", v, sizeof(v));
+	assert_string_equal(v, "5");
+	r = call(s, &in, "\"handle\":1,\"method\":\"GetScript\",\"params\":[]");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "error"), "code")),
+			 5);
+	/* the access tables are not part of the data */
+	char fields[256];
+	model_fields(s, &in, fields, sizeof(fields));
+	assert_string_equal(fields, "T(REGION,AMOUNT,Customer) C(Customer,Name)");
+	qix_session_free(s);
+
+	/* '*' lists the values the access table lists (East, Nowhere, West), not all of the
+	 * data (North); OMIT hides a field */
+	assert_int_equal(
+	    open_as(q, "UserDirectory=DIR; UserId=bob", NULL, &in, names, sizeof(names), &s), 0);
+	assert_string_equal(names, "Alpha:O,Beta:O,Delta:O");
+	model_fields(s, &in, fields, sizeof(fields));
+	assert_string_equal(fields, "T(REGION,Customer) C(Customer,Name)");
+	qix_session_free(s);
+
+	/* a group of the front door's attributes */
+	assert_int_equal(
+	    open_as(q, "DIR\\eve", "[{\"group\":\"West Team\"}]", &in, names, sizeof(names), NULL),
+	    0);
+	assert_string_equal(names, "Beta:O");
+
+	/* refused: a value the data does not hold (strict exclusion), an empty value on a USER
+	 * line, no line at all, no user */
+	assert_int_equal(open_as(q, "DIR\\cid", NULL, &in, names, sizeof(names), NULL), 5);
+	assert_int_equal(open_as(q, "DIR\\dan", NULL, &in, names, sizeof(names), NULL), 5);
+	assert_int_equal(
+	    open_as(q, "DIR\\zoe", "[{\"group\":\"East Team\"}]", &in, names, sizeof(names), NULL),
+	    5);
+	assert_int_equal(open_as(q, "", NULL, &in, names, sizeof(names), NULL), 5);
+
+	/* a new generation without Ann's line: her open session loses the data */
+	assert_int_equal(open_as(q, "DIR\\ann", NULL, &in, names, sizeof(names), &s), 0);
+	char *changed = strdup(access_script);
+	assert_non_null(changed);
+	memcpy(strstr(changed, "dir\\ann"), "dir\\ann", 7);
+	strstr(changed, "dir\\ann")[4] = 'x'; /* dir\xnn */
+	write_app("c", "g5", changed);
+	free(changed);
+	str_copy(gen[2], "g5", sizeof(gen[2]));
+	qix_poll_generations(q);
+	list_states(s, &in, 2, names, sizeof(names));
+	assert_string_equal(names, "");
+	qix_session_free(s);
+
+	json_decref(in.msgs);
+	qix_free(q);
+	str_copy(gen[2], "g1", sizeof(gen[2]));
+}
+
 static void unused_apps_are_evicted_past_the_limit(void **state)
 {
 	(void)state;
@@ -661,6 +829,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(field_functions_in_chart_expressions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(date_fields_are_tagged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(section_access_reduces_what_each_person_sees, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(unused_apps_are_evicted_past_the_limit, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(malformed_requests_get_errors, setup, teardown),

@@ -1086,8 +1086,6 @@ static void field_rules_and_other_statements(void **state)
 	assert_non_null(strstr(log_text, "LIB CONNECT TO 'Data': nothing to connect"));
 	assert_non_null(strstr(log_text, "Force Case Upper: no effect here"));
 	data_set_free(m);
-	run_fails("Section Access;\nLOAD * INLINE [ACCESS, USERID\nADMIN, A];",
-		  "SECTION ACCESS is not supported yet");
 	run_fails("Binary [lib://Out/x.qvf];", "lib://Out/x.qvf does not exist");
 	run_fails("T: LOAD 1 AS x AUTOGENERATE 2;\nU: LOAD Sum(TOTAL x) AS s RESIDENT T;",
 		  "Sum: TOTAL works in charts, not in scripts");
@@ -1434,6 +1432,59 @@ static void binary_load(void **state)
 	run_fails("BINARY;", "BINARY names the app file");
 }
 
+/* SECTION ACCESS: its tables are marked as access tables, their names and texts in upper
+ * case; they never concatenate with the app's tables; SECTION APPLICATION goes back; an app
+ * file keeps them apart, and BINARY brings them along. */
+static void section_access_tables(void **state)
+{
+	(void)state;
+	struct data_set *m =
+	    run_ok("Section Access;\n"
+		   "Users: LOAD * INLINE [\nAccess, UserId, Region\nadmin, dir\\ann, east\n"
+		   "USER, DIR\\Bob, 1\n];\n"
+		   "Section Application;\n"
+		   "Data: LOAD * INLINE [\nAccess, UserId, Region\nx, y, z\n];\n");
+	assert_int_equal(m->n_tables, 2);
+	struct tbl *u = data_set_table(m, "Users"), *d = data_set_table(m, "Data");
+	assert_non_null(u);
+	assert_non_null(d);
+	assert_true(u->access);
+	assert_false(d->access);
+	column(m, "Users", "ACCESS", "ADMIN,USER");
+	column(m, "Users", "USERID", "DIR\\ANN,DIR\\BOB");
+	column(m, "Users", "REGION", "EAST,1");
+	column(m, "Data", "Access", "x"); /* the app's data keeps its case */
+	assert_non_null(strstr(log_text, "SECTION ACCESS: the next tables say who may see what"));
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	struct err e;
+	err_init(&e);
+	assert_int_equal(data_set_write_app(m, "{}", 2, "", 0, &b, &e), 0);
+	data_set_free(m);
+	struct appfile *af = NULL;
+	assert_int_equal(data_appfile_read(b.data, b.len, &af, &e), 0);
+	int kinds[8] = {0};
+	for (int i = 0; i < af->n_blocks; i++)
+		kinds[af->blocks[i].kind]++;
+	assert_int_equal(kinds[APPFILE_TABLE], 1);
+	assert_int_equal(kinds[APPFILE_ACCESS], 1);
+	data_appfile_free(af);
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/secured.fapp", out_dir);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b.data, 1, b.len, f), b.len);
+	fclose(f);
+	buf_release(&b);
+	m = run_ok("BINARY [lib://Out/secured.fapp];\nMore: LOAD 'a' AS Extra AUTOGENERATE 1;");
+	assert_true(data_set_table(m, "Users")->access);
+	assert_false(data_set_table(m, "More")->access);
+	data_set_free(m);
+	run_fails("Section Access;\nLOAD * INLINE [\nUserId, USERID\na, b\n];",
+		  "two fields named USERID in upper case");
+	run_fails("Section Nowhere;", "SECTION is followed by ACCESS or APPLICATION");
+}
+
 static void put16(struct buf *b, uint32_t v)
 {
 	unsigned char c[2] = {(unsigned char)v, (unsigned char)(v >> 8)};
@@ -1768,6 +1819,7 @@ int main(void)
 	    cmocka_unit_test(statistics_and_number_functions),
 	    cmocka_unit_test(regression_and_cash_flows),
 	    cmocka_unit_test(binary_load),
+	    cmocka_unit_test(section_access_tables),
 	    cmocka_unit_test(excel_workbooks),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
