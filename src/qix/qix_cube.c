@@ -889,3 +889,187 @@ int qix_cube_continuous_range(struct qix_call *c)
 	c->out = json_pack("{s:b}", "qSuccess", rc == 0 && hit);
 	return 0;
 }
+
+/* ---- GetHyperCubeBinnedData: the points of a scatter plot, or their density in a grid */
+
+/* The data range asked for (the first NxDataAreaPage, in the measures' units: x from qLeft
+ * over qWidth, y from qTop down over qHeight), else the measures' own extent. */
+struct bin_range {
+	double x0, x1, y0, y1;
+};
+
+static double num_of(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static bool point_of(const struct cube *c, const struct cube_spec *sp, int64_t r, double *x,
+		     double *y)
+{
+	const struct val *vx = &c->cells[r * c->n_cols + sp->def.n_dims].v;
+	const struct val *vy = &c->cells[r * c->n_cols + sp->def.n_dims + 1].v;
+	if (vx->null || vy->null || !vx->has_num || !vy->has_num || !isfinite(vx->num) ||
+	    !isfinite(vy->num))
+		return false;
+	*x = vx->num;
+	*y = vy->num;
+	return true;
+}
+
+static void bin_range_read(json_t *ranges, const struct cube *c, const struct cube_spec *sp,
+			   struct bin_range *br)
+{
+	json_t *r0 = json_array_get(ranges, 0);
+	double l = num_of(r0, "qLeft"), t = num_of(r0, "qTop"), w = num_of(r0, "qWidth"),
+	       h = num_of(r0, "qHeight");
+	if (isfinite(l) && isfinite(t) && isfinite(w) && isfinite(h)) {
+		br->x0 = fmin(l, l + w);
+		br->x1 = fmax(l, l + w);
+		br->y0 = fmin(t, t - h);
+		br->y1 = fmax(t, t - h);
+		return;
+	}
+	br->x0 = br->y0 = INFINITY;
+	br->x1 = br->y1 = -INFINITY;
+	for (int64_t r = 0; r < c->n_rows; r++) {
+		double x, y;
+		if (point_of(c, sp, r, &x, &y)) {
+			br->x0 = fmin(br->x0, x), br->x1 = fmax(br->x1, x);
+			br->y0 = fmin(br->y0, y), br->y1 = fmax(br->y1, y);
+		}
+	}
+}
+
+static bool in_bin_range(const struct bin_range *br, double x, double y)
+{
+	return x >= br->x0 && x <= br->x1 && y >= br->y0 && y <= br->y1;
+}
+
+/* The points in the range as a data page of whole rows. */
+static json_t *points_page(const struct cube *c, const struct cube_spec *sp,
+			   const struct bin_range *br)
+{
+	json_t *matrix = json_array();
+	for (int64_t r = 0; r < c->n_rows; r++) {
+		double x, y;
+		if (!point_of(c, sp, r, &x, &y) || !in_bin_range(br, x, y))
+			continue;
+		json_t *row = json_array();
+		for (int col = 0; col < sp->width; col++) {
+			const struct cube_cell *cell = &c->cells[r * c->n_cols + col];
+			json_t *jc = json_object();
+			if (col >= sp->def.n_dims)
+				qix_cube_set_measure(jc, &cell->v, sp, col - sp->def.n_dims);
+			else
+				qix_obj_set_value(jc, &cell->v);
+			json_object_set_new(jc, "qElemNumber", json_integer(cell->elem));
+			json_object_set_new(jc, "qState", json_string(cell->state));
+			json_array_append_new(row, jc);
+		}
+		json_array_append_new(matrix, row);
+	}
+	return json_pack("{s:o,s:[],s:{s:i,s:i,s:i,s:I}}", "qMatrix", matrix, "qTails", "qArea",
+			 "qLeft", 0, "qTop", 0, "qWidth", sp->width, "qHeight",
+			 (json_int_t)json_array_size(matrix));
+}
+
+/* The grid of 2^level cells a side over the range: a first row with the most points a cell
+ * holds, then a row per cell that holds any: its corners "[x left, y top, x right, y
+ * bottom]" as qText, its points as qNum, its number (row-major from the bottom left) as
+ * qElemNumber. */
+static json_t *bins_page(const struct cube *c, const struct cube_spec *sp,
+			 const struct bin_range *br, int level)
+{
+	int64_t g = (int64_t)1 << level;
+	int64_t *count = calloc((size_t)(g * g), sizeof(int64_t));
+	if (!count)
+		return NULL;
+	double cw = (br->x1 - br->x0) / (double)g, ch = (br->y1 - br->y0) / (double)g;
+	for (int64_t r = 0; r < c->n_rows; r++) {
+		double x, y;
+		if (!point_of(c, sp, r, &x, &y) || !in_bin_range(br, x, y))
+			continue;
+		int64_t ix = cw > 0 ? (int64_t)((x - br->x0) / cw) : 0,
+			iy = ch > 0 ? (int64_t)((y - br->y0) / ch) : 0;
+		count[(iy < g ? iy : g - 1) * g + (ix < g ? ix : g - 1)]++;
+	}
+	int64_t most = 0;
+	for (int64_t i = 0; i < g * g; i++)
+		most = count[i] > most ? count[i] : most;
+	json_t *matrix = json_array();
+	json_array_append_new(matrix, json_pack("[{s:s,s:I,s:i,s:s}]", "qText", "", "qNum",
+						(json_int_t)most, "qElemNumber", 0, "qState", "L"));
+	for (int64_t i = 0; i < g * g; i++) {
+		if (!count[i])
+			continue;
+		double xa = br->x0 + cw * (double)(i % g), yb = br->y0 + ch * (double)(i / g);
+		char corners[160];
+		snprintf(corners, sizeof(corners), "[%.17g,%.17g,%.17g,%.17g]", xa, yb + ch,
+			 xa + cw, yb);
+		json_array_append_new(matrix, json_pack("[{s:s,s:I,s:I,s:s}]", "qText", corners,
+							"qNum", (json_int_t)count[i], "qElemNumber",
+							(json_int_t)i, "qState", "L"));
+	}
+	free(count);
+	return json_pack("{s:o,s:[],s:{s:i,s:i,s:i,s:I}}", "qMatrix", matrix, "qTails", "qArea",
+			 "qLeft", 0, "qTop", 0, "qWidth", 1, "qHeight",
+			 (json_int_t)json_array_size(matrix));
+}
+
+int qix_cube_binned(struct qix_call *c)
+{
+	json_t *def = qix_obj_definition(c);
+	if (!def) {
+		c->msg = "qPath names no hypercube of the object";
+		return QIX_INVALID_PARAMETER;
+	}
+	json_int_t most = json_integer_value(qix_param(c->params, 4, "qMaxNbrCells"));
+	json_int_t level = json_integer_value(qix_param(c->params, 5, "qQueryLevel"));
+	json_int_t method = json_integer_value(qix_param(c->params, 6, "qBinningMethod"));
+	if (method != 0) {
+		c->msg = "only binning method 0 (a grid over the first two measures) is known";
+		return QIX_INVALID_PARAMETER;
+	}
+	struct cube_spec *sp = calloc(1, sizeof(*sp));
+	struct cube *cube = NULL;
+	int rc = sp ? qix_cube_compute(c->s, def, sp, &cube, &c->msg) : QIX_INTERNAL;
+	if (rc == 0 && sp->n_user < 2) {
+		c->msg = "binned data needs a hypercube with two or three measures";
+		rc = QIX_INVALID_PARAMETER;
+	}
+	if (rc == 0) {
+		struct bin_range br;
+		bin_range_read(qix_param(c->params, 3, "qDataRanges"), cube, sp, &br);
+		int64_t n = 0;
+		for (int64_t r = 0; r < cube->n_rows; r++) {
+			double x, y;
+			n += point_of(cube, sp, r, &x, &y) && in_bin_range(&br, x, y);
+		}
+		/* few enough points: the points themselves, and no grid */
+		json_t *grid =
+		    n <= most || most <= 0
+			? json_pack("{s:[],s:[],s:{s:i,s:i,s:i,s:i}}", "qMatrix", "qTails", "qArea",
+				    "qLeft", 0, "qTop", 0, "qWidth", 0, "qHeight", 0)
+			: bins_page(cube, sp, &br,
+				    level < 1	 ? 1
+				    : level > 10 ? 10
+						 : (int)level);
+		json_t *points =
+		    n <= most || most <= 0
+			? points_page(cube, sp, &br)
+			: json_pack("{s:[],s:[],s:{s:i,s:i,s:i,s:i}}", "qMatrix", "qTails", "qArea",
+				    "qLeft", 0, "qTop", 0, "qWidth", 0, "qHeight", 0);
+		if (!grid || !points) {
+			json_decref(grid);
+			json_decref(points);
+			c->msg = "out of memory";
+			rc = QIX_INTERNAL;
+		} else {
+			c->out = json_pack("{s:[o,o]}", "qDataPages", grid, points);
+		}
+	}
+	model_cube_free(cube);
+	free(sp);
+	return rc;
+}

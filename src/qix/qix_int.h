@@ -402,6 +402,10 @@ int qix_cube_select(struct qix_call *c);
 int qix_cube_range_select(struct qix_call *c);
 /* SelectHyperCubeContinuousRange and SelectListObjectContinuousRange. */
 int qix_cube_continuous_range(struct qix_call *c);
+/* GetHyperCubeBinnedData: a scatter plot's points in a data range when there are at most
+ * qMaxNbrCells of them (the second page), else a grid of 2^qQueryLevel cells a side with
+ * the points each holds (the first page), as sn-scatter-plot reads them. */
+int qix_cube_binned(struct qix_call *c);
 
 /* ---- qix_pivot.c: pivot hypercubes (qMode P) ---- */
 

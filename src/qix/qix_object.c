@@ -956,6 +956,7 @@ const struct qix_method qix_object_methods[] = {
     {QIX_OBJECT, "RangeSelectHyperCubeValues", qix_cube_range_select, 5},
     {QIX_OBJECT, "MultiRangeSelectHyperCubeValues", qix_cube_range_select, 4},
     {QIX_OBJECT, "SelectHyperCubeContinuousRange", qix_cube_continuous_range, 3},
+    {QIX_OBJECT, "GetHyperCubeBinnedData", qix_cube_binned, 7},
     {QIX_OBJECT, "SelectListObjectContinuousRange", qix_cube_continuous_range, 3},
     {QIX_OBJECT, "SelectListObjectValues", select_list, 4},
     {QIX_OBJECT, "SearchListObjectFor", search_list, 2},

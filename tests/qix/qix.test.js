@@ -766,6 +766,49 @@ test('child objects: a filter pane holds list boxes, saved with it, listed in it
   }
 });
 
+test('binned data: a scatter plot gets its points in a range, or a grid of their counts when there are too many', async () => {
+  const id = await site.app('Points', 'Points: LOAD RecNo() AS P, Mod(RecNo() * 7, 100) AS X, Mod(RecNo() * 13, 50) AS Y AUTOGENERATE 2000;');
+  const s = await site.session(id);
+  try {
+    const doc = await s.global.openDoc(id);
+    assert.equal(await doc.doReload(), true);
+    const obj = await doc.createSessionObject({
+      qInfo: { qType: 'scatterplot' },
+      qHyperCubeDef: {
+        qDimensions: [{ qDef: { qFieldDefs: ['P'] } }],
+        qMeasures: [{ qDef: { qDef: 'Sum(X)' } }, { qDef: { qDef: 'Sum(Y)' } }],
+      },
+    });
+    // the points, computed here from the script's formulas
+    const points = [];
+    for (let p = 1; p <= 2000; p += 1) points.push({ p, x: (p * 7) % 100, y: (p * 13) % 50 });
+    const binned = (range, most, level, method = 0) => obj.getHyperCubeBinnedData('/qHyperCubeDef',
+      [{ qTop: 0, qLeft: 0, qWidth: 3, qHeight: 2000 }], { qWidth: 0, qHeight: 0 }, range, most, level, method);
+    // few enough: the points in the range, whole rows, and an empty grid
+    let pages = await binned([{ qLeft: 0, qTop: 25, qWidth: 50, qHeight: 25 }], 5000, 3);
+    const inRange = points.filter((q) => q.x <= 50 && q.y <= 25);
+    assert.equal(pages[0].qMatrix.length, 0);
+    assert.deepEqual(pages[1].qMatrix.map(([d, x, y]) => `${d.qText}:${x.qNum}:${y.qNum}`).sort(),
+      inRange.map((q) => `${q.p}:${q.x}:${q.y}`).sort());
+    // too many: a grid of 8 x 8 cells over the range, each with the points it holds
+    pages = await binned([{ qLeft: 0, qTop: 50, qWidth: 100, qHeight: 50 }], 100, 3);
+    assert.equal(pages[1].qMatrix.length, 0);
+    const want = new Map();
+    for (const q of points) {
+      const cell = Math.min(7, Math.floor(q.y / 6.25)) * 8 + Math.min(7, Math.floor(q.x / 12.5));
+      want.set(cell, (want.get(cell) || 0) + 1);
+    }
+    const [head, ...cells] = pages[0].qMatrix.map((row) => row[0]);
+    assert.equal(head.qNum, Math.max(...want.values()));
+    assert.deepEqual(new Map(cells.map((c) => [c.qElemNumber, c.qNum])), want);
+    const corner = cells.find((c) => c.qElemNumber === 9); // second column, second row
+    assert.deepEqual(JSON.parse(corner.qText), [12.5, 12.5, 25, 6.25]);
+    await assert.rejects(binned([], 100, 3, 1), (e) => e.code === 8);
+  } finally {
+    await s.session.close();
+  }
+});
+
 test('range selections: measures in a range select their rows, numbers on an axis select between bounds', async () => {
   // an app of its own: the suite's app changes as other tests reload it
   const id = await site.app('Ranges', [

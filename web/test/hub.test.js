@@ -353,6 +353,70 @@ test('a pivot table shows regions by year, opens a region into its countries, an
   await ctx.close();
 });
 
+test('a scatter plot of 300,000 orders draws the density of its points from the engine\'s binned data', async () => {
+  // a sheet of one scatter plot, made for this test through the engine and removed after it
+  const example = JSON.parse(fs.readFileSync(path.join(here, '../../examples/sales/objects.json'), 'utf8'));
+  const product = example.find((o) => o.qInfo && o.qInfo.qId === 'scatter-product');
+  const scatter = structuredClone(product);
+  scatter.qInfo = { qId: 'scatter-orders', qType: 'scatterplot' };
+  scatter.title = 'Orders by sales and units';
+  scatter.qHyperCubeDef.qDimensions[0].qDef.qFieldDefs = ['OrderId'];
+  scatter.qHyperCubeDef.qDimensions[0].qDef.qFieldLabels = ['Order'];
+  const sheet = {
+    qInfo: { qId: 'sheet-orders', qType: 'sheet' }, qMetaDef: { title: 'Orders' }, rank: 9, columns: 24, rows: 12,
+    cells: [{ name: 'scatter-orders', type: 'scatterplot', col: 0, row: 0, colspan: 24, rowspan: 12 }],
+  };
+  const edit = async (fn) => {
+    const s = await site.session(appId);
+    try {
+      const doc = await s.global.openDoc(appId);
+      await fn(doc);
+      await doc.doSave();
+    } finally {
+      await s.session.close();
+    }
+  };
+  await edit(async (doc) => {
+    await doc.createObject(scatter);
+    await doc.createObject(sheet);
+  });
+  try {
+    const { ctx, page, errors } = await signedIn('admin', site.adminPassword);
+    const asked = new Set();
+    const answers = [];
+    page.on('websocket', (ws) => {
+      ws.on('framesent', ({ payload }) => {
+        const m = JSON.parse(String(payload));
+        if (m.method === 'GetHyperCubeBinnedData') asked.add(m.id);
+      });
+      ws.on('framereceived', ({ payload }) => {
+        const m = JSON.parse(String(payload));
+        if (asked.has(m.id)) answers.push(m);
+      });
+    });
+    await page.goto(`${origin()}/sense/app/${appId}/sheet/sheet-orders`);
+    const chart = page.locator('[data-object-id=scatter-orders]');
+    await chart.locator('canvas').first().waitFor();
+    for (let i = 0; i < 100 && !answers.length; i++) await sleep(100);
+    assert.ok(answers.length, 'the chart asks for binned data');
+    const [grid] = answers[0].result.qDataPages;
+    // a grid of cells, each with its count of orders: together every order
+    const cells = grid.qMatrix.slice(1).map(([c]) => c.qNum);
+    assert.ok(cells.length > 1);
+    assert.equal(cells.reduce((a, b) => a + b, 0), 300000);
+    assert.equal(grid.qMatrix[0][0].qNum, Math.max(...cells));
+    assert.match(await chart.innerText(), /Sales[\s\S]*Units/);
+    await shot(page, 'scatter-binned');
+    assert.deepEqual(errors, []);
+    await ctx.close();
+  } finally {
+    await edit(async (doc) => {
+      await doc.destroyObject('sheet-orders');
+      await doc.destroyObject('scatter-orders');
+    });
+  }
+});
+
 test('the hub works in Firefox: sign-in, a sheet, a click on a bar, a pivot table opened', async () => {
   const fx = await firefox.launch({ channel: 'moz-firefox', executablePath: process.env.FIREFOX ?? '/usr/bin/firefox-esr' });
   try {
