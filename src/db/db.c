@@ -567,6 +567,11 @@ const char *db_now_sql(const struct db *db)
 	return db->drv->now_sql;
 }
 
+const char *db_now_ms_sql(const struct db *db)
+{
+	return db->drv->now_ms_sql;
+}
+
 enum db_driver_kind db_kind(const struct db *db)
 {
 	return db->kind;

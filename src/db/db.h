@@ -190,6 +190,8 @@ NODISCARD int db_work_queued(struct db_conn *c, struct err *e);
 /* An SQL expression for the database's own clock, as ISO 8601 UTC text with milliseconds
  * (what every node compares heartbeats with, so node clocks do not matter). */
 const char *db_now_sql(const struct db *db);
+/* The same as milliseconds since 1970, an integer expression. */
+const char *db_now_ms_sql(const struct db *db);
 const char *db_provider_name(const struct db *db);
 
 #endif

@@ -35,6 +35,8 @@ struct db_driver {
 	int (*table_exists)(struct db_conn *c, const char *table, bool *out, struct err *e);
 	/* An SQL expression for the database's current time as ISO 8601 UTC with milliseconds. */
 	const char *now_sql;
+	/* The same as milliseconds since 1970 (an integer). */
+	const char *now_ms_sql;
 	/* Inside the migration transaction: keeps other nodes from migrating at the same time. */
 	int (*lock_schema)(struct db_conn *c, struct err *e);
 	/* Change notifications; NULL where the driver has none (SQLite: one node, one

@@ -464,6 +464,7 @@ const struct db_driver db_postgres_driver = {
     .dialect = p_dialect,
     .table_exists = p_table_exists,
     .now_sql = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+    .now_ms_sql = "(extract(epoch FROM now()) * 1000)::BIGINT",
     .lock_schema = p_lock_schema,
     .listen_open = p_listen_open,
     .listen_wait = p_listen_wait,

@@ -295,5 +295,6 @@ const struct db_driver db_sqlite_driver = {
     .dialect = s_dialect,
     .table_exists = s_table_exists,
     .now_sql = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+    .now_ms_sql = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)",
     .lock_schema = s_lock_schema,
 };

@@ -153,14 +153,16 @@ static int state_save(void *ctx, const char *key, const char *id, const char *js
 	db_p_text(&p, key);
 	db_p_text(&p, id);
 	db_p_text(&p, json);
-	db_p_int(&p, time_now_ms());
-	return db_exec_once(
-	    en->db,
-	    "INSERT INTO engine_session_state (state_key, app_id, selections, "
-	    "updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (state_key, app_id) DO "
-	    "UPDATE SET selections = excluded.selections, updated_at = "
-	    "excluded.updated_at",
-	    &p, NULL, NULL, e);
+	/* the database's clock, as every node's garbage collection compares with it: a node
+	 * whose own clock is off must not make a person's selections look old (or young) */
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO engine_session_state (state_key, app_id, selections, "
+		 "updated_at) VALUES ($1, $2, $3, %s) ON CONFLICT (state_key, app_id) DO "
+		 "UPDATE SET selections = excluded.selections, updated_at = "
+		 "excluded.updated_at",
+		 db_now_ms_sql(en->db));
+	return db_exec_once(en->db, sql, &p, NULL, NULL, e);
 }
 
 void ops_engine_gc(struct ops_engine *en, int64_t keep_ms)
@@ -169,11 +171,13 @@ void ops_engine_gc(struct ops_engine *en, int64_t keep_ms)
 		return;
 	struct db_params p;
 	db_params_init(&p);
-	db_p_int(&p, time_now_ms() - keep_ms);
+	db_p_int(&p, keep_ms);
 	struct err e;
 	err_init(&e);
-	if (db_exec_once(en->db, "DELETE FROM engine_session_state WHERE updated_at < $1", &p, NULL,
-			 NULL, &e) != 0)
+	char sql[256];
+	snprintf(sql, sizeof(sql), "DELETE FROM engine_session_state WHERE updated_at < %s - $1",
+		 db_now_ms_sql(en->db));
+	if (db_exec_once(en->db, sql, &p, NULL, NULL, &e) != 0)
 		log_warn("engine: cannot drop old kept selections: %s", e.message);
 }
 

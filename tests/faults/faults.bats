@@ -483,6 +483,15 @@ state() {
 	clock_step n2 -3600
 	sleep 3
 	[ "$(state n2)" = 2 ]
+	# a person's selections kept through n2 carry the database's time, not n2's an hour
+	# behind (which another node's clean-up would take for an hour old, past the 30-minute
+	# session age, and delete)
+	QIXLOAD_SELECT=Region=East QIXLOAD_ONCE=1 node "$BATS_TEST_DIRNAME/qixload.js" \
+		"https://$(lab_addr n2):8443" "$LAB/n1/certs/root.pem" "$(cat "$LAB/cookie")" \
+		"$(cat "$LAB/qixapp")" "$LAB/qix.once" "$LAB/stop"
+	age=$(pg_sql fathom "SELECT max(abs((extract(epoch FROM now()) * 1000)::BIGINT - updated_at)) FROM engine_session_state")
+	echo "kept selections' age: $age ms"
+	[ -n "$age" ] && [ "$age" -lt 120000 ]
 	clock_step n2 0
 	fired_once "$task" 10
 	stop_writes

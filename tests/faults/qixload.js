@@ -10,6 +10,10 @@
 // the engine answered 503, LOCERR_HTTP_503: try again; "timeout" when the whole session
 // took more than 5 s, else the error's message and its code). Waits 300 ms between
 // sessions. Uses the QIX suite's npm packages.
+//
+// With QIXLOAD_SELECT=Field=Value each session also selects that value (which the node
+// keeps for the person in the database); with QIXLOAD_ONCE=1 it makes one session and
+// exits, 0 when it succeeded.
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
@@ -63,6 +67,11 @@ async function one() {
     await Promise.race([limit, (async () => {
       const doc = await (await session.open()).openDoc(app);
       await doc.getTablesAndKeys({}, {}, 0, true, false);
+      const pick = process.env.QIXLOAD_SELECT;
+      if (pick) {
+        const [field, value] = pick.split('=');
+        if (!(await (await doc.getField(field)).select(value))) throw new Error(`${pick} was not selected`);
+      }
     })()]);
   } catch (err) {
     if (refused) throw new Error(`Unexpected server response: ${refused}`);
@@ -74,6 +83,10 @@ async function one() {
 }
 
 async function main() {
+  if (process.env.QIXLOAD_ONCE === '1') {
+    await one();
+    return;
+  }
   while (!fs.existsSync(stopFile)) {
     const t0 = Date.now();
     let line;
