@@ -153,6 +153,11 @@ struct cube {
 	struct arena *a;
 };
 
+/* A cube over at least this many rows of its measures' table whose dimensions and
+ * measures allow it is computed by two threads, each over half the rows (sums then add in
+ * another order: the same to the last bit for whole numbers). Tests lower it. */
+extern int64_t model_cube_split_rows;
+
 NODISCARD int model_cube_compute(const struct assoc *a, const struct assoc_sel *sel,
 				 const struct cube_def *def, struct cube **out, struct err *e);
 /* The same on the states of `sel` computed already (model_assoc_compute's: their possible

@@ -333,6 +333,16 @@ static void one_pass_measures_equal_the_evaluator(void **state)
 	}
 }
 
+/* The same with every cube split into parts computed by two threads (from one row on):
+ * the groups come in the same order, with the same values. */
+static void measures_in_parts_equal_the_evaluator(void **state)
+{
+	int64_t was = model_cube_split_rows;
+	model_cube_split_rows = 1;
+	one_pass_measures_equal_the_evaluator(state);
+	model_cube_split_rows = was;
+}
+
 /* A table without rows: every kind of cube answers no row (and reads no row). */
 static void an_empty_table(void **state)
 {
@@ -410,6 +420,7 @@ int main(void)
 	    cmocka_unit_test(totals),
 	    cmocka_unit_test(inter_record),
 	    cmocka_unit_test(one_pass_measures_equal_the_evaluator),
+	    cmocka_unit_test(measures_in_parts_equal_the_evaluator),
 	    cmocka_unit_test(an_empty_table),
 	    cmocka_unit_test(errors),
 	};
