@@ -113,7 +113,18 @@ struct tbl_field {
 	/* the number format it was loaded with (a QVD's NumberFormat): "DATE", "TIME",
 	 * "TIMESTAMP", ... and its format code; empty when unknown */
 	char number_type[16], number_fmt[64];
+	/* the tags the script (TAG FIELD) or a QVD gave it, one a line; NULL: none. The tags
+	 * the engine works out itself ($numeric, $key, $date, ...) are not kept here */
+	char *tags;
 };
+
+/* Whether `tag` is one the engine works out from a field's values ($numeric, $integer,
+ * $text, $ascii, $key, $date, $timestamp, $time), not one to keep. */
+bool data_tag_computed(const char *tag);
+/* Adds `tag` to the field's tags unless it has it (false: out of memory). */
+bool data_field_tag(struct tbl_field *f, const char *tag);
+/* Takes `tag` off the field's tags. */
+void data_field_untag(struct tbl_field *f, const char *tag);
 
 struct tbl {
 	char *name;

@@ -29,6 +29,57 @@ static void field_release(struct tbl_field *f)
 	free(f->text_at);
 	free(f->index);
 	free(f->slots);
+	free(f->tags);
+}
+
+bool data_tag_computed(const char *tag)
+{
+	static const char *const computed[] = {"$numeric", "$integer", "$text",	     "$ascii",
+					       "$key",	   "$date",    "$timestamp", "$time"};
+	for (size_t i = 0; i < sizeof(computed) / sizeof(computed[0]); i++)
+		if (strcmp(tag, computed[i]) == 0)
+			return true;
+	return false;
+}
+
+void data_field_untag(struct tbl_field *f, const char *tag)
+{
+	size_t tl = strlen(tag);
+	for (char *p = f->tags; p && *p;) {
+		size_t n = strcspn(p, "\n");
+		if (n == tl && strncmp(p, tag, tl) == 0) {
+			char *next = p + n + (p[n] == '\n');
+			memmove(p, next, strlen(next) + 1);
+			size_t l = strlen(f->tags);
+			if (l && f->tags[l - 1] == '\n')
+				f->tags[l - 1] = '\0';
+			if (!f->tags[0]) {
+				free(f->tags);
+				f->tags = NULL;
+			}
+			return;
+		}
+		p += n + (p[n] == '\n');
+	}
+}
+
+bool data_field_tag(struct tbl_field *f, const char *tag)
+{
+	size_t tl = strlen(tag), have = f->tags ? strlen(f->tags) : 0;
+	for (const char *p = f->tags; p && *p;) {
+		size_t n = strcspn(p, "\n");
+		if (n == tl && strncmp(p, tag, tl) == 0)
+			return true;
+		p += n + (p[n] == '\n');
+	}
+	char *more = realloc(f->tags, have + tl + 2);
+	if (!more)
+		return false;
+	if (have)
+		more[have++] = '\n';
+	memcpy(more + have, tag, tl + 1);
+	f->tags = more;
+	return true;
 }
 
 void data_tbl_free(struct tbl *t)
@@ -244,6 +295,10 @@ static void keep_number_format(struct tbl_field *f, const struct qvd_field *q)
 	if (strcmp(q->number_type, "UNKNOWN") != 0)
 		str_copy(f->number_type, q->number_type, sizeof(f->number_type));
 	str_copy(f->number_fmt, q->number_fmt, sizeof(f->number_fmt));
+	/* and its tags, but those the engine works out again */
+	for (int k = 0; k < q->n_tags; k++)
+		if (q->tags[k] && !data_tag_computed(q->tags[k]) && !strchr(q->tags[k], '\n'))
+			(void)data_field_tag(f, q->tags[k]);
 }
 
 int data_tbl_view(struct tbl *t, struct qvd_table *out, struct err *e)
@@ -267,12 +322,34 @@ int data_tbl_view(struct tbl *t, struct qvd_table *out, struct err *e)
 		for (int64_t s = 0; s < f->n_sym; s++)
 			f->sym[s].text = sym_text(t, f, s);
 		q->symbols = f->sym;
+		/* the tags as a list: a copy split at its line ends */
+		char *copy = f->tags ? strdup(f->tags) : NULL;
+		int n = 0;
+		for (const char *c = copy; c && *c; c++)
+			n += *c == '\n';
+		q->tags = copy ? calloc((size_t)n + 2, sizeof(char *)) : NULL;
+		if (f->tags && (!copy || !q->tags)) {
+			free(copy);
+			data_tbl_view_free(out);
+			return err_set(e, ERR_NOMEM, "out of memory");
+		}
+		for (char *c = copy; c && *c;) {
+			q->tags[q->n_tags++] = c;
+			c += strcspn(c, "\n");
+			if (*c)
+				*c++ = '\0';
+		}
 	}
 	return 0;
 }
 
 void data_tbl_view_free(struct qvd_table *v)
 {
+	for (int i = 0; v->fields && i < v->n_fields; i++) {
+		if (v->fields[i].tags)
+			free(v->fields[i].tags[0]);
+		free(v->fields[i].tags);
+	}
 	free(v->fields);
 	v->fields = NULL;
 }

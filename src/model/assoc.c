@@ -2,6 +2,7 @@
 #include "model/model.h"
 #include "data/data.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,41 @@ static int table_col(const struct assoc_table *t, int field)
 	return -1;
 }
 
+/* Whether the lines of `list` hold `tag`. */
+static bool has_line(const char *list, const char *tag, size_t tl)
+{
+	for (const char *p = list; p && *p;) {
+		size_t n = strcspn(p, "\n");
+		if (n == tl && strncmp(p, tag, tl) == 0)
+			return true;
+		p += n + (p[n] == '\n');
+	}
+	return false;
+}
+
+/* Adds the tags of `more` (one a line, or NULL) that the field has not yet. */
+static void add_tags(struct assoc *a, struct assoc_field *f, const char *more)
+{
+	for (const char *p = more; p && *p;) {
+		size_t n = strcspn(p, "\n");
+		if (n && !has_line(f->tags, p, n))
+			f->tags = f->tags[0] ? arena_printf(a->a, "%s\n%.*s", f->tags, (int)n, p)
+					     : arena_strndup(a->a, p, n);
+		p += n + (p[n] == '\n');
+	}
+}
+
+/* Whether every value is a number, and a whole one. */
+static void kinds_of(struct assoc_field *f)
+{
+	f->numeric = f->integer = true;
+	for (int64_t s = 0; s < f->n_sym && f->numeric; s++) {
+		f->numeric = f->sym[s].has_num;
+		f->integer = f->integer && f->numeric && f->sym[s].num == floor(f->sym[s].num);
+	}
+	f->integer = f->integer && f->numeric;
+}
+
 /* Every distinct field name of the data set, in order of first appearance. */
 static void collect_fields(struct assoc *a, const struct data_set *m)
 {
@@ -57,8 +93,10 @@ static void collect_fields(struct assoc *a, const struct data_set *m)
 				a->fields[have].number_type = arena_strdup(a->a, tf->number_type);
 				a->fields[have].number_fmt = arena_strdup(a->a, tf->number_fmt);
 			}
-			if (have >= 0)
+			if (have >= 0) {
+				add_tags(a, &a->fields[have], tf->tags);
 				continue;
+			}
 			if (a->n_fields == cap) {
 				struct assoc_field *more =
 				    arena_alloc(a->a, sizeof(*more) * (size_t)cap * 2);
@@ -68,6 +106,8 @@ static void collect_fields(struct assoc *a, const struct data_set *m)
 			}
 			a->fields[a->n_fields].number_type = arena_strdup(a->a, tf->number_type);
 			a->fields[a->n_fields].number_fmt = arena_strdup(a->a, tf->number_fmt);
+			a->fields[a->n_fields].tags = "";
+			add_tags(a, &a->fields[a->n_fields], tf->tags);
 			a->fields[a->n_fields++].name = arena_strdup(a->a, n);
 		}
 }
@@ -179,6 +219,7 @@ static void field_values(struct assoc *a, const struct data_set *m, const struct
 				      : arena_strdup(a->a, st->texts.data + df->text_at[s]);
 		}
 		a->fields[f].present = arena_alloc(a->a, (size_t)a->fields[f].n_sym + 1);
+		kinds_of(&a->fields[f]);
 	}
 	for (int t = 0; t < a->n_tables; t++)
 		for (int c = 0; c < a->tables[t].n_fields; c++) {
@@ -331,6 +372,7 @@ static void reduce_fields(struct assoc *na, const struct assoc *a, const int *fm
 		nf->name = arena_strdup(na->a, of->name);
 		nf->number_type = arena_strdup(na->a, of->number_type ? of->number_type : "");
 		nf->number_fmt = arena_strdup(na->a, of->number_fmt ? of->number_fmt : "");
+		nf->tags = arena_strdup(na->a, of->tags ? of->tags : "");
 		for (int64_t s = 0; s < of->n_sym; s++)
 			nf->n_sym += smap[f][s] >= 0;
 		nf->sym = arena_alloc(na->a, sizeof(struct val) * (size_t)(nf->n_sym + 1));
@@ -343,6 +385,7 @@ static void reduce_fields(struct assoc *na, const struct assoc *a, const int *fm
 			v->text = of->sym[s].text ? arena_strdup(na->a, of->sym[s].text) : NULL;
 			nf->present[smap[f][s]] = 1;
 		}
+		kinds_of(nf);
 	}
 }
 

@@ -39,6 +39,8 @@ struct assoc_field {
 	/* the number format it was loaded with ("DATE", "TIMESTAMP", ...; "" unknown) and its
 	 * format code, from the first table that names one */
 	const char *number_type, *number_fmt;
+	const char *tags;      /* the script's and QVDs' tags of it in any table, one a line; "" */
+	bool numeric, integer; /* every value a number; every one a whole number */
 };
 
 struct assoc_table {

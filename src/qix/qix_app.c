@@ -563,10 +563,11 @@ static json_t *tables_and_keys(struct qix_session *s)
 		for (int c = 0; c < a->tables[t].n_fields; c++) {
 			const struct assoc_field *f = &a->fields[a->tables[t].field[c]];
 			json_array_append_new(
-			    fields, json_pack("{s:s,s:I,s:I,s:s}", "qName", f->name, "qnRows",
+			    fields, json_pack("{s:s,s:I,s:I,s:s,s:o}", "qName", f->name, "qnRows",
 					      (json_int_t)a->tables[t].n_rows,
 					      "qnTotalDistinctValues", (json_int_t)f->n_sym,
-					      "qKeyType", f->n_tables > 1 ? "ANY_KEY" : "NOT_KEY"));
+					      "qKeyType", f->n_tables > 1 ? "ANY_KEY" : "NOT_KEY",
+					      "qTags", qix_field_tags(f)));
 		}
 		json_array_append_new(tr,
 				      json_pack("{s:s,s:I,s:o,s:b,s:b}", "qName", a->tables[t].name,

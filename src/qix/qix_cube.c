@@ -141,17 +141,57 @@ json_t *qix_cube_state_counts(const struct assoc_states *st, int f, int64_t n)
 			 "qLockedExcluded", 0);
 }
 
+/* The kinds of dates a field's number format names: its type, tag, qNumFormat type and
+ * default code. */
+static const char *const date_kinds[][4] = {
+    {"DATE", "$date", "D", "YYYY-MM-DD"},
+    {"TIMESTAMP", "$timestamp", "TS", "YYYY-MM-DD hh:mm:ss[.fff]"},
+    {"TIME", "$time", "T", "hh:mm:ss"}};
+
+/* The date kind of field fd (an index of date_kinds), or -1. */
+static int date_kind(const struct assoc_field *fd)
+{
+	for (size_t k = 0; k < sizeof(date_kinds) / sizeof(date_kinds[0]); k++)
+		if (fd->n_sym && fd->numeric && fd->number_type &&
+		    strcmp(fd->number_type, date_kinds[k][0]) == 0)
+			return (int)k;
+	return -1;
+}
+
+json_t *qix_field_tags(const struct assoc_field *fd)
+{
+	bool numeric = fd->n_sym > 0 && fd->numeric;
+	json_t *tags = json_array();
+	json_array_append_new(tags, json_string(numeric ? "$numeric" : "$text"));
+	if (numeric && fd->integer)
+		json_array_append_new(tags, json_string("$integer"));
+	if (!numeric)
+		json_array_append_new(tags, json_string("$ascii"));
+	if (fd->n_tables > 1)
+		json_array_append_new(tags, json_string("$key"));
+	/* a date, time or timestamp field (a QVD's NumberFormat) says so, as Qlik does: a
+	 * chart draws it on a time axis */
+	int k = date_kind(fd);
+	if (k >= 0)
+		json_array_append_new(tags, json_string(date_kinds[k][1]));
+	/* and the script's own (TAG FIELD) and a QVD's */
+	for (const char *p = fd->tags; p && *p;) {
+		size_t n = strcspn(p, "\n");
+		json_array_append_new(tags, json_stringn(p, n));
+		p += n + (p[n] == '\n');
+	}
+	return tags;
+}
+
 json_t *qix_cube_dim_info(const struct assoc *a, const struct assoc_states *st, int f,
 			  const char *label, json_t *qdef, const char *sort_ind)
 {
 	const struct assoc_field *fd = &a->fields[f];
-	bool numeric = fd->n_sym > 0, integer = fd->n_sym > 0;
+	bool numeric = fd->n_sym > 0 && fd->numeric;
 	double mn = INFINITY, mx = -INFINITY;
 	size_t glyphs = 1;
 	for (int64_t i = 0; i < fd->n_sym; i++) {
 		const struct val *v = &fd->sym[i];
-		numeric = numeric && v->has_num;
-		integer = integer && v->has_num && v->num == floor(v->num);
 		if (v->has_num) {
 			mn = fmin(mn, v->num);
 			mx = fmax(mx, v->num);
@@ -160,26 +200,9 @@ json_t *qix_cube_dim_info(const struct assoc *a, const struct assoc_states *st, 
 		size_t gl = strlen(data_val_text(v, b, sizeof(b)));
 		glyphs = gl > glyphs ? gl : glyphs;
 	}
-	json_t *tags = json_array();
-	json_array_append_new(tags, json_string(numeric ? "$numeric" : "$text"));
-	if (numeric && integer)
-		json_array_append_new(tags, json_string("$integer"));
-	if (!numeric)
-		json_array_append_new(tags, json_string("$ascii"));
-	if (fd->n_tables > 1)
-		json_array_append_new(tags, json_string("$key"));
-	/* a date, time or timestamp field (a QVD's NumberFormat) says so, as Qlik does: a
-	 * chart draws it on a time axis */
-	static const char *const kinds[][4] = {
-	    {"DATE", "$date", "D", "YYYY-MM-DD"},
-	    {"TIMESTAMP", "$timestamp", "TS", "YYYY-MM-DD hh:mm:ss[.fff]"},
-	    {"TIME", "$time", "T", "hh:mm:ss"}};
-	const char *kind[4] = {NULL};
-	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
-		if (numeric && fd->number_type && strcmp(fd->number_type, kinds[k][0]) == 0)
-			memcpy(kind, kinds[k], sizeof(kind));
-	if (kind[0])
-		json_array_append_new(tags, json_string(kind[1]));
+	json_t *tags = qix_field_tags(fd);
+	int dk = date_kind(fd);
+	const char *const *kind = dk >= 0 ? date_kinds[dk] : NULL;
 	json_t *di = json_pack(
 	    "{s:s,s:I,s:I,s:s,s:[s],s:i,s:o,s:o,s:s,s:s,s:{s:s,s:i,s:i},s:b,s:[s],s:[],s:[],"
 	    "s:{s:I,s:I,s:i}}",
@@ -190,7 +213,7 @@ json_t *qix_cube_dim_info(const struct assoc *a, const struct assoc_states *st, 
 	    "qnDec", 0, "qUseThou", 0, "qIsAutoFormat", 1, "qGroupFieldDefs", fd->name,
 	    "qAttrExprInfo", "qAttrDimInfo", "qCardinalities", "qCardinal", (json_int_t)fd->n_sym,
 	    "qHypercubeCardinal", (json_int_t)fd->n_sym, "qAllValuesCardinal", -1);
-	if (kind[0])
+	if (kind)
 		json_object_set_new(
 		    di, "qNumFormat",
 		    json_pack("{s:s,s:i,s:i,s:s}", "qType", kind[2], "qnDec", 0, "qUseThou", 0,

@@ -394,6 +394,9 @@ NODISCARD int qix_cube_data(struct qix_session *s, json_t *def, json_t *req, boo
 /* A dimension's (or list object's) qDimensionInfo on field f. */
 json_t *qix_cube_dim_info(const struct assoc *a, const struct assoc_states *st, int f,
 			  const char *label, json_t *qdef, const char *sort_ind);
+/* A field's qTags: the engine's ($numeric or $text, $integer, $ascii, $key, $date, ...)
+ * and then the script's (TAG FIELD) and a QVD's. */
+json_t *qix_field_tags(const struct assoc_field *fd);
 /* qStateCounts of field f's n values. */
 json_t *qix_cube_state_counts(const struct assoc_states *st, int f, int64_t n);
 /* SelectHyperCubeValues and SelectHyperCubeCells. */

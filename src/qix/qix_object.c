@@ -472,10 +472,10 @@ static json_t *field_list(struct qix_session *s)
 				if (a->tables[t].field[c] == f)
 					json_array_append_new(tables,
 							      json_string(a->tables[t].name));
-		json_array_append_new(items,
-				      json_pack("{s:s,s:I,s:[],s:o}", "qName", a->fields[f].name,
-						"qCardinal", (json_int_t)a->fields[f].n_sym,
-						"qTags", "qSrcTables", tables));
+		json_array_append_new(
+		    items, json_pack("{s:s,s:I,s:o,s:o}", "qName", a->fields[f].name, "qCardinal",
+				     (json_int_t)a->fields[f].n_sym, "qTags",
+				     qix_field_tags(&a->fields[f]), "qSrcTables", tables));
 	}
 	return json_pack("{s:o}", "qItems", items);
 }

@@ -37,6 +37,21 @@ static int tag_at(const struct run *r, const char *field, const char *tag)
 
 int script_tag(struct run *r, const struct stmt *s)
 {
+	/* on the fields there are now (a STORE after it writes them), and on those of the
+	 * same names when the script ends (reload.c) */
+	for (int i = 0; i < s->n_names; i++)
+		for (int k = 0; k < s->n_from; k++)
+			for (int t = 0; t < r->m->n_tables; t++) {
+				int f = data_tbl_field(r->m->tables[t], s->names[i], false);
+				struct tbl_field *tf = f >= 0 ? &r->m->tables[t]->fields[f] : NULL;
+				if (!tf || data_tag_computed(s->from[k]) ||
+				    strchr(s->from[k], '\n'))
+					continue;
+				if (s->until)
+					data_field_untag(tf, s->from[k]);
+				else if (!data_field_tag(tf, s->from[k]))
+					return err_set(r->e, ERR_NOMEM, "out of memory");
+			}
 	for (int i = 0; i < s->n_names; i++)
 		for (int k = 0; k < s->n_from; k++) {
 			int at = tag_at(r, s->names[i], s->from[k]);

@@ -439,6 +439,22 @@ static int finish(struct prog *p, int rc)
 	return rc;
 }
 
+/* TAG FIELD's tags (less UNTAG's) go with the fields that have them when the script ends:
+ * the engine shows them in qTags. The tags the engine works out itself are not kept. */
+static int keep_tags(struct run *r)
+{
+	for (int i = 0; i < r->n_tags; i++) {
+		if (data_tag_computed(r->tags[i].tag) || strchr(r->tags[i].tag, '\n'))
+			continue;
+		for (int t = 0; t < r->m->n_tables; t++) {
+			int f = data_tbl_field(r->m->tables[t], r->tags[i].field, false);
+			if (f >= 0 && !data_field_tag(&r->m->tables[t]->fields[f], r->tags[i].tag))
+				return err_set(r->e, ERR_NOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
 /* The variables as the script left them go with its tables (the app keeps them). */
 static int keep_vars(struct run *r)
 {
@@ -476,6 +492,8 @@ int script_run(const char *script, const struct reload_env *env, struct data_set
 		rc = run_pieces(p, a);
 	if (p)
 		rc = finish(p, rc);
+	if (rc == 0)
+		rc = keep_tags(&r);
 	if (rc == 0)
 		rc = keep_vars(&r);
 	free(p);

@@ -600,6 +600,56 @@ static void section_access_reduces_what_each_person_sees(void **state)
 	str_copy(gen[2], "g1", sizeof(gen[2]));
 }
 
+/* The script's tags show in qTags after the engine's own: in the data model, the field
+ * list and a list object's dimension. */
+static void script_tags_show_in_qtags(void **state)
+{
+	(void)state;
+	write_app("c", "g6",
+		  "T: LOAD * INLINE [\nCity, Amount\nOslo, 1\nBergen, 2\n];\n"
+		  "U: LOAD * INLINE [\nCity, Note\nOslo, x\n];\n"
+		  "TAG FIELD City WITH '$geoname';\nTAG FIELD Note WITH '$hidden';\n");
+	str_copy(gen[2], "g6", sizeof(gen[2]));
+	struct qix *q = new_engine(0);
+	struct inbox in = {json_array()};
+	struct qix_session *s = open_session(q, "c", &in);
+	call(s, &in, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"c\"]");
+	json_t *r = call(s, &in,
+			 "\"handle\":1,\"method\":\"GetTablesAndKeys\",\"params\":[{},{},0,true,"
+			 "false]");
+	json_t *t0 = json_array_get(json_object_get(json_object_get(r, "result"), "qtr"), 0);
+	char *city =
+	    json_dumps(json_object_get(json_array_get(json_object_get(t0, "qFields"), 0), "qTags"),
+		       JSON_COMPACT);
+	char *amount =
+	    json_dumps(json_object_get(json_array_get(json_object_get(t0, "qFields"), 1), "qTags"),
+		       JSON_COMPACT);
+	assert_string_equal(city, "[\"$text\",\"$ascii\",\"$key\",\"$geoname\"]");
+	assert_string_equal(amount, "[\"$numeric\",\"$integer\"]");
+	free(city);
+	free(amount);
+	call(s, &in,
+	     "\"handle\":1,\"method\":\"CreateSessionObject\",\"params\":[{\"qInfo\":{\"qType\":"
+	     "\"f\"},\"qFieldListDef\":{}}]");
+	json_t *l = call(s, &in, "\"handle\":2,\"method\":\"GetLayout\",\"params\":[]");
+	json_t *items = json_object_get(
+	    json_object_get(json_object_get(json_object_get(l, "result"), "qLayout"), "qFieldList"),
+	    "qItems");
+	size_t i;
+	json_t *it;
+	bool hidden = false;
+	json_array_foreach (items, i, it)
+		if (strcmp(json_string_value(json_object_get(it, "qName")), "Note") == 0)
+			hidden = strcmp(json_string_value(
+					    json_array_get(json_object_get(it, "qTags"), 2)),
+					"$hidden") == 0;
+	assert_true(hidden);
+	qix_session_free(s);
+	json_decref(in.msgs);
+	qix_free(q);
+	str_copy(gen[2], "g1", sizeof(gen[2]));
+}
+
 static void unused_apps_are_evicted_past_the_limit(void **state)
 {
 	(void)state;
@@ -831,6 +881,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(date_fields_are_tagged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(section_access_reduces_what_each_person_sees, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(script_tags_show_in_qtags, setup, teardown),
 	    cmocka_unit_test_setup_teardown(unused_apps_are_evicted_past_the_limit, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(malformed_requests_get_errors, setup, teardown),

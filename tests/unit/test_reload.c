@@ -1485,6 +1485,39 @@ static void section_access_tables(void **state)
 	run_fails("Section Nowhere;", "SECTION is followed by ACCESS or APPLICATION");
 }
 
+/* TAG FIELD's tags stay with the fields (UNTAG's go, the engine's own are not kept), a
+ * STORE writes them into the QVD's header, and a LOAD of it brings them back. */
+static void tags_go_with_fields(void **state)
+{
+	(void)state;
+	struct data_set *m =
+	    run_ok("T: LOAD * INLINE [\nCity, Amount\nOslo, 1\nBergen, 2\n];\n"
+		   "U: LOAD * INLINE [\nCity, Size\nOslo, big\n];\n"
+		   "TAG FIELD City WITH '$geoname';\nTAG FIELDS Amount, Size WITH 'money';\n"
+		   "TAG FIELD Amount WITH '$numeric';\nTAG FIELD Size WITH '$hidden';\n"
+		   "UNTAG FIELD Size WITH '$hidden';\n"
+		   "STORE T INTO [lib://Out/tagged.qvd] (qvd);\n");
+	struct tbl *t = data_set_table(m, "T"), *u = data_set_table(m, "U");
+	assert_string_equal(t->fields[data_tbl_field(t, "City", false)].tags, "$geoname");
+	assert_string_equal(u->fields[data_tbl_field(u, "City", false)].tags, "$geoname");
+	assert_string_equal(t->fields[data_tbl_field(t, "Amount", false)].tags, "money");
+	assert_string_equal(u->fields[data_tbl_field(u, "Size", false)].tags, "money");
+	data_set_free(m);
+	char path[4200], *xml = NULL;
+	size_t len = 0;
+	snprintf(path, sizeof(path), "%s/tagged.qvd", out_dir);
+	struct err e;
+	err_init(&e);
+	assert_int_equal(file_read_all(path, 1 << 20, &xml, &len, &e), 0);
+	assert_non_null(strstr(xml, "<String>$geoname</String>"));
+	free(xml);
+	m = run_ok("V: LOAD * FROM [lib://Out/tagged.qvd] (qvd);");
+	t = data_set_table(m, "V");
+	assert_string_equal(t->fields[data_tbl_field(t, "City", false)].tags, "$geoname");
+	assert_string_equal(t->fields[data_tbl_field(t, "Amount", false)].tags, "money");
+	data_set_free(m);
+}
+
 static void put16(struct buf *b, uint32_t v)
 {
 	unsigned char c[2] = {(unsigned char)v, (unsigned char)(v >> 8)};
@@ -1820,6 +1853,7 @@ int main(void)
 	    cmocka_unit_test(regression_and_cash_flows),
 	    cmocka_unit_test(binary_load),
 	    cmocka_unit_test(section_access_tables),
+	    cmocka_unit_test(tags_go_with_fields),
 	    cmocka_unit_test(excel_workbooks),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

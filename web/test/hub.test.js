@@ -462,6 +462,9 @@ test('a person allowed to change the app adds a sheet and a chart, finds them af
   await page.getByRole('combobox', { name: 'Chart type' }).selectOption('barchart');
   await page.getByRole('textbox', { name: 'Chart title' }).fill('Units by product');
   await page.getByRole('combobox', { name: 'Dimension' }).selectOption('Product');
+  // the example's script tags OrderId $hidden: the form does not offer it
+  const offered = await page.getByRole('combobox', { name: 'Dimension' }).locator('option').allTextContents();
+  assert.ok(offered.includes('Quantity') && !offered.includes('OrderId'), offered.join(', '));
   // the engine checks the measure before anything is saved
   await page.getByRole('textbox', { name: 'Measure' }).fill('Sum(NoSuchField)');
   await page.getByRole('button', { name: 'Add chart' }).click();

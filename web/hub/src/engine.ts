@@ -20,7 +20,7 @@ export interface TablesAndKeys {
   qtr: {
     qName: string;
     qNoOfRows: number;
-    qFields: { qName: string; qnTotalDistinctValues: number; qKeyType: string }[];
+    qFields: { qName: string; qnTotalDistinctValues: number; qKeyType: string; qTags?: string[] }[];
   }[];
   qk: { qKeyFields: string[]; qTables: string[] }[];
 }
@@ -107,7 +107,6 @@ export async function restoreSelections(o: Opened, sel: Selection[]): Promise<vo
 export const tablesAndKeys = (doc: Doc): Promise<TablesAndKeys> =>
   doc.getTablesAndKeys({ qcx: 0, qcy: 0 }, { qcx: 0, qcy: 0 }, 0, false, false);
 
-/** The fields of the app's data model, by name, each once. */
 export interface LibraryItem {
   id: string;
   title: string;
@@ -129,9 +128,17 @@ export async function libraryItems(doc: Doc): Promise<{ dimensions: LibraryItem[
   return { dimensions: items(l.qDimensionList), measures: items(l.qMeasureList) };
 }
 
+/** The fields of the app's data model, by name, each once: not those the script tagged
+ * $hidden or $system (TAG FIELD), which Qlik's own field lists leave out too. */
 export async function fieldNames(doc: Doc): Promise<string[]> {
   const tk = await tablesAndKeys(doc);
   const names = new Set<string>();
-  for (const t of tk.qtr ?? []) for (const f of t.qFields ?? []) names.add(f.qName);
+  const hidden = new Set<string>();
+  for (const t of tk.qtr ?? [])
+    for (const f of t.qFields ?? []) {
+      if (f.qTags?.some((tag) => tag === '$hidden' || tag === '$system')) hidden.add(f.qName);
+      else names.add(f.qName);
+    }
+  for (const n of hidden) names.delete(n);
   return [...names].sort((a, b) => a.localeCompare(b));
 }
