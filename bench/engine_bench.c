@@ -209,6 +209,7 @@ static int time_layouts(const char *path)
 
 int main(int argc, char **argv)
 {
+	proc_huge_malloc(argv); /* as a node runs (FATHOM_HUGE_PAGES=0: without) */
 	if (argc == 3 && strcmp(argv[1], "layout") == 0)
 		return time_layouts(argv[2]);
 	if (argc != 3) {

@@ -94,6 +94,9 @@ static void list_subs(const char *word, char *out, size_t n)
 
 int main(int argc, char **argv)
 {
+	/* the commands that hold an app's data in memory: a node, and its reload workers */
+	if (argc >= 2 && (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "reload-worker") == 0))
+		proc_huge_malloc(argv);
 	json_use_huge_pages();
 	if (argc < 2) {
 		usage(stderr);

@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -86,4 +88,32 @@ int proc_run(const struct proc_spec *s, struct proc_status *out, struct err *e)
 	}
 	fill(st, out);
 	return 0;
+}
+
+void proc_huge_malloc(char **argv)
+{
+	const char *have = getenv("GLIBC_TUNABLES"), *off = getenv("FATHOM_HUGE_PAGES");
+	if ((have && strstr(have, "glibc.malloc.hugetlb")) || (off && strcmp(off, "0") == 0))
+		return;
+	char mode[128] = "";
+	int fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, mode, sizeof(mode) - 1);
+		mode[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	if (!mode[0] || strstr(mode, "[never]"))
+		return;
+	char *tunables = NULL;
+	if (asprintf(&tunables, "%s%sglibc.malloc.hugetlb=1", have ? have : "", have ? ":" : "") <
+	    0)
+		return;
+	if (setenv("GLIBC_TUNABLES", tunables, 1) == 0)
+		execv("/proc/self/exe", argv);
+	/* the exec failed: on as we are, without the setting (its children too) */
+	free(tunables);
+	if (have)
+		setenv("GLIBC_TUNABLES", have, 1);
+	else
+		unsetenv("GLIBC_TUNABLES");
 }
