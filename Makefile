@@ -62,7 +62,7 @@ demo: deps build
 	scripts/demo.sh
 
 format:
-	find src tests/unit tests/fuzz bench -path bench/out -prune -o -name '*.[ch]' -print | \
+	find src tests/unit tests/fuzz tests/diff bench -path bench/out -prune -o -name '*.[ch]' -print | \
 	  xargs clang-format -i
 
 bench: build

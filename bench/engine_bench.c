@@ -49,28 +49,14 @@ static struct assoc *open_app(const char *path)
 		fprintf(stderr, "engine_bench: %s: %s\n", path, e.message);
 		exit(1);
 	}
-	struct data_set m = {0};
-	m.tables = calloc((size_t)f->n_blocks, sizeof(*m.tables));
-	for (int i = 0; i < f->n_blocks; i++) {
-		if (f->blocks[i].kind != APPFILE_TABLE)
-			continue;
-		struct qvd_table *q = NULL;
-		if (data_qvd_read(f->blocks[i].data, f->blocks[i].len, &q, &e) ||
-		    data_tbl_adopt_qvd(q, &m.tables[m.n_tables], &e)) {
-			fprintf(stderr, "engine_bench: %s\n", e.message);
-			exit(1);
-		}
-		m.n_tables++;
-	}
-	data_appfile_free(f);
+	struct data_set *m = NULL;
 	struct assoc *a = NULL;
-	if (model_assoc_build(&m, &a, &e)) {
+	if (data_set_from_app(f, APPFILE_TABLE, &m, &e) || model_assoc_build(m, &a, &e)) {
 		fprintf(stderr, "engine_bench: %s\n", e.message);
 		exit(1);
 	}
-	for (int i = 0; i < m.n_tables; i++)
-		data_tbl_free(m.tables[i]);
-	free(m.tables);
+	data_appfile_free(f);
+	data_set_free(m);
 	return a;
 }
 

@@ -139,7 +139,7 @@ rm -f /tmp/hdr.$$
 
 # 6. Format.
 if command -v clang-format >/dev/null; then
-	files=$(find src tests/unit tests/fuzz bench -path bench/out -prune -o -name '*.[ch]' -print \
+	files=$(find src tests/unit tests/fuzz tests/diff bench -path bench/out -prune -o -name '*.[ch]' -print \
 		2>/dev/null)
 	if ! clang-format --dry-run -Werror $files 2>/tmp/fmt.$$; then
 		echo "files not formatted with .clang-format (run make format):"

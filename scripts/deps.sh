@@ -59,10 +59,11 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
 fi
-# Each npm project: the QIX client suite, the test identity provider (oidc-provider), and
-# the web apps with their browser tests.
+# Each npm project: the QIX client suite, the test identity provider (oidc-provider), the
+# web apps with their browser tests, and DuckDB (the engine benchmark's peer, and the
+# differential test's).
 root="$(cd "$(dirname "$0")/.." && pwd)"
-for d in tests/qix tests/idp web; do
+for d in tests/qix tests/idp web bench/duckdb; do
   if [ ! -d "$root/$d/node_modules" ] || [ "$root/$d/package-lock.json" -nt "$root/$d/node_modules" ]; then
     echo "deps: npm ci in $d" >&2
     (cd "$root/$d" && npm ci --no-audit --no-fund --loglevel=error)

@@ -347,5 +347,9 @@ NODISCARD int data_set_write_app(const struct data_set *m, const char *props, si
 				 struct err *e);
 /* The table named `name`, or NULL. */
 struct tbl *data_set_table(const struct data_set *m, const char *name);
+/* The tables of an app file's blocks of `kind` (APPFILE_TABLE: the data model;
+ * APPFILE_ACCESS: its section access) as a data set `out` (free with data_set_free). */
+NODISCARD int data_set_from_app(const struct appfile *f, enum appfile_kind kind,
+				struct data_set **out, struct err *e);
 
 #endif

@@ -63,3 +63,32 @@ int data_set_write_app(const struct data_set *m, const char *props, size_t props
 	buf_release(&q);
 	return rc;
 }
+
+int data_set_from_app(const struct appfile *f, enum appfile_kind kind, struct data_set **out,
+		      struct err *e)
+{
+	struct data_set *m = calloc(1, sizeof(*m));
+	int n = 0, rc = 0;
+	for (int i = 0; i < f->n_blocks; i++)
+		n += f->blocks[i].kind == kind;
+	if (!m || !(m->tables = calloc((size_t)n + 1, sizeof(*m->tables)))) {
+		free(m);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	for (int i = 0; rc == 0 && i < f->n_blocks; i++) {
+		if (f->blocks[i].kind != kind)
+			continue;
+		struct qvd_table *qt = NULL;
+		rc = data_qvd_read(f->blocks[i].data, f->blocks[i].len, &qt, e);
+		if (rc == 0)
+			rc = data_tbl_adopt_qvd(qt, &m->tables[m->n_tables], e);
+		if (rc == 0)
+			m->tables[m->n_tables++]->access = kind == APPFILE_ACCESS;
+	}
+	if (rc) {
+		data_set_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}

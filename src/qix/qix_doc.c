@@ -62,55 +62,22 @@ static int64_t model_bytes(const struct assoc *a)
 	return b;
 }
 
-/* The blocks of `kind` as a data set (the caller frees its tables and list). */
-static int read_tables(const struct appfile *f, enum appfile_kind kind, struct data_set *m,
-		       struct err *e)
-{
-	memset(m, 0, sizeof(*m));
-	int n = 0, rc = 0;
-	for (int i = 0; i < f->n_blocks; i++)
-		n += f->blocks[i].kind == kind;
-	if (n == 0)
-		return 0;
-	m->tables = calloc((size_t)n, sizeof(*m->tables));
-	if (!m->tables)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	for (int i = 0; rc == 0 && i < f->n_blocks; i++) {
-		if (f->blocks[i].kind != kind)
-			continue;
-		struct qvd_table *qt = NULL;
-		rc = data_qvd_read(f->blocks[i].data, f->blocks[i].len, &qt, e);
-		if (rc == 0)
-			rc = data_tbl_adopt_qvd(qt, &m->tables[m->n_tables], e);
-		if (rc == 0)
-			m->n_tables++;
-	}
-	return rc;
-}
-
-static void tables_free(struct data_set *m)
-{
-	for (int i = 0; i < m->n_tables; i++)
-		data_tbl_free(m->tables[i]);
-	free(m->tables);
-}
-
 static int load_tables(const struct appfile *f, struct qix_data *data, struct err *e)
 {
-	struct data_set m, acc;
-	int rc = read_tables(f, APPFILE_TABLE, &m, e);
-	for (int i = 0; i < m.n_tables; i++)
-		data->rows += m.tables[i]->n_rows;
-	if (rc == 0 && m.n_tables)
-		rc = model_assoc_build(&m, &data->a, e);
-	tables_free(&m);
+	struct data_set *m = NULL, *acc = NULL;
+	int rc = data_set_from_app(f, APPFILE_TABLE, &m, e);
+	for (int i = 0; rc == 0 && i < m->n_tables; i++)
+		data->rows += m->tables[i]->n_rows;
+	if (rc == 0 && m->n_tables)
+		rc = model_assoc_build(m, &data->a, e);
+	data_set_free(m);
 	if (rc == 0 && data->a)
 		data->bytes += model_bytes(data->a);
 	if (rc == 0)
-		rc = read_tables(f, APPFILE_ACCESS, &acc, e);
+		rc = data_set_from_app(f, APPFILE_ACCESS, &acc, e);
 	if (rc == 0)
-		rc = qix_access_build(&acc, data, e);
-	tables_free(&acc);
+		rc = qix_access_build(acc, data, e);
+	data_set_free(acc);
 	return rc;
 }
 
