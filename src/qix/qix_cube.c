@@ -239,6 +239,21 @@ void qix_cube_set_measure(json_t *cell, const struct val *v, const struct cube_s
 		json_object_set_new(cell, "qText", json_string(text));
 }
 
+/* Cell (r, col) of the cube as an NxCell: a dimension's value, or a measure's with its
+ * qText by its number format; its qElemNumber and qState. */
+static json_t *cell_json(const struct cube *c, const struct cube_spec *sp, int64_t r, int col)
+{
+	const struct cube_cell *cell = &c->cells[r * c->n_cols + col];
+	json_t *jc = json_object();
+	if (col >= sp->def.n_dims)
+		qix_cube_set_measure(jc, &cell->v, sp, col - sp->def.n_dims);
+	else
+		qix_obj_set_value(jc, &cell->v);
+	json_object_set_new(jc, "qElemNumber", json_integer(cell->elem));
+	json_object_set_new(jc, "qState", json_string(cell->state));
+	return jc;
+}
+
 static json_t *cube_page(const struct cube *c, const struct cube_spec *sp, json_t *pg)
 {
 	int n_dims = sp->def.n_dims, width = sp->width;
@@ -259,17 +274,8 @@ static json_t *cube_page(const struct cube *c, const struct cube_spec *sp, json_
 	json_t *matrix = json_array(), *tails = json_array();
 	for (json_int_t r = top; r < top + h; r++) {
 		json_t *row = json_array();
-		for (json_int_t col = left; col < left + w; col++) {
-			const struct cube_cell *cell = &c->cells[r * c->n_cols + col];
-			json_t *jc = json_object();
-			if (col >= n_dims)
-				qix_cube_set_measure(jc, &cell->v, sp, (int)col - n_dims);
-			else
-				qix_obj_set_value(jc, &cell->v);
-			json_object_set_new(jc, "qElemNumber", json_integer(cell->elem));
-			json_object_set_new(jc, "qState", json_string(cell->state));
-			json_array_append_new(row, jc);
-		}
+		for (json_int_t col = left; col < left + w; col++)
+			json_array_append_new(row, cell_json(c, sp, r, (int)col));
 		json_array_append_new(matrix, row);
 	}
 	for (int d = 0; d < n_dims; d++)
@@ -979,17 +985,8 @@ static json_t *points_page(const struct cube *c, const struct cube_spec *sp,
 		if (!point_of(c, sp, r, &x, &y) || !in_bin_range(br, x, y))
 			continue;
 		json_t *row = json_array();
-		for (int col = 0; col < sp->width; col++) {
-			const struct cube_cell *cell = &c->cells[r * c->n_cols + col];
-			json_t *jc = json_object();
-			if (col >= sp->def.n_dims)
-				qix_cube_set_measure(jc, &cell->v, sp, col - sp->def.n_dims);
-			else
-				qix_obj_set_value(jc, &cell->v);
-			json_object_set_new(jc, "qElemNumber", json_integer(cell->elem));
-			json_object_set_new(jc, "qState", json_string(cell->state));
-			json_array_append_new(row, jc);
-		}
+		for (int col = 0; col < sp->width; col++)
+			json_array_append_new(row, cell_json(c, sp, r, col));
 		json_array_append_new(matrix, row);
 	}
 	return json_pack("{s:o,s:[],s:{s:i,s:i,s:i,s:I}}", "qMatrix", matrix, "qTails", "qArea",
