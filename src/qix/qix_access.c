@@ -394,20 +394,28 @@ static struct qix_data *data_new(const struct qix_data *base, struct assoc *a)
 	return d;
 }
 
+/* The reduced data kept on base under `key` (a new reference), or NULL. Under cache_mu. */
+static struct qix_data *reduced_find(struct qix_data *base, const char *key)
+{
+	for (struct qix_reduced *r = base->reduced; r; r = r->next)
+		if (strcmp(r->key, key) == 0) {
+			__atomic_add_fetch(&r->data->refs, 1, __ATOMIC_ACQ_REL);
+			return r->data;
+		}
+	return NULL;
+}
+
 /* The reduced data of `key` on base (a new reference): the one kept, or made now from the
  * selection and the omitted fields. NULL with e on failure. */
 static struct qix_data *reduced_get(struct qix *q, struct qix_data *base, const char *key,
 				    const struct assoc_sel *sel, const bool *drop, struct err *e)
 {
 	pthread_mutex_lock(&base->cache_mu);
-	for (struct qix_reduced *r = base->reduced; r; r = r->next)
-		if (strcmp(r->key, key) == 0) {
-			__atomic_add_fetch(&r->data->refs, 1, __ATOMIC_ACQ_REL);
-			pthread_mutex_unlock(&base->cache_mu);
-			return r->data;
-		}
+	struct qix_data *kept = reduced_find(base, key);
 	pthread_mutex_unlock(&base->cache_mu);
-	/* made outside the lock (two sessions may both make it; the first kept wins) */
+	if (kept)
+		return kept;
+	/* made outside the lock (two sessions may both make it: the first one kept wins) */
 	struct assoc_states st = {0};
 	struct assoc *na = NULL;
 	int64_t t0 = time_mono_ms();
@@ -433,10 +441,19 @@ static struct qix_data *reduced_get(struct qix *q, struct qix_data *base, const 
 	r->data = d;
 	__atomic_add_fetch(&d->refs, 1, __ATOMIC_ACQ_REL); /* the list's and the caller's */
 	pthread_mutex_lock(&base->cache_mu);
-	r->next = base->reduced;
-	base->reduced = r;
-	__atomic_add_fetch(&base->reduced_bytes, d->bytes, __ATOMIC_RELAXED);
+	if ((kept = reduced_find(base, key)) == NULL) {
+		r->next = base->reduced;
+		base->reduced = r;
+		__atomic_add_fetch(&base->reduced_bytes, d->bytes, __ATOMIC_RELAXED);
+	}
 	pthread_mutex_unlock(&base->cache_mu);
+	if (kept) { /* another session's came first */
+		free(r->key);
+		free(r);
+		qix_data_unref(d);
+		qix_data_unref(d);
+		return kept;
+	}
 	return d;
 }
 
