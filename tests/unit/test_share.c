@@ -462,11 +462,23 @@ static void held_off_after_no_answer(void **state)
 	err_init(&e);
 	struct share *s = open_share(dir, &e);
 	assert_int_equal(share_available(s, &e), 0);
+	int64_t noted = time_mono_ms();
 	share_note(s, ERR_UNAVAILABLE);
-	assert_int_equal(share_available(s, &e), ERR_UNAVAILABLE);
+	int avail = share_available(s, &e);
 	struct share_writer *w = NULL;
 	err_init(&e);
-	assert_int_equal(share_writer_begin(s, "app", "g1", 1 << 20, &w, &e), ERR_UNAVAILABLE);
+	int begun = share_writer_begin(s, "app", "g1", 1 << 20, &w, &e);
+	if (time_mono_ms() - noted >= 2000) {
+		/* starved past the hold-off before it could be asked (an idle-priority run on a
+		 * busy machine, as the allocation-failure runs are): nothing here can be judged */
+		if (w)
+			share_writer_abort(w);
+		share_close(s);
+		rm_tree(dir);
+		skip();
+	}
+	assert_int_equal(avail, ERR_UNAVAILABLE);
+	assert_int_equal(begun, ERR_UNAVAILABLE);
 	assert_null(w);
 	sleep_ms(2100);
 	err_init(&e);
