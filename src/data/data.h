@@ -212,6 +212,19 @@ struct format {
 NODISCARD int data_xlsx_read(const void *data, size_t len, const struct format *f,
 			     const char *date_format, struct tbl **out, struct err *e);
 
+/* ================================================================ media files (media.c) */
+
+/* The meta tag `name` of a media file held in memory (the script's Attribute()): an MP3's
+ * ID3v1 fields (Title, Artist, Album, Year, Comment, Track, Genre; from the ID3v2 frames
+ * that hold the same when the file has no ID3v1 tag) and ID3v2.3/2.4 text frames by id
+ * (TALB, TPE1, COMM, ...); a PNG's text chunks by keyword (Title, Author, Creation Time,
+ * ...); a JPEG's EXIF tags by name (Make, Model, DateTimeOriginal, GPSLatitude, ...; lists
+ * of numbers blank-separated, rationals as decimals); a Windows Media file's content
+ * descriptions (Title, Author, Copyright, Description, Rating, WM/AlbumTitle, ...).
+ * 1 and *out (UTF-8, the caller frees it) when the file has it; 0 when it has not or is
+ * none of these; ERR_NOMEM. Threads: any. */
+NODISCARD int data_media_attribute(const void *data, size_t len, const char *name, char **out);
+
 /* ================================================================ delimited text (txt.c) */
 
 /* delimited text (CSV and the like, and INLINE data) read the way Qlik reads it,

@@ -785,7 +785,7 @@ static int resolve(struct cube_job *j, struct err *e)
 	for (int m = 0; m < def->n_measures; m++) {
 		struct stmt *s = NULL;
 		const char *mt = def->measures[m];
-		if (def->expand && strstr(mt, "$("))
+		if (def->expand)
 			mt = def->expand(def->expand_ctx, mt, ar);
 		char *text = arena_printf(ar, "LET m = %s", mt);
 		struct err pe;

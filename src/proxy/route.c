@@ -12,7 +12,8 @@
  * in-process, with the
  * person vouched for; another node's is reached over mutual TLS with the site's client
  * certificate and the person named in headers its engine trusts only with that
- * certificate (X-Qlik-User, X-Fathom-Person, X-Fathom-Attributes, X-Fathom-State), and the
+ * certificate (X-Qlik-User, X-Fathom-Person, X-Fathom-Attributes, X-Fathom-State; the
+ * browser's User-Agent goes along for ClientPlatform()), and the
  * WebSocket is relayed message by message. A node that does not answer is passed over for
  * the next, and tried last for DOWN_MS after (a node cut from this one keeps its heartbeat
  * in the database, and every session would otherwise wait CONNECT_MS for it first).
@@ -285,8 +286,11 @@ static int connect_engine(struct proxy *p, struct http_req *r, const struct sess
 	if (!path)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	const char *url = arena_printf(a, "wss://%s:%d%s", en->host, en->port, path);
-	const char *hdrs[5] = {arena_printf(a, "X-Qlik-User: %s", user), "X-Fathom-Person: 1"};
+	const char *hdrs[6] = {arena_printf(a, "X-Qlik-User: %s", user), "X-Fathom-Person: 1"};
 	int nh = 2;
+	const char *agent = http_req_header(r, "User-Agent");
+	if (agent) /* the browser's, for ClientPlatform() */
+		hdrs[nh++] = arena_printf(a, "User-Agent: %s", agent);
 	if (u->attrs)
 		hdrs[nh++] =
 		    arena_printf(a, "X-Fathom-Attributes: %s", str_url_encode(a, u->attrs));

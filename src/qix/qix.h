@@ -88,6 +88,9 @@ void qix_session_govern(struct qix_session *s, const char *attrs);
  * one per person's session): each change is saved through env.state_save, and the app the
  * session opens starts from the selections saved under the key. */
 void qix_session_keep_state(struct qix_session *s, const char *key);
+/* The client's browser (its User-Agent, or NULL): what ClientPlatform() answers in the
+ * session's chart expressions. Before the session's first message. */
+void qix_session_set_platform(struct qix_session *s, const char *user_agent);
 /* Handles one request; every answer goes out through `send`. Malformed input gets a
  * JSON-RPC error, never a crash. */
 void qix_session_message(struct qix_session *s, const char *json, size_t len);

@@ -119,8 +119,8 @@ bool qix_cache_key(struct qix_session *s, const struct cube_def *def, char out[6
 	if (!s->data || !s->data->a)
 		return false;
 	for (int m = 0; m < def->n_measures; m++)
-		if (strstr(def->measures[m], "$("))
-			return false;
+		if (strstr(def->measures[m], "$(") || qix_var_platform_used(def->measures[m]))
+			return false; /* what they compute to differs by session */
 	char sk[65];
 	sel_key(s, sk);
 	if (!s->sel_key_ok)

@@ -13,10 +13,11 @@ struct conn {
 	char app[256];
 	char user[256];
 	char identity[128];
-	int ttl_s;	/* the session outlives its socket this long (Qlik's /ttl/<n>) */
-	bool governed;	/* a person's, through a proxy: the security rules apply */
-	char *attrs;	/* the attributes the proxy gave (malloc'd JSON), or NULL */
-	char state[65]; /* the key the person's selections are kept under, or "" */
+	int ttl_s;	    /* the session outlives its socket this long (Qlik's /ttl/<n>) */
+	bool governed;	    /* a person's, through a proxy: the security rules apply */
+	char *attrs;	    /* the attributes the proxy gave (malloc'd JSON), or NULL */
+	char state[65];	    /* the key the person's selections are kept under, or "" */
+	char platform[512]; /* the browser's User-Agent (ClientPlatform()), or "" */
 };
 
 /* The key a session is parked under: one per user, app and identity. */
@@ -40,12 +41,16 @@ static void on_open(void *state, struct http_ws *ws)
 	char key[800];
 	session_key(c, key, sizeof(key));
 	c->s = qix_session_resume(c->q, key, send_ws, c);
+	if (c->s)
+		qix_session_set_platform(c->s, c->platform);
 	if (!c->s) {
 		c->s = qix_session_new(c->q, c->app, c->user, send_ws, c);
 		if (c->s && c->governed)
 			qix_session_govern(c->s, c->attrs);
 		if (c->s && c->state[0])
 			qix_session_keep_state(c->s, c->state);
+		if (c->s)
+			qix_session_set_platform(c->s, c->platform);
 	}
 	if (!c->s)
 		http_ws_close(ws, 1011, "out of memory");
@@ -167,8 +172,9 @@ static void on_headers(void *ctx, struct http_req *r)
 		refuse(r, 400, "the session TTL in /ttl/<seconds> is not a number from 0 to 86400");
 		return;
 	}
-	const char *user = http_req_user(r);
+	const char *user = http_req_user(r), *agent = http_req_header(r, "User-Agent");
 	str_copy(c->user, user ? user : "", sizeof(c->user));
+	str_copy(c->platform, agent ? agent : "", sizeof(c->platform));
 	if (!person(c, r)) {
 		free(c);
 		refuse(r, 400, "X-Fathom-State is not a key of 64 hexadecimal digits");

@@ -83,8 +83,9 @@ struct qix_session {
 	struct qix *q;
 	char app_hint[256];
 	char user[256];
-	bool governed; /* a person's: env.may_read decides which apps it opens */
-	char *attrs;   /* and the attributes the front door gave (malloc'd JSON), or NULL */
+	bool governed;	    /* a person's: env.may_read decides which apps it opens */
+	char *attrs;	    /* and the attributes the front door gave (malloc'd JSON), or NULL */
+	char platform[512]; /* the client's User-Agent (ClientPlatform()), or "" */
 	qix_send_fn send;
 	void *send_ctx;
 	struct qix_session *next_in_doc; /* under q->mu */
@@ -313,6 +314,9 @@ extern const struct qix_method qix_library_methods[]; /* Doc, GenericDimension/M
 /* $(name) and $(=expression) in `text`, expanded with the app's variables (the context is
  * the session), into the arena; an unknown name expands to nothing. */
 const char *qix_var_expand(void *session, const char *text, struct arena *a);
+/* Whether an expression calls ClientPlatform(), which qix_var_expand replaces with the
+ * session's browser (a text literal; NULL when it has none). */
+bool qix_var_platform_used(const char *text);
 /* The layout of a qVariableListDef: {qItems}. */
 json_t *qix_var_list(struct qix_session *s, json_t *def);
 /* A variable's value for its layout: qText, and qNum when it is a number. */

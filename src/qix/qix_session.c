@@ -475,6 +475,11 @@ void qix_session_govern(struct qix_session *s, const char *attrs)
 	s->attrs = attrs ? strdup(attrs) : NULL;
 }
 
+void qix_session_set_platform(struct qix_session *s, const char *user_agent)
+{
+	str_copy(s->platform, user_agent ? user_agent : "", sizeof(s->platform));
+}
+
 struct qix_session *qix_session_new(struct qix *q, const char *app_id, const char *user,
 				    qix_send_fn send, void *send_ctx)
 {

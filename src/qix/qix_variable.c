@@ -2,13 +2,16 @@
  * by DoSave like any object) with a qName and a qDefinition. Chart expressions use them by
  * dollar-sign expansion: $(name) is replaced by the definition's text (a definition that
  * starts with "=" by the value of its expression), and $(=expression) by the expression's
- * value, before the expression is parsed. */
+ * value, before the expression is parsed; and ClientPlatform() by the session's browser
+ * (its User-Agent) as a text. */
 #include "qix/qix_int.h"
 #include "script/script.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define EXPAND_DEPTH 8 /* a variable that names itself stops here */
 
@@ -106,19 +109,74 @@ static void expand_into(struct qix_session *s, const char *text, struct buf *out
 	}
 }
 
+bool qix_var_platform_used(const char *text)
+{
+	return strcasestr(text, "ClientPlatform") != NULL;
+}
+
+/* Where "ClientPlatform ( )" starts at p as a call (not inside a longer name): its end. */
+static const char *platform_call(const char *text, const char *p)
+{
+	static const char name[] = "ClientPlatform";
+	if (strncasecmp(p, name, sizeof(name) - 1) != 0 ||
+	    (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '.')))
+		return NULL;
+	p += sizeof(name) - 1;
+	p += strspn(p, " \t\r\n");
+	if (*p != '(')
+		return NULL;
+	p++;
+	p += strspn(p, " \t\r\n");
+	return *p == ')' ? p + 1 : NULL;
+}
+
+/* text with every ClientPlatform() outside quotes and brackets replaced by the session's
+ * browser as a quoted text, or Null() when it has none. */
+static void platform_into(struct qix_session *s, const char *text, struct buf *out)
+{
+	char quote = 0;
+	for (const char *p = text; *p;) {
+		const char *end = quote ? NULL : platform_call(text, p);
+		if (end) {
+			put(out, s->platform[0] ? "'" : "Null()", (size_t)-1);
+			for (const char *c = s->platform; *c; c++)
+				put(out, *c == '\'' ? "''" : c, *c == '\'' ? 2 : 1);
+			if (s->platform[0])
+				put(out, "'", 1);
+			p = end;
+			continue;
+		}
+		if (quote && *p == quote)
+			quote = 0;
+		else if (!quote && (*p == '\'' || *p == '"'))
+			quote = *p;
+		else if (!quote && *p == '[')
+			quote = ']';
+		put(out, p++, 1);
+	}
+}
+
 /* how deep expansions nest on this thread: an expression's value computed during an
  * expansion expands its own text again ($(=...) of a variable that names itself) */
 static _Thread_local int nesting;
 
 const char *qix_var_expand(void *session, const char *text, struct arena *a)
 {
-	if (nesting >= EXPAND_DEPTH)
+	bool dollar = strstr(text, "$(") != NULL, platform = qix_var_platform_used(text);
+	if (nesting >= EXPAND_DEPTH || (!dollar && !platform))
 		return text;
 	struct buf out;
 	buf_init(&out, 1 << 20);
 	nesting++;
 	expand_into(session, text, &out, 0);
 	nesting--;
+	if (platform && out.data) {
+		struct buf with;
+		buf_init(&with, 1 << 20);
+		platform_into(session, out.data, &with);
+		buf_release(&out);
+		out = with;
+	}
 	const char *r = out.data ? arena_strdup(a, out.data) : arena_strdup(a, "");
 	buf_release(&out);
 	return r;

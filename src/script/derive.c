@@ -35,46 +35,77 @@ static int tag_at(const struct run *r, const char *field, const char *tag)
 	return -1;
 }
 
+/* TAG (or UNTAG) of one field with one tag: on the fields there are now (a STORE after it
+ * writes them), and on those of the same name when the script ends (reload.c). */
+static int tag_field(struct run *r, const char *field, const char *tag, bool untag)
+{
+	if (data_tag_computed(tag) || strchr(tag, '\n'))
+		return 0; /* the engine's own tags are computed, never given */
+	for (int t = 0; t < r->m->n_tables; t++) {
+		int f = data_tbl_field(r->m->tables[t], field, false);
+		struct tbl_field *tf = f >= 0 ? &r->m->tables[t]->fields[f] : NULL;
+		if (!tf)
+			continue;
+		if (untag)
+			data_field_untag(tf, tag);
+		else if (!data_field_tag(tf, tag))
+			return err_set(r->e, ERR_NOMEM, "out of memory");
+	}
+	int at = tag_at(r, field, tag);
+	if (untag && at >= 0) {
+		free(r->tags[at].field);
+		free(r->tags[at].tag);
+		r->tags[at] = r->tags[--r->n_tags];
+	} else if (!untag && at < 0) {
+		struct field_tag *g = realloc(r->tags, sizeof(*g) * (size_t)(r->n_tags + 1));
+		char *f = strdup(field), *t = strdup(tag);
+		if (!g || !f || !t) {
+			free(f);
+			free(t);
+			if (g)
+				r->tags = g;
+			return err_set(r->e, ERR_NOMEM, "out of memory");
+		}
+		r->tags = g;
+		r->tags[r->n_tags++] = (struct field_tag){f, t};
+	}
+	return 0;
+}
+
+/* TAG FIELDS [fields] USING map: each row of the mapping table gives a field (its first
+ * column) a tag (its second), for the fields listed, or all of them when none are. */
+static int tag_using(struct run *r, const struct stmt *s)
+{
+	struct tbl *t = script_map_table(r, s->name);
+	if (!t)
+		return script_err(r, s, ERR_NOT_FOUND, "no mapping table named %s", s->name);
+	int rc = 0;
+	for (int64_t i = 0; rc == 0 && i < t->n_rows; i++) {
+		struct val fv, tv;
+		char b1[64], b2[64];
+		data_tbl_get(t, 0, i, &fv);
+		data_tbl_get(t, 1, i, &tv);
+		if (fv.null || tv.null)
+			continue;
+		const char *field = data_val_text(&fv, b1, sizeof(b1));
+		bool listed = s->n_names == 0;
+		for (int k = 0; k < s->n_names && !listed; k++)
+			listed = strcmp(s->names[k], field) == 0;
+		if (listed)
+			rc = tag_field(r, field, data_val_text(&tv, b2, sizeof(b2)), s->until);
+	}
+	return rc;
+}
+
 int script_tag(struct run *r, const struct stmt *s)
 {
-	/* on the fields there are now (a STORE after it writes them), and on those of the
-	 * same names when the script ends (reload.c) */
-	for (int i = 0; i < s->n_names; i++)
-		for (int k = 0; k < s->n_from; k++)
-			for (int t = 0; t < r->m->n_tables; t++) {
-				int f = data_tbl_field(r->m->tables[t], s->names[i], false);
-				struct tbl_field *tf = f >= 0 ? &r->m->tables[t]->fields[f] : NULL;
-				if (!tf || data_tag_computed(s->from[k]) ||
-				    strchr(s->from[k], '\n'))
-					continue;
-				if (s->until)
-					data_field_untag(tf, s->from[k]);
-				else if (!data_field_tag(tf, s->from[k]))
-					return err_set(r->e, ERR_NOMEM, "out of memory");
-			}
-	for (int i = 0; i < s->n_names; i++)
-		for (int k = 0; k < s->n_from; k++) {
-			int at = tag_at(r, s->names[i], s->from[k]);
-			if (s->until && at >= 0) { /* UNTAG */
-				free(r->tags[at].field);
-				free(r->tags[at].tag);
-				r->tags[at] = r->tags[--r->n_tags];
-			} else if (!s->until && at < 0) {
-				struct field_tag *g =
-				    realloc(r->tags, sizeof(*g) * (size_t)(r->n_tags + 1));
-				char *f = strdup(s->names[i]), *t = strdup(s->from[k]);
-				if (!g || !f || !t) {
-					free(f);
-					free(t);
-					if (g)
-						r->tags = g;
-					return err_set(r->e, ERR_NOMEM, "out of memory");
-				}
-				r->tags = g;
-				r->tags[r->n_tags++] = (struct field_tag){f, t};
-			}
-		}
-	return 0;
+	if (s->name)
+		return tag_using(r, s);
+	int rc = 0;
+	for (int i = 0; i < s->n_names && rc == 0; i++)
+		for (int k = 0; k < s->n_from && rc == 0; k++)
+			rc = tag_field(r, s->names[i], s->from[k], s->until);
+	return rc;
 }
 
 /* Whether a field carries a tag: from TAG FIELD, or from its number format ($date,

@@ -110,6 +110,28 @@ int script_directory(struct run *r, const struct stmt *s)
 	return set_text(r, &r->directory, s->raw && *s->raw ? s->raw : NULL);
 }
 
+int script_connect(struct run *r, const struct stmt *s)
+{
+	const char *raw = s->raw ? s->raw : "", *to = strcasestr(raw, " TO ");
+	if (strncasecmp(raw, "DISCONNECT", 10) == 0 || !to)
+		return set_text(r, &r->connection, NULL);
+	to += 4;
+	to += strspn(to, " \t\r\n");
+	/* 'name', "name" or [name] as written inside its quotes; else up to the credentials */
+	char close = *to == '\'' ? '\'' : *to == '"' ? '"' : *to == '[' ? ']' : '\0';
+	size_t n = close ? strcspn(to + 1, (char[]){close, '\0'}) : strcspn(to, "(;");
+	if (close)
+		to++;
+	while (!close && n && strchr(" \t\r\n", to[n - 1]))
+		n--;
+	char *name = strndup(to, n);
+	if (!name)
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	free(r->connection);
+	r->connection = name;
+	return 0;
+}
+
 const char *script_path(const struct run *r, const char *path, char *buf, size_t n)
 {
 	if (!r->directory || !path || strncasecmp(path, "lib://", 6) == 0)
@@ -177,4 +199,5 @@ void script_field_rules_free(struct run *r)
 		free(lists[l]);
 	}
 	free(r->directory);
+	free(r->connection);
 }

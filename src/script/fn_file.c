@@ -2,7 +2,10 @@
  * (FileSize, FileTime; FileList and DirList in FOR EACH), QVD functions (QvdNoOfRecords,
  * QvdNoOfFields, QvdFieldName, QvdTableName, QvdCreateTime: the file's XML header only) and
  * system functions (DocumentPath, DocumentName, DocumentTitle, ReloadTime,
- * IsPartialReload, EngineVersion, QlikViewVersion, ProductVersion, ComputerName).
+ * IsPartialReload, EngineVersion, QlikViewVersion, ProductVersion, ComputerName,
+ * ConnectString, GetCollationLocale), Attribute (a media file's meta tags), and
+ * GetFolderPath and GetRegistryString (NULL: Windows' folders and registry, which Qlik
+ * Sense's standard mode keeps from scripts too).
  *
  * Files are reached only through the reload's env->open, as a LOAD reaches them: a path
  * outside the script's data connections answers NULL, as a missing file does. In chart
@@ -166,6 +169,65 @@ static int fn_system(struct eval *ev, struct expr *x, const struct val *v, struc
 	return 0;
 }
 
+/* Attribute(path, name): the meta tag `name` of a media file (MP3, PNG, JPEG, WMA, WMV:
+ * data_media_attribute), or NULL. */
+static int fn_attribute(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	*out = script_null();
+	const char *name = v[1].null ? NULL : script_tx(ev, &v[1]);
+	int fd = name ? open_path(ev, path_arg(ev, x, v, 0)) : -1;
+	struct stat st;
+	if (fd < 0)
+		return 0;
+	char *text = NULL;
+	int rc = 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m != MAP_FAILED) {
+			rc = data_media_attribute(m, (size_t)st.st_size, name, &text);
+			munmap(m, (size_t)st.st_size);
+		}
+	}
+	close(fd);
+	if (rc < 0 || rc == ERR_NOMEM)
+		return err_set(ev->e, ERR_NOMEM, "out of memory");
+	if (text)
+		*out = script_text(arena_strdup(ev->a, text));
+	free(text);
+	return 0;
+}
+
+/* ConnectString(): the data connection the last LIB CONNECT TO (or CONNECT) named, "" when
+ * none has, or after DISCONNECT; NULL in chart expressions. */
+static int fn_connect_string(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)x, (void)v;
+	*out = ev->env ? script_text(ev->connection ? ev->connection : "") : script_null();
+	return 0;
+}
+
+/* NULL: GetFolderPath(name) and GetRegistryString(key, value) read Windows' folders and
+ * registry, which Qlik Sense's standard mode keeps from scripts (it answers NULL too);
+ * ClientPlatform() is the browser of the person whose chart asks, and the engine puts
+ * that in the call's place in each session's expressions (qix_variable.c), so what is left
+ * to answer is a reload's, which has no browser. */
+static int fn_none(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)ev, (void)x, (void)v;
+	*out = script_null();
+	return 0;
+}
+
+/* GetCollationLocale(): the CollationLocale variable, else the locale the engine's app
+ * layout gives (qCollation). */
+static int fn_collation(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	(void)x, (void)v;
+	const char *c = ev->variable ? ev->variable(ev->ctx, "CollationLocale") : NULL;
+	*out = script_text(c && *c ? c : "en-US");
+	return 0;
+}
+
 /* FileList and DirList outside FOR EACH: Qlik allows them only there. */
 static int fn_list(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
@@ -246,6 +308,12 @@ const struct script_func script_file_functions[] = {
     SCALAR("QlikViewVersion", 0, 0, fn_system, OP_VERSION),
     SCALAR("ProductVersion", 0, 0, fn_system, OP_VERSION),
     SCALAR("ComputerName", 0, 0, fn_system, OP_HOST),
+    SCALAR("Attribute", 2, 2, fn_attribute, 0),
+    SCALAR("ConnectString", 0, 0, fn_connect_string, 0),
+    SCALAR("GetFolderPath", 1, 1, fn_none, 0),
+    SCALAR("GetRegistryString", 2, 2, fn_none, 0),
+    SCALAR("GetCollationLocale", 0, 0, fn_collation, 0),
+    SCALAR("ClientPlatform", 0, 0, fn_none, 0),
 };
 
 const size_t script_n_file_functions =

@@ -322,6 +322,43 @@ static int fn_colour(struct eval *ev, struct expr *x, const struct val *v, struc
 	return 0;
 }
 
+/* Color(n): colour n (from 1; past the last, round again) of the palette the hub's charts
+ * draw dimensions in (nebula.js's default theme, its 12 colours). */
+static int fn_palette(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	static const int palette[12] = {0x138185, 0x26A0A7, 0x65D3DA, 0x79D69F, 0x70BA6E, 0xCBE989,
+					0xEBF898, 0xF9EC86, 0xFAD144, 0xEC983D, 0xD76C6C, 0xA54343};
+	double n;
+	(void)x;
+	*out = script_null();
+	if (!script_val_number(&v[0], &n) || n < 1 || n > 1e9)
+		return 0;
+	int rgb = palette[((int64_t)n - 1) % 12];
+	double c[4] = {255, (rgb >> 16) & 255, (rgb >> 8) & 255, rgb & 255};
+	script_colour(ev, c, false, out);
+	return 0;
+}
+
+/* SysColor(nr): Windows' system colour nr (GetSysColor's index) in Windows 10's default
+ * scheme, which a node without a desktop has nothing of its own to replace. */
+static int fn_syscolor(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
+{
+	static const int sys[31] = {
+	    0xC8C8C8, 0x000000, 0x99B4D1, 0xBFCDDB, 0xF0F0F0, 0xFFFFFF, 0x646464, 0x000000,
+	    0x000000, 0x000000, 0xB4B4B4, 0xF4F7FC, 0xABABAB, 0x0078D7, 0xFFFFFF, 0xF0F0F0,
+	    0xA0A0A0, 0x6D6D6D, 0x000000, 0x000000, 0xFFFFFF, 0x696969, 0xE3E3E3, 0x000000,
+	    0xFFFFE1, -1,	0x0066CC, 0xB9D1EA, 0xD7E4F2, 0x0078D7, 0xF0F0F0};
+	double n;
+	(void)x;
+	*out = script_null();
+	if (!script_val_number(&v[0], &n) || n < 0 || n > 30 || n != floor(n) || sys[(int)n] < 0)
+		return 0;
+	int rgb = sys[(int)n];
+	double c[4] = {255, (rgb >> 16) & 255, (rgb >> 8) & 255, rgb & 255};
+	script_colour(ev, c, true, out);
+	return 0;
+}
+
 /* Evaluate(text): text read as an expression and evaluated where the call stands. */
 static int fn_evaluate(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
@@ -347,6 +384,8 @@ const struct script_func script_text_functions[] = {
     SCALAR("AutoNumberHash256", 1, 16, fn_autonumber, 2),
     SCALAR("RGB", 3, 3, fn_rgb, 0),
     SCALAR("ARGB", 4, 4, fn_rgb, 0),
+    SCALAR("Color", 1, 1, fn_palette, 0),
+    SCALAR("SysColor", 1, 1, fn_syscolor, 0),
     SCALAR("Black", 0, 1, fn_colour, 0x000000),
     SCALAR("Blue", 0, 1, fn_colour, 0x000080),
     SCALAR("Brown", 0, 1, fn_colour, 0x808000),

@@ -1293,6 +1293,7 @@ int script_load(struct run *r, const struct stmt *s, struct tbl *given, struct t
 			     .file = l->source == SRC_FILE ? l->path : NULL,
 			     .env = r->env,
 			     .reload_time = r->started,
+			     .connection = r->connection,
 			     .table_at = script_table_at,
 			     .table_named = script_table_named,
 			     .previous = previous_row,

@@ -159,7 +159,7 @@ static int exec_connect(struct prog *p, struct stmt *s)
 {
 	script_log(p->r, "line %d: %s: nothing to connect (data connections are folders)", s->line,
 		   s->raw);
-	return 0;
+	return script_connect(p->r, s);
 }
 
 static int exec_alias(struct prog *p, struct stmt *s)

@@ -152,6 +152,7 @@ static struct eval free_eval(struct run *r, struct arena *a)
 			     .variable = script_variable,
 			     .env = r->env,
 			     .reload_time = r->started,
+			     .connection = r->connection,
 			     .table_at = script_table_at,
 			     .table_named = script_table_named,
 			     .autonumber = script_autonumber};

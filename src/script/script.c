@@ -691,13 +691,15 @@ static void tag(struct parser *p, struct stmt *s)
 		return;
 	}
 	script_next(p);
-	if (script_word(p, "USING")) {
-		script_perr(p, p->t.off, "TAG FIELDS USING a mapping table is not supported yet");
-		return;
-	}
-	s->names = name_list(p, &s->n_names, "a field name");
-	if (!p->failed && script_expect_word(p, "WITH"))
+	/* FIELDS USING map (every field the map names) or FIELDS a, b USING map */
+	if (!script_word(p, "USING"))
+		s->names = name_list(p, &s->n_names, "a field name");
+	if (!p->failed && script_word(p, "USING")) {
+		script_next(p);
+		s->name = script_name(p, "a mapping table");
+	} else if (!p->failed && script_expect_word(p, "WITH")) {
 		s->from = name_list(p, &s->n_from, "a tag");
+	}
 }
 
 /* a TO b, c TO d (RENAME) or a AS b, ... (ALIAS): into names, two by two. */

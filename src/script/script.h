@@ -292,6 +292,7 @@ struct eval {
 	 * ReloadTime()); NULL and 0 in chart expressions. */
 	const struct reload_env *env;
 	double reload_time;
+	const char *connection; /* ConnectString(): the last LIB CONNECT TO's, or NULL */
 	const char *date_format;
 	/* The reload's tables, for the inter-record and table functions (NULL elsewhere):
 	 * table i of the data set (NULL past the last); the table named `name`, or for NULL

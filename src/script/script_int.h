@@ -58,6 +58,7 @@ struct run {
 	} * aliases, *maps_on, *null_as;
 	int n_aliases, n_maps_on, n_null_as;
 	char *directory;
+	char *connection; /* the connection LIB CONNECT TO named (ConnectString), or NULL */
 	/* TAG FIELD: tags given to fields by name (UNTAG removes them) */
 	struct field_tag {
 		char *field, *tag;
@@ -142,6 +143,9 @@ NODISCARD int script_alias(struct run *r, const struct stmt *s);
 NODISCARD int script_map(struct run *r, const struct stmt *s);
 NODISCARD int script_nullas(struct run *r, const struct stmt *s);
 NODISCARD int script_directory(struct run *r, const struct stmt *s);
+/* LIB CONNECT TO name (and CONNECT, ODBC CONNECT ...): the connection ConnectString()
+ * gives from now on; DISCONNECT: none. */
+NODISCARD int script_connect(struct run *r, const struct stmt *s);
 const char *script_path(const struct run *r, const char *path, char *buf, size_t n);
 const char *script_alias_of(const struct run *r, const char *field);
 bool script_field_has_rules(const struct run *r, const char *field);

@@ -277,7 +277,8 @@ CFG
 	# a session the client ends itself
 	run node "$BATS_TEST_DIRNAME/reconnect.js" "https://localhost:$x1" "$D1/certs/root.pem" "$sid" "$id" once
 	[ "$status" -eq 0 ]
-	[ "$output" = "fields 2" ]
+	# and ClientPlatform() there is the browser's, which node1's proxy passed on
+	[ "$output" = $'fields 2\nplatform reconnect.js/1 (test)' ]
 	grep -q "walker's engine session on app $id goes to node node2" "$D1/stderr.log"
 	# a virtual proxy that names node1 as its only engine node sends nobody to node2, and
 	# the rule allows nobody else: no engine may take the session

@@ -9,7 +9,8 @@
 // it prints "closed CODE", opens a new session through the same proxy (as enigma.js
 // clients do on a reconnect, trying for up to 30 s), and prints the selections that the new
 // session starts with as "resumed FIELD=V1,V2;...". With "once" it opens the app, prints
-// the number of its fields as "fields N" and closes the session itself. Uses the QIX
+// the number of its fields as "fields N", what ClientPlatform() says there (the socket's
+// User-Agent is "reconnect.js/1 (test)") as "platform P", and closes the session. Uses the QIX
 // suite's npm packages.
 'use strict';
 const path = require('node:path');
@@ -28,7 +29,7 @@ function open() {
     schema,
     url,
     createSocket: (u) => new WebSocket(u, {
-      ca, headers: { Cookie: `X-Qlik-Session=${cookie}`, Origin: base },
+      ca, headers: { Cookie: `X-Qlik-Session=${cookie}`, Origin: base, 'User-Agent': 'reconnect.js/1 (test)' },
     }),
   });
 }
@@ -48,6 +49,7 @@ async function once() {
   const doc = await (await session.open()).openDoc(app);
   const tables = await doc.getTablesAndKeys({}, {}, 0, true, false);
   console.log(`fields ${tables.qtr.reduce((n, t) => n + t.qFields.length, 0)}`);
+  console.log(`platform ${await doc.evaluate('ClientPlatform()')}`);
   await session.close();
 }
 

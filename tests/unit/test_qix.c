@@ -129,6 +129,14 @@ static json_t *call(struct qix_session *s, struct inbox *in, const char *fmt, ..
 	return NULL;
 }
 
+/* An expression's value in an open session, as text ("-" for an error). */
+static void evaluate(struct qix_session *s, struct inbox *in, const char *expr, char *out, size_t n)
+{
+	json_t *r = call(s, in, "\"handle\":1,\"method\":\"Evaluate\",\"params\":[\"%s\"]", expr);
+	const char *t = json_string_value(json_object_get(json_object_get(r, "result"), "qReturn"));
+	snprintf(out, n, "%s", t ? t : "-");
+}
+
 static const char list_props[] =
     "{\"qInfo\":{\"qType\":\"l\"},\"qListObjectDef\":{\"qDef\":{\"qFieldDefs\":[\"Region\"],"
     "\"qSortCriterias\":[{\"qSortByAscii\":1}]},\"qInitialDataFetch\":[{\"qWidth\":1,"
@@ -396,6 +404,37 @@ static void field_functions_in_chart_expressions(void **state)
 	qix_free(q);
 }
 
+/* ClientPlatform() in a chart expression is the session's browser, its own in each session
+ * (not another session's cached value), NULL without one, and left alone inside quotes. */
+static void client_platform_is_the_sessions_browser(void **state)
+{
+	(void)state;
+	struct qix *q = new_engine(0);
+	struct inbox ia = {json_array()}, ib = {json_array()};
+	struct qix_session *sa = open_session(q, "a", &ia), *sb = open_session(q, "a", &ib);
+	qix_session_set_platform(sa, "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0 it's");
+	call(sa, &ia, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"a\"]");
+	call(sb, &ib, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"a\"]");
+	char v[256];
+	evaluate(sa, &ia, "ClientPlatform()", v, sizeof(v));
+	assert_string_equal(v, "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0 it's");
+	evaluate(sa, &ia, "If(WildMatch(clientplatform ( ), '*Firefox*'), 'wide', 'narrow')", v,
+		 sizeof(v));
+	assert_string_equal(v, "wide");
+	evaluate(sb, &ib, "ClientPlatform()", v, sizeof(v));
+	assert_string_equal(v, "-");
+	evaluate(sb, &ib, "If(WildMatch(clientplatform ( ), '*Firefox*'), 'wide', 'narrow')", v,
+		 sizeof(v));
+	assert_string_equal(v, "narrow");
+	evaluate(sa, &ia, "'ClientPlatform()' & Len(ClientPlatform())", v, sizeof(v));
+	assert_string_equal(v, "ClientPlatform()50");
+	qix_session_free(sa);
+	qix_session_free(sb);
+	json_decref(ia.msgs);
+	json_decref(ib.msgs);
+	qix_free(q);
+}
+
 /* A field loaded with a date's number format keeps it in the app file, and a chart's
  * dimension on it says so: the $date tag and a qNumFormat of type D with its code. */
 static void date_fields_are_tagged(void **state)
@@ -512,14 +551,6 @@ static void model_fields(struct qix_session *s, struct inbox *in, char *out, siz
 		l = strlen(out);
 		snprintf(out + l, n - l, ")");
 	}
-}
-
-/* An expression's value in an open session, as text ("-" for an error). */
-static void evaluate(struct qix_session *s, struct inbox *in, const char *expr, char *out, size_t n)
-{
-	json_t *r = call(s, in, "\"handle\":1,\"method\":\"Evaluate\",\"params\":[\"%s\"]", expr);
-	const char *t = json_string_value(json_object_get(json_object_get(r, "result"), "qReturn"));
-	snprintf(out, n, "%s", t ? t : "-");
 }
 
 static void section_access_reduces_what_each_person_sees(void **state)
@@ -879,6 +910,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(field_functions_in_chart_expressions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(date_fields_are_tagged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(client_platform_is_the_sessions_browser, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(section_access_reduces_what_each_person_sees, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(script_tags_show_in_qtags, setup, teardown),

@@ -1516,6 +1516,20 @@ static void tags_go_with_fields(void **state)
 	assert_string_equal(t->fields[data_tbl_field(t, "City", false)].tags, "$geoname");
 	assert_string_equal(t->fields[data_tbl_field(t, "Amount", false)].tags, "money");
 	data_set_free(m);
+	/* TAG FIELDS USING a mapping table (Qlik's example): every field it names, or only
+	 * those listed; UNTAG the same way; a map that is not there is an error */
+	m = run_ok("tagmap:\nMAPPING LOAD * INLINE [\na,b\nAlpha,MyTag\nNum,MyTag\nNum,Other\n];\n"
+		   "T: LOAD * INLINE [\nAlpha, Num, Beta\nx, 1, y\n];\n"
+		   "TAG FIELDS USING tagmap;\n"
+		   "untag:\nMAPPING LOAD * INLINE [\na,b\nAlpha,MyTag\nNum,MyTag\n];\n"
+		   "UNTAG FIELDS Num USING untag;\n");
+	t = data_set_table(m, "T");
+	assert_string_equal(t->fields[data_tbl_field(t, "Alpha", false)].tags, "MyTag");
+	assert_string_equal(t->fields[data_tbl_field(t, "Num", false)].tags, "Other");
+	assert_null(t->fields[data_tbl_field(t, "Beta", false)].tags);
+	data_set_free(m);
+	run_fails("T: LOAD 1 AS A AUTOGENERATE 1;\nTAG FIELDS A USING nomap;",
+		  "no mapping table named nomap");
 }
 
 static void put16(struct buf *b, uint32_t v)
@@ -1827,6 +1841,309 @@ static void calendars_and_inter_record_functions(void **state)
 	data_set_free(m);
 }
 
+/* ---------------------------------------------------------------- media files */
+
+static void put_be(struct buf *b, uint32_t v, int bytes)
+{
+	for (int i = bytes - 1; i >= 0; i--) {
+		unsigned char c = (unsigned char)(v >> (8 * i));
+		assert_int_equal(buf_append(b, &c, 1), 0);
+	}
+}
+
+static void put_bytes(struct buf *b, const void *p, size_t n)
+{
+	assert_int_equal(buf_append(b, p, n), 0);
+}
+
+/* Text as UTF-16LE (ASCII and Latin-1 only), with or without its NUL. */
+static void put_utf16le(struct buf *b, const char *latin1, bool nul)
+{
+	for (const unsigned char *c = (const unsigned char *)latin1; *c; c++)
+		put16(b, *c);
+	if (nul)
+		put16(b, 0);
+}
+
+static void save(struct buf *b, const char *name)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", out_dir, name);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b->data, 1, b->len, f), b->len);
+	assert_int_equal(fclose(f), 0);
+	buf_release(b);
+}
+
+/* An ID3v2.3 frame. */
+static void id3_frame(struct buf *b, const char *id, const void *body, size_t n)
+{
+	put_bytes(b, id, 4);
+	put_be(b, (uint32_t)n, 4);
+	put_be(b, 0, 2);
+	put_bytes(b, body, n);
+}
+
+/* tiny.mp3: ID3v2.3 (TIT2 in ISO 8859-1, TPE1 in UTF-16 with a BOM, COMM, TRCK) and an
+ * ID3v1.1 tag; v2only.mp3: the frames alone. */
+static void write_mp3s(void)
+{
+	struct buf f, b;
+	buf_init(&f, 1 << 20);
+	buf_init(&b, 1 << 20);
+	id3_frame(&f, "TIT2", "\0Fjord Song", 11);
+	static const unsigned char artist[] = {1, 0xFF, 0xFE, 0xC5, 0, 's', 0, 'a', 0, 0, 0};
+	id3_frame(&f, "TPE1", artist, sizeof(artist));
+	id3_frame(&f, "COMM", "\0engshort\0A comment", 19);
+	id3_frame(&f, "TRCK",
+		  "\0"
+		  "3/12",
+		  5);
+	id3_frame(&f, "APIC", "\0image/png\0\0\0", 13);
+	put_bytes(&b, "ID3\3\0\0", 6);
+	put_be(&b, (uint32_t)f.len + 10, 4); /* sizes under 128 are the same syncsafe */
+	put_bytes(&b, f.data, f.len);
+	put_bytes(&b, "\0\0\0\0\0\0\0\0\0\0", 10); /* padding */
+	struct buf only;
+	buf_init(&only, 1 << 20);
+	put_bytes(&only, b.data, b.len);
+	put_bytes(&b, "\xFF\xFB\x90\x00", 4); /* a frame header of audio */
+	char v1[128] = "TAG";
+	memcpy(v1 + 3, "Old Title", 9);
+	memcpy(v1 + 33, "Old Artist", 10);
+	memcpy(v1 + 93, "1999", 4);
+	v1[126] = 7;  /* ID3v1.1: track 7 */
+	v1[127] = 17; /* genre: Rock */
+	put_bytes(&b, v1, sizeof(v1));
+	save(&b, "tiny.mp3");
+	save(&only, "v2only.mp3");
+	buf_release(&f);
+}
+
+static void png_chunk(struct buf *b, const char *type, const void *d, size_t n)
+{
+	put_be(b, (uint32_t)n, 4);
+	put_bytes(b, type, 4);
+	put_bytes(b, d, n);
+	put_be(b, 0, 4); /* the CRC: not read */
+}
+
+static void write_png(void)
+{
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	put_bytes(&b, "\x89PNG\r\n\x1A\n", 8);
+	png_chunk(&b, "IHDR", "\0\0\0\1\0\0\0\1\x08\2\0\0\0", 13);
+	png_chunk(&b, "tEXt", "Author\0Jane \xD8ye", 15);
+	png_chunk(&b, "tEXt",
+		  "Creation Time\0"
+		  "2024-05-01",
+		  24);
+	png_chunk(&b, "iTXt", "Title\0\0\0nb\0Tittel\0Caf\xC3\xA9", 24);
+	png_chunk(&b, "IEND", "", 0);
+	png_chunk(&b, "tEXt", "Comment\0after the end", 21);
+	save(&b, "tiny.png");
+}
+
+/* A TIFF directory entry, big-endian. */
+static void ifd_entry(struct buf *b, uint16_t tag, uint16_t type, uint32_t count, uint32_t v)
+{
+	put_be(b, tag, 2);
+	put_be(b, type, 2);
+	put_be(b, count, 4);
+	put_be(b, v, 4);
+}
+
+/* tiny.jpg: EXIF (big-endian) with Make, XResolution and pointers to an Exif directory
+ * (ExposureTime, ISOSpeedRatings, ExifVersion) and a GPS one (GPSLatitudeRef,
+ * GPSLatitude). Offsets count from the TIFF header. */
+static void write_jpeg(void)
+{
+	struct buf t, b;
+	buf_init(&t, 1 << 20);
+	buf_init(&b, 1 << 20);
+	put_bytes(&t, "MM\0\x2A\0\0\0\x08", 8);
+	/* IFD0 at 8: 4 entries (2 + 48) and the next-directory offset (4): ends at 62 */
+	put_be(&t, 4, 2);
+	ifd_entry(&t, 0x010F, 2, 6, 62);  /* Make: "Canon\0" at 62 */
+	ifd_entry(&t, 0x011A, 5, 1, 68);  /* XResolution: 72/1 at 68 */
+	ifd_entry(&t, 0x8769, 4, 1, 76);  /* the Exif directory at 76 */
+	ifd_entry(&t, 0x8825, 4, 1, 126); /* the GPS directory at 126 */
+	put_be(&t, 0, 4);
+	put_bytes(&t, "Canon\0", 6);		 /* 62 */
+	put_be(&t, 72, 4), put_be(&t, 1, 4);	 /* 68 */
+	put_be(&t, 3, 2);			 /* 76: 3 entries, ends at 118 */
+	ifd_entry(&t, 0x829A, 5, 1, 118);	 /* ExposureTime: 1/250 at 118 */
+	ifd_entry(&t, 0x8827, 3, 1, 200u << 16); /* ISOSpeedRatings: 200, in place */
+	ifd_entry(&t, 0x9000, 7, 4, 0x30323330); /* ExifVersion "0230" */
+	put_be(&t, 0, 4);
+	put_be(&t, 1, 4), put_be(&t, 250, 4);	 /* 118 */
+	put_be(&t, 2, 2);			 /* 126: 2 entries, ends at 156 */
+	ifd_entry(&t, 0x0001, 2, 2, 0x4E000000); /* GPSLatitudeRef "N" */
+	ifd_entry(&t, 0x0002, 5, 3, 156);	 /* GPSLatitude at 156 */
+	put_be(&t, 0, 4);
+	put_be(&t, 59, 4), put_be(&t, 1, 4), put_be(&t, 20, 4), put_be(&t, 1, 4);
+	put_be(&t, 61, 4), put_be(&t, 2, 4); /* 59 20 30.5 */
+	put_bytes(&b, "\xFF\xD8\xFF\xE1", 4);
+	put_be(&b, (uint32_t)(t.len + 8), 2);
+	put_bytes(&b, "Exif\0\0", 6);
+	put_bytes(&b, t.data, t.len);
+	put_bytes(&b, "\xFF\xD9", 2);
+	save(&b, "tiny.jpg");
+	buf_release(&t);
+}
+
+static void asf_object(struct buf *b, const unsigned char guid[16], struct buf *body)
+{
+	put_bytes(b, guid, 16);
+	put32(b, (uint32_t)(body->len + 24)), put32(b, 0);
+	put_bytes(b, body->data, body->len);
+	buf_release(body);
+}
+
+/* tiny.wma: an ASF header with a content description (Title, Author) and an extended one
+ * (WM/AlbumTitle as text, WM/TrackNumber as a DWORD). */
+static void write_asf(void)
+{
+	static const unsigned char header[16] = {0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11,
+						 0xA6, 0xD9, 0x00, 0xAA, 0x00, 0x62, 0xCE, 0x6C};
+	static const unsigned char content[16] = {0x33, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11,
+						  0xA6, 0xD9, 0x00, 0xAA, 0x00, 0x62, 0xCE, 0x6C};
+	static const unsigned char extended[16] = {0x40, 0xA4, 0xD0, 0xD2, 0x07, 0xE3, 0xD2, 0x11,
+						   0x97, 0xF0, 0x00, 0xA0, 0xC9, 0x5E, 0xA8, 0x50};
+	struct buf c, x, objs, b;
+	buf_init(&c, 1 << 20);
+	buf_init(&x, 1 << 20);
+	buf_init(&objs, 1 << 20);
+	buf_init(&b, 1 << 20);
+	put16(&c, 10), put16(&c, 10), put16(&c, 0), put16(&c, 0), put16(&c, 0);
+	put_utf16le(&c, "Tune", true);
+	put_utf16le(&c, "Band", true);
+	put16(&x, 2);
+	put16(&x, 28), put_utf16le(&x, "WM/AlbumTitle", true), put16(&x, 0), put16(&x, 12);
+	put_utf16le(&x, "Album", true);
+	put16(&x, 30), put_utf16le(&x, "WM/TrackNumber", true), put16(&x, 3), put16(&x, 4);
+	put32(&x, 9);
+	asf_object(&objs, content, &c);
+	asf_object(&objs, extended, &x);
+	put_bytes(&b, header, 16);
+	put32(&b, (uint32_t)(objs.len + 30)), put32(&b, 0);
+	put32(&b, 2), put_bytes(&b, "\1\2", 2);
+	put_bytes(&b, objs.data, objs.len);
+	buf_release(&objs);
+	save(&b, "tiny.wma");
+}
+
+/* Attribute() on an MP3, a PNG, a JPEG and a WMA the test writes (the tag names of
+ * Qlik's Attribute examples); ConnectString() after LIB CONNECT TO and DISCONNECT; the
+ * Windows functions NULL as in Qlik Sense's standard mode; the collation locale; Color()
+ * from the charts' palette and SysColor(). */
+static void media_tags_and_other_system_functions(void **state)
+{
+	(void)state;
+	write_mp3s();
+	write_png();
+	write_jpeg();
+	write_asf();
+	struct data_set *m = run_ok(
+	    "M: LOAD Attribute('lib://Out/tiny.mp3', 'Title') AS Title,\n"
+	    "  Attribute('lib://Out/tiny.mp3', 'Artist') AS Artist,\n"
+	    "  Attribute('lib://Out/tiny.mp3', 'Year') AS Year,\n"
+	    "  Attribute('lib://Out/tiny.mp3', 'Track') AS Track,\n"
+	    "  Attribute('lib://Out/tiny.mp3', 'Genre') AS Genre,\n"
+	    "  Attribute('lib://Out/tiny.mp3', 'TIT2') AS TIT2,\n"
+	    "  Attribute('lib://Out/tiny.mp3', 'TPE1') AS TPE1,\n"
+	    "  Attribute('lib://Out/tiny.mp3', 'COMM') AS COMM,\n"
+	    "  IsNull(Attribute('lib://Out/tiny.mp3', 'APIC')) AS NoPicture,\n"
+	    "  IsNull(Attribute('lib://Out/tiny.mp3', 'TALB')) AS NoAlbum,\n"
+	    "  Attribute('lib://Out/v2only.mp3', 'Title') AS V2Title,\n"
+	    "  Attribute('lib://Out/v2only.mp3', 'Track') AS V2Track\n"
+	    "AUTOGENERATE 1;\n"
+	    "P: LOAD Attribute('lib://Out/tiny.png', 'Author') AS Author,\n"
+	    "  Attribute('lib://Out/tiny.png', 'Creation Time') AS Created,\n"
+	    "  Attribute('lib://Out/tiny.png', 'Title') AS Title,\n"
+	    "  IsNull(Attribute('lib://Out/tiny.png', 'Comment')) AS NoComment\n"
+	    "AUTOGENERATE 1;\n"
+	    "J: LOAD Attribute('lib://Out/tiny.jpg', 'Make') AS Make,\n"
+	    "  Attribute('lib://Out/tiny.jpg', 'XResolution') AS XRes,\n"
+	    "  Attribute('lib://Out/tiny.jpg', 'ExposureTime') AS Exposure,\n"
+	    "  Attribute('lib://Out/tiny.jpg', 'ISOSpeedRatings') AS ISO,\n"
+	    "  Attribute('lib://Out/tiny.jpg', 'ExifVersion') AS Version,\n"
+	    "  Attribute('lib://Out/tiny.jpg', 'GPSLatitudeRef') AS LatRef,\n"
+	    "  Attribute('lib://Out/tiny.jpg', 'GPSLatitude') AS Lat,\n"
+	    "  IsNull(Attribute('lib://Out/tiny.jpg', 'Model')) AS NoModel\n"
+	    "AUTOGENERATE 1;\n"
+	    "W: LOAD Attribute('lib://Out/tiny.wma', 'Title') AS Title,\n"
+	    "  Attribute('lib://Out/tiny.wma', 'Author') AS Author,\n"
+	    "  Attribute('lib://Out/tiny.wma', 'WM/AlbumTitle') AS Album,\n"
+	    "  Attribute('lib://Out/tiny.wma', 'WM/TrackNumber') AS Track,\n"
+	    "  IsNull(Attribute('lib://Out/tiny.wma', 'Copyright')) AS NoCopyright,\n"
+	    "  IsNull(Attribute('lib://Out/none.mp3', 'Title')) AS Missing,\n"
+	    "  IsNull(Attribute('/etc/passwd', 'Title')) AS Outside\n"
+	    "AUTOGENERATE 1;\n"
+	    "LET before = ConnectString();\n"
+	    "LIB CONNECT TO 'Sales DB (qlik_admin)';\n"
+	    "LET during = ConnectString();\n"
+	    "DISCONNECT;\n"
+	    "C: LOAD '$(before)' AS Before, '$(during)' AS During, ConnectString() AS After,\n"
+	    "  IsNull(GetFolderPath('MyDocuments')) AS NoFolder,\n"
+	    "  IsNull(GetRegistryString('HKEY_LOCAL_MACHINE\\SOFTWARE', 'x')) AS NoRegistry,\n"
+	    "  GetCollationLocale() AS Collation\n"
+	    "AUTOGENERATE 1;\n"
+	    "SET CollationLocale = 'sv-SE';\n"
+	    "K: LOAD GetCollationLocale() AS Collation, Color(1) AS C1, Num(Color(1)) AS N1,\n"
+	    "  Color(14) AS C14, IsNull(Color(0)) AS NoC0, SysColor(13) AS Highlight,\n"
+	    "  Num(SysColor(5)) AS Window, IsNull(SysColor(25)) AS No25\n"
+	    "AUTOGENERATE 1;\n");
+	column(m, "M", "Title", "Old Title");
+	column(m, "M", "Artist", "Old Artist");
+	column(m, "M", "Year", "1999");
+	column(m, "M", "Track", "7");
+	column(m, "M", "Genre", "17");
+	column(m, "M", "TIT2", "Fjord Song");
+	column(m, "M", "TPE1", "\xC3\x85sa");
+	column(m, "M", "COMM", "A comment");
+	column(m, "M", "NoPicture", "-1");
+	column(m, "M", "NoAlbum", "-1");
+	column(m, "M", "V2Title", "Fjord Song");
+	column(m, "M", "V2Track", "3/12");
+	column(m, "P", "Author", "Jane \xC3\x98ye");
+	column(m, "P", "Created", "2024-05-01");
+	column(m, "P", "Title", "Caf\xC3\xA9");
+	column(m, "P", "NoComment", "-1");
+	column(m, "J", "Make", "Canon");
+	column(m, "J", "XRes", "72");
+	column(m, "J", "Exposure", "0.004");
+	column(m, "J", "ISO", "200");
+	column(m, "J", "Version", "0230");
+	column(m, "J", "LatRef", "N");
+	column(m, "J", "Lat", "59 20 30.5");
+	column(m, "J", "NoModel", "-1");
+	column(m, "W", "Title", "Tune");
+	column(m, "W", "Author", "Band");
+	column(m, "W", "Album", "Album");
+	column(m, "W", "Track", "9");
+	column(m, "W", "NoCopyright", "-1");
+	column(m, "W", "Missing", "-1");
+	column(m, "W", "Outside", "-1");
+	column(m, "C", "Before", "");
+	column(m, "C", "During", "Sales DB (qlik_admin)");
+	column(m, "C", "After", "");
+	column(m, "C", "NoFolder", "-1");
+	column(m, "C", "NoRegistry", "-1");
+	column(m, "C", "Collation", "en-US");
+	column(m, "K", "Collation", "sv-SE");
+	column(m, "K", "C1", "RGB(19,129,133)");
+	column(m, "K", "N1", "4279468421");
+	column(m, "K", "C14", "RGB(38,160,167)");
+	column(m, "K", "NoC0", "-1");
+	column(m, "K", "Highlight", "ARGB(255,0,120,215)");
+	column(m, "K", "Window", "4294967295");
+	column(m, "K", "No25", "-1");
+	data_set_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1855,6 +2172,7 @@ int main(void)
 	    cmocka_unit_test(section_access_tables),
 	    cmocka_unit_test(tags_go_with_fields),
 	    cmocka_unit_test(excel_workbooks),
+	    cmocka_unit_test(media_tags_and_other_system_functions),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
