@@ -262,6 +262,11 @@ NODISCARD int data_txt_read(const char *data, size_t len, const struct format *f
 /* How one text value reads: *out gets its type (QVD_STRING, QVD_DUAL_INT or
  * QVD_DUAL_DOUBLE) and number. `text` is already trimmed. */
 void data_txt_interpret(const char *text, const char *date_format, struct qvd_value *out);
+/* The same with the names a format's MMM, MMMM, WWW and WWWW read: ";"-separated lists of
+ * short and long month names and short and long day names (the script's MonthNames,
+ * LongMonthNames, DayNames, LongDayNames); NULL or "" for English ones. */
+void data_txt_interpret_names(const char *text, const char *date_format, const char *const names[4],
+			      struct qvd_value *out);
 
 /* ================================================================ app files (appfile.c) */
 

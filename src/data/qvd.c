@@ -772,10 +772,11 @@ const char *data_qvd_value_text(const struct qvd_value *v, char *out, size_t n)
 		str_copy(out, v->text, n);
 		return out;
 	}
-	if (v->type == QVD_INT || (v->num == floor(v->num) && fabs(v->num) < 1e15))
-		snprintf(out, n, "%.0f", v->num);
+	double x = v->num == 0 ? 0 : v->num; /* -0 (from -x of 0) reads 0, as in Qlik */
+	if (v->type == QVD_INT || (x == floor(x) && fabs(x) < 1e15))
+		snprintf(out, n, "%.0f", x);
 	else
-		snprintf(out, n, "%.15g", v->num);
+		snprintf(out, n, "%.15g", x);
 	return out;
 }
 

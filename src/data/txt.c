@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -52,10 +53,50 @@ static size_t read_digits(const char *s, size_t digits, bool flex, int64_t *v)
 	return digits;
 }
 
-/* A date, time or timestamp in `fmt`: Y, M, D (any case) for the date; h, m (after an h:
- * minutes), s and f for the time of day; TT for AM or PM; other characters as they are.
- * Only numeric fields. A format without a date reads a time of day alone. */
-static bool parse_date(const char *s, const char *fmt, double *out)
+static const char *const default_names[4] = {
+    "Jan;Feb;Mar;Apr;May;Jun;Jul;Aug;Sep;Oct;Nov;Dec",
+    "January;February;March;April;May;June;July;August;September;October;November;December",
+    "Mon;Tue;Wed;Thu;Fri;Sat;Sun", "Monday;Tuesday;Wednesday;Thursday;Friday;Saturday;Sunday"};
+
+/* The entry of a ";"-separated list of names that s starts with (without case; the longest
+ * when several do), from 0, with its length in *len; or -1. */
+static int match_name(const char *s, const char *list, size_t *len)
+{
+	int best = -1;
+	*len = 0;
+	for (int i = 0; list && *list; i++) {
+		size_t n = strcspn(list, ";");
+		if (n > *len && strncasecmp(s, list, n) == 0) {
+			best = i;
+			*len = n;
+		}
+		list += n + (list[n] == ';');
+	}
+	return best;
+}
+
+/* A month (MMM, MMMM) or day (WWW, WWWW) name at s by names[] (short and long months, short
+ * and long days: either length reads, as Qlik reads them): its number from 1, and the
+ * count of bytes read in *got; or 0. */
+static int read_name(const char *s, const char *const names[4], bool days, size_t *got)
+{
+	size_t ls = 0, ll = 0;
+	int is = match_name(s, names[days ? 2 : 0], &ls),
+	    il = match_name(s, names[days ? 3 : 1], &ll);
+	if (il >= 0 && ll >= ls) {
+		*got = ll;
+		return il + 1;
+	}
+	*got = is >= 0 ? ls : 0;
+	return is + 1;
+}
+
+/* A date, time or timestamp in `fmt`: Y, M, D (any case) for the date, MMM and MMMM a
+ * month's name and WWW and WWWW a day's (by `names`); h, m (after an h: minutes), s and f
+ * for the time of day; TT for AM or PM; other characters as they are. A format without a
+ * date reads a time of day alone; a date without a year is in 1900, without a day on the
+ * month's first. */
+static bool parse_date(const char *s, const char *fmt, const char *const names[4], double *out)
 {
 	int64_t y = -1, m = -1, d = -1, part[4] = {0, 0, 0, 0}; /* h, m, s, fraction */
 	int64_t frac_div = 1, pm = -1;
@@ -84,6 +125,13 @@ static bool parse_date(const char *s, const char *fmt, double *out)
 				for (size_t z = 0; z < got; z++)
 					frac_div *= 10;
 			seen_h = seen_h || raw == 'h';
+		} else if ((f == 'M' || f == 'W') && run >= 3) {
+			int n = read_name(s + i, names, f == 'W', &got);
+			if (!n)
+				return false;
+			if (f == 'M')
+				m = n;
+			has_date = has_date || f == 'M';
 		} else if (f == 'Y' || f == 'M' || f == 'D') {
 			/* M and D: one digit, or two (1/15/2020) */
 			got = read_digits(s + i, f == 'Y' || run > 1 ? run : 2,
@@ -119,6 +167,10 @@ static bool parse_date(const char *s, const char *fmt, double *out)
 		*out = time;
 		return true;
 	}
+	if (m >= 1 && d < 0) /* a month without its day ("Jan 2024" in MMM YYYY): the first */
+		d = 1;
+	if (m >= 1 && y < 0) /* a month alone ("Jan" in MMM, as budget sheets have): 1900 */
+		y = 1900;
 	if (y < 0 || m < 1 || m > 12 || d < 1)
 		return false;
 	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -189,12 +241,21 @@ static bool parse_number(const char *s, double *out)
 
 void data_txt_interpret(const char *text, const char *date_format, struct qvd_value *out)
 {
+	data_txt_interpret_names(text, date_format, NULL, out);
+}
+
+void data_txt_interpret_names(const char *text, const char *date_format, const char *const names[4],
+			      struct qvd_value *out)
+{
+	const char *given[4];
+	for (int i = 0; i < 4; i++)
+		given[i] = names && names[i] && *names[i] ? names[i] : default_names[i];
 	out->text = text;
 	out->num = 0;
 	out->type = QVD_STRING;
 	double v;
 	if (parse_number(text, &v) ||
-	    parse_date(text, date_format ? date_format : "YYYY-MM-DD", &v)) {
+	    parse_date(text, date_format ? date_format : "YYYY-MM-DD", given, &v)) {
 		out->num = v;
 		out->type = v == floor(v) && v >= INT32_MIN && v <= INT32_MAX ? QVD_DUAL_INT
 									      : QVD_DUAL_DOUBLE;

@@ -117,5 +117,9 @@ extern const size_t script_n_file_functions;
  * pattern's folder whose names match its last part (* and ?), as paths written like the
  * pattern ("lib://Data/a.csv"), sorted; *out (malloc'd, each text too) holds *n. */
 NODISCARD int script_file_list(struct eval *ev, const struct expr *x, char ***out, int *n);
+/* The files (dirs: folders) whose paths match `pattern` (* and ? in its last part), sorted,
+ * each malloc'd (*out too); none when the folder is not there. */
+NODISCARD int script_match_files(const struct reload_env *env, const char *pattern, bool dirs,
+				 char ***out, int *n, struct err *e);
 
 #endif

@@ -2,8 +2,9 @@
  *
  * A date is a day serial: day 0 is 1899-12-30, the fraction the time of day. Functions that
  * answer a date answer a dual: the number, and its text in the script's DateFormat,
- * TimestampFormat or TimeFormat (or the format given). Weeks follow ISO 8601 as a new Qlik
- * app's defaults do (FirstWeekDay 0: Monday; week 1 holds the year's first Thursday);
+ * TimestampFormat or TimeFormat (or the format given). Weeks follow the arguments given,
+ * else the script's FirstWeekDay, BrokenWeeks and ReferenceDay, else ISO 8601 (Monday
+ * first; week 1 holds January 4);
  * month and day names come from the script's MonthNames and DayNames. "Now" is the node's
  * local time. */
 #include "script/eval_int.h"
@@ -92,16 +93,6 @@ static int weekday(double day)
 	return (int)(w < 0 ? w + 7 : w);
 }
 
-/* The ISO 8601 week and its year of a day. */
-static void iso_week(double day, int64_t *week, int64_t *year)
-{
-	double thursday = floor(day) - weekday(day) + 3;
-	int64_t y, m, d;
-	data_civil_date((int64_t)thursday, &y, &m, &d);
-	*year = y;
-	*week = (int64_t)((thursday - serial_ymd(y, 1, 1)) / 7) + 1;
-}
-
 /* ---------------------------------------------------------------- periods */
 
 enum period { P_DAY, P_WEEK, P_MONTH, P_QUARTER, P_YEAR };
@@ -130,12 +121,76 @@ static double period_start(double day, enum period p, int64_t shift, int64_t fir
 	return day;
 }
 
-/* Argument i as the first month of the year (1 to 12, default 1), or for weeks the first
- * weekday (0 Monday, default 0). */
-static int64_t first_arg(const struct expr *x, const struct val *v, int i, enum period p)
+/* A whole-number variable of the script (FirstWeekDay, BrokenWeeks, ...), or dflt. */
+static int64_t int_var(struct eval *ev, const char *name, int64_t dflt)
 {
-	int64_t f = (int64_t)int_arg(x, v, i, p == P_WEEK ? 0 : 1);
-	return p != P_WEEK && (f < 1 || f > 12) ? 1 : f;
+	const char *t = ev->variable ? ev->variable(ev->ctx, name) : NULL;
+	int64_t n;
+	return t && str_to_i64(t, -1000, 1000, &n) == 0 ? n : dflt;
+}
+
+/* Argument i as the first month of the year (1 to 12, default 1), or for weeks the first
+ * weekday (0 Monday ... 6 Sunday; default the script's FirstWeekDay, else 0). */
+static int64_t first_arg(struct eval *ev, const struct expr *x, const struct val *v, int i,
+			 enum period p)
+{
+	int64_t dflt = p == P_WEEK ? int_var(ev, "FirstWeekDay", 0) : 1;
+	int64_t f = (int64_t)int_arg(x, v, i, (double)dflt);
+	if (p == P_WEEK)
+		return ((f % 7) + 7) % 7;
+	return f < 1 || f > 12 ? 1 : f;
+}
+
+/* How weeks are counted: their first day (0 Monday ... 6 Sunday); broken weeks (week 1
+ * starts on January 1 and the last ends on December 31) or whole ones (week 1 is the one
+ * that holds January `ref`). Week(date[, first[, broken[, ref]]]) takes them from argument
+ * i on, else from the script's FirstWeekDay, BrokenWeeks and ReferenceDay, else ISO 8601's
+ * (0, whole, 4), which a new Qlik app's header keeps. */
+struct week_rules {
+	int64_t first, ref;
+	bool broken;
+};
+
+/* The first day of the week of `day` that starts on weekday `first`. */
+static double week_start(double day, int64_t first)
+{
+	return floor(day) - (double)((weekday(day) - first + 7) % 7);
+}
+
+/* The week of a day and the year it counts in, by the rules. */
+static void week_of(double day, const struct week_rules *w, int64_t *week, int64_t *year)
+{
+	int64_t y, m, d;
+	day = floor(day);
+	data_civil_date((int64_t)day, &y, &m, &d);
+	if (w->broken) { /* week 1 from January 1 to the day before the first `first` */
+		double jan1 = serial_ymd(y, 1, 1);
+		*year = y;
+		*week = (int64_t)((day - week_start(jan1, w->first)) / 7) + 1;
+		return;
+	}
+	/* whole weeks: week 1 of year Y is the one that holds January `ref` of Y */
+	for (int64_t yy = y + 1; yy >= y - 1; yy--) {
+		double one = week_start(serial_ymd(yy, 1, w->ref), w->first);
+		if (one <= day) {
+			*year = yy;
+			*week = (int64_t)((day - one) / 7) + 1;
+			return;
+		}
+	}
+	*year = y;
+	*week = 1;
+}
+
+static struct week_rules week_rules(struct eval *ev, const struct expr *x, const struct val *v,
+				    int i)
+{
+	struct week_rules w = {first_arg(ev, x, v, i, P_WEEK), 4, false};
+	w.broken = int_arg(x, v, i + 1, (double)int_var(ev, "BrokenWeeks", 0)) != 0;
+	w.ref = (int64_t)int_arg(x, v, i + 2, (double)int_var(ev, "ReferenceDay", 4));
+	if (w.ref < 1 || w.ref > 7) /* 0 and others: January 4, as Qlik takes them */
+		w.ref = 4;
+	return w;
 }
 
 static double period_end(double day, enum period p, int64_t shift, int64_t first)
@@ -164,7 +219,7 @@ static int fn_period(struct eval *ev, struct expr *x, const struct val *v, struc
 	if (!day_of(ev, &v[0], &day))
 		return 0;
 	enum period p = period_of(x->fn->op);
-	int64_t shift = (int64_t)int_arg(x, v, 1, 0), first = first_arg(x, v, 2, p);
+	int64_t shift = (int64_t)int_arg(x, v, 1, 0), first = first_arg(ev, x, v, 2, p);
 	double r = (x->fn->op & 1) == OP_END ? period_end(day, p, shift, first)
 					     : period_start(day, p, shift, first);
 	*out = dual(ev, r, p == P_DAY ? FMT_TIMESTAMP : FMT_DATE, NULL);
@@ -211,7 +266,7 @@ static int fn_months(struct eval *ev, struct expr *x, const struct val *v, struc
 	int64_t len = (int64_t)n;
 	if (len == 1 || len == 2 || len == 3 || len == 4 || len == 6)
 		*out = months_value(ev, len, day, (int64_t)int_arg(x, v, 2, 0),
-				    first_arg(x, v, 3, P_YEAR), x->fn->op);
+				    first_arg(ev, x, v, 3, P_YEAR), x->fn->op);
 	return 0;
 }
 
@@ -342,7 +397,8 @@ static int fn_names(struct eval *ev, struct expr *x, const struct val *v, struct
 	*out = script_null();
 	if (!day_of(ev, &v[0], &day))
 		return 0;
-	int64_t shift = (int64_t)int_arg(x, v, 1, 0), first = first_arg(x, v, 2, P_YEAR), y, m, d;
+	int64_t shift = (int64_t)int_arg(x, v, 1, 0), first = first_arg(ev, x, v, 2, P_YEAR), y, m,
+		d;
 	if (x->fn->op == OP_DAYNAME) {
 		*out = dual(ev, floor(day) + (double)shift, FMT_DATE, NULL);
 	} else if (x->fn->op == OP_QUARTERNAME) {
@@ -372,7 +428,7 @@ static int fn_in(struct eval *ev, struct expr *x, const struct val *v, struct va
 		return 0;
 	int op = x->fn->op & ~TO_DATE;
 	enum period p = period_of(op);
-	int64_t shift = (int64_t)int_arg(x, v, 2, 0), first = first_arg(x, v, 3, p);
+	int64_t shift = (int64_t)int_arg(x, v, 2, 0), first = first_arg(ev, x, v, 3, p);
 	double lo = period_start(base, p, shift, first), hi = period_end(base, p, shift, first);
 	if (x->fn->op & TO_DATE) {
 		double into = base - period_start(base, p, 0, first); /* days into its period */
@@ -395,7 +451,7 @@ static int fn_in_months(struct eval *ev, struct expr *x, const struct val *v, st
 	int64_t len = (int64_t)n;
 	if (len != 1 && len != 2 && len != 3 && len != 4 && len != 6)
 		return 0;
-	int64_t shift = (int64_t)int_arg(x, v, 3, 0), first = first_arg(x, v, 4, P_YEAR);
+	int64_t shift = (int64_t)int_arg(x, v, 3, 0), first = first_arg(ev, x, v, 4, P_YEAR);
 	double lo = months_value(ev, len, base, shift, first, OP_MSTART).num;
 	double hi = months_value(ev, len, base, shift, first, OP_MEND).num;
 	if (x->fn->op) {
@@ -479,23 +535,25 @@ static int fn_part(struct eval *ev, struct expr *x, const struct val *v, struct 
 		break;
 	case OP_DAY: *out = script_num((double)d); break;
 	case OP_WEEK:
-	case OP_WEEKYEAR:
-		iso_week(a, &w, &wy);
+	case OP_WEEKYEAR: {
+		struct week_rules rules = week_rules(ev, x, v, 1);
+		week_of(a, &rules, &w, &wy);
 		*out = script_num((double)(x->fn->op == OP_WEEK ? w : wy));
 		break;
-	case OP_WEEKDAY: {
+	}
+	case OP_WEEKDAY: { /* the day's name, with its place in the week (from 0) */
 		int wd = weekday(a);
-		*out = script_num(wd);
+		*out = script_num((double)((wd - first_arg(ev, x, v, 1, P_WEEK) + 7) % 7));
 		out->text = name_of(ev, "DayNames", day_names, wd);
 		break;
 	}
 	case OP_DAYOFYEAR: {
-		int64_t first = first_arg(x, v, 1, P_YEAR);
+		int64_t first = first_arg(ev, x, v, 1, P_YEAR);
 		*out = script_num(floor(a) - serial_ymd(first > m ? y - 1 : y, first, 1) + 1);
 		break;
 	}
 	case OP_DAYOFQUARTER: {
-		int64_t first = first_arg(x, v, 1, P_YEAR);
+		int64_t first = first_arg(ev, x, v, 1, P_YEAR);
 		*out = script_num(floor(a) - period_start(a, P_QUARTER, 0, first) + 1);
 		break;
 	}
@@ -574,7 +632,8 @@ static int fn_now(struct eval *ev, struct expr *x, const struct val *v, struct v
 }
 
 /* MonthName(date[, period_no]): "Jan 2024" over the month's first day; WeekName(date[,
- * period_no]): "2024/03" over the week's first day. */
+ * period_no[, first_week_day[, broken_weeks[, reference_day]]]]): "2024/03", the week's
+ * year and number by the week rules, over the week's first day. */
 static int fn_name(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
 	double a;
@@ -582,10 +641,13 @@ static int fn_name(struct eval *ev, struct expr *x, const struct val *v, struct 
 	if (!day_of(ev, &v[0], &a))
 		return 0;
 	int64_t shift = (int64_t)int_arg(x, v, 1, 0), y, m, d, w, wy;
-	double start = period_start(a, x->fn->op ? P_WEEK : P_MONTH, shift, x->fn->op ? 0 : 1);
+	struct week_rules rules = week_rules(ev, x, v, 2);
+	double start =
+	    period_start(a, x->fn->op ? P_WEEK : P_MONTH, shift, x->fn->op ? rules.first : 1);
 	*out = script_num(start);
 	if (x->fn->op) {
-		iso_week(start, &w, &wy);
+		week_of(floor(a) + 7.0 * (double)shift, &rules, &w,
+			&wy); /* the day's, as weeks may be broken */
 		out->text = arena_printf(ev->a, "%lld/%02lld", (long long)wy, (long long)w);
 	} else {
 		data_civil_date((int64_t)start, &y, &m, &d);
@@ -610,7 +672,7 @@ static int fn_ytd(struct eval *ev, struct expr *x, const struct val *v, struct v
 		fn_now(ev, &none, v, &t);
 		today = floor(t.num);
 	}
-	int64_t off = (int64_t)int_arg(x, v, 1, 0), first = first_arg(x, v, 2, P_YEAR);
+	int64_t off = (int64_t)int_arg(x, v, 1, 0), first = first_arg(ev, x, v, 2, P_YEAR);
 	int64_t y, m, d;
 	data_civil_date((int64_t)today, &y, &m, &d);
 	double lo = period_start(today, P_YEAR, off, first);
@@ -744,7 +806,12 @@ static int fn_date(struct eval *ev, struct expr *x, const struct val *v, struct 
 	*out = script_null();
 	if (interpret && !v[0].null && !script_val_number(&v[0], &a)) {
 		struct qvd_value q;
-		data_txt_interpret(script_tx(ev, &v[0]), fmt, &q);
+		static const char *const vars[4] = {"MonthNames", "LongMonthNames", "DayNames",
+						    "LongDayNames"};
+		const char *names[4];
+		for (int i = 0; i < 4; i++)
+			names[i] = ev->variable ? ev->variable(ev->ctx, vars[i]) : NULL;
+		data_txt_interpret_names(script_tx(ev, &v[0]), fmt, names, &q);
 		if (q.type != QVD_STRING)
 			*out = script_num(q.num), out->text = script_tx(ev, &v[0]);
 		return 0;
@@ -783,7 +850,7 @@ const struct script_func script_date_functions[] = {
     SCALAR("Today", 0, 1, fn_now, 0),
     SCALAR("Now", 0, 1, fn_now, 1),
     SCALAR("MonthName", 1, 2, fn_name, 0),
-    SCALAR("WeekName", 1, 3, fn_name, 1),
+    SCALAR("WeekName", 1, 5, fn_name, 1),
     SCALAR("YearToDate", 1, 4, fn_ytd, 0),
     SCALAR("NetWorkDays", 2, 16, fn_networkdays, 0),
     SCALAR("DayStart", 1, 3, fn_period, PERIOD(P_DAY, OP_START)),

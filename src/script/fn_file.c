@@ -247,15 +247,26 @@ int script_file_list(struct eval *ev, const struct expr *x, char ***out, int *n)
 	*n = 0;
 	struct val pat;
 	int rc = x->n_args == 1 ? script_eval(ev, x->args[0], &pat) : ERR_INVALID;
-	if (rc || pat.null || !ev->env || !ev->env->open)
-		return rc ? rc : 0;
-	char b[64], leaf[256];
-	const char *pattern = data_val_text(&pat, b, sizeof(b));
-	int fd = -1;
-	struct err e;
-	err_init(&e);
+	if (rc || pat.null)
+		return rc;
+	char b[64];
+	return script_match_files(ev->env, data_val_text(&pat, b, sizeof(b)),
+				  strcasecmp(x->fn->name, "DirList") == 0, out, n, ev->e);
+}
+
+int script_match_files(const struct reload_env *env, const char *pattern, bool dirs, char ***out,
+		       int *n, struct err *e)
+{
+	*out = NULL;
+	*n = 0;
+	if (!env || !env->open)
+		return 0;
+	char leaf[256];
+	int fd = -1, rc = 0;
+	struct err ie;
+	err_init(&ie);
 	/* the folder the pattern's last part lies in (the open for a write gives it) */
-	if (ev->env->open(ev->env->ctx, pattern, true, &fd, leaf, sizeof(leaf), &e) != 0)
+	if (env->open(env->ctx, pattern, true, &fd, leaf, sizeof(leaf), &ie) != 0)
 		return 0; /* no such folder: nothing to go through, as in Qlik */
 	DIR *d = fdopendir(fd);
 	if (!d) {
@@ -263,7 +274,6 @@ int script_file_list(struct eval *ev, const struct expr *x, char ***out, int *n)
 		return 0;
 	}
 	size_t dir_len = strlen(pattern) - strlen(leaf);
-	bool dirs = strcasecmp(x->fn->name, "DirList") == 0;
 	struct dirent *de;
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		struct stat st;
@@ -277,7 +287,7 @@ int script_file_list(struct eval *ev, const struct expr *x, char ***out, int *n)
 		if (grown)
 			*out = grown;
 		if (!item) {
-			rc = err_set(ev->e, ERR_NOMEM, "out of memory");
+			rc = err_set(e, ERR_NOMEM, "out of memory");
 			break;
 		}
 		snprintf(item, len, "%.*s%s", (int)dir_len, pattern, de->d_name);

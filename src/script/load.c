@@ -534,8 +534,11 @@ static int keep_rows(struct load_job *j)
 	j->kept = malloc(sizeof(int64_t) * (size_t)(j->rows ? j->rows : 1));
 	if (!j->kept)
 		return err_set(r->e, ERR_NOMEM, "out of memory");
-	int rc = 0;
-	for (int64_t i = 0; rc == 0 && i < j->rows; i++) {
+	/* ORDER BY sorts the rows before they are grouped: groups come in the order of their
+	 * first row, and each group's rows in order, as Qlik sorts a RESIDENT LOAD's input */
+	int rc = j->l->order_by ? script_sort_rows(r, j->s, j->src, j->rows, &j->order) : 0;
+	for (int64_t k = 0; rc == 0 && k < j->rows; k++) {
+		int64_t i = j->order ? j->order[k] : k;
 		bool keep = true;
 		if (j->l->where) {
 			struct arena *a = arena_new();
@@ -590,7 +593,8 @@ static int number_groups(struct load_job *j, struct tbl *keys)
 	return rc;
 }
 
-/* GROUP BY: the rows of each group, in order of first occurrence (a counting sort). An
+/* GROUP BY: the rows of each group, in order of first occurrence (a counting sort; with
+ * ORDER BY, in its order). An
  * aggregation without GROUP BY: one group of every kept row (none when there is none). */
 static int build_groups(struct load_job *j)
 {
@@ -622,9 +626,11 @@ static int build_groups(struct load_job *j)
 	for (int64_t g = 0; rc == 0 && g < j->n_groups; g++)
 		j->group_start[g + 1] += j->group_start[g];
 	int64_t *fill = rc == 0 ? calloc((size_t)(j->n_groups + 1), sizeof(int64_t)) : NULL;
-	for (int64_t i = 0; fill && i < j->rows; i++)
+	for (int64_t k = 0; fill && k < j->n_kept; k++) {
+		int64_t i = j->kept[k]; /* in ORDER BY's order, when there is one */
 		if (j->group_of[i] >= 0)
 			j->group_rows[j->group_start[j->group_of[i]] + fill[j->group_of[i]]++] = i;
+	}
 	free(fill);
 	j->ev.set_row = set_group_row;
 	return rc;
@@ -1054,6 +1060,77 @@ static int interval_pairs(struct run *r, const struct stmt *s, struct tbl *iv, s
 	return 0;
 }
 
+/* Each row's parent row (the first row of the node its ParentID names), or -1 for a root
+ * (a parent that is no node makes its child a root): up[], malloc'd; NULL when out of
+ * memory. */
+static int64_t *parent_rows(struct tbl *in, int fid, int fpar)
+{
+	int64_t n = in->n_rows, *up = calloc((size_t)n + 1, sizeof(int64_t)),
+		*first = calloc((size_t)in->fields[fid].n_sym + 1, sizeof(int64_t));
+	if (!up || !first) {
+		free(up);
+		free(first);
+		return NULL;
+	}
+	for (int64_t i = 0; i < in->fields[fid].n_sym; i++)
+		first[i] = -1;
+	for (int64_t i = 0; i < n; i++) { /* a node is known by its first row */
+		int32_t sym = in->fields[fid].index[i];
+		if (sym >= 0 && first[sym] < 0)
+			first[sym] = i;
+	}
+	for (int64_t i = 0; i < n; i++) {
+		struct val pv;
+		data_tbl_get(in, fpar, i, &pv);
+		int64_t ps = pv.null ? -1 : data_tbl_lookup(in, fid, &pv);
+		up[i] = ps >= 0 ? first[ps] : -1;
+	}
+	free(first);
+	return up;
+}
+
+/* HIERARCHYBELONGSTO's expansion: for each node, a row per node on its way up to its root,
+ * itself first: NodeID, AncestorID, NodeName, AncestorName and (when named) DepthDiff, the
+ * steps between them (0 for the node itself). A loop stops where it closes. */
+static int expand_belongs(struct run *r, const struct stmt *s, struct tbl *in, struct tbl **out)
+{
+	const char *const *h = s->load.hier;
+	int fid = data_tbl_field(in, h[0], false), fpar = data_tbl_field(in, h[1], false),
+	    fname = data_tbl_field(in, h[2], false);
+	if (fid < 0 || fpar < 0 || fname < 0)
+		return script_err(r, s, ERR_INVALID,
+				  "HIERARCHYBELONGSTO names a field the LOAD does not have");
+	int64_t *up = parent_rows(in, fid, fpar);
+	struct tbl *t = data_tbl_new("belongs");
+	const char *names[5] = {h[0], h[3], h[2], h[4], h[5]};
+	int nf = h[5] ? 5 : 4, rc = up && t ? 0 : ERR_NOMEM;
+	for (int f = 0; rc == 0 && f < nf; f++)
+		if (data_tbl_field(t, names[f], false) >= 0)
+			rc = script_err(r, s, ERR_INVALID, "HIERARCHYBELONGSTO names %s twice",
+					names[f]);
+		else if (data_tbl_field(t, names[f], true) < 0)
+			rc = ERR_NOMEM;
+	for (int64_t i = 0; rc == 0 && i < in->n_rows; i++) {
+		int64_t d = 0;
+		for (int64_t k = i; rc == 0 && k >= 0 && d < in->n_rows; k = up[k], d++) {
+			struct val row[5];
+			data_tbl_get(in, fid, i, &row[0]);
+			data_tbl_get(in, fid, k, &row[1]);
+			data_tbl_get(in, fname, i, &row[2]);
+			data_tbl_get(in, fname, k, &row[3]);
+			row[4] = (struct val){.has_num = true, .num = (double)d};
+			rc = data_tbl_append(t, row, nf) ? ERR_NOMEM : 0;
+		}
+	}
+	free(up);
+	if (rc) {
+		data_tbl_free(t);
+		return rc == ERR_NOMEM ? err_set(r->e, ERR_NOMEM, "out of memory") : rc;
+	}
+	*out = t;
+	return 0;
+}
+
 /* HIERARCHY's expansion: each node's row with its parent's name (ParentName), its path of
  * names from the root down (one field per level, NodeName1, NodeName2, ...; and PathName,
  * the PathSource values joined by PathDelimiter, "/" by default) and its Depth (the root
@@ -1067,24 +1144,10 @@ static int expand_hierarchy(struct run *r, const struct stmt *s, struct tbl *in,
 	if (fid < 0 || fpar < 0 || fname < 0 || fsrc < 0)
 		return script_err(r, s, ERR_INVALID,
 				  "HIERARCHY names a field the LOAD does not have");
-	int64_t n = in->n_rows, *up = calloc((size_t)n + 1, sizeof(int64_t)),
-		*first = calloc((size_t)in->fields[fid].n_sym + 1, sizeof(int64_t));
+	int64_t n = in->n_rows, *up = parent_rows(in, fid, fpar);
 	int64_t *chain = calloc((size_t)n + 1, sizeof(int64_t)), deepest = 0;
 	struct tbl *t = data_tbl_new("hierarchy");
-	int rc = up && first && chain && t ? 0 : ERR_NOMEM;
-	for (int64_t i = 0; rc == 0 && i < in->fields[fid].n_sym; i++)
-		first[i] = -1;
-	for (int64_t i = 0; rc == 0 && i < n; i++) { /* a node is known by its first row */
-		int32_t sym = in->fields[fid].index[i];
-		if (sym >= 0 && first[sym] < 0)
-			first[sym] = i;
-	}
-	for (int64_t i = 0; rc == 0 && i < n; i++) {
-		struct val pv;
-		data_tbl_get(in, fpar, i, &pv);
-		int64_t ps = pv.null ? -1 : data_tbl_lookup(in, fid, &pv);
-		up[i] = ps >= 0 ? first[ps] : -1;
-	}
+	int rc = up && chain && t ? 0 : ERR_NOMEM;
 	/* the fields: the LOAD's, ParentName, the levels, PathName, Depth */
 	for (int f = 0; rc == 0 && f < in->n_fields; f++)
 		rc = data_tbl_field(t, in->fields[f].name, true) < 0 ? ERR_NOMEM : 0;
@@ -1135,7 +1198,6 @@ static int expand_hierarchy(struct run *r, const struct stmt *s, struct tbl *in,
 	buf_release(&path);
 	free(row);
 	free(up);
-	free(first);
 	free(chain);
 	if (rc) {
 		data_tbl_free(t);
@@ -1216,6 +1278,7 @@ static int two_step_load(struct run *r, const struct stmt *s, struct tbl *given,
 	l1->cross_attr = NULL;
 	l1->im = NULL;
 	l1->hier[0] = NULL;
+	l1->belongs = false;
 	l1->mapping = l1->concatenate = l1->noconcatenate = l1->keep = false;
 	l1->join = JOIN_NONE;
 	l1->target = NULL;
@@ -1229,6 +1292,7 @@ static int two_step_load(struct run *r, const struct stmt *s, struct tbl *given,
 	}
 	if (rc == 0)
 		rc = s->load.im	       ? interval_pairs(r, s, wide, &tall)
+		     : s->load.belongs ? expand_belongs(r, s, wide, &tall)
 		     : s->load.hier[0] ? expand_hierarchy(r, s, wide, &tall)
 				       : unpivot(r, s, wide, &tall);
 	data_tbl_free(wide);
@@ -1240,6 +1304,7 @@ static int two_step_load(struct run *r, const struct stmt *s, struct tbl *given,
 	l2->cross_attr = NULL;
 	l2->im = NULL;
 	l2->hier[0] = NULL;
+	l2->belongs = false;
 	l2->items = &star;
 	l2->n_items = 1;
 	l2->where = l2->while_ = l2->first = NULL;

@@ -106,10 +106,45 @@ static int run_preceding(struct prog *p, struct stmt *s)
 	return rc;
 }
 
+static int load_now(struct prog *p, struct stmt *s)
+{
+	return p->n_pending ? run_preceding(p, s) : script_load(p->r, s, NULL, NULL);
+}
+
+/* FROM with * or ? in the file's name: the LOAD (and its preceding loads) once per file
+ * that matches, in the order of their names, as Qlik runs it (an aggregation is per
+ * file; the rows go to one table as the fields match). No file is an error. */
+static int load_each_file(struct prog *p, struct stmt *s)
+{
+	char full[4200], **files = NULL;
+	int n = 0,
+	    rc = script_match_files(p->r->env, script_path(p->r, s->load.path, full, sizeof(full)),
+				    false, &files, &n, p->r->e);
+	if (rc == 0 && n == 0)
+		rc = script_err(p->r, s, ERR_NOT_FOUND, "no file matches %s", s->load.path);
+	struct stmt *pending[MAX_PRECEDING];
+	int n_pending = p->n_pending;
+	memcpy(pending, p->pending, sizeof(pending));
+	for (int i = 0; rc == 0 && i < n; i++) {
+		struct stmt one = *s;
+		one.load.path = files[i];
+		memcpy(p->pending, pending, sizeof(pending));
+		p->n_pending = n_pending;
+		rc = load_now(p, &one);
+	}
+	p->n_pending = 0;
+	for (int i = 0; i < n; i++)
+		free(files[i]);
+	free(files);
+	return rc;
+}
+
 static int exec_load(struct prog *p, struct stmt *s)
 {
+	if (s->load.source == SRC_FILE && strpbrk(s->load.path, "*?"))
+		return load_each_file(p, s);
 	if (s->load.source != SRC_PRECEDING)
-		return p->n_pending ? run_preceding(p, s) : script_load(p->r, s, NULL, NULL);
+		return load_now(p, s);
 	/* runs with the next LOAD that has a source, on its output */
 	if (p->n_pending == MAX_PRECEDING)
 		return script_err(p->r, s, ERR_INVALID, "more than %d preceding loads",

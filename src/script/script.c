@@ -418,23 +418,34 @@ static void intervalmatch(struct parser *p, struct load *l)
 }
 
 /* HIERARCHY(NodeID, ParentID, NodeName[, ParentName, PathSource, PathName, PathDelimiter,
- * Depth]): the first three are needed; a later one may be left empty. */
+ * Depth]): the first three are needed; a later one may be left empty.
+ * HIERARCHYBELONGSTO(NodeID, ParentID, NodeName, AncestorID, AncestorName[, DepthDiff]):
+ * the first five are needed. */
 static void hierarchy(struct parser *p, struct load *l)
 {
+	l->belongs = script_word(p, "HIERARCHYBELONGSTO");
+	const char *what = l->belongs ? "HIERARCHYBELONGSTO" : "HIERARCHY";
+	int most = l->belongs ? 6 : 8, needed = l->belongs ? 5 : 3;
 	script_next(p);
 	if (!script_expect_op(p, '('))
 		return;
-	for (int n = 0; !p->failed && n < 8; n++) {
+	for (int n = 0; !p->failed && n < most; n++) {
 		if (n && !script_op(p, ','))
 			break;
 		if (n)
 			script_next(p);
-		if (n >= 3 && (script_op(p, ',') || script_op(p, ')')))
+		if (n >= needed && (script_op(p, ',') || script_op(p, ')')))
 			continue; /* left empty */
-		l->hier[n] = prefix_name(p, "a field name in HIERARCHY");
+		l->hier[n] = prefix_name(p, l->belongs ? "a field name in HIERARCHYBELONGSTO"
+						       : "a field name in HIERARCHY");
 	}
-	if (!p->failed && (!l->hier[0] || !l->hier[1] || !l->hier[2]))
-		script_perr(p, p->t.off, "HIERARCHY needs NodeID, ParentID and NodeName");
+	bool missing = false;
+	for (int n = 0; n < needed; n++)
+		missing = missing || !l->hier[n];
+	if (!p->failed && missing)
+		script_perr(p, p->t.off, "%s needs %s", what,
+			    l->belongs ? "NodeID, ParentID, NodeName, AncestorID and AncestorName"
+				       : "NodeID, ParentID and NodeName");
 	else if (!p->failed)
 		script_expect_op(p, ')');
 }
@@ -448,7 +459,8 @@ static void load_prefixes(struct parser *p, struct load *l)
 			crosstable(p, l);
 		} else if (script_word(p, "INTERVALMATCH") && !l->im) {
 			intervalmatch(p, l);
-		} else if (script_word(p, "HIERARCHY") && !l->hier[0]) {
+		} else if ((script_word(p, "HIERARCHY") || script_word(p, "HIERARCHYBELONGSTO")) &&
+			   !l->hier[0]) {
 			hierarchy(p, l);
 		} else if (script_word(p, "GENERIC")) {
 			l->generic = true;

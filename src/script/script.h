@@ -188,6 +188,9 @@ struct load {
 	 * PathDelimiter[, Depth]]]]]): the eight names (NULL where not given); hier[0] NULL:
 	 * none */
 	const char *hier[8];
+	/* HIERARCHYBELONGSTO(NodeID, ParentID, NodeName, AncestorID, AncestorName[,
+	 * DepthDiff]): the names are in hier[0..5] */
+	bool belongs;
 	const char **group_by;
 	int n_group_by;
 	const char **order_by;

@@ -433,6 +433,61 @@ static void date_functions(void **state)
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		column(m, want[i][0][1] == '2' ? "V" : "U", want[i][0], want[i][1]);
 	data_set_free(m);
+	/* weeks: ISO 8601 unless the arguments or FirstWeekDay, BrokenWeeks and ReferenceDay
+	 * say otherwise (Qlik's week rules: broken weeks start on January 1; whole ones make
+	 * week 1 the one that holds January ReferenceDay) */
+	m = run_ok(
+	    "W: LOAD Week(MakeDate(2012, 12, 30)) AS A, Week(MakeDate(2012, 12, 30), 6) AS B,\n"
+	    "  WeekYear(MakeDate(2012, 12, 30), 6) AS C, Week(MakeDate(2021, 1, 1)) AS D,\n"
+	    "  WeekYear(MakeDate(2021, 1, 1)) AS E, Week(MakeDate(2021, 1, 1), 6, 1) AS F,\n"
+	    "  Week(MakeDate(2020, 12, 31), 6, 1) AS G, Week(MakeDate(2021, 1, 1), 0, 0, 1) AS H,\n"
+	    "  Num(WeekDay(MakeDate(2020, 1, 15), 6)) AS I, Text(WeekDay(MakeDate(2020, 1, 15), "
+	    "6)) AS J,\n"
+	    "  Day(WeekStart(MakeDate(2020, 1, 15), 0, 6)) AS K, WeekName(MakeDate(2021, 1, 1)) AS "
+	    "L\n"
+	    "AUTOGENERATE 1;\n"
+	    "SET FirstWeekDay=6;\nSET BrokenWeeks=1;\nSET ReferenceDay=0;\n"
+	    "US: LOAD Week(MakeDate(2021, 1, 1)) AS A, Week(MakeDate(2020, 1, 15)) AS B,\n"
+	    "  Num(WeekDay(MakeDate(2020, 1, 15))) AS C, Day(WeekStart(MakeDate(2020, 1, 15))) AS "
+	    "D,\n"
+	    "  WeekName(MakeDate(2021, 1, 1)) AS E, Week(MakeDate(2021, 1, 1), 0, 0) AS F\n"
+	    "AUTOGENERATE 1;");
+	static const char *const weeks[][3] = {
+	    {"W", "A", "52"},	    {"W", "B", "1"},   {"W", "C", "2013"}, {"W", "D", "53"},
+	    {"W", "E", "2020"},	    {"W", "F", "1"},   {"W", "G", "53"},   {"W", "H", "1"},
+	    {"W", "I", "3"},	    {"W", "J", "Wed"}, {"W", "K", "12"},   {"W", "L", "2020/53"},
+	    {"US", "A", "1"},	    {"US", "B", "3"},  {"US", "C", "3"},   {"US", "D", "12"},
+	    {"US", "E", "2021/01"}, {"US", "F", "53"}};
+	for (size_t i = 0; i < sizeof(weeks) / sizeof(weeks[0]); i++)
+		column(m, weeks[i][0], weeks[i][1], weeks[i][2]);
+	data_set_free(m);
+	/* month and day names: English by default, the script's MonthNames, LongMonthNames and
+	 * DayNames once set, short or long alike, in any case; a month alone is in 1900 */
+	m = run_ok(
+	    "N: LOAD Num(Date#('Mar 2024', 'MMM YYYY')) AS A,\n"
+	    "  Num(Date#('15 march 2023', 'D MMMM YYYY')) AS B,\n"
+	    "  Month(Date#('Feb', 'MMM')) AS C, Num(Date#('Feb', 'MMM')) AS D,\n"
+	    "  Num(Date#('Wed 2023-03-15', 'WWW YYYY-MM-DD')) AS E,\n"
+	    "  IsNull(Date#('Mars 2024', 'MMM YYYY')) AS F AUTOGENERATE 1;\n"
+	    "SET MonthNames='jan;feb;mar;apr;maj;jun;jul;aug;sep;okt;nov;dec';\n"
+	    "SET LongMonthNames='januari;februari;mars;april;maj;juni;juli;augusti;september;"
+	    "oktober;november;december';\n"
+	    "SET DayNames='mån;tis;ons;tor;fre;lör;sön';\n"
+	    "S: LOAD Num(Date#('15 mars 2023', 'D MMMM YYYY')) AS A,\n"
+	    "  Num(Date#('okt 2023', 'MMM YYYY')) AS B,\n"
+	    "  Num(Date#('ons 15/3/2023', 'WWW D/M/YYYY')) AS C,\n"
+	    "  IsNull(Date#('15 March 2023', 'D MMMM YYYY')) AS D AUTOGENERATE 1;");
+	column(m, "N", "A", "45352");
+	column(m, "N", "B", "45000");
+	column(m, "N", "C", "Feb");
+	column(m, "N", "D", "33");
+	column(m, "N", "E", "45000");
+	column(m, "N", "F", "-1");
+	column(m, "S", "A", "45000");
+	column(m, "S", "B", "45200");
+	column(m, "S", "C", "45000");
+	column(m, "S", "D", "-1");
+	data_set_free(m);
 }
 
 static void errors_name_the_place_and_keep_nothing(void **state)
