@@ -17,15 +17,29 @@
 #include "qix/qix.h"
 
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static double now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The process's resident memory, MiB (/proc/self/statm). */
+static double rss_mib(void)
+{
+	long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (!f || fscanf(f, "%ld %ld", &pages, &resident) != 2)
+		resident = 0;
+	if (f)
+		fclose(f);
+	return (double)resident * (double)sysconf(_SC_PAGESIZE) / 1048576.0;
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -205,6 +219,11 @@ int main(int argc, char **argv)
 	double t0 = now_ms();
 	struct assoc *a = open_app(argv[2]);
 	printf("open_ms %.1f\n", now_ms() - t0);
+	/* resident memory once open: as the process holds it, and with what malloc kept of
+	 * the file's decoded tables (freed once the model is built) given back */
+	printf("rss_open_mib %.0f\n", rss_mib());
+	malloc_trim(0);
+	printf("rss_open_trimmed_mib %.0f\n", rss_mib());
 	struct assoc_sel sel;
 	if (model_assoc_sel_init(a, &sel) != 0)
 		return 1;
@@ -217,6 +236,8 @@ int main(int argc, char **argv)
 				t[i] = time_cube(a, &sel, (enum cube_kind)k, &rows);
 			printf("cube_%sall_ms %.2f\ncube_%sall_rows %lld\n", names[k],
 			       median(t, 10), names[k], (long long)rows);
+			if (k == CUBE_TWO)
+				printf("rss_query_mib %.0f\n", rss_mib());
 		}
 		static const char *const three[] = {"P0001", "P0002", "P0003"};
 		select_products(a, &sel, three, 3);

@@ -6,7 +6,8 @@
 // runs the hypercube's GROUP BY (region x channel, Sum(amount), Count(DISTINCT customer)),
 // a KPI's sum(amount) and a bar chart's sum(amount) by region, each without a selection and
 // with three products (median of 10 each). Prints "name value" lines: load seconds, peak
-// memory of the process in MiB, and milliseconds per query.
+// memory of the process in MiB, the loaded table's memory (duckdb_memory()) and the
+// process's resident memory in MiB, and milliseconds per query.
 'use strict';
 
 const { DuckDBInstance } = require('@duckdb/node-api');
@@ -22,6 +23,10 @@ async function main() {
   console.log(`load_s ${load.toFixed(2)}`);
   console.log(`rows ${count.getRows()[0][0]}`);
   console.log(`peak_mib ${Math.round(process.resourceUsage().maxRSS / 1024)}`);
+  // the table's memory as DuckDB counts it, and the process's once loaded
+  const mem = await conn.runAndReadAll('SELECT sum(memory_usage_bytes) FROM duckdb_memory()');
+  console.log(`table_mib ${Math.round(Number(mem.getRows()[0][0]) / 1048576)}`);
+  console.log(`rss_mib ${Math.round(process.memoryUsage().rss / 1048576)}`);
   const queries = {
     cube: (where) => `SELECT region, channel, sum(amount), count(DISTINCT customer) FROM sales ${where} GROUP BY region, channel`,
     cube_kpi: (where) => `SELECT sum(amount) FROM sales ${where}`,
