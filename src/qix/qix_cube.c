@@ -8,17 +8,60 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* A measure's qNumFormat when the engine writes its texts by it: a number format (F, M, R
- * or I) with a format code. Automatic (U) and the rest are left to the client. */
+ * or I) or a date and time format (D, T, TS) with a format code. Automatic (U) and the
+ * rest are left to the client. */
 static json_t *number_format(json_t *qdef)
 {
 	json_t *nf = json_object_get(qdef, "qNumFormat");
 	const char *type = json_string_value(json_object_get(nf, "qType"));
 	const char *code = json_string_value(json_object_get(nf, "qFmt"));
-	return type && code && *code && type[0] && strchr("FMRI", type[0]) && type[1] == '\0'
-		   ? nf
-		   : NULL;
+	if (!type || !code || !*code)
+		return NULL;
+	bool number = type[0] && strchr("FMRI", type[0]) && type[1] == '\0';
+	bool date = strcmp(type, "D") == 0 || strcmp(type, "T") == 0 || strcmp(type, "TS") == 0;
+	return number || date ? nf : NULL;
+}
+
+static int date_kind(const struct assoc_field *fd);
+
+/* With an automatic format, Min, Max or Only of a date, time or timestamp field is one of
+ * its values and shows as they do (Max(OrderDate) as a date): the field's format code, or
+ * NULL. */
+static const char *inherited_format(const struct assoc *a, const char *ex)
+{
+	static const char *const keep[] = {"Min", "Max", "Only"};
+	char name[256];
+	for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++) {
+		size_t n = strlen(keep[k]);
+		const char *p = ex + strspn(ex, " ");
+		if (strncasecmp(p, keep[k], n) != 0)
+			continue;
+		p += n;
+		p += strspn(p, " ");
+		if (*p++ != '(')
+			return NULL;
+		p += strspn(p, " ");
+		bool bracket = *p == '[';
+		p += bracket;
+		size_t len = strcspn(p, bracket ? "]" : " )");
+		if (len == 0 || len >= sizeof(name))
+			return NULL;
+		memcpy(name, p, len);
+		name[len] = '\0';
+		p += len + bracket;
+		p += strspn(p, " ");
+		if (*p++ != ')' || p[strspn(p, " ")] != '\0')
+			return NULL;
+		int f = model_assoc_field(a, name);
+		if (f < 0 || date_kind(&a->fields[f]) < 0)
+			return NULL;
+		const char *fmt = a->fields[f].number_fmt;
+		return fmt && *fmt ? fmt : NULL;
+	}
+	return NULL;
 }
 
 /* How a dimension on `f` sorts, from its first qSortCriterias. */
@@ -82,6 +125,16 @@ int qix_cube_spec_read(const struct assoc *a, json_t *hc, struct cube_spec *sp, 
 		sp->mes_label[i] = label && *label ? label : ex;
 		sp->mes_def[i] = qd;
 		sp->mes_nf[i] = number_format(qd);
+		json_t *nf = sp->mes_nf[i];
+		const char *nt = json_string_value(json_object_get(nf, "qType"));
+		if (nf) {
+			sp->mes_text[i].type = strchr("DT", nt[0]) ? 'D' : 'F';
+			sp->mes_text[i].fmt = json_string_value(json_object_get(nf, "qFmt"));
+			sp->mes_text[i].dec = json_string_value(json_object_get(nf, "qDec"));
+			sp->mes_text[i].thou = json_string_value(json_object_get(nf, "qThou"));
+		} else if ((sp->mes_text[i].fmt = inherited_format(a, qix_strip_eq(ex))) != NULL) {
+			sp->mes_text[i].type = 'D';
+		}
 		int dir = qix_sort_dir(json_object_get(d, "qSortBy"), "qSortByNumeric");
 		if (json_is_true(json_object_get(qd, "qReverseSort")))
 			dir = -dir;
@@ -229,13 +282,14 @@ json_t *qix_cube_dim_info(const struct assoc *a, const struct assoc_states *st, 
 void qix_cube_set_measure(json_t *cell, const struct val *v, const struct cube_spec *sp, int m)
 {
 	qix_obj_set_value(cell, v);
-	json_t *nf = sp->mes_nf[m];
 	char text[256];
-	if (nf && !v->null && v->has_num &&
-	    data_num_format(v->num, json_string_value(json_object_get(nf, "qFmt")),
-			    json_string_value(json_object_get(nf, "qDec")),
-			    json_string_value(json_object_get(nf, "qThou")), text,
-			    sizeof(text)) == 0)
+	char type = sp->mes_text[m].type;
+	const char *fmt = sp->mes_text[m].fmt;
+	if (!type || v->null || !v->has_num)
+		return;
+	if (type == 'D' ? data_date_format(v->num, fmt, text, sizeof(text)) == 0
+			: data_num_format(v->num, fmt, sp->mes_text[m].dec, sp->mes_text[m].thou,
+					  text, sizeof(text)) == 0)
 		json_object_set_new(cell, "qText", json_string(text));
 }
 

@@ -368,6 +368,13 @@ struct cube_spec {
 	const char *dims[64], *measures[64], *dim_label[64], *mes_label[64];
 	json_t *dim_def[64], *mes_def[64]; /* qDef objects: their custom keys go to the layout */
 	json_t *mes_nf[64]; /* a measure's qNumFormat when its qText follows it, else NULL */
+	/* how a measure's qText is written: a number format code (type F), a date and time
+	 * one (D: the measure's qNumFormat D, T or TS, or Min, Max or Only of a date field
+	 * with an automatic format, as Qlik writes them), or none (0) */
+	struct {
+		char type;
+		const char *fmt, *dec, *thou;
+	} mes_text[64];
 	struct cube_col_sort sort[128];
 	int order[128];
 	int dim_field[64];

@@ -465,6 +465,32 @@ static void date_fields_are_tagged(void **state)
 	assert_null(strstr(amount, "$date"));
 	free(day);
 	free(amount);
+	/* a measure's date format writes its text; with an automatic format, Max of the date
+	 * field shows as the field's dates do, and Sum does not */
+	call(s, &in,
+	     "\"handle\":1,\"method\":\"CreateSessionObject\",\"params\":[{\"qInfo\":{\"qType\":"
+	     "\"k\"},\"qHyperCubeDef\":{\"qMeasures\":["
+	     "{\"qDef\":{\"qDef\":\"Max(Day)\",\"qNumFormat\":{\"qType\":\"D\",\"qFmt\":"
+	     "\"YYYY-MM-DD\"}}},{\"qDef\":{\"qDef\":\"=max( [Day] )\"}},"
+	     "{\"qDef\":{\"qDef\":\"Sum(Day)\"}},"
+	     "{\"qDef\":{\"qDef\":\"Min(Day)\",\"qNumFormat\":{\"qType\":\"TS\",\"qFmt\":"
+	     "\"M/D/YYYY hh:mm\"}}}],"
+	     "\"qInitialDataFetch\":[{\"qWidth\":4,\"qHeight\":1}]}}]");
+	l = call(s, &in, "\"handle\":3,\"method\":\"GetLayout\",\"params\":[]");
+	json_t *row = json_array_get(
+	    json_object_get(
+		json_array_get(
+		    json_object_get(
+			json_object_get(json_object_get(json_object_get(l, "result"), "qLayout"),
+					"qHyperCube"),
+			"qDataPages"),
+		    0),
+		"qMatrix"),
+	    0);
+	static const char *const texts[] = {"2023-05-02", "02/05/2023", "90095", "5/1/2023 00:00"};
+	for (size_t k = 0; k < 4; k++)
+		assert_string_equal(
+		    json_string_value(json_object_get(json_array_get(row, k), "qText")), texts[k]);
 	qix_session_free(s);
 	json_decref(in.msgs);
 	qix_free(q);
