@@ -199,7 +199,24 @@ static int build_tables(struct assoc *a, const struct data_set *m, const struct 
 	return rc;
 }
 
-/* Each field's values (texts copied into the model), and which of them occur in a row. */
+/* Whether `text` is how a number without a text is written (data_val_text): a whole number
+ * of at most 15 digits, no leading zero, no "+", equal to num. Such a value keeps no text:
+ * a field of ids (10 million of them) would hold 16 bytes of copies a value. */
+static bool canonical_integer(const char *text, double num)
+{
+	const char *p = text + (*text == '-');
+	size_t n = strspn(p, "0123456789");
+	if (n == 0 || n > 15 || p[n] != '\0' || (p[0] == '0' && n > 1) ||
+	    (*text == '-' && p[0] == '0'))
+		return false;
+	double v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (p[i] - '0');
+	return (*text == '-' ? -v : v) == num;
+}
+
+/* Each field's values (texts copied into the model, in one block a field, except those the
+ * number writes the same), and which of them occur in a row. */
 static void field_values(struct assoc *a, const struct data_set *m, const struct symbols *sy)
 {
 	for (int f = 0; f < a->n_fields; f++) {
@@ -211,12 +228,24 @@ static void field_values(struct assoc *a, const struct data_set *m, const struct
 			: &st->fields[0];
 		a->fields[f].n_sym = df->n_sym;
 		a->fields[f].sym = arena_alloc(a->a, sizeof(struct val) * (size_t)(df->n_sym + 1));
+		size_t total = 0;
 		for (int64_t s = 0; s < df->n_sym; s++) {
 			struct val *v = &a->fields[f].sym[s];
 			data_val_of_symbol(&df->sym[s], v);
-			v->text = df->text_at[s] == (size_t)-1
-				      ? NULL
-				      : arena_strdup(a->a, st->texts.data + df->text_at[s]);
+			const char *t =
+			    df->text_at[s] == (size_t)-1 ? NULL : st->texts.data + df->text_at[s];
+			v->text = t && !(v->has_num && canonical_integer(t, v->num)) ? t : NULL;
+			total += v->text ? strlen(v->text) + 1 : 0;
+		}
+		char *block = total ? arena_alloc(a->a, total) : NULL;
+		for (int64_t s = 0; s < df->n_sym; s++) {
+			struct val *v = &a->fields[f].sym[s];
+			if (!v->text)
+				continue;
+			size_t n = strlen(v->text) + 1;
+			memcpy(block, v->text, n);
+			v->text = block;
+			block += n;
 		}
 		a->fields[f].present = arena_alloc(a->a, (size_t)a->fields[f].n_sym + 1);
 		kinds_of(&a->fields[f]);
