@@ -71,7 +71,7 @@ static void add_tags(struct assoc *a, struct assoc_field *f, const char *more)
 static void kinds_of(struct assoc_field *f)
 {
 	f->numeric = f->integer = true;
-	for (int64_t s = 0; s < f->n_sym && f->numeric; s++) {
+	for (int64_t s = 0; f->sym && s < f->n_sym && f->numeric; s++) {
 		f->numeric = f->sym[s].has_num;
 		f->integer = f->integer && f->numeric && f->sym[s].num == floor(f->sym[s].num);
 	}
@@ -215,6 +215,27 @@ static bool canonical_integer(const char *text, double num)
 	return (*text == '-' ? -v : v) == num;
 }
 
+/* Whether a field's values are consecutive whole numbers from *base, each written as the
+ * number writes it (a field of ids: 1, 2, 3, ...), and many enough to be worth keeping as
+ * their first alone. */
+static bool dense(const struct tbl *st, const struct tbl_field *df, double *base)
+{
+	if (df->n_sym < 4096)
+		return false;
+	for (int64_t s = 0; s < df->n_sym; s++) {
+		struct val v;
+		data_val_of_symbol(&df->sym[s], &v);
+		if (s == 0)
+			*base = v.num;
+		if (!v.has_num || v.num != *base + (double)s || fabs(v.num) >= 1e15)
+			return false;
+		if (df->text_at[s] != (size_t)-1 &&
+		    !canonical_integer(st->texts.data + df->text_at[s], v.num))
+			return false;
+	}
+	return true;
+}
+
 /* Each field's values (texts copied into the model, in one block a field, except those the
  * number writes the same), and which of them occur in a row. */
 static void field_values(struct assoc *a, const struct data_set *m, const struct symbols *sy)
@@ -227,6 +248,12 @@ static void field_values(struct assoc *a, const struct data_set *m, const struct
 			? &st->fields[data_tbl_field((struct tbl *)st, a->fields[f].name, false)]
 			: &st->fields[0];
 		a->fields[f].n_sym = df->n_sym;
+		if (dense(st, df, &a->fields[f].dense_base)) {
+			a->fields[f].sym = NULL;
+			a->fields[f].present = arena_alloc(a->a, (size_t)a->fields[f].n_sym + 1);
+			kinds_of(&a->fields[f]);
+			continue;
+		}
 		a->fields[f].sym = arena_alloc(a->a, sizeof(struct val) * (size_t)(df->n_sym + 1));
 		size_t total = 0;
 		for (int64_t s = 0; s < df->n_sym; s++) {
@@ -410,8 +437,8 @@ static void reduce_fields(struct assoc *na, const struct assoc *a, const int *fm
 			if (smap[f][s] < 0)
 				continue;
 			struct val *v = &nf->sym[smap[f][s]];
-			*v = of->sym[s];
-			v->text = of->sym[s].text ? arena_strdup(na->a, of->sym[s].text) : NULL;
+			*v = model_sym(of, s);
+			v->text = v->text ? arena_strdup(na->a, v->text) : NULL;
 			nf->present[smap[f][s]] = 1;
 		}
 		kinds_of(nf);
@@ -528,8 +555,14 @@ int64_t model_assoc_find(const struct assoc *a, int field, const char *text)
 	const struct assoc_field *f = &a->fields[field];
 	struct qvd_value q;
 	data_txt_interpret(text, NULL, &q);
+	if (!f->sym) { /* a dense field: the number's place */
+		double at = q.num - f->dense_base;
+		return q.type != QVD_STRING && at >= 0 && at < (double)f->n_sym && at == floor(at)
+			   ? (int64_t)at
+			   : -1;
+	}
 	for (int64_t s = 0; s < f->n_sym; s++) {
-		const struct val *v = &f->sym[s];
+		const struct val sv = model_sym(f, s), *v = &sv;
 		if (v->text && strcmp(v->text, text) == 0)
 			return s;
 		if (!v->text && q.type != QVD_STRING && v->has_num && v->num == q.num)

@@ -282,7 +282,7 @@ static int cube_field(void *ctx, struct expr *x, struct val *out)
 	if (s < 0)
 		*out = (struct val){.null = true};
 	else
-		*out = c->a->fields[f].sym[s];
+		*out = model_sym(&c->a->fields[f], s);
 	return 0;
 }
 
@@ -345,7 +345,7 @@ static int set_selection(struct cubecalc *c, const struct set_expr *s, struct as
 				bound = strtod(rest, NULL);
 			}
 			for (int64_t sy = 0; sy < a->fields[f].n_sym && n < INT32_MAX; sy++) {
-				const struct val *sv = &a->fields[f].sym[sy];
+				const struct val sym_v = model_sym(&a->fields[f], sy), *sv = &sym_v;
 				char b[64];
 				bool hit =
 				    cmp == 0
@@ -631,8 +631,10 @@ static bool fast_prepare(struct cubecalc *c, const struct expr *x, int64_t n_gro
 		fast_release(fa);
 		return false;
 	}
-	for (int64_t i = 0; numeric && i < fa->ns; i++)
-		fa->isnum[i] = script_val_number(&c->a->fields[fa->f].sym[i], &fa->num[i]);
+	for (int64_t i = 0; numeric && i < fa->ns; i++) {
+		struct val v = model_sym(&c->a->fields[fa->f], i);
+		fa->isnum[i] = script_val_number(&v, &fa->num[i]);
+	}
 	return true;
 }
 
@@ -1327,7 +1329,7 @@ static bool cube_field_view(void *ctx, int i, const char *name, struct field_vie
 		st = &c->full;
 	}
 	*out = (struct field_view){c->a->fields[f].name, c->a->fields[f].n_sym, c->a->fields[f].sym,
-				   st->state[f]};
+				   c->a->fields[f].dense_base, st->state[f]};
 	return true;
 }
 
@@ -1485,7 +1487,7 @@ static int fill_row(struct cube_job *j, int64_t g, struct cube_cell *row, bool *
 	for (int d = 0; d < def->n_dims; d++) {
 		int32_t s = field_symbol(&j->c, j->dim_field[d], fr);
 		struct cube_cell *cell = &row[d];
-		cell->v = a->fields[j->dim_field[d]].sym[s];
+		cell->v = model_sym(&a->fields[j->dim_field[d]], s);
 		cell->elem = s;
 		const bool *fsel = j->c.sel->selected[j->dim_field[d]];
 		str_copy(cell->state, state_names[fsel && fsel[s] ? STATE_S : STATE_O],

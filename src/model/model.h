@@ -33,7 +33,11 @@ enum assoc_state { STATE_O = 0, STATE_S, STATE_A, STATE_X, STATE_XS };
 struct assoc_field {
 	char *name;
 	int64_t n_sym;
-	struct val *sym; /* texts owned by the model */
+	/* texts owned by the model; NULL for a dense field: its values are the whole numbers
+	 * dense_base, dense_base + 1, ... in that order (a field of ids), which model_sym
+	 * gives without a 24-byte value each */
+	struct val *sym;
+	double dense_base;
 	int n_tables;
 	uint8_t *present; /* per symbol: 1 when some row holds it (the states of no selection) */
 	/* the number format it was loaded with ("DATE", "TIMESTAMP", ...; "" unknown) and its
@@ -42,6 +46,14 @@ struct assoc_field {
 	const char *tags;      /* the script's and QVDs' tags of it in any table, one a line; "" */
 	bool numeric, integer; /* every value a number; every one a whole number */
 };
+
+/* Value s of field f (0 <= s < f->n_sym). */
+static inline struct val model_sym(const struct assoc_field *f, int64_t s)
+{
+	if (!f->sym)
+		return (struct val){.has_num = true, .num = f->dense_base + (double)s};
+	return f->sym[s];
+}
 
 struct assoc_table {
 	char *name;

@@ -120,7 +120,10 @@ struct grant {
 
 static const char *sym_text(const struct assoc *a, int f, int32_t s, char *buf, size_t n)
 {
-	return s < 0 ? NULL : data_val_text(&a->fields[f].sym[s], buf, n);
+	if (s < 0)
+		return NULL;
+	struct val v = model_sym(&a->fields[f], s);
+	return data_val_text(&v, buf, n);
 }
 
 /* Marks the person's lines of the tables that name people. */
@@ -272,13 +275,13 @@ static int select_allowed(const struct assoc *acc, int af, const uint8_t *allow,
 		return ERR_NOMEM;
 	for (int64_t s = 0; s < d->n_sym; s++) {
 		char db[64];
-		const char *dt = data_val_text(&d->sym[s], db, sizeof(db));
+		struct val dv = model_sym(d, s);
+		const char *dt = data_val_text(&dv, db, sizeof(db));
 		for (int64_t k = 0; k < x->n_sym; k++) {
 			char xb[64];
-			const struct val *xv = &x->sym[k];
-			if (allow[k] &&
-			    (strcmp(dt, data_val_text(xv, xb, sizeof(xb))) == 0 ||
-			     (d->sym[s].has_num && xv->has_num && d->sym[s].num == xv->num))) {
+			const struct val xs = model_sym(x, k), *xv = &xs;
+			if (allow[k] && (strcmp(dt, data_val_text(xv, xb, sizeof(xb))) == 0 ||
+					 (dv.has_num && xv->has_num && dv.num == xv->num))) {
 				syms[(*n)++] = s;
 				break;
 			}
@@ -336,10 +339,10 @@ static int reduce_by(struct grant *g, const struct assoc *a, struct reduction *r
 		if (strcmp(name, "OMIT") == 0) {
 			for (int64_t k = 0; k < acc->fields[f].n_sym; k++) {
 				char b[64];
+				struct val ov = model_sym(&acc->fields[f], k);
 				int of =
 				    g->allow[f][k]
-					? model_assoc_field(a, data_val_text(&acc->fields[f].sym[k],
-									     b, sizeof(b)))
+					? model_assoc_field(a, data_val_text(&ov, b, sizeof(b)))
 					: -1;
 				if (of >= 0 && !rd->drop[of]) {
 					rd->drop[of] = true;

@@ -70,7 +70,7 @@ static struct cube_col_sort dim_sort(const struct assoc_field *f, json_t *qd)
 	json_t *crit = json_array_get(json_object_get(qd, "qSortCriterias"), 0);
 	int num = qix_sort_dir(crit, "qSortByNumeric"), txt = qix_sort_dir(crit, "qSortByAscii"),
 	    load = qix_sort_dir(crit, "qSortByLoadOrder");
-	bool numeric_field = f->n_sym > 0 && f->sym[0].has_num;
+	bool numeric_field = f->n_sym > 0 && model_sym(f, 0).has_num;
 	struct cube_col_sort cs = {SORT_LOAD, 1};
 	if (num && (numeric_field || !txt))
 		cs = (struct cube_col_sort){SORT_NUM, num};
@@ -243,8 +243,9 @@ json_t *qix_cube_dim_info(const struct assoc *a, const struct assoc_states *st, 
 	bool numeric = fd->n_sym > 0 && fd->numeric;
 	double mn = INFINITY, mx = -INFINITY;
 	size_t glyphs = 1;
-	for (int64_t i = 0; i < fd->n_sym; i++) {
-		const struct val *v = &fd->sym[i];
+	/* a dense field's values are whole numbers in order: its ends say it all */
+	for (int64_t i = 0; i < fd->n_sym; i += fd->sym || i + 1 == fd->n_sym ? 1 : fd->n_sym - 1) {
+		const struct val sv = model_sym(fd, i), *v = &sv;
 		if (v->has_num) {
 			mn = fmin(mn, v->num);
 			mx = fmax(mx, v->num);
@@ -920,12 +921,13 @@ static int select_continuous(struct qix_session *s, int f, json_t *ranges, int d
 		size_t i;
 		json_t *ri;
 		bool in = false;
+		const struct val sv = model_sym(&a->fields[f], v);
 		json_array_foreach (ranges, i, ri) {
 			struct num_range nr;
 			json_t *r = dim >= 0 ? json_object_get(ri, "qRange") : ri;
 			in = in || ((dim < 0 ||
 				     json_integer_value(json_object_get(ri, "qDimIx")) == dim) &&
-				    range_read(r, &nr) && in_range(&nr, &a->fields[f].sym[v]));
+				    range_read(r, &nr) && in_range(&nr, &sv));
 		}
 		if (in)
 			syms[n++] = v;

@@ -54,8 +54,8 @@ static int64_t model_bytes(const struct assoc *a)
 	int64_t b = 0;
 	for (int t = 0; t < a->n_tables; t++)
 		b += a->tables[t].n_rows * a->tables[t].n_fields * (int64_t)sizeof(int32_t);
-	for (int f = 0; f < a->n_fields; f++)
-		for (int64_t i = 0; i < a->fields[f].n_sym; i++)
+	for (int f = 0; f < a->n_fields; f++) /* a dense field keeps no values */
+		for (int64_t i = 0; a->fields[f].sym && i < a->fields[f].n_sym; i++)
 			b += (int64_t)sizeof(struct val) +
 			     (a->fields[f].sym[i].text ? (int64_t)strlen(a->fields[f].sym[i].text)
 						       : 0);

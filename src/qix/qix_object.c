@@ -268,7 +268,7 @@ static int cmp_syms(const void *pa, const void *pb, void *arg)
 	int r;
 	if (ls->by_state && (r = state_rank(ls->state[a]) - state_rank(ls->state[b])))
 		return r * ls->by_state;
-	const struct val *x = &ls->f->sym[a], *y = &ls->f->sym[b];
+	const struct val xv = model_sym(ls->f, a), yv = model_sym(ls->f, b), *x = &xv, *y = &yv;
 	if (ls->by_num && x->has_num != y->has_num)
 		return x->has_num ? -1 : 1;
 	if (ls->by_num && x->has_num && x->num != y->num)
@@ -304,7 +304,8 @@ static void search_filter(const struct qix_session *s, const struct assoc_field 
 	int64_t k = 0;
 	for (int64_t i = 0; i < *n; i++) {
 		char b[64];
-		if (search_match(data_val_text(&fd->sym[rows[i]], b, sizeof(b)), s->search))
+		struct val v = model_sym(fd, rows[i]);
+		if (search_match(data_val_text(&v, b, sizeof(b)), s->search))
 			rows[k++] = rows[i];
 	}
 	*n = k;
@@ -364,7 +365,8 @@ static json_t *list_page(struct qix_session *s, json_t *lo, int f, const int64_t
 		if (!alternatives && x == STATE_A)
 			x = STATE_X;
 		json_t *cell = json_object();
-		qix_obj_set_value(cell, &fd->sym[sym]);
+		struct val v = model_sym(fd, sym);
+		qix_obj_set_value(cell, &v);
 		json_object_set_new(cell, "qElemNumber", json_integer(sym));
 		json_object_set_new(cell, "qState", json_string(state_letter[x]));
 		json_array_append_new(matrix, json_pack("[o]", cell));
@@ -433,7 +435,8 @@ static json_t *selection_layout(struct qix_session *s)
 				if (!s->sel.selected[f][i])
 					continue;
 				char b[64];
-				const char *t = data_val_text(&a->fields[f].sym[i], b, sizeof(b));
+				struct val v = model_sym(&a->fields[f], i);
+				const char *t = data_val_text(&v, b, sizeof(b));
 				json_array_append_new(names,
 						      json_pack("{s:s,s:s}", "qName", t,
 								"qFieldSelectionMode", "NORMAL"));

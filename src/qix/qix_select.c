@@ -115,7 +115,8 @@ static int64_t field_value_symbol(const struct assoc *a, int f, json_t *v)
 	if (json_is_true(json_object_get(v, "qIsNumeric"))) {
 		double num = json_number_value(json_object_get(v, "qNumber"));
 		for (int64_t k = 0; k < a->fields[f].n_sym; k++)
-			if (a->fields[f].sym[k].has_num && a->fields[f].sym[k].num == num)
+			if (model_sym(&a->fields[f], k).has_num &&
+			    model_sym(&a->fields[f], k).num == num)
 				return k;
 		return -1;
 	}

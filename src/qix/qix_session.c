@@ -187,8 +187,9 @@ void qix_sess_sync_data(struct qix_session *s)
 				if (!s->sel.selected[f][i])
 					continue;
 				char buf[64];
-				int64_t ns = model_assoc_find(
-				    na, nf, data_val_text(&oa->fields[f].sym[i], buf, sizeof(buf)));
+				struct val v = model_sym(&oa->fields[f], i);
+				int64_t ns =
+				    model_assoc_find(na, nf, data_val_text(&v, buf, sizeof(buf)));
 				if (ns >= 0)
 					syms[n++] = ns;
 			}
@@ -313,10 +314,10 @@ json_t *qix_sess_snapshot(const struct qix_session *s)
 		json_t *texts = json_array();
 		for (int64_t i = 0; i < a->fields[f].n_sym; i++) {
 			char b[64];
+			struct val v = model_sym(&a->fields[f], i);
 			if (s->sel.selected[f][i])
-				json_array_append_new(
-				    texts,
-				    json_string(data_val_text(&a->fields[f].sym[i], b, sizeof(b))));
+				json_array_append_new(texts,
+						      json_string(data_val_text(&v, b, sizeof(b))));
 		}
 		json_object_set_new(o, a->fields[f].name, texts);
 	}

@@ -76,8 +76,8 @@ static int selections_text(struct eval *ev, const struct field_view *fv, const c
 		if (fv->state[i] != FIELD_S && fv->state[i] != FIELD_XS)
 			continue;
 		char nb[64];
-		if ((k++ && buf_puts(b, sep)) ||
-		    buf_puts(b, data_val_text(&fv->sym[i], nb, sizeof(nb))))
+		struct val v = field_view_value(fv, i);
+		if ((k++ && buf_puts(b, sep)) || buf_puts(b, data_val_text(&v, nb, sizeof(nb))))
 			return err_set(ev->e, ERR_TOO_LARGE, "the selections' text is too long");
 	}
 	return 0;

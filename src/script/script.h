@@ -246,9 +246,16 @@ enum field_state { FIELD_O = 0, FIELD_S, FIELD_A, FIELD_X, FIELD_XS };
 struct field_view {
 	const char *name;
 	int64_t n;
-	const struct val *sym;
+	const struct val *sym; /* NULL: the values are the whole numbers base, base + 1, ... */
+	double base;
 	const uint8_t *state;
 };
+
+/* Value i of a field view. */
+static inline struct val field_view_value(const struct field_view *fv, int64_t i)
+{
+	return fv->sym ? fv->sym[i] : (struct val){.has_num = true, .num = fv->base + (double)i};
+}
 
 struct eval {
 	struct arena *a; /* texts of results; the caller frees it when the row is done */

@@ -56,8 +56,9 @@ static void states(struct assoc *a, const struct assoc_states *st, const char *f
 	for (int64_t v = 0; v < a->fields[f].n_sym; v++) {
 		char b[64];
 		size_t l = strlen(got);
+		struct val sv = model_sym(&a->fields[f], v);
 		snprintf(got + l, sizeof(got) - l, "%s%s:%s", v ? " " : "",
-			 data_val_text(&a->fields[f].sym[v], b, sizeof(b)), names[st->state[f][v]]);
+			 data_val_text(&sv, b, sizeof(b)), names[st->state[f][v]]);
 	}
 	if (strcmp(got, want) != 0)
 		fail_msg("%s: got \"%s\", want \"%s\"", field, got, want);

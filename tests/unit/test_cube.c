@@ -373,6 +373,71 @@ static void an_empty_table(void **state)
 	model_assoc_free(ea);
 }
 
+/* A field of consecutive whole numbers (ids) keeps no value of its own (dense): found by
+ * text, selected, shown in a cube, counted and summed as a field that keeps them all, and
+ * linked to a table that holds some of them; a gap, or a text the number does not write
+ * ("007"), keeps the values. */
+static void dense_fields(void **state)
+{
+	(void)state;
+	struct reload_env env = {0};
+	struct data_set *m = NULL;
+	struct assoc *da = NULL;
+	struct err e;
+	err_init(&e);
+	if (script_run(
+		"T: LOAD RecNo() + 99 AS Id, Mod(RecNo(), 3) AS G AUTOGENERATE 5000;\n"
+		"L: LOAD Id, 'x' & Id AS Label RESIDENT T WHERE Id <= 101;\n"
+		"Gap: LOAD If(RecNo() = 4000, 9999999, RecNo()) AS Gapped AUTOGENERATE 5000;\n"
+		"Pad: LOAD Num(RecNo(), '000') AS Padded AUTOGENERATE 5000;",
+		&env, &m, &e) ||
+	    model_assoc_build(m, &da, &e))
+		fail_msg("%s", e.message);
+	data_set_free(m);
+	int id = model_assoc_field(da, "Id");
+	assert_null(da->fields[id].sym);
+	assert_true(da->fields[id].numeric && da->fields[id].integer);
+	assert_non_null(da->fields[model_assoc_field(da, "Gapped")].sym);
+	assert_non_null(da->fields[model_assoc_field(da, "Padded")].sym);
+	assert_int_equal(model_assoc_find(da, id, "100"), 0);
+	assert_int_equal(model_assoc_find(da, id, "5099"), 4999);
+	assert_int_equal(model_assoc_find(da, id, "5100"), -1);
+	assert_int_equal(model_assoc_find(da, id, "100.5"), -1);
+	assert_int_equal(model_assoc_find(da, id, "abc"), -1);
+	struct val v = model_sym(&da->fields[id], 1);
+	char b[64];
+	assert_string_equal(data_val_text(&v, b, sizeof(b)), "101");
+
+	struct assoc_sel s;
+	assert_int_equal(model_assoc_sel_init(da, &s), 0);
+	int64_t sel[2] = {model_assoc_find(da, id, "101"), model_assoc_find(da, id, "4000")};
+	assert_int_equal(model_assoc_select(da, &s, id, sel, 2), 0);
+	const char *dims[] = {"Id", "Label"};
+	const char *ms[] = {"Sum(Id)", "Count(DISTINCT Id)", "Max(Id) & '!'"};
+	struct cube_def d = {.dims = dims, .n_dims = 1, .measures = ms, .n_measures = 3};
+	struct cube *c = NULL;
+	if (model_cube_compute(da, &s, &d, &c, &e) != 0)
+		fail_msg("%s", e.message);
+	assert_int_equal(c->n_rows, 2);
+	static const char *const want[2][4] = {{"101", "101", "1", "101!"},
+					       {"4000", "4000", "1", "4000!"}};
+	for (int r = 0; r < 2; r++)
+		for (int k = 0; k < 4; k++)
+			assert_string_equal(data_val_text(&c->cells[r * 4 + k].v, b, sizeof(b)),
+					    want[r][k]);
+	model_cube_free(c);
+	/* the link: Label's rows of Id 101 are possible, those of 100 are not */
+	d.dims = dims + 1;
+	d.n_measures = 0;
+	if (model_cube_compute(da, &s, &d, &c, &e) != 0)
+		fail_msg("%s", e.message);
+	assert_int_equal(c->n_rows, 1);
+	assert_string_equal(data_val_text(&c->cells[0].v, b, sizeof(b)), "x101");
+	model_cube_free(c);
+	model_assoc_sel_release(&s);
+	model_assoc_free(da);
+}
+
 static void errors(void **state)
 {
 	(void)state;
@@ -422,6 +487,7 @@ int main(void)
 	    cmocka_unit_test(one_pass_measures_equal_the_evaluator),
 	    cmocka_unit_test(measures_in_parts_equal_the_evaluator),
 	    cmocka_unit_test(an_empty_table),
+	    cmocka_unit_test(dense_fields),
 	    cmocka_unit_test(errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
