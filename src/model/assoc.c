@@ -174,11 +174,17 @@ static int global_column(const struct tbl *src, int c, struct tbl *dict, bool ow
 }
 
 /* The tables as columns of global symbols. */
-static int build_tables(struct assoc *a, const struct data_set *m, const struct symbols *sy,
+static int build_tables(struct assoc *a, struct data_set *m, const struct symbols *sy,
 			struct err *e)
 {
 	a->n_tables = m->n_tables;
 	a->tables = arena_alloc(a->a, sizeof(*a->tables) * (size_t)(m->n_tables + 1));
+	int cols = 0;
+	for (int t = 0; t < m->n_tables; t++)
+		cols += m->tables[t]->n_fields;
+	a->owned = calloc((size_t)cols + 1, sizeof(int32_t *));
+	if (!a->owned)
+		return err_set(e, ERR_NOMEM, "out of memory");
 	int rc = 0;
 	for (int t = 0; rc == 0 && t < m->n_tables; t++) {
 		const struct tbl *src = m->tables[t];
@@ -192,6 +198,18 @@ static int build_tables(struct assoc *a, const struct data_set *m, const struct 
 			int f = model_assoc_field(a, src->fields[c].name);
 			at->field[c] = f;
 			a->fields[f].n_tables++;
+			struct tbl_field *sf = &m->tables[t]->fields[c];
+			if (sy->home[f] > 0 && sf->index) {
+				/* the table's own symbols: its column as it is, without a copy
+				 * (NULL is -1 in the model) */
+				at->col[c] = sf->index;
+				sf->index = NULL;
+				a->owned[a->n_owned++] = at->col[c];
+				for (int64_t r = 0; r < src->n_rows; r++)
+					if (at->col[c][r] < 0)
+						at->col[c][r] = -1;
+				continue;
+			}
 			at->col[c] = arena_alloc(a->a, sizeof(int32_t) * (size_t)(src->n_rows + 1));
 			rc = global_column(src, c, sy->dict[f], sy->home[f] > 0, at->col[c], e);
 		}
@@ -346,7 +364,7 @@ static int build_links(struct assoc *a, struct err *e)
 	return 0;
 }
 
-int model_assoc_build(const struct data_set *m, struct assoc **out, struct err *e)
+int model_assoc_build(struct data_set *m, struct assoc **out, struct err *e)
 {
 	*out = NULL;
 	struct assoc *a = calloc(1, sizeof(*a));
@@ -529,6 +547,9 @@ void model_assoc_free(struct assoc *a)
 		pthread_mutex_destroy(&a->spare->mu);
 		free(a->spare);
 	}
+	for (int i = 0; i < a->n_owned; i++)
+		free(a->owned[i]);
+	free(a->owned);
 	arena_free(a->a);
 	free(a);
 }

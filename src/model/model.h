@@ -79,6 +79,8 @@ struct assoc {
 	struct assoc_link *links;
 	struct arena *a;
 	struct assoc_spare *spare; /* the arrays of the last states released, for the next */
+	int32_t **owned; /* row columns taken over from the data set (freed with the model) */
+	int n_owned;
 };
 
 /* A selection: per field, the selected symbols (NULL: no selection). */
@@ -92,8 +94,10 @@ struct assoc_states {
 	uint8_t **possible; /* per table, per row: 1 when possible */
 };
 
-/* Builds the model from a reload's tables (copied). */
-NODISCARD int model_assoc_build(const struct data_set *m, struct assoc **out, struct err *e);
+/* Builds the model from a reload's tables: their values are copied; the rows' symbol
+ * columns of a field that is one table's alone are taken over (the table is left without
+ * them: free m as before, and read no rows of it after). */
+NODISCARD int model_assoc_build(struct data_set *m, struct assoc **out, struct err *e);
 void model_assoc_free(struct assoc *a);
 int model_assoc_field(const struct assoc *a, const char *name);
 /* The symbol of a value in a field, by its text (or number when text reads as one), or

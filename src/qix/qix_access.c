@@ -534,7 +534,7 @@ int qix_access_data(struct qix_session *s, struct qix_data *base, struct qix_dat
 	return rc;
 }
 
-int qix_access_build(const struct data_set *m, struct qix_data *data, struct err *e)
+int qix_access_build(struct data_set *m, struct qix_data *data, struct err *e)
 {
 	return m->n_tables ? model_assoc_build(m, &data->access, e) : 0;
 }

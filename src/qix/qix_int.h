@@ -142,7 +142,7 @@ void qix_data_unref(struct qix_data *data);
 NODISCARD int qix_access_data(struct qix_session *s, struct qix_data *base, struct qix_data **out,
 			      bool *user_only, const char **why, struct err *e);
 /* Builds the access model of the app's access tables `m` into data->access. */
-NODISCARD int qix_access_build(const struct data_set *m, struct qix_data *data, struct err *e);
+NODISCARD int qix_access_build(struct data_set *m, struct qix_data *data, struct err *e);
 /* Frees the access model and the reduced models kept on `base`. */
 void qix_access_free(struct qix_data *base);
 /* Reads the live generation again; when it changed, loads it and tells every session. */
