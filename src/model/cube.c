@@ -934,49 +934,11 @@ struct part {
 
 /* The n rows row[i], in slots slot[i], added to fa: one loop per kind, so no call or
  * choice per row (each slot's rows still in row order). */
-/* A block's Sum (or Avg) into one group (a cube without dimensions: a KPI): four running
- * sums, so that each row's addition does not wait for the one before, as adding into
- * acc[slot] in memory does. */
-static void fast_sum_one(struct fast_acc *fa, const int64_t *row, int64_t n)
-{
-	const int32_t *col = fa->col;
-	const double *num = fa->num;
-	const uint8_t *isnum = fa->isnum;
-	double s[4] = {0, 0, 0, 0};
-	int64_t c[4] = {0, 0, 0, 0};
-	int64_t i = 0;
-	for (; i + 4 <= n; i += 4)
-		for (int k = 0; k < 4; k++) {
-			int32_t sy = col[row[i + k]];
-			bool ok = sy >= 0 && isnum[sy];
-			s[k] += ok ? num[sy] : 0.0;
-			c[k] += ok;
-		}
-	for (; i < n; i++) {
-		int32_t sy = col[row[i]];
-		if (sy >= 0 && isnum[sy]) {
-			s[0] += num[sy];
-			c[0]++;
-		}
-	}
-	fa->acc[0] += (s[0] + s[1]) + (s[2] + s[3]);
-	fa->cnt[0] += c[0] + c[1] + c[2] + c[3];
-}
-
-static void fast_add_block(struct fast_acc *fa, const int64_t *row, const int64_t *slot, int64_t n,
-			   bool one_slot)
+static void fast_add_block(struct fast_acc *fa, const int64_t *row, const int64_t *slot, int64_t n)
 {
 	const int32_t *col = fa->col;
 	double *acc = fa->acc;
 	int64_t *cnt = fa->cnt;
-	if (one_slot && (fa->k == F_SUM || fa->k == F_AVG)) {
-		fast_sum_one(fa, row, n);
-		return;
-	}
-	if (one_slot && fa->k == F_COUNT_STAR) {
-		cnt[0] += n;
-		return;
-	}
 	switch (fa->k) {
 	case F_COUNT_STAR:
 		for (int64_t i = 0; i < n; i++)
@@ -1092,7 +1054,7 @@ static void *part_run(void *arg)
 			slot[k++] = at;
 		}
 		for (int m = 0; k && m < p->n_fa; m++)
-			fast_add_block(&p->fa[m], row, slot, k, n == 0);
+			fast_add_block(&p->fa[m], row, slot, k);
 	}
 	return NULL;
 }
