@@ -56,7 +56,7 @@ setup() {
 	[[ "$(jqb .message)" == *"not a Fathom app file"* ]]
 	# one byte changed in the middle of a block: its checksum fails
 	cp "$APPFILE" "$BATS_TEST_TMPDIR/damaged"
-	printf 'X' | dd of="$BATS_TEST_TMPDIR/damaged" bs=1 seek=700000 conv=notrunc 2>/dev/null
+	flip_byte "$BATS_TEST_TMPDIR/damaged" 700000
 	s=$(upload Damaged "$BATS_TEST_TMPDIR/damaged"); expect 400 "$s"
 	[[ "$(jqb .message)" == *"damaged"* ]]
 	# cut short

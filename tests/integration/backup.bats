@@ -186,7 +186,7 @@ on_node() {
 	cp -r "$B" "$bad"
 	local f
 	f=$(ls "$bad/apps" | head -1)
-	printf 'X' | dd of="$bad/apps/$f" bs=1 seek=100 conv=notrunc status=none
+	flip_byte "$bad/apps/$f" 100
 	run "$FATHOM" backup verify "$bad"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"$bad/apps/$f is damaged"* ]]
