@@ -1,7 +1,10 @@
 #!/bin/bash
 # check.sh: every test, as `make check` runs them (after scripts/deps.sh): the normal build
-# and its tests, the ASan+UBSan build of the same tests, the fuzzers, and the sanitized unit
-# tests with one allocation failing (tests/allocfail).
+# with its unit tests and the suites that need it (the browsers, the faults, PostgreSQL
+# twins: ctest label normal), the ASan+UBSan build with the unit tests and every
+# integration suite, the fuzzers, and the sanitized unit tests with one allocation failing
+# (tests/allocfail). Each integration suite runs once, sanitized unless it needs the normal
+# build: make check is bound by processor time, and running each twice cost a third of it.
 #
 # The tests wait more than they compute (for nodes to start, leases to run out, sockets to
 # close), so the machine has cores to spare while they run. The work that only needs CPU
@@ -75,7 +78,8 @@ SMB_TESTS='the share|killed under load' # (as ctest's faults/smb)
 	exit $rc
 ) >"$logs/faults" 2>&1 &
 faults=$!
-ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" -LE 'faults|browser'
+# (of the integration suites, those the sanitized build does not run: label normal)
+ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" -L 'unit|lint|normal' -LE 'faults|browser'
 normal=$?
 finish $faults "$logs/faults" "the fault suite" || exit 1
 grep -E '^(ok|not ok|the fault suite)' "$logs/faults"

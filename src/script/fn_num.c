@@ -149,13 +149,40 @@ static int fn_finance(struct eval *ev, struct expr *x, const struct val *v, stru
 }
 
 /* Rand(): a number from 0 up to 1. */
+/* Rand()'s numbers: xoshiro256** per thread, seeded once from the kernel. A system call per
+ * value (getrandom) cost more than the rest of a generated row; Rand() is no secret. */
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t next_random(void)
+{
+	static _Thread_local uint64_t s[4];
+	static _Thread_local int seeded;
+	if (!seeded) {
+		if (getrandom(s, sizeof(s), 0) != (ssize_t)sizeof(s))
+			for (int i = 0; i < 4; i++)
+				s[i] =
+				    (uint64_t)rand() << 32 ^ (uint64_t)rand() ^ (uint64_t)i << 62;
+		if (!(s[0] | s[1] | s[2] | s[3]))
+			s[0] = 1; /* the one state it never leaves */
+		seeded = 1;
+	}
+	uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return r;
+}
+
 static int fn_rand(struct eval *ev, struct expr *x, const struct val *v, struct val *out)
 {
 	(void)ev, (void)x, (void)v;
-	uint64_t r = 0;
-	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		r = (uint64_t)rand();
-	*out = script_num((double)(r >> 11) / 9007199254740992.0);
+	*out = script_num((double)(next_random() >> 11) / 9007199254740992.0);
 	return 0;
 }
 

@@ -50,7 +50,7 @@ teardown_file() {
 
 # sb_sql SQL: a query on the standby (the new primary after the switch).
 sb_sql() {
-	as_pg psql -h "$SBDIR" -p "$SBPORT" -U postgres -d fathom -tA -v ON_ERROR_STOP=1 -c "$1"
+	as_pg "$PGBIN/psql" -h "$SBDIR" -p "$SBPORT" -U postgres -d fathom -tA -v ON_ERROR_STOP=1 -c "$1"
 }
 
 @test "node.conf keeps both hosts and the session attribute" {

@@ -42,9 +42,9 @@ teardown_file() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *running* ]]
 	# The role works over TCP with the password, and holds the site's schema.
-	[ "$(PGPASSWORD=$pw psql -h 127.0.0.1 -p "$LP" -U fathom -d fathom -tA -c 'SELECT version FROM schema_version')" = 11 ]
+	[ "$(PGPASSWORD=$pw "$PGBIN/psql" -h 127.0.0.1 -p "$LP" -U fathom -d fathom -tA -c 'SELECT version FROM schema_version')" = 11 ]
 	# A wrong password is refused over TCP.
-	run env PGPASSWORD=wrong psql -h 127.0.0.1 -p "$LP" -U fathom -d fathom -tA -c 'SELECT 1'
+	run env PGPASSWORD=wrong "$PGBIN/psql" -h 127.0.0.1 -p "$LP" -U fathom -d fathom -tA -c 'SELECT 1'
 	[ "$status" -ne 0 ]
 }
 
@@ -118,7 +118,7 @@ teardown_file() {
 
 # psql_at PORT SQL: one value, as the site's role with its password.
 psql_at() {
-	PGPASSWORD=$("$FATHOM" secret show --dir "$D") psql -h 127.0.0.1 -p "$1" -U fathom -d fathom -tA -c "$2"
+	PGPASSWORD=$("$FATHOM" secret show --dir "$D") "$PGBIN/psql" -h 127.0.0.1 -p "$1" -U fathom -d fathom -tA -c "$2"
 }
 
 @test "db standby streams the site's database, refuses writes until db promote makes it the primary" {

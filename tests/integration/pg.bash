@@ -77,7 +77,7 @@ pg_down() {
 # socket trusts every local user, so this needs no runuser, whose start costs as much as
 # psql's: tests that poll the database call this several times a second.)
 pg_sql() {
-	psql -h "$PGDIR" -p "$PGPORT" -U postgres -d "$1" -tA -F '|' -v ON_ERROR_STOP=1 -c "$2"
+	"$PGBIN/psql" -h "$PGDIR" -p "$PGPORT" -U postgres -d "$1" -tA -F '|' -v ON_ERROR_STOP=1 -c "$2"
 }
 
 # pg_stop / pg_start: stops the server (fast: clients are disconnected) and starts it again

@@ -1017,6 +1017,26 @@ static void generic_load(void **state)
 		  "GENERIC needs a LOAD of an attribute and a value");
 }
 
+/* Rand(): 20,000 values, all different, in [0, 1), their mean within 5 standard errors of
+ * 0.5 (one in a million fails by chance), and a second reload draws on (no fixed seed). */
+static void rand_values(void **state)
+{
+	(void)state;
+	const char *text = "T: LOAD Rand() AS R AUTOGENERATE 20000;\n"
+			   "S: LOAD Count(DISTINCT R) AS N, Min(R) >= 0 AS Lo, Max(R) < 1 AS Hi, "
+			   "Fabs(Avg(R) - 0.5) < 0.0102 AS Mean, Min(R) AS First RESIDENT T;\n";
+	struct data_set *m = run_ok(text), *m2 = run_ok(text);
+	column(m, "S", "N", "20000");
+	column(m, "S", "Lo", "-1");
+	column(m, "S", "Hi", "-1");
+	column(m, "S", "Mean", "-1");
+	char a[64], b[64];
+	assert_string_not_equal(cellt(data_set_table(m, "S"), "First", 0, a, sizeof(a)),
+				cellt(data_set_table(m2, "S"), "First", 0, b, sizeof(b)));
+	data_set_free(m);
+	data_set_free(m2);
+}
+
 /* HIERARCHY: Qlik's documentation example (a CEO over three managers), with the parent's
  * name, the levels, the path and the depth; a parent that is no node makes a root. */
 static void hierarchy_load(void **state)
@@ -2218,6 +2238,7 @@ int main(void)
 	    cmocka_unit_test(file_qvd_and_system_functions),
 	    cmocka_unit_test(interval_match),
 	    cmocka_unit_test(generic_load),
+	    cmocka_unit_test(rand_values),
 	    cmocka_unit_test(hierarchy_load),
 	    cmocka_unit_test(declare_and_derive),
 	    cmocka_unit_test(field_rules_and_other_statements),
