@@ -201,7 +201,12 @@ static int make_scratch(const char *dir, const char *ours, char *scratch, size_t
 	char *slash = strrchr(parent, '/');
 	if (slash && slash != parent)
 		*slash = '\0';
-	snprintf(scratch, n, "%s/.fathom-migrate-%s", parent, ours);
+	int len = snprintf(scratch, n, "%s/.fathom-migrate-%s", parent, ours);
+	if (len < 0 || (size_t)len >= n) {
+		scratch[0] = '\0';
+		return err_set(e, ERR_INVALID,
+			       "the path of %s is too long for a scratch folder beside it", dir);
+	}
 	ops_remove_tree(scratch);
 	if (mkdir(scratch, 0700) == 0)
 		return 0;

@@ -63,9 +63,11 @@ start_node() {
 	port=$(conf_port "$dir")
 	id=$(sed -n 's/^id = //p' "$dir/node.conf")
 	for _ in $(seq 1 100); do
-		if about=$(curl -s --cacert "$dir/certs/root.pem" --cert "$dir/certs/client.pem" \
-			--key "$dir/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF" \
-			"https://localhost:$port/qrs/about?xrfkey=$XRF"); then
+		# (a connect costs no program's start: curl and jq only once something listens)
+		if (: <>"/dev/tcp/127.0.0.1/$port") 2>/dev/null &&
+			about=$(curl -s --cacert "$dir/certs/root.pem" --cert "$dir/certs/client.pem" \
+				--key "$dir/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF" \
+				"https://localhost:$port/qrs/about?xrfkey=$XRF"); then
 			[ "$(jq -r .serverNodeId <<<"$about" 2>/dev/null)" = "$id" ] && return 0
 		fi
 		if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
@@ -142,10 +144,10 @@ writer() {
 	local d=$1 p=$2 type=$3 t=$4 pause=${5:-0.05} i=0 s
 	while [ ! -f "$BATS_TEST_TMPDIR/stop" ]; do
 		i=$((i + 1))
-		s=$(curl -s -o /dev/null -w '%{http_code}' -m 20 -X POST --cacert "$d/certs/root.pem" \
-			--cert "$d/certs/client.pem" --key "$d/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF" \
-			-H 'Content-Type: application/json' --data "{\"name\":\"$t-$i\"}" \
-			"https://localhost:$p/qrs/$type?xrfkey=$XRF")
+		s=$(hclient POST "https://localhost:$p/qrs/$type?xrfkey=$XRF" "$d/certs/root.pem" \
+			"$d/certs/client.pem" "$d/certs/client_key.pem" /dev/null -m 20 \
+			-H "X-Qlik-Xrfkey: $XRF" -H 'Content-Type: application/json' \
+			--data-binary "{\"name\":\"$t-$i\"}") || true
 		echo "$s $t-$i" >>"$BATS_TEST_TMPDIR/writes.$t"
 		sleep "$pause"
 	done
@@ -230,16 +232,77 @@ sql() {
 	fi
 }
 
+# hclient METHOD URL CA CERT KEY OUT [-H h]... [--data-binary d] [-m s]: a request as
+# `curl -s -o OUT -w '%{http_code}' -X METHOD --cacert CA --cert CERT --key KEY ... URL`
+# would send it, through the bats run's hclient.mjs (started on first use): it prints the
+# status and returns curl's exit status, without a program's start per request. It
+# returns 99 having sent nothing where it cannot (another curl argument, no Node.js).
+hclient() {
+	local method=$1 url=$2 ca=$3 cert=$4 key=$5 out=$6 timeout=0 data="" hdrs=() port fd
+	shift 6
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-H) hdrs+=("H $2") ;;
+		--data-binary)
+			[ -z "$data" ] || return 99
+			if [[ $2 == @* ]]; then
+				data=${2#@}
+			else
+				data=$BATS_TEST_TMPDIR/hclient.$BASHPID
+				printf '%s' "$2" >"$data"
+			fi
+			;;
+		-m | --max-time) timeout=$2 ;;
+		*) return 99 ;;
+		esac
+		[ $# -ge 2 ] || return 99
+		shift 2
+	done
+	local pf=$BATS_RUN_TMPDIR/hclient.port
+	if [ ! -s "$pf" ]; then
+		command -v node >/dev/null || return 99
+		if mkdir "$BATS_RUN_TMPDIR/hclient.lock" 2>/dev/null; then
+			# with none of this shell's descriptors: bats waits for its pipes to close,
+			# and the process outlives the test that starts it
+			local f closing=""
+			for f in /proc/self/fd/*; do
+				f=${f##*/}
+				[ "$f" -gt 2 ] && closing+=" $f>&-"
+			done
+			local script
+			script=$(dirname "${BASH_SOURCE[0]}")/hclient.mjs
+			eval "node \"\$script\" \"\$pf\" \"\$BATS_ROOT_PID\" </dev/null >/dev/null 2>&1 $closing &"
+		fi
+		for _ in $(seq 1 200); do [ -s "$pf" ] && break; sleep 0.05; done
+	fi
+	read -r port <"$pf" || return 99
+	exec {fd}<>"/dev/tcp/127.0.0.1/$port" || return 99
+	printf '%s\n' "$method" "$url" "$ca" "$cert" "$key" "$out" "$timeout" "$data" \
+		${hdrs[@]+"${hdrs[@]}"} END >&"$fd"
+	local status rc
+	read -r status rc <&"$fd"
+	exec {fd}>&-
+	printf '%s' "${status:-000}"
+	return "${rc:-56}"
+}
+
 # api METHOD PATH [curl args...]: sends a request with the client certificate and the
 # xrfkey (appended to the query). Prints the status; the body is in the file $BODY
-# (a fixed path per test, so it works from inside $(...)).
+# (a fixed path per test, so it works from inside $(...)). Through hclient where it can,
+# else (or with FATHOM_TEST_CURL=1) with curl.
 BODY_FILE() { echo "$BATS_TEST_TMPDIR/body"; }
 api() {
-	local method=$1 path=$2
+	local method=$1 path=$2 rc=0
 	shift 2
 	local sep='?'
 	case "$path" in *\?*) sep='&' ;; esac
-	BODY=$(BODY_FILE)
+	BODY=$BATS_TEST_TMPDIR/body
+	if [ -z "${FATHOM_TEST_CURL:-}" ]; then
+		hclient "$method" "$BASE$path${sep}xrfkey=$XRF" "$SITE/certs/root.pem" \
+			"$SITE/certs/client.pem" "$SITE/certs/client_key.pem" "$BODY" \
+			-H "X-Qlik-Xrfkey: $XRF" "$@" || rc=$?
+		[ "$rc" -eq 99 ] || return "$rc"
+	fi
 	curl -s -o "$BODY" -w '%{http_code}' -X "$method" --cacert "$SITE/certs/root.pem" \
 		--cert "$SITE/certs/client.pem" --key "$SITE/certs/client_key.pem" \
 		-H "X-Qlik-Xrfkey: $XRF" "$@" "$BASE$path${sep}xrfkey=$XRF"
@@ -254,14 +317,14 @@ json() {
 
 # jqb FILTER: runs jq on the last body.
 jqb() {
-	jq -r "$@" "$(BODY_FILE)"
+	jq -r "$@" "$BATS_TEST_TMPDIR/body"
 }
 
 # expect STATUS ACTUAL: fails with the body shown when they differ.
 expect() {
 	if [ "$1" != "$2" ]; then
 		echo "expected HTTP $1, got $2; body:" >&2
-		cat "$(BODY_FILE)" >&2
+		cat "$BATS_TEST_TMPDIR/body" >&2
 		echo >&2
 		return 1
 	fi
