@@ -56,14 +56,32 @@ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || exit 1
 cmake --build "$BUILD" -j "$JOBS" || exit 1
 
 step "the normal tests; the sanitized and fuzzing builds compile meanwhile"
+# (the sanitized build first: its tests start once it is done, the fuzzing build may go on
+# beside them; each end is marked by a file, since the fuzzers' job is no child of the
+# builds')
 (
-	idle cmake -S . -B "$BUILD_ASAN" -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON >/dev/null &&
-		idle cmake --build "$BUILD_ASAN" -j "$JOBS" &&
-		CC=clang idle cmake -S . -B "$BUILD_FUZZ" -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON \
-			-DFUZZ_SECONDS="$FUZZ_SECONDS" -DFUZZ_TIMEOUT=60 >/dev/null &&
-		idle cmake --build "$BUILD_FUZZ" -j "$JOBS"
+	if idle cmake -S . -B "$BUILD_ASAN" -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON >/dev/null &&
+		idle cmake --build "$BUILD_ASAN" -j "$JOBS"; then
+		touch "$logs/asan-built"
+	else
+		touch "$logs/asan-failed"
+		exit 1
+	fi
+	if CC=clang idle cmake -S . -B "$BUILD_FUZZ" -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON \
+		-DFUZZ_SECONDS="$FUZZ_SECONDS" -DFUZZ_TIMEOUT=60 >/dev/null &&
+		idle cmake --build "$BUILD_FUZZ" -j "$JOBS"; then
+		touch "$logs/fuzz-built"
+	else
+		touch "$logs/fuzz-failed"
+		exit 1
+	fi
 ) >"$logs/builds" 2>&1 &
 builds=$!
+# waitfor NAME: until $logs/NAME-built or $logs/NAME-failed exists; fails on the second
+waitfor() {
+	while [ ! -e "$logs/$1-built" ] && [ ! -e "$logs/$1-failed" ]; do sleep 1; done
+	[ -e "$logs/$1-built" ]
+}
 # (bats itself, not a second ctest in the same build folder, whose logs would clash)
 case $BUILD in /*) fathom=$BUILD/fathom ;; *) fathom=$PWD/$BUILD/fathom ;; esac
 SMB_TESTS='the share|killed under load' # (as ctest's faults/smb)
@@ -87,11 +105,19 @@ grep -E '^(ok|not ok|the fault suite)' "$logs/faults"
 # machine's network interfaces change, as the fault suite's namespaces make them do
 step "the browser suites"
 ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" -L browser || normal=1
-finish $builds "$logs/builds" "the sanitized and fuzzing builds" || exit 1
-[ $normal -eq 0 ] || exit 1
+if [ $normal -ne 0 ]; then
+	wait $builds # (nothing left compiling behind)
+	exit 1
+fi
+if ! waitfor asan; then
+	finish $builds "$logs/builds" "the sanitized build"
+	exit 1
+fi
 
 step "the sanitized tests; the fuzzers and the allocation-failure runs meanwhile"
-idle ctest --test-dir "$BUILD_FUZZ" --output-on-failure -j "$JOBS" >"$logs/fuzz" 2>&1 &
+# (the fuzzers once their build is done)
+(waitfor fuzz && idle ctest --test-dir "$BUILD_FUZZ" --output-on-failure -j "$JOBS") \
+	>"$logs/fuzz" 2>&1 &
 fuzz=$!
 # the sanitized unit tests with one allocation failing, a few places each (make soak: many)
 ALLOC_SAMPLES=8 ALLOC_BUDGET=8 idle tests/allocfail/run "$BUILD_ASAN" >"$logs/allocfail" 2>&1 &
@@ -100,6 +126,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	ctest --test-dir "$BUILD_ASAN" --output-on-failure -j "$JOBS" -LE lint
 sanitized=$?
 step "the fuzzers and the allocation failures"
+finish $builds "$logs/builds" "the fuzzing build" || exit 1
 finish $fuzz "$logs/fuzz" "fuzzing" || exit 1
 grep -E "tests passed|Total Test time" "$logs/fuzz"
 if ! wait $allocfail; then
