@@ -999,6 +999,10 @@ int share_recover(struct share *s, share_is_live_fn is_live, void *ctx, struct e
 	return removed;
 }
 
+/* How old a probe's file may be before the garbage collection takes it for left over: a
+ * probe takes milliseconds on a share that answers, and its files are removed at its end. */
+#define PROBE_LEFT_MS 30000
+
 int share_gc(struct share *s, int64_t grace_ms, share_is_live_fn is_live, void *ctx, struct err *e)
 {
 	if (share_available(s, e))
@@ -1019,6 +1023,18 @@ int share_gc(struct share *s, int64_t grace_ms, share_is_live_fn is_live, void *
 		snprintf(path, sizeof(path), "%s/%s", s->apps, de->d_name);
 		struct stat st;
 		size_t nl = strlen(de->d_name);
+		if (strncmp(de->d_name, ".probe-", 7) == 0) {
+			/* a probe's files live for a moment (share_probe); one older than
+			 * PROBE_LEFT_MS was left by a probe that could not remove it (the share
+			 * went away under it, or its node was killed), whichever node's it was */
+			if (stat(path, &st) == 0 &&
+			    now - (int64_t)st.st_mtime * 1000 > PROBE_LEFT_MS &&
+			    unlink(path) == 0) {
+				log_info("gc: removed a probe's file \"%s\"", path);
+				removed++;
+			}
+			continue;
+		}
 		if (de->d_name[0] == '.' && nl > 4 && strcmp(de->d_name + nl - 4, ".tmp") == 0) {
 			/* an unfinished file of this node's that nobody has written for the grace
 			 * time was left by an upload whose clean-up failed (the share was away

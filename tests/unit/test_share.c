@@ -174,6 +174,21 @@ static void recovery(void **state)
 	assert_int_equal(share_gc(s, 3 * 3600000, is_live, NULL, &e), 0);
 	assert_int_equal(share_gc(s, 3600000, is_live, NULL, &e), 1);
 	assert_true(path_exists(other));
+	/* a probe's files that a probe could not remove: one older than half a minute goes,
+	 * whichever node's it was; a fresh one (a probe under way) stays */
+	char probe_left[4300], probe_now[4300];
+	snprintf(probe_left, sizeof(probe_left), "%s/.probe-0123456789abcdef.old", apps);
+	snprintf(probe_now, sizeof(probe_now), "%s/.probe-fedcba9876543210.tmp", apps);
+	for (int i = 0; i < 2; i++) {
+		FILE *pf = fopen(i ? probe_now : probe_left, "w");
+		assert_non_null(pf);
+		fclose(pf);
+	}
+	struct timespec minute_ago[2] = {{.tv_sec = time(NULL) - 60}, {.tv_sec = time(NULL) - 60}};
+	assert_int_equal(utimensat(AT_FDCWD, probe_left, minute_ago, 0), 0);
+	assert_int_equal(share_gc(s, 3 * 3600000, is_live, NULL, &e), 1);
+	assert_false(path_exists(probe_left));
+	assert_true(path_exists(probe_now));
 	share_writer_abort(w4);
 	share_writer_abort(w1);
 	/* Leaked writers w2, w3 hold only memory; release it without touching files. */
