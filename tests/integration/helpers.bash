@@ -153,8 +153,6 @@ writer() {
 	done
 }
 
-# app_file PATH BYTES: writes a valid app file of about BYTES bytes (an empty script and
-# a block of random padding) for uploads.
 # flip_byte FILE OFFSET: invert every bit of one byte, so that the file surely changes
 # (writing a fixed byte leaves random content as it was one time in 256)
 flip_byte() {
@@ -164,6 +162,8 @@ flip_byte() {
 	printf "\\$(printf %o $((byte ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
+# app_file PATH BYTES: writes a valid app file of about BYTES bytes (an empty script and
+# a block of random padding) for uploads.
 app_file() {
 	"$FATHOM" app file --out "$1" --padding-bytes "$2" >/dev/null
 }
