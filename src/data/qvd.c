@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -627,25 +628,93 @@ static int read_fields(struct header *h, struct qvd_table *t, const uint8_t *bod
 	return rc;
 }
 
-/* Every record's symbol index of every field. */
+/* Records [from, to) of a table, decoded by one thread: its first bad symbol index, if
+ * any, is kept (row, field, index) for the caller to report. */
+struct rec_part {
+	const struct header *h;
+	struct qvd_table *t;
+	const uint8_t *recs;
+	int64_t from, to;
+	int64_t bad_row, bad_idx; /* bad_row -1: none */
+	int bad_field;
+};
+
+/* A field's bits of a record whose 8 bytes from `byte` on lie inside it: one load. */
+static inline uint32_t load_bits(const uint8_t *rec, size_t byte, unsigned shift, uint64_t mask)
+{
+	uint64_t v;
+	memcpy(&v, rec + byte, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return (uint32_t)((v >> shift) & mask);
+}
+
+static void decode_records(struct rec_part *p)
+{
+	const struct header *h = p->h;
+	size_t rs = (size_t)h->record_size;
+	p->bad_row = -1;
+	for (int64_t r = p->from; r < p->to; r++) {
+		const uint8_t *rec = p->recs + (size_t)r * rs;
+		for (int i = 0; i < h->n_fields; i++) {
+			struct qvd_field *f = &p->t->fields[i];
+			unsigned off = (unsigned)f->bit_offset, width = (unsigned)f->bit_width;
+			size_t byte = off >> 3;
+			uint32_t bits = width && byte + 8 <= rs
+					    ? load_bits(rec, byte, off & 7, (1ULL << width) - 1)
+					    : get_bits(rec, rs, off, width);
+			int64_t idx = (int64_t)bits + f->bias;
+			if (idx >= f->n_symbols) {
+				p->bad_row = r, p->bad_field = i, p->bad_idx = idx;
+				return;
+			}
+			f->index[r] = idx < 0 ? -1 : (int32_t)idx;
+		}
+	}
+}
+
+static void *decode_records_thread(void *arg)
+{
+	decode_records(arg);
+	return NULL;
+}
+
+#define PARALLEL_RECORDS (1 << 20) /* a table of this many records or more: two threads */
+
+/* Every record's symbol index of every field; a large table's halves on two threads
+ * (opening an app decodes its tables, and the fresh pages of their columns cost as much as
+ * the decoding on this kind of machine). */
 static int read_records(const struct header *h, struct qvd_table *t, const uint8_t *recs,
 			struct err *e)
 {
-	for (int64_t r = 0; r < h->n_records; r++) {
-		const uint8_t *rec = recs + (size_t)r * (size_t)h->record_size;
-		for (int i = 0; i < h->n_fields; i++) {
-			struct qvd_field *f = &t->fields[i];
-			int64_t idx =
-			    (int64_t)get_bits(rec, (size_t)h->record_size, (unsigned)f->bit_offset,
-					      (unsigned)f->bit_width) +
-			    f->bias;
-			if (idx >= f->n_symbols)
-				return err_set(e, ERR_INVALID,
-					       "QVD field \"%s\", row %lld: symbol %lld of %lld",
-					       f->name, (long long)r + 1, (long long)idx,
-					       (long long)f->n_symbols);
-			f->index[r] = idx < 0 ? -1 : (int32_t)idx;
-		}
+	enum { PARTS = 2 };
+	int n = h->n_records >= PARALLEL_RECORDS ? PARTS : 1;
+	struct rec_part parts[PARTS];
+	pthread_t th[PARTS];
+	bool started[PARTS] = {false};
+	for (int k = 0; k < n; k++)
+		parts[k] = (struct rec_part){.h = h,
+					     .t = t,
+					     .recs = recs,
+					     .from = h->n_records * k / n,
+					     .to = h->n_records * (k + 1) / n};
+	for (int k = 1; k < n; k++)
+		started[k] = pthread_create(&th[k], NULL, decode_records_thread, &parts[k]) == 0;
+	decode_records(&parts[0]);
+	for (int k = 1; k < n; k++)
+		if (started[k])
+			pthread_join(th[k], NULL);
+		else
+			decode_records(&parts[k]); /* no thread to be had: here */
+	for (int k = 0; k < n; k++) {
+		const struct rec_part *p = &parts[k];
+		if (p->bad_row < 0)
+			continue;
+		const struct qvd_field *f = &t->fields[p->bad_field];
+		return err_set(e, ERR_INVALID, "QVD field \"%s\", row %lld: symbol %lld of %lld",
+			       f->name, (long long)p->bad_row + 1, (long long)p->bad_idx,
+			       (long long)f->n_symbols);
 	}
 	return 0;
 }

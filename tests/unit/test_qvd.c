@@ -382,6 +382,66 @@ static void writes_nulls_duals_and_escapes(void **state)
 	buf_release(&b);
 }
 
+/* A table of a million records or more is decoded in two parts, one a thread: the same
+ * rows as one part gives, and a bad record in either part is found and named (the first
+ * one, when both have one). */
+static void large_tables_read_in_parts(void **state)
+{
+	(void)state;
+	enum { ROWS = 1200000, MANY = 70000 };
+	struct qvd_value three[] = {
+	    {QVD_STRING, 0, "x"}, {QVD_INT, 2, NULL}, {QVD_DOUBLE, 0.5, NULL}};
+	struct qvd_value *many = calloc(MANY, sizeof(*many));
+	int32_t *ia = malloc(sizeof(int32_t) * ROWS), *ib = malloc(sizeof(int32_t) * ROWS);
+	assert_true(many && ia && ib);
+	for (int s = 0; s < MANY; s++)
+		many[s] = (struct qvd_value){QVD_INT, s * 3, NULL};
+	for (int r = 0; r < ROWS; r++) {
+		ia[r] = (int32_t)((r * 7u) % 3);
+		ib[r] = r % 11 == 0 ? -1 : (int32_t)(((uint32_t)r * 2654435761u) % MANY);
+	}
+	char na[] = "A", nb[] = "B", tn[] = "Big";
+	struct qvd_field f[] = {
+	    {.name = na, .n_symbols = 3, .symbols = three, .index = ia},
+	    {.name = nb, .n_symbols = MANY, .symbols = many, .index = ib},
+	};
+	struct qvd_table t = {.name = tn, .n_fields = 2, .fields = f, .n_rows = ROWS};
+	round_trip(&t); /* every row's index of both fields, as written */
+	struct buf b;
+	buf_init(&b, 1ULL << 32);
+	struct err e;
+	err_init(&e);
+	assert_int_equal(data_qvd_write(&t, &b, &e), 0);
+	const char *rs_at = strstr(b.data, "<RecordByteSize>");
+	assert_non_null(rs_at);
+	size_t rs = (size_t)strtoul(rs_at + strlen("<RecordByteSize>"), NULL, 10);
+	assert_true(rs >= 1 && rs * ROWS < b.len);
+	/* the records end the file: record r starts (ROWS - r) records before its end */
+	static const int64_t bad_rows[] = {ROWS - 2, 1000, 600000};
+	for (size_t k = 0; k < sizeof(bad_rows) / sizeof(bad_rows[0]); k++) {
+		memset(b.data + b.len - (size_t)(ROWS - bad_rows[k]) * rs, 0xff, rs);
+		struct qvd_table *u = NULL;
+		err_init(&e);
+		assert_int_equal(data_qvd_read(b.data, b.len, &u, &e), ERR_INVALID);
+		assert_null(u);
+		/* all ones is symbol 3 of A's 3 (two bits, no NULL): the first row damaged so far
+		 */
+		int64_t first = bad_rows[k];
+		for (size_t j = 0; j < k; j++)
+			first = bad_rows[j] < first ? bad_rows[j] : first;
+		char want[96];
+		snprintf(want, sizeof(want), "QVD field \"A\", row %lld: symbol 3 of 3",
+			 (long long)first + 1);
+		if (!strstr(e.message, want))
+			fail_msg("damaged row %lld: \"%s\", not \"%s\"", (long long)bad_rows[k],
+				 e.message, want);
+	}
+	buf_release(&b);
+	free(many);
+	free(ia);
+	free(ib);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +450,7 @@ int main(void)
 	    cmocka_unit_test(damaged_and_hostile_files_are_refused),
 	    cmocka_unit_test(every_sample_round_trips),
 	    cmocka_unit_test(writes_nulls_duals_and_escapes),
+	    cmocka_unit_test(large_tables_read_in_parts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
