@@ -159,7 +159,9 @@ NODISCARD int data_tbl_from_qvd(struct qvd_table *q, const char *name, struct tb
 				struct err *e);
 
 /* The same for a QVD whose symbols are known to be distinct (an app file this engine wrote):
- * they are taken as they are, without interning; the hash index is built on first use. */
+ * they are taken as they are, without interning; the hash index is built on first use.
+ * Every row's index must be -1 or one of its field's symbols, as data_qvd_read and the
+ * text reader give them (they are not checked again). */
 NODISCARD int data_tbl_adopt_qvd(struct qvd_table *q, struct tbl **out, struct err *e);
 
 /* Reads a symbol as a value. */

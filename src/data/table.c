@@ -473,9 +473,8 @@ int data_tbl_adopt_qvd(struct qvd_table *q, struct tbl **out, struct err *e)
 		f->sym = qf->symbols;
 		qf->symbols = NULL;
 		f->n_sym = f->cap_sym = ns;
-		for (int64_t r = 0; rc == 0 && r < q->n_rows; r++)
-			if (qf->index[r] < -1 || qf->index[r] >= ns)
-				qf->index[r] = -1;
+		/* (its indexes are -1 or a symbol: data_qvd_read checks every one, the text
+		 * reader makes them) */
 		free(f->index);
 		f->index = qf->index;
 		qf->index = NULL;

@@ -201,13 +201,10 @@ static int build_tables(struct assoc *a, struct data_set *m, const struct symbol
 			struct tbl_field *sf = &m->tables[t]->fields[c];
 			if (sy->home[f] > 0 && sf->index) {
 				/* the table's own symbols: its column as it is, without a copy
-				 * (NULL is -1 in the model) */
+				 * (NULL is -1 in a table as in the model) */
 				at->col[c] = sf->index;
 				sf->index = NULL;
 				a->owned[a->n_owned++] = at->col[c];
-				for (int64_t r = 0; r < src->n_rows; r++)
-					if (at->col[c][r] < 0)
-						at->col[c][r] = -1;
 				continue;
 			}
 			at->col[c] = arena_alloc(a->a, sizeof(int32_t) * (size_t)(src->n_rows + 1));
