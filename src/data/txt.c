@@ -449,6 +449,11 @@ struct field_build {
 	 * that meets another value rarely has to look at the symbol itself */
 	uint64_t *slots;
 	size_t n_slots;
+	/* false while the symbols are the whole numbers dense_base, dense_base + 1, ... in
+	 * that order (a column of ids: no hash table, a value's symbol is its distance from
+	 * the first); true once the hash table holds them */
+	bool hashed;
+	double dense_base;
 };
 
 /* splitmix64's finaliser */
@@ -504,9 +509,13 @@ static uint64_t slot_of(uint64_t h, int64_t sym)
 	return (h >> 33) << 32 | (uint64_t)(sym + 1);
 }
 
+/* A hash table of twice the slots, or more where the symbols need them (at most three
+ * quarters full), with every symbol in it. */
 static int grow_slots(struct field_build *fb, struct buf *texts)
 {
 	size_t n = fb->n_slots ? fb->n_slots * 2 : 64;
+	while ((size_t)(fb->n_sym + 1) * 4 > n * 3)
+		n *= 2;
 	uint64_t *s = calloc(n, sizeof(*s));
 	if (!s)
 		return ERR_NOMEM;
@@ -523,32 +532,13 @@ static int grow_slots(struct field_build *fb, struct buf *texts)
 	free(fb->slots);
 	fb->slots = s;
 	fb->n_slots = n;
+	fb->hashed = true;
 	return 0;
 }
 
-/* The symbol of `v` in fb, adding it when new. */
-static int symbol_of(struct field_build *fb, const struct qvd_value *v, struct buf *texts,
-		     int32_t *out)
+/* Appends v as a new symbol (its text copied to texts). */
+static int add_symbol(struct field_build *fb, const struct qvd_value *v, struct buf *texts)
 {
-	/* up to three quarters full: the tags keep probes short */
-	if ((size_t)(fb->n_sym + 1) * 4 > fb->n_slots * 3 && grow_slots(fb, texts))
-		return ERR_NOMEM;
-	uint64_t h = hash_value(v), tag = h >> 33;
-	size_t mask = fb->n_slots - 1, k = h & mask;
-	while (fb->slots[k]) {
-		if (fb->slots[k] >> 32 != tag) {
-			k = (k + 1) & mask;
-			continue;
-		}
-		int64_t i = (int64_t)(fb->slots[k] & 0xffffffffu) - 1;
-		struct qvd_value have = fb->sym[i];
-		have.text = texts->data + fb->text_at[i];
-		if (same_value(&have, v, texts->data)) {
-			*out = (int32_t)i;
-			return 0;
-		}
-		k = (k + 1) & mask;
-	}
 	if (fb->n_sym >= INT32_MAX)
 		return ERR_INVALID;
 	if (fb->n_sym == fb->cap_sym) {
@@ -568,6 +558,71 @@ static int symbol_of(struct field_build *fb, const struct qvd_value *v, struct b
 	if (buf_append(texts, v->text, strlen(v->text) + 1))
 		return ERR_TOO_LARGE;
 	fb->sym[fb->n_sym] = *v;
+	return 0;
+}
+
+/* The symbol of `v` in a field whose symbols are consecutive whole numbers so far (*done),
+ * adding it when it is the next one; *done false when v is none of them and not the next:
+ * the field then needs its hash table. Values are equal as same_value has them: a number
+ * by its number, whatever its text. */
+static int dense_symbol_of(struct field_build *fb, const struct qvd_value *v, struct buf *texts,
+			   int32_t *out, bool *done)
+{
+	*done = false;
+	if (v->type == QVD_STRING || v->num != floor(v->num) || fabs(v->num) >= 9e15)
+		return 0;
+	if (fb->n_sym == 0)
+		fb->dense_base = v->num;
+	double at = v->num - fb->dense_base;
+	if (at >= 0 && at < (double)fb->n_sym) {
+		*out = (int32_t)at;
+		*done = true;
+		return 0;
+	}
+	if (at != (double)fb->n_sym)
+		return 0;
+	int rc = add_symbol(fb, v, texts);
+	if (rc == 0) {
+		*out = (int32_t)fb->n_sym++;
+		*done = true;
+	}
+	return rc;
+}
+
+/* The symbol of `v` in fb, adding it when new. */
+static int symbol_of(struct field_build *fb, const struct qvd_value *v, struct buf *texts,
+		     int32_t *out)
+{
+	if (!fb->hashed) {
+		bool done = false;
+		int rc = dense_symbol_of(fb, v, texts, out, &done);
+		if (rc || done)
+			return rc;
+		if (grow_slots(fb, texts)) /* no longer consecutive: hashed from now on */
+			return ERR_NOMEM;
+	}
+	/* up to three quarters full: the tags keep probes short */
+	if ((size_t)(fb->n_sym + 1) * 4 > fb->n_slots * 3 && grow_slots(fb, texts))
+		return ERR_NOMEM;
+	uint64_t h = hash_value(v), tag = h >> 33;
+	size_t mask = fb->n_slots - 1, k = h & mask;
+	while (fb->slots[k]) {
+		if (fb->slots[k] >> 32 != tag) {
+			k = (k + 1) & mask;
+			continue;
+		}
+		int64_t i = (int64_t)(fb->slots[k] & 0xffffffffu) - 1;
+		struct qvd_value have = fb->sym[i];
+		have.text = texts->data + fb->text_at[i];
+		if (same_value(&have, v, texts->data)) {
+			*out = (int32_t)i;
+			return 0;
+		}
+		k = (k + 1) & mask;
+	}
+	int rc = add_symbol(fb, v, texts);
+	if (rc)
+		return rc;
 	fb->slots[k] = slot_of(h, fb->n_sym);
 	*out = (int32_t)fb->n_sym++;
 	return 0;

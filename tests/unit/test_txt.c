@@ -221,6 +221,51 @@ static void quoting_labels_and_code_pages(void **state)
 	assert_non_null(strstr(e.message, "code page 932"));
 }
 
+/* A column of consecutive whole numbers (ids) is interned without a hash table until a
+ * value breaks the run; the symbols and rows are what interning by value gives either way:
+ * a number is one symbol whatever its text (the first kept), in first-occurrence order. */
+static void consecutive_numbers_interned_as_any_others(void **state)
+{
+	(void)state;
+	static const char text[] = "A,B,C,D,E,F\n"
+				   "5,1,1,7,3,-2\n"
+				   "6,2,2,7.5,2,-1\n"
+				   "7,3,x,8,1,0\n"
+				   "5,10,3,7,3,1\n"
+				   "8,4,2,9,4,-2\n"
+				   "0008,3,x,7.5,2,2\n"
+				   "9,11,1,8,0,0\n";
+	struct format f = csv_format();
+	struct qvd_table *t = read_text(text, sizeof(text) - 1, &f);
+	assert_int_equal(t->n_rows, 7);
+	static const char *const syms[6][7] = {
+	    {"5", "6", "7", "8", "9"},	      /* a repeat; "0008" is 8, already there */
+	    {"1", "2", "3", "10", "4", "11"}, /* a gap: hashed from 10 on */
+	    {"1", "2", "x", "3"},	      /* a text */
+	    {"7", "7.5", "8", "9"},	      /* a fraction */
+	    {"3", "2", "1", "4", "0"},	      /* descending */
+	    {"-2", "-1", "0", "1", "2"},      /* from a negative, consecutive throughout */
+	};
+	static const int32_t rows[6][7] = {
+	    {0, 1, 2, 0, 3, 3, 4}, {0, 1, 2, 3, 4, 2, 5}, {0, 1, 2, 3, 1, 2, 0},
+	    {0, 1, 2, 0, 3, 1, 2}, {0, 1, 2, 0, 3, 1, 4}, {0, 1, 2, 3, 0, 4, 2},
+	};
+	for (int c = 0; c < 6; c++) {
+		const struct qvd_field *fl = &t->fields[c];
+		int n = 0;
+		while (n < 7 && syms[c][n])
+			n++;
+		assert_int_equal(fl->n_symbols, n);
+		for (int k = 0; k < n; k++) {
+			char buf[64];
+			assert_string_equal(data_qvd_value_text(&fl->symbols[k], buf, sizeof(buf)),
+					    syms[c][k]);
+		}
+		assert_memory_equal(fl->index, rows[c], sizeof(rows[c]));
+	}
+	data_qvd_free(t);
+}
+
 /* A text of more than 16 MiB is read by several threads, each interning its share of the
  * fields: the symbols (in order) and rows must be those one thread makes. */
 static void large_text_read_on_threads_equals_one_thread(void **state)
@@ -355,6 +400,7 @@ int main(void)
 	    cmocka_unit_test(csvs_read_as_qlik_read_them),
 	    cmocka_unit_test(numbers_read_as_strtod_reads_them),
 	    cmocka_unit_test(large_text_read_on_threads_equals_one_thread),
+	    cmocka_unit_test(consecutive_numbers_interned_as_any_others),
 	    cmocka_unit_test(interpretation),
 	    cmocka_unit_test(quoting_labels_and_code_pages),
 	    cmocka_unit_test(number_formats),
