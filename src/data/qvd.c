@@ -1063,37 +1063,95 @@ static int write_symbols(const struct qvd_table *t, struct buf *out)
 }
 
 /* The records: each field's symbol index (biased) packed at its bit offset. */
+/* Records [from, to) of a table, packed by one thread into dst (record `from` first). */
+struct pack_part {
+	const struct qvd_table *t;
+	const struct qvd_layout *L;
+	uint8_t *dst;
+	int64_t from, to;
+	bool failed; /* out of memory */
+};
+
+static void pack_records(struct pack_part *p)
+{
+	const struct qvd_layout *L = p->L;
+	const unsigned *width = L->width, *offset = L->offset;
+	const int *bias = L->bias;
+	const size_t rec_size = L->rec_size, words = rec_size / 8 + 2;
+	const int n = p->t->n_fields;
+	/* a record as 64-bit words, least significant bit first; a field of up to 32 bits
+	 * spans two at most */
+	uint64_t *w = calloc(words, sizeof(uint64_t));
+	if (!w) {
+		p->failed = true;
+		return;
+	}
+	uint8_t *dst = p->dst;
+	for (int64_t r = p->from; r < p->to; r++, dst += rec_size) {
+		memset(w, 0, words * sizeof(uint64_t));
+		for (int i = 0; i < n; i++) {
+			int32_t idx = p->t->fields[i].index[r];
+			uint64_t stored = idx < 0 ? 0 : (uint64_t)(idx - bias[i]);
+			stored &= width[i] < 64 ? (1ULL << width[i]) - 1 : ~0ULL;
+			unsigned at = offset[i] & 63;
+			size_t k = offset[i] >> 6;
+			w[k] |= stored << at;
+			if (at && at + width[i] > 64)
+				w[k + 1] |= stored >> (64 - at);
+		}
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		memcpy(dst, w, rec_size);
+#else
+		for (size_t b = 0; b < rec_size; b++)
+			dst[b] = (uint8_t)(w[b >> 3] >> (8 * (b & 7)));
+#endif
+	}
+	free(w);
+}
+
+static void *pack_records_thread(void *arg)
+{
+	pack_records(arg);
+	return NULL;
+}
+
+/* Every row's record, a large table's halves on two threads (the reload writes the app
+ * file with them). */
 static int write_records(const struct qvd_table *t, const struct qvd_layout *L, struct buf *out,
 			 struct err *e)
 {
-	uint8_t *rec = calloc(1, L->rec_size);
-	if (!rec)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	int rc = 0;
-	/* locals: stores through `rec` (a byte pointer) may alias anything reached through L */
-	const unsigned *width = L->width, *offset = L->offset;
-	const int *bias = L->bias;
-	const size_t rec_size = L->rec_size;
-	const int n = t->n_fields;
-	for (int64_t r = 0; r < t->n_rows && rc == 0; r++) {
-		memset(rec, 0, rec_size);
-		for (int i = 0; i < n; i++) {
-			int32_t idx = t->fields[i].index[r];
-			uint64_t stored = idx < 0 ? 0 : (uint64_t)(idx - bias[i]);
-			/* a byte's worth of bits at a time, least significant first */
-			for (unsigned bit = offset[i], left = width[i]; left > 0;) {
-				unsigned shift = bit & 7,
-					 take = 8 - shift < left ? 8 - shift : left;
-				rec[bit >> 3] |= (uint8_t)((stored & ((1u << take) - 1)) << shift);
-				stored >>= take;
-				bit += take;
-				left -= take;
-			}
-		}
-		rc = buf_append(out, rec, rec_size);
+	enum { PARTS = 2 };
+	size_t total = L->rec_size * (size_t)t->n_rows;
+	if (buf_reserve(out, total))
+		return err_set(e, ERR_TOO_LARGE, "the QVD does not fit in memory");
+	uint8_t *dst = (uint8_t *)out->data + out->len;
+	int n = t->n_rows >= PARALLEL_RECORDS ? PARTS : 1;
+	struct pack_part parts[PARTS];
+	pthread_t th[PARTS];
+	bool started[PARTS] = {false};
+	for (int k = 0; k < n; k++) {
+		int64_t from = t->n_rows * k / n;
+		parts[k] = (struct pack_part){.t = t,
+					      .L = L,
+					      .dst = dst + (size_t)from * L->rec_size,
+					      .from = from,
+					      .to = t->n_rows * (k + 1) / n};
 	}
-	free(rec);
-	return rc;
+	for (int k = 1; k < n; k++)
+		started[k] = pthread_create(&th[k], NULL, pack_records_thread, &parts[k]) == 0;
+	pack_records(&parts[0]);
+	bool failed = parts[0].failed;
+	for (int k = 1; k < n; k++) {
+		if (started[k])
+			pthread_join(th[k], NULL);
+		else
+			pack_records(&parts[k]); /* no thread to be had: here */
+		failed |= parts[k].failed;
+	}
+	if (failed)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	out->len += total;
+	return 0;
 }
 
 int data_qvd_write(const struct qvd_table *t, struct buf *out, struct err *e)

@@ -382,9 +382,9 @@ static void writes_nulls_duals_and_escapes(void **state)
 	buf_release(&b);
 }
 
-/* A table of a million records or more is decoded in two parts, one a thread: the same
- * rows as one part gives, and a bad record in either part is found and named (the first
- * one, when both have one). */
+/* A table of a million records or more is written and decoded in two parts, one a
+ * thread: the same rows as one part gives, and a bad record in either part is found and
+ * named (the first one, when both have one). */
 static void large_tables_read_in_parts(void **state)
 {
 	(void)state;
@@ -393,20 +393,27 @@ static void large_tables_read_in_parts(void **state)
 	    {QVD_STRING, 0, "x"}, {QVD_INT, 2, NULL}, {QVD_DOUBLE, 0.5, NULL}};
 	struct qvd_value *many = calloc(MANY, sizeof(*many));
 	int32_t *ia = malloc(sizeof(int32_t) * ROWS), *ib = malloc(sizeof(int32_t) * ROWS);
-	assert_true(many && ia && ib);
+	int32_t *ic = malloc(sizeof(int32_t) * ROWS * 3);
+	assert_true(many && ia && ib && ic);
 	for (int s = 0; s < MANY; s++)
 		many[s] = (struct qvd_value){QVD_INT, s * 3, NULL};
 	for (int r = 0; r < ROWS; r++) {
 		ia[r] = (int32_t)((r * 7u) % 3);
 		ib[r] = r % 11 == 0 ? -1 : (int32_t)(((uint32_t)r * 2654435761u) % MANY);
+		for (int k = 0; k < 3; k++)
+			ic[k * ROWS + r] = (int32_t)(((uint32_t)r * (40503u + (unsigned)k)) % MANY);
 	}
-	char na[] = "A", nb[] = "B", tn[] = "Big";
+	char na[] = "A", nb[] = "B", nc[] = "C", nd[] = "D", ne[] = "E", tn[] = "Big";
+	/* bits 0-1, 2-18, 19-35, 36-52 and 53-69: the last field spans two 64-bit words */
 	struct qvd_field f[] = {
 	    {.name = na, .n_symbols = 3, .symbols = three, .index = ia},
 	    {.name = nb, .n_symbols = MANY, .symbols = many, .index = ib},
+	    {.name = nc, .n_symbols = MANY, .symbols = many, .index = ic},
+	    {.name = nd, .n_symbols = MANY, .symbols = many, .index = ic + ROWS},
+	    {.name = ne, .n_symbols = MANY, .symbols = many, .index = ic + 2 * ROWS},
 	};
-	struct qvd_table t = {.name = tn, .n_fields = 2, .fields = f, .n_rows = ROWS};
-	round_trip(&t); /* every row's index of both fields, as written */
+	struct qvd_table t = {.name = tn, .n_fields = 5, .fields = f, .n_rows = ROWS};
+	round_trip(&t); /* every row's index of every field, as written */
 	struct buf b;
 	buf_init(&b, 1ULL << 32);
 	struct err e;
@@ -440,6 +447,7 @@ static void large_tables_read_in_parts(void **state)
 	free(many);
 	free(ia);
 	free(ib);
+	free(ic);
 }
 
 int main(void)
