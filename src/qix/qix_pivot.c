@@ -28,6 +28,7 @@ struct pv_side {
 	int n_lv, lv[65];     /* levels: a dimension of the spec, or -1 (the measures) */
 	int n_real, real[64]; /* the dimensions among them, in order */
 	struct cube *c;	      /* over the real dimensions, sorted by them */
+	int64_t *perm;	      /* c's rows in the order shown (NULL: c's own order) */
 	struct pv_node *n;
 	int64_t n_nodes, cap, n_leaves, *leaf; /* leaf position -> node */
 	int64_t roots, roots_last;	       /* first and last top-level node, or -1 */
@@ -182,6 +183,12 @@ static bool has_totals(const struct pivot *p, int d)
 static int build(struct pivot *p, struct pv_side *x, int lv, int64_t r0, int64_t r1, int64_t parent,
 		 int64_t *path, int k, bool collapsed);
 
+/* The side cube's row shown r-th. */
+static int64_t side_row(const struct pv_side *x, int64_t r)
+{
+	return x->perm ? x->perm[r] : r;
+}
+
 /* A total (T) among the values of level lv: its measures over the parent's rows, its
  * subtree as a collapsed value's. */
 static int add_total(struct pivot *p, struct pv_side *x, int lv, int64_t r0, int64_t r1,
@@ -227,10 +234,10 @@ static int build(struct pivot *p, struct pv_side *x, int lv, int64_t r0, int64_t
 	if (totals && above && add_total(p, x, lv, r0, r1, parent, path, k) != 0)
 		return -1;
 	for (int64_t r = r0; r < r1;) {
-		int64_t e = c->cells[r * c->n_cols + k].elem, s = r;
-		while (r < r1 && c->cells[r * c->n_cols + k].elem == e)
+		int64_t e = c->cells[side_row(x, r) * c->n_cols + k].elem, s = r;
+		while (r < r1 && c->cells[side_row(x, r) * c->n_cols + k].elem == e)
 			r++;
-		int64_t node = add_node(x, parent, lv, k, e, s, false);
+		int64_t node = add_node(x, parent, lv, k, e, side_row(x, s), false);
 		if (node < 0)
 			return -1;
 		path[k] = e;
@@ -262,6 +269,158 @@ static int64_t number(struct pv_side *x, int64_t i, int64_t next)
 	return next;
 }
 
+static uint64_t mix(const int64_t *e, int k)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (int i = 0; i < k; i++) {
+		h = (h ^ (uint64_t)e[i]) * 1099511628211ull;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+static bool row_is(const struct cube *c, int64_t r, const int64_t *e, int k)
+{
+	for (int i = 0; i < k; i++)
+		if (c->cells[r * c->n_cols + i].elem != e[i])
+			return false;
+	return true;
+}
+
+/* ---- levels sorted by an expression (qSortByExpression): a level's values among their
+ * siblings by the expression over each value's rows (a cube over the levels down to it),
+ * then by the dimension's own order. The side's cube may be shared, so its rows stay as
+ * they are: x->perm holds the order shown. */
+
+/* The expression dimension d is sorted by and its direction (*dir 0: none). */
+static const char *sort_expression(const struct pivot *p, int d, int *dir)
+{
+	json_t *dim = json_array_get(json_object_get(p->def, "qDimensions"), (size_t)d);
+	json_t *crit =
+	    json_array_get(json_object_get(json_object_get(dim, "qDef"), "qSortCriterias"), 0);
+	const char *x =
+	    json_string_value(json_object_get(json_object_get(crit, "qExpression"), "qv"));
+	*dir = qix_sort_dir(crit, "qSortByExpression");
+	if (!*dir || !x || !*qix_strip_eq(x))
+		*dir = 0;
+	return *dir ? qix_strip_eq(x) : NULL;
+}
+
+struct row_keys {
+	const struct pv_side *x;
+	const double *key; /* per row, per real level: the expression's value (NaN: none) */
+	const int *dir;	   /* per real level: its expression's direction, 0 none */
+};
+
+static int by_keys(const void *pa, const void *pb, void *ctx)
+{
+	const struct row_keys *sorting = ctx;
+	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+	const struct pv_side *x = sorting->x;
+	const struct cube *c = x->c;
+	for (int k = 0; k < x->n_real; k++) {
+		int dir = sorting->dir[k];
+		if (dir) {
+			double u = sorting->key[a * x->n_real + k],
+			       v = sorting->key[b * x->n_real + k];
+			bool nu = u != u, nv = v != v; /* no value: last */
+			if (nu != nv)
+				return nu ? 1 : -1;
+			if (!nu && u != v)
+				return (u < v ? -1 : 1) * dir;
+		}
+		/* the same values above: the cube's order is the dimension's own */
+		if (c->cells[a * c->n_cols + k].elem != c->cells[b * c->n_cols + k].elem)
+			return a < b ? -1 : 1;
+	}
+	return (a > b) - (a < b);
+}
+
+/* The expression's values for the levels down to k of every row of the side's cube, into
+ * key[row * n_real + k]. */
+static int level_keys(struct pivot *p, struct pv_side *x, int k, const char *expr, double *key)
+{
+	const char *dims[64];
+	struct cube_col_sort sort[65];
+	for (int i = 0; i <= k; i++) {
+		dims[i] = p->sp->dims[x->real[i]];
+		sort[i] = (struct cube_col_sort){SORT_NONE, 1};
+	}
+	sort[k + 1] = (struct cube_col_sort){SORT_NONE, 1};
+	struct cube_def cd = {
+	    .dims = dims, .n_dims = k + 1, .measures = &expr, .n_measures = 1, .sort = sort};
+	struct cube *v = NULL;
+	struct err e;
+	err_init(&e);
+	if (qix_obj_cube(p->s, &cd, &v, &e) != 0) {
+		log_debug("engine: pivot: sorting by %s: %s", expr, e.message);
+		return -1;
+	}
+	/* the expression's rows by their values of the levels (open addressing) */
+	int64_t cap = 16;
+	while (cap < v->n_rows * 2)
+		cap *= 2;
+	int64_t *slot = calloc((size_t)cap, sizeof(int64_t)); /* row + 1; 0 empty */
+	if (!slot) {
+		model_cube_free(v);
+		return -1;
+	}
+	int64_t e_row[65];
+	for (int64_t r = 0; r < v->n_rows; r++) {
+		for (int i = 0; i <= k; i++)
+			e_row[i] = v->cells[r * v->n_cols + i].elem;
+		uint64_t h = mix(e_row, k + 1) & (uint64_t)(cap - 1);
+		while (slot[h])
+			h = (h + 1) & (uint64_t)(cap - 1);
+		slot[h] = r + 1;
+	}
+	const struct cube *c = x->c;
+	for (int64_t r = 0; r < c->n_rows; r++) {
+		for (int i = 0; i <= k; i++)
+			e_row[i] = c->cells[r * c->n_cols + i].elem;
+		double val = 0.0 / 0.0;
+		for (uint64_t h = mix(e_row, k + 1) & (uint64_t)(cap - 1); slot[h];
+		     h = (h + 1) & (uint64_t)(cap - 1))
+			if (row_is(v, slot[h] - 1, e_row, k + 1)) {
+				const struct val *m =
+				    &v->cells[(slot[h] - 1) * v->n_cols + k + 1].v;
+				val = m->has_num && !m->null ? m->num : 0.0 / 0.0;
+				break;
+			}
+		key[r * x->n_real + k] = val;
+	}
+	free(slot);
+	model_cube_free(v);
+	return 0;
+}
+
+static int order_by_expressions(struct pivot *p, struct pv_side *x)
+{
+	const struct cube *c = x->c;
+	int dir[64] = {0}, any = 0;
+	const char *expr[64];
+	for (int k = 0; k < x->n_real; k++) {
+		expr[k] = sort_expression(p, x->real[k], &dir[k]);
+		any += dir[k] != 0;
+	}
+	if (!any || !c || c->n_rows < 2)
+		return 0;
+	double *key = malloc(sizeof(double) * (size_t)(c->n_rows * x->n_real));
+	x->perm = malloc(sizeof(int64_t) * (size_t)c->n_rows);
+	int rc = key && x->perm ? 0 : -1;
+	for (int k = 0; rc == 0 && k < x->n_real; k++)
+		if (dir[k])
+			rc = level_keys(p, x, k, expr[k], key);
+	if (rc == 0) {
+		for (int64_t r = 0; r < c->n_rows; r++)
+			x->perm[r] = r;
+		struct row_keys sorting = {x, key, dir};
+		qsort_r(x->perm, (size_t)c->n_rows, sizeof(int64_t), by_keys, &sorting);
+	}
+	free(key);
+	return rc;
+}
+
 static int side_build(struct pivot *p, struct pv_side *x)
 {
 	x->roots = -1;
@@ -289,6 +448,8 @@ static int side_build(struct pivot *p, struct pv_side *x)
 			return -1;
 		}
 	}
+	if (order_by_expressions(p, x) != 0)
+		return -1;
 	int64_t rows = x->c ? x->c->n_rows : 1;
 	x->pad = -1;
 	if (build(p, x, 0, 0, rows, -1, path, 0, false) != 0)
@@ -337,24 +498,6 @@ static int leaf_path(const struct pv_side *x, int64_t pos, int64_t *path, int *m
 }
 
 /* ---- the values */
-
-static uint64_t mix(const int64_t *e, int k)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (int i = 0; i < k; i++) {
-		h = (h ^ (uint64_t)e[i]) * 1099511628211ull;
-		h ^= h >> 29;
-	}
-	return h;
-}
-
-static bool row_is(const struct cube *c, int64_t r, const int64_t *e, int k)
-{
-	for (int i = 0; i < k; i++)
-		if (c->cells[r * c->n_cols + i].elem != e[i])
-			return false;
-	return true;
-}
 
 /* The values over the first a left and b top dimensions, computed when first asked for. */
 static struct pv_values *values(struct pivot *p, int a, int b)
@@ -527,6 +670,7 @@ static void pivot_free(struct pivot *p)
 {
 	for (int s = 0; s < 2; s++) {
 		model_cube_free(p->side[s].c);
+		free(p->side[s].perm);
 		free(p->side[s].n);
 		free(p->side[s].leaf);
 	}

@@ -1021,6 +1021,51 @@ test('pivot cubes (qMode P): rows and columns of values, expanded and collapsed 
   }
 });
 
+test('pivot cubes sorted by an expression per level: each level by its values\' own totals, on the current selection', async () => {
+  const id = await site.app('PivotSort', 'Sales: LOAD * INLINE [\nRegion, Customer, Category, OrderId, Amount\nEast, Alice, Fruit, 100, 5\nEast, Alice, Fruit, 101, 3\nWest, Bob, Fruit, 102, 7\nEast, Carol, Veg, 103, 2\nWest, Bob, Veg, 104, 4\n];');
+  const s = await site.session(id);
+  try {
+    const doc = await s.global.openDoc(id);
+    assert.equal(await doc.doReload(), true);
+    const byExpr = (f, dir, x) => ({ qDef: { qFieldDefs: [f], qSortCriterias: [{ qSortByExpression: dir, qExpression: { qv: x }, qSortByAscii: 1 }] } });
+    const def = {
+      qMode: 'P',
+      qAlwaysFullyExpanded: true,
+      qNoOfLeftDims: 2,
+      // regions by their total amount, largest first; a region's customers by theirs, smallest first
+      qDimensions: [byExpr('Region', -1, '=Sum(Amount)'), byExpr('Customer', 1, 'Sum(Amount)'), { qDef: { qFieldDefs: ['Category'], qSortCriterias: [{ qSortByAscii: 1 }] } }],
+      qMeasures: [{ qDef: { qDef: 'Sum(Amount)', qLabel: 'Amount' } }],
+      qInitialDataFetch: [{ qTop: 0, qLeft: 0, qWidth: 50, qHeight: 50 }],
+    };
+    const obj = await doc.createSessionObject({ qInfo: { qType: 'pivot-table' }, qHyperCubeDef: def });
+    const tree = (n) => [n.qText, ...(n.qSubNodes.length ? [n.qSubNodes.map(tree)] : [])];
+    const data = (pg) => pg.qData.map((r) => r.map((c) => (c.qType === 'U' ? null : c.qNum)));
+    let [page] = (await obj.getLayout()).qHyperCube.qPivotDataPages;
+    // West 11 before East 10 (the names' order would put East first); Carol 2 before Alice 8
+    assert.deepEqual(page.qLeft.map(tree), [['West', [['Bob']]], ['East', [['Carol'], ['Alice']]]]);
+    assert.deepEqual(page.qTop.map(tree), [['Fruit'], ['Veg']]);
+    assert.deepEqual(data(page), [[7, 4], [null, 2], [8, null]], 'each row\'s values follow it');
+    // the other way round: regions smallest first, customers largest first
+    await obj.setProperties({ qInfo: { qId: obj.id, qType: 'pivot-table' }, qHyperCubeDef: { ...def, qDimensions: [byExpr('Region', 1, '=Sum(Amount)'), byExpr('Customer', -1, 'Sum(Amount)'), def.qDimensions[2]] } });
+    [page] = (await obj.getLayout()).qHyperCube.qPivotDataPages;
+    assert.deepEqual(page.qLeft.map(tree), [['East', [['Alice'], ['Carol']]], ['West', [['Bob']]]]);
+    assert.deepEqual(data(page), [[8, null], [null, 2], [7, 4]]);
+    // on a selection the totals are the selection's: Fruit alone makes East 8 and West 7
+    await obj.setProperties({ qInfo: { qId: obj.id, qType: 'pivot-table' }, qHyperCubeDef: def });
+    await (await doc.getField('Category')).selectValues([{ qText: 'Fruit' }]);
+    [page] = (await obj.getLayout()).qHyperCube.qPivotDataPages;
+    assert.deepEqual(page.qLeft.map(tree), [['East', [['Alice']]], ['West', [['Bob']]]]);
+    assert.deepEqual(data(page), [[8], [7]]);
+    // a level whose expression has no value for some (a text) keeps them last, in their own order
+    await doc.clearAll();
+    await obj.setProperties({ qInfo: { qId: obj.id, qType: 'pivot-table' }, qHyperCubeDef: { ...def, qDimensions: [byExpr('Region', 1, "=If(Region = 'West', 1, 'none')"), def.qDimensions[1], def.qDimensions[2]] } });
+    [page] = (await obj.getLayout()).qHyperCube.qPivotDataPages;
+    assert.deepEqual(page.qLeft.map(tree)[0][0], 'West');
+  } finally {
+    await s.session.close();
+  }
+});
+
 test('bookmarks: a named selection, saved with the app, applied by a later session, listed, destroyed', async () => {
   const a = await site.session(appId);
   let id;
