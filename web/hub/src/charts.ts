@@ -1,29 +1,8 @@
 // The charts: nebula.js (Qlik's open-source chart library) over the app's engine session.
-// Each chart type is loaded the first time a sheet needs it.
+// Each chart type is loaded the first time a sheet needs it (chart-types.ts).
 import { embed } from '@nebula.js/stardust';
+import { types } from './chart-types';
 import type { Doc } from './engine';
-
-const types = [
-  { name: 'barchart', load: () => import('@nebula.js/sn-bar-chart').then((m) => m.default) },
-  { name: 'linechart', load: () => import('@nebula.js/sn-line-chart').then((m) => m.default) },
-  { name: 'piechart', load: () => import('@nebula.js/sn-pie-chart').then((m) => m.default) },
-  { name: 'kpi', load: () => import('@nebula.js/sn-kpi').then((m) => m.default) },
-  { name: 'table', load: () => import('@nebula.js/sn-table').then((m) => m.default) },
-  { name: 'filterpane', load: () => import('@nebula.js/sn-filter-pane').then((m) => m.default) },
-  { name: 'pivot-table', load: () => import('@nebula.js/sn-pivot-table').then((m) => m.default) },
-  { name: 'combochart', load: () => import('@nebula.js/sn-combo-chart').then((m) => m.default) },
-  { name: 'scatterplot', load: () => import('@nebula.js/sn-scatter-plot').then((m) => m.default) },
-];
-
-/** The types the hub's chart form makes, from one dimension and one measure (a scatter
- * plot needs two measures). */
-export const chartTypes = types.map((t) => t.name).filter((n) => n !== 'scatterplot');
-
-/** Starts loading the modules of these chart types now (a sheet's, before its charts are
- * made): the modules are large, and nebula.js would ask for them one layer later. */
-export function preloadTypes(names: string[]): void {
-  for (const t of types) if (names.includes(t.name)) void t.load().catch(() => undefined);
-}
 
 export type Nebula = ReturnType<typeof embed>;
 

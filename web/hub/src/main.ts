@@ -4,6 +4,7 @@
 import '../../common/base.css';
 import './style.css';
 import type { Nebula } from './charts';
+import { chartTypes, preloadTypes } from './chart-types';
 import { appUrl, hubUrl, isId, isObjectId, modelUrl, prefix, scriptUrl } from './base';
 import { bookmarksPanel } from './bookmarks';
 import { clear, h, when } from '../../common/dom';
@@ -47,9 +48,7 @@ function parse(path: string): Route {
 function go(url: string, replace = false): void {
   if (replace) history.replaceState(null, '', url);
   else history.pushState(null, '', url);
-  // an app's address: its engine session needs nebula.js, whose module loads meanwhile
-if (parse(location.pathname).kind === 'app') void import('./charts').catch(() => undefined);
-void route();
+  void route();
 }
 
 document.addEventListener('click', (e) => {
@@ -221,17 +220,23 @@ async function loadSheets(o: Opened): Promise<SheetInfo[]> {
   return sheets.sort((a, b) => a.rank - b.rank || a.title.localeCompare(b.title));
 }
 
-async function open(appId: string): Promise<Current> {
+/* Opens the app's engine session and reads its sheets while nebula.js (a large module)
+ * loads and runs, and starts loading the chart types of `sheet` (the one to be shown) as
+ * soon as they are known. */
+async function open(appId: string, sheet?: string): Promise<Current> {
   if (current?.app === appId) return current;
   await closeApp();
-  const { charts } = await import('./charts');
+  const nebula = import('./charts');
   const opened = await openApp(appId, () => lost(c));
-  const layout = await opened.doc.getAppLayout();
+  const [layout, sheets] = await Promise.all([opened.doc.getAppLayout(), loadSheets(opened)]);
+  const shown = sheets.find((s) => s.id === sheet);
+  if (shown) preloadTypes(shown.cells.map((cell) => cell.type));
+  const { charts } = await nebula;
   const c: Current = {
     app: appId,
     opened,
     nebula: charts(opened.doc),
-    sheets: await loadSheets(opened),
+    sheets,
     title: layout.qTitle,
     selections: [],
     closing: false,
@@ -340,9 +345,7 @@ function sheetHeader(c: Current, sheet: SheetInfo): HTMLElement {
   toggle.addEventListener('click', () => {
     c.editing = !c.editing;
     rendered = null;
-    // an app's address: its engine session needs nebula.js, whose module loads meanwhile
-if (parse(location.pathname).kind === 'app') void import('./charts').catch(() => undefined);
-void route();
+    void route();
   });
   if (!c.editing) return h('div', { class: 'sheet-head' }, h('h1', {}, sheet.title), toggle);
   const title = h('input', { 'aria-label': 'Sheet title', value: sheet.title, required: true });
@@ -375,7 +378,7 @@ async function appView(r: { app: string; sheet?: string }): Promise<void> {
     clear(main);
     main.append(h('p', { class: 'loading' }, 'Opening the app…'));
   }
-  const c = await open(r.app);
+  const c = await open(r.app, r.sheet);
   document.title = `${c.title} - Fathom`;
   if (!r.sheet) {
     if (c.sheets.length) return go(appUrl(r.app, c.sheets[0].id), true);
@@ -389,7 +392,7 @@ async function appView(r: { app: string; sheet?: string }): Promise<void> {
   }
   const sheet = c.sheets.find((s) => s.id === r.sheet);
   if (!sheet) throw new Error('This app has no such sheet.');
-  (await import('./charts')).preloadTypes(sheet.cells.map((cell) => cell.type));
+  preloadTypes(sheet.cells.map((cell) => cell.type));
   setCrumbs(['Hub', hubUrl()], [c.title, appUrl(r.app)], [sheet.title]);
 
   const grid = h('div', { class: 'grid' });
@@ -403,7 +406,6 @@ async function appView(r: { app: string; sheet?: string }): Promise<void> {
   if (c.editing && !c.readOnly) {
     c.fields ??= await fieldNames(c.opened.doc);
     c.library ??= await libraryItems(c.opened.doc);
-    const { chartTypes } = await import('./charts');
     form = chartForm(
       chartTypes,
       c.fields,
