@@ -1062,8 +1062,8 @@ static int write_symbols(const struct qvd_table *t, struct buf *out)
 	return rc;
 }
 
-/* The records: each field's symbol index (biased) packed at its bit offset. */
-/* Records [from, to) of a table, packed by one thread into dst (record `from` first). */
+/* The records: each field's symbol index (biased) packed at its bit offset. Records
+ * [from, to) of a table are packed by one thread into dst (record `from` first). */
 struct pack_part {
 	const struct qvd_table *t;
 	const struct qvd_layout *L;

@@ -267,7 +267,7 @@ void data_txt_interpret_names(const char *text, const char *date_format, const c
 struct reader {
 	const char *s;
 	size_t len, pos;
-	int line;
+	int64_t line;
 	const struct format *f;
 };
 
@@ -357,12 +357,12 @@ static int cell(struct reader *r, struct buf *b, struct err *e)
 	while (lead < r->len && (s[lead] == ' ' || s[lead] == '\t') && s[lead] != delim)
 		lead++;
 	if (r->f->msq && !r->f->no_quotes && lead < r->len && s[lead] == '"') {
-		int start_line = r->line;
+		int64_t start_line = r->line;
 		i = lead + 1;
 		for (;;) {
 			if (i >= r->len) {
-				err_set(e, ERR_INVALID, "line %d: a quoted value is not closed",
-					start_line);
+				err_set(e, ERR_INVALID, "line %lld: a quoted value is not closed",
+					(long long)start_line);
 				return -1;
 			}
 			if (s[i] == '"') {
@@ -397,7 +397,7 @@ static int cell(struct reader *r, struct buf *b, struct err *e)
 	}
 	return cell_end(r, i);
 big:
-	err_set(e, ERR_INVALID, "line %d: a value is too long", r->line);
+	err_set(e, ERR_INVALID, "line %lld: a value is too long", (long long)r->line);
 	return -1;
 }
 

@@ -94,7 +94,7 @@ static int read_source(struct run *r, const struct stmt *s, const char *path, st
 		return script_err(r, s, err == ENOENT ? ERR_NOT_FOUND : ERR_IO,
 				  "cannot read %s: %s", path, strerror(err));
 	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_FILE) {
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_SOURCE) {
 		close(fd);
 		return script_err(r, s, ERR_INVALID, "cannot read %s: %s", path,
 				  S_ISREG(st.st_mode) ? "the file is too large" : "not a file");
@@ -123,6 +123,10 @@ int script_read_text(struct run *r, const struct stmt *s, const char *path, stru
 	int rc = read_source(r, s, path, &src);
 	if (rc)
 		return rc;
+	if (src.len > MAX_FILE) { /* read whole, into memory */
+		source_release(&src);
+		return script_err(r, s, ERR_INVALID, "cannot read %s: the file is too large", path);
+	}
 	*out = arena_strndup(a, src.data, src.len);
 	source_release(&src);
 	return *out ? 0 : err_set(r->e, ERR_NOMEM, "out of memory");

@@ -6,7 +6,8 @@
 
 #include "script/script.h"
 
-#define MAX_FILE       (4ULL << 30) /* the largest file a script reads or writes */
+#define MAX_FILE       (4ULL << 30) /* the largest file a script reads whole or writes */
+#define MAX_SOURCE     (1ULL << 40) /* the largest file a LOAD reads (mapped, not copied) */
 #define MAX_LOOPS      32	    /* FOR and DO loops open at once */
 #define MAX_CALL_DEPTH 64
 #define MAX_PRECEDING  16 /* preceding loads waiting for their source */
