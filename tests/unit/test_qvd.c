@@ -421,7 +421,12 @@ static void large_tables_read_in_parts(void **state)
 	assert_int_equal(data_qvd_write(&t, &b, &e), 0);
 	const char *rs_at = strstr(b.data, "<RecordByteSize>");
 	assert_non_null(rs_at);
-	size_t rs = (size_t)strtoul(rs_at + strlen("<RecordByteSize>"), NULL, 10);
+	int64_t rs64 = 0;
+	const char *rs_end = NULL;
+	assert_int_equal(
+	    str_to_i64_prefix(rs_at + strlen("<RecordByteSize>"), &rs_end, 1, 1 << 20, &rs64), 0);
+	assert_true(*rs_end == '<');
+	size_t rs = (size_t)rs64;
 	assert_true(rs >= 1 && rs * ROWS < b.len);
 	/* the records end the file: record r starts (ROWS - r) records before its end */
 	static const int64_t bad_rows[] = {ROWS - 2, 1000, 600000};
