@@ -1,7 +1,5 @@
 /* cube.c: hypercubes over the associative model (see cube.h). */
-#include "model/model.h"
-#include "model/tuples.h"
-#include "script/script.h"
+#include "model/cube_int.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -9,78 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_PATH 32
-
 static const char *const state_names[] = {"O", "S", "A", "X", "XS"};
-
-/* How to reach a field from the measures' table: the links on the way, then a column. */
-struct route {
-	int table, col;
-	int n_steps;
-	int link[MAX_PATH], from_side[MAX_PATH];
-};
-
-/* The rows of every group under one set expression. */
-struct set_rows {
-	const struct set_expr *set;
-	int64_t *start, *rows; /* by the chart's groups */
-	int64_t *all, n_all;   /* every row the set allows, in any group or none (TOTAL) */
-};
-
-/* TOTAL <fields>: the base rows (all the chart's, or a set's) grouped by the listed fields'
- * symbols. */
-struct total_rows {
-	const struct expr *x;
-	int *fields;
-	struct model_tuples keys;
-	int64_t *start, *rows;
-	struct val *vals; /* per partial group: the aggregation's value, once computed */
-	bool *have;
-};
-
-/* A plain TOTAL aggregation's value: the same for every row of the chart, computed once. */
-struct total_value {
-	const struct expr *x;
-	struct val v;
-};
-
-struct cubecalc {
-	const struct assoc *a;
-	const struct assoc_sel *sel;
-	const struct cube_def *def;
-	const int *dim_field;
-	struct model_tuples *groups;
-	int64_t g; /* the current group */
-	const int64_t *saved_group;
-	int64_t saved_row;
-	struct set_rows *sets;
-	int n_sets;
-	const int64_t *all_rows; /* every row of the chart's groups, group after group */
-	int64_t n_all;
-	struct total_rows *totals;
-	int n_totals;
-	struct total_value *tvals;
-	int n_tvals;
-	int64_t total_part; /* the partial group the last TOTAL <fields> went over (-1: none) */
-	/* the inter-record pass (Above, Below, Top, Bottom, Column), over the sorted rows */
-	struct cube_job *job;
-	const int64_t *row_group;	    /* per sorted row: its group */
-	const int64_t *seg_start, *seg_end; /* per sorted row: its column segment */
-	int64_t cur, n_rows;		    /* the sorted row evaluated, and how many */
-	const struct cube_cell *cells;
-	const struct assoc_states *st;
-	struct assoc_states full; /* every value's state, when a field function needs them */
-	bool full_ok;
-	int fact;
-	struct tbl **keys; /* per link direction: key tuple -> symbol */
-	int64_t **partner; /* per link direction: key symbol -> partner row */
-	int64_t **by_key;  /* per link direction of one key: the key's symbol -> partner row */
-	int64_t row;	   /* the current fact row */
-	const int64_t *group;
-	struct route *field_route; /* per model field, filled on first use */
-	bool *route_known;
-	struct err *e;
-};
 
 static int table_col(const struct assoc_table *t, int field)
 {
@@ -248,7 +175,7 @@ static const struct route *route_of(struct cubecalc *c, int f)
 	return &c->field_route[f];
 }
 
-static int32_t field_symbol(struct cubecalc *c, int f, int64_t row)
+int32_t model_cube_field_symbol(struct cubecalc *c, int f, int64_t row)
 {
 	const struct route *r = route_of(c, f);
 	if (r->col < 0)
@@ -261,7 +188,7 @@ static int32_t field_symbol(struct cubecalc *c, int f, int64_t row)
 
 /* Field f's column when it is in the measures' table itself (no link on the way), else
  * NULL: a symbol per fact row, -1 for NULL. */
-static const int32_t *direct_col(struct cubecalc *c, int f)
+const int32_t *model_cube_direct_col(struct cubecalc *c, int f)
 {
 	const struct route *r = route_of(c, f);
 	return r->col >= 0 && r->n_steps == 0 ? c->a->tables[r->table].col[r->col] : NULL;
@@ -278,7 +205,7 @@ static int cube_field(void *ctx, struct expr *x, struct val *out)
 			return ERR_NOT_FOUND;
 		x->slot = f + 1;
 	}
-	int32_t s = field_symbol(c, f, c->row);
+	int32_t s = model_cube_field_symbol(c, f, c->row);
 	if (s < 0)
 		*out = (struct val){.null = true};
 	else
@@ -296,7 +223,7 @@ static void cube_set_row(void *ctx, int64_t i)
 static bool group_key(struct cubecalc *c, int64_t r, int32_t *key)
 {
 	for (int d = 0; d < c->def->n_dims; d++)
-		if ((key[d] = field_symbol(c, c->dim_field[d], r)) < 0)
+		if ((key[d] = model_cube_field_symbol(c, c->dim_field[d], r)) < 0)
 			return false;
 	return true;
 }
@@ -477,7 +404,7 @@ static int total_rows_of(struct cubecalc *c, const struct expr *x, const int64_t
 				     x->total_fields[i], x->total_fields[i]);
 	for (int64_t i = 0; rc == 0 && i < nb; i++) {
 		for (int k = 0; k < x->n_total_fields; k++)
-			key[k] = field_symbol(c, tr->fields[k], base[i]);
+			key[k] = model_cube_field_symbol(c, tr->fields[k], base[i]);
 		if ((part[i] = model_tuples_add(&tr->keys, key)) < 0)
 			rc = err_set(c->e, ERR_NOMEM, "out of memory");
 	}
@@ -528,7 +455,7 @@ static int cube_total_group(void *ctx, const struct expr *x, int64_t *n)
 		return rc;
 	int32_t key[64];
 	for (int k = 0; k < x->n_total_fields && k < 64; k++)
-		key[k] = field_symbol(c, tr->fields[k], c->row);
+		key[k] = model_cube_field_symbol(c, tr->fields[k], c->row);
 	int64_t g = x->n_total_fields <= 64 ? model_tuples_find(&tr->keys, key) : -1;
 	c->total_part = g;
 	c->group = g >= 0 ? tr->rows + tr->start[g] : base;
@@ -541,151 +468,6 @@ static void cube_restore_group(void *ctx)
 	struct cubecalc *c = ctx;
 	c->group = c->saved_group;
 	c->row = c->saved_row; /* the current group's row again, for what follows */
-}
-
-/* ---------------------------------------------------------------- one-pass measures */
-
-enum fast_kind { F_SUM, F_COUNT, F_COUNT_DISTINCT, F_COUNT_STAR, F_AVG, F_MIN, F_MAX };
-
-/* A measure that is one plain aggregation of one field (Sum(F), Count(F), Count(DISTINCT F),
- * Count(*), Avg, Min, Max; no set) is computed for every group in one pass over the fact
- * rows, in row order, instead of group by group: fast_prepare, fast_add for each row and
- * its group, fast_finish. The results equal script_eval()'s. */
-struct fast_acc {
-	enum fast_kind k;
-	int f;
-	int64_t ns, n_groups; /* the field's symbols; room for this many groups */
-	const int32_t *col;   /* the field's column in the fact table, or NULL */
-	double *acc, *num;    /* per group; per symbol: its number */
-	int64_t *cnt;
-	uint8_t *isnum, *bits; /* per symbol: a number?; Count(DISTINCT): per group and symbol */
-};
-
-/* The kind of fast measure x is; false for a measure that is not one. */
-static bool fast_kind_of(const struct expr *x, enum fast_kind *k)
-{
-	if (x->kind != EX_CALL || x->set || x->total || x->n_args != 1)
-		return false;
-	const struct expr *arg = x->args[0];
-	if (strcasecmp(x->text, "Count") == 0)
-		*k = arg->kind == EX_STAR ? F_COUNT_STAR : x->distinct ? F_COUNT_DISTINCT : F_COUNT;
-	else if (x->distinct)
-		return false;
-	else if (strcasecmp(x->text, "Sum") == 0)
-		*k = F_SUM;
-	else if (strcasecmp(x->text, "Avg") == 0)
-		*k = F_AVG;
-	else if (strcasecmp(x->text, "Min") == 0)
-		*k = F_MIN;
-	else if (strcasecmp(x->text, "Max") == 0)
-		*k = F_MAX;
-	else
-		return false;
-	return true;
-}
-
-static void fast_release(struct fast_acc *fa)
-{
-	free(fa->acc);
-	free(fa->cnt);
-	free(fa->num);
-	free(fa->isnum);
-	free(fa->bits);
-	memset(fa, 0, sizeof(*fa));
-}
-
-/* Readies fa for measure x over at most n_groups groups; false (nothing kept) when x is
- * not a fast measure or there is no memory for it. */
-static bool fast_prepare(struct cubecalc *c, const struct expr *x, int64_t n_groups,
-			 struct fast_acc *fa)
-{
-	memset(fa, 0, sizeof(*fa));
-	if (!fast_kind_of(x, &fa->k))
-		return false;
-	const struct expr *arg = x->args[0];
-	fa->f = fa->k == F_COUNT_STAR	? -1
-		: arg->kind == EX_FIELD ? model_assoc_field(c->a, arg->text)
-					: -2;
-	if (fa->f == -2 || (fa->k != F_COUNT_STAR && fa->f < 0))
-		return false;
-	fa->ns = fa->f >= 0 ? c->a->fields[fa->f].n_sym : 0;
-	fa->n_groups = n_groups;
-	/* Count(DISTINCT): a bit per group and symbol, when that stays small */
-	if (fa->k == F_COUNT_DISTINCT && (double)n_groups * (double)fa->ns > 8.0 * (64 << 20))
-		return false;
-	fa->acc = calloc((size_t)n_groups + 1, sizeof(double));
-	fa->cnt = calloc((size_t)n_groups + 1, sizeof(int64_t));
-	/* the symbols' numbers, for the aggregations that add or compare them (a Count of
-	 * ten million ids does not convert ten million symbols) */
-	bool numeric = fa->k != F_COUNT && fa->k != F_COUNT_DISTINCT && fa->k != F_COUNT_STAR;
-	if (fa->f >= 0)
-		fa->col = direct_col(c, fa->f);
-	if (numeric) {
-		fa->num = malloc(sizeof(double) * (size_t)(fa->ns + 1));
-		fa->isnum = malloc((size_t)fa->ns + 1);
-	}
-	if (fa->k == F_COUNT_DISTINCT)
-		fa->bits = calloc((size_t)(n_groups * fa->ns / 8 + 1), 1);
-	if (!fa->acc || !fa->cnt || (numeric && (!fa->num || !fa->isnum)) ||
-	    (fa->k == F_COUNT_DISTINCT && !fa->bits)) {
-		fast_release(fa);
-		return false;
-	}
-	for (int64_t i = 0; numeric && i < fa->ns; i++) {
-		struct val v = model_sym(&c->a->fields[fa->f], i);
-		fa->isnum[i] = script_val_number(&v, &fa->num[i]);
-	}
-	return true;
-}
-
-/* Fact row r counts in group g. */
-static void fast_add(struct cubecalc *c, struct fast_acc *fa, int64_t r, int64_t g)
-{
-	if (fa->k == F_COUNT_STAR) {
-		fa->cnt[g]++;
-		return;
-	}
-	int32_t sy = fa->col ? fa->col[r] : field_symbol(c, fa->f, r);
-	if (sy < 0)
-		return;
-	switch (fa->k) {
-	case F_COUNT: fa->cnt[g]++; break;
-	case F_COUNT_DISTINCT: {
-		uint64_t bit = (uint64_t)g * (uint64_t)fa->ns + (uint64_t)sy;
-		if (!(fa->bits[bit >> 3] & (1u << (bit & 7)))) {
-			fa->bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
-			fa->cnt[g]++;
-		}
-		break;
-	}
-	default:
-		if (!fa->isnum[sy])
-			break;
-		if (fa->k == F_SUM || fa->k == F_AVG)
-			fa->acc[g] += fa->num[sy];
-		else if (!fa->cnt[g] ||
-			 (fa->k == F_MIN ? fa->num[sy] < fa->acc[g] : fa->num[sy] > fa->acc[g]))
-			fa->acc[g] = fa->num[sy];
-		fa->cnt[g]++;
-	}
-}
-
-/* One value per group of the first n_groups (a new list, NULL when out of memory); fa is
- * released. */
-static struct val *fast_finish(struct fast_acc *fa, int64_t n_groups)
-{
-	struct val *v = calloc((size_t)n_groups + 1, sizeof(struct val));
-	enum fast_kind k = fa->k;
-	for (int64_t g = 0; v && g < n_groups; g++) {
-		bool counted = k == F_COUNT || k == F_COUNT_DISTINCT || k == F_COUNT_STAR;
-		double d = counted		      ? (double)fa->cnt[g]
-			   : k == F_AVG && fa->cnt[g] ? fa->acc[g] / (double)fa->cnt[g]
-						      : fa->acc[g];
-		bool null = (k == F_AVG || k == F_MIN || k == F_MAX) && fa->cnt[g] == 0;
-		v[g] = null ? (struct val){.null = true} : (struct val){.has_num = true, .num = d};
-	}
-	fast_release(fa);
-	return v;
 }
 
 /* The first field an expression names. */
@@ -754,24 +536,6 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 /* ---------------------------------------------------------------- the cube */
 
 /* One hypercube as it is computed. */
-struct cube_job {
-	struct cube *cb;
-	int64_t *row_group; /* per kept row: its group (sorted with the rows) */
-	bool *interrow;	    /* per measure: it calls an inter-record function */
-	struct cubecalc c;
-	struct assoc_states st; /* the possible rows, when the caller gave none */
-	bool own_st;
-	struct model_tuples groups;
-	int *dim_field;
-	struct expr **mx;      /* the measures, parsed */
-	int64_t *group_of;     /* per fact row: its group, or -1 */
-	int64_t *first;	       /* per group: its first fact row */
-	int64_t *start, *rows; /* the rows of group g: rows[start[g] .. start[g + 1]), made
-				  when a measure is evaluated group by group */
-	int64_t n_groups;
-	struct val **fast; /* per measure: one value per group, or NULL (evaluated) */
-};
-
 /* The dimensions' fields, and the measures parsed as expressions. */
 static int resolve(struct cube_job *j, struct err *e)
 {
@@ -824,7 +588,7 @@ static void pick_fact(struct cube_job *j)
 }
 
 /* Group g was seen first at fact row r. */
-static int note_first(struct cube_job *j, int64_t g, int64_t r, int64_t *cap)
+int model_cube_note_first(struct cube_job *j, int64_t g, int64_t r, int64_t *cap)
 {
 	if (g >= *cap) {
 		int64_t n = *cap ? *cap * 2 : 256;
@@ -838,18 +602,6 @@ static int note_first(struct cube_job *j, int64_t g, int64_t r, int64_t *cap)
 	return 0;
 }
 
-/* Dimensions with few enough combinations of symbols to give each combination a slot: a
- * row's group is found by its slot (symbols in mixed radix), not by hashing. A dimension
- * of the measures' table is read from its column, one of a linked table through the
- * row's partner. */
-#define DENSE_SLOTS_MAX (1 << 20)
-struct dense {
-	const int32_t **col; /* per dimension: its column in the measures' table, or NULL */
-	int64_t *radix;	     /* per dimension */
-	int64_t n_slots;
-	int64_t *slot; /* group + 1; 0: none yet */
-};
-
 /* Readies d for the cube's dimensions; false when they do not suit (no memory is kept). */
 static bool dense_init(struct cube_job *j, struct dense *d)
 {
@@ -860,7 +612,7 @@ static bool dense_init(struct cube_job *j, struct dense *d)
 	d->n_slots = 1;
 	bool ok = d->col && d->radix && def->n_dims > 0;
 	for (int k = def->n_dims - 1; ok && k >= 0; k--) {
-		d->col[k] = direct_col(&j->c, j->dim_field[k]);
+		d->col[k] = model_cube_direct_col(&j->c, j->dim_field[k]);
 		d->radix[k] = d->n_slots;
 		d->n_slots *= j->c.a->fields[j->dim_field[k]].n_sym;
 		ok = d->n_slots <= DENSE_SLOTS_MAX;
@@ -890,8 +642,8 @@ static int64_t group_of_row(struct cube_job *j, int64_t r, struct dense *d, int3
 	if (d->slot) {
 		int64_t at = 0;
 		for (int k = 0; k < n; k++) {
-			dsym[k] =
-			    d->col[k] ? d->col[k][r] : field_symbol(&j->c, j->dim_field[k], r);
+			dsym[k] = d->col[k] ? d->col[k][r]
+					    : model_cube_field_symbol(&j->c, j->dim_field[k], r);
 			if (dsym[k] < 0)
 				return -1;
 			at += dsym[k] * d->radix[k];
@@ -912,346 +664,6 @@ static int64_t group_of_row(struct cube_job *j, int64_t r, struct dense *d, int3
 	return g < 0 ? -2 : g;
 }
 
-/* ---------------------------------------------------------------- the rows in parts */
-
-int64_t model_cube_split_rows = 1 << 20;
-
-/* A cube whose dimensions are all columns of the measures' table with few combinations (or
- * none) and whose measures are all one-pass ones on its columns is computed in parts of
- * the rows, one per thread: each part keeps its accumulators by slot (the combination of
- * dimension symbols) and the first row of each slot; the parts are merged, and the groups
- * made in the order of their first rows, as one pass in row order makes them. */
-#define SPLIT_PARTS 2
-struct part {
-	struct cube_job *j;
-	const struct dense *d;
-	struct fast_acc *fa; /* the first part's are the caller's; the others' borrow their
-				symbols' numbers and columns from those */
-	int n_fa;
-	int64_t from, to, n_slots;
-	int64_t *first; /* per slot: its first possible row in this part + 1; 0: none */
-};
-
-/* The n rows row[i], in slots slot[i], added to fa: one loop per kind, so no call or
- * choice per row (each slot's rows still in row order). */
-static void fast_add_block(struct fast_acc *fa, const int64_t *row, const int64_t *slot, int64_t n)
-{
-	const int32_t *col = fa->col;
-	double *acc = fa->acc;
-	int64_t *cnt = fa->cnt;
-	switch (fa->k) {
-	case F_COUNT_STAR:
-		for (int64_t i = 0; i < n; i++)
-			cnt[slot[i]]++;
-		break;
-	case F_COUNT:
-		for (int64_t i = 0; i < n; i++)
-			cnt[slot[i]] += col[row[i]] >= 0;
-		break;
-	case F_SUM:
-	case F_AVG:
-		for (int64_t i = 0; i < n; i++) {
-			int32_t sy = col[row[i]];
-			if (sy >= 0 && fa->isnum[sy]) {
-				acc[slot[i]] += fa->num[sy];
-				cnt[slot[i]]++;
-			}
-		}
-		break;
-	case F_MIN:
-	case F_MAX:
-		for (int64_t i = 0; i < n; i++) {
-			int32_t sy = col[row[i]];
-			int64_t g = slot[i];
-			if (sy < 0 || !fa->isnum[sy])
-				continue;
-			double v = fa->num[sy];
-			if (!cnt[g] || (fa->k == F_MIN ? v < acc[g] : v > acc[g]))
-				acc[g] = v;
-			cnt[g]++;
-		}
-		break;
-	case F_COUNT_DISTINCT:
-		for (int64_t i = 0; i < n; i++) {
-			int32_t sy = col[row[i]];
-			if (sy < 0)
-				continue;
-			uint64_t bit = (uint64_t)slot[i] * (uint64_t)fa->ns + (uint64_t)sy;
-			if (!(fa->bits[bit >> 3] & (1u << (bit & 7)))) {
-				fa->bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
-				cnt[slot[i]]++;
-			}
-		}
-		break;
-	}
-}
-
-/* A part's rows a block at a time: the possible ones with every dimension set, listed with
- * their slots, then each measure over the list. */
-#define PART_BLOCK 4096
-/* A part of a cube without dimensions whose measures are all Sums, Avgs or Count(*): each
- * measure in one pass over the possible rows, no list of them made. False when the
- * measures are of other kinds. */
-static bool part_run_one(struct part *p, const uint8_t *possible)
-{
-	for (int m = 0; m < p->n_fa; m++)
-		if (p->fa[m].k != F_SUM && p->fa[m].k != F_AVG && p->fa[m].k != F_COUNT_STAR)
-			return false;
-	for (int64_t r = p->from; r < p->to && !p->first[0]; r++)
-		if (possible[r])
-			p->first[0] = r + 1;
-	for (int m = 0; m < p->n_fa; m++) {
-		struct fast_acc *fa = &p->fa[m];
-		double s[2] = {0, 0};
-		int64_t c[2] = {0, 0};
-		int64_t r = p->from;
-		if (fa->k == F_COUNT_STAR) {
-			for (; r < p->to; r++)
-				c[0] += possible[r] != 0;
-		} else {
-			/* two running sums (odd and even rows), so that an addition need not wait
-			 * for the one before; rows not possible are passed over unread */
-			for (; r < p->to; r++) {
-				if (!possible[r])
-					continue;
-				int32_t sy = fa->col[r];
-				if (sy >= 0 && fa->isnum[sy]) {
-					s[r & 1] += fa->num[sy];
-					c[r & 1]++;
-				}
-			}
-		}
-		fa->acc[0] += s[0] + s[1];
-		fa->cnt[0] += c[0] + c[1];
-	}
-	return true;
-}
-
-static void *part_run(void *arg)
-{
-	struct part *p = arg;
-	const struct cube_def *def = p->j->c.def;
-	const uint8_t *possible = p->j->c.st->possible[p->j->c.fact];
-	int n = def->n_dims;
-	if (n == 0 && part_run_one(p, possible))
-		return NULL;
-	int64_t row[PART_BLOCK], slot[PART_BLOCK];
-	for (int64_t b = p->from; b < p->to; b += PART_BLOCK) {
-		int64_t end = p->to - b < PART_BLOCK ? p->to : b + PART_BLOCK, k = 0;
-		for (int64_t r = b; r < end; r++) {
-			if (!possible[r])
-				continue;
-			int64_t at = 0;
-			for (int d = 0; d < n && at >= 0; d++) {
-				int32_t sy = p->d->col[d][r];
-				at = sy < 0 ? -1 : at + sy * p->d->radix[d];
-			}
-			if (at < 0)
-				continue;
-			if (!p->first[at])
-				p->first[at] = r + 1;
-			row[k] = r;
-			slot[k++] = at;
-		}
-		for (int m = 0; k && m < p->n_fa; m++)
-			fast_add_block(&p->fa[m], row, slot, k);
-	}
-	return NULL;
-}
-
-/* Whether the cube suits parts: every dimension a dense direct column, every measure a
- * one-pass one reading a column of the measures' table (or Count(*)). */
-static bool split_suits(struct cube_job *j, const struct dense *d)
-{
-	const struct cube_def *def = j->c.def;
-	if ((def->n_dims > 0 && !d->slot) ||
-	    j->c.a->tables[j->c.fact].n_rows < model_cube_split_rows)
-		return false;
-	for (int k = 0; k < def->n_dims; k++)
-		if (!d->col[k])
-			return false;
-	for (int m = 0; m < def->n_measures; m++) {
-		enum fast_kind fk;
-		const struct expr *x = j->mx[m];
-		if (!fast_kind_of(x, &fk))
-			return false;
-		if (fk != F_COUNT_STAR &&
-		    (x->args[0]->kind != EX_FIELD ||
-		     model_assoc_field(j->c.a, x->args[0]->text) < 0 ||
-		     !direct_col(&j->c, model_assoc_field(j->c.a, x->args[0]->text))))
-			return false;
-	}
-	return true;
-}
-
-/* Adds part q's accumulators of measure m into part p's. */
-static void part_merge(struct fast_acc *into, const struct fast_acc *from, int64_t n_slots)
-{
-	for (int64_t g = 0; g < n_slots; g++) {
-		if (into->k == F_MIN || into->k == F_MAX) {
-			if (from->cnt[g] &&
-			    (!into->cnt[g] || (into->k == F_MIN ? from->acc[g] < into->acc[g]
-								: from->acc[g] > into->acc[g])))
-				into->acc[g] = from->acc[g];
-		} else {
-			into->acc[g] += from->acc[g];
-		}
-		into->cnt[g] += from->cnt[g];
-	}
-	if (into->k != F_COUNT_DISTINCT)
-		return;
-	/* the symbols seen in either part, counted again per slot */
-	int64_t nbytes = n_slots * into->ns / 8 + 1;
-	for (int64_t i = 0; i < nbytes; i++)
-		into->bits[i] |= from->bits[i];
-	for (int64_t g = 0; g < n_slots; g++) {
-		int64_t c = 0;
-		for (int64_t sy = 0; sy < into->ns; sy++) {
-			uint64_t bit = (uint64_t)g * (uint64_t)into->ns + (uint64_t)sy;
-			c += (into->bits[bit >> 3] >> (bit & 7)) & 1;
-		}
-		into->cnt[g] = c;
-	}
-}
-
-struct slot_first {
-	int64_t slot, row;
-};
-
-static int by_row(const void *a, const void *b)
-{
-	const struct slot_first *x = a, *y = b;
-	return (x->row > y->row) - (x->row < y->row);
-}
-
-/* The parts' results as the cube's groups (in order of their first rows) and fa[m] (one
- * value per group). */
-static int split_finish(struct cube_job *j, struct part *parts, int n_parts)
-{
-	const struct cube_def *def = j->c.def;
-	struct part *p0 = &parts[0];
-	for (int q = 1; q < n_parts; q++) {
-		for (int m = 0; m < p0->n_fa; m++)
-			part_merge(&p0->fa[m], &parts[q].fa[m], p0->n_slots);
-		for (int64_t g = 0; g < p0->n_slots; g++)
-			if (!p0->first[g])
-				p0->first[g] = parts[q].first[g];
-	}
-	int64_t n = 0;
-	for (int64_t g = 0; g < p0->n_slots; g++)
-		n += p0->first[g] != 0;
-	struct slot_first *order = malloc(sizeof(*order) * (size_t)(n + 1));
-	int32_t *dsym = calloc((size_t)def->n_dims + 1, sizeof(int32_t));
-	if (!order || !dsym) {
-		free(order);
-		free(dsym);
-		return ERR_NOMEM;
-	}
-	n = 0;
-	for (int64_t g = 0; g < p0->n_slots; g++)
-		if (p0->first[g])
-			order[n++] = (struct slot_first){g, p0->first[g] - 1};
-	qsort(order, (size_t)n, sizeof(*order), by_row);
-	int64_t cap = 0;
-	int rc = 0;
-	for (int64_t i = 0; rc == 0 && i < n; i++) {
-		for (int k = 0; k < def->n_dims; k++) {
-			int64_t ns = j->c.a->fields[j->dim_field[k]].n_sym;
-			dsym[k] = (int32_t)((order[i].slot / p0->d->radix[k]) % ns);
-		}
-		int64_t g = model_tuples_add(&j->groups, dsym);
-		rc = g != i ? ERR_NOMEM : note_first(j, g, order[i].row, &cap);
-	}
-	/* the merged accumulators moved from slots to groups */
-	double *acc = rc == 0 ? malloc(sizeof(double) * (size_t)(n + 1)) : NULL;
-	int64_t *cnt = acc ? malloc(sizeof(int64_t) * (size_t)(n + 1)) : NULL;
-	if (rc == 0 && !cnt)
-		rc = ERR_NOMEM;
-	for (int m = 0; rc == 0 && m < p0->n_fa; m++) {
-		for (int64_t i = 0; i < n; i++) {
-			acc[i] = p0->fa[m].acc[order[i].slot];
-			cnt[i] = p0->fa[m].cnt[order[i].slot];
-		}
-		memcpy(p0->fa[m].acc, acc, sizeof(double) * (size_t)n);
-		memcpy(p0->fa[m].cnt, cnt, sizeof(int64_t) * (size_t)n);
-	}
-	free(acc);
-	free(cnt);
-	free(order);
-	free(dsym);
-	return rc;
-}
-
-/* Another part's accumulators for fa: its own sums, fa's columns and numbers. */
-static bool part_acc(const struct fast_acc *fa, struct fast_acc *out)
-{
-	*out = *fa;
-	out->acc = calloc((size_t)fa->n_groups + 1, sizeof(double));
-	out->cnt = calloc((size_t)fa->n_groups + 1, sizeof(int64_t));
-	out->bits = fa->bits ? calloc((size_t)(fa->n_groups * fa->ns / 8 + 1), 1) : NULL;
-	return out->acc && out->cnt && (!fa->bits || out->bits);
-}
-
-/* Computes the cube's groups and one-pass measures in parts when it suits (*done); fa is
- * prepared by the caller for as many groups as slots, and ends with one value per group. */
-static int group_in_parts(struct cube_job *j, const struct dense *d, struct fast_acc *fa,
-			  bool *done)
-{
-	*done = false;
-	const struct cube_def *def = j->c.def;
-	if (!split_suits(j, d))
-		return 0;
-	const struct assoc_table *ft = &j->c.a->tables[j->c.fact];
-	int64_t n_slots = def->n_dims ? d->n_slots : 1;
-	struct dense none = {0};
-	int64_t zero = 0;
-	if (!def->n_dims)
-		none.radix = &zero;
-	struct part parts[SPLIT_PARTS];
-	memset(parts, 0, sizeof(parts));
-	bool ok = true;
-	for (int q = 0; q < SPLIT_PARTS; q++) {
-		struct part *p = &parts[q];
-		p->j = j;
-		p->d = def->n_dims ? d : &none;
-		p->n_slots = n_slots;
-		p->from = ft->n_rows * q / SPLIT_PARTS;
-		p->to = ft->n_rows * (q + 1) / SPLIT_PARTS;
-		ok = ok && (p->first = calloc((size_t)n_slots + 1, sizeof(int64_t))) != NULL;
-		p->fa = q == 0 ? fa : calloc((size_t)def->n_measures + 1, sizeof(*p->fa));
-		ok = ok && p->fa;
-		for (int m = 0; ok && m<def->n_measures; m++, p->n_fa += q> 0)
-			ok = q == 0 || part_acc(&fa[m], &p->fa[m]);
-		if (q == 0)
-			p->n_fa = def->n_measures;
-	}
-	pthread_t th[SPLIT_PARTS];
-	bool started[SPLIT_PARTS] = {0};
-	for (int q = 1; ok && q < SPLIT_PARTS; q++)
-		started[q] = pthread_create(&th[q], NULL, part_run, &parts[q]) == 0;
-	if (ok)
-		part_run(&parts[0]);
-	for (int q = 1; q < SPLIT_PARTS; q++) {
-		if (started[q])
-			pthread_join(th[q], NULL);
-		else if (ok)
-			part_run(&parts[q]); /* no thread to be had: here */
-	}
-	int rc = ok ? split_finish(j, parts, SPLIT_PARTS) : 0;
-	for (int q = 1; q < SPLIT_PARTS; q++) {
-		for (int m = 0; parts[q].fa && m < parts[q].n_fa; m++) {
-			free(parts[q].fa[m].acc);
-			free(parts[q].fa[m].cnt);
-			free(parts[q].fa[m].bits);
-		}
-		free(parts[q].fa);
-	}
-	for (int q = 0; q < SPLIT_PARTS; q++)
-		free(parts[q].first);
-	*done = ok && rc == 0;
-	return rc;
-}
-
 /* Groups the possible fact rows (each group's first row in `first`), and computes the fast
  * measures in the same pass when the number of groups is bounded before (no dimension: one;
  * dense dimensions: their slots) and every measure is fast (*fused). Otherwise each row's
@@ -1265,13 +677,14 @@ static int group_fact_rows(struct cube_job *j, struct fast_acc *fa, bool *fused,
 	bool dense = dense_init(j, &d);
 	int64_t cap = 0, bound = def->n_dims == 0 ? 1 : dense ? d.n_slots : -1;
 	int m = 0;
-	while (bound >= 0 && m < def->n_measures && fast_prepare(&j->c, j->mx[m], bound, &fa[m]))
+	while (bound >= 0 && m < def->n_measures &&
+	       model_cube_fast_prepare(&j->c, j->mx[m], bound, &fa[m]))
 		m++;
 	*fused = bound >= 0 && m == def->n_measures;
 	for (int k = 0; !*fused && k < m; k++)
-		fast_release(&fa[k]);
+		model_cube_fast_release(&fa[k]);
 	bool split = false;
-	int rc = *fused ? group_in_parts(j, &d, fa, &split) : 0;
+	int rc = *fused ? model_cube_group_in_parts(j, &d, fa, &split) : 0;
 	if (!*fused)
 		j->group_of = malloc(sizeof(int64_t) * (size_t)(ft->n_rows + 1));
 	int32_t *dsym = calloc((size_t)(def->n_dims + 1), sizeof(int32_t));
@@ -1283,12 +696,12 @@ static int group_fact_rows(struct cube_job *j, struct fast_acc *fa, bool *fused,
 		if (g == -2)
 			rc = ERR_NOMEM;
 		else if (g >= known) /* a new group */
-			rc = note_first(j, g, r, &cap);
+			rc = model_cube_note_first(j, g, r, &cap);
 		if (!*fused)
 			j->group_of[r] = g < 0 ? -1 : g;
 		else if (g >= 0)
 			for (int k = 0; k < def->n_measures; k++)
-				fast_add(&j->c, &fa[k], r, g);
+				model_cube_fast_add(&j->c, &fa[k], r, g);
 	}
 	free(dsym);
 	dense_free(&d);
@@ -1333,16 +746,16 @@ static int group_and_measure(struct cube_job *j, struct err *e)
 	int rc = j->fast && fa ? group_fact_rows(j, fa, &fused, e)
 			       : err_set(e, ERR_NOMEM, "out of memory");
 	for (int m = 0; rc == 0 && m < def->n_measures; m++) {
-		if (!fused && fast_prepare(&j->c, j->mx[m], j->n_groups, &fa[m]))
+		if (!fused && model_cube_fast_prepare(&j->c, j->mx[m], j->n_groups, &fa[m]))
 			for (int64_t r = 0; r < ft->n_rows; r++)
 				if (j->group_of[r] >= 0)
-					fast_add(&j->c, &fa[m], r, j->group_of[r]);
-		if (fa[m].acc && !(j->fast[m] = fast_finish(&fa[m], j->n_groups)))
+					model_cube_fast_add(&j->c, &fa[m], r, j->group_of[r]);
+		if (fa[m].acc && !(j->fast[m] = model_cube_fast_finish(&fa[m], j->n_groups)))
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 		all = all && j->fast[m];
 	}
 	for (int m = 0; fa && m < def->n_measures; m++)
-		fast_release(&fa[m]);
+		model_cube_fast_release(&fa[m]);
 	free(fa);
 	return rc == 0 && !all ? list_group_rows(j, e) : rc;
 }
@@ -1387,7 +800,7 @@ static int64_t total_part_of(struct cubecalc *c, const struct expr *x, struct to
 		return -1;
 	int32_t key[64];
 	for (int k = 0; k < x->n_total_fields; k++)
-		key[k] = field_symbol(c, (*tr)->fields[k], c->row);
+		key[k] = model_cube_field_symbol(c, (*tr)->fields[k], c->row);
 	return model_tuples_find(&(*tr)->keys, key);
 }
 
@@ -1525,7 +938,7 @@ static int fill_row(struct cube_job *j, int64_t g, struct cube_cell *row, bool *
 	const struct cube_def *def = j->c.def;
 	int64_t fr = j->first[g];
 	for (int d = 0; d < def->n_dims; d++) {
-		int32_t s = field_symbol(&j->c, j->dim_field[d], fr);
+		int32_t s = model_cube_field_symbol(&j->c, j->dim_field[d], fr);
 		struct cube_cell *cell = &row[d];
 		cell->v = model_sym(&a->fields[j->dim_field[d]], s);
 		cell->elem = s;
