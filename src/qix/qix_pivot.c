@@ -287,6 +287,39 @@ static bool row_is(const struct cube *c, int64_t r, const int64_t *e, int k)
 	return true;
 }
 
+/* Indexes v->c's rows by the symbols of their first k columns (open addressing). 0, or -1
+ * out of memory (v->slot NULL). */
+static int index_rows(struct pv_values *v, int k)
+{
+	int64_t cap = 16;
+	while (cap < v->c->n_rows * 2)
+		cap *= 2;
+	v->slot = calloc((size_t)cap, sizeof(int64_t));
+	if (!v->slot)
+		return -1;
+	v->cap = cap;
+	int64_t key[130];
+	for (int64_t r = 0; r < v->c->n_rows; r++) {
+		for (int i = 0; i < k; i++)
+			key[i] = v->c->cells[r * v->c->n_cols + i].elem;
+		uint64_t h = mix(key, k) & (uint64_t)(cap - 1);
+		while (v->slot[h])
+			h = (h + 1) & (uint64_t)(cap - 1);
+		v->slot[h] = r + 1;
+	}
+	return 0;
+}
+
+/* The row of v->c whose first k columns hold `key`, or -1. */
+static int64_t find_row(const struct pv_values *v, const int64_t *key, int k)
+{
+	for (uint64_t h = mix(key, k) & (uint64_t)(v->cap - 1); v->slot[h];
+	     h = (h + 1) & (uint64_t)(v->cap - 1))
+		if (row_is(v->c, v->slot[h] - 1, key, k))
+			return v->slot[h] - 1;
+	return -1;
+}
+
 /* ---- levels sorted by an expression (qSortByExpression): a level's values among their
  * siblings by the expression over each value's rows (a cube over the levels down to it),
  * then by the dimension's own order. The side's cube may be shared, so its rows stay as
@@ -349,48 +382,28 @@ static int level_keys(struct pivot *p, struct pv_side *x, int k, const char *exp
 	sort[k + 1] = (struct cube_col_sort){SORT_NONE, 1};
 	struct cube_def cd = {
 	    .dims = dims, .n_dims = k + 1, .measures = &expr, .n_measures = 1, .sort = sort};
-	struct cube *v = NULL;
+	struct pv_values v = {0};
 	struct err e;
 	err_init(&e);
-	if (qix_obj_cube(p->s, &cd, &v, &e) != 0) {
+	if (qix_obj_cube(p->s, &cd, &v.c, &e) != 0) {
 		log_debug("engine: pivot: sorting by %s: %s", expr, e.message);
 		return -1;
 	}
-	/* the expression's rows by their values of the levels (open addressing) */
-	int64_t cap = 16;
-	while (cap < v->n_rows * 2)
-		cap *= 2;
-	int64_t *slot = calloc((size_t)cap, sizeof(int64_t)); /* row + 1; 0 empty */
-	if (!slot) {
-		model_cube_free(v);
+	if (index_rows(&v, k + 1) != 0) {
+		model_cube_free(v.c);
 		return -1;
 	}
-	int64_t e_row[65];
-	for (int64_t r = 0; r < v->n_rows; r++) {
-		for (int i = 0; i <= k; i++)
-			e_row[i] = v->cells[r * v->n_cols + i].elem;
-		uint64_t h = mix(e_row, k + 1) & (uint64_t)(cap - 1);
-		while (slot[h])
-			h = (h + 1) & (uint64_t)(cap - 1);
-		slot[h] = r + 1;
-	}
 	const struct cube *c = x->c;
+	int64_t e_row[65];
 	for (int64_t r = 0; r < c->n_rows; r++) {
 		for (int i = 0; i <= k; i++)
 			e_row[i] = c->cells[r * c->n_cols + i].elem;
-		double val = 0.0 / 0.0;
-		for (uint64_t h = mix(e_row, k + 1) & (uint64_t)(cap - 1); slot[h];
-		     h = (h + 1) & (uint64_t)(cap - 1))
-			if (row_is(v, slot[h] - 1, e_row, k + 1)) {
-				const struct val *m =
-				    &v->cells[(slot[h] - 1) * v->n_cols + k + 1].v;
-				val = m->has_num && !m->null ? m->num : 0.0 / 0.0;
-				break;
-			}
-		key[r * x->n_real + k] = val;
+		int64_t at = find_row(&v, e_row, k + 1);
+		const struct val *m = at < 0 ? NULL : &v.c->cells[at * v.c->n_cols + k + 1].v;
+		key[r * x->n_real + k] = m && m->has_num && !m->null ? m->num : 0.0 / 0.0;
 	}
-	free(slot);
-	model_cube_free(v);
+	free(v.slot);
+	model_cube_free(v.c);
 	return 0;
 }
 
@@ -524,24 +537,11 @@ static struct pv_values *values(struct pivot *p, int a, int b)
 		log_debug("engine: pivot: %s", e.message);
 		return NULL;
 	}
-	int64_t cap = 16;
-	while (cap < v->c->n_rows * 2)
-		cap *= 2;
-	v->slot = calloc((size_t)cap, sizeof(int64_t));
-	if (!v->slot) {
+	if (index_rows(v, a + b) != 0) {
 		model_cube_free(v->c);
 		v->c = NULL;
+		v->cap = -1;
 		return NULL;
-	}
-	v->cap = cap;
-	int64_t key[128];
-	for (int64_t r = 0; r < v->c->n_rows; r++) {
-		for (int i = 0; i < a + b; i++)
-			key[i] = v->c->cells[r * v->c->n_cols + i].elem;
-		uint64_t h = mix(key, a + b) & (uint64_t)(cap - 1);
-		while (v->slot[h])
-			h = (h + 1) & (uint64_t)(cap - 1);
-		v->slot[h] = r + 1;
 	}
 	return v;
 }
@@ -555,15 +555,7 @@ static json_t *value_cell(struct pivot *p, int64_t row, int64_t col)
 	int b = leaf_path(&p->side[TOP], col, key + a, &mt);
 	int m = ml >= 0 ? ml : mt >= 0 ? mt : 0;
 	struct pv_values *v = p->sp->n_user > 0 ? values(p, a, b) : NULL;
-	int64_t r = -1;
-	if (v) {
-		uint64_t h = mix(key, a + b) & (uint64_t)(v->cap - 1);
-		for (; v->slot[h]; h = (h + 1) & (uint64_t)(v->cap - 1))
-			if (row_is(v->c, v->slot[h] - 1, key, a + b)) {
-				r = v->slot[h] - 1;
-				break;
-			}
-	}
+	int64_t r = v ? find_row(v, key, a + b) : -1;
 	json_t *cell = json_object();
 	if (r < 0) {
 		json_object_set_new(cell, "qText", json_string("-"));
