@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #define MAGIC	     "FATHOMAPP"
 #define FILE_HEADER  16
@@ -14,6 +17,9 @@
 #define MAX_BLOCKS   65536
 #define MAX_RAW	     (16ULL << 30)  /* one block's decompressed size */
 #define MAX_TEXT     (256ULL << 20) /* the properties' JSON, the load script */
+#define FLAG_PARTS   1u		    /* a block of several zstd frames (format version 3) */
+#define PART_RAW     (4u << 20)	    /* a split block's raw bytes per frame */
+#define THREADS	     2		    /* frames (de)compressed at once */
 
 /* The most a block of `kind` may hold once decompressed: what a reader allocates for it is
  * checked against this before anything is allocated. Tables hold data and may be large;
@@ -87,6 +93,120 @@ static uint32_t fnv1a(const uint8_t *p, size_t n)
 	return h;
 }
 
+/* ---------------------------------------------------------------- frames on threads */
+
+/* One frame of a split block: its source (raw bytes to compress, or the stored frame) and
+ * where its result goes. */
+struct part {
+	const uint8_t *src;
+	uint8_t *dst;
+	size_t n_src, cap; /* in: the source's size and the destination's room */
+	size_t out;	   /* out: bytes written, or a zstd error code */
+};
+
+struct parts {
+	struct part *p;
+	size_t n;
+	atomic_size_t next;
+	bool compress;
+	int level;
+};
+
+/* Takes frames until none is left, each with its own context (NULL: the frame's result is
+ * an error, as if it had failed). */
+static void parts_work(struct parts *ps)
+{
+	ZSTD_CCtx *cc = NULL;
+	ZSTD_DCtx *dc = NULL;
+	if (ps->compress && (cc = ZSTD_createCCtx()) != NULL) {
+		ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, ps->level);
+		ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+	} else if (!ps->compress)
+		dc = ZSTD_createDCtx();
+	for (size_t i; (i = atomic_fetch_add(&ps->next, 1)) < ps->n;) {
+		struct part *p = &ps->p[i];
+		p->out = cc   ? ZSTD_compress2(cc, p->dst, p->cap, p->src, p->n_src)
+			 : dc ? ZSTD_decompressDCtx(dc, p->dst, p->cap, p->src, p->n_src)
+			      : (size_t)-ZSTD_error_memory_allocation;
+	}
+	ZSTD_freeCCtx(cc);
+	ZSTD_freeDCtx(dc);
+}
+
+static void *parts_thread(void *arg)
+{
+	parts_work(arg);
+	return NULL;
+}
+
+/* Every frame of `ps`, on THREADS threads (fewer where none can be started). */
+static void parts_run(struct parts *ps)
+{
+	pthread_t th[THREADS - 1];
+	bool started[THREADS - 1] = {false};
+	for (int k = 0; k < THREADS - 1 && (size_t)k + 1 < ps->n; k++)
+		started[k] = pthread_create(&th[k], NULL, parts_thread, ps) == 0;
+	parts_work(ps);
+	for (int k = 0; k < THREADS - 1; k++)
+		if (started[k])
+			pthread_join(th[k], NULL);
+}
+
+/* ---------------------------------------------------------------- writing */
+
+/* Whether a block is stored as several frames: tables large enough to be worth
+ * decompressing on more than one thread when the app opens. */
+static bool split(uint32_t kind, size_t len)
+{
+	return (kind == APPFILE_TABLE || kind == APPFILE_ACCESS) && len >= 2 * (size_t)PART_RAW;
+}
+
+/* Block `b` compressed as frames of PART_RAW raw bytes on THREADS threads, into `at`
+ * (room for the sum of their bounds); *z the stored size. */
+static int write_parts(const struct appfile_block *b, int level, uint8_t *at, size_t *z,
+		       struct err *e)
+{
+	struct parts ps = {
+	    .n = (b->len + PART_RAW - 1) / PART_RAW, .compress = true, .level = level};
+	ps.p = calloc(ps.n, sizeof(*ps.p));
+	if (!ps.p)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	atomic_init(&ps.next, 0);
+	size_t room = 0;
+	for (size_t i = 0; i < ps.n; i++) {
+		size_t from = i * (size_t)PART_RAW,
+		       n = b->len - from < PART_RAW ? b->len - from : PART_RAW;
+		ps.p[i] = (struct part){.src = (const uint8_t *)b->data + from,
+					.n_src = n,
+					.dst = at + room,
+					.cap = ZSTD_compressBound(n)};
+		room += ps.p[i].cap;
+	}
+	parts_run(&ps);
+	/* each frame was written at its bound's offset: close the gaps, in order */
+	int rc = 0;
+	*z = 0;
+	for (size_t i = 0; i < ps.n && rc == 0; i++) {
+		if (ZSTD_isError(ps.p[i].out))
+			rc = err_set(e, ERR_INTERNAL, "zstd: %s", ZSTD_getErrorName(ps.p[i].out));
+		else {
+			memmove(at + *z, ps.p[i].dst, ps.p[i].out);
+			*z += ps.p[i].out;
+		}
+	}
+	free(ps.p);
+	return rc;
+}
+
+/* The room a block's stored bytes may take. */
+static size_t stored_bound(uint32_t kind, size_t len)
+{
+	if (!split(kind, len))
+		return ZSTD_compressBound(len);
+	size_t whole = len / PART_RAW, rest = len % PART_RAW;
+	return whole * ZSTD_compressBound(PART_RAW) + (rest ? ZSTD_compressBound(rest) : 0);
+}
+
 int data_appfile_write(const struct appfile_block *blocks, int n, int level, struct buf *out,
 		       struct err *e)
 {
@@ -95,9 +215,12 @@ int data_appfile_write(const struct appfile_block *blocks, int n, int level, str
 	uint8_t fh[FILE_HEADER] = {0};
 	memcpy(fh, MAGIC, sizeof(MAGIC)); /* with its NUL: 10 bytes */
 	uint16_t version = 1;
-	for (int i = 0; i < n; i++)
-		if (blocks[i].kind == APPFILE_ACCESS)
+	for (int i = 0; i < n; i++) {
+		if (blocks[i].kind == APPFILE_ACCESS && version < 2)
 			version = 2;
+		if (split((uint32_t)blocks[i].kind, blocks[i].len))
+			version = 3;
+	}
 	put_u16(fh + 10, version);
 	put_u32(fh + 12, (uint32_t)n);
 	if (buf_append(out, fh, sizeof(fh)))
@@ -107,29 +230,34 @@ int data_appfile_write(const struct appfile_block *blocks, int n, int level, str
 		return err_set(e, ERR_NOMEM, "out of memory");
 	ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level ? level : 3);
 	ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
-	/* big blocks compress on two threads where libzstd has them (ignored elsewhere) */
-	ZSTD_CCtx_setParameter(cc, ZSTD_c_nbWorkers, 2);
+	/* a large block of one frame (a script, properties) compresses on two threads where
+	 * libzstd has them (ignored elsewhere) */
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_nbWorkers, THREADS);
 	int rc = 0;
 	for (int i = 0; i < n && rc == 0; i++) {
-		if (blocks[i].len > kind_max((uint32_t)blocks[i].kind)) {
-			rc = too_big((uint32_t)i + 1, (uint32_t)blocks[i].kind, blocks[i].len, e);
+		uint32_t kind = (uint32_t)blocks[i].kind;
+		if (blocks[i].len > kind_max(kind)) {
+			rc = too_big((uint32_t)i + 1, kind, blocks[i].len, e);
 			break;
 		}
 		/* compressed straight into the file's buffer, after room for the header */
-		size_t bound = ZSTD_compressBound(blocks[i].len);
-		if (buf_reserve(out, BLOCK_HEADER + bound)) {
+		if (buf_reserve(out, BLOCK_HEADER + stored_bound(kind, blocks[i].len))) {
 			rc = err_set(e, ERR_TOO_LARGE, "the app file is too large");
 			break;
 		}
 		uint8_t *at = (uint8_t *)out->data + out->len;
-		size_t z =
-		    ZSTD_compress2(cc, at + BLOCK_HEADER, bound, blocks[i].data, blocks[i].len);
-		if (ZSTD_isError(z)) {
+		bool parts = split(kind, blocks[i].len);
+		size_t z = 0;
+		if (parts)
+			rc = write_parts(&blocks[i], level ? level : 3, at + BLOCK_HEADER, &z, e);
+		else if (ZSTD_isError(z = ZSTD_compress2(cc, at + BLOCK_HEADER,
+							 ZSTD_compressBound(blocks[i].len),
+							 blocks[i].data, blocks[i].len)))
 			rc = err_set(e, ERR_INTERNAL, "zstd: %s", ZSTD_getErrorName(z));
+		if (rc)
 			break;
-		}
-		put_u32(at, (uint32_t)blocks[i].kind);
-		put_u32(at + 4, 0);
+		put_u32(at, kind);
+		put_u32(at + 4, parts ? FLAG_PARTS : 0);
 		put_u64(at + 8, blocks[i].len);
 		put_u64(at + 16, z);
 		put_u32(at + 24, fnv1a(at, 24));
@@ -190,6 +318,107 @@ static int check_frame(ZSTD_DCtx *dc, const uint8_t *p, size_t n, uint64_t raw, 
 			     block);
 }
 
+/* The frames of a split block (stored bytes `p`, n of them, `raw` once decompressed):
+ * each must be whole and say its size, and their sizes add up to raw. With `buf` (room for
+ * raw bytes) they are decompressed into it on THREADS threads; without, each is checked
+ * 64 KiB at a time with `dc` (a kind this build does not know). */
+static int read_parts(ZSTD_DCtx *dc, const uint8_t *p, size_t n, uint64_t raw, char *buf,
+		      uint32_t block, struct err *e)
+{
+	struct parts ps = {0};
+	atomic_init(&ps.next, 0);
+	size_t cap = 0;
+	uint64_t have = 0;
+	int rc = 0;
+	for (size_t at = 0; at < n && rc == 0;) {
+		size_t fs = ZSTD_findFrameCompressedSize(p + at, n - at);
+		unsigned long long cs = ZSTD_isError(fs) ? ZSTD_CONTENTSIZE_ERROR
+							 : ZSTD_getFrameContentSize(p + at, fs);
+		if (cs == ZSTD_CONTENTSIZE_ERROR || cs == ZSTD_CONTENTSIZE_UNKNOWN ||
+		    cs > raw - have) {
+			rc = err_set(
+			    e, ERR_INVALID, "block %u of the app file is damaged (frame %zu: %s)",
+			    block, ps.n + 1,
+			    ZSTD_isError(fs) ? ZSTD_getErrorName(fs) : "its size does not match");
+			break;
+		}
+		if (ps.n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct part *np = realloc(ps.p, cap * sizeof(*np));
+			if (!np) {
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+				break;
+			}
+			ps.p = np;
+		}
+		ps.p[ps.n++] = (struct part){.src = p + at,
+					     .n_src = fs,
+					     .dst = buf ? (uint8_t *)buf + have : NULL,
+					     .cap = (size_t)cs};
+		at += fs;
+		have += cs;
+	}
+	if (rc == 0 && (ps.n == 0 || have != raw))
+		rc =
+		    err_set(e, ERR_INVALID,
+			    "block %u of the app file is damaged (its size does not match)", block);
+	if (rc == 0 && !buf)
+		for (size_t i = 0; i < ps.n && rc == 0; i++)
+			rc = check_frame(dc, ps.p[i].src, ps.p[i].n_src, ps.p[i].cap, block, e);
+	if (rc == 0 && buf) {
+		parts_run(&ps);
+		for (size_t i = 0; i < ps.n && rc == 0; i++)
+			if (ZSTD_isError(ps.p[i].out) || ps.p[i].out != ps.p[i].cap)
+				rc = err_set(e, ERR_INVALID,
+					     "block %u of the app file is damaged (frame %zu: %s)",
+					     block, i + 1,
+					     ZSTD_isError(ps.p[i].out)
+						 ? ZSTD_getErrorName(ps.p[i].out)
+						 : "short");
+	}
+	free(ps.p);
+	return rc;
+}
+
+/* Block number `block`'s stored bytes (p, its header's kind, flags and sizes checked):
+ * decompressed into a new block of `a`, or checked and passed over (a kind this build does
+ * not know). */
+static int read_block(ZSTD_DCtx *dc, const uint8_t *p, uint32_t kind, uint32_t flags, uint64_t raw,
+		      uint64_t stored, uint32_t block, struct appfile *a, struct err *e)
+{
+	bool known = kind == APPFILE_PROPS || kind == APPFILE_SCRIPT || kind == APPFILE_TABLE ||
+		     kind == APPFILE_ACCESS;
+	bool parts = flags & FLAG_PARTS;
+	if (!parts && ZSTD_getFrameContentSize(p, stored) != raw)
+		return err_set(e, ERR_INVALID,
+			       "block %u of the app file is damaged (its size does not match)",
+			       block);
+	if (!known) /* a later version's kind: checked in steps, then passed over */
+		return parts ? read_parts(dc, p, stored, raw, NULL, block, e)
+			     : check_frame(dc, p, stored, raw, block, e);
+	char *buf = malloc(raw + 1);
+	if (!buf)
+		return err_set(e, ERR_NOMEM, "out of memory for a %llu-byte block",
+			       (unsigned long long)raw);
+	int rc = 0;
+	size_t got = parts ? 0 : ZSTD_decompressDCtx(dc, buf, raw, p, stored);
+	if (parts)
+		rc = read_parts(dc, p, stored, raw, buf, block, e);
+	else if (ZSTD_isError(got) || got != raw)
+		rc = err_set(e, ERR_INVALID, "block %u of the app file is damaged (%s)", block,
+			     ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short");
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	buf[raw] = '\0';
+	struct appfile_block *b = &a->blocks[a->n_blocks++];
+	b->kind = (enum appfile_kind)kind;
+	b->data = buf;
+	b->len = raw;
+	return 0;
+}
+
 int data_appfile_read(const void *data, size_t len, struct appfile **out, struct err *e)
 {
 	*out = NULL;
@@ -226,52 +455,22 @@ int data_appfile_read(const void *data, size_t len, struct appfile **out, struct
 				     "block %u of the app file has a damaged header", i + 1);
 			break;
 		}
-		uint32_t kind = get_u32(bh);
+		uint32_t kind = get_u32(bh), flags = get_u32(bh + 4);
 		uint64_t raw = get_u64(bh + 8), stored = get_u64(bh + 16);
 		at += BLOCK_HEADER;
-		if (stored > len - at) {
+		if (flags & ~FLAG_PARTS)
+			rc =
+			    err_set(e, ERR_INVALID,
+				    "block %u of the app file has unknown flags %#x", i + 1, flags);
+		else if (stored > len - at)
 			rc = err_set(
 			    e, ERR_INVALID,
 			    "the app file is cut off: block %u needs %llu bytes, %zu remain", i + 1,
 			    (unsigned long long)stored, len - at);
-			break;
-		}
-		if (raw > kind_max(kind)) {
+		else if (raw > kind_max(kind))
 			rc = too_big(i + 1, kind, raw, e);
-			break;
-		}
-		bool known = kind == APPFILE_PROPS || kind == APPFILE_SCRIPT ||
-			     kind == APPFILE_TABLE || kind == APPFILE_ACCESS;
-		unsigned long long frame = ZSTD_getFrameContentSize(p + at, stored);
-		if (frame != raw) {
-			rc = err_set(
-			    e, ERR_INVALID,
-			    "block %u of the app file is damaged (its size does not match)", i + 1);
-			break;
-		}
-		if (!known) { /* a later version's kind: checked in steps, then passed over */
-			rc = check_frame(dc, p + at, stored, raw, i + 1, e);
-			at += stored;
-			continue;
-		}
-		char *buf = malloc(raw + 1);
-		if (!buf) {
-			rc = err_set(e, ERR_NOMEM, "out of memory for a %llu-byte block",
-				     (unsigned long long)raw);
-			break;
-		}
-		size_t got = ZSTD_decompressDCtx(dc, buf, raw, p + at, stored);
-		if (ZSTD_isError(got) || got != raw) {
-			free(buf);
-			rc = err_set(e, ERR_INVALID, "block %u of the app file is damaged (%s)",
-				     i + 1, ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short");
-			break;
-		}
-		buf[raw] = '\0';
-		struct appfile_block *b = &a->blocks[a->n_blocks++];
-		b->kind = (enum appfile_kind)kind;
-		b->data = buf;
-		b->len = raw;
+		else
+			rc = read_block(dc, p + at, kind, flags, raw, stored, i + 1, a, e);
 		at += stored;
 	}
 	if (rc == 0 && at != len)
@@ -314,7 +513,7 @@ struct appfile_check {
 	size_t have; /* bytes of hdr gathered */
 	uint32_t blocks, block;
 	uint64_t raw, left, produced;
-
+	uint32_t flags;
 	bool frame_done;
 	ZSTD_DCtx *dc;
 	uint8_t out[1 << 16];
@@ -356,11 +555,15 @@ static int check_block_header(struct appfile_check *c, struct err *e)
 		return err_set(e, ERR_INVALID, "block %u of the app file has a damaged header",
 			       c->block + 1);
 	uint32_t kind = get_u32(bh);
+	c->flags = get_u32(bh + 4);
 	c->raw = get_u64(bh + 8);
 	c->left = get_u64(bh + 16);
 	if (c->raw > kind_max(kind))
 		return too_big(c->block + 1, kind, c->raw, e);
-	/* every kind is a checksummed zstd frame, known or not */
+	if (c->flags & ~FLAG_PARTS)
+		return err_set(e, ERR_INVALID, "block %u of the app file has unknown flags %#x",
+			       c->block + 1, c->flags);
+	/* every kind is a checksummed zstd frame (or several), known or not */
 	c->produced = 0;
 	c->frame_done = false;
 	ZSTD_DCtx_reset(c->dc, ZSTD_reset_session_only);
@@ -374,6 +577,10 @@ static int check_payload(struct appfile_check *c, const uint8_t *p, size_t n, st
 {
 	ZSTD_inBuffer in = {p, n, 0};
 	while (in.pos < in.size) {
+		if (c->frame_done && (c->flags & FLAG_PARTS)) { /* the next frame */
+			ZSTD_DCtx_reset(c->dc, ZSTD_reset_session_only);
+			c->frame_done = false;
+		}
 		if (c->frame_done)
 			return err_set(e, ERR_INVALID,
 				       "block %u of the app file has bytes after its data",

@@ -276,17 +276,21 @@ void data_txt_interpret_names(const char *text, const char *date_format, const c
  * each compressed with zstd and checksummed, so an app opens without re-running its script
  * and a damaged file is noticed before anything is used.
  *
- *   "FATHOMAPP" NUL, u16 format version, u16 reserved, u32 block count    (16 bytes)
- *   per block: u32 kind, u32 flags (0), u64 raw length, u64 stored length,
+ *   "FATHOMAPP" NUL, u16 format version, u32 block count                  (16 bytes)
+ *   per block: u32 kind, u32 flags, u64 raw length, u64 stored length,
  *              u32 header checksum (FNV-1a of the 24 bytes before it)       (28 bytes)
- *              stored bytes: one zstd frame with its content checksum
+ *              stored bytes: one zstd frame with its content checksum, or with flag 1
+ *              several, one after another, each with its size and checksum: their
+ *              contents, in order, are the block's raw bytes
  *
  * Numbers are little endian. Block kinds: APPFILE_PROPS (the app's properties as JSON:
  * title, variables, objects), APPFILE_SCRIPT (the load script, UTF-8), APPFILE_TABLE
  * (one table of the data model in QVD layout, engine/qvd.h) and APPFILE_ACCESS (one table
  * of the script's SECTION ACCESS, in the same layout). A file with APPFILE_ACCESS blocks
  * has format version 2, so that an engine that would pass them over (and show everyone
- * all the data) refuses the file instead; others have version 1. Blocks of unknown kind are
+ * all the data) refuses the file instead. A table of 8 MiB or more is stored as frames of
+ * 4 MiB (flag 1), which open on two threads, and makes the file version 3, which an engine
+ * that reads one frame per block refuses; others have version 1. Blocks of unknown kind are
  * checked like the others (decompressed 64 KiB at a time, never kept) and then passed
  * over, so later versions can add kinds. Properties and scripts may hold 256 MiB each,
  * other blocks 16 GiB; a block that declares more is refused before anything is allocated
@@ -294,7 +298,7 @@ void data_txt_interpret_names(const char *text, const char *date_format, const c
  *
  * Threads: plain values; no shared state. */
 
-#define APPFILE_VERSION 2 /* the highest this build reads */
+#define APPFILE_VERSION 3 /* the highest this build reads */
 
 enum appfile_kind {
 	APPFILE_PROPS = 1,

@@ -125,11 +125,11 @@ static void versions_and_signatures(void **state)
 	assert_false(data_appfile_looks_valid("PK\x03\x04", 4, &e)); /* a zip (a Qlik QVF) */
 	assert_non_null(strstr(e.message, "not a Fathom app file"));
 	assert_int_equal(b.data[10], 1); /* no section access: version 1 */
-	b.data[10] = 3;			 /* version 3 */
+	b.data[10] = 4;			 /* version 4 */
 	err_init(&e);
 	struct appfile *a = NULL;
 	assert_int_equal(data_appfile_read(b.data, b.len, &a, &e), ERR_INVALID);
-	assert_non_null(strstr(e.message, "format version 3"));
+	assert_non_null(strstr(e.message, "format version 4"));
 	buf_release(&b);
 	/* a section access table makes it version 2, which this build reads */
 	struct appfile_block blocks[] = {{APPFILE_SCRIPT, (char *)script, strlen(script)},
@@ -270,6 +270,95 @@ static void bomb(struct buf *out)
 	buf_release(&z);
 }
 
+/* A table of 8 MiB or more is stored as frames of 4 MiB (flag 1 in its header, format
+ * version 3) that open on two threads: it reads back the same, the streaming check takes
+ * it, and damage in any frame names that frame. */
+static void large_tables_are_stored_in_frames(void **state)
+{
+	(void)state;
+	size_t n = (12u << 20) + 5; /* four frames, the last of 5 bytes */
+	char *big = malloc(n);
+	assert_non_null(big);
+	uint64_t x = 88172645463325252ull;
+	for (size_t i = 0; i < n; i++) { /* digits and commas: compressible, not trivially */
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		big[i] = i % 9 == 8 ? ',' : (char)('0' + (x >> 60) % 10);
+	}
+	struct appfile_block blocks[] = {{APPFILE_SCRIPT, (char *)script, strlen(script)},
+					 {APPFILE_TABLE, big, n}};
+	struct buf b;
+	buf_init(&b, 64 << 20);
+	struct err e;
+	err_init(&e);
+	assert_int_equal(data_appfile_write(blocks, 2, 0, &b, &e), 0);
+	assert_int_equal(b.data[10], 3);
+	/* the table's block: after the file header, the script's header and its frame */
+	size_t at =
+	    16 + 28 + (size_t)(uint8_t)b.data[16 + 16] + ((size_t)(uint8_t)b.data[16 + 17] << 8);
+	const uint8_t *th = (const uint8_t *)b.data + at;
+	assert_int_equal(th[0], APPFILE_TABLE);
+	assert_int_equal(th[4], 1); /* flags: frames */
+	const uint8_t *z = th + 28;
+	size_t stored = b.len - at - 28, frames = 0, third = 0;
+	for (size_t k = 0; k < stored; frames++) {
+		size_t fs = ZSTD_findFrameCompressedSize(z + k, stored - k);
+		assert_false(ZSTD_isError(fs));
+		if (frames == 2)
+			third = k + fs / 2;
+		k += fs;
+	}
+	assert_int_equal(frames, 4);
+	struct appfile *a = NULL;
+	assert_int_equal(data_appfile_read(b.data, b.len, &a, &e), 0);
+	const struct appfile_block *tb = data_appfile_find(a, APPFILE_TABLE);
+	assert_int_equal(tb->len, n);
+	assert_memory_equal(tb->data, big, n);
+	data_appfile_free(a);
+	assert_int_equal(stream_check(b.data, b.len, 65537, &e), 0);
+	/* a byte of the third frame changed: both refuse, naming the block */
+	b.data[at + 28 + third] ^= 0x10;
+	a = NULL;
+	err_init(&e);
+	assert_int_equal(data_appfile_read(b.data, b.len, &a, &e), ERR_INVALID);
+	assert_null(a);
+	assert_non_null(strstr(e.message, "block 2 of the app file is damaged (frame 3"));
+	err_init(&e);
+	assert_int_equal(stream_check(b.data, b.len, 65537, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "block 2 of the app file is damaged"));
+	b.data[at + 28 + third] ^= 0x10;
+	/* a flag this build does not know (the header's checksum made good again) */
+	b.data[at + 4] = 3;
+	uint32_t fnv = 2166136261u;
+	for (int i = 0; i < 24; i++)
+		fnv = (fnv ^ (uint8_t)b.data[at + i]) * 16777619u;
+	le((uint8_t *)b.data + at + 24, fnv, 4);
+	err_init(&e);
+	assert_int_equal(data_appfile_read(b.data, b.len, &a, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "block 2 of the app file has unknown flags 0x3"));
+	err_init(&e);
+	assert_int_equal(stream_check(b.data, b.len, 4096, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "unknown flags"));
+	/* without the flag, the frames after the first are bytes after its data */
+	b.data[at + 4] = 0;
+	fnv = 2166136261u;
+	for (int i = 0; i < 24; i++)
+		fnv = (fnv ^ (uint8_t)b.data[at + i]) * 16777619u;
+	le((uint8_t *)b.data + at + 24, fnv, 4);
+	err_init(&e);
+	assert_int_equal(data_appfile_read(b.data, b.len, &a, &e), ERR_INVALID);
+	err_init(&e);
+	assert_int_equal(stream_check(b.data, b.len, 4096, &e), ERR_INVALID);
+	buf_release(&b);
+	/* a smaller table stays one frame, in a version 1 file */
+	blocks[1].len = (8u << 20) - 1;
+	buf_init(&b, 64 << 20);
+	assert_int_equal(data_appfile_write(blocks, 2, 0, &b, &e), 0);
+	assert_int_equal(b.data[10], 1);
+	assert_int_equal(b.data[at + 4], 0);
+	buf_release(&b);
+	free(big);
+}
+
 static void blocks_past_their_kind_are_refused(void **state)
 {
 	(void)state;
@@ -307,6 +396,7 @@ int main(void)
 	    cmocka_unit_test(unknown_kinds_are_passed_over),
 	    cmocka_unit_test(the_streaming_check_agrees_with_the_reader),
 	    cmocka_unit_test(blocks_past_their_kind_are_refused),
+	    cmocka_unit_test(large_tables_are_stored_in_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
