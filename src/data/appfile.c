@@ -95,8 +95,8 @@ static uint32_t fnv1a(const uint8_t *p, size_t n)
 
 /* ---------------------------------------------------------------- frames on threads */
 
-/* One frame of a split block: its source (raw bytes to compress, or the stored frame) and
- * where its result goes. */
+/* One frame of a split block: its source (raw bytes to compress, or the stored frame) and,
+ * decompressing, where its contents go. */
 struct part {
 	const uint8_t *src;
 	uint8_t *dst;
@@ -104,31 +104,63 @@ struct part {
 	size_t out;	   /* out: bytes written, or a zstd error code */
 };
 
+/* The frames of one block, taken in order by THREADS threads. Compressed frames are
+ * appended to `to` in order, each by the thread that made it once the one before is in
+ * (so no byte of the output is written twice). */
 struct parts {
 	struct part *p;
 	size_t n;
 	atomic_size_t next;
 	bool compress;
 	int level;
+	uint8_t *to;
+	size_t at, placed; /* compressing: bytes appended to `to`, frames appended */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
 };
 
-/* Takes frames until none is left, each with its own context (NULL: the frame's result is
- * an error, as if it had failed). */
+/* Frame i, compressed into `scratch` (r: its size or an error), appended in its turn. */
+static void place(struct parts *ps, size_t i, const uint8_t *scratch, size_t r)
+{
+	pthread_mutex_lock(&ps->mu);
+	while (ps->placed != i)
+		pthread_cond_wait(&ps->cv, &ps->mu);
+	if (!ZSTD_isError(r)) {
+		memcpy(ps->to + ps->at, scratch, r);
+		ps->at += r;
+	}
+	ps->p[i].out = r;
+	ps->placed++;
+	pthread_cond_broadcast(&ps->cv);
+	pthread_mutex_unlock(&ps->mu);
+}
+
+/* Takes frames until none is left, each thread with its own context and room (without
+ * them, the frame's result is an error, as if it had failed). */
 static void parts_work(struct parts *ps)
 {
+	const size_t nomem = (size_t)-ZSTD_error_memory_allocation;
 	ZSTD_CCtx *cc = NULL;
 	ZSTD_DCtx *dc = NULL;
+	uint8_t *scratch = NULL;
+	size_t room = ZSTD_compressBound(PART_RAW);
 	if (ps->compress && (cc = ZSTD_createCCtx()) != NULL) {
 		ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, ps->level);
 		ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+		scratch = malloc(room);
 	} else if (!ps->compress)
 		dc = ZSTD_createDCtx();
 	for (size_t i; (i = atomic_fetch_add(&ps->next, 1)) < ps->n;) {
 		struct part *p = &ps->p[i];
-		p->out = cc   ? ZSTD_compress2(cc, p->dst, p->cap, p->src, p->n_src)
-			 : dc ? ZSTD_decompressDCtx(dc, p->dst, p->cap, p->src, p->n_src)
-			      : (size_t)-ZSTD_error_memory_allocation;
+		if (ps->compress)
+			place(ps, i, scratch,
+			      cc && scratch ? ZSTD_compress2(cc, scratch, room, p->src, p->n_src)
+					    : nomem);
+		else
+			p->out =
+			    dc ? ZSTD_decompressDCtx(dc, p->dst, p->cap, p->src, p->n_src) : nomem;
 	}
+	free(scratch);
 	ZSTD_freeCCtx(cc);
 	ZSTD_freeDCtx(dc);
 }
@@ -167,33 +199,30 @@ static int write_parts(const struct appfile_block *b, int level, uint8_t *at, si
 		       struct err *e)
 {
 	struct parts ps = {
-	    .n = (b->len + PART_RAW - 1) / PART_RAW, .compress = true, .level = level};
+	    .n = (b->len + PART_RAW - 1) / PART_RAW, .compress = true, .level = level, .to = at};
 	ps.p = calloc(ps.n, sizeof(*ps.p));
 	if (!ps.p)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	atomic_init(&ps.next, 0);
-	size_t room = 0;
+	pthread_mutex_init(&ps.mu, NULL);
+	pthread_cond_init(&ps.cv, NULL);
 	for (size_t i = 0; i < ps.n; i++) {
-		size_t from = i * (size_t)PART_RAW,
-		       n = b->len - from < PART_RAW ? b->len - from : PART_RAW;
-		ps.p[i] = (struct part){.src = (const uint8_t *)b->data + from,
-					.n_src = n,
-					.dst = at + room,
-					.cap = ZSTD_compressBound(n)};
-		room += ps.p[i].cap;
+		size_t from = i * (size_t)PART_RAW;
+		ps.p[i] =
+		    (struct part){.src = (const uint8_t *)b->data + from,
+				  .n_src = b->len - from < PART_RAW ? b->len - from : PART_RAW};
 	}
 	parts_run(&ps);
-	/* each frame was written at its bound's offset: close the gaps, in order */
 	int rc = 0;
-	*z = 0;
-	for (size_t i = 0; i < ps.n && rc == 0; i++) {
+	for (size_t i = 0; i < ps.n && rc == 0; i++)
 		if (ZSTD_isError(ps.p[i].out))
-			rc = err_set(e, ERR_INTERNAL, "zstd: %s", ZSTD_getErrorName(ps.p[i].out));
-		else {
-			memmove(at + *z, ps.p[i].dst, ps.p[i].out);
-			*z += ps.p[i].out;
-		}
-	}
+			rc = ps.p[i].out == (size_t)-ZSTD_error_memory_allocation
+				 ? err_set(e, ERR_NOMEM, "out of memory")
+				 : err_set(e, ERR_INTERNAL, "zstd: %s",
+					   ZSTD_getErrorName(ps.p[i].out));
+	*z = ps.at;
+	pthread_cond_destroy(&ps.cv);
+	pthread_mutex_destroy(&ps.mu);
 	free(ps.p);
 	return rc;
 }
