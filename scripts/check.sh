@@ -33,22 +33,11 @@ started=$SECONDS
 
 # the lowest priority there is: SCHED_IDLE where chrt can set it, and niced in any case
 idle() {
-	if [ -e "$logs/lifted" ]; then # (see lift)
-		"$@"
-	elif chrt --idle 0 true 2>/dev/null; then
+	if chrt --idle 0 true 2>/dev/null; then
 		nice -n 19 chrt --idle 0 "$@"
 	else
 		nice -n 19 "$@"
 	fi
-}
-
-# lift PID: PID's processes, parents first (what they start from then on inherits it), from
-# that priority to the normal one, once the tests wait for their work; nothing where the
-# user may not raise a priority (the work goes on as it was)
-lift() {
-	chrt --other -a -p 0 "$1" 2>/dev/null && renice -n 0 -p "$1" >/dev/null 2>&1
-	local child
-	for child in $(pgrep -P "$1"); do lift "$child"; done
 }
 
 step() { printf '\n== %s (%d min %02d s in)\n' "$1" $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)); }
@@ -115,9 +104,6 @@ grep -E '^(ok|not ok|the fault suite)' "$logs/faults"
 # the browser suites once the fault suite is done: Chromium drops its requests when the
 # machine's network interfaces change, as the fault suite's namespaces make them do
 step "the browser suites"
-# the sanitized tests wait for their build from here on: it takes its share of the
-# processors beside the browsers (on a busy machine an idle build would still be compiling)
-[ -e "$logs/asan-built" ] || lift $builds
 ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" -L browser || normal=1
 if [ $normal -ne 0 ]; then
 	wait $builds # (nothing left compiling behind)
@@ -140,9 +126,6 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	ctest --test-dir "$BUILD_ASAN" --output-on-failure -j "$JOBS" -LE lint
 sanitized=$?
 step "the fuzzers and the allocation failures"
-# nothing else is left to wait for: their share of the processors (and of what they start)
-touch "$logs/lifted"
-for job in $builds $fuzz $allocfail; do lift "$job"; done
 finish $builds "$logs/builds" "the fuzzing build" || exit 1
 finish $fuzz "$logs/fuzz" "fuzzing" || exit 1
 grep -E "tests passed|Total Test time" "$logs/fuzz"
