@@ -418,7 +418,8 @@ static int read_block(ZSTD_DCtx *dc, const uint8_t *p, uint32_t kind, uint32_t f
 	bool known = kind == APPFILE_PROPS || kind == APPFILE_SCRIPT || kind == APPFILE_TABLE ||
 		     kind == APPFILE_ACCESS;
 	bool parts = flags & FLAG_PARTS;
-	if (!parts && ZSTD_getFrameContentSize(p, stored) != raw)
+	if (!parts && (ZSTD_getFrameContentSize(p, stored) != raw ||
+		       ZSTD_findFrameCompressedSize(p, stored) != stored))
 		return err_set(e, ERR_INVALID,
 			       "block %u of the app file is damaged (its size does not match)",
 			       block);
@@ -544,6 +545,8 @@ struct appfile_check {
 	uint64_t raw, left, produced;
 	uint32_t flags;
 	bool frame_done;
+	uint8_t fh[18]; /* the current frame's first bytes (zstd's largest header) */
+	size_t fh_have;
 	ZSTD_DCtx *dc;
 	uint8_t out[1 << 16];
 };
@@ -595,6 +598,7 @@ static int check_block_header(struct appfile_check *c, struct err *e)
 	/* every kind is a checksummed zstd frame (or several), known or not */
 	c->produced = 0;
 	c->frame_done = false;
+	c->fh_have = 0;
 	ZSTD_DCtx_reset(c->dc, ZSTD_reset_session_only);
 	c->stage = CK_PAYLOAD;
 	return c->left == 0
@@ -609,23 +613,41 @@ static int check_payload(struct appfile_check *c, const uint8_t *p, size_t n, st
 		if (c->frame_done && (c->flags & FLAG_PARTS)) { /* the next frame */
 			ZSTD_DCtx_reset(c->dc, ZSTD_reset_session_only);
 			c->frame_done = false;
+			c->fh_have = 0;
 		}
 		if (c->frame_done)
 			return err_set(e, ERR_INVALID,
 				       "block %u of the app file has bytes after its data",
 				       c->block + 1);
 		ZSTD_outBuffer out = {c->out, sizeof(c->out), 0};
+		size_t from = in.pos;
 		size_t r = ZSTD_decompressStream(c->dc, &out, &in);
 		if (ZSTD_isError(r))
 			return err_set(e, ERR_INVALID, "block %u of the app file is damaged (%s)",
 				       c->block + 1, ZSTD_getErrorName(r));
+		size_t keep = in.pos - from < sizeof(c->fh) - c->fh_have
+				  ? in.pos - from
+				  : sizeof(c->fh) - c->fh_have;
+		memcpy(c->fh + c->fh_have, p + from, keep);
+		c->fh_have += keep;
 		c->produced += out.pos;
 		if (c->produced > c->raw)
 			return err_set(e, ERR_INVALID,
 				       "block %u of the app file holds more than it says",
 				       c->block + 1);
-		if (r == 0)
+		if (r == 0) {
 			c->frame_done = true;
+			/* as the reader asks: the frame says its size (the block's, when it is
+			 * the block's only frame) */
+			unsigned long long cs = ZSTD_getFrameContentSize(c->fh, c->fh_have);
+			if ((c->flags & FLAG_PARTS)
+				? cs == ZSTD_CONTENTSIZE_ERROR || cs == ZSTD_CONTENTSIZE_UNKNOWN
+				: cs != c->raw)
+				return err_set(
+				    e, ERR_INVALID,
+				    "block %u of the app file is damaged (its size does not match)",
+				    c->block + 1);
+		}
 	}
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* fuzz_appfile.c: the app file container. Any input must give 0 or ERR_INVALID (ERR_NOMEM
- * for absurd sizes), never a crash; a file that reads writes back to one that reads the
- * same. Table blocks go on to the QVD reader, as opening an app does. */
+ * for absurd sizes), never a crash; the streaming check of uploads agrees with the reader; a
+ * file that reads writes back to one that reads the same. Table blocks go on to the QVD
+ * reader, as opening an app does. */
 #include "data/data.h"
 
 #include <stdlib.h>
@@ -16,6 +17,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc = data_appfile_read(data, size, &a, &e);
 	if (rc != 0 && rc != ERR_INVALID && rc != ERR_NOMEM)
 		abort();
+	/* the streaming check of uploads (fed in two pieces) says what the reader says, unless
+	 * the reader ran out of memory */
+	struct appfile_check *ck = data_appfile_check_new();
+	if (ck) {
+		struct err ce;
+		err_init(&ce);
+		int crc = data_appfile_check_feed(ck, data, size / 2, &ce);
+		if (crc == 0)
+			crc = data_appfile_check_feed(ck, data + size / 2, size - size / 2, &ce);
+		if (crc == 0)
+			crc = data_appfile_check_end(ck, &ce);
+		data_appfile_check_free(ck);
+		if (rc != ERR_NOMEM && (rc == 0) != (crc == 0))
+			abort();
+	}
 	if (rc != 0)
 		return a ? (abort(), 0) : 0;
 	for (int i = 0; i < a->n_blocks; i++) {

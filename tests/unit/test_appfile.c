@@ -359,6 +359,60 @@ static void large_tables_are_stored_in_frames(void **state)
 	free(big);
 }
 
+/* A block whose frame does not say its size, or that holds a second frame after its own:
+ * the reader cannot open it, so the streaming check refuses it too (it took both). */
+static void frames_must_say_their_size(void **state)
+{
+	(void)state;
+	/* the script compressed as a stream: no content size in the frame's header */
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	assert_non_null(cc);
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+	uint8_t z[512];
+	ZSTD_inBuffer in = {script, strlen(script), 0};
+	ZSTD_outBuffer o = {z, sizeof(z), 0};
+	assert_false(ZSTD_isError(ZSTD_compressStream2(cc, &o, &in, ZSTD_e_continue)));
+	ZSTD_inBuffer none = {NULL, 0, 0};
+	assert_int_equal(ZSTD_compressStream2(cc, &o, &none, ZSTD_e_end), 0);
+	ZSTD_freeCCtx(cc);
+	assert_int_equal(ZSTD_getFrameContentSize(z, o.pos), ZSTD_CONTENTSIZE_UNKNOWN);
+	/* and a skippable frame of 4 bytes, which adds nothing to the contents */
+	static const uint8_t skip[] = {0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4};
+	uint8_t whole[512];
+	size_t n_whole = ZSTD_compress(whole, sizeof(whole), script, strlen(script), 1);
+	assert_false(ZSTD_isError(n_whole));
+	memcpy(whole + n_whole, skip, sizeof(skip));
+	const struct {
+		const uint8_t *z;
+		size_t n;
+	} cases[] = {{z, o.pos}, {whole, n_whole + sizeof(skip)}};
+	for (size_t k = 0; k < 2; k++) {
+		uint8_t h[16 + 28] = "FATHOMAPP";
+		le(h + 10, 1, 2);
+		le(h + 12, 1, 4);
+		le(h + 16, APPFILE_SCRIPT, 4);
+		le(h + 24, strlen(script), 8);
+		le(h + 32, cases[k].n, 8);
+		uint32_t fnv = 2166136261u;
+		for (int i = 16; i < 40; i++)
+			fnv = (fnv ^ h[i]) * 16777619u;
+		le(h + 40, fnv, 4);
+		struct buf b;
+		buf_init(&b, 1 << 20);
+		assert_int_equal(buf_append(&b, h, sizeof(h)), 0);
+		assert_int_equal(buf_append(&b, cases[k].z, cases[k].n), 0);
+		struct appfile *a = NULL;
+		struct err e;
+		err_init(&e);
+		assert_int_equal(data_appfile_read(b.data, b.len, &a, &e), ERR_INVALID);
+		assert_non_null(strstr(e.message, "block 1 of the app file is damaged"));
+		err_init(&e);
+		assert_int_equal(stream_check(b.data, b.len, 7, &e), ERR_INVALID);
+		assert_non_null(strstr(e.message, "block 1 of the app file"));
+		buf_release(&b);
+	}
+}
+
 static void blocks_past_their_kind_are_refused(void **state)
 {
 	(void)state;
@@ -397,6 +451,7 @@ int main(void)
 	    cmocka_unit_test(the_streaming_check_agrees_with_the_reader),
 	    cmocka_unit_test(blocks_past_their_kind_are_refused),
 	    cmocka_unit_test(large_tables_are_stored_in_frames),
+	    cmocka_unit_test(frames_must_say_their_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
