@@ -227,6 +227,15 @@ static void le(uint8_t *p, uint64_t v, int n)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* Writes a block header's checksum (FNV-1a of its first 24 bytes) after them. */
+static void seal(uint8_t *bh)
+{
+	uint32_t fnv = 2166136261u;
+	for (int i = 0; i < 24; i++)
+		fnv = (fnv ^ bh[i]) * 16777619u;
+	le(bh + 24, fnv, 4);
+}
+
 /* A file of one load-script block that declares (and holds) 257 MiB of zeros, 8 KiB
  * compressed: the shape of a decompression bomb. Written by hand, since the writer
  * refuses it. */
@@ -261,13 +270,27 @@ static void bomb(struct buf *out)
 	le(h + 16, APPFILE_SCRIPT, 4);
 	le(h + 24, raw, 8);
 	le(h + 32, z.len, 8);
-	uint32_t fnv = 2166136261u;
-	for (int i = 16; i < 40; i++)
-		fnv = (fnv ^ h[i]) * 16777619u;
-	le(h + 40, fnv, 4);
+	seal(h + 16);
 	assert_int_equal(buf_append(out, h, sizeof(h)), 0);
 	assert_int_equal(buf_append(out, z.data, z.len), 0);
 	buf_release(&z);
+}
+
+/* The reader and the streaming check (in pieces of `chunk`) both refuse the file, saying
+ * `says`. */
+static void both_refuse(const struct buf *b, size_t chunk, const char *says)
+{
+	struct appfile *a = NULL;
+	struct err e;
+	err_init(&e);
+	assert_int_equal(data_appfile_read(b->data, b->len, &a, &e), ERR_INVALID);
+	assert_null(a);
+	if (!strstr(e.message, says))
+		fail_msg("the reader says \"%s\", not \"%s\"", e.message, says);
+	err_init(&e);
+	assert_int_equal(stream_check(b->data, b->len, chunk, &e), ERR_INVALID);
+	if (!strstr(e.message, says))
+		fail_msg("the streaming check says \"%s\", not \"%s\"", e.message, says);
 }
 
 /* A table of 8 MiB or more is stored as frames of 4 MiB (flag 1 in its header, format
@@ -320,34 +343,17 @@ static void large_tables_are_stored_in_frames(void **state)
 	a = NULL;
 	err_init(&e);
 	assert_int_equal(data_appfile_read(b.data, b.len, &a, &e), ERR_INVALID);
-	assert_null(a);
 	assert_non_null(strstr(e.message, "block 2 of the app file is damaged (frame 3"));
-	err_init(&e);
-	assert_int_equal(stream_check(b.data, b.len, 65537, &e), ERR_INVALID);
-	assert_non_null(strstr(e.message, "block 2 of the app file is damaged"));
+	both_refuse(&b, 65537, "block 2 of the app file is damaged");
 	b.data[at + 28 + third] ^= 0x10;
 	/* a flag this build does not know (the header's checksum made good again) */
 	b.data[at + 4] = 3;
-	uint32_t fnv = 2166136261u;
-	for (int i = 0; i < 24; i++)
-		fnv = (fnv ^ (uint8_t)b.data[at + i]) * 16777619u;
-	le((uint8_t *)b.data + at + 24, fnv, 4);
-	err_init(&e);
-	assert_int_equal(data_appfile_read(b.data, b.len, &a, &e), ERR_INVALID);
-	assert_non_null(strstr(e.message, "block 2 of the app file has unknown flags 0x3"));
-	err_init(&e);
-	assert_int_equal(stream_check(b.data, b.len, 4096, &e), ERR_INVALID);
-	assert_non_null(strstr(e.message, "unknown flags"));
+	seal((uint8_t *)b.data + at);
+	both_refuse(&b, 4096, "block 2 of the app file has unknown flags 0x3");
 	/* without the flag, the frames after the first are bytes after its data */
 	b.data[at + 4] = 0;
-	fnv = 2166136261u;
-	for (int i = 0; i < 24; i++)
-		fnv = (fnv ^ (uint8_t)b.data[at + i]) * 16777619u;
-	le((uint8_t *)b.data + at + 24, fnv, 4);
-	err_init(&e);
-	assert_int_equal(data_appfile_read(b.data, b.len, &a, &e), ERR_INVALID);
-	err_init(&e);
-	assert_int_equal(stream_check(b.data, b.len, 4096, &e), ERR_INVALID);
+	seal((uint8_t *)b.data + at);
+	both_refuse(&b, 4096, "block 2 of the app file");
 	buf_release(&b);
 	/* a smaller table stays one frame, in a version 1 file */
 	blocks[1].len = (8u << 20) - 1;
@@ -393,22 +399,12 @@ static void frames_must_say_their_size(void **state)
 		le(h + 16, APPFILE_SCRIPT, 4);
 		le(h + 24, strlen(script), 8);
 		le(h + 32, cases[k].n, 8);
-		uint32_t fnv = 2166136261u;
-		for (int i = 16; i < 40; i++)
-			fnv = (fnv ^ h[i]) * 16777619u;
-		le(h + 40, fnv, 4);
+		seal(h + 16);
 		struct buf b;
 		buf_init(&b, 1 << 20);
 		assert_int_equal(buf_append(&b, h, sizeof(h)), 0);
 		assert_int_equal(buf_append(&b, cases[k].z, cases[k].n), 0);
-		struct appfile *a = NULL;
-		struct err e;
-		err_init(&e);
-		assert_int_equal(data_appfile_read(b.data, b.len, &a, &e), ERR_INVALID);
-		assert_non_null(strstr(e.message, "block 1 of the app file is damaged"));
-		err_init(&e);
-		assert_int_equal(stream_check(b.data, b.len, 7, &e), ERR_INVALID);
-		assert_non_null(strstr(e.message, "block 1 of the app file"));
+		both_refuse(&b, 7, "block 1 of the app file");
 		buf_release(&b);
 	}
 }
