@@ -519,6 +519,16 @@ static int serve_repository(struct node *n, const char *dir, struct repo_config 
 	return http_server_start(&hc, &h, &n->http, e);
 }
 
+/* The default of [engine] memory_mb: 70 % of the machine's memory (as Qlik's engine keeps
+ * its working set under 70 % by default), at least 1024 MiB; apps past it are closed only
+ * when no session holds them, so a lower default just closes large apps between users. */
+static int64_t engine_memory_default_mb(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	int64_t mb = pages > 0 && size > 0 ? (int64_t)pages * size / 10 * 7 >> 20 : 0;
+	return mb > 1024 ? mb : 1024;
+}
+
 /* The engine: QIX sessions on their own port (0: none on this node). */
 static int serve_engine(struct node *n, int64_t engine_port, int64_t engine_mb, struct err *e)
 {
@@ -544,9 +554,10 @@ static int serve_engine(struct node *n, int64_t engine_port, int64_t engine_mb, 
 	    .memory_bytes = engine_mb << 20};
 	if ((rc = ops_engine_start(&ec, &n->engine, e)))
 		return rc;
-	log_info("node \"%s\" serves QIX sessions on wss://%s:%lld/app/<app id>",
+	log_info("node \"%s\" serves QIX sessions on wss://%s:%lld/app/<app id> (apps no "
+		 "session holds are closed past %lld MiB)",
 		 conf_get(cf, "node.name", "?"), conf_get(cf, "node.hostname", "localhost"),
-		 (long long)engine_port);
+		 (long long)engine_port, (long long)engine_mb);
 	return 0;
 }
 
@@ -699,7 +710,8 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 			       &max_body, e)) ||
 	    (rc = conf_get_int(cf, "repository.cache_mb", 64, 0, 1 << 20, &cache_mb, e)) ||
 	    (rc = conf_get_int(cf, "engine.port", 4747, 0, 65535, &engine_port, e)) ||
-	    (rc = conf_get_int(cf, "engine.memory_mb", 1024, 16, 1 << 24, &engine_mb, e)))
+	    (rc = conf_get_int(cf, "engine.memory_mb", engine_memory_default_mb(), 16, 1 << 24,
+			       &engine_mb, e)))
 		return rc;
 	char *certs_dir = n->certs_dir;
 	snprintf(n->certs_dir, sizeof(n->certs_dir), "%s/certs", dir);

@@ -2,7 +2,8 @@
 # Site settings a running site takes: the service cluster's shared persistence folders and
 # central-role TTL (checked when saved, the folders taken by each node when it restarts),
 # and each node's services (engine, proxy, scheduler) from its row. Until a node restarts,
-# /qrs/servicestatus/full says what it waits for.
+# /qrs/servicestatus/full says what it waits for. The engine's memory for open apps follows
+# the machine's unless node.conf sets it.
 
 load helpers
 
@@ -100,4 +101,15 @@ restart_for() {
 	run "$FATHOM" config show --dir "$D"
 	[[ "$output" == *"share.apps = $S/Mine (this node's own)"* ]]
 	[[ "$output" == *"share.archived_logs = $S/ArchivedLogs (the service cluster's)"* ]]
+}
+
+@test "the engine keeps apps no session holds within 70 % of the machine's memory, or [engine] memory_mb" {
+	# (computed here from /proc/meminfo as the node computes it from sysconf: at least 1024)
+	want=$(awk '/^MemTotal:/ { b = $2 * 1024; print int(int(b / 10) * 7 / 1048576) }' /proc/meminfo)
+	[ "$want" -ge 1024 ] || want=1024
+	grep -q "apps no session holds are closed past $want MiB" "$D/logs/fathom.log"
+	stop_node "$D"
+	printf '\n[engine]\nmemory_mb = 2048\n' >>"$D/node.conf"
+	start_node "$D"
+	grep -q "apps no session holds are closed past 2048 MiB" "$D/logs/fathom.log"
 }
