@@ -519,13 +519,57 @@ static int serve_repository(struct node *n, const char *dir, struct repo_config 
 	return http_server_start(&hc, &h, &n->http, e);
 }
 
-/* The default of [engine] memory_mb: 70 % of the machine's memory (as Qlik's engine keeps
- * its working set under 70 % by default), at least 1024 MiB; apps past it are closed only
- * when no session holds them, so a lower default just closes large apps between users. */
+/* The number in control group file `name` of group `cg` under `dir` (0: none, as
+ * memory.max's "max"). */
+static int64_t cgroup_file_limit(const char *dir, const char *cg, const char *name)
+{
+	char path[700], text[32] = "";
+	snprintf(path, sizeof(path), "%s%s/%s", dir, strcmp(cg, "/") ? cg : "", name);
+	FILE *f = fopen(path, "r");
+	if (f && fgets(text, sizeof(text), f))
+		text[strcspn(text, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	int64_t n;
+	return str_to_i64(text, 1, INT64_MAX, &n) == 0 ? n : 0;
+}
+
+/* The memory limit of this process's own control group (cgroup v2's memory.max, or v1's
+ * memory.limit_in_bytes: a container's, or a service's MemoryMax=), in bytes; 0 none. */
+static int64_t cgroup_memory_limit(void)
+{
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	if (!f)
+		return 0;
+	int64_t limit = 0;
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		const char *v1 = strstr(line, ":memory:");
+		int64_t n = str_has_prefix(line, "0::")
+				? cgroup_file_limit("/sys/fs/cgroup", line + 3, "memory.max")
+			    : v1 ? cgroup_file_limit("/sys/fs/cgroup/memory", v1 + 8,
+						     "memory.limit_in_bytes")
+				 : 0;
+		if (n > 0 && (limit == 0 || n < limit))
+			limit = n;
+	}
+	fclose(f);
+	return limit;
+}
+
+/* The default of [engine] memory_mb: 70 % of the memory this node may use (the machine's,
+ * or its control group's limit when lower), as Qlik's engine keeps its working set under
+ * 70 % by default; at least 1024 MiB. Apps past it are closed only when no session holds
+ * them, so a lower default just closes large apps between users. */
 static int64_t engine_memory_default_mb(void)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-	int64_t mb = pages > 0 && size > 0 ? (int64_t)pages * size / 10 * 7 >> 20 : 0;
+	int64_t bytes = pages > 0 && size > 0 ? (int64_t)pages * size : 0,
+		limit = cgroup_memory_limit();
+	if (limit > 0 && limit < bytes)
+		bytes = limit;
+	int64_t mb = bytes / 10 * 7 >> 20;
 	return mb > 1024 ? mb : 1024;
 }
 

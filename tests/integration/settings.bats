@@ -3,7 +3,7 @@
 # central-role TTL (checked when saved, the folders taken by each node when it restarts),
 # and each node's services (engine, proxy, scheduler) from its row. Until a node restarts,
 # /qrs/servicestatus/full says what it waits for. The engine's memory for open apps follows
-# the machine's unless node.conf sets it.
+# the machine's (or its control group's) unless node.conf sets it.
 
 load helpers
 
@@ -103,9 +103,20 @@ restart_for() {
 	[[ "$output" == *"share.archived_logs = $S/ArchivedLogs (the service cluster's)"* ]]
 }
 
-@test "the engine keeps apps no session holds within 70 % of the machine's memory, or [engine] memory_mb" {
-	# (computed here from /proc/meminfo as the node computes it from sysconf: at least 1024)
-	want=$(awk '/^MemTotal:/ { b = $2 * 1024; print int(int(b / 10) * 7 / 1048576) }' /proc/meminfo)
+@test "the engine keeps apps no session holds within 70 % of the memory it may use, or [engine] memory_mb" {
+	# the machine's memory (/proc/meminfo here, sysconf in the node), or the limit of the
+	# control group this shell and the node are in when lower (cgroup v2 or v1)
+	mem=$(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) * 1024))
+	while IFS=: read -r _ ctl cg; do
+		case $ctl in
+		'') f=/sys/fs/cgroup${cg%/}/memory.max ;;
+		memory) f=/sys/fs/cgroup/memory${cg%/}/memory.limit_in_bytes ;;
+		*) continue ;;
+		esac
+		lim=$(cat "$f" 2>/dev/null) || continue
+		[[ $lim =~ ^[0-9]+$ ]] && [ "$lim" -lt "$mem" ] && mem=$lim
+	done </proc/self/cgroup
+	want=$((mem / 10 * 7 >> 20))
 	[ "$want" -ge 1024 ] || want=1024
 	grep -q "apps no session holds are closed past $want MiB" "$D/logs/fathom.log"
 	stop_node "$D"
