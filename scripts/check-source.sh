@@ -89,19 +89,22 @@ if [ ! -d "$objs" ]; then
 	echo "no objects in $objs: build first (make build), or name the build folder"
 	fail=1
 else
-	bad=$(for o in "$objs"/*/*.o; do
-		mod=$(basename "$(dirname "$o")")
-		[ -f "src/$mod/$(basename "$o" .o)" ] || continue # left from a moved file
-		nm --defined-only -g "$o" | awk -v mod="$mod" -v words="$core_words" \
-			-v src="src/$mod/$(basename "$o" .o)" '
-			BEGIN { n = split(words, w, " "); for (i = 1; i <= n; i++) ok[w[i] "_"] = 1 }
-			NF == 3 {
-				s = $3
-				if (index(s, mod "_") == 1) next
-				if (mod == "core") { p = s; sub(/_.*/, "_", p); if (p in ok) next }
-				print src ": " s " does not start with " mod "_"
-			}'
-	done)
+	# (one nm for all of them: nm takes about 70 ms to start here, 9 s for 130 objects one
+	# by one)
+	bad=$(nm --defined-only -g -A "$objs"/*/*.o | awk -v words="$core_words" -v objs="$objs/" '
+		BEGIN { n = split(words, w, " "); for (i = 1; i <= n; i++) ok[w[i] "_"] = 1 }
+		NF == 3 {
+			# "OBJS/MODULE/FILE.c.o:ADDRESS"
+			path = substr($1, length(objs) + 1); sub(/\.o:[^:]*$/, "", path)
+			mod = path; sub(/\/.*/, "", mod)
+			src = "src/" path
+			if (!(src in seen)) { seen[src] = 1; gone[src] = (getline line < src) < 0; close(src) }
+			if (gone[src]) next # left from a moved file
+			s = $3
+			if (index(s, mod "_") == 1) next
+			if (mod == "core") { p = s; sub(/_.*/, "_", p); if (p in ok) next }
+			print src ": " s " does not start with " mod "_"
+		}')
 	if [ -n "$bad" ]; then
 		echo "external symbols without their module's prefix:"
 		echo "$bad"
