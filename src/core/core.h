@@ -324,7 +324,8 @@ NODISCARD int proc_run(const struct proc_spec *spec, struct proc_status *out, st
  * in 2 MiB at a time. Opening a 10 M-row app took 7.4 s on this project's virtual
  * machines, 3.4 s so; a cube with three products selected, 66 ms and 18 ms. Returns (and
  * the program goes on as it is) when the setting is there already, when
- * FATHOM_HUGE_PAGES=0, when the kernel never gives huge pages, or when the exec fails. */
+ * FATHOM_HUGE_PAGES=0, when the kernel never gives huge pages, when the exec fails, or in
+ * a build with AddressSanitizer (whose malloc no glibc setting reaches). */
 void proc_huge_malloc(char **argv);
 
 /* ---------------------------------------------------------------- metrics */
