@@ -8,12 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One set of state and row arrays kept from a released assoc_states, so that the next
- * computation writes into memory the process has already touched instead of new pages
- * (on a large model the page faults cost a quarter of a selection's time). */
+/* What the sessions of a model share beside it, filled as they need it: one set of state
+ * and row arrays kept from a released assoc_states, so that the next computation writes
+ * into memory the process has already touched instead of new pages (on a large model the
+ * page faults cost a quarter of a selection's time); and the counts of each column's
+ * values (model_assoc_counts). */
 struct assoc_spare {
 	pthread_mutex_t mu;
 	uint8_t **state, **possible;
+	int64_t ***counts; /* per table, per column: per symbol, the rows that hold it */
 };
 
 /* ---------------------------------------------------------------- building */
@@ -541,6 +544,12 @@ void model_assoc_free(struct assoc *a)
 	if (a->spare) {
 		flags_free(a, a->spare->state);
 		rows_free(a, a->spare->possible);
+		for (int t = 0; a->spare->counts && t < a->n_tables; t++) {
+			for (int c = 0; a->spare->counts[t] && c < a->tables[t].n_fields; c++)
+				free(a->spare->counts[t][c]);
+			free(a->spare->counts[t]);
+		}
+		free(a->spare->counts);
 		pthread_mutex_destroy(&a->spare->mu);
 		free(a->spare);
 	}
@@ -1000,6 +1009,7 @@ int model_assoc_compute(const struct assoc *a, const struct assoc_sel *s, struct
 			for (int64_t v = 0; v < a->fields[f].n_sym; v++)
 				appears[f][v] = a->fields[f].present[v] ? STATE_O : STATE_X;
 		out->state = appears;
+		out->all = true;
 		return 0;
 	}
 	if (rc == 0)
@@ -1055,11 +1065,62 @@ int model_assoc_possible_rows(const struct assoc *a, const struct assoc_sel *s,
 		any = s->selected[f] != NULL;
 	for (int t = 0; rc == 0 && !any && t < a->n_tables; t++)
 		memset(out->possible[t], 1, (size_t)a->tables[t].n_rows);
+	out->all = !any;
 	if (rc == 0 && any)
 		rc = possible(a, s, -1, out->possible, NULL, e);
 	if (rc)
 		model_assoc_states_release(a, out);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- counts of values */
+
+/* Counts are kept for a column whose field has at most one value for every COUNTS_ROWS
+ * rows, so that a pass over them is that much shorter than one over the rows, and they
+ * take at most a quarter of the column's memory. */
+#define COUNTS_ROWS 8
+
+/* The counts of column c of table t, made now (under the lock) when missing. */
+static const int64_t *counts_of(const struct assoc *a, int t, int c)
+{
+	struct assoc_spare *sp = a->spare;
+	const struct assoc_table *tb = &a->tables[t];
+	if (!sp->counts)
+		sp->counts = calloc((size_t)a->n_tables + 1, sizeof(*sp->counts));
+	if (sp->counts && !sp->counts[t])
+		sp->counts[t] = calloc((size_t)tb->n_fields + 1, sizeof(**sp->counts));
+	if (!sp->counts || !sp->counts[t])
+		return NULL;
+	int64_t *n = sp->counts[t][c];
+	if (!n && (n = calloc((size_t)a->fields[tb->field[c]].n_sym + 1, sizeof(int64_t)))) {
+		const int32_t *col = tb->col[c];
+		for (int64_t r = 0; r < tb->n_rows; r++)
+			if (col[r] >= 0)
+				n[col[r]]++;
+		sp->counts[t][c] = n;
+	}
+	return n;
+}
+
+const int64_t *model_assoc_counts(const struct assoc *a, int t, int c)
+{
+	const struct assoc_table *tb = &a->tables[t];
+	if (!a->spare || !tb->col[c] || a->fields[tb->field[c]].n_sym > tb->n_rows / COUNTS_ROWS)
+		return NULL;
+	pthread_mutex_lock(&a->spare->mu);
+	const int64_t *n = counts_of(a, t, c);
+	pthread_mutex_unlock(&a->spare->mu);
+	return n;
+}
+
+bool model_assoc_counted(const struct assoc *a, int t, int c)
+{
+	if (!a->spare)
+		return false;
+	pthread_mutex_lock(&a->spare->mu);
+	bool made = a->spare->counts && a->spare->counts[t] && a->spare->counts[t][c];
+	pthread_mutex_unlock(&a->spare->mu);
+	return made;
 }
 
 void model_assoc_states_release(const struct assoc *a, struct assoc_states *st)

@@ -163,7 +163,6 @@ static int64_t partner(struct cubecalc *c, int link, int from_side, int64_t row)
 	return s < 0 ? -1 : c->partner[d][s];
 }
 
-/* The symbol of model field f for the current fact row (-1: NULL or no partner). */
 /* How field f is reached from the measures' table (found on first use); col -1: not. */
 static const struct route *route_of(struct cubecalc *c, int f)
 {
@@ -175,6 +174,7 @@ static const struct route *route_of(struct cubecalc *c, int f)
 	return &c->field_route[f];
 }
 
+/* The symbol of model field f for the current fact row (-1: NULL or no partner). */
 int32_t model_cube_field_symbol(struct cubecalc *c, int f, int64_t row)
 {
 	const struct route *r = route_of(c, f);
@@ -664,6 +664,40 @@ static int64_t group_of_row(struct cube_job *j, int64_t r, struct dense *d, int3
 	return g < 0 ? -2 : g;
 }
 
+/* No dimension and no selection (every row possible): the fast measures from the counts
+ * of their fields' values in the fact table (model_assoc_counts), a pass over the values
+ * instead of the rows. *done false, nothing changed, where the cube does not suit or a
+ * measure's field has no counts there. */
+static int kpi_from_counts(struct cube_job *j, struct fast_acc *fa, bool *done)
+{
+	*done = false;
+	const struct cube_def *def = j->c.def;
+	const struct assoc_table *ft = &j->c.a->tables[j->c.fact];
+	if (def->n_dims || !j->c.st->all || ft->n_rows == 0)
+		return 0;
+	const int64_t **n = calloc((size_t)def->n_measures + 1, sizeof(*n));
+	bool ok = n != NULL;
+	for (int m = 0; ok && m < def->n_measures; m++) {
+		if (fa[m].k == F_COUNT_STAR)
+			continue;
+		const struct route *r = route_of(&j->c, fa[m].f);
+		ok = r->col >= 0 && r->n_steps == 0 &&
+		     (n[m] = model_assoc_counts(j->c.a, r->table, r->col)) != NULL;
+	}
+	int rc = 0;
+	if (ok) {
+		/* the one group, first seen at the table's first row */
+		int32_t none = 0;
+		int64_t cap = 0, g = model_tuples_add(&j->groups, &none);
+		rc = g < 0 ? ERR_NOMEM : model_cube_note_first(j, g, 0, &cap);
+	}
+	for (int m = 0; ok && rc == 0 && m < def->n_measures; m++)
+		model_cube_fast_add_counts(&fa[m], n[m], ft->n_rows);
+	free(n);
+	*done = ok && rc == 0;
+	return rc ? err_set(j->c.e, ERR_NOMEM, "out of memory") : 0;
+}
+
 /* Groups the possible fact rows (each group's first row in `first`), and computes the fast
  * measures in the same pass when the number of groups is bounded before (no dimension: one;
  * dense dimensions: their slots) and every measure is fast (*fused). Otherwise each row's
@@ -684,7 +718,9 @@ static int group_fact_rows(struct cube_job *j, struct fast_acc *fa, bool *fused,
 	for (int k = 0; !*fused && k < m; k++)
 		model_cube_fast_release(&fa[k]);
 	bool split = false;
-	int rc = *fused ? model_cube_group_in_parts(j, &d, fa, &split) : 0;
+	int rc = *fused ? kpi_from_counts(j, fa, &split) : 0;
+	if (rc == 0 && *fused && !split)
+		rc = model_cube_group_in_parts(j, &d, fa, &split);
 	if (!*fused)
 		j->group_of = malloc(sizeof(int64_t) * (size_t)(ft->n_rows + 1));
 	int32_t *dsym = calloc((size_t)(def->n_dims + 1), sizeof(int32_t));

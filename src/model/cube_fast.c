@@ -118,6 +118,34 @@ void model_cube_fast_add(struct cubecalc *c, struct fast_acc *fa, int64_t r, int
 	}
 }
 
+/* Every row of the fact table (n_rows of them) in group 0, from n, the counts of the
+ * measure's field's values there (model_assoc_counts; unused by Count(*)): what
+ * model_cube_fast_add of each row gives, in a pass over the values. */
+void model_cube_fast_add_counts(struct fast_acc *fa, const int64_t *n, int64_t n_rows)
+{
+	if (fa->k == F_COUNT_STAR) {
+		fa->cnt[0] += n_rows;
+		return;
+	}
+	for (int64_t s = 0; s < fa->ns; s++) {
+		if (!n[s])
+			continue;
+		switch (fa->k) {
+		case F_COUNT: fa->cnt[0] += n[s]; break;
+		case F_COUNT_DISTINCT: fa->cnt[0]++; break;
+		default:
+			if (!fa->isnum[s])
+				break;
+			if (fa->k == F_SUM || fa->k == F_AVG)
+				fa->acc[0] += (double)n[s] * fa->num[s];
+			else if (!fa->cnt[0] || (fa->k == F_MIN ? fa->num[s] < fa->acc[0]
+								: fa->num[s] > fa->acc[0]))
+				fa->acc[0] = fa->num[s];
+			fa->cnt[0] += n[s];
+		}
+	}
+}
+
 /* One value per group of the first n_groups (a new list, NULL when out of memory); fa is
  * released. */
 struct val *model_cube_fast_finish(struct fast_acc *fa, int64_t n_groups)

@@ -137,6 +137,7 @@ void model_cube_fast_release(struct fast_acc *fa);
 bool model_cube_fast_prepare(struct cubecalc *c, const struct expr *x, int64_t n_groups,
 			     struct fast_acc *fa);
 void model_cube_fast_add(struct cubecalc *c, struct fast_acc *fa, int64_t r, int64_t g);
+void model_cube_fast_add_counts(struct fast_acc *fa, const int64_t *n, int64_t n_rows);
 struct val *model_cube_fast_finish(struct fast_acc *fa, int64_t n_groups);
 /* Computes the cube's groups and one-pass measures in parts when it suits (*done). */
 int model_cube_group_in_parts(struct cube_job *j, const struct dense *d, struct fast_acc *fa,

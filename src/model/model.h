@@ -92,6 +92,7 @@ struct assoc_sel {
 struct assoc_states {
 	uint8_t **state;    /* per field, per symbol: enum assoc_state */
 	uint8_t **possible; /* per table, per row: 1 when possible */
+	bool all;	    /* no selection: every row of every table is possible */
 };
 
 /* Builds the model from a reload's tables: their values are copied; the rows' symbol
@@ -122,6 +123,12 @@ NODISCARD int model_assoc_compute(const struct assoc *a, const struct assoc_sel 
 NODISCARD int model_assoc_possible_rows(const struct assoc *a, const struct assoc_sel *s,
 					struct assoc_states *out, struct err *e);
 void model_assoc_states_release(const struct assoc *a, struct assoc_states *st);
+/* Per symbol of column c of table t, how many rows hold it: made on first use and kept
+ * with the model for every session (a lock held meanwhile). NULL for a column with more
+ * than one value for every eight rows (its counts would save little), or out of memory. */
+const int64_t *model_assoc_counts(const struct assoc *a, int t, int c);
+/* Whether those counts have been made. */
+bool model_assoc_counted(const struct assoc *a, int t, int c);
 
 /* ================================================================ hypercubes (cube.c) */
 

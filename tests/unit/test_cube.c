@@ -343,6 +343,84 @@ static void measures_in_parts_equal_the_evaluator(void **state)
 	model_cube_split_rows = was;
 }
 
+/* One measure's number (NULL: -1e300) in a cube of no dimension. */
+static double kpi(struct assoc *ka, const struct assoc_sel *s, const char *measure)
+{
+	const char *ms[] = {measure};
+	struct cube_def d = {.measures = ms, .n_measures = 1};
+	struct cube *c = NULL;
+	struct err e;
+	err_init(&e);
+	if (model_cube_compute(ka, s, &d, &c, &e) != 0)
+		fail_msg("%s: %s", measure, e.message);
+	assert_int_equal(c->n_rows, 1);
+	double x = c->cells[0].v.null ? -1e300 : c->cells[0].v.num;
+	model_cube_free(c);
+	return x;
+}
+
+/* A cube of no dimension without a selection takes its fast measures from the counts of
+ * their fields' values, made once and kept with the model: the same numbers as a pass over
+ * the rows (a selection of every value of another field makes every row possible too, and
+ * the evaluator's m + 0 reads the rows), texts and NULLs in a number field included. A
+ * field with a value for every few rows has no counts and reads the rows. */
+static void kpis_without_a_selection_from_value_counts(void **state)
+{
+	(void)state;
+	struct reload_env env = {0};
+	struct data_set *m = NULL;
+	struct assoc *ka = NULL;
+	struct err e;
+	err_init(&e);
+	if (script_run("T: LOAD Mod(RecNo(), 5) AS V, Mod(RecNo(), 3) AS G, RecNo() AS Id,\n"
+		       "  If(Mod(RecNo(), 7) = 0, Null(), If(Mod(RecNo(), 11) = 0, 'x',\n"
+		       "  Mod(RecNo(), 4) * 1.5 - 2)) AS Amt AUTOGENERATE 1000;",
+		       &env, &m, &e) ||
+	    model_assoc_build(m, &ka, &e))
+		fail_msg("%s", e.message);
+	data_set_free(m);
+	int col_amt = -1, col_id = -1;
+	for (int c = 0; c < ka->tables[0].n_fields; c++) {
+		const char *name = ka->fields[ka->tables[0].field[c]].name;
+		col_amt = strcmp(name, "Amt") == 0 ? c : col_amt;
+		col_id = strcmp(name, "Id") == 0 ? c : col_id;
+	}
+	assert_true(col_amt >= 0 && col_id >= 0);
+	assert_false(model_assoc_counted(ka, 0, col_amt));
+
+	struct assoc_sel none, every_g;
+	assert_int_equal(model_assoc_sel_init(ka, &none), 0);
+	assert_int_equal(model_assoc_sel_init(ka, &every_g), 0);
+	int g = model_assoc_field(ka, "G");
+	int64_t all_g[3] = {0, 1, 2};
+	assert_int_equal(model_assoc_select(ka, &every_g, g, all_g, 3), 0);
+	static const char *const measures[] = {
+	    "Sum(Amt)", "Count(Amt)", "Count(DISTINCT Amt)", "Count(*)", "Avg(Amt)", "Min(Amt)",
+	    "Max(Amt)", "Sum(V)",     "Count(DISTINCT V)",   "Sum(Id)"};
+	for (size_t i = 0; i < sizeof(measures) / sizeof(measures[0]); i++) {
+		char wrapped[64];
+		snprintf(wrapped, sizeof(wrapped), "%s + 0", measures[i]);
+		double counted = kpi(ka, &none, measures[i]), rows = kpi(ka, &every_g, measures[i]),
+		       evaluated = kpi(ka, &none, wrapped);
+		if (counted != rows || counted != evaluated)
+			fail_msg("%s: %g from the counts, %g from the rows, %g evaluated",
+				 measures[i], counted, rows, evaluated);
+	}
+	/* the 1,000 rows less the 142 NULLs (a text counts) */
+	assert_true(kpi(ka, &none, "Count(Amt)") == 1000 - 142);
+	assert_true(model_assoc_counted(ka, 0, col_amt));
+	assert_false(model_assoc_counted(ka, 0, col_id));
+	assert_null(model_assoc_counts(ka, 0, col_id));
+	const int64_t *n = model_assoc_counts(ka, 0, col_amt);
+	int64_t total = 0;
+	for (int64_t s = 0; s < ka->fields[ka->tables[0].field[col_amt]].n_sym; s++)
+		total += n[s];
+	assert_int_equal(total, 1000 - 142);
+	model_assoc_sel_release(&none);
+	model_assoc_sel_release(&every_g);
+	model_assoc_free(ka);
+}
+
 /* A table without rows: every kind of cube answers no row (and reads no row). */
 static void an_empty_table(void **state)
 {
@@ -486,6 +564,7 @@ int main(void)
 	    cmocka_unit_test(inter_record),
 	    cmocka_unit_test(one_pass_measures_equal_the_evaluator),
 	    cmocka_unit_test(measures_in_parts_equal_the_evaluator),
+	    cmocka_unit_test(kpis_without_a_selection_from_value_counts),
 	    cmocka_unit_test(an_empty_table),
 	    cmocka_unit_test(dense_fields),
 	    cmocka_unit_test(errors),
