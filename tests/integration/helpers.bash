@@ -5,30 +5,53 @@
 : "${FATHOM:?set FATHOM to the fathom binary}"
 XRF=abcdefghijklmnop
 
+# Bats runs a trap before every command of a test and of each function it calls (set -T),
+# to report where a test failed: 0.3 ms of processor time a command here, more than most of
+# these helpers' own work. The busiest run without it (`untraced`, a function whose shell
+# options are its own): a failure in one is reported at the line that called it.
+untraced() {
+	local -
+	set +T
+	"$@"
+}
+free_port() { untraced _free_port "$@"; }
+start_node() { untraced _start_node "$@"; }
+stop_node() { untraced _stop_node "$@"; }
+hclient() { untraced _hclient "$@"; }
+api() { untraced _api "$@"; }
+check_consistency() { untraced _check_consistency "$@"; }
+writer() { untraced _writer "$@"; }
+
 # free_port: a loopback port that nothing listens on and that no test on this machine was
 # handed in the last ten minutes (a port chosen for a server that has not started yet is
 # not listening either, and ctest runs several test files at once). Ports come from below
 # the kernel's ephemeral range (32768 and up), which clients use for their own ends.
-free_port() {
+_free_port() {
 	local list=/tmp/fathom-test-ports
 	(
 		flock 9
-		local now p
-		now=$(date +%s)
-		if [ "$(wc -l <"$list" 2>/dev/null || echo 0)" -gt 2000 ]; then
+		# (a few commands whatever the list's length: bats traps every command a test
+		# runs, so a loop over the list's lines in bash costs more than a program)
+		local now p lines=()
+		printf -v now '%(%s)T' -1
+		[ ! -f "$list" ] || mapfile -t lines <"$list"
+		if [ "${#lines[@]}" -gt 2000 ]; then
 			awk -v now="$now" 'now - $2 < 600' "$list" >"$list.new" && mv "$list.new" "$list"
+			mapfile -t lines <"$list"
 		fi
-		for _ in $(seq 1 500); do
+		# "port time" lines: a port listed is not handed out again (the list keeps the
+		# last ten minutes' once it grows past 2,000)
+		local listed=" ${lines[*]} "
+		for _ in {1..500}; do
 			p=$((10000 + RANDOM % 22000))
-			if awk -v p="$p" -v now="$now" '$1 == p && now - $2 < 600 { f = 1 } END { exit !f }' \
-				"$list" 2>/dev/null; then
-				continue
-			fi
-			if ! (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+			[[ $listed != *" $p "* ]] || continue
+			# nothing may listen there: a connect must fail
+			if ! { exec 8<>"/dev/tcp/127.0.0.1/$p"; } 2>/dev/null; then
 				echo "$p $now" >>"$list"
 				echo "$p"
 				exit 0
 			fi
+			exec 8>&-
 		done
 		exit 1
 	) 9>>"$list.lock"
@@ -54,23 +77,28 @@ make_site() {
 
 # start_node DIR: starts the node in the background and waits for its /qrs/about (the
 # node of DIR's node.conf answering, not another that holds the port).
-start_node() {
-	local dir=$1
-	"$FATHOM" run --dir "$dir" $(root_flag) --gc-interval 1 --heartbeat-interval 1 \
+_start_node() {
+	local dir=$1 root=()
+	[ "$EUID" -ne 0 ] || root=(--allow-root)
+	"$FATHOM" run --dir "$dir" ${root[@]+"${root[@]}"} --gc-interval 1 --heartbeat-interval 1 \
 		>>"$dir/stderr.log" 2>&1 &
-	echo $! >"$dir/pid"
-	local port id about
-	port=$(conf_port "$dir")
-	id=$(sed -n 's/^id = //p' "$dir/node.conf")
-	for _ in $(seq 1 100); do
-		# (a connect costs no program's start: curl and jq only once something listens)
-		if (: <>"/dev/tcp/127.0.0.1/$port") 2>/dev/null &&
-			about=$(curl -s --cacert "$dir/certs/root.pem" --cert "$dir/certs/client.pem" \
+	local pid=$!
+	echo "$pid" >"$dir/pid"
+	# node.conf's node id and repository port (the loop below starts no program until
+	# something listens: a program's start costs milliseconds of processor time here)
+	local port id about fd i
+	read -r id port < <(awk '/^\[/ { s = $0 } /^id = / && !id { id = $3 }
+		s == "[repository]" && $1 == "port" { port = $3 } END { print id, port }' "$dir/node.conf")
+	for ((i = 0; i < 100; i++)); do
+		if { exec {fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
+			exec {fd}>&-
+			if about=$(curl -s --cacert "$dir/certs/root.pem" --cert "$dir/certs/client.pem" \
 				--key "$dir/certs/client_key.pem" -H "X-Qlik-Xrfkey: $XRF" \
 				"https://localhost:$port/qrs/about?xrfkey=$XRF"); then
-			[ "$(jq -r .serverNodeId <<<"$about" 2>/dev/null)" = "$id" ] && return 0
+				[ "$(jq -r .serverNodeId <<<"$about" 2>/dev/null)" = "$id" ] && return 0
+			fi
 		fi
-		if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+		if ! kill -0 "$pid" 2>/dev/null; then
 			echo "node exited during start:" >&2
 			cat "$dir/stderr.log" >&2
 			return 1
@@ -82,7 +110,7 @@ start_node() {
 }
 
 # stop_node DIR: SIGTERM, then checks a clean exit and a log free of sanitizer reports.
-stop_node() {
+_stop_node() {
 	local dir=$1 pid
 	pid=$(cat "$dir/pid" 2>/dev/null) || return 0
 	kill -TERM "$pid" 2>/dev/null || return 0
@@ -140,7 +168,7 @@ join_node() {
 # writer DIR PORT TYPE PREFIX [PAUSE]: creates TYPE entities ({"name": "PREFIX-i"}) through
 # the node in DIR on PORT until $BATS_TEST_TMPDIR/stop exists, logging "status name" lines
 # to $BATS_TEST_TMPDIR/writes.PREFIX. For tests that write while something breaks.
-writer() {
+_writer() {
 	local d=$1 p=$2 type=$3 t=$4 pause=${5:-0.05} i=0 s
 	while [ ! -f "$BATS_TEST_TMPDIR/stop" ]; do
 		i=$((i + 1))
@@ -237,7 +265,7 @@ sql() {
 # would send it, through the bats run's hclient.mjs (started on first use): it prints the
 # status and returns curl's exit status, without a program's start per request. It
 # returns 99 having sent nothing where it cannot (another curl argument, no Node.js).
-hclient() {
+_hclient() {
 	local method=$1 url=$2 ca=$3 cert=$4 key=$5 out=$6 timeout=0 data="" hdrs=() port fd
 	shift 6
 	while [ $# -gt 0 ]; do
@@ -291,7 +319,7 @@ hclient() {
 # (a fixed path per test, so it works from inside $(...)). Through hclient where it can,
 # else (or with FATHOM_TEST_CURL=1) with curl.
 BODY_FILE() { echo "$BATS_TEST_TMPDIR/body"; }
-api() {
+_api() {
 	local method=$1 path=$2 rc=0
 	shift 2
 	local sep='?'
@@ -352,7 +380,7 @@ app_files() {
 # exists with the recorded size and SHA-256; no temporary file is left (a probe's for at
 # most a minute); no file belongs to
 # an app that has no row; the node's pending journal is empty.
-check_consistency() {
+_check_consistency() {
 	local bad=0 id gen size sha f
 	while IFS='|' read -r id gen size sha; do
 		f="$SHARE/Apps/$id.$gen"

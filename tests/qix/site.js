@@ -16,13 +16,14 @@ const FATHOM = process.env.FATHOM;
 if (!FATHOM) throw new Error('set FATHOM to the fathom binary');
 const XRF = 'abcdefghijklmnop';
 
-// A loopback port for a node, from the bats suites' own free_port (helpers.bash): below the
+// A loopback port for a node, from the bats suites' own free_port (helpers.bash's
+// _free_port, which its free_port runs outside bats' command trap): below the
 // kernel's ephemeral range, which clients use for their own ends (a port the kernel handed
 // out for a moment here was once taken by another program before the node bound it), and
 // not handed to any test on this machine in the last ten minutes.
 async function freePort() {
   const helpers = path.join(__dirname, '..', 'integration', 'helpers.bash');
-  const out = execFileSync('bash', ['-c', 'source <(sed -n "/^free_port() {/,/^}/p" "$1") && free_port', 'free-port', helpers],
+  const out = execFileSync('bash', ['-c', 'source <(sed -n "/^_free_port() {/,/^}/p" "$1") && _free_port', 'free-port', helpers],
     { encoding: 'utf8' });
   const port = Number(out.trim());
   if (!Number.isInteger(port) || port <= 0) throw new Error(`no free port: ${out}`);
