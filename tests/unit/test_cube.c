@@ -34,6 +34,20 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The model a script loads (the test fails when it does not load). */
+static struct assoc *model_of(const char *text)
+{
+	struct reload_env env = {0};
+	struct data_set *m = NULL;
+	struct assoc *ma = NULL;
+	struct err e;
+	err_init(&e);
+	if (script_run(text, &env, &m, &e) || model_assoc_build(m, &ma, &e))
+		fail_msg("%s", e.message);
+	data_set_free(m);
+	return ma;
+}
+
 /* The cube as text: rows joined by "; ", cells by " ". */
 static void expect(const struct cube_def *d, const char *sel_field, const char *sel_value,
 		   const char *want)
@@ -367,18 +381,10 @@ static double kpi(struct assoc *ka, const struct assoc_sel *s, const char *measu
 static void kpis_without_a_selection_from_value_counts(void **state)
 {
 	(void)state;
-	struct reload_env env = {0};
-	struct data_set *m = NULL;
-	struct assoc *ka = NULL;
-	struct err e;
-	err_init(&e);
-	if (script_run("T: LOAD Mod(RecNo(), 5) AS V, Mod(RecNo(), 3) AS G, RecNo() AS Id,\n"
-		       "  If(Mod(RecNo(), 7) = 0, Null(), If(Mod(RecNo(), 11) = 0, 'x',\n"
-		       "  Mod(RecNo(), 4) * 1.5 - 2)) AS Amt AUTOGENERATE 1000;",
-		       &env, &m, &e) ||
-	    model_assoc_build(m, &ka, &e))
-		fail_msg("%s", e.message);
-	data_set_free(m);
+	struct assoc *ka =
+	    model_of("T: LOAD Mod(RecNo(), 5) AS V, Mod(RecNo(), 3) AS G, RecNo() AS Id,\n"
+		     "  If(Mod(RecNo(), 7) = 0, Null(), If(Mod(RecNo(), 11) = 0, 'x',\n"
+		     "  Mod(RecNo(), 4) * 1.5 - 2)) AS Amt AUTOGENERATE 1000;");
 	int col_amt = -1, col_id = -1;
 	for (int c = 0; c < ka->tables[0].n_fields; c++) {
 		const char *name = ka->fields[ka->tables[0].field[c]].name;
@@ -425,16 +431,9 @@ static void kpis_without_a_selection_from_value_counts(void **state)
 static void an_empty_table(void **state)
 {
 	(void)state;
-	struct reload_env env = {0};
-	struct data_set *m = NULL;
-	struct assoc *ea = NULL;
+	struct assoc *ea = model_of("E: LOAD * INLINE [K, V\n];\nF: LOAD * INLINE [K, W\n1, 2];");
 	struct err e;
 	err_init(&e);
-	if (script_run("E: LOAD * INLINE [K, V\n];\nF: LOAD * INLINE [K, W\n1, 2];", &env, &m,
-		       &e) ||
-	    model_assoc_build(m, &ea, &e))
-		fail_msg("%s", e.message);
-	data_set_free(m);
 	struct assoc_sel s;
 	assert_int_equal(model_assoc_sel_init(ea, &s), 0);
 	const char *dims[] = {"V", "W"};
@@ -458,20 +457,13 @@ static void an_empty_table(void **state)
 static void dense_fields(void **state)
 {
 	(void)state;
-	struct reload_env env = {0};
-	struct data_set *m = NULL;
-	struct assoc *da = NULL;
+	struct assoc *da =
+	    model_of("T: LOAD RecNo() + 99 AS Id, Mod(RecNo(), 3) AS G AUTOGENERATE 5000;\n"
+		     "L: LOAD Id, 'x' & Id AS Label RESIDENT T WHERE Id <= 101;\n"
+		     "Gap: LOAD If(RecNo() = 4000, 9999999, RecNo()) AS Gapped AUTOGENERATE 5000;\n"
+		     "Pad: LOAD Num(RecNo(), '000') AS Padded AUTOGENERATE 5000;");
 	struct err e;
 	err_init(&e);
-	if (script_run(
-		"T: LOAD RecNo() + 99 AS Id, Mod(RecNo(), 3) AS G AUTOGENERATE 5000;\n"
-		"L: LOAD Id, 'x' & Id AS Label RESIDENT T WHERE Id <= 101;\n"
-		"Gap: LOAD If(RecNo() = 4000, 9999999, RecNo()) AS Gapped AUTOGENERATE 5000;\n"
-		"Pad: LOAD Num(RecNo(), '000') AS Padded AUTOGENERATE 5000;",
-		&env, &m, &e) ||
-	    model_assoc_build(m, &da, &e))
-		fail_msg("%s", e.message);
-	data_set_free(m);
 	int id = model_assoc_field(da, "Id");
 	assert_null(da->fields[id].sym);
 	assert_true(da->fields[id].numeric && da->fields[id].integer);
