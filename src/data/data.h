@@ -44,6 +44,11 @@ struct qvd_field {
 	int n_tags;
 	/* as read from a file (the writer computes its own) */
 	int bit_offset, bit_width, bias;
+	/* read with QVD_READ_DENSE, a field of consecutive whole numbers (DATA_DENSE_MIN or
+	 * more of them, each written as its number writes it: a field of ids): symbols is
+	 * NULL, and symbol s is the number dense_base + s */
+	bool dense;
+	double dense_base;
 };
 
 struct qvd_table {
@@ -57,6 +62,19 @@ struct qvd_table {
 /* Reads a QVD held in memory. Every size, offset and index is checked; a malformed file
  * is ERR_INVALID with what is wrong and where. Caller frees *out with data_qvd_free. */
 NODISCARD int data_qvd_read(const void *data, size_t len, struct qvd_table **out, struct err *e);
+/* How many consecutive whole numbers make a field dense (below, a field keeps its values;
+ * the fuzzing build makes it 4, so that inputs of a few hundred bytes reach it). */
+#ifndef DATA_DENSE_MIN
+#define DATA_DENSE_MIN 4096
+#endif
+/* data_qvd_read's options: QVD_READ_DENSE leaves a dense field's symbols unread (its
+ * qvd_field says dense): a model needs no value each of 10 million ids. */
+enum { QVD_READ_DENSE = 1 };
+NODISCARD int data_qvd_read_opts(const void *data, size_t len, unsigned opts,
+				 struct qvd_table **out, struct err *e);
+/* Whether `text` is how a whole number num is written without a text of its own: at most
+ * 15 digits, no leading zero, no "+" (the text a model need not keep). */
+bool data_canonical_integer(const char *text, double num);
 /* What a QVD's header says, without its data (QvdNoOfRecords() and its kin). */
 struct qvd_info {
 	char *table_name; /* or NULL */
@@ -116,6 +134,12 @@ struct tbl_field {
 	/* the tags the script (TAG FIELD) or a QVD gave it, one a line; NULL: none. The tags
 	 * the engine works out itself ($numeric, $key, $date, ...) are not kept here */
 	char *tags;
+	/* a dense field of an app file read for the model (data_set_from_app with
+	 * DATA_SET_DENSE): sym and text_at are NULL, symbol s is the number dense_base + s.
+	 * model_assoc_build reads such a table; no function here but data_tbl_free may be
+	 * given one */
+	bool dense;
+	double dense_base;
 };
 
 /* Whether `tag` is one the engine works out from a field's values ($numeric, $integer,
@@ -372,8 +396,11 @@ NODISCARD int data_set_write_app(const struct data_set *m, const char *props, si
 /* The table named `name`, or NULL. */
 struct tbl *data_set_table(const struct data_set *m, const char *name);
 /* The tables of an app file's blocks of `kind` (APPFILE_TABLE: the data model;
- * APPFILE_ACCESS: its section access) as a data set `out` (free with data_set_free). */
-NODISCARD int data_set_from_app(const struct appfile *f, enum appfile_kind kind,
+ * APPFILE_ACCESS: its section access) as a data set `out` (free with data_set_free).
+ * DATA_SET_DENSE in `opts`: dense fields come without their values (tbl_field.dense), for
+ * a data set that model_assoc_build alone reads. */
+enum { DATA_SET_DENSE = 1 };
+NODISCARD int data_set_from_app(const struct appfile *f, enum appfile_kind kind, unsigned opts,
 				struct data_set **out, struct err *e);
 
 #endif

@@ -499,6 +499,53 @@ static int read_symbols(struct qvd_field *f, const struct hfield *hf, const uint
 	return 0;
 }
 
+bool data_canonical_integer(const char *text, double num)
+{
+	const char *p = text + (*text == '-');
+	size_t n = strspn(p, "0123456789");
+	if (n == 0 || n > 15 || p[n] != '\0' || (p[0] == '0' && n > 1) ||
+	    (*text == '-' && p[0] == '0'))
+		return false;
+	double v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (p[i] - '0');
+	return (*text == '-' ? -v : v) == num;
+}
+
+/* Whether field hf's symbols in sym[0..length) are DATA_DENSE_MIN or more consecutive
+ * whole numbers, each without a text or with the text its number writes (*base: the
+ * first). Reads the bytes alone: a damaged table is not dense, and read_symbols then says
+ * what is wrong with it. */
+static bool dense_symbols(const struct hfield *hf, const uint8_t *sym, double *base)
+{
+	size_t len = (size_t)hf->length, p = 0;
+	if (hf->n_symbols < DATA_DENSE_MIN)
+		return false;
+	for (int64_t s = 0; s < hf->n_symbols; s++) {
+		if (p >= len)
+			return false;
+		uint8_t t = sym[p++];
+		double v;
+		if ((t == QVD_INT || t == QVD_DUAL_INT) && p + 4 <= len)
+			v = le_int32(sym + p), p += 4;
+		else if ((t == QVD_DOUBLE || t == QVD_DUAL_DOUBLE) && p + 8 <= len)
+			v = le_double(sym + p), p += 8;
+		else
+			return false;
+		if (s == 0)
+			*base = v;
+		if (v != *base + (double)s || fabs(v) >= 1e15)
+			return false;
+		if (t == QVD_DUAL_INT || t == QVD_DUAL_DOUBLE) {
+			const uint8_t *nul = memchr(sym + p, 0, len - p);
+			if (!nul || !data_canonical_integer((const char *)sym + p, v))
+				return false;
+			p = (size_t)(nul - sym) + 1;
+		}
+	}
+	return p == len;
+}
+
 /* Where the XML header ends (after </QvdTableHeader>) and the body begins (after CR/LF
  * and one NUL). */
 static int find_body(const char *x, size_t len, size_t *out_hend, size_t *out_body, struct err *e)
@@ -597,7 +644,8 @@ static int new_table(const struct header *h, uint64_t sym_total, struct qvd_tabl
 }
 
 /* Each field's description and symbol table, taken from the header. */
-static int read_fields(struct header *h, struct qvd_table *t, const uint8_t *body, struct err *e)
+static int read_fields(struct header *h, struct qvd_table *t, const uint8_t *body, unsigned opts,
+		       struct err *e)
 {
 	uint64_t store_at = 0;
 	int rc = 0;
@@ -616,7 +664,10 @@ static int read_fields(struct header *h, struct qvd_table *t, const uint8_t *bod
 		f->bit_width = (int)hf->bit_width;
 		f->bias = (int)hf->bias;
 		f->n_symbols = hf->n_symbols;
-		rc = read_symbols(f, hf, body + hf->offset, t->text_store + store_at, e);
+		if ((opts & QVD_READ_DENSE) && dense_symbols(hf, body + hf->offset, &f->dense_base))
+			f->dense = true; /* (its part of the text store stays unused) */
+		else
+			rc = read_symbols(f, hf, body + hf->offset, t->text_store + store_at, e);
 		store_at += (uint64_t)hf->length;
 		if (rc == 0) {
 			f->index =
@@ -721,6 +772,12 @@ static int read_records(const struct header *h, struct qvd_table *t, const uint8
 
 int data_qvd_read(const void *data, size_t len, struct qvd_table **out, struct err *e)
 {
+	return data_qvd_read_opts(data, len, 0, out, e);
+}
+
+int data_qvd_read_opts(const void *data, size_t len, unsigned opts, struct qvd_table **out,
+		       struct err *e)
+{
 	*out = NULL;
 	const char *x = data;
 	size_t hend = 0, b = 0;
@@ -737,7 +794,7 @@ int data_qvd_read(const void *data, size_t len, struct qvd_table **out, struct e
 	if (rc == 0)
 		rc = new_table(&h, sym_total, &t, e);
 	if (rc == 0)
-		rc = read_fields(&h, t, body, e);
+		rc = read_fields(&h, t, body, opts, e);
 	if (rc == 0)
 		rc = read_records(&h, t, body + h.offset, e);
 	header_release(&h);

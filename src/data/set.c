@@ -64,8 +64,8 @@ int data_set_write_app(const struct data_set *m, const char *props, size_t props
 	return rc;
 }
 
-int data_set_from_app(const struct appfile *f, enum appfile_kind kind, struct data_set **out,
-		      struct err *e)
+int data_set_from_app(const struct appfile *f, enum appfile_kind kind, unsigned opts,
+		      struct data_set **out, struct err *e)
 {
 	struct data_set *m = calloc(1, sizeof(*m));
 	int n = 0, rc = 0;
@@ -79,7 +79,8 @@ int data_set_from_app(const struct appfile *f, enum appfile_kind kind, struct da
 		if (f->blocks[i].kind != kind)
 			continue;
 		struct qvd_table *qt = NULL;
-		rc = data_qvd_read(f->blocks[i].data, f->blocks[i].len, &qt, e);
+		rc = data_qvd_read_opts(f->blocks[i].data, f->blocks[i].len,
+					(opts & DATA_SET_DENSE) ? QVD_READ_DENSE : 0, &qt, e);
 		if (rc == 0)
 			rc = data_tbl_adopt_qvd(qt, &m->tables[m->n_tables], e);
 		if (rc == 0)

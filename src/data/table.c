@@ -429,7 +429,8 @@ int data_tbl_adopt_qvd(struct qvd_table *q, struct tbl **out, struct err *e)
 	size_t store_len = 0;
 	bool inside = store != NULL;
 	for (int i = 0; rc == 0 && inside && i < q->n_fields; i++)
-		for (int64_t k = 0; inside && k < q->fields[i].n_symbols; k++) {
+		for (int64_t k = 0; inside && q->fields[i].symbols && k < q->fields[i].n_symbols;
+		     k++) {
 			const char *tx = q->fields[i].symbols[k].text;
 			if (!tx)
 				continue;
@@ -448,6 +449,19 @@ int data_tbl_adopt_qvd(struct qvd_table *q, struct tbl **out, struct err *e)
 		struct tbl_field *f = &t->fields[i];
 		keep_number_format(f, qf);
 		int64_t ns = qf->n_symbols;
+		if (qf->dense) { /* no values to take: the model needs none */
+			free(f->sym);
+			free(f->text_at);
+			f->sym = NULL;
+			f->text_at = NULL;
+			f->dense = true;
+			f->dense_base = qf->dense_base;
+			f->n_sym = f->cap_sym = ns;
+			free(f->index);
+			f->index = qf->index;
+			qf->index = NULL;
+			continue;
+		}
 		f->text_at = malloc(sizeof(*f->text_at) * (size_t)(ns + 1));
 		if (!f->text_at) {
 			rc = err_set(e, ERR_NOMEM, "out of memory");

@@ -157,9 +157,12 @@ static int global_column(const struct tbl *src, int c, struct tbl *dict, bool ow
 		return err_set(e, ERR_NOMEM, "out of memory");
 	int rc = 0;
 	for (int64_t s = 0; s < sf->n_sym && rc == 0; s++) {
-		struct val v;
-		data_val_of_symbol(&sf->sym[s], &v);
-		v.text = sf->text_at[s] == (size_t)-1 ? NULL : src->texts.data + sf->text_at[s];
+		struct val v = {.has_num = true, .num = sf->dense_base + (double)s};
+		if (!sf->dense) {
+			data_val_of_symbol(&sf->sym[s], &v);
+			v.text =
+			    sf->text_at[s] == (size_t)-1 ? NULL : src->texts.data + sf->text_at[s];
+		}
 		int64_t g = data_tbl_lookup(dict, 0, &v);
 		if (g < 0) {
 			if (data_tbl_append(dict, &v, 1))
@@ -217,28 +220,16 @@ static int build_tables(struct assoc *a, struct data_set *m, const struct symbol
 	return rc;
 }
 
-/* Whether `text` is how a number without a text is written (data_val_text): a whole number
- * of at most 15 digits, no leading zero, no "+", equal to num. Such a value keeps no text:
- * a field of ids (10 million of them) would hold 16 bytes of copies a value. */
-static bool canonical_integer(const char *text, double num)
-{
-	const char *p = text + (*text == '-');
-	size_t n = strspn(p, "0123456789");
-	if (n == 0 || n > 15 || p[n] != '\0' || (p[0] == '0' && n > 1) ||
-	    (*text == '-' && p[0] == '0'))
-		return false;
-	double v = 0;
-	for (size_t i = 0; i < n; i++)
-		v = v * 10 + (p[i] - '0');
-	return (*text == '-' ? -v : v) == num;
-}
-
 /* Whether a field's values are consecutive whole numbers from *base, each written as the
  * number writes it (a field of ids: 1, 2, 3, ...), and many enough to be worth keeping as
  * their first alone. */
 static bool dense(const struct tbl *st, const struct tbl_field *df, double *base)
 {
-	if (df->n_sym < 4096)
+	if (df->dense) { /* the app file's reader found it so */
+		*base = df->dense_base;
+		return true;
+	}
+	if (df->n_sym < DATA_DENSE_MIN)
 		return false;
 	for (int64_t s = 0; s < df->n_sym; s++) {
 		struct val v;
@@ -248,7 +239,7 @@ static bool dense(const struct tbl *st, const struct tbl_field *df, double *base
 		if (!v.has_num || v.num != *base + (double)s || fabs(v.num) >= 1e15)
 			return false;
 		if (df->text_at[s] != (size_t)-1 &&
-		    !canonical_integer(st->texts.data + df->text_at[s], v.num))
+		    !data_canonical_integer(st->texts.data + df->text_at[s], v.num))
 			return false;
 	}
 	return true;
@@ -279,7 +270,8 @@ static void field_values(struct assoc *a, const struct data_set *m, const struct
 			data_val_of_symbol(&df->sym[s], v);
 			const char *t =
 			    df->text_at[s] == (size_t)-1 ? NULL : st->texts.data + df->text_at[s];
-			v->text = t && !(v->has_num && canonical_integer(t, v->num)) ? t : NULL;
+			v->text =
+			    t && !(v->has_num && data_canonical_integer(t, v->num)) ? t : NULL;
 			total += v->text ? strlen(v->text) + 1 : 0;
 		}
 		char *block = total ? arena_alloc(a->a, total) : NULL;

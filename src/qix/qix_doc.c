@@ -65,7 +65,7 @@ static int64_t model_bytes(const struct assoc *a)
 static int load_tables(const struct appfile *f, struct qix_data *data, struct err *e)
 {
 	struct data_set *m = NULL, *acc = NULL;
-	int rc = data_set_from_app(f, APPFILE_TABLE, &m, e);
+	int rc = data_set_from_app(f, APPFILE_TABLE, DATA_SET_DENSE, &m, e);
 	for (int i = 0; rc == 0 && i < m->n_tables; i++)
 		data->rows += m->tables[i]->n_rows;
 	if (rc == 0 && m->n_tables)
@@ -74,7 +74,7 @@ static int load_tables(const struct appfile *f, struct qix_data *data, struct er
 	if (rc == 0 && data->a)
 		data->bytes += model_bytes(data->a);
 	if (rc == 0)
-		rc = data_set_from_app(f, APPFILE_ACCESS, &acc, e);
+		rc = data_set_from_app(f, APPFILE_ACCESS, 0, &acc, e);
 	if (rc == 0)
 		rc = qix_access_build(acc, data, e);
 	data_set_free(acc);
