@@ -320,6 +320,8 @@ upload_ok() {
 	for _ in $(seq 1 50); do grep -q "session on app $far goes to node n2" "$LAB/n1/stderr.log" && break; sleep 0.2; done
 	grep -q "session on app $far goes to node n2" "$LAB/n1/stderr.log"
 	before=$(holder)
+	# (both logs from here on, for the central role's story should it move)
+	from1=$(log_mark n1) from2=$(log_mark n2)
 	start_writes n1 xW
 	start_writes n2 xV
 	mark=$(wc -l <"$LAB/qix.xA")
@@ -357,7 +359,12 @@ upload_ok() {
 	[ "$(grep -c "^fail " "$LAB/during" || true)" -le 2 ]
 	[ "$(grep -c '^ok ' "$LAB/during")" -ge 5 ]
 	[ "$(grep -c "node n2 cannot take an engine session on app $far" "$LAB/n1/stderr.log")" -le 2 ]
-	[ "$(holder)" = "$before" ]
+	if [ "$(holder)" != "$before" ]; then
+		echo "the central role moved from $before to $(holder); what each node said of it:" >&2
+		tail -n "+$from1" "$LAB/n1/stderr.log" | grep -E "central role|database pool" | sed 's/^/n1: /' >&2 || true
+		tail -n "+$from2" "$LAB/n2/stderr.log" | grep -E "central role|database pool" | sed 's/^/n2: /' >&2 || true
+		false
+	fi
 }
 
 @test "reload workers killed -9 at random moments under load: each execution ends once, retried to success, app files whole" {

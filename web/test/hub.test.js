@@ -10,10 +10,10 @@ import https from 'node:https';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, test as nodeTest } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { firefox } from 'playwright-core';
-import { launchChromium } from '../scripts/chromium.mjs';
+import { browserTest, launchChromium } from '../scripts/chromium.mjs';
 
 const require = createRequire(import.meta.url);
 const { makeSite, destroySite, sleep } = require('../../tests/qix/site.js');
@@ -21,6 +21,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const example = path.resolve(here, '../../examples/sales');
 const shots = path.join(process.env.FATHOM_TEST_OUT ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hub-')), 'hub');
 fs.mkdirSync(shots, { recursive: true });
+// (a test that fails shows the pages it left open: a screenshot, their text, failed requests)
+const test = browserTest(nodeTest, () => browser, shots);
 
 /* ---------------------------------------------------------------- the example, computed */
 

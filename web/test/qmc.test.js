@@ -14,14 +14,16 @@ import https from 'node:https';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { launchChromium } from '../scripts/chromium.mjs';
+import { after, before, test as nodeTest } from 'node:test';
+import { browserTest, launchChromium } from '../scripts/chromium.mjs';
 
 const require = createRequire(import.meta.url);
 const { makeSite, destroySite, sleep } = require('../../tests/qix/site.js');
 const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const shots = path.join(process.env.FATHOM_TEST_OUT ?? fs.mkdtempSync(path.join(os.tmpdir(), 'qmc-')), 'qmc');
 fs.mkdirSync(shots, { recursive: true });
+// (a test that fails shows the pages it left open: a screenshot, their text, failed requests)
+const test = browserTest(nodeTest, () => browser, shots);
 
 let site;
 let browser;
