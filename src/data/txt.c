@@ -438,6 +438,17 @@ static char *clean(struct buf *b, const struct format *f)
 
 /* ---------------------------------------------------------------- symbols */
 
+/* A slot of a field's hash table: the symbol + 1 (0: empty); the hash's top 31 bits and
+ * whether the value is a text, so that a probe that meets another value rarely looks
+ * further; and a key that settles the comparison without reading the symbol (a cache miss
+ * for a field of many values): a number itself, or a text's first 8 bytes, its whole text
+ * when shorter (the key then holds its NUL). */
+struct slot {
+	uint64_t key;
+	uint32_t tag;
+	uint32_t sym1;
+};
+
 struct field_build {
 	char *name;
 	int64_t n_sym, cap_sym;
@@ -445,9 +456,8 @@ struct field_build {
 	size_t *text_at; /* offset of each symbol's text in the table's text buffer */
 	int32_t *index;
 	int64_t cap_rows;
-	/* open addressing: the hash's top 31 bits above symbol + 1 (0: empty), so a probe
-	 * that meets another value rarely has to look at the symbol itself */
-	uint64_t *slots;
+	/* open addressing (see struct slot) */
+	struct slot *slots;
 	size_t n_slots;
 	/* false while the symbols are the whole numbers dense_base, dense_base + 1, ... in
 	 * that order (a column of ids: no hash table, a value's symbol is its distance from
@@ -494,19 +504,23 @@ static uint64_t hash_value(const struct qvd_value *v)
 	return v->type == QVD_STRING ? data_txt_hash_text(v->text) : data_txt_hash_number(v->num);
 }
 
-static bool same_value(const struct qvd_value *a, const struct qvd_value *b, const char *texts)
+/* A value's tag and key as a slot holds them (text: its text, when not v->text). */
+static struct slot slot_of(const struct qvd_value *v, const char *text, uint64_t h, int64_t sym)
 {
-	(void)texts;
-	if ((a->type == QVD_STRING) != (b->type == QVD_STRING))
-		return false;
-	if (a->type == QVD_STRING)
-		return strcmp(a->text, b->text) == 0;
-	return a->num == b->num;
+	struct slot s = {.tag = (uint32_t)(h >> 33) << 1, .sym1 = (uint32_t)(sym + 1)};
+	if (v->type == QVD_STRING) {
+		s.tag |= 1;
+		memcpy(&s.key, text, strnlen(text, sizeof(s.key)));
+	} else {
+		memcpy(&s.key, &v->num, sizeof(s.key));
+	}
+	return s;
 }
 
-static uint64_t slot_of(uint64_t h, int64_t sym)
+/* Whether a text key holds the text's end (a NUL byte): the text is then all of it. */
+static bool key_whole(uint64_t k)
 {
-	return (h >> 33) << 32 | (uint64_t)(sym + 1);
+	return ((k - 0x0101010101010101ULL) & ~k & 0x8080808080808080ULL) != 0;
 }
 
 /* A hash table of twice the slots, or more where the symbols need them (at most three
@@ -516,7 +530,7 @@ static int grow_slots(struct field_build *fb, struct buf *texts)
 	size_t n = fb->n_slots ? fb->n_slots * 2 : 64;
 	while ((size_t)(fb->n_sym + 1) * 4 > n * 3)
 		n *= 2;
-	uint64_t *s = calloc(n, sizeof(*s));
+	struct slot *s = calloc(n, sizeof(*s));
 	if (!s)
 		return ERR_NOMEM;
 	for (int64_t i = 0; i < fb->n_sym; i++) {
@@ -525,9 +539,9 @@ static int grow_slots(struct field_build *fb, struct buf *texts)
 			v.text = texts->data + fb->text_at[i];
 		uint64_t h = hash_value(&v);
 		size_t k = h & (n - 1);
-		while (s[k])
+		while (s[k].sym1)
 			k = (k + 1) & (n - 1);
-		s[k] = slot_of(h, i);
+		s[k] = slot_of(&v, v.text, h, i);
 	}
 	free(fb->slots);
 	fb->slots = s;
@@ -563,7 +577,7 @@ static int add_symbol(struct field_build *fb, const struct qvd_value *v, struct 
 
 /* The symbol of `v` in a field whose symbols are consecutive whole numbers so far (*done),
  * adding it when it is the next one; *done false when v is none of them and not the next:
- * the field then needs its hash table. Values are equal as same_value has them: a number
+ * the field then needs its hash table. Values are equal as symbol_of has them: a number
  * by its number, whatever its text. */
 static int dense_symbol_of(struct field_build *fb, const struct qvd_value *v, struct buf *texts,
 			   int32_t *out, bool *done)
@@ -604,26 +618,33 @@ static int symbol_of(struct field_build *fb, const struct qvd_value *v, struct b
 	/* up to three quarters full: the tags keep probes short */
 	if ((size_t)(fb->n_sym + 1) * 4 > fb->n_slots * 3 && grow_slots(fb, texts))
 		return ERR_NOMEM;
-	uint64_t h = hash_value(v), tag = h >> 33;
+	uint64_t h = hash_value(v);
+	struct slot want = slot_of(v, v->text, h, 0);
 	size_t mask = fb->n_slots - 1, k = h & mask;
-	while (fb->slots[k]) {
-		if (fb->slots[k] >> 32 != tag) {
-			k = (k + 1) & mask;
+	for (; fb->slots[k].sym1; k = (k + 1) & mask) {
+		const struct slot *sl = &fb->slots[k];
+		if (sl->tag != want.tag)
 			continue;
+		int64_t i = (int64_t)sl->sym1 - 1;
+		bool same;
+		if (!(want.tag & 1)) { /* numbers: equal as numbers (-0 is 0, NaN is no NaN) */
+			double d;
+			memcpy(&d, &sl->key, sizeof(d));
+			same = d == v->num;
+		} else {
+			same = sl->key == want.key &&
+			       (key_whole(want.key) ||
+				strcmp(texts->data + fb->text_at[i], v->text) == 0);
 		}
-		int64_t i = (int64_t)(fb->slots[k] & 0xffffffffu) - 1;
-		struct qvd_value have = fb->sym[i];
-		have.text = texts->data + fb->text_at[i];
-		if (same_value(&have, v, texts->data)) {
+		if (same) {
 			*out = (int32_t)i;
 			return 0;
 		}
-		k = (k + 1) & mask;
 	}
 	int rc = add_symbol(fb, v, texts);
 	if (rc)
 		return rc;
-	fb->slots[k] = slot_of(h, fb->n_sym);
+	fb->slots[k] = slot_of(v, v->text, h, fb->n_sym);
 	*out = (int32_t)fb->n_sym++;
 	return 0;
 }

@@ -266,6 +266,50 @@ static void consecutive_numbers_interned_as_any_others(void **state)
 	data_qvd_free(t);
 }
 
+/* Values are one symbol when they are the same text, or the same number whatever their
+ * texts: texts that share their first 8 bytes (which the hash table keeps beside each
+ * symbol) or differ only past them, and numbers written differently. */
+static void interned_by_their_whole_value(void **state)
+{
+	(void)state;
+	static const char text[] = "T,N\n"
+				   "Channel 04,1.5\n"
+				   "Channel 05,-0\n"
+				   "Channel 04,0\n"
+				   "Channel,1.50\n"
+				   "Channel_,x\n"
+				   "Channel 0,0.0\n"
+				   "abcdefgh,7\n"
+				   "abcdefgh,abc\n"
+				   "abcdefghi,1.5\n"
+				   "abc,7\n"
+				   "abc,0\n";
+	struct format f = csv_format();
+	struct qvd_table *t = read_text(text, sizeof(text) - 1, &f);
+	assert_int_equal(t->n_rows, 11);
+	static const char *const syms[2][9] = {
+	    {"Channel 04", "Channel 05", "Channel", "Channel_", "Channel 0", "abcdefgh",
+	     "abcdefghi", "abc"},
+	    {"1.5", "-0", "x", "7", "abc"},
+	};
+	static const int32_t rows[2][11] = {{0, 1, 0, 2, 3, 4, 5, 5, 6, 7, 7},
+					    {0, 1, 1, 0, 2, 1, 3, 4, 0, 3, 1}};
+	for (int c = 0; c < 2; c++) {
+		const struct qvd_field *fl = &t->fields[c];
+		int n = 0;
+		while (n < 9 && syms[c][n])
+			n++;
+		assert_int_equal(fl->n_symbols, n);
+		for (int k = 0; k < n; k++) {
+			char buf[64];
+			assert_string_equal(data_qvd_value_text(&fl->symbols[k], buf, sizeof(buf)),
+					    syms[c][k]);
+		}
+		assert_memory_equal(fl->index, rows[c], sizeof(rows[c]));
+	}
+	data_qvd_free(t);
+}
+
 /* A text of more than 16 MiB is read by several threads, each interning its share of the
  * fields: the symbols (in order) and rows must be those one thread makes. */
 static void large_text_read_on_threads_equals_one_thread(void **state)
@@ -398,6 +442,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(csvs_read_as_qlik_read_them),
+	    cmocka_unit_test(interned_by_their_whole_value),
 	    cmocka_unit_test(numbers_read_as_strtod_reads_them),
 	    cmocka_unit_test(large_text_read_on_threads_equals_one_thread),
 	    cmocka_unit_test(consecutive_numbers_interned_as_any_others),
