@@ -464,7 +464,16 @@ struct field_build {
 	 * the first); true once the hash table holds them */
 	bool hashed;
 	double dense_base;
+	/* the texts of the cells already seen, each with its symbol (struct slot again), so
+	 * that a text that recurs (a date, a category, an amount) is read as a number or a
+	 * date once: only texts that are their symbol's own text, and only while the field has
+	 * at most MEMO_MAX symbols (memo_off past that: the memo would save little) */
+	struct slot *memo;
+	size_t n_memo_slots, n_memo;
+	bool memo_off;
 };
+
+#define MEMO_MAX (1 << 20)
 
 /* splitmix64's finaliser */
 static uint64_t mix64(uint64_t x)
@@ -649,6 +658,84 @@ static int symbol_of(struct field_build *fb, const struct qvd_value *v, struct b
 	return 0;
 }
 
+/* A memo of twice the slots (the first: 1,024), with every text it held; false when out
+ * of memory. */
+static bool grow_memo(struct field_build *fb, const struct buf *texts)
+{
+	size_t n = fb->n_memo_slots ? fb->n_memo_slots * 2 : 1024;
+	struct slot *m = calloc(n, sizeof(*m));
+	if (!m)
+		return false;
+	for (size_t j = 0; j < fb->n_memo_slots; j++) {
+		const struct slot *o = &fb->memo[j];
+		if (!o->sym1)
+			continue;
+		const char *tx = texts->data + fb->text_at[o->sym1 - 1];
+		size_t k = data_txt_hash_text(tx) & (n - 1);
+		while (m[k].sym1)
+			k = (k + 1) & (n - 1);
+		m[k] = *o;
+	}
+	free(fb->memo);
+	fb->memo = m;
+	fb->n_memo_slots = n;
+	return true;
+}
+
+static void memo_stop(struct field_build *fb)
+{
+	free(fb->memo);
+	fb->memo = NULL;
+	fb->n_memo_slots = fb->n_memo = 0;
+	fb->memo_off = true;
+}
+
+/* The symbol of a cell's text `v` in fb: the memo's when it has the text, else the text
+ * read (a number, a date, a text) and interned, and remembered. */
+static int cell_symbol(struct field_build *fb, const char *v, const char *date_format,
+		       struct buf *texts, int32_t *out)
+{
+	bool memo = fb->hashed && !fb->memo_off;
+	if (memo && fb->n_memo * 4 >= fb->n_memo_slots * 3 && !grow_memo(fb, texts)) {
+		memo_stop(fb); /* (no memory for it: it is only a shortcut) */
+		memo = false;
+	}
+	uint64_t h = 0;
+	size_t k = 0;
+	if (memo) {
+		h = data_txt_hash_text(v);
+		struct qvd_value tv = {.type = QVD_STRING, .text = v};
+		struct slot want = slot_of(&tv, v, h, 0);
+		size_t mask = fb->n_memo_slots - 1;
+		for (k = h & mask; fb->memo[k].sym1; k = (k + 1) & mask) {
+			const struct slot *sl = &fb->memo[k];
+			if (sl->tag == want.tag && sl->key == want.key &&
+			    (key_whole(want.key) ||
+			     strcmp(texts->data + fb->text_at[sl->sym1 - 1], v) == 0)) {
+				*out = (int32_t)(sl->sym1 - 1);
+				return 0;
+			}
+		}
+	}
+	struct qvd_value val;
+	data_txt_interpret(v, date_format, &val);
+	int64_t before = fb->n_sym;
+	int rc = symbol_of(fb, &val, texts, out);
+	if (rc || !memo)
+		return rc;
+	if (fb->n_sym > MEMO_MAX) {
+		memo_stop(fb);
+		return 0;
+	}
+	/* the text the symbol keeps (its first): "1.50" is not remembered as 1.5's */
+	if (*out == before || strcmp(texts->data + fb->text_at[*out], v) == 0) {
+		struct qvd_value tv = {.type = QVD_STRING, .text = v};
+		fb->memo[k] = slot_of(&tv, v, h, *out);
+		fb->n_memo++;
+	}
+	return 0;
+}
+
 /* Adds row `row`'s symbol. `expected`: the rows the reader expects in all, from how far
  * it has read (0: no idea yet), so row columns grow to about their final size instead of
  * doubling past it. */
@@ -752,10 +839,9 @@ static void read_rows(struct part *p)
 				continue;
 			}
 			char *v = clean(&p->cellb, f);
-			struct qvd_value val;
-			data_txt_interpret(v, p->o ? p->o->date_format : NULL, &val);
 			int32_t idx = 0;
-			int src = symbol_of(&p->fb[col], &val, &p->texts, &idx);
+			int src = cell_symbol(&p->fb[col], v, p->o ? p->o->date_format : NULL,
+					      &p->texts, &idx);
 			if (src == 0)
 				src = add_row_index(&p->fb[col], p->rows, idx, expected);
 			if (src)
@@ -795,6 +881,7 @@ static void fields_free(struct field_build *fb, int nf)
 		free(fb[i].text_at);
 		free(fb[i].index);
 		free(fb[i].slots);
+		free(fb[i].memo);
 	}
 	free(fb);
 }
@@ -1066,6 +1153,7 @@ static int to_table(struct part *p, const struct txt_options *o, struct qvd_tabl
 		/* the hash index is done with; spare capacity goes back */
 		free(fb->slots);
 		fb->slots = NULL;
+		memo_stop(fb);
 		struct qvd_value *fit = realloc(fb->sym, sizeof(*fit) * (size_t)(fb->n_sym + 1));
 		if (fit)
 			fb->sym = fit;
