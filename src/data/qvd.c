@@ -988,15 +988,20 @@ static int plan_layout(const struct qvd_table *t, struct qvd_layout *L, struct e
 	unsigned total_bits = 0;
 	for (int i = 0; i < n; i++) {
 		const struct qvd_field *f = &t->fields[i];
-		bool has_null = false;
+		/* the lowest and highest index in one pass the compiler vectorises; the row of
+		 * a bad one only when there is one */
+		int32_t lo = 0, hi = -1;
 		for (int64_t r = 0; r < t->n_rows; r++) {
-			if (f->index[r] < 0)
-				has_null = true;
-			else if (f->index[r] >= f->n_symbols)
+			int32_t x = f->index[r];
+			lo = x < lo ? x : lo;
+			hi = x > hi ? x : hi;
+		}
+		bool has_null = lo < 0;
+		for (int64_t r = 0; hi >= f->n_symbols && r < t->n_rows; r++)
+			if (f->index[r] >= f->n_symbols)
 				return err_set(e, ERR_INVALID,
 					       "field \"%s\", row %lld: no symbol %d", f->name,
 					       (long long)r + 1, f->index[r]);
-		}
 		L->bias[i] = has_null ? -2 : 0;
 		uint64_t max_stored = f->n_symbols == 0 ? 0 : (uint64_t)(f->n_symbols - 1);
 		if (has_null)
@@ -1087,36 +1092,43 @@ static int write_header(const struct qvd_table *t, const struct qvd_layout *L, s
 }
 
 /* Every field's symbols: a type byte, the number little-endian, the text with its NUL. */
-static int write_symbols(const struct qvd_table *t, struct buf *out)
+/* The symbol tables: L->sym_total bytes (plan_layout counted them), written in place. */
+static int write_symbols(const struct qvd_table *t, const struct qvd_layout *L, struct buf *out)
 {
-	int rc = 0;
-	for (int i = 0; i < t->n_fields && rc == 0; i++) {
+	if (buf_reserve(out, (size_t)L->sym_total))
+		return ERR_TOO_LARGE;
+	uint8_t *p = (uint8_t *)out->data + out->len, *end = p + L->sym_total;
+	for (int i = 0; i < t->n_fields; i++) {
 		const struct qvd_field *f = &t->fields[i];
-		for (int64_t s = 0; s < f->n_symbols && rc == 0; s++) {
+		for (int64_t s = 0; s < f->n_symbols; s++) {
 			const struct qvd_value *v = &f->symbols[s];
-			uint8_t tb = (uint8_t)v->type, num[8];
-			rc = buf_append(out, &tb, 1);
+			bool text = v->type != QVD_INT && v->type != QVD_DOUBLE;
+			const char *tx = text && v->text ? v->text : "";
+			size_t n = text ? strlen(tx) + 1 : 0, w = 0;
+			uint64_t u = 0;
 			if (v->type == QVD_INT || v->type == QVD_DUAL_INT) {
 				int32_t iv = (int32_t)v->num;
-				uint32_t u;
-				memcpy(&u, &iv, 4);
-				for (int k = 0; k < 4; k++)
-					num[k] = (uint8_t)(u >> (8 * k));
-				rc = rc || buf_append(out, num, 4);
+				uint32_t u32;
+				memcpy(&u32, &iv, 4);
+				u = u32, w = 4;
 			} else if (v->type == QVD_DOUBLE || v->type == QVD_DUAL_DOUBLE) {
-				uint64_t u;
 				memcpy(&u, &v->num, 8);
-				for (int k = 0; k < 8; k++)
-					num[k] = (uint8_t)(u >> (8 * k));
-				rc = rc || buf_append(out, num, 8);
+				w = 8;
 			}
-			if (rc == 0 && v->type != QVD_INT && v->type != QVD_DOUBLE) {
-				const char *s2 = v->text ? v->text : "";
-				rc = buf_append(out, s2, strlen(s2) + 1);
-			}
+			if ((size_t)(end - p) < 1 + w + n)
+				return ERR_INVALID; /* (not as counted: cannot be) */
+			*p++ = (uint8_t)v->type;
+			for (size_t k = 0; k < w; k++)
+				*p++ = (uint8_t)(u >> (8 * k));
+			memcpy(p, tx, n);
+			p += n;
 		}
 	}
-	return rc;
+	if (p != end)
+		return ERR_INVALID;
+	out->len += (size_t)L->sym_total;
+	out->data[out->len] = '\0';
+	return 0;
 }
 
 /* The records: each field's symbol index (biased) packed at its bit offset. Records
@@ -1222,7 +1234,7 @@ int data_qvd_write(const struct qvd_table *t, struct buf *out, struct err *e)
 	if (rc == 0)
 		rc = write_header(t, &L, out);
 	if (rc == 0)
-		rc = write_symbols(t, out);
+		rc = write_symbols(t, &L, out);
 	if (rc == 0)
 		rc = write_records(t, &L, out, e);
 	if (rc && !e->code)

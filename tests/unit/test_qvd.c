@@ -379,6 +379,13 @@ static void writes_nulls_duals_and_escapes(void **state)
 			    "-8.7");
 	assert_string_equal(data_qvd_value_text(&u->fields[0].symbols[3], buf, sizeof(buf)), "-2");
 	data_qvd_free(u);
+	/* a row naming a symbol the field does not have is refused, with its row */
+	idx[6] = 6;
+	b.len = 0;
+	err_init(&e);
+	assert_int_equal(data_qvd_write(&t, &b, &e), ERR_INVALID);
+	assert_non_null(strstr(e.message, "row 7: no symbol 6"));
+	idx[6] = 5;
 	buf_release(&b);
 }
 
