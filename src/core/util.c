@@ -466,10 +466,22 @@ int file_read_all(const char *path, size_t max, char **out, size_t *out_len, str
 			       strerror(errno));
 	struct buf b;
 	buf_init(&b, max);
-	char chunk[65536];
+	/* room for the whole file at once, read straight into it: a large buffer doubled
+	 * again and again is moved each time (and a moved page reads slowly the first time
+	 * after on some machines) */
+	struct stat st;
 	int rc = 0;
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uint64_t)st.st_size <= max && buf_reserve(&b, (size_t)st.st_size))
+		rc = err_set(e, ERR_NOMEM, "out of memory reading \"%s\"", path);
+	while (rc == 0) {
+		/* with no room left, one byte tells whether there is more: the end of the file
+		 * needs no more room, a byte past the limit is one too many */
+		size_t room = b.cap > b.len + 1 ? b.cap - b.len - 1 : 0;
+		if (room > max - b.len)
+			room = max - b.len;
+		char one;
+		ssize_t n = read(fd, room ? b.data + b.len : &one, room ? room : 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -479,11 +491,19 @@ int file_read_all(const char *path, size_t max, char **out, size_t *out_len, str
 		}
 		if (n == 0)
 			break;
-		rc = buf_append(&b, chunk, (size_t)n);
-		if (rc) {
-			err_set(e, rc, "file \"%s\" is larger than %zu bytes", path, max);
+		if (room) {
+			b.len += (size_t)n;
+			b.data[b.len] = '\0';
+			continue;
+		}
+		if (b.len == max) {
+			rc = err_set(e, ERR_TOO_LARGE, "file \"%s\" is larger than %zu bytes", path,
+				     max);
 			break;
 		}
+		size_t grow = max - b.len < 65536 ? max - b.len : 65536;
+		if (buf_reserve(&b, grow) || buf_append(&b, &one, 1))
+			rc = err_set(e, ERR_NOMEM, "out of memory reading \"%s\"", path);
 	}
 	close(fd);
 	if (rc) {

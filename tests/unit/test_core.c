@@ -182,6 +182,46 @@ static void files_and_conf(void **state)
 	rm_tree(dir);
 }
 
+/* file_read_all reads a file whole: at its limit exactly, refused a byte past it, empty,
+ * larger than its first read, and a /proc file whose size says 0. */
+static void files_read_whole(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir(), path[256];
+	snprintf(path, sizeof(path), "%s/f", dir);
+	size_t big = 200000;
+	char *want = malloc(big);
+	assert_non_null(want);
+	for (size_t i = 0; i < big; i++)
+		want[i] = (char)('a' + i % 26);
+	struct err e;
+	char *data = NULL;
+	size_t len = 0;
+	for (size_t size = 0; size <= big; size += size < 70000 ? 65535 : 130000 - 65535) {
+		FILE *f = fopen(path, "w");
+		assert_int_equal(fwrite(want, 1, size, f), size);
+		fclose(f);
+		err_init(&e);
+		assert_int_equal(file_read_all(path, size, &data, &len, &e), 0);
+		assert_int_equal(len, size);
+		assert_memory_equal(data, want, size);
+		assert_int_equal(data[len], '\0');
+		free(data);
+		if (size) {
+			err_init(&e);
+			assert_int_equal(file_read_all(path, size - 1, &data, &len, &e),
+					 ERR_TOO_LARGE);
+			assert_null(data);
+		}
+	}
+	err_init(&e);
+	assert_int_equal(file_read_all("/proc/self/status", 1 << 20, &data, &len, &e), 0);
+	assert_true(len > 0 && strstr(data, "Name:") != NULL && strlen(data) == len);
+	free(data);
+	free(want);
+	rm_tree(dir);
+}
+
 /* A random string of valid UTF-8 with what needs escaping mixed in: control characters,
  * quotes, backslashes, NUL, and characters of two, three and four bytes. */
 static size_t random_text(char *out, size_t max, unsigned *seed)
@@ -461,17 +501,12 @@ static void log_context(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(metrics_page),
-	    cmocka_unit_test(errors_table),
-	    cmocka_unit_test(buffers_cap),
-	    cmocka_unit_test(arenas),
-	    cmocka_unit_test(uuids),
-	    cmocka_unit_test(times),
-	    cmocka_unit_test(strings),
-	    cmocka_unit_test(files_and_conf),
-	    cmocka_unit_test(json_encoder),
-	    cmocka_unit_test(utf8_checks),
-	    cmocka_unit_test(open_within_gives_up),
+	    cmocka_unit_test(metrics_page),   cmocka_unit_test(errors_table),
+	    cmocka_unit_test(buffers_cap),    cmocka_unit_test(files_read_whole),
+	    cmocka_unit_test(arenas),	      cmocka_unit_test(uuids),
+	    cmocka_unit_test(times),	      cmocka_unit_test(strings),
+	    cmocka_unit_test(files_and_conf), cmocka_unit_test(json_encoder),
+	    cmocka_unit_test(utf8_checks),    cmocka_unit_test(open_within_gives_up),
 	    cmocka_unit_test(log_context),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
