@@ -217,13 +217,74 @@ static int time_layouts(const char *path)
 	return 0;
 }
 
+/* A click on a field of a dimension table of the three-table model, as a client makes it:
+ * a product category selected (Field.SelectValues) and then the layout of a listbox of a
+ * customer field, whose values' states the selection gave (GetLayout). Each category is
+ * selected first in one session (its states computed: the selection's propagation over
+ * the 10 M sales rows) and then in a second (the same selection: its states from the
+ * engine's cache). Medians over the categories. */
+static int time_states(const char *path)
+{
+	layout_file = path;
+	struct qix_config cfg = {
+	    .env = {.locate = locate_one, .save = refuse_save, .reload = refuse}};
+	struct qix *q = NULL;
+	struct err e;
+	err_init(&e);
+	if (qix_new(&cfg, &q, &e) != 0) {
+		fprintf(stderr, "engine_bench: %s\n", e.message);
+		return 1;
+	}
+	static const char open[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"handle\":-1,\"method\":"
+				   "\"OpenDoc\",\"params\":[\"bench\"]}";
+	/* handle 2: the listbox; handle 3: the field */
+	static const char listbox[] =
+	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"handle\":1,\"method\":\"CreateSessionObject\","
+	    "\"params\":[{\"qInfo\":{\"qType\":\"l\"},\"qListObjectDef\":{\"qDef\":{"
+	    "\"qFieldDefs\":[\"segment\"]},\"qInitialDataFetch\":[{\"qWidth\":1,"
+	    "\"qHeight\":50}]}}]}";
+	static const char field[] = "{\"jsonrpc\":\"2.0\",\"id\":3,\"handle\":1,\"method\":"
+				    "\"GetField\",\"params\":[\"category\"]}";
+	static const char layout[] =
+	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"handle\":2,\"method\":\"GetLayout\",\"params\":[]}";
+	int na = 0, nb = 0;
+	struct qix_session *a = qix_session_new(q, "bench", "", drop, &na);
+	struct qix_session *b = qix_session_new(q, "bench", "", drop, &nb);
+	struct qix_session *both[2] = {a, b};
+	int *answers[2] = {&na, &nb};
+	for (int k = 0; k < 2; k++) {
+		ask(both[k], answers[k], open);
+		ask(both[k], answers[k], listbox);
+		ask(both[k], answers[k], field);
+	}
+	enum { N = 20 };
+	double t[2][N];
+	for (int i = 0; i < N; i++) {
+		char sel[256];
+		snprintf(sel, sizeof(sel),
+			 "{\"jsonrpc\":\"2.0\",\"id\":4,\"handle\":3,\"method\":\"SelectValues\","
+			 "\"params\":[[{\"qText\":\"Category %02d\"}],false,false]}",
+			 i + 1);
+		for (int k = 0; k < 2; k++)
+			t[k][i] = ask(both[k], answers[k], sel) + ask(both[k], answers[k], layout);
+	}
+	printf("states_computed_ms %.2f\nstates_cached_ms %.3f\n", median(t[0], N),
+	       median(t[1], N));
+	qix_session_free(a);
+	qix_session_free(b);
+	qix_free(q);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	proc_huge_malloc(argv); /* as a node runs (FATHOM_HUGE_PAGES=0: without) */
 	if (argc == 3 && strcmp(argv[1], "layout") == 0)
 		return time_layouts(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "states") == 0)
+		return time_states(argv[2]);
 	if (argc != 3) {
-		fprintf(stderr, "usage: engine_bench cube|select|layout APPFILE\n");
+		fprintf(stderr, "usage: engine_bench cube|select|layout|states APPFILE\n");
 		return 2;
 	}
 	double t0 = now_ms();
@@ -279,7 +340,7 @@ int main(int argc, char **argv)
 		printf("select_median_ms %.2f\nselect_p90_ms %.2f\nselect_min_ms %.2f\n", t[50],
 		       t[90], t[0]);
 	} else {
-		fprintf(stderr, "usage: engine_bench cube|select|layout APPFILE\n");
+		fprintf(stderr, "usage: engine_bench cube|select|layout|states APPFILE\n");
 		return 2;
 	}
 	model_assoc_sel_release(&sel);
