@@ -88,6 +88,12 @@ struct cluster_lease {
 	int64_t valid_until;	       /* monotonic ms: this node may act as central until then */
 	int64_t ttl_ms;		       /* the TTL of the last attempt */
 	char holder[UUID_STR_LEN + 1]; /* who holds it, as last seen ("" none) */
+	/* PostgreSQL: the lease's own connection (opened by the first tick, closed by
+	 * cluster_lease_release). The row names its server process as the holder's: a
+	 * pooled one could be closed under it (a transaction left idle past its time-out, in
+	 * any other work) and hand the role over while the holder lives, and a tick could wait
+	 * behind a busy pool. Zero-initialise the struct. */
+	struct db_conn *conn;
 };
 
 /* The service cluster's settings (an empty object when the site has none). Caller
@@ -126,8 +132,8 @@ NODISCARD int cluster_lease_fence(struct db_conn *c, const char *node_id, int64_
 NODISCARD int cluster_lease_move(struct db *db, struct db_conn *c, const char *node_id,
 				 int64_t ttl_ms, struct err *e);
 /* Releases the role if `node_id` holds it (a node stopping cleanly), so a candidate takes
- * over at once. */
-void cluster_lease_release(struct db *db, const char *node_id, const struct cluster_lease *l);
+ * over at once, and closes the lease's connection. */
+void cluster_lease_release(struct db *db, const char *node_id, struct cluster_lease *l);
 /* The database's clock now, in ms (what leases and queue times are compared with). */
 NODISCARD int cluster_db_clock(struct db_conn *c, const struct db *db, int64_t *out, struct err *e);
 

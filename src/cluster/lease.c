@@ -60,12 +60,12 @@ static int lease_times(struct db_conn *c, const struct db *db, int64_t ttl_ms,
 	return rc;
 }
 
-int cluster_settings(struct db *db, json_t **out, struct err *e)
+/* cluster_settings on connection c. */
+static int settings_on(struct db_conn *c, json_t **out, struct err *e)
 {
 	json_t *j = NULL;
-	int rc =
-	    db_exec_once(db, "SELECT settings FROM servicecluster ORDER BY created_date LIMIT 1",
-			 NULL, json_row, &j, e);
+	int rc = db_exec(c, "SELECT settings FROM servicecluster ORDER BY created_date LIMIT 1",
+			 NULL, json_row, &j, NULL, e);
 	if (rc == 0 && !json_is_object(j)) {
 		json_decref(j);
 		j = json_object();
@@ -76,11 +76,24 @@ int cluster_settings(struct db *db, json_t **out, struct err *e)
 	return rc;
 }
 
-int cluster_lease_ttl(struct db *db, int64_t *out_ms, struct err *e)
+int cluster_settings(struct db *db, json_t **out, struct err *e)
+{
+	*out = NULL;
+	struct db_conn *c;
+	int rc = db_acquire(db, &c, e);
+	if (rc)
+		return rc;
+	rc = settings_on(c, out, e);
+	db_release(db, c);
+	return rc;
+}
+
+/* cluster_lease_ttl on connection c. */
+static int ttl_on(struct db_conn *c, int64_t *out_ms, struct err *e)
 {
 	*out_ms = 15000;
 	json_t *j = NULL;
-	int rc = cluster_settings(db, &j, e);
+	int rc = settings_on(c, &j, e);
 	if (rc)
 		return rc;
 	json_t *v = json_object_get(j, "centralRoleTtlSeconds");
@@ -88,6 +101,18 @@ int cluster_lease_ttl(struct db *db, int64_t *out_ms, struct err *e)
 		*out_ms = json_integer_value(v) * 1000;
 	json_decref(j);
 	return 0;
+}
+
+int cluster_lease_ttl(struct db *db, int64_t *out_ms, struct err *e)
+{
+	*out_ms = 15000;
+	struct db_conn *c;
+	int rc = db_acquire(db, &c, e);
+	if (rc)
+		return rc;
+	rc = ttl_on(c, out_ms, e);
+	db_release(db, c);
+	return rc;
 }
 
 struct lease_row {
@@ -153,10 +178,18 @@ int cluster_lease_tick(struct db *db, const char *node_id, struct cluster_lease 
 {
 	int64_t t0 = time_mono_ms();
 	int64_t ttl = 15000;
-	int rc = cluster_lease_ttl(db, &ttl, e);
+	/* PostgreSQL: on the lease's own connection (struct cluster_lease), else the pool's */
+	bool own = db_kind(db) == DB_POSTGRES;
 	struct db_conn *c = NULL;
-	if (rc == 0)
+	int rc = 0;
+	if (own && !l->conn)
+		rc = db_own_open(db, "lease", &l->conn, e);
+	if (rc == 0 && own)
+		c = l->conn;
+	else if (rc == 0)
 		rc = db_acquire(db, &c, e);
+	if (rc == 0)
+		rc = ttl_on(c, &ttl, e);
 	char now[ISO_TIME_LEN + 1] = "", until[ISO_TIME_LEN + 1] = "";
 	if (rc == 0)
 		rc = lease_times(c, db, ttl, now, until, e);
@@ -201,7 +234,7 @@ int cluster_lease_tick(struct db *db, const char *node_id, struct cluster_lease 
 			     lease_row, &cur, NULL, e);
 	if (began)
 		rc = rc ? (db_rollback(c), rc) : db_commit(c, e);
-	if (c)
+	if (c && !own)
 		db_release(db, c);
 	l->ttl_ms = ttl;
 	if (rc) {
@@ -330,10 +363,9 @@ int cluster_lease_move(struct db *db, struct db_conn *c, const char *node_id, in
 	return rc ? rc : notify_lease(c, db, e);
 }
 
-void cluster_lease_release(struct db *db, const char *node_id, const struct cluster_lease *l)
+/* The role given up: expired at once, and the candidates told. */
+static void release_row(struct db *db, const char *node_id, const struct cluster_lease *l)
 {
-	if (!l->held)
-		return;
 	struct db_params p;
 	db_params_init(&p);
 	db_p_text(&p, node_id);
@@ -353,4 +385,12 @@ void cluster_lease_release(struct db *db, const char *node_id, const struct clus
 		(void)notify_lease(c, db, &e); /* else candidates find it free at their next look */
 		db_release(db, c);
 	}
+}
+
+void cluster_lease_release(struct db *db, const char *node_id, struct cluster_lease *l)
+{
+	if (l->held)
+		release_row(db, node_id, l);
+	db_own_close(db, l->conn);
+	l->conn = NULL;
 }

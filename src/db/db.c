@@ -428,6 +428,22 @@ void db_pool_use(struct db *db, int *total, int *in_use)
 	pthread_mutex_unlock(&db->lock);
 }
 
+int db_own_open(struct db *db, const char *what, struct db_conn **out, struct err *e)
+{
+	/* named in pg_stat_activity as "<the pool's name> <what>" */
+	struct db_config oc = db->cfg;
+	char app[128];
+	snprintf(app, sizeof(app), "%s %s", db->cfg.app_name ? db->cfg.app_name : "fathom", what);
+	oc.app_name = app;
+	return db->drv->connect(&oc, &db->shared, out, e);
+}
+
+void db_own_close(struct db *db, struct db_conn *c)
+{
+	if (c)
+		db->drv->disconnect(c);
+}
+
 void db_release(struct db *db, struct db_conn *c)
 {
 	if (!c)

@@ -105,6 +105,12 @@ NODISCARD int db_change_log(struct db_conn *c, const char *type, const char *id,
 /* Takes a connection from the pool, waiting while all are in use. */
 NODISCARD int db_acquire(struct db *db, struct db_conn **out, struct err *e);
 void db_release(struct db *db, struct db_conn *c);
+/* A connection of its own, outside the pool: never waits for a free one, and its server
+ * process lives as long as it (the central role's lease names that process). Reconnects by
+ * itself as the pool's do; PostgreSQL shows it as the pool's application name and `what`.
+ * One thread at a time; close with db_own_close. */
+NODISCARD int db_own_open(struct db *db, const char *what, struct db_conn **out, struct err *e);
+void db_own_close(struct db *db, struct db_conn *c);
 /* What the database is, safe to show an administrator: PostgreSQL's connection string
  * without any password, or that it is the node's SQLite file. Caller frees; NULL when out of
  * memory. */

@@ -22,9 +22,10 @@ static const char usage[] =
     "  --database NAME  the site's database (default fathom)\n"
     "  --user ROLE      the site's role (default fathom)\n";
 
-/* Connections one node opens beyond its pool: the change-feed listener and one for
- * commands run beside it (migrations, fathom CLI calls). */
-#define PER_NODE_EXTRA 2
+/* Connections one node opens beyond its pool: the change-feed listener, the central
+ * role's lease (its own connection) and one for commands run beside it (migrations,
+ * fathom CLI calls). */
+#define PER_NODE_EXTRA 3
 /* Kept free for administrators and maintenance (superuser_reserved_connections is 3). */
 #define HEADROOM 10
 

@@ -38,11 +38,11 @@ setup() { node_vars; }
 teardown() { stop_node_if_running; }
 
 @test "pg-config sizes max_connections from the pools and writes hostssl lines" {
-	grep -qx 'max_connections = 30' "$PGDIR/site.conf"        # 2 x (8 + 2) + 10
+	grep -qx 'max_connections = 32' "$PGDIR/site.conf"        # 2 x (8 + 3) + 10
 	grep -qE '^hostssl +fathom +fathom +127.0.0.1/32 +scram-sha-256$' "$PGDIR/site.conf"
 	run "$FATHOM" pg-config --nodes 3 --subnet 10.0.0.0/24 --pool-size 4
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"max_connections = 28"* ]]
+	[[ "$output" == *"max_connections = 31"* ]]
 	[[ "$output" == *"host     fathom"* ]]
 	run "$FATHOM" pg-config --nodes 3 --subnet 10.0.0.0/40
 	[ "$status" -eq 2 ]; [[ "$output" == *"--subnet"* ]]

@@ -102,6 +102,25 @@ wait_holder() {
 	[ "$(jqb '[.[] | select(.isCentral)] | map(.name) | join(",")')" = node1 ]
 }
 
+@test "the central node keeps the role when its pooled connections are closed under it: the lease has a connection of its own" {
+	id1=$(node_id "$D1")
+	wait_holder "$id1" 10 >/dev/null
+	tok1=$(pg_sql fathom "SELECT token FROM central_lease")
+	# the row names the server process of node1's lease connection
+	[ "$(pg_sql fathom "SELECT a.application_name FROM central_lease l JOIN pg_stat_activity a ON a.pid = l.holder_pid")" = "fathom node1 lease" ]
+	# every other connection of node1 closed by the server, twice a renewal apart (a
+	# pooled connection named as the holder would let node2 take the role at once)
+	for _ in 1 2; do
+		n=$(pg_sql fathom "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'fathom node1'")
+		[ "$n" -ge 1 ]
+		sleep $((TTL / 3 + 1))
+	done
+	[ "$(holder)" = "$id1" ]
+	[ "$(pg_sql fathom "SELECT token FROM central_lease")" = "$tok1" ]
+	# node1 still writes (its pool connects again)
+	s=$(node_json "$D1" "$P1" POST /qrs/tag '{"name":"after-the-cut"}'); expect 201 "$s"
+}
+
 @test "kill -9 of the central node: node2 takes the role within the TTL and one renewal, triggers keep firing, none twice" {
 	app=$(new_app Ticks 'T: LOAD 1 AS X AUTOGENERATE 1;\n')
 	# 24 one-shot triggers, one every 0.5 s from 3 s on: some fall while no node is central
