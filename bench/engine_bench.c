@@ -173,7 +173,12 @@ static double ask(struct qix_session *s, int *answers, const char *req)
 	return t;
 }
 
-static int time_layouts(const char *path)
+/* The OpenDoc request of the app engine_of serves. */
+static const char open[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"handle\":-1,\"method\":"
+			   "\"OpenDoc\",\"params\":[\"bench\"]}";
+
+/* An engine whose one app ("bench") is the file at `path`; exits on failure. */
+static struct qix *engine_of(const char *path)
 {
 	layout_file = path;
 	struct qix_config cfg = {
@@ -183,10 +188,14 @@ static int time_layouts(const char *path)
 	err_init(&e);
 	if (qix_new(&cfg, &q, &e) != 0) {
 		fprintf(stderr, "engine_bench: %s\n", e.message);
-		return 1;
+		exit(1);
 	}
-	static const char open[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"handle\":-1,\"method\":"
-				   "\"OpenDoc\",\"params\":[\"bench\"]}";
+	return q;
+}
+
+static int time_layouts(const char *path)
+{
+	struct qix *q = engine_of(path);
 	static const char make[] =
 	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"handle\":1,\"method\":\"CreateSessionObject\","
 	    "\"params\":[{\"qInfo\":{\"qType\":\"c\"},\"qHyperCubeDef\":{\"qDimensions\":["
@@ -225,18 +234,7 @@ static int time_layouts(const char *path)
  * engine's cache). Medians over the categories. */
 static int time_states(const char *path)
 {
-	layout_file = path;
-	struct qix_config cfg = {
-	    .env = {.locate = locate_one, .save = refuse_save, .reload = refuse}};
-	struct qix *q = NULL;
-	struct err e;
-	err_init(&e);
-	if (qix_new(&cfg, &q, &e) != 0) {
-		fprintf(stderr, "engine_bench: %s\n", e.message);
-		return 1;
-	}
-	static const char open[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"handle\":-1,\"method\":"
-				   "\"OpenDoc\",\"params\":[\"bench\"]}";
+	struct qix *q = engine_of(path);
 	/* handle 2: the listbox; handle 3: the field */
 	static const char listbox[] =
 	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"handle\":1,\"method\":\"CreateSessionObject\","

@@ -224,6 +224,22 @@ static void quoting_labels_and_code_pages(void **state)
 /* A column of consecutive whole numbers (ids) is interned without a hash table until a
  * value breaks the run; the symbols and rows are what interning by value gives either way:
  * a number is one symbol whatever its text (the first kept), in first-occurrence order. */
+/* A field's symbols as texts (the first `max` of syms, up to a NULL) and its rows. */
+static void field_is(const struct qvd_field *fl, const char *const *syms, int max,
+		     const int32_t *rows, size_t rows_size)
+{
+	int n = 0;
+	while (n < max && syms[n])
+		n++;
+	assert_int_equal(fl->n_symbols, n);
+	for (int k = 0; k < n; k++) {
+		char buf[64];
+		assert_string_equal(data_qvd_value_text(&fl->symbols[k], buf, sizeof(buf)),
+				    syms[k]);
+	}
+	assert_memory_equal(fl->index, rows, rows_size);
+}
+
 static void consecutive_numbers_interned_as_any_others(void **state)
 {
 	(void)state;
@@ -250,19 +266,8 @@ static void consecutive_numbers_interned_as_any_others(void **state)
 	    {0, 1, 2, 0, 3, 3, 4}, {0, 1, 2, 3, 4, 2, 5}, {0, 1, 2, 3, 1, 2, 0},
 	    {0, 1, 2, 0, 3, 1, 2}, {0, 1, 2, 0, 3, 1, 4}, {0, 1, 2, 3, 0, 4, 2},
 	};
-	for (int c = 0; c < 6; c++) {
-		const struct qvd_field *fl = &t->fields[c];
-		int n = 0;
-		while (n < 7 && syms[c][n])
-			n++;
-		assert_int_equal(fl->n_symbols, n);
-		for (int k = 0; k < n; k++) {
-			char buf[64];
-			assert_string_equal(data_qvd_value_text(&fl->symbols[k], buf, sizeof(buf)),
-					    syms[c][k]);
-		}
-		assert_memory_equal(fl->index, rows[c], sizeof(rows[c]));
-	}
+	for (int c = 0; c < 6; c++)
+		field_is(&t->fields[c], syms[c], 7, rows[c], sizeof(rows[c]));
 	data_qvd_free(t);
 }
 
@@ -294,19 +299,8 @@ static void interned_by_their_whole_value(void **state)
 	};
 	static const int32_t rows[2][11] = {{0, 1, 0, 2, 3, 4, 5, 5, 6, 7, 7},
 					    {0, 1, 1, 0, 2, 1, 3, 4, 0, 3, 1}};
-	for (int c = 0; c < 2; c++) {
-		const struct qvd_field *fl = &t->fields[c];
-		int n = 0;
-		while (n < 9 && syms[c][n])
-			n++;
-		assert_int_equal(fl->n_symbols, n);
-		for (int k = 0; k < n; k++) {
-			char buf[64];
-			assert_string_equal(data_qvd_value_text(&fl->symbols[k], buf, sizeof(buf)),
-					    syms[c][k]);
-		}
-		assert_memory_equal(fl->index, rows[c], sizeof(rows[c]));
-	}
+	for (int c = 0; c < 2; c++)
+		field_is(&t->fields[c], syms[c], 9, rows[c], sizeof(rows[c]));
 	data_qvd_free(t);
 }
 
