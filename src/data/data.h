@@ -393,6 +393,12 @@ void data_set_free(struct data_set *m);
 NODISCARD int data_set_write_app(const struct data_set *m, const char *props, size_t props_len,
 				 const char *script, size_t script_len, struct buf *out,
 				 struct err *e);
+/* The same, freeing each table of `m` once it is in the QVD layout the file holds, before
+ * the compression (a reload's peak is then its tables and their QVD, not those and the
+ * compressed file too). m->tables[t] are NULL after it, for data_set_free alone. */
+NODISCARD int data_set_write_app_freeing(struct data_set *m, const char *props, size_t props_len,
+					 const char *script, size_t script_len, struct buf *out,
+					 struct err *e);
 /* The table named `name`, or NULL. */
 struct tbl *data_set_table(const struct data_set *m, const char *name);
 /* The tables of an app file's blocks of `kind` (APPFILE_TABLE: the data model;

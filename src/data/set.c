@@ -29,8 +29,9 @@ void data_set_free(struct data_set *m)
 	free(m);
 }
 
-int data_set_write_app(const struct data_set *m, const char *props, size_t props_len,
-		       const char *script, size_t script_len, struct buf *out, struct err *e)
+/* data_set_write_app; with `freeing`, each table is freed once it is in QVD layout. */
+static int write_app(struct data_set *m, bool freeing, const char *props, size_t props_len,
+		     const char *script, size_t script_len, struct buf *out, struct err *e)
 {
 	int n_tables = m ? m->n_tables : 0, n_blocks = 2 + n_tables;
 	struct appfile_block *blocks = calloc((size_t)n_blocks, sizeof(*blocks));
@@ -50,18 +51,36 @@ int data_set_write_app(const struct data_set *m, const char *props, size_t props
 		if (rc == 0)
 			rc = data_qvd_write(&v, &q, e);
 		data_tbl_view_free(&v);
+		blocks[2 + t].kind = m->tables[t]->access ? APPFILE_ACCESS : APPFILE_TABLE;
+		if (freeing) {
+			data_tbl_free(m->tables[t]);
+			m->tables[t] = NULL;
+		}
 	}
 	offsets[n_tables] = q.len;
-	for (int t = 0; rc == 0 && t < n_tables; t++)
-		blocks[2 + t] =
-		    (struct appfile_block){m->tables[t]->access ? APPFILE_ACCESS : APPFILE_TABLE,
-					   q.data + offsets[t], offsets[t + 1] - offsets[t]};
+	for (int t = 0; rc == 0 && t < n_tables; t++) {
+		blocks[2 + t].data = q.data + offsets[t];
+		blocks[2 + t].len = offsets[t + 1] - offsets[t];
+	}
 	if (rc == 0)
 		rc = data_appfile_write(blocks, n_blocks, 0, out, e);
 	free(blocks);
 	free(offsets);
 	buf_release(&q);
 	return rc;
+}
+
+int data_set_write_app(const struct data_set *m, const char *props, size_t props_len,
+		       const char *script, size_t script_len, struct buf *out, struct err *e)
+{
+	return write_app((struct data_set *)m, false, props, props_len, script, script_len, out, e);
+}
+
+int data_set_write_app_freeing(struct data_set *m, const char *props, size_t props_len,
+			       const char *script, size_t script_len, struct buf *out,
+			       struct err *e)
+{
+	return write_app(m, true, props, props_len, script, script_len, out, e);
 }
 
 int data_set_from_app(const struct appfile *f, enum appfile_kind kind, unsigned opts,

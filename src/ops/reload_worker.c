@@ -233,8 +233,9 @@ int ops_reload_worker(int argc, char **argv)
 	if (rc == 0 && !new_props)
 		rc = err_set(&e, ERR_NOMEM, "out of memory");
 	if (rc == 0)
-		rc = data_set_write_app(m, new_props, strlen(new_props), script ? script->data : "",
-					script ? script->len : 0, &out, &e);
+		rc = data_set_write_app_freeing(m, new_props, strlen(new_props),
+						script ? script->data : "",
+						script ? script->len : 0, &out, &e);
 	free(new_props);
 	if (rc == 0)
 		rc = file_write_atomic(outp, out.data, out.len, 0644, &e);
