@@ -449,25 +449,16 @@ int data_tbl_adopt_qvd(struct qvd_table *q, struct tbl **out, struct err *e)
 		struct tbl_field *f = &t->fields[i];
 		keep_number_format(f, qf);
 		int64_t ns = qf->n_symbols;
-		if (qf->dense) { /* no values to take: the model needs none */
-			free(f->sym);
+		if (qf->dense) { /* no values (symbols NULL): the model needs none */
 			free(f->text_at);
-			f->sym = NULL;
 			f->text_at = NULL;
 			f->dense = true;
 			f->dense_base = qf->dense_base;
-			f->n_sym = f->cap_sym = ns;
-			free(f->index);
-			f->index = qf->index;
-			qf->index = NULL;
-			continue;
-		}
-		f->text_at = malloc(sizeof(*f->text_at) * (size_t)(ns + 1));
-		if (!f->text_at) {
+		} else if (!(f->text_at = malloc(sizeof(*f->text_at) * (size_t)(ns + 1)))) {
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 			break;
 		}
-		for (int64_t k = 0; rc == 0 && k < ns; k++) {
+		for (int64_t k = 0; rc == 0 && !qf->dense && k < ns; k++) {
 			struct qvd_value *v = &qf->symbols[k];
 			if (v->type == QVD_INT || v->type == QVD_DOUBLE) {
 				f->text_at[k] = NO_TEXT;
