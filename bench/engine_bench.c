@@ -67,7 +67,7 @@ static struct assoc *open_app(const char *path)
 	struct data_set *m = NULL;
 	struct assoc *a = NULL;
 	double t1 = now_ms();
-	if (data_set_from_app(f, APPFILE_TABLE, DATA_SET_DENSE, &m, &e)) {
+	if (data_set_from_app(f, APPFILE_TABLE, DATA_SET_MODEL, &m, &e)) {
 		fprintf(stderr, "engine_bench: %s\n", e.message);
 		exit(1);
 	}

@@ -6,6 +6,64 @@
 
 #include "core/core.h"
 
+/* ================================================================ symbol columns (col.c) */
+
+/* A column of symbol indexes, one a row, in as few bytes a row as its field's symbols need:
+ * width 1, 2 or 3 holds index + 1 (0: NULL; three bytes low first); width 4 an int32_t (-1:
+ * NULL); width 0 nothing: row r holds symbol r (a field of ids in row order). The model's
+ * rows are kept so (a sales table's eight fields in 12 bytes a row instead of 32). */
+struct data_col {
+	void *p;
+	int width;
+};
+
+/* The width a column needs for n_sym symbols and NULL (1 to 4). */
+int data_col_width(int64_t n_sym);
+/* Room for n_rows rows of that width (p NULL for width 0); false: out of memory. */
+NODISCARD bool data_col_alloc(struct data_col *c, int width, int64_t n_rows);
+void data_col_free(struct data_col *c);
+/* Rows [from, from + n) into out, -1 for NULL. */
+void data_col_range(const struct data_col *c, int64_t from, int64_t n, int32_t *out);
+/* Rows rows[0..n) into out, -1 for NULL. */
+void data_col_gather(const struct data_col *c, const int64_t *rows, int64_t n, int32_t *out);
+/* n_rows symbols (-1 NULL) written from row `at` on (nothing for width 0: only when each
+ * row r holds r). */
+void data_col_write(struct data_col *c, int64_t at, const int32_t *from, int64_t n_rows);
+/* Whether every row r of an int32_t column holds r. */
+bool data_col_identity(const int32_t *col, int64_t n_rows);
+
+/* Row r's symbol, -1 for NULL. */
+static inline int32_t data_col_at(const struct data_col *c, int64_t r)
+{
+	const uint8_t *b = c->p;
+	switch (c->width) {
+	case 0: return (int32_t)r;
+	case 1: return (int32_t)b[r] - 1;
+	case 2: return (int32_t)((const uint16_t *)c->p)[r] - 1;
+	case 3:
+		b += 3 * r;
+		return (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16) - 1;
+	default: return ((const int32_t *)c->p)[r];
+	}
+}
+
+/* Sets row r to symbol s (-1: NULL). */
+static inline void data_col_put(struct data_col *c, int64_t r, int32_t s)
+{
+	uint8_t *b = c->p;
+	uint32_t v = (uint32_t)(s + 1);
+	switch (c->width) {
+	case 0: break;
+	case 1: b[r] = (uint8_t)v; break;
+	case 2: ((uint16_t *)c->p)[r] = (uint16_t)v; break;
+	case 3:
+		b += 3 * r;
+		b[0] = (uint8_t)v, b[1] = (uint8_t)(v >> 8), b[2] = (uint8_t)(v >> 16);
+		break;
+	default: ((int32_t *)c->p)[r] = s; break;
+	}
+}
+
 /* ================================================================ QVD files (qvd.c) */
 
 /* QVD files, Qlik's one-table data files: reading files Qlik wrote, and writing
@@ -49,6 +107,10 @@ struct qvd_field {
 	 * NULL, and symbol s is the number dense_base + s */
 	bool dense;
 	double dense_base;
+	/* read with QVD_READ_NARROW: index is NULL and col holds the rows, as narrow as the
+	 * symbols allow (width 0 when row r holds symbol r) */
+	bool narrow;
+	struct data_col col;
 };
 
 struct qvd_table {
@@ -68,8 +130,9 @@ NODISCARD int data_qvd_read(const void *data, size_t len, struct qvd_table **out
 #define DATA_DENSE_MIN 4096
 #endif
 /* data_qvd_read's options: QVD_READ_DENSE leaves a dense field's symbols unread (its
- * qvd_field says dense): a model needs no value each of 10 million ids. */
-enum { QVD_READ_DENSE = 1 };
+ * qvd_field says dense): a model needs no value each of 10 million ids. QVD_READ_NARROW
+ * decodes the rows into narrow columns (qvd_field.col), as the model keeps them. */
+enum { QVD_READ_DENSE = 1, QVD_READ_NARROW = 2 };
 NODISCARD int data_qvd_read_opts(const void *data, size_t len, unsigned opts,
 				 struct qvd_table **out, struct err *e);
 /* Whether `text` is how a whole number num is written without a text of its own: at most
@@ -134,12 +197,13 @@ struct tbl_field {
 	/* the tags the script (TAG FIELD) or a QVD gave it, one a line; NULL: none. The tags
 	 * the engine works out itself ($numeric, $key, $date, ...) are not kept here */
 	char *tags;
-	/* a dense field of an app file read for the model (data_set_from_app with
-	 * DATA_SET_DENSE): sym and text_at are NULL, symbol s is the number dense_base + s.
-	 * model_assoc_build reads such a table; no function here but data_tbl_free may be
-	 * given one */
-	bool dense;
+	/* a field of an app file read for the model (data_set_from_app with DATA_SET_MODEL):
+	 * index is NULL and col holds its rows (narrow); when dense, sym and text_at are NULL
+	 * too and symbol s is the number dense_base + s. model_assoc_build reads such a
+	 * table; no function here but data_tbl_free may be given one */
+	bool narrow, dense;
 	double dense_base;
+	struct data_col col;
 };
 
 /* Whether `tag` is one the engine works out from a field's values ($numeric, $integer,
@@ -403,9 +467,10 @@ NODISCARD int data_set_write_app_freeing(struct data_set *m, const char *props, 
 struct tbl *data_set_table(const struct data_set *m, const char *name);
 /* The tables of an app file's blocks of `kind` (APPFILE_TABLE: the data model;
  * APPFILE_ACCESS: its section access) as a data set `out` (free with data_set_free).
- * DATA_SET_DENSE in `opts`: dense fields come without their values (tbl_field.dense), for
- * a data set that model_assoc_build alone reads. */
-enum { DATA_SET_DENSE = 1 };
+ * DATA_SET_MODEL in `opts`: for a data set that model_assoc_build alone reads, the rows
+ * come in narrow columns (tbl_field.narrow) and dense fields without their values
+ * (tbl_field.dense). */
+enum { DATA_SET_MODEL = 1 };
 NODISCARD int data_set_from_app(const struct appfile *f, enum appfile_kind kind, unsigned opts,
 				struct data_set **out, struct err *e);
 

@@ -512,6 +512,22 @@ bool data_canonical_integer(const char *text, double num)
 	return (*text == '-' ? -v : v) == num;
 }
 
+/* data_canonical_integer of the NUL-terminated text at t (within avail bytes) in one pass:
+ * *used is its length with the NUL. */
+static bool canonical_text(const uint8_t *t, size_t avail, double num, size_t *used)
+{
+	size_t i = avail && t[0] == '-', digits = 0;
+	int64_t v = 0;
+	for (; i < avail && t[i] >= '0' && t[i] <= '9' && digits <= 15; i++, digits++)
+		v = v * 10 + (t[i] - '0');
+	size_t first = avail && t[0] == '-';
+	if (i >= avail || t[i] != '\0' || digits == 0 || digits > 15 ||
+	    (t[first] == '0' && (digits > 1 || first)))
+		return false;
+	*used = i + 1;
+	return (double)(first ? -v : v) == num;
+}
+
 /* Whether field hf's symbols in sym[0..length) are DATA_DENSE_MIN or more consecutive
  * whole numbers, each without a text or with the text its number writes (*base: the
  * first). Reads the bytes alone: a damaged table is not dense, and read_symbols then says
@@ -536,12 +552,11 @@ static bool dense_symbols(const struct hfield *hf, const uint8_t *sym, double *b
 			*base = v;
 		if (v != *base + (double)s || fabs(v) >= 1e15)
 			return false;
-		if (t == QVD_DUAL_INT || t == QVD_DUAL_DOUBLE) {
-			const uint8_t *nul = memchr(sym + p, 0, len - p);
-			if (!nul || !data_canonical_integer((const char *)sym + p, v))
-				return false;
-			p = (size_t)(nul - sym) + 1;
-		}
+		size_t used = 0;
+		if ((t == QVD_DUAL_INT || t == QVD_DUAL_DOUBLE) &&
+		    !canonical_text(sym + p, len - p, v, &used))
+			return false;
+		p += used;
 	}
 	return p == len;
 }
@@ -669,7 +684,16 @@ static int read_fields(struct header *h, struct qvd_table *t, const uint8_t *bod
 		else
 			rc = read_symbols(f, hf, body + hf->offset, t->text_store + store_at, e);
 		store_at += (uint64_t)hf->length;
-		if (rc == 0) {
+		if (rc == 0 && (opts & QVD_READ_NARROW)) {
+			/* a field with a symbol a row may hold row r's symbol in row r: tried
+			 * while decoding (no column), given one only if it does not */
+			f->narrow = true;
+			int width = f->n_symbols == h->n_records && h->n_records > 0
+					? 0
+					: data_col_width(f->n_symbols);
+			if (!data_col_alloc(&f->col, width, h->n_records))
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+		} else if (rc == 0) {
 			f->index =
 			    malloc(sizeof(int32_t) * (size_t)(h->n_records ? h->n_records : 1));
 			if (!f->index)
@@ -688,6 +712,8 @@ struct rec_part {
 	int64_t from, to;
 	int64_t bad_row, bad_idx; /* bad_row -1: none */
 	int bad_field;
+	uint8_t *not_rows; /* per field read into a column of width 0: 1 when a row r does not
+			      hold symbol r */
 };
 
 /* A field's bits of a record whose 8 bytes from `byte` on lie inside it: one load. */
@@ -701,28 +727,106 @@ static inline uint32_t load_bits(const uint8_t *rec, size_t byte, unsigned shift
 	return (uint32_t)((v >> shift) & mask);
 }
 
+/* Field f's symbol index in a record (bias added; -1 and below: NULL). */
+static inline int64_t record_index(const uint8_t *rec, size_t rs, const struct qvd_field *f)
+{
+	unsigned off = (unsigned)f->bit_offset, width = (unsigned)f->bit_width;
+	size_t byte = off >> 3;
+	uint32_t bits = width && byte + 8 <= rs ? load_bits(rec, byte, off & 7, (1ULL << width) - 1)
+						: get_bits(rec, rs, off, width);
+	return (int64_t)bits + f->bias;
+}
+
+/* Field f's symbols of the n records from row `from` on (of n_records) into out (-1 NULL);
+ * the first row whose index is past the field's symbols, or -1. */
+static int64_t decode_field_rows(const uint8_t *recs, size_t rs, int64_t n_records,
+				 const struct qvd_field *f, int64_t from, int64_t n, int32_t *out,
+				 int64_t *bad_idx)
+{
+	unsigned off = (unsigned)f->bit_offset, width = (unsigned)f->bit_width, shift = off & 7;
+	size_t byte = off >> 3;
+	uint64_t mask = (1ULL << width) - 1;
+	int64_t bias = f->bias, n_sym = f->n_symbols;
+	const uint8_t *rec = recs + (size_t)from * rs;
+	/* one 8-byte load a record while those bytes lie among the records (they may reach
+	 * into the next record: the mask keeps the field's bits) */
+	int64_t fast = (int64_t)(((size_t)n_records * rs - byte - 8) / rs) + 1;
+	if (!width || (size_t)n_records * rs < byte + 8)
+		fast = 0;
+	fast = fast < from ? 0 : fast - from < n ? fast - from : n;
+	int64_t k = 0;
+	for (; k < fast; k++, rec += rs) {
+		int64_t idx = (int64_t)load_bits(rec, byte, shift, mask) + bias;
+		if (idx >= n_sym)
+			break;
+		out[k] = idx < 0 ? -1 : (int32_t)idx;
+	}
+	if (k == fast)
+		for (; k < n; k++, rec += rs) {
+			int64_t idx = (int64_t)get_bits(rec, rs, off, width) + bias;
+			if (idx >= n_sym)
+				break;
+			out[k] = idx < 0 ? -1 : (int32_t)idx;
+		}
+	if (k == n)
+		return -1;
+	*bad_idx = record_index(rec, rs, f);
+	return from + k;
+}
+
+#define DECODE_BLOCK 4096 /* records decoded field by field while they stay in the cache */
+
 static void decode_records(struct rec_part *p)
 {
 	const struct header *h = p->h;
 	size_t rs = (size_t)h->record_size;
+	int32_t sym[DECODE_BLOCK];
 	p->bad_row = -1;
-	for (int64_t r = p->from; r < p->to; r++) {
-		const uint8_t *rec = p->recs + (size_t)r * rs;
+	for (int64_t b = p->from; b < p->to; b += DECODE_BLOCK) {
+		int64_t n = p->to - b < DECODE_BLOCK ? p->to - b : DECODE_BLOCK;
 		for (int i = 0; i < h->n_fields; i++) {
 			struct qvd_field *f = &p->t->fields[i];
-			unsigned off = (unsigned)f->bit_offset, width = (unsigned)f->bit_width;
-			size_t byte = off >> 3;
-			uint32_t bits = width && byte + 8 <= rs
-					    ? load_bits(rec, byte, off & 7, (1ULL << width) - 1)
-					    : get_bits(rec, rs, off, width);
-			int64_t idx = (int64_t)bits + f->bias;
-			if (idx >= f->n_symbols) {
-				p->bad_row = r, p->bad_field = i, p->bad_idx = idx;
-				return;
+			int64_t bad_idx = 0, bad = decode_field_rows(p->recs, rs, h->n_records, f,
+								     b, n, sym, &bad_idx);
+			if (bad >= 0) { /* the first bad row in the file, its first bad field */
+				if (p->bad_row < 0 || bad < p->bad_row)
+					p->bad_row = bad, p->bad_field = i, p->bad_idx = bad_idx;
+				n = bad - b; /* the fields after it: only the rows before it */
+				continue;
 			}
-			f->index[r] = idx < 0 ? -1 : (int32_t)idx;
+			if (!f->narrow) {
+				memcpy(f->index + b, sym, sizeof(int32_t) * (size_t)n);
+			} else if (f->col.width) {
+				data_col_write(&f->col, b, sym, n);
+			} else {
+				int32_t off = 0;
+				for (int64_t k = 0; k < n; k++)
+					off |= sym[k] ^ (int32_t)(b + k);
+				p->not_rows[i] |= off != 0;
+			}
 		}
+		if (p->bad_row >= 0)
+			return;
 	}
+}
+
+/* Field i's rows again into a column of its own width, once a row was found not to hold
+ * its own number (the records were checked by the first pass). */
+static int decode_field(const struct header *h, struct qvd_field *f, const uint8_t *recs,
+			struct err *e)
+{
+	if (!data_col_alloc(&f->col, data_col_width(f->n_symbols), h->n_records))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	int32_t sym[DECODE_BLOCK];
+	int64_t bad_idx = 0;
+	for (int64_t b = 0; b < h->n_records; b += DECODE_BLOCK) {
+		int64_t n = h->n_records - b < DECODE_BLOCK ? h->n_records - b : DECODE_BLOCK;
+		if (decode_field_rows(recs, (size_t)h->record_size, h->n_records, f, b, n, sym,
+				      &bad_idx) >= 0)
+			return err_set(e, ERR_INTERNAL, "QVD field \"%s\" read otherwise", f->name);
+		data_col_write(&f->col, b, sym, n);
+	}
+	return 0;
 }
 
 static void *decode_records_thread(void *arg)
@@ -744,12 +848,17 @@ static int read_records(const struct header *h, struct qvd_table *t, const uint8
 	struct rec_part parts[PARTS];
 	pthread_t th[PARTS];
 	bool started[PARTS] = {false};
+	uint8_t *not_rows = calloc((size_t)PARTS * (size_t)h->n_fields + 1, 1);
+	if (!not_rows)
+		return err_set(e, ERR_NOMEM, "out of memory");
 	for (int k = 0; k < n; k++)
-		parts[k] = (struct rec_part){.h = h,
-					     .t = t,
-					     .recs = recs,
-					     .from = h->n_records * k / n,
-					     .to = h->n_records * (k + 1) / n};
+		parts[k] =
+		    (struct rec_part){.h = h,
+				      .t = t,
+				      .recs = recs,
+				      .from = h->n_records * k / n,
+				      .to = h->n_records * (k + 1) / n,
+				      .not_rows = not_rows + (size_t)k * (size_t)h->n_fields};
 	for (int k = 1; k < n; k++)
 		started[k] = pthread_create(&th[k], NULL, decode_records_thread, &parts[k]) == 0;
 	decode_records(&parts[0]);
@@ -763,11 +872,17 @@ static int read_records(const struct header *h, struct qvd_table *t, const uint8
 		if (p->bad_row < 0)
 			continue;
 		const struct qvd_field *f = &t->fields[p->bad_field];
+		free(not_rows);
 		return err_set(e, ERR_INVALID, "QVD field \"%s\", row %lld: symbol %lld of %lld",
 			       f->name, (long long)p->bad_row + 1, (long long)p->bad_idx,
 			       (long long)f->n_symbols);
 	}
-	return 0;
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < h->n_fields; i++)
+		if (not_rows[i] || (n > 1 && not_rows[h->n_fields + i]))
+			rc = decode_field(h, &t->fields[i], recs, e);
+	free(not_rows);
+	return rc;
 }
 
 int data_qvd_read(const void *data, size_t len, struct qvd_table **out, struct err *e)
@@ -882,6 +997,7 @@ void data_qvd_free(struct qvd_table *t)
 		free(f->name);
 		free(f->symbols);
 		free(f->index);
+		data_col_free(&f->col);
 		for (int k = 0; k < f->n_tags; k++)
 			free(f->tags[k]);
 		free(f->tags);

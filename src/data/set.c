@@ -98,8 +98,9 @@ int data_set_from_app(const struct appfile *f, enum appfile_kind kind, unsigned 
 		if (f->blocks[i].kind != kind)
 			continue;
 		struct qvd_table *qt = NULL;
-		rc = data_qvd_read_opts(f->blocks[i].data, f->blocks[i].len,
-					(opts & DATA_SET_DENSE) ? QVD_READ_DENSE : 0, &qt, e);
+		rc = data_qvd_read_opts(
+		    f->blocks[i].data, f->blocks[i].len,
+		    (opts & DATA_SET_MODEL) ? QVD_READ_DENSE | QVD_READ_NARROW : 0, &qt, e);
 		if (rc == 0)
 			rc = data_tbl_adopt_qvd(qt, &m->tables[m->n_tables], e);
 		if (rc == 0)

@@ -28,6 +28,7 @@ static void field_release(struct tbl_field *f)
 	free(f->sym);
 	free(f->text_at);
 	free(f->index);
+	data_col_free(&f->col);
 	free(f->slots);
 	free(f->tags);
 }
@@ -483,6 +484,9 @@ int data_tbl_adopt_qvd(struct qvd_table *q, struct tbl **out, struct err *e)
 		free(f->index);
 		f->index = qf->index;
 		qf->index = NULL;
+		f->narrow = qf->narrow;
+		f->col = qf->col;
+		qf->col.p = NULL;
 	}
 	if (rc == 0)
 		t->n_rows = t->cap_rows = q->n_rows;

@@ -143,15 +143,10 @@ static int plan_symbols(struct assoc *a, const struct data_set *m, struct symbol
 
 /* Column c of table src in global symbols: its own symbols when the field is this table's
  * alone, else each local symbol mapped once to the shared dictionary. */
-static int global_column(const struct tbl *src, int c, struct tbl *dict, bool own, int32_t *col,
+static int global_column(const struct tbl *src, int c, struct tbl *dict, int32_t *col,
 			 struct err *e)
 {
 	const struct tbl_field *sf = &src->fields[c];
-	if (own) {
-		for (int64_t r = 0; r < src->n_rows; r++)
-			col[r] = sf->index[r] < 0 ? -1 : sf->index[r];
-		return 0;
-	}
 	int32_t *map = malloc(sizeof(int32_t) * (size_t)(sf->n_sym + 1));
 	if (!map)
 		return err_set(e, ERR_NOMEM, "out of memory");
@@ -171,12 +166,53 @@ static int global_column(const struct tbl *src, int c, struct tbl *dict, bool ow
 		}
 		map[s] = (int32_t)g;
 	}
+	if (rc == 0 && sf->narrow)
+		data_col_range(&sf->col, 0, src->n_rows, col);
 	for (int64_t r = 0; rc == 0 && r < src->n_rows; r++) {
-		int32_t s = sf->index[r];
+		int32_t s = sf->narrow ? col[r] : sf->index[r];
 		col[r] = s < 0 ? -1 : map[s];
 	}
 	free(map);
 	return rc;
+}
+
+/* Column c of table src as the model keeps it (into *out): in global symbols, as narrow
+ * as they allow, none at all when row r holds symbol r (a table's key of distinct values).
+ * A column of the table's own field is taken from it (freed, or kept when it is as wide
+ * as it must be). */
+static int model_column(struct tbl *src, int c, struct tbl *dict, bool own, struct data_col *out,
+			struct err *e)
+{
+	struct tbl_field *sf = &src->fields[c];
+	int64_t n = src->n_rows;
+	if (own && sf->narrow) { /* read for the model: as it is */
+		*out = sf->col;
+		sf->col.p = NULL;
+		return 0;
+	}
+	int32_t *g = sf->index;
+	if (!own) {
+		if (!(g = malloc(sizeof(int32_t) * (size_t)(n + 1))))
+			return err_set(e, ERR_NOMEM, "out of memory");
+		int rc = global_column(src, c, dict, g, e);
+		if (rc) {
+			free(g);
+			return rc;
+		}
+	} else {
+		sf->index = NULL;
+	}
+	int64_t n_sym = own ? sf->n_sym : dict->fields[0].n_sym;
+	int width = n_sym >= n && data_col_identity(g, n) ? 0 : data_col_width(n_sym);
+	if (width == 4) {
+		*out = (struct data_col){.p = g, .width = 4};
+		return 0;
+	}
+	bool ok = data_col_alloc(out, width, n);
+	if (ok)
+		data_col_write(out, 0, g, n);
+	free(g);
+	return ok ? 0 : err_set(e, ERR_NOMEM, "out of memory");
 }
 
 /* The tables as columns of global symbols. */
@@ -185,36 +221,20 @@ static int build_tables(struct assoc *a, struct data_set *m, const struct symbol
 {
 	a->n_tables = m->n_tables;
 	a->tables = arena_alloc(a->a, sizeof(*a->tables) * (size_t)(m->n_tables + 1));
-	int cols = 0;
-	for (int t = 0; t < m->n_tables; t++)
-		cols += m->tables[t]->n_fields;
-	a->owned = calloc((size_t)cols + 1, sizeof(int32_t *));
-	if (!a->owned)
-		return err_set(e, ERR_NOMEM, "out of memory");
 	int rc = 0;
 	for (int t = 0; rc == 0 && t < m->n_tables; t++) {
-		const struct tbl *src = m->tables[t];
+		struct tbl *src = m->tables[t];
 		struct assoc_table *at = &a->tables[t];
 		at->name = arena_strdup(a->a, src->name);
 		at->n_rows = src->n_rows;
 		at->n_fields = src->n_fields;
 		at->field = arena_alloc(a->a, sizeof(int) * (size_t)(src->n_fields + 1));
-		at->col = arena_alloc(a->a, sizeof(int32_t *) * (size_t)(src->n_fields + 1));
+		at->col = arena_alloc(a->a, sizeof(*at->col) * (size_t)(src->n_fields + 1));
 		for (int c = 0; rc == 0 && c < src->n_fields; c++) {
 			int f = model_assoc_field(a, src->fields[c].name);
 			at->field[c] = f;
 			a->fields[f].n_tables++;
-			struct tbl_field *sf = &m->tables[t]->fields[c];
-			if (sy->home[f] > 0 && sf->index) {
-				/* the table's own symbols: its column as it is, without a copy
-				 * (NULL is -1 in a table as in the model) */
-				at->col[c] = sf->index;
-				sf->index = NULL;
-				a->owned[a->n_owned++] = at->col[c];
-				continue;
-			}
-			at->col[c] = arena_alloc(a->a, sizeof(int32_t) * (size_t)(src->n_rows + 1));
-			rc = global_column(src, c, sy->dict[f], sy->home[f] > 0, at->col[c], e);
+			rc = model_column(src, c, sy->dict[f], sy->home[f] > 0, &at->col[c], e);
 		}
 	}
 	return rc;
@@ -243,6 +263,19 @@ static bool dense(const struct tbl *st, const struct tbl_field *df, double *base
 			return false;
 	}
 	return true;
+}
+
+/* p[s] = 1 for each symbol s that some row of col holds (of n rows). */
+static void mark_held(const struct data_col *col, int64_t n, uint8_t *p)
+{
+	int32_t buf[4096];
+	for (int64_t from = 0; from < n; from += 4096) {
+		int64_t k = n - from < 4096 ? n - from : 4096;
+		data_col_range(col, from, k, buf);
+		for (int64_t i = 0; i < k; i++)
+			if (buf[i] >= 0)
+				p[buf[i]] = 1;
+	}
 }
 
 /* Each field's values (texts copied into the model, in one block a field, except those the
@@ -289,11 +322,8 @@ static void field_values(struct assoc *a, const struct data_set *m, const struct
 	}
 	for (int t = 0; t < a->n_tables; t++)
 		for (int c = 0; c < a->tables[t].n_fields; c++) {
-			uint8_t *pr = a->fields[a->tables[t].field[c]].present;
-			const int32_t *col = a->tables[t].col[c];
-			for (int64_t r = 0; r < a->tables[t].n_rows; r++)
-				if (col[r] >= 0)
-					pr[col[r]] = 1;
+			mark_held(&a->tables[t].col[c], a->tables[t].n_rows,
+				  a->fields[a->tables[t].field[c]].present);
 		}
 }
 
@@ -317,12 +347,9 @@ static void add_link(struct assoc *a, int i, int j, int shared)
 		return;
 	for (int side = 0; side < 2; side++) {
 		const struct assoc_table *t = &a->tables[l->t[side]];
-		const int32_t *col = t->col[l->col[side][0]];
 		uint8_t *p =
 		    arena_alloc(a->a, (size_t)a->fields[t->field[l->col[side][0]]].n_sym + 1);
-		for (int64_t r = 0; r < t->n_rows; r++)
-			if (col[r] >= 0)
-				p[col[r]] = 1;
+		mark_held(&t->col[l->col[side][0]], t->n_rows, p);
 		l->present[side] = p;
 	}
 }
@@ -412,10 +439,12 @@ static int reduce_plan(const struct assoc *a, uint8_t *const *keep, const bool *
 	for (int t = 0; t < a->n_tables; t++)
 		for (int c = 0; c < a->tables[t].n_fields; c++) {
 			int32_t *m = (*smap)[a->tables[t].field[c]];
-			const int32_t *col = a->tables[t].col[c];
-			for (int64_t r = 0; m && r < a->tables[t].n_rows; r++)
-				if (col[r] >= 0 && (!keep || keep[t][r]))
-					m[col[r]] = 0; /* in use */
+			const struct data_col *col = &a->tables[t].col[c];
+			for (int64_t r = 0; m && r < a->tables[t].n_rows; r++) {
+				int32_t v = data_col_at(col, r);
+				if (v >= 0 && (!keep || keep[t][r]))
+					m[v] = 0; /* in use */
+			}
 		}
 	for (int f = 0; f < a->n_fields; f++) {
 		int32_t n = 0, *m = (*smap)[f];
@@ -455,8 +484,8 @@ static void reduce_fields(struct assoc *na, const struct assoc *a, const int *fm
 	}
 }
 
-static void reduce_tables(struct assoc *na, const struct assoc *a, uint8_t *const *keep,
-			  const int *fmap, int32_t *const *smap)
+static int reduce_tables(struct assoc *na, const struct assoc *a, uint8_t *const *keep,
+			 const int *fmap, int32_t *const *smap, struct err *e)
 {
 	na->tables = arena_alloc(na->a, sizeof(*na->tables) * (size_t)(a->n_tables + 1));
 	for (int t = 0; t < a->n_tables; t++) {
@@ -471,22 +500,27 @@ static void reduce_tables(struct assoc *na, const struct assoc *a, uint8_t *cons
 		for (int64_t r = 0; r < ot->n_rows; r++)
 			nt->n_rows += !keep || keep[t][r];
 		nt->field = arena_alloc(na->a, sizeof(int) * (size_t)(cols + 1));
-		nt->col = arena_alloc(na->a, sizeof(int32_t *) * (size_t)(cols + 1));
+		nt->col = arena_alloc(na->a, sizeof(*nt->col) * (size_t)(cols + 1));
 		for (int c = 0; c < ot->n_fields; c++) {
 			int f = ot->field[c];
 			if (fmap[f] < 0)
 				continue;
-			int32_t *col =
-			    arena_alloc(na->a, sizeof(int32_t) * (size_t)(nt->n_rows + 1));
+			struct data_col *col = &nt->col[nt->n_fields];
+			if (!data_col_alloc(col, data_col_width(na->fields[fmap[f]].n_sym),
+					    nt->n_rows))
+				return err_set(e, ERR_NOMEM, "out of memory");
 			int64_t k = 0;
-			for (int64_t r = 0; r < ot->n_rows; r++)
-				if (!keep || keep[t][r])
-					col[k++] = ot->col[c][r] < 0 ? -1 : smap[f][ot->col[c][r]];
-			nt->field[nt->n_fields] = fmap[f];
-			nt->col[nt->n_fields++] = col;
+			for (int64_t r = 0; r < ot->n_rows; r++) {
+				if (keep && !keep[t][r])
+					continue;
+				int32_t v = data_col_at(&ot->col[c], r);
+				data_col_put(col, k++, v < 0 ? -1 : smap[f][v]);
+			}
+			nt->field[nt->n_fields++] = fmap[f];
 			na->fields[fmap[f]].n_tables++;
 		}
 	}
+	return 0;
 }
 
 int model_assoc_reduce(const struct assoc *a, uint8_t *const *keep, const bool *drop,
@@ -502,9 +536,10 @@ int model_assoc_reduce(const struct assoc *a, uint8_t *const *keep, const bool *
 	if (rc == 0) {
 		na->a = arena_new();
 		reduce_fields(na, a, fmap, smap);
-		reduce_tables(na, a, keep, fmap, smap);
-		rc = build_links(na, e);
+		rc = reduce_tables(na, a, keep, fmap, smap, e);
 	}
+	if (rc == 0)
+		rc = build_links(na, e);
 	if (rc == 0 && !(na->spare = calloc(1, sizeof(*na->spare))))
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	if (rc == 0)
@@ -545,9 +580,9 @@ void model_assoc_free(struct assoc *a)
 		pthread_mutex_destroy(&a->spare->mu);
 		free(a->spare);
 	}
-	for (int i = 0; i < a->n_owned; i++)
-		free(a->owned[i]);
-	free(a->owned);
+	for (int t = 0; a->tables && t < a->n_tables; t++)
+		for (int c = 0; a->tables[t].col && c < a->tables[t].n_fields; c++)
+			data_col_free(&a->tables[t].col[c]);
 	arena_free(a->a);
 	free(a);
 }
@@ -657,7 +692,7 @@ static bool row_key_in(const struct calc *c, const struct assoc_link *l, int sid
 	if (m->all)
 		return true;
 	if (l->n_keys == 1) {
-		int32_t v = t->col[l->col[side][0]][r];
+		int32_t v = data_col_at(&t->col[l->col[side][0]], r);
 		if (v < 0 || !m->present[v])
 			return m->absent_ok;
 		return m->single[v];
@@ -665,7 +700,7 @@ static bool row_key_in(const struct calc *c, const struct assoc_link *l, int sid
 	char key[256];
 	size_t at = 0;
 	for (int k = 0; k < l->n_keys; k++) {
-		int32_t v = t->col[l->col[side][k]][r];
+		int32_t v = data_col_at(&t->col[l->col[side][k]], r);
 		if (v < 0)
 			return m->absent_ok;
 		at += (size_t)snprintf(key + at, sizeof(key) - at, "%d,", v);
@@ -686,8 +721,8 @@ struct inmsg {
 	const struct assoc_link *l;
 	int side;
 	const struct msg *m;
-	const int32_t *col;  /* single key: the row's key column */
-	const uint8_t *pass; /* and the message's pass table (else NULL) */
+	const struct data_col *col; /* single key: the row's key column */
+	const uint8_t *pass;	    /* and the message's pass table (else NULL) */
 };
 
 /* The pass table of a single-key message m over link l into side `side`. */
@@ -723,7 +758,7 @@ static int incoming(struct calc *c, int t, int except, struct inmsg **out, int *
 		if (ln->n_keys == 1) {
 			if (!c->msg[d].pass && (rc = make_pass(c, ln, side, &c->msg[d])) != 0)
 				return rc;
-			in.col = c->a->tables[t].col[ln->col[side][0]];
+			in.col = &c->a->tables[t].col[ln->col[side][0]];
 			in.pass = c->msg[d].pass;
 		}
 		(*out)[(*n)++] = in;
@@ -752,11 +787,16 @@ static void block_ok(const struct calc *c, const uint8_t *own, const struct inms
 		memcpy(ok, own + from, (size_t)(to - from));
 	else
 		memset(ok, 1, (size_t)(to - from));
+	int32_t sym[4096];
 	for (int k = 0; k < n; k++) {
-		const int32_t *col = in[k].col + from;
 		const uint8_t *pass = in[k].pass;
-		for (int64_t i = 0; i < to - from; i++)
-			ok[i] &= pass[col[i] + 1];
+		for (int64_t at = from; at < to; at += 4096) {
+			int64_t m = to - at < 4096 ? to - at : 4096;
+			data_col_range(in[k].col, at, m, sym);
+			uint8_t *o = ok + (at - from);
+			for (int64_t i = 0; i < m; i++)
+				o[i] &= pass[sym[i] + 1];
+		}
 	}
 }
 
@@ -829,22 +869,24 @@ static int message(struct calc *c, int d)
 			free(in);
 			return err_set(c->e, ERR_NOMEM, "out of memory");
 		}
-		const int32_t *keycol = l->n_keys == 1 ? t->col[l->col[from_side][0]] : NULL;
+		const struct data_col *keycol =
+		    l->n_keys == 1 ? &t->col[l->col[from_side][0]] : NULL;
 		for (int64_t r = 0; r < t->n_rows; r++) {
 			if (r % BLOCK == 0)
 				block_ok(c, own, in, n_in, r,
 					 r + BLOCK < t->n_rows ? r + BLOCK : t->n_rows, okb);
 			bool ok = okb[r % BLOCK];
 			if (keycol) {
-				if (ok && keycol[r] >= 0)
-					m->single[keycol[r]] = 1;
+				int32_t v = ok ? data_col_at(keycol, r) : -1;
+				if (v >= 0)
+					m->single[v] = 1;
 				continue;
 			}
 			char key[256];
 			size_t at = 0;
 			bool null = false;
 			for (int k = 0; k < l->n_keys && !null; k++) {
-				int32_t v = t->col[l->col[from_side][k]][r];
+				int32_t v = data_col_at(&t->col[l->col[from_side][k]], r);
 				null = v < 0;
 				at += (size_t)snprintf(key + at, sizeof(key) - at, "%d,", v);
 			}
@@ -862,6 +904,21 @@ static int message(struct calc *c, int d)
 	}
 	m->done = 2;
 	return 0;
+}
+
+/* p[s] = 1 for each symbol s of a row r in [from, to) of col with ok[r - from]. */
+static void mark_possible(const struct data_col *col, int64_t from, int64_t to, const uint8_t *ok,
+			  uint8_t *p)
+{
+	int32_t v[4096];
+	for (int64_t at = from; at < to; at += 4096) {
+		int64_t k = to - at < 4096 ? to - at : 4096;
+		const uint8_t *o = ok + (at - from);
+		data_col_range(col, at, k, v);
+		for (int64_t i = 0; i < k; i++)
+			if (o[i] && v[i] >= 0)
+				p[v[i]] = 1;
+	}
 }
 
 /* The possible rows of every table (into rows_out, when given) and the values that appear
@@ -890,10 +947,13 @@ static int possible(const struct assoc *a, const struct assoc_sel *s, int skip, 
 			if (!c.has_sel[t])
 				memset(c.own[t], 1, (size_t)(tb->n_rows + 1));
 			c.has_sel[t] = true;
-			for (int64_t r = 0; r < tb->n_rows; r++) {
-				int32_t v = tb->col[col][r];
-				if (v < 0 || !sel[v])
-					c.own[t][r] = 0;
+			int32_t v[4096];
+			for (int64_t from = 0; from < tb->n_rows; from += 4096) {
+				int64_t k = tb->n_rows - from < 4096 ? tb->n_rows - from : 4096;
+				data_col_range(&tb->col[col], from, k, v);
+				for (int64_t i = 0; i < k; i++)
+					if (v[i] < 0 || !sel[v[i]])
+						c.own[t][from + i] = 0;
 			}
 		}
 	}
@@ -924,15 +984,9 @@ static int possible(const struct assoc *a, const struct assoc_sel *s, int skip, 
 				memcpy(rows_out[t] + from, okb, (size_t)(to - from));
 			if (n_cols == 0)
 				continue;
-			for (int64_t r = from; r < to; r++) {
-				if (!okb[r - from])
-					continue;
-				for (int k = 0; k < n_cols; k++) {
-					int32_t v = tb->col[cols[k]][r];
-					if (v >= 0)
-						appears[tb->field[cols[k]]][v] = 1;
-				}
-			}
+			for (int k = 0; k < n_cols; k++)
+				mark_possible(&tb->col[cols[k]], from, to, okb,
+					      appears[tb->field[cols[k]]]);
 		}
 		free(okb);
 		free(cols);
@@ -1085,10 +1139,14 @@ static const int64_t *counts_of(const struct assoc *a, int t, int c)
 		return NULL;
 	int64_t *n = sp->counts[t][c];
 	if (!n && (n = calloc((size_t)a->fields[tb->field[c]].n_sym + 1, sizeof(int64_t)))) {
-		const int32_t *col = tb->col[c];
-		for (int64_t r = 0; r < tb->n_rows; r++)
-			if (col[r] >= 0)
-				n[col[r]]++;
+		int32_t buf[4096];
+		for (int64_t from = 0; from < tb->n_rows; from += 4096) {
+			int64_t k = tb->n_rows - from < 4096 ? tb->n_rows - from : 4096;
+			data_col_range(&tb->col[c], from, k, buf);
+			for (int64_t i = 0; i < k; i++)
+				if (buf[i] >= 0)
+					n[buf[i]]++;
+		}
 		sp->counts[t][c] = n;
 	}
 	return n;
@@ -1097,7 +1155,7 @@ static const int64_t *counts_of(const struct assoc *a, int t, int c)
 const int64_t *model_assoc_counts(const struct assoc *a, int t, int c)
 {
 	const struct assoc_table *tb = &a->tables[t];
-	if (!a->spare || !tb->col[c] || a->fields[tb->field[c]].n_sym > tb->n_rows / COUNTS_ROWS)
+	if (!a->spare || a->fields[tb->field[c]].n_sym > tb->n_rows / COUNTS_ROWS)
 		return NULL;
 	pthread_mutex_lock(&a->spare->mu);
 	const int64_t *n = counts_of(a, t, c);

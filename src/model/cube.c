@@ -78,7 +78,7 @@ static bool key_text(const struct assoc_table *t, const int *cols, int n, int64_
 {
 	size_t at = 0;
 	for (int k = 0; k < n; k++) {
-		int32_t v = t->col[cols[k]][row];
+		int32_t v = data_col_at(&t->col[cols[k]], row);
 		if (v < 0)
 			return false;
 		at += (size_t)snprintf(buf + at, size - at, "%d,", v);
@@ -99,18 +99,19 @@ static int64_t partner_by_key(struct cubecalc *c, int link, int from_side, int64
 				 *tt = &c->a->tables[l->t[to]];
 	if (!c->by_key[d]) {
 		int64_t ns = c->a->fields[tt->field[l->col[to][0]]].n_sym;
-		const int32_t *kc = tt->col[l->col[to][0]];
+		const struct data_col *kc = &tt->col[l->col[to][0]];
 		const uint8_t *poss = c->st->possible[l->t[to]];
 		if (!(c->by_key[d] = malloc(sizeof(int64_t) * (size_t)(ns + 1))))
 			return -1;
 		memset(c->by_key[d], 0xff, sizeof(int64_t) * (size_t)(ns + 1));
 		for (int pass = 0; pass < 2; pass++)
-			for (int64_t r = 0; r < tt->n_rows; r++)
-				if ((pass == 0) == (poss[r] != 0) && kc[r] >= 0 &&
-				    c->by_key[d][kc[r]] < 0)
-					c->by_key[d][kc[r]] = r;
+			for (int64_t r = 0; r < tt->n_rows; r++) {
+				int32_t k = data_col_at(kc, r);
+				if ((pass == 0) == (poss[r] != 0) && k >= 0 && c->by_key[d][k] < 0)
+					c->by_key[d][k] = r;
+			}
 	}
-	int32_t sy = ft->col[l->col[from_side][0]][row];
+	int32_t sy = data_col_at(&ft->col[l->col[from_side][0]], row);
 	return sy < 0 ? -1 : c->by_key[d][sy];
 }
 
@@ -183,15 +184,15 @@ int32_t model_cube_field_symbol(struct cubecalc *c, int f, int64_t row)
 	int64_t cur = row;
 	for (int i = 0; i < r->n_steps && cur >= 0; i++)
 		cur = partner(c, r->link[i], r->from_side[i], cur);
-	return cur < 0 ? -1 : c->a->tables[r->table].col[r->col][cur];
+	return cur < 0 ? -1 : data_col_at(&c->a->tables[r->table].col[r->col], cur);
 }
 
 /* Field f's column when it is in the measures' table itself (no link on the way), else
  * NULL: a symbol per fact row, -1 for NULL. */
-const int32_t *model_cube_direct_col(struct cubecalc *c, int f)
+const struct data_col *model_cube_direct_col(struct cubecalc *c, int f)
 {
 	const struct route *r = route_of(c, f);
-	return r->col >= 0 && r->n_steps == 0 ? c->a->tables[r->table].col[r->col] : NULL;
+	return r->col >= 0 && r->n_steps == 0 ? &c->a->tables[r->table].col[r->col] : NULL;
 }
 
 static int cube_field(void *ctx, struct expr *x, struct val *out)
@@ -642,7 +643,7 @@ static int64_t group_of_row(struct cube_job *j, int64_t r, struct dense *d, int3
 	if (d->slot) {
 		int64_t at = 0;
 		for (int k = 0; k < n; k++) {
-			dsym[k] = d->col[k] ? d->col[k][r]
+			dsym[k] = d->col[k] ? data_col_at(d->col[k], r)
 					    : model_cube_field_symbol(&j->c, j->dim_field[k], r);
 			if (dsym[k] < 0)
 				return -1;

@@ -93,7 +93,7 @@ void model_cube_fast_add(struct cubecalc *c, struct fast_acc *fa, int64_t r, int
 		fa->cnt[g]++;
 		return;
 	}
-	int32_t sy = fa->col ? fa->col[r] : model_cube_field_symbol(c, fa->f, r);
+	int32_t sy = fa->col ? data_col_at(fa->col, r) : model_cube_field_symbol(c, fa->f, r);
 	if (sy < 0)
 		return;
 	switch (fa->k) {
@@ -184,11 +184,16 @@ struct part {
 	int64_t *first; /* per slot: its first possible row in this part + 1; 0: none */
 };
 
-/* The n rows row[i], in slots slot[i], added to fa: one loop per kind, so no call or
- * choice per row (each slot's rows still in row order). */
+#define PART_BLOCK 4096
+
+/* The n (at most PART_BLOCK) rows row[i], in slots slot[i], added to fa: their symbols read
+ * first, then one loop per kind, so no call or choice per row (each slot's rows still in
+ * row order). */
 static void fast_add_block(struct fast_acc *fa, const int64_t *row, const int64_t *slot, int64_t n)
 {
-	const int32_t *col = fa->col;
+	int32_t col[PART_BLOCK];
+	if (fa->k != F_COUNT_STAR)
+		data_col_gather(fa->col, row, n, col);
 	double *acc = fa->acc;
 	int64_t *cnt = fa->cnt;
 	switch (fa->k) {
@@ -198,12 +203,12 @@ static void fast_add_block(struct fast_acc *fa, const int64_t *row, const int64_
 		break;
 	case F_COUNT:
 		for (int64_t i = 0; i < n; i++)
-			cnt[slot[i]] += col[row[i]] >= 0;
+			cnt[slot[i]] += col[i] >= 0;
 		break;
 	case F_SUM:
 	case F_AVG:
 		for (int64_t i = 0; i < n; i++) {
-			int32_t sy = col[row[i]];
+			int32_t sy = col[i];
 			if (sy >= 0 && fa->isnum[sy]) {
 				acc[slot[i]] += fa->num[sy];
 				cnt[slot[i]]++;
@@ -213,7 +218,7 @@ static void fast_add_block(struct fast_acc *fa, const int64_t *row, const int64_
 	case F_MIN:
 	case F_MAX:
 		for (int64_t i = 0; i < n; i++) {
-			int32_t sy = col[row[i]];
+			int32_t sy = col[i];
 			int64_t g = slot[i];
 			if (sy < 0 || !fa->isnum[sy])
 				continue;
@@ -225,7 +230,7 @@ static void fast_add_block(struct fast_acc *fa, const int64_t *row, const int64_
 		break;
 	case F_COUNT_DISTINCT:
 		for (int64_t i = 0; i < n; i++) {
-			int32_t sy = col[row[i]];
+			int32_t sy = col[i];
 			if (sy < 0)
 				continue;
 			uint64_t bit = (uint64_t)slot[i] * (uint64_t)fa->ns + (uint64_t)sy;
@@ -240,7 +245,6 @@ static void fast_add_block(struct fast_acc *fa, const int64_t *row, const int64_
 
 /* A part's rows a block at a time: the possible ones with every dimension set, listed with
  * their slots, then each measure over the list. */
-#define PART_BLOCK 4096
 /* A part of a cube without dimensions whose measures are all Sums, Avgs or Count(*): each
  * measure in one pass over the possible rows, no list of them made. False when the
  * measures are of other kinds. */
@@ -256,20 +260,27 @@ static bool part_run_one(struct part *p, const uint8_t *possible)
 		struct fast_acc *fa = &p->fa[m];
 		double s[2] = {0, 0};
 		int64_t c[2] = {0, 0};
-		int64_t r = p->from;
 		if (fa->k == F_COUNT_STAR) {
-			for (; r < p->to; r++)
+			for (int64_t r = p->from; r < p->to; r++)
 				c[0] += possible[r] != 0;
 		} else {
 			/* two running sums (odd and even rows), so that an addition need not wait
 			 * for the one before; rows not possible are passed over unread */
-			for (; r < p->to; r++) {
-				if (!possible[r])
-					continue;
-				int32_t sy = fa->col[r];
-				if (sy >= 0 && fa->isnum[sy]) {
-					s[r & 1] += fa->num[sy];
-					c[r & 1]++;
+			int64_t row[PART_BLOCK];
+			int32_t sym[PART_BLOCK];
+			for (int64_t b = p->from; b < p->to; b += PART_BLOCK) {
+				int64_t end = p->to - b < PART_BLOCK ? p->to : b + PART_BLOCK,
+					k = 0;
+				for (int64_t r = b; r < end; r++)
+					if (possible[r])
+						row[k++] = r;
+				data_col_gather(fa->col, row, k, sym);
+				for (int64_t i = 0; i < k; i++) {
+					int32_t sy = sym[i];
+					if (sy >= 0 && fa->isnum[sy]) {
+						s[i & 1] += fa->num[sy];
+						c[i & 1]++;
+					}
 				}
 			}
 		}
@@ -288,25 +299,30 @@ static void *part_run(void *arg)
 	if (n == 0 && part_run_one(p, possible))
 		return NULL;
 	int64_t row[PART_BLOCK], slot[PART_BLOCK];
+	int32_t sym[PART_BLOCK];
 	for (int64_t b = p->from; b < p->to; b += PART_BLOCK) {
-		int64_t end = p->to - b < PART_BLOCK ? p->to : b + PART_BLOCK, k = 0;
-		for (int64_t r = b; r < end; r++) {
-			if (!possible[r])
-				continue;
-			int64_t at = 0;
-			for (int d = 0; d < n && at >= 0; d++) {
-				int32_t sy = p->d->col[d][r];
-				at = sy < 0 ? -1 : at + sy * p->d->radix[d];
-			}
-			if (at < 0)
-				continue;
-			if (!p->first[at])
-				p->first[at] = r + 1;
-			row[k] = r;
-			slot[k++] = at;
+		int64_t end = p->to - b < PART_BLOCK ? p->to : b + PART_BLOCK, k = 0, kept = 0;
+		for (int64_t r = b; r < end; r++)
+			if (possible[r])
+				row[k++] = r;
+		memset(slot, 0, sizeof(int64_t) * (size_t)k);
+		for (int d = 0; d < n; d++) {
+			data_col_gather(p->d->col[d], row, k, sym);
+			for (int64_t i = 0; i < k; i++)
+				slot[i] = slot[i] < 0 || sym[i] < 0
+					      ? -1
+					      : slot[i] + sym[i] * p->d->radix[d];
 		}
-		for (int m = 0; k && m < p->n_fa; m++)
-			fast_add_block(&p->fa[m], row, slot, k);
+		for (int64_t i = 0; i < k; i++) {
+			if (slot[i] < 0)
+				continue;
+			if (!p->first[slot[i]])
+				p->first[slot[i]] = row[i] + 1;
+			row[kept] = row[i];
+			slot[kept++] = slot[i];
+		}
+		for (int m = 0; kept && m < p->n_fa; m++)
+			fast_add_block(&p->fa[m], row, slot, kept);
 	}
 	return NULL;
 }

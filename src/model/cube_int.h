@@ -102,8 +102,8 @@ struct cube_job {
  * row's partner. */
 #define DENSE_SLOTS_MAX (1 << 20)
 struct dense {
-	const int32_t **col; /* per dimension: its column in the measures' table, or NULL */
-	int64_t *radix;	     /* per dimension */
+	const struct data_col **col; /* per dimension: its column in the measures' table, or NULL */
+	int64_t *radix;		     /* per dimension */
 	int64_t n_slots;
 	int64_t *slot; /* group + 1; 0: none yet */
 };
@@ -117,16 +117,16 @@ enum fast_kind { F_SUM, F_COUNT, F_COUNT_DISTINCT, F_COUNT_STAR, F_AVG, F_MIN, F
 struct fast_acc {
 	enum fast_kind k;
 	int f;
-	int64_t ns, n_groups; /* the field's symbols; room for this many groups */
-	const int32_t *col;   /* the field's column in the fact table, or NULL */
-	double *acc, *num;    /* per group; per symbol: its number */
+	int64_t ns, n_groups;	    /* the field's symbols; room for this many groups */
+	const struct data_col *col; /* the field's column in the fact table, or NULL */
+	double *acc, *num;	    /* per group; per symbol: its number */
 	int64_t *cnt;
 	uint8_t *isnum, *bits; /* per symbol: a number?; Count(DISTINCT): per group and symbol */
 };
 
 /* cube.c */
 /* The column of field f in the measures' table, or NULL when it is reached over links. */
-const int32_t *model_cube_direct_col(struct cubecalc *c, int f);
+const struct data_col *model_cube_direct_col(struct cubecalc *c, int f);
 /* Field f's symbol for fact row `row` (over the links where it is another table's). */
 int32_t model_cube_field_symbol(struct cubecalc *c, int f, int64_t row);
 /* Group g was seen first at fact row r (j->first grows to hold it; ERR_NOMEM). */

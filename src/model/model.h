@@ -59,8 +59,10 @@ struct assoc_table {
 	char *name;
 	int64_t n_rows;
 	int n_fields;
-	int *field;    /* the model field of each column */
-	int32_t **col; /* per column: per row the field's symbol, or -1 */
+	int *field; /* the model field of each column */
+	/* per column: per row the field's symbol (data_col_at: -1 for NULL), as narrow as the
+	 * field's symbols allow; owned by the model */
+	struct data_col *col;
 };
 
 /* A link between two tables over their shared fields. */
@@ -79,8 +81,6 @@ struct assoc {
 	struct assoc_link *links;
 	struct arena *a;
 	struct assoc_spare *spare; /* the arrays of the last states released, for the next */
-	int32_t **owned; /* row columns taken over from the data set (freed with the model) */
-	int n_owned;
 };
 
 /* A selection: per field, the selected symbols (NULL: no selection). */

@@ -144,9 +144,15 @@ static void own_lines(struct grant *g, const struct who *w)
 			continue;
 		for (int64_t r = 0; r < at->n_rows; r++) {
 			char b1[64], b2[64], b3[64];
-			const char *u = cu >= 0 ? sym_text(acc, fu, at->col[cu][r], b1, 64) : NULL;
-			const char *gr = cg >= 0 ? sym_text(acc, fg, at->col[cg][r], b2, 64) : NULL;
-			const char *ac = ca >= 0 ? sym_text(acc, fa, at->col[ca][r], b3, 64) : NULL;
+			const char *u =
+			    cu >= 0 ? sym_text(acc, fu, data_col_at(&at->col[cu], r), b1, 64)
+				    : NULL;
+			const char *gr =
+			    cg >= 0 ? sym_text(acc, fg, data_col_at(&at->col[cg], r), b2, 64)
+				    : NULL;
+			const char *ac =
+			    ca >= 0 ? sym_text(acc, fa, data_col_at(&at->col[ca], r), b3, 64)
+				    : NULL;
 			bool named =
 			    u && w->user[0] && (strcmp(u, "*") == 0 || strcmp(u, w->user) == 0);
 			for (int k = 0; gr && !named && k < w->n_groups; k++)
@@ -202,7 +208,7 @@ static int linked_lines(struct grant *g, struct err *e)
 				for (int64_t r = 0;
 				     acc->tables[t].field[c] == f && r < acc->tables[t].n_rows;
 				     r++) {
-					int32_t s = acc->tables[t].col[c][r];
+					int32_t s = data_col_at(&acc->tables[t].col[c], r);
 					if (g->mine[t][r] && s >= 0 && !seen[s]) {
 						seen[s] = true;
 						syms[n++] = s;
@@ -243,11 +249,12 @@ static void listed_values(struct grant *g)
 			if (!g->mine[t][r])
 				continue;
 			char b[64];
-			const char *ac = ca >= 0 ? sym_text(acc, fa, at->col[ca][r], b, 64) : NULL;
+			const char *ac =
+			    ca >= 0 ? sym_text(acc, fa, data_col_at(&at->col[ca], r), b, 64) : NULL;
 			bool admin = ac && strcmp(ac, "ADMIN") == 0;
 			for (int c = 0; c < at->n_fields; c++) {
 				int f = at->field[c];
-				int32_t s = at->col[c][r];
+				int32_t s = data_col_at(&at->col[c], r);
 				char vb[64];
 				const char *v = sym_text(acc, f, s, vb, sizeof(vb));
 				if (!v || !*v) {

@@ -52,8 +52,9 @@ static json_t *take_object(json_t *props, const char *key)
 static int64_t model_bytes(const struct assoc *a)
 {
 	int64_t b = 0;
-	for (int t = 0; t < a->n_tables; t++)
-		b += a->tables[t].n_rows * a->tables[t].n_fields * (int64_t)sizeof(int32_t);
+	for (int t = 0; t < a->n_tables; t++) /* each column as narrow as it is kept */
+		for (int c = 0; c < a->tables[t].n_fields; c++)
+			b += a->tables[t].n_rows * a->tables[t].col[c].width;
 	for (int f = 0; f < a->n_fields; f++) /* a dense field keeps no values */
 		for (int64_t i = 0; a->fields[f].sym && i < a->fields[f].n_sym; i++)
 			b += (int64_t)sizeof(struct val) +
@@ -65,7 +66,7 @@ static int64_t model_bytes(const struct assoc *a)
 static int load_tables(const struct appfile *f, struct qix_data *data, struct err *e)
 {
 	struct data_set *m = NULL, *acc = NULL;
-	int rc = data_set_from_app(f, APPFILE_TABLE, DATA_SET_DENSE, &m, e);
+	int rc = data_set_from_app(f, APPFILE_TABLE, DATA_SET_MODEL, &m, e);
 	for (int i = 0; rc == 0 && i < m->n_tables; i++)
 		data->rows += m->tables[i]->n_rows;
 	if (rc == 0 && m->n_tables)

@@ -111,7 +111,7 @@ int main(int argc, char **argv)
 	struct data_set *m = NULL;
 	struct assoc *a = NULL;
 	if (data_appfile_read_file(argv[1], &f, &e) != 0 ||
-	    data_set_from_app(f, APPFILE_TABLE, DATA_SET_DENSE, &m, &e) != 0 ||
+	    data_set_from_app(f, APPFILE_TABLE, DATA_SET_MODEL, &m, &e) != 0 ||
 	    model_assoc_build(m, &a, &e) != 0)
 		return fail(argv[1], e.message);
 	data_appfile_free(f);

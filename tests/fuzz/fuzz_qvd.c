@@ -1,9 +1,10 @@
 /* fuzz_qvd.c: the QVD reader. Any input must give 0 or ERR_INVALID (ERR_NOMEM for absurd
  * sizes), never a crash; a file that reads must write and read back to the same shape, and
  * its header alone (data_qvd_read_info) must say the same number of rows and fields. Read
- * with QVD_READ_DENSE (as an app opens), it must read exactly when it reads otherwise, with
- * the same rows, and a field it calls dense must be the whole numbers base, base + 1, ...
- * in the plain read. */
+ * with QVD_READ_DENSE and QVD_READ_NARROW (as an app opens), it must read exactly when it
+ * reads otherwise, with the same rows (in columns of the width their symbols need, none
+ * only when row r holds symbol r), and a field it calls dense must be the whole numbers
+ * base, base + 1, ... in the plain read. */
 #include "data/data.h"
 
 #include <stdlib.h>
@@ -17,7 +18,7 @@ static void dense_agrees(const uint8_t *data, size_t size, int rc, const struct 
 	struct qvd_table *d = NULL;
 	struct err e;
 	err_init(&e);
-	int drc = data_qvd_read_opts(data, size, QVD_READ_DENSE, &d, &e);
+	int drc = data_qvd_read_opts(data, size, QVD_READ_DENSE | QVD_READ_NARROW, &d, &e);
 	if (drc == ERR_NOMEM || rc == ERR_NOMEM) {
 		data_qvd_free(d);
 		return;
@@ -26,9 +27,12 @@ static void dense_agrees(const uint8_t *data, size_t size, int rc, const struct 
 		abort();
 	for (int i = 0; drc == 0 && i < t->n_fields; i++) {
 		const struct qvd_field *p = &t->fields[i], *q = &d->fields[i];
-		if (q->n_symbols != p->n_symbols ||
-		    memcmp(q->index, p->index, sizeof(int32_t) * (size_t)t->n_rows) != 0)
+		if (q->n_symbols != p->n_symbols || !q->narrow || q->index ||
+		    (q->col.width != 0 && q->col.width != data_col_width(q->n_symbols)))
 			abort();
+		for (int64_t r = 0; r < t->n_rows; r++)
+			if (data_col_at(&q->col, r) != p->index[r])
+				abort();
 		if (!q->dense) {
 			if (!q->symbols && q->n_symbols)
 				abort();

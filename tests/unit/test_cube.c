@@ -451,7 +451,7 @@ static void an_empty_table(void **state)
 }
 
 /* The model of the tables a script loads as an app opens them: written to an app file,
- * read back with the dense fields left without values (DATA_SET_DENSE). `dense` gets
+ * read back with the dense fields left without values (DATA_SET_MODEL). `dense` gets
  * "Table.Field" of each field the reader found dense, space-separated. */
 static struct assoc *model_from_app_file(const char *text, char *dense, size_t n)
 {
@@ -465,7 +465,7 @@ static struct assoc *model_from_app_file(const char *text, char *dense, size_t n
 	err_init(&e);
 	if (script_run(text, &env, &m, &e) || data_set_write_app(m, "{}", 2, "", 0, &b, &e) ||
 	    data_appfile_read(b.data, b.len, &f, &e) ||
-	    data_set_from_app(f, APPFILE_TABLE, DATA_SET_DENSE, &back, &e))
+	    data_set_from_app(f, APPFILE_TABLE, DATA_SET_MODEL, &back, &e))
 		fail_msg("%s", e.message);
 	dense[0] = '\0';
 	for (int t = 0; t < back->n_tables; t++)
@@ -564,6 +564,192 @@ static void dense_fields(void **state)
 	assert_string_equal(dense, "T.Id Neg.Neg");
 }
 
+/* Symbol columns of each width: what is put is what is read, a row, a range or a gather at
+ * a time, NULL included, at the largest symbol each width holds. */
+static void columns_of_every_width(void **state)
+{
+	(void)state;
+	assert_int_equal(data_col_width(0), 1);
+	assert_int_equal(data_col_width(255), 1);
+	assert_int_equal(data_col_width(256), 2);
+	assert_int_equal(data_col_width(65535), 2);
+	assert_int_equal(data_col_width(65536), 3);
+	assert_int_equal(data_col_width(16777215), 3);
+	assert_int_equal(data_col_width(16777216), 4);
+	enum { N = 1000 };
+	static const int64_t n_sym[] = {255, 65535, 16777215, 2000000000};
+	for (int w = 1; w <= 4; w++) {
+		int32_t in[N], out[N], back[N];
+		int64_t rows[N];
+		for (int r = 0; r < N; r++) {
+			/* NULL, the largest symbol, 0, and others in between */
+			in[r] = r % 5 == 0   ? -1
+				: r % 5 == 1 ? (int32_t)(n_sym[w - 1] - 1)
+				: r % 5 == 2 ? 0
+					     : (int32_t)((r * 7919) % n_sym[w - 1]);
+			rows[r] = (r * 37) % N;
+		}
+		struct data_col c;
+		assert_true(data_col_alloc(&c, w, N));
+		data_col_write(&c, 0, in, N);
+		data_col_range(&c, 0, N, out);
+		assert_memory_equal(in, out, sizeof(in));
+		for (int r = 0; r < N; r++)
+			assert_int_equal(data_col_at(&c, r), in[r]);
+		data_col_range(&c, 3, N - 3, out);
+		assert_memory_equal(in + 3, out, sizeof(int32_t) * (N - 3));
+		data_col_gather(&c, rows, N, out);
+		for (int r = 0; r < N; r++)
+			assert_int_equal(out[r], in[rows[r]]);
+		struct data_col d;
+		assert_true(data_col_alloc(&d, w, N));
+		for (int r = 0; r < N; r++)
+			data_col_put(&d, r, in[r]);
+		data_col_range(&d, 0, N, back);
+		assert_memory_equal(in, back, sizeof(in));
+		/* written in two pieces, the second from a row in the middle */
+		struct data_col h;
+		assert_true(data_col_alloc(&h, w, N));
+		data_col_write(&h, 0, in, N / 3);
+		data_col_write(&h, N / 3, in + N / 3, N - N / 3);
+		data_col_range(&h, 0, N, back);
+		assert_memory_equal(in, back, sizeof(in));
+		data_col_free(&c);
+		data_col_free(&d);
+		data_col_free(&h);
+	}
+	int32_t id[N], out[N];
+	for (int r = 0; r < N; r++)
+		id[r] = r;
+	assert_true(data_col_identity(id, N));
+	struct data_col z = {.width = 0};
+	data_col_range(&z, 10, 5, out);
+	assert_int_equal(out[4], 14);
+	assert_int_equal(data_col_at(&z, 77), 77);
+	id[N - 1] = -1;
+	assert_false(data_col_identity(id, N));
+}
+
+/* The model keeps each column as narrow as its field's symbols allow, none for a key of
+ * distinct values in row order: cubes, selections and a section-access reduction over
+ * columns of each width give the numbers the script's formulas give. */
+static const char narrow_script[] =
+    "T: LOAD RecNo() AS K, If(Mod(RecNo(), 7) = 0, Null(), Mod(RecNo(), 255)) AS A,\n"
+    "  If(Mod(RecNo(), 7) = 0, Null(), Mod(RecNo(), 256)) AS B, Mod(RecNo(), 65535) AS C,\n"
+    "  Mod(RecNo(), 65536) AS D AUTOGENERATE 70000;\n"
+    "L: LOAD RecNo() * 2 AS K, RecNo() AS Half AUTOGENERATE 100;";
+
+static int col_of(const struct assoc *na, int t, const char *field)
+{
+	for (int c = 0; c < na->tables[t].n_fields; c++)
+		if (strcmp(na->fields[na->tables[t].field[c]].name, field) == 0)
+			return c;
+	fail_msg("no column %s", field);
+	return -1;
+}
+
+static void narrow_checks(struct assoc *na, bool reduced)
+{
+	enum { ROWS = 70000 };
+	if (!reduced) {
+		/* K is also L's, so a global field: its symbols are T's rows in order */
+		static const char *const names[] = {"K", "A", "B", "C", "D"};
+		static const int widths[] = {0, 1, 2, 2, 3};
+		for (int i = 0; i < 5; i++)
+			assert_int_equal(na->tables[0].col[col_of(na, 0, names[i])].width,
+					 widths[i]);
+	}
+	/* expected from the formulas: rows kept (all, or the even ones when reduced) */
+	double sum_a = 0, sum_k_d = 0;
+	int64_t n_a254 = 0, distinct_b[256] = {0}, n_distinct_b = 0;
+	for (int64_t r = 1; r <= ROWS; r++) {
+		if (reduced && r % 2)
+			continue;
+		bool null = r % 7 == 0;
+		sum_a += null ? 0 : (double)(r % 255);
+		if (!null && r % 255 == 254) {
+			n_a254++;
+			n_distinct_b += !distinct_b[r % 256]++;
+		}
+		sum_k_d += r % 65536 == 65534 ? (double)r : 0;
+	}
+	struct assoc_sel none, a254, d_top;
+	assert_int_equal(model_assoc_sel_init(na, &none), 0);
+	assert_int_equal(model_assoc_sel_init(na, &a254), 0);
+	assert_int_equal(model_assoc_sel_init(na, &d_top), 0);
+	int fa = model_assoc_field(na, "A"), fd = model_assoc_field(na, "D");
+	int64_t s254 = model_assoc_find(na, fa, "254"), stop = model_assoc_find(na, fd, "65534");
+	assert_true(s254 >= 0 && stop >= 0);
+	assert_int_equal(model_assoc_select(na, &a254, fa, &s254, 1), 0);
+	assert_int_equal(model_assoc_select(na, &d_top, fd, &stop, 1), 0);
+	assert_true(kpi(na, &none, "Sum(A)") == sum_a);
+	assert_true(kpi(na, &none, "Sum(A) + 0") == sum_a);
+	assert_true(kpi(na, &a254, "Count(*)") == (double)n_a254);
+	assert_true(kpi(na, &a254, "Count(DISTINCT B)") == (double)n_distinct_b);
+	assert_true(kpi(na, &d_top, "Sum(K)") == sum_k_d);
+	/* the states: with A = 254, B's values are those of its rows */
+	struct assoc_states st;
+	struct err e;
+	err_init(&e);
+	assert_int_equal(model_assoc_compute(na, &a254, &st, &e), 0);
+	int fb = model_assoc_field(na, "B");
+	int64_t optional = 0;
+	for (int64_t s = 0; s < na->fields[fb].n_sym; s++)
+		optional += st.state[fb][s] == STATE_O;
+	assert_int_equal(optional, n_distinct_b);
+	model_assoc_states_release(na, &st);
+	/* a cube by A, in one part and in two */
+	const char *dims[] = {"A"};
+	const char *ms[] = {"Count(*)", "Sum(C)"};
+	struct cube_def d = {.dims = dims, .n_dims = 1, .measures = ms, .n_measures = 2};
+	int64_t was = model_cube_split_rows;
+	for (int split = 0; split < 2; split++) {
+		model_cube_split_rows = split ? 1 : was;
+		struct cube *c = NULL;
+		if (model_cube_compute(na, &none, &d, &c, &e))
+			fail_msg("%s", e.message);
+		assert_int_equal(c->n_rows, 255);
+		double rows = 0;
+		for (int64_t r = 0; r < c->n_rows; r++)
+			rows += c->cells[r * c->n_cols + 1].v.num;
+		assert_true(rows == (reduced ? ROWS / 2 : ROWS) - (reduced ? 5000 : 10000));
+		model_cube_free(c);
+	}
+	model_cube_split_rows = was;
+	model_assoc_sel_release(&none);
+	model_assoc_sel_release(&a254);
+	model_assoc_sel_release(&d_top);
+}
+
+static void narrow_columns(void **state)
+{
+	(void)state;
+	struct assoc *na = model_of(narrow_script);
+	narrow_checks(na, false);
+	/* T's even rows (L keeps all of its own) */
+	uint8_t *keep[2];
+	keep[0] = malloc(70000);
+	keep[1] = malloc(100);
+	assert_non_null(keep[0]);
+	assert_non_null(keep[1]);
+	for (int r = 0; r < 70000; r++)
+		keep[0][r] = (r + 1) % 2 == 0;
+	memset(keep[1], 1, 100);
+	struct assoc *ra = NULL;
+	struct err e;
+	err_init(&e);
+	assert_int_equal(model_assoc_reduce(na, keep, NULL, &ra, &e), 0);
+	narrow_checks(ra, true);
+	model_assoc_free(ra);
+	free(keep[0]);
+	free(keep[1]);
+	model_assoc_free(na);
+	char dense[64];
+	na = model_from_app_file(narrow_script, dense, sizeof(dense));
+	narrow_checks(na, false);
+	model_assoc_free(na);
+}
+
 static void errors(void **state)
 {
 	(void)state;
@@ -615,6 +801,8 @@ int main(void)
 	    cmocka_unit_test(kpis_without_a_selection_from_value_counts),
 	    cmocka_unit_test(an_empty_table),
 	    cmocka_unit_test(dense_fields),
+	    cmocka_unit_test(columns_of_every_width),
+	    cmocka_unit_test(narrow_columns),
 	    cmocka_unit_test(errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
