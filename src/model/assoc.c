@@ -808,6 +808,32 @@ static bool row_passes(const struct calc *c, const struct inmsg *in, int n, int6
 	return true;
 }
 
+/* The rows r in [from, from + n) with ok[r - from], into rows; how many. */
+static int64_t ok_rows(const uint8_t *ok, int64_t from, int64_t n, int64_t *rows)
+{
+	int64_t k = 0;
+	for (int64_t i = 0; i < n; i++) {
+		rows[k] = from + i; /* kept only when ok: no branch a row */
+		k += ok[i] != 0;
+	}
+	return k;
+}
+
+/* p[s] = 1 for each symbol s that the rows rows[0..k) of col hold: the n rows from rows[0]
+ * on when k is n (all of them), else those alone (a selection leaves few). */
+static void mark_rows(const struct data_col *col, const int64_t *rows, int64_t k, int64_t n,
+		      uint8_t *p)
+{
+	int32_t v[4096];
+	if (k == n)
+		data_col_range(col, rows[0], n, v);
+	else
+		data_col_gather(col, rows, k, v);
+	for (int64_t i = 0; i < k; i++)
+		if (v[i] >= 0)
+			p[v[i]] = 1;
+}
+
 static int message(struct calc *c, int d)
 {
 	struct msg *m = &c->msg[d];
@@ -871,17 +897,22 @@ static int message(struct calc *c, int d)
 		}
 		const struct data_col *keycol =
 		    l->n_keys == 1 ? &t->col[l->col[from_side][0]] : NULL;
-		for (int64_t r = 0; r < t->n_rows; r++) {
+		for (int64_t b = 0; keycol && b < t->n_rows; b += BLOCK) {
+			/* one key: the values of the ok rows, a block at a time */
+			int64_t to = b + BLOCK < t->n_rows ? b + BLOCK : t->n_rows, rows[4096];
+			block_ok(c, own, in, n_in, b, to, okb);
+			for (int64_t at = b; at < to; at += 4096) {
+				int64_t n = to - at < 4096 ? to - at : 4096,
+					k = ok_rows(okb + (at - b), at, n, rows);
+				if (k)
+					mark_rows(keycol, rows, k, n, m->single);
+			}
+		}
+		for (int64_t r = 0; !keycol && r < t->n_rows; r++) {
 			if (r % BLOCK == 0)
 				block_ok(c, own, in, n_in, r,
 					 r + BLOCK < t->n_rows ? r + BLOCK : t->n_rows, okb);
 			bool ok = okb[r % BLOCK];
-			if (keycol) {
-				int32_t v = ok ? data_col_at(keycol, r) : -1;
-				if (v >= 0)
-					m->single[v] = 1;
-				continue;
-			}
 			char key[256];
 			size_t at = 0;
 			bool null = false;
@@ -904,21 +935,6 @@ static int message(struct calc *c, int d)
 	}
 	m->done = 2;
 	return 0;
-}
-
-/* p[s] = 1 for each symbol s of a row r in [from, to) of col with ok[r - from]. */
-static void mark_possible(const struct data_col *col, int64_t from, int64_t to, const uint8_t *ok,
-			  uint8_t *p)
-{
-	int32_t v[4096];
-	for (int64_t at = from; at < to; at += 4096) {
-		int64_t k = to - at < 4096 ? to - at : 4096;
-		const uint8_t *o = ok + (at - from);
-		data_col_range(col, at, k, v);
-		for (int64_t i = 0; i < k; i++)
-			if (o[i] && v[i] >= 0)
-				p[v[i]] = 1;
-	}
 }
 
 /* The possible rows of every table (into rows_out, when given) and the values that appear
@@ -984,9 +1000,14 @@ static int possible(const struct assoc *a, const struct assoc_sel *s, int skip, 
 				memcpy(rows_out[t] + from, okb, (size_t)(to - from));
 			if (n_cols == 0)
 				continue;
-			for (int k = 0; k < n_cols; k++)
-				mark_possible(&tb->col[cols[k]], from, to, okb,
-					      appears[tb->field[cols[k]]]);
+			int64_t rows[4096];
+			for (int64_t at = from; at < to; at += 4096) {
+				int64_t n = to - at < 4096 ? to - at : 4096,
+					k = ok_rows(okb + (at - from), at, n, rows);
+				for (int q = 0; k && q < n_cols; q++)
+					mark_rows(&tb->col[cols[q]], rows, k, n,
+						  appears[tb->field[cols[q]]]);
+			}
 		}
 		free(okb);
 		free(cols);
