@@ -186,14 +186,23 @@ struct part {
 
 #define PART_BLOCK 4096
 
-/* The n (at most PART_BLOCK) rows row[i], in slots slot[i], added to fa: their symbols read
- * first, then one loop per kind, so no call or choice per row (each slot's rows still in
- * row order). */
+/* Symbols of the n (at most PART_BLOCK) rows row[i] of col: read as a range when they are
+ * consecutive. */
+static void read_rows(const struct data_col *col, const int64_t *row, int64_t n, int32_t *out)
+{
+	if (n && row[n - 1] - row[0] == n - 1)
+		data_col_range(col, row[0], n, out);
+	else
+		data_col_gather(col, row, n, out);
+}
+
+/* The n (at most PART_BLOCK) rows row[i] (in row order), in slots slot[i], added to fa:
+ * their symbols read first, then one loop per kind, so no call or choice per row. */
 static void fast_add_block(struct fast_acc *fa, const int64_t *row, const int64_t *slot, int64_t n)
 {
 	int32_t col[PART_BLOCK];
 	if (fa->k != F_COUNT_STAR)
-		data_col_gather(fa->col, row, n, col);
+		read_rows(fa->col, row, n, col);
 	double *acc = fa->acc;
 	int64_t *cnt = fa->cnt;
 	switch (fa->k) {
@@ -274,7 +283,7 @@ static bool part_run_one(struct part *p, const uint8_t *possible)
 				for (int64_t r = b; r < end; r++)
 					if (possible[r])
 						row[k++] = r;
-				data_col_gather(fa->col, row, k, sym);
+				read_rows(fa->col, row, k, sym);
 				for (int64_t i = 0; i < k; i++) {
 					int32_t sy = sym[i];
 					if (sy >= 0 && fa->isnum[sy]) {
@@ -307,7 +316,7 @@ static void *part_run(void *arg)
 				row[k++] = r;
 		memset(slot, 0, sizeof(int64_t) * (size_t)k);
 		for (int d = 0; d < n; d++) {
-			data_col_gather(p->d->col[d], row, k, sym);
+			read_rows(p->d->col[d], row, k, sym);
 			for (int64_t i = 0; i < k; i++)
 				slot[i] = slot[i] < 0 || sym[i] < 0
 					      ? -1
