@@ -834,6 +834,23 @@ static void mark_rows(const struct data_col *col, const int64_t *rows, int64_t k
 			p[v[i]] = 1;
 }
 
+/* single[v] = 1 for each key v of table t's rows that pass (block_ok), a block at a time. */
+static void ok_keys(const struct calc *c, const struct assoc_table *t, const uint8_t *own,
+		    const struct inmsg *in, int n_in, const struct data_col *keycol, uint8_t *okb,
+		    uint8_t *single)
+{
+	for (int64_t b = 0; b < t->n_rows; b += BLOCK) {
+		int64_t to = b + BLOCK < t->n_rows ? b + BLOCK : t->n_rows, rows[4096];
+		block_ok(c, own, in, n_in, b, to, okb);
+		for (int64_t at = b; at < to; at += 4096) {
+			int64_t n = to - at < 4096 ? to - at : 4096,
+				k = ok_rows(okb + (at - b), at, n, rows);
+			if (k)
+				mark_rows(keycol, rows, k, n, single);
+		}
+	}
+}
+
 static int message(struct calc *c, int d)
 {
 	struct msg *m = &c->msg[d];
@@ -897,17 +914,8 @@ static int message(struct calc *c, int d)
 		}
 		const struct data_col *keycol =
 		    l->n_keys == 1 ? &t->col[l->col[from_side][0]] : NULL;
-		for (int64_t b = 0; keycol && b < t->n_rows; b += BLOCK) {
-			/* one key: the values of the ok rows, a block at a time */
-			int64_t to = b + BLOCK < t->n_rows ? b + BLOCK : t->n_rows, rows[4096];
-			block_ok(c, own, in, n_in, b, to, okb);
-			for (int64_t at = b; at < to; at += 4096) {
-				int64_t n = to - at < 4096 ? to - at : 4096,
-					k = ok_rows(okb + (at - b), at, n, rows);
-				if (k)
-					mark_rows(keycol, rows, k, n, m->single);
-			}
-		}
+		if (keycol)
+			ok_keys(c, t, own, in, n_in, keycol, okb, m->single);
 		for (int64_t r = 0; !keycol && r < t->n_rows; r++) {
 			if (r % BLOCK == 0)
 				block_ok(c, own, in, n_in, r,

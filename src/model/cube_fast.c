@@ -186,23 +186,28 @@ struct part {
 
 #define PART_BLOCK 4096
 
-/* Symbols of the n (at most PART_BLOCK) rows row[i] of col: read as a range when they are
- * consecutive. */
-static void read_rows(const struct data_col *col, const int64_t *row, int64_t n, int32_t *out)
+/* Symbols of the n (at most PART_BLOCK) rows row[i] of col (row NULL: the n rows from
+ * `from` on): read as a range when they are consecutive. */
+static void read_rows(const struct data_col *col, const int64_t *row, int64_t from, int64_t n,
+		      int32_t *out)
 {
-	if (n && row[n - 1] - row[0] == n - 1)
+	if (!row)
+		data_col_range(col, from, n, out);
+	else if (n && row[n - 1] - row[0] == n - 1)
 		data_col_range(col, row[0], n, out);
 	else
 		data_col_gather(col, row, n, out);
 }
 
-/* The n (at most PART_BLOCK) rows row[i] (in row order), in slots slot[i], added to fa:
- * their symbols read first, then one loop per kind, so no call or choice per row. */
-static void fast_add_block(struct fast_acc *fa, const int64_t *row, const int64_t *slot, int64_t n)
+/* The n (at most PART_BLOCK) rows row[i] (in row order; row NULL: the n from `from` on), in
+ * slots slot[i], added to fa: their symbols read first, then one loop per kind, so no call
+ * or choice per row. */
+static void fast_add_block(struct fast_acc *fa, const int64_t *row, int64_t from,
+			   const int64_t *slot, int64_t n)
 {
 	int32_t col[PART_BLOCK];
 	if (fa->k != F_COUNT_STAR)
-		read_rows(fa->col, row, n, col);
+		read_rows(fa->col, row, from, n, col);
 	double *acc = fa->acc;
 	int64_t *cnt = fa->cnt;
 	switch (fa->k) {
@@ -280,10 +285,11 @@ static bool part_run_one(struct part *p, const uint8_t *possible)
 			for (int64_t b = p->from; b < p->to; b += PART_BLOCK) {
 				int64_t end = p->to - b < PART_BLOCK ? p->to : b + PART_BLOCK,
 					k = 0;
-				for (int64_t r = b; r < end; r++)
-					if (possible[r])
-						row[k++] = r;
-				read_rows(fa->col, row, k, sym);
+				for (int64_t r = b; r < end; r++) {
+					row[k] = r;
+					k += possible[r] != 0;
+				}
+				read_rows(fa->col, row, 0, k, sym);
 				for (int64_t i = 0; i < k; i++) {
 					int32_t sy = sym[i];
 					if (sy >= 0 && fa->isnum[sy]) {
@@ -309,29 +315,51 @@ static void *part_run(void *arg)
 		return NULL;
 	int64_t row[PART_BLOCK], slot[PART_BLOCK];
 	int32_t sym[PART_BLOCK];
+	int64_t unseen = p->n_slots; /* slots without a first row yet */
 	for (int64_t b = p->from; b < p->to; b += PART_BLOCK) {
-		int64_t end = p->to - b < PART_BLOCK ? p->to : b + PART_BLOCK, k = 0, kept = 0;
-		for (int64_t r = b; r < end; r++)
-			if (possible[r])
-				row[k++] = r;
+		int64_t end = p->to - b < PART_BLOCK ? p->to : b + PART_BLOCK, k = end - b,
+			kept = 0;
+		/* the possible rows: listed, unless every row of the block is (rows NULL) */
+		int64_t *rows = memchr(possible + b, 0, (size_t)k) ? row : NULL;
+		if (rows) {
+			k = 0;
+			for (int64_t r = b; r < end; r++) {
+				row[k] = r; /* kept when possible: no branch a row */
+				k += possible[r] != 0;
+			}
+		}
 		memset(slot, 0, sizeof(int64_t) * (size_t)k);
+		int64_t nulls = 0;
 		for (int d = 0; d < n; d++) {
-			read_rows(p->d->col[d], row, k, sym);
-			for (int64_t i = 0; i < k; i++)
+			read_rows(p->d->col[d], rows, b, k, sym);
+			for (int64_t i = 0; i < k; i++) {
 				slot[i] = slot[i] < 0 || sym[i] < 0
 					      ? -1
 					      : slot[i] + sym[i] * p->d->radix[d];
+				nulls += sym[i] < 0;
+			}
 		}
-		for (int64_t i = 0; i < k; i++) {
-			if (slot[i] < 0)
-				continue;
-			if (!p->first[slot[i]])
-				p->first[slot[i]] = row[i] + 1;
-			row[kept] = row[i];
-			slot[kept++] = slot[i];
+		if (nulls && !rows) { /* a dimension's NULL: the rows listed after all */
+			for (int64_t i = 0; i < k; i++)
+				row[i] = b + i;
+			rows = row;
 		}
+		if (rows) {
+			for (int64_t i = 0; i < k; i++) {
+				row[kept] = row[i];
+				slot[kept] = slot[i];
+				kept += slot[i] >= 0;
+			}
+		} else {
+			kept = k;
+		}
+		for (int64_t i = 0; unseen && i < kept; i++)
+			if (!p->first[slot[i]]) {
+				p->first[slot[i]] = (rows ? rows[i] : b + i) + 1;
+				unseen--;
+			}
 		for (int m = 0; kept && m < p->n_fa; m++)
-			fast_add_block(&p->fa[m], row, slot, kept);
+			fast_add_block(&p->fa[m], rows, b, slot, kept);
 	}
 	return NULL;
 }
