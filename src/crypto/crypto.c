@@ -536,13 +536,22 @@ void crypto_random_password(char *out, size_t n)
 	out[n] = '\0';
 }
 
+bool crypto_password_hash_weak(void)
+{
+	const char *v = getenv("FATHOM_TEST_WEAK_PASSWORD_HASH");
+	return v && strcmp(v, "1") == 0;
+}
+
 int crypto_password_hash(const char *password, char out[CRYPTO_PWHASH_LEN], struct err *e)
 {
 	_Static_assert(crypto_pwhash_STRBYTES <= CRYPTO_PWHASH_LEN, "room for the hash");
 	if (sodium_init() < 0)
 		return err_set(e, ERR_CRYPTO, "libsodium cannot start");
-	if (crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+	bool weak = crypto_password_hash_weak();
+	if (crypto_pwhash_str(
+		out, password, strlen(password),
+		weak ? crypto_pwhash_OPSLIMIT_MIN : crypto_pwhash_OPSLIMIT_INTERACTIVE,
+		weak ? crypto_pwhash_MEMLIMIT_MIN : crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
 		return err_set(e, ERR_NOMEM, "not enough memory to hash a password");
 	return 0;
 }

@@ -58,8 +58,12 @@ void crypto_random_password(char *out, size_t n);
 
 /* Passwords of people (Argon2id, libsodium's interactive limits: about 64 MiB and a tenth
  * of a second per hash). The stored form is libsodium's "$argon2id$..." text, which names
- * its own parameters. */
+ * its own parameters, so a hash verifies at the cost it was made with. With
+ * FATHOM_TEST_WEAK_PASSWORD_HASH=1 in the environment new hashes take Argon2id's least
+ * cost (8 KiB, one pass): for test suites that sign people in hundreds of times; a node
+ * warns at start when it is set (crypto_password_hash_weak). */
 #define CRYPTO_PWHASH_LEN 128
+bool crypto_password_hash_weak(void);
 NODISCARD int crypto_password_hash(const char *password, char out[CRYPTO_PWHASH_LEN],
 				   struct err *e);
 /* Whether `password` matches `stored`; false for a malformed `stored` too. */

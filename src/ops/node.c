@@ -732,6 +732,9 @@ static int node_start(struct node *n, const char *dir, int64_t heartbeat_ms, str
 	n->http_cfg.trust_pem = n->root_pem;
 	long fds = http_raise_fd_limit();
 	log_info("node can hold %ld open descriptors (connections, files)", fds);
+	if (crypto_password_hash_weak())
+		log_warn("passwords are hashed at Argon2id's least cost "
+			 "(FATHOM_TEST_WEAK_PASSWORD_HASH=1): for test suites only");
 	if (!conf_get(cf, "share.root", NULL))
 		return err_set(e, ERR_CONFIG, "node.conf has no [share] root");
 	char journal[PATH_MAX];

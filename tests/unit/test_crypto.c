@@ -153,6 +153,24 @@ static void passwords_and_tokens(void **state)
 	assert_false(crypto_password_verify(h1, ""));
 	assert_false(crypto_password_verify("", "correct horse"));
 	assert_false(crypto_password_verify("$argon2id$v=19$m=1,t=1,p=1$garbage", "x"));
+	/* the interactive cost, unless the test suites' variable says the least; a hash
+	 * verifies at the cost it names either way */
+	const char *was = getenv("FATHOM_TEST_WEAK_PASSWORD_HASH");
+	char *keep = was ? strdup(was) : NULL;
+	unsetenv("FATHOM_TEST_WEAK_PASSWORD_HASH");
+	assert_int_equal(crypto_password_hash("pw", h1, &e), 0);
+	assert_true(str_has_prefix(h1, "$argon2id$v=19$m=65536,t=2,p=1$"));
+	setenv("FATHOM_TEST_WEAK_PASSWORD_HASH", "1", 1);
+	assert_true(crypto_password_hash_weak());
+	assert_int_equal(crypto_password_hash("pw", h2, &e), 0);
+	assert_true(str_has_prefix(h2, "$argon2id$v=19$m=8,t=1,p=1$"));
+	assert_true(crypto_password_verify(h1, "pw") && crypto_password_verify(h2, "pw"));
+	assert_false(crypto_password_verify(h2, "pW"));
+	if (keep)
+		setenv("FATHOM_TEST_WEAK_PASSWORD_HASH", keep, 1);
+	else
+		unsetenv("FATHOM_TEST_WEAK_PASSWORD_HASH");
+	free(keep);
 	char t1[64], t2[64];
 	assert_int_equal(crypto_token_len(32), 44);
 	crypto_random_token(32, t1);
