@@ -14,6 +14,8 @@ PKGS=(
   libexpat1-dev zlib1g-dev
   sqlite3 bats curl jq bc procps util-linux openssl gnutls-bin postgresql-15 postgresql-client-15
   tzdata
+  # sleep and seq as the test suites' shell builtins (tests/integration/helpers.bash)
+  bash-builtins
   # the load balancer in front of several nodes' proxies (tests/integration/cluster.bats)
   haproxy
   # benchmarks only: the nginx baseline, and the previous transport that bench/transport_run
