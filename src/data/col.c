@@ -91,9 +91,10 @@ void data_col_gather(const struct data_col *c, const int64_t *rows, int64_t n, i
 
 void data_col_write(struct data_col *c, int64_t at, const int32_t *from, int64_t n_rows)
 {
+	if (c->width == 0) /* (no memory: p is NULL) */
+		return;
 	uint8_t *b = (uint8_t *)c->p + (size_t)c->width * (size_t)at;
 	switch (c->width) {
-	case 0: break;
 	case 1:
 		for (int64_t r = 0; r < n_rows; r++)
 			b[r] = (uint8_t)(from[r] + 1);
