@@ -37,7 +37,11 @@ function why(err) {
   if (/Unexpected server response: 503/.test(m) || (err && err.code === 503)) return '503';
   // a socket's own code after the message ("Client network socket disconnected before
   // secure TLS connection was established" is ECONNRESET: a socket the fault closed)
-  const code = err && typeof err.code === 'string' && !m.includes(err.code) ? ` (${err.code})` : '';
+  // (enigma.js passes some socket errors on without their code: that message is Node's
+  // ConnResetException, so its code is named here)
+  const c = err && typeof err.code === 'string' ? err.code
+    : /disconnected before secure TLS connection was established/.test(m) ? 'ECONNRESET' : '';
+  const code = c && !m.includes(c) ? ` (${c})` : '';
   return (m.replace(/\s+/g, ' ').slice(0, 200) + code);
 }
 
