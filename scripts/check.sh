@@ -34,6 +34,9 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 # costs 0.13 s of processor time and 64 MiB of fresh memory, and the suites sign in
 # hundreds of times (test_crypto checks both costs; a node warns that it is set)
 export FATHOM_TEST_WEAK_PASSWORD_HASH=1
+# every reloaded table stored in column layout, however small (the default is a million
+# rows and more: tests/integration/upgrade.bats unsets it to check that default)
+export FATHOM_COLUMN_TABLES_MIN_ROWS=0
 logs=$(mktemp -d "${TMPDIR:-/tmp}/fathom-check.XXXXXX")
 trap 'rm -rf "$logs"' EXIT
 started=$SECONDS

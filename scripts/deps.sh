@@ -10,6 +10,8 @@ PKGS=(
   llvm
   libhttp-parser-dev libwslay-dev libcurl4-gnutls-dev libjansson-dev libsqlite3-dev
   libpq-dev libsodium-dev libgnutls28-dev libzstd-dev libinih-dev libcmocka-dev
+  # the checksum of app file blocks stored as they are (XXH3)
+  libxxhash-dev
   # Excel workbooks (.xlsx): ZIP archives of XML parts
   libexpat1-dev zlib1g-dev
   sqlite3 bats curl jq bc procps util-linux openssl gnutls-bin postgresql-15 postgresql-client-15

@@ -7,7 +7,11 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <xxhash.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -18,6 +22,8 @@
 #define MAX_RAW	     (16ULL << 30)  /* one block's decompressed size */
 #define MAX_TEXT     (256ULL << 20) /* the properties' JSON, the load script */
 #define FLAG_PARTS   1u		    /* a block of several zstd frames (format version 3) */
+#define FLAG_RAW     2u		    /* a block stored as it is (format version 4) */
+#define RAW_ALIGN    64		    /* a raw block's bytes start at a multiple of this */
 #define PART_RAW     (4u << 20)	    /* a split block's raw bytes per frame */
 #define THREADS	     2		    /* frames (de)compressed at once */
 
@@ -92,6 +98,14 @@ static uint32_t fnv1a(const uint8_t *p, size_t n)
 		h = (h ^ p[i]) * 16777619u;
 	return h;
 }
+
+/* The bytes of a file (data.h). */
+struct data_map {
+	uint8_t *p;
+	size_t len;
+	bool mapped; /* else read into memory */
+	atomic_int refs;
+};
 
 /* ---------------------------------------------------------------- frames on threads */
 
@@ -236,6 +250,22 @@ static size_t stored_bound(uint32_t kind, size_t len)
 	return whole * ZSTD_compressBound(PART_RAW) + (rest ? ZSTD_compressBound(rest) : 0);
 }
 
+/* The zero bytes after a raw block's checksum, whose stored bytes start at file offset
+ * `at`: its raw bytes then start at a multiple of RAW_ALIGN. */
+static size_t raw_pad(uint64_t at)
+{
+	return (size_t)((RAW_ALIGN - (at + 8) % RAW_ALIGN) % RAW_ALIGN);
+}
+
+/* A raw block's stored bytes at `to`: its checksum, `pad` zero bytes, its bytes. */
+static size_t put_raw(const struct appfile_block *b, size_t pad, uint8_t *to)
+{
+	put_u64(to, XXH3_64bits(b->data, b->len));
+	memset(to + 8, 0, pad);
+	memcpy(to + 8 + pad, b->data, b->len);
+	return 8 + pad + b->len;
+}
+
 int data_appfile_write(const struct appfile_block *blocks, int n, int level, struct buf *out,
 		       struct err *e)
 {
@@ -247,9 +277,13 @@ int data_appfile_write(const struct appfile_block *blocks, int n, int level, str
 	for (int i = 0; i < n; i++) {
 		if (blocks[i].kind == APPFILE_ACCESS && version < 2)
 			version = 2;
-		if (split((uint32_t)blocks[i].kind, blocks[i].len))
+		if (!blocks[i].raw && split((uint32_t)blocks[i].kind, blocks[i].len) && version < 3)
 			version = 3;
 	}
+	for (int i = 0; i < n; i++)
+		if (blocks[i].raw)
+			version = 4;
+	size_t file_at = out->len; /* where the file starts in out */
 	put_u16(fh + 10, version);
 	put_u32(fh + 12, (uint32_t)n);
 	if (buf_append(out, fh, sizeof(fh)))
@@ -270,14 +304,19 @@ int data_appfile_write(const struct appfile_block *blocks, int n, int level, str
 			break;
 		}
 		/* compressed straight into the file's buffer, after room for the header */
-		if (buf_reserve(out, BLOCK_HEADER + stored_bound(kind, blocks[i].len))) {
+		size_t pad = raw_pad(out->len - file_at + BLOCK_HEADER);
+		if (buf_reserve(out, BLOCK_HEADER + (blocks[i].raw
+							 ? 8 + pad + blocks[i].len
+							 : stored_bound(kind, blocks[i].len)))) {
 			rc = err_set(e, ERR_TOO_LARGE, "the app file is too large");
 			break;
 		}
 		uint8_t *at = (uint8_t *)out->data + out->len;
-		bool parts = split(kind, blocks[i].len);
+		bool parts = !blocks[i].raw && split(kind, blocks[i].len);
 		size_t z = 0;
-		if (parts)
+		if (blocks[i].raw)
+			z = put_raw(&blocks[i], pad, at + BLOCK_HEADER);
+		else if (parts)
 			rc = write_parts(&blocks[i], level ? level : 3, at + BLOCK_HEADER, &z, e);
 		else if (ZSTD_isError(z = ZSTD_compress2(cc, at + BLOCK_HEADER,
 							 ZSTD_compressBound(blocks[i].len),
@@ -286,7 +325,7 @@ int data_appfile_write(const struct appfile_block *blocks, int n, int level, str
 		if (rc)
 			break;
 		put_u32(at, kind);
-		put_u32(at + 4, parts ? FLAG_PARTS : 0);
+		put_u32(at + 4, blocks[i].raw ? FLAG_RAW : parts ? FLAG_PARTS : 0);
 		put_u64(at + 8, blocks[i].len);
 		put_u64(at + 16, z);
 		put_u32(at + 24, fnv1a(at, 24));
@@ -409,15 +448,59 @@ static int read_parts(ZSTD_DCtx *dc, const uint8_t *p, size_t n, uint64_t raw, c
 	return rc;
 }
 
-/* Block number `block`'s stored bytes (p, its header's kind, flags and sizes checked):
- * decompressed into a new block of `a`, or checked and passed over (a kind this build does
- * not know). */
-static int read_block(ZSTD_DCtx *dc, const uint8_t *p, uint32_t kind, uint32_t flags, uint64_t raw,
-		      uint64_t stored, uint32_t block, struct appfile *a, struct err *e)
+/* A raw block's stored bytes (p, n of them, at file offset `at`): whether they are its
+ * checksum, zero bytes up to a multiple of RAW_ALIGN and `raw` bytes that match it. *data
+ * gets where those bytes are. */
+static int check_raw(const uint8_t *p, size_t n, uint64_t at, uint64_t raw, uint32_t block,
+		     const uint8_t **data, struct err *e)
 {
-	bool known = kind == APPFILE_PROPS || kind == APPFILE_SCRIPT || kind == APPFILE_TABLE ||
-		     kind == APPFILE_ACCESS;
+	size_t pad = raw_pad(at);
+	if (n < 8 + pad || n - 8 - pad != raw)
+		return err_set(e, ERR_INVALID,
+			       "block %u of the app file is damaged (its size does not match)",
+			       block);
+	for (size_t i = 0; i < pad; i++)
+		if (p[8 + i])
+			return err_set(e, ERR_INVALID,
+				       "block %u of the app file is damaged (its padding)", block);
+	*data = p + 8 + pad;
+	if (XXH3_64bits(*data, raw) != get_u64(p))
+		return err_set(e, ERR_INVALID,
+			       "block %u of the app file is damaged (its checksum does not match)",
+			       block);
+	return 0;
+}
+
+/* A raw block of `a` at data, used where it lies (in a->map). */
+static int take_raw(struct appfile *a, uint32_t kind, const uint8_t *data, uint64_t raw,
+		    struct err *e)
+{
+	(void)e; /* (a file with raw blocks is always read from a map: nothing to allocate) */
+	a->blocks[a->n_blocks++] = (struct appfile_block){
+	    .kind = (enum appfile_kind)kind, .data = (char *)data, .len = raw, .raw = true};
+	return 0;
+}
+
+static bool known_kind(uint32_t kind)
+{
+	return kind == APPFILE_PROPS || kind == APPFILE_SCRIPT || kind == APPFILE_TABLE ||
+	       kind == APPFILE_ACCESS;
+}
+
+/* Block number `block`'s stored bytes (p at file offset `at`, its header's kind, flags and
+ * sizes checked): decompressed (or, raw, taken) into a new block of `a`, or checked and
+ * passed over (a kind this build does not know). */
+static int read_block(ZSTD_DCtx *dc, const uint8_t *p, uint64_t at, uint32_t kind, uint32_t flags,
+		      uint64_t raw, uint64_t stored, uint32_t block, struct appfile *a,
+		      struct err *e)
+{
+	bool known = known_kind(kind);
 	bool parts = flags & FLAG_PARTS;
+	if (flags & FLAG_RAW) {
+		const uint8_t *data = NULL;
+		int rc = check_raw(p, stored, at, raw, block, &data, e);
+		return rc || !known ? rc : take_raw(a, kind, data, raw, e);
+	}
 	if (!parts && (ZSTD_getFrameContentSize(p, stored) != raw ||
 		       ZSTD_findFrameCompressedSize(p, stored) != stored))
 		return err_set(e, ERR_INVALID,
@@ -449,7 +532,48 @@ static int read_block(ZSTD_DCtx *dc, const uint8_t *p, uint32_t kind, uint32_t f
 	return 0;
 }
 
-int data_appfile_read(const void *data, size_t len, struct appfile **out, struct err *e)
+/* The blocks after the file header, into a. */
+static int read_blocks(ZSTD_DCtx *dc, const uint8_t *p, size_t len, uint32_t n, struct appfile *a,
+		       struct err *e)
+{
+	uint32_t known_flags = FLAG_PARTS | (get_u16(p + 10) >= 4 ? FLAG_RAW : 0);
+	int rc = 0;
+	size_t at = FILE_HEADER;
+	for (uint32_t i = 0; i < n && rc == 0; i++) {
+		if (len - at < BLOCK_HEADER)
+			return err_set(e, ERR_INVALID, "the app file is cut off in block %u of %u",
+				       i + 1, n);
+		const uint8_t *bh = p + at;
+		if (fnv1a(bh, 24) != get_u32(bh + 24))
+			return err_set(e, ERR_INVALID,
+				       "block %u of the app file has a damaged header", i + 1);
+		uint32_t kind = get_u32(bh), flags = get_u32(bh + 4);
+		uint64_t raw = get_u64(bh + 8), stored = get_u64(bh + 16);
+		at += BLOCK_HEADER;
+		if ((flags & ~known_flags) || flags == (FLAG_PARTS | FLAG_RAW))
+			rc =
+			    err_set(e, ERR_INVALID,
+				    "block %u of the app file has unknown flags %#x", i + 1, flags);
+		else if (stored > len - at)
+			rc = err_set(
+			    e, ERR_INVALID,
+			    "the app file is cut off: block %u needs %llu bytes, %zu remain", i + 1,
+			    (unsigned long long)stored, len - at);
+		else if (raw > kind_max(kind))
+			rc = too_big(i + 1, kind, raw, e);
+		else
+			rc = read_block(dc, p + at, at, kind, flags, raw, stored, i + 1, a, e);
+		at += stored;
+	}
+	if (rc == 0 && at != len)
+		rc = err_set(e, ERR_INVALID, "the app file has %zu bytes after its last block",
+			     len - at);
+	return rc;
+}
+
+/* data_appfile_read; with `map` (holding data), raw blocks are used where they lie. */
+static int read_file_bytes(const void *data, size_t len, struct data_map *map, struct appfile **out,
+			   struct err *e)
 {
 	*out = NULL;
 	const uint8_t *p = data;
@@ -470,42 +594,9 @@ int data_appfile_read(const void *data, size_t len, struct appfile **out, struct
 		free(a);
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
+	a->map = data_map_ref(map);
 	ZSTD_DCtx *dc = ZSTD_createDCtx();
-	int rc = dc ? 0 : err_set(e, ERR_NOMEM, "out of memory");
-	size_t at = FILE_HEADER;
-	for (uint32_t i = 0; i < n && rc == 0; i++) {
-		if (len - at < BLOCK_HEADER) {
-			rc = err_set(e, ERR_INVALID, "the app file is cut off in block %u of %u",
-				     i + 1, n);
-			break;
-		}
-		const uint8_t *bh = p + at;
-		if (fnv1a(bh, 24) != get_u32(bh + 24)) {
-			rc = err_set(e, ERR_INVALID,
-				     "block %u of the app file has a damaged header", i + 1);
-			break;
-		}
-		uint32_t kind = get_u32(bh), flags = get_u32(bh + 4);
-		uint64_t raw = get_u64(bh + 8), stored = get_u64(bh + 16);
-		at += BLOCK_HEADER;
-		if (flags & ~FLAG_PARTS)
-			rc =
-			    err_set(e, ERR_INVALID,
-				    "block %u of the app file has unknown flags %#x", i + 1, flags);
-		else if (stored > len - at)
-			rc = err_set(
-			    e, ERR_INVALID,
-			    "the app file is cut off: block %u needs %llu bytes, %zu remain", i + 1,
-			    (unsigned long long)stored, len - at);
-		else if (raw > kind_max(kind))
-			rc = too_big(i + 1, kind, raw, e);
-		else
-			rc = read_block(dc, p + at, kind, flags, raw, stored, i + 1, a, e);
-		at += stored;
-	}
-	if (rc == 0 && at != len)
-		rc = err_set(e, ERR_INVALID, "the app file has %zu bytes after its last block",
-			     len - at);
+	int rc = dc ? read_blocks(dc, p, len, n, a, e) : err_set(e, ERR_NOMEM, "out of memory");
 	ZSTD_freeDCtx(dc);
 	if (rc) {
 		data_appfile_free(a);
@@ -515,13 +606,32 @@ int data_appfile_read(const void *data, size_t len, struct appfile **out, struct
 	return 0;
 }
 
+static struct data_map *map_copy(const void *data, size_t len);
+
+int data_appfile_read(const void *data, size_t len, struct appfile **out, struct err *e)
+{
+	/* a file that may hold raw blocks: read from a copy that the blocks (and what is read
+	 * from them: a model's columns) keep, since `data` is the caller's */
+	if (len < FILE_HEADER || get_u16((const uint8_t *)data + 10) < 4)
+		return read_file_bytes(data, len, NULL, out, e);
+	*out = NULL;
+	struct data_map *m = map_copy(data, len);
+	if (!m)
+		return err_set(e, ERR_NOMEM, "out of memory for a %zu-byte app file", len);
+	int rc = read_file_bytes(m->p, m->len, m, out, e);
+	data_map_unref(m);
+	return rc;
+}
+
 void data_appfile_free(struct appfile *a)
 {
 	if (!a)
 		return;
 	for (int i = 0; i < a->n_blocks; i++)
-		free(a->blocks[i].data);
+		if (!(a->blocks[i].raw && a->map))
+			free(a->blocks[i].data);
 	free(a->blocks);
+	data_map_unref(a->map);
 	free(a);
 }
 
@@ -548,13 +658,18 @@ struct appfile_check {
 	uint8_t fh[18]; /* the current frame's first bytes (zstd's largest header) */
 	size_t fh_have;
 	ZSTD_DCtx *dc;
+	uint64_t pos; /* the file offset of the next byte fed */
+	uint16_t version;
+	uint64_t skip;	  /* a raw block: its padding bytes still to come */
+	XXH3_state_t *xs; /* a raw block: the checksum of its bytes so far */
 	uint8_t out[1 << 16];
 };
 
 struct appfile_check *data_appfile_check_new(void)
 {
 	struct appfile_check *c = calloc(1, sizeof(*c));
-	if (c && !(c->dc = ZSTD_createDCtx())) {
+	if (c && (!(c->dc = ZSTD_createDCtx()) || !(c->xs = XXH3_createState()))) {
+		ZSTD_freeDCtx(c->dc);
 		free(c);
 		return NULL;
 	}
@@ -566,6 +681,7 @@ void data_appfile_check_free(struct appfile_check *c)
 	if (!c)
 		return;
 	ZSTD_freeDCtx(c->dc);
+	XXH3_freeState(c->xs);
 	free(c);
 }
 
@@ -574,6 +690,7 @@ static int check_file_header(struct appfile_check *c, struct err *e)
 	if (!data_appfile_looks_valid(c->hdr, FILE_HEADER, e))
 		return ERR_INVALID;
 	c->blocks = get_u32(c->hdr + 12);
+	c->version = get_u16(c->hdr + 10);
 	if (c->blocks > MAX_BLOCKS)
 		return err_set(e, ERR_INVALID, "the app file claims %u blocks", c->blocks);
 	c->stage = c->blocks ? CK_BLOCK_HEADER : CK_END;
@@ -592,10 +709,24 @@ static int check_block_header(struct appfile_check *c, struct err *e)
 	c->left = get_u64(bh + 16);
 	if (c->raw > kind_max(kind))
 		return too_big(c->block + 1, kind, c->raw, e);
-	if (c->flags & ~FLAG_PARTS)
+	uint32_t known_flags = FLAG_PARTS | (c->version >= 4 ? FLAG_RAW : 0);
+	if ((c->flags & ~known_flags) || c->flags == (FLAG_PARTS | FLAG_RAW))
 		return err_set(e, ERR_INVALID, "block %u of the app file has unknown flags %#x",
 			       c->block + 1, c->flags);
-	/* every kind is a checksummed zstd frame (or several), known or not */
+	if (c->flags & FLAG_RAW) { /* its checksum, padding and bytes, as the reader asks */
+		c->produced = 0;
+		c->have = 0;
+		c->skip = raw_pad(c->pos);
+		XXH3_64bits_reset(c->xs);
+		c->stage = CK_PAYLOAD;
+		return c->left < 8 + c->skip || c->left - 8 - c->skip != c->raw
+			   ? err_set(
+				 e, ERR_INVALID,
+				 "block %u of the app file is damaged (its size does not match)",
+				 c->block + 1)
+			   : 0;
+	}
+	/* every other block is a checksummed zstd frame (or several), known or not */
 	c->produced = 0;
 	c->frame_done = false;
 	c->fh_have = 0;
@@ -606,8 +737,35 @@ static int check_block_header(struct appfile_check *c, struct err *e)
 		   : 0;
 }
 
+/* n bytes of a raw block: its checksum into hdr, its padding (zero), then its bytes. */
+static int check_raw_payload(struct appfile_check *c, const uint8_t *p, size_t n, struct err *e)
+{
+	while (n && c->have < 8) {
+		c->hdr[c->have++] = *p++;
+		n--;
+	}
+	for (; n && c->skip; c->skip--, n--)
+		if (*p++)
+			return err_set(e, ERR_INVALID,
+				       "block %u of the app file is damaged (its padding)",
+				       c->block + 1);
+	XXH3_64bits_update(c->xs, p, n);
+	c->produced += n;
+	if (c->produced == c->raw && c->have == 8 && c->skip == 0) {
+		if (XXH3_64bits_digest(c->xs) != get_u64(c->hdr))
+			return err_set(
+			    e, ERR_INVALID,
+			    "block %u of the app file is damaged (its checksum does not match)",
+			    c->block + 1);
+		c->frame_done = true;
+	}
+	return 0;
+}
+
 static int check_payload(struct appfile_check *c, const uint8_t *p, size_t n, struct err *e)
 {
+	if (c->flags & FLAG_RAW)
+		return check_raw_payload(c, p, n, e);
 	ZSTD_inBuffer in = {p, n, 0};
 	while (in.pos < in.size) {
 		if (c->frame_done && (c->flags & FLAG_PARTS)) { /* the next frame */
@@ -669,6 +827,7 @@ int data_appfile_check_feed(struct appfile_check *c, const void *data, size_t le
 			if (c->stage == CK_FILE_HEADER && c->have >= sizeof(MAGIC) - 1 &&
 			    !data_appfile_looks_valid(c->hdr, c->have, e))
 				return ERR_INVALID;
+			c->pos += take;
 			if (take == need) {
 				c->have = 0;
 				rc = c->stage == CK_FILE_HEADER ? check_file_header(c, e)
@@ -680,6 +839,7 @@ int data_appfile_check_feed(struct appfile_check *c, const void *data, size_t le
 			take = len < c->left ? len : (size_t)c->left;
 			rc = check_payload(c, p, take, e);
 			c->left -= take;
+			c->pos += take;
 			if (rc == 0 && c->left == 0) {
 				if (!c->frame_done || c->produced != c->raw)
 					rc = err_set(
@@ -687,6 +847,7 @@ int data_appfile_check_feed(struct appfile_check *c, const void *data, size_t le
 					    "block %u of the app file is damaged (it ends early)",
 					    c->block + 1);
 				c->block++;
+				c->have = 0;
 				c->stage = c->block == c->blocks ? CK_END : CK_BLOCK_HEADER;
 			}
 			break;
@@ -769,14 +930,102 @@ int data_appfile_read_props(const char *path, char **out, size_t *out_len, struc
 	return rc;
 }
 
+/* ---------------------------------------------------------------- the bytes of a file */
+
+struct data_map *data_map_ref(struct data_map *m)
+{
+	if (m)
+		atomic_fetch_add(&m->refs, 1);
+	return m;
+}
+
+void data_map_unref(struct data_map *m)
+{
+	if (!m || atomic_fetch_sub(&m->refs, 1) != 1)
+		return;
+	if (m->mapped)
+		munmap(m->p, m->len);
+	else
+		free(m->p);
+	free(m);
+}
+
+static struct data_map *map_copy(const void *data, size_t len)
+{
+	struct data_map *m = calloc(1, sizeof(*m));
+	if (m && !(m->p = malloc(len ? len : 1))) {
+		free(m);
+		return NULL;
+	}
+	if (m) {
+		memcpy(m->p, data, len);
+		m->len = len;
+		atomic_init(&m->refs, 1);
+	}
+	return m;
+}
+
+/* Whether a file system may lose a mapped file's pages under the reader: a network share
+ * or FUSE (a page read after the share is gone would fault). */
+static bool remote_fs(long type)
+{
+	static const long remote[] = {
+	    0x65735546, /* FUSE */
+	    0x6969,	/* NFS */
+	    0xFF534D42, /* CIFS */
+	    0xFE534D42, /* SMB2 */
+	    0x517B,	/* SMB */
+	    0x01021997, /* 9P */
+	    0x00C36400, /* Ceph */
+	};
+	for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++)
+		if (type == remote[i])
+			return true;
+	return false;
+}
+
+/* The bytes of the file at `path`: mapped when the file is local, every page read in at
+ * once (opening an app checks them all); else read. */
+static int map_file(const char *path, struct data_map **out, struct err *e)
+{
+	*out = NULL;
+	struct data_map *m = calloc(1, sizeof(*m));
+	if (!m)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	atomic_init(&m->refs, 1);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	struct statfs fs;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    fstatfs(fd, &fs) == 0 && !remote_fs((long)fs.f_type)) {
+		void *p =
+		    mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (p != MAP_FAILED) {
+			m->p = p;
+			m->len = (size_t)st.st_size;
+			m->mapped = true;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	int rc = 0;
+	if (!m->mapped)
+		rc = file_read_all(path, 1ULL << 40, (char **)&m->p, &m->len, e);
+	if (rc) {
+		free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
 int data_appfile_read_file(const char *path, struct appfile **out, struct err *e)
 {
 	*out = NULL;
-	char *bytes = NULL;
-	size_t len = 0;
-	int rc = file_read_all(path, 1ULL << 40, &bytes, &len, e);
+	struct data_map *m = NULL;
+	int rc = map_file(path, &m, e);
 	if (rc == 0)
-		rc = data_appfile_read(bytes, len, out, e);
-	free(bytes);
+		rc = read_file_bytes(m->p, m->len, m, out, e);
+	data_map_unref(m);
 	return rc;
 }

@@ -13,13 +13,15 @@ int data_col_width(int64_t n_sym)
 bool data_col_alloc(struct data_col *c, int width, int64_t n_rows)
 {
 	c->width = width;
+	c->mapped = false;
 	c->p = width ? malloc((size_t)width * (size_t)n_rows + 1) : NULL;
 	return width == 0 || c->p;
 }
 
 void data_col_free(struct data_col *c)
 {
-	free(c->p);
+	if (!c->mapped)
+		free(c->p);
 	c->p = NULL;
 }
 
@@ -121,4 +123,49 @@ bool data_col_identity(const int32_t *col, int64_t n_rows)
 	for (int64_t r = 0; r < n_rows; r++)
 		bad |= col[r] ^ (int32_t)r;
 	return bad == 0;
+}
+
+/* The largest stored value of rows [from, from + n) (index + 1; for width 4 the index + 1
+ * too, so NULL is 0 and a value below -1 wraps above any count). */
+static uint32_t stored_max(const struct data_col *c, int64_t from, int64_t n)
+{
+	const uint8_t *b = c->p;
+	uint32_t m = 0;
+	switch (c->width) {
+	case 1:
+		b += from;
+		for (int64_t i = 0; i < n; i++)
+			m = b[i] > m ? b[i] : m;
+		break;
+	case 2: {
+		const uint16_t *h = (const uint16_t *)c->p + from;
+		for (int64_t i = 0; i < n; i++)
+			m = h[i] > m ? h[i] : m;
+		break;
+	}
+	case 3:
+		b += 3 * from;
+		for (int64_t i = 0; i < n; i++, b += 3) {
+			uint32_t v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16;
+			m = v > m ? v : m;
+		}
+		break;
+	case 4: {
+		const int32_t *w = (const int32_t *)c->p + from;
+		for (int64_t i = 0; i < n; i++) {
+			uint32_t v = (uint32_t)w[i] + 1u;
+			m = v > m ? v : m;
+		}
+		break;
+	}
+	default: break;
+	}
+	return m;
+}
+
+bool data_col_within(const struct data_col *c, int64_t from, int64_t n, int64_t n_sym)
+{
+	if (c->width == 0)
+		return from + n <= n_sym;
+	return (int64_t)stored_max(c, from, n) <= n_sym;
 }

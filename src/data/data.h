@@ -15,6 +15,8 @@
 struct data_col {
 	void *p;
 	int width;
+	bool mapped; /* p lies in an app file's bytes (a data_map that its holder keeps): not
+			freed */
 };
 
 /* The width a column needs for n_sym symbols and NULL (1 to 4). */
@@ -29,6 +31,9 @@ void data_col_gather(const struct data_col *c, const int64_t *rows, int64_t n, i
 /* n_rows symbols (-1 NULL) written from row `at` on (nothing for width 0: only when each
  * row r holds r). */
 void data_col_write(struct data_col *c, int64_t at, const int32_t *from, int64_t n_rows);
+/* Whether rows [from, from + n) each hold NULL or a symbol below n_sym (a column read from
+ * a file, before it is used). */
+bool data_col_within(const struct data_col *c, int64_t from, int64_t n, int64_t n_sym);
 /* Whether every row r of an int32_t column holds r. */
 bool data_col_identity(const int32_t *col, int64_t n_rows);
 
@@ -164,6 +169,45 @@ const char *data_qvd_value_text(const struct qvd_value *v, char *out, size_t n);
  * (the output depends only on the table). Text may not contain NUL (ERR_INVALID). The file
  * goes to `out`. */
 NODISCARD int data_qvd_write(const struct qvd_table *t, struct buf *out, struct err *e);
+
+/* ================================================================ column tables (coltab.c) */
+
+/* A table of the data model as an app file holds it from format version 4: each field's
+ * rows as the model keeps them (a data_col: one to four bytes a row, or none), so that
+ * opening an app uses the file's bytes as they are instead of decoding records. Stored
+ * uncompressed (APPFILE_RAW), the rows of the 10 M-row sales table take less room than
+ * their QVD layout compressed with zstd.
+ *
+ *   "FATHOMCT", u32 layout version (1), u32 field count, u64 rows,
+ *   u32 length + the table's name,
+ *   per field: u32 length + name, u32 tag count and per tag u32 length + tag,
+ *              u8 length + number type, u8 length + number format,
+ *              u8 width (0-4, as data_col), u8 dense (0; 1: symbol s is the QVD_INT
+ *              base + s; 2: the QVD_DUAL_INT base + s with the text it writes), u16 0,
+ *              u64 symbols, f64 dense base, u64 bytes of its symbol table
+ *   the symbol tables, field after field, as a QVD writes them (none for a dense field)
+ *   the columns of width 1 to 4, each at the next multiple of 64 bytes from the table's
+ *   start and followed by at least 8 zero bytes up to the next multiple of 64; the
+ *   table ends after the last column's padding (after its symbol tables' when it has none)
+ *
+ * Numbers little endian. The reader checks every length, and every row's symbol against
+ * its field's symbol count, before anything reads it.
+ * Threads: plain values. */
+
+/* Whether a table block holds a column table (else it is a QVD). */
+bool data_coltab_is(const void *data, size_t len);
+/* Appends table `t` (a QVD view of a table) in column layout to `out` (whose length must
+ * be a multiple of 64, as the layout's alignment is from its start). A field of
+ * DATA_DENSE_MIN or more consecutive whole numbers, all QVD_INT or all QVD_DUAL_INT with
+ * the text the number writes, is stored as its first number alone. */
+NODISCARD int data_coltab_write(const struct qvd_table *t, struct buf *out, struct err *e);
+/* Reads a column table (`data` 64-byte aligned) as data_qvd_read_opts reads a QVD: with
+ * QVD_READ_NARROW the fields' columns point into `data` (col.mapped; the caller keeps
+ * `data` for as long as they are read), else each field has its int32 index; with
+ * QVD_READ_DENSE a dense field stays dense (no symbols), else its symbols are made.
+ * ERR_INVALID says what is wrong. Caller frees *out with data_qvd_free. */
+NODISCARD int data_coltab_read(const void *data, size_t len, unsigned opts, struct qvd_table **out,
+			       struct err *e);
 
 /* ================================================================ tables (table.c) */
 
@@ -361,32 +405,37 @@ void data_txt_interpret_names(const char *text, const char *date_format, const c
 /* ================================================================ app files (appfile.c) */
 
 /* the app file, what an app is on the share: a versioned container of blocks,
- * each compressed with zstd and checksummed, so an app opens without re-running its script
- * and a damaged file is noticed before anything is used.
+ * each compressed with zstd or stored as it is, and checksummed, so an app opens without
+ * re-running its script and a damaged file is noticed before anything is used.
  *
  *   "FATHOMAPP" NUL, u16 format version, u32 block count                  (16 bytes)
  *   per block: u32 kind, u32 flags, u64 raw length, u64 stored length,
  *              u32 header checksum (FNV-1a of the 24 bytes before it)       (28 bytes)
  *              stored bytes: one zstd frame with its content checksum, or with flag 1
  *              several, one after another, each with its size and checksum: their
- *              contents, in order, are the block's raw bytes
+ *              contents, in order, are the block's raw bytes; or with flag 2 (raw) the
+ *              XXH3-64 of the raw bytes (u64), zero bytes up to the next offset in the
+ *              file that is a multiple of 64, and the raw bytes themselves
  *
  * Numbers are little endian. Block kinds: APPFILE_PROPS (the app's properties as JSON:
  * title, variables, objects), APPFILE_SCRIPT (the load script, UTF-8), APPFILE_TABLE
- * (one table of the data model in QVD layout, engine/qvd.h) and APPFILE_ACCESS (one table
- * of the script's SECTION ACCESS, in the same layout). A file with APPFILE_ACCESS blocks
- * has format version 2, so that an engine that would pass them over (and show everyone
- * all the data) refuses the file instead. A table of 8 MiB or more is stored as frames of
- * 4 MiB (flag 1), which open on two threads, and makes the file version 3, which an engine
- * that reads one frame per block refuses; others have version 1. Blocks of unknown kind are
- * checked like the others (decompressed 64 KiB at a time, never kept) and then passed
- * over, so later versions can add kinds. Properties and scripts may hold 256 MiB each,
+ * (one table of the data model: in column layout, raw, from version 4; in QVD layout
+ * before) and APPFILE_ACCESS (one table of the script's SECTION ACCESS, in QVD layout).
+ * A file with APPFILE_ACCESS blocks has format version 2, so that an engine that would
+ * pass them over (and show everyone all the data) refuses the file instead. A compressed
+ * table of 8 MiB or more is stored as frames of 4 MiB (flag 1), which open on two threads,
+ * and makes the file version 3, which an engine that reads one frame per block refuses; a
+ * raw block makes it version 4; others have version 1. Reading a file maps it (on a local
+ * file system), so that a raw block is used where it lies: opening an app touches its
+ * columns' bytes once, to check them. Blocks of unknown kind are checked like the others
+ * (decompressed 64 KiB at a time, never kept) and then passed over, so later versions can
+ * add kinds. Properties and scripts may hold 256 MiB each,
  * other blocks 16 GiB; a block that declares more is refused before anything is allocated
  * (by the writer, the reader and the streaming check alike).
  *
  * Threads: plain values; no shared state. */
 
-#define APPFILE_VERSION 3 /* the highest this build reads */
+#define APPFILE_VERSION 4 /* the highest this build reads */
 
 enum appfile_kind {
 	APPFILE_PROPS = 1,
@@ -397,13 +446,25 @@ enum appfile_kind {
 
 struct appfile_block {
 	enum appfile_kind kind;
-	char *data; /* raw (decompressed) bytes, NUL-terminated for convenience */
+	char *data; /* raw (decompressed) bytes, NUL-terminated for convenience unless raw */
 	size_t len;
+	/* stored as it is (flag 2), not compressed: a table in column layout. Read, data is
+	 * 64-byte aligned and, read from a file, lies in the appfile's map */
+	bool raw;
 };
+
+/* The bytes of a file, kept for as long as anything reads them: mapped (a local file) or
+ * read into memory (a file on a network share or FUSE, where a mapped page could fault
+ * once the share is gone). Counted references; the last unref lets them go. Threads: any
+ * (the count is atomic). */
+struct data_map;
+struct data_map *data_map_ref(struct data_map *m); /* NULL stays NULL */
+void data_map_unref(struct data_map *m);
 
 struct appfile {
 	int n_blocks;
 	struct appfile_block *blocks;
+	struct data_map *map; /* read from a file: its bytes, where the raw blocks lie */
 };
 
 /* Builds a file from blocks (their data is read, not kept); `level` is the zstd level
@@ -449,11 +510,16 @@ struct data_set {
 	/* the load script's variables when it ended: names and values (texts) */
 	char **var_names, **var_values;
 	int n_vars;
+	/* a reference to the app file's bytes when columns of its tables lie in them */
+	struct data_map *map;
 };
 
 void data_set_free(struct data_set *m);
-/* Appends an app file to `out`: the properties and script given, and one QVD-layout block
- * per table of `m`. */
+/* Appends an app file to `out`: the properties and script given, and one block per table of
+ * `m`: in column layout, raw, for a table of the model of DATA_COLUMN_TABLES_MIN_ROWS rows
+ * or more (the environment's FATHOM_COLUMN_TABLES_MIN_ROWS, when set, instead), else in
+ * QVD layout. */
+#define DATA_COLUMN_TABLES_MIN_ROWS (1 << 20)
 NODISCARD int data_set_write_app(const struct data_set *m, const char *props, size_t props_len,
 				 const char *script, size_t script_len, struct buf *out,
 				 struct err *e);
@@ -473,5 +539,9 @@ struct tbl *data_set_table(const struct data_set *m, const char *name);
 enum { DATA_SET_MODEL = 1 };
 NODISCARD int data_set_from_app(const struct appfile *f, enum appfile_kind kind, unsigned opts,
 				struct data_set **out, struct err *e);
+/* A table block of an app file (a QVD or a column table) as data_qvd_read_opts reads a
+ * QVD; narrow columns of a column table point into the block. */
+NODISCARD int data_set_read_block(const struct appfile_block *b, unsigned opts,
+				  struct qvd_table **out, struct err *e);
 
 #endif

@@ -5,7 +5,7 @@
  * fields are bit ranges of one little-endian integer per row. Every number from the header
  * is checked against the file before it is used, so a damaged or hostile file is an error,
  * never a read out of bounds. */
-#include "data/data.h"
+#include "data/data_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -441,22 +441,20 @@ static int32_t le_int32(const uint8_t *p)
 	return v;
 }
 
-/* Parses field f's symbols from sym[0..len), whose texts are copied to store. */
-static int read_symbols(struct qvd_field *f, const struct hfield *hf, const uint8_t *sym,
-			char *store, struct err *e)
+int data_qvd_symbols_read(struct qvd_field *f, const uint8_t *sym, size_t len, char *store,
+			  struct err *e)
 {
-	size_t len = (size_t)hf->length;
-	f->symbols = calloc((size_t)(hf->n_symbols ? hf->n_symbols : 1), sizeof(*f->symbols));
+	f->symbols = calloc((size_t)(f->n_symbols ? f->n_symbols : 1), sizeof(*f->symbols));
 	if (!f->symbols)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	memcpy(store, sym, len);
 	size_t p = 0;
-	for (int64_t s = 0; s < hf->n_symbols; s++) {
+	for (int64_t s = 0; s < f->n_symbols; s++) {
 		if (p >= len)
 			return err_set(e, ERR_INVALID,
 				       "QVD field \"%s\": its symbol table ends after %lld of %lld "
 				       "symbols",
-				       f->name, (long long)s, (long long)hf->n_symbols);
+				       f->name, (long long)s, (long long)f->n_symbols);
 		struct qvd_value *v = &f->symbols[s];
 		uint8_t t = sym[p++];
 		size_t nbytes = t == QVD_INT || t == QVD_DUAL_INT	  ? 4
@@ -495,7 +493,7 @@ static int read_symbols(struct qvd_field *f, const struct hfield *hf, const uint
 		return err_set(e, ERR_INVALID,
 			       "QVD field \"%s\": its %lld symbols take %zu bytes, not the %zu the "
 			       "header says",
-			       f->name, (long long)hf->n_symbols, p, len);
+			       f->name, (long long)f->n_symbols, p, len);
 	return 0;
 }
 
@@ -682,7 +680,8 @@ static int read_fields(struct header *h, struct qvd_table *t, const uint8_t *bod
 		if ((opts & QVD_READ_DENSE) && dense_symbols(hf, body + hf->offset, &f->dense_base))
 			f->dense = true; /* (its part of the text store stays unused) */
 		else
-			rc = read_symbols(f, hf, body + hf->offset, t->text_store + store_at, e);
+			rc = data_qvd_symbols_read(f, body + hf->offset, (size_t)hf->length,
+						   t->text_store + store_at, e);
 		store_at += (uint64_t)hf->length;
 		if (rc == 0 && (opts & QVD_READ_NARROW)) {
 			/* a field with a symbol a row may hold row r's symbol in row r: tried
@@ -1070,8 +1069,7 @@ static void layout_free(struct qvd_layout *L)
 	free(L->sym_len);
 }
 
-/* The bytes of field f's symbol table. */
-static int symbols_length(const struct qvd_field *f, uint64_t *out, struct err *e)
+int data_qvd_symbols_length(const struct qvd_field *f, uint64_t *out, struct err *e)
 {
 	*out = 0;
 	for (int64_t s = 0; s < f->n_symbols; s++) {
@@ -1128,7 +1126,7 @@ static int plan_layout(const struct qvd_table *t, struct qvd_layout *L, struct e
 				       f->name);
 		L->offset[i] = L->width[i] ? total_bits : 0;
 		total_bits += L->width[i];
-		int rc = symbols_length(f, &L->sym_len[i], e);
+		int rc = data_qvd_symbols_length(f, &L->sym_len[i], e);
 		if (rc)
 			return rc;
 		L->sym_total += L->sym_len[i];
@@ -1207,41 +1205,44 @@ static int write_header(const struct qvd_table *t, const struct qvd_layout *L, s
 	return rc;
 }
 
-/* Every field's symbols: a type byte, the number little-endian, the text with its NUL. */
+uint8_t *data_qvd_symbols_put(const struct qvd_field *f, uint8_t *p, const uint8_t *end)
+{
+	for (int64_t s = 0; s < f->n_symbols; s++) {
+		const struct qvd_value *v = &f->symbols[s];
+		bool text = v->type != QVD_INT && v->type != QVD_DOUBLE;
+		const char *tx = text && v->text ? v->text : "";
+		size_t n = text ? strlen(tx) + 1 : 0, w = 0;
+		uint64_t u = 0;
+		if (v->type == QVD_INT || v->type == QVD_DUAL_INT) {
+			int32_t iv = (int32_t)v->num;
+			uint32_t u32;
+			memcpy(&u32, &iv, 4);
+			u = u32, w = 4;
+		} else if (v->type == QVD_DOUBLE || v->type == QVD_DUAL_DOUBLE) {
+			memcpy(&u, &v->num, 8);
+			w = 8;
+		}
+		if ((size_t)(end - p) < 1 + w + n)
+			return NULL;
+		*p++ = (uint8_t)v->type;
+		for (size_t k = 0; k < w; k++)
+			*p++ = (uint8_t)(u >> (8 * k));
+		memcpy(p, tx, n);
+		p += n;
+	}
+	return p;
+}
+
 /* The symbol tables: L->sym_total bytes (plan_layout counted them), written in place. */
 static int write_symbols(const struct qvd_table *t, const struct qvd_layout *L, struct buf *out)
 {
 	if (buf_reserve(out, (size_t)L->sym_total))
 		return ERR_TOO_LARGE;
 	uint8_t *p = (uint8_t *)out->data + out->len, *end = p + L->sym_total;
-	for (int i = 0; i < t->n_fields; i++) {
-		const struct qvd_field *f = &t->fields[i];
-		for (int64_t s = 0; s < f->n_symbols; s++) {
-			const struct qvd_value *v = &f->symbols[s];
-			bool text = v->type != QVD_INT && v->type != QVD_DOUBLE;
-			const char *tx = text && v->text ? v->text : "";
-			size_t n = text ? strlen(tx) + 1 : 0, w = 0;
-			uint64_t u = 0;
-			if (v->type == QVD_INT || v->type == QVD_DUAL_INT) {
-				int32_t iv = (int32_t)v->num;
-				uint32_t u32;
-				memcpy(&u32, &iv, 4);
-				u = u32, w = 4;
-			} else if (v->type == QVD_DOUBLE || v->type == QVD_DUAL_DOUBLE) {
-				memcpy(&u, &v->num, 8);
-				w = 8;
-			}
-			if ((size_t)(end - p) < 1 + w + n)
-				return ERR_INVALID; /* (not as counted: cannot be) */
-			*p++ = (uint8_t)v->type;
-			for (size_t k = 0; k < w; k++)
-				*p++ = (uint8_t)(u >> (8 * k));
-			memcpy(p, tx, n);
-			p += n;
-		}
-	}
+	for (int i = 0; i < t->n_fields && p; i++)
+		p = data_qvd_symbols_put(&t->fields[i], p, end);
 	if (p != end)
-		return ERR_INVALID;
+		return ERR_INVALID; /* (not as counted: cannot be) */
 	out->len += (size_t)L->sym_total;
 	out->data[out->len] = '\0';
 	return 0;

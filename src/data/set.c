@@ -13,10 +13,19 @@ struct tbl *data_set_table(const struct data_set *m, const char *name)
 	return NULL;
 }
 
+int data_set_read_block(const struct appfile_block *b, unsigned opts, struct qvd_table **out,
+			struct err *e)
+{
+	if (data_coltab_is(b->data, b->len))
+		return data_coltab_read(b->data, b->len, opts, out, e);
+	return data_qvd_read_opts(b->data, b->len, opts, out, e);
+}
+
 void data_set_free(struct data_set *m)
 {
 	if (!m)
 		return;
+	data_map_unref(m->map);
 	for (int i = 0; i < m->n_tables; i++)
 		data_tbl_free(m->tables[i]);
 	free(m->tables);
@@ -27,6 +36,18 @@ void data_set_free(struct data_set *m)
 	free(m->var_names);
 	free(m->var_values);
 	free(m);
+}
+
+/* The rows from which a table of the model is stored in column layout (format version 4,
+ * which a node of an earlier release cannot open: a small app reloaded during a rolling
+ * upgrade stays readable by the nodes not yet upgraded, and a small table gains nothing
+ * from being mapped). FATHOM_COLUMN_TABLES_MIN_ROWS sets it (make check: 0, so that every
+ * test writes and opens column tables). */
+static int64_t column_tables_min_rows(void)
+{
+	const char *v = getenv("FATHOM_COLUMN_TABLES_MIN_ROWS");
+	int64_t n = 0;
+	return v && str_to_i64(v, 0, INT64_MAX, &n) == 0 ? n : DATA_COLUMN_TABLES_MIN_ROWS;
 }
 
 /* data_set_write_app; with `freeing`, each table is freed once it is in QVD layout. */
@@ -40,28 +61,37 @@ static int write_app(struct data_set *m, bool freeing, const char *props, size_t
 	buf_init(&q, 1ULL << 38);
 	int rc = blocks && offsets ? 0 : err_set(e, ERR_NOMEM, "out of memory");
 	if (rc == 0) {
-		blocks[0] = (struct appfile_block){APPFILE_PROPS, (char *)props, props_len};
-		blocks[1] = (struct appfile_block){APPFILE_SCRIPT, (char *)script, script_len};
+		blocks[0] = (struct appfile_block){
+		    .kind = APPFILE_PROPS, .data = (char *)props, .len = props_len};
+		blocks[1] = (struct appfile_block){
+		    .kind = APPFILE_SCRIPT, .data = (char *)script, .len = script_len};
 	}
-	/* the tables in QVD layout, one after the other in q */
+	/* the tables one after the other in q: the model's large ones in column layout (each
+	 * at a multiple of 64 bytes), others and section access in QVD layout */
+	int64_t min_rows = column_tables_min_rows();
 	for (int t = 0; rc == 0 && t < n_tables; t++) {
 		struct qvd_table v;
+		bool access = m->tables[t]->access;
+		bool cols = !access && m->tables[t]->n_rows >= min_rows;
+		static const char zeros[64];
+		if (cols && q.len % 64 && buf_append(&q, zeros, 64 - q.len % 64))
+			rc = err_set(e, ERR_TOO_LARGE, "the tables are too large");
 		offsets[t] = q.len;
-		rc = data_tbl_view(m->tables[t], &v, e);
 		if (rc == 0)
-			rc = data_qvd_write(&v, &q, e);
+			rc = data_tbl_view(m->tables[t], &v, e);
+		if (rc == 0)
+			rc = cols ? data_coltab_write(&v, &q, e) : data_qvd_write(&v, &q, e);
 		data_tbl_view_free(&v);
-		blocks[2 + t].kind = m->tables[t]->access ? APPFILE_ACCESS : APPFILE_TABLE;
+		blocks[2 + t].len = q.len - offsets[t];
+		blocks[2 + t].kind = access ? APPFILE_ACCESS : APPFILE_TABLE;
+		blocks[2 + t].raw = cols;
 		if (freeing) {
 			data_tbl_free(m->tables[t]);
 			m->tables[t] = NULL;
 		}
 	}
-	offsets[n_tables] = q.len;
-	for (int t = 0; rc == 0 && t < n_tables; t++) {
+	for (int t = 0; rc == 0 && t < n_tables; t++)
 		blocks[2 + t].data = q.data + offsets[t];
-		blocks[2 + t].len = offsets[t + 1] - offsets[t];
-	}
 	if (rc == 0)
 		rc = data_appfile_write(blocks, n_blocks, 0, out, e);
 	free(blocks);
@@ -98,9 +128,12 @@ int data_set_from_app(const struct appfile *f, enum appfile_kind kind, unsigned 
 		if (f->blocks[i].kind != kind)
 			continue;
 		struct qvd_table *qt = NULL;
-		rc = data_qvd_read_opts(
-		    f->blocks[i].data, f->blocks[i].len,
-		    (opts & DATA_SET_MODEL) ? QVD_READ_DENSE | QVD_READ_NARROW : 0, &qt, e);
+		rc = data_set_read_block(
+		    &f->blocks[i], (opts & DATA_SET_MODEL) ? QVD_READ_DENSE | QVD_READ_NARROW : 0,
+		    &qt, e);
+		/* narrow columns of a table read from a file lie in the file's bytes */
+		if (rc == 0 && f->map && f->blocks[i].raw && !m->map)
+			m->map = data_map_ref(f->map);
 		if (rc == 0)
 			rc = data_tbl_adopt_qvd(qt, &m->tables[m->n_tables], e);
 		if (rc == 0)

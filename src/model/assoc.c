@@ -390,6 +390,7 @@ int model_assoc_build(struct data_set *m, struct assoc **out, struct err *e)
 	if (!a)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	a->a = arena_new();
+	a->map = data_map_ref(m->map);
 	collect_fields(a, m);
 	struct symbols sy = {0};
 	int rc = plan_symbols(a, m, &sy, e);
@@ -583,6 +584,7 @@ void model_assoc_free(struct assoc *a)
 	for (int t = 0; a->tables && t < a->n_tables; t++)
 		for (int c = 0; a->tables[t].col && c < a->tables[t].n_fields; c++)
 			data_col_free(&a->tables[t].col[c]);
+	data_map_unref(a->map);
 	arena_free(a->a);
 	free(a);
 }

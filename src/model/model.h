@@ -81,6 +81,7 @@ struct assoc {
 	struct assoc_link *links;
 	struct arena *a;
 	struct assoc_spare *spare; /* the arrays of the last states released, for the next */
+	struct data_map *map;	   /* the app file's bytes, where columns may lie (col.mapped) */
 };
 
 /* A selection: per field, the selected symbols (NULL: no selection). */

@@ -137,9 +137,9 @@ static int build(const char *script_path, const char *script_text, const char *o
 			randombytes_buf(pad, padding);
 	}
 	struct appfile_block blocks[3] = {
-	    {APPFILE_PROPS, props_text, props_text ? strlen(props_text) : 0},
-	    {APPFILE_SCRIPT, script ? script : (char *)"", script_len},
-	    {(enum appfile_kind)99, pad, padding},
+	    {.kind = APPFILE_PROPS, .data = props_text, .len = props_text ? strlen(props_text) : 0},
+	    {.kind = APPFILE_SCRIPT, .data = script ? script : (char *)"", .len = script_len},
+	    {.kind = (enum appfile_kind)99, .data = pad, .len = padding},
 	};
 	if (rc == 0 && !props_text)
 		rc = err_set(e, ERR_NOMEM, "out of memory");

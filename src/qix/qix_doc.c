@@ -402,8 +402,10 @@ int qix_doc_save(struct qix *q, struct qix_doc *d, struct err *e)
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	int n = 0;
 	if (rc == 0) {
-		blocks[n++] = (struct appfile_block){APPFILE_PROPS, props_text, strlen(props_text)};
-		blocks[n++] = (struct appfile_block){APPFILE_SCRIPT, script, strlen(script)};
+		blocks[n++] = (struct appfile_block){
+		    .kind = APPFILE_PROPS, .data = props_text, .len = strlen(props_text)};
+		blocks[n++] = (struct appfile_block){
+		    .kind = APPFILE_SCRIPT, .data = script, .len = strlen(script)};
 		for (int i = 0; i < f->n_blocks; i++)
 			if (f->blocks[i].kind != APPFILE_PROPS &&
 			    f->blocks[i].kind != APPFILE_SCRIPT)

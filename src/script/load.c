@@ -155,7 +155,7 @@ int script_binary(struct run *r, const struct stmt *s)
 			continue;
 		struct qvd_table *q = NULL;
 		struct tbl *t = NULL;
-		if ((rc = data_qvd_read(f->blocks[i].data, f->blocks[i].len, &q, r->e)) == 0 &&
+		if ((rc = data_set_read_block(&f->blocks[i], 0, &q, r->e)) == 0 &&
 		    (rc = data_tbl_adopt_qvd(q, &t, r->e)) == 0) {
 			rows += t->n_rows;
 			if ((rc = script_add_table(r, t)) != 0) {

@@ -1,7 +1,7 @@
 /* fuzz_appfile.c: the app file container. Any input must give 0 or ERR_INVALID (ERR_NOMEM
  * for absurd sizes), never a crash; the streaming check of uploads agrees with the reader; a
- * file that reads writes back to one that reads the same. Table blocks go on to the QVD
- * reader, as opening an app does. */
+ * file that reads writes back to one that reads the same. Table blocks go on to the table
+ * readers (QVD or column layout), as opening an app does. */
 #include "data/data.h"
 
 #include <stdlib.h>
@@ -39,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		struct qvd_table *t = NULL;
 		err_init(&e);
-		if (data_qvd_read(a->blocks[i].data, a->blocks[i].len, &t, &e) == 0)
+		if (data_set_read_block(&a->blocks[i], QVD_READ_NARROW | QVD_READ_DENSE, &t, &e) ==
+		    0)
 			data_qvd_free(t);
 	}
 	struct buf b;
