@@ -265,17 +265,54 @@ static bool dense(const struct tbl *st, const struct tbl_field *df, double *base
 	return true;
 }
 
-/* p[s] = 1 for each symbol s that some row of col holds (of n rows). */
-static void mark_held(const struct data_col *col, int64_t n, uint8_t *p)
+/* p[s] = 1 for each symbol s that rows [from, to) of col hold. */
+static void mark_rows_held(const struct data_col *col, int64_t from, int64_t to, uint8_t *p)
 {
+	if (col->width == 0) { /* row r holds symbol r */
+		memset(p + from, 1, (size_t)(to - from));
+		return;
+	}
 	int32_t buf[4096];
-	for (int64_t from = 0; from < n; from += 4096) {
-		int64_t k = n - from < 4096 ? n - from : 4096;
+	for (; from < to; from += 4096) {
+		int64_t k = to - from < 4096 ? to - from : 4096;
 		data_col_range(col, from, k, buf);
 		for (int64_t i = 0; i < k; i++)
 			if (buf[i] >= 0)
 				p[buf[i]] = 1;
 	}
+}
+
+struct held_half {
+	const struct data_col *col;
+	int64_t from, to;
+	uint8_t *p;
+};
+
+static void *held_thread(void *arg)
+{
+	struct held_half *h = arg;
+	mark_rows_held(h->col, h->from, h->to, h->p);
+	return NULL;
+}
+
+/* p[s] = 1 for each symbol s (of n_sym) that some row of col (of n) holds: a large
+ * column's second half on a second thread, into bytes of its own, or'ed in after. */
+static void mark_held(const struct data_col *col, int64_t n, int64_t n_sym, uint8_t *p)
+{
+	struct held_half h = {.col = col, .from = n / 2, .to = n};
+	pthread_t th;
+	if (n >= (1 << 20) && col->width && (h.p = calloc((size_t)n_sym + 1, 1)) &&
+	    pthread_create(&th, NULL, held_thread, &h) != 0) {
+		free(h.p);
+		h.p = NULL;
+	}
+	mark_rows_held(col, 0, h.p ? n / 2 : n, p);
+	if (!h.p)
+		return;
+	pthread_join(th, NULL);
+	for (int64_t s = 0; s < n_sym; s++)
+		p[s] |= h.p[s];
+	free(h.p);
 }
 
 /* Each field's values (texts copied into the model, in one block a field, except those the
@@ -323,6 +360,7 @@ static void field_values(struct assoc *a, const struct data_set *m, const struct
 	for (int t = 0; t < a->n_tables; t++)
 		for (int c = 0; c < a->tables[t].n_fields; c++) {
 			mark_held(&a->tables[t].col[c], a->tables[t].n_rows,
+				  a->fields[a->tables[t].field[c]].n_sym,
 				  a->fields[a->tables[t].field[c]].present);
 		}
 }
@@ -349,7 +387,8 @@ static void add_link(struct assoc *a, int i, int j, int shared)
 		const struct assoc_table *t = &a->tables[l->t[side]];
 		uint8_t *p =
 		    arena_alloc(a->a, (size_t)a->fields[t->field[l->col[side][0]]].n_sym + 1);
-		mark_held(&t->col[l->col[side][0]], t->n_rows, p);
+		mark_held(&t->col[l->col[side][0]], t->n_rows,
+			  a->fields[t->field[l->col[side][0]]].n_sym, p);
 		l->present[side] = p;
 	}
 }
