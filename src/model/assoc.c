@@ -265,11 +265,34 @@ static bool dense(const struct tbl *st, const struct tbl_field *df, double *base
 	return true;
 }
 
-/* p[s] = 1 for each symbol s that rows [from, to) of col hold. */
-static void mark_rows_held(const struct data_col *col, int64_t from, int64_t to, uint8_t *p)
+/* p[s] = 1 for each symbol s that rows [from, to) of col hold. One or two bytes a row are
+ * marked by their stored value (symbol + 1, 0 for NULL) in a table of every value the width
+ * holds, without a branch a row or widening to 32 bits, and copied to p after. */
+static void mark_rows_held(const struct data_col *col, int64_t from, int64_t to, int64_t n_sym,
+			   uint8_t *p)
 {
+	const uint8_t *b = col->p;
 	if (col->width == 0) { /* row r holds symbol r */
 		memset(p + from, 1, (size_t)(to - from));
+		return;
+	}
+	uint8_t few[1 << 8], *seen = col->width == 1 ? few : NULL;
+	if (col->width == 2)
+		seen = malloc(1 << 16);
+	if (seen) {
+		int64_t n_vals = col->width == 1 ? 1 << 8 : 1 << 16;
+		memset(seen, 0, (size_t)n_vals);
+		if (col->width == 1)
+			for (int64_t r = from; r < to; r++)
+				seen[b[r]] = 1;
+		else
+			for (int64_t r = from; r < to; r++)
+				seen[((const uint16_t *)col->p)[r]] = 1;
+		/* (stored v is symbol v - 1; the rows were checked to hold no more than n_sym) */
+		for (int64_t v = 1; v < n_vals && v <= n_sym; v++)
+			p[v - 1] |= seen[v];
+		if (seen != few)
+			free(seen);
 		return;
 	}
 	int32_t buf[4096];
@@ -284,14 +307,14 @@ static void mark_rows_held(const struct data_col *col, int64_t from, int64_t to,
 
 struct held_half {
 	const struct data_col *col;
-	int64_t from, to;
+	int64_t from, to, n_sym;
 	uint8_t *p;
 };
 
 static void *held_thread(void *arg)
 {
 	struct held_half *h = arg;
-	mark_rows_held(h->col, h->from, h->to, h->p);
+	mark_rows_held(h->col, h->from, h->to, h->n_sym, h->p);
 	return NULL;
 }
 
@@ -299,14 +322,14 @@ static void *held_thread(void *arg)
  * column's second half on a second thread, into bytes of its own, or'ed in after. */
 static void mark_held(const struct data_col *col, int64_t n, int64_t n_sym, uint8_t *p)
 {
-	struct held_half h = {.col = col, .from = n / 2, .to = n};
+	struct held_half h = {.col = col, .from = n / 2, .to = n, .n_sym = n_sym};
 	pthread_t th;
 	if (n >= (1 << 20) && col->width && (h.p = calloc((size_t)n_sym + 1, 1)) &&
 	    pthread_create(&th, NULL, held_thread, &h) != 0) {
 		free(h.p);
 		h.p = NULL;
 	}
-	mark_rows_held(col, 0, h.p ? n / 2 : n, p);
+	mark_rows_held(col, 0, h.p ? n / 2 : n, n_sym, p);
 	if (!h.p)
 		return;
 	pthread_join(th, NULL);
