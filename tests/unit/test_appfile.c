@@ -10,7 +10,9 @@
 static const char script[] = "Sales:\nLOAD * INLINE [\nRegion, Amount\nNorth, 10\n];\n";
 static const char props[] = "{\"qTitle\":\"Sales\",\"objects\":[]}";
 
-static void table_qvd(struct buf *b)
+/* The sample table (a region a row, one NULL) in QVD layout, or with `cols` in column
+ * layout. */
+static void sample_table(struct buf *b, bool cols)
 {
 	struct qvd_value sym[] = {{QVD_STRING, 0, "North"}, {QVD_STRING, 0, "South"}};
 	int32_t idx[] = {0, 1, 0, -1};
@@ -19,20 +21,17 @@ static void table_qvd(struct buf *b)
 	struct qvd_table t = {.name = tn, .n_fields = 1, .fields = &f, .n_rows = 4};
 	struct err e;
 	err_init(&e);
-	assert_int_equal(data_qvd_write(&t, b, &e), 0);
+	assert_int_equal(cols ? data_coltab_write(&t, b, &e) : data_qvd_write(&t, b, &e), 0);
 }
 
-/* The same table in column layout (stored raw). */
+static void table_qvd(struct buf *b)
+{
+	sample_table(b, false);
+}
+
 static void table_cols(struct buf *b)
 {
-	struct qvd_value sym[] = {{QVD_STRING, 0, "North"}, {QVD_STRING, 0, "South"}};
-	int32_t idx[] = {0, 1, 0, -1};
-	char name[] = "Region", tn[] = "Sales";
-	struct qvd_field f = {.name = name, .n_symbols = 2, .symbols = sym, .index = idx};
-	struct qvd_table t = {.name = tn, .n_fields = 1, .fields = &f, .n_rows = 4};
-	struct err e;
-	err_init(&e);
-	assert_int_equal(data_coltab_write(&t, b, &e), 0);
+	sample_table(b, true);
 }
 
 /* An app file of properties, script and the table in QVD layout; with `raw`, the table in
