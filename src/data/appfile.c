@@ -266,6 +266,34 @@ static size_t put_raw(const struct appfile_block *b, size_t pad, uint8_t *to)
 	return 8 + pad + b->len;
 }
 
+/* A raw block made by its fill (block number `block`), appended to out after its header,
+ * checksum and padding, which are written once its bytes are there. */
+static int put_filled(const struct appfile_block *b, uint32_t block, struct buf *out,
+		      size_t file_at, struct err *e)
+{
+	static const char zeros[BLOCK_HEADER + 8 + RAW_ALIGN];
+	size_t head = out->len, pad = raw_pad(out->len - file_at + BLOCK_HEADER);
+	if (buf_append(out, zeros, BLOCK_HEADER + 8 + pad))
+		return err_set(e, ERR_TOO_LARGE, "the app file is too large");
+	size_t start = out->len;
+	int rc = b->fill(b->ctx, out, e);
+	uint64_t raw = out->len - start;
+	if (rc == 0 && raw > kind_max((uint32_t)b->kind))
+		rc = too_big(block, (uint32_t)b->kind, raw, e);
+	if (rc) {
+		out->len = head;
+		return rc;
+	}
+	uint8_t *at = (uint8_t *)out->data + head;
+	put_u64(at + BLOCK_HEADER, XXH3_64bits(out->data + start, raw));
+	put_u32(at, (uint32_t)b->kind);
+	put_u32(at + 4, FLAG_RAW);
+	put_u64(at + 8, raw);
+	put_u64(at + 16, 8 + pad + raw);
+	put_u32(at + 24, fnv1a(at, 24));
+	return 0;
+}
+
 int data_appfile_write(const struct appfile_block *blocks, int n, int level, struct buf *out,
 		       struct err *e)
 {
@@ -281,7 +309,7 @@ int data_appfile_write(const struct appfile_block *blocks, int n, int level, str
 			version = 3;
 	}
 	for (int i = 0; i < n; i++)
-		if (blocks[i].raw)
+		if (blocks[i].raw || blocks[i].fill)
 			version = 4;
 	size_t file_at = out->len; /* where the file starts in out */
 	put_u16(fh + 10, version);
@@ -299,6 +327,10 @@ int data_appfile_write(const struct appfile_block *blocks, int n, int level, str
 	int rc = 0;
 	for (int i = 0; i < n && rc == 0; i++) {
 		uint32_t kind = (uint32_t)blocks[i].kind;
+		if (blocks[i].fill) {
+			rc = put_filled(&blocks[i], (uint32_t)i + 1, out, file_at, e);
+			continue;
+		}
 		if (blocks[i].len > kind_max(kind)) {
 			rc = too_big((uint32_t)i + 1, kind, blocks[i].len, e);
 			break;

@@ -181,8 +181,8 @@ static void write_column(const struct qvd_field *f, int64_t n_rows, struct data_
 
 int data_coltab_write(const struct qvd_table *t, struct buf *out, struct err *e)
 {
-	if (out->len % ALIGN)
-		return err_set(e, ERR_INTERNAL, "a column table must start 64-byte aligned");
+	if (out->len % 8)
+		return err_set(e, ERR_INTERNAL, "a column table must start 8-byte aligned");
 	if (t->n_rows > INT32_MAX)
 		return err_set(e, ERR_TOO_LARGE, "the table \"%s\" has more than %d rows", t->name,
 			       INT32_MAX);

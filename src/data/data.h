@@ -197,7 +197,7 @@ NODISCARD int data_qvd_write(const struct qvd_table *t, struct buf *out, struct 
 /* Whether a table block holds a column table (else it is a QVD). */
 bool data_coltab_is(const void *data, size_t len);
 /* Appends table `t` (a QVD view of a table) in column layout to `out` (whose length must
- * be a multiple of 64, as the layout's alignment is from its start). A field of
+ * be a multiple of 8: the layout's alignment is from its start). A field of
  * DATA_DENSE_MIN or more consecutive whole numbers, all QVD_INT or all QVD_DUAL_INT with
  * the text the number writes, is stored as its first number alone. */
 NODISCARD int data_coltab_write(const struct qvd_table *t, struct buf *out, struct err *e);
@@ -451,6 +451,11 @@ struct appfile_block {
 	/* stored as it is (flag 2), not compressed: a table in column layout. Read, data is
 	 * 64-byte aligned and, read from a file, lies in the appfile's map */
 	bool raw;
+	/* writing, a raw block made when its turn comes, instead of data and len: fill
+	 * appends its bytes to the file's buffer, whose length is then a multiple of 64 from
+	 * the file's start (a table goes straight into the file, not through a copy) */
+	int (*fill)(void *ctx, struct buf *out, struct err *e);
+	void *ctx;
 };
 
 /* The bytes of a file, kept for as long as anything reads them: mapped (a local file) or

@@ -50,52 +50,78 @@ static int64_t column_tables_min_rows(void)
 	return v && str_to_i64(v, 0, INT64_MAX, &n) == 0 ? n : DATA_COLUMN_TABLES_MIN_ROWS;
 }
 
-/* data_set_write_app; with `freeing`, each table is freed once it is in QVD layout. */
+/* A table written in column layout straight into the app file when its turn comes
+ * (appfile_block.fill), and freed then with `freeing`. */
+struct table_fill {
+	struct data_set *m;
+	int t;
+	bool freeing;
+};
+
+static int fill_table(void *ctx, struct buf *out, struct err *e)
+{
+	struct table_fill *f = ctx;
+	struct qvd_table v;
+	int rc = data_tbl_view(f->m->tables[f->t], &v, e);
+	if (rc == 0)
+		rc = data_coltab_write(&v, out, e);
+	data_tbl_view_free(&v);
+	if (f->freeing) {
+		data_tbl_free(f->m->tables[f->t]);
+		f->m->tables[f->t] = NULL;
+	}
+	return rc;
+}
+
+/* data_set_write_app; with `freeing`, each table is freed once it is in its layout. */
 static int write_app(struct data_set *m, bool freeing, const char *props, size_t props_len,
 		     const char *script, size_t script_len, struct buf *out, struct err *e)
 {
 	int n_tables = m ? m->n_tables : 0, n_blocks = 2 + n_tables;
 	struct appfile_block *blocks = calloc((size_t)n_blocks, sizeof(*blocks));
 	size_t *offsets = calloc((size_t)n_blocks + 1, sizeof(size_t));
+	struct table_fill *fills = calloc((size_t)n_blocks, sizeof(*fills));
 	struct buf q;
 	buf_init(&q, 1ULL << 38);
-	int rc = blocks && offsets ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+	int rc = blocks && offsets && fills ? 0 : err_set(e, ERR_NOMEM, "out of memory");
 	if (rc == 0) {
 		blocks[0] = (struct appfile_block){
 		    .kind = APPFILE_PROPS, .data = (char *)props, .len = props_len};
 		blocks[1] = (struct appfile_block){
 		    .kind = APPFILE_SCRIPT, .data = (char *)script, .len = script_len};
 	}
-	/* the tables one after the other in q: the model's large ones in column layout (each
-	 * at a multiple of 64 bytes), others and section access in QVD layout */
+	/* the model's large tables in column layout, raw, each made straight into the file;
+	 * the others and section access in QVD layout, one after the other in q */
 	int64_t min_rows = column_tables_min_rows();
 	for (int t = 0; rc == 0 && t < n_tables; t++) {
-		struct qvd_table v;
 		bool access = m->tables[t]->access;
-		bool cols = !access && m->tables[t]->n_rows >= min_rows;
-		static const char zeros[64];
-		if (cols && q.len % 64 && buf_append(&q, zeros, 64 - q.len % 64))
-			rc = err_set(e, ERR_TOO_LARGE, "the tables are too large");
+		blocks[2 + t].kind = access ? APPFILE_ACCESS : APPFILE_TABLE;
+		if (!access && m->tables[t]->n_rows >= min_rows) {
+			fills[t] = (struct table_fill){.m = m, .t = t, .freeing = freeing};
+			blocks[2 + t].fill = fill_table;
+			blocks[2 + t].ctx = &fills[t];
+			continue;
+		}
+		struct qvd_table v;
 		offsets[t] = q.len;
+		rc = data_tbl_view(m->tables[t], &v, e);
 		if (rc == 0)
-			rc = data_tbl_view(m->tables[t], &v, e);
-		if (rc == 0)
-			rc = cols ? data_coltab_write(&v, &q, e) : data_qvd_write(&v, &q, e);
+			rc = data_qvd_write(&v, &q, e);
 		data_tbl_view_free(&v);
 		blocks[2 + t].len = q.len - offsets[t];
-		blocks[2 + t].kind = access ? APPFILE_ACCESS : APPFILE_TABLE;
-		blocks[2 + t].raw = cols;
 		if (freeing) {
 			data_tbl_free(m->tables[t]);
 			m->tables[t] = NULL;
 		}
 	}
 	for (int t = 0; rc == 0 && t < n_tables; t++)
-		blocks[2 + t].data = q.data + offsets[t];
+		if (!blocks[2 + t].fill)
+			blocks[2 + t].data = q.data + offsets[t];
 	if (rc == 0)
 		rc = data_appfile_write(blocks, n_blocks, 0, out, e);
 	free(blocks);
 	free(offsets);
+	free(fills);
 	buf_release(&q);
 	return rc;
 }

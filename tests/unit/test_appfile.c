@@ -566,6 +566,53 @@ static void column_tables_are_checked(void **state)
 	buf_release(&c);
 }
 
+static int fill_sample(void *ctx, struct buf *out, struct err *e)
+{
+	if (ctx)
+		return err_set(e, ERR_INVALID, "no table today");
+	table_cols(out);
+	return 0;
+}
+
+/* A raw block made in place by its fill gives the same file as one copied in; a fill that
+ * fails leaves the buffer as it was before the block, with its error. */
+static void filled_blocks_are_written_in_place(void **state)
+{
+	(void)state;
+	struct buf copied, filled;
+	buf_init(&copied, 1 << 20);
+	buf_init(&filled, 1 << 20);
+	build(&copied);
+	struct buf q;
+	buf_init(&q, 1 << 20);
+	table_qvd(&q);
+	struct appfile_block blocks[] = {
+	    {.kind = APPFILE_PROPS, .data = (char *)props, .len = strlen(props)},
+	    {.kind = APPFILE_SCRIPT, .data = (char *)script, .len = strlen(script)},
+	    {.kind = APPFILE_TABLE, .data = q.data, .len = q.len},
+	    {.kind = APPFILE_TABLE, .fill = fill_sample},
+	};
+	struct err e;
+	err_init(&e);
+	assert_int_equal(data_appfile_write(blocks, 4, 0, &filled, &e), 0);
+	assert_int_equal(filled.len, copied.len);
+	assert_memory_equal(filled.data, copied.data, copied.len);
+	buf_release(&filled);
+	buf_init(&filled, 1 << 20);
+	int fail = 1;
+	blocks[3].ctx = &fail;
+	err_init(&e);
+	assert_int_equal(data_appfile_write(blocks, 4, 0, &filled, &e), ERR_INVALID);
+	assert_string_equal(e.message, "no table today");
+	/* (the three blocks before it, as in the good file, and nothing of the fourth) */
+	assert_true(filled.len < copied.len);
+	assert_memory_equal(filled.data + 16, copied.data + 16, filled.len - 16);
+	assert_int_equal((uint8_t)copied.data[filled.len], APPFILE_TABLE);
+	buf_release(&filled);
+	buf_release(&copied);
+	buf_release(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -579,6 +626,7 @@ int main(void)
 	    cmocka_unit_test(frames_must_say_their_size),
 	    cmocka_unit_test(raw_tables_are_used_where_they_lie),
 	    cmocka_unit_test(column_tables_are_checked),
+	    cmocka_unit_test(filled_blocks_are_written_in_place),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
