@@ -836,6 +836,32 @@ static int incoming(struct calc *c, int t, int except, struct inmsg **out, int *
 /* ok[r - from] for rows [from, to) (at most BLOCK): own[r] (own NULL: every row) and every
  * message in `in` passes; by the pass tables when every message has one. */
 static bool row_passes(const struct calc *c, const struct inmsg *in, int n, int64_t r);
+/* ok[i] &= pass[symbol + 1] of row from + i of col, for n rows (pass[0]: NULL). A column of
+ * one or two bytes a row is read as it is stored (symbol + 1), without widening. */
+static void and_pass(const struct data_col *col, const uint8_t *pass, int64_t from, int64_t n,
+		     uint8_t *ok)
+{
+	if (col->width == 1) {
+		const uint8_t *b = (const uint8_t *)col->p + from;
+		for (int64_t i = 0; i < n; i++)
+			ok[i] &= pass[b[i]];
+		return;
+	}
+	if (col->width == 2) {
+		const uint16_t *h = (const uint16_t *)col->p + from;
+		for (int64_t i = 0; i < n; i++)
+			ok[i] &= pass[h[i]];
+		return;
+	}
+	int32_t sym[4096];
+	for (int64_t at = 0; at < n; at += 4096) {
+		int64_t m = n - at < 4096 ? n - at : 4096;
+		data_col_range(col, from + at, m, sym);
+		for (int64_t i = 0; i < m; i++)
+			ok[at + i] &= pass[sym[i] + 1];
+	}
+}
+
 static void block_ok(const struct calc *c, const uint8_t *own, const struct inmsg *in, int n,
 		     int64_t from, int64_t to, uint8_t *ok)
 {
@@ -851,17 +877,8 @@ static void block_ok(const struct calc *c, const uint8_t *own, const struct inms
 		memcpy(ok, own + from, (size_t)(to - from));
 	else
 		memset(ok, 1, (size_t)(to - from));
-	int32_t sym[4096];
-	for (int k = 0; k < n; k++) {
-		const uint8_t *pass = in[k].pass;
-		for (int64_t at = from; at < to; at += 4096) {
-			int64_t m = to - at < 4096 ? to - at : 4096;
-			data_col_range(in[k].col, at, m, sym);
-			uint8_t *o = ok + (at - from);
-			for (int64_t i = 0; i < m; i++)
-				o[i] &= pass[sym[i] + 1];
-		}
-	}
+	for (int k = 0; k < n; k++)
+		and_pass(in[k].col, in[k].pass, from, to - from, ok);
 }
 
 static bool row_passes(const struct calc *c, const struct inmsg *in, int n, int64_t r)
@@ -1035,14 +1052,18 @@ static int possible(const struct assoc *a, const struct assoc_sel *s, int skip, 
 			if (!c.has_sel[t])
 				memset(c.own[t], 1, (size_t)(tb->n_rows + 1));
 			c.has_sel[t] = true;
-			int32_t v[4096];
-			for (int64_t from = 0; from < tb->n_rows; from += 4096) {
-				int64_t k = tb->n_rows - from < 4096 ? tb->n_rows - from : 4096;
-				data_col_range(&tb->col[col], from, k, v);
-				for (int64_t i = 0; i < k; i++)
-					if (v[i] < 0 || !sel[v[i]])
-						c.own[t][from + i] = 0;
+			/* a row stays when it holds a selected value: keep[symbol + 1] */
+			int64_t n_sym = a->fields[f].n_sym;
+			uint8_t *keep = malloc((size_t)n_sym + 2);
+			if (!keep) {
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+				break;
 			}
+			keep[0] = 0;
+			for (int64_t v = 0; v < n_sym; v++)
+				keep[v + 1] = sel[v];
+			and_pass(&tb->col[col], keep, 0, tb->n_rows, c.own[t]);
+			free(keep);
 		}
 	}
 	for (int t = 0; rc == 0 && t < a->n_tables; t++) {
