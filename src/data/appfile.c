@@ -503,14 +503,12 @@ static int check_raw(const uint8_t *p, size_t n, uint64_t at, uint64_t raw, uint
 	return 0;
 }
 
-/* A raw block of `a` at data, used where it lies (in a->map). */
-static int take_raw(struct appfile *a, uint32_t kind, const uint8_t *data, uint64_t raw,
-		    struct err *e)
+/* A raw block of `a` at data, used where it lies (in a->map: a file with raw blocks is
+ * always read from one). */
+static void take_raw(struct appfile *a, uint32_t kind, const uint8_t *data, uint64_t raw)
 {
-	(void)e; /* (a file with raw blocks is always read from a map: nothing to allocate) */
 	a->blocks[a->n_blocks++] = (struct appfile_block){
 	    .kind = (enum appfile_kind)kind, .data = (char *)data, .len = raw, .raw = true};
-	return 0;
 }
 
 static bool known_kind(uint32_t kind)
@@ -531,7 +529,9 @@ static int read_block(ZSTD_DCtx *dc, const uint8_t *p, uint64_t at, uint32_t kin
 	if (flags & FLAG_RAW) {
 		const uint8_t *data = NULL;
 		int rc = check_raw(p, stored, at, raw, block, &data, e);
-		return rc || !known ? rc : take_raw(a, kind, data, raw, e);
+		if (rc == 0 && known)
+			take_raw(a, kind, data, raw);
+		return rc;
 	}
 	if (!parts && (ZSTD_getFrameContentSize(p, stored) != raw ||
 		       ZSTD_findFrameCompressedSize(p, stored) != stored))

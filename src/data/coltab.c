@@ -208,19 +208,23 @@ int data_coltab_write(const struct qvd_table *t, struct buf *out, struct err *e)
 		plan_free(&pl);
 		return rc;
 	}
+	/* every byte is written once: the header, the symbols, the columns, and zeros in the
+	 * gaps between them (not the whole table zeroed first: 120 MB at 10 M rows) */
 	uint8_t *base = (uint8_t *)out->data + out->len, *p = base + pl.header;
-	memset(base, 0, pl.total);
 	write_header(t, &pl, base);
 	for (int i = 0; i < t->n_fields; i++)
 		if (!pl.dense[i])
 			p = data_qvd_symbols_put(&t->fields[i], p, base + pl.total);
 	size_t at = align64((size_t)(p - base));
+	memset(p, 0, at - (size_t)(p - base));
 	for (int i = 0; i < t->n_fields; i++) {
 		if (!pl.width[i])
 			continue;
 		struct data_col col = {.p = base + at, .width = pl.width[i]};
 		write_column(&t->fields[i], t->n_rows, &col);
-		at = align64(at + (size_t)pl.width[i] * (size_t)t->n_rows + SLACK);
+		size_t end = at + (size_t)pl.width[i] * (size_t)t->n_rows;
+		at = align64(end + SLACK);
+		memset(base + end, 0, at - end);
 	}
 	out->len += pl.total;
 	plan_free(&pl);
