@@ -114,10 +114,11 @@ static int plan_table(const struct qvd_table *t, struct plan *pl, struct err *e)
 		     strlen(f->number_fmt) + 4 + 8 + 8 + 8;
 		for (int k = 0; k < f->n_tags; k++)
 			h += 4 + strlen(f->tags[k]);
-		if (f->dense)
+		if (f->dense && f->dense_kind != 1 && f->dense_kind != 2)
 			return err_set(e, ERR_INTERNAL, "field \"%s\" was read without its values",
 				       f->name);
-		pl->dense[i] = dense_kind(f, &pl->base[i]);
+		pl->base[i] = f->dense_base;
+		pl->dense[i] = f->dense ? f->dense_kind : dense_kind(f, &pl->base[i]);
 		int rc = pl->dense[i] ? 0 : data_qvd_symbols_length(f, &pl->sym_len[i], e);
 		if (rc)
 			return rc;
@@ -473,9 +474,10 @@ static int read_fields(const uint8_t *p, const struct fdesc *d, unsigned opts, s
 	for (int i = 0; i < t->n_fields; i++) {
 		struct qvd_field *f = &t->fields[i];
 		int rc = 0;
-		if (d[i].dense && (opts & QVD_READ_DENSE))
+		if (d[i].dense && (opts & QVD_READ_DENSE)) {
 			f->dense = true;
-		else if (d[i].dense)
+			f->dense_kind = d[i].dense;
+		} else if (d[i].dense)
 			rc = make_dense(f, d[i].dense, at, e);
 		else
 			rc = data_qvd_symbols_read(f, p + d[i].sym_at, (size_t)d[i].sym_len, at, e);

@@ -112,6 +112,9 @@ struct qvd_field {
 	 * NULL, and symbol s is the number dense_base + s */
 	bool dense;
 	double dense_base;
+	/* what its symbols are when dense and known (the text reader's fields, a view's): 1
+	 * QVD_INTs, 2 QVD_DUAL_INTs each with the text its number writes; 0 unknown */
+	int dense_kind;
 	/* read with QVD_READ_NARROW: index is NULL and col holds the rows, as narrow as the
 	 * symbols allow (width 0 when row r holds symbol r) */
 	bool narrow;
@@ -241,11 +244,16 @@ struct tbl_field {
 	/* the tags the script (TAG FIELD) or a QVD gave it, one a line; NULL: none. The tags
 	 * the engine works out itself ($numeric, $key, $date, ...) are not kept here */
 	char *tags;
-	/* a field of an app file read for the model (data_set_from_app with DATA_SET_MODEL):
-	 * index is NULL and col holds its rows (narrow); when dense, sym and text_at are NULL
-	 * too and symbol s is the number dense_base + s. model_assoc_build reads such a
-	 * table; no function here but data_tbl_free may be given one */
+	/* dense: a field of consecutive whole numbers (ids) kept without their values: sym and
+	 * text_at are NULL and symbol s is the number dense_base + s, each a QVD_INT
+	 * (dense_kind 1) or a QVD_DUAL_INT with the text its number writes (2). The functions
+	 * here read it as it is and make its values when they need them (to add a value that
+	 * is not the next id, for a view). dense_kind 0: an app file's field read for the
+	 * model (data_set_from_app with DATA_SET_MODEL), where index is NULL too and col holds
+	 * the rows (narrow); model_assoc_build reads such a table, no function here but
+	 * data_tbl_free may be given one */
 	bool narrow, dense;
+	int dense_kind;
 	double dense_base;
 	struct data_col col;
 };
@@ -283,8 +291,10 @@ int64_t data_tbl_lookup(struct tbl *t, int f, const struct val *v);
 /* Drops field f. */
 void data_tbl_drop_field(struct tbl *t, int f);
 /* A read-only QVD view of the table (for STORE): pointers into the table; free the view
- * with data_tbl_view_free, not data_qvd_free. */
-NODISCARD int data_tbl_view(struct tbl *t, struct qvd_table *out, struct err *e);
+ * with data_tbl_view_free, not data_qvd_free. A dense field's values are made for it,
+ * unless `opts` has TBL_VIEW_DENSE (for data_coltab_write): the view's field is dense too. */
+enum { TBL_VIEW_DENSE = 1 };
+NODISCARD int data_tbl_view(struct tbl *t, unsigned opts, struct qvd_table *out, struct err *e);
 void data_tbl_view_free(struct qvd_table *v);
 /* A table that takes over a QVD's contents (q is freed). */
 NODISCARD int data_tbl_from_qvd(struct qvd_table *q, const char *name, struct tbl **out,

@@ -62,7 +62,7 @@ static int fill_table(void *ctx, struct buf *out, struct err *e)
 {
 	struct table_fill *f = ctx;
 	struct qvd_table v;
-	int rc = data_tbl_view(f->m->tables[f->t], &v, e);
+	int rc = data_tbl_view(f->m->tables[f->t], TBL_VIEW_DENSE, &v, e);
 	if (rc == 0)
 		rc = data_coltab_write(&v, out, e);
 	data_tbl_view_free(&v);
@@ -104,7 +104,7 @@ static int write_app(struct data_set *m, bool freeing, const char *props, size_t
 		}
 		struct qvd_table v;
 		offsets[t] = q.len;
-		rc = data_tbl_view(m->tables[t], &v, e);
+		rc = data_tbl_view(m->tables[t], 0, &v, e);
 		if (rc == 0)
 			rc = data_qvd_write(&v, &q, e);
 		data_tbl_view_free(&v);

@@ -124,6 +124,54 @@ int data_tbl_field(struct tbl *t, const char *name, bool add)
 	return t->n_fields++;
 }
 
+/* A dense field's values made (f->dense no more). */
+static int make_values(struct tbl *t, struct tbl_field *f)
+{
+	if (f->dense_kind != 1 && f->dense_kind != 2)
+		return ERR_INTERNAL; /* (a field read for the model alone) */
+	size_t n = (size_t)(f->n_sym ? f->n_sym : 1);
+	struct qvd_value *sym = malloc(sizeof(*sym) * n);
+	size_t *text_at = malloc(sizeof(*text_at) * n);
+	if (!sym || !text_at) {
+		free(sym);
+		free(text_at);
+		return ERR_NOMEM;
+	}
+	for (int64_t s = 0; s < f->n_sym; s++) {
+		double v = f->dense_base + (double)s;
+		sym[s] = (struct qvd_value){f->dense_kind == 1 ? QVD_INT : QVD_DUAL_INT, v, NULL};
+		text_at[s] = NO_TEXT;
+		if (f->dense_kind == 2) {
+			text_at[s] = t->texts.len;
+			if (buf_printf(&t->texts, "%.0f", v) || buf_append(&t->texts, "", 1)) {
+				free(sym);
+				free(text_at);
+				return ERR_TOO_LARGE;
+			}
+		}
+	}
+	f->sym = sym;
+	f->text_at = text_at;
+	f->cap_sym = f->n_sym;
+	f->dense = false;
+	return 0;
+}
+
+/* Symbol `s` of a dense field as a value (a text of kind 2 is its number's: none given). */
+static void dense_value(const struct tbl_field *f, int64_t s, struct val *out)
+{
+	*out = (struct val){.has_num = true, .num = f->dense_base + (double)s};
+}
+
+/* The symbol of v in a dense field (values are equal as numbers), or -1. */
+static int64_t dense_lookup(const struct tbl_field *f, const struct val *v)
+{
+	if (v->null || !v->has_num || v->num != floor(v->num))
+		return -1;
+	double d = v->num - f->dense_base;
+	return d >= 0 && d < (double)f->n_sym ? (int64_t)d : -1;
+}
+
 static const char *sym_text(const struct tbl *t, const struct tbl_field *f, int64_t s)
 {
 	return f->text_at[s] == NO_TEXT ? NULL : t->texts.data + f->text_at[s];
@@ -148,6 +196,9 @@ static bool same(const struct tbl *t, const struct tbl_field *f, int64_t s, cons
 static int rehash(struct tbl *t, struct tbl_field *f)
 {
 	size_t n = f->n_slots ? f->n_slots * 2 : 64;
+	/* (a field adopted or made dense has symbols and no slots yet: room for them all) */
+	while (n < (size_t)(f->n_sym + 1) * 2)
+		n *= 2;
 	int64_t *s = calloc(n, sizeof(*s));
 	if (!s)
 		return ERR_NOMEM;
@@ -170,6 +221,21 @@ static int intern(struct tbl *t, struct tbl_field *f, const struct val *v, int32
 	if (v->null) {
 		*out = -1;
 		return 0;
+	}
+	if (f->dense) {
+		int64_t s = dense_lookup(f, v);
+		bool next =
+		    v->has_num && v->num == f->dense_base + (double)f->n_sym &&
+		    v->num <= INT32_MAX && f->n_sym < INT32_MAX &&
+		    (f->dense_kind == 1 ? !v->text
+					: v->text && data_canonical_integer(v->text, v->num));
+		if (s >= 0 || next) {
+			*out = (int32_t)(s >= 0 ? s : f->n_sym++);
+			return 0;
+		}
+		int rc = make_values(t, f);
+		if (rc)
+			return rc;
 	}
 	if ((size_t)(f->n_sym + 1) * 2 > f->n_slots && rehash(t, f))
 		return ERR_NOMEM;
@@ -250,15 +316,19 @@ void data_tbl_get(const struct tbl *t, int f, int64_t r, struct val *out)
 		*out = (struct val){.null = true};
 		return;
 	}
-	out->null = false;
-	out->has_num = fl->sym[s].type != QVD_STRING;
-	out->num = fl->sym[s].num;
-	out->text = sym_text(t, fl, s);
+	data_tbl_symbol(t, f, s, out);
 }
 
 void data_tbl_symbol(const struct tbl *t, int f, int64_t s, struct val *out)
 {
 	const struct tbl_field *fl = &t->fields[f];
+	/* a dense field's texts (kind 2) are made on first need: the table is changed, as
+	 * intern would (without the memory: its numbers alone) */
+	if (fl->dense &&
+	    (fl->dense_kind != 2 || make_values((struct tbl *)t, (struct tbl_field *)fl))) {
+		dense_value(fl, s, out);
+		return;
+	}
 	out->null = false;
 	out->has_num = fl->sym[s].type != QVD_STRING;
 	out->num = fl->sym[s].num;
@@ -270,6 +340,8 @@ int64_t data_tbl_lookup(struct tbl *t, int f, const struct val *v)
 	struct tbl_field *fl = &t->fields[f];
 	if (v->null || fl->n_sym == 0)
 		return -1;
+	if (fl->dense)
+		return dense_lookup(fl, v);
 	if (fl->n_slots == 0 && rehash(t, fl)) /* a table made by data_tbl_adopt_qvd */
 		return -1;
 	size_t mask = fl->n_slots - 1, k = hash_val(v) & mask;
@@ -302,8 +374,11 @@ static void keep_number_format(struct tbl_field *f, const struct qvd_field *q)
 			(void)data_field_tag(f, q->tags[k]);
 }
 
-int data_tbl_view(struct tbl *t, struct qvd_table *out, struct err *e)
+int data_tbl_view(struct tbl *t, unsigned opts, struct qvd_table *out, struct err *e)
 {
+	for (int i = 0; !(opts & TBL_VIEW_DENSE) && i < t->n_fields; i++)
+		if (t->fields[i].dense && make_values(t, &t->fields[i]))
+			return err_set(e, ERR_NOMEM, "out of memory");
 	memset(out, 0, sizeof(*out));
 	out->name = t->name;
 	out->n_rows = t->n_rows;
@@ -317,10 +392,13 @@ int data_tbl_view(struct tbl *t, struct qvd_table *out, struct err *e)
 		q->name = f->name;
 		q->n_symbols = f->n_sym;
 		q->index = f->index;
+		q->dense = f->dense;
+		q->dense_kind = f->dense_kind;
+		q->dense_base = f->dense_base;
 		str_copy(q->number_type, f->number_type[0] ? f->number_type : "UNKNOWN",
 			 sizeof(q->number_type));
 		str_copy(q->number_fmt, f->number_fmt, sizeof(q->number_fmt));
-		for (int64_t s = 0; s < f->n_sym; s++)
+		for (int64_t s = 0; !f->dense && s < f->n_sym; s++)
 			f->sym[s].text = sym_text(t, f, s);
 		q->symbols = f->sym;
 		/* the tags as a list: a copy split at its line ends */
@@ -454,6 +532,7 @@ int data_tbl_adopt_qvd(struct qvd_table *q, struct tbl **out, struct err *e)
 			free(f->text_at);
 			f->text_at = NULL;
 			f->dense = true;
+			f->dense_kind = qf->dense_kind;
 			f->dense_base = qf->dense_base;
 		} else if (!(f->text_at = malloc(sizeof(*f->text_at) * (size_t)(ns + 1)))) {
 			rc = err_set(e, ERR_NOMEM, "out of memory");

@@ -9,7 +9,6 @@
 #include <strings.h>
 #include <sys/mman.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -208,6 +207,7 @@ static bool parse_number(const char *s, double *out)
 			q++;
 		}
 	}
+	bool exponent = false;
 	if (int_digits + frac_digits > 0 && (*q == 'e' || *q == 'E')) {
 		/* Qlik reads exponents: "845E84" in lego's colors.csv is 8.45e86 */
 		const char *x = q + 1;
@@ -217,11 +217,12 @@ static bool parse_number(const char *s, double *out)
 			while (isdigit((unsigned char)*x))
 				x++;
 			q = x;
+			exponent = true;
 		}
 	}
 	if (*q || int_digits + frac_digits == 0 || sig > 15)
 		return false;
-	if (int_digits + frac_digits <= 15 && !strpbrk(p, "eE")) {
+	if (int_digits + frac_digits <= 15 && !exponent) {
 		/* at most 15 digits and no exponent: the digits as a whole number, divided by a
 		 * power of ten, are both exact in binary64, so the quotient is the correctly
 		 * rounded value strtod would give */
@@ -464,6 +465,10 @@ struct field_build {
 	 * the first); true once the hash table holds them */
 	bool hashed;
 	double dense_base;
+	/* while dense: whether no symbol is kept (sym and text_at hold none), every one so far
+	 * a QVD_DUAL_INT with the text its number writes (a field of ids: 40 bytes a row
+	 * saved); see make_values */
+	bool implicit;
 	/* the texts of the cells already seen, each with its symbol (struct slot again), so
 	 * that a text that recurs (a date, a category, an amount) is read as a number or a
 	 * date once: only texts that are their symbol's own text, and only while the field has
@@ -473,6 +478,8 @@ struct field_build {
 	bool memo_off;
 	/* the rows the reader expects in all (0: no idea yet); see add_row_index */
 	int64_t expect;
+	/* index is a share of another field's row column (see read_stretches) */
+	bool fixed;
 };
 
 #define MEMO_MAX (1 << 20)
@@ -521,7 +528,9 @@ static struct slot slot_of(const struct qvd_value *v, const char *text, uint64_t
 	struct slot s = {.tag = (uint32_t)(h >> 33) << 1, .sym1 = (uint32_t)(sym + 1)};
 	if (v->type == QVD_STRING) {
 		s.tag |= 1;
-		memcpy(&s.key, text, strnlen(text, sizeof(s.key)));
+		/* (byte by byte: a call to strnlen a cell was a tenth of reading a file) */
+		for (size_t i = 0; i < sizeof(s.key) && text[i]; i++)
+			s.key |= (uint64_t)(unsigned char)text[i] << (8 * i);
 	} else {
 		memcpy(&s.key, &v->num, sizeof(s.key));
 	}
@@ -561,8 +570,12 @@ static int grow_slots(struct field_build *fb, struct buf *texts)
 	return 0;
 }
 
-/* Appends v as a new symbol (its text copied to texts). */
-static int add_symbol(struct field_build *fb, const struct qvd_value *v, struct buf *texts)
+/* add_symbol's `at` for a text to copy */
+#define TEXT_COPY SIZE_MAX
+
+/* Appends v as a new symbol: its text copied to texts, or already there at offset `at`. */
+static int add_symbol(struct field_build *fb, const struct qvd_value *v, struct buf *texts,
+		      size_t at)
 {
 	if (fb->n_sym >= INT32_MAX)
 		return ERR_INVALID;
@@ -582,10 +595,42 @@ static int add_symbol(struct field_build *fb, const struct qvd_value *v, struct 
 		fb->text_at = nt;
 		fb->cap_sym = cap;
 	}
-	fb->text_at[fb->n_sym] = texts->len;
-	if (buf_append(texts, v->text, strlen(v->text) + 1))
-		return ERR_TOO_LARGE;
+	if (at == TEXT_COPY) {
+		fb->text_at[fb->n_sym] = texts->len;
+		if (buf_append(texts, v->text, strlen(v->text) + 1))
+			return ERR_TOO_LARGE;
+	} else {
+		fb->text_at[fb->n_sym] = at;
+	}
 	fb->sym[fb->n_sym] = *v;
+	return 0;
+}
+
+/* A field whose symbols were implicit keeps them from now on: each number and its text
+ * (the text its number writes). */
+static int make_values(struct field_build *fb, struct buf *texts)
+{
+	int64_t cap = fb->n_sym + fb->n_sym / 2 + 16;
+	struct qvd_value *sym = malloc(sizeof(*sym) * (size_t)cap);
+	size_t *text_at = malloc(sizeof(*text_at) * (size_t)cap);
+	if (!sym || !text_at) {
+		free(sym);
+		free(text_at);
+		return ERR_NOMEM;
+	}
+	free(fb->sym);
+	free(fb->text_at);
+	fb->sym = sym;
+	fb->text_at = text_at;
+	fb->cap_sym = cap;
+	for (int64_t k = 0; k < fb->n_sym; k++) {
+		double v = fb->dense_base + (double)k;
+		sym[k] = (struct qvd_value){QVD_DUAL_INT, v, NULL};
+		text_at[k] = texts->len;
+		if (buf_printf(texts, "%.0f", v) || buf_append(texts, "", 1))
+			return ERR_TOO_LARGE;
+	}
+	fb->implicit = false;
 	return 0;
 }
 
@@ -594,22 +639,36 @@ static int add_symbol(struct field_build *fb, const struct qvd_value *v, struct 
  * the field then needs its hash table. Values are equal as symbol_of has them: a number
  * by its number, whatever its text. */
 static int dense_symbol_of(struct field_build *fb, const struct qvd_value *v, struct buf *texts,
-			   int32_t *out, bool *done)
+			   size_t at, int32_t *out, bool *done)
 {
 	*done = false;
 	if (v->type == QVD_STRING || v->num != floor(v->num) || fabs(v->num) >= 9e15)
 		return 0;
-	if (fb->n_sym == 0)
+	if (fb->n_sym == 0) {
 		fb->dense_base = v->num;
-	double at = v->num - fb->dense_base;
-	if (at >= 0 && at < (double)fb->n_sym) {
-		*out = (int32_t)at;
+		fb->implicit = true;
+	}
+	double d = v->num - fb->dense_base;
+	if (d >= 0 && d < (double)fb->n_sym) {
+		*out = (int32_t)d;
 		*done = true;
 		return 0;
 	}
-	if (at != (double)fb->n_sym)
+	if (d != (double)fb->n_sym)
 		return 0;
-	int rc = add_symbol(fb, v, texts);
+	if (fb->implicit) {
+		if (v->type == QVD_DUAL_INT && data_canonical_integer(v->text, v->num)) {
+			if (fb->n_sym >= INT32_MAX)
+				return ERR_INVALID;
+			*out = (int32_t)fb->n_sym++;
+			*done = true;
+			return 0;
+		}
+		int rc = make_values(fb, texts);
+		if (rc)
+			return rc;
+	}
+	int rc = add_symbol(fb, v, texts, at);
 	if (rc == 0) {
 		*out = (int32_t)fb->n_sym++;
 		*done = true;
@@ -617,16 +676,19 @@ static int dense_symbol_of(struct field_build *fb, const struct qvd_value *v, st
 	return rc;
 }
 
-/* The symbol of `v` in fb, adding it when new. */
-static int symbol_of(struct field_build *fb, const struct qvd_value *v, struct buf *texts,
-		     int32_t *out)
+/* The symbol of `v` in fb, adding it when new (its text as add_symbol's `at` says). */
+static int symbol_at(struct field_build *fb, const struct qvd_value *v, struct buf *texts,
+		     size_t at, int32_t *out)
 {
 	if (!fb->hashed) {
 		bool done = false;
-		int rc = dense_symbol_of(fb, v, texts, out, &done);
+		int rc = dense_symbol_of(fb, v, texts, at, out, &done);
 		if (rc || done)
 			return rc;
-		if (grow_slots(fb, texts)) /* no longer consecutive: hashed from now on */
+		/* no longer consecutive: hashed from now on */
+		if (fb->implicit && (rc = make_values(fb, texts)))
+			return rc;
+		if (grow_slots(fb, texts))
 			return ERR_NOMEM;
 	}
 	/* up to three quarters full: the tags keep probes short */
@@ -655,12 +717,19 @@ static int symbol_of(struct field_build *fb, const struct qvd_value *v, struct b
 			return 0;
 		}
 	}
-	int rc = add_symbol(fb, v, texts);
+	int rc = add_symbol(fb, v, texts, at);
 	if (rc)
 		return rc;
 	fb->slots[k] = slot_of(v, v->text, h, fb->n_sym);
 	*out = (int32_t)fb->n_sym++;
 	return 0;
+}
+
+/* The symbol of `v` in fb, adding it (its text copied) when new. */
+static int symbol_of(struct field_build *fb, const struct qvd_value *v, struct buf *texts,
+		     int32_t *out)
+{
+	return symbol_at(fb, v, texts, TEXT_COPY, out);
 }
 
 /* A memo of twice the slots (the first: 1,024), with every text it held; false when out
@@ -745,10 +814,13 @@ static int cell_symbol(struct field_build *fb, const char *v, const char *date_f
  * it has read (0: no idea yet): once known, a row column grows to about its final size at
  * once, neither half again and again (each time moved: on this kind of machine, a page
  * moved by realloc is slow to read the first time after, and a 10 M-row column took 40
- * ms to read where one allocated once takes 4) nor past it. */
+ * ms to read where one allocated once takes 4) nor past it. A column of a part that reads
+ * rows into a share of a larger array (fb->fixed) never grows: its room is a bound. */
 static int add_row_index(struct field_build *fb, int64_t row, int32_t idx, int64_t expected)
 {
 	if (row >= fb->cap_rows) {
+		if (fb->fixed)
+			return ERR_INVALID;
 		int64_t cap = fb->cap_rows ? fb->cap_rows + fb->cap_rows / 2 : 1024;
 		if (expected > row)
 			cap = expected + expected / 32 + 1024;
@@ -764,43 +836,49 @@ static int add_row_index(struct field_build *fb, int64_t row, int32_t idx, int64
 
 /* ---------------------------------------------------------------- data rows */
 
-/* The data rows are read by up to MAX_PARTS threads at once, each reading every row but
- * interpreting and interning only its own fields (field i belongs to thread i % n), so the
- * symbols come out exactly as one thread would make them and need no merging. Each
- * thread keeps the texts of its fields in a buffer of its own; they are put end to end
- * afterwards. */
+/* A large text's rows are read by up to MAX_PARTS threads at once, each its own stretch
+ * of whole lines (outside msq quoting no value holds a line end, so a line end ends a row)
+ * with all the fields, interning values into symbols of its own and writing its rows'
+ * symbols into its share of the table's row columns (each share as large as the lines
+ * its stretch has, counted first). Then the stretches' symbols are merged in order into
+ * the first's, field by field on the threads: a value that the stretches before already
+ * have is theirs, a new one is added as it comes, so the symbols are those one thread
+ * makes, and each stretch's rows are moved up to follow the rows before them and given
+ * the merged symbols. */
 #define MAX_PARTS    4
 #define PARALLEL_MIN (16u << 20) /* smaller texts are read by one thread */
 
 struct part {
 	struct reader r;
 	struct field_build *fb;
-	int nf, id, n_parts;
+	int nf;
 	struct buf texts, cellb;
 	const struct txt_options *o;
 	int64_t rows;
 	int rc;
 	struct err e;
-	_Atomic size_t *progress; /* per part: how far it has read (for releasing input) */
+	/* a stretch: its line ends ('\n' and '\r', counted before reading), where its rows
+	 * lie in the row columns and where they go after the merge, its texts' offset in
+	 * the merged texts */
+	int64_t n_lf, n_cr, row_at, row_to;
+	size_t text_base;
 };
 
-/* Gives back the pages of a mapped input that every part has read past. */
-static void release_read(struct part *p, uintptr_t *done)
+/* Gives back the pages of a mapped input that p has read past since *done (a page that
+ * begins before p's stretch may hold the end of the stretch before it: kept). */
+static void release_read(const struct part *p, size_t first, uintptr_t *done)
 {
-	size_t low = SIZE_MAX;
-	for (int k = 0; k < p->n_parts; k++) {
-		size_t at = atomic_load(&p->progress[k]);
-		low = at < low ? at : low;
-	}
-	uintptr_t base = (uintptr_t)p->o->release_base, upto = (uintptr_t)(p->r.s + low);
-	upto &= ~(uintptr_t)4095;
-	if (upto > base + *done) {
-		madvise((void *)(base + *done), upto - base - *done, MADV_DONTNEED);
-		*done = upto - base;
+	uintptr_t lo = ((uintptr_t)(p->r.s + first) + 4095) & ~(uintptr_t)4095;
+	uintptr_t hi = (uintptr_t)(p->r.s + p->r.pos) & ~(uintptr_t)4095;
+	if (*done > lo)
+		lo = *done;
+	if (hi > lo && lo >= (uintptr_t)p->o->release_base) {
+		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+		*done = hi;
 	}
 }
 
-/* Reads the data rows of p->r up to its end (fields are known), interning p's fields. */
+/* Reads the data rows of p->r up to its end (fields are known). */
 static void read_rows(struct part *p)
 {
 	struct reader *r = &p->r;
@@ -810,13 +888,14 @@ static void read_rows(struct part *p)
 	int rc = 0;
 	uintptr_t released = 0;
 	size_t first = r->pos;
-	int64_t expected = 0;
+	int64_t expected = 0, rows0 = p->rows;
 	while (rc == 0 && r->pos < len) {
 		if (r->pos - last > (32u << 20)) {
 			/* rows so far, scaled to the whole text */
-			expected = (int64_t)((double)p->rows * (double)(len - first) /
-					     (double)(r->pos - first));
-			for (int c = p->id; c < p->nf; c += p->n_parts)
+			expected =
+			    rows0 + (int64_t)((double)(p->rows - rows0) * (double)(len - first) /
+					      (double)(r->pos - first));
+			for (int c = 0; c < p->nf; c++)
 				p->fb[c].expect = expected;
 			/* and the texts of the part's values to about their final size (as the
 			 * row columns; without the room now, they move later as before) */
@@ -824,9 +903,8 @@ static void read_rows(struct part *p)
 				      (double)(r->pos - first);
 			bool room = buf_reserve(&p->texts, (size_t)(more * 1.03)) == 0;
 			(void)room;
-			atomic_store(&p->progress[p->id], r->pos);
-			if (p->id == 0 && p->o && p->o->release_base)
-				release_read(p, &released);
+			if (p->o && p->o->release_base)
+				release_read(p, first, &released);
 			last = r->pos;
 		}
 		/* a blank line is no row */
@@ -842,8 +920,8 @@ static void read_rows(struct part *p)
 			break;
 		int col = 0, more;
 		do {
-			/* more cells than fields are ignored; other threads' fields too */
-			bool mine = col < p->nf && col % p->n_parts == p->id;
+			/* more cells than fields are ignored */
+			bool mine = col < p->nf;
 			more = mine ? cell(r, &p->cellb, &p->e) : skip_cell(r, &p->cellb, &p->e);
 			if (more < 0) {
 				rc = ERR_INVALID;
@@ -859,7 +937,10 @@ static void read_rows(struct part *p)
 					      &p->texts, &idx);
 			if (src == 0)
 				src = add_row_index(&p->fb[col], p->rows, idx, expected);
-			if (src)
+			if (src == ERR_INVALID) /* (a stretch's rows are fewer than its lines) */
+				rc = err_set(&p->e, ERR_INTERNAL, "line %lld: more rows than lines",
+					     (long long)r->line);
+			else if (src)
 				rc =
 				    err_set(&p->e, src == ERR_TOO_LARGE ? ERR_TOO_LARGE : ERR_NOMEM,
 					    "the table does not fit in memory");
@@ -867,8 +948,6 @@ static void read_rows(struct part *p)
 		} while (more > 0 && rc == 0);
 		/* fewer cells than fields: the rest are empty */
 		for (; col < p->nf && rc == 0; col++) {
-			if (col % p->n_parts != p->id)
-				continue;
 			struct qvd_value val = {QVD_STRING, 0, ""};
 			int32_t idx = 0;
 			if (symbol_of(&p->fb[col], &val, &p->texts, &idx) ||
@@ -878,7 +957,6 @@ static void read_rows(struct part *p)
 		if (rc == 0)
 			p->rows++;
 	}
-	atomic_store(&p->progress[p->id], SIZE_MAX); /* done: it holds back nothing */
 	p->rc = rc;
 }
 
@@ -888,95 +966,317 @@ static void *read_rows_thread(void *arg)
 	return NULL;
 }
 
+/* Counts a stretch's line ends: no more rows than one plus their number. Sixteen bytes
+ * at a time (memchr a line took 110 ms for a 583 MB text on two threads). */
+static void *count_line_ends(void *arg)
+{
+	typedef unsigned char u8x16 __attribute__((vector_size(16)));
+	struct part *p = arg;
+	const char *s = p->r.s + p->r.pos;
+	size_t n = p->r.len - p->r.pos, i = 0;
+	u8x16 lf = {0}, cr = {0};
+	lf += '\n';
+	cr += '\r';
+	while (n - i >= 16) {
+		u8x16 n_lf = {0}, n_cr = {0}; /* per lane, up to 255 */
+		for (int k = 0; k < 255 && n - i >= 16; k++, i += 16) {
+			u8x16 v;
+			memcpy(&v, s + i, sizeof(v));
+			n_lf -= (u8x16)(v == lf);
+			n_cr -= (u8x16)(v == cr);
+		}
+		for (int k = 0; k < 16; k++) {
+			p->n_lf += n_lf[k];
+			p->n_cr += n_cr[k];
+		}
+	}
+	for (; i < n; i++) {
+		p->n_lf += s[i] == '\n';
+		p->n_cr += s[i] == '\r';
+	}
+	return NULL;
+}
+
+/* Runs fn on each of the n items of `size` bytes at `items`: the first here, the others
+ * on threads of their own (or here after, when a thread cannot be had). */
+static void on_threads(void *(*fn)(void *), void *items, size_t size, int n)
+{
+	pthread_t th[MAX_PARTS];
+	bool started[MAX_PARTS] = {false};
+	char *it = items;
+	for (int k = 1; k < n; k++)
+		started[k] = pthread_create(&th[k], NULL, fn, it + size * (size_t)k) == 0;
+	fn(it);
+	for (int k = 1; k < n; k++)
+		if (started[k])
+			pthread_join(th[k], NULL);
+		else
+			fn(it + size * (size_t)k);
+}
+
 static void fields_free(struct field_build *fb, int nf)
 {
 	for (int i = 0; fb && i < nf; i++) {
 		free(fb[i].name);
 		free(fb[i].sym);
 		free(fb[i].text_at);
-		free(fb[i].index);
+		if (!fb[i].fixed)
+			free(fb[i].index);
 		free(fb[i].slots);
 		free(fb[i].memo);
 	}
 	free(fb);
 }
 
+/* Merges part p's field c into g (the stretches before it, merged): each of its symbols
+ * is g's symbol of the same value, added when new (its text is in `texts` at the part's
+ * base), and its rows, now at `rows`, get those symbols. */
+static int merge_field(struct field_build *g, const struct field_build *l, struct buf *texts,
+		       size_t base, int32_t *rows, int64_t n_rows)
+{
+	if (l->implicit) { /* (so g is: see keep_implicit) */
+		int64_t from = g->n_sym;
+		if (from + l->n_sym > INT32_MAX)
+			return ERR_TOO_LARGE;
+		if (from == 0) {
+			g->dense_base = l->dense_base;
+			g->implicit = true;
+		}
+		g->n_sym += l->n_sym;
+		for (int64_t r = 0; from && r < n_rows; r++)
+			rows[r] += (int32_t)from;
+		return 0;
+	}
+	if (!g->hashed && !l->hashed && l->n_sym &&
+	    (g->n_sym == 0 || l->dense_base == g->dense_base + (double)g->n_sym)) {
+		/* ids that go on from where the stretches before stopped: appended as they are */
+		int64_t from = g->n_sym, n = from + l->n_sym;
+		if (n > INT32_MAX)
+			return ERR_TOO_LARGE;
+		if (n > g->cap_sym) {
+			struct qvd_value *ns = realloc(g->sym, sizeof(*ns) * (size_t)n);
+			size_t *nt = ns ? realloc(g->text_at, sizeof(*nt) * (size_t)n) : NULL;
+			if (ns)
+				g->sym = ns;
+			if (!nt)
+				return ERR_NOMEM;
+			g->text_at = nt;
+			g->cap_sym = n;
+		}
+		memcpy(g->sym + from, l->sym, sizeof(*l->sym) * (size_t)l->n_sym);
+		for (int64_t s = 0; s < l->n_sym; s++)
+			g->text_at[from + s] = base + l->text_at[s];
+		if (from == 0)
+			g->dense_base = l->dense_base;
+		g->n_sym = n;
+		for (int64_t r = 0; from && r < n_rows; r++)
+			rows[r] += (int32_t)from;
+		return 0;
+	}
+	int32_t *map = malloc(sizeof(*map) * (size_t)(l->n_sym ? l->n_sym : 1));
+	if (!map)
+		return ERR_NOMEM;
+	bool same = true;
+	for (int64_t s = 0; s < l->n_sym; s++) {
+		struct qvd_value v = l->sym[s];
+		v.text = texts->data + base + l->text_at[s];
+		int rc = symbol_at(g, &v, texts, base + l->text_at[s], &map[s]);
+		if (rc) {
+			free(map);
+			return rc;
+		}
+		same = same && map[s] == s;
+	}
+	for (int64_t r = 0; !same && r < n_rows; r++)
+		rows[r] = map[rows[r]];
+	free(map);
+	return 0;
+}
+
+/* The merge of every part's fields c = id, id + n, ... into parts[0]'s (a thread's work:
+ * parts[id] says which). */
+struct merge_job {
+	struct part *parts;
+	int n, id, rc;
+	int64_t rows;
+};
+
+static void *merge_fields(void *arg)
+{
+	struct merge_job *j = arg;
+	struct part *main_part = &j->parts[0];
+	for (int c = j->id; c < main_part->nf && j->rc == 0; c += j->n) {
+		struct field_build *g = &main_part->fb[c];
+		g->expect = j->rows; /* (a field of ids: room for all at once) */
+		for (int k = 1; k < j->n && j->rc == 0; k++) {
+			struct part *p = &j->parts[k];
+			int32_t *at = g->index + p->row_to;
+			if (p->row_to != p->row_at)
+				memmove(at, g->index + p->row_at, sizeof(*at) * (size_t)p->rows);
+			j->rc =
+			    merge_field(g, &p->fb[c], &main_part->texts, p->text_base, at, p->rows);
+		}
+	}
+	return NULL;
+}
+
+/* A field of ids stays without its values when each stretch's ids go on from where the
+ * stretches before stopped; else every stretch's field gets its values (in its own texts,
+ * before the merge). */
+static int keep_implicit(struct part *parts, int n, struct err *e)
+{
+	for (int c = 0; c < parts[0].nf; c++) {
+		bool chain = true, any = false;
+		double next = 0;
+		for (int k = 0; k < n && chain; k++) {
+			const struct field_build *l = &parts[k].fb[c];
+			if (l->n_sym == 0)
+				continue;
+			chain = l->implicit && (!any || l->dense_base == next);
+			next = l->dense_base + (double)l->n_sym;
+			any = true;
+		}
+		for (int k = 0; k < n && !chain; k++)
+			if (parts[k].fb[c].implicit &&
+			    make_values(&parts[k].fb[c], &parts[k].texts))
+				return err_set(e, ERR_NOMEM, "the table does not fit in memory");
+	}
+	return 0;
+}
+
+/* Reads the stretches parts[0..n) (parts[0] is main_part, with the head's rows) on n
+ * threads and merges them into main_part. */
+static int read_stretches(struct part *parts, int n, struct err *e)
+{
+	struct part *main_part = &parts[0];
+	on_threads(count_line_ends, parts, sizeof(*parts), n);
+	int64_t at = main_part->rows, line = main_part->r.line;
+	for (int k = 0; k < n; k++) {
+		parts[k].row_at = k ? at : 0;
+		parts[k].r.line = line;
+		at += parts[k].n_lf + parts[k].n_cr + 1;
+		line += parts[k].n_lf;
+	}
+	/* the row columns at their full size (pages are had as rows are written) */
+	for (int c = 0; c < main_part->nf; c++) {
+		struct field_build *g = &main_part->fb[c];
+		int32_t *ix = malloc(sizeof(*ix) * (size_t)at);
+		if (!ix)
+			return err_set(e, ERR_NOMEM, "the table does not fit in memory");
+		if (main_part->rows)
+			memcpy(ix, g->index, sizeof(*ix) * (size_t)main_part->rows);
+		free(g->index);
+		g->index = ix;
+		g->cap_rows = parts[1].row_at;
+		g->expect = g->cap_rows;
+		g->fixed = true; /* (the others' shares lie in it) */
+		for (int k = 1; k < n; k++) {
+			struct field_build *l = &parts[k].fb[c];
+			l->index = ix + parts[k].row_at;
+			l->cap_rows = (k + 1 < n ? parts[k + 1].row_at : at) - parts[k].row_at;
+			l->expect = l->cap_rows;
+			l->fixed = true;
+		}
+	}
+	on_threads(read_rows_thread, parts, sizeof(*parts), n);
+	int rc = 0;
+	for (int k = 0; k < n && rc == 0; k++)
+		if ((rc = parts[k].rc))
+			*e = parts[k].e;
+	if (rc == 0)
+		rc = keep_implicit(parts, n, e);
+	/* every stretch's texts after the first's, then the symbols merged */
+	int64_t rows = 0;
+	for (int k = 0; k < n && rc == 0; k++) {
+		parts[k].row_to = rows;
+		rows += parts[k].rows;
+		parts[k].text_base = main_part->texts.len;
+		if (k &&
+		    buf_append(&main_part->texts, parts[k].texts.data ? parts[k].texts.data : "",
+			       parts[k].texts.len))
+			rc = err_set(e, ERR_TOO_LARGE, "the table does not fit in memory");
+	}
+	if (rc == 0) {
+		struct merge_job jobs[MAX_PARTS];
+		for (int k = 0; k < n; k++)
+			jobs[k] = (struct merge_job){parts, n, k, 0, rows};
+		on_threads(merge_fields, jobs, sizeof(*jobs), n);
+		for (int k = 0; k < n; k++)
+			if (jobs[k].rc && !rc)
+				rc = jobs[k].rc;
+		if (rc)
+			rc = err_set(e, rc == ERR_TOO_LARGE ? ERR_TOO_LARGE : ERR_NOMEM,
+				     "the table does not fit in memory");
+	}
+	main_part->rows = rows;
+	for (int c = 0; c < main_part->nf; c++) {
+		main_part->fb[c].cap_rows = at;
+		main_part->fb[c].fixed = false;
+	}
+	return rc;
+}
+
 /* Reads the rows from main_part->r.pos on into main_part's fields, on several threads
- * when the text is large and there are several fields. */
+ * when the text is large. */
 static int read_all_rows(struct part *main_part, struct err *e)
 {
 	struct reader *r = &main_part->r;
 	long cpus = main_part->o && main_part->o->threads > 0 ? main_part->o->threads
 							      : sysconf(_SC_NPROCESSORS_ONLN);
 	int n = cpus > MAX_PARTS ? MAX_PARTS : cpus < 1 ? 1 : (int)cpus;
-	if (n > main_part->nf)
-		n = main_part->nf;
-	if (r->len - r->pos < PARALLEL_MIN || n < 1)
+	/* msq quoting may hold line ends: one reader */
+	if (r->len - r->pos < PARALLEL_MIN || (r->f->msq && !r->f->no_quotes))
 		n = 1;
-	_Atomic size_t progress[MAX_PARTS];
-	for (int k = 0; k < MAX_PARTS; k++)
-		atomic_init(&progress[k], r->pos);
+	if (n == 1) {
+		read_rows(main_part);
+		if (main_part->rc)
+			*e = main_part->e;
+		return main_part->rc;
+	}
+	/* stretches of about equal length, each from a line's start */
 	struct part parts[MAX_PARTS];
-	pthread_t th[MAX_PARTS];
-	bool started[MAX_PARTS] = {false};
-	struct field_build *shared = main_part->fb, *priv[MAX_PARTS] = {NULL};
-	main_part->id = 0;
-	main_part->n_parts = n;
-	main_part->progress = progress;
-	/* every thread works on its own copy of the field array (the fields it interns are
-	 * copied back), so no two threads write next to each other */
-	for (int k = 0; k < n && n > 1; k++) {
-		priv[k] = malloc(sizeof(*shared) * (size_t)main_part->nf);
-		if (!priv[k]) {
-			for (int j = 0; j < k; j++)
-				free(priv[j]);
-			return err_set(e, ERR_NOMEM, "out of memory");
-		}
-		memcpy(priv[k], shared, sizeof(*shared) * (size_t)main_part->nf);
-	}
-	if (n > 1)
-		main_part->fb = priv[0];
+	size_t from = r->pos, whole = r->len - r->pos;
+	parts[0] = *main_part;
+	int made = 1;
 	for (int k = 1; k < n; k++) {
-		/* the same fields (symbols of its own ones only), its own texts */
-		parts[k] = *main_part;
-		parts[k].fb = priv[k];
-		parts[k].id = k;
-		err_init(&parts[k].e);
-		buf_init(&parts[k].texts, 1ULL << 36);
-		buf_init(&parts[k].cellb, 64u << 20);
-		started[k] = pthread_create(&th[k], NULL, read_rows_thread, &parts[k]) == 0;
+		size_t cut = from + whole / (size_t)n * (size_t)k;
+		const char *nl = memchr(r->s + cut, '\n', r->len - cut);
+		size_t start = nl ? (size_t)(nl - r->s) + 1 : r->len;
+		if (start >= r->len || start <= parts[made - 1].r.pos)
+			continue;
+		parts[made - 1].r.len = start;
+		parts[made] = (struct part){
+		    .r = {r->s, r->len, start, 0, r->f}, .nf = main_part->nf, .o = main_part->o};
+		err_init(&parts[made].e);
+		buf_init(&parts[made].texts, 1ULL << 36);
+		buf_init(&parts[made].cellb, 64u << 20);
+		parts[made].fb = calloc((size_t)main_part->nf, sizeof(*parts[made].fb));
+		made++;
+		if (!parts[made - 1].fb)
+			break;
 	}
-	read_rows(main_part);
-	for (int k = 1; k < n; k++)
-		if (started[k])
-			pthread_join(th[k], NULL);
-		else
-			read_rows(&parts[k]); /* no thread: here */
-	if (n > 1) {
-		for (int c = 0; c < main_part->nf; c++)
-			shared[c] = priv[c % n][c];
-		for (int k = 0; k < n; k++)
-			free(priv[k]);
-		main_part->fb = shared;
+	int rc = 0;
+	for (int k = 1; k < made; k++)
+		if (!parts[k].fb)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (rc == 0 && made == 1) {
+		read_rows(&parts[0]);
+		if ((rc = parts[0].rc))
+			*e = parts[0].e;
+	} else if (rc == 0) {
+		rc = read_stretches(parts, made, e);
 	}
-	int rc = main_part->rc;
-	if (rc)
-		*e = main_part->e;
-	for (int k = 1; k < n; k++) {
-		if (rc == 0 && parts[k].rc)
-			rc = parts[k].rc, *e = parts[k].e;
-		/* its texts after the main ones */
-		size_t base = main_part->texts.len;
-		if (rc == 0 &&
-		    buf_append(&main_part->texts, parts[k].texts.data ? parts[k].texts.data : "",
-			       parts[k].texts.len))
-			rc = err_set(e, ERR_TOO_LARGE, "the table does not fit in memory");
-		for (int c = k; rc == 0 && c < main_part->nf; c += n)
-			for (int64_t sy = 0; sy < main_part->fb[c].n_sym; sy++)
-				main_part->fb[c].text_at[sy] += base;
+	for (int k = 1; k < made; k++) {
+		fields_free(parts[k].fb, parts[k].nf);
 		buf_release(&parts[k].texts);
 		buf_release(&parts[k].cellb);
 	}
+	main_part->fb = parts[0].fb;
+	main_part->texts = parts[0].texts;
+	main_part->cellb = parts[0].cellb;
+	main_part->rows = parts[0].rows;
+	main_part->r.line = parts[0].r.line;
+	main_part->r.pos = r->len;
 	return rc;
 }
 
@@ -1161,6 +1461,11 @@ static int to_table(struct part *p, const struct txt_options *o, struct qvd_tabl
 	t->name = strdup(o && o->table_name ? o->table_name : "");
 	t->n_rows = p->rows;
 	t->n_fields = p->nf;
+	/* fields of ids stay without values when there are DATA_DENSE_MIN or more */
+	for (int i = 0; i < p->nf; i++)
+		if (p->fb[i].implicit && p->fb[i].n_sym < DATA_DENSE_MIN &&
+		    make_values(&p->fb[i], &p->texts))
+			return err_set(e, ERR_NOMEM, "out of memory");
 	t->text_store = buf_steal(&p->texts);
 	for (int i = 0; i < p->nf; i++) {
 		struct field_build *fb = &p->fb[i];
@@ -1169,7 +1474,8 @@ static int to_table(struct part *p, const struct txt_options *o, struct qvd_tabl
 		free(fb->slots);
 		fb->slots = NULL;
 		memo_stop(fb);
-		struct qvd_value *fit = realloc(fb->sym, sizeof(*fit) * (size_t)(fb->n_sym + 1));
+		struct qvd_value *fit =
+		    fb->implicit ? NULL : realloc(fb->sym, sizeof(*fit) * (size_t)(fb->n_sym + 1));
 		if (fit)
 			fb->sym = fit;
 		int32_t *ifit =
@@ -1179,9 +1485,12 @@ static int to_table(struct part *p, const struct txt_options *o, struct qvd_tabl
 		qf->name = fb->name;
 		fb->name = NULL;
 		qf->n_symbols = fb->n_sym;
-		qf->symbols = fb->sym;
-		fb->sym = NULL;
-		for (int64_t s = 0; s < qf->n_symbols; s++)
+		qf->dense = fb->implicit;
+		qf->dense_kind = fb->implicit ? 2 : 0;
+		qf->dense_base = fb->implicit ? fb->dense_base : 0;
+		qf->symbols = fb->implicit ? NULL : fb->sym;
+		fb->sym = qf->symbols ? NULL : fb->sym;
+		for (int64_t s = 0; !qf->dense && s < qf->n_symbols; s++)
 			qf->symbols[s].text = t->text_store + fb->text_at[s];
 		qf->index = fb->index ? fb->index : calloc(1, sizeof(int32_t));
 		fb->index = NULL;

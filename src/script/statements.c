@@ -39,7 +39,7 @@ int script_store(struct run *r, const struct stmt *s)
 	buf_init(&b, MAX_FILE);
 	if (s->store.format.qvd) {
 		struct qvd_table v;
-		rc = data_tbl_view(t, &v, r->e);
+		rc = data_tbl_view(t, 0, &v, r->e);
 		if (rc == 0)
 			rc = data_qvd_write(&v, &b, r->e);
 		data_tbl_view_free(&v);

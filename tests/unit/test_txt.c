@@ -39,6 +39,20 @@ static struct qvd_table *read_text(const char *text, size_t len, const struct fo
 	return t;
 }
 
+/* Symbol k of a field as the reader made it; a field of ids kept without its values
+ * (dense, kind 2) has for symbol k the number dense_base + k written as it writes (in
+ * buf). */
+static struct qvd_value symbol_at(const struct qvd_field *f, int64_t k, char buf[32])
+{
+	if (!f->dense)
+		return f->symbols[k];
+	assert_int_equal(f->dense_kind, 2);
+	assert_null(f->symbols);
+	double v = f->dense_base + (double)k;
+	snprintf(buf, 32, "%.0f", v);
+	return (struct qvd_value){QVD_DUAL_INT, v, buf};
+}
+
 static void same_as_qlik(const char *base)
 {
 	char path[8192];
@@ -59,7 +73,9 @@ static void same_as_qlik(const char *base)
 		const struct qvd_field *a = &q->fields[i], *b = &t->fields[i];
 		assert_string_equal(a->name, b->name);
 		for (int64_t s = 0; s < a->n_symbols && s < b->n_symbols; s++) {
-			const struct qvd_value *x = &a->symbols[s], *y = &b->symbols[s];
+			char buf[32];
+			struct qvd_value ours = symbol_at(b, s, buf);
+			const struct qvd_value *x = &a->symbols[s], *y = &ours;
 			if (x->type != y->type || x->num != y->num ||
 			    strcmp(x->text ? x->text : "", y->text ? y->text : "") != 0)
 				fail_msg(
@@ -304,55 +320,216 @@ static void interned_by_their_whole_value(void **state)
 	data_qvd_free(t);
 }
 
-/* A text of more than 16 MiB is read by several threads, each interning its share of the
- * fields: the symbols (in order) and rows must be those one thread makes. */
+/* Reads `text` with `threads` threads (0: one per processor). */
+static struct qvd_table *read_on(const struct buf *text, const struct format *f, int threads)
+{
+	struct qvd_table *t = NULL;
+	struct err e;
+	err_init(&e);
+	struct txt_options o = {.threads = threads};
+	if (data_txt_read(text->data, text->len, f, &o, &t, &e))
+		fail_msg("%s", e.message);
+	return t;
+}
+
+static void same_tables(const struct qvd_table *p, const struct qvd_table *o)
+{
+	assert_int_equal(o->n_rows, p->n_rows);
+	assert_int_equal(o->n_fields, p->n_fields);
+	for (int i = 0; i < o->n_fields; i++) {
+		const struct qvd_field *pf = &p->fields[i], *of = &o->fields[i];
+		assert_string_equal(pf->name, of->name);
+		assert_int_equal(pf->n_symbols, of->n_symbols);
+		for (int64_t k = 0; k < pf->n_symbols; k++) {
+			char b1[32], b2[32];
+			struct qvd_value x = symbol_at(pf, k, b1), y = symbol_at(of, k, b2);
+			assert_int_equal(x.type, y.type);
+			assert_true(x.num == y.num);
+			assert_string_equal(x.text, y.text);
+		}
+		assert_memory_equal(pf->index, of->index, sizeof(int32_t) * (size_t)p->n_rows);
+	}
+}
+
+/* A text of more than 16 MiB is read by several threads, each its own stretch of lines,
+ * their symbols merged after: the symbols (in order) and rows must be those one thread
+ * makes, with line ends of one byte or two, and in fields of ids that go on from stretch
+ * to stretch (kept without values), that start again (made values, then hashed), and
+ * that hold one text its number does not write (made values on the way). Under msq
+ * quoting one thread reads. */
 static void large_text_read_on_threads_equals_one_thread(void **state)
 {
 	(void)state;
+	for (int crlf = 0; crlf < 2; crlf++) {
+		const char *nl = crlf ? "\r\n" : "\n";
+		struct buf b;
+		buf_init(&b, 1u << 30);
+		assert_int_equal(buf_printf(&b, "Id,Seq,Again,Code,Name,Amount,Day,Note%s", nl), 0);
+		static const char *const names[] = {"Alice", "\"Bob\"", "Carol", "Dave",
+						    "0901",  "1e3",	""};
+		uint64_t x = 12345;
+		for (int i = 1; i <= 800000; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			if (i % 50000 == 0) /* a blank line */
+				assert_int_equal(buf_puts(&b, nl), 0);
+			/* ids; ids that jump; ids that start again; one written "00300000" */
+			int rc = buf_printf(&b, "%d,%d,%d,%0*d", i, i <= 500000 ? i : i + 1000000,
+					    i <= 500000 ? i : i - 500000, i == 300000 ? 8 : 1, i);
+			if (rc == 0 && i % 7777 == 0)
+				rc = buf_puts(&b, nl); /* fewer cells */
+			else if (rc == 0)
+				rc =
+				    buf_printf(&b, ",%s,%d.%02d,2024-%02d-%02d,n%d%s%s",
+					       names[x % 7], (int)(x % 5000), (int)(x % 100),
+					       (int)(x % 12) + 1, (int)(x % 28) + 1,
+					       (int)(x % 3000), i % 10007 == 0 ? ",extra" : "", nl);
+			assert_int_equal(rc, 0);
+		}
+		assert_true(b.len > (16u << 20));
+		struct format f = csv_format();
+		f.msq = false;
+		struct qvd_table *one = read_on(&b, &f, 1);
+		assert_int_equal(one->n_rows, 800000);
+		assert_true(one->fields[0].dense);  /* kept without values */
+		assert_false(one->fields[1].dense); /* hashed from the jump */
+		assert_int_equal(one->fields[2].n_symbols, 500000);
+		assert_false(one->fields[3].dense); /* values made at "00300000" */
+		assert_int_equal(one->fields[3].n_symbols, 800000);
+		assert_string_equal(one->fields[3].symbols[299999].text, "00300000");
+		for (int threads = 2; threads <= 4; threads++) {
+			struct qvd_table *parts = read_on(&b, &f, threads);
+			assert_true(parts->fields[0].dense);
+			same_tables(parts, one);
+			data_qvd_free(parts);
+		}
+		f.msq = true; /* one reader: the same again */
+		struct qvd_table *msq = read_on(&b, &f, 4);
+		same_tables(msq, one);
+		data_qvd_free(msq);
+		data_qvd_free(one);
+		buf_release(&b);
+	}
+}
+
+/* Stretches whose ids each go on by themselves but not from the stretch before (a jump
+ * where a stretch begins) are not one run of ids: lines of one length put the second of
+ * two stretches' start near the middle row, and one of the columns jumps there. */
+static void ids_that_jump_where_a_stretch_begins(void **state)
+{
+	(void)state;
 	struct buf b;
-	buf_init(&b, 1u << 30);
-	assert_int_equal(buf_puts(&b, "Id,Name,Amount,Day,Note\n"), 0);
-	static const char *const names[] = {"Alice", "\"Bob\"", "Carol", "Dave", "0901", "1e3", ""};
-	uint64_t x = 12345;
-	for (int i = 1; i <= 800000; i++) {
-		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		int rc;
-		if (i % 50000 == 0)
-			rc = buf_puts(&b, "\n"); /* a blank line */
-		else if (i % 7777 == 0)
-			rc = buf_printf(&b, "%d,%s\n", i, names[x % 7]); /* fewer cells */
-		else
-			rc = buf_printf(&b, "%d,%s,%d.%02d,2024-%02d-%02d,n%d%s\n", i, names[x % 7],
-					(int)(x % 5000), (int)(x % 100), (int)(x % 12) + 1,
-					(int)(x % 28) + 1, (int)(x % 3000),
-					i % 10007 == 0 ? ",extra" : "");
-		assert_int_equal(rc, 0);
+	buf_init(&b, 1u << 26);
+	assert_int_equal(buf_puts(&b, "Id,J0,J1,J2,J3\n"), 0);
+	for (int i = 0; i < 500000; i++) {
+		int v = 10000000 + i;
+		assert_int_equal(buf_printf(&b, "%d,%d,%d,%d,%d\n", v, v + (i >= 249999) * 7,
+					    v + (i >= 250000) * 7, v + (i >= 250001) * 7,
+					    v + (i >= 250002) * 7),
+				 0);
 	}
 	assert_true(b.len > (16u << 20));
 	struct format f = csv_format();
-	struct qvd_table *parts = NULL, *one = NULL;
+	f.msq = false;
+	struct qvd_table *one = read_on(&b, &f, 1), *two = read_on(&b, &f, 2);
+	assert_true(one->fields[0].dense);
+	assert_true(two->fields[0].dense);
+	for (int c = 1; c < 5; c++) {
+		assert_false(one->fields[c].dense);
+		assert_int_equal(one->fields[c].n_symbols, 500000);
+	}
+	same_tables(two, one);
+	data_qvd_free(one);
+	data_qvd_free(two);
+	buf_release(&b);
+}
+
+/* A field of ids read from text is kept without its values (a number and a text each:
+ * 40 bytes a row): the table reads, looks up and adds to it as if they were there, makes
+ * them when a value that is not the next id comes or a view wants them, and a column
+ * table stores it by its first number and reads back the same symbols. */
+static void ids_are_kept_without_values(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 1u << 24);
+	assert_int_equal(buf_puts(&b, "Id,Kind\n"), 0);
+	for (int i = 0; i < 5000; i++)
+		assert_int_equal(buf_printf(&b, "%d,%s\n", 100 + i, i % 2 ? "odd" : "even"), 0);
+	struct format f = csv_format();
+	struct qvd_table *q = read_text(b.data, b.len, &f);
+	assert_true(q->fields[0].dense);
+	assert_int_equal(q->fields[0].dense_kind, 2);
+	assert_true(q->fields[0].dense_base == 100);
+	assert_false(q->fields[1].dense);
+	struct tbl *t = NULL;
 	struct err e;
 	err_init(&e);
-	struct txt_options four = {.threads = 4}, single = {.threads = 1};
-	if (data_txt_read(b.data, b.len, &f, &four, &parts, &e) ||
-	    data_txt_read(b.data, b.len, &f, &single, &one, &e))
-		fail_msg("%s", e.message);
-	assert_int_equal(one->n_rows, 800000 - 800000 / 50000);
-	assert_int_equal(one->n_rows, parts->n_rows);
-	assert_int_equal(one->n_fields, parts->n_fields);
-	for (int i = 0; i < one->n_fields; i++) {
-		const struct qvd_field *p = &parts->fields[i], *o = &one->fields[i];
-		assert_string_equal(p->name, o->name);
-		assert_int_equal(p->n_symbols, o->n_symbols);
-		for (int64_t k = 0; k < p->n_symbols; k++) {
-			assert_int_equal(p->symbols[k].type, o->symbols[k].type);
-			assert_true(p->symbols[k].num == o->symbols[k].num);
-			assert_string_equal(p->symbols[k].text, o->symbols[k].text);
-		}
-		assert_memory_equal(p->index, o->index, sizeof(int32_t) * (size_t)parts->n_rows);
+	assert_int_equal(data_tbl_adopt_qvd(q, &t, &e), 0);
+	assert_true(t->fields[0].dense);
+	struct val v;
+	data_tbl_get(t, 0, 1234, &v);
+	assert_true(v.has_num && v.num == 1334);
+	assert_string_equal(v.text, "1334"); /* a text: its values are made for it */
+	assert_false(t->fields[0].dense);
+	data_tbl_free(t);
+
+	/* adding: the next id, an id it has (as a number, whatever its text); then another */
+	q = read_text(b.data, b.len, &f);
+	assert_int_equal(data_tbl_adopt_qvd(q, &t, &e), 0);
+	struct val next[2] = {{false, true, 5100, "5100"}, {false, false, 0, "even"}};
+	struct val again[2] = {{false, true, 150, "0150"}, {false, false, 0, "odd"}};
+	assert_int_equal(data_tbl_append(t, next, 2), 0);
+	assert_int_equal(data_tbl_append(t, again, 2), 0);
+	assert_true(t->fields[0].dense);
+	assert_int_equal(t->fields[0].n_sym, 5001);
+	assert_int_equal(t->fields[0].index[5000], 5000);
+	assert_int_equal(t->fields[0].index[5001], 50);
+	struct val look = {false, true, 4000, NULL}, text = {false, false, 0, "4000"};
+	assert_int_equal(data_tbl_lookup(t, 0, &look), 3900);
+	assert_int_equal(data_tbl_lookup(t, 0, &text), -1); /* a text is no number */
+	struct qvd_table view;
+	assert_int_equal(data_tbl_view(t, TBL_VIEW_DENSE, &view, &e), 0);
+	assert_true(view.fields[0].dense);
+	struct buf ct;
+	buf_init(&ct, 1u << 26);
+	assert_int_equal(data_coltab_write(&view, &ct, &e), 0);
+	data_tbl_view_free(&view);
+	struct val gap[2] = {{false, true, 99999, "99999"}, {false, false, 0, "odd"}};
+	assert_int_equal(data_tbl_append(t, gap, 2), 0);
+	assert_false(t->fields[0].dense);
+	assert_int_equal(t->fields[0].n_sym, 5002);
+	for (int64_t s = 0; s < 5001; s++) {
+		data_tbl_symbol(t, 0, s, &v);
+		char want[16];
+		snprintf(want, sizeof(want), "%d", 100 + (int)s);
+		assert_true(v.has_num && v.num == 100 + (double)s);
+		assert_string_equal(v.text, want);
 	}
-	data_qvd_free(parts);
-	data_qvd_free(one);
+	data_tbl_get(t, 0, 5002, &v);
+	assert_true(v.num == 99999);
+	/* the column table written while dense reads back as the values made now */
+	struct qvd_table *back = NULL;
+	assert_int_equal(data_coltab_read(ct.data, ct.len, 0, &back, &e), 0);
+	assert_int_equal(back->n_rows, 5002);
+	for (int64_t s = 0; s < 5001; s++) {
+		data_tbl_symbol(t, 0, s, &v);
+		assert_int_equal(back->fields[0].symbols[s].type, QVD_DUAL_INT);
+		assert_true(back->fields[0].symbols[s].num == v.num);
+		assert_string_equal(back->fields[0].symbols[s].text, v.text);
+	}
+	assert_memory_equal(back->fields[0].index, t->fields[0].index, 5002 * sizeof(int32_t));
+	/* a view without TBL_VIEW_DENSE has the values (STORE, small tables) */
+	data_qvd_free(back);
+	buf_release(&ct);
+	data_tbl_free(t);
+	q = read_text(b.data, b.len, &f);
+	assert_int_equal(data_tbl_adopt_qvd(q, &t, &e), 0);
+	assert_int_equal(data_tbl_view(t, 0, &view, &e), 0);
+	assert_false(view.fields[0].dense);
+	assert_string_equal(view.fields[0].symbols[4999].text, "5099");
+	assert_int_equal(view.fields[0].symbols[4999].type, QVD_DUAL_INT);
+	data_tbl_view_free(&view);
+	data_tbl_free(t);
 	buf_release(&b);
 }
 
@@ -439,6 +616,8 @@ int main(void)
 	    cmocka_unit_test(interned_by_their_whole_value),
 	    cmocka_unit_test(numbers_read_as_strtod_reads_them),
 	    cmocka_unit_test(large_text_read_on_threads_equals_one_thread),
+	    cmocka_unit_test(ids_are_kept_without_values),
+	    cmocka_unit_test(ids_that_jump_where_a_stretch_begins),
 	    cmocka_unit_test(consecutive_numbers_interned_as_any_others),
 	    cmocka_unit_test(interpretation),
 	    cmocka_unit_test(quoting_labels_and_code_pages),
