@@ -14,6 +14,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -250,6 +251,20 @@ char *str_url_encode(struct arena *a, const char *s);
  * rename, fsync of the folder. `mode` applies to the new file. Returns 0 or ERR_IO. */
 NODISCARD int file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
 				struct err *e);
+/* The same, written piece by piece: file_atomic_begin makes the temporary file (fd, to
+ * write to), file_atomic_commit flushes it and renames it over the path, and
+ * file_atomic_abort (after a failure, or instead of committing) removes it. */
+struct file_atomic {
+	int fd;
+	char tmp[PATH_MAX], path[PATH_MAX];
+};
+NODISCARD int file_atomic_begin(struct file_atomic *a, const char *path, unsigned mode,
+				struct err *e);
+NODISCARD int file_atomic_commit(struct file_atomic *a, struct err *e);
+void file_atomic_abort(struct file_atomic *a);
+/* write(2) and pwrite(2) of all `len` bytes (retrying where interrupted): 0 or -1 (errno). */
+int fd_write_all(int fd, const void *data, size_t len);
+int fd_pwrite_all(int fd, const void *data, size_t len, uint64_t at);
 /* The same for file `name` in the folder open as `dirfd` (O_RDONLY | O_DIRECTORY): the
  * temporary file is made there without following links, and renamed over `name` (a link
  * named `name` is replaced, not followed). */

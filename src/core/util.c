@@ -377,7 +377,7 @@ int dir_sync(const char *path, struct err *e)
 	return rc;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int fd_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len) {
@@ -393,12 +393,67 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int file_write_atomic(const char *path, const void *data, size_t len, unsigned mode, struct err *e)
+int fd_pwrite_all(int fd, const void *data, size_t len, uint64_t at)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid()) >= sizeof(tmp))
+	const char *p = data;
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)at);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		at += (uint64_t)n;
+	}
+	return 0;
+}
+
+int file_atomic_begin(struct file_atomic *a, const char *path, unsigned mode, struct err *e)
+{
+	a->fd = -1;
+	if ((size_t)snprintf(a->tmp, sizeof(a->tmp), "%s.tmp-%d", path, (int)getpid()) >=
+	    sizeof(a->tmp))
 		return err_set(e, ERR_IO, "path too long: \"%s\"", path);
-	str_copy(dir, path, sizeof(dir));
+	str_copy(a->path, path, sizeof(a->path));
+	a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (a->fd < 0)
+		return err_set(e, ERR_IO, "cannot create \"%s\": %s", a->tmp, strerror(errno));
+	if (fchmod(a->fd, mode) != 0) {
+		err_set(e, ERR_IO, "cannot write \"%s\": %s", a->tmp, strerror(errno));
+		file_atomic_abort(a);
+		return ERR_IO;
+	}
+	return 0;
+}
+
+void file_atomic_abort(struct file_atomic *a)
+{
+	if (a->fd < 0)
+		return;
+	close(a->fd);
+	a->fd = -1;
+	unlink(a->tmp);
+}
+
+int file_atomic_commit(struct file_atomic *a, struct err *e)
+{
+	if (fsync(a->fd) != 0) {
+		err_set(e, ERR_IO, "cannot write \"%s\": %s", a->tmp, strerror(errno));
+		file_atomic_abort(a);
+		return ERR_IO;
+	}
+	close(a->fd);
+	a->fd = -1;
+	if (rename(a->tmp, a->path) != 0) {
+		err_set(e, ERR_IO, "cannot rename \"%s\" to \"%s\": %s", a->tmp, a->path,
+			strerror(errno));
+		unlink(a->tmp);
+		return ERR_IO;
+	}
+	char dir[PATH_MAX];
+	str_copy(dir, a->path, sizeof(dir));
 	char *slash = strrchr(dir, '/');
 	if (slash == dir)
 		dir[1] = '\0';
@@ -406,24 +461,21 @@ int file_write_atomic(const char *path, const void *data, size_t len, unsigned m
 		*slash = '\0';
 	else
 		str_copy(dir, ".", sizeof(dir));
-
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return err_set(e, ERR_IO, "cannot create \"%s\": %s", tmp, strerror(errno));
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-		err_set(e, ERR_IO, "cannot write \"%s\": %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return ERR_IO;
-	}
-	close(fd);
-	if (rename(tmp, path) != 0) {
-		err_set(e, ERR_IO, "cannot rename \"%s\" to \"%s\": %s", tmp, path,
-			strerror(errno));
-		unlink(tmp);
-		return ERR_IO;
-	}
 	return dir_sync(dir, e);
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len, unsigned mode, struct err *e)
+{
+	struct file_atomic a;
+	int rc = file_atomic_begin(&a, path, mode, e);
+	if (rc)
+		return rc;
+	if (fd_write_all(a.fd, data, len) != 0) {
+		err_set(e, ERR_IO, "cannot write \"%s\": %s", a.tmp, strerror(errno));
+		file_atomic_abort(&a);
+		return ERR_IO;
+	}
+	return file_atomic_commit(&a, e);
 }
 
 int file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, unsigned mode,
@@ -438,7 +490,7 @@ int file_write_atomic_at(int dirfd, const char *name, const void *data, size_t l
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return err_set(e, ERR_IO, "cannot create \"%s\": %s", tmp, strerror(errno));
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (fchmod(fd, mode) != 0 || fd_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		err_set(e, ERR_IO, "cannot write \"%s\": %s", name, strerror(errno));
 		close(fd);
 		unlinkat(dirfd, tmp, 0);

@@ -266,37 +266,115 @@ static size_t put_raw(const struct appfile_block *b, size_t pad, uint8_t *to)
 	return 8 + pad + b->len;
 }
 
+void data_out_init(struct data_out *o, int fd)
+{
+	memset(o, 0, sizeof(*o));
+	buf_init(&o->b, 1ULL << 40);
+	o->fd = fd;
+}
+
+/* The bytes of b from the raw block's start on into its hash. */
+static void out_hash(struct data_out *o)
+{
+	if (!o->hash)
+		return;
+	uint64_t from = o->hash_from > o->at ? o->hash_from : o->at;
+	if (from < o->at + o->b.len)
+		XXH3_64bits_update(o->hash, o->b.data + (from - o->at),
+				   (size_t)(o->at + o->b.len - from));
+}
+
+int data_out_drain(struct data_out *o, struct err *e)
+{
+	/* (elsewhere than at a multiple of 64 the bytes stay: what follows keeps its
+	 * alignment) */
+	if (o->fd < 0 || o->b.len == 0 || (o->at + o->b.len) % 64)
+		return 0;
+	out_hash(o);
+	if (fd_write_all(o->fd, o->b.data, o->b.len) != 0)
+		return err_set(e, ERR_IO, "cannot write the app file: %s", strerror(errno));
+	o->at += o->b.len;
+	o->b.len = 0;
+	return 0;
+}
+
+int data_out_finish(struct data_out *o, struct err *e)
+{
+	if (o->fd < 0 || o->b.len == 0)
+		return 0;
+	out_hash(o);
+	int rc = fd_write_all(o->fd, o->b.data, o->b.len) == 0
+		     ? 0
+		     : err_set(e, ERR_IO, "cannot write the app file: %s", strerror(errno));
+	o->at += o->b.len;
+	buf_release(&o->b);
+	return rc;
+}
+
+void data_out_release(struct data_out *o)
+{
+	buf_release(&o->b);
+}
+
 /* A raw block made by its fill (block number `block`), appended to out after its header,
- * checksum and padding, which are written once its bytes are there. */
-static int put_filled(const struct appfile_block *b, uint32_t block, struct buf *out,
-		      size_t file_at, struct err *e)
+ * checksum and padding, which are written once its bytes are there (into the file, when
+ * they were handed on). */
+static int put_filled(const struct appfile_block *b, uint32_t block, struct data_out *o,
+		      uint64_t file_at, struct err *e)
 {
 	static const char zeros[BLOCK_HEADER + 8 + RAW_ALIGN];
-	size_t head = out->len, pad = raw_pad(out->len - file_at + BLOCK_HEADER);
-	if (buf_append(out, zeros, BLOCK_HEADER + 8 + pad))
+	uint64_t head = o->at + o->b.len;
+	size_t pad = raw_pad(head - file_at + BLOCK_HEADER);
+	if (buf_append(&o->b, zeros, BLOCK_HEADER + 8 + pad))
 		return err_set(e, ERR_TOO_LARGE, "the app file is too large");
-	size_t start = out->len;
-	int rc = b->fill(b->ctx, out, e);
-	uint64_t raw = out->len - start;
+	uint64_t start = o->at + o->b.len;
+	XXH3_state_t *xs = XXH3_createState();
+	if (!xs || XXH3_64bits_reset(xs) != XXH_OK) {
+		XXH3_freeState(xs);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	o->hash = xs;
+	o->hash_from = start;
+	int rc = b->fill(b->ctx, o, e);
+	uint64_t raw = o->at + o->b.len - start;
 	if (rc == 0 && raw > kind_max((uint32_t)b->kind))
 		rc = too_big(block, (uint32_t)b->kind, raw, e);
+	out_hash(o);
+	o->hash = NULL;
+	uint64_t sum = XXH3_64bits_digest(xs);
+	XXH3_freeState(xs);
 	if (rc) {
-		out->len = head;
+		if (head >= o->at) /* (written out already: the file is given up) */
+			o->b.len = (size_t)(head - o->at);
 		return rc;
 	}
-	uint8_t *at = (uint8_t *)out->data + head;
-	put_u64(at + BLOCK_HEADER, XXH3_64bits(out->data + start, raw));
-	put_u32(at, (uint32_t)b->kind);
-	put_u32(at + 4, FLAG_RAW);
-	put_u64(at + 8, raw);
-	put_u64(at + 16, 8 + pad + raw);
-	put_u32(at + 24, fnv1a(at, 24));
+	uint8_t h[BLOCK_HEADER + 8];
+	put_u32(h, (uint32_t)b->kind);
+	put_u32(h + 4, FLAG_RAW);
+	put_u64(h + 8, raw);
+	put_u64(h + 16, 8 + pad + raw);
+	put_u32(h + 24, fnv1a(h, 24));
+	put_u64(h + BLOCK_HEADER, sum);
+	if (head >= o->at)
+		memcpy(o->b.data + (head - o->at), h, sizeof(h));
+	else if (fd_pwrite_all(o->fd, h, sizeof(h), head) != 0)
+		return err_set(e, ERR_IO, "cannot write the app file: %s", strerror(errno));
 	return 0;
 }
 
 int data_appfile_write(const struct appfile_block *blocks, int n, int level, struct buf *out,
 		       struct err *e)
 {
+	struct data_out o = {.b = *out, .fd = -1};
+	int rc = data_appfile_write_out(blocks, n, level, &o, e);
+	*out = o.b;
+	return rc;
+}
+
+int data_appfile_write_out(const struct appfile_block *blocks, int n, int level, struct data_out *o,
+			   struct err *e)
+{
+	struct buf *out = &o->b;
 	if (n < 0 || n > MAX_BLOCKS)
 		return err_set(e, ERR_INVALID, "an app file holds at most %d blocks", MAX_BLOCKS);
 	uint8_t fh[FILE_HEADER] = {0};
@@ -311,7 +389,7 @@ int data_appfile_write(const struct appfile_block *blocks, int n, int level, str
 	for (int i = 0; i < n; i++)
 		if (blocks[i].raw || blocks[i].fill)
 			version = 4;
-	size_t file_at = out->len; /* where the file starts in out */
+	uint64_t file_at = o->at + out->len; /* where the file starts */
 	put_u16(fh + 10, version);
 	put_u32(fh + 12, (uint32_t)n);
 	if (buf_append(out, fh, sizeof(fh)))
@@ -328,7 +406,7 @@ int data_appfile_write(const struct appfile_block *blocks, int n, int level, str
 	for (int i = 0; i < n && rc == 0; i++) {
 		uint32_t kind = (uint32_t)blocks[i].kind;
 		if (blocks[i].fill) {
-			rc = put_filled(&blocks[i], (uint32_t)i + 1, out, file_at, e);
+			rc = put_filled(&blocks[i], (uint32_t)i + 1, o, file_at, e);
 			continue;
 		}
 		if (blocks[i].len > kind_max(kind)) {
@@ -336,7 +414,7 @@ int data_appfile_write(const struct appfile_block *blocks, int n, int level, str
 			break;
 		}
 		/* compressed straight into the file's buffer, after room for the header */
-		size_t pad = raw_pad(out->len - file_at + BLOCK_HEADER);
+		size_t pad = raw_pad(o->at + out->len - file_at + BLOCK_HEADER);
 		if (buf_reserve(out, BLOCK_HEADER + (blocks[i].raw
 							 ? 8 + pad + blocks[i].len
 							 : stored_bound(kind, blocks[i].len)))) {

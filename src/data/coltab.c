@@ -68,7 +68,7 @@ struct plan {
 	int *width, *dense;
 	double *base;
 	uint64_t *sym_len;
-	size_t header, total;
+	size_t header, columns, total; /* where the columns start, where the table ends */
 };
 
 static void plan_free(struct plan *pl)
@@ -130,6 +130,7 @@ static int plan_table(const struct qvd_table *t, struct plan *pl, struct err *e)
 	}
 	pl->header = h;
 	size_t at = align64(h + syms);
+	pl->columns = at;
 	for (int i = 0; i < t->n_fields; i++)
 		if (pl->width[i])
 			at = align64(at + (size_t)pl->width[i] * (size_t)t->n_rows + SLACK);
@@ -165,24 +166,36 @@ static void write_header(const struct qvd_table *t, const struct plan *pl, uint8
 	}
 }
 
-/* Field f's rows into col, a block at a time. */
-static void write_column(const struct qvd_field *f, int64_t n_rows, struct data_col *col)
+/* Rows [from, from + n) of field f into col (from its row 0). */
+static void write_rows(const struct qvd_field *f, int64_t from, int64_t n, struct data_col *col)
 {
 	int32_t buf[4096];
 	if (f->index) {
-		data_col_write(col, 0, f->index, n_rows);
+		data_col_write(col, 0, f->index + from, n);
 		return;
 	}
-	for (int64_t from = 0; from < n_rows; from += 4096) {
-		int64_t k = n_rows - from < 4096 ? n_rows - from : 4096;
-		field_rows(f, from, k, buf);
-		data_col_write(col, from, buf, k);
+	for (int64_t k = 0; k < n; k += 4096) {
+		int64_t m = n - k < 4096 ? n - k : 4096;
+		field_rows(f, from + k, m, buf);
+		data_col_write(col, k, buf, m);
 	}
 }
 
+/* Rows a column is written in at a time, handed on between them (a multiple of 64) */
+#define WRITE_ROWS (1 << 20)
+
 int data_coltab_write(const struct qvd_table *t, struct buf *out, struct err *e)
 {
-	if (out->len % 8)
+	struct data_out o = {.b = *out, .fd = -1};
+	int rc = data_coltab_write_out(t, &o, e);
+	*out = o.b;
+	return rc;
+}
+
+int data_coltab_write_out(const struct qvd_table *t, struct data_out *o, struct err *e)
+{
+	struct buf *out = &o->b;
+	if ((o->at + out->len) % 8)
 		return err_set(e, ERR_INTERNAL, "a column table must start 8-byte aligned");
 	if (t->n_rows > INT32_MAX)
 		return err_set(e, ERR_TOO_LARGE, "the table \"%s\" has more than %d rows", t->name,
@@ -203,7 +216,9 @@ int data_coltab_write(const struct qvd_table *t, struct buf *out, struct err *e)
 		return err_set(e, ERR_INVALID, "the table's name is not UTF-8");
 	struct plan pl = {0};
 	int rc = plan_table(t, &pl, e);
-	if (rc == 0 && buf_reserve(out, pl.total))
+	/* the header and symbols, then the columns: kept in memory, all of it at once (a
+	 * buffer that grows is moved); written to a file, a piece at a time */
+	if (rc == 0 && buf_reserve(out, o->fd >= 0 ? pl.columns : pl.total))
 		rc = err_set(e, ERR_TOO_LARGE, "the table \"%s\" is too large", t->name);
 	if (rc) {
 		plan_free(&pl);
@@ -211,6 +226,7 @@ int data_coltab_write(const struct qvd_table *t, struct buf *out, struct err *e)
 	}
 	/* every byte is written once: the header, the symbols, the columns, and zeros in the
 	 * gaps between them (not the whole table zeroed first: 120 MB at 10 M rows) */
+	uint64_t start = o->at + out->len;
 	uint8_t *base = (uint8_t *)out->data + out->len, *p = base + pl.header;
 	write_header(t, &pl, base);
 	for (int i = 0; i < t->n_fields; i++)
@@ -218,18 +234,38 @@ int data_coltab_write(const struct qvd_table *t, struct buf *out, struct err *e)
 			p = data_qvd_symbols_put(&t->fields[i], p, base + pl.total);
 	size_t at = align64((size_t)(p - base));
 	memset(p, 0, at - (size_t)(p - base));
-	for (int i = 0; i < t->n_fields; i++) {
+	out->len += at;
+	for (int i = 0; i < t->n_fields && rc == 0; i++) {
 		if (!pl.width[i])
 			continue;
-		struct data_col col = {.p = base + at, .width = pl.width[i]};
-		write_column(&t->fields[i], t->n_rows, &col);
+		for (int64_t from = 0; from < t->n_rows && rc == 0; from += WRITE_ROWS) {
+			int64_t k = t->n_rows - from < WRITE_ROWS ? t->n_rows - from : WRITE_ROWS;
+			size_t n = (size_t)pl.width[i] * (size_t)k;
+			if ((rc = data_out_drain(o, e)) != 0)
+				break;
+			if (buf_reserve(out, n + SLACK + 64)) {
+				rc = err_set(e, ERR_TOO_LARGE, "the table \"%s\" is too large",
+					     t->name);
+				break;
+			}
+			struct data_col col = {.p = out->data + out->len, .width = pl.width[i]};
+			write_rows(&t->fields[i], from, k, &col);
+			out->len += n;
+		}
 		size_t end = at + (size_t)pl.width[i] * (size_t)t->n_rows;
 		at = align64(end + SLACK);
-		memset(base + end, 0, at - end);
+		if (rc == 0 && buf_reserve(out, at - end))
+			rc = err_set(e, ERR_TOO_LARGE, "the table \"%s\" is too large", t->name);
+		if (rc == 0) {
+			memset(out->data + out->len, 0, at - end);
+			out->len += at - end;
+		}
 	}
-	out->len += pl.total;
+	if (rc == 0 && o->at + out->len - start != pl.total)
+		rc = err_set(e, ERR_INTERNAL, "the column table came out at %llu bytes, not %zu",
+			     (unsigned long long)(o->at + out->len - start), pl.total);
 	plan_free(&pl);
-	return 0;
+	return rc;
 }
 
 /* ---------------------------------------------------------------- reading */

@@ -204,6 +204,9 @@ bool data_coltab_is(const void *data, size_t len);
  * DATA_DENSE_MIN or more consecutive whole numbers, all QVD_INT or all QVD_DUAL_INT with
  * the text the number writes, is stored as its first number alone. */
 NODISCARD int data_coltab_write(const struct qvd_table *t, struct buf *out, struct err *e);
+/* The same into out (see struct data_out): its columns handed on a million rows at a time. */
+struct data_out;
+NODISCARD int data_coltab_write_out(const struct qvd_table *t, struct data_out *out, struct err *e);
 /* Reads a column table (`data` 64-byte aligned) as data_qvd_read_opts reads a QVD: with
  * QVD_READ_NARROW the fields' columns point into `data` (col.mapped; the caller keeps
  * `data` for as long as they are read), else each field has its int32 index; with
@@ -454,6 +457,26 @@ enum appfile_kind {
 	APPFILE_ACCESS = 4,
 };
 
+/* Where bytes being made go: kept in b (fd -1), or written to the file fd as they are
+ * handed on (data_out_drain), `at` counting the bytes handed on before b. A raw block
+ * being made is hashed as it is handed on (hash, from its byte hash_from). */
+struct data_out {
+	struct buf b;
+	int fd;
+	uint64_t at;
+	void *hash;
+	uint64_t hash_from;
+};
+/* An out to a file open for writing at its start (fd), or to memory (fd -1). */
+void data_out_init(struct data_out *o, int fd);
+/* Hands all of b on (to the file; kept in memory without one). Call it only where the
+ * position (at + b.len) is a multiple of 64 from the start: what follows is written from
+ * the start of b again, so its alignment in memory is its alignment in the file. */
+NODISCARD int data_out_drain(struct data_out *o, struct err *e);
+/* The rest handed on (to a file: b is released then). */
+NODISCARD int data_out_finish(struct data_out *o, struct err *e);
+void data_out_release(struct data_out *o);
+
 struct appfile_block {
 	enum appfile_kind kind;
 	char *data; /* raw (decompressed) bytes, NUL-terminated for convenience unless raw */
@@ -462,9 +485,10 @@ struct appfile_block {
 	 * 64-byte aligned and, read from a file, lies in the appfile's map */
 	bool raw;
 	/* writing, a raw block made when its turn comes, instead of data and len: fill
-	 * appends its bytes to the file's buffer, whose length is then a multiple of 64 from
-	 * the file's start (a table goes straight into the file, not through a copy) */
-	int (*fill)(void *ctx, struct buf *out, struct err *e);
+	 * appends its bytes to out->b, at a position that is a multiple of 64 from the file's
+	 * start (a table goes straight into the file, not through a copy), and may hand them
+	 * on (data_out_drain) at any such position */
+	int (*fill)(void *ctx, struct data_out *out, struct err *e);
 	void *ctx;
 };
 
@@ -486,6 +510,11 @@ struct appfile {
  * (0: the default). The bytes are appended to `out`. */
 NODISCARD int data_appfile_write(const struct appfile_block *blocks, int n, int level,
 				 struct buf *out, struct err *e);
+/* The same into `out`: with a file, its bytes are written as they are made (a column table
+ * a few MiB at a time, through the same buffer: 120 MB at 10 M rows not made in memory
+ * first); call data_out_finish after. */
+NODISCARD int data_appfile_write_out(const struct appfile_block *blocks, int n, int level,
+				     struct data_out *out, struct err *e);
 
 /* Reads and checks a whole file: ERR_INVALID naming the problem (not an app file, a newer
  * format version, a damaged block) for anything else. Caller frees with data_appfile_free. */
@@ -538,12 +567,13 @@ void data_set_free(struct data_set *m);
 NODISCARD int data_set_write_app(const struct data_set *m, const char *props, size_t props_len,
 				 const char *script, size_t script_len, struct buf *out,
 				 struct err *e);
-/* The same, freeing each table of `m` once it is in the QVD layout the file holds, before
- * the compression (a reload's peak is then its tables and their QVD, not those and the
- * compressed file too). m->tables[t] are NULL after it, for data_set_free alone. */
+/* The same into `out` (written to its file as it is made: see struct data_out), freeing
+ * each table of `m` once it is in the layout the file holds (a reload's peak is then its
+ * tables, not those and the file too). m->tables[t] are NULL after it, for data_set_free
+ * alone. */
 NODISCARD int data_set_write_app_freeing(struct data_set *m, const char *props, size_t props_len,
-					 const char *script, size_t script_len, struct buf *out,
-					 struct err *e);
+					 const char *script, size_t script_len,
+					 struct data_out *out, struct err *e);
 /* The table named `name`, or NULL. */
 struct tbl *data_set_table(const struct data_set *m, const char *name);
 /* The tables of an app file's blocks of `kind` (APPFILE_TABLE: the data model;

@@ -58,13 +58,13 @@ struct table_fill {
 	bool freeing;
 };
 
-static int fill_table(void *ctx, struct buf *out, struct err *e)
+static int fill_table(void *ctx, struct data_out *out, struct err *e)
 {
 	struct table_fill *f = ctx;
 	struct qvd_table v;
 	int rc = data_tbl_view(f->m->tables[f->t], TBL_VIEW_DENSE, &v, e);
 	if (rc == 0)
-		rc = data_coltab_write(&v, out, e);
+		rc = data_coltab_write_out(&v, out, e);
 	data_tbl_view_free(&v);
 	if (f->freeing) {
 		data_tbl_free(f->m->tables[f->t]);
@@ -75,7 +75,7 @@ static int fill_table(void *ctx, struct buf *out, struct err *e)
 
 /* data_set_write_app; with `freeing`, each table is freed once it is in its layout. */
 static int write_app(struct data_set *m, bool freeing, const char *props, size_t props_len,
-		     const char *script, size_t script_len, struct buf *out, struct err *e)
+		     const char *script, size_t script_len, struct data_out *out, struct err *e)
 {
 	int n_tables = m ? m->n_tables : 0, n_blocks = 2 + n_tables;
 	struct appfile_block *blocks = calloc((size_t)n_blocks, sizeof(*blocks));
@@ -118,7 +118,7 @@ static int write_app(struct data_set *m, bool freeing, const char *props, size_t
 		if (!blocks[2 + t].fill)
 			blocks[2 + t].data = q.data + offsets[t];
 	if (rc == 0)
-		rc = data_appfile_write(blocks, n_blocks, 0, out, e);
+		rc = data_appfile_write_out(blocks, n_blocks, 0, out, e);
 	free(blocks);
 	free(offsets);
 	free(fills);
@@ -129,11 +129,15 @@ static int write_app(struct data_set *m, bool freeing, const char *props, size_t
 int data_set_write_app(const struct data_set *m, const char *props, size_t props_len,
 		       const char *script, size_t script_len, struct buf *out, struct err *e)
 {
-	return write_app((struct data_set *)m, false, props, props_len, script, script_len, out, e);
+	struct data_out o = {.b = *out, .fd = -1};
+	int rc =
+	    write_app((struct data_set *)m, false, props, props_len, script, script_len, &o, e);
+	*out = o.b;
+	return rc;
 }
 
 int data_set_write_app_freeing(struct data_set *m, const char *props, size_t props_len,
-			       const char *script, size_t script_len, struct buf *out,
+			       const char *script, size_t script_len, struct data_out *out,
 			       struct err *e)
 {
 	return write_app(m, true, props, props_len, script, script_len, out, e);

@@ -197,8 +197,6 @@ int ops_reload_worker(int argc, char **argv)
 	err_init(&e);
 	struct appfile *app = NULL;
 	struct data_set *m = NULL;
-	struct buf out;
-	buf_init(&out, 1ULL << 40);
 	int64_t t0 = time_mono_ms();
 	logf_(&w, "reload started (fathom %s)", FATHOM_VERSION);
 	int rc = data_appfile_read_file(in, &app, &e);
@@ -232,13 +230,25 @@ int ops_reload_worker(int argc, char **argv)
 		    : NULL;
 	if (rc == 0 && !new_props)
 		rc = err_set(&e, ERR_NOMEM, "out of memory");
+	/* written to its file as it is made (a large table's columns a few MiB at a time),
+	 * a temporary one renamed over outp once whole and flushed */
+	struct file_atomic fa = {.fd = -1};
+	if (rc == 0)
+		rc = file_atomic_begin(&fa, outp, 0644, &e);
+	struct data_out out;
+	data_out_init(&out, fa.fd);
 	if (rc == 0)
 		rc = data_set_write_app_freeing(m, new_props, strlen(new_props),
 						script ? script->data : "",
 						script ? script->len : 0, &out, &e);
 	free(new_props);
 	if (rc == 0)
-		rc = file_write_atomic(outp, out.data, out.len, 0644, &e);
+		rc = data_out_finish(&out, &e);
+	data_out_release(&out);
+	if (rc == 0)
+		rc = file_atomic_commit(&fa, &e);
+	else
+		file_atomic_abort(&fa);
 	if (rc == 0)
 		crash_point("worker-written");
 	struct rusage ru;
@@ -249,7 +259,6 @@ int ops_reload_worker(int argc, char **argv)
 		      ru.ru_maxrss / 1024);
 	else
 		logf_(&w, "error: %s", e.message);
-	buf_release(&out);
 	data_set_free(m);
 	data_appfile_free(app);
 	if (w.log)

@@ -5,6 +5,7 @@
 
 #include "data/data.h"
 
+#include <unistd.h>
 #include <zstd.h>
 
 static const char script[] = "Sales:\nLOAD * INLINE [\nRegion, Amount\nNorth, 10\n];\n";
@@ -566,12 +567,94 @@ static void column_tables_are_checked(void **state)
 	buf_release(&c);
 }
 
-static int fill_sample(void *ctx, struct buf *out, struct err *e)
+static int fill_sample(void *ctx, struct data_out *out, struct err *e)
 {
 	if (ctx)
 		return err_set(e, ERR_INVALID, "no table today");
-	table_cols(out);
+	table_cols(&out->b);
 	return 0;
+}
+
+/* A table of 2.5 M rows in two fields (a key of 200,000 values, one of three), for a
+ * column table written in pieces. */
+struct big_table {
+	struct qvd_value sym[2][200000];
+	int32_t idx[2][2500000];
+	struct qvd_field f[2];
+	struct qvd_table t;
+};
+
+static int fill_big(void *ctx, struct data_out *out, struct err *e)
+{
+	struct big_table *b = ctx;
+	struct qvd_table v = b->t;
+	return data_coltab_write_out(&v, out, e);
+}
+
+/* An app file written to its file as it is made (a column table handed on a million rows
+ * at a time, its header and checksum written back once it is whole) is the file made in
+ * memory, byte for byte. */
+static void files_written_as_they_are_made(void **state)
+{
+	(void)state;
+	struct big_table *b = calloc(1, sizeof(*b));
+	assert_non_null(b);
+	static char names[2][8] = {"Key", "Kind"};
+	for (int s = 0; s < 200000; s++) {
+		b->sym[0][s] = (struct qvd_value){QVD_INT, 7 * s, NULL};
+		b->sym[1][s] = (struct qvd_value){QVD_INT, s, NULL};
+	}
+	uint64_t x = 99;
+	for (int r = 0; r < 2500000; r++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		b->idx[0][r] = (int32_t)(x % 200000);
+		b->idx[1][r] = (int32_t)(x % 3);
+	}
+	for (int f = 0; f < 2; f++)
+		b->f[f] = (struct qvd_field){.name = names[f],
+					     .n_symbols = f ? 3 : 200000,
+					     .symbols = b->sym[f],
+					     .index = b->idx[f]};
+	b->t =
+	    (struct qvd_table){.name = names[0], .n_fields = 2, .fields = b->f, .n_rows = 2500000};
+	struct buf q;
+	buf_init(&q, 1 << 20);
+	table_qvd(&q);
+	struct appfile_block blocks[] = {
+	    {.kind = APPFILE_PROPS, .data = (char *)props, .len = strlen(props)},
+	    {.kind = APPFILE_TABLE, .fill = fill_big, .ctx = b},
+	    {.kind = APPFILE_SCRIPT, .data = (char *)script, .len = strlen(script)},
+	    {.kind = APPFILE_TABLE, .fill = fill_big, .ctx = b},
+	    {.kind = APPFILE_TABLE, .data = q.data, .len = q.len},
+	};
+	struct err e;
+	err_init(&e);
+	struct buf mem;
+	buf_init(&mem, 1u << 30);
+	assert_int_equal(data_appfile_write(blocks, 5, 0, &mem, &e), 0);
+	char path[] = "/tmp/fathom-appfile-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	struct data_out o;
+	data_out_init(&o, fd);
+	assert_int_equal(data_appfile_write_out(blocks, 5, 0, &o, &e), 0);
+	assert_true(o.b.cap < (8u << 20)); /* (never the whole table in memory) */
+	assert_int_equal(data_out_finish(&o, &e), 0);
+	data_out_release(&o);
+	close(fd);
+	char *file = NULL;
+	size_t len = 0;
+	assert_int_equal(file_read_all(path, 1u << 30, &file, &len, &e), 0);
+	unlink(path);
+	assert_int_equal(len, mem.len);
+	assert_memory_equal(file, mem.data, len);
+	struct appfile *app = NULL;
+	assert_int_equal(data_appfile_read(file, len, &app, &e), 0);
+	data_appfile_free(app);
+	free(file);
+	buf_release(&mem);
+	buf_release(&q);
+	free(b);
 }
 
 /* A raw block made in place by its fill gives the same file as one copied in; a fill that
@@ -627,6 +710,7 @@ int main(void)
 	    cmocka_unit_test(raw_tables_are_used_where_they_lie),
 	    cmocka_unit_test(column_tables_are_checked),
 	    cmocka_unit_test(filled_blocks_are_written_in_place),
+	    cmocka_unit_test(files_written_as_they_are_made),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1481,15 +1481,16 @@ static void binary_load(void **state)
 	err_init(&e);
 	assert_int_equal(data_set_write_app(m1, "{}", 2, "", 0, &b, &e), 0);
 	/* written while freeing the tables (as a reload writes), the same bytes */
-	struct buf fb;
-	buf_init(&fb, 1 << 20);
+	struct data_out fb;
+	data_out_init(&fb, -1);
 	assert_int_equal(data_set_write_app_freeing(m1, "{}", 2, "", 0, &fb, &e), 0);
-	assert_int_equal(fb.len, b.len);
-	assert_memory_equal(fb.data, b.data, b.len);
+	assert_int_equal(data_out_finish(&fb, &e), 0);
+	assert_int_equal(fb.b.len, b.len);
+	assert_memory_equal(fb.b.data, b.data, b.len);
 	assert_int_equal(m1->n_tables, 2);
 	assert_null(m1->tables[0]);
 	assert_null(m1->tables[1]);
-	buf_release(&fb);
+	data_out_release(&fb);
 	data_set_free(m1);
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/other.fapp", out_dir);
