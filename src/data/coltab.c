@@ -117,8 +117,13 @@ static int plan_table(const struct qvd_table *t, struct plan *pl, struct err *e)
 		if (f->dense && f->dense_kind != 1 && f->dense_kind != 2)
 			return err_set(e, ERR_INTERNAL, "field \"%s\" was read without its values",
 				       f->name);
+		if (f->dense && f->n_symbols > t->n_rows)
+			return err_set(e, ERR_INTERNAL, "field \"%s\" has more ids than rows",
+				       f->name);
 		pl->base[i] = f->dense_base;
-		pl->dense[i] = f->dense ? f->dense_kind : dense_kind(f, &pl->base[i]);
+		pl->dense[i] = f->dense			  ? f->dense_kind
+			       : f->n_symbols > t->n_rows ? 0
+							  : dense_kind(f, &pl->base[i]);
 		int rc = pl->dense[i] ? 0 : data_qvd_symbols_length(f, &pl->sym_len[i], e);
 		if (rc)
 			return rc;
@@ -357,8 +362,9 @@ static int read_field(struct rd *r, int64_t n_rows, struct qvd_field *f, struct 
 			       d->width);
 	double base = f->dense_base, last = base + (double)(f->n_symbols - 1);
 	bool whole = base >= INT32_MIN && last <= INT32_MAX && base == (double)(int64_t)base;
+	/* (a dense field's values take no bytes: as many as the rows at most, each a row's) */
 	if (d->dense > 2 || (!d->dense && b) ||
-	    (d->dense && (d->sym_len || f->n_symbols == 0 || !whole)))
+	    (d->dense && (d->sym_len || f->n_symbols == 0 || f->n_symbols > n_rows || !whole)))
 		return err_set(e, ERR_INVALID,
 			       "the column table is damaged (field \"%s\": its dense values)",
 			       f->name);

@@ -845,8 +845,13 @@ static int add_row_index(struct field_build *fb, int64_t row, int32_t idx, int64
  * have is theirs, a new one is added as it comes, so the symbols are those one thread
  * makes, and each stretch's rows are moved up to follow the rows before them and given
  * the merged symbols. */
-#define MAX_PARTS    4
-#define PARALLEL_MIN (16u << 20) /* smaller texts are read by one thread */
+#define MAX_PARTS 4
+/* smaller texts are read by one thread (the fuzzing build makes it 64 bytes) */
+#ifdef DATA_TXT_PARALLEL_MIN
+#define PARALLEL_MIN DATA_TXT_PARALLEL_MIN
+#else
+#define PARALLEL_MIN (16u << 20)
+#endif
 
 struct part {
 	struct reader r;
