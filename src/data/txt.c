@@ -909,6 +909,27 @@ static void release_read(const struct part *p, size_t first, uintptr_t *done)
 	}
 }
 
+/* The usual cell, read the short way: one that starts with neither a blank nor a quote
+ * (so clean would only trim its end) and fits b, copied there as clean leaves it; *more
+ * as cell() says. NULL (nothing read) for any other. */
+static char *plain_cell(struct reader *r, struct buf *b, int *more)
+{
+	size_t i = r->pos;
+	char c = i < r->len ? r->s[i] : '\n';
+	if (c == ' ' || c == '\t' || c == '"' || c == '\'')
+		return NULL;
+	size_t k = cell_stop(r, i), n = k - i;
+	if (n >= b->cap)
+		return NULL;
+	memcpy(b->data, r->s + i, n);
+	while (n && (b->data[n - 1] == ' ' || b->data[n - 1] == '\t'))
+		n--;
+	b->data[n] = '\0';
+	b->len = n;
+	*more = cell_end(r, k);
+	return b->data;
+}
+
 /* Reads the data rows of p->r up to its end (fields are known). */
 static void read_rows(struct part *p)
 {
@@ -920,6 +941,8 @@ static void read_rows(struct part *p)
 	uintptr_t released = 0;
 	size_t first = r->pos;
 	int64_t expected = 0, rows0 = p->rows;
+	if (buf_reserve(&p->cellb, 4096)) /* (room for plain_cell's cells) */
+		rc = err_set(&p->e, ERR_NOMEM, "out of memory");
 	while (rc == 0 && r->pos < len) {
 		if (r->pos - last > (32u << 20)) {
 			/* rows so far, scaled to the whole text */
@@ -953,7 +976,10 @@ static void read_rows(struct part *p)
 		do {
 			/* more cells than fields are ignored */
 			bool mine = col < p->nf;
-			more = mine ? cell(r, &p->cellb, &p->e) : skip_cell(r, &p->cellb, &p->e);
+			char *v = mine ? plain_cell(r, &p->cellb, &more) : NULL;
+			if (!v)
+				more = mine ? cell(r, &p->cellb, &p->e)
+					    : skip_cell(r, &p->cellb, &p->e);
 			if (more < 0) {
 				rc = ERR_INVALID;
 				break;
@@ -962,7 +988,8 @@ static void read_rows(struct part *p)
 				col++;
 				continue;
 			}
-			char *v = clean(&p->cellb, f);
+			if (!v)
+				v = clean(&p->cellb, f);
 			int32_t idx = 0;
 			int src = cell_symbol(&p->fb[col], v, p->o ? p->o->date_format : NULL,
 					      &p->texts, &idx);
