@@ -1216,11 +1216,14 @@ static int read_stretches(struct part *parts, int n, struct err *e)
 		line += parts[k].n_lf;
 	}
 	/* the row columns at their full size (pages are had as rows are written) */
-	for (int c = 0; c < main_part->nf; c++) {
+	int rc = 0;
+	for (int c = 0; c < main_part->nf && rc == 0; c++) {
 		struct field_build *g = &main_part->fb[c];
 		int32_t *ix = malloc(sizeof(*ix) * (size_t)at);
-		if (!ix)
-			return err_set(e, ERR_NOMEM, "the table does not fit in memory");
+		if (!ix) {
+			rc = err_set(e, ERR_NOMEM, "the table does not fit in memory");
+			break;
+		}
 		if (main_part->rows)
 			memcpy(ix, g->index, sizeof(*ix) * (size_t)main_part->rows);
 		free(g->index);
@@ -1236,8 +1239,8 @@ static int read_stretches(struct part *parts, int n, struct err *e)
 			l->fixed = true;
 		}
 	}
-	on_threads(read_rows_thread, parts, sizeof(*parts), n);
-	int rc = 0;
+	if (rc == 0)
+		on_threads(read_rows_thread, parts, sizeof(*parts), n);
 	for (int k = 0; k < n && rc == 0; k++)
 		if ((rc = parts[k].rc))
 			*e = parts[k].e;
