@@ -377,27 +377,12 @@ int dir_sync(const char *path, struct err *e)
 	return rc;
 }
 
-int fd_write_all(int fd, const void *data, size_t len)
+/* write(2) of all of data, or with `positioned` pwrite(2) at offset `at`. */
+static int write_whole(int fd, const void *data, size_t len, bool positioned, uint64_t at)
 {
 	const char *p = data;
 	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int fd_pwrite_all(int fd, const void *data, size_t len, uint64_t at)
-{
-	const char *p = data;
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)at);
+		ssize_t n = positioned ? pwrite(fd, p, len, (off_t)at) : write(fd, p, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -408,6 +393,16 @@ int fd_pwrite_all(int fd, const void *data, size_t len, uint64_t at)
 		at += (uint64_t)n;
 	}
 	return 0;
+}
+
+int fd_write_all(int fd, const void *data, size_t len)
+{
+	return write_whole(fd, data, len, false, 0);
+}
+
+int fd_pwrite_all(int fd, const void *data, size_t len, uint64_t at)
+{
+	return write_whole(fd, data, len, true, at);
 }
 
 int file_atomic_begin(struct file_atomic *a, const char *path, unsigned mode, struct err *e)
