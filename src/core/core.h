@@ -263,8 +263,8 @@ NODISCARD int file_atomic_begin(struct file_atomic *a, const char *path, unsigne
 NODISCARD int file_atomic_commit(struct file_atomic *a, struct err *e);
 void file_atomic_abort(struct file_atomic *a);
 /* write(2) and pwrite(2) of all `len` bytes (retrying where interrupted): 0 or -1 (errno). */
-int fd_write_all(int fd, const void *data, size_t len);
-int fd_pwrite_all(int fd, const void *data, size_t len, uint64_t at);
+int file_write_all(int fd, const void *data, size_t len);
+int file_pwrite_all(int fd, const void *data, size_t len, uint64_t at);
 /* The same for file `name` in the folder open as `dirfd` (O_RDONLY | O_DIRECTORY): the
  * temporary file is made there without following links, and renamed over `name` (a link
  * named `name` is replaced, not followed). */

@@ -395,12 +395,12 @@ static int write_whole(int fd, const void *data, size_t len, bool positioned, ui
 	return 0;
 }
 
-int fd_write_all(int fd, const void *data, size_t len)
+int file_write_all(int fd, const void *data, size_t len)
 {
 	return write_whole(fd, data, len, false, 0);
 }
 
-int fd_pwrite_all(int fd, const void *data, size_t len, uint64_t at)
+int file_pwrite_all(int fd, const void *data, size_t len, uint64_t at)
 {
 	return write_whole(fd, data, len, true, at);
 }
@@ -465,7 +465,7 @@ int file_write_atomic(const char *path, const void *data, size_t len, unsigned m
 	int rc = file_atomic_begin(&a, path, mode, e);
 	if (rc)
 		return rc;
-	if (fd_write_all(a.fd, data, len) != 0) {
+	if (file_write_all(a.fd, data, len) != 0) {
 		err_set(e, ERR_IO, "cannot write \"%s\": %s", a.tmp, strerror(errno));
 		file_atomic_abort(&a);
 		return ERR_IO;
@@ -485,7 +485,7 @@ int file_write_atomic_at(int dirfd, const char *name, const void *data, size_t l
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return err_set(e, ERR_IO, "cannot create \"%s\": %s", tmp, strerror(errno));
-	if (fchmod(fd, mode) != 0 || fd_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (fchmod(fd, mode) != 0 || file_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		err_set(e, ERR_IO, "cannot write \"%s\": %s", name, strerror(errno));
 		close(fd);
 		unlinkat(dirfd, tmp, 0);

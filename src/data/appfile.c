@@ -291,7 +291,7 @@ int data_out_drain(struct data_out *o, struct err *e)
 	if (o->fd < 0 || o->b.len == 0 || (o->at + o->b.len) % 64)
 		return 0;
 	out_hash(o);
-	if (fd_write_all(o->fd, o->b.data, o->b.len) != 0)
+	if (file_write_all(o->fd, o->b.data, o->b.len) != 0)
 		return err_set(e, ERR_IO, "cannot write the app file: %s", strerror(errno));
 	o->at += o->b.len;
 	o->b.len = 0;
@@ -303,7 +303,7 @@ int data_out_finish(struct data_out *o, struct err *e)
 	if (o->fd < 0 || o->b.len == 0)
 		return 0;
 	out_hash(o);
-	int rc = fd_write_all(o->fd, o->b.data, o->b.len) == 0
+	int rc = file_write_all(o->fd, o->b.data, o->b.len) == 0
 		     ? 0
 		     : err_set(e, ERR_IO, "cannot write the app file: %s", strerror(errno));
 	o->at += o->b.len;
@@ -357,7 +357,7 @@ static int put_filled(const struct appfile_block *b, uint32_t block, struct data
 	put_u64(h + BLOCK_HEADER, sum);
 	if (head >= o->at)
 		memcpy(o->b.data + (head - o->at), h, sizeof(h));
-	else if (fd_pwrite_all(o->fd, h, sizeof(h), head) != 0)
+	else if (file_pwrite_all(o->fd, h, sizeof(h), head) != 0)
 		return err_set(e, ERR_IO, "cannot write the app file: %s", strerror(errno));
 	return 0;
 }

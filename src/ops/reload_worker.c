@@ -157,6 +157,28 @@ static void document_path(const char *in, char *out, size_t n)
 		leaf[36] = '\0';
 }
 
+/* The new app file at outp: written to its file as it is made (a large table's columns a
+ * few MiB at a time), a temporary one renamed over outp once whole and flushed. */
+static int write_app(const char *outp, struct data_set *m, const char *props,
+		     const struct appfile_block *script, struct err *e)
+{
+	struct file_atomic fa = {.fd = -1};
+	int rc = file_atomic_begin(&fa, outp, 0644, e);
+	if (rc)
+		return rc;
+	struct data_out out;
+	data_out_init(&out, fa.fd);
+	rc = data_set_write_app_freeing(m, props, strlen(props), script ? script->data : "",
+					script ? script->len : 0, &out, e);
+	if (rc == 0)
+		rc = data_out_finish(&out, e);
+	data_out_release(&out);
+	if (rc == 0)
+		return file_atomic_commit(&fa, e);
+	file_atomic_abort(&fa);
+	return rc;
+}
+
 int ops_reload_worker(int argc, char **argv)
 {
 	struct worker w = {0};
@@ -230,25 +252,9 @@ int ops_reload_worker(int argc, char **argv)
 		    : NULL;
 	if (rc == 0 && !new_props)
 		rc = err_set(&e, ERR_NOMEM, "out of memory");
-	/* written to its file as it is made (a large table's columns a few MiB at a time),
-	 * a temporary one renamed over outp once whole and flushed */
-	struct file_atomic fa = {.fd = -1};
 	if (rc == 0)
-		rc = file_atomic_begin(&fa, outp, 0644, &e);
-	struct data_out out;
-	data_out_init(&out, fa.fd);
-	if (rc == 0)
-		rc = data_set_write_app_freeing(m, new_props, strlen(new_props),
-						script ? script->data : "",
-						script ? script->len : 0, &out, &e);
+		rc = write_app(outp, m, new_props, script, &e);
 	free(new_props);
-	if (rc == 0)
-		rc = data_out_finish(&out, &e);
-	data_out_release(&out);
-	if (rc == 0)
-		rc = file_atomic_commit(&fa, &e);
-	else
-		file_atomic_abort(&fa);
 	if (rc == 0)
 		crash_point("worker-written");
 	struct rusage ru;
