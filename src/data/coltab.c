@@ -269,6 +269,8 @@ int data_coltab_write_out(const struct qvd_table *t, struct data_out *o, struct 
 	if (rc == 0 && o->at + out->len - start != pl.total)
 		rc = err_set(e, ERR_INTERNAL, "the column table came out at %llu bytes, not %zu",
 			     (unsigned long long)(o->at + out->len - start), pl.total);
+	if (rc && start >= o->at) /* (what is still here of it goes: out is as it was) */
+		out->len = (size_t)(start - o->at);
 	plan_free(&pl);
 	return rc;
 }
