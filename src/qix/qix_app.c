@@ -80,7 +80,7 @@ static json_t *app_layout(struct qix_session *s)
 	json_t *l = json_pack(
 	    "{s:s,s:s,s:s,s:b,s:b,s:[],s:o,s:b,s:b,s:b,s:b,s:b,s:{s:s},s:o}", "qTitle",
 	    title && *title ? title : d->info.title, "qFileName", d->id, "qLastReloadTime",
-	    d->info.last_reload, "qModified", d->dirty, "qHasScript", d->script && *d->script,
+	    d->info.last_reload, "qModified", d->dirty > 0, "qHasScript", d->script && *d->script,
 	    "qStateNames", "qMeta",
 	    may ? json_pack("{s:[ssss]}", "privileges", "read", "update", "delete", "reload")
 		: json_pack("{s:[s]}", "privileges", "read"),
@@ -305,7 +305,7 @@ static int set_app_properties(struct qix_call *c)
 	json_decref(d->props);
 	d->props = json_deep_copy(np);
 	json_object_del(d->props, "objects");
-	d->dirty = true;
+	d->dirty++;
 	pthread_mutex_unlock(&d->mu);
 	qix_sess_mark_changed(c->s, 1);
 	c->out = json_object();
@@ -345,7 +345,7 @@ static int set_script(struct qix_call *c)
 	json_decref(d->script_json);
 	d->script_json = NULL;
 	d->script = copy;
-	d->dirty = true;
+	d->dirty++;
 	pthread_mutex_unlock(&d->mu);
 	c->out = json_object();
 	return 0;
@@ -372,7 +372,7 @@ static int do_reload(struct qix_session *s, bool *ok)
 	err_init(&e);
 	*ok = false;
 	pthread_mutex_lock(&s->doc->mu);
-	bool dirty = s->doc->dirty;
+	bool dirty = s->doc->dirty > 0;
 	pthread_mutex_unlock(&s->doc->mu);
 	/* the reload runs the saved script: save what was changed here first */
 	int rc = dirty ? qix_doc_save(s->q, s->doc, &e) : 0;

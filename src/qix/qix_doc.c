@@ -303,20 +303,30 @@ void qix_doc_notify(struct qix *q, struct qix_doc *d, const struct qix_session *
 
 int qix_doc_refresh(struct qix *q, struct qix_doc *d, struct err *e)
 {
+	/* the generation held before asking: a save here while the question is out moves it,
+	 * and the answer (read before the save) may name an older file */
+	char was[sizeof(d->info.gen)];
+	pthread_mutex_lock(&d->mu);
+	str_copy(was, d->info.gen, sizeof(was));
+	pthread_mutex_unlock(&d->mu);
 	struct qix_app_info info;
 	memset(&info, 0, sizeof(info));
 	int rc = q->cfg.env.locate(q->cfg.env.ctx, d->id, &info, e);
 	if (rc)
 		return rc;
-	pthread_mutex_lock(&d->mu);
-	bool same = strcmp(info.gen, d->info.gen) == 0;
-	pthread_mutex_unlock(&d->mu);
-	if (same)
+	if (strcmp(info.gen, was) == 0)
 		return 0;
 	struct loaded l;
 	if ((rc = load(&info, &l, e)))
 		return rc;
 	pthread_mutex_lock(&d->mu);
+	if (strcmp(d->info.gen, was) != 0) {
+		/* a save here (or another refresh) moved the app on meanwhile: what was read
+		 * may be older than what the app holds now; the next poll looks again */
+		pthread_mutex_unlock(&d->mu);
+		loaded_release(&l);
+		return 0;
+	}
 	d->info = info;
 	if (!d->dirty) { /* unsaved edits here win over the new file's */
 		free(d->script);
@@ -387,6 +397,7 @@ int qix_doc_save(struct qix *q, struct qix_doc *d, struct err *e)
 			json_object_set_new(props, "parents", json_deep_copy(d->parents));
 	}
 	char *script = strdup(d->script ? d->script : "");
+	uint64_t edits = d->dirty; /* what this save stores */
 	pthread_mutex_unlock(&d->mu);
 	char *props_text = props ? json_dumps(props, JSON_COMPACT) : NULL;
 	json_decref(props);
@@ -427,7 +438,7 @@ int qix_doc_save(struct qix *q, struct qix_doc *d, struct err *e)
 	if (q->cfg.env.locate(q->cfg.env.ctx, d->id, &info, e) == 0) {
 		pthread_mutex_lock(&d->mu);
 		d->info = info;
-		d->dirty = false;
+		d->dirty = d->dirty > edits ? d->dirty - edits : 0;
 		pthread_mutex_unlock(&d->mu);
 	}
 	return 0;

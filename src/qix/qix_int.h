@@ -53,7 +53,9 @@ struct qix_doc {
 	json_t *props;	     /* the app's properties (qTitle, ...), without the objects */
 	json_t *objects;     /* saved objects: qId -> properties */
 	json_t *parents;     /* saved child objects: qId -> the parent's qId */
-	bool dirty;	     /* script or objects changed since the last save */
+	/* edits to the script or objects since the last save: a save clears only the ones it
+	 * stored, never one made while it was writing */
+	uint64_t dirty;
 };
 
 struct qix_parked;

@@ -238,7 +238,7 @@ void qix_sess_object_store(struct qix_session *s, const char *id, bool session_o
 	json_object_set_new(objs, id, props);
 	json_decref(s->doc->objects);
 	s->doc->objects = objs;
-	s->doc->dirty = true;
+	s->doc->dirty++;
 	pthread_mutex_unlock(&s->doc->mu);
 	qix_doc_notify(s->q, s->doc, s, id);
 }
@@ -268,7 +268,7 @@ bool qix_sess_object_remove(struct qix_session *s, const char *id, bool session_
 		json_object_del(objs, id);
 		json_decref(d->objects);
 		d->objects = objs;
-		d->dirty = true;
+		d->dirty++;
 	}
 	pthread_mutex_unlock(&d->mu);
 	if (ok)

@@ -26,7 +26,7 @@ static json_t *lock_parents(struct qix_session *s, bool so)
 static void unlock_parents(struct qix_session *s, bool so)
 {
 	if (!so) {
-		s->doc->dirty = true;
+		s->doc->dirty++;
 		pthread_mutex_unlock(&s->doc->mu);
 	}
 }

@@ -815,6 +815,92 @@ static void list_one(void *ctx, const char *cls, const char *name, int arity)
 
 /* The methods are a table: it lists what is implemented, once each, and a method of another
  * class, an unlisted one or one called with more parameters than it takes is refused. */
+/* An engine whose saves write app "s"'s next generation; the poll's question about the app
+ * (when `stale` is set) is answered with the generation before, after a save of the session
+ * made while the question was out: a database read just before that save. */
+struct saving {
+	int gen;	       /* the live generation: file s.N */
+	bool stale;	       /* the next question is the poll's */
+	struct qix_session *s; /* what the session does meanwhile */
+	struct inbox *in;
+};
+
+static int saving_locate(void *ctx, const char *id, struct qix_app_info *out, struct err *e)
+{
+	struct saving *sv = ctx;
+	if (strcmp(id, "s") != 0)
+		return err_set(e, ERR_NOT_FOUND, "no app %s", id);
+	int g = sv->gen;
+	if (sv->stale) {
+		sv->stale = false;
+		call(sv->s, sv->in,
+		     "\"handle\":1,\"method\":\"CreateObject\",\"params\":[{\"qInfo\":{\"qId\":"
+		     "\"sheet-2\",\"qType\":\"sheet\"}}]");
+		call(sv->s, sv->in, "\"handle\":1,\"method\":\"DoSave\",\"params\":[]");
+		assert_int_equal(sv->gen, g + 1);
+	}
+	snprintf(out->gen, sizeof(out->gen), "g%d", g);
+	snprintf(out->path, sizeof(out->path), "%s/s.g%d", dir, g);
+	str_copy(out->title, id, sizeof(out->title));
+	return 0;
+}
+
+static int saving_save(void *ctx, const char *id, const void *d, size_t len, struct err *e)
+{
+	struct saving *sv = ctx;
+	char p[4200];
+	snprintf(p, sizeof(p), "%s/%s.g%d", dir, id, sv->gen + 1);
+	if (file_write_atomic(p, d, len, 0600, e) != 0)
+		return -1;
+	sv->gen++;
+	return 0;
+}
+
+static bool has_object(struct qix_session *s, struct inbox *in, const char *id)
+{
+	json_t *r = call(s, in, "\"handle\":1,\"method\":\"GetObject\",\"params\":[\"%s\"]", id);
+	return json_object_get(r, "result") != NULL;
+}
+
+/* A poll that read the app's generation just before a save here must not put the older
+ * file's objects over the saved ones (the hub lost a sheet it had just made this way). */
+static void a_poll_never_goes_back_past_a_save(void **state)
+{
+	(void)state;
+	write_app("s", "g1", scripts[0]);
+	struct saving sv = {.gen = 1};
+	struct qix_config cfg = {
+	    .env = {.ctx = &sv, .locate = saving_locate, .save = saving_save, .reload = reload}};
+	struct qix *q = NULL;
+	struct err e;
+	err_init(&e);
+	if (qix_new(&cfg, &q, &e) != 0)
+		fail_msg("%s", e.message);
+	struct inbox in = {json_array()};
+	struct qix_session *s = open_session(q, "s", &in);
+	call(s, &in, "\"handle\":-1,\"method\":\"OpenDoc\",\"params\":[\"s\"]");
+	call(s, &in,
+	     "\"handle\":1,\"method\":\"CreateObject\",\"params\":[{\"qInfo\":{\"qId\":"
+	     "\"sheet-1\",\"qType\":\"sheet\"}}]");
+	call(s, &in, "\"handle\":1,\"method\":\"DoSave\",\"params\":[]");
+	assert_int_equal(sv.gen, 2);
+	sv.s = s;
+	sv.in = &in;
+	sv.stale = true;
+	qix_poll_generations(q); /* told g2 while g3 (with sheet-2) is saved */
+	assert_int_equal(sv.gen, 3);
+	assert_true(has_object(s, &in, "sheet-1"));
+	assert_true(has_object(s, &in, "sheet-2"));
+	qix_poll_generations(q); /* told g3: nothing to do */
+	assert_true(has_object(s, &in, "sheet-2"));
+	json_t *l = call(s, &in, "\"handle\":1,\"method\":\"GetAppLayout\",\"params\":[]");
+	assert_true(json_is_false(json_object_get(
+	    json_object_get(json_object_get(l, "result"), "qLayout"), "qModified")));
+	qix_session_free(s);
+	json_decref(in.msgs);
+	qix_free(q);
+}
+
 static void methods_are_a_table(void **state)
 {
 	(void)state;
@@ -943,6 +1029,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(script_tags_show_in_qtags, setup, teardown),
 	    cmocka_unit_test_setup_teardown(unused_apps_are_evicted_past_the_limit, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(a_poll_never_goes_back_past_a_save, setup, teardown),
 	    cmocka_unit_test_setup_teardown(malformed_requests_get_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(methods_are_a_table, setup, teardown),
 	    cmocka_unit_test_setup_teardown(qix_golden_cases, setup, teardown),
