@@ -452,6 +452,27 @@ test('the hub works in Firefox: sign-in, a sheet, a click on a bar, a pivot tabl
   }
 });
 
+/* Drags handle `sel` of chart `id` by (dc, dr) units of the sheet's grid with the mouse;
+ * `before`, if given, runs before the button is let go. */
+async function dragBy(page, id, sel, dc, dr, before) {
+  const cell = page.locator(`.cell[data-object-id="${id}"]`);
+  const unit = await cell.evaluate((e) => {
+    const g = getComputedStyle(e.parentElement);
+    const r = e.getBoundingClientRect();
+    const span = (s) => Number(/span (\d+)/.exec(s)[1]);
+    return { x: (r.width + parseFloat(g.columnGap)) / span(e.style.gridColumn), y: (r.height + parseFloat(g.rowGap)) / span(e.style.gridRow) };
+  });
+  const handle = cell.locator(sel);
+  await handle.scrollIntoViewIfNeeded();
+  const b = await handle.boundingBox();
+  const [x, y] = [b.x + b.width / 2, b.y + b.height / 2];
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.mouse.move(x + dc * unit.x, y + dr * unit.y, { steps: 6 });
+  if (before) await before();
+  await page.mouse.up();
+}
+
 test('a person allowed to change the app adds a sheet and a chart, finds them after a reload, and deletes them', async () => {
   const { ctx, page, errors } = await signedIn('admin', site.adminPassword);
   await page.goto(`${origin()}/sense/app/${appId}`);
@@ -508,11 +529,27 @@ test('a person allowed to change the app adds a sheet and a chart, finds them af
   await page.waitForFunction((id) => document.querySelector(`[data-object-id="${id}"]`)?.style.gridRow === '6 / span 4', libId);
   await lib.locator('svg text', { hasText: /^North$/ }).waitFor();
   await shot(page, 'chart-moved');
+  // and with the pointer: its corner dragged one unit in and up, its grip two right and one
+  // down; dragged onto the first chart it is outlined as not fitting, and stays
+  const placed = (place) => page.waitForFunction(([id, p]) => {
+    const e = document.querySelector(`[data-object-id="${id}"]`);
+    return e && `${e.style.gridColumn}; ${e.style.gridRow}` === p;
+  }, [libId, place]);
+  await dragBy(page, libId, '.corner', -1, -1);
+  await placed('1 / span 12; 6 / span 3');
+  await dragBy(page, libId, '.grip', 2, 1);
+  await placed('3 / span 12; 7 / span 3');
+  await dragBy(page, libId, '.grip', -2, -6, async () => {
+    assert.equal(await page.locator(`.ghost[data-for="${libId}"]`).getAttribute('class'), 'ghost bad');
+    await shot(page, 'chart-dragged-over-another');
+  });
+  assert.equal(await page.locator('.ghost').count(), 0);
+  assert.equal(await placeOf(libId), '3 / span 12; 7 / span 3');
   await page.getByRole('button', { name: 'Done' }).click();
   // a new page (a new engine session) finds the sheet and its charts in the app, in their places
   await page.goto(sheetUrl);
   await page.waitForSelector('.cell[data-type=barchart] canvas');
-  assert.equal(await placeOf(libId), '1 / span 13; 6 / span 4');
+  assert.equal(await placeOf(libId), '3 / span 12; 7 / span 3');
   assert.match(await page.locator('.cell[data-type=barchart]').first().innerText(), /Units by product/);
   await page.locator('.cell[data-type=filterpane]').getByText('Spain', { exact: true }).waitFor();
   assert.equal(await page.locator('.sheets').getByRole('link', { name: 'Quantities' }).count(), 1);

@@ -156,21 +156,43 @@ export const STEPS: [string, string, Step][] = [
 export function stepped(cells: Cell[], name: string, step: Step, columns: number): Cell | null {
   const c = cells.find((x) => x.name === name);
   if (!c) return null;
-  const n = { ...c, col: c.col + step.dCol, row: c.row + step.dRow, colspan: c.colspan + step.dWidth, rowspan: c.rowspan + step.dHeight };
+  return placed(cells, { ...c, col: c.col + step.dCol, row: c.row + step.dRow, colspan: c.colspan + step.dWidth, rowspan: c.rowspan + step.dHeight }, columns);
+}
+
+/** The cell `n` (a chart's new place) when it fits the sheet among the other cells, else null. */
+export function placed(cells: Cell[], n: Cell, columns: number): Cell | null {
+  if (!cells.some((x) => x.name === n.name)) return null;
   if (n.col < 0 || n.row < 0 || n.colspan < 1 || n.rowspan < 1 || n.col + n.colspan > columns) return null;
   const overlaps = (o: Cell): boolean =>
-    o.name !== name && o.col < n.col + n.colspan && n.col < o.col + o.colspan && o.row < n.row + n.rowspan && n.row < o.row + o.rowspan;
+    o.name !== n.name && o.col < n.col + n.colspan && n.col < o.col + o.colspan && o.row < n.row + n.rowspan && n.row < o.row + o.rowspan;
   return cells.some(overlaps) ? null : n;
 }
 
-/** Moves or resizes a chart on its sheet, and saves the sheet (the sheet grows downwards). */
-export async function stepChart(doc: Doc, sheetId: string, name: string, step: Step): Promise<void> {
+/**
+ * Moves or resizes a chart on its sheet as `to` says from its place in the saved sheet, and
+ * saves the sheet (the sheet grows downwards); false when the new place does not fit.
+ */
+async function replaceChart(doc: Doc, sheetId: string, name: string, to: (cells: Cell[], columns: number) => Cell | null): Promise<boolean> {
   const p = await sheetProps(doc, sheetId);
   const cells = p.cells ?? [];
-  const n = stepped(cells, name, step, typeof p.columns === 'number' ? p.columns : 24);
-  if (!n) return;
+  const n = to(cells, typeof p.columns === 'number' ? p.columns : 24);
+  if (!n) return false;
   const rows = Math.max(typeof p.rows === 'number' ? p.rows : 12, n.row + n.rowspan);
   await putSheet(doc, sheetId, { ...p, rows, cells: cells.map((c) => (c.name === name ? n : c)) });
+  return true;
+}
+
+/** Moves or resizes a chart by one step (the cell tools' buttons). */
+export async function stepChart(doc: Doc, sheetId: string, name: string, step: Step): Promise<void> {
+  await replaceChart(doc, sheetId, name, (cells, columns) => stepped(cells, name, step, columns));
+}
+
+/** Puts a chart where it was dragged to: its column, row, width and height on the grid. */
+export async function placeChart(doc: Doc, sheetId: string, name: string, to: Omit<Cell, 'name' | 'type'>): Promise<boolean> {
+  return replaceChart(doc, sheetId, name, (cells, columns) => {
+    const c = cells.find((x) => x.name === name);
+    return c ? placed(cells, { ...c, ...to }, columns) : null;
+  });
 }
 
 const CHART_NAMES: Record<string, string> = {

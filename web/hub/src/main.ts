@@ -8,7 +8,7 @@ import { chartTypes, preloadTypes } from './chart-types';
 import { appUrl, hubUrl, isId, isObjectId, modelUrl, prefix, scriptUrl } from './base';
 import { bookmarksPanel } from './bookmarks';
 import { clear, h, when } from '../../common/dom';
-import { addChart, chartForm, checkMeasure, deleteSheet, newSheet, removeChart, renameSheet, STEPS, stepChart, stepped, type Cell } from './edit';
+import { addChart, chartForm, checkMeasure, deleteSheet, newSheet, placeChart, placed, removeChart, renameSheet, STEPS, stepChart, stepped, type Cell } from './edit';
 import { currentSelections, fieldNames, libraryItems, openApp, restoreSelections, tablesAndKeys, type LibraryItem, type Opened, type Selection } from './engine';
 import { apps, HttpError, me, quoted, reload, reloadLog, streams, type Me } from './qrs';
 import { signOut } from '../../common/http';
@@ -539,6 +539,62 @@ async function scriptView(appId: string): Promise<void> {
   rendered = null;
 }
 
+/* Dragging a chart in edit mode, by its grip (move) or its lower right corner (resize):
+ * an outline follows the pointer from one unit of the grid to the next, marked where the
+ * chart does not fit (off the sheet, over another chart); letting go there, or Escape,
+ * leaves the chart where it was. The handles are for a pointer: the tools' step buttons do
+ * the same from the keyboard. */
+function dragHandle(c: Current, box: HTMLElement, cell: Cell, sheet: SheetInfo, mode: 'move' | 'resize'): HTMLElement {
+  const handle = h('div', { class: mode === 'move' ? 'grip' : 'corner', title: mode === 'move' ? 'Drag to move' : 'Drag to resize', 'aria-hidden': 'true' }, mode === 'move' ? '✥' : '');
+  handle.addEventListener('pointerdown', (down: PointerEvent) => {
+    if (down.button !== 0) return;
+    down.preventDefault();
+    const grid = box.parentElement as HTMLElement;
+    const style = getComputedStyle(grid);
+    const r = box.getBoundingClientRect();
+    // one unit of the grid: the chart's own size over its spans, with the gaps between
+    const colUnit = (r.width + (parseFloat(style.columnGap) || 0)) / cell.colspan;
+    const rowUnit = (r.height + (parseFloat(style.rowGap) || 0)) / cell.rowspan;
+    const ghost = h('div', { class: 'ghost', 'data-for': cell.name });
+    grid.append(ghost);
+    let to: Cell | null = cell;
+    const show = (e: PointerEvent): void => {
+      const dc = Math.round((e.clientX - down.clientX) / colUnit);
+      const dr = Math.round((e.clientY - down.clientY) / rowUnit);
+      const n = mode === 'move' ? { ...cell, col: cell.col + dc, row: cell.row + dr } : { ...cell, colspan: cell.colspan + dc, rowspan: cell.rowspan + dr };
+      to = placed(sheet.cells, n, sheet.columns);
+      ghost.classList.toggle('bad', !to);
+      ghost.style.gridColumn = `${Math.max(0, n.col) + 1} / span ${Math.max(1, n.colspan)}`;
+      ghost.style.gridRow = `${Math.max(0, n.row) + 1} / span ${Math.max(1, n.rowspan)}`;
+    };
+    show(down);
+    const end = (drop: boolean): void => {
+      handle.removeEventListener('pointermove', show);
+      handle.removeEventListener('pointerup', up);
+      handle.removeEventListener('pointercancel', cancel);
+      document.removeEventListener('keydown', escape);
+      ghost.remove();
+      const n = drop ? to : null;
+      if (!n || (n.col === cell.col && n.row === cell.row && n.colspan === cell.colspan && n.rowspan === cell.rowspan)) return;
+      void placeChart(c.opened.doc, sheet.id, cell.name, { col: n.col, row: n.row, colspan: n.colspan, rowspan: n.rowspan }).then(() => changed(c), failed);
+    };
+    const up = (e: PointerEvent): void => {
+      show(e);
+      end(true);
+    };
+    const cancel = (): void => end(false);
+    const escape = (e: KeyboardEvent): void => {
+      if (e.key === 'Escape') end(false);
+    };
+    handle.setPointerCapture(down.pointerId);
+    handle.addEventListener('pointermove', show);
+    handle.addEventListener('pointerup', up);
+    handle.addEventListener('pointercancel', cancel);
+    document.addEventListener('keydown', escape);
+  });
+  return handle;
+}
+
 /* In edit mode, a chart's tools: remove it, move it and resize it by one unit of the grid
  * (a step that would leave the sheet or cover another chart is disabled). */
 function cellTools(c: Current, cell: Cell, sheet: SheetInfo): HTMLElement {
@@ -559,7 +615,11 @@ async function renderCell(c: Current, grid: HTMLElement, cell: Cell, sheet: Shee
   box.style.gridRow = `${cell.row + 1} / span ${cell.rowspan}`;
   const el = h('div', { class: 'viz' });
   box.append(el);
-  if (c.editing && !c.readOnly) box.append(cellTools(c, cell, sheet));
+  if (c.editing && !c.readOnly) {
+    const tools = cellTools(c, cell, sheet);
+    tools.prepend(dragHandle(c, box, cell, sheet, 'move'));
+    box.append(tools, dragHandle(c, box, cell, sheet, 'resize'));
+  }
   grid.append(box);
   try {
     if (cell.type === 'listbox') {
