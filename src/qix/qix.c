@@ -214,7 +214,10 @@ static void reply(struct qix_session *s, json_t *id, int code, const char *msg, 
 		bool listed = false;
 		for (int k = 0; k < s->n_changed && !listed; k++)
 			listed = s->changed[k] == s->h[i].num;
-		if (listed || (s->all_changed && s->h[i].kind != H_FIELD))
+		bool every = s->h[i].kind != H_FIELD &&
+			     (s->all_changed ||
+			      (s->states_changed && !qix_obj_apart_from_states(s, &s->h[i])));
+		if (listed || every)
 			json_array_append_new(change, json_integer(s->h[i].num));
 	}
 	if (json_array_size(change))
@@ -240,7 +243,7 @@ void qix_session_message(struct qix_session *s, const char *text, size_t len)
 	json_t *jm = json_object_get(req, "method"), *jh = json_object_get(req, "handle");
 	json_t *p = json_object_get(req, "params");
 	s->n_changed = 0;
-	s->all_changed = false;
+	s->all_changed = s->states_changed = false;
 	struct qix_call c = {.s = s, .closed = json_array()};
 	int code = 0;
 	if (!json_is_object(req) || !json_is_string(jm) || (jh && !json_is_integer(jh)) ||

@@ -114,6 +114,7 @@ struct qix_session {
 	int *changed;
 	int n_changed, cap_changed;
 	bool all_changed;
+	bool states_changed; /* the selection: every handle but those apart from it */
 	/* the rules' last answer to "may this person change the app" (qix_may_update) */
 	bool may_known, may_ok;
 	bool may_failed; /* the last question could not be answered (the database is away) */
@@ -338,6 +339,9 @@ extern const struct qix_method qix_bookmark_methods[]; /* Doc and GenericBookmar
 void qix_obj_end_selections(struct qix_session *s, struct qix_handle *h, bool accept);
 /* The properties with the handle's soft patches applied (a new reference). */
 json_t *qix_obj_effective(struct qix_session *s, struct qix_handle *h);
+/* Whether the object's layout stands apart from the selection (a list of the app's fields,
+ * master items or bookmarks): a new selection does not change it. */
+bool qix_obj_apart_from_states(struct qix_session *s, struct qix_handle *h);
 /* Applies QIX patches ({qOp, qPath, qValue as JSON text}) to `props` in place. */
 NODISCARD int qix_obj_apply_patches(json_t *props, json_t *patches, const char **msg);
 /* Evaluates a chart expression over the session's selection ("=Sum(X)" or "Sum(X)"). */

@@ -142,6 +142,49 @@ json_t *qix_obj_effective(struct qix_session *s, struct qix_handle *h)
 	return qix_library_fill(s, eff);
 }
 
+/* Whether `props` holds anything whose layout follows the selection. */
+static bool follows_states(json_t *props, int depth)
+{
+	static const char *const keys[] = {
+	    "qHyperCubeDef",	"qListObjectDef",	"qSelectionObjectDef", "qStringExpression",
+	    "qValueExpression", "qChildListDef",	"qAppObjectListDef",   "qVariableListDef",
+	    "qStateName",	"qEmbeddedSnapshotDef", "qUndoInfoDef"};
+	if (depth > 64)
+		return true;
+	if (json_is_array(props)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach (props, i, v)
+			if (follows_states(v, depth + 1))
+				return true;
+		return false;
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach (props, k, v) {
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strcmp(k, keys[i]) == 0)
+				return true;
+		if ((json_is_object(v) || json_is_array(v)) && follows_states(v, depth + 1))
+			return true;
+	}
+	return false;
+}
+
+bool qix_obj_apart_from_states(struct qix_session *s, struct qix_handle *h)
+{
+	if (h->kind != H_OBJ)
+		return false;
+	json_t *p = qix_obj_effective(s, h);
+	/* only the lists of the app's fields and items: nothing else is known to stand apart */
+	bool list = json_object_get(p, "qFieldListDef") ||
+		    json_object_get(p, "qDimensionListDef") ||
+		    json_object_get(p, "qMeasureListDef") || json_object_get(p, "qBookmarkListDef");
+	bool apart = json_is_object(p) && list && !follows_states(p, 0);
+	json_decref(p);
+	return apart;
+}
+
 /* ---------------------------------------------------------------- values */
 
 void qix_obj_set_value(json_t *cell, const struct val *v)

@@ -134,7 +134,7 @@ void qix_sess_selection_changed(struct qix_session *s)
 	s->sel_version++;
 	s->sel_key_ok = false;
 	qix_cache_states_drop(s);
-	qix_sess_mark_all(s);
+	s->states_changed = true;
 }
 
 int qix_sess_states(struct qix_session *s, const struct assoc_states **out, struct err *e)
@@ -203,6 +203,7 @@ void qix_sess_sync_data(struct qix_session *s)
 		s->has_modal_saved = false;
 	}
 	qix_sess_selection_changed(s);
+	qix_sess_mark_all(s); /* new data: the lists of fields too */
 	model_assoc_sel_release(&s->sel);
 	s->sel = sel;
 	qix_data_release(s->q, s->data);

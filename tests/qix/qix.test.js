@@ -173,12 +173,24 @@ test('selections give every value its state, through every linked table', async 
     const cube = await doc.createSessionObject(CUBE);
     let changed = 0;
     cube.on('changed', () => { changed++; });
+    // the lists of the app's fields and master items do not follow the selection: a new
+    // selection does not send their clients for their layouts again
+    const lists = await Promise.all([
+      doc.createSessionObject({ qInfo: { qType: 'FieldList' }, qFieldListDef: {} }),
+      doc.createSessionObject({ qInfo: { qType: 'DimensionList' }, qDimensionListDef: { qType: 'dimension', qData: { title: '/qMetaDef/title' } } }),
+    ]);
+    let listsChanged = 0;
+    for (const l of lists) {
+      await l.getLayout();
+      l.on('changed', () => { listsChanged++; });
+    }
 
     assert.deepEqual(states(await customers.getLayout()), { Alice: 'O', Bob: 'O', Carol: 'O', Dave: 'O' });
     const apple = (await products.getLayout()).qListObject.qDataPages[0].qMatrix.find(([c]) => c.qText === 'Apple')[0];
     assert.equal(await products.selectListObjectValues('/qListObjectDef', [apple.qElemNumber], false), true);
     await sleep(20);
     assert.ok(changed > 0, 'the cube heard that its data changed');
+    assert.equal(listsChanged, 0, 'the lists of fields and dimensions did not change');
 
     assert.deepEqual(states(await products.getLayout()), { Apple: 'S', Kale: 'A', Pear: 'A' });
     assert.deepEqual(states(await customers.getLayout()), { Alice: 'O', Bob: 'O', Carol: 'X', Dave: 'X' });
@@ -318,10 +330,16 @@ test('a reload in one session reaches the other sessions on the app', async () =
     assert.deepEqual(texts((await cube.getLayout()).qHyperCube.qDataPages[0]), [['West', '11']]);
     let changed = false;
     cube.on('changed', () => { changed = true; });
+    // new data changes the list of fields (their counts of values) too
+    const fieldList = await db.createSessionObject({ qInfo: { qType: 'FieldList' }, qFieldListDef: {} });
+    await fieldList.getLayout();
+    let listChanged = false;
+    fieldList.on('changed', () => { listChanged = true; });
     fs.appendFileSync(path.join(site.data, 'sales.csv'), '105,4,11,100\n106,2,11,1\n');
     assert.equal(await da.doReload(), true);
-    for (let i = 0; i < 50 && !changed; i++) await sleep(20);
+    for (let i = 0; i < 50 && !(changed && listChanged); i++) await sleep(20);
     assert.ok(changed, 'the other session heard of the new data');
+    assert.ok(listChanged, 'and its list of fields with it');
     // new data, and B's selection carried over by value
     assert.deepEqual(texts((await cube.getLayout()).qHyperCube.qDataPages[0]), [['West', '12']]);
     await fb.clear();
