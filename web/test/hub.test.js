@@ -545,13 +545,41 @@ test('a person allowed to change the app adds a sheet and a chart, finds them af
   });
   assert.equal(await page.locator('.ghost').count(), 0);
   assert.equal(await placeOf(libId), '3 / span 12; 7 / span 3');
+  // several dimensions: a filter pane of two fields is two list boxes
+  const form = page.getByRole('form', { name: 'Add a chart' });
+  await form.getByRole('combobox', { name: 'Chart type' }).selectOption('filterpane');
+  await form.getByRole('textbox', { name: 'Chart title' }).fill('Pick');
+  await form.getByRole('combobox', { name: 'Dimension', exact: true }).selectOption('Country');
+  await form.getByRole('button', { name: 'Add a dimension' }).click();
+  await form.getByRole('combobox', { name: 'Dimension 2', exact: true }).selectOption('Product');
+  await form.getByRole('button', { name: 'Add chart' }).click();
+  const pick = page.locator('.cell[data-type=filterpane]').filter({ hasText: 'Galley' });
+  await pick.getByText('Poland', { exact: true }).waitFor();
+  await pick.getByText('Compass', { exact: true }).waitFor();
+  // several measures: a scatter plot of the products by units and orders, each measure
+  // checked by the engine (the second one named in the refusal)
+  await form.getByRole('combobox', { name: 'Chart type' }).selectOption('scatterplot');
+  await form.getByRole('textbox', { name: 'Chart title' }).fill('Units and orders');
+  await form.getByRole('combobox', { name: 'Dimension', exact: true }).selectOption('Product');
+  await form.getByRole('textbox', { name: 'Measure', exact: true }).fill('Sum(Quantity)');
+  await form.getByRole('button', { name: 'Add a measure' }).click();
+  await form.getByRole('textbox', { name: 'Measure 2', exact: true }).fill('Count(NoSuchField');
+  await form.getByRole('button', { name: 'Add chart' }).click();
+  await page.getByRole('alert').filter({ hasText: 'The measure 2 does not compute' }).waitFor();
+  await form.getByRole('textbox', { name: 'Measure 2', exact: true }).fill('Count(OrderId)');
+  await form.getByRole('button', { name: 'Add chart' }).click();
+  const scatter = page.locator('.cell[data-type=scatterplot]');
+  await scatter.getByText('Count(OrderId)').waitFor();
+  await scatter.getByText('Sum(Quantity)').waitFor();
+  await scatter.scrollIntoViewIfNeeded();
+  await shot(page, 'charts-of-several-fields');
   await page.getByRole('button', { name: 'Done' }).click();
   // a new page (a new engine session) finds the sheet and its charts in the app, in their places
   await page.goto(sheetUrl);
   await page.waitForSelector('.cell[data-type=barchart] canvas');
   assert.equal(await placeOf(libId), '3 / span 12; 7 / span 3');
   assert.match(await page.locator('.cell[data-type=barchart]').first().innerText(), /Units by product/);
-  await page.locator('.cell[data-type=filterpane]').getByText('Spain', { exact: true }).waitFor();
+  await page.locator('.cell[data-type=filterpane]', { hasText: 'Where' }).getByText('Spain', { exact: true }).waitFor();
   assert.equal(await page.locator('.sheets').getByRole('link', { name: 'Quantities' }).count(), 1);
   await page.getByRole('button', { name: 'Edit sheet' }).click();
   await page.getByRole('textbox', { name: 'Sheet title', exact: true }).fill('Units');

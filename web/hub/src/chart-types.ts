@@ -13,9 +13,8 @@ export const types = [
   { name: 'scatterplot', load: () => import('@nebula.js/sn-scatter-plot').then((m) => m.default) },
 ];
 
-/** The types the hub's chart form makes, from one dimension and one measure (a scatter
- * plot needs two measures). */
-export const chartTypes = types.map((t) => t.name).filter((n) => n !== 'scatterplot');
+/** The types the hub's chart form makes (from its dimensions and measures). */
+export const chartTypes = types.map((t) => t.name);
 
 /** Starts loading the modules of these chart types now (a sheet's, before its charts are
  * made): the modules are large, and nebula.js would ask for them one layer later. */

@@ -57,8 +57,9 @@ export async function deleteSheet(doc: Doc, id: string): Promise<void> {
 export interface ChartSpec {
   type: string;
   title: string;
-  dimension: string; /* a field's name, or LIB and a master dimension's id */
-  measure: string; /* an expression, or LIB and a master measure's id */
+  /* each a field's name, or LIB and a master dimension's id; with the names the form shows */
+  dimensions: { value: string; label: string }[];
+  measures: string[]; /* each an expression, or LIB and a master measure's id */
 }
 
 /** How the chart form names a master item among fields and expressions. */
@@ -102,17 +103,18 @@ function listBoxOf(dimension: string, title: string): object {
 
 export async function addChart(doc: Doc, nebula: Nebula, sheetId: string, spec: ChartSpec): Promise<string> {
   const pane = spec.type === 'filterpane';
-  const expr = spec.measure.replace(/^\s*=/, '').trim();
   // master items go to nebula.js as {qLibraryId, type}
-  const measure = spec.measure.startsWith(LIB)
-    ? { qLibraryId: spec.measure.slice(LIB.length), type: 'measure' }
-    : { qDef: { qDef: expr, qLabel: expr } };
-  const dimension = spec.dimension.startsWith(LIB) ? { qLibraryId: spec.dimension.slice(LIB.length), type: 'dimension' } : spec.dimension;
-  const fields = pane ? [] : [...(spec.type === 'kpi' || !spec.dimension ? [] : [dimension]), measure];
+  const measures = spec.measures.map((m) =>
+    m.startsWith(LIB) ? { qLibraryId: m.slice(LIB.length), type: 'measure' } : { qDef: { qDef: m.replace(/^\s*=/, '').trim(), qLabel: m.trim() } },
+  );
+  const dimensions = spec.dimensions.map(({ value }) => (value.startsWith(LIB) ? { qLibraryId: value.slice(LIB.length), type: 'dimension' } : value));
+  const fields = pane ? [] : [...(spec.type === 'kpi' ? [] : dimensions), ...measures];
   const props = (await nebula.generateProperties({ type: spec.type, fields: fields as never, properties: { title: spec.title } as never })) as Record<string, unknown>;
   const id = newId(spec.type);
   const obj = await doc.createObject({ ...props, qInfo: { qId: id, qType: spec.type } });
-  if (pane && spec.dimension) await obj.createChild(listBoxOf(spec.dimension, spec.title));
+  // a filter pane's list boxes: one a dimension, titled by it (one alone by the chart's title)
+  if (pane)
+    for (const d of spec.dimensions) await obj.createChild(listBoxOf(d.value, spec.dimensions.length === 1 ? spec.title : d.label));
   const p = await sheetProps(doc, sheetId);
   const cells = p.cells ?? [];
   const columns = typeof p.columns === 'number' ? p.columns : 24;
@@ -207,9 +209,54 @@ const CHART_NAMES: Record<string, string> = {
   scatterplot: 'Scatter plot',
 };
 
-/** The form that adds a chart: type, title, dimension (a field) and measure. */
-/** The form that adds a chart: type, title, dimension (a field or a master dimension) and
- * measure (an expression or a master measure). */
+/* A list in the chart form that grows: its first entry, and more added and removed by
+ * buttons, each entry named with its number after the first ("Measure 2"). */
+function growing(noun: string, make: (n: number) => HTMLElement[], max: number): { box: HTMLElement; entries: () => HTMLElement[][]; reset: () => void } {
+  const box = h('span', { class: 'growing' });
+  const rows: HTMLElement[][] = [];
+  const more = h('button', { type: 'button', class: 'quiet', 'aria-label': `Add a ${noun.toLowerCase()}`, title: `Add a ${noun.toLowerCase()}` }, `+ ${noun}`);
+  const add = (): void => {
+    const n = rows.length + 1;
+    const row = make(n);
+    if (n > 1) {
+      const remove = h('button', { type: 'button', class: 'quiet', 'aria-label': `Remove ${noun.toLowerCase()} ${n}`, title: 'Remove' }, '✕');
+      remove.addEventListener('click', () => {
+        rows.splice(rows.indexOf(row), 1);
+        for (const e of row) e.remove();
+        renumber();
+      });
+      row.push(remove);
+    }
+    rows.push(row);
+    box.insertBefore(h('span', { class: 'entry' }, ...row), more);
+    more.hidden = rows.length >= max;
+  };
+  /* after a removal: the names follow the places, and empty wrappers go */
+  const renumber = (): void => {
+    for (const e of [...box.querySelectorAll('.entry')]) if (!e.childElementCount) e.remove();
+    rows.forEach((row, i) => {
+      for (const e of row) {
+        const label = e.getAttribute('aria-label');
+        if (label && i > 0) e.setAttribute('aria-label', label.replace(/ \d+$/, ` ${i + 1}`));
+      }
+    });
+    more.hidden = rows.length >= max;
+  };
+  more.addEventListener('click', add);
+  box.append(more);
+  add();
+  return {
+    box,
+    entries: () => rows,
+    reset: () => {
+      while (rows.length > 1) for (const e of rows.pop() ?? []) e.remove();
+      renumber();
+    },
+  };
+}
+
+/** The form that adds a chart: type, title, dimensions (fields or master dimensions) and
+ * measures (expressions or master measures), as many as the chart takes. */
 export function chartForm(
   types: string[],
   fields: string[],
@@ -220,45 +267,77 @@ export function chartForm(
   const type = h('select', { name: 'type', 'aria-label': 'Chart type' }, ...types.map((t) => h('option', { value: t }, CHART_NAMES[t] ?? t)));
   const title = h('input', { name: 'title', 'aria-label': 'Chart title', placeholder: 'Title', required: true });
   const option = (i: LibraryItem) => h('option', { value: LIB + i.id }, i.title);
-  const dim = h(
-    'select',
-    { name: 'dimension', 'aria-label': 'Dimension' },
-    library.dimensions.length ? h('optgroup', { label: 'Master dimensions' }, ...library.dimensions.map(option)) : null,
-    h('optgroup', { label: 'Fields' }, ...fields.map((f) => h('option', { value: f }, f))),
+  const suffix = (n: number): string => (n > 1 ? ` ${n}` : '');
+  const dims = growing(
+    'Dimension',
+    (n) => {
+      const dim = h(
+        'select',
+        { name: 'dimension', 'aria-label': `Dimension${suffix(n)}` },
+        library.dimensions.length ? h('optgroup', { label: 'Master dimensions' }, ...library.dimensions.map(option)) : null,
+        h('optgroup', { label: 'Fields' }, ...fields.map((f) => h('option', { value: f }, f))),
+      );
+      // no master dimension chosen first: a field is (the next one for each more)
+      dim.value = fields[Math.min(n - 1, fields.length - 1)] ?? dim.value;
+      return [dim];
+    },
+    8,
   );
-  // no master dimension chosen first: the first field is
-  dim.value = fields[0] ?? dim.value;
-  const fromLibrary = h(
-    'select',
-    { name: 'library-measure', 'aria-label': 'Master measure', hidden: !library.measures.length },
-    h('option', { value: '' }, 'An expression:'),
-    ...library.measures.map(option),
+  const measures = growing(
+    'Measure',
+    (n) => {
+      const fromLibrary = h(
+        'select',
+        { name: 'library-measure', 'aria-label': `Master measure${suffix(n)}`, hidden: !library.measures.length },
+        h('option', { value: '' }, 'An expression:'),
+        ...library.measures.map(option),
+      );
+      const measure = h('input', { name: 'measure', 'aria-label': `Measure${suffix(n)}`, placeholder: 'Sum(Amount)', required: true, spellcheck: 'false' });
+      fromLibrary.addEventListener('change', () => sync());
+      return [fromLibrary, measure];
+    },
+    8,
   );
-  const measure = h('input', { name: 'measure', 'aria-label': 'Measure', placeholder: 'Sum(Amount)', required: true, spellcheck: 'false' });
   const problem = h('p', { class: 'problem', role: 'alert' });
   const button = h('button', { type: 'submit' }, 'Add chart');
-  const form = h('form', { class: 'chart-form', 'aria-label': 'Add a chart' }, type, title, dim, fromLibrary, measure, button, problem);
+  const form = h('form', { class: 'chart-form', 'aria-label': 'Add a chart' }, type, title, dims.box, measures.box, button, problem);
+  const controls = (g: typeof dims): HTMLElement[] => [...g.box.querySelectorAll<HTMLElement>('select, input, button')];
   const sync = (): void => {
-    dim.disabled = type.value === 'kpi';
-    // a filter pane lists the dimension's values: no measure
-    fromLibrary.disabled = type.value === 'filterpane';
-    measure.disabled = type.value === 'filterpane' || fromLibrary.value !== '';
+    // a KPI has no dimension; a filter pane lists its dimensions' values: no measure
+    for (const e of controls(dims)) (e as HTMLInputElement).disabled = type.value === 'kpi';
+    for (const e of controls(measures)) (e as HTMLInputElement).disabled = type.value === 'filterpane';
+    for (const [lib, input] of measures.entries() as [HTMLSelectElement, HTMLInputElement][])
+      input.disabled = type.value === 'filterpane' || lib.value !== '';
   };
   type.addEventListener('change', sync);
-  fromLibrary.addEventListener('change', sync);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     button.disabled = true;
     problem.textContent = '';
     void (async () => {
       try {
-        const msg = measure.disabled ? '' : await check(measure.value);
-        if (msg) {
-          problem.textContent = `The measure does not compute: ${msg}`;
-          return;
+        const chosen: string[] = [];
+        for (const [i, [lib, input]] of (measures.entries() as [HTMLSelectElement, HTMLInputElement][]).entries()) {
+          if (type.value === 'filterpane') break;
+          if (lib.value && !lib.disabled) {
+            chosen.push(lib.value);
+            continue;
+          }
+          const msg = await check(input.value);
+          if (msg) {
+            problem.textContent = `The measure${suffix(i + 1)} does not compute: ${msg}`;
+            return;
+          }
+          chosen.push(input.value.trim());
         }
-        const m = fromLibrary.value && !fromLibrary.disabled ? fromLibrary.value : measure.value.trim();
-        await add({ type: type.value, title: title.value.trim(), dimension: dim.value, measure: m });
+        const dimensions =
+          type.value === 'kpi'
+            ? []
+            : (dims.entries() as [HTMLSelectElement][]).map(([d]) => ({ value: d.value, label: d.selectedOptions[0]?.textContent ?? d.value }));
+        await add({ type: type.value, title: title.value.trim(), dimensions, measures: chosen });
+        dims.reset();
+        measures.reset();
+        sync();
       } catch (err) {
         problem.textContent = err instanceof Error ? err.message : String(err);
       } finally {
@@ -266,5 +345,6 @@ export function chartForm(
       }
     })();
   });
+  sync();
   return form;
 }
