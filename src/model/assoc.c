@@ -1185,9 +1185,11 @@ int model_assoc_compute(const struct assoc *a, const struct assoc_sel *s, struct
 			/* without its own selection nothing is selected: every value is possible */
 			without = a->fields[f].present;
 		} else if (sel) {
-			/* what would appear without this field's own selection */
-			alt = field_flags(a);
-			if (!alt)
+			/* what would appear without this field's own selection (that pass marks
+			 * this field's values alone: flags of the others would be fresh pages for
+			 * nothing, 10 MB for a field of ten million values) */
+			alt = calloc((size_t)(a->n_fields + 1), sizeof(uint8_t *));
+			if (!alt || !(alt[f] = calloc((size_t)(a->fields[f].n_sym + 1), 1)))
 				rc = err_set(e, ERR_NOMEM, "out of memory");
 			else
 				rc = possible(a, s, f, NULL, alt, e);
