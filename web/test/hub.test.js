@@ -573,6 +573,28 @@ test('a person allowed to change the app adds a sheet and a chart, finds them af
   await scatter.getByText('Sum(Quantity)').waitFor();
   await scatter.scrollIntoViewIfNeeded();
   await shot(page, 'charts-of-several-fields');
+  // master items: a dimension and a measure made here are offered by the chart form; a
+  // measure that does not compute is refused; a second click deletes one
+  await page.getByText('Master items (2)').click();
+  const masters = page.getByRole('region', { name: 'Master dimensions' });
+  await masters.getByRole('combobox', { name: 'Field of the new master dimension' }).selectOption('Country');
+  await masters.getByRole('textbox', { name: 'Title of the new master dimension' }).fill('Nation');
+  await masters.getByRole('button', { name: 'Add dimension' }).click();
+  await page.getByRole('region', { name: 'Master dimensions' }).getByText('Nation', { exact: true }).waitFor();
+  assert.equal(await form.getByRole('combobox', { name: 'Dimension', exact: true }).locator('optgroup[label="Master dimensions"] option', { hasText: 'Nation' }).count(), 1);
+  const measures = page.getByRole('region', { name: 'Master measures' });
+  await measures.getByRole('textbox', { name: 'Expression of the new master measure' }).fill('Avg(Quantity');
+  await measures.getByRole('textbox', { name: 'Title of the new master measure' }).fill('Mean units');
+  await measures.getByRole('button', { name: 'Add measure' }).click();
+  await page.getByRole('alert').filter({ hasText: 'The measure does not compute' }).waitFor();
+  await measures.getByRole('textbox', { name: 'Expression of the new master measure' }).fill('Avg(Quantity)');
+  await measures.getByRole('button', { name: 'Add measure' }).click();
+  await page.getByRole('region', { name: 'Master measures' }).getByText('Mean units', { exact: true }).waitFor();
+  assert.equal(await form.getByRole('combobox', { name: 'Master measure', exact: true }).locator('option', { hasText: 'Mean units' }).count(), 1);
+  await shot(page, 'master-items');
+  await page.getByRole('button', { name: 'Delete master measure Mean units' }).click();
+  await page.getByRole('button', { name: 'Really delete master measure Mean units?' }).click();
+  await page.getByRole('region', { name: 'Master measures' }).getByText('Mean units', { exact: true }).waitFor({ state: 'detached' });
   await page.getByRole('button', { name: 'Done' }).click();
   // a new page (a new engine session) finds the sheet and its charts in the app, in their places
   await page.goto(sheetUrl);
@@ -582,6 +604,11 @@ test('a person allowed to change the app adds a sheet and a chart, finds them af
   await page.locator('.cell[data-type=filterpane]', { hasText: 'Where' }).getByText('Spain', { exact: true }).waitFor();
   assert.equal(await page.locator('.sheets').getByRole('link', { name: 'Quantities' }).count(), 1);
   await page.getByRole('button', { name: 'Edit sheet' }).click();
+  // the master dimension made before is in the app (deleted again, for the tests after)
+  await page.getByText('Master items (3)').click();
+  await page.getByRole('button', { name: 'Delete master dimension Nation' }).click();
+  await page.getByRole('button', { name: 'Really delete master dimension Nation?' }).click();
+  await page.getByText('Master items (2)').waitFor();
   await page.getByRole('textbox', { name: 'Sheet title', exact: true }).fill('Units');
   await page.getByRole('button', { name: 'Rename' }).click();
   await page.locator('.sheets').getByRole('link', { name: 'Units' }).waitFor();

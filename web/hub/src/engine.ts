@@ -43,6 +43,10 @@ export interface Doc {
   createBookmark(props: object): Promise<GenericObject>;
   applyBookmark(id: string): Promise<boolean>;
   destroyBookmark(id: string): Promise<boolean>;
+  createDimension(props: object): Promise<GenericObject>;
+  createMeasure(props: object): Promise<GenericObject>;
+  destroyDimension(id: string): Promise<boolean>;
+  destroyMeasure(id: string): Promise<boolean>;
   getTablesAndKeys(
     windowSize: object,
     nullSize: object,

@@ -7,6 +7,7 @@ import type { Nebula } from './charts';
 import { chartTypes, preloadTypes } from './chart-types';
 import { appUrl, hubUrl, isId, isObjectId, modelUrl, prefix, scriptUrl } from './base';
 import { bookmarksPanel } from './bookmarks';
+import { libraryChanges, libraryPanel } from './library';
 import { clear, h, when } from '../../common/dom';
 import { addChart, chartForm, checkMeasure, deleteSheet, newSheet, placeChart, placed, removeChart, renameSheet, STEPS, stepChart, stepped, type Cell } from './edit';
 import { currentSelections, fieldNames, libraryItems, openApp, restoreSelections, tablesAndKeys, type LibraryItem, type Opened, type Selection } from './engine';
@@ -174,6 +175,7 @@ interface Current {
   editing: boolean;
   fields: string[] | null;
   library: { dimensions: LibraryItem[]; measures: LibraryItem[] } | null;
+  libraryOpen: boolean; /* the master items' panel was left open */
 }
 
 let current: Current | null = null;
@@ -246,6 +248,7 @@ async function open(appId: string, sheet?: string): Promise<Current> {
     editing: false,
     fields: null,
     library: null,
+    libraryOpen: false,
   };
   watchSelections(c);
   current = c;
@@ -406,15 +409,28 @@ async function appView(r: { app: string; sheet?: string }): Promise<void> {
   if (c.editing && !c.readOnly) {
     c.fields ??= await fieldNames(c.opened.doc);
     c.library ??= await libraryItems(c.opened.doc);
-    form = chartForm(
-      chartTypes,
-      c.fields,
+    const check = (expr: string): Promise<string> => checkMeasure(c.opened.doc, expr);
+    const library = libraryPanel(
       c.library,
-      (expr) => checkMeasure(c.opened.doc, expr),
-      async (spec) => {
-        await addChart(c.opened.doc, c.nebula, sheet.id, spec);
+      c.fields,
+      libraryChanges(c.opened.doc, check),
+      async () => {
+        // the chart form offers the new items; the panel stays open
+        c.library = null;
+        c.libraryOpen = true;
         await changed(c);
       },
+      c.libraryOpen,
+    );
+    library.addEventListener('toggle', () => (c.libraryOpen = (library as HTMLDetailsElement).open));
+    form = h(
+      'div',
+      { class: 'editing' },
+      chartForm(chartTypes, c.fields, c.library, check, async (spec) => {
+        await addChart(c.opened.doc, c.nebula, sheet.id, spec);
+        await changed(c);
+      }),
+      library,
     );
   }
   clear(main);
