@@ -571,6 +571,14 @@ test('a person allowed to change the app adds a sheet and a chart, finds them af
   const scatter = page.locator('.cell[data-type=scatterplot]');
   await scatter.getByText('Count(OrderId)').waitFor();
   await scatter.getByText('Sum(Quantity)').waitFor();
+  // a chart's title changed with its tools' ✎ (the one it has shown first)
+  const scatterId = await scatter.getAttribute('data-object-id');
+  await page.getByRole('button', { name: `Rename chart ${scatterId}` }).click();
+  const titleBox = page.getByRole('textbox', { name: `Title of chart ${scatterId}` });
+  assert.equal(await titleBox.inputValue(), 'Units and orders');
+  await titleBox.fill('Products by units and orders');
+  await titleBox.press('Enter');
+  await scatter.getByText('Products by units and orders').waitFor();
   await scatter.scrollIntoViewIfNeeded();
   await shot(page, 'charts-of-several-fields');
   // master items: a dimension and a measure made here are offered by the chart form; a
@@ -600,6 +608,7 @@ test('a person allowed to change the app adds a sheet and a chart, finds them af
   await page.goto(sheetUrl);
   await page.waitForSelector('.cell[data-type=barchart] canvas');
   assert.equal(await placeOf(libId), '3 / span 12; 7 / span 3');
+  await page.locator('.cell[data-type=scatterplot]').getByText('Products by units and orders').waitFor();
   assert.match(await page.locator('.cell[data-type=barchart]').first().innerText(), /Units by product/);
   await page.locator('.cell[data-type=filterpane]', { hasText: 'Where' }).getByText('Spain', { exact: true }).waitFor();
   assert.equal(await page.locator('.sheets').getByRole('link', { name: 'Quantities' }).count(), 1);
@@ -610,7 +619,7 @@ test('a person allowed to change the app adds a sheet and a chart, finds them af
   await page.getByRole('button', { name: 'Really delete master dimension Nation?' }).click();
   await page.getByText('Master items (2)').waitFor();
   await page.getByRole('textbox', { name: 'Sheet title', exact: true }).fill('Units');
-  await page.getByRole('button', { name: 'Rename' }).click();
+  await page.getByRole('button', { name: 'Rename', exact: true }).click();
   await page.locator('.sheets').getByRole('link', { name: 'Units' }).waitFor();
   await page.getByRole('button', { name: 'Delete sheet' }).click();
   await page.getByRole('button', { name: 'Really delete this sheet?' }).click();

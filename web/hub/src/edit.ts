@@ -124,6 +124,19 @@ export async function addChart(doc: Doc, nebula: Nebula, sheetId: string, spec: 
   return id;
 }
 
+/** A chart's title as its properties hold it ("" when it is an expression or none). */
+export async function chartTitle(doc: Doc, name: string): Promise<string> {
+  const p = await (await doc.getObject(name)).getProperties();
+  return typeof p.title === 'string' ? p.title : '';
+}
+
+/** Gives a chart a new title, and saves the app. */
+export async function retitleChart(doc: Doc, name: string, title: string): Promise<void> {
+  const o = await doc.getObject(name);
+  await o.setProperties({ ...(await o.getProperties()), title });
+  await doc.doSave();
+}
+
 export async function removeChart(doc: Doc, sheetId: string, name: string): Promise<void> {
   const p = await sheetProps(doc, sheetId);
   await putSheet(doc, sheetId, { ...p, cells: (p.cells ?? []).filter((c) => c.name !== name) });

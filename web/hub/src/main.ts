@@ -9,7 +9,23 @@ import { appUrl, hubUrl, isId, isObjectId, modelUrl, prefix, scriptUrl } from '.
 import { bookmarksPanel } from './bookmarks';
 import { libraryChanges, libraryPanel } from './library';
 import { clear, h, when } from '../../common/dom';
-import { addChart, chartForm, checkMeasure, deleteSheet, newSheet, placeChart, placed, removeChart, renameSheet, STEPS, stepChart, stepped, type Cell } from './edit';
+import {
+  addChart,
+  chartForm,
+  chartTitle,
+  checkMeasure,
+  deleteSheet,
+  newSheet,
+  placeChart,
+  placed,
+  removeChart,
+  renameSheet,
+  retitleChart,
+  STEPS,
+  stepChart,
+  stepped,
+  type Cell,
+} from './edit';
 import { currentSelections, fieldNames, libraryItems, openApp, restoreSelections, tablesAndKeys, type LibraryItem, type Opened, type Selection } from './engine';
 import { apps, HttpError, me, quoted, reload, reloadLog, streams, type Me } from './qrs';
 import { signOut } from '../../common/http';
@@ -614,6 +630,8 @@ function dragHandle(c: Current, box: HTMLElement, cell: Cell, sheet: SheetInfo, 
 /* In edit mode, a chart's tools: remove it, move it and resize it by one unit of the grid
  * (a step that would leave the sheet or cover another chart is disabled). */
 function cellTools(c: Current, cell: Cell, sheet: SheetInfo): HTMLElement {
+  const retitle = h('button', { type: 'button', 'aria-label': `Rename chart ${cell.name}`, title: 'Rename' }, '✎');
+  retitle.addEventListener('click', () => void renameForm(c, cell).catch(failed));
   const remove = h('button', { type: 'button', class: 'remove', 'aria-label': `Remove chart ${cell.name}` }, '✕');
   remove.addEventListener('click', () => void removeChart(c.opened.doc, sheet.id, cell.name).then(() => changed(c), failed));
   const steps = STEPS.map(([label, sign, step]) => {
@@ -622,7 +640,29 @@ function cellTools(c: Current, cell: Cell, sheet: SheetInfo): HTMLElement {
     b.addEventListener('click', () => void stepChart(c.opened.doc, sheet.id, cell.name, step).then(() => changed(c), failed));
     return b;
   });
-  return h('div', { class: 'cell-tools', role: 'toolbar', 'aria-label': `Place of ${cell.name}` }, ...steps, remove);
+  return h('div', { class: 'cell-tools', role: 'toolbar', 'aria-label': `Place of ${cell.name}` }, ...steps, retitle, remove);
+}
+
+/* A chart's new title, typed over the top of the chart: saved with Enter or Save; Escape or
+ * Cancel leaves it. */
+async function renameForm(c: Current, cell: Cell): Promise<void> {
+  const box = document.querySelector<HTMLElement>(`.cell[data-object-id="${CSS.escape(cell.name)}"]`);
+  if (!box || box.querySelector('.retitle')) return;
+  const input = h('input', { 'aria-label': `Title of chart ${cell.name}`, value: await chartTitle(c.opened.doc, cell.name) });
+  const cancel = h('button', { type: 'button', class: 'quiet' }, 'Cancel');
+  const form = h('form', { class: 'retitle' }, input, h('button', { type: 'submit' }, 'Save'), cancel);
+  const close = (): void => form.remove();
+  cancel.addEventListener('click', close);
+  form.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') close();
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void retitleChart(c.opened.doc, cell.name, input.value.trim()).then(() => changed(c), failed);
+  });
+  box.append(form);
+  input.focus();
+  input.select();
 }
 
 async function renderCell(c: Current, grid: HTMLElement, cell: Cell, sheet: SheetInfo): Promise<void> {
