@@ -35,7 +35,8 @@ void qix_method_list(void (*each)(void *ctx, const char *cls, const char *name, 
 			each(ctx, class_names[m->cls], m->name, m->arity);
 }
 
-/* Methods that change the app itself (what a DoSave stores), by class. */
+/* Methods that change the app itself (what a DoSave stores), by class. Bookmarks decide
+ * for themselves: a person who may only read the app makes private ones (qix_bookmark.c). */
 static const char *const doc_writes[] = {"SetAppProperties",
 					 "SetScript",
 					 "DoSave",
@@ -43,8 +44,6 @@ static const char *const doc_writes[] = {"SetAppProperties",
 					 "DoReloadEx",
 					 "CreateObject",
 					 "DestroyObject",
-					 "CreateBookmark",
-					 "DestroyBookmark",
 					 "CreateVariableEx",
 					 "DestroyVariableById",
 					 "DestroyVariableByName",
@@ -95,7 +94,7 @@ bool qix_may_update(struct qix_session *s)
 	return ok;
 }
 
-static int may_write(struct qix_call *c)
+int qix_may_write(struct qix_call *c)
 {
 	if (qix_may_update(c->s))
 		return 0;
@@ -117,7 +116,7 @@ static int object_call(const struct qix_method *m, struct qix_call *c)
 		return QIX_NOT_FOUND;
 	}
 	bool soft = json_is_true(qix_param(c->params, 1, "qSoftPatch"));
-	int denied = !c->session_obj && !soft && in(object_writes, m->name) ? may_write(c) : 0;
+	int denied = !c->session_obj && !soft && in(object_writes, m->name) ? qix_may_write(c) : 0;
 	if (denied) {
 		json_decref(c->stored);
 		return denied;
@@ -159,7 +158,7 @@ static int dispatch(struct qix_call *c)
 		return QIX_INVALID_PARAMS;
 	}
 	if (cls == QIX_DOC && in(doc_writes, m->name)) {
-		int denied = may_write(c);
+		int denied = qix_may_write(c);
 		if (denied)
 			return denied;
 	}

@@ -451,8 +451,9 @@ static int get_all_infos(struct qix_call *c)
 	const char *k;
 	json_t *v;
 	json_object_foreach (d->objects, k, v)
-		json_array_append_new(
-		    infos, json_pack("{s:s,s:s?}", "qId", k, "qType", qix_object_type(v)));
+		if (!qix_sess_hidden(c->s, v))
+			json_array_append_new(
+			    infos, json_pack("{s:s,s:s?}", "qId", k, "qType", qix_object_type(v)));
 	pthread_mutex_unlock(&d->mu);
 	c->out = json_pack("{s:o}", "qInfos", infos);
 	return 0;

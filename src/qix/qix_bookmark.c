@@ -91,7 +91,7 @@ json_t *qix_bookmark_list(struct qix_session *s, json_t *def)
 	const char *k;
 	json_t *props;
 	json_object_foreach (objs, k, props) {
-		if (!is_bookmark(props))
+		if (!is_bookmark(props) || qix_sess_hidden(s, props))
 			continue;
 		json_t *meta = json_object_get(props, "qMetaDef");
 		json_array_append_new(items, json_pack("{s:{s:s,s:s},s:o,s:o}", "qInfo", "qId", k,
@@ -105,8 +105,26 @@ json_t *qix_bookmark_list(struct qix_session *s, json_t *def)
 
 /* ---------------------------------------------------------------- Doc methods */
 
+/* A bookmark that only its maker sees is saved at once: its maker may not save the app. */
+static int save_private(struct qix_call *c)
+{
+	struct err e;
+	err_init(&e);
+	if (qix_doc_save(c->s->q, c->s->doc, &e) == 0)
+		return 0;
+	log_warn("engine: a private bookmark of app %s: %s", c->s->doc->id, e.message);
+	c->msg = "the bookmark could not be saved";
+	return QIX_INTERNAL;
+}
+
+/* CreateBookmark: for a person who may change the app, a bookmark of the app; for one who
+ * may only read it, a private one (qMetaDef.privateTo: their name), which no one else
+ * lists, opens or applies. */
 static int create_bookmark(struct qix_call *c)
 {
+	bool may = qix_may_update(c->s);
+	if (!may && c->s->may_failed)
+		return qix_may_write(c);
 	json_t *props = qix_new_object_props(c->s, qix_param(c->params, 0, "qProp"), &c->msg);
 	if (!props)
 		return QIX_INVALID_PARAMS;
@@ -116,15 +134,24 @@ static int create_bookmark(struct qix_call *c)
 		    !c->s->data ? "the app has no data" : "a bookmark's qInfo.qType is bookmark";
 		return QIX_INVALID_PARAMS;
 	}
+	json_t *meta = json_object_get(props, "qMetaDef");
+	if (!json_is_object(meta))
+		json_object_set_new(props, "qMetaDef", meta = json_object());
+	if (may) /* the name is the engine's to give, never the client's */
+		json_object_del(meta, "privateTo");
+	else
+		json_object_set_new(meta, "privateTo", json_string(c->s->user));
 	json_t *snap = qix_sess_snapshot(c->s);
 	json_object_set_new(props, "qBookmark", bookmark_of(snap));
 	json_decref(snap);
 	char *id =
 	    strdup(json_string_value(json_object_get(json_object_get(props, "qInfo"), "qId")));
 	qix_sess_object_store(c->s, id, false, props);
-	struct qix_handle *h = qix_answer_handle(c, id, false, "GenericBookmark", "bookmark", true);
+	int rc = may ? 0 : save_private(c);
+	struct qix_handle *h =
+	    rc ? NULL : qix_answer_handle(c, id, false, "GenericBookmark", "bookmark", true);
 	free(id);
-	return h ? 0 : QIX_INTERNAL;
+	return rc ? rc : h ? 0 : QIX_INTERNAL;
 }
 
 static int get_bookmark(struct qix_call *c)
@@ -151,12 +178,19 @@ static int apply_bookmark(struct qix_call *c)
 	return 0;
 }
 
+/* DestroyBookmark: one's own private bookmark, or (for a person who may change the app)
+ * any of the app's. */
 static int destroy_bookmark(struct qix_call *c)
 {
 	const char *id = qix_param_str(c->params, 0, "qId", "");
 	bool so;
 	json_t *props = qix_sess_object_props(c->s, id, &so);
-	int rc = qix_answer_destroyed(c, props && is_bookmark(props) ? id : NULL, so);
+	bool mine = props && qix_obj_private_to(props);
+	int rc = props && !mine ? qix_may_write(c) : 0;
+	if (rc == 0)
+		rc = qix_answer_destroyed(c, props && is_bookmark(props) ? id : NULL, so);
+	if (rc == 0 && mine && json_is_true(json_object_get(c->out, "qSuccess")))
+		rc = save_private(c);
 	json_decref(props);
 	return rc;
 }

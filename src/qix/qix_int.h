@@ -197,8 +197,14 @@ NODISCARD int qix_sess_states(struct qix_session *s, const struct assoc_states *
 void qix_sess_selection_changed(struct qix_session *s);
 /* Moves the session to the app's current data, keeping its selections by value. */
 void qix_sess_sync_data(struct qix_session *s);
-/* An object's stored properties (a new reference), or NULL when there is no such object. */
+/* An object's stored properties (a new reference), or NULL when there is no such object
+ * (or it is another person's private bookmark). */
 json_t *qix_sess_object_props(struct qix_session *s, const char *id, bool *out_session_obj);
+/* Whether saved object `props` is a private bookmark of someone other than the session's
+ * person: as if it were not there. */
+bool qix_sess_hidden(const struct qix_session *s, json_t *props);
+/* The person a private bookmark belongs to, or NULL for an object everyone sees. */
+const char *qix_obj_private_to(json_t *props);
 /* Replaces an object's properties (takes the reference). */
 void qix_sess_object_store(struct qix_session *s, const char *id, bool session_obj, json_t *props);
 /* The app's saved objects, qId -> properties (a new reference to a map that is replaced,
@@ -292,6 +298,9 @@ json_t *qix_tree_destroy(struct qix_session *s, const char *id, bool session_obj
 /* Destroys object id (NULL: none) and its descendants for a Destroy* method: the handles it
  * closed go in the call's close list, and the answer is {qSuccess}. */
 int qix_answer_destroyed(struct qix_call *c, const char *id, bool session_obj);
+/* 0 when the session may change the app (the security rules), else the error to answer
+ * (c->msg set). */
+int qix_may_write(struct qix_call *c);
 /* Replaces object id's properties (old: its current ones) with a copy of np, keeping its
  * qId, and its qType unless np names one; marks its handles changed. */
 void qix_tree_replace(struct qix_session *s, const char *id, bool session_obj, json_t *old,

@@ -225,7 +225,22 @@ json_t *qix_sess_object_props(struct qix_session *s, const char *id, bool *out_s
 	pthread_mutex_lock(&s->doc->mu);
 	p = json_incref(json_object_get(s->doc->objects, id));
 	pthread_mutex_unlock(&s->doc->mu);
+	if (p && qix_sess_hidden(s, p)) {
+		json_decref(p);
+		return NULL;
+	}
 	return p;
+}
+
+const char *qix_obj_private_to(json_t *props)
+{
+	return json_string_value(json_object_get(json_object_get(props, "qMetaDef"), "privateTo"));
+}
+
+bool qix_sess_hidden(const struct qix_session *s, json_t *props)
+{
+	const char *to = qix_obj_private_to(props);
+	return to && strcmp(to, s->user) != 0;
 }
 
 void qix_sess_object_store(struct qix_session *s, const char *id, bool session_obj, json_t *props)

@@ -1130,6 +1130,48 @@ test('bookmarks: a named selection, saved with the app, applied by a later sessi
   }
 });
 
+test('a person who may only read the app makes private bookmarks: theirs alone, saved at once, deleted by them', async () => {
+  // the app is published (the tests before) and "editor" may only read it
+  const origin = `https://localhost:${site.proxyPort}`;
+  const as = async (user, password) =>
+    site.session(appId, { proxy: true, ws: { headers: { Cookie: await site.signIn(user, password), Origin: origin } } });
+  const titles = async (doc) => (await doc.getBookmarks({ qTypes: ['bookmark'], qData: { title: '/qMetaDef/title' } })).map((b) => b.qData.title).sort();
+  const r = await as('editor', 'an editor password');
+  const a = await as('admin', site.adminPassword);
+  let pub;
+  try {
+    const rdoc = await r.global.openDoc(appId);
+    await (await rdoc.getField('Region')).selectValues([{ qText: 'West' }]);
+    // the engine names whose it is, whatever the client says
+    const bm = await rdoc.createBookmark({ qInfo: { qType: 'bookmark' }, qMetaDef: { title: 'my west', privateTo: 'someone else' } });
+    assert.match((await bm.getProperties()).qMetaDef.privateTo, /UserId=editor/);
+    assert.deepEqual(await titles(rdoc), ['my west']);
+    // another person neither lists, opens nor applies it
+    const adoc = await a.global.openDoc(appId);
+    assert.deepEqual(await titles(adoc), []);
+    await assert.rejects(adoc.getBookmark(bm.id), (e) => e.code === 2);
+    assert.equal(await adoc.applyBookmark(bm.id), false);
+    assert.ok(!(await adoc.getAllInfos()).some((i) => i.qId === bm.id));
+    // it was saved with the app at once (a reader may not save): nothing is left unsaved
+    assert.equal((await adoc.getAppLayout()).qModified, false);
+    pub = (await adoc.createBookmark({ qInfo: { qType: 'bookmark' }, qMetaDef: { title: 'everyone' } })).id;
+    await adoc.doSave();
+    // the reader sees both, applies theirs, may delete theirs and not the app's
+    assert.deepEqual(await titles(rdoc), ['everyone', 'my west']);
+    await rdoc.clearAll();
+    assert.equal(await rdoc.applyBookmark(bm.id), true);
+    await assert.rejects(rdoc.destroyBookmark(pub), (e) => e.code === 5);
+    assert.equal(await rdoc.destroyBookmark(bm.id), true);
+    assert.deepEqual(await titles(rdoc), ['everyone']);
+    assert.equal((await adoc.getAppLayout()).qModified, false);
+    assert.equal(await adoc.destroyBookmark(pub), true);
+    await adoc.doSave();
+  } finally {
+    await r.session.close();
+    await a.session.close();
+  }
+});
+
 test('variables: made, read by name, used by $(name) and $(=...) in chart expressions, changed, saved, destroyed', async () => {
   const a = await site.session(appId);
   try {

@@ -712,11 +712,26 @@ test('a person sees only the streams the security rules let them read', async ()
   assert.equal(await page.getByRole('button', { name: 'Edit sheet' }).count(), 0);
   assert.equal(await page.getByRole('button', { name: 'Add sheet' }).count(), 0);
   assert.equal(await page.getByRole('link', { name: 'Load script' }).count(), 0);
-  // he applies the app's bookmarks, and cannot add or delete them
-  await page.getByRole('region', { name: 'Bookmarks' }).getByRole('button', { name: 'North only', exact: true }).click();
+  // he applies the app's bookmarks, and cannot delete them
+  const marks = page.getByRole('region', { name: 'Bookmarks' });
+  await marks.getByRole('button', { name: 'North only', exact: true }).click();
   await page.waitForSelector('.selections >> text=North');
-  assert.equal(await page.getByRole('button', { name: 'Add bookmark' }).count(), 0);
   assert.equal(await page.getByRole('button', { name: /^Delete bookmark/ }).count(), 0);
+  // his own are private: his alone, kept after a reload of the page, deleted by him
+  await marks.getByRole('textbox', { name: 'New bookmark title' }).fill('Mine, north');
+  await marks.getByRole('button', { name: 'Add bookmark' }).click();
+  await marks.getByRole('button', { name: 'Mine, north (private)' }).waitFor();
+  await shot(page, 'reader-private-bookmark');
+  await page.reload();
+  await marks.getByRole('button', { name: 'Mine, north (private)' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: /^Delete bookmark/ }).count(), 1);
+  const other = await signedIn('admin', site.adminPassword);
+  await other.page.goto(page.url());
+  await other.page.getByRole('region', { name: 'Bookmarks' }).getByRole('button', { name: 'North only', exact: true }).waitFor();
+  assert.equal(await other.page.getByRole('region', { name: 'Bookmarks' }).getByText('Mine, north').count(), 0);
+  await other.ctx.close();
+  await page.getByRole('button', { name: 'Delete bookmark Mine, north' }).click();
+  await marks.getByRole('button', { name: 'Mine, north (private)' }).waitFor({ state: 'detached' });
   await ctx.close();
 });
 

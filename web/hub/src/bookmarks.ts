@@ -1,10 +1,13 @@
 // Bookmarks: named selections of the app, listed beside its sheets. Whoever opens the app
-// applies them with a click; people who may change the app add and delete them.
+// applies them with a click; people who may change the app add and delete the app's. People
+// who may only read it make private ones: the engine keeps them for their maker alone
+// (qMetaDef.privateTo) and saves them itself, and their maker deletes them.
 import { h } from '../../common/dom';
 import type { Doc } from './engine';
 
 interface Item {
   qInfo: { qId: string };
+  qMeta?: { privateTo?: unknown };
   qData?: { title?: unknown };
 }
 
@@ -35,13 +38,15 @@ export function bookmarksPanel(doc: Doc, canChange: boolean, failed: (e: unknown
         const title = typeof item.qData?.title === 'string' && item.qData.title ? item.qData.title : 'Untitled';
         const apply = h('button', { type: 'button', class: 'link' }, title);
         apply.addEventListener('click', () => void doc.applyBookmark(item.qInfo.qId).catch(failed));
+        const mine = typeof item.qMeta?.privateTo === 'string';
+        if (mine) apply.append(h('span', { class: 'private' }, ' (private)'));
         const li = h('li', {}, apply);
-        if (canChange) {
+        if (canChange || mine) {
           const del = h('button', { type: 'button', class: 'remove', 'aria-label': `Delete bookmark ${title}` }, '✕');
           del.addEventListener('click', () =>
             void doc
               .destroyBookmark(item.qInfo.qId)
-              .then(() => doc.doSave())
+              .then(() => (mine ? undefined : doc.doSave()))
               .then(refresh)
               .catch(failed),
           );
@@ -52,8 +57,8 @@ export function bookmarksPanel(doc: Doc, canChange: boolean, failed: (e: unknown
     );
   }
 
-  if (canChange) {
-    const name = h('input', { 'aria-label': 'New bookmark title', placeholder: 'New bookmark', required: true });
+  {
+    const name = h('input', { 'aria-label': 'New bookmark title', placeholder: canChange ? 'New bookmark' : 'New private bookmark', required: true });
     const form = h('form', { class: 'new-bookmark' }, name, h('button', { type: 'submit' }, 'Add bookmark'));
     form.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -61,7 +66,7 @@ export function bookmarksPanel(doc: Doc, canChange: boolean, failed: (e: unknown
       if (!title) return;
       void doc
         .createBookmark({ qInfo: { qType: 'bookmark' }, qMetaDef: { title, description: '' }, title })
-        .then(() => doc.doSave())
+        .then(() => (canChange ? doc.doSave() : undefined))
         .then(() => {
           name.value = '';
           return refresh();
