@@ -123,8 +123,10 @@ static int save_private(struct qix_call *c)
 static int create_bookmark(struct qix_call *c)
 {
 	bool may = qix_may_update(c->s);
-	if (!may && c->s->may_failed)
-		return qix_may_write(c);
+	if (!may && c->s->may_failed) { /* not known: neither kind is made */
+		c->msg = "the repository database is not answering; try again";
+		return QIX_UNAVAILABLE;
+	}
 	json_t *props = qix_new_object_props(c->s, qix_param(c->params, 0, "qProp"), &c->msg);
 	if (!props)
 		return QIX_INVALID_PARAMS;

@@ -171,16 +171,29 @@ static bool follows_states(json_t *props, int depth)
 	return false;
 }
 
+/* Whether props define a list of the app's fields, master items or bookmarks. */
+static bool names_a_list(json_t *props)
+{
+	return json_object_get(props, "qFieldListDef") ||
+	       json_object_get(props, "qDimensionListDef") ||
+	       json_object_get(props, "qMeasureListDef") ||
+	       json_object_get(props, "qBookmarkListDef");
+}
+
 bool qix_obj_apart_from_states(struct qix_session *s, struct qix_handle *h)
 {
 	if (h->kind != H_OBJ)
 		return false;
+	/* most objects are charts: their stored properties name no list, and that is enough
+	 * (only the lists are known to stand apart) */
+	bool so;
+	json_t *raw = qix_sess_object_props(s, h->id, &so);
+	bool named = names_a_list(raw);
+	json_decref(raw);
+	if (!named)
+		return false;
 	json_t *p = qix_obj_effective(s, h);
-	/* only the lists of the app's fields and items: nothing else is known to stand apart */
-	bool list = json_object_get(p, "qFieldListDef") ||
-		    json_object_get(p, "qDimensionListDef") ||
-		    json_object_get(p, "qMeasureListDef") || json_object_get(p, "qBookmarkListDef");
-	bool apart = json_is_object(p) && list && !follows_states(p, 0);
+	bool apart = json_is_object(p) && names_a_list(p) && !follows_states(p, 0);
 	json_decref(p);
 	return apart;
 }
