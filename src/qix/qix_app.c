@@ -10,12 +10,16 @@
 
 /* ---------------------------------------------------------------- objects of the app */
 
+/* Whether an object of the session or the app has this id: any, also another person's
+ * private bookmark, which the session does not see and must not write over. */
 static bool id_taken(struct qix_session *s, const char *id)
 {
-	bool so;
-	json_t *p = qix_sess_object_props(s, id, &so);
-	json_decref(p);
-	return p != NULL;
+	if (json_object_get(s->session_objects, id))
+		return true;
+	json_t *saved = qix_sess_saved_objects(s);
+	bool taken = json_object_get(saved, id) != NULL;
+	json_decref(saved);
+	return taken;
 }
 
 json_t *qix_new_object_props(struct qix_session *s, json_t *prop, const char **msg)

@@ -1154,6 +1154,10 @@ test('a person who may only read the app makes private bookmarks: theirs alone, 
     assert.ok(!(await adoc.getAllInfos()).some((i) => i.qId === bm.id));
     // it was saved with the app at once (a reader may not save): nothing is left unsaved
     assert.equal((await adoc.getAppLayout()).qModified, false);
+    // its id taken by another object is a new id: nobody writes over what they cannot see
+    const over = await adoc.createBookmark({ qInfo: { qId: bm.id, qType: 'bookmark' }, qMetaDef: { title: 'over it' } });
+    assert.notEqual(over.id, bm.id);
+    assert.equal(await adoc.destroyBookmark(over.id), true);
     pub = (await adoc.createBookmark({ qInfo: { qType: 'bookmark' }, qMetaDef: { title: 'everyone' } })).id;
     await adoc.doSave();
     // the reader sees both, applies theirs, may delete theirs and not the app's
